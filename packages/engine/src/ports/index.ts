@@ -1,0 +1,147 @@
+/**
+ * The engine's ports: small interfaces that the workflow and HTTP layers depend on. Adapters live in
+ * storage/ (PGlite or Postgres through Drizzle), bus/ (in-process or Redis) and llm/; each port has an
+ * in-memory implementation for tests. The choice of adapter is made once, in create-engine.ts.
+ */
+import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
+
+export type Role = 'admin' | 'member';
+
+export interface User {
+  id: string;
+  email: string;
+  fullName: string | null;
+  role: Role;
+  isActive: boolean;
+  isSuperuser: boolean;
+  isVerified: boolean;
+  createdAt: Date;
+}
+
+/** The caller of a request, set by the auth hook on every non-public route (request.user). */
+export interface AuthenticatedUser {
+  id: string;
+  email: string;
+  role: Role;
+}
+
+/** A timeline entry (`messages_json` in the reference spec §4). */
+export type TimelineEntry =
+  | { id: string; type: 'user'; content: string; timestamp: number }
+  | { id: string; type: 'assistant'; content: string; timestamp: number; segments: TimelineSegment[]; token_usage?: Record<string, unknown> };
+
+export type TimelineSegment =
+  | { kind: 'text'; id: string; text: string; timestamp: number }
+  | { kind: 'thinking'; id: string; text: string; isComplete: boolean; durationMs?: number; timestamp: number }
+  | { kind: 'tool'; id: string; toolExecution: ToolExecutionRecord };
+
+export type ToolStatus = 'pending' | 'awaiting_approval' | 'approved' | 'denied' | 'executing' | 'completed' | 'error';
+
+export interface ToolExecutionRecord {
+  call_id: string;
+  tool: string;
+  title: string;
+  args: Record<string, unknown>;
+  status: ToolStatus;
+  requires_approval?: boolean;
+  result?: Array<{ type: 'text'; text: string }>;
+  error?: string;
+  diff?: string;
+  timestamp: number;
+}
+
+export interface ConversationSummary {
+  id: string;
+  title: string;
+  userId: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface Conversation extends ConversationSummary {
+  isActive: boolean;
+  metadata: Record<string, unknown>;
+  timeline: TimelineEntry[];
+}
+
+export interface ConversationStore {
+  create(input: { id?: string; userId: string; title?: string }): Promise<Conversation>;
+  /** undefined when it does not exist (ownership is checked by the caller) */
+  get(id: string): Promise<Conversation | undefined>;
+  list(input: { userId: string; limit: number; cursor?: string; query?: string }): Promise<{ items: ConversationSummary[]; nextCursor: string | null }>;
+  update(id: string, patch: { title?: string; isActive?: boolean; metadata?: Record<string, unknown> }): Promise<Conversation | undefined>;
+  /** Sets the title only if it is still empty; returns true when it did. */
+  setTitleIfEmpty(id: string, title: string): Promise<boolean>;
+  delete(id: string): Promise<boolean>;
+  /**
+   * Read-modify-write of the timeline under a per-conversation lock (or a row lock on Postgres), so events
+   * from two engine processes never overwrite each other. Also mirrors entries into the messages table.
+   */
+  updateTimeline(id: string, change: (timeline: TimelineEntry[]) => TimelineEntry[]): Promise<TimelineEntry[]>;
+}
+
+/** One approval decision: the audit row tying approver, exact call, diff and outcome together. */
+export interface ApprovalRecord {
+  conversationId: string;
+  callId: string;
+  runId: string;
+  tool: string;
+  args: Record<string, unknown>;
+  /** sha-256 of the canonical JSON of {tool, args} as shown to the approver */
+  argsHash: string;
+  diff?: string;
+  status: 'awaiting' | 'approved' | 'denied' | 'executed' | 'failed';
+  decidedBy?: string;
+  reason?: string;
+  requestedAt: Date;
+  decidedAt?: Date;
+  executedAt?: Date;
+  resultSummary?: string;
+}
+
+export interface ApprovalStore {
+  /** Creates the awaiting row (idempotent per conversation+callId). */
+  request(record: Omit<ApprovalRecord, 'status' | 'requestedAt'>): Promise<ApprovalRecord>;
+  get(conversationId: string, callId: string): Promise<ApprovalRecord | undefined>;
+  /**
+   * Atomically moves awaiting → approved/denied. Returns undefined when the row is not awaiting
+   * (already decided, or never requested), so a second approval executes nothing.
+   */
+  decide(input: { conversationId: string; callId: string; approve: boolean; decidedBy: string; reason?: string }): Promise<ApprovalRecord | undefined>;
+  /** Atomically moves approved → executed/failed; returns false when it was not approved-and-unexecuted. */
+  markExecuted(input: { conversationId: string; callId: string; ok: boolean; resultSummary?: string }): Promise<boolean>;
+  listForConversation(conversationId: string): Promise<ApprovalRecord[]>;
+}
+
+/** Everything persistent, built by storage/create-storage.ts from config (PGlite or Postgres). */
+export interface Storage {
+  conversations: ConversationStore;
+  approvals: ApprovalStore;
+  /** LangGraph checkpointer on the same database (PostgresSaver; on PGlite through the pool adapter). */
+  checkpointer: BaseCheckpointSaver;
+  /** `SELECT 1` round trip, for /health/database */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A published run event. `index` is per-run and monotonically increasing (shared by SSE ids and replay). */
+export interface BusMessage {
+  index: number;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * The event bus port: one channel per run, plus stop flags in the same place (so a stop posted to
+ * any engine process reaches the process running the workflow). Adapters: in-process and Redis.
+ */
+export interface EventBus {
+  publish(runId: string, event: string, data: Record<string, unknown>): Promise<BusMessage>;
+  /** Delivers messages with index > afterIndex (buffered ones first), then live ones, until unsubscribed. */
+  subscribe(runId: string, onMessage: (message: BusMessage) => void, options?: { afterIndex?: number }): Promise<() => Promise<void>>;
+  requestStop(runId: string): Promise<void>;
+  isStopRequested(runId: string): Promise<boolean>;
+  /** Resolves/aborts `signal` consumers when a stop for runId arrives (from any process). */
+  onStop(runId: string, callback: () => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}

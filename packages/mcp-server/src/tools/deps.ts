@@ -1,0 +1,31 @@
+/**
+ * What tool handlers receive. Built once by create-mcp-server.ts; tests build it with test adapters
+ * (a kube-sim kubeconfig, a fake CommandRunner, a jenkins-sim URL).
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { CommandRunner } from '../exec/command-runner.ts';
+
+export interface ToolSettings {
+  /** kubeconfig file passed to kubectl/helm as --kubeconfig (undefined = their default resolution) */
+  kubeconfigPath?: string;
+  kubectlPath: string;
+  helmPath: string;
+  /** byte budget for any single tool result (default 24 KiB ≈ 6k tokens) */
+  outputBudgetBytes: number;
+  /** only readOnlyHint tools are listed and callable */
+  readOnly: boolean;
+  /** namespace where Jenkins credential Secrets live (credentials_ref "ns/name" may name another) */
+  integrationsNamespace: string;
+}
+
+/** Resolves a Jenkins credentials reference to basic-auth credentials. Never exposed to the model. */
+export interface JenkinsCredentialResolver {
+  resolve(reference: { apiUrl: string; credentialsRef: string }): Promise<{ apiUrl: string; username: string; apiToken: string }>;
+}
+
+export interface ToolDeps {
+  settings: ToolSettings;
+  kubeConfig: KubeConfig;
+  runner: CommandRunner;
+  jenkinsCredentials: JenkinsCredentialResolver;
+}

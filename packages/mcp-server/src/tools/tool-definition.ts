@@ -1,0 +1,61 @@
+/**
+ * The shape every tool in the catalogue has. One tool per file (k8s_get → tools/kubectl/k8s-get.ts);
+ * each family's index.ts exports an array of these. The server registers them with the MCP SDK, the
+ * engine lists them, and the approval gate reads the annotations (anything not readOnlyHint: true is gated).
+ */
+import type { z } from 'zod';
+
+export type Toolset = 'k8s' | 'helm' | 'argo' | 'jenkins';
+
+export interface ToolAnnotations {
+  /** true only when the tool can never change cluster or CI state. The engine gates everything else. */
+  readOnlyHint: boolean;
+  /** true when the change can delete or disrupt (delete, drain, uninstall, rollback, abort, undo). */
+  destructiveHint: boolean;
+  /** true when repeating the call with the same arguments has no further effect. */
+  idempotentHint?: boolean;
+  /** true when the tool reaches outside the cluster (Jenkins, chart repositories). */
+  openWorldHint?: boolean;
+}
+
+/** A successful or failed tool result as the model will see it. Failures are results, not exceptions. */
+export interface ToolOutput {
+  text: string;
+  isError?: boolean;
+  /** machine-readable extras (e.g. the diff of a dry-run) that the engine may use; never secrets */
+  structured?: Record<string, unknown>;
+}
+
+export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape, Deps = unknown> {
+  /** wire name, e.g. 'k8s_get' */
+  name: string;
+  title: string;
+  description: string;
+  toolset: Toolset;
+  /** extra tags besides the toolset (e.g. 'metrics', 'diff') */
+  tags?: string[];
+  inputSchema: Shape;
+  annotations: ToolAnnotations;
+  /**
+   * For a mutating tool, the name of the read-only tool that previews it (e.g. k8s_scale → k8s_diff),
+   * and how to map this tool's arguments onto the preview tool's arguments. The engine calls it before asking for approval.
+   */
+  preview?: { tool: string; mapArguments: (input: z.infer<z.ZodObject<Shape>>) => Record<string, unknown> };
+  handler: (input: z.infer<z.ZodObject<Shape>>, deps: Deps, context: ToolCallContext) => Promise<ToolOutput>;
+}
+
+export interface ToolCallContext {
+  /** aborted when the MCP client cancels the request or the engine stops the run */
+  signal: AbortSignal;
+  /** Optional progress reporting for slow tools (MCP progress notifications). */
+  reportProgress?: (progress: number, total?: number, message?: string) => Promise<void>;
+}
+
+/** Identity helper that keeps each tool's input type precise while letting families be plain arrays. */
+export function defineTool<Shape extends z.ZodRawShape, Deps>(definition: ToolDefinition<Shape, Deps>): ToolDefinition<Shape, Deps> {
+  return definition;
+}
+
+/** A family's array type: the shapes differ per tool, so the array erases them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyToolDefinition<Deps = unknown> = ToolDefinition<any, Deps>;
