@@ -1,0 +1,80 @@
+/**
+ * Builds an McpServer from ToolDefinitions. Read-only mode drops mutating tools from the list, and
+ * runTool refuses them too, so a client that guesses a name still can't call one.
+ */
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { AnyToolDefinition } from './tools/tool-definition.ts';
+import type { ToolDeps } from './tools/deps.ts';
+import { allTools } from './tools/catalogue.ts';
+import { isCallable, runTool } from './tools/run-tool.ts';
+
+export interface CreateMcpServerOptions {
+  deps: ToolDeps;
+  /** overrides deps.settings.readOnly when given */
+  readOnly?: boolean;
+  /** defaults to the full catalogue */
+  tools?: AnyToolDefinition<ToolDeps>[];
+}
+
+export const SERVER_INFO = { name: 'skyflo-mcp', version: '0.1.0' } as const;
+
+export function createMcpServer(options: CreateMcpServerOptions): McpServer {
+  const readOnly = options.readOnly ?? options.deps.settings.readOnly;
+  const deps: ToolDeps = { ...options.deps, settings: { ...options.deps.settings, readOnly } };
+  const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} } });
+  for (const definition of options.tools ?? allTools) {
+    if (!isCallable(definition, readOnly)) continue;
+    server.registerTool(
+      definition.name,
+      {
+        title: definition.title,
+        description: definition.description,
+        inputSchema: definition.inputSchema,
+        annotations: { title: definition.title, ...definition.annotations },
+        _meta: {
+          'skyflo/toolset': definition.toolset,
+          'skyflo/tags': [definition.toolset, ...(definition.tags ?? [])],
+          ...(definition.preview ? { 'skyflo/preview': definition.preview.tool } : {}),
+        },
+      },
+      async (input: unknown, extra: { signal: AbortSignal }) => {
+        const output = await runTool(definition, input, deps, { signal: extra.signal });
+        return {
+          content: [{ type: 'text' as const, text: output.text }],
+          ...(output.isError ? { isError: true } : {}),
+          ...(output.structured ? { _meta: { 'skyflo/structured': output.structured } } : {}),
+        };
+      },
+    );
+  }
+  return server;
+}
+
+export interface CatalogueEntry {
+  name: string;
+  title: string;
+  description: string;
+  annotations: AnyToolDefinition['annotations'];
+  toolset: AnyToolDefinition['toolset'];
+  tags: string[];
+  /** the read-only tool that previews this one, if any */
+  preview?: string;
+  inputSchema: Record<string, unknown>;
+}
+
+/** The catalogue as the engine sees it (JSON schemas, annotations, tags), honouring read-only mode. */
+export function listToolCatalogue(options: { readOnly?: boolean; tools?: AnyToolDefinition<ToolDeps>[] } = {}): CatalogueEntry[] {
+  return (options.tools ?? allTools)
+    .filter((definition) => isCallable(definition, options.readOnly ?? false))
+    .map((definition) => ({
+      name: definition.name,
+      title: definition.title,
+      description: definition.description,
+      annotations: definition.annotations,
+      toolset: definition.toolset,
+      tags: [definition.toolset, ...(definition.tags ?? [])],
+      ...(definition.preview ? { preview: definition.preview.tool } : {}),
+      inputSchema: z.toJSONSchema(z.object(definition.inputSchema)) as Record<string, unknown>,
+    }));
+}

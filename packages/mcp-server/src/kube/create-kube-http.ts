@@ -1,0 +1,119 @@
+/**
+ * A thin HTTP client for the Kubernetes API on top of @kubernetes/client-node's KubeConfig (which does
+ * the auth: certs, tokens, exec plugins). We talk HTTP ourselves because the tools need things the
+ * generated clients make awkward: Table responses, server-side dryRun on any resource, every patch type.
+ * One keep-alive agent per client, so consecutive calls reuse the connection.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeApiError } from './kube-api-error.ts';
+
+export interface KubeRequest {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** absolute API path, e.g. /api/v1/namespaces/default/pods */
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface KubeResponse {
+  status: number;
+  contentType: string;
+  text: string;
+}
+
+export interface KubeHttp {
+  request(request: KubeRequest): Promise<KubeResponse>;
+  /** request + JSON.parse; throws KubeApiError on HTTP errors */
+  json<T = unknown>(request: KubeRequest): Promise<T>;
+  /** the server URL, for messages */
+  server: string;
+  close(): void;
+}
+
+export function createKubeHttp(kubeConfig: KubeConfig, options: { defaultTimeoutMs?: number } = {}): KubeHttp {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster) throw new Error('The kubeconfig has no current cluster; set a current-context.');
+  const base = new URL(cluster.server);
+  const isHttps = base.protocol === 'https:';
+  let agent: http.Agent | undefined;
+  const defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
+
+  async function request(kubeRequest: KubeRequest): Promise<KubeResponse> {
+    const requestOptions: https.RequestOptions = { headers: {} };
+    await kubeConfig.applyToHTTPSOptions(requestOptions);
+    if (!agent) {
+      agent = isHttps
+        ? new https.Agent({
+            keepAlive: true,
+            ca: requestOptions.ca,
+            cert: requestOptions.cert,
+            key: requestOptions.key,
+            rejectUnauthorized: requestOptions.rejectUnauthorized,
+            servername: requestOptions.servername,
+          })
+        : new http.Agent({ keepAlive: true });
+    }
+    const url = new URL(base.pathname.replace(/\/$/, '') + kubeRequest.path, base);
+    for (const [key, value] of Object.entries(kubeRequest.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(requestOptions.headers ?? {})) {
+      if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : String(value);
+    }
+    if (requestOptions.auth) headers.Authorization = `Basic ${Buffer.from(requestOptions.auth).toString('base64')}`;
+    headers.Accept = kubeRequest.accept ?? 'application/json';
+    let payload: Buffer | undefined;
+    if (kubeRequest.body !== undefined) {
+      payload = Buffer.from(typeof kubeRequest.body === 'string' ? kubeRequest.body : JSON.stringify(kubeRequest.body));
+      headers['Content-Type'] = kubeRequest.contentType ?? 'application/json';
+      headers['Content-Length'] = String(payload.length);
+    }
+    const transport = isHttps ? https : http;
+    return new Promise<KubeResponse>((resolve, reject) => {
+      const outgoing = transport.request(
+        url,
+        { method: kubeRequest.method ?? 'GET', headers, agent, signal: kubeRequest.signal, timeout: kubeRequest.timeoutMs ?? defaultTimeoutMs },
+        (incoming) => {
+          const chunks: Buffer[] = [];
+          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+          incoming.on('error', reject);
+          incoming.on('end', () =>
+            resolve({ status: incoming.statusCode ?? 0, contentType: String(incoming.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }),
+          );
+        },
+      );
+      outgoing.on('timeout', () => {
+        const error = new Error(`request to ${kubeRequest.path} timed out`);
+        error.name = 'TimeoutError';
+        outgoing.destroy(error);
+      });
+      outgoing.on('error', reject);
+      outgoing.end(payload);
+    });
+  }
+
+  async function json<T>(kubeRequest: KubeRequest): Promise<T> {
+    const response = await request(kubeRequest);
+    if (response.status >= 400) throw statusError(response);
+    return (response.text ? JSON.parse(response.text) : {}) as T;
+  }
+
+  return { request, json, server: cluster.server, close: () => agent?.destroy() };
+}
+
+/** Builds a KubeApiError from a non-2xx response (a meta/v1 Status when the server sent one). */
+export function statusError(response: KubeResponse): KubeApiError {
+  try {
+    const status = JSON.parse(response.text) as { message?: string; reason?: string; details?: { name?: string; kind?: string; group?: string } };
+    return new KubeApiError(response.status, status.reason ?? 'Unknown', status.message ?? response.text.slice(0, 500), status.details);
+  } catch {
+    return new KubeApiError(response.status, 'Unknown', response.text.slice(0, 500) || `HTTP ${response.status}`);
+  }
+}

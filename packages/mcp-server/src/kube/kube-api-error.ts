@@ -1,0 +1,47 @@
+/**
+ * A failed Kubernetes API call, carrying the meta/v1 Status the server sent. toToolError turns it into
+ * a message the model can act on (what happened, what to try) instead of a stack trace.
+ */
+import { ToolInputError, type ToolErrorCode } from '../errors.ts';
+
+export class KubeApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+    readonly details?: { name?: string; kind?: string; group?: string },
+  ) {
+    super(message);
+    this.name = 'KubeApiError';
+  }
+}
+
+/** Maps an API failure (or a connection failure) to a ToolInputError with a hint. */
+export function toToolInputError(error: unknown, context: { action: string }): ToolInputError | undefined {
+  if (error instanceof KubeApiError) {
+    const byStatus: Record<number, { code: ToolErrorCode; hint: string }> = {
+      400: { code: 'INVALID_INPUT', hint: 'check the arguments against the resource schema' },
+      401: { code: 'FORBIDDEN', hint: 'the MCP server credentials were rejected; check its kubeconfig' },
+      403: { code: 'FORBIDDEN', hint: 'the MCP server service account lacks RBAC permission for this; ask an admin or pick another namespace' },
+      404: { code: 'NOT_FOUND', hint: 'list what exists with k8s_get (check the namespace and spelling)' },
+      409: { code: 'CONFLICT', hint: 'the object changed or already exists; read it again with k8s_get and retry' },
+      410: { code: 'CONFLICT', hint: 'retry the request' },
+      422: { code: 'INVALID_INPUT', hint: 'fix the fields the API server rejected' },
+      429: { code: 'UNAVAILABLE', hint: 'the API server is throttling; wait a few seconds and retry' },
+      504: { code: 'TIMEOUT', hint: 'retry, or narrow the request' },
+    };
+    const mapped = byStatus[error.status] ?? { code: 'FAILED' as ToolErrorCode, hint: 'retry; if it keeps failing check the cluster health with k8s_cluster_info' };
+    return new ToolInputError(`Failed to ${context.action}: ${error.message} (HTTP ${error.status} ${error.reason}).`, mapped);
+  }
+  const code = (error as { code?: string })?.code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
+    return new ToolInputError(`Failed to ${context.action}: the Kubernetes API server is unreachable (${code}).`, {
+      hint: 'check that the cluster is running and the kubeconfig points at it',
+      code: 'UNAVAILABLE',
+    });
+  }
+  if (code === 'ETIMEDOUT' || (error as Error)?.name === 'TimeoutError') {
+    return new ToolInputError(`Failed to ${context.action}: the request timed out.`, { hint: 'retry, or narrow the request', code: 'TIMEOUT' });
+  }
+  return undefined;
+}

@@ -1,0 +1,175 @@
+/**
+ * Redaction for every output path (objects, YAML/JSON text, logs, describe output, helm values).
+ * The rules are in rules.ts; this file applies them to objects and to text.
+ */
+import { REDACTED, isSensitiveName, redactTokens } from './rules.ts';
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+function redactValues(map: unknown): unknown {
+  if (!map || typeof map !== 'object' || Array.isArray(map)) return map;
+  return Object.fromEntries(Object.keys(map as Record<string, unknown>).map((key) => [key, REDACTED]));
+}
+
+function redactEnvList(env: unknown): unknown {
+  if (!Array.isArray(env)) return env;
+  return env.map((entry) => {
+    if (!entry || typeof entry !== 'object') return entry;
+    const variable = entry as { name?: string; value?: unknown };
+    if (typeof variable.value !== 'string') return entry;
+    if (variable.name && isSensitiveName(variable.name)) return { ...variable, value: REDACTED };
+    return { ...variable, value: redactTokens(variable.value) };
+  });
+}
+
+function redactNode(value: unknown, parentKind?: string): unknown {
+  if (typeof value === 'string') return redactTokens(value);
+  if (Array.isArray(value)) return value.map((item) => redactNode(item, parentKind));
+  if (!value || typeof value !== 'object') return value;
+  const object = value as Record<string, unknown>;
+  const kind = typeof object.kind === 'string' ? object.kind : undefined;
+  const output: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(object)) {
+    if (kind === 'Secret' && (key === 'data' || key === 'stringData')) {
+      output[key] = redactValues(child);
+    } else if (kind === 'ConfigMap' && (key === 'data' || key === 'binaryData') && child && typeof child === 'object') {
+      output[key] = Object.fromEntries(
+        Object.entries(child as Record<string, unknown>).map(([dataKey, dataValue]) => [
+          dataKey,
+          isSensitiveName(dataKey) ? REDACTED : typeof dataValue === 'string' ? redactText(dataValue) : dataValue,
+        ]),
+      );
+    } else if (key === 'env') {
+      output[key] = redactNode(redactEnvList(child), kind);
+    } else if (key === 'annotations' && child && typeof child === 'object') {
+      output[key] = Object.fromEntries(
+        Object.entries(child as Record<string, unknown>).map(([name, annotation]) => {
+          if (name === LAST_APPLIED && typeof annotation === 'string') return [name, redactLastApplied(annotation)];
+          if (isSensitiveName(name)) return [name, REDACTED];
+          return [name, typeof annotation === 'string' ? redactTokens(annotation) : annotation];
+        }),
+      );
+    } else if (typeof child === 'string' && isSensitiveName(key) && !isStructuralKey(key)) {
+      output[key] = REDACTED;
+    } else {
+      output[key] = redactNode(child, kind ?? parentKind);
+    }
+  }
+  return output;
+}
+
+// Keys that match SENSITIVE_NAME but hold references, not secrets (secretName: my-secret, serviceAccountToken…).
+function isStructuralKey(key: string): boolean {
+  return /^(secretName|secretRef|tokenSecretRef|automountServiceAccountToken|authMode|authType|name|kind)$/i.test(key);
+}
+
+function redactLastApplied(annotation: string): string {
+  try {
+    return JSON.stringify(redactNode(JSON.parse(annotation)));
+  } catch {
+    return REDACTED;
+  }
+}
+
+/** Redacts a Kubernetes object (or list, or any JSON value) per the rule set. Returns a copy. */
+export function redactObject<T>(value: T): T {
+  return redactNode(value) as T;
+}
+
+const KEY_VALUE_LINE = /^(\s*(?:export\s+)?["']?)([A-Za-z_][A-Za-z0-9_.-]*)(["']?\s*[:=]\s*)(.+)$/;
+
+/** Redacts `KEY=value`, `key: value` and `"key": "value"` lines whose key is sensitive. */
+function redactKeyValueLines(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const match = KEY_VALUE_LINE.exec(line);
+      if (!match) return line;
+      const [, prefix, key, separator, rest] = match;
+      if (!isSensitiveName(key) || isStructuralKey(key)) return line;
+      const trimmed = rest.trim();
+      // A YAML mapping opener ("auth:" with nothing after) or a nested block is not a value.
+      if (trimmed === '' || trimmed === '|' || trimmed === '>' || trimmed === '{' || trimmed === '[') return line;
+      const trailingComma = trimmed.endsWith(',') ? ',' : '';
+      const quoted = trimmed.startsWith('"') ? '"' : '';
+      return `${prefix}${key}${separator}${quoted}${REDACTED}${quoted}${trailingComma}`;
+    })
+    .join('\n');
+}
+
+/** Redacts `data:`/`stringData:` blocks of YAML documents whose kind is Secret, keeping the keys. */
+function redactSecretYamlBlocks(text: string): string {
+  if (!/^\s*kind:\s*["']?Secret["']?\s*$/m.test(text)) return text;
+  const documents = text.split(/^(?=---\s*$)/m);
+  return documents
+    .map((document) => {
+      if (!/^\s*kind:\s*["']?Secret["']?\s*$/m.test(document)) return document;
+      const lines = document.split('\n');
+      let blockIndent = -1;
+      return lines
+        .map((line) => {
+          const indent = line.length - line.trimStart().length;
+          if (blockIndent >= 0) {
+            if (line.trim() === '' || indent > blockIndent) {
+              const entry = /^(\s*)([^:\s][^:]*):\s*(.*)$/.exec(line);
+              if (entry && indent > blockIndent && entry[3] !== '') return `${entry[1]}${entry[2]}: ${REDACTED}`;
+              if (!entry && line.trim() !== '' && indent > blockIndent) return `${' '.repeat(indent)}${REDACTED}`;
+              return line;
+            }
+            blockIndent = -1;
+          }
+          const opener = /^(\s*)(data|stringData):\s*$/.exec(line);
+          if (opener) blockIndent = opener[1].length;
+          const inline = /^(\s*)(data|stringData):\s*\{.+\}\s*$/.exec(line);
+          if (inline) return `${inline[1]}${inline[2]}: ${REDACTED}`;
+          return line;
+        })
+        .join('\n');
+    })
+    .join('');
+}
+
+/**
+ * The last-applied annotation duplicates the whole object (a Secret's data included) and tells the model
+ * nothing the object doesn't, so in text it is replaced whole, including a block-scalar continuation.
+ */
+function redactLastAppliedLines(text: string): string {
+  if (!text.includes(LAST_APPLIED)) return text;
+  const output: string[] = [];
+  let skipDeeperThan = -1;
+  for (const line of text.split('\n')) {
+    const indent = line.length - line.trimStart().length;
+    if (skipDeeperThan >= 0) {
+      if (line.trim() !== '' && indent > skipDeeperThan) continue;
+      skipDeeperThan = -1;
+    }
+    const match = new RegExp(`^(\\s*["']?${LAST_APPLIED.replace(/[./]/g, '\\$&')}["']?\\s*[:=]\\s*)(.*)$`).exec(line);
+    if (match) {
+      output.push(`${match[1]}${REDACTED}`);
+      if (/^[|>]/.test(match[2].trim()) || match[2].trim() === '') skipDeeperThan = indent;
+      continue;
+    }
+    output.push(line);
+  }
+  return output.join('\n');
+}
+
+/**
+ * Redacts free text: JSON documents are redacted structurally, YAML Secret documents have their data
+ * blocks replaced, and in any text sensitive `KEY=value` lines and token-shaped strings are replaced.
+ */
+export function redactText(text: string): string {
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      return JSON.stringify(redactObject(JSON.parse(text)), null, 2);
+    } catch {
+      // not JSON after all; fall through to the line rules
+    }
+  }
+  let result = redactLastAppliedLines(redactSecretYamlBlocks(text));
+  result = redactTokens(result);
+  result = redactKeyValueLines(result);
+  return result;
+}
+

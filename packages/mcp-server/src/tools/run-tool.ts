@@ -1,0 +1,55 @@
+/**
+ * The one path every tool call takes, whether it arrives over MCP or from the engine in-process:
+ * read-only gate → input validation → handler → error mapping → redaction → output budget.
+ * Doing redaction and budgets here (not in each tool) is what makes them complete.
+ */
+import { z } from 'zod';
+import { ToolInputError, toolError, toolErrorFrom } from '../errors.ts';
+import { redactObject, redactText } from '../redaction/redact.ts';
+import { applyOutputBudget } from '../budgets/apply-output-budget.ts';
+import { toToolInputError } from '../kube/kube-api-error.ts';
+import type { AnyToolDefinition, ToolCallContext, ToolOutput } from './tool-definition.ts';
+import type { ToolDeps } from './deps.ts';
+
+export function isCallable(definition: AnyToolDefinition<ToolDeps>, readOnly: boolean): boolean {
+  // Fails closed: only an explicit readOnlyHint === true survives read-only mode.
+  return !readOnly || definition.annotations.readOnlyHint === true;
+}
+
+export async function runTool(
+  definition: AnyToolDefinition<ToolDeps>,
+  rawInput: unknown,
+  deps: ToolDeps,
+  context: ToolCallContext,
+): Promise<ToolOutput> {
+  if (!isCallable(definition, deps.settings.readOnly)) {
+    return toolError(
+      `${definition.name} changes the cluster and this MCP server runs in read-only mode.`,
+      'use a read-only tool (k8s_get, k8s_describe, k8s_diff …) or ask an operator to run the server without --read-only',
+      'READ_ONLY',
+    );
+  }
+  const parsed = z.object(definition.inputSchema).safeParse(rawInput ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`).join('; ');
+    return toolError(`Invalid arguments for ${definition.name}: ${problems}.`, 'fix the arguments to match the tool schema', 'INVALID_INPUT');
+  }
+  let output: ToolOutput;
+  try {
+    output = await definition.handler(parsed.data, deps, context);
+  } catch (error) {
+    if (error instanceof ToolInputError) output = toolErrorFrom(error);
+    else {
+      const mapped = toToolInputError(error, { action: `run ${definition.name}` });
+      output = mapped
+        ? toolErrorFrom(mapped)
+        : toolError(`${definition.name} failed unexpectedly: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}.`, 'retry; if it fails again report it to the Skyflo operator', 'FAILED');
+    }
+  }
+  const text = applyOutputBudget(redactText(output.text), {
+    budgetBytes: deps.settings.outputBudgetBytes,
+    kind: definition.tags?.includes('logs') ? 'log' : 'text',
+    hint: 'narrow the request (name, namespace, label_selector, num_lines) to see the rest.',
+  });
+  return { ...output, text, ...(output.structured ? { structured: redactObject(output.structured) } : {}) };
+}
