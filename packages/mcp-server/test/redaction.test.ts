@@ -56,7 +56,7 @@ describe('redaction', () => {
     expect(env[0].value).toBe(REDACTED);
     expect(env[1].value).toBe(REDACTED);
     expect(env[2].value).toBe('debug');
-    expect(env[3].valueFrom.secretKeyRef.name).toBe('db');
+    expect(env[3].valueFrom?.secretKeyRef.name).toBe('db');
   });
 
   it('redacts ConfigMap keys whose names look sensitive', () => {
