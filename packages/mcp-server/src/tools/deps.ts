@@ -16,6 +16,17 @@ export interface ToolSettings {
   readOnly: boolean;
   /** namespace where Jenkins credential Secrets live (credentials_ref "ns/name" may name another) */
   integrationsNamespace: string;
+  /**
+   * Extra environment for helm (HELM_CACHE_HOME, HELM_CONFIG_HOME, HELM_DATA_HOME…), so tests and
+   * multi-tenant installs keep repositories and caches apart. Added by the helm/argo/jenkins engineer.
+   */
+  helmEnv?: Record<string, string>;
+  /** Directories local chart paths must resolve under; without any, only repo/chart and oci:// references are accepted. */
+  helmChartDirs?: string[];
+  /** Jenkins HTTP request timeout in ms (default 15000). */
+  jenkinsTimeoutMs?: number;
+  /** Interval between Jenkins queue polls after a trigger, in ms (default 1000; tests use a few ms). */
+  jenkinsPollIntervalMs?: number;
 }
 
 /** Resolves a Jenkins credentials reference to basic-auth credentials. Never exposed to the model. */

@@ -1,0 +1,51 @@
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import { ToolInputError } from '../../errors.ts';
+
+const repoChartPattern = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const ociPattern = /^oci:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._-]+)+(:[A-Za-z0-9._-]+)?$/;
+
+/**
+ * Accepts only the chart references a model has a legitimate reason to use. Why: helm also takes
+ * arbitrary URLs and any local path, which would let a prompt-injected model install a chart from an
+ * attacker's server or read files on the MCP host (e.g. `helm show values /etc`).
+ */
+export function assertChartReference(chart: string, allowedDirs: string[] | undefined): string {
+  if (chart.startsWith('-')) {
+    throw new ToolInputError(`chart "${chart}" looks like a command-line flag; give a chart reference such as "bitnami/nginx".`);
+  }
+  if (repoChartPattern.test(chart)) return chart;
+  if (chart.startsWith('oci://')) {
+    if (!ociPattern.test(chart)) {
+      throw new ToolInputError(`chart "${chart}" is not a valid OCI reference. Use oci://registry.example.com/path/chart.`);
+    }
+    return chart;
+  }
+  if (chart.includes('://')) {
+    throw new ToolInputError(`chart "${chart}" uses an unsupported scheme. Add the repository with helm_repo_add and use "repo/chart", or use an oci:// reference.`);
+  }
+  const dirs = allowedDirs ?? [];
+  if (dirs.length === 0) {
+    throw new ToolInputError(
+      `chart "${chart}" is neither "repo/chart" nor an oci:// reference, and local chart paths are disabled on this server. Add the repository with helm_repo_add and use "repo/chart".`,
+    );
+  }
+  const resolved = resolveExisting(chart);
+  const inside = dirs.some((dir) => {
+    const root = resolveExisting(dir);
+    return root !== undefined && resolved !== undefined && (resolved === root || resolved.startsWith(root + path.sep));
+  });
+  if (!inside || resolved === undefined) {
+    throw new ToolInputError(`chart path "${chart}" is not inside an allowed chart directory (${dirs.join(', ')}), or does not exist.`);
+  }
+  return resolved;
+}
+
+/** realpath so a symlink inside an allowed directory cannot point outside it. */
+function resolveExisting(candidate: string): string | undefined {
+  try {
+    return realpathSync(path.resolve(candidate));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import type { ToolDeps } from '../deps.ts';
+import { defineTool } from '../tool-definition.ts';
+import { chartField, chartVersionField, namespaceField, releaseNameField, timeoutSecondsField, valuesField, waitField } from './helm-inputs.ts';
+import { releaseCommandArgs, waitFlags } from './release-command.ts';
+import { helmTextOutput, runHelm } from './run-helm.ts';
+
+export const helmInstallWithValues = defineTool({
+  name: 'helm_install_with_values',
+  title: 'Install Helm Chart with Custom Values',
+  description: 'Install a chart as a new Helm release with custom values given as YAML.',
+  toolset: 'helm',
+  inputSchema: {
+    release_name: releaseNameField,
+    chart: chartField,
+    values: valuesField,
+    namespace: namespaceField,
+    create_namespace: z.boolean().default(true).describe("Create the namespace if it doesn't exist (default true)"),
+    wait: waitField,
+    version: chartVersionField,
+    timeout_seconds: timeoutSecondsField,
+  },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  preview: {
+    tool: 'helm_upgrade_diff',
+    mapArguments: (input) => ({ release_name: input.release_name, chart: input.chart, namespace: input.namespace, values: input.values, version: input.version }),
+  },
+  handler: async (input, deps: ToolDeps, context) => {
+    const wait = waitFlags(input.wait, input.timeout_seconds);
+    const extraFlags = [...(input.create_namespace ? ['--create-namespace'] : []), ...wait.flags];
+    const args = releaseCommandArgs(
+      { verb: 'install', releaseName: input.release_name, chart: input.chart, namespace: input.namespace, version: input.version, hasValues: true, extraFlags },
+      deps,
+    );
+    const outcome = await runHelm(deps, { args, stdin: input.values, signal: context.signal, timeoutMs: wait.runnerTimeoutMs });
+    if (!outcome.ok) return outcome.output;
+    return helmTextOutput(outcome.stdout, deps);
+  },
+});

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import type { ToolDeps } from '../deps.ts';
+import { defineTool } from '../tool-definition.ts';
+import { chartField, chartVersionField, namespaceField, optionalValuesField, releaseNameField, timeoutSecondsField, waitField } from './helm-inputs.ts';
+import { releaseCommandArgs, waitFlags } from './release-command.ts';
+import { helmTextOutput, runHelm } from './run-helm.ts';
+
+export const helmUpgrade = defineTool({
+  name: 'helm_upgrade',
+  title: 'Upgrade Helm Release',
+  description:
+    'Upgrade a Helm release to a chart (version) and values, installing it if it does not exist. Without values and reuse_values=false the chart defaults apply. The engine shows helm_upgrade_diff before approval.',
+  toolset: 'helm',
+  inputSchema: {
+    release_name: releaseNameField,
+    chart: chartField,
+    namespace: namespaceField,
+    install: z.boolean().default(true).describe("Install the release if it doesn't exist (default true)"),
+    wait: waitField,
+    values: optionalValuesField,
+    reuse_values: z.boolean().default(false).describe("Keep the release's current values and merge the given values over them"),
+    version: chartVersionField,
+    timeout_seconds: timeoutSecondsField,
+  },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  preview: {
+    tool: 'helm_upgrade_diff',
+    mapArguments: (input) => ({
+      release_name: input.release_name,
+      chart: input.chart,
+      namespace: input.namespace,
+      values: input.values,
+      reuse_values: input.reuse_values,
+      version: input.version,
+    }),
+  },
+  handler: async (input, deps: ToolDeps, context) => {
+    const wait = waitFlags(input.wait, input.timeout_seconds);
+    const extraFlags = [...(input.install ? ['--install'] : []), ...(input.reuse_values ? ['--reuse-values'] : []), ...wait.flags];
+    const args = releaseCommandArgs(
+      {
+        verb: 'upgrade',
+        releaseName: input.release_name,
+        chart: input.chart,
+        namespace: input.namespace,
+        version: input.version,
+        hasValues: input.values !== undefined,
+        extraFlags,
+      },
+      deps,
+    );
+    const outcome = await runHelm(deps, { args, stdin: input.values, signal: context.signal, timeoutMs: wait.runnerTimeoutMs });
+    if (!outcome.ok) return outcome.output;
+    return helmTextOutput(outcome.stdout, deps);
+  },
+});
