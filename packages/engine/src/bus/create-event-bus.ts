@@ -1,0 +1,24 @@
+/** Chooses the event bus adapter: Redis when a URL is configured, otherwise in-process. */
+import type { BusLogger, ReadyEventBus } from './bus-types.ts';
+import { createMemoryEventBus } from './memory-event-bus.ts';
+import { createRedisEventBus } from './redis-event-bus.ts';
+
+export interface EventBusConfig {
+  /** REDIS_URL; unset → in-process bus (one engine process only). */
+  redisUrl?: string;
+  keyPrefix?: string;
+  bufferTtlSeconds?: number;
+  logger?: BusLogger;
+}
+
+export function createEventBus(config: EventBusConfig): ReadyEventBus {
+  if (config.redisUrl) {
+    return createRedisEventBus({
+      url: config.redisUrl,
+      keyPrefix: config.keyPrefix,
+      bufferTtlSeconds: config.bufferTtlSeconds,
+      logger: config.logger,
+    });
+  }
+  return createMemoryEventBus({ bufferTtlSeconds: config.bufferTtlSeconds, logger: config.logger });
+}

@@ -1,0 +1,158 @@
+/**
+ * The in-process event bus: the default when REDIS_URL is unset. Same semantics as the Redis adapter
+ * (per-run index, replay buffer with a TTL, stop flags with a TTL) so the conformance suite runs unchanged.
+ */
+import type { BusMessage } from '../ports/index.ts';
+import type { BusLogger, ReadyEventBus } from './bus-types.ts';
+
+export interface MemoryEventBusOptions {
+  /** How long a run's replay buffer is kept after its last event (default 1 h). */
+  bufferTtlSeconds?: number;
+  /** Most events kept per run for replay; older ones are dropped first (default 50,000). */
+  maxBufferedEvents?: number;
+  /** How long a stop flag stays set (default 600 s, as in the reference). */
+  stopTtlSeconds?: number;
+  logger?: BusLogger;
+}
+
+interface RunChannel {
+  lastIndex: number;
+  buffer: BusMessage[];
+  subscribers: Set<(message: BusMessage) => void>;
+  expiry?: NodeJS.Timeout;
+}
+
+export function createMemoryEventBus(options: MemoryEventBusOptions = {}): ReadyEventBus {
+  const bufferTtlMs = (options.bufferTtlSeconds ?? 3600) * 1000;
+  const maxBufferedEvents = options.maxBufferedEvents ?? 50_000;
+  const stopTtlMs = (options.stopTtlSeconds ?? 600) * 1000;
+  const runs = new Map<string, RunChannel>();
+  const stopFlags = new Map<string, number>();
+  const stopListeners = new Map<string, Set<() => void>>();
+  let closed = false;
+
+  function assertOpen(): void {
+    if (closed) throw new Error('The event bus is closed.');
+  }
+
+  function channelFor(runId: string): RunChannel {
+    let run = runs.get(runId);
+    if (!run) {
+      run = { lastIndex: 0, buffer: [], subscribers: new Set() };
+      runs.set(runId, run);
+    }
+    return run;
+  }
+
+  // Why a timer per run rather than a sweep: refresh() is O(1), and an idle run disappears on its own.
+  // unref() so a forgotten buffer never keeps the process alive.
+  function touch(runId: string, run: RunChannel): void {
+    if (run.expiry) {
+      run.expiry.refresh();
+      return;
+    }
+    run.expiry = setTimeout(() => {
+      if (run.subscribers.size === 0) runs.delete(runId);
+      else run.expiry = undefined;
+    }, bufferTtlMs);
+    run.expiry.unref();
+  }
+
+  function deliver(handler: (message: BusMessage) => void, message: BusMessage): void {
+    try {
+      handler(message);
+    } catch (error) {
+      // A failing subscriber must not break the publisher or the other subscribers.
+      options.logger?.warn({ err: error }, 'event bus subscriber threw');
+    }
+  }
+
+  const bus: ReadyEventBus = {
+    async ready() {},
+
+    async publish(runId, event, data) {
+      assertOpen();
+      const run = channelFor(runId);
+      const message: BusMessage = { index: ++run.lastIndex, event, data };
+      run.buffer.push(message);
+      if (run.buffer.length > maxBufferedEvents) run.buffer.splice(0, run.buffer.length - maxBufferedEvents);
+      touch(runId, run);
+      for (const subscriber of [...run.subscribers]) deliver(subscriber, message);
+      return message;
+    },
+
+    async subscribe(runId, onMessage, subscribeOptions = {}) {
+      assertOpen();
+      const run = channelFor(runId);
+      const afterIndex = subscribeOptions.afterIndex ?? 0;
+      // Single-threaded: replaying the buffer and joining the live set happen in one tick, so no
+      // publish can fall between them.
+      for (const message of run.buffer) if (message.index > afterIndex) deliver(onMessage, message);
+      const subscriber = (message: BusMessage) => {
+        if (message.index > afterIndex) onMessage(message);
+      };
+      run.subscribers.add(subscriber);
+      touch(runId, run);
+      return async () => {
+        run.subscribers.delete(subscriber);
+      };
+    },
+
+    async requestStop(runId) {
+      assertOpen();
+      stopFlags.set(runId, Date.now() + stopTtlMs);
+      const listeners = stopListeners.get(runId);
+      if (listeners) for (const listener of [...listeners]) listener();
+    },
+
+    async isStopRequested(runId) {
+      const expiresAt = stopFlags.get(runId);
+      if (expiresAt === undefined) return false;
+      if (expiresAt <= Date.now()) {
+        stopFlags.delete(runId);
+        return false;
+      }
+      return true;
+    },
+
+    async onStop(runId, callback) {
+      assertOpen();
+      let fired = false;
+      const listener = () => {
+        if (fired) return;
+        fired = true;
+        remove();
+        try {
+          callback();
+        } catch (error) {
+          options.logger?.warn({ err: error }, 'stop callback threw');
+        }
+      };
+      const remove = () => {
+        const listeners = stopListeners.get(runId);
+        listeners?.delete(listener);
+        if (listeners?.size === 0) stopListeners.delete(runId);
+      };
+      let listeners = stopListeners.get(runId);
+      if (!listeners) {
+        listeners = new Set();
+        stopListeners.set(runId, listeners);
+      }
+      listeners.add(listener);
+      if (await bus.isStopRequested(runId)) listener();
+      return async () => remove();
+    },
+
+    async close() {
+      closed = true;
+      for (const run of runs.values()) {
+        if (run.expiry) clearTimeout(run.expiry);
+        run.subscribers.clear();
+      }
+      runs.clear();
+      stopListeners.clear();
+      stopFlags.clear();
+    },
+  };
+  return bus;
+}

@@ -1,0 +1,20 @@
+/** The error the Redis bus raises when Redis cannot be reached or REDIS_URL is unusable. */
+export class RedisConnectionError extends Error {
+  readonly code = 'REDIS_UNAVAILABLE';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RedisConnectionError';
+  }
+}
+
+/** The URL with any password replaced, so it can go into logs and error messages. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparseable URL>';
+  }
+}
