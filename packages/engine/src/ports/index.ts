@@ -145,3 +145,70 @@ export interface EventBus {
   onStop(runId: string, callback: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+// ---- Accounts (added by the platform stream; additive: Storage above is unchanged) ----
+
+/** A user row including the password hash; only accounts/ ever sees this shape. */
+export interface UserWithPassword extends User {
+  hashedPassword: string;
+}
+
+export interface UserStore {
+  /**
+   * Creates a user atomically with the "first user becomes admin" rule: the very first account is admin,
+   * superuser and verified; later ones are members, and are refused when `allowWhenUsersExist` is false.
+   */
+  create(input: { email: string; hashedPassword: string; fullName?: string | null; allowWhenUsersExist: boolean }): Promise<
+    { ok: true; user: User } | { ok: false; reason: 'email_taken' | 'registration_closed' }
+  >;
+  findByEmail(email: string): Promise<UserWithPassword | undefined>;
+  findById(id: string): Promise<UserWithPassword | undefined>;
+  updateProfile(id: string, patch: { email?: string; fullName?: string | null }): Promise<{ ok: true; user: User } | { ok: false; reason: 'email_taken' | 'not_found' }>;
+  setPassword(id: string, hashedPassword: string): Promise<void>;
+  count(): Promise<number>;
+}
+
+export interface RefreshTokenRecord {
+  id: string;
+  tokenHash: string;
+  userId: string;
+  familyId: string;
+  expiresAt: Date;
+  rotatedAt?: Date;
+  revokedAt?: Date;
+  createdAt: Date;
+}
+
+export interface RefreshTokenStore {
+  insert(input: { tokenHash: string; userId: string; familyId: string; expiresAt: Date }): Promise<RefreshTokenRecord>;
+  findByHash(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
+  /** Atomically marks a live token rotated; false when it was already rotated or revoked (i.e. reuse). */
+  markRotated(id: string): Promise<boolean>;
+  /** Revokes every token of the family; returns how many were still live. */
+  revokeFamily(familyId: string): Promise<number>;
+  revokeAllForUser(userId: string): Promise<number>;
+}
+
+export interface AuditEvent {
+  id: string;
+  at: Date;
+  actorId?: string;
+  action: string;
+  subjectType?: string;
+  subjectId?: string;
+  details: Record<string, unknown>;
+  ip?: string;
+}
+
+/** Append-only record of security-relevant actions outside conversation timelines. */
+export interface AuditLog {
+  record(event: Omit<AuditEvent, 'id' | 'at'>): Promise<void>;
+  list(input: { limit: number; action?: string; actorId?: string }): Promise<AuditEvent[]>;
+}
+
+/** Storage plus the account tables: what createStorage returns and the platform routes need. */
+export interface PlatformStorage extends Storage {
+  users: UserStore;
+  refreshTokens: RefreshTokenStore;
+  audit: AuditLog;
+}

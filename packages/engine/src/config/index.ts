@@ -1,0 +1,101 @@
+/**
+ * The engine's configuration: every environment variable is read here, once, at start-up, and nowhere else.
+ * Each concern has its own zod schema (server, storage, auth, …); `loadConfig` runs them all and reports
+ * every bad variable at once, so an operator fixes a deployment in one round.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { authConfigSchema } from './auth.ts';
+import { serverConfigSchema } from './server.ts';
+import { storageConfigSchema } from './storage.ts';
+
+export type { AuthConfig } from './auth.ts';
+export type { ServerConfig } from './server.ts';
+export type { StorageConfig } from './storage.ts';
+
+const schemas = {
+  server: serverConfigSchema,
+  storage: storageConfigSchema,
+  auth: authConfigSchema,
+};
+
+export type Config = { [K in keyof typeof schemas]: z.output<(typeof schemas)[K]> };
+
+export type Environment = Record<string, string | undefined>;
+
+export interface ConfigIssue {
+  /** the environment variable at fault, e.g. `PORT` or `JWT_SECRET_FILE` */
+  variable: string;
+  message: string;
+}
+
+/** Thrown by loadConfig; `message` lists every issue, one per line, each naming its variable. */
+export class ConfigError extends Error {
+  readonly code = 'INVALID_CONFIG';
+  readonly issues: ConfigIssue[];
+
+  constructor(issues: ConfigIssue[]) {
+    super(`Invalid configuration:\n${issues.map((issue) => `  ${issue.variable}: ${issue.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+/** Variables that may be given as `<NAME>_FILE` (Docker/Kubernetes secrets mounted as files). */
+function isSecretName(name: string): boolean {
+  return ['JWT_SECRET', 'MCP_AUTH_TOKEN', 'POSTGRES_DATABASE_URL', 'REDIS_URL'].includes(name) || name.endsWith('_API_KEY');
+}
+
+/**
+ * Resolves `<NAME>_FILE` into `<NAME>` and treats empty strings as unset (compose files often write `FOO=`).
+ * Setting both forms is an error rather than a silent precedence rule.
+ */
+function resolveEnvironment(env: Environment, issues: ConfigIssue[]): Environment {
+  const resolved: Environment = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && value !== '') resolved[name] = value;
+  }
+  for (const [fileVariable, filePath] of Object.entries(resolved)) {
+    if (!fileVariable.endsWith('_FILE') || filePath === undefined) continue;
+    const name = fileVariable.slice(0, -'_FILE'.length);
+    if (!isSecretName(name)) continue;
+    if (env[name]) {
+      issues.push({ variable: fileVariable, message: `set both ${name} and ${fileVariable}; keep only one` });
+      continue;
+    }
+    try {
+      const content = readFileSync(filePath, 'utf8').trim();
+      if (content === '') issues.push({ variable: fileVariable, message: `file ${filePath} is empty` });
+      else resolved[name] = content;
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      issues.push({ variable: fileVariable, message: `cannot read ${filePath} (${reason})` });
+    }
+  }
+  return resolved;
+}
+
+/** Parses the whole configuration, or throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Environment = process.env): Config {
+  const issues: ConfigIssue[] = [];
+  const resolved = resolveEnvironment(env, issues);
+  const config: Partial<Record<keyof typeof schemas, unknown>> = {};
+  for (const [concern, schema] of Object.entries(schemas) as Array<[keyof typeof schemas, z.ZodType]>) {
+    const result = schema.safeParse(resolved);
+    if (result.success) config[concern] = result.data;
+    else {
+      for (const issue of result.error.issues) {
+        issues.push({ variable: String(issue.path[0] ?? concern), message: describeIssue(issue, resolved) });
+      }
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return config as Config;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, env: Environment): string {
+  const variable = issue.path[0];
+  const value = typeof variable === 'string' ? env[variable] : undefined;
+  const shown = value !== undefined && !isSecretName(String(variable)) ? ` (got "${value}")` : '';
+  return `${issue.message}${shown}`;
+}

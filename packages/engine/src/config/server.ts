@@ -1,0 +1,53 @@
+/**
+ * HTTP server and outbound-connection settings (spec §8 plus ours). Parsed from the environment once,
+ * at start-up, by config/index.ts.
+ */
+import { z } from 'zod';
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const commaList = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
+
+export const serverConfigSchema = z
+  .object({
+    /** TCP port of the HTTP API (0 picks a free port). */
+    PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+    /** Interface to bind; 127.0.0.1 keeps the API private unless you opt in (e.g. 0.0.0.0 in a container). */
+    HOST: z.string().min(1).default('127.0.0.1'),
+    /** pino log level; the reference spelling INFO/DEBUG is accepted too. */
+    LOG_LEVEL: z
+      .string()
+      .transform((value) => value.toLowerCase())
+      .pipe(z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }))
+      .default('info'),
+    /** Largest accepted request body in bytes; larger bodies get 413. */
+    BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
+    /** Comma-separated origins allowed to call the API with credentials (the dev UI). */
+    CORS_ORIGINS: commaList.default(['http://localhost:3000', 'http://localhost:3001']),
+    /** Streamable HTTP URL of a separate MCP server; unset runs the MCP server embedded in this process. */
+    MCP_SERVER_URL: z.url({ error: 'must be a URL such as http://127.0.0.1:8888/mcp' }).optional(),
+    /** Bearer token sent to MCP_SERVER_URL (MCP_AUTH_TOKEN_FILE reads it from a file). */
+    MCP_AUTH_TOKEN: z.string().min(1).optional(),
+    /** kubeconfig the embedded MCP server uses; unset follows kubectl's defaults. */
+    KUBECONFIG: z.string().min(1).optional(),
+    /** Namespace holding integration credentials (Jenkins) as Secrets. */
+    INTEGRATIONS_SECRET_NAMESPACE: z.string().min(1).default('default'),
+    /** Folder with the built UI; defaults to packages/ui/dist when that exists. */
+    UI_DIST_DIR: z.string().min(1).optional(),
+  })
+  .transform((env) => ({
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    corsOrigins: env.CORS_ORIGINS,
+    mcpServerUrl: env.MCP_SERVER_URL,
+    mcpAuthToken: env.MCP_AUTH_TOKEN,
+    kubeconfigPath: env.KUBECONFIG,
+    integrationsSecretNamespace: env.INTEGRATIONS_SECRET_NAMESPACE,
+    uiDistDir: env.UI_DIST_DIR,
+  }));
+
+export type ServerConfig = z.output<typeof serverConfigSchema>;

@@ -1,0 +1,165 @@
+import { and, desc, eq, ilike, inArray, lt, or, sql } from 'drizzle-orm';
+import type { Conversation, ConversationStore, ConversationSummary, TimelineEntry } from '../ports/index.ts';
+import { formatConversationCursor, isUuid, parseConversationCursor } from './conversation-cursor.ts';
+import type { SkyfloDatabase } from './database.ts';
+import { createKeyedMutex } from './keyed-mutex.ts';
+import { conversations, messages } from './schema.ts';
+
+type ConversationRow = typeof conversations.$inferSelect;
+
+function toConversation(row: ConversationRow): Conversation {
+  return {
+    id: row.id,
+    title: row.title,
+    userId: row.userId,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    isActive: row.isActive,
+    metadata: row.metadata,
+    timeline: row.messagesJson as TimelineEntry[],
+  };
+}
+
+/** Escapes LIKE wildcards so a search for "50%" means the literal text. */
+function likeContains(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+}
+
+export function createConversationStore(db: SkyfloDatabase): ConversationStore {
+  const timelineLocks = createKeyedMutex();
+
+  return {
+    async create({ id, userId, title }) {
+      const [row] = await db
+        .insert(conversations)
+        .values({ ...(id ? { id } : {}), userId, title: title ?? '' })
+        .returning();
+      return toConversation(row);
+    },
+
+    async get(id) {
+      if (!isUuid(id)) return undefined;
+      const [row] = await db.select().from(conversations).where(eq(conversations.id, id));
+      return row ? toConversation(row) : undefined;
+    },
+
+    async list({ userId, limit, cursor, query }) {
+      const conditions = [eq(conversations.userId, userId)];
+      if (cursor !== undefined) {
+        const position = parseConversationCursor(cursor);
+        if (!position) throw new Error(`invalid conversation cursor: ${cursor}`);
+        conditions.push(
+          or(
+            lt(conversations.updatedAt, position.updatedAt),
+            and(eq(conversations.updatedAt, position.updatedAt), lt(conversations.id, position.id)),
+          )!,
+        );
+      }
+      if (query) conditions.push(ilike(conversations.title, likeContains(query)));
+      // One extra row tells whether another page exists without a COUNT.
+      const rows = await db
+        .select({ id: conversations.id, title: conversations.title, userId: conversations.userId, createdAt: conversations.createdAt, updatedAt: conversations.updatedAt })
+        .from(conversations)
+        .where(and(...conditions))
+        .orderBy(desc(conversations.updatedAt), desc(conversations.id))
+        .limit(limit + 1);
+      const items: ConversationSummary[] = rows.slice(0, limit);
+      const last = items[items.length - 1];
+      const nextCursor = rows.length > limit && last ? formatConversationCursor(last) : null;
+      return { items, nextCursor };
+    },
+
+    async update(id, patch) {
+      if (!isUuid(id)) return undefined;
+      const [row] = await db
+        .update(conversations)
+        .set({
+          ...(patch.title !== undefined ? { title: patch.title } : {}),
+          ...(patch.isActive !== undefined ? { isActive: patch.isActive } : {}),
+          ...(patch.metadata !== undefined ? { metadata: patch.metadata } : {}),
+          updatedAt: new Date(),
+        })
+        .where(eq(conversations.id, id))
+        .returning();
+      return row ? toConversation(row) : undefined;
+    },
+
+    async setTitleIfEmpty(id, title) {
+      if (!isUuid(id)) return false;
+      const rows = await db
+        .update(conversations)
+        .set({ title })
+        .where(and(eq(conversations.id, id), eq(conversations.title, '')))
+        .returning({ id: conversations.id });
+      return rows.length > 0;
+    },
+
+    async delete(id) {
+      if (!isUuid(id)) return false;
+      const rows = await db.delete(conversations).where(eq(conversations.id, id)).returning({ id: conversations.id });
+      return rows.length > 0;
+    },
+
+    /** Returns [] without calling `change` when the conversation does not exist (events of unsaved chats). */
+    async updateTimeline(id, change) {
+      if (!isUuid(id)) return [];
+      // The in-process mutex queues writers of this process cheaply; the row lock inside the transaction
+      // serialises writers from other engine processes on the same Postgres.
+      return timelineLocks.run(id, () =>
+        db.transaction(async (tx) => {
+          const [row] = await tx
+            .select({ messagesJson: conversations.messagesJson })
+            .from(conversations)
+            .where(eq(conversations.id, id))
+            .for('update');
+          if (!row) return [];
+          const before = row.messagesJson as TimelineEntry[];
+          const after = change(structuredClone(before));
+          await tx.update(conversations).set({ messagesJson: after, updatedAt: new Date() }).where(eq(conversations.id, id));
+          await mirrorMessages(tx as unknown as SkyfloDatabase, id, before, after);
+          return after;
+        }),
+      );
+    },
+  };
+}
+
+/** Keeps the messages table equal to the timeline, touching only entries that changed. */
+async function mirrorMessages(db: SkyfloDatabase, conversationId: string, before: TimelineEntry[], after: TimelineEntry[]): Promise<void> {
+  const previous = new Map(before.map((entry, position) => [entry.id, { json: JSON.stringify(entry), position }]));
+  const changed = after
+    .map((entry, position) => ({ entry, position }))
+    .filter(({ entry, position }) => {
+      const old = previous.get(entry.id);
+      return !old || old.position !== position || old.json !== JSON.stringify(entry);
+    });
+  if (changed.length > 0) {
+    await db
+      .insert(messages)
+      .values(
+        changed.map(({ entry, position }) => ({
+          conversationId,
+          entryId: entry.id,
+          role: entry.type,
+          content: entry.content,
+          sequence: position,
+          messageMetadata: entry.type === 'assistant' ? { segments: entry.segments } : {},
+          tokenUsage: entry.type === 'assistant' ? (entry.token_usage ?? null) : null,
+        })),
+      )
+      .onConflictDoUpdate({
+        target: [messages.conversationId, messages.entryId],
+        set: {
+          role: sql`excluded.role`,
+          content: sql`excluded.content`,
+          sequence: sql`excluded.sequence`,
+          messageMetadata: sql`excluded.message_metadata`,
+          tokenUsage: sql`excluded.token_usage`,
+        },
+      });
+  }
+  const removed = before.filter((entry) => !after.some((next) => next.id === entry.id)).map((entry) => entry.id);
+  if (removed.length > 0) {
+    await db.delete(messages).where(and(eq(messages.conversationId, conversationId), inArray(messages.entryId, removed)));
+  }
+}

@@ -1,0 +1,95 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Role, User, UserStore, UserWithPassword } from '../ports/index.ts';
+import { isUuid } from './conversation-cursor.ts';
+import type { SkyfloDatabase } from './database.ts';
+import { users } from './schema.ts';
+
+type UserRow = typeof users.$inferSelect;
+
+function toUser(row: UserRow): UserWithPassword {
+  return {
+    id: row.id,
+    email: row.email,
+    fullName: row.fullName,
+    role: row.role as Role,
+    isActive: row.isActive,
+    isSuperuser: row.isSuperuser,
+    isVerified: row.isVerified,
+    createdAt: row.createdAt,
+    hashedPassword: row.hashedPassword,
+  };
+}
+
+function withoutPassword({ hashedPassword: _hidden, ...user }: UserWithPassword): User {
+  return user;
+}
+
+/** Emails are compared case-insensitively by storing them lower-cased. */
+const normalise = (email: string) => email.trim().toLowerCase();
+
+export function createUserStore(db: SkyfloDatabase): UserStore {
+  return {
+    async create({ email, hashedPassword, fullName, allowWhenUsersExist }) {
+      return db.transaction(async (tx) => {
+        // Locking the table makes "count users, then insert" atomic: two simultaneous first registrations
+        // cannot both become admin, and closed registration cannot be raced past.
+        await tx.execute(sql`LOCK TABLE ${users} IN SHARE ROW EXCLUSIVE MODE`);
+        const [{ total }] = await tx.select({ total: sql<number>`count(*)::int` }).from(users);
+        const [existing] = await tx.select({ id: users.id }).from(users).where(eq(users.email, normalise(email)));
+        if (existing) return { ok: false as const, reason: 'email_taken' as const };
+        const first = total === 0;
+        if (!first && !allowWhenUsersExist) return { ok: false as const, reason: 'registration_closed' as const };
+        const [row] = await tx
+          .insert(users)
+          .values({
+            email: normalise(email),
+            hashedPassword,
+            fullName: fullName ?? null,
+            role: first ? 'admin' : 'member',
+            isSuperuser: first,
+            isVerified: first,
+          })
+          .returning();
+        return { ok: true as const, user: withoutPassword(toUser(row)) };
+      });
+    },
+
+    async findByEmail(email) {
+      const [row] = await db.select().from(users).where(eq(users.email, normalise(email)));
+      return row ? toUser(row) : undefined;
+    },
+
+    async findById(id) {
+      if (!isUuid(id)) return undefined;
+      const [row] = await db.select().from(users).where(eq(users.id, id));
+      return row ? toUser(row) : undefined;
+    },
+
+    async updateProfile(id, patch) {
+      if (!isUuid(id)) return { ok: false, reason: 'not_found' };
+      if (patch.email !== undefined) {
+        const [holder] = await db.select({ id: users.id }).from(users).where(eq(users.email, normalise(patch.email)));
+        if (holder && holder.id !== id) return { ok: false, reason: 'email_taken' };
+      }
+      const [row] = await db
+        .update(users)
+        .set({
+          ...(patch.email !== undefined ? { email: normalise(patch.email) } : {}),
+          ...(patch.fullName !== undefined ? { fullName: patch.fullName } : {}),
+          updatedAt: new Date(),
+        })
+        .where(eq(users.id, id))
+        .returning();
+      return row ? { ok: true, user: withoutPassword(toUser(row)) } : { ok: false, reason: 'not_found' };
+    },
+
+    async setPassword(id, hashedPassword) {
+      await db.update(users).set({ hashedPassword, updatedAt: new Date() }).where(eq(users.id, id));
+    },
+
+    async count() {
+      const [{ total }] = await db.select({ total: sql<number>`count(*)::int` }).from(users);
+      return total;
+    },
+  };
+}

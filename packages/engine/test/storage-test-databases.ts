@@ -1,0 +1,48 @@
+/**
+ * Test databases for the platform suites: a fresh Postgres database per suite on 127.0.0.1:5432 (dropped
+ * afterwards) and a shared in-memory PGlite. Imported by storage-*, accounts-*, conversations-* tests.
+ */
+import { randomBytes } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+const adminUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestPostgresDatabase {
+  url: string;
+  query(text: string, params?: unknown[]): Promise<unknown[]>;
+  drop(): Promise<void>;
+}
+
+export async function createTestPostgresDatabase(): Promise<TestPostgresDatabase> {
+  const name = `skyflo_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = `postgres://postgres@127.0.0.1:5432/${name}`;
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  return {
+    url,
+    query: async (text, params) => (await pool.query(text, params)).rows,
+    async drop() {
+      await pool.end();
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+export async function createTestPglite(): Promise<{ lite: PGlite; query(text: string, params?: unknown[]): Promise<unknown[]> }> {
+  const lite = new PGlite();
+  await lite.waitReady;
+  return { lite, query: async (text, params) => (await lite.query(text, params)).rows };
+}
