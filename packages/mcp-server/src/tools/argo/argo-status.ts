@@ -1,0 +1,22 @@
+import type { ToolDeps } from '../deps.ts';
+import { defineTool } from '../tool-definition.ts';
+import { argoNamespaceField, rolloutNameField } from './argo-inputs.ts';
+import { getRollout, ownedReplicaSets, validateRef } from './rollout-api.ts';
+import { renderRolloutSummary, rolloutState } from './rollout-view.ts';
+
+export const argoStatus = defineTool({
+  name: 'argo_status',
+  title: 'Get Argo Rollout Status',
+  description: 'Show the status of an Argo Rollout: phase and message (Healthy, Progressing, Paused, Degraded), strategy, canary step and weights, stable/canary images and replica counts.',
+  toolset: 'argo',
+  inputSchema: { name: rolloutNameField, namespace: argoNamespaceField },
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
+  handler: async (input, deps: ToolDeps, context) => {
+    const ref = validateRef(input);
+    const rollout = await getRollout(deps, ref, context.signal);
+    const replicaSets = await ownedReplicaSets(deps, rollout, context.signal);
+    const state = rolloutState(rollout);
+    const headline = state.message ? `${state.phase} - ${state.message}` : state.phase;
+    return { text: `${headline}\n\n${renderRolloutSummary(rollout, replicaSets)}`, structured: { phase: state.phase, message: state.message } };
+  },
+});
