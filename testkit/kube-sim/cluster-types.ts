@@ -82,6 +82,11 @@ export interface ObjectStore {
   update(resource: ResourceType, object: KubeObject): KubeObject;
   /** Read-modify-write helper for controllers: retries on conflict; return undefined from mutate to skip. */
   mutate(resource: ResourceType, namespace: string | undefined, name: string, mutate: (object: KubeObject) => KubeObject | undefined | void): KubeObject | undefined;
+  /**
+   * Deletes as a DELETE request does: an object with finalizers only gains a deletionTimestamp, others are
+   * removed now. (Added by workloads: controllers delete pods gracefully through the kubelet's finalizer.)
+   */
+  delete(resource: ResourceType, namespace: string | undefined, name: string): { object: KubeObject; removed: boolean };
   /** Removes the object now (garbage collection of dependents is done by the server's GC, not by this call). */
   remove(resource: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined;
   /** Subscribe to every change in every resource. Returns an unsubscribe function. */
@@ -148,6 +153,12 @@ export interface SimulationSettings {
   crashBackoffMs: number;
   /** a Job's pods complete after this long (ms); default 500 */
   jobDurationMs: number;
+  /** workloads: how long a deleted pod stays Terminating before it is removed (ms); default 200 */
+  terminationDelayMs?: number;
+  /** workloads: overrides every Deployment's progressDeadlineSeconds (ms), so tests see ProgressDeadlineExceeded quickly */
+  progressDeadlineMs?: number;
+  /** workloads: interval between the periodic log lines a running container prints (ms); default 2000 */
+  logIntervalMs?: number;
 }
 
 export interface EventRecorder {

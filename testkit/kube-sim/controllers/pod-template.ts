@@ -1,0 +1,57 @@
+import type { KubeObject } from '../cluster-types.ts';
+import type { WorkloadContext } from '../workloads/workload-context.ts';
+import { controllerRef, isTerminating, randomSuffix } from './object-helpers.ts';
+
+/** A pod built from a controller's template, with the defaults the API server's admission would add. */
+export function podFromTemplate(input: { owner: KubeObject; template: any; name?: string; labels?: Record<string, string>; nodeName?: string }): KubeObject {
+  const template = structuredClone(input.template ?? {});
+  const spec = template.spec ?? {};
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: input.name ?? `${input.owner.metadata.name}-${randomSuffix()}`,
+      namespace: input.owner.metadata.namespace,
+      labels: { ...template.metadata?.labels, ...input.labels },
+      ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
+      ownerReferences: [controllerRef(input.owner)],
+    },
+    spec: {
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: 30,
+      dnsPolicy: 'ClusterFirst',
+      schedulerName: 'default-scheduler',
+      serviceAccountName: 'default',
+      securityContext: {},
+      enableServiceLinks: true,
+      preemptionPolicy: 'PreemptLowerPriority',
+      priority: 0,
+      ...spec,
+      ...(input.nodeName ? { nodeName: input.nodeName } : {}),
+      tolerations: [
+        ...(spec.tolerations ?? []),
+        { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+        { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+      ],
+    },
+    status: { phase: 'Pending', qosClass: 'BestEffort' },
+  };
+}
+
+/**
+ * Deletes a pod the way a DELETE request does: a running pod carries the kubelet's finalizer, so it turns
+ * Terminating and the kubelet removes it once its containers stopped.
+ */
+export function deletePodGracefully(context: WorkloadContext, pod: KubeObject): void {
+  if (isTerminating(pod)) return;
+  const current = context.cluster.store.get(context.types.pods(), pod.metadata.namespace, pod.metadata.name!);
+  if (!current || current.metadata.uid !== pod.metadata.uid) return;
+  context.cluster.store.delete(context.types.pods(), pod.metadata.namespace, pod.metadata.name!);
+}
+
+/** Pods in a namespace whose controller is `owner`. */
+export function podsOwnedBy(context: WorkloadContext, owner: KubeObject): KubeObject[] {
+  return context.cluster.store
+    .list(context.types.pods(), owner.metadata.namespace)
+    .filter((pod) => pod.metadata.ownerReferences?.some((reference) => reference.controller && reference.uid === owner.metadata.uid));
+}

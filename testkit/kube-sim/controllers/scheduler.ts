@@ -1,0 +1,152 @@
+import type { KubeObject } from '../cluster-types.ts';
+import { cpuMillis, memoryBytes } from '../runtime/quantity.ts';
+import type { WorkloadContext } from '../workloads/workload-context.ts';
+import { keyOf, splitKey, type Controller } from './controller-manager.ts';
+import { isTerminating, setCondition } from './object-helpers.ts';
+
+export interface PodRequests {
+  cpu: number;
+  memory: number;
+}
+
+export function podRequests(pod: KubeObject): PodRequests {
+  let cpu = 0;
+  let memory = 0;
+  for (const container of pod.spec?.containers ?? []) {
+    const requests = container.resources?.requests ?? container.resources?.limits ?? {};
+    cpu += cpuMillis(requests.cpu);
+    memory += memoryBytes(requests.memory);
+  }
+  return { cpu, memory };
+}
+
+function tolerates(pod: KubeObject, taint: { key: string; value?: string; effect: string }): boolean {
+  return (pod.spec?.tolerations ?? []).some((toleration: any) => {
+    if (toleration.effect && toleration.effect !== taint.effect) return false;
+    if (toleration.operator === 'Exists') return !toleration.key || toleration.key === taint.key;
+    return toleration.key === taint.key && (toleration.value ?? '') === (taint.value ?? '');
+  });
+}
+
+function matchesAffinity(pod: KubeObject, node: KubeObject): boolean {
+  const terms: any[] = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  if (terms.length === 0) return true;
+  const labels = node.metadata.labels ?? {};
+  return terms.some((term) =>
+    [...(term.matchExpressions ?? []), ...(term.matchFields ?? []).map((field: any) => ({ ...field, key: field.key === 'metadata.name' ? '__name' : field.key }))].every((expression: any) => {
+      const value = expression.key === '__name' ? node.metadata.name : labels[expression.key];
+      const values: string[] = expression.values ?? [];
+      switch (expression.operator) {
+        case 'In':
+          return value !== undefined && values.includes(value);
+        case 'NotIn':
+          return value === undefined || !values.includes(value);
+        case 'Exists':
+          return value !== undefined;
+        case 'DoesNotExist':
+          return value === undefined;
+        default:
+          return false;
+      }
+    }),
+  );
+}
+
+/** Why a pod cannot go to a node, in the scheduler's own words, or undefined if it fits. */
+export function unfitReason(pod: KubeObject, node: KubeObject, used: PodRequests, count: number): string | undefined {
+  const taints: any[] = node.spec?.taints ?? [];
+  if (node.spec?.unschedulable && !tolerates(pod, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) return 'node(s) were unschedulable';
+  const untolerated = taints.find((taint) => (taint.effect === 'NoSchedule' || taint.effect === 'NoExecute') && taint.key !== 'node.kubernetes.io/unschedulable' && !tolerates(pod, taint));
+  if (untolerated) return `node(s) had untolerated taint {${untolerated.key}: ${untolerated.value ?? ''}}`;
+  const selector: Record<string, string> = pod.spec?.nodeSelector ?? {};
+  const labels = node.metadata.labels ?? {};
+  if (!Object.entries(selector).every(([key, value]) => labels[key] === value) || !matchesAffinity(pod, node)) return "node(s) didn't match Pod's node affinity/selector";
+  const requests = podRequests(pod);
+  const allocatable = node.status?.allocatable ?? {};
+  if (count + 1 > Number(allocatable.pods ?? 110)) return 'Too many pods';
+  if (requests.cpu > 0 && used.cpu + requests.cpu > cpuMillis(allocatable.cpu)) return 'Insufficient cpu';
+  if (requests.memory > 0 && used.memory + requests.memory > memoryBytes(allocatable.memory)) return 'Insufficient memory';
+  return undefined;
+}
+
+/** The default-scheduler: binds pending pods to the least-loaded node that fits, or reports why none does. */
+export function createScheduler(context: WorkloadContext): Controller {
+  const { store } = context.cluster;
+  const lastFailure = new Map<string, string>();
+
+  const pendingKeys = () =>
+    store
+      .list(context.types.pods())
+      .filter((pod) => !pod.spec?.nodeName && !isTerminating(pod))
+      .map((pod) => keyOf(pod.metadata.namespace, pod.metadata.name));
+
+  return {
+    name: 'default-scheduler',
+    keysFor(change) {
+      if (change.resource.group !== '') return [];
+      if (change.resource.resource === 'nodes') return pendingKeys();
+      if (change.resource.resource !== 'pods') return [];
+      if (change.type === 'DELETED' || isTerminating(change.object)) return pendingKeys();
+      return change.object.spec?.nodeName ? [] : [keyOf(change.object.metadata.namespace, change.object.metadata.name)];
+    },
+    reconcile(key) {
+      const { namespace, name } = splitKey(key);
+      const pods = context.types.pods();
+      const pod = store.get(pods, namespace, name);
+      if (!pod || pod.spec?.nodeName || isTerminating(pod)) {
+        lastFailure.delete(key);
+        return;
+      }
+      if (pod.spec?.schedulerName && pod.spec.schedulerName !== 'default-scheduler') return;
+      const nodes = store.list(context.types.nodes());
+      const usage = new Map<string, { used: PodRequests; count: number }>();
+      for (const other of store.list(pods)) {
+        const nodeName = other.spec?.nodeName;
+        if (!nodeName || other.status?.phase === 'Succeeded' || other.status?.phase === 'Failed') continue;
+        const entry = usage.get(nodeName) ?? { used: { cpu: 0, memory: 0 }, count: 0 };
+        const requests = podRequests(other);
+        entry.used.cpu += requests.cpu;
+        entry.used.memory += requests.memory;
+        entry.count++;
+        usage.set(nodeName, entry);
+      }
+      const reasons = new Map<string, number>();
+      const candidates: Array<{ node: KubeObject; count: number }> = [];
+      for (const node of nodes) {
+        const entry = usage.get(node.metadata.name!) ?? { used: { cpu: 0, memory: 0 }, count: 0 };
+        const reason = unfitReason(pod, node, entry.used, entry.count);
+        if (reason) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+        else candidates.push({ node, count: entry.count });
+      }
+      const now = context.timestamp();
+      if (candidates.length === 0) {
+        const details = [...reasons.entries()]
+          .sort(([left], [right]) => left.localeCompare(right))
+          .map(([reason, count]) => `${count} ${reason}`)
+          .join(', ');
+        const message = `0/${nodes.length} nodes are available: ${details || 'no nodes available to schedule pods'}. preemption: 0/${nodes.length} nodes are available: ${nodes.length} Preemption is not helpful for scheduling.`;
+        if (lastFailure.get(key) === message) return;
+        lastFailure.set(key, message);
+        store.mutate(pods, namespace, name, (current) => {
+          if (current.metadata.uid !== pod.metadata.uid) return undefined;
+          current.status = { ...current.status, phase: 'Pending', conditions: setCondition(current.status?.conditions, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }, now, { lastProbeTime: null }) };
+          return current;
+        });
+        context.cluster.events.record(pod, { type: 'Warning', reason: 'FailedScheduling', message, component: 'default-scheduler' });
+        return;
+      }
+      lastFailure.delete(key);
+      candidates.sort((left, right) => left.count - right.count || left.node.metadata.name!.localeCompare(right.node.metadata.name!));
+      const target = candidates[0].node.metadata.name!;
+      const bound = store.mutate(pods, namespace, name, (current) => {
+        if (current.metadata.uid !== pod.metadata.uid || current.spec?.nodeName) return undefined;
+        current.spec = { ...current.spec, nodeName: target };
+        current.status = { ...current.status, phase: current.status?.phase ?? 'Pending', conditions: setCondition(current.status?.conditions, { type: 'PodScheduled', status: 'True' }, now, { lastProbeTime: null }) };
+        return current;
+      });
+      if (bound?.spec?.nodeName === target) {
+        context.cluster.events.record(pod, { reason: 'Scheduled', message: `Successfully assigned ${namespace}/${name} to ${target}`, component: 'default-scheduler' });
+      }
+    },
+  };
+}

