@@ -1,0 +1,69 @@
+/**
+ * Resolves LLM_MODEL into an AI SDK language model. Never throws for a configuration problem: the engine
+ * must still start without a model, so problems come back as text naming the variable to set.
+ */
+import type { LlmConfig } from '../config/llm.ts';
+import { findProvider, providerCatalogue, type LanguageModelV3 } from './provider-catalogue.ts';
+import { reasoningSettings, type ProviderOptions } from './reasoning-settings.ts';
+
+export interface LanguageModelSelection {
+  /** undefined when no model is configured or it is misconfigured (see `problem`). */
+  model: LanguageModelV3 | undefined;
+  /** The provider named in LLM_MODEL ('' when unset). */
+  provider: string;
+  modelId: string;
+  /** Safe to log and show: names where the key came from, never the key. */
+  describe: string;
+  /** What is wrong and which variable to set; present exactly when `model` is undefined. */
+  problem?: string;
+  /** Reasoning settings, to pass as `providerOptions` on every call. */
+  providerOptions: ProviderOptions;
+  /** Settings for every call (`maxOutputTokens`, `temperature`, and the timeout for `abortSignal`). */
+  callSettings: { maxOutputTokens?: number; temperature?: number; timeoutMs: number };
+}
+
+export const supportedProviders = providerCatalogue.map((entry) => entry.id);
+
+export function createLanguageModel(config: LlmConfig): LanguageModelSelection {
+  const unresolved = (provider: string, modelId: string, problem: string): LanguageModelSelection => ({
+    model: undefined,
+    provider,
+    modelId,
+    describe: modelId ? `${provider}/${modelId} (not usable: ${problem})` : 'no LLM configured',
+    problem,
+    providerOptions: {},
+    callSettings: { timeoutMs: config.timeoutMs },
+  });
+
+  if (!config.model) {
+    return unresolved(
+      '',
+      '',
+      'No LLM configured: set LLM_MODEL=provider/model, e.g. LLM_MODEL=openai/gpt-4o with OPENAI_API_KEY, or ' +
+        'LLM_MODEL=openai-compatible/llama3.1 with LLM_HOST=http://127.0.0.1:11434/v1 for a local Ollama.',
+    );
+  }
+  const slash = config.model.indexOf('/');
+  const providerName = slash > 0 ? config.model.slice(0, slash) : config.model;
+  // Only the first slash separates: model ids may contain more (groq/openai/gpt-oss-120b).
+  const modelId = slash > 0 ? config.model.slice(slash + 1) : '';
+  if (!modelId) {
+    return unresolved(providerName, '', `LLM_MODEL must be "provider/model" (got '${config.model}'), e.g. openai/gpt-4o.`);
+  }
+  const entry = findProvider(providerName);
+  if (!entry) {
+    return unresolved(providerName, modelId, `Unknown LLM provider '${providerName}' in LLM_MODEL; use one of ${supportedProviders.join(', ')}.`);
+  }
+  const built = entry.build({ modelId, config });
+  if ('problem' in built) return unresolved(entry.id, modelId, built.problem);
+
+  const reasoning = reasoningSettings(entry, config);
+  return {
+    model: built.model,
+    provider: entry.id,
+    modelId,
+    describe: `${entry.id}/${modelId} (${built.credential})`,
+    providerOptions: reasoning.providerOptions,
+    callSettings: { maxOutputTokens: reasoning.maxOutputTokens, temperature: config.temperature, timeoutMs: config.timeoutMs },
+  };
+}

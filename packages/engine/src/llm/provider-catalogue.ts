@@ -1,0 +1,174 @@
+/**
+ * The providers LLM_MODEL may name, and how each is built from config without touching the network.
+ * Credentials are passed explicitly: the SDK providers would otherwise read process.env themselves, and
+ * only config/ may do that.
+ */
+import { createAmazonBedrock } from '@ai-sdk/amazon-bedrock';
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { createAzure } from '@ai-sdk/azure';
+import { createDeepSeek } from '@ai-sdk/deepseek';
+import { createGoogleGenerativeAI } from '@ai-sdk/google';
+import { createGroq } from '@ai-sdk/groq';
+import { createMistral } from '@ai-sdk/mistral';
+import { createMoonshotAI } from '@ai-sdk/moonshotai';
+import { createOpenAI } from '@ai-sdk/openai';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import type { LanguageModel } from 'ai';
+import { apiKeyVariables, type ApiKeyProvider, type LlmConfig, type Secret } from '../config/llm.ts';
+
+export type LanguageModelV3 = Extract<LanguageModel, { specificationVersion: 'v3' }>;
+
+/** How a provider takes reasoning settings (see reasoning-settings.ts). */
+export type ReasoningStyle = 'effort' | 'budget' | 'none';
+
+export type ProviderBuild = { model: LanguageModelV3; credential: string } | { problem: string };
+
+export interface ProviderEntry {
+  /** The name used in LLM_MODEL. */
+  id: string;
+  /** The key of this provider's settings in `providerOptions`. */
+  optionsKey: string;
+  reasoning: ReasoningStyle;
+  build(input: { modelId: string; config: LlmConfig }): ProviderBuild;
+}
+
+const ollamaDefaultHost = 'http://127.0.0.1:11434/v1';
+
+function missingKey(provider: ApiKeyProvider, modelName: string): { problem: string } {
+  const [first, ...aliases] = apiKeyVariables[provider];
+  const alternatives = [...aliases, `${first}_FILE`].join(' or ');
+  return { problem: `${first} is not set; LLM_MODEL=${modelName} needs it (or ${alternatives}).` };
+}
+
+function fromKey(secret: Secret): string {
+  return `key from ${secret.source}`;
+}
+
+/** Providers whose only requirement is one API key. */
+function keyedProvider(
+  id: ApiKeyProvider,
+  create: (settings: { apiKey: string; baseURL?: string }) => (modelId: string) => LanguageModelV3,
+  reasoning: ReasoningStyle,
+): ProviderEntry {
+  return {
+    id,
+    optionsKey: id,
+    reasoning,
+    build({ modelId, config }) {
+      const key = config.apiKeys[id];
+      if (!key) return missingKey(id, `${id}/${modelId}`);
+      return { model: create({ apiKey: key.value, baseURL: config.host })(modelId), credential: fromKey(key) };
+    },
+  };
+}
+
+export const providerCatalogue: readonly ProviderEntry[] = [
+  {
+    id: 'openai',
+    optionsKey: 'openai',
+    reasoning: 'effort',
+    build({ modelId, config }) {
+      const key = config.apiKeys.openai;
+      if (!key) return missingKey('openai', `openai/${modelId}`);
+      const provider = createOpenAI({ apiKey: key.value, baseURL: config.host });
+      // Why chat completions behind LLM_HOST: proxies and gateways (LiteLLM, corporate relays) implement
+      // /chat/completions, rarely /responses; api.openai.com itself gets the Responses API.
+      return { model: config.host ? provider.chat(modelId) : provider.responses(modelId), credential: fromKey(key) };
+    },
+  },
+  keyedProvider('anthropic', (settings) => createAnthropic(settings), 'budget'),
+  keyedProvider('google', (settings) => createGoogleGenerativeAI(settings), 'budget'),
+  keyedProvider('moonshotai', (settings) => createMoonshotAI(settings), 'effort'),
+  keyedProvider('groq', (settings) => createGroq(settings), 'effort'),
+  keyedProvider('mistral', (settings) => createMistral(settings), 'effort'),
+  keyedProvider('deepseek', (settings) => createDeepSeek(settings), 'effort'),
+  {
+    id: 'bedrock',
+    optionsKey: 'bedrock',
+    reasoning: 'budget',
+    build({ modelId, config }) {
+      const { region, accessKeyId, secretAccessKey, sessionToken, bearerToken } = config.aws;
+      if (!region) return { problem: `AWS_REGION is not set; LLM_MODEL=bedrock/${modelId} needs it (e.g. us-east-1).` };
+      if (bearerToken) {
+        return { model: createAmazonBedrock({ region, apiKey: bearerToken.value })(modelId), credential: fromKey(bearerToken) };
+      }
+      if (!accessKeyId || !secretAccessKey) {
+        return {
+          problem:
+            `LLM_MODEL=bedrock/${modelId} needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (plus AWS_SESSION_TOKEN for ` +
+            'temporary credentials), or a Bedrock API key in AWS_BEARER_TOKEN_BEDROCK.',
+        };
+      }
+      const model = createAmazonBedrock({
+        region,
+        accessKeyId: accessKeyId.value,
+        secretAccessKey: secretAccessKey.value,
+        sessionToken: sessionToken?.value,
+      })(modelId);
+      return { model, credential: `keys from ${accessKeyId.source} and ${secretAccessKey.source}, region ${region}` };
+    },
+  },
+  {
+    id: 'azure',
+    optionsKey: 'azure',
+    reasoning: 'effort',
+    build({ modelId, config }) {
+      const key = config.apiKeys.azure;
+      if (!key) return missingKey('azure', `azure/${modelId}`);
+      if (!config.azure.resourceName && !config.host) {
+        return { problem: `AZURE_RESOURCE_NAME is not set; LLM_MODEL=azure/${modelId} needs it (or LLM_HOST with the full base URL).` };
+      }
+      const provider = createAzure({
+        apiKey: key.value,
+        resourceName: config.host ? undefined : config.azure.resourceName,
+        baseURL: config.host,
+        apiVersion: config.azure.apiVersion,
+      });
+      return { model: provider(modelId), credential: fromKey(key) };
+    },
+  },
+  openAiCompatible('openai-compatible', undefined),
+  // Convenience alias: Ollama speaks the OpenAI protocol and needs no key.
+  openAiCompatible('ollama', ollamaDefaultHost),
+];
+
+function openAiCompatible(id: string, defaultHost: string | undefined): ProviderEntry {
+  return {
+    id,
+    // The SDK reads options under the camel-cased provider name (openai-compatible → openaiCompatible).
+    optionsKey: id.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase()),
+    reasoning: 'effort',
+    build({ modelId, config }) {
+      const baseURL = config.host ?? defaultHost;
+      if (!baseURL) {
+        return {
+          problem:
+            `LLM_HOST is not set; LLM_MODEL=${id}/${modelId} needs the server's base URL, e.g. ` +
+            `LLM_HOST=${ollamaDefaultHost} for Ollama or http://127.0.0.1:8000/v1 for vLLM.`,
+        };
+      }
+      const key = config.apiKeys['openai-compatible'];
+      // includeUsage asks for usage in the stream, which token.usage events need.
+      const provider = createOpenAICompatible({ name: id, baseURL, apiKey: key?.value, includeUsage: true });
+      return { model: provider.chatModel(modelId), credential: `${key ? fromKey(key) : 'no key'}, at ${redactUrl(baseURL)}` };
+    },
+  };
+}
+
+/** A URL without any user:password part, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username || parsed.password) {
+      parsed.username = '***';
+      parsed.password = '';
+    }
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return '<unparseable URL>';
+  }
+}
+
+export function findProvider(id: string): ProviderEntry | undefined {
+  return providerCatalogue.find((entry) => entry.id === id.toLowerCase());
+}

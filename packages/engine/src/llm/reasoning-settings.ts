@@ -1,0 +1,58 @@
+/**
+ * Turns LLM_THINKING_BUDGET_TOKENS / LLM_REASONING_EFFORT into per-provider options (spec §3): a thinking
+ * budget wins where the provider has one; otherwise the effort goes to providers that take an effort.
+ */
+import type { JSONValue } from 'ai';
+import type { LlmConfig } from '../config/llm.ts';
+import type { ProviderEntry } from './provider-catalogue.ts';
+
+export type ProviderOptions = Record<string, Record<string, JSONValue>>;
+
+export interface ReasoningSettings {
+  providerOptions: ProviderOptions;
+  maxOutputTokens?: number;
+}
+
+/**
+ * Budgets used when only an effort is given to a budget-style provider: the mapping LiteLLM applies,
+ * which the reference engine (LiteLLM-based) therefore had.
+ */
+export const effortBudgets = { low: 1024, medium: 2048, high: 4096 } as const;
+
+/** Answers must leave room for the thinking: LLM_MAX_TOKENS or max(2×budget, 16384). */
+export function maxTokensWithThinking(budget: number, maxTokens: number | undefined): number {
+  return maxTokens ?? Math.max(2 * budget, 16_384);
+}
+
+export function reasoningSettings(provider: Pick<ProviderEntry, 'id' | 'optionsKey' | 'reasoning'>, config: LlmConfig): ReasoningSettings {
+  const effort = config.reasoningEffort === 'default' ? undefined : config.reasoningEffort;
+  const budget = config.thinkingBudgetTokens ?? (effort ? effortBudgets[effort] : undefined);
+
+  if (provider.reasoning === 'budget' && budget !== undefined) {
+    const maxOutputTokens = maxTokensWithThinking(budget, config.maxTokens);
+    const options: Record<string, JSONValue> =
+      provider.id === 'anthropic'
+        ? { thinking: { type: 'enabled', budgetTokens: budget } }
+        : provider.id === 'google'
+          ? { thinkingConfig: { thinkingBudget: budget, includeThoughts: true } }
+          : { reasoningConfig: { type: 'enabled', budgetTokens: budget } };
+    return { providerOptions: { [provider.optionsKey]: options }, maxOutputTokens };
+  }
+  if (provider.reasoning === 'effort' && effort) {
+    return { providerOptions: { [provider.optionsKey]: { reasoningEffort: effortFor(provider.id, effort) } }, maxOutputTokens: config.maxTokens };
+  }
+  return { providerOptions: {}, maxOutputTokens: config.maxTokens };
+}
+
+/** Some APIs accept fewer levels; map ours onto theirs rather than send a value they reject. */
+function effortFor(providerId: string, effort: 'low' | 'medium' | 'high'): string {
+  switch (providerId) {
+    case 'deepseek':
+    case 'moonshotai':
+      return effort === 'low' ? 'low' : 'high';
+    case 'mistral':
+      return 'high';
+    default:
+      return effort;
+  }
+}
