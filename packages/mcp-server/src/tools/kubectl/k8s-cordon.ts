@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { defineTool } from '../tool-definition.ts';
+import type { ToolDeps } from '../deps.ts';
+import { setUnschedulable } from './nodes.ts';
+
+export const k8sCordon = defineTool({
+  name: 'k8s_cordon',
+  title: 'Cordon Kubernetes Node',
+  description: 'Mark a node unschedulable so no new pods land on it (running pods stay).',
+  toolset: 'k8s',
+  inputSchema: { node_name: z.string().min(1).describe('Name of the node') },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
+  async handler(input, deps: ToolDeps, context) {
+    return { text: await setUnschedulable(deps, input.node_name, true, context.signal) };
+  },
+});

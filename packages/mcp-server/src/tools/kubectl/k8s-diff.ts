@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { createTwoFilesPatch } from 'diff';
+import { stringify } from 'yaml';
+import { defineTool } from '../tool-definition.ts';
+import type { ToolDeps } from '../deps.ts';
+import { ToolInputError } from '../../errors.ts';
+import { cleanObject } from './format-object.ts';
+import { applyManifest, deleteObject, patchObject, scaleObject, setImage, type MutationResult } from './mutations.ts';
+
+/** Fields that change on every write and would drown the real change. */
+function forDiff(object: Record<string, any> | undefined): string {
+  if (!object) return '';
+  const { metadata = {}, ...rest } = cleanObject(object);
+  const { resourceVersion: _rv, generation: _g, uid: _uid, creationTimestamp: _ct, ...keptMetadata } = metadata;
+  return stringify({ ...rest, metadata: keptMetadata, status: undefined }, { lineWidth: 0 });
+}
+
+export function renderDiff(result: MutationResult): string {
+  const parts: string[] = [];
+  for (const [index, before] of result.before.entries()) {
+    const after = result.after[index];
+    const patch = createTwoFilesPatch(`live/${before.key}`, `would-be/${before.key}`, forDiff(before.object), forDiff(after?.object), undefined, undefined, { context: 3 });
+    // createTwoFilesPatch always emits the header; without hunks there is no change.
+    if (patch.includes('\n@@')) parts.push(patch.replace(/^=+\n/m, '').trimEnd());
+  }
+  return parts.join('\n');
+}
+
+export const k8sDiff = defineTool({
+  name: 'k8s_diff',
+  title: 'Preview a Kubernetes Change',
+  description:
+    'Show what a change would do before it is made: runs the operation as a server-side dry run (dryRun=All, so admission and defaulting apply) and returns a unified diff of the live object vs the would-be object. Nothing is changed.',
+  toolset: 'k8s',
+  tags: ['diff'],
+  inputSchema: {
+    operation: z.enum(['apply', 'patch', 'scale', 'set_image', 'delete']).describe('Which change to preview'),
+    content: z.string().optional().describe('apply: the YAML manifest'),
+    name: z.string().optional().describe('patch/scale/set_image/delete: name of the object'),
+    resource_type: z.string().optional().describe('patch/scale/set_image/delete: resource type, e.g. deployment'),
+    namespace: z.string().optional().describe('Namespace (default "default")'),
+    patch: z.string().optional().describe('patch: the patch document (JSON or YAML)'),
+    patch_type: z.enum(['strategic', 'merge', 'json']).optional().describe('patch: strategic (default), merge or json'),
+    replicas: z.number().int().min(0).optional().describe('scale: target replica count'),
+    container_images: z.string().optional().describe("set_image: 'container1=image1,container2=image2'"),
+  },
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
+  async handler(input, deps: ToolDeps, context) {
+    const options = { dryRun: true, signal: context.signal };
+    const need = <T>(value: T | undefined, field: string): T => {
+      if (value === undefined || value === '') throw new ToolInputError(`operation "${input.operation}" needs ${field}.`, { hint: `pass ${field}` });
+      return value;
+    };
+    let result: MutationResult;
+    switch (input.operation) {
+      case 'apply':
+        result = await applyManifest(deps, { content: need(input.content, 'content'), namespace: input.namespace }, options);
+        break;
+      case 'patch':
+        result = await patchObject(deps, { name: need(input.name, 'name'), resource_type: need(input.resource_type, 'resource_type'), patch: need(input.patch, 'patch'), patch_type: input.patch_type, namespace: input.namespace }, options);
+        break;
+      case 'scale':
+        result = await scaleObject(deps, { name: need(input.name, 'name'), resource_type: need(input.resource_type, 'resource_type'), replicas: need(input.replicas, 'replicas'), namespace: input.namespace }, options);
+        break;
+      case 'set_image':
+        result = await setImage(deps, { resource_name: need(input.name, 'name'), resource_type: need(input.resource_type, 'resource_type'), container_images: need(input.container_images, 'container_images'), namespace: input.namespace }, options);
+        break;
+      case 'delete':
+        result = await deleteObject(deps, { name: need(input.name, 'name'), resource_type: need(input.resource_type, 'resource_type'), namespace: input.namespace }, options);
+        break;
+    }
+    const diff = renderDiff(result);
+    return {
+      text: diff ? `${result.summary}\n\n${diff}` : `${result.summary}\n\nNo changes: the live state already matches.`,
+      structured: { diff, changed: diff.length > 0, objects: result.before.map((entry) => entry.key) },
+    };
+  },
+});
