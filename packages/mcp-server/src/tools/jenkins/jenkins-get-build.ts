@@ -1,0 +1,26 @@
+import type { ToolDeps } from '../deps.ts';
+import { defineTool } from '../tool-definition.ts';
+import { apiUrlField, buildField, credentialsRefField, jobFullNameField, treeField } from './jenkins-inputs.ts';
+import { buildSegment, jobPath } from './job-path.ts';
+import { httpFailure, jenkinsResult, runJenkins, trimJenkinsJson } from './run-jenkins.ts';
+
+export const jenkinsGetBuild = defineTool({
+  name: 'jenkins_get_build',
+  title: 'Jenkins: Get Build',
+  description: 'Get one Jenkins build: number, result, whether it is still building, start time, duration and URL.',
+  toolset: 'jenkins',
+  inputSchema: {
+    api_url: apiUrlField,
+    credentials_ref: credentialsRefField,
+    jobFullName: jobFullNameField,
+    build: buildField,
+    tree: treeField('number,displayName,description,result,building,timestamp,duration,estimatedDuration,url'),
+  },
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  handler: (input, deps: ToolDeps, context) =>
+    runJenkins(input, deps, context, async (client) => {
+      const response = await client.get(`${jobPath(input.jobFullName)}/${buildSegment(input.build)}/api/json`, { tree: input.tree });
+      if (response.status !== 200) return httpFailure(response, `get build ${input.build ?? 'lastBuild'} of ${input.jobFullName}`);
+      return jenkinsResult(response.status, trimJenkinsJson(response.json));
+    }),
+});
