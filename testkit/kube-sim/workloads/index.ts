@@ -4,8 +4,16 @@ import { createNodes } from '../controllers/default-nodes.ts';
 import { createDeploymentController } from '../controllers/deployment-controller.ts';
 import { createKubelet } from '../controllers/kubelet.ts';
 import { createNodeController } from '../controllers/node-controller.ts';
+import { createDaemonSetController } from '../controllers/daemonset-controller.ts';
+import { createDisruptionController } from '../controllers/disruption-controller.ts';
+import { createJobController } from '../controllers/job-controller.ts';
 import { createReplicaSetController } from '../controllers/replicaset-controller.ts';
 import { createScheduler } from '../controllers/scheduler.ts';
+import { createStatefulSetController } from '../controllers/statefulset-controller.ts';
+import { createMetricsApi } from '../metrics/metrics-api.ts';
+import { createPodEvictionHandler } from '../subresources/pod-eviction.ts';
+import { createPodExecHandler } from '../subresources/pod-exec.ts';
+import { createPodLogHandler } from '../subresources/pod-log.ts';
 import { createContainerLogs } from '../runtime/container-logs.ts';
 import { createFaultRules } from '../runtime/fault-rules.ts';
 import { createResourceTypes } from './resource-types.ts';
@@ -54,9 +62,22 @@ export function installWorkloads(cluster: SimCluster, options: WorkloadOptions =
   const context = createWorkloadContext(cluster);
   const { manager } = context;
   const kubelet = createKubelet(context);
-  for (const controller of [createNodeController(context), createScheduler(context), kubelet.controller, createReplicaSetController(context), createDeploymentController(context)]) {
-    manager.add(controller);
-  }
+  const controllers = [
+    createNodeController(context),
+    createScheduler(context),
+    kubelet.controller,
+    createReplicaSetController(context),
+    createDeploymentController(context),
+    createStatefulSetController(context),
+    createDaemonSetController(context),
+    createJobController(context),
+    createDisruptionController(context),
+  ];
+  for (const controller of controllers) manager.add(controller);
+  cluster.addSubresource('pods', 'log', createPodLogHandler(context));
+  cluster.addSubresource('pods', 'eviction', createPodEvictionHandler(context));
+  cluster.addUpgrade('pods', 'exec', createPodExecHandler(context));
+  cluster.addApiGroup(createMetricsApi(context));
   cluster.onClose(() => {
     manager.stop();
     context.timers.clear();
