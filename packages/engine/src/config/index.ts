@@ -5,11 +5,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { agentConfigSchema } from './agent.ts';
 import { authConfigSchema } from './auth.ts';
+import { busConfigSchema } from './bus.ts';
+import { llmConfigSchema } from './llm.ts';
 import { serverConfigSchema } from './server.ts';
 import { storageConfigSchema } from './storage.ts';
 
+export type { AgentConfig } from './agent.ts';
 export type { AuthConfig } from './auth.ts';
+export type { BusConfig } from './bus.ts';
+export type { LlmConfig } from './llm.ts';
 export type { ServerConfig } from './server.ts';
 export type { StorageConfig } from './storage.ts';
 
@@ -17,6 +23,9 @@ const schemas = {
   server: serverConfigSchema,
   storage: storageConfigSchema,
   auth: authConfigSchema,
+  bus: busConfigSchema,
+  agent: agentConfigSchema,
+  llm: llmConfigSchema,
 };
 
 export type Config = { [K in keyof typeof schemas]: z.output<(typeof schemas)[K]> };
@@ -41,10 +50,14 @@ export class ConfigError extends Error {
   }
 }
 
-/** Variables that may be given as `<NAME>_FILE` (Docker/Kubernetes secrets mounted as files). */
-function isSecretName(name: string): boolean {
-  return ['JWT_SECRET', 'MCP_AUTH_TOKEN', 'POSTGRES_DATABASE_URL', 'REDIS_URL'].includes(name) || name.endsWith('_API_KEY');
-}
+/**
+ * Variables that may be given as `<NAME>_FILE` (Docker/Kubernetes secrets mounted as files). Model API keys
+ * are resolved by config/llm.ts itself, which also records which variable a key came from.
+ */
+const fileSecrets = ['JWT_SECRET', 'MCP_AUTH_TOKEN', 'POSTGRES_DATABASE_URL', 'REDIS_URL'];
+const isFileSecret = (name: string) => fileSecrets.includes(name);
+/** Never echo these values in error messages. */
+const isSecretName = (name: string) => isFileSecret(name) || /(_API_KEY|_SECRET|_TOKEN|_KEY_ID|_ACCESS_KEY)(_FILE)?$/.test(name);
 
 /**
  * Resolves `<NAME>_FILE` into `<NAME>` and treats empty strings as unset (compose files often write `FOO=`).
@@ -58,7 +71,7 @@ function resolveEnvironment(env: Environment, issues: ConfigIssue[]): Environmen
   for (const [fileVariable, filePath] of Object.entries(resolved)) {
     if (!fileVariable.endsWith('_FILE') || filePath === undefined) continue;
     const name = fileVariable.slice(0, -'_FILE'.length);
-    if (!isSecretName(name)) continue;
+    if (!isFileSecret(name)) continue;
     if (env[name]) {
       issues.push({ variable: fileVariable, message: `set both ${name} and ${fileVariable}; keep only one` });
       continue;

@@ -1,0 +1,39 @@
+import { jwtVerify, SignJWT } from 'jose';
+import type { AuthenticatedUser, Role } from '../ports/index.ts';
+
+export interface AccessTokens {
+  /** Signed HS256 JWT carrying the user id, email and role. */
+  issue(user: AuthenticatedUser): Promise<string>;
+  /** The token's user, or undefined when it is invalid, expired or not ours. */
+  verify(token: string): Promise<AuthenticatedUser | undefined>;
+  ttlSeconds: number;
+}
+
+const audience = 'skyflo:auth';
+
+export function createAccessTokens(options: { secret: string; ttlMinutes: number }): AccessTokens {
+  const key = new TextEncoder().encode(options.secret);
+  const ttlSeconds = options.ttlMinutes * 60;
+  return {
+    ttlSeconds,
+    issue: (user) =>
+      new SignJWT({ email: user.email, role: user.role })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(user.id)
+        .setAudience(audience)
+        .setIssuedAt()
+        .setExpirationTime(`${ttlSeconds}s`)
+        .sign(key),
+    async verify(token) {
+      try {
+        // Pinning the algorithm stops "alg: none" and key-confusion tricks.
+        const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], audience });
+        if (typeof payload.sub !== 'string' || typeof payload.email !== 'string') return undefined;
+        const role: Role = payload.role === 'admin' ? 'admin' : 'member';
+        return { id: payload.sub, email: payload.email, role };
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}

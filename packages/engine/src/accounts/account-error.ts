@@ -1,0 +1,20 @@
+/** A user-facing account failure; `statusCode` tells the HTTP layer how to answer, `message` is shown as is. */
+export class AccountError extends Error {
+  readonly category = 'user';
+  constructor(
+    readonly code:
+      | 'INVALID_CREDENTIALS'
+      | 'INACTIVE_USER'
+      | 'TOO_MANY_ATTEMPTS'
+      | 'EMAIL_TAKEN'
+      | 'REGISTRATION_CLOSED'
+      | 'WRONG_PASSWORD'
+      | 'INVALID_REFRESH_TOKEN'
+      | 'USER_NOT_FOUND',
+    message: string,
+    readonly statusCode: number,
+  ) {
+    super(message);
+    this.name = 'AccountError';
+  }
+}

@@ -1,0 +1,171 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { AuditLog, AuthenticatedUser, RefreshTokenStore, User, UserStore } from '../ports/index.ts';
+import type { AccessTokens } from './access-tokens.ts';
+import { AccountError } from './account-error.ts';
+import type { LoginRateLimiter } from './login-rate-limiter.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+
+export interface AccountServiceDeps {
+  users: UserStore;
+  refreshTokens: RefreshTokenStore;
+  audit: AuditLog;
+  hasher: PasswordHasher;
+  accessTokens: AccessTokens;
+  loginLimiter: LoginRateLimiter;
+  allowRegistration: boolean;
+  refreshTokenDays: number;
+  now?: () => Date;
+}
+
+export interface IssuedRefreshToken {
+  token: string;
+  expiresAt: Date;
+  expiresInSeconds: number;
+}
+
+export interface SessionTokens {
+  user: User;
+  accessToken: string;
+  refresh: IssuedRefreshToken;
+}
+
+export type AccountService = ReturnType<typeof createAccountService>;
+
+/** Refresh tokens are stored only as their sha-256: a database leak does not hand out sessions. */
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+const toAuthenticated = (user: User): AuthenticatedUser => ({ id: user.id, email: user.email, role: user.role });
+
+export function createAccountService(deps: AccountServiceDeps) {
+  const now = deps.now ?? (() => new Date());
+  const invalidRefresh = () => new AccountError('INVALID_REFRESH_TOKEN', 'Refresh token is invalid or expired; log in again', 401);
+
+  async function issueRefreshToken(userId: string, familyId: string = randomUUID()): Promise<IssuedRefreshToken> {
+    const token = randomBytes(32).toString('base64url');
+    const expiresInSeconds = deps.refreshTokenDays * 24 * 60 * 60;
+    const expiresAt = new Date(now().getTime() + expiresInSeconds * 1000);
+    await deps.refreshTokens.insert({ tokenHash: hashToken(token), userId, familyId, expiresAt });
+    return { token, expiresAt, expiresInSeconds };
+  }
+
+  async function activeUser(id: string): Promise<User> {
+    const user = await deps.users.findById(id);
+    if (!user) throw new AccountError('USER_NOT_FOUND', 'User not found', 404);
+    if (!user.isActive) throw new AccountError('INACTIVE_USER', 'This account is deactivated', 401);
+    const { hashedPassword: _hidden, ...rest } = user;
+    return rest;
+  }
+
+  return {
+    /** No account exists yet: the next registration creates the admin (GET /auth/is_admin_user). */
+    async isFirstUserPending(): Promise<boolean> {
+      return (await deps.users.count()) === 0;
+    },
+
+    /** Roles are never taken from the caller: the first user is admin, everyone after is a member. */
+    async register(input: { email: string; password: string; fullName?: string | null; ip?: string }): Promise<User> {
+      const hashedPassword = await deps.hasher.hash(input.password);
+      const result = await deps.users.create({ email: input.email, hashedPassword, fullName: input.fullName ?? null, allowWhenUsersExist: deps.allowRegistration });
+      if (!result.ok) {
+        if (result.reason === 'email_taken') throw new AccountError('EMAIL_TAKEN', 'A user with this email already exists', 400);
+        throw new AccountError('REGISTRATION_CLOSED', 'Registration is closed: ask an admin for an account (or set ALLOW_REGISTRATION=true)', 403);
+      }
+      await deps.audit.record({ actorId: result.user.id, action: 'user.registered', subjectType: 'user', subjectId: result.user.id, details: { role: result.user.role }, ...(input.ip ? { ip: input.ip } : {}) });
+      return result.user;
+    },
+
+    async login(input: { email: string; password: string; ip: string }): Promise<SessionTokens> {
+      const limiterKey = `${input.ip}|${input.email.trim().toLowerCase()}`;
+      if (deps.loginLimiter.isBlocked(limiterKey)) {
+        throw new AccountError('TOO_MANY_ATTEMPTS', 'Too many failed logins; wait a few minutes and try again', 429);
+      }
+      const user = await deps.users.findByEmail(input.email);
+      // Hash even for unknown emails so response time does not reveal which accounts exist.
+      const valid = user ? await deps.hasher.verify(user.hashedPassword, input.password) : (await deps.hasher.hash(input.password), false);
+      if (!user || !valid) {
+        deps.loginLimiter.recordFailure(limiterKey);
+        await deps.audit.record({ action: 'auth.login_failed', subjectType: 'user', details: { email: input.email.trim().toLowerCase() }, ip: input.ip, ...(user ? { actorId: user.id } : {}) });
+        throw new AccountError('INVALID_CREDENTIALS', 'Incorrect email or password', 400);
+      }
+      if (!user.isActive) throw new AccountError('INACTIVE_USER', 'This account is deactivated', 400);
+      deps.loginLimiter.reset(limiterKey);
+      const { hashedPassword: _hidden, ...publicUser } = user;
+      const accessToken = await deps.accessTokens.issue(toAuthenticated(publicUser));
+      const refresh = await issueRefreshToken(user.id);
+      await deps.audit.record({ actorId: user.id, action: 'auth.login', subjectType: 'user', subjectId: user.id, details: {}, ip: input.ip });
+      return { user: publicUser, accessToken, refresh };
+    },
+
+    me: activeUser,
+
+    async updateProfile(userId: string, patch: { email?: string; fullName?: string | null }): Promise<User> {
+      const result = await deps.users.updateProfile(userId, patch);
+      if (!result.ok) {
+        if (result.reason === 'email_taken') throw new AccountError('EMAIL_TAKEN', 'A user with this email already exists', 400);
+        throw new AccountError('USER_NOT_FOUND', 'User not found', 404);
+      }
+      return result.user;
+    },
+
+    /** Also ends every refresh-token session: whoever knew the old password loses access at the next refresh. */
+    async changePassword(input: { userId: string; currentPassword: string; newPassword: string; ip?: string }): Promise<void> {
+      const user = await deps.users.findById(input.userId);
+      if (!user) throw new AccountError('USER_NOT_FOUND', 'User not found', 404);
+      if (!(await deps.hasher.verify(user.hashedPassword, input.currentPassword))) {
+        throw new AccountError('WRONG_PASSWORD', 'Current password is incorrect', 400);
+      }
+      await deps.users.setPassword(user.id, await deps.hasher.hash(input.newPassword));
+      await deps.refreshTokens.revokeAllForUser(user.id);
+      await deps.audit.record({ actorId: user.id, action: 'user.password_changed', subjectType: 'user', subjectId: user.id, details: {}, ...(input.ip ? { ip: input.ip } : {}) });
+    },
+
+    /** Starts a new refresh-token family for an already authenticated user (POST /auth/refresh/issue). */
+    issueRefreshToken: (userId: string) => issueRefreshToken(userId),
+
+    /**
+     * Rotates a refresh token: the presented one is spent and a new one of the same family returned. Presenting a
+     * spent token means it was copied, so the whole family is revoked and both holders must log in again.
+     */
+    async refresh(input: { token: string; ip?: string }): Promise<SessionTokens> {
+      const record = await deps.refreshTokens.findByHash(hashToken(input.token));
+      if (!record) throw invalidRefresh();
+      const reuse = record.rotatedAt !== undefined || record.revokedAt !== undefined || !(await deps.refreshTokens.markRotated(record.id));
+      if (reuse) {
+        const revoked = await deps.refreshTokens.revokeFamily(record.familyId);
+        if (revoked > 0 || record.rotatedAt !== undefined) {
+          await deps.audit.record({ actorId: record.userId, action: 'auth.refresh_token_reused', subjectType: 'refresh_token_family', subjectId: record.familyId, details: { revoked }, ...(input.ip ? { ip: input.ip } : {}) });
+        }
+        throw invalidRefresh();
+      }
+      if (record.expiresAt.getTime() <= now().getTime()) throw invalidRefresh();
+      const user = await activeUser(record.userId).catch(() => {
+        throw invalidRefresh();
+      });
+      const refresh = await issueRefreshToken(user.id, record.familyId);
+      const accessToken = await deps.accessTokens.issue(toAuthenticated(user));
+      return { user, accessToken, refresh };
+    },
+
+    /** Revokes the presented token's family; unknown tokens are fine (logging out twice is not an error). */
+    async logout(input: { token?: string; userId?: string; ip?: string }): Promise<void> {
+      let actorId = input.userId;
+      if (input.token) {
+        const record = await deps.refreshTokens.findByHash(hashToken(input.token));
+        if (record) {
+          await deps.refreshTokens.revokeFamily(record.familyId);
+          actorId ??= record.userId;
+        }
+      }
+      if (actorId) await deps.audit.record({ actorId, action: 'auth.logout', subjectType: 'user', subjectId: actorId, details: {}, ...(input.ip ? { ip: input.ip } : {}) });
+    },
+
+    /** The request's user from a bearer token, re-checked against the database so deactivation takes effect. */
+    async authenticate(token: string): Promise<AuthenticatedUser | undefined> {
+      const claims = await deps.accessTokens.verify(token);
+      if (!claims) return undefined;
+      const user = await deps.users.findById(claims.id);
+      if (!user || !user.isActive) return undefined;
+      return toAuthenticated(user);
+    },
+  };
+}

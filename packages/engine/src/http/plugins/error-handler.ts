@@ -1,0 +1,39 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+
+interface ErrorWithStatus {
+  statusCode?: number;
+  code?: string;
+  message: string;
+}
+
+/** Rewrites Fastify's own messages into something a person can act on. */
+function describeClientError(error: ErrorWithStatus, bodyLimit: number): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'Request body is not valid JSON; check quoting and commas, or send Content-Type: application/json only with JSON';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'Request body is empty but Content-Type is application/json; send a JSON object';
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return `Request body is larger than the limit of ${bodyLimit} bytes`;
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'Unsupported Content-Type; send application/json';
+    default:
+      if (error instanceof SyntaxError) return `Request body is not valid JSON: ${error.message}`;
+      return error.message;
+  }
+}
+
+/**
+ * One error handler for the whole API: 4xx answers `{detail}` with a message meant for the caller; 5xx answers
+ * a generic message and logs the real error, so stack traces and SQL never reach users.
+ */
+export function registerErrorHandler(app: FastifyInstance, options: { bodyLimit: number }): void {
+  app.setErrorHandler((error: FastifyError | ErrorWithStatus, request, reply) => {
+    const statusCode = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
+    if (statusCode >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(statusCode).send({ detail: 'Internal server error; the details are in the engine log' });
+    }
+    return reply.code(statusCode).send({ detail: describeClientError(error, options.bodyLimit) });
+  });
+}

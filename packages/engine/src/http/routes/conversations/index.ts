@@ -1,0 +1,99 @@
+import { createConversationRequestSchema, listConversationsQuerySchema, updateConversationRequestSchema } from '@skyflo/protocol';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { AuditLog, Conversation, ConversationStore } from '../../../ports/index.ts';
+import { isUuid, parseConversationCursor } from '../../../storage/conversation-cursor.ts';
+import { HttpError, notFound } from '../../plugins/http-error.ts';
+import { parseInput } from '../../plugins/parse-input.ts';
+
+export interface ConversationRouteDeps {
+  conversations: ConversationStore;
+  audit: AuditLog;
+}
+
+const idParamsSchema = z.object({ id: z.string() });
+// messages_json is refused, not ignored: the timeline is the audit trail and only grows from run events.
+const patchSchema = updateConversationRequestSchema.extend({
+  messages_json: z.never({ error: 'messages_json cannot be edited; the timeline is written by the agent only' }).optional(),
+}).strict();
+
+/**
+ * Conversation CRUD (spec §1). Every route needs a user; a conversation belongs to its creator. Others get 404
+ * (not 403, which would confirm that the id exists). An admin may read anyone's conversation, and that read
+ * is written to the audit log.
+ */
+export const conversationRoutes: FastifyPluginAsync<ConversationRouteDeps> = async (app, { conversations, audit }) => {
+  async function load(request: FastifyRequest, access: 'read' | 'write'): Promise<Conversation> {
+    const { id } = parseInput(idParamsSchema, request.params, 'params');
+    const conversation = isUuid(id) ? await conversations.get(id) : undefined;
+    if (!conversation) throw notFound('Conversation not found');
+    if (conversation.userId === request.user.id) return conversation;
+    if (access === 'read' && request.user.role === 'admin') {
+      await audit.record({
+        actorId: request.user.id,
+        action: 'conversation.admin_read',
+        subjectType: 'conversation',
+        subjectId: conversation.id,
+        details: { owner_id: conversation.userId },
+        ip: request.ip,
+      });
+      return conversation;
+    }
+    throw notFound('Conversation not found');
+  }
+
+  app.post('/conversations', async (request, reply) => {
+    const input = parseInput(createConversationRequestSchema, request.body ?? {});
+    if (input.conversation_id && (await conversations.get(input.conversation_id))) {
+      throw new HttpError(409, 'A conversation with this id already exists; omit conversation_id to get a new one', 'CONFLICT');
+    }
+    const conversation = await conversations.create({ userId: request.user.id, ...(input.conversation_id ? { id: input.conversation_id } : {}) });
+    return reply.code(201).send({ status: 'success', id: conversation.id, title: conversation.title, created_at: conversation.createdAt.toISOString() });
+  });
+
+  app.get('/conversations', async (request) => {
+    const query = parseInput(listConversationsQuerySchema, request.query, 'query');
+    if (query.cursor !== undefined && !parseConversationCursor(query.cursor)) {
+      throw new HttpError(400, 'cursor: not a cursor returned by this API (use pagination.next_cursor as is)', 'INVALID_INPUT');
+    }
+    const page = await conversations.list({ userId: request.user.id, limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}), ...(query.query ? { query: query.query } : {}) });
+    return {
+      status: 'success',
+      data: page.items.map((item) => ({ id: item.id, title: item.title, created_at: item.createdAt.toISOString(), updated_at: item.updatedAt.toISOString() })),
+      pagination: { limit: query.limit, next_cursor: page.nextCursor, has_more: page.nextCursor !== null },
+    };
+  });
+
+  app.get('/conversations/:id', async (request) => {
+    const conversation = await load(request, 'read');
+    return {
+      status: 'success',
+      exists: true,
+      id: conversation.id,
+      title: conversation.title,
+      is_active: conversation.isActive,
+      conversation_metadata: conversation.metadata,
+      created_at: conversation.createdAt.toISOString(),
+      updated_at: conversation.updatedAt.toISOString(),
+      messages: conversation.timeline,
+    };
+  });
+
+  app.patch('/conversations/:id', async (request) => {
+    const existing = await load(request, 'write');
+    const patch = parseInput(patchSchema, request.body);
+    const updated = await conversations.update(existing.id, {
+      ...(patch.title !== undefined ? { title: patch.title } : {}),
+      ...(patch.is_active !== undefined ? { isActive: patch.is_active } : {}),
+      ...(patch.conversation_metadata !== undefined ? { metadata: patch.conversation_metadata } : {}),
+    });
+    if (!updated) throw notFound('Conversation not found');
+    return { status: 'success', id: updated.id, title: updated.title, is_active: updated.isActive, conversation_metadata: updated.metadata, updated_at: updated.updatedAt.toISOString() };
+  });
+
+  app.delete('/conversations/:id', async (request) => {
+    const existing = await load(request, 'write');
+    await conversations.delete(existing.id);
+    return { status: 'success', id: existing.id };
+  });
+};

@@ -1,0 +1,71 @@
+/**
+ * Starts the engine from the environment: parse config (exit 1 naming every bad variable), build the engine,
+ * listen, and shut down cleanly on SIGINT/SIGTERM. `skyflo serve` calls runServer; `tsx main.ts` runs it too.
+ */
+import { pathToFileURL } from 'node:url';
+import { ConfigError, loadConfig, type Config, type Environment } from './config/index.ts';
+import { createEngine, type Engine } from './create-engine.ts';
+
+const noModelHint =
+  'set LLM_MODEL=openai/gpt-4o with OPENAI_API_KEY (or another provider/model with its <PROVIDER>_API_KEY), ' +
+  'or LLM_MODEL=openai-compatible/<model> with LLM_HOST=http://127.0.0.1:11434/v1 for Ollama, vLLM or LiteLLM';
+
+export interface RunServerOptions {
+  env?: Environment;
+  /** adjusts the parsed config before start (CLI flags such as --port) */
+  adjust?: (config: Config) => Config;
+  /** false: do not install SIGINT/SIGTERM handlers (embedding, tests) */
+  handleSignals?: boolean;
+}
+
+/** Returns the running engine and its URL, or exits the process with status 1 and a readable reason. */
+export async function runServer(options: RunServerOptions = {}): Promise<{ engine: Engine; url: string }> {
+  let config: Config;
+  try {
+    config = loadConfig(options.env ?? process.env);
+    if (options.adjust) config = options.adjust(config);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`skyflo: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  let engine: Engine;
+  let url: string;
+  try {
+    engine = await createEngine(config);
+    url = await engine.listen();
+  } catch (error) {
+    const where = config.storage.postgresUrl ? 'Postgres (POSTGRES_DATABASE_URL)' : `the data dir ${config.storage.dataDir} (SKYFLO_DATA_DIR)`;
+    const reason = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`skyflo: could not start: ${reason}\n  storage: ${where}; port: ${config.server.host}:${config.server.port} (HOST/PORT)\n`);
+    process.exit(1);
+  }
+
+  const log = engine.app.log;
+  log.info({ url, api: `${url}/api/v1`, storage: config.storage.postgresUrl ? 'postgres' : `pglite at ${config.storage.dataDir}`, bus: config.bus.redisUrl ? 'redis' : 'in-process', mcp: config.server.mcpServerUrl ?? 'embedded' }, `Skyflo engine listening on ${url}`);
+  if (engine.llmProblem) log.warn(`Chat is disabled until a model is configured. ${engine.llmProblem.replace(/\.*$/, '')}. (${noModelHint})`);
+  else log.info(`Model: ${engine.llmDescription}`);
+
+  if (options.handleSignals !== false) {
+    const stop = (signal: string) => {
+      log.info(`${signal} received, shutting down`);
+      engine.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  }
+  return { engine, url };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runServer();
+}
