@@ -10,9 +10,9 @@ import { applyManifest, deleteObject, patchObject, scaleObject, setImage, type M
 /** Fields that change on every write and would drown the real change. */
 function forDiff(object: Record<string, any> | undefined): string {
   if (!object) return '';
-  const { metadata = {}, ...rest } = cleanObject(object);
+  const { apiVersion, kind, metadata = {}, status: _status, ...rest } = cleanObject(object);
   const { resourceVersion: _rv, generation: _g, uid: _uid, creationTimestamp: _ct, ...keptMetadata } = metadata;
-  return stringify({ ...rest, metadata: keptMetadata, status: undefined }, { lineWidth: 0 });
+  return stringify({ apiVersion, kind, metadata: keptMetadata, ...rest }, { lineWidth: 0 });
 }
 
 export function renderDiff(result: MutationResult): string {

@@ -1,0 +1,41 @@
+/**
+ * Resolves a Jenkins credentials_ref ("ns/secret-name" or "secret-name") to basic-auth credentials by
+ * reading a Kubernetes Secret with keys `username` and `api-token`. The model only ever sees the
+ * reference; the secret values stay inside the server.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ToolInputError } from '../errors.ts';
+import { assertSafeName } from '../exec/flag-guard.ts';
+import { KubeApiError } from './kube-api-error.ts';
+import { kubeClientsFor } from './kube-clients.ts';
+import type { JenkinsCredentialResolver } from '../tools/deps.ts';
+
+export function createJenkinsCredentialResolver(options: { kubeConfig: KubeConfig; defaultNamespace: string }): JenkinsCredentialResolver {
+  return {
+    async resolve({ apiUrl, credentialsRef }) {
+      const parts = credentialsRef.split('/');
+      if (parts.length > 2 || !/^[A-Za-z0-9._/-]+$/.test(credentialsRef)) {
+        throw new ToolInputError(`Invalid credentials_ref "${credentialsRef}".`, { hint: 'use "namespace/secret-name" or "secret-name"' });
+      }
+      const [namespace, name] = parts.length === 2 ? parts : [options.defaultNamespace, parts[0]];
+      assertSafeName('credentials_ref namespace', namespace);
+      assertSafeName('credentials_ref name', name);
+      let secret: { data?: Record<string, string> };
+      try {
+        secret = await kubeClientsFor(options.kubeConfig).http.json({ path: `/api/v1/namespaces/${namespace}/secrets/${name}` });
+      } catch (error) {
+        if (error instanceof KubeApiError && error.status === 404) {
+          throw new ToolInputError(`Jenkins integration is not configured: secret ${namespace}/${name} does not exist.`, { hint: 'configure the Jenkins integration in Skyflo settings', code: 'NOT_FOUND' });
+        }
+        throw error;
+      }
+      const decode = (key: string) => (secret.data?.[key] ? Buffer.from(secret.data[key], 'base64').toString('utf8') : undefined);
+      const username = decode('username');
+      const apiToken = decode('api-token');
+      if (!username || !apiToken) {
+        throw new ToolInputError(`Secret ${namespace}/${name} lacks the "username" or "api-token" key.`, { hint: 'recreate the Jenkins integration', code: 'INVALID_INPUT' });
+      }
+      return { apiUrl, username, apiToken };
+    },
+  };
+}
