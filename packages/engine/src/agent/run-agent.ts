@@ -1,0 +1,141 @@
+/**
+ * One run of the workflow: wires the run's stop signal to the bus, publishes events (with timestamp,
+ * conversation_id and run_id) and folds them into the conversation's timeline, invokes the graph, names the
+ * conversation, and always ends with exactly one `completed` event. Persistence happens here, on the producer
+ * side, so a client that disconnects (or a failed approval stream) loses nothing.
+ */
+import { GraphRecursionError, isGraphBubbleUp } from '@langchain/langgraph';
+import type { AgentEvent, AgentEventPayload, AgentEventType, CompletedStatus } from '@skyflo/protocol';
+import type { ModelMessage } from 'ai';
+import { buildAgentGraph } from '../graph/build-graph.ts';
+import type { Emit, GraphDeps, RunContext } from '../graph/run-context.ts';
+import type { AgentStateValue } from '../graph/state.ts';
+import { affectsTimeline, applyEventToTimeline } from '../timeline/apply-event.ts';
+import type { EventBus, Storage } from '../ports/index.ts';
+import { generateTitle } from './generate-title.ts';
+
+export interface RunAgentDeps extends Omit<GraphDeps, 'approvals' | 'checkpointer'> {
+  storage: Storage;
+  bus: EventBus;
+  logger?: { error(object: unknown, message?: string): void };
+}
+
+export interface RunInput {
+  runId: string;
+  conversationId: string;
+  /** the new user message (chat); absent when resuming after an approval decision */
+  userMessage?: string;
+  /** generate a title when the conversation has none */
+  wantsTitle: boolean;
+}
+
+export interface RunResult {
+  status: CompletedStatus;
+  awaitingApproval: boolean;
+}
+
+function assistantTextOf(messages: ModelMessage[]): string {
+  for (let index = messages.length - 1; index >= 0; index -= 1) {
+    const message = messages[index]!;
+    if (message.role !== 'assistant') continue;
+    if (typeof message.content === 'string') return message.content;
+    const text = message.content.filter((part) => part.type === 'text').map((part) => (part as { text: string }).text).join('');
+    if (text) return text;
+  }
+  return '';
+}
+
+export async function runAgent(deps: RunAgentDeps, input: RunInput): Promise<RunResult> {
+  const { storage, bus } = deps;
+  const controller = new AbortController();
+  const unsubscribeStop = await bus.onStop(input.runId, () => controller.abort());
+
+  // Timeline writes are serialised per run and never block token streaming; `completed` waits for them.
+  let persisted: Promise<unknown> = Promise.resolve();
+  const persist = (event: AgentEvent) => {
+    if (!affectsTimeline(event)) return;
+    persisted = persisted
+      .then(() => storage.conversations.updateTimeline(input.conversationId, (timeline) => applyEventToTimeline(timeline, event)))
+      .catch((error: unknown) => deps.logger?.error({ err: error, runId: input.runId }, 'timeline update failed'));
+  };
+
+  const emit: Emit = async <T extends AgentEventType>(type: T, payload: AgentEventPayload<T>) => {
+    const event = { conversation_id: input.conversationId, ...payload, type, timestamp: Date.now(), run_id: input.runId } as unknown as AgentEvent;
+    persist(event);
+    if (type === 'completed') await persisted;
+    await bus.publish(input.runId, type, event as unknown as Record<string, unknown>);
+  };
+
+  const run: RunContext = {
+    runId: input.runId,
+    conversationId: input.conversationId,
+    startedAt: Date.now(),
+    signal: controller.signal,
+    emit,
+    ttftSent: false,
+    decisions: {},
+  };
+
+  let status: CompletedStatus = 'completed';
+  let awaitingApproval = false;
+  let failure: string | undefined;
+  let finalState: AgentStateValue | undefined;
+  try {
+    if (await bus.isStopRequested(input.runId)) controller.abort();
+    const graph = buildAgentGraph({ ...deps, approvals: storage.approvals, checkpointer: storage.checkpointer }, run);
+    const graphInput = input.userMessage !== undefined ? { messages: [{ role: 'user', content: input.userMessage } as ModelMessage] } : {};
+    finalState = (await graph.invoke(graphInput, {
+      configurable: { thread_id: input.conversationId },
+      // Our own iteration counter stops the model loop with a clear message; this is only a backstop.
+      recursionLimit: deps.config.maxIterations * 3 + 10,
+    })) as AgentStateValue;
+    awaitingApproval = finalState.awaitingApproval;
+    if (finalState.stopped || controller.signal.aborted) status = 'stopped';
+    else if (finalState.error) {
+      status = 'error';
+      failure = finalState.error;
+    }
+  } catch (error) {
+    if (isGraphBubbleUp(error)) throw error;
+    status = controller.signal.aborted ? 'stopped' : 'error';
+    if (status === 'error') {
+      failure =
+        error instanceof GraphRecursionError
+          ? `The AI Agent has reached the maximum number of iterations of ${deps.config.maxIterations} (LLM_MAX_ITERATIONS).`
+          : `The agent failed: ${error instanceof Error ? error.message : String(error)}`;
+      deps.logger?.error({ err: error, runId: input.runId }, 'agent run failed');
+      await emit('workflow.error', { error: failure, code: 'WORKFLOW_ERROR' }).catch(() => {});
+    }
+  }
+
+  try {
+    if (input.wantsTitle && deps.config.titleGeneration && status === 'completed' && input.userMessage) {
+      const title = await generateTitle({
+        model: deps.llm.model,
+        userMessage: input.userMessage,
+        assistantText: assistantTextOf(finalState?.messages ?? []),
+        timeoutMs: deps.config.titleTimeoutMs,
+        signal: controller.signal,
+      });
+      if (await storage.conversations.setTitleIfEmpty(input.conversationId, title)) {
+        await emit('conversation.title.generated', { conversation_id: input.conversationId, title } as AgentEventPayload<'conversation.title.generated'>);
+      }
+    }
+  } catch (error) {
+    deps.logger?.error({ err: error, runId: input.runId }, 'title generation failed');
+  }
+
+  const durationMs = Date.now() - run.startedAt;
+  try {
+    await emit('completed', {
+      status,
+      duration: durationMs / 1000,
+      duration_ms: durationMs,
+      ...(awaitingApproval ? { awaiting_approval: true } : {}),
+      ...(failure ? { error: failure } : {}),
+    });
+  } finally {
+    await unsubscribeStop().catch(() => {});
+  }
+  return { status, awaitingApproval };
+}

@@ -1,0 +1,22 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * JSON with object keys sorted at every level, so the same arguments always hash the same no matter
+ * the order the model (or a client) wrote them in.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item === undefined ? null : item)).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, item]) => item !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+}
+
+/**
+ * sha-256 of the canonical JSON of {tool, args}. An approval is bound to this hash: the gate re-computes it
+ * before executing and refuses when the call differs from what the approver was shown.
+ */
+export function hashToolCall(tool: string, args: Record<string, unknown>): string {
+  return createHash('sha256').update(canonicalJson({ tool, args })).digest('hex');
+}

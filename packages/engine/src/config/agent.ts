@@ -1,0 +1,52 @@
+/**
+ * Settings of the agent workflow (spec §8 plus ours). Parsed once by config/index.ts from the environment.
+ */
+import { z } from 'zod';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+const booleanFlag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+export const agentConfigSchema = z
+  .object({
+    /** Model turns per run before the agent stops with a workflow.error (spec: LLM_MAX_ITERATIONS, 25). */
+    LLM_MAX_ITERATIONS: positiveInt(25),
+    /** Messages kept in the model's context window; system + first user message and tool pairs are always kept. */
+    LLM_CONTEXT_WINDOW_MESSAGES: positiveInt(40),
+    /** Retries of a failed model call (rate limit or transient error) before the run fails. */
+    LLM_MAX_RETRIES: nonNegativeInt(3),
+    /** Base of the exponential backoff in ms (2^n × base, capped at 60 s for rate limits, 30 s otherwise). */
+    LLM_RETRY_BASE_DELAY_MS: nonNegativeInt(1000),
+    /** Generate a 3–6 word conversation title with the model after the first answer. */
+    TITLE_GENERATION_ENABLED: booleanFlag(true),
+    /** Give up on the title model call after this many ms and use the first words of the message. */
+    TITLE_GENERATION_TIMEOUT_MS: positiveInt(10_000),
+    /** Send an SSE heartbeat after this many ms without an event (spec: 60 s). */
+    SSE_HEARTBEAT_MS: positiveInt(60_000),
+    /** Tool call timeout in ms (the tool is aborted and the model told so). */
+    TOOL_CALL_TIMEOUT_MS: positiveInt(300_000),
+    /** Cache of the MCP tool list in ms (annotations are re-read after this). */
+    TOOL_LIST_CACHE_MS: nonNegativeInt(60_000),
+  })
+  .transform((env) => ({
+    maxIterations: env.LLM_MAX_ITERATIONS,
+    contextWindowMessages: env.LLM_CONTEXT_WINDOW_MESSAGES,
+    maxRetries: env.LLM_MAX_RETRIES,
+    retryBaseDelayMs: env.LLM_RETRY_BASE_DELAY_MS,
+    titleGeneration: env.TITLE_GENERATION_ENABLED,
+    titleTimeoutMs: env.TITLE_GENERATION_TIMEOUT_MS,
+    heartbeatMs: env.SSE_HEARTBEAT_MS,
+    toolCallTimeoutMs: env.TOOL_CALL_TIMEOUT_MS,
+    toolListCacheMs: env.TOOL_LIST_CACHE_MS,
+  }));
+
+export type AgentConfig = z.output<typeof agentConfigSchema>;
+
+/** Defaults, for tests and embedding: `agentConfig({ retryBaseDelayMs: 1 })`. */
+export function agentConfig(overrides: Partial<AgentConfig> = {}): AgentConfig {
+  return { ...agentConfigSchema.parse({}), ...overrides };
+}

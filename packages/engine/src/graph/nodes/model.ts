@@ -1,0 +1,221 @@
+/**
+ * The model node: one streamed LLM call with the exposed tools (schemas only). Streams thinking/token events,
+ * reports usage, retries rate limits and transient failures with backoff, and turns the model's tool calls into
+ * pending calls for the gate. Malformed or unknown tool calls become pending calls marked invalid, so the model is
+ * told what was wrong instead of the run crashing.
+ */
+import { randomUUID } from 'node:crypto';
+import { streamText, type AssistantModelMessage, type LanguageModelUsage, type ModelMessage } from 'ai';
+import { systemPrompt } from '../../prompts/system-prompt.ts';
+import type { ToolInfo } from '../../mcp/tool-gateway.ts';
+import { abortable } from '../abortable.ts';
+import { classifyLlmError, retryDelayMs } from '../classify-llm-error.ts';
+import type { GraphDeps, RunContext } from '../run-context.ts';
+import type { AgentStateUpdate, AgentStateValue, PendingCall } from '../state.ts';
+import { exposeTools, toModelTools } from '../tool-exposure.ts';
+import { trimContext } from '../trim-context.ts';
+
+interface StreamOutcome {
+  text: string;
+  reasoning: string;
+  reasoningMs: number;
+  tokens: number;
+  toolCalls: Array<{ toolCallId: string; toolName: string; input: unknown; invalid?: boolean; error?: unknown }>;
+  usage?: LanguageModelUsage;
+  error?: unknown;
+  /** something was already streamed to the client, so a retry would duplicate it */
+  streamed: boolean;
+}
+
+export const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error);
+}
+
+function callIdsIn(messages: ModelMessage[]): Set<string> {
+  const ids = new Set<string>();
+  for (const message of messages) {
+    if (message.role === 'assistant' && typeof message.content !== 'string') {
+      for (const part of message.content) if (part.type === 'tool-call') ids.add(part.toolCallId);
+    }
+  }
+  return ids;
+}
+
+export function createModelNode(deps: GraphDeps, run: RunContext) {
+  const sleep = deps.sleep ?? defaultSleep;
+
+  async function streamOnce(messages: ModelMessage[], tools: ReturnType<typeof toModelTools>): Promise<StreamOutcome> {
+    const outcome: StreamOutcome = { text: '', reasoning: '', reasoningMs: 0, tokens: 0, toolCalls: [], streamed: false };
+    let reasoningStartedAt: number | undefined;
+    const firstDelta = async () => {
+      outcome.streamed = true;
+      if (run.ttftSent) return;
+      run.ttftSent = true;
+      await run.emit('ttft', { duration: Date.now() - run.startedAt });
+    };
+    const result = streamText({
+      model: deps.llm.model!,
+      messages,
+      tools,
+      toolChoice: 'auto',
+      // Retries are ours, so the user sees rate_limit/transient_error events.
+      maxRetries: 0,
+      abortSignal: run.signal,
+      providerOptions: deps.llm.providerOptions as never,
+      maxOutputTokens: deps.llm.maxOutputTokens,
+      onError: () => {},
+    });
+    try {
+      for await (const part of abortable(result.fullStream, run.signal)) {
+        switch (part.type) {
+          case 'reasoning-delta':
+            if (!part.text) break;
+            reasoningStartedAt ??= Date.now();
+            await firstDelta();
+            outcome.reasoning += part.text;
+            await run.emit('thinking', { text: part.text });
+            break;
+          case 'text-delta':
+            if (!part.text) break;
+            await firstDelta();
+            if (reasoningStartedAt !== undefined && outcome.reasoningMs === 0) outcome.reasoningMs = Date.now() - reasoningStartedAt;
+            outcome.text += part.text;
+            outcome.tokens += 1;
+            await run.emit('token', { text: part.text, tokens_generated: outcome.tokens });
+            break;
+          case 'tool-input-start':
+            await firstDelta();
+            break;
+          case 'tool-call':
+            outcome.toolCalls.push(part as StreamOutcome['toolCalls'][number]);
+            break;
+          case 'finish':
+            outcome.usage = part.totalUsage;
+            break;
+          case 'error':
+            outcome.error = part.error;
+            break;
+          default:
+            break;
+        }
+      }
+    } catch (error) {
+      outcome.error = error;
+    }
+    if (reasoningStartedAt !== undefined && outcome.reasoningMs === 0) outcome.reasoningMs = Date.now() - reasoningStartedAt;
+    return outcome;
+  }
+
+  return async function model(state: AgentStateValue): Promise<AgentStateUpdate> {
+    if (run.signal.aborted) return { stopped: true };
+    if (!deps.llm.model) {
+      const error = deps.llm.problem ?? 'No language model is configured. Set LLM_MODEL (e.g. openai/gpt-4o with OPENAI_API_KEY).';
+      await run.emit('workflow.error', { error, code: 'LLM_NOT_CONFIGURED' });
+      return { error };
+    }
+    if (state.iterations >= deps.config.maxIterations) {
+      const error = `The AI Agent has reached the maximum number of iterations of ${deps.config.maxIterations} (LLM_MAX_ITERATIONS). Send a new message to continue.`;
+      await run.emit('workflow.error', { error, code: 'ITERATION_LIMIT' });
+      return { error };
+    }
+
+    let catalogue: ToolInfo[] = [];
+    try {
+      catalogue = await deps.tools.listTools();
+    } catch {
+      // Without the MCP server the model can still answer; calls it makes will fail with a clear tool error.
+      catalogue = [];
+    }
+    const exposed = exposeTools(catalogue, state.loadedToolsets, { jenkinsAvailable: deps.jenkinsIntegration?.() !== undefined });
+    const tools = toModelTools(exposed);
+    const messages: ModelMessage[] = [
+      { role: 'system', content: deps.systemPrompt ?? systemPrompt },
+      ...trimContext(state.messages, deps.config.contextWindowMessages - 1),
+    ];
+
+    await run.emit('generation.start', { model: deps.llm.modelName, tools_available: Object.keys(tools).length });
+
+    let outcome: StreamOutcome | undefined;
+    for (let attempt = 0; ; attempt += 1) {
+      outcome = await streamOnce(messages, tools);
+      if (run.signal.aborted) return { stopped: true, iterations: state.iterations + 1 };
+      if (outcome.error === undefined) break;
+      const failure = classifyLlmError(outcome.error);
+      if (failure.kind === 'fatal' || attempt >= deps.config.maxRetries || outcome.streamed) {
+        const error = `The model call failed${attempt > 0 ? ` after ${attempt + 1} attempts` : ''}: ${failure.message}`;
+        await run.emit('workflow.error', { error, code: 'LLM_ERROR' });
+        return { error, iterations: state.iterations + 1 };
+      }
+      const delay = retryDelayMs(failure.kind, attempt, deps.config.retryBaseDelayMs, failure.retryAfterMs);
+      if (failure.kind === 'rate_limit') {
+        await run.emit('rate_limit', { retry_in: delay / 1000, attempt: attempt + 1, max_retries: deps.config.maxRetries });
+      } else {
+        await run.emit('transient_error', { retry_in: delay / 1000, attempt: attempt + 1, max_retries: deps.config.maxRetries, error: failure.message });
+      }
+      await sleep(delay, run.signal);
+      if (run.signal.aborted) return { stopped: true, iterations: state.iterations + 1 };
+    }
+
+    const usage = outcome.usage;
+    if (usage) {
+      const prompt = usage.inputTokens ?? 0;
+      const completion = usage.outputTokens ?? 0;
+      await run.emit('token.usage', {
+        source: 'main',
+        model: deps.llm.modelName,
+        prompt_tokens: prompt,
+        completion_tokens: completion,
+        total_tokens: usage.totalTokens ?? prompt + completion,
+        cached_tokens: usage.inputTokenDetails?.cacheReadTokens ?? 0,
+      });
+    }
+    if (outcome.reasoning) await run.emit('thinking.complete', { content: outcome.reasoning, duration_ms: outcome.reasoningMs });
+    await run.emit('generation.complete', {
+      tokens_generated: outcome.tokens,
+      tool_calls: outcome.toolCalls.length,
+      content: outcome.text,
+      ...(outcome.reasoning ? { thinking_content: outcome.reasoning } : {}),
+    });
+
+    // Call ids must be unique within the conversation: approvals are keyed by (conversation, call_id), and some
+    // models reuse ids like "call_0" every turn. Over-long ids are replaced too (spec: > 128 chars).
+    const seen = callIdsIn(state.messages);
+    const offered = new Set(Object.keys(tools));
+    const pendingTools: PendingCall[] = [];
+    const content: AssistantModelMessage['content'] & unknown[] = [];
+    if (outcome.text) content.push({ type: 'text', text: outcome.text });
+    for (const call of outcome.toolCalls) {
+      let callId = call.toolCallId;
+      if (!callId || callId.length > 128 || seen.has(callId)) callId = `call_${randomUUID().replaceAll('-', '')}`;
+      seen.add(callId);
+      const argsValid = call.input !== null && typeof call.input === 'object' && !Array.isArray(call.input);
+      let invalid: string | undefined;
+      const known = catalogue.find((tool) => tool.name === call.toolName);
+      if (!offered.has(call.toolName) && known?.toolset) {
+        invalid = `'${call.toolName}' is not loaded in this turn. Call load_toolset with toolset '${known.toolset}'${known.annotations?.readOnlyHint === true ? '' : ' and include_write_tools true'} first.`;
+      } else if (!offered.has(call.toolName)) {
+        invalid = `Unknown tool '${call.toolName}': it is not available in this turn. Available tools: ${[...offered].join(', ')}.`;
+      } else if (call.invalid || !argsValid) {
+        invalid = `Invalid arguments for '${call.toolName}': ${call.error ? errorText(call.error) : 'the arguments must be a JSON object'}. Call the tool again with arguments that match its schema.`;
+      }
+      const args = argsValid && !invalid ? (call.input as Record<string, unknown>) : {};
+      content.push({ type: 'tool-call', toolCallId: callId, toolName: call.toolName, input: args });
+      pendingTools.push({ callId, tool: call.toolName, args, ...(invalid ? { invalid } : {}) });
+    }
+    const update: AgentStateUpdate = { pendingTools, iterations: state.iterations + 1, suppressPendingEvent: false };
+    if (content.length > 0) update.messages = [{ role: 'assistant', content } as AssistantModelMessage];
+    return update;
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * What the nodes of one run share: the run's identity, its stop signal and the event emitter. Built by
+ * agent/run-agent.ts per run; the graph is compiled per run around it (cheap) so nothing per-run has to go
+ * through LangGraph's configurable (which checkpointers may copy into metadata).
+ */
+import type { AgentEventPayload, AgentEventType } from '@skyflo/protocol';
+import type { BaseCheckpointSaver } from '@langchain/langgraph';
+import type { LanguageModel } from 'ai';
+import type { AgentConfig } from '../config/agent.ts';
+import type { JenkinsIntegration } from '../mcp/jenkins-args.ts';
+import type { ToolGateway } from '../mcp/tool-gateway.ts';
+import type { ApprovalStore } from '../ports/index.ts';
+
+export type Emit = <T extends AgentEventType>(type: T, payload: AgentEventPayload<T>) => Promise<void>;
+
+export interface RunContext {
+  runId: string;
+  conversationId: string;
+  /** Date.now() when the run started (ttft and durations are measured from it) */
+  startedAt: number;
+  /** aborted by POST /agent/stop (from any engine process, through the bus) */
+  signal: AbortSignal;
+  emit: Emit;
+  /** ttft is sent once per run */
+  ttftSent: boolean;
+  /** approval decisions seen in this run, for tool.awaiting_approval's context */
+  decisions: Record<string, boolean>;
+}
+
+/** The language model and how to describe it. */
+export interface AgentModel {
+  model: LanguageModel | undefined;
+  /** e.g. "openai/gpt-4o", shown in generation.start and token.usage */
+  modelName: string;
+  /** provider-specific options (reasoning effort, thinking budget) */
+  providerOptions?: Record<string, Record<string, unknown>>;
+  maxOutputTokens?: number;
+  /** why no model is configured, shown to the user */
+  problem?: string;
+}
+
+export interface GraphDeps {
+  llm: AgentModel;
+  tools: ToolGateway;
+  approvals: ApprovalStore;
+  checkpointer: BaseCheckpointSaver;
+  config: AgentConfig;
+  /** the configured Jenkins integration, if any; Jenkins tools are hidden without one */
+  jenkinsIntegration?: () => JenkinsIntegration | undefined;
+  systemPrompt?: string;
+  /** test seam for backoff waits */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}

@@ -1,0 +1,39 @@
+/**
+ * The workflow state, checkpointed per conversation (thread_id = conversation id). Messages are AI SDK
+ * ModelMessages (plain JSON, so any checkpointer can store them). Per-run fields are reset by the entry node.
+ */
+import { Annotation } from '@langchain/langgraph';
+import type { ModelMessage } from 'ai';
+
+/** A tool call the model made that the gate has not finished yet. */
+export interface PendingCall {
+  callId: string;
+  tool: string;
+  args: Record<string, unknown>;
+  /** set when the call cannot run (unknown tool, malformed arguments): the model is told why */
+  invalid?: string;
+}
+
+const replace = <T>(fallback: () => T) => Annotation<T>({ reducer: (_current: T, next: T) => next, default: fallback });
+
+export const AgentState = Annotation.Root({
+  /** conversation history, appended to (the input of a chat run is only the latest user message) */
+  messages: Annotation<ModelMessage[]>({ reducer: (current, next) => current.concat(next), default: () => [] }),
+  /** the model's tool calls not yet finished, in order; non-empty while awaiting approval */
+  pendingTools: replace<PendingCall[]>(() => []),
+  awaitingApproval: replace<boolean>(() => false),
+  /** entry sets it when resuming, so tools.pending is not sent twice for the same batch */
+  suppressPendingEvent: replace<boolean>(() => false),
+  /** toolset → include write tools; merged, so loading write tools sticks for the conversation */
+  loadedToolsets: Annotation<Record<string, boolean>>({ reducer: (current, next) => ({ ...current, ...next }), default: () => ({}) }),
+  /** model turns in the current run (LLM_MAX_ITERATIONS bounds it) */
+  iterations: replace<number>(() => 0),
+  /** the run ended because of a stop request */
+  stopped: replace<boolean>(() => false),
+  /** the run failed with this message (model error after retries, iteration limit) */
+  error: replace<string | null>(() => null),
+  runId: replace<string>(() => ''),
+});
+
+export type AgentStateValue = typeof AgentState.State;
+export type AgentStateUpdate = typeof AgentState.Update;

@@ -1,0 +1,48 @@
+/**
+ * Context trimming: at most `limit` messages go to the model, always including the first user message,
+ * and never a tool result without its call or a call without its result (providers reject both).
+ */
+import type { ModelMessage } from 'ai';
+
+function callIdsOf(message: ModelMessage): string[] {
+  if (message.role !== 'assistant' || typeof message.content === 'string') return [];
+  return message.content.filter((part) => part.type === 'tool-call').map((part) => (part as { toolCallId: string }).toolCallId);
+}
+
+function resultIdsOf(message: ModelMessage): string[] {
+  if (message.role !== 'tool') return [];
+  return message.content.filter((part) => part.type === 'tool-result').map((part) => (part as { toolCallId: string }).toolCallId);
+}
+
+/** Drops tool calls that have no result and results that have no call, keeping everything else in order. */
+export function pairToolMessages(messages: ModelMessage[]): ModelMessage[] {
+  const calls = new Set(messages.flatMap(callIdsOf));
+  const results = new Set(messages.flatMap(resultIdsOf));
+  const out: ModelMessage[] = [];
+  for (const message of messages) {
+    if (message.role === 'assistant' && typeof message.content !== 'string') {
+      const content = message.content.filter((part) => part.type !== 'tool-call' || results.has((part as { toolCallId: string }).toolCallId));
+      if (content.length === 0) continue;
+      out.push({ ...message, content });
+    } else if (message.role === 'tool') {
+      const content = message.content.filter((part) => part.type !== 'tool-result' || calls.has((part as { toolCallId: string }).toolCallId));
+      if (content.length === 0) continue;
+      out.push({ ...message, content });
+    } else {
+      out.push(message);
+    }
+  }
+  return out;
+}
+
+export function trimContext(messages: ModelMessage[], limit: number): ModelMessage[] {
+  const system = messages.filter((message) => message.role === 'system');
+  const rest = messages.filter((message) => message.role !== 'system');
+  const firstUser = rest.find((message) => message.role === 'user');
+  const budget = Math.max(1, limit - system.length - (firstUser ? 1 : 0));
+  let tail = rest.length > budget ? rest.slice(rest.length - budget) : rest;
+  // The window must not start inside a tool exchange: drop leading results whose call was cut off.
+  while (tail[0]?.role === 'tool') tail = tail.slice(1);
+  const head = firstUser && !tail.includes(firstUser) ? [firstUser] : [];
+  return pairToolMessages([...system, ...head, ...tail]);
+}

@@ -1,0 +1,136 @@
+/**
+ * The agent routes (spec §1/§2), mounted by the platform under /api/v1 behind its auth hook:
+ *   POST /agent/chat                 {messages:[{role,content}], conversation_id?} → SSE
+ *   POST /agent/approvals/:call_id   {approve, reason?, conversation_id} → SSE (the resumed run)
+ *   POST /agent/stop                 {conversation_id, run_id} → {status:"stopped", conversation_id, run_id}
+ *   GET  /agent/tools                → [{name,title,annotations,tags}]  (502 when the MCP server fails)
+ * Every route needs `request.user` (set by the platform's authenticate hook); without one it answers 401.
+ * Only the conversation's owner may chat, decide approvals or stop: admins may read others' conversations
+ * through /conversations, but a mutation is approved by the person who asked for it.
+ */
+import { approvalRequestSchema, chatRequestSchema, stopRequestSchema, type ToolSummary } from '@skyflo/protocol';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { AgentRequestError } from '../../../agent/agent-request-error.ts';
+import { createAgentService, type AgentService } from '../../../agent/create-agent-service.ts';
+import type { AgentConfig } from '../../../config/agent.ts';
+import type { AgentModel } from '../../../graph/run-context.ts';
+import type { JenkinsIntegration } from '../../../mcp/jenkins-args.ts';
+import type { ToolGateway } from '../../../mcp/tool-gateway.ts';
+import type { AuthenticatedUser, EventBus, Storage } from '../../../ports/index.ts';
+import { streamRun } from './stream-run.ts';
+
+export interface AgentRouteDeps {
+  storage: Storage;
+  bus: EventBus;
+  tools: ToolGateway;
+  /**
+   * The model: runtime's createLanguageModel(...) result fits (`model`, `describe`/`modelName`, `providerOptions`,
+   * `problem`). `model` undefined = no LLM configured: chats then end with a workflow.error saying what to set.
+   */
+  llm: Partial<AgentModel> & { describe?: string; provider?: string; modelId?: string };
+  config: AgentConfig;
+  jenkinsIntegration?: () => JenkinsIntegration | undefined;
+  logger?: { error(object: unknown, message?: string): void };
+  /** called with the service so the composition root can wait for runs on shutdown (service.idle()) */
+  onService?: (service: AgentService) => void;
+}
+
+function userOf(request: FastifyRequest): AuthenticatedUser | undefined {
+  return (request as FastifyRequest & { user?: AuthenticatedUser }).user;
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message)).join('; ');
+}
+
+function modelName(llm: AgentRouteDeps['llm']): string {
+  if (llm.modelName) return llm.modelName;
+  if (llm.provider && llm.modelId) return `${llm.provider}/${llm.modelId}`;
+  return llm.describe?.split(' ')[0] ?? 'unconfigured';
+}
+
+export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps) => {
+  const service = createAgentService({
+    storage: deps.storage,
+    bus: deps.bus,
+    tools: deps.tools,
+    config: deps.config,
+    jenkinsIntegration: deps.jenkinsIntegration,
+    logger: deps.logger ?? app.log,
+    llm: { model: deps.llm.model, modelName: modelName(deps.llm), providerOptions: deps.llm.providerOptions, maxOutputTokens: deps.llm.maxOutputTokens, problem: deps.llm.problem },
+  });
+  deps.onService?.(service);
+
+  const authenticated = (request: FastifyRequest, reply: FastifyReply): AuthenticatedUser | undefined => {
+    const user = userOf(request);
+    if (!user) void reply.code(401).send({ detail: 'Not authenticated' });
+    return user;
+  };
+
+  const fail = (reply: FastifyReply, error: unknown) => {
+    if (error instanceof AgentRequestError) return reply.code(error.statusCode).send({ detail: error.message });
+    throw error;
+  };
+
+  app.post('/agent/chat', async (request, reply) => {
+    const user = authenticated(request, reply);
+    if (!user) return reply;
+    const parsed = chatRequestSchema.safeParse(request.body ?? {});
+    if (!parsed.success) return reply.code(400).send({ detail: `Invalid chat request: ${describeIssues(parsed.error)}` });
+    const message = [...parsed.data.messages].reverse().find((item) => item.role === 'user' && item.content.trim());
+    if (!message) return reply.code(400).send({ detail: 'messages must contain a user message with non-empty content' });
+    try {
+      const run = await service.prepareChat({ user, conversationId: parsed.data.conversation_id, message: message.content });
+      await streamRun({ request, reply, bus: deps.bus, run, heartbeatMs: deps.config.heartbeatMs });
+      return reply;
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+
+  app.post<{ Params: { call_id: string } }>('/agent/approvals/:call_id', async (request, reply) => {
+    const user = authenticated(request, reply);
+    if (!user) return reply;
+    const parsed = approvalRequestSchema.safeParse(request.body ?? {});
+    if (!parsed.success) return reply.code(400).send({ detail: `Invalid approval request: ${describeIssues(parsed.error)}` });
+    try {
+      const run = await service.prepareDecision({
+        user,
+        conversationId: parsed.data.conversation_id,
+        callId: request.params.call_id,
+        approve: parsed.data.approve,
+        reason: parsed.data.reason,
+      });
+      await streamRun({ request, reply, bus: deps.bus, run, heartbeatMs: deps.config.heartbeatMs });
+      return reply;
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+
+  app.post('/agent/stop', async (request, reply) => {
+    const user = authenticated(request, reply);
+    if (!user) return reply;
+    const parsed = stopRequestSchema.safeParse(request.body ?? {});
+    if (!parsed.success) return reply.code(400).send({ detail: `Invalid stop request: ${describeIssues(parsed.error)}` });
+    try {
+      await service.stop({ user, conversationId: parsed.data.conversation_id, runId: parsed.data.run_id });
+      return { status: 'stopped', conversation_id: parsed.data.conversation_id, run_id: parsed.data.run_id };
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+
+  app.get('/agent/tools', async (request, reply) => {
+    const user = authenticated(request, reply);
+    if (!user) return reply;
+    try {
+      const tools = await deps.tools.listTools();
+      return tools.map((tool): ToolSummary => ({ name: tool.name, title: tool.title, annotations: tool.annotations ?? {}, tags: tool.tags }));
+    } catch (error) {
+      request.log.error({ err: error }, 'listing MCP tools failed');
+      return reply.code(502).send({ detail: 'The MCP server could not be reached to list tools; check MCP_SERVER_URL and that the server is running.' });
+    }
+  });
+};

@@ -1,0 +1,51 @@
+import { toolsets, type Toolset, type ToolAnnotations, type ToolInfo } from './tool-gateway.ts';
+
+/** The MCP SDK's listed-tool shape, reduced to what we read. */
+export interface ListedTool {
+  name: string;
+  title?: string;
+  description?: string;
+  inputSchema: Record<string, unknown>;
+  annotations?: ToolAnnotations;
+  _meta?: Record<string, unknown>;
+}
+
+function readTags(meta: Record<string, unknown> | undefined): string[] {
+  const tags = meta?.['tags'] ?? meta?.['skyflo/tags'];
+  return Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === 'string') : [];
+}
+
+function readPreview(meta: Record<string, unknown> | undefined): { tool: string } | undefined {
+  const preview = meta?.['preview'] ?? meta?.['skyflo/preview'];
+  if (typeof preview === 'string' && preview.length > 0) return { tool: preview };
+  if (preview && typeof preview === 'object' && typeof (preview as { tool?: unknown }).tool === 'string') {
+    return { tool: (preview as { tool: string }).tool };
+  }
+  return undefined;
+}
+
+/** Tag = the first known toolset tag, else the name prefix (spec §3); wait_for_x_seconds belongs to k8s. */
+export function toolsetOf(name: string, tags: string[]): Toolset | undefined {
+  const tagged = tags.find((tag): tag is Toolset => (toolsets as readonly string[]).includes(tag));
+  if (tagged) return tagged;
+  const prefix = name.split('_')[0];
+  if ((toolsets as readonly string[]).includes(prefix ?? '')) return prefix as Toolset;
+  if (name === 'wait_for_x_seconds') return 'k8s';
+  return undefined;
+}
+
+export function toToolInfo(tool: ListedTool): ToolInfo {
+  const meta = tool._meta;
+  const tags = readTags(meta);
+  const toolset = toolsetOf(tool.name, tags);
+  return {
+    name: tool.name,
+    title: tool.title ?? tool.annotations?.title ?? tool.name,
+    description: tool.description ?? '',
+    inputSchema: tool.inputSchema,
+    annotations: tool.annotations,
+    tags: tags.length > 0 ? tags : toolset ? [toolset] : [],
+    toolset,
+    preview: readPreview(meta),
+  };
+}

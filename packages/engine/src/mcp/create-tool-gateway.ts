@@ -1,0 +1,137 @@
+/**
+ * The tool gateway over the MCP SDK client. Three ways to reach the server: an already connected `client`
+ * (e.g. from @skyflo/mcp-server's connectInProcess), a Streamable HTTP `url`, or `embedded` (the MCP server
+ * runs in this process over an in-memory transport).
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { toToolInfo, type ListedTool } from './classify-tool.ts';
+import type { ToolCallOutcome, ToolGateway, ToolInfo } from './tool-gateway.ts';
+
+export interface CreateToolGatewayOptions {
+  /** an already connected MCP client; the gateway does not close it unless `closeClient` says so */
+  client?: Client;
+  closeClient?: () => Promise<void>;
+  /** Streamable HTTP endpoint, e.g. http://127.0.0.1:8888/mcp */
+  url?: string;
+  /** sent as `Authorization: Bearer …` to a remote MCP server */
+  authToken?: string;
+  /** run the MCP server in-process against this kubeconfig */
+  embedded?: { kubeconfigPath?: string; readOnly?: boolean };
+  /** how long the tool list (and annotations) is cached, ms; default 60 s */
+  cacheMs?: number;
+  /**
+   * Maps a mutating tool's arguments onto its preview tool's arguments. Default: the same arguments plus
+   * `tool` (the name of the previewed tool), which the preview tool may use or ignore.
+   */
+  previewArguments?: (input: { tool: string; previewTool: string; args: Record<string, unknown> }) => Record<string, unknown>;
+}
+
+interface Connection {
+  client: Client;
+  close: () => Promise<void>;
+}
+
+function textOf(result: { content?: unknown; structuredContent?: unknown }): string {
+  const content = Array.isArray(result.content) ? result.content : [];
+  const texts = content
+    .filter((part): part is { type: 'text'; text: string } => part?.type === 'text' && typeof part.text === 'string')
+    .map((part) => part.text);
+  if (texts.length > 0) return texts.join('\n');
+  return result.structuredContent ? JSON.stringify(result.structuredContent) : '';
+}
+
+async function connect(options: CreateToolGatewayOptions): Promise<Connection> {
+  if (options.client) return { client: options.client, close: options.closeClient ?? (async () => {}) };
+  if (options.url) {
+    const client = new Client({ name: 'skyflo-engine', version: '0.1.0' });
+    const headers: Record<string, string> = options.authToken ? { Authorization: `Bearer ${options.authToken}` } : {};
+    const transport = new StreamableHTTPClientTransport(new URL(options.url), { requestInit: { headers } });
+    try {
+      await client.connect(transport);
+    } catch (error) {
+      throw new Error(`Cannot reach the MCP server at ${options.url} (MCP_SERVER_URL): ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return { client, close: () => client.close() };
+  }
+  // Imported by name at run time so the engine package does not need the MCP server unless embedded.
+  const specifier = '@skyflo/mcp-server';
+  const module = (await import(specifier)) as {
+    connectInProcess?: (options: Record<string, unknown>) => Promise<{ client: Client; close(): Promise<void> }>;
+  };
+  if (!module.connectInProcess) throw new Error('The embedded MCP server is not available (@skyflo/mcp-server has no connectInProcess)');
+  const embedded = options.embedded ?? {};
+  return module.connectInProcess({ readOnly: embedded.readOnly, settings: { kubeconfigPath: embedded.kubeconfigPath } });
+}
+
+export function createToolGateway(options: CreateToolGatewayOptions): ToolGateway {
+  const cacheMs = options.cacheMs ?? 60_000;
+  let connection: Promise<Connection> | undefined;
+  let cache: { at: number; tools: ToolInfo[] } | undefined;
+  let listing: Promise<ToolInfo[]> | undefined;
+
+  const getClient = async (): Promise<Client> => {
+    connection ??= connect(options);
+    try {
+      return (await connection).client;
+    } catch (error) {
+      // Let the next call try again instead of caching a failed connection forever.
+      connection = undefined;
+      throw error;
+    }
+  };
+
+  const fetchTools = async (): Promise<ToolInfo[]> => {
+    const client = await getClient();
+    const tools: ToolInfo[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor ? { cursor } : undefined);
+      for (const tool of page.tools) tools.push(toToolInfo(tool as ListedTool));
+      cursor = page.nextCursor;
+    } while (cursor);
+    cache = { at: Date.now(), tools };
+    return tools;
+  };
+
+  const previewArguments =
+    options.previewArguments ?? (({ tool, args }: { tool: string; args: Record<string, unknown> }) => ({ ...args, tool }));
+
+  const gateway: ToolGateway = {
+    async listTools(listOptions) {
+      if (!listOptions?.refresh && cache && Date.now() - cache.at < cacheMs) return cache.tools;
+      // One listing in flight at a time; concurrent runs share it.
+      listing ??= fetchTools().finally(() => {
+        listing = undefined;
+      });
+      return listing;
+    },
+
+    async callTool({ name, args, signal, timeoutMs }): Promise<ToolCallOutcome> {
+      const client = await getClient();
+      const result = await client.callTool({ name, arguments: args }, undefined, {
+        signal,
+        timeout: timeoutMs,
+        resetTimeoutOnProgress: true,
+      });
+      return { text: textOf(result as { content?: unknown }), isError: result.isError === true };
+    },
+
+    async preview({ name, args, signal }) {
+      const tools = await gateway.listTools();
+      const info = tools.find((tool) => tool.name === name);
+      if (!info?.preview) return undefined;
+      const previewTool = tools.find((tool) => tool.name === info.preview?.tool);
+      // A preview tool must itself be read-only, or calling it before approval would defeat the gate.
+      if (previewTool?.annotations?.readOnlyHint !== true) return { text: `preview tool '${info.preview.tool}' is not read-only; no preview`, isError: true };
+      return gateway.callTool({ name: previewTool.name, args: previewArguments({ tool: name, previewTool: previewTool.name, args }), signal });
+    },
+
+    async close() {
+      const current = connection;
+      connection = undefined;
+      if (current) await (await current.catch(() => undefined))?.close();
+    },
+  };
+  return gateway;
+}

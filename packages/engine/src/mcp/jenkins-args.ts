@@ -1,0 +1,38 @@
+/**
+ * Jenkins tools take `api_url` and `credentials_ref`, which the engine injects from the configured
+ * integration. The model never sees them (stripped from schemas) and they never appear in events.
+ */
+export const engineInjectedJenkinsArgs = ['api_url', 'credentials_ref'] as const;
+
+/** A configured Jenkins integration (none exist yet; the hook is kept so tools appear once one does). */
+export interface JenkinsIntegration {
+  apiUrl: string;
+  /** "namespace/secret-name" of the Secret holding username/api-token */
+  credentialsRef: string;
+}
+
+export function isJenkinsTool(name: string): boolean {
+  return name.startsWith('jenkins_');
+}
+
+/** Removes the engine-injected parameters from a tool's JSON schema before the model sees it. */
+export function stripJenkinsSchema(schema: Record<string, unknown>): Record<string, unknown> {
+  const properties = { ...((schema['properties'] as Record<string, unknown> | undefined) ?? {}) };
+  for (const key of engineInjectedJenkinsArgs) delete properties[key];
+  const required = Array.isArray(schema['required'])
+    ? (schema['required'] as string[]).filter((key) => !(engineInjectedJenkinsArgs as readonly string[]).includes(key))
+    : undefined;
+  return { ...schema, properties, ...(required ? { required } : {}) };
+}
+
+/** Arguments safe to show (events, timeline, approval record): without the injected ones. */
+export function stripJenkinsArgs(args: Record<string, unknown>): Record<string, unknown> {
+  const copy = { ...args };
+  for (const key of engineInjectedJenkinsArgs) delete copy[key];
+  return copy;
+}
+
+/** The arguments actually sent: what the model asked for, with the integration's values overriding any it invented. */
+export function injectJenkinsArgs(args: Record<string, unknown>, integration: JenkinsIntegration): Record<string, unknown> {
+  return { ...stripJenkinsArgs(args), api_url: integration.apiUrl, credentials_ref: integration.credentialsRef };
+}

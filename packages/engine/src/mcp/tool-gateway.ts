@@ -1,0 +1,44 @@
+/**
+ * The tool gateway port: what the workflow needs from the MCP server. The adapter over the MCP SDK client
+ * is in create-tool-gateway.ts; tests may pass any object with this shape.
+ */
+export type Toolset = 'k8s' | 'helm' | 'argo' | 'jenkins';
+export const toolsets: readonly Toolset[] = ['k8s', 'helm', 'argo', 'jenkins'];
+
+export interface ToolAnnotations {
+  readOnlyHint?: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  openWorldHint?: boolean;
+  title?: string;
+}
+
+export interface ToolInfo {
+  name: string;
+  title: string;
+  description: string;
+  /** JSON schema of the arguments as listed by the server */
+  inputSchema: Record<string, unknown>;
+  /** undefined when the server listed none (the gate then requires approval) */
+  annotations?: ToolAnnotations;
+  tags: string[];
+  /** first known toolset tag, else the name prefix (k8s_, helm_, argo_, jenkins_); undefined when neither */
+  toolset?: Toolset;
+  /** the read-only tool that previews this one (dry-run/diff), if any */
+  preview?: { tool: string };
+}
+
+export interface ToolCallOutcome {
+  text: string;
+  isError: boolean;
+}
+
+export interface ToolGateway {
+  /** The catalogue with annotations (cached for a short time). Throws when the MCP server is unreachable. */
+  listTools(options?: { refresh?: boolean }): Promise<ToolInfo[]>;
+  /** Calls a tool; failures reported by the tool come back as `isError`, transport failures throw. */
+  callTool(input: { name: string; args: Record<string, unknown>; signal?: AbortSignal; timeoutMs?: number }): Promise<ToolCallOutcome>;
+  /** Runs the tool's preview (dry-run/diff) tool; undefined when it has none. */
+  preview(input: { name: string; args: Record<string, unknown>; signal?: AbortSignal }): Promise<ToolCallOutcome | undefined>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,531 @@
+/**
+ * End-to-end through HTTP: a listening Fastify app with the agent routes, llm-sim as the model through the real
+ * AI SDK client, and an MCP server (the fake one in src/testing; the real server is exercised in
+ * e2e-real-mcp.test.ts). Asserts event order and payloads, what the MCP server actually executed, the
+ * approval audit rows and the persisted timeline.
+ */
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { startLlmSim, type LlmScript, type LlmSim } from '@skyflo/testkit/llm-sim';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { agentConfig, type AgentConfig } from '../src/config/agent.ts';
+import { createToolGateway } from '../src/mcp/create-tool-gateway.ts';
+import type { ToolGateway } from '../src/mcp/tool-gateway.ts';
+import type { Storage } from '../src/ports/index.ts';
+import { startAgentTestApp, type AgentTestApp } from '../src/testing/agent-test-app.ts';
+import { startFakeMcpServer, type FakeMcpServer } from '../src/testing/fake-mcp-server.ts';
+import { createInMemoryEventBus } from '../src/testing/in-memory-event-bus.ts';
+import { createInMemoryStorage } from '../src/testing/in-memory-storage.ts';
+import { iterateSse, readSse, type SseFrame } from '../src/testing/read-sse.ts';
+
+type Rules = NonNullable<LlmScript['rules']>;
+
+let sim: LlmSim;
+let mcp: FakeMcpServer;
+let tools: ToolGateway;
+let storage: Storage;
+let harness: AgentTestApp;
+
+const alice = 'alice';
+
+async function startApp(overrides: Partial<AgentConfig> = {}) {
+  await harness?.close();
+  storage = createInMemoryStorage();
+  const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
+  harness = await startAgentTestApp({
+    storage,
+    bus: createInMemoryEventBus(),
+    tools,
+    llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
+    config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1, heartbeatMs: 60_000, ...overrides }),
+  });
+}
+
+/** user '' = anonymous */
+function post(path: string, body: unknown, user: string = alice): Promise<Response> {
+  return fetch(`${harness.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(user ? { 'x-test-user': user } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+async function chat(content: string, conversationId?: string): Promise<SseFrame[]> {
+  const response = await post('/agent/chat', { messages: [{ role: 'user', content }], ...(conversationId ? { conversation_id: conversationId } : {}) });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toContain('text/event-stream');
+  return readSse(response);
+}
+
+async function decide(callId: string, conversationId: string, approve: boolean, reason?: string): Promise<SseFrame[]> {
+  const response = await post(`/agent/approvals/${callId}`, { approve, conversation_id: conversationId, ...(reason ? { reason } : {}) });
+  expect(response.status).toBe(200);
+  return readSse(response);
+}
+
+const names = (frames: SseFrame[]) => frames.map((frame) => frame.event).filter((event) => event !== 'token' && event !== 'thinking');
+const find = (frames: SseFrame[], event: string) => frames.filter((frame) => frame.event === event);
+const conversationOf = (frames: SseFrame[]) => frames[0]!.data['conversation_id'] as string;
+const lastToolMessage = () => {
+  const messages = sim.calls.at(-1)!.messages;
+  return messages.filter((message) => message.role === 'tool').map((message) => String(message.content));
+};
+
+function script(rules: Rules, extra: Partial<LlmScript> = {}): LlmScript {
+  return { rules, ...extra };
+}
+
+/** The model first loads the Kubernetes write tools (not offered by default), then follows `rules`. */
+function withWriteTools(rules: Rules): LlmScript {
+  return script([
+    { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+    ...rules,
+  ]);
+}
+
+const loadEvents = ['ready', 'generation.start', 'ttft', 'token.usage', 'generation.complete', 'toolset.loaded'];
+
+beforeAll(async () => {
+  sim = await startLlmSim({ port: 0 });
+  mcp = await startFakeMcpServer();
+  tools = createToolGateway({ client: mcp.client, cacheMs: 60_000 });
+  await startApp();
+});
+
+afterAll(async () => {
+  await harness?.close();
+  await tools.close();
+  await mcp.close();
+  await sim.close();
+});
+
+beforeEach(() => {
+  mcp.replicas.clear();
+  mcp.replicas.set('web', 2);
+  mcp.replicas.set('api', 1);
+  mcp.calls.length = 0;
+});
+
+describe('read-only turn', () => {
+  it('streams the spec event order, runs the read-only tool without approval and persists the timeline', async () => {
+    sim.reset(
+      script([
+        { match: { sequence: 1 }, reply: { reasoning: 'Look first.', toolCalls: [{ id: 'call_get', name: 'k8s_get', arguments: { resource_type: 'deployments' } }] } },
+        { match: { toolName: 'k8s_get' }, reply: 'web runs 2/2 replicas.' },
+      ]),
+    );
+    const frames = await chat('How many replicas does web have?');
+    expect(names(frames)).toEqual([
+      'ready',
+      'generation.start',
+      'ttft',
+      'token.usage',
+      'thinking.complete',
+      'generation.complete',
+      'tools.pending',
+      'tool.executing',
+      'tool.result',
+      'generation.start',
+      'token.usage',
+      'generation.complete',
+      'completed',
+    ]);
+    expect(find(frames, 'thinking').map((frame) => frame.data['text']).join('')).toBe('Look first.');
+    expect(find(frames, 'token').map((frame) => frame.data['text']).join('')).toBe('web runs 2/2 replicas.');
+    const pending = find(frames, 'tools.pending')[0]!.data['tools'] as Array<Record<string, unknown>>;
+    expect(pending).toMatchObject([{ call_id: 'call_get', tool: 'k8s_get', title: 'Get resources', requires_approval: false }]);
+    expect(find(frames, 'tool.result')[0]!.data['result']).toEqual([{ type: 'text', text: 'NAME  READY\nweb  2/2\napi  1/1' }]);
+    const completed = find(frames, 'completed')[0]!.data;
+    expect(completed).toMatchObject({ status: 'completed', type: 'completed' });
+    expect(completed['awaiting_approval']).toBeUndefined();
+    // every event carries the run fields and an increasing SSE id
+    const runId = frames[0]!.data['run_id'];
+    for (const frame of frames.slice(1)) expect(frame.data).toMatchObject({ run_id: runId, conversation_id: conversationOf(frames) });
+    const ids = frames.slice(1).map((frame) => frame.id!);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(mcp.calls.map((call) => call.name)).toEqual(['k8s_get']);
+    // the second model call got the tool result
+    expect(lastToolMessage()[0]).toContain('web  2/2');
+
+    const conversation = await storage.conversations.get(conversationOf(frames));
+    expect(conversation?.userId).toBe(alice);
+    const [user, assistant] = conversation!.timeline;
+    expect(user).toMatchObject({ type: 'user', content: 'How many replicas does web have?' });
+    expect(assistant).toMatchObject({ type: 'assistant', content: 'web runs 2/2 replicas.' });
+    if (assistant?.type !== 'assistant') throw new Error('expected an assistant entry');
+    expect(assistant.segments.map((segment) => segment.kind)).toEqual(['thinking', 'tool', 'text']);
+    expect(assistant.segments[1]).toMatchObject({ kind: 'tool', id: 'call_get', toolExecution: { status: 'completed', requires_approval: false } });
+    expect(assistant.token_usage).toMatchObject({ model: 'sim/sim-model' });
+    expect(Number(assistant.token_usage?.['prompt_tokens'])).toBeGreaterThan(0);
+    expect(Number(assistant.token_usage?.['ttr_ms'])).toBeGreaterThanOrEqual(Number(assistant.token_usage?.['ttft_ms']));
+  });
+
+  it('continues a conversation with only the new message as input and the history from the checkpoint', async () => {
+    sim.reset(script([{ match: { userContains: 'first' }, reply: 'One.' }, { match: { userContains: 'second' }, reply: 'Two.' }]));
+    const first = await chat('first question');
+    const conversationId = conversationOf(first);
+    const second = await chat('second question', conversationId);
+    expect(find(second, 'completed')[0]!.data['status']).toBe('completed');
+    const sent = sim.calls.at(-1)!.messages.map((message) => `${message.role}:${String(message.content)}`);
+    expect(sent.slice(1)).toEqual(['user:first question', 'assistant:One.', 'user:second question']);
+    const timeline = (await storage.conversations.get(conversationId))!.timeline;
+    expect(timeline.map((entry) => `${entry.type}:${entry.content}`)).toEqual(['user:first question', 'assistant:One.', 'user:second question', 'assistant:Two.']);
+  });
+});
+
+describe('approval gate', () => {
+  const scaleScript = (replicas: number) =>
+    withWriteTools([
+      { match: { toolName: 'load_toolset' }, reply: { text: 'Scaling web.', toolCalls: [{ id: 'call_scale', name: 'k8s_scale', arguments: { name: 'web', replicas } }] } },
+      { match: { toolName: 'k8s_scale', toolResultContains: 'scaled' }, reply: { toolCalls: [{ id: 'call_verify', name: 'k8s_get', arguments: { resource_type: 'deployments', name: 'web' } }] } },
+      { match: { toolName: 'k8s_get' }, reply: 'Verified: web now runs the requested replicas.' },
+      { match: { toolResultContains: 'denied by the user' }, reply: 'Understood, I will not scale web.' },
+    ]);
+
+  it('waits for approval with a diff, executes exactly once after approval and verifies', async () => {
+    sim.reset(scaleScript(5));
+    const first = await chat('Scale web to 5');
+    const conversationId = conversationOf(first);
+    expect(names(first)).toEqual([...loadEvents, 'generation.start', 'token.usage', 'generation.complete', 'tools.pending', 'tool.awaiting_approval', 'completed']);
+    expect((find(first, 'tools.pending')[0]!.data['tools'] as unknown[])[0]).toMatchObject({ tool: 'k8s_scale', requires_approval: true });
+    const awaiting = find(first, 'tool.awaiting_approval')[0]!.data;
+    expect(awaiting).toMatchObject({ call_id: 'call_scale', tool: 'k8s_scale', args: { name: 'web', replicas: 5 }, context: { conversation_id: conversationId } });
+    expect(awaiting['diff']).toContain('-  replicas: 2\n+  replicas: 5');
+    expect(awaiting['args_hash']).toMatch(/^[0-9a-f]{64}$/);
+    expect(find(first, 'completed')[0]!.data).toMatchObject({ status: 'completed', awaiting_approval: true });
+    expect(mcp.replicas.get('web')).toBe(2);
+    expect(mcp.calls.map((call) => call.name)).toEqual(['k8s_diff']);
+    expect(mcp.calls[0]!.args).toEqual({ tool: 'k8s_scale', name: 'web', replicas: 5 });
+    expect(await storage.approvals.get(conversationId, 'call_scale')).toMatchObject({ status: 'awaiting', argsHash: awaiting['args_hash'], diff: awaiting['diff'] });
+
+    // a new message while a call awaits approval is refused, and nothing changes
+    const blocked = await post('/agent/chat', { messages: [{ role: 'user', content: 'hello?' }], conversation_id: conversationId });
+    expect(blocked.status).toBe(409);
+    expect((await blocked.json()).detail).toContain('call_scale');
+
+    const second = await decide('call_scale', conversationId, true);
+    expect(names(second)).toEqual([
+      'ready',
+      'tool.approved',
+      'tool.executing',
+      'tool.result',
+      'generation.start',
+      'ttft',
+      'token.usage',
+      'generation.complete',
+      'tools.pending',
+      'tool.executing',
+      'tool.result',
+      'generation.start',
+      'token.usage',
+      'generation.complete',
+      'completed',
+    ]);
+    // the approval run picked up the write tools loaded by the first run (from the checkpoint)
+    expect(sim.calls.at(-1)!.toolNames).toContain('k8s_scale');
+    expect(find(second, 'tool.approved')[0]!.data).toMatchObject({ call_id: 'call_scale', decided_by: alice });
+    expect(mcp.replicas.get('web')).toBe(5);
+    expect((find(second, 'tool.result')[1]!.data['result'] as Array<{ text: string }>)[0]!.text).toContain('web  5/5');
+    expect(await storage.approvals.get(conversationId, 'call_scale')).toMatchObject({ status: 'executed', decidedBy: alice });
+
+    // a second approval executes nothing
+    const again = await post('/agent/approvals/call_scale', { approve: true, conversation_id: conversationId });
+    expect(again.status).toBe(409);
+    expect((await again.json()).detail).toMatch(/already executed/);
+    expect(mcp.calls.filter((call) => call.name === 'k8s_scale')).toHaveLength(1);
+
+    const timeline = (await storage.conversations.get(conversationId))!.timeline;
+    expect(timeline).toHaveLength(2);
+    const assistant = timeline[1]!;
+    if (assistant.type !== 'assistant') throw new Error('expected assistant');
+    const tool = assistant.segments.find((segment) => segment.kind === 'tool' && segment.id === 'call_scale');
+    expect(tool).toMatchObject({ toolExecution: { status: 'completed', requires_approval: true, diff: awaiting['diff'] } });
+    expect(assistant.content).toContain('Verified: web now runs');
+  });
+
+  it('deny: nothing executes and the model is told why', async () => {
+    sim.reset(scaleScript(7));
+    const first = await chat('Scale web to 7');
+    const conversationId = conversationOf(first);
+    const second = await decide('call_scale', conversationId, false, 'not during business hours');
+    expect(names(second)).toEqual(['ready', 'tool.denied', 'generation.start', 'ttft', 'token.usage', 'generation.complete', 'completed']);
+    expect(find(second, 'tool.denied')[0]!.data).toMatchObject({ call_id: 'call_scale', reason: 'not during business hours', decided_by: alice });
+    expect(mcp.replicas.get('web')).toBe(2);
+    expect(mcp.calls.some((call) => call.name === 'k8s_scale')).toBe(false);
+    expect(lastToolMessage().join('\n')).toContain('Tool call was denied by the user: not during business hours');
+    expect(await storage.approvals.get(conversationId, 'call_scale')).toMatchObject({ status: 'denied', reason: 'not during business hours' });
+    const assistant = (await storage.conversations.get(conversationId))!.timeline[1]!;
+    if (assistant.type !== 'assistant') throw new Error('expected assistant');
+    expect(assistant.segments.find((segment) => segment.kind === 'tool')).toMatchObject({ toolExecution: { status: 'denied' } });
+  });
+
+  it('a batch of two mutating calls asks for each in order (approve one, deny the other)', async () => {
+    sim.reset(
+      withWriteTools([
+        {
+          match: { toolName: 'load_toolset' },
+          reply: {
+            toolCalls: [
+              { id: 'call_a', name: 'k8s_scale', arguments: { name: 'web', replicas: 3 } },
+              { id: 'call_ro', name: 'k8s_get', arguments: { resource_type: 'deployments' } },
+              { id: 'call_b', name: 'k8s_scale', arguments: { name: 'api', replicas: 4 } },
+            ],
+          },
+        },
+        { match: { lastRole: 'tool' }, reply: 'Done with the batch.' },
+      ]),
+    );
+    const first = await chat('Scale web to 3 and api to 4');
+    const conversationId = conversationOf(first);
+    expect(find(first, 'tool.awaiting_approval').map((frame) => frame.data['call_id'])).toEqual(['call_a']);
+    const second = await decide('call_a', conversationId, true);
+    // call_a runs, then the read-only call, then the gate stops again at call_b
+    expect(names(second)).toEqual(['ready', 'tool.approved', 'tool.executing', 'tool.result', 'tool.executing', 'tool.result', 'tool.awaiting_approval', 'completed']);
+    expect(find(second, 'tool.awaiting_approval')[0]!.data).toMatchObject({ call_id: 'call_b', context: { approval_decisions: { call_a: true } } });
+    expect(find(second, 'tools.pending')).toHaveLength(0);
+    const third = await decide('call_b', conversationId, false);
+    expect(names(third)).toEqual(['ready', 'tool.denied', 'generation.start', 'ttft', 'token.usage', 'generation.complete', 'completed']);
+    expect(mcp.replicas.get('web')).toBe(3);
+    expect(mcp.replicas.get('api')).toBe(1);
+    // the model saw one result per call, in a valid order
+    const toolMessages = sim.calls.at(-1)!.messages.filter((message) => message.role === 'tool');
+    expect(toolMessages).toHaveLength(4);
+  });
+
+  it('a tool without annotations needs approval even after write tools are loaded (fail closed)', async () => {
+    sim.reset(
+      script([
+        { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+        { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: 'call_mystery', name: 'k8s_mystery', arguments: { name: 'web' } }] } },
+      ]),
+    );
+    const frames = await chat('Do the mystery thing to web');
+    expect(find(frames, 'toolset.loaded')[0]!.data).toMatchObject({ toolset: 'k8s', include_write_tools: true });
+    // load_toolset is internal: not in tools.pending
+    expect(find(frames, 'tools.pending').flatMap((frame) => (frame.data['tools'] as Array<{ tool: string }>).map((tool) => tool.tool))).toEqual(['k8s_mystery']);
+    expect(find(frames, 'tool.awaiting_approval')[0]!.data).toMatchObject({ call_id: 'call_mystery', tool: 'k8s_mystery' });
+    // the first model call offered only read-only tools; the second also the write tools
+    expect(sim.calls[0]!.toolNames.sort()).toEqual(['k8s_diff', 'k8s_get', 'load_toolset', 'wait_for_x_seconds']);
+    expect(sim.calls[1]!.toolNames).toContain('k8s_scale');
+    expect(mcp.replicas.has('web')).toBe(true);
+  });
+});
+
+describe('tool exposure', () => {
+  it('a write tool that is not loaded is refused with a hint to load it, and never executes', async () => {
+    sim.reset(
+      script([
+        { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_early', name: 'k8s_scale', arguments: { name: 'web', replicas: 9 } }] } },
+        { match: { lastRole: 'tool' }, reply: 'I need to load the write tools first.' },
+      ]),
+    );
+    const frames = await chat('scale web to 9');
+    expect(find(frames, 'tool.error')[0]!.data['error']).toContain("Call load_toolset with toolset 'k8s' and include_write_tools true first");
+    expect(find(frames, 'tool.awaiting_approval')).toHaveLength(0);
+    expect(mcp.calls).toHaveLength(0);
+    expect(mcp.replicas.get('web')).toBe(2);
+  });
+});
+
+describe('bad model output', () => {
+  it('malformed arguments and unknown tools become tool errors the model sees; the run goes on', async () => {
+    sim.reset(
+      script([
+        {
+          match: { sequence: 1 },
+          reply: {
+            toolCalls: [
+              { id: 'call_bad', name: 'k8s_get', arguments: '{"resource_type": "pods"' },
+              { id: 'call_unknown', name: 'k8s_nuke_cluster', arguments: { really: true } },
+            ],
+          },
+        },
+        { match: { lastRole: 'tool' }, reply: 'Sorry, let me fix that.' },
+      ]),
+    );
+    const frames = await chat('list pods');
+    const errors = find(frames, 'tool.error').map((frame) => frame.data);
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toMatchObject({ call_id: 'call_bad' });
+    expect(String(errors[0]!['error'])).toContain("Invalid arguments for 'k8s_get'");
+    expect(String(errors[1]!['error'])).toContain("Unknown tool 'k8s_nuke_cluster'");
+    expect(find(frames, 'completed')[0]!.data['status']).toBe('completed');
+    expect(mcp.calls).toHaveLength(0);
+    const told = lastToolMessage().join('\n');
+    expect(told).toContain('Invalid arguments');
+    expect(told).toContain('Unknown tool');
+  });
+});
+
+describe('model errors', () => {
+  it('a 429 emits rate_limit and the retry succeeds', async () => {
+    sim.reset(script([{ match: { always: true }, reply: 'Recovered.' }], { failures: [{ kind: 'status', status: 429, retryAfterSeconds: 0 }] }));
+    const frames = await chat('hello');
+    expect(names(frames)).toEqual(['ready', 'generation.start', 'rate_limit', 'ttft', 'token.usage', 'generation.complete', 'completed']);
+    expect(find(frames, 'rate_limit')[0]!.data).toMatchObject({ attempt: 1, max_retries: 3, retry_in: 0 });
+    expect(find(frames, 'completed')[0]!.data['status']).toBe('completed');
+  });
+
+  it('a persistent 500 surfaces as workflow.error and completed(error), and the conversation stays usable', async () => {
+    const failures = Array.from({ length: 4 }, () => ({ kind: 'status' as const, status: 500, message: 'upstream exploded' }));
+    sim.reset(script([{ match: { always: true }, reply: 'Back again.' }], { failures }));
+    const frames = await chat('hello');
+    expect(names(frames)).toEqual(['ready', 'generation.start', 'transient_error', 'transient_error', 'transient_error', 'workflow.error', 'completed']);
+    expect(String(find(frames, 'workflow.error')[0]!.data['error'])).toContain('upstream exploded');
+    expect(find(frames, 'completed')[0]!.data).toMatchObject({ status: 'error' });
+    const conversationId = conversationOf(frames);
+    const after = await chat('try again', conversationId);
+    expect(find(after, 'completed')[0]!.data['status']).toBe('completed');
+    const timeline = (await storage.conversations.get(conversationId))!.timeline;
+    expect(timeline.map((entry) => entry.type)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    expect(timeline[1]!.content).toContain('upstream exploded');
+    expect(timeline[3]!.content).toBe('Back again.');
+  });
+
+  it('a 401 from the provider is not retried', async () => {
+    sim.reset(script([{ match: { always: true }, reply: 'unused' }], { failures: [{ kind: 'status', status: 401, message: 'Incorrect API key provided' }] }));
+    const frames = await chat('hello');
+    expect(names(frames)).toEqual(['ready', 'generation.start', 'workflow.error', 'completed']);
+    expect(String(find(frames, 'workflow.error')[0]!.data['error'])).toContain('Incorrect API key provided');
+  });
+});
+
+describe('iteration limit', () => {
+  it('stops after LLM_MAX_ITERATIONS model turns with a clear workflow.error', async () => {
+    await startApp({ maxIterations: 2 });
+    try {
+      sim.reset(script([{ match: { always: true }, reply: { toolCalls: [{ name: 'k8s_get', arguments: { resource_type: 'deployments' } }] } }]));
+      const frames = await chat('loop forever');
+      expect(find(frames, 'generation.start')).toHaveLength(2);
+      expect(find(frames, 'workflow.error')[0]!.data).toMatchObject({ code: 'ITERATION_LIMIT' });
+      expect(String(find(frames, 'workflow.error')[0]!.data['error'])).toContain('maximum number of iterations of 2');
+      expect(frames.at(-1)).toMatchObject({ event: 'completed', data: { status: 'error' } });
+      // every call got its result, so the next turn works
+      sim.reset(script([{ match: { always: true }, reply: 'ok' }]));
+      const next = await chat('now answer', conversationOf(frames));
+      expect(find(next, 'completed')[0]!.data['status']).toBe('completed');
+    } finally {
+      await startApp();
+    }
+  });
+});
+
+describe('stop', () => {
+  it('aborts a streaming model call and ends with completed(stopped) within 100 ms', async () => {
+    sim.reset(script([{ match: { always: true }, reply: { mode: 'stream', tokens: 2000, tokensPerSecond: 100 } }]));
+    const response = await post('/agent/chat', { messages: [{ role: 'user', content: 'write a novel' }] });
+    let runId = '';
+    let conversationId = '';
+    let tokens = 0;
+    let stopSentAt = 0;
+    const frames: SseFrame[] = [];
+    for await (const frame of iterateSse(response)) {
+      frames.push(frame);
+      if (frame.event === 'ready') ({ run_id: runId, conversation_id: conversationId } = frame.data as { run_id: string; conversation_id: string });
+      if (frame.event === 'token' && ++tokens === 3) {
+        stopSentAt = performance.now();
+        const stop = await post('/agent/stop', { conversation_id: conversationId, run_id: runId });
+        expect(await stop.json()).toEqual({ status: 'stopped', conversation_id: conversationId, run_id: runId });
+      }
+    }
+    const elapsed = performance.now() - stopSentAt;
+    expect(frames.at(-1)).toMatchObject({ event: 'completed', data: { status: 'stopped' } });
+    expect(elapsed).toBeLessThan(100);
+    expect(find(frames, 'token').length).toBeLessThan(50);
+    await harness.service.idle();
+    // the HTTP request to the model was really cancelled, not just ignored
+    await vi.waitFor(() => expect(sim.calls.at(-1)!.aborted).toBe(true), { timeout: 2000 });
+  });
+
+  it('aborts a running tool and records the cancellation for the model', async () => {
+    sim.reset(
+      script([
+        { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_wait', name: 'wait_for_x_seconds', arguments: { seconds: 30 } }] } },
+        { match: { always: true }, reply: 'next turn' },
+      ]),
+    );
+    const response = await post('/agent/chat', { messages: [{ role: 'user', content: 'wait a bit' }] });
+    let ready: Record<string, unknown> = {};
+    let stopSentAt = 0;
+    const frames: SseFrame[] = [];
+    for await (const frame of iterateSse(response)) {
+      frames.push(frame);
+      if (frame.event === 'ready') ready = frame.data;
+      if (frame.event === 'tool.executing') {
+        stopSentAt = performance.now();
+        await post('/agent/stop', { conversation_id: ready['conversation_id'], run_id: ready['run_id'] });
+      }
+    }
+    expect(performance.now() - stopSentAt).toBeLessThan(100);
+    expect(names(frames).slice(-2)).toEqual(['tool.error', 'completed']);
+    expect(frames.at(-1)!.data['status']).toBe('stopped');
+    const next = await chat('what happened?', String(ready['conversation_id']));
+    expect(find(next, 'completed')[0]!.data['status']).toBe('completed');
+    expect(lastToolMessage().join('\n')).toContain('cancelled');
+  });
+});
+
+describe('titles', () => {
+  it('names a new conversation with the model and emits conversation.title.generated before completed', async () => {
+    await startApp({ titleGeneration: true });
+    try {
+      sim.reset(
+        script([
+          { match: { userContains: 'Assistant:' }, reply: '{"title": "Checking Web Deployment Replicas"}' },
+          { match: { always: true }, reply: 'web has 2 replicas.' },
+        ]),
+      );
+      const frames = await chat('how many replicas does web have');
+      expect(names(frames).slice(-2)).toEqual(['conversation.title.generated', 'completed']);
+      expect(find(frames, 'conversation.title.generated')[0]!.data['title']).toBe('Checking Web Deployment Replicas');
+      expect((await storage.conversations.get(conversationOf(frames)))!.title).toBe('Checking Web Deployment Replicas');
+      // falls back to the first six words when the model's reply is not JSON
+      sim.reset(script([{ match: { userContains: 'Assistant:' }, reply: 'no json here' }, { match: { always: true }, reply: 'ok' }]));
+      const fallback = await chat('please restart the payments deployment in prod now');
+      expect(find(fallback, 'conversation.title.generated')[0]!.data['title']).toBe('please restart the payments deployment in');
+    } finally {
+      await startApp();
+    }
+  });
+});
+
+describe('bad requests', () => {
+  it('answers clear 4xx errors', async () => {
+    sim.reset(script([{ match: { always: true }, reply: 'hi' }]));
+    const cases: Array<[string, unknown, string, number, RegExp]> = [
+      ['/agent/chat', { messages: [] }, alice, 400, /at least one message/],
+      ['/agent/chat', { messages: [{ role: 'user', content: '   ' }] }, alice, 400, /non-empty content/],
+      ['/agent/chat', { messages: [{ role: 'user', content: 'hi' }], conversation_id: 'nope' }, alice, 400, /UUID/],
+      ['/agent/chat', { messages: [{ role: 'user', content: 'hi' }], conversation_id: '5d9c1b1e-9a57-4c57-8f7a-3b8f9b0f7c11' }, alice, 404, /not found/],
+      ['/agent/chat', { messages: [{ role: 'user', content: 'hi' }] }, '', 401, /Not authenticated/],
+      ['/agent/approvals/call_x', { approve: true, conversation_id: '5d9c1b1e-9a57-4c57-8f7a-3b8f9b0f7c11' }, alice, 404, /not found/],
+      ['/agent/approvals/call_x', { approve: 'yes', conversation_id: '5d9c1b1e-9a57-4c57-8f7a-3b8f9b0f7c11' }, alice, 400, /approve/],
+      ['/agent/stop', { conversation_id: '5d9c1b1e-9a57-4c57-8f7a-3b8f9b0f7c11' }, alice, 400, /run_id/],
+    ];
+    for (const [path, body, user, status, detail] of cases) {
+      const response = await post(path, body, user);
+      expect({ path, status: response.status }).toEqual({ path, status });
+      expect((await response.json()).detail).toMatch(detail);
+    }
+  });
+
+  it("another user's conversation is not found, and approval of an unknown call in your own is 404", async () => {
+    sim.reset(script([{ match: { always: true }, reply: 'hi' }]));
+    const frames = await chat('hello');
+    const conversationId = conversationOf(frames);
+    const foreign = await post('/agent/chat', { messages: [{ role: 'user', content: 'hi' }], conversation_id: conversationId }, 'mallory');
+    expect(foreign.status).toBe(404);
+    const stop = await post('/agent/stop', { conversation_id: conversationId, run_id: 'x' }, 'mallory');
+    expect(stop.status).toBe(404);
+    const unknownCall = await post('/agent/approvals/call_missing', { approve: true, conversation_id: conversationId });
+    expect(unknownCall.status).toBe(404);
+    expect((await unknownCall.json()).detail).toContain('call_missing');
+  });
+
+  it('GET /agent/tools lists names, titles, annotations and tags', async () => {
+    const response = await fetch(`${harness.url}/agent/tools`, { headers: { 'x-test-user': alice } });
+    expect(response.status).toBe(200);
+    const list = (await response.json()) as Array<{ name: string }>;
+    expect(list.find((tool) => tool.name === 'k8s_get')).toEqual({ name: 'k8s_get', title: 'Get resources', annotations: { readOnlyHint: true, destructiveHint: false }, tags: ['k8s', 'metrics'] });
+    expect((await fetch(`${harness.url}/agent/tools`)).status).toBe(401);
+  });
+});

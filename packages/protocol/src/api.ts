@@ -1,0 +1,101 @@
+/**
+ * Request and response payloads of the engine's HTTP API (spec §1), shared by the engine (validation)
+ * and clients (UI, CLI). Field names follow Skyflo's wire format (snake_case).
+ */
+import { z } from 'zod';
+
+/** Upper bound on one chat message; larger bodies are refused with 413 by the server's body limit anyway. */
+export const MAX_MESSAGE_CHARS = 100_000;
+
+export const chatMessageSchema = z.object({
+  role: z.enum(['user', 'assistant', 'system']).default('user'),
+  content: z.string().max(MAX_MESSAGE_CHARS, `A message may be at most ${MAX_MESSAGE_CHARS} characters`),
+});
+
+export const chatRequestSchema = z.object({
+  messages: z.array(chatMessageSchema).min(1, 'messages must contain at least one message'),
+  /** continue this conversation; omitted → a new conversation owned by the caller (its id arrives in `ready`) */
+  conversation_id: z.uuid('conversation_id must be a UUID').optional(),
+});
+export type ChatRequest = z.infer<typeof chatRequestSchema>;
+
+export const approvalRequestSchema = z.object({
+  approve: z.boolean({ error: 'approve must be true or false' }),
+  reason: z.string().max(2_000).optional(),
+  conversation_id: z.uuid('conversation_id must be a UUID'),
+});
+export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
+
+export const stopRequestSchema = z.object({
+  conversation_id: z.uuid('conversation_id must be a UUID'),
+  run_id: z.string().min(1, 'run_id is required'),
+});
+export type StopRequest = z.infer<typeof stopRequestSchema>;
+
+export const stopResponseSchema = z.object({ status: z.literal('stopped'), conversation_id: z.string(), run_id: z.string() });
+export type StopResponse = z.infer<typeof stopResponseSchema>;
+
+export const toolAnnotationsSchema = z.object({
+  readOnlyHint: z.boolean().optional(),
+  destructiveHint: z.boolean().optional(),
+  idempotentHint: z.boolean().optional(),
+  openWorldHint: z.boolean().optional(),
+  title: z.string().optional(),
+});
+
+export const toolSummarySchema = z.object({
+  name: z.string(),
+  title: z.string(),
+  annotations: toolAnnotationsSchema,
+  tags: z.array(z.string()),
+});
+export type ToolSummary = z.infer<typeof toolSummarySchema>;
+export const toolsResponseSchema = z.array(toolSummarySchema);
+
+/** Every 4xx/5xx body. */
+export const errorResponseSchema = z.object({ detail: z.string() });
+export type ErrorResponse = z.infer<typeof errorResponseSchema>;
+
+// Conversations (spec §1)
+export const createConversationRequestSchema = z.object({ conversation_id: z.uuid().optional() });
+export const createConversationResponseSchema = z.object({ status: z.literal('success'), id: z.string(), title: z.string(), created_at: z.string() });
+export const conversationSummarySchema = z.object({ id: z.string(), title: z.string(), created_at: z.string(), updated_at: z.string() });
+export const listConversationsQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(50).default(20),
+  cursor: z.string().optional(),
+  query: z.string().min(2, 'query must be at least 2 characters').optional(),
+});
+export const listConversationsResponseSchema = z.object({
+  status: z.literal('success'),
+  data: z.array(conversationSummarySchema),
+  pagination: z.object({ limit: z.number(), next_cursor: z.string().nullable(), has_more: z.boolean() }),
+});
+export const updateConversationRequestSchema = z.object({
+  title: z.string().max(255).optional(),
+  is_active: z.boolean().optional(),
+  conversation_metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+// Accounts (spec §1)
+export const registerRequestSchema = z.object({
+  email: z.email('email must be a valid address'),
+  password: z.string().min(8, 'password must be at least 8 characters'),
+  full_name: z.string().max(255).optional(),
+});
+export const userReadSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  full_name: z.string().nullable(),
+  is_active: z.boolean(),
+  is_superuser: z.boolean(),
+  is_verified: z.boolean(),
+  role: z.enum(['admin', 'member']),
+  created_at: z.string(),
+});
+export const tokenResponseSchema = z.object({ access_token: z.string(), token_type: z.literal('bearer') });
+export const refreshIssueResponseSchema = z.object({ refresh_token: z.string(), expires_in: z.number() });
+export const passwordChangeRequestSchema = z.object({
+  current_password: z.string().min(1),
+  new_password: z.string().min(8, 'new_password must be at least 8 characters'),
+});
+export const updateMeRequestSchema = z.object({ full_name: z.string().max(255).nullable().optional(), email: z.email().optional() }).strict();

@@ -1,0 +1,117 @@
+/**
+ * The SSE event union streamed by POST /agent/chat and POST /agent/approvals/{call_id}.
+ * Wire-compatible with Skyflo's events (spec §2); additions are optional fields so existing clients keep working.
+ * Every event except `ready` and `heartbeat` carries `timestamp`, `conversation_id` and `run_id`, added by the engine.
+ */
+import { z } from 'zod';
+
+const runFields = {
+  /** milliseconds since the epoch, added by the engine when the event is published */
+  timestamp: z.number().optional(),
+  conversation_id: z.string().optional(),
+  run_id: z.string().optional(),
+};
+
+const toolIdentity = {
+  call_id: z.string(),
+  tool: z.string(),
+  title: z.string(),
+  args: z.record(z.string(), z.unknown()),
+};
+
+export const toolResultContentSchema = z.array(z.object({ type: z.literal('text'), text: z.string() }));
+
+export const pendingToolSchema = z.object({
+  ...toolIdentity,
+  requires_approval: z.boolean(),
+  timestamp: z.number(),
+});
+
+export const completedStatusSchema = z.enum(['completed', 'stopped', 'error']);
+
+/** One schema per event; `type` is the SSE `event:` name. */
+export const agentEventSchemas = {
+  ready: z.object({ type: z.literal('ready'), run_id: z.string(), conversation_id: z.string() }),
+  heartbeat: z.object({ type: z.literal('heartbeat'), timestamp: z.number() }),
+  'generation.start': z.object({ type: z.literal('generation.start'), ...runFields, model: z.string(), tools_available: z.number() }),
+  /** ms from the start of the run to the first thinking, text or tool-call delta; once per run */
+  ttft: z.object({ type: z.literal('ttft'), ...runFields, duration: z.number() }),
+  thinking: z.object({ type: z.literal('thinking'), ...runFields, text: z.string() }),
+  token: z.object({ type: z.literal('token'), ...runFields, text: z.string(), tokens_generated: z.number() }),
+  'token.usage': z.object({
+    type: z.literal('token.usage'),
+    ...runFields,
+    source: z.string(),
+    model: z.string(),
+    prompt_tokens: z.number(),
+    completion_tokens: z.number(),
+    total_tokens: z.number(),
+    cached_tokens: z.number(),
+  }),
+  'thinking.complete': z.object({ type: z.literal('thinking.complete'), ...runFields, content: z.string(), duration_ms: z.number() }),
+  'generation.complete': z.object({
+    type: z.literal('generation.complete'),
+    ...runFields,
+    tokens_generated: z.number(),
+    tool_calls: z.number(),
+    content: z.string(),
+    thinking_content: z.string().optional(),
+  }),
+  'tools.pending': z.object({ type: z.literal('tools.pending'), ...runFields, tools: z.array(pendingToolSchema) }),
+  'tool.awaiting_approval': z.object({
+    type: z.literal('tool.awaiting_approval'),
+    ...runFields,
+    ...toolIdentity,
+    /** unified diff of live vs would-be state from the tool's preview (dry-run) tool, when it has one */
+    diff: z.string().optional(),
+    /** why no diff could be produced (preview tool failed); the approval still proceeds */
+    preview_error: z.string().optional(),
+    /** sha-256 of the canonical JSON of {tool, args}: the approval is bound to exactly these arguments */
+    args_hash: z.string(),
+    context: z.object({ conversation_id: z.string(), approval_decisions: z.record(z.string(), z.boolean()) }),
+  }),
+  'tool.approved': z.object({ type: z.literal('tool.approved'), ...runFields, ...toolIdentity, decided_by: z.string().optional(), reason: z.string().optional() }),
+  'tool.denied': z.object({ type: z.literal('tool.denied'), ...runFields, ...toolIdentity, decided_by: z.string().optional(), reason: z.string().optional() }),
+  'tool.executing': z.object({ type: z.literal('tool.executing'), ...runFields, ...toolIdentity }),
+  'tool.result': z.object({ type: z.literal('tool.result'), ...runFields, ...toolIdentity, result: toolResultContentSchema }),
+  'tool.error': z.object({ type: z.literal('tool.error'), ...runFields, ...toolIdentity, error: z.string() }),
+  'toolset.loaded': z.object({ type: z.literal('toolset.loaded'), ...runFields, toolset: z.string(), include_write_tools: z.boolean(), tools: z.array(z.string()) }),
+  rate_limit: z.object({ type: z.literal('rate_limit'), ...runFields, retry_in: z.number(), attempt: z.number(), max_retries: z.number() }),
+  transient_error: z.object({ type: z.literal('transient_error'), ...runFields, retry_in: z.number(), attempt: z.number(), max_retries: z.number(), error: z.string() }),
+  /** the last event of every stream */
+  completed: z.object({
+    type: z.literal('completed'),
+    ...runFields,
+    status: completedStatusSchema,
+    /** seconds */
+    duration: z.number(),
+    duration_ms: z.number(),
+    /** true when the run ended because a tool call waits for approval (POST /agent/approvals/{call_id} resumes it) */
+    awaiting_approval: z.boolean().optional(),
+    error: z.string().optional(),
+  }),
+  /** a failure the user should see (iteration limit, model error after retries); always followed by `completed` */
+  'workflow.error': z.object({ type: z.literal('workflow.error'), ...runFields, error: z.string(), code: z.string().optional() }),
+  'conversation.title.generated': z.object({ type: z.literal('conversation.title.generated'), ...runFields, conversation_id: z.string(), title: z.string() }),
+  error: z.object({ type: z.literal('error'), ...runFields, error: z.string() }),
+} as const;
+
+export const agentEventSchema = z.discriminatedUnion('type', Object.values(agentEventSchemas) as unknown as [
+  (typeof agentEventSchemas)[keyof typeof agentEventSchemas],
+  ...(typeof agentEventSchemas)[keyof typeof agentEventSchemas][],
+]);
+
+export type AgentEvent = z.infer<typeof agentEventSchema>;
+export type AgentEventType = AgentEvent['type'];
+export type AgentEventOf<T extends AgentEventType> = Extract<AgentEvent, { type: T }>;
+/** What a node publishes: the payload without `type` and the auto-added run fields. */
+export type AgentEventPayload<T extends AgentEventType> = Omit<AgentEventOf<T>, 'type' | 'timestamp' | 'conversation_id' | 'run_id'>;
+export type PendingTool = z.infer<typeof pendingToolSchema>;
+export type CompletedStatus = z.infer<typeof completedStatusSchema>;
+
+export const agentEventTypes = Object.keys(agentEventSchemas) as AgentEventType[];
+
+/** Parses one SSE frame's event name and JSON data into a typed event (throws on an unknown or malformed event). */
+export function parseAgentEvent(event: string, data: unknown): AgentEvent {
+  return agentEventSchema.parse({ ...(data as Record<string, unknown>), type: event });
+}
