@@ -259,6 +259,35 @@ describe('EventBus across processes (Redis)', () => {
     expect(received.messages.map((message) => message.data.n)).toEqual([1, 2, 3]);
   });
 
+  it('recovers events and stops sent while its subscriber connection was down, without a later event', async () => {
+    const prefix = `${testPrefix}reconnect-`;
+    const engine = track(createRedisEventBus({ url: redisUrl, keyPrefix: prefix }));
+    const otherEngine = track(createRedisEventBus({ url: redisUrl, keyPrefix: prefix }));
+    const runId = randomUUID();
+    const received = await record(engine, runId);
+    let stopped = false;
+    await engine.onStop(runId, () => (stopped = true));
+    await engine.publish(runId, 'token', { n: 1 });
+    await received.until(1);
+
+    const admin = new Redis(redisUrl);
+    const clients = String(await admin.client('LIST')).split('\n');
+    const subscriberIds = clients.filter((line) => line.includes(`name=${prefix}event-bus-subscriber`)).map((line) => /id=(\d+)/.exec(line)![1]);
+    expect(subscriberIds).toHaveLength(2);
+    await admin.client('KILL', 'ID', subscriberIds[0]);
+    await admin.client('KILL', 'ID', subscriberIds[1]);
+    // Published through the publisher connections, which stay up, while no subscriber is listening.
+    await engine.publish(runId, 'token', { n: 2 });
+    await engine.publish(runId, 'completed', { status: 'completed' });
+    await otherEngine.requestStop(runId);
+    await admin.quit();
+
+    await received.until(3);
+    await tick();
+    expect(received.messages.map((message) => message.data.n ?? message.data.status)).toEqual([1, 2, 'completed']);
+    await expect.poll(() => stopped).toBe(true);
+  });
+
   it('closes both of its connections', async () => {
     const bus = createRedisEventBus({ url: redisUrl, keyPrefix: `${testPrefix}close-` });
     await bus.ready();

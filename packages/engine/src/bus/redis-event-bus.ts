@@ -93,6 +93,25 @@ export function createRedisEventBus(options: RedisEventBusOptions): ReadyEventBu
   const stopListeners = new Map<string, Set<() => void>>();
   let closed = false;
 
+  // Catch-up routines of live subscriptions, re-run after the subscriber connection comes back.
+  const resyncs = new Set<() => Promise<void>>();
+  let subscriberConnections = 0;
+  subscriber.on('ready', () => {
+    if (subscriberConnections++ === 0) return;
+    // ioredis re-subscribes right after 'ready'; a PING queued behind those SUBSCRIBEs resolves once they are
+    // in effect, and only then is reading the buffer gap-free. Whatever was published while the connection
+    // was down is in the buffer (and stop flags in their keys), so nothing waits for a next event to notice.
+    queueMicrotask(() => {
+      subscriber
+        .ping()
+        .then(async () => {
+          await Promise.all([...resyncs].map((resync) => resync()));
+          for (const runId of [...stopListeners.keys()]) if (await bus.isStopRequested(runId)) notifyStop(runId);
+        })
+        .catch((error: unknown) => options.logger?.warn({ err: error }, 'event bus resync after reconnect failed'));
+    });
+  });
+
   subscriber.on('message', (channel: string, payload: string) => {
     const entry = channels.get(channel);
     if (!entry) return;
@@ -244,36 +263,52 @@ export function createRedisEventBus(options: RedisEventBusOptions): ReadyEventBu
         deliver(onMessage, message);
       };
 
-      async function catchUp(): Promise<void> {
-        catchingUp = true;
-        try {
-          for (const message of await readBuffer(runId, lastDelivered)) {
-            if (message.index <= lastDelivered) continue;
-            lastDelivered = message.index;
-            deliver(onMessage, message);
-          }
-        } catch (error) {
-          options.logger?.warn({ err: error, runId }, 'could not read the event replay buffer');
-        } finally {
-          catchingUp = false;
-          // What arrived meanwhile, in order; anything still missing is gone (buffer expired or trimmed),
-          // so deliver the rest rather than wait for it forever.
-          for (const message of queued.splice(0)) {
-            if (message.index <= lastDelivered) continue;
-            lastDelivered = message.index;
-            deliver(onMessage, message);
-          }
+      let running: Promise<void> | undefined;
+      let again = false;
+      // One catch-up at a time (a gap and a reconnect can ask together); a request during one runs it again.
+      function catchUp(): Promise<void> {
+        if (running) {
+          again = true;
+          return running;
         }
+        running = (async () => {
+          catchingUp = true;
+          try {
+            do {
+              again = false;
+              for (const message of await readBuffer(runId, lastDelivered)) {
+                if (message.index <= lastDelivered) continue;
+                lastDelivered = message.index;
+                deliver(onMessage, message);
+              }
+            } while (again);
+          } catch (error) {
+            options.logger?.warn({ err: error, runId }, 'could not read the event replay buffer');
+          } finally {
+            catchingUp = false;
+            running = undefined;
+            // What arrived meanwhile, in order; anything still missing is gone (buffer expired or trimmed),
+            // so deliver the rest rather than wait for it forever.
+            for (const message of queued.splice(0)) {
+              if (message.index <= lastDelivered) continue;
+              lastDelivered = message.index;
+              deliver(onMessage, message);
+            }
+          }
+        })();
+        return running;
       }
 
       // Subscribe first, then read the buffer: whatever is published in between shows up in both and is
       // dropped by index, and nothing can fall between the two.
       await join(channel, onLive);
       await catchUp();
+      resyncs.add(catchUp);
       let active = true;
       return async () => {
         if (!active) return;
         active = false;
+        resyncs.delete(catchUp);
         await leave(channel, onLive);
       };
     },
@@ -327,6 +362,7 @@ export function createRedisEventBus(options: RedisEventBusOptions): ReadyEventBu
       closed = true;
       channels.clear();
       stopListeners.clear();
+      resyncs.clear();
       await Promise.all([publisher, subscriber].map(closeClient));
     },
   };
