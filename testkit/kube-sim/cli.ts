@@ -1,0 +1,68 @@
+import { parseArgs } from 'node:util';
+import { startKubeSim } from './index.ts';
+
+const usage = `usage: kube-sim [--port <n|0>] [--host 127.0.0.1] [--kubeconfig <file to write>] [--scenario <file|demo>] [--insecure (default without --tls)] [--tls] [--debug]`;
+
+function fail(message: string): never {
+  process.stderr.write(`kube-sim: ${message}\n${usage}\n`);
+  process.exit(2);
+}
+
+let values: Record<string, string | boolean | undefined>;
+try {
+  ({ values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '0' },
+      host: { type: 'string', default: '127.0.0.1' },
+      kubeconfig: { type: 'string' },
+      scenario: { type: 'string' },
+      insecure: { type: 'boolean' },
+      tls: { type: 'boolean', default: false },
+      debug: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  }));
+} catch (error) {
+  fail(error instanceof Error ? error.message : String(error));
+}
+
+if (values.help) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number between 0 and 65535, got "${values.port}"`);
+
+try {
+  const sim = await startKubeSim({
+    port,
+    host: values.host as string,
+    kubeconfigPath: values.kubeconfig as string | undefined,
+    scenario: values.scenario as string | undefined,
+    insecure: values.insecure as boolean | undefined,
+    tls: values.tls as boolean,
+    debug: (values.debug as boolean) || process.env.KUBE_SIM_DEBUG === '1',
+  });
+  process.stdout.write(`kube-sim listening on ${sim.url}\n`);
+  if (sim.kubeconfigPath) process.stdout.write(`kubeconfig written to ${sim.kubeconfigPath}\n`);
+  else process.stdout.write(`admin token: ${sim.adminToken}\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`kube-sim: ${signal} received, shutting down\n`);
+    sim.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`kube-sim: could not start: ${message}\n`);
+  process.exit(1);
+}

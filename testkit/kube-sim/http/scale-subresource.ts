@@ -1,0 +1,103 @@
+import fastJsonPatch from 'fast-json-patch';
+import { ApiError, type KubeObject } from '../cluster-types.ts';
+import { badRequest, conflict, notFound, unsupportedMediaType } from '../errors/api-errors.ts';
+import { applyMergePatch } from '../patch/merge-patch.ts';
+import { applyStrategicMergePatch } from '../patch/strategic-merge-patch.ts';
+import { formatStructuredSelector } from '../selectors/label-selector.ts';
+import { evaluateJsonPath } from '../tables/simple-json-path.ts';
+import { clone, isPlainObject } from '../util/json-values.ts';
+import { crdVersionFor } from './read-handlers.ts';
+import { parseBody } from './request-body.ts';
+import type { ResourceRequest } from './request-context.ts';
+import { sendJson } from './respond.ts';
+
+interface ScalePaths {
+  spec: string;
+  status: string;
+  selector?: string;
+}
+
+const builtinScale: ScalePaths = { spec: '.spec.replicas', status: '.status.replicas' };
+
+function scalePaths(context: ResourceRequest): ScalePaths | undefined {
+  const { resource } = context.path;
+  if (!resource.subresources.includes('scale')) return undefined;
+  const crdScale = crdVersionFor(context)?.subresources?.scale;
+  if (crdScale) return { spec: crdScale.specReplicasPath, status: crdScale.statusReplicasPath, selector: crdScale.labelSelectorPath };
+  return builtinScale;
+}
+
+function setPath(object: KubeObject, path: string, value: unknown): void {
+  const parts = path.replace(/^\./, '').split('.');
+  let current: any = object;
+  for (const part of parts.slice(0, -1)) {
+    if (!isPlainObject(current[part])) current[part] = {};
+    current = current[part];
+  }
+  current[parts[parts.length - 1]] = value;
+}
+
+function toScale(object: KubeObject, paths: ScalePaths) {
+  const selector = paths.selector ? evaluateJsonPath(object, paths.selector)[0] : formatStructuredSelector(object.spec?.selector);
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: {
+      name: object.metadata.name,
+      namespace: object.metadata.namespace,
+      uid: object.metadata.uid,
+      resourceVersion: object.metadata.resourceVersion,
+      creationTimestamp: object.metadata.creationTimestamp,
+    },
+    spec: { replicas: Number(evaluateJsonPath(object, paths.spec)[0] ?? 0) },
+    status: { replicas: Number(evaluateJsonPath(object, paths.status)[0] ?? 0), ...(selector && selector !== '<none>' ? { selector } : {}) },
+  };
+}
+
+/** The autoscaling/v1 Scale subresource (GET, PUT, PATCH) of deployments, replica sets, stateful sets and CRDs declaring one. */
+export function handleScale(context: ResourceRequest): void {
+  const { resource, namespace, name } = context.path;
+  const paths = scalePaths(context);
+  if (!paths) throw notFound(resource, name!);
+  const { store } = context.cluster;
+  const existing = store.get(resource, namespace, name!);
+  if (!existing) throw notFound(resource, name!);
+  const method = context.request.method;
+  const current = toScale(existing, paths);
+  if (method === 'GET') {
+    sendJson(context.response, 200, current);
+    return;
+  }
+  let desired: any;
+  if (method === 'PUT') {
+    desired = parseBody(context.bodyText, 'application/json');
+  } else if (method === 'PATCH') {
+    const contentType = String(context.request.headers['content-type'] ?? '').split(';')[0].trim();
+    const patch = parseBody(context.bodyText, contentType.includes('yaml') ? 'yaml' : 'json');
+    if (contentType === 'application/merge-patch+json') desired = applyMergePatch(current, patch);
+    else if (contentType === 'application/strategic-merge-patch+json' || contentType === 'application/apply-patch+yaml') desired = applyStrategicMergePatch(current, patch);
+    else if (contentType === 'application/json-patch+json') {
+      try {
+        desired = fastJsonPatch.applyPatch(clone(current), patch as any, true, false).newDocument;
+      } catch (error) {
+        throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      }
+    } else throw unsupportedMediaType(contentType);
+  } else throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+  const replicas = desired?.spec?.replicas;
+  if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+    throw new ApiError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, {
+      name,
+      group: 'autoscaling',
+      kind: 'Scale',
+      causes: [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, field: 'spec.replicas' }],
+    });
+  }
+  const requestedVersion = desired?.metadata?.resourceVersion;
+  if (requestedVersion && requestedVersion !== existing.metadata.resourceVersion) throw conflict(resource, name!);
+  if (!isPlainObject(desired)) throw badRequest('invalid Scale object');
+  setPath(existing, paths.spec, replicas);
+  const dryRun = context.url.searchParams.getAll('dryRun').includes('All');
+  const updated = dryRun ? existing : store.update(resource, existing);
+  sendJson(context.response, 200, toScale(updated, paths));
+}

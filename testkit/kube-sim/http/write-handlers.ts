@@ -1,0 +1,349 @@
+import fastJsonPatch from 'fast-json-patch';
+import { ApiError, type KubeObject, type ResourceType } from '../cluster-types.ts';
+import { crdProblems } from '../crds/crd-resources.ts';
+import { badRequest, invalid, notFound, unsupportedMediaType, type FieldCause } from '../errors/api-errors.ts';
+import { applyMergePatch } from '../patch/merge-patch.ts';
+import { fieldsOf, managerFromUserAgent, recordManager, removeUnappliedFields, type FieldsTree, type ManagedFieldsEntry } from '../patch/managed-fields.ts';
+import { applyConfiguration, applyStrategicMergePatch } from '../patch/strategic-merge-patch.ts';
+import { applyDefaults } from '../resources/object-defaults.ts';
+import { validateObject } from '../resources/object-validation.ts';
+import { clone, formatTimestamp, isPlainObject } from '../util/json-values.ts';
+import { selectObjects, sendObject } from './read-handlers.ts';
+import { parseBody } from './request-body.ts';
+import { groupVersion, isDryRun, type ResourceRequest } from './request-context.ts';
+import { sendJson } from './respond.ts';
+
+/** Top-level fields of kinds shaped apiVersion/kind/metadata/spec/status, for fieldValidation=Strict. */
+const specShapedTopLevel = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+const specShapedGroups = new Set(['apps', 'batch', 'autoscaling', 'networking.k8s.io', 'policy', 'coordination.k8s.io']);
+
+function hasStatusSubresource(resource: ResourceType): boolean {
+  return resource.subresources.includes('status');
+}
+
+function isCustomResource(context: ResourceRequest): boolean {
+  const { resource } = context.path;
+  const crds = context.cluster.registry.byResource('apiextensions.k8s.io', 'customresourcedefinitions')!;
+  return !!context.cluster.store.getShared(crds, undefined, `${resource.resource}.${resource.group}`);
+}
+
+function decodeObject(context: ResourceRequest): KubeObject {
+  const body = parseBody(context.bodyText, String(context.request.headers['content-type'] ?? 'application/json'));
+  if (!isPlainObject(body)) throw badRequest('the request body must be a JSON object');
+  const object = body as KubeObject;
+  const { resource } = context.path;
+  const expected = groupVersion(context.path);
+  if (object.apiVersion && object.apiVersion !== expected && !(object.apiVersion.split('/')[0] === resource.group && resource.group)) {
+    throw badRequest(`the API version in the data (${object.apiVersion}) does not match the expected API version (${expected})`);
+  }
+  if (object.kind && object.kind !== resource.kind) {
+    throw badRequest(`${object.kind} in version "${context.path.version}" cannot be handled as a ${resource.kind}: the kind in the data does not match the expected kind ${resource.kind}`);
+  }
+  object.apiVersion = expected;
+  object.kind = resource.kind;
+  object.metadata = isPlainObject(object.metadata) ? object.metadata : {};
+  return object;
+}
+
+function checkStrictFields(context: ResourceRequest, object: KubeObject): void {
+  if (context.url.searchParams.get('fieldValidation') !== 'Strict') return;
+  const { resource } = context.path;
+  if (!specShapedGroups.has(resource.group) && !(resource.group === '' && ['pods', 'services', 'namespaces', 'nodes', 'persistentvolumeclaims', 'persistentvolumes'].includes(resource.resource))) return;
+  const unknown = Object.keys(object).filter((key) => !specShapedTopLevel.has(key));
+  if (unknown.length) {
+    throw badRequest(`${resource.kind} in version "${context.path.version}" cannot be handled as a ${resource.kind}: strict decoding error: ${unknown.map((key) => `unknown field "${key}"`).join(', ')}`);
+  }
+}
+
+function checkNamespace(context: ResourceRequest, object: KubeObject): void {
+  const { resource, namespace } = context.path;
+  if (!resource.namespaced) {
+    delete object.metadata.namespace;
+    return;
+  }
+  if (object.metadata.namespace && namespace && object.metadata.namespace !== namespace) {
+    throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+  }
+  object.metadata.namespace = namespace;
+}
+
+function validate(context: ResourceRequest, object: KubeObject): void {
+  const { resource } = context.path;
+  const causes: FieldCause[] = validateObject(resource, object);
+  if (resource.group === 'apiextensions.k8s.io' && resource.resource === 'customresourcedefinitions') causes.push(...crdProblems(object));
+  if (causes.length) throw invalid(resource, object.metadata.name ?? '', causes);
+}
+
+function fieldManager(context: ResourceRequest): string {
+  return context.url.searchParams.get('fieldManager') ?? managerFromUserAgent(context.request.headers['user-agent']);
+}
+
+/** The fields an Update touched, for its managedFields entry (metadata reduced to labels/annotations). */
+function updateFields(source: unknown): FieldsTree {
+  if (!isPlainObject(source)) return {};
+  const { metadata, status: _status, ...rest } = source;
+  const trimmed: Record<string, unknown> = { ...rest };
+  if (isPlainObject(metadata)) {
+    const kept: Record<string, unknown> = {};
+    for (const key of ['labels', 'annotations', 'finalizers', 'ownerReferences']) if (metadata[key] !== undefined) kept[key] = metadata[key];
+    if (Object.keys(kept).length) trimmed.metadata = kept;
+  }
+  return fieldsOf(trimmed);
+}
+
+function managerEntry(context: ResourceRequest, operation: 'Apply' | 'Update', fields: FieldsTree, subresource?: string): ManagedFieldsEntry {
+  return {
+    manager: fieldManager(context),
+    operation,
+    apiVersion: groupVersion(context.path),
+    time: formatTimestamp(context.cluster.clock.now()),
+    fieldsType: 'FieldsV1',
+    fieldsV1: fields,
+    ...(subresource ? { subresource } : {}),
+  };
+}
+
+/** What create and dry-run create share: the object as the server would store it. */
+function prepareCreate(context: ResourceRequest, object: KubeObject, operation: 'Apply' | 'Update', fields: FieldsTree): KubeObject {
+  checkNamespace(context, object);
+  checkStrictFields(context, object);
+  if (hasStatusSubresource(context.path.resource)) delete object.status;
+  for (const key of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'generation']) delete object.metadata[key];
+  applyDefaults(context.path.resource, object, true);
+  validate(context, object);
+  object.metadata.managedFields = [managerEntry(context, operation, fields)];
+  return object;
+}
+
+function storeCreate(context: ResourceRequest, object: KubeObject): KubeObject {
+  const { resource } = context.path;
+  if (isDryRun(context.url)) {
+    const { store } = context.cluster;
+    if (object.metadata.name && store.getShared(resource, object.metadata.namespace, object.metadata.name)) {
+      return store.create(resource, object); // throws AlreadyExists exactly as a real create would
+    }
+    return {
+      ...object,
+      metadata: {
+        ...object.metadata,
+        name: object.metadata.name ?? `${object.metadata.generateName ?? ''}dryrun`,
+        uid: '00000000-0000-0000-0000-000000000000',
+        creationTimestamp: formatTimestamp(context.cluster.clock.now()),
+        generation: 1,
+      },
+    };
+  }
+  return context.cluster.store.create(resource, object);
+}
+
+export function handleCreate(context: ResourceRequest): void {
+  const object = decodeObject(context);
+  const created = storeCreate(context, prepareCreate(context, object, 'Update', updateFields(object)));
+  sendObject(context, created, 201);
+}
+
+/**
+ * Writes `next` over `existing` as an update of the main resource or of its status subresource:
+ * writes to the main resource keep the stored status, writes to /status change only the status.
+ */
+function storeUpdate(context: ResourceRequest, existing: KubeObject, next: KubeObject, entry: ManagedFieldsEntry): KubeObject {
+  const { resource, subresource } = context.path;
+  let object: KubeObject;
+  if (subresource === 'status') {
+    object = { ...clone(existing), status: next.status };
+    if (next.metadata?.resourceVersion) object.metadata.resourceVersion = next.metadata.resourceVersion;
+  } else {
+    object = next;
+    object.apiVersion = groupVersion(context.path);
+    object.kind = resource.kind;
+    if (hasStatusSubresource(resource)) {
+      if (existing.status === undefined) delete object.status;
+      else object.status = existing.status;
+    }
+    checkNamespace(context, object);
+    checkStrictFields(context, object);
+    applyDefaults(resource, object, false);
+    validate(context, object);
+  }
+  object.metadata.managedFields = recordManager(isPlainObject(next.metadata) && Array.isArray(next.metadata.managedFields) ? next.metadata.managedFields : existing.metadata.managedFields, entry);
+  if (isDryRun(context.url)) {
+    if (object.metadata.resourceVersion && object.metadata.resourceVersion !== existing.metadata.resourceVersion) {
+      return context.cluster.store.update(resource, object); // throws the same Conflict a real update would
+    }
+    return { ...object, metadata: { ...object.metadata, resourceVersion: existing.metadata.resourceVersion, uid: existing.metadata.uid, creationTimestamp: existing.metadata.creationTimestamp } };
+  }
+  return context.cluster.store.update(resource, object);
+}
+
+function existingOrNotFound(context: ResourceRequest): KubeObject {
+  const { resource, namespace, name } = context.path;
+  const existing = context.cluster.store.get(resource, namespace, name!);
+  if (!existing) throw notFound(resource, name!);
+  return existing;
+}
+
+export function handleUpdate(context: ResourceRequest): void {
+  const object = decodeObject(context);
+  const { name } = context.path;
+  if (object.metadata.name && object.metadata.name !== name) {
+    throw badRequest(`the name of the object (${object.metadata.name}) does not match the name on the URL (${name})`);
+  }
+  object.metadata.name = name;
+  const existing = existingOrNotFound(context);
+  const updated = storeUpdate(context, existing, object, managerEntry(context, 'Update', updateFields(object), context.path.subresource));
+  sendObject(context, updated);
+}
+
+function patchDocument(context: ResourceRequest, contentType: string): unknown {
+  return parseBody(context.bodyText, contentType);
+}
+
+export function handlePatch(context: ResourceRequest): void {
+  const contentType = String(context.request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (contentType === 'application/apply-patch+yaml' || contentType === 'application/apply-patch+cbor') {
+    handleApply(context);
+    return;
+  }
+  const known = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+  if (!known.includes(contentType)) throw unsupportedMediaType(contentType);
+  if (contentType === 'application/strategic-merge-patch+json' && isCustomResource(context)) {
+    throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml');
+  }
+  const existing = existingOrNotFound(context);
+  const patch = patchDocument(context, 'application/json');
+  let patched: KubeObject;
+  if (contentType === 'application/json-patch+json') {
+    if (!Array.isArray(patch)) throw badRequest('json patch must be an array of operations');
+    try {
+      patched = fastJsonPatch.applyPatch(clone(existing), patch as any, true, false).newDocument as KubeObject;
+    } catch (error) {
+      const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${message}`);
+    }
+  } else if (contentType === 'application/merge-patch+json') {
+    patched = applyMergePatch(existing, patch);
+  } else {
+    patched = applyStrategicMergePatch(existing, patch) as KubeObject;
+  }
+  if (!isPlainObject(patched) || !isPlainObject(patched.metadata)) throw badRequest('the patch removed the object metadata');
+  // A patch only conflicts when it names a resourceVersion itself.
+  const patchVersion = isPlainObject(patch) && isPlainObject(patch.metadata) ? patch.metadata.resourceVersion : undefined;
+  patched.metadata.resourceVersion = patchVersion ?? existing.metadata.resourceVersion;
+  patched.metadata.name = existing.metadata.name;
+  const updated = storeUpdate(context, existing, patched, managerEntry(context, 'Update', updateFields(patch), context.path.subresource));
+  sendObject(context, updated);
+}
+
+/** Server-side apply: create if missing, else merge the applied fields and drop fields this manager stopped applying. */
+function handleApply(context: ResourceRequest): void {
+  const manager = context.url.searchParams.get('fieldManager');
+  if (!manager) {
+    throw invalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [{ field: 'fieldManager', message: 'Required value: is required for apply patch', reason: 'FieldValueRequired' }]);
+  }
+  const applied = parseBody(context.bodyText, 'application/yaml');
+  if (!isPlainObject(applied)) throw badRequest('the apply patch must be an object');
+  const { resource, name, subresource } = context.path;
+  if (applied.metadata?.name && applied.metadata.name !== name) {
+    throw badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`);
+  }
+  const appliedObject = applied as KubeObject;
+  appliedObject.metadata = { ...(applied.metadata ?? {}), name };
+  const fields = fieldsOf(subresource === 'status' ? { status: applied.status } : { ...applied, metadata: { ...applied.metadata, name: undefined, namespace: undefined } });
+  const existing = context.cluster.store.get(resource, context.path.namespace, name!);
+  if (!existing) {
+    if (subresource) throw notFound(resource, name!);
+    const object = clone(appliedObject);
+    object.apiVersion = groupVersion(context.path);
+    object.kind = resource.kind;
+    const created = storeCreate(context, prepareCreate(context, object, 'Apply', fields));
+    sendObject(context, created, 201);
+    return;
+  }
+  const entries = (existing.metadata.managedFields ?? []) as ManagedFieldsEntry[];
+  const previous = entries.find((entry) => entry.manager === manager && entry.operation === 'Apply' && (entry.subresource ?? '') === (subresource ?? ''));
+  const { metadata: appliedMetadata, ...appliedRest } = appliedObject;
+  const { managedFields: _ignored, resourceVersion: appliedVersion, ...metadataFields } = appliedMetadata;
+  const merged = applyConfiguration(existing, { ...appliedRest, metadata: metadataFields }) as KubeObject;
+  if (previous) {
+    const others = entries.filter((entry) => entry !== previous).map((entry) => entry.fieldsV1 ?? {});
+    removeUnappliedFields(merged, previous.fieldsV1 ?? {}, fields, others);
+  }
+  merged.metadata.resourceVersion = (appliedVersion as string | undefined) ?? existing.metadata.resourceVersion;
+  merged.metadata.managedFields = existing.metadata.managedFields;
+  const updated = storeUpdate(context, existing, merged, managerEntry(context, 'Apply', fields, subresource));
+  sendObject(context, updated);
+}
+
+interface DeleteOptions {
+  propagationPolicy?: string;
+  dryRun?: string[];
+  preconditions?: { uid?: string; resourceVersion?: string };
+  orphanDependents?: boolean;
+}
+
+function deleteOptions(context: ResourceRequest): DeleteOptions {
+  const body = context.bodyText.trim() ? parseBody(context.bodyText, 'application/json') : undefined;
+  const options: DeleteOptions = isPlainObject(body) ? (body as DeleteOptions) : {};
+  const policy = context.url.searchParams.get('propagationPolicy');
+  if (policy) options.propagationPolicy = policy;
+  if (options.orphanDependents === true && !options.propagationPolicy) options.propagationPolicy = 'Orphan';
+  if (options.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)) {
+    throw badRequest(`DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${options.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`);
+  }
+  return options;
+}
+
+const undeletableNamespaces = new Set(['default', 'kube-system', 'kube-public']);
+
+/** Deletes one object with the requested propagation; returns what the API answers with. */
+function deleteOne(context: ResourceRequest, resource: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions, dryRun: boolean): KubeObject {
+  const { store } = context.cluster;
+  const existing = store.get(resource, namespace, name);
+  if (!existing) throw notFound(resource, name);
+  if (resource.group === '' && resource.resource === 'namespaces' && undeletableNamespaces.has(name)) {
+    throw new ApiError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
+  }
+  if (options.preconditions?.uid && options.preconditions.uid !== existing.metadata.uid) {
+    throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${resource.resource} "${name}": Precondition failed: UID in precondition: ${options.preconditions.uid}, UID in object meta: ${existing.metadata.uid}`);
+  }
+  if (options.preconditions?.resourceVersion && options.preconditions.resourceVersion !== existing.metadata.resourceVersion) {
+    throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${resource.resource} "${name}": Precondition failed: ResourceVersion in precondition: ${options.preconditions.resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion}`);
+  }
+  if (dryRun) return existing;
+  const uid = existing.metadata.uid!;
+  if (options.propagationPolicy === 'Orphan') {
+    for (const dependent of store.dependentsOf(uid)) {
+      store.mutate(dependent.resource, dependent.object.metadata.namespace, dependent.object.metadata.name!, (object) => {
+        object.metadata.ownerReferences = (object.metadata.ownerReferences ?? []).filter((reference) => reference.uid !== uid);
+        if (object.metadata.ownerReferences.length === 0) delete object.metadata.ownerReferences;
+        return object;
+      });
+    }
+  } else if (options.propagationPolicy === 'Foreground') {
+    // Dependents go first (depth first), then the owner, as the foreground GC finalizer would arrange.
+    for (const dependent of store.dependentsOf(uid)) {
+      try {
+        deleteOne(context, dependent.resource, dependent.object.metadata.namespace, dependent.object.metadata.name!, options, false);
+      } catch {
+        // already gone
+      }
+    }
+  }
+  return store.delete(resource, namespace, name).object;
+}
+
+export function handleDelete(context: ResourceRequest): void {
+  const { resource, namespace, name } = context.path;
+  const options = deleteOptions(context);
+  const object = deleteOne(context, resource, namespace, name!, options, isDryRun(context.url, options));
+  sendObject(context, object);
+}
+
+export function handleDeleteCollection(context: ResourceRequest): void {
+  const { resource } = context.path;
+  const options = deleteOptions(context);
+  const dryRun = isDryRun(context.url, options);
+  const deleted = [...selectObjects(context)].map((object) => deleteOne(context, resource, object.metadata.namespace, object.metadata.name!, options, dryRun));
+  sendJson(context.response, 200, { kind: resource.listKind, apiVersion: groupVersion(context.path), metadata: { resourceVersion: context.cluster.store.currentResourceVersion() }, items: deleted });
+}
+

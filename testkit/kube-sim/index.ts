@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { stringify as toYaml } from 'yaml';
+import { createTokenAuthenticator, type SimUserConfig } from './auth/authenticator.ts';
+import { createRbacAuthorizer } from './auth/rbac-authorizer.ts';
+import type { SimCluster, SimClock, SimulationSettings } from './cluster-types.ts';
+import { createSimCluster } from './cluster.ts';
+import { createKubeApiServer } from './http/kube-api-server.ts';
+import { createSelfSignedCertificate } from './http/self-signed-certificate.ts';
+import { installWorkloads } from './workloads/index.ts';
+
+export * from './cluster-types.ts';
+export { installArgoRolloutsCrds, argoRolloutsCrds } from './crds/argo-rollouts.ts';
+export { createSimCluster, defaultSettings } from './cluster.ts';
+export type { SimUserConfig } from './auth/authenticator.ts';
+
+export interface StartKubeSimOptions {
+  /** port to listen on; 0 (the default) picks a free one */
+  port?: number;
+  /** interface to bind; default 127.0.0.1 */
+  host?: string;
+  /** write an admin kubeconfig here once listening */
+  kubeconfigPath?: string;
+  /** scenario file path or 'demo', passed to the workloads installer */
+  scenario?: string;
+  /**
+   * accept requests without a token as the admin (a wrong token is still refused). Defaults to true
+   * without TLS, because kubectl and client-go never send bearer tokens over plain HTTP.
+   */
+  insecure?: boolean;
+  /** serve HTTPS with a self-signed certificate (kubeconfigs always skip verification) */
+  tls?: boolean;
+  /** simulation delays (readiness, start, crash backoff, job duration) */
+  settings?: Partial<SimulationSettings>;
+  /** extra users: bearer token → name and groups; RBAC objects in the cluster decide what they may do */
+  users?: SimUserConfig[];
+  /** fixed admin token (default: random) */
+  adminToken?: string;
+  /** log every request to stderr */
+  debug?: boolean;
+  /** clock for creationTimestamps and ages (default: real time) */
+  clock?: SimClock;
+}
+
+export interface KubeSim {
+  /** e.g. http://127.0.0.1:40123 */
+  url: string;
+  port: number;
+  cluster: SimCluster;
+  /** where the admin kubeconfig was written, if asked */
+  kubeconfigPath?: string;
+  /** bearer token of the admin user (group system:masters) */
+  adminToken: string;
+  /** Writes a kubeconfig for the admin, or for one of `users` by name. */
+  writeKubeconfig(path: string, options?: { user?: string; namespace?: string }): void;
+  close(): Promise<void>;
+}
+
+/** Starts a simulated Kubernetes API server that the real kubectl and helm can talk to. */
+export async function startKubeSim(options: StartKubeSimOptions = {}): Promise<KubeSim> {
+  const cluster = createSimCluster({ settings: options.settings, clock: options.clock });
+  installWorkloads(cluster, { scenario: options.scenario });
+  const adminToken = options.adminToken ?? randomBytes(24).toString('hex');
+  const users = options.users ?? [];
+  const authenticator = createTokenAuthenticator({ adminToken, users, insecure: options.insecure ?? !options.tls });
+  const authorizer = createRbacAuthorizer(cluster.store, cluster.registry);
+  const tls = options.tls ? await createSelfSignedCertificate() : undefined;
+  const api = createKubeApiServer({ cluster, authenticator, authorizer, tls, debug: options.debug });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    api.server.once('error', reject);
+    api.server.listen(options.port ?? 0, host, () => {
+      api.server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (api.server.address() as AddressInfo).port;
+  const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  const writeKubeconfig = (file: string, kubeconfigOptions: { user?: string; namespace?: string } = {}) => {
+    const user = kubeconfigOptions.user && kubeconfigOptions.user !== 'admin' ? users.find((candidate) => candidate.name === kubeconfigOptions.user) : undefined;
+    if (kubeconfigOptions.user && kubeconfigOptions.user !== 'admin' && !user) {
+      throw new Error(`kube-sim has no user "${kubeconfigOptions.user}"; configured users: ${['admin', ...users.map((candidate) => candidate.name)].join(', ')}`);
+    }
+    const userName = user?.name ?? 'admin';
+    const config = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'kube-sim',
+      clusters: [{ name: 'kube-sim', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
+      // Over plain HTTP clients drop the token, so a user's kubeconfig also impersonates that user
+      // (impersonation headers are still sent, and the anonymous admin may impersonate anyone).
+      users: [{ name: userName, user: { token: user?.token ?? adminToken, ...(user && !tls ? { as: user.name, 'as-groups': user.groups?.length ? user.groups : undefined } : {}) } }],
+      contexts: [{ name: 'kube-sim', context: { cluster: 'kube-sim', user: userName, namespace: kubeconfigOptions.namespace ?? 'default' } }],
+      preferences: {},
+    };
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, toYaml(config), { mode: 0o600 });
+  };
+  if (options.kubeconfigPath) writeKubeconfig(options.kubeconfigPath);
+
+  let closed = false;
+  return {
+    url,
+    port,
+    cluster,
+    kubeconfigPath: options.kubeconfigPath,
+    adminToken,
+    writeKubeconfig,
+    async close() {
+      if (closed) return;
+      closed = true;
+      cluster.close();
+      await api.close();
+    },
+  };
+}
