@@ -68,7 +68,7 @@ const failureRules: Array<{ pattern: RegExp; message: string; hint: string }> = 
   { pattern: /not found in .* repository|failed to download|chart .* not found|path .* not found/i, message: 'The chart could not be found.', hint: 'search for it with helm_search_repo, or run helm_repo_update to refresh the index.' },
   { pattern: /already exists/i, message: 'It already exists.', hint: 'remove or rename the existing one first.' },
   { pattern: /has no deployed releases/i, message: 'The release has no deployed revision to upgrade.', hint: 'inspect it with helm_history; roll back with helm_rollback or uninstall and install again.' },
-  { pattern: /YAML|yaml:|error converting YAML|unmarshal/i, message: 'Helm could not parse the values or rendered manifests as YAML.', hint: 'check the values document for indentation and quoting errors.' },
+  { pattern: /error converting YAML|yaml: line|yaml: unmarshal|cannot unmarshal|parse error/i, message: 'Helm could not parse the values or rendered manifests as YAML.', hint: 'check the values document for indentation and quoting errors.' },
   { pattern: /timed out waiting for the condition|context deadline exceeded/i, message: 'Helm timed out waiting for resources to become ready.', hint: 'check pods with k8s_get / k8s_describe; retry with wait=false or a longer timeout_seconds.' },
 ];
 
