@@ -6,6 +6,7 @@ import { commandOutput, logScriptFor, type LogScript } from '../runtime/log-scri
 import type { WorkloadContext } from '../workloads/workload-context.ts';
 import { keyOf, splitKey, type Controller } from './controller-manager.ts';
 import { setCondition } from './object-helpers.ts';
+import { qosClassOf } from './scheduler.ts';
 
 interface Terminated {
   exitCode: number;
@@ -155,9 +156,6 @@ export function createKubelet(context: WorkloadContext): Kubelet {
       conditions = setCondition(conditions, { type: 'PodScheduled', status: 'True' }, now, { lastProbeTime: null });
       const order = ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'];
       conditions.sort((left: any, right: any) => order.indexOf(left.type) - order.indexOf(right.type));
-      const requests = (pod.spec?.containers ?? []).map((container: any) => container.resources ?? {});
-      const guaranteed = requests.length > 0 && requests.every((resources: any) => resources.limits?.cpu && resources.limits?.memory && (!resources.requests || (resources.requests.cpu === resources.limits.cpu && resources.requests.memory === resources.limits.memory)));
-      const burstable = requests.some((resources: any) => Object.keys(resources.requests ?? {}).length || Object.keys(resources.limits ?? {}).length);
       pod.status = JSON.parse(
         JSON.stringify({
           phase,
@@ -169,7 +167,7 @@ export function createKubelet(context: WorkloadContext): Kubelet {
           startTime: run.startTime,
           initContainerStatuses: run.initContainers.length ? run.initContainers.map((container) => containerStatusView(pod, container)) : undefined,
           containerStatuses: run.containers.map((container) => containerStatusView(pod, container)),
-          qosClass: guaranteed ? 'Guaranteed' : burstable ? 'Burstable' : 'BestEffort',
+          qosClass: qosClassOf(pod),
         }),
       );
       return pod;

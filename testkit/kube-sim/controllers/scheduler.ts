@@ -52,6 +52,14 @@ function matchesAffinity(pod: KubeObject, node: KubeObject): boolean {
   );
 }
 
+/** The QoS class the API server assigns at admission. */
+export function qosClassOf(pod: KubeObject): string {
+  const resources: any[] = (pod.spec?.containers ?? []).map((container: any) => container.resources ?? {});
+  const guaranteed = resources.length > 0 && resources.every((entry) => entry.limits?.cpu && entry.limits?.memory && (!entry.requests || (entry.requests.cpu === entry.limits.cpu && entry.requests.memory === entry.limits.memory)));
+  if (guaranteed) return 'Guaranteed';
+  return resources.some((entry) => Object.keys(entry.requests ?? {}).length || Object.keys(entry.limits ?? {}).length) ? 'Burstable' : 'BestEffort';
+}
+
 /** Why a pod cannot go to a node, in the scheduler's own words, or undefined if it fits. */
 export function unfitReason(pod: KubeObject, node: KubeObject, used: PodRequests, count: number): string | undefined {
   const taints: any[] = node.spec?.taints ?? [];
@@ -120,16 +128,17 @@ export function createScheduler(context: WorkloadContext): Controller {
       }
       const now = context.timestamp();
       if (candidates.length === 0) {
+        // Sorted as whole strings, count included, like the scheduler's sort.Strings.
         const details = [...reasons.entries()]
-          .sort(([left], [right]) => left.localeCompare(right))
           .map(([reason, count]) => `${count} ${reason}`)
+          .sort((left, right) => (left < right ? -1 : left > right ? 1 : 0))
           .join(', ');
         const message = `0/${nodes.length} nodes are available: ${details || 'no nodes available to schedule pods'}. preemption: 0/${nodes.length} nodes are available: ${nodes.length} Preemption is not helpful for scheduling.`;
         if (lastFailure.get(key) === message) return;
         lastFailure.set(key, message);
         store.mutate(pods, namespace, name, (current) => {
           if (current.metadata.uid !== pod.metadata.uid) return undefined;
-          current.status = { ...current.status, phase: 'Pending', conditions: setCondition(current.status?.conditions, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }, now, { lastProbeTime: null }) };
+          current.status = { ...current.status, phase: 'Pending', qosClass: qosClassOf(current), conditions: setCondition(current.status?.conditions, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }, now, { lastProbeTime: null }) };
           return current;
         });
         context.cluster.events.record(pod, { type: 'Warning', reason: 'FailedScheduling', message, component: 'default-scheduler' });

@@ -54,7 +54,7 @@ describe('Deployments through the real kubectl', () => {
     await harness.ok(['set', 'image', 'deployment/api', 'app=registry.local/api:1.1.0']);
     await harness.ok(['annotate', 'deployment/api', 'kubernetes.io/change-cause=bump to 1.1.0', '--overwrite']);
     expect(await harness.ok(['rollout', 'status', 'deployment/api', '--timeout=15s'])).toContain('successfully rolled out');
-    await waitFor(async () => (await images('api')).every((image) => image === 'registry.local/api:1.1.0') && (await images('api')).length === 2);
+    await waitFor(async () => (await images("api")).every((image: string) => image === 'registry.local/api:1.1.0') && (await images('api')).length === 2);
     const sets = JSON.parse(await harness.ok(['get', 'rs', '-l', 'app=api', '-o', 'json'])).items;
     expect(sets).toHaveLength(2);
     expect(sets.map((rs: any) => rs.metadata.annotations['deployment.kubernetes.io/revision']).sort()).toEqual(['1', '2']);
