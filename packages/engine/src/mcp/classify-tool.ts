@@ -37,7 +37,8 @@ export function toolsetOf(name: string, tags: string[]): Toolset | undefined {
 export function toToolInfo(tool: ListedTool): ToolInfo {
   const meta = tool._meta;
   const tags = readTags(meta);
-  const toolset = toolsetOf(tool.name, tags);
+  const declared = meta?.['skyflo/toolset'];
+  const toolset = toolsetOf(tool.name, typeof declared === 'string' ? [declared, ...tags] : tags);
   return {
     name: tool.name,
     title: tool.title ?? tool.annotations?.title ?? tool.name,

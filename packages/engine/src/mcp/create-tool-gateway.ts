@@ -5,6 +5,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { allTools, connectInProcess, createToolDeps } from '@skyflo/mcp-server';
 import { toToolInfo, type ListedTool } from './classify-tool.ts';
 import type { ToolCallOutcome, ToolGateway, ToolInfo } from './tool-gateway.ts';
 
@@ -21,8 +22,9 @@ export interface CreateToolGatewayOptions {
   /** how long the tool list (and annotations) is cached, ms; default 60 s */
   cacheMs?: number;
   /**
-   * Maps a mutating tool's arguments onto its preview tool's arguments. Default: the same arguments plus
-   * `tool` (the name of the previewed tool), which the preview tool may use or ignore.
+   * Maps a mutating tool's arguments onto its preview tool's arguments. Default: the tool definition's own
+   * `preview.mapArguments` from @skyflo/mcp-server (the wire only says which tool previews which), else the same
+   * arguments plus `tool` (the name of the previewed tool).
    */
   previewArguments?: (input: { tool: string; previewTool: string; args: Record<string, unknown> }) => Record<string, unknown>;
 }
@@ -54,14 +56,16 @@ async function connect(options: CreateToolGatewayOptions): Promise<Connection> {
     }
     return { client, close: () => client.close() };
   }
-  // Imported by name at run time so the engine package does not need the MCP server unless embedded.
-  const specifier = '@skyflo/mcp-server';
-  const module = (await import(specifier)) as {
-    connectInProcess?: (options: Record<string, unknown>) => Promise<{ client: Client; close(): Promise<void> }>;
-  };
-  if (!module.connectInProcess) throw new Error('The embedded MCP server is not available (@skyflo/mcp-server has no connectInProcess)');
   const embedded = options.embedded ?? {};
-  return module.connectInProcess({ readOnly: embedded.readOnly, settings: { kubeconfigPath: embedded.kubeconfigPath } });
+  const deps = createToolDeps({ kubeconfigPath: embedded.kubeconfigPath });
+  return connectInProcess({ deps, readOnly: embedded.readOnly });
+}
+
+/** The MCP server's own argument mapping for previews (e.g. k8s_scale → k8s_diff {operation: 'scale', …}). */
+export function mapPreviewArguments({ tool, args }: { tool: string; previewTool: string; args: Record<string, unknown> }): Record<string, unknown> {
+  const definition = allTools.find((candidate) => candidate.name === tool);
+  if (definition?.preview) return definition.preview.mapArguments(args as never);
+  return { ...args, tool };
 }
 
 export function createToolGateway(options: CreateToolGatewayOptions): ToolGateway {
@@ -94,8 +98,7 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
     return tools;
   };
 
-  const previewArguments =
-    options.previewArguments ?? (({ tool, args }: { tool: string; args: Record<string, unknown> }) => ({ ...args, tool }));
+  const previewArguments = options.previewArguments ?? mapPreviewArguments;
 
   const gateway: ToolGateway = {
     async listTools(listOptions) {
