@@ -38,6 +38,8 @@ export function planReply(options: {
   request: ChatRequestView;
   templateValues: Record<string, string>;
   defaultTokenDelayMs: number;
+  /** `call_` for OpenAI, `toolu_` for Anthropic. */
+  toolCallIdPrefix?: string;
 }): ReplyPlan {
   const { reply, request, templateValues } = options;
   const tokenDelayMs = delayFromRate(reply.tokensPerSecond) ?? reply.tokenDelayMs ?? options.defaultTokenDelayMs;
@@ -51,7 +53,7 @@ export function planReply(options: {
   const text = reply.text === undefined ? '' : renderTemplate(reply.text, templateValues);
   const reasoning = reply.reasoning === undefined ? '' : renderTemplate(reply.reasoning, templateValues);
   const toolCalls = (reply.toolCalls ?? []).map((call) => ({
-    id: call.id ?? randomId('call_'),
+    id: call.id ?? randomId(options.toolCallIdPrefix ?? 'call_'),
     name: call.name,
     argumentsText:
       typeof call.arguments === 'string' ? renderTemplate(call.arguments, templateValues) : JSON.stringify(renderDeep(call.arguments, templateValues)),

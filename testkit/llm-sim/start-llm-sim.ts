@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { redactHeaders, type LlmSimCall } from './calls.ts';
 import { viewChatRequest, type ChatRequestView } from './chat-request.ts';
+import { viewAnthropicRequest, sendAnthropicError, sendAnthropicMessage, streamAnthropicMessage } from './anthropic-routes.ts';
 import { ConnectionDropped, sendChatCompletion, sendOpenAiError, streamChatCompletion } from './openai-routes.ts';
 import { createPromptCache } from './prompt-cache.ts';
 import { planReply, type ReplyPlan } from './reply-plan.ts';
@@ -83,12 +84,19 @@ export async function startLlmSim(options: LlmSimOptions = {}): Promise<LlmSim> 
     return { call, failure: rule.failure, reply: rule.reply };
   };
 
-  const handleChat = async (httpRequest: IncomingMessage, response: ServerResponse, body: Record<string, unknown>, signal: AbortSignal) => {
+  const handleChat = async (
+    httpRequest: IncomingMessage,
+    response: ServerResponse,
+    body: Record<string, unknown>,
+    signal: AbortSignal,
+    protocol: 'openai' | 'anthropic',
+  ) => {
+    const sendError = protocol === 'openai' ? sendOpenAiError : sendAnthropicError;
     if (!Array.isArray(body.messages)) {
-      sendOpenAiError(response, 400, { message: "'messages' is a required property and must be an array." });
+      sendError(response, 400, { message: "'messages' is a required property and must be an array." });
       return;
     }
-    const request = viewChatRequest(body);
+    const request = protocol === 'openai' ? viewChatRequest(body) : viewAnthropicRequest(body);
     const decision = decide(request, {
       method: httpRequest.method ?? 'POST',
       path: httpRequest.url ?? '',
@@ -103,7 +111,7 @@ export async function startLlmSim(options: LlmSimOptions = {}): Promise<LlmSim> 
     signal.addEventListener('abort', () => (call.aborted = response.writableFinished ? call.aborted : true), { once: true });
 
     if (decision.failure?.kind === 'status') {
-      sendOpenAiError(response, decision.failure.status, { message: decision.failure.message, retryAfterSeconds: decision.failure.retryAfterSeconds });
+      sendError(response, decision.failure.status, { message: decision.failure.message, retryAfterSeconds: decision.failure.retryAfterSeconds });
       return;
     }
     if (decision.failure?.kind === 'hang') {
@@ -117,7 +125,13 @@ export async function startLlmSim(options: LlmSimOptions = {}): Promise<LlmSim> 
       return;
     }
     const reply: ParsedReply = decision.reply ?? { text: '' };
-    const plan: ReplyPlan = planReply({ reply, request, templateValues: templateValues(request, call.sequence), defaultTokenDelayMs: script.tokenDelayMs });
+    const plan: ReplyPlan = planReply({
+      reply,
+      request,
+      templateValues: templateValues(request, call.sequence),
+      defaultTokenDelayMs: script.tokenDelayMs,
+      toolCallIdPrefix: protocol === 'openai' ? 'call_' : 'toolu_',
+    });
     const prompt = JSON.stringify(request.tools) + JSON.stringify(request.messages);
     const usage = {
       promptTokens: estimateTokens(prompt),
@@ -126,18 +140,26 @@ export async function startLlmSim(options: LlmSimOptions = {}): Promise<LlmSim> 
       reasoningTokens: plan.reasoningTokens,
     };
     call.usage = { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, cachedTokens: usage.cachedTokens };
-    const shared = { response, plan, model: request.model || script.models[0] || 'sim-model', usage, reasoningField: script.reasoningField, signal };
+    const model = request.model || script.models[0] || 'sim-model';
+    if (protocol === 'anthropic') {
+      if (request.stream) await streamAnthropicMessage({ response, plan, model, usage, signal, dropAfterChunks });
+      else await sendAnthropicMessage({ response, plan, model, usage, signal });
+      return;
+    }
+    const shared = { response, plan, model, usage, reasoningField: script.reasoningField, signal };
     if (request.stream) await streamChatCompletion({ ...shared, includeUsage: request.includeUsage, dropAfterChunks });
     else await sendChatCompletion(shared);
   };
 
   const route = async (httpRequest: IncomingMessage, response: ServerResponse, signal: AbortSignal) => {
     const path = new URL(httpRequest.url ?? '/', 'http://sim').pathname.replace(/\/+$/, '');
+    const protocol = path === '/v1/chat/completions' ? 'openai' : path === '/v1/messages' ? 'anthropic' : undefined;
+    const sendError = protocol === 'anthropic' ? sendAnthropicError : sendOpenAiError;
     if (options.apiKey !== undefined) {
       const bearer = /^Bearer\s+(.+)$/i.exec(httpRequest.headers.authorization ?? '')?.[1];
       const key = bearer ?? httpRequest.headers['x-api-key'];
       if (key !== options.apiKey) {
-        sendOpenAiError(response, 401);
+        sendError(response, 401, protocol === 'anthropic' ? { message: 'invalid x-api-key' } : {});
         return;
       }
     }
@@ -146,9 +168,9 @@ export async function startLlmSim(options: LlmSimOptions = {}): Promise<LlmSim> 
       response.end(JSON.stringify({ object: 'list', data: script.models.map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'llm-sim' })) }));
       return;
     }
-    if (path === '/v1/chat/completions') {
+    if (protocol) {
       if (httpRequest.method !== 'POST') {
-        sendOpenAiError(response, 405, { message: `Method ${httpRequest.method} is not allowed on ${path}; use POST.` });
+        sendError(response, 405, { message: `Method ${httpRequest.method} is not allowed on ${path}; use POST.` });
         return;
       }
       const raw = await readBody(httpRequest);
@@ -156,17 +178,17 @@ export async function startLlmSim(options: LlmSimOptions = {}): Promise<LlmSim> 
       try {
         body = JSON.parse(raw);
       } catch {
-        sendOpenAiError(response, 400, { message: 'The request body is not valid JSON.' });
+        sendError(response, 400, { message: 'The request body is not valid JSON.' });
         return;
       }
       if (!body || typeof body !== 'object' || Array.isArray(body)) {
-        sendOpenAiError(response, 400, { message: 'The request body must be a JSON object.' });
+        sendError(response, 400, { message: 'The request body must be a JSON object.' });
         return;
       }
-      await handleChat(httpRequest, response, body as Record<string, unknown>, signal);
+      await handleChat(httpRequest, response, body as Record<string, unknown>, signal, protocol);
       return;
     }
-    sendOpenAiError(response, 404, { message: `llm-sim has no route ${httpRequest.method} ${path}; it serves GET /v1/models and POST /v1/chat/completions.` });
+    sendOpenAiError(response, 404, { message: `llm-sim has no route ${httpRequest.method} ${path}; it serves GET /v1/models, POST /v1/chat/completions and POST /v1/messages.` });
   };
 
   const server = createServer((httpRequest, response) => {
