@@ -105,6 +105,7 @@ describe('createLanguageModel: problems', () => {
     [{ LLM_THINKING_BUDGET_TOKENS: '100' }, 'LLM_THINKING_BUDGET_TOKENS', 'at least 1024'],
     [{ LLM_TEMPERATURE: '3' }, 'LLM_TEMPERATURE', 'between 0 and 2'],
     [{ OPENAI_API_KEY_FILE: '/nonexistent/key' }, 'OPENAI_API_KEY_FILE', 'cannot read /nonexistent/key (ENOENT)'],
+    [{ ANTHROPIC_API_KEY: 'k', ANTHROPIC_API_KEY_FILE: '/run/secrets/anthropic' }, 'ANTHROPIC_API_KEY_FILE', 'set both ANTHROPIC_API_KEY and ANTHROPIC_API_KEY_FILE'],
   ])('rejects bad settings at start-up, naming the variable: %j', (env, variable, message) => {
     const result = llmConfigSchema.safeParse(env);
     expect(result.success).toBe(false);

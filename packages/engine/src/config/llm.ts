@@ -28,9 +28,24 @@ export const apiKeyVariables: Record<ApiKeyProvider, readonly string[]> = {
   'openai-compatible': ['OPENAI_COMPATIBLE_API_KEY'],
 };
 
-const awsSecretVariables = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_BEARER_TOKEN_BEDROCK'] as const;
-
-const secretVariables = [...Object.values(apiKeyVariables).flat(), ...awsSecretVariables];
+/** One line per secret variable; each also accepts `<NAME>_FILE` (a Docker/Kubernetes secret file). */
+const secretDocs: Record<string, string> = {
+  OPENAI_API_KEY: 'OpenAI API key, for LLM_MODEL=openai/…',
+  ANTHROPIC_API_KEY: 'Anthropic API key, for LLM_MODEL=anthropic/…',
+  GOOGLE_GENERATIVE_AI_API_KEY: 'Google AI Studio (Gemini) API key, for LLM_MODEL=google/…',
+  GEMINI_API_KEY: 'Alternative name for GOOGLE_GENERATIVE_AI_API_KEY',
+  MOONSHOT_API_KEY: 'Moonshot AI (Kimi) API key, for LLM_MODEL=moonshotai/…',
+  MOONSHOTAI_API_KEY: 'Alternative name for MOONSHOT_API_KEY',
+  GROQ_API_KEY: 'Groq API key, for LLM_MODEL=groq/…',
+  MISTRAL_API_KEY: 'Mistral API key, for LLM_MODEL=mistral/…',
+  DEEPSEEK_API_KEY: 'DeepSeek API key, for LLM_MODEL=deepseek/…',
+  AZURE_API_KEY: 'Azure OpenAI key, for LLM_MODEL=azure/<deployment> (with AZURE_RESOURCE_NAME or LLM_HOST)',
+  OPENAI_COMPATIBLE_API_KEY: 'Bearer key for an OpenAI-compatible server at LLM_HOST (optional: Ollama needs none)',
+  AWS_ACCESS_KEY_ID: 'AWS access key id, for LLM_MODEL=bedrock/… (with AWS_SECRET_ACCESS_KEY and AWS_REGION)',
+  AWS_SECRET_ACCESS_KEY: 'AWS secret access key, for bedrock',
+  AWS_SESSION_TOKEN: 'AWS session token, for temporary bedrock credentials',
+  AWS_BEARER_TOKEN_BEDROCK: 'Bedrock API key, instead of AWS access keys',
+};
 
 /** '' means unset: `FOO=` in a .env file or compose file should not count as a value. */
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
@@ -39,9 +54,9 @@ const positiveInt = (what: string) =>
   z.coerce.number({ error: `must be a positive whole number of ${what}` }).int(`must be a positive whole number of ${what}`).positive(`must be a positive whole number of ${what}`);
 
 const secretFields = Object.fromEntries(
-  secretVariables.flatMap((name) => [
-    [name, optional(z.string())],
-    [`${name}_FILE`, optional(z.string())],
+  Object.entries(secretDocs).flatMap(([name, doc]) => [
+    [name, optional(z.string()).describe(doc)],
+    [`${name}_FILE`, optional(z.string()).describe(`File holding ${name}`)],
   ]),
 ) as Record<string, ReturnType<typeof optional<z.ZodString>>>;
 
@@ -82,11 +97,7 @@ export const llmConfigSchema = z
     AZURE_RESOURCE_NAME: optional(z.string()),
     /** Azure OpenAI API version (default: the SDK's). */
     AZURE_API_VERSION: optional(z.string()),
-    // Provider keys: OPENAI_API_KEY, ANTHROPIC_API_KEY, GOOGLE_GENERATIVE_AI_API_KEY (or GEMINI_API_KEY),
-    // MOONSHOT_API_KEY (or MOONSHOTAI_API_KEY), GROQ_API_KEY, MISTRAL_API_KEY, DEEPSEEK_API_KEY, AZURE_API_KEY,
-    // OPENAI_COMPATIBLE_API_KEY (optional: Ollama needs none), AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY
-    // (+ AWS_SESSION_TOKEN) or AWS_BEARER_TOKEN_BEDROCK for bedrock. Each may instead name a file in <NAME>_FILE
-    // (Docker/Kubernetes secrets); the variable itself wins when both are set.
+    // Provider keys (see secretDocs), each as the variable or as <NAME>_FILE, not both.
     ...secretFields,
   })
   .transform((env, context) => {
@@ -94,8 +105,13 @@ export const llmConfigSchema = z
     const raw = env as unknown as Record<string, string | undefined>;
     const read = (name: string): Secret | undefined => {
       const direct = raw[name];
-      if (direct !== undefined) return { value: direct.trim(), source: name };
       const file = raw[`${name}_FILE`];
+      if (direct !== undefined && file !== undefined) {
+        // As for the other *_FILE secrets (config/index.ts): two sources is an error, not a silent precedence rule.
+        context.addIssue({ code: 'custom', path: [`${name}_FILE`], message: `set both ${name} and ${name}_FILE; keep only one` });
+        return undefined;
+      }
+      if (direct !== undefined) return { value: direct.trim(), source: name };
       if (file === undefined) return undefined;
       try {
         const value = readFileSync(file, 'utf8').trim();
