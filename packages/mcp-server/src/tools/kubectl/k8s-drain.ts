@@ -26,7 +26,8 @@ export const k8sDrain = defineTool({
     const ignored: string[] = [];
     for (const pod of pods.items) {
       const id = `${pod.metadata.namespace}/${pod.metadata.name}`;
-      if (pod.metadata?.annotations?.['kubernetes.io/config.mirror']) continue;
+      // Mirror pods belong to the kubelet, and pods already terminating need no eviction.
+      if (pod.metadata?.annotations?.['kubernetes.io/config.mirror'] || pod.metadata?.deletionTimestamp) continue;
       const controller = (pod.metadata?.ownerReferences ?? []).find((owner: any) => owner.controller);
       const finished = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
       if (controller?.kind === 'DaemonSet') {

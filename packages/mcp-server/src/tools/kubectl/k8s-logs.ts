@@ -34,6 +34,7 @@ export const k8sLogs = defineTool({
     assertSafeName('pod_name', input.pod_name);
     if (input.container_name) assertSafeName('container_name', input.container_name);
     const namespace = namespaceOf(deps, input.namespace);
+    const sinceSeconds = input.since ? parseDuration(input.since) : undefined;
     const { http } = clients(deps);
     const podPath = `/api/v1/namespaces/${namespace}/pods/${input.pod_name}`;
     let container = input.container_name;
@@ -51,7 +52,7 @@ export const k8sLogs = defineTool({
       query: {
         container,
         tailLines: input.num_lines,
-        sinceSeconds: input.since ? parseDuration(input.since) : undefined,
+        sinceSeconds,
         previous: input.previous ? true : undefined,
       },
       accept: 'text/plain, */*',
