@@ -230,3 +230,17 @@ describe('jenkins-sim CLI', () => {
     expect(error.stderr).not.toContain('    at ');
   });
 });
+
+describe('jenkins-sim example scenario', () => {
+  it('the shipped CI example validates and serves its seeded history', async () => {
+    const example = await startJenkinsSim({ scenario: path.join(repoRoot, 'testkit', 'jenkins-sim', 'examples', 'ci.yaml') });
+    try {
+      const response = await fetch(`${example.url}/job/platform/job/deploy/lastFailedBuild/consoleText`, {
+        headers: { authorization: `Basic ${Buffer.from('alice:alice-token').toString('base64')}` },
+      });
+      expect(await response.text()).toContain('UPGRADE FAILED');
+    } finally {
+      await example.close();
+    }
+  });
+});

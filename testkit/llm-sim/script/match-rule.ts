@@ -12,7 +12,7 @@ export function ruleMatches(rule: ParsedRule, { request, sequence }: MatchContex
   const match = rule.match;
   const user = request.lastUserMessage ?? '';
   if (match.userContains !== undefined && !user.toLowerCase().includes(match.userContains.toLowerCase())) return false;
-  if (match.userMatches !== undefined && !new RegExp(match.userMatches).test(user)) return false;
+  if (match.userMatches !== undefined && !new RegExp(match.userMatches, 'i').test(user)) return false;
   if (match.toolResultContains !== undefined) {
     const needle = match.toolResultContains.toLowerCase();
     if (!request.latestToolResults.some((result) => result.content.toLowerCase().includes(needle))) return false;

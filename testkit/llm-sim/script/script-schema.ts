@@ -63,7 +63,7 @@ export const replySchema = z.preprocess((value) => (typeof value === 'string' ? 
 
 const matchSchema = z.strictObject({
   userContains: z.string().optional().describe('Substring of the last user message (case-insensitive).'),
-  userMatches: z.string().optional().describe('Regular expression tested against the last user message.'),
+  userMatches: z.string().optional().describe('Regular expression (case-insensitive) tested against the last user message.'),
   toolResultContains: z.string().optional().describe('Substring of a tool result from the latest round.'),
   toolName: z.string().optional().describe('Name of a tool whose result is in the latest round.'),
   hasTool: z.string().optional().describe('The request offers a tool with this name.'),

@@ -115,3 +115,28 @@ describe('llm-sim CLI', () => {
     expect((error as { stderr: string }).stderr).not.toContain('    at ');
   });
 });
+
+describe('llm-sim example scripts', () => {
+  it('the shipped triage example validates and drives a tool-call round trip', async () => {
+    const sim = await startLlmSim({ script: path.join(repoRoot, 'testkit', 'llm-sim', 'examples', 'k8s-triage.yaml') });
+    try {
+      const send = async (messages: unknown[]) => {
+        const response = await fetch(`${sim.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'sim-model', messages }) });
+        return (await response.json()).choices[0];
+      };
+      const first = await send([{ role: 'user', content: 'Why are my pods failing?' }]);
+      expect(first.finish_reason).toBe('tool_calls');
+      const call = first.message.tool_calls[0];
+      expect(call.function).toEqual({ name: 'k8s_get', arguments: '{"resource":"pods","namespace":"default"}' });
+      const second = await send([
+        { role: 'user', content: 'Why are my pods failing?' },
+        { role: 'assistant', content: null, tool_calls: [call] },
+        { role: 'tool', tool_call_id: call.id, content: 'api-7d9f 0/1 CrashLoopBackOff 7' },
+      ]);
+      expect(second.message.tool_calls[0].function.name).toBe('k8s_logs');
+      expect(second.message.reasoning_content).toBe('One pod is crash-looping; its logs will say why.');
+    } finally {
+      await sim.close();
+    }
+  });
+});
