@@ -7,6 +7,7 @@ import type {
   UpgradeHandler,
   KubeObject,
 } from './cluster-types.ts';
+import { bootstrapRbacObjects } from './resources/bootstrap-rbac.ts';
 import { builtinResources } from './resources/builtin-resources.ts';
 import { createResourceRegistry, type SimResourceRegistry } from './resources/resource-registry.ts';
 import { createEventRecorder } from './store/event-recorder.ts';
@@ -110,6 +111,9 @@ export function createSimCluster(options: CreateSimClusterOptions = {}): SimClus
   for (const name of systemNamespaces) {
     store.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
   }
+  const rbac = bootstrapRbacObjects();
+  for (const role of rbac.clusterRoles) store.create(registry.byResource('rbac.authorization.k8s.io', 'clusterroles')!, role);
+  for (const binding of rbac.clusterRoleBindings) store.create(registry.byResource('rbac.authorization.k8s.io', 'clusterrolebindings')!, binding);
   cluster.onClose(startGarbageCollector(store, registry));
   cluster.onClose(startNamespaceLifecycle(store, registry));
   cluster.onClose(startCrdController(cluster));

@@ -40,6 +40,8 @@ export interface StartKubeSimOptions {
   adminToken?: string;
   /** log every request to stderr */
   debug?: boolean;
+  /** install the simulated controllers and pod runtime (default true); false gives a bare API server */
+  workloads?: boolean;
   /** clock for creationTimestamps and ages (default: real time) */
   clock?: SimClock;
 }
@@ -61,7 +63,7 @@ export interface KubeSim {
 /** Starts a simulated Kubernetes API server that the real kubectl and helm can talk to. */
 export async function startKubeSim(options: StartKubeSimOptions = {}): Promise<KubeSim> {
   const cluster = createSimCluster({ settings: options.settings, clock: options.clock });
-  installWorkloads(cluster, { scenario: options.scenario });
+  if (options.workloads !== false) installWorkloads(cluster, { scenario: options.scenario });
   const adminToken = options.adminToken ?? randomBytes(24).toString('hex');
   const users = options.users ?? [];
   const authenticator = createTokenAuthenticator({ adminToken, users, insecure: options.insecure ?? !options.tls });

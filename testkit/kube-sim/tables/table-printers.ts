@@ -253,7 +253,7 @@ export const tablePrinters: Record<string, TablePrinter> = {
     columns: columns('Name', 'Schedule', 'Timezone', 'Suspend', 'Active', 'Last Schedule', 'Age', ['Containers', 1], ['Images', 1], ['Selector', 1]),
     cells(cronJob, now) {
       const jobSpec = cronJob.spec?.jobTemplate?.spec;
-      return [name(cronJob), cronJob.spec?.schedule ?? '', orNone(cronJob.spec?.timeZone), String(cronJob.spec?.suspend ?? false), (cronJob.status?.active ?? []).length, cronJob.status?.lastScheduleTime ? ageSince(cronJob.status.lastScheduleTime, now) : none, age(cronJob, now), ...containerCells(jobSpec?.template?.spec), formatStructuredSelector(jobSpec?.selector)];
+      return [name(cronJob), cronJob.spec?.schedule ?? '', orNone(cronJob.spec?.timeZone), cronJob.spec?.suspend === undefined ? '<unset>' : cronJob.spec.suspend ? 'True' : 'False', (cronJob.status?.active ?? []).length, cronJob.status?.lastScheduleTime ? ageSince(cronJob.status.lastScheduleTime, now) : none, age(cronJob, now), ...containerCells(jobSpec?.template?.spec), formatStructuredSelector(jobSpec?.selector)];
     },
   },
   'networking.k8s.io/ingresses': {
