@@ -7,7 +7,7 @@ import { createAccessTokens } from './accounts/access-tokens.ts';
 import { createAccountService, type AccountService } from './accounts/account-service.ts';
 import { loadOrCreateJwtSecret } from './accounts/jwt-secret.ts';
 import { createLoginRateLimiter } from './accounts/login-rate-limiter.ts';
-import { createPasswordHasher } from './accounts/password-hasher.ts';
+import { createPasswordHasher, type PasswordHasher } from './accounts/password-hasher.ts';
 import type { AgentService } from './agent/create-agent-service.ts';
 import { createEventBus } from './bus/create-event-bus.ts';
 import type { Config } from './config/index.ts';
@@ -24,6 +24,8 @@ export interface EngineOverrides {
   bus?: EventBus;
   tools?: ToolGateway;
   llm?: AgentRouteDeps['llm'];
+  /** tests use cheaper argon2 costs */
+  passwordHasher?: PasswordHasher;
   /** Fastify logger option; default: pino at config.server.logLevel */
   logger?: FastifyServerOptions['logger'];
 }
@@ -79,7 +81,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       users: storage.users,
       refreshTokens: storage.refreshTokens,
       audit: storage.audit,
-      hasher: createPasswordHasher(),
+      hasher: overrides.passwordHasher ?? createPasswordHasher(),
       accessTokens,
       loginLimiter: createLoginRateLimiter(config.auth.loginRateLimit),
       allowRegistration: config.auth.allowRegistration,

@@ -1,0 +1,111 @@
+/**
+ * Every route × {anonymous, member (owner), admin, other member}: the status each caller gets. Driven with
+ * inject() against the whole engine (agent routes included, mounted by the composition root).
+ */
+import { randomUUID } from 'node:crypto';
+import type { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestEngine, type TestEngine } from './auth-test-engine.ts';
+import { createTestPglite } from './storage-test-databases.ts';
+
+type Caller = 'anonymous' | 'member' | 'admin' | 'other';
+const callers: Caller[] = ['anonymous', 'member', 'admin', 'other'];
+
+interface RouteCase {
+  name: string;
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** built per call so destructive routes get a fresh conversation owned by `member` */
+  url: (conversationId: string) => string;
+  payload?: (conversationId: string) => Record<string, unknown> | string;
+  headers?: Record<string, string>;
+  expected: Record<Caller, number>;
+}
+
+const all = (status: number): Record<Caller, number> => ({ anonymous: status, member: status, admin: status, other: status });
+const signedIn = (status: number): Record<Caller, number> => ({ anonymous: 401, member: status, admin: status, other: status });
+const ownerOnly = (status: number, admin = 404): Record<Caller, number> => ({ anonymous: 401, member: status, admin, other: 404 });
+
+const routes: RouteCase[] = [
+  { name: 'GET /health', method: 'GET', url: () => '/api/v1/health', expected: all(200) },
+  { name: 'GET /health/database', method: 'GET', url: () => '/api/v1/health/database', expected: all(200) },
+  { name: 'GET /auth/is_admin_user', method: 'GET', url: () => '/api/v1/auth/is_admin_user', expected: all(200) },
+  {
+    name: 'POST /auth/jwt/login (wrong password)',
+    method: 'POST',
+    url: () => '/api/v1/auth/jwt/login',
+    payload: () => 'username=member%40example.com&password=wrong-password',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    expected: all(400),
+  },
+  { name: 'POST /auth/register/register (closed)', method: 'POST', url: () => '/api/v1/auth/register/register', payload: () => ({ email: `x${randomUUID()}@example.com`, password: 'long enough pw' }), expected: all(403) },
+  { name: 'POST /auth/refresh (no token)', method: 'POST', url: () => '/api/v1/auth/refresh', expected: all(401) },
+  { name: 'POST /auth/logout', method: 'POST', url: () => '/api/v1/auth/logout', expected: all(200) },
+  { name: 'GET /auth/me', method: 'GET', url: () => '/api/v1/auth/me', expected: signedIn(200) },
+  { name: 'PATCH /auth/me', method: 'PATCH', url: () => '/api/v1/auth/me', payload: () => ({ full_name: 'Renamed' }), expected: signedIn(200) },
+  { name: 'PATCH /auth/users/me/password (wrong current)', method: 'PATCH', url: () => '/api/v1/auth/users/me/password', payload: () => ({ current_password: 'not it', new_password: 'whatever long' }), expected: signedIn(400) },
+  { name: 'POST /auth/refresh/issue', method: 'POST', url: () => '/api/v1/auth/refresh/issue', expected: signedIn(200) },
+  { name: 'GET /conversations', method: 'GET', url: () => '/api/v1/conversations', expected: signedIn(200) },
+  { name: 'POST /conversations', method: 'POST', url: () => '/api/v1/conversations', payload: () => ({}), expected: signedIn(201) },
+  { name: 'GET /conversations/:id', method: 'GET', url: (id) => `/api/v1/conversations/${id}`, expected: ownerOnly(200, 200) },
+  { name: 'PATCH /conversations/:id', method: 'PATCH', url: (id) => `/api/v1/conversations/${id}`, payload: () => ({ title: 'mine' }), expected: ownerOnly(200) },
+  { name: 'DELETE /conversations/:id', method: 'DELETE', url: (id) => `/api/v1/conversations/${id}`, expected: ownerOnly(200) },
+  { name: 'GET /agent/tools', method: 'GET', url: () => '/api/v1/agent/tools', expected: signedIn(200) },
+  {
+    name: 'POST /agent/chat',
+    method: 'POST',
+    url: () => '/api/v1/agent/chat',
+    payload: (id) => ({ conversation_id: id, messages: [{ role: 'user', content: 'list pods' }] }),
+    expected: ownerOnly(200),
+  },
+  {
+    name: 'POST /agent/approvals/:call_id (nothing pending)',
+    method: 'POST',
+    url: () => '/api/v1/agent/approvals/call-1',
+    payload: (id) => ({ conversation_id: id, approve: true }),
+    expected: ownerOnly(404),
+  },
+  { name: 'POST /agent/stop', method: 'POST', url: () => '/api/v1/agent/stop', payload: (id) => ({ conversation_id: id, run_id: 'run-1' }), expected: ownerOnly(200) },
+];
+
+let lite: PGlite;
+let engine: TestEngine;
+const tokens: Partial<Record<Caller, string>> = {};
+
+beforeAll(async () => {
+  ({ lite } = await createTestPglite());
+  const setup = await startTestEngine({ lite, env: { ALLOW_REGISTRATION: 'true' } });
+  tokens.admin = await setup.signUp('admin@example.com');
+  tokens.member = await setup.signUp('member@example.com');
+  tokens.other = await setup.signUp('other@example.com');
+  await setup.close();
+  // The matrix runs with registration closed, the default.
+  engine = await startTestEngine({ lite });
+  // Tokens are signed with the shared test secret, so they stay valid in the second engine.
+});
+
+afterAll(async () => {
+  await engine?.close();
+  await lite?.close();
+});
+
+describe.each(routes)('$name', (route) => {
+  it.each(callers)('as %s', async (caller) => {
+    const { id } = await engine.engine.storage.conversations.create({ userId: (await engine.engine.storage.users.findByEmail('member@example.com'))!.id });
+    const response = await engine.request({
+      method: route.method,
+      url: route.url(id),
+      ...(route.payload ? { payload: route.payload(id) } : {}),
+      ...(route.headers ? { headers: route.headers } : {}),
+      ...(caller !== 'anonymous' ? { token: tokens[caller] } : {}),
+    });
+    expect(response.statusCode, response.body.slice(0, 300)).toBe(route.expected[caller]);
+    if (response.statusCode >= 400) expect(response.json()).toHaveProperty('detail');
+  });
+});
+
+it('answers unknown routes with a JSON 404, before and after authentication', async () => {
+  const anonymous = await engine.request({ method: 'GET', url: '/api/v1/nothing-here' });
+  expect(anonymous.statusCode).toBe(404);
+  expect(anonymous.json().detail).toMatch(/not found/);
+  expect((await engine.request({ method: 'GET', url: '/api/v1/nothing-here', token: tokens.member })).statusCode).toBe(404);
+});
