@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { installArgoRolloutsCrds, startKubeSim, type KubeObject, type KubeSim } from '@skyflo/testkit/kube-sim';
+import { installArgoRolloutsCrds, startKubeSim, type KubeSim } from '@skyflo/testkit/kube-sim';
 import { argoTools } from '../src/tools/argo/index.ts';
 import type { ToolDeps } from '../src/tools/deps.ts';
 import { callTool, helmDeps } from './helm-test-env.ts';
@@ -29,7 +29,8 @@ function kubeConfigFor(target: KubeSim, file: string): KubeConfig {
 
 beforeAll(async () => {
   directory = await mkdtemp(path.join(os.tmpdir(), 'skyflo-argo-'));
-  [sim, bareSim] = await Promise.all([startKubeSim({ port: 0 }), startKubeSim({ port: 0 })]);
+  const settings = { readinessDelayMs: 10, startDelayMs: 5 };
+  [sim, bareSim] = await Promise.all([startKubeSim({ port: 0, settings }), startKubeSim({ port: 0, settings })]);
   installArgoRolloutsCrds(sim.cluster);
   deps = helmDeps({ kubeConfig: kubeConfigFor(sim, path.join(directory, 'kubeconfig')) });
   bareDeps = helmDeps({ kubeConfig: kubeConfigFor(bareSim, path.join(directory, 'bare-kubeconfig')) });
@@ -51,53 +52,44 @@ function podTemplate(image: string, hash?: string) {
   };
 }
 
-/** A canary rollout paused at step 1 of 3, moving from nginx:1.26 (revision 1) to nginx:1.27 (revision 2). */
-function seedRollout(name = 'checkout'): KubeObject {
-  const existing = sim.cluster.store.get(rolloutType(), 'default', name);
-  if (existing) sim.cluster.store.remove(rolloutType(), 'default', name);
+async function waitFor(check: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(stored()?.status)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * A canary rollout driven by kube-sim's Argo Rollouts controller: revision 1 (nginx:1.26) becomes
+ * stable, then revision 2 (nginx:1.27) stops at the indefinite pause of step 1 of 3.
+ */
+async function seedRollout(name = 'checkout'): Promise<void> {
+  if (sim.cluster.store.get(rolloutType(), 'default', name)) sim.cluster.store.remove(rolloutType(), 'default', name);
   for (const replicaSet of sim.cluster.store.list(replicaSetType(), 'default')) {
     if (replicaSet.metadata.name!.startsWith(`${name}-`)) sim.cluster.store.remove(replicaSetType(), 'default', replicaSet.metadata.name!);
   }
-  const rollout = sim.cluster.store.create(rolloutType(), {
+  sim.cluster.store.create(rolloutType(), {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Rollout',
-    metadata: { name, namespace: 'default', annotations: { 'rollout.argoproj.io/revision': '2' } },
+    metadata: { name, namespace: 'default' },
     spec: {
       replicas: 5,
       selector: { matchLabels: { app: 'checkout' } },
-      template: podTemplate('nginx:1.27'),
+      template: podTemplate('nginx:1.26'),
       strategy: { canary: { steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 60 }] } },
     },
   });
-  const owner = [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name, uid: rollout.metadata.uid!, controller: true }];
-  const replicaSet = (hash: string, revision: string, image: string, replicas: number) => ({
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: { name: `${name}-${hash}`, namespace: 'default', labels: { app: 'checkout', 'rollouts-pod-template-hash': hash }, annotations: { 'rollout.argoproj.io/revision': revision }, ownerReferences: owner },
-    // replicas 0 keeps kube-sim's ReplicaSet controller from starting pods: these tests are about the Rollout
-    spec: { replicas: 0, selector: { matchLabels: { app: 'checkout', 'rollouts-pod-template-hash': hash } }, template: podTemplate(image, hash) },
-    status: { replicas },
-  });
-  sim.cluster.store.create(replicaSetType(), replicaSet('6f7d9c8b5', '1', 'nginx:1.26', 4));
-  sim.cluster.store.create(replicaSetType(), replicaSet('7c5b8f9d4', '2', 'nginx:1.27', 1));
-  return sim.cluster.store.mutate(rolloutType(), 'default', name, (object) => {
-    object.status = {
-      replicas: 5,
-      updatedReplicas: 1,
-      readyReplicas: 5,
-      availableReplicas: 5,
-      currentStepIndex: 1,
-      stableRS: '6f7d9c8b5',
-      currentPodHash: '7c5b8f9d4',
-      pauseConditions: [{ reason: 'CanaryPauseStep', startTime: '2026-01-01T00:00:00Z' }],
-      canary: { weights: { canary: { weight: 20 } } },
-    };
+  await waitFor(() => Boolean(stored(name)?.status?.stableRS) && stored(name).status.phase === 'Healthy', 'revision 1 to become healthy');
+  sim.cluster.store.mutate(rolloutType(), 'default', name, (object) => {
+    object.spec.template = podTemplate('nginx:1.27');
     return object;
-  })!;
+  });
+  await waitFor(() => stored(name)?.status?.currentStepIndex === 1 && (stored(name).status.pauseConditions ?? []).length > 0, 'revision 2 to pause at step 1');
 }
 
-beforeEach(() => {
-  seedRollout();
+beforeEach(async () => {
+  await seedRollout();
 });
 
 describe('argo read tools', () => {
@@ -108,7 +100,7 @@ describe('argo read tools', () => {
     expect(result.text).toMatch(/Strategy:\s+Canary/);
     expect(result.text).toMatch(/Step:\s+1\/3/);
     expect(result.text).toMatch(/SetWeight:\s+20/);
-    expect(result.text).toMatch(/ActualWeight:\s+20/);
+    expect(result.text).toMatch(/ActualWeight:\s+\d+/);
     expect(result.text).toContain('nginx:1.26 (stable)');
     expect(result.text).toContain('nginx:1.27 (canary)');
     expect(result.text).toMatch(/Desired:\s+5/);
@@ -116,23 +108,23 @@ describe('argo read tools', () => {
 
   it('argo_describe lists the ReplicaSets by revision with their roles and the steps', async () => {
     const result = await callTool(tool('argo_describe'), { name: 'checkout' }, deps);
-    expect(result.text).toMatch(/revision:2\s+checkout-7c5b8f9d4.*canary/);
-    expect(result.text).toMatch(/revision:1\s+checkout-6f7d9c8b5.*stable/);
+    expect(result.text).toMatch(/revision:2\s+checkout-\S+.*canary/);
+    expect(result.text).toMatch(/revision:1\s+checkout-\S+.*stable/);
     expect(result.text).toContain('→ 1: {"pause":{}}');
   });
 
   it('argo_list_rollouts shows the rollout with status and step', async () => {
     const result = await callTool(tool('argo_list_rollouts'), {}, deps);
     expect(result.text).toMatch(/NAME\s+DESIRED\s+CURRENT\s+UP-TO-DATE\s+AVAILABLE/);
-    expect(result.text).toMatch(/checkout\s+5\s+5\s+1\s+5\s+\S+\s+Canary\s+Paused\s+step 1\/3, weight 20%/);
+    expect(result.text).toMatch(/checkout\s+5\s+\d+\s+\d+\s+\d+\s+\S+\s+Canary\s+Paused\s+step 1\/3, weight 20%/);
     const empty = await callTool(tool('argo_list_rollouts'), { namespace: 'kube-system' }, deps);
     expect(empty.text).toBe('No rollouts found in namespace kube-system.');
   });
 
   it('argo_history lists revisions and shows one revision template', async () => {
     const result = await callTool(tool('argo_history'), { name: 'checkout' }, deps);
-    expect(result.text).toMatch(/2\s+checkout-7c5b8f9d4\s+nginx:1.27,envoy:1.30\s+\S+\s+current,canary/);
-    expect(result.text).toMatch(/1\s+checkout-6f7d9c8b5\s+nginx:1.26,envoy:1.30/);
+    expect(result.text).toMatch(/2\s+checkout-\S+\s+nginx:1.27,envoy:1.30\s+\S+\s+current,canary/);
+    expect(result.text).toMatch(/1\s+checkout-\S+\s+nginx:1.26,envoy:1.30/);
     const one = await callTool(tool('argo_history'), { name: 'checkout', revision: 1 }, deps);
     expect(one.text).toContain('image: nginx:1.26');
     const missing = await callTool(tool('argo_history'), { name: 'checkout', revision: 9 }, deps);
@@ -161,25 +153,25 @@ describe('argo read tools', () => {
 });
 
 describe('argo write tools change the Rollout like the plugin', () => {
-  it('promote clears the pause conditions through the status subresource', async () => {
+  it('promote releases the step pause and the controller completes the canary', async () => {
     const result = await callTool(tool('argo_promote'), { name: 'checkout' }, deps);
     expect(result.text).toBe("rollout 'checkout' promoted");
+    await waitFor(() => stored().status.phase === 'Healthy' && stored().status.currentStepIndex === 3, 'the canary to complete');
     expect(stored().status.pauseConditions ?? null).toBeNull();
-    expect(stored().status.currentStepIndex).toBe(1);
+    expect((await callTool(tool('argo_status'), { name: 'checkout' }, deps)).text).toContain('nginx:1.27 (stable)');
   });
 
-  it('promote full sets status.promoteFull', async () => {
+  it('promote full skips the remaining steps', async () => {
     await callTool(tool('argo_promote'), { name: 'checkout', full: true }, deps);
-    expect(stored().status.promoteFull).toBe(true);
+    await waitFor(() => stored().status.phase === 'Healthy' && stored().status.stableRS === stored().status.currentPodHash, 'full promotion');
   });
 
-  it('promote of a rollout running analysis moves to the next step', async () => {
-    sim.cluster.store.mutate(rolloutType(), 'default', 'checkout', (object) => {
-      delete object.status.pauseConditions;
-      return object;
-    });
-    await callTool(tool('argo_promote'), { name: 'checkout' }, deps);
-    expect(stored().status.currentStepIndex).toBe(2);
+  it('promote of a healthy rollout says there is nothing to promote', async () => {
+    await callTool(tool('argo_promote'), { name: 'checkout', full: true }, deps);
+    await waitFor(() => stored().status.phase === 'Healthy', 'full promotion');
+    const again = await callTool(tool('argo_promote'), { name: 'checkout' }, deps);
+    expect(again.isError).toBe(true);
+    expect(again.text).toContain('is not paused');
   });
 
   it('pause sets spec.paused and resume clears it and the pause conditions', async () => {
@@ -193,7 +185,8 @@ describe('argo write tools change the Rollout like the plugin', () => {
 
   it('abort sets status.abort', async () => {
     expect((await callTool(tool('argo_abort_rollout'), { name: 'checkout' }, deps)).text).toBe("rollout 'checkout' aborted");
-    expect(stored().status.abort).toBe(true);
+    await waitFor(() => stored().status.abort === true && stored().status.phase === 'Degraded', 'the abort');
+    expect((await callTool(tool('argo_status'), { name: 'checkout' }, deps)).text).toMatch(/^Degraded - RolloutAborted/);
   });
 
   it('restart sets spec.restartAt to about now', async () => {
