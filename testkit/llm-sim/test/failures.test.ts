@@ -130,8 +130,8 @@ describe('llm-sim pacing', () => {
     expect(elapsed).toBeLessThan(1500);
   });
 
-  it('tokensPerSecond 0 streams as fast as possible', async () => {
-    sim.setScript({ rules: [{ reply: { mode: 'stream', tokens: 1000, tokensPerSecond: 0 } }] });
+  it('tokensPerSecond 0 streams as fast as possible, set globally through the fallback', async () => {
+    sim.setScript({ fallback: { mode: 'stream', tokens: 1000, tokensPerSecond: 0 } });
     const started = performance.now();
     const result = streamText({ model: model(), prompt: 'bench' });
     expect((await result.text).split(' ')).toHaveLength(1000);
