@@ -248,7 +248,8 @@ function handleApply(context: ResourceRequest): void {
   }
   const appliedObject = applied as KubeObject;
   appliedObject.metadata = { ...(applied.metadata ?? {}), name };
-  const fields = fieldsOf(subresource === 'status' ? { status: applied.status } : { ...applied, metadata: { ...applied.metadata, name: undefined, namespace: undefined } });
+  const { name: _name, namespace: _namespace, ...ownedMetadata } = isPlainObject(applied.metadata) ? applied.metadata : {};
+  const fields = fieldsOf(subresource === 'status' ? { status: applied.status } : { ...applied, metadata: Object.keys(ownedMetadata).length ? ownedMetadata : undefined });
   const existing = context.cluster.store.get(resource, context.path.namespace, name!);
   if (!existing) {
     if (subresource) throw notFound(resource, name!);
