@@ -182,7 +182,11 @@ export function createKubelet(context: WorkloadContext): Kubelet {
     if (restartPolicyOf(pod) !== 'Always' && (spec.command || spec.args)) {
       // Run-to-completion pods (`kubectl run --restart=Never -- echo hi`) print their command's output.
       const output = commandOutput(spec, (argv) => runCommand(argv, { pod, container: spec, now: context.now() }));
-      if (output.length) script.startup = output;
+      if (output.length) {
+        script.startup = output;
+        script.periodic = () => undefined;
+        script.beforeExit = [];
+      }
     }
     return script;
   }

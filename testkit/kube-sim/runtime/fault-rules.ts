@@ -18,6 +18,8 @@ export interface FaultRule {
   selector?: Record<string, string>;
   container?: string;
   env?: Record<string, string>;
+  /** only while the container runs exactly this image (so `kubectl set image` fixes it) */
+  image?: string;
   /** crash output printed before the container exits, replacing the generated error */
   logs?: string[];
 }
@@ -69,6 +71,7 @@ function faultFromAnnotation(pod: KubeObject, containerName: string): FaultKind 
 function ruleMatches(rule: FaultRule, pod: KubeObject, container: any): boolean {
   if (rule.namespace && rule.namespace !== pod.metadata.namespace) return false;
   if (rule.container && rule.container !== container.name) return false;
+  if (rule.image && rule.image !== container.image) return false;
   const labels = pod.metadata.labels ?? {};
   if (!Object.entries(rule.selector ?? {}).every(([key, value]) => labels[key] === value)) return false;
   return Object.entries(rule.env ?? {}).every(([name, value]) => envValue(container, name) === value);
@@ -90,6 +93,7 @@ export function createFaultRules(): FaultRules {
       if (annotated) return { kind: annotated };
       const rule = rules.find((candidate) => ruleMatches(candidate, pod, container));
       if (rule) return { kind: rule.fault, logs: rule.logs };
+      if (fromImage === undefined) return undefined;
       return fromImage ? { kind: fromImage } : undefined;
     },
   };

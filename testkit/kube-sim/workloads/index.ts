@@ -8,6 +8,7 @@ import { createDaemonSetController } from '../controllers/daemonset-controller.t
 import { createDisruptionController } from '../controllers/disruption-controller.ts';
 import { createJobController } from '../controllers/job-controller.ts';
 import { createReplicaSetController } from '../controllers/replicaset-controller.ts';
+import { createRolloutController } from '../controllers/rollout-controller.ts';
 import { createScheduler } from '../controllers/scheduler.ts';
 import { createStatefulSetController } from '../controllers/statefulset-controller.ts';
 import { createMetricsApi } from '../metrics/metrics-api.ts';
@@ -16,6 +17,7 @@ import { createPodExecHandler } from '../subresources/pod-exec.ts';
 import { createPodLogHandler } from '../subresources/pod-log.ts';
 import { createContainerLogs } from '../runtime/container-logs.ts';
 import { createFaultRules } from '../runtime/fault-rules.ts';
+import { loadScenario } from '../scenarios/load-scenario.ts';
 import { createResourceTypes } from './resource-types.ts';
 import { createTimers } from './timers.ts';
 import { formatTimestamp, resolveSettings, type WorkloadContext } from './workload-context.ts';
@@ -72,6 +74,7 @@ export function installWorkloads(cluster: SimCluster, options: WorkloadOptions =
     createDaemonSetController(context),
     createJobController(context),
     createDisruptionController(context),
+    createRolloutController(context),
   ];
   for (const controller of controllers) manager.add(controller);
   cluster.addSubresource('pods', 'log', createPodLogHandler(context));
@@ -83,7 +86,7 @@ export function installWorkloads(cluster: SimCluster, options: WorkloadOptions =
     context.timers.clear();
   });
   createNodes(context);
-  void options;
   manager.drain();
+  if (options.scenario) loadScenario(context, options.scenario);
   return { context, drain: () => manager.drain() };
 }

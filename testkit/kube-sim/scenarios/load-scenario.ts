@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import type { KubeObject } from '../cluster-types.ts';
+import { installArgoRolloutsCrds } from '../crds/argo-rollouts.ts';
+import { createNodes, type NodeSpec } from '../controllers/default-nodes.ts';
+import { faultKinds, type FaultRule } from '../runtime/fault-rules.ts';
+import type { WorkloadContext } from '../workloads/workload-context.ts';
+
+/**
+ * The optional `kind: SimScenario` document of a scenario file (apiVersion sim.skyflo.ai/v1alpha1).
+ * Every other document is a Kubernetes object, applied in file order; a later document with the same
+ * kind/namespace/name updates the earlier one, which is how a scenario builds rollout history.
+ */
+export interface SimScenario {
+  /** simulation settings merged over the cluster's (startDelayMs, readinessDelayMs, …) */
+  settings?: Record<string, number>;
+  /** nodes to create instead of the three defaults */
+  nodes?: NodeSpec[];
+  /** fault rules: pods matching namespace/selector/env get the fault */
+  faults?: FaultRule[];
+  /** install the Argo Rollouts CRDs (implied by any argoproj.io document) */
+  argoRollouts?: boolean;
+}
+
+export const demoScenarioPath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'demo.yaml');
+
+export class ScenarioError extends Error {}
+
+function readScenario(source: string): { file: string; text: string } {
+  const file = source === 'demo' ? demoScenarioPath : path.resolve(source);
+  try {
+    return { file, text: readFileSync(file, 'utf8') };
+  } catch (error) {
+    throw new ScenarioError(`cannot read scenario ${source}: ${(error as Error).message}. Pass 'demo' or the path of a multi-document YAML file.`);
+  }
+}
+
+export function parseScenario(text: string, file = 'scenario'): { scenario: SimScenario; objects: KubeObject[] } {
+  const documents = parseAllDocuments(text);
+  let scenario: SimScenario = {};
+  const objects: KubeObject[] = [];
+  documents.forEach((document, index) => {
+    if (document.errors.length) throw new ScenarioError(`${file}: document ${index + 1} is not valid YAML: ${document.errors[0].message}`);
+    const value = document.toJS();
+    if (value === null || value === undefined) return;
+    if (typeof value !== 'object' || !value.kind || !value.apiVersion) {
+      throw new ScenarioError(`${file}: document ${index + 1} needs apiVersion and kind (a Kubernetes object or kind: SimScenario)`);
+    }
+    if (value.kind === 'SimScenario') {
+      scenario = value as SimScenario;
+      for (const rule of scenario.faults ?? []) {
+        if (!faultKinds.includes(rule.fault)) throw new ScenarioError(`${file}: fault "${rule.fault}" is unknown; use one of ${faultKinds.join(', ')}`);
+      }
+      return;
+    }
+    if (!value.metadata?.name) throw new ScenarioError(`${file}: document ${index + 1} (${value.kind}) has no metadata.name`);
+    objects.push(value as KubeObject);
+  });
+  return { scenario, objects };
+}
+
+/** Creates or updates one object from a scenario, creating its namespace if needed. */
+function applyObject(context: WorkloadContext, object: KubeObject, file: string): void {
+  const { store } = context.cluster;
+  const type = context.cluster.resourceFor(object);
+  if (!type) throw new ScenarioError(`${file}: ${object.apiVersion} ${object.kind} "${object.metadata.name}" is not served by kube-sim`);
+  const namespace = type.namespaced ? object.metadata.namespace ?? 'default' : undefined;
+  if (namespace) {
+    const namespaces = context.types.get('', 'namespaces');
+    if (!store.get(namespaces, undefined, namespace)) store.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+  }
+  const desired = structuredClone(object);
+  desired.metadata = { ...desired.metadata, namespace };
+  const existing = store.get(type, namespace, object.metadata.name!);
+  if (!existing) {
+    store.create(type, desired);
+    return;
+  }
+  store.mutate(type, namespace, object.metadata.name!, (current) => {
+    const { metadata, ...rest } = desired;
+    return { ...current, ...rest, status: desired.status ?? current.status, metadata: { ...current.metadata, labels: metadata.labels ?? current.metadata.labels, annotations: metadata.annotations ?? current.metadata.annotations } };
+  });
+}
+
+/** Loads a scenario ('demo' or a file path) into a cluster whose workloads are installed. */
+export function loadScenario(context: WorkloadContext, source: string): SimScenario {
+  const { file, text } = readScenario(source);
+  const { scenario, objects } = parseScenario(text, file);
+  Object.assign(context.cluster.settings, scenario.settings ?? {});
+  if (scenario.nodes?.length) {
+    const nodes = context.types.nodes();
+    for (const node of context.cluster.store.list(nodes)) context.cluster.store.remove(nodes, undefined, node.metadata.name!);
+    createNodes(context, scenario.nodes);
+  }
+  for (const rule of scenario.faults ?? []) context.faults.add(rule);
+  if (scenario.argoRollouts || objects.some((object) => object.apiVersion.startsWith('argoproj.io/'))) installArgoRolloutsCrds(context.cluster);
+  for (const object of objects) {
+    applyObject(context, object, file);
+    // Settle controllers between documents so each update of a workload becomes its own revision.
+    context.manager.drain();
+  }
+  return scenario;
+}
