@@ -165,6 +165,28 @@ describe('failures against llm-sim', () => {
     expect(sim.calls).toHaveLength(1);
   });
 
+  it('gives up on a silent model after LLM_TIMEOUT_MS, as a transient error', async () => {
+    sim.setScript({ rules: [{ failure: { kind: 'hang' } }] });
+    const started = performance.now();
+    const failure = await turn(simModel({ LLM_TIMEOUT_MS: '150' }), [{ role: 'user', content: 'hi' }]).catch((error: unknown) => error);
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(140);
+    expect(elapsed).toBeLessThan(1000);
+    expect(classifyLlmError(failure)).toEqual({ kind: 'transient', message: 'The model did not answer in time (LLM_TIMEOUT_MS).' });
+    await expect.poll(() => sim.calls[0].aborted).toBe(true);
+  });
+
+  it('times out on silence, not on total length: a slow steady stream completes, a stalled one fails', async () => {
+    sim.setScript({ rules: [{ match: { userContains: 'steady' }, reply: { text: 'one two three four five six seven eight', tokenDelayMs: 40 } }] });
+    const steady = await turn(simModel({ LLM_TIMEOUT_MS: '150' }), [{ role: 'user', content: 'steady please' }]);
+    expect(steady.text).toBe('one two three four five six seven eight');
+    expect(steady.deltas.length).toBeGreaterThanOrEqual(4);
+
+    sim.setScript({ rules: [{ reply: { text: 'one two three', tokenDelayMs: 400 } }] });
+    const failure = await turn(simModel({ LLM_TIMEOUT_MS: '150' }), [{ role: 'user', content: 'stall' }]).catch((error: unknown) => error);
+    expect(classifyLlmError(failure).kind).toBe('transient');
+  });
+
   it('calls an unreachable LLM_HOST transient and names the URL', async () => {
     const closed = await startLlmSim();
     const url = closed.url;

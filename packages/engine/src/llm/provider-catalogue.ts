@@ -15,6 +15,7 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModel } from 'ai';
 import { apiKeyVariables, type ApiKeyProvider, type LlmConfig, type Secret } from '../config/llm.ts';
+import { createIdleTimeoutFetch, type FetchFunction } from './idle-timeout-fetch.ts';
 
 export type LanguageModelV3 = Extract<LanguageModel, { specificationVersion: 'v3' }>;
 
@@ -34,6 +35,11 @@ export interface ProviderEntry {
 
 const ollamaDefaultHost = 'http://127.0.0.1:11434/v1';
 
+/** Every provider's HTTP goes through the idle timeout, so LLM_TIMEOUT_MS holds whoever makes the call. */
+function timed(config: LlmConfig): FetchFunction {
+  return createIdleTimeoutFetch(config.timeoutMs);
+}
+
 function missingKey(provider: ApiKeyProvider, modelName: string): { problem: string } {
   const [first, ...aliases] = apiKeyVariables[provider];
   const alternatives = [...aliases, `${first}_FILE`].join(' or ');
@@ -47,7 +53,7 @@ function fromKey(secret: Secret): string {
 /** Providers whose only requirement is one API key. */
 function keyedProvider(
   id: ApiKeyProvider,
-  create: (settings: { apiKey: string; baseURL?: string }) => (modelId: string) => LanguageModelV3,
+  create: (settings: { apiKey: string; baseURL?: string; fetch: FetchFunction }) => (modelId: string) => LanguageModelV3,
   reasoning: ReasoningStyle,
 ): ProviderEntry {
   return {
@@ -57,7 +63,7 @@ function keyedProvider(
     build({ modelId, config }) {
       const key = config.apiKeys[id];
       if (!key) return missingKey(id, `${id}/${modelId}`);
-      return { model: create({ apiKey: key.value, baseURL: config.host })(modelId), credential: fromKey(key) };
+      return { model: create({ apiKey: key.value, baseURL: config.host, fetch: timed(config) })(modelId), credential: fromKey(key) };
     },
   };
 }
@@ -70,7 +76,7 @@ export const providerCatalogue: readonly ProviderEntry[] = [
     build({ modelId, config }) {
       const key = config.apiKeys.openai;
       if (!key) return missingKey('openai', `openai/${modelId}`);
-      const provider = createOpenAI({ apiKey: key.value, baseURL: config.host });
+      const provider = createOpenAI({ apiKey: key.value, baseURL: config.host, fetch: timed(config) });
       // Why chat completions behind LLM_HOST: proxies and gateways (LiteLLM, corporate relays) implement
       // /chat/completions, rarely /responses; api.openai.com itself gets the Responses API.
       return { model: config.host ? provider.chat(modelId) : provider.responses(modelId), credential: fromKey(key) };
@@ -90,7 +96,7 @@ export const providerCatalogue: readonly ProviderEntry[] = [
       const { region, accessKeyId, secretAccessKey, sessionToken, bearerToken } = config.aws;
       if (!region) return { problem: `AWS_REGION is not set; LLM_MODEL=bedrock/${modelId} needs it (e.g. us-east-1).` };
       if (bearerToken) {
-        return { model: createAmazonBedrock({ region, apiKey: bearerToken.value })(modelId), credential: fromKey(bearerToken) };
+        return { model: createAmazonBedrock({ region, apiKey: bearerToken.value, fetch: timed(config) })(modelId), credential: fromKey(bearerToken) };
       }
       if (!accessKeyId || !secretAccessKey) {
         return {
@@ -104,6 +110,7 @@ export const providerCatalogue: readonly ProviderEntry[] = [
         accessKeyId: accessKeyId.value,
         secretAccessKey: secretAccessKey.value,
         sessionToken: sessionToken?.value,
+        fetch: timed(config),
       })(modelId);
       return { model, credential: `keys from ${accessKeyId.source} and ${secretAccessKey.source}, region ${region}` };
     },
@@ -123,6 +130,7 @@ export const providerCatalogue: readonly ProviderEntry[] = [
         resourceName: config.host ? undefined : config.azure.resourceName,
         baseURL: config.host,
         apiVersion: config.azure.apiVersion,
+        fetch: timed(config),
       });
       return { model: provider(modelId), credential: fromKey(key) };
     },
@@ -149,7 +157,7 @@ function openAiCompatible(id: string, defaultHost: string | undefined): Provider
       }
       const key = config.apiKeys['openai-compatible'];
       // includeUsage asks for usage in the stream, which token.usage events need.
-      const provider = createOpenAICompatible({ name: id, baseURL, apiKey: key?.value, includeUsage: true });
+      const provider = createOpenAICompatible({ name: id, baseURL, apiKey: key?.value, includeUsage: true, fetch: timed(config) });
       return { model: provider.chatModel(modelId), credential: `${key ? fromKey(key) : 'no key'}, at ${redactUrl(baseURL)}` };
     },
   };
