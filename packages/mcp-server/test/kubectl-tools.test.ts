@@ -150,6 +150,22 @@ describe('k8s_logs', () => {
   });
 });
 
+describe('k8s_logs budget', () => {
+  it('keeps the newest lines of a long log and says what was cut', async () => {
+    const pod = podsOf('web')[0].metadata.name;
+    const small = harness.depsWith({ outputBudgetBytes: 400 });
+    const tailed = await harness.call('k8s_logs', { pod_name: pod, num_lines: 1000 }, small);
+    const full = (await call('k8s_logs', { pod_name: pod, num_lines: 1000 })).text.split('\n');
+    expect(full.join('\n').length).toBeGreaterThan(400);
+    expect(Buffer.byteLength(tailed.text)).toBeLessThanOrEqual(400);
+    const [note, ...kept] = tailed.text.split('\n');
+    expect(note).toMatch(/^\[output cut: showing the last \d+ of \d+ lines/);
+    expect(kept.length).toBeGreaterThan(0);
+    for (const line of kept) expect(full).toContain(line);
+    expect(kept).not.toContain(full[0]);
+  });
+});
+
 describe('wait_for_x_seconds', () => {
   it('waits and refuses over 300', async () => {
     expect((await call('wait_for_x_seconds', { seconds: 0 })).text).toBe('Waited for 0 seconds');
