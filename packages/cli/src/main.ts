@@ -1,0 +1,125 @@
+/**
+ * The `skyflo` command.
+ *   skyflo serve   [--port 8080] [--host 127.0.0.1]   engine + embedded MCP server + UI, on your kubeconfig
+ *   skyflo sandbox [--port 8080] [--host 127.0.0.1]   the same against kube-sim's simulated demo cluster
+ *   skyflo mcp     [--port 8888] [...]                 the MCP server alone (see `skyflo mcp --help`)
+ * Heavy pieces (kube-sim, the MCP server's CLI) are imported only by the command that needs them.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Config } from '@skyflo/engine';
+
+export const usage = `Usage: skyflo <command> [options]
+
+Commands:
+  serve     Run the engine, the MCP server (embedded unless MCP_SERVER_URL) and the UI, using your current kubeconfig
+  sandbox   Like serve, against a simulated demo cluster (kube-sim): nothing real is touched
+  mcp       Run only the MCP server (skyflo mcp --help for its options)
+
+Options for serve and sandbox:
+  --port <n>    port to listen on (default: PORT or 8080; 0 picks a free one)
+  --host <ip>   interface to bind (default: HOST or 127.0.0.1)
+  -h, --help    show this help
+
+Configuration comes from environment variables (LLM_MODEL, OPENAI_API_KEY, POSTGRES_DATABASE_URL, REDIS_URL,
+SKYFLO_DATA_DIR, ...); an invalid value stops start-up with a message naming the variable.
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`skyflo: ${message}\n\n${usage}`);
+  process.exit(2);
+}
+
+function parseServeFlags(argv: string[]): { port?: number; host?: string } {
+  let values: { port?: string; host?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(usage);
+    process.exit(0);
+  }
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!/^\d+$/.test(values.port) || port > 65_535) fail(`--port must be a number between 0 and 65535, got "${values.port}"`);
+  }
+  return { ...(port !== undefined ? { port } : {}), ...(values.host ? { host: values.host } : {}) };
+}
+
+function withFlags(flags: { port?: number; host?: string }) {
+  return (config: Config): Config => ({ ...config, server: { ...config.server, ...flags } });
+}
+
+async function serve(argv: string[]): Promise<void> {
+  const flags = parseServeFlags(argv);
+  const { runServer } = await import('@skyflo/engine');
+  await runServer({ adjust: withFlags(flags) });
+}
+
+async function sandbox(argv: string[]): Promise<void> {
+  const flags = parseServeFlags(argv);
+  const dataDir = path.resolve(process.env.SKYFLO_DATA_DIR || './.skyflo');
+  const kubeconfigPath = path.join(dataDir, 'sandbox.kubeconfig');
+  const { startKubeSim } = await import('@skyflo/testkit/kube-sim');
+  const sim = await startKubeSim({ port: 0, scenario: 'demo', kubeconfigPath });
+  const { runServer } = await import('@skyflo/engine');
+  // The sandbox must never reach a real cluster, so its kubeconfig replaces KUBECONFIG and a remote MCP server.
+  const { engine, url } = await runServer({
+    env: { ...process.env, SKYFLO_DATA_DIR: dataDir, KUBECONFIG: kubeconfigPath, MCP_SERVER_URL: '' },
+    adjust: withFlags(flags),
+    handleSignals: false,
+  });
+  process.stdout.write(
+    [
+      '',
+      `Skyflo sandbox is running at ${url}`,
+      `  simulated cluster: ${sim.url} (demo scenario)`,
+      `  kubectl against it: kubectl --kubeconfig ${kubeconfigPath} get pods -A`,
+      '  open the URL, register the first user (it becomes admin) and ask e.g. "why is the api pod crashing?"',
+      '  Ctrl-C stops both.',
+      '',
+    ].join('\n'),
+  );
+  const stop = () => {
+    engine
+      .close()
+      .then(() => sim.close())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+async function mcp(argv: string[]): Promise<void> {
+  // @skyflo/mcp-server exports only its library entry; its CLI module is loaded by path until it exports './main'.
+  const module = (await import(new URL('../../mcp-server/src/main.ts', import.meta.url).href)) as { main(argv: string[]): Promise<void> };
+  await module.main(argv);
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'sandbox':
+      return sandbox(rest);
+    case 'mcp':
+      return mcp(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(usage);
+      return;
+    default:
+      fail(`unknown command "${command}"`);
+  }
+}
+
+await run(process.argv.slice(2));

@@ -1,0 +1,93 @@
+/** The `skyflo` command as a user runs it: a real child process, answering on /api/v1/health, and clear failures. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { repoRoot } from '@skyflo/testkit/tools';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const bin = path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs');
+const running: ChildProcess[] = [];
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function start(args: string[], env: Record<string, string>): Started {
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), KUBECACHEDIR: mkdtempSync(path.join(tmpdir(), 'kubecache-')), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.push(child);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitFor(started: Started, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const match = started.output().match(pattern);
+    if (match) return match;
+    if (started.child.exitCode !== null) throw new Error(`exited with ${started.child.exitCode}:\n${started.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${pattern}:\n${started.output()}`);
+}
+
+afterEach(() => {
+  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+const dataDir = () => mkdtempSync(path.join(tmpdir(), 'skyflo-cli-'));
+
+describe('skyflo serve', () => {
+  it('starts on PGlite with no LLM, says what to set, answers health, and stops cleanly on SIGTERM', async () => {
+    const directory = dataDir();
+    const server = start(['serve', '--port', '0'], { SKYFLO_DATA_DIR: directory, LOG_LEVEL: 'info' });
+    const [, url] = await waitFor(server, /Skyflo engine listening on (http:\/\/[^"\s]+)/);
+    expect(server.output()).toMatch(/LLM_MODEL=openai\/gpt-4o/);
+    const health = await fetch(`${url}/api/v1/health`);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${url}/api/v1/health/database`)).json()).toEqual({ status: 'ok', database: 'connected' });
+    expect((await fetch(`${url}/api/v1/conversations`)).status).toBe(401);
+    // The generated JWT secret is kept in the data dir for the next start.
+    expect(existsSync(path.join(directory, 'jwt-secret'))).toBe(true);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+
+  it('refuses bad configuration with every variable named and exit status 1', async () => {
+    const server = start(['serve'], { SKYFLO_DATA_DIR: dataDir(), PORT: 'eighty', POSTGRES_DATABASE_URL: 'mysql://x' });
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toMatch(/PORT: .*got "eighty"/);
+    expect(server.output()).toMatch(/POSTGRES_DATABASE_URL: must start with postgres:\/\//);
+    expect(server.output()).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('rejects an unknown command or flag with usage and exit status 2', async () => {
+    const unknown = start(['deploy'], {});
+    expect(await unknown.exited).toBe(2);
+    expect(unknown.output()).toMatch(/unknown command "deploy"[\s\S]*Usage: skyflo/);
+    const badFlag = start(['serve', '--port', 'x'], {});
+    expect(await badFlag.exited).toBe(2);
+    expect(badFlag.output()).toMatch(/--port must be a number/);
+  });
+});
+
+describe('skyflo sandbox', () => {
+  it('starts kube-sim with the demo cluster, writes its kubeconfig and serves the engine against it', async () => {
+    const directory = dataDir();
+    const sandbox = start(['sandbox', '--port', '0'], { SKYFLO_DATA_DIR: directory, LOG_LEVEL: 'warn' });
+    const [, url] = await waitFor(sandbox, /Skyflo sandbox is running at (http:\/\/\S+)/);
+    expect(sandbox.output()).toMatch(/kubectl --kubeconfig .*sandbox\.kubeconfig get pods -A/);
+    expect(existsSync(path.join(directory, 'sandbox.kubeconfig'))).toBe(true);
+    expect(await (await fetch(`${url}/api/v1/health`)).json()).toEqual({ status: 'ok' });
+    sandbox.child.kill('SIGTERM');
+    expect(await sandbox.exited).toBe(0);
+  });
+});
