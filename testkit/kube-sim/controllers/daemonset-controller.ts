@@ -32,8 +32,16 @@ export function createDaemonSetController(context: WorkloadContext): Controller 
     reconcile(key) {
       const { namespace, name } = splitKey(key);
       const type = context.types.get('apps', 'daemonsets');
-      const set = store.get(type, namespace, name);
+      let set = store.get(type, namespace, name);
       if (!set || isTerminating(set) || !set.spec?.template) return;
+      if (!set.spec.updateStrategy) {
+        // API-server defaulting, done here when the server did not (kubectl rollout status needs the strategy).
+        set = store.mutate(type, namespace, name, (latest) => {
+          latest.spec.updateStrategy = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } };
+          latest.spec.revisionHistoryLimit ??= 10;
+          return latest;
+        }) ?? set;
+      }
       const { hash } = syncControllerRevisions(context, set);
       const template = structuredClone(set.spec.template);
       template.spec = { ...template.spec, tolerations: [...(template.spec?.tolerations ?? []), ...daemonTolerations] };

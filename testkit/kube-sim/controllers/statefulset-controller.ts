@@ -20,8 +20,17 @@ export function createStatefulSetController(context: WorkloadContext): Controlle
     reconcile(key) {
       const { namespace, name } = splitKey(key);
       const type = context.types.get('apps', 'statefulsets');
-      const set = store.get(type, namespace, name);
+      let set = store.get(type, namespace, name);
       if (!set || isTerminating(set) || !set.spec?.template) return;
+      if (!set.spec.updateStrategy || !set.spec.podManagementPolicy) {
+        // API-server defaulting, done here when the server did not (kubectl rollout status needs the strategy).
+        set = store.mutate(type, namespace, name, (latest) => {
+          latest.spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };
+          latest.spec.podManagementPolicy ??= 'OrderedReady';
+          latest.spec.revisionHistoryLimit ??= 10;
+          return latest;
+        }) ?? set;
+      }
       const { current: revision } = syncControllerRevisions(context, set);
       const updateRevision = revision.metadata.name!;
       const replicas = set.spec.replicas ?? 1;
