@@ -10,6 +10,7 @@ import type {
 import { bootstrapRbacObjects } from './resources/bootstrap-rbac.ts';
 import { builtinResources } from './resources/builtin-resources.ts';
 import { createResourceRegistry, type SimResourceRegistry } from './resources/resource-registry.ts';
+import { startEventMirror } from './store/event-mirror.ts';
 import { createEventRecorder } from './store/event-recorder.ts';
 import { startGarbageCollector } from './store/garbage-collector.ts';
 import { startNamespaceLifecycle } from './store/namespace-lifecycle.ts';
@@ -114,6 +115,7 @@ export function createSimCluster(options: CreateSimClusterOptions = {}): SimClus
   const rbac = bootstrapRbacObjects();
   for (const role of rbac.clusterRoles) store.create(registry.byResource('rbac.authorization.k8s.io', 'clusterroles')!, role);
   for (const binding of rbac.clusterRoleBindings) store.create(registry.byResource('rbac.authorization.k8s.io', 'clusterrolebindings')!, binding);
+  cluster.onClose(startEventMirror(store, registry));
   cluster.onClose(startGarbageCollector(store, registry));
   cluster.onClose(startNamespaceLifecycle(store, registry));
   cluster.onClose(startCrdController(cluster));

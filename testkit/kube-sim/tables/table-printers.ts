@@ -1,6 +1,7 @@
 import type { KubeObject } from '../cluster-types.ts';
 import { formatStructuredSelector } from '../selectors/label-selector.ts';
 import { ageSince, humanDuration } from './human-duration.ts';
+import { toCoreEvent } from '../store/event-mirror.ts';
 import { podStatusCells } from './pod-status.ts';
 
 export interface ColumnDefinition {
@@ -317,6 +318,12 @@ export const tablePrinters: Record<string, TablePrinter> = {
       return [isDefault ? `${name(storageClass)} (default)` : name(storageClass), storageClass.provisioner ?? '', storageClass.reclaimPolicy ?? 'Delete', storageClass.volumeBindingMode ?? 'Immediate', String(storageClass.allowVolumeExpansion ?? false), age(storageClass, now)];
     },
   },
+};
+
+// events.k8s.io/v1 Events print like core ones, through the conversion the server uses.
+tablePrinters['events.k8s.io/events'] = {
+  columns: tablePrinters['/events'].columns,
+  cells: (event, now) => tablePrinters['/events'].cells(toCoreEvent(event), now),
 };
 
 function shortAccessMode(mode: string): string {

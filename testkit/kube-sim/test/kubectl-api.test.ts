@@ -35,7 +35,7 @@ spec:
 `;
 
 beforeAll(async () => {
-  harness = await startHarness();
+  harness = await startHarness({ users: [{ name: 'erin', token: 'erin-token', groups: ['auditors'] }] });
 });
 
 afterAll(async () => {
@@ -342,6 +342,17 @@ describe('auth can-i and impersonation', () => {
     const groupBinding = await kubectl('create', 'clusterrolebinding', 'auditors-view', '--clusterrole=view', '--group=auditors');
     expect(groupBinding.code).toBe(0);
     expect((await kubectl('auth', 'can-i', 'list', 'deployments', '--as', 'bob', '--as-group', 'auditors', '-A')).stdout.trim()).toBe('yes');
+  });
+});
+
+describe('user kubeconfigs over plain HTTP', () => {
+  it('acts as the configured user through impersonation, since kubectl sends no token over HTTP', async () => {
+    const erin = harness.file('erin.kubeconfig', '');
+    harness.sim.writeKubeconfig(erin, { user: 'erin' });
+    const denied = await harness.kubectl(['delete', 'configmap', 'settings', '-n', 'shop'], { kubeconfig: erin });
+    expect(denied.stderr).toContain('configmaps "settings" is forbidden: User "erin" cannot delete resource "configmaps" in API group "" in the namespace "shop"');
+    const viewing = await harness.kubectl(['get', 'deployments', '-A', '-o', 'name'], { kubeconfig: erin });
+    expect(viewing.stdout).toContain('deployment.apps/api');
   });
 });
 

@@ -138,3 +138,28 @@ describe('tables through the real kubectl (no simulated workloads)', () => {
     expect(result.stdout).toMatch(/^NAME\s+AGE\nslice\s+\d+s/m);
   });
 });
+
+describe('events.k8s.io view of core events', () => {
+  let harness: KubeSimHarness;
+
+  beforeAll(async () => {
+    harness = await startHarness({ workloads: false });
+  });
+
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('serves recorded events through both APIs', async () => {
+    const configMaps = harness.sim.cluster.registry.byResource('', 'configmaps')!;
+    const target = harness.sim.cluster.store.create(configMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'watched', namespace: 'default' } });
+    harness.sim.cluster.events.record(target, { reason: 'Synced', message: 'configuration synced', component: 'sync-controller' });
+    const modern = JSON.parse((await harness.kubectl(['get', 'events.events.k8s.io', '-o', 'json'])).stdout);
+    expect(modern.items).toHaveLength(1);
+    expect(modern.items[0]).toMatchObject({ apiVersion: 'events.k8s.io/v1', reason: 'Synced', note: 'configuration synced', reportingController: 'sync-controller', regarding: { kind: 'ConfigMap', name: 'watched' } });
+    const table = await harness.kubectl(['get', 'events.events.k8s.io']);
+    expect(table.stdout).toMatch(/Normal\s+Synced\s+configmap\/watched\s+configuration synced/);
+    const events = await harness.kubectl(['events', '--for', 'configmap/watched']);
+    expect(events.stdout).toMatch(/Normal\s+Synced\s+ConfigMap\/watched\s+configuration synced/);
+  });
+});
