@@ -122,14 +122,17 @@ describe('createLanguageModel: problems', () => {
 });
 
 describe('createLanguageModel: reasoning settings', () => {
-  it('turns a thinking budget into Anthropic thinking and raises max tokens to max(2×budget, 16384)', () => {
+  // The SDK adds the budget to maxOutputTokens for Anthropic/Bedrock, so the wire max_tokens is the sum.
+  it('turns a thinking budget into Anthropic thinking with max_tokens = max(2×budget, 16384) on the wire', () => {
     const small = resolve({ LLM_MODEL: 'anthropic/claude-sonnet-4-5', ANTHROPIC_API_KEY: 'k', LLM_THINKING_BUDGET_TOKENS: '4000' });
     expect(small.providerOptions).toEqual({ anthropic: { thinking: { type: 'enabled', budgetTokens: 4000 } } });
-    expect(small.callSettings.maxOutputTokens).toBe(16_384);
+    expect(small.callSettings.maxOutputTokens! + 4000).toBe(16_384);
     const large = resolve({ LLM_MODEL: 'anthropic/claude-sonnet-4-5', ANTHROPIC_API_KEY: 'k', LLM_THINKING_BUDGET_TOKENS: '10000' });
-    expect(large.callSettings.maxOutputTokens).toBe(20_000);
+    expect(large.callSettings.maxOutputTokens! + 10_000).toBe(20_000);
     const explicit = resolve({ LLM_MODEL: 'anthropic/claude-sonnet-4-5', ANTHROPIC_API_KEY: 'k', LLM_THINKING_BUDGET_TOKENS: '10000', LLM_MAX_TOKENS: '12000' });
-    expect(explicit.callSettings.maxOutputTokens).toBe(12_000);
+    expect(explicit.callSettings.maxOutputTokens! + 10_000).toBe(12_000);
+    const tooSmall = resolve({ LLM_MODEL: 'anthropic/claude-sonnet-4-5', ANTHROPIC_API_KEY: 'k', LLM_THINKING_BUDGET_TOKENS: '8000', LLM_MAX_TOKENS: '4000' });
+    expect(tooSmall.callSettings.maxOutputTokens).toBe(1024);
   });
 
   it('gives Google a thinkingConfig and Bedrock a reasoningConfig for the same budget', () => {

@@ -199,3 +199,49 @@ describe('failures against llm-sim', () => {
     expect(classification.message).toContain('ECONNREFUSED');
   });
 });
+
+describe('anthropic model against llm-sim (Messages API)', () => {
+  function anthropicModel(env: Record<string, string> = {}): LanguageModelSelection {
+    const selection = createLanguageModel(
+      llmConfigSchema.parse({ LLM_MODEL: 'anthropic/claude-sonnet-4-5', LLM_HOST: sim.url, ANTHROPIC_API_KEY: 'sk-ant-test', ...env }),
+    );
+    expect(selection.problem).toBeUndefined();
+    return selection;
+  }
+
+  it('streams thinking, text and a tool call, with the thinking budget and max tokens on the wire', async () => {
+    sim.setScript({
+      rules: [{ reply: { reasoning: 'The user wants pods in prod.', text: 'Checking.', toolCalls: [{ name: 'k8s_get', arguments: { resource: 'pods', namespace: 'prod' } }] } }],
+    });
+    const selection = anthropicModel({ LLM_THINKING_BUDGET_TOKENS: '2048' });
+    const result = streamText({
+      model: selection.model!,
+      messages: [{ role: 'user', content: 'List pods in prod' }],
+      tools,
+      providerOptions: selection.providerOptions,
+      maxOutputTokens: selection.callSettings.maxOutputTokens,
+      maxRetries: 0,
+    });
+    const reasoning: string[] = [];
+    for await (const part of result.fullStream) if (part.type === 'reasoning-delta') reasoning.push(part.text);
+    expect(reasoning.join('')).toBe('The user wants pods in prod.');
+    expect(await result.text).toBe('Checking.');
+    expect((await result.toolCalls).map((call) => [call.toolName, call.input])).toEqual([['k8s_get', { resource: 'pods', namespace: 'prod' }]]);
+    expect(sim.calls[0].path).toBe('/v1/messages');
+    expect(sim.calls[0].headers['x-api-key']).toBeUndefined();
+    expect(sim.calls[0].body).toMatchObject({ model: 'claude-sonnet-4-5', max_tokens: 16_384, thinking: { type: 'enabled', budget_tokens: 2048 } });
+  });
+});
+
+describe('openai model behind LLM_HOST (a proxy such as LiteLLM) against llm-sim', () => {
+  it('uses chat completions with the bearer key and the reasoning effort', async () => {
+    sim.setScript({ rules: [{ reply: 'from the proxy' }] });
+    const selection = createLanguageModel(
+      llmConfigSchema.parse({ LLM_MODEL: 'openai/o4-mini', LLM_HOST: sim.url, OPENAI_API_KEY: 'sk-proxy', LLM_REASONING_EFFORT: 'low' }),
+    );
+    const outcome = await turn(selection, [{ role: 'user', content: 'hi' }]);
+    expect(outcome.text).toBe('from the proxy');
+    expect(sim.calls[0].path).toBe('/v1/chat/completions');
+    expect(sim.calls[0].body).toMatchObject({ model: 'o4-mini', reasoning_effort: 'low', stream: true });
+  });
+});

@@ -19,7 +19,7 @@ export interface ReasoningSettings {
  */
 export const effortBudgets = { low: 1024, medium: 2048, high: 4096 } as const;
 
-/** Answers must leave room for the thinking: LLM_MAX_TOKENS or max(2×budget, 16384). */
+/** The whole output limit (thinking + answer) on the wire: LLM_MAX_TOKENS or max(2×budget, 16384). */
 export function maxTokensWithThinking(budget: number, maxTokens: number | undefined): number {
   return maxTokens ?? Math.max(2 * budget, 16_384);
 }
@@ -29,7 +29,11 @@ export function reasoningSettings(provider: Pick<ProviderEntry, 'id' | 'optionsK
   const budget = config.thinkingBudgetTokens ?? (effort ? effortBudgets[effort] : undefined);
 
   if (provider.reasoning === 'budget' && budget !== undefined) {
-    const maxOutputTokens = maxTokensWithThinking(budget, config.maxTokens);
+    const total = maxTokensWithThinking(budget, config.maxTokens);
+    // The SDK's Anthropic and Bedrock providers send max_tokens = maxOutputTokens + budget, so pass the answer's
+    // share to make the wire value the total the spec means (at least 1024 answer tokens if LLM_MAX_TOKENS is
+    // below the budget, since those APIs reject max_tokens <= budget). Gemini counts thinking in its limit.
+    const maxOutputTokens = provider.id === 'google' ? total : Math.max(total - budget, 1024);
     const options: Record<string, JSONValue> =
       provider.id === 'anthropic'
         ? { thinking: { type: 'enabled', budgetTokens: budget } }
