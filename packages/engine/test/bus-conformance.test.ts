@@ -52,9 +52,10 @@ async function record(bus: ReadyEventBus, runId: string, options?: { afterIndex?
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, offset) => from + offset);
 const tick = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const backends: Array<[string, () => ReadyEventBus]> = [
-  ['memory', () => track(createMemoryEventBus())],
-  ['redis', () => track(createRedisEventBus({ url: redisUrl, keyPrefix: testPrefix }))],
+type BusOptions = { maxBufferedEvents?: number };
+const backends: Array<[string, (options?: BusOptions) => ReadyEventBus]> = [
+  ['memory', (options) => track(createMemoryEventBus(options))],
+  ['redis', (options) => track(createRedisEventBus({ url: redisUrl, keyPrefix: testPrefix, ...options }))],
 ];
 
 describe.each(backends)('EventBus conformance: %s', (_name, makeBus) => {
@@ -185,6 +186,17 @@ describe.each(backends)('EventBus conformance: %s', (_name, makeBus) => {
     expect(late.indexes()).toEqual(range(9_991, 10_000));
   });
 
+  it('keeps only the newest maxBufferedEvents for replay', async () => {
+    const bus = makeBus({ maxBufferedEvents: 5 });
+    const runId = randomUUID();
+    for (let count = 1; count <= 12; count++) await bus.publish(runId, 'token', { n: count });
+    const late = await record(bus, runId);
+    expect(late.indexes()).toEqual(range(8, 12));
+    await bus.publish(runId, 'token', { n: 13 });
+    await late.until(6);
+    expect(late.indexes()).toEqual(range(8, 13));
+  });
+
   it('refuses work after close', async () => {
     const bus = makeBus();
     await bus.publish(randomUUID(), 'token', { n: 1 });
@@ -192,6 +204,35 @@ describe.each(backends)('EventBus conformance: %s', (_name, makeBus) => {
     await bus.close();
     await expect(bus.publish(randomUUID(), 'token', { n: 2 })).rejects.toThrow(/closed/);
     await expect(bus.subscribe(randomUUID(), () => undefined)).rejects.toThrow(/closed/);
+  });
+});
+
+describe('in-process bus expiry', () => {
+  it('forgets an idle run after bufferTtlSeconds and a stop flag after stopTtlSeconds', async () => {
+    const bus = track(createMemoryEventBus({ bufferTtlSeconds: 0.05, stopTtlSeconds: 0.05 }));
+    const runId = randomUUID();
+    await bus.publish(runId, 'token', { n: 1 });
+    await bus.requestStop(runId);
+    expect(await bus.isStopRequested(runId)).toBe(true);
+    await tick(120);
+    expect(await bus.isStopRequested(runId)).toBe(false);
+    const late = await record(bus, runId);
+    expect(late.messages).toEqual([]);
+  });
+
+  it('keeps a run that still has a subscriber', async () => {
+    const bus = track(createMemoryEventBus({ bufferTtlSeconds: 0.05 }));
+    const runId = randomUUID();
+    const listening = await record(bus, runId);
+    await bus.publish(runId, 'token', { n: 1 });
+    await tick(120);
+    expect((await bus.publish(runId, 'token', { n: 2 })).index).toBe(2);
+    await listening.until(2);
+    expect(listening.indexes()).toEqual([1, 2]);
+    await tick(120);
+    await listening.unsubscribe();
+    await tick(120);
+    expect((await record(bus, runId)).messages).toEqual([]);
   });
 });
 

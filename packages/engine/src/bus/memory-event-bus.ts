@@ -95,6 +95,8 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Ready
       touch(runId, run);
       return async () => {
         run.subscribers.delete(subscriber);
+        // The expiry may have passed while this subscriber kept the run alive; start it again.
+        if (run.subscribers.size === 0 && !run.expiry && !closed) touch(runId, run);
       };
     },
 
