@@ -89,57 +89,37 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
     return impersonate(request, authenticator.authenticate(request), authorizer);
   }
 
-  function serverAddress(request: IncomingMessage): string {
-    return request.headers.host ?? '127.0.0.1';
+  /** Discovery, OpenAPI, version and health documents; undefined when the path is none of them. */
+  function nonResourceDocument(request: IncomingMessage, segments: string[]): { body: unknown; contentType?: string } | undefined {
+    const path = `/${segments.join('/')}`;
+    if (path === '/version') return { body: serverVersion };
+    const accept = String(request.headers.accept ?? '');
+    if (path === '/api' || path === '/apis') {
+      if (/as=APIGroupDiscoveryList/.test(accept)) {
+        const version = /g=apidiscovery\.k8s\.io;v=v2;/.test(accept) ? 'v2' : 'v2beta1';
+        return { body: aggregatedDiscovery(cluster, path === '/api', version), contentType: `application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList` };
+      }
+      return { body: path === '/api' ? apiVersions(request.headers.host ?? '127.0.0.1') : apiGroupList(cluster) };
+    }
+    const found = (body: unknown) => {
+      if (!body) throw notFoundError();
+      return { body };
+    };
+    if (segments[0] === 'api' && segments.length === 2) return found(apiResourceList(cluster, '', segments[1]));
+    if (segments[0] === 'apis' && segments.length === 2) return found(apiGroup(cluster, segments[1]));
+    if (segments[0] === 'apis' && segments.length === 3) return found(apiResourceList(cluster, segments[1], segments[2]));
+    if (segments[0] === 'openapi') {
+      if (segments[1] !== 'v3') throw notFoundError(); // no /openapi/v2: kubectl and helm then rely on server-side validation
+      if (segments.length === 2) return { body: openapiRoot(cluster.registry) };
+      const rest = segments.slice(2);
+      const [group, version] = rest[0] === 'api' ? ['', rest[1]] : [rest[1], rest[2]];
+      return found(version ? groupVersionDocument(cluster.registry, group, version) : undefined);
+    }
+    return undefined;
   }
 
-  /** Discovery, OpenAPI, version and health: answered before resource routing. Returns false if not one of them. */
-  function handleNonResource(request: IncomingMessage, response: ServerResponse, segments: string[]): boolean {
-    const path = `/${segments.join('/')}`;
-    if (path === '/version') return sendJson(response, 200, serverVersion), true;
-    if (path === '/healthz' || path === '/readyz' || path === '/livez' || path.startsWith('/healthz/') || path.startsWith('/readyz/') || path.startsWith('/livez/')) {
-      response.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
-      response.end('ok');
-      return true;
-    }
-    const accept = String(request.headers.accept ?? '');
-    const aggregated = /as=APIGroupDiscoveryList/.test(accept);
-    const aggregatedVersion = /g=apidiscovery\.k8s\.io;v=v2(?!beta)/.test(accept) || /v=v2;g=apidiscovery/.test(accept) ? 'v2' : 'v2beta1';
-    if (path === '/api' || path === '/apis') {
-      if (aggregated) {
-        const body = aggregatedDiscovery(cluster, path === '/api', aggregatedVersion);
-        sendJson(response, 200, body, `application/json;g=apidiscovery.k8s.io;v=${aggregatedVersion};as=APIGroupDiscoveryList`);
-      } else sendJson(response, 200, path === '/api' ? apiVersions(serverAddress(request)) : apiGroupList(cluster));
-      return true;
-    }
-    if (segments[0] === 'api' && segments.length === 2) {
-      const list = apiResourceList(cluster, '', segments[1]);
-      if (!list) throw notFoundError();
-      return sendJson(response, 200, list), true;
-    }
-    if (segments[0] === 'apis' && segments.length === 2) {
-      const group = apiGroup(cluster, segments[1]);
-      if (!group) throw notFoundError();
-      return sendJson(response, 200, group), true;
-    }
-    if (segments[0] === 'apis' && segments.length === 3) {
-      const list = apiResourceList(cluster, segments[1], segments[2]);
-      if (!list) throw notFoundError();
-      return sendJson(response, 200, list), true;
-    }
-    if (segments[0] === 'openapi') {
-      if (segments[1] === 'v3' && segments.length === 2) return sendJson(response, 200, openapiRoot(cluster.registry)), true;
-      if (segments[1] === 'v3') {
-        const rest = segments.slice(2);
-        const [group, version] = rest[0] === 'api' ? ['', rest[1]] : [rest[1], rest[2]];
-        const document = version ? groupVersionDocument(cluster.registry, group, version) : undefined;
-        if (!document) throw notFoundError();
-        return sendJson(response, 200, document), true;
-      }
-      // No /openapi/v2: kubectl and helm fall back to server-side field validation.
-      throw notFoundError();
-    }
-    return false;
+  function isHealthPath(segments: string[]): boolean {
+    return ['healthz', 'readyz', 'livez'].includes(segments[0] ?? '');
   }
 
   async function handleRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -148,10 +128,16 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
     log(`${method} ${url.pathname}${url.search} accept=${request.headers.accept ?? ''} content-type=${request.headers['content-type'] ?? ''}`);
     try {
       const segments = url.pathname.split('/').filter(Boolean);
-      const publicPath = ['/version', '/healthz', '/readyz', '/livez'].includes(`/${segments[0] ?? ''}`);
-      if (publicPath && handleNonResource(request, response, segments)) return;
+      // Health and version are public, like system:public-info-viewer grants on a real cluster.
+      if (isHealthPath(segments)) {
+        response.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+        response.end('ok');
+        return;
+      }
+      if (segments.length === 1 && segments[0] === 'version') return sendJson(response, 200, serverVersion);
       const user = identify(request);
-      if (method === 'GET' && handleNonResource(request, response, segments)) return;
+      const document = method === 'GET' ? nonResourceDocument(request, segments) : undefined;
+      if (document) return sendJson(response, 200, document.body, document.contentType);
       const parsed = parseResourcePath(segments, cluster.registry, cluster.apiGroups());
       const bodyText = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method) ? await readBody(request) : '';
       if (/protobuf|cbor/.test(String(request.headers['content-type'] ?? ''))) {

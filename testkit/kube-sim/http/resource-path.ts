@@ -47,7 +47,7 @@ export function parseResourcePath(segments: string[], registry: SimResourceRegis
   }
   const resource = registry.lookup(group, version, rest[0]);
   if (!resource || rest.length > 3) return { type: 'unknown' };
-  if (namespace === undefined && rest.length >= 2 && resource.namespaced && !(rest.length === 1)) {
+  if (namespace === undefined && rest.length >= 2 && resource.namespaced) {
     // GET /api/v1/pods/x is not a valid path: namespaced objects are addressed through their namespace.
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   }

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-
 import type { SimResourceRegistry } from '../resources/resource-registry.ts';
 
 function groupVersionPath(group: string, version: string): string {
