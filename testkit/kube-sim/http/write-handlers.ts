@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fastJsonPatch from 'fast-json-patch';
 import { ApiError, type KubeObject, type ResourceType } from '../cluster-types.ts';
 import { crdProblems } from '../crds/crd-resources.ts';
@@ -122,11 +123,15 @@ function storeCreate(context: ResourceRequest, object: KubeObject): KubeObject {
     if (object.metadata.name && store.getShared(resource, object.metadata.namespace, object.metadata.name)) {
       return store.create(resource, object); // throws AlreadyExists exactly as a real create would
     }
+    const namespace = object.metadata.namespace;
+    if (resource.namespaced && namespace && !store.getShared(context.cluster.registry.byResource('', 'namespaces')!, undefined, namespace)) {
+      throw new ApiError(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' });
+    }
     return {
       ...object,
       metadata: {
         ...object.metadata,
-        name: object.metadata.name ?? `${object.metadata.generateName ?? ''}dryrun`,
+        name: object.metadata.name ?? `${object.metadata.generateName ?? ''}${randomBytes(3).toString('hex').slice(0, 5)}`,
         uid: '00000000-0000-0000-0000-000000000000',
         creationTimestamp: formatTimestamp(context.cluster.clock.now()),
         generation: 1,

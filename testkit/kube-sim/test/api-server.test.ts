@@ -157,6 +157,9 @@ describe('store semantics over HTTP', () => {
     const strict = await call('POST', '/apis/apps/v1/namespaces/default/deployments?fieldValidation=Strict', { body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'strict' }, spek: {} } });
     expect(strict.status).toBe(400);
     expect(strict.json.message).toContain('unknown field "spek"');
+    const dryRunMissingNamespace = await call('POST', '/api/v1/namespaces/ghost/configmaps?dryRun=All', { body: configMap('x', {}, 'ghost') });
+    expect(dryRunMissingNamespace.status).toBe(404);
+    expect(dryRunMissingNamespace.json.message).toBe('namespaces "ghost" not found');
     const missingPatch = await call('PATCH', '/api/v1/namespaces/default/configmaps/none', { body: { data: {} }, contentType: 'application/merge-patch+json' });
     expect(missingPatch.status).toBe(404);
     expect(missingPatch.json.message).toBe('configmaps "none" not found');
