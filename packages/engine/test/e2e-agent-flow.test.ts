@@ -5,6 +5,7 @@
  * approval audit rows and the persisted timeline.
  */
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { parseAgentEvent } from '@skyflo/protocol';
 import { startLlmSim, type LlmScript, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { agentConfig, type AgentConfig } from '../src/config/agent.ts';
@@ -49,17 +50,24 @@ function post(path: string, body: unknown, user: string = alice): Promise<Respon
   });
 }
 
+/** Reads the stream and checks every frame against the protocol's zod schemas (what the UI will parse). */
+async function readValid(response: Response): Promise<SseFrame[]> {
+  const frames = await readSse(response);
+  for (const frame of frames) expect(() => parseAgentEvent(frame.event, frame.data), `${frame.event} ${JSON.stringify(frame.data)}`).not.toThrow();
+  return frames;
+}
+
 async function chat(content: string, conversationId?: string): Promise<SseFrame[]> {
   const response = await post('/agent/chat', { messages: [{ role: 'user', content }], ...(conversationId ? { conversation_id: conversationId } : {}) });
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toContain('text/event-stream');
-  return readSse(response);
+  return readValid(response);
 }
 
 async function decide(callId: string, conversationId: string, approve: boolean, reason?: string): Promise<SseFrame[]> {
   const response = await post(`/agent/approvals/${callId}`, { approve, conversation_id: conversationId, ...(reason ? { reason } : {}) });
   expect(response.status).toBe(200);
-  return readSse(response);
+  return readValid(response);
 }
 
 const names = (frames: SseFrame[]) => frames.map((frame) => frame.event).filter((event) => event !== 'token' && event !== 'thinking');
@@ -194,7 +202,7 @@ describe('approval gate', () => {
     expect(find(first, 'completed')[0]!.data).toMatchObject({ status: 'completed', awaiting_approval: true });
     expect(mcp.replicas.get('web')).toBe(2);
     expect(mcp.calls.map((call) => call.name)).toEqual(['k8s_diff']);
-    expect(mcp.calls[0]!.args).toEqual({ tool: 'k8s_scale', name: 'web', replicas: 5 });
+    expect(mcp.calls[0]!.args).toEqual({ operation: 'scale', name: 'web', replicas: 5 });
     expect(await storage.approvals.get(conversationId, 'call_scale')).toMatchObject({ status: 'awaiting', argsHash: awaiting['args_hash'], diff: awaiting['diff'] });
 
     // a new message while a call awaits approval is refused, and nothing changes
@@ -417,19 +425,21 @@ describe('stop', () => {
     let conversationId = '';
     let tokens = 0;
     let stopSentAt = 0;
+    let stopResponse: Promise<Response> | undefined;
     const frames: SseFrame[] = [];
     for await (const frame of iterateSse(response)) {
       frames.push(frame);
       if (frame.event === 'ready') ({ run_id: runId, conversation_id: conversationId } = frame.data as { run_id: string; conversation_id: string });
       if (frame.event === 'token' && ++tokens === 3) {
-        stopSentAt = performance.now();
-        const stop = await post('/agent/stop', { conversation_id: conversationId, run_id: runId });
-        expect(await stop.json()).toEqual({ status: 'stopped', conversation_id: conversationId, run_id: runId });
+        stopSentAt = Date.now();
+        stopResponse = post('/agent/stop', { conversation_id: conversationId, run_id: runId });
       }
     }
-    const elapsed = performance.now() - stopSentAt;
+    expect(await (await stopResponse!).json()).toEqual({ status: 'stopped', conversation_id: conversationId, run_id: runId });
     expect(frames.at(-1)).toMatchObject({ event: 'completed', data: { status: 'stopped' } });
-    expect(elapsed).toBeLessThan(100);
+    // the engine's clock: from sending the stop to the `completed` frame being published (the client, test
+    // runner and server share two busy cores, so the client-side read time is not what is measured)
+    expect(Number(frames.at(-1)!.data['timestamp']) - stopSentAt).toBeLessThan(100);
     expect(find(frames, 'token').length).toBeLessThan(50);
     await harness.service.idle();
     // the HTTP request to the model was really cancelled, not just ignored
@@ -451,16 +461,19 @@ describe('stop', () => {
       frames.push(frame);
       if (frame.event === 'ready') ready = frame.data;
       if (frame.event === 'tool.executing') {
-        stopSentAt = performance.now();
-        await post('/agent/stop', { conversation_id: ready['conversation_id'], run_id: ready['run_id'] });
+        stopSentAt = Date.now();
+        void post('/agent/stop', { conversation_id: ready['conversation_id'], run_id: ready['run_id'] });
       }
     }
-    expect(performance.now() - stopSentAt).toBeLessThan(100);
-    expect(names(frames).slice(-2)).toEqual(['tool.error', 'completed']);
-    expect(frames.at(-1)!.data['status']).toBe('stopped');
+    expect(Number(frames.at(-1)!.data['timestamp']) - stopSentAt).toBeLessThan(100);
+    expect(frames.at(-1)).toMatchObject({ event: 'completed', data: { status: 'stopped' } });
     const next = await chat('what happened?', String(ready['conversation_id']));
     expect(find(next, 'completed')[0]!.data['status']).toBe('completed');
     expect(lastToolMessage().join('\n')).toContain('cancelled');
+    // the tool was really aborted (the fake's wait ended early) and the timeline shows the cancellation
+    const assistant = (await storage.conversations.get(String(ready['conversation_id'])))!.timeline[1]!;
+    if (assistant.type !== 'assistant') throw new Error('expected assistant');
+    expect(assistant.segments.find((segment) => segment.kind === 'tool')).toMatchObject({ toolExecution: { status: 'error', error: expect.stringContaining('cancelled') } });
   });
 });
 

@@ -38,8 +38,13 @@ export function createAgentService(deps: RunAgentDeps): AgentService {
     return conversation;
   }
 
-  function assertIdle(conversationId: string) {
-    const active = activeRuns.get(conversationId);
+  async function assertIdle(conversationId: string) {
+    let active = activeRuns.get(conversationId);
+    // A stopped run has already sent `completed` but may still be checkpointing; let it finish (briefly).
+    if (active && (await deps.bus.isStopRequested(active.runId))) {
+      await Promise.race([active.done, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+      active = activeRuns.get(conversationId);
+    }
     if (active) {
       throw new AgentRequestError(409, 'RUN_IN_PROGRESS', `A run (${active.runId}) is still in progress for this conversation; wait for it to finish or stop it with POST /agent/stop.`);
     }
@@ -72,7 +77,7 @@ export function createAgentService(deps: RunAgentDeps): AgentService {
       let conversation: Conversation;
       if (conversationId) {
         conversation = await ownedConversation(user, conversationId);
-        assertIdle(conversationId);
+        await assertIdle(conversationId);
         const awaiting = (await storage.approvals.listForConversation(conversationId)).filter((record) => record.status === 'awaiting');
         if (awaiting.length > 0) {
           throw new AgentRequestError(
@@ -101,7 +106,7 @@ export function createAgentService(deps: RunAgentDeps): AgentService {
       if (record.status !== 'awaiting') {
         throw new AgentRequestError(409, 'ALREADY_DECIDED', `Tool call ${callId} was already ${record.status}; nothing was executed again.`);
       }
-      assertIdle(conversationId);
+      await assertIdle(conversationId);
       // The atomic awaiting → decided update is what makes a double click (or two engines) execute once.
       const decided = await storage.approvals.decide({ conversationId, callId, approve, decidedBy: user.id, reason });
       if (!decided) throw new AgentRequestError(409, 'ALREADY_DECIDED', `Tool call ${callId} was already decided; nothing was executed again.`);

@@ -48,7 +48,26 @@ function assistantTextOf(messages: ModelMessage[]): string {
 export async function runAgent(deps: RunAgentDeps, input: RunInput): Promise<RunResult> {
   const { storage, bus } = deps;
   const controller = new AbortController();
-  const unsubscribeStop = await bus.onStop(input.runId, () => controller.abort());
+  const startedAt = Date.now();
+  // `completed` is the last event a client sees; anything the unwinding run emits after it is persisted only.
+  let completedSent = false;
+  const completedPayload = (status: CompletedStatus, extra: { awaitingApproval?: boolean; failure?: string } = {}) => {
+    const durationMs = Date.now() - startedAt;
+    return {
+      status,
+      duration: durationMs / 1000,
+      duration_ms: durationMs,
+      ...(extra.awaitingApproval ? { awaiting_approval: true } : {}),
+      ...(extra.failure ? { error: extra.failure } : {}),
+    };
+  };
+  // A stop ends the stream at once: the model request and any running tool are aborted by the same signal, and
+  // `completed(stopped)` goes out without waiting for the graph to unwind and checkpoint (which follows).
+  const unsubscribeStop = await bus.onStop(input.runId, () => {
+    if (controller.signal.aborted) return;
+    controller.abort();
+    if (!completedSent) void emit('completed', completedPayload('stopped'), { early: true }).catch(() => {});
+  });
 
   // Timeline writes are serialised per run and never block token streaming; `completed` waits for them.
   let persisted: Promise<unknown> = Promise.resolve();
@@ -59,19 +78,25 @@ export async function runAgent(deps: RunAgentDeps, input: RunInput): Promise<Run
       .catch((error: unknown) => deps.logger?.error({ err: error, runId: input.runId }, 'timeline update failed'));
   };
 
-  const emit: Emit = async <T extends AgentEventType>(type: T, payload: AgentEventPayload<T>) => {
+  async function emit<T extends AgentEventType>(type: T, payload: AgentEventPayload<T>, options: { early?: boolean } = {}): Promise<void> {
+    if (type === 'completed' && completedSent) return;
     const event = { conversation_id: input.conversationId, ...payload, type, timestamp: Date.now(), run_id: input.runId } as unknown as AgentEvent;
     persist(event);
-    if (type === 'completed') await persisted;
+    if (completedSent) return;
+    if (type === 'completed') {
+      completedSent = true;
+      // Normally the timeline is complete before the client is told the run is over (it may reload it at once).
+      if (!options.early) await persisted;
+    }
     await bus.publish(input.runId, type, event as unknown as Record<string, unknown>);
-  };
+  }
 
   const run: RunContext = {
     runId: input.runId,
     conversationId: input.conversationId,
-    startedAt: Date.now(),
+    startedAt,
     signal: controller.signal,
-    emit,
+    emit: emit as Emit,
     ttftSent: false,
     decisions: {},
   };
@@ -125,15 +150,9 @@ export async function runAgent(deps: RunAgentDeps, input: RunInput): Promise<Run
     deps.logger?.error({ err: error, runId: input.runId }, 'title generation failed');
   }
 
-  const durationMs = Date.now() - run.startedAt;
   try {
-    await emit('completed', {
-      status,
-      duration: durationMs / 1000,
-      duration_ms: durationMs,
-      ...(awaitingApproval ? { awaiting_approval: true } : {}),
-      ...(failure ? { error: failure } : {}),
-    });
+    await emit('completed', completedPayload(status, { awaitingApproval, failure }));
+    await persisted;
   } finally {
     await unsubscribeStop().catch(() => {});
   }

@@ -40,9 +40,11 @@ export function trimContext(messages: ModelMessage[], limit: number): ModelMessa
   const rest = messages.filter((message) => message.role !== 'system');
   const firstUser = rest.find((message) => message.role === 'user');
   const budget = Math.max(1, limit - system.length - (firstUser ? 1 : 0));
-  let tail = rest.length > budget ? rest.slice(rest.length - budget) : rest;
-  // The window must not start inside a tool exchange: drop leading results whose call was cut off.
-  while (tail[0]?.role === 'tool') tail = tail.slice(1);
+  let start = Math.max(0, rest.length - budget);
+  // The window must not start inside a tool exchange: widen it back to the assistant message holding the calls,
+  // so recent tool evidence is kept whole (the limit is exceeded by at most that one exchange).
+  while (start > 0 && rest[start]?.role === 'tool') start -= 1;
+  const tail = rest.slice(start);
   const head = firstUser && !tail.includes(firstUser) ? [firstUser] : [];
   return pairToolMessages([...system, ...head, ...tail]);
 }

@@ -61,7 +61,14 @@ export async function startFakeMcpServer(options: { replicas?: Record<string, nu
     {
       title: 'Diff a change',
       description: 'Unified diff of live vs would-be state',
-      inputSchema: { tool: z.string().describe('the previewed tool'), name: z.string().describe('deployment'), replicas: z.number().optional().describe('replicas'), namespace: z.string().optional() },
+      // the argument shape of the real k8s_diff, which the gateway maps k8s_scale's arguments onto
+      inputSchema: {
+        operation: z.enum(['scale']).describe('the previewed operation'),
+        name: z.string().describe('deployment'),
+        resource_type: z.string().optional(),
+        replicas: z.number().optional().describe('replicas'),
+        namespace: z.string().optional(),
+      },
       annotations: { readOnlyHint: true, destructiveHint: false },
       _meta: { tags: ['k8s', 'diff'] },
     },
