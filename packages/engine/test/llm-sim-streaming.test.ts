@@ -94,6 +94,15 @@ describe('openai-compatible model against llm-sim', () => {
     expect(sim.calls[0].body).not.toHaveProperty('reasoning_effort');
   });
 
+  it('applies the configured settings even when a caller passes none, and lets a caller override them', async () => {
+    sim.setScript({ rules: [{ reply: 'ok' }] });
+    const selection = simModel({ LLM_REASONING_EFFORT: 'low', LLM_MAX_TOKENS: '1000', LLM_TEMPERATURE: '0.3' });
+    await streamText({ model: selection.model!, prompt: 'a title, please', maxRetries: 0 }).consumeStream();
+    expect(sim.calls[0].body).toMatchObject({ reasoning_effort: 'low', max_tokens: 1000, temperature: 0.3 });
+    await streamText({ model: selection.model!, prompt: 'again', temperature: 0.9, providerOptions: { openaiCompatible: { reasoningEffort: 'high' } }, maxRetries: 0 }).consumeStream();
+    expect(sim.calls[1].body).toMatchObject({ reasoning_effort: 'high', max_tokens: 1000, temperature: 0.9 });
+  });
+
   it('sends OPENAI_COMPATIBLE_API_KEY as a bearer token', async () => {
     const guarded = await startLlmSim({ apiKey: 'sim-secret', script: { rules: [{ reply: 'authorised' }] } });
     try {

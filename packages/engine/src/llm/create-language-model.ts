@@ -2,6 +2,7 @@
  * Resolves LLM_MODEL into an AI SDK language model. Never throws for a configuration problem: the engine
  * must still start without a model, so problems come back as text naming the variable to set.
  */
+import { defaultSettingsMiddleware, wrapLanguageModel } from 'ai';
 import type { LlmConfig } from '../config/llm.ts';
 import { findProvider, providerCatalogue, type LanguageModelV3 } from './provider-catalogue.ts';
 import { reasoningSettings, type ProviderOptions } from './reasoning-settings.ts';
@@ -16,9 +17,12 @@ export interface LanguageModelSelection {
   describe: string;
   /** What is wrong and which variable to set; present exactly when `model` is undefined. */
   problem?: string;
-  /** Reasoning settings, to pass as `providerOptions` on every call. */
+  /** Reasoning settings; already applied by `model` as defaults, exposed for callers that want to adjust them. */
   providerOptions: ProviderOptions;
-  /** Settings for every call (`maxOutputTokens`, `temperature`, and the timeout for `abortSignal`). */
+  /**
+   * The configured call settings, also applied by `model` as defaults. `timeoutMs` (LLM_TIMEOUT_MS) is enforced by
+   * the model's HTTP client as an idle timeout; it is here for information.
+   */
   callSettings: { maxOutputTokens?: number; temperature?: number; timeoutMs: number };
 }
 
@@ -58,8 +62,17 @@ export function createLanguageModel(config: LlmConfig): LanguageModelSelection {
   if ('problem' in built) return unresolved(entry.id, modelId, built.problem);
 
   const reasoning = reasoningSettings(entry, config);
+  const defaults = {
+    ...(reasoning.maxOutputTokens !== undefined ? { maxOutputTokens: reasoning.maxOutputTokens } : {}),
+    ...(config.temperature !== undefined ? { temperature: config.temperature } : {}),
+    ...(Object.keys(reasoning.providerOptions).length > 0 ? { providerOptions: reasoning.providerOptions } : {}),
+  };
+  // The configured settings travel with the model, so every call (agent turn, title, anything added later)
+  // honours LLM_TEMPERATURE / LLM_MAX_TOKENS / reasoning without each caller passing them; a caller's own
+  // values still win, key by key.
+  const model = Object.keys(defaults).length > 0 ? wrapLanguageModel({ model: built.model, middleware: defaultSettingsMiddleware({ settings: defaults }) }) : built.model;
   return {
-    model: built.model,
+    model: model as LanguageModelV3,
     provider: entry.id,
     modelId,
     describe: `${entry.id}/${modelId} (${built.credential})`,
