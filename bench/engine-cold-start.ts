@@ -1,0 +1,52 @@
+/**
+ * P6: time from spawning `skyflo serve` (PGlite, fresh data dir, no LLM) until /api/v1/health answers, goal < 3 s.
+ * Then a warm start on the same data dir (database already initialised). Prints figures; not a test.
+ *   npx tsx bench/engine-cold-start.ts [runs=3]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { repoRoot } from '../testkit/tools.ts';
+
+const bin = path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs');
+
+async function timeStart(dataDir: string): Promise<number> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), SKYFLO_DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`serve exited early:\n${output}`);
+      const url = /listening on (http:\/\/[^"\s]+)/.exec(output)?.[1];
+      if (url) {
+        const response = await fetch(`${url}/api/v1/health`).catch(() => undefined);
+        if (response?.ok) return performance.now() - started;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+const runs = Number(process.argv[2] ?? 3);
+const cold: number[] = [];
+const warm: number[] = [];
+for (let run = 0; run < runs; run += 1) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'skyflo-bench-cold-'));
+  cold.push(await timeStart(dataDir));
+  warm.push(await timeStart(dataDir));
+  rmSync(dataDir, { recursive: true, force: true });
+}
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const format = (values: number[]) => values.map((value) => `${(value / 1000).toFixed(2)} s`).join(', ');
+console.log(`P6 cold start (fresh PGlite data dir → /api/v1/health): median ${(median(cold) / 1000).toFixed(2)} s  [${format(cold)}]  goal < 3 s: ${median(cold) < 3000 ? 'met' : 'NOT met'}`);
+console.log(`P6 warm start (existing data dir): median ${(median(warm) / 1000).toFixed(2)} s  [${format(warm)}]`);
