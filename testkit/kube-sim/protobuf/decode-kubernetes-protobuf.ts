@@ -31,6 +31,9 @@ const packageDirectory: Record<string, string> = {
 
 const decoder = new TextDecoder();
 
+/** Go structs embedded with `json:",inline"`: protobuf nests them, JSON flattens them into the parent. */
+const inlineFields = new Set(['ingressRuleValue', 'volumeSource', 'persistentVolumeSource', 'ephemeralContainerCommon', 'localObjectReference', 'k8s.io.api.core.v1.Probe.handler']);
+
 function formatTime(seconds: bigint, nanos: number, micro: boolean): string | null {
   if (seconds === 0n && nanos === 0) return null;
   const iso = new Date(Number(seconds) * 1000 + Math.floor(nanos / 1e6)).toISOString();
@@ -132,6 +135,10 @@ function decodeMessage(bytes: Uint8Array, typeName: string): unknown {
         continue;
       }
       value = decodeMessage(field.bytes!, nestedType!);
+      if (!repeated && (inlineFields.has(name) || inlineFields.has(`${typeName}.${name}`)) && value && typeof value === 'object') {
+        Object.assign(result, value);
+        continue;
+      }
     } else if (repeated && field.wireType === 2 && type !== 9 && type !== 12) {
       // packed repeated scalars
       const values = readVarints(field.bytes!).map((item) => scalar({ number: field.number, wireType: 0, value: item }, type));

@@ -311,6 +311,20 @@ export const tablePrinters: Record<string, TablePrinter> = {
     columns: columns('Name', 'Min Available', 'Max Unavailable', 'Allowed Disruptions', 'Age'),
     cells: (budget, now) => [name(budget), orNone(budget.spec?.minAvailable) === none ? 'N/A' : String(budget.spec.minAvailable), budget.spec?.maxUnavailable === undefined ? 'N/A' : String(budget.spec.maxUnavailable), budget.status?.disruptionsAllowed ?? 0, age(budget, now)],
   },
+  '/resourcequotas': {
+    columns: columns('Name', 'Age', 'Request', 'Limit'),
+    cells(quota, now) {
+      const used = quota.status?.used ?? {};
+      const hard: Record<string, string> = quota.status?.hard ?? quota.spec?.hard ?? {};
+      const pairs = (filter: (key: string) => boolean) =>
+        Object.keys(hard).filter(filter).sort().map((key) => `${key}: ${used[key] ?? '0'}/${hard[key]}`).join(', ');
+      return [name(quota), age(quota, now), pairs((key) => !key.startsWith('limits.')), pairs((key) => key.startsWith('limits.'))];
+    },
+  },
+  'scheduling.k8s.io/priorityclasses': {
+    columns: columns('Name', 'Value', 'Global-Default', 'Age', 'PreemptionPolicy'),
+    cells: (priorityClass, now) => [name(priorityClass), priorityClass.value ?? 0, String(priorityClass.globalDefault ?? false), age(priorityClass, now), priorityClass.preemptionPolicy ?? 'PreemptLowerPriority'],
+  },
   'storage.k8s.io/storageclasses': {
     columns: columns('Name', 'Provisioner', 'ReclaimPolicy', 'VolumeBindingMode', 'AllowVolumeExpansion', 'Age'),
     cells(storageClass, now) {

@@ -132,6 +132,23 @@ describe('tables through the real kubectl (no simulated workloads)', () => {
     expect((await harness.kubectl(['get', 'nodes'])).stdout).toMatch(/node-a\s+Ready,SchedulingDisabled\s+control-plane\s+\S+\s+v1\.32\.3/);
   });
 
+  it('decodes the protobuf bodies of kubectl create for many kinds', async () => {
+    const run = (...args: string[]) => harness.kubectl(args);
+    expect((await run('create', 'service', 'clusterip', 'front', '--tcp=80:8080')).stdout).toContain('service/front created');
+    expect((await run('create', 'cronjob', 'tick', '--image=busybox', '--schedule=*/5 * * * *')).stdout).toContain('cronjob.batch/tick created');
+    expect((await run('create', 'ingress', 'edge', '--rule=shop.example.com/api=front:80')).stdout).toContain('ingress.networking.k8s.io/edge created');
+    expect((await run('create', 'quota', 'small', '--hard=pods=10')).stdout).toContain('resourcequota/small created');
+    expect((await run('create', 'priorityclass', 'urgent', '--value=1000')).stdout).toContain('priorityclass.scheduling.k8s.io/urgent created');
+    const store = harness.sim.cluster.store;
+    expect(store.get(resource('', 'services'), 'default', 'front')?.spec.ports).toEqual([{ name: '80-8080', port: 80, protocol: 'TCP', targetPort: 8080 }]);
+    expect(store.get(resource('batch', 'cronjobs'), 'default', 'tick')?.spec.schedule).toBe('*/5 * * * *');
+    expect(store.get(resource('networking.k8s.io', 'ingresses'), 'default', 'edge')?.spec.rules[0]).toMatchObject({ host: 'shop.example.com', http: { paths: [{ path: '/api', pathType: 'Exact', backend: { service: { name: 'front', port: { number: 80 } } } }] } });
+    expect(store.get(resource('', 'resourcequotas'), 'default', 'small')?.spec.hard).toEqual({ pods: '10' });
+    expect(store.get(resource('scheduling.k8s.io', 'priorityclasses'), undefined, 'urgent')?.value).toBe(1000);
+    expect((await run('get', 'quota')).stdout).toMatch(/small\s+\S+\s+pods: 0\/10/);
+    expect((await run('get', 'pc')).stdout).toMatch(/urgent\s+1000\s+false\s+\S+\s+PreemptLowerPriority/);
+  });
+
   it('falls back to NAME and AGE for kinds without a printer', async () => {
     harness.sim.cluster.store.create(resource('discovery.k8s.io', 'endpointslices'), { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'slice', namespace: 'default' }, addressType: 'IPv4', endpoints: [] });
     const result = await harness.kubectl(['get', 'endpointslices']);
