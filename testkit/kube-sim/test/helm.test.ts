@@ -85,6 +85,14 @@ describe('helm against kube-sim', () => {
     expect(history.stdout).toMatch(/3\s+.+deployed\s+webapp-0\.1\.0\s+1\.25\.0\s+Rollback to 1/);
   });
 
+  it('installs with --wait once the simulated workloads make the deployment ready', async () => {
+    const install = await helm('install', 'waited', chart, '--wait', '--timeout', '30s', '--set', 'replicaCount=2');
+    expect(install.stdout).toContain('STATUS: deployed');
+    const waited = harness.sim.cluster.store.get(resource('apps', 'deployments'), 'default', 'waited-webapp');
+    expect(waited?.status?.readyReplicas).toBe(2);
+    expect((await helm('uninstall', 'waited', '--wait')).stdout).toContain('release "waited" uninstalled');
+  });
+
   it('uninstalls: objects and release secrets are gone', async () => {
     const uninstall = await helm('uninstall', 'shop');
     expect(uninstall.stdout).toContain('release "shop" uninstalled');
