@@ -1,11 +1,18 @@
 /**
- * The standalone MCP server: Streamable HTTP at /mcp (stateless: a fresh McpServer and transport per
- * request, so any number of clients can call concurrently without session bookkeeping), plus
- * /health and /health/ready. Plain node:http keeps it small.
+ * The standalone MCP server: Streamable HTTP at /mcp, plus /health and /health/ready. Plain node:http
+ * keeps it small.
+ *
+ * Sessions: a client that initializes gets a session with its own McpServer, reused for every later
+ * call (building a server with the whole catalogue costs a few ms, which would dominate a 1 ms tool
+ * call). Requests without a session id that are not an initialize are served statelessly, so plain
+ * JSON-RPC clients (curl) work too. Idle sessions are dropped after `sessionIdleMs`.
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { createMcpServer } from '../create-mcp-server.ts';
 import { createToolDeps } from '../create-tool-deps.ts';
 import type { AnyToolDefinition } from '../tools/tool-definition.ts';
@@ -26,7 +33,17 @@ export interface StartMcpHttpServerOptions {
   /** prebuilt deps (tests, embedding); otherwise built from settings */
   deps?: ToolDeps;
   tools?: AnyToolDefinition<ToolDeps>[];
+  /** drop sessions unused for this long (default 30 min) */
+  sessionIdleMs?: number;
 }
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  server: McpServer;
+  lastUsed: number;
+}
+
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 export interface McpHttpServer {
   /** http://127.0.0.1:PORT/mcp */
@@ -65,20 +82,60 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
       response.setHeader('WWW-Authenticate', 'Bearer');
       return sendJson(response, 401, { error: 'unauthorized', hint: 'send Authorization: Bearer <token>' });
     }
+    const sessionId = request.headers['mcp-session-id'];
+    if (typeof sessionId === 'string') {
+      const session = sessions.get(sessionId);
+      if (!session) return sendJson(response, 404, { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found; initialize again.' }, id: null });
+      session.lastUsed = Date.now();
+      return session.transport.handleRequest(request, response);
+    }
     if (request.method !== 'POST') {
-      // Stateless server: no standalone SSE stream and no sessions to delete.
       response.setHeader('Allow', 'POST');
-      return sendJson(response, 405, { jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null });
+      return sendJson(response, 405, { jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed without a session.' }, id: null });
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(await readBody(request));
+    } catch (error) {
+      return sendJson(response, 400, { jsonrpc: '2.0', error: { code: -32700, message: `Parse error: ${(error as Error).message}` }, id: null });
     }
     const mcp = createMcpServer({ deps, readOnly, tools: options.tools });
+    if (isInitializeRequest(body)) {
+      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        enableJsonResponse: true,
+        onsessioninitialized: (id) => {
+          sessions.set(id, { transport, server: mcp, lastUsed: Date.now() });
+        },
+      });
+      transport.onclose = () => {
+        if (transport.sessionId) sessions.delete(transport.sessionId);
+      };
+      await mcp.connect(transport);
+      return transport.handleRequest(request, response, body);
+    }
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     response.on('close', () => {
       void transport.close();
       void mcp.close();
     });
     await mcp.connect(transport);
-    await transport.handleRequest(request, response);
+    await transport.handleRequest(request, response, body);
   }
+
+  const sessions = new Map<string, Session>();
+  const idleMs = options.sessionIdleMs ?? 30 * 60_000;
+  const sweeper = setInterval(() => {
+    const cutoff = Date.now() - idleMs;
+    for (const [id, session] of sessions) {
+      if (session.lastUsed < cutoff) {
+        sessions.delete(id);
+        void session.transport.close();
+        void session.server.close();
+      }
+    }
+  }, Math.min(idleMs, 60_000));
+  sweeper.unref();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -92,12 +149,37 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
   return {
     url: `http://${urlHost}:${port}/mcp`,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      clearInterval(sweeper);
+      await Promise.all([...sessions.values()].map(async (session) => {
+        await session.transport.close();
+        await session.server.close();
+      }));
+      sessions.clear();
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+    },
   };
+}
+
+function readBody(request: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error('request body too large'));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
 }
 
 function sendJson(response: http.ServerResponse, status: number, body: unknown): void {

@@ -1,0 +1,94 @@
+/**
+ * MCP latency figures (not a test): `npx tsx bench/mcp-latency.ts`
+ * 1. median latency of `k8s_get deployments` through MCP (Streamable HTTP client) vs `kubectl get deployments`
+ *    as a subprocess, on the same kube-sim (goal: MCP ≥ 10× faster);
+ * 2. size (bytes, ≈tokens) and latency of `k8s_get pods -A` on 10,000 pods (goal: ≤ 8k tokens, < 300 ms).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { startKubeSim } from '@skyflo/testkit/kube-sim';
+import { kubectlPath, helmPath } from '@skyflo/testkit/tools';
+import { createToolDeps, estimateTokens, startMcpHttpServer } from '@skyflo/mcp-server';
+
+const run = promisify(execFile);
+const RUNS = 21;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function timeIt(runs: number, action: () => Promise<unknown>): Promise<number[]> {
+  const timings: number[] = [];
+  for (let index = 0; index < runs; index += 1) {
+    const started = performance.now();
+    await action();
+    timings.push(performance.now() - started);
+  }
+  return timings;
+}
+
+async function main(): Promise<void> {
+  const directory = mkdtempSync(path.join(tmpdir(), 'skyflo-bench-'));
+  const kubeconfigPath = path.join(directory, 'kubeconfig');
+  // Controllers off: the 10,000 parked pods would keep the simulated kubelet busy and skew both sides.
+  const sim = await startKubeSim({ kubeconfigPath, workloads: false });
+  const { store, registry } = sim.cluster;
+  const deployments = registry.byResource('apps', 'deployments')!;
+  for (let index = 0; index < 10; index += 1) {
+    store.create(deployments, {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `app-${index}`, namespace: 'default' },
+      spec: { replicas: 2, selector: { matchLabels: { app: `app-${index}` } }, template: { metadata: { labels: { app: `app-${index}` } }, spec: { containers: [{ name: 'main', image: 'nginx:1.27' }] } } },
+      status: { replicas: 2, readyReplicas: 2, updatedReplicas: 2, availableReplicas: 2 },
+    });
+  }
+  const server = await startMcpHttpServer({ deps: createToolDeps({ kubeconfigPath, kubectlPath, helmPath }) });
+  const client = new Client({ name: 'bench', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
+  const env = { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') };
+
+  const getViaMcp = () => client.callTool({ name: 'k8s_get', arguments: { resource_type: 'deployments' } });
+  const getViaKubectl = () => run(kubectlPath, ['--kubeconfig', kubeconfigPath, 'get', 'deployments'], { env });
+  // Warm both: discovery caches, connections, JIT.
+  await timeIt(10, getViaMcp);
+  await timeIt(3, getViaKubectl);
+  const mcpMedian = median(await timeIt(RUNS, getViaMcp));
+  const kubectlMedian = median(await timeIt(RUNS, getViaKubectl));
+  const ratio = kubectlMedian / mcpMedian;
+
+  const pods = registry.byResource('', 'pods')!;
+  const namespaces = registry.byResource('', 'namespaces')!;
+  for (let index = 0; index < 20; index += 1) store.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `team-${index}` } });
+  const phases = ['Running', 'Running', 'Running', 'Pending', 'Failed'];
+  for (let index = 0; index < 10_000; index += 1) {
+    store.create(pods, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: `load-${index}`, namespace: `team-${index % 20}` },
+      spec: { nodeName: 'parked-node', containers: [{ name: 'main', image: 'nginx:1.27' }] }, status: { phase: phases[index % 5] },
+    });
+  }
+  let text = '';
+  const listAll = async () => {
+    const result = await client.callTool({ name: 'k8s_get', arguments: { resource_type: 'pods', all_namespaces: true } });
+    text = (result.content as Array<{ text: string }>)[0].text;
+  };
+  await listAll();
+  const bigMedian = median(await timeIt(7, listAll));
+  const bytes = Buffer.byteLength(text);
+  const tokens = estimateTokens(text);
+
+  const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+  console.log(`MCP latency bench (same kube-sim, medians; load average ${loadavg().map((value) => value.toFixed(1)).join(' ')} on ${cpus().length} cores)`);
+  console.log(`  k8s_get deployments via MCP (Streamable HTTP): ${mcpMedian.toFixed(1)} ms (n=${RUNS})`);
+  console.log(`  kubectl get deployments (subprocess):          ${kubectlMedian.toFixed(1)} ms (n=${RUNS})`);
+  console.log(`  ratio kubectl/MCP: ${ratio.toFixed(1)}x  (goal >= 10x) ${verdict(ratio >= 10)}`);
+  console.log(`  k8s_get pods -A on 10,000 pods: ${bytes} bytes ≈ ${tokens} tokens (goal <= 8000, ${(tokens / 8000 * 100).toFixed(0)}% of it) ${verdict(tokens <= 8000)}`);
+  console.log(`                                  ${bigMedian.toFixed(1)} ms median (n=7; goal < 300 ms, ${(bigMedian / 300 * 100).toFixed(0)}% of it) ${verdict(bigMedian < 300)}`);
+
+  await client.close();
+  await server.close();
+  await sim.close();
+  rmSync(directory, { recursive: true, force: true });
+}
+
+await main();
