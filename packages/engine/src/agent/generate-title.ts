@@ -43,10 +43,8 @@ export async function generateTitle(input: {
       model: input.model,
       maxRetries: 0,
       abortSignal: AbortSignal.any(signals),
-      messages: [
-        { role: 'system', content: titlePrompt },
-        { role: 'user', content: `User: ${input.userMessage.slice(0, 2000)}\n\nAssistant: ${input.assistantText.slice(0, 2000)}` },
-      ],
+      system: titlePrompt,
+      prompt: `User: ${input.userMessage.slice(0, 2000)}\n\nAssistant: ${input.assistantText.slice(0, 2000)}`,
     });
     return parseTitleReply(result.text) ?? fallbackTitle(input.userMessage);
   } catch {

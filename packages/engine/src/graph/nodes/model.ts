@@ -67,6 +67,7 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
     };
     const result = streamText({
       model: deps.llm.model!,
+      system: deps.systemPrompt ?? systemPrompt,
       messages,
       tools,
       toolChoice: 'auto',
@@ -140,10 +141,7 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
     }
     const exposed = exposeTools(catalogue, state.loadedToolsets, { jenkinsAvailable: deps.jenkinsIntegration?.() !== undefined });
     const tools = toModelTools(exposed);
-    const messages: ModelMessage[] = [
-      { role: 'system', content: deps.systemPrompt ?? systemPrompt },
-      ...trimContext(state.messages, deps.config.contextWindowMessages - 1),
-    ];
+    const messages = trimContext(state.messages, deps.config.contextWindowMessages - 1);
 
     await run.emit('generation.start', { model: deps.llm.modelName, tools_available: Object.keys(tools).length });
 

@@ -51,9 +51,23 @@ export async function streamRun(input: { request: FastifyRequest; reply: Fastify
   };
   response.on('close', close);
 
+  // Frames published in the same tick go out in one write (one syscall) instead of one per token.
+  let corked = false;
+  const write = (chunk: string) => {
+    if (!corked) {
+      corked = true;
+      response.cork();
+      process.nextTick(() => {
+        corked = false;
+        response.uncork();
+      });
+    }
+    response.write(chunk);
+  };
+
   unsubscribe = await bus.subscribe(run.runId, (message) => {
     if (!open) return;
-    response.write(sseFrame(message.event, message.data, message.index));
+    write(sseFrame(message.event, message.data, message.index));
     armHeartbeat();
     if (closingEvents.has(message.event)) close();
   });

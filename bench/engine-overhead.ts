@@ -1,0 +1,93 @@
+/**
+ * P1: engine overhead per streamed answer. Time to receive N tokens through POST /agent/chat (SSE, the whole
+ * workflow: graph, bus, timeline persistence) vs reading the same llm-sim stream directly (raw HTTP and through
+ * the AI SDK). Goal: ≤ 1.05× at a realistic token rate. Prints ratios measured in the same run; not a test.
+ *   npx tsx bench/engine-overhead.ts [tokens=400] [tokensPerSecond=200] [runs=5]
+ */
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { startLlmSim } from '@skyflo/testkit/llm-sim';
+import { streamText } from 'ai';
+import { agentConfig } from '../packages/engine/src/config/agent.ts';
+import { createToolGateway } from '../packages/engine/src/mcp/create-tool-gateway.ts';
+import { startAgentTestApp } from '../packages/engine/src/testing/agent-test-app.ts';
+import { startFakeMcpServer } from '../packages/engine/src/testing/fake-mcp-server.ts';
+import { createInMemoryEventBus } from '../packages/engine/src/testing/in-memory-event-bus.ts';
+import { createInMemoryStorage } from '../packages/engine/src/testing/in-memory-storage.ts';
+import { readSse } from '../packages/engine/src/testing/read-sse.ts';
+
+const tokens = Number(process.argv[2] ?? 400);
+const rate = Number(process.argv[3] ?? 200);
+const runs = Number(process.argv[4] ?? 5);
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function main() {
+  const sim = await startLlmSim({ port: 0 });
+  const mcp = await startFakeMcpServer();
+  const tools = createToolGateway({ client: mcp.client });
+  const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
+  const app = await startAgentTestApp({
+    storage: createInMemoryStorage(),
+    bus: createInMemoryEventBus(),
+    tools,
+    llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
+    config: agentConfig({ titleGeneration: false }),
+  });
+
+  const direct = async () => {
+    const started = performance.now();
+    const response = await fetch(`${sim.url}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'sim-model', stream: true, messages: [{ role: 'user', content: 'bench' }] }),
+    });
+    await response.text();
+    return performance.now() - started;
+  };
+  const sdk = async () => {
+    const started = performance.now();
+    const result = streamText({ model: provider.chatModel('sim-model'), prompt: 'bench', maxRetries: 0 });
+    for await (const _part of result.fullStream) void _part;
+    return performance.now() - started;
+  };
+  const engine = async () => {
+    const started = performance.now();
+    const response = await fetch(`${app.url}/agent/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-test-user': 'bench' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'bench' }] }),
+    });
+    const frames = await readSse(response);
+    const received = frames.filter((frame) => frame.event === 'token').length;
+    if (frames.at(-1)?.event !== 'completed' || received < tokens) throw new Error(`engine stream incomplete: ${received} tokens, last ${frames.at(-1)?.event}`);
+    return performance.now() - started;
+  };
+
+  for (const [label, tokensPerSecond] of [
+    [`paced ${rate} tok/s`, rate],
+    ['as fast as possible (worst case)', 0],
+  ] as const) {
+    sim.reset({ rules: [{ match: { always: true }, reply: { mode: 'stream', tokens, tokensPerSecond } }] });
+    await direct();
+    await engine(); // warm-up
+    const timings = { direct: [] as number[], sdk: [] as number[], engine: [] as number[] };
+    for (let index = 0; index < runs; index += 1) {
+      timings.direct.push(await direct());
+      timings.sdk.push(await sdk());
+      timings.engine.push(await engine());
+    }
+    const [d, s, e] = [median(timings.direct), median(timings.sdk), median(timings.engine)];
+    console.log(`P1 ${label}: ${tokens} tokens, median of ${runs}`);
+    console.log(`  llm-sim raw HTTP   ${d.toFixed(1)} ms`);
+    console.log(`  llm-sim via AI SDK ${s.toFixed(1)} ms  (${(s / d).toFixed(3)}× raw)`);
+    console.log(`  engine /agent/chat ${e.toFixed(1)} ms  (${(e / d).toFixed(3)}× raw, ${(e / s).toFixed(3)}× AI SDK; goal ≤ 1.05×)`);
+    console.log(`  added per token    ${((e - d) / tokens).toFixed(3)} ms`);
+  }
+
+  await app.close();
+  await tools.close();
+  await mcp.close();
+  await sim.close();
+}
+
+await main();
