@@ -75,6 +75,6 @@ export function listToolCatalogue(options: { readOnly?: boolean; tools?: AnyTool
       toolset: definition.toolset,
       tags: [definition.toolset, ...(definition.tags ?? [])],
       ...(definition.preview ? { preview: definition.preview.tool } : {}),
-      inputSchema: z.toJSONSchema(z.object(definition.inputSchema)) as Record<string, unknown>,
+      inputSchema: z.toJSONSchema(z.object(definition.inputSchema), { io: 'input' }) as Record<string, unknown>,
     }));
 }
