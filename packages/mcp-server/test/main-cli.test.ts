@@ -1,0 +1,63 @@
+/** The standalone CLI: prints its URL, serves /health, honours --read-only, and refuses bad flags clearly. */
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { repoRoot } from '@skyflo/testkit/tools';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { startKubeHarness, type KubeHarness } from './support/kube-harness.ts';
+
+const mainPath = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
+let harness: KubeHarness;
+beforeAll(async () => {
+  harness = await startKubeHarness({ workloads: false });
+});
+afterAll(() => harness?.close());
+
+function start(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(tsx, [mainPath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const url = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', () => {
+      const match = /listening at (http:\/\/\S+)/.exec(stdout);
+      if (match) resolve(match[1]);
+    });
+    void exited.then(() => reject(new Error(`exited: ${stderr}`)));
+  });
+  return { child, url, exited, output: () => ({ stdout, stderr }) };
+}
+
+describe('skyflo mcp (main.ts)', () => {
+  it('starts read-only on a free port and serves MCP', async () => {
+    const server = start(['--port', '0', '--kubeconfig', harness.kubeconfigPath, '--read-only']);
+    try {
+      const url = await server.url;
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+      expect(server.output().stdout).toContain('(read-only)');
+      expect(await (await fetch(url.replace(/\/mcp$/, '/health'))).json()).toEqual({ status: 'ok' });
+      const client = new Client({ name: 'cli-test', version: '1' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+      const { tools } = await client.listTools();
+      expect(tools.map((tool) => tool.name)).not.toContain('k8s_delete');
+      await client.close();
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+
+  it('refuses a public bind without a token and an invalid port', async () => {
+    const open = start(['--host', '0.0.0.0', '--port', '0', '--kubeconfig', harness.kubeconfigPath], { MCP_AUTH_TOKEN: '' });
+    expect(await open.exited).toBe(1);
+    expect(open.output().stderr).toMatch(/without an auth token/);
+    const badPort = start(['--port', 'eighty']);
+    expect(await badPort.exited).toBe(2);
+    expect(badPort.output().stderr).toMatch(/--port must be a number/);
+  });
+});
