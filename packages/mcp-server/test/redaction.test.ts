@@ -83,6 +83,15 @@ describe('redaction', () => {
     expect(redacted).toContain('postgres://app:[REDACTED]@db');
   });
 
+  it('redacts kubeconfig credentials printed as text', () => {
+    const keyData = Buffer.from('-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----').toString('base64');
+    const kubeconfig = `users:\n- name: admin\n  user:\n    client-key-data: ${keyData}\n    token: abc123def456\n`;
+    const redacted = redactText(kubeconfig);
+    expect(redacted).not.toContain(keyData.slice(0, 40));
+    expect(redacted).not.toContain('abc123def456');
+    expect(redacted).toContain('- name: admin');
+  });
+
   it('keeps references that only mention secrets', () => {
     const text = redactText('volumes:\n- name: certs\n  secret:\n    secretName: tls-cert\n');
     expect(text).toContain('secretName: tls-cert');

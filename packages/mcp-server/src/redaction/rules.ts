@@ -13,7 +13,7 @@
 export const REDACTED = '[REDACTED]';
 
 /** Names whose values are treated as secrets. Matched case-insensitively against the whole key. */
-export const SENSITIVE_NAME = /(pass(word|wd)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credential|auth|cookie|session[-_]?key|signing[-_]?key|client[-_]?secret|dsn|connection[-_]?string)/i;
+export const SENSITIVE_NAME = /(pass(word|wd)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|client[-_]?key|tls\.key|[-_]key[-_]data|credential|auth|cookie|session[-_]?key|signing[-_]?key|client[-_]?secret|dsn|connection[-_]?string)/i;
 
 /** Value shapes that are secrets regardless of their key. Each has the global flag for replaceAll. */
 export const TOKEN_PATTERNS: ReadonlyArray<{ name: string; pattern: RegExp; replace?: string }> = [
@@ -25,6 +25,8 @@ export const TOKEN_PATTERNS: ReadonlyArray<{ name: string; pattern: RegExp; repl
   { name: 'openai-style-key', pattern: /\bsk-(proj-|ant-)?[A-Za-z0-9_-]{20,}\b/g },
   { name: 'google-api-key', pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
   { name: 'bearer', pattern: /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, replace: `$1 ${REDACTED}` },
+  // base64 of "-----BEGIN" (kubeconfig client-key-data, Secret data printed elsewhere): a PEM blob in disguise.
+  { name: 'base64-pem', pattern: /\bLS0tLS1CRUdJTi[A-Za-z0-9+/=]{20,}/g },
   { name: 'url-password', pattern: /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi, replace: `$1${REDACTED}@` },
 ];
 
