@@ -29,8 +29,13 @@ export class ToolInputError extends Error {
     this.hint = options.hint;
   }
 
+  /** Worth retrying unchanged later (the cluster was busy or unreachable, or the object moved on). */
+  get isRetryable(): boolean {
+    return this.code === 'TIMEOUT' || this.code === 'UNAVAILABLE' || this.code === 'CONFLICT';
+  }
+
   toJSON(): Record<string, unknown> {
-    return { code: this.code, message: this.message, hint: this.hint };
+    return { code: this.code, message: this.message, hint: this.hint, isRetryable: this.isRetryable };
   }
 }
 

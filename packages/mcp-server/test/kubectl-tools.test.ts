@@ -102,6 +102,16 @@ describe('k8s_get', () => {
     expect(yaml.text).toContain('kind: List');
   });
 
+  it('supports resource_type "all" like kubectl get all', async () => {
+    const result = await call('k8s_get', { resource_type: 'all' });
+    expect(result.text).toMatch(/^NAME\s+READY\s+STATUS/);
+    expect(result.text).toMatch(/^pod\/web-\S+\s+1\/1\s+Running/m);
+    expect(result.text).toMatch(/^deployment\.apps\/web\s+2\/2/m);
+    expect(result.text).toMatch(/^replicaset\.apps\/web-\S+/m);
+    const withName = await call('k8s_get', { resource_type: 'all', name: 'web' });
+    expect(withName.text).toMatch(/cannot be combined with name/);
+  });
+
   it('explains unknown types, missing objects and conflicting flags', async () => {
     const unknown = await call('k8s_get', { resource_type: 'widgets' });
     expect(unknown.isError).toBe(true);

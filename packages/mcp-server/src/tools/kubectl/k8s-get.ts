@@ -36,6 +36,7 @@ export const k8sGet = defineTool({
     }
     if (input.name) assertSafeName('name', input.name);
     if (input.label_selector) assertSafeSelector('label_selector', input.label_selector);
+    if (input.resource_type.trim().toLowerCase() === 'all') return getAll(input, deps, context.signal);
     const info = await resolveResource(deps, input.resource_type);
     const allNamespaces = Boolean(input.all_namespaces) && !input.name && info.namespaced;
     const namespace = info.namespaced && !allNamespaces ? namespaceOf(deps, input.namespace) : undefined;
@@ -78,6 +79,44 @@ export const k8sGet = defineTool({
     return { text: formatRows(rendered) };
   },
 });
+
+/** The resource types `kubectl get all` shows (its "all" category). */
+const ALL_CATEGORY = ['pods', 'services', 'daemonsets.apps', 'deployments.apps', 'replicasets.apps', 'statefulsets.apps', 'horizontalpodautoscalers.autoscaling', 'jobs.batch', 'cronjobs.batch'];
+
+/** `kubectl get all`: one table per type that has objects, names prefixed with their type. */
+async function getAll(
+  input: { namespace?: string; all_namespaces?: boolean; label_selector?: string; output?: string; name?: string },
+  deps: ToolDeps,
+  signal: AbortSignal,
+): Promise<{ text: string }> {
+  if (input.name) throw new ToolInputError('resource_type "all" cannot be combined with name.', { hint: 'give a concrete resource_type such as deployment' });
+  if (input.output === 'yaml' || input.output === 'json') throw new ToolInputError('resource_type "all" supports table, wide and name output only.', { hint: 'list one resource type at a time for yaml/json' });
+  const allNamespaces = Boolean(input.all_namespaces);
+  const namespace = allNamespaces ? undefined : namespaceOf(deps, input.namespace);
+  const { http, discovery } = clients(deps);
+  const sections: string[] = [];
+  let total = 0;
+  for (const type of ALL_CATEGORY) {
+    const info = await discovery.resolve(type).catch(() => undefined);
+    if (!info) continue;
+    const response = await http.json<KubeTable | Record<string, any>>({
+      path: resourcePath(info, { namespace }),
+      query: { labelSelector: input.label_selector, includeObject: 'Metadata' },
+      accept: TABLE_ACCEPT,
+      signal,
+    });
+    const table = response.kind === 'Table' ? (response as KubeTable) : tableFromList(response, false);
+    const rendered = tableToRows(table, { wide: input.output === 'wide', withNamespace: allNamespaces });
+    if (rendered.rows.length === 0) continue;
+    total += rendered.rows.length;
+    const nameColumn = rendered.headers.indexOf('NAME');
+    const prefixed = rendered.rows.map((row) => row.map((cell, column) => (column === nameColumn ? displayName(info, cell) : cell)));
+    if (input.output === 'name') sections.push(prefixed.map((row) => row[nameColumn]).join('\n'));
+    else sections.push(formatRows({ headers: rendered.headers, rows: prefixed.slice(0, MAX_TABLE_ROWS) }) + (prefixed.length > MAX_TABLE_ROWS ? `\n… ${prefixed.length - MAX_TABLE_ROWS} more ${info.resource}; list them with resource_type "${info.resource}"` : ''));
+  }
+  if (total === 0) return { text: namespace ? `No resources found in namespace "${namespace}".` : 'No resources found.' };
+  return { text: sections.join(input.output === 'name' ? '\n' : '\n\n') };
+}
 
 /** Fallback when a server ignores the Table Accept header: NAME and AGE, as kubectl prints then. */
 function tableFromList(response: Record<string, any>, single: boolean): KubeTable {
