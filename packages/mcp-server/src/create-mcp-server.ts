@@ -9,6 +9,13 @@ import type { ToolDeps } from './tools/deps.ts';
 import { allTools } from './tools/catalogue.ts';
 import { isCallable, runTool } from './tools/run-tool.ts';
 
+/** The parts of the SDK's request context we use (cancellation and progress notifications). */
+interface RequestExtra {
+  signal: AbortSignal;
+  _meta?: { progressToken?: string | number };
+  sendNotification: (notification: { method: 'notifications/progress'; params: { progressToken: string | number; progress: number; total?: number; message?: string } }) => Promise<void>;
+}
+
 export interface CreateMcpServerOptions {
   deps: ToolDeps;
   /** overrides deps.settings.readOnly when given */
@@ -38,8 +45,14 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
           ...(definition.preview ? { 'skyflo/preview': definition.preview.tool } : {}),
         },
       },
-      async (input: unknown, extra: { signal: AbortSignal }) => {
-        const output = await runTool(definition, input, deps, { signal: extra.signal });
+      async (input: unknown, extra: RequestExtra) => {
+        const progressToken = extra._meta?.progressToken;
+        const reportProgress =
+          progressToken === undefined
+            ? undefined
+            : (progress: number, total?: number, message?: string) =>
+                extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) } });
+        const output = await runTool(definition, input, deps, { signal: extra.signal, reportProgress });
         return {
           content: [{ type: 'text' as const, text: output.text }],
           ...(output.isError ? { isError: true } : {}),

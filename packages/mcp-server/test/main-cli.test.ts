@@ -30,6 +30,7 @@ function start(args: string[], env: Record<string, string> = {}) {
     });
     void exited.then(() => reject(new Error(`exited: ${stderr}`)));
   });
+  url.catch(() => undefined); // tests that expect an early exit never read the URL
   return { child, url, exited, output: () => ({ stdout, stderr }) };
 }
 

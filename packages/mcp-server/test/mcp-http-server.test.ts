@@ -149,6 +149,21 @@ describe('catalogue over Streamable HTTP', () => {
   });
 });
 
+describe('progress', () => {
+  it('reports rollout progress as MCP progress notifications', async () => {
+    const client = await connect(server.url);
+    const manifest = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: progress}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: progress}}\n  template:\n    metadata: {labels: {app: progress}}\n    spec: {containers: [{name: main, image: nginx:1.27}]}\n';
+    await client.callTool({ name: 'k8s_apply', arguments: { content: manifest } });
+    const messages: string[] = [];
+    const result = await client.callTool({ name: 'k8s_rollout_status', arguments: { name: 'progress', timeout_seconds: 20 } }, undefined, {
+      onprogress: (progress) => messages.push(progress.message ?? ''),
+    });
+    expect(textOf(result)).toMatch(/deployment "progress" successfully rolled out$/);
+    expect(messages.length).toBeGreaterThan(0);
+    expect(messages.at(-1)).toBe('deployment "progress" successfully rolled out');
+  });
+});
+
 describe('read-only mode', () => {
   it('lists only read-only tools', async () => {
     const client = await connect(readOnlyServer.url);

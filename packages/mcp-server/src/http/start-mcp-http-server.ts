@@ -103,7 +103,8 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
     if (isInitializeRequest(body)) {
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
-        enableJsonResponse: true,
+        // SSE responses, so progress notifications of slow tools reach the client while the call runs.
+        enableJsonResponse: false,
         onsessioninitialized: (id) => {
           sessions.set(id, { transport, server: mcp, lastUsed: Date.now() });
         },

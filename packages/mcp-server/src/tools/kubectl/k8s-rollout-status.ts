@@ -26,7 +26,10 @@ export const k8sRolloutStatus = defineTool({
     for (;;) {
       const object = await http.json<any>({ path: workloadPath(input.resource_type, namespace, input.name), signal: context.signal });
       const state = rolloutState(input.resource_type, object);
-      if (seen.at(-1) !== state.message) seen.push(state.message);
+      if (seen.at(-1) !== state.message) {
+        seen.push(state.message);
+        await context.reportProgress?.(seen.length, undefined, state.message).catch(() => undefined);
+      }
       if (state.done) return { text: seen.join('\n'), structured: { done: true } };
       if (Date.now() >= deadline || context.signal.aborted) {
         return {
