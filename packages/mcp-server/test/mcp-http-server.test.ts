@@ -207,6 +207,20 @@ describe('auth', () => {
 });
 
 describe('health', () => {
+  it('answers 503 when the cluster is unreachable', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const deadConfig = `${harness.directory}/dead-kubeconfig`;
+    writeFileSync(deadConfig, 'apiVersion: v1\nkind: Config\nclusters:\n- name: d\n  cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}\ncontexts:\n- name: d\n  context: {cluster: d, user: d}\nusers:\n- name: d\n  user: {token: x}\ncurrent-context: d\n');
+    const dead = await startMcpHttpServer({ deps: harness.depsWith({ kubeconfigPath: deadConfig }) });
+    try {
+      const response = await fetch(dead.url.replace(/\/mcp$/, '/health/ready'));
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ status: 'error', missing: [], cluster: 'unreachable: ECONNREFUSED' });
+    } finally {
+      await dead.close();
+    }
+  });
+
   it('reports liveness and readiness', async () => {
     const base = server.url.replace(/\/mcp$/, '');
     const health = await fetch(`${base}/health`);
@@ -217,11 +231,11 @@ describe('health', () => {
   });
 
   it('answers 503 listing a missing binary', async () => {
-    const broken = await startMcpHttpServer({ deps: harness.depsWith({ helmPath: '/nonexistent/helm' }) });
+    const broken = await startMcpHttpServer({ deps: harness.depsWith({ helmPath: '/nonexistent/helm', kubectlPath: 'no-such-kubectl-on-path' }) });
     try {
       const response = await fetch(broken.url.replace(/\/mcp$/, '/health/ready'));
       expect(response.status).toBe(503);
-      expect(await response.json()).toMatchObject({ status: 'error', missing: ['helm'], cluster: 'reachable' });
+      expect(await response.json()).toMatchObject({ status: 'error', missing: ['helm', 'kubectl'], cluster: 'reachable' });
     } finally {
       await broken.close();
     }

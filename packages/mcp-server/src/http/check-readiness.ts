@@ -1,5 +1,6 @@
 /** /health/ready: are the CLIs the tools need installed, and does the cluster answer? */
 import { access, constants } from 'node:fs/promises';
+import path from 'node:path';
 import { kubeClientsFor } from '../kube/kube-clients.ts';
 import type { ToolDeps } from '../tools/deps.ts';
 
@@ -10,16 +11,26 @@ export interface Readiness {
   cluster: 'reachable' | string;
 }
 
+/** A path, or a bare name looked up on PATH the way execFile will. */
+async function isExecutable(binary: string): Promise<boolean> {
+  const candidates = binary.includes(path.sep) ? [binary] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((directory) => path.join(directory, binary));
+  for (const candidate of candidates) {
+    try {
+      await access(candidate, constants.X_OK);
+      return true;
+    } catch {
+      // try the next PATH entry
+    }
+  }
+  return false;
+}
+
 export async function checkReadiness(deps: ToolDeps, options: { timeoutMs?: number } = {}): Promise<Readiness> {
   const binaries = { kubectl: deps.settings.kubectlPath, helm: deps.settings.helmPath };
   const missing: string[] = [];
   await Promise.all(
     Object.entries(binaries).map(async ([name, binaryPath]) => {
-      try {
-        await access(binaryPath, constants.X_OK);
-      } catch {
-        missing.push(name);
-      }
+      if (!(await isExecutable(binaryPath))) missing.push(name);
     }),
   );
   let cluster = 'reachable';
