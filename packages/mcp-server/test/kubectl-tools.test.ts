@@ -197,6 +197,9 @@ describe('rollouts', () => {
     expect(history.text).toMatch(/REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>/);
     const detail = await call('k8s_rollout_history', { name: 'api', resource_type: 'deployment', revision: 1 });
     expect(detail.text).toContain('image: nginx:1.27');
+    const preview = await call('k8s_diff', { operation: 'rollout_undo', name: 'api', resource_type: 'deployment' });
+    expect(preview.text).toMatch(/rolled back to revision 1 \(server dry run\)[\s\S]*-\s+image: nginx:1\.28\n\+\s+image: nginx:1\.27/);
+    expect(deployment('api')?.spec.template.spec.containers[0].image).toBe('nginx:1.28');
     const undo = await call('k8s_rollout_undo', { name: 'api', resource_type: 'deployment' });
     expect(undo.text).toBe('deployment.apps/api rolled back to revision 1');
     expect(deployment('api')?.spec.template.spec.containers[0].image).toBe('nginx:1.27');

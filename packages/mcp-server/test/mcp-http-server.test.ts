@@ -38,7 +38,7 @@ const KUBECTL: Record<string, { readOnly: boolean; destructive: boolean; params:
   k8s_port_forward: { readOnly: false, destructive: false, params: ['resource_name', 'ports', 'namespace', 'resource_type'] },
   k8s_delete: { readOnly: false, destructive: true, params: ['name', 'resource_type', 'namespace'] },
   k8s_drain: { readOnly: false, destructive: true, params: ['node_name', 'ignore_daemonsets', 'delete_emptydir_data'] },
-  k8s_diff: { readOnly: true, destructive: false, params: ['operation', 'content', 'name', 'resource_type', 'namespace', 'patch', 'patch_type', 'replicas', 'container_images'] },
+  k8s_diff: { readOnly: true, destructive: false, params: ['operation', 'content', 'name', 'resource_type', 'namespace', 'patch', 'patch_type', 'replicas', 'container_images', 'to_revision'] },
 };
 
 let harness: KubeHarness;
@@ -90,7 +90,7 @@ describe('catalogue over Streamable HTTP', () => {
   it('points mutating kubectl tools at k8s_diff for previews', async () => {
     const client = await connect(server.url);
     const { tools } = await client.listTools();
-    for (const name of ['k8s_apply', 'k8s_patch', 'k8s_scale', 'k8s_set_image', 'k8s_delete']) {
+    for (const name of ['k8s_apply', 'k8s_patch', 'k8s_scale', 'k8s_set_image', 'k8s_delete', 'k8s_rollout_undo']) {
       expect(tools.find((tool) => tool.name === name)?._meta?.['skyflo/preview'], name).toBe('k8s_diff');
     }
   });

@@ -5,6 +5,7 @@ import { defineTool } from '../tool-definition.ts';
 import type { ToolDeps } from '../deps.ts';
 import { ToolInputError } from '../../errors.ts';
 import { cleanObject } from './format-object.ts';
+import { rolloutResourceField, undoRollout } from './rollouts.ts';
 import { applyManifest, deleteObject, patchObject, scaleObject, setImage, type MutationResult } from './mutations.ts';
 
 /** Fields that change on every write and would drown the real change. */
@@ -34,7 +35,7 @@ export const k8sDiff = defineTool({
   toolset: 'k8s',
   tags: ['diff'],
   inputSchema: {
-    operation: z.enum(['apply', 'patch', 'scale', 'set_image', 'delete']).describe('Which change to preview'),
+    operation: z.enum(['apply', 'patch', 'scale', 'set_image', 'delete', 'rollout_undo']).describe('Which change to preview'),
     content: z.string().optional().describe('apply: the YAML manifest'),
     name: z.string().optional().describe('patch/scale/set_image/delete: name of the object'),
     resource_type: z.string().optional().describe('patch/scale/set_image/delete: resource type, e.g. deployment'),
@@ -43,6 +44,7 @@ export const k8sDiff = defineTool({
     patch_type: z.enum(['strategic', 'merge', 'json']).optional().describe('patch: strategic (default), merge or json'),
     replicas: z.number().int().min(0).optional().describe('scale: target replica count'),
     container_images: z.string().optional().describe("set_image: 'container1=image1,container2=image2'"),
+    to_revision: z.number().int().min(1).optional().describe('rollout_undo: revision to return to (default: the previous one)'),
   },
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   async handler(input, deps: ToolDeps, context) {
@@ -65,6 +67,12 @@ export const k8sDiff = defineTool({
       case 'set_image':
         result = await setImage(deps, { resource_name: need(input.name, 'name'), resource_type: need(input.resource_type, 'resource_type'), container_images: need(input.container_images, 'container_images'), namespace: input.namespace }, options);
         break;
+      case 'rollout_undo': {
+        const kind = rolloutResourceField.safeParse(need(input.resource_type, 'resource_type'));
+        if (!kind.success) throw new ToolInputError(`rollout_undo needs resource_type deployment, daemonset or statefulset, not "${input.resource_type}".`, { hint: 'pass resource_type "deployment"' });
+        result = await undoRollout(deps, { name: need(input.name, 'name'), resource_type: kind.data, namespace: input.namespace, to_revision: input.to_revision }, options);
+        break;
+      }
       case 'delete':
         result = await deleteObject(deps, { name: need(input.name, 'name'), resource_type: need(input.resource_type, 'resource_type'), namespace: input.namespace }, options);
         break;

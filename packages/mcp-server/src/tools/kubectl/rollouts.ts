@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { ToolInputError } from '../../errors.ts';
 import type { ToolDeps } from '../deps.ts';
-import { clients } from './kubectl-common.ts';
+import { assertSafeName, clients, namespaceOf } from './kubectl-common.ts';
+import type { MutationResult } from './mutations.ts';
 
 export const rolloutResourceField = z
   .enum(['deployment', 'daemonset', 'statefulset'])
@@ -96,4 +97,49 @@ export async function listRevisions(deps: ToolDeps, kind: RolloutKind, namespace
       data: revision.data,
     }))
     .sort((a, b) => a.revision - b.revision);
+}
+
+export interface UndoArgs {
+  name: string;
+  resource_type: RolloutKind;
+  namespace?: string;
+  to_revision?: number;
+}
+
+/** `kubectl rollout undo`: put an earlier revision's pod template back (dryRun for previews). */
+export async function undoRollout(deps: ToolDeps, args: UndoArgs, options: { dryRun: boolean; signal?: AbortSignal }): Promise<MutationResult & { revision?: number }> {
+  assertSafeName('name', args.name);
+  const namespace = namespaceOf(deps, args.namespace);
+  const path = workloadPath(args.resource_type, namespace, args.name);
+  const { http } = clients(deps);
+  const workload = await http.json<any>({ path, signal: options.signal });
+  const revisions = await listRevisions(deps, args.resource_type, namespace, workload, options.signal);
+  const label = `${args.resource_type}.apps/${args.name}`;
+  const current = revisions.at(-1);
+  const wanted = args.to_revision !== undefined ? revisions.find((entry) => entry.revision === args.to_revision) : revisions.at(-2);
+  if (!wanted) {
+    throw new ToolInputError(
+      args.to_revision !== undefined ? `${label} has no revision ${args.to_revision}.` : `${label} has no previous revision to roll back to.`,
+      { hint: `known revisions: ${revisions.map((entry) => entry.revision).join(', ') || 'none'} (see k8s_rollout_history)`, code: 'NOT_FOUND' },
+    );
+  }
+  if (current && wanted.revision === current.revision) {
+    return { summary: `${label} skipped rollback (current template already matches revision ${wanted.revision})`, before: [{ key: label, object: workload }], after: [{ key: label, object: workload }] };
+  }
+  const query = { fieldManager: 'kubectl-rollout', ...(options.dryRun ? { dryRun: 'All' } : {}) };
+  let after: Record<string, any>;
+  if (args.resource_type === 'deployment') {
+    const template = structuredClone(wanted.template ?? {});
+    // The hash label belongs to the ReplicaSet, not the Deployment's template.
+    if (template.metadata?.labels) delete template.metadata.labels['pod-template-hash'];
+    after = await http.json({ method: 'PATCH', path, query, contentType: 'application/json-patch+json', body: [{ op: 'replace', path: '/spec/template', value: template }], signal: options.signal });
+  } else {
+    after = await http.json({ method: 'PATCH', path, query, contentType: 'application/strategic-merge-patch+json', body: wanted.data ?? { spec: { template: wanted.template } }, signal: options.signal });
+  }
+  return {
+    summary: `${label} rolled back to revision ${wanted.revision}${options.dryRun ? ' (server dry run)' : ''}`,
+    before: [{ key: label, object: workload }],
+    after: [{ key: label, object: after }],
+    revision: wanted.revision,
+  };
 }
