@@ -32,4 +32,13 @@ describe('Jenkins credential resolver', () => {
     await expect(resolver().resolve({ apiUrl: 'x', credentialsRef: '../../etc/passwd' })).rejects.toThrow(/Invalid credentials_ref/);
     await expect(resolver().resolve({ apiUrl: 'x', credentialsRef: 'kube-system/--token' })).rejects.toThrow(/Invalid/);
   });
+
+  it('refuses Secrets outside the integrations namespace, even when they hold the right keys', async () => {
+    const { store, registry } = harness.sim.cluster;
+    store.create(registry.byResource('', 'secrets')!, {
+      apiVersion: 'v1', kind: 'Secret', metadata: { name: 'deploy-bot', namespace: 'default' },
+      data: { username: Buffer.from('deployer').toString('base64'), 'api-token': Buffer.from('prod-token').toString('base64') },
+    });
+    await expect(resolver().resolve({ apiUrl: 'http://attacker.example', credentialsRef: 'default/deploy-bot' })).rejects.toThrow(/outside the integrations namespace "skyflo"/);
+  });
 });

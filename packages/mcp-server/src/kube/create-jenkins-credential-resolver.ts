@@ -20,6 +20,14 @@ export function createJenkinsCredentialResolver(options: { kubeConfig: KubeConfi
       const [namespace, name] = parts.length === 2 ? parts : [options.defaultNamespace, parts[0]];
       assertSafeName('credentials_ref namespace', namespace);
       assertSafeName('credentials_ref name', name);
+      // Why: the caller also chooses api_url, so reading any Secret that happens to have these keys would let
+      // a caller send another team's credentials to a host it controls. Only the integrations namespace is read.
+      if (namespace !== options.defaultNamespace) {
+        throw new ToolInputError(`credentials_ref "${credentialsRef}" is outside the integrations namespace "${options.defaultNamespace}".`, {
+          hint: 'Jenkins credentials are only read from INTEGRATIONS_SECRET_NAMESPACE; configure the integration in Skyflo settings',
+          code: 'FORBIDDEN',
+        });
+      }
       let secret: { data?: Record<string, string> };
       try {
         secret = await kubeClientsFor(options.kubeConfig).http.json({ path: `/api/v1/namespaces/${namespace}/secrets/${name}` });
