@@ -1,0 +1,76 @@
+/**
+ * P4: latency from POST /agent/approvals/{call_id} to the `tool.executing` frame (decision recorded atomically,
+ * checkpoint loaded, hash re-checked, tool started). Goal: p50 < 10 ms. Measured on in-memory storage and on
+ * PGlite (the all-in-one default). Prints figures; not a test.
+ *   npx tsx bench/engine-approval-latency.ts [approvals=50] [--no-pglite]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
+import { agentConfig } from '../packages/engine/src/config/agent.ts';
+import { createToolGateway } from '../packages/engine/src/mcp/create-tool-gateway.ts';
+import type { ToolGateway } from '../packages/engine/src/mcp/tool-gateway.ts';
+import type { Storage } from '../packages/engine/src/ports/index.ts';
+import { createPgliteStorage } from '../packages/engine/src/storage/pglite-storage.ts';
+import { startAgentTestApp } from '../packages/engine/src/testing/agent-test-app.ts';
+import { startFakeMcpServer } from '../packages/engine/src/testing/fake-mcp-server.ts';
+import { createInMemoryEventBus } from '../packages/engine/src/testing/in-memory-event-bus.ts';
+import { createInMemoryStorage } from '../packages/engine/src/testing/in-memory-storage.ts';
+import { iterateSse, readSse } from '../packages/engine/src/testing/read-sse.ts';
+
+const count = Number(process.argv[2] ?? 50);
+const withPglite = !process.argv.includes('--no-pglite');
+
+const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))]!;
+
+async function measure(label: string, sim: LlmSim, tools: ToolGateway, storage: Storage, userId: string) {
+  const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
+  const app = await startAgentTestApp({ storage, bus: createInMemoryEventBus(), tools, llm: { model: provider.chatModel('sim-model'), modelName: 'sim' }, config: agentConfig({ titleGeneration: false }) });
+  const post = (pathname: string, body: unknown) =>
+    fetch(`${app.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': userId }, body: JSON.stringify(body) });
+  const latencies: number[] = [];
+  for (let index = 0; index < count + 3; index += 1) {
+    const chat = await readSse(await post('/agent/chat', { messages: [{ role: 'user', content: `scale web to ${index % 5}` }] }));
+    const awaiting = chat.find((frame) => frame.event === 'tool.awaiting_approval');
+    if (!awaiting) throw new Error(`no approval requested: ${chat.map((frame) => frame.event).join(',')}`);
+    const started = performance.now();
+    const response = await post(`/agent/approvals/${String(awaiting.data['call_id'])}`, { approve: true, conversation_id: chat[0]!.data['conversation_id'] });
+    for await (const frame of iterateSse(response, started)) {
+      if (frame.event === 'tool.executing' && index >= 3) latencies.push(frame.at); // first 3 are warm-up
+    }
+  }
+  await app.close();
+  console.log(`P4 ${label}: approval POST → tool.executing over ${latencies.length} approvals: p50 ${percentile(latencies, 50).toFixed(2)} ms, p90 ${percentile(latencies, 90).toFixed(2)} ms, max ${Math.max(...latencies).toFixed(2)} ms (goal p50 < 10 ms)`);
+}
+
+async function main() {
+  const sim = await startLlmSim({
+    port: 0,
+    script: {
+      rules: [
+        { match: { lastRole: 'user' }, reply: { toolCalls: [{ name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+        { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ name: 'k8s_scale', arguments: { name: 'web', replicas: 3 } }] } },
+        { match: { always: true }, reply: 'done' },
+      ],
+    },
+  });
+  const mcp = await startFakeMcpServer();
+  const tools = createToolGateway({ client: mcp.client });
+  await measure('in-memory storage', sim, tools, createInMemoryStorage(), 'bench');
+  if (withPglite) {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'skyflo-bench-p4-'));
+    const storage = await createPgliteStorage({ dataDir });
+    const created = await storage.users.create({ email: 'bench@example.test', hashedPassword: 'x', allowWhenUsersExist: true });
+    if (!created.ok) throw new Error(created.reason);
+    await measure('PGlite storage', sim, tools, storage, created.user.id);
+    await storage.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  await tools.close();
+  await mcp.close();
+  await sim.close();
+}
+
+await main();
