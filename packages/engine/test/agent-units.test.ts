@@ -24,7 +24,14 @@ describe('context trimming', () => {
     const trimmed = trimContext(history, 4);
     // the window widens back to c2's call instead of keeping an orphan result; c3 has no result yet and is dropped
     expect(trimmed).toEqual([user('first'), call('c2'), result('c2'), assistant('done')]);
-    expect(trimContext([user('first'), call('c1'), result('c1'), result('c1')], 1)).toEqual([user('first'), call('c1'), result('c1'), result('c1')]);
+    expect(trimContext([user('first'), call('c1'), result('c1')], 1)).toEqual([user('first'), call('c1'), result('c1')]);
+  });
+});
+
+describe('tool message pairing', () => {
+  it('moves results right after their call and keeps one result per call', () => {
+    const late = [user('first'), call('c1'), user('interrupting message'), result('c1'), result('c1')];
+    expect(trimContext(late, 40)).toEqual([user('first'), call('c1'), result('c1'), user('interrupting message')]);
   });
 });
 

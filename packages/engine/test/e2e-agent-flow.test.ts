@@ -542,3 +542,84 @@ describe('bad requests', () => {
     expect((await fetch(`${harness.url}/agent/tools`)).status).toBe(401);
   });
 });
+
+describe('streams and persistence', () => {
+  it('a client that disconnects loses nothing: the run finishes and the timeline is complete', async () => {
+    sim.reset(script([{ match: { always: true }, reply: { text: 'A long careful answer that keeps streaming after the client left.', tokenDelayMs: 5 } }]));
+    const controller = new AbortController();
+    const response = await fetch(`${harness.url}/agent/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-test-user': alice },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'explain slowly' }] }),
+      signal: controller.signal,
+    });
+    let conversationId = '';
+    try {
+      for await (const frame of iterateSse(response)) {
+        if (frame.event === 'ready') conversationId = String(frame.data['conversation_id']);
+        if (frame.event === 'token') controller.abort();
+      }
+    } catch {
+      // the abort ends the read
+    }
+    await harness.service.idle();
+    const timeline = (await storage.conversations.get(conversationId))!.timeline;
+    expect(timeline[1]).toMatchObject({ type: 'assistant', content: 'A long careful answer that keeps streaming after the client left.' });
+    expect(Number((timeline[1] as { token_usage?: Record<string, unknown> }).token_usage?.['ttr_ms'])).toBeGreaterThan(0);
+  });
+
+  it('an approval stream that fails after the decision still executes and persists the call (issue #76)', async () => {
+    sim.reset(
+      withWriteTools([
+        { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: 'call_scale', name: 'k8s_scale', arguments: { name: 'api', replicas: 3 } }] } },
+        { match: { toolName: 'k8s_scale' }, reply: { text: 'api scaled to 3.', delayMs: 50 } },
+      ]),
+    );
+    const first = await chat('scale api to 3');
+    const conversationId = conversationOf(first);
+    const controller = new AbortController();
+    const response = await fetch(`${harness.url}/agent/approvals/call_scale`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-test-user': alice },
+      body: JSON.stringify({ approve: true, conversation_id: conversationId }),
+      signal: controller.signal,
+    });
+    try {
+      for await (const frame of iterateSse(response)) if (frame.event === 'ready') controller.abort();
+    } catch {
+      // the abort ends the read
+    }
+    await harness.service.idle();
+    expect(mcp.replicas.get('api')).toBe(3);
+    const assistant = (await storage.conversations.get(conversationId))!.timeline[1]!;
+    if (assistant.type !== 'assistant') throw new Error('expected assistant');
+    expect(assistant.segments.find((segment) => segment.kind === 'tool' && segment.id === 'call_scale')).toMatchObject({ toolExecution: { status: 'completed' } });
+    expect(assistant.content).toBe('api scaled to 3.');
+  });
+
+  it('sends a heartbeat when nothing happens for the configured time', async () => {
+    await startApp({ heartbeatMs: 40 });
+    try {
+      sim.reset(script([{ match: { always: true }, reply: { text: 'late', delayMs: 150 } }]));
+      const frames = await chat('anyone there?');
+      const heartbeat = find(frames, 'heartbeat')[0];
+      expect(heartbeat?.data['timestamp']).toEqual(expect.any(Number));
+      expect(frames.at(-1)!.event).toBe('completed');
+    } finally {
+      await startApp();
+    }
+  });
+
+  it('only the owner decides an approval: another member and an admin both get 404 and nothing runs', async () => {
+    sim.reset(
+      withWriteTools([{ match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: 'call_owner', name: 'k8s_scale', arguments: { name: 'web', replicas: 8 } }] } }]),
+    );
+    const conversationId = conversationOf(await chat('scale web to 8'));
+    for (const user of ['mallory', 'root:admin']) {
+      const response = await post('/agent/approvals/call_owner', { approve: true, conversation_id: conversationId }, user);
+      expect(response.status).toBe(404);
+    }
+    expect(await storage.approvals.get(conversationId, 'call_owner')).toMatchObject({ status: 'awaiting' });
+    expect(mcp.replicas.get('web')).toBe(2);
+  });
+});

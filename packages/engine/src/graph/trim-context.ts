@@ -14,20 +14,32 @@ function resultIdsOf(message: ModelMessage): string[] {
   return message.content.filter((part) => part.type === 'tool-result').map((part) => (part as { toolCallId: string }).toolCallId);
 }
 
-/** Drops tool calls that have no result and results that have no call, keeping everything else in order. */
+/**
+ * Drops tool calls that have no result and results that have no call, and moves every result right after the
+ * assistant message that made the call (providers require that order; a run resumed after a crash could have
+ * appended a user message in between).
+ */
 export function pairToolMessages(messages: ModelMessage[]): ModelMessage[] {
   const calls = new Set(messages.flatMap(callIdsOf));
-  const results = new Set(messages.flatMap(resultIdsOf));
+  const resultsByCall = new Map<string, unknown>();
+  for (const message of messages) {
+    if (message.role !== 'tool') continue;
+    for (const part of message.content) {
+      const id = (part as { toolCallId?: string }).toolCallId;
+      if (part.type === 'tool-result' && id && calls.has(id) && !resultsByCall.has(id)) resultsByCall.set(id, part);
+    }
+  }
   const out: ModelMessage[] = [];
   for (const message of messages) {
+    if (message.role === 'tool') continue; // re-emitted after their call below
     if (message.role === 'assistant' && typeof message.content !== 'string') {
-      const content = message.content.filter((part) => part.type !== 'tool-call' || results.has((part as { toolCallId: string }).toolCallId));
+      const content = message.content.filter((part) => part.type !== 'tool-call' || resultsByCall.has((part as { toolCallId: string }).toolCallId));
       if (content.length === 0) continue;
       out.push({ ...message, content });
-    } else if (message.role === 'tool') {
-      const content = message.content.filter((part) => part.type !== 'tool-result' || calls.has((part as { toolCallId: string }).toolCallId));
-      if (content.length === 0) continue;
-      out.push({ ...message, content });
+      const results = content
+        .filter((part) => part.type === 'tool-call')
+        .map((part) => resultsByCall.get((part as { toolCallId: string }).toolCallId));
+      for (const result of results) out.push({ role: 'tool', content: [result] } as ModelMessage);
     } else {
       out.push(message);
     }
