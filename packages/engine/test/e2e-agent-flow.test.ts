@@ -623,3 +623,44 @@ describe('streams and persistence', () => {
     expect(mcp.replicas.get('web')).toBe(2);
   });
 });
+
+describe('degraded dependencies', () => {
+  it('no LLM configured: the chat says what to set instead of failing silently; the MCP server down: /agent/tools is 502', async () => {
+    const degraded = await startAgentTestApp({
+      storage: createInMemoryStorage(),
+      bus: createInMemoryEventBus(),
+      tools: {
+        listTools: async () => {
+          throw new Error('connect ECONNREFUSED 127.0.0.1:8888');
+        },
+        callTool: async () => {
+          throw new Error('unreachable');
+        },
+        preview: async () => undefined,
+        close: async () => {},
+      },
+      llm: { model: undefined, modelName: 'unconfigured', problem: 'No LLM configured: set LLM_MODEL (e.g. openai/gpt-4o) and OPENAI_API_KEY' },
+      config: agentConfig({ titleGeneration: false }),
+    });
+    try {
+      const response = await fetch(`${degraded.url}/agent/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-test-user': alice },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'hello' }] }),
+      });
+      const frames = await readValid(response);
+      expect(names(frames)).toEqual(['ready', 'workflow.error', 'completed']);
+      expect(find(frames, 'workflow.error')[0]!.data).toMatchObject({ code: 'LLM_NOT_CONFIGURED', error: expect.stringContaining('LLM_MODEL') });
+      expect(frames.at(-1)!.data).toMatchObject({ status: 'error' });
+
+      const tools = await fetch(`${degraded.url}/agent/tools`, { headers: { 'x-test-user': alice } });
+      expect(tools.status).toBe(502);
+      expect((await tools.json()).detail).toContain('MCP_SERVER_URL');
+
+      const malformed = await fetch(`${degraded.url}/agent/chat`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': alice }, body: '{"messages": [' });
+      expect(malformed.status).toBe(400);
+    } finally {
+      await degraded.close();
+    }
+  });
+});

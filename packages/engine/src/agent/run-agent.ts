@@ -106,7 +106,6 @@ export async function runAgent(deps: RunAgentDeps, input: RunInput): Promise<Run
   let failure: string | undefined;
   let finalState: AgentStateValue | undefined;
   try {
-    if (await bus.isStopRequested(input.runId)) controller.abort();
     const graph = buildAgentGraph({ ...deps, approvals: storage.approvals, checkpointer: storage.checkpointer }, run);
     const graphInput = input.userMessage !== undefined ? { messages: [{ role: 'user', content: input.userMessage } as ModelMessage] } : {};
     finalState = (await graph.invoke(graphInput, {
