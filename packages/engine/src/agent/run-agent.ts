@@ -78,8 +78,20 @@ export async function runAgent(deps: RunAgentDeps, input: RunInput): Promise<Run
       .catch((error: unknown) => deps.logger?.error({ err: error, runId: input.runId }, 'timeline update failed'));
   };
 
+  // The title is asked for as soon as the first answer text exists, in parallel with the rest of the run.
+  const wantsTitle = input.wantsTitle && deps.config.titleGeneration && input.userMessage !== undefined;
+  let titlePromise: Promise<string | undefined> | undefined;
+  const startTitle = (assistantText: string) =>
+    generateTitle({ model: deps.llm.model, userMessage: input.userMessage!, assistantText, timeoutMs: deps.config.titleTimeoutMs, signal: controller.signal }).catch(
+      () => undefined,
+    );
+
   async function emit<T extends AgentEventType>(type: T, payload: AgentEventPayload<T>, options: { early?: boolean } = {}): Promise<void> {
     if (type === 'completed' && completedSent) return;
+    if (wantsTitle && !titlePromise && type === 'generation.complete') {
+      const content = (payload as unknown as AgentEventPayload<'generation.complete'>).content;
+      if (content) titlePromise = startTitle(content);
+    }
     const event = { conversation_id: input.conversationId, ...payload, type, timestamp: Date.now(), run_id: input.runId } as unknown as AgentEvent;
     persist(event);
     if (completedSent) return;
@@ -133,17 +145,12 @@ export async function runAgent(deps: RunAgentDeps, input: RunInput): Promise<Run
   }
 
   try {
-    if (input.wantsTitle && deps.config.titleGeneration && status === 'completed' && input.userMessage) {
-      const title = await generateTitle({
-        model: deps.llm.model,
-        userMessage: input.userMessage,
-        assistantText: assistantTextOf(finalState?.messages ?? []),
-        timeoutMs: deps.config.titleTimeoutMs,
-        signal: controller.signal,
-      });
-      if (await storage.conversations.setTitleIfEmpty(input.conversationId, title)) {
-        await emit('conversation.title.generated', { conversation_id: input.conversationId, title } as AgentEventPayload<'conversation.title.generated'>);
-      }
+    let pending = titlePromise;
+    // No answer text streamed (e.g. the first turn only called tools): name it from the user's message now.
+    if (!pending && wantsTitle && status === 'completed') pending = startTitle(assistantTextOf(finalState?.messages ?? []));
+    const title = await pending;
+    if (title && !controller.signal.aborted && (await storage.conversations.setTitleIfEmpty(input.conversationId, title))) {
+      await emit('conversation.title.generated', { conversation_id: input.conversationId, title } as AgentEventPayload<'conversation.title.generated'>);
     }
   } catch (error) {
     deps.logger?.error({ err: error, runId: input.runId }, 'title generation failed');
