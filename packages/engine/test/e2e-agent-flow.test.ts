@@ -597,6 +597,40 @@ describe('streams and persistence', () => {
     expect(assistant.content).toBe('api scaled to 3.');
   });
 
+  it('a dropped client re-attaches with Last-Event-ID and gets exactly the frames it missed', async () => {
+    const text = 'one two three four five six seven eight nine ten eleven twelve';
+    sim.reset(script([{ match: { always: true }, reply: { text, tokenDelayMs: 10 } }]));
+    const controller = new AbortController();
+    const response = await fetch(`${harness.url}/agent/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-test-user': alice },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'count' }] }),
+      signal: controller.signal,
+    });
+    const before: SseFrame[] = [];
+    try {
+      for await (const frame of iterateSse(response)) {
+        before.push(frame);
+        if (find(before, 'token').length === 3) controller.abort();
+      }
+    } catch {
+      // dropped on purpose
+    }
+    const { run_id: runId, conversation_id: conversationId } = before[0]!.data as { run_id: string; conversation_id: string };
+    const lastId = before.at(-1)!.id!;
+    const foreign = await fetch(`${harness.url}/agent/runs/${runId}/events?conversation_id=${conversationId}`, { headers: { 'x-test-user': 'mallory' } });
+    expect(foreign.status).toBe(404);
+    const resumed = await fetch(`${harness.url}/agent/runs/${runId}/events?conversation_id=${conversationId}`, { headers: { 'x-test-user': alice, 'last-event-id': String(lastId) } });
+    expect(resumed.status).toBe(200);
+    const after = await readValid(resumed);
+    expect(after[0]!.event).toBe('ready');
+    const ids = after.slice(1).map((frame) => frame.id!);
+    expect(ids[0]).toBe(lastId + 1);
+    expect(ids).toEqual(ids.map((_, index) => lastId + 1 + index));
+    expect(after.at(-1)!.event).toBe('completed');
+    expect([...find(before, 'token'), ...find(after, 'token')].map((frame) => frame.data['text']).join('')).toBe(text);
+  });
+
   it('sends a heartbeat when nothing happens for the configured time', async () => {
     await startApp({ heartbeatMs: 40 });
     try {

@@ -124,6 +124,7 @@ describe('two engine processes on Postgres + Redis', () => {
         { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: 'call_scale', name: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas: 5, namespace: 'default' } }] } },
         { match: { toolName: 'k8s_scale' }, reply: 'web has 5 replicas now.' },
         { match: { userContains: 'slow' }, reply: { mode: 'stream', tokens: 3000, tokensPerSecond: 100 } },
+        { match: { userContains: 'count' }, reply: { text: 'one two three four five six seven eight', tokenDelayMs: 20 } },
       ],
     });
     const chat = await readSse(await post(a!, '/agent/chat', { messages: [{ role: 'user', content: 'scale web to 5' }] }));
@@ -152,6 +153,31 @@ describe('two engine processes on Postgres + Redis', () => {
       const body = (await conversation.json()) as { messages: Array<{ type: string; content: string }> };
       expect(body.messages.at(-1)).toMatchObject({ type: 'assistant', content: 'web has 5 replicas now.' });
     }
+
+    // a client dropped by A re-attaches on B with Last-Event-ID and misses nothing
+    const dropped = new AbortController();
+    const first = await fetch(`${a!.url}/agent/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'count for me' }], conversation_id: conversationId }),
+      signal: dropped.signal,
+    });
+    const seen: SseFrame[] = [];
+    try {
+      for await (const frame of iterateSse(first)) {
+        seen.push(frame);
+        if (seen.filter((item) => item.event === 'token').length === 2) dropped.abort();
+      }
+    } catch {
+      // dropped on purpose
+    }
+    const resumed = await fetch(`${b!.url}/agent/runs/${String(seen[0]!.data['run_id'])}/events?conversation_id=${conversationId}`, {
+      headers: { authorization: `Bearer ${token}`, 'last-event-id': String(seen.at(-1)!.id) },
+    });
+    const rest = await readSse(resumed);
+    const tokensSeen = [...seen, ...rest].filter((frame) => frame.event === 'token').map((frame) => frame.data['text']).join('');
+    expect(tokensSeen).toBe('one two three four five six seven eight');
+    expect(rest.at(-1)).toMatchObject({ event: 'completed', data: { status: 'completed' } });
 
     // a stop posted to B ends the stream A is serving
     const response = await post(a!, '/agent/chat', { messages: [{ role: 'user', content: 'slow answer please' }], conversation_id: conversationId });

@@ -20,6 +20,8 @@ export interface AgentService {
   prepareChat(input: { user: AuthenticatedUser; conversationId?: string; message: string }): Promise<StartedRun>;
   prepareDecision(input: { user: AuthenticatedUser; conversationId: string; callId: string; approve: boolean; reason?: string }): Promise<StartedRun>;
   stop(input: { user: AuthenticatedUser; conversationId: string; runId: string }): Promise<void>;
+  /** 404 unless the user owns the conversation */
+  assertOwner(input: { user: AuthenticatedUser; conversationId: string }): Promise<void>;
   /** resolves when every run started by this service has finished (for shutdown and tests) */
   idle(): Promise<void>;
 }
@@ -121,6 +123,10 @@ export function createAgentService(deps: RunAgentDeps): AgentService {
       if (local && local[0] !== conversationId) throw new AgentRequestError(404, 'RUN_NOT_FOUND', `Run ${runId} does not belong to conversation ${conversationId}`);
       // Through the bus, so the engine process running the workflow aborts it, whichever one that is.
       await deps.bus.requestStop(runId);
+    },
+
+    async assertOwner({ user, conversationId }) {
+      await ownedConversation(user, conversationId);
     },
 
     async idle() {

@@ -4,13 +4,15 @@
  *   POST /agent/approvals/:call_id   {approve, reason?, conversation_id} → SSE (the resumed run)
  *   POST /agent/stop                 {conversation_id, run_id} → {status:"stopped", conversation_id, run_id}
  *   GET  /agent/tools                → [{name,title,annotations,tags}]  (502 when the MCP server fails)
+ *   GET  /agent/runs/:run_id/events?conversation_id=…  (+ Last-Event-ID) → SSE: re-attach to a run after a dropped
+ *        connection, on any engine process (the bus keeps a replay buffer); frames after Last-Event-ID, then live
  * Every route needs `request.user` (set by the platform's authenticate hook); without one it answers 401.
  * Only the conversation's owner may chat, decide approvals or stop: admins may read others' conversations
  * through /conversations, but a mutation is approved by the person who asked for it.
  */
 import { approvalRequestSchema, chatRequestSchema, stopRequestSchema, type ToolSummary } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { AgentRequestError } from '../../../agent/agent-request-error.ts';
 import { createAgentService, type AgentService } from '../../../agent/create-agent-service.ts';
 import type { AgentConfig } from '../../../config/agent.ts';
@@ -35,6 +37,11 @@ export interface AgentRouteDeps {
   /** called with the service so the composition root can wait for runs on shutdown (service.idle()) */
   onService?: (service: AgentService) => void;
 }
+
+const resumeQuerySchema = z.object({
+  conversation_id: z.uuid('conversation_id must be a UUID'),
+  last_event_id: z.coerce.number({ error: 'Last-Event-ID must be a number' }).int().min(0).default(0),
+});
 
 function userOf(request: FastifyRequest): AuthenticatedUser | undefined {
   return (request as FastifyRequest & { user?: AuthenticatedUser }).user;
@@ -82,7 +89,7 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
     if (!message) return reply.code(400).send({ detail: 'messages must contain a user message with non-empty content' });
     try {
       const run = await service.prepareChat({ user, conversationId: parsed.data.conversation_id, message: message.content });
-      await streamRun({ request, reply, bus: deps.bus, run, heartbeatMs: deps.config.heartbeatMs });
+      await streamRun({ request, reply, bus: deps.bus, runId: run.runId, conversationId: run.conversationId, start: run.start, heartbeatMs: deps.config.heartbeatMs });
       return reply;
     } catch (error) {
       return fail(reply, error);
@@ -102,7 +109,7 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
         approve: parsed.data.approve,
         reason: parsed.data.reason,
       });
-      await streamRun({ request, reply, bus: deps.bus, run, heartbeatMs: deps.config.heartbeatMs });
+      await streamRun({ request, reply, bus: deps.bus, runId: run.runId, conversationId: run.conversationId, start: run.start, heartbeatMs: deps.config.heartbeatMs });
       return reply;
     } catch (error) {
       return fail(reply, error);
@@ -117,6 +124,28 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
     try {
       await service.stop({ user, conversationId: parsed.data.conversation_id, runId: parsed.data.run_id });
       return { status: 'stopped', conversation_id: parsed.data.conversation_id, run_id: parsed.data.run_id };
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+
+  app.get<{ Params: { run_id: string }; Querystring: { conversation_id?: string; last_event_id?: string } }>('/agent/runs/:run_id/events', async (request, reply) => {
+    const user = authenticated(request, reply);
+    if (!user) return reply;
+    const parsed = resumeQuerySchema.safeParse({ ...request.query, last_event_id: request.headers['last-event-id'] ?? request.query.last_event_id });
+    if (!parsed.success) return reply.code(400).send({ detail: `Invalid request: ${describeIssues(parsed.error)}` });
+    try {
+      await service.assertOwner({ user, conversationId: parsed.data.conversation_id });
+      await streamRun({
+        request,
+        reply,
+        bus: deps.bus,
+        runId: request.params.run_id,
+        conversationId: parsed.data.conversation_id,
+        afterIndex: parsed.data.last_event_id,
+        heartbeatMs: deps.config.heartbeatMs,
+      });
+      return reply;
     } catch (error) {
       return fail(reply, error);
     }

@@ -3,7 +3,6 @@
  * heartbeat after a quiet period. Closing the connection only unsubscribes; the run and its persistence go on.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { StartedRun } from '../../../agent/create-agent-service.ts';
 import type { EventBus } from '../../../ports/index.ts';
 
 export function sseFrame(event: string, data: unknown, id?: number): string {
@@ -13,8 +12,21 @@ export function sseFrame(event: string, data: unknown, id?: number): string {
 /** Events after which the stream closes (the run is over, or waits for a human). */
 const closingEvents = new Set(['completed', 'error']);
 
-export async function streamRun(input: { request: FastifyRequest; reply: FastifyReply; bus: EventBus; run: StartedRun; heartbeatMs: number }): Promise<void> {
-  const { request, reply, bus, run } = input;
+export interface StreamRunInput {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  bus: EventBus;
+  runId: string;
+  conversationId: string;
+  heartbeatMs: number;
+  /** replay only events after this SSE id (a reconnecting client's Last-Event-ID) */
+  afterIndex?: number;
+  /** starts the run once the stream is subscribed (absent when re-attaching to a run) */
+  start?: () => Promise<unknown>;
+}
+
+export async function streamRun(input: StreamRunInput): Promise<void> {
+  const { request, reply, bus } = input;
   const response = reply.raw;
   reply.hijack();
   response.writeHead(200, {
@@ -65,15 +77,21 @@ export async function streamRun(input: { request: FastifyRequest; reply: Fastify
     response.write(chunk);
   };
 
-  unsubscribe = await bus.subscribe(run.runId, (message) => {
-    if (!open) return;
-    write(sseFrame(message.event, message.data, message.index));
-    armHeartbeat();
-    if (closingEvents.has(message.event)) close();
-  });
+  // `ready` first, then replayed and live frames in bus order
+  response.write(sseFrame('ready', { type: 'ready', run_id: input.runId, conversation_id: input.conversationId }));
+  unsubscribe = await bus.subscribe(
+    input.runId,
+    (message) => {
+      // Only this conversation's events: a run id alone must not open another user's run.
+      if (!open || message.data['conversation_id'] !== input.conversationId) return;
+      write(sseFrame(message.event, message.data, message.index));
+      armHeartbeat();
+      if (closingEvents.has(message.event)) close();
+    },
+    { afterIndex: input.afterIndex ?? 0 },
+  );
   if (!open) await unsubscribe().catch(() => {});
-  response.write(sseFrame('ready', { type: 'ready', run_id: run.runId, conversation_id: run.conversationId }));
   armHeartbeat();
-  void run.start();
+  void input.start?.();
   await finished;
 }
