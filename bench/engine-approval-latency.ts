@@ -1,8 +1,9 @@
 /**
  * P4: latency from POST /agent/approvals/{call_id} to the `tool.executing` frame (decision recorded atomically,
  * checkpoint loaded, hash re-checked, tool started). Goal: p50 < 10 ms. Measured on in-memory storage and on
- * PGlite (the all-in-one default). Prints figures; not a test.
- *   npx tsx bench/engine-approval-latency.ts [approvals=50] [--no-pglite]
+ * PGlite (the all-in-one default) and on Postgres at 127.0.0.1:5432 (a scratch database, dropped afterwards).
+ * Prints figures; not a test.
+ *   npx tsx bench/engine-approval-latency.ts [approvals=50] [--no-pglite] [--no-postgres]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,9 @@ import { createToolGateway } from '../packages/engine/src/mcp/create-tool-gatewa
 import type { ToolGateway } from '../packages/engine/src/mcp/tool-gateway.ts';
 import type { Storage } from '../packages/engine/src/ports/index.ts';
 import { createPgliteStorage } from '../packages/engine/src/storage/pglite-storage.ts';
+import { createPostgresStorage } from '../packages/engine/src/storage/postgres-storage.ts';
+import pg from 'pg';
+import { randomBytes } from 'node:crypto';
 import { startAgentTestApp } from '../packages/engine/src/testing/agent-test-app.ts';
 import { startFakeMcpServer } from '../packages/engine/src/testing/fake-mcp-server.ts';
 import { createInMemoryEventBus } from '../packages/engine/src/testing/in-memory-event-bus.ts';
@@ -22,6 +26,7 @@ import { iterateSse, readSse } from '../packages/engine/src/testing/read-sse.ts'
 
 const count = Number(process.argv[2] ?? 50);
 const withPglite = !process.argv.includes('--no-pglite');
+const withPostgres = !process.argv.includes('--no-postgres');
 
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))]!;
 
@@ -67,6 +72,22 @@ async function main() {
     await measure('PGlite storage', sim, tools, storage, created.user.id);
     await storage.close();
     await rm(dataDir, { recursive: true, force: true });
+  }
+  if (withPostgres) {
+    const database = `skyflo_bench_${randomBytes(5).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${database}`);
+    try {
+      const storage = await createPostgresStorage({ url: `postgres://postgres@127.0.0.1:5432/${database}` });
+      const created = await storage.users.create({ email: 'bench@example.test', hashedPassword: 'x', allowWhenUsersExist: true });
+      if (!created.ok) throw new Error(created.reason);
+      await measure('Postgres storage', sim, tools, storage, created.user.id);
+      await storage.close();
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await admin.end();
+    }
   }
   await tools.close();
   await mcp.close();
