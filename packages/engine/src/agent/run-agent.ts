@@ -61,14 +61,6 @@ export async function runAgent(deps: RunAgentDeps, input: RunInput): Promise<Run
       ...(extra.failure ? { error: extra.failure } : {}),
     };
   };
-  // A stop ends the stream at once: the model request and any running tool are aborted by the same signal, and
-  // `completed(stopped)` goes out without waiting for the graph to unwind and checkpoint (which follows).
-  const unsubscribeStop = await bus.onStop(input.runId, () => {
-    if (controller.signal.aborted) return;
-    controller.abort();
-    if (!completedSent) void emit('completed', completedPayload('stopped'), { early: true }).catch(() => {});
-  });
-
   // Timeline writes are serialised per run and never block token streaming; `completed` waits for them.
   let persisted: Promise<unknown> = Promise.resolve();
   const persist = (event: AgentEvent) => {
@@ -112,6 +104,14 @@ export async function runAgent(deps: RunAgentDeps, input: RunInput): Promise<Run
     ttftSent: false,
     decisions: {},
   };
+
+  // A stop ends the stream at once: the model request and any running tool are aborted by the same signal, and
+  // `completed(stopped)` goes out without waiting for the graph to unwind and checkpoint (which follows).
+  const unsubscribeStop = await bus.onStop(input.runId, () => {
+    if (controller.signal.aborted) return;
+    controller.abort();
+    if (!completedSent) void emit('completed', completedPayload('stopped'), { early: true }).catch(() => {});
+  });
 
   let status: CompletedStatus = 'completed';
   let awaitingApproval = false;
