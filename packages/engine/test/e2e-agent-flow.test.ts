@@ -210,7 +210,15 @@ describe('approval gate', () => {
     expect(blocked.status).toBe(409);
     expect((await blocked.json()).detail).toContain('call_scale');
 
-    const second = await decide('call_scale', conversationId, true);
+    // a decision about different arguments than the ones shown is refused
+    const wrongHash = await post('/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: '0'.repeat(64) });
+    expect(wrongHash.status).toBe(409);
+    expect((await wrongHash.json()).detail).toContain('not the call you were shown');
+    expect(await storage.approvals.get(conversationId, 'call_scale')).toMatchObject({ status: 'awaiting' });
+
+    const response = await post('/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] });
+    expect(response.status).toBe(200);
+    const second = await readValid(response);
     expect(names(second)).toEqual([
       'ready',
       'tool.approved',

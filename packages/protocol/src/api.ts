@@ -23,6 +23,11 @@ export const approvalRequestSchema = z.object({
   approve: z.boolean({ error: 'approve must be true or false' }),
   reason: z.string().max(2_000).optional(),
   conversation_id: z.uuid('conversation_id must be a UUID'),
+  /**
+   * The args_hash from tool.awaiting_approval, echoed by the client: the decision is refused (409) unless it is
+   * about exactly the call the approver was shown. Optional for Skyflo-compatible clients.
+   */
+  args_hash: z.string().regex(/^[0-9a-f]{64}$/, 'args_hash must be the 64-character hex digest from tool.awaiting_approval').optional(),
 });
 export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
 

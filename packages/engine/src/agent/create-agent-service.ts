@@ -18,7 +18,7 @@ export interface StartedRun {
 
 export interface AgentService {
   prepareChat(input: { user: AuthenticatedUser; conversationId?: string; message: string }): Promise<StartedRun>;
-  prepareDecision(input: { user: AuthenticatedUser; conversationId: string; callId: string; approve: boolean; reason?: string }): Promise<StartedRun>;
+  prepareDecision(input: { user: AuthenticatedUser; conversationId: string; callId: string; approve: boolean; reason?: string; argsHash?: string }): Promise<StartedRun>;
   stop(input: { user: AuthenticatedUser; conversationId: string; runId: string }): Promise<void>;
   /** 404 unless the user owns the conversation */
   assertOwner(input: { user: AuthenticatedUser; conversationId: string }): Promise<void>;
@@ -101,12 +101,15 @@ export function createAgentService(deps: RunAgentDeps): AgentService {
       return { runId, conversationId: conversation.id, start };
     },
 
-    async prepareDecision({ user, conversationId, callId, approve, reason }) {
+    async prepareDecision({ user, conversationId, callId, approve, reason, argsHash }) {
       await ownedConversation(user, conversationId);
       const record = await storage.approvals.get(conversationId, callId);
       if (!record) throw new AgentRequestError(404, 'APPROVAL_NOT_FOUND', `No tool call ${callId} is waiting for approval in this conversation.`);
       if (record.status !== 'awaiting') {
         throw new AgentRequestError(409, 'ALREADY_DECIDED', `Tool call ${callId} was already ${record.status}; nothing was executed again.`);
+      }
+      if (argsHash !== undefined && argsHash !== record.argsHash) {
+        throw new AgentRequestError(409, 'ARGS_MISMATCH', `Tool call ${callId} is not the call you were shown (its arguments hash differs); reload the conversation and decide again.`);
       }
       await assertIdle(conversationId);
       // The atomic awaiting → decided update is what makes a double click (or two engines) execute once.

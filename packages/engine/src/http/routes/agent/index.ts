@@ -108,6 +108,7 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
         callId: request.params.call_id,
         approve: parsed.data.approve,
         reason: parsed.data.reason,
+        argsHash: parsed.data.args_hash,
       });
       await streamRun({ request, reply, bus: deps.bus, runId: run.runId, conversationId: run.conversationId, start: run.start, heartbeatMs: deps.config.heartbeatMs });
       return reply;
