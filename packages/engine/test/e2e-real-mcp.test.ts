@@ -155,3 +155,23 @@ describe('agent with the real MCP server and kube-sim', () => {
     expect(await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.metadata.name}')).toBe('web');
   });
 });
+
+describe('tool gateway against a token-protected MCP server', () => {
+  it('sends MCP_AUTH_TOKEN as a bearer token; without it the catalogue cannot be read', async () => {
+    const secured = await startMcpHttpServer({ port: 0, authToken: 'mcp-secret-token', settings: { kubeconfigPath: kubeconfig, kubectlPath } });
+    const withToken = createToolGateway({ url: secured.url, authToken: 'mcp-secret-token' });
+    const withoutToken = createToolGateway({ url: secured.url });
+    try {
+      const listed = await withToken.listTools();
+      expect(listed.find((tool) => tool.name === 'k8s_scale')).toMatchObject({ toolset: 'k8s', annotations: { readOnlyHint: false }, preview: { tool: 'k8s_diff' } });
+      const result = await withToken.callTool({ name: 'k8s_get', args: { resource_type: 'deployment', name: 'web', namespace: 'default' } });
+      expect(result).toMatchObject({ isError: false });
+      expect(result.text).toContain('web');
+      await expect(withoutToken.listTools()).rejects.toThrow();
+    } finally {
+      await withToken.close();
+      await withoutToken.close();
+      await secured.close();
+    }
+  });
+});
