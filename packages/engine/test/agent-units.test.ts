@@ -1,7 +1,7 @@
-import { APICallError, type ModelMessage } from 'ai';
+import type { ModelMessage } from 'ai';
 import { describe, expect, it } from 'vitest';
 import { clampTitle, fallbackTitle, parseTitleReply } from '../src/agent/generate-title.ts';
-import { classifyLlmError, retryDelayMs } from '../src/graph/classify-llm-error.ts';
+import { retryDelayMs } from '../src/graph/retry-delay.ts';
 import { exposeTools, toModelTools } from '../src/graph/tool-exposure.ts';
 import { trimContext } from '../src/graph/trim-context.ts';
 import { toToolInfo } from '../src/mcp/classify-tool.ts';
@@ -35,30 +35,7 @@ describe('tool message pairing', () => {
   });
 });
 
-describe('LLM error classification', () => {
-  const apiError = (statusCode: number, headers: Record<string, string> = {}, body = '{"error":{"message":"provider says no"}}') =>
-    new APICallError({ message: 'failed', url: 'http://x', requestBodyValues: {}, statusCode, responseHeaders: headers, responseBody: body, isRetryable: statusCode >= 500 || statusCode === 429 });
-
-  it.each([
-    [apiError(429, { 'retry-after': '7' }), 'rate_limit', 7000],
-    [apiError(429), 'rate_limit', undefined],
-    [apiError(500), 'transient', undefined],
-    [apiError(503), 'transient', undefined],
-    [apiError(401), 'fatal', undefined],
-    [apiError(400), 'fatal', undefined],
-    [new Error('fetch failed'), 'transient', undefined],
-    [new Error('ECONNRESET'), 'transient', undefined],
-    [new Error('Cannot read properties of undefined'), 'fatal', undefined],
-  ])('%s → %s', (error, kind, retryAfterMs) => {
-    const classified = classifyLlmError(error);
-    expect(classified.kind).toBe(kind);
-    expect(classified.retryAfterMs).toBe(retryAfterMs);
-  });
-
-  it("surfaces the provider's message", () => {
-    expect(classifyLlmError(apiError(401)).message).toBe('HTTP 401: provider says no');
-  });
-
+describe('retry backoff', () => {
   it('backs off exponentially with caps, honouring Retry-After', () => {
     expect([0, 1, 2, 3].map((attempt) => retryDelayMs('transient', attempt, 1000))).toEqual([1000, 2000, 4000, 8000]);
     expect(retryDelayMs('transient', 10, 1000)).toBe(30_000);

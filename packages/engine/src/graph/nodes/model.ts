@@ -9,7 +9,8 @@ import { streamText, type AssistantModelMessage, type LanguageModelUsage, type M
 import { systemPrompt } from '../../prompts/system-prompt.ts';
 import type { ToolInfo } from '../../mcp/tool-gateway.ts';
 import { abortable } from '../abortable.ts';
-import { classifyLlmError, retryDelayMs } from '../classify-llm-error.ts';
+import { classifyLlmError } from '../../llm/classify-llm-error.ts';
+import { retryDelayMs } from '../retry-delay.ts';
 import type { GraphDeps, RunContext } from '../run-context.ts';
 import type { AgentStateUpdate, AgentStateValue, PendingCall } from '../state.ts';
 import { exposeTools, toModelTools } from '../tool-exposure.ts';
