@@ -112,7 +112,9 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
         const { id } = await storage.conversations.create({ userId: owner.user.id, title: index % 2 === 0 ? `Deploy 100% api ${index}` : `Other ${index}` });
         ids.push(id);
       }
-      // Touching the oldest moves it to the front.
+      // Touching the oldest moves it to the front. Timestamps have millisecond resolution, so let the clock move
+      // past the last create first; within one millisecond the order is by id, which is equally valid.
+      await new Promise((resolve) => setTimeout(resolve, 5));
       await storage.conversations.update(ids[0], { title: 'Deploy 100% api 0 (renamed)' });
       const seen: string[] = [];
       let cursor: string | undefined;
