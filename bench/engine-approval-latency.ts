@@ -20,7 +20,7 @@ import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { startAgentTestApp } from '../packages/engine/src/testing/agent-test-app.ts';
 import { startFakeMcpServer } from '../packages/engine/src/testing/fake-mcp-server.ts';
-import { createInMemoryEventBus } from '../packages/engine/src/testing/in-memory-event-bus.ts';
+import { createEventBus } from '../packages/engine/src/bus/create-event-bus.ts';
 import { createInMemoryStorage } from '../packages/engine/src/testing/in-memory-storage.ts';
 import { iterateSse, readSse } from '../packages/engine/src/testing/read-sse.ts';
 
@@ -32,7 +32,7 @@ const percentile = (values: number[], p: number) => [...values].sort((a, b) => a
 
 async function measure(label: string, sim: LlmSim, tools: ToolGateway, storage: Storage, userId: string) {
   const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
-  const app = await startAgentTestApp({ storage, bus: createInMemoryEventBus(), tools, llm: { model: provider.chatModel('sim-model'), modelName: 'sim' }, config: agentConfig({ titleGeneration: false }) });
+  const app = await startAgentTestApp({ storage, bus: createEventBus({}), tools, llm: { model: provider.chatModel('sim-model'), modelName: 'sim' }, config: agentConfig({ titleGeneration: false }) });
   const post = (pathname: string, body: unknown) =>
     fetch(`${app.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': userId }, body: JSON.stringify(body) });
   const latencies: number[] = [];

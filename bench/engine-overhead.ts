@@ -11,7 +11,7 @@ import { agentConfig } from '../packages/engine/src/config/agent.ts';
 import { createToolGateway } from '../packages/engine/src/mcp/create-tool-gateway.ts';
 import { startAgentTestApp } from '../packages/engine/src/testing/agent-test-app.ts';
 import { startFakeMcpServer } from '../packages/engine/src/testing/fake-mcp-server.ts';
-import { createInMemoryEventBus } from '../packages/engine/src/testing/in-memory-event-bus.ts';
+import { createEventBus } from '../packages/engine/src/bus/create-event-bus.ts';
 import { createInMemoryStorage } from '../packages/engine/src/testing/in-memory-storage.ts';
 import { readSse } from '../packages/engine/src/testing/read-sse.ts';
 
@@ -28,7 +28,7 @@ async function main() {
   const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
   const app = await startAgentTestApp({
     storage: createInMemoryStorage(),
-    bus: createInMemoryEventBus(),
+    bus: createEventBus({}),
     tools,
     llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
     config: agentConfig({ titleGeneration: false }),

@@ -16,7 +16,7 @@ import { exposeTools, toModelTools } from '../packages/engine/src/graph/tool-exp
 import { createToolGateway } from '../packages/engine/src/mcp/create-tool-gateway.ts';
 import { systemPrompt } from '../packages/engine/src/prompts/system-prompt.ts';
 import { startAgentTestApp } from '../packages/engine/src/testing/agent-test-app.ts';
-import { createInMemoryEventBus } from '../packages/engine/src/testing/in-memory-event-bus.ts';
+import { createEventBus } from '../packages/engine/src/bus/create-event-bus.ts';
 import { createInMemoryStorage } from '../packages/engine/src/testing/in-memory-storage.ts';
 import { readSse } from '../packages/engine/src/testing/read-sse.ts';
 
@@ -27,7 +27,7 @@ async function main() {
   const tools = createToolGateway({ embedded: { kubeconfigPath: kubeconfig } });
   const sim = await startLlmSim({ port: 0, script: { rules: [{ match: { always: true }, reply: 'ok' }] } });
   const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
-  const app = await startAgentTestApp({ storage: createInMemoryStorage(), bus: createInMemoryEventBus(), tools, llm: { model: provider.chatModel('sim-model'), modelName: 'sim' }, config: agentConfig({ titleGeneration: false }) });
+  const app = await startAgentTestApp({ storage: createInMemoryStorage(), bus: createEventBus({}), tools, llm: { model: provider.chatModel('sim-model'), modelName: 'sim' }, config: agentConfig({ titleGeneration: false }) });
   const question = 'Why is the checkout deployment in the payments namespace not ready?';
 
   await readSse(await fetch(`${app.url}/agent/chat`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': 'bench' }, body: JSON.stringify({ messages: [{ role: 'user', content: question }] }) }));
