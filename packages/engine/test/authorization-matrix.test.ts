@@ -24,6 +24,10 @@ interface RouteCase {
 const all = (status: number): Record<Caller, number> => ({ anonymous: status, member: status, admin: status, other: status });
 const signedIn = (status: number): Record<Caller, number> => ({ anonymous: 401, member: status, admin: status, other: status });
 const ownerOnly = (status: number, admin = 404): Record<Caller, number> => ({ anonymous: 401, member: status, admin, other: 404 });
+const adminOnly = (status: number): Record<Caller, number> => ({ anonymous: 401, member: 403, admin: status, other: 403 });
+
+/** the member's user id, set in beforeAll (the /auth/users/{id} rows act on it) */
+let memberId = '';
 
 const routes: RouteCase[] = [
   { name: 'GET /health', method: 'GET', url: () => '/api/v1/health', expected: all(200) },
@@ -40,6 +44,9 @@ const routes: RouteCase[] = [
   { name: 'POST /auth/register/register (closed)', method: 'POST', url: () => '/api/v1/auth/register/register', payload: () => ({ email: `x${randomUUID()}@example.com`, password: 'long enough pw' }), expected: all(403) },
   { name: 'POST /auth/refresh (no token)', method: 'POST', url: () => '/api/v1/auth/refresh', expected: all(401) },
   { name: 'POST /auth/logout', method: 'POST', url: () => '/api/v1/auth/logout', expected: all(200) },
+  { name: 'POST /auth/jwt/logout', method: 'POST', url: () => '/api/v1/auth/jwt/logout', expected: all(200) },
+  { name: 'GET /auth/users/:id', method: 'GET', url: () => `/api/v1/auth/users/${memberId}`, expected: adminOnly(200) },
+  { name: 'PATCH /auth/users/:id', method: 'PATCH', url: () => `/api/v1/auth/users/${memberId}`, payload: () => ({ full_name: 'Member' }), expected: adminOnly(200) },
   { name: 'GET /auth/me', method: 'GET', url: () => '/api/v1/auth/me', expected: signedIn(200) },
   { name: 'PATCH /auth/me', method: 'PATCH', url: () => '/api/v1/auth/me', payload: () => ({ full_name: 'Renamed' }), expected: signedIn(200) },
   { name: 'PATCH /auth/users/me/password (wrong current)', method: 'PATCH', url: () => '/api/v1/auth/users/me/password', payload: () => ({ current_password: 'not it', new_password: 'whatever long' }), expected: signedIn(400) },
@@ -64,6 +71,12 @@ const routes: RouteCase[] = [
     payload: (id) => ({ conversation_id: id, approve: true }),
     expected: ownerOnly(404),
   },
+  {
+    name: 'GET /agent/runs/:run_id/events (unknown run)',
+    method: 'GET',
+    url: (id) => `/api/v1/agent/runs/${randomUUID()}/events?conversation_id=${id}`,
+    expected: ownerOnly(404),
+  },
   { name: 'POST /agent/stop', method: 'POST', url: () => '/api/v1/agent/stop', payload: (id) => ({ conversation_id: id, run_id: 'run-1' }), expected: ownerOnly(200) },
 ];
 
@@ -77,6 +90,7 @@ beforeAll(async () => {
   tokens.admin = await setup.signUp('admin@example.com');
   tokens.member = await setup.signUp('member@example.com');
   tokens.other = await setup.signUp('other@example.com');
+  memberId = (await setup.engine.storage.users.findByEmail('member@example.com'))!.id;
   await setup.close();
   // The matrix runs with registration closed, the default.
   engine = await startTestEngine({ lite });

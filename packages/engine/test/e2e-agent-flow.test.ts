@@ -14,7 +14,7 @@ import type { ToolGateway } from '../src/mcp/tool-gateway.ts';
 import type { Storage } from '../src/ports/index.ts';
 import { startAgentTestApp, type AgentTestApp } from '../src/testing/agent-test-app.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../src/testing/fake-mcp-server.ts';
-import { createInMemoryEventBus } from '../src/testing/in-memory-event-bus.ts';
+import { createMemoryEventBus } from '../src/bus/memory-event-bus.ts';
 import { createInMemoryStorage } from '../src/testing/in-memory-storage.ts';
 import { iterateSse, readSse, type SseFrame } from '../src/testing/read-sse.ts';
 
@@ -34,7 +34,7 @@ async function startApp(overrides: Partial<AgentConfig> = {}) {
   const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
   harness = await startAgentTestApp({
     storage,
-    bus: createInMemoryEventBus(),
+    bus: createMemoryEventBus(),
     tools,
     llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
     config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1, heartbeatMs: 60_000, ...overrides }),
@@ -670,7 +670,7 @@ describe('degraded dependencies', () => {
   it('no LLM configured: the chat says what to set instead of failing silently; the MCP server down: /agent/tools is 502', async () => {
     const degraded = await startAgentTestApp({
       storage: createInMemoryStorage(),
-      bus: createInMemoryEventBus(),
+      bus: createMemoryEventBus(),
       tools: {
         listTools: async () => {
           throw new Error('connect ECONNREFUSED 127.0.0.1:8888');

@@ -18,7 +18,7 @@ import { agentConfig } from '../src/config/agent.ts';
 import { createToolGateway } from '../src/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../src/mcp/tool-gateway.ts';
 import { startAgentTestApp, type AgentTestApp } from '../src/testing/agent-test-app.ts';
-import { createInMemoryEventBus } from '../src/testing/in-memory-event-bus.ts';
+import { createMemoryEventBus } from '../src/bus/memory-event-bus.ts';
 import { createInMemoryStorage } from '../src/testing/in-memory-storage.ts';
 import { readSse, type SseFrame } from '../src/testing/read-sse.ts';
 
@@ -73,7 +73,7 @@ spec:
   const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
   harness = await startAgentTestApp({
     storage: createInMemoryStorage(),
-    bus: createInMemoryEventBus(),
+    bus: createMemoryEventBus(),
     tools,
     llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
     config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1 }),

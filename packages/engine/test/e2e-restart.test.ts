@@ -21,7 +21,7 @@ import { createPgliteStorage } from '../src/storage/pglite-storage.ts';
 import { createPostgresStorage } from '../src/storage/postgres-storage.ts';
 import { startAgentTestApp, type AgentTestApp } from '../src/testing/agent-test-app.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../src/testing/fake-mcp-server.ts';
-import { createInMemoryEventBus } from '../src/testing/in-memory-event-bus.ts';
+import { createMemoryEventBus } from '../src/bus/memory-event-bus.ts';
 import { iterateSse, readSse, type SseFrame } from '../src/testing/read-sse.ts';
 
 const adminUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -113,7 +113,7 @@ describe('restart while awaiting approval', () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'skyflo-restart-'));
     let storage = await createPgliteStorage({ dataDir });
     const userId = await createUser(storage);
-    const first = await startEngine(storage, createInMemoryEventBus());
+    const first = await startEngine(storage, createMemoryEventBus());
     let second: AgentTestApp | undefined;
     try {
       await chatThenApprove(
@@ -122,7 +122,7 @@ describe('restart while awaiting approval', () => {
           await first.close();
           await storage.close();
           storage = await createPgliteStorage({ dataDir });
-          second = await startEngine(storage, createInMemoryEventBus());
+          second = await startEngine(storage, createMemoryEventBus());
           return second;
         },
         userId,
@@ -155,7 +155,7 @@ describe('restart while awaiting approval', () => {
     it('a new engine on the same database resumes the run', async () => {
       let storage = await createPostgresStorage({ url });
       const userId = await createUser(storage);
-      const first = await startEngine(storage, createInMemoryEventBus());
+      const first = await startEngine(storage, createMemoryEventBus());
       let second: AgentTestApp | undefined;
       try {
         await chatThenApprove(
@@ -164,7 +164,7 @@ describe('restart while awaiting approval', () => {
             await first.close();
             await storage.close();
             storage = await createPostgresStorage({ url });
-            second = await startEngine(storage, createInMemoryEventBus());
+            second = await startEngine(storage, createMemoryEventBus());
             return second;
           },
           userId,

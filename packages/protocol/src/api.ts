@@ -104,3 +104,12 @@ export const passwordChangeRequestSchema = z.object({
   new_password: z.string().min(8, 'new_password must be at least 8 characters'),
 });
 export const updateMeRequestSchema = z.object({ full_name: z.string().max(255).nullable().optional(), email: z.email().optional() }).strict();
+/** PATCH /auth/users/{id} (admin only): what an admin may change about another account. */
+export const adminUpdateUserRequestSchema = z
+  .object({
+    role: z.enum(['admin', 'member'], { error: 'role must be "admin" or "member"' }).optional(),
+    is_active: z.boolean({ error: 'is_active must be true or false' }).optional(),
+    full_name: z.string().max(255).nullable().optional(),
+  })
+  .strict();
+export type AdminUpdateUserRequest = z.infer<typeof adminUpdateUserRequestSchema>;

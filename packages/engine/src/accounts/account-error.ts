@@ -10,7 +10,9 @@ export class AccountError extends Error {
       | 'REGISTRATION_CLOSED'
       | 'WRONG_PASSWORD'
       | 'INVALID_REFRESH_TOKEN'
-      | 'USER_NOT_FOUND',
+      | 'USER_NOT_FOUND'
+      | 'FORBIDDEN'
+      | 'LAST_ADMIN',
     message: string,
     readonly statusCode: number,
   ) {

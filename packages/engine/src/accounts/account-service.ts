@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { AuditLog, AuthenticatedUser, RefreshTokenStore, User, UserStore } from '../ports/index.ts';
+import type { AuditLog, AuthenticatedUser, RefreshTokenStore, Role, User, UserStore } from '../ports/index.ts';
 import type { AccessTokens } from './access-tokens.ts';
 import { AccountError } from './account-error.ts';
 import type { LoginRateLimiter } from './login-rate-limiter.ts';
@@ -35,6 +35,10 @@ export type AccountService = ReturnType<typeof createAccountService>;
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 const toAuthenticated = (user: User): AuthenticatedUser => ({ id: user.id, email: user.email, role: user.role });
+
+function requireAdmin(actor: AuthenticatedUser): void {
+  if (actor.role !== 'admin') throw new AccountError('FORBIDDEN', 'Only admins can view or change other accounts', 403);
+}
 
 export function createAccountService(deps: AccountServiceDeps) {
   const now = deps.now ?? (() => new Date());
@@ -117,6 +121,40 @@ export function createAccountService(deps: AccountServiceDeps) {
       await deps.users.setPassword(user.id, await deps.hasher.hash(input.newPassword));
       await deps.refreshTokens.revokeAllForUser(user.id);
       await deps.audit.record({ actorId: user.id, action: 'user.password_changed', subjectType: 'user', subjectId: user.id, details: {}, ...(input.ip ? { ip: input.ip } : {}) });
+    },
+
+    /** Any account by id, for admins (GET /auth/users/{id}); inactive accounts are shown too. */
+    async getUser(input: { actor: AuthenticatedUser; userId: string }): Promise<User> {
+      requireAdmin(input.actor);
+      const user = await deps.users.findById(input.userId);
+      if (!user) throw new AccountError('USER_NOT_FOUND', `User ${input.userId} not found`, 404);
+      const { hashedPassword: _hidden, ...rest } = user;
+      return rest;
+    },
+
+    /**
+     * An admin changes someone's role, activity or name (PATCH /auth/users/{id}). Deactivating ends the user's
+     * refresh-token sessions; their access token stops working at once because authenticate() re-reads the user.
+     */
+    async updateUserAccess(input: { actor: AuthenticatedUser; userId: string; patch: { role?: Role; isActive?: boolean; fullName?: string | null }; ip?: string }): Promise<User> {
+      requireAdmin(input.actor);
+      const result = await deps.users.updateAccess(input.userId, input.patch);
+      if (!result.ok) {
+        if (result.reason === 'last_admin') {
+          throw new AccountError('LAST_ADMIN', 'This is the last active admin: make another user admin first, then change this account', 409);
+        }
+        throw new AccountError('USER_NOT_FOUND', `User ${input.userId} not found`, 404);
+      }
+      if (input.patch.isActive === false) await deps.refreshTokens.revokeAllForUser(result.user.id);
+      await deps.audit.record({
+        actorId: input.actor.id,
+        action: 'user.access_changed',
+        subjectType: 'user',
+        subjectId: result.user.id,
+        details: { ...(input.patch.role !== undefined ? { role: input.patch.role } : {}), ...(input.patch.isActive !== undefined ? { is_active: input.patch.isActive } : {}) },
+        ...(input.ip ? { ip: input.ip } : {}),
+      });
+      return result.user;
     },
 
     /** Starts a new refresh-token family for an already authenticated user (POST /auth/refresh/issue). */

@@ -20,16 +20,19 @@ export interface AgentService {
   prepareChat(input: { user: AuthenticatedUser; conversationId?: string; message: string }): Promise<StartedRun>;
   prepareDecision(input: { user: AuthenticatedUser; conversationId: string; callId: string; approve: boolean; reason?: string; argsHash?: string }): Promise<StartedRun>;
   stop(input: { user: AuthenticatedUser; conversationId: string; runId: string }): Promise<void>;
-  /** 404 unless the user owns the conversation */
-  assertOwner(input: { user: AuthenticatedUser; conversationId: string }): Promise<void>;
+  /** 404 unless the run exists in the user's conversation and its events are still kept */
+  assertRunEvents(input: { user: AuthenticatedUser; conversationId: string; runId: string }): Promise<void>;
   /** resolves when every run started by this service has finished (for shutdown and tests) */
   idle(): Promise<void>;
 }
 
+/** How long a new request waits for a stopped run to finish checkpointing before answering 409. */
+const STOPPED_RUN_GRACE_MS = 5_000;
+
 export function createAgentService(deps: RunAgentDeps): AgentService {
   const { storage } = deps;
-  // One run at a time per conversation in this process: two runs on one checkpoint thread would interleave.
-  const activeRuns = new Map<string, { runId: string; done: Promise<unknown> }>();
+  // Runs started by this process, so shutdown (and tests) can wait for them; the guard itself is storage.runs.
+  const localRuns = new Map<string, Promise<unknown>>();
 
   async function ownedConversation(user: AuthenticatedUser, conversationId: string): Promise<Conversation> {
     const conversation = await storage.conversations.get(conversationId);
@@ -40,34 +43,47 @@ export function createAgentService(deps: RunAgentDeps): AgentService {
     return conversation;
   }
 
-  async function assertIdle(conversationId: string) {
-    let active = activeRuns.get(conversationId);
-    // A stopped run has already sent `completed` but may still be checkpointing; let it finish (briefly).
-    if (active && (await deps.bus.isStopRequested(active.runId))) {
-      await Promise.race([active.done, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
-      active = activeRuns.get(conversationId);
-    }
-    if (active) {
-      throw new AgentRequestError(409, 'RUN_IN_PROGRESS', `A run (${active.runId}) is still in progress for this conversation; wait for it to finish or stop it with POST /agent/stop.`);
+  /**
+   * Claims the conversation for `runId` in storage, so that on ANY engine process a second chat or approval
+   * while a run is active is refused: two runs on one checkpoint thread would interleave their state.
+   */
+  async function claim(conversationId: string, runId: string): Promise<void> {
+    const stopWaitUntil = Date.now() + STOPPED_RUN_GRACE_MS;
+    for (;;) {
+      const claimed = await storage.runs.begin({ runId, conversationId, leaseMs: deps.config.runLeaseMs });
+      if (claimed.ok) return;
+      // A stopped run has already sent `completed` but may still be checkpointing; let it finish (briefly).
+      if (Date.now() < stopWaitUntil && (await deps.bus.isStopRequested(claimed.active.runId))) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        continue;
+      }
+      throw new AgentRequestError(
+        409,
+        'RUN_IN_PROGRESS',
+        `A run is already in progress for this conversation (run_id ${claimed.active.runId}); stop it with POST /agent/stop or wait for it to finish.`,
+      );
     }
   }
 
+  /** Returns the run's starter; the claim is released when the run ends (or its lease lapses if it never starts). */
   function launch(conversationId: string, runId: string, execute: () => Promise<RunResult>): () => Promise<RunResult> {
     let started: Promise<RunResult> | undefined;
-    // Reserve the conversation now, so a second request is refused even before the first stream subscribes.
-    let release!: () => void;
-    const done = new Promise<void>((resolve) => (release = resolve));
-    activeRuns.set(conversationId, { runId, done });
     return () => {
-      started ??= execute()
+      if (started) return started;
+      // Renewing the lease is what tells other processes this run is alive; a third of the lease leaves slack.
+      const renewal = setInterval(() => void storage.runs.renew(runId, deps.config.runLeaseMs).catch(() => undefined), Math.max(1, Math.floor(deps.config.runLeaseMs / 3)));
+      renewal.unref();
+      started = execute()
         .catch((error: unknown) => {
           deps.logger?.error({ err: error, runId }, 'agent run crashed');
           return { status: 'error', awaitingApproval: false } as RunResult;
         })
-        .finally(() => {
-          if (activeRuns.get(conversationId)?.runId === runId) activeRuns.delete(conversationId);
-          release();
+        .finally(async () => {
+          clearInterval(renewal);
+          await storage.runs.finish(runId).catch((error: unknown) => deps.logger?.error({ err: error, runId }, 'could not mark the run finished; its lease will free the conversation'));
+          localRuns.delete(runId);
         });
+      localRuns.set(runId, started);
       return started;
     };
   }
@@ -76,12 +92,14 @@ export function createAgentService(deps: RunAgentDeps): AgentService {
     async prepareChat({ user, conversationId, message }) {
       const content = message.trim();
       if (!content) throw new AgentRequestError(400, 'EMPTY_MESSAGE', 'The message is empty; send at least one user message with content.');
+      const runId = randomUUID();
       let conversation: Conversation;
       if (conversationId) {
         conversation = await ownedConversation(user, conversationId);
-        await assertIdle(conversationId);
+        await claim(conversationId, runId);
         const awaiting = (await storage.approvals.listForConversation(conversationId)).filter((record) => record.status === 'awaiting');
         if (awaiting.length > 0) {
+          await storage.runs.finish(runId);
           throw new AgentRequestError(
             409,
             'APPROVAL_PENDING',
@@ -90,8 +108,8 @@ export function createAgentService(deps: RunAgentDeps): AgentService {
         }
       } else {
         conversation = await storage.conversations.create({ userId: user.id });
+        await claim(conversation.id, runId);
       }
-      const runId = randomUUID();
       const start = launch(conversation.id, runId, async () => {
         await storage.conversations.updateTimeline(conversation.id, (timeline) =>
           appendUserEntry(timeline, { id: randomUUID(), content, timestamp: Date.now() }),
@@ -111,29 +129,44 @@ export function createAgentService(deps: RunAgentDeps): AgentService {
       if (argsHash !== undefined && argsHash !== record.argsHash) {
         throw new AgentRequestError(409, 'ARGS_MISMATCH', `Tool call ${callId} is not the call you were shown (its arguments hash differs); reload the conversation and decide again.`);
       }
-      await assertIdle(conversationId);
+      const runId = randomUUID();
+      await claim(conversationId, runId);
       // The atomic awaiting → decided update is what makes a double click (or two engines) execute once.
       const decided = await storage.approvals.decide({ conversationId, callId, approve, decidedBy: user.id, reason });
-      if (!decided) throw new AgentRequestError(409, 'ALREADY_DECIDED', `Tool call ${callId} was already decided; nothing was executed again.`);
-      const runId = randomUUID();
+      if (!decided) {
+        await storage.runs.finish(runId);
+        throw new AgentRequestError(409, 'ALREADY_DECIDED', `Tool call ${callId} was already decided; nothing was executed again.`);
+      }
       const start = launch(conversationId, runId, () => runAgent(deps, { runId, conversationId, wantsTitle: false }));
       return { runId, conversationId, start };
     },
 
     async stop({ user, conversationId, runId }) {
       await ownedConversation(user, conversationId);
-      const local = [...activeRuns.entries()].find(([, active]) => active.runId === runId);
-      if (local && local[0] !== conversationId) throw new AgentRequestError(404, 'RUN_NOT_FOUND', `Run ${runId} does not belong to conversation ${conversationId}`);
+      const run = await storage.runs.get(runId);
+      if (run && run.conversationId !== conversationId) throw new AgentRequestError(404, 'RUN_NOT_FOUND', `Run ${runId} does not belong to conversation ${conversationId}`);
       // Through the bus, so the engine process running the workflow aborts it, whichever one that is.
       await deps.bus.requestStop(runId);
     },
 
-    async assertOwner({ user, conversationId }) {
+    async assertRunEvents({ user, conversationId, runId }) {
       await ownedConversation(user, conversationId);
+      const run = await storage.runs.get(runId);
+      if (!run || run.conversationId !== conversationId) {
+        throw new AgentRequestError(404, 'RUN_NOT_FOUND', `Run ${runId} not found in conversation ${conversationId}; use the run_id of the \`ready\` event of a chat or approval stream.`);
+      }
+      const expiredBefore = Date.now() - deps.config.runEventsTtlSeconds * 1000;
+      if (run.finishedAt && run.finishedAt.getTime() < expiredBefore) {
+        throw new AgentRequestError(
+          404,
+          'RUN_EVENTS_EXPIRED',
+          `Run ${runId} finished at ${run.finishedAt.toISOString()} and its events are no longer kept (EVENT_BUFFER_TTL_SECONDS); read the outcome with GET /conversations/${conversationId}.`,
+        );
+      }
     },
 
     async idle() {
-      while (activeRuns.size > 0) await Promise.all([...activeRuns.values()].map((active) => active.done));
+      while (localRuns.size > 0) await Promise.all([...localRuns.values()]);
     },
   };
 }

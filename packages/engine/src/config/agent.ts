@@ -31,6 +31,13 @@ export const agentConfigSchema = z
     TOOL_CALL_TIMEOUT_MS: positiveInt(300_000),
     /** Cache of the MCP tool list in ms (annotations are re-read after this). */
     TOOL_LIST_CACHE_MS: nonNegativeInt(60_000),
+    /**
+     * A running run renews its claim on the conversation every third of this; if its engine process dies, the
+     * conversation accepts a new run once this much time has passed.
+     */
+    RUN_LEASE_MS: positiveInt(30_000),
+    /** The bus keeps a run's events this long (see config/bus.ts); after that GET /agent/runs/:id/events says 404. */
+    EVENT_BUFFER_TTL_SECONDS: positiveInt(3600),
   })
   .transform((env) => ({
     maxIterations: env.LLM_MAX_ITERATIONS,
@@ -42,6 +49,8 @@ export const agentConfigSchema = z
     heartbeatMs: env.SSE_HEARTBEAT_MS,
     toolCallTimeoutMs: env.TOOL_CALL_TIMEOUT_MS,
     toolListCacheMs: env.TOOL_LIST_CACHE_MS,
+    runLeaseMs: env.RUN_LEASE_MS,
+    runEventsTtlSeconds: env.EVENT_BUFFER_TTL_SECONDS,
   }));
 
 export type AgentConfig = z.output<typeof agentConfigSchema>;

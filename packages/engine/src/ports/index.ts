@@ -65,7 +65,12 @@ export interface Conversation extends ConversationSummary {
 }
 
 export interface ConversationStore {
-  create(input: { id?: string; userId: string; title?: string }): Promise<Conversation>;
+  /**
+   * `welcome` adds the reference's system welcome message as a `messages` row (role "system", sequence -1, before
+   * every timeline entry). It is not a timeline entry: spec §4's timeline has only user and assistant entries, and
+   * clients render `messages_json` as is.
+   */
+  create(input: { id?: string; userId: string; title?: string; welcome?: string }): Promise<Conversation>;
   /** undefined when it does not exist (ownership is checked by the caller) */
   get(id: string): Promise<Conversation | undefined>;
   list(input: { userId: string; limit: number; cursor?: string; query?: string }): Promise<{ items: ConversationSummary[]; nextCursor: string | null }>;
@@ -113,10 +118,36 @@ export interface ApprovalStore {
   listForConversation(conversationId: string): Promise<ApprovalRecord[]>;
 }
 
+/** One agent run (a chat turn, or the resumption after an approval decision). */
+export interface RunRecord {
+  runId: string;
+  conversationId: string;
+  status: 'running' | 'finished';
+  startedAt: Date;
+  finishedAt?: Date;
+  /** a running run whose lease has passed belongs to a process that died; it no longer blocks its conversation */
+  leaseUntil: Date;
+}
+
+/** The record of runs that every engine process shares: the one-run-per-conversation guard and run lookups. */
+export interface RunStore {
+  /**
+   * Claims the conversation for a new running run, atomically across processes. When another run holds it
+   * (and its lease is live), nothing is written and that run is returned instead.
+   */
+  begin(input: { runId: string; conversationId: string; leaseMs: number }): Promise<{ ok: true } | { ok: false; active: RunRecord }>;
+  /** Extends a running run's lease; false when it is no longer running. */
+  renew(runId: string, leaseMs: number): Promise<boolean>;
+  /** Marks the run finished, which frees its conversation for the next run. */
+  finish(runId: string): Promise<void>;
+  get(runId: string): Promise<RunRecord | undefined>;
+}
+
 /** Everything persistent, built by storage/create-storage.ts from config (PGlite or Postgres). */
 export interface Storage {
   conversations: ConversationStore;
   approvals: ApprovalStore;
+  runs: RunStore;
   /** LangGraph checkpointer on the same database (PostgresSaver; on PGlite through the pool adapter). */
   checkpointer: BaseCheckpointSaver;
   /** `SELECT 1` round trip, for /health/database */
@@ -166,6 +197,13 @@ export interface UserStore {
   updateProfile(id: string, patch: { email?: string; fullName?: string | null }): Promise<{ ok: true; user: User } | { ok: false; reason: 'email_taken' | 'not_found' }>;
   setPassword(id: string, hashedPassword: string): Promise<void>;
   count(): Promise<number>;
+  /**
+   * An admin's change to an account's role or activity. Refused with 'last_admin' when it would leave no active
+   * admin (checked atomically with the update, so two admins demoting each other cannot both succeed).
+   */
+  updateAccess(id: string, patch: { role?: Role; isActive?: boolean; fullName?: string | null }): Promise<
+    { ok: true; user: User } | { ok: false; reason: 'not_found' | 'last_admin' }
+  >;
 }
 
 export interface RefreshTokenRecord {

@@ -25,16 +25,24 @@ function likeContains(text: string): string {
   return `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
 }
 
+/** The welcome row's entry id: never a timeline entry id (those are UUIDs), so the mirror never touches it. */
+const WELCOME_ENTRY_ID = 'system-welcome';
+
 export function createConversationStore(db: SkyfloDatabase): ConversationStore {
   const timelineLocks = createKeyedMutex();
 
   return {
-    async create({ id, userId, title }) {
-      const [row] = await db
-        .insert(conversations)
-        .values({ ...(id ? { id } : {}), userId, title: title ?? '' })
-        .returning();
-      return toConversation(row);
+    async create({ id, userId, title, welcome }) {
+      return db.transaction(async (tx) => {
+        const [row] = await tx
+          .insert(conversations)
+          .values({ ...(id ? { id } : {}), userId, title: title ?? '' })
+          .returning();
+        if (welcome !== undefined) {
+          await tx.insert(messages).values({ conversationId: row.id, entryId: WELCOME_ENTRY_ID, role: 'system', content: welcome, sequence: -1 });
+        }
+        return toConversation(row);
+      });
     },
 
     async get(id) {

@@ -101,6 +101,29 @@ export const approvals = pgTable(
   (table) => [primaryKey({ columns: [table.conversationId, table.callId] })],
 );
 
+/**
+ * Agent runs, so every engine process can tell whether a conversation is busy and whether a run id exists. The
+ * partial unique index is the cross-process guard: at most one `running` row per conversation. `lease_until` is
+ * renewed while the run works, so a run whose process died stops blocking its conversation once the lease lapses.
+ */
+export const runs = pgTable(
+  'runs',
+  {
+    runId: uuid('run_id').primaryKey(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    status: varchar('status', { length: 20 }).notNull().default('running'),
+    startedAt: instant('started_at').notNull().defaultNow(),
+    finishedAt: instant('finished_at'),
+    leaseUntil: instant('lease_until').notNull(),
+  },
+  (table) => [
+    uniqueIndex('runs_one_running_per_conversation_idx').on(table.conversationId).where(sql`${table.status} = 'running'`),
+    index('runs_conversation_idx').on(table.conversationId),
+  ],
+);
+
 /** Who did what, for actions that are not part of a conversation timeline. */
 export const auditEvents = pgTable(
   'audit_events',
@@ -117,4 +140,4 @@ export const auditEvents = pgTable(
   (table) => [index('audit_events_at_idx').on(table.at.desc())],
 );
 
-export const schema = { users, refreshTokens, conversations, messages, approvals, auditEvents };
+export const schema = { users, refreshTokens, conversations, messages, approvals, runs, auditEvents };

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Role, User, UserStore, UserWithPassword } from '../ports/index.ts';
 import { isUuid } from './conversation-cursor.ts';
 import type { SkyfloDatabase } from './database.ts';
@@ -85,6 +85,36 @@ export function createUserStore(db: SkyfloDatabase): UserStore {
 
     async setPassword(id, hashedPassword) {
       await db.update(users).set({ hashedPassword, updatedAt: new Date() }).where(eq(users.id, id));
+    },
+
+    async updateAccess(id, patch) {
+      if (!isUuid(id)) return { ok: false, reason: 'not_found' };
+      return db.transaction(async (tx) => {
+        // The same table lock as create(): "is another active admin left?" and the update must be one step, or two
+        // admins demoting each other at the same moment could leave nobody able to administer the installation.
+        await tx.execute(sql`LOCK TABLE ${users} IN SHARE ROW EXCLUSIVE MODE`);
+        const [current] = await tx.select().from(users).where(eq(users.id, id));
+        if (!current) return { ok: false as const, reason: 'not_found' as const };
+        const losesAdmin = current.role === 'admin' && current.isActive && (patch.role === 'member' || patch.isActive === false);
+        if (losesAdmin) {
+          const [{ others }] = await tx
+            .select({ others: sql<number>`count(*)::int` })
+            .from(users)
+            .where(and(eq(users.role, 'admin'), eq(users.isActive, true), sql`${users.id} <> ${id}`));
+          if (others === 0) return { ok: false as const, reason: 'last_admin' as const };
+        }
+        const [row] = await tx
+          .update(users)
+          .set({
+            ...(patch.role !== undefined ? { role: patch.role } : {}),
+            ...(patch.isActive !== undefined ? { isActive: patch.isActive } : {}),
+            ...(patch.fullName !== undefined ? { fullName: patch.fullName } : {}),
+            updatedAt: new Date(),
+          })
+          .where(eq(users.id, id))
+          .returning();
+        return { ok: true as const, user: withoutPassword(toUser(row)) };
+      });
     },
 
     async count() {

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MemorySaver } from '@langchain/langgraph';
-import type { ApprovalRecord, ApprovalStore, Conversation, ConversationStore, Storage, TimelineEntry } from '../ports/index.ts';
+import type { ApprovalRecord, ApprovalStore, Conversation, ConversationStore, RunRecord, RunStore, Storage, TimelineEntry } from '../ports/index.ts';
 
 export function createInMemoryApprovalStore(): ApprovalStore {
   const records = new Map<string, ApprovalRecord>();
@@ -87,10 +87,39 @@ export function createInMemoryConversationStore(): ConversationStore {
   };
 }
 
+/** Runs in one process: the same contract as storage/run-store.ts (one running run per conversation, leases). */
+export function createInMemoryRunStore(): RunStore {
+  const records = new Map<string, RunRecord>();
+  const isLive = (record: RunRecord) => record.status === 'running' && record.leaseUntil.getTime() >= Date.now();
+  return {
+    async begin({ runId, conversationId, leaseMs }) {
+      const active = [...records.values()].find((record) => record.conversationId === conversationId && isLive(record));
+      if (active) return { ok: false, active: structuredClone(active) };
+      records.set(runId, { runId, conversationId, status: 'running', startedAt: new Date(), leaseUntil: new Date(Date.now() + leaseMs) });
+      return { ok: true };
+    },
+    async renew(runId, leaseMs) {
+      const record = records.get(runId);
+      if (record?.status !== 'running') return false;
+      record.leaseUntil = new Date(Date.now() + leaseMs);
+      return true;
+    },
+    async finish(runId) {
+      const record = records.get(runId);
+      if (record?.status === 'running') Object.assign(record, { status: 'finished', finishedAt: new Date() });
+    },
+    async get(runId) {
+      const record = records.get(runId);
+      return record ? structuredClone(record) : undefined;
+    },
+  };
+}
+
 export function createInMemoryStorage(): Storage {
   return {
     conversations: createInMemoryConversationStore(),
     approvals: createInMemoryApprovalStore(),
+    runs: createInMemoryRunStore(),
     checkpointer: new MemorySaver(),
     async ping() {},
     async close() {},

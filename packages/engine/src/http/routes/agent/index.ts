@@ -136,7 +136,8 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
     const parsed = resumeQuerySchema.safeParse({ ...request.query, last_event_id: request.headers['last-event-id'] ?? request.query.last_event_id });
     if (!parsed.success) return reply.code(400).send({ detail: `Invalid request: ${describeIssues(parsed.error)}` });
     try {
-      await service.assertOwner({ user, conversationId: parsed.data.conversation_id });
+      // Unknown (or expired) runs are refused here; otherwise the stream would wait for events that never come.
+      await service.assertRunEvents({ user, conversationId: parsed.data.conversation_id, runId: request.params.run_id });
       await streamRun({
         request,
         reply,

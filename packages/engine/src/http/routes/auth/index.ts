@@ -1,4 +1,4 @@
-import { passwordChangeRequestSchema, registerRequestSchema, updateMeRequestSchema } from '@skyflo/protocol';
+import { adminUpdateUserRequestSchema, passwordChangeRequestSchema, registerRequestSchema, updateMeRequestSchema } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AccountError } from '../../../accounts/account-error.ts';
@@ -35,6 +35,7 @@ const loginFormSchema = z.object({
 // `role` and other unknown fields are dropped, never applied: nobody chooses their own role.
 const registerSchema = registerRequestSchema.strip();
 const updateMeSchema = z.object(updateMeRequestSchema.shape);
+const userParamsSchema = z.object({ id: z.union([z.literal('me'), z.uuid('id must be a user id (UUID) or "me"')]) });
 const refreshBodySchema = z.object({ refresh_token: z.string().min(1).optional() }).optional();
 
 function asHttpError(error: unknown): unknown {
@@ -113,9 +114,39 @@ export const authRoutes: FastifyPluginAsync<AuthRouteDeps> = async (app, { accou
     }
   });
 
-  app.post('/auth/logout', open, async (request, reply) => {
-    await accounts.logout({ ip: request.ip, ...(refreshTokenFrom(request) ? { token: refreshTokenFrom(request) } : {}) });
-    clearSessionCookies(reply);
-    return { success: true };
+  // /auth/jwt/logout is the fastapi-users path Skyflo clients call; both end the refresh-token family of the cookie.
+  for (const url of ['/auth/logout', '/auth/jwt/logout']) {
+    app.post(url, open, async (request, reply) => {
+      const token = refreshTokenFrom(request);
+      await accounts.logout({ ip: request.ip, ...(token ? { token } : {}) });
+      clearSessionCookies(reply);
+      return { success: true };
+    });
+  }
+
+  // fastapi-users' /users/{id}: admins only; "me" is the caller.
+  const targetId = (request: FastifyRequest) => {
+    const { id } = parseInput(userParamsSchema, request.params, 'params');
+    return id === 'me' ? request.user.id : id;
+  };
+
+  app.get('/auth/users/:id', async (request) => toUserRead(await run(() => accounts.getUser({ actor: request.user, userId: targetId(request) }))));
+
+  app.patch('/auth/users/:id', async (request) => {
+    const userId = targetId(request);
+    const patch = parseInput(adminUpdateUserRequestSchema, request.body);
+    const user = await run(() =>
+      accounts.updateUserAccess({
+        actor: request.user,
+        userId,
+        ip: request.ip,
+        patch: {
+          ...(patch.role !== undefined ? { role: patch.role } : {}),
+          ...(patch.is_active !== undefined ? { isActive: patch.is_active } : {}),
+          ...(patch.full_name !== undefined ? { fullName: patch.full_name } : {}),
+        },
+      }),
+    );
+    return toUserRead(user);
   });
 };

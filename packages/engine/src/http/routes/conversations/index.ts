@@ -11,6 +11,9 @@ export interface ConversationRouteDeps {
   audit: AuditLog;
 }
 
+/** The reference's first message of every conversation created through POST /conversations. */
+export const WELCOME_MESSAGE = 'Welcome to Skyflo. Ask about your Kubernetes cluster or CI/CD pipelines; any change I propose waits for your approval.';
+
 const idParamsSchema = z.object({ id: z.string() });
 // messages_json is refused, not ignored: the timeline is the audit trail and only grows from run events.
 const patchSchema = updateConversationRequestSchema.extend({
@@ -47,7 +50,7 @@ export const conversationRoutes: FastifyPluginAsync<ConversationRouteDeps> = asy
     if (input.conversation_id && (await conversations.get(input.conversation_id))) {
       throw new HttpError(409, 'A conversation with this id already exists; omit conversation_id to get a new one', 'CONFLICT');
     }
-    const conversation = await conversations.create({ userId: request.user.id, ...(input.conversation_id ? { id: input.conversation_id } : {}) });
+    const conversation = await conversations.create({ userId: request.user.id, welcome: WELCOME_MESSAGE, ...(input.conversation_id ? { id: input.conversation_id } : {}) });
     return reply.code(201).send({ status: 'success', id: conversation.id, title: conversation.title, created_at: conversation.createdAt.toISOString() });
   });
 

@@ -1,0 +1,73 @@
+import { and, eq, lt, sql } from 'drizzle-orm';
+import type { RunRecord, RunStore } from '../ports/index.ts';
+import { isUuid } from './conversation-cursor.ts';
+import type { SkyfloDatabase } from './database.ts';
+import { runs } from './schema.ts';
+
+type RunRow = typeof runs.$inferSelect;
+
+function toRecord(row: RunRow): RunRecord {
+  return {
+    runId: row.runId,
+    conversationId: row.conversationId,
+    status: row.status as RunRecord['status'],
+    startedAt: row.startedAt,
+    leaseUntil: row.leaseUntil,
+    ...(row.finishedAt !== null ? { finishedAt: row.finishedAt } : {}),
+  };
+}
+
+// The database's clock, not this process's: leases are compared by every engine process, whose clocks may differ.
+const leaseFromNow = (leaseMs: number) => sql`now() + ${leaseMs} * interval '1 millisecond'`;
+
+/**
+ * Runs on PGlite and Postgres. The guard is the partial unique index `runs_one_running_per_conversation_idx`:
+ * the insert of a second running row for a conversation conflicts and writes nothing, whichever process tries.
+ */
+export function createRunStore(db: SkyfloDatabase): RunStore {
+  const running = (conversationId: string) => and(eq(runs.conversationId, conversationId), eq(runs.status, 'running'));
+
+  return {
+    async begin({ runId, conversationId, leaseMs }) {
+      // A few attempts: the holder may finish, or its lease lapse, between our insert and our look-up.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        // A process that died mid-run never finishes its row; once its lease has passed, the conversation is free.
+        await db
+          .update(runs)
+          .set({ status: 'finished', finishedAt: sql`now()` })
+          .where(and(running(conversationId), lt(runs.leaseUntil, sql`now()`)));
+        const inserted = await db
+          .insert(runs)
+          .values({ runId, conversationId, leaseUntil: leaseFromNow(leaseMs) })
+          .onConflictDoNothing()
+          .returning({ runId: runs.runId });
+        if (inserted.length > 0) return { ok: true };
+        const [active] = await db.select().from(runs).where(running(conversationId));
+        if (active) return { ok: false, active: toRecord(active) };
+      }
+      throw new Error(`could not claim conversation ${conversationId} for run ${runId}: the running run kept changing`);
+    },
+
+    async renew(runId, leaseMs) {
+      const rows = await db
+        .update(runs)
+        .set({ leaseUntil: leaseFromNow(leaseMs) })
+        .where(and(eq(runs.runId, runId), eq(runs.status, 'running')))
+        .returning({ runId: runs.runId });
+      return rows.length > 0;
+    },
+
+    async finish(runId) {
+      await db
+        .update(runs)
+        .set({ status: 'finished', finishedAt: sql`now()` })
+        .where(and(eq(runs.runId, runId), eq(runs.status, 'running')));
+    },
+
+    async get(runId) {
+      if (!isUuid(runId)) return undefined;
+      const [row] = await db.select().from(runs).where(eq(runs.runId, runId));
+      return row ? toRecord(row) : undefined;
+    },
+  };
+}
