@@ -8,6 +8,11 @@ import type { AnyToolDefinition } from './tools/tool-definition.ts';
 import type { ToolDeps } from './tools/deps.ts';
 import { allTools } from './tools/catalogue.ts';
 import { isCallable, runTool } from './tools/run-tool.ts';
+import { previewMetaKey, previewToolCallName } from './tools/preview/preview-tool-call.ts';
+
+function tagsOf(definition: AnyToolDefinition<ToolDeps>): string[] {
+  return [...(definition.toolset ? [definition.toolset] : []), ...(definition.tags ?? [])];
+}
 
 /** The parts of the SDK's request context we use (cancellation and progress notifications). */
 interface RequestExtra {
@@ -30,7 +35,9 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   const readOnly = options.readOnly ?? options.deps.settings.readOnly;
   const deps: ToolDeps = { ...options.deps, settings: { ...options.deps.settings, readOnly } };
   const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} } });
-  for (const definition of options.tools ?? allTools) {
+  const tools = options.tools ?? allTools;
+  const canPreview = tools.some((definition) => definition.name === previewToolCallName);
+  for (const definition of tools) {
     if (!isCallable(definition, readOnly)) continue;
     server.registerTool(
       definition.name,
@@ -40,9 +47,11 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
         inputSchema: definition.inputSchema,
         annotations: { title: definition.title, ...definition.annotations },
         _meta: {
-          'skyflo/toolset': definition.toolset,
-          'skyflo/tags': [definition.toolset, ...(definition.tags ?? [])],
-          ...(definition.preview ? { 'skyflo/preview': definition.preview.tool } : {}),
+          ...(definition.toolset ? { 'skyflo/toolset': definition.toolset } : {}),
+          'skyflo/tags': tagsOf(definition),
+          // 'skyflo/preview' names the preview tool for people reading the listing; clients preview through
+          // preview_tool_call, which maps the arguments server-side, so they need no copy of the mapping.
+          ...(definition.preview ? { 'skyflo/preview': definition.preview.tool, ...(canPreview ? { [previewMetaKey]: true } : {}) } : {}),
         },
       },
       async (input: unknown, extra: RequestExtra) => {
@@ -69,7 +78,8 @@ export interface CatalogueEntry {
   title: string;
   description: string;
   annotations: AnyToolDefinition['annotations'];
-  toolset: AnyToolDefinition['toolset'];
+  /** absent for toolset-neutral tools (preview_tool_call) */
+  toolset?: AnyToolDefinition['toolset'];
   tags: string[];
   /** the read-only tool that previews this one, if any */
   preview?: string;
@@ -85,8 +95,8 @@ export function listToolCatalogue(options: { readOnly?: boolean; tools?: AnyTool
       title: definition.title,
       description: definition.description,
       annotations: definition.annotations,
-      toolset: definition.toolset,
-      tags: [definition.toolset, ...(definition.tags ?? [])],
+      ...(definition.toolset ? { toolset: definition.toolset } : {}),
+      tags: tagsOf(definition),
       ...(definition.preview ? { preview: definition.preview.tool } : {}),
       inputSchema: z.toJSONSchema(z.object(definition.inputSchema), { io: 'input' }) as Record<string, unknown>,
     }));

@@ -6,6 +6,7 @@ export { checkReadiness, type Readiness } from './http/check-readiness.ts';
 export { connectInProcess } from './connect-in-process.ts';
 export { runTool, isCallable } from './tools/run-tool.ts';
 export { allTools } from './tools/catalogue.ts';
+export { previewMetaKey, previewToolCallName } from './tools/preview/preview-tool-call.ts';
 export { ToolInputError, toolError } from './errors.ts';
 export { createCommandRunner } from './exec/create-command-runner.ts';
 export { createFakeCommandRunner, type FakeCommandRunner } from './exec/fake-command-runner.ts';

@@ -92,13 +92,15 @@ describe('catalogue over Streamable HTTP', () => {
     const { tools } = await client.listTools();
     for (const name of ['k8s_apply', 'k8s_patch', 'k8s_scale', 'k8s_set_image', 'k8s_delete', 'k8s_rollout_undo']) {
       expect(tools.find((tool) => tool.name === name)?._meta?.['skyflo/preview'], name).toBe('k8s_diff');
+      expect(tools.find((tool) => tool.name === name)?._meta?.['skyflo.ai/preview'], name).toBe(true);
     }
   });
 
   it('lists all families once they are present (64 spec tools + diff tools)', async () => {
     const client = await connect(server.url);
     const { tools } = await client.listTools();
-    const expected = Object.keys(KUBECTL).length + helmTools.length + argoTools.length + jenkinsTools.length;
+    // + preview_tool_call, which belongs to no toolset
+    const expected = Object.keys(KUBECTL).length + helmTools.length + argoTools.length + jenkinsTools.length + 1;
     expect(tools).toHaveLength(expected);
     expect(new Set(tools.map((tool) => tool.name)).size).toBe(tools.length);
     if (helmTools.length > 0 && argoTools.length > 0 && jenkinsTools.length > 0) {

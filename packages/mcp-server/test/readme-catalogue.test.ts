@@ -14,11 +14,11 @@ const FAMILY_TITLES = { k8s: 'Kubernetes (kubectl)', helm: 'Helm', argo: 'Argo R
 
 export function renderToolList(): string {
   const catalogue = listToolCatalogue();
-  const lines = [`${catalogue.length} tools. RO = read-only (never gated), W = changes state (needs approval), D = destructive. Preview = the read-only tool the engine runs to show a diff before approval.`, ''];
-  for (const toolset of Object.keys(FAMILY_TITLES) as Array<keyof typeof FAMILY_TITLES>) {
-    const tools = catalogue.filter((entry) => entry.toolset === toolset);
+  const lines = [`${catalogue.length} tools. RO = read-only (never gated), W = changes state (needs approval), D = destructive. Preview = the read-only tool that \`preview_tool_call\` runs (the engine calls it before asking for approval; such tools carry \`_meta["skyflo.ai/preview"]: true\` in the listing).`, ''];
+  const sections = [...(Object.keys(FAMILY_TITLES) as Array<keyof typeof FAMILY_TITLES>).map((toolset) => ({ title: FAMILY_TITLES[toolset], tools: catalogue.filter((entry) => entry.toolset === toolset) })), { title: 'Any toolset', tools: catalogue.filter((entry) => !entry.toolset) }];
+  for (const { title, tools } of sections) {
     if (tools.length === 0) continue;
-    lines.push(`### ${FAMILY_TITLES[toolset]} (${tools.length})`, '', '| tool | kind | parameters | preview | what it does |', '| --- | --- | --- | --- | --- |');
+    lines.push(`### ${title} (${tools.length})`, '', '| tool | kind | parameters | preview | what it does |', '| --- | --- | --- | --- | --- |');
     for (const tool of tools) {
       const kind = tool.annotations.readOnlyHint ? 'RO' : tool.annotations.destructiveHint ? 'W, D' : 'W';
       const schema = tool.inputSchema as { properties?: Record<string, unknown>; required?: string[] };

@@ -15,13 +15,21 @@ function readTags(meta: Record<string, unknown> | undefined): string[] {
   return Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === 'string') : [];
 }
 
-function readPreview(meta: Record<string, unknown> | undefined): { tool: string } | undefined {
-  const preview = meta?.['preview'] ?? meta?.['skyflo/preview'];
-  if (typeof preview === 'string' && preview.length > 0) return { tool: preview };
-  if (preview && typeof preview === 'object' && typeof (preview as { tool?: unknown }).tool === 'string') {
-    return { tool: (preview as { tool: string }).tool };
-  }
-  return undefined;
+/** The server-side preview capability: `preview_tool_call {tool, arguments}` previews tools listed with this `_meta` flag. */
+export const previewToolCallName = 'preview_tool_call';
+export const previewMetaKey = 'skyflo.ai/preview';
+
+function readPreview(meta: Record<string, unknown> | undefined): ToolInfo['preview'] {
+  // 'skyflo/preview' only names the preview tool (informational); the flag is what makes it callable over the wire.
+  const named = meta?.['skyflo/preview'] ?? meta?.['preview'];
+  const tool =
+    typeof named === 'string' && named.length > 0
+      ? named
+      : named && typeof named === 'object' && typeof (named as { tool?: unknown }).tool === 'string'
+        ? (named as { tool: string }).tool
+        : undefined;
+  if (meta?.[previewMetaKey] === true) return { tool: tool ?? previewToolCallName, viaPreviewToolCall: true };
+  return tool ? { tool, viaPreviewToolCall: false } : undefined;
 }
 
 /** Tag = the first known toolset tag, else the name prefix (spec §3); wait_for_x_seconds belongs to k8s. */

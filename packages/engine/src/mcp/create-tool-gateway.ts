@@ -5,8 +5,8 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { allTools, connectInProcess, createToolDeps } from '@skyflo/mcp-server';
-import { toToolInfo, type ListedTool } from './classify-tool.ts';
+import { connectInProcess, createToolDeps } from '@skyflo/mcp-server';
+import { previewToolCallName, toToolInfo, type ListedTool } from './classify-tool.ts';
 import type { ToolCallOutcome, ToolGateway, ToolInfo } from './tool-gateway.ts';
 
 export interface CreateToolGatewayOptions {
@@ -22,9 +22,8 @@ export interface CreateToolGatewayOptions {
   /** how long the tool list (and annotations) is cached, ms; default 60 s */
   cacheMs?: number;
   /**
-   * Maps a mutating tool's arguments onto its preview tool's arguments. Default: the tool definition's own
-   * `preview.mapArguments` from @skyflo/mcp-server (the wire only says which tool previews which), else the same
-   * arguments plus `tool` (the name of the previewed tool).
+   * For older servers only (a `preview: {tool}` listing without `_meta["skyflo.ai/preview"]`): maps a tool's
+   * arguments onto the preview tool's. Default: legacyPreviewArguments.
    */
   previewArguments?: (input: { tool: string; previewTool: string; args: Record<string, unknown> }) => Record<string, unknown>;
 }
@@ -61,11 +60,13 @@ async function connect(options: CreateToolGatewayOptions): Promise<Connection> {
   return connectInProcess({ deps, readOnly: embedded.readOnly });
 }
 
-/** The MCP server's own argument mapping for previews (e.g. k8s_scale → k8s_diff {operation: 'scale', …}). */
-export function mapPreviewArguments({ tool, args }: { tool: string; previewTool: string; args: Record<string, unknown> }): Record<string, unknown> {
-  const definition = allTools.find((candidate) => candidate.name === tool);
-  if (definition?.preview) return definition.preview.mapArguments(args as never);
-  return { ...args, tool };
+/**
+ * Best effort for servers that name a preview tool but offer no preview_tool_call: the same arguments plus
+ * `tool` and an `operation` named after the tool (k8s_scale → 'scale'), the convention of Skyflo's k8s_diff.
+ * The preview tool validates them, so a mismatch comes back as a preview error, never as an execution.
+ */
+export function legacyPreviewArguments({ tool, args }: { tool: string; previewTool: string; args: Record<string, unknown> }): Record<string, unknown> {
+  return { operation: tool.replace(/^[a-z0-9]+_/, ''), ...args, tool };
 }
 
 export function createToolGateway(options: CreateToolGatewayOptions): ToolGateway {
@@ -98,7 +99,7 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
     return tools;
   };
 
-  const previewArguments = options.previewArguments ?? mapPreviewArguments;
+  const previewArguments = options.previewArguments ?? legacyPreviewArguments;
 
   const gateway: ToolGateway = {
     async listTools(listOptions) {
@@ -124,9 +125,12 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
       const tools = await gateway.listTools();
       const info = tools.find((tool) => tool.name === name);
       if (!info?.preview) return undefined;
-      const previewTool = tools.find((tool) => tool.name === info.preview?.tool);
-      // A preview tool must itself be read-only, or calling it before approval would defeat the gate.
-      if (previewTool?.annotations?.readOnlyHint !== true) return { text: `preview tool '${info.preview.tool}' is not read-only; no preview`, isError: true };
+      const previewTool = tools.find((tool) => tool.name === (info.preview?.viaPreviewToolCall ? previewToolCallName : info.preview?.tool));
+      // A preview runs before approval, so the tool it calls must itself be read-only or it would defeat the gate.
+      if (previewTool?.annotations?.readOnlyHint !== true) {
+        return { text: `preview tool '${previewTool?.name ?? info.preview.tool}' is not listed as read-only; no preview`, isError: true };
+      }
+      if (info.preview.viaPreviewToolCall) return gateway.callTool({ name: previewTool.name, args: { tool: name, arguments: args }, signal });
       return gateway.callTool({ name: previewTool.name, args: previewArguments({ tool: name, previewTool: previewTool.name, args }), signal });
     },
 

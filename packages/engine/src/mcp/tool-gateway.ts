@@ -24,8 +24,12 @@ export interface ToolInfo {
   tags: string[];
   /** first known toolset tag, else the name prefix (k8s_, helm_, argo_, jenkins_); undefined when neither */
   toolset?: Toolset;
-  /** the read-only tool that previews this one (dry-run/diff), if any */
-  preview?: { tool: string };
+  /**
+   * How this tool is previewed (dry-run/diff), if at all: `viaPreviewToolCall` means the server offers
+   * `preview_tool_call` for it (`_meta["skyflo.ai/preview"]`); otherwise `tool` is an older server's
+   * preview tool, called directly. `tool` names the preview tool either way, when the server says.
+   */
+  preview?: { tool: string; viaPreviewToolCall?: boolean };
 }
 
 export interface ToolCallOutcome {

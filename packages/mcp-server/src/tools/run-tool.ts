@@ -16,6 +16,17 @@ export function isCallable(definition: AnyToolDefinition<ToolDeps>, readOnly: bo
   return !readOnly || definition.annotations.readOnlyHint === true;
 }
 
+/** Checks arguments against a tool's schema; a failure is the isError result the caller returns as is. */
+export function validateInput(
+  definition: AnyToolDefinition<ToolDeps>,
+  rawInput: unknown,
+): { ok: true; data: Record<string, unknown> } | { ok: false; output: ToolOutput } {
+  const parsed = z.object(definition.inputSchema).safeParse(rawInput ?? {});
+  if (parsed.success) return { ok: true, data: parsed.data };
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`).join('; ');
+  return { ok: false, output: toolError(`Invalid arguments for ${definition.name}: ${problems}.`, 'fix the arguments to match the tool schema', 'INVALID_INPUT') };
+}
+
 export async function runTool(
   definition: AnyToolDefinition<ToolDeps>,
   rawInput: unknown,
@@ -29,11 +40,8 @@ export async function runTool(
       'READ_ONLY',
     );
   }
-  const parsed = z.object(definition.inputSchema).safeParse(rawInput ?? {});
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`).join('; ');
-    return toolError(`Invalid arguments for ${definition.name}: ${problems}.`, 'fix the arguments to match the tool schema', 'INVALID_INPUT');
-  }
+  const parsed = validateInput(definition, rawInput);
+  if (!parsed.ok) return parsed.output;
   let output: ToolOutput;
   try {
     output = await definition.handler(parsed.data, deps, context);

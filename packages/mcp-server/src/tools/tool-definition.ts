@@ -31,7 +31,8 @@ export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape, Dep
   name: string;
   title: string;
   description: string;
-  toolset: Toolset;
+  /** the family the engine loads it with; absent for toolset-neutral tools such as preview_tool_call */
+  toolset?: Toolset;
   /** extra tags besides the toolset (e.g. 'metrics', 'diff') */
   tags?: string[];
   inputSchema: Shape;
