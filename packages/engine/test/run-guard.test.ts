@@ -13,7 +13,7 @@ import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher } from '../src/accounts/password-hasher.ts';
 import { loadConfig, type Environment } from '../src/config/index.ts';
-import { createEngine, type Engine } from '../src/create-engine.ts';
+import { createEngine, type Engine, type EngineOverrides } from '../src/create-engine.ts';
 import { createToolGateway } from '../src/mcp/create-tool-gateway.ts';
 import { createPgliteStorage } from '../src/storage/pglite-storage.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../src/testing/fake-mcp-server.ts';
@@ -43,7 +43,7 @@ afterAll(async () => {
   await mcp?.close();
 });
 
-async function startEngine(env: Environment, storage?: Parameters<typeof createEngine>[1]['storage']): Promise<{ engine: Engine; url: string }> {
+async function startEngine(env: Environment, storage?: EngineOverrides['storage']): Promise<{ engine: Engine; url: string }> {
   const config = loadConfig({
     PORT: '0',
     SKYFLO_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'skyflo-run-guard-')),
