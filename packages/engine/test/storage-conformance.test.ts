@@ -211,6 +211,35 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
     });
   });
 
+  describe('runs', () => {
+    it('lets one run at a time hold a conversation, also when many claim it at once (from two processes on Postgres)', async () => {
+      const { id } = await storage.conversations.create({ userId: alice });
+      const claimers = [storage, backend.secondProcess ?? storage];
+      const runIds = Array.from({ length: 8 }, () => randomUUID());
+      const results = await Promise.all(runIds.map((runId, index) => claimers[index % 2]!.runs.begin({ runId, conversationId: id, leaseMs: 60_000 })));
+      const winners = runIds.filter((_, index) => results[index]!.ok);
+      expect(winners).toHaveLength(1);
+      for (const result of results) if (!result.ok) expect(result.active.runId).toBe(winners[0]);
+      expect(await storage.runs.get(winners[0]!)).toMatchObject({ conversationId: id, status: 'running' });
+
+      await storage.runs.finish(winners[0]!);
+      expect((await storage.runs.get(winners[0]!))?.finishedAt).toBeInstanceOf(Date);
+      expect(await storage.runs.renew(winners[0]!, 60_000)).toBe(false);
+      expect(await storage.runs.begin({ runId: randomUUID(), conversationId: id, leaseMs: 60_000 })).toEqual({ ok: true });
+    });
+
+    it('frees a conversation whose run lease lapsed, and knows nothing of unknown run ids', async () => {
+      const { id } = await storage.conversations.create({ userId: alice });
+      const stale = randomUUID();
+      expect(await storage.runs.begin({ runId: stale, conversationId: id, leaseMs: 1 })).toEqual({ ok: true });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await storage.runs.begin({ runId: randomUUID(), conversationId: id, leaseMs: 60_000 })).toEqual({ ok: true });
+      expect((await storage.runs.get(stale))?.status).toBe('finished');
+      expect(await storage.runs.get(randomUUID())).toBeUndefined();
+      expect(await storage.runs.get('not-a-uuid')).toBeUndefined();
+    });
+  });
+
   describe('refresh tokens and audit', () => {
     it('rotates a token once and revokes a whole family', async () => {
       const familyId = randomUUID();
