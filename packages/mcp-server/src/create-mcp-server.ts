@@ -9,6 +9,7 @@ import type { ToolDeps } from './tools/deps.ts';
 import { allTools } from './tools/catalogue.ts';
 import { isCallable, runTool } from './tools/run-tool.ts';
 import { previewMetaKey, previewToolCallName } from './tools/preview/preview-tool-call.ts';
+import { createPortForwards } from './port-forward/create-port-forwards.ts';
 
 function tagsOf(definition: AnyToolDefinition<ToolDeps>): string[] {
   return [...(definition.toolset ? [definition.toolset] : []), ...(definition.tags ?? [])];
@@ -33,8 +34,11 @@ export const SERVER_INFO = { name: 'skyflo-mcp', version: '0.1.0' } as const;
 
 export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   const readOnly = options.readOnly ?? options.deps.settings.readOnly;
-  const deps: ToolDeps = { ...options.deps, settings: { ...options.deps.settings, readOnly } };
+  // Forwards belong to whoever made the registry: one made here lives and dies with this server.
+  const ownPortForwards = options.deps.portForwards ? undefined : createPortForwards({ runner: options.deps.runner });
+  const deps: ToolDeps = { ...options.deps, settings: { ...options.deps.settings, readOnly }, portForwards: options.deps.portForwards ?? ownPortForwards };
   const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} } });
+  if (ownPortForwards) server.server.onclose = () => ownPortForwards.closeAll();
   const tools = options.tools ?? allTools;
   const canPreview = tools.some((definition) => definition.name === previewToolCallName);
   for (const definition of tools) {

@@ -1,6 +1,6 @@
 /**
  * The injection corpus fed through the tools that start processes: every hostile value is refused with
- * a clear error and the command runner is never called.
+ * a clear error and the command runner neither runs nor starts anything.
  */
 import { describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -9,6 +9,7 @@ import { runTool } from '../src/tools/run-tool.ts';
 import { kubectlTools } from '../src/tools/kubectl/index.ts';
 import type { ToolDeps } from '../src/tools/deps.ts';
 import { hostileValues } from './hostile-values.ts';
+import { createPortForwards } from '../src/port-forward/create-port-forwards.ts';
 
 function fakeDeps() {
   const runner = createFakeCommandRunner(() => ({ stdout: 'should never run' }));
@@ -25,6 +26,7 @@ function fakeDeps() {
     kubeConfig,
     runner,
     jenkinsCredentials: { resolve: async () => { throw new Error('unused'); } },
+    portForwards: createPortForwards({ runner }),
   };
   return { deps, runner };
 }
@@ -40,6 +42,9 @@ const targets: Array<{ tool: string; optional?: boolean; input: (value: string) 
   { tool: 'k8s_exec', input: (value) => ({ pod_name: value, command: 'ls' }) },
   { tool: 'k8s_exec', optional: true, input: (value) => ({ pod_name: 'web', command: 'ls', container_name: value }) },
   { tool: 'k8s_exec', optional: true, input: (value) => ({ pod_name: 'web', command: 'ls', namespace: value }) },
+  { tool: 'k8s_port_forward', input: (value) => ({ resource_name: value, ports: '8080:80' }) },
+  { tool: 'k8s_port_forward', optional: true, input: (value) => ({ resource_name: 'web', ports: '8080:80', namespace: value }) },
+  { tool: 'k8s_port_forward', input: (value) => ({ resource_name: 'web', ports: value }) },
 ];
 
 describe('hostile values through process-starting tools', () => {
@@ -53,6 +58,7 @@ describe('hostile values through process-starting tools', () => {
         expect(result.text, JSON.stringify(value)).toMatch(/^(Invalid|Invalid arguments)|Try:/);
       }
       expect(runner.calls).toEqual([]);
+      expect(runner.started).toEqual([]);
     });
   }
 

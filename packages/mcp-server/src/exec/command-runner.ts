@@ -18,6 +18,18 @@ export interface CommandResult {
   timedOut: boolean;
 }
 
+/** A process that outlives the tool call that started it (kubectl port-forward). */
+export interface LongRunningProcess {
+  /** every stdout/stderr line as it arrives */
+  onLine(listener: (line: string, stream: 'stdout' | 'stderr') => void): void;
+  /** settles once the process has ended, for whatever reason */
+  readonly exited: Promise<{ exitCode: number | null }>;
+  /** ends the process (SIGTERM); safe to call more than once */
+  stop(): void;
+}
+
 export interface CommandRunner {
   run(request: CommandRequest): Promise<CommandResult>;
+  /** Starts a long-running process, with the same argv-only rule as run; the caller must stop it. */
+  start(request: Pick<CommandRequest, 'binary' | 'args' | 'env'>): LongRunningProcess;
 }

@@ -2,8 +2,9 @@
  * The real CommandRunner: execFile with an argv array (never a shell), a timeout, abort support and
  * an output cap. Non-zero exits are returned, not thrown, so tools can turn stderr into a clear error.
  */
-import { execFile } from 'node:child_process';
-import type { CommandRequest, CommandResult, CommandRunner } from './command-runner.ts';
+import { execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { CommandRequest, CommandResult, CommandRunner, LongRunningProcess } from './command-runner.ts';
 import { ToolInputError } from '../errors.ts';
 
 export interface CommandRunnerOptions {
@@ -52,6 +53,30 @@ export function createCommandRunner(options: CommandRunnerOptions = {}): Command
         if (request.stdin !== undefined) child.stdin?.end(request.stdin);
         else child.stdin?.end();
       });
+    },
+
+    start(request): LongRunningProcess {
+      const child = spawn(request.binary, request.args, { shell: false, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...request.env }, windowsHide: true });
+      const listeners: Array<(line: string, stream: 'stdout' | 'stderr') => void> = [];
+      for (const stream of ['stdout', 'stderr'] as const) {
+        createInterface({ input: child[stream] }).on('line', (line) => listeners.forEach((listener) => listener(line, stream)));
+      }
+      const exited = new Promise<{ exitCode: number | null }>((resolve) => {
+        child.once('error', (error: NodeJS.ErrnoException) => {
+          listeners.forEach((listener) => listener(`The ${request.binary} binary is not available (${error.code ?? error.message}).`, 'stderr'));
+          resolve({ exitCode: null });
+        });
+        child.once('close', (exitCode) => resolve({ exitCode }));
+      });
+      // A forward must not outlive the server that owns it, even when the server exits without closing it.
+      const killOnExit = () => child.kill('SIGTERM');
+      process.once('exit', killOnExit);
+      void exited.then(() => process.off('exit', killOnExit));
+      return {
+        onLine: (listener) => void listeners.push(listener),
+        exited,
+        stop: () => void (child.exitCode === null && child.signalCode === null && child.kill('SIGTERM')),
+      };
     },
   };
 }

@@ -19,6 +19,7 @@ import type { AnyToolDefinition } from '../tools/tool-definition.ts';
 import type { ToolDeps, ToolSettings } from '../tools/deps.ts';
 import { isAuthorized, isLoopback } from './bearer-auth.ts';
 import { checkReadiness } from './check-readiness.ts';
+import { createPortForwards } from '../port-forward/create-port-forwards.ts';
 
 export interface StartMcpHttpServerOptions {
   port?: number;
@@ -60,7 +61,9 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
   }
   const baseDeps = options.deps ?? createToolDeps(options.settings ?? {});
   const readOnly = options.readOnly ?? baseDeps.settings.readOnly;
-  const deps: ToolDeps = { ...baseDeps, settings: { ...baseDeps.settings, readOnly } };
+  // One registry for all sessions: a forward belongs to the server process, not to the session that asked.
+  const portForwards = baseDeps.portForwards ?? createPortForwards({ runner: baseDeps.runner });
+  const deps: ToolDeps = { ...baseDeps, settings: { ...baseDeps.settings, readOnly }, portForwards };
 
   const server = http.createServer((request, response) => {
     handle(request, response).catch(() => {
@@ -152,6 +155,7 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
     port,
     close: async () => {
       clearInterval(sweeper);
+      if (!baseDeps.portForwards) portForwards.closeAll();
       await Promise.all([...sessions.values()].map(async (session) => {
         await session.transport.close();
         await session.server.close();

@@ -4,6 +4,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { CommandRunner } from '../exec/command-runner.ts';
+import type { PortForwards } from '../port-forward/create-port-forwards.ts';
 
 export interface ToolSettings {
   /** kubeconfig file passed to kubectl/helm as --kubeconfig (undefined = their default resolution) */
@@ -39,4 +40,9 @@ export interface ToolDeps {
   kubeConfig: KubeConfig;
   runner: CommandRunner;
   jenkinsCredentials: JenkinsCredentialResolver;
+  /**
+   * Port forwards owned by the server process. createMcpServer and startMcpHttpServer add one (and close it
+   * with the server) when the deps have none; without one, k8s_port_forward says it cannot run.
+   */
+  portForwards?: PortForwards;
 }
