@@ -9,15 +9,14 @@ import { loadOrCreateJwtSecret } from './accounts/jwt-secret.ts';
 import { createLoginRateLimiter } from './accounts/login-rate-limiter.ts';
 import { createPasswordHasher, type PasswordHasher } from './accounts/password-hasher.ts';
 import type { AgentService } from './agent/create-agent-service.ts';
+import type { BusLogger } from './bus/bus-types.ts';
 import { createEventBus } from './bus/create-event-bus.ts';
 import type { Config } from './config/index.ts';
-import { buildApp } from './http/app.ts';
-import { agentRoutes, type AgentRouteDeps } from './http/routes/agent/index.ts';
-import { createLanguageModel } from './llm/create-language-model.ts';
-import { createToolGateway } from './mcp/create-tool-gateway.ts';
+import { API_PREFIX, buildApp } from './http/app.ts';
+import type { AgentRouteDeps } from './http/routes/agent/index.ts';
 import type { ToolGateway } from './mcp/tool-gateway.ts';
 import type { EventBus, PlatformStorage } from './ports/index.ts';
-import { createStorage } from './storage/create-storage.ts';
+import { createDeferredToolGateway, type ToolGatewayStatus } from './startup/deferred-tool-gateway.ts';
 
 export interface EngineOverrides {
   storage?: PlatformStorage;
@@ -43,28 +42,50 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+/** The embedded (or remote) MCP server's gateway, imported only when first needed or after the engine listens. */
+function deferToolGateway(config: Config) {
+  return createDeferredToolGateway(async () => {
+    const { createToolGateway } = await import('./mcp/create-tool-gateway.ts');
+    return createToolGateway(
+      config.server.mcpServerUrl
+        ? { url: config.server.mcpServerUrl, ...(config.server.mcpAuthToken ? { authToken: config.server.mcpAuthToken } : {}), cacheMs: config.agent.toolListCacheMs }
+        : { embedded: { ...(config.server.kubeconfigPath ? { kubeconfigPath: config.server.kubeconfigPath } : {}) }, cacheMs: config.agent.toolListCacheMs },
+    );
+  });
+}
+
 export async function createEngine(config: Config, overrides: EngineOverrides = {}): Promise<Engine> {
   const owned: Array<() => Promise<void>> = [];
   const closeOwned = async () => {
     for (const close of owned.reverse()) await close().catch(() => undefined);
   };
+  // The bus is made before the app (whose logger it uses), so it logs through whichever logger exists by then.
+  let appLog: BusLogger | undefined;
+  const busLogger: BusLogger = { warn: (object, message) => appLog?.warn(object, message) };
+  let storagePromise: Promise<PlatformStorage> | undefined;
   try {
-    const storage = overrides.storage ?? (await createStorage(config.storage));
-    if (!overrides.storage) owned.push(() => storage.close());
+    // Why dynamic imports, started together: storage (PGlite, Drizzle, the checkpointer), the agent workflow
+    // (LangGraph, AI SDK) and the chosen model provider are independent, so their file reads and WASM compile
+    // overlap with each other and with opening the database.
+    const agentModule = import('./http/routes/agent/index.ts');
+    const llmModule = overrides.llm ? undefined : import('./llm/create-language-model.ts');
+    storagePromise = overrides.storage ? Promise.resolve(overrides.storage) : import('./storage/create-storage.ts').then(({ createStorage }) => createStorage(config.storage));
+    // Registered for closing as soon as it settles, so a failure elsewhere does not leak an open database.
+    storagePromise.then((opened) => (overrides.storage ? undefined : owned.push(() => opened.close())), () => undefined);
 
-    const bus = overrides.bus ?? createEventBus({ redisUrl: config.bus.redisUrl, keyPrefix: config.bus.keyPrefix, bufferTtlSeconds: config.bus.bufferTtlSeconds });
-    if (!overrides.bus) owned.push(() => bus.close());
+    const ownBus = overrides.bus ? undefined : createEventBus({ redisUrl: config.bus.redisUrl, keyPrefix: config.bus.keyPrefix, bufferTtlSeconds: config.bus.bufferTtlSeconds, logger: busLogger });
+    const bus: EventBus = overrides.bus ?? ownBus!;
+    if (ownBus) owned.push(() => ownBus.close());
+    // A bad REDIS_URL stops start-up with the bus's own message (naming REDIS_URL) instead of failing the first chat.
+    const busReady = ownBus?.ready();
 
-    const tools =
-      overrides.tools ??
-      createToolGateway(
-        config.server.mcpServerUrl
-          ? { url: config.server.mcpServerUrl, ...(config.server.mcpAuthToken ? { authToken: config.server.mcpAuthToken } : {}), cacheMs: config.agent.toolListCacheMs }
-          : { embedded: { ...(config.server.kubeconfigPath ? { kubeconfigPath: config.server.kubeconfigPath } : {}) }, cacheMs: config.agent.toolListCacheMs },
-      );
-    if (!overrides.tools) owned.push(() => tools.close());
+    const [storage, { agentRoutes }, selection] = await Promise.all([storagePromise, agentModule, llmModule?.then(({ createLanguageModel }) => createLanguageModel(config.llm)), busReady]);
 
-    const selection = overrides.llm ? undefined : createLanguageModel(config.llm);
+    const deferredTools = overrides.tools ? undefined : deferToolGateway(config);
+    const tools: ToolGateway = overrides.tools ?? deferredTools!;
+    if (deferredTools) owned.push(() => deferredTools.close());
+    const toolStatus = (): ToolGatewayStatus => deferredTools?.status() ?? 'ready';
+
     const llm: AgentRouteDeps['llm'] = overrides.llm ?? {
       model: selection?.model,
       provider: selection?.provider,
@@ -102,6 +123,12 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
         },
       ],
     });
+    appLog = app.log;
+    // Liveness stays `status: "ok"` while the MCP server loads; readiness of the tools is its own field.
+    // (A hook here rather than in the health route because the composition root is what knows about deferral.)
+    app.addHook('preSerialization', async (request, _reply, payload) =>
+      request.routeOptions.url === `${API_PREFIX}/health` && payload && typeof payload === 'object' ? { ...payload, mcp: toolStatus() } : payload,
+    );
 
     let closing: Promise<void> | undefined;
     return {
@@ -112,6 +139,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       ...(llm.model ? {} : { llmProblem: llm.problem ?? 'no LLM configured' }),
       async listen() {
         const address = await app.listen({ port: config.server.port, host: config.server.host });
+        deferredTools?.start();
         return address.replace('[::1]', 'localhost');
       },
       close: () =>
@@ -122,6 +150,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
         })()),
     };
   } catch (error) {
+    // Let a database that is still opening finish, so it is closed (and its lock released) rather than leaked.
+    await storagePromise?.catch(() => undefined);
     await closeOwned();
     throw error;
   }

@@ -1,6 +1,6 @@
 /** The `skyflo` command as a user runs it: a real child process, answering on /api/v1/health, and clear failures. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '@skyflo/testkit/tools';
@@ -45,20 +45,64 @@ afterEach(() => {
 
 const dataDir = () => mkdtempSync(path.join(tmpdir(), 'skyflo-cli-'));
 
+/** Polls /api/v1/health until the embedded MCP server has finished loading (it loads after the engine listens). */
+async function waitForTools(url: string, timeoutMs = 30_000): Promise<{ status: string; mcp: string }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const health = (await (await fetch(`${url}/api/v1/health`)).json()) as { status: string; mcp: string };
+    if (health.mcp !== 'starting' || Date.now() > deadline) return health;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe('skyflo serve', () => {
   it('starts on PGlite with no LLM, says what to set, answers health, and stops cleanly on SIGTERM', async () => {
     const directory = dataDir();
     const server = start(['serve', '--port', '0'], { SKYFLO_DATA_DIR: directory, LOG_LEVEL: 'info' });
     const [, url] = await waitFor(server, /Skyflo engine listening on (http:\/\/[^"\s]+)/);
     expect(server.output()).toMatch(/LLM_MODEL=openai\/gpt-4o/);
-    const health = await fetch(`${url}/api/v1/health`);
-    expect(await health.json()).toEqual({ status: 'ok' });
+    // Liveness answers while the MCP server may still be loading; readiness of the tools is a separate field.
+    const health = (await (await fetch(`${url}/api/v1/health`)).json()) as { status: string; mcp: string };
+    expect(health.status).toBe('ok');
+    expect(health.mcp).toMatch(/^(starting|ready|error: .+)$/);
     expect(await (await fetch(`${url}/api/v1/health/database`)).json()).toEqual({ status: 'ok', database: 'connected' });
+    expect((await waitForTools(url!)).mcp).not.toBe('starting');
+    // The data dir is locked by this process while it runs.
+    expect(readFileSync(path.join(directory, 'skyflo.lock'), 'utf8').trim()).toBe(String(server.child.pid));
     expect((await fetch(`${url}/api/v1/conversations`)).status).toBe(401);
     // The generated JWT secret is kept in the data dir for the next start.
     expect(existsSync(path.join(directory, 'jwt-secret'))).toBe(true);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
+    expect(existsSync(path.join(directory, 'skyflo.lock'))).toBe(false);
+  });
+
+  it('refuses a data dir another running engine holds, and takes over a lock left by a dead process', async () => {
+    const directory = dataDir();
+    // A lock from a process that no longer exists (pid far above any pid_max) is stale and taken over.
+    writeFileSync(path.join(directory, 'skyflo.lock'), '2147483646\n');
+    const first = start(['serve', '--port', '0'], { SKYFLO_DATA_DIR: directory, LOG_LEVEL: 'info' });
+    await waitFor(first, /Skyflo engine listening on/);
+    expect(readFileSync(path.join(directory, 'skyflo.lock'), 'utf8').trim()).toBe(String(first.child.pid));
+
+    const second = start(['serve', '--port', '0'], { SKYFLO_DATA_DIR: directory, LOG_LEVEL: 'info' });
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toContain(`the data dir ${directory} is in use by another Skyflo process (pid ${first.child.pid})`);
+    expect(second.output()).toMatch(/SKYFLO_DATA_DIR/);
+    expect(second.output()).not.toMatch(/at .*\.ts:\d+/);
+    // The refused process must not have taken or removed the running engine's lock.
+    expect(readFileSync(path.join(directory, 'skyflo.lock'), 'utf8').trim()).toBe(String(first.child.pid));
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+  });
+
+  it('stops with the event bus message when REDIS_URL cannot be reached', async () => {
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    const server = start(['serve', '--port', '0'], { SKYFLO_DATA_DIR: dataDir(), REDIS_URL: 'redis://:hunter2@127.0.0.1:1/0' });
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toMatch(/Cannot connect to Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1\/0 \(REDIS_URL\)/);
+    expect(server.output()).not.toContain('hunter2');
+    expect(server.output()).not.toMatch(/at .*\.ts:\d+/);
   });
 
   it('refuses bad configuration with every variable named and exit status 1', async () => {
@@ -86,7 +130,8 @@ describe('skyflo sandbox', () => {
     const [, url] = await waitFor(sandbox, /Skyflo sandbox is running at (http:\/\/\S+)/);
     expect(sandbox.output()).toMatch(/kubectl --kubeconfig .*sandbox\.kubeconfig get pods -A/);
     expect(existsSync(path.join(directory, 'sandbox.kubeconfig'))).toBe(true);
-    expect(await (await fetch(`${url}/api/v1/health`)).json()).toEqual({ status: 'ok' });
+    // The embedded MCP server loads after the engine listens and reaches the simulated cluster.
+    expect(await waitForTools(url!)).toEqual({ status: 'ok', mcp: 'ready' });
     sandbox.child.kill('SIGTERM');
     expect(await sandbox.exited).toBe(0);
   });

@@ -1,0 +1,44 @@
+// Creates an initialised and migrated PGlite data directory once, at `npm install`, under .tools/pglite-template.
+// Why: initdb inside PGlite takes ~4 s and peaks near 800 MiB RSS; a fresh SKYFLO_DATA_DIR copies this directory
+// instead (packages/engine/src/storage/pglite-template.ts). It is made by the engine's own storage code (schema
+// migrations and the checkpointer's tables), so it is exactly what a first start would make. Migrations still run at
+// every start, so a template older than the schema is harmless; one from another PGlite version is ignored.
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const templateDir = path.join(root, '.tools', 'pglite-template');
+
+let register;
+try {
+  ({ register } = await import('tsx/esm/api'));
+} catch {
+  console.warn('[create-pglite-template] tsx is not installed; skipping (the engine will initialise its database itself).');
+  process.exit(0);
+}
+register();
+const { createPgliteStorage } = await import('../packages/engine/src/storage/pglite-storage.ts');
+const { pgliteTemplateMarker, readPgliteTemplateMarker, writePgliteTemplateMarker } = await import('../packages/engine/src/storage/pglite-template.ts');
+
+const wanted = pgliteTemplateMarker();
+const existing = existsSync(templateDir) ? readPgliteTemplateMarker(templateDir) : undefined;
+if (existing && JSON.stringify(existing) === JSON.stringify(wanted)) process.exit(0);
+
+const started = Date.now();
+// Built beside the final place and renamed, so an interrupted install never leaves a half-made template behind.
+const building = `${templateDir}.building-${process.pid}`;
+rmSync(building, { recursive: true, force: true });
+try {
+  const storage = await createPgliteStorage({ dataDir: building, templateDir: path.join(building, 'none') });
+  await storage.close();
+  writePgliteTemplateMarker(building, wanted);
+  rmSync(templateDir, { recursive: true, force: true });
+  renameSync(building, templateDir);
+} catch (error) {
+  rmSync(building, { recursive: true, force: true });
+  // A missing template only makes the first start slower; never fail `npm install` for it.
+  console.warn(`[create-pglite-template] skipped: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(0);
+}
+console.log(`[create-pglite-template] PGlite ${wanted.pgliteVersion} template in ${path.relative(root, templateDir)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
