@@ -30,18 +30,21 @@ export function createRunStore(db: SkyfloDatabase): RunStore {
   return {
     async begin({ runId, conversationId, leaseMs }) {
       // A few attempts: the holder may finish, or its lease lapse, between our insert and our look-up.
+      // The insert comes first: a free conversation (the usual case, and the approval latency path) costs one query.
       for (let attempt = 0; attempt < 3; attempt++) {
-        // A process that died mid-run never finishes its row; once its lease has passed, the conversation is free.
-        await db
-          .update(runs)
-          .set({ status: 'finished', finishedAt: sql`now()` })
-          .where(and(running(conversationId), lt(runs.leaseUntil, sql`now()`)));
         const inserted = await db
           .insert(runs)
           .values({ runId, conversationId, leaseUntil: leaseFromNow(leaseMs) })
           .onConflictDoNothing()
           .returning({ runId: runs.runId });
         if (inserted.length > 0) return { ok: true };
+        // A process that died mid-run never finishes its row; once its lease has passed, the conversation is free.
+        const lapsed = await db
+          .update(runs)
+          .set({ status: 'finished', finishedAt: sql`now()` })
+          .where(and(running(conversationId), lt(runs.leaseUntil, sql`now()`)))
+          .returning({ runId: runs.runId });
+        if (lapsed.length > 0) continue;
         const [active] = await db.select().from(runs).where(running(conversationId));
         if (active) return { ok: false, active: toRecord(active) };
       }
