@@ -73,6 +73,8 @@ export interface StoreChange {
 export interface ObjectStore {
   get(resource: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined;
   list(resource: ResourceType, namespace?: string): KubeObject[];
+  /** Objects of `resource` whose ownerReferences name `ownerUid`, sorted like a list (indexed: no scan of the resource). */
+  ownedBy(resource: ResourceType, ownerUid: string): KubeObject[];
   /** Assigns uid, resourceVersion, creationTimestamp, generation (1), and a name from generateName. Throws ApiError 409 if it exists. */
   create(resource: ResourceType, object: KubeObject): KubeObject;
   /**
@@ -83,15 +85,21 @@ export interface ObjectStore {
   /** Read-modify-write helper for controllers: retries on conflict; return undefined from mutate to skip. */
   mutate(resource: ResourceType, namespace: string | undefined, name: string, mutate: (object: KubeObject) => KubeObject | undefined | void): KubeObject | undefined;
   /**
-   * Deletes as a DELETE request does: an object with finalizers only gains a deletionTimestamp, others are
-   * removed now. (Added by workloads: controllers delete pods gracefully through the kubelet's finalizer.)
+   * Deletes as a DELETE request does: an object with finalizers only gains a deletionTimestamp; a pod bound
+   * to a node turns Terminating for its grace period (scaled by settings.terminationDelayMs), others go now.
    */
-  delete(resource: ResourceType, namespace: string | undefined, name: string): { object: KubeObject; removed: boolean };
+  delete(resource: ResourceType, namespace: string | undefined, name: string, options?: DeleteRequestOptions): { object: KubeObject; removed: boolean };
   /** Removes the object now (garbage collection of dependents is done by the server's GC, not by this call). */
   remove(resource: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined;
   /** Subscribe to every change in every resource. Returns an unsubscribe function. */
   subscribe(listener: (change: StoreChange) => void): () => void;
   currentResourceVersion(): string;
+}
+
+/** The parts of DeleteOptions the store acts on. */
+export interface DeleteRequestOptions {
+  /** seconds; 0 with `kubectl delete --grace-period=0 --force` removes a pod at once */
+  gracePeriodSeconds?: number;
 }
 
 export interface ResourceRegistry {

@@ -14,6 +14,7 @@ import { startEventMirror } from './store/event-mirror.ts';
 import { createEventRecorder } from './store/event-recorder.ts';
 import { startGarbageCollector } from './store/garbage-collector.ts';
 import { startNamespaceLifecycle } from './store/namespace-lifecycle.ts';
+import { isPodResource, podGracePeriod, startPodTermination } from './store/pod-termination.ts';
 import { createObjectStore, type SimObjectStore } from './store/object-store.ts';
 import { startCrdController } from './crds/crd-controller.ts';
 
@@ -51,7 +52,9 @@ function handlerKeys(group: string, resource: string, subresource: string): stri
 export function createSimCluster(options: CreateSimClusterOptions = {}): SimClusterInternals {
   const clock = options.clock ?? { now: () => new Date() };
   const registry = createResourceRegistry(builtinResources());
-  const store = createObjectStore(clock);
+  const store = createObjectStore(clock, {
+    gracePeriodFor: (resource, object, requested) => (isPodResource(resource) ? podGracePeriod(object, requested) : 0),
+  });
   const subresources = new Map<string, SubresourceHandler>();
   const upgrades = new Map<string, UpgradeHandler>();
   const groups: CustomApiGroup[] = [];
@@ -118,6 +121,7 @@ export function createSimCluster(options: CreateSimClusterOptions = {}): SimClus
   cluster.onClose(startEventMirror(store, registry));
   cluster.onClose(startGarbageCollector(store, registry));
   cluster.onClose(startNamespaceLifecycle(store, registry));
+  cluster.onClose(startPodTermination(store, registry, () => cluster.settings));
   cluster.onClose(startCrdController(cluster));
   return cluster;
 }

@@ -22,10 +22,16 @@ export interface ControllerManager {
 
 // Why a cap: two controllers that keep rewriting each other's objects would otherwise spin forever.
 const maxRoundsPerDrain = 200;
+/**
+ * Why slices: background reconciles run in short bursts between I/O, so 10,000 pods arriving at once
+ * delay an API request by one slice, not by the whole backlog.
+ */
+const defaultSliceMs = 10;
 
-export function createControllerManager(deps: { store: ObjectStore; timers: Timers; onError: (error: unknown, controller: string) => void }): ControllerManager {
+export function createControllerManager(deps: { store: ObjectStore; timers: Timers; onError: (error: unknown, controller: string) => void; sliceMs?: number }): ControllerManager {
   const controllers: Controller[] = [];
   const queues = new Map<Controller, Set<string>>();
+  const sliceMs = deps.sliceMs ?? defaultSliceMs;
   let scheduled = false;
   let draining = false;
   let stopped = false;
@@ -35,7 +41,7 @@ export function createControllerManager(deps: { store: ObjectStore; timers: Time
     scheduled = true;
     setImmediate(() => {
       scheduled = false;
-      manager.drain();
+      work(performance.now() + sliceMs);
     });
   };
 
@@ -52,6 +58,44 @@ export function createControllerManager(deps: { store: ObjectStore; timers: Time
     }
   });
 
+  /** One pass over every controller's queue as it was at the start of the pass. */
+  function round(deadline: number): 'idle' | 'worked' | 'out-of-time' {
+    let worked = false;
+    for (const controller of controllers) {
+      const queue = queues.get(controller)!;
+      if (queue.size === 0) continue;
+      worked = true;
+      // A snapshot: keys queued while this pass runs wait for the next pass, as before.
+      for (const key of [...queue]) {
+        if (!queue.delete(key)) continue;
+        try {
+          controller.reconcile(key);
+        } catch (error) {
+          deps.onError(error, controller.name);
+        }
+        if (performance.now() > deadline) return 'out-of-time';
+      }
+    }
+    return worked ? 'worked' : 'idle';
+  }
+
+  /** Reconciles until the queues are empty, the round cap is hit, or the deadline passes. */
+  function work(deadline: number): void {
+    if (draining || stopped) return;
+    draining = true;
+    try {
+      for (let rounds = 0; rounds < maxRoundsPerDrain; rounds++) {
+        const result = round(deadline);
+        if (result === 'idle') return;
+        if (result === 'out-of-time') break;
+      }
+      // Work left: continue on the next tick rather than starving the event loop.
+      schedule();
+    } finally {
+      draining = false;
+    }
+  }
+
   const manager: ControllerManager = {
     add(controller) {
       controllers.push(controller);
@@ -66,32 +110,7 @@ export function createControllerManager(deps: { store: ObjectStore; timers: Time
       deps.timers.after(delayMs, () => manager.enqueue(controller, key));
     },
     drain() {
-      if (draining || stopped) return;
-      draining = true;
-      try {
-        for (let round = 0; round < maxRoundsPerDrain; round++) {
-          let worked = false;
-          for (const controller of controllers) {
-            const queue = queues.get(controller)!;
-            if (queue.size === 0) continue;
-            const keys = [...queue];
-            queue.clear();
-            worked = true;
-            for (const key of keys) {
-              try {
-                controller.reconcile(key);
-              } catch (error) {
-                deps.onError(error, controller.name);
-              }
-            }
-          }
-          if (!worked) return;
-        }
-        // Work left after the cap: continue on the next tick rather than starving the event loop.
-        schedule();
-      } finally {
-        draining = false;
-      }
+      work(Number.POSITIVE_INFINITY);
     },
     stop() {
       stopped = true;

@@ -12,7 +12,7 @@ export function syncControllerRevisions(context: WorkloadContext, owner: KubeObj
   const template = owner.spec?.template ?? {};
   const data = { spec: { template: { ...structuredClone(template), $patch: 'replace' } } };
   const hash = templateHash(template);
-  const owned = store.list(type, owner.metadata.namespace).filter((revision) => controllerOf(revision)?.uid === owner.metadata.uid);
+  const owned = store.ownedBy(type, owner.metadata.uid!).filter((revision) => controllerOf(revision)?.uid === owner.metadata.uid);
   const maxRevision = owned.reduce((max, revision) => Math.max(max, Number(revision.revision ?? 0)), 0);
   const withoutPatchMarker = (candidate: KubeObject) => {
     const copy = structuredClone(candidate.data?.spec?.template ?? {});

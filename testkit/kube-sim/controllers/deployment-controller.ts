@@ -255,7 +255,7 @@ export function createDeploymentController(context: WorkloadContext): Controller
       const deployment = store.get(deployments(), namespace, name);
       if (!deployment) return;
       if (isTerminating(deployment) || !deployment.spec?.template) return;
-      const owned = store.list(replicaSets(), namespace).filter((rs) => controllerOf(rs)?.uid === deployment.metadata.uid && !isTerminating(rs));
+      const owned = store.ownedBy(replicaSets(), deployment.metadata.uid!).filter((rs) => controllerOf(rs)?.uid === deployment.metadata.uid && !isTerminating(rs));
       const template = deployment.spec.template;
       const hash = templateHash(template, deployment.status?.collisionCount);
       let newRS = owned.find((rs) => rs.metadata.labels?.[hashLabel] === hash) ?? owned.find((rs) => sameTemplate(templateWithoutHash(rs.spec?.template), template));
@@ -291,7 +291,7 @@ export function createDeploymentController(context: WorkloadContext): Controller
         // Paused deployments still scale (kubectl scale on a paused deployment).
         scale(deployment, newRS, deployment.spec.replicas ?? 1);
       }
-      const all = store.list(replicaSets(), namespace).filter((rs) => controllerOf(rs)?.uid === deployment.metadata.uid);
+      const all = store.ownedBy(replicaSets(), deployment.metadata.uid!).filter((rs) => controllerOf(rs)?.uid === deployment.metadata.uid);
       const currentNew = newRS ? all.find((rs) => rs.metadata.name === newRS!.metadata.name) : undefined;
       updateStatus(deployment, currentNew, all);
     },

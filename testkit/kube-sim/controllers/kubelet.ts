@@ -57,12 +57,6 @@ export interface Kubelet {
   containerStatus(pod: KubeObject, container: string): any | undefined;
 }
 
-/**
- * Why a finalizer: the API server removes an object on DELETE unless it has finalizers. Holding one on
- * every running pod makes deletes graceful (Terminating, Killing events, then removal), like a real kubelet.
- */
-export const kubeletFinalizer = 'sim.skyflo.ai/kubelet';
-
 const restartPolicyOf = (pod: KubeObject): string => pod.spec?.restartPolicy ?? 'Always';
 
 function imageRef(image: string): string {
@@ -138,9 +132,6 @@ export function createKubelet(context: WorkloadContext): Kubelet {
     const now = context.timestamp();
     store.mutate(podsType(), run.namespace, run.name, (pod) => {
       if (pod.metadata.uid !== run.uid) return undefined;
-      if (!run.deleting && !pod.metadata.deletionTimestamp && !(pod.metadata.finalizers ?? []).includes(kubeletFinalizer)) {
-        pod.metadata.finalizers = [...(pod.metadata.finalizers ?? []), kubeletFinalizer];
-      }
       const phase = phaseOf(run, pod);
       const unready = run.containers.filter((container) => !container.ready).map((container) => container.name);
       const completed = phase === 'Succeeded' || phase === 'Failed';
@@ -366,37 +357,32 @@ export function createKubelet(context: WorkloadContext): Kubelet {
     run.cancels = [];
   }
 
-  function beginDeletion(pod: KubeObject, run: PodRun | undefined): void {
-    if (run?.deleting) return;
-    const pods = podsType();
-    if (run) {
-      for (const container of run.containers) {
-        if ('running' in container.state) record(run, 'Normal', 'Killing', `Stopping container ${container.name}`);
-      }
-      stopRun(run);
+  /**
+   * A deleted pod: stop its containers. The API server's termination queue removes the pod when its
+   * (scaled) grace period ends, so graceful deletes look the same whether or not a kubelet runs the pod.
+   */
+  function beginDeletion(run: PodRun | undefined): void {
+    if (!run || run.deleting) return;
+    for (const container of run.containers) {
+      if ('running' in container.state) record(run, 'Normal', 'Killing', `Stopping container ${container.name}`);
     }
-    const remove = () => {
-      const current = store.get(pods, pod.metadata.namespace, pod.metadata.name!);
-      if (!current || current.metadata.uid !== pod.metadata.uid) return;
-      if ((current.metadata.finalizers ?? []).includes(kubeletFinalizer)) {
-        store.mutate(pods, pod.metadata.namespace, pod.metadata.name!, (latest) => {
-          if (latest.metadata.uid !== pod.metadata.uid) return undefined;
-          latest.metadata.finalizers = (latest.metadata.finalizers ?? []).filter((finalizer) => finalizer !== kubeletFinalizer);
-          return latest;
-        });
-      } else if (!(current.metadata.finalizers ?? []).length) {
-        store.remove(pods, pod.metadata.namespace, pod.metadata.name!);
-      }
-    };
-    const gracePeriod = Number(pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
-    if (!run || gracePeriod === 0 && !(pod.metadata.finalizers ?? []).includes(kubeletFinalizer)) remove();
-    else context.timers.after(Math.min(Math.max(gracePeriod, 1) * 1000, context.settings().terminationDelayMs), remove);
+    stopRun(run);
   }
+
+  /** Pods bound to a node that does not exist (yet), by node name: a kubelet runs only its own node's pods. */
+  const waitingForNode = new Map<string, Set<string>>();
 
   const controller: Controller = {
     name: 'kubelet',
     keysFor(change) {
-      if (change.resource.group !== '' || change.resource.resource !== 'pods') return [];
+      if (change.resource.group !== '') return [];
+      if (change.resource.resource === 'nodes') {
+        if (change.type !== 'ADDED') return [];
+        const waiting = waitingForNode.get(change.object.metadata.name!);
+        waitingForNode.delete(change.object.metadata.name!);
+        return waiting ? [...waiting] : [];
+      }
+      if (change.resource.resource !== 'pods') return [];
       return [keyOf(change.object.metadata.namespace, change.object.metadata.name)];
     },
     reconcile(key) {
@@ -418,11 +404,18 @@ export function createKubelet(context: WorkloadContext): Kubelet {
       }
       if (!pod) return;
       if (pod.metadata.deletionTimestamp) {
-        beginDeletion(pod, run);
+        beginDeletion(run);
         return;
       }
       if (!pod.spec?.nodeName) return;
       if (!run) {
+        const nodeName = pod.spec.nodeName as string;
+        if (!store.get(context.types.nodes(), undefined, nodeName)) {
+          // Nobody runs that node: the pod stays as written (Pending), like one bound to a node that is down.
+          const waiting = waitingForNode.get(nodeName) ?? new Set<string>();
+          waitingForNode.set(nodeName, waiting.add(key));
+          return;
+        }
         startPod(pod);
         return;
       }

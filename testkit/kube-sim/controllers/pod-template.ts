@@ -39,19 +39,19 @@ export function podFromTemplate(input: { owner: KubeObject; template: any; name?
 }
 
 /**
- * Deletes a pod the way a DELETE request does: a running pod carries the kubelet's finalizer, so it turns
- * Terminating and the kubelet removes it once its containers stopped.
+ * Deletes a pod the way a DELETE request does: a pod on a node turns Terminating for its grace period
+ * (`gracePeriodSeconds` if given, else its own), then the API server's termination queue removes it.
  */
-export function deletePodGracefully(context: WorkloadContext, pod: KubeObject): void {
+export function deletePodGracefully(context: WorkloadContext, pod: KubeObject, gracePeriodSeconds?: number): void {
   if (isTerminating(pod)) return;
   const current = context.cluster.store.get(context.types.pods(), pod.metadata.namespace, pod.metadata.name!);
   if (!current || current.metadata.uid !== pod.metadata.uid) return;
-  context.cluster.store.delete(context.types.pods(), pod.metadata.namespace, pod.metadata.name!);
+  context.cluster.store.delete(context.types.pods(), pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds });
 }
 
-/** Pods in a namespace whose controller is `owner`. */
+/** Pods whose controller is `owner`, sorted by name like a list (found through the store's owner index). */
 export function podsOwnedBy(context: WorkloadContext, owner: KubeObject): KubeObject[] {
   return context.cluster.store
-    .list(context.types.pods(), owner.metadata.namespace)
-    .filter((pod) => pod.metadata.ownerReferences?.some((reference) => reference.controller && reference.uid === owner.metadata.uid));
+    .ownedBy(context.types.pods(), owner.metadata.uid!)
+    .filter((pod) => pod.metadata.namespace === owner.metadata.namespace && pod.metadata.ownerReferences?.some((reference) => reference.controller && reference.uid === owner.metadata.uid));
 }

@@ -93,7 +93,7 @@ export function createRolloutController(context: WorkloadContext): Controller {
       const steps: any[] = rollout.spec.strategy?.canary?.steps ?? [];
       const status: any = structuredClone(rollout.status ?? {});
       const now = context.timestamp();
-      const owned = () => store.list(replicaSets(), namespace).filter((rs) => controllerOf(rs)?.uid === rollout.metadata.uid && !isTerminating(rs));
+      const owned = () => store.ownedBy(replicaSets(), rollout.metadata.uid!).filter((rs) => controllerOf(rs)?.uid === rollout.metadata.uid && !isTerminating(rs));
       const hash = templateHash(rollout.spec.template);
       const current = ensureReplicaSet(rollout, owned(), hash);
       const all = owned();

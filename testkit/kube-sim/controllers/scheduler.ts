@@ -82,22 +82,62 @@ export function createScheduler(context: WorkloadContext): Controller {
   const { store } = context.cluster;
   const lastFailure = new Map<string, string>();
 
-  const pendingKeys = () =>
-    store
-      .list(context.types.pods())
-      .filter((pod) => !pod.spec?.nodeName && !isTerminating(pod))
-      .map((pod) => keyOf(pod.metadata.namespace, pod.metadata.name));
+  /**
+   * Indexes kept from the change stream, so one pod change costs O(1) rather than a list of every pod:
+   * the unbound pods, and what the pods bound to each node request.
+   */
+  const pending = new Set<string>();
+  const bound = new Map<string, { nodeName: string; requests: PodRequests }>();
+  const usage = new Map<string, { used: PodRequests; count: number }>();
+  /** Queued when capacity may have freed up (a node changed, a pod went away): retries every pending pod. */
+  const retryPending = '*retry-pending*';
 
-  return {
+  const occupies = (pod: KubeObject) => Boolean(pod.spec?.nodeName) && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
+
+  function track(key: string, pod: KubeObject | undefined): boolean {
+    if (pod && !pod.spec?.nodeName && !isTerminating(pod)) pending.add(key);
+    else pending.delete(key);
+    const before = bound.get(key);
+    if (before) {
+      const entry = usage.get(before.nodeName)!;
+      entry.used.cpu -= before.requests.cpu;
+      entry.used.memory -= before.requests.memory;
+      entry.count--;
+      bound.delete(key);
+    }
+    if (pod && occupies(pod)) {
+      const nodeName = pod.spec.nodeName as string;
+      const requests = podRequests(pod);
+      const entry = usage.get(nodeName) ?? { used: { cpu: 0, memory: 0 }, count: 0 };
+      entry.used.cpu += requests.cpu;
+      entry.used.memory += requests.memory;
+      entry.count++;
+      usage.set(nodeName, entry);
+      bound.set(key, { nodeName, requests });
+    }
+    return Boolean(before) && !bound.has(key);
+  }
+
+  for (const pod of store.list(context.types.pods())) track(keyOf(pod.metadata.namespace, pod.metadata.name), pod);
+
+  const controller: Controller = {
     name: 'default-scheduler',
     keysFor(change) {
       if (change.resource.group !== '') return [];
-      if (change.resource.resource === 'nodes') return pendingKeys();
+      if (change.resource.resource === 'nodes') return [retryPending];
       if (change.resource.resource !== 'pods') return [];
-      if (change.type === 'DELETED' || isTerminating(change.object)) return pendingKeys();
-      return change.object.spec?.nodeName ? [] : [keyOf(change.object.metadata.namespace, change.object.metadata.name)];
+      const key = keyOf(change.object.metadata.namespace, change.object.metadata.name);
+      const freed = track(key, change.type === 'DELETED' ? undefined : change.object);
+      const keys = pending.has(key) ? [key] : [];
+      if (freed || (isTerminating(change.object) && !(change.previous && isTerminating(change.previous)))) keys.push(retryPending);
+      return keys;
     },
     reconcile(key) {
+      if (key === retryPending) {
+        // Sorted like a list of pods, so pods competing for the same room are retried in a stable order.
+        for (const waiting of [...pending].sort()) context.manager.enqueue(controller, waiting);
+        return;
+      }
       const { namespace, name } = splitKey(key);
       const pods = context.types.pods();
       const pod = store.get(pods, namespace, name);
@@ -107,17 +147,6 @@ export function createScheduler(context: WorkloadContext): Controller {
       }
       if (pod.spec?.schedulerName && pod.spec.schedulerName !== 'default-scheduler') return;
       const nodes = store.list(context.types.nodes());
-      const usage = new Map<string, { used: PodRequests; count: number }>();
-      for (const other of store.list(pods)) {
-        const nodeName = other.spec?.nodeName;
-        if (!nodeName || other.status?.phase === 'Succeeded' || other.status?.phase === 'Failed') continue;
-        const entry = usage.get(nodeName) ?? { used: { cpu: 0, memory: 0 }, count: 0 };
-        const requests = podRequests(other);
-        entry.used.cpu += requests.cpu;
-        entry.used.memory += requests.memory;
-        entry.count++;
-        usage.set(nodeName, entry);
-      }
       const reasons = new Map<string, number>();
       const candidates: Array<{ node: KubeObject; count: number }> = [];
       for (const node of nodes) {
@@ -147,15 +176,16 @@ export function createScheduler(context: WorkloadContext): Controller {
       lastFailure.delete(key);
       candidates.sort((left, right) => left.count - right.count || left.node.metadata.name!.localeCompare(right.node.metadata.name!));
       const target = candidates[0].node.metadata.name!;
-      const bound = store.mutate(pods, namespace, name, (current) => {
+      const binding = store.mutate(pods, namespace, name, (current) => {
         if (current.metadata.uid !== pod.metadata.uid || current.spec?.nodeName) return undefined;
         current.spec = { ...current.spec, nodeName: target };
         current.status = { ...current.status, phase: current.status?.phase ?? 'Pending', conditions: setCondition(current.status?.conditions, { type: 'PodScheduled', status: 'True' }, now, { lastProbeTime: null }) };
         return current;
       });
-      if (bound?.spec?.nodeName === target) {
+      if (binding?.spec?.nodeName === target) {
         context.cluster.events.record(pod, { reason: 'Scheduled', message: `Successfully assigned ${namespace}/${name} to ${target}`, component: 'default-scheduler' });
       }
     },
   };
+  return controller;
 }

@@ -285,6 +285,7 @@ interface DeleteOptions {
   dryRun?: string[];
   preconditions?: { uid?: string; resourceVersion?: string };
   orphanDependents?: boolean;
+  gracePeriodSeconds?: number;
 }
 
 function deleteOptions(context: ResourceRequest): DeleteOptions {
@@ -292,6 +293,12 @@ function deleteOptions(context: ResourceRequest): DeleteOptions {
   const options: DeleteOptions = isPlainObject(body) ? (body as DeleteOptions) : {};
   const policy = context.url.searchParams.get('propagationPolicy');
   if (policy) options.propagationPolicy = policy;
+  const grace = context.url.searchParams.get('gracePeriodSeconds');
+  if (grace !== null) options.gracePeriodSeconds = grace.trim() === '' ? Number.NaN : Number(grace);
+  if (options.gracePeriodSeconds !== undefined && options.gracePeriodSeconds !== null && !Number.isInteger(options.gracePeriodSeconds)) {
+    throw badRequest(`DeleteOptions.meta.k8s.io "" is invalid: gracePeriodSeconds: Invalid value: ${JSON.stringify(String(grace ?? options.gracePeriodSeconds))}: must be a whole number of seconds (0 deletes a pod at once)`);
+  }
+  if (options.gracePeriodSeconds === null) delete options.gracePeriodSeconds;
   if (options.orphanDependents === true && !options.propagationPolicy) options.propagationPolicy = 'Orphan';
   if (options.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)) {
     throw badRequest(`DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${options.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`);
@@ -335,7 +342,7 @@ function deleteOne(context: ResourceRequest, resource: ResourceType, namespace: 
       }
     }
   }
-  return store.delete(resource, namespace, name).object;
+  return store.delete(resource, namespace, name, { gracePeriodSeconds: options.gracePeriodSeconds }).object;
 }
 
 export function handleDelete(context: ResourceRequest): void {

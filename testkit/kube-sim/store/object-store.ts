@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ApiError, type KubeObject, type ObjectStore, type ResourceType, type SimClock, type StoreChange } from '../cluster-types.ts';
+import { ApiError, type DeleteRequestOptions, type KubeObject, type ObjectStore, type ResourceType, type SimClock, type StoreChange } from '../cluster-types.ts';
 import { alreadyExists, conflict, invalid, notFound } from '../errors/api-errors.ts';
 import { clone, deepEqual, formatTimestamp } from '../util/json-values.ts';
 
@@ -17,13 +17,14 @@ export interface SimObjectStore extends ObjectStore {
   dependentsOf(uid: string): Array<{ resource: ResourceType; object: KubeObject }>;
   /** Changes after `resourceVersion`, or undefined when that version is older than the kept history. */
   changesSince(resourceVersion: number): RecordedChange[] | undefined;
-  /** Deletes as the API does: with finalizers the object only gains a deletionTimestamp. */
-  delete(resource: ResourceType, namespace: string | undefined, name: string): { object: KubeObject; removed: boolean };
+  /** Deletes as the API does: with finalizers or a grace period the object only gains a deletionTimestamp. */
+  delete(resource: ResourceType, namespace: string | undefined, name: string, options?: DeleteRequestOptions): { object: KubeObject; removed: boolean };
   /** Drops every object of a resource (a CRD was deleted). */
   removeAll(resource: ResourceType): void;
 }
 
 const historyLimit = 20_000;
+const historyTrimChunk = 2_000;
 const nameAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
 
 function bucketKey(resource: ResourceType): string {
@@ -32,6 +33,12 @@ function bucketKey(resource: ResourceType): string {
 
 function objectKey(namespace: string | undefined, name: string): string {
   return `${namespace ?? ''}/${name}`;
+}
+
+function byNamespaceAndName(left: KubeObject, right: KubeObject): number {
+  const a = objectKey(left.metadata.namespace, left.metadata.name!);
+  const b = objectKey(right.metadata.namespace, right.metadata.name!);
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function randomSuffix(length = 5): string {
@@ -49,15 +56,37 @@ function specPart(object: KubeObject): Record<string, unknown> {
 interface Bucket {
   resource: ResourceType;
   objects: Map<string, KubeObject>;
-  /** cached sorted view, dropped on every write to the bucket */
+  /** cached sorted view (and its keys), dropped on every write to the bucket */
   sorted?: KubeObject[];
+  sortedKeys?: string[];
+}
+
+/** First index whose key is >= `key` (keys sorted ascending). */
+function lowerBound(keys: readonly string[], key: string): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (keys[middle] < key) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /**
  * In-memory object store with one cluster-wide resourceVersion (like etcd's revision). Stored objects are
  * replaced on every write, never mutated in place, so server-internal readers can share them safely.
  */
-export function createObjectStore(clock: SimClock): SimObjectStore {
+export interface ObjectStoreOptions {
+  /**
+   * Grace period (seconds) of a delete: above 0 the object only turns Terminating and something else (the
+   * pod termination queue) removes it later. `requested` is DeleteOptions.gracePeriodSeconds, if given.
+   * Without this hook every delete without finalizers removes the object at once.
+   */
+  gracePeriodFor?(resource: ResourceType, object: KubeObject, requested: number | undefined): number;
+}
+
+export function createObjectStore(clock: SimClock, options: ObjectStoreOptions = {}): SimObjectStore {
   const buckets = new Map<string, Bucket>();
   const dependents = new Map<string, Set<string>>();
   const listeners = new Set<(change: StoreChange) => void>();
@@ -91,7 +120,8 @@ export function createObjectStore(clock: SimClock): SimObjectStore {
 
   function emit(type: StoreChange['type'], resource: ResourceType, object: KubeObject, previous?: KubeObject): void {
     history.push({ type, resource, object, previous, resourceVersion: revision });
-    if (history.length > historyLimit) {
+    // Why trim in chunks: dropping one entry per write shifts a 20k-entry array every time (O(n²) under load).
+    if (history.length > historyLimit + historyTrimChunk) {
       const dropped = history.splice(0, history.length - historyLimit);
       historyStart = dropped[dropped.length - 1].resourceVersion + 1;
     }
@@ -129,19 +159,41 @@ export function createObjectStore(clock: SimClock): SimObjectStore {
 
   function put(resource: ResourceType, object: KubeObject): void {
     const bucket = bucketFor(resource);
-    bucket.objects.set(objectKey(object.metadata.namespace, object.metadata.name!), object);
+    const key = objectKey(object.metadata.namespace, object.metadata.name!);
+    // Replacing an object keeps the key order, so the next list rebuilds its view without sorting again.
+    // (Views already handed out are never patched: a list being written keeps its snapshot.)
+    if (!bucket.objects.has(key)) bucket.sortedKeys = undefined;
     bucket.sorted = undefined;
+    bucket.objects.set(key, object);
   }
 
   function removeStored(resource: ResourceType, existing: KubeObject): KubeObject {
     const bucket = bucketFor(resource);
     bucket.objects.delete(objectKey(existing.metadata.namespace, existing.metadata.name!));
     bucket.sorted = undefined;
+    bucket.sortedKeys = undefined;
     indexOwners(resource, existing, false);
     revision++;
     const removed: KubeObject = { ...existing, metadata: { ...existing.metadata, resourceVersion: String(revision) } };
     emit('DELETED', resource, removed, existing);
     return removed;
+  }
+
+  /** Sets deletionTimestamp (now + grace, as the API server does) and deletionGracePeriodSeconds. */
+  function markDeleted(resource: ResourceType, existing: KubeObject, graceSeconds: number): KubeObject {
+    revision++;
+    const marked: KubeObject = {
+      ...existing,
+      metadata: {
+        ...existing.metadata,
+        deletionTimestamp: formatTimestamp(new Date(clock.now().getTime() + graceSeconds * 1000)),
+        deletionGracePeriodSeconds: graceSeconds,
+        resourceVersion: String(revision),
+      },
+    };
+    put(resource, marked);
+    emit('MODIFIED', resource, marked, existing);
+    return marked;
   }
 
   const store: SimObjectStore = {
@@ -157,11 +209,21 @@ export function createObjectStore(clock: SimClock): SimObjectStore {
     listShared(resource, namespace) {
       const bucket = buckets.get(bucketKey(resource));
       if (!bucket) return [];
-      if (!bucket.sorted) {
-        bucket.sorted = [...bucket.objects.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, object]) => object);
-      }
+      if (!bucket.sortedKeys) bucket.sortedKeys = [...bucket.objects.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      if (!bucket.sorted) bucket.sorted = bucket.sortedKeys.map((key) => bucket.objects.get(key)!);
       if (!namespace || !resource.namespaced) return bucket.sorted;
-      return bucket.sorted.filter((object) => object.metadata.namespace === namespace);
+      // Keys are `namespace/name`, so one namespace is a contiguous run of the sorted view.
+      const prefix = `${namespace}/`;
+      const start = lowerBound(bucket.sortedKeys, prefix);
+      const end = lowerBound(bucket.sortedKeys, `${namespace}0`); // '0' sorts right after '/'
+      return bucket.sorted.slice(start, end);
+    },
+    ownedBy(resource, ownerUid) {
+      return store.dependentsOf(ownerUid)
+        .filter((entry) => entry.resource.group === resource.group && entry.resource.resource === resource.resource)
+        .map((entry) => entry.object)
+        .sort(byNamespaceAndName)
+        .map((object) => clone(object));
     },
     create(resource, input) {
       const object = clone(input);
@@ -210,7 +272,8 @@ export function createObjectStore(clock: SimClock): SimObjectStore {
       metadata.generation = (existing.metadata.generation ?? 1) + (changedSpec ? 1 : 0);
       metadata.resourceVersion = existing.metadata.resourceVersion;
       if (deepEqual(object, existing)) return clone(existing);
-      if (metadata.deletionTimestamp && !(metadata.finalizers?.length)) {
+      // The last finalizer gone: removed now, unless a graceful deletion (a pod's grace period) still runs.
+      if (metadata.deletionTimestamp && !(metadata.finalizers?.length) && !(Number(metadata.deletionGracePeriodSeconds ?? 0) > 0)) {
         return clone(removeStored(resource, existing));
       }
       revision++;
@@ -236,7 +299,7 @@ export function createObjectStore(clock: SimClock): SimObjectStore {
       if (!existing) return undefined;
       return clone(removeStored(resource, existing));
     },
-    delete(resource, namespace, name) {
+    delete(resource, namespace, name, deleteOptions = {}) {
       const existing = store.getShared(resource, namespace, name);
       if (!existing) throw notFound(resource, name);
       const isNamespace = resource.group === '' && resource.resource === 'namespaces';
@@ -254,17 +317,16 @@ export function createObjectStore(clock: SimClock): SimObjectStore {
         return { object: clone(marked), removed: false };
       }
       if (isNamespace) return { object: clone(existing), removed: false };
-      if (existing.metadata.finalizers?.length) {
-        if (existing.metadata.deletionTimestamp) return { object: clone(existing), removed: false };
-        revision++;
-        const marked: KubeObject = {
-          ...existing,
-          metadata: { ...existing.metadata, deletionTimestamp: formatTimestamp(clock.now()), deletionGracePeriodSeconds: 0, resourceVersion: String(revision) },
-        };
-        put(resource, marked);
-        emit('MODIFIED', resource, marked, existing);
-        return { object: clone(marked), removed: false };
+      const grace = Math.max(0, Math.floor(options.gracePeriodFor?.(resource, existing, deleteOptions.gracePeriodSeconds) ?? 0));
+      const hasFinalizers = Boolean(existing.metadata.finalizers?.length);
+      if (existing.metadata.deletionTimestamp) {
+        // Already terminating: only a shorter grace period changes anything (a force delete of a Terminating pod).
+        const current = Number(existing.metadata.deletionGracePeriodSeconds ?? 0);
+        if (grace >= current) return { object: clone(existing), removed: false };
+        if (grace === 0 && !hasFinalizers) return { object: clone(removeStored(resource, existing)), removed: true };
+        return { object: clone(markDeleted(resource, existing, grace)), removed: false };
       }
+      if (hasFinalizers || grace > 0) return { object: clone(markDeleted(resource, existing, grace)), removed: false };
       return { object: clone(removeStored(resource, existing)), removed: true };
     },
     removeAll(resource) {

@@ -26,7 +26,7 @@ export function budgetState(context: WorkloadContext, budget: KubeObject): Budge
 
 /** POST pods/<name>/eviction (policy/v1 Eviction): deletes the pod unless a PodDisruptionBudget forbids it. */
 export function createPodEvictionHandler(context: WorkloadContext): SubresourceHandler {
-  return ({ namespace, name, url, request, response }) => {
+  return ({ namespace, name, url, request, response, body }) => {
     if (request.method !== 'POST') return false;
     const pods = context.types.pods();
     const pod = context.cluster.store.get(pods, namespace, name!);
@@ -46,7 +46,9 @@ export function createPodEvictionHandler(context: WorkloadContext): SubresourceH
         });
       }
     }
-    if (!dryRun) deletePodGracefully(context, pod);
+    // `kubectl drain --grace-period=N` sends it in the Eviction's deleteOptions.
+    const requestedGrace = (body as { deleteOptions?: { gracePeriodSeconds?: unknown } } | undefined)?.deleteOptions?.gracePeriodSeconds;
+    if (!dryRun) deletePodGracefully(context, pod, typeof requestedGrace === 'number' ? requestedGrace : undefined);
     response.writeHead(201, { 'Content-Type': 'application/json' });
     response.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }));
   };
