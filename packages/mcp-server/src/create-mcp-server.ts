@@ -4,7 +4,7 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { AnyToolDefinition } from './tools/tool-definition.ts';
+import { listedAnnotations, type AnyToolDefinition } from './tools/tool-definition.ts';
 import type { ToolDeps } from './tools/deps.ts';
 import { allTools } from './tools/catalogue.ts';
 import { isCallable, runTool } from './tools/run-tool.ts';
@@ -49,7 +49,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
         title: definition.title,
         description: definition.description,
         inputSchema: definition.inputSchema,
-        annotations: { title: definition.title, ...definition.annotations },
+        annotations: { title: definition.title, ...listedAnnotations(definition.annotations) },
         _meta: {
           ...(definition.toolset ? { 'skyflo/toolset': definition.toolset } : {}),
           'skyflo/tags': tagsOf(definition),
@@ -98,7 +98,7 @@ export function listToolCatalogue(options: { readOnly?: boolean; tools?: AnyTool
       name: definition.name,
       title: definition.title,
       description: definition.description,
-      annotations: definition.annotations,
+      annotations: listedAnnotations(definition.annotations),
       ...(definition.toolset ? { toolset: definition.toolset } : {}),
       tags: tagsOf(definition),
       ...(definition.preview ? { preview: definition.preview.tool } : {}),

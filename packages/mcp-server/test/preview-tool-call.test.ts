@@ -132,7 +132,7 @@ describe('preview_tool_call', () => {
       description: 'changes things',
       toolset: 'k8s',
       inputSchema: { name: z.string().describe('name') },
-      annotations: { readOnlyHint: false, destructiveHint: true },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
       handler: async (input) => {
         ran.push(input.name);
         return { text: 'changed' };

@@ -12,10 +12,18 @@ export interface ToolAnnotations {
   readOnlyHint: boolean;
   /** true when the change can delete or disrupt (delete, drain, uninstall, rollback, abort, undo). */
   destructiveHint: boolean;
-  /** true when repeating the call with the same arguments has no further effect. */
-  idempotentHint?: boolean;
-  /** true when the tool reaches outside the cluster (Jenkins, chart repositories). */
+  /** true when repeating the call with the same arguments has no further effect. Required: MCP clients read absent as false. */
+  idempotentHint: boolean;
+  /** true when the tool reaches outside the cluster (Jenkins, chart repositories). Absent means false here (see listedAnnotations). */
   openWorldHint?: boolean;
+}
+
+/**
+ * The annotations as listed: all four hints explicit. MCP clients read an absent openWorldHint as true, but
+ * most tools here only talk to the cluster, so leaving it out would tell clients the opposite of the truth.
+ */
+export function listedAnnotations(annotations: ToolAnnotations): Required<ToolAnnotations> {
+  return { openWorldHint: false, ...annotations };
 }
 
 /** A successful or failed tool result as the model will see it. Failures are results, not exceptions. */

@@ -16,7 +16,8 @@ export const k8sDrain = defineTool({
     ignore_daemonsets: z.boolean().optional().default(true).describe('Skip DaemonSet-managed pods'),
     delete_emptydir_data: z.boolean().optional().default(false).describe('Delete pods using emptyDir volumes (their data is lost)'),
   },
-  annotations: { readOnlyHint: false, destructiveHint: true },
+  // draining a drained node finds nothing left to evict
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   async handler(input, deps: ToolDeps, context) {
     const lines = [await setUnschedulable(deps, input.node_name, true, context.signal)];
     const { http } = clients(deps);

@@ -15,7 +15,7 @@ export const k8sExec = defineTool({
     namespace: z.string().optional().default('default').describe('Namespace of the pod'),
     container_name: z.string().optional().describe('Container to exec into. Required for multi-container pods.'),
   },
-  annotations: { readOnlyHint: false, destructiveHint: false },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   async handler(input, deps: ToolDeps, context) {
     assertSafeName('pod_name', input.pod_name);
     if (input.container_name) assertSafeName('container_name', input.container_name);

@@ -18,7 +18,8 @@ export const k8sPatch = defineTool({
     patch_type: z.enum(['strategic', 'merge', 'json']).optional().default('strategic').describe("'strategic', 'merge', or 'json'"),
     dry_run: z.boolean().optional().default(false).describe('Server-side dry run: show the diff without changing anything'),
   },
-  annotations: { readOnlyHint: false, destructiveHint: false },
+  // a JSON patch that appends to a list changes something on every call, so not idempotent in general
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   preview: { tool: 'k8s_diff', mapArguments: (input) => ({ operation: 'patch', name: input.name, resource_type: input.resource_type, patch: input.patch, patch_type: input.patch_type, namespace: input.namespace }) },
   async handler(input, deps: ToolDeps, context) {
     const result = await patchObject(deps, input, { dryRun: input.dry_run, signal: context.signal });

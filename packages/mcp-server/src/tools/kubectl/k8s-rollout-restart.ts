@@ -14,7 +14,7 @@ export const k8sRolloutRestart = defineTool({
     namespace: z.string().optional().default('default').describe('Namespace of the deployment'),
     resource_type: rolloutResourceField.optional().default('deployment'),
   },
-  annotations: { readOnlyHint: false, destructiveHint: false },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   async handler(input, deps: ToolDeps, context) {
     assertSafeName('name', input.name);
     const namespace = namespaceOf(deps, input.namespace);

@@ -14,7 +14,7 @@ export const k8sRolloutUndo = defineTool({
     namespace: z.string().optional().default('default').describe('Namespace of the workload'),
     to_revision: z.number().int().min(1).optional().describe('If omitted, rolls back to the previous revision'),
   },
-  annotations: { readOnlyHint: false, destructiveHint: true },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   preview: { tool: 'k8s_diff', mapArguments: (input) => ({ operation: 'rollout_undo', name: input.name, resource_type: input.resource_type, namespace: input.namespace, to_revision: input.to_revision }) },
   async handler(input, deps: ToolDeps, context) {
     const result = await undoRollout(deps, input, { dryRun: false, signal: context.signal });

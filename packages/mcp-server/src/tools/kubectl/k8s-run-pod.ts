@@ -17,7 +17,7 @@ export const k8sRunPod = defineTool({
     namespace: z.string().optional().default('default').describe('Namespace to run in'),
     command: z.string().optional().describe("Command to run in the pod, e.g. \"sh -c 'sleep 3600'\""),
   },
-  annotations: { readOnlyHint: false, destructiveHint: false },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   async handler(input, deps: ToolDeps, context) {
     assertSafeName('name', input.name);
     assertSafeArgument('image', input.image);
