@@ -189,14 +189,20 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
       expect(stored?.decidedBy).toBe(winners[0]?.decidedBy);
     });
 
-    it('marks an approved call executed once, and never a denied or unknown one', async () => {
+    it('lets exactly one claimant execute an approved call, and never a denied or unknown one', async () => {
       const conversationId = randomUUID();
       await request(conversationId, 'approve-me');
       await request(conversationId, 'deny-me');
       await storage.approvals.decide({ conversationId, callId: 'approve-me', approve: true, decidedBy: alice });
       await storage.approvals.decide({ conversationId, callId: 'deny-me', approve: false, decidedBy: alice, reason: 'too risky' });
-      expect(await storage.approvals.markExecuted({ conversationId, callId: 'deny-me', ok: true })).toBe(false);
-      expect(await storage.approvals.markExecuted({ conversationId, callId: 'missing', ok: true })).toBe(false);
+      expect(await storage.approvals.claimExecution({ conversationId, callId: 'deny-me' })).toBe(false);
+      expect(await storage.approvals.claimExecution({ conversationId, callId: 'missing' })).toBe(false);
+      // Finishing needs a claim: an approved-but-unclaimed call cannot be marked executed.
+      expect(await storage.approvals.markExecuted({ conversationId, callId: 'approve-me', ok: true })).toBe(false);
+      const stores = [storage, backend.secondProcess ?? storage];
+      const claims = await Promise.all(Array.from({ length: 6 }, (_, index) => stores[index % stores.length].approvals.claimExecution({ conversationId, callId: 'approve-me' })));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      expect((await storage.approvals.get(conversationId, 'approve-me'))?.status).toBe('executing');
       const results = await Promise.all([1, 2, 3].map(() => storage.approvals.markExecuted({ conversationId, callId: 'approve-me', ok: true, resultSummary: 'scaled' })));
       expect(results.filter(Boolean)).toHaveLength(1);
       const records = await storage.approvals.listForConversation(conversationId);

@@ -95,7 +95,8 @@ export interface ApprovalRecord {
   /** sha-256 of the canonical JSON of {tool, args} as shown to the approver */
   argsHash: string;
   diff?: string;
-  status: 'awaiting' | 'approved' | 'denied' | 'executed' | 'failed';
+  /** awaiting → approved|denied; approved → executing (claimed, just before the tool runs) → executed|failed */
+  status: 'awaiting' | 'approved' | 'denied' | 'executing' | 'executed' | 'failed';
   decidedBy?: string;
   reason?: string;
   requestedAt: Date;
@@ -113,7 +114,12 @@ export interface ApprovalStore {
    * (already decided, or never requested), so a second approval executes nothing.
    */
   decide(input: { conversationId: string; callId: string; approve: boolean; decidedBy: string; reason?: string }): Promise<ApprovalRecord | undefined>;
-  /** Atomically moves approved → executed/failed; returns false when it was not approved-and-unexecuted. */
+  /**
+   * Atomically moves approved → executing, just before the tool runs; returns false when the call is not
+   * approved-and-unclaimed. Only the winner executes, so a call runs at most once even if two runs resume it.
+   */
+  claimExecution(input: { conversationId: string; callId: string }): Promise<boolean>;
+  /** Atomically moves executing → executed/failed; returns false when it was not claimed-and-unfinished. */
   markExecuted(input: { conversationId: string; callId: string; ok: boolean; resultSummary?: string }): Promise<boolean>;
   listForConversation(conversationId: string): Promise<ApprovalRecord[]>;
 }

@@ -66,12 +66,22 @@ export function createApprovalStore(db: SkyfloDatabase): ApprovalStore {
       return row ? toRecord(row) : undefined;
     },
 
+    async claimExecution({ conversationId, callId }) {
+      if (!isUuid(conversationId)) return false;
+      const rows = await db
+        .update(approvals)
+        .set({ status: 'executing' })
+        .where(and(key(conversationId, callId), eq(approvals.status, 'approved')))
+        .returning({ callId: approvals.callId });
+      return rows.length > 0;
+    },
+
     async markExecuted({ conversationId, callId, ok, resultSummary }) {
       if (!isUuid(conversationId)) return false;
       const rows = await db
         .update(approvals)
         .set({ status: ok ? 'executed' : 'failed', executedAt: new Date(), resultSummary: resultSummary ?? null })
-        .where(and(key(conversationId, callId), eq(approvals.status, 'approved')))
+        .where(and(key(conversationId, callId), eq(approvals.status, 'executing')))
         .returning({ callId: approvals.callId });
       return rows.length > 0;
     },

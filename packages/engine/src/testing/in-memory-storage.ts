@@ -27,9 +27,15 @@ export function createInMemoryApprovalStore(): ApprovalStore {
       Object.assign(record, { status: approve ? 'approved' : 'denied', decidedBy, reason, decidedAt: new Date() });
       return copy(record);
     },
-    async markExecuted({ conversationId, callId, ok, resultSummary }) {
+    async claimExecution({ conversationId, callId }) {
       const record = records.get(key(conversationId, callId));
       if (!record || record.status !== 'approved') return false;
+      record.status = 'executing';
+      return true;
+    },
+    async markExecuted({ conversationId, callId, ok, resultSummary }) {
+      const record = records.get(key(conversationId, callId));
+      if (!record || record.status !== 'executing') return false;
       Object.assign(record, { status: ok ? 'executed' : 'failed', resultSummary, executedAt: new Date() });
       return true;
     },

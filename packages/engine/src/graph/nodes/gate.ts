@@ -148,6 +148,12 @@ export function createGateNode(deps: GraphDeps, run: RunContext) {
     }
     run.decisions[call.callId] = true;
     await run.emit('tool.approved', { ...identity, decided_by: record.decidedBy, ...(record.reason ? { reason: record.reason } : {}) });
+    // Claim first, execute second: if two runs ever resume the same approved call, only one wins the claim.
+    if (!(await deps.approvals.claimExecution({ conversationId: run.conversationId, callId: call.callId }))) {
+      const text = 'This call is already being executed by another run and is not run again.';
+      await run.emit('tool.error', { ...identity, error: text });
+      return { kind: 'done', text, isError: true };
+    }
     const outcome = await execute(call, info, shownArgs, execArgs);
     await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: !outcome.isError, resultSummary: outcome.text.slice(0, 500) });
     return { kind: 'done', ...outcome };
