@@ -2,6 +2,11 @@
  * The slice of pg's Pool that PostgresSaver uses (query, connect → {query, release}, end), on top of PGlite.
  * PGlite is one connection, so a client's BEGIN … COMMIT is mapped onto `lite.transaction()`: PGlite holds its
  * transaction lock for the whole block, which keeps Drizzle's queries from landing inside a checkpoint write.
+ * Writes inside BEGIN … COMMIT whose results nobody can read (INSERT/UPDATE/DELETE without RETURNING: all that
+ * PostgresSaver's put/putWrites send) are buffered and run in one `lite.transaction()` at COMMIT. Why: an open
+ * transaction holds PGlite's single connection across every await of the caller, so each checkpoint write used to
+ * stall the approval and timeline queries behind it for several event-loop turns (P4). A read inside the block
+ * opens a real transaction first, so callers that do read mid-transaction still see their own writes.
  */
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 
@@ -48,23 +53,51 @@ function openTransaction(lite: PGlite): Promise<OpenTransaction> {
   });
 }
 
+const empty: QueryResult = { rows: [], rowCount: 0 };
+const blindWrite = /^\s*(insert|update|delete)\b/i;
+const returning = /\breturning\b/i;
+
+interface Statement {
+  text: string;
+  params?: unknown[];
+}
+
 export function createPglitePool(lite: PGlite): PglitePool {
   return {
     query: async (text, params) => toResult(await lite.query(text, params)),
     async connect() {
+      // BEGIN seen and nothing sent yet: the statements wait here until COMMIT (or a read) needs them.
+      let buffered: Statement[] | undefined;
       let transaction: OpenTransaction | undefined;
       return {
         async query(text, params) {
           const command = text.trim().replace(/;$/, '').toUpperCase();
           if (command === 'BEGIN') {
-            transaction = await openTransaction(lite);
-            return { rows: [], rowCount: 0 };
+            buffered = [];
+            return empty;
           }
-          if ((command === 'COMMIT' || command === 'ROLLBACK') && transaction) {
+          if (command === 'COMMIT' || command === 'ROLLBACK') {
             const current = transaction;
+            const statements = buffered;
             transaction = undefined;
-            await current.finish(command === 'COMMIT');
-            return { rows: [], rowCount: 0 };
+            buffered = undefined;
+            if (current) await current.finish(command === 'COMMIT');
+            else if (command === 'COMMIT' && statements?.length) {
+              await lite.transaction(async (tx) => {
+                for (const statement of statements) await tx.query(statement.text, statement.params);
+              });
+            }
+            return empty;
+          }
+          if (buffered && !transaction) {
+            if (blindWrite.test(text) && !returning.test(text)) {
+              buffered.push({ text, ...(params ? { params } : {}) });
+              return empty;
+            }
+            const statements = buffered;
+            buffered = undefined;
+            transaction = await openTransaction(lite);
+            for (const statement of statements) await transaction.query(statement.text, statement.params);
           }
           return transaction ? transaction.query(text, params) : toResult(await lite.query(text, params));
         },
@@ -72,6 +105,7 @@ export function createPglitePool(lite: PGlite): PglitePool {
           // A client released mid-transaction would hold PGlite's lock forever; roll it back instead.
           if (transaction) void transaction.finish(false).catch(() => undefined);
           transaction = undefined;
+          buffered = undefined;
         },
       };
     },
