@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ToolInputError, toolError, toolErrorFrom } from '../errors.ts';
 import { redactObject, redactText } from '../redaction/redact.ts';
 import { applyOutputBudget } from '../budgets/apply-output-budget.ts';
+import { budgetStructured } from '../budgets/budget-structured.ts';
 import { toToolInputError } from '../kube/kube-api-error.ts';
 import type { AnyToolDefinition, ToolCallContext, ToolOutput } from './tool-definition.ts';
 import type { ToolDeps } from './deps.ts';
@@ -59,5 +60,7 @@ export async function runTool(
     kind: definition.tags?.includes('logs') ? 'log' : 'text',
     hint: 'narrow the request (name, namespace, label_selector, num_lines) to see the rest.',
   });
-  return { ...output, text, ...(output.structured ? { structured: redactObject(output.structured) } : {}) };
+  // Every failure carries a machine-readable error, even from a handler that returned only text.
+  const structured = output.isError && !output.structured?.['error'] ? { ...output.structured, error: { code: 'FAILED', message: output.text.split('\n')[0] } } : output.structured;
+  return { ...output, text, ...(structured ? { structured: budgetStructured(redactObject(structured), deps.settings.outputBudgetBytes) } : {}) };
 }
