@@ -1,7 +1,7 @@
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { argoNamespaceField, rolloutNameField } from './argo-inputs.ts';
-import { getRollout, ownedReplicaSets, validateRef } from './rollout-api.ts';
+import { loadRollout } from './rollout-api.ts';
 import { renderReplicaSetTable, renderRolloutSummary, renderTable } from './rollout-view.ts';
 
 export const argoDescribe = defineTool({
@@ -12,9 +12,7 @@ export const argoDescribe = defineTool({
   inputSchema: { name: rolloutNameField, namespace: argoNamespaceField },
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   handler: async (input, deps: ToolDeps, context) => {
-    const ref = validateRef(input);
-    const rollout = await getRollout(deps, ref, context.signal);
-    const replicaSets = await ownedReplicaSets(deps, rollout, context.signal);
+    const { rollout, replicaSets } = await loadRollout(deps, input, context.signal);
     const sections = [renderRolloutSummary(rollout, replicaSets), '', renderReplicaSetTable(rollout, replicaSets, new Date())];
     const steps: Array<Record<string, unknown>> = rollout.spec?.strategy?.canary?.steps ?? [];
     if (steps.length > 0) {

@@ -4,7 +4,7 @@ import { toolError } from '../../errors.ts';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { argoNamespaceField, rolloutNameField } from './argo-inputs.ts';
-import { getRollout, ownedReplicaSets, revisionOf, validateRef } from './rollout-api.ts';
+import { loadRollout, revisionOf } from './rollout-api.ts';
 import { age, renderTable, replicaSetRoles } from './rollout-view.ts';
 
 export const argoHistory = defineTool({
@@ -19,9 +19,7 @@ export const argoHistory = defineTool({
   },
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   handler: async (input, deps: ToolDeps, context) => {
-    const ref = validateRef(input);
-    const rollout = await getRollout(deps, ref, context.signal);
-    const replicaSets = await ownedReplicaSets(deps, rollout, context.signal);
+    const { ref, rollout, replicaSets } = await loadRollout(deps, input, context.signal);
     if (input.revision !== undefined) {
       const match = replicaSets.find((replicaSet) => revisionOf(replicaSet) === input.revision);
       if (!match) {

@@ -1,7 +1,7 @@
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { argoNamespaceField, rolloutNameField } from './argo-inputs.ts';
-import { getRollout, ownedReplicaSets, validateRef } from './rollout-api.ts';
+import { loadRollout } from './rollout-api.ts';
 import { renderRolloutSummary, rolloutState } from './rollout-view.ts';
 
 export const argoStatus = defineTool({
@@ -12,9 +12,7 @@ export const argoStatus = defineTool({
   inputSchema: { name: rolloutNameField, namespace: argoNamespaceField },
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   handler: async (input, deps: ToolDeps, context) => {
-    const ref = validateRef(input);
-    const rollout = await getRollout(deps, ref, context.signal);
-    const replicaSets = await ownedReplicaSets(deps, rollout, context.signal);
+    const { rollout, replicaSets } = await loadRollout(deps, input, context.signal);
     const state = rolloutState(rollout);
     const headline = state.message ? `${state.phase} - ${state.message}` : state.phase;
     return { text: `${headline}\n\n${renderRolloutSummary(rollout, replicaSets)}`, structured: { phase: state.phase, message: state.message } };

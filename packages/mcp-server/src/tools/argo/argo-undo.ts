@@ -3,7 +3,7 @@ import { ToolInputError } from '../../errors.ts';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { argoNamespaceField, rolloutNameField } from './argo-inputs.ts';
-import { getRollout, ownedReplicaSets, podTemplateHashLabel, replaceRollout, revisionOf, validateRef } from './rollout-api.ts';
+import { loadRollout, podTemplateHashLabel, replaceRollout, revisionOf } from './rollout-api.ts';
 
 export const argoUndo = defineTool({
   name: 'argo_undo',
@@ -17,9 +17,7 @@ export const argoUndo = defineTool({
   },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   handler: async (input, deps: ToolDeps, context) => {
-    const ref = validateRef(input);
-    const rollout = await getRollout(deps, ref, context.signal);
-    const replicaSets = await ownedReplicaSets(deps, rollout, context.signal);
+    const { ref, rollout, replicaSets } = await loadRollout(deps, input, context.signal);
     const current = revisionOf(rollout) || Math.max(0, ...replicaSets.map(revisionOf));
     // Like `kubectl argo rollouts undo`: the previous revision is the newest one older than the current.
     const target =

@@ -134,6 +134,13 @@ export async function replaceRollout(deps: ToolDeps, rollout: KubeObjectLike, si
   });
 }
 
+/** The rollout named by the input and the ReplicaSets it owns (newest first): what status, describe, history and undo read. */
+export async function loadRollout(deps: ToolDeps, input: { name: string; namespace: string }, signal?: AbortSignal): Promise<{ ref: RolloutRef; rollout: KubeObjectLike; replicaSets: KubeObjectLike[] }> {
+  const ref = validateRef(input);
+  const rollout = await getRollout(deps, ref, signal);
+  return { ref, rollout, replicaSets: await ownedReplicaSets(deps, rollout, signal) };
+}
+
 /** ReplicaSets the rollout owns, newest revision first. */
 export async function ownedReplicaSets(deps: ToolDeps, rollout: KubeObjectLike, signal?: AbortSignal): Promise<KubeObjectLike[]> {
   const namespace = rollout.metadata.namespace ?? 'default';

@@ -1,8 +1,7 @@
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { apiUrlField, buildField, credentialsRefField, jobFullNameField } from './jenkins-inputs.ts';
-import { buildSegment, jobPath } from './job-path.ts';
-import { httpFailure, jenkinsResult, runJenkins, trimJenkinsJson } from './run-jenkins.ts';
+import { getBuildJson, jenkinsResult, runJenkins, trimJenkinsJson } from './run-jenkins.ts';
 
 export const jenkinsGetBuildScm = defineTool({
   name: 'jenkins_get_build_scm',
@@ -13,11 +12,9 @@ export const jenkinsGetBuildScm = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: (input, deps: ToolDeps, context) =>
     runJenkins(input, deps, context, async (client) => {
-      const response = await client.get(`${jobPath(input.jobFullName)}/${buildSegment(input.build)}/api/json`, {
-        tree: 'number,url,actions[remoteUrls,scmName,lastBuiltRevision[SHA1,branch[SHA1,name]]]',
-      });
-      if (response.status !== 200) return httpFailure(response, `get build ${input.build ?? 'lastBuild'} of ${input.jobFullName}`);
-      const build = response.json as { number?: number; url?: string; actions?: Array<Record<string, unknown>> };
+      const fetched = await getBuildJson<{ number?: number; url?: string; actions?: Array<Record<string, unknown>> }>(client, input, 'number,url,actions[remoteUrls,scmName,lastBuiltRevision[SHA1,branch[SHA1,name]]]');
+      if (!fetched.ok) return fetched.output;
+      const build = fetched.build;
       const scm = (build.actions ?? []).filter((action) => action && (action.lastBuiltRevision || action.remoteUrls));
       return jenkinsResult(200, { number: build.number, url: build.url, scm: trimJenkinsJson(scm), ...(scm.length === 0 ? { message: 'No SCM revision recorded for this build.' } : {}) });
     }),

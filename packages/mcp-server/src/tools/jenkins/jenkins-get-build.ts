@@ -1,8 +1,7 @@
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { apiUrlField, buildField, credentialsRefField, jobFullNameField, treeField } from './jenkins-inputs.ts';
-import { buildSegment, jobPath } from './job-path.ts';
-import { httpFailure, jenkinsResult, runJenkins, trimJenkinsJson } from './run-jenkins.ts';
+import { getBuildJson, jenkinsResult, runJenkins, trimJenkinsJson } from './run-jenkins.ts';
 
 export const jenkinsGetBuild = defineTool({
   name: 'jenkins_get_build',
@@ -19,8 +18,8 @@ export const jenkinsGetBuild = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: (input, deps: ToolDeps, context) =>
     runJenkins(input, deps, context, async (client) => {
-      const response = await client.get(`${jobPath(input.jobFullName)}/${buildSegment(input.build)}/api/json`, { tree: input.tree });
-      if (response.status !== 200) return httpFailure(response, `get build ${input.build ?? 'lastBuild'} of ${input.jobFullName}`);
-      return jenkinsResult(response.status, trimJenkinsJson(response.json));
+      const fetched = await getBuildJson<unknown>(client, input, input.tree);
+      if (!fetched.ok) return fetched.output;
+      return jenkinsResult(200, trimJenkinsJson(fetched.build));
     }),
 });

@@ -6,6 +6,7 @@ import { ToolInputError, toolError } from '../../errors.ts';
 import type { ToolDeps } from '../deps.ts';
 import type { ToolCallContext, ToolOutput } from '../tool-definition.ts';
 import { createJenkinsClient, parseJenkinsUrl, type JenkinsClient, type JenkinsResponse } from './jenkins-client.ts';
+import { buildSegment, jobPath } from './job-path.ts';
 
 const credentialsRefPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}\/[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 
@@ -51,6 +52,20 @@ export async function runJenkins(
       'UNAVAILABLE',
     );
   }
+}
+
+/**
+ * GET one build's JSON with a `tree` filter: the build tools differ only in the tree they ask for and what
+ * they make of it. A failure comes back as the result to return.
+ */
+export async function getBuildJson<T>(
+  client: JenkinsClient,
+  input: { jobFullName: string; build?: number | string },
+  tree: string,
+): Promise<{ ok: true; build: T } | { ok: false; output: ToolOutput }> {
+  const response = await client.get(`${jobPath(input.jobFullName)}/${buildSegment(input.build)}/api/json`, { tree });
+  if (response.status !== 200) return { ok: false, output: httpFailure(response, `get build ${input.build ?? 'lastBuild'} of ${input.jobFullName}`) };
+  return { ok: true, build: response.json as T };
 }
 
 /** An HTTP failure from Jenkins as a result that says what to do. */
