@@ -184,6 +184,11 @@ export interface SimCluster {
   addSubresource(resource: string, subresource: string, handler: SubresourceHandler): void;
   addUpgrade(resource: string, subresource: string, handler: UpgradeHandler): void;
   addApiGroup(group: CustomApiGroup): void;
+  /**
+   * Server-side defaulting (a pod's restartPolicy, a Deployment's strategy, a Service's clusterIP…), for
+   * objects the simulation writes straight into the store, so they look as if they came through the API.
+   */
+  applyDefaults(resource: ResourceType, object: KubeObject): void;
   /** Find a resource type for an object's apiVersion + kind. */
   resourceFor(object: Pick<KubeObject, 'apiVersion' | 'kind'>): ResourceType | undefined;
   /** Callbacks run by close(), e.g. to stop controller timers. */

@@ -8,13 +8,14 @@ import type {
   KubeObject,
 } from './cluster-types.ts';
 import { bootstrapRbacObjects } from './resources/bootstrap-rbac.ts';
+import { applyDefaults } from './resources/object-defaults.ts';
 import { builtinResources } from './resources/builtin-resources.ts';
 import { createResourceRegistry, type SimResourceRegistry } from './resources/resource-registry.ts';
 import { startEventMirror } from './store/event-mirror.ts';
 import { createEventRecorder } from './store/event-recorder.ts';
 import { startGarbageCollector } from './store/garbage-collector.ts';
 import { startNamespaceLifecycle } from './store/namespace-lifecycle.ts';
-import { isPodResource, podGracePeriod, startPodTermination } from './store/pod-termination.ts';
+import { gracePeriodForDelete, startPodTermination } from './store/pod-termination.ts';
 import { createObjectStore, type SimObjectStore } from './store/object-store.ts';
 import { startCrdController } from './crds/crd-controller.ts';
 
@@ -52,9 +53,7 @@ function handlerKeys(group: string, resource: string, subresource: string): stri
 export function createSimCluster(options: CreateSimClusterOptions = {}): SimClusterInternals {
   const clock = options.clock ?? { now: () => new Date() };
   const registry = createResourceRegistry(builtinResources());
-  const store = createObjectStore(clock, {
-    gracePeriodFor: (resource, object, requested) => (isPodResource(resource) ? podGracePeriod(object, requested) : 0),
-  });
+  const store = createObjectStore(clock, { gracePeriodFor: gracePeriodForDelete });
   const subresources = new Map<string, SubresourceHandler>();
   const upgrades = new Map<string, UpgradeHandler>();
   const groups: CustomApiGroup[] = [];
@@ -77,6 +76,7 @@ export function createSimCluster(options: CreateSimClusterOptions = {}): SimClus
       if (index >= 0) groups[index] = group;
       else groups.push(group);
     },
+    applyDefaults,
     resourceFor(object: Pick<KubeObject, 'apiVersion' | 'kind'>) {
       const [group, version] = object.apiVersion.includes('/') ? object.apiVersion.split('/') : ['', object.apiVersion];
       const resource = registry.byKind(group, object.kind);

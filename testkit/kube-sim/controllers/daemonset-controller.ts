@@ -3,7 +3,7 @@ import type { WorkloadContext } from '../workloads/workload-context.ts';
 import { keyOf, splitKey, type Controller } from './controller-manager.ts';
 import { syncControllerRevisions } from './controller-revisions.ts';
 import { canonicalJson, controllerOf, intOrPercent, isPodActive, isPodReady, isTerminating } from './object-helpers.ts';
-import { deletePodGracefully, podFromTemplate, podsOwnedBy } from './pod-template.ts';
+import { createPodFromTemplate, deletePodGracefully, podsOwnedBy } from './pod-template.ts';
 import { ownerKeysForPodChange } from './replicaset-controller.ts';
 import { unfitReason } from './scheduler.ts';
 
@@ -32,16 +32,8 @@ export function createDaemonSetController(context: WorkloadContext): Controller 
     reconcile(key) {
       const { namespace, name } = splitKey(key);
       const type = context.types.get('apps', 'daemonsets');
-      let set = store.get(type, namespace, name);
+      const set = store.get(type, namespace, name);
       if (!set || isTerminating(set) || !set.spec?.template) return;
-      if (!set.spec.updateStrategy) {
-        // API-server defaulting, done here when the server did not (kubectl rollout status needs the strategy).
-        set = store.mutate(type, namespace, name, (latest) => {
-          latest.spec.updateStrategy = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } };
-          latest.spec.revisionHistoryLimit ??= 10;
-          return latest;
-        }) ?? set;
-      }
       const { hash } = syncControllerRevisions(context, set);
       const template = structuredClone(set.spec.template);
       template.spec = { ...template.spec, tolerations: [...(template.spec?.tolerations ?? []), ...daemonTolerations] };
@@ -56,7 +48,7 @@ export function createDaemonSetController(context: WorkloadContext): Controller 
       for (const nodeName of eligible) {
         const onNode = (byNode.get(nodeName) ?? []).filter(isPodActive);
         if (onNode.length === 0) {
-          const pod = store.create(context.types.pods(), podFromTemplate({ owner: set, template, nodeName, labels: { 'controller-revision-hash': hash, 'pod-template-generation': String(set.metadata.generation ?? 1) } }));
+          const pod = createPodFromTemplate(context, { owner: set, template, nodeName, labels: { 'controller-revision-hash': hash, 'pod-template-generation': String(set.metadata.generation ?? 1) } });
           record('SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
         }
         for (const pod of onNode.slice(1)) deletePodGracefully(context, pod);

@@ -1,7 +1,7 @@
 import type { WorkloadContext } from '../workloads/workload-context.ts';
 import { keyOf, splitKey, type Controller } from './controller-manager.ts';
 import { canonicalJson, isPodActive, isPodReady, isTerminating, setCondition } from './object-helpers.ts';
-import { deletePodGracefully, podFromTemplate, podsOwnedBy } from './pod-template.ts';
+import { createPodFromTemplate, deletePodGracefully, podsOwnedBy } from './pod-template.ts';
 import { ownerKeysForPodChange } from './replicaset-controller.ts';
 
 /** Jobs: run pods until `completions` succeed (Complete) or failures exceed backoffLimit (Failed). */
@@ -55,7 +55,7 @@ export function createJobController(context: WorkloadContext): Controller {
         } else if (!job.spec.suspend) {
           const wanted = Math.min(parallelism, completions - succeeded);
           for (let index = active.length; index < wanted; index++) {
-            const pod = store.create(context.types.pods(), podFromTemplate({ owner: job, template: job.spec.template }));
+            const pod = createPodFromTemplate(context, { owner: job, template: job.spec.template });
             active.push(pod);
             events.record(job, { reason: 'SuccessfulCreate', message: `Created pod: ${pod.metadata.name}`, component: 'job-controller' });
           }

@@ -2,8 +2,16 @@ import type { KubeObject } from '../cluster-types.ts';
 import type { WorkloadContext } from '../workloads/workload-context.ts';
 import { controllerRef, isTerminating, randomSuffix } from './object-helpers.ts';
 
-/** A pod built from a controller's template, with the defaults the API server's admission would add. */
-export function podFromTemplate(input: { owner: KubeObject; template: any; name?: string; labels?: Record<string, string>; nodeName?: string }): KubeObject {
+interface PodFromTemplateInput {
+  owner: KubeObject;
+  template: any;
+  name?: string;
+  labels?: Record<string, string>;
+  nodeName?: string;
+}
+
+/** A pod built from a controller's template (the API server's defaulting is added by createPodFromTemplate). */
+export function podFromTemplate(input: PodFromTemplateInput): KubeObject {
   const template = structuredClone(input.template ?? {});
   const spec = template.spec ?? {};
   return {
@@ -16,26 +24,17 @@ export function podFromTemplate(input: { owner: KubeObject; template: any; name?
       ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
       ownerReferences: [controllerRef(input.owner)],
     },
-    spec: {
-      restartPolicy: 'Always',
-      terminationGracePeriodSeconds: 30,
-      dnsPolicy: 'ClusterFirst',
-      schedulerName: 'default-scheduler',
-      serviceAccountName: 'default',
-      securityContext: {},
-      enableServiceLinks: true,
-      preemptionPolicy: 'PreemptLowerPriority',
-      priority: 0,
-      ...spec,
-      ...(input.nodeName ? { nodeName: input.nodeName } : {}),
-      tolerations: [
-        ...(spec.tolerations ?? []),
-        { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-        { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-      ],
-    },
+    spec: { ...spec, ...(input.nodeName ? { nodeName: input.nodeName } : {}) },
     status: { phase: 'Pending', qosClass: 'BestEffort' },
   };
+}
+
+/** Creates a controller's pod as a POST to the API would: through the server's defaulting. */
+export function createPodFromTemplate(context: WorkloadContext, input: PodFromTemplateInput): KubeObject {
+  const pods = context.types.pods();
+  const pod = podFromTemplate(input);
+  context.cluster.applyDefaults(pods, pod);
+  return context.cluster.store.create(pods, pod);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { KubeObject } from '../cluster-types.ts';
 import type { WorkloadContext } from '../workloads/workload-context.ts';
 import { keyOf, splitKey, type Controller } from './controller-manager.ts';
 import { canonicalJson, controllerOf, isPodActive, isPodReady, isTerminating } from './object-helpers.ts';
-import { deletePodGracefully, podFromTemplate, podsOwnedBy } from './pod-template.ts';
+import { createPodFromTemplate, deletePodGracefully, podsOwnedBy } from './pod-template.ts';
 
 /** Which pods go first when scaling down: unscheduled, then pending, then not ready, then the youngest. */
 export function deletionOrder(left: KubeObject, right: KubeObject): number {
@@ -37,7 +37,7 @@ export function createReplicaSetController(context: WorkloadContext): Controller
       const pods = context.types.pods();
       if (active.length < desired) {
         for (let index = active.length; index < desired; index++) {
-          const pod = store.create(pods, podFromTemplate({ owner: replicaSet, template: replicaSet.spec.template }));
+          const pod = createPodFromTemplate(context, { owner: replicaSet, template: replicaSet.spec.template });
           events.record(replicaSet, { reason: 'SuccessfulCreate', message: `Created pod: ${pod.metadata.name}`, component: 'replicaset-controller' });
         }
       } else if (active.length > desired) {

@@ -3,7 +3,7 @@ import type { WorkloadContext } from '../workloads/workload-context.ts';
 import { keyOf, splitKey, type Controller } from './controller-manager.ts';
 import { syncControllerRevisions } from './controller-revisions.ts';
 import { canonicalJson, isPodReady, isTerminating } from './object-helpers.ts';
-import { deletePodGracefully, podFromTemplate, podsOwnedBy } from './pod-template.ts';
+import { createPodFromTemplate, deletePodGracefully, podsOwnedBy } from './pod-template.ts';
 import { ownerKeysForPodChange } from './replicaset-controller.ts';
 
 const ordinalOf = (setName: string, pod: KubeObject) => Number(pod.metadata.name!.slice(setName.length + 1));
@@ -20,17 +20,8 @@ export function createStatefulSetController(context: WorkloadContext): Controlle
     reconcile(key) {
       const { namespace, name } = splitKey(key);
       const type = context.types.get('apps', 'statefulsets');
-      let set = store.get(type, namespace, name);
+      const set = store.get(type, namespace, name);
       if (!set || isTerminating(set) || !set.spec?.template) return;
-      if (!set.spec.updateStrategy || !set.spec.podManagementPolicy) {
-        // API-server defaulting, done here when the server did not (kubectl rollout status needs the strategy).
-        set = store.mutate(type, namespace, name, (latest) => {
-          latest.spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };
-          latest.spec.podManagementPolicy ??= 'OrderedReady';
-          latest.spec.revisionHistoryLimit ??= 10;
-          return latest;
-        }) ?? set;
-      }
       const { current: revision } = syncControllerRevisions(context, set);
       const updateRevision = revision.metadata.name!;
       const replicas = set.spec.replicas ?? 1;
@@ -50,12 +41,12 @@ export function createStatefulSetController(context: WorkloadContext): Controlle
         }
         if (!pod) {
           const podName = `${name}-${ordinal}`;
-          store.create(context.types.pods(), podFromTemplate({
+          createPodFromTemplate(context, {
             owner: set,
             template: set.spec.template,
             name: podName,
             labels: { 'controller-revision-hash': updateRevision, 'statefulset.kubernetes.io/pod-name': podName, 'apps.kubernetes.io/pod-index': String(ordinal) },
-          }));
+          });
           record('create', podName);
           blocked = !parallel;
           continue;

@@ -6,7 +6,7 @@ import { badRequest, invalid, notFound, unsupportedMediaType, type FieldCause } 
 import { applyMergePatch } from '../patch/merge-patch.ts';
 import { fieldsOf, managerFromUserAgent, recordManager, removeUnappliedFields, type FieldsTree, type ManagedFieldsEntry } from '../patch/managed-fields.ts';
 import { applyConfiguration, applyStrategicMergePatch } from '../patch/strategic-merge-patch.ts';
-import { applyDefaults } from '../resources/object-defaults.ts';
+import { applyDefaults, initialStatus } from '../resources/object-defaults.ts';
 import { validateObject } from '../resources/object-validation.ts';
 import { clone, formatTimestamp, isPlainObject } from '../util/json-values.ts';
 import { selectObjects, sendObject } from './read-handlers.ts';
@@ -110,7 +110,8 @@ function prepareCreate(context: ResourceRequest, object: KubeObject, operation: 
   checkStrictFields(context, object);
   if (hasStatusSubresource(context.path.resource)) delete object.status;
   for (const key of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'generation']) delete object.metadata[key];
-  applyDefaults(context.path.resource, object, true);
+  applyDefaults(context.path.resource, object);
+  initialStatus(context.path.resource, object);
   validate(context, object);
   object.metadata.managedFields = [managerEntry(context, operation, fields)];
   return object;
@@ -167,7 +168,7 @@ function storeUpdate(context: ResourceRequest, existing: KubeObject, next: KubeO
     }
     checkNamespace(context, object);
     checkStrictFields(context, object);
-    applyDefaults(resource, object, false);
+    applyDefaults(resource, object);
     validate(context, object);
   }
   object.metadata.managedFields = recordManager(isPlainObject(next.metadata) && Array.isArray(next.metadata.managedFields) ? next.metadata.managedFields : existing.metadata.managedFields, entry);

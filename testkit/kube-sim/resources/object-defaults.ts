@@ -24,6 +24,30 @@ function defaultPodSpec(spec: any): void {
   defaultContainers(spec.initContainers);
 }
 
+/** Keys of the tolerations the DefaultTolerationSeconds admission plugin adds to every pod. */
+const defaultTolerationKeys = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'];
+
+/** What admission adds to a pod (not to templates): priority, service links, default tolerations. */
+function admitPod(spec: any): void {
+  if (!spec || typeof spec !== 'object') return;
+  spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
+  spec.enableServiceLinks ??= true;
+  spec.preemptionPolicy ??= 'PreemptLowerPriority';
+  spec.priority ??= 0;
+  const tolerations: any[] = Array.isArray(spec.tolerations) ? spec.tolerations : [];
+  for (const key of defaultTolerationKeys) {
+    if (tolerations.some((toleration) => toleration?.key === key || (toleration?.operator === 'Exists' && !toleration?.key))) continue;
+    tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
+  }
+  spec.tolerations = tolerations;
+}
+
+function defaultRollingUpdate(strategy: any, rollingUpdate: Record<string, unknown>): any {
+  const next = { type: 'RollingUpdate', ...(strategy ?? {}) };
+  if (next.type === 'RollingUpdate') next.rollingUpdate = { ...rollingUpdate, ...(next.rollingUpdate ?? {}) };
+  return next;
+}
+
 let nextClusterIp = 1;
 
 /** Allocates from 10.96.0.0/12 like a default kubeadm cluster; the simulator never reuses addresses. */
@@ -33,22 +57,21 @@ function allocateClusterIp(): string {
 }
 
 /**
- * Defaulting done by the API server on create (and update for spec defaults): the values `kubectl get -o yaml`
- * shows that nobody wrote, such as a Deployment's strategy or a Service's clusterIP.
+ * Defaulting done by the API server on every create and update (and by kube-sim's own controllers and
+ * scenarios when they write objects): the values `kubectl get -o yaml` shows that nobody wrote, such as a
+ * Deployment's strategy or a Service's clusterIP. Idempotent; never touches status.
  */
-export function applyDefaults(resource: ResourceType, object: KubeObject, creating: boolean): void {
+export function applyDefaults(resource: ResourceType, object: KubeObject): void {
   const key = `${resource.group}/${resource.resource}`;
   const spec = object.spec;
   switch (key) {
     case '/namespaces':
       object.metadata.labels = { ...(object.metadata.labels ?? {}), 'kubernetes.io/metadata.name': object.metadata.name! };
       object.spec = { finalizers: ['kubernetes'], ...(spec ?? {}) };
-      if (creating) object.status = { phase: 'Active' };
       break;
     case '/pods':
       defaultPodSpec(spec);
-      if (spec) spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
-      if (creating) object.status = { phase: 'Pending', qosClass: 'BestEffort' };
+      admitPod(spec);
       break;
     case '/secrets':
       object.type ??= 'Opaque';
@@ -72,23 +95,36 @@ export function applyDefaults(resource: ResourceType, object: KubeObject, creati
           port.targetPort ??= port.port;
         }
       }
-      if (creating) object.status = { loadBalancer: {} };
       break;
     case 'apps/deployments':
       if (spec) {
         spec.replicas ??= 1;
         spec.revisionHistoryLimit ??= 10;
         spec.progressDeadlineSeconds ??= 600;
-        if (!spec.strategy?.type) spec.strategy = { type: 'RollingUpdate', ...(spec.strategy ?? {}) };
-        if (spec.strategy.type === 'RollingUpdate') spec.strategy.rollingUpdate = { maxUnavailable: '25%', maxSurge: '25%', ...(spec.strategy.rollingUpdate ?? {}) };
+        spec.strategy = defaultRollingUpdate(spec.strategy, { maxUnavailable: '25%', maxSurge: '25%' });
         defaultPodSpec(spec.template?.spec);
       }
       break;
     case 'apps/replicasets':
+      if (spec) {
+        spec.replicas ??= 1;
+        defaultPodSpec(spec.template?.spec);
+      }
+      break;
     case 'apps/statefulsets':
+      if (spec) {
+        spec.replicas ??= 1;
+        spec.podManagementPolicy ??= 'OrderedReady';
+        spec.revisionHistoryLimit ??= 10;
+        spec.updateStrategy = defaultRollingUpdate(spec.updateStrategy, { partition: 0 });
+        spec.persistentVolumeClaimRetentionPolicy ??= { whenDeleted: 'Retain', whenScaled: 'Retain' };
+        defaultPodSpec(spec.template?.spec);
+      }
+      break;
     case 'apps/daemonsets':
       if (spec) {
-        if (key !== 'apps/daemonsets') spec.replicas ??= 1;
+        spec.revisionHistoryLimit ??= 10;
+        spec.updateStrategy = defaultRollingUpdate(spec.updateStrategy, { maxUnavailable: 1, maxSurge: 0 });
         defaultPodSpec(spec.template?.spec);
       }
       break;
@@ -97,6 +133,8 @@ export function applyDefaults(resource: ResourceType, object: KubeObject, creati
         spec.parallelism ??= 1;
         spec.completions ??= 1;
         spec.backoffLimit ??= 6;
+        spec.completionMode ??= 'NonIndexed';
+        spec.suspend ??= false;
         defaultPodSpec(spec.template?.spec);
         if (spec.template?.spec && spec.template.spec.restartPolicy === 'Always') spec.template.spec.restartPolicy = 'Never';
       }
@@ -108,6 +146,21 @@ export function applyDefaults(resource: ResourceType, object: KubeObject, creati
         spec.successfulJobsHistoryLimit ??= 3;
         spec.failedJobsHistoryLimit ??= 1;
       }
+      break;
+  }
+}
+
+/** The status a freshly created object starts with, where the API server sets one. */
+export function initialStatus(resource: ResourceType, object: KubeObject): void {
+  switch (`${resource.group}/${resource.resource}`) {
+    case '/namespaces':
+      object.status = { phase: 'Active' };
+      break;
+    case '/pods':
+      object.status = { phase: 'Pending', qosClass: 'BestEffort' };
+      break;
+    case '/services':
+      object.status = { loadBalancer: {} };
       break;
   }
 }

@@ -73,6 +73,8 @@ function applyObject(context: WorkloadContext, object: KubeObject, file: string)
   }
   const desired = structuredClone(object);
   desired.metadata = { ...desired.metadata, namespace };
+  // Scenario objects skip the HTTP path, so they get the server's defaulting here.
+  context.cluster.applyDefaults(type, desired);
   const existing = store.get(type, namespace, object.metadata.name!);
   if (!existing) {
     store.create(type, desired);

@@ -23,6 +23,11 @@ export function podGracePeriod(pod: KubeObject, requested: number | undefined): 
   return period < 0 ? 1 : period;
 }
 
+/** The store's grace-period hook: pods get podGracePeriod, everything else is deleted at once. */
+export function gracePeriodForDelete(resource: ResourceType, object: KubeObject, requested: number | undefined): number {
+  return isPodResource(resource) ? podGracePeriod(object, requested) : 0;
+}
+
 /**
  * How long a pod with this grace period stays Terminating here: the default 30 s maps to
  * settings.terminationDelayMs (200 ms unless set), other periods in proportion, so tests stay fast.

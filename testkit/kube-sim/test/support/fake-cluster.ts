@@ -4,6 +4,8 @@ import { createResourceRegistry } from '../../resources/resource-registry.ts';
 import { createEventRecorder } from '../../store/event-recorder.ts';
 import { startGarbageCollector } from '../../store/garbage-collector.ts';
 import { createObjectStore } from '../../store/object-store.ts';
+import { gracePeriodForDelete, startPodTermination } from '../../store/pod-termination.ts';
+import { applyDefaults } from '../../resources/object-defaults.ts';
 
 /** A SimCluster without HTTP: the store, registry and events, plus a record of registered handlers. */
 export interface FakeCluster extends SimCluster {
@@ -16,10 +18,12 @@ export interface FakeCluster extends SimCluster {
 export function createFakeCluster(settings: Partial<SimulationSettings> = {}): FakeCluster {
   const clock = { now: () => new Date() };
   const registry = createResourceRegistry(builtinResources());
-  const store = createObjectStore(clock);
+  const store = createObjectStore(clock, { gracePeriodFor: gracePeriodForDelete });
   const events = createEventRecorder(store, registry, clock);
   const stopGc = startGarbageCollector(store, registry);
   const closers: Array<() => void> = [stopGc];
+  const fullSettings = { startDelayMs: 10, readinessDelayMs: 20, crashBackoffMs: 30, jobDurationMs: 40, terminationDelayMs: 10, ...settings };
+  closers.push(startPodTermination(store, registry, () => fullSettings));
   const namespaces = registry.byResource('', 'namespaces')!;
   for (const name of ['default', 'kube-system']) store.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
   const cluster: FakeCluster = {
@@ -27,7 +31,8 @@ export function createFakeCluster(settings: Partial<SimulationSettings> = {}): F
     registry,
     events,
     clock,
-    settings: { startDelayMs: 10, readinessDelayMs: 20, crashBackoffMs: 30, jobDurationMs: 40, terminationDelayMs: 10, ...settings },
+    settings: fullSettings,
+    applyDefaults,
     subresources: new Map(),
     upgrades: new Map(),
     apiGroups: [],
