@@ -1,7 +1,15 @@
 import { parseArgs } from 'node:util';
 import { startKubeSim } from './index.ts';
 
-const usage = `usage: kube-sim [--port <n|0>] [--host 127.0.0.1] [--kubeconfig <file to write>] [--scenario <file|demo>] [--insecure (default without --tls)] [--tls] [--debug]`;
+const usage = `usage: kube-sim [--port <n|0>] [--host 127.0.0.1] [--kubeconfig <file to write>] [--scenario <file|demo>] [--tls] [--insecure] [--debug]
+  --tls       serve HTTPS (self-signed) and require a bearer token on every request
+  --insecure  accept requests without a token as the admin (the default over plain HTTP, see docs/adr/0002)`;
+
+/**
+ * Why this is printed: over plain HTTP kubectl and client-go send no credentials at all, so kube-sim has
+ * to treat anonymous requests as the admin there (docs/adr/0002). Whoever starts it should know.
+ */
+const plainHttpNotice = 'plain HTTP: kubectl sends no credentials over HTTP, so anonymous requests act as admin; use --tls for token authentication';
 
 function fail(message: string): never {
   process.stderr.write(`kube-sim: ${message}\n${usage}\n`);
@@ -47,6 +55,10 @@ try {
     debug: (values.debug as boolean) || process.env.KUBE_SIM_DEBUG === '1',
   });
   process.stdout.write(`kube-sim listening on ${sim.url}\n`);
+  const insecure = (values.insecure as boolean | undefined) ?? !values.tls;
+  if (!insecure) process.stdout.write('authentication: bearer tokens required; anonymous requests are refused (401)\n');
+  else if (values.tls) process.stdout.write('authentication: --insecure: requests without a token act as admin; a wrong token is still refused\n');
+  else process.stdout.write(`${plainHttpNotice}\n`);
   if (sim.kubeconfigPath) process.stdout.write(`kubeconfig written to ${sim.kubeconfigPath}\n`);
   else process.stdout.write(`admin token: ${sim.adminToken}\n`);
   let stopping = false;
