@@ -56,8 +56,9 @@ function specPart(object: KubeObject): Record<string, unknown> {
 interface Bucket {
   resource: ResourceType;
   objects: Map<string, KubeObject>;
-  /** cached sorted view (and its keys), dropped on every write to the bucket */
+  /** cached sorted view, dropped on every write to the bucket */
   sorted?: KubeObject[];
+  /** its keys, kept while writes only replace objects (then the view is rebuilt without sorting) */
   sortedKeys?: string[];
 }
 
@@ -73,10 +74,6 @@ function lowerBound(keys: readonly string[], key: string): number {
   return low;
 }
 
-/**
- * In-memory object store with one cluster-wide resourceVersion (like etcd's revision). Stored objects are
- * replaced on every write, never mutated in place, so server-internal readers can share them safely.
- */
 export interface ObjectStoreOptions {
   /**
    * Grace period (seconds) of a delete: above 0 the object only turns Terminating and something else (the
@@ -86,6 +83,10 @@ export interface ObjectStoreOptions {
   gracePeriodFor?(resource: ResourceType, object: KubeObject, requested: number | undefined): number;
 }
 
+/**
+ * In-memory object store with one cluster-wide resourceVersion (like etcd's revision). Stored objects are
+ * replaced on every write, never mutated in place, so server-internal readers can share them safely.
+ */
 export function createObjectStore(clock: SimClock, options: ObjectStoreOptions = {}): SimObjectStore {
   const buckets = new Map<string, Bucket>();
   const dependents = new Map<string, Set<string>>();
