@@ -120,8 +120,8 @@ export function createAgentService(deps: RunAgentDeps): AgentService {
     },
 
     async prepareDecision({ user, conversationId, callId, approve, reason, argsHash }) {
-      await ownedConversation(user, conversationId);
-      const record = await storage.approvals.get(conversationId, callId);
+      // Both reads at once (Postgres serves them in parallel); the record is only used once ownership is confirmed.
+      const [, record] = await Promise.all([ownedConversation(user, conversationId), storage.approvals.get(conversationId, callId)]);
       if (!record) throw new AgentRequestError(404, 'APPROVAL_NOT_FOUND', `No tool call ${callId} is waiting for approval in this conversation.`);
       if (record.status !== 'awaiting') {
         throw new AgentRequestError(409, 'ALREADY_DECIDED', `Tool call ${callId} was already ${record.status}; nothing was executed again.`);
@@ -137,7 +137,7 @@ export function createAgentService(deps: RunAgentDeps): AgentService {
         await storage.runs.finish(runId);
         throw new AgentRequestError(409, 'ALREADY_DECIDED', `Tool call ${callId} was already decided; nothing was executed again.`);
       }
-      const start = launch(conversationId, runId, () => runAgent(deps, { runId, conversationId, wantsTitle: false }));
+      const start = launch(conversationId, runId, () => runAgent(deps, { runId, conversationId, wantsTitle: false, decided }));
       return { runId, conversationId, start };
     },
 

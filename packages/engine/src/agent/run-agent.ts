@@ -11,7 +11,7 @@ import { buildAgentGraph } from '../graph/build-graph.ts';
 import type { Emit, GraphDeps, RunContext } from '../graph/run-context.ts';
 import type { AgentStateValue } from '../graph/state.ts';
 import { affectsTimeline, applyEventToTimeline } from '../timeline/apply-event.ts';
-import type { EventBus, Storage } from '../ports/index.ts';
+import type { ApprovalRecord, EventBus, Storage } from '../ports/index.ts';
 import { generateTitle } from './generate-title.ts';
 
 export interface RunAgentDeps extends Omit<GraphDeps, 'approvals' | 'checkpointer'> {
@@ -27,6 +27,8 @@ export interface RunInput {
   userMessage?: string;
   /** generate a title when the conversation has none */
   wantsTitle: boolean;
+  /** the approval decided just before this run (saves the gate re-reading the row it was returned by) */
+  decided?: ApprovalRecord;
 }
 
 export interface RunResult {
@@ -62,11 +64,24 @@ export async function runAgent(deps: RunAgentDeps, input: RunInput): Promise<Run
     };
   };
   // Timeline writes are serialised per run and never block token streaming; `completed` waits for them.
+  // Events that arrive while a write is in flight are folded into the NEXT write together: one read-modify-write
+  // transaction per burst instead of one per event, which is what kept the single PGlite connection busy (P4).
+  // The write starts a macrotask later, so the query the run issues right after emitting (e.g. claiming an
+  // approved call before tool.executing) is not queued behind it.
   let persisted: Promise<unknown> = Promise.resolve();
+  let queued: AgentEvent[] = [];
+  const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
   const persist = (event: AgentEvent) => {
     if (!affectsTimeline(event)) return;
+    queued.push(event);
+    if (queued.length > 1) return; // a write is already scheduled and will take this event too
     persisted = persisted
-      .then(() => storage.conversations.updateTimeline(input.conversationId, (timeline) => applyEventToTimeline(timeline, event)))
+      .then(nextMacrotask)
+      .then(() => {
+        const batch = queued;
+        queued = [];
+        return storage.conversations.updateTimeline(input.conversationId, (timeline) => batch.reduce(applyEventToTimeline, timeline));
+      })
       .catch((error: unknown) => deps.logger?.error({ err: error, runId: input.runId }, 'timeline update failed'));
   };
 
@@ -103,6 +118,7 @@ export async function runAgent(deps: RunAgentDeps, input: RunInput): Promise<Run
     emit: emit as Emit,
     ttftSent: false,
     decisions: {},
+    ...(input.decided ? { decided: input.decided } : {}),
   };
 
   // A stop ends the stream at once: the model request and any running tool are aborted by the same signal, and
@@ -124,6 +140,11 @@ export async function runAgent(deps: RunAgentDeps, input: RunInput): Promise<Run
       configurable: { thread_id: input.conversationId },
       // Our own iteration counter stops the model loop with a clear message; this is only a backstop.
       recursionLimit: deps.config.maxIterations * 3 + 10,
+      // One checkpoint when the run ends (also on error or stop) instead of one per step. Every state a later run
+      // resumes from (awaiting approval, finished turn) is an end of a run, so nothing resumable is lost; a crash
+      // mid-run resumes from the previous end, and the approval store (claimExecution) keeps a tool from running
+      // twice. Per-step writes cost several PGlite transactions between an approval and tool.executing (P4).
+      durability: 'exit',
     })) as AgentStateValue;
     awaitingApproval = finalState.awaitingApproval;
     if (finalState.stopped || controller.signal.aborted) status = 'stopped';

@@ -9,7 +9,7 @@ import type { LanguageModel } from 'ai';
 import type { AgentConfig } from '../config/agent.ts';
 import type { JenkinsIntegration } from '../mcp/jenkins-args.ts';
 import type { ToolGateway } from '../mcp/tool-gateway.ts';
-import type { ApprovalStore } from '../ports/index.ts';
+import type { ApprovalRecord, ApprovalStore } from '../ports/index.ts';
 
 export type Emit = <T extends AgentEventType>(type: T, payload: AgentEventPayload<T>) => Promise<void>;
 
@@ -25,6 +25,8 @@ export interface RunContext {
   ttftSent: boolean;
   /** approval decisions seen in this run, for tool.awaiting_approval's context */
   decisions: Record<string, boolean>;
+  /** the approval record decided by the request that started this run, as the atomic decide returned it */
+  decided?: ApprovalRecord;
 }
 
 /** The language model and how to describe it. */

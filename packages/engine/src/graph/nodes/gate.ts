@@ -105,7 +105,8 @@ export function createGateNode(deps: GraphDeps, run: RunContext) {
     if (!decision.requiresApproval) return { kind: 'done', ...(await execute(call, info, shownArgs, execArgs)) };
 
     const argsHash = hashToolCall(call.tool, shownArgs);
-    const record = await deps.approvals.get(run.conversationId, call.callId);
+    // The decision that started this run is fresh from its atomic update; claimExecution below still guards the run.
+    const record = run.decided?.callId === call.callId ? run.decided : await deps.approvals.get(run.conversationId, call.callId);
     if (!record || record.status === 'awaiting') {
       let diff = record?.diff;
       let previewError: string | undefined;
