@@ -1,17 +1,21 @@
 /**
  * P2: concurrent chat streams on one engine process. Every stream gets paced tokens from llm-sim (interval T);
- * a token's lateness = how far behind the stream's own schedule it arrived (see lateness()). The same streams read directly from llm-sim
- * give the baseline lateness (the client, the sim and the engine share this machine's cores), and the engine's
- * added token latency is the difference of the percentiles. Goal: ≥ 1,000 streams with p99 added < 50 ms.
- * The engine and llm-sim run in a child process (this file with --serve), the clients here, so client parsing does
- * not steal the engine's event loop. Streams start 1 ms apart (a burst of 1,000 SYNs overflows the listen backlog).
+ * a token's lateness = how far behind the stream's own schedule it arrived (see lateness()). The same streams read
+ * directly from llm-sim give the baseline lateness, and the engine's added token latency is the difference of the
+ * percentiles. Goal: ≥ 1,000 streams with p99 added < 50 ms.
+ * Three processes, so nobody's CPU counts against the engine: llm-sim (`node testkit/bin/llm-sim.mjs`), the engine
+ * (this file with --serve) and the clients (this file). The machine's cores are still shared by all three.
+ * Streams start 1 ms apart (a burst of 1,000 SYNs overflows the listen backlog).
  * Prints figures; not a test.
  *   npx tsx bench/engine-concurrency.ts [streams=100,500,1000] [tokens=40] [tokensPerSecond=20]
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { startLlmSim } from '@skyflo/testkit/llm-sim';
+import { repoRoot } from '@skyflo/testkit/tools';
 import { Agent, setGlobalDispatcher } from 'undici';
 import { agentConfig } from '../packages/engine/src/config/agent.ts';
 import { createToolGateway } from '../packages/engine/src/mcp/create-tool-gateway.ts';
@@ -21,8 +25,10 @@ import { createEventBus } from '../packages/engine/src/bus/create-event-bus.ts';
 import { createInMemoryStorage } from '../packages/engine/src/testing/in-memory-storage.ts';
 import { iterateSse } from '../packages/engine/src/testing/read-sse.ts';
 
-const serveMode = process.argv.includes('--serve');
-const args = process.argv.slice(2).filter((arg) => arg !== '--serve');
+const serveIndex = process.argv.indexOf('--serve');
+// --serve <llm-sim URL>: this process is the engine under test
+const serveSimUrl = serveIndex >= 0 ? process.argv[serveIndex + 1] : undefined;
+const args = process.argv.slice(2).filter((arg, index, all) => arg !== '--serve' && all[index - 1] !== '--serve');
 const levels = (args[0] ?? '100,500,1000').split(',').map(Number);
 const tokens = Number(args[1] ?? 40);
 const rate = Number(args[2] ?? 20);
@@ -64,25 +70,30 @@ async function directStream(url: string): Promise<number[]> {
 }
 
 async function engineStream(url: string): Promise<{ arrivals: number[]; ok: boolean }> {
+  // A stream that cannot even connect (listen backlog full, connect timeout) counts as not complete.
   const response = await fetch(`${url}/agent/chat`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-test-user': 'bench' },
     body: JSON.stringify({ messages: [{ role: 'user', content: 'bench' }] }),
-  });
+  }).catch(() => undefined);
   const arrivals: number[] = [];
   let ok = false;
-  for await (const frame of iterateSse(response)) {
-    if (frame.event === 'token') arrivals.push(performance.now());
-    if (frame.event === 'completed') ok = frame.data['status'] === 'completed';
+  if (!response) return { arrivals, ok };
+  try {
+    for await (const frame of iterateSse(response)) {
+      if (frame.event === 'token') arrivals.push(performance.now());
+      if (frame.event === 'completed') ok = frame.data['status'] === 'completed';
+    }
+  } catch {
+    ok = false; // the connection broke mid-stream
   }
   return { arrivals, ok };
 }
 
-async function serve() {
-  const sim = await startLlmSim({ port: 0, script: { rules: [{ match: { always: true }, reply: { mode: 'stream', tokens, tokensPerSecond: rate } }] } });
+async function serve(simUrl: string) {
   const mcp = await startFakeMcpServer();
   const tools = createToolGateway({ client: mcp.client });
-  const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
+  const provider = createOpenAICompatible({ baseURL: simUrl, name: 'sim', includeUsage: true });
   const app = await startAgentTestApp({
     storage: createInMemoryStorage(),
     bus: createEventBus({}),
@@ -90,39 +101,73 @@ async function serve() {
     llm: { model: provider.chatModel('sim-model'), modelName: 'sim' },
     config: agentConfig({ titleGeneration: false }),
   });
-  process.stdout.write(`${JSON.stringify({ sim: sim.url, engine: app.url })}\n`);
+  process.stdout.write(`${JSON.stringify({ engine: app.url })}\n`);
   setInterval(() => process.stdout.write(`${JSON.stringify({ rss: process.memoryUsage().rss })}\n`), 1000).unref();
   process.stdin.resume();
   process.stdin.on('end', () => process.exit(0));
 }
 
-async function startServer(): Promise<{ sim: string; engine: string; rss: () => number; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let rss = 0;
+/** Runs `command`, resolving with the first stdout line `match` accepts; the rest of its lines go to `onLine`. */
+function spawnAndWait<T>(argv: string[], match: (line: string) => T | undefined, onLine: (line: string) => void = () => {}): Promise<{ child: ChildProcess; value: T }> {
+  const child = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'inherit'], cwd: repoRoot });
   return new Promise((resolve, reject) => {
     let buffer = '';
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-    child.stdout.on('data', (chunk: Buffer) => {
+    let found = false;
+    child.once('exit', (code) => {
+      if (!found) reject(new Error(`${argv.join(' ')} exited with ${code} before it was ready`));
+    });
+    child.stdout!.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
       let newline: number;
       while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buffer.slice(0, newline)) as { sim?: string; engine?: string; rss?: number };
+        const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + 1);
-        if (line.rss) rss = line.rss;
-        if (line.sim && line.engine) resolve({ sim: line.sim, engine: line.engine, rss: () => rss, stop: () => child.kill('SIGTERM') });
+        const value = found ? undefined : match(line);
+        if (value === undefined) onLine(line);
+        else {
+          found = true;
+          resolve({ child, value });
+        }
       }
     });
   });
+}
+
+async function startServers(): Promise<{ sim: string; engine: string; rss: () => number; stop: () => Promise<void> }> {
+  const scriptDir = await mkdtemp(path.join(tmpdir(), 'skyflo-bench-p2-'));
+  const scriptFile = path.join(scriptDir, 'script.json');
+  await writeFile(scriptFile, JSON.stringify({ rules: [{ match: { always: true }, reply: { mode: 'stream', tokens, tokensPerSecond: rate } }] }));
+  const sim = await spawnAndWait([path.join(repoRoot, 'testkit/bin/llm-sim.mjs'), '--port', '0', '--script', scriptFile], (line) => /listening on (\S+)/.exec(line)?.[1]);
+  let rss = 0;
+  const engine = await spawnAndWait(
+    // BENCH_CPU_PROF=<dir> profiles the engine process only (written when it exits)
+    [...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []), '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', sim.value, ...args],
+    (line) => (JSON.parse(line) as { engine?: string }).engine,
+    (line) => (rss = (JSON.parse(line) as { rss?: number }).rss ?? rss),
+  );
+  return {
+    sim: sim.value,
+    engine: engine.value,
+    rss: () => rss,
+    stop: async () => {
+      // closing stdin lets the engine exit normally (so a CPU profile is written)
+      const exited = new Promise((resolve) => engine.child.once('exit', resolve));
+      engine.child.stdin!.end();
+      await exited;
+      sim.child.kill('SIGTERM');
+      await rm(scriptDir, { recursive: true, force: true });
+    },
+  };
 }
 
 const staggered = <T>(count: number, start: () => Promise<T>) =>
   Promise.all(Array.from({ length: count }, (_, index) => new Promise<T>((resolve, reject) => setTimeout(() => start().then(resolve, reject), index))));
 
 async function main() {
-  const server = await startServer();
+  const server = await startServers();
   try {
     await engineStream(server.engine); // warm-up
-    console.log(`P2 concurrent streams: ${tokens} tokens each at ${rate} tok/s (interval ${interval} ms); engine + llm-sim in one child process`);
+    console.log(`P2 concurrent streams: ${tokens} tokens each at ${rate} tok/s (interval ${interval} ms); llm-sim, engine and clients in three processes`);
     for (const streams of levels) {
       const directStart = performance.now();
       const direct = (await staggered(streams, () => directStream(server.sim))).flatMap(lateness);
@@ -148,9 +193,9 @@ async function main() {
       }
     }
   } finally {
-    server.stop();
+    await server.stop();
   }
 }
 
-if (serveMode) await serve();
+if (serveSimUrl) await serve(serveSimUrl);
 else await main();

@@ -12,7 +12,7 @@ import type { AgentService } from './agent/create-agent-service.ts';
 import type { BusLogger } from './bus/bus-types.ts';
 import { createEventBus } from './bus/create-event-bus.ts';
 import type { Config } from './config/index.ts';
-import { API_PREFIX, buildApp } from './http/app.ts';
+import { buildApp } from './http/app.ts';
 import type { AgentRouteDeps } from './http/routes/agent/index.ts';
 import type { ToolGateway } from './mcp/tool-gateway.ts';
 import type { EventBus, PlatformStorage } from './ports/index.ts';
@@ -116,6 +116,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       accounts,
       accessTokenTtlSeconds: accessTokens.ttlSeconds,
       logger: overrides.logger ?? { level: config.server.logLevel },
+      // Liveness stays `status: "ok"` while the MCP server loads; readiness of the tools is its own field.
+      readiness: () => ({ mcp: toolStatus() }),
       routes: [
         {
           plugin: agentRoutes,
@@ -124,11 +126,6 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       ],
     });
     appLog = app.log;
-    // Liveness stays `status: "ok"` while the MCP server loads; readiness of the tools is its own field.
-    // (A hook here rather than in the health route because the composition root is what knows about deferral.)
-    app.addHook('preSerialization', async (request, _reply, payload) =>
-      request.routeOptions.url === `${API_PREFIX}/health` && payload && typeof payload === 'object' ? { ...payload, mcp: toolStatus() } : payload,
-    );
 
     let closing: Promise<void> | undefined;
     return {

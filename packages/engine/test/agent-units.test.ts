@@ -1,7 +1,6 @@
 import type { ModelMessage } from 'ai';
 import { describe, expect, it } from 'vitest';
 import { clampTitle, fallbackTitle, parseTitleReply } from '../src/agent/generate-title.ts';
-import { retryDelayMs } from '../src/graph/retry-delay.ts';
 import { exposeTools, toModelTools } from '../src/graph/tool-exposure.ts';
 import { trimContext } from '../src/graph/trim-context.ts';
 import { toToolInfo } from '../src/mcp/classify-tool.ts';
@@ -32,16 +31,6 @@ describe('tool message pairing', () => {
   it('moves results right after their call and keeps one result per call', () => {
     const late = [user('first'), call('c1'), user('interrupting message'), result('c1'), result('c1')];
     expect(trimContext(late, 40)).toEqual([user('first'), call('c1'), result('c1'), user('interrupting message')]);
-  });
-});
-
-describe('retry backoff', () => {
-  it('backs off exponentially with caps, honouring Retry-After', () => {
-    expect([0, 1, 2, 3].map((attempt) => retryDelayMs('transient', attempt, 1000))).toEqual([1000, 2000, 4000, 8000]);
-    expect(retryDelayMs('transient', 10, 1000)).toBe(30_000);
-    expect(retryDelayMs('rate_limit', 10, 1000)).toBe(60_000);
-    expect(retryDelayMs('rate_limit', 0, 1000, 5000)).toBe(5000);
-    expect(retryDelayMs('rate_limit', 0, 1000, 600_000)).toBe(60_000);
   });
 });
 

@@ -77,7 +77,9 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Ready
       run.buffer.push(message);
       if (run.buffer.length > maxBufferedEvents) run.buffer.splice(0, run.buffer.length - maxBufferedEvents);
       touch(runId, run);
-      for (const subscriber of [...run.subscribers]) deliver(subscriber, message);
+      // A copy only when several listen (one SSE stream per run is the usual case, and this runs per token).
+      if (run.subscribers.size === 1) for (const subscriber of run.subscribers) deliver(subscriber, message);
+      else for (const subscriber of [...run.subscribers]) deliver(subscriber, message);
       return message;
     },
 

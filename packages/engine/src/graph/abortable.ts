@@ -5,18 +5,22 @@
 export async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
   if (signal.aborted) return;
   const iterator = source[Symbol.asyncIterator]();
-  let onAbort!: () => void;
-  const aborted = new Promise<IteratorResult<T>>((resolve) => {
-    onAbort = () => resolve({ done: true, value: undefined });
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  // One settle function per pending next() instead of Promise.race against a shared abort promise: race would
+  // leave one reaction per chunk on that promise for the whole stream (thousands per answer, all kept until abort).
+  let settle: ((result: IteratorResult<T>) => void) | undefined;
+  const onAbort = () => settle?.({ done: true, value: undefined });
+  signal.addEventListener('abort', onAbort, { once: true });
   try {
     while (true) {
-      const next = await Promise.race([iterator.next(), aborted]);
+      const next = await new Promise<IteratorResult<T>>((resolve, reject) => {
+        settle = resolve;
+        iterator.next().then(resolve, reject);
+      });
       if (next.done || signal.aborted) return;
       yield next.value;
     }
   } finally {
+    settle = undefined;
     signal.removeEventListener('abort', onAbort);
     // Let the source clean up (closes the HTTP request) without waiting for it.
     void iterator.return?.()?.catch(() => {});

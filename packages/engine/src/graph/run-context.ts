@@ -7,6 +7,7 @@ import type { AgentEventPayload, AgentEventType } from '@skyflo/protocol';
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import type { LanguageModel } from 'ai';
 import type { AgentConfig } from '../config/agent.ts';
+import type { LlmRetryOptions } from '../llm/with-retries.ts';
 import type { JenkinsIntegration } from '../mcp/jenkins-args.ts';
 import type { ToolGateway } from '../mcp/tool-gateway.ts';
 import type { ApprovalRecord, ApprovalStore } from '../ports/index.ts';
@@ -50,6 +51,6 @@ export interface GraphDeps {
   /** the configured Jenkins integration, if any; Jenkins tools are hidden without one */
   jenkinsIntegration?: () => JenkinsIntegration | undefined;
   systemPrompt?: string;
-  /** test seam for backoff waits */
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** test seam for backoff waits (withLlmRetries' sleep) */
+  sleep?: LlmRetryOptions['sleep'];
 }

@@ -14,7 +14,7 @@ import { registerErrorHandler } from './plugins/error-handler.ts';
 import { registerStaticUi } from './plugins/static-ui.ts';
 import { authRoutes } from './routes/auth/index.ts';
 import { conversationRoutes } from './routes/conversations/index.ts';
-import { healthRoutes } from './routes/health/index.ts';
+import { healthRoutes, type HealthRouteDeps } from './routes/health/index.ts';
 
 export const API_PREFIX = '/api/v1';
 
@@ -31,6 +31,8 @@ export interface AppDeps {
   accessTokenTtlSeconds: number;
   /** extra route plugins under /api/v1 (agent routes) */
   routes?: MountedRoutes<any>[];
+  /** extra fields for GET /health, e.g. `{ mcp: 'starting' }` while the tools load (see HealthRouteDeps) */
+  readiness?: HealthRouteDeps['readiness'];
   /** Fastify logger option: false in tests, a pino options object in main */
   logger?: FastifyServerOptions['logger'];
 }
@@ -52,7 +54,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       registerAuthenticate(api, deps.accounts.authenticate);
-      await api.register(healthRoutes, { storage: deps.storage });
+      await api.register(healthRoutes, { storage: deps.storage, readiness: deps.readiness });
       await api.register(authRoutes, { accounts: deps.accounts, accessTokenTtlSeconds: deps.accessTokenTtlSeconds });
       await api.register(conversationRoutes, { conversations: deps.storage.conversations, audit: deps.storage.audit });
       for (const mounted of deps.routes ?? []) await api.register(mounted.plugin, mounted.options);

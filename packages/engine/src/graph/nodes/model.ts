@@ -1,6 +1,6 @@
 /**
  * The model node: one streamed LLM call with the exposed tools (schemas only). Streams thinking/token events,
- * reports usage, retries rate limits and transient failures with backoff, and turns the model's tool calls into
+ * reports usage, retries rate limits and transient failures with backoff (llm/with-retries.ts), and turns the model's tool calls into
  * pending calls for the gate. Malformed or unknown tool calls become pending calls marked invalid, so the model is
  * told what was wrong instead of the run crashing.
  */
@@ -10,7 +10,7 @@ import { systemPrompt } from '../../prompts/system-prompt.ts';
 import type { ToolInfo } from '../../mcp/tool-gateway.ts';
 import { abortable } from '../abortable.ts';
 import { classifyLlmError } from '../../llm/classify-llm-error.ts';
-import { retryDelayMs } from '../retry-delay.ts';
+import { LlmCallError, withLlmRetries } from '../../llm/with-retries.ts';
 import type { GraphDeps, RunContext } from '../run-context.ts';
 import type { AgentStateUpdate, AgentStateValue, PendingCall } from '../state.ts';
 import { exposeTools, toModelTools } from '../tool-exposure.ts';
@@ -28,18 +28,6 @@ interface StreamOutcome {
   streamed: boolean;
 }
 
-export const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error);
 }
@@ -55,8 +43,6 @@ function callIdsIn(messages: ModelMessage[]): Set<string> {
 }
 
 export function createModelNode(deps: GraphDeps, run: RunContext) {
-  const sleep = deps.sleep ?? defaultSleep;
-
   async function streamOnce(messages: ModelMessage[], tools: ReturnType<typeof toModelTools>): Promise<StreamOutcome> {
     const outcome: StreamOutcome = { text: '', reasoning: '', reasoningMs: 0, tokens: 0, toolCalls: [], streamed: false };
     let reasoningStartedAt: number | undefined;
@@ -146,26 +132,40 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
 
     await run.emit('generation.start', { model: deps.llm.modelName, tools_available: Object.keys(tools).length });
 
-    let outcome: StreamOutcome | undefined;
-    for (let attempt = 0; ; attempt += 1) {
-      outcome = await streamOnce(messages, tools);
+    const failed = async (message: string, attempts: number): Promise<AgentStateUpdate> => {
+      const error = `The model call failed${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${message}`;
+      await run.emit('workflow.error', { error, code: 'LLM_ERROR' });
+      return { error, iterations: state.iterations + 1 };
+    };
+    let outcome: StreamOutcome;
+    try {
+      outcome = await withLlmRetries(
+        async () => {
+          const attempt = await streamOnce(messages, tools);
+          // Only a call that streamed nothing is retried: after streamed text a retry would show the user duplicates.
+          if (attempt.error !== undefined && !attempt.streamed && !run.signal.aborted) throw attempt.error;
+          return attempt;
+        },
+        {
+          maxRetries: deps.config.maxRetries,
+          baseDelayMs: deps.config.retryBaseDelayMs,
+          signal: run.signal,
+          sleep: deps.sleep,
+          onRetry: async (retry) => {
+            const notice = { retry_in: retry.delayMs / 1000, attempt: retry.attempt, max_retries: retry.maxRetries };
+            if (retry.kind === 'rate_limit') await run.emit('rate_limit', notice);
+            else await run.emit('transient_error', { ...notice, error: retry.error });
+          },
+        },
+      );
+    } catch (error) {
       if (run.signal.aborted) return { stopped: true, iterations: state.iterations + 1 };
-      if (outcome.error === undefined) break;
-      const failure = classifyLlmError(outcome.error);
-      if (failure.kind === 'fatal' || attempt >= deps.config.maxRetries || outcome.streamed) {
-        const error = `The model call failed${attempt > 0 ? ` after ${attempt + 1} attempts` : ''}: ${failure.message}`;
-        await run.emit('workflow.error', { error, code: 'LLM_ERROR' });
-        return { error, iterations: state.iterations + 1 };
-      }
-      const delay = retryDelayMs(failure.kind, attempt, deps.config.retryBaseDelayMs, failure.retryAfterMs);
-      if (failure.kind === 'rate_limit') {
-        await run.emit('rate_limit', { retry_in: delay / 1000, attempt: attempt + 1, max_retries: deps.config.maxRetries });
-      } else {
-        await run.emit('transient_error', { retry_in: delay / 1000, attempt: attempt + 1, max_retries: deps.config.maxRetries, error: failure.message });
-      }
-      await sleep(delay, run.signal);
-      if (run.signal.aborted) return { stopped: true, iterations: state.iterations + 1 };
+      if (error instanceof LlmCallError) return failed(error.classification.message, error.attempts);
+      throw error;
     }
+    if (run.signal.aborted) return { stopped: true, iterations: state.iterations + 1 };
+    // Failed after something was streamed (not retried, see above).
+    if (outcome.error !== undefined) return failed(classifyLlmError(outcome.error).message, 1);
 
     const usage = outcome.usage;
     if (usage) {
