@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuthenticatedUser, Conversation } from '../ports/index.ts';
 import { appendUserEntry } from '../timeline/apply-event.ts';
 import { AgentRequestError } from './agent-request-error.ts';
+import { buildAgentGraph } from '../graph/build-graph.ts';
 import { runAgent, type RunAgentDeps, type RunResult } from './run-agent.ts';
 
 export interface StartedRun {
@@ -31,6 +32,8 @@ const STOPPED_RUN_GRACE_MS = 5_000;
 
 export function createAgentService(deps: RunAgentDeps): AgentService {
   const { storage } = deps;
+  // Compiled once per engine; each run passes its own RunContext to invoke.
+  const runDeps = { ...deps, graph: buildAgentGraph({ ...deps, approvals: storage.approvals, checkpointer: storage.checkpointer }) };
   // Runs started by this process, so shutdown (and tests) can wait for them; the guard itself is storage.runs.
   const localRuns = new Map<string, Promise<unknown>>();
 
@@ -114,7 +117,7 @@ export function createAgentService(deps: RunAgentDeps): AgentService {
         await storage.conversations.updateTimeline(conversation.id, (timeline) =>
           appendUserEntry(timeline, { id: randomUUID(), content, timestamp: Date.now() }),
         );
-        return runAgent(deps, { runId, conversationId: conversation.id, userMessage: content, wantsTitle: !conversation.title });
+        return runAgent(runDeps, { runId, conversationId: conversation.id, userMessage: content, wantsTitle: !conversation.title });
       });
       return { runId, conversationId: conversation.id, start };
     },
@@ -137,7 +140,7 @@ export function createAgentService(deps: RunAgentDeps): AgentService {
         await storage.runs.finish(runId);
         throw new AgentRequestError(409, 'ALREADY_DECIDED', `Tool call ${callId} was already decided; nothing was executed again.`);
       }
-      const start = launch(conversationId, runId, () => runAgent(deps, { runId, conversationId, wantsTitle: false, decided }));
+      const start = launch(conversationId, runId, () => runAgent(runDeps, { runId, conversationId, wantsTitle: false, decided }));
       return { runId, conversationId, start };
     },
 

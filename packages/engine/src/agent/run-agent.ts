@@ -7,7 +7,7 @@
 import { GraphRecursionError, isGraphBubbleUp } from '@langchain/langgraph';
 import type { AgentEvent, AgentEventPayload, AgentEventType, CompletedStatus } from '@skyflo/protocol';
 import type { ModelMessage } from 'ai';
-import { buildAgentGraph } from '../graph/build-graph.ts';
+import type { AgentGraph } from '../graph/build-graph.ts';
 import type { Emit, GraphDeps, RunContext } from '../graph/run-context.ts';
 import type { AgentStateValue } from '../graph/state.ts';
 import { affectsTimeline, applyEventToTimeline } from '../timeline/apply-event.ts';
@@ -19,6 +19,9 @@ export interface RunAgentDeps extends Omit<GraphDeps, 'approvals' | 'checkpointe
   bus: EventBus;
   logger?: { error(object: unknown, message?: string): void };
 }
+
+/** What one run needs: the service's dependencies plus the graph it compiled once (graph/build-graph.ts). */
+export type RunAgentWith = RunAgentDeps & { graph: AgentGraph };
 
 export interface RunInput {
   runId: string;
@@ -47,7 +50,7 @@ function assistantTextOf(messages: ModelMessage[]): string {
   return '';
 }
 
-export async function runAgent(deps: RunAgentDeps, input: RunInput): Promise<RunResult> {
+export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<RunResult> {
   const { storage, bus } = deps;
   const controller = new AbortController();
   const startedAt = Date.now();
@@ -134,10 +137,11 @@ export async function runAgent(deps: RunAgentDeps, input: RunInput): Promise<Run
   let failure: string | undefined;
   let finalState: AgentStateValue | undefined;
   try {
-    const graph = buildAgentGraph({ ...deps, approvals: storage.approvals, checkpointer: storage.checkpointer }, run);
     const graphInput = input.userMessage !== undefined ? { messages: [{ role: 'user', content: input.userMessage } as ModelMessage] } : {};
-    finalState = (await graph.invoke(graphInput, {
+    finalState = (await deps.graph.invoke(graphInput, {
       configurable: { thread_id: input.conversationId },
+      // the same object reaches every node (LangGraph passes context by reference), so ttftSent/decisions are shared
+      context: run as unknown as Record<string, unknown>,
       // Our own iteration counter stops the model loop with a clear message; this is only a backstop.
       recursionLimit: deps.config.maxIterations * 3 + 10,
       // One checkpoint when the run ends (also on error or stop) instead of one per step. Every state a later run

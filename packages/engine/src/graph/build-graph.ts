@@ -2,13 +2,16 @@
  * The workflow: START → entry → model → gate → final (spec §3 routing). thread_id = conversation id; the
  * checkpoint after each step is what lets an approval resume the run in a later request, in any engine process,
  * after a restart. No interrupt(): a run that needs approval ends, and the approval starts a new run.
+ * Compiled once per engine; each invoke passes its RunContext as LangGraph's `context` (kept out of
+ * `configurable`, whose primitive values checkpointers copy into checkpoint metadata).
  */
-import { END, START, StateGraph } from '@langchain/langgraph';
+import { END, START, StateGraph, type LangGraphRunnableConfig } from '@langchain/langgraph';
 import { createEntryNode } from './nodes/entry.ts';
 import { finalNode } from './nodes/final.ts';
 import { createGateNode } from './nodes/gate.ts';
 import { createModelNode } from './nodes/model.ts';
 import type { GraphDeps, RunContext } from './run-context.ts';
+import type { AgentStateUpdate } from './state.ts';
 import { AgentState, type AgentStateValue } from './state.ts';
 
 export function routeAfterEntry(state: AgentStateValue): 'gate' | 'model' | 'final' {
@@ -25,11 +28,23 @@ export function routeAfterGate(state: AgentStateValue): 'model' | 'final' {
   return state.awaitingApproval || state.error || state.stopped ? 'final' : 'model';
 }
 
-export function buildAgentGraph(deps: GraphDeps, run: RunContext) {
+function runOf(config: LangGraphRunnableConfig): RunContext {
+  const run = (config as { context?: RunContext }).context;
+  if (!run) throw new Error('The agent graph was invoked without its run context (pass { context: run }).');
+  return run;
+}
+
+/** A node whose closure needs the run: built per invocation from the run in the config (closures are cheap). */
+const perRun =
+  (factory: (run: RunContext) => (state: AgentStateValue) => Promise<AgentStateUpdate>) =>
+  (state: AgentStateValue, config: LangGraphRunnableConfig) =>
+    factory(runOf(config))(state);
+
+export function buildAgentGraph(deps: GraphDeps) {
   return new StateGraph(AgentState)
-    .addNode('entry', createEntryNode(run))
-    .addNode('model', createModelNode(deps, run))
-    .addNode('gate', createGateNode(deps, run))
+    .addNode('entry', perRun(createEntryNode))
+    .addNode('model', perRun((run) => createModelNode(deps, run)))
+    .addNode('gate', perRun((run) => createGateNode(deps, run)))
     .addNode('final', finalNode)
     .addEdge(START, 'entry')
     .addConditionalEdges('entry', routeAfterEntry, ['gate', 'model', 'final'])
