@@ -96,6 +96,31 @@ async function chatThenApprove(first: AgentTestApp, getSecond: () => Promise<Age
   return conversationId;
 }
 
+/** chat, close the engine and its storage, open both again on the same database, approve there */
+async function restartWhileAwaiting(openStorage: () => Promise<PlatformStorage>): Promise<void> {
+  let storage = await openStorage();
+  const userId = await createUser(storage);
+  const first = await startEngine(storage, createMemoryEventBus());
+  let second: AgentTestApp | undefined;
+  try {
+    await chatThenApprove(
+      first,
+      async () => {
+        await first.close();
+        await storage.close();
+        storage = await openStorage();
+        second = await startEngine(storage, createMemoryEventBus());
+        return second;
+      },
+      userId,
+      () => storage,
+    );
+  } finally {
+    await second?.close();
+    await storage.close();
+  }
+}
+
 beforeAll(async () => {
   sim = await startLlmSim({ port: 0 });
   mcp = await startFakeMcpServer();
@@ -111,26 +136,9 @@ afterAll(async () => {
 describe('restart while awaiting approval', () => {
   it('PGlite: a new engine on the same data dir resumes the run', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'skyflo-restart-'));
-    let storage = await createPgliteStorage({ dataDir });
-    const userId = await createUser(storage);
-    const first = await startEngine(storage, createMemoryEventBus());
-    let second: AgentTestApp | undefined;
     try {
-      await chatThenApprove(
-        first,
-        async () => {
-          await first.close();
-          await storage.close();
-          storage = await createPgliteStorage({ dataDir });
-          second = await startEngine(storage, createMemoryEventBus());
-          return second;
-        },
-        userId,
-        () => storage,
-      );
+      await restartWhileAwaiting(() => createPgliteStorage({ dataDir }));
     } finally {
-      await second?.close();
-      await storage.close();
       await rm(dataDir, { recursive: true, force: true });
     }
   });
@@ -153,27 +161,7 @@ describe('restart while awaiting approval', () => {
     });
 
     it('a new engine on the same database resumes the run', async () => {
-      let storage = await createPostgresStorage({ url });
-      const userId = await createUser(storage);
-      const first = await startEngine(storage, createMemoryEventBus());
-      let second: AgentTestApp | undefined;
-      try {
-        await chatThenApprove(
-          first,
-          async () => {
-            await first.close();
-            await storage.close();
-            storage = await createPostgresStorage({ url });
-            second = await startEngine(storage, createMemoryEventBus());
-            return second;
-          },
-          userId,
-          () => storage,
-        );
-      } finally {
-        await second?.close();
-        await storage.close();
-      }
+      await restartWhileAwaiting(() => createPostgresStorage({ url }));
     });
 
     it('two engines on Postgres + Redis: chat on one, approve on the other, stop across them', async () => {

@@ -1,7 +1,7 @@
 /**
  * What the nodes of one run share: the run's identity, its stop signal and the event emitter. Built by
- * agent/run-agent.ts per run; the graph is compiled per run around it (cheap) so nothing per-run has to go
- * through LangGraph's configurable (which checkpointers may copy into metadata).
+ * agent/run-agent.ts per run and handed to the (once-compiled) graph as LangGraph's `context`, not through
+ * `configurable` (whose primitive values checkpointers copy into metadata).
  */
 import type { AgentEventPayload, AgentEventType } from '@skyflo/protocol';
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
