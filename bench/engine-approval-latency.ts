@@ -37,7 +37,8 @@ async function measure(label: string, sim: LlmSim, tools: ToolGateway, storage: 
     fetch(`${app.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': userId }, body: JSON.stringify(body) });
   const latencies: number[] = [];
   // Where the time goes: POST → `ready` (HTTP, auth, decision recorded), → `tool.approved` (run start, checkpoint
-  // loaded, gate), → `tool.executing` (execution claimed).
+  // loaded, gate), → `tool.executing` (execution claimed). The client shares this process's event loop, so with
+  // storage that never leaves the process (in-memory, PGlite) the frames are read together and only the total counts.
   const phases = { ready: [] as number[], approved: [] as number[], executing: [] as number[] };
   for (let index = 0; index < count + 3; index += 1) {
     const chat = await readSse(await post('/agent/chat', { messages: [{ role: 'user', content: `scale web to ${index % 5}` }] }));
