@@ -46,7 +46,11 @@ export async function runServer(options: RunServerOptions = {}): Promise<{ engin
 
   const log = engine.app.log;
   log.info({ url, api: `${url}/api/v1`, storage: config.storage.postgresUrl ? 'postgres' : `pglite at ${config.storage.dataDir}`, bus: config.bus.redisUrl ? 'redis' : 'in-process', mcp: config.server.mcpServerUrl ?? 'embedded' }, `Skyflo engine listening on ${url}`);
-  if (engine.llmProblem) log.warn(`Chat is disabled until a model is configured. ${engine.llmProblem.replace(/\.*$/, '')}. (${noModelHint})`);
+  if (engine.llmProblem) {
+    // The "no model" problem already says what to set; other problems (a missing key…) get the general hint too.
+    const hint = engine.llmProblem.includes('LLM_MODEL=') ? '' : ` (${noModelHint})`;
+    log.warn(`Chat is disabled until a model is configured. ${engine.llmProblem.replace(/\.*$/, '')}.${hint}`);
+  }
   else log.info(`Model: ${engine.llmDescription}`);
 
   if (options.handleSignals !== false) {

@@ -9,7 +9,8 @@ export const defaultUiDistDir = fileURLToPath(new URL('../../../../ui/dist', imp
 const apiHelpPage = `Skyflo engine is running.
 
 The HTTP API is at /api/v1 (try GET /api/v1/health).
-The web UI is not built: run \`npm run build --workspace packages/ui\` and restart to serve it here.
+The Command Center web UI is not built in this checkout; when packages/ui/dist exists, it is served here.
+Until then, use the API (see "Use the API" in the README).
 `;
 
 /**
