@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { JenkinsScenarioError } from './scenario/load-scenario.ts';
 import { startJenkinsSim } from './start-jenkins-sim.ts';
+import { parsePort } from '../shared/parse-port.ts';
 
 const usage =
   'Usage: jenkins-sim [--port <n|0>] [--host 127.0.0.1] [--user <id> --token <api-token>] [--scenario <file.yaml|json>]\n' +
@@ -30,9 +31,9 @@ async function main(): Promise<void> {
     console.log(usage);
     return;
   }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`jenkins-sim: --port must be an integer between 0 and 65535, got "${values.port}".\n${usage}`);
+  const port = parsePort(values.port);
+  if (typeof port !== 'number') {
+    console.error(`jenkins-sim: ${port.error}.\n${usage}`);
     process.exit(2);
   }
   const buildDurationMs = values['build-duration-ms'] === undefined ? undefined : Number(values['build-duration-ms']);

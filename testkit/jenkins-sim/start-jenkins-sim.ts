@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from '../shared/listen-on-loopback.ts';
 import { authenticate, createCrumbIssuer } from './http/auth.ts';
 import { routeJob } from './http/job-routes.ts';
 import { sendErrorPage } from './http/responses.ts';
@@ -68,7 +68,6 @@ export async function startJenkinsSim(options: JenkinsSimOptions = {}): Promise<
   const requireCrumb = options.requireCrumb ?? true;
   const sessionId = randomBytes(4).toString('hex');
   const calls: JenkinsSimCall[] = [];
-  const sockets = new Set<Socket>();
   let rootUrl = '';
   let represent = createRepresenter(rootUrl);
 
@@ -133,17 +132,9 @@ export async function startJenkinsSim(options: JenkinsSimOptions = {}): Promise<
       else sendErrorPage(response, { status: 500, uri: request.url ?? '/', message: `jenkins-sim internal error: ${(error as Error).message}` });
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host ?? '127.0.0.1';
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const listener = await listenOnLoopback(server, options);
+  const { port } = listener;
+  const url = listener.origin;
   rootUrl = `${url}/`;
   represent = createRepresenter(rootUrl);
 
@@ -155,8 +146,7 @@ export async function startJenkinsSim(options: JenkinsSimOptions = {}): Promise<
     calls,
     async close() {
       state.dispose();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listener.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startKubeSim } from './index.ts';
+import { parsePort } from '../shared/parse-port.ts';
 
 const usage = `usage: kube-sim [--port <n|0>] [--host 127.0.0.1] [--kubeconfig <file to write>] [--scenario <file|demo>] [--tls] [--insecure] [--debug]
   --tls       serve HTTPS (self-signed) and require a bearer token on every request
@@ -41,8 +42,8 @@ if (values.help) {
   process.exit(0);
 }
 
-const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number between 0 and 65535, got "${values.port}"`);
+const parsedPort = parsePort(values.port as string);
+const port = typeof parsedPort === 'number' ? parsedPort : fail(parsedPort.error);
 
 try {
   const sim = await startKubeSim({

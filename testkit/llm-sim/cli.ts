@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { LlmScriptError } from './script/load-script.ts';
 import { startLlmSim } from './start-llm-sim.ts';
+import { parsePort } from '../shared/parse-port.ts';
 
 const usage = 'Usage: llm-sim [--port <n|0>] [--host 127.0.0.1] [--script <file.yaml|json>] [--api-key <key>]';
 
@@ -24,9 +25,9 @@ async function main(): Promise<void> {
     console.log(usage);
     return;
   }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`llm-sim: --port must be an integer between 0 and 65535, got "${values.port}".\n${usage}`);
+  const port = parsePort(values.port);
+  if (typeof port !== 'number') {
+    console.error(`llm-sim: ${port.error}.\n${usage}`);
     process.exit(2);
   }
   try {

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from '../shared/listen-on-loopback.ts';
 import { redactHeaders, type LlmSimCall } from './calls.ts';
 import { viewChatRequest, type ChatRequestView } from './chat-request.ts';
 import { viewAnthropicRequest, sendAnthropicError, sendAnthropicMessage, streamAnthropicMessage } from './anthropic-routes.ts';
@@ -53,7 +53,6 @@ export async function startLlmSim(options: LlmSimOptions = {}): Promise<LlmSim> 
   const promptCache = createPromptCache();
   // Every in-flight request can be aborted by close(): hang mode and slow streams must not keep the process alive.
   const inFlight = new Set<AbortController>();
-  const sockets = new Set<Socket>();
 
   const applyScript = (next: LlmScript | string) => {
     script = loadLlmScript(next);
@@ -205,21 +204,11 @@ export async function startLlmSim(options: LlmSimOptions = {}): Promise<LlmSim> 
       else response.destroy();
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host ?? '127.0.0.1';
+  const listener = await listenOnLoopback(server, options);
 
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/v1`,
-    port,
+    url: `${listener.origin}/v1`,
+    port: listener.port,
     calls,
     setScript: applyScript,
     reset(next) {
@@ -234,8 +223,7 @@ export async function startLlmSim(options: LlmSimOptions = {}): Promise<LlmSim> 
     },
     async close() {
       for (const controller of inFlight) controller.abort(new Error('llm-sim closed'));
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listener.close();
     },
   };
 }

@@ -103,6 +103,6 @@ describe('kube-sim CLI', () => {
     expect(unknown.output().stderr).toContain('usage: kube-sim');
     const badPort = start(['--port', 'eighty']);
     expect(await badPort.exited).toBe(2);
-    expect(badPort.output().stderr).toContain('--port must be a number between 0 and 65535, got "eighty"');
+    expect(badPort.output().stderr).toContain('--port must be an integer between 0 and 65535, got "eighty"');
   });
 });
