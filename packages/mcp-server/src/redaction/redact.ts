@@ -154,6 +154,36 @@ function redactLastAppliedLines(text: string): string {
   return output.join('\n');
 }
 
+const DESCRIBE_ENTRY_KEY = /^([-._A-Za-z0-9]+):$/;
+const DESCRIBE_RULE = /^-{3,}$/;
+
+/**
+ * `kubectl describe configmap` prints each entry as a "key:" line, a "----" rule, then the raw value on
+ * the following lines, so the key-value rule never sees a sensitive key and its value on one line.
+ * A sensitive entry's value is replaced by one marker up to the next entry or section ("BinaryData",
+ * "Events:"); the marker also hides how many lines the value had.
+ */
+function redactDescribeDataEntries(text: string): string {
+  if (!/^-{3,}$/m.test(text)) return text;
+  const lines = text.split('\n');
+  const isEntryStart = (index: number) => DESCRIBE_ENTRY_KEY.test(lines[index]) && DESCRIBE_RULE.test(lines[index + 1] ?? '');
+  const isSectionStart = (index: number) => /^Events:/.test(lines[index]) || (/^\S/.test(lines[index]) && /^={3,}$/.test(lines[index + 1] ?? ''));
+  const output: string[] = [];
+  for (let index = 0; index < lines.length; index += 1) {
+    output.push(lines[index]);
+    if (!isEntryStart(index) || !isSensitiveName(DESCRIBE_ENTRY_KEY.exec(lines[index])![1])) continue;
+    output.push(lines[index + 1]);
+    index += 2;
+    const valueLines: string[] = [];
+    while (index < lines.length && !isEntryStart(index) && !isSectionStart(index)) valueLines.push(lines[index++]);
+    // kubectl ends each value with a blank line; keep it so the next entry still reads as one.
+    const trailingBlank = valueLines.length > 1 && valueLines[valueLines.length - 1].trim() === '';
+    output.push(REDACTED, ...(trailingBlank ? [''] : []));
+    index -= 1;
+  }
+  return output.join('\n');
+}
+
 /**
  * Redacts free text: JSON documents are redacted structurally, YAML Secret documents have their data
  * blocks replaced, and in any text sensitive `KEY=value` lines and token-shaped strings are replaced.
@@ -167,7 +197,7 @@ export function redactText(text: string): string {
       // not JSON after all; fall through to the line rules
     }
   }
-  let result = redactLastAppliedLines(redactSecretYamlBlocks(text));
+  let result = redactDescribeDataEntries(redactLastAppliedLines(redactSecretYamlBlocks(text)));
   result = redactTokens(result);
   result = redactKeyValueLines(result);
   return result;
