@@ -5,13 +5,40 @@ import { defineTool } from '../tool-definition.ts';
 import type { ToolDeps } from '../deps.ts';
 import { ToolInputError } from '../../errors.ts';
 import { cleanObject } from './format-object.ts';
+import { REDACTED } from '../../redaction/rules.ts';
 import { rolloutResourceField, undoRollout } from './rollouts.ts';
 import { applyManifest, deleteObject, patchObject, scaleObject, setImage, type MutationResult } from './mutations.ts';
 
+/** What a changed Secret value shows on the would-be side: redaction hides both values, this keeps the change visible. */
+export const CHANGED_SECRET_VALUE = `${REDACTED} (changed)`;
+
+/**
+ * Keys of a Secret whose value differs between the live and would-be object. Why: both sides are redacted to
+ * "[REDACTED]", so without this a Secret rotation diffs as "No changes" and the approver is told nothing moves.
+ * Only key names are compared out, never values or hashes of them (a hash of a short password is guessable).
+ */
+function changedSecretKeys(before: Record<string, any> | undefined, after: Record<string, any> | undefined): Set<string> {
+  const changed = new Set<string>();
+  if (before?.kind !== 'Secret' || after?.kind !== 'Secret') return changed;
+  for (const field of ['data', 'stringData']) {
+    const old = before[field] ?? {};
+    for (const [key, value] of Object.entries((after[field] ?? {}) as Record<string, unknown>)) {
+      if (key in old && old[key] !== value) changed.add(key);
+    }
+  }
+  return changed;
+}
+
 /** Fields that change on every write and would drown the real change. */
-function forDiff(object: Record<string, any> | undefined): string {
+function forDiff(object: Record<string, any> | undefined, changedKeys: Set<string> = new Set()): string {
   if (!object) return '';
-  const { apiVersion, kind, metadata = {}, status: _status, ...rest } = cleanObject(object);
+  const cleaned = cleanObject(object);
+  for (const field of ['data', 'stringData']) {
+    const values = cleaned[field];
+    if (!values || typeof values !== 'object') continue;
+    cleaned[field] = Object.fromEntries(Object.entries(values).map(([key, value]) => [key, changedKeys.has(key) ? CHANGED_SECRET_VALUE : value]));
+  }
+  const { apiVersion, kind, metadata = {}, status: _status, ...rest } = cleaned;
   const { resourceVersion: _rv, generation: _g, uid: _uid, creationTimestamp: _ct, ...keptMetadata } = metadata;
   return stringify({ apiVersion, kind, metadata: keptMetadata, ...rest }, { lineWidth: 0 });
 }
@@ -20,7 +47,7 @@ export function renderDiff(result: MutationResult): string {
   const parts: string[] = [];
   for (const [index, before] of result.before.entries()) {
     const after = result.after[index];
-    const patch = createTwoFilesPatch(`live/${before.key}`, `would-be/${before.key}`, forDiff(before.object), forDiff(after?.object), undefined, undefined, { context: 3 });
+    const patch = createTwoFilesPatch(`live/${before.key}`, `would-be/${before.key}`, forDiff(before.object), forDiff(after?.object, changedSecretKeys(before.object, after?.object)), undefined, undefined, { context: 3 });
     // createTwoFilesPatch always emits the header; without hunks there is no change.
     if (patch.includes('\n@@')) parts.push(patch.replace(/^=+\n/m, '').trimEnd());
   }

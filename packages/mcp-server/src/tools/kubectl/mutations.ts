@@ -97,7 +97,10 @@ export async function applyManifest(deps: ToolDeps, args: ApplyArgs, options: { 
       body: plan.body,
       signal: options.signal,
     });
-    const verb = !before ? 'created' : before.metadata?.resourceVersion === after.metadata?.resourceVersion || equalSpecs(before, after) ? 'unchanged' : 'configured';
+    // A dry run persists nothing, so the API server returns the old resourceVersion even when the object
+    // would change: only a field comparison can tell "unchanged" from "configured" then.
+    const sameVersion = !options.dryRun && before?.metadata?.resourceVersion === after.metadata?.resourceVersion;
+    const verb = !before ? 'created' : sameVersion || equalSpecs(before, after) ? 'unchanged' : 'configured';
     lines.push(`${plan.key} ${verb}${suffix(options.dryRun)}`);
     result.before.push({ key: plan.key, object: before });
     result.after.push({ key: plan.key, object: after });
@@ -153,7 +156,9 @@ export async function patchObject(deps: ToolDeps, args: PatchArgs, options: { dr
     body,
     signal: options.signal,
   });
-  const changed = before.metadata?.resourceVersion !== after.metadata?.resourceVersion && !equalSpecs(before, after);
+  // As in apply: a dry run keeps the old resourceVersion, so only the fields say whether it would change.
+  const sameVersion = !options.dryRun && before.metadata?.resourceVersion === after.metadata?.resourceVersion;
+  const changed = !sameVersion && !equalSpecs(before, after);
   return { summary: `${key} ${changed ? 'patched' : 'patched (no change)'}${suffix(options.dryRun)}`, before: [{ key, object: before }], after: [{ key, object: after }] };
 }
 
