@@ -15,7 +15,9 @@ import type { AgentStateUpdate } from './state.ts';
 import { AgentState, type AgentStateValue } from './state.ts';
 
 export function routeAfterEntry(state: AgentStateValue): 'gate' | 'model' | 'final' {
-  if (state.stopped) return 'final';
+  // A stopped run with calls left still passes through the gate, which cancels them: left pending, an approved
+  // call would run as a side effect of the user's next, unrelated message.
+  if (state.stopped) return state.pendingTools.length > 0 ? 'gate' : 'final';
   return state.pendingTools.length > 0 ? 'gate' : 'model';
 }
 

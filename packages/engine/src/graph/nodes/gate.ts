@@ -160,6 +160,20 @@ export function createGateNode(deps: GraphDeps, run: RunContext) {
     return { kind: 'done', ...outcome };
   }
 
+  /**
+   * An approved call that a stop cancels before it ran is closed in the approval store (approved → failed), so
+   * the record no longer reads as waiting to run and a later decision on it is refused as already decided.
+   */
+  async function cancelApproved(call: PendingCall, tools: ToolInfo[] | undefined): Promise<void> {
+    const record = run.decided?.callId === call.callId ? run.decided : await deps.approvals.get(run.conversationId, call.callId).catch(() => undefined);
+    if (record?.status !== 'approved') return;
+    if (!(await deps.approvals.claimExecution({ conversationId: run.conversationId, callId: call.callId }))) return;
+    await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: false, resultSummary: cancelledText });
+    const info = tools?.find((tool) => tool.name === call.tool);
+    const args = isJenkinsTool(call.tool) ? stripJenkinsArgs(call.args) : call.args;
+    await run.emit('tool.error', { call_id: call.callId, tool: call.tool, title: info?.title ?? call.tool, args, error: cancelledText });
+  }
+
   return async function gate(state: AgentStateValue): Promise<AgentStateUpdate> {
     const pending = state.pendingTools;
     const tools = await catalogue();
@@ -188,7 +202,10 @@ export function createGateNode(deps: GraphDeps, run: RunContext) {
       const call = pending[index]!;
       if (run.signal.aborted) {
         // Every call of the batch gets a result so the history stays valid for the next turn.
-        for (const rest of pending.slice(index)) messages.push(toolResult(rest, cancelledText, true));
+        for (const rest of pending.slice(index)) {
+          await cancelApproved(rest, tools);
+          messages.push(toolResult(rest, cancelledText, true));
+        }
         return { messages, pendingTools: [], awaitingApproval: false, stopped: true, loadedToolsets: loaded };
       }
       const outcome = await handle(call, tools, loaded);
