@@ -22,15 +22,23 @@ function redactEnvList(env: unknown): unknown {
   });
 }
 
+// Keys that carry the value of a {name, value} pair (env vars, Jenkins parameters and their defaults, Argo args).
+const PAIR_VALUE_KEY = /^(value|default|defaultValue)$/;
+
 function redactNode(value: unknown, parentKind?: string): unknown {
   if (typeof value === 'string') return redactTokens(value);
   if (Array.isArray(value)) return value.map((item) => redactNode(item, parentKind));
   if (!value || typeof value !== 'object') return value;
   const object = value as Record<string, unknown>;
   const kind = typeof object.kind === 'string' ? object.kind : undefined;
+  // In a {name: "DEPLOY_TOKEN", value: "…"} pair the sensitive word is in a value, not a key, so the key rule below
+  // would print the secret; the pair's name decides instead.
+  const sensitivePair = typeof object.name === 'string' && isSensitiveName(object.name);
   const output: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(object)) {
-    if (kind === 'Secret' && (key === 'data' || key === 'stringData')) {
+    if (sensitivePair && PAIR_VALUE_KEY.test(key) && child !== null && child !== undefined && typeof child !== 'boolean') {
+      output[key] = REDACTED;
+    } else if (kind === 'Secret' && (key === 'data' || key === 'stringData')) {
       output[key] = redactValues(child);
     } else if (kind === 'ConfigMap' && (key === 'data' || key === 'binaryData') && child && typeof child === 'object') {
       output[key] = Object.fromEntries(
