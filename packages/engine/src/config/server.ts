@@ -34,6 +34,18 @@ export const serverConfigSchema = z
     KUBECONFIG: z.string().min(1).optional(),
     /** Namespace holding integration credentials (Jenkins) as Secrets. */
     INTEGRATIONS_SECRET_NAMESPACE: z.string().min(1).default('default'),
+    /**
+     * Trust X-Forwarded-For/-Proto from the proxy in front (true when TLS ends at an ingress or load balancer),
+     * so session cookies get the Secure flag and logins are rate-limited by the client's address. Off by default:
+     * without a proxy, any client could forge those headers.
+     */
+    TRUST_PROXY: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }))
+      .transform((value) => value === 'true' || value === '1' || value === 'yes')
+      .default(false),
     /** Folder with the built UI; defaults to packages/ui/dist when that exists. */
     UI_DIST_DIR: z.string().min(1).optional(),
   })
@@ -48,6 +60,7 @@ export const serverConfigSchema = z
     kubeconfigPath: env.KUBECONFIG,
     integrationsSecretNamespace: env.INTEGRATIONS_SECRET_NAMESPACE,
     uiDistDir: env.UI_DIST_DIR,
+    trustProxy: env.TRUST_PROXY,
   }));
 
 export type ServerConfig = z.output<typeof serverConfigSchema>;

@@ -25,7 +25,7 @@ export interface MountedRoutes<Options = unknown> {
 }
 
 export interface AppDeps {
-  server: Pick<ServerConfig, 'bodyLimitBytes' | 'corsOrigins' | 'uiDistDir'>;
+  server: Pick<ServerConfig, 'bodyLimitBytes' | 'corsOrigins' | 'uiDistDir'> & Partial<Pick<ServerConfig, 'trustProxy'>>;
   storage: PlatformStorage;
   accounts: AccountService;
   accessTokenTtlSeconds: number;
@@ -44,6 +44,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true },
     // SSE streams can be long; the proxy in front, not Node, decides when a request is too slow.
     requestTimeout: 0,
+    // Only when the operator says a proxy is in front: request.protocol (the cookies' Secure flag) and request.ip
+    // then come from X-Forwarded-*, which a client talking to the engine directly could otherwise forge.
+    trustProxy: deps.server.trustProxy ?? false,
   });
   registerErrorHandler(app, { bodyLimit: deps.server.bodyLimitBytes });
   app.setNotFoundHandler(async (request, reply) => reply.code(404).send({ detail: `Route ${request.method} ${request.url.split('?')[0]} not found` }));
