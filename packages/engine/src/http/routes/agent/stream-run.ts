@@ -28,13 +28,16 @@ export interface StreamRunInput {
 export async function streamRun(input: StreamRunInput): Promise<void> {
   const { request, reply, bus } = input;
   const response = reply.raw;
+  // Hijacking skips Fastify's header handling, so the headers hooks already set (the CORS policy in
+  // http/plugins/cors.ts: allowed origins only, with credentials) are copied over rather than re-decided here.
+  const hookHeaders = Object.fromEntries(Object.entries(reply.getHeaders()).filter(([, value]) => value !== undefined)) as Record<string, string | number | string[]>;
   reply.hijack();
   response.writeHead(200, {
+    ...hookHeaders,
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
-    'access-control-allow-origin': request.headers.origin ?? '*',
     vary: 'Origin',
   });
 
