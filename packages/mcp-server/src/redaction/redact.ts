@@ -162,6 +162,60 @@ function redactLastAppliedLines(text: string): string {
   return output.join('\n');
 }
 
+const YAML_KEY_LINE = /^(\s*)(-\s+)?(["']?)([A-Za-z_][\w-]*)\3\s*:[ \t]*(.*)$/;
+const PAIR_VALUE_LINE_KEYS = new Set(['value', 'default', 'defaultValue']);
+const FLOW_NAMED_PAIR = /(\{\s*["']?name["']?\s*:\s*["']?([^,"'}\s]+)["']?\s*,\s*["']?(?:value|default|defaultValue)["']?\s*:\s*)("[^"]*"|'[^']*'|[^,}]+)/g;
+
+/**
+ * The text form of the {name, value} rule in redactNode: YAML like `- name: DB_PASSWORD` / `value: hunter2`
+ * (env vars in helm manifests and values, probe headers, Jenkins parameters) has the sensitive word on the
+ * name line and the secret on another, so the key-value line rule never sees them together. Why line-based:
+ * re-serialising the YAML would lose helm's `# Source:` comments and reformat every document.
+ */
+function redactNamedPairLines(text: string): string {
+  const lines = text.split('\n');
+  const parsed = lines.map((line) => {
+    const match = YAML_KEY_LINE.exec(line);
+    if (!match) return undefined;
+    return { keyIndent: match[1].length + (match[2]?.length ?? 0), dash: Boolean(match[2]), key: match[4], rest: match[5] };
+  });
+  const indentOf = (index: number) => lines[index].length - lines[index].trimStart().length;
+  const unquote = (value: string) => value.trim().replace(/\s+#.*$/, '').replace(/^(["'])(.*)\1$/, '$2');
+  const dropped = new Set<number>();
+  for (let index = 0; index < lines.length; index += 1) {
+    const entry = parsed[index];
+    if (!entry || entry.key !== 'name' || !isSensitiveName(unquote(entry.rest))) continue;
+    const keyIndent = entry.keyIndent;
+    // The mapping the name belongs to: sibling keys at the same indent (and their nested lines), up to a new
+    // list item or a line indented less.
+    let start = index;
+    while (!parsed[start]?.dash && start > 0) {
+      const previous = start - 1;
+      if (lines[previous].trim() === '') break;
+      if (indentOf(previous) > keyIndent || parsed[previous]?.keyIndent === keyIndent) start = previous;
+      else break;
+    }
+    let end = index + 1;
+    while (end < lines.length && lines[end].trim() !== '' && (indentOf(end) > keyIndent || (parsed[end]?.keyIndent === keyIndent && !parsed[end]?.dash))) end += 1;
+    for (let line = start; line < end; line += 1) {
+      const sibling = parsed[line];
+      if (!sibling || sibling.keyIndent !== keyIndent || !PAIR_VALUE_LINE_KEYS.has(sibling.key) || sibling.rest.trim() === '') continue;
+      const quote = /^["']/.test(sibling.rest.trim()) ? sibling.rest.trim()[0] : '';
+      lines[line] = `${lines[line].slice(0, lines[line].length - sibling.rest.length)}${quote}${REDACTED}${quote}`;
+      // A block scalar (`value: |`) continues on deeper lines: they are the secret too, and are dropped.
+      if (/^[|>]/.test(sibling.rest.trim())) {
+        for (let continuation = line + 1; continuation < end && (lines[continuation].trim() === '' || indentOf(continuation) > keyIndent); continuation += 1) {
+          dropped.add(continuation);
+        }
+      }
+    }
+  }
+  return lines
+    .filter((_, index) => !dropped.has(index))
+    .join('\n')
+    .replace(FLOW_NAMED_PAIR, (whole, head: string, name: string, value: string) => (isSensitiveName(name) ? `${head}${value.startsWith('"') ? `"${REDACTED}"` : REDACTED}` : whole));
+}
+
 const DESCRIBE_ENTRY_KEY = /^([-._A-Za-z0-9]+):$/;
 const DESCRIBE_RULE = /^-{3,}$/;
 
@@ -205,7 +259,7 @@ export function redactText(text: string): string {
       // not JSON after all; fall through to the line rules
     }
   }
-  let result = redactDescribeDataEntries(redactLastAppliedLines(redactSecretYamlBlocks(text)));
+  let result = redactNamedPairLines(redactDescribeDataEntries(redactLastAppliedLines(redactSecretYamlBlocks(text))));
   result = redactTokens(result);
   result = redactKeyValueLines(result);
   return result;
