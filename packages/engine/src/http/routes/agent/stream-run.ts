@@ -26,7 +26,7 @@ export interface StreamRunInput {
 }
 
 export async function streamRun(input: StreamRunInput): Promise<void> {
-  const { request, reply, bus } = input;
+  const { reply, bus } = input;
   const response = reply.raw;
   // Hijacking skips Fastify's header handling, so the headers hooks already set (the CORS policy in
   // http/plugins/cors.ts: allowed origins only, with credentials) are copied over rather than re-decided here.
