@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { ToolInputError } from '../../errors.ts';
 
@@ -14,7 +14,9 @@ export function assertChartReference(chart: string, allowedDirs: string[] | unde
   if (chart.startsWith('-')) {
     throw new ToolInputError(`chart "${chart}" looks like a command-line flag; give a chart reference such as "bitnami/nginx".`);
   }
-  if (repoChartPattern.test(chart)) return chart;
+  // helm tries a reference as a local path (relative to its working directory) before any repository, so
+  // "repo/chart" naming an existing directory or archive is a local chart and must pass the allow-list below.
+  if (repoChartPattern.test(chart) && !existsSync(path.resolve(chart))) return chart;
   if (chart.startsWith('oci://')) {
     if (!ociPattern.test(chart)) {
       throw new ToolInputError(`chart "${chart}" is not a valid OCI reference. Use oci://registry.example.com/path/chart.`);
