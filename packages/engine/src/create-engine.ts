@@ -15,6 +15,7 @@ import type { Config } from './config/index.ts';
 import { buildApp } from './http/app.ts';
 import type { AgentRouteDeps } from './http/routes/agent/index.ts';
 import type { ToolGateway } from './mcp/tool-gateway.ts';
+import { llmSecretValues } from './llm/llm-secret-values.ts';
 import type { EventBus, PlatformStorage } from './ports/index.ts';
 import { createDeferredToolGateway, type ToolGatewayStatus } from './startup/deferred-tool-gateway.ts';
 
@@ -94,6 +95,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       problem: selection?.problem,
       providerOptions: selection?.providerOptions,
       maxOutputTokens: selection?.callSettings.maxOutputTokens,
+      secrets: llmSecretValues(config.llm),
     };
 
     const secret = config.auth.jwtSecret ?? (await loadOrCreateJwtSecret(config.storage.dataDir));

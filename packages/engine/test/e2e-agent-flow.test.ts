@@ -28,7 +28,7 @@ let harness: AgentTestApp;
 
 const alice = 'alice';
 
-async function startApp(overrides: Partial<AgentConfig> = {}) {
+async function startApp(overrides: Partial<AgentConfig> = {}, llm: { secrets?: string[] } = {}) {
   await harness?.close();
   storage = createInMemoryStorage();
   const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
@@ -36,7 +36,7 @@ async function startApp(overrides: Partial<AgentConfig> = {}) {
     storage,
     bus: createMemoryEventBus(),
     tools,
-    llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
+    llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model', ...llm },
     config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1, heartbeatMs: 60_000, ...overrides }),
   });
 }
@@ -395,6 +395,23 @@ describe('model errors', () => {
     expect(timeline.map((entry) => entry.type)).toEqual(['user', 'assistant', 'user', 'assistant']);
     expect(timeline[1]!.content).toContain('upstream exploded');
     expect(timeline[3]!.content).toBe('Back again.');
+  });
+
+  it('never relays a provider key that an error body echoes: not in the stream, not in the timeline', async () => {
+    const key = 'sk-proj-live-4f9c2a7e1b8d6035';
+    await startApp({}, { secrets: [key, 'short'] });
+    try {
+      sim.reset(script([{ match: { always: true }, reply: 'unused' }], { failures: [{ kind: 'status', status: 401, message: `Incorrect API key provided: ${key}` }] }));
+      const frames = await chat('hello');
+      const error = String(find(frames, 'workflow.error')[0]!.data['error']);
+      expect(error).toContain('Incorrect API key provided: [REDACTED]');
+      expect(JSON.stringify(frames)).not.toContain(key);
+      const conversation = await storage.conversations.get(conversationOf(frames));
+      expect(JSON.stringify(conversation!.timeline)).not.toContain(key);
+      expect(JSON.stringify(conversation!.timeline)).toContain('[REDACTED]');
+    } finally {
+      await startApp();
+    }
   });
 
   it('a 401 from the provider is not retried', async () => {

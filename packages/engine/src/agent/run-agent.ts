@@ -13,6 +13,7 @@ import type { AgentStateValue } from '../graph/state.ts';
 import { affectsTimeline, applyEventToTimeline } from '../timeline/apply-event.ts';
 import type { ApprovalRecord, EventBus, Storage } from '../ports/index.ts';
 import { generateTitle } from './generate-title.ts';
+import { createSecretScrubber } from './scrub-secrets.ts';
 
 export interface RunAgentDeps extends Omit<GraphDeps, 'approvals' | 'checkpointer'> {
   storage: Storage;
@@ -96,13 +97,15 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
       () => undefined,
     );
 
+  const scrubSecrets = createSecretScrubber(deps.llm.secrets ?? []);
+
   async function emit<T extends AgentEventType>(type: T, payload: AgentEventPayload<T>, options: { early?: boolean } = {}): Promise<void> {
     if (type === 'completed' && completedSent) return;
     if (wantsTitle && !titlePromise && type === 'generation.complete') {
       const content = (payload as unknown as AgentEventPayload<'generation.complete'>).content;
       if (content) titlePromise = startTitle(content);
     }
-    const event = { conversation_id: input.conversationId, ...payload, type, timestamp: Date.now(), run_id: input.runId } as unknown as AgentEvent;
+    const event = scrubSecrets({ conversation_id: input.conversationId, ...payload, type, timestamp: Date.now(), run_id: input.runId }) as unknown as AgentEvent;
     persist(event);
     if (completedSent) return;
     if (type === 'completed') {

@@ -40,6 +40,8 @@ export interface AgentModel {
   maxOutputTokens?: number;
   /** why no model is configured, shown to the user */
   problem?: string;
+  /** credential values (the provider keys) scrubbed from every event before it is persisted or streamed */
+  secrets?: readonly string[];
 }
 
 export interface GraphDeps {

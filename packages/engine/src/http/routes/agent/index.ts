@@ -65,7 +65,7 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
     config: deps.config,
     jenkinsIntegration: deps.jenkinsIntegration,
     logger: deps.logger ?? app.log,
-    llm: { model: deps.llm.model, modelName: modelName(deps.llm), providerOptions: deps.llm.providerOptions, maxOutputTokens: deps.llm.maxOutputTokens, problem: deps.llm.problem },
+    llm: { model: deps.llm.model, modelName: modelName(deps.llm), providerOptions: deps.llm.providerOptions, maxOutputTokens: deps.llm.maxOutputTokens, problem: deps.llm.problem, secrets: deps.llm.secrets },
   });
   deps.onService?.(service);
 
