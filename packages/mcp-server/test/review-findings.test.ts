@@ -18,7 +18,9 @@ afterAll(() => harness?.close());
 
 const MANIFEST = `apiVersion: v1
 kind: ConfigMap
-metadata: {name: review-config}
+metadata:
+  name: review-config
+  annotations: {a-db-password: ${PASSWORD}, example.com/api-token: ${PASSWORD}, example.com/owner: team-a}
 data:
   password: ${PASSWORD}
   color: blue
@@ -47,13 +49,21 @@ describe('review: redaction', () => {
     expect(listed.text).toContain('review-config');
     expect(listed.text).not.toContain(PASSWORD);
   });
+
+  it('k8s_describe hides sensitive annotations, on the header line and with "/" in the key', async () => {
+    const described = await call('k8s_describe', { resource_type: 'configmap', name: 'review-config' });
+    expect(described.text).not.toContain(PASSWORD);
+    expect(described.text).toMatch(/^Annotations:\s+a-db-password: \[REDACTED\]$/m);
+    expect(described.text).toMatch(/^\s+example\.com\/api-token: \[REDACTED\]$/m);
+    expect(described.text).toMatch(/^\s+example\.com\/owner: team-a$/m);
+  });
 });
 
 describe('review: k8s_diff tells the truth', () => {
   it('apply of a changed object is reported as configured, not unchanged', async () => {
     const diff = await call('k8s_diff', {
       operation: 'apply',
-      content: `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: review-config}\ndata: {password: ${PASSWORD}, color: red}\n`,
+      content: MANIFEST.replace('  color: blue', '  color: red'),
     });
     expect(diff.isError, diff.text).toBeFalsy();
     expect(diff.text).toContain('+  color: red');

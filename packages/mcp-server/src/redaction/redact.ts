@@ -84,25 +84,29 @@ export function redactObject<T>(value: T): T {
   return redactNode(value) as T;
 }
 
-const KEY_VALUE_LINE = /^(\s*(?:export\s+)?["']?)([A-Za-z_][A-Za-z0-9_.-]*)(["']?\s*[:=]\s*)(.+)$/;
+// Keys may hold "/" (annotation and label keys such as example.com/api-token, as kubectl describe prints them).
+const KEY_VALUE_LINE = /^(\s*(?:export\s+)?["']?)([A-Za-z_][A-Za-z0-9_./-]*)(["']?\s*[:=]\s*)(.+)$/;
+// kubectl describe prints the first annotation/label on the header line: "Annotations:  example.com/api-token: x".
+const DESCRIBE_MAP_HEADER = /^(\s*(?:Annotations|Labels):\s+)(\S.*)$/;
+
+function redactKeyValueLine(line: string): string {
+  const header = DESCRIBE_MAP_HEADER.exec(line);
+  if (header) return `${header[1]}${redactKeyValueLine(header[2])}`;
+  const match = KEY_VALUE_LINE.exec(line);
+  if (!match) return line;
+  const [, prefix, key, separator, rest] = match;
+  if (!isSensitiveName(key) || isStructuralKey(key)) return line;
+  const trimmed = rest.trim();
+  // A YAML mapping opener ("auth:" with nothing after) or a nested block is not a value.
+  if (trimmed === '' || trimmed === '|' || trimmed === '>' || trimmed === '{' || trimmed === '[') return line;
+  const trailingComma = trimmed.endsWith(',') ? ',' : '';
+  const quoted = trimmed.startsWith('"') ? '"' : '';
+  return `${prefix}${key}${separator}${quoted}${REDACTED}${quoted}${trailingComma}`;
+}
 
 /** Redacts `KEY=value`, `key: value` and `"key": "value"` lines whose key is sensitive. */
 function redactKeyValueLines(text: string): string {
-  return text
-    .split('\n')
-    .map((line) => {
-      const match = KEY_VALUE_LINE.exec(line);
-      if (!match) return line;
-      const [, prefix, key, separator, rest] = match;
-      if (!isSensitiveName(key) || isStructuralKey(key)) return line;
-      const trimmed = rest.trim();
-      // A YAML mapping opener ("auth:" with nothing after) or a nested block is not a value.
-      if (trimmed === '' || trimmed === '|' || trimmed === '>' || trimmed === '{' || trimmed === '[') return line;
-      const trailingComma = trimmed.endsWith(',') ? ',' : '';
-      const quoted = trimmed.startsWith('"') ? '"' : '';
-      return `${prefix}${key}${separator}${quoted}${REDACTED}${quoted}${trailingComma}`;
-    })
-    .join('\n');
+  return text.split('\n').map(redactKeyValueLine).join('\n');
 }
 
 /** Redacts `data:`/`stringData:` blocks of YAML documents whose kind is Secret, keeping the keys. */
