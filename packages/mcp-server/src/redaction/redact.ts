@@ -57,7 +57,8 @@ function redactNode(value: unknown, parentKind?: string): unknown {
           return [name, typeof annotation === 'string' ? redactTokens(annotation) : annotation];
         }),
       );
-    } else if (typeof child === 'string' && isSensitiveName(key) && !isStructuralKey(key)) {
+    } else if ((typeof child === 'string' || typeof child === 'number') && isSensitiveName(key) && !isStructuralKey(key)) {
+      // Numbers too: a numeric password or PIN in JSON values is as secret as a quoted one.
       output[key] = REDACTED;
     } else {
       output[key] = redactNode(child, kind ?? parentKind);

@@ -27,6 +27,12 @@ export const TOKEN_PATTERNS: ReadonlyArray<{ name: string; pattern: RegExp; repl
   { name: 'bearer', pattern: /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, replace: `$1 ${REDACTED}` },
   // base64 of "-----BEGIN" (kubeconfig client-key-data, Secret data printed elsewhere): a PEM blob in disguise.
   { name: 'base64-pem', pattern: /\bLS0tLS1CRUdJTi[A-Za-z0-9+/=]{20,}/g },
+  // Query parameters that carry credentials (webhook/API tokens, presigned-URL signatures, JDBC passwords).
+  {
+    name: 'url-query-secret',
+    pattern: /([?&;](?:[A-Za-z0-9_.-]*(?:token|secret|password|passwd|api[-_]?key|apikey|signature|credential)[A-Za-z0-9_.-]*|sig|pwd|auth)=)[^&\s"'#]+/gi,
+    replace: `$1${REDACTED}`,
+  },
   { name: 'url-password', pattern: /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi, replace: `$1${REDACTED}@` },
 ];
 
