@@ -31,4 +31,13 @@ describe('review: values the rules missed', () => {
     const line = 'GET https://shop.example.com/search?design=blue&author=ada&page=2';
     expect(redactText(line)).toBe(line);
   });
+
+  it('many sibling "name: password" lines redact in linear time (the pair rule once scanned quadratically)', () => {
+    const text = Array.from({ length: 20_000 }, (_, index) => `name: password\nvalue: secret-${index}`).join('\n');
+    const started = performance.now();
+    const redacted = redactText(text);
+    // ~0.1 s here; the quadratic scan took over 10 s. The bound leaves room for a loaded CI machine.
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(redacted).not.toContain('secret-19999');
+  });
 });

@@ -168,6 +168,7 @@ function redactLastAppliedLines(text: string): string {
 }
 
 const YAML_KEY_LINE = /^(\s*)(-\s+)?(["']?)([A-Za-z_][\w-]*)\3\s*:[ \t]*(.*)$/;
+const PAIR_SCAN_LINES = 64;
 const PAIR_VALUE_LINE_KEYS = new Set(['value', 'default', 'defaultValue']);
 const FLOW_NAMED_PAIR = /(\{\s*["']?name["']?\s*:\s*["']?([^,"'}\s]+)["']?\s*,\s*["']?(?:value|default|defaultValue)["']?\s*:\s*)("[^"]*"|'[^']*'|[^,}]+)/g;
 
@@ -193,15 +194,17 @@ function redactNamedPairLines(text: string): string {
     const keyIndent = entry.keyIndent;
     // The mapping the name belongs to: sibling keys at the same indent (and their nested lines), up to a new
     // list item or a line indented less.
+    // Bounded both ways: {name, value} mappings are a few lines, and an unbounded scan made a text of many
+    // sibling "name: password" lines quadratic (seconds for a 20k-line log).
     let start = index;
-    while (!parsed[start]?.dash && start > 0) {
+    while (!parsed[start]?.dash && start > 0 && index - start < PAIR_SCAN_LINES) {
       const previous = start - 1;
       if (lines[previous].trim() === '') break;
       if (indentOf(previous) > keyIndent || parsed[previous]?.keyIndent === keyIndent) start = previous;
       else break;
     }
     let end = index + 1;
-    while (end < lines.length && lines[end].trim() !== '' && (indentOf(end) > keyIndent || (parsed[end]?.keyIndent === keyIndent && !parsed[end]?.dash))) end += 1;
+    while (end < lines.length && end - index < PAIR_SCAN_LINES && lines[end].trim() !== '' && (indentOf(end) > keyIndent || (parsed[end]?.keyIndent === keyIndent && !parsed[end]?.dash))) end += 1;
     for (let line = start; line < end; line += 1) {
       const sibling = parsed[line];
       if (!sibling || sibling.keyIndent !== keyIndent || !PAIR_VALUE_LINE_KEYS.has(sibling.key) || sibling.rest.trim() === '') continue;
