@@ -17,7 +17,7 @@ import { createMcpServer } from '../create-mcp-server.ts';
 import { createToolDeps } from '../create-tool-deps.ts';
 import type { AnyToolDefinition } from '../tools/tool-definition.ts';
 import type { ToolDeps, ToolSettings } from '../tools/deps.ts';
-import { isAuthorized, isLoopback } from './bearer-auth.ts';
+import { isAuthorized, isLoopback, rebindingRefusal } from './bearer-auth.ts';
 import { checkReadiness } from './check-readiness.ts';
 import { createPortForwards } from '../port-forward/create-port-forwards.ts';
 
@@ -81,6 +81,10 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
       return sendJson(response, 503, { status: 'error', missing: readiness.missing, missing_tools: readiness.missing, cluster: readiness.cluster });
     }
     if (path !== '/mcp') return sendJson(response, 404, { error: 'not found', hint: 'the MCP endpoint is /mcp' });
+    if (!options.authToken && !options.allowInsecureRemote) {
+      const refusal = rebindingRefusal(request);
+      if (refusal) return sendJson(response, 403, { error: 'forbidden', message: refusal, hint: 'connect to http://127.0.0.1:<port>/mcp, or start the server with an auth token' });
+    }
     if (!isAuthorized(request, options.authToken)) {
       response.setHeader('WWW-Authenticate', 'Bearer');
       return sendJson(response, 401, { error: 'unauthorized', hint: 'send Authorization: Bearer <token>' });
