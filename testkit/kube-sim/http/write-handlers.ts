@@ -273,7 +273,8 @@ function handleApply(context: ResourceRequest): void {
   const merged = applyConfiguration(existing, { ...appliedRest, metadata: metadataFields }) as KubeObject;
   if (previous) {
     const others = entries.filter((entry) => entry !== previous).map((entry) => entry.fieldsV1 ?? {});
-    removeUnappliedFields(merged, previous.fieldsV1 ?? {}, fields, others);
+    // metadata itself is never "unapplied": a manager that stops applying labels/annotations removes those, not the object's identity.
+    removeUnappliedFields(merged, previous.fieldsV1 ?? {}, { 'f:metadata': {}, ...fields }, others);
   }
   merged.metadata.resourceVersion = (appliedVersion as string | undefined) ?? existing.metadata.resourceVersion;
   merged.metadata.managedFields = existing.metadata.managedFields;

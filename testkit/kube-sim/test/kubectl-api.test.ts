@@ -194,6 +194,21 @@ describe('apply, diff and patch', () => {
     expect(yaml.stdout).toContain('manager: kubectl');
   });
 
+  it('drops all labels and annotations a manager stops applying, but keeps the object (also with --dry-run=server)', async () => {
+    const file = harness.file('ssa-meta.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa-meta\n  labels: {team: a}\n  annotations: {note: x}\ndata: {key: one}\n');
+    await kubectl('apply', '--server-side', '-f', file);
+    harness.file('ssa-meta.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa-meta\ndata: {key: two}\n');
+    const dryRun = await kubectl('apply', '--server-side', '--dry-run=server', '-f', file, '-o', 'json');
+    expect(JSON.parse(dryRun.stdout)).toMatchObject({ metadata: { name: 'ssa-meta', namespace: 'default' }, data: { key: 'two' } });
+    expect(harness.sim.cluster.store.get(resource('', 'configmaps'), 'default', 'ssa-meta')?.data).toEqual({ key: 'one' });
+    await kubectl('apply', '--server-side', '-f', file);
+    const configMap = harness.sim.cluster.store.get(resource('', 'configmaps'), 'default', 'ssa-meta');
+    expect(configMap?.metadata.name).toBe('ssa-meta');
+    expect(configMap?.metadata.labels).toBeUndefined();
+    expect(configMap?.metadata.annotations).toBeUndefined();
+    expect(configMap?.data).toEqual({ key: 'two' });
+  });
+
   it('changes nothing with --dry-run=server on create, apply, patch and delete', async () => {
     const created = await kubectl('create', 'configmap', 'dry', '--from-literal=a=b', '--dry-run=server', '-o', 'name');
     expect(created.stdout.trim()).toBe('configmap/dry');
