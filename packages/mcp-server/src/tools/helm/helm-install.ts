@@ -2,8 +2,7 @@ import { z } from 'zod';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { chartField, chartVersionField, namespaceField, releaseNameField, timeoutSecondsField, waitField } from './helm-inputs.ts';
-import { releaseCommandArgs, waitFlags } from './release-command.ts';
-import { helmTextOutput, runHelm } from './run-helm.ts';
+import { installRelease } from './release-command.ts';
 
 export const helmInstall = defineTool({
   name: 'helm_install',
@@ -24,15 +23,5 @@ export const helmInstall = defineTool({
     tool: 'helm_upgrade_diff',
     mapArguments: (input) => ({ release_name: input.release_name, chart: input.chart, namespace: input.namespace, version: input.version }),
   },
-  handler: async (input, deps: ToolDeps, context) => {
-    const wait = waitFlags(input.wait, input.timeout_seconds);
-    const extraFlags = [...(input.create_namespace ? ['--create-namespace'] : []), ...wait.flags];
-    const args = releaseCommandArgs(
-      { verb: 'install', releaseName: input.release_name, chart: input.chart, namespace: input.namespace, version: input.version, hasValues: false, extraFlags },
-      deps,
-    );
-    const outcome = await runHelm(deps, { args, signal: context.signal, timeoutMs: wait.runnerTimeoutMs });
-    if (!outcome.ok) return outcome.output;
-    return helmTextOutput(outcome.stdout, deps);
-  },
+  handler: async (input, deps: ToolDeps, context) => installRelease(input, deps, context.signal),
 });

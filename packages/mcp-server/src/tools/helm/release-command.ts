@@ -1,6 +1,8 @@
 import { assertSafeArgument, assertSafeName } from '../../exec/flag-guard.ts';
 import type { ToolDeps } from '../deps.ts';
+import type { ToolOutput } from '../tool-definition.ts';
 import { assertChartReference } from './chart-reference.ts';
+import { helmTextOutput, runHelm } from './run-helm.ts';
 
 export interface ReleaseCommandInput {
   verb: 'install' | 'upgrade';
@@ -30,4 +32,30 @@ export function releaseCommandArgs(input: ReleaseCommandInput, deps: ToolDeps): 
 export function waitFlags(wait: boolean, timeoutSeconds: number): { flags: string[]; runnerTimeoutMs: number } {
   const flags = wait ? ['--wait', '--timeout', `${timeoutSeconds}s`] : ['--timeout', `${timeoutSeconds}s`];
   return { flags, runnerTimeoutMs: (timeoutSeconds + 30) * 1000 };
+}
+
+export interface InstallInput {
+  release_name: string;
+  chart: string;
+  namespace: string;
+  create_namespace: boolean;
+  wait: boolean;
+  timeout_seconds: number;
+  version?: string;
+  /** values YAML, passed on stdin; absent for helm_install */
+  values?: string;
+}
+
+/** `helm install` as helm_install and helm_install_with_values both run it. */
+export async function installRelease(input: InstallInput, deps: ToolDeps, signal: AbortSignal): Promise<ToolOutput> {
+  const wait = waitFlags(input.wait, input.timeout_seconds);
+  const extraFlags = [...(input.create_namespace ? ['--create-namespace'] : []), ...wait.flags];
+  const hasValues = input.values !== undefined;
+  const args = releaseCommandArgs(
+    { verb: 'install', releaseName: input.release_name, chart: input.chart, namespace: input.namespace, version: input.version, hasValues, extraFlags },
+    deps,
+  );
+  const outcome = await runHelm(deps, { args, ...(hasValues ? { stdin: input.values } : {}), signal, timeoutMs: wait.runnerTimeoutMs });
+  if (!outcome.ok) return outcome.output;
+  return helmTextOutput(outcome.stdout, deps);
 }
