@@ -4,6 +4,7 @@
  */
 import type { BusMessage } from '../ports/index.ts';
 import type { BusLogger, ReadyEventBus } from './bus-types.ts';
+import { createStopListeners } from './stop-listeners.ts';
 
 export interface MemoryEventBusOptions {
   /** How long a run's replay buffer is kept after its last event (default 1 h). */
@@ -28,7 +29,7 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Ready
   const stopTtlMs = (options.stopTtlSeconds ?? 600) * 1000;
   const runs = new Map<string, RunChannel>();
   const stopFlags = new Map<string, number>();
-  const stopListeners = new Map<string, Set<() => void>>();
+  const stopListeners = createStopListeners(options.logger);
   let closed = false;
 
   function assertOpen(): void {
@@ -105,8 +106,7 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Ready
     async requestStop(runId) {
       assertOpen();
       stopFlags.set(runId, Date.now() + stopTtlMs);
-      const listeners = stopListeners.get(runId);
-      if (listeners) for (const listener of [...listeners]) listener();
+      stopListeners.notify(runId);
     },
 
     async isStopRequested(runId) {
@@ -121,29 +121,8 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Ready
 
     async onStop(runId, callback) {
       assertOpen();
-      let fired = false;
-      const listener = () => {
-        if (fired) return;
-        fired = true;
-        remove();
-        try {
-          callback();
-        } catch (error) {
-          options.logger?.warn({ err: error }, 'stop callback threw');
-        }
-      };
-      const remove = () => {
-        const listeners = stopListeners.get(runId);
-        listeners?.delete(listener);
-        if (listeners?.size === 0) stopListeners.delete(runId);
-      };
-      let listeners = stopListeners.get(runId);
-      if (!listeners) {
-        listeners = new Set();
-        stopListeners.set(runId, listeners);
-      }
-      listeners.add(listener);
-      if (await bus.isStopRequested(runId)) listener();
+      const { fire, remove } = stopListeners.add(runId, callback);
+      if (await bus.isStopRequested(runId)) fire();
       return async () => remove();
     },
 

@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import type { BusMessage } from '../ports/index.ts';
 import type { BusLogger, ReadyEventBus } from './bus-types.ts';
 import { redactRedisUrl, RedisConnectionError } from './redis-connection-error.ts';
+import { createStopListeners } from './stop-listeners.ts';
 
 export interface RedisEventBusOptions {
   /** redis:// or rediss:// URL (REDIS_URL). */
@@ -90,7 +91,7 @@ export function createRedisEventBus(options: RedisEventBusOptions): ReadyEventBu
 
   type ChannelHandler = (payload: unknown) => void;
   const channels = new Map<string, { handlers: Set<ChannelHandler>; subscribed: Promise<unknown> }>();
-  const stopListeners = new Map<string, Set<() => void>>();
+  const stopListeners = createStopListeners(options.logger);
   let closed = false;
 
   // Catch-up routines of live subscriptions, re-run after the subscriber connection comes back.
@@ -106,7 +107,7 @@ export function createRedisEventBus(options: RedisEventBusOptions): ReadyEventBu
         .ping()
         .then(async () => {
           await Promise.all([...resyncs].map((resync) => resync()));
-          for (const runId of [...stopListeners.keys()]) if (await bus.isStopRequested(runId)) notifyStop(runId);
+          for (const runId of stopListeners.runIds()) if (await bus.isStopRequested(runId)) stopListeners.notify(runId);
         })
         .catch((error: unknown) => options.logger?.warn({ err: error }, 'event bus resync after reconnect failed'));
     });
@@ -211,14 +212,9 @@ export function createRedisEventBus(options: RedisEventBusOptions): ReadyEventBu
     }
   }
 
-  function notifyStop(runId: string): void {
-    const listeners = stopListeners.get(runId);
-    if (listeners) for (const listener of [...listeners]) listener();
-  }
-
   const stopHandler: ChannelHandler = (payload) => {
     // Stop notifications carry the bare run id (JSON-encoded string).
-    if (typeof payload === 'string') notifyStop(payload);
+    if (typeof payload === 'string') stopListeners.notify(payload);
   };
 
   const bus: ReadyEventBus = {
@@ -329,31 +325,10 @@ export function createRedisEventBus(options: RedisEventBusOptions): ReadyEventBu
 
     async onStop(runId, callback) {
       await ready();
-      let fired = false;
-      const remove = () => {
-        const listeners = stopListeners.get(runId);
-        listeners?.delete(listener);
-        if (listeners?.size === 0) stopListeners.delete(runId);
-      };
-      const listener = () => {
-        if (fired) return;
-        fired = true;
-        remove();
-        try {
-          callback();
-        } catch (error) {
-          options.logger?.warn({ err: error }, 'stop callback threw');
-        }
-      };
-      let listeners = stopListeners.get(runId);
-      if (!listeners) {
-        listeners = new Set();
-        stopListeners.set(runId, listeners);
-      }
-      listeners.add(listener);
+      const { fire, remove } = stopListeners.add(runId, callback);
       // Listen first, then check the flag: a stop in between is caught by one or the other.
       await join(stopChannel, stopHandler);
-      if (await bus.isStopRequested(runId)) listener();
+      if (await bus.isStopRequested(runId)) fire();
       return async () => remove();
     },
 
