@@ -23,7 +23,7 @@ export function createAuditLog(db: SkyfloDatabase): AuditLog {
         .select()
         .from(auditEvents)
         .where(conditions.length > 0 ? and(...conditions) : undefined)
-        .orderBy(desc(auditEvents.at), desc(auditEvents.id))
+        .orderBy(desc(auditEvents.sequence))
         .limit(limit);
       return rows.map((row) => ({
         id: row.id,

@@ -3,7 +3,7 @@
  * generated from this file with `npx drizzle-kit generate --config packages/engine/drizzle.config.ts`.
  */
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
 
 // Millisecond precision: pagination cursors carry JS Date ISO strings, which must compare equal to the stored value.
 const instant = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
@@ -129,6 +129,9 @@ export const auditEvents = pgTable(
   'audit_events',
   {
     id: uuid('id').primaryKey().defaultRandom(),
+    // Why: `at` has millisecond precision, so two events in one millisecond would tie; the sequence is the
+    // order in which the rows were written, which is what "newest first" means for an audit trail.
+    sequence: bigserial('sequence', { mode: 'number' }).notNull(),
     at: instant('at').notNull().defaultNow(),
     actorId: uuid('actor_id'),
     action: text('action').notNull(),
