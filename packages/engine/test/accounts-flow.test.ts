@@ -100,7 +100,7 @@ describe('login and sessions', () => {
     expect(taken.statusCode).toBe(400);
   });
 
-  it('changes the password only with the current one, and ends refresh sessions', async () => {
+  it('changes the password only with the current one, and ends every session (refresh and access tokens)', async () => {
     const login = await open.login('trudy@example.com');
     const token = login.json().access_token as string;
     const refreshCookie = cookieFrom(login, 'refresh_token')!.value;
@@ -114,6 +114,10 @@ describe('login and sessions', () => {
     expect((await open.login('trudy@example.com')).statusCode).toBe(400);
     expect((await open.login('trudy@example.com', 'another long one')).statusCode).toBe(200);
     expect((await open.request({ method: 'POST', url: '/api/v1/auth/refresh', cookies: { refresh_token: refreshCookie } })).statusCode).toBe(401);
+    // An access token issued before the change (say, a stolen one) stops working at once; a fresh login's works.
+    expect((await open.request({ method: 'GET', url: '/api/v1/auth/me', token })).statusCode).toBe(401);
+    const fresh = (await open.login('trudy@example.com', 'another long one')).json().access_token as string;
+    expect((await open.request({ method: 'GET', url: '/api/v1/auth/me', token: fresh })).statusCode).toBe(200);
   });
 });
 

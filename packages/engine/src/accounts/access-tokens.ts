@@ -2,10 +2,10 @@ import { jwtVerify, SignJWT } from 'jose';
 import type { AuthenticatedUser, Role } from '../ports/index.ts';
 
 export interface AccessTokens {
-  /** Signed HS256 JWT carrying the user id, email and role. */
-  issue(user: AuthenticatedUser): Promise<string>;
-  /** The token's user, or undefined when it is invalid, expired or not ours. */
-  verify(token: string): Promise<AuthenticatedUser | undefined>;
+  /** Signed HS256 JWT carrying the user id, email, role and the user's session version. */
+  issue(user: AuthenticatedUser, sessionVersion: number): Promise<string>;
+  /** The token's user and session version, or undefined when it is invalid, expired or not ours. */
+  verify(token: string): Promise<(AuthenticatedUser & { sessionVersion: number }) | undefined>;
   ttlSeconds: number;
 }
 
@@ -16,8 +16,8 @@ export function createAccessTokens(options: { secret: string; ttlMinutes: number
   const ttlSeconds = options.ttlMinutes * 60;
   return {
     ttlSeconds,
-    issue: (user) =>
-      new SignJWT({ email: user.email, role: user.role })
+    issue: (user, sessionVersion) =>
+      new SignJWT({ email: user.email, role: user.role, sv: sessionVersion })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(user.id)
         .setAudience(audience)
@@ -30,7 +30,8 @@ export function createAccessTokens(options: { secret: string; ttlMinutes: number
         const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], audience });
         if (typeof payload.sub !== 'string' || typeof payload.email !== 'string') return undefined;
         const role: Role = payload.role === 'admin' ? 'admin' : 'member';
-        return { id: payload.sub, email: payload.email, role };
+        const sessionVersion = typeof payload.sv === 'number' ? payload.sv : 0;
+        return { id: payload.sub, email: payload.email, role, sessionVersion };
       } catch {
         return undefined;
       }

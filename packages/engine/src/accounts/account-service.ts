@@ -94,7 +94,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (!user.isActive) throw new AccountError('INACTIVE_USER', 'This account is deactivated', 400);
       deps.loginLimiter.reset(limiterKey);
       const { hashedPassword: _hidden, ...publicUser } = user;
-      const accessToken = await deps.accessTokens.issue(toAuthenticated(publicUser));
+      const accessToken = await deps.accessTokens.issue(toAuthenticated(publicUser), publicUser.sessionVersion);
       const refresh = await issueRefreshToken(user.id);
       await deps.audit.record({ actorId: user.id, action: 'auth.login', subjectType: 'user', subjectId: user.id, details: {}, ip: input.ip });
       return { user: publicUser, accessToken, refresh };
@@ -111,7 +111,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       return result.user;
     },
 
-    /** Also ends every refresh-token session: whoever knew the old password loses access at the next refresh. */
+    /** Also ends every session: refresh tokens are revoked and access tokens issued before the change stop working. */
     async changePassword(input: { userId: string; currentPassword: string; newPassword: string; ip?: string }): Promise<void> {
       const user = await deps.users.findById(input.userId);
       if (!user) throw new AccountError('USER_NOT_FOUND', 'User not found', 404);
@@ -180,7 +180,7 @@ export function createAccountService(deps: AccountServiceDeps) {
         throw invalidRefresh();
       });
       const refresh = await issueRefreshToken(user.id, record.familyId);
-      const accessToken = await deps.accessTokens.issue(toAuthenticated(user));
+      const accessToken = await deps.accessTokens.issue(toAuthenticated(user), user.sessionVersion);
       return { user, accessToken, refresh };
     },
 
@@ -202,7 +202,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       const claims = await deps.accessTokens.verify(token);
       if (!claims) return undefined;
       const user = await deps.users.findById(claims.id);
-      if (!user || !user.isActive) return undefined;
+      if (!user || !user.isActive || user.sessionVersion !== claims.sessionVersion) return undefined;
       return toAuthenticated(user);
     },
   };

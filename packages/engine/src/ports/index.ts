@@ -16,6 +16,8 @@ export interface User {
   isSuperuser: boolean;
   isVerified: boolean;
   createdAt: Date;
+  /** bumped when the password changes; access tokens carry it, so older ones stop working */
+  sessionVersion: number;
 }
 
 /** The caller of a request, set by the auth hook on every non-public route (request.user). */

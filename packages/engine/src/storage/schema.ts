@@ -17,6 +17,8 @@ export const users = pgTable('users', {
   isActive: boolean('is_active').notNull().default(true),
   isSuperuser: boolean('is_superuser').notNull().default(false),
   isVerified: boolean('is_verified').notNull().default(false),
+  // Bumped by a password change; access tokens carry it, so tokens issued before the change stop working.
+  sessionVersion: integer('session_version').notNull().default(0),
   createdAt: instant('created_at').notNull().defaultNow(),
   updatedAt: instant('updated_at').notNull().defaultNow(),
 });

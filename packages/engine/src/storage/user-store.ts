@@ -16,6 +16,7 @@ function toUser(row: UserRow): UserWithPassword {
     isSuperuser: row.isSuperuser,
     isVerified: row.isVerified,
     createdAt: row.createdAt,
+    sessionVersion: row.sessionVersion,
     hashedPassword: row.hashedPassword,
   };
 }
@@ -84,7 +85,7 @@ export function createUserStore(db: SkyfloDatabase): UserStore {
     },
 
     async setPassword(id, hashedPassword) {
-      await db.update(users).set({ hashedPassword, updatedAt: new Date() }).where(eq(users.id, id));
+      await db.update(users).set({ hashedPassword, sessionVersion: sql`${users.sessionVersion} + 1`, updatedAt: new Date() }).where(eq(users.id, id));
     },
 
     async updateAccess(id, patch) {
