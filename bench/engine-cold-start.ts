@@ -9,33 +9,16 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../testkit/tools.ts';
-
-const bin = path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs');
+import { skyfloBin as bin, startServe } from './support/serve-process.ts';
 
 async function timeStart(dataDir: string): Promise<number> {
   const started = performance.now();
-  const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), SKYFLO_DATA_DIR: dataDir, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const serve = startServe(dataDir);
   try {
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`serve exited early:\n${output}`);
-      const url = /listening on (http:\/\/[^"\s]+)/.exec(output)?.[1];
-      if (url) {
-        const response = await fetch(`${url}/api/v1/health`).catch(() => undefined);
-        if (response?.ok) return performance.now() - started;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await serve.healthy();
+    return performance.now() - started;
   } finally {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+    await serve.stop();
   }
 }
 

@@ -3,13 +3,11 @@
  * written through the HTTP API (each with a 10-entry timeline via the storage-backed routes). Prints figures.
  *   npx tsx bench/engine-rss.ts [conversations=500]
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../testkit/tools.ts';
+import { startServe } from './support/serve-process.ts';
 
-const bin = path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs');
 const conversations = Number(process.argv[2] ?? 500);
 
 const rssMiB = (pid: number) => {
@@ -18,23 +16,11 @@ const rssMiB = (pid: number) => {
 };
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'skyflo-bench-rss-'));
-const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
-  env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), SKYFLO_DATA_DIR: dataDir, LOG_LEVEL: 'info' },
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
-let output = '';
-child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+const serve = startServe(dataDir);
+const { child } = serve;
 
 try {
-  let url: string | undefined;
-  const started = Date.now();
-  while (!url) {
-    if (child.exitCode !== null || Date.now() - started > 60_000) throw new Error(`serve did not start:\n${output}`);
-    url = /listening on (http:\/\/[^"\s]+)/.exec(output)?.[1];
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  while (!(await fetch(`${url}/api/v1/health`).then((response) => response.ok, () => false))) await new Promise((resolve) => setTimeout(resolve, 20));
+  const url = await serve.healthy({ pollMs: 20 });
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const afterStart = rssMiB(child.pid!);
 
@@ -53,9 +39,7 @@ try {
   console.log(`P7 RSS after start: ${afterStart.toFixed(0)} MiB (engine + embedded MCP server + PGlite, one process)`);
   console.log(`P7 RSS after ${conversations} conversations created and renamed over HTTP: ${afterLoad.toFixed(0)} MiB (+${(afterLoad - afterStart).toFixed(0)} MiB)`);
 } finally {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
+  await serve.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }
 
