@@ -3,8 +3,8 @@
  * Why: PGlite's own initdb takes ~4 s and peaks near 800 MiB RSS; copying 40 MB of files takes a fraction of that.
  * Migrations run after opening either way, so a template older than the schema is still correct.
  */
-import { constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cp, readdir } from 'node:fs/promises';
+import { constants, cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +62,9 @@ export async function seedFromPgliteTemplate(options: { databaseDir: string; tem
   try {
     if (readPgliteTemplateMarker(templateDir)?.pgliteVersion !== pgliteVersion()) return false;
     // FICLONE: a copy-on-write clone where the filesystem can (btrfs, xfs), a plain copy elsewhere.
-    await cp(path.join(templateDir, 'pglite'), options.databaseDir, { recursive: true, mode: constants.COPYFILE_FICLONE });
+    // Synchronous on purpose: for the template's ~1,000 small files fs.promises.cp measured 3-4x slower than
+    // cpSync (0.4-1.2 s vs 0.1-0.25 s), and this runs once, at start-up, before the server answers anything.
+    cpSync(path.join(templateDir, 'pglite'), options.databaseDir, { recursive: true, mode: constants.COPYFILE_FICLONE });
     return true;
   } catch {
     return false;
