@@ -26,8 +26,12 @@ describe('the demo scenario and the Argo Rollouts controller, through the real k
   });
 
   it('has checkout crash-looping on a bad DATABASE_URL while revision 1 still serves', async () => {
-    await waitFor(async () => /CrashLoopBackOff/.test(await harness.ok(['get', 'pods', '-n', 'prod', '-l', 'app=checkout'])));
-    const lines = (await harness.ok(['get', 'pods', '-n', 'prod', '-l', 'app=checkout', '--no-headers'])).trim().split('\n');
+    // One listing for every check below: a crash-looping pod's STATUS keeps cycling (Running, Error, CrashLoopBackOff),
+    // so a second `get` could catch it between states.
+    const lines = await waitFor(async () => {
+      const listing = (await harness.ok(['get', 'pods', '-n', 'prod', '-l', 'app=checkout', '--no-headers'])).trim().split('\n');
+      return listing.some((line) => line.includes('CrashLoopBackOff')) && listing;
+    });
     expect(lines.filter((line) => /1\/1\s+Running/.test(line))).toHaveLength(2);
     const crashing = lines.find((line) => line.includes('CrashLoopBackOff'))!.split(/\s+/)[0];
     await waitFor(async () => (await harness.kubectl(['logs', crashing, '-n', 'prod', '--previous'])).code === 0);
