@@ -32,7 +32,7 @@ const percentile = (values: number[], p: number) => [...values].sort((a, b) => a
 
 async function measure(label: string, sim: LlmSim, tools: ToolGateway, storage: Storage, userId: string) {
   const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
-  const app = await startAgentTestApp({ storage, bus: createEventBus({}), tools, llm: { model: provider.chatModel('sim-model'), modelName: 'sim' }, config: agentConfig({ titleGeneration: false }) });
+  const app = await startAgentTestApp({ storage, bus: await createEventBus({}), tools, llm: { model: provider.chatModel('sim-model'), modelName: 'sim' }, config: agentConfig({ titleGeneration: false }) });
   const post = (pathname: string, body: unknown) =>
     fetch(`${app.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': userId }, body: JSON.stringify(body) });
   const latencies: number[] = [];

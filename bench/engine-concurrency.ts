@@ -96,7 +96,7 @@ async function serve(simUrl: string) {
   const provider = createOpenAICompatible({ baseURL: simUrl, name: 'sim', includeUsage: true });
   const app = await startAgentTestApp({
     storage: createInMemoryStorage(),
-    bus: createEventBus({}),
+    bus: await createEventBus({}),
     tools,
     llm: { model: provider.chatModel('sim-model'), modelName: 'sim' },
     config: agentConfig({ titleGeneration: false }),

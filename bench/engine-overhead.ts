@@ -28,7 +28,7 @@ async function main() {
   const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
   const app = await startAgentTestApp({
     storage: createInMemoryStorage(),
-    bus: createEventBus({}),
+    bus: await createEventBus({}),
     tools,
     llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
     config: agentConfig({ titleGeneration: false }),

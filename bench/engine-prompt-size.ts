@@ -27,7 +27,7 @@ async function main() {
   const tools = createToolGateway({ embedded: { kubeconfigPath: kubeconfig } });
   const sim = await startLlmSim({ port: 0, script: { rules: [{ match: { always: true }, reply: 'ok' }] } });
   const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
-  const app = await startAgentTestApp({ storage: createInMemoryStorage(), bus: createEventBus({}), tools, llm: { model: provider.chatModel('sim-model'), modelName: 'sim' }, config: agentConfig({ titleGeneration: false }) });
+  const app = await startAgentTestApp({ storage: createInMemoryStorage(), bus: await createEventBus({}), tools, llm: { model: provider.chatModel('sim-model'), modelName: 'sim' }, config: agentConfig({ titleGeneration: false }) });
   const question = 'Why is the checkout deployment in the payments namespace not ready?';
 
   await readSse(await fetch(`${app.url}/agent/chat`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': 'bench' }, body: JSON.stringify({ messages: [{ role: 'user', content: question }] }) }));

@@ -2,7 +2,9 @@
  * MCP latency figures (not a test): `npx tsx bench/mcp-latency.ts`
  * 1. median latency of `k8s_get deployments` through MCP (Streamable HTTP client) vs `kubectl get deployments`
  *    as a subprocess, on the same kube-sim (goal: MCP ≥ 10× faster);
- * 2. size (bytes, ≈tokens) and latency of `k8s_get pods -A` on 10,000 pods (goal: ≤ 8k tokens, < 300 ms).
+ * 2. median latency of `k8s_describe` (rendered natively) through MCP vs `kubectl describe` as a subprocess, for a
+ *    deployment and a pod on the same kube-sim (goal: native ≥ 10× faster);
+ * 3. size (bytes, ≈tokens) and latency of `k8s_get pods -A` on 10,000 pods (goal: ≤ 8k tokens, < 300 ms).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -57,6 +59,32 @@ async function main(): Promise<void> {
   const kubectlMedian = median(await timeIt(RUNS, getViaKubectl));
   const ratio = kubectlMedian / mcpMedian;
 
+  // Describe: the MCP tool renders natively from the API; kubectl describe is the subprocess baseline.
+  store.create(registry.byResource('', 'pods')!, {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'describe-me', namespace: 'default', labels: { app: 'app-0' } },
+    spec: { nodeName: 'parked-node', containers: [{ name: 'main', image: 'nginx:1.27', resources: { requests: { cpu: '100m', memory: '128Mi' } } }] },
+    status: { phase: 'Running', podIP: '10.244.0.9', containerStatuses: [{ name: 'main', ready: true, restartCount: 0, image: 'nginx:1.27', state: { running: { startedAt: new Date().toISOString() } } }] },
+  });
+  const describeTargets = [['deployment', 'app-0'], ['pod', 'describe-me']] as const;
+  const describeFigures: Array<{ target: string; native: number; kubectl: number }> = [];
+  for (const [type, name] of describeTargets) {
+    const viaMcp = async () => {
+      const result = await client.callTool({ name: 'k8s_describe', arguments: { resource_type: type, name } });
+      if (result.isError) throw new Error(`k8s_describe ${type} ${name} failed: ${(result.content as Array<{ text: string }>)[0].text}`);
+    };
+    const viaKubectl = () => run(kubectlPath, ['--kubeconfig', kubeconfigPath, 'describe', type, name], { env });
+    await timeIt(10, viaMcp);
+    await timeIt(3, viaKubectl);
+    // Interleaved, so both sides meet the same machine load (this box is shared).
+    const native: number[] = [];
+    const subprocess: number[] = [];
+    for (let index = 0; index < RUNS; index += 1) {
+      native.push(...(await timeIt(1, viaMcp)));
+      subprocess.push(...(await timeIt(1, viaKubectl)));
+    }
+    describeFigures.push({ target: `${type}/${name}`, native: median(native), kubectl: median(subprocess) });
+  }
+
   const pods = registry.byResource('', 'pods')!;
   const namespaces = registry.byResource('', 'namespaces')!;
   for (let index = 0; index < 20; index += 1) store.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `team-${index}` } });
@@ -82,6 +110,11 @@ async function main(): Promise<void> {
   console.log(`  k8s_get deployments via MCP (Streamable HTTP): ${mcpMedian.toFixed(1)} ms (n=${RUNS})`);
   console.log(`  kubectl get deployments (subprocess):          ${kubectlMedian.toFixed(1)} ms (n=${RUNS})`);
   console.log(`  ratio kubectl/MCP: ${ratio.toFixed(1)}x  (goal >= 10x) ${verdict(ratio >= 10)}`);
+  for (const figure of describeFigures) {
+    const describeRatio = figure.kubectl / figure.native;
+    console.log(`  k8s_describe ${figure.target} (native, via MCP): ${figure.native.toFixed(1)} ms vs kubectl describe (subprocess): ${figure.kubectl.toFixed(1)} ms (n=${RUNS})`);
+    console.log(`    ratio kubectl/native: ${describeRatio.toFixed(1)}x  (goal >= 10x) ${verdict(describeRatio >= 10)}`);
+  }
   console.log(`  k8s_get pods -A on 10,000 pods: ${bytes} bytes ≈ ${tokens} tokens (goal <= 8000, ${(tokens / 8000 * 100).toFixed(0)}% of it) ${verdict(tokens <= 8000)}`);
   console.log(`                                  ${bigMedian.toFixed(1)} ms median (n=7; goal < 300 ms, ${(bigMedian / 300 * 100).toFixed(0)}% of it) ${verdict(bigMedian < 300)}`);
 

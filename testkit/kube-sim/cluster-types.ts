@@ -167,6 +167,18 @@ export interface SimulationSettings {
   progressDeadlineMs?: number;
   /** workloads: interval between the periodic log lines a running container prints (ms); default 2000 */
   logIntervalMs?: number;
+  /** workloads: how often the HPA controller re-evaluates each HorizontalPodAutoscaler (ms); default 15000, like kube-controller-manager */
+  hpaSyncPeriodMs?: number;
+  /** workloads: the HPA's scale-down stabilization window (ms); default 300000 (5 minutes) */
+  hpaDownscaleStabilizationMs?: number;
+  /** workloads: how long the simulated CSI driver takes to provision or expand a volume (ms); default 500 */
+  provisionDelayMs?: number;
+  /**
+   * workloads: how long one second of container time lasts (ms); default 1000. Scales `sleep N` in
+   * container commands, probe delays and periods, and client timeouts (wget -T, curl -m, a dropped
+   * connection's ~2 min), so tests can run probe-driven scenarios in milliseconds.
+   */
+  secondMs?: number;
 }
 
 export interface EventRecorder {
@@ -189,6 +201,11 @@ export interface SimCluster {
    * objects the simulation writes straight into the store, so they look as if they came through the API.
    */
   applyDefaults(resource: ResourceType, object: KubeObject): void;
+  /**
+   * What mutating admission adds to a new object (a PVC's default StorageClass, the PVC/PV protection
+   * finalizers), for objects the simulation creates straight in the store (a StatefulSet's claims, scenarios).
+   */
+  admitCreate(resource: ResourceType, object: KubeObject): void;
   /** Find a resource type for an object's apiVersion + kind. */
   resourceFor(object: Pick<KubeObject, 'apiVersion' | 'kind'>): ResourceType | undefined;
   /** Callbacks run by close(), e.g. to stop controller timers. */

@@ -9,6 +9,7 @@ import type {
 } from './cluster-types.ts';
 import { bootstrapRbacObjects } from './resources/bootstrap-rbac.ts';
 import { applyDefaults } from './resources/object-defaults.ts';
+import { admitCreate } from './resources/storage-admission.ts';
 import { builtinResources } from './resources/builtin-resources.ts';
 import { createResourceRegistry, type SimResourceRegistry } from './resources/resource-registry.ts';
 import { startEventMirror } from './store/event-mirror.ts';
@@ -77,6 +78,7 @@ export function createSimCluster(options: CreateSimClusterOptions = {}): SimClus
       else groups.push(group);
     },
     applyDefaults,
+    admitCreate: (resource, object) => admitCreate({ store, registry }, resource, object),
     resourceFor(object: Pick<KubeObject, 'apiVersion' | 'kind'>) {
       const [group, version] = object.apiVersion.includes('/') ? object.apiVersion.split('/') : ['', object.apiVersion];
       const resource = registry.byKind(group, object.kind);

@@ -2,7 +2,8 @@
  * The `skyflo` command.
  *   skyflo serve   [--port 8080] [--host 127.0.0.1]   engine + embedded MCP server + UI, on your kubeconfig
  *   skyflo sandbox [--port 8080] [--host 127.0.0.1]   the same against kube-sim's simulated demo cluster
- *   skyflo mcp     [--port 8888] [...]                 the MCP server alone (see `skyflo mcp --help`)
+ *   skyflo mcp     [--port 8888] [--confirm=elicit|deny|allow] [...]   the MCP server alone (see `skyflo mcp --help`)
+ *   skyflo chat    [--url …] [-p "question"] [...]     the terminal client (see `skyflo chat --help`)
  * Heavy pieces (kube-sim, the MCP server's CLI) are imported only by the command that needs them.
  */
 import path from 'node:path';
@@ -14,7 +15,10 @@ export const usage = `Usage: skyflo <command> [options]
 Commands:
   serve     Run the engine, the MCP server (embedded unless MCP_SERVER_URL) and the UI, using your current kubeconfig
   sandbox   Like serve, against a simulated demo cluster (kube-sim): nothing real is touched
-  mcp       Run only the MCP server (skyflo mcp --help for its options)
+  mcp       Run only the MCP server; direct clients' changes are confirmed through MCP elicitation
+            (--confirm=elicit|deny|allow; skyflo mcp --help for its options)
+  chat      Talk to a running engine from the terminal, or run one benchmark prompt (skyflo chat --help)
+  operator  Run the SkyfloAI Kubernetes operator (skyflo operator --help for its options)
 
 Options for serve and sandbox:
   --port <n>    port to listen on (default: PORT or 8080; 0 picks a free one)
@@ -98,8 +102,19 @@ async function sandbox(argv: string[]): Promise<void> {
 
 async function mcp(argv: string[]): Promise<void> {
   // @skyflo/mcp-server exports only its library entry; its CLI module is loaded by path until it exports './main'.
-  const module = (await import(new URL('../../mcp-server/src/main.ts', import.meta.url).href)) as { main(argv: string[]): Promise<void> };
+  // A literal path, so the release bundle (scripts/build-release.mjs) can inline it.
+  const module = (await import('../../mcp-server/src/main.ts')) as { main(argv: string[]): Promise<void> };
   await module.main(argv);
+}
+
+async function chat(argv: string[]): Promise<void> {
+  const module = await import('./chat/chat-command.ts');
+  await module.chat(argv);
+}
+
+async function operator(argv: string[]): Promise<void> {
+  const { main } = await import('@skyflo/operator');
+  await main(argv);
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -111,6 +126,10 @@ export async function run(argv: string[]): Promise<void> {
       return sandbox(rest);
     case 'mcp':
       return mcp(rest);
+    case 'chat':
+      return chat(rest);
+    case 'operator':
+      return operator(rest);
     case undefined:
     case '-h':
     case '--help':

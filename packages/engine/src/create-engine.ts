@@ -3,21 +3,38 @@
  * or Redis bus, embedded or remote MCP server, the configured model) and wires them into the HTTP app.
  */
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Redis } from 'ioredis';
 import { createAccessTokens } from './accounts/access-tokens.ts';
 import { createAccountService, type AccountService } from './accounts/account-service.ts';
-import { loadOrCreateJwtSecret } from './accounts/jwt-secret.ts';
+import { loadOrCreateEncryptionKey, loadOrCreateJwtSecret } from './crypto/data-dir-secret.ts';
+import { createSecretBox } from './crypto/secret-box.ts';
+import { createToolCallInspector } from './approvals/tool-call-inspector.ts';
+import { verifyEncryptionKey } from './crypto/verify-encryption-key.ts';
 import { createLoginRateLimiter } from './accounts/login-rate-limiter.ts';
 import { createPasswordHasher, type PasswordHasher } from './accounts/password-hasher.ts';
 import type { AgentService } from './agent/create-agent-service.ts';
 import type { BusLogger } from './bus/bus-types.ts';
 import { createEventBus } from './bus/create-event-bus.ts';
 import type { Config } from './config/index.ts';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { buildApp } from './http/app.ts';
+import { isLoopbackHost } from './http/plugins/host-allowlist.ts';
 import type { AgentRouteDeps } from './http/routes/agent/index.ts';
 import type { ToolGateway } from './mcp/tool-gateway.ts';
-import { llmSecretValues } from './llm/llm-secret-values.ts';
+import { instrumentEventBus } from './observability/instrument-bus.ts';
+import { createEngineMetrics } from './observability/metrics.ts';
+import { loggerOptions } from './observability/logger-options.ts';
 import type { EventBus, PlatformStorage } from './ports/index.ts';
 import { createDeferredToolGateway, type ToolGatewayStatus } from './startup/deferred-tool-gateway.ts';
+import { createJenkinsCredentialCheck, type CheckJenkinsCredentials } from './integrations/check-jenkins-credentials.ts';
+import { createIntegrationService } from './integrations/integration-service.ts';
+import { createDatabaseVault, createKubernetesVault } from './integrations/credential-vault.ts';
+import { createKubernetesSecretClient } from './integrations/kubernetes-secret-client.ts';
+import { integrationRoutes, type IntegrationRouteDeps } from './http/routes/integrations/index.ts';
+import { settingsRoutes, type SettingsRouteDeps } from './http/routes/settings/index.ts';
+import type { LiveModel } from './llm-settings/llm-settings-service.ts';
+import type { LlmConfig } from './config/llm.ts';
 
 export interface EngineOverrides {
   storage?: PlatformStorage;
@@ -28,6 +45,8 @@ export interface EngineOverrides {
   passwordHasher?: PasswordHasher;
   /** Fastify logger option; default: pino at config.server.logLevel */
   logger?: FastifyServerOptions['logger'];
+  /** how integration credentials are checked against Jenkins (default: over HTTP with a 10 s timeout) */
+  checkJenkinsCredentials?: CheckJenkinsCredentials;
 }
 
 export interface Engine {
@@ -36,11 +55,55 @@ export interface Engine {
   accounts: AccountService;
   /** what the model is, or why there is none (for start-up logs) */
   llmDescription: string;
+  /** the one-time token for creating the first admin, when one is needed (printed at start-up while no user exists) */
+  setupToken?: string;
   llmProblem?: string;
   /** Listens on config.server.host/port and resolves the base URL, e.g. http://127.0.0.1:8080 */
   listen(): Promise<string>;
   /** Stops accepting requests, lets running agent runs settle, then closes tools, bus and storage. */
   close(): Promise<void>;
+}
+
+/** The agent's view of the live model: every property read through, so a settings change reaches the next call. */
+function liveModelDeps(live: LiveModel): AgentRouteDeps['llm'] {
+  return {
+    get model() {
+      return live.selection().model;
+    },
+    get provider() {
+      return live.selection().provider;
+    },
+    get modelId() {
+      return live.selection().modelId;
+    },
+    get describe() {
+      return live.selection().describe;
+    },
+    get problem() {
+      return live.selection().problem;
+    },
+    get providerOptions() {
+      return live.selection().providerOptions;
+    },
+    get maxOutputTokens() {
+      return live.selection().callSettings.maxOutputTokens;
+    },
+    get secrets() {
+      return live.secrets();
+    },
+  };
+}
+
+/** The LLM variables the environment sets (they win over saved settings; the settings API lists them). */
+function llmEnvironmentVariables(llm: LlmConfig): string[] {
+  return [
+    ...(llm.model ? ['LLM_MODEL'] : []),
+    ...(llm.host ? ['LLM_HOST'] : []),
+    ...(llm.maxTokens !== undefined ? ['LLM_MAX_TOKENS'] : []),
+    ...(llm.reasoningEffort ? ['LLM_REASONING_EFFORT'] : []),
+    ...(llm.thinkingBudgetTokens !== undefined ? ['LLM_THINKING_BUDGET_TOKENS'] : []),
+    ...Object.values(llm.apiKeys).map((secret) => secret!.source),
+  ];
 }
 
 /** The embedded (or remote) MCP server's gateway, imported only when first needed or after the engine listens. */
@@ -50,7 +113,15 @@ function deferToolGateway(config: Config) {
     return createToolGateway(
       config.server.mcpServerUrl
         ? { url: config.server.mcpServerUrl, ...(config.server.mcpAuthToken ? { authToken: config.server.mcpAuthToken } : {}), cacheMs: config.agent.toolListCacheMs }
-        : { embedded: { ...(config.server.kubeconfigPath ? { kubeconfigPath: config.server.kubeconfigPath } : {}) }, cacheMs: config.agent.toolListCacheMs },
+        : {
+            embedded: {
+              ...(config.server.kubeconfigPath ? { kubeconfigPath: config.server.kubeconfigPath } : {}),
+              helmAllowedRegistries: config.server.helmAllowedRegistries,
+              helmChartCacheDir: config.server.helmChartCacheDir ?? path.join(config.storage.dataDir, 'helm-charts'),
+              integrationsNamespace: config.integrations.secretNamespace,
+            },
+            cacheMs: config.agent.toolListCacheMs,
+          },
     );
   });
 }
@@ -69,62 +140,121 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     // (LangGraph, AI SDK) and the chosen model provider are independent, so their file reads and WASM compile
     // overlap with each other and with opening the database.
     const agentModule = import('./http/routes/agent/index.ts');
-    const llmModule = overrides.llm ? undefined : import('./llm/create-language-model.ts');
+    // Loaded even when a test supplies the model: the settings API describes the environment's model either way.
+    const llmModule = import('./llm/create-language-model.ts');
+    const llmSettingsModule = import('./llm-settings/llm-settings-service.ts');
     storagePromise = overrides.storage ? Promise.resolve(overrides.storage) : import('./storage/create-storage.ts').then(({ createStorage }) => createStorage(config.storage));
     // Registered for closing as soon as it settles, so a failure elsewhere does not leak an open database.
     storagePromise.then((opened) => (overrides.storage ? undefined : owned.push(() => opened.close())), () => undefined);
 
-    const ownBus = overrides.bus ? undefined : createEventBus({ redisUrl: config.bus.redisUrl, keyPrefix: config.bus.keyPrefix, bufferTtlSeconds: config.bus.bufferTtlSeconds, logger: busLogger });
-    const bus: EventBus = overrides.bus ?? ownBus!;
+    const ownBus = overrides.bus ? undefined : await createEventBus({ redisUrl: config.bus.redisUrl, keyPrefix: config.bus.keyPrefix, bufferTtlSeconds: config.bus.bufferTtlSeconds, logger: busLogger });
+    const rawBus: EventBus = overrides.bus ?? ownBus!;
     if (ownBus) owned.push(() => ownBus.close());
     // A bad REDIS_URL stops start-up with the bus's own message (naming REDIS_URL) instead of failing the first chat.
     const busReady = ownBus?.ready();
 
-    const [storage, { agentRoutes }, selection] = await Promise.all([storagePromise, agentModule, llmModule?.then(({ createLanguageModel }) => createLanguageModel(config.llm)), busReady]);
+    const [storage, { agentRoutes }, selection, { createLlmSettingsService }] = await Promise.all([
+      storagePromise,
+      agentModule,
+      llmModule.then(({ createLanguageModel }) => createLanguageModel(config.llm)),
+      llmSettingsModule,
+      busReady,
+    ]);
+    const metrics = createEngineMetrics({ database: () => storage.ping(), bus: async () => rawBus.health().status === 'ok' });
+    // Everything that publishes or streams run events goes through the instrumented bus (runs, tools, tokens, SSE).
+    const bus = instrumentEventBus(rawBus, metrics);
 
     const deferredTools = overrides.tools ? undefined : deferToolGateway(config);
     const tools: ToolGateway = overrides.tools ?? deferredTools!;
     if (deferredTools) owned.push(() => deferredTools.close());
     const toolStatus = (): ToolGatewayStatus => deferredTools?.status() ?? 'ready';
 
-    const llm: AgentRouteDeps['llm'] = overrides.llm ?? {
-      model: selection?.model,
-      provider: selection?.provider,
-      modelId: selection?.modelId,
-      describe: selection?.describe,
-      problem: selection?.problem,
-      providerOptions: selection?.providerOptions,
-      maxOutputTokens: selection?.callSettings.maxOutputTokens,
-      secrets: llmSecretValues(config.llm),
-    };
 
     const secret = config.auth.jwtSecret ?? (await loadOrCreateJwtSecret(config.storage.dataDir));
+    // Bound beyond loopback, a fresh install would belong to whoever on the network registers first: ask for a
+    // token that only the person who can read the start-up log has.
+    const setupToken = isLoopbackHost(config.server.host) ? undefined : (config.server.setupToken ?? randomBytes(18).toString('base64url'));
+    const encryptionKey = config.security.encryptionKey ?? (await loadOrCreateEncryptionKey(config.storage.dataDir));
+    const secretBox = createSecretBox(encryptionKey);
+    await verifyEncryptionKey(storage.settings, secretBox);
     const accessTokens = createAccessTokens({ secret, ttlMinutes: config.auth.accessTokenMinutes });
     const accounts = createAccountService({
       users: storage.users,
       refreshTokens: storage.refreshTokens,
       audit: storage.audit,
+      atomically: storage.atomically,
       hasher: overrides.passwordHasher ?? createPasswordHasher(),
       accessTokens,
       loginLimiter: createLoginRateLimiter(config.auth.loginRateLimit),
+      addressLimiter: createLoginRateLimiter(config.auth.loginAddressRateLimit),
       allowRegistration: config.auth.allowRegistration,
+      ...(setupToken ? { setupToken } : {}),
       refreshTokenDays: config.auth.refreshTokenDays,
     });
+
+    // The model: from the environment, or from the settings an admin saved (PUT /settings/llm), switched live.
+    const llmSettings = createLlmSettingsService({
+      settings: storage.settings,
+      atomically: (work) => storage.atomically(work),
+      secretBox,
+      audit: storage.audit,
+      environment: config.llm,
+      environmentVariables: llmEnvironmentVariables(config.llm),
+      initial: selection,
+    });
+    await llmSettings.load();
+    const llm: AgentRouteDeps['llm'] = overrides.llm ?? liveModelDeps(llmSettings);
+
+    const integrations = createIntegrationService({
+      store: storage.integrations,
+      atomically: (work) => storage.atomically(work),
+      vault:
+        config.integrations.backend === 'kubernetes'
+          ? createKubernetesVault({ namespace: config.integrations.secretNamespace, secrets: await createKubernetesSecretClient(config.server.kubeconfigPath ? { kubeconfigPath: config.server.kubeconfigPath } : {}) })
+          : createDatabaseVault(secretBox),
+      audit: storage.audit,
+      checkCredentials: overrides.checkJenkinsCredentials ?? createJenkinsCredentialCheck({ timeoutMs: 10_000 }),
+    });
+
+    let rateLimitRedis: Redis | undefined;
+    if (config.bus.redisUrl) {
+      const { Redis: RedisClient } = await import('ioredis');
+      const client = new RedisClient(config.bus.redisUrl, { maxRetriesPerRequest: 1, keyPrefix: config.bus.keyPrefix });
+      // Errors are reported by the bus's health; this connection only counts requests and reconnects by itself.
+      client.on('error', () => undefined);
+      owned.push(async () => void (await client.quit().catch(() => client.disconnect())));
+      rateLimitRedis = client;
+    }
 
     let agentService: AgentService | undefined;
     const app = await buildApp({
       server: config.server,
+      limits: config.limits,
+      ...(rateLimitRedis ? { rateLimitRedis } : {}),
+      metrics: { metrics, ...(config.observability.metricsToken ? { token: config.observability.metricsToken } : {}) },
+      modelPrices: config.analytics.modelPrices,
+      approvalPolicy: { policy: config.governance.approvalPolicy, fourEyes: config.governance.fourEyes },
+      bus,
+      stopRuns: async (runIds) => {
+        await Promise.all(runIds.map((runId) => bus.requestStop(runId)));
+      },
       storage,
       accounts,
       accessTokenTtlSeconds: accessTokens.ttlSeconds,
-      logger: overrides.logger ?? { level: config.server.logLevel },
+      logger: overrides.logger ?? (await loggerOptions(config.server)),
       // Liveness stays `status: "ok"` while the MCP server loads; readiness of the tools is its own field.
       readiness: () => ({ mcp: toolStatus() }),
       routes: [
         {
           plugin: agentRoutes,
-          options: { storage, bus, tools, llm, config: config.agent, onService: (service: AgentService) => (agentService = service) } satisfies AgentRouteDeps,
+          options: { storage, bus, tools, llm, config: config.agent, secretBox, inspector: createToolCallInspector({ encryptionKey }), audit: storage.audit,
+            approvalPolicy: { policy: config.governance.approvalPolicy, fourEyes: config.governance.fourEyes },
+            ...(config.governance.executeAsApprover ? { executeAsApprover: { groupsByRole: config.governance.impersonationGroups } } : {}),
+            jenkinsIntegration: () => integrations.activeJenkins(),
+            onService: (service: AgentService) => (agentService = service) } satisfies AgentRouteDeps,
         },
+        { plugin: integrationRoutes, options: { integrations } satisfies IntegrationRouteDeps },
+        { plugin: settingsRoutes, options: { llmSettings } satisfies SettingsRouteDeps },
       ],
     });
     appLog = app.log;
@@ -135,6 +265,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       storage,
       accounts,
       llmDescription: llm.describe ?? llm.modelName ?? 'custom model',
+      ...(setupToken ? { setupToken } : {}),
       ...(llm.model ? {} : { llmProblem: llm.problem ?? 'no LLM configured' }),
       async listen() {
         const address = await app.listen({ port: config.server.port, host: config.server.host });
@@ -144,7 +275,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       close: () =>
         (closing ??= (async () => {
           await app.close();
-          await agentService?.idle();
+          await agentService?.close();
           await closeOwned();
         })()),
     };

@@ -52,6 +52,10 @@ export async function runServer(options: RunServerOptions = {}): Promise<{ engin
     log.warn(`Chat is disabled until a model is configured. ${engine.llmProblem.replace(/\.*$/, '')}.${hint}`);
   }
   else log.info(`Model: ${engine.llmDescription}`);
+  if (engine.setupToken && (await engine.accounts.isFirstUserPending())) {
+    // Printed, never logged as a field: it is for the operator at the console, once.
+    log.warn(`No account exists yet. To create the first admin from ${url} (e.g. the first-run page), use this one-time setup token: ${engine.setupToken}`);
+  }
 
   if (options.handleSignals !== false) {
     const stop = (signal: string) => {

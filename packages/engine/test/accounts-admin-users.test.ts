@@ -67,7 +67,7 @@ describe('GET/PATCH /auth/users/{id}', () => {
     expect((await getUser(ids.member, tokens.admin)).json().role).toBe('member');
     const unknownRole = await patchUser(ids.member, tokens.admin, { role: 'owner' });
     expect(unknownRole.statusCode).toBe(400);
-    expect(unknownRole.json().detail).toMatch(/role must be "admin" or "member"/);
+    expect(unknownRole.json().detail).toMatch(/role must be one of admin, approver, member/);
     expect((await patchUser(ids.member, tokens.admin, { hashed_password: 'x' })).statusCode).toBe(400);
   });
 

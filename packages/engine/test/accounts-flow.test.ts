@@ -24,12 +24,12 @@ const register = (engine: TestEngine, payload: Record<string, unknown>) => engin
 
 describe('registration', () => {
   it('makes the first user admin even if the body asks otherwise, then closes registration by default', async () => {
-    expect((await closed.request({ method: 'GET', url: '/api/v1/auth/is_admin_user' })).json()).toEqual({ is_admin: true });
+    expect((await closed.request({ method: 'GET', url: '/api/v1/auth/is_admin_user' })).json()).toEqual({ is_admin: true, setup_token_required: false });
     const first = await register(closed, { email: 'Admin@Example.com', password: testPassword, full_name: 'Ada Admin', role: 'member' });
     expect(first.statusCode).toBe(201);
     expect(first.json()).toMatchObject({ email: 'admin@example.com', full_name: 'Ada Admin', role: 'admin', is_superuser: true, is_verified: true, is_active: true });
     expect(first.json()).not.toHaveProperty('hashed_password');
-    expect((await closed.request({ method: 'GET', url: '/api/v1/auth/is_admin_user' })).json()).toEqual({ is_admin: false });
+    expect((await closed.request({ method: 'GET', url: '/api/v1/auth/is_admin_user' })).json()).toEqual({ is_admin: false, setup_token_required: false });
 
     const second = await register(closed, { email: 'eve@example.com', password: testPassword });
     expect(second.statusCode).toBe(403);
@@ -90,14 +90,18 @@ describe('login and sessions', () => {
     expect(blocked.json().detail).toMatch(/Too many failed logins/);
   });
 
-  it('updates the profile but never the role', async () => {
+  it('updates the full name only: a role or an email in the body is refused, naming the field', async () => {
     const token = await open.signUp('trudy@example.com');
-    const patched = await open.request({ method: 'PATCH', url: '/api/v1/auth/me', token, payload: { full_name: 'Trudy T', role: 'admin', is_superuser: true } });
+    const escalate = await open.request({ method: 'PATCH', url: '/api/v1/auth/me', token, payload: { full_name: 'Trudy T', role: 'admin' } });
+    expect(escalate.statusCode).toBe(400);
+    expect(escalate.json().detail).toMatch(/role cannot be changed by yourself/);
+    const patched = await open.request({ method: 'PATCH', url: '/api/v1/auth/me', token, payload: { full_name: 'Trudy T' } });
     expect(patched.statusCode).toBe(200);
     expect(patched.json()).toMatchObject({ email: 'trudy@example.com', full_name: 'Trudy T' });
     expect((await open.request({ method: 'GET', url: '/api/v1/auth/me', token })).json()).toMatchObject({ role: 'member', is_superuser: false, full_name: 'Trudy T' });
-    const taken = await open.request({ method: 'PATCH', url: '/api/v1/auth/me', token, payload: { email: 'admin@example.com' } });
-    expect(taken.statusCode).toBe(400);
+    const email = await open.request({ method: 'PATCH', url: '/api/v1/auth/me', token, payload: { email: 'admin@example.com' } });
+    expect(email.statusCode).toBe(400);
+    expect(email.json().detail).toMatch(/email cannot be changed here/);
   });
 
   it('changes the password only with the current one, and ends every session (refresh and access tokens)', async () => {

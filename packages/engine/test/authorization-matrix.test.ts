@@ -1,6 +1,8 @@
 /**
- * Every route × {anonymous, member (owner), admin, other member}: the status each caller gets. Driven with
- * inject() against the whole engine (agent routes included, mounted by the composition root).
+ * Every route × {anonymous, member (owner), approver, admin, other member}: the status each caller gets. Driven with
+ * inject() against the whole engine (agent, integration and settings routes included, mounted by the composition
+ * root), under the default approval policy (self: an approver is just another member for conversations they do
+ * not own). A test in openapi-document.test.ts fails when a route is added without docs; add its row here too.
  */
 import { randomUUID } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
@@ -8,12 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from './auth-test-engine.ts';
 import { createTestPglite } from './storage-test-databases.ts';
 
-type Caller = 'anonymous' | 'member' | 'admin' | 'other';
-const callers: Caller[] = ['anonymous', 'member', 'admin', 'other'];
+type Caller = 'anonymous' | 'member' | 'approver' | 'admin' | 'other';
+const callers: Caller[] = ['anonymous', 'member', 'approver', 'admin', 'other'];
 
 interface RouteCase {
   name: string;
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** built per call so destructive routes get a fresh conversation owned by `member` */
   url: (conversationId: string) => string;
   payload?: (conversationId: string) => Record<string, unknown> | string;
@@ -21,13 +23,16 @@ interface RouteCase {
   expected: Record<Caller, number>;
 }
 
-const all = (status: number): Record<Caller, number> => ({ anonymous: status, member: status, admin: status, other: status });
-const signedIn = (status: number): Record<Caller, number> => ({ anonymous: 401, member: status, admin: status, other: status });
-const ownerOnly = (status: number, admin = 404): Record<Caller, number> => ({ anonymous: 401, member: status, admin, other: 404 });
-const adminOnly = (status: number): Record<Caller, number> => ({ anonymous: 401, member: 403, admin: status, other: 403 });
+const all = (status: number): Record<Caller, number> => ({ anonymous: status, member: status, approver: status, admin: status, other: status });
+const signedIn = (status: number): Record<Caller, number> => ({ anonymous: 401, member: status, approver: status, admin: status, other: status });
+const ownerOnly = (status: number, admin = 404): Record<Caller, number> => ({ anonymous: 401, member: status, approver: 404, admin, other: 404 });
+const adminOnly = (status: number): Record<Caller, number> => ({ anonymous: 401, member: 403, approver: 403, admin: status, other: 403 });
 
 /** the member's user id, set in beforeAll (the /auth/users/{id} rows act on it) */
 let memberId = '';
+/** a user only the DELETE /team/members row removes (the admin's call is the one that succeeds) */
+let removableId = '';
+const unknownId = '00000000-0000-4000-8000-000000000000';
 
 const routes: RouteCase[] = [
   { name: 'GET /health', method: 'GET', url: () => '/api/v1/health', expected: all(200) },
@@ -77,7 +82,36 @@ const routes: RouteCase[] = [
     url: (id) => `/api/v1/agent/runs/${randomUUID()}/events?conversation_id=${id}`,
     expected: ownerOnly(404),
   },
+  { name: 'GET /audit', method: 'GET', url: () => '/api/v1/audit', expected: adminOnly(200) },
+  { name: 'GET /audit/export', method: 'GET', url: () => '/api/v1/audit/export?format=csv', expected: adminOnly(200) },
+  { name: 'GET /audit/verify', method: 'GET', url: () => '/api/v1/audit/verify', expected: adminOnly(200) },
+  { name: 'GET /analytics/metrics', method: 'GET', url: () => '/api/v1/analytics/metrics', expected: signedIn(200) },
+  { name: 'GET /analytics/metrics?user_id=member', method: 'GET', url: () => `/api/v1/analytics/metrics?user_id=${memberId}`, expected: { anonymous: 401, member: 200, approver: 403, admin: 200, other: 403 } },
   { name: 'POST /agent/stop', method: 'POST', url: () => '/api/v1/agent/stop', payload: (id) => ({ conversation_id: id, run_id: 'run-1' }), expected: ownerOnly(200) },
+  { name: 'GET /approvals/pending', method: 'GET', url: () => '/api/v1/approvals/pending', expected: signedIn(200) },
+
+  { name: 'GET /team/members', method: 'GET', url: () => '/api/v1/team/members', expected: adminOnly(200) },
+  { name: 'POST /team/members', method: 'POST', url: () => '/api/v1/team/members', payload: () => ({ email: `new-${randomUUID()}@example.com`, role: 'member', password: 'initial-pass-4242' }), expected: adminOnly(201) },
+  { name: 'PATCH /team/members/:id', method: 'PATCH', url: () => `/api/v1/team/members/${memberId}`, payload: () => ({ role: 'member' }), expected: adminOnly(200) },
+  { name: 'DELETE /team/members/:id', method: 'DELETE', url: () => `/api/v1/team/members/${removableId}`, expected: adminOnly(204) },
+
+  { name: 'GET /integrations', method: 'GET', url: () => '/api/v1/integrations', expected: signedIn(200) },
+  {
+    name: 'POST /integrations (Jenkins unreachable: the admin gets the check result)',
+    method: 'POST',
+    url: () => '/api/v1/integrations',
+    payload: () => ({ provider: 'jenkins', metadata: { api_url: 'http://127.0.0.1:9/' }, credentials: { username: 'ci', api_token: 'token-1234' } }),
+    expected: adminOnly(400),
+  },
+  { name: 'PATCH /integrations/:id (unknown)', method: 'PATCH', url: () => `/api/v1/integrations/${unknownId}`, payload: () => ({ status: 'disabled' }), expected: adminOnly(404) },
+  { name: 'DELETE /integrations/:id (unknown)', method: 'DELETE', url: () => `/api/v1/integrations/${unknownId}`, expected: adminOnly(404) },
+  { name: 'POST /integrations/:id/test (unknown)', method: 'POST', url: () => `/api/v1/integrations/${unknownId}/test`, expected: adminOnly(404) },
+
+  { name: 'GET /settings/llm', method: 'GET', url: () => '/api/v1/settings/llm', expected: signedIn(200) },
+  { name: 'PUT /settings/llm (unsupported provider)', method: 'PUT', url: () => '/api/v1/settings/llm', payload: () => ({ provider: 'skynet', model: 'x' }), expected: adminOnly(400) },
+  { name: 'POST /settings/llm/test (nothing configured)', method: 'POST', url: () => '/api/v1/settings/llm/test', payload: () => ({}), expected: adminOnly(200) },
+  { name: 'GET /settings/llm/providers', method: 'GET', url: () => '/api/v1/settings/llm/providers', expected: signedIn(200) },
+  { name: 'GET /settings/llm/ollama-models', method: 'GET', url: () => '/api/v1/settings/llm/ollama-models?base_url=http://127.0.0.1:9', expected: adminOnly(200) },
 ];
 
 let lite: PGlite;
@@ -90,7 +124,14 @@ beforeAll(async () => {
   tokens.admin = await setup.signUp('admin@example.com');
   tokens.member = await setup.signUp('member@example.com');
   tokens.other = await setup.signUp('other@example.com');
+  tokens.approver = await setup.signUp('approver@example.com');
+  await setup.signUp('removable@example.com');
   memberId = (await setup.engine.storage.users.findByEmail('member@example.com'))!.id;
+  removableId = (await setup.engine.storage.users.findByEmail('removable@example.com'))!.id;
+  const approverId = (await setup.engine.storage.users.findByEmail('approver@example.com'))!.id;
+  const promoted = await setup.request({ method: 'PATCH', url: `/api/v1/team/members/${approverId}`, token: tokens.admin, payload: { role: 'approver' } });
+  if (promoted.statusCode !== 200) throw new Error(`promote approver: ${promoted.statusCode} ${promoted.body}`);
+  tokens.approver = (await setup.login('approver@example.com')).json().access_token as string;
   await setup.close();
   // The matrix runs with registration closed, the default.
   engine = await startTestEngine({ lite });

@@ -342,7 +342,7 @@ describe('EventBus across processes (Redis)', () => {
   });
 
   it('names REDIS_URL when Redis cannot be reached', async () => {
-    const bus = createEventBus({ redisUrl: 'redis://:secret@127.0.0.1:1/0' });
+    const bus = await createEventBus({ redisUrl: 'redis://:secret@127.0.0.1:1/0' });
     const failure = await bus.ready().then(
       () => undefined,
       (error: Error) => error,
@@ -355,7 +355,7 @@ describe('EventBus across processes (Redis)', () => {
   });
 
   it('uses the in-process bus when REDIS_URL is unset', async () => {
-    const bus = track(createEventBus({}));
+    const bus = track(await createEventBus({}));
     await bus.ready();
     expect((await bus.publish('run', 'token', {})).index).toBe(1);
   });

@@ -131,7 +131,7 @@ describe('skyflo sandbox', () => {
     expect(sandbox.output()).toMatch(/kubectl --kubeconfig .*sandbox\.kubeconfig get pods -A/);
     expect(existsSync(path.join(directory, 'sandbox.kubeconfig'))).toBe(true);
     // The embedded MCP server loads after the engine listens and reaches the simulated cluster.
-    expect(await waitForTools(url!)).toEqual({ status: 'ok', mcp: 'ready' });
+    expect(await waitForTools(url!)).toEqual({ status: 'ok', mcp: 'ready', components: { database: 'ok', bus: 'ok' } });
     sandbox.child.kill('SIGTERM');
     expect(await sandbox.exited).toBe(0);
   });

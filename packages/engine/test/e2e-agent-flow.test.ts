@@ -442,6 +442,35 @@ describe('iteration limit', () => {
   });
 });
 
+describe('token budget', () => {
+  it('stops a runaway conversation before the next model call once AGENT_TOKEN_BUDGET is spent, and keeps it stopped', async () => {
+    // Each model turn costs what llm-sim reports; the budget is smaller than two turns.
+    await startApp({ tokenBudget: 1 });
+    try {
+      sim.reset(script([{ match: { always: true }, reply: { toolCalls: [{ name: 'k8s_get', arguments: { resource_type: 'deployments' } }] } }]));
+      const frames = await chat('investigate forever');
+      const spent = find(frames, 'token.usage').reduce((sum, frame) => sum + Number(frame.data['total_tokens']), 0);
+      expect(spent).toBeGreaterThan(1);
+      expect(find(frames, 'generation.start')).toHaveLength(1);
+      expect(find(frames, 'budget.exceeded')[0]!.data).toMatchObject({ budget_tokens: 1, used_tokens: spent });
+      expect(find(frames, 'workflow.error')[0]!.data).toMatchObject({ code: 'BUDGET_EXCEEDED' });
+      expect(String(find(frames, 'workflow.error')[0]!.data['error'])).toContain(`used ${spent} tokens of its 1-token budget (AGENT_TOKEN_BUDGET)`);
+      expect(frames.at(-1)).toMatchObject({ event: 'completed', data: { status: 'error' } });
+
+      // the next message in the same conversation does not reach the model at all
+      const callsBefore = sim.calls.length;
+      const next = await chat('try again', conversationOf(frames));
+      expect(find(next, 'budget.exceeded')[0]!.data).toMatchObject({ budget_tokens: 1, used_tokens: spent });
+      expect(sim.calls.length).toBe(callsBefore);
+      // a new conversation has its own budget
+      sim.reset(script([{ match: { always: true }, reply: 'fresh' }]));
+      expect(find(await chat('hello'), 'completed')[0]!.data['status']).toBe('completed');
+    } finally {
+      await startApp();
+    }
+  });
+});
+
 describe('stop', () => {
   it('aborts a streaming model call and ends with completed(stopped) within 100 ms', async () => {
     sim.reset(script([{ match: { always: true }, reply: { mode: 'stream', tokens: 2000, tokensPerSecond: 100 } }]));

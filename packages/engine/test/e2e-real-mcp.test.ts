@@ -67,9 +67,11 @@ spec:
 `,
   );
   await kubectl('apply', '-f', manifest);
-  mcp = await startMcpHttpServer({ port: 0, settings: { kubeconfigPath: kubeconfig, kubectlPath } });
+  // With the auth token the engine's connection is the trusted, approval-gated path; without it the server would
+  // treat the engine as a direct client and ask for confirmation through MCP elicitation (issue 10).
+  mcp = await startMcpHttpServer({ port: 0, authToken: 'engine-mcp-token', settings: { kubeconfigPath: kubeconfig, kubectlPath } });
   sim = await startLlmSim({ port: 0 });
-  tools = createToolGateway({ url: mcp.url });
+  tools = createToolGateway({ url: mcp.url, authToken: 'engine-mcp-token' });
   const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
   harness = await startAgentTestApp({
     storage: createInMemoryStorage(),
@@ -136,6 +138,34 @@ describe('agent with the real MCP server and kube-sim', () => {
     const verify = find(second, 'tool.result')[1]!;
     expect((verify['result'] as Array<{ text: string }>)[0]!.text).toMatch(/"replicas": 4/);
     expect(find(second, 'completed')[0]).toMatchObject({ status: 'completed' });
+  });
+
+  it('a rollback to "previous" is approved as an absolute revision and refused when the deployment moved on (issue 7)', async () => {
+    // checkout: revision 1 = nginx:1.26 (good), revision 2 = nginx:1.27 (current)
+    await kubectl('create', 'deployment', 'checkout', '--image=nginx:1.26');
+    await kubectl('rollout', 'status', 'deployment/checkout', '--timeout=30s');
+    await kubectl('set', 'image', 'deployment/checkout', 'nginx=nginx:1.27');
+    await kubectl('rollout', 'status', 'deployment/checkout', '--timeout=30s');
+    sim.reset({
+      rules: [
+        { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_load3', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+        { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: 'call_undo', name: 'k8s_rollout_undo', arguments: { name: 'checkout', resource_type: 'deployment', namespace: 'default' } }] } },
+        { match: { toolName: 'k8s_rollout_undo' }, reply: 'The deployment changed; I will look again.' },
+      ],
+    });
+    const first = await post('/agent/chat', { messages: [{ role: 'user', content: 'roll checkout back' }] });
+    const conversationId = String(first[0]!.data['conversation_id']);
+    const awaiting = find(first, 'tool.awaiting_approval')[0]!;
+    // the approver is asked about revision 1 (nginx:1.26), not about "previous"
+    expect(awaiting['args']).toMatchObject({ name: 'checkout', to_revision: 1 });
+    expect((awaiting['resolution'] as string[]).join('\n')).toMatch(/to_revision: previous → 1 \(image nginx:1\.26\)/);
+
+    // Before the approval a crash-looping image is rolled out: "previous" now means nginx:1.27.
+    await kubectl('set', 'image', 'deployment/checkout', 'nginx=nginx:1.99-broken');
+    const second = await post('/agent/approvals/call_undo', { approve: true, conversation_id: conversationId });
+    expect(find(second, 'tool.error')[0]).toMatchObject({ call_id: 'call_undo', code: 'TARGET_CHANGED' });
+    expect(find(second, 'tool.executing')).toHaveLength(0);
+    expect(await kubectl('get', 'deployment', 'checkout', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).toBe('nginx:1.99-broken');
   });
 
   it('deny: the cluster stays as it was', async () => {

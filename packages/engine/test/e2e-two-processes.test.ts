@@ -28,6 +28,8 @@ let sim: LlmSim;
 const engines: Array<{ child: ChildProcess; url: string }> = [];
 let token: string;
 
+const mcpToken = 'two-process-mcp-token-0123456789';
+
 async function kubectl(...args: string[]): Promise<string> {
   const { stdout } = await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') } });
   return stdout.trim();
@@ -43,7 +45,11 @@ async function startEngineProcess(name: string): Promise<{ child: ChildProcess; 
       REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_KEY_PREFIX: `skyflo-test-${database}:`,
       MCP_SERVER_URL: mcp.url,
+      // the engines' connection is the gated path only with the server's token (without it, a direct client's)
+      MCP_AUTH_TOKEN: mcpToken,
       JWT_SECRET: 'two-process-test-secret-0123456789abcdef',
+      // Replicas share the key that seals calls awaiting approval, or one could not execute what the other recorded.
+      SKYFLO_ENCRYPTION_KEY: '5f1d3c0b9a8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a392817060504',
       ALLOW_REGISTRATION: 'true',
       LLM_MODEL: 'openai-compatible/sim-model',
       LLM_HOST: sim.url,
@@ -80,7 +86,7 @@ beforeAll(async () => {
     'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: default}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx:1.27}]}\n',
   );
   await kubectl('apply', '-f', manifest);
-  mcp = await startMcpHttpServer({ port: 0, settings: { kubeconfigPath: kubeconfig, kubectlPath } });
+  mcp = await startMcpHttpServer({ port: 0, authToken: mcpToken, settings: { kubeconfigPath: kubeconfig, kubectlPath } });
   sim = await startLlmSim({ port: 0 });
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();

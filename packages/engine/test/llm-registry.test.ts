@@ -31,8 +31,8 @@ describe('createLanguageModel: providers', () => {
     ['openai-compatible/llama3.1', { LLM_HOST: 'http://127.0.0.1:11434/v1' }, 'openai-compatible.chat', 'llama3.1', 'no key, at http://127.0.0.1:11434/v1'],
     ['openai-compatible/qwen', { LLM_HOST: 'http://vllm:8000/v1', OPENAI_COMPATIBLE_API_KEY: 'vk' }, 'openai-compatible.chat', 'qwen', 'key from OPENAI_COMPATIBLE_API_KEY, at http://vllm:8000/v1'],
     ['ollama/llama3.1', {}, 'ollama.chat', 'llama3.1', 'no key, at http://127.0.0.1:11434/v1'],
-  ])('%s resolves without network', (model, env, providerId, modelId, credential) => {
-    const selection = resolve({ LLM_MODEL: model, ...env });
+  ])('%s resolves without network', async (model, env, providerId, modelId, credential) => {
+    const selection = await resolve({ LLM_MODEL: model, ...env });
     expect(selection.problem).toBeUndefined();
     expect(selection.model?.specificationVersion).toBe('v3');
     expect(selection.model?.provider).toBe(providerId);
@@ -48,32 +48,32 @@ describe('createLanguageModel: providers', () => {
     );
   });
 
-  it('uses chat completions when openai is pointed at another host (proxies rarely serve /responses)', () => {
-    const selection = resolve({ LLM_MODEL: 'openai/gpt-4o', OPENAI_API_KEY: 'sk', LLM_HOST: 'http://litellm:4000/v1' });
+  it('uses chat completions when openai is pointed at another host (proxies rarely serve /responses)', async () => {
+    const selection = await resolve({ LLM_MODEL: 'openai/gpt-4o', OPENAI_API_KEY: 'sk', LLM_HOST: 'http://litellm:4000/v1' });
     expect(selection.model?.provider).toBe('openai.chat');
   });
 
-  it('reads a key from a *_FILE (Kubernetes/Docker secret) and says so', () => {
+  it('reads a key from a *_FILE (Kubernetes/Docker secret) and says so', async () => {
     const directory = mkdtempSync(path.join(tmpdir(), 'skyflo-llm-'));
     const keyFile = path.join(directory, 'openai-key');
     writeFileSync(keyFile, 'sk-from-file\n');
     const config = llmConfigSchema.parse({ LLM_MODEL: 'openai/gpt-4o', OPENAI_API_KEY_FILE: keyFile });
     expect(config.apiKeys.openai).toEqual({ value: 'sk-from-file', source: 'OPENAI_API_KEY_FILE' });
-    expect(createLanguageModel(config).describe).toBe('openai/gpt-4o (key from OPENAI_API_KEY_FILE)');
+    expect((await createLanguageModel(config)).describe).toBe('openai/gpt-4o (key from OPENAI_API_KEY_FILE)');
   });
 });
 
 describe('createLanguageModel: problems', () => {
-  it('without LLM_MODEL, reports that no LLM is configured and what to set', () => {
-    const selection = resolve({});
+  it('without LLM_MODEL, reports that no LLM is configured and what to set', async () => {
+    const selection = await resolve({});
     expect(selection.model).toBeUndefined();
     expect(selection.describe).toBe('no LLM configured');
-    expect(selection.problem).toMatch(/No LLM configured: set LLM_MODEL=provider\/model/);
+    expect(selection.problem).toMatch(/No LLM configured: an admin can choose a provider, model and key in the Command Center \(Settings → Model\), or set LLM_MODEL=provider\/model/);
     expect(selection.problem).toContain('LLM_HOST=http://127.0.0.1:11434/v1');
   });
 
-  it('names the supported providers for an unknown one', () => {
-    const selection = resolve({ LLM_MODEL: 'openia/gpt-4o' });
+  it('names the supported providers for an unknown one', async () => {
+    const selection = await resolve({ LLM_MODEL: 'openia/gpt-4o' });
     expect(selection.model).toBeUndefined();
     expect(selection.problem).toBe(
       "Unknown LLM provider 'openia' in LLM_MODEL; use one of openai, anthropic, google, moonshotai, groq, mistral, deepseek, bedrock, azure, openai-compatible, ollama.",
@@ -89,8 +89,8 @@ describe('createLanguageModel: problems', () => {
     ['bedrock/amazon.nova-pro-v1:0', { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIA' }, /needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY .* AWS_BEARER_TOKEN_BEDROCK/],
     ['azure/gpt4o', { AZURE_API_KEY: 'az' }, 'AZURE_RESOURCE_NAME is not set; LLM_MODEL=azure/gpt4o needs it (or LLM_HOST with the full base URL).'],
     ['openai-compatible/llama3.1', {}, /^LLM_HOST is not set; LLM_MODEL=openai-compatible\/llama3.1 needs the server's base URL, e.g. LLM_HOST=http:\/\/127.0.0.1:11434\/v1 for Ollama/],
-  ])('%s with %j → %s', (model, env, problem) => {
-    const selection = resolve({ LLM_MODEL: model, ...env });
+  ])('%s with %j → %s', async (model, env, problem) => {
+    const selection = await resolve({ LLM_MODEL: model, ...env });
     expect(selection.model).toBeUndefined();
     if (typeof problem === 'string') expect(selection.problem).toBe(problem);
     else expect(selection.problem).toMatch(problem);
@@ -123,45 +123,45 @@ describe('createLanguageModel: problems', () => {
 
 describe('createLanguageModel: reasoning settings', () => {
   // The SDK adds the budget to maxOutputTokens for Anthropic/Bedrock, so the wire max_tokens is the sum.
-  it('turns a thinking budget into Anthropic thinking with max_tokens = max(2×budget, 16384) on the wire', () => {
-    const small = resolve({ LLM_MODEL: 'anthropic/claude-sonnet-4-5', ANTHROPIC_API_KEY: 'k', LLM_THINKING_BUDGET_TOKENS: '4000' });
+  it('turns a thinking budget into Anthropic thinking with max_tokens = max(2×budget, 16384) on the wire', async () => {
+    const small = await resolve({ LLM_MODEL: 'anthropic/claude-sonnet-4-5', ANTHROPIC_API_KEY: 'k', LLM_THINKING_BUDGET_TOKENS: '4000' });
     expect(small.providerOptions).toEqual({ anthropic: { thinking: { type: 'enabled', budgetTokens: 4000 } } });
     expect(small.callSettings.maxOutputTokens! + 4000).toBe(16_384);
-    const large = resolve({ LLM_MODEL: 'anthropic/claude-sonnet-4-5', ANTHROPIC_API_KEY: 'k', LLM_THINKING_BUDGET_TOKENS: '10000' });
+    const large = await resolve({ LLM_MODEL: 'anthropic/claude-sonnet-4-5', ANTHROPIC_API_KEY: 'k', LLM_THINKING_BUDGET_TOKENS: '10000' });
     expect(large.callSettings.maxOutputTokens! + 10_000).toBe(20_000);
-    const explicit = resolve({ LLM_MODEL: 'anthropic/claude-sonnet-4-5', ANTHROPIC_API_KEY: 'k', LLM_THINKING_BUDGET_TOKENS: '10000', LLM_MAX_TOKENS: '12000' });
+    const explicit = await resolve({ LLM_MODEL: 'anthropic/claude-sonnet-4-5', ANTHROPIC_API_KEY: 'k', LLM_THINKING_BUDGET_TOKENS: '10000', LLM_MAX_TOKENS: '12000' });
     expect(explicit.callSettings.maxOutputTokens! + 10_000).toBe(12_000);
-    const tooSmall = resolve({ LLM_MODEL: 'anthropic/claude-sonnet-4-5', ANTHROPIC_API_KEY: 'k', LLM_THINKING_BUDGET_TOKENS: '8000', LLM_MAX_TOKENS: '4000' });
+    const tooSmall = await resolve({ LLM_MODEL: 'anthropic/claude-sonnet-4-5', ANTHROPIC_API_KEY: 'k', LLM_THINKING_BUDGET_TOKENS: '8000', LLM_MAX_TOKENS: '4000' });
     expect(tooSmall.callSettings.maxOutputTokens).toBe(1024);
   });
 
-  it('gives Google a thinkingConfig and Bedrock a reasoningConfig for the same budget', () => {
-    const google = resolve({ LLM_MODEL: 'google/gemini-2.5-pro', GEMINI_API_KEY: 'k', LLM_THINKING_BUDGET_TOKENS: '2048' });
+  it('gives Google a thinkingConfig and Bedrock a reasoningConfig for the same budget', async () => {
+    const google = await resolve({ LLM_MODEL: 'google/gemini-2.5-pro', GEMINI_API_KEY: 'k', LLM_THINKING_BUDGET_TOKENS: '2048' });
     expect(google.providerOptions).toEqual({ google: { thinkingConfig: { thinkingBudget: 2048, includeThoughts: true } } });
     expect(google.callSettings.maxOutputTokens).toBe(16_384);
-    const bedrock = resolve({ LLM_MODEL: 'bedrock/anthropic.claude', AWS_REGION: 'us-east-1', AWS_BEARER_TOKEN_BEDROCK: 'k', LLM_THINKING_BUDGET_TOKENS: '2048' });
+    const bedrock = await resolve({ LLM_MODEL: 'bedrock/anthropic.claude', AWS_REGION: 'us-east-1', AWS_BEARER_TOKEN_BEDROCK: 'k', LLM_THINKING_BUDGET_TOKENS: '2048' });
     expect(bedrock.providerOptions).toEqual({ bedrock: { reasoningConfig: { type: 'enabled', budgetTokens: 2048 } } });
   });
 
-  it('sends the reasoning effort to OpenAI-style providers, mapped to the levels each accepts', () => {
-    const openai = resolve({ LLM_MODEL: 'openai/o4-mini', OPENAI_API_KEY: 'k', LLM_REASONING_EFFORT: 'medium' });
+  it('sends the reasoning effort to OpenAI-style providers, mapped to the levels each accepts', async () => {
+    const openai = await resolve({ LLM_MODEL: 'openai/o4-mini', OPENAI_API_KEY: 'k', LLM_REASONING_EFFORT: 'medium' });
     expect(openai.providerOptions).toEqual({ openai: { reasoningEffort: 'medium' } });
     expect(openai.callSettings.maxOutputTokens).toBeUndefined();
-    const compatible = resolve({ LLM_MODEL: 'openai-compatible/qwq', LLM_HOST: 'http://127.0.0.1:8000/v1', LLM_REASONING_EFFORT: 'high' });
+    const compatible = await resolve({ LLM_MODEL: 'openai-compatible/qwq', LLM_HOST: 'http://127.0.0.1:8000/v1', LLM_REASONING_EFFORT: 'high' });
     expect(compatible.providerOptions).toEqual({ openaiCompatible: { reasoningEffort: 'high' } });
-    const deepseek = resolve({ LLM_MODEL: 'deepseek/deepseek-reasoner', DEEPSEEK_API_KEY: 'k', LLM_REASONING_EFFORT: 'medium' });
+    const deepseek = await resolve({ LLM_MODEL: 'deepseek/deepseek-reasoner', DEEPSEEK_API_KEY: 'k', LLM_REASONING_EFFORT: 'medium' });
     expect(deepseek.providerOptions).toEqual({ deepseek: { reasoningEffort: 'high' } });
   });
 
-  it('maps an effort to a budget for budget-style providers, and a budget wins over an effort', () => {
-    const anthropic = resolve({ LLM_MODEL: 'anthropic/claude-sonnet-4-5', ANTHROPIC_API_KEY: 'k', LLM_REASONING_EFFORT: 'low' });
+  it('maps an effort to a budget for budget-style providers, and a budget wins over an effort', async () => {
+    const anthropic = await resolve({ LLM_MODEL: 'anthropic/claude-sonnet-4-5', ANTHROPIC_API_KEY: 'k', LLM_REASONING_EFFORT: 'low' });
     expect(anthropic.providerOptions).toEqual({ anthropic: { thinking: { type: 'enabled', budgetTokens: 1024 } } });
-    const both = resolve({ LLM_MODEL: 'anthropic/claude-sonnet-4-5', ANTHROPIC_API_KEY: 'k', LLM_REASONING_EFFORT: 'low', LLM_THINKING_BUDGET_TOKENS: '8192' });
+    const both = await resolve({ LLM_MODEL: 'anthropic/claude-sonnet-4-5', ANTHROPIC_API_KEY: 'k', LLM_REASONING_EFFORT: 'low', LLM_THINKING_BUDGET_TOKENS: '8192' });
     expect(both.providerOptions).toEqual({ anthropic: { thinking: { type: 'enabled', budgetTokens: 8192 } } });
   });
 
-  it("sends nothing for 'default' or when unset, and passes temperature, max tokens and timeout through", () => {
-    const selection = resolve({ LLM_MODEL: 'openai/gpt-4o', OPENAI_API_KEY: 'k', LLM_REASONING_EFFORT: 'default', LLM_TEMPERATURE: '0.2', LLM_MAX_TOKENS: '4096', LLM_TIMEOUT_MS: '30000' });
+  it("sends nothing for 'default' or when unset, and passes temperature, max tokens and timeout through", async () => {
+    const selection = await resolve({ LLM_MODEL: 'openai/gpt-4o', OPENAI_API_KEY: 'k', LLM_REASONING_EFFORT: 'default', LLM_TEMPERATURE: '0.2', LLM_MAX_TOKENS: '4096', LLM_TIMEOUT_MS: '30000' });
     expect(selection.providerOptions).toEqual({});
     expect(selection.callSettings).toEqual({ maxOutputTokens: 4096, temperature: 0.2, timeoutMs: 30_000 });
   });

@@ -20,8 +20,8 @@ afterAll(async () => {
 });
 beforeEach(() => sim.reset({ rules: [] }));
 
-function simModel(env: Record<string, string> = {}): LanguageModelSelection {
-  const selection = createLanguageModel(llmConfigSchema.parse({ LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: sim.url, ...env }));
+async function simModel(env: Record<string, string> = {}): Promise<LanguageModelSelection> {
+  const selection = await createLanguageModel(llmConfigSchema.parse({ LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: sim.url, ...env }));
   expect(selection.problem).toBeUndefined();
   return selection;
 }
@@ -69,7 +69,7 @@ async function turn(selection: LanguageModelSelection, messages: ModelMessage[],
 describe('openai-compatible model against llm-sim', () => {
   it('streams text token by token with usage', async () => {
     sim.setScript({ rules: [{ match: { userContains: 'pods' }, reply: 'All 3 pods in default are Running.' }] });
-    const outcome = await turn(simModel(), [{ role: 'user', content: 'How are my pods?' }]);
+    const outcome = await turn(await simModel(), [{ role: 'user', content: 'How are my pods?' }]);
     expect(outcome.text).toBe('All 3 pods in default are Running.');
     expect(outcome.deltas.length).toBeGreaterThan(1);
     expect(outcome.usage?.inputTokens).toBeGreaterThan(0);
@@ -80,23 +80,23 @@ describe('openai-compatible model against llm-sim', () => {
 
   it('streams a tool call with parsed arguments', async () => {
     sim.setScript({ rules: [{ reply: { text: 'Let me look.', toolCalls: [{ name: 'k8s_get', arguments: { resource: 'pods', namespace: 'prod' } }] } }] });
-    const outcome = await turn(simModel(), [{ role: 'user', content: 'List pods in prod' }]);
+    const outcome = await turn(await simModel(), [{ role: 'user', content: 'List pods in prod' }]);
     expect(outcome.text).toBe('Let me look.');
     expect(outcome.toolCalls).toEqual([{ toolName: 'k8s_get', input: { resource: 'pods', namespace: 'prod' } }]);
   });
 
   it('sends the reasoning effort and max tokens on the wire', async () => {
     sim.setScript({ rules: [{ reply: 'ok' }] });
-    await turn(simModel({ LLM_REASONING_EFFORT: 'high', LLM_MAX_TOKENS: '2048', LLM_TEMPERATURE: '0.1' }), [{ role: 'user', content: 'hi' }]);
+    await turn(await simModel({ LLM_REASONING_EFFORT: 'high', LLM_MAX_TOKENS: '2048', LLM_TEMPERATURE: '0.1' }), [{ role: 'user', content: 'hi' }]);
     expect(sim.calls[0].body).toMatchObject({ reasoning_effort: 'high', max_tokens: 2048, temperature: 0.1 });
     sim.reset({ rules: [{ reply: 'ok' }] });
-    await turn(simModel(), [{ role: 'user', content: 'hi' }]);
+    await turn(await simModel(), [{ role: 'user', content: 'hi' }]);
     expect(sim.calls[0].body).not.toHaveProperty('reasoning_effort');
   });
 
   it('applies the configured settings even when a caller passes none, and lets a caller override them', async () => {
     sim.setScript({ rules: [{ reply: 'ok' }] });
-    const selection = simModel({ LLM_REASONING_EFFORT: 'low', LLM_MAX_TOKENS: '1000', LLM_TEMPERATURE: '0.3' });
+    const selection = await simModel({ LLM_REASONING_EFFORT: 'low', LLM_MAX_TOKENS: '1000', LLM_TEMPERATURE: '0.3' });
     await streamText({ model: selection.model!, prompt: 'a title, please', maxRetries: 0 }).consumeStream();
     expect(sim.calls[0].body).toMatchObject({ reasoning_effort: 'low', max_tokens: 1000, temperature: 0.3 });
     await streamText({ model: selection.model!, prompt: 'again', temperature: 0.9, providerOptions: { openaiCompatible: { reasoningEffort: 'high' } }, maxRetries: 0 }).consumeStream();
@@ -106,9 +106,9 @@ describe('openai-compatible model against llm-sim', () => {
   it('sends OPENAI_COMPATIBLE_API_KEY as a bearer token', async () => {
     const guarded = await startLlmSim({ apiKey: 'sim-secret', script: { rules: [{ reply: 'authorised' }] } });
     try {
-      const withKey = createLanguageModel(llmConfigSchema.parse({ LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: guarded.url, OPENAI_COMPATIBLE_API_KEY: 'sim-secret' }));
+      const withKey = await createLanguageModel(llmConfigSchema.parse({ LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: guarded.url, OPENAI_COMPATIBLE_API_KEY: 'sim-secret' }));
       expect((await turn(withKey, [{ role: 'user', content: 'hi' }])).text).toBe('authorised');
-      const withoutKey = createLanguageModel(llmConfigSchema.parse({ LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: guarded.url }));
+      const withoutKey = await createLanguageModel(llmConfigSchema.parse({ LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: guarded.url }));
       const failure = await turn(withoutKey, [{ role: 'user', content: 'hi' }]).catch((error: unknown) => error);
       expect(classifyLlmError(failure)).toMatchObject({ kind: 'fatal', statusCode: 401 });
     } finally {
@@ -120,7 +120,7 @@ describe('openai-compatible model against llm-sim', () => {
 describe('failures against llm-sim', () => {
   it('classifies a 429 with Retry-After, waits that long, and retries to success', async () => {
     sim.setScript({ failures: [{ kind: 'status', status: 429, retryAfterSeconds: 2 }], rules: [{ reply: 'recovered after the limit' }] });
-    const selection = simModel();
+    const selection = await simModel();
     const delays: number[] = [];
     const retries: LlmRetryInfo[] = [];
     const outcome = await withLlmRetries(() => turn(selection, [{ role: 'user', content: 'hi' }]), {
@@ -140,7 +140,7 @@ describe('failures against llm-sim', () => {
       rules: [{ reply: 'third time lucky' }],
     });
     const retries: LlmRetryInfo[] = [];
-    const outcome = await withLlmRetries(() => turn(simModel(), [{ role: 'user', content: 'hi' }]), { baseDelayMs: 5, onRetry: (info) => void retries.push(info) });
+    const outcome = await withLlmRetries(async () => turn(await simModel(), [{ role: 'user', content: 'hi' }]), { baseDelayMs: 5, onRetry: (info) => void retries.push(info) });
     expect(outcome.text).toBe('third time lucky');
     expect(retries.map((info) => [info.kind, info.attempt, info.delayMs])).toEqual([
       ['transient', 1, 5],
@@ -151,7 +151,7 @@ describe('failures against llm-sim', () => {
 
   it('does not retry a 400 and surfaces the provider message', async () => {
     sim.setScript({ rules: [{ failure: { kind: 'status', status: 400, message: 'This model maximum context length is 8192 tokens.' } }] });
-    const failure = await withLlmRetries(() => turn(simModel(), [{ role: 'user', content: 'hi' }]), { baseDelayMs: 5 }).catch((error: unknown) => error);
+    const failure = await withLlmRetries(async () => turn(await simModel(), [{ role: 'user', content: 'hi' }]), { baseDelayMs: 5 }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(LlmCallError);
     expect((failure as LlmCallError).message).toBe('This model maximum context length is 8192 tokens. (HTTP 400)');
     expect(sim.calls).toHaveLength(1);
@@ -160,7 +160,7 @@ describe('failures against llm-sim', () => {
   it('aborts a hanging call within 100 ms of a stop and does not retry it', async () => {
     sim.setScript({ rules: [{ failure: { kind: 'hang' } }] });
     const controller = new AbortController();
-    const selection = simModel();
+    const selection = await simModel();
     const pending = withLlmRetries(() => turn(selection, [{ role: 'user', content: 'hi' }], controller.signal), { baseDelayMs: 5, signal: controller.signal }).catch(
       (error: unknown) => error,
     );
@@ -177,7 +177,7 @@ describe('failures against llm-sim', () => {
   it('gives up on a silent model after LLM_TIMEOUT_MS, as a transient error', async () => {
     sim.setScript({ rules: [{ failure: { kind: 'hang' } }] });
     const started = performance.now();
-    const failure = await turn(simModel({ LLM_TIMEOUT_MS: '150' }), [{ role: 'user', content: 'hi' }]).catch((error: unknown) => error);
+    const failure = await turn(await simModel({ LLM_TIMEOUT_MS: '150' }), [{ role: 'user', content: 'hi' }]).catch((error: unknown) => error);
     const elapsed = performance.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(140);
     expect(elapsed).toBeLessThan(1000);
@@ -186,13 +186,14 @@ describe('failures against llm-sim', () => {
   });
 
   it('times out on silence, not on total length: a slow steady stream completes, a stalled one fails', async () => {
-    sim.setScript({ rules: [{ match: { userContains: 'steady' }, reply: { text: 'one two three four five six seven eight', tokenDelayMs: 40 } }] });
-    const steady = await turn(simModel({ LLM_TIMEOUT_MS: '150' }), [{ role: 'user', content: 'steady please' }]);
+    // 8 tokens 200 ms apart: 1.6 s in all, longer than the 1 s timeout, but never 1 s of silence
+    sim.setScript({ rules: [{ match: { userContains: 'steady' }, reply: { text: 'one two three four five six seven eight', tokenDelayMs: 200 } }] });
+    const steady = await turn(await simModel({ LLM_TIMEOUT_MS: '1000' }), [{ role: 'user', content: 'steady please' }]);
     expect(steady.text).toBe('one two three four five six seven eight');
     expect(steady.deltas.length).toBeGreaterThanOrEqual(4);
 
-    sim.setScript({ rules: [{ reply: { text: 'one two three', tokenDelayMs: 400 } }] });
-    const failure = await turn(simModel({ LLM_TIMEOUT_MS: '150' }), [{ role: 'user', content: 'stall' }]).catch((error: unknown) => error);
+    sim.setScript({ rules: [{ reply: { text: 'one two three', tokenDelayMs: 4000 } }] });
+    const failure = await turn(await simModel({ LLM_TIMEOUT_MS: '1000' }), [{ role: 'user', content: 'stall' }]).catch((error: unknown) => error);
     expect(classifyLlmError(failure).kind).toBe('transient');
   });
 
@@ -200,7 +201,7 @@ describe('failures against llm-sim', () => {
     const closed = await startLlmSim();
     const url = closed.url;
     await closed.close();
-    const selection = createLanguageModel(llmConfigSchema.parse({ LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: url }));
+    const selection = await createLanguageModel(llmConfigSchema.parse({ LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: url }));
     const failure = await turn(selection, [{ role: 'user', content: 'hi' }]).catch((error: unknown) => error);
     const classification = classifyLlmError(failure);
     expect(classification.kind).toBe('transient');
@@ -210,8 +211,8 @@ describe('failures against llm-sim', () => {
 });
 
 describe('anthropic model against llm-sim (Messages API)', () => {
-  function anthropicModel(env: Record<string, string> = {}): LanguageModelSelection {
-    const selection = createLanguageModel(
+  async function anthropicModel(env: Record<string, string> = {}): Promise<LanguageModelSelection> {
+    const selection = await createLanguageModel(
       llmConfigSchema.parse({ LLM_MODEL: 'anthropic/claude-sonnet-4-5', LLM_HOST: sim.url, ANTHROPIC_API_KEY: 'sk-ant-test', ...env }),
     );
     expect(selection.problem).toBeUndefined();
@@ -222,7 +223,7 @@ describe('anthropic model against llm-sim (Messages API)', () => {
     sim.setScript({
       rules: [{ reply: { reasoning: 'The user wants pods in prod.', text: 'Checking.', toolCalls: [{ name: 'k8s_get', arguments: { resource: 'pods', namespace: 'prod' } }] } }],
     });
-    const selection = anthropicModel({ LLM_THINKING_BUDGET_TOKENS: '2048' });
+    const selection = await anthropicModel({ LLM_THINKING_BUDGET_TOKENS: '2048' });
     const result = streamText({
       model: selection.model!,
       messages: [{ role: 'user', content: 'List pods in prod' }],
@@ -245,7 +246,7 @@ describe('anthropic model against llm-sim (Messages API)', () => {
 describe('openai model behind LLM_HOST (a proxy such as LiteLLM) against llm-sim', () => {
   it('uses chat completions with the bearer key and the reasoning effort', async () => {
     sim.setScript({ rules: [{ reply: 'from the proxy' }] });
-    const selection = createLanguageModel(
+    const selection = await createLanguageModel(
       llmConfigSchema.parse({ LLM_MODEL: 'openai/o4-mini', LLM_HOST: sim.url, OPENAI_API_KEY: 'sk-proxy', LLM_REASONING_EFFORT: 'low' }),
     );
     const outcome = await turn(selection, [{ role: 'user', content: 'hi' }]);

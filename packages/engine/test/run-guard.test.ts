@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPasswordHasher } from '../src/accounts/password-hasher.ts';
 import { loadConfig, type Environment } from '../src/config/index.ts';
 import { createEngine, type Engine, type EngineOverrides } from '../src/create-engine.ts';
@@ -48,6 +48,7 @@ async function startEngine(env: Environment, storage?: EngineOverrides['storage'
     PORT: '0',
     SKYFLO_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'skyflo-run-guard-')),
     JWT_SECRET: 'run-guard-test-secret-that-is-long-enough-0123456789',
+    SKYFLO_ENCRYPTION_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
     ALLOW_REGISTRATION: 'true',
     LLM_MODEL: 'openai-compatible/sim-model',
     LLM_HOST: sim.url,
@@ -177,6 +178,9 @@ describe.each([
 
     const chat = await call(backend.first, 'POST', '/agent/chat', { conversation_id: conversationId, messages: [{ role: 'user', content: 'list pods' }] });
     const runId = String((await readSse(chat))[0]!.data['run_id']);
+    // The stream's `completed` can arrive before the run's row is marked finished; backdate only a finished row, or
+    // the engine's own finish would overwrite the backdated time.
+    await vi.waitFor(async () => expect(await backend.query('SELECT finished_at IS NOT NULL AS finished FROM runs WHERE run_id = $1', [runId])).toEqual([{ finished: true }]), { timeout: 10_000, interval: 50 });
     // older than EVENT_BUFFER_TTL_SECONDS (1 h by default): the bus no longer has its events
     await backend.query("UPDATE runs SET finished_at = now() - interval '2 hours' WHERE run_id = $1", [runId]);
     const expired = await call(backend.second, 'GET', `/agent/runs/${runId}/events?conversation_id=${conversationId}`);

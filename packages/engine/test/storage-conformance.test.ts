@@ -5,52 +5,21 @@
 import { randomUUID } from 'node:crypto';
 import { Annotation, Command, END, interrupt, START, StateGraph } from '@langchain/langgraph';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConversationIdTakenError } from '../src/ports/conversation-id-taken-error.ts';
 import type { PlatformStorage, TimelineEntry } from '../src/ports/index.ts';
-import { createPgliteStorage } from '../src/storage/pglite-storage.ts';
-import { createPostgresStorage } from '../src/storage/postgres-storage.ts';
-import { createTestPglite, createTestPostgresDatabase } from './storage-test-databases.ts';
+import { storageBackends, type StorageBackend } from './storage-test-backends.ts';
 
-interface Backend {
-  storage: PlatformStorage;
-  /** a second Storage on the same database, standing in for another engine process (undefined on PGlite) */
-  secondProcess?: PlatformStorage;
-  query(text: string, params?: unknown[]): Promise<unknown[]>;
-  close(): Promise<void>;
-}
-
-const backends: Record<string, () => Promise<Backend>> = {
-  pglite: async () => {
-    const { lite, query } = await createTestPglite();
-    const storage = await createPgliteStorage({ lite });
-    return { storage, query, close: async () => { await storage.close(); await lite.close(); } };
-  },
-  postgres: async () => {
-    const database = await createTestPostgresDatabase();
-    const storage = await createPostgresStorage({ url: database.url });
-    const secondProcess = await createPostgresStorage({ url: database.url });
-    return {
-      storage,
-      secondProcess,
-      query: database.query,
-      close: async () => {
-        await storage.close();
-        await secondProcess.close();
-        await database.drop();
-      },
-    };
-  },
-};
 
 const userEntry = (id: string, content: string): TimelineEntry => ({ id, type: 'user', content, timestamp: Date.now() });
 
-describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
-  let backend: Backend;
+describe.each(Object.keys(storageBackends))('Storage conformance on %s', (driver) => {
+  let backend: StorageBackend;
   let storage: PlatformStorage;
   let alice: string;
   let bob: string;
 
   beforeAll(async () => {
-    backend = await backends[driver]();
+    backend = await storageBackends[driver]();
     storage = backend.storage;
     const first = await storage.users.create({ email: 'Alice@Example.com', hashedPassword: 'h', allowWhenUsersExist: false });
     const second = await storage.users.create({ email: 'bob@example.com', hashedPassword: 'h', allowWhenUsersExist: true });
@@ -91,9 +60,9 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
       const updated = await storage.conversations.update(id, { title: 'Fix nginx', isActive: false, metadata: { pinned: true } });
       expect(updated).toMatchObject({ title: 'Fix nginx', isActive: false, metadata: { pinned: true } });
       expect(await storage.conversations.get(id)).toMatchObject({ title: 'Fix nginx' });
-      expect(await storage.conversations.delete(id)).toBe(true);
+      expect(await storage.conversations.delete(id)).toEqual({ runningRunIds: [] });
       expect(await storage.conversations.get(id)).toBeUndefined();
-      expect(await storage.conversations.delete(id)).toBe(false);
+      expect(await storage.conversations.delete(id)).toBeUndefined();
       expect(await storage.conversations.get('not-a-uuid')).toBeUndefined();
     });
 
@@ -168,18 +137,45 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
 
   describe('approvals', () => {
     const request = (conversationId: string, callId: string) =>
-      storage.approvals.request({ conversationId, callId, runId: 'run-1', tool: 'k8s_scale', args: { name: 'web', replicas: 3 }, argsHash: 'abc', diff: '- 1\n+ 3' });
+      storage.approvals.request({
+        conversationId,
+        callId,
+        runId: 'run-1',
+        tool: 'k8s_scale',
+        args: { name: 'web', replicas: 3 },
+        argsHash: 'abc',
+        exactArgsSealed: 'sealed-exact-args',
+        diff: '- 1\n+ 3',
+        diffHash: 'd1',
+        resolution: ['replicas: kept'],
+        risks: [{ code: 'SCALE_TO_ZERO', message: 'scales to zero', severity: 'high' }],
+        destructive: true,
+        policyReason: 'k8s_scale may change state',
+        requestedBy: alice,
+      });
 
     it('requests idempotently and lets exactly one of many concurrent decisions win', async () => {
       const conversationId = randomUUID();
       const first = await request(conversationId, 'call-1');
       const again = await request(conversationId, 'call-1');
-      expect(first).toMatchObject({ status: 'awaiting', tool: 'k8s_scale', diff: '- 1\n+ 3' });
+      expect(first).toMatchObject({
+        status: 'awaiting',
+        tool: 'k8s_scale',
+        diff: '- 1\n+ 3',
+        diffHash: 'd1',
+        exactArgsSealed: 'sealed-exact-args',
+        resolution: ['replicas: kept'],
+        risks: [{ code: 'SCALE_TO_ZERO', message: 'scales to zero', severity: 'high' }],
+        destructive: true,
+        policyReason: 'k8s_scale may change state',
+        requestedBy: alice,
+        automatic: false,
+      });
       expect(again.requestedAt.getTime()).toBe(first.requestedAt.getTime());
       const stores = [storage, backend.secondProcess ?? storage];
       const decisions = await Promise.all(
         Array.from({ length: 10 }, (_, index) =>
-          stores[index % stores.length].approvals.decide({ conversationId, callId: 'call-1', approve: index % 3 !== 0, decidedBy: `user-${index}`, reason: 'ok' }),
+          stores[index % stores.length].approvals.decide({ conversationId, callId: 'call-1', approve: index % 3 !== 0, decidedBy: `user-${index}`, reason: 'ok', decisionRunId: randomUUID() }),
         ),
       );
       const winners = decisions.filter((decision) => decision !== undefined);
@@ -193,14 +189,18 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
       const conversationId = randomUUID();
       await request(conversationId, 'approve-me');
       await request(conversationId, 'deny-me');
-      await storage.approvals.decide({ conversationId, callId: 'approve-me', approve: true, decidedBy: alice });
-      await storage.approvals.decide({ conversationId, callId: 'deny-me', approve: false, decidedBy: alice, reason: 'too risky' });
-      expect(await storage.approvals.claimExecution({ conversationId, callId: 'deny-me' })).toBe(false);
-      expect(await storage.approvals.claimExecution({ conversationId, callId: 'missing' })).toBe(false);
+      const runId = randomUUID();
+      await storage.approvals.decide({ conversationId, callId: 'approve-me', approve: true, decidedBy: alice, decisionRunId: runId, automatic: true });
+      await storage.approvals.decide({ conversationId, callId: 'deny-me', approve: false, decidedBy: alice, reason: 'too risky', decisionRunId: runId });
+      // A denial erases the sealed exact arguments at once: they will never be needed.
+      expect((await storage.approvals.get(conversationId, 'deny-me'))?.exactArgsSealed).toBeUndefined();
+      expect(await storage.approvals.get(conversationId, 'approve-me')).toMatchObject({ automatic: true, decisionRunId: runId, exactArgsSealed: 'sealed-exact-args' });
+      expect(await storage.approvals.claimExecution({ conversationId, callId: 'deny-me', runId })).toBe(false);
+      expect(await storage.approvals.claimExecution({ conversationId, callId: 'missing', runId })).toBe(false);
       // Finishing needs a claim: an approved-but-unclaimed call cannot be marked executed.
       expect(await storage.approvals.markExecuted({ conversationId, callId: 'approve-me', ok: true })).toBe(false);
       const stores = [storage, backend.secondProcess ?? storage];
-      const claims = await Promise.all(Array.from({ length: 6 }, (_, index) => stores[index % stores.length].approvals.claimExecution({ conversationId, callId: 'approve-me' })));
+      const claims = await Promise.all(Array.from({ length: 6 }, (_, index) => stores[index % stores.length].approvals.claimExecution({ conversationId, callId: 'approve-me', runId })));
       expect(claims.filter(Boolean)).toHaveLength(1);
       expect((await storage.approvals.get(conversationId, 'approve-me'))?.status).toBe('executing');
       const results = await Promise.all([1, 2, 3].map(() => storage.approvals.markExecuted({ conversationId, callId: 'approve-me', ok: true, resultSummary: 'scaled' })));
@@ -212,8 +212,10 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
       ]);
       expect(records[1]).toMatchObject({ reason: 'too risky', decidedBy: alice });
       expect(records[0]).toMatchObject({ resultSummary: 'scaled' });
+      // Executed: the sealed exact arguments are gone with it.
+      expect(records[0].exactArgsSealed).toBeUndefined();
       expect(records[0].executedAt).toBeInstanceOf(Date);
-      expect(await storage.approvals.decide({ conversationId, callId: 'approve-me', approve: false, decidedBy: bob })).toBeUndefined();
+      expect(await storage.approvals.decide({ conversationId, callId: 'approve-me', approve: false, decidedBy: bob, decisionRunId: randomUUID() })).toBeUndefined();
     });
   });
 
@@ -225,7 +227,7 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
       const results = await Promise.all(runIds.map((runId, index) => claimers[index % 2]!.runs.begin({ runId, conversationId: id, leaseMs: 60_000 })));
       const winners = runIds.filter((_, index) => results[index]!.ok);
       expect(winners).toHaveLength(1);
-      for (const result of results) if (!result.ok) expect(result.active.runId).toBe(winners[0]);
+      for (const result of results) if (!result.ok) expect(result.reason === 'conversation_busy' && result.active.runId).toBe(winners[0]);
       expect(await storage.runs.get(winners[0]!)).toMatchObject({ conversationId: id, status: 'running' });
 
       await storage.runs.finish(winners[0]!);
@@ -243,6 +245,102 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
       expect((await storage.runs.get(stale))?.status).toBe('finished');
       expect(await storage.runs.get(randomUUID())).toBeUndefined();
       expect(await storage.runs.get('not-a-uuid')).toBeUndefined();
+    });
+  });
+
+  describe('deleting a conversation', () => {
+    const approval = (conversationId: string, callId: string) => ({
+      conversationId,
+      callId,
+      runId: randomUUID(),
+      tool: 'k8s_scale',
+      args: { name: 'web', replicas: 0 },
+      argsHash: `hash-${callId}`,
+      exactArgsSealed: `sealed-${callId}`,
+      resolution: [],
+      risks: [],
+      destructive: true,
+      requestedBy: alice,
+    });
+
+    it('takes its checkpoints, open decisions and runs with it in one go, and never gives its id out again', async () => {
+      const { id } = await storage.conversations.create({ userId: alice, title: 'to delete' });
+      await storage.checkpointer.put(
+        { configurable: { thread_id: id, checkpoint_ns: '' } },
+        { v: 4, id: '1ef00000-0000-6000-8000-0000000000aa', ts: new Date().toISOString(), channel_values: { secret: 'hunter2' }, channel_versions: {}, versions_seen: {} },
+        { source: 'input', step: -1, parents: {} },
+        {},
+      );
+      await storage.approvals.request(approval(id, 'awaiting-call'));
+      await storage.approvals.request(approval(id, 'approved-call'));
+      await storage.approvals.request(approval(id, 'done-call'));
+      const runId = randomUUID();
+      await storage.approvals.decide({ conversationId: id, callId: 'approved-call', approve: true, decidedBy: alice, decisionRunId: runId });
+      await storage.approvals.decide({ conversationId: id, callId: 'done-call', approve: false, decidedBy: alice, decisionRunId: runId });
+      expect(await storage.runs.begin({ runId, conversationId: id, leaseMs: 60_000, userId: alice })).toEqual({ ok: true });
+
+      expect(await storage.conversations.delete(id)).toEqual({ runningRunIds: [runId] });
+
+      expect(await storage.conversations.get(id)).toBeUndefined();
+      expect(await storage.checkpointer.getTuple({ configurable: { thread_id: id, checkpoint_ns: '' } })).toBeUndefined();
+      const rows = (await backend.query('select call_id, status, exact_args_sealed from approvals where conversation_id = $1 order by call_id', [id])) as Array<{ call_id: string; status: string; exact_args_sealed: string | null }>;
+      expect(rows).toEqual([
+        { call_id: 'approved-call', status: 'cancelled', exact_args_sealed: null },
+        { call_id: 'awaiting-call', status: 'cancelled', exact_args_sealed: null },
+        { call_id: 'done-call', status: 'denied', exact_args_sealed: null },
+      ]);
+      // A cancelled call can be neither decided nor claimed any more.
+      expect(await storage.approvals.decide({ conversationId: id, callId: 'awaiting-call', approve: true, decidedBy: bob, decisionRunId: randomUUID() })).toBeUndefined();
+      expect(await storage.approvals.claimExecution({ conversationId: id, callId: 'approved-call', runId })).toBe(false);
+      expect(await storage.runs.get(runId)).toBeUndefined();
+
+      // Re-creating the deleted id (by anyone) is refused; so is an id in use.
+      await expect(storage.conversations.create({ id, userId: bob })).rejects.toBeInstanceOf(ConversationIdTakenError);
+      const live = await storage.conversations.create({ userId: bob });
+      await expect(storage.conversations.create({ id: live.id, userId: alice })).rejects.toBeInstanceOf(ConversationIdTakenError);
+      expect(await storage.conversations.delete(id)).toBeUndefined();
+    });
+  });
+
+  describe('decisions whose run died', () => {
+    it('marks an approved-but-unstarted call failed and an executing one unknown, leaving live runs alone', async () => {
+      const { id } = await storage.conversations.create({ userId: alice });
+      const base = { runId: randomUUID(), tool: 'k8s_scale', args: { replicas: 3 }, resolution: [], risks: [], destructive: false, exactArgsSealed: 'sealed', conversationId: id };
+      for (const callId of ['orphan-approved', 'orphan-executing', 'live-approved']) await storage.approvals.request({ ...base, callId, argsHash: callId });
+      const dead = randomUUID();
+      const live = randomUUID();
+      expect(await storage.runs.begin({ runId: dead, conversationId: id, leaseMs: 1 })).toEqual({ ok: true });
+      await storage.approvals.decide({ conversationId: id, callId: 'orphan-approved', approve: true, decidedBy: alice, decisionRunId: dead });
+      await storage.approvals.decide({ conversationId: id, callId: 'orphan-executing', approve: true, decidedBy: alice, decisionRunId: dead });
+      expect(await storage.approvals.claimExecution({ conversationId: id, callId: 'orphan-executing', runId: dead })).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 20)); // the dead run's lease lapses
+      expect(await storage.runs.begin({ runId: live, conversationId: id, leaseMs: 60_000 })).toEqual({ ok: true });
+      await storage.approvals.decide({ conversationId: id, callId: 'live-approved', approve: true, decidedBy: alice, decisionRunId: live });
+
+      const changed = await storage.approvals.reconcileOrphans();
+      expect(changed.filter((record) => record.conversationId === id).map((record) => [record.callId, record.status]).sort()).toEqual([
+        ['orphan-approved', 'failed'],
+        ['orphan-executing', 'unknown'],
+      ]);
+      expect(await storage.approvals.get(id, 'orphan-executing')).toMatchObject({ status: 'unknown', resultSummary: expect.stringContaining('Outcome unknown') });
+      expect((await storage.approvals.get(id, 'orphan-approved'))?.exactArgsSealed).toBeUndefined();
+      expect(await storage.approvals.get(id, 'live-approved')).toMatchObject({ status: 'approved' });
+      // Closed for good: a second pass changes nothing and nothing can claim them.
+      expect((await storage.approvals.reconcileOrphans()).filter((record) => record.conversationId === id)).toEqual([]);
+      expect(await storage.approvals.claimExecution({ conversationId: id, callId: 'orphan-approved', runId: live })).toBe(false);
+    });
+  });
+
+  describe('per-user run limit', () => {
+    it('admits at most N running runs per user, also when many start at once (from two processes on Postgres)', async () => {
+      const user = randomUUID();
+      const conversations = await Promise.all(Array.from({ length: 8 }, () => storage.conversations.create({ userId: bob })));
+      const claimers = [storage, backend.secondProcess ?? storage];
+      const results = await Promise.all(
+        conversations.map((conversation, index) => claimers[index % 2]!.runs.begin({ runId: randomUUID(), conversationId: conversation.id, leaseMs: 60_000, userId: user, maxRunningPerUser: 3 })),
+      );
+      expect(results.filter((result) => result.ok)).toHaveLength(3);
+      for (const result of results) if (!result.ok) expect(result).toEqual({ ok: false, reason: 'user_limit', running: 3 });
     });
   });
 

@@ -13,7 +13,7 @@ describe('PGlite restart', () => {
     if (!created.ok) throw new Error('user');
     const conversation = await first.conversations.create({ userId: created.user.id, title: 'Before restart' });
     await first.conversations.updateTimeline(conversation.id, () => [{ id: 'u1', type: 'user', content: 'scale web', timestamp: 1 }]);
-    await first.approvals.request({ conversationId: conversation.id, callId: 'c1', runId: 'r1', tool: 'k8s_scale', args: { replicas: 3 }, argsHash: 'h1' });
+    await first.approvals.request({ conversationId: conversation.id, callId: 'c1', runId: 'r1', tool: 'k8s_scale', args: { replicas: 3 }, argsHash: 'h1', resolution: [], risks: [], destructive: false });
     await first.checkpointer.put(
       { configurable: { thread_id: conversation.id, checkpoint_ns: '' } },
       { v: 4, id: '1ef00000-0000-6000-8000-000000000001', ts: new Date().toISOString(), channel_values: {}, channel_versions: {}, versions_seen: {} },

@@ -25,10 +25,17 @@ export async function createTestPostgresDatabase(): Promise<TestPostgresDatabase
   }
   const url = `postgres://postgres@127.0.0.1:5432/${name}`;
   const pool = new pg.Pool({ connectionString: url, max: 2 });
+  // Why: DROP DATABASE … WITH (FORCE) terminates every session still open on it (57P01); an idle pooled client that
+  // receives that without an error listener is an unhandled 'error' event, which fails the whole test run.
+  pool.on('error', () => undefined);
+  let dropped = false;
   return {
     url,
     query: async (text, params) => (await pool.query(text, params)).rows,
     async drop() {
+      if (dropped) return;
+      dropped = true;
+      // Closed before the database goes, so FORCE has nothing of ours left to terminate.
       await pool.end();
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();

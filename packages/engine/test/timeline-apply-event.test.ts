@@ -22,10 +22,25 @@ describe('timeline', () => {
         { type: 'thinking.complete', ...base, content: 'let me think', duration_ms: 50 },
         { type: 'generation.complete', ...base, content: '', tokens_generated: 0, tool_calls: 1 },
         { type: 'tools.pending', ...base, tools: [{ ...tool, requires_approval: true, timestamp: 1000 }] },
-        { type: 'tool.awaiting_approval', ...base, ...tool, diff: '-a\n+b', args_hash: 'h', context: { conversation_id: 'c1', approval_decisions: {} } },
+        {
+          type: 'tool.awaiting_approval',
+          ...base,
+          ...tool,
+          // the exact arguments the approval binds (e.g. a relative revision made absolute) replace the model's
+          args: { ...tool.args, to_revision: 4 },
+          diff: '-a\n+b',
+          args_hash: 'h',
+          diff_hash: 'dh',
+          resolution: ['to_revision: previous → 4'],
+          risks: [{ code: 'SCALE_TO_ZERO', message: 'web goes to 0 replicas', severity: 'high' }],
+          destructive: true,
+          policy_reason: "'k8s_scale' may change state",
+          requested_by: { id: 'u-1', email: 'ops@example.com' },
+          context: { conversation_id: 'c1', approval_decisions: {} },
+        },
         { type: 'completed', ...base, status: 'completed', duration: 0.5, duration_ms: 500, awaiting_approval: true },
         // the approval run continues the same entry
-        { type: 'tool.approved', ...base, run_id: 'r2', ...tool },
+        { type: 'tool.approved', ...base, run_id: 'r2', ...tool, decided_by: 'u-2' },
         { type: 'tool.executing', ...base, run_id: 'r2', ...tool },
         { type: 'tool.result', ...base, run_id: 'r2', ...tool, result: [{ type: 'text', text: 'scaled' }] },
         { type: 'token.usage', ...base, run_id: 'r2', source: 'main', model: 'm', prompt_tokens: 200, completion_tokens: 20, total_tokens: 220, cached_tokens: 0 },
@@ -42,7 +57,23 @@ describe('timeline', () => {
     expect(assistant.segments[1]).toEqual({
       kind: 'tool',
       id: 'call_1',
-      toolExecution: { ...tool, status: 'completed', requires_approval: true, diff: '-a\n+b', result: [{ type: 'text', text: 'scaled' }], timestamp: 1000 },
+      toolExecution: {
+        ...tool,
+        args: { ...tool.args, to_revision: 4 },
+        status: 'completed',
+        requires_approval: true,
+        diff: '-a\n+b',
+        args_hash: 'h',
+        diff_hash: 'dh',
+        resolution: ['to_revision: previous → 4'],
+        risks: [{ code: 'SCALE_TO_ZERO', message: 'web goes to 0 replicas', severity: 'high' }],
+        destructive: true,
+        policy_reason: "'k8s_scale' may change state",
+        requested_by: { id: 'u-1', email: 'ops@example.com' },
+        decided_by: 'u-2',
+        result: [{ type: 'text', text: 'scaled' }],
+        timestamp: 1000,
+      },
     });
     expect(assistant.token_usage).toEqual({ model: 'm', prompt_tokens: 300, completion_tokens: 30, total_tokens: 330, cached_tokens: 40, ttft_ms: 120, ttr_ms: 800 });
   });
@@ -52,6 +83,8 @@ describe('timeline', () => {
     const denied = applyEventToTimeline(pending, { type: 'tool.denied', ...base, ...tool, reason: 'not now' });
     const segment = (denied[0] as Extract<TimelineEntry, { type: 'assistant' }>).segments[0];
     expect(segment).toMatchObject({ toolExecution: { status: 'denied', error: 'Denied: not now' } });
+    const refused = applyEventToTimeline(pending, { type: 'tool.error', ...base, ...tool, error: 'Not executed: the target changed', code: 'TARGET_CHANGED' });
+    expect((refused[0] as Extract<TimelineEntry, { type: 'assistant' }>).segments[0]).toMatchObject({ toolExecution: { status: 'error', error_code: 'TARGET_CHANGED' } });
     const unknown = applyEventToTimeline(denied, { type: 'tool.result', ...base, ...tool, call_id: 'other', result: [] });
     expect(unknown).toEqual(denied);
   });

@@ -4,7 +4,8 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { createMcpServer, type CreateMcpServerOptions } from './create-mcp-server.ts';
 
 export async function connectInProcess(options: CreateMcpServerOptions): Promise<{ client: Client; close(): Promise<void> }> {
-  const server = createMcpServer(options);
+  // In-process means the engine itself is the caller.
+  const server = createMcpServer({ trustedCaller: true, ...options });
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   await server.connect(serverTransport);
   const client = new Client({ name: 'skyflo-engine', version: '0.1.0' });

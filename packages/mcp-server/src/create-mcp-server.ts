@@ -3,13 +3,22 @@
  * runTool refuses them too, so a client that guesses a name still can't call one.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
+import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { listedAnnotations, type AnyToolDefinition } from './tools/tool-definition.ts';
-import type { ToolDeps } from './tools/deps.ts';
+import { withToolDeps, type ToolDeps } from './tools/deps.ts';
 import { allTools } from './tools/catalogue.ts';
 import { isCallable, runTool } from './tools/run-tool.ts';
-import { previewMetaKey, previewToolCallName } from './tools/preview/preview-tool-call.ts';
+import { toolError } from './errors.ts';
+import { applyOutputBudget } from './budgets/apply-output-budget.ts';
+import { impersonatingDeps, impersonationMetaKey, readImpersonation } from './kube/impersonation.ts';
+import { jenkinsCredentialsMetaKey, readJenkinsCredentials, withEngineJenkinsCredentials } from './tools/jenkins/engine-credentials.ts';
+import type { ToolOutput } from './tools/tool-definition.ts';
+import { isPreviewable, previewMetaKey, previewToolCallName, previewToolMetaKey } from './tools/preview/preview-tool-call.ts';
 import { createPortForwards } from './port-forward/create-port-forwards.ts';
+import { defaultConfirmMode, type ConfirmMode } from './confirm/confirm-mode.ts';
+import { confirmToolCall, type Elicitor } from './confirm/confirm-tool-call.ts';
 
 function tagsOf(definition: AnyToolDefinition<ToolDeps>): string[] {
   return [...(definition.toolset ? [definition.toolset] : []), ...(definition.tags ?? [])];
@@ -18,7 +27,8 @@ function tagsOf(definition: AnyToolDefinition<ToolDeps>): string[] {
 /** The parts of the SDK's request context we use (cancellation and progress notifications). */
 interface RequestExtra {
   signal: AbortSignal;
-  _meta?: { progressToken?: string | number };
+  requestId: string | number;
+  _meta?: { progressToken?: string | number; [key: string]: unknown };
   sendNotification: (notification: { method: 'notifications/progress'; params: { progressToken: string | number; progress: number; total?: number; message?: string } }) => Promise<void>;
 }
 
@@ -28,7 +38,21 @@ export interface CreateMcpServerOptions {
   readOnly?: boolean;
   /** defaults to the full catalogue */
   tools?: AnyToolDefinition<ToolDeps>[];
+  /**
+   * The caller is the engine itself (in-process, or HTTP with the server's auth token): it may ask a call to act as
+   * someone else (`_meta["skyflo.ai/impersonate"]`, EXECUTE_AS_APPROVER) and hand over the Jenkins credentials of
+   * an integration it keeps (`_meta["skyflo.ai/jenkins-credentials"]`). Anyone else asking is refused.
+   */
+  trustedCaller?: boolean;
+  /**
+   * What happens when a caller other than the engine (trustedCaller) calls a tool that is not read-only:
+   * ask the human through MCP elicitation (default; refused when the client cannot elicit), refuse, or run.
+   */
+  confirm?: ConfirmMode;
 }
+
+/** A human may take a while to read a diff; the SDK's default request timeout (60 s) is too short for that. */
+const elicitationTimeoutMs = 10 * 60_000;
 
 export const SERVER_INFO = { name: 'skyflo-mcp', version: '0.1.0' } as const;
 
@@ -36,26 +60,33 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   const readOnly = options.readOnly ?? options.deps.settings.readOnly;
   // Forwards belong to whoever made the registry: one made here lives and dies with this server.
   const ownPortForwards = options.deps.portForwards ? undefined : createPortForwards({ runner: options.deps.runner });
-  const deps: ToolDeps = { ...options.deps, settings: { ...options.deps.settings, readOnly }, portForwards: options.deps.portForwards ?? ownPortForwards };
+  const deps: ToolDeps = withToolDeps(options.deps, { settings: { ...options.deps.settings, readOnly }, portForwards: options.deps.portForwards ?? ownPortForwards });
   const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} } });
   if (ownPortForwards) server.server.onclose = () => ownPortForwards.closeAll();
   const tools = options.tools ?? allTools;
-  const canPreview = tools.some((definition) => definition.name === previewToolCallName);
+  const previewTool = tools.find((definition) => definition.name === previewToolCallName);
+  const canPreview = previewTool !== undefined;
+  const confirmMode = options.confirm ?? defaultConfirmMode;
+  const listed: Tool[] = [];
   for (const definition of tools) {
     if (!isCallable(definition, readOnly)) continue;
-    server.registerTool(
+    const registered = server.registerTool(
       definition.name,
       {
         title: definition.title,
         description: definition.description,
         inputSchema: definition.inputSchema,
+        outputSchema: definition.outputSchema,
         annotations: { title: definition.title, ...listedAnnotations(definition.annotations) },
+        // Our own keys share one prefix, `skyflo.ai/`, as the spec advises for implementation-specific `_meta` keys.
         _meta: {
-          ...(definition.toolset ? { 'skyflo/toolset': definition.toolset } : {}),
-          'skyflo/tags': tagsOf(definition),
-          // 'skyflo/preview' names the preview tool for people reading the listing; clients preview through
+          ...(definition.toolset ? { [toolsetMetaKey]: definition.toolset } : {}),
+          [tagsMetaKey]: tagsOf(definition),
+          // The preview tool's name is for people reading the listing; clients preview through
           // preview_tool_call, which maps the arguments server-side, so they need no copy of the mapping.
-          ...(definition.preview ? { 'skyflo/preview': definition.preview.tool, ...(canPreview ? { [previewMetaKey]: true } : {}) } : {}),
+          ...(definition.preview ? { [previewToolMetaKey]: definition.preview.tool } : {}),
+          // Tools that resolve relative arguments or describe themselves go through preview_tool_call too.
+          ...(isPreviewable(definition) && canPreview ? { [previewMetaKey]: true } : {}),
         },
       },
       async (input: unknown, extra: RequestExtra) => {
@@ -65,16 +96,94 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
             ? undefined
             : (progress: number, total?: number, message?: string) =>
                 extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) } });
-        const output = await runTool(definition, input, deps, { signal: extra.signal, reportProgress });
-        return {
-          content: [{ type: 'text' as const, text: output.text }],
-          ...(output.isError ? { isError: true } : {}),
-          ...(output.structured ? { _meta: { 'skyflo/structured': output.structured } } : {}),
-        };
+        const impersonation = readImpersonation(extra._meta?.[impersonationMetaKey]);
+        const jenkinsCredentials = readJenkinsCredentials(extra._meta?.[jenkinsCredentialsMetaKey]);
+        let output: ToolOutput;
+        if (typeof impersonation === 'string') output = toolError(impersonation, 'send {"user", "groups"}', 'INVALID_INPUT');
+        else if (typeof jenkinsCredentials === 'string') output = toolError(jenkinsCredentials, undefined, 'INVALID_INPUT');
+        else if (impersonation && !options.trustedCaller) {
+          output = toolError(
+            `This caller asked to act as "${impersonation.user}", which only the Skyflo engine's own connection may do.`,
+            'connect in-process or with the server\'s auth token (MCP_AUTH_TOKEN); nothing was run',
+            'FORBIDDEN',
+          );
+        } else if (jenkinsCredentials && !options.trustedCaller) {
+          output = toolError(
+            'This caller sent Jenkins credentials with the call, which only the Skyflo engine\'s own connection may do.',
+            'connect in-process or with the server\'s auth token (MCP_AUTH_TOKEN), or use an integration Secret (credentials_ref); nothing was run',
+            'FORBIDDEN',
+          );
+        } else if (!options.trustedCaller && definition.annotations.readOnlyHint !== true) {
+          // A direct client's change: a human confirms it here (the engine's calls were approved by its own gate).
+          const context = { signal: extra.signal, reportProgress };
+          const elicitor: Elicitor = {
+            canElicit: () => Boolean(server.server.getClientCapabilities()?.elicitation),
+            elicit: (params) => server.server.elicitInput(params, { relatedRequestId: extra.requestId, signal: extra.signal, timeout: elicitationTimeoutMs }),
+          };
+          const decision = await confirmToolCall({ mode: confirmMode, definition, input, deps, context, elicitor, previewTool });
+          output = decision.proceed ? await runTool(definition, decision.input, deps, context) : decision.output;
+        } else {
+          let callDeps = impersonation ? impersonatingDeps(deps, impersonation) : deps;
+          if (jenkinsCredentials) callDeps = withEngineJenkinsCredentials(callDeps, jenkinsCredentials);
+          output = await runTool(definition, input, callDeps, { signal: extra.signal, reportProgress });
+        }
+        const content = [{ type: 'text' as const, text: output.text }];
+        if (output.isError) {
+          // Failures carry no structuredContent (the spec asks for it on success); their machine-readable error
+          // ({code, message, hint}) travels under our `_meta` key.
+          return { content, isError: true, ...(output.structured ? { _meta: { [structuredMetaKey]: output.structured } } : {}) };
+        }
+        return { content, structuredContent: structuredContentOf(definition, output, deps.settings.outputBudgetBytes) };
       },
     );
+    listed.push({ name: definition.name, title: registered.title, description: registered.description, ...listedSchemas(definition), annotations: registered.annotations, execution: registered.execution, _meta: registered._meta });
   }
+  // The SDK's own tools/list handler converts every zod schema to JSON Schema on each call (~140 schemas here, a
+  // large part of a cold start and of every new HTTP session); the schemas never change, so list them once.
+  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));
   return server;
+}
+
+/** JSON schemas per tool definition, converted once per process exactly as the SDK converts them. */
+const jsonSchemas = new WeakMap<AnyToolDefinition<ToolDeps>, Pick<Tool, 'inputSchema' | 'outputSchema'>>();
+
+function listedSchemas(definition: AnyToolDefinition<ToolDeps>): Pick<Tool, 'inputSchema' | 'outputSchema'> {
+  let schemas = jsonSchemas.get(definition);
+  if (!schemas) {
+    schemas = {
+      inputSchema: toJsonSchemaCompat(z.object(definition.inputSchema), { strictUnions: true, pipeStrategy: 'input' }) as Tool['inputSchema'],
+      outputSchema: toJsonSchemaCompat(z.object(definition.outputSchema), { strictUnions: true, pipeStrategy: 'output' }) as Tool['outputSchema'],
+    };
+    jsonSchemas.set(definition, schemas);
+  }
+  return schemas;
+}
+
+/** `_meta` keys of our own, one prefix (`skyflo.ai/`). Engines read the older `skyflo/…` names too. */
+export const toolsetMetaKey = 'skyflo.ai/toolset';
+export const tagsMetaKey = 'skyflo.ai/tags';
+/** On a failed call: the structured error. */
+export const structuredMetaKey = 'skyflo.ai/structured';
+
+/**
+ * The success result as structuredContent: the tool's `structured` plus `text`, reduced to the fields its
+ * outputSchema declares (a strict client rejects undeclared ones). A mismatch is sent as is, so the SDK's own
+ * output validation reports the tool's bug instead of this hiding it.
+ */
+function structuredContentOf(definition: AnyToolDefinition<ToolDeps>, output: ToolOutput, budgetBytes: number): Record<string, unknown> {
+  // `structured` is already within the budget (run-tool.ts), with the caller's verbatim fields that must not be
+  // cut; `text` gets what is left of the budget, since it often repeats a diff that is already there.
+  const structured = output.structured ?? {};
+  const left = budgetBytes - Buffer.byteLength(JSON.stringify(structured), 'utf8');
+  const fits = Buffer.byteLength(output.text, 'utf8') <= left;
+  const text = fits
+    ? output.text
+    : left > 512
+      ? applyOutputBudget(output.text, { budgetBytes: left - 64, kind: 'text', hint: 'the content block has the full text.' })
+      : '(see the content block: the fields above used the output budget)';
+  const raw = { ...structured, text, ...(fits ? {} : { truncated: true }) };
+  const parsed = z.object(definition.outputSchema).safeParse(raw);
+  return parsed.success ? (parsed.data as Record<string, unknown>) : raw;
 }
 
 export interface CatalogueEntry {
@@ -87,7 +196,11 @@ export interface CatalogueEntry {
   tags: string[];
   /** the read-only tool that previews this one, if any */
   preview?: string;
+  /** preview_tool_call accepts this tool (it has a preview tool, resolves its arguments, or describes itself) */
+  previewable: boolean;
   inputSchema: Record<string, unknown>;
+  /** JSON schema of the structured result (structuredContent) */
+  outputSchema: Record<string, unknown>;
 }
 
 /** The catalogue as the engine sees it (JSON schemas, annotations, tags), honouring read-only mode. */
@@ -102,6 +215,8 @@ export function listToolCatalogue(options: { readOnly?: boolean; tools?: AnyTool
       ...(definition.toolset ? { toolset: definition.toolset } : {}),
       tags: tagsOf(definition),
       ...(definition.preview ? { preview: definition.preview.tool } : {}),
+      previewable: isPreviewable(definition),
       inputSchema: z.toJSONSchema(z.object(definition.inputSchema), { io: 'input' }) as Record<string, unknown>,
+      outputSchema: z.toJSONSchema(z.object(definition.outputSchema), { io: 'output' }) as Record<string, unknown>,
     }));
 }

@@ -2,11 +2,13 @@
  * Builds ToolDeps from settings: the KubeConfig (a file, or client-node's default resolution), the real
  * command runner and the Jenkins credential resolver.
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCommandRunner } from './exec/create-command-runner.ts';
+import { defaultChartCacheDir } from './tools/helm/chart-cache.ts';
 import { createJenkinsCredentialResolver } from './kube/create-jenkins-credential-resolver.ts';
 import type { CommandRunner } from './exec/command-runner.ts';
 import type { ToolDeps, ToolSettings } from './tools/deps.ts';
@@ -26,20 +28,44 @@ export const defaultToolSettings: ToolSettings = {
   outputBudgetBytes: 24 * 1024,
   readOnly: false,
   integrationsNamespace: 'default',
+  helmChartCacheDir: defaultChartCacheDir(),
 };
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Why lazy: importing @kubernetes/client-node (its generated API clients) takes 0.5-0.8 s, longer than everything
+ * else `skyflo mcp` does before it can answer tools/list. The kubeconfig is read on first use instead (a tool call
+ * or a readiness check), where a bad file shows up as that call's error. require() of this ES module needs
+ * Node >= 20.19 (the CLI's engines say so).
+ */
+function loadKubeConfig(kubeconfigPath: string | undefined): KubeConfig {
+  const { KubeConfig: KubeConfigClass } = require('@kubernetes/client-node') as typeof import('@kubernetes/client-node');
+  const kubeConfig = new KubeConfigClass();
+  if (kubeconfigPath) kubeConfig.loadFromFile(kubeconfigPath);
+  else kubeConfig.loadFromDefault();
+  return kubeConfig;
+}
 
 export function createToolDeps(settings: Partial<ToolSettings> & { kubeconfigPath?: string; runner?: CommandRunner } = {}): ToolDeps {
   const { runner, ...rest } = settings;
   const merged: ToolSettings = { ...defaultToolSettings, ...stripUndefined(rest) };
-  const kubeConfig = new KubeConfig();
-  if (merged.kubeconfigPath) kubeConfig.loadFromFile(merged.kubeconfigPath);
-  else kubeConfig.loadFromDefault();
-  return {
+  let kubeConfig: KubeConfig | undefined;
+  const deps: ToolDeps = {
     settings: merged,
-    kubeConfig,
+    get kubeConfig() {
+      kubeConfig ??= loadKubeConfig(merged.kubeconfigPath);
+      return kubeConfig;
+    },
     runner: runner ?? createCommandRunner(),
-    jenkinsCredentials: createJenkinsCredentialResolver({ kubeConfig, defaultNamespace: merged.integrationsNamespace }),
+    jenkinsCredentials: createJenkinsCredentialResolver({
+      get kubeConfig() {
+        return deps.kubeConfig;
+      },
+      defaultNamespace: merged.integrationsNamespace,
+    }),
   };
+  return deps;
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -15,6 +15,10 @@ export type ToolErrorCode =
   | 'UNAVAILABLE'
   | 'READ_ONLY'
   | 'UNSUPPORTED'
+  /** an approved, pinned artifact (chart archive) no longer matches its digest */
+  | 'ARTIFACT_CHANGED'
+  /** an approved, pinned artifact is gone from the cache */
+  | 'ARTIFACT_MISSING'
   | 'FAILED';
 
 /** A user-facing failure: `message` is shown to the model verbatim, `hint` says what to try next. */

@@ -1,13 +1,16 @@
 /**
  * Standalone server: `tsx packages/mcp-server/src/main.ts --port 8888` (or `skyflo mcp`).
  * Flags: --port, --host, --read-only, --kubeconfig, --stdio, --auth-token (or MCP_AUTH_TOKEN),
- * --allow-insecure-remote. This is the only place in the package that reads process.env/argv.
+ * --allow-insecure-remote, --helm-allowed-registries (or HELM_ALLOWED_REGISTRIES), --helm-chart-cache-dir
+ * (or HELM_CHART_CACHE_DIR), --confirm=elicit|deny|allow (or MCP_CONFIRM). This is the only place in the package that reads process.env/argv.
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createMcpServer } from './create-mcp-server.ts';
 import { createToolDeps } from './create-tool-deps.ts';
 import { startMcpHttpServer } from './http/start-mcp-http-server.ts';
+import { allowModeWarning, parseConfirmMode } from './confirm/confirm-mode.ts';
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
   let values;
@@ -22,6 +25,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
         stdio: { type: 'boolean', default: false },
         'auth-token': { type: 'string' },
         'allow-insecure-remote': { type: 'boolean', default: false },
+        'helm-allowed-registries': { type: 'string' },
+        'helm-chart-cache-dir': { type: 'string' },
+        confirm: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -30,7 +36,17 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     process.exit(2);
   }
   if (values.help) {
-    console.log('Usage: skyflo mcp [--port 8888] [--host 127.0.0.1] [--read-only] [--kubeconfig PATH] [--stdio] [--auth-token TOKEN] [--allow-insecure-remote]');
+    console.log(
+      [
+        'Usage: skyflo mcp [--port 8888] [--host 127.0.0.1] [--read-only] [--kubeconfig PATH] [--stdio] [--auth-token TOKEN] [--allow-insecure-remote]',
+        '                  [--helm-allowed-registries HOST[,HOST…]] [--helm-chart-cache-dir DIR] [--confirm=elicit|deny|allow]',
+        '  --confirm                  tools that are not read-only, called by a client other than the Skyflo engine (env MCP_CONFIRM):',
+        '                             elicit (default) asks the human through MCP elicitation with the dry-run diff and refuses clients',
+        '                             that cannot elicit; deny refuses them; allow runs them with nobody asked',
+        '  --helm-allowed-registries  OCI registry hosts helm may contact besides the added repositories (env HELM_ALLOWED_REGISTRIES)',
+        '  --helm-chart-cache-dir     where chart archives pinned for approval are kept (env HELM_CHART_CACHE_DIR; default ~/.cache/skyflo/helm-charts)',
+      ].join('\n'),
+    );
     return;
   }
   const port = Number(values.port);
@@ -38,12 +54,31 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     console.error(`--port must be a number between 0 and 65535, got "${values.port}".`);
     process.exit(2);
   }
+  const confirm = parseConfirmMode(values.confirm ?? process.env.MCP_CONFIRM);
+  if (typeof confirm === 'object') {
+    console.error(confirm.error);
+    process.exit(2);
+  }
+  // stderr, so it shows with --stdio too (stdout is the protocol there).
+  if (confirm === 'allow') console.error(allowModeWarning);
+  const allowedRegistries = (values['helm-allowed-registries'] ?? process.env.HELM_ALLOWED_REGISTRIES ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const badRegistry = allowedRegistries.find((entry) => !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(entry));
+  if (badRegistry) {
+    console.error(`HELM_ALLOWED_REGISTRIES must list hosts (host or host:port), comma-separated; "${badRegistry}" is not one.`);
+    process.exit(2);
+  }
+  const chartCacheDir = values['helm-chart-cache-dir'] ?? process.env.HELM_CHART_CACHE_DIR;
   const settings = {
     kubeconfigPath: values.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0],
     readOnly: values['read-only'],
     ...(process.env.KUBECTL_PATH ? { kubectlPath: process.env.KUBECTL_PATH } : {}),
     ...(process.env.HELM_PATH ? { helmPath: process.env.HELM_PATH } : {}),
     ...(process.env.INTEGRATIONS_SECRET_NAMESPACE ? { integrationsNamespace: process.env.INTEGRATIONS_SECRET_NAMESPACE } : {}),
+    ...(allowedRegistries.length > 0 ? { helmAllowedRegistries: allowedRegistries } : {}),
+    ...(chartCacheDir ? { helmChartCacheDir: path.resolve(chartCacheDir) } : {}),
   };
   let deps;
   try {
@@ -53,7 +88,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     process.exit(1);
   }
   if (values.stdio) {
-    const server = createMcpServer({ deps });
+    const server = createMcpServer({ deps, confirm });
     await server.connect(new StdioServerTransport());
     return;
   }
@@ -63,9 +98,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       host: values.host,
       authToken: values['auth-token'] ?? process.env.MCP_AUTH_TOKEN,
       allowInsecureRemote: values['allow-insecure-remote'],
+      confirm,
       deps,
     });
-    console.log(`Skyflo MCP server listening at ${server.url}${deps.settings.readOnly ? ' (read-only)' : ''}`);
+    console.log(`Skyflo MCP server listening at ${server.url}${deps.settings.readOnly ? ' (read-only)' : ` (changes from direct clients: --confirm=${confirm})`}`);
     const stop = () => void server.close().then(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -11,7 +11,7 @@ beforeAll(async () => {
   const namespaces = registry.byResource('', 'namespaces')!;
   store.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'skyflo' } });
   const encode = (value: string) => Buffer.from(value).toString('base64');
-  store.create(secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'jenkins-cred-0123456789abcdef0123', namespace: 'skyflo' }, data: { username: encode('ci-bot'), 'api-token': encode('11aa22bb') } });
+  store.create(secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'jenkins-cred-0123456789abcdef0123', namespace: 'skyflo' }, data: { url: encode('http://jenkins.local:8080/'), username: encode('ci-bot'), 'api-token': encode('11aa22bb') } });
   store.create(secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'incomplete', namespace: 'skyflo' }, data: { username: encode('ci-bot') } });
 });
 afterAll(() => harness?.close());
@@ -20,8 +20,9 @@ describe('Jenkins credential resolver', () => {
   const resolver = () => createJenkinsCredentialResolver({ kubeConfig: harness.deps.kubeConfig, defaultNamespace: 'skyflo' });
 
   it('resolves "ns/name" and bare names (default namespace)', async () => {
-    const full = await resolver().resolve({ apiUrl: 'http://jenkins.local', credentialsRef: 'skyflo/jenkins-cred-0123456789abcdef0123' });
-    expect(full).toEqual({ apiUrl: 'http://jenkins.local', username: 'ci-bot', apiToken: '11aa22bb' });
+    // The URL is the integration's, whatever the caller passed.
+    const full = await resolver().resolve({ apiUrl: 'http://attacker.example', credentialsRef: 'skyflo/jenkins-cred-0123456789abcdef0123' });
+    expect(full).toEqual({ apiUrl: 'http://jenkins.local:8080/', username: 'ci-bot', apiToken: '11aa22bb' });
     const bare = await resolver().resolve({ apiUrl: 'http://jenkins.local', credentialsRef: 'jenkins-cred-0123456789abcdef0123' });
     expect(bare.username).toBe('ci-bot');
   });

@@ -51,7 +51,7 @@ describe('helm_template and helm_show_values (real helm, local chart)', () => {
   it('explains a chart that is not in any added repository', async () => {
     const result = await callTool(tool('helm_show_values'), { chart: 'nowhere/nothing' }, deps);
     expect(result.isError).toBe(true);
-    expect(result.text).toMatch(/repository is not configured|could not be found/);
+    expect(result.text).toMatch(/No chart repository named "nowhere" is configured/);
   });
 });
 

@@ -47,6 +47,8 @@ export function helmDeps(options: { runner?: CommandRunner; helmEnv?: Record<str
     integrationsNamespace: 'skyflo',
     helmEnv: options.helmEnv,
     helmChartDirs: [chartsDir],
+    // never the developer's ~/.cache: next to the helm home when there is one
+    helmChartCacheDir: path.join(options.helmEnv?.HELM_CACHE_HOME ?? path.join(os.tmpdir(), 'skyflo-test-no-helm-home'), 'skyflo-charts'),
     ...options.settings,
   };
   return {

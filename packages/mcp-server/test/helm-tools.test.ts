@@ -29,7 +29,7 @@ describe('helm catalogue', () => {
       ['helm_get_manifest', 'helm_get_values', 'helm_history', 'helm_list_releases', 'helm_search_repo', 'helm_show_values', 'helm_status', 'helm_template', 'helm_upgrade_diff'].sort(),
     );
     const destructive = helmTools.filter((definition) => definition.annotations.destructiveHint).map((definition) => definition.name);
-    expect(destructive.sort()).toEqual(['helm_rollback', 'helm_uninstall']);
+    expect(destructive.sort()).toEqual(['helm_rollback', 'helm_uninstall', 'helm_upgrade']);
     for (const definition of helmTools) {
       expect(definition.toolset).toBe('helm');
       expect(definition.title.length).toBeGreaterThan(3);
@@ -55,12 +55,16 @@ describe('helm catalogue', () => {
 
 describe('helm argv', () => {
   it('passes values on stdin, never on the command line, and adds --kubeconfig and the helm env', async () => {
-    const runner = createFakeCommandRunner(() => ({ stdout: 'NAME: web\nSTATUS: deployed\n' }));
+    // `helm repo list` first: "bitnami/…" is allowed only because bitnami is a configured repository.
+    const runner = createFakeCommandRunner((request) =>
+      request.args[0] === 'repo' ? { stdout: '[{"name":"bitnami","url":"https://charts.bitnami.com/bitnami"}]' } : { stdout: 'NAME: web\nSTATUS: deployed\n' },
+    );
     const deps = helmDeps({ runner, helmEnv: { HELM_CACHE_HOME: '/tmp/x' }, settings: { kubeconfigPath: '/etc/skyflo/kubeconfig' } });
     const values = 'dbPassword: hunter2-secret\nreplicaCount: 3\n';
     const result = await callTool(tool('helm_install_with_values'), { release_name: 'web', chart: 'bitnami/nginx', values, namespace: 'shop' }, deps);
-    expect(result.isError).toBeFalsy();
-    const call = runner.calls[0] as CommandRequest;
+    expect(result.isError, result.text).toBeFalsy();
+    expect(runner.calls[0]!.args.slice(0, 2)).toEqual(['repo', 'list']);
+    const call = runner.calls[1] as CommandRequest;
     expect(call.args).toEqual([
       'install', 'web', 'bitnami/nginx', '--namespace', 'shop', '--create-namespace', '--wait', '--timeout', '300s', '--values', '-',
       '--kubeconfig', '/etc/skyflo/kubeconfig',
@@ -72,7 +76,7 @@ describe('helm argv', () => {
 
   it('helm_upgrade defaults to --install --wait and honours reuse_values', async () => {
     const runner = createFakeCommandRunner(() => ({ stdout: 'Release "web" has been upgraded.' }));
-    await callTool(tool('helm_upgrade'), { release_name: 'web', chart: 'oci://registry.example.com/charts/web', reuse_values: true, wait: false }, helmDeps({ runner }));
+    await callTool(tool('helm_upgrade'), { release_name: 'web', chart: 'oci://registry.example.com/charts/web', reuse_values: true, wait: false }, helmDeps({ runner, settings: { helmAllowedRegistries: ['registry.example.com'] } }));
     expect(runner.calls[0].args).toEqual(['upgrade', 'web', 'oci://registry.example.com/charts/web', '--namespace', 'default', '--install', '--reuse-values', '--timeout', '300s']);
   });
 

@@ -15,17 +15,20 @@ const tool = (name: string) => jenkinsTools.find((candidate) => candidate.name =
 let sim: JenkinsSim;
 let deps: ToolDeps;
 let auth: { api_url: string; credentials_ref: string };
-const resolved: Array<{ apiUrl: string; credentialsRef: string }> = [];
+const resolved: Array<{ apiUrl?: string; credentialsRef: string }> = [];
 
-function resolverFor(token: () => string): JenkinsCredentialResolver {
+/** Stands in for the integration Secret: the Jenkins URL comes with the credentials, never from the caller. */
+function resolverFor(token: () => string, url: () => string = () => sim.url): JenkinsCredentialResolver {
   return {
     async resolve(reference) {
       resolved.push(reference);
       if (reference.credentialsRef !== 'skyflo/jenkins-cred-0123') throw new Error('secret skyflo/other not found');
-      return { apiUrl: reference.apiUrl, username: 'admin', apiToken: token() };
+      return { apiUrl: url(), username: 'admin', apiToken: token() };
     },
   };
 }
+/** deps whose integration points at another Jenkins (an unreachable or misbehaving one). */
+const depsFor = (url: string, settings: Partial<ToolDeps['settings']> = {}): ToolDeps => ({ ...deps, settings: { ...deps.settings, ...settings }, jenkinsCredentials: resolverFor(() => sim.token, () => url) });
 
 beforeAll(async () => {
   sim = await startJenkinsSim({
@@ -210,7 +213,7 @@ describe('jenkins failures and defences', () => {
     const missing = await callTool(tool('jenkins_whoami'), { api_url: sim.url, credentials_ref: 'skyflo/other' }, deps);
     expect(missing.isError).toBe(true);
     expect(missing.text).toContain('Could not read the Jenkins credentials skyflo/other');
-    const down = await callTool(tool('jenkins_get_jobs'), { api_url: 'http://127.0.0.1:9', credentials_ref: auth.credentials_ref }, deps);
+    const down = await callTool(tool('jenkins_get_jobs'), { credentials_ref: auth.credentials_ref }, depsFor('http://127.0.0.1:9'));
     expect(down.isError).toBe(true);
     expect(down.text).toContain('unreachable');
   });
@@ -219,8 +222,8 @@ describe('jenkins failures and defences', () => {
     const hanging = http.createServer(() => undefined);
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
     try {
-      const quick = { ...deps, settings: { ...deps.settings, jenkinsTimeoutMs: 200 } };
-      const result = await callTool(tool('jenkins_get_jobs'), { api_url: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`, credentials_ref: auth.credentials_ref }, quick);
+      const quick = depsFor(`http://127.0.0.1:${(hanging.address() as AddressInfo).port}`, { jenkinsTimeoutMs: 200 });
+      const result = await callTool(tool('jenkins_get_jobs'), { credentials_ref: auth.credentials_ref }, quick);
       expect(result.isError).toBe(true);
       expect(result.text).toContain('did not answer within');
     } finally {
@@ -241,7 +244,7 @@ describe('jenkins failures and defences', () => {
     });
     await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
     try {
-      await callTool(tool('jenkins_get_jobs'), { api_url: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`, credentials_ref: auth.credentials_ref }, deps);
+      await callTool(tool('jenkins_get_jobs'), { credentials_ref: auth.credentials_ref }, depsFor(`http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`));
       expect(seen).toEqual([undefined]);
     } finally {
       await new Promise((resolve) => other.close(resolve));

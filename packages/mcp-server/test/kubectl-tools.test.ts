@@ -2,7 +2,11 @@
  * Every kubectl tool against kube-sim (and the real kubectl where a tool shells out): the cluster state
  * or output a user would see, plus a failure case each.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubectlPath } from '@skyflo/testkit/tools';
+import { createFakeCommandRunner } from '../src/exec/fake-command-runner.ts';
 import { startKubeHarness, eventually, type KubeHarness } from './support/kube-harness.ts';
 
 let harness: KubeHarness;
@@ -163,11 +167,13 @@ describe('k8s_logs', () => {
 describe('k8s_logs budget', () => {
   it('keeps the newest lines of a long log and says what was cut', async () => {
     const pod = podsOf('web')[0].metadata.name;
-    const small = harness.depsWith({ outputBudgetBytes: 400 });
+    // 600 leaves 300 bytes for lines after the note: an nginx access line (~110 bytes, once the simulated probe has
+    // run) fits whole, so what is kept is whole lines of the full log; the startup lines alone are ~700 bytes.
+    const small = harness.depsWith({ outputBudgetBytes: 600 });
     const tailed = await harness.call('k8s_logs', { pod_name: pod, num_lines: 1000 }, small);
     const full = (await call('k8s_logs', { pod_name: pod, num_lines: 1000 })).text.split('\n');
-    expect(full.join('\n').length).toBeGreaterThan(400);
-    expect(Buffer.byteLength(tailed.text)).toBeLessThanOrEqual(400);
+    expect(full.join('\n').length).toBeGreaterThan(600);
+    expect(Buffer.byteLength(tailed.text)).toBeLessThanOrEqual(600);
     const [note, ...kept] = tailed.text.split('\n');
     expect(note).toMatch(/^\[output cut: showing the last \d+ of \d+ lines/);
     expect(kept.length).toBeGreaterThan(0);
@@ -317,6 +323,50 @@ describe('pods: run, exec, port-forward, delete', () => {
     expect(exec.text).toBe('hello from the pod');
   });
 
+  it('runs a pod with labels, env, resources and a container name (checked with the real kubectl)', async () => {
+    const result = await call('k8s_run_pod', {
+      name: 'debugger',
+      image: 'busybox:1.36',
+      command: "sh -c 'sleep 3600'",
+      container_name: 'shell',
+      labels: { app: 'debug', 'example.com/team': 'sre' },
+      env: { LOG_LEVEL: 'debug', TARGET: 'payments.prod' },
+      resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: 0.5, memory: '128Mi' } },
+    });
+    expect(result.text).toBe('pod/debugger created');
+    const { stdout } = await promisify(execFile)(kubectlPath, ['--kubeconfig', harness.kubeconfigPath, 'get', 'pod', 'debugger', '-o', 'json']);
+    const pod = JSON.parse(stdout);
+    expect(pod.metadata.labels).toEqual({ app: 'debug', 'example.com/team': 'sre' });
+    expect(pod.spec.containers).toHaveLength(1);
+    expect(pod.spec.containers[0]).toMatchObject({
+      name: 'shell',
+      image: 'busybox:1.36',
+      command: ['sh', '-c', 'sleep 3600'],
+      env: [{ name: 'LOG_LEVEL', value: 'debug' }, { name: 'TARGET', value: 'payments.prod' }],
+      resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '0.5', memory: '128Mi' } },
+    });
+    await eventually(() => expect(store().get(type('', 'pods'), 'default', 'debugger')?.status?.phase).toBe('Running'));
+    const exec = await call('k8s_exec', { pod_name: 'debugger', container_name: 'shell', command: 'printenv LOG_LEVEL' });
+    expect(exec.text).toBe('debug');
+  });
+
+  it('refuses bad labels, env names, quantities and requests above limits, creating nothing', async () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ labels: { 'bad key!': 'x' } }, /Invalid label key "bad key!"/],
+      [{ labels: { app: 'has spaces' } }, /Invalid value "has spaces" for label "app"/],
+      [{ env: { '1BAD': 'x' } }, /Invalid environment variable name "1BAD"/],
+      [{ resources: { requests: { cpu: 'lots' } } }, /Invalid quantity "lots" for requests\.cpu/],
+      [{ resources: { requests: { memory: '1Gi' }, limits: { memory: '512Mi' } } }, /memory request \(1Gi\) is above its limit \(512Mi\)/],
+      [{ container_name: '--privileged' }, /container_name/],
+    ];
+    for (const [extra, message] of cases) {
+      const result = await call('k8s_run_pod', { name: 'rejected', image: 'busybox:1.36', ...extra });
+      expect(result.isError, JSON.stringify(extra)).toBe(true);
+      expect(result.text).toMatch(message);
+    }
+    expect(store().get(type('', 'pods'), 'default', 'rejected')).toBeUndefined();
+  });
+
   it('refuses host escapes and hostile images for run_pod', async () => {
     const overrides = await call('k8s_run_pod', { name: 'evil', image: 'busybox', command: '--overrides={"spec":{"hostPID":true}} sh' });
     expect(overrides.isError).toBe(true);
@@ -324,6 +374,34 @@ describe('pods: run, exec, port-forward, delete', () => {
     const image = await call('k8s_run_pod', { name: 'evil', image: '--privileged' });
     expect(image.text).toMatch(/Invalid image/);
     expect(store().get(type('', 'pods'), 'default', 'evil')).toBeUndefined();
+  });
+
+  it('exec says when a command is missing from the image, and passes on a command\'s own failure', async () => {
+    await eventually(() => expect(store().get(type('', 'pods'), 'default', 'toolbox')?.status?.phase).toBe('Running'));
+    const direct = await call('k8s_exec', { pod_name: 'toolbox', command: 'kubectl-debug --all' });
+    expect(direct.isError).toBe(true);
+    expect(direct.text).toMatch(/^Command not found in the container image: kubectl-debug \(in pod toolbox\)\.\nTry: check that the image of pod toolbox ships "kubectl-debug" .*sh -c 'kubectl-debug --all'/);
+    expect(direct.text).not.toMatch(/k8s_get|list what exists/);
+    expect(direct.structured).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    // Through a shell, the missing program is the one the shell could not find, and sh -c is not suggested again.
+    const viaShell = await call('k8s_exec', { pod_name: 'toolbox', command: "sh -c 'jq .version /etc/info'" });
+    expect(viaShell.text).toMatch(/^Command not found in the container image: jq \(in pod toolbox\)\.\nTry: check that the image of pod toolbox ships "jq"/);
+    expect(viaShell.text).not.toMatch(/sh -c/);
+    const failing = await call('k8s_exec', { pod_name: 'toolbox', command: 'cat /nonexistent' });
+    // busybox's own wording, from kube-sim's container model
+    expect(failing.text).toMatch(/^The command exited with code 1 in pod toolbox:\ncat: can't open '\/nonexistent': No such file or directory\nTry: the command itself failed/);
+    const quiet = await call('k8s_exec', { pod_name: 'toolbox', command: "sh -c 'exit 3'" });
+    expect(quiet.text).toMatch(/^The command exited with code 3 in pod toolbox\.\n/);
+  });
+
+  it('exec recognises a container runtime refusing to start a missing program (real clusters)', async () => {
+    const runner = createFakeCommandRunner(() => ({
+      exitCode: 1,
+      stderr: 'error: Internal error occurred: error executing command in container: failed to exec in container: failed to start exec "3f2a": OCI runtime exec failed: exec failed: unable to start container process: exec: "jq": executable file not found in $PATH: unknown\n',
+    }));
+    const result = await harness.call('k8s_exec', { pod_name: 'web-1', command: 'jq .' }, harness.depsWith({ runner }));
+    expect(result.text).toMatch(/^Command not found in the container image: jq \(in pod web-1\)\./);
+    expect(runner.calls[0].args.slice(-3)).toEqual(['--', 'jq', '.']);
   });
 
   it('exec reports a missing pod', async () => {

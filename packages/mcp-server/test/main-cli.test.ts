@@ -1,5 +1,8 @@
 /** The standalone CLI: prints its URL, serves /health, honours --read-only, and refuses bad flags clearly. */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { repoRoot } from '@skyflo/testkit/tools';
@@ -61,4 +64,42 @@ describe('skyflo mcp (main.ts)', () => {
     expect(await badPort.exited).toBe(2);
     expect(badPort.output().stderr).toMatch(/--port must be a number/);
   });
+
+  it('takes the Helm allow-list from HELM_ALLOWED_REGISTRIES and refuses a malformed one', async () => {
+    const bad = start(['--port', '0', '--kubeconfig', harness.kubeconfigPath, '--helm-allowed-registries', 'registry.example.com, https://x/y']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output().stderr).toMatch(/HELM_ALLOWED_REGISTRIES must list hosts .* "https:\/\/x\/y" is not one/);
+
+    // a loopback stand-in for a registry: the server may contact it only once it is on the list
+    let connections = 0;
+    const registry = net.createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(registry.address() as net.AddressInfo).port}`;
+    const helmHome = mkdtempSync(path.join(os.tmpdir(), 'skyflo-cli-helm-'));
+    const helmEnv = { HELM_CACHE_HOME: path.join(helmHome, 'cache'), HELM_CONFIG_HOME: path.join(helmHome, 'config'), HELM_DATA_HOME: path.join(helmHome, 'data') };
+    const show = async (env: Record<string, string>) => {
+      const server = start(['--port', '0', '--kubeconfig', harness.kubeconfigPath], { ...helmEnv, HELM_CHART_CACHE_DIR: path.join(helmHome, 'charts'), ...env });
+      try {
+        const client = new Client({ name: 'cli-test', version: '1' });
+        await client.connect(new StreamableHTTPClientTransport(new URL(await server.url)));
+        const result = await client.callTool({ name: 'helm_show_values', arguments: { chart: `oci://${host}/charts/app` } });
+        await client.close();
+        return (result.content as Array<{ text: string }>)[0]!.text;
+      } finally {
+        server.child.kill('SIGTERM');
+        await server.exited;
+      }
+    };
+    try {
+      // (the refusal without the setting is tested in-process: helm-artifact-pinning.test.ts)
+      expect(await show({ HELM_ALLOWED_REGISTRIES: `registry.example.com, ${host}` })).not.toContain('HELM_ALLOWED_REGISTRIES');
+      expect(connections).toBeGreaterThan(0);
+    } finally {
+      await new Promise((resolve) => registry.close(resolve));
+      rmSync(helmHome, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

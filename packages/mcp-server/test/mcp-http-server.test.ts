@@ -25,20 +25,22 @@ const KUBECTL: Record<string, { readOnly: boolean; destructive: boolean; params:
   k8s_cluster_info: { readOnly: true, destructive: false, params: [] },
   k8s_top_pods: { readOnly: true, destructive: false, params: ['namespace', 'all_namespaces', 'label_selector', 'sort_by'] },
   k8s_top_nodes: { readOnly: true, destructive: false, params: ['label_selector', 'sort_by'] },
-  k8s_apply: { readOnly: false, destructive: false, params: ['content', 'namespace'] },
-  k8s_patch: { readOnly: false, destructive: false, params: ['name', 'resource_type', 'patch', 'patch_type', 'namespace'] },
-  k8s_set_image: { readOnly: false, destructive: false, params: ['resource_name', 'resource_type', 'container_images', 'namespace'] },
-  k8s_rollout_restart: { readOnly: false, destructive: false, params: ['name', 'namespace'] },
-  k8s_scale: { readOnly: false, destructive: false, params: ['name', 'resource_type', 'replicas', 'namespace'] },
+  k8s_apply: { readOnly: false, destructive: true, params: ['content', 'namespace'] },
+  k8s_patch: { readOnly: false, destructive: true, params: ['name', 'resource_type', 'patch', 'patch_type', 'namespace'] },
+  k8s_set_image: { readOnly: false, destructive: true, params: ['resource_name', 'resource_type', 'container_images', 'namespace'] },
+  k8s_rollout_restart: { readOnly: false, destructive: true, params: ['name', 'namespace'] },
+  k8s_scale: { readOnly: false, destructive: true, params: ['name', 'resource_type', 'replicas', 'namespace'] },
   k8s_rollout_undo: { readOnly: false, destructive: true, params: ['name', 'resource_type', 'namespace', 'to_revision'] },
   k8s_cordon: { readOnly: false, destructive: false, params: ['node_name'] },
   k8s_uncordon: { readOnly: false, destructive: false, params: ['node_name'] },
-  k8s_run_pod: { readOnly: false, destructive: false, params: ['name', 'image', 'namespace', 'command'] },
-  k8s_exec: { readOnly: false, destructive: false, params: ['pod_name', 'command', 'namespace', 'container_name'] },
+  k8s_run_pod: { readOnly: false, destructive: false, params: ['name', 'image', 'namespace', 'command', 'container_name', 'labels', 'env', 'resources'] },
+  k8s_exec: { readOnly: false, destructive: true, params: ['pod_name', 'command', 'namespace', 'container_name'] },
   k8s_port_forward: { readOnly: false, destructive: false, params: ['resource_name', 'ports', 'namespace', 'resource_type'] },
   k8s_delete: { readOnly: false, destructive: true, params: ['name', 'resource_type', 'namespace'] },
   k8s_drain: { readOnly: false, destructive: true, params: ['node_name', 'ignore_daemonsets', 'delete_emptydir_data'] },
   k8s_diff: { readOnly: true, destructive: false, params: ['operation', 'content', 'name', 'resource_type', 'namespace', 'patch', 'patch_type', 'replicas', 'container_images', 'to_revision'] },
+  // beyond the spec: RBAC checks (issue 10)
+  k8s_auth_can_i: { readOnly: true, destructive: false, params: ['verb', 'resource', 'subresource', 'name', 'namespace', 'as_user', 'as_groups', 'as_service_account'] },
 };
 
 let harness: KubeHarness;
@@ -79,19 +81,19 @@ describe('catalogue over Streamable HTTP', () => {
       expect(tool!.annotations?.readOnlyHint, name).toBe(expected.readOnly);
       expect(tool!.annotations?.destructiveHint, name).toBe(expected.destructive);
       expect(tool!.title ?? tool!.annotations?.title, name).toBeTruthy();
-      expect(tool!._meta?.['skyflo/toolset'], name).toBe('k8s');
+      expect(tool!._meta?.['skyflo.ai/toolset'], name).toBe('k8s');
       const properties = (tool!.inputSchema.properties ?? {}) as Record<string, { description?: string }>;
       for (const param of expected.params) expect(Object.keys(properties), `${name}.${param}`).toContain(param);
       for (const [param, schema] of Object.entries(properties)) expect(schema.description, `${name}.${param} needs a description`).toBeTruthy();
     }
-    expect(tools.filter((tool) => tool._meta?.['skyflo/toolset'] === 'k8s').map((tool) => tool.name).sort()).toEqual(Object.keys(KUBECTL).sort());
+    expect(tools.filter((tool) => tool._meta?.['skyflo.ai/toolset'] === 'k8s').map((tool) => tool.name).sort()).toEqual(Object.keys(KUBECTL).sort());
   });
 
   it('points mutating kubectl tools at k8s_diff for previews', async () => {
     const client = await connect(server.url);
     const { tools } = await client.listTools();
     for (const name of ['k8s_apply', 'k8s_patch', 'k8s_scale', 'k8s_set_image', 'k8s_delete', 'k8s_rollout_undo']) {
-      expect(tools.find((tool) => tool.name === name)?._meta?.['skyflo/preview'], name).toBe('k8s_diff');
+      expect(tools.find((tool) => tool.name === name)?._meta?.['skyflo.ai/preview-tool'], name).toBe('k8s_diff');
       expect(tools.find((tool) => tool.name === name)?._meta?.['skyflo.ai/preview'], name).toBe(true);
     }
   });
@@ -153,7 +155,8 @@ describe('catalogue over Streamable HTTP', () => {
 
 describe('progress', () => {
   it('reports rollout progress as MCP progress notifications', async () => {
-    const client = await connect(server.url);
+    // The engine's connection (with the token): a direct client's k8s_apply would wait for a human (--confirm).
+    const client = await connect(authServer.url, 's3cret-token');
     const manifest = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: progress}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: progress}}\n  template:\n    metadata: {labels: {app: progress}}\n    spec: {containers: [{name: main, image: nginx:1.27}]}\n';
     await client.callTool({ name: 'k8s_apply', arguments: { content: manifest } });
     const messages: string[] = [];

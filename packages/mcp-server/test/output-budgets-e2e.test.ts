@@ -45,13 +45,14 @@ describe('output budgets', () => {
     expect(estimateTokens(result.text)).toBeLessThanOrEqual(8000);
     expect(elapsed).toBeLessThan(3000);
     expect(result.text).toMatch(new RegExp(`^${POD_COUNT} pods found`));
-    expect(result.text).toMatch(/By status:\n\s+Running: 6000\n\s+Pending: 2000\n\s+Failed: 2000/);
-    expect(result.text).toMatch(/By namespace:\n(\s+team-\d+: 500\n){20}/);
-    expect(result.text).toContain('First 40 of 10000 (not-running first)');
+    // These parked pods have no container statuses, so none is ready: the "Running" ones are running but not ready.
+    expect(result.text).toMatch(/By status \(most severe first\):\n\s+Failed: 2000\n\s+Pending: 2000\n\s+Running \(not ready\): 6000/);
+    expect(result.text).toMatch(/By namespace \(most not-healthy first\):\n(\s+team-\d+: 500 \(500 not healthy\)\n){20}/);
+    expect(result.text).toMatch(/Sample of 40 of 10000 \(broken first: CrashLoopBackOff, Error\/OOMKilled, ImagePullBackOff, Pending, not ready, ContainerCreating; spread across statuses and namespaces\):/);
     expect(result.text).toMatch(/To see the rest: pass namespace \(instead of all_namespaces\), a label_selector/);
-    // not-running rows first
-    const firstRow = result.text.split('First 40 of 10000 (not-running first):\n')[1].split('\n')[1];
-    expect(firstRow).toMatch(/Pending|Failed/);
+    // most severe rows first
+    const firstRow = result.text.split(/Sample of 40 of 10000 [^\n]*:\n/)[1].split('\n')[1];
+    expect(firstRow).toMatch(/Failed/);
   });
 
   it('lists a filtered subset in full', async () => {

@@ -146,7 +146,7 @@ describe('k8s_port_forward', () => {
     const runner = createFakeCommandRunner(() => ({}), kubectlThatForwards);
     const { client, close } = await connectInProcess({ deps: harness.depsWith({ runner }) });
     const result = await client.callTool({ name: 'k8s_port_forward', arguments: { resource_name: 'web', ports: '8080:80' } });
-    expect(result.isError).toBeFalsy();
+    expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
     expect(runner.started[0]!.stopped).toBe(false);
     await close();
     expect(runner.started[0]!.stopped).toBe(true);

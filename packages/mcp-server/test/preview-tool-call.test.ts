@@ -9,9 +9,10 @@ import { z } from 'zod';
 import { connectInProcess } from '../src/connect-in-process.ts';
 import { allTools } from '../src/tools/catalogue.ts';
 import type { ToolDeps } from '../src/tools/deps.ts';
-import { createPreviewToolCall, previewMetaKey } from '../src/tools/preview/preview-tool-call.ts';
+import { createPreviewToolCall, isPreviewable, previewMetaKey } from '../src/tools/preview/preview-tool-call.ts';
 import { runTool } from '../src/tools/run-tool.ts';
 import { defineTool, type AnyToolDefinition } from '../src/tools/tool-definition.ts';
+import { textOutputShape } from '../src/tools/output-shapes.ts';
 import { chartsDir, createHelmHome, demoChartDir, type HelmTestEnv } from './helm-test-env.ts';
 import { eventually, startKubeHarness, type KubeHarness } from './support/kube-harness.ts';
 
@@ -77,6 +78,7 @@ const cases: Record<string, PreviewCase> = {
   k8s_scale: { args: { name: 'web', resource_type: 'deployment', replicas: 7 }, shows: /^-\s+replicas: 2\n\+\s+replicas: 7$/m, state: () => workload('web') },
   k8s_set_image: { args: { resource_name: 'web', resource_type: 'deployment', container_images: 'main=nginx:1.29' }, shows: /^\+\s+image: nginx:1\.29$/m, state: () => workload('web') },
   k8s_rollout_undo: { args: { name: 'api', resource_type: 'deployment' }, shows: /^-\s+image: nginx:1\.28\n\+\s+image: nginx:1\.27$/m, state: () => workload('api') },
+  k8s_rollout_restart: { args: { name: 'web' }, shows: /^\+\s+kubectl\.kubernetes\.io\/restartedAt: <the time of execution>$/m, state: () => workload('web') },
   k8s_delete: { args: { name: 'keep-me', resource_type: 'configmap' }, shows: /^-\s+a: "1"$/m, state: () => get('configmaps', '', 'default', 'keep-me')?.metadata.uid },
   helm_install: { args: { release_name: 'fresh', chart: demoChartDir, namespace: 'store', wait: false }, shows: /^\+\s+name: fresh-web$/m, state: () => [releaseRevisions('store'), workload('fresh-web', 'store')] },
   helm_install_with_values: {
@@ -124,6 +126,18 @@ describe('preview_tool_call', () => {
     expect(workload('web')).toBe(before);
   });
 
+  it("returns the call's risk flags with the preview (issue 7 item 13)", async () => {
+    const scale = await preview('k8s_scale', { name: 'web', resource_type: 'deployment', replicas: 0 });
+    expect(scale.structured?.['risks']).toEqual([expect.objectContaining({ code: 'SCALE_TO_ZERO', severity: 'high' })]);
+    const pod = (index: number) => `apiVersion: v1\nkind: Pod\nmetadata: {name: escape-${index}, namespace: default}\nspec:\n  hostPID: true\n  containers: [{name: c, image: busybox, securityContext: {privileged: true}}]\n`;
+    const many = await preview('k8s_apply', { content: Array.from({ length: 20 }, (_, index) => pod(index)).join('---\n') });
+    expect(many.isError, many.text).toBeFalsy();
+    const risks = many.structured?.['risks'] as Array<{ code: string; message: string }>;
+    expect(risks).toHaveLength(25);
+    expect(risks.slice(0, 24).every((risk) => risk.code === 'PRIVILEGED_POD' || risk.code === 'HOST_NAMESPACE')).toBe(true);
+    expect(risks[24]).toMatchObject({ code: 'MORE_RISKS', severity: 'high', message: '16 more risk flag(s) not listed (HOST_NAMESPACE, PRIVILEGED_POD).' });
+  });
+
   it('refuses a preview that would call a mutating tool', async () => {
     const ran: string[] = [];
     const mutate = defineTool({
@@ -132,6 +146,7 @@ describe('preview_tool_call', () => {
       description: 'changes things',
       toolset: 'k8s',
       inputSchema: { name: z.string().describe('name') },
+      outputSchema: textOutputShape,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
       handler: async (input) => {
         ran.push(input.name);
@@ -153,14 +168,28 @@ describe('over MCP', () => {
     try {
       const { tools } = await client.listTools();
       const flagged = tools.filter((tool) => tool._meta?.[previewMetaKey] === true).map((tool) => tool.name).sort();
-      expect(flagged).toEqual(Object.keys(cases).sort());
+      // the tool-backed previews above, plus the tools that describe their own calls (argo_undo, jenkins_*)
+      expect(flagged).toEqual(allTools.filter(isPreviewable).map((tool) => tool.name).sort());
+      expect(flagged).toEqual(expect.arrayContaining([...Object.keys(cases), 'argo_undo', 'jenkins_stop_build', 'jenkins_update_build']));
       const previewTool = tools.find((tool) => tool.name === 'preview_tool_call')!;
       expect(previewTool).toMatchObject({ title: 'Preview a tool call', annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true } });
-      expect(previewTool._meta?.['skyflo/toolset']).toBeUndefined();
+      expect(previewTool._meta?.['skyflo.ai/toolset']).toBeUndefined();
       const before = workload('web');
       const result = await client.callTool({ name: 'preview_tool_call', arguments: { tool: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas: 3 } } });
       expect(result.isError).toBeFalsy();
       expect((result.content as Array<{ text: string }>)[0]!.text).toMatch(/^\+\s+replicas: 3$/m);
+      // structuredContent, checked by the SDK client against the listed outputSchema
+      expect(previewTool.outputSchema).toMatchObject({ type: 'object', required: expect.arrayContaining(['resolved_arguments', 'risks', 'diff']) });
+      expect(result.structuredContent).toEqual({
+        tool: 'k8s_scale',
+        previewTool: 'k8s_diff',
+        resolved_arguments: { name: 'web', resource_type: 'deployment', replicas: 3 },
+        resolution: [],
+        diff: expect.stringMatching(/^\+\s+replicas: 3$/m),
+        changed: true,
+        risks: [],
+        text: expect.stringMatching(/^\+\s+replicas: 3$/m),
+      });
       expect(workload('web')).toBe(before);
     } finally {
       await close();

@@ -1,48 +1,32 @@
 /**
- * The README's tool list is generated from the catalogue; this test fails when they drift.
- * Regenerate with: UPDATE_README=1 npx vitest run packages/mcp-server/test/readme-catalogue.test.ts
+ * The README's tool table (annotations included) is generated from the catalogue; this test fails when they drift.
+ * Regenerate with: npx tsx packages/mcp-server/test/support/render-tool-table.ts --write
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { listToolCatalogue } from '../src/create-mcp-server.ts';
-
-const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
-const START = '<!-- tools:start (generated from the catalogue by test/readme-catalogue.test.ts) -->';
-const END = '<!-- tools:end -->';
-const FAMILY_TITLES = { k8s: 'Kubernetes (kubectl)', helm: 'Helm', argo: 'Argo Rollouts', jenkins: 'Jenkins' } as const;
-
-export function renderToolList(): string {
-  const catalogue = listToolCatalogue();
-  const lines = [`${catalogue.length} tools. RO = read-only (never gated), W = changes state (needs approval), D = destructive. Preview = the read-only tool that \`preview_tool_call\` runs (the engine calls it before asking for approval; such tools carry \`_meta["skyflo.ai/preview"]: true\` in the listing).`, ''];
-  const sections = [...(Object.keys(FAMILY_TITLES) as Array<keyof typeof FAMILY_TITLES>).map((toolset) => ({ title: FAMILY_TITLES[toolset], tools: catalogue.filter((entry) => entry.toolset === toolset) })), { title: 'Any toolset', tools: catalogue.filter((entry) => !entry.toolset) }];
-  for (const { title, tools } of sections) {
-    if (tools.length === 0) continue;
-    lines.push(`### ${title} (${tools.length})`, '', '| tool | kind | parameters | preview | what it does |', '| --- | --- | --- | --- | --- |');
-    for (const tool of tools) {
-      const kind = tool.annotations.readOnlyHint ? 'RO' : tool.annotations.destructiveHint ? 'W, D' : 'W';
-      const schema = tool.inputSchema as { properties?: Record<string, unknown>; required?: string[] };
-      const params = Object.keys(schema.properties ?? {}).map((name) => (schema.required?.includes(name) ? `\`${name}\`` : `\`${name}?\``)).join(', ') || '—';
-      const description = tool.description.split(/(?<=[a-z)\]`]\.)\s(?=[A-Z])/)[0].replace(/\|/g, '\\|');
-      lines.push(`| \`${tool.name}\` | ${kind} | ${params} | ${tool.preview ? `\`${tool.preview}\`` : ''} | ${description} |`);
-    }
-    lines.push('');
-  }
-  return lines.join('\n').trimEnd();
-}
+import { readmePath, readmeWithTable, renderToolList } from './support/render-tool-table.ts';
 
 describe('README tool list', () => {
   it('matches the catalogue', () => {
     const readme = readFileSync(readmePath, 'utf8');
-    const start = readme.indexOf(START);
-    const end = readme.indexOf(END);
-    expect(start, 'README needs the tools:start marker').toBeGreaterThanOrEqual(0);
-    const current = readme.slice(start + START.length, end).trim();
-    const generated = renderToolList();
-    if (process.env.UPDATE_README && current !== generated) {
-      writeFileSync(readmePath, `${readme.slice(0, start + START.length)}\n${generated}\n${readme.slice(end)}`);
-      return;
+    expect(readme).toBe(readmeWithTable(readme));
+  });
+
+  it('lists every tool with all four annotations', () => {
+    const table = renderToolList();
+    for (const tool of listToolCatalogue()) {
+      const row = table.split('\n').find((line) => line.startsWith(`| \`${tool.name}\` |`));
+      expect(row, tool.name).toBeDefined();
+      const [readOnly, destructive, idempotent, openWorld] = row!.split(' | ').slice(1, 5);
+      expect([readOnly, destructive, idempotent, openWorld], tool.name).toEqual(
+        [tool.annotations.readOnlyHint, tool.annotations.destructiveHint, tool.annotations.idempotentHint, tool.annotations.openWorldHint].map((value) => (value ? 'yes' : '')),
+      );
     }
-    expect(current).toBe(generated);
+  });
+
+  it('explains how to connect from Claude Desktop, Cursor and the Inspector, and the confirmation modes', () => {
+    const readme = readFileSync(readmePath, 'utf8');
+    for (const text of ['Claude Desktop', 'Cursor', 'MCP Inspector', '"mcpServers"', '--confirm=elicit', '--confirm=deny', '--confirm=allow', '--stdio']) expect(readme).toContain(text);
   });
 });

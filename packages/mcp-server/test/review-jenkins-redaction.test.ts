@@ -33,7 +33,7 @@ beforeAll(async () => {
     },
   });
   deps = helmDeps({});
-  deps.jenkinsCredentials = { resolve: async (reference) => ({ apiUrl: reference.apiUrl, username: 'admin', apiToken: sim.token }) };
+  deps.jenkinsCredentials = { resolve: async () => ({ apiUrl: sim.url, username: 'admin', apiToken: sim.token }) };
   auth = { api_url: sim.url, credentials_ref: 'skyflo/jenkins' };
 });
 afterAll(async () => {

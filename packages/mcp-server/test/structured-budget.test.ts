@@ -1,6 +1,6 @@
 /**
  * Budgets and structured errors on the machine-readable path too: a k8s_diff of a large manifest keeps its
- * `_meta` structured result within the byte budget, and a failure that a handler reported as plain text
+ * structuredContent (diff and text together) within the byte budget, and a failure that a handler reported as plain text
  * still carries a structured error code.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +28,7 @@ describe('structured results within the budget', () => {
       expect(result.isError).toBeFalsy();
       const text = (result.content as Array<{ text: string }>)[0]!.text;
       expect(Buffer.byteLength(text)).toBeLessThanOrEqual(BUDGET);
-      const structured = result._meta?.['skyflo/structured'] as Record<string, unknown>;
+      const structured = result.structuredContent as Record<string, unknown>;
       expect(Buffer.byteLength(JSON.stringify(structured))).toBeLessThanOrEqual(BUDGET);
       expect(structured).toMatchObject({ changed: true, truncated: true });
       expect(String(structured['diff'])).toMatch(/^\+\s+key-0: value number 0 of a large config map$/m);

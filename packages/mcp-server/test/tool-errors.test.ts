@@ -46,7 +46,8 @@ describe('tool errors', () => {
 
   it('a missing kubectl binary is a clear error', async () => {
     const deps = harness.depsWith({ kubectlPath: '/nonexistent/kubectl' });
-    const result = await harness.call('k8s_describe', { resource_type: 'nodes', name: 'sim-worker-1' }, deps);
+    // PodDisruptionBudgets are not rendered natively, so describing one runs the kubectl binary.
+    const result = await harness.call('k8s_describe', { resource_type: 'poddisruptionbudgets', name: 'anything' }, deps);
     expect(result.isError).toBe(true);
     expect(result.text).toMatch(/The \/nonexistent\/kubectl binary is not available[\s\S]*Try: install it/);
     expect(result.structured).toMatchObject({ error: { code: 'MISSING_BINARY' } });

@@ -28,6 +28,11 @@ export const approvalRequestSchema = z.object({
    * about exactly the call the approver was shown. Optional for Skyflo-compatible clients.
    */
   args_hash: z.string().regex(/^[0-9a-f]{64}$/, 'args_hash must be the 64-character hex digest from tool.awaiting_approval').optional(),
+  /**
+   * Set by `skyflo chat --approve-all` (evaluation in throw-away clusters only): the decision is recorded in the
+   * audit as an automatic approval by the calling user.
+   */
+  automatic: z.boolean().optional(),
 });
 export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
 
@@ -86,6 +91,17 @@ export const registerRequestSchema = z.object({
   email: z.email('email must be a valid address'),
   password: z.string().min(8, 'password must be at least 8 characters'),
   full_name: z.string().max(255).optional(),
+  /**
+   * Needed for the first admin only, when the engine is not bound to loopback: the one-time token printed in the
+   * engine's start-up log (GET /auth/is_admin_user says whether it is required).
+   */
+  setup_token: z.string().max(200).optional(),
+});
+export const isAdminUserResponseSchema = z.object({
+  /** no account exists yet: the next registration creates the admin */
+  is_admin: z.boolean(),
+  /** creating that first admin needs the setup token from the start-up log */
+  setup_token_required: z.boolean().optional(),
 });
 export const userReadSchema = z.object({
   id: z.string(),
@@ -94,7 +110,7 @@ export const userReadSchema = z.object({
   is_active: z.boolean(),
   is_superuser: z.boolean(),
   is_verified: z.boolean(),
-  role: z.enum(['admin', 'member']),
+  role: z.enum(['admin', 'approver', 'member']),
   created_at: z.string(),
 });
 export const tokenResponseSchema = z.object({ access_token: z.string(), token_type: z.literal('bearer') });
@@ -103,11 +119,22 @@ export const passwordChangeRequestSchema = z.object({
   current_password: z.string().min(1),
   new_password: z.string().min(8, 'new_password must be at least 8 characters'),
 });
-export const updateMeRequestSchema = z.object({ full_name: z.string().max(255).nullable().optional(), email: z.email().optional() }).strict();
+/** PATCH /auth/me: the profile's name only; role and email are not self-service (an email change needs re-verification). */
+export const updateMeRequestSchema = z
+  .object({
+    full_name: z.string().max(255).nullable().optional(),
+    email: z.never({ error: 'email cannot be changed here: it needs re-verification, which this server does not offer; ask an admin to add an account with the new address' }).optional(),
+    role: z.never({ error: 'role cannot be changed by yourself; an admin changes roles in Team settings' }).optional(),
+  })
+  .strict();
 /** PATCH /auth/users/{id} (admin only): what an admin may change about another account. */
 export const adminUpdateUserRequestSchema = z
   .object({
-    role: z.enum(['admin', 'member'], { error: 'role must be "admin" or "member"' }).optional(),
+    role: z
+      .string({ error: 'role must be one of admin, approver, member' })
+      .transform((value) => value.trim().toLowerCase())
+      .pipe(z.enum(['admin', 'approver', 'member'], { error: 'role must be one of admin, approver, member' }))
+      .optional(),
     is_active: z.boolean({ error: 'is_active must be true or false' }).optional(),
     full_name: z.string().max(255).nullable().optional(),
   })

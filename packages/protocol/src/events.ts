@@ -24,8 +24,25 @@ export const toolResultContentSchema = z.array(z.object({ type: z.literal('text'
 export const pendingToolSchema = z.object({
   ...toolIdentity,
   requires_approval: z.boolean(),
+  /** the tool is annotated destructiveHint: true (it can lose data or take a service down) */
+  destructive: z.boolean().optional(),
   timestamp: z.number(),
 });
+
+/**
+ * A risk the engine found in a mutating call (its arguments, or the manifests its preview rendered), shown
+ * prominently on the approval card. Codes: PRIVILEGED_POD, HOST_NAMESPACE, HOST_PATH, RBAC_GRANT,
+ * CLUSTER_ADMIN_GRANT, CLUSTER_SCOPED_DELETE, NAMESPACE_DELETE, SCALE_TO_ZERO, SECRET_CHANGE, ARBITRARY_EXEC, …
+ */
+export const riskFlagSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  severity: z.enum(['high', 'medium', 'low']),
+});
+export type RiskFlag = z.infer<typeof riskFlagSchema>;
+
+/** Who asked for a call and who decided it (the approval policy may let someone else decide). */
+export const actorSchema = z.object({ id: z.string(), email: z.string().optional(), name: z.string().nullable().optional() });
 
 export const completedStatusSchema = z.enum(['completed', 'stopped', 'error']);
 
@@ -66,15 +83,49 @@ export const agentEventSchemas = {
     diff: z.string().optional(),
     /** why no diff could be produced (preview tool failed); the approval still proceeds */
     preview_error: z.string().optional(),
-    /** sha-256 of the canonical JSON of {tool, args}: the approval is bound to exactly these arguments */
+    /** sha-256 of the canonical JSON of {tool, exact args}: the approval is bound to exactly these arguments */
     args_hash: z.string(),
+    /**
+     * sha-256 of the preview (diff) shown; at execution the preview is re-run and the call refused with
+     * tool.error code TARGET_CHANGED when it differs
+     */
+    diff_hash: z.string().optional(),
+    /** the exact artifact that will be installed (e.g. a Helm chart archive "sha256:<hex>"), pinned at preview time */
+    artifact_digest: z.string().optional(),
+    /** how relative arguments were made absolute before approval, e.g. "to_revision: previous → 3 (image 2.3.0)" */
+    resolution: z.array(z.string()).optional(),
+    risks: z.array(riskFlagSchema).optional(),
+    /** the tool is annotated destructiveHint: true */
+    destructive: z.boolean().optional(),
+    /** why the approval policy requires a human for this call */
+    policy_reason: z.string().optional(),
+    requested_by: actorSchema.optional(),
     context: z.object({ conversation_id: z.string(), approval_decisions: z.record(z.string(), z.boolean()) }),
   }),
-  'tool.approved': z.object({ type: z.literal('tool.approved'), ...runFields, ...toolIdentity, decided_by: z.string().optional(), reason: z.string().optional() }),
+  'tool.approved': z.object({
+    type: z.literal('tool.approved'),
+    ...runFields,
+    ...toolIdentity,
+    decided_by: z.string().optional(),
+    reason: z.string().optional(),
+    /** approved by `skyflo chat --approve-all` (evaluation only), recorded as such in the audit */
+    automatic: z.boolean().optional(),
+  }),
   'tool.denied': z.object({ type: z.literal('tool.denied'), ...runFields, ...toolIdentity, decided_by: z.string().optional(), reason: z.string().optional() }),
   'tool.executing': z.object({ type: z.literal('tool.executing'), ...runFields, ...toolIdentity }),
   'tool.result': z.object({ type: z.literal('tool.result'), ...runFields, ...toolIdentity, result: toolResultContentSchema }),
-  'tool.error': z.object({ type: z.literal('tool.error'), ...runFields, ...toolIdentity, error: z.string() }),
+  'tool.error': z.object({
+    type: z.literal('tool.error'),
+    ...runFields,
+    ...toolIdentity,
+    error: z.string(),
+    /**
+     * machine-readable cause when the engine (not the tool) refused or lost the call: TARGET_CHANGED (the re-run
+     * preview differs from the approved one), ARTIFACT_CHANGED, APPROVAL_MISMATCH, CANCELLED, UNKNOWN_OUTCOME
+     * (the engine stopped while the call was executing: check the target), NOT_EXECUTED
+     */
+    code: z.string().optional(),
+  }),
   'toolset.loaded': z.object({ type: z.literal('toolset.loaded'), ...runFields, toolset: z.string(), include_write_tools: z.boolean(), tools: z.array(z.string()) }),
   rate_limit: z.object({ type: z.literal('rate_limit'), ...runFields, retry_in: z.number(), attempt: z.number(), max_retries: z.number() }),
   transient_error: z.object({ type: z.literal('transient_error'), ...runFields, retry_in: z.number(), attempt: z.number(), max_retries: z.number(), error: z.string() }),
@@ -92,6 +143,8 @@ export const agentEventSchemas = {
   }),
   /** a failure the user should see (iteration limit, model error after retries); always followed by `completed` */
   'workflow.error': z.object({ type: z.literal('workflow.error'), ...runFields, error: z.string(), code: z.string().optional() }),
+  /** the conversation's token budget (AGENT_TOKEN_BUDGET) is spent; the run stops before the next model call */
+  'budget.exceeded': z.object({ type: z.literal('budget.exceeded'), ...runFields, budget_tokens: z.number(), used_tokens: z.number() }),
   'conversation.title.generated': z.object({ type: z.literal('conversation.title.generated'), ...runFields, conversation_id: z.string(), title: z.string() }),
   error: z.object({ type: z.literal('error'), ...runFields, error: z.string() }),
 } as const;

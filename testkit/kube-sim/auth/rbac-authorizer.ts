@@ -142,5 +142,8 @@ export function impersonate(request: IncomingMessage, caller: SimUser, authorize
       throw new ApiError(403, 'Forbidden', `groups "${group}" is forbidden: User "${caller.name}" cannot impersonate resource "groups" in API group "" at the cluster scope`);
     }
   }
-  return { name: targetName, groups: [...new Set([...groups, 'system:authenticated'])] };
+  // A service account's user name carries its groups, as the API server's impersonation filter adds them.
+  const serviceAccount = /^system:serviceaccount:([^:]+):[^:]+$/.exec(targetName);
+  const accountGroups = serviceAccount ? ['system:serviceaccounts', `system:serviceaccounts:${serviceAccount[1]}`] : [];
+  return { name: targetName, groups: [...new Set([...groups, ...accountGroups, 'system:authenticated'])] };
 }

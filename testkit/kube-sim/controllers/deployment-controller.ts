@@ -244,6 +244,15 @@ export function createDeploymentController(context: WorkloadContext): Controller
   controller = {
     name: 'deployment-controller',
     keysFor(change) {
+      // Like the real controller's deletePod handler: a Recreate rollout waits for the old pods to be gone, and
+      // only a pod's deletion says when that is (the ReplicaSet reached 0 replicas earlier).
+      if (change.type === 'DELETED' && change.resource.group === '' && change.resource.resource === 'pods') {
+        const replicaSetRef = controllerOf(change.object);
+        if (replicaSetRef?.kind !== 'ReplicaSet') return [];
+        const replicaSet = store.get(replicaSets(), change.object.metadata.namespace, replicaSetRef.name);
+        const owner = replicaSet && controllerOf(replicaSet);
+        return owner?.kind === 'Deployment' ? [keyOf(change.object.metadata.namespace, owner.name)] : [];
+      }
       if (change.resource.group !== 'apps') return [];
       if (change.resource.resource === 'deployments') return [keyOf(change.object.metadata.namespace, change.object.metadata.name)];
       if (change.resource.resource !== 'replicasets') return [];

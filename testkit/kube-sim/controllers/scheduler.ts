@@ -1,8 +1,11 @@
 import type { KubeObject } from '../cluster-types.ts';
 import { cpuMillis, memoryBytes } from '../runtime/quantity.ts';
+import { nodeSelectorTermsMatch } from '../selectors/node-selector.ts';
 import type { WorkloadContext } from '../workloads/workload-context.ts';
 import { keyOf, splitKey, type Controller } from './controller-manager.ts';
 import { isTerminating, setCondition } from './object-helpers.ts';
+import { claimNamesOf } from './storage-helpers.ts';
+import { createVolumeBinding } from './volume-binding.ts';
 
 export interface PodRequests {
   cpu: number;
@@ -29,27 +32,7 @@ function tolerates(pod: KubeObject, taint: { key: string; value?: string; effect
 }
 
 function matchesAffinity(pod: KubeObject, node: KubeObject): boolean {
-  const terms: any[] = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
-  if (terms.length === 0) return true;
-  const labels = node.metadata.labels ?? {};
-  return terms.some((term) =>
-    [...(term.matchExpressions ?? []), ...(term.matchFields ?? []).map((field: any) => ({ ...field, key: field.key === 'metadata.name' ? '__name' : field.key }))].every((expression: any) => {
-      const value = expression.key === '__name' ? node.metadata.name : labels[expression.key];
-      const values: string[] = expression.values ?? [];
-      switch (expression.operator) {
-        case 'In':
-          return value !== undefined && values.includes(value);
-        case 'NotIn':
-          return value === undefined || !values.includes(value);
-        case 'Exists':
-          return value !== undefined;
-        case 'DoesNotExist':
-          return value === undefined;
-        default:
-          return false;
-      }
-    }),
-  );
+  return nodeSelectorTermsMatch(pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [], node);
 }
 
 /** The QoS class the API server assigns at admission. */
@@ -87,6 +70,9 @@ export function createScheduler(context: WorkloadContext): Controller {
    * the unbound pods, and what the pods bound to each node request.
    */
   const pending = new Set<string>();
+  /** pending pods that mount claims: retried when claims, volumes or storage classes change */
+  const pendingWithClaims = new Set<string>();
+  const volumeBinding = createVolumeBinding(context);
   const bound = new Map<string, { nodeName: string; requests: PodRequests }>();
   const usage = new Map<string, { used: PodRequests; count: number }>();
   /** Queued when capacity may have freed up (a node changed, a pod went away): retries every pending pod. */
@@ -97,6 +83,8 @@ export function createScheduler(context: WorkloadContext): Controller {
   function track(key: string, pod: KubeObject | undefined): boolean {
     if (pod && !pod.spec?.nodeName && !isTerminating(pod)) pending.add(key);
     else pending.delete(key);
+    if (pod && pending.has(key) && claimNamesOf(pod).length > 0) pendingWithClaims.add(key);
+    else pendingWithClaims.delete(key);
     const before = bound.get(key);
     if (before) {
       const entry = usage.get(before.nodeName)!;
@@ -123,6 +111,8 @@ export function createScheduler(context: WorkloadContext): Controller {
   const controller: Controller = {
     name: 'default-scheduler',
     keysFor(change) {
+      const storage = (change.resource.group === '' && (change.resource.resource === 'persistentvolumeclaims' || change.resource.resource === 'persistentvolumes')) || (change.resource.group === 'storage.k8s.io' && change.resource.resource === 'storageclasses');
+      if (storage) return [...pendingWithClaims];
       if (change.resource.group !== '') return [];
       if (change.resource.resource === 'nodes') return [retryPending];
       if (change.resource.resource !== 'pods') return [];
@@ -149,16 +139,19 @@ export function createScheduler(context: WorkloadContext): Controller {
       const nodes = store.list(context.types.nodes());
       const reasons = new Map<string, number>();
       const candidates: Array<{ node: KubeObject; count: number }> = [];
-      for (const node of nodes) {
+      const hasClaims = claimNamesOf(pod).length > 0;
+      // PreFilter (VolumeBinding): a missing or unbound immediate claim rules out every node at once.
+      const preFilterMessage = hasClaims ? volumeBinding.preFilter(pod) : undefined;
+      for (const node of preFilterMessage ? [] : nodes) {
         const entry = usage.get(node.metadata.name!) ?? { used: { cpu: 0, memory: 0 }, count: 0 };
-        const reason = unfitReason(pod, node, entry.used, entry.count);
+        const reason = unfitReason(pod, node, entry.used, entry.count) ?? (hasClaims ? volumeBinding.filter(pod, node) : undefined);
         if (reason) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
         else candidates.push({ node, count: entry.count });
       }
       const now = context.timestamp();
       if (candidates.length === 0) {
         // Sorted as whole strings, count included, like the scheduler's sort.Strings.
-        const details = [...reasons.entries()]
+        const details = preFilterMessage ?? [...reasons.entries()]
           .map(([reason, count]) => `${count} ${reason}`)
           .sort((left, right) => (left < right ? -1 : left > right ? 1 : 0))
           .join(', ');
@@ -176,6 +169,8 @@ export function createScheduler(context: WorkloadContext): Controller {
       lastFailure.delete(key);
       candidates.sort((left, right) => left.count - right.count || left.node.metadata.name!.localeCompare(right.node.metadata.name!));
       const target = candidates[0].node.metadata.name!;
+      // Reserve/PreBind: delay-binding claims are bound (or provisioned) on this node before the pod is.
+      if (hasClaims && volumeBinding.bindVolumes(pod, candidates[0].node)) return;
       const binding = store.mutate(pods, namespace, name, (current) => {
         if (current.metadata.uid !== pod.metadata.uid || current.spec?.nodeName) return undefined;
         current.spec = { ...current.spec, nodeName: target };

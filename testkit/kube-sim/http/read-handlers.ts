@@ -104,7 +104,7 @@ export function handleList(context: ResourceRequest): void {
     objects = page;
   }
   const apiVersion = groupVersion(context.path);
-  const items = objects.map((object) => (object.apiVersion === apiVersion ? object : { ...object, apiVersion }));
+  const items = objects.map((object) => (object.apiVersion === apiVersion ? object : asRequestedVersion(object, context.path)));
   if (wantsTable(context.request)) {
     const table = buildTable({ resource, objects: items, now: context.cluster.clock.now(), includeObject: includeObject(context), crdVersion: crdVersionFor(context), listMetadata: metadata });
     sendJson(context.response, 200, table, tableContentType);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject, SimUser } from '../cluster-types.ts';
 import type { Authorizer } from '../auth/rbac-authorizer.ts';
+import { convertToVersion } from '../resources/version-conversion.ts';
 import type { SimClusterInternals } from '../cluster.ts';
 import type { ResourceRequestPath } from './resource-path.ts';
 
@@ -26,7 +27,7 @@ export function groupVersion(path: Pick<ResourceRequestPath, 'group' | 'version'
 /** Shows a stored object through the requested version (stored objects keep the version they were written in). */
 export function asRequestedVersion(object: KubeObject, path: Pick<ResourceRequestPath, 'group' | 'version'>): KubeObject {
   const apiVersion = groupVersion(path);
-  return object.apiVersion === apiVersion ? object : { ...object, apiVersion };
+  return object.apiVersion === apiVersion ? object : convertToVersion(object, apiVersion);
 }
 
 export function isDryRun(url: URL, body?: { dryRun?: string[] }): boolean {

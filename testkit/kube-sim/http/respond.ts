@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { ApiError } from '../cluster-types.ts';
 import { toStatus } from '../errors/api-errors.ts';
 
 export function sendJson(response: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
@@ -13,7 +14,8 @@ export function sendJson(response: ServerResponse, code: number, body: unknown, 
 
 export function sendError(response: ServerResponse, error: unknown): void {
   const status = toStatus(error);
-  if (status.code === 500) process.stderr.write(`kube-sim: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // A deliberate 500 (an ApiError, e.g. server-side apply's typed-patch failure) is an answer, not a crash.
+  if (status.code === 500 && !(error instanceof ApiError)) process.stderr.write(`kube-sim: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   sendJson(response, status.code, status.body);
 }
 

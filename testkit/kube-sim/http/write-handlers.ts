@@ -8,15 +8,14 @@ import { fieldsOf, managerFromUserAgent, recordManager, removeUnappliedFields, t
 import { applyConfiguration, applyStrategicMergePatch } from '../patch/strategic-merge-patch.ts';
 import { applyDefaults, initialStatus } from '../resources/object-defaults.ts';
 import { validateObject } from '../resources/object-validation.ts';
+import { admitCreate, admitUpdate } from '../resources/storage-admission.ts';
+import { toStorageVersion } from '../resources/version-conversion.ts';
+import { checkAppliedFields, checkDecodedFields, checkPatchedFields, fieldValidationDirective } from './field-validation.ts';
 import { clone, formatTimestamp, isPlainObject } from '../util/json-values.ts';
 import { selectObjects, sendObject } from './read-handlers.ts';
 import { parseBody } from './request-body.ts';
-import { groupVersion, isDryRun, type ResourceRequest } from './request-context.ts';
+import { asRequestedVersion, groupVersion, isDryRun, type ResourceRequest } from './request-context.ts';
 import { sendJson } from './respond.ts';
-
-/** Top-level fields of kinds shaped apiVersion/kind/metadata/spec/status, for fieldValidation=Strict. */
-const specShapedTopLevel = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
-const specShapedGroups = new Set(['apps', 'batch', 'autoscaling', 'networking.k8s.io', 'policy', 'coordination.k8s.io']);
 
 function hasStatusSubresource(resource: ResourceType): boolean {
   return resource.subresources.includes('status');
@@ -44,16 +43,6 @@ function decodeObject(context: ResourceRequest): KubeObject {
   object.kind = resource.kind;
   object.metadata = isPlainObject(object.metadata) ? object.metadata : {};
   return object;
-}
-
-function checkStrictFields(context: ResourceRequest, object: KubeObject): void {
-  if (context.url.searchParams.get('fieldValidation') !== 'Strict') return;
-  const { resource } = context.path;
-  if (!specShapedGroups.has(resource.group) && !(resource.group === '' && ['pods', 'services', 'namespaces', 'nodes', 'persistentvolumeclaims', 'persistentvolumes'].includes(resource.resource))) return;
-  const unknown = Object.keys(object).filter((key) => !specShapedTopLevel.has(key));
-  if (unknown.length) {
-    throw badRequest(`${resource.kind} in version "${context.path.version}" cannot be handled as a ${resource.kind}: strict decoding error: ${unknown.map((key) => `unknown field "${key}"`).join(', ')}`);
-  }
 }
 
 function checkNamespace(context: ResourceRequest, object: KubeObject): void {
@@ -105,12 +94,13 @@ function managerEntry(context: ResourceRequest, operation: 'Apply' | 'Update', f
 }
 
 /** What create and dry-run create share: the object as the server would store it. */
-function prepareCreate(context: ResourceRequest, object: KubeObject, operation: 'Apply' | 'Update', fields: FieldsTree): KubeObject {
+function prepareCreate(context: ResourceRequest, decoded: KubeObject, operation: 'Apply' | 'Update', fields: FieldsTree): KubeObject {
+  const object = toStorageVersion(decoded);
   checkNamespace(context, object);
-  checkStrictFields(context, object);
   if (hasStatusSubresource(context.path.resource)) delete object.status;
   for (const key of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'generation']) delete object.metadata[key];
   applyDefaults(context.path.resource, object);
+  admitCreate(context.cluster, context.path.resource, object);
   initialStatus(context.path.resource, object);
   validate(context, object);
   object.metadata.managedFields = [managerEntry(context, operation, fields)];
@@ -144,6 +134,7 @@ function storeCreate(context: ResourceRequest, object: KubeObject): KubeObject {
 
 export function handleCreate(context: ResourceRequest): void {
   const object = decodeObject(context);
+  checkDecodedFields(context, object);
   const created = storeCreate(context, prepareCreate(context, object, 'Update', updateFields(object)));
   sendObject(context, created, 201);
 }
@@ -156,20 +147,20 @@ function storeUpdate(context: ResourceRequest, existing: KubeObject, next: KubeO
   const { resource, subresource } = context.path;
   let object: KubeObject;
   if (subresource === 'status') {
-    object = { ...clone(existing), status: next.status };
+    object = { ...clone(existing), status: toStorageVersion({ ...next, apiVersion: groupVersion(context.path) }).status };
     if (next.metadata?.resourceVersion) object.metadata.resourceVersion = next.metadata.resourceVersion;
   } else {
-    object = next;
-    object.apiVersion = groupVersion(context.path);
-    object.kind = resource.kind;
+    next.apiVersion = groupVersion(context.path);
+    next.kind = resource.kind;
+    object = toStorageVersion(next);
     if (hasStatusSubresource(resource)) {
       if (existing.status === undefined) delete object.status;
       else object.status = existing.status;
     }
     checkNamespace(context, object);
-    checkStrictFields(context, object);
     applyDefaults(resource, object);
     validate(context, object);
+    admitUpdate(context.cluster, resource, object, existing);
   }
   object.metadata.managedFields = recordManager(isPlainObject(next.metadata) && Array.isArray(next.metadata.managedFields) ? next.metadata.managedFields : existing.metadata.managedFields, entry);
   if (isDryRun(context.url)) {
@@ -195,6 +186,7 @@ export function handleUpdate(context: ResourceRequest): void {
     throw badRequest(`the name of the object (${object.metadata.name}) does not match the name on the URL (${name})`);
   }
   object.metadata.name = name;
+  checkDecodedFields(context, object);
   const existing = existingOrNotFound(context);
   const updated = storeUpdate(context, existing, object, managerEntry(context, 'Update', updateFields(object), context.path.subresource));
   sendObject(context, updated);
@@ -215,23 +207,27 @@ export function handlePatch(context: ResourceRequest): void {
   if (contentType === 'application/strategic-merge-patch+json' && isCustomResource(context)) {
     throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml');
   }
+  fieldValidationDirective(context);
   const existing = existingOrNotFound(context);
+  // Patches apply to the object as the requested version shows it (an autoscaling/v1 HPA has no `metrics`).
+  const view = asRequestedVersion(existing, context.path);
   const patch = patchDocument(context, 'application/json');
   let patched: KubeObject;
   if (contentType === 'application/json-patch+json') {
     if (!Array.isArray(patch)) throw badRequest('json patch must be an array of operations');
     try {
-      patched = fastJsonPatch.applyPatch(clone(existing), patch as any, true, false).newDocument as KubeObject;
+      patched = fastJsonPatch.applyPatch(clone(view), patch as any, true, false).newDocument as KubeObject;
     } catch (error) {
       const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
       throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${message}`);
     }
   } else if (contentType === 'application/merge-patch+json') {
-    patched = applyMergePatch(existing, patch);
+    patched = applyMergePatch(view, patch);
   } else {
-    patched = applyStrategicMergePatch(existing, patch) as KubeObject;
+    patched = applyStrategicMergePatch(view, patch) as KubeObject;
   }
   if (!isPlainObject(patched) || !isPlainObject(patched.metadata)) throw badRequest('the patch removed the object metadata');
+  if (!context.path.subresource) checkPatchedFields(context, patched, contentType === 'application/json-patch+json' ? undefined : context.bodyText);
   // A patch only conflicts when it names a resourceVersion itself.
   const patchVersion = isPlainObject(patch) && isPlainObject(patch.metadata) ? patch.metadata.resourceVersion : undefined;
   patched.metadata.resourceVersion = patchVersion ?? existing.metadata.resourceVersion;
@@ -254,6 +250,7 @@ function handleApply(context: ResourceRequest): void {
   }
   const appliedObject = applied as KubeObject;
   appliedObject.metadata = { ...(applied.metadata ?? {}), name };
+  if (!subresource) checkAppliedFields(context, appliedObject);
   const { name: _name, namespace: _namespace, ...ownedMetadata } = isPlainObject(applied.metadata) ? applied.metadata : {};
   const fields = fieldsOf(subresource === 'status' ? { status: applied.status } : { ...applied, metadata: Object.keys(ownedMetadata).length ? ownedMetadata : undefined });
   const existing = context.cluster.store.get(resource, context.path.namespace, name!);
@@ -270,7 +267,7 @@ function handleApply(context: ResourceRequest): void {
   const previous = entries.find((entry) => entry.manager === manager && entry.operation === 'Apply' && (entry.subresource ?? '') === (subresource ?? ''));
   const { metadata: appliedMetadata, ...appliedRest } = appliedObject;
   const { managedFields: _ignored, resourceVersion: appliedVersion, ...metadataFields } = appliedMetadata;
-  const merged = applyConfiguration(existing, { ...appliedRest, metadata: metadataFields }) as KubeObject;
+  const merged = applyConfiguration(asRequestedVersion(existing, context.path), { ...appliedRest, metadata: metadataFields }) as KubeObject;
   if (previous) {
     const others = entries.filter((entry) => entry !== previous).map((entry) => entry.fieldsV1 ?? {});
     // metadata itself is never "unapplied": a manager that stops applying labels/annotations removes those, not the object's identity.

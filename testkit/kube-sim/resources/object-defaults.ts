@@ -1,4 +1,18 @@
 import type { KubeObject, ResourceType } from '../cluster-types.ts';
+import { hpaToV2 } from './version-conversion.ts';
+
+/** Probe defaults of the API server: timeout 1 s, period 10 s, thresholds 1/3, httpGet path `/` over HTTP. */
+function defaultProbe(probe: any): void {
+  if (!probe || typeof probe !== 'object') return;
+  probe.timeoutSeconds ??= 1;
+  probe.periodSeconds ??= 10;
+  probe.successThreshold ??= 1;
+  probe.failureThreshold ??= 3;
+  if (probe.httpGet && typeof probe.httpGet === 'object') {
+    probe.httpGet.path ??= '/';
+    probe.httpGet.scheme ??= 'HTTP';
+  }
+}
 
 function defaultContainers(containers: any[] | undefined): void {
   for (const container of containers ?? []) {
@@ -10,6 +24,7 @@ function defaultContainers(containers: any[] | undefined): void {
     container.terminationMessagePolicy ??= 'File';
     container.resources ??= {};
     for (const port of container.ports ?? []) port.protocol ??= 'TCP';
+    for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) defaultProbe(container[probe]);
   }
 }
 
@@ -119,6 +134,14 @@ export function applyDefaults(resource: ResourceType, object: KubeObject): void 
         spec.updateStrategy = defaultRollingUpdate(spec.updateStrategy, { partition: 0 });
         spec.persistentVolumeClaimRetentionPolicy ??= { whenDeleted: 'Retain', whenScaled: 'Retain' };
         defaultPodSpec(spec.template?.spec);
+        // Claim templates are full PersistentVolumeClaims to the API server: kind, defaults and a Pending status.
+        for (const template of Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : []) {
+          if (!template || typeof template !== 'object') continue;
+          template.apiVersion ??= 'v1';
+          template.kind ??= 'PersistentVolumeClaim';
+          if (template.spec && typeof template.spec === 'object') template.spec.volumeMode ??= 'Filesystem';
+          template.status ??= { phase: 'Pending' };
+        }
       }
       break;
     case 'apps/daemonsets':
@@ -138,6 +161,34 @@ export function applyDefaults(resource: ResourceType, object: KubeObject): void 
         defaultPodSpec(spec.template?.spec);
         if (spec.template?.spec && spec.template.spec.restartPolicy === 'Always') spec.template.spec.restartPolicy = 'Never';
       }
+      break;
+    case 'autoscaling/horizontalpodautoscalers': {
+      // Stored as autoscaling/v2 whatever version wrote it (scenarios may still hold a v1 document).
+      if (object.apiVersion === 'autoscaling/v1') {
+        const converted = hpaToV2(object);
+        for (const key of Object.keys(object)) delete object[key];
+        Object.assign(object, converted);
+      }
+      if (object.spec) {
+        object.spec.minReplicas ??= 1;
+        if (!Array.isArray(object.spec.metrics) || object.spec.metrics.length === 0) {
+          object.spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
+        }
+      }
+      break;
+    }
+    case '/persistentvolumeclaims':
+      if (spec) spec.volumeMode ??= 'Filesystem';
+      break;
+    case '/persistentvolumes':
+      if (spec) {
+        spec.persistentVolumeReclaimPolicy ??= 'Retain';
+        spec.volumeMode ??= 'Filesystem';
+      }
+      break;
+    case 'storage.k8s.io/storageclasses':
+      object.reclaimPolicy ??= 'Delete';
+      object.volumeBindingMode ??= 'Immediate';
       break;
     case 'batch/cronjobs':
       if (spec) {
@@ -161,6 +212,13 @@ export function initialStatus(resource: ResourceType, object: KubeObject): void 
       break;
     case '/services':
       object.status = { loadBalancer: {} };
+      break;
+    case '/persistentvolumeclaims':
+    case '/persistentvolumes':
+      object.status = { phase: 'Pending' };
+      break;
+    case 'autoscaling/horizontalpodautoscalers':
+      object.status = { currentMetrics: null, desiredReplicas: 0 };
       break;
   }
 }

@@ -69,6 +69,44 @@ function validateWorkload(object: KubeObject, requireReplicas: boolean): FieldCa
   return causes;
 }
 
+const accessModes = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
+const quoted = (values: string[]) => values.map((value) => `"${value}"`).join(', ');
+
+function validateAccessModes(modes: unknown, field: string): FieldCause[] {
+  if (!Array.isArray(modes) || modes.length === 0) return [{ field, message: 'Required value: at least 1 access mode is required', reason: 'FieldValueRequired' }];
+  return modes.filter((mode) => !accessModes.includes(mode)).map((mode) => ({ field, message: `Unsupported value: "${mode}": supported values: ${quoted(accessModes)}`, reason: 'FieldValueNotSupported' as const }));
+}
+
+function validateClaimSpec(spec: any, path: string): FieldCause[] {
+  const causes = validateAccessModes(spec?.accessModes, `${path}.accessModes`);
+  if (spec?.resources?.requests?.storage === undefined) causes.push({ field: `${path}.resources[storage]`, message: 'Required value', reason: 'FieldValueRequired' });
+  return causes;
+}
+
+/** Volume sources a PersistentVolume may name (`spec: Required value: must specify a volume type` otherwise). */
+const persistentVolumeSources = ['hostPath', 'local', 'csi', 'nfs', 'iscsi', 'fc', 'awsElasticBlockStore', 'gcePersistentDisk', 'azureDisk', 'azureFile', 'cephfs', 'rbd', 'cinder', 'flexVolume', 'glusterfs', 'vsphereVolume', 'portworxVolume', 'scaleIO', 'storageos', 'quobyte', 'photonPersistentDisk', 'flocker'];
+
+function validateMinimum(value: unknown, minimum: number, field: string): FieldCause[] {
+  if (value === undefined || value === null) return [];
+  return typeof value === 'number' && value >= minimum ? [] : [{ field, message: `Invalid value: ${JSON.stringify(value)}: must be greater than or equal to ${minimum}` }];
+}
+
+function validateAutoscaler(object: KubeObject): FieldCause[] {
+  const spec = object.spec ?? {};
+  const causes: FieldCause[] = [];
+  if (!spec.scaleTargetRef?.kind) causes.push({ field: 'spec.scaleTargetRef.kind', message: 'Required value', reason: 'FieldValueRequired' });
+  if (!spec.scaleTargetRef?.name) causes.push({ field: 'spec.scaleTargetRef.name', message: 'Required value', reason: 'FieldValueRequired' });
+  causes.push(...validateMinimum(spec.minReplicas, 1, 'spec.minReplicas'));
+  if (typeof spec.maxReplicas !== 'number' || spec.maxReplicas < 1) causes.push({ field: 'spec.maxReplicas', message: `Invalid value: ${JSON.stringify(spec.maxReplicas ?? 0)}: must be greater than or equal to 1` });
+  else if (typeof spec.minReplicas === 'number' && spec.maxReplicas < spec.minReplicas) causes.push({ field: 'spec.maxReplicas', message: `Invalid value: ${spec.maxReplicas}: must be greater than or equal to \`minReplicas\`` });
+  (spec.metrics ?? []).forEach((metric: any, index: number) => {
+    const utilization = metric?.resource?.target?.averageUtilization ?? metric?.containerResource?.target?.averageUtilization;
+    const source = metric?.type === 'ContainerResource' ? 'containerResource' : 'resource';
+    if (utilization !== undefined && !(utilization > 0)) causes.push({ field: `spec.metrics[${index}].${source}.target.averageUtilization`, message: `Invalid value: ${JSON.stringify(utilization)}: must be greater than 0` });
+  });
+  return causes;
+}
+
 /** The subset of the API server's validation that users notice; returns field causes for a 422. */
 export function validateObject(resource: ResourceType, object: KubeObject): FieldCause[] {
   const causes = validateName(resource, object.metadata?.name);
@@ -81,6 +119,9 @@ export function validateObject(resource: ResourceType, object: KubeObject): Fiel
     case 'apps/replicasets':
     case 'apps/statefulsets':
       causes.push(...validateWorkload(object, true));
+      if (key === 'apps/statefulsets') {
+        (object.spec?.volumeClaimTemplates ?? []).forEach((template: any, index: number) => causes.push(...validateClaimSpec(template?.spec, `spec.volumeClaimTemplates[${index}].spec`)));
+      }
       break;
     case 'apps/daemonsets':
       causes.push(...validateWorkload(object, false));
@@ -91,6 +132,30 @@ export function validateObject(resource: ResourceType, object: KubeObject): Fiel
     case 'batch/cronjobs':
       if (!object.spec?.schedule) causes.push({ field: 'spec.schedule', message: 'Required value', reason: 'FieldValueRequired' });
       causes.push(...validateContainers(object.spec?.jobTemplate?.spec?.template?.spec, 'spec.jobTemplate.spec.template.spec'));
+      break;
+    case '/persistentvolumeclaims':
+      causes.push(...validateClaimSpec(object.spec, 'spec'));
+      break;
+    case '/persistentvolumes': {
+      const spec = object.spec ?? {};
+      if (spec.capacity?.storage === undefined) causes.push({ field: 'spec.capacity', message: 'Required value', reason: 'FieldValueRequired' });
+      causes.push(...validateAccessModes(spec.accessModes, 'spec.accessModes'));
+      if (!persistentVolumeSources.some((source) => spec[source])) causes.push({ field: 'spec', message: 'Required value: must specify a volume type', reason: 'FieldValueRequired' });
+      const policies = ['Delete', 'Recycle', 'Retain'];
+      if (spec.persistentVolumeReclaimPolicy && !policies.includes(spec.persistentVolumeReclaimPolicy)) {
+        causes.push({ field: 'spec.persistentVolumeReclaimPolicy', message: `Unsupported value: "${spec.persistentVolumeReclaimPolicy}": supported values: ${quoted(policies)}`, reason: 'FieldValueNotSupported' });
+      }
+      break;
+    }
+    case 'storage.k8s.io/storageclasses':
+      if (!object.provisioner) causes.push({ field: 'provisioner', message: 'Required value', reason: 'FieldValueRequired' });
+      if (object.reclaimPolicy && !['Delete', 'Retain'].includes(object.reclaimPolicy)) causes.push({ field: 'reclaimPolicy', message: `Unsupported value: "${object.reclaimPolicy}": supported values: "Delete", "Retain"`, reason: 'FieldValueNotSupported' });
+      if (object.volumeBindingMode && !['Immediate', 'WaitForFirstConsumer'].includes(object.volumeBindingMode)) {
+        causes.push({ field: 'volumeBindingMode', message: `Unsupported value: "${object.volumeBindingMode}": supported values: "Immediate", "WaitForFirstConsumer"`, reason: 'FieldValueNotSupported' });
+      }
+      break;
+    case 'autoscaling/horizontalpodautoscalers':
+      causes.push(...validateAutoscaler(object));
       break;
     case '/services':
       (object.spec?.ports ?? []).forEach((port: any, index: number) => {

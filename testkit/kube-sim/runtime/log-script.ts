@@ -138,14 +138,6 @@ function appScript(pod: KubeObject, container: any, fault: ContainerFault | unde
   };
 }
 
-/** Output of `command`/`args` that the exec simulator understands (e.g. `echo hello`), for run-to-completion pods. */
-export function commandOutput(container: any, run: (argv: string[]) => { stdout: string }): string[] {
-  const argv = [...(container.command ?? []), ...(container.args ?? [])];
-  if (argv.length === 0) return [];
-  const { stdout } = run(argv);
-  return stdout ? stdout.replace(/\n$/, '').split('\n') : [];
-}
-
 export function logScriptFor(input: { pod: KubeObject; container: any; fault?: ContainerFault; now: Date }): LogScript {
   const base = imageBaseName(String(input.container.image ?? ''));
   if (base === 'nginx' || base.startsWith('nginx-')) {

@@ -33,3 +33,19 @@ export function formatMillicores(millis: number): string {
 export function formatKibibytes(bytes: number): string {
   return `${Math.round(bytes / 1024)}Ki`;
 }
+
+/**
+ * A milli-value as `resource.NewMilliQuantity(v, DecimalSI).String()` prints it: `250m`, `2`, `52428800`, `3k`.
+ * (What an HPA writes into `status.currentMetrics[].resource.current.averageValue`.)
+ */
+export function formatDecimalMillis(millis: number): string {
+  const rounded = Math.round(millis);
+  if (rounded % 1000 !== 0) return `${rounded}m`;
+  let value = rounded / 1000;
+  if (value === 0) return '0';
+  for (const suffix of ['', 'k', 'M', 'G', 'T', 'P']) {
+    if (value % 1000 !== 0 || suffix === 'P') return `${value}${suffix}`;
+    value /= 1000;
+  }
+  return String(value);
+}

@@ -77,6 +77,7 @@ function applyObject(context: WorkloadContext, object: KubeObject, file: string)
   context.cluster.applyDefaults(type, desired);
   const existing = store.get(type, namespace, object.metadata.name!);
   if (!existing) {
+    context.cluster.admitCreate(type, desired);
     store.create(type, desired);
     return;
   }

@@ -1,20 +1,22 @@
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { KubeObject, UpgradeHandler } from '../cluster-types.ts';
-import { runCommand, shellWords, type CommandResult } from '../runtime/exec-commands.ts';
+import type { KubeletRuntime } from '../controllers/kubelet.ts';
+import { emptyInput, streamInput } from '../containers/process-types.ts';
+import { ProgramNotFound } from '../containers/shell/shell-interpreter.ts';
 import type { WorkloadContext } from '../workloads/workload-context.ts';
 
 /** Channel numbers of the Kubernetes remotecommand WebSocket protocol (v4/v5.channel.k8s.io). */
-const channel = { stdin: 0, stdout: 1, stderr: 2, error: 3, resize: 4, close: 255 } as const;
-const supportedProtocols = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
+export const channel = { stdin: 0, stdout: 1, stderr: 2, error: 3, resize: 4, close: 255 } as const;
+export const supportedProtocols = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 
-function rejectUpgrade(socket: Duplex, code: number, reason: string, message: string): void {
+export function rejectUpgrade(socket: Duplex, code: number, reason: string, message: string): void {
   const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
   const statusText = code === 404 ? 'Not Found' : code === 403 ? 'Forbidden' : 'Bad Request';
   socket.end(`HTTP/1.1 ${code} ${statusText}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
-function exitStatus(argv: string[], exitCode: number): string {
+export function exitStatus(argv: string[], exitCode: number): string {
   if (exitCode === 0) return JSON.stringify({ metadata: {}, status: 'Success' });
   return JSON.stringify({
     metadata: {},
@@ -25,18 +27,16 @@ function exitStatus(argv: string[], exitCode: number): string {
   });
 }
 
-function frame(stream: number, data: string | Buffer): Buffer {
+export function frame(stream: number, data: string | Buffer): Buffer {
   const payload = typeof data === 'string' ? Buffer.from(data) : data;
   return Buffer.concat([Buffer.from([stream]), payload]);
 }
 
-const isShell = (argv: string[]) => argv.length === 1 && /(^|\/)(sh|bash|ash)$/.test(argv[0]);
-
 /**
- * pods/exec over WebSocket, the transport kubectl 1.30+ uses by default. Commands run in the simulated
- * runtime; an interactive shell (`kubectl exec -it pod -- sh`) reads lines from stdin.
+ * pods/exec over WebSocket, the transport kubectl 1.30+ uses by default. The command runs in the
+ * container model next to the main process: same filesystem, environment and network.
  */
-export function createPodExecHandler(context: WorkloadContext): UpgradeHandler {
+export function createPodExecHandler(context: WorkloadContext, runtime: KubeletRuntime): UpgradeHandler {
   const server = new WebSocketServer({
     noServer: true,
     handleProtocols: (offered) => supportedProtocols.find((protocol) => offered.has(protocol)) ?? false,
@@ -44,61 +44,58 @@ export function createPodExecHandler(context: WorkloadContext): UpgradeHandler {
   context.cluster.onClose(() => server.close());
 
   function session(ws: WebSocket, pod: KubeObject, container: any, argv: string[], options: { stdin: boolean; tty: boolean }): void {
+    let open = true;
     const send = (stream: number, data: string) => {
-      if (!data) return;
+      if (!data || !open) return;
       // With a TTY stderr is merged into stdout, and a terminal wants CRLF line endings.
       const target = options.tty && stream === channel.stderr ? channel.stdout : stream;
       ws.send(frame(target, options.tty ? data.replace(/\r?\n/g, '\r\n') : data));
     };
     const finish = (exitCode: number) => {
+      if (!open) return;
       ws.send(frame(channel.error, exitStatus(argv, exitCode)));
+      open = false;
       ws.close(1000);
     };
-    const run = (words: string[]): CommandResult => runCommand(words, { pod, container, now: context.now() });
-
-    if (!(options.stdin && isShell(argv))) {
-      const result = run(argv);
-      send(channel.stdout, result.stdout);
-      send(channel.stderr, result.stderr);
-      finish(result.exitCode);
+    const instance = runtime.execInstance(pod, container.name);
+    if (!instance) {
+      send(channel.stderr, `container ${container.name} is not running\n`);
+      finish(1);
       return;
     }
-    const prompt = () => options.tty && send(channel.stdout, '# ');
-    let buffer = '';
-    let lastExit = 0;
-    prompt();
+    const input = options.stdin ? streamInput() : undefined;
+    const execution = instance.exec(argv, { stdin: input ?? emptyInput, stdout: (text) => send(channel.stdout, text), stderr: (text) => send(channel.stderr, text) }, { tty: options.tty });
     ws.on('message', (data: Buffer) => {
-      if (data.length === 0) return;
+      if (data.length === 0 || !input) return;
       const stream = data[0];
       if (stream === channel.close) {
-        finish(lastExit);
+        input.end();
         return;
       }
       if (stream !== channel.stdin) return;
       const text = data.subarray(1).toString();
+      // A terminal echoes what is typed.
       if (options.tty) send(channel.stdout, text.replace(/\r/g, '\n'));
-      buffer += text.replace(/\r/g, '\n');
-      let newline = buffer.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffer.slice(0, newline).trim();
-        buffer = buffer.slice(newline + 1);
-        newline = buffer.indexOf('\n');
-        if (!line) {
-          prompt();
-          continue;
-        }
-        const words = shellWords(line);
-        if (words[0] === 'exit') {
-          finish(Number(words[1] ?? lastExit) || 0);
+      input.push(text.replace(/\r/g, '\n'));
+    });
+    ws.on('close', () => {
+      open = false;
+      input?.end();
+      execution.kill();
+    });
+    execution.done.then(
+      (code) => finish(code),
+      (error) => {
+        if (error instanceof ProgramNotFound) {
+          // What a missing binary looks like through a shell; a real runtime answers with an OCI error.
+          send(channel.stderr, `sh: ${error.program}: not found\n`);
+          finish(error.kind === 'missing' ? 127 : 126);
           return;
         }
-        const result = run(['sh', '-c', line]);
-        lastExit = result.exitCode;
-        send(channel.stdout, result.stdout);
-        send(channel.stderr, result.stderr);
-        prompt();
-      }
-    });
+        send(channel.stderr, `kube-sim: ${error instanceof Error ? error.message : String(error)}\n`);
+        finish(1);
+      },
+    );
   }
 
   return ({ namespace, name, url, request, socket, head }) => {
@@ -110,7 +107,7 @@ export function createPodExecHandler(context: WorkloadContext): UpgradeHandler {
     const query = url.searchParams;
     const containers: any[] = pod.spec?.containers ?? [];
     const containerName = query.get('container') ?? containers[0]?.name;
-    const container = containers.find((candidate) => candidate.name === containerName);
+    const container = [...containers, ...(pod.spec?.initContainers ?? [])].find((candidate) => candidate.name === containerName);
     if (!container) {
       rejectUpgrade(socket, 400, 'BadRequest', `container ${containerName} is not valid for pod ${name}`);
       return;
@@ -120,7 +117,7 @@ export function createPodExecHandler(context: WorkloadContext): UpgradeHandler {
       rejectUpgrade(socket, 400, 'BadRequest', `cannot exec into a container in a completed pod; current phase is ${phase}`);
       return;
     }
-    const status = (pod.status?.containerStatuses ?? []).find((candidate: any) => candidate.name === containerName);
+    const status = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])].find((candidate: any) => candidate.name === containerName);
     if (!status?.state?.running) {
       rejectUpgrade(socket, 400, 'BadRequest', `container not found ("${containerName}")`);
       return;

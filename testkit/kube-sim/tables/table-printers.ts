@@ -3,6 +3,7 @@ import { formatStructuredSelector } from '../selectors/label-selector.ts';
 import { ageSince, humanDuration } from './human-duration.ts';
 import { toCoreEvent } from '../store/event-mirror.ts';
 import { podStatusCells } from './pod-status.ts';
+import { hpaToV2 } from '../resources/version-conversion.ts';
 
 export interface ColumnDefinition {
   name: string;
@@ -95,24 +96,38 @@ function jobDuration(job: KubeObject, now: Date): string {
   return humanDuration(end - Date.parse(start));
 }
 
-function hpaTargets(hpa: KubeObject): string {
-  const metrics: any[] = hpa.spec?.metrics ?? [];
-  if (hpa.spec?.targetCPUUtilizationPercentage !== undefined) {
-    const current = hpa.status?.currentCPUUtilizationPercentage;
-    return `cpu: ${current === undefined ? '<unknown>' : `${current}%`}/${hpa.spec.targetCPUUtilizationPercentage}%`;
-  }
-  if (metrics.length === 0) return '<none>';
-  const currents: any[] = hpa.status?.currentMetrics ?? [];
-  return metrics
-    .map((metric, index) => {
-      if (metric.type !== 'Resource') return `${metric.type.toLowerCase()}: <unknown>`;
-      const target = metric.resource?.target ?? {};
-      const current = currents[index]?.resource?.current;
-      const wanted = target.averageUtilization !== undefined ? `${target.averageUtilization}%` : target.averageValue ?? target.value ?? '<unknown>';
-      const actual = current ? (current.averageUtilization !== undefined ? `${current.averageUtilization}%` : current.averageValue ?? '<unknown>') : '<unknown>';
-      return `${metric.resource?.name}: ${actual}/${wanted}`;
-    })
-    .join(', ');
+/** formatHPAMetrics of the API server's printers: `cpu: 34%/70%`, `<unknown>` until the controller reports. */
+function hpaTargets(stored: KubeObject): string {
+  const hpa = hpaToV2(stored);
+  const specs: any[] = hpa.spec?.metrics ?? [];
+  if (specs.length === 0) return '<none>';
+  const statuses: any[] = hpa.status?.currentMetrics ?? [];
+  const list = specs.map((spec, index) => {
+    const status = statuses[index];
+    switch (spec.type) {
+      case 'External':
+      case 'Object': {
+        const source = spec.type === 'External' ? spec.external : spec.object;
+        const current = spec.type === 'External' ? status?.external?.current : status?.object?.current;
+        if (source?.target?.averageValue !== undefined) return `${current?.averageValue ?? '<unknown>'}/${source.target.averageValue} (avg)`;
+        return `${current ? current.value : '<unknown>'}/${source?.target?.value}`;
+      }
+      case 'Pods':
+        return `${status?.pods?.current?.averageValue ?? '<unknown>'}/${spec.pods?.target?.averageValue}`;
+      case 'Resource':
+      case 'ContainerResource': {
+        const source = spec.type === 'Resource' ? spec.resource : spec.containerResource;
+        const current = spec.type === 'Resource' ? status?.resource?.current : status?.containerResource?.current;
+        if (source?.target?.averageValue !== undefined) return `${source.name}: ${current?.averageValue ?? '<unknown>'}/${source.target.averageValue}`;
+        const actual = current?.averageUtilization !== undefined ? `${current.averageUtilization}%` : '<unknown>';
+        const wanted = source?.target?.averageUtilization !== undefined ? `${source.target.averageUtilization}%` : '<auto>';
+        return `${source?.name}: ${actual}/${wanted}`;
+      }
+      default:
+        return '<unknown type>';
+    }
+  });
+  return list.length > 2 ? `${list.slice(0, 2).join(', ')} + ${list.length - 2} more...` : list.join(', ');
 }
 
 function subjectNames(binding: KubeObject, kind: string): string {
@@ -131,6 +146,12 @@ function endpointsText(endpoints: KubeObject): string {
   }
   if (addresses.length === 0) return none;
   return addresses.length > 3 ? `${addresses.slice(0, 3).join(',')} + ${addresses.length - 3} more...` : addresses.join(',');
+}
+
+/** kubectl's listWithMoreString: the first three, then `+ N more...`; `<unset>` when empty. */
+function listWithMore(items: string[]): string {
+  if (items.length === 0) return '<unset>';
+  return items.length > 3 ? `${items.slice(0, 3).join(',')} + ${items.length - 3} more...` : items.join(',');
 }
 
 function eventTime(event: KubeObject): string | undefined {
@@ -223,6 +244,14 @@ export const tablePrinters: Record<string, TablePrinter> = {
     columns: columns('Name', 'Endpoints', 'Age'),
     cells: (endpoints, now) => [name(endpoints), endpointsText(endpoints), age(endpoints, now)],
   },
+  'discovery.k8s.io/endpointslices': {
+    columns: columns('Name', 'AddressType', 'Ports', 'Endpoints', 'Age'),
+    cells(slice, now) {
+      const ports = (slice.ports ?? []).map((port: any) => (port.port !== undefined ? String(port.port) : port.name ?? '*'));
+      const addresses = (slice.endpoints ?? []).flatMap((endpoint: any) => endpoint.addresses ?? []);
+      return [name(slice), slice.addressType ?? '', listWithMore(ports), listWithMore(addresses), age(slice, now)];
+    },
+  },
   '/events': {
     columns: columns('Last Seen', 'Type', 'Reason', 'Object', ['Subobject', 1], ['Source', 1], 'Message', ['First Seen', 1], ['Count', 1], ['Name', 1]),
     cells(event, now) {
@@ -234,14 +263,38 @@ export const tablePrinters: Record<string, TablePrinter> = {
   '/persistentvolumeclaims': {
     columns: columns('Name', 'Status', 'Volume', 'Capacity', 'Access Modes', 'StorageClass', 'VolumeAttributesClass', 'Age', ['VolumeMode', 1]),
     cells(claim, now) {
-      return [name(claim), claim.status?.phase ?? 'Pending', claim.spec?.volumeName ?? '', claim.status?.capacity?.storage ?? '', (claim.status?.accessModes ?? []).map(shortAccessMode).join(','), orNone(claim.spec?.storageClassName), orNone(claim.spec?.volumeAttributesClassName), age(claim, now), claim.spec?.volumeMode ?? 'Filesystem'];
+      // printPersistentVolumeClaim: capacity and access modes only once a volume is named.
+      const bound = Boolean(claim.spec?.volumeName);
+      return [
+        name(claim),
+        claim.metadata.deletionTimestamp ? 'Terminating' : claim.status?.phase ?? '',
+        claim.spec?.volumeName ?? '',
+        bound ? claim.status?.capacity?.storage ?? '0' : '',
+        bound ? accessModesText(claim.status?.accessModes) : '',
+        claim.spec?.storageClassName ?? claim.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? '',
+        claim.spec?.volumeAttributesClassName || '<unset>',
+        age(claim, now),
+        claim.spec?.volumeMode ?? '<unset>',
+      ];
     },
   },
   '/persistentvolumes': {
     columns: columns('Name', 'Capacity', 'Access Modes', 'Reclaim Policy', 'Status', 'Claim', 'StorageClass', 'VolumeAttributesClass', 'Reason', 'Age', ['VolumeMode', 1]),
     cells(volume, now) {
-      const claim = volume.spec?.claimRef ? `${volume.spec.claimRef.namespace}/${volume.spec.claimRef.name}` : '';
-      return [name(volume), volume.spec?.capacity?.storage ?? '', (volume.spec?.accessModes ?? []).map(shortAccessMode).join(','), volume.spec?.persistentVolumeReclaimPolicy ?? 'Retain', volume.status?.phase ?? 'Available', claim, volume.spec?.storageClassName ?? '', orNone(volume.spec?.volumeAttributesClassName), volume.status?.reason ?? '', age(volume, now), volume.spec?.volumeMode ?? 'Filesystem'];
+      const claim = volume.spec?.claimRef ? `${volume.spec.claimRef.namespace ?? ''}/${volume.spec.claimRef.name ?? ''}` : '';
+      return [
+        name(volume),
+        volume.spec?.capacity?.storage ?? '0',
+        accessModesText(volume.spec?.accessModes),
+        volume.spec?.persistentVolumeReclaimPolicy ?? '',
+        volume.metadata.deletionTimestamp ? 'Terminating' : volume.status?.phase ?? '',
+        claim,
+        volume.spec?.storageClassName ?? volume.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? '',
+        volume.spec?.volumeAttributesClassName ?? '<unset>',
+        volume.status?.reason ?? '',
+        age(volume, now),
+        volume.spec?.volumeMode ?? '<unset>',
+      ];
     },
   },
   'batch/jobs': {
@@ -280,7 +333,7 @@ export const tablePrinters: Record<string, TablePrinter> = {
     columns: columns('Name', 'Reference', 'Targets', 'MinPods', 'MaxPods', 'Replicas', 'Age'),
     cells(hpa, now) {
       const target = hpa.spec?.scaleTargetRef ?? {};
-      return [name(hpa), `${target.kind}/${target.name}`, hpaTargets(hpa), hpa.spec?.minReplicas ?? 1, hpa.spec?.maxReplicas ?? 0, hpa.status?.currentReplicas ?? 0, age(hpa, now)];
+      return [name(hpa), `${target.kind}/${target.name}`, hpaTargets(hpa), hpa.spec?.minReplicas ?? '<unset>', hpa.spec?.maxReplicas ?? 0, hpa.status?.currentReplicas ?? 0, age(hpa, now)];
     },
   },
   'rbac.authorization.k8s.io/roles': {
@@ -328,7 +381,8 @@ export const tablePrinters: Record<string, TablePrinter> = {
   'storage.k8s.io/storageclasses': {
     columns: columns('Name', 'Provisioner', 'ReclaimPolicy', 'VolumeBindingMode', 'AllowVolumeExpansion', 'Age'),
     cells(storageClass, now) {
-      const isDefault = storageClass.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true';
+      const annotations = storageClass.metadata.annotations ?? {};
+      const isDefault = annotations['storageclass.kubernetes.io/is-default-class'] === 'true' || annotations['storageclass.beta.kubernetes.io/is-default-class'] === 'true';
       return [isDefault ? `${name(storageClass)} (default)` : name(storageClass), storageClass.provisioner ?? '', storageClass.reclaimPolicy ?? 'Delete', storageClass.volumeBindingMode ?? 'Immediate', String(storageClass.allowVolumeExpansion ?? false), age(storageClass, now)];
     },
   },
@@ -340,8 +394,13 @@ tablePrinters['events.k8s.io/events'] = {
   cells: (event, now) => tablePrinters['/events'].cells(toCoreEvent(event), now),
 };
 
-function shortAccessMode(mode: string): string {
-  return ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' } as Record<string, string>)[mode] ?? mode;
+/** GetAccessModesAsString: a fixed order (RWO, ROX, RWX, RWOP), each mode once. */
+function accessModesText(modes: string[] | undefined): string {
+  const list = modes ?? [];
+  return [['ReadWriteOnce', 'RWO'], ['ReadOnlyMany', 'ROX'], ['ReadWriteMany', 'RWX'], ['ReadWriteOncePod', 'RWOP']]
+    .filter(([mode]) => list.includes(mode))
+    .map(([, short]) => short)
+    .join(',');
 }
 
 /** NAME and AGE, for kinds without a printer (as the API server does). */

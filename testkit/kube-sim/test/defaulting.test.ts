@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { startHarness, waitFor, type KubectlHarness } from './support/kubectl-harness.ts';
 
-const template = (app: string, image: string) => ({ metadata: { labels: { app } }, spec: { containers: [{ name: 'main', image }] } });
+const template = (app: string, image: string, env?: Array<{ name: string; value: string }>) => ({ metadata: { labels: { app } }, spec: { containers: [{ name: 'main', image, ...(env ? { env } : {}) }] } });
 const manifests = [
-  { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' }, spec: { serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: template('db', 'postgres:16') } },
+  { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' }, spec: { serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: template('db', 'postgres:16', [{ name: 'POSTGRES_PASSWORD', value: 'example' }]) } },
   { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent' }, spec: { selector: { matchLabels: { app: 'agent' } }, template: template('agent', 'fluent-bit') } },
   { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { selector: { matchLabels: { app: 'web' } }, template: template('web', 'nginx:latest') } },
   { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'registry.local/migrate:1.0' }] } } } },

@@ -318,7 +318,9 @@ describe('wait', () => {
     expect(result.stdout).toContain('configmap/one condition met');
 
     const deleting = kubectl('wait', '--for=delete', 'configmap/two', '--timeout=10s');
-    setTimeout(() => harness.sim.cluster.store.remove(configMaps, 'default', 'two'), 300);
+    // kubectl must have found the object before it goes, or it reports "no matching resources": give a
+    // loaded machine time to start it.
+    setTimeout(() => harness.sim.cluster.store.remove(configMaps, 'default', 'two'), 1500);
     expect((await deleting).stdout).toContain('configmap/two condition met');
   });
 

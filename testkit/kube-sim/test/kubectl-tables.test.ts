@@ -150,9 +150,25 @@ describe('tables through the real kubectl (no simulated workloads)', () => {
   });
 
   it('falls back to NAME and AGE for kinds without a printer', async () => {
-    harness.sim.cluster.store.create(resource('discovery.k8s.io', 'endpointslices'), { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'slice', namespace: 'default' }, addressType: 'IPv4', endpoints: [] });
+    harness.sim.cluster.store.create(resource('', 'limitranges'), { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'limits', namespace: 'default' }, spec: { limits: [] } });
+    const result = await harness.kubectl(['get', 'limitranges']);
+    expect(result.stdout).toMatch(/^NAME\s+AGE\nlimits\s+\d+s/m);
+  });
+
+  it('prints EndpointSlices with their address type, ports and endpoints', async () => {
+    harness.sim.cluster.store.create(resource('discovery.k8s.io', 'endpointslices'), {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'web-abcde', namespace: 'default' },
+      addressType: 'IPv4',
+      ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
+      endpoints: ['10.244.1.2', '10.244.1.3', '10.244.2.2', '10.244.2.3'].map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
+    });
+    harness.sim.cluster.store.create(resource('discovery.k8s.io', 'endpointslices'), { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'empty-fghij', namespace: 'default' }, addressType: 'IPv4', endpoints: null, ports: null });
     const result = await harness.kubectl(['get', 'endpointslices']);
-    expect(result.stdout).toMatch(/^NAME\s+AGE\nslice\s+\d+s/m);
+    expect(result.stdout).toMatch(/^NAME\s+ADDRESSTYPE\s+PORTS\s+ENDPOINTS\s+AGE\n/);
+    expect(result.stdout).toMatch(/\nempty-fghij\s+IPv4\s+<unset>\s+<unset>\s+\d+s\n/);
+    expect(result.stdout).toMatch(/\nweb-abcde\s+IPv4\s+80\s+10\.244\.1\.2,10\.244\.1\.3,10\.244\.2\.2 \+ 1 more\.\.\.\s+\d+s\n/);
   });
 });
 

@@ -54,7 +54,7 @@ spec:
   selector: {matchLabels: {app: db}}
   template:
     metadata: {labels: {app: db}}
-    spec: {containers: [{name: db, image: "postgres:16.4"}]}
+    spec: {containers: [{name: db, image: "postgres:16.4", env: [{name: POSTGRES_PASSWORD, value: example}]}]}
 `,
     });
     expect(await harness.ok(['rollout', 'status', 'statefulset/db', '--timeout=15s'])).toContain('partitioned roll out complete: 3 new pods have been updated...');

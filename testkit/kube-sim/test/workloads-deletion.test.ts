@@ -15,9 +15,10 @@ ${extraSpec}  containers:
 
 describe('pod deletion', () => {
   let harness: KubectlHarness;
-  // 30 s of grace (the default) lasts 600 ms here: long enough to see Terminating, short enough for a test.
+  // 30 s of grace (the default) lasts 3 s here: long enough for three kubectl runs on a loaded machine to
+  // see Terminating, short enough for a test.
   beforeAll(async () => {
-    harness = await startHarness({ settings: { terminationDelayMs: 600 } });
+    harness = await startHarness({ settings: { terminationDelayMs: 3000 } });
     await harness.ok(['apply', '-f', '-'], { input: [podYaml('graceful'), podYaml('forced'), podYaml('short'), podYaml('raw')].join('---\n') });
     await waitFor(async () => (await harness.ok(['get', 'pods', '--no-headers'])).split('\n').filter((line) => /1\/1\s+Running/.test(line)).length === 4);
   });
@@ -40,7 +41,7 @@ describe('pod deletion', () => {
     expect(terminating.metadata.deletionGracePeriodSeconds).toBe(30);
     expect(terminating.metadata.finalizers).toBeUndefined();
     expect(await harness.ok(['get', 'pod', 'graceful', '--no-headers'])).toMatch(/graceful\s+\S+\s+Terminating/);
-    await waitFor(async () => !exists('graceful'), 5_000, 20);
+    await waitFor(async () => !exists('graceful'), 15_000, 20);
     const events = await harness.ok(['get', 'events', '--field-selector', 'involvedObject.name=graceful', '-o', 'jsonpath={.items[*].reason}']);
     expect(events.split(' ')).toContain('Killing');
   });

@@ -4,7 +4,7 @@ import { startHarness, waitFor, type KubectlHarness } from './support/kubectl-ha
 describe('the demo scenario and the Argo Rollouts controller, through the real kubectl', () => {
   let harness: KubectlHarness;
   beforeAll(async () => {
-    harness = await startHarness({ scenario: 'demo' });
+    harness = await startHarness({ scenario: 'demo', settings: { hpaSyncPeriodMs: 500 } });
   });
   afterAll(() => harness?.close());
 
@@ -51,6 +51,16 @@ describe('the demo scenario and the Argo Rollouts controller, through the real k
     expect(await harness.ok(['logs', jobPod, '-n', 'prod'])).toBe('applying migrations 0041_orders_index 0042_refunds\nmigrations complete\n');
     expect(await harness.ok(['get', 'hpa', '-n', 'prod'])).toContain('payments');
     expect(await harness.ok(['get', 'svc,cm,secret', '-n', 'prod'])).toMatch(/service\/payments[\s\S]*configmap\/payments-config[\s\S]*secret\/checkout-db/);
+  });
+
+  it('has the reports claim Pending on a StorageClass that does not exist, and its pod unschedulable', async () => {
+    const claimEvents = () => harness.ok(['get', 'events', '-n', 'prod', '--field-selector', 'involvedObject.name=reports-data', '-o', 'jsonpath={.items[*].message}']);
+    await waitFor(async () => (await claimEvents()).includes('storageclass.storage.k8s.io "fast-ssd" not found'));
+    expect(await harness.ok(['get', 'pvc', 'reports-data', '-n', 'prod', '--no-headers'])).toMatch(/^reports-data\s+Pending\s+fast-ssd\s+<unset>/);
+    const pod = (await harness.ok(['get', 'pods', '-n', 'prod', '-l', 'app=reports', '-o', 'name'])).trim();
+    await waitFor(async () => (await harness.ok(['describe', '-n', 'prod', pod])).includes('0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims.'));
+    // The payments HPA reads the steady 34% the scenario sets, below its 70% target.
+    await waitFor(async () => (await harness.ok(['get', 'hpa', 'payments', '-n', 'prod', '--no-headers'])).includes('cpu: 34%/70%'));
   });
 
   it('has the web Rollout paused at its canary step; promote (merge patch) makes it Healthy', async () => {

@@ -15,11 +15,11 @@ async function timedJson(url: string, accept?: string): Promise<{ ms: number; st
   return { ms: performance.now() - started, status: response.status, body };
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function waitFor(condition: () => boolean, timeoutMs = 10_000, intervalMs = 20): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('timed out waiting for the condition');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
@@ -68,7 +68,8 @@ describe('kube-sim under load with workloads on', () => {
     const pods = sim.cluster.registry.byResource('', 'pods')!;
     const pending = () => sim.cluster.store.list(pods).filter((pod) => pod.metadata.name!.startsWith('pending-'));
     const settled = () => pending().every((pod) => pod.spec.nodeName || pod.status?.conditions?.some((condition: any) => condition.reason === 'Unschedulable'));
-    await waitFor(settled, 30_000);
+    // Each check copies all 10,000 pods: poll slowly, or the test itself starves the controllers it waits for.
+    await waitFor(settled, 30_000, 500);
     const scheduled = pending().filter((pod) => pod.spec.nodeName);
     // 110 pods per node (allocatable.pods) on the two workers; the control plane is tainted NoSchedule.
     expect(scheduled).toHaveLength(220);
@@ -87,6 +88,7 @@ describe('kube-sim under load with workloads on', () => {
     expect(store.get(pods, 'default', 'late')!.status?.phase ?? 'Pending').toBe('Pending');
     const worker = store.get(registry.byResource('', 'nodes')!, undefined, 'sim-worker-1')!;
     store.create(registry.byResource('', 'nodes')!, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'late-node', labels: worker.metadata.labels }, spec: {}, status: worker.status });
-    await waitFor(() => store.get(pods, 'default', 'late')!.status?.phase === 'Running');
-  });
+    // 110 pending pods land on the new node at the same time: on a loaded machine this takes a while.
+    await waitFor(() => store.get(pods, 'default', 'late')!.status?.phase === 'Running', 30_000);
+  }, 40_000);
 });

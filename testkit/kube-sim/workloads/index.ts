@@ -4,14 +4,22 @@ import { createNodes } from '../controllers/default-nodes.ts';
 import { createDeploymentController } from '../controllers/deployment-controller.ts';
 import { createKubelet } from '../controllers/kubelet.ts';
 import { createNodeController } from '../controllers/node-controller.ts';
+import { createPersistentVolumeController } from '../controllers/persistent-volume-controller.ts';
+import { createCsiProvisioner } from '../controllers/csi-provisioner.ts';
 import { createDaemonSetController } from '../controllers/daemonset-controller.ts';
+import { createDefaultStorageClass } from '../controllers/default-storage-class.ts';
 import { createDisruptionController } from '../controllers/disruption-controller.ts';
+import { createHorizontalPodAutoscalerController } from '../controllers/horizontal-pod-autoscaler-controller.ts';
+import { createEndpointsController } from '../controllers/endpoints-controller.ts';
+import { createEndpointSliceController } from '../controllers/endpointslice-controller.ts';
+import { createServiceIndex } from '../controllers/service-index.ts';
 import { createJobController } from '../controllers/job-controller.ts';
 import { createReplicaSetController } from '../controllers/replicaset-controller.ts';
 import { createRolloutController } from '../controllers/rollout-controller.ts';
 import { createScheduler } from '../controllers/scheduler.ts';
 import { createStatefulSetController } from '../controllers/statefulset-controller.ts';
 import { createMetricsApi } from '../metrics/metrics-api.ts';
+import { createPodAttachHandler } from '../subresources/pod-attach.ts';
 import { createPodEvictionHandler } from '../subresources/pod-eviction.ts';
 import { createPodExecHandler } from '../subresources/pod-exec.ts';
 import { createPodLogHandler } from '../subresources/pod-log.ts';
@@ -64,6 +72,7 @@ export function installWorkloads(cluster: SimCluster, options: WorkloadOptions =
   const context = createWorkloadContext(cluster);
   const { manager } = context;
   const kubelet = createKubelet(context);
+  const serviceIndex = createServiceIndex(cluster.store, context.types);
   const controllers = [
     createNodeController(context),
     createScheduler(context),
@@ -75,17 +84,24 @@ export function installWorkloads(cluster: SimCluster, options: WorkloadOptions =
     createJobController(context),
     createDisruptionController(context),
     createRolloutController(context),
+    createHorizontalPodAutoscalerController(context),
+    createPersistentVolumeController(context),
+    createCsiProvisioner(context),
+    createEndpointsController(context, serviceIndex),
+    createEndpointSliceController(context, serviceIndex),
   ];
   for (const controller of controllers) manager.add(controller);
   cluster.addSubresource('pods', 'log', createPodLogHandler(context));
   cluster.addSubresource('pods', 'eviction', createPodEvictionHandler(context));
-  cluster.addUpgrade('pods', 'exec', createPodExecHandler(context));
+  cluster.addUpgrade('pods', 'exec', createPodExecHandler(context, kubelet.runtime));
+  cluster.addUpgrade('pods', 'attach', createPodAttachHandler(context, kubelet.runtime));
   cluster.addApiGroup(createMetricsApi(context));
   cluster.onClose(() => {
     manager.stop();
     context.timers.clear();
   });
   createNodes(context);
+  createDefaultStorageClass(context);
   manager.drain();
   if (options.scenario) loadScenario(context, options.scenario);
   return { context, drain: () => manager.drain() };

@@ -14,6 +14,11 @@ export interface ResolvedSettings {
   terminationDelayMs: number;
   progressDeadlineMs?: number;
   logIntervalMs: number;
+  hpaSyncPeriodMs: number;
+  hpaDownscaleStabilizationMs: number;
+  provisionDelayMs: number;
+  /** how long one second of container time lasts: `sleep N`, probe periods and delays, client timeouts */
+  secondMs: number;
 }
 
 /** Everything a controller, subresource or the metrics API needs; built once by installWorkloads. */
@@ -41,6 +46,10 @@ export function resolveSettings(cluster: SimCluster): ResolvedSettings {
     terminationDelayMs: settings.terminationDelayMs ?? 200,
     progressDeadlineMs: settings.progressDeadlineMs,
     logIntervalMs: settings.logIntervalMs ?? 2000,
+    hpaSyncPeriodMs: settings.hpaSyncPeriodMs ?? 15_000,
+    hpaDownscaleStabilizationMs: settings.hpaDownscaleStabilizationMs ?? 300_000,
+    provisionDelayMs: settings.provisionDelayMs ?? 500,
+    secondMs: settings.secondMs ?? 1000,
   };
 }
 

@@ -1,5 +1,5 @@
 import { jwtVerify, SignJWT } from 'jose';
-import type { AuthenticatedUser, Role } from '../ports/index.ts';
+import { roleNames, type AuthenticatedUser, type Role } from '../ports/index.ts';
 
 export interface AccessTokens {
   /** Signed HS256 JWT carrying the user id, email, role and the user's session version. */
@@ -29,7 +29,7 @@ export function createAccessTokens(options: { secret: string; ttlMinutes: number
         // Pinning the algorithm stops "alg: none" and key-confusion tricks.
         const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], audience });
         if (typeof payload.sub !== 'string' || typeof payload.email !== 'string') return undefined;
-        const role: Role = payload.role === 'admin' ? 'admin' : 'member';
+        const role: Role = roleNames.includes(payload.role as Role) ? (payload.role as Role) : 'member';
         const sessionVersion = typeof payload.sv === 'number' ? payload.sv : 0;
         return { id: payload.sub, email: payload.email, role, sessionVersion };
       } catch {

@@ -12,7 +12,10 @@ export class AccountError extends Error {
       | 'INVALID_REFRESH_TOKEN'
       | 'USER_NOT_FOUND'
       | 'FORBIDDEN'
-      | 'LAST_ADMIN',
+      | 'LAST_ADMIN'
+      | 'SETUP_TOKEN_REQUIRED'
+      | 'WEAK_PASSWORD'
+      | 'CANNOT_REMOVE_SELF',
     message: string,
     readonly statusCode: number,
   ) {

@@ -1,9 +1,10 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { AuditLog, AuthenticatedUser, RefreshTokenStore, Role, User, UserStore } from '../ports/index.ts';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { AuditLog, AuthenticatedUser, RefreshTokenStore, Role, TransactionalStores, User, UserStore } from '../ports/index.ts';
 import type { AccessTokens } from './access-tokens.ts';
 import { AccountError } from './account-error.ts';
 import type { LoginRateLimiter } from './login-rate-limiter.ts';
 import type { PasswordHasher } from './password-hasher.ts';
+import { weakPasswordReason } from './password-policy.ts';
 
 export interface AccountServiceDeps {
   users: UserStore;
@@ -11,10 +12,23 @@ export interface AccountServiceDeps {
   audit: AuditLog;
   hasher: PasswordHasher;
   accessTokens: AccessTokens;
+  /** failed logins per address + account */
   loginLimiter: LoginRateLimiter;
+  /** failed logins per address across all accounts (password spraying) */
+  addressLimiter: LoginRateLimiter;
   allowRegistration: boolean;
   refreshTokenDays: number;
+  /**
+   * When set, creating the first admin needs this one-time token (printed at start-up): set when the engine is not
+   * bound to loopback, where anyone on the network could otherwise claim a fresh install.
+   */
+  setupToken?: string;
   now?: () => Date;
+  /**
+   * One database transaction with stores bound to it (PlatformStorage.atomically). When given, each admin action and
+   * its audit record commit together: no change without its record, no record of a change that did not happen.
+   */
+  atomically?: <T>(work: (stores: Pick<TransactionalStores, 'users' | 'refreshTokens' | 'audit'>) => Promise<T>) => Promise<T>;
 }
 
 export interface IssuedRefreshToken {
@@ -34,7 +48,25 @@ export type AccountService = ReturnType<typeof createAccountService>;
 /** Refresh tokens are stored only as their sha-256: a database leak does not hand out sessions. */
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/** Constant-time comparison, so response timing does not reveal how much of a guessed token was right. */
+function sameSecret(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
 const toAuthenticated = (user: User): AuthenticatedUser => ({ id: user.id, email: user.email, role: user.role });
+
+function accessError(reason: 'not_found' | 'last_admin', userId: string): AccountError {
+  if (reason === 'last_admin') return new AccountError('LAST_ADMIN', 'This is the last active admin: make another member admin first, then change this account', 409);
+  return new AccountError('USER_NOT_FOUND', `User ${userId} not found`, 404);
+}
+
+function assertStrongPassword(password: string, context: { email?: string; field?: string }): void {
+  const reason = weakPasswordReason(password, context);
+  if (reason) throw new AccountError('WEAK_PASSWORD', reason, 400);
+}
 
 function requireAdmin(actor: AuthenticatedUser): void {
   if (actor.role !== 'admin') throw new AccountError('FORBIDDEN', 'Only admins can view or change other accounts', 403);
@@ -42,6 +74,7 @@ function requireAdmin(actor: AuthenticatedUser): void {
 
 export function createAccountService(deps: AccountServiceDeps) {
   const now = deps.now ?? (() => new Date());
+  const atomically = deps.atomically ?? (<T>(work: (stores: Pick<TransactionalStores, 'users' | 'refreshTokens' | 'audit'>) => Promise<T>) => work(deps));
   const invalidRefresh = () => new AccountError('INVALID_REFRESH_TOKEN', 'Refresh token is invalid or expired; log in again', 401);
 
   async function issueRefreshToken(userId: string, familyId: string = randomUUID()): Promise<IssuedRefreshToken> {
@@ -66,8 +99,20 @@ export function createAccountService(deps: AccountServiceDeps) {
       return (await deps.users.count()) === 0;
     },
 
+    /** Whether creating the first admin needs the start-up setup token. */
+    setupTokenRequired: deps.setupToken !== undefined,
+
     /** Roles are never taken from the caller: the first user is admin, everyone after is a member. */
-    async register(input: { email: string; password: string; fullName?: string | null; ip?: string }): Promise<User> {
+    async register(input: { email: string; password: string; fullName?: string | null; ip?: string; setupToken?: string }): Promise<User> {
+      assertStrongPassword(input.password, { email: input.email });
+      if (deps.setupToken !== undefined && (await deps.users.count()) === 0 && !sameSecret(input.setupToken, deps.setupToken)) {
+        await deps.audit.record({ action: 'auth.setup_token_rejected', details: { email: input.email.trim().toLowerCase() }, ...(input.ip ? { ip: input.ip } : {}) });
+        throw new AccountError(
+          'SETUP_TOKEN_REQUIRED',
+          'Creating the first admin on this engine needs the one-time setup token printed in its start-up log ("setup_token"); it is not bound to loopback, so anyone on the network could otherwise claim it.',
+          403,
+        );
+      }
       const hashedPassword = await deps.hasher.hash(input.password);
       const result = await deps.users.create({ email: input.email, hashedPassword, fullName: input.fullName ?? null, allowWhenUsersExist: deps.allowRegistration });
       if (!result.ok) {
@@ -80,18 +125,26 @@ export function createAccountService(deps: AccountServiceDeps) {
 
     async login(input: { email: string; password: string; ip: string }): Promise<SessionTokens> {
       const limiterKey = `${input.ip}|${input.email.trim().toLowerCase()}`;
-      if (deps.loginLimiter.isBlocked(limiterKey)) {
+      if (deps.loginLimiter.isBlocked(limiterKey) || deps.addressLimiter.isBlocked(input.ip)) {
         throw new AccountError('TOO_MANY_ATTEMPTS', 'Too many failed logins; wait a few minutes and try again', 429);
       }
       const user = await deps.users.findByEmail(input.email);
       // Hash even for unknown emails so response time does not reveal which accounts exist.
       const valid = user ? await deps.hasher.verify(user.hashedPassword, input.password) : (await deps.hasher.hash(input.password), false);
-      if (!user || !valid) {
+      // A deactivated account answers exactly like a wrong password: saying "deactivated" only after a correct
+      // password would confirm the password to whoever guessed it.
+      if (!user || !valid || !user.isActive) {
         deps.loginLimiter.recordFailure(limiterKey);
-        await deps.audit.record({ action: 'auth.login_failed', subjectType: 'user', details: { email: input.email.trim().toLowerCase() }, ip: input.ip, ...(user ? { actorId: user.id } : {}) });
+        deps.addressLimiter.recordFailure(input.ip);
+        await deps.audit.record({
+          action: 'auth.login_failed',
+          subjectType: 'user',
+          details: { email: input.email.trim().toLowerCase(), ...(user && valid && !user.isActive ? { reason: 'inactive' } : {}) },
+          ip: input.ip,
+          ...(user ? { actorId: user.id } : {}),
+        });
         throw new AccountError('INVALID_CREDENTIALS', 'Incorrect email or password', 400);
       }
-      if (!user.isActive) throw new AccountError('INACTIVE_USER', 'This account is deactivated', 400);
       deps.loginLimiter.reset(limiterKey);
       const { hashedPassword: _hidden, ...publicUser } = user;
       const accessToken = await deps.accessTokens.issue(toAuthenticated(publicUser), publicUser.sessionVersion);
@@ -118,6 +171,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (!(await deps.hasher.verify(user.hashedPassword, input.currentPassword))) {
         throw new AccountError('WRONG_PASSWORD', 'Current password is incorrect', 400);
       }
+      assertStrongPassword(input.newPassword, { email: user.email, field: 'new_password' });
       await deps.users.setPassword(user.id, await deps.hasher.hash(input.newPassword));
       await deps.refreshTokens.revokeAllForUser(user.id);
       await deps.audit.record({ actorId: user.id, action: 'user.password_changed', subjectType: 'user', subjectId: user.id, details: {}, ...(input.ip ? { ip: input.ip } : {}) });
@@ -138,23 +192,77 @@ export function createAccountService(deps: AccountServiceDeps) {
      */
     async updateUserAccess(input: { actor: AuthenticatedUser; userId: string; patch: { role?: Role; isActive?: boolean; fullName?: string | null }; ip?: string }): Promise<User> {
       requireAdmin(input.actor);
-      const result = await deps.users.updateAccess(input.userId, input.patch);
-      if (!result.ok) {
-        if (result.reason === 'last_admin') {
-          throw new AccountError('LAST_ADMIN', 'This is the last active admin: make another user admin first, then change this account', 409);
-        }
-        throw new AccountError('USER_NOT_FOUND', `User ${input.userId} not found`, 404);
-      }
-      if (input.patch.isActive === false) await deps.refreshTokens.revokeAllForUser(result.user.id);
-      await deps.audit.record({
-        actorId: input.actor.id,
-        action: 'user.access_changed',
-        subjectType: 'user',
-        subjectId: result.user.id,
-        details: { ...(input.patch.role !== undefined ? { role: input.patch.role } : {}), ...(input.patch.isActive !== undefined ? { is_active: input.patch.isActive } : {}) },
-        ...(input.ip ? { ip: input.ip } : {}),
+      return atomically(async (tx) => {
+        const result = await tx.users.updateAccess(input.userId, input.patch);
+        if (!result.ok) throw accessError(result.reason, input.userId);
+        if (input.patch.isActive === false) await tx.refreshTokens.revokeAllForUser(result.user.id);
+        await tx.audit.record({
+          actorId: input.actor.id,
+          action: 'user.access_changed',
+          subjectType: 'user',
+          subjectId: result.user.id,
+          details: { ...(input.patch.role !== undefined ? { role: input.patch.role } : {}), ...(input.patch.isActive !== undefined ? { is_active: input.patch.isActive } : {}) },
+          ...(input.ip ? { ip: input.ip } : {}),
+        });
+        return result.user;
       });
-      return result.user;
+    },
+
+    /** Team members (GET /team/members): active accounts, or all with `includeInactive`. Admins only. */
+    async listMembers(input: { actor: AuthenticatedUser; includeInactive?: boolean }): Promise<User[]> {
+      requireAdmin(input.actor);
+      return deps.users.list({ includeInactive: input.includeInactive === true });
+    },
+
+    /** Adds a member with an initial password, or reactivates a removed one (POST /team/members). Admins only. */
+    async addMember(input: { actor: AuthenticatedUser; email: string; password: string; role: Role; fullName?: string | null; ip?: string }): Promise<{ user: User; reactivated: boolean }> {
+      requireAdmin(input.actor);
+      assertStrongPassword(input.password, { email: input.email });
+      const hashedPassword = await deps.hasher.hash(input.password);
+      return atomically(async (tx) => {
+        const result = await tx.users.addMember({ email: input.email, hashedPassword, role: input.role, ...(input.fullName !== undefined ? { fullName: input.fullName } : {}) });
+        if (!result.ok) throw new AccountError('EMAIL_TAKEN', `A member with the email ${input.email.trim().toLowerCase()} already exists`, 400);
+        await tx.audit.record({
+          actorId: input.actor.id,
+          action: result.reactivated ? 'team.member_reactivated' : 'team.member_added',
+          subjectType: 'user',
+          subjectId: result.user.id,
+          details: { email: result.user.email, role: result.user.role },
+          ...(input.ip ? { ip: input.ip } : {}),
+        });
+        return { user: result.user, reactivated: result.reactivated };
+      });
+    },
+
+    /** Changes a member's role (PATCH /team/members/{id}); never leaves the installation without an active admin. */
+    async changeRole(input: { actor: AuthenticatedUser; userId: string; role: Role; ip?: string }): Promise<User> {
+      requireAdmin(input.actor);
+      return atomically(async (tx) => {
+        const before = await tx.users.findById(input.userId);
+        if (!before || !before.isActive) throw new AccountError('USER_NOT_FOUND', `No active member ${input.userId}`, 404);
+        const result = await tx.users.updateAccess(input.userId, { role: input.role });
+        if (!result.ok) throw accessError(result.reason, input.userId);
+        await tx.audit.record({ actorId: input.actor.id, action: 'team.role_changed', subjectType: 'user', subjectId: result.user.id, details: { email: result.user.email, from: before.role, to: result.user.role }, ...(input.ip ? { ip: input.ip } : {}) });
+        return result.user;
+      });
+    },
+
+    /**
+     * Removes a member (DELETE /team/members/{id}): a soft delete that ends their sessions at once (refresh tokens
+     * revoked; access tokens stop working because authenticate() re-reads the account). Not yourself, not the last admin.
+     */
+    async removeMember(input: { actor: AuthenticatedUser; userId: string; ip?: string }): Promise<User> {
+      requireAdmin(input.actor);
+      if (input.userId === input.actor.id) throw new AccountError('CANNOT_REMOVE_SELF', 'You cannot remove yourself; ask another admin to do it', 409);
+      return atomically(async (tx) => {
+        const before = await tx.users.findById(input.userId);
+        if (!before || !before.isActive) throw new AccountError('USER_NOT_FOUND', `No active member ${input.userId}`, 404);
+        const result = await tx.users.updateAccess(input.userId, { isActive: false });
+        if (!result.ok) throw accessError(result.reason, input.userId);
+        await tx.refreshTokens.revokeAllForUser(result.user.id);
+        await tx.audit.record({ actorId: input.actor.id, action: 'team.member_removed', subjectType: 'user', subjectId: result.user.id, details: { email: result.user.email, role: result.user.role }, ...(input.ip ? { ip: input.ip } : {}) });
+        return result.user;
+      });
     },
 
     /** Starts a new refresh-token family for an already authenticated user (POST /auth/refresh/issue). */

@@ -4,11 +4,16 @@
  * the route streams the run's events from the bus. The run does not depend on the stream staying open.
  */
 import { randomUUID } from 'node:crypto';
-import type { AuthenticatedUser, Conversation } from '../ports/index.ts';
+import type { AuditLog, AuthenticatedUser, Conversation } from '../ports/index.ts';
 import { appendUserEntry } from '../timeline/apply-event.ts';
+import { canSeeConversation, decisionRefusal, type ApprovalPolicyName } from '../approvals/decision-authority.ts';
+import { BusPublishError } from '../bus/bus-publish-error.ts';
+import { reconcileOrphanedApprovals } from './reconcile-orphaned-approvals.ts';
 import { AgentRequestError } from './agent-request-error.ts';
 import { buildAgentGraph } from '../graph/build-graph.ts';
 import { runAgent, type RunAgentDeps, type RunResult } from './run-agent.ts';
+import { createRunEventAuditor } from '../audit/run-event-auditor.ts';
+import { createSecretScrubber } from './scrub-secrets.ts';
 
 export interface StartedRun {
   runId: string;
@@ -18,31 +23,78 @@ export interface StartedRun {
 }
 
 export interface AgentService {
-  prepareChat(input: { user: AuthenticatedUser; conversationId?: string; message: string }): Promise<StartedRun>;
-  prepareDecision(input: { user: AuthenticatedUser; conversationId: string; callId: string; approve: boolean; reason?: string; argsHash?: string }): Promise<StartedRun>;
+  prepareChat(input: { user: AuthenticatedUser; conversationId?: string; message: string; ip?: string }): Promise<StartedRun>;
+  prepareDecision(input: { user: AuthenticatedUser; conversationId: string; callId: string; approve: boolean; reason?: string; argsHash?: string; automatic?: boolean; ip?: string }): Promise<StartedRun>;
   stop(input: { user: AuthenticatedUser; conversationId: string; runId: string }): Promise<void>;
   /** 404 unless the run exists in the user's conversation and its events are still kept */
   assertRunEvents(input: { user: AuthenticatedUser; conversationId: string; runId: string }): Promise<void>;
   /** resolves when every run started by this service has finished (for shutdown and tests) */
   idle(): Promise<void>;
+  /** stops background work (the reconciler) and waits for runs to finish */
+  close(): Promise<void>;
+}
+
+export interface AgentServiceDeps extends RunAgentDeps {
+  /** where decisions are recorded (the platform's audit log); optional for agent-only tests */
+  audit?: AuditLog;
+  /** who may decide calls (APPROVAL_POLICY, APPROVAL_FOUR_EYES); default: the requester decides */
+  approvalPolicy?: { policy: ApprovalPolicyName; fourEyes: boolean };
 }
 
 /** How long a new request waits for a stopped run to finish checkpointing before answering 409. */
 const STOPPED_RUN_GRACE_MS = 5_000;
 
-export function createAgentService(deps: RunAgentDeps): AgentService {
+export function createAgentService(deps: AgentServiceDeps): AgentService {
   const { storage } = deps;
+  // The configured LLM keys never reach the audit trail, even pasted into a chat. Read per call: the key can change
+  // at runtime (PUT /settings/llm).
+  const scrubSecrets = (text: string) => createSecretScrubber(deps.llm.secrets ?? [])(text);
+  // Tool calls proposed and executed go to the audit trail from the run's (scrubbed) events.
+  const auditor = deps.audit
+    ? createRunEventAuditor({ audit: deps.audit, ownerOf: async (id) => (await storage.conversations.get(id))?.userId, ...(deps.logger ? { logger: deps.logger } : {}) })
+    : undefined;
+  const observeEvent: RunAgentDeps['observeEvent'] = auditor
+    ? (event) => {
+        auditor.observe(event);
+        deps.observeEvent?.(event);
+      }
+    : deps.observeEvent;
   // Compiled once per engine; each run passes its own RunContext to invoke.
-  const runDeps = { ...deps, graph: buildAgentGraph({ ...deps, approvals: storage.approvals, checkpointer: storage.checkpointer }) };
+  const runDeps = { ...deps, ...(observeEvent ? { observeEvent } : {}), graph: buildAgentGraph({ ...deps, approvals: storage.approvals, checkpointer: storage.checkpointer }) };
   // Runs started by this process, so shutdown (and tests) can wait for them; the guard itself is storage.runs.
   const localRuns = new Map<string, Promise<unknown>>();
+  const idle = async () => {
+    while (localRuns.size > 0) await Promise.all([...localRuns.values()]);
+    await auditor?.flush();
+  };
 
+  // Decisions whose run died (engine crash, lost process) are closed and shown, at start and then periodically;
+  // a call is never run later as a side effect of something else.
+  let reconciling: Promise<void> | undefined;
+  const reconcile = () => {
+    reconciling ??= reconcileOrphanedApprovals({ storage, logger: deps.logger })
+      .then(() => undefined)
+      .finally(() => (reconciling = undefined));
+  };
+  reconcile();
+  const reconciler = setInterval(reconcile, Math.max(1_000, deps.config.runLeaseMs));
+  reconciler.unref();
+
+  const policy = deps.approvalPolicy ?? { policy: 'self' as const, fourEyes: false };
+  const notFound = (conversationId: string) => new AgentRequestError(404, 'CONVERSATION_NOT_FOUND', `Conversation ${conversationId} not found`);
+
+  /** Chatting happens only in your own conversations. */
   async function ownedConversation(user: AuthenticatedUser, conversationId: string): Promise<Conversation> {
     const conversation = await storage.conversations.get(conversationId);
     // Another user's conversation is reported as missing, so ids cannot be probed.
-    if (!conversation || conversation.userId !== user.id) {
-      throw new AgentRequestError(404, 'CONVERSATION_NOT_FOUND', `Conversation ${conversationId} not found`);
-    }
+    if (!conversation || conversation.userId !== user.id) throw notFound(conversationId);
+    return conversation;
+  }
+
+  /** Your own, or (APPROVAL_POLICY=approver) any conversation with calls an approver or admin may decide. */
+  async function visibleConversation(user: AuthenticatedUser, conversationId: string): Promise<Conversation> {
+    const conversation = await storage.conversations.get(conversationId);
+    if (!conversation || !canSeeConversation({ policy: policy.policy, actor: user, conversationOwnerId: conversation.userId })) throw notFound(conversationId);
     return conversation;
   }
 
@@ -50,11 +102,18 @@ export function createAgentService(deps: RunAgentDeps): AgentService {
    * Claims the conversation for `runId` in storage, so that on ANY engine process a second chat or approval
    * while a run is active is refused: two runs on one checkpoint thread would interleave their state.
    */
-  async function claim(conversationId: string, runId: string): Promise<void> {
+  async function claim(conversationId: string, runId: string, userId: string): Promise<void> {
     const stopWaitUntil = Date.now() + STOPPED_RUN_GRACE_MS;
     for (;;) {
-      const claimed = await storage.runs.begin({ runId, conversationId, leaseMs: deps.config.runLeaseMs });
+      const claimed = await storage.runs.begin({ runId, conversationId, leaseMs: deps.config.runLeaseMs, userId, maxRunningPerUser: deps.config.maxRunsPerUser });
       if (claimed.ok) return;
+      if (claimed.reason === 'user_limit') {
+        throw new AgentRequestError(
+          429,
+          'TOO_MANY_RUNS',
+          `You already have ${claimed.running} agent runs in progress (the limit is ${deps.config.maxRunsPerUser} per user, MAX_CONCURRENT_RUNS_PER_USER); wait for one to finish or stop it with POST /agent/stop.`,
+        );
+      }
       // A stopped run has already sent `completed` but may still be checkpointing; let it finish (briefly).
       if (Date.now() < stopWaitUntil && (await deps.bus.isStopRequested(claimed.active.runId))) {
         await new Promise((resolve) => setTimeout(resolve, 25));
@@ -92,14 +151,14 @@ export function createAgentService(deps: RunAgentDeps): AgentService {
   }
 
   return {
-    async prepareChat({ user, conversationId, message }) {
+    async prepareChat({ user, conversationId, message, ip }) {
       const content = message.trim();
       if (!content) throw new AgentRequestError(400, 'EMPTY_MESSAGE', 'The message is empty; send at least one user message with content.');
       const runId = randomUUID();
       let conversation: Conversation;
       if (conversationId) {
         conversation = await ownedConversation(user, conversationId);
-        await claim(conversationId, runId);
+        await claim(conversationId, runId, user.id);
         const awaiting = (await storage.approvals.listForConversation(conversationId)).filter((record) => record.status === 'awaiting');
         if (awaiting.length > 0) {
           await storage.runs.finish(runId);
@@ -111,49 +170,83 @@ export function createAgentService(deps: RunAgentDeps): AgentService {
         }
       } else {
         conversation = await storage.conversations.create({ userId: user.id });
-        await claim(conversation.id, runId);
+        await claim(conversation.id, runId, user.id);
       }
+      await deps.audit
+        ?.record({ actorId: user.id, action: 'chat.request', conversationId: conversation.id, subjectType: 'conversation', subjectId: conversation.id, details: { run_id: runId, text: scrubSecrets(content) }, ...(ip ? { ip } : {}) })
+        .catch((error: unknown) => deps.logger?.error({ err: error, runId }, 'could not record the chat request in the audit trail'));
       const start = launch(conversation.id, runId, async () => {
         await storage.conversations.updateTimeline(conversation.id, (timeline) =>
           appendUserEntry(timeline, { id: randomUUID(), content, timestamp: Date.now() }),
         );
-        return runAgent(runDeps, { runId, conversationId: conversation.id, userMessage: content, wantsTitle: !conversation.title });
+        return runAgent(runDeps, { runId, conversationId: conversation.id, userMessage: content, wantsTitle: !conversation.title, requester: { id: user.id, email: user.email } });
       });
       return { runId, conversationId: conversation.id, start };
     },
 
-    async prepareDecision({ user, conversationId, callId, approve, reason, argsHash }) {
+    async prepareDecision({ user, conversationId, callId, approve, reason, argsHash, automatic, ip }) {
       // Both reads at once (Postgres serves them in parallel); the record is only used once ownership is confirmed.
-      const [, record] = await Promise.all([ownedConversation(user, conversationId), storage.approvals.get(conversationId, callId)]);
+      const [conversation, record] = await Promise.all([visibleConversation(user, conversationId), storage.approvals.get(conversationId, callId)]);
       if (!record) throw new AgentRequestError(404, 'APPROVAL_NOT_FOUND', `No tool call ${callId} is waiting for approval in this conversation.`);
+      // Defence in depth: the call must have been proposed in this conversation by its owner. A conversation id is
+      // never reused (tombstones), so this can only fail if rows were moved by hand; refuse rather than decide.
+      if (record.requestedBy !== undefined && record.requestedBy !== conversation.userId) {
+        throw new AgentRequestError(404, 'APPROVAL_NOT_FOUND', `No tool call ${callId} is waiting for approval in this conversation.`);
+      }
       if (record.status !== 'awaiting') {
         throw new AgentRequestError(409, 'ALREADY_DECIDED', `Tool call ${callId} was already ${record.status}; nothing was executed again.`);
       }
+      const refusal = decisionRefusal({
+        policy: policy.policy,
+        fourEyes: policy.fourEyes,
+        actor: user,
+        conversationOwnerId: conversation.userId,
+        requestedBy: record.requestedBy ?? conversation.userId,
+        destructive: record.destructive,
+      });
+      if (refusal) throw refusal.hidden ? notFound(conversationId) : new AgentRequestError(403, 'NOT_ALLOWED_TO_DECIDE', refusal.reason);
       if (argsHash !== undefined && argsHash !== record.argsHash) {
         throw new AgentRequestError(409, 'ARGS_MISMATCH', `Tool call ${callId} is not the call you were shown (its arguments hash differs); reload the conversation and decide again.`);
       }
       const runId = randomUUID();
-      await claim(conversationId, runId);
+      await claim(conversationId, runId, user.id);
       // The atomic awaiting → decided update is what makes a double click (or two engines) execute once.
-      const decided = await storage.approvals.decide({ conversationId, callId, approve, decidedBy: user.id, reason });
+      const decided = await storage.approvals.decide({ conversationId, callId, approve, decidedBy: user.id, reason, automatic, decisionRunId: runId });
       if (!decided) {
         await storage.runs.finish(runId);
         throw new AgentRequestError(409, 'ALREADY_DECIDED', `Tool call ${callId} was already decided; nothing was executed again.`);
       }
-      const start = launch(conversationId, runId, () => runAgent(runDeps, { runId, conversationId, wantsTitle: false, decided }));
+      await deps.audit
+        ?.record({
+          actorId: user.id,
+          action: approve ? (automatic ? 'approval.auto_approved' : 'approval.approved') : 'approval.denied',
+          subjectType: 'tool_call',
+          subjectId: callId,
+          details: { conversation_id: conversationId, tool: decided.tool, run_id: runId, decided_at: (decided.decidedAt ?? new Date()).toISOString(), args_hash: decided.argsHash, ...(decided.diffHash ? { diff_hash: decided.diffHash } : {}), ...(reason ? { reason } : {}), ...(automatic ? { automatic: true } : {}), requested_by: decided.requestedBy ?? null },
+          ...(ip ? { ip } : {}),
+        })
+        .catch((error: unknown) => deps.logger?.error({ err: error, callId }, 'could not record the decision in the audit log'));
+      const start = launch(conversationId, runId, () => runAgent(runDeps, { runId, conversationId, wantsTitle: false, decided, requester: { id: conversation.userId }, approver: { id: user.id, email: user.email, role: user.role } }),
+      );
       return { runId, conversationId, start };
     },
 
     async stop({ user, conversationId, runId }) {
-      await ownedConversation(user, conversationId);
+      await visibleConversation(user, conversationId);
       const run = await storage.runs.get(runId);
       if (run && run.conversationId !== conversationId) throw new AgentRequestError(404, 'RUN_NOT_FOUND', `Run ${runId} does not belong to conversation ${conversationId}`);
       // Through the bus, so the engine process running the workflow aborts it, whichever one that is.
-      await deps.bus.requestStop(runId);
+      try {
+        await deps.bus.requestStop(runId);
+      } catch (error) {
+        // Redis down: a run of this process was still stopped locally; one elsewhere cannot be reached now.
+        if (error instanceof BusPublishError && error.deliveredLocally) return;
+        throw new AgentRequestError(503, 'EVENT_BUS_UNAVAILABLE', `The stop could not be delivered: ${error instanceof Error ? error.message : String(error)}. Try again when GET /api/v1/health reports the bus ok.`);
+      }
     },
 
     async assertRunEvents({ user, conversationId, runId }) {
-      await ownedConversation(user, conversationId);
+      await visibleConversation(user, conversationId);
       const run = await storage.runs.get(runId);
       if (!run || run.conversationId !== conversationId) {
         throw new AgentRequestError(404, 'RUN_NOT_FOUND', `Run ${runId} not found in conversation ${conversationId}; use the run_id of the \`ready\` event of a chat or approval stream.`);
@@ -168,8 +261,12 @@ export function createAgentService(deps: RunAgentDeps): AgentService {
       }
     },
 
-    async idle() {
-      while (localRuns.size > 0) await Promise.all([...localRuns.values()]);
+    idle,
+
+    async close() {
+      clearInterval(reconciler);
+      await reconciling;
+      await idle();
     },
   };
 }

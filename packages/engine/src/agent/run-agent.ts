@@ -19,6 +19,11 @@ export interface RunAgentDeps extends Omit<GraphDeps, 'approvals' | 'checkpointe
   storage: Storage;
   bus: EventBus;
   logger?: { error(object: unknown, message?: string): void };
+  /**
+   * Sees every event of every run after it is scrubbed (the audit trail's tool-call records, metrics). Must not
+   * throw or block: it is called synchronously on the run's hot path.
+   */
+  observeEvent?: (event: AgentEvent) => void;
 }
 
 /** What one run needs: the service's dependencies plus the graph it compiled once (graph/build-graph.ts). */
@@ -33,11 +38,20 @@ export interface RunInput {
   wantsTitle: boolean;
   /** the approval decided just before this run (saves the gate re-reading the row it was returned by) */
   decided?: ApprovalRecord;
+  /** the conversation's owner, shown as the requester of the calls this run proposes */
+  requester: { id: string; email?: string };
+  /** who decided the approval that started this run */
+  approver?: RunContext['approver'];
 }
 
 export interface RunResult {
   status: CompletedStatus;
   awaitingApproval: boolean;
+}
+
+function describeBus(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return /redis/i.test(message) ? 'Redis' : 'event bus';
 }
 
 function assistantTextOf(messages: ModelMessage[]): string {
@@ -51,12 +65,24 @@ function assistantTextOf(messages: ModelMessage[]): string {
   return '';
 }
 
+/** What the conversation's earlier turns cost, from the usage its timeline keeps (for AGENT_TOKEN_BUDGET). */
+async function tokensSpent(storage: Storage, conversationId: string): Promise<number> {
+  const conversation = await storage.conversations.get(conversationId);
+  let total = 0;
+  for (const entry of conversation?.timeline ?? []) {
+    if (entry.type === 'assistant' && typeof entry.token_usage?.['total_tokens'] === 'number') total += entry.token_usage['total_tokens'] as number;
+  }
+  return total;
+}
+
 export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<RunResult> {
   const { storage, bus } = deps;
   const controller = new AbortController();
   const startedAt = Date.now();
   // `completed` is the last event a client sees; anything the unwinding run emits after it is persisted only.
   let completedSent = false;
+  /** set when publishing failed: the bus (Redis) is down */
+  let busFailure: unknown;
   const completedPayload = (status: CompletedStatus, extra: { awaitingApproval?: boolean; failure?: string } = {}) => {
     const durationMs = Date.now() - startedAt;
     return {
@@ -107,39 +133,65 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
     }
     const event = scrubSecrets({ conversation_id: input.conversationId, ...payload, type, timestamp: Date.now(), run_id: input.runId }) as unknown as AgentEvent;
     persist(event);
+    try {
+      deps.observeEvent?.(event);
+    } catch (error) {
+      deps.logger?.error({ err: error, runId: input.runId }, 'run event observer failed');
+    }
     if (completedSent) return;
     if (type === 'completed') {
       completedSent = true;
       // Normally the timeline is complete before the client is told the run is over (it may reload it at once).
       if (!options.early) await persisted;
     }
-    await bus.publish(input.runId, type, event as unknown as Record<string, unknown>);
+    try {
+      await bus.publish(input.runId, type, event as unknown as Record<string, unknown>);
+    } catch (error) {
+      // Not a model failure and not the run's fault: the run stops (it can no longer be watched or stopped from
+      // other processes), keeps what it produced (the timeline is in the database), and says why at the end.
+      if (!busFailure) {
+        busFailure = error;
+        deps.logger?.error({ err: error, runId: input.runId }, 'event bus failed during a run; ending the run');
+        controller.abort();
+      }
+    }
   }
 
   const run: RunContext = {
     runId: input.runId,
     conversationId: input.conversationId,
+    kind: input.userMessage !== undefined ? 'chat' : 'decision',
+    requester: input.requester,
+    ...(input.approver ? { approver: input.approver } : {}),
     startedAt,
     signal: controller.signal,
     emit: emit as Emit,
     ttftSent: false,
     decisions: {},
     ...(input.decided ? { decided: input.decided } : {}),
+    ...(deps.config.tokenBudget !== undefined ? { tokensUsed: await tokensSpent(storage, input.conversationId) } : {}),
   };
 
   // A stop ends the stream at once: the model request and any running tool are aborted by the same signal, and
   // `completed(stopped)` goes out without waiting for the graph to unwind and checkpoint (which follows).
-  const unsubscribeStop = await bus.onStop(input.runId, () => {
-    if (controller.signal.aborted) return;
+  let unsubscribeStop: () => Promise<void> = async () => {};
+  try {
+    unsubscribeStop = await bus.onStop(input.runId, () => {
+      if (controller.signal.aborted) return;
+      controller.abort();
+      if (!completedSent) void emit('completed', completedPayload('stopped'), { early: true }).catch(() => {});
+    });
+  } catch (error) {
+    busFailure = error;
     controller.abort();
-    if (!completedSent) void emit('completed', completedPayload('stopped'), { early: true }).catch(() => {});
-  });
+  }
 
   let status: CompletedStatus = 'completed';
   let awaitingApproval = false;
   let failure: string | undefined;
   let finalState: AgentStateValue | undefined;
   try {
+    if (busFailure) throw busFailure;
     const graphInput = input.userMessage !== undefined ? { messages: [{ role: 'user', content: input.userMessage } as ModelMessage] } : {};
     finalState = (await deps.graph.invoke(graphInput, {
       configurable: { thread_id: input.conversationId },
@@ -154,15 +206,16 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
       durability: 'exit',
     })) as AgentStateValue;
     awaitingApproval = finalState.awaitingApproval;
-    if (finalState.stopped || controller.signal.aborted) status = 'stopped';
+    if (busFailure) status = 'error';
+    else if (finalState.stopped || controller.signal.aborted) status = 'stopped';
     else if (finalState.error) {
       status = 'error';
       failure = finalState.error;
     }
   } catch (error) {
     if (isGraphBubbleUp(error)) throw error;
-    status = controller.signal.aborted ? 'stopped' : 'error';
-    if (status === 'error') {
+    status = controller.signal.aborted && !busFailure ? 'stopped' : 'error';
+    if (status === 'error' && !busFailure) {
       failure =
         error instanceof GraphRecursionError
           ? `The AI Agent has reached the maximum number of iterations of ${deps.config.maxIterations} (LLM_MAX_ITERATIONS).`
@@ -170,6 +223,12 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
       deps.logger?.error({ err: error, runId: input.runId }, 'agent run failed');
       await emit('workflow.error', { error: failure, code: 'WORKFLOW_ERROR' }).catch(() => {});
     }
+  }
+
+  if (busFailure) {
+    failure = `The event stream (${describeBus(busFailure)}) failed during this run, so it was ended. Everything produced so far is saved in the conversation; reload it, and send your message again once the engine reports healthy.`;
+    status = 'error';
+    await emit('workflow.error', { error: failure, code: 'EVENT_BUS_UNAVAILABLE' });
   }
 
   try {

@@ -1,7 +1,6 @@
 /** Chooses the event bus adapter: Redis when a URL is configured, otherwise in-process. */
 import type { BusLogger, ReadyEventBus } from './bus-types.ts';
 import { createMemoryEventBus } from './memory-event-bus.ts';
-import { createRedisEventBus } from './redis-event-bus.ts';
 
 export interface EventBusConfig {
   /** REDIS_URL; unset → in-process bus (one engine process only). */
@@ -11,8 +10,10 @@ export interface EventBusConfig {
   logger?: BusLogger;
 }
 
-export function createEventBus(config: EventBusConfig): ReadyEventBus {
+/** The Redis adapter (and ioredis) is imported only when configured: most engines run in-process. */
+export async function createEventBus(config: EventBusConfig): Promise<ReadyEventBus> {
   if (config.redisUrl) {
+    const { createRedisEventBus } = await import('./redis-event-bus.ts');
     return createRedisEventBus({
       url: config.redisUrl,
       keyPrefix: config.keyPrefix,

@@ -126,6 +126,8 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Ready
       return async () => remove();
     },
 
+    health: () => (closed ? { status: 'error', detail: 'the event bus is closed' } : { status: 'ok' }),
+
     async close() {
       closed = true;
       for (const run of runs.values()) {

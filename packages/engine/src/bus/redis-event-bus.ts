@@ -8,6 +8,7 @@
 import { Redis } from 'ioredis';
 import type { BusMessage } from '../ports/index.ts';
 import type { BusLogger, ReadyEventBus } from './bus-types.ts';
+import { BusPublishError } from './bus-publish-error.ts';
 import { redactRedisUrl, RedisConnectionError } from './redis-connection-error.ts';
 import { createStopListeners } from './stop-listeners.ts';
 
@@ -93,12 +94,21 @@ export function createRedisEventBus(options: RedisEventBusOptions): ReadyEventBu
   const channels = new Map<string, { handlers: Set<ChannelHandler>; subscribed: Promise<unknown> }>();
   const stopListeners = createStopListeners(options.logger);
   let closed = false;
+  /** The last index this process published per run; local delivery continues from it while Redis is down. */
+  const lastPublished = new Map<string, number>();
+  const rememberPublished = (runId: string, index: number) => {
+    lastPublished.delete(runId); // re-inserted last: the map's order is least recently published first
+    lastPublished.set(runId, index);
+    if (lastPublished.size > 10_000) lastPublished.delete(lastPublished.keys().next().value!);
+  };
 
   // Catch-up routines of live subscriptions, re-run after the subscriber connection comes back.
   const resyncs = new Set<() => Promise<void>>();
   let subscriberConnections = 0;
   subscriber.on('ready', () => {
     if (subscriberConnections++ === 0) return;
+    // Channels joined while Redis was down were never subscribed there (ioredis only re-subscribes what succeeded).
+    for (const channel of channels.keys()) subscriber.subscribe(channel).catch(() => undefined);
     // ioredis re-subscribes right after 'ready'; a PING queued behind those SUBSCRIBEs resolves once they are
     // in effect, and only then is reading the buffer gap-free. Whatever was published while the connection
     // was down is in the buffer (and stop flags in their keys), so nothing waits for a next event to notice.
@@ -133,7 +143,10 @@ export function createRedisEventBus(options: RedisEventBusOptions): ReadyEventBu
       connectionName: `${prefix.replace(/\s/g, '_')}event-bus-${role}`,
       connectTimeout: options.connectTimeoutMs ?? 5000,
       enableAutoPipelining: role === 'publisher',
-      maxRetriesPerRequest: 5,
+      // Why fail fast: while Redis is down, queued commands would hold every run and every new chat for many
+      // seconds with no answer (15 s were seen); failing at once lets runs end with a clear error instead.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
       // Fail fast at start-up (a typo in REDIS_URL should stop the engine with a clear message), but once
       // connected keep reconnecting: a Redis restart must not take the engine down.
       retryStrategy: (attempt) => (!connectedOnce && attempt >= (options.connectAttempts ?? 3) ? null : Math.min(attempt * 100, 2000)),
@@ -176,19 +189,22 @@ export function createRedisEventBus(options: RedisEventBusOptions): ReadyEventBu
     await readiness;
   }
 
+  /**
+   * Registers the handler locally first and then subscribes in Redis. A failed SUBSCRIBE (Redis down) is logged,
+   * not thrown: the handler still receives what this process publishes (local delivery), and the channel is
+   * subscribed in Redis when the connection comes back.
+   */
   async function join(channel: string, handler: ChannelHandler): Promise<void> {
     let entry = channels.get(channel);
     if (!entry) {
-      entry = { handlers: new Set(), subscribed: subscriber.subscribe(channel) };
+      entry = {
+        handlers: new Set(),
+        subscribed: subscriber.subscribe(channel).catch((error: unknown) => options.logger?.warn({ err: error, channel }, 'event bus subscribe failed; delivering this process\'s events locally until Redis is back')),
+      };
       channels.set(channel, entry);
     }
     entry.handlers.add(handler);
-    try {
-      await entry.subscribed;
-    } catch (error) {
-      await leave(channel, handler);
-      throw error;
-    }
+    await entry.subscribed;
   }
 
   async function leave(channel: string, handler: ChannelHandler): Promise<void> {
@@ -222,16 +238,22 @@ export function createRedisEventBus(options: RedisEventBusOptions): ReadyEventBu
 
     async publish(runId, event, data) {
       await ready();
-      const index = await publisher.skyfloPublish(
-        keys.index(runId),
-        keys.buffer(runId),
-        JSON.stringify(event),
-        JSON.stringify(data),
-        keys.channel(runId),
-        bufferTtlSeconds,
-        maxBufferedEvents,
-      );
-      return { index: Number(index), event, data };
+      let index: number;
+      try {
+        index = Number(
+          await publisher.skyfloPublish(keys.index(runId), keys.buffer(runId), JSON.stringify(event), JSON.stringify(data), keys.channel(runId), bufferTtlSeconds, maxBufferedEvents),
+        );
+      } catch (error) {
+        // Redis is gone: this process's own subscribers (the stream of a run started here) still get the event, with
+        // the next index, so a run can end with a clear error that its client actually sees.
+        const fallback = { index: (lastPublished.get(runId) ?? 0) + 1, event, data };
+        rememberPublished(runId, fallback.index);
+        const entry = channels.get(keys.channel(runId));
+        for (const handler of [...(entry?.handlers ?? [])]) handler(fallback);
+        throw new BusPublishError(`The event bus (Redis at ${redactRedisUrl(options.url)}) is unavailable: ${error instanceof Error ? error.message : String(error)}`, (entry?.handlers.size ?? 0) > 0, { cause: error });
+      }
+      rememberPublished(runId, index);
+      return { index, event, data };
     },
 
     async subscribe(runId, onMessage, subscribeOptions = {}) {
@@ -311,11 +333,14 @@ export function createRedisEventBus(options: RedisEventBusOptions): ReadyEventBu
 
     async requestStop(runId) {
       await ready();
-      await publisher
-        .multi()
-        .set(keys.stop(runId), '1', 'EX', stopTtlSeconds)
-        .publish(stopChannel, JSON.stringify(runId))
-        .exec();
+      try {
+        await publisher.multi().set(keys.stop(runId), '1', 'EX', stopTtlSeconds).publish(stopChannel, JSON.stringify(runId)).exec();
+      } catch (error) {
+        // A run of this process still stops; one in another process cannot be reached until Redis is back.
+        const local = stopListeners.runIds().includes(runId);
+        if (local) stopListeners.notify(runId);
+        throw new BusPublishError(`The stop could not be sent through Redis (${redactRedisUrl(options.url)}): ${error instanceof Error ? error.message : String(error)}`, local, { cause: error });
+      }
     },
 
     async isStopRequested(runId) {
@@ -328,8 +353,17 @@ export function createRedisEventBus(options: RedisEventBusOptions): ReadyEventBu
       const { fire, remove } = stopListeners.add(runId, callback);
       // Listen first, then check the flag: a stop in between is caught by one or the other.
       await join(stopChannel, stopHandler);
-      if (await bus.isStopRequested(runId)) fire();
+      // Redis down: the listener still fires for stops sent from this process (requestStop's local delivery).
+      if (await bus.isStopRequested(runId).catch(() => false)) fire();
       return async () => remove();
+    },
+
+    health() {
+      if (closed) return { status: 'error', detail: 'the event bus is closed' };
+      const down = ([['publisher', publisher], ['subscriber', subscriber]] as const).filter(([, client]) => client.status !== 'ready');
+      if (down.length === 0) return { status: 'ok' };
+      const cause = (down[0]![1] as Redis & { lastError?: Error }).lastError?.message;
+      return { status: 'error', detail: `Redis (${redactRedisUrl(options.url)}) is unreachable${cause ? `: ${cause}` : ''}` };
     },
 
     async close() {

@@ -36,8 +36,15 @@ export const agentConfigSchema = z
      * conversation accepts a new run once this much time has passed.
      */
     RUN_LEASE_MS: positiveInt(30_000),
+    /** Agent runs (chats and approval resumptions) one user may have in progress at once; more get 429. */
+    MAX_CONCURRENT_RUNS_PER_USER: positiveInt(3),
     /** The bus keeps a run's events this long (see config/bus.ts); after that GET /agent/runs/:id/events says 404. */
     EVENT_BUFFER_TTL_SECONDS: positiveInt(3600),
+    /**
+     * Tokens (prompt + completion, as the provider reports them) one conversation may spend; when spent, the run stops
+     * before the next model call with a budget.exceeded event. Unset: no budget.
+     */
+    AGENT_TOKEN_BUDGET: z.coerce.number({ error: 'must be a whole number of tokens' }).int().positive().optional(),
   })
   .transform((env) => ({
     maxIterations: env.LLM_MAX_ITERATIONS,
@@ -51,6 +58,8 @@ export const agentConfigSchema = z
     toolListCacheMs: env.TOOL_LIST_CACHE_MS,
     runLeaseMs: env.RUN_LEASE_MS,
     runEventsTtlSeconds: env.EVENT_BUFFER_TTL_SECONDS,
+    maxRunsPerUser: env.MAX_CONCURRENT_RUNS_PER_USER,
+    tokenBudget: env.AGENT_TOKEN_BUDGET,
   }));
 
 export type AgentConfig = z.output<typeof agentConfigSchema>;

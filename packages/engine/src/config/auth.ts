@@ -27,8 +27,13 @@ export const authConfigSchema = z
     ALLOW_REGISTRATION: booleanFlag.default(false),
     /** Failed logins allowed per IP+email within LOGIN_RATE_LIMIT_WINDOW_SECONDS before answering 429. */
     LOGIN_RATE_LIMIT_ATTEMPTS: z.coerce.number().int().positive().default(10),
-    /** Window for LOGIN_RATE_LIMIT_ATTEMPTS. */
+    /** Window for LOGIN_RATE_LIMIT_ATTEMPTS and LOGIN_RATE_LIMIT_ADDRESS_ATTEMPTS. */
     LOGIN_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().positive().default(300),
+    /**
+     * Failed logins allowed per client address across all accounts within the window: stops one address spraying
+     * passwords over many accounts (each of which stays under LOGIN_RATE_LIMIT_ATTEMPTS).
+     */
+    LOGIN_RATE_LIMIT_ADDRESS_ATTEMPTS: z.coerce.number().int().positive().default(20),
   })
   .transform((env) => ({
     jwtSecret: env.JWT_SECRET,
@@ -36,6 +41,7 @@ export const authConfigSchema = z
     refreshTokenDays: env.JWT_REFRESH_TOKEN_EXPIRE_DAYS,
     allowRegistration: env.ALLOW_REGISTRATION,
     loginRateLimit: { attempts: env.LOGIN_RATE_LIMIT_ATTEMPTS, windowMs: env.LOGIN_RATE_LIMIT_WINDOW_SECONDS * 1000 },
+    loginAddressRateLimit: { attempts: env.LOGIN_RATE_LIMIT_ADDRESS_ATTEMPTS, windowMs: env.LOGIN_RATE_LIMIT_WINDOW_SECONDS * 1000 },
   }));
 
 export type AuthConfig = z.output<typeof authConfigSchema>;

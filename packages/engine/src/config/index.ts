@@ -6,16 +6,28 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { agentConfigSchema } from './agent.ts';
+import { analyticsConfigSchema } from './analytics.ts';
 import { authConfigSchema } from './auth.ts';
 import { busConfigSchema } from './bus.ts';
+import { governanceConfigSchema } from './governance.ts';
+import { integrationsConfigSchema } from './integrations.ts';
+import { limitsConfigSchema } from './limits.ts';
 import { llmConfigSchema } from './llm.ts';
+import { observabilityConfigSchema } from './observability.ts';
+import { securityConfigSchema } from './security.ts';
 import { serverConfigSchema } from './server.ts';
 import { storageConfigSchema } from './storage.ts';
 
 export type { AgentConfig } from './agent.ts';
+export type { AnalyticsConfig } from './analytics.ts';
 export type { AuthConfig } from './auth.ts';
 export type { BusConfig } from './bus.ts';
+export type { GovernanceConfig } from './governance.ts';
+export type { IntegrationsConfig } from './integrations.ts';
+export type { LimitsConfig } from './limits.ts';
 export type { LlmConfig } from './llm.ts';
+export type { ObservabilityConfig } from './observability.ts';
+export type { SecurityConfig } from './security.ts';
 export type { ServerConfig } from './server.ts';
 export type { StorageConfig } from './storage.ts';
 
@@ -26,6 +38,12 @@ const schemas = {
   bus: busConfigSchema,
   agent: agentConfigSchema,
   llm: llmConfigSchema,
+  security: securityConfigSchema,
+  limits: limitsConfigSchema,
+  governance: governanceConfigSchema,
+  observability: observabilityConfigSchema,
+  integrations: integrationsConfigSchema,
+  analytics: analyticsConfigSchema,
 };
 
 export type Config = { [K in keyof typeof schemas]: z.output<(typeof schemas)[K]> };
@@ -54,7 +72,7 @@ export class ConfigError extends Error {
  * Variables that may be given as `<NAME>_FILE` (Docker/Kubernetes secrets mounted as files). Model API keys
  * are resolved by config/llm.ts itself, which also records which variable a key came from.
  */
-const fileSecrets = ['JWT_SECRET', 'MCP_AUTH_TOKEN', 'POSTGRES_DATABASE_URL', 'REDIS_URL'];
+const fileSecrets = ['JWT_SECRET', 'MCP_AUTH_TOKEN', 'METRICS_TOKEN', 'POSTGRES_DATABASE_URL', 'REDIS_URL', 'SKYFLO_ENCRYPTION_KEY', 'SKYFLO_SETUP_TOKEN'];
 const isFileSecret = (name: string) => fileSecrets.includes(name);
 /** Never echo these values in error messages. */
 const isSecretName = (name: string) => isFileSecret(name) || /(_API_KEY|_SECRET|_TOKEN|_KEY_ID|_ACCESS_KEY)(_FILE)?$/.test(name);
@@ -101,6 +119,11 @@ export function loadConfig(env: Environment = process.env): Config {
         issues.push({ variable: String(issue.path[0] ?? concern), message: describeIssue(issue, resolved) });
       }
     }
+  }
+  const governance = config.governance as Config['governance'] | undefined;
+  if (governance?.fourEyes && governance.approvalPolicy !== 'approver') {
+    // With `self`, only the requester may decide, so four-eyes would leave destructive calls undecidable.
+    issues.push({ variable: 'APPROVAL_FOUR_EYES', message: 'needs APPROVAL_POLICY=approver (with self, only the requester may decide, so nobody could approve a destructive call)' });
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return config as Config;

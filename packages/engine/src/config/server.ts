@@ -22,6 +22,11 @@ export const serverConfigSchema = z
       .transform((value) => value.toLowerCase())
       .pipe(z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }))
       .default('info'),
+    /**
+     * `pretty` (readable, coloured lines), `json` (one JSON object per line, for log collectors) or `auto`: pretty when
+     * stdout is a terminal, JSON otherwise.
+     */
+    LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { error: 'must be auto, json or pretty' }).default('auto'),
     /** Largest accepted request body in bytes; larger bodies get 413. */
     BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
     /** Comma-separated origins allowed to call the API with credentials (the dev UI). */
@@ -32,6 +37,13 @@ export const serverConfigSchema = z
     MCP_AUTH_TOKEN: z.string().min(1).optional(),
     /** kubeconfig the embedded MCP server uses; unset follows kubectl's defaults. */
     KUBECONFIG: z.string().min(1).optional(),
+    /**
+     * OCI registry hosts the embedded MCP server's Helm tools may contact besides repositories added through an
+     * approved helm_repo_add (comma-separated host or host:port). Anything else is refused before helm runs.
+     */
+    HELM_ALLOWED_REGISTRIES: commaList.default([]),
+    /** Where chart archives pinned at preview time are kept for the approved install (default: SKYFLO_DATA_DIR/helm-charts). */
+    HELM_CHART_CACHE_DIR: z.string().min(1).optional(),
     /** Namespace holding integration credentials (Jenkins) as Secrets. */
     INTEGRATIONS_SECRET_NAMESPACE: z.string().min(1).default('default'),
     /**
@@ -48,19 +60,39 @@ export const serverConfigSchema = z
       .default(false),
     /** Folder with the built UI; defaults to packages/ui/dist when that exists. */
     UI_DIST_DIR: z.string().min(1).optional(),
+    /** The URL users reach Skyflo at (e.g. https://skyflo.example.com); its host is accepted in the Host header. */
+    PUBLIC_URL: z.url({ error: 'must be a URL such as https://skyflo.example.com' }).optional(),
+    /**
+     * Extra Host header names the engine answers to (comma-separated, e.g. the in-cluster Service name). Loopback
+     * names, PUBLIC_URL's host and a specific HOST address are always accepted. `*` accepts any Host: only behind a
+     * proxy that checks Host itself. Why: without a check, a web page on any domain rebound to 127.0.0.1 (DNS
+     * rebinding) can call the API from the user's browser.
+     */
+    ALLOWED_HOSTS: commaList.default([]),
+    /**
+     * One-time token for creating the first admin when the engine is not bound to loopback (otherwise a random
+     * one is generated and printed in the start-up log). SKYFLO_SETUP_TOKEN_FILE supported.
+     */
+    SKYFLO_SETUP_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   })
   .transform((env) => ({
     port: env.PORT,
     host: env.HOST,
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     corsOrigins: env.CORS_ORIGINS,
     mcpServerUrl: env.MCP_SERVER_URL,
     mcpAuthToken: env.MCP_AUTH_TOKEN,
     kubeconfigPath: env.KUBECONFIG,
+    helmAllowedRegistries: env.HELM_ALLOWED_REGISTRIES,
+    helmChartCacheDir: env.HELM_CHART_CACHE_DIR,
     integrationsSecretNamespace: env.INTEGRATIONS_SECRET_NAMESPACE,
     uiDistDir: env.UI_DIST_DIR,
     trustProxy: env.TRUST_PROXY,
+    publicUrl: env.PUBLIC_URL,
+    allowedHosts: env.ALLOWED_HOSTS,
+    setupToken: env.SKYFLO_SETUP_TOKEN,
   }));
 
 export type ServerConfig = z.output<typeof serverConfigSchema>;

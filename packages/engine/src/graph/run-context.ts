@@ -10,13 +10,23 @@ import type { AgentConfig } from '../config/agent.ts';
 import type { LlmRetryOptions } from '../llm/with-retries.ts';
 import type { JenkinsIntegration } from '../mcp/jenkins-args.ts';
 import type { ToolGateway } from '../mcp/tool-gateway.ts';
-import type { ApprovalRecord, ApprovalStore } from '../ports/index.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
+import type { ApprovalRecord, ApprovalStore, Role } from '../ports/index.ts';
 
 export type Emit = <T extends AgentEventType>(type: T, payload: AgentEventPayload<T>) => Promise<void>;
 
 export interface RunContext {
   runId: string;
   conversationId: string;
+  /** a chat run starts from a new user message; a decision run resumes the calls an approval decision unblocked */
+  kind: 'chat' | 'decision';
+  /** the conversation's owner, who proposes its calls (shown on approval cards) */
+  requester: { id: string; email?: string };
+  /** who made the decision that started this run (a decision run), for EXECUTE_AS_APPROVER */
+  approver?: { id: string; email: string; role: Role };
+  /** set once the model has been called in this run: until then, calls pending in the checkpoint are an earlier run's */
+  modelCalled?: boolean;
   /** Date.now() when the run started (ttft and durations are measured from it) */
   startedAt: number;
   /** aborted by POST /agent/stop (from any engine process, through the bus) */
@@ -28,6 +38,8 @@ export interface RunContext {
   decisions: Record<string, boolean>;
   /** the approval record decided by the request that started this run, as the atomic decide returned it */
   decided?: ApprovalRecord;
+  /** tokens the conversation has spent, counted when a budget is set (AGENT_TOKEN_BUDGET) */
+  tokensUsed?: number;
 }
 
 /** The language model and how to describe it. */
@@ -48,10 +60,20 @@ export interface GraphDeps {
   llm: AgentModel;
   tools: ToolGateway;
   approvals: ApprovalStore;
+  /** seals the exact arguments of a call awaiting approval (crypto/secret-box.ts) */
+  secretBox: SecretBox;
+  /** display redaction and risk flags for mutating calls */
+  inspector: ToolCallInspector;
+  /**
+   * EXECUTE_AS_APPROVER: approved calls run as the approver (Kubernetes impersonation), with these groups per role.
+   * Absent: they run as the MCP server's own identity.
+   */
+  executeAsApprover?: { groupsByRole: Partial<Record<Role, string[]>> };
   checkpointer: BaseCheckpointSaver;
   config: AgentConfig;
   /** the configured Jenkins integration, if any; Jenkins tools are hidden without one */
-  jenkinsIntegration?: () => JenkinsIntegration | undefined;
+  /** the active Jenkins integration; undefined hides the Jenkins tools */
+  jenkinsIntegration?: () => Promise<JenkinsIntegration | undefined>;
   systemPrompt?: string;
   /** test seam for backoff waits (withLlmRetries' sleep) */
   sleep?: LlmRetryOptions['sleep'];

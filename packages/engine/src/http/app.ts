@@ -4,17 +4,31 @@
  */
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
+import fastifyRateLimit from '@fastify/rate-limit';
+import type { Redis } from 'ioredis';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
 import type { AccountService } from '../accounts/account-service.ts';
 import type { ServerConfig } from '../config/index.ts';
 import type { PlatformStorage } from '../ports/index.ts';
 import { registerAuthenticate } from './plugins/authenticate.ts';
+import { registerConversationQuota } from './plugins/conversation-quota.ts';
 import { registerCors } from './plugins/cors.ts';
 import { registerErrorHandler } from './plugins/error-handler.ts';
+import { registerHostAllowlist } from './plugins/host-allowlist.ts';
+import { registerRejectControlCharacters } from './plugins/reject-control-characters.ts';
+import { registerRequestRateLimit } from './plugins/request-rate-limit.ts';
+import { registerMetrics } from './plugins/metrics.ts';
+import { registerOpenApi } from './openapi/register-openapi.ts';
+import type { EngineMetrics } from '../observability/metrics.ts';
 import { registerStaticUi } from './plugins/static-ui.ts';
+import { approvalRoutes, type ApprovalRouteDeps } from './routes/approvals/index.ts';
+import { createPriceLookup, type ModelPrice } from '../analytics/model-prices.ts';
+import { analyticsRoutes } from './routes/analytics/index.ts';
+import { auditRoutes } from './routes/audit/index.ts';
 import { authRoutes } from './routes/auth/index.ts';
 import { conversationRoutes } from './routes/conversations/index.ts';
 import { healthRoutes, type HealthRouteDeps } from './routes/health/index.ts';
+import { teamRoutes } from './routes/team/index.ts';
 
 export const API_PREFIX = '/api/v1';
 
@@ -25,14 +39,27 @@ export interface MountedRoutes<Options = unknown> {
 }
 
 export interface AppDeps {
-  server: Pick<ServerConfig, 'bodyLimitBytes' | 'corsOrigins' | 'uiDistDir'> & Partial<Pick<ServerConfig, 'trustProxy'>>;
+  server: Pick<ServerConfig, 'bodyLimitBytes' | 'corsOrigins' | 'uiDistDir'> & Partial<Pick<ServerConfig, 'trustProxy' | 'host' | 'publicUrl' | 'allowedHosts'>>;
+  limits?: { conversationsPerMinute: number; requestsPerWindow?: number; windowSeconds?: number };
+  /** where rate-limit counters live when several engines share them (REDIS_URL); in memory otherwise */
+  rateLimitRedis?: Redis;
+  /** who decides calls (APPROVAL_POLICY, APPROVAL_FOUR_EYES) */
+  approvalPolicy?: ApprovalRouteDeps['policy'];
+  /** stops runs (through the bus, on whichever engine process runs them); used when a conversation is deleted */
+  stopRuns?: (runIds: string[]) => Promise<void>;
   storage: PlatformStorage;
   accounts: AccountService;
   accessTokenTtlSeconds: number;
   /** extra route plugins under /api/v1 (agent routes) */
   routes?: MountedRoutes<any>[];
+  /** reported by GET /health */
+  bus?: HealthRouteDeps['bus'];
   /** extra fields for GET /health, e.g. `{ mcp: 'starting' }` while the tools load (see HealthRouteDeps) */
   readiness?: HealthRouteDeps['readiness'];
+  /** Prometheus metrics: the per-request hook and GET /metrics (optionally behind METRICS_TOKEN) */
+  metrics?: { metrics: EngineMetrics; token?: string };
+  /** ANALYTICS_MODEL_PRICES: prices that replace or extend the built-in table */
+  modelPrices?: Record<string, ModelPrice>;
   /** Fastify logger option: false in tests, a pino options object in main */
   logger?: FastifyServerOptions['logger'];
 }
@@ -49,17 +76,39 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: deps.server.trustProxy ?? false,
   });
   registerErrorHandler(app, { bodyLimit: deps.server.bodyLimitBytes });
+  registerHostAllowlist(app, {
+    bindHost: deps.server.host ?? '127.0.0.1',
+    ...(deps.server.publicUrl ? { publicUrl: deps.server.publicUrl } : {}),
+    allowedHosts: deps.server.allowedHosts ?? [],
+    healthPrefix: `${API_PREFIX}/health`,
+    exemptPaths: ['/metrics'],
+  });
+  if (deps.metrics) registerMetrics(app, deps.metrics);
+  await registerOpenApi(app, { version: '0.1.0' });
   app.setNotFoundHandler(async (request, reply) => reply.code(404).send({ detail: `Route ${request.method} ${request.url.split('?')[0]} not found` }));
   registerCors(app, deps.server.corsOrigins);
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
+  // Limits are opted into per use (fastify.createRateLimit); nothing here limits every route.
+  await app.register(fastifyRateLimit, {
+    global: false,
+    // A Redis hiccup lets requests through rather than failing them: the limit protects capacity, not access.
+    ...(deps.rateLimitRedis ? { redis: deps.rateLimitRedis, nameSpace: 'skyflo:rate-limit:', skipOnError: true } : {}),
+  });
+  registerConversationQuota(app, { perMinute: deps.limits?.conversationsPerMinute ?? 30 });
 
   await app.register(
     async (api) => {
       registerAuthenticate(api, deps.accounts.authenticate);
-      await api.register(healthRoutes, { storage: deps.storage, readiness: deps.readiness });
+      registerRejectControlCharacters(api);
+      registerRequestRateLimit(api, { max: deps.limits?.requestsPerWindow ?? 600, windowSeconds: deps.limits?.windowSeconds ?? 60, exemptPrefix: `${API_PREFIX}/health` });
+      await api.register(healthRoutes, { storage: deps.storage, ...(deps.bus ? { bus: deps.bus } : {}), readiness: deps.readiness });
       await api.register(authRoutes, { accounts: deps.accounts, accessTokenTtlSeconds: deps.accessTokenTtlSeconds });
-      await api.register(conversationRoutes, { conversations: deps.storage.conversations, audit: deps.storage.audit });
+      await api.register(teamRoutes, { accounts: deps.accounts });
+      await api.register(auditRoutes, { audit: deps.storage.audit, users: deps.storage.users });
+      await api.register(analyticsRoutes, { analytics: deps.storage.analytics, priceOf: createPriceLookup(deps.modelPrices ?? {}) });
+      await api.register(approvalRoutes, { approvals: deps.storage.approvals, policy: deps.approvalPolicy ?? { policy: 'self', fourEyes: false } });
+      await api.register(conversationRoutes, { conversations: deps.storage.conversations, audit: deps.storage.audit, stopRuns: deps.stopRuns ?? (async () => {}), approvalPolicy: deps.approvalPolicy?.policy ?? 'self' });
       for (const mounted of deps.routes ?? []) await api.register(mounted.plugin, mounted.options);
     },
     { prefix: API_PREFIX },

@@ -28,7 +28,7 @@ export interface LanguageModelSelection {
 
 export const supportedProviders = providerCatalogue.map((entry) => entry.id);
 
-export function createLanguageModel(config: LlmConfig): LanguageModelSelection {
+export async function createLanguageModel(config: LlmConfig): Promise<LanguageModelSelection> {
   const unresolved = (provider: string, modelId: string, problem: string): LanguageModelSelection => ({
     model: undefined,
     provider,
@@ -43,7 +43,8 @@ export function createLanguageModel(config: LlmConfig): LanguageModelSelection {
     return unresolved(
       '',
       '',
-      'No LLM configured: set LLM_MODEL=provider/model, e.g. LLM_MODEL=openai/gpt-4o with OPENAI_API_KEY, or ' +
+      'No LLM configured: an admin can choose a provider, model and key in the Command Center (Settings → Model), ' +
+        'or set LLM_MODEL=provider/model, e.g. LLM_MODEL=openai/gpt-4o with OPENAI_API_KEY, or ' +
         'LLM_MODEL=openai-compatible/llama3.1 with LLM_HOST=http://127.0.0.1:11434/v1 for a local Ollama.',
     );
   }
@@ -58,7 +59,7 @@ export function createLanguageModel(config: LlmConfig): LanguageModelSelection {
   if (!entry) {
     return unresolved(providerName, modelId, `Unknown LLM provider '${providerName}' in LLM_MODEL; use one of ${supportedProviders.join(', ')}.`);
   }
-  const built = entry.build({ modelId, config });
+  const built = await entry.build({ modelId, config });
   if ('problem' in built) return unresolved(entry.id, modelId, built.problem);
 
   const reasoning = reasoningSettings(entry, config);

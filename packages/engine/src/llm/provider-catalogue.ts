@@ -1,18 +1,9 @@
 /**
  * The providers LLM_MODEL may name, and how each is built from config without touching the network.
  * Credentials are passed explicitly: the SDK providers would otherwise read process.env themselves, and
- * only config/ may do that.
+ * only config/ may do that. Each provider's SDK is imported when a model of it is built: importing all ten took
+ * 0.2-0.4 s of every engine start, for one provider at most.
  */
-import { createAmazonBedrock } from '@ai-sdk/amazon-bedrock';
-import { createAnthropic } from '@ai-sdk/anthropic';
-import { createAzure } from '@ai-sdk/azure';
-import { createDeepSeek } from '@ai-sdk/deepseek';
-import { createGoogleGenerativeAI } from '@ai-sdk/google';
-import { createGroq } from '@ai-sdk/groq';
-import { createMistral } from '@ai-sdk/mistral';
-import { createMoonshotAI } from '@ai-sdk/moonshotai';
-import { createOpenAI } from '@ai-sdk/openai';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModel } from 'ai';
 import { apiKeyVariables, type ApiKeyProvider, type LlmConfig, type Secret } from '../config/llm.ts';
 import { createIdleTimeoutFetch, type FetchFunction } from './idle-timeout-fetch.ts';
@@ -30,7 +21,7 @@ export interface ProviderEntry {
   /** The key of this provider's settings in `providerOptions`. */
   optionsKey: string;
   reasoning: ReasoningStyle;
-  build(input: { modelId: string; config: LlmConfig }): ProviderBuild;
+  build(input: { modelId: string; config: LlmConfig }): Promise<ProviderBuild>;
 }
 
 const ollamaDefaultHost = 'http://127.0.0.1:11434/v1';
@@ -53,16 +44,17 @@ function fromKey(secret: Secret): string {
 /** Providers whose only requirement is one API key. */
 function keyedProvider(
   id: ApiKeyProvider,
-  create: (settings: { apiKey: string; baseURL?: string; fetch: FetchFunction }) => (modelId: string) => LanguageModelV3,
+  loadCreate: () => Promise<(settings: { apiKey: string; baseURL?: string; fetch: FetchFunction }) => (modelId: string) => LanguageModelV3>,
   reasoning: ReasoningStyle,
 ): ProviderEntry {
   return {
     id,
     optionsKey: id,
     reasoning,
-    build({ modelId, config }) {
+    async build({ modelId, config }) {
       const key = config.apiKeys[id];
       if (!key) return missingKey(id, `${id}/${modelId}`);
+      const create = await loadCreate();
       return { model: create({ apiKey: key.value, baseURL: config.host, fetch: timed(config) })(modelId), credential: fromKey(key) };
     },
   };
@@ -73,28 +65,30 @@ export const providerCatalogue: readonly ProviderEntry[] = [
     id: 'openai',
     optionsKey: 'openai',
     reasoning: 'effort',
-    build({ modelId, config }) {
+    async build({ modelId, config }) {
       const key = config.apiKeys.openai;
       if (!key) return missingKey('openai', `openai/${modelId}`);
+      const { createOpenAI } = await import('@ai-sdk/openai');
       const provider = createOpenAI({ apiKey: key.value, baseURL: config.host, fetch: timed(config) });
       // Why chat completions behind LLM_HOST: proxies and gateways (LiteLLM, corporate relays) implement
       // /chat/completions, rarely /responses; api.openai.com itself gets the Responses API.
       return { model: config.host ? provider.chat(modelId) : provider.responses(modelId), credential: fromKey(key) };
     },
   },
-  keyedProvider('anthropic', (settings) => createAnthropic(settings), 'budget'),
-  keyedProvider('google', (settings) => createGoogleGenerativeAI(settings), 'budget'),
-  keyedProvider('moonshotai', (settings) => createMoonshotAI(settings), 'effort'),
-  keyedProvider('groq', (settings) => createGroq(settings), 'effort'),
-  keyedProvider('mistral', (settings) => createMistral(settings), 'effort'),
-  keyedProvider('deepseek', (settings) => createDeepSeek(settings), 'effort'),
+  keyedProvider('anthropic', async () => (await import('@ai-sdk/anthropic')).createAnthropic, 'budget'),
+  keyedProvider('google', async () => (await import('@ai-sdk/google')).createGoogleGenerativeAI, 'budget'),
+  keyedProvider('moonshotai', async () => (await import('@ai-sdk/moonshotai')).createMoonshotAI, 'effort'),
+  keyedProvider('groq', async () => (await import('@ai-sdk/groq')).createGroq, 'effort'),
+  keyedProvider('mistral', async () => (await import('@ai-sdk/mistral')).createMistral, 'effort'),
+  keyedProvider('deepseek', async () => (await import('@ai-sdk/deepseek')).createDeepSeek, 'effort'),
   {
     id: 'bedrock',
     optionsKey: 'bedrock',
     reasoning: 'budget',
-    build({ modelId, config }) {
+    async build({ modelId, config }) {
       const { region, accessKeyId, secretAccessKey, sessionToken, bearerToken } = config.aws;
       if (!region) return { problem: `AWS_REGION is not set; LLM_MODEL=bedrock/${modelId} needs it (e.g. us-east-1).` };
+      const { createAmazonBedrock } = await import('@ai-sdk/amazon-bedrock');
       if (bearerToken) {
         return { model: createAmazonBedrock({ region, apiKey: bearerToken.value, fetch: timed(config) })(modelId), credential: fromKey(bearerToken) };
       }
@@ -119,12 +113,13 @@ export const providerCatalogue: readonly ProviderEntry[] = [
     id: 'azure',
     optionsKey: 'azure',
     reasoning: 'effort',
-    build({ modelId, config }) {
+    async build({ modelId, config }) {
       const key = config.apiKeys.azure;
       if (!key) return missingKey('azure', `azure/${modelId}`);
       if (!config.azure.resourceName && !config.host) {
         return { problem: `AZURE_RESOURCE_NAME is not set; LLM_MODEL=azure/${modelId} needs it (or LLM_HOST with the full base URL).` };
       }
+      const { createAzure } = await import('@ai-sdk/azure');
       const provider = createAzure({
         apiKey: key.value,
         resourceName: config.host ? undefined : config.azure.resourceName,
@@ -146,7 +141,7 @@ function openAiCompatible(id: string, defaultHost: string | undefined): Provider
     // The SDK reads options under the camel-cased provider name (openai-compatible → openaiCompatible).
     optionsKey: id.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase()),
     reasoning: 'effort',
-    build({ modelId, config }) {
+    async build({ modelId, config }) {
       const baseURL = config.host ?? defaultHost;
       if (!baseURL) {
         return {
@@ -156,6 +151,7 @@ function openAiCompatible(id: string, defaultHost: string | undefined): Provider
         };
       }
       const key = config.apiKeys['openai-compatible'];
+      const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
       // includeUsage asks for usage in the stream, which token.usage events need.
       const provider = createOpenAICompatible({ name: id, baseURL, apiKey: key?.value, includeUsage: true, fetch: timed(config) });
       return { model: provider.chatModel(modelId), credential: `${key ? fromKey(key) : 'no key'}, at ${redactUrl(baseURL)}` };

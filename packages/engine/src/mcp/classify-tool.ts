@@ -11,7 +11,8 @@ export interface ListedTool {
 }
 
 function readTags(meta: Record<string, unknown> | undefined): string[] {
-  const tags = meta?.['tags'] ?? meta?.['skyflo/tags'];
+  // `skyflo.ai/…` is the server's prefix; `skyflo/…` is what older servers listed.
+  const tags = meta?.['tags'] ?? meta?.['skyflo.ai/tags'] ?? meta?.['skyflo/tags'];
   return Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === 'string') : [];
 }
 
@@ -20,8 +21,9 @@ export const previewToolCallName = 'preview_tool_call';
 export const previewMetaKey = 'skyflo.ai/preview';
 
 function readPreview(meta: Record<string, unknown> | undefined): ToolInfo['preview'] {
-  // 'skyflo/preview' only names the preview tool (informational); the flag is what makes it callable over the wire.
-  const named = meta?.['skyflo/preview'] ?? meta?.['preview'];
+  // 'skyflo.ai/preview-tool' (older servers: 'skyflo/preview') only names the preview tool (informational); the
+  // 'skyflo.ai/preview' flag is what makes it callable over the wire.
+  const named = meta?.['skyflo.ai/preview-tool'] ?? meta?.['skyflo/preview'] ?? meta?.['preview'];
   const tool =
     typeof named === 'string' && named.length > 0
       ? named
@@ -45,7 +47,7 @@ export function toolsetOf(name: string, tags: string[]): Toolset | undefined {
 export function toToolInfo(tool: ListedTool): ToolInfo {
   const meta = tool._meta;
   const tags = readTags(meta);
-  const declared = meta?.['skyflo/toolset'];
+  const declared = meta?.['skyflo.ai/toolset'] ?? meta?.['skyflo/toolset'];
   const toolset = toolsetOf(tool.name, typeof declared === 'string' ? [declared, ...tags] : tags);
   return {
     name: tool.name,

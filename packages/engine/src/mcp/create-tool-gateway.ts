@@ -5,7 +5,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { connectInProcess, createToolDeps } from '@skyflo/mcp-server';
+import { connectInProcess, createToolDeps, impersonationMetaKey, jenkinsCredentialsMetaKey } from '@skyflo/mcp-server';
 import { previewToolCallName, toToolInfo, type ListedTool } from './classify-tool.ts';
 import type { ToolCallOutcome, ToolGateway, ToolInfo } from './tool-gateway.ts';
 
@@ -17,8 +17,8 @@ export interface CreateToolGatewayOptions {
   url?: string;
   /** sent as `Authorization: Bearer …` to a remote MCP server */
   authToken?: string;
-  /** run the MCP server in-process against this kubeconfig */
-  embedded?: { kubeconfigPath?: string; readOnly?: boolean };
+  /** run the MCP server in-process against this kubeconfig, with these Helm settings */
+  embedded?: { kubeconfigPath?: string; readOnly?: boolean; helmAllowedRegistries?: string[]; helmChartCacheDir?: string; integrationsNamespace?: string };
   /** how long the tool list (and annotations) is cached, ms; default 60 s */
   cacheMs?: number;
   /**
@@ -42,6 +42,15 @@ function textOf(result: { content?: unknown; structuredContent?: unknown }): str
   return result.structuredContent ? JSON.stringify(result.structuredContent) : '';
 }
 
+/**
+ * Structured results: MCP's structuredContent on success; a failure's structured error under
+ * `_meta["skyflo.ai/structured"]` (older versions of our server: `_meta["skyflo/structured"]` for both).
+ */
+function structuredOf(result: { structuredContent?: unknown; _meta?: Record<string, unknown> }): { structured?: Record<string, unknown> } {
+  const structured = result.structuredContent ?? result._meta?.['skyflo.ai/structured'] ?? result._meta?.['skyflo/structured'];
+  return structured && typeof structured === 'object' && !Array.isArray(structured) ? { structured: structured as Record<string, unknown> } : {};
+}
+
 async function connect(options: CreateToolGatewayOptions): Promise<Connection> {
   if (options.client) return { client: options.client, close: options.closeClient ?? (async () => {}) };
   if (options.url) {
@@ -56,7 +65,12 @@ async function connect(options: CreateToolGatewayOptions): Promise<Connection> {
     return { client, close: () => client.close() };
   }
   const embedded = options.embedded ?? {};
-  const deps = createToolDeps({ kubeconfigPath: embedded.kubeconfigPath });
+  const deps = createToolDeps({
+    kubeconfigPath: embedded.kubeconfigPath,
+    ...(embedded.helmAllowedRegistries ? { helmAllowedRegistries: embedded.helmAllowedRegistries } : {}),
+    ...(embedded.helmChartCacheDir ? { helmChartCacheDir: embedded.helmChartCacheDir } : {}),
+    ...(embedded.integrationsNamespace ? { integrationsNamespace: embedded.integrationsNamespace } : {}),
+  });
   return connectInProcess({ deps, readOnly: embedded.readOnly });
 }
 
@@ -111,17 +125,18 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
       return listing;
     },
 
-    async callTool({ name, args, signal, timeoutMs }): Promise<ToolCallOutcome> {
+    async callTool({ name, args, signal, timeoutMs, impersonate, jenkinsCredentials }): Promise<ToolCallOutcome> {
       const client = await getClient();
-      const result = await client.callTool({ name, arguments: args }, undefined, {
+      const meta = { ...(impersonate ? { [impersonationMetaKey]: impersonate } : {}), ...(jenkinsCredentials ? { [jenkinsCredentialsMetaKey]: jenkinsCredentials } : {}) };
+      const result = await client.callTool({ name, arguments: args, ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}) }, undefined, {
         signal,
         timeout: timeoutMs,
         resetTimeoutOnProgress: true,
       });
-      return { text: textOf(result as { content?: unknown }), isError: result.isError === true };
+      return { text: textOf(result as { content?: unknown }), isError: result.isError === true, ...structuredOf(result) };
     },
 
-    async preview({ name, args, signal }) {
+    async preview({ name, args, signal, jenkinsCredentials }) {
       const tools = await gateway.listTools();
       const info = tools.find((tool) => tool.name === name);
       if (!info?.preview) return undefined;
@@ -130,8 +145,9 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
       if (previewTool?.annotations?.readOnlyHint !== true) {
         return { text: `preview tool '${previewTool?.name ?? info.preview.tool}' is not listed as read-only; no preview`, isError: true };
       }
-      if (info.preview.viaPreviewToolCall) return gateway.callTool({ name: previewTool.name, args: { tool: name, arguments: args }, signal });
-      return gateway.callTool({ name: previewTool.name, args: previewArguments({ tool: name, previewTool: previewTool.name, args }), signal });
+      const credentials = jenkinsCredentials ? { jenkinsCredentials } : {};
+      if (info.preview.viaPreviewToolCall) return gateway.callTool({ name: previewTool.name, args: { tool: name, arguments: args }, signal, ...credentials });
+      return gateway.callTool({ name: previewTool.name, args: previewArguments({ tool: name, previewTool: previewTool.name, args }), signal, ...credentials });
     },
 
     async close() {

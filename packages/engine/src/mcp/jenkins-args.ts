@@ -1,14 +1,18 @@
+import type { JenkinsCallCredentials } from './tool-gateway.ts';
+
 /**
  * Jenkins tools take `api_url` and `credentials_ref`, which the engine injects from the configured
  * integration. The model never sees them (stripped from schemas) and they never appear in events.
  */
 export const engineInjectedJenkinsArgs = ['api_url', 'credentials_ref'] as const;
 
-/** A configured Jenkins integration (none exist yet; the hook is kept so tools appear once one does). */
+/** The active Jenkins integration, as a tool call needs it. */
 export interface JenkinsIntegration {
   apiUrl: string;
-  /** "namespace/secret-name" of the Secret holding username/api-token */
+  /** "namespace/secret-name" of the Secret holding username/api-token, or "skyflo/<integration id>" */
   credentialsRef: string;
+  /** credentials the engine keeps itself (encrypted at rest), sent to the MCP server beside the arguments */
+  credentials?: JenkinsCallCredentials;
 }
 
 export function isJenkinsTool(name: string): boolean {

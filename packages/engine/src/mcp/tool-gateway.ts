@@ -35,14 +35,32 @@ export interface ToolInfo {
 export interface ToolCallOutcome {
   text: string;
   isError: boolean;
+  /** the tool's structured result (MCP structuredContent), when it returned one */
+  structured?: Record<string, unknown>;
+}
+
+/** What the MCP server needs to call Jenkins for one tool call (see @skyflo/mcp-server's engine-credentials). */
+export interface JenkinsCallCredentials {
+  api_url: string;
+  username: string;
+  api_token: string;
 }
 
 export interface ToolGateway {
   /** The catalogue with annotations (cached for a short time). Throws when the MCP server is unreachable. */
   listTools(options?: { refresh?: boolean }): Promise<ToolInfo[]>;
   /** Calls a tool; failures reported by the tool come back as `isError`, transport failures throw. */
-  callTool(input: { name: string; args: Record<string, unknown>; signal?: AbortSignal; timeoutMs?: number }): Promise<ToolCallOutcome>;
+  callTool(input: {
+    name: string;
+    args: Record<string, unknown>;
+    signal?: AbortSignal;
+    timeoutMs?: number;
+    /** act as this Kubernetes identity (EXECUTE_AS_APPROVER); the MCP server honours it only from the engine's connection */
+    impersonate?: { user: string; groups: string[] };
+    /** the Jenkins integration's credentials, sent beside the arguments (never in them); only the engine may */
+    jenkinsCredentials?: JenkinsCallCredentials;
+  }): Promise<ToolCallOutcome>;
   /** Runs the tool's preview (dry-run/diff) tool; undefined when it has none. */
-  preview(input: { name: string; args: Record<string, unknown>; signal?: AbortSignal }): Promise<ToolCallOutcome | undefined>;
+  preview(input: { name: string; args: Record<string, unknown>; signal?: AbortSignal; jenkinsCredentials?: JenkinsCallCredentials }): Promise<ToolCallOutcome | undefined>;
   close(): Promise<void>;
 }

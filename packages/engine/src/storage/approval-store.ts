@@ -1,8 +1,8 @@
-import { and, asc, eq } from 'drizzle-orm';
-import type { ApprovalRecord, ApprovalStore } from '../ports/index.ts';
+import { and, asc, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
+import type { ApprovalRecord, ApprovalStore, RiskFlag } from '../ports/index.ts';
 import { isUuid } from './conversation-cursor.ts';
 import type { SkyfloDatabase } from './database.ts';
-import { approvals } from './schema.ts';
+import { approvals, conversations, runs, users } from './schema.ts';
 
 type ApprovalRow = typeof approvals.$inferSelect;
 
@@ -15,15 +15,30 @@ function toRecord(row: ApprovalRow): ApprovalRecord {
     args: row.args,
     argsHash: row.argsHash,
     status: row.status as ApprovalRecord['status'],
+    resolution: row.resolution,
+    risks: row.risks as RiskFlag[],
+    destructive: row.destructive,
+    automatic: row.automatic,
     requestedAt: row.requestedAt,
+    ...(row.exactArgsSealed !== null ? { exactArgsSealed: row.exactArgsSealed } : {}),
     ...(row.diff !== null ? { diff: row.diff } : {}),
+    ...(row.diffHash !== null ? { diffHash: row.diffHash } : {}),
+    ...(row.artifactDigest !== null ? { artifactDigest: row.artifactDigest } : {}),
+    ...(row.policyReason !== null ? { policyReason: row.policyReason } : {}),
+    ...(row.requestedBy !== null ? { requestedBy: row.requestedBy } : {}),
     ...(row.decidedBy !== null ? { decidedBy: row.decidedBy } : {}),
     ...(row.reason !== null ? { reason: row.reason } : {}),
+    ...(row.decisionRunId !== null ? { decisionRunId: row.decisionRunId } : {}),
     ...(row.decidedAt !== null ? { decidedAt: row.decidedAt } : {}),
     ...(row.executedAt !== null ? { executedAt: row.executedAt } : {}),
     ...(row.resultSummary !== null ? { resultSummary: row.resultSummary } : {}),
   };
 }
+
+/** Why the reconciler closed a decision, as the result the conversation shows. */
+export const orphanedApprovedText = 'Not executed: the engine stopped after this call was approved and before it ran. Nothing was changed; ask again if it is still wanted.';
+export const unknownOutcomeText =
+  'Outcome unknown: the engine stopped while this call was executing. It may or may not have reached the target; check its state before retrying. It will not be run again.';
 
 /**
  * Approvals as conditional updates: each state change is one `UPDATE … WHERE status = <expected> RETURNING`,
@@ -43,7 +58,15 @@ export function createApprovalStore(db: SkyfloDatabase): ApprovalStore {
           tool: record.tool,
           args: record.args,
           argsHash: record.argsHash,
+          exactArgsSealed: record.exactArgsSealed ?? null,
           diff: record.diff ?? null,
+          diffHash: record.diffHash ?? null,
+          artifactDigest: record.artifactDigest ?? null,
+          resolution: record.resolution,
+          risks: record.risks,
+          destructive: record.destructive,
+          policyReason: record.policyReason ?? null,
+          requestedBy: record.requestedBy ?? null,
         })
         .onConflictDoNothing();
       const [row] = await db.select().from(approvals).where(key(record.conversationId, record.callId));
@@ -56,21 +79,30 @@ export function createApprovalStore(db: SkyfloDatabase): ApprovalStore {
       return row ? toRecord(row) : undefined;
     },
 
-    async decide({ conversationId, callId, approve, decidedBy, reason }) {
+    async decide({ conversationId, callId, approve, decidedBy, reason, automatic, decisionRunId }) {
       if (!isUuid(conversationId)) return undefined;
       const [row] = await db
         .update(approvals)
-        .set({ status: approve ? 'approved' : 'denied', decidedBy, reason: reason ?? null, decidedAt: new Date() })
+        .set({
+          status: approve ? 'approved' : 'denied',
+          decidedBy,
+          reason: reason ?? null,
+          automatic: automatic === true,
+          decisionRunId,
+          decidedAt: new Date(),
+          // A denied call never runs: its exact arguments (possibly a Secret) have no reason to be kept.
+          ...(approve ? {} : { exactArgsSealed: null }),
+        })
         .where(and(key(conversationId, callId), eq(approvals.status, 'awaiting')))
         .returning();
       return row ? toRecord(row) : undefined;
     },
 
-    async claimExecution({ conversationId, callId }) {
+    async claimExecution({ conversationId, callId, runId }) {
       if (!isUuid(conversationId)) return false;
       const rows = await db
         .update(approvals)
-        .set({ status: 'executing' })
+        .set({ status: 'executing', decisionRunId: runId })
         .where(and(key(conversationId, callId), eq(approvals.status, 'approved')))
         .returning({ callId: approvals.callId });
       return rows.length > 0;
@@ -80,8 +112,18 @@ export function createApprovalStore(db: SkyfloDatabase): ApprovalStore {
       if (!isUuid(conversationId)) return false;
       const rows = await db
         .update(approvals)
-        .set({ status: ok ? 'executed' : 'failed', executedAt: new Date(), resultSummary: resultSummary ?? null })
+        .set({ status: ok ? 'executed' : 'failed', executedAt: new Date(), resultSummary: resultSummary ?? null, exactArgsSealed: null })
         .where(and(key(conversationId, callId), eq(approvals.status, 'executing')))
+        .returning({ callId: approvals.callId });
+      return rows.length > 0;
+    },
+
+    async failApproved({ conversationId, callId, reason }) {
+      if (!isUuid(conversationId)) return false;
+      const rows = await db
+        .update(approvals)
+        .set({ status: 'failed', executedAt: new Date(), resultSummary: reason, exactArgsSealed: null })
+        .where(and(key(conversationId, callId), eq(approvals.status, 'approved')))
         .returning({ callId: approvals.callId });
       return rows.length > 0;
     },
@@ -90,6 +132,43 @@ export function createApprovalStore(db: SkyfloDatabase): ApprovalStore {
       if (!isUuid(conversationId)) return [];
       const rows = await db.select().from(approvals).where(eq(approvals.conversationId, conversationId)).orderBy(asc(approvals.requestedAt), asc(approvals.callId));
       return rows.map(toRecord);
+    },
+
+    async listPending(filter = {}) {
+      const rows = await db
+        .select({ approval: approvals, title: conversations.title, ownerId: conversations.userId, email: users.email, name: users.fullName })
+        .from(approvals)
+        .innerJoin(conversations, eq(conversations.id, approvals.conversationId))
+        .leftJoin(users, eq(users.id, approvals.requestedBy))
+        .where(and(eq(approvals.status, 'awaiting'), filter.conversationOwnerId ? eq(conversations.userId, filter.conversationOwnerId) : undefined))
+        .orderBy(asc(approvals.requestedAt), asc(approvals.callId))
+        .limit(filter.limit ?? 200);
+      return rows.map((row) => ({
+        ...toRecord(row.approval),
+        conversationTitle: row.title,
+        conversationOwnerId: row.ownerId,
+        ...(row.email !== null ? { requester: { email: row.email, name: row.name } } : {}),
+      }));
+    },
+
+    async reconcileOrphans() {
+      // A decision's run is dead when its row is finished or its lease has lapsed (database clock, as runs use).
+      const deadRuns = db
+        .select({ runId: sql<string>`${runs.runId}::text` })
+        .from(runs)
+        .where(or(eq(runs.status, 'finished'), lt(runs.leaseUntil, sql`now()`)));
+      const orphaned = and(isNotNull(approvals.decisionRunId), inArray(approvals.decisionRunId, deadRuns));
+      const failed = await db
+        .update(approvals)
+        .set({ status: 'failed', executedAt: new Date(), resultSummary: orphanedApprovedText, exactArgsSealed: null })
+        .where(and(eq(approvals.status, 'approved'), orphaned))
+        .returning();
+      const unknown = await db
+        .update(approvals)
+        .set({ status: 'unknown', executedAt: new Date(), resultSummary: unknownOutcomeText, exactArgsSealed: null })
+        .where(and(eq(approvals.status, 'executing'), orphaned))
+        .returning();
+      return [...failed, ...unknown].map(toRecord);
     },
   };
 }

@@ -1,9 +1,10 @@
 import { and, desc, eq, ilike, inArray, lt, or, sql } from 'drizzle-orm';
+import { ConversationIdTakenError } from '../ports/conversation-id-taken-error.ts';
 import type { Conversation, ConversationStore, ConversationSummary, TimelineEntry } from '../ports/index.ts';
 import { formatConversationCursor, isUuid, parseConversationCursor } from './conversation-cursor.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { createKeyedMutex } from './keyed-mutex.ts';
-import { conversations, messages } from './schema.ts';
+import { approvals, conversations, conversationTombstones, messages, runs } from './schema.ts';
 
 type ConversationRow = typeof conversations.$inferSelect;
 
@@ -34,10 +35,16 @@ export function createConversationStore(db: SkyfloDatabase): ConversationStore {
   return {
     async create({ id, userId, title, welcome }) {
       return db.transaction(async (tx) => {
+        if (id !== undefined) {
+          const [tombstone] = await tx.select({ id: conversationTombstones.id }).from(conversationTombstones).where(eq(conversationTombstones.id, id));
+          if (tombstone) throw new ConversationIdTakenError(id);
+        }
         const [row] = await tx
           .insert(conversations)
           .values({ ...(id ? { id } : {}), userId, title: title ?? '' })
+          .onConflictDoNothing()
           .returning();
+        if (!row) throw new ConversationIdTakenError(id ?? '');
         if (welcome !== undefined) {
           await tx.insert(messages).values({ conversationId: row.id, entryId: WELCOME_ENTRY_ID, role: 'system', content: welcome, sequence: -1 });
         }
@@ -103,9 +110,26 @@ export function createConversationStore(db: SkyfloDatabase): ConversationStore {
     },
 
     async delete(id) {
-      if (!isUuid(id)) return false;
-      const rows = await db.delete(conversations).where(eq(conversations.id, id)).returning({ id: conversations.id });
-      return rows.length > 0;
+      if (!isUuid(id)) return undefined;
+      return db.transaction(async (tx) => {
+        const [row] = await tx.select({ userId: conversations.userId }).from(conversations).where(eq(conversations.id, id)).for('update');
+        if (!row) return undefined;
+        const running = await tx.select({ runId: runs.runId }).from(runs).where(and(eq(runs.conversationId, id), eq(runs.status, 'running')));
+        await tx.insert(conversationTombstones).values({ id, userId: row.userId }).onConflictDoNothing();
+        // Open decisions die with the conversation: nobody may approve (and so run) a call from a conversation that is gone.
+        await tx
+          .update(approvals)
+          .set({ status: 'cancelled', resultSummary: 'Cancelled: the conversation was deleted.' })
+          .where(and(eq(approvals.conversationId, id), inArray(approvals.status, ['awaiting', 'approved'])));
+        // The rows stay as the audit record of who proposed and decided what; the sealed exact arguments do not.
+        await tx.update(approvals).set({ exactArgsSealed: null }).where(eq(approvals.conversationId, id));
+        // LangGraph's checkpoint tables (PostgresSaver, same database): the model's whole context for this thread.
+        for (const table of ['checkpoint_writes', 'checkpoint_blobs', 'checkpoints']) {
+          await tx.execute(sql`delete from ${sql.identifier(table)} where thread_id = ${id}`);
+        }
+        await tx.delete(conversations).where(eq(conversations.id, id));
+        return { runningRunIds: running.map((run) => run.runId) };
+      });
     },
 
     /** Returns [] without calling `change` when the conversation does not exist (events of unsaved chats). */

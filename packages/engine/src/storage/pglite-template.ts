@@ -3,7 +3,7 @@
  * Why: PGlite's own initdb takes ~4 s and peaks near 800 MiB RSS; copying 40 MB of files takes a fraction of that.
  * Migrations run after opening either way, so a template older than the schema is still correct.
  */
-import { constants, cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { constants, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -28,6 +28,11 @@ export interface PgliteTemplateMarker {
   pgliteVersion: string;
   /** the migration journal the template was migrated to (informational: migrations run at start anyway) */
   migrations: string[];
+  /**
+   * Empty directories of the database (pg_tblspc, pg_wal/summaries...), relative to it. npm packs no empty
+   * directories, so the release build lists them here and seeding recreates them; PostgreSQL will not start without.
+   */
+  emptyDirectories?: string[];
 }
 
 const markerName = 'skyflo-template.json';
@@ -60,11 +65,13 @@ export async function seedFromPgliteTemplate(options: { databaseDir: string; tem
   if (existsSync(path.join(options.databaseDir, 'PG_VERSION'))) return false;
   if ((await readdir(options.databaseDir).catch(() => [])).length > 0) return false;
   try {
-    if (readPgliteTemplateMarker(templateDir)?.pgliteVersion !== pgliteVersion()) return false;
+    const marker = readPgliteTemplateMarker(templateDir);
+    if (marker?.pgliteVersion !== pgliteVersion()) return false;
     // FICLONE: a copy-on-write clone where the filesystem can (btrfs, xfs), a plain copy elsewhere.
     // Synchronous on purpose: for the template's ~1,000 small files fs.promises.cp measured 3-4x slower than
     // cpSync (0.4-1.2 s vs 0.1-0.25 s), and this runs once, at start-up, before the server answers anything.
     cpSync(path.join(templateDir, 'pglite'), options.databaseDir, { recursive: true, mode: constants.COPYFILE_FICLONE });
+    for (const directory of marker.emptyDirectories ?? []) mkdirSync(path.join(options.databaseDir, directory), { recursive: true });
     return true;
   } catch {
     return false;

@@ -1,4 +1,4 @@
-import { and, eq, lt, sql } from 'drizzle-orm';
+import { and, eq, gt, lt, sql } from 'drizzle-orm';
 import type { RunRecord, RunStore } from '../ports/index.ts';
 import { isUuid } from './conversation-cursor.ts';
 import type { SkyfloDatabase } from './database.ts';
@@ -10,6 +10,7 @@ function toRecord(row: RunRow): RunRecord {
   return {
     runId: row.runId,
     conversationId: row.conversationId,
+    ...(row.userId !== null ? { userId: row.userId } : {}),
     status: row.status as RunRecord['status'],
     startedAt: row.startedAt,
     leaseUntil: row.leaseUntil,
@@ -28,16 +29,32 @@ export function createRunStore(db: SkyfloDatabase): RunStore {
   const running = (conversationId: string) => and(eq(runs.conversationId, conversationId), eq(runs.status, 'running'));
 
   return {
-    async begin({ runId, conversationId, leaseMs }) {
+    async begin({ runId, conversationId, leaseMs, userId, maxRunningPerUser }) {
       // A few attempts: the holder may finish, or its lease lapse, between our insert and our look-up.
       // The insert comes first: a free conversation (the usual case, and the approval latency path) costs one query.
       for (let attempt = 0; attempt < 3; attempt++) {
-        const inserted = await db
-          .insert(runs)
-          .values({ runId, conversationId, leaseUntil: leaseFromNow(leaseMs) })
-          .onConflictDoNothing()
-          .returning({ runId: runs.runId });
-        if (inserted.length > 0) return { ok: true };
+        const insertRun = async (executor: SkyfloDatabase) => {
+          const inserted = await executor
+            .insert(runs)
+            .values({ runId, conversationId, userId: userId ?? null, leaseUntil: leaseFromNow(leaseMs) })
+            .onConflictDoNothing()
+            .returning({ runId: runs.runId });
+          return inserted.length > 0 ? { ok: true as const } : undefined;
+        };
+        const outcome =
+          userId === undefined || maxRunningPerUser === undefined
+            ? await insertRun(db)
+            : await db.transaction(async (tx) => {
+                // Why a per-user advisory lock: "count, then insert" would let two requests both see room for one more.
+                await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`skyflo-runs:${userId}`}))`);
+                const [{ running }] = await tx
+                  .select({ running: sql<number>`count(*)::int` })
+                  .from(runs)
+                  .where(and(eq(runs.userId, userId), eq(runs.status, 'running'), gt(runs.leaseUntil, sql`now()`)));
+                if (running >= maxRunningPerUser) return { ok: false as const, reason: 'user_limit' as const, running };
+                return insertRun(tx as unknown as SkyfloDatabase);
+              });
+        if (outcome) return outcome;
         // A process that died mid-run never finishes its row; once its lease has passed, the conversation is free.
         const lapsed = await db
           .update(runs)
@@ -46,7 +63,7 @@ export function createRunStore(db: SkyfloDatabase): RunStore {
           .returning({ runId: runs.runId });
         if (lapsed.length > 0) continue;
         const [active] = await db.select().from(runs).where(running(conversationId));
-        if (active) return { ok: false, active: toRecord(active) };
+        if (active) return { ok: false, reason: 'conversation_busy', active: toRecord(active) };
       }
       throw new Error(`could not claim conversation ${conversationId} for run ${runId}: the running run kept changing`);
     },

@@ -89,19 +89,55 @@ export const approvals = pgTable(
     callId: text('call_id').notNull(),
     runId: text('run_id').notNull(),
     tool: text('tool').notNull(),
+    /** the arguments as shown to the approver: Secret values replaced by key, length and digest */
     args: jsonb('args').$type<Record<string, unknown>>().notNull(),
+    /** sha-256 of the canonical JSON of {tool, exact args} */
     argsHash: text('args_hash').notNull(),
+    /**
+     * The exact arguments to execute, AES-256-GCM sealed (crypto/secret-box.ts) and bound to this row; cleared once
+     * the call ran or was denied, cancelled or failed, so no clear copy of a proposed Secret outlives its decision.
+     */
+    exactArgsSealed: text('exact_args_sealed'),
     diff: text('diff'),
+    /** sha-256 of the preview shown; the preview is re-run before execution and must still match */
+    diffHash: text('diff_hash'),
+    /** the pinned artifact (Helm chart archive) that will be installed, "sha256:<hex>" */
+    artifactDigest: text('artifact_digest'),
+    /** how relative arguments were made absolute before the approval was requested */
+    resolution: jsonb('resolution').$type<string[]>().notNull().default([]),
+    risks: jsonb('risks').$type<Array<{ code: string; message: string; severity: string }>>().notNull().default([]),
+    destructive: boolean('destructive').notNull().default(false),
+    policyReason: text('policy_reason'),
+    /** the user whose chat proposed the call */
+    requestedBy: uuid('requested_by'),
+    /**
+     * awaiting → approved|denied|cancelled; approved → executing → executed|failed; executing whose run died →
+     * unknown (never re-run: the call may or may not have reached the cluster); approved whose run died → failed
+     */
     status: varchar('status', { length: 20 }).notNull().default('awaiting'),
     decidedBy: text('decided_by'),
     reason: text('reason'),
+    /** approved by `skyflo chat --approve-all` (evaluation only) */
+    automatic: boolean('automatic').notNull().default(false),
+    /** the run started by the decision, which executes an approved call */
+    decisionRunId: text('decision_run_id'),
     requestedAt: instant('requested_at').notNull().defaultNow(),
     decidedAt: instant('decided_at'),
     executedAt: instant('executed_at'),
     resultSummary: text('result_summary'),
   },
-  (table) => [primaryKey({ columns: [table.conversationId, table.callId] })],
+  (table) => [primaryKey({ columns: [table.conversationId, table.callId] }), index('approvals_status_idx').on(table.status)],
 );
+
+/**
+ * Ids of deleted conversations. Why: a conversation id is never reused — a client-chosen id that ever existed is
+ * refused, so nobody can re-create a deleted conversation to inherit what referred to it.
+ */
+export const conversationTombstones = pgTable('conversation_tombstones', {
+  id: uuid('id').primaryKey(),
+  userId: uuid('user_id').notNull(),
+  deletedAt: instant('deleted_at').notNull().defaultNow(),
+});
 
 /**
  * Agent runs, so every engine process can tell whether a conversation is busy and whether a run id exists. The
@@ -115,6 +151,8 @@ export const runs = pgTable(
     conversationId: uuid('conversation_id')
       .notNull()
       .references(() => conversations.id, { onDelete: 'cascade' }),
+    /** who started it (the per-user limit on concurrent runs counts these) */
+    userId: uuid('user_id'),
     status: varchar('status', { length: 20 }).notNull().default('running'),
     startedAt: instant('started_at').notNull().defaultNow(),
     finishedAt: instant('finished_at'),
@@ -123,10 +161,11 @@ export const runs = pgTable(
   (table) => [
     uniqueIndex('runs_one_running_per_conversation_idx').on(table.conversationId).where(sql`${table.status} = 'running'`),
     index('runs_conversation_idx').on(table.conversationId),
+    index('runs_running_user_idx').on(table.userId).where(sql`${table.status} = 'running'`),
   ],
 );
 
-/** Who did what, for actions that are not part of a conversation timeline. */
+/** The audit trail: who asked, what was proposed, approved and run, logins, team and settings changes. Append-only. */
 export const auditEvents = pgTable(
   'audit_events',
   {
@@ -141,8 +180,53 @@ export const auditEvents = pgTable(
     subjectId: text('subject_id'),
     details: jsonb('details').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
     ip: text('ip'),
+    /** the conversation and tool the record is about, as columns so GET /audit can filter on them */
+    conversationId: uuid('conversation_id'),
+    tool: text('tool'),
+    /**
+     * The hash chain (audit/audit-chain.ts): sha-256 over the canonical JSON of the record plus prev_hash. NULL only
+     * on rows written before migration 0006, which predate the chain. A trigger refuses UPDATE, DELETE and TRUNCATE.
+     */
+    prevHash: text('prev_hash'),
+    hash: text('hash'),
   },
-  (table) => [index('audit_events_at_idx').on(table.at.desc())],
+  (table) => [
+    index('audit_events_at_idx').on(table.at.desc()),
+    uniqueIndex('audit_events_sequence_idx').on(table.sequence),
+    index('audit_events_actor_idx').on(table.actorId, table.sequence),
+    index('audit_events_conversation_idx').on(table.conversationId, table.sequence),
+    index('audit_events_tool_idx').on(table.tool, table.sequence),
+    index('audit_events_action_idx').on(table.action, table.sequence),
+  ],
 );
 
-export const schema = { users, refreshTokens, conversations, messages, approvals, runs, auditEvents };
+/**
+ * Small engine-wide facts and settings by key (JSON values), e.g. the check that every engine process of an
+ * installation uses the same encryption key, and runtime settings an admin changes from the UI.
+ */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: jsonb('value').$type<unknown>().notNull(),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+});
+
+/**
+ * External systems the agent may use (Jenkins). `credentials_sealed` holds what the credential vault returned: the
+ * credentials sealed with the engine's encryption key (AES-256-GCM, bound to the row id), or, with
+ * INTEGRATIONS_BACKEND=kubernetes, `k8s:<namespace>/<secret>`. Only the token's last four characters are in clear.
+ */
+export const integrations = pgTable('integrations', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  provider: varchar('provider', { length: 40 }).notNull(),
+  name: text('name').notNull(),
+  apiUrl: text('api_url').notNull(),
+  username: text('username').notNull(),
+  credentialsSealed: text('credentials_sealed').notNull(),
+  tokenLast4: varchar('token_last4', { length: 4 }).notNull(),
+  status: varchar('status', { length: 20 }).notNull().default('active'),
+  createdBy: uuid('created_by'),
+  createdAt: instant('created_at').notNull().defaultNow(),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+});
+
+export const schema = { users, refreshTokens, conversations, conversationTombstones, messages, approvals, runs, auditEvents, settings, integrations };

@@ -96,7 +96,7 @@ export function createUserStore(db: SkyfloDatabase): UserStore {
         await tx.execute(sql`LOCK TABLE ${users} IN SHARE ROW EXCLUSIVE MODE`);
         const [current] = await tx.select().from(users).where(eq(users.id, id));
         if (!current) return { ok: false as const, reason: 'not_found' as const };
-        const losesAdmin = current.role === 'admin' && current.isActive && (patch.role === 'member' || patch.isActive === false);
+        const losesAdmin = current.role === 'admin' && current.isActive && ((patch.role !== undefined && patch.role !== 'admin') || patch.isActive === false);
         if (losesAdmin) {
           const [{ others }] = await tx
             .select({ others: sql<number>`count(*)::int` })
@@ -115,6 +115,42 @@ export function createUserStore(db: SkyfloDatabase): UserStore {
           .where(eq(users.id, id))
           .returning();
         return { ok: true as const, user: withoutPassword(toUser(row)) };
+      });
+    },
+
+    async list(options = {}) {
+      const rows = await db
+        .select()
+        .from(users)
+        .where(options.includeInactive ? undefined : eq(users.isActive, true))
+        .orderBy(users.createdAt, users.id);
+      return rows.map((row) => withoutPassword(toUser(row)));
+    },
+
+    async addMember({ email, hashedPassword, fullName, role }) {
+      return db.transaction(async (tx) => {
+        // The same lock as create(): an add racing a registration or another add of the same email stays one account.
+        await tx.execute(sql`LOCK TABLE ${users} IN SHARE ROW EXCLUSIVE MODE`);
+        const [existing] = await tx.select().from(users).where(eq(users.email, normalise(email)));
+        if (existing?.isActive) return { ok: false as const, reason: 'email_taken' as const };
+        if (existing) {
+          const [row] = await tx
+            .update(users)
+            .set({
+              hashedPassword,
+              role,
+              isActive: true,
+              ...(fullName !== undefined ? { fullName } : {}),
+              // sessions from before the removal stay ended
+              sessionVersion: sql`${users.sessionVersion} + 1`,
+              updatedAt: new Date(),
+            })
+            .where(eq(users.id, existing.id))
+            .returning();
+          return { ok: true as const, user: withoutPassword(toUser(row)), reactivated: true };
+        }
+        const [row] = await tx.insert(users).values({ email: normalise(email), hashedPassword, fullName: fullName ?? null, role }).returning();
+        return { ok: true as const, user: withoutPassword(toUser(row)), reactivated: false };
       });
     },
 

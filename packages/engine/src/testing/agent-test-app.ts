@@ -20,7 +20,7 @@ export async function startAgentTestApp(deps: Omit<AgentRouteDeps, 'onService'>)
     const header = request.headers['x-test-user'];
     if (typeof header === 'string' && header) {
       const [id, role] = header.split(':');
-      (request as typeof request & { user?: AuthenticatedUser }).user = { id: id!, email: `${id}@example.test`, role: role === 'admin' ? 'admin' : 'member' };
+      (request as typeof request & { user?: AuthenticatedUser }).user = { id: id!, email: `${id}@example.test`, role: role === 'admin' || role === 'approver' ? role : 'member' };
     }
   });
   let service!: AgentService;
@@ -31,7 +31,7 @@ export async function startAgentTestApp(deps: Omit<AgentRouteDeps, 'onService'>)
     url: `${address}/api/v1`,
     service,
     async close() {
-      await service.idle();
+      await service.close();
       await app.close();
     },
   };

@@ -1,7 +1,8 @@
 /**
- * A small MCP server for the agent's tests: a fake "cluster" of deployment replica counts and four tools —
- * k8s_get (read-only), k8s_scale (mutating, previewed by k8s_diff), k8s_diff (read-only), k8s_mystery (no
- * annotations at all, so the gate must treat it as mutating) and wait_for_x_seconds (read-only, abortable).
+ * A small MCP server for the agent's tests: a fake "cluster" of deployment replica counts and its tools —
+ * k8s_get (read-only), k8s_scale (mutating, previewed by k8s_diff), k8s_diff (read-only), k8s_delete (mutating and
+ * destructive), k8s_mystery (no annotations at all, so the gate must treat it as mutating) and wait_for_x_seconds
+ * (read-only, abortable).
  * Records every call so tests can assert what really executed. Connected in-process with InMemoryTransport.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -77,6 +78,21 @@ export async function startFakeMcpServer(options: { replicas?: Record<string, nu
       const current = replicas.get(args.name);
       if (current === undefined) return text(`deployments.apps "${args.name}" not found`, true);
       return text(`--- live/${args.name}\n+++ proposed/${args.name}\n@@ spec @@\n-  replicas: ${current}\n+  replicas: ${args.replicas}`);
+    },
+  );
+  server.registerTool(
+    'k8s_delete',
+    {
+      title: 'Delete a workload',
+      description: 'Delete a deployment',
+      inputSchema: { name: z.string().describe('deployment'), resource_type: z.string().optional().describe('resource type') },
+      annotations: { readOnlyHint: false, destructiveHint: true },
+      _meta: { tags: ['k8s'] },
+    },
+    async (args) => {
+      calls.push({ name: 'k8s_delete', args });
+      if (!replicas.delete(args.name)) return text(`deployments.apps "${args.name}" not found`, true);
+      return text(`deployment.apps "${args.name}" deleted`);
     },
   );
   server.registerTool(

@@ -4,53 +4,95 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MemorySaver } from '@langchain/langgraph';
+import { orphanedApprovedText, unknownOutcomeText } from '../storage/approval-store.ts';
+import { ConversationIdTakenError } from '../ports/conversation-id-taken-error.ts';
 import type { ApprovalRecord, ApprovalStore, Conversation, ConversationStore, RunRecord, RunStore, Storage, TimelineEntry } from '../ports/index.ts';
 
-export function createInMemoryApprovalStore(): ApprovalStore {
+export function createInMemoryApprovalStore(options: { runs?: RunStore } = {}): ApprovalStore & { cancelOpen(conversationId: string): void } {
   const records = new Map<string, ApprovalRecord>();
   const key = (conversationId: string, callId: string) => `${conversationId}\u0000${callId}`;
   const copy = (record: ApprovalRecord | undefined) => (record ? structuredClone(record) : undefined);
+  const transition = (conversationId: string, callId: string, from: ApprovalRecord['status'], change: Partial<ApprovalRecord>) => {
+    const record = records.get(key(conversationId, callId));
+    if (!record || record.status !== from) return undefined;
+    Object.assign(record, change);
+    return record;
+  };
   return {
     async request(input) {
       const existing = records.get(key(input.conversationId, input.callId));
       if (existing) return copy(existing)!;
-      const record: ApprovalRecord = { ...structuredClone(input), status: 'awaiting', requestedAt: new Date() };
+      const record: ApprovalRecord = { ...structuredClone(input), status: 'awaiting', automatic: false, requestedAt: new Date() };
       records.set(key(input.conversationId, input.callId), record);
       return copy(record)!;
     },
     async get(conversationId, callId) {
       return copy(records.get(key(conversationId, callId)));
     },
-    async decide({ conversationId, callId, approve, decidedBy, reason }) {
-      const record = records.get(key(conversationId, callId));
-      if (!record || record.status !== 'awaiting') return undefined;
-      Object.assign(record, { status: approve ? 'approved' : 'denied', decidedBy, reason, decidedAt: new Date() });
+    async decide({ conversationId, callId, approve, decidedBy, reason, automatic, decisionRunId }) {
+      const record = transition(conversationId, callId, 'awaiting', {
+        status: approve ? 'approved' : 'denied',
+        decidedBy,
+        reason,
+        automatic: automatic === true,
+        decisionRunId,
+        decidedAt: new Date(),
+        ...(approve ? {} : { exactArgsSealed: undefined }),
+      });
       return copy(record);
     },
-    async claimExecution({ conversationId, callId }) {
-      const record = records.get(key(conversationId, callId));
-      if (!record || record.status !== 'approved') return false;
-      record.status = 'executing';
-      return true;
+    async claimExecution({ conversationId, callId, runId }) {
+      return transition(conversationId, callId, 'approved', { status: 'executing', decisionRunId: runId }) !== undefined;
     },
     async markExecuted({ conversationId, callId, ok, resultSummary }) {
-      const record = records.get(key(conversationId, callId));
-      if (!record || record.status !== 'executing') return false;
-      Object.assign(record, { status: ok ? 'executed' : 'failed', resultSummary, executedAt: new Date() });
-      return true;
+      return transition(conversationId, callId, 'executing', { status: ok ? 'executed' : 'failed', resultSummary, executedAt: new Date(), exactArgsSealed: undefined }) !== undefined;
+    },
+    async failApproved({ conversationId, callId, reason }) {
+      return transition(conversationId, callId, 'approved', { status: 'failed', resultSummary: reason, executedAt: new Date(), exactArgsSealed: undefined }) !== undefined;
     },
     async listForConversation(conversationId) {
       return [...records.values()].filter((record) => record.conversationId === conversationId).map((record) => copy(record)!);
     },
+    async listPending(filter = {}) {
+      // No conversations here (agent-only tests): the requester stands in for the owner.
+      return [...records.values()]
+        .filter((record) => record.status === 'awaiting' && (!filter.conversationOwnerId || record.requestedBy === filter.conversationOwnerId))
+        .map((record) => ({ ...copy(record)!, conversationTitle: '', conversationOwnerId: record.requestedBy ?? '' }));
+    },
+    cancelOpen(conversationId) {
+      for (const record of records.values()) {
+        if (record.conversationId !== conversationId) continue;
+        if (record.status === 'awaiting' || record.status === 'approved') Object.assign(record, { status: 'cancelled', resultSummary: 'Cancelled: the conversation was deleted.' });
+        delete record.exactArgsSealed;
+      }
+    },
+    async reconcileOrphans() {
+      const changed: ApprovalRecord[] = [];
+      for (const record of records.values()) {
+        if ((record.status !== 'approved' && record.status !== 'executing') || !record.decisionRunId || !options.runs) continue;
+        const run = await options.runs.get(record.decisionRunId);
+        if (run && run.status === 'running' && run.leaseUntil.getTime() >= Date.now()) continue;
+        Object.assign(record, record.status === 'approved' ? { status: 'failed', resultSummary: orphanedApprovedText } : { status: 'unknown', resultSummary: unknownOutcomeText }, {
+          executedAt: new Date(),
+          exactArgsSealed: undefined,
+        });
+        changed.push(copy(record)!);
+      }
+      return changed;
+    },
   };
 }
 
-export function createInMemoryConversationStore(): ConversationStore {
+export function createInMemoryConversationStore(
+  options: { approvals?: { cancelOpen(conversationId: string): void }; runs?: { runningFor(conversationId: string): Promise<string[]> }; checkpointer?: MemorySaver } = {},
+): ConversationStore {
   const conversations = new Map<string, Conversation>();
+  const deleted = new Set<string>();
   const locks = new Map<string, Promise<unknown>>();
   const copy = (conversation: Conversation | undefined) => (conversation ? structuredClone(conversation) : undefined);
   return {
     async create({ id, userId, title }) {
+      if (id !== undefined && (conversations.has(id) || deleted.has(id))) throw new ConversationIdTakenError(id);
       const now = new Date();
       const conversation: Conversation = { id: id ?? randomUUID(), userId, title: title ?? '', createdAt: now, updatedAt: now, isActive: true, metadata: {}, timeline: [] };
       conversations.set(conversation.id, conversation);
@@ -76,7 +118,11 @@ export function createInMemoryConversationStore(): ConversationStore {
       return true;
     },
     async delete(id) {
-      return conversations.delete(id);
+      if (!conversations.delete(id)) return undefined;
+      deleted.add(id);
+      options.approvals?.cancelOpen(id);
+      await options.checkpointer?.deleteThread(id);
+      return { runningRunIds: (await options.runs?.runningFor(id)) ?? [] };
     },
     async updateTimeline(id, change) {
       const previous = locks.get(id) ?? Promise.resolve();
@@ -94,14 +140,18 @@ export function createInMemoryConversationStore(): ConversationStore {
 }
 
 /** Runs in one process: the same contract as storage/run-store.ts (one running run per conversation, leases). */
-export function createInMemoryRunStore(): RunStore {
+export function createInMemoryRunStore(): RunStore & { runningFor(conversationId: string): Promise<string[]> } {
   const records = new Map<string, RunRecord>();
   const isLive = (record: RunRecord) => record.status === 'running' && record.leaseUntil.getTime() >= Date.now();
   return {
-    async begin({ runId, conversationId, leaseMs }) {
+    async begin({ runId, conversationId, leaseMs, userId, maxRunningPerUser }) {
       const active = [...records.values()].find((record) => record.conversationId === conversationId && isLive(record));
-      if (active) return { ok: false, active: structuredClone(active) };
-      records.set(runId, { runId, conversationId, status: 'running', startedAt: new Date(), leaseUntil: new Date(Date.now() + leaseMs) });
+      if (active) return { ok: false, reason: 'conversation_busy', active: structuredClone(active) };
+      if (userId !== undefined && maxRunningPerUser !== undefined) {
+        const running = [...records.values()].filter((record) => record.userId === userId && isLive(record)).length;
+        if (running >= maxRunningPerUser) return { ok: false, reason: 'user_limit', running };
+      }
+      records.set(runId, { runId, conversationId, ...(userId ? { userId } : {}), status: 'running', startedAt: new Date(), leaseUntil: new Date(Date.now() + leaseMs) });
       return { ok: true };
     },
     async renew(runId, leaseMs) {
@@ -118,15 +168,21 @@ export function createInMemoryRunStore(): RunStore {
       const record = records.get(runId);
       return record ? structuredClone(record) : undefined;
     },
+    async runningFor(conversationId) {
+      return [...records.values()].filter((record) => record.conversationId === conversationId && isLive(record)).map((record) => record.runId);
+    },
   };
 }
 
 export function createInMemoryStorage(): Storage {
+  const runs = createInMemoryRunStore();
+  const approvals = createInMemoryApprovalStore({ runs });
+  const checkpointer = new MemorySaver();
   return {
-    conversations: createInMemoryConversationStore(),
-    approvals: createInMemoryApprovalStore(),
-    runs: createInMemoryRunStore(),
-    checkpointer: new MemorySaver(),
+    conversations: createInMemoryConversationStore({ approvals, runs, checkpointer }),
+    approvals,
+    runs,
+    checkpointer,
     async ping() {},
     async close() {},
   };

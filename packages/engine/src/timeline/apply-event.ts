@@ -154,11 +154,28 @@ export function applyEventToTimeline(timeline: TimelineEntry[], event: AgentEven
             const next: ToolExecutionRecord = { ...base, status };
             if (event.type === 'tool.awaiting_approval') {
               next.requires_approval = true;
+              // The exact (resolved, redacted) arguments the approval is for replace the model's relative ones.
+              next.args = event.args;
               if (event.diff !== undefined) next.diff = event.diff;
+              next.args_hash = event.args_hash;
+              if (event.diff_hash !== undefined) next.diff_hash = event.diff_hash;
+              if (event.artifact_digest !== undefined) next.artifact_digest = event.artifact_digest;
+              if (event.resolution !== undefined) next.resolution = event.resolution;
+              if (event.risks !== undefined) next.risks = event.risks;
+              if (event.destructive !== undefined) next.destructive = event.destructive;
+              if (event.policy_reason !== undefined) next.policy_reason = event.policy_reason;
+              if (event.requested_by !== undefined) next.requested_by = event.requested_by;
             }
-            if (event.type === 'tool.approved' || event.type === 'tool.denied') next.requires_approval = true;
+            if (event.type === 'tool.approved' || event.type === 'tool.denied') {
+              next.requires_approval = true;
+              if (event.decided_by !== undefined) next.decided_by = event.decided_by;
+            }
+            if (event.type === 'tool.approved' && event.automatic) next.automatic = true;
             if (event.type === 'tool.result') next.result = event.result;
-            if (event.type === 'tool.error') next.error = event.error;
+            if (event.type === 'tool.error') {
+              next.error = event.error;
+              if (event.code !== undefined) next.error_code = event.code;
+            }
             if (event.type === 'tool.denied' && event.reason) next.error = `Denied: ${event.reason}`;
             return next;
           }),

@@ -1,5 +1,5 @@
 /**
- * The machine-readable side of a result (`structured`, sent as `_meta["skyflo/structured"]`) gets the same
+ * The machine-readable side of a result (`structured`, sent as MCP structuredContent) gets the same
  * byte budget as the text: a k8s_diff of a large manifest would otherwise ship its whole diff a second time.
  */
 import { applyOutputBudget } from './apply-output-budget.ts';

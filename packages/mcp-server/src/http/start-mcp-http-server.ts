@@ -16,10 +16,11 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { createMcpServer } from '../create-mcp-server.ts';
 import { createToolDeps } from '../create-tool-deps.ts';
 import type { AnyToolDefinition } from '../tools/tool-definition.ts';
-import type { ToolDeps, ToolSettings } from '../tools/deps.ts';
+import { withToolDeps, type ToolDeps, type ToolSettings } from '../tools/deps.ts';
 import { isAuthorized, isLoopback, rebindingRefusal } from './bearer-auth.ts';
 import { checkReadiness } from './check-readiness.ts';
 import { createPortForwards } from '../port-forward/create-port-forwards.ts';
+import type { ConfirmMode } from '../confirm/confirm-mode.ts';
 
 export interface StartMcpHttpServerOptions {
   port?: number;
@@ -34,6 +35,11 @@ export interface StartMcpHttpServerOptions {
   /** prebuilt deps (tests, embedding); otherwise built from settings */
   deps?: ToolDeps;
   tools?: AnyToolDefinition<ToolDeps>[];
+  /**
+   * Direct clients' calls of tools that are not read-only: elicit (default), deny or allow. Callers holding
+   * `authToken` are the engine and are never asked (see create-mcp-server.ts).
+   */
+  confirm?: ConfirmMode;
   /** drop sessions unused for this long (default 30 min) */
   sessionIdleMs?: number;
 }
@@ -63,7 +69,7 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
   const readOnly = options.readOnly ?? baseDeps.settings.readOnly;
   // One registry for all sessions: a forward belongs to the server process, not to the session that asked.
   const portForwards = baseDeps.portForwards ?? createPortForwards({ runner: baseDeps.runner });
-  const deps: ToolDeps = { ...baseDeps, settings: { ...baseDeps.settings, readOnly }, portForwards };
+  const deps: ToolDeps = withToolDeps(baseDeps, { settings: { ...baseDeps.settings, readOnly }, portForwards });
 
   const server = http.createServer((request, response) => {
     handle(request, response).catch(() => {
@@ -106,7 +112,8 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
     } catch (error) {
       return sendJson(response, 400, { jsonrpc: '2.0', error: { code: -32700, message: `Parse error: ${(error as Error).message}` }, id: null });
     }
-    const mcp = createMcpServer({ deps, readOnly, tools: options.tools });
+    // With an auth token, only the engine (which holds it) gets here; without one, any local client could.
+    const mcp = createMcpServer({ deps, readOnly, tools: options.tools, trustedCaller: Boolean(options.authToken), confirm: options.confirm });
     if (isInitializeRequest(body)) {
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),

@@ -1,7 +1,10 @@
 /**
- * Resolves a Jenkins credentials_ref ("ns/secret-name" or "secret-name") to basic-auth credentials by
- * reading a Kubernetes Secret with keys `username` and `api-token`. The model only ever sees the
- * reference; the secret values stay inside the server.
+ * Resolves a Jenkins credentials_ref ("ns/secret-name" or "secret-name") to the integration: its Jenkins URL
+ * and basic-auth credentials, from a Kubernetes Secret with keys `url`, `username` and `api-token`. The model
+ * only ever sees the reference; the secret values stay inside the server.
+ *
+ * Why the URL comes from the Secret: credentials belong to one Jenkins. When the caller chose the URL, any MCP
+ * client holding a valid credentials_ref could send the integration's token to a host of its choosing.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ToolInputError } from '../errors.ts';
@@ -12,7 +15,7 @@ import type { JenkinsCredentialResolver } from '../tools/deps.ts';
 
 export function createJenkinsCredentialResolver(options: { kubeConfig: KubeConfig; defaultNamespace: string }): JenkinsCredentialResolver {
   return {
-    async resolve({ apiUrl, credentialsRef }) {
+    async resolve({ credentialsRef }) {
       const parts = credentialsRef.split('/');
       if (parts.length > 2 || !/^[A-Za-z0-9._/-]+$/.test(credentialsRef)) {
         throw new ToolInputError(`Invalid credentials_ref "${credentialsRef}".`, { hint: 'use "namespace/secret-name" or "secret-name"' });
@@ -20,8 +23,8 @@ export function createJenkinsCredentialResolver(options: { kubeConfig: KubeConfi
       const [namespace, name] = parts.length === 2 ? parts : [options.defaultNamespace, parts[0]];
       assertSafeName('credentials_ref namespace', namespace);
       assertSafeName('credentials_ref name', name);
-      // Why: the caller also chooses api_url, so reading any Secret that happens to have these keys would let
-      // a caller send another team's credentials to a host it controls. Only the integrations namespace is read.
+      // Why: reading any Secret that happens to have these keys would let a caller use another team's credentials
+      // (or a Secret it wrote itself, naming its own URL). Only the integrations namespace is read.
       if (namespace !== options.defaultNamespace) {
         throw new ToolInputError(`credentials_ref "${credentialsRef}" is outside the integrations namespace "${options.defaultNamespace}".`, {
           hint: 'Jenkins credentials are only read from INTEGRATIONS_SECRET_NAMESPACE; configure the integration in Skyflo settings',
@@ -43,7 +46,14 @@ export function createJenkinsCredentialResolver(options: { kubeConfig: KubeConfi
       if (!username || !apiToken) {
         throw new ToolInputError(`Secret ${namespace}/${name} lacks the "username" or "api-token" key.`, { hint: 'recreate the Jenkins integration', code: 'INVALID_INPUT' });
       }
-      return { apiUrl, username, apiToken };
+      const url = decode('url')?.trim();
+      if (!url) {
+        throw new ToolInputError(`Secret ${namespace}/${name} has no "url" key, so it does not say which Jenkins its credentials belong to; they are not used.`, {
+          hint: 'recreate the Jenkins integration (Settings → Integrations), or add the Jenkins base URL to the Secret under the key "url"',
+          code: 'INVALID_INPUT',
+        });
+      }
+      return { apiUrl: url, username, apiToken };
     },
   };
 }

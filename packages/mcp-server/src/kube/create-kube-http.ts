@@ -2,12 +2,14 @@
  * A thin HTTP client for the Kubernetes API on top of @kubernetes/client-node's KubeConfig (which does
  * the auth: certs, tokens, exec plugins). We talk HTTP ourselves because the tools need things the
  * generated clients make awkward: Table responses, server-side dryRun on any resource, every patch type.
- * One keep-alive agent per client, so consecutive calls reuse the connection.
+ * One keep-alive agent per client, so consecutive calls reuse the connection; a GET whose reused connection
+ * turns out to be dead is sent once more on a new one.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeApiError } from './kube-api-error.ts';
+import { impersonationFor } from './impersonation.ts';
 
 export interface KubeRequest {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -43,6 +45,7 @@ export function createKubeHttp(kubeConfig: KubeConfig, options: { defaultTimeout
   const isHttps = base.protocol === 'https:';
   let agent: http.Agent | undefined;
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
+  const impersonation = impersonationFor(kubeConfig);
 
   async function request(kubeRequest: KubeRequest): Promise<KubeResponse> {
     const requestOptions: https.RequestOptions = { headers: {} };
@@ -68,6 +71,12 @@ export function createKubeHttp(kubeConfig: KubeConfig, options: { defaultTimeout
       if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : String(value);
     }
     if (requestOptions.auth) headers.Authorization = `Basic ${Buffer.from(requestOptions.auth).toString('base64')}`;
+    const requestHeaders: http.OutgoingHttpHeaders = headers;
+    if (impersonation) {
+      requestHeaders['Impersonate-User'] = impersonation.user;
+      // one header per group, as the API server expects
+      if (impersonation.groups.length > 0) requestHeaders['Impersonate-Group'] = impersonation.groups;
+    }
     headers.Accept = kubeRequest.accept ?? 'application/json';
     let payload: Buffer | undefined;
     if (kubeRequest.body !== undefined) {
@@ -76,27 +85,42 @@ export function createKubeHttp(kubeConfig: KubeConfig, options: { defaultTimeout
       headers['Content-Length'] = String(payload.length);
     }
     const transport = isHttps ? https : http;
-    return new Promise<KubeResponse>((resolve, reject) => {
-      const outgoing = transport.request(
-        url,
-        { method: kubeRequest.method ?? 'GET', headers, agent, signal: kubeRequest.signal, timeout: kubeRequest.timeoutMs ?? defaultTimeoutMs },
-        (incoming) => {
-          const chunks: Buffer[] = [];
-          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-          incoming.on('error', reject);
-          incoming.on('end', () =>
-            resolve({ status: incoming.statusCode ?? 0, contentType: String(incoming.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }),
-          );
-        },
-      );
-      outgoing.on('timeout', () => {
-        const error = new Error(`request to ${kubeRequest.path} timed out`);
-        error.name = 'TimeoutError';
-        outgoing.destroy(error);
+    const method = kubeRequest.method ?? 'GET';
+    let reusedSocket = false;
+    const attempt = () =>
+      new Promise<KubeResponse>((resolve, reject) => {
+        const outgoing = transport.request(
+          url,
+          { method, headers: requestHeaders, agent, signal: kubeRequest.signal, timeout: kubeRequest.timeoutMs ?? defaultTimeoutMs },
+          (incoming) => {
+            const chunks: Buffer[] = [];
+            incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+            incoming.on('error', reject);
+            incoming.on('end', () =>
+              resolve({ status: incoming.statusCode ?? 0, contentType: String(incoming.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }),
+            );
+          },
+        );
+        outgoing.on('timeout', () => {
+          const error = new Error(`request to ${kubeRequest.path} timed out`);
+          error.name = 'TimeoutError';
+          outgoing.destroy(error);
+        });
+        outgoing.on('error', (error) => {
+          reusedSocket = outgoing.reusedSocket;
+          reject(error);
+        });
+        outgoing.end(payload);
       });
-      outgoing.on('error', reject);
-      outgoing.end(payload);
-    });
+    try {
+      return await attempt();
+    } catch (error) {
+      // A keep-alive connection the server (or a proxy, or NAT) closed while it sat idle fails on reuse with
+      // ECONNRESET / "socket hang up" before the request reached anyone. A read is safe to send again, once, on a
+      // fresh connection (the agent has dropped the dead one). Writes are not retried: the server may have applied them.
+      if (method === 'GET' && reusedSocket && isConnectionReset(error) && !kubeRequest.signal?.aborted) return attempt();
+      throw error;
+    }
   }
 
   async function json<T>(kubeRequest: KubeRequest): Promise<T> {
@@ -106,6 +130,11 @@ export function createKubeHttp(kubeConfig: KubeConfig, options: { defaultTimeout
   }
 
   return { request, json, server: cluster.server, close: () => agent?.destroy() };
+}
+
+function isConnectionReset(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  return code === 'ECONNRESET' || message === 'socket hang up';
 }
 
 /** Builds a KubeApiError from a non-2xx response (a meta/v1 Status when the server sent one). */

@@ -24,6 +24,8 @@ export interface PortForward {
 export interface StartPortForwardRequest {
   kubectlPath: string;
   kubeconfigPath?: string;
+  /** the caller's identity when impersonating (kubectl --as / --as-group) */
+  impersonation?: { user: string; groups: string[] };
   /** "pod/web", "service/web", "deployment/web": already validated names */
   target: string;
   namespace: string;
@@ -47,9 +49,10 @@ export interface CreatePortForwardsOptions {
 }
 
 /** The argv of a forward. `--address 127.0.0.1` is fixed: a forward must never be reachable from other machines. */
-export function portForwardArgs(request: Pick<StartPortForwardRequest, 'kubeconfigPath' | 'target' | 'namespace' | 'ports'>): string[] {
+export function portForwardArgs(request: Pick<StartPortForwardRequest, 'kubeconfigPath' | 'impersonation' | 'target' | 'namespace' | 'ports'>): string[] {
   return [
     ...(request.kubeconfigPath ? ['--kubeconfig', request.kubeconfigPath] : []),
+    ...(request.impersonation ? [`--as=${request.impersonation.user}`, ...request.impersonation.groups.map((group) => `--as-group=${group}`)] : []),
     'port-forward',
     '--namespace',
     request.namespace,

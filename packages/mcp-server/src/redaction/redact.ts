@@ -1,117 +1,173 @@
 /**
- * Redaction for every output path (objects, YAML/JSON text, logs, describe output, helm values).
- * The rules are in rules.ts; this file applies them to objects and to text.
+ * Redaction for every output path (objects, YAML/JSON text, logs, describe output, helm values, diffs).
+ * The rules are in rules.ts; this file applies them to objects and to text. Every function takes a `mask`
+ * (default "[REDACTED]") so approval cards can show a length and digest instead (redact-tool-arguments.ts).
  */
-import { REDACTED, isSensitiveName, redactTokens } from './rules.ts';
+import { REDACTED, defaultMask, isSecretName, isTrivialValue, redactTokens, type Mask } from './rules.ts';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
-function redactValues(map: unknown): unknown {
-  if (!map || typeof map !== 'object' || Array.isArray(map)) return map;
-  return Object.fromEntries(Object.keys(map as Record<string, unknown>).map((key) => [key, REDACTED]));
+export interface RedactOptions {
+  /** how a secret value is replaced (default: "[REDACTED]") */
+  mask?: Mask;
 }
 
-function redactEnvList(env: unknown): unknown {
+function redactValues(map: unknown, mask: Mask): unknown {
+  if (!map || typeof map !== 'object' || Array.isArray(map)) return map;
+  return Object.fromEntries(Object.entries(map as Record<string, unknown>).map(([key, value]) => [key, mask(typeof value === 'string' ? value : JSON.stringify(value ?? ''))]));
+}
+
+function redactEnvList(env: unknown, mask: Mask): unknown {
   if (!Array.isArray(env)) return env;
   return env.map((entry) => {
     if (!entry || typeof entry !== 'object') return entry;
     const variable = entry as { name?: string; value?: unknown };
     if (typeof variable.value !== 'string') return entry;
-    if (variable.name && isSensitiveName(variable.name)) return { ...variable, value: REDACTED };
-    return { ...variable, value: redactTokens(variable.value) };
+    if (variable.name && isSecretName(variable.name) && !isTrivialValue(variable.value)) return { ...variable, value: mask(variable.value) };
+    return { ...variable, value: redactString(variable.value, mask) };
+  });
+}
+
+/** A flag naming a secret whose value is the next argument: ["--db-password", "x"] (not "--db-password=x"). */
+const SPLIT_FLAG = /^--?([A-Za-z0-9][A-Za-z0-9_.-]*)$/;
+
+function isSecretFlag(argument: string): boolean {
+  const flag = SPLIT_FLAG.exec(argument);
+  return Boolean(flag && isSecretName(flag[1]!) && /(?:password|passwd|passphrase|pwd|secret|token|api[-_]?key|apikey|access[-_]?key|private[-_]?key|credentials?)/i.test(flag[1]!));
+}
+
+/** Container args / command lists: the value after a secret-named flag is the secret. */
+function redactArgumentList(list: unknown[], mask: Mask, parentKind?: string): unknown[] {
+  return list.map((item, index) => {
+    const previous = list[index - 1];
+    if (typeof item === 'string' && typeof previous === 'string' && isSecretFlag(previous) && !item.startsWith('-') && !isTrivialValue(item)) return mask(item);
+    return redactNode(item, mask, parentKind);
   });
 }
 
 // Keys that carry the value of a {name, value} pair (env vars, Jenkins parameters and their defaults, Argo args).
 const PAIR_VALUE_KEY = /^(value|default|defaultValue)$/;
 
-function redactNode(value: unknown, parentKind?: string): unknown {
-  if (typeof value === 'string') return redactTokens(value);
-  if (Array.isArray(value)) return value.map((item) => redactNode(item, parentKind));
+/** Strings inside objects get the text rules too: a log, a config file or a command line can sit in any field. */
+function redactString(value: string, mask: Mask): string {
+  // Fast path for the many short names, labels and numbers of a large object: nothing secret-shaped fits there.
+  if (value.length < 6 || (value.length < 20 && !/[=:@\s]/.test(value))) return value;
+  const trimmed = value.trimStart();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      const redacted = redactObject(JSON.parse(value), { mask });
+      // keep the string's own layout: compact JSON stays compact
+      return value.includes('\n') ? JSON.stringify(redacted, null, 2) : JSON.stringify(redacted);
+    } catch {
+      // not JSON; the text rules apply
+    }
+  }
+  return redactText(value, { mask });
+}
+
+function redactNode(value: unknown, mask: Mask, parentKind?: string): unknown {
+  if (typeof value === 'string') return redactString(value, mask);
+  if (Array.isArray(value)) return redactArgumentList(value, mask, parentKind);
   if (!value || typeof value !== 'object') return value;
   const object = value as Record<string, unknown>;
   const kind = typeof object.kind === 'string' ? object.kind : undefined;
   // In a {name: "DEPLOY_TOKEN", value: "…"} pair the sensitive word is in a value, not a key, so the key rule below
   // would print the secret; the pair's name decides instead.
-  const sensitivePair = typeof object.name === 'string' && isSensitiveName(object.name);
+  const sensitivePair = typeof object.name === 'string' && isSecretName(object.name);
   const output: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(object)) {
-    if (sensitivePair && PAIR_VALUE_KEY.test(key) && child !== null && child !== undefined && typeof child !== 'boolean') {
-      output[key] = REDACTED;
+    if (sensitivePair && PAIR_VALUE_KEY.test(key) && child !== null && child !== undefined && typeof child !== 'boolean' && !(typeof child === 'string' && isTrivialValue(child))) {
+      output[key] = mask(typeof child === 'string' ? child : JSON.stringify(child));
     } else if (kind === 'Secret' && (key === 'data' || key === 'stringData')) {
-      output[key] = redactValues(child);
+      output[key] = redactValues(child, mask);
     } else if (kind === 'ConfigMap' && (key === 'data' || key === 'binaryData') && child && typeof child === 'object') {
       output[key] = Object.fromEntries(
         Object.entries(child as Record<string, unknown>).map(([dataKey, dataValue]) => [
           dataKey,
-          isSensitiveName(dataKey) ? REDACTED : typeof dataValue === 'string' ? redactText(dataValue) : dataValue,
+          typeof dataValue === 'string' && isSecretName(dataKey) && !isTrivialValue(dataValue) ? mask(dataValue) : typeof dataValue === 'string' ? redactText(dataValue, { mask }) : dataValue,
         ]),
       );
     } else if (key === 'env') {
-      output[key] = redactNode(redactEnvList(child), kind);
+      output[key] = redactNode(redactEnvList(child, mask), mask, kind);
     } else if (key === 'annotations' && child && typeof child === 'object') {
       output[key] = Object.fromEntries(
         Object.entries(child as Record<string, unknown>).map(([name, annotation]) => {
-          if (name === LAST_APPLIED && typeof annotation === 'string') return [name, redactLastApplied(annotation)];
-          if (isSensitiveName(name)) return [name, REDACTED];
-          return [name, typeof annotation === 'string' ? redactTokens(annotation) : annotation];
+          if (name === LAST_APPLIED && typeof annotation === 'string') return [name, redactLastApplied(annotation, mask)];
+          if (typeof annotation === 'string' && isSecretName(name) && !isTrivialValue(annotation)) return [name, mask(annotation)];
+          return [name, typeof annotation === 'string' ? redactString(annotation, mask) : annotation];
         }),
       );
-    } else if ((typeof child === 'string' || typeof child === 'number') && isSensitiveName(key) && !isStructuralKey(key)) {
+    } else if ((typeof child === 'string' || typeof child === 'number') && isSecretName(key) && !(typeof child === 'string' && isTrivialValue(child))) {
       // Numbers too: a numeric password or PIN in JSON values is as secret as a quoted one.
-      output[key] = REDACTED;
+      output[key] = mask(String(child));
     } else {
-      output[key] = redactNode(child, kind ?? parentKind);
+      output[key] = redactNode(child, mask, kind ?? parentKind);
     }
   }
   return output;
 }
 
-// Keys that match SENSITIVE_NAME but hold references, not secrets (secretName: my-secret, serviceAccountToken…).
-function isStructuralKey(key: string): boolean {
-  return /^(secretName|secretRef|tokenSecretRef|automountServiceAccountToken|authMode|authType|name|kind)$/i.test(key);
-}
-
-function redactLastApplied(annotation: string): string {
+function redactLastApplied(annotation: string, mask: Mask): string {
   try {
-    return JSON.stringify(redactNode(JSON.parse(annotation)));
+    return JSON.stringify(redactNode(JSON.parse(annotation), mask));
   } catch {
-    return REDACTED;
+    return mask(annotation);
   }
 }
 
 /** Redacts a Kubernetes object (or list, or any JSON value) per the rule set. Returns a copy. */
-export function redactObject<T>(value: T): T {
-  return redactNode(value) as T;
+export function redactObject<T>(value: T, options: RedactOptions = {}): T {
+  return redactNode(value, options.mask ?? defaultMask) as T;
 }
 
 // Keys may hold "/" (annotation and label keys such as example.com/api-token, as kubectl describe prints them).
-const KEY_VALUE_LINE = /^(\s*(?:export\s+)?["']?)([A-Za-z_][A-Za-z0-9_./-]*)(["']?\s*[:=]\s*)(.+)$/;
+// The prefix allows a YAML list dash ("- password: x") and a shell trace or diff marker ("+ export TOKEN=x").
+const KEY_VALUE_LINE = /^(\s*(?:[+-](?=[\s"'A-Za-z_]))?\s*(?:-\s+)?(?:export\s+)?["']?)([A-Za-z_][A-Za-z0-9_./-]*)(["']?\s*[:=]\s*)(.+)$/;
 // kubectl describe prints the first annotation/label on the header line: "Annotations:  example.com/api-token: x".
 const DESCRIBE_MAP_HEADER = /^(\s*(?:Annotations|Labels):\s+)(\S.*)$/;
 
-function redactKeyValueLine(line: string): string {
+function redactKeyValueLine(line: string, mask: Mask): string {
   const header = DESCRIBE_MAP_HEADER.exec(line);
-  if (header) return `${header[1]}${redactKeyValueLine(header[2])}`;
+  if (header) return `${header[1]}${redactKeyValueLine(header[2]!, mask)}`;
   const match = KEY_VALUE_LINE.exec(line);
   if (!match) return line;
-  const [, prefix, key, separator, rest] = match;
-  if (!isSensitiveName(key) || isStructuralKey(key)) return line;
+  const [, prefix, key, separator, rest] = match as unknown as [string, string, string, string, string];
+  if (!isSecretName(key)) return line;
   const trimmed = rest.trim();
   // A YAML mapping opener ("auth:" with nothing after) or a nested block is not a value.
-  if (trimmed === '' || trimmed === '|' || trimmed === '>' || trimmed === '{' || trimmed === '[') return line;
+  if (trimmed === '' || trimmed === '|' || trimmed === '>' || trimmed === '|-' || trimmed === '>-' || trimmed === '{' || trimmed === '[' || isTrivialValue(trimmed)) return line;
+  if (/^["']?\[REDACTED[\] ]/.test(trimmed)) return line;
   const trailingComma = trimmed.endsWith(',') ? ',' : '';
-  const quoted = trimmed.startsWith('"') ? '"' : '';
-  return `${prefix}${key}${separator}${quoted}${REDACTED}${quoted}${trailingComma}`;
+  const body = trailingComma ? trimmed.slice(0, -1) : trimmed;
+  const quote = /^["']/.test(body) && body.length >= 2 && body.at(-1) === body[0] ? body[0] : body.startsWith('"') ? '"' : '';
+  const secret = quote && body.at(-1) === quote ? body.slice(1, -1) : body;
+  return `${prefix}${key}${separator}${quote}${mask(secret)}${quote}${trailingComma}`;
 }
 
 /** Redacts `KEY=value`, `key: value` and `"key": "value"` lines whose key is sensitive. */
-function redactKeyValueLines(text: string): string {
-  return text.split('\n').map(redactKeyValueLine).join('\n');
+function redactKeyValueLines(text: string, mask: Mask): string {
+  return text
+    .split('\n')
+    .map((line) => redactKeyValueLine(line, mask))
+    .join('\n');
+}
+
+/** YAML list lines `- --db-password` followed by `- value`: the next item is the secret. */
+function redactSplitFlagLines(text: string, mask: Mask): string {
+  const lines = text.split('\n');
+  const item = /^(\s*-\s+)(["']?)(.*?)\2\s*$/;
+  for (let index = 0; index + 1 < lines.length; index += 1) {
+    const flag = item.exec(lines[index]!);
+    if (!flag || !isSecretFlag(flag[3]!)) continue;
+    const next = item.exec(lines[index + 1]!);
+    if (!next || next[3]!.startsWith('-') || isTrivialValue(next[3]!) || /^\[REDACTED/.test(next[3]!)) continue;
+    lines[index + 1] = `${next[1]}${next[2]}${mask(next[3]!)}${next[2]}`;
+  }
+  return lines.join('\n');
 }
 
 /** Redacts `data:`/`stringData:` blocks of YAML documents whose kind is Secret, keeping the keys. */
-function redactSecretYamlBlocks(text: string): string {
+function redactSecretYamlBlocks(text: string, mask: Mask): string {
   if (!/^\s*kind:\s*["']?Secret["']?\s*$/m.test(text)) return text;
   const documents = text.split(/^(?=---\s*$)/m);
   return documents
@@ -125,16 +181,17 @@ function redactSecretYamlBlocks(text: string): string {
           if (blockIndent >= 0) {
             if (line.trim() === '' || indent > blockIndent) {
               const entry = /^(\s*)([^:\s][^:]*):\s*(.*)$/.exec(line);
-              if (entry && indent > blockIndent && entry[3] !== '') return `${entry[1]}${entry[2]}: ${REDACTED}`;
-              if (!entry && line.trim() !== '' && indent > blockIndent) return `${' '.repeat(indent)}${REDACTED}`;
+              if (entry && indent > blockIndent && entry[3] !== '') return `${entry[1]}${entry[2]}: ${mask(entry[3]!)}`;
+              if (!entry && line.trim() !== '' && indent > blockIndent) return `${' '.repeat(indent)}${mask(line.trim())}`;
               return line;
             }
             blockIndent = -1;
           }
           const opener = /^(\s*)(data|stringData):\s*$/.exec(line);
-          if (opener) blockIndent = opener[1].length;
-          const inline = /^(\s*)(data|stringData):\s*\{.+\}\s*$/.exec(line);
-          if (inline) return `${inline[1]}${inline[2]}: ${REDACTED}`;
+          if (opener) blockIndent = opener[1]!.length;
+          // a flow mapping, closed or not (a manifest cut short or written badly still hides its values)
+          const inline = /^(\s*)(data|stringData):\s*(\{.*?)\s*$/.exec(line);
+          if (inline) return `${inline[1]}${inline[2]}: ${mask(inline[3]!)}`;
           return line;
         })
         .join('\n');
@@ -144,22 +201,26 @@ function redactSecretYamlBlocks(text: string): string {
 
 /**
  * The last-applied annotation duplicates the whole object (a Secret's data included) and tells the model
- * nothing the object doesn't, so in text it is replaced whole, including a block-scalar continuation.
+ * nothing the object doesn't, so in text it is replaced whole, including a block-scalar continuation
+ * (dropped, or in a diff replaced line for line so the hunk keeps its shape).
  */
-function redactLastAppliedLines(text: string): string {
+function redactLastAppliedLines(text: string, mask: Mask, keepLineCount: boolean): string {
   if (!text.includes(LAST_APPLIED)) return text;
   const output: string[] = [];
   let skipDeeperThan = -1;
   for (const line of text.split('\n')) {
     const indent = line.length - line.trimStart().length;
     if (skipDeeperThan >= 0) {
-      if (line.trim() !== '' && indent > skipDeeperThan) continue;
+      if (line.trim() !== '' && indent > skipDeeperThan) {
+        if (keepLineCount) output.push(`${' '.repeat(indent)}${REDACTED}`);
+        continue;
+      }
       skipDeeperThan = -1;
     }
     const match = new RegExp(`^(\\s*["']?${LAST_APPLIED.replace(/[./]/g, '\\$&')}["']?\\s*[:=]\\s*)(.*)$`).exec(line);
     if (match) {
-      output.push(`${match[1]}${REDACTED}`);
-      if (/^[|>]/.test(match[2].trim()) || match[2].trim() === '') skipDeeperThan = indent;
+      output.push(`${match[1]}${match[2]!.trim() === '' || /^[|>]/.test(match[2]!.trim()) ? REDACTED : mask(match[2]!)}`);
+      if (/^[|>]/.test(match[2]!.trim()) || match[2]!.trim() === '') skipDeeperThan = indent;
       continue;
     }
     output.push(line);
@@ -178,19 +239,21 @@ const FLOW_NAMED_PAIR = /(\{\s*["']?name["']?\s*:\s*["']?([^,"'}\s]+)["']?\s*,\s
  * name line and the secret on another, so the key-value line rule never sees them together. Why line-based:
  * re-serialising the YAML would lose helm's `# Source:` comments and reformat every document.
  */
-function redactNamedPairLines(text: string): string {
+function redactNamedPairLines(text: string, mask: Mask, keepLineCount: boolean): string {
   const lines = text.split('\n');
   const parsed = lines.map((line) => {
     const match = YAML_KEY_LINE.exec(line);
     if (!match) return undefined;
-    return { keyIndent: match[1].length + (match[2]?.length ?? 0), dash: Boolean(match[2]), key: match[4], rest: match[5] };
+    return { keyIndent: match[1]!.length + (match[2]?.length ?? 0), dash: Boolean(match[2]), key: match[4]!, rest: match[5]! };
   });
-  const indentOf = (index: number) => lines[index].length - lines[index].trimStart().length;
+  const indents = lines.map((line) => line.length - line.trimStart().length);
+  const indentOf = (index: number) => indents[index]!;
+  const done = new Set<number>();
   const unquote = (value: string) => value.trim().replace(/\s+#.*$/, '').replace(/^(["'])(.*)\1$/, '$2');
   const dropped = new Set<number>();
   for (let index = 0; index < lines.length; index += 1) {
     const entry = parsed[index];
-    if (!entry || entry.key !== 'name' || !isSensitiveName(unquote(entry.rest))) continue;
+    if (!entry || entry.key !== 'name' || !isSecretName(unquote(entry.rest))) continue;
     const keyIndent = entry.keyIndent;
     // The mapping the name belongs to: sibling keys at the same indent (and their nested lines), up to a new
     // list item or a line indented less.
@@ -199,21 +262,27 @@ function redactNamedPairLines(text: string): string {
     let start = index;
     while (!parsed[start]?.dash && start > 0 && index - start < PAIR_SCAN_LINES) {
       const previous = start - 1;
-      if (lines[previous].trim() === '') break;
+      if (lines[previous]!.trim() === '') break;
       if (indentOf(previous) > keyIndent || parsed[previous]?.keyIndent === keyIndent) start = previous;
       else break;
     }
     let end = index + 1;
-    while (end < lines.length && end - index < PAIR_SCAN_LINES && lines[end].trim() !== '' && (indentOf(end) > keyIndent || (parsed[end]?.keyIndent === keyIndent && !parsed[end]?.dash))) end += 1;
+    while (end < lines.length && end - index < PAIR_SCAN_LINES && lines[end]!.trim() !== '' && (indentOf(end) > keyIndent || (parsed[end]?.keyIndent === keyIndent && !parsed[end]?.dash))) end += 1;
     for (let line = start; line < end; line += 1) {
       const sibling = parsed[line];
-      if (!sibling || sibling.keyIndent !== keyIndent || !PAIR_VALUE_LINE_KEYS.has(sibling.key) || sibling.rest.trim() === '') continue;
-      const quote = /^["']/.test(sibling.rest.trim()) ? sibling.rest.trim()[0] : '';
-      lines[line] = `${lines[line].slice(0, lines[line].length - sibling.rest.length)}${quote}${REDACTED}${quote}`;
+      if (!sibling || done.has(line) || sibling.keyIndent !== keyIndent || !PAIR_VALUE_LINE_KEYS.has(sibling.key) || sibling.rest.trim() === '') continue;
+      done.add(line);
+      if (isTrivialValue(sibling.rest) || /^["']?\[REDACTED/.test(sibling.rest.trim())) continue;
+      const trimmed = sibling.rest.trim();
+      const quote = /^["']/.test(trimmed) ? trimmed[0]! : '';
+      const block = /^[|>]/.test(trimmed);
+      const secret = quote && trimmed.endsWith(quote) ? trimmed.slice(1, -1) : trimmed;
+      lines[line] = `${lines[line]!.slice(0, lines[line]!.length - sibling.rest.length)}${quote}${block ? REDACTED : mask(secret)}${quote}`;
       // A block scalar (`value: |`) continues on deeper lines: they are the secret too, and are dropped.
-      if (/^[|>]/.test(sibling.rest.trim())) {
-        for (let continuation = line + 1; continuation < end && (lines[continuation].trim() === '' || indentOf(continuation) > keyIndent); continuation += 1) {
-          dropped.add(continuation);
+      if (block) {
+        for (let continuation = line + 1; continuation < end && (lines[continuation]!.trim() === '' || indentOf(continuation) > keyIndent); continuation += 1) {
+          if (keepLineCount) lines[continuation] = lines[continuation]!.trim() === '' ? lines[continuation]! : `${' '.repeat(indentOf(continuation))}${REDACTED}`;
+          else dropped.add(continuation);
         }
       }
     }
@@ -221,7 +290,11 @@ function redactNamedPairLines(text: string): string {
   return lines
     .filter((_, index) => !dropped.has(index))
     .join('\n')
-    .replace(FLOW_NAMED_PAIR, (whole, head: string, name: string, value: string) => (isSensitiveName(name) ? `${head}${value.startsWith('"') ? `"${REDACTED}"` : REDACTED}` : whole));
+    .replace(FLOW_NAMED_PAIR, (whole, head: string, name: string, value: string) => {
+      if (!isSecretName(name) || isTrivialValue(value)) return whole;
+      const quoted = /^["']/.test(value);
+      return `${head}${quoted ? value[0] : ''}${mask(quoted ? value.slice(1, -1) : value)}${quoted ? value[0] : ''}`;
+    });
 }
 
 const DESCRIBE_ENTRY_KEY = /^([-._A-Za-z0-9]+):$/;
@@ -233,43 +306,80 @@ const DESCRIBE_RULE = /^-{3,}$/;
  * A sensitive entry's value is replaced by one marker up to the next entry or section ("BinaryData",
  * "Events:"); the marker also hides how many lines the value had.
  */
-function redactDescribeDataEntries(text: string): string {
+function redactDescribeDataEntries(text: string, mask: Mask): string {
   if (!/^-{3,}$/m.test(text)) return text;
   const lines = text.split('\n');
-  const isEntryStart = (index: number) => DESCRIBE_ENTRY_KEY.test(lines[index]) && DESCRIBE_RULE.test(lines[index + 1] ?? '');
-  const isSectionStart = (index: number) => /^Events:/.test(lines[index]) || (/^\S/.test(lines[index]) && /^={3,}$/.test(lines[index + 1] ?? ''));
+  const isEntryStart = (index: number) => DESCRIBE_ENTRY_KEY.test(lines[index]!) && DESCRIBE_RULE.test(lines[index + 1] ?? '');
+  const isSectionStart = (index: number) => /^Events:/.test(lines[index]!) || (/^\S/.test(lines[index]!) && /^={3,}$/.test(lines[index + 1] ?? ''));
   const output: string[] = [];
   for (let index = 0; index < lines.length; index += 1) {
-    output.push(lines[index]);
-    if (!isEntryStart(index) || !isSensitiveName(DESCRIBE_ENTRY_KEY.exec(lines[index])![1])) continue;
-    output.push(lines[index + 1]);
+    output.push(lines[index]!);
+    if (!isEntryStart(index) || !isSecretName(DESCRIBE_ENTRY_KEY.exec(lines[index]!)![1]!)) continue;
+    output.push(lines[index + 1]!);
     index += 2;
     const valueLines: string[] = [];
-    while (index < lines.length && !isEntryStart(index) && !isSectionStart(index)) valueLines.push(lines[index++]);
+    while (index < lines.length && !isEntryStart(index) && !isSectionStart(index)) valueLines.push(lines[index++]!);
     // kubectl ends each value with a blank line; keep it so the next entry still reads as one.
-    const trailingBlank = valueLines.length > 1 && valueLines[valueLines.length - 1].trim() === '';
-    output.push(REDACTED, ...(trailingBlank ? [''] : []));
+    const trailingBlank = valueLines.length > 1 && valueLines[valueLines.length - 1]!.trim() === '';
+    output.push(mask((trailingBlank ? valueLines.slice(0, -1) : valueLines).join('\n')), ...(trailingBlank ? [''] : []));
     index -= 1;
   }
   return output.join('\n');
 }
 
+const HUNK_HEADER = /^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@/m;
+
 /**
- * Redacts free text: JSON documents are redacted structurally, YAML Secret documents have their data
- * blocks replaced, and in any text sensitive `KEY=value` lines and token-shaped strings are replaced.
+ * A unified diff: the +/-/space marker of each hunk line is set aside, the lines are redacted as the file they
+ * come from (so "+  NEW_PWD: x" is the key-value line it is), and the markers are put back. The line count is
+ * kept so the hunks stay valid.
  */
-export function redactText(text: string): string {
+function redactUnifiedDiff(text: string, mask: Mask): string {
+  const lines = text.split('\n');
+  let inHunk = false;
+  const markers = lines.map((line) => {
+    if (/^@@ /.test(line)) {
+      inHunk = true;
+      return '';
+    }
+    if (/^(?:diff |index |={3,}|--- |\+\+\+ )/.test(line)) {
+      inHunk = false;
+      return '';
+    }
+    return inHunk && /^[ +-]/.test(line) ? line[0]! : '';
+  });
+  const bodies = lines.map((line, index) => (markers[index] ? line.slice(1) : line));
+  const redacted = redactPlainText(bodies.join('\n'), mask, true).split('\n');
+  if (redacted.length !== lines.length) return redactPlainText(text, mask, false);
+  return redacted.map((body, index) => `${markers[index]}${body}`).join('\n');
+}
+
+function redactPlainText(text: string, mask: Mask, keepLineCount: boolean): string {
+  let result = redactSecretYamlBlocks(text, mask);
+  result = redactLastAppliedLines(result, mask, keepLineCount);
+  if (!keepLineCount) result = redactDescribeDataEntries(result, mask);
+  result = redactNamedPairLines(result, mask, keepLineCount);
+  result = redactTokens(result, mask);
+  result = redactSplitFlagLines(result, mask);
+  return redactKeyValueLines(result, mask);
+}
+
+/**
+ * Redacts free text: JSON documents are redacted structurally, unified diffs line by line without their markers,
+ * YAML Secret documents have their data blocks replaced, and in any text sensitive `KEY=value` lines, secret
+ * flags and token-shaped strings are replaced.
+ */
+export function redactText(text: string, options: RedactOptions = {}): string {
+  const mask = options.mask ?? defaultMask;
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
-      return JSON.stringify(redactObject(JSON.parse(text)), null, 2);
+      return JSON.stringify(redactObject(JSON.parse(text), { mask }), null, 2);
     } catch {
       // not JSON after all; fall through to the line rules
     }
   }
-  let result = redactNamedPairLines(redactDescribeDataEntries(redactLastAppliedLines(redactSecretYamlBlocks(text))));
-  result = redactTokens(result);
-  result = redactKeyValueLines(result);
-  return result;
+  if (HUNK_HEADER.test(text)) return redactUnifiedDiff(text, mask);
+  return redactPlainText(text, mask, false);
 }
 

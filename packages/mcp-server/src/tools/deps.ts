@@ -24,15 +24,33 @@ export interface ToolSettings {
   helmEnv?: Record<string, string>;
   /** Directories local chart paths must resolve under; without any, only repo/chart and oci:// references are accepted. */
   helmChartDirs?: string[];
+  /**
+   * Content-addressed cache of chart archives pinned by preview_tool_call (`<sha256>.tgz`). An approved
+   * install/upgrade carrying chart_digest installs exactly that file, so it must survive between the preview
+   * and the approval; default ~/.cache/skyflo/helm-charts (or the OS temp directory without a home).
+   */
+  helmChartCacheDir?: string;
+  /**
+   * Hosts (host or host:port) of OCI registries that helm may contact besides the repositories in helm's
+   * repositories.yaml (those added through the approved helm_repo_add). Anything else is refused before
+   * helm runs, so a read-only tool cannot be made to reach an arbitrary host. From HELM_ALLOWED_REGISTRIES.
+   */
+  helmAllowedRegistries?: string[];
+  /** Set per call (never configured): the identity a trusted caller asked this call to act as. */
+  impersonation?: { user: string; groups: string[] };
   /** Jenkins HTTP request timeout in ms (default 15000). */
   jenkinsTimeoutMs?: number;
   /** Interval between Jenkins queue polls after a trigger, in ms (default 1000; tests use a few ms). */
   jenkinsPollIntervalMs?: number;
 }
 
-/** Resolves a Jenkins credentials reference to basic-auth credentials. Never exposed to the model. */
+/**
+ * Resolves a Jenkins credentials reference to its integration: the Jenkins URL the credentials belong to and
+ * basic-auth credentials. Never exposed to the model. The URL comes from the integration, never from the caller
+ * (`apiUrl` is what the caller passed, for resolvers that want to log or check it).
+ */
 export interface JenkinsCredentialResolver {
-  resolve(reference: { apiUrl: string; credentialsRef: string }): Promise<{ apiUrl: string; username: string; apiToken: string }>;
+  resolve(reference: { apiUrl?: string; credentialsRef: string }): Promise<{ apiUrl: string; username: string; apiToken: string }>;
 }
 
 export interface ToolDeps {
@@ -45,4 +63,14 @@ export interface ToolDeps {
    * with the server) when the deps have none; without one, k8s_port_forward says it cannot run.
    */
   portForwards?: PortForwards;
+}
+
+/**
+ * A copy of `base` with `changes` applied that keeps accessors as accessors: createToolDeps loads the kubeconfig
+ * lazily behind a getter, and an object spread would call it (and load @kubernetes/client-node) at once.
+ */
+export function withToolDeps(base: ToolDeps, changes: Partial<ToolDeps>): ToolDeps {
+  const copy = Object.defineProperties({}, Object.getOwnPropertyDescriptors(base)) as ToolDeps;
+  for (const [key, value] of Object.entries(changes)) Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
+  return copy;
 }

@@ -1,6 +1,7 @@
 /**
  * The one path every tool call takes, whether it arrives over MCP or from the engine in-process:
- * read-only gate → input validation → handler → error mapping → redaction → output budget.
+ * read-only gate → input validation → handler → error mapping → redaction → output budget (then any
+ * `verbatim` fields, which are the caller's own arguments echoed back).
  * Doing redaction and budgets here (not in each tool) is what makes them complete.
  */
 import { z } from 'zod';
@@ -62,5 +63,8 @@ export async function runTool(
   });
   // Every failure carries a machine-readable error, even from a handler that returned only text.
   const structured = output.isError && !output.structured?.['error'] ? { ...output.structured, error: { code: 'FAILED', message: output.text.split('\n')[0] } } : output.structured;
-  return { ...output, text, ...(structured ? { structured: budgetStructured(redactObject(structured), deps.settings.outputBudgetBytes) } : {}) };
+  const { verbatim, ...rest } = output;
+  const safe = structured ? budgetStructured(redactObject(structured), deps.settings.outputBudgetBytes) : undefined;
+  const merged = verbatim && !output.isError ? { ...safe, ...verbatim } : safe;
+  return { ...rest, text, ...(merged ? { structured: merged } : {}) };
 }

@@ -10,7 +10,12 @@ export type Toolset = 'k8s' | 'helm' | 'argo' | 'jenkins';
 export interface ToolAnnotations {
   /** true only when the tool can never change cluster or CI state. The engine gates everything else. */
   readOnlyHint: boolean;
-  /** true when the change can delete or disrupt (delete, drain, uninstall, rollback, abort, undo). */
+  /**
+   * true when the call can lose data or take a service down: deletes, drains, uninstalls, rollbacks, anything that
+   * replaces running pods or overwrites live fields (apply, patch, scale, set image, restart, upgrade, promote),
+   * arbitrary commands (exec, Jenkins pipelines). false only for additive or scheduling-only changes. The reason for
+   * each tool is in test/catalogue-contract.test.ts; the approval card badges destructive calls.
+   */
   destructiveHint: boolean;
   /** true when repeating the call with the same arguments has no further effect. Required: MCP clients read absent as false. */
   idempotentHint: boolean;
@@ -32,6 +37,31 @@ export interface ToolOutput {
   isError?: boolean;
   /** machine-readable extras (e.g. the diff of a dry-run) that the engine may use; never secrets */
   structured?: Record<string, unknown>;
+  /**
+   * Fields merged into `structured` after redaction and budgets, byte for byte. Only for values the caller
+   * sent itself (preview_tool_call's resolved_arguments): redacting or cutting them would change what the
+   * engine executes, and echoing a caller's own arguments back to it discloses nothing new.
+   */
+  verbatim?: Record<string, unknown>;
+}
+
+/** What a tool's `resolve` hook made absolute before approval. */
+export interface ToolCallResolution {
+  /** arguments to add or replace on the caller's arguments (e.g. {to_revision: 3}); {} when nothing was relative */
+  set: Record<string, unknown>;
+  /** one human-readable line per resolved argument, e.g. "to_revision: previous → 3 (image nginx:1.27)" */
+  notes: string[];
+  /** the exact artifact the call will use, e.g. a pinned Helm chart archive "sha256:<hex>" */
+  artifactDigest?: string;
+}
+
+/** A built-in preview for a mutating tool that has no read-only preview tool (argo_undo, jenkins_stop_build…). */
+export interface ToolCallDescription {
+  /** the preview text: deterministic for unchanged state, different when the target changed */
+  text: string;
+  /** a unified diff when the change has one ('' otherwise) */
+  diff: string;
+  changed: boolean;
 }
 
 export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape, Deps = unknown> {
@@ -50,6 +80,19 @@ export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape, Dep
    * and how to map this tool's arguments onto the preview tool's arguments. The engine calls it before asking for approval.
    */
   preview?: { tool: string; mapArguments: (input: z.infer<z.ZodObject<Shape>>) => Record<string, unknown> };
+  /**
+   * Turns relative arguments into absolute ones before approval (the previous revision → its number, the
+   * latest chart version → the exact version and a pinned archive, "lastBuild" → a build number). Run by
+   * preview_tool_call before the preview; resolving already-resolved arguments must change nothing.
+   */
+  resolve?: (input: z.infer<z.ZodObject<Shape>>, deps: Deps, context: ToolCallContext) => Promise<ToolCallResolution>;
+  /** For a mutating tool without a preview tool: what the (resolved) call would do, read-only. */
+  describeCall?: (input: z.infer<z.ZodObject<Shape>>, deps: Deps, context: ToolCallContext) => Promise<ToolCallDescription>;
+  /**
+   * A zod shape of the success result as MCP structuredContent: `structured` plus `text` (see output-shapes.ts).
+   * Required: MCP clients that check schemas (the Inspector, the SDK client) expect every tool to declare one.
+   */
+  outputSchema: z.ZodRawShape;
   handler: (input: z.infer<z.ZodObject<Shape>>, deps: Deps, context: ToolCallContext) => Promise<ToolOutput>;
 }
 

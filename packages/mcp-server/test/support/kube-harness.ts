@@ -28,7 +28,9 @@ export async function startKubeHarness(options: StartKubeSimOptions = {}): Promi
   process.env.KUBECACHEDIR = path.join(directory, 'cache');
   const kubeconfigPath = path.join(directory, 'kubeconfig');
   const sim = await startKubeSim({ kubeconfigPath, settings: { readinessDelayMs: 20, startDelayMs: 10, crashBackoffMs: 100, jobDurationMs: 50 }, ...options });
-  const depsWith = (settings: Partial<ToolSettings> & { runner?: CommandRunner }) => createToolDeps({ kubeconfigPath, kubectlPath, helmPath, ...settings });
+  // Pinned chart archives go to the suite's directory, never to the developer's ~/.cache.
+  const depsWith = (settings: Partial<ToolSettings> & { runner?: CommandRunner }) =>
+    createToolDeps({ kubeconfigPath, kubectlPath, helmPath, helmChartCacheDir: path.join(directory, 'chart-cache'), ...settings });
   const deps = depsWith({});
   const call = (name: string, input: Record<string, unknown>, callDeps: ToolDeps = deps) => {
     const tool = allTools.find((candidate) => candidate.name === name);

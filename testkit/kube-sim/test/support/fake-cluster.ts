@@ -6,6 +6,7 @@ import { startGarbageCollector } from '../../store/garbage-collector.ts';
 import { createObjectStore } from '../../store/object-store.ts';
 import { gracePeriodForDelete, startPodTermination } from '../../store/pod-termination.ts';
 import { applyDefaults } from '../../resources/object-defaults.ts';
+import { admitCreate } from '../../resources/storage-admission.ts';
 
 /** A SimCluster without HTTP: the store, registry and events, plus a record of registered handlers. */
 export interface FakeCluster extends SimCluster {
@@ -33,6 +34,7 @@ export function createFakeCluster(settings: Partial<SimulationSettings> = {}): F
     clock,
     settings: fullSettings,
     applyDefaults,
+    admitCreate: (resource, object) => admitCreate({ store, registry }, resource, object),
     subresources: new Map(),
     upgrades: new Map(),
     apiGroups: [],

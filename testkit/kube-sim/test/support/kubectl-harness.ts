@@ -22,7 +22,7 @@ export interface KubectlHarness {
 }
 
 /** Small delays so suites stay fast on two cores. */
-export const fastSettings = { startDelayMs: 20, readinessDelayMs: 40, crashBackoffMs: 60, jobDurationMs: 60, terminationDelayMs: 30, logIntervalMs: 50 };
+export const fastSettings = { startDelayMs: 20, readinessDelayMs: 40, crashBackoffMs: 60, jobDurationMs: 60, terminationDelayMs: 30, logIntervalMs: 50, secondMs: 20 };
 
 export async function startHarness(options: StartKubeSimOptions = {}): Promise<KubectlHarness> {
   const directory = mkdtempSync(path.join(tmpdir(), 'kube-sim-workloads-'));

@@ -107,6 +107,7 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
   }
 
   return async function model(state: AgentStateValue): Promise<AgentStateUpdate> {
+    run.modelCalled = true;
     if (run.signal.aborted) return { stopped: true };
     if (!deps.llm.model) {
       const error = deps.llm.problem ?? 'No language model is configured. Set LLM_MODEL (e.g. openai/gpt-4o with OPENAI_API_KEY).';
@@ -119,6 +120,15 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
       return { error };
     }
 
+    const budget = deps.config.tokenBudget;
+    if (budget !== undefined && (run.tokensUsed ?? 0) >= budget) {
+      const used = run.tokensUsed ?? 0;
+      await run.emit('budget.exceeded', { budget_tokens: budget, used_tokens: used });
+      const error = `This conversation has used ${used} tokens of its ${budget}-token budget (AGENT_TOKEN_BUDGET), so the agent stopped before calling the model again. Start a new conversation, or ask an admin to raise the budget.`;
+      await run.emit('workflow.error', { error, code: 'BUDGET_EXCEEDED' });
+      return { error };
+    }
+
     let catalogue: ToolInfo[] = [];
     try {
       catalogue = await deps.tools.listTools();
@@ -126,7 +136,7 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
       // Without the MCP server the model can still answer; calls it makes will fail with a clear tool error.
       catalogue = [];
     }
-    const exposed = exposeTools(catalogue, state.loadedToolsets, { jenkinsAvailable: deps.jenkinsIntegration?.() !== undefined });
+    const exposed = exposeTools(catalogue, state.loadedToolsets, { jenkinsAvailable: (await deps.jenkinsIntegration?.()) !== undefined });
     const tools = toModelTools(exposed);
     const messages = trimContext(state.messages, deps.config.contextWindowMessages - 1);
 
@@ -163,7 +173,13 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
       if (error instanceof LlmCallError) return failed(error.classification.message, error.attempts);
       throw error;
     }
-    if (run.signal.aborted) return { stopped: true, iterations: state.iterations + 1 };
+    if (run.signal.aborted) {
+      // Stopped (by the user, or because the event bus failed) mid-answer: what was already streamed is kept, in the
+      // conversation's timeline and in the model's context, instead of vanishing.
+      if (!outcome.text) return { stopped: true, iterations: state.iterations + 1 };
+      await run.emit('generation.complete', { tokens_generated: outcome.tokens, tool_calls: 0, content: outcome.text });
+      return { stopped: true, iterations: state.iterations + 1, messages: [{ role: 'assistant', content: outcome.text } as AssistantModelMessage] };
+    }
     // Failed after something was streamed (not retried, see above).
     if (outcome.error !== undefined) return failed(classifyLlmError(outcome.error).message, 1);
 
@@ -171,6 +187,7 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
     if (usage) {
       const prompt = usage.inputTokens ?? 0;
       const completion = usage.outputTokens ?? 0;
+      if (run.tokensUsed !== undefined) run.tokensUsed += usage.totalTokens ?? prompt + completion;
       await run.emit('token.usage', {
         source: 'main',
         model: deps.llm.modelName,

@@ -2,6 +2,7 @@ import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { argoNamespaceField, rolloutNameField } from './argo-inputs.ts';
 import { getRollout, patchRolloutStatus, validateRef } from './rollout-api.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const argoAbortRollout = defineTool({
   name: 'argo_abort_rollout',
@@ -9,6 +10,7 @@ export const argoAbortRollout = defineTool({
   description: 'Abort an in-progress Argo Rollout update: traffic and replicas go back to the stable version and the rollout becomes Degraded until retried or updated.',
   toolset: 'argo',
   inputSchema: { name: rolloutNameField, namespace: argoNamespaceField },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     const ref = validateRef(input);

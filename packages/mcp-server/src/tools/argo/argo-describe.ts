@@ -3,6 +3,7 @@ import { defineTool } from '../tool-definition.ts';
 import { argoNamespaceField, rolloutNameField } from './argo-inputs.ts';
 import { loadRollout } from './rollout-api.ts';
 import { renderReplicaSetTable, renderRolloutSummary, renderTable } from './rollout-view.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const argoDescribe = defineTool({
   name: 'argo_describe',
@@ -10,6 +11,7 @@ export const argoDescribe = defineTool({
   description: 'Describe an Argo Rollout in detail: the status summary, its ReplicaSets per revision (stable/canary/active/preview), canary steps and conditions.',
   toolset: 'argo',
   inputSchema: { name: rolloutNameField, namespace: argoNamespaceField },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     const { rollout, replicaSets } = await loadRollout(deps, input, context.signal);

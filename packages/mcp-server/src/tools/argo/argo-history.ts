@@ -6,6 +6,7 @@ import { defineTool } from '../tool-definition.ts';
 import { argoNamespaceField, rolloutNameField } from './argo-inputs.ts';
 import { loadRollout, revisionOf } from './rollout-api.ts';
 import { age, renderTable, replicaSetRoles } from './rollout-view.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const argoHistory = defineTool({
   name: 'argo_history',
@@ -17,6 +18,7 @@ export const argoHistory = defineTool({
     namespace: argoNamespaceField,
     revision: z.number().int().min(1).optional().describe('Show the pod template of this revision'),
   },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     const { ref, rollout, replicaSets } = await loadRollout(deps, input, context.signal);

@@ -6,6 +6,7 @@ import { allNamespacesField, argoNamespaceField } from './argo-inputs.ts';
 import { ownedBy, ownerRollout } from './argo-list-experiments.ts';
 import { listArgo } from './rollout-api.ts';
 import { age, renderTable } from './rollout-view.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const argoListAnalysisRuns = defineTool({
   name: 'argo_list_analysisruns',
@@ -17,6 +18,7 @@ export const argoListAnalysisRuns = defineTool({
     all_namespaces: allNamespacesField,
     rollout_name: z.string().min(1).max(253).optional().describe('Only analysis runs owned by this rollout (matched by ownerReferences)'),
   },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     if (!input.all_namespaces) assertSafeName('namespace', input.namespace);

@@ -5,6 +5,7 @@ import { defineTool } from '../tool-definition.ts';
 import { allNamespacesField, argoNamespaceField } from './argo-inputs.ts';
 import { listArgo, type KubeObjectLike } from './rollout-api.ts';
 import { age, renderTable } from './rollout-view.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const argoListExperiments = defineTool({
   name: 'argo_list_experiments',
@@ -16,6 +17,7 @@ export const argoListExperiments = defineTool({
     namespace: argoNamespaceField,
     all_namespaces: allNamespacesField,
   },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     if (!input.all_namespaces) assertSafeName('namespace', input.namespace);

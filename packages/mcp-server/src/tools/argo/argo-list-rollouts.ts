@@ -4,6 +4,7 @@ import { defineTool } from '../tool-definition.ts';
 import { allNamespacesField, argoNamespaceField } from './argo-inputs.ts';
 import { listArgo } from './rollout-api.ts';
 import { age, canaryStepSummary, renderTable, rolloutState, strategyOf } from './rollout-view.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const argoListRollouts = defineTool({
   name: 'argo_list_rollouts',
@@ -11,6 +12,7 @@ export const argoListRollouts = defineTool({
   description: 'List Argo Rollouts with desired/current/up-to-date/available replicas, strategy, status and canary step.',
   toolset: 'argo',
   inputSchema: { namespace: argoNamespaceField, all_namespaces: allNamespacesField },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     if (!input.all_namespaces) assertSafeName('namespace', input.namespace);

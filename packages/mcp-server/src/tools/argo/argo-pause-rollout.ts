@@ -2,6 +2,7 @@ import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { argoNamespaceField, rolloutNameField } from './argo-inputs.ts';
 import { getRollout, mergePatchRollout, validateRef } from './rollout-api.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const argoPauseRollout = defineTool({
   name: 'argo_pause_rollout',
@@ -9,6 +10,7 @@ export const argoPauseRollout = defineTool({
   description: 'Pause an Argo Rollout (sets spec.paused); it stays at its current step until resumed or promoted.',
   toolset: 'argo',
   inputSchema: { name: rolloutNameField, namespace: argoNamespaceField },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     const ref = validateRef(input);

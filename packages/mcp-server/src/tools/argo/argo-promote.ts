@@ -5,6 +5,7 @@ import { defineTool } from '../tool-definition.ts';
 import { argoNamespaceField, rolloutNameField } from './argo-inputs.ts';
 import { getRollout, mergePatchRollout, patchRolloutStatus, validateRef } from './rollout-api.ts';
 import { rolloutState } from './rollout-view.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const argoPromote = defineTool({
   name: 'argo_promote',
@@ -16,7 +17,8 @@ export const argoPromote = defineTool({
     namespace: argoNamespaceField,
     full: z.boolean().default(false).describe('Full promotion: skip remaining steps, pauses and analysis'),
   },
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  outputSchema: textOutputShape,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   handler: async (input, deps: ToolDeps, context) => {
     const ref = validateRef(input);
     const rollout = await getRollout(deps, ref, context.signal);

@@ -2,6 +2,7 @@ import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { argoNamespaceField, rolloutNameField } from './argo-inputs.ts';
 import { getRollout, mergePatchRollout, patchRolloutStatus, validateRef } from './rollout-api.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const argoResumeRollout = defineTool({
   name: 'argo_resume_rollout',
@@ -9,7 +10,8 @@ export const argoResumeRollout = defineTool({
   description: 'Resume a paused Argo Rollout: clears spec.paused and the pause conditions so it continues with its steps.',
   toolset: 'argo',
   inputSchema: { name: rolloutNameField, namespace: argoNamespaceField },
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
+  outputSchema: textOutputShape,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     const ref = validateRef(input);
     const rollout = await getRollout(deps, ref, context.signal);

@@ -2,6 +2,7 @@ import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { argoNamespaceField, rolloutNameField } from './argo-inputs.ts';
 import { getRollout, mergePatchRollout, validateRef } from './rollout-api.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const argoRolloutRestart = defineTool({
   name: 'argo_rollout_restart',
@@ -9,7 +10,8 @@ export const argoRolloutRestart = defineTool({
   description: 'Restart the pods of an Argo Rollout (sets spec.restartAt to now; the controller replaces pods gradually).',
   toolset: 'argo',
   inputSchema: { name: rolloutNameField, namespace: argoNamespaceField },
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  outputSchema: textOutputShape,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   handler: async (input, deps: ToolDeps, context) => {
     const ref = validateRef(input);
     await getRollout(deps, ref, context.signal);

@@ -5,6 +5,7 @@ import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { argoNamespaceField, rolloutNameField } from './argo-inputs.ts';
 import { getRollout, replaceRollout, validateRef } from './rollout-api.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const argoSetImage = defineTool({
   name: 'argo_set_image',
@@ -17,7 +18,8 @@ export const argoSetImage = defineTool({
     namespace: argoNamespaceField,
     container_name: z.string().min(1).max(63).optional().describe('Container to update ("*" for all); may be omitted when the pod has a single container'),
   },
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
+  outputSchema: textOutputShape,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     const ref = validateRef(input);
     assertSafeArgument('image', input.image);

@@ -4,6 +4,7 @@ import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { namespaceField, releaseNameField } from './helm-inputs.ts';
 import { helmTextOutput, runHelm } from './run-helm.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const helmGetManifest = defineTool({
   name: 'helm_get_manifest',
@@ -15,6 +16,7 @@ export const helmGetManifest = defineTool({
     namespace: namespaceField,
     revision: z.number().int().min(1).optional().describe('Revision to read (default: the current revision)'),
   },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     assertSafeName('release_name', input.release_name);

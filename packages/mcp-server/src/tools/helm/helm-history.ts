@@ -4,6 +4,7 @@ import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { namespaceField, releaseNameField } from './helm-inputs.ts';
 import { helmTextOutput, runHelm } from './run-helm.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const helmHistory = defineTool({
   name: 'helm_history',
@@ -15,6 +16,7 @@ export const helmHistory = defineTool({
     namespace: namespaceField,
     max_revisions: z.number().int().min(1).max(256).default(10).describe('Maximum number of revisions to show, newest last (default 10)'),
   },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     assertSafeName('release_name', input.release_name);

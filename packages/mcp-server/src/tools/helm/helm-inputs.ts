@@ -31,3 +31,9 @@ export const chartVersionField = z.string().min(1).max(64).optional().describe('
 export const optionalValuesField = valuesField.optional().describe('Optional values as a YAML document (passed to helm on stdin, never on the command line)');
 
 export const optionalChartField = chartField.optional().describe('Chart reference to preview an upgrade or install: "repo/chart", "oci://…", or an allowed local chart path');
+
+export const chartDigestField = z
+  .string()
+  .regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" followed by 64 lower-case hex digits')
+  .optional()
+  .describe('Pinned chart archive "sha256:<hex>" (set by preview_tool_call before approval): install exactly that archive, refused if it is gone or different. Omit it otherwise');

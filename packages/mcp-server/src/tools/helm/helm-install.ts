@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
-import { chartField, chartVersionField, namespaceField, releaseNameField, timeoutSecondsField, waitField } from './helm-inputs.ts';
-import { installRelease } from './release-command.ts';
+import { chartDigestField, chartField, chartVersionField, namespaceField, releaseNameField, timeoutSecondsField, waitField } from './helm-inputs.ts';
+import { installRelease, resolveChart } from './release-command.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const helmInstall = defineTool({
   name: 'helm_install',
@@ -16,12 +17,15 @@ export const helmInstall = defineTool({
     create_namespace: z.boolean().default(true).describe("Create the namespace if it doesn't exist (default true)"),
     wait: waitField,
     version: chartVersionField,
+    chart_digest: chartDigestField,
     timeout_seconds: timeoutSecondsField,
   },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   preview: {
     tool: 'helm_upgrade_diff',
-    mapArguments: (input) => ({ release_name: input.release_name, chart: input.chart, namespace: input.namespace, version: input.version }),
+    mapArguments: (input) => ({ release_name: input.release_name, chart: input.chart, namespace: input.namespace, version: input.version, chart_digest: input.chart_digest }),
   },
+  resolve: (input, deps: ToolDeps, context) => resolveChart(input, deps, context.signal),
   handler: async (input, deps: ToolDeps, context) => installRelease(input, deps, context.signal),
 });

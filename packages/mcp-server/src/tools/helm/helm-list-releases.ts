@@ -4,6 +4,7 @@ import { toolError } from '../../errors.ts';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { helmTextOutput, runHelm } from './run-helm.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const helmListReleases = defineTool({
   name: 'helm_list_releases',
@@ -14,6 +15,7 @@ export const helmListReleases = defineTool({
     namespace: z.string().min(1).max(63).optional().describe('Namespace to list releases from (omit for the default namespace of the kubeconfig)'),
     all_namespaces: z.boolean().default(false).describe('List releases from all namespaces (cannot be combined with namespace)'),
   },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     if (input.namespace && input.all_namespaces) return toolError('namespace and all_namespaces cannot be used together.', 'give one of them.');

@@ -4,6 +4,7 @@ import { assertSafeName } from '../../exec/flag-guard.ts';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { helmTextOutput, runHelm } from './run-helm.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const helmRepoAdd = defineTool({
   name: 'helm_repo_add',
@@ -14,6 +15,7 @@ export const helmRepoAdd = defineTool({
     name: z.string().min(1).max(63).describe('Local name for the repository, e.g. "bitnami"'),
     url: z.string().min(1).max(2048).describe('Repository URL (http or https, without credentials), e.g. https://charts.bitnami.com/bitnami'),
   },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     assertSafeName('name', input.name);

@@ -3,6 +3,7 @@ import { assertSafeName } from '../../exec/flag-guard.ts';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { helmTextOutput, runHelm } from './run-helm.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const helmRepoRemove = defineTool({
   name: 'helm_repo_remove',
@@ -12,6 +13,7 @@ export const helmRepoRemove = defineTool({
   inputSchema: {
     name: z.string().min(1).max(63).describe('Local name of the repository to remove'),
   },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     assertSafeName('name', input.name);

@@ -3,6 +3,7 @@ import { assertSafeName } from '../../exec/flag-guard.ts';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { helmTextOutput, runHelm } from './run-helm.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const helmRepoUpdate = defineTool({
   name: 'helm_repo_update',
@@ -12,6 +13,7 @@ export const helmRepoUpdate = defineTool({
   inputSchema: {
     names: z.array(z.string().min(1).max(63)).max(50).optional().describe('Repository names to update (default: all added repositories)'),
   },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     const names = input.names ?? [];

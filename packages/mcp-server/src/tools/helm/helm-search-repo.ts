@@ -3,6 +3,7 @@ import { assertSafeArgument } from '../../exec/flag-guard.ts';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { helmTextOutput, runHelm } from './run-helm.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const helmSearchRepo = defineTool({
   name: 'helm_search_repo',
@@ -14,6 +15,7 @@ export const helmSearchRepo = defineTool({
     version: z.string().min(1).max(64).optional().describe('Only show chart versions matching this constraint'),
     max_col_width: z.number().int().min(10).max(500).default(50).describe('Maximum column width of the result table (default 50)'),
   },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     assertSafeArgument('keyword', input.keyword);

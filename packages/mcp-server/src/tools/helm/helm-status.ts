@@ -4,6 +4,7 @@ import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { namespaceField, releaseNameField } from './helm-inputs.ts';
 import { helmTextOutput, runHelm } from './run-helm.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const helmStatus = defineTool({
   name: 'helm_status',
@@ -15,6 +16,7 @@ export const helmStatus = defineTool({
     namespace: namespaceField,
     output: z.enum(['table', 'json', 'yaml']).optional().describe('Output format: table (default), json or yaml'),
   },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     assertSafeName('release_name', input.release_name);

@@ -3,8 +3,10 @@ import { assertSafeArgument, assertSafeName } from '../../exec/flag-guard.ts';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { assertChartReference } from './chart-reference.ts';
+import { assertChartSourceAllowed } from './chart-source-policy.ts';
 import { chartField, chartVersionField, optionalValuesField, releaseNameField } from './helm-inputs.ts';
 import { helmTextOutput, runHelm } from './run-helm.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const helmTemplate = defineTool({
   name: 'helm_template',
@@ -19,10 +21,13 @@ export const helmTemplate = defineTool({
     include_crds: z.boolean().default(false).describe('Include the chart CRDs in the output'),
     version: chartVersionField,
   },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     assertSafeName('release_name', input.release_name);
     const chart = assertChartReference(input.chart, deps.settings.helmChartDirs);
+    if (input.version) assertSafeArgument('version', input.version);
+    await assertChartSourceAllowed(chart, deps, context.signal);
     const args = ['template', input.release_name, chart];
     if (input.namespace) {
       assertSafeName('namespace', input.namespace);

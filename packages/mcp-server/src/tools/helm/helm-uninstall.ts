@@ -4,6 +4,7 @@ import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { namespaceField, releaseNameField } from './helm-inputs.ts';
 import { helmTextOutput, runHelm } from './run-helm.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const helmUninstall = defineTool({
   name: 'helm_uninstall',
@@ -15,6 +16,7 @@ export const helmUninstall = defineTool({
     namespace: namespaceField,
     keep_history: z.boolean().default(false).describe('Keep the release history so it can be rolled back later'),
   },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   handler: async (input, deps: ToolDeps, context) => {
     assertSafeName('release_name', input.release_name);

@@ -1,20 +1,24 @@
+import { riskFlagSchema } from '@skyflo/protocol';
 import { createTwoFilesPatch } from 'diff';
+import { parseAllDocuments, stringify } from 'yaml';
 import { z } from 'zod';
 import { applyOutputBudget } from '../../budgets/apply-output-budget.ts';
 import { toolError } from '../../errors.ts';
 import { assertSafeName } from '../../exec/flag-guard.ts';
 import { redactText } from '../../redaction/redact.ts';
+import { assessManifest } from '../../risk/assess-tool-call-risks.ts';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
-import { chartVersionField, namespaceField, optionalChartField, optionalValuesField, releaseNameField } from './helm-inputs.ts';
-import { releaseCommandArgs } from './release-command.ts';
+import { chartDigestField, chartVersionField, namespaceField, optionalChartField, optionalValuesField, releaseNameField } from './helm-inputs.ts';
+import { prepareChart, releaseCommandArgs } from './release-command.ts';
 import { runHelm } from './run-helm.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 export const helmUpgradeDiff = defineTool({
   name: 'helm_upgrade_diff',
   title: 'Diff Helm Upgrade',
   description:
-    'Preview a helm upgrade/install (chart + values) or a rollback (to_revision) as a unified diff between the live release manifest and the manifest it would produce. Changes nothing. Secret values are redacted on both sides.',
+    'Preview a helm upgrade/install (chart + values) or a rollback (to_revision) as a unified diff between the live release manifest and the manifest it would produce. Changes nothing. Renders client-side: templates cannot read live objects (lookup returns nothing), and Secret values are redacted on both sides.',
   toolset: 'helm',
   tags: ['diff'],
   inputSchema: {
@@ -24,8 +28,10 @@ export const helmUpgradeDiff = defineTool({
     values: optionalValuesField,
     reuse_values: z.boolean().default(false).describe("Merge the values over the release's current values, as helm_upgrade reuse_values does"),
     version: chartVersionField,
+    chart_digest: chartDigestField,
     to_revision: z.number().int().min(1).optional().describe('Instead of a chart, diff against this earlier revision (the preview of helm_rollback)'),
   },
+  outputSchema: withTextOutput({ changed: z.boolean().optional().describe('Whether the upgrade would change the manifest'), releaseExists: z.boolean().optional().describe('The release is installed (false: an install)'), diff: z.string().optional().describe('Unified diff of the live vs rendered manifest'), risks: z.array(riskFlagSchema).optional().describe('Risk flags from the rendered manifests') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     assertSafeName('release_name', input.release_name);
@@ -38,6 +44,13 @@ export const helmUpgradeDiff = defineTool({
     if (live.ok) liveManifest = live.stdout;
     else if (!/not found/i.test(live.stderr ?? '')) return live.output;
     const exists = live.ok;
+    // Hooks are objects helm creates too (a pre-install ClusterRoleBinding is as real as a template), but they are
+    // not in the release manifest: both sides show them, in `helm get hooks` form.
+    if (exists) {
+      const hooks = await runHelm(deps, { args: ['get', 'hooks', input.release_name, '--namespace', input.namespace], signal: context.signal });
+      if (!hooks.ok) return hooks.output;
+      liveManifest = joinManifests(liveManifest, hooks.stdout);
+    }
 
     let proposed: string;
     let label: string;
@@ -48,44 +61,57 @@ export const helmUpgradeDiff = defineTool({
         signal: context.signal,
       });
       if (!target.ok) return target.output;
-      proposed = target.stdout;
+      const targetHooks = await runHelm(deps, {
+        args: ['get', 'hooks', input.release_name, '--namespace', input.namespace, '--revision', String(input.to_revision)],
+        signal: context.signal,
+      });
+      if (!targetHooks.ok) return targetHooks.output;
+      proposed = joinManifests(target.stdout, targetHooks.stdout);
       label = `revision ${input.to_revision}`;
     } else {
-      // --dry-run=server lets templates `lookup` live objects (as a real upgrade would) while still creating nothing
-      const args = releaseCommandArgs(
-        {
+      // --dry-run=client, not server: with server, a chart's `lookup` reads live objects (Secrets included) into
+      // the rendered manifest, i.e. into the model's context, the event stream and the database. Client-side,
+      // lookup returns nothing; helm still reads the release history to compute the upgrade.
+      const chart = await prepareChart(deps, { chart: input.chart!, version: input.version, chart_digest: input.chart_digest }, context.signal);
+      let dryRun;
+      try {
+        const args = releaseCommandArgs({
           verb: 'upgrade',
           releaseName: input.release_name,
-          chart: input.chart!,
+          chart,
           namespace: input.namespace,
-          version: input.version,
           hasValues: input.values !== undefined,
-          extraFlags: ['--install', '--dry-run=server', '--output', 'json', ...(input.reuse_values ? ['--reuse-values'] : [])],
-        },
-        deps,
-      );
-      const dryRun = await runHelm(deps, { args, stdin: input.values, signal: context.signal });
+          extraFlags: ['--install', '--dry-run=client', '--output', 'json', ...(input.reuse_values ? ['--reuse-values'] : [])],
+        });
+        dryRun = await runHelm(deps, { args, stdin: input.values, signal: context.signal });
+      } finally {
+        await chart.close();
+      }
       if (!dryRun.ok) return dryRun.output;
-      let release: { manifest?: string };
+      let release: { manifest?: string; hooks?: Array<{ path?: string; manifest?: string }> };
       try {
-        release = JSON.parse(dryRun.stdout) as { manifest?: string };
+        release = JSON.parse(dryRun.stdout) as typeof release;
       } catch {
         return toolError('helm upgrade --dry-run did not return the expected JSON release.', 'run helm_template to render the chart instead.');
       }
-      proposed = release.manifest ?? '';
+      // the same text `helm get hooks` prints for an installed release, so unchanged hooks diff as unchanged
+      const hooks = (release.hooks ?? []).map((hook) => `---\n# Source: ${hook.path ?? ''}\n${hook.manifest ?? ''}\n`).join('');
+      proposed = joinManifests(release.manifest ?? '', hooks);
       label = 'proposed';
     }
 
     const before = redactText(liveManifest);
     const after = redactText(proposed);
     const current = exists ? 'live' : 'not installed';
+    // Risks of what the release would add or change (a chart's ClusterRoleBinding to cluster-admin shows here).
+    const risks = assessManifest(changedDocuments(liveManifest, proposed), { namespace: input.namespace });
     if (before === after) {
-      return { text: `No changes: the ${label} manifest of ${input.namespace}/${input.release_name} matches the live release.`, structured: { changed: false, diff: '' } };
+      return { text: `No changes: the ${label} manifest of ${input.namespace}/${input.release_name} matches the live release.`, structured: { changed: false, diff: '', risks } };
     }
     const diff = createTwoFilesPatch(`${input.release_name} (${current})`, `${input.release_name} (${label})`, before, after, undefined, undefined, { context: 3 });
     const summary = summarizeDiff(diff);
     const text = applyOutputBudget(`${summary}\n${diff}`, { budgetBytes: deps.settings.outputBudgetBytes, kind: 'text', hint: 'render single objects with helm_template to inspect the rest' });
-    return { text, structured: { changed: true, releaseExists: exists, diff: applyOutputBudget(diff, { budgetBytes: deps.settings.outputBudgetBytes, kind: 'text' }) } };
+    return { text, structured: { changed: true, releaseExists: exists, diff: applyOutputBudget(diff, { budgetBytes: deps.settings.outputBudgetBytes, kind: 'text' }), risks } };
   },
 });
 
@@ -97,4 +123,28 @@ function summarizeDiff(diff: string): string {
     else if (line.startsWith('-') && !line.startsWith('---')) removed += 1;
   }
   return `Manifest diff: ${added} line(s) added, ${removed} line(s) removed.`;
+}
+
+/** The documents of `proposed` that are new or differ from `live`, as one YAML stream (for the risk rules). */
+function changedDocuments(live: string, proposed: string): string {
+  const keyed = (manifest: string): Map<string, unknown> => {
+    const documents = new Map<string, unknown>();
+    for (const [index, document] of parseAllDocuments(manifest).entries()) {
+      if (document.errors.length > 0) continue;
+      const object = document.toJSON() as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } } | null;
+      if (!object || typeof object !== 'object') continue;
+      documents.set(`${String(object.kind)}/${String(object.metadata?.namespace ?? '')}/${String(object.metadata?.name ?? index)}`, object);
+    }
+    return documents;
+  };
+  const before = keyed(live);
+  return [...keyed(proposed).entries()]
+    .filter(([key, object]) => JSON.stringify(before.get(key)) !== JSON.stringify(object))
+    .map(([, object]) => stringify(object))
+    .join('---\n');
+}
+
+function joinManifests(manifest: string, hooks: string): string {
+  if (!hooks.trim()) return manifest;
+  return `${manifest.replace(/\n*$/, '\n')}${hooks}`;
 }

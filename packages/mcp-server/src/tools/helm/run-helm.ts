@@ -5,6 +5,7 @@
 import { applyOutputBudget } from '../../budgets/apply-output-budget.ts';
 import { toolError } from '../../errors.ts';
 import { redactText } from '../../redaction/redact.ts';
+import { helmImpersonationArgs } from '../../kube/impersonation.ts';
 import type { ToolOutput } from '../tool-definition.ts';
 import type { ToolDeps } from '../deps.ts';
 
@@ -24,6 +25,7 @@ export async function runHelm(deps: ToolDeps, call: HelmCall): Promise<HelmOutco
   const { settings } = deps;
   const args = [...call.args];
   if (settings.kubeconfigPath) args.push('--kubeconfig', settings.kubeconfigPath);
+  args.push(...helmImpersonationArgs(deps));
   let result;
   try {
     result = await deps.runner.run({

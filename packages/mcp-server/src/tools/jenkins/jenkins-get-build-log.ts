@@ -5,6 +5,7 @@ import { defineTool } from '../tool-definition.ts';
 import { apiUrlField, buildField, credentialsRefField, jobFullNameField } from './jenkins-inputs.ts';
 import { buildSegment, jobPath } from './job-path.ts';
 import { httpFailure, jenkinsResult, runJenkins } from './run-jenkins.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 export const jenkinsGetBuildLog = defineTool({
   name: 'jenkins_get_build_log',
@@ -20,6 +21,7 @@ export const jenkinsGetBuildLog = defineTool({
     build: buildField,
     start: z.number().int().min(0).default(0).describe('Byte offset to read the log from (use nextStart of the previous call to follow a running build)'),
   },
+  outputSchema: withTextOutput({ status: z.number().int().optional().describe('HTTP status Jenkins answered') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: (input, deps: ToolDeps, context) =>
     runJenkins(input, deps, context, async (client) => {

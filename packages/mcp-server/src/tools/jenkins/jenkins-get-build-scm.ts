@@ -1,7 +1,9 @@
+import { z } from 'zod';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { apiUrlField, buildField, credentialsRefField, jobFullNameField } from './jenkins-inputs.ts';
 import { getBuildJson, jenkinsResult, runJenkins, trimJenkinsJson } from './run-jenkins.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 export const jenkinsGetBuildScm = defineTool({
   name: 'jenkins_get_build_scm',
@@ -9,6 +11,7 @@ export const jenkinsGetBuildScm = defineTool({
   description: 'Get the source revision a Jenkins build ran: repository URLs, commit SHA and branch.',
   toolset: 'jenkins',
   inputSchema: { api_url: apiUrlField, credentials_ref: credentialsRefField, jobFullName: jobFullNameField, build: buildField },
+  outputSchema: withTextOutput({ status: z.number().int().optional().describe('HTTP status Jenkins answered') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: (input, deps: ToolDeps, context) =>
     runJenkins(input, deps, context, async (client) => {

@@ -1,7 +1,9 @@
+import { z } from 'zod';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { apiUrlField, buildField, credentialsRefField, jobFullNameField, treeField } from './jenkins-inputs.ts';
 import { getBuildJson, jenkinsResult, runJenkins, trimJenkinsJson } from './run-jenkins.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 export const jenkinsGetBuild = defineTool({
   name: 'jenkins_get_build',
@@ -15,6 +17,7 @@ export const jenkinsGetBuild = defineTool({
     build: buildField,
     tree: treeField('number,displayName,description,result,building,timestamp,duration,estimatedDuration,url'),
   },
+  outputSchema: withTextOutput({ status: z.number().int().optional().describe('HTTP status Jenkins answered') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: (input, deps: ToolDeps, context) =>
     runJenkins(input, deps, context, async (client) => {

@@ -1,8 +1,10 @@
+import { z } from 'zod';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { apiUrlField, credentialsRefField, jobFullNameField } from './jenkins-inputs.ts';
 import { jobPath } from './job-path.ts';
 import { httpFailure, jenkinsResult, runJenkins } from './run-jenkins.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 interface ParameterDefinition {
   name?: string;
@@ -18,6 +20,7 @@ export const jenkinsGetJobParameters = defineTool({
   description: 'List the build parameters a Jenkins job accepts (name, type, default, choices), to call jenkins_trigger_build correctly.',
   toolset: 'jenkins',
   inputSchema: { api_url: apiUrlField, credentials_ref: credentialsRefField, jobFullName: jobFullNameField },
+  outputSchema: withTextOutput({ status: z.number().int().optional().describe('HTTP status Jenkins answered') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: (input, deps: ToolDeps, context) =>
     runJenkins(input, deps, context, async (client) => {

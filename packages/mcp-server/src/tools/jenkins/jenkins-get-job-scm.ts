@@ -1,8 +1,10 @@
+import { z } from 'zod';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { apiUrlField, credentialsRefField, jobFullNameField } from './jenkins-inputs.ts';
 import { jobPath } from './job-path.ts';
 import { httpFailure, jenkinsResult, runJenkins, trimJenkinsJson } from './run-jenkins.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 export const jenkinsGetJobScm = defineTool({
   name: 'jenkins_get_job_scm',
@@ -10,6 +12,7 @@ export const jenkinsGetJobScm = defineTool({
   description: 'Get the source control configuration of a Jenkins job (repository URLs, branches, pipeline script path).',
   toolset: 'jenkins',
   inputSchema: { api_url: apiUrlField, credentials_ref: credentialsRefField, jobFullName: jobFullNameField },
+  outputSchema: withTextOutput({ status: z.number().int().optional().describe('HTTP status Jenkins answered') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: (input, deps: ToolDeps, context) =>
     runJenkins(input, deps, context, async (client) => {

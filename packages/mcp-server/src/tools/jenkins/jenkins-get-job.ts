@@ -1,8 +1,10 @@
+import { z } from 'zod';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { apiUrlField, credentialsRefField, jobFullNameField, treeField } from './jenkins-inputs.ts';
 import { jobPath } from './job-path.ts';
 import { httpFailure, jenkinsResult, runJenkins, trimJenkinsJson } from './run-jenkins.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 export const jenkinsGetJob = defineTool({
   name: 'jenkins_get_job',
@@ -15,6 +17,7 @@ export const jenkinsGetJob = defineTool({
     jobFullName: jobFullNameField,
     tree: treeField('name,fullName,url,color,buildable,inQueue,lastBuild[number,url],lastSuccessfulBuild[number],lastFailedBuild[number]'),
   },
+  outputSchema: withTextOutput({ status: z.number().int().optional().describe('HTTP status Jenkins answered') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: (input, deps: ToolDeps, context) =>
     runJenkins(input, deps, context, async (client) => {

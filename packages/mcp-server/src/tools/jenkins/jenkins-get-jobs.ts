@@ -3,6 +3,7 @@ import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { apiUrlField, credentialsRefField } from './jenkins-inputs.ts';
 import { httpFailure, jenkinsResult, runJenkins, trimJenkinsJson } from './run-jenkins.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 export const jenkinsGetJobs = defineTool({
   name: 'jenkins_get_jobs',
@@ -15,6 +16,7 @@ export const jenkinsGetJobs = defineTool({
     start: z.number().int().min(0).default(0).describe('Index of the first job to return (for paging)'),
     limit: z.number().int().min(1).max(100).default(50).describe('Number of jobs to return (1-100, default 50)'),
   },
+  outputSchema: withTextOutput({ status: z.number().int().optional().describe('HTTP status Jenkins answered') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: (input, deps: ToolDeps, context) =>
     runJenkins(input, deps, context, async (client) => {

@@ -4,6 +4,7 @@ import { defineTool } from '../tool-definition.ts';
 import { apiUrlField, credentialsRefField, jobFullNameField, treeField } from './jenkins-inputs.ts';
 import { jobPath } from './job-path.ts';
 import { httpFailure, jenkinsResult, runJenkins, trimJenkinsJson } from './run-jenkins.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 export const jenkinsGetLastBuilds = defineTool({
   name: 'jenkins_get_last_builds',
@@ -17,6 +18,7 @@ export const jenkinsGetLastBuilds = defineTool({
     count: z.number().int().min(1).max(100).default(10).describe('Number of recent builds to return (1-100, default 10)'),
     tree: treeField('number,result,building,timestamp,duration,url'),
   },
+  outputSchema: withTextOutput({ status: z.number().int().optional().describe('HTTP status Jenkins answered') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: (input, deps: ToolDeps, context) =>
     runJenkins(input, deps, context, async (client) => {

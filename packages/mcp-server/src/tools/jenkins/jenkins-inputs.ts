@@ -1,7 +1,12 @@
 import { z } from 'zod';
 
 /** Both are filled in by the engine from the active Jenkins integration; the model never sees credentials. */
-export const apiUrlField = z.string().min(1).max(2048).describe('Base Jenkins URL (engine-injected from the Jenkins integration; do not set)');
+export const apiUrlField = z
+  .string()
+  .min(1)
+  .max(2048)
+  .optional()
+  .describe("Base Jenkins URL (engine-injected from the Jenkins integration; do not set). The URL comes from the integration Secret; a different value is refused");
 export const credentialsRefField = z
   .string()
   .min(3)

@@ -1,9 +1,11 @@
+import { z } from 'zod';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { apiUrlField, buildField, credentialsRefField, jobFullNameField } from './jenkins-inputs.ts';
 import { buildSegment, jobPath } from './job-path.ts';
-import { httpFailure, isSuccess, jenkinsResult, runJenkins } from './run-jenkins.ts';
+import { httpFailure, isSuccess, jenkinsResult, resolveBuildNumber, runJenkins, withJenkins } from './run-jenkins.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 interface BuildState {
   number?: number;
@@ -18,7 +20,20 @@ export const jenkinsStopBuild = defineTool({
   description: 'Stop (abort) a running Jenkins build; reports when the build is already finished instead of failing.',
   toolset: 'jenkins',
   inputSchema: { api_url: apiUrlField, credentials_ref: credentialsRefField, jobFullName: jobFullNameField, build: buildField },
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  outputSchema: withTextOutput({ status: z.number().int().optional().describe('HTTP status Jenkins answered') }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+  resolve: (input, deps: ToolDeps, context) => resolveBuildNumber(input, deps, context),
+  // The preview names the build and whether it still runs: a build that finished since the approval changes it.
+  describeCall: (input, deps: ToolDeps, context) =>
+    withJenkins(input, deps, context, async (client) => {
+      const info = await client.get(`${jobPath(input.jobFullName)}/${buildSegment(input.build)}/api/json`, { tree: 'number,result,building' });
+      if (info.status !== 200) return { ok: false, output: httpFailure(info, `read build ${input.build ?? 'lastBuild'} of ${input.jobFullName}`) };
+      const build = info.json as BuildState;
+      const text = build.building
+        ? `Would stop build #${build.number} of ${input.jobFullName}, which is running now.`
+        : `Build #${build.number} of ${input.jobFullName} is ${build.result ? `already finished (result: ${build.result})` : 'not running'}; stopping it would change nothing.`;
+      return { ok: true, value: { text, diff: '', changed: Boolean(build.building) } };
+    }),
   handler: (input, deps: ToolDeps, context) =>
     runJenkins(input, deps, context, async (client) => {
       const base = jobPath(input.jobFullName);

@@ -6,6 +6,7 @@ import { defineTool } from '../tool-definition.ts';
 import { apiUrlField, credentialsRefField, jobFullNameField } from './jenkins-inputs.ts';
 import { jobPath } from './job-path.ts';
 import { httpFailure, isSuccess, jenkinsResult, runJenkins } from './run-jenkins.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 /** How many times the queue item is polled before giving up (as the original tool). */
 export const queuePollAttempts = 30;
@@ -24,7 +25,8 @@ export const jenkinsTriggerBuild = defineTool({
       .optional()
       .describe('Build parameters by name (see jenkins_get_job_parameters); omit for jobs without parameters'),
   },
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  outputSchema: withTextOutput({ status: z.number().int().optional().describe('HTTP status Jenkins answered') }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   handler: (input, deps: ToolDeps, context) =>
     runJenkins(input, deps, context, async (client) => {
       const base = jobPath(input.jobFullName);

@@ -1,10 +1,13 @@
+import { createTwoFilesPatch } from 'diff';
+import { stringify } from 'yaml';
 import { z } from 'zod';
 import { toolError } from '../../errors.ts';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { apiUrlField, buildField, credentialsRefField, jobFullNameField } from './jenkins-inputs.ts';
 import { buildSegment, jobPath } from './job-path.ts';
-import { httpFailure, isSuccess, jenkinsResult, runJenkins, trimJenkinsJson } from './run-jenkins.ts';
+import { httpFailure, isSuccess, jenkinsResult, resolveBuildNumber, runJenkins, trimJenkinsJson, withJenkins } from './run-jenkins.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 export const jenkinsUpdateBuild = defineTool({
   name: 'jenkins_update_build',
@@ -19,7 +22,22 @@ export const jenkinsUpdateBuild = defineTool({
     displayName: z.string().min(1).max(200).optional().describe('New display name of the build'),
     description: z.string().max(10_000).optional().describe('New description of the build (plain text)'),
   },
+  outputSchema: withTextOutput({ status: z.number().int().optional().describe('HTTP status Jenkins answered') }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  resolve: (input, deps: ToolDeps, context) => resolveBuildNumber(input, deps, context),
+  describeCall: (input, deps: ToolDeps, context) =>
+    withJenkins(input, deps, context, async (client) => {
+      const response = await client.get(`${jobPath(input.jobFullName)}/${buildSegment(input.build)}/api/json`, { tree: 'number,displayName,description' });
+      if (response.status !== 200) return { ok: false, output: httpFailure(response, `read build ${input.build ?? 'lastBuild'} of ${input.jobFullName}`) };
+      const live = response.json as { number?: number; displayName?: string | null; description?: string | null };
+      const current = { displayName: live.displayName ?? null, description: live.description ?? null };
+      const wanted = { displayName: input.displayName ?? current.displayName, description: input.description ?? current.description };
+      const label = `${input.jobFullName} #${live.number}`;
+      const diff = createTwoFilesPatch(`live/${label}`, `would-be/${label}`, stringify(current), stringify(wanted), undefined, undefined, { context: 3 }).replace(/^=+\n/m, '').trimEnd();
+      const changed = diff.includes('\n@@');
+      const summary = `Would update build #${live.number} of ${input.jobFullName}.`;
+      return { ok: true, value: { text: changed ? `${summary}\n\n${diff}` : `${summary}\n\nNo changes: the build already has that display name and description.`, diff: changed ? diff : '', changed } };
+    }),
   handler: (input, deps: ToolDeps, context) =>
     runJenkins(input, deps, context, async (client) => {
       if (input.displayName === undefined && input.description === undefined) {

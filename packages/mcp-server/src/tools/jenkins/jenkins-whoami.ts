@@ -1,7 +1,9 @@
+import { z } from 'zod';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { apiUrlField, credentialsRefField } from './jenkins-inputs.ts';
 import { httpFailure, jenkinsResult, runJenkins, trimJenkinsJson } from './run-jenkins.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 export const jenkinsWhoami = defineTool({
   name: 'jenkins_whoami',
@@ -9,6 +11,7 @@ export const jenkinsWhoami = defineTool({
   description: 'Show which Jenkins user the integration authenticates as (to check the credentials work and what it may do).',
   toolset: 'jenkins',
   inputSchema: { api_url: apiUrlField, credentials_ref: credentialsRefField },
+  outputSchema: withTextOutput({ status: z.number().int().optional().describe('HTTP status Jenkins answered') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: (input, deps: ToolDeps, context) =>
     runJenkins(input, deps, context, async (client) => {

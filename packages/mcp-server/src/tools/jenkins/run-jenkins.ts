@@ -2,9 +2,9 @@
  * What every Jenkins tool does around its requests: check and resolve the engine-injected credentials
  * reference, build a client, and turn HTTP statuses and network failures into clear results.
  */
-import { ToolInputError, toolError } from '../../errors.ts';
+import { ToolInputError, toolError, type ToolErrorCode } from '../../errors.ts';
 import type { ToolDeps } from '../deps.ts';
-import type { ToolCallContext, ToolOutput } from '../tool-definition.ts';
+import type { ToolCallContext, ToolCallResolution, ToolOutput } from '../tool-definition.ts';
 import { createJenkinsClient, parseJenkinsUrl, type JenkinsClient, type JenkinsResponse } from './jenkins-client.ts';
 import { buildSegment, jobPath } from './job-path.ts';
 
@@ -20,38 +20,115 @@ export function assertCredentialsRef(reference: string): void {
   }
 }
 
+/**
+ * The client for a call: resolves the engine-injected credentials reference to the integration (URL and
+ * credentials) and checks a caller-given api_url against it. A resolver failure comes back as a result.
+ */
+export async function jenkinsClientFor(
+  input: { api_url?: string; credentials_ref: string },
+  deps: ToolDeps,
+  context: ToolCallContext,
+): Promise<{ ok: true; client: JenkinsClient; timeoutMs: number } | { ok: false; output: ToolOutput }> {
+  const requested = input.api_url === undefined ? undefined : parseJenkinsUrl(input.api_url);
+  assertCredentialsRef(input.credentials_ref);
+  let credentials;
+  try {
+    credentials = await deps.jenkinsCredentials.resolve({ ...(input.api_url !== undefined ? { apiUrl: input.api_url } : {}), credentialsRef: input.credentials_ref });
+  } catch (error) {
+    if (error instanceof ToolInputError) throw error;
+    // The resolver's message may name the Secret but never holds its values.
+    return {
+      ok: false,
+      output: toolError(`Could not read the Jenkins credentials ${input.credentials_ref}: ${(error as Error).message}`, 'check that the integration Secret exists with keys url, username and api-token', 'FAILED'),
+    };
+  }
+  // Why: the credentials belong to the integration's Jenkins. A caller-chosen api_url that is not that Jenkins
+  // would receive them, so a different one is refused before any request (the URL is compared normalised).
+  const integrationUrl = parseJenkinsUrl(credentials.apiUrl);
+  if (requested && requested.href !== integrationUrl.href) {
+    throw new ToolInputError(`api_url ${requested.origin}${requested.pathname} is not the Jenkins of the integration ${input.credentials_ref}; its credentials are only sent to the integration's own URL.`, {
+      hint: 'omit api_url (Skyflo uses the integration URL), or change the Jenkins URL of the integration in Settings → Integrations',
+      code: 'FORBIDDEN',
+    });
+  }
+  const timeoutMs = deps.settings.jenkinsTimeoutMs ?? defaultJenkinsTimeoutMs;
+  return { ok: true, client: createJenkinsClient({ apiUrl: integrationUrl.href, username: credentials.username, apiToken: credentials.apiToken, timeoutMs, signal: context.signal }), timeoutMs };
+}
+
+/** A network failure (timeout, cancel, refused) as the result to return. */
+export function networkFailure(error: unknown, client: JenkinsClient, timeoutMs: number): ToolOutput {
+  const name = (error as Error).name;
+  if (name === 'TimeoutError') return toolError(`Jenkins at ${client.baseUrl.origin} did not answer within ${Math.round(timeoutMs / 1000)} s.`, 'check that Jenkins is up and retry', 'TIMEOUT');
+  if (name === 'AbortError') return toolError('The Jenkins request was cancelled.', undefined, 'FAILED');
+  const code = (error as { cause?: { code?: string } }).cause?.code;
+  return toolError(`Jenkins at ${client.baseUrl.origin} is unreachable${code ? ` (${code})` : ''}.`, 'check the Jenkins URL of the integration and that the MCP server can reach it', 'UNAVAILABLE');
+}
+
 export async function runJenkins(
-  input: { api_url: string; credentials_ref: string },
+  input: { api_url?: string; credentials_ref: string },
   deps: ToolDeps,
   context: ToolCallContext,
   work: (client: JenkinsClient) => Promise<ToolOutput>,
 ): Promise<ToolOutput> {
-  parseJenkinsUrl(input.api_url);
-  assertCredentialsRef(input.credentials_ref);
-  let credentials;
+  const opened = await jenkinsClientFor(input, deps, context);
+  if (!opened.ok) return opened.output;
   try {
-    credentials = await deps.jenkinsCredentials.resolve({ apiUrl: input.api_url, credentialsRef: input.credentials_ref });
+    return await work(opened.client);
   } catch (error) {
     if (error instanceof ToolInputError) throw error;
-    // The resolver's message may name the Secret but never holds its values.
-    return toolError(`Could not read the Jenkins credentials ${input.credentials_ref}: ${(error as Error).message}`, 'check that the integration Secret exists with keys username and api-token', 'FAILED');
+    return networkFailure(error, opened.client, opened.timeoutMs);
   }
-  const timeoutMs = deps.settings.jenkinsTimeoutMs ?? defaultJenkinsTimeoutMs;
-  const client = createJenkinsClient({ apiUrl: credentials.apiUrl, username: credentials.username, apiToken: credentials.apiToken, timeoutMs, signal: context.signal });
+}
+
+/**
+ * For the resolve and preview hooks, which must throw rather than return: runs `work` with the client and turns
+ * any failure result into a ToolInputError carrying its message and code.
+ */
+export async function withJenkins<T>(
+  input: { api_url?: string; credentials_ref: string },
+  deps: ToolDeps,
+  context: ToolCallContext,
+  work: (client: JenkinsClient) => Promise<{ ok: true; value: T } | { ok: false; output: ToolOutput }>,
+): Promise<T> {
+  const fail = (output: ToolOutput): never => {
+    const error = (output.structured?.['error'] ?? {}) as { code?: ToolErrorCode; message?: string; hint?: string };
+    throw new ToolInputError(error.message ?? output.text, { code: error.code ?? 'FAILED', hint: error.hint });
+  };
+  const opened = await jenkinsClientFor(input, deps, context);
+  if (!opened.ok) return fail(opened.output);
+  let outcome;
   try {
-    return await work(client);
+    outcome = await work(opened.client);
   } catch (error) {
     if (error instanceof ToolInputError) throw error;
-    const name = (error as Error).name;
-    if (name === 'TimeoutError') return toolError(`Jenkins at ${client.baseUrl.origin} did not answer within ${Math.round(timeoutMs / 1000)} s.`, 'check that Jenkins is up and retry', 'TIMEOUT');
-    if (name === 'AbortError') return toolError('The Jenkins request was cancelled.', undefined, 'FAILED');
-    const code = (error as { cause?: { code?: string } }).cause?.code;
-    return toolError(
-      `Jenkins at ${client.baseUrl.origin} is unreachable${code ? ` (${code})` : ''}.`,
-      'check the Jenkins URL of the integration and that the MCP server can reach it',
-      'UNAVAILABLE',
-    );
+    return fail(networkFailure(error, opened.client, opened.timeoutMs));
   }
+  return outcome.ok ? outcome.value : fail(outcome.output);
+}
+
+/**
+ * The `resolve` hook of the Jenkins write tools that take a build: a permalink ("lastBuild", the default) becomes
+ * the build number it points at now. Why: "lastBuild" moves when a new build starts, so an approval to stop or
+ * relabel "the last build" must name which one.
+ */
+export async function resolveBuildNumber(
+  input: { api_url?: string; credentials_ref: string; jobFullName: string; build?: number | string },
+  deps: ToolDeps,
+  context: ToolCallContext,
+): Promise<ToolCallResolution> {
+  const segment = buildSegment(input.build);
+  if (/^\d+$/.test(segment)) return { set: {}, notes: [] };
+  const number = await withJenkins(input, deps, context, async (client) => {
+    const response = await client.get(`${jobPath(input.jobFullName)}/${segment}/api/json`, { tree: 'number' });
+    if (response.status === 404) {
+      return { ok: false, output: toolError(`Job ${input.jobFullName} has no ${segment} (no build matches it yet).`, 'list builds with jenkins_get_last_builds', 'NOT_FOUND') };
+    }
+    if (response.status !== 200) return { ok: false, output: httpFailure(response, `find ${segment} of ${input.jobFullName}`) };
+    const value = (response.json as { number?: unknown } | undefined)?.number;
+    if (typeof value !== 'number') return { ok: false, output: toolError(`Jenkins did not say which build ${segment} of ${input.jobFullName} is.`, 'pass a build number') };
+    return { ok: true, value };
+  });
+  return { set: { build: number }, notes: [`build: ${input.build ?? 'lastBuild (default)'} → ${number}`] };
 }
 
 /**

@@ -24,9 +24,10 @@ import { k8sPortForward } from './k8s-port-forward.ts';
 import { k8sDelete } from './k8s-delete.ts';
 import { k8sDrain } from './k8s-drain.ts';
 import { k8sDiff } from './k8s-diff.ts';
+import { k8sAuthCanI } from './k8s-auth-can-i.ts';
 
 export const kubectlTools: AnyToolDefinition<ToolDeps>[] = [
-  k8sLogs, k8sGet, k8sDescribe, waitForXSeconds, k8sRolloutStatus, k8sRolloutHistory, k8sClusterInfo, k8sTopPods, k8sTopNodes,
+  k8sLogs, k8sGet, k8sDescribe, waitForXSeconds, k8sRolloutStatus, k8sRolloutHistory, k8sClusterInfo, k8sTopPods, k8sTopNodes, k8sAuthCanI,
   k8sApply, k8sPatch, k8sSetImage, k8sRolloutRestart, k8sScale, k8sRolloutUndo, k8sCordon, k8sUncordon, k8sRunPod, k8sExec, k8sPortForward,
   k8sDelete, k8sDrain,
   k8sDiff,

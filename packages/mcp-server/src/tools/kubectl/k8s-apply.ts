@@ -3,6 +3,7 @@ import { defineTool } from '../tool-definition.ts';
 import type { ToolDeps } from '../deps.ts';
 import { applyManifest } from './mutations.ts';
 import { renderDiff } from './k8s-diff.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const k8sApply = defineTool({
   name: 'k8s_apply',
@@ -14,7 +15,8 @@ export const k8sApply = defineTool({
     namespace: z.string().optional().describe('Namespace for documents that do not set one (default "default")'),
     dry_run: z.boolean().optional().default(false).describe('Server-side dry run: validate and show the diff without changing anything'),
   },
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
+  outputSchema: textOutputShape,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   preview: { tool: 'k8s_diff', mapArguments: (input) => ({ operation: 'apply', content: input.content, namespace: input.namespace }) },
   async handler(input, deps: ToolDeps, context) {
     const result = await applyManifest(deps, { content: input.content, namespace: input.namespace }, { dryRun: input.dry_run, signal: context.signal });

@@ -1,6 +1,7 @@
 import { defineTool } from '../tool-definition.ts';
 import type { ToolDeps } from '../deps.ts';
 import { clients } from './kubectl-common.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const k8sClusterInfo = defineTool({
   name: 'k8s_cluster_info',
@@ -8,6 +9,7 @@ export const k8sClusterInfo = defineTool({
   description: 'Show where the control plane and cluster services run (like `kubectl cluster-info`), plus the server version and node count.',
   toolset: 'k8s',
   inputSchema: {},
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   async handler(_input, deps: ToolDeps, context) {
     const { http } = clients(deps);

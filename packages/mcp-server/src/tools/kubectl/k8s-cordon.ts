@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineTool } from '../tool-definition.ts';
 import type { ToolDeps } from '../deps.ts';
 import { setUnschedulable } from './nodes.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const k8sCordon = defineTool({
   name: 'k8s_cordon',
@@ -9,6 +10,7 @@ export const k8sCordon = defineTool({
   description: 'Mark a node unschedulable so no new pods land on it (running pods stay).',
   toolset: 'k8s',
   inputSchema: { node_name: z.string().min(1).describe('Name of the node') },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   async handler(input, deps: ToolDeps, context) {
     return { text: await setUnschedulable(deps, input.node_name, true, context.signal) };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineTool } from '../tool-definition.ts';
 import type { ToolDeps } from '../deps.ts';
 import { deleteObject } from './mutations.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const k8sDelete = defineTool({
   name: 'k8s_delete',
@@ -14,6 +15,7 @@ export const k8sDelete = defineTool({
     namespace: z.string().optional().default('default').describe('Namespace of the resource (default "default")'),
     dry_run: z.boolean().optional().default(false).describe('Server-side dry run: check the delete would succeed without deleting'),
   },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   preview: { tool: 'k8s_diff', mapArguments: (input) => ({ operation: 'delete', name: input.name, resource_type: input.resource_type, namespace: input.namespace }) },
   async handler(input, deps: ToolDeps, context) {

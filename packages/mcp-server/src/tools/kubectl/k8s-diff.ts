@@ -6,8 +6,9 @@ import type { ToolDeps } from '../deps.ts';
 import { ToolInputError } from '../../errors.ts';
 import { cleanObject } from './format-object.ts';
 import { REDACTED } from '../../redaction/rules.ts';
-import { rolloutResourceField, undoRollout } from './rollouts.ts';
+import { restartRollout, rolloutResourceField, undoRollout } from './rollouts.ts';
 import { applyManifest, deleteObject, patchObject, scaleObject, setImage, type MutationResult } from './mutations.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 /** What a changed Secret value shows on the would-be side: redaction hides both values, this keeps the change visible. */
 export const CHANGED_SECRET_VALUE = `${REDACTED} (changed)`;
@@ -62,10 +63,10 @@ export const k8sDiff = defineTool({
   toolset: 'k8s',
   tags: ['diff'],
   inputSchema: {
-    operation: z.enum(['apply', 'patch', 'scale', 'set_image', 'delete', 'rollout_undo']).describe('Which change to preview'),
+    operation: z.enum(['apply', 'patch', 'scale', 'set_image', 'delete', 'rollout_undo', 'rollout_restart']).describe('Which change to preview'),
     content: z.string().optional().describe('apply: the YAML manifest'),
-    name: z.string().optional().describe('patch/scale/set_image/delete: name of the object'),
-    resource_type: z.string().optional().describe('patch/scale/set_image/delete: resource type, e.g. deployment'),
+    name: z.string().optional().describe('patch/scale/set_image/delete/rollout_undo/rollout_restart: name of the object'),
+    resource_type: z.string().optional().describe('patch/scale/set_image/delete/rollout_undo/rollout_restart: resource type, e.g. deployment'),
     namespace: z.string().optional().describe('Namespace (default "default")'),
     patch: z.string().optional().describe('patch: the patch document (JSON or YAML)'),
     patch_type: z.enum(['strategic', 'merge', 'json']).optional().describe('patch: strategic (default), merge or json'),
@@ -73,6 +74,7 @@ export const k8sDiff = defineTool({
     container_images: z.string().optional().describe("set_image: 'container1=image1,container2=image2'"),
     to_revision: z.number().int().min(1).optional().describe('rollout_undo: revision to return to (default: the previous one)'),
   },
+  outputSchema: withTextOutput({ diff: z.string().optional().describe("Unified diff of live vs would-be state ('' when nothing changes)"), changed: z.boolean().optional().describe('Whether the change would alter anything'), objects: z.array(z.string()).optional().describe('The objects the diff covers (kind/namespace/name)') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   async handler(input, deps: ToolDeps, context) {
     const options = { dryRun: true, signal: context.signal };
@@ -98,6 +100,12 @@ export const k8sDiff = defineTool({
         const kind = rolloutResourceField.safeParse(need(input.resource_type, 'resource_type'));
         if (!kind.success) throw new ToolInputError(`rollout_undo needs resource_type deployment, daemonset or statefulset, not "${input.resource_type}".`, { hint: 'pass resource_type "deployment"' });
         result = await undoRollout(deps, { name: need(input.name, 'name'), resource_type: kind.data, namespace: input.namespace, to_revision: input.to_revision }, options);
+        break;
+      }
+      case 'rollout_restart': {
+        const kind = rolloutResourceField.safeParse(need(input.resource_type, 'resource_type'));
+        if (!kind.success) throw new ToolInputError(`rollout_restart needs resource_type deployment, daemonset or statefulset, not "${input.resource_type}".`, { hint: 'pass resource_type "deployment"' });
+        result = await restartRollout(deps, { name: need(input.name, 'name'), resource_type: kind.data, namespace: input.namespace }, options);
         break;
       }
       case 'delete':

@@ -5,6 +5,7 @@ import { ToolInputError } from '../../errors.ts';
 import { KubeApiError } from '../../kube/kube-api-error.ts';
 import { clients } from './kubectl-common.ts';
 import { setUnschedulable } from './nodes.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const k8sDrain = defineTool({
   name: 'k8s_drain',
@@ -17,6 +18,7 @@ export const k8sDrain = defineTool({
     delete_emptydir_data: z.boolean().optional().default(false).describe('Delete pods using emptyDir volumes (their data is lost)'),
   },
   // draining a drained node finds nothing left to evict
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   async handler(input, deps: ToolDeps, context) {
     const lines = [await setUnschedulable(deps, input.node_name, true, context.signal)];

@@ -1,8 +1,21 @@
 import { z } from 'zod';
 import { defineTool } from '../tool-definition.ts';
 import type { ToolDeps } from '../deps.ts';
-import { assertSafeName, namespaceOf, runKubectl } from './kubectl-common.ts';
+import { ToolInputError } from '../../errors.ts';
+import { assertSafeName, kubectlFailure, namespaceOf } from './kubectl-common.ts';
 import { splitCommand } from './split-command.ts';
+import { kubectlGlobalArgs } from '../../kube/impersonation.ts';
+import { textOutputShape } from '../output-shapes.ts';
+
+const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh', 'ksh', 'busybox']);
+/** kubectl's own last line when the command (not kubectl) failed. */
+const EXIT_LINE = /^command terminated with exit code (\d+)\s*$/m;
+/** How runtimes and shells say a program does not exist (exit 127, or the runtime refusing to start it). */
+const MISSING_PATTERNS = [
+  /exec: "([^"]+)": executable file not found in \$PATH/,
+  /exec: "([^"]+)": stat [^:]+: no such file or directory/,
+  /(?:^|\n)(?:\S*\/)?(?:sh|bash|ash|dash|zsh|ksh): (?:line \d+: |\d+: )?([^:\n]+): (?:command )?not found/,
+];
 
 export const k8sExec = defineTool({
   name: 'k8s_exec',
@@ -15,7 +28,8 @@ export const k8sExec = defineTool({
     namespace: z.string().optional().default('default').describe('Namespace of the pod'),
     container_name: z.string().optional().describe('Container to exec into. Required for multi-container pods.'),
   },
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  outputSchema: textOutputShape,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   async handler(input, deps: ToolDeps, context) {
     assertSafeName('pod_name', input.pod_name);
     if (input.container_name) assertSafeName('container_name', input.container_name);
@@ -23,7 +37,42 @@ export const k8sExec = defineTool({
     const command = splitCommand(input.command);
     // Everything after `--` goes to the container, never to kubectl, so command words can't be flags.
     const args = ['exec', input.pod_name, '--namespace', namespace, ...(input.container_name ? ['--container', input.container_name] : []), '--', ...command];
-    const output = await runKubectl(deps, args, { signal: context.signal, action: `exec in pod ${input.pod_name}`, timeoutMs: 60_000 });
-    return { text: output.replace(/\n$/, '') || '(the command printed nothing)' };
+    const argv = [...kubectlGlobalArgs(deps), ...args];
+    const result = await deps.runner.run({ binary: deps.settings.kubectlPath, args: argv, signal: context.signal, timeoutMs: 60_000 });
+    const failed = result.exitCode !== 0 && !result.timedOut;
+    const exited = failed ? EXIT_LINE.exec(result.stderr) : undefined;
+    const missing = failed ? missingProgram(result.stderr, exited?.[1]) : undefined;
+    if (missing || exited) {
+      const where = `pod ${input.pod_name}${input.container_name ? ` (container ${input.container_name})` : ''}`;
+      if (missing) {
+        const program = missing === true ? command[0] : missing;
+        const throughShell = SHELLS.has(command[0].split('/').pop() ?? '');
+        throw new ToolInputError(`Command not found in the container image: ${program} (in ${where}).`, {
+          hint: throughShell
+            ? `check that the image of ${where} ships "${program}" (k8s_describe shows the image); minimal images (distroless, scratch) have few programs or none`
+            : `check that the image of ${where} ships "${program}" (k8s_describe shows the image), or run it through a shell, e.g. "sh -c '${input.command.replace(/'/g, '')}'" if it is a shell builtin or needs PATH; distroless and scratch images have no shell`,
+          code: 'NOT_FOUND',
+        });
+      }
+      // The command ran and failed: its own output says why, so pass it on instead of a kubectl-style hint.
+      const output = [result.stdout.replace(/\n$/, ''), result.stderr.replace(EXIT_LINE, '').trim()].filter(Boolean).join('\n');
+      throw new ToolInputError(`The command exited with code ${exited![1]} in ${where}${output ? `:\n${output}` : '.'}`, {
+        hint: 'the command itself failed (kubectl and the pod are fine); read its output, fix the command and retry',
+        code: 'FAILED',
+      });
+    }
+    // Not the command's own failure (a missing pod, a refused connection…): kubectl's message and hint, as for every tool.
+    const failure = kubectlFailure(result, `exec in pod ${input.pod_name}`);
+    if (failure) throw failure;
+    return { text: result.stdout.replace(/\n$/, '') || '(the command printed nothing)' };
   },
 });
+
+/** The program a failed exec could not find: its name, true when only the exit code (127) says so, else undefined. */
+function missingProgram(stderr: string, exitCode: string | undefined): string | true | undefined {
+  for (const pattern of MISSING_PATTERNS) {
+    const match = pattern.exec(stderr);
+    if (match) return match[1].trim();
+  }
+  return exitCode === '127' ? true : undefined;
+}

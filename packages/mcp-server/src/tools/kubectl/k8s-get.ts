@@ -6,8 +6,9 @@ import { assertSafeName, assertSafeSelector } from '../../exec/flag-guard.ts';
 import { apiVersionOf, resourcePath } from '../../kube/create-discovery.ts';
 import { clients, displayName, namespaceOf, resolveResource } from './kubectl-common.ts';
 import { formatRows, tableToRows, type KubeTable } from './render-table.ts';
-import { summariseTable } from './summarise-table.ts';
+import { summariseEvents, summariseTable } from './summarise-table.ts';
 import { formatObject } from './format-object.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
 /** Rows shown in full before a list is summarised. */
@@ -29,6 +30,7 @@ export const k8sGet = defineTool({
     output: z.enum(['wide', 'yaml', 'json', 'name']).optional().describe('Output format: wide (extra columns), yaml, json, or name'),
     label_selector: z.string().optional().describe("Label selector, e.g. 'app=nginx' or 'tier in (web,api)'"),
   },
+  outputSchema: withTextOutput({ total: z.number().int().optional().describe('Rows in the full list (set when the list was summarised)'), summarised: z.boolean().optional().describe('The list was too long and is shown as counts plus a sample') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   async handler(input, deps: ToolDeps, context) {
     if (input.namespace && input.all_namespaces) {
@@ -67,8 +69,11 @@ export const k8sGet = defineTool({
     const rendered = tableToRows(table, { wide: input.output === 'wide', withNamespace: allNamespaces });
     if (rendered.rows.length === 0) return { text: allNamespaces ? 'No resources found.' : `No resources found${where}.` };
     if (rendered.rows.length > MAX_TABLE_ROWS) {
+      const isEvents = info.resource === 'events';
+      const summarise = isEvents ? summariseEvents : summariseTable;
       return {
-        text: summariseTable(rendered, {
+        // Events are merged by their COUNT column, which only the wide table carries.
+        text: summarise(isEvents ? tableToRows(table, { wide: true, withNamespace: allNamespaces }) : rendered, {
           resourceLabel: info.resource,
           maxRows: SUMMARY_ROWS,
           filterHint: `pass namespace${allNamespaces ? ' (instead of all_namespaces)' : ''}, a label_selector such as 'app=web', or a name; output=name lists just the names.`,

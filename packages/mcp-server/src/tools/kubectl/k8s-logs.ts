@@ -5,6 +5,7 @@ import { ToolInputError } from '../../errors.ts';
 import { statusError } from '../../kube/create-kube-http.ts';
 import { applyOutputBudget } from '../../budgets/apply-output-budget.ts';
 import { assertSafeName, clients, namespaceField, namespaceOf } from './kubectl-common.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 /** kubectl-style relative duration (5s, 2m, 3h, 1h30m) → seconds. */
 export function parseDuration(since: string): number {
@@ -29,6 +30,7 @@ export const k8sLogs = defineTool({
     since: z.string().optional().describe('Only lines newer than this relative duration: 5s, 2m, 3h'),
     previous: z.boolean().optional().default(false).describe('Read logs from the previous (crashed) container instance'),
   },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   async handler(input, deps: ToolDeps, context) {
     assertSafeName('pod_name', input.pod_name);

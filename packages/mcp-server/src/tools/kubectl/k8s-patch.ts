@@ -4,6 +4,7 @@ import type { ToolDeps } from '../deps.ts';
 import { namespaceField } from './kubectl-common.ts';
 import { patchObject } from './mutations.ts';
 import { renderDiff } from './k8s-diff.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const k8sPatch = defineTool({
   name: 'k8s_patch',
@@ -19,7 +20,8 @@ export const k8sPatch = defineTool({
     dry_run: z.boolean().optional().default(false).describe('Server-side dry run: show the diff without changing anything'),
   },
   // a JSON patch that appends to a list changes something on every call, so not idempotent in general
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  outputSchema: textOutputShape,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   preview: { tool: 'k8s_diff', mapArguments: (input) => ({ operation: 'patch', name: input.name, resource_type: input.resource_type, patch: input.patch, patch_type: input.patch_type, namespace: input.namespace }) },
   async handler(input, deps: ToolDeps, context) {
     const result = await patchObject(deps, input, { dryRun: input.dry_run, signal: context.signal });

@@ -4,6 +4,7 @@ import type { ToolDeps } from '../deps.ts';
 import { ToolInputError, toolError } from '../../errors.ts';
 import type { PortPair } from '../../port-forward/create-port-forwards.ts';
 import { assertSafeName, clients, namespaceOf } from './kubectl-common.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 export const DEFAULT_TTL_MINUTES = 10;
 export const MAX_TTL_MINUTES = 60;
@@ -35,6 +36,7 @@ export const k8sPortForward = defineTool({
     resource_type: z.enum(['pod', 'service', 'deployment']).optional().default('pod').describe("'pod', 'service', 'deployment'"),
     ttl_minutes: z.number().int().min(1).max(MAX_TTL_MINUTES).optional().default(DEFAULT_TTL_MINUTES).describe(`Minutes until the forward is closed (default ${DEFAULT_TTL_MINUTES}, max ${MAX_TTL_MINUTES})`),
   },
+  outputSchema: withTextOutput({ forward_id: z.number().int().optional().describe('Id of the forward (number)'), local_addresses: z.array(z.string()).optional().describe('Addresses on the MCP server machine, 127.0.0.1:<port>'), expires_at: z.string().optional().describe('When the forward closes (ISO 8601)') }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   async handler(input, deps: ToolDeps, context) {
     assertSafeName('resource_name', input.resource_name);
@@ -51,6 +53,7 @@ export const k8sPortForward = defineTool({
     const forward = await deps.portForwards.start({
       kubectlPath: deps.settings.kubectlPath,
       kubeconfigPath: deps.settings.kubeconfigPath,
+      ...(deps.settings.impersonation ? { impersonation: deps.settings.impersonation } : {}),
       target,
       namespace,
       ports,

@@ -6,6 +6,7 @@ import { ToolInputError } from '../../errors.ts';
 import { redactObject } from '../../redaction/redact.ts';
 import { assertSafeName, clients, namespaceField, namespaceOf } from './kubectl-common.ts';
 import { listRevisions, rolloutResourceField, workloadPath } from './rollouts.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 export const k8sRolloutHistory = defineTool({
   name: 'k8s_rollout_history',
@@ -18,6 +19,7 @@ export const k8sRolloutHistory = defineTool({
     namespace: namespaceField,
     revision: z.number().int().min(1).optional().describe('Show this revision in detail; omit for all revisions'),
   },
+  outputSchema: withTextOutput({ revisions: z.array(z.number().int()).optional().describe('The revision numbers, oldest first') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   async handler(input, deps: ToolDeps, context) {
     assertSafeName('name', input.name);

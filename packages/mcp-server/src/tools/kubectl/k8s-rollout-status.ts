@@ -4,6 +4,7 @@ import { defineTool } from '../tool-definition.ts';
 import type { ToolDeps } from '../deps.ts';
 import { assertSafeName, clients, namespaceField, namespaceOf } from './kubectl-common.ts';
 import { rolloutResourceField, rolloutState, workloadPath } from './rollouts.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 export const k8sRolloutStatus = defineTool({
   name: 'k8s_rollout_status',
@@ -16,6 +17,7 @@ export const k8sRolloutStatus = defineTool({
     resource_type: rolloutResourceField.optional().default('deployment'),
     timeout_seconds: z.number().int().min(0).max(600).optional().default(60).describe('How long to wait for the rollout to finish (0 = just report the current state)'),
   },
+  outputSchema: withTextOutput({ done: z.boolean().optional().describe('The rollout finished') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   async handler(input, deps: ToolDeps, context) {
     assertSafeName('name', input.name);

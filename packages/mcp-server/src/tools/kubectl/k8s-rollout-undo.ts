@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { defineTool } from '../tool-definition.ts';
 import type { ToolDeps } from '../deps.ts';
-import { rolloutResourceField, undoRollout } from './rollouts.ts';
+import { resolveUndoRevision, rolloutResourceField, undoRollout } from './rollouts.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 export const k8sRolloutUndo = defineTool({
   name: 'k8s_rollout_undo',
@@ -12,10 +13,12 @@ export const k8sRolloutUndo = defineTool({
     name: z.string().min(1).describe('Name of the workload'),
     resource_type: rolloutResourceField,
     namespace: z.string().optional().default('default').describe('Namespace of the workload'),
-    to_revision: z.number().int().min(1).optional().describe('If omitted, rolls back to the previous revision'),
+    to_revision: z.number().int().min(1).optional().describe('If omitted, rolls back to the previous revision (resolved to its number before approval)'),
   },
+  outputSchema: withTextOutput({ revision: z.number().int().optional().describe('The revision rolled back to') }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   preview: { tool: 'k8s_diff', mapArguments: (input) => ({ operation: 'rollout_undo', name: input.name, resource_type: input.resource_type, namespace: input.namespace, to_revision: input.to_revision }) },
+  resolve: (input, deps: ToolDeps, context) => resolveUndoRevision(deps, input, context.signal),
   async handler(input, deps: ToolDeps, context) {
     const result = await undoRollout(deps, input, { dryRun: false, signal: context.signal });
     return { text: result.summary, ...(result.revision !== undefined ? { structured: { revision: result.revision } } : {}) };

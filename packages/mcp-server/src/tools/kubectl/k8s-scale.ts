@@ -4,6 +4,7 @@ import type { ToolDeps } from '../deps.ts';
 import { namespaceField } from './kubectl-common.ts';
 import { scaleObject } from './mutations.ts';
 import { renderDiff } from './k8s-diff.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const k8sScale = defineTool({
   name: 'k8s_scale',
@@ -17,7 +18,8 @@ export const k8sScale = defineTool({
     namespace: namespaceField,
     dry_run: z.boolean().optional().default(false).describe('Server-side dry run: show the diff without changing anything'),
   },
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
+  outputSchema: textOutputShape,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   preview: { tool: 'k8s_diff', mapArguments: (input) => ({ operation: 'scale', name: input.name, resource_type: input.resource_type, replicas: input.replicas, namespace: input.namespace }) },
   async handler(input, deps: ToolDeps, context) {
     const result = await scaleObject(deps, input, { dryRun: input.dry_run, signal: context.signal });

@@ -3,6 +3,7 @@ import { defineTool } from '../tool-definition.ts';
 import type { ToolDeps } from '../deps.ts';
 import { setImage } from './mutations.ts';
 import { renderDiff } from './k8s-diff.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const k8sSetImage = defineTool({
   name: 'k8s_set_image',
@@ -16,7 +17,8 @@ export const k8sSetImage = defineTool({
     namespace: z.string().optional().describe('Namespace of the resource (default "default")'),
     dry_run: z.boolean().optional().default(false).describe('Server-side dry run: show the diff without changing anything'),
   },
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
+  outputSchema: textOutputShape,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   preview: { tool: 'k8s_diff', mapArguments: (input) => ({ operation: 'set_image', name: input.resource_name, resource_type: input.resource_type, container_images: input.container_images, namespace: input.namespace }) },
   async handler(input, deps: ToolDeps, context) {
     const result = await setImage(deps, input, { dryRun: input.dry_run, signal: context.signal });

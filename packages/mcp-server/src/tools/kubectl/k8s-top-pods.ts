@@ -6,6 +6,7 @@ import { assertSafeSelector } from '../../exec/flag-guard.ts';
 import { assertSafeName, namespaceField, namespaceOf } from './kubectl-common.ts';
 import { formatCpu, formatMemory, getMetrics, parseQuantity } from './metrics.ts';
 import { formatRows } from './render-table.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 interface PodMetrics {
   metadata: { name: string; namespace: string };
@@ -27,6 +28,7 @@ export const k8sTopPods = defineTool({
     sort_by: z.enum(['cpu', 'memory']).optional().describe('Sort by cpu or memory (highest first)'),
     no_headers: z.boolean().optional().default(false).describe('Omit the header row'),
   },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   async handler(input, deps: ToolDeps, context) {
     if (input.name) assertSafeName('name', input.name);

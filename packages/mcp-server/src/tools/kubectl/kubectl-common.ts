@@ -6,8 +6,10 @@ import { z } from 'zod';
 import { ToolInputError } from '../../errors.ts';
 import { assertSafeArgument, assertSafeName } from '../../exec/flag-guard.ts';
 import { kubeClientsFor, type KubeClients } from '../../kube/kube-clients.ts';
+import { kubectlGlobalArgs } from '../../kube/impersonation.ts';
 import { resourcePath, type ResourceInfo } from '../../kube/create-discovery.ts';
 import type { ToolDeps } from '../deps.ts';
+import type { CommandResult } from '../../exec/command-runner.ts';
 
 export const namespaceField = z.string().optional().describe('Namespace of the resource. Defaults to "default" (or the kubeconfig context namespace).');
 
@@ -47,14 +49,19 @@ export async function runKubectl(
   args: string[],
   options: { signal?: AbortSignal; stdin?: string; timeoutMs?: number; action: string },
 ): Promise<string> {
-  const argv = [...(deps.settings.kubeconfigPath ? ['--kubeconfig', deps.settings.kubeconfigPath] : []), ...args];
+  const argv = [...kubectlGlobalArgs(deps), ...args];
   const result = await deps.runner.run({ binary: deps.settings.kubectlPath, args: argv, signal: options.signal, stdin: options.stdin, timeoutMs: options.timeoutMs });
-  if (result.timedOut) throw new ToolInputError(`Timed out while trying to ${options.action}.`, { hint: 'retry, or narrow the request', code: 'TIMEOUT' });
-  if (result.exitCode !== 0) {
-    const message = (result.stderr || result.stdout).trim().split('\n').slice(0, 6).join('\n');
-    throw new ToolInputError(`Failed to ${options.action}: ${message}`, { hint: hintForKubectlError(message), code: /NotFound|not found/i.test(message) ? 'NOT_FOUND' : /Forbidden/i.test(message) ? 'FORBIDDEN' : 'FAILED' });
-  }
+  const failure = kubectlFailure(result, options.action);
+  if (failure) throw failure;
   return result.stdout;
+}
+
+/** The error for a kubectl run that timed out or exited non-zero (kubectl's own message and a hint), else undefined. */
+export function kubectlFailure(result: CommandResult, action: string): ToolInputError | undefined {
+  if (result.timedOut) return new ToolInputError(`Timed out while trying to ${action}.`, { hint: 'retry, or narrow the request', code: 'TIMEOUT' });
+  if (result.exitCode === 0) return undefined;
+  const message = (result.stderr || result.stdout).trim().split('\n').slice(0, 6).join('\n');
+  return new ToolInputError(`Failed to ${action}: ${message}`, { hint: hintForKubectlError(message), code: /NotFound|not found/i.test(message) ? 'NOT_FOUND' : /Forbidden/i.test(message) ? 'FORBIDDEN' : 'FAILED' });
 }
 
 function hintForKubectlError(message: string): string {

@@ -143,3 +143,64 @@ export async function undoRollout(deps: ToolDeps, args: UndoArgs, options: { dry
     revision: wanted.revision,
   };
 }
+
+/** The images of a pod template, "a, b" (for resolution notes). */
+export function templateImages(template: any): string {
+  return ((template?.spec?.containers ?? []) as Array<{ image?: string }>).map((container) => container.image).filter(Boolean).join(', ');
+}
+
+/**
+ * `to_revision` for an undo without one: the revision kubectl would pick now (the one before the current).
+ * Why before approval: "the previous revision" moves when the workload gets a new revision, so the approved call
+ * must name a number (the issue: approved "back to 1", executed "back to 2", the crash-looping image).
+ */
+export async function resolveUndoRevision(deps: ToolDeps, args: { name: string; resource_type: RolloutKind; namespace?: string; to_revision?: number }, signal?: AbortSignal) {
+  if (args.to_revision !== undefined) return { set: {}, notes: [] };
+  assertSafeName('name', args.name);
+  const namespace = namespaceOf(deps, args.namespace);
+  const workload = await clients(deps).http.json<any>({ path: workloadPath(args.resource_type, namespace, args.name), signal });
+  const revisions = await listRevisions(deps, args.resource_type, namespace, workload, signal);
+  const current = revisions.at(-1);
+  const previous = revisions.at(-2);
+  if (!previous) {
+    throw new ToolInputError(`${args.resource_type}.apps/${args.name} has no previous revision to roll back to.`, {
+      hint: `known revisions: ${revisions.map((entry) => entry.revision).join(', ') || 'none'} (see k8s_rollout_history)`,
+      code: 'NOT_FOUND',
+    });
+  }
+  const images = templateImages(previous.template);
+  return {
+    set: { to_revision: previous.revision },
+    notes: [`to_revision: previous → ${previous.revision}${images ? ` (image ${images})` : ''}; current revision ${current!.revision}${templateImages(current!.template) ? ` (image ${templateImages(current!.template)})` : ''}`],
+  };
+}
+
+/** What a restart preview shows for kubectl's restartedAt annotation: the real value is the time of execution. */
+export const RESTARTED_AT_PLACEHOLDER = '<the time of execution>';
+
+/**
+ * `kubectl rollout restart`: sets the restartedAt pod-template annotation, which starts a new rollout. A dry run
+ * writes a fixed placeholder instead of the time, so previewing twice against the same state gives the same text.
+ */
+export async function restartRollout(
+  deps: ToolDeps,
+  args: { name: string; resource_type: RolloutKind; namespace?: string },
+  options: { dryRun: boolean; signal?: AbortSignal; now?: () => Date },
+): Promise<MutationResult> {
+  assertSafeName('name', args.name);
+  const namespace = namespaceOf(deps, args.namespace);
+  const path = workloadPath(args.resource_type, namespace, args.name);
+  const label = `${args.resource_type}.apps/${args.name}`;
+  const { http } = clients(deps);
+  const before = options.dryRun ? await http.json<any>({ path, signal: options.signal }) : undefined;
+  const restartedAt = options.dryRun ? RESTARTED_AT_PLACEHOLDER : (options.now ?? (() => new Date()))().toISOString();
+  const after = await http.json<any>({
+    method: 'PATCH',
+    path,
+    query: { fieldManager: 'kubectl-rollout', ...(options.dryRun ? { dryRun: 'All' } : {}) },
+    contentType: 'application/strategic-merge-patch+json',
+    body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': restartedAt } } } } },
+    signal: options.signal,
+  });
+  return { summary: `${label} restarted${options.dryRun ? ' (server dry run)' : ''}`, before: [{ key: label, object: before }], after: [{ key: label, object: after }] };
+}

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineTool } from '../tool-definition.ts';
 import type { ToolDeps } from '../deps.ts';
+import { textOutputShape } from '../output-shapes.ts';
 
 export const waitForXSeconds = defineTool({
   name: 'wait_for_x_seconds',
@@ -11,6 +12,7 @@ export const waitForXSeconds = defineTool({
   inputSchema: {
     seconds: z.number().int().min(0).max(300).describe('Seconds to wait (max 300)'),
   },
+  outputSchema: textOutputShape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   async handler(input, _deps: ToolDeps, context) {
     try {

@@ -1,48 +1,140 @@
 /**
  * preview_tool_call: the wire-level preview capability. A client (the engine's approval gate, or any MCP
  * client) names a mutating tool and the arguments it is about to send; the server validates them against
- * that tool's own schema, maps them onto its read-only preview tool (k8s_diff, helm_upgrade_diff) and
- * returns the diff. Keeping the mapping here means a remote or third-party client needs no copy of it.
+ * that tool's own schema, resolves relative arguments into absolute ones (the previous revision → its number,
+ * the latest chart version → the exact version plus a pinned chart archive, "lastBuild" → a build number),
+ * runs the read-only preview (k8s_diff, helm_upgrade_diff, or the tool's own description) with exactly those
+ * resolved arguments, and returns the diff, the resolved arguments and the call's risk flags.
+ *
+ * Why resolve here: what a human approves must be what runs. The engine executes `resolved_arguments`, not the
+ * model's relative ones, and re-runs this preview right before executing; the preview text is deterministic for
+ * unchanged state, so a changed hash means the target moved and the call is refused.
  */
 import { z } from 'zod';
+import { riskFlagSchema, type RiskFlag } from '@skyflo/protocol';
 import { toolError } from '../../errors.ts';
+import { assessToolCallRisks, mergeRisks } from '../../risk/assess-tool-call-risks.ts';
 import type { ToolDeps } from '../deps.ts';
 import { runTool, validateInput } from '../run-tool.ts';
-import { defineTool, type AnyToolDefinition } from '../tool-definition.ts';
+import { defineTool, type AnyToolDefinition, type ToolCallResolution } from '../tool-definition.ts';
+import { withTextOutput } from '../output-shapes.ts';
 
 export const previewToolCallName = 'preview_tool_call';
 
 /** The tool-listing `_meta` key that says "preview_tool_call can preview this tool". */
 export const previewMetaKey = 'skyflo.ai/preview';
 
+/** The tool-listing `_meta` key naming a tool's read-only preview tool (informational: clients go through preview_tool_call). */
+export const previewToolMetaKey = 'skyflo.ai/preview-tool';
+
+/** The structured result of preview_tool_call (MCP structuredContent). The engine reads these field names. */
+export const previewResultShape = {
+  tool: z.string().describe('The previewed tool'),
+  previewTool: z.string().describe("The read-only tool that produced the preview (k8s_diff, helm_upgrade_diff), or the tool's own name when it describes itself"),
+  resolved_arguments: z
+    .record(z.string(), z.unknown())
+    .describe("The exact arguments to execute: the caller's arguments with relative values made absolute (equal to them when nothing was relative); valid against the tool's schema"),
+  resolution: z.array(z.string()).describe('One line per argument that was made absolute, e.g. "to_revision: previous → 1 (image nginx:1.27)"'),
+  artifact_digest: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/)
+    .optional()
+    .describe('The exact artifact the call installs (a pinned Helm chart archive), "sha256:<hex>"'),
+  diff: z.string().describe("Unified diff of live vs would-be state ('' when the preview has none)"),
+  changed: z.boolean().describe('Whether the call would change anything'),
+  risks: z.array(riskFlagSchema).describe("Risk flags from the call's arguments and, for Helm, from the manifests the preview rendered"),
+  truncated: z.boolean().optional().describe('The diff was cut to the output budget'),
+};
+
+export type PreviewToolCallResult = z.infer<z.ZodObject<typeof previewResultShape>>;
+
+/** preview_tool_call accepts a tool that has a read-only preview tool or describes its own calls. */
+export function isPreviewable(definition: AnyToolDefinition<ToolDeps>): boolean {
+  return Boolean(definition.preview || definition.describeCall);
+}
+
+function risksOf(structured: Record<string, unknown> | undefined): RiskFlag[] {
+  const parsed = z.array(riskFlagSchema).safeParse(structured?.['risks']);
+  return parsed.success ? parsed.data : [];
+}
+
+/** At most this many flags are listed (a chart with hundreds of objects would otherwise fill the approval card). */
+export const maxListedRisks = 25;
+
+function capRisks(risks: RiskFlag[]): RiskFlag[] {
+  if (risks.length <= maxListedRisks) return risks;
+  const rest = risks.slice(maxListedRisks - 1);
+  // risks are sorted most severe first, so the summary carries the highest severity among the ones left out
+  return [...risks.slice(0, maxListedRisks - 1), { code: 'MORE_RISKS', severity: rest[0]!.severity, message: `${rest.length} more risk flag(s) not listed (${[...new Set(rest.map((risk) => risk.code))].join(', ')}).` }];
+}
+
 export function createPreviewToolCall(tools: AnyToolDefinition<ToolDeps>[]): AnyToolDefinition<ToolDeps> {
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
-  const previewable = tools.filter((tool) => tool.preview).map((tool) => tool.name);
+  const previewable = tools.filter(isPreviewable).map((tool) => tool.name);
   return defineTool({
     name: previewToolCallName,
     title: 'Preview a tool call',
     description:
-      `Show what a mutating tool call would change, without changing anything: validates the arguments against that tool's schema and runs its dry-run/diff preview, returning a unified diff. Tools with a preview: ${previewable.join(', ')}.`,
+      `Show what a mutating tool call would change, without changing anything: validates the arguments against that tool's schema, makes relative arguments absolute (previous revision, latest chart version, lastBuild), pins Helm chart archives by sha-256, and runs its dry-run/diff preview. Returns a unified diff; the structured result carries resolved_arguments (what to execute), resolution notes, artifact_digest and risk flags. Tools with a preview: ${previewable.join(', ')}.`,
     inputSchema: {
       tool: z.string().min(1).describe('Name of the mutating tool whose call to preview, e.g. k8s_scale'),
-      arguments: z.record(z.string(), z.unknown()).default({}).describe('The exact arguments that would be sent to that tool'),
+      // An object whose values are checked against the named tool's own schema below: a precise JSON schema
+      // ("object") rather than z.unknown(), which strict schema checkers report as "accepts any value".
+      arguments: z.object({}).catchall(z.json()).default({}).describe('The exact arguments that would be sent to that tool (an object; checked against that tool\'s input schema)'),
     },
+    outputSchema: withTextOutput(previewResultShape),
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
     async handler(input, deps: ToolDeps, context) {
       const target = byName.get(input.tool);
       if (!target) return toolError(`Unknown tool "${input.tool}".`, `name one of the tools with a preview: ${previewable.join(', ')}`, 'NOT_FOUND');
-      if (!target.preview) {
+      if (!isPreviewable(target)) {
         return toolError(`${input.tool} has no preview.`, `only these tools can be previewed: ${previewable.join(', ')}`, 'UNSUPPORTED');
       }
-      const previewTool = byName.get(target.preview.tool);
+      const previewTool = target.preview ? byName.get(target.preview.tool) : undefined;
       // The whole point of a preview is that it runs before approval, so it must never reach a tool that writes.
-      if (previewTool?.annotations.readOnlyHint !== true) {
+      if (target.preview && previewTool?.annotations.readOnlyHint !== true) {
         return toolError(`${input.tool}'s preview tool "${target.preview.tool}" is not a read-only tool, so it is not run.`, 'report this to the Skyflo operator', 'UNSUPPORTED');
       }
       const parsed = validateInput(target, input.arguments);
       if (!parsed.ok) return parsed.output;
-      const output = await runTool(previewTool, target.preview.mapArguments(parsed.data), deps, context);
-      return { ...output, structured: { ...output.structured, tool: target.name, previewTool: previewTool.name } };
+
+      const resolution: ToolCallResolution = target.resolve ? await target.resolve(parsed.data, deps, context) : { set: {}, notes: [] };
+      // The caller's own arguments plus what was made absolute, without the schema's defaults: with nothing
+      // to resolve this is exactly what the caller sent, and resolving it again changes nothing.
+      const resolvedArguments: Record<string, unknown> = { ...input.arguments, ...resolution.set };
+      const resolved = validateInput(target, resolvedArguments);
+      if (!resolved.ok) {
+        return toolError(`Resolving ${input.tool}'s arguments produced arguments its schema refuses: ${resolved.output.text}`, 'report this to the Skyflo operator', 'FAILED');
+      }
+
+      let text: string;
+      let diff: string;
+      let changed: boolean;
+      let previewRisks: RiskFlag[] = [];
+      let truncated = false;
+      if (target.preview && previewTool) {
+        const output = await runTool(previewTool, target.preview.mapArguments(resolved.data), deps, context);
+        if (output.isError) return { ...output, structured: { ...output.structured, tool: target.name, previewTool: previewTool.name } };
+        text = output.text;
+        diff = typeof output.structured?.['diff'] === 'string' ? output.structured['diff'] : '';
+        changed = typeof output.structured?.['changed'] === 'boolean' ? output.structured['changed'] : diff !== '';
+        previewRisks = risksOf(output.structured);
+        truncated = output.structured?.['truncated'] === true;
+      } else {
+        const description = await target.describeCall!(resolved.data, deps, context);
+        ({ text, diff, changed } = description);
+      }
+      const structured: Omit<PreviewToolCallResult, 'resolved_arguments'> = {
+        tool: target.name,
+        previewTool: previewTool?.name ?? target.name,
+        resolution: resolution.notes,
+        ...(resolution.artifactDigest ? { artifact_digest: resolution.artifactDigest } : {}),
+        diff,
+        changed,
+        risks: capRisks(mergeRisks(assessToolCallRisks(target.name, resolved.data), previewRisks)),
+        ...(truncated ? { truncated } : {}),
+      };
+      return { text, structured, verbatim: { resolved_arguments: resolvedArguments } };
     },
   });
 }

@@ -7,19 +7,24 @@
  *   GET  /agent/runs/:run_id/events?conversation_id=…  (+ Last-Event-ID) → SSE: re-attach to a run after a dropped
  *        connection, on any engine process (the bus keeps a replay buffer); frames after Last-Event-ID, then live
  * Every route needs `request.user` (set by the platform's authenticate hook); without one it answers 401.
- * Only the conversation's owner may chat, decide approvals or stop: admins may read others' conversations
- * through /conversations, but a mutation is approved by the person who asked for it.
+ * Only the conversation's owner chats in it. Who decides approvals follows APPROVAL_POLICY (approvals/
+ * decision-authority.ts): the owner (`self`), or approvers and admins in any conversation (`approver`), who may then
+ * also stop and re-attach to the runs their decisions start.
  */
 import { approvalRequestSchema, chatRequestSchema, stopRequestSchema, type ToolSummary } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AgentRequestError } from '../../../agent/agent-request-error.ts';
-import { createAgentService, type AgentService } from '../../../agent/create-agent-service.ts';
+import { createAgentService, type AgentService, type AgentServiceDeps } from '../../../agent/create-agent-service.ts';
+import type { RunAgentDeps } from '../../../agent/run-agent.ts';
 import type { AgentConfig } from '../../../config/agent.ts';
 import type { AgentModel } from '../../../graph/run-context.ts';
 import type { JenkinsIntegration } from '../../../mcp/jenkins-args.ts';
 import type { ToolGateway } from '../../../mcp/tool-gateway.ts';
-import type { AuthenticatedUser, EventBus, Storage } from '../../../ports/index.ts';
+import { randomBytes } from 'node:crypto';
+import { createToolCallInspector, type ToolCallInspector } from '../../../approvals/tool-call-inspector.ts';
+import { createSecretBox, type SecretBox } from '../../../crypto/secret-box.ts';
+import type { AuditLog, AuthenticatedUser, EventBus, Storage } from '../../../ports/index.ts';
 import { streamRun } from './stream-run.ts';
 
 export interface AgentRouteDeps {
@@ -32,7 +37,22 @@ export interface AgentRouteDeps {
    */
   llm: Partial<AgentModel> & { describe?: string; provider?: string; modelId?: string };
   config: AgentConfig;
-  jenkinsIntegration?: () => JenkinsIntegration | undefined;
+  /** the active Jenkins integration; undefined hides the Jenkins tools */
+  jenkinsIntegration?: () => Promise<JenkinsIntegration | undefined>;
+  /**
+   * Seals the exact arguments of calls awaiting approval. The engine passes one keyed by SKYFLO_ENCRYPTION_KEY;
+   * without one (agent-only tests) a key lives only as long as this process.
+   */
+  secretBox?: SecretBox;
+  inspector?: ToolCallInspector;
+  /** records decisions (the platform's audit log) */
+  audit?: AuditLog;
+  /** who may decide calls (APPROVAL_POLICY, APPROVAL_FOUR_EYES); default: the requester decides */
+  approvalPolicy?: AgentServiceDeps['approvalPolicy'];
+  /** EXECUTE_AS_APPROVER: approved calls run as the approver (Kubernetes impersonation) */
+  executeAsApprover?: AgentServiceDeps['executeAsApprover'];
+  /** sees every run event (audit trail of tool calls, metrics); see RunAgentDeps.observeEvent */
+  observeEvent?: RunAgentDeps['observeEvent'];
   logger?: { error(object: unknown, message?: string): void };
   /** called with the service so the composition root can wait for runs on shutdown (service.idle()) */
   onService?: (service: AgentService) => void;
@@ -64,8 +84,34 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
     tools: deps.tools,
     config: deps.config,
     jenkinsIntegration: deps.jenkinsIntegration,
+    secretBox: deps.secretBox ?? createSecretBox(randomBytes(32)),
+    inspector: deps.inspector ?? createToolCallInspector(),
+    ...(deps.audit ? { audit: deps.audit } : {}),
+    ...(deps.observeEvent ? { observeEvent: deps.observeEvent } : {}),
+    ...(deps.approvalPolicy ? { approvalPolicy: deps.approvalPolicy } : {}),
+    ...(deps.executeAsApprover ? { executeAsApprover: deps.executeAsApprover } : {}),
     logger: deps.logger ?? app.log,
-    llm: { model: deps.llm.model, modelName: modelName(deps.llm), providerOptions: deps.llm.providerOptions, maxOutputTokens: deps.llm.maxOutputTokens, problem: deps.llm.problem, secrets: deps.llm.secrets },
+    // Read through on every use: an admin may change the model at runtime (PUT /settings/llm) and new turns use it.
+    llm: {
+      get model() {
+        return deps.llm.model;
+      },
+      get modelName() {
+        return modelName(deps.llm);
+      },
+      get providerOptions() {
+        return deps.llm.providerOptions;
+      },
+      get maxOutputTokens() {
+        return deps.llm.maxOutputTokens;
+      },
+      get problem() {
+        return deps.llm.problem;
+      },
+      get secrets() {
+        return deps.llm.secrets;
+      },
+    },
   });
   deps.onService?.(service);
 
@@ -76,7 +122,11 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
   };
 
   const fail = (reply: FastifyReply, error: unknown) => {
-    if (error instanceof AgentRequestError) return reply.code(error.statusCode).send({ detail: error.message });
+    if (error instanceof AgentRequestError) {
+      // A per-user run limit frees up as runs finish; tell clients when to look again.
+      if (error.statusCode === 429) void reply.header('retry-after', '5');
+      return reply.code(error.statusCode).send({ detail: error.message });
+    }
     throw error;
   };
 
@@ -88,7 +138,8 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
     const message = [...parsed.data.messages].reverse().find((item) => item.role === 'user' && item.content.trim());
     if (!message) return reply.code(400).send({ detail: 'messages must contain a user message with non-empty content' });
     try {
-      const run = await service.prepareChat({ user, conversationId: parsed.data.conversation_id, message: message.content });
+      if (!parsed.data.conversation_id) await app.conversationQuota?.(request, reply);
+      const run = await service.prepareChat({ user, conversationId: parsed.data.conversation_id, message: message.content, ip: request.ip });
       await streamRun({ request, reply, bus: deps.bus, runId: run.runId, conversationId: run.conversationId, start: run.start, heartbeatMs: deps.config.heartbeatMs });
       return reply;
     } catch (error) {
@@ -109,6 +160,8 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
         approve: parsed.data.approve,
         reason: parsed.data.reason,
         argsHash: parsed.data.args_hash,
+        automatic: parsed.data.automatic,
+        ip: request.ip,
       });
       await streamRun({ request, reply, bus: deps.bus, runId: run.runId, conversationId: run.conversationId, start: run.start, heartbeatMs: deps.config.heartbeatMs });
       return reply;
@@ -146,6 +199,11 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
         conversationId: parsed.data.conversation_id,
         afterIndex: parsed.data.last_event_id,
         heartbeatMs: deps.config.heartbeatMs,
+        isRunAlive: async () => {
+          const run = await deps.storage.runs.get(request.params.run_id);
+          return run !== undefined && run.status === 'running' && run.leaseUntil.getTime() > Date.now();
+        },
+        livenessIntervalMs: Math.max(250, Math.floor(deps.config.runLeaseMs / 3)),
       });
       return reply;
     } catch (error) {

@@ -23,7 +23,15 @@ export interface StreamRunInput {
   afterIndex?: number;
   /** starts the run once the stream is subscribed (absent when re-attaching to a run) */
   start?: () => Promise<unknown>;
+  /**
+   * For re-attached streams: whether the run is still alive (running, lease not lapsed). A run whose engine died
+   * never sends `completed`, so the stream ends with `completed` status error instead of heartbeats forever.
+   */
+  isRunAlive?: () => Promise<boolean>;
+  livenessIntervalMs?: number;
 }
+
+export const deadRunMessage = 'The engine process running this run stopped before it finished (its lease lapsed). What it produced is saved in the conversation; reload it, and send your message again if needed.';
 
 export async function streamRun(input: StreamRunInput): Promise<void> {
   const { reply, bus } = input;
@@ -43,6 +51,7 @@ export async function streamRun(input: StreamRunInput): Promise<void> {
 
   let open = true;
   let heartbeat: NodeJS.Timeout | undefined;
+  let liveness: NodeJS.Timeout | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -51,6 +60,7 @@ export async function streamRun(input: StreamRunInput): Promise<void> {
     if (!open) return;
     open = false;
     clearTimeout(heartbeat);
+    clearInterval(liveness);
     void unsubscribe?.().catch(() => {});
     if (!response.writableEnded) response.end();
     finish();
@@ -96,5 +106,23 @@ export async function streamRun(input: StreamRunInput): Promise<void> {
   if (!open) await unsubscribe().catch(() => {});
   armHeartbeat();
   void input.start?.();
+  if (input.isRunAlive && open) {
+    const isRunAlive = input.isRunAlive;
+    const checkLiveness = async () => {
+      let alive = true;
+      try {
+        alive = await isRunAlive();
+      } catch {
+        return; // storage trouble is not evidence of a dead run; check again later
+      }
+      if (alive || !open) return;
+      write(sseFrame('completed', { type: 'completed', status: 'error', error: deadRunMessage, conversation_id: input.conversationId, run_id: input.runId, timestamp: Date.now(), duration: 0, duration_ms: 0 }));
+      close();
+    };
+    // Replayed frames were delivered during subscribe: a run that ended normally has closed the stream already.
+    await checkLiveness();
+    liveness = setInterval(() => void checkLiveness(), input.livenessIntervalMs ?? 10_000);
+    liveness.unref?.();
+  }
   await finished;
 }

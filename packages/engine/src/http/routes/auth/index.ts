@@ -69,17 +69,22 @@ export const authRoutes: FastifyPluginAsync<AuthRouteDeps> = async (app, { accou
 
   app.post('/auth/register/register', open, async (request, reply) => {
     const input = parseInput(registerSchema, request.body);
-    const user = await run(() => accounts.register({ email: input.email, password: input.password, fullName: input.full_name ?? null, ip: request.ip }));
+    const user = await run(() =>
+      accounts.register({ email: input.email, password: input.password, fullName: input.full_name ?? null, ip: request.ip, ...(input.setup_token ? { setupToken: input.setup_token } : {}) }),
+    );
     return reply.code(201).send(toUserRead(user));
   });
 
-  app.get('/auth/is_admin_user', open, async () => ({ is_admin: await accounts.isFirstUserPending() }));
+  app.get('/auth/is_admin_user', open, async () => {
+    const pending = await accounts.isFirstUserPending();
+    return { is_admin: pending, setup_token_required: pending && accounts.setupTokenRequired };
+  });
 
   app.get('/auth/me', async (request) => toUserRead(await run(() => accounts.me(request.user.id))));
 
   app.patch('/auth/me', async (request) => {
     const patch = parseInput(updateMeSchema, request.body);
-    const user = await run(() => accounts.updateProfile(request.user.id, { ...(patch.email !== undefined ? { email: patch.email } : {}), ...(patch.full_name !== undefined ? { fullName: patch.full_name } : {}) }));
+    const user = await run(() => accounts.updateProfile(request.user.id, { ...(patch.full_name !== undefined ? { fullName: patch.full_name } : {}) }));
     return { id: user.id, email: user.email, full_name: user.fullName };
   });
 

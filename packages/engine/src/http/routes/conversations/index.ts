@@ -1,6 +1,8 @@
 import { createConversationRequestSchema, listConversationsQuerySchema, updateConversationRequestSchema } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { ApprovalPolicyName } from '../../../approvals/decision-authority.ts';
+import { ConversationIdTakenError } from '../../../ports/conversation-id-taken-error.ts';
 import type { AuditLog, Conversation, ConversationStore } from '../../../ports/index.ts';
 import { isUuid, parseConversationCursor } from '../../../storage/conversation-cursor.ts';
 import { HttpError, notFound } from '../../plugins/http-error.ts';
@@ -9,6 +11,10 @@ import { parseInput } from '../../plugins/parse-input.ts';
 export interface ConversationRouteDeps {
   conversations: ConversationStore;
   audit: AuditLog;
+  /** stops the runs still going in a deleted conversation */
+  stopRuns: (runIds: string[]) => Promise<void>;
+  /** APPROVAL_POLICY=approver lets approvers read the conversations whose calls they decide */
+  approvalPolicy?: ApprovalPolicyName;
 }
 
 /** The reference's first message of every conversation created through POST /conversations. */
@@ -22,19 +28,20 @@ const patchSchema = updateConversationRequestSchema.extend({
 
 /**
  * Conversation CRUD (spec §1). Every route needs a user; a conversation belongs to its creator. Others get 404
- * (not 403, which would confirm that the id exists). An admin may read anyone's conversation, and that read
- * is written to the audit log.
+ * (not 403, which would confirm that the id exists). An admin — and, with APPROVAL_POLICY=approver, an approver, who
+ * needs the context of the calls they decide — may read anyone's conversation; that read is written to the audit log.
  */
-export const conversationRoutes: FastifyPluginAsync<ConversationRouteDeps> = async (app, { conversations, audit }) => {
+export const conversationRoutes: FastifyPluginAsync<ConversationRouteDeps> = async (app, { conversations, audit, stopRuns, approvalPolicy = 'self' }) => {
   async function load(request: FastifyRequest, access: 'read' | 'write'): Promise<Conversation> {
     const { id } = parseInput(idParamsSchema, request.params, 'params');
     const conversation = isUuid(id) ? await conversations.get(id) : undefined;
     if (!conversation) throw notFound('Conversation not found');
     if (conversation.userId === request.user.id) return conversation;
-    if (access === 'read' && request.user.role === 'admin') {
+    const reader = request.user.role === 'admin' ? 'admin' : approvalPolicy === 'approver' && request.user.role === 'approver' ? 'approver' : undefined;
+    if (access === 'read' && reader) {
       await audit.record({
         actorId: request.user.id,
-        action: 'conversation.admin_read',
+        action: `conversation.${reader}_read`,
         subjectType: 'conversation',
         subjectId: conversation.id,
         details: { owner_id: conversation.userId },
@@ -47,10 +54,15 @@ export const conversationRoutes: FastifyPluginAsync<ConversationRouteDeps> = asy
 
   app.post('/conversations', async (request, reply) => {
     const input = parseInput(createConversationRequestSchema, request.body ?? {});
-    if (input.conversation_id && (await conversations.get(input.conversation_id))) {
-      throw new HttpError(409, 'A conversation with this id already exists; omit conversation_id to get a new one', 'CONFLICT');
+    await app.conversationQuota?.(request, reply);
+    let conversation: Conversation;
+    try {
+      conversation = await conversations.create({ userId: request.user.id, welcome: WELCOME_MESSAGE, ...(input.conversation_id ? { id: input.conversation_id } : {}) });
+    } catch (error) {
+      // An id in use or ever used (deleted conversations keep a tombstone) is never handed out again.
+      if (error instanceof ConversationIdTakenError) throw new HttpError(409, error.message, 'CONFLICT');
+      throw error;
     }
-    const conversation = await conversations.create({ userId: request.user.id, welcome: WELCOME_MESSAGE, ...(input.conversation_id ? { id: input.conversation_id } : {}) });
     return reply.code(201).send({ status: 'success', id: conversation.id, title: conversation.title, created_at: conversation.createdAt.toISOString() });
   });
 
@@ -96,7 +108,9 @@ export const conversationRoutes: FastifyPluginAsync<ConversationRouteDeps> = asy
 
   app.delete('/conversations/:id', async (request) => {
     const existing = await load(request, 'write');
-    await conversations.delete(existing.id);
+    const deleted = await conversations.delete(existing.id);
+    if (!deleted) throw notFound('Conversation not found');
+    if (deleted.runningRunIds.length > 0) await stopRuns(deleted.runningRunIds);
     return { status: 'success', id: existing.id };
   });
 };

@@ -1,26 +1,58 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { Storage } from '../../../ports/index.ts';
+import type { BusHealth, EventBus, Storage } from '../../../ports/index.ts';
 
 export interface HealthRouteDeps {
   storage: Pick<Storage, 'ping'>;
+  /** the event bus, whose backend (Redis) may fail while the engine runs */
+  bus?: Pick<EventBus, 'health'>;
   /**
    * Readiness of parts that start after the engine listens (the embedded MCP server), merged into GET /health.
-   * Liveness (`status: "ok"`) does not depend on them.
+   * Liveness does not depend on them.
    */
   readiness?: () => Record<string, string>;
 }
 
-/** Liveness and database readiness (spec §1); public, and /health/database is always 200 with a status field. */
-export const healthRoutes: FastifyPluginAsync<HealthRouteDeps> = async (app, { storage, readiness }) => {
+/** A database that does not answer within this long counts as failing (a hung connection must not hang /health). */
+const databaseTimeoutMs = 2_000;
+
+async function pingDatabase(storage: Pick<Storage, 'ping'>): Promise<{ ok: true } | { ok: false; error: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      storage.ping(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${databaseTimeoutMs} ms`)), databaseTimeoutMs);
+      }),
+    ]);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const describeBus = (health: BusHealth) => (health.status === 'ok' ? 'ok' : `error: ${health.detail}`);
+
+/**
+ * Liveness and database readiness (spec §1). GET /health answers 200 while the process serves requests, with
+ * `status: "degraded"` and the failing component named when the database or the event bus is down (a degraded
+ * engine still serves reads; chats end with a clear error until the component is back).
+ */
+export const healthRoutes: FastifyPluginAsync<HealthRouteDeps> = async (app, { storage, bus, readiness }) => {
   const config = { public: true };
-  app.get('/health', { config }, async () => ({ ...readiness?.(), status: 'ok' }));
+  app.get('/health', { config }, async (request) => {
+    const database = await pingDatabase(storage);
+    const busHealth: BusHealth = bus?.health() ?? { status: 'ok' };
+    const components = { database: database.ok ? 'ok' : `error: ${database.error}`, bus: describeBus(busHealth) };
+    const degraded = !database.ok || busHealth.status !== 'ok';
+    if (degraded) request.log.warn({ components }, 'health check: degraded');
+    return { ...readiness?.(), status: degraded ? 'degraded' : 'ok', components };
+  });
   app.get('/health/database', { config }, async (request) => {
-    try {
-      await storage.ping();
-      return { status: 'ok', database: 'connected' };
-    } catch (error) {
-      request.log.warn({ err: error }, 'database ping failed');
-      return { status: 'error', database: 'disconnected', error: error instanceof Error ? error.message : String(error) };
-    }
+    const database = await pingDatabase(storage);
+    if (database.ok) return { status: 'ok', database: 'connected' };
+    request.log.warn({ error: database.error }, 'database ping failed');
+    return { status: 'error', database: 'disconnected', error: database.error };
   });
 };

@@ -1,0 +1,70 @@
+/**
+ * Start-up of the compiled release (packages/cli/dist, built by scripts/build-release.mjs) against today's tsx path
+ * (packages/cli/bin/skyflo.mjs in the checkout), both measured in this run, with `node -e 0` as the baseline:
+ *   1. `skyflo serve` with a fresh PGlite data dir until /api/v1/health answers 200 (goal <= 1 s compiled);
+ *   2. `skyflo mcp --stdio` until it answers tools/list (goal <= 400 ms compiled).
+ * Prints medians and ratios; not a test.   npx tsx bench/release-start.ts [runs=5]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { repoRoot } from '../testkit/tools.ts';
+import { timeMcpToolsList, timeNodeStart } from './support/mcp-tools-list-time.ts';
+
+const runs = Number(process.argv[2] ?? 5);
+const compiled = [path.join(repoRoot, 'packages', 'cli', 'dist', 'skyflo.js')];
+const tsxPath = [path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs')];
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const scratch = mkdtempSync(path.join(tmpdir(), 'skyflo-bench-release-'));
+// A kubeconfig naming a cluster nobody listens on: nothing here talks to a cluster, and nothing may leave 127.0.0.1.
+const kubeconfig = path.join(scratch, 'kubeconfig');
+writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:9", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n');
+const env = { PATH: process.env.PATH ?? '', HOME: scratch, KUBECONFIG: kubeconfig };
+
+async function timeServe(command: string[]): Promise<number> {
+  const dataDir = mkdtempSync(path.join(scratch, 'data-'));
+  const started = performance.now();
+  const child = spawn(process.execPath, [...command, 'serve', '--port', '0'], { env: { ...env, SKYFLO_DATA_DIR: dataDir, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`serve exited:\n${output}`);
+      const url = /listening on (http:\/\/[^"\s]+)/.exec(output)?.[1];
+      if (url && (await fetch(`${url}/api/v1/health`).then((response) => response.ok, () => false))) return performance.now() - started;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  } finally {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+console.log('building the release bundle (scripts/build-release.mjs)...');
+execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-release.mjs')], { stdio: 'inherit' });
+
+const figures: Record<string, number[]> = { baseline: [], serveCompiled: [], serveTsx: [], mcpCompiled: [], mcpTsx: [] };
+for (let run = 0; run < runs; run += 1) {
+  figures.baseline.push(await timeNodeStart());
+  figures.mcpCompiled.push(await timeMcpToolsList(compiled, env));
+  figures.mcpTsx.push(await timeMcpToolsList(tsxPath, env));
+  figures.serveCompiled.push(await timeServe(compiled));
+  figures.serveTsx.push(await timeServe(tsxPath));
+}
+rmSync(scratch, { recursive: true, force: true });
+
+const base = median(figures.baseline);
+const line = (label: string, values: number[], goalMs?: number, against?: number[]) =>
+  `${label}: median ${median(values).toFixed(0)} ms  [${values.map((value) => value.toFixed(0)).join(', ')}]  ${(median(values) / base).toFixed(1)}× node -e 0` +
+  (against ? `, ${(median(against) / median(values)).toFixed(1)}× faster than tsx` : '') +
+  (goalMs ? `  goal <= ${goalMs} ms: ${median(values) <= goalMs ? 'met' : 'NOT met'}` : '');
+console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+console.log(line('baseline node -e 0', figures.baseline));
+console.log(line('skyflo mcp → tools/list, compiled', figures.mcpCompiled, 400, figures.mcpTsx));
+console.log(line('skyflo mcp → tools/list, tsx     ', figures.mcpTsx));
+console.log(line('skyflo serve → /api/v1/health (fresh PGlite), compiled', figures.serveCompiled, 1000, figures.serveTsx));
+console.log(line('skyflo serve → /api/v1/health (fresh PGlite), tsx     ', figures.serveTsx));

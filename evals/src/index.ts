@@ -1,0 +1,8 @@
+/** The eval harness as a library (tests and other runners). */
+export { loadTask, loadTasks, defaultTasksDir, TaskError } from './load-tasks.ts';
+export { taskSchema, type Task, type TaskSpec, type Step } from './task-schema.ts';
+export { runEval, type EvalOptions, type EvalRun } from './run-eval.ts';
+export { runAttempt, SIM_MODEL, fastKubeSimSettings, type AttemptOptions, type AttemptResult } from './run-attempt.ts';
+export { judgeTranscript, type TranscriptMetrics } from './check-transcript.ts';
+export { passAtK, summarize, markdownReport } from './report.ts';
+export { costOf, parsePrice, prices } from './prices.ts';

@@ -1,0 +1,124 @@
+/**
+ * `npm run eval -- --model <provider/model | sim> [--tasks id,id…] [--repeat N] [--kubeconfig FILE] …`
+ * Scores the agent on the tasks in evals/tasks (see evals/README.md) and writes results.jsonl and results.md.
+ * Exit status: 0 when every attempt passed, 1 when any failed or hit an infrastructure error, 2 for bad options.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadTasks, TaskError } from './load-tasks.ts';
+import { parsePrice, prices, pricesAsOf, type Price } from './prices.ts';
+import { SIM_MODEL, type AttemptResult } from './run-attempt.ts';
+import { runEval } from './run-eval.ts';
+
+export const evalUsage = `Usage: npm run eval -- --model <provider/model | sim> [options]
+
+Runs the agent on the tasks in evals/tasks and scores it.
+
+  --model <m>          provider/model as for LLM_MODEL (e.g. openai/gpt-4o with OPENAI_API_KEY), or "sim":
+                       llm-sim plays a competent model from each task's llm-sim.yaml (what CI runs)
+  --tasks <ids>        comma-separated task ids (a trailing * matches a prefix); default: all
+  --repeat <n>         attempts per task, for pass@k (default 1)
+  --kubeconfig <file>  run against this cluster instead of a kube-sim per attempt (attempts then run one at a
+                       time; tasks whose fault only kube-sim can inject are skipped)
+  --concurrency <n>    attempts at once on kube-sim (default 4)
+  --output <dir>       where results.jsonl, results.md and the event logs go (default evals/results/<time>-<model>)
+  --timeout <d>        replaces every task's own time limit, e.g. 10m (slow models, a loaded machine)
+  --price <in,out[,cached]>  USD per million tokens for the cost column (default: a built-in table, ${pricesAsOf})
+  --tasks-dir <dir>    another folder of tasks in the same format
+  -h, --help
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`eval: ${message}\n\n${evalUsage}`);
+  process.exit(2);
+}
+
+function line(result: AttemptResult): string {
+  const mark = result.result === 'pass' ? '✓' : result.result === 'skipped' ? '-' : '✗';
+  const tokens = result.tokens.prompt + result.tokens.completion;
+  const cost = result.costUsd === null ? '' : `, $${result.costUsd.toFixed(4)}`;
+  const detail = result.result === 'pass' ? '' : `\n    ${[...result.failures, ...(result.error ? [result.error] : [])].join('\n    ')}`;
+  return `${mark} ${result.task} #${result.attempt} ${result.result}: ${result.turns} turns, ${result.toolCalls} tool calls, ${tokens} tokens${cost}, ${(result.wallTimeMs / 1000).toFixed(1)} s${detail}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        model: { type: 'string' },
+        tasks: { type: 'string' },
+        repeat: { type: 'string' },
+        kubeconfig: { type: 'string' },
+        concurrency: { type: 'string' },
+        output: { type: 'string' },
+        price: { type: 'string' },
+        timeout: { type: 'string' },
+        'tasks-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(evalUsage);
+    return 0;
+  }
+  const model = values.model?.trim();
+  if (!model) fail('--model is required (e.g. --model openai/gpt-4o, or --model sim for the scripted model)');
+  if (model !== SIM_MODEL && !/^[A-Za-z0-9][\w-]*\/\S+$/.test(model)) fail(`--model must be "provider/model" (e.g. openai/gpt-4o) or "sim", got "${model}"`);
+  const positive = (name: string, text: string | undefined, fallback: number) => {
+    if (text === undefined) return fallback;
+    if (!/^\d+$/.test(text) || Number(text) < 1) fail(`--${name} must be a whole number of at least 1, got "${text}"`);
+    return Number(text);
+  };
+  const repeat = positive('repeat', values.repeat, 1);
+  const concurrency = positive('concurrency', values.concurrency, 4);
+  let timeoutMs: number | undefined;
+  if (values.timeout !== undefined) {
+    const match = /^(\d+)(s|m)$/.exec(values.timeout);
+    if (!match || Number(match[1]) < 1) fail(`--timeout must be a duration such as 90s or 10m, got "${values.timeout}"`);
+    timeoutMs = Number(match[1]) * (match[2] === 'm' ? 60_000 : 1000);
+  }
+  if (values.kubeconfig && !existsSync(values.kubeconfig)) fail(`--kubeconfig ${values.kubeconfig} does not exist`);
+  let price: Price | undefined = prices[model];
+  if (values.price) {
+    try {
+      price = parsePrice(values.price);
+    } catch (error) {
+      fail((error as Error).message);
+    }
+  }
+  let tasks;
+  try {
+    tasks = loadTasks({ ...(values['tasks-dir'] ? { tasksDir: path.resolve(values['tasks-dir']) } : {}), ...(values.tasks ? { select: values.tasks.split(',').map((id) => id.trim()).filter(Boolean) } : {}) });
+  } catch (error) {
+    if (error instanceof TaskError) fail(error.message);
+    throw error;
+  }
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const outputDir = path.resolve(values.output ?? path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'results', `${stamp}-${model.replace(/[^\w.-]+/g, '_')}`));
+  process.stdout.write(`Scoring ${model} on ${tasks.length} task${tasks.length === 1 ? '' : 's'} × ${repeat} (${values.kubeconfig ? `cluster ${values.kubeconfig}` : 'a kube-sim per attempt'})${price ? '' : '; no price known for this model (pass --price for a cost column)'}\n`);
+  const run = await runEval({
+    tasks,
+    repeat,
+    concurrency,
+    model,
+    outputDir,
+    env: process.env,
+    ...(values.kubeconfig ? { kubeconfig: path.resolve(values.kubeconfig) } : {}),
+    ...(price ? { price } : {}),
+    ...(timeoutMs ? { timeoutMs } : {}),
+    onResult: (result) => process.stdout.write(line(result)),
+  });
+  process.stdout.write(`\n${run.report}\nResults: ${run.jsonl}\n         ${run.markdown}\n`);
+  return run.results.every((result) => result.result === 'pass' || result.result === 'skipped') ? 0 : 1;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,115 @@
+/**
+ * Results: one JSON line per attempt (results.jsonl) and a Markdown table per task with pass@k, means and totals
+ * (results.md). pass@k is the unbiased estimator 1 - C(n-c, k) / C(n, k) over n attempts with c passes; pass^k
+ * (every attempt passed) is shown beside it, as k8s-ai-bench's leaderboard does.
+ */
+import type { AttemptResult } from './run-attempt.ts';
+
+function choose(n: number, k: number): number {
+  if (k < 0 || k > n) return 0;
+  let result = 1;
+  for (let index = 1; index <= k; index++) result = (result * (n - k + index)) / index;
+  return result;
+}
+
+/** Probability that at least one of k attempts drawn from n (c of them passing) passes. */
+export function passAtK(n: number, c: number, k: number): number {
+  if (n === 0 || k > n) return 0;
+  if (n - c < k) return 1;
+  return 1 - choose(n - c, k) / choose(n, k);
+}
+
+export interface TaskSummary {
+  task: string;
+  category: string;
+  attempts: number;
+  passes: number;
+  errors: number;
+  skipped: number;
+  passAt1: number;
+  passAtK: number;
+  passHatK: number;
+  turns: number;
+  toolCalls: number;
+  tokens: { prompt: number; completion: number; cached: number };
+  costUsd: number | null;
+  wallTimeMs: number;
+}
+
+const mean = (values: number[]) => (values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length);
+
+export function summarize(results: AttemptResult[]): TaskSummary[] {
+  const byTask = new Map<string, AttemptResult[]>();
+  for (const result of results) byTask.set(result.task, [...(byTask.get(result.task) ?? []), result]);
+  return [...byTask.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([task, attempts]) => {
+      const scored = attempts.filter((attempt) => attempt.result === 'pass' || attempt.result === 'fail');
+      const passes = scored.filter((attempt) => attempt.result === 'pass').length;
+      const k = scored.length;
+      const costs = scored.map((attempt) => attempt.costUsd);
+      return {
+        task,
+        category: attempts[0]!.category,
+        attempts: attempts.length,
+        passes,
+        errors: attempts.filter((attempt) => attempt.result === 'error').length,
+        skipped: attempts.filter((attempt) => attempt.result === 'skipped').length,
+        passAt1: passAtK(k, passes, 1),
+        passAtK: passAtK(k, passes, k),
+        passHatK: k > 0 && passes === k ? 1 : 0,
+        turns: mean(scored.map((attempt) => attempt.turns)),
+        toolCalls: mean(scored.map((attempt) => attempt.toolCalls)),
+        tokens: {
+          prompt: mean(scored.map((attempt) => attempt.tokens.prompt)),
+          completion: mean(scored.map((attempt) => attempt.tokens.completion)),
+          cached: mean(scored.map((attempt) => attempt.tokens.cached)),
+        },
+        costUsd: costs.length > 0 && costs.every((cost) => cost !== null) ? mean(costs as number[]) : null,
+        wallTimeMs: mean(scored.map((attempt) => attempt.wallTimeMs)),
+      };
+    });
+}
+
+const percent = (value: number) => `${(value * 100).toFixed(0)}%`;
+const thousands = (value: number) => (value >= 10_000 ? `${(value / 1000).toFixed(1)}k` : String(Math.round(value)));
+const dollars = (value: number | null) => (value === null ? '–' : `$${value.toFixed(value < 0.01 ? 4 : 3)}`);
+
+export function markdownReport(input: { model: string; repeat: number; results: AttemptResult[]; startedAt: string; cluster: string }): string {
+  const summaries = summarize(input.results);
+  const k = input.repeat;
+  const lines = [
+    `# Skyflo eval: ${input.model}`,
+    '',
+    `${input.startedAt} · ${summaries.length} tasks × ${k} attempt${k === 1 ? '' : 's'} · cluster: ${input.cluster}`,
+    '',
+    `| task | category | passed | pass@1 | ${k > 1 ? `pass@${k} | pass^${k} | ` : ''}turns | tool calls | prompt / completion / cached tokens | cost | wall time |`,
+    `|---|---|---|---|${k > 1 ? '---|---|' : ''}---|---|---|---|---|`,
+  ];
+  for (const summary of summaries) {
+    const scored = summary.attempts - summary.errors - summary.skipped;
+    const passed = summary.skipped === summary.attempts ? 'skipped' : `${summary.passes}/${scored}${summary.errors ? ` (${summary.errors} error${summary.errors === 1 ? '' : 's'})` : ''}`;
+    lines.push(
+      `| ${summary.task} | ${summary.category} | ${passed} | ${percent(summary.passAt1)} | ${k > 1 ? `${percent(summary.passAtK)} | ${percent(summary.passHatK)} | ` : ''}${summary.turns.toFixed(1)} | ${summary.toolCalls.toFixed(1)} | ${thousands(summary.tokens.prompt)} / ${thousands(summary.tokens.completion)} / ${thousands(summary.tokens.cached)} | ${dollars(summary.costUsd)} | ${(summary.wallTimeMs / 1000).toFixed(1)} s |`,
+    );
+  }
+  const scoredTasks = summaries.filter((summary) => summary.attempts - summary.errors - summary.skipped > 0);
+  const totalCost = input.results.every((result) => result.costUsd !== null || result.result === 'skipped' || result.result === 'error')
+    ? input.results.reduce((sum, result) => sum + (result.costUsd ?? 0), 0)
+    : null;
+  lines.push('');
+  lines.push(
+    `**pass@1 ${percent(mean(scoredTasks.map((summary) => summary.passAt1)))}**` +
+      (k > 1 ? ` · pass@${k} ${percent(mean(scoredTasks.map((summary) => summary.passAtK)))} · pass^${k} ${percent(mean(scoredTasks.map((summary) => summary.passHatK)))}` : '') +
+      ` · ${input.results.filter((result) => result.result === 'pass').length}/${input.results.filter((result) => result.result === 'pass' || result.result === 'fail').length} attempts passed` +
+      ` · cost ${dollars(totalCost)} · ${input.results.filter((result) => result.result === 'error').length} infrastructure errors`,
+  );
+  const problems = input.results.filter((result) => result.result !== 'pass');
+  if (problems.length > 0) {
+    lines.push('', '## Failures', '');
+    for (const result of problems) {
+      lines.push(`- **${result.task}** #${result.attempt} (${result.result}): ${[...result.failures, ...(result.error ? [result.error] : [])].join('; ').replace(/\n/g, ' ')}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,131 @@
+/**
+ * The task format (documented in evals/README.md): a folder per task with a task.yaml checked by this schema.
+ * Steps are argv arrays or executable files in the task folder, never shell strings, so nothing in a task is
+ * ever parsed by a shell.
+ */
+import { z } from 'zod';
+
+const duration = z
+  .string()
+  .regex(/^\d+(\.\d+)?(ms|s|m)$/, 'must be a duration such as 500ms, 30s or 5m')
+  .transform((value) => {
+    const [, amount, unit] = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(value)!;
+    return Number(amount) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : 60_000);
+  });
+
+const textCheck = z
+  .object({
+    equals: z.string().optional().describe('stdout, trimmed, equals this'),
+    contains: z.string().optional().describe('stdout contains this text'),
+    matches: z.string().optional().describe('stdout matches this regular expression'),
+    exitCode: z.number().int().optional().describe('expected exit code (default 0)'),
+  })
+  .strict();
+
+export const stepSchema = z.union([
+  z
+    .object({
+      /** argv: `kubectl` and `helm` are the repo's real binaries; anything else is looked up on PATH */
+      run: z.array(z.string()).min(1, 'run needs at least the program name'),
+      expect: textCheck.optional(),
+      /** retry until the step passes, for up to this long (cluster state settles asynchronously) */
+      retryFor: duration.optional(),
+      timeout: duration.optional(),
+      /** shown in failures instead of the argv */
+      name: z.string().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      /** an executable in the task folder, run with no arguments (k8s-ai-bench's setup.sh/verify.sh style) */
+      script: z.string().regex(/^[\w.-]+(\/[\w.-]+)*$/, 'must be a relative path inside the task folder'),
+      retryFor: duration.optional(),
+      timeout: duration.optional(),
+      name: z.string().optional(),
+    })
+    .strict(),
+]);
+export type Step = z.output<typeof stepSchema>;
+
+export const taskSchema = z
+  .object({
+    description: z.string(),
+    category: z.enum(['diagnosis', 'remediation', 'question', 'rollback', 'progressive-delivery', 'ci']),
+    difficulty: z.enum(['easy', 'medium', 'hard']).default('medium'),
+    /** one message, or several turns of the same conversation */
+    prompt: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    /** the whole attempt (setup, agent, verify); --timeout overrides it for every task */
+    timeout: duration.default(300_000),
+    cluster: z
+      .object({
+        kubeSim: z
+          .object({
+            /** kube-sim scenario (SimScenario settings, faults, nodes) applied when the task runs on kube-sim */
+            scenario: z.string().optional(),
+          })
+          .strict()
+          .optional(),
+        /**
+         * The task's fault exists only in kube-sim's fault injection (the manifests alone do not break a real
+         * cluster), so it is skipped with --kubeconfig.
+         */
+        kubeSimOnly: z.boolean().default(false),
+        /** what the cluster must offer; on kube-sim `argo-rollouts` installs the CRDs and controller */
+        requires: z.array(z.enum(['argo-rollouts'])).default([]),
+      })
+      .strict()
+      .default({ kubeSimOnly: false, requires: [] }),
+    helm: z
+      .object({
+        /** folders (relative to the task) whose local charts the MCP server's Helm tools accept */
+        chartDirs: z.array(z.string()).default([]),
+      })
+      .strict()
+      .optional(),
+    /**
+     * CI tasks: a jenkins-sim (on 127.0.0.1 port 0) with this scenario, added to the engine as its Jenkins
+     * integration (credentials checked by the engine, as an admin adding it would), so the Jenkins tools are offered.
+     */
+    jenkins: z.object({ scenario: z.string() }).strict().optional(),
+    setup: z.array(stepSchema).default([]),
+    verify: z.array(stepSchema).default([]),
+    /** run after every attempt (matters on a shared cluster; a kube-sim is thrown away anyway) */
+    cleanup: z.array(stepSchema).default([]),
+    /** regular expressions (case-insensitive) on the agent's answer */
+    expect: z
+      .array(
+        z.union([
+          z.object({ contains: z.string() }).strict().describe('the final answer (the text after the last tool call) matches'),
+          z.object({ notContains: z.string() }).strict().describe('no assistant text of the attempt matches'),
+        ]),
+      )
+      .default([]),
+    tools: z
+      .object({
+        /** each of these tools was called at least once */
+        used: z.array(z.string()).default([]),
+        /** none of these tools was called */
+        notUsed: z.array(z.string()).default([]),
+        maxCalls: z.number().int().positive().optional(),
+      })
+      .strict()
+      .default({ used: [], notUsed: [] }),
+    /** a question: no mutating tool may even be proposed */
+    readOnly: z.boolean().default(false),
+    /**
+     * every mutating call that ran was approved first (tool.awaiting_approval, then tool.approved, then
+     * tool.executing); on by default, judged against the MCP server's own catalogue
+     */
+    requireApprovals: z.boolean().default(true),
+    /** the llm-sim script that plays a competent model for this task (default llm-sim.yaml) */
+    simScript: z.string().default('llm-sim.yaml'),
+  })
+  .strict();
+
+export type TaskSpec = z.output<typeof taskSchema>;
+
+export interface Task {
+  id: string;
+  dir: string;
+  spec: TaskSpec;
+}

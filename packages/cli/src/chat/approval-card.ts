@@ -1,0 +1,88 @@
+/**
+ * What a human sees before deciding a mutating call: the tool, the exact arguments, the dry-run diff in colour,
+ * and every field the engine adds to explain the call (destructive, risks, policy reason, how relative arguments
+ * were resolved, the pinned artifact digest). A pure function of the event, so tests read the same text.
+ */
+import type { AgentEventOf } from '@skyflo/protocol';
+import type { Palette } from './colors.ts';
+
+export type AwaitingApproval = AgentEventOf<'tool.awaiting_approval'>;
+
+/** Lines of a long string argument (a manifest…) shown before "press f"; the full args show everything. */
+const PREVIEW_LINES = 12;
+
+function indent(text: string, prefix: string): string {
+  return text
+    .split('\n')
+    .map((line) => prefix + line)
+    .join('\n');
+}
+
+/** Pretty JSON of the arguments; long multi-line strings are shown as blocks, cut unless `full`. */
+export function formatArgs(args: Record<string, unknown>, input: { full: boolean; palette: Palette }): { text: string; truncated: boolean } {
+  let truncated = false;
+  const blocks: string[] = [];
+  const inline: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(args)) {
+    if (typeof value === 'string' && value.includes('\n')) {
+      const lines = value.replace(/\n$/, '').split('\n');
+      const shown = input.full ? lines : lines.slice(0, PREVIEW_LINES);
+      if (shown.length < lines.length) truncated = true;
+      const more = shown.length < lines.length ? `\n${input.palette.dim(`… ${lines.length - shown.length} more lines (f: full args)`)}` : '';
+      blocks.push(`${key}:\n${indent(shown.join('\n'), '  ')}${more}`);
+    } else inline[key] = value;
+  }
+  let json = JSON.stringify(inline, null, 2);
+  if (!input.full && json.length > 2_000) {
+    json = `${json.slice(0, 2_000)}\n${input.palette.dim('… (f: full args)')}`;
+    truncated = true;
+  }
+  return { text: [Object.keys(inline).length > 0 ? json : '', ...blocks].filter(Boolean).join('\n'), truncated };
+}
+
+export function colorDiff(diff: string, palette: Palette): string {
+  return diff
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((line) => {
+      if (line.startsWith('+++') || line.startsWith('---')) return palette.bold(line);
+      if (line.startsWith('+')) return palette.green(line);
+      if (line.startsWith('-')) return palette.red(line);
+      if (line.startsWith('@@')) return palette.cyan(line);
+      return line;
+    })
+    .join('\n');
+}
+
+const severityOrder = { high: 0, medium: 1, low: 2 } as const;
+
+export function formatApprovalCard(event: AwaitingApproval, input: { palette: Palette; full?: boolean }): string {
+  const { palette } = input;
+  const bar = palette.yellow('│');
+  const lines: string[] = [];
+  const title = event.title && event.title !== event.tool ? `${event.title} (${event.tool})` : event.tool;
+  lines.push(palette.yellow(`╭─ Approval needed: `) + palette.bold(title) + (event.destructive ? ' ' + palette.bgRed(palette.white(' DESTRUCTIVE ')) : ''));
+  const field = (label: string, value: string) => lines.push(`${bar} ${palette.dim(label.padEnd(10))}${value.replace(/\n/g, `\n${bar} ${' '.repeat(10)}`)}`);
+  if (event.requested_by) field('asked by', event.requested_by.email ?? event.requested_by.name ?? event.requested_by.id);
+  if (event.policy_reason) field('why', event.policy_reason);
+  for (const risk of [...(event.risks ?? [])].sort((a, b) => severityOrder[a.severity] - severityOrder[b.severity])) {
+    const badge = risk.severity === 'high' ? palette.red(palette.bold('HIGH')) : risk.severity === 'medium' ? palette.yellow('MEDIUM') : palette.dim('low');
+    field('risk', `${badge} ${risk.code}: ${risk.message}`);
+  }
+  for (const resolution of event.resolution ?? []) field('resolved', resolution);
+  if (event.artifact_digest) field('artifact', event.artifact_digest);
+  const args = formatArgs(event.args, { full: input.full ?? false, palette });
+  lines.push(`${bar} ${palette.dim('args')}`);
+  lines.push(indent(args.text, `${bar}   `));
+  if (event.diff) {
+    lines.push(`${bar} ${palette.dim('diff (dry run)')}`);
+    lines.push(indent(colorDiff(event.diff, palette), `${bar}   `));
+  } else if (event.preview_error) {
+    field('no diff', palette.yellow(event.preview_error));
+  } else {
+    field('no diff', palette.dim('this tool has no dry-run preview'));
+  }
+  field('args hash', palette.dim(event.args_hash));
+  lines.push(palette.yellow('╰─ ') + `${palette.bold('[a]')} approve  ${palette.bold('[d]')} deny (with a reason)  ${palette.bold('[f]')} full args`);
+  return lines.join('\n');
+}

@@ -1,0 +1,453 @@
+/**
+ * `skyflo chat`: wires options, login, output style and input into sessions of runTurn. Three ways to run:
+ * interactive (stdin is a terminal, no question given), one-shot (-p, a trailing question, or text on stdin),
+ * and the benchmark contract (--kubeconfig/--llm-provider/--model without --url: an embedded engine).
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { AgentEvent } from '@skyflo/protocol';
+import { createApiClient, type ApiClient, type ConversationDetail, type Session } from './api-client.ts';
+import { formatArgs, type AwaitingApproval } from './approval-card.ts';
+import { llmModelFrom } from './benchmark-contract.ts';
+import { ChatError } from './chat-error.ts';
+import { readChatEnvironment, type ChatEnvironment } from './chat-environment.ts';
+import { chatUsage, parseChatOptions, type ChatOptions } from './chat-options.ts';
+import { createPalette, shouldUseColors, type Palette } from './colors.ts';
+import type { EmbeddedEngine } from './embedded-engine.ts';
+import { createRenderer, summarizeArgs, type OutputStyle, type Renderer } from './renderer.ts';
+import { exitCodeOf, runTurn, type Decision, type Turn, type TurnOutcome } from './run-turn.ts';
+import { createTerminalInput, type TerminalInput } from './terminal-input.ts';
+import { createTokenStore, type TokenStore } from './token-store.ts';
+
+const DEFAULT_URL = 'http://127.0.0.1:8080';
+const EXIT_INTERRUPTED = 130;
+
+interface Io {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+}
+
+interface Context {
+  options: ChatOptions;
+  env: ChatEnvironment;
+  io: Io;
+  input: TerminalInput;
+  renderer: Renderer;
+  palette: Palette;
+  style: OutputStyle;
+  trace?: WriteStream;
+  /** set once a second Ctrl-C asked to quit */
+  quitting: boolean;
+  /** what a Ctrl-C does right now (stop the running turn…); unset: quit */
+  onInterrupt?: () => void;
+  cleanups: Array<() => Promise<void>>;
+}
+
+async function readAll(stream: NodeJS.ReadStream): Promise<string> {
+  let text = '';
+  stream.setEncoding('utf8');
+  for await (const chunk of stream) text += chunk as string;
+  return text;
+}
+
+/** Leaves the process with `code` after running cleanups (embedded engine, trace file), at most a few seconds. */
+async function finish(context: Context, code: number): Promise<never> {
+  context.input.close();
+  const cleanups = context.cleanups.splice(0).reverse();
+  const done = (async () => {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+  })();
+  await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+  process.exit(code);
+}
+
+// ---------------------------------------------------------------------------------------------------- login
+
+async function interactiveLogin(context: Context, client: ApiClient, store: TokenStore): Promise<Session> {
+  const { input, io, palette } = context;
+  io.stdout.write(`${palette.bold('Log in to')} ${client.baseUrl}\n`);
+  let email = context.options.email;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    if (!email) {
+      const line = await input.readLine('Email: ');
+      if (line.kind !== 'line') return finish(context, line.kind === 'interrupt' ? EXIT_INTERRUPTED : 1);
+      email = line.text.trim();
+      if (!email) continue;
+    }
+    const password = await input.readHidden('Password (not shown): ');
+    if (password.kind !== 'line') return finish(context, password.kind === 'interrupt' ? EXIT_INTERRUPTED : 1);
+    try {
+      const session = await client.login({ email, password: password.text });
+      store.save(client.baseUrl, { ...session, email });
+      io.stdout.write(palette.dim(`Logged in as ${email}; tokens kept in ${store.file} (readable by you only).\n`));
+      return session;
+    } catch (error) {
+      if (!(error instanceof ChatError) || error.code !== 'LOGIN_FAILED') throw error;
+      io.stderr.write(`${palette.red(error.message)}\n`);
+      if (error.status === 429) break;
+      email = context.options.email;
+    }
+  }
+  throw new ChatError('LOGIN_FAILED', 'Login failed; check the email and password (an admin can reset the password in the web UI).');
+}
+
+/** A client with a working session: SKYFLO_TOKEN, the stored login (refreshed if expired) or a new login. */
+async function connect(context: Context, url: string): Promise<{ client: ApiClient; email?: string }> {
+  const store = createTokenStore({ configDir: context.env.configDir, warn: (message) => context.io.stderr.write(`skyflo: ${message}\n`) });
+  const fromEnvironment = context.env.token !== undefined;
+  const stored = fromEnvironment || context.options.login ? undefined : store.load(url);
+  const client = createApiClient({
+    baseUrl: url,
+    ...(context.env.token ? { session: { accessToken: context.env.token } } : stored ? { session: stored } : {}),
+    // Only a login this client keeps is rewritten; SKYFLO_TOKEN is the caller's to manage.
+    onSessionRenewed: (session) => {
+      if (!fromEnvironment) store.save(url, { ...session, ...(stored?.email ? { email: stored.email } : {}) });
+    },
+  });
+
+  if (context.options.logout) {
+    const current = store.load(url);
+    if (current) {
+      client.setSession(current);
+      await client.logout();
+      store.remove(url);
+      context.io.stdout.write(`Logged out of ${url} (${store.file} no longer holds its tokens).\n`);
+    } else context.io.stdout.write(`No stored login for ${url}.\n`);
+    return finish(context, 0);
+  }
+
+  if (client.session()) {
+    try {
+      const me = await client.me();
+      return { client, email: me.email };
+    } catch (error) {
+      const expired = error instanceof ChatError && error.code === 'NOT_LOGGED_IN';
+      if (!expired || fromEnvironment || !context.input.isTTY) throw error;
+      context.io.stderr.write(`${context.palette.yellow('Your stored login has expired.')}\n`);
+      client.setSession(undefined);
+    }
+  }
+  if (!context.input.isTTY) {
+    throw new ChatError('NOT_LOGGED_IN', `Not logged in to ${url}: run \`skyflo chat --login\` in a terminal once, or set SKYFLO_TOKEN.`);
+  }
+  await interactiveLogin(context, client, store);
+  const me = await client.me();
+  return { client, email: me.email };
+}
+
+// ---------------------------------------------------------------------------------------------------- decisions
+
+function describeCall(approval: AwaitingApproval): string {
+  return `${approval.tool} ${JSON.stringify(approval.args)}`;
+}
+
+async function askApproval(context: Context, approval: AwaitingApproval): Promise<Decision> {
+  const { input, renderer, palette, io } = context;
+  renderer.approvalCard(approval);
+  for (;;) {
+    const key = await input.readKey(['a', 'y', 'd', 'n', 'f']);
+    if (key.kind === 'interrupt' || key.kind === 'eof') {
+      return { leave: true, why: `not decided (${key.kind === 'interrupt' ? 'Ctrl-C' : 'end of input'}); the call is still pending: decide it in the UI or with skyflo chat --resume ${approval.context.conversation_id}` };
+    }
+    if (key.name === 'f') {
+      io.stdout.write(`${palette.dim('full arguments:')}\n${formatArgs(approval.args, { full: true, palette }).text}\n`);
+      io.stdout.write(`${palette.bold('[a]')} approve  ${palette.bold('[d]')} deny (with a reason)  ${palette.bold('[f]')} full args\n`);
+      continue;
+    }
+    if (key.name === 'a' || key.name === 'y') {
+      io.stdout.write(palette.green('approving…\n'));
+      return { approve: true };
+    }
+    const reason = await input.readLine('Why deny it? (the agent is told; Enter for no reason): ');
+    if (reason.kind === 'interrupt') continue;
+    const text = reason.kind === 'line' ? reason.text.trim() : '';
+    return { approve: false, ...(text ? { reason: text } : {}) };
+  }
+}
+
+function decider(context: Context): (approval: AwaitingApproval) => Promise<Decision> {
+  if (context.options.approveAll) {
+    return async (approval) => {
+      // Printed for every call, so a log of an evaluation run shows exactly what was changed without a human.
+      context.io.stderr.write(`skyflo: --approve-all approved ${describeCall(approval)} (args hash ${approval.args_hash.slice(0, 16)}…)\n`);
+      return { approve: true, automatic: true, reason: 'approved automatically by skyflo chat --approve-all' };
+    };
+  }
+  if (context.input.isTTY) return (approval) => askApproval(context, approval);
+  return async (approval) => {
+    const args = formatArgs(approval.args, { full: true, palette: context.palette }).text;
+    context.io.stderr.write(
+      `skyflo: approval needed for ${approval.tool}, but stdin is not a terminal, so nobody can be asked.\n` +
+        `  args: ${args.replace(/\n/g, '\n        ')}\n` +
+        (approval.diff ? `  diff:\n${approval.diff.replace(/^/gm, '    ')}\n` : '') +
+        `  The call stays pending: approve or deny it in the web UI (conversation ${approval.context.conversation_id}),\n` +
+        `  or run again with --approve-all (throw-away clusters only).\n`,
+    );
+    return { leave: true, why: `approval needed for ${approval.tool}; stdin is not a terminal and --approve-all was not given` };
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------- turns
+
+/** Runs one turn with Ctrl-C wired: the first stops the run, a second quits. */
+async function converse(context: Context, client: ApiClient, message: string, conversationId: string | undefined): Promise<{ outcome: TurnOutcome; interrupted: boolean }> {
+  const abort = new AbortController();
+  const onEvent = (event: AgentEvent) => {
+    context.trace?.write(`${JSON.stringify(event)}\n`);
+    context.renderer.event(event);
+  };
+  let turn: Turn | undefined;
+  let interrupts = 0;
+  const onInterrupt = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      context.renderer.info(context.palette.yellow('stopping the run… (Ctrl-C again to quit)'));
+      void turn?.stop();
+      return;
+    }
+    context.quitting = true;
+    abort.abort();
+    void finish(context, EXIT_INTERRUPTED);
+  };
+  // Ctrl-C reaches us as a key (terminal in raw mode) or as SIGINT (no terminal); both land here.
+  context.onInterrupt = onInterrupt;
+  let stopWatching = context.input.watchInterrupts(onInterrupt);
+  const decide = decider(context);
+  try {
+    turn = runTurn({
+      client,
+      message,
+      ...(conversationId ? { conversationId } : {}),
+      onEvent,
+      signal: abort.signal,
+      decide: async (approval) => {
+        // The approval prompt reads keys itself (Ctrl-C there leaves the call pending rather than stopping).
+        stopWatching();
+        try {
+          return await decide(approval);
+        } finally {
+          stopWatching = context.input.watchInterrupts(onInterrupt);
+        }
+      },
+    });
+    return { outcome: await turn.done, interrupted: interrupts > 0 };
+  } finally {
+    stopWatching();
+    // A Ctrl-C between this turn and the next prompt counts as the second one: quit.
+    context.onInterrupt = undefined;
+  }
+}
+
+/** Why a call was left pending, unless the non-interactive decider already explained it in full. */
+function reportOutcome(context: Context, outcome: TurnOutcome): void {
+  if (outcome.status === 'awaiting_approval' && outcome.error && (context.input.isTTY || context.options.approveAll)) context.renderer.notice(`skyflo: ${outcome.error}`);
+}
+
+function showHistory(context: Context, conversation: ConversationDetail): void {
+  const { palette } = context;
+  context.renderer.info(`${palette.bold(conversation.title || 'Untitled conversation')} ${palette.dim(`(${conversation.id}, updated ${conversation.updated_at})`)}`);
+  for (const entry of conversation.messages.slice(-6)) {
+    if (entry.type === 'user') context.renderer.info(`${palette.cyan('you ›')} ${entry.content}`);
+    else if (entry.type === 'assistant') {
+      for (const segment of entry.segments ?? []) {
+        const tool = segment.toolExecution;
+        if (segment.kind === 'tool' && tool) context.renderer.info(palette.dim(`  ${tool.status === 'error' || tool.status === 'denied' ? '✗' : '✓'} ${tool.tool} ${summarizeArgs(tool.args)} [${tool.status}]`));
+      }
+      if (entry.content.trim()) context.renderer.info(entry.content.trim());
+    }
+  }
+  const pending = conversation.messages
+    .flatMap((entry) => entry.segments ?? [])
+    .map((segment) => segment.toolExecution)
+    .filter((tool) => tool?.status === 'awaiting_approval');
+  for (const tool of pending) {
+    context.renderer.info(palette.yellow(`A change is waiting for approval: ${tool!.tool} ${summarizeArgs(tool!.args)} — decide it in the web UI (this client only decides calls it has streamed).`));
+  }
+}
+
+async function listConversations(context: Context, client: ApiClient): Promise<void> {
+  const page = await client.listConversations({ limit: 20 });
+  if (context.style === 'json') {
+    context.io.stdout.write(`${JSON.stringify(page)}\n`);
+    return;
+  }
+  if (page.data.length === 0) {
+    context.io.stdout.write('No conversations yet.\n');
+    return;
+  }
+  for (const item of page.data) context.io.stdout.write(`${item.id}  ${context.palette.dim(item.updated_at.slice(0, 16).replace('T', ' '))}  ${item.title || 'Untitled'}\n`);
+  if (page.pagination.has_more) context.io.stdout.write(context.palette.dim('(newest 20 shown)\n'));
+}
+
+async function interactive(context: Context, client: ApiClient, email: string | undefined, conversationId: string | undefined): Promise<never> {
+  const { palette, input, renderer } = context;
+  renderer.info(`${palette.bold('Skyflo')} ${palette.dim(`${client.baseUrl}${email ? ` as ${email}` : ''}`)}`);
+  renderer.info(palette.dim('Ask about your cluster. Changes wait for your approval. /help for commands, Ctrl-D to quit.'));
+  let current = conversationId;
+  let pendingQuit = false;
+  for (;;) {
+    const line = await input.readLine(palette.bold(palette.cyan('› ')));
+    if (line.kind === 'eof') return finish(context, 0);
+    if (line.kind === 'interrupt') {
+      if (pendingQuit) return finish(context, EXIT_INTERRUPTED);
+      pendingQuit = true;
+      renderer.info(palette.dim('(Ctrl-C again or Ctrl-D to quit)'));
+      continue;
+    }
+    pendingQuit = false;
+    const text = line.text.trim();
+    if (!text) continue;
+    if (text === '/quit' || text === '/exit') return finish(context, 0);
+    if (text === '/help') {
+      renderer.info('/new  start a new conversation\n/list  list your conversations\n/resume <id>  continue one\n/id  show this conversation\'s id\n/quit  leave (or Ctrl-D)');
+      continue;
+    }
+    if (text === '/new') {
+      current = undefined;
+      renderer.info(palette.dim('New conversation.'));
+      continue;
+    }
+    if (text === '/id') {
+      renderer.info(current ?? palette.dim('(no conversation yet: it starts with your first question)'));
+      continue;
+    }
+    if (text === '/list') {
+      await listConversations(context, client).catch((error: unknown) => renderer.error((error as Error).message));
+      continue;
+    }
+    if (text.startsWith('/resume')) {
+      const id = text.slice('/resume'.length).trim();
+      if (!id) {
+        renderer.error('usage: /resume <conversation id> (/list shows them)');
+        continue;
+      }
+      try {
+        showHistory(context, await client.getConversation(id));
+        current = id;
+      } catch (error) {
+        renderer.error((error as Error).message);
+      }
+      continue;
+    }
+    if (text.startsWith('/')) {
+      renderer.error(`unknown command ${text.split(' ')[0]} (/help lists them)`);
+      continue;
+    }
+    try {
+      const { outcome, interrupted } = await converse(context, client, text, current);
+      current = outcome.conversationId ?? current;
+      reportOutcome(context, outcome);
+      // "Ctrl-C again to quit" holds at the next prompt too
+      pendingQuit = interrupted;
+    } catch (error) {
+      if (context.quitting) return new Promise<never>(() => undefined);
+      renderer.error((error as Error).message);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------- entry
+
+export async function chat(argv: string[], io: Io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }): Promise<never> {
+  let options: ChatOptions;
+  try {
+    options = parseChatOptions(argv);
+  } catch (error) {
+    io.stderr.write(`skyflo chat: ${(error as Error).message}\n\nRun skyflo chat --help for the options.\n`);
+    process.exit(2);
+  }
+  if (options.help) {
+    io.stdout.write(chatUsage);
+    process.exit(0);
+  }
+  const env = readChatEnvironment();
+  const colors = !options.json && shouldUseColors({ isTTY: Boolean(io.stdout.isTTY), noColor: env.noColor, forceColor: env.forceColor });
+  const palette = createPalette(colors);
+  const style: OutputStyle = options.json ? 'json' : io.stdout.isTTY ? 'tty' : 'plain';
+  const renderer = createRenderer({ style, palette, colors, out: io.stdout, err: io.stderr, quiet: options.quiet, showToolOutput: options.showToolOutput });
+  const context: Context = { options, env, io, input: createTerminalInput(io.stdin, io.stdout), renderer, palette, style, quitting: false, cleanups: [] };
+  // One SIGINT handler for the whole command, so Ctrl-C never kills it half-way (the embedded engine's temporary
+  // data, the terminal mode): it stops the running turn, or quits through the cleanups.
+  process.on('SIGINT', () => {
+    if (context.onInterrupt) context.onInterrupt();
+    else if (!context.quitting) {
+      context.quitting = true;
+      void finish(context, EXIT_INTERRUPTED);
+    }
+  });
+
+  try {
+    let llmModel: string | undefined;
+    try {
+      llmModel = llmModelFrom({ ...(options.llmProvider ? { provider: options.llmProvider } : {}), ...(options.model ? { model: options.model } : {}) });
+    } catch (error) {
+      io.stderr.write(`skyflo chat: ${(error as Error).message}\n`);
+      process.exit(2);
+    }
+    const embedded = !options.url && (options.kubeconfig !== undefined || llmModel !== undefined);
+    if (options.url && llmModel) renderer.notice('skyflo: --llm-provider/--model are ignored with --url: the engine uses its own LLM_MODEL.');
+
+    if (options.tracePath) {
+      const trace = createWriteStream(options.tracePath, { flags: 'w' });
+      context.trace = trace;
+      context.cleanups.push(() => new Promise<void>((resolve) => trace.end(() => resolve())));
+    }
+    if (options.approveAll && !options.quiet) {
+      renderer.notice('skyflo: --approve-all: every change is approved without asking (evaluation in throw-away clusters only); each approval is printed here and recorded as automatic.');
+    }
+
+    // The prompt: -p/argument, else stdin when it is not a terminal (one prompt: everything up to EOF).
+    let prompt = options.prompt;
+    if (prompt === undefined && !options.list && !options.logout && !io.stdin.isTTY && !(options.login && !embedded)) {
+      prompt = (await readAll(io.stdin)).trim();
+      if (!prompt) throw new ChatError('INVALID_OPTIONS', 'stdin is not a terminal and held no question: pass -p "question", pipe one in, or run in a terminal');
+    }
+
+    let client: ApiClient;
+    let email: string | undefined;
+    if (embedded) {
+      if (!llmModel && !env.variables['LLM_MODEL']) {
+        throw new ChatError('EMBEDDED_ENGINE_FAILED', 'No usable model for the embedded engine: no model was named. Pass --llm-provider and --model (e.g. --llm-provider openai --model gpt-4o with OPENAI_API_KEY), or set LLM_MODEL.');
+      }
+      if (!options.quiet) renderer.notice(`skyflo: starting an embedded engine${options.kubeconfig ? ` on ${options.kubeconfig}` : ''}${llmModel ? ` with ${llmModel}` : ''}…`);
+      // The engine (and its database, model SDKs, MCP server) is loaded only in this mode, so talking to a running
+      // engine starts in a fraction of the time.
+      const { startEmbeddedEngine } = await import('./embedded-engine.ts');
+      const engine: EmbeddedEngine = await startEmbeddedEngine({ ...(options.kubeconfig ? { kubeconfigPath: options.kubeconfig } : {}), ...(llmModel ? { llmModel } : {}), env: env.variables });
+      context.cleanups.push(() => engine.close());
+      client = engine.client;
+      email = engine.email;
+    } else {
+      ({ client, email } = await connect(context, options.url ?? env.url ?? DEFAULT_URL));
+      if (options.login && prompt === undefined && !options.resume && !options.list) return finish(context, 0);
+    }
+
+    if (options.list) {
+      await listConversations(context, client);
+      return finish(context, 0);
+    }
+    let conversationId = options.resume;
+    if (conversationId) {
+      const conversation = await client.getConversation(conversationId);
+      if (style === 'tty' && prompt === undefined) showHistory(context, conversation);
+    }
+
+    if (prompt === undefined) {
+      if (!io.stdin.isTTY) throw new ChatError('INVALID_OPTIONS', 'an interactive session needs a terminal; pass -p "question" instead');
+      return interactive(context, client, email, conversationId);
+    }
+    const { outcome } = await converse(context, client, prompt, conversationId);
+    reportOutcome(context, outcome);
+    if (outcome.conversationId && style === 'tty' && !options.quiet) renderer.info(palette.dim(`conversation ${outcome.conversationId} (skyflo chat --resume ${outcome.conversationId})`));
+    return finish(context, exitCodeOf(outcome));
+  } catch (error) {
+    if (context.quitting) return new Promise<never>(() => undefined);
+    if (error instanceof ChatError && error.code === 'INVALID_OPTIONS') {
+      io.stderr.write(`skyflo chat: ${error.message}\n`);
+      return finish(context, 2);
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr.write(`skyflo chat: ${message}\n`);
+    return finish(context, 1);
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * Turns the event stream into terminal output, in one of three styles:
+ * - `tty`: Markdown rendered as blocks complete, thinking dimmed, one compact line per tool call whose status
+ *   is updated in place, notices for retries and errors, a usage footer;
+ * - `plain` (stdout is not a terminal, or the benchmark contract): `Running: <tool> <args>` per executed call and
+ *   the answer as plain text, nothing else on stdout (k8s-ai-bench reads the text after the last `Running:` line);
+ * - `json`: every event as one JSON line, exactly as validated.
+ * Notices that are not part of the answer (approvals made by --approve-all, warnings) go to stderr.
+ */
+import type { AgentEvent } from '@skyflo/protocol';
+import { formatApprovalCard, type AwaitingApproval } from './approval-card.ts';
+import type { Palette } from './colors.ts';
+import { createMarkdownRenderer, createMarkdownStream, type MarkdownStream } from './markdown.ts';
+
+export type OutputStyle = 'tty' | 'plain' | 'json';
+
+export interface Writer {
+  write(text: string): unknown;
+  columns?: number;
+}
+
+export interface RendererOptions {
+  style: OutputStyle;
+  palette: Palette;
+  colors: boolean;
+  out: Writer;
+  err: Writer;
+  /** only tool lines and the answer (no thinking, usage or progress notices) */
+  quiet?: boolean;
+  /** plain style: print each tool's output under its Running: line */
+  showToolOutput?: boolean;
+}
+
+export interface Renderer {
+  event(event: AgentEvent): void;
+  approvalCard(event: AwaitingApproval, full?: boolean): void;
+  /** a line on stdout (tty/plain) that is not part of the answer */
+  info(text: string): void;
+  /** a line on stderr */
+  notice(text: string): void;
+  error(text: string): void;
+}
+
+/** `key=value` pairs of a call's arguments, each value cut to keep one call on one line. */
+export function summarizeArgs(args: Record<string, unknown>, maxValue = 48): string {
+  return Object.entries(args)
+    .map(([key, value]) => {
+      let text = typeof value === 'string' ? value : JSON.stringify(value);
+      text = text.replace(/\s+/g, ' ');
+      if (text.length > maxValue) text = `${text.slice(0, maxValue - 1)}…`;
+      if (typeof value === 'string' && /[\s"]/.test(text)) text = JSON.stringify(text);
+      return `${key}=${text}`;
+    })
+    .join(' ');
+}
+
+function firstLine(text: string, max = 120): string {
+  const line = text.trim().split('\n')[0] ?? '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+export function createRenderer(options: RendererOptions): Renderer {
+  const { palette, out, err } = options;
+  const width = () => Math.min(out.columns ?? 100, 120);
+  const markdown = createMarkdownRenderer({ width: width(), colors: options.colors });
+  let answer: MarkdownStream | undefined;
+  let thinking = false;
+  /** the last line on screen is this call's status line, so it can be rewritten in place */
+  let liveToolLine: string | undefined;
+  let atLineStart = true;
+  const usage = { prompt: 0, completion: 0, cached: 0 };
+
+  const write = (text: string) => {
+    if (!text) return;
+    liveToolLine = undefined;
+    out.write(text);
+    atLineStart = text.endsWith('\n');
+  };
+  const ensureNewline = () => {
+    if (!atLineStart) write('\n');
+  };
+  const endThinking = () => {
+    if (!thinking) return;
+    thinking = false;
+    ensureNewline();
+  };
+  const flushAnswer = () => {
+    if (!answer) return;
+    const rest = answer.flush();
+    answer = undefined;
+    if (rest) {
+      ensureNewline();
+      write(rest.endsWith('\n') ? rest : `${rest}\n`);
+    }
+  };
+
+  const toolLine = (symbol: string, event: { tool: string; args: Record<string, unknown> }, suffix = '') => {
+    const args = summarizeArgs(event.args);
+    const budget = Math.max(20, width() - event.tool.length - 6 - suffix.length);
+    const shown = args.length > budget ? `${args.slice(0, budget - 1)}…` : args;
+    return `${symbol} ${palette.bold(event.tool)} ${palette.dim(shown)}${suffix}`;
+  };
+  const showToolLine = (callId: string, line: string) => {
+    endThinking();
+    flushAnswer();
+    ensureNewline();
+    if (liveToolLine === callId) out.write('\x1b[1A\x1b[2K\r');
+    out.write(`${line}\n`);
+    atLineStart = true;
+    liveToolLine = callId;
+  };
+
+  function tty(event: AgentEvent): void {
+    switch (event.type) {
+      case 'thinking':
+        if (options.quiet) return;
+        if (!thinking) {
+          flushAnswer();
+          ensureNewline();
+          write(palette.dim(palette.italic('thinking: ')));
+          thinking = true;
+        }
+        write(palette.dim(event.text));
+        return;
+      case 'thinking.complete':
+        endThinking();
+        return;
+      case 'token': {
+        endThinking();
+        answer ??= createMarkdownStream(markdown);
+        const rendered = answer.push(event.text);
+        if (rendered) {
+          ensureNewline();
+          write(rendered);
+        }
+        return;
+      }
+      case 'generation.complete':
+        endThinking();
+        flushAnswer();
+        return;
+      case 'toolset.loaded':
+        if (!options.quiet) showToolLine(`toolset-${event.toolset}`, palette.dim(`· loaded the ${event.toolset} toolset${event.include_write_tools ? ' with write tools' : ''}`));
+        return;
+      case 'tool.executing':
+        showToolLine(event.call_id, toolLine(palette.cyan('⏵'), event, palette.dim(' running…')));
+        return;
+      case 'tool.result': {
+        const text = event.result.map((part) => part.text).join('\n');
+        const lines = text ? text.split('\n').length : 0;
+        showToolLine(event.call_id, toolLine(palette.green('✓'), event, palette.dim(`  ${lines} line${lines === 1 ? '' : 's'}`)));
+        return;
+      }
+      case 'tool.error':
+        showToolLine(event.call_id, toolLine(palette.red('✗'), event, ` ${palette.red(firstLine(event.error, 100))}${event.code ? palette.dim(` [${event.code}]`) : ''}`));
+        return;
+      case 'tool.approved':
+        showToolLine(`approved-${event.call_id}`, `${palette.green('✓ approved')} ${palette.bold(event.tool)}${event.automatic ? palette.yellow(' (automatic, --approve-all)') : ''}${event.decided_by?.includes('@') ? palette.dim(` by ${event.decided_by}`) : ''}${event.reason ? palette.dim(`: ${event.reason}`) : ''}`);
+        return;
+      case 'tool.denied':
+        showToolLine(`denied-${event.call_id}`, `${palette.red('✗ denied')} ${palette.bold(event.tool)}${event.reason ? `: ${event.reason}` : ''}`);
+        return;
+      case 'rate_limit':
+        if (!options.quiet) showToolLine('notice', palette.yellow(`· the model is rate-limited; retrying in ${Math.round(event.retry_in)} s (attempt ${event.attempt}/${event.max_retries})`));
+        return;
+      case 'transient_error':
+        if (!options.quiet) showToolLine('notice', palette.yellow(`· model error (${firstLine(event.error, 80)}); retrying in ${Math.round(event.retry_in)} s (attempt ${event.attempt}/${event.max_retries})`));
+        return;
+      case 'budget.exceeded':
+        showToolLine('notice', palette.yellow(`· token budget spent: ${event.used_tokens}/${event.budget_tokens} tokens`));
+        return;
+      case 'workflow.error':
+      case 'error':
+        endThinking();
+        flushAnswer();
+        ensureNewline();
+        write(`${palette.red('error:')} ${event.error}\n`);
+        return;
+      case 'token.usage':
+        usage.prompt += event.prompt_tokens;
+        usage.completion += event.completion_tokens;
+        usage.cached += event.cached_tokens;
+        return;
+      case 'completed': {
+        endThinking();
+        flushAnswer();
+        ensureNewline();
+        if (event.status === 'stopped') write(`${palette.yellow('■ stopped')}\n`);
+        if (event.status === 'error' && event.error) write(`${palette.red('run failed:')} ${event.error}\n`);
+        if (!options.quiet && !event.awaiting_approval && usage.prompt + usage.completion > 0) {
+          const cached = usage.cached ? `, ${usage.cached} cached` : '';
+          write(palette.dim(`${(event.duration_ms / 1000).toFixed(1)} s · ${usage.prompt} prompt + ${usage.completion} completion tokens${cached}\n`));
+          usage.prompt = usage.completion = usage.cached = 0;
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  function plain(event: AgentEvent): void {
+    switch (event.type) {
+      case 'token':
+        write(event.text);
+        return;
+      case 'generation.complete':
+        ensureNewline();
+        return;
+      case 'tool.executing':
+        ensureNewline();
+        write(`Running: ${event.tool} ${JSON.stringify(event.args)}\n`);
+        return;
+      case 'tool.result':
+        if (options.showToolOutput) {
+          const text = event.result.map((part) => part.text).join('\n').replace(/\n$/, '');
+          if (text) write(`${text}\n`);
+        }
+        return;
+      case 'tool.error':
+        ensureNewline();
+        write(`Error: ${event.tool}: ${firstLine(event.error, 300)}\n`);
+        return;
+      case 'tool.denied':
+        err.write(`skyflo: denied ${event.tool}${event.reason ? `: ${event.reason}` : ''}\n`);
+        return;
+      case 'workflow.error':
+      case 'error':
+        ensureNewline();
+        err.write(`skyflo: error: ${event.error}\n`);
+        return;
+      case 'completed':
+        ensureNewline();
+        if (event.status === 'stopped') err.write('skyflo: the run was stopped\n');
+        if (event.status === 'error' && event.error) err.write(`skyflo: the run failed: ${event.error}\n`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  return {
+    event(event) {
+      if (options.style === 'json') out.write(`${JSON.stringify(event)}\n`);
+      else if (options.style === 'tty') tty(event);
+      else plain(event);
+    },
+    approvalCard(event, full = false) {
+      if (options.style !== 'tty') return;
+      endThinking();
+      flushAnswer();
+      ensureNewline();
+      write(`${formatApprovalCard(event, { palette, full })}\n`);
+    },
+    info(text) {
+      if (options.style === 'json') return;
+      if (options.style === 'plain') {
+        err.write(`${text}\n`);
+        return;
+      }
+      ensureNewline();
+      write(`${text}\n`);
+    },
+    notice(text) {
+      err.write(`${text}\n`);
+    },
+    error(text) {
+      if (options.style === 'tty') {
+        ensureNewline();
+        write(`${palette.red('error:')} ${text}\n`);
+      } else err.write(`skyflo: ${text}\n`);
+    },
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * What the `skyflo chat` tests run against: kube-sim with a `web` deployment, llm-sim (the only stand-in), and a
+ * real engine from createEngine (PGlite, accounts, the embedded MCP server on kube-sim's kubeconfig) with one
+ * registered user. Plus helpers to run the real `skyflo` binary and the real kubectl.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createEngine, loadConfig, type Engine } from '@skyflo/engine';
+import { startKubeSim, type KubeSim } from '@skyflo/testkit/kube-sim';
+import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
+import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
+
+const run = promisify(execFile);
+export const skyfloBin = path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs');
+export const EMAIL = 'ada@example.com';
+export const PASSWORD = 'correct-horse-battery';
+
+export interface ChatStack {
+  dir: string;
+  kubeconfig: string;
+  url: string;
+  kube: KubeSim;
+  llm: LlmSim;
+  engine: Engine;
+  kubectl(...args: string[]): Promise<string>;
+  /** a fresh access token for EMAIL */
+  token(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const webDeployment = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: default}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: "nginx:1.27"}]}
+`;
+
+export async function startChatStack(): Promise<ChatStack> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'skyflo-chat-test-'));
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  const kube = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig, settings: { startDelayMs: 20, readinessDelayMs: 50 } });
+  const kubectl = async (...args: string[]) =>
+    (await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(dir, 'kube-cache') } })).stdout.trim();
+  writeFileSync(path.join(dir, 'web.yaml'), webDeployment);
+  await kubectl('apply', '-f', path.join(dir, 'web.yaml'));
+  const llm = await startLlmSim({ port: 0 });
+  const config = loadConfig({
+    PORT: '0',
+    SKYFLO_DATA_DIR: path.join(dir, 'data'),
+    LLM_MODEL: 'openai-compatible/sim-model',
+    LLM_HOST: llm.url,
+    // a reset keep-alive connection to llm-sim on a loaded machine is retried, as the engine does for real models
+    LLM_MAX_RETRIES: '2',
+    LLM_RETRY_BASE_DELAY_MS: '10',
+    KUBECONFIG: kubeconfig,
+    TITLE_GENERATION_ENABLED: 'false',
+    LOG_LEVEL: 'silent',
+  });
+  const engine = await createEngine(config, { logger: false });
+  const url = await engine.listen();
+  const registered = await fetch(`${url}/api/v1/auth/register/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: EMAIL, password: PASSWORD }) });
+  if (registered.status !== 201) throw new Error(`register failed: ${registered.status} ${await registered.text()}`);
+  return {
+    dir,
+    kubeconfig,
+    url,
+    kube,
+    llm,
+    engine,
+    kubectl,
+    async token() {
+      const response = await fetch(`${url}/api/v1/auth/jwt/login`, { method: 'POST', body: new URLSearchParams({ username: EMAIL, password: PASSWORD }) });
+      return ((await response.json()) as { access_token: string }).access_token;
+    },
+    async close() {
+      await engine.close();
+      await llm.close();
+      await kube.close();
+    },
+  };
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `skyflo <args>` as a child process with stdin from `input` (not a terminal) and waits for it to exit. */
+export function runCli(args: string[], options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [skyfloBin, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), NO_COLOR: '1', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`skyflo ${args.join(' ')} did not exit in time\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, options.timeoutMs ?? 150_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Polls `check` until it returns a value, or fails with `describe()` after the deadline. */
+export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, describe: () => string | Promise<string>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out: ${await describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,171 @@
+/** The pure parts of `skyflo chat`: the benchmark flag mapping, options, approval card, Markdown stream, token store. */
+import { mkdtempSync, readFileSync, statSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AgentEvent } from '@skyflo/protocol';
+import { describe, expect, it } from 'vitest';
+import { formatApprovalCard, type AwaitingApproval } from '../src/chat/approval-card.ts';
+import { llmModelFrom, normalizeGoBooleans } from '../src/chat/benchmark-contract.ts';
+import { configDirFor } from '../src/chat/chat-environment.ts';
+import { parseChatOptions } from '../src/chat/chat-options.ts';
+import { createPalette } from '../src/chat/colors.ts';
+import { createMarkdownRenderer, createMarkdownStream } from '../src/chat/markdown.ts';
+import { createRenderer } from '../src/chat/renderer.ts';
+import { createTokenStore } from '../src/chat/token-store.ts';
+
+describe('benchmark contract flags', () => {
+  it('accepts Go-style booleans as k8s-ai-bench writes them, and maps --skip-permissions to --approve-all', () => {
+    expect(normalizeGoBooleans(['--quiet=true', '--enable-tool-use-shim=false', '--model', 'x', '--json=1'])).toEqual(['--quiet', '--model', 'x', '--json']);
+    const options = parseChatOptions(['--kubeconfig', '/k', '--llm-provider', 'gemini', '--enable-tool-use-shim=false', '--quiet=true', '--model', 'gemini-2.5-pro', '--trace-path', '/t', '--skip-permissions', '--show-tool-output', '--mcp-client']);
+    expect(options).toMatchObject({ kubeconfig: '/k', llmProvider: 'gemini', model: 'gemini-2.5-pro', quiet: true, approveAll: true, tracePath: '/t', showToolOutput: true });
+    expect(parseChatOptions(['--quiet=false']).quiet).toBe(false);
+  });
+
+  it.each([
+    [{ provider: 'gemini', model: 'gemini-2.5-pro' }, 'google/gemini-2.5-pro'],
+    [{ provider: 'openai', model: 'gpt-4o' }, 'openai/gpt-4o'],
+    [{ provider: 'azopenai', model: 'my-deployment' }, 'azure/my-deployment'],
+    [{ provider: 'ollama', model: 'llama3.1' }, 'ollama/llama3.1'],
+    [{ model: 'anthropic/claude-sonnet-4-5' }, 'anthropic/claude-sonnet-4-5'],
+    [{}, undefined],
+  ])('%j → LLM_MODEL %s', (input, expected) => expect(llmModelFrom(input)).toBe(expected));
+
+  it('refuses what it cannot map, saying what to pass instead', () => {
+    expect(() => llmModelFrom({ provider: 'vertexai', model: 'gemini-2.5-pro' })).toThrow(/--llm-provider gemini with GEMINI_API_KEY/);
+    expect(() => llmModelFrom({ model: 'gpt-4o' })).toThrow(/needs a provider: pass --llm-provider too, or write it as provider\/model \(e\.g\. openai\/gpt-4o\)/);
+    expect(() => parseChatOptions(['--bogus'])).toThrow(/Unknown option '--bogus'/);
+    expect(() => parseChatOptions(['-p', 'a', 'b'])).toThrow(/either with -p or as an argument/);
+  });
+});
+
+describe('approval card', () => {
+  const event = (extra: Partial<AwaitingApproval> = {}): AwaitingApproval => ({
+    type: 'tool.awaiting_approval',
+    call_id: 'call_1',
+    tool: 'helm_rollback',
+    title: 'Roll back a Helm release',
+    args: { release_name: 'web', revision: 3, namespace: 'shop' },
+    args_hash: 'f'.repeat(64),
+    diff: '--- live\n+++ would-be\n@@ -1 +1 @@\n-  image: nginx:1.72\n+  image: nginx:1.27\n',
+    context: { conversation_id: 'c', approval_decisions: {} },
+    ...extra,
+  });
+
+  it('shows every field the engine explains a call with, high risks first', () => {
+    const card = formatApprovalCard(
+      event({
+        destructive: true,
+        policy_reason: "'helm_rollback' may change state (readOnlyHint is not true)",
+        risks: [
+          { code: 'SECRET_CHANGE', message: 'changes a Secret', severity: 'medium' },
+          { code: 'SCALE_TO_ZERO', message: 'takes web offline', severity: 'high' },
+        ],
+        resolution: ['revision: previous → 3 (image nginx:1.27)'],
+        artifact_digest: 'sha256:abc123',
+        requested_by: { id: 'u1', email: 'ada@example.com' },
+      }),
+      { palette: createPalette(false) },
+    );
+    expect(card).toContain('Approval needed: Roll back a Helm release (helm_rollback)  DESTRUCTIVE');
+    expect(card).toMatch(/asked by +ada@example\.com/);
+    expect(card).toMatch(/why +'helm_rollback' may change state/);
+    expect(card.indexOf('SCALE_TO_ZERO')).toBeLessThan(card.indexOf('SECRET_CHANGE'));
+    expect(card).toMatch(/risk +HIGH SCALE_TO_ZERO: takes web offline/);
+    expect(card).toMatch(/resolved +revision: previous → 3 \(image nginx:1\.27\)/);
+    expect(card).toMatch(/artifact +sha256:abc123/);
+    expect(card).toMatch(/│ {3}-  image: nginx:1\.72\n│ {3}\+  image: nginx:1\.27/);
+    expect(card).toContain(`args hash ${'f'.repeat(64)}`);
+  });
+
+  it('colours the diff, and says why there is none when the preview failed', () => {
+    const coloured = formatApprovalCard(event(), { palette: createPalette(true) });
+    expect(coloured).toContain('\x1b[32m+  image: nginx:1.27');
+    expect(coloured).toContain('\x1b[31m-  image: nginx:1.72');
+    const noDiff = formatApprovalCard(event({ diff: undefined, preview_error: 'the API server is unreachable\nTry: check the kubeconfig' }), { palette: createPalette(false) });
+    expect(noDiff).toMatch(/no diff +the API server is unreachable\n│ +Try: check the kubeconfig/);
+  });
+
+  it('cuts long multi-line arguments until the full args are asked for', () => {
+    const manifest = Array.from({ length: 40 }, (_, index) => `line ${index}`).join('\n');
+    const apply = event({ tool: 'k8s_apply', title: 'Apply', args: { content: manifest, dry_run: false }, diff: undefined });
+    const short = formatApprovalCard(apply, { palette: createPalette(false) });
+    expect(short).toContain('line 11');
+    expect(short).not.toContain('line 12');
+    expect(short).toContain('… 28 more lines (f: full args)');
+    expect(formatApprovalCard(apply, { palette: createPalette(false), full: true })).toContain('line 39');
+  });
+});
+
+describe('Markdown while it streams', () => {
+  const render = createMarkdownRenderer({ width: 80, colors: false });
+
+  it('renders lines as they complete, and holds a code fence until it closes', () => {
+    const stream = createMarkdownStream(render);
+    expect(stream.push('The **web** pod is ')).toBe('');
+    expect(stream.push('`CrashLoopBackOff`.\n\n- one\n')).toBe('The web pod is CrashLoopBackOff.\n\n  * one\n');
+    expect(stream.push('```yaml\nreplicas: 2\n')).toBe('');
+    expect(stream.push('```\nDone')).toContain('replicas: 2');
+    expect(stream.flush()).toBe('Done\n');
+  });
+
+  it('has no escape codes without colours', () => {
+    expect(createMarkdownRenderer({ width: 80, colors: false })('# Title\n\n**bold** and `code`')).not.toMatch(/\x1b\[/);
+  });
+});
+
+describe('plain output (stdout is not a terminal)', () => {
+  it('prints Running: per executed call, tool output on request, and the answer as it streams', () => {
+    let out = '';
+    let err = '';
+    const renderer = createRenderer({ style: 'plain', palette: createPalette(false), colors: false, out: { write: (text: string) => (out += text) }, err: { write: (text: string) => (err += text) }, showToolOutput: true });
+    const identity = { call_id: 'c1', tool: 'k8s_get', title: 'Get', args: { resource_type: 'pods' } };
+    const events: AgentEvent[] = [
+      { type: 'token', text: 'Looking…', tokens_generated: 1 },
+      { type: 'tool.executing', ...identity },
+      { type: 'tool.result', ...identity, result: [{ type: 'text', text: 'NAME  READY\napi   1/1\n' }] },
+      { type: 'token', text: 'All ', tokens_generated: 1 },
+      { type: 'token', text: 'good.', tokens_generated: 2 },
+      { type: 'completed', status: 'stopped', duration: 1, duration_ms: 1000 },
+    ];
+    for (const event of events) renderer.event(event);
+    expect(out).toBe('Looking…\nRunning: k8s_get {"resource_type":"pods"}\nNAME  READY\napi   1/1\nAll good.\n');
+    expect(err).toBe('skyflo: the run was stopped\n');
+  });
+});
+
+describe('token store', () => {
+  it('keeps one login per engine in a 0600 file inside a 0700 folder', () => {
+    const configDir = path.join(mkdtempSync(path.join(tmpdir(), 'skyflo-store-')), 'skyflo');
+    const store = createTokenStore({ configDir, warn: () => undefined });
+    store.save('http://127.0.0.1:8080/', { accessToken: 'a1', refreshToken: 'r1', email: 'ada@example.com' });
+    store.save('https://skyflo.example.com', { accessToken: 'a2' });
+    expect(statSync(store.file).mode & 0o777).toBe(0o600);
+    expect(statSync(configDir).mode & 0o777).toBe(0o700);
+    expect(store.load('http://127.0.0.1:8080')).toEqual({ accessToken: 'a1', refreshToken: 'r1', email: 'ada@example.com' });
+    store.remove('http://127.0.0.1:8080');
+    expect(store.load('http://127.0.0.1:8080')).toBeUndefined();
+    expect(store.load('https://skyflo.example.com')).toEqual({ accessToken: 'a2' });
+  });
+
+  it('narrows a file others can read, and survives a corrupt one', () => {
+    const configDir = mkdtempSync(path.join(tmpdir(), 'skyflo-store-'));
+    const warnings: string[] = [];
+    const store = createTokenStore({ configDir, warn: (message) => warnings.push(message) });
+    mkdirSync(configDir, { recursive: true });
+    writeFileSync(store.file, '{not json');
+    chmodSync(store.file, 0o640);
+    expect(store.load('http://127.0.0.1:8080')).toBeUndefined();
+    expect(statSync(store.file).mode & 0o777).toBe(0o600);
+    expect(warnings).toEqual([expect.stringMatching(/readable by other users \(mode 640\)/), expect.stringMatching(/not a credentials file/)]);
+    store.save('http://127.0.0.1:8080', { accessToken: 'a' });
+    expect(JSON.parse(readFileSync(store.file, 'utf8'))).toMatchObject({ version: 1, servers: { 'http://127.0.0.1:8080': { access_token: 'a' } } });
+  });
+
+  it('lives in the platform\'s per-user config folder', () => {
+    expect(configDirFor({ XDG_CONFIG_HOME: '/x/config' }, 'linux', '/home/ada')).toBe('/x/config/skyflo');
+    expect(configDirFor({}, 'linux', '/home/ada')).toBe('/home/ada/.config/skyflo');
+    expect(configDirFor({ XDG_CONFIG_HOME: 'relative' }, 'linux', '/home/ada')).toBe('/home/ada/.config/skyflo');
+    expect(configDirFor({}, 'darwin', '/Users/ada')).toBe('/Users/ada/Library/Application Support/skyflo');
+    expect(configDirFor({ APPDATA: 'C:\\Users\\ada\\AppData\\Roaming' }, 'win32', 'C:\\Users\\ada')).toMatch(/Roaming[\\/]skyflo$/);
+  });
+});

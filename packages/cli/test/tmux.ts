@@ -1,0 +1,90 @@
+/**
+ * A real pseudo-terminal for the `skyflo chat` tests: tmux (from Debian) runs the command in a detached session
+ * on a private server socket, send-keys types into it and capture-pane reads the screen. The command is given
+ * to tmux as separate arguments, so no shell is involved.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface Terminal {
+  /** the screen and scrollback as text (escape codes stripped unless `escapes`) */
+  screen(options?: { escapes?: boolean }): Promise<string>;
+  /** types text literally */
+  type(text: string): Promise<void>;
+  /** sends named keys: Enter, C-c, C-d, … */
+  keys(...keys: string[]): Promise<void>;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** undefined while running, else the exit status, or `signal N` when a signal ended the program */
+  exitStatus(): Promise<number | string | undefined>;
+  /** for failure messages: what tmux and the kernel say about the program (dead? its state and where it waits) */
+  processReport(): Promise<string>;
+  kill(): Promise<void>;
+}
+
+let counter = 0;
+
+export async function startTerminal(input: { dir: string; command: string[]; env: Record<string, string>; width?: number; height?: number }): Promise<Terminal> {
+  const socket = `skyflo-test-${process.pid}-${++counter}`;
+  const config = path.join(input.dir, `tmux-${counter}.conf`);
+  // remain-on-exit keeps the pane (and what the program printed) after it ends
+  writeFileSync(config, 'set -g remain-on-exit on\nset -g history-limit 5000\n');
+  const tmux = (...args: string[]) => run('tmux', ['-L', socket, '-f', config, ...args], { env: { ...process.env, TMUX: '' } });
+  const env = Object.entries(input.env).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
+  const statusFile = path.join(input.dir, `exit-status-${counter}`);
+  const recorder = fileURLToPath(new URL('./record-exit-status.mjs', import.meta.url));
+  await tmux('new-session', '-d', '-s', 'main', '-x', String(input.width ?? 110), '-y', String(input.height ?? 40), ...env, '--', process.execPath, recorder, statusFile, ...input.command);
+
+  const terminal: Terminal = {
+    async screen(options = {}) {
+      const { stdout } = await tmux('capture-pane', '-p', '-J', '-S', '-5000', ...(options.escapes ? ['-e'] : []), '-t', 'main');
+      return stdout;
+    },
+    async type(text) {
+      await tmux('send-keys', '-t', 'main', '-l', text);
+    },
+    async keys(...keys) {
+      await tmux('send-keys', '-t', 'main', ...keys);
+    },
+    async waitFor(pattern, timeoutMs = 90_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const screen = await terminal.screen();
+        if (pattern.test(screen)) return screen;
+        if (Date.now() > deadline) throw new Error(`the terminal never showed ${pattern}; it shows:\n${screen}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async exitStatus() {
+      if (!existsSync(statusFile)) return undefined;
+      const status = readFileSync(statusFile, 'utf8');
+      return /^\d+$/.test(status) ? Number(status) : status;
+    },
+    async processReport() {
+      const { stdout } = await tmux('display-message', '-p', '-t', 'main', '#{pane_pid} dead=#{pane_dead}');
+      const read = (pid: string, file: string) => {
+        try {
+          return readFileSync(`/proc/${pid}/${file}`, 'utf8').trim();
+        } catch {
+          return '';
+        }
+      };
+      const describe = (pid: string) => {
+        const state = read(pid, 'status').split('\n').find((line) => line.startsWith('State:'));
+        return state ? `${pid} ${state}, waiting in ${read(pid, 'wchan') || '(running)'}` : `${pid} gone`;
+      };
+      // the pane runs record-exit-status.mjs; the program is its child
+      const recorderPid = stdout.trim().split(' ')[0]!;
+      const programPid = read(recorderPid, `task/${recorderPid}/children`).split(' ')[0];
+      return `tmux pane: ${stdout.trim()}; recorder ${describe(recorderPid)}; program ${programPid ? describe(programPid) : 'gone'}`;
+    },
+    async kill() {
+      await tmux('kill-server').catch(() => undefined);
+    },
+  };
+  return terminal;
+}

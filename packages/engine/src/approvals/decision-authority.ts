@@ -1,0 +1,65 @@
+/**
+ * Who may decide (approve or deny) a call awaiting approval: ordered small pure rules, the first refusal wins
+ * (like approval-policy.ts for whether a call needs a decision at all). The conversation's visibility is checked
+ * first, so a member can never decide — or learn of — a call in a conversation they cannot see.
+ */
+import type { Role } from '../ports/index.ts';
+
+export type ApprovalPolicyName = 'self' | 'approver';
+
+export interface DecisionInput {
+  policy: ApprovalPolicyName;
+  /** four-eyes for destructive tools: requester and approver must differ */
+  fourEyes: boolean;
+  actor: { id: string; role: Role };
+  conversationOwnerId: string;
+  /** whose chat proposed the call (the conversation owner for calls recorded before requesters were stored) */
+  requestedBy: string;
+  destructive: boolean;
+}
+
+/** `hidden` refusals answer 404 (the caller may not even know the call exists); the others 403 with the reason. */
+export interface DecisionRefusal {
+  hidden: boolean;
+  reason: string;
+}
+
+export type DecisionRule = (input: DecisionInput) => DecisionRefusal | undefined;
+
+/** Roles that decide in approver mode. */
+export const decidingRoles: readonly Role[] = ['approver', 'admin'];
+
+/** Who can see a conversation's pending calls and runs through the agent API. */
+export function canSeeConversation(input: { policy: ApprovalPolicyName; actor: { id: string; role: Role }; conversationOwnerId: string }): boolean {
+  if (input.actor.id === input.conversationOwnerId) return true;
+  return input.policy === 'approver' && decidingRoles.includes(input.actor.role);
+}
+
+export const visibleRule: DecisionRule = (input) =>
+  canSeeConversation(input) ? undefined : { hidden: true, reason: 'the conversation is not yours' };
+
+export const approverRoleRule: DecisionRule = ({ policy, actor }) =>
+  policy === 'approver' && !decidingRoles.includes(actor.role)
+    ? { hidden: false, reason: 'APPROVAL_POLICY=approver: only users with the approver or admin role decide mutating calls; ask an approver (they see it under Pending approvals).' }
+    : undefined;
+
+export const fourEyesRule: DecisionRule = ({ fourEyes, destructive, actor, requestedBy }) =>
+  fourEyes && destructive && actor.id === requestedBy
+    ? { hidden: false, reason: 'Four-eyes (APPROVAL_FOUR_EYES): this call is destructive, so someone other than the person who asked for it must approve or deny it.' }
+    : undefined;
+
+export const defaultDecisionRules: readonly DecisionRule[] = [visibleRule, approverRoleRule, fourEyesRule];
+
+export function decisionRefusal(input: DecisionInput, rules: readonly DecisionRule[] = defaultDecisionRules): DecisionRefusal | undefined {
+  for (const rule of rules) {
+    let refusal: DecisionRefusal | undefined;
+    try {
+      refusal = rule(input);
+    } catch (error) {
+      // A rule that throws must not let a decision through.
+      refusal = { hidden: false, reason: `decision rule failed: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    if (refusal) return refusal;
+  }
+  return undefined;
+}

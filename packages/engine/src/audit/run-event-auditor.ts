@@ -1,0 +1,150 @@
+/**
+ * Turns a run's events into audit records: each tool call proposed (tool, arguments as shown, arguments hash, diff,
+ * policy reason), and each execution (start, end, digest of the result, error). Decisions are recorded where they
+ * are made (agent service), chat requests where they arrive. Events reach this after the run scrubbed them, and
+ * carry the display form of the arguments (Secret values replaced by key, length and digest), so no secret does.
+ */
+import { createHash } from 'node:crypto';
+import type { AgentEvent } from '@skyflo/protocol';
+import type { AuditLog, NewAuditEvent } from '../ports/index.ts';
+import { canonicalJson } from './canonical-json.ts';
+
+export interface RunEventAuditorDeps {
+  audit: AuditLog;
+  /** the conversation's owner: who asked for the calls its runs propose */
+  ownerOf(conversationId: string): Promise<string | undefined>;
+  logger?: { error(object: unknown, message?: string): void };
+}
+
+export interface RunEventAuditor {
+  /** synchronous and never throws (called on the run's hot path); records are written in event order */
+  observe(event: AgentEvent): void;
+  /** resolves once every record observed so far is written */
+  flush(): Promise<void>;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Bounded, so a long-lived engine does not keep every call it ever saw. */
+const MAX_TRACKED_CALLS = 10_000;
+
+export function createRunEventAuditor(deps: RunEventAuditorDeps): RunEventAuditor {
+  let queue: Promise<void> = Promise.resolve();
+  const owners = new Map<string, string | undefined>();
+  /** call id → when it started executing and who approved it */
+  const calls = new Map<string, { startedAt?: number; decidedBy?: string }>();
+
+  const track = (callId: string, patch: { startedAt?: number; decidedBy?: string }) => {
+    if (!calls.has(callId) && calls.size >= MAX_TRACKED_CALLS) calls.delete(calls.keys().next().value!);
+    calls.set(callId, { ...calls.get(callId), ...patch });
+  };
+
+  async function ownerOf(conversationId: string): Promise<string | undefined> {
+    if (!owners.has(conversationId)) {
+      if (owners.size >= MAX_TRACKED_CALLS) owners.delete(owners.keys().next().value!);
+      owners.set(conversationId, await deps.ownerOf(conversationId).catch(() => undefined));
+    }
+    return owners.get(conversationId);
+  }
+
+  /** The records one event produces; `actor` says whose action it was. */
+  function recordsOf(event: AgentEvent): Array<{ actor: 'owner' | string | undefined; record: Omit<NewAuditEvent, 'actorId'> }> {
+    const conversationId = event.type === 'ready' || event.type === 'heartbeat' ? undefined : event.conversation_id;
+    const base = (tool: string, callId: string) => ({ tool, subjectType: 'tool_call', subjectId: callId, ...(conversationId ? { conversationId } : {}) });
+    const runId = 'run_id' in event ? event.run_id : undefined;
+    switch (event.type) {
+      case 'tools.pending':
+        // Mutating calls are recorded at tool.awaiting_approval, with what the approver is shown.
+        return event.tools
+          .filter((tool) => !tool.requires_approval)
+          .map((tool) => ({
+            actor: 'owner',
+            record: {
+              ...base(tool.tool, tool.call_id),
+              action: 'tool.proposed',
+              details: { run_id: runId, call_id: tool.call_id, tool: tool.tool, title: tool.title, args: tool.args, args_hash: sha256(canonicalJson({ tool: tool.tool, args: tool.args })), requires_approval: false },
+            },
+          }));
+      case 'tool.awaiting_approval':
+        return [
+          {
+            actor: event.requested_by?.id ?? 'owner',
+            record: {
+              ...base(event.tool, event.call_id),
+              action: 'tool.proposed',
+              details: {
+                run_id: runId,
+                call_id: event.call_id,
+                tool: event.tool,
+                title: event.title,
+                args: event.args,
+                args_hash: event.args_hash,
+                diff: event.diff,
+                diff_hash: event.diff_hash,
+                preview_error: event.preview_error,
+                artifact_digest: event.artifact_digest,
+                risks: event.risks,
+                destructive: event.destructive,
+                policy_reason: event.policy_reason,
+                requested_by: event.requested_by?.id,
+                requires_approval: true,
+              },
+            },
+          },
+        ];
+      case 'tool.approved':
+        if (event.decided_by) track(event.call_id, { decidedBy: event.decided_by });
+        return [];
+      case 'tool.executing':
+        track(event.call_id, { startedAt: event.timestamp ?? Date.now() });
+        return [{ actor: calls.get(event.call_id)?.decidedBy ?? 'owner', record: { ...base(event.tool, event.call_id), action: 'tool.execution_started', details: { run_id: runId, call_id: event.call_id, tool: event.tool, started_at: new Date(event.timestamp ?? Date.now()).toISOString() } } }];
+      case 'tool.result':
+      case 'tool.error': {
+        const tracked = calls.get(event.call_id);
+        calls.delete(event.call_id);
+        const endedAt = event.timestamp ?? Date.now();
+        const timing = tracked?.startedAt !== undefined ? { started_at: new Date(tracked.startedAt).toISOString(), duration_ms: endedAt - tracked.startedAt } : {};
+        const actor = tracked?.decidedBy ?? 'owner';
+        if (event.type === 'tool.result') {
+          const text = event.result.map((part) => part.text).join('');
+          return [{ actor, record: { ...base(event.tool, event.call_id), action: 'tool.executed', details: { run_id: runId, call_id: event.call_id, tool: event.tool, ...timing, ended_at: new Date(endedAt).toISOString(), result_digest: `sha256:${sha256(text)}`, result_chars: text.length } } }];
+        }
+        return [
+          {
+            actor,
+            record: {
+              ...base(event.tool, event.call_id),
+              action: 'tool.failed',
+              details: { run_id: runId, call_id: event.call_id, tool: event.tool, ...timing, ended_at: new Date(endedAt).toISOString(), error: event.error, code: event.code, executed: tracked?.startedAt !== undefined },
+            },
+          },
+        ];
+      }
+      default:
+        return [];
+    }
+  }
+
+  return {
+    observe(event) {
+      let records: ReturnType<typeof recordsOf>;
+      try {
+        records = recordsOf(event);
+      } catch (error) {
+        deps.logger?.error({ err: error }, 'could not build the audit record of a run event');
+        return;
+      }
+      if (records.length === 0) return;
+      const conversationId = 'conversation_id' in event ? event.conversation_id : undefined;
+      queue = queue
+        .then(async () => {
+          for (const { actor, record } of records) {
+            const actorId = actor === 'owner' ? (conversationId ? await ownerOf(conversationId) : undefined) : actor;
+            await deps.audit.record({ ...record, ...(actorId ? { actorId } : {}) });
+          }
+        })
+        .catch((error: unknown) => deps.logger?.error({ err: error, type: event.type }, 'could not record a run event in the audit trail'));
+    },
+    flush: () => queue,
+  };
+}

@@ -1,0 +1,16 @@
+/**
+ * Publishing failed in the bus's backend (Redis down). Why a type of its own: a run must tell this apart from a
+ * model failure (it is not one) and know whether its own stream still got the event through local delivery.
+ */
+export class BusPublishError extends Error {
+  readonly code = 'EVENT_BUS_UNAVAILABLE';
+
+  constructor(
+    message: string,
+    readonly deliveredLocally: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'BusPublishError';
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * What the OpenAPI document says about each route: its summary and the zod schemas (from @skyflo/protocol) of its
+ * body, query and answers. Kept beside each other so one glance shows the API; the handlers still validate with
+ * the same schemas themselves (their errors name the field), so these are documentation, not a second validator.
+ */
+import {
+  addMemberRequestSchema,
+  analyticsQuerySchema,
+  analyticsResponseSchema,
+  auditExportQuerySchema,
+  auditListResponseSchema,
+  auditQuerySchema,
+  auditVerifyQuerySchema,
+  auditVerifyResponseSchema,
+  approvalRequestSchema,
+  chatRequestSchema,
+  createConversationRequestSchema,
+  createConversationResponseSchema,
+  createIntegrationRequestSchema,
+  errorResponseSchema,
+  integrationSchema,
+  integrationsResponseSchema,
+  integrationTestResultSchema,
+  isAdminUserResponseSchema,
+  listConversationsQuerySchema,
+  listConversationsResponseSchema,
+  memberSchema,
+  membersResponseSchema,
+  passwordChangeRequestSchema,
+  pendingApprovalsResponseSchema,
+  refreshIssueResponseSchema,
+  registerRequestSchema,
+  stopRequestSchema,
+  stopResponseSchema,
+  tokenResponseSchema,
+  toolsResponseSchema,
+  updateConversationRequestSchema,
+  updateIntegrationRequestSchema,
+  updateMeRequestSchema,
+  updateMemberRequestSchema,
+  userReadSchema,
+  adminUpdateUserRequestSchema,
+  llmProvidersResponseSchema,
+  llmSettingsSchema,
+  llmTestResultSchema,
+  ollamaModelsResponseSchema,
+  testLlmSettingsRequestSchema,
+  updateLlmSettingsRequestSchema,
+} from '@skyflo/protocol';
+import type { z } from 'zod';
+
+export interface RouteDoc {
+  summary: string;
+  tag: string;
+  body?: z.ZodType;
+  query?: z.ZodType;
+  /** the success answer, by status code */
+  responses?: Record<number, z.ZodType | 'text/event-stream' | 'empty'>;
+  /** true for routes that need no sign-in */
+  public?: boolean;
+}
+
+const sse = 'text/event-stream' as const;
+
+export const routeDocs: Record<string, RouteDoc> = {
+  'GET /api/v1/health': { tag: 'health', summary: 'Liveness and component health (database, bus, MCP tools)', public: true },
+  'GET /api/v1/health/database': { tag: 'health', summary: 'Database round trip', public: true },
+
+  'GET /api/v1/auth/is_admin_user': { tag: 'auth', summary: 'Whether an admin exists yet (first-run setup)', public: true, responses: { 200: isAdminUserResponseSchema } },
+  'POST /api/v1/auth/register/register': { tag: 'auth', summary: 'Create the first admin (or register, when ALLOW_REGISTRATION=true)', public: true, body: registerRequestSchema, responses: { 201: userReadSchema } },
+  'POST /api/v1/auth/jwt/login': { tag: 'auth', summary: 'Sign in (form: username, password); sets HttpOnly cookies', public: true, responses: { 200: tokenResponseSchema } },
+  'POST /api/v1/auth/refresh/issue': { tag: 'auth', summary: 'Issue a refresh token for the signed-in user', responses: { 200: refreshIssueResponseSchema } },
+  'POST /api/v1/auth/refresh': { tag: 'auth', summary: 'Rotate a refresh token (cookie or body) for a new access token', public: true, responses: { 200: tokenResponseSchema } },
+  'POST /api/v1/auth/logout': { tag: 'auth', summary: 'Revoke the refresh token and clear the cookies', public: true },
+  'GET /api/v1/auth/me': { tag: 'auth', summary: 'The signed-in user', responses: { 200: userReadSchema } },
+  'PATCH /api/v1/auth/me': { tag: 'auth', summary: 'Change your full name (only)', body: updateMeRequestSchema, responses: { 200: userReadSchema } },
+  'PATCH /api/v1/auth/users/me/password': { tag: 'auth', summary: 'Change your password (ends every other session)', body: passwordChangeRequestSchema },
+  'GET /api/v1/auth/users/:id': { tag: 'auth', summary: 'A user (admin)', responses: { 200: userReadSchema } },
+  'PATCH /api/v1/auth/users/:id': { tag: 'auth', summary: 'Change a user (admin)', body: adminUpdateUserRequestSchema, responses: { 200: userReadSchema } },
+
+  'GET /api/v1/team/members': { tag: 'team', summary: 'Team members (admin)', responses: { 200: membersResponseSchema } },
+  'POST /api/v1/team/members': { tag: 'team', summary: 'Add a member with an initial password, or reactivate a removed one (admin)', body: addMemberRequestSchema, responses: { 201: memberSchema, 200: memberSchema } },
+  'PATCH /api/v1/team/members/:id': { tag: 'team', summary: "Change a member's role (admin; never the last admin)", body: updateMemberRequestSchema, responses: { 200: memberSchema } },
+  'DELETE /api/v1/team/members/:id': { tag: 'team', summary: 'Remove a member: soft delete that ends their sessions (admin)', responses: { 204: 'empty' } },
+
+  'GET /api/v1/conversations': { tag: 'conversations', summary: 'Your conversations, newest first, paged by cursor, searchable', query: listConversationsQuerySchema, responses: { 200: listConversationsResponseSchema } },
+  'POST /api/v1/conversations': { tag: 'conversations', summary: 'Start a conversation', body: createConversationRequestSchema, responses: { 200: createConversationResponseSchema } },
+  'GET /api/v1/conversations/:id': { tag: 'conversations', summary: 'A conversation with its timeline' },
+  'PATCH /api/v1/conversations/:id': { tag: 'conversations', summary: 'Rename a conversation', body: updateConversationRequestSchema },
+  'DELETE /api/v1/conversations/:id': { tag: 'conversations', summary: 'Delete a conversation with its runs, pending approvals and checkpoints' },
+
+  'POST /api/v1/agent/chat': { tag: 'agent', summary: 'Send a message; streams the run as server-sent events', body: chatRequestSchema, responses: { 200: sse } },
+  'POST /api/v1/agent/approvals/:call_id': { tag: 'agent', summary: 'Approve or deny a pending tool call; streams the resumed run', body: approvalRequestSchema, responses: { 200: sse } },
+  'POST /api/v1/agent/stop': { tag: 'agent', summary: 'Stop a running run (from any engine)', body: stopRequestSchema, responses: { 200: stopResponseSchema } },
+  'GET /api/v1/agent/runs/:run_id/events': { tag: 'agent', summary: 'Re-attach to a run (Last-Event-ID replays what was missed)', responses: { 200: sse } },
+  'GET /api/v1/agent/tools': { tag: 'agent', summary: 'The tool catalogue with annotations', responses: { 200: toolsResponseSchema } },
+
+  'GET /api/v1/approvals/pending': { tag: 'approvals', summary: 'Calls waiting for a decision that you may see (across conversations in approver mode)', responses: { 200: pendingApprovalsResponseSchema } },
+
+  'GET /api/v1/integrations': { tag: 'integrations', summary: 'Integrations (metadata only; credentials are never returned)', responses: { 200: integrationsResponseSchema } },
+  'POST /api/v1/integrations': { tag: 'integrations', summary: 'Add a Jenkins integration; the credentials are checked against Jenkins first (admin)', body: createIntegrationRequestSchema, responses: { 201: integrationSchema } },
+  'PATCH /api/v1/integrations/:id': { tag: 'integrations', summary: 'Change, disable or re-key an integration (admin)', body: updateIntegrationRequestSchema, responses: { 200: integrationSchema } },
+  'DELETE /api/v1/integrations/:id': { tag: 'integrations', summary: 'Delete an integration (admin)', responses: { 204: 'empty' } },
+  'GET /api/v1/audit': { tag: 'audit', summary: 'The audit trail, newest first: filter by user, conversation, tool, action, time; paged by cursor (admin)', query: auditQuerySchema, responses: { 200: auditListResponseSchema } },
+  'GET /api/v1/audit/export': { tag: 'audit', summary: 'Every matching audit record, oldest first, streamed as JSON lines or CSV (admin)', query: auditExportQuerySchema },
+  'GET /api/v1/audit/verify': { tag: 'audit', summary: 'Re-walk the audit hash chain and report the first broken link; optionally check a head kept elsewhere (admin)', query: auditVerifyQuerySchema, responses: { 200: auditVerifyResponseSchema } },
+  'GET /api/v1/analytics/metrics': { tag: 'analytics', summary: 'Tokens, cost, TTFT/TTR, cache hit rate, approvals and tool calls per bucket (your own; admins: everyone\'s)', query: analyticsQuerySchema, responses: { 200: analyticsResponseSchema } },
+
+  'POST /api/v1/integrations/:id/test': { tag: 'integrations', summary: 'Check the stored credentials against Jenkins now (admin)', responses: { 200: integrationTestResultSchema } },
+
+  'GET /api/v1/settings/llm': { tag: 'settings', summary: 'The model settings in effect and where they come from (the key only as set/not set)', responses: { 200: llmSettingsSchema } },
+  'PUT /api/v1/settings/llm': { tag: 'settings', summary: 'Choose provider, model and key (admin); applies to the next model call unless LLM_MODEL is set', body: updateLlmSettingsRequestSchema, responses: { 200: llmSettingsSchema } },
+  'POST /api/v1/settings/llm/test': { tag: 'settings', summary: 'One tiny model request with the saved settings or a candidate (admin)', body: testLlmSettingsRequestSchema, responses: { 200: llmTestResultSchema } },
+  'GET /api/v1/settings/llm/providers': { tag: 'settings', summary: 'Supported providers and what each needs', responses: { 200: llmProvidersResponseSchema } },
+  'GET /api/v1/settings/llm/ollama-models': { tag: 'settings', summary: 'Models of a local Ollama server (admin)', responses: { 200: ollamaModelsResponseSchema } },
+};
+
+export const errorSchema = errorResponseSchema;

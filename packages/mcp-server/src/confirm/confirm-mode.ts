@@ -1,0 +1,26 @@
+/**
+ * How the server treats a call that is not read-only from a caller other than the Skyflo engine
+ * (`--confirm`). The engine's own connection never goes through this: its approval gate already asked.
+ */
+export const confirmModes = ['elicit', 'deny', 'allow'] as const;
+
+/**
+ * - `elicit` (default): ask the human through MCP elicitation (tool, exact arguments, dry-run diff) and run only
+ *   on accept; a client without the elicitation capability is refused, as with `deny`.
+ * - `deny`: refuse every such call; the server is effectively read-only for direct clients.
+ * - `allow`: run such calls at once, with no human in the loop (the behaviour of most MCP servers).
+ */
+export type ConfirmMode = (typeof confirmModes)[number];
+
+export const defaultConfirmMode: ConfirmMode = 'elicit';
+
+export function parseConfirmMode(value: string | undefined): ConfirmMode | { error: string } {
+  if (value === undefined || value === '') return defaultConfirmMode;
+  if ((confirmModes as readonly string[]).includes(value)) return value as ConfirmMode;
+  return { error: `--confirm must be one of ${confirmModes.join(', ')}, got "${value}".` };
+}
+
+/** The start-up warning for `allow`: loud on purpose, since it removes the human from direct clients' changes. */
+export const allowModeWarning =
+  'WARNING: --confirm=allow: MCP clients other than the Skyflo engine can change the cluster (scale, delete, exec, helm upgrade…) ' +
+  'without anyone confirming. Use --confirm=elicit (the default) to ask a human first, or --read-only.';

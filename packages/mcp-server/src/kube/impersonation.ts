@@ -1,0 +1,74 @@
+/**
+ * Kubernetes impersonation for one tool call: the engine, when EXECUTE_AS_APPROVER is on, runs an approved mutation as
+ * the human who approved it, so the cluster's RBAC decides and its audit log names that person. Only trusted callers
+ * (the engine's own connection: in-process, or HTTP with the server's auth token) may ask for it — otherwise any
+ * local client could borrow the identity of whoever the server account may impersonate.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ToolDeps } from '../tools/deps.ts';
+
+export interface Impersonation {
+  user: string;
+  groups: string[];
+}
+
+/** The `_meta` key of a tools/call request that carries the impersonation. */
+export const impersonationMetaKey = 'skyflo.ai/impersonate';
+
+const impersonationOf = new WeakMap<KubeConfig, Impersonation>();
+
+/** The impersonation a KubeConfig made by impersonatingDeps carries (read by the HTTP client). */
+export function impersonationFor(kubeConfig: KubeConfig): Impersonation | undefined {
+  return impersonationOf.get(kubeConfig);
+}
+
+/** Parses the request's `_meta` value; undefined when absent, an error message when malformed. */
+export function readImpersonation(value: unknown): Impersonation | undefined | string {
+  if (value === undefined) return undefined;
+  const candidate = value as { user?: unknown; groups?: unknown };
+  if (!candidate || typeof candidate.user !== 'string' || candidate.user.trim() === '' || (candidate.groups !== undefined && !Array.isArray(candidate.groups))) {
+    return `${impersonationMetaKey} must be {"user": "<name>", "groups": ["<group>", …]}`;
+  }
+  const groups = (candidate.groups as unknown[] | undefined) ?? [];
+  if (!groups.every((group): group is string => typeof group === 'string' && group.trim() !== '')) return `${impersonationMetaKey}.groups must be non-empty strings`;
+  return { user: candidate.user.trim(), groups };
+}
+
+const memo = new WeakMap<ToolDeps, Map<string, ToolDeps>>();
+
+/**
+ * The same deps acting as someone else: API requests carry Impersonate-User/-Group (a KubeConfig of its own, so it
+ * gets its own connection and cache), and kubectl/helm get --as/--as-group. Memoised per identity.
+ */
+export function impersonatingDeps(deps: ToolDeps, impersonation: Impersonation): ToolDeps {
+  const key = `${impersonation.user}\u0000${impersonation.groups.join('\u0000')}`;
+  let byIdentity = memo.get(deps);
+  if (!byIdentity) memo.set(deps, (byIdentity = new Map()));
+  let derived = byIdentity.get(key);
+  if (!derived) {
+    // The class of the loaded config, not an import: importing @kubernetes/client-node here would load it at every
+    // start (0.5-0.8 s) instead of on the first cluster call (see create-tool-deps.ts).
+    const KubeConfigClass = deps.kubeConfig.constructor as new () => KubeConfig;
+    const kubeConfig = new KubeConfigClass();
+    kubeConfig.loadFromOptions({ clusters: deps.kubeConfig.clusters, users: deps.kubeConfig.users, contexts: deps.kubeConfig.contexts, currentContext: deps.kubeConfig.currentContext });
+    impersonationOf.set(kubeConfig, impersonation);
+    derived = { ...deps, kubeConfig, settings: { ...deps.settings, impersonation } };
+    byIdentity.set(key, derived);
+  }
+  return derived;
+}
+
+/** kubectl's global flags for these deps: the kubeconfig and, when impersonating, --as/--as-group. */
+export function kubectlGlobalArgs(deps: ToolDeps): string[] {
+  const impersonation = deps.settings.impersonation;
+  return [
+    ...(deps.settings.kubeconfigPath ? ['--kubeconfig', deps.settings.kubeconfigPath] : []),
+    ...(impersonation ? [`--as=${impersonation.user}`, ...impersonation.groups.map((group) => `--as-group=${group}`)] : []),
+  ];
+}
+
+/** helm's equivalent (its flags are named --kube-as-user / --kube-as-group). */
+export function helmImpersonationArgs(deps: ToolDeps): string[] {
+  const impersonation = deps.settings.impersonation;
+  return impersonation ? [`--kube-as-user=${impersonation.user}`, ...impersonation.groups.map((group) => `--kube-as-group=${group}`)] : [];
+}

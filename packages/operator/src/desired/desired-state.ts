@@ -1,0 +1,280 @@
+/**
+ * Desired state: from a SkyfloAI and its defaulted spec, every object it should own, as plain manifests. Pure:
+ * no API calls, so it is tested on its own and the reconciler only compares and applies.
+ */
+import type { KubeObject } from '../kube/kube-rest.ts';
+import { profileRules } from '../rbac/tool-permissions.ts';
+import { apiKeyVariable, type SkyfloAiSpec } from '../spec/skyfloai-spec.ts';
+import { clusterOwnerLabels, instanceLabels, instanceNames, ownerReference, selectorLabels, type Component, type SkyfloAiObject } from './names.ts';
+
+export const enginePort = 8080;
+export const mcpPort = 8888;
+
+/**
+ * How an object is kept: `sync` objects are compared on every reconcile and put back when they drift; `create-only`
+ * ones are made once and then left alone (generated secrets must never change under running pods, and a volume
+ * claim's spec is immutable).
+ */
+export interface DesiredObject {
+  object: KubeObject;
+  mode: 'sync' | 'create-only';
+}
+
+export interface DesiredState {
+  objects: DesiredObject[];
+  /** objects of kinds that come and go with the spec (PDBs, the ingress...): deleted when present and not desired */
+  optional: Array<{ apiVersion: string; kind: string; name: string; namespace?: string }>;
+}
+
+const secretKeys = { jwt: 'jwt-secret', encryption: 'encryption-key', mcpToken: 'mcp-token' } as const;
+
+function secretEnv(name: string, secret: string, key: string) {
+  return { name, valueFrom: { secretKeyRef: { name: secret, key } } };
+}
+
+/** The container hardening every pod gets: non-root, read-only root filesystem, no privilege escalation. */
+const containerSecurity = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: { drop: ['ALL'] },
+};
+const podSecurity = { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } };
+
+/** Operator-set variables first; a user variable with the same name replaces it (the spec's env wins). */
+function mergeEnv(base: Array<{ name: string }>, user: Array<{ name: string }>) {
+  const overridden = new Set(user.map((entry) => entry.name));
+  return [...base.filter((entry) => !overridden.has(entry.name)), ...user];
+}
+
+function scheduling(component: SkyfloAiSpec['engine']) {
+  return {
+    ...(component.nodeSelector ? { nodeSelector: component.nodeSelector } : {}),
+    ...(component.tolerations ? { tolerations: component.tolerations } : {}),
+    ...(component.affinity ? { affinity: component.affinity } : {}),
+  };
+}
+
+function metadata(owner: SkyfloAiObject, name: string, component: Parameters<typeof instanceLabels>[1]) {
+  return { name, namespace: owner.metadata.namespace, labels: instanceLabels(owner, component), ownerReferences: [ownerReference(owner)] };
+}
+
+function engineDeployment(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject {
+  const names = instanceNames(owner);
+  const namespace = owner.metadata.namespace ?? 'default';
+  const embedded = spec.storage.type === 'embedded';
+  const env = [
+    { name: 'HOST', value: '0.0.0.0' },
+    { name: 'PORT', value: String(enginePort) },
+    { name: 'SKYFLO_DATA_DIR', value: '/data' },
+    { name: 'MCP_SERVER_URL', value: `http://${names.mcp}.${namespace}.svc:${mcpPort}/mcp` },
+    secretEnv('MCP_AUTH_TOKEN', names.secrets, secretKeys.mcpToken),
+    secretEnv('JWT_SECRET', names.secrets, secretKeys.jwt),
+    // Every engine replica seals approvals with the same key, generated once with the other secrets.
+    secretEnv('SKYFLO_ENCRYPTION_KEY', names.secrets, secretKeys.encryption),
+    // The engine answers only to the names it is reached by (DNS-rebinding protection): its Service and the ingress.
+    { name: 'ALLOWED_HOSTS', value: [names.engine, `${names.engine}.${namespace}`, `${names.engine}.${namespace}.svc`, `${names.engine}.${namespace}.svc.cluster.local`].join(',') },
+    ...(spec.ingress.enabled && spec.ingress.host ? [{ name: 'PUBLIC_URL', value: `${spec.ingress.tlsSecretName ? 'https' : 'http'}://${spec.ingress.host}` }] : []),
+    { name: 'APPROVAL_POLICY', value: spec.approvalPolicy.deciders },
+    { name: 'APPROVAL_FOUR_EYES', value: String(spec.approvalPolicy.fourEyes) },
+    { name: 'INTEGRATIONS_SECRET_NAMESPACE', value: namespace },
+    ...(spec.ingress.enabled && spec.ingress.tlsSecretName ? [{ name: 'TRUST_PROXY', value: 'true' }] : []),
+    ...(spec.llm.model ? [{ name: 'LLM_MODEL', value: spec.llm.model }] : []),
+    ...(spec.llm.host ? [{ name: 'LLM_HOST', value: spec.llm.host }] : []),
+    ...(spec.llm.apiKeySecretRef ? [secretEnv(apiKeyVariable(spec.llm.model), spec.llm.apiKeySecretRef.name, spec.llm.apiKeySecretRef.key)] : []),
+    ...(spec.storage.type === 'postgres' && spec.storage.postgres ? [secretEnv('POSTGRES_DATABASE_URL', spec.storage.postgres.urlSecretRef.name, spec.storage.postgres.urlSecretRef.key)] : []),
+    ...(spec.redis ? [secretEnv('REDIS_URL', spec.redis.urlSecretRef.name, spec.redis.urlSecretRef.key)] : []),
+  ];
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: metadata(owner, names.engine, 'engine'),
+    spec: {
+      replicas: spec.engine.replicas,
+      selector: { matchLabels: selectorLabels(owner, 'engine') },
+      // Embedded PGlite is one directory on one volume: the old pod must stop before the new one opens it.
+      strategy: embedded ? { type: 'Recreate' } : { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels: { ...instanceLabels(owner, 'engine'), ...selectorLabels(owner, 'engine') } },
+        spec: {
+          serviceAccountName: names.engine,
+          // The engine never talks to the Kubernetes API itself; only the MCP server does.
+          automountServiceAccountToken: false,
+          securityContext: podSecurity,
+          ...scheduling(spec.engine),
+          containers: [
+            {
+              name: 'engine',
+              image: spec.engine.image,
+              imagePullPolicy: spec.engine.imagePullPolicy,
+              args: ['serve'],
+              ports: [{ name: 'http', containerPort: enginePort, protocol: 'TCP' }],
+              env: mergeEnv(env, spec.engine.env),
+              resources: spec.engine.resources,
+              securityContext: containerSecurity,
+              readinessProbe: { httpGet: { path: '/api/v1/health', port: 'http' }, periodSeconds: 5, failureThreshold: 3 },
+              livenessProbe: { httpGet: { path: '/api/v1/health', port: 'http' }, initialDelaySeconds: 20, periodSeconds: 10, failureThreshold: 6 },
+              volumeMounts: [
+                { name: 'data', mountPath: '/data' },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volumes: [embedded ? { name: 'data', persistentVolumeClaim: { claimName: names.data } } : { name: 'data', emptyDir: {} }, { name: 'tmp', emptyDir: {} }],
+        },
+      },
+    },
+  };
+}
+
+function mcpDeployment(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject {
+  const names = instanceNames(owner);
+  const env = [
+    secretEnv('MCP_AUTH_TOKEN', names.secrets, secretKeys.mcpToken),
+    { name: 'INTEGRATIONS_SECRET_NAMESPACE', value: owner.metadata.namespace ?? 'default' },
+    // kubectl and helm keep caches and config under HOME; the root filesystem is read-only.
+    { name: 'HOME', value: '/tmp' },
+  ];
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: metadata(owner, names.mcp, 'mcp'),
+    spec: {
+      replicas: spec.mcp.replicas,
+      selector: { matchLabels: selectorLabels(owner, 'mcp') },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels: { ...instanceLabels(owner, 'mcp'), ...selectorLabels(owner, 'mcp') } },
+        spec: {
+          serviceAccountName: names.mcp,
+          automountServiceAccountToken: true,
+          securityContext: podSecurity,
+          ...scheduling(spec.mcp),
+          containers: [
+            {
+              name: 'mcp',
+              image: spec.mcp.image,
+              imagePullPolicy: spec.mcp.imagePullPolicy,
+              args: ['mcp', '--host', '0.0.0.0', '--port', String(mcpPort), ...(spec.readOnly ? ['--read-only'] : [])],
+              ports: [{ name: 'mcp', containerPort: mcpPort, protocol: 'TCP' }],
+              env: mergeEnv(env, spec.mcp.env),
+              resources: spec.mcp.resources,
+              securityContext: containerSecurity,
+              readinessProbe: { httpGet: { path: '/health', port: 'mcp' }, periodSeconds: 5, failureThreshold: 3 },
+              livenessProbe: { httpGet: { path: '/health', port: 'mcp' }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6 },
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+            },
+          ],
+          volumes: [{ name: 'tmp', emptyDir: {} }],
+        },
+      },
+    },
+  };
+}
+
+function service(owner: SkyfloAiObject, component: Component): KubeObject {
+  const names = instanceNames(owner);
+  const port = component === 'engine' ? { name: 'http', port: enginePort, targetPort: 'http', protocol: 'TCP' } : { name: 'mcp', port: mcpPort, targetPort: 'mcp', protocol: 'TCP' };
+  return { apiVersion: 'v1', kind: 'Service', metadata: metadata(owner, names[component], component), spec: { type: 'ClusterIP', selector: selectorLabels(owner, component), ports: [port] } };
+}
+
+function serviceAccount(owner: SkyfloAiObject, component: Component): KubeObject {
+  return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: metadata(owner, instanceNames(owner)[component], component), automountServiceAccountToken: component === 'mcp' };
+}
+
+/** MCP pods accept traffic only from this instance's engine pods: the MCP server holds the cluster credentials. */
+function mcpNetworkPolicy(owner: SkyfloAiObject): KubeObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: metadata(owner, instanceNames(owner).mcp, 'mcp'),
+    spec: {
+      podSelector: { matchLabels: selectorLabels(owner, 'mcp') },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ podSelector: { matchLabels: selectorLabels(owner, 'engine') } }], ports: [{ protocol: 'TCP', port: mcpPort }] }],
+    },
+  };
+}
+
+function disruptionBudget(owner: SkyfloAiObject, component: Component): KubeObject {
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: metadata(owner, instanceNames(owner)[component], component),
+    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(owner, component) } },
+  };
+}
+
+function ingress(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject {
+  const names = instanceNames(owner);
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { ...metadata(owner, names.ingress, 'engine'), annotations: spec.ingress.annotations },
+    spec: {
+      ...(spec.ingress.className ? { ingressClassName: spec.ingress.className } : {}),
+      ...(spec.ingress.tlsSecretName ? { tls: [{ hosts: [spec.ingress.host], secretName: spec.ingress.tlsSecretName }] } : {}),
+      rules: [{ host: spec.ingress.host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: names.engine, port: { number: enginePort } } } }] } }],
+    },
+  };
+}
+
+/** The cluster RBAC of the MCP server's ServiceAccount: a ClusterRole from the tool catalogue, or the user's own. */
+function clusterRbac(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject[] {
+  const names = instanceNames(owner);
+  const labels = { ...instanceLabels(owner, 'rbac'), ...clusterOwnerLabels(owner) };
+  const profile = spec.readOnly ? 'read-only' : spec.rbac.profile;
+  const roleName = profile === 'custom' ? spec.rbac.clusterRoleName! : names.clusterRbac;
+  const objects: KubeObject[] = [];
+  if (profile !== 'custom') {
+    objects.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: names.clusterRbac, labels: { ...labels, 'skyflo.ai/rbac-profile': profile } }, rules: profileRules(profile) });
+  }
+  objects.push({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: names.clusterRbac, labels },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleName },
+    subjects: [{ kind: 'ServiceAccount', name: names.mcp, namespace: owner.metadata.namespace ?? 'default' }],
+  });
+  return objects;
+}
+
+/** Everything a valid spec asks for. `generatedSecret` makes fresh secret values (used only if the Secret is missing). */
+export function desiredState(owner: SkyfloAiObject, spec: SkyfloAiSpec, generatedSecret: () => Record<string, string>): DesiredState {
+  const names = instanceNames(owner);
+  const namespace = owner.metadata.namespace;
+  const objects: DesiredObject[] = [];
+  const sync = (object: KubeObject) => objects.push({ object, mode: 'sync' });
+  const createOnly = (object: KubeObject) => objects.push({ object, mode: 'create-only' });
+
+  createOnly({ apiVersion: 'v1', kind: 'Secret', metadata: metadata(owner, names.secrets, 'secrets'), type: 'Opaque', stringData: generatedSecret() });
+  if (spec.storage.type === 'embedded') {
+    createOnly({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      // No owner reference on purpose: deleting the SkyfloAI must not delete the conversation history with it.
+      metadata: { name: names.data, namespace, labels: instanceLabels(owner, 'data') },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: spec.storage.embedded.size } }, ...(spec.storage.embedded.storageClassName ? { storageClassName: spec.storage.embedded.storageClassName } : {}) },
+    });
+  }
+  for (const component of ['engine', 'mcp'] as const) sync(serviceAccount(owner, component));
+  for (const object of clusterRbac(owner, spec)) sync(object);
+  sync(service(owner, 'mcp'));
+  sync(service(owner, 'engine'));
+  sync(mcpNetworkPolicy(owner));
+  sync(mcpDeployment(owner, spec));
+  sync(engineDeployment(owner, spec));
+  if (spec.engine.replicas > 1) sync(disruptionBudget(owner, 'engine'));
+  if (spec.mcp.replicas > 1) sync(disruptionBudget(owner, 'mcp'));
+  if (spec.ingress.enabled) sync(ingress(owner, spec));
+
+  const optional = [
+    { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name: names.engine, namespace },
+    { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name: names.mcp, namespace },
+    { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: names.ingress, namespace },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: names.clusterRbac },
+  ];
+  return { objects, optional };
+}
+
+export const generatedSecretKeys = secretKeys;

@@ -1,0 +1,133 @@
+/**
+ * The reconcile function: observe → desired state → diff → apply → status, for one SkyfloAI. Idempotent: running
+ * it again with nothing changed writes nothing. An invalid spec is refused before anything is written, so a bad
+ * edit never leaves half of the objects on the new spec and half on the old.
+ */
+import { randomBytes } from 'node:crypto';
+import { desiredState, generatedSecretKeys } from '../desired/desired-state.ts';
+import { clusterOwnerLabels, instanceNames, managedBy, skyfloAiApiVersion, skyfloAiKind, type SkyfloAiObject } from '../desired/names.ts';
+import type { EventRecorder } from '../kube/event-recorder.ts';
+import { isConflict, type KubeObject, type KubeRest } from '../kube/kube-rest.ts';
+import { parseSkyfloAiSpec } from '../spec/skyfloai-spec.ts';
+import { hasDrifted, mergeForReplace } from './compare.ts';
+import { appliedStatus, componentStatus, degradedStatus, withTransitionTimes, type SkyfloAiStatus } from './status.ts';
+
+export interface ReconcileDeps {
+  kube: KubeRest;
+  events: EventRecorder;
+  log: (message: string, fields?: Record<string, unknown>) => void;
+  now?: () => Date;
+}
+
+export interface ReconcileResult {
+  /** what was created, updated or deleted, as "Kind/name" */
+  actions: string[];
+  /** ask to run again after this long (a rollout still in progress), besides the watches */
+  requeueAfterMs?: number;
+}
+
+const statusEquals = (a: SkyfloAiStatus | undefined, b: SkyfloAiStatus) => JSON.stringify(a) === JSON.stringify(b);
+
+function freshSecret(): Record<string, string> {
+  const value = () => randomBytes(32).toString('base64url');
+  return { [generatedSecretKeys.jwt]: value(), [generatedSecretKeys.encryption]: value(), [generatedSecretKeys.mcpToken]: value() };
+}
+
+const ref = (object: KubeObject) => ({ apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace: object.metadata.namespace });
+
+async function writeStatus(deps: ReconcileDeps, owner: SkyfloAiObject, next: SkyfloAiStatus): Promise<void> {
+  const previous = owner.status as SkyfloAiStatus | undefined;
+  const status = withTransitionTimes(next, previous, (deps.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  if (statusEquals(previous, status)) return;
+  await deps.kube.replaceStatus({ ...owner, status });
+}
+
+/**
+ * Cluster-scoped objects cannot have a namespaced owner, so the garbage collector never removes the MCP server's
+ * ClusterRole and ClusterRoleBinding: when the SkyfloAI is gone they are found by their owner labels and deleted
+ * here (the informer's delete event queues this reconcile; the resync catches one missed while the operator was down).
+ * Why no finalizer instead: `helm uninstall` removes the operator together with the SkyfloAI, and a finalizer
+ * nobody is left to remove would leave the resource stuck in Terminating.
+ */
+async function deleteClusterRbac(deps: ReconcileDeps, key: { namespace: string; name: string }): Promise<string[]> {
+  const labels = clusterOwnerLabels({ metadata: key } as SkyfloAiObject);
+  const selector = `app.kubernetes.io/managed-by=${managedBy},${Object.entries(labels).map(([label, value]) => `${label}=${value}`).join(',')}`;
+  const removed: string[] = [];
+  for (const kind of ['ClusterRoleBinding', 'ClusterRole']) {
+    for (const object of await deps.kube.list({ apiVersion: 'rbac.authorization.k8s.io/v1', kind }, selector)) {
+      await deps.kube.delete(ref(object));
+      removed.push(`${kind}/${object.metadata.name}`);
+    }
+  }
+  if (removed.length > 0) deps.log('removed the cluster RBAC of a deleted SkyfloAI', { namespace: key.namespace, name: key.name, removed });
+  return removed;
+}
+
+export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: string; name: string }): Promise<ReconcileResult> {
+  // observe
+  const owner = await deps.kube.get<SkyfloAiObject>({ apiVersion: skyfloAiApiVersion, kind: skyfloAiKind, ...key });
+  if (!owner || owner.metadata.deletionTimestamp) {
+    // Namespaced objects carry owner references and go with the garbage collector; cluster RBAC is found by labels.
+    const removed = await deleteClusterRbac(deps, key);
+    return { actions: removed.map((name) => `deleted ${name}`) };
+  }
+  const generation = owner.metadata.generation;
+  const previousStatus = owner.status as SkyfloAiStatus | undefined;
+
+  const { spec, problems } = parseSkyfloAiSpec(owner.spec);
+  if (!spec || problems.length > 0) {
+    const message = `invalid spec, nothing was changed: ${problems.map((problem) => `${problem.field}: ${problem.message}`).join('; ')}`;
+    const alreadyReported = previousStatus?.observedGeneration === generation && previousStatus?.conditions?.some((condition) => condition.type === 'Degraded' && condition.reason === 'InvalidSpec');
+    if (!alreadyReported) await deps.events.record(owner, 'Warning', 'InvalidSpec', message);
+    await writeStatus(deps, owner, degradedStatus(generation, 'InvalidSpec', message, previousStatus));
+    return { actions: [] };
+  }
+
+  // desired state
+  const desired = desiredState(owner, spec, freshSecret);
+  const actions: string[] = [];
+  const deployments: Record<string, KubeObject | undefined> = {};
+  const names = instanceNames(owner);
+  try {
+    // diff → apply
+    for (const { object, mode } of desired.objects) {
+      const actual = await deps.kube.get(ref(object));
+      let current = actual;
+      if (!actual) {
+        current = await deps.kube.create(object);
+        actions.push(`created ${object.kind}/${object.metadata.name}`);
+        await deps.events.record(owner, 'Normal', 'Created', `Created ${object.kind} ${object.metadata.name}`);
+      } else if (mode === 'sync' && hasDrifted(object, actual)) {
+        current = await deps.kube.replace(mergeForReplace(object, actual));
+        actions.push(`updated ${object.kind}/${object.metadata.name}`);
+        await deps.events.record(owner, 'Normal', 'Updated', `Updated ${object.kind} ${object.metadata.name} to match the spec`);
+      }
+      if (object.kind === 'Deployment') deployments[object.metadata.name] = current;
+    }
+    const wanted = new Set(desired.objects.map(({ object }) => `${object.kind}/${object.metadata.name}`));
+    for (const optional of desired.optional) {
+      if (wanted.has(`${optional.kind}/${optional.name}`)) continue;
+      const existing = await deps.kube.get(optional);
+      if (existing?.metadata.labels?.['app.kubernetes.io/managed-by'] !== managedBy || existing.metadata.labels?.['app.kubernetes.io/instance'] !== owner.metadata.name) continue;
+      await deps.kube.delete(optional);
+      actions.push(`deleted ${optional.kind}/${optional.name}`);
+      await deps.events.record(owner, 'Normal', 'Deleted', `Deleted ${optional.kind} ${optional.name}: the spec no longer asks for it`);
+    }
+  } catch (error) {
+    if (isConflict(error)) throw error; // someone wrote in between: retry with a fresh read
+    const message = `applying the spec failed: ${error instanceof Error ? error.message : String(error)}`;
+    await deps.events.record(owner, 'Warning', 'ApplyFailed', message);
+    await writeStatus(deps, owner, degradedStatus(generation, 'ApplyFailed', message, previousStatus));
+    throw error;
+  }
+
+  // status
+  const status = appliedStatus(generation, spec.storage.type, {
+    engine: componentStatus(deployments[names.engine], spec.engine.replicas),
+    mcp: componentStatus(deployments[names.mcp], spec.mcp.replicas),
+  });
+  if (status.phase === 'Ready' && previousStatus?.phase !== 'Ready') await deps.events.record(owner, 'Normal', 'Ready', 'Every component runs the current spec');
+  await writeStatus(deps, owner, status);
+  if (actions.length > 0) deps.log('reconciled', { namespace: key.namespace, name: key.name, actions });
+  return { actions, ...(status.phase === 'Ready' ? {} : { requeueAfterMs: 5_000 }) };
+}

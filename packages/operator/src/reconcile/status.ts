@@ -1,0 +1,84 @@
+/** Status of a SkyfloAI from what its Deployments report: per-component phase and replicas, and the three conditions. */
+import type { KubeObject } from '../kube/kube-rest.ts';
+import type { Component } from '../desired/names.ts';
+
+export interface ComponentStatus {
+  phase: 'Pending' | 'Progressing' | 'Running';
+  readyReplicas: number;
+  desiredReplicas: number;
+}
+
+export interface Condition {
+  type: 'Ready' | 'Progressing' | 'Degraded';
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime?: string;
+}
+
+export interface SkyfloAiStatus {
+  phase: 'Ready' | 'Progressing' | 'Degraded';
+  /** the storage in effect (the spec's, defaulted), for `kubectl get sky` */
+  storage?: 'embedded' | 'postgres';
+  observedGeneration?: number;
+  engine?: ComponentStatus;
+  mcp?: ComponentStatus;
+  conditions: Condition[];
+}
+
+export function componentStatus(deployment: KubeObject | undefined, desiredReplicas: number): ComponentStatus {
+  if (!deployment) return { phase: 'Pending', readyReplicas: 0, desiredReplicas };
+  const status = (deployment.status ?? {}) as { readyReplicas?: number; updatedReplicas?: number; replicas?: number; observedGeneration?: number };
+  const readyReplicas = status.readyReplicas ?? 0;
+  const rolledOut =
+    (status.observedGeneration ?? 0) >= (deployment.metadata.generation ?? 0) &&
+    (status.updatedReplicas ?? 0) >= desiredReplicas &&
+    (status.replicas ?? 0) <= desiredReplicas &&
+    readyReplicas >= desiredReplicas;
+  return { phase: rolledOut ? 'Running' : 'Progressing', readyReplicas, desiredReplicas };
+}
+
+/** Status for a spec that was applied: Ready once both components run the current spec. */
+export function appliedStatus(generation: number | undefined, storage: 'embedded' | 'postgres', components: Record<Component, ComponentStatus>): SkyfloAiStatus {
+  const ready = components.engine.phase === 'Running' && components.mcp.phase === 'Running';
+  const summary = `engine ${components.engine.readyReplicas}/${components.engine.desiredReplicas} ready, mcp ${components.mcp.readyReplicas}/${components.mcp.desiredReplicas} ready`;
+  return {
+    phase: ready ? 'Ready' : 'Progressing',
+    storage,
+    observedGeneration: generation,
+    ...components,
+    conditions: [
+      { type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'AllComponentsReady' : 'ComponentsNotReady', message: summary, observedGeneration: generation },
+      { type: 'Progressing', status: ready ? 'False' : 'True', reason: ready ? 'Reconciled' : 'RollingOut', message: ready ? 'every component runs the current spec' : summary, observedGeneration: generation },
+      { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'the spec is valid and was applied', observedGeneration: generation },
+    ],
+  };
+}
+
+/** Status when the operator refuses or fails to apply: Degraded with the reason, earlier components left as they were. */
+export function degradedStatus(generation: number | undefined, reason: 'InvalidSpec' | 'ApplyFailed', message: string, previous: SkyfloAiStatus | undefined): SkyfloAiStatus {
+  return {
+    phase: 'Degraded',
+    ...(previous?.storage ? { storage: previous.storage } : {}),
+    observedGeneration: generation,
+    ...(previous?.engine ? { engine: previous.engine } : {}),
+    ...(previous?.mcp ? { mcp: previous.mcp } : {}),
+    conditions: [
+      { type: 'Ready', status: 'False', reason, message, observedGeneration: generation },
+      { type: 'Progressing', status: 'False', reason, message, observedGeneration: generation },
+      { type: 'Degraded', status: 'True', reason, message, observedGeneration: generation },
+    ],
+  };
+}
+
+/** Keeps each condition's lastTransitionTime unless its status changed, as Kubernetes conventions ask. */
+export function withTransitionTimes(next: SkyfloAiStatus, previous: SkyfloAiStatus | undefined, now: string): SkyfloAiStatus {
+  return {
+    ...next,
+    conditions: next.conditions.map((condition) => {
+      const before = previous?.conditions?.find((candidate) => candidate.type === condition.type);
+      return { ...condition, lastTransitionTime: before && before.status === condition.status && before.lastTransitionTime ? before.lastTransitionTime : now };
+    }),
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * The SkyfloAI spec as the operator reads it: the same defaults and bounds as the CRD's OpenAPI schema
+ * (deploy/helm/skyflo/crds/skyfloais.skyflo.ai.yaml), applied again here so an object stored by an API server that
+ * did not default it (or an older CRD) still reconciles to the same thing. Cross-field rules that a structural
+ * schema cannot express on every cluster are checked by `specProblems`.
+ */
+import { z } from 'zod';
+
+// Objects use .prefault({}): in zod 4 a .default() value is returned as is, so the inner defaults would not apply.
+
+export const defaultImage = 'ghcr.io/skyflo-ai/skyflo:0.1.0';
+
+const secretKeyRef = (defaultKey: string) =>
+  z.object({
+    /** Secret in the SkyfloAI's namespace */
+    name: z.string().min(1),
+    key: z.string().min(1).default(defaultKey),
+  });
+
+const quantityMap = z.record(z.string(), z.union([z.string(), z.number()]));
+
+const component = (defaults: { replicas: number; cpu: string; memory: string; memoryLimit: string }) =>
+  z
+    .object({
+      image: z.string().min(1).default(defaultImage),
+      imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
+      replicas: z.number().int().min(1).max(20).default(defaults.replicas),
+      resources: z
+        .object({ requests: quantityMap.optional(), limits: quantityMap.optional() })
+        .default({ requests: { cpu: defaults.cpu, memory: defaults.memory }, limits: { memory: defaults.memoryLimit } }),
+      env: z.array(z.object({ name: z.string().min(1) }).passthrough()).default([]),
+      nodeSelector: z.record(z.string(), z.string()).optional(),
+      tolerations: z.array(z.record(z.string(), z.unknown())).optional(),
+      affinity: z.record(z.string(), z.unknown()).optional(),
+    })
+    .prefault({});
+
+export const skyfloAiSpecSchema = z.object({
+  engine: component({ replicas: 1, cpu: '100m', memory: '256Mi', memoryLimit: '1Gi' }),
+  mcp: component({ replicas: 1, cpu: '50m', memory: '128Mi', memoryLimit: '512Mi' }),
+  llm: z
+    .object({
+      /** provider/model, e.g. openai/gpt-4o; unset = the engine starts and says what to configure */
+      model: z.string().min(1).optional(),
+      /** base URL for openai-compatible servers (Ollama, vLLM, LiteLLM) */
+      host: z.string().min(1).optional(),
+      /** the provider API key; the operator maps it to the variable the model's provider reads */
+      apiKeySecretRef: secretKeyRef('api-key').optional(),
+    })
+    .prefault({}),
+  storage: z
+    .object({
+      type: z.enum(['embedded', 'postgres']).default('embedded'),
+      embedded: z.object({ size: z.string().default('1Gi'), storageClassName: z.string().min(1).optional() }).prefault({}),
+      postgres: z.object({ urlSecretRef: secretKeyRef('url') }).optional(),
+    })
+    .prefault({}),
+  redis: z.object({ urlSecretRef: secretKeyRef('url') }).optional(),
+  ingress: z
+    .object({
+      enabled: z.boolean().default(false),
+      className: z.string().min(1).optional(),
+      host: z.string().min(1).optional(),
+      tlsSecretName: z.string().min(1).optional(),
+      annotations: z.record(z.string(), z.string()).default({}),
+    })
+    .prefault({}),
+  approvalPolicy: z
+    .object({
+      /** `all-mutations`: every tool that is not read-only waits for a person (the gate fails closed) */
+      mode: z.enum(['all-mutations']).default('all-mutations'),
+      /** who decides: the requester (`self`), or only users with the approver/admin role (`approver`): the engine's APPROVAL_POLICY */
+      deciders: z.enum(['self', 'approver']).default('self'),
+      /** destructive calls need someone other than the requester (APPROVAL_FOUR_EYES; needs deciders approver) */
+      fourEyes: z.boolean().default(false),
+    })
+    .prefault({}),
+  /** true: the MCP server offers only read-only tools, and its ServiceAccount gets the read-only profile */
+  readOnly: z.boolean().default(false),
+  rbac: z
+    .object({
+      profile: z.enum(['read-only', 'operate', 'custom']).default('operate'),
+      /** with profile custom: an existing ClusterRole the MCP server's ServiceAccount is bound to */
+      clusterRoleName: z.string().min(1).optional(),
+    })
+    .prefault({}),
+});
+
+export type SkyfloAiSpec = z.infer<typeof skyfloAiSpecSchema>;
+
+export interface SpecProblem {
+  /** the field, e.g. spec.storage.type */
+  field: string;
+  message: string;
+}
+
+/** Parses and defaults a stored spec; problems name the field and say what to change. */
+export function parseSkyfloAiSpec(raw: unknown): { spec: SkyfloAiSpec; problems: SpecProblem[] } | { spec?: undefined; problems: SpecProblem[] } {
+  const parsed = skyfloAiSpecSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    return { problems: parsed.error.issues.map((issue) => ({ field: ['spec', ...issue.path.map(String)].join('.'), message: issue.message })) };
+  }
+  return { spec: parsed.data, problems: specProblems(parsed.data) };
+}
+
+/**
+ * Combinations the engine cannot run. Why each rule: embedded PGlite is a directory on one volume that exactly one
+ * process may open, so several engine replicas need Postgres; and runs, approvals and SSE streams move between
+ * replicas over Redis, so several engine replicas need it too.
+ */
+export function specProblems(spec: SkyfloAiSpec): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  if (spec.engine.replicas > 1 && spec.storage.type === 'embedded') {
+    problems.push({ field: 'spec.storage.type', message: `engine.replicas is ${spec.engine.replicas} but storage is embedded (PGlite on one volume, one engine only): set storage.type=postgres with storage.postgres.urlSecretRef, or engine.replicas=1` });
+  }
+  if (spec.engine.replicas > 1 && !spec.redis) {
+    problems.push({ field: 'spec.redis', message: `engine.replicas is ${spec.engine.replicas}: several engines share runs and approvals over Redis; set redis.urlSecretRef to a Secret holding the Redis URL` });
+  }
+  if (spec.storage.type === 'postgres' && !spec.storage.postgres) {
+    problems.push({ field: 'spec.storage.postgres.urlSecretRef', message: 'storage.type is postgres: set storage.postgres.urlSecretRef to a Secret holding the Postgres URL' });
+  }
+  if (spec.rbac.profile === 'custom' && !spec.rbac.clusterRoleName) {
+    problems.push({ field: 'spec.rbac.clusterRoleName', message: 'rbac.profile is custom: name the ClusterRole to bind in rbac.clusterRoleName' });
+  }
+  if (spec.approvalPolicy.fourEyes && spec.approvalPolicy.deciders !== 'approver') {
+    problems.push({ field: 'spec.approvalPolicy.fourEyes', message: 'approvalPolicy.fourEyes needs approvalPolicy.deciders=approver (with self, only the requester decides, so nobody could approve a destructive call)' });
+  }
+  if (spec.ingress.enabled && !spec.ingress.host) {
+    problems.push({ field: 'spec.ingress.host', message: 'ingress.enabled is true: set ingress.host' });
+  }
+  return problems;
+}
+
+/** The environment variable the engine reads the API key of `model`'s provider from (packages/engine/src/config/llm.ts). */
+export function apiKeyVariable(model: string | undefined): string {
+  const provider = model?.split('/')[0] ?? 'openai';
+  const variables: Record<string, string> = {
+    openai: 'OPENAI_API_KEY',
+    anthropic: 'ANTHROPIC_API_KEY',
+    google: 'GOOGLE_GENERATIVE_AI_API_KEY',
+    moonshotai: 'MOONSHOT_API_KEY',
+    groq: 'GROQ_API_KEY',
+    mistral: 'MISTRAL_API_KEY',
+    deepseek: 'DEEPSEEK_API_KEY',
+    azure: 'AZURE_API_KEY',
+    'openai-compatible': 'OPENAI_COMPATIBLE_API_KEY',
+  };
+  return variables[provider] ?? 'OPENAI_API_KEY';
+}

@@ -1,0 +1,166 @@
+/**
+ * The Helm chart (deploy/helm/skyflo) with the real helm v3.17: lint is clean, values.schema.json refuses what
+ * cannot run, `helm template` renders manifests that validate against the Kubernetes OpenAPI schemas
+ * (kubernetes-models) and the SkyfloAI against its CRD's schema, and `helm install` on kube-sim, with the operator
+ * process running as the chart's ServiceAccount (so the chart's RBAC is what it gets), brings the SkyfloAI to Ready.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Ajv } from 'ajv';
+import { parseAllDocuments } from 'yaml';
+import { helmPath, repoRoot } from '@skyflo/testkit/tools';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { desiredState, parseSkyfloAiSpec } from '../src/index.ts';
+import { chartRulesFile, chartRulesText } from '../../../scripts/write-chart-rbac.ts';
+import { condition, crdPath, eventually, startOperatorHarness, type OperatorHarness } from './support/operator-harness.ts';
+
+const run = promisify(execFile);
+const chart = path.join(repoRoot, 'deploy', 'helm', 'skyflo');
+const helmHome = mkdtempSync(path.join(tmpdir(), 'skyflo-helm-'));
+const helmEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: helmHome, HELM_CACHE_HOME: path.join(helmHome, 'cache'), HELM_CONFIG_HOME: path.join(helmHome, 'config'), HELM_DATA_HOME: path.join(helmHome, 'data') };
+
+async function helm(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(helmPath, args, { env: helmEnv, maxBuffer: 16 * 1024 * 1024 });
+    return { stdout, stderr, code: 0 };
+  } catch (error) {
+    const failed = error as { stdout?: string; stderr?: string; code?: number };
+    return { stdout: failed.stdout ?? '', stderr: failed.stderr ?? '', code: typeof failed.code === 'number' ? failed.code : 1 };
+  }
+}
+
+async function render(values: string[]): Promise<any[]> {
+  const result = await helm(['template', 'skyflo', chart, '--namespace', 'skyflo', '--include-crds', ...values.flatMap((value) => ['--set', value])]);
+  expect(result.code, result.stderr).toBe(0);
+  return parseAllDocuments(result.stdout).map((document) => document.toJSON()).filter(Boolean);
+}
+
+/** Validates a manifest against the Kubernetes OpenAPI schema of its kind (kubernetes-models), throwing on errors. */
+async function validateBuiltin(object: any): Promise<void> {
+  const [group, version] = object.apiVersion.includes('/') ? object.apiVersion.split('/') : [undefined, object.apiVersion];
+  const module = await import(`kubernetes-models/${group ? `${group}/` : ''}${version}/${object.kind}`);
+  new module[object.kind](object).validate();
+}
+
+const crd = parseAllDocuments(readFileSync(crdPath, 'utf8'))[0].toJSON();
+const ajv = new Ajv({ strict: false, allErrors: true });
+const validateSkyfloAi = ajv.compile(crd.spec.versions[0].schema.openAPIV3Schema);
+
+describe('chart files', () => {
+  it('helm lint --strict passes with no warnings', async () => {
+    const result = await helm(['lint', chart, '--strict', '--set', 'llm.model=openai/gpt-4o', '--set', 'llm.apiKeySecret=skyflo-llm']);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('1 chart(s) linted, 0 chart(s) failed');
+    expect(result.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
+  });
+
+  it('grants the operator the MCP operate rules generated from the tool catalogue (files/mcp-operate-rules.json is current)', () => {
+    expect(readFileSync(chartRulesFile, 'utf8'), 'stale: run `npx tsx scripts/write-chart-rbac.ts`').toBe(chartRulesText());
+  });
+
+  it.each([
+    [['skyfloai.engine.replicas=2'], /skyfloai\.storage\.type does not match: "postgres"|skyfloai\.redis\.urlSecret/],
+    [['skyfloai.storage.type=postgres'], /postgresUrlSecret/],
+    [['skyfloai.rbac.profile=cluster-admin'], /skyfloai\.rbac\.profile/],
+    [['llm.model=gpt-4o'], /llm\.model/],
+    [['skyfloai.unknown=1'], /Additional property unknown is not allowed/],
+  ])('values.schema.json refuses %j', async (values, message) => {
+    const result = await helm(['template', 'skyflo', chart, ...values.flatMap((value) => ['--set', value])]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(message);
+  });
+});
+
+describe('helm template', () => {
+  it.each([
+    ['the documented install', ['llm.model=openai/gpt-4o', 'llm.apiKeySecret=skyflo-llm']],
+    ['the scaled setup', ['skyfloai.engine.replicas=3', 'skyfloai.mcp.replicas=2', 'skyfloai.storage.type=postgres', 'skyfloai.storage.postgresUrlSecret=pg', 'skyfloai.redis.urlSecret=redis', 'operator.replicas=2', 'skyfloai.ingress.enabled=true', 'skyfloai.ingress.host=skyflo.example.com', 'skyfloai.rbac.profile=custom', 'skyfloai.rbac.clusterRoleName=my-role']],
+  ])('%s renders manifests valid against the Kubernetes and CRD schemas', async (_name, values) => {
+    const documents = await render(values);
+    const kinds = documents.map((document) => document.kind).sort();
+    expect(kinds).toEqual(['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Role', 'RoleBinding', 'ServiceAccount', 'SkyfloAI']);
+    for (const document of documents) {
+      if (document.kind === 'SkyfloAI') {
+        expect(validateSkyfloAi(document), JSON.stringify(validateSkyfloAi.errors)).toBe(true);
+        const { problems } = parseSkyfloAiSpec(document.spec);
+        expect(problems).toEqual([]);
+        // what the operator will create from it validates too
+        const owner = { ...document, metadata: { ...document.metadata, uid: '00000000-0000-0000-0000-000000000001' } };
+        for (const { object } of desiredState(owner, parseSkyfloAiSpec(document.spec).spec!, () => ({ 'jwt-secret': 'x', 'encryption-key': 'y', 'mcp-token': 'z' })).objects) {
+          await expect(validateBuiltin(object), `${object.kind}/${object.metadata.name}`).resolves.toBeUndefined();
+        }
+      } else {
+        await expect(validateBuiltin(document), `${document.kind}/${document.metadata.name}`).resolves.toBeUndefined();
+      }
+    }
+    const operatorRole = documents.find((document) => document.kind === 'ClusterRole');
+    for (const rule of operatorRole.rules) for (const verb of ['*', 'escalate', 'impersonate']) expect(rule.verbs).not.toContain(verb);
+    const binds = operatorRole.rules.filter((rule: any) => rule.verbs.includes('bind'));
+    expect(binds).toEqual(values.includes('skyfloai.rbac.profile=custom') ? [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: ['my-role'] }] : []);
+  });
+
+  it('the validator catches a broken manifest (so a pass means something)', async () => {
+    await expect(validateBuiltin({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'three', selector: {}, template: {} } })).rejects.toThrow(/replicas/);
+    expect(validateSkyfloAi({ apiVersion: 'skyflo.ai/v1', kind: 'SkyfloAI', metadata: { name: 'x' }, spec: { storage: { type: 'sqlite' } } })).toBe(false);
+  });
+});
+
+describe('helm install on kube-sim', () => {
+  let harness: OperatorHarness;
+  const operatorToken = 'skyflo-operator-test-token';
+
+  beforeAll(async () => {
+    harness = await startOperatorHarness({
+      users: [{ name: 'system:serviceaccount:skyflo:skyflo-operator', token: operatorToken, groups: ['system:serviceaccounts', 'system:serviceaccounts:skyflo', 'system:authenticated'] }],
+      installCrd: false,
+      // over TLS a user's kubeconfig carries only that user's token (over plain HTTP kube-sim impersonates instead)
+      tls: true,
+    });
+  });
+
+  afterAll(async () => {
+    await harness?.close();
+    rmSync(helmHome, { recursive: true, force: true });
+  });
+
+  it('installs the CRD, the operator and a SkyfloAI that the operator (as its ServiceAccount) brings to Ready', { timeout: 120_000 }, async () => {
+    await harness.kubectl(['create', 'namespace', 'skyflo']);
+    await harness.kubectl(['create', 'secret', 'generic', 'skyflo-llm', '-n', 'skyflo', '--from-literal=api-key=sk-test']);
+    const install = await helm(['install', 'skyflo', chart, '--kubeconfig', harness.kubeconfig, '--namespace', 'skyflo', '--set', 'llm.model=openai/gpt-4o', '--set', 'llm.apiKeySecret=skyflo-llm', '--wait', '--timeout', '60s']);
+    expect(install.code, install.stderr).toBe(0);
+    expect(install.stdout).toContain('STATUS: deployed');
+    expect(install.stdout).toContain('kubectl port-forward -n skyflo svc/skyflo-engine 8080:8080');
+    expect(await harness.tryGet('crd', 'skyfloais.skyflo.ai', '')).toBeDefined();
+    const operatorDeployment = await harness.tryGet('deployment', 'skyflo-operator', 'skyflo');
+    expect(operatorDeployment.status.readyReplicas).toBe(1);
+
+    // The operator process, authenticated as the chart's ServiceAccount: only the chart's RBAC lets it work.
+    const operatorKubeconfig = path.join(harness.directory, 'operator.kubeconfig');
+    harness.sim.writeKubeconfig(operatorKubeconfig, { user: 'system:serviceaccount:skyflo:skyflo-operator' });
+    const operator = harness.spawnOperator(['--leader-election-namespace', 'skyflo', '--lease-name', 'skyflo-operator'], {}, operatorKubeconfig);
+    const sky = await eventually(async () => {
+      const object = await harness.tryGet('skyfloai', 'skyflo', 'skyflo');
+      return condition(object, 'Ready')?.status === 'True' ? object : undefined;
+    }, { timeoutMs: 45_000, what: 'the SkyfloAI to be Ready' }).catch((error: Error) => {
+      throw new Error(`${error.message}\noperator output:\n${operator.output()}`);
+    });
+    expect(sky.status.engine).toEqual({ phase: 'Running', readyReplicas: 1, desiredReplicas: 1 });
+    const engine = await harness.tryGet('deployment', 'skyflo-engine', 'skyflo');
+    const env = engine.spec.template.spec.containers[0].env;
+    expect(env).toContainEqual({ name: 'LLM_MODEL', value: 'openai/gpt-4o' });
+    expect(env).toContainEqual({ name: 'OPENAI_API_KEY', valueFrom: { secretKeyRef: { name: 'skyflo-llm', key: 'api-key' } } });
+    expect(engine.spec.template.spec.containers[0].image).toBe('ghcr.io/skyflo-ai/skyflo:0.1.0');
+    expect(await harness.tryGet('clusterrolebinding', 'skyflo:skyflo:skyflo:mcp', '')).toBeDefined();
+    expect(operator.output()).not.toMatch(/forbidden/i);
+
+    // The documented teardown: delete the SkyfloAI while the operator runs (it removes the cluster RBAC), then uninstall.
+    await harness.kubectl(['delete', 'sky', 'skyflo', '-n', 'skyflo']);
+    await eventually(async () => (await harness.tryGet('deployment', 'skyflo-engine', 'skyflo')) === undefined && (await harness.tryGet('clusterrole', 'skyflo:skyflo:skyflo:mcp', '')) === undefined, { timeoutMs: 30_000, what: 'cleanup after the SkyfloAI is deleted' });
+    const uninstall = await helm(['uninstall', 'skyflo', '--kubeconfig', harness.kubeconfig, '--namespace', 'skyflo']);
+    expect(uninstall.code, uninstall.stderr).toBe(0);
+    expect(await harness.tryGet('deployment', 'skyflo-operator', 'skyflo')).toBeUndefined();
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * kube-sim with the SkyfloAI CRD installed, the real kubectl against it, and the operator (in this process or as
+ * `skyflo operator` child processes). Everything asserted is read back through kubectl, as a user would.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { startKubeSim, type KubeSim, type SimUserConfig } from '@skyflo/testkit/kube-sim';
+import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
+import { startOperator, type Operator } from '../../src/index.ts';
+
+export const crdPath = path.join(repoRoot, 'deploy', 'helm', 'skyflo', 'crds', 'skyfloais.skyflo.ai.yaml');
+const fastSettings = { startDelayMs: 20, readinessDelayMs: 40, crashBackoffMs: 60, jobDurationMs: 60, terminationDelayMs: 30, logIntervalMs: 50 };
+
+export interface OperatorHarness {
+  sim: KubeSim;
+  kubeconfig: string;
+  directory: string;
+  kubectl(args: string[], input?: string): Promise<string>;
+  /** kubectl ... -o json, parsed */
+  getJson<T = any>(args: string[]): Promise<T>;
+  /** kubectl get; undefined when it does not exist */
+  tryGet<T = any>(kind: string, name: string, namespace?: string): Promise<T | undefined>;
+  apply(yaml: string): Promise<string>;
+  startInProcess(): Promise<Operator>;
+  /** `skyflo operator --kubeconfig ...` as a child process, through the CLI's bin */
+  spawnOperator(args: string[], env?: Record<string, string>, kubeconfig?: string): { child: ChildProcess; output(): string };
+  close(): Promise<void>;
+}
+
+export async function startOperatorHarness(options: { users?: SimUserConfig[]; installCrd?: boolean; tls?: boolean } = {}): Promise<OperatorHarness> {
+  const directory = mkdtempSync(path.join(tmpdir(), 'skyflo-operator-'));
+  const kubeconfig = path.join(directory, 'kubeconfig');
+  const sim = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig, settings: fastSettings, users: options.users, tls: options.tls });
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: directory, KUBECACHEDIR: path.join(directory, 'cache') };
+  const kubectl = (args: string[], input?: string) =>
+    new Promise<string>((resolve, reject) => {
+      const child = execFile(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env, timeout: 30_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+        if (error) reject(new Error(`kubectl ${args.join(" ")}: ${stdout}${stderr || error.message}`));
+        else resolve(String(stdout));
+      });
+      child.stdin?.end(input ?? '');
+    });
+  if (options.installCrd !== false) await kubectl(['apply', '-f', crdPath]);
+  const operators: Operator[] = [];
+  const children: ChildProcess[] = [];
+  return {
+    sim,
+    kubeconfig,
+    directory,
+    kubectl,
+    async getJson(args) {
+      return JSON.parse(await kubectl([...args, '-o', 'json']));
+    },
+    async tryGet(kind, name, namespace = 'default') {
+      const output = await kubectl(['get', kind, name, '-n', namespace, '-o', 'json', '--ignore-not-found']);
+      return output.trim() ? JSON.parse(output) : undefined;
+    },
+    async apply(yaml) {
+      const file = path.join(directory, `manifest-${Date.now()}-${Math.random().toString(16).slice(2)}.yaml`);
+      writeFileSync(file, yaml);
+      return kubectl(['apply', '-f', file]);
+    },
+    async startInProcess() {
+      const kubeConfig = new KubeConfig();
+      kubeConfig.loadFromFile(kubeconfig);
+      const operator = await startOperator({ kubeConfig });
+      operators.push(operator);
+      return operator;
+    },
+    spawnOperator(args, extraEnv = {}, operatorKubeconfig = kubeconfig) {
+      const child = spawn(process.execPath, [path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs'), 'operator', '--kubeconfig', operatorKubeconfig, ...args], {
+        env: { PATH: env.PATH, HOME: directory, ...extraEnv },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      let output = '';
+      child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      return { child, output: () => output };
+    },
+    async close() {
+      for (const operator of operators) await operator.stop();
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await sim.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `check` until it returns a truthy value (or stops throwing), then returns it. */
+export async function eventually<T>(check: () => Promise<T>, options: { timeoutMs?: number; what?: string } = {}): Promise<NonNullable<T>> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what ?? 'a condition'}${lastError ? `: ${lastError instanceof Error ? lastError.message : String(lastError)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export const condition = (object: any, type: string) => object?.status?.conditions?.find((entry: any) => entry.type === type);

@@ -1,0 +1,295 @@
+/**
+ * Payloads of the governance API (team, approvals across conversations, integrations, audit, analytics, runtime
+ * LLM settings): shared by the engine (validation, OpenAPI) and its clients (Command Center, CLI).
+ * Field names follow Skyflo's wire format (snake_case) where Skyflo has the route (spec §1).
+ */
+import { z } from 'zod';
+import { actorSchema, riskFlagSchema } from './events.ts';
+
+// ---- roles and team ----
+
+export const roles = ['admin', 'approver', 'member'] as const;
+export type RoleName = (typeof roles)[number];
+
+/** A role as clients send it: Skyflo's UI sends "Admin"/"Member", so the case is ignored. */
+export const roleInputSchema = z
+  .string({ error: 'role must be one of admin, approver, member' })
+  .transform((value) => value.trim().toLowerCase())
+  .pipe(z.enum(roles, { error: 'role must be one of admin, approver, member' }));
+
+export const memberSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string().nullable(),
+  role: z.enum(roles),
+  status: z.enum(['active', 'inactive']),
+  created_at: z.string(),
+});
+export type Member = z.infer<typeof memberSchema>;
+export const membersResponseSchema = z.array(memberSchema);
+
+export const addMemberRequestSchema = z
+  .object({
+    email: z.email('email must be a valid address'),
+    role: roleInputSchema.default('member'),
+    password: z.string().min(8, 'password must be at least 8 characters'),
+    name: z.string().max(255).optional(),
+  })
+  .strict();
+export const updateMemberRequestSchema = z.object({ role: roleInputSchema }).strict();
+
+// ---- approvals waiting across conversations (APPROVAL_POLICY=approver) ----
+
+export const approvalPolicies = ['self', 'approver'] as const;
+
+export const pendingApprovalSchema = z.object({
+  conversation_id: z.string(),
+  conversation_title: z.string(),
+  call_id: z.string(),
+  tool: z.string(),
+  title: z.string(),
+  /** as shown to approvers: Secret values replaced by key, length and digest */
+  args: z.record(z.string(), z.unknown()),
+  args_hash: z.string(),
+  diff: z.string().optional(),
+  diff_hash: z.string().optional(),
+  artifact_digest: z.string().optional(),
+  resolution: z.array(z.string()),
+  risks: z.array(riskFlagSchema),
+  destructive: z.boolean(),
+  policy_reason: z.string().optional(),
+  requested_by: actorSchema,
+  requested_at: z.string(),
+  /** false when the caller may see the call but not decide it (four-eyes: they requested it themselves) */
+  can_decide: z.boolean(),
+});
+export type PendingApproval = z.infer<typeof pendingApprovalSchema>;
+export const pendingApprovalsResponseSchema = z.object({ policy: z.enum(approvalPolicies), four_eyes: z.boolean(), data: z.array(pendingApprovalSchema) });
+
+// ---- integrations (Jenkins) ----
+
+export const integrationProviders = ['jenkins'] as const;
+
+export const integrationSchema = z.object({
+  id: z.string(),
+  provider: z.enum(integrationProviders),
+  name: z.string(),
+  metadata: z.object({ api_url: z.string(), username: z.string().optional() }),
+  status: z.enum(['active', 'disabled']),
+  /** whether credentials are stored; the token itself is never returned */
+  credentials: z.object({ set: z.boolean(), token_last4: z.string().optional() }),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type Integration = z.infer<typeof integrationSchema>;
+export const integrationsResponseSchema = z.array(integrationSchema);
+
+const apiUrlSchema = z.url({ error: 'metadata.api_url must be a URL such as https://jenkins.example.com' }).refine((value) => /^https?:\/\//i.test(value), 'metadata.api_url must use http or https');
+
+export const createIntegrationRequestSchema = z
+  .object({
+    provider: z.enum(integrationProviders, { error: 'provider must be "jenkins" (the only supported integration)' }),
+    name: z.string().min(1).max(100).optional(),
+    metadata: z.object({ api_url: apiUrlSchema }),
+    credentials: z.object({ username: z.string().min(1, 'credentials.username is required'), api_token: z.string().min(1, 'credentials.api_token is required') }),
+  })
+  .strict();
+export const updateIntegrationRequestSchema = z
+  .object({
+    name: z.string().min(1).max(100).optional(),
+    metadata: z.object({ api_url: apiUrlSchema }).optional(),
+    credentials: z.object({ username: z.string().min(1), api_token: z.string().min(1) }).optional(),
+    status: z.enum(['active', 'disabled']).optional(),
+  })
+  .strict();
+
+export type CreateIntegrationRequest = z.infer<typeof createIntegrationRequestSchema>;
+export type UpdateIntegrationRequest = z.infer<typeof updateIntegrationRequestSchema>;
+
+/** POST /integrations/:id/test — what checking the credentials against Jenkins found. */
+export const integrationTestResultSchema = z.object({
+  ok: z.boolean(),
+  latency_ms: z.number().optional(),
+  /** who Jenkins says the credentials belong to */
+  user: z.string().optional(),
+  /** in plain words: unreachable, rejected (401), not a Jenkins server… */
+  error: z.string().optional(),
+});
+export type IntegrationTestResult = z.infer<typeof integrationTestResultSchema>;
+
+// ---- audit trail ----
+
+export const auditRecordSchema = z.object({
+  id: z.string(),
+  sequence: z.number(),
+  at: z.string(),
+  actor_id: z.string().nullable(),
+  actor_email: z.string().nullable().optional(),
+  action: z.string(),
+  conversation_id: z.string().nullable(),
+  tool: z.string().nullable(),
+  subject_type: z.string().nullable(),
+  subject_id: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  ip: z.string().nullable(),
+  /**
+   * sha-256 over the canonical JSON of the record and prev_hash: the chain /audit/verify re-walks. Null only on
+   * records written before the chain existed (an installation upgraded from a version without it).
+   */
+  hash: z.string().nullable(),
+  prev_hash: z.string().nullable(),
+});
+export type AuditRecord = z.infer<typeof auditRecordSchema>;
+
+export const auditQuerySchema = z.object({
+  user_id: z.uuid('user_id must be a user id').optional(),
+  conversation_id: z.uuid('conversation_id must be a conversation id').optional(),
+  tool: z.string().max(100).optional(),
+  action: z.string().max(100).optional(),
+  from: z.iso.datetime({ offset: true, error: 'from must be an ISO 8601 date-time such as 2026-11-01T00:00:00Z' }).optional(),
+  to: z.iso.datetime({ offset: true, error: 'to must be an ISO 8601 date-time such as 2026-11-30T23:59:59Z' }).optional(),
+  cursor: z.string().regex(/^[1-9][0-9]{0,17}$/, 'cursor must be the next_cursor value of the previous page').optional(),
+  limit: z.coerce.number({ error: 'limit must be a number from 1 to 500' }).int('limit must be a whole number').min(1, 'limit must be at least 1').max(500, 'limit must be at most 500').default(50),
+});
+
+/** GET /audit/export: the same filters as GET /audit (no paging: every matching record, oldest first). */
+export const auditExportFormats = ['jsonl', 'csv'] as const;
+export const auditExportQuerySchema = auditQuerySchema
+  .omit({ cursor: true, limit: true })
+  .extend({ format: z.enum(auditExportFormats, { error: 'format must be jsonl or csv' }).default('jsonl') });
+
+/** The CSV export's columns, in order (details is the record's JSON). */
+export const auditCsvColumns = ['sequence', 'id', 'at', 'actor_id', 'actor_email', 'action', 'conversation_id', 'tool', 'subject_type', 'subject_id', 'ip', 'details', 'prev_hash', 'hash'] as const;
+export const auditListResponseSchema = z.object({
+  data: z.array(auditRecordSchema),
+  pagination: z.object({ limit: z.number(), next_cursor: z.string().nullable(), has_more: z.boolean() }),
+});
+export type AuditListResponse = z.infer<typeof auditListResponseSchema>;
+/** GET /audit/verify: optionally an anchor, a head reported earlier (head_sequence, head_hash) and kept elsewhere. */
+export const auditVerifyQuerySchema = z
+  .object({
+    anchor_sequence: z.coerce.number({ error: 'anchor_sequence must be the head_sequence of an earlier verify' }).int('anchor_sequence must be a whole number').min(1, 'anchor_sequence must be at least 1').optional(),
+    anchor_hash: z.string().regex(/^[0-9a-f]{64}$/, 'anchor_hash must be the head_hash (64 hex digits) of an earlier verify').optional(),
+  })
+  .refine((query) => (query.anchor_sequence === undefined) === (query.anchor_hash === undefined), { message: 'anchor_sequence and anchor_hash go together', path: ['anchor_hash'] });
+
+export const auditVerifyResponseSchema = z.object({
+  ok: z.boolean(),
+  records_checked: z.number(),
+  head_hash: z.string().nullable(),
+  /** the sequence of the head record: keep it with head_hash to pass back as an anchor later */
+  head_sequence: z.number().nullable().optional(),
+  /** with an anchor: whether that record is still in the chain with the same hash */
+  anchor_found: z.boolean().optional(),
+  /** records older than the chain (written before it existed), which it does not cover */
+  legacy_records: z.number().optional(),
+  /** the first record whose hash or link does not match, when the chain is broken; position is 1-based in write order */
+  broken_at: z.object({ sequence: z.number(), id: z.string(), reason: z.string(), position: z.number().optional() }).optional(),
+});
+export type AuditVerifyResponse = z.infer<typeof auditVerifyResponseSchema>;
+
+// ---- analytics ----
+
+export const analyticsQuerySchema = z.object({
+  last_n_days: z.coerce.number({ error: 'last_n_days must be a number of days from 1 to 366' }).int('last_n_days must be a whole number of days').min(1, 'last_n_days must be at least 1').max(366, 'last_n_days must be at most 366').optional(),
+  start_date: z.iso.date({ error: 'start_date must be a date such as 2026-11-01' }).optional(),
+  end_date: z.iso.date({ error: 'end_date must be a date such as 2026-11-30' }).optional(),
+  start_datetime: z.iso.datetime({ offset: true, error: 'start_datetime must be an ISO 8601 date-time' }).optional(),
+  end_datetime: z.iso.datetime({ offset: true, error: 'end_datetime must be an ISO 8601 date-time' }).optional(),
+  /** admins: one user's figures (default: everyone's); members always see their own */
+  user_id: z.uuid('user_id must be a user id').optional(),
+});
+
+const usageTotals = {
+  cost: z.number(),
+  prompt_tokens: z.number(),
+  completion_tokens: z.number(),
+  cached_tokens: z.number(),
+  total_tokens: z.number(),
+  conversations: z.number(),
+  avg_ttft_ms: z.number().nullable(),
+  avg_ttr_ms: z.number().nullable(),
+};
+
+export const analyticsResponseSchema = z.object({
+  period: z.object({ start: z.string(), end: z.string(), bucket: z.string(), bucket_seconds: z.number() }),
+  scope: z.enum(['self', 'all', 'user']),
+  summary: z.object({
+    ...usageTotals,
+    p95_ttft_ms: z.number().nullable(),
+    p95_ttr_ms: z.number().nullable(),
+    avg_cost_per_conversation: z.number().nullable(),
+    cache_hit_rate: z.number().nullable(),
+    approvals_requested: z.number(),
+    approvals_approved: z.number(),
+    approvals_denied: z.number(),
+    approval_acceptance_rate: z.number().nullable(),
+    tool_calls: z.number(),
+    tool_errors: z.number(),
+    tool_error_rate: z.number().nullable(),
+  }),
+  buckets: z.array(z.object({ start: z.string(), ...usageTotals })),
+  tools: z.array(z.object({ tool: z.string(), calls: z.number(), errors: z.number() })),
+  /** models whose price is unknown: their tokens count, their cost is 0 */
+  unpriced_models: z.array(z.string()),
+});
+export type AnalyticsResponse = z.infer<typeof analyticsResponseSchema>;
+
+// ---- runtime LLM settings ----
+
+export const reasoningEfforts = ['low', 'medium', 'high', 'default'] as const;
+
+export const llmSettingsSchema = z.object({
+  /** whether chats can run: a provider, model and key (when the provider needs one) are known */
+  configured: z.boolean(),
+  provider: z.string().nullable(),
+  model: z.string().nullable(),
+  base_url: z.string().nullable(),
+  api_key: z.object({ set: z.boolean(), last4: z.string().optional() }),
+  reasoning_effort: z.enum(reasoningEfforts).nullable(),
+  thinking_budget_tokens: z.number().nullable(),
+  max_tokens: z.number().nullable(),
+  /** where the effective settings come from: environment variables win over what is saved here */
+  source: z.enum(['environment', 'settings', 'none']),
+  /** the environment variables that currently override saved settings */
+  environment_overrides: z.array(z.string()),
+  /** what is wrong with the configuration, in plain words */
+  problem: z.string().optional(),
+});
+export type LlmSettings = z.infer<typeof llmSettingsSchema>;
+
+export const updateLlmSettingsRequestSchema = z
+  .object({
+    provider: z.string().min(1, 'provider is required'),
+    model: z.string().min(1, 'model is required'),
+    base_url: z
+      .url({ error: 'base_url must be a URL such as http://127.0.0.1:11434/v1' })
+      .refine((value) => /^https?:\/\//i.test(value), 'base_url must be an http(s) URL such as http://127.0.0.1:11434/v1')
+      .nullable()
+      .optional(),
+    /** omit to keep the stored key; null removes it */
+    api_key: z.string().min(1).nullable().optional(),
+    reasoning_effort: z.enum(reasoningEfforts).nullable().optional(),
+    thinking_budget_tokens: z.number().int().min(1024).nullable().optional(),
+    max_tokens: z.number().int().min(1).nullable().optional(),
+  })
+  .strict();
+export type UpdateLlmSettingsRequest = z.infer<typeof updateLlmSettingsRequestSchema>;
+
+/** POST /settings/llm/test: the stored settings, or a candidate (same shape as PUT) tried without saving. */
+export const testLlmSettingsRequestSchema = updateLlmSettingsRequestSchema.partial();
+export const llmTestResultSchema = z.object({ ok: z.boolean(), latency_ms: z.number().optional(), model: z.string().optional(), reply: z.string().optional(), error: z.string().optional() });
+export type LlmTestResult = z.infer<typeof llmTestResultSchema>;
+
+export const llmProviderSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  /** the environment variable its key comes from, e.g. OPENAI_API_KEY */
+  api_key_variable: z.string().nullable(),
+  needs_api_key: z.boolean(),
+  needs_base_url: z.boolean(),
+  example_models: z.array(z.string()),
+});
+export type LlmProvider = z.infer<typeof llmProviderSchema>;
+export const llmProvidersResponseSchema = z.array(llmProviderSchema);
+export const ollamaModelsResponseSchema = z.object({ available: z.boolean(), base_url: z.string(), models: z.array(z.string()), error: z.string().optional() });

@@ -1,0 +1,44 @@
+/**
+ * The conversation timeline as the engine stores and returns it (GET /conversations/:id `messages`, the reference's
+ * `messages_json`): what the engine folds run events into, and what a client renders after a reload.
+ */
+import type { RiskFlag } from './events.ts';
+
+/** A timeline entry (`messages_json` in the reference spec §4). */
+export type TimelineEntry =
+  | { id: string; type: 'user'; content: string; timestamp: number }
+  | { id: string; type: 'assistant'; content: string; timestamp: number; segments: TimelineSegment[]; token_usage?: Record<string, unknown> };
+
+export type TimelineSegment =
+  | { kind: 'text'; id: string; text: string; timestamp: number }
+  | { kind: 'thinking'; id: string; text: string; isComplete: boolean; durationMs?: number; timestamp: number }
+  | { kind: 'tool'; id: string; toolExecution: ToolExecutionRecord };
+
+export type ToolStatus = 'pending' | 'awaiting_approval' | 'approved' | 'denied' | 'executing' | 'completed' | 'error';
+
+export interface ToolExecutionRecord {
+  call_id: string;
+  tool: string;
+  title: string;
+  args: Record<string, unknown>;
+  status: ToolStatus;
+  requires_approval?: boolean;
+  result?: Array<{ type: 'text'; text: string }>;
+  error?: string;
+  /** machine-readable cause of an error the engine reported (tool.error `code`, e.g. TARGET_CHANGED) */
+  error_code?: string;
+  diff?: string;
+  /** the approval card's facts, from tool.awaiting_approval, so a reloaded page shows the same card */
+  args_hash?: string;
+  diff_hash?: string;
+  artifact_digest?: string;
+  resolution?: string[];
+  risks?: RiskFlag[];
+  destructive?: boolean;
+  policy_reason?: string;
+  requested_by?: { id: string; email?: string; name?: string | null };
+  decided_by?: string;
+  automatic?: boolean;
+  timestamp: number;
+}
+

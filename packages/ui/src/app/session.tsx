@@ -1,0 +1,85 @@
+/**
+ * Who is signed in, from GET /auth/me (cookies only: the browser holds the HttpOnly session, this code never sees
+ * a token). Guards send a fresh install to the first-run page, an anonymous visitor to login (and back after),
+ * and refresh the session quietly before the access cookie expires.
+ */
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, type ReactNode } from 'react';
+import { Navigate, useLocation } from 'react-router-dom';
+import { ApiError, api, refreshSession } from '../lib/api.ts';
+import { Spinner } from '../components/ui.tsx';
+
+export interface Me {
+  id: string;
+  email: string;
+  full_name: string | null;
+  role: 'admin' | 'approver' | 'member';
+  created_at: string;
+}
+
+/** The engine's access cookie lives 15 minutes by default; refresh well before. */
+const REFRESH_EVERY_MS = 10 * 60_000;
+
+export function useAdminCheck() {
+  return useQuery({ queryKey: ['admin-check'], queryFn: () => api<{ is_admin: boolean; setup_token_required?: boolean }>('/auth/is_admin_user', { noRefresh: true }), staleTime: 30_000 });
+}
+
+export function useMe() {
+  return useQuery({
+    queryKey: ['me'],
+    queryFn: async () => {
+      try {
+        return await api<Me>('/auth/me', { noRefresh: true });
+      } catch (error) {
+        // An expired access cookie with a live refresh cookie: rotate once, then ask again.
+        if (error instanceof ApiError && error.status === 401 && (await refreshSession())) return api<Me>('/auth/me', { noRefresh: true });
+        if (error instanceof ApiError && error.status === 401) return null;
+        throw error;
+      }
+    },
+    staleTime: 60_000,
+    retry: false,
+  });
+}
+
+function FullPage({ children }: { children: ReactNode }) {
+  return <div className="flex h-full items-center justify-center p-6">{children}</div>;
+}
+
+export function RequireAuth({ children }: { children: ReactNode }) {
+  const location = useLocation();
+  const adminCheck = useAdminCheck();
+  const me = useMe();
+  const queryClient = useQueryClient();
+
+  useEffect(() => {
+    if (!me.data) return;
+    const timer = setInterval(() => {
+      void refreshSession().then((ok) => {
+        if (!ok) void queryClient.invalidateQueries({ queryKey: ['me'] });
+      });
+    }, REFRESH_EVERY_MS);
+    return () => clearInterval(timer);
+  }, [me.data, queryClient]);
+
+  if (adminCheck.data?.is_admin) return <Navigate to="/welcome" replace />;
+  if (me.isPending || adminCheck.isPending) {
+    return (
+      <FullPage>
+        <Spinner label="Connecting to the engine…" />
+      </FullPage>
+    );
+  }
+  if (me.isError) {
+    return (
+      <FullPage>
+        <div role="alert" className="max-w-md text-center">
+          <p className="font-semibold">The engine is not reachable</p>
+          <p className="mt-1 text-sm text-muted">{me.error instanceof Error ? me.error.message : 'Unknown error'} — check that `skyflo serve` is running, then reload.</p>
+        </div>
+      </FullPage>
+    );
+  }
+  if (!me.data) return <Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
+  return <>{children}</>;
+}

@@ -1,0 +1,40 @@
+/** A unified diff, coloured line by line (loaded on demand: only approval cards need it). */
+export default function DiffView({ diff }: { diff: string }) {
+  const lines = diff.replace(/\n$/, '').split('\n');
+  let added = 0;
+  let removed = 0;
+  for (const line of lines) {
+    if (line.startsWith('+') && !line.startsWith('+++')) added += 1;
+    else if (line.startsWith('-') && !line.startsWith('---')) removed += 1;
+  }
+  return (
+    <figure className="overflow-hidden rounded-md border border-border" data-testid="diff-view">
+      <figcaption className="flex items-center justify-between bg-panel-2 px-3 py-1 text-xs text-muted">
+        <span>Dry-run diff (live → after)</span>
+        <span>
+          <span className="text-ok">+{added}</span> <span className="text-danger">−{removed}</span>
+        </span>
+      </figcaption>
+      <pre tabIndex={0} aria-label="Dry-run diff" className="max-h-96 overflow-auto bg-panel py-2 font-mono text-xs leading-5">
+        {lines.map((line, index) => {
+          const kind = line.startsWith('+++') || line.startsWith('---') ? 'file' : line.startsWith('@@') ? 'hunk' : line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : 'ctx';
+          const style =
+            kind === 'add'
+              ? { background: 'var(--diff-add-bg)', color: 'var(--diff-add-fg)' }
+              : kind === 'del'
+                ? { background: 'var(--diff-del-bg)', color: 'var(--diff-del-fg)' }
+                : kind === 'hunk'
+                  ? { color: 'var(--diff-hunk)' }
+                  : kind === 'file'
+                    ? { fontWeight: 600 }
+                    : undefined;
+          return (
+            <div key={index} data-diff={kind} className="px-3 whitespace-pre" style={style}>
+              {line || ' '}
+            </div>
+          );
+        })}
+      </pre>
+    </figure>
+  );
+}

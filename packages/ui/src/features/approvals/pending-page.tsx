@@ -1,0 +1,199 @@
+import type { PendingApproval } from '@skyflo/protocol';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { Ban, CheckCircle2, Hourglass, ShieldCheck, XCircle } from 'lucide-react';
+import { lazy, Suspense, useEffect, useRef, useState } from 'react';
+import { Link } from 'react-router-dom';
+import { useMe } from '../../app/session.tsx';
+import { Badge, Button, EmptyState, ErrorNote, PageHeader, Spinner } from '../../components/ui.tsx';
+import { target } from '../chat/components/tool-card.tsx';
+import { decidePending, type DecisionOutcome } from './decide.ts';
+import { cannotDecideReason, type PendingList } from './decision-rights.ts';
+import { fetchPendingApprovals, pendingApprovalsKey } from './pending-query.tsx';
+
+const DiffView = lazy(() => import('../../components/diff-view.tsx'));
+
+/** A decision made on this page; the call leaves the list, the outcome stays until the page is left. */
+interface Decided {
+  item: PendingApproval;
+  approve: boolean;
+  outcome: DecisionOutcome;
+}
+
+const conversationName = (item: PendingApproval) => item.conversation_title || 'an untitled conversation';
+
+/**
+ * Calls waiting for a decision across conversations: an approver's work queue with APPROVAL_POLICY=approver, where
+ * they approve or deny in place (the run then continues in its conversation, on the engine).
+ */
+export default function PendingApprovalsPage() {
+  const queryClient = useQueryClient();
+  const pending = useQuery({ queryKey: pendingApprovalsKey, queryFn: fetchPendingApprovals, refetchInterval: 10_000 });
+  const [decided, setDecided] = useState<Decided[]>([]);
+  const decidedIds = new Set(decided.map((entry) => entry.item.call_id));
+  const waiting = pending.data?.data.filter((item) => !decidedIds.has(item.call_id)) ?? [];
+  const onDecided = (entry: Decided) => {
+    setDecided((current) => [entry, ...current.filter((other) => other.item.call_id !== entry.item.call_id)]);
+    void queryClient.invalidateQueries({ queryKey: pendingApprovalsKey });
+  };
+  return (
+    <div className="h-full overflow-y-auto">
+      <div className="mx-auto max-w-4xl px-6 py-8">
+        <PageHeader title="Pending approvals">
+          {pending.data ? (
+            <span className="text-xs text-muted">
+              Policy: <strong>{pending.data.policy}</strong>
+              {pending.data.four_eyes ? ' · four-eyes' : ''}
+            </span>
+          ) : null}
+        </PageHeader>
+        <div role="status" aria-live="polite">
+          {decided.length > 0 ? (
+            <section aria-label="Decided here" className="mb-6">
+              <h2 className="mb-2 text-xs font-semibold uppercase tracking-wide text-muted">Decided here</h2>
+              <ul className="space-y-2">
+                {decided.map((entry) => (
+                  <DecidedItem key={entry.item.call_id} entry={entry} />
+                ))}
+              </ul>
+            </section>
+          ) : null}
+        </div>
+        {pending.isPending ? <Spinner /> : null}
+        {pending.isError ? <ErrorNote>{pending.error.message}</ErrorNote> : null}
+        {pending.data && waiting.length === 0 ? (
+          <EmptyState icon={<ShieldCheck className="h-8 w-8 text-ok" aria-hidden />} title="Nothing is waiting for a decision">
+            Changes the agent proposes appear here until someone approves or denies them.
+          </EmptyState>
+        ) : null}
+        <ul className="space-y-4" aria-label="Waiting for a decision">
+          {pending.data
+            ? waiting.map((item) => <PendingItem key={item.call_id} item={item} list={pending.data} onDecided={onDecided} />)
+            : null}
+        </ul>
+      </div>
+    </div>
+  );
+}
+
+function PendingItem({ item, list, onDecided }: { item: PendingApproval; list: PendingList; onDecided(entry: Decided): void }) {
+  const me = useMe();
+  const [reason, setReason] = useState('');
+  const [sending, setSending] = useState<'approve' | 'deny'>();
+  const [refusal, setRefusal] = useState<string>();
+  const where = target(item.args);
+  const subject = `${item.tool}${where ? ` on ${where}` : ''}`;
+  const decide = async (approve: boolean) => {
+    setSending(approve ? 'approve' : 'deny');
+    setRefusal(undefined);
+    const outcome = await decidePending(item, approve, reason.trim() || undefined);
+    setSending(undefined);
+    // A refusal (four-eyes, a changed call, already decided…) leaves the call where it was: say why on it.
+    if (outcome.kind === 'failed' && !outcome.decided) setRefusal(outcome.message);
+    else onDecided({ item, approve, outcome });
+  };
+  return (
+    <li className="rounded-lg border border-border bg-panel p-4" data-testid="pending-approval" aria-label={`${subject} in ${conversationName(item)}`}>
+      <div className="flex flex-wrap items-center gap-2">
+        <code className="font-mono text-sm font-semibold">{item.tool}</code>
+        {where ? <span className="text-xs text-muted">{where}</span> : null}
+        {item.destructive ? <Badge tone="danger">Destructive</Badge> : null}
+        {!item.can_decide ? <Badge>You cannot decide this one</Badge> : null}
+        <span className="ml-auto text-xs text-muted">{new Date(item.requested_at).toLocaleString()}</span>
+      </div>
+      <p className="mt-1 text-sm text-muted">
+        In{' '}
+        <Link className="text-accent underline" to={`/chat/${item.conversation_id}`}>
+          {conversationName(item)}
+        </Link>
+        {item.requested_by.email ? ` · requested by ${item.requested_by.name ? `${item.requested_by.name} (${item.requested_by.email})` : item.requested_by.email}` : ''}
+      </p>
+      {item.policy_reason ? <p className="mt-1 text-sm">{item.policy_reason}</p> : null}
+      {item.risks.map((risk) => (
+        <p key={risk.code} className="mt-1 text-sm text-danger">
+          <strong className="font-mono text-xs">{risk.code}</strong> {risk.message}
+        </p>
+      ))}
+      <pre tabIndex={0} aria-label="Arguments" className="mt-2 overflow-auto rounded-md border border-border bg-panel-2 p-3 font-mono text-xs">
+        {JSON.stringify(item.args, null, 2)}
+      </pre>
+      {item.diff ? (
+        <div className="mt-2">
+          <Suspense fallback={<Spinner label="Loading diff" />}>
+            <DiffView diff={item.diff} />
+          </Suspense>
+        </div>
+      ) : null}
+      {refusal ? (
+        <div className="mt-3">
+          <ErrorNote>Not decided: {refusal}</ErrorNote>
+        </div>
+      ) : null}
+      {item.can_decide ? (
+        <div role="group" className="mt-3 flex flex-wrap items-center gap-2" aria-label={`Decide ${subject}`}>
+          <input
+            aria-label={`Reason for ${item.tool} (optional)`}
+            placeholder="Reason (optional)"
+            value={reason}
+            disabled={sending !== undefined}
+            onChange={(event) => setReason(event.target.value)}
+            className="h-9 min-w-48 flex-1 rounded-md border border-border bg-panel px-3 text-sm"
+          />
+          <Button type="button" variant="danger" disabled={sending !== undefined} aria-label={`Deny ${subject}`} onClick={() => void decide(false)}>
+            {sending === 'deny' ? 'Denying…' : 'Deny'}
+          </Button>
+          <Button type="button" variant="primary" disabled={sending !== undefined} aria-label={`Approve ${subject}`} onClick={() => void decide(true)}>
+            {sending === 'approve' ? 'Approving…' : 'Approve'}
+          </Button>
+        </div>
+      ) : (
+        <p className="mt-3 flex items-start gap-2 text-sm" data-testid="cannot-decide">
+          <Hourglass className="mt-0.5 h-4 w-4 shrink-0 text-warn" aria-hidden />
+          <span>{cannotDecideReason(item, list, me.data ?? undefined)}</span>
+        </p>
+      )}
+      <p className="mt-3">
+        <Link to={`/chat/${item.conversation_id}`} className="text-sm font-medium text-accent underline">
+          Open the conversation
+        </Link>
+      </p>
+    </li>
+  );
+}
+
+function DecidedItem({ entry }: { entry: Decided }) {
+  const { item, approve, outcome } = entry;
+  const link = (
+    <Link className="text-accent underline" to={`/chat/${item.conversation_id}`}>
+      {conversationName(item)}
+    </Link>
+  );
+  const verb = approve ? 'Approved' : 'Denied';
+  const failed = outcome.kind === 'failed';
+  const Icon = failed ? XCircle : approve ? CheckCircle2 : Ban;
+  // The buttons that had focus are gone with the item: keyboard users continue from its outcome.
+  const self = useRef<HTMLLIElement>(null);
+  useEffect(() => self.current?.focus({ preventScroll: true }), []);
+  return (
+    <li
+      ref={self}
+      tabIndex={-1}
+      className={`flex items-start gap-2 rounded-lg border bg-panel px-4 py-3 text-sm outline-none focus-visible:ring-1 focus-visible:ring-accent ${failed ? 'border-danger/50' : 'border-border'}`}
+      data-testid="decided-approval"
+    >
+      <Icon className={`mt-0.5 h-4 w-4 shrink-0 ${failed ? 'text-danger' : approve ? 'text-ok' : 'text-danger'}`} aria-hidden />
+      <p>
+        <code className="font-mono font-semibold">{item.tool}</code>
+        {target(item.args) ? <span className="text-muted"> ({target(item.args)})</span> : null}:{' '}
+        {outcome.kind === 'failed' ? (
+          <>
+            {verb} by you, but it did not run: <span className="text-danger">{outcome.message}</span> See {link}.
+          </>
+        ) : (
+          <>
+            {verb} by you — the run continues in {link}.
+          </>
+        )}
+      </p>
+    </li>
+  );
+}

@@ -1,0 +1,2 @@
+export { LoginPage } from './login-page.tsx';
+export { FirstRunPage } from './first-run-page.tsx';

@@ -1,0 +1,59 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { Navigate, useNavigate, useSearchParams } from 'react-router-dom';
+import { api } from '../../lib/api.ts';
+import { useAdminCheck, type Me } from '../../app/session.tsx';
+import { Button, ErrorNote, Field, Input } from '../../components/ui.tsx';
+import { AuthCard } from './auth-card.tsx';
+
+/** Only same-app paths are followed after login (no open redirect through ?next=). */
+export function safeNext(next: string | null): string {
+  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') ? next : '/';
+}
+
+export function LoginPage() {
+  const [params] = useSearchParams();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const adminCheck = useAdminCheck();
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+
+  if (adminCheck.data?.is_admin) return <Navigate to="/welcome" replace />;
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api('/auth/jwt/login', { body: new URLSearchParams({ username: String(form.get('email')), password: String(form.get('password')) }), noRefresh: true });
+      // the refresh cookie (7 days) so the session survives the 15-minute access cookie
+      await api('/auth/refresh/issue', { method: 'POST', noRefresh: true });
+      // the session now exists: put the user in the cache before the guarded pages read it
+      queryClient.setQueryData(['me'], await api<Me>('/auth/me', { noRefresh: true }));
+      navigate(safeNext(params.get('next')), { replace: true });
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : String(caught));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <AuthCard title="Sign in" subtitle="Use the account your Skyflo admin created for you.">
+      <form onSubmit={submit} className="space-y-4">
+        <Field label="Email" htmlFor="email">
+          <Input id="email" name="email" type="email" autoComplete="username" required autoFocus />
+        </Field>
+        <Field label="Password" htmlFor="password">
+          <Input id="password" name="password" type="password" autoComplete="current-password" required />
+        </Field>
+        {error ? <ErrorNote>{error}</ErrorNote> : null}
+        <Button type="submit" variant="primary" className="w-full" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </Button>
+      </form>
+    </AuthCard>
+  );
+}

@@ -1,0 +1,125 @@
+import { AlertTriangle, Info, ListOrdered, Send, X } from 'lucide-react';
+import { useCallback, useEffect, useRef } from 'react';
+import { useLocation, useNavigate, useParams } from 'react-router-dom';
+import { Button, ErrorNote, Spinner } from '../../components/ui.tsx';
+import { useWaitingForOthers } from '../approvals/pending-query.tsx';
+import { ChatTimeline } from './components/chat-timeline.tsx';
+import { Composer } from './components/composer.tsx';
+import { approvableCount, useChatStore } from './state/chat-store.ts';
+import { pendingApprovals } from './state/timeline.ts';
+
+export function ChatPage() {
+  const { id } = useParams<{ id: string }>();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const store = useChatStore();
+  const { timeline, queue, batch } = store;
+  const scroller = useRef<HTMLDivElement>(null);
+  // stable, so the memoised entries do not re-render for every streamed token
+  const decide = useCallback((callId: string, approve: boolean, reason?: string) => void useChatStore.getState().decide(callId, approve, reason), []);
+
+  useEffect(() => {
+    if (!id) return;
+    const initial = (location.state as { initialMessage?: string } | null)?.initialMessage;
+    // history.state survives a reload: drop the first message so reloading does not send it again
+    if (initial) navigate(location.pathname, { replace: true, state: null });
+    void useChatStore.getState().open(id, initial);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [id]);
+
+  const streaming = timeline.status === 'streaming';
+  // the timeline mounts once this conversation is loaded, so it opens at its end (ChatTimeline)
+  const loaded = store.conversationId === id && !store.loading;
+  const approvable = approvableCount(timeline);
+  const waitingForOthers = useWaitingForOthers(pendingApprovals(timeline).map((tool) => tool.call_id));
+  const totals = timeline.entries.reduce(
+    (sum, entry) => (entry.type === 'assistant' ? { tokens: sum.tokens + (entry.usage.total_tokens ?? 0), runs: sum.runs + 1 } : sum),
+    { tokens: 0, runs: 0 },
+  );
+
+  if (store.loadError) {
+    return (
+      <div className="p-10">
+        <ErrorNote>{store.loadError}</ErrorNote>
+      </div>
+    );
+  }
+
+  return (
+    <div className="flex h-full flex-col">
+      <header className="flex h-12 shrink-0 items-center gap-3 border-b border-border px-6">
+        <h1 className="truncate text-sm font-semibold" data-testid="conversation-title">
+          {timeline.title || 'New conversation'}
+        </h1>
+        <span className="ml-auto text-xs text-muted" role="status" aria-live="polite" data-testid="run-status">
+          {streaming || store.following ? 'Working…' : timeline.status === 'awaiting_approval' ? (waitingForOthers ? 'Waiting for an approver' : 'Waiting for your decision') : timeline.status === 'stopped' ? 'Stopped' : ''}
+        </span>
+      </header>
+      <div ref={scroller} className="min-h-0 flex-1 overflow-y-auto">
+        <div className="mx-auto max-w-3xl px-6" data-testid="timeline">
+          {loaded && timeline.entries.length > 0 ? (
+            <ChatTimeline key={id} entries={timeline.entries} scroller={scroller} thinking={streaming && timeline.entries.at(-1)?.type !== 'assistant'} deciding={store.deciding} onDecide={decide} />
+          ) : (
+            <div className="py-6">{!loaded ? <Spinner label="Loading conversation" /> : streaming ? <Spinner label="Skyflo is thinking…" /> : <p className="text-sm text-muted">No messages yet.</p>}</div>
+          )}
+        </div>
+      </div>
+      <div className="shrink-0 border-t border-border bg-bg px-6 pb-4 pt-3">
+        <div className="mx-auto max-w-3xl space-y-2">
+          {timeline.notice ? (
+            <p role="status" className="flex items-center gap-2 text-sm text-warn">
+              <Info className="h-4 w-4" aria-hidden /> {timeline.notice}
+            </p>
+          ) : null}
+          {timeline.error ? (
+            <div role="alert" className="flex items-start gap-2 rounded-md border border-danger/40 bg-danger/10 px-3 py-2 text-sm text-danger">
+              <AlertTriangle className="mt-0.5 h-4 w-4 shrink-0" aria-hidden /> {timeline.error}
+            </div>
+          ) : null}
+          {(approvable >= 2 && !waitingForOthers) || batch ? (
+            <div className="flex items-center gap-3 rounded-md border border-warn/50 bg-warn/10 px-3 py-2 text-sm" data-testid="batch-bar">
+              <span className="font-medium">{batch ? `${batch.approve ? 'Approving' : 'Declining'} ${batch.done + 1}/${batch.total}…` : `${approvable} approvals pending`}</span>
+              <span className="ml-auto flex gap-2">
+                <Button size="sm" variant="secondary" disabled={!!batch || streaming} onClick={() => void store.decideAll(false)}>
+                  Decline all
+                </Button>
+                <Button size="sm" variant="primary" disabled={!!batch || streaming} onClick={() => void store.decideAll(true)}>
+                  Approve all
+                </Button>
+              </span>
+            </div>
+          ) : null}
+          {queue.length > 0 ? (
+            <div className="rounded-md border border-border bg-panel px-3 py-2" data-testid="queue">
+              <p className="mb-1 flex items-center gap-1.5 text-xs font-medium text-muted">
+                <ListOrdered className="h-3.5 w-3.5" aria-hidden /> {queue.length} queued
+                {approvable > 0 ? ' — sent after the pending approvals are decided' : ''}
+              </p>
+              <ul className="space-y-1">
+                {queue.map((item) => (
+                  <li key={item.id} className="flex items-center gap-2 text-sm">
+                    <span className="min-w-0 flex-1 truncate">{item.content}</span>
+                    <Button size="sm" variant="ghost" onClick={() => store.sendNow(item.id)} aria-label={`Send now: ${item.content}`}>
+                      <Send className="h-3.5 w-3.5" aria-hidden /> Send now
+                    </Button>
+                    <Button size="sm" variant="ghost" onClick={() => store.removeQueued(item.id)} aria-label={`Remove from queue: ${item.content}`}>
+                      <X className="h-3.5 w-3.5" aria-hidden />
+                    </Button>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ) : null}
+          <Composer
+            onSend={(text) => store.send(text)}
+            onStop={() => void store.stop()}
+            streaming={streaming}
+            disabled={store.loading}
+            autoFocus
+            footer={totals.tokens ? `${totals.tokens.toLocaleString()} tokens in this conversation` : 'Enter to send · Shift+Enter for a new line'}
+          />
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,60 @@
+import { Bot } from 'lucide-react';
+import { memo } from 'react';
+import { CopyButton } from '../../../components/copy-button.tsx';
+import { StreamingMarkdown } from '../../../components/markdown.tsx';
+import { markdownToPlainText } from '../../../components/plain-text.ts';
+import type { Entry } from '../state/timeline.ts';
+import { ApprovalCard } from './approval-card.tsx';
+import { ThinkingBlock } from './thinking-block.tsx';
+import { ToolCard } from './tool-card.tsx';
+
+type Assistant = Extract<Entry, { type: 'assistant' }>;
+
+export function usageLine(usage: Assistant['usage']): string | undefined {
+  const parts: string[] = [];
+  if (usage.ttft_ms !== undefined) parts.push(`TTFT ${(usage.ttft_ms / 1000).toFixed(2)}s`);
+  if (usage.completion_tokens && usage.ttr_ms && usage.ttft_ms !== undefined && usage.ttr_ms > usage.ttft_ms)
+    parts.push(`${(usage.completion_tokens / ((usage.ttr_ms - usage.ttft_ms) / 1000)).toFixed(1)} tok/s`);
+  if (usage.ttr_ms) parts.push(`${(usage.ttr_ms / 1000).toFixed(1)}s total`);
+  if (usage.total_tokens) parts.push(`${usage.prompt_tokens ?? 0} in · ${usage.completion_tokens ?? 0} out${usage.cached_tokens ? ` · ${usage.cached_tokens} cached` : ''}`);
+  return parts.length ? parts.join(' · ') : undefined;
+}
+
+export const AssistantMessage = memo(function AssistantMessage(props: { entry: Assistant; deciding?: string; onDecide(callId: string, approve: boolean, reason?: string): void }) {
+  const { entry } = props;
+  const text = entry.segments
+    .filter((segment) => segment.kind === 'text')
+    .map((segment) => segment.text)
+    .join('\n\n');
+  const usage = usageLine(entry.usage);
+  let firstApproval = true;
+  return (
+    <article className="group flex gap-3" aria-label="Skyflo">
+      <div className="mt-1 flex h-7 w-7 shrink-0 items-center justify-center rounded-md bg-accent/15 text-accent" aria-hidden>
+        <Bot className="h-4 w-4" />
+      </div>
+      <div className="min-w-0 flex-1">
+        {entry.segments.map((segment) => {
+          // Block-wise always: when the stream completes, the blocks are the same strings, so nothing is parsed again.
+          if (segment.kind === 'text') return <StreamingMarkdown key={segment.id} text={segment.text} />;
+          if (segment.kind === 'thinking') return <ThinkingBlock key={segment.id} text={segment.text} complete={segment.complete} durationMs={segment.durationMs} />;
+          if (segment.tool.status === 'awaiting_approval') {
+            const focus = firstApproval;
+            firstApproval = false;
+            return <ApprovalCard key={segment.id} tool={segment.tool} autoFocus={focus} busy={props.deciding !== undefined} onDecide={(approve, reason) => props.onDecide(segment.tool.call_id, approve, reason)} />;
+          }
+          return <ToolCard key={segment.id} tool={segment.tool} />;
+        })}
+        <div className="mt-1 flex h-5 items-center gap-3 text-xs text-muted opacity-0 transition group-focus-within:opacity-100 group-hover:opacity-100">
+          {text ? (
+            <>
+              <CopyButton label="Copy text" text={() => markdownToPlainText(text)} />
+              <CopyButton label="Copy Markdown" text={() => text} />
+            </>
+          ) : null}
+          {usage ? <span>{usage}</span> : null}
+        </div>
+      </div>
+    </article>
+  );
+});

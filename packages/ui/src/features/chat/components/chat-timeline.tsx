@@ -1,0 +1,95 @@
+/**
+ * The conversation's entries, virtualised (@tanstack/react-virtual): only the entries in and near the viewport are
+ * mounted, so a conversation of hundreds of entries opens as fast as a short one and a streamed token re-renders a
+ * handful of entries, not all of them. The list is anchored to its end, as a chat reads:
+ *  - it opens scrolled to the last entry (mounted once the conversation is loaded, so the first frame is the end);
+ *  - a new entry is followed, and the last one growing while it streams stays in view, only while the reader is within
+ *    80 px of the end: scrolling up to read stops the following, scrolling back down resumes it;
+ *  - entries measured while scrolling up (their real height replaces the guess) do not move what is on screen.
+ * Entries with a call awaiting approval stay mounted wherever the reader scrolls: the card keeps its keyboard focus
+ * and the reason being typed.
+ */
+import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
+import { useCallback, useLayoutEffect, useMemo, type RefObject } from 'react';
+import { Spinner } from '../../../components/ui.tsx';
+import type { Entry } from '../state/timeline.ts';
+import { AssistantMessage } from './assistant-message.tsx';
+import { estimateEntryHeight } from './entry-height.ts';
+
+const GAP = 24; // what space-y-6 was
+const FOLLOW_THRESHOLD = 80;
+
+function awaitsApproval(entry: Entry): boolean {
+  return entry.type === 'assistant' && entry.segments.some((segment) => segment.kind === 'tool' && segment.tool.status === 'awaiting_approval');
+}
+
+export function ChatTimeline(props: {
+  entries: Entry[];
+  scroller: RefObject<HTMLDivElement | null>;
+  /** the run is working and has not answered yet: a "thinking" line under the last entry */
+  thinking: boolean;
+  deciding?: string;
+  onDecide(callId: string, approve: boolean, reason?: string): void;
+}) {
+  const { entries, scroller } = props;
+  const pinned = useMemo(() => entries.flatMap((entry, index) => (awaitsApproval(entry) ? [index] : [])), [entries]);
+  const rangeExtractor = useCallback(
+    (range: Range) => {
+      const indexes = defaultRangeExtractor(range);
+      const extra = pinned.filter((index) => !indexes.includes(index));
+      return extra.length ? [...indexes, ...extra].sort((a, b) => a - b) : indexes;
+    },
+    [pinned],
+  );
+  const virtualizer = useVirtualizer({
+    count: entries.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: (index) => estimateEntryHeight(entries[index]),
+    getItemKey: (index) => entries[index].id,
+    rangeExtractor,
+    gap: GAP,
+    paddingStart: GAP,
+    paddingEnd: GAP,
+    overscan: 4,
+    anchorTo: 'end',
+    followOnAppend: true,
+    scrollEndThreshold: FOLLOW_THRESHOLD,
+    // The first render already shows the end: start from the estimated bottom, with the scroller's real height.
+    initialRect: { width: scroller.current?.clientWidth ?? 0, height: scroller.current?.clientHeight ?? 0 },
+    initialOffset: () => Math.max(0, entries.reduce((sum, entry) => sum + estimateEntryHeight(entry) + GAP, GAP) - (scroller.current?.clientHeight ?? 0)),
+  });
+
+  useLayoutEffect(() => {
+    virtualizer.scrollToEnd();
+    // once, when the loaded conversation mounts; later entries are followed by followOnAppend
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  return (
+    <div className="relative w-full" style={{ height: virtualizer.getTotalSize() }}>
+      {virtualizer.getVirtualItems().map((item) => {
+        const entry = entries[item.index];
+        const last = item.index === entries.length - 1;
+        return (
+          <div key={item.key} data-index={item.index} ref={virtualizer.measureElement} className="absolute left-0 top-0 w-full" style={{ transform: `translateY(${item.start}px)` }}>
+            {entry.type === 'user' ? (
+              <div className="flex justify-end">
+                <div className="max-w-[85%] whitespace-pre-wrap rounded-2xl rounded-br-sm bg-accent/12 px-4 py-2 text-[0.94rem]" data-testid="user-message">
+                  {entry.content}
+                </div>
+              </div>
+            ) : (
+              <AssistantMessage entry={entry} deciding={props.deciding} onDecide={props.onDecide} />
+            )}
+            {/* inside the last entry's row, so the followed end includes it */}
+            {last && props.thinking ? (
+              <div className="pt-6">
+                <Spinner label="Skyflo is thinking…" />
+              </div>
+            ) : null}
+          </div>
+        );
+      })}
+    </div>
+  );
+}

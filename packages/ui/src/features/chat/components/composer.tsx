@@ -1,0 +1,54 @@
+import { ArrowUp, Square } from 'lucide-react';
+import { useRef, useState, type ReactNode } from 'react';
+import { Button } from '../../../components/ui.tsx';
+
+/** Auto-growing input: Enter sends, Shift+Enter is a new line; Stop replaces Send while a run streams. */
+export function Composer(props: { onSend(text: string): void; onStop?(): void; streaming?: boolean; disabled?: boolean; placeholder?: string; autoFocus?: boolean; footer?: ReactNode }) {
+  const [text, setText] = useState('');
+  const area = useRef<HTMLTextAreaElement>(null);
+  const send = () => {
+    const value = text.trim();
+    if (!value || props.disabled) return;
+    props.onSend(value);
+    setText('');
+    if (area.current) area.current.style.height = '';
+  };
+  return (
+    <div className="rounded-xl border border-border bg-panel shadow-sm focus-within:border-accent">
+      <textarea
+        ref={area}
+        value={text}
+        rows={1}
+        autoFocus={props.autoFocus}
+        aria-label="Message"
+        placeholder={props.placeholder ?? 'Ask Skyflo…'}
+        onChange={(event) => {
+          setText(event.target.value);
+          event.target.style.height = 'auto';
+          event.target.style.height = `${Math.min(240, event.target.scrollHeight)}px`;
+        }}
+        onKeyDown={(event) => {
+          if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
+            event.preventDefault();
+            send();
+          }
+        }}
+        className="block max-h-60 w-full resize-none bg-transparent px-4 pt-3 text-[0.95rem] outline-none placeholder:text-muted focus-visible:outline-none"
+      />
+      <div className="flex items-center justify-between gap-2 px-3 pb-2 pt-1">
+        <div className="min-w-0 text-xs text-muted">{props.footer}</div>
+        <div className="flex items-center gap-2">
+          {props.streaming && props.onStop ? (
+            <Button size="sm" variant="secondary" onClick={props.onStop} aria-label="Stop the run">
+              <Square className="h-3.5 w-3.5 fill-current" aria-hidden /> Stop
+            </Button>
+          ) : null}
+          <Button size="sm" variant="primary" onClick={send} disabled={!text.trim() || props.disabled} aria-label={props.streaming ? 'Queue message' : 'Send message'}>
+            <ArrowUp className="h-4 w-4" aria-hidden />
+            {props.streaming ? 'Queue' : 'Send'}
+          </Button>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,78 @@
+import { Ban, CheckCircle2, ChevronRight, CircleDashed, Clock, Loader2, ShieldQuestion, ThumbsUp, XCircle } from 'lucide-react';
+import { useState } from 'react';
+import { TerminalOutput } from '../../../components/terminal-output.tsx';
+import { Badge } from '../../../components/ui.tsx';
+import type { ToolStatus, ToolView } from '../state/timeline.ts';
+
+export const statusLabel: Record<ToolStatus, string> = {
+  pending: 'Pending',
+  awaiting_approval: 'Awaiting approval',
+  approved: 'Approved',
+  denied: 'Denied',
+  executing: 'Running',
+  completed: 'Completed',
+  error: 'Failed',
+};
+
+const statusIcon: Record<ToolStatus, { icon: typeof Clock; className: string }> = {
+  pending: { icon: CircleDashed, className: 'text-muted' },
+  awaiting_approval: { icon: ShieldQuestion, className: 'text-warn' },
+  approved: { icon: ThumbsUp, className: 'text-accent' },
+  denied: { icon: Ban, className: 'text-danger' },
+  executing: { icon: Loader2, className: 'text-accent animate-spin' },
+  completed: { icon: CheckCircle2, className: 'text-ok' },
+  error: { icon: XCircle, className: 'text-danger' },
+};
+
+/** "default/web" from the usual arguments, so two calls of one tool can be told apart without expanding them. */
+export function target(args: Record<string, unknown>): string | undefined {
+  const name = typeof args['name'] === 'string' ? args['name'] : typeof args['resource_name'] === 'string' ? args['resource_name'] : undefined;
+  const namespace = typeof args['namespace'] === 'string' ? args['namespace'] : undefined;
+  const kind = typeof args['resource_type'] === 'string' ? args['resource_type'] : undefined;
+  if (!name && !kind) return undefined;
+  return [kind, [namespace, name].filter(Boolean).join('/')].filter(Boolean).join(' ');
+}
+
+export function ArgsView({ args }: { args: Record<string, unknown> }) {
+  return (
+    <pre tabIndex={0} aria-label="Arguments" className="overflow-auto rounded-md border border-border bg-panel-2 p-3 font-mono text-xs leading-5">
+      {JSON.stringify(args, null, 2)}
+    </pre>
+  );
+}
+
+/** One tool call: state icon, title, and (expanded) its exact arguments and terminal-style result. */
+export function ToolCard({ tool }: { tool: ToolView }) {
+  const [open, setOpen] = useState(tool.status === 'error');
+  const { icon: Icon, className } = statusIcon[tool.status];
+  const output = tool.result?.map((part) => part.text).join('\n') ?? '';
+  return (
+    <div className="my-2 rounded-lg border border-border bg-panel" data-testid="tool-card" data-status={tool.status} data-tool={tool.tool}>
+      <button type="button" aria-expanded={open} onClick={() => setOpen(!open)} className="flex w-full items-center gap-2 px-3 py-2 text-left">
+        <ChevronRight className={`h-4 w-4 shrink-0 text-muted transition-transform ${open ? 'rotate-90' : ''}`} aria-hidden />
+        <Icon className={`h-4 w-4 shrink-0 ${className}`} aria-hidden />
+        <span className="truncate text-sm font-medium">{tool.title}</span>
+        <code className="truncate font-mono text-xs text-muted">{tool.tool}</code>
+        {target(tool.args) ? <span className="truncate text-xs text-muted">· {target(tool.args)}</span> : null}
+        <span className="ml-auto flex shrink-0 items-center gap-1.5">
+          {tool.destructive ? <Badge tone="danger">Destructive</Badge> : null}
+          <Badge tone={tool.status === 'completed' ? 'ok' : tool.status === 'error' || tool.status === 'denied' ? 'danger' : tool.status === 'awaiting_approval' ? 'warn' : 'neutral'}>{statusLabel[tool.status]}</Badge>
+        </span>
+      </button>
+      {open ? (
+        <div className="space-y-2 border-t border-border px-3 py-3">
+          <ArgsView args={tool.args} />
+          {tool.decided_by || tool.reason ? (
+            <p className="text-xs text-muted">
+              {tool.status === 'denied' ? 'Denied' : 'Approved'}
+              {tool.decided_by && !/^[0-9a-f-]{36}$/i.test(tool.decided_by) ? ` by ${tool.decided_by}` : ''}
+              {tool.reason ? `: ${tool.reason}` : ''}
+            </p>
+          ) : null}
+          {output ? <TerminalOutput text={output} label="Result" /> : null}
+          {tool.error ? <TerminalOutput text={tool.error_code ? `[${tool.error_code}] ${tool.error}` : tool.error} label="Error" tone="error" /> : null}
+        </div>
+      ) : null}
+    </div>
+  );
+}

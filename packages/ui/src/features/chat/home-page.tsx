@@ -1,0 +1,78 @@
+import type { LlmSettings } from '@skyflo/protocol';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link, useNavigate } from 'react-router-dom';
+import { api } from '../../lib/api.ts';
+import { ErrorNote } from '../../components/ui.tsx';
+import { useMe } from '../../app/session.tsx';
+import { Composer } from './components/composer.tsx';
+
+const suggestions = ['Which pods are not running in any namespace?', 'Show me the deployments in default', 'Why is my last rollout stuck?'];
+
+/** "/": a new conversation starts from this input; its first message is sent when the chat page opens. */
+export function HomePage() {
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const me = useMe();
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const admin = me.data?.role === 'admin';
+  // Everyone signed in may read whether a model is configured; an engine without the endpoint (404) is configured by
+  // its environment, so the error is simply not shown.
+  const model = useQuery({ queryKey: ['settings', 'llm'], queryFn: () => api<LlmSettings>('/settings/llm'), retry: false, enabled: me.isSuccess });
+  const noModel = model.data !== undefined && !model.data.configured;
+
+  async function start(text: string) {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const created = await api<{ id: string }>('/conversations', { body: {} });
+      void queryClient.invalidateQueries({ queryKey: ['conversations'] });
+      navigate(`/chat/${created.id}`, { state: { initialMessage: text } });
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : String(caught));
+      setBusy(false);
+    }
+  }
+
+  const name = me.data?.full_name?.split(' ')[0];
+  return (
+    <div className="flex h-full flex-col items-center justify-center px-6">
+      <div className="w-full max-w-2xl">
+        <h1 className="text-2xl font-semibold">{name ? `Hello ${name}.` : 'Hello.'} What should we look at?</h1>
+        <p className="mt-1 text-sm text-muted">Ask about your cluster or pipelines. Reads run at once; every change shows its exact diff and waits for your approval.</p>
+        {noModel ? (
+          <div role="status" className="mt-4 rounded-md border border-warn/50 bg-warn/10 px-3 py-2 text-sm">
+            No model is configured yet, so chats cannot run.{' '}
+            {admin ? (
+              <>
+                <Link to="/settings#model" className="font-medium text-accent underline">
+                  Choose a provider and model in Settings
+                </Link>
+                .
+              </>
+            ) : (
+              'An admin must configure a model before you can chat.'
+            )}
+            {model.data?.problem && model.data.source !== 'none' ? <span className="mt-1 block text-xs text-muted">{model.data.problem}</span> : null}
+          </div>
+        ) : null}
+        <div className="mt-6">
+          <Composer placeholder="Ready." onSend={(text) => void start(text)} disabled={busy} autoFocus />
+        </div>
+        {error ? (
+          <div className="mt-3">
+            <ErrorNote>{error}</ErrorNote>
+          </div>
+        ) : null}
+        <div className="mt-4 flex flex-wrap gap-2">
+          {suggestions.map((text) => (
+            <button key={text} type="button" disabled={busy} onClick={() => void start(text)} className="rounded-full border border-border bg-panel px-3 py-1 text-xs text-muted hover:text-fg">
+              {text}
+            </button>
+          ))}
+        </div>
+      </div>
+    </div>
+  );
+}

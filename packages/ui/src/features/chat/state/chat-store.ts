@@ -1,0 +1,383 @@
+/**
+ * The live conversation: the timeline reducer plus the streams that feed it, the queue and the approvals.
+ * Components read this store and call its intents; all SSE handling lives here. Tokens are applied in batches,
+ * one state update per animation frame, so a fast stream does not re-render per token.
+ */
+import type { AgentEvent } from '@skyflo/protocol';
+import { create } from 'zustand';
+import { ApiError, api, apiResponse } from '../../../lib/api.ts';
+import { readSse } from '../../../lib/sse.ts';
+import { decidedElsewhereNotice, decisionProgress, runTimeOf } from './decided-elsewhere.ts';
+import { enqueue, promote, removeQueued, takeNext, type QueuedMessage } from './queue.ts';
+import { addUserMessage, applyEvent, emptyTimeline, markInterrupted, pendingApprovals, timelineFromPersisted, type TimelineState, type ToolView } from './timeline.ts';
+
+export interface ConversationResponse {
+  id: string;
+  title: string;
+  messages: unknown;
+}
+
+export interface ChatStore {
+  conversationId?: string;
+  timeline: TimelineState;
+  queue: QueuedMessage[];
+  loading: boolean;
+  loadError?: string;
+  /** "Approving i/N…" while a batch decision runs */
+  batch?: { approve: boolean; done: number; total: number };
+  /** a decision is being sent for this call */
+  deciding?: string;
+  /**
+   * Someone else (an approver) decided this call and the run it resumed goes on elsewhere: the page follows it
+   * through the saved timeline, and queued messages wait for it like they wait for a stream.
+   */
+  following?: string;
+  open(conversationId: string, initialMessage?: string): Promise<void>;
+  close(): void;
+  send(text: string): void;
+  stop(): Promise<void>;
+  decide(callId: string, approve: boolean, reason?: string): Promise<void>;
+  decideAll(approve: boolean): Promise<void>;
+  /** the approval card learned that `callId` left the approvals queue without a decision from this page */
+  followDecision(callId: string): Promise<void>;
+  sendNow(id: string): void;
+  removeQueued(id: string): void;
+  /** called with the conversation id whenever its title or order changes (the sidebar refreshes) */
+  onConversationChanged?: (conversationId: string) => void;
+}
+
+const runKey = (conversationId: string) => `skyflo.run.${conversationId}`;
+const RECONNECT_ATTEMPTS = 5;
+const MIN_RENDER_INTERVAL_MS = 50;
+
+function rememberRun(conversationId: string, runId: string | undefined): void {
+  try {
+    if (runId) sessionStorage.setItem(runKey(conversationId), runId);
+    else sessionStorage.removeItem(runKey(conversationId));
+  } catch {
+    // storage disabled: reload re-attach is lost, nothing else
+  }
+}
+
+function rememberedRun(conversationId: string): string | undefined {
+  try {
+    return sessionStorage.getItem(runKey(conversationId)) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The protocol's zod schemas validate every event at the boundary. They are loaded with the first stream, not with
+ * the page: zod and the schemas are a large share of the bundle, and a page that only reads history never needs them.
+ */
+let parserLoading: Promise<(event: string, data: unknown) => AgentEvent> | undefined;
+const loadParser = () => (parserLoading ??= import('@skyflo/protocol').then((protocol) => protocol.parseAgentEvent));
+
+const nextFrame = (callback: () => void) => (typeof requestAnimationFrame === 'function' ? requestAnimationFrame(callback) : setTimeout(callback, 16));
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** How often the saved timeline is read while following a run resumed by someone else's decision, and for how long. */
+export const FOLLOW_INTERVAL_MS = 2_000;
+const FOLLOW_LIMIT_MS = 15 * 60_000;
+
+export const useChatStore = create<ChatStore>((set, get) => {
+  /** aborts the stream of the conversation on screen when the user leaves it (the run itself goes on) */
+  let controller: AbortController | undefined;
+  let streamDone: Promise<void> = Promise.resolve();
+  let buffered: Array<{ event: AgentEvent; id?: number }> = [];
+  let frameScheduled = false;
+
+  let lastFlush = 0;
+  const flush = () => {
+    frameScheduled = false;
+    lastFlush = Date.now();
+    if (buffered.length === 0) return;
+    const batch = buffered;
+    buffered = [];
+    let timeline = get().timeline;
+    for (const item of batch) timeline = applyEvent(timeline, item.event, item.id);
+    set({ timeline });
+  };
+
+  const push = (event: AgentEvent, id?: number) => {
+    buffered.push({ event, id });
+    // Structural events are applied at once; only token/thinking deltas wait for the frame.
+    if (event.type !== 'token' && event.type !== 'thinking') return flush();
+    if (!frameScheduled) {
+      frameScheduled = true;
+      // At most one render per animation frame, and no more than ~20 per second: text growing 20 times a second
+      // reads as smooth, and each render costs the same whatever the number of tokens it adds.
+      const wait = Math.max(0, lastFlush + MIN_RENDER_INTERVAL_MS - Date.now());
+      if (wait === 0) nextFrame(flush);
+      else setTimeout(() => nextFrame(flush), wait);
+    }
+  };
+
+  const current = (conversationId: string) => get().conversationId === conversationId;
+
+  async function reloadTimeline(conversationId: string): Promise<void> {
+    const conversation = await api<ConversationResponse>(`/conversations/${conversationId}`);
+    if (current(conversationId)) set({ timeline: { ...timelineFromPersisted(conversation.messages, conversation.title), error: get().timeline.error } });
+  }
+
+  /** Reads one SSE response into the timeline; true when the run reported its end (completed/error). */
+  async function consume(conversationId: string, response: Response): Promise<boolean> {
+    let ended = false;
+    const parseAgentEvent = await loadParser();
+    for await (const frame of readSse(response.body!)) {
+      if (!current(conversationId)) return true;
+      let event: AgentEvent;
+      try {
+        event = parseAgentEvent(frame.event, frame.data);
+      } catch {
+        continue; // an event this UI does not know yet: newer engine; skip it
+      }
+      if (event.type === 'ready') rememberRun(conversationId, event.run_id);
+      if (event.type === 'conversation.title.generated') get().onConversationChanged?.(conversationId);
+      push(event, frame.id);
+      if (event.type === 'completed' || event.type === 'error') ended = true;
+    }
+    flush();
+    return ended;
+  }
+
+  /**
+   * Follows a run to its end. A connection that drops mid-stream (network error, or the stream closing before
+   * `completed`) re-attaches with Last-Event-ID after a back-off, so nothing is lost and no token is applied twice.
+   * A request the engine refuses (409, 403…) instead shows the error and the timeline the engine kept.
+   */
+  async function follow(conversationId: string, first: () => Promise<Response>, signal: AbortSignal): Promise<void> {
+    let ended = false;
+    let response: Response;
+    try {
+      response = await first();
+    } catch (error) {
+      if (signal.aborted || !current(conversationId)) return;
+      flush();
+      const message = error instanceof ApiError ? error.message : 'The engine could not be reached.';
+      set({ timeline: markInterrupted(get().timeline, 'error', message) });
+      // The decision or message may have been refused: show the true state the engine kept.
+      await reloadTimeline(conversationId).catch(() => {});
+      return;
+    }
+    try {
+      ended = await consume(conversationId, response);
+    } catch {
+      if (signal.aborted) return; // the user left or started another stream
+    }
+    for (let attempt = 0; !ended && attempt < RECONNECT_ATTEMPTS && !signal.aborted && current(conversationId); attempt += 1) {
+      flush();
+      const runId = get().timeline.runId;
+      if (!runId) break;
+      set({ timeline: { ...get().timeline, notice: 'Connection lost; reconnecting to the run…' } });
+      await delay(Math.min(4000, 250 * 2 ** attempt));
+      try {
+        const reattached = await attach(conversationId, runId, signal);
+        set({ timeline: { ...get().timeline, notice: undefined } });
+        ended = await consume(conversationId, reattached);
+        attempt = -1; // it was connected again: a later drop starts the back-off afresh
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) break;
+        if (signal.aborted) return;
+      }
+    }
+    if (signal.aborted || !current(conversationId)) return;
+    flush();
+    if (!ended) {
+      set({ timeline: markInterrupted({ ...get().timeline, notice: undefined }, 'error', 'Lost the connection to this run; showing what the engine saved.') });
+      await reloadTimeline(conversationId).catch(() => {});
+    }
+    rememberRun(conversationId, undefined);
+    get().onConversationChanged?.(conversationId);
+    drain();
+  }
+
+  function attach(conversationId: string, runId: string, signal: AbortSignal): Promise<Response> {
+    const lastEventId = get().timeline.lastEventIds[runId] ?? 0;
+    return apiResponse(`/agent/runs/${encodeURIComponent(runId)}/events?conversation_id=${conversationId}`, { headers: { 'last-event-id': String(lastEventId) }, signal });
+  }
+
+  function run(conversationId: string, first: (signal: AbortSignal) => Promise<Response>): Promise<void> {
+    controller?.abort();
+    const own = new AbortController();
+    controller = own;
+    set({ timeline: { ...get().timeline, status: 'streaming', error: undefined } });
+    streamDone = follow(conversationId, () => first(own.signal), own.signal);
+    return streamDone;
+  }
+
+  function startChat(conversationId: string, text: string): void {
+    set({ timeline: addUserMessage(get().timeline, text) });
+    void run(conversationId, (signal) => apiResponse('/agent/chat', { body: { messages: [{ role: 'user', content: text }], conversation_id: conversationId }, signal }));
+  }
+
+  /** a run of this conversation is going on: streamed here, or followed after someone else's decision */
+  function runInProgress(): boolean {
+    return get().timeline.status === 'streaming' || get().following !== undefined;
+  }
+
+  function drain(): void {
+    const { conversationId, queue, timeline } = get();
+    if (!conversationId) return;
+    const taken = takeNext(queue, { streaming: runInProgress(), pendingApprovals: pendingApprovals(timeline).length });
+    if (!taken) return;
+    set({ queue: taken.rest });
+    startChat(conversationId, taken.next.content);
+  }
+
+  async function decideOne(conversationId: string, tool: ToolView, approve: boolean, reason?: string): Promise<void> {
+    set({ deciding: tool.call_id });
+    try {
+      await run(conversationId, (signal) =>
+        apiResponse(`/agent/approvals/${encodeURIComponent(tool.call_id)}`, {
+          body: { approve, conversation_id: conversationId, ...(reason ? { reason } : {}), ...(tool.args_hash ? { args_hash: tool.args_hash } : {}) },
+          signal,
+        }),
+      );
+    } finally {
+      set({ deciding: undefined });
+    }
+  }
+
+  return {
+    timeline: emptyTimeline,
+    queue: [],
+    loading: false,
+
+    async open(conversationId, initialMessage) {
+      // Opening the conversation already on screen (a re-run effect, a re-mounted page) must not send its first
+      // message twice or drop the live stream.
+      if (get().conversationId === conversationId) return;
+      controller?.abort();
+      buffered = [];
+      set({ conversationId, timeline: emptyTimeline, queue: [], loading: true, loadError: undefined, batch: undefined, deciding: undefined, following: undefined });
+      let conversation: ConversationResponse;
+      try {
+        conversation = await api<ConversationResponse>(`/conversations/${conversationId}`);
+      } catch (error) {
+        if (current(conversationId)) set({ loading: false, loadError: error instanceof ApiError && error.status === 404 ? 'This conversation does not exist or was deleted.' : error instanceof Error ? error.message : String(error) });
+        return;
+      }
+      if (!current(conversationId)) return;
+      set({ loading: false, timeline: timelineFromPersisted(conversation.messages, conversation.title) });
+      if (initialMessage) return startChat(conversationId, initialMessage);
+      const runId = rememberedRun(conversationId);
+      // The page was reloaded while a run streamed: replay it from the start on top of the saved timeline
+      // (the reducer drops what the saved timeline already has) and follow it live.
+      if (runId) void run(conversationId, (signal) => apiResponse(`/agent/runs/${encodeURIComponent(runId)}/events?conversation_id=${conversationId}`, { headers: { 'last-event-id': '0' }, signal }));
+    },
+
+    close() {
+      controller?.abort();
+      set({ conversationId: undefined, timeline: emptyTimeline, queue: [], following: undefined });
+    },
+
+    send(text) {
+      const { conversationId, timeline, queue } = get();
+      if (!conversationId || !text.trim()) return;
+      if (runInProgress() || pendingApprovals(timeline).length > 0 || queue.length > 0) {
+        set({ queue: enqueue(queue, text, `q-${Date.now()}-${queue.length}`) });
+        return;
+      }
+      startChat(conversationId, text.trim());
+    },
+
+    async stop() {
+      const { conversationId, timeline } = get();
+      if (!conversationId || !timeline.runId || timeline.status !== 'streaming') return;
+      try {
+        await api('/agent/stop', { body: { conversation_id: conversationId, run_id: timeline.runId } });
+      } catch (error) {
+        set({ timeline: { ...get().timeline, error: error instanceof Error ? error.message : String(error) } });
+      }
+    },
+
+    async decide(callId, approve, reason) {
+      const { conversationId, timeline } = get();
+      const tool = pendingApprovals(timeline).find((item) => item.call_id === callId);
+      if (!conversationId || !tool || get().deciding) return;
+      await decideOne(conversationId, tool, approve, reason);
+    },
+
+    async decideAll(approve) {
+      const { conversationId } = get();
+      if (!conversationId || get().batch) return;
+      const total = approvableCount(get().timeline);
+      const attempted = new Set<string>();
+      try {
+        for (let done = 0; done < total; done += 1) {
+          set({ batch: { approve, done, total } });
+          await streamDone;
+          const next = pendingApprovals(get().timeline).find((tool) => !attempted.has(tool.call_id));
+          if (!next || !current(conversationId)) break;
+          attempted.add(next.call_id);
+          await decideOne(conversationId, next, approve, approve ? undefined : 'Declined with "Decline all"');
+        }
+      } finally {
+        set({ batch: undefined });
+      }
+    },
+
+    async followDecision(callId) {
+      const { conversationId, timeline } = get();
+      // This page's own stream (or a follow already going) shows the run; the card asks again on its next poll.
+      if (!conversationId || runInProgress()) return;
+      if (!pendingApprovals(timeline).some((tool) => tool.call_id === callId)) return;
+      const baseline = runTimeOf(timeline, callId);
+      const started = Date.now();
+      set({ following: callId });
+      try {
+        for (;;) {
+          let conversation: ConversationResponse;
+          try {
+            conversation = await api<ConversationResponse>(`/conversations/${conversationId}`);
+          } catch {
+            // the engine restarting or a dropped connection: keep asking, the decision and the run are saved there
+            if (!current(conversationId) || get().following !== callId || Date.now() - started > FOLLOW_LIMIT_MS) return;
+            await delay(FOLLOW_INTERVAL_MS);
+            continue;
+          }
+          if (!current(conversationId) || get().following !== callId) return;
+          const saved = timelineFromPersisted(conversation.messages, conversation.title);
+          const progress = decisionProgress(saved, callId, baseline);
+          const timedOut = Date.now() - started > FOLLOW_LIMIT_MS;
+          const notice =
+            progress.kind !== 'running' ? undefined : timedOut ? 'The run is still going; reload the page later to see how it ended.' : decidedElsewhereNotice(progress.tool);
+          set({ timeline: { ...saved, title: saved.title ?? get().timeline.title, error: get().timeline.error, notice } });
+          if (progress.kind !== 'running' || timedOut) {
+            if (progress.kind === 'finished') get().onConversationChanged?.(conversationId);
+            return;
+          }
+          await delay(FOLLOW_INTERVAL_MS);
+        }
+      } finally {
+        if (get().following === callId) {
+          set({ following: undefined });
+          drain();
+        }
+      }
+    },
+
+    sendNow(id) {
+      set({ queue: promote(get().queue, id) });
+      drain();
+    },
+
+    removeQueued(id) {
+      set({ queue: removeQueued(get().queue, id) });
+    },
+  };
+});
+
+/** Calls that still need a decision in this conversation: the one awaiting it plus later gated calls still pending. */
+export function approvableCount(timeline: TimelineState): number {
+  let count = 0;
+  for (const entry of timeline.entries) {
+    if (entry.type !== 'assistant') continue;
+    for (const segment of entry.segments) {
+      if (segment.kind !== 'tool') continue;
+      if (segment.tool.status === 'awaiting_approval' || (segment.tool.status === 'pending' && segment.tool.requires_approval && timeline.status !== 'streaming')) count += 1;
+    }
+  }
+  return count;
+}

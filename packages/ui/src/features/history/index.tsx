@@ -1,0 +1,2 @@
+export { HistoryList } from './history-list.tsx';
+export { SearchDialog } from './search-dialog.tsx';

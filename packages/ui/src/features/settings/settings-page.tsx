@@ -1,0 +1,111 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState, type FormEvent } from 'react';
+import { api } from '../../lib/api.ts';
+import { useMe } from '../../app/session.tsx';
+import { Button, ErrorNote, Field, Input, PageHeader } from '../../components/ui.tsx';
+import { LlmSection } from './llm-section.tsx';
+import { TeamSection } from './team-section.tsx';
+
+function Section({ title, description, children }: { title: string; description: string; children: React.ReactNode }) {
+  return (
+    <section className="rounded-lg border border-border bg-panel p-5" aria-label={title}>
+      <h2 className="font-semibold">{title}</h2>
+      <p className="mb-4 mt-0.5 text-sm text-muted">{description}</p>
+      {children}
+    </section>
+  );
+}
+
+function ProfileSection() {
+  const me = useMe();
+  const queryClient = useQueryClient();
+  const [name, setName] = useState('');
+  useEffect(() => setName(me.data?.full_name ?? ''), [me.data?.full_name]);
+  const save = useMutation({
+    mutationFn: () => api('/auth/me', { method: 'PATCH', body: { full_name: name.trim() || null } }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['me'] }),
+  });
+  const unchanged = name.trim() === (me.data?.full_name ?? '');
+  return (
+    <Section title="Profile" description={`Signed in as ${me.data?.email ?? ''} (${me.data?.role ?? ''}).`}>
+      <form
+        className="flex max-w-md items-end gap-2"
+        onSubmit={(event) => {
+          event.preventDefault();
+          save.mutate();
+        }}
+      >
+        <div className="flex-1">
+          <Field label="Full name" htmlFor="profile-name">
+            <Input id="profile-name" value={name} onChange={(event) => setName(event.target.value)} />
+          </Field>
+        </div>
+        <Button type="submit" variant="primary" disabled={unchanged || save.isPending}>
+          Save
+        </Button>
+      </form>
+      {save.isSuccess && unchanged ? <p role="status" className="mt-2 text-sm text-ok">Saved.</p> : null}
+      {save.isError ? <div className="mt-2"><ErrorNote>{save.error.message}</ErrorNote></div> : null}
+    </Section>
+  );
+}
+
+function PasswordSection() {
+  const [error, setError] = useState<string>();
+  const [done, setDone] = useState(false);
+  const change = useMutation({ mutationFn: (body: { current_password: string; new_password: string }) => api('/auth/users/me/password', { method: 'PATCH', body }) });
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const next = String(form.get('new'));
+    setDone(false);
+    if (next !== String(form.get('confirm'))) return setError('The new passwords differ.');
+    setError(undefined);
+    const element = event.currentTarget;
+    change.mutate(
+      { current_password: String(form.get('current')), new_password: next },
+      {
+        onSuccess: () => {
+          setDone(true);
+          element.reset();
+        },
+        onError: (caught) => setError(caught.message),
+      },
+    );
+  }
+  return (
+    <Section title="Password" description="At least 8 characters. Other sessions stay signed in until their refresh expires.">
+      <form onSubmit={submit} className="max-w-md space-y-3">
+        <Field label="Current password" htmlFor="pw-current">
+          <Input id="pw-current" name="current" type="password" autoComplete="current-password" required />
+        </Field>
+        <Field label="New password" htmlFor="pw-new">
+          <Input id="pw-new" name="new" type="password" autoComplete="new-password" minLength={8} required />
+        </Field>
+        <Field label="Confirm new password" htmlFor="pw-confirm">
+          <Input id="pw-confirm" name="confirm" type="password" autoComplete="new-password" minLength={8} required />
+        </Field>
+        {error ? <ErrorNote>{error}</ErrorNote> : null}
+        {done ? <p role="status" className="text-sm text-ok">Password changed.</p> : null}
+        <Button type="submit" variant="primary" disabled={change.isPending}>
+          Change password
+        </Button>
+      </form>
+    </Section>
+  );
+}
+
+export default function SettingsPage() {
+  const me = useMe();
+  return (
+    <div className="h-full overflow-y-auto">
+      <div className="mx-auto max-w-4xl space-y-6 px-6 py-8">
+        <PageHeader title="Settings" />
+        <ProfileSection />
+        <PasswordSection />
+        {me.data?.role === 'admin' ? <TeamSection selfId={me.data.id} /> : null}
+        {me.data?.role === 'admin' ? <LlmSection /> : null}
+      </div>
+    </div>
+  );
+}

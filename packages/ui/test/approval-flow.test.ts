@@ -1,0 +1,104 @@
+/**
+ * The chat store's approval flow against a fake engine (fetch returning SSE bodies): "Approve all" decides the
+ * waiting calls one after the other, each bound to its args_hash, and a message queued meanwhile is only sent after
+ * the last decision's run ends.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { useChatStore } from '../src/features/chat/state/chat-store.ts';
+import { pendingApprovals } from '../src/features/chat/state/timeline.ts';
+
+const conversation = '11111111-1111-4111-8111-111111111111';
+const hashA = 'a'.repeat(64);
+const hashB = 'b'.repeat(64);
+
+function sse(runId: string, events: Array<Record<string, unknown>>): Response {
+  const frames = [`event: ready\ndata: ${JSON.stringify({ type: 'ready', run_id: runId, conversation_id: conversation })}\n\n`];
+  events.forEach((event, index) => frames.push(`id: ${index + 1}\nevent: ${event['type']}\ndata: ${JSON.stringify({ ...event, run_id: runId, conversation_id: conversation })}\n\n`));
+  return new Response(frames.join(''), { status: 200, headers: { 'content-type': 'text/event-stream' } });
+}
+
+const tool = (callId: string) => ({ call_id: callId, tool: 'k8s_scale', title: 'Scale', args: { name: callId } });
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  useChatStore.getState().close();
+});
+
+describe('approval flow in the chat store', () => {
+  it('Approve all: sequential decisions with their args_hash, then the queued message', async () => {
+    const requests: Array<{ url: string; body: unknown }> = [];
+    const fetchMock = vi.fn(async (url: string, init?: RequestInit) => {
+      requests.push({ url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+      if (url.endsWith(`/conversations/${conversation}`)) {
+        return Response.json({
+          id: conversation,
+          title: 'Scale two',
+          messages: [
+            { id: 'u', type: 'user', content: 'scale both', timestamp: 1 },
+            {
+              id: 'assistant-r0',
+              type: 'assistant',
+              content: '',
+              timestamp: 2,
+              segments: [
+                { kind: 'tool', id: 'a', toolExecution: { ...tool('a'), status: 'awaiting_approval', requires_approval: true, args_hash: hashA, timestamp: 2 } },
+                { kind: 'tool', id: 'b', toolExecution: { ...tool('b'), status: 'pending', requires_approval: true, timestamp: 2 } },
+              ],
+            },
+          ],
+        });
+      }
+      if (url.endsWith('/agent/approvals/a')) {
+        return sse('r1', [
+          { type: 'tool.approved', ...tool('a') },
+          { type: 'tool.result', ...tool('a'), result: [{ type: 'text', text: 'scaled a' }] },
+          { type: 'tool.awaiting_approval', ...tool('b'), args_hash: hashB, context: { conversation_id: conversation, approval_decisions: {} } },
+          { type: 'completed', status: 'completed', duration: 0, duration_ms: 1, awaiting_approval: true },
+        ]);
+      }
+      if (url.endsWith('/agent/approvals/b')) {
+        return sse('r2', [
+          { type: 'tool.approved', ...tool('b') },
+          { type: 'tool.result', ...tool('b'), result: [{ type: 'text', text: 'scaled b' }] },
+          { type: 'generation.complete', content: 'Both done.', tokens_generated: 2, tool_calls: 0, timestamp: 50 },
+          { type: 'completed', status: 'completed', duration: 0, duration_ms: 1 },
+        ]);
+      }
+      if (url.endsWith('/agent/chat')) {
+        return sse('r3', [
+          { type: 'generation.complete', content: 'Next answered.', tokens_generated: 2, tool_calls: 0, timestamp: 60 },
+          { type: 'completed', status: 'completed', duration: 0, duration_ms: 1 },
+        ]);
+      }
+      return new Response('{"detail":"unexpected"}', { status: 500 });
+    });
+    vi.stubGlobal('fetch', fetchMock);
+
+    const store = useChatStore.getState();
+    await store.open(conversation);
+    expect(useChatStore.getState().timeline.status).toBe('awaiting_approval');
+
+    useChatStore.getState().send('and then restart it');
+    expect(useChatStore.getState().queue.map((item) => item.content)).toEqual(['and then restart it']);
+
+    const progress: string[] = [];
+    const unsubscribe = useChatStore.subscribe((state) => {
+      const label = state.batch ? `${state.batch.done + 1}/${state.batch.total}` : '';
+      if (label && progress.at(-1) !== label) progress.push(label);
+    });
+    await useChatStore.getState().decideAll(true);
+    unsubscribe();
+    await vi.waitFor(() => expect(useChatStore.getState().timeline.status).toBe('idle'));
+    await vi.waitFor(() => expect(requests.some((request) => request.url.endsWith('/agent/chat'))).toBe(true));
+    await vi.waitFor(() => expect(JSON.stringify(useChatStore.getState().timeline.entries)).toContain('Next answered.'));
+
+    expect(progress).toEqual(['1/2', '2/2']);
+    const sent = requests.filter((request) => !request.url.includes('/conversations/'));
+    expect(sent.map((request) => request.url.replace('/api/v1', ''))).toEqual(['/agent/approvals/a', '/agent/approvals/b', '/agent/chat']);
+    expect(sent[0].body).toEqual({ approve: true, conversation_id: conversation, args_hash: hashA });
+    expect(sent[1].body).toEqual({ approve: true, conversation_id: conversation, args_hash: hashB });
+    expect(sent[2].body).toEqual({ messages: [{ role: 'user', content: 'and then restart it' }], conversation_id: conversation });
+    expect(pendingApprovals(useChatStore.getState().timeline)).toEqual([]);
+    expect(useChatStore.getState().queue).toEqual([]);
+  });
+});

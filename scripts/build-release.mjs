@@ -1,0 +1,166 @@
+// Compiles the `skyflo` command into packages/cli/dist with esbuild: the workspace packages (@skyflo/*) are inlined,
+// every other dependency stays external (installed from the npm registry next to the CLI), and the files the code
+// reads at run time are copied beside the bundle. Development keeps running the TypeScript sources through tsx.
+//
+// Why the `import.meta.url` rewrite: the sources find their files relative to themselves (the engine's drizzle
+// migrations at '../../drizzle', the PGlite template at '<repo>/.tools/pglite-template', the UI at
+// '<repo>/packages/ui/dist', kube-sim's demo scenario...). In the bundle every module would share the URL of its
+// output file, so each inlined module instead sees a URL that mirrors its place in the repository under
+// dist/assets/, and the build copies those files to the same mirrored places. The sources stay unchanged and
+// both layouts resolve the same relative paths.
+//
+//   node scripts/build-release.mjs     (also run by `npm pack` of packages/cli, through its prepack script)
+import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cliDir = path.join(root, 'packages', 'cli');
+const outDir = path.join(cliDir, 'dist');
+const assetsDir = path.join(outDir, 'assets');
+
+// The Command Center ships in every release, built fresh from its sources (a dev build in packages/ui/dist may be
+// stale), into a directory of its own.
+const uiBuild = mkdtempSync(path.join(tmpdir(), 'skyflo-release-ui-'));
+const uiResult = spawnSync(process.execPath, [path.join(root, 'packages/ui/scripts/build-ui.mjs'), '--out-dir', uiBuild], { stdio: 'inherit' });
+if (uiResult.status !== 0) {
+  console.error('[build-release] building the Command Center UI failed (see above)');
+  process.exit(1);
+}
+
+/**
+ * Files read at run time, relative to the repository root (mirrored under dist/assets); `source` when they are built
+ * elsewhere. Without the (optional) PGlite template a first start initialises the database itself (slower).
+ */
+const assets = [
+  { from: 'packages/engine/drizzle' },
+  { from: 'testkit/kube-sim/scenarios/demo.yaml' },
+  { from: 'testkit/kube-sim/protobuf/proto-schema.json' },
+  { from: '.tools/pglite-template', optional: true },
+  { from: 'packages/ui/dist', source: uiBuild },
+];
+
+const cliManifest = JSON.parse(readFileSync(path.join(cliDir, 'package.json'), 'utf8'));
+const builtins = new Set([...builtinModules, ...builtinModules.map((name) => `node:${name}`)]);
+
+/** The package name of a bare import: 'a/b' → 'a', '@s/a/b' → '@s/a'. */
+function packageName(specifier) {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+/**
+ * Pure-JavaScript dependencies inlined as well, with what they import (but see below). Why: Node loads an external
+ * ES module package file by file; the MCP SDK alone is ~150 ms of that at every `skyflo mcp` start, and answering
+ * tools/list within 400 ms needs it inlined. Everything else stays an ordinary dependency.
+ */
+const inlined = new Set(['@modelcontextprotocol/sdk', 'zod', 'yaml', 'diff']);
+/**
+ * Never inlined, even when an inlined package imports them: packages with native addons, WebAssembly or data files,
+ * and ones loaded lazily on purpose (@kubernetes/client-node). zod is inlined too (the MCP SDK loads three of its
+ * entry points): our schemas never cross into the external packages, which get JSON Schema (see the engine's
+ * tool-exposure.ts); @langchain/langgraph's own zod peer is installed from the CLI's dependencies.
+ */
+const alwaysExternal = new Set(['@kubernetes/client-node', '@electric-sql/pglite', 'argon2', 'pg']);
+
+const externals = new Map();
+
+/** Workspace packages are inlined; everything else is a dependency the installed CLI resolves from node_modules. */
+const externalDependencies = {
+  name: 'external-dependencies',
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (builtins.has(args.path)) return { path: args.path, external: true };
+      const name = packageName(args.path);
+      if (name.startsWith('@skyflo/')) return undefined;
+      const fromInlinedPackage = args.importer.includes(`${path.sep}node_modules${path.sep}`);
+      if (!alwaysExternal.has(name) && (inlined.has(name) || fromInlinedPackage)) return undefined;
+      if (!externals.has(name)) externals.set(name, args.importer);
+      return { path: args.path, external: true };
+    });
+  },
+};
+
+/** Gives each inlined source module an import.meta.url that mirrors its repository path under dist/assets. */
+const mirroredModuleUrls = {
+  name: 'mirrored-module-urls',
+  setup(esbuild) {
+    esbuild.onLoad({ filter: /\.[cm]?[jt]s$/ }, async (args) => {
+      if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes('import.meta.url')) return undefined;
+      const relative = path.relative(root, args.path).split(path.sep).join('/');
+      // Every output file sits directly in dist/ (see chunkNames), so './assets/…' is right from any chunk.
+      const mirrored = `new URL(${JSON.stringify(`./assets/${relative}`)}, import.meta.url).href`;
+      return { contents: source.replaceAll('import.meta.url', mirrored), loader: path.extname(args.path).slice(1).replace(/^[cm]/, '') };
+    });
+  },
+};
+
+rmSync(outDir, { recursive: true, force: true });
+const result = await build({
+  entryPoints: { skyflo: path.join(cliDir, 'src', 'main.ts') },
+  outdir: outDir,
+  // Flat output: chunks beside the entry, so the mirrored asset URLs are the same from every file.
+  chunkNames: '[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  metafile: true,
+  legalComments: 'none',
+  // Inlined CommonJS packages call require() for Node built-ins; an ES module has no require of its own.
+  banner: { js: "import { createRequire as __skyfloCreateRequire } from 'node:module'; const require = __skyfloCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+  plugins: [externalDependencies, mirroredModuleUrls],
+});
+
+const missing = [...externals.keys()].filter((name) => !cliManifest.dependencies?.[name]).sort();
+if (missing.length > 0) {
+  const lines = missing.map((name) => `  ${name} (imported by ${path.relative(root, externals.get(name))})`);
+  console.error(`[build-release] packages/cli/package.json must list these runtime dependencies of the bundle:\n${lines.join('\n')}`);
+  process.exit(1);
+}
+
+for (const asset of assets) {
+  const source = asset.source ?? path.join(root, asset.from);
+  if (!existsSync(source)) {
+    if (asset.optional) {
+      console.warn(`[build-release] ${asset.from} not found; the release is built without it`);
+      continue;
+    }
+    throw new Error(`[build-release] ${asset.from} is missing`);
+  }
+  const target = path.join(assetsDir, asset.from);
+  mkdirSync(path.dirname(target), { recursive: true });
+  cpSync(source, target, { recursive: true });
+}
+rmSync(uiBuild, { recursive: true, force: true });
+
+// npm packs no empty directories, and a PostgreSQL data directory needs its empty ones: list them in the template's
+// marker so seeding recreates them (packages/engine/src/storage/pglite-template.ts).
+const shippedTemplate = path.join(assetsDir, '.tools', 'pglite-template');
+if (existsSync(shippedTemplate)) {
+  const databaseDir = path.join(shippedTemplate, 'pglite');
+  const emptyDirectories = [];
+  const walk = (directory) => {
+    const entries = readdirSync(directory, { withFileTypes: true });
+    if (entries.length === 0) emptyDirectories.push(path.relative(databaseDir, directory).split(path.sep).join('/'));
+    for (const entry of entries) if (entry.isDirectory()) walk(path.join(directory, entry.name));
+  };
+  walk(databaseDir);
+  const markerFile = path.join(shippedTemplate, 'skyflo-template.json');
+  const marker = JSON.parse(readFileSync(markerFile, 'utf8'));
+  writeFileSync(markerFile, `${JSON.stringify({ ...marker, emptyDirectories: emptyDirectories.sort() })}\n`);
+}
+
+const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
+writeFileSync(path.join(outDir, 'externals.json'), `${JSON.stringify([...externals.keys()].sort(), null, 2)}\n`);
+console.log(`[build-release] packages/cli/dist: ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1024).toFixed(0)} KiB of JavaScript, ${externals.size} external packages`);

@@ -1,0 +1,18 @@
+/**
+ * Writes deploy/helm/skyflo/files/mcp-operate-rules.json: the MCP server's `operate` rules, derived from the tool
+ * catalogue (packages/operator/src/rbac/tool-permissions.ts). The chart grants them to the operator so it may create
+ * that ClusterRole without the escalate verb. packages/operator/test/helm-chart.test.ts fails when the file is stale.
+ *   npx tsx scripts/write-chart-rbac.ts
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { profileRules } from '@skyflo/operator';
+import { repoRoot } from '@skyflo/testkit/tools';
+
+export const chartRulesFile = path.join(repoRoot, 'deploy', 'helm', 'skyflo', 'files', 'mcp-operate-rules.json');
+export const chartRulesText = () => `${JSON.stringify(profileRules('operate'), null, 2)}\n`;
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+  writeFileSync(chartRulesFile, chartRulesText());
+  console.log(`wrote ${path.relative(repoRoot, chartRulesFile)}`);
+}
