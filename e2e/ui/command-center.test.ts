@@ -152,6 +152,8 @@ describe('Command Center', () => {
     await stack.screenshot('08-delete-confirm');
     await dialog.getByRole('button', { name: 'Delete' }).click();
     await page.waitForURL((url) => url.pathname === '/');
+    // While the dialog closes, the rest of the page is aria-hidden and role queries match nothing: wait it out first.
+    await dialog.waitFor({ state: 'detached' });
     await history.getByRole('link', { name: 'Scale-down that was denied' }).waitFor({ state: 'detached' });
     expect(await history.getByRole('listitem').count()).toBe(2);
   });

@@ -1,11 +1,11 @@
 import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { MoreHorizontal, Pencil, Trash2 } from 'lucide-react';
 import { useState, type KeyboardEvent } from 'react';
 import { NavLink, useMatch, useNavigate } from 'react-router-dom';
 import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import { Button, Spinner } from '../../components/ui.tsx';
-import { deleteConversation, groupByDate, listConversations, renameConversation, type ConversationSummary } from './api.ts';
+import { deleteConversation, groupByDate, listConversations, renameConversation, type ConversationPage, type ConversationSummary } from './api.ts';
 
 export function HistoryList() {
   const query = useInfiniteQuery({
@@ -50,9 +50,14 @@ function HistoryItem({ item }: { item: ConversationSummary }) {
   const rename = useMutation({ mutationFn: (next: string) => renameConversation(item.id, next), onSettled: refresh });
   const remove = useMutation({
     mutationFn: () => deleteConversation(item.id),
-    onSuccess: () => {
+    onSuccess: async () => {
       setConfirming(false);
       if (open?.params.id === item.id) navigate('/', { replace: true });
+      // Drop the row now; an in-flight refetch started before the delete would otherwise put it back for a moment.
+      await queryClient.cancelQueries({ queryKey: ['conversations'] });
+      queryClient.setQueryData<InfiniteData<ConversationPage>>(['conversations'], (data) =>
+        data && { ...data, pages: data.pages.map((page) => ({ ...page, data: page.data.filter((entry) => entry.id !== item.id) })) },
+      );
     },
     onSettled: refresh,
   });
