@@ -31,6 +31,8 @@ const building = `${templateDir}.building-${process.pid}`;
 rmSync(building, { recursive: true, force: true });
 try {
   const storage = await createPgliteStorage({ dataDir: building, templateDir: path.join(building, 'none') });
+  // The checkpointer's tables are made on first use; the template has them already.
+  await storage.checkpointer();
   await storage.close();
   writePgliteTemplateMarker(building, wanted);
   rmSync(templateDir, { recursive: true, force: true });

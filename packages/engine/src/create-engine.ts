@@ -12,7 +12,8 @@ import { createToolCallInspector } from './approvals/tool-call-inspector.ts';
 import { verifyEncryptionKey } from './crypto/verify-encryption-key.ts';
 import { createLoginRateLimiter } from './accounts/login-rate-limiter.ts';
 import { createPasswordHasher, type PasswordHasher } from './accounts/password-hasher.ts';
-import type { AgentService } from './agent/create-agent-service.ts';
+import type { DeferredAgentService } from './startup/deferred-agent-service.ts';
+import { agentRoutes, type AgentRouteDeps } from './http/routes/agent/index.ts';
 import type { BusLogger } from './bus/bus-types.ts';
 import { createEventBus } from './bus/create-event-bus.ts';
 import type { Config } from './config/index.ts';
@@ -20,7 +21,6 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { buildApp } from './http/app.ts';
 import { isLoopbackHost } from './http/plugins/host-allowlist.ts';
-import type { AgentRouteDeps } from './http/routes/agent/index.ts';
 import type { ToolGateway } from './mcp/tool-gateway.ts';
 import { instrumentEventBus } from './observability/instrument-bus.ts';
 import { createEngineMetrics } from './observability/metrics.ts';
@@ -136,10 +136,15 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
   const busLogger: BusLogger = { warn: (object, message) => appLog?.warn(object, message) };
   let storagePromise: Promise<PlatformStorage> | undefined;
   try {
-    // Why dynamic imports, started together: storage (PGlite, Drizzle, the checkpointer), the agent workflow
-    // (LangGraph, AI SDK) and the chosen model provider are independent, so their file reads and WASM compile
-    // overlap with each other and with opening the database.
-    const agentModule = import('./http/routes/agent/index.ts');
+    // Why dynamic imports, started together: storage (PGlite, Drizzle) and the chosen model provider are
+    // independent, so their file reads and WASM compile overlap with each other and with opening the database.
+    // The agent workflow (LangGraph, AI SDK, the checkpointer) and the MCP server load after the engine listens.
+    // The data dir's keys (made on first start) are files of their own: read or written while the database opens.
+    const jwtSecret = config.auth.jwtSecret ? Promise.resolve(config.auth.jwtSecret) : loadOrCreateJwtSecret(config.storage.dataDir);
+    const encryptionKeyPromise = config.security.encryptionKey ? Promise.resolve(config.security.encryptionKey) : loadOrCreateEncryptionKey(config.storage.dataDir);
+    // Either may fail before it is awaited below; the failure is reported there, not as an unhandled rejection.
+    jwtSecret.catch(() => undefined);
+    encryptionKeyPromise.catch(() => undefined);
     // Loaded even when a test supplies the model: the settings API describes the environment's model either way.
     const llmModule = import('./llm/create-language-model.ts');
     const llmSettingsModule = import('./llm-settings/llm-settings-service.ts');
@@ -153,9 +158,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     // A bad REDIS_URL stops start-up with the bus's own message (naming REDIS_URL) instead of failing the first chat.
     const busReady = ownBus?.ready();
 
-    const [storage, { agentRoutes }, selection, { createLlmSettingsService }] = await Promise.all([
+    const [storage, selection, { createLlmSettingsService }] = await Promise.all([
       storagePromise,
-      agentModule,
       llmModule.then(({ createLanguageModel }) => createLanguageModel(config.llm)),
       llmSettingsModule,
       busReady,
@@ -170,11 +174,11 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const toolStatus = (): ToolGatewayStatus => deferredTools?.status() ?? 'ready';
 
 
-    const secret = config.auth.jwtSecret ?? (await loadOrCreateJwtSecret(config.storage.dataDir));
+    const secret = await jwtSecret;
     // Bound beyond loopback, a fresh install would belong to whoever on the network registers first: ask for a
     // token that only the person who can read the start-up log has.
     const setupToken = isLoopbackHost(config.server.host) ? undefined : (config.server.setupToken ?? randomBytes(18).toString('base64url'));
-    const encryptionKey = config.security.encryptionKey ?? (await loadOrCreateEncryptionKey(config.storage.dataDir));
+    const encryptionKey = await encryptionKeyPromise;
     const secretBox = createSecretBox(encryptionKey);
     await verifyEncryptionKey(storage.settings, secretBox);
     const accessTokens = createAccessTokens({ secret, ttlMinutes: config.auth.accessTokenMinutes });
@@ -226,7 +230,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       rateLimitRedis = client;
     }
 
-    let agentService: AgentService | undefined;
+    let agentService: DeferredAgentService | undefined;
     const app = await buildApp({
       server: config.server,
       limits: config.limits,
@@ -251,7 +255,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
             approvalPolicy: { policy: config.governance.approvalPolicy, fourEyes: config.governance.fourEyes },
             ...(config.governance.executeAsApprover ? { executeAsApprover: { groupsByRole: config.governance.impersonationGroups } } : {}),
             jenkinsIntegration: () => integrations.activeJenkins(),
-            onService: (service: AgentService) => (agentService = service) } satisfies AgentRouteDeps,
+            onService: (service: DeferredAgentService) => (agentService = service) } satisfies AgentRouteDeps,
         },
         { plugin: integrationRoutes, options: { integrations } satisfies IntegrationRouteDeps },
         { plugin: settingsRoutes, options: { llmSettings } satisfies SettingsRouteDeps },
@@ -270,6 +274,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       async listen() {
         const address = await app.listen({ port: config.server.port, host: config.server.host });
         deferredTools?.start();
+        agentService?.start();
         return address.replace('[::1]', 'localhost');
       },
       close: () =>

@@ -2,7 +2,4 @@ export { createEngine, type Engine, type EngineOverrides } from './create-engine
 export { runServer, type RunServerOptions } from './main.ts';
 export { loadConfig, ConfigError, type Config, type ConfigIssue, type Environment } from './config/index.ts';
 export { buildApp, API_PREFIX, type AppDeps } from './http/app.ts';
-export { createStorage } from './storage/create-storage.ts';
-export { createPgliteStorage } from './storage/pglite-storage.ts';
-export { createPostgresStorage } from './storage/postgres-storage.ts';
 export type * from './ports/index.ts';

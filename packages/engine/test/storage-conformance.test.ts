@@ -265,7 +265,7 @@ describe.each(Object.keys(storageBackends))('Storage conformance on %s', (driver
 
     it('takes its checkpoints, open decisions and runs with it in one go, and never gives its id out again', async () => {
       const { id } = await storage.conversations.create({ userId: alice, title: 'to delete' });
-      await storage.checkpointer.put(
+      await (await storage.checkpointer()).put(
         { configurable: { thread_id: id, checkpoint_ns: '' } },
         { v: 4, id: '1ef00000-0000-6000-8000-0000000000aa', ts: new Date().toISOString(), channel_values: { secret: 'hunter2' }, channel_versions: {}, versions_seen: {} },
         { source: 'input', step: -1, parents: {} },
@@ -282,7 +282,7 @@ describe.each(Object.keys(storageBackends))('Storage conformance on %s', (driver
       expect(await storage.conversations.delete(id)).toEqual({ runningRunIds: [runId] });
 
       expect(await storage.conversations.get(id)).toBeUndefined();
-      expect(await storage.checkpointer.getTuple({ configurable: { thread_id: id, checkpoint_ns: '' } })).toBeUndefined();
+      expect(await (await storage.checkpointer()).getTuple({ configurable: { thread_id: id, checkpoint_ns: '' } })).toBeUndefined();
       const rows = (await backend.query('select call_id, status, exact_args_sealed from approvals where conversation_id = $1 order by call_id', [id])) as Array<{ call_id: string; status: string; exact_args_sealed: string | null }>;
       expect(rows).toEqual([
         { call_id: 'approved-call', status: 'cancelled', exact_args_sealed: null },
@@ -369,6 +369,7 @@ describe.each(Object.keys(storageBackends))('Storage conformance on %s', (driver
   describe('checkpointer', () => {
     it('persists a LangGraph interrupt and resumes it in a freshly compiled graph', async () => {
       const State = Annotation.Root({ steps: Annotation<string[]>({ reducer: (left, right) => [...left, ...right], default: () => [] }) });
+      const checkpointer = await storage.checkpointer();
       const build = () =>
         new StateGraph(State)
           .addNode('ask', () => {
@@ -377,7 +378,7 @@ describe.each(Object.keys(storageBackends))('Storage conformance on %s', (driver
           })
           .addEdge(START, 'ask')
           .addEdge('ask', END)
-          .compile({ checkpointer: storage.checkpointer });
+          .compile({ checkpointer });
       const config = { configurable: { thread_id: randomUUID() } };
       const paused = await build().invoke({ steps: ['start'] }, config);
       expect((paused as { __interrupt__?: Array<{ value: unknown }> }).__interrupt__?.[0]?.value).toEqual({ question: 'scale web to 3?' });

@@ -14,7 +14,7 @@ describe('PGlite restart', () => {
     const conversation = await first.conversations.create({ userId: created.user.id, title: 'Before restart' });
     await first.conversations.updateTimeline(conversation.id, () => [{ id: 'u1', type: 'user', content: 'scale web', timestamp: 1 }]);
     await first.approvals.request({ conversationId: conversation.id, callId: 'c1', runId: 'r1', tool: 'k8s_scale', args: { replicas: 3 }, argsHash: 'h1', resolution: [], risks: [], destructive: false });
-    await first.checkpointer.put(
+    await (await first.checkpointer()).put(
       { configurable: { thread_id: conversation.id, checkpoint_ns: '' } },
       { v: 4, id: '1ef00000-0000-6000-8000-000000000001', ts: new Date().toISOString(), channel_values: {}, channel_versions: {}, versions_seen: {} },
       { source: 'input', step: -1, parents: {} },
@@ -27,7 +27,7 @@ describe('PGlite restart', () => {
       expect(await second.users.findByEmail('ops@example.com')).toMatchObject({ role: 'admin' });
       expect(await second.conversations.get(conversation.id)).toMatchObject({ title: 'Before restart', timeline: [{ id: 'u1', content: 'scale web' }] });
       expect(await second.approvals.get(conversation.id, 'c1')).toMatchObject({ status: 'awaiting', tool: 'k8s_scale' });
-      const checkpoint = await second.checkpointer.getTuple({ configurable: { thread_id: conversation.id, checkpoint_ns: '' } });
+      const checkpoint = await (await second.checkpointer()).getTuple({ configurable: { thread_id: conversation.id, checkpoint_ns: '' } });
       expect(checkpoint?.checkpoint.id).toBe('1ef00000-0000-6000-8000-000000000001');
     } finally {
       await second.close();

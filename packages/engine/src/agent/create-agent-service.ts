@@ -44,8 +44,9 @@ export interface AgentServiceDeps extends RunAgentDeps {
 /** How long a new request waits for a stopped run to finish checkpointing before answering 409. */
 const STOPPED_RUN_GRACE_MS = 5_000;
 
-export function createAgentService(deps: AgentServiceDeps): AgentService {
+export async function createAgentService(deps: AgentServiceDeps): Promise<AgentService> {
   const { storage } = deps;
+  const checkpointer = await storage.checkpointer();
   // The configured LLM keys never reach the audit trail, even pasted into a chat. Read per call: the key can change
   // at runtime (PUT /settings/llm).
   const scrubSecrets = (text: string) => createSecretScrubber(deps.llm.secrets ?? [])(text);
@@ -60,7 +61,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
       }
     : deps.observeEvent;
   // Compiled once per engine; each run passes its own RunContext to invoke.
-  const runDeps = { ...deps, ...(observeEvent ? { observeEvent } : {}), graph: buildAgentGraph({ ...deps, approvals: storage.approvals, checkpointer: storage.checkpointer }) };
+  const runDeps = { ...deps, ...(observeEvent ? { observeEvent } : {}), graph: buildAgentGraph({ ...deps, approvals: storage.approvals, checkpointer }) };
   // Runs started by this process, so shutdown (and tests) can wait for them; the guard itself is storage.runs.
   const localRuns = new Map<string, Promise<unknown>>();
   const idle = async () => {

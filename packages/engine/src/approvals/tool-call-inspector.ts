@@ -4,7 +4,7 @@
  * @skyflo/mcp-server (one source for the engine's cards and the MCP server's own confirmations).
  */
 import { createHmac } from 'node:crypto';
-import { assessToolCallRisks, redactToolArguments } from '@skyflo/mcp-server';
+import { assessToolCallRisks, redactToolArguments } from '@skyflo/mcp-server/call-rules';
 import type { RiskFlag } from '../ports/index.ts';
 
 export interface ToolCallInspector {

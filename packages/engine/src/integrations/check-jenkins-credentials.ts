@@ -2,7 +2,7 @@
  * Checks Jenkins credentials the way an admin would by hand (whoAmI with the token), and says in plain words what
  * failed: the address does not answer, it is not Jenkins, or Jenkins refused the username/token.
  */
-import { createJenkinsClient } from '@skyflo/mcp-server';
+import { createJenkinsClient } from '@skyflo/mcp-server/jenkins-client';
 
 export interface JenkinsCredentialsToCheck {
   apiUrl: string;

@@ -4,11 +4,9 @@
  * is set and its last four characters). Environment variables, when present, win, and the API says which. A change
  * applies to the next model call of any run, without a restart.
  */
-import { generateText } from 'ai';
 import type { LlmProvider, LlmSettings, UpdateLlmSettingsRequest } from '@skyflo/protocol';
 import { apiKeyVariables, type ApiKeyProvider, type LlmConfig } from '../config/llm.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
-import { classifyLlmError } from '../llm/classify-llm-error.ts';
 import { createLanguageModel, type LanguageModelSelection } from '../llm/create-language-model.ts';
 import { llmSecretValues } from '../llm/llm-secret-values.ts';
 import { providerCatalogue } from '../llm/provider-catalogue.ts';
@@ -215,6 +213,8 @@ export function createLlmSettingsService(deps: LlmSettingsServiceDeps): LlmSetti
         selection = await createLanguageModel(configFor({ provider: candidate.provider, model: candidate.model, base_url: candidate.base_url ?? null, ...(apiKey ? { api_key: apiKey } : {}) }));
       }
       if (!selection.model) return { ok: false, error: selection.problem ?? 'no model is configured' };
+      // The AI SDK is loaded here, not at start-up: the engine must answer before it has imported the agent's libraries.
+      const [{ generateText }, { classifyLlmError }] = await Promise.all([import('ai'), import('../llm/classify-llm-error.ts')]);
       const started = performance.now();
       try {
         const result = await generateText({ model: selection.model, prompt: 'Reply with the single word OK.', maxOutputTokens: 16, maxRetries: 0, abortSignal: AbortSignal.timeout(deps.testTimeoutMs ?? 20_000) });

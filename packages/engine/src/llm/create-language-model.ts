@@ -2,7 +2,6 @@
  * Resolves LLM_MODEL into an AI SDK language model. Never throws for a configuration problem: the engine
  * must still start without a model, so problems come back as text naming the variable to set.
  */
-import { defaultSettingsMiddleware, wrapLanguageModel } from 'ai';
 import type { LlmConfig } from '../config/llm.ts';
 import { findProvider, providerCatalogue, type LanguageModelV3 } from './provider-catalogue.ts';
 import { reasoningSettings, type ProviderOptions } from './reasoning-settings.ts';
@@ -71,6 +70,8 @@ export async function createLanguageModel(config: LlmConfig): Promise<LanguageMo
   // The configured settings travel with the model, so every call (agent turn, title, anything added later)
   // honours LLM_TEMPERATURE / LLM_MAX_TOKENS / reasoning without each caller passing them; a caller's own
   // values still win, key by key.
+  // Imported only when a model is configured: with none, start-up never loads the AI SDK.
+  const { defaultSettingsMiddleware, wrapLanguageModel } = await import('ai');
   const model = Object.keys(defaults).length > 0 ? wrapLanguageModel({ model: built.model, middleware: defaultSettingsMiddleware({ settings: defaults }) }) : built.model;
   return {
     model: model as LanguageModelV3,

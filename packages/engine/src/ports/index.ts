@@ -192,8 +192,11 @@ export interface Storage {
   conversations: ConversationStore;
   approvals: ApprovalStore;
   runs: RunStore;
-  /** LangGraph checkpointer on the same database (PostgresSaver; on PGlite through the pool adapter). */
-  checkpointer: BaseCheckpointSaver;
+  /**
+   * LangGraph checkpointer on the same database (PostgresSaver; on PGlite through the pool adapter). A promise
+   * because its library is loaded after start-up (~0.5 s of imports that only the agent needs).
+   */
+  checkpointer(): Promise<BaseCheckpointSaver>;
   /** `SELECT 1` round trip, for /health/database */
   ping(): Promise<void>;
   close(): Promise<void>;

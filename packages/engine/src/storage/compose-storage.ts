@@ -18,11 +18,13 @@ export const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.me
 /** The driver-independent part: the same store code on PGlite and on Postgres. */
 export function composeStorage(parts: {
   db: SkyfloDatabase;
-  checkpointer: BaseCheckpointSaver;
+  /** settles once the checkpointer's tables exist (deleting a conversation deletes its checkpoints) */
+  checkpointer(): Promise<BaseCheckpointSaver>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }): PlatformStorage {
   let closing: Promise<void> | undefined;
+  const conversations = createConversationStore(parts.db);
   return {
     // Nested transactions inside the stores (user-store's table locks) become savepoints of this one.
     atomically: (work) =>
@@ -30,7 +32,14 @@ export function composeStorage(parts: {
         const bound = tx as unknown as SkyfloDatabase;
         return work({ users: createUserStore(bound), refreshTokens: createRefreshTokenStore(bound), audit: createAuditLog(bound), settings: createSettingsStore(bound), integrations: createIntegrationStore(bound) });
       }),
-    conversations: createConversationStore(parts.db),
+    conversations: {
+      ...conversations,
+      // Its checkpoint rows go in the same transaction, so their tables must exist first.
+      delete: async (id) => {
+        await parts.checkpointer();
+        return conversations.delete(id);
+      },
+    },
     approvals: createApprovalStore(parts.db),
     runs: createRunStore(parts.db),
     users: createUserStore(parts.db),

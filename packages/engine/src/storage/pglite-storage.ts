@@ -1,7 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
@@ -10,6 +9,7 @@ import type { PlatformStorage } from '../ports/index.ts';
 import { composeStorage, migrationsFolder } from './compose-storage.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { lockDataDir } from './pglite-lock.ts';
+import { createLazyCheckpointer } from './lazy-checkpointer.ts';
 import { createPglitePool } from './pglite-pool.ts';
 import { seedFromPgliteTemplate } from './pglite-template.ts';
 import { schema } from './schema.ts';
@@ -25,7 +25,8 @@ export interface PgliteStorageOptions {
 
 /**
  * Embedded Postgres (PGlite, WASM) under `<dataDir>/pglite`; no dataDir keeps it in memory.
- * Opening an existing directory takes ~0.6 s; a fresh one is seeded from the install-time template (initdb takes ~4 s).
+ * Opening an existing directory takes ~0.5 s; a fresh one is seeded from the install-time template (initdb takes ~4 s).
+ * The LangGraph checkpointer is opened on first use (storage.checkpointer()).
  */
 export async function createPgliteStorage(options: PgliteStorageOptions): Promise<PlatformStorage> {
   const lock = !options.lite && options.dataDir ? await lockDataDir(options.dataDir) : undefined;
@@ -38,18 +39,18 @@ export async function createPgliteStorage(options: PgliteStorageOptions): Promis
   }
   // A caller-supplied instance (tests sharing one PGlite) stays open; its owner closes it.
   const owned = !options.lite;
+  const checkpointer = createLazyCheckpointer(() => createPglitePool(lite) as unknown as Pool);
   const closeOwned = async () => {
+    await checkpointer.settled();
     if (owned && !lite.closed) await lite.close();
     await lock?.release();
   };
   try {
     const db = drizzle(lite, { schema }) as unknown as SkyfloDatabase;
     await migrate(drizzle(lite), { migrationsFolder });
-    const checkpointer = new PostgresSaver(createPglitePool(lite) as unknown as Pool);
-    await checkpointer.setup();
     return composeStorage({
       db,
-      checkpointer,
+      checkpointer: checkpointer.get,
       ping: async () => {
         await db.execute(sql`select 1`);
       },
@@ -61,6 +62,12 @@ export async function createPgliteStorage(options: PgliteStorageOptions): Promis
   }
 }
 
+/**
+ * PGlite's own defaults plus a smaller buffer pool: one embedded client needs no 128 MB of shared buffers (the
+ * template's postgresql.conf default), and zeroing them cost ~0.1 s of every start and ~120 MB of memory.
+ */
+const pgliteStartParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+
 async function openPglite(dataDir: string | undefined, templateDir: string | undefined): Promise<PGlite> {
   let databaseDir: string | undefined;
   if (dataDir) {
@@ -68,7 +75,7 @@ async function openPglite(dataDir: string | undefined, templateDir: string | und
     await mkdir(databaseDir, { recursive: true });
     await seedFromPgliteTemplate({ databaseDir, ...(templateDir ? { templateDir } : {}) });
   }
-  const lite = new PGlite(databaseDir);
+  const lite = new PGlite(databaseDir, { startParams: pgliteStartParams });
   await lite.waitReady;
   return lite;
 }

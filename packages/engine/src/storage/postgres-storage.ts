@@ -1,4 +1,3 @@
-import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
@@ -18,6 +17,8 @@ export async function createPostgresStorage(options: { url: string; poolSize?: n
   pool.on('error', () => undefined);
   try {
     const db = drizzle(pool, { schema }) as unknown as SkyfloDatabase;
+    // Set up at start, under the migration lock (replicas starting together would race creating its tables).
+    const { PostgresSaver } = await import('@langchain/langgraph-checkpoint-postgres');
     const checkpointer = new PostgresSaver(pool);
     // Several engine replicas may start at once: the advisory lock lets exactly one run migrations at a time.
     const lockClient = await pool.connect();
@@ -31,7 +32,7 @@ export async function createPostgresStorage(options: { url: string; poolSize?: n
     }
     return composeStorage({
       db,
-      checkpointer,
+      checkpointer: async () => checkpointer,
       ping: async () => {
         await db.execute(sql`select 1`);
       },

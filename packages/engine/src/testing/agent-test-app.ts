@@ -4,13 +4,13 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { agentRoutes, type AgentRouteDeps } from '../http/routes/agent/index.ts';
-import type { AgentService } from '../agent/create-agent-service.ts';
+import type { DeferredAgentService } from '../startup/deferred-agent-service.ts';
 import type { AuthenticatedUser } from '../ports/index.ts';
 
 export interface AgentTestApp {
   app: FastifyInstance;
   url: string;
-  service: AgentService;
+  service: DeferredAgentService;
   close(): Promise<void>;
 }
 
@@ -23,7 +23,7 @@ export async function startAgentTestApp(deps: Omit<AgentRouteDeps, 'onService'>)
       (request as typeof request & { user?: AuthenticatedUser }).user = { id: id!, email: `${id}@example.test`, role: role === 'admin' || role === 'approver' ? role : 'member' };
     }
   });
-  let service!: AgentService;
+  let service!: DeferredAgentService;
   await app.register(agentRoutes, { ...deps, onService: (created) => (service = created), prefix: '/api/v1' });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   return {

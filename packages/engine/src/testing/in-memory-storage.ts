@@ -182,7 +182,7 @@ export function createInMemoryStorage(): Storage {
     conversations: createInMemoryConversationStore({ approvals, runs, checkpointer }),
     approvals,
     runs,
-    checkpointer,
+    checkpointer: async () => checkpointer,
     async ping() {},
     async close() {},
   };

@@ -12,7 +12,7 @@ import type { ModelMessage, ToolModelMessage } from 'ai';
 import type { AgentEventPayload } from '@skyflo/protocol';
 import { decideApproval } from '../../approvals/approval-policy.ts';
 import { canonicalJson, hashToolCall } from '../../approvals/hash-tool-call.ts';
-import { mergeRisks } from '@skyflo/mcp-server';
+import { mergeRisks } from '@skyflo/mcp-server/call-rules';
 import { injectJenkinsArgs, isJenkinsTool, stripJenkinsArgs } from '../../mcp/jenkins-args.ts';
 import { toolsets, type JenkinsCallCredentials, type Toolset, type ToolInfo } from '../../mcp/tool-gateway.ts';
 import type { ApprovalRecord, RiskFlag } from '../../ports/index.ts';

@@ -15,7 +15,7 @@ import { approvalRequestSchema, chatRequestSchema, stopRequestSchema, type ToolS
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AgentRequestError } from '../../../agent/agent-request-error.ts';
-import { createAgentService, type AgentService, type AgentServiceDeps } from '../../../agent/create-agent-service.ts';
+import type { AgentServiceDeps } from '../../../agent/create-agent-service.ts';
 import type { RunAgentDeps } from '../../../agent/run-agent.ts';
 import type { AgentConfig } from '../../../config/agent.ts';
 import type { AgentModel } from '../../../graph/run-context.ts';
@@ -25,6 +25,7 @@ import { randomBytes } from 'node:crypto';
 import { createToolCallInspector, type ToolCallInspector } from '../../../approvals/tool-call-inspector.ts';
 import { createSecretBox, type SecretBox } from '../../../crypto/secret-box.ts';
 import type { AuditLog, AuthenticatedUser, EventBus, Storage } from '../../../ports/index.ts';
+import { createDeferredAgentService, type DeferredAgentService } from '../../../startup/deferred-agent-service.ts';
 import { streamRun } from './stream-run.ts';
 
 export interface AgentRouteDeps {
@@ -54,8 +55,11 @@ export interface AgentRouteDeps {
   /** sees every run event (audit trail of tool calls, metrics); see RunAgentDeps.observeEvent */
   observeEvent?: RunAgentDeps['observeEvent'];
   logger?: { error(object: unknown, message?: string): void };
-  /** called with the service so the composition root can wait for runs on shutdown (service.idle()) */
-  onService?: (service: AgentService) => void;
+  /**
+   * called with the service so the composition root can start loading it once listening (service.start()) and
+   * wait for runs on shutdown (service.close())
+   */
+  onService?: (service: DeferredAgentService) => void;
 }
 
 const resumeQuerySchema = z.object({
@@ -78,7 +82,10 @@ function modelName(llm: AgentRouteDeps['llm']): string {
 }
 
 export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps) => {
-  const service = createAgentService({
+  // The workflow (LangGraph, AI SDK, checkpointer) is imported on first use or once the engine listens.
+  const service = createDeferredAgentService(async () => {
+    const { createAgentService } = await import('../../../agent/create-agent-service.ts');
+    return createAgentService({
     storage: deps.storage,
     bus: deps.bus,
     tools: deps.tools,
@@ -112,6 +119,7 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
         return deps.llm.secrets;
       },
     },
+    });
   });
   deps.onService?.(service);
 

@@ -1,0 +1,46 @@
+/**
+ * An AgentService whose real service is loaded later. Why: the agent workflow pulls in LangGraph, the AI SDK and
+ * the checkpointer (~0.8 s of imports), which must not delay /api/v1/health. Requests made before it is loaded wait
+ * for it; the engine starts loading it as soon as it listens, so the reconciler of orphaned approvals still runs
+ * right after start-up.
+ */
+import type { AgentService } from '../agent/create-agent-service.ts';
+
+export interface DeferredAgentService extends AgentService {
+  /** Loads in the background (idempotent); requests made earlier load it on demand. */
+  start(): void;
+}
+
+export function createDeferredAgentService(load: () => Promise<AgentService>): DeferredAgentService {
+  let loading: Promise<AgentService> | undefined;
+  let closed = false;
+
+  const service = (): Promise<AgentService> => {
+    if (closed) return Promise.reject(new Error('the agent service is closed'));
+    loading ??= load().catch((error: unknown) => {
+      // A failed import is retried by the next request rather than remembered forever.
+      loading = undefined;
+      throw error;
+    });
+    return loading;
+  };
+
+  return {
+    start() {
+      service().catch(() => undefined);
+    },
+    prepareChat: async (input) => (await service()).prepareChat(input),
+    prepareDecision: async (input) => (await service()).prepareDecision(input),
+    stop: async (input) => (await service()).stop(input),
+    assertRunEvents: async (input) => (await service()).assertRunEvents(input),
+    async idle() {
+      const loaded = await loading?.catch(() => undefined);
+      await loaded?.idle();
+    },
+    async close() {
+      closed = true;
+      const loaded = await loading?.catch(() => undefined);
+      await loaded?.close();
+    },
+  };
+}

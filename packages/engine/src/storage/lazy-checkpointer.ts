@@ -1,0 +1,34 @@
+/**
+ * The LangGraph checkpointer, opened on first use. Why: its library (@langchain/langgraph-checkpoint-postgres and
+ * @langchain/core) takes ~0.5 s to import, and only agent runs need it, so it must not delay the engine's start.
+ */
+import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
+import type { Pool } from 'pg';
+
+export interface LazyCheckpointer {
+  /** the checkpointer with its tables set up; a failed attempt is retried by the next call */
+  get(): Promise<BaseCheckpointSaver>;
+  /** resolves once no opening is in flight (so the database can be closed under it safely) */
+  settled(): Promise<void>;
+}
+
+export function createLazyCheckpointer(pool: () => Pool): LazyCheckpointer {
+  let opening: Promise<BaseCheckpointSaver> | undefined;
+  return {
+    get() {
+      opening ??= (async () => {
+        const { PostgresSaver } = await import('@langchain/langgraph-checkpoint-postgres');
+        const checkpointer = new PostgresSaver(pool());
+        await checkpointer.setup();
+        return checkpointer;
+      })().catch((error: unknown) => {
+        opening = undefined;
+        throw error;
+      });
+      return opening;
+    },
+    async settled() {
+      await opening?.catch(() => undefined);
+    },
+  };
+}
