@@ -86,39 +86,39 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
   const service = createDeferredAgentService(async () => {
     const { createAgentService } = await import('../../../agent/create-agent-service.ts');
     return createAgentService({
-    storage: deps.storage,
-    bus: deps.bus,
-    tools: deps.tools,
-    config: deps.config,
-    jenkinsIntegration: deps.jenkinsIntegration,
-    secretBox: deps.secretBox ?? createSecretBox(randomBytes(32)),
-    inspector: deps.inspector ?? createToolCallInspector(),
-    ...(deps.audit ? { audit: deps.audit } : {}),
-    ...(deps.observeEvent ? { observeEvent: deps.observeEvent } : {}),
-    ...(deps.approvalPolicy ? { approvalPolicy: deps.approvalPolicy } : {}),
-    ...(deps.executeAsApprover ? { executeAsApprover: deps.executeAsApprover } : {}),
-    logger: deps.logger ?? app.log,
-    // Read through on every use: an admin may change the model at runtime (PUT /settings/llm) and new turns use it.
-    llm: {
-      get model() {
-        return deps.llm.model;
+      storage: deps.storage,
+      bus: deps.bus,
+      tools: deps.tools,
+      config: deps.config,
+      jenkinsIntegration: deps.jenkinsIntegration,
+      secretBox: deps.secretBox ?? createSecretBox(randomBytes(32)),
+      inspector: deps.inspector ?? createToolCallInspector(),
+      ...(deps.audit ? { audit: deps.audit } : {}),
+      ...(deps.observeEvent ? { observeEvent: deps.observeEvent } : {}),
+      ...(deps.approvalPolicy ? { approvalPolicy: deps.approvalPolicy } : {}),
+      ...(deps.executeAsApprover ? { executeAsApprover: deps.executeAsApprover } : {}),
+      logger: deps.logger ?? app.log,
+      // Read through on every use: an admin may change the model at runtime (PUT /settings/llm) and new turns use it.
+      llm: {
+        get model() {
+          return deps.llm.model;
+        },
+        get modelName() {
+          return modelName(deps.llm);
+        },
+        get providerOptions() {
+          return deps.llm.providerOptions;
+        },
+        get maxOutputTokens() {
+          return deps.llm.maxOutputTokens;
+        },
+        get problem() {
+          return deps.llm.problem;
+        },
+        get secrets() {
+          return deps.llm.secrets;
+        },
       },
-      get modelName() {
-        return modelName(deps.llm);
-      },
-      get providerOptions() {
-        return deps.llm.providerOptions;
-      },
-      get maxOutputTokens() {
-        return deps.llm.maxOutputTokens;
-      },
-      get problem() {
-        return deps.llm.problem;
-      },
-      get secrets() {
-        return deps.llm.secrets;
-      },
-    },
     });
   });
   deps.onService?.(service);
