@@ -5,6 +5,7 @@
  * right after start-up.
  */
 import type { AgentService } from '../agent/create-agent-service.ts';
+import { loadOnce } from './load-once.ts';
 
 export interface DeferredAgentService extends AgentService {
   /** Loads in the background (idempotent); requests made earlier load it on demand. */
@@ -12,18 +13,10 @@ export interface DeferredAgentService extends AgentService {
 }
 
 export function createDeferredAgentService(load: () => Promise<AgentService>): DeferredAgentService {
-  let loading: Promise<AgentService> | undefined;
+  const loaded = loadOnce(load);
   let closed = false;
 
-  const service = (): Promise<AgentService> => {
-    if (closed) return Promise.reject(new Error('the agent service is closed'));
-    loading ??= load().catch((error: unknown) => {
-      // A failed import is retried by the next request rather than remembered forever.
-      loading = undefined;
-      throw error;
-    });
-    return loading;
-  };
+  const service = (): Promise<AgentService> => (closed ? Promise.reject(new Error('the agent service is closed')) : loaded.get());
 
   return {
     start() {
@@ -34,13 +27,13 @@ export function createDeferredAgentService(load: () => Promise<AgentService>): D
     stop: async (input) => (await service()).stop(input),
     assertRunEvents: async (input) => (await service()).assertRunEvents(input),
     async idle() {
-      const loaded = await loading?.catch(() => undefined);
-      await loaded?.idle();
+      const started = await loaded.started()?.catch(() => undefined);
+      await started?.idle();
     },
     async close() {
       closed = true;
-      const loaded = await loading?.catch(() => undefined);
-      await loaded?.close();
+      const started = await loaded.started()?.catch(() => undefined);
+      await started?.close();
     },
   };
 }

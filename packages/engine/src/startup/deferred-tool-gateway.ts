@@ -4,6 +4,7 @@
  * for it; `status()` says how far it got, for the health route.
  */
 import type { ToolGateway } from '../mcp/tool-gateway.ts';
+import { loadOnce } from './load-once.ts';
 
 export type ToolGatewayStatus = 'starting' | 'ready' | `error: ${string}`;
 
@@ -17,19 +18,16 @@ export interface DeferredToolGateway extends ToolGateway {
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export function createDeferredToolGateway(load: () => Promise<ToolGateway>): DeferredToolGateway {
-  let loading: Promise<ToolGateway> | undefined;
+  const loaded = loadOnce(load);
   let status: ToolGatewayStatus = 'starting';
   let closed = false;
 
   const gateway = (): Promise<ToolGateway> => {
     if (closed) return Promise.reject(new Error('the tool gateway is closed'));
-    loading ??= load().catch((error: unknown) => {
-      // A failed import or connection is retried by the next call rather than remembered forever.
-      loading = undefined;
+    return loaded.get().catch((error: unknown) => {
       status = `error: ${messageOf(error)}`;
       throw error;
     });
-    return loading;
   };
 
   const deferred: DeferredToolGateway = {
@@ -52,10 +50,8 @@ export function createDeferredToolGateway(load: () => Promise<ToolGateway>): Def
     preview: async (input) => (await gateway()).preview(input),
     async close() {
       closed = true;
-      const current = loading;
-      loading = undefined;
-      const loaded = await current?.catch(() => undefined);
-      await loaded?.close();
+      const gateway = await loaded.started()?.catch(() => undefined);
+      await gateway?.close();
     },
   };
   return deferred;

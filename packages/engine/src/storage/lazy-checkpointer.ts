@@ -4,6 +4,7 @@
  */
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import type { Pool } from 'pg';
+import { loadOnce } from '../startup/load-once.ts';
 
 export interface LazyCheckpointer {
   /** the checkpointer with its tables set up; a failed attempt is retried by the next call */
@@ -13,22 +14,16 @@ export interface LazyCheckpointer {
 }
 
 export function createLazyCheckpointer(pool: () => Pool): LazyCheckpointer {
-  let opening: Promise<BaseCheckpointSaver> | undefined;
+  const opened = loadOnce(async () => {
+    const { PostgresSaver } = await import('@langchain/langgraph-checkpoint-postgres');
+    const checkpointer = new PostgresSaver(pool());
+    await checkpointer.setup();
+    return checkpointer;
+  });
   return {
-    get() {
-      opening ??= (async () => {
-        const { PostgresSaver } = await import('@langchain/langgraph-checkpoint-postgres');
-        const checkpointer = new PostgresSaver(pool());
-        await checkpointer.setup();
-        return checkpointer;
-      })().catch((error: unknown) => {
-        opening = undefined;
-        throw error;
-      });
-      return opening;
-    },
+    get: opened.get,
     async settled() {
-      await opening?.catch(() => undefined);
+      await opened.started()?.catch(() => undefined);
     },
   };
 }
