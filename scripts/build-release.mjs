@@ -59,7 +59,7 @@ function packageName(specifier) {
  * ES module package file by file; the MCP SDK alone is ~150 ms of that at every `skyflo mcp` start, and answering
  * tools/list within 400 ms needs it inlined. Everything else stays an ordinary dependency.
  */
-const inlined = new Set(['@modelcontextprotocol/sdk', 'zod', 'yaml', 'diff']);
+const inlined = new Set(['@modelcontextprotocol/sdk', 'zod', 'yaml', 'diff', 'drizzle-orm', 'jose', 'fastify', '@fastify/swagger', '@fastify/rate-limit', '@fastify/cookie', '@fastify/formbody', 'prom-client']);
 /**
  * Never inlined, even when an inlined package imports them: packages with native addons, WebAssembly or data files,
  * and ones loaded lazily on purpose (@kubernetes/client-node). zod is inlined too (the MCP SDK loads three of its
@@ -86,8 +86,11 @@ const externalDependencies = {
   },
 };
 
-/** Gives each inlined source module an import.meta.url that mirrors its repository path under dist/assets. */
-const mirroredModuleUrls = {
+/**
+ * Gives each inlined source module an import.meta.url that mirrors its repository path under dist/assets, relative
+ * to the directory its output file is written to.
+ */
+const mirroredModuleUrls = (outputDirectory) => ({
   name: 'mirrored-module-urls',
   setup(esbuild) {
     esbuild.onLoad({ filter: /\.[cm]?[jt]s$/ }, async (args) => {
@@ -95,21 +98,17 @@ const mirroredModuleUrls = {
       const source = await readFile(args.path, 'utf8');
       if (!source.includes('import.meta.url')) return undefined;
       const relative = path.relative(root, args.path).split(path.sep).join('/');
-      // Every output file sits directly in dist/ (see chunkNames), so './assets/…' is right from any chunk.
-      const mirrored = `new URL(${JSON.stringify(`./assets/${relative}`)}, import.meta.url).href`;
+      // Every output file of a build sits directly in its output directory (see chunkNames), so this is right from any.
+      const fromOutput = path.relative(outputDirectory, path.join(assetsDir, relative)).split(path.sep).join('/');
+      const mirrored = `new URL(${JSON.stringify(fromOutput.startsWith('.') ? fromOutput : `./${fromOutput}`)}, import.meta.url).href`;
       return { contents: source.replaceAll('import.meta.url', mirrored), loader: path.extname(args.path).slice(1).replace(/^[cm]/, '') };
     });
   },
-};
+});
 
-rmSync(outDir, { recursive: true, force: true });
-const result = await build({
-  entryPoints: { skyflo: path.join(cliDir, 'src', 'main.ts') },
-  outdir: outDir,
-  // Flat output: chunks beside the entry, so the mirrored asset URLs are the same from every file.
-  chunkNames: '[name]-[hash]',
+/** What both builds below share: Node 20 ES modules, every workspace package inlined (see the plugins above). */
+const bundleOptions = {
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
@@ -119,8 +118,36 @@ const result = await build({
   // Inlined CommonJS packages call require() for Node built-ins; an ES module has no require of its own.
   banner: { js: "import { createRequire as __skyfloCreateRequire } from 'node:module'; const require = __skyfloCreateRequire(import.meta.url);" },
   logLevel: 'warning',
-  plugins: [externalDependencies, mirroredModuleUrls],
+};
+
+rmSync(outDir, { recursive: true, force: true });
+const result = await build({
+  ...bundleOptions,
+  entryPoints: { skyflo: path.join(cliDir, 'src', 'main.ts') },
+  outdir: outDir,
+  // Flat output: chunks beside the entry, so the mirrored asset URLs are the same from every file.
+  chunkNames: '[name]-[hash]',
+  splitting: true,
+  plugins: [externalDependencies, mirroredModuleUrls(outDir)],
 });
+
+/**
+ * The embedded database's worker thread (packages/engine/src/storage/pglite-thread): its client starts
+ * `./pglite-thread-worker.js` beside itself when that exists, i.e. at its mirrored place under dist/assets. A build
+ * of its own: the thread loads only what it runs, while the engine loads its modules on the main thread.
+ */
+const pgliteThreadWorker = 'packages/engine/src/storage/pglite-thread/pglite-thread-worker.ts';
+const workerOutput = path.join(assetsDir, pgliteThreadWorker.replace(/\.ts$/, '.js'));
+const workerResult = await build({
+  ...bundleOptions,
+  entryPoints: [path.join(root, pgliteThreadWorker)],
+  outdir: path.dirname(workerOutput),
+  // Split, so that what the thread imports later (PGlite, the migrator) does not load before it starts copying.
+  splitting: true,
+  chunkNames: '[name]-[hash]',
+  plugins: [externalDependencies, mirroredModuleUrls(path.dirname(workerOutput))],
+});
+Object.assign(result.metafile.outputs, workerResult.metafile.outputs);
 
 const missing = [...externals.keys()].filter((name) => !cliManifest.dependencies?.[name]).sort();
 if (missing.length > 0) {

@@ -21,6 +21,24 @@ register();
 const { createPgliteStorage } = await import('../packages/engine/src/storage/pglite-storage.ts');
 const { pgliteTemplateMarker, readPgliteTemplateMarker, writePgliteTemplateMarker } = await import('../packages/engine/src/storage/pglite-template.ts');
 
+/**
+ * PGlite connects to the `postgres` database; initdb's template0 and template1 are never used by Skyflo, and are
+ * 600 of the template's 1,000 files. Every fresh data dir copies the template at start-up, where each file costs.
+ */
+async function dropTemplateDatabases(databaseDir) {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const lite = new PGlite(databaseDir);
+  try {
+    await lite.exec('ALTER DATABASE template0 IS_TEMPLATE false');
+    await lite.exec('DROP DATABASE template0');
+    await lite.exec('ALTER DATABASE template1 IS_TEMPLATE false');
+    await lite.exec('DROP DATABASE template1');
+    await lite.exec('CHECKPOINT');
+  } finally {
+    await lite.close();
+  }
+}
+
 const wanted = pgliteTemplateMarker();
 const existing = existsSync(templateDir) ? readPgliteTemplateMarker(templateDir) : undefined;
 if (existing && JSON.stringify(existing) === JSON.stringify(wanted)) process.exit(0);
@@ -34,6 +52,7 @@ try {
   // The checkpointer's tables are made on first use; the template has them already.
   await storage.checkpointer();
   await storage.close();
+  await dropTemplateDatabases(path.join(building, 'pglite'));
   writePgliteTemplateMarker(building, wanted);
   rmSync(templateDir, { recursive: true, force: true });
   renameSync(building, templateDir);

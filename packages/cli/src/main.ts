@@ -59,7 +59,7 @@ function withFlags(flags: { port?: number; host?: string }) {
 
 async function serve(argv: string[]): Promise<void> {
   const flags = parseServeFlags(argv);
-  const { runServer } = await import('@skyflo/engine');
+  const { runServer } = await import('@skyflo/engine/run-server');
   await runServer({ adjust: withFlags(flags) });
 }
 
@@ -69,7 +69,7 @@ async function sandbox(argv: string[]): Promise<void> {
   const kubeconfigPath = path.join(dataDir, 'sandbox.kubeconfig');
   const { startKubeSim } = await import('@skyflo/testkit/kube-sim');
   const sim = await startKubeSim({ port: 0, scenario: 'demo', kubeconfigPath });
-  const { runServer } = await import('@skyflo/engine');
+  const { runServer } = await import('@skyflo/engine/run-server');
   // The sandbox must never reach a real cluster, so its kubeconfig replaces KUBECONFIG and a remote MCP server.
   const { engine, url } = await runServer({
     env: { ...process.env, SKYFLO_DATA_DIR: dataDir, KUBECONFIG: kubeconfigPath, MCP_SERVER_URL: '' },

@@ -37,7 +37,13 @@ import type { LiveModel } from './llm-settings/llm-settings-service.ts';
 import type { LlmConfig } from './config/llm.ts';
 
 export interface EngineOverrides {
+  /** storage the caller owns and closes */
   storage?: PlatformStorage;
+  /**
+   * storage this engine owns (and closes), already opening: runServer starts the database before it loads the
+   * engine's modules, so the two overlap
+   */
+  openingStorage?: Promise<PlatformStorage>;
   bus?: EventBus;
   tools?: ToolGateway;
   llm?: AgentRouteDeps['llm'];
@@ -126,6 +132,9 @@ function deferToolGateway(config: Config) {
   });
 }
 
+/** How long after listening the engine starts loading the agent and the MCP catalogue in the background. */
+const warmUpDelayMs = 500;
+
 export async function createEngine(config: Config, overrides: EngineOverrides = {}): Promise<Engine> {
   const owned: Array<() => Promise<void>> = [];
   const closeOwned = async () => {
@@ -148,7 +157,9 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     // Loaded even when a test supplies the model: the settings API describes the environment's model either way.
     const llmModule = import('./llm/create-language-model.ts');
     const llmSettingsModule = import('./llm-settings/llm-settings-service.ts');
-    storagePromise = overrides.storage ? Promise.resolve(overrides.storage) : import('./storage/create-storage.ts').then(({ createStorage }) => createStorage(config.storage));
+    storagePromise = overrides.storage
+      ? Promise.resolve(overrides.storage)
+      : (overrides.openingStorage ?? import('./storage/create-storage.ts').then(({ createStorage }) => createStorage(config.storage)));
     // Registered for closing as soon as it settles, so a failure elsewhere does not leak an open database.
     storagePromise.then((opened) => (overrides.storage ? undefined : owned.push(() => opened.close())), () => undefined);
 
@@ -180,7 +191,6 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const setupToken = isLoopbackHost(config.server.host) ? undefined : (config.server.setupToken ?? randomBytes(18).toString('base64url'));
     const encryptionKey = await encryptionKeyPromise;
     const secretBox = createSecretBox(encryptionKey);
-    await verifyEncryptionKey(storage.settings, secretBox);
     const accessTokens = createAccessTokens({ secret, ttlMinutes: config.auth.accessTokenMinutes });
     const accounts = createAccountService({
       users: storage.users,
@@ -206,7 +216,10 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       environmentVariables: llmEnvironmentVariables(config.llm),
       initial: selection,
     });
-    await llmSettings.load();
+    // The first queries; an embedded database may still be opening on its own thread (storage/pglite-thread), so
+    // they run while the app is built, and are awaited before the engine is returned.
+    const databaseReady = Promise.all([verifyEncryptionKey(storage.settings, secretBox), llmSettings.load()]);
+    databaseReady.catch(() => undefined);
     const llm: AgentRouteDeps['llm'] = overrides.llm ?? liveModelDeps(llmSettings);
 
     const integrations = createIntegrationService({
@@ -262,8 +275,15 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       ],
     });
     appLog = app.log;
+    try {
+      await databaseReady;
+    } catch (error) {
+      await app.close().catch(() => undefined);
+      throw error;
+    }
 
     let closing: Promise<void> | undefined;
+    let warmUp: NodeJS.Timeout | undefined;
     return {
       app,
       storage,
@@ -273,12 +293,18 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       ...(llm.model ? {} : { llmProblem: llm.problem ?? 'no LLM configured' }),
       async listen() {
         const address = await app.listen({ port: config.server.port, host: config.server.host });
-        deferredTools?.start();
-        agentService?.start();
+        // Loading the agent and the MCP catalogue compiles ~0.5 s of modules on this thread; started at once, it would
+        // hold up the first requests (health probes, the UI's first page). A request that needs either loads it now.
+        warmUp = setTimeout(() => {
+          deferredTools?.start();
+          agentService?.start();
+        }, warmUpDelayMs);
+        warmUp.unref();
         return address.replace('[::1]', 'localhost');
       },
       close: () =>
         (closing ??= (async () => {
+          clearTimeout(warmUp);
           await app.close();
           await agentService?.close();
           await closeOwned();

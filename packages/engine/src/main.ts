@@ -1,10 +1,15 @@
 /**
  * Starts the engine from the environment: parse config (exit 1 naming every bad variable), build the engine,
- * listen, and shut down cleanly on SIGINT/SIGTERM. `skyflo serve` calls runServer; `tsx main.ts` runs it too.
+ * listen, and shut down cleanly on SIGINT/SIGTERM. `skyflo serve` calls runServer (through the light
+ * `@skyflo/engine/run-server` entry); `tsx main.ts` runs it too.
+ *
+ * Why the engine's modules are imported here, after the database starts opening: an embedded database opens on a
+ * thread of its own (storage/pglite-thread), and loading the engine (~0.4 s) then overlaps with it.
  */
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Config, type Environment } from './config/index.ts';
-import { createEngine, type Engine } from './create-engine.ts';
+import type { Engine } from './create-engine.ts';
+import { createStorage } from './storage/create-storage.ts';
 
 const noModelHint =
   'set LLM_MODEL=openai/gpt-4o with OPENAI_API_KEY (or another provider/model with its <PROVIDER>_API_KEY), ' +
@@ -35,7 +40,11 @@ export async function runServer(options: RunServerOptions = {}): Promise<{ engin
   let engine: Engine;
   let url: string;
   try {
-    engine = await createEngine(config);
+    const openingStorage = createStorage(config.storage);
+    // A failure is reported by createEngine, which awaits it.
+    openingStorage.catch(() => undefined);
+    const { createEngine } = await import('./create-engine.ts');
+    engine = await createEngine(config, { openingStorage });
     url = await engine.listen();
   } catch (error) {
     const where = config.storage.postgresUrl ? 'Postgres (POSTGRES_DATABASE_URL)' : `the data dir ${config.storage.dataDir} (SKYFLO_DATA_DIR)`;

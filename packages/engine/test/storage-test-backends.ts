@@ -1,8 +1,13 @@
 /**
- * The storage under test on each driver, for suites that must hold on both: PGlite in memory, and a fresh Postgres
- * database on 127.0.0.1:5432 with a second Storage on it standing in for another engine process.
+ * The storage under test on each driver, for suites that must hold on all: PGlite in memory, PGlite in a fresh data
+ * dir (what `skyflo serve` runs: seeded from the template, on its own thread), and a fresh Postgres database on
+ * 127.0.0.1:5432 with a second Storage on it standing in for another engine process.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { PlatformStorage } from '../src/ports/index.ts';
+import { openEmbeddedDatabase } from '../src/storage/embedded-database.ts';
 import { createPgliteStorage } from '../src/storage/pglite-storage.ts';
 import { createPostgresStorage } from '../src/storage/postgres-storage.ts';
 import { createTestPglite, createTestPostgresDatabase } from './storage-test-databases.ts';
@@ -21,6 +26,19 @@ export const storageBackends: Record<string, () => Promise<StorageBackend>> = {
     const { lite, query } = await createTestPglite();
     const storage = await createPgliteStorage({ lite });
     return { storage, query, close: async () => { await storage.close(); await lite.close(); } };
+  },
+  'pglite data dir': async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'skyflo-storage-'));
+    const embedded = await openEmbeddedDatabase(dataDir);
+    const storage = await createPgliteStorage({ embedded });
+    return {
+      storage,
+      query: async (text, params) => (await embedded.connection.query(text, params)).rows,
+      close: async () => {
+        await storage.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
   },
   postgres: async () => {
     const database = await createTestPostgresDatabase();

@@ -1,7 +1,7 @@
 /**
  * An AgentService whose real service is loaded later. Why: the agent workflow pulls in LangGraph, the AI SDK and
  * the checkpointer (~0.8 s of imports), which must not delay /api/v1/health. Requests made before it is loaded wait
- * for it; the engine starts loading it as soon as it listens, so the reconciler of orphaned approvals still runs
+ * for it; the engine starts loading it shortly after it listens, so the reconciler of orphaned approvals still runs
  * right after start-up.
  */
 import type { AgentService } from '../agent/create-agent-service.ts';

@@ -8,7 +8,8 @@
  * stall the approval and timeline queries behind it for several event-loop turns (P4). A read inside the block
  * opens a real transaction first, so callers that do read mid-transaction still see their own writes.
  */
-import type { PGlite, Transaction } from '@electric-sql/pglite';
+import type { Transaction } from '@electric-sql/pglite';
+import type { PgliteConnection } from './pglite-thread/pglite-thread-client.ts';
 
 interface QueryResult {
   rows: unknown[];
@@ -31,7 +32,7 @@ const toResult = (result: { rows: unknown[]; affectedRows?: number }): QueryResu
   rowCount: result.affectedRows ?? result.rows.length,
 });
 
-function openTransaction(lite: PGlite): Promise<OpenTransaction> {
+function openTransaction(lite: PgliteConnection): Promise<OpenTransaction> {
   return new Promise((resolveOpen, rejectOpen) => {
     let opened = false;
     const done = lite.transaction(async (tx: Transaction) => {
@@ -62,7 +63,7 @@ interface Statement {
   params?: unknown[];
 }
 
-export function createPglitePool(lite: PGlite): PglitePool {
+export function createPglitePool(lite: PgliteConnection): PglitePool {
   return {
     query: async (text, params) => toResult(await lite.query(text, params)),
     async connect() {

@@ -3,7 +3,8 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import type { PlatformStorage } from '../ports/index.ts';
-import { composeStorage, migrationsFolder } from './compose-storage.ts';
+import { composeStorage } from './compose-storage.ts';
+import { migrationsFolder } from './migrations-folder.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { schema } from './schema.ts';
 

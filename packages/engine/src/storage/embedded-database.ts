@@ -1,0 +1,27 @@
+/**
+ * The data dir's database, opening: its lock taken and its PGlite thread started. Kept apart from the storage code
+ * (Drizzle, the stores) on purpose: `skyflo serve` starts this first, and loads everything else while it opens.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { lockDataDir, type DataDirLock } from './pglite-lock.ts';
+import { defaultPgliteTemplateDir } from './pglite-template.ts';
+import { startPgliteThread, type PgliteThreadClient } from './pglite-thread/pglite-thread-client.ts';
+
+export interface EmbeddedDatabase {
+  connection: PgliteThreadClient;
+  lock: DataDirLock;
+}
+
+/** `<dataDir>/pglite` seeded from `templateDir` (default: the install-time template) when empty. */
+export async function openEmbeddedDatabase(dataDir: string, templateDir = defaultPgliteTemplateDir): Promise<EmbeddedDatabase> {
+  const lock = await lockDataDir(dataDir);
+  try {
+    const databaseDir = path.join(dataDir, 'pglite');
+    await mkdir(databaseDir, { recursive: true });
+    return { connection: startPgliteThread({ databaseDir, templateDir }), lock };
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}

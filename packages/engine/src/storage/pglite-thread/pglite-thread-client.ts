@@ -1,0 +1,151 @@
+/**
+ * PGlite on a worker thread, seen from the engine as the slice of PGlite that Drizzle and the checkpointer's pool use
+ * (query, exec, transaction, close). Why: opening the database (copying the template, PostgreSQL's start-up,
+ * migrations: ~1 s of CPU) then overlaps with loading and building the HTTP app instead of adding to it, and queries
+ * no longer run on the thread that serves requests.
+ *
+ * The client exists at once; every call waits for the thread to finish opening, and fails with the reason when the
+ * database cannot open (the engine's first query at start-up reports it).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { PGlite, QueryOptions, Results, Transaction } from '@electric-sql/pglite';
+import { deserializeError, type PgliteReply, type PgliteRequest, type PgliteThreadOptions } from './messages.ts';
+
+/** What the storage uses of PGlite, whether in this thread or on the PGlite thread. */
+export type PgliteConnection = Pick<PGlite, 'query' | 'exec' | 'transaction' | 'close' | 'closed'>;
+
+export interface PgliteThreadClient extends PgliteConnection {
+  /** resolves once the database is open and migrated; rejects with the reason it could not open */
+  readonly ready: Promise<void>;
+}
+
+type RequestWithoutId = PgliteRequest extends infer R ? (R extends PgliteRequest ? Omit<R, 'id'> : never) : never;
+
+/**
+ * The worker: the compiled file beside this module in a release build (scripts/build-release.mjs), else the
+ * TypeScript source, run through tsx's loader as the rest of the engine is in development.
+ */
+function startWorker(options: PgliteThreadOptions): Worker {
+  const compiled = new URL('./pglite-thread-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { workerData: options });
+  // tsx/esm/api's ES module build (require.resolve would give its CommonJS one, which cannot register in a worker)
+  const tsxPackage = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const tsx = pathToFileURL(path.join(tsxPackage, 'dist', 'esm', 'api', 'index.mjs')).href;
+  const source = new URL('./pglite-thread-worker.ts', import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(source)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData: options });
+}
+
+export function startPgliteThread(options: PgliteThreadOptions): PgliteThreadClient {
+  const worker = startWorker(options);
+  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  let nextId = 1;
+  let closed = false;
+  let stopped: Error | undefined;
+
+  let settleReady!: { resolve(): void; reject(error: Error): void };
+  const ready = new Promise<void>((resolve, reject) => (settleReady = { resolve, reject }));
+  // Awaited by the engine; a failure is reported there, not as an unhandled rejection.
+  ready.catch(() => undefined);
+
+  const stop = (error: Error) => {
+    stopped ??= error;
+    settleReady.reject(error);
+    for (const call of pending.values()) call.reject(error);
+    pending.clear();
+  };
+
+  worker.on('message', (message: PgliteReply) => {
+    if (message.type === 'ready') return settleReady.resolve();
+    if (message.type === 'failed') return stop(deserializeError(message.error));
+    const call = pending.get(message.id);
+    if (!call) return;
+    pending.delete(message.id);
+    if (message.type === 'result') call.resolve(message.value);
+    else call.reject(deserializeError(message.error));
+  });
+  worker.on('error', (error) => stop(new Error(`the PGlite thread failed: ${error.message}`, { cause: error })));
+  worker.on('exit', (code) => stop(new Error(`the PGlite thread exited (code ${code})`)));
+
+  const call = <T>(request: RequestWithoutId): Promise<T> => {
+    if (stopped) return Promise.reject(stopped);
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      worker.postMessage({ ...request, id });
+    });
+  };
+
+  const query = async <T>(sql: string, params?: unknown[], queryOptions?: QueryOptions, tx?: number) =>
+    call<Results<T>>({ op: 'query', sql, ...(params ? { params } : {}), ...queryShape(queryOptions), ...(tx === undefined ? {} : { tx }) });
+  const exec = (sql: string, tx?: number) => call<Array<Results>>({ op: 'exec', sql, ...(tx === undefined ? {} : { tx }) });
+
+  const client: PgliteThreadClient = {
+    ready,
+    get closed() {
+      return closed;
+    },
+    query: (sql, params, queryOptions) => query(sql, params, queryOptions),
+    exec: (sql) => exec(sql),
+    async transaction<T>(callback: (tx: Transaction) => Promise<T>): Promise<T> {
+      const id = await call<number>({ op: 'begin' });
+      let finished = false;
+      const open = () => {
+        if (finished) throw new Error('Transaction is closed');
+      };
+      const tx = {
+        query: async <R>(sql: string, params?: unknown[], queryOptions?: QueryOptions) => (open(), query<R>(sql, params, queryOptions, id)),
+        exec: async (sql: string) => (open(), exec(sql, id)),
+        async rollback() {
+          open();
+          await call({ op: 'rollback', tx: id });
+          finished = true;
+        },
+        sql: () => Promise.reject(new Error('tx.sql is not available on the PGlite thread; use tx.query')),
+        listen: () => Promise.reject(new Error('LISTEN is not available on the PGlite thread')),
+        get closed() {
+          return finished;
+        },
+      } as unknown as Transaction;
+      try {
+        const result = await callback(tx);
+        const rolledBack = finished;
+        finished = true;
+        await call({ op: 'end', tx: id, commit: !rolledBack });
+        return result;
+      } catch (error) {
+        finished = true;
+        await call({ op: 'end', tx: id, commit: false }).catch(() => undefined);
+        throw error;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      // A database that never opened has nothing to close; the thread is ended either way.
+      await call({ op: 'close' }).catch(() => undefined);
+      await worker.terminate();
+    },
+  };
+  return client;
+}
+
+/**
+ * Only what crosses a thread: the row mode, and parsers that keep a type's text as PostgreSQL sent it (what Drizzle
+ * asks for dates and intervals). Any other parser function cannot cross, and is refused rather than ignored.
+ */
+function queryShape(options: QueryOptions | undefined): Pick<Extract<PgliteRequest, { op: 'query' }>, 'rowMode' | 'rawTextTypes'> {
+  if (!options) return {};
+  const { rowMode, parsers, ...rest } = options;
+  const unsupported = Object.keys(rest).filter((key) => (rest as Record<string, unknown>)[key] !== undefined);
+  if (unsupported.length > 0) throw new Error(`query options ${unsupported.join(', ')} are not available on the PGlite thread`);
+  const rawTextTypes = Object.entries(parsers ?? {}).map(([type, parse]) => {
+    if (parse('\u0000probe', Number(type)) !== '\u0000probe') throw new Error(`the parser for type ${type} is not available on the PGlite thread`);
+    return Number(type);
+  });
+  return { ...(rowMode ? { rowMode } : {}), ...(rawTextTypes.length ? { rawTextTypes } : {}) };
+}
