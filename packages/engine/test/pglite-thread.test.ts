@@ -20,10 +20,7 @@ describe('PGlite on its own thread', () => {
     database = await openEmbeddedDatabase(path.join(scratch, 'data'));
     await db().exec('create table items (id int primary key, note text, at timestamptz, doc jsonb)');
   });
-  afterAll(async () => {
-    await db().close();
-    await database.lock.release();
-  });
+  afterAll(() => database.close());
 
   it('starts from the template: only the postgres database, with every migration applied', async () => {
     const databases = await db().query<{ datname: string }>('select datname from pg_database order by datname');
@@ -105,12 +102,10 @@ describe('a data dir whose database cannot open', () => {
       await expect(database.connection.query('select 1')).rejects.toThrow(/PGlite failed to initialize/);
       await expect(database.connection.ready).rejects.toThrow(/PGlite failed to initialize/);
     } finally {
-      await database.connection.close();
-      await database.lock.release();
+      await database.close();
     }
     // the lock is released, so the directory can be opened again (here: fails again, the same way)
     const again = await openEmbeddedDatabase(corrupt);
-    await again.connection.close();
-    await again.lock.release();
+    await again.close();
   });
 });

@@ -18,8 +18,7 @@ export async function createStorage(config: StorageConfig): Promise<PlatformStor
     const { createPgliteStorage } = await import('./pglite-storage.ts');
     return await createPgliteStorage({ embedded });
   } catch (error) {
-    await embedded.connection.close().catch(() => undefined);
-    await embedded.lock.release();
+    await embedded.close().catch(() => undefined);
     throw error;
   }
 }

@@ -11,6 +11,8 @@ import { startPgliteThread, type PgliteThreadClient } from './pglite-thread/pgli
 export interface EmbeddedDatabase {
   connection: PgliteThreadClient;
   lock: DataDirLock;
+  /** ends the thread (closing PGlite if it opened), then releases the data dir */
+  close(): Promise<void>;
 }
 
 /** `<dataDir>/pglite` seeded from `templateDir` (default: the install-time template) when empty. */
@@ -19,7 +21,15 @@ export async function openEmbeddedDatabase(dataDir: string, templateDir = defaul
   try {
     const databaseDir = path.join(dataDir, 'pglite');
     await mkdir(databaseDir, { recursive: true });
-    return { connection: startPgliteThread({ databaseDir, templateDir }), lock };
+    const connection = startPgliteThread({ databaseDir, templateDir });
+    return {
+      connection,
+      lock,
+      async close() {
+        await connection.close();
+        await lock.release();
+      },
+    };
   } catch (error) {
     await lock.release();
     throw error;

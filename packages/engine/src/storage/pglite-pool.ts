@@ -8,17 +8,12 @@
  * stall the approval and timeline queries behind it for several event-loop turns (P4). A read inside the block
  * opens a real transaction first, so callers that do read mid-transaction still see their own writes.
  */
-import type { Transaction } from '@electric-sql/pglite';
+import { openTransaction, type OpenTransaction } from './pglite-open-transaction.ts';
 import type { PgliteConnection } from './pglite-thread/pglite-thread-client.ts';
 
 interface QueryResult {
   rows: unknown[];
   rowCount: number;
-}
-
-interface OpenTransaction {
-  query(text: string, params?: unknown[]): Promise<QueryResult>;
-  finish(commit: boolean): Promise<void>;
 }
 
 export interface PglitePool {
@@ -31,28 +26,6 @@ const toResult = (result: { rows: unknown[]; affectedRows?: number }): QueryResu
   rows: result.rows,
   rowCount: result.affectedRows ?? result.rows.length,
 });
-
-function openTransaction(lite: PgliteConnection): Promise<OpenTransaction> {
-  return new Promise((resolveOpen, rejectOpen) => {
-    let opened = false;
-    const done = lite.transaction(async (tx: Transaction) => {
-      let settle!: (commit: boolean) => void;
-      const outcome = new Promise<boolean>((resolve) => (settle = resolve));
-      opened = true;
-      resolveOpen({
-        query: async (text, params) => toResult(await tx.query(text, params)),
-        finish: async (commit) => {
-          settle(commit);
-          await done;
-        },
-      });
-      if (!(await outcome)) await tx.rollback();
-    });
-    done.catch((error: unknown) => {
-      if (!opened) rejectOpen(error);
-    });
-  });
-}
 
 const empty: QueryResult = { rows: [], rowCount: 0 };
 const blindWrite = /^\s*(insert|update|delete)\b/i;
@@ -98,9 +71,9 @@ export function createPglitePool(lite: PgliteConnection): PglitePool {
             const statements = buffered;
             buffered = undefined;
             transaction = await openTransaction(lite);
-            for (const statement of statements) await transaction.query(statement.text, statement.params);
+            for (const statement of statements) await transaction.tx.query(statement.text, statement.params);
           }
-          return transaction ? transaction.query(text, params) : toResult(await lite.query(text, params));
+          return toResult(await (transaction ? transaction.tx : lite).query(text, params));
         },
         release() {
           // A client released mid-transaction would hold PGlite's lock forever; roll it back instead.

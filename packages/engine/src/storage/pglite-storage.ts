@@ -40,8 +40,8 @@ export async function createPgliteStorage(options: PgliteStorageOptions): Promis
   const checkpointer = createLazyCheckpointer(() => createPglitePool(lite) as unknown as Pool);
   const closeOwned = async () => {
     await checkpointer.settled();
-    if (owned && !lite.closed) await lite.close();
-    await embedded?.lock.release();
+    if (embedded) await embedded.close();
+    else if (owned && !lite.closed) await lite.close();
   };
   try {
     const db = drizzle(lite as PGlite, { schema }) as unknown as SkyfloDatabase;

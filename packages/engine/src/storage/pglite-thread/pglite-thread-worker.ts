@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { PGlite, Transaction } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { migrationsFolder } from '../migrations-folder.ts';
+import { openTransaction, type OpenTransaction } from '../pglite-open-transaction.ts';
 import { pgliteTemplateMarker, seedFromPgliteTemplate } from '../pglite-template.ts';
 import { serializeError, type PgliteReply, type PgliteRequest, type PgliteThreadOptions } from './messages.ts';
 
@@ -58,14 +59,7 @@ opened.then(
   (error: unknown) => reply({ type: 'failed', error: serializeError(error) }),
 );
 
-interface OpenTransaction {
-  tx: Transaction;
-  /** lets PGlite's transaction callback return: commits, or rolls back after tx.rollback() */
-  leave(): void;
-  /** PGlite's transaction() promise: settles once COMMIT or ROLLBACK ran */
-  done: Promise<unknown>;
-}
-
+/** Transactions the engine's thread has begun and not yet ended, by the id of the message that began them. */
 const transactions = new Map<number, OpenTransaction>();
 
 /** Identity parsers: the engine asked for these types as PostgreSQL sent them (Drizzle parses dates itself). */
@@ -74,42 +68,26 @@ function rawTextParsers(types: number[] | undefined): Record<number, (value: str
   return Object.fromEntries(types.map((type) => [type, (value: string) => value]));
 }
 
-function begin(lite: PGlite, id: number): Promise<number> {
-  return new Promise((resolveBegun, rejectBegun) => {
-    let begun = false;
-    const done = lite.transaction(async (tx) => {
-      begun = true;
-      await new Promise<void>((leave) => {
-        transactions.set(id, { tx, leave, done });
-        resolveBegun(id);
-      });
-    });
-    done.catch((error: unknown) => {
-      if (!begun) rejectBegun(error);
-    });
-  });
-}
-
 async function handle(request: PgliteRequest): Promise<unknown> {
   const lite = await opened;
+  /** the connection a statement runs on: its transaction's, or PGlite's own */
+  const on = (tx: number | undefined) => (tx === undefined ? lite : transactionOf(tx).tx);
   switch (request.op) {
     case 'query': {
-      const target = request.tx === undefined ? lite : transactionOf(request.tx).tx;
       const parsers = rawTextParsers(request.rawTextTypes);
-      return target.query(request.sql, request.params, { ...(request.rowMode ? { rowMode: request.rowMode } : {}), ...(parsers ? { parsers } : {}) });
+      return on(request.tx).query(request.sql, request.params, { ...(request.rowMode ? { rowMode: request.rowMode } : {}), ...(parsers ? { parsers } : {}) });
     }
     case 'exec':
-      return (request.tx === undefined ? lite : transactionOf(request.tx).tx).exec(request.sql);
+      return on(request.tx).exec(request.sql);
     case 'begin':
-      return begin(lite, request.id);
+      transactions.set(request.id, await openTransaction(lite));
+      return request.id;
     case 'rollback':
       return transactionOf(request.tx).tx.rollback();
     case 'end': {
       const open = transactionOf(request.tx);
       transactions.delete(request.tx);
-      if (!request.commit && !open.tx.closed) await open.tx.rollback();
-      open.leave();
-      await open.done;
+      await open.finish(request.commit);
       return undefined;
     }
     case 'close':
