@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { StartKubeSimOptions, SimulationSettings } from '@skyflo/testkit/kube-sim';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { startKubeHarness, type KubeHarness } from '../../../packages/mcp-server/test/support/kube-harness.ts';
+import { waitFor as pollUntil } from '../../../testkit/kube-sim/test/support/kubectl-harness.ts';
 
 export interface CommandResult {
   code: number;
@@ -78,19 +79,8 @@ export async function startIncidentCluster(options: StartKubeSimOptions = {}): P
 }
 
 /** Polls until `check` returns a truthy value (rethrowing the last error after `timeoutMs`). */
-export async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs = 15_000, intervalMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw lastError instanceof Error ? lastError : new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+export function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs = 15_000, intervalMs = 50): Promise<T> {
+  return pollUntil(check, timeoutMs, intervalMs);
 }
 
 /** A HorizontalPodAutoscaler condition by type. */
