@@ -71,14 +71,14 @@ describe('skyflo chat in a terminal', () => {
     });
     await terminal.type('which deployments run in default?');
     await terminal.keys('Enter');
-    const output = await waitAfter('which deployments run in default?', /replicas ready/);
+    // The answer is rendered block by block as it streams: wait for its end (the prompt is back), not its first lines.
+    const output = await waitAfter('which deployments run in default?', /^› $/m);
     expect(output).toMatch(/✓ k8s_get resource_type=deployments namespace=default all_namespaces=false +\d+ lines/);
     expect(output).toMatch(/Only web runs, with 2\/2 replicas ready/);
     expect(output).not.toContain('**web**');
     expect(output).toMatch(/^\s+\* web: nginx:1\.27$/m);
     // colours are on in a terminal unless NO_COLOR is set
     expect(await terminal.screen({ escapes: true })).toMatch(/\x1b\[[0-9;]*m/);
-    await terminal.waitFor(/^› $/m);
   }, TEST_TIMEOUT);
 
   it('shows an approval card with the exact args and the dry-run diff, and approves on "a": the cluster changes', async () => {
