@@ -3,7 +3,7 @@
 // instead (packages/engine/src/storage/pglite-template.ts). It is made by the engine's own storage code (schema
 // migrations and the checkpointer's tables), so it is exactly what a first start would make. Migrations still run at
 // every start, so a template older than the schema is harmless; one from another PGlite version is ignored.
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,6 +39,17 @@ async function dropTemplateDatabases(databaseDir) {
   }
 }
 
+/**
+ * The free space maps and visibility maps (`<relation>_fsm`, `_vm`): 85 of the template's files, each one more file
+ * to create at every fresh start. PostgreSQL treats a missing map as "no free space recorded" and "no page known
+ * all-visible", as for any relation no vacuum has visited yet, and makes the map again when it needs one.
+ */
+function dropRelationMaps(databaseDir) {
+  for (const entry of readdirSync(databaseDir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && /^\d+_(fsm|vm)$/.test(entry.name)) rmSync(path.join(entry.parentPath ?? entry.path, entry.name));
+  }
+}
+
 const wanted = pgliteTemplateMarker();
 const existing = existsSync(templateDir) ? readPgliteTemplateMarker(templateDir) : undefined;
 if (existing && JSON.stringify(existing) === JSON.stringify(wanted)) process.exit(0);
@@ -53,6 +64,7 @@ try {
   await storage.checkpointer();
   await storage.close();
   await dropTemplateDatabases(path.join(building, 'pglite'));
+  dropRelationMaps(path.join(building, 'pglite'));
   writePgliteTemplateMarker(building, wanted);
   rmSync(templateDir, { recursive: true, force: true });
   renameSync(building, templateDir);

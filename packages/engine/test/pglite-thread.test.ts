@@ -3,11 +3,12 @@
  * PGlite does in-process — transactions commit or roll back as a whole, PostgreSQL's error fields survive, a database
  * that cannot open says why on the first query — and a fresh data dir is the install-time template, migrated.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEmbeddedDatabase, type EmbeddedDatabase } from '../src/storage/embedded-database.ts';
+import { defaultPgliteTemplateDir } from '../src/storage/pglite-template.ts';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'skyflo-pglite-thread-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -28,6 +29,20 @@ describe('PGlite on its own thread', () => {
     const applied = await db().query<{ count: number }>('select count(*)::int as count from drizzle.__drizzle_migrations');
     expect(applied.rows[0]!.count).toBeGreaterThanOrEqual(7);
     await expect(db().query('select count(*) from users')).resolves.toMatchObject({ rows: [{ count: 0 }] });
+  });
+
+  it('runs on a template without free space or visibility maps: PostgreSQL makes them again when it vacuums', async () => {
+    const file = await db().query<{ path: string }>("select pg_relation_filepath('pg_proc') as path");
+    const catalog = path.join(scratch, 'data', 'pglite', file.rows[0]!.path);
+    expect(existsSync(catalog)).toBe(true);
+    expect(existsSync(`${catalog}_fsm`)).toBe(false);
+    await db().exec(`insert into settings (key, value) select 'bulk-' || n, '{"n": 1}' from generate_series(1, 2000) n`);
+    await db().exec("delete from settings where key like 'bulk-%'");
+    await db().exec('vacuum settings');
+    const settings = await db().query<{ path: string }>("select pg_relation_filepath('settings') as path");
+    const table = path.join(scratch, 'data', 'pglite', settings.rows[0]!.path);
+    expect(existsSync(`${table}_fsm`)).toBe(true);
+    expect(existsSync(`${table}_vm`)).toBe(true);
   });
 
   it('passes parameters and values across: text, json, timestamps parsed or kept as text as asked', async () => {
@@ -108,4 +123,24 @@ describe('a data dir whose database cannot open', () => {
     const again = await openEmbeddedDatabase(corrupt);
     await again.close();
   });
+});
+
+describe('a template that cannot be copied', () => {
+  it('leaves nothing half-copied behind: PGlite initialises the data dir itself, and the migrations run', async () => {
+    const templateDir = path.join(scratch, 'damaged-template');
+    cpSync(defaultPgliteTemplateDir, templateDir, { recursive: true });
+    // one file of the template's database cannot be read (the copy of every other file is under way meanwhile)
+    symlinkSync(path.join(scratch, 'nowhere'), path.join(templateDir, 'pglite', 'base', 'unreadable'));
+    const dataDir = path.join(scratch, 'from-damaged-template');
+    const database = await openEmbeddedDatabase(dataDir, templateDir);
+    try {
+      // initdb's own databases: this directory was not seeded from the template (which has only `postgres`)
+      const databases = await database.connection.query<{ datname: string }>('select datname from pg_database order by datname');
+      expect(databases.rows.map((row) => row.datname)).toEqual(['postgres', 'template0', 'template1']);
+      await expect(database.connection.query('select count(*)::int as count from users')).resolves.toMatchObject({ rows: [{ count: 0 }] });
+      expect(readdirSync(dataDir).filter((name) => name.startsWith('pglite.seeding-'))).toEqual([]);
+    } finally {
+      await database.close();
+    }
+  }, 60_000);
 });

@@ -17,34 +17,56 @@ const port = parentPort!;
 const options = workerData as PgliteThreadOptions;
 const reply = (message: PgliteReply) => port.postMessage(message);
 
-/**
- * PostgreSQL's WebAssembly, compiled by V8's background threads while this thread imports PGlite. Not during the
- * copy: compiling then slowed the copy, and the engine's start-up on the main thread, more than it saved.
- */
+/** PostgreSQL's WebAssembly, compiled by V8's background threads while this thread imports PGlite. */
 function compilePostgres(): Promise<WebAssembly.Module> {
   const packageDir = path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
   return WebAssembly.compile(readFileSync(path.join(packageDir, 'pglite.wasm')));
 }
 
-/** PGlite and the migrator, imported after the copy (which needs only node:fs), so this thread starts copying at once. */
 async function loadDatabaseModules() {
-  const [{ PGlite }, { pgliteStartParams }, { drizzle }, { migrate }] = await Promise.all([
+  const [{ PGlite }, { NodeFS }, { pgliteStartParams }, { drizzle }, { migrate }] = await Promise.all([
     import('@electric-sql/pglite'),
+    import('@electric-sql/pglite/nodefs'),
     import('../pglite-start-params.ts'),
     import('drizzle-orm/pglite'),
     import('drizzle-orm/pglite/migrator'),
   ]);
-  return { PGlite, pgliteStartParams, drizzle, migrate };
+  return { PGlite, NodeFS, pgliteStartParams, drizzle, migrate };
+}
+
+/**
+ * The data directory, seeded from the template while PGlite starts: PGlite reads the directory only after its
+ * runtime is up (instantiating PostgreSQL, unpacking its share files), and asks its filesystem to sync first; that is
+ * where this one waits for the copy. The copy runs on libuv's threads, so the two overlap.
+ */
+function seededNodeFs(NodeFS: typeof import('@electric-sql/pglite/nodefs').NodeFS, seeding: Promise<unknown>) {
+  return new (class SeededNodeFS extends NodeFS {
+    override async initialSyncFs(): Promise<void> {
+      await seeding;
+      await super.initialSyncFs();
+    }
+  })(options.databaseDir);
 }
 
 async function open(): Promise<PGlite> {
-  const seededFrom = await seedFromPgliteTemplate({ databaseDir: options.databaseDir, ...(options.templateDir ? { templateDir: options.templateDir } : {}) });
-  // A template migrated to exactly this journal needs no migrator run (~60 ms of a fresh start); any other does.
-  const migrated = seededFrom !== undefined && seededFrom.migrations.join() === pgliteTemplateMarker().migrations.join();
-  const [{ PGlite, pgliteStartParams, drizzle, migrate }, pgliteWasmModule] = await Promise.all([loadDatabaseModules(), compilePostgres()]);
-  const lite = new PGlite(options.databaseDir, { startParams: pgliteStartParams, pgliteWasmModule });
+  const seeding = seedFromPgliteTemplate({ databaseDir: options.databaseDir, ...(options.templateDir ? { templateDir: options.templateDir } : {}) });
+  try {
+    return await openWhileSeeding(seeding);
+  } catch (error) {
+    // The copy finishes (or removes its staging directory) before the engine hears of the failure and ends the thread.
+    await seeding;
+    throw error;
+  }
+}
+
+async function openWhileSeeding(seeding: ReturnType<typeof seedFromPgliteTemplate>): Promise<PGlite> {
+  const [{ PGlite, NodeFS, pgliteStartParams, drizzle, migrate }, pgliteWasmModule] = await Promise.all([loadDatabaseModules(), compilePostgres()]);
+  const lite = new PGlite({ fs: seededNodeFs(NodeFS, seeding), startParams: pgliteStartParams, pgliteWasmModule });
   try {
     await lite.waitReady;
+    const seededFrom = await seeding;
+    // A template migrated to exactly this journal needs no migrator run (~60 ms of a fresh start); any other does.
+    const migrated = seededFrom !== undefined && seededFrom.migrations.join() === pgliteTemplateMarker().migrations.join();
     if (!migrated) await migrate(drizzle(lite), { migrationsFolder });
     return lite;
   } catch (error) {
