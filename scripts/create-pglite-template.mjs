@@ -1,8 +1,8 @@
 // Creates an initialised and migrated PGlite data directory once, at `npm install`, under .tools/pglite-template.
 // Why: initdb inside PGlite takes ~4 s and peaks near 800 MiB RSS; a fresh SKYFLO_DATA_DIR copies this directory
 // instead (packages/engine/src/storage/pglite-template.ts). It is made by the engine's own storage code (schema
-// migrations and the checkpointer's tables), so it is exactly what a first start would make. Migrations still run at
-// every start, so a template older than the schema is harmless; one from another PGlite version is ignored.
+// migrations and the checkpointer's tables), so it is exactly what a first start would make. A start seeded from a
+// template older than the schema runs the missing migrations; one from another PGlite version is ignored.
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -29,8 +29,8 @@ function pgliteVersion(): string {
 export interface PgliteTemplateMarker {
   pgliteVersion: string;
   /**
-   * how the template is made; a template of another layout is made again.
-   * 2: without template0 and template1; 3: also without free space and visibility maps (scripts/create-pglite-template.mjs)
+   * how the template is made; a template of another layout is made again. 2: without template0 and template1;
+   * 3: also without free space and visibility maps (scripts/create-pglite-template.mjs)
    */
   layout: number;
   /** the migration journal the template was migrated to (informational: migrations run at start anyway) */
