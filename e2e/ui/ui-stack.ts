@@ -112,6 +112,9 @@ export async function startUiStack(options: UiStackOptions = {}): Promise<UiStac
       return file;
     },
     async seriousA11yViolations() {
+      // Checked on a settled page: mid-fade (a message's actions fading in on focus), axe measures the contrast of a
+      // half-transparent colour, which the user never reads.
+      await page.waitForFunction(() => document.getAnimations().every((animation) => !(animation instanceof CSSTransition)));
       const results = await new AxeBuilder({ page }).analyze();
       return results.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical').map((violation) => `${violation.id}: ${violation.nodes[0]?.target.join(' ')} — ${violation.help}`);
     },
