@@ -2,7 +2,7 @@
  * Seeds a fresh PGlite directory from the template `npm install` made (scripts/create-pglite-template.mjs).
  * Why: PGlite's own initdb takes ~4 s and peaks near 800 MiB RSS; copying its ~360 files (25 MB) takes a fraction
  * of that.
- * Migrations run after opening either way, so a template older than the schema is still correct.
+ * A template older than the schema is still correct: the thread that seeds it runs the missing migrations.
  */
 import { constants, existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
@@ -33,7 +33,7 @@ export interface PgliteTemplateMarker {
    * 3: also without free space and visibility maps (scripts/create-pglite-template.mjs)
    */
   layout: number;
-  /** the migration journal the template was migrated to (informational: migrations run at start anyway) */
+  /** the migration journal the template was migrated to; a start seeded from the current journal skips the migrator */
   migrations: string[];
   /**
    * Empty directories of the database (pg_tblspc, pg_wal/summaries...), relative to it. npm packs no empty
