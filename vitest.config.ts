@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'testkit/**/*.test.ts', 'e2e/**/*.test.ts', 'evals/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'testkit/**/*.test.ts', 'e2e/**/*.test.ts', 'evals/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
     exclude: ['**/node_modules/**'],
     // Suites start real processes (kubectl, helm, simulators); two cores, so two workers.
     pool: 'forks',
