@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
@@ -18,39 +18,83 @@ Build it with \`npm run build:ui\` (\`npm start\` does this when it is missing),
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** index.html names the current hashed files: it must be revalidated on every load, or a deploy is not seen. */
 const REVALIDATE = 'no-cache';
+/** How often a request may look again for a UI that was not built yet (a stat per request would be wasteful). */
+const MISSING_UI_RECHECK_MS = 1000;
+
+export interface StaticUiOptions {
+  /** the clock the re-check interval is measured on; tests pass their own */
+  now?: () => number;
+}
 
 /**
- * Serves the built UI when it exists, as a single-page app: files as they are (hashed assets cached for good,
- * index.html revalidated), and index.html for any other GET outside /api, so a reload of /chat/<id> works.
- * Without a build, `/` explains that the API is up and how to get the UI.
+ * Tells whether the UI is built, looking again at most once per interval while it is not: `npm run build:ui` run
+ * after the engine started is served without a restart. Once found, it is not looked for again.
  */
-export async function registerStaticUi(app: FastifyInstance, uiDistDir: string | undefined): Promise<boolean> {
-  const root = uiDistDir ?? defaultUiDistDir;
-  if (!existsSync(root) || !existsSync(`${root}/index.html`)) {
-    app.get('/', { config: { public: true } }, async (_request, reply) => reply.type('text/plain; charset=utf-8').send(apiHelpPage));
-    return false;
+function createBuiltCheck(root: string, now: () => number): () => boolean {
+  let built = false;
+  let checkedAt = Number.NEGATIVE_INFINITY;
+  return () => {
+    if (built) return true;
+    if (now() - checkedAt < MISSING_UI_RECHECK_MS) return false;
+    checkedAt = now();
+    built = existsSync(path.join(root, 'index.html'));
+    return built;
+  };
+}
+
+/** The file under `root` a URL path names, or undefined when it is not a plain file there (then the SPA answers). */
+function fileUnder(root: string, pathname: string): string | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return undefined;
   }
+  const relative = path.posix.normalize(decoded).replace(/^\/+/, '');
+  if (!relative || relative.startsWith('..') || relative.includes('\0')) return undefined;
+  try {
+    return statSync(path.join(root, relative)).isFile() ? relative : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Serves the built UI as a single-page app: files as they are (hashed assets cached for good, index.html
+ * revalidated), and index.html for any other GET outside /api, so a reload of /chat/<id> works. Until the UI is
+ * built, `/` explains that the API is up and how to get the UI; a build made while the engine runs is picked up.
+ */
+export async function registerStaticUi(app: FastifyInstance, uiDistDir: string | undefined, options: StaticUiOptions = {}): Promise<void> {
+  const root = uiDistDir ?? defaultUiDistDir;
+  const isBuilt = createBuiltCheck(root, options.now ?? Date.now);
+  // serve: false → only reply.sendFile (with the pre-compressed .br/.gz the UI build writes beside each asset); the
+  // route below decides what a path means, so a bundle that appears later needs no new routes.
   await app.register(fastifyStatic, {
     root,
-    wildcard: false,
-    // '/' is answered by the SPA fallback below (with preCompressed, the plugin's own index route answers 404)
+    serve: false,
     index: false,
     cacheControl: false,
-    // the UI build writes .br/.gz beside each asset (packages/ui/vite.config.ts)
     preCompressed: true,
+    suppressWarning: true,
     setHeaders: (response, filePath) => {
       const relative = path.relative(root, filePath).split(path.sep).join('/');
       response.header('cache-control', relative.startsWith('assets/') ? IMMUTABLE : REVALIDATE);
     },
   });
-  // The client-side routes. /api stays JSON 404s (a typo in an API path must not answer 200 with HTML), and a
-  // missing /assets file is a 404 too (an old index.html asking for a file a deploy removed should fail loudly).
+  const notFound = (method: string, pathname: string) => ({ detail: `Route ${method} ${pathname} not found` });
+
+  // /api stays JSON 404s (a typo in an API path must not answer 200 with HTML), and a missing /assets file is a 404
+  // too (an old index.html asking for a file a deploy removed should fail loudly).
   app.get('/*', { config: { public: true } }, async (request, reply) => {
-    const pathname = request.url.split('?')[0];
-    if (pathname === '/api' || pathname.startsWith('/api/') || pathname.startsWith('/assets/')) {
-      return reply.code(404).send({ detail: `Route ${request.method} ${pathname} not found` });
+    const pathname = request.url.split('?')[0]!;
+    if (pathname === '/api' || pathname.startsWith('/api/')) return reply.code(404).send(notFound(request.method, pathname));
+    if (!isBuilt()) {
+      if (pathname === '/') return reply.type('text/plain; charset=utf-8').send(apiHelpPage);
+      return reply.code(404).send(notFound(request.method, pathname));
     }
+    const file = pathname === '/' ? undefined : fileUnder(root, pathname);
+    if (file) return reply.sendFile(file);
+    if (pathname.startsWith('/assets/')) return reply.code(404).send(notFound(request.method, pathname));
     return reply.header('cache-control', REVALIDATE).type('text/html; charset=utf-8').sendFile('index.html');
   });
-  return true;
 }
