@@ -1,15 +1,19 @@
 /**
- * The chat store's approval flow against a fake engine (fetch returning SSE bodies): "Approve all" decides the
- * waiting calls one after the other, each bound to its args_hash, and a message queued meanwhile is only sent after
- * the last decision's run ends.
+ * The chat store's approval flow against a fake engine (fetch returning SSE bodies): "Approve all" decides exactly
+ * the cards that were on screen at the click, one after the other, each bound to the args_hash and diff_hash its card
+ * showed; a gated call that was never previewed, or one proposed after the click, is not decided by it; a message
+ * queued meanwhile is only sent after the last decision's run ends.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { useChatStore } from '../src/features/chat/state/chat-store.ts';
+import { decisionTargets } from '../src/features/chat/state/chat-store.ts';
 import { pendingApprovals } from '../src/features/chat/state/timeline.ts';
 
 const conversation = '11111111-1111-4111-8111-111111111111';
 const hashA = 'a'.repeat(64);
 const hashB = 'b'.repeat(64);
+const diffHashA = 'd'.repeat(64);
+const diffHashB = 'e'.repeat(64);
 
 function sse(runId: string, events: Array<Record<string, unknown>>): Response {
   const frames = [`event: ready\ndata: ${JSON.stringify({ type: 'ready', run_id: runId, conversation_id: conversation })}\n\n`];
@@ -25,7 +29,7 @@ afterEach(() => {
 });
 
 describe('approval flow in the chat store', () => {
-  it('Approve all: sequential decisions with their args_hash, then the queued message', async () => {
+  it('Approve all: the two cards on screen, decided in order with the hashes they showed, then the queued message', async () => {
     const requests: Array<{ url: string; body: unknown }> = [];
     const fetchMock = vi.fn(async (url: string, init?: RequestInit) => {
       requests.push({ url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
@@ -41,8 +45,8 @@ describe('approval flow in the chat store', () => {
               content: '',
               timestamp: 2,
               segments: [
-                { kind: 'tool', id: 'a', toolExecution: { ...tool('a'), status: 'awaiting_approval', requires_approval: true, args_hash: hashA, timestamp: 2 } },
-                { kind: 'tool', id: 'b', toolExecution: { ...tool('b'), status: 'pending', requires_approval: true, timestamp: 2 } },
+                { kind: 'tool', id: 'a', toolExecution: { ...tool('a'), status: 'awaiting_approval', requires_approval: true, args_hash: hashA, diff: '-1\n+2', diff_hash: diffHashA, timestamp: 2 } },
+                { kind: 'tool', id: 'b', toolExecution: { ...tool('b'), status: 'awaiting_approval', requires_approval: true, args_hash: hashB, diff: '-1\n+3', diff_hash: diffHashB, timestamp: 2 } },
               ],
             },
           ],
@@ -52,7 +56,7 @@ describe('approval flow in the chat store', () => {
         return sse('r1', [
           { type: 'tool.approved', ...tool('a') },
           { type: 'tool.result', ...tool('a'), result: [{ type: 'text', text: 'scaled a' }] },
-          { type: 'tool.awaiting_approval', ...tool('b'), args_hash: hashB, context: { conversation_id: conversation, approval_decisions: {} } },
+          { type: 'tool.awaiting_approval', ...tool('b'), args_hash: hashB, diff: '-1\n+3', diff_hash: diffHashB, context: { conversation_id: conversation, approval_decisions: {} } },
           { type: 'completed', status: 'completed', duration: 0, duration_ms: 1, awaiting_approval: true },
         ]);
       }
@@ -86,7 +90,7 @@ describe('approval flow in the chat store', () => {
       const label = state.batch ? `${state.batch.done + 1}/${state.batch.total}` : '';
       if (label && progress.at(-1) !== label) progress.push(label);
     });
-    await useChatStore.getState().decideAll(true);
+    await useChatStore.getState().decideAll(true, decisionTargets(useChatStore.getState().timeline));
     unsubscribe();
     await vi.waitFor(() => expect(useChatStore.getState().timeline.status).toBe('idle'));
     await vi.waitFor(() => expect(requests.some((request) => request.url.endsWith('/agent/chat'))).toBe(true));
@@ -95,10 +99,86 @@ describe('approval flow in the chat store', () => {
     expect(progress).toEqual(['1/2', '2/2']);
     const sent = requests.filter((request) => !request.url.includes('/conversations/'));
     expect(sent.map((request) => request.url.replace('/api/v1', ''))).toEqual(['/agent/approvals/a', '/agent/approvals/b', '/agent/chat']);
-    expect(sent[0].body).toEqual({ approve: true, conversation_id: conversation, args_hash: hashA });
-    expect(sent[1].body).toEqual({ approve: true, conversation_id: conversation, args_hash: hashB });
+    expect(sent[0].body).toEqual({ approve: true, conversation_id: conversation, args_hash: hashA, diff_hash: diffHashA });
+    expect(sent[1].body).toEqual({ approve: true, conversation_id: conversation, args_hash: hashB, diff_hash: diffHashB });
     expect(sent[2].body).toEqual({ messages: [{ role: 'user', content: 'and then restart it' }], conversation_id: conversation });
     expect(pendingApprovals(useChatStore.getState().timeline)).toEqual([]);
     expect(useChatStore.getState().queue).toEqual([]);
+  });
+
+  it('Approve all covers only the cards shown at the click: a never-previewed call and one proposed later are left alone', async () => {
+    const requests: Array<{ url: string; body: unknown }> = [];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string, init?: RequestInit) => {
+        requests.push({ url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+        if (url.endsWith(`/conversations/${conversation}`)) {
+          return Response.json({
+            id: conversation,
+            title: 'Scale',
+            messages: [
+              { id: 'u', type: 'user', content: 'scale', timestamp: 1 },
+              {
+                id: 'assistant-r0',
+                type: 'assistant',
+                content: '',
+                timestamp: 2,
+                segments: [
+                  { kind: 'tool', id: 'a', toolExecution: { ...tool('a'), status: 'awaiting_approval', requires_approval: true, args_hash: hashA, timestamp: 2 } },
+                  // gated but never previewed: no card, no hash — nobody saw what it does
+                  { kind: 'tool', id: 'p', toolExecution: { ...tool('p'), status: 'pending', requires_approval: true, timestamp: 2 } },
+                ],
+              },
+            ],
+          });
+        }
+        if (url.endsWith('/agent/approvals/a')) {
+          // approving a lets the model propose c: a new card that appears after the click
+          return sse('r1', [
+            { type: 'tool.approved', ...tool('a') },
+            { type: 'tool.result', ...tool('a'), result: [{ type: 'text', text: 'scaled a' }] },
+            { type: 'tool.awaiting_approval', ...tool('c'), args_hash: 'c'.repeat(64), context: { conversation_id: conversation, approval_decisions: {} } },
+            { type: 'completed', status: 'completed', duration: 0, duration_ms: 1, awaiting_approval: true },
+          ]);
+        }
+        return new Response('{"detail":"unexpected"}', { status: 500 });
+      }),
+    );
+    await useChatStore.getState().open(conversation);
+    const targets = decisionTargets(useChatStore.getState().timeline);
+    expect(targets).toEqual([{ call_id: 'a', args_hash: hashA }]);
+    await useChatStore.getState().decideAll(true, targets);
+    await vi.waitFor(() => expect(useChatStore.getState().batch).toBeUndefined());
+    const decisions = requests.filter((request) => request.url.includes('/agent/approvals/')).map((request) => request.url.replace('/api/v1', ''));
+    expect(decisions).toEqual(['/agent/approvals/a']);
+    expect(pendingApprovals(useChatStore.getState().timeline).map((item) => item.call_id)).toEqual(['c']);
+  });
+
+  it('a card is not decided while the run still previews the turn, nor with a preview other than the one it showed', async () => {
+    const requests: string[] = [];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string) => {
+        requests.push(url);
+        if (url.endsWith(`/conversations/${conversation}`)) {
+          return Response.json({
+            id: conversation,
+            title: 'Scale',
+            messages: [
+              { id: 'u', type: 'user', content: 'scale', timestamp: 1 },
+              { id: 'assistant-r0', type: 'assistant', content: '', timestamp: 2, segments: [{ kind: 'tool', id: 'a', toolExecution: { ...tool('a'), status: 'awaiting_approval', requires_approval: true, args_hash: hashA, timestamp: 2 } }] },
+            ],
+          });
+        }
+        return new Response('{"detail":"unexpected"}', { status: 500 });
+      }),
+    );
+    await useChatStore.getState().open(conversation);
+    await useChatStore.getState().decide({ call_id: 'a', args_hash: hashB }, true);
+    expect(useChatStore.getState().timeline.error).toMatch(/preview of k8s_scale changed after it was shown/);
+    useChatStore.setState({ timeline: { ...useChatStore.getState().timeline, status: 'streaming', error: undefined } });
+    await useChatStore.getState().decide({ call_id: 'a', args_hash: hashA }, true);
+    expect(useChatStore.getState().timeline.error).toMatch(/still preparing this turn/);
+    expect(requests.filter((url) => url.includes('/agent/approvals/'))).toEqual([]);
   });
 });

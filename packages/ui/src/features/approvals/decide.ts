@@ -44,6 +44,8 @@ export interface DecisionTarget {
   call_id: string;
   conversation_id: string;
   args_hash: string;
+  /** the hash of the diff the queue showed, when it showed one */
+  diff_hash?: string;
 }
 
 /** Sends the decision and follows its stream to the outcome; an engine refusal (403 four-eyes, 409…) is a failure with its reason. */
@@ -51,8 +53,8 @@ export async function decidePending(item: DecisionTarget, approve: boolean, reas
   const controller = new AbortController();
   try {
     const response = await apiResponse(`/agent/approvals/${encodeURIComponent(item.call_id)}`, {
-      // args_hash binds the decision to the exact arguments shown in the queue
-      body: { conversation_id: item.conversation_id, approve, args_hash: item.args_hash, ...(reason ? { reason } : {}) },
+      // args_hash binds the decision to the exact arguments shown in the queue, diff_hash to the diff shown with them
+      body: { conversation_id: item.conversation_id, approve, args_hash: item.args_hash, ...(item.diff_hash ? { diff_hash: item.diff_hash } : {}), ...(reason ? { reason } : {}) },
       signal: controller.signal,
     });
     if (!response.body) return { kind: 'failed', decided: false, message: 'The engine answered without a stream.' };

@@ -5,8 +5,9 @@ import { Button, ErrorNote, Spinner } from '../../components/ui.tsx';
 import { useWaitingForOthers } from '../approvals/pending-query.tsx';
 import { ChatTimeline } from './components/chat-timeline.tsx';
 import { Composer } from './components/composer.tsx';
-import { approvableCount, useChatStore } from './state/chat-store.ts';
-import { pendingApprovals } from './state/timeline.ts';
+import { target as targetOf } from './components/tool-card.tsx';
+import { decisionTargets, useChatStore } from './state/chat-store.ts';
+import { pendingApprovals, type DecisionTarget } from './state/timeline.ts';
 
 export function ChatPage() {
   const { id } = useParams<{ id: string }>();
@@ -16,7 +17,7 @@ export function ChatPage() {
   const { timeline, queue, batch } = store;
   const scroller = useRef<HTMLDivElement>(null);
   // stable, so the memoised entries do not re-render for every streamed token
-  const decide = useCallback((callId: string, approve: boolean, reason?: string) => void useChatStore.getState().decide(callId, approve, reason), []);
+  const decide = useCallback((target: DecisionTarget, approve: boolean, reason?: string) => void useChatStore.getState().decide(target, approve, reason), []);
 
   useEffect(() => {
     if (!id) return;
@@ -30,8 +31,18 @@ export function ChatPage() {
   const streaming = timeline.status === 'streaming';
   // the timeline mounts once this conversation is loaded, so it opens at its end (ChatTimeline)
   const loaded = store.conversationId === id && !store.loading;
-  const approvable = approvableCount(timeline);
-  const waitingForOthers = useWaitingForOthers(pendingApprovals(timeline).map((tool) => tool.call_id));
+  // The cards on screen, as rendered: "Approve all" decides exactly these (a call proposed after the click is not one).
+  const shown = pendingApprovals(timeline);
+  const targets = decisionTargets(timeline);
+  const approvable = shown.length;
+  const waitingForOthers = useWaitingForOthers(shown.map((tool) => tool.call_id));
+  const decisionsLocked = streaming
+    ? 'The agent is still preparing this turn; every change it proposes is shown before any can be decided.'
+    : store.batch
+      ? 'Deciding the listed changes…'
+      : store.deciding
+        ? 'Sending the decision…'
+        : undefined;
   const totals = timeline.entries.reduce(
     (sum, entry) => (entry.type === 'assistant' ? { tokens: sum.tokens + (entry.usage.total_tokens ?? 0), runs: sum.runs + 1 } : sum),
     { tokens: 0, runs: 0 },
@@ -58,7 +69,7 @@ export function ChatPage() {
       <div ref={scroller} className="min-h-0 flex-1 overflow-y-auto">
         <div className="mx-auto max-w-3xl px-6" data-testid="timeline">
           {loaded && timeline.entries.length > 0 ? (
-            <ChatTimeline key={id} entries={timeline.entries} scroller={scroller} thinking={streaming && timeline.entries.at(-1)?.type !== 'assistant'} deciding={store.deciding} onDecide={decide} />
+            <ChatTimeline key={id} entries={timeline.entries} scroller={scroller} thinking={streaming && timeline.entries.at(-1)?.type !== 'assistant'} decisionsLocked={decisionsLocked} onDecide={decide} />
           ) : (
             <div className="py-6">{!loaded ? <Spinner label="Loading conversation" /> : streaming ? <Spinner label="Skyflo is thinking…" /> : <p className="text-sm text-muted">No messages yet.</p>}</div>
           )}
@@ -76,14 +87,21 @@ export function ChatPage() {
               <AlertTriangle className="mt-0.5 h-4 w-4 shrink-0" aria-hidden /> {timeline.error}
             </div>
           ) : null}
-          {(approvable >= 2 && !waitingForOthers) || batch ? (
+          {(approvable >= 2 && !waitingForOthers && !streaming) || batch ? (
             <div className="flex items-center gap-3 rounded-md border border-warn/50 bg-warn/10 px-3 py-2 text-sm" data-testid="batch-bar">
-              <span className="font-medium">{batch ? `${batch.approve ? 'Approving' : 'Declining'} ${batch.done + 1}/${batch.total}…` : `${approvable} approvals pending`}</span>
-              <span className="ml-auto flex gap-2">
-                <Button size="sm" variant="secondary" disabled={!!batch || streaming} onClick={() => void store.decideAll(false)}>
+              <div className="min-w-0">
+                <p className="font-medium">{batch ? `${batch.approve ? 'Approving' : 'Declining'} ${batch.done + 1}/${batch.total}…` : `${approvable} approvals pending`}</p>
+                {!batch ? (
+                  <p className="truncate text-xs text-muted" data-testid="batch-covers">
+                    Covers the {approvable} cards above: {shown.map((tool) => `${tool.tool}${targetOf(tool.args) ? ` ${targetOf(tool.args)}` : ''}`).join(' · ')}
+                  </p>
+                ) : null}
+              </div>
+              <span className="ml-auto flex shrink-0 gap-2">
+                <Button size="sm" variant="secondary" disabled={!!batch || streaming} onClick={() => void store.decideAll(false, targets)}>
                   Decline all
                 </Button>
-                <Button size="sm" variant="primary" disabled={!!batch || streaming} onClick={() => void store.decideAll(true)}>
+                <Button size="sm" variant="primary" disabled={!!batch || streaming} onClick={() => void store.decideAll(true, targets)}>
                   Approve all
                 </Button>
               </span>

@@ -1,39 +1,83 @@
 import { AlertOctagon, Hourglass, ShieldAlert, ShieldQuestion } from 'lucide-react';
-import { lazy, Suspense, useEffect, useRef, useState } from 'react';
+import { lazy, Suspense, useRef, useState, type KeyboardEvent } from 'react';
 import { Badge, Button, Kbd, Spinner } from '../../../components/ui.tsx';
 import { useDecisionRight } from '../../approvals/pending-query.tsx';
 import { useChatStore } from '../state/chat-store.ts';
-import type { ToolView } from '../state/timeline.ts';
+import { decisionTargetOf, type DecisionTarget, type ToolView } from '../state/timeline.ts';
+import { decisionOfKey } from './card-keys.ts';
 import { ArgsView } from './tool-card.tsx';
 
 const DiffView = lazy(() => import('../../../components/diff-view.tsx'));
 
+function isTextField(target: EventTarget | null): boolean {
+  return target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || (target instanceof HTMLElement && target.isContentEditable);
+}
+
 /**
  * What the approver decides on: the exact (resolved) arguments the approval is bound to, the engine's dry-run diff,
- * the risks and the policy's reason. A / D decide while the card has focus; the reason is optional.
- * Someone who may not decide the call (APPROVAL_POLICY=approver for a member, four-eyes for the requester) sees
- * who must instead of buttons the engine would refuse, and the page follows the call until it is decided.
+ * the risks and the policy's reason. The card never takes the focus (it may appear while the user types a message);
+ * A / D decide only once the user clicked or tabbed into it (card-keys.ts). Every decision is bound to the hashes of
+ * the awaiting event this card renders. `locked` says why nothing can be decided yet (the agent is still previewing
+ * the turn's other changes, or another decision is being sent). Someone who may not decide the call
+ * (APPROVAL_POLICY=approver for a member, four-eyes for the requester) sees who must instead of buttons the engine
+ * would refuse, and the page follows the call until it is decided.
  */
-export function ApprovalCard({ tool, busy, onDecide, autoFocus }: { tool: ToolView; busy: boolean; onDecide(approve: boolean, reason?: string): void; autoFocus?: boolean }) {
+export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locked?: string; onDecide(target: DecisionTarget, approve: boolean, reason?: string): void }) {
   const [reason, setReason] = useState('');
   const card = useRef<HTMLElement>(null);
-  useEffect(() => {
-    if (autoFocus) card.current?.focus({ preventScroll: true });
-  }, [autoFocus]);
+  /** Event.timeStamp of the gesture that moved the user into the card; undefined while they did not */
+  const armedAt = useRef<number | undefined>(undefined);
+  const [armed, setArmed] = useState(false);
+  const arm = (at: number) => {
+    armedAt.current = at;
+    setArmed(true);
+  };
   const right = useDecisionRight(tool.call_id, () => void useChatStore.getState().followDecision(tool.call_id));
-  const decide = (approve: boolean) => !busy && right.kind === 'can' && onDecide(approve, reason.trim() || undefined);
+  const busy = locked !== undefined;
+  const previewMissing = !tool.args_hash;
+  const decide = (approve: boolean) => {
+    if (busy || right.kind !== 'can' || (approve && previewMissing)) return;
+    onDecide(decisionTargetOf(tool), approve, reason.trim() || undefined);
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLElement>) => {
+    const decision = decisionOfKey(
+      {
+        key: event.key,
+        repeat: event.repeat,
+        isComposing: event.nativeEvent.isComposing,
+        keyCode: event.keyCode,
+        ctrlKey: event.ctrlKey,
+        metaKey: event.metaKey,
+        altKey: event.altKey,
+        timeStamp: event.timeStamp,
+        inTextField: isTextField(event.target),
+        inCard: event.target instanceof Node && !!card.current?.contains(event.target),
+      },
+      { armedAt: armedAt.current },
+    );
+    if (!decision) return;
+    event.preventDefault();
+    decide(decision === 'approve');
+  };
   const high = tool.risks?.some((risk) => risk.severity === 'high');
   return (
     <section
       ref={card}
-      tabIndex={-1}
+      tabIndex={0}
       aria-label={`Approval needed: ${tool.title}`}
       data-testid="approval-card"
-      onKeyDown={(event) => {
-        if (event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement || event.metaKey || event.ctrlKey || event.altKey) return;
-        if (event.key === 'a') decide(true);
-        if (event.key === 'd') decide(false);
+      data-armed={armed ? 'true' : 'false'}
+      onPointerDownCapture={(event) => arm(event.timeStamp)}
+      onKeyUp={(event) => {
+        // a Tab's keydown fires where the focus was, its keyup where the Tab moved it: here
+        if (event.key === 'Tab') arm(event.timeStamp);
       }}
+      onBlur={(event) => {
+        if (event.relatedTarget instanceof Node && card.current?.contains(event.relatedTarget)) return;
+        armedAt.current = undefined;
+        setArmed(false);
+      }}
+      onKeyDown={onKeyDown}
       className={`my-3 rounded-lg border-2 bg-panel shadow-sm outline-none focus-visible:ring-1 focus-visible:ring-accent ${tool.destructive || high ? 'border-danger/60' : 'border-warn/60'}`}
     >
       <header className="flex flex-wrap items-center gap-2 border-b border-border px-4 py-3">
@@ -95,20 +139,30 @@ export function ApprovalCard({ tool, busy, onDecide, autoFocus }: { tool: ToolVi
             <Spinner label="Checking who may decide…" />
           </div>
         ) : (
-          <div className="sticky bottom-0 -mx-4 flex flex-wrap items-center gap-2 border-t border-border bg-panel px-4 py-2">
-            <input
-              aria-label="Reason (optional)"
-              placeholder="Reason (optional)"
-              value={reason}
-              onChange={(event) => setReason(event.target.value)}
-              className="h-9 min-w-48 flex-1 rounded-md border border-border bg-panel px-3 text-sm"
-            />
-            <Button variant="danger" disabled={busy} onClick={() => decide(false)} aria-keyshortcuts="d">
-              Deny <Kbd>D</Kbd>
-            </Button>
-            <Button variant="primary" disabled={busy} onClick={() => decide(true)} aria-keyshortcuts="a">
-              Approve <Kbd>A</Kbd>
-            </Button>
+          <div className="sticky bottom-0 -mx-4 border-t border-border bg-panel px-4 py-2">
+            <div className="flex flex-wrap items-center gap-2">
+              <input
+                aria-label="Reason (optional)"
+                placeholder="Reason (optional)"
+                value={reason}
+                onChange={(event) => setReason(event.target.value)}
+                className="h-9 min-w-48 flex-1 rounded-md border border-border bg-panel px-3 text-sm"
+              />
+              <Button variant="danger" disabled={busy} onClick={() => decide(false)} aria-keyshortcuts={armed ? 'd' : undefined}>
+                Deny <Kbd>D</Kbd>
+              </Button>
+              <Button variant="primary" disabled={busy || previewMissing} onClick={() => decide(true)} aria-keyshortcuts={armed ? 'a' : undefined}>
+                Approve <Kbd>A</Kbd>
+              </Button>
+            </div>
+            <p className="mt-1 text-xs text-muted" data-testid="approval-hint">
+              {locked ??
+                (previewMissing
+                  ? 'The preview of this call did not reach this page; reload it to approve.'
+                  : armed
+                    ? 'A approves, D denies.'
+                    : 'Click or Tab into this card to decide with A / D.')}
+            </p>
           </div>
         )}
       </div>

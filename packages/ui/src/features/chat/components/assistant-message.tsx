@@ -1,9 +1,9 @@
-import { Bot } from 'lucide-react';
+import { Bot, Square } from 'lucide-react';
 import { memo } from 'react';
 import { CopyButton } from '../../../components/copy-button.tsx';
 import { StreamingMarkdown } from '../../../components/markdown.tsx';
 import { markdownToPlainText } from '../../../components/plain-text.ts';
-import type { Entry } from '../state/timeline.ts';
+import type { DecisionTarget, Entry } from '../state/timeline.ts';
 import { ApprovalCard } from './approval-card.tsx';
 import { ThinkingBlock } from './thinking-block.tsx';
 import { ToolCard } from './tool-card.tsx';
@@ -20,14 +20,18 @@ export function usageLine(usage: Assistant['usage']): string | undefined {
   return parts.length ? parts.join(' · ') : undefined;
 }
 
-export const AssistantMessage = memo(function AssistantMessage(props: { entry: Assistant; deciding?: string; onDecide(callId: string, approve: boolean, reason?: string): void }) {
+/**
+ * One answer: its text, thinking and tool calls in order. `decisionsLocked` says why its approval cards cannot be
+ * decided right now (the run still previews the turn's other changes, a decision is being sent); a stopped answer
+ * ends with a "Stopped" marker where it stopped.
+ */
+export const AssistantMessage = memo(function AssistantMessage(props: { entry: Assistant; decisionsLocked?: string; onDecide(target: DecisionTarget, approve: boolean, reason?: string): void }) {
   const { entry } = props;
   const text = entry.segments
     .filter((segment) => segment.kind === 'text')
     .map((segment) => segment.text)
     .join('\n\n');
   const usage = usageLine(entry.usage);
-  let firstApproval = true;
   return (
     <article className="group flex gap-3" aria-label="Skyflo">
       <div className="mt-1 flex h-7 w-7 shrink-0 items-center justify-center rounded-md bg-accent/15 text-accent" aria-hidden>
@@ -38,13 +42,14 @@ export const AssistantMessage = memo(function AssistantMessage(props: { entry: A
           // Block-wise always: when the stream completes, the blocks are the same strings, so nothing is parsed again.
           if (segment.kind === 'text') return <StreamingMarkdown key={segment.id} text={segment.text} />;
           if (segment.kind === 'thinking') return <ThinkingBlock key={segment.id} text={segment.text} complete={segment.complete} durationMs={segment.durationMs} />;
-          if (segment.tool.status === 'awaiting_approval') {
-            const focus = firstApproval;
-            firstApproval = false;
-            return <ApprovalCard key={segment.id} tool={segment.tool} autoFocus={focus} busy={props.deciding !== undefined} onDecide={(approve, reason) => props.onDecide(segment.tool.call_id, approve, reason)} />;
-          }
+          if (segment.tool.status === 'awaiting_approval') return <ApprovalCard key={segment.id} tool={segment.tool} locked={props.decisionsLocked} onDecide={props.onDecide} />;
           return <ToolCard key={segment.id} tool={segment.tool} />;
         })}
+        {entry.stopped ? (
+          <p className="mt-2 inline-flex items-center gap-1.5 rounded-md border border-warn/50 bg-warn/10 px-2 py-0.5 text-xs font-medium text-warn" data-testid="stopped-marker">
+            <Square className="h-3 w-3 fill-current" aria-hidden /> Stopped — the answer ends here because the run was stopped
+          </p>
+        ) : null}
         <div className="mt-1 flex h-5 items-center gap-3 text-xs text-muted opacity-0 transition group-focus-within:opacity-100 group-hover:opacity-100">
           {text ? (
             <>

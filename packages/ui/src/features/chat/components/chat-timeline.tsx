@@ -6,13 +6,13 @@
  *  - a new entry is followed, and the last one growing while it streams stays in view, only while the reader is within
  *    80 px of the end: scrolling up to read stops the following, scrolling back down resumes it;
  *  - entries measured while scrolling up (their real height replaces the guess) do not move what is on screen.
- * Entries with a call awaiting approval stay mounted wherever the reader scrolls: the card keeps its keyboard focus
- * and the reason being typed.
+ * Entries with a call awaiting approval stay mounted wherever the reader scrolls: a card the user moved into keeps
+ * its keyboard focus and the reason being typed.
  */
 import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
 import { useCallback, useLayoutEffect, useMemo, type RefObject } from 'react';
 import { Spinner } from '../../../components/ui.tsx';
-import type { Entry } from '../state/timeline.ts';
+import type { DecisionTarget, Entry } from '../state/timeline.ts';
 import { AssistantMessage } from './assistant-message.tsx';
 import { estimateEntryHeight } from './entry-height.ts';
 
@@ -28,8 +28,9 @@ export function ChatTimeline(props: {
   scroller: RefObject<HTMLDivElement | null>;
   /** the run is working and has not answered yet: a "thinking" line under the last entry */
   thinking: boolean;
-  deciding?: string;
-  onDecide(callId: string, approve: boolean, reason?: string): void;
+  /** why no approval card can be decided right now (undefined: they can) */
+  decisionsLocked?: string;
+  onDecide(target: DecisionTarget, approve: boolean, reason?: string): void;
 }) {
   const { entries, scroller } = props;
   const pinned = useMemo(() => entries.flatMap((entry, index) => (awaitsApproval(entry) ? [index] : [])), [entries]);
@@ -79,7 +80,7 @@ export function ChatTimeline(props: {
                 </div>
               </div>
             ) : (
-              <AssistantMessage entry={entry} deciding={props.deciding} onDecide={props.onDecide} />
+              <AssistantMessage entry={entry} decisionsLocked={props.decisionsLocked} onDecide={props.onDecide} />
             )}
             {/* inside the last entry's row, so the followed end includes it */}
             {last && props.thinking ? (

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { TerminalOutput } from '../../../components/terminal-output.tsx';
 import { Badge } from '../../../components/ui.tsx';
 import type { ToolStatus, ToolView } from '../state/timeline.ts';
+import { DecisionNote, wasDecided } from './decision-note.tsx';
 
 export const statusLabel: Record<ToolStatus, string> = {
   pending: 'Pending',
@@ -41,7 +42,7 @@ export function ArgsView({ args }: { args: Record<string, unknown> }) {
   );
 }
 
-/** One tool call: state icon, title, and (expanded) its exact arguments and terminal-style result. */
+/** One tool call: state icon, title, who decided it (when it needed a decision), and (expanded) its exact arguments and terminal-style result. */
 export function ToolCard({ tool }: { tool: ToolView }) {
   const [open, setOpen] = useState(tool.status === 'error');
   const { icon: Icon, className } = statusIcon[tool.status];
@@ -59,16 +60,10 @@ export function ToolCard({ tool }: { tool: ToolView }) {
           <Badge tone={tool.status === 'completed' ? 'ok' : tool.status === 'error' || tool.status === 'denied' ? 'danger' : tool.status === 'awaiting_approval' ? 'warn' : 'neutral'}>{statusLabel[tool.status]}</Badge>
         </span>
       </button>
+      {wasDecided(tool) ? <DecisionNote tool={tool} /> : null}
       {open ? (
         <div className="space-y-2 border-t border-border px-3 py-3">
           <ArgsView args={tool.args} />
-          {tool.decided_by || tool.reason ? (
-            <p className="text-xs text-muted">
-              {tool.status === 'denied' ? 'Denied' : 'Approved'}
-              {tool.decided_by && !/^[0-9a-f-]{36}$/i.test(tool.decided_by) ? ` by ${tool.decided_by}` : ''}
-              {tool.reason ? `: ${tool.reason}` : ''}
-            </p>
-          ) : null}
           {output ? <TerminalOutput text={output} label="Result" /> : null}
           {tool.error ? <TerminalOutput text={tool.error_code ? `[${tool.error_code}] ${tool.error}` : tool.error} label="Error" tone="error" /> : null}
         </div>

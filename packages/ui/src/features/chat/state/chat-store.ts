@@ -9,7 +9,7 @@ import { ApiError, api, apiResponse } from '../../../lib/api.ts';
 import { readSse } from '../../../lib/sse.ts';
 import { decidedElsewhereNotice, decisionProgress, runTimeOf } from './decided-elsewhere.ts';
 import { enqueue, promote, removeQueued, takeNext, type QueuedMessage } from './queue.ts';
-import { addUserMessage, applyEvent, emptyTimeline, markInterrupted, pendingApprovals, timelineFromPersisted, type TimelineState, type ToolView } from './timeline.ts';
+import { addUserMessage, applyEvent, decisionTargetOf, emptyTimeline, markInterrupted, pendingApprovals, timelineFromPersisted, type DecisionTarget, type TimelineState } from './timeline.ts';
 
 export interface ConversationResponse {
   id: string;
@@ -36,8 +36,13 @@ export interface ChatStore {
   close(): void;
   send(text: string): void;
   stop(): Promise<void>;
-  decide(callId: string, approve: boolean, reason?: string): Promise<void>;
-  decideAll(approve: boolean): Promise<void>;
+  /** decides the call a card shows, bound to the hashes of the awaiting event that card rendered */
+  decide(target: DecisionTarget, approve: boolean, reason?: string): Promise<void>;
+  /**
+   * "Approve all" / "Decline all": decides exactly `targets` (the cards on screen when the button was clicked), in
+   * order. A call proposed later, or one whose preview changed since, is not decided by it.
+   */
+  decideAll(approve: boolean, targets: readonly DecisionTarget[]): Promise<void>;
   /** the approval card learned that `callId` left the approvals queue without a decision from this page */
   followDecision(callId: string): Promise<void>;
   sendNow(id: string): void;
@@ -225,12 +230,28 @@ export const useChatStore = create<ChatStore>((set, get) => {
     startChat(conversationId, taken.next.content);
   }
 
-  async function decideOne(conversationId: string, tool: ToolView, approve: boolean, reason?: string): Promise<void> {
-    set({ deciding: tool.call_id });
+  /**
+   * Why `target` may not be decided from this page right now, or undefined when it may: the engine must have paused
+   * (every call of the turn previewed), and the card must still show the same preview the user decides on.
+   */
+  function refusal(target: DecisionTarget, approve: boolean): string | undefined {
+    const { timeline } = get();
+    if (timeline.status === 'streaming') return 'The agent is still preparing this turn; decide once every proposed change is shown.';
+    const shown = pendingApprovals(timeline).find((tool) => tool.call_id === target.call_id);
+    if (!shown) return undefined; // decided meanwhile: nothing to send (the caller skips it)
+    const current = decisionTargetOf(shown);
+    if (current.args_hash !== target.args_hash || current.diff_hash !== target.diff_hash) return `The preview of ${shown.tool} changed after it was shown; read the card again and decide it there.`;
+    if (approve && !target.args_hash) return `The preview of ${shown.tool} did not reach this page, so it cannot be approved from here; reload the page.`;
+    return undefined;
+  }
+
+  async function decideOne(conversationId: string, target: DecisionTarget, approve: boolean, reason?: string): Promise<void> {
+    set({ deciding: target.call_id });
     try {
       await run(conversationId, (signal) =>
-        apiResponse(`/agent/approvals/${encodeURIComponent(tool.call_id)}`, {
-          body: { approve, conversation_id: conversationId, ...(reason ? { reason } : {}), ...(tool.args_hash ? { args_hash: tool.args_hash } : {}) },
+        apiResponse(`/agent/approvals/${encodeURIComponent(target.call_id)}`, {
+          // bound to the awaiting event the card showed: its arguments, and its diff when it had one
+          body: { approve, conversation_id: conversationId, ...(reason ? { reason } : {}), ...(target.args_hash ? { args_hash: target.args_hash } : {}), ...(target.diff_hash ? { diff_hash: target.diff_hash } : {}) },
           signal,
         }),
       );
@@ -292,26 +313,32 @@ export const useChatStore = create<ChatStore>((set, get) => {
       }
     },
 
-    async decide(callId, approve, reason) {
+    async decide(target, approve, reason) {
       const { conversationId, timeline } = get();
-      const tool = pendingApprovals(timeline).find((item) => item.call_id === callId);
-      if (!conversationId || !tool || get().deciding) return;
-      await decideOne(conversationId, tool, approve, reason);
+      if (!conversationId || get().deciding || get().batch) return;
+      if (!pendingApprovals(timeline).some((item) => item.call_id === target.call_id)) return;
+      const refused = refusal(target, approve);
+      if (refused) return set({ timeline: { ...timeline, error: refused } });
+      await decideOne(conversationId, target, approve, reason);
     },
 
-    async decideAll(approve) {
+    async decideAll(approve, targets) {
       const { conversationId } = get();
-      if (!conversationId || get().batch) return;
-      const total = approvableCount(get().timeline);
-      const attempted = new Set<string>();
+      if (!conversationId || get().batch || get().deciding || targets.length === 0) return;
+      const total = targets.length;
       try {
-        for (let done = 0; done < total; done += 1) {
+        for (const [done, target] of targets.entries()) {
           set({ batch: { approve, done, total } });
           await streamDone;
-          const next = pendingApprovals(get().timeline).find((tool) => !attempted.has(tool.call_id));
-          if (!next || !current(conversationId)) break;
-          attempted.add(next.call_id);
-          await decideOne(conversationId, next, approve, approve ? undefined : 'Declined with "Decline all"');
+          if (!current(conversationId)) break;
+          // decided meanwhile (elsewhere, or the engine closed it): nothing to send for it
+          if (!pendingApprovals(get().timeline).some((tool) => tool.call_id === target.call_id)) continue;
+          const refused = refusal(target, approve);
+          if (refused) {
+            set({ timeline: { ...get().timeline, error: refused } });
+            break;
+          }
+          await decideOne(conversationId, target, approve, approve ? undefined : 'Declined with "Decline all"');
         }
       } finally {
         set({ batch: undefined });
@@ -369,15 +396,10 @@ export const useChatStore = create<ChatStore>((set, get) => {
   };
 });
 
-/** Calls that still need a decision in this conversation: the one awaiting it plus later gated calls still pending. */
-export function approvableCount(timeline: TimelineState): number {
-  let count = 0;
-  for (const entry of timeline.entries) {
-    if (entry.type !== 'assistant') continue;
-    for (const segment of entry.segments) {
-      if (segment.kind !== 'tool') continue;
-      if (segment.tool.status === 'awaiting_approval' || (segment.tool.status === 'pending' && segment.tool.requires_approval && timeline.status !== 'streaming')) count += 1;
-    }
-  }
-  return count;
+/**
+ * The calls a batch decision covers: the cards on screen (previewed, awaiting a decision), each with the hashes of
+ * the awaiting event it shows. A gated call that was never previewed is not among them: nobody saw what it does.
+ */
+export function decisionTargets(timeline: TimelineState): DecisionTarget[] {
+  return pendingApprovals(timeline).map(decisionTargetOf);
 }

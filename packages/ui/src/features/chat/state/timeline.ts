@@ -26,11 +26,18 @@ export interface ToolView {
   diff?: string;
   preview_error?: string;
   args_hash?: string;
+  /** the hash of the diff shown on the card; sent with the decision so the engine knows which preview was approved */
+  diff_hash?: string;
   resolution?: string[];
   risks?: RiskFlag[];
   policy_reason?: string;
   requested_by?: { id: string; email?: string; name?: string | null };
   decided_by?: string;
+  decided_by_email?: string;
+  /** when the decision was made (epoch ms) */
+  decided_at?: number;
+  /** approved by `skyflo chat --approve-all`, not by a person reading the card */
+  automatic?: boolean;
   reason?: string;
   timestamp?: number;
 }
@@ -52,7 +59,8 @@ export interface Usage {
 
 export type Entry =
   | { id: string; type: 'user'; content: string; timestamp: number; local?: boolean }
-  | { id: string; type: 'assistant'; segments: Segment[]; usage: Usage; timestamp: number };
+  /** `stopped`: a stop interrupted this answer; what it holds is where it stopped */
+  | { id: string; type: 'assistant'; segments: Segment[]; usage: Usage; timestamp: number; stopped?: boolean };
 
 export type RunStatus = 'idle' | 'streaming' | 'awaiting_approval' | 'stopped' | 'error';
 
@@ -221,6 +229,7 @@ export function applyEvent(state: TimelineState, event: AgentEvent, eventId?: nu
               diff: event.diff,
               preview_error: event.preview_error,
               args_hash: event.args_hash,
+              diff_hash: event.diff_hash,
               resolution: event.resolution,
               risks: event.risks,
               destructive: event.destructive ?? tool.destructive,
@@ -229,9 +238,16 @@ export function applyEvent(state: TimelineState, event: AgentEvent, eventId?: nu
             });
           }
           if (event.type === 'tool.approved' || event.type === 'tool.denied') {
+            // The card keeps what was decided on (diff, risks, hashes: spread from `existing`) and says who, when, why.
+            // Read loosely: an engine older than these fields simply leaves them out.
+            const decision = event as { decided_by?: string; decided_by_email?: string; decided_at?: number; reason?: string };
             tool.requires_approval = true;
-            if (event.decided_by) tool.decided_by = event.decided_by;
-            if (event.reason) tool.reason = event.reason;
+            if (decision.decided_by) tool.decided_by = decision.decided_by;
+            if (decision.decided_by_email) tool.decided_by_email = decision.decided_by_email;
+            const at = typeof decision.decided_at === 'number' ? decision.decided_at : timestamp;
+            if (at !== undefined) tool.decided_at = at;
+            if (decision.reason) tool.reason = decision.reason;
+            if (event.type === 'tool.approved' && event.automatic) tool.automatic = true;
           }
           if (event.type === 'tool.result') tool.result = event.result;
           if (event.type === 'tool.error') {
@@ -267,7 +283,9 @@ export function applyEvent(state: TimelineState, event: AgentEvent, eventId?: nu
     case 'error':
       return { ...finishAll(state), status: 'error', error: event.error, notice: undefined };
     case 'completed': {
-      const finished = withAssistant(finishAll(state), event, (entry) => ({ ...entry, usage: add(entry.usage, 'ttr_ms', event.duration_ms) }), false);
+      const stopped = event.status === 'stopped';
+      // A stopped run marks its answer where it stopped (an answer stopped before its first word is still shown, empty).
+      const finished = withAssistant(finishAll(state), event, (entry) => ({ ...entry, usage: add(entry.usage, 'ttr_ms', event.duration_ms), ...(stopped ? { stopped: true } : {}) }), stopped);
       const status: RunStatus = event.status === 'error' ? 'error' : event.awaiting_approval || hasPendingApproval(finished) ? 'awaiting_approval' : event.status === 'stopped' ? 'stopped' : 'idle';
       return { ...finished, status, notice: undefined, ...(event.error ? { error: event.error } : {}) };
     }
@@ -303,6 +321,17 @@ export function pendingApprovals(state: TimelineState): ToolView[] {
   return tools;
 }
 
+/** What a decision is bound to: the call and the hashes of the `tool.awaiting_approval` event its card shows. */
+export interface DecisionTarget {
+  call_id: string;
+  args_hash?: string;
+  diff_hash?: string;
+}
+
+export function decisionTargetOf(tool: ToolView): DecisionTarget {
+  return { call_id: tool.call_id, ...(tool.args_hash ? { args_hash: tool.args_hash } : {}), ...(tool.diff_hash ? { diff_hash: tool.diff_hash } : {}) };
+}
+
 export function hasPendingApproval(state: TimelineState): boolean {
   return pendingApprovals(state).length > 0;
 }
@@ -335,7 +364,7 @@ export function timelineFromPersisted(messages: unknown, title?: string): Timeli
         }
       }
       const usage = (item['token_usage'] && typeof item['token_usage'] === 'object' ? item['token_usage'] : {}) as Usage;
-      entries.push({ id, type: 'assistant', segments, usage, timestamp });
+      entries.push({ id, type: 'assistant', segments, usage, timestamp, ...(item['stopped'] === true ? { stopped: true } : {}) });
     }
   }
   const state: TimelineState = { ...emptyTimeline, entries, ...(title ? { title } : {}) };
