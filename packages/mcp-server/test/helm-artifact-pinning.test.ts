@@ -4,7 +4,8 @@
  *   same name and version by one that binds cluster-admin, then the approved call runs → exactly the previewed
  *   archive is installed (checked with the real kubectl); a tampered or deleted cache entry is refused;
  * - the replaced chart, previewed afresh, carries CLUSTER_ADMIN_GRANT from its rendered manifests;
- * - previews render client-side: a chart's `lookup` of a Secret never puts its value in the preview;
+ * - previews render against the cluster (issue 19 item 4), yet a chart's `lookup` of a Secret never puts its value in
+ *   the preview;
  * - read-only tools contact only allowed hosts: an oci:// reference to another host reaches nobody.
  */
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
@@ -230,7 +231,7 @@ describe('hooks are previewed and assessed like templates', () => {
   });
 });
 
-describe('previews render without reading Secrets (issue 7 item 4)', () => {
+describe('previews render with the cluster but never show a looked-up Secret (issue 7 item 4, issue 19 item 4)', () => {
   const SECRET = 'lookup-leak-9f8e7d6c5b';
 
   it("a chart's lookup of a Secret never puts its value in the preview", async () => {
@@ -240,6 +241,8 @@ describe('previews render without reading Secrets (issue 7 item 4)', () => {
     const diff = await call('helm_upgrade_diff', { release_name: 'probe', namespace: 'team', chart });
     expect(diff.isError, diff.text).toBeFalsy();
     expect(diff.text).toMatch(/^\+\s*kind: ConfigMap$/m);
+    // lookup found the Secret (rendered with the cluster), and its value is redacted where the template copied it
+    expect(diff.text).toMatch(/^\+\s*note: "\[REDACTED\]"$/m);
     expect(diff.text).not.toContain(SECRET);
     const viaPreview = await preview('helm_install', { release_name: 'probe', chart, namespace: 'team', wait: false });
     expect(viaPreview.isError, viaPreview.text).toBeFalsy();

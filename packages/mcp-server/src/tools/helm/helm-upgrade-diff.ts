@@ -1,4 +1,5 @@
-import { riskFlagSchema } from '@skyflo/protocol';
+import { createHash } from 'node:crypto';
+import { riskFlagSchema, type RiskFlag } from '@skyflo/protocol';
 import { createTwoFilesPatch } from 'diff';
 import { parseAllDocuments, stringify } from 'yaml';
 import { z } from 'zod';
@@ -12,13 +13,15 @@ import { defineTool } from '../tool-definition.ts';
 import { chartDigestField, chartVersionField, namespaceField, optionalChartField, optionalValuesField, releaseNameField } from './helm-inputs.ts';
 import { prepareChart, releaseCommandArgs } from './release-command.ts';
 import { runHelm } from './run-helm.ts';
+import { findLiveClusterUse, templatesOfLocalChart, templatesOfRelease, type LiveClusterUse, type TemplateSource } from './live-cluster-templates.ts';
+import { readLiveSecretValues, redactLiveSecretValues } from './live-secret-values.ts';
 import { withTextOutput } from '../output-shapes.ts';
 
 export const helmUpgradeDiff = defineTool({
   name: 'helm_upgrade_diff',
   title: 'Diff Helm Upgrade',
   description:
-    'Preview a helm upgrade/install (chart + values) or a rollback (to_revision) as a unified diff between the live release manifest and the manifest it would produce. Changes nothing. Renders client-side: templates cannot read live objects (lookup returns nothing), and Secret values are redacted on both sides.',
+    'Preview a helm upgrade/install (chart + values) or a rollback (to_revision) as a unified diff between the live release manifest and the manifest it would produce. Changes nothing. Renders against the live cluster as the install will (lookup and .Capabilities see the cluster; such charts are flagged LIVE_CLUSTER_TEMPLATE); Secret values, and live Secret values a template copied elsewhere, are redacted on both sides. manifest_digest is the sha-256 of the full rendered manifest.',
   toolset: 'helm',
   tags: ['diff'],
   inputSchema: {
@@ -31,7 +34,7 @@ export const helmUpgradeDiff = defineTool({
     chart_digest: chartDigestField,
     to_revision: z.number().int().min(1).optional().describe('Instead of a chart, diff against this earlier revision (the preview of helm_rollback)'),
   },
-  outputSchema: withTextOutput({ changed: z.boolean().optional().describe('Whether the upgrade would change the manifest'), releaseExists: z.boolean().optional().describe('The release is installed (false: an install)'), diff: z.string().optional().describe('Unified diff of the live vs rendered manifest'), risks: z.array(riskFlagSchema).optional().describe('Risk flags from the rendered manifests') }),
+  outputSchema: withTextOutput({ changed: z.boolean().optional().describe('Whether the upgrade would change the manifest'), releaseExists: z.boolean().optional().describe('The release is installed (false: an install)'), diff: z.string().optional().describe('Unified diff of the live vs rendered manifest'), risks: z.array(riskFlagSchema).optional().describe('Risk flags from the rendered manifests'), manifest_digest: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional().describe('"sha256:<hex>" of the full, unredacted manifest (hooks included) the call would produce; changes whenever the cluster state a template reads changes') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     assertSafeName('release_name', input.release_name);
@@ -54,6 +57,7 @@ export const helmUpgradeDiff = defineTool({
 
     let proposed: string;
     let label: string;
+    let liveUse: LiveClusterUse = { templates: [] };
     if (input.to_revision !== undefined) {
       if (!exists) return toolError(`Release ${input.release_name} does not exist in namespace ${input.namespace}, so there is nothing to roll back.`, 'list releases with helm_list_releases.');
       const target = await runHelm(deps, {
@@ -69,11 +73,12 @@ export const helmUpgradeDiff = defineTool({
       proposed = joinManifests(target.stdout, targetHooks.stdout);
       label = `revision ${input.to_revision}`;
     } else {
-      // --dry-run=client, not server: with server, a chart's `lookup` reads live objects (Secrets included) into
-      // the rendered manifest, i.e. into the model's context, the event stream and the database. Client-side,
-      // lookup returns nothing; helm still reads the release history to compute the upgrade.
+      // --dry-run=server: templates render with the cluster state the install will see (`lookup` finds live objects,
+      // .Capabilities is the cluster's), so a chart that adds a ClusterRoleBinding only when lookup finds something
+      // shows it here. Live Secret values a template copies into the manifest are redacted below, before display.
       const chart = await prepareChart(deps, { chart: input.chart!, version: input.version, chart_digest: input.chart_digest }, context.signal);
       let dryRun;
+      let localTemplates: TemplateSource[] = [];
       try {
         const args = releaseCommandArgs({
           verb: 'upgrade',
@@ -81,14 +86,15 @@ export const helmUpgradeDiff = defineTool({
           chart,
           namespace: input.namespace,
           hasValues: input.values !== undefined,
-          extraFlags: ['--install', '--dry-run=client', '--output', 'json', ...(input.reuse_values ? ['--reuse-values'] : [])],
+          extraFlags: ['--install', '--dry-run=server', '--output', 'json', ...(input.reuse_values ? ['--reuse-values'] : [])],
         });
         dryRun = await runHelm(deps, { args, stdin: input.values, signal: context.signal });
+        if (dryRun.ok) localTemplates = await templatesOfLocalChart(chart.argument);
       } finally {
         await chart.close();
       }
       if (!dryRun.ok) return dryRun.output;
-      let release: { manifest?: string; hooks?: Array<{ path?: string; manifest?: string }> };
+      let release: { manifest?: string; hooks?: Array<{ path?: string; manifest?: string }>; chart?: { templates?: Array<{ name?: string; data?: string }> } };
       try {
         release = JSON.parse(dryRun.stdout) as typeof release;
       } catch {
@@ -98,22 +104,41 @@ export const helmUpgradeDiff = defineTool({
       const hooks = (release.hooks ?? []).map((hook) => `---\n# Source: ${hook.path ?? ''}\n${hook.manifest ?? ''}\n`).join('');
       proposed = joinManifests(release.manifest ?? '', hooks);
       label = 'proposed';
+      liveUse = findLiveClusterUse([...templatesOfRelease(release), ...localTemplates]);
     }
 
-    const before = redactText(liveManifest);
-    const after = redactText(proposed);
+    // The digest binds the approval to exactly this manifest; the engine re-runs the preview right before executing
+    // and refuses (TARGET_CHANGED) when it differs, e.g. because an object a template looks up appeared meanwhile.
+    const manifestDigest = `sha256:${createHash('sha256').update(proposed).digest('hex')}`;
+    const secretValues = liveUse.templates.some((template) => template.uses.includes('lookup')) ? await readLiveSecretValues(deps, input.namespace, context.signal) : [];
+    const before = redactText(redactLiveSecretValues(liveManifest, secretValues));
+    const after = redactText(redactLiveSecretValues(proposed, secretValues));
     const current = exists ? 'live' : 'not installed';
     // Risks of what the release would add or change (a chart's ClusterRoleBinding to cluster-admin shows here).
-    const risks = assessManifest(changedDocuments(liveManifest, proposed), { namespace: input.namespace });
+    const risks = [...assessManifest(changedDocuments(liveManifest, proposed), { namespace: input.namespace }), ...liveClusterRisk(liveUse)];
     if (before === after) {
-      return { text: `No changes: the ${label} manifest of ${input.namespace}/${input.release_name} matches the live release.`, structured: { changed: false, diff: '', risks } };
+      return { text: `No changes: the ${label} manifest of ${input.namespace}/${input.release_name} matches the live release.`, structured: { changed: false, diff: '', risks, manifest_digest: manifestDigest } };
     }
     const diff = createTwoFilesPatch(`${input.release_name} (${current})`, `${input.release_name} (${label})`, before, after, undefined, undefined, { context: 3 });
     const summary = summarizeDiff(diff);
     const text = applyOutputBudget(`${summary}\n${diff}`, { budgetBytes: deps.settings.outputBudgetBytes, kind: 'text', hint: 'render single objects with helm_template to inspect the rest' });
-    return { text, structured: { changed: true, releaseExists: exists, diff: applyOutputBudget(diff, { budgetBytes: deps.settings.outputBudgetBytes, kind: 'text' }), risks } };
+    return { text, structured: { changed: true, releaseExists: exists, diff: applyOutputBudget(diff, { budgetBytes: deps.settings.outputBudgetBytes, kind: 'text' }), risks, manifest_digest: manifestDigest } };
   },
 });
+
+/** LIVE_CLUSTER_TEMPLATE: what the chart renders depends on the cluster at the moment helm runs. */
+function liveClusterRisk(use: LiveClusterUse): RiskFlag[] {
+  if (use.templates.length === 0) return [];
+  const listed = use.templates.slice(0, 5).map((template) => `${template.name} (${template.uses.join(', ')})`);
+  const more = use.templates.length > 5 ? ` and ${use.templates.length - 5} more` : '';
+  return [
+    {
+      code: 'LIVE_CLUSTER_TEMPLATE',
+      severity: 'medium',
+      message: `The chart's templates read the live cluster: ${listed.join(', ')}${more}. What they render depends on the cluster when helm runs; this preview rendered them against the cluster as it is now, and the install is refused if the rendered manifest differs by then.`,
+    },
+  ];
+}
 
 function summarizeDiff(diff: string): string {
   let added = 0;

@@ -44,6 +44,11 @@ export const previewResultShape = {
   changed: z.boolean().describe('Whether the call would change anything'),
   risks: z.array(riskFlagSchema).describe("Risk flags from the call's arguments and, for Helm, from the manifests the preview rendered"),
   truncated: z.boolean().optional().describe('The diff was cut to the output budget'),
+  manifest_digest: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/)
+    .optional()
+    .describe('Helm: "sha256:<hex>" of the full, unredacted manifest the call would install (the diff shows it redacted); bound to the approval and re-checked before executing'),
 };
 
 export type PreviewToolCallResult = z.infer<z.ZodObject<typeof previewResultShape>>;
@@ -112,6 +117,7 @@ export function createPreviewToolCall(tools: AnyToolDefinition<ToolDeps>[]): Any
       let changed: boolean;
       let previewRisks: RiskFlag[] = [];
       let truncated = false;
+      let manifestDigest: string | undefined;
       if (target.preview && previewTool) {
         const output = await runTool(previewTool, target.preview.mapArguments(resolved.data), deps, context);
         if (output.isError) return { ...output, structured: { ...output.structured, tool: target.name, previewTool: previewTool.name } };
@@ -120,6 +126,7 @@ export function createPreviewToolCall(tools: AnyToolDefinition<ToolDeps>[]): Any
         changed = typeof output.structured?.['changed'] === 'boolean' ? output.structured['changed'] : diff !== '';
         previewRisks = risksOf(output.structured);
         truncated = output.structured?.['truncated'] === true;
+        if (typeof output.structured?.['manifest_digest'] === 'string') manifestDigest = output.structured['manifest_digest'];
       } else {
         const description = await target.describeCall!(resolved.data, deps, context);
         ({ text, diff, changed } = description);
@@ -133,6 +140,7 @@ export function createPreviewToolCall(tools: AnyToolDefinition<ToolDeps>[]): Any
         changed,
         risks: capRisks(mergeRisks(assessToolCallRisks(target.name, resolved.data), previewRisks)),
         ...(truncated ? { truncated } : {}),
+        ...(manifestDigest ? { manifest_digest: manifestDigest } : {}),
       };
       return { text, structured, verbatim: { resolved_arguments: resolvedArguments } };
     },

@@ -1,0 +1,116 @@
+/**
+ * Which of a chart's templates read the live cluster: `lookup` (any object, Secrets included) or `.Capabilities`
+ * (the cluster's version and API groups). What such a chart renders depends on the cluster at the moment helm
+ * runs, so the approval card says so (LIVE_CLUSTER_TEMPLATE) and the preview renders against the cluster.
+ *
+ * Sources: the templates helm reports in the dry-run release (the chart itself), plus, when the chart argument is a
+ * local directory or archive (a pinned chart is one), every template of its subcharts, which the release omits.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+
+export interface TemplateSource {
+  /** path inside the chart, e.g. "templates/rbac.yaml" or "charts/db/templates/secret.yaml" */
+  name: string;
+  text: string;
+}
+
+const LIVE_FUNCTIONS: Array<[RegExp, string]> = [
+  [/\blookup\b/, 'lookup'],
+  [/\.Capabilities\b/, '.Capabilities'],
+];
+
+export interface LiveClusterUse {
+  /** template path → the live-cluster functions it uses */
+  templates: Array<{ name: string; uses: string[] }>;
+}
+
+export function findLiveClusterUse(sources: TemplateSource[]): LiveClusterUse {
+  const seen = new Set<string>();
+  const templates: LiveClusterUse['templates'] = [];
+  for (const source of sources) {
+    if (seen.has(source.name)) continue;
+    seen.add(source.name);
+    const uses = LIVE_FUNCTIONS.filter(([pattern]) => pattern.test(source.text)).map(([, label]) => label);
+    if (uses.length > 0) templates.push({ name: source.name, uses });
+  }
+  return { templates };
+}
+
+/** The templates listed in helm's `--output json` release (`chart.templates[].data` is base64). */
+export function templatesOfRelease(release: { chart?: { templates?: Array<{ name?: string; data?: string }> } }): TemplateSource[] {
+  return (release.chart?.templates ?? []).map((template) => ({ name: template.name ?? '', text: Buffer.from(template.data ?? '', 'base64').toString('utf8') }));
+}
+
+const isTemplateFile = (name: string) => /(^|\/)templates\/.+\.(ya?ml|tpl|txt|json)$/.test(name);
+
+/**
+ * The templates of a local chart (directory or .tgz), subcharts included. A reference helm resolves itself (repo/chart
+ * without a pinned archive) gives none: its top-level templates still come from the release.
+ */
+export async function templatesOfLocalChart(argument: string): Promise<TemplateSource[]> {
+  let info;
+  try {
+    info = await stat(argument);
+  } catch {
+    return [];
+  }
+  if (info.isDirectory()) return templatesOfDirectory(argument, '');
+  if (info.isFile() && /\.tgz$|\.tar\.gz$/.test(argument)) return templatesOfArchive(await readFile(argument));
+  return [];
+}
+
+async function templatesOfDirectory(root: string, prefix: string): Promise<TemplateSource[]> {
+  const found: TemplateSource[] = [];
+  for (const entry of await readdir(root, { withFileTypes: true })) {
+    const full = path.join(root, entry.name);
+    const name = `${prefix}${entry.name}`;
+    if (entry.isDirectory()) found.push(...(await templatesOfDirectory(full, `${name}/`)));
+    else if (entry.isFile() && /(^|\/)charts\/[^/]+\.tgz$/.test(name)) {
+      found.push(...templatesOfArchive(await readFile(full)).map((source) => ({ ...source, name: `${prefix}${source.name}` })));
+    } else if (entry.isFile() && isTemplateFile(name)) found.push({ name, text: await readFile(full, 'utf8') });
+  }
+  return found;
+}
+
+/** A gzipped tar (helm package's format: ustar with PAX headers), read in memory; nested subchart archives too. */
+export function templatesOfArchive(archive: Buffer): TemplateSource[] {
+  let tar: Buffer;
+  try {
+    tar = gunzipSync(archive);
+  } catch {
+    return [];
+  }
+  const found: TemplateSource[] = [];
+  let offset = 0;
+  let longName: string | undefined;
+  while (offset + 512 <= tar.length) {
+    const header = tar.subarray(offset, offset + 512);
+    if (header.every((byte) => byte === 0)) break;
+    const field = (start: number, length: number) => header.subarray(start, start + length).toString('utf8').replace(/\0.*$/s, '');
+    const size = parseInt(field(124, 12).trim() || '0', 8);
+    const type = field(156, 1);
+    const prefix = field(345, 155);
+    const body = tar.subarray(offset + 512, offset + 512 + size);
+    offset += 512 + Math.ceil(size / 512) * 512;
+    if (type === 'x') {
+      const pathRecord = /\d+ path=([^\n]*)\n/.exec(body.toString('utf8'));
+      longName = pathRecord?.[1];
+      continue;
+    }
+    if (type === 'L') {
+      longName = body.toString('utf8').replace(/\0.*$/s, '');
+      continue;
+    }
+    const fullName = longName ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
+    longName = undefined;
+    if (type !== '0' && type !== '' && type !== '\0') continue;
+    // strip the chart's own top directory ("app/templates/x.yaml" → "templates/x.yaml")
+    const name = fullName.split('/').slice(1).join('/');
+    if (/^(.*\/)?charts\/[^/]+\.tgz$/.test(name)) {
+      found.push(...templatesOfArchive(body).map((source) => ({ ...source, name: `${name.replace(/[^/]+\.tgz$/, '')}${source.name}` })));
+    } else if (isTemplateFile(name)) found.push({ name, text: body.toString('utf8') });
+  }
+  return found;
+}
