@@ -176,12 +176,19 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       await deps.audit
         ?.record({ actorId: user.id, action: 'chat.request', conversationId: conversation.id, subjectType: 'conversation', subjectId: conversation.id, details: { run_id: runId, text: scrubSecrets(content) }, ...(ip ? { ip } : {}) })
         .catch((error: unknown) => deps.logger?.error({ err: error, runId }, 'could not record the chat request in the audit trail'));
-      const start = launch(conversation.id, runId, async () => {
-        await storage.conversations.updateTimeline(conversation.id, (timeline) =>
-          appendUserEntry(timeline, { id: randomUUID(), content, timestamp: Date.now() }),
-        );
-        return runAgent(runDeps, { runId, conversationId: conversation.id, userMessage: content, wantsTitle: !conversation.title, requester: { id: user.id, email: user.email } });
-      });
+      const start = launch(conversation.id, runId, () =>
+        runAgent(runDeps, {
+          runId,
+          conversationId: conversation.id,
+          userMessage: content,
+          wantsTitle: !conversation.title,
+          requester: { id: user.id, email: user.email },
+          // inside the run: if the database refuses the message, the stream ends with the error instead of hanging
+          prepare: async () => {
+            await storage.conversations.updateTimeline(conversation.id, (timeline) => appendUserEntry(timeline, { id: randomUUID(), content, timestamp: Date.now() }));
+          },
+        }),
+      );
       return { runId, conversationId: conversation.id, start };
     },
 

@@ -2,9 +2,12 @@
  * One run of the workflow: wires the run's stop signal to the bus, publishes events (with timestamp,
  * conversation_id and run_id) and folds them into the conversation's timeline, invokes the graph, names the
  * conversation, and always ends with exactly one `completed` event. Persistence happens here, on the producer
- * side, so a client that disconnects (or a failed approval stream) loses nothing.
+ * side, so a client that disconnects (or a failed approval stream) loses nothing. A storage failure during the run
+ * (a timeline, approval or checkpoint write the database refuses) ends it with `workflow.error` + `completed(error)`:
+ * a client must never be left with heartbeats and no end.
  */
 import { GraphRecursionError, isGraphBubbleUp } from '@langchain/langgraph';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import type { AgentEvent, AgentEventPayload, AgentEventType, CompletedStatus } from '@skyflo/protocol';
 import type { ModelMessage } from 'ai';
 import type { AgentGraph } from '../graph/build-graph.ts';
@@ -42,6 +45,11 @@ export interface RunInput {
   requester: { id: string; email?: string };
   /** who decided the approval that started this run */
   approver?: RunContext['approver'];
+  /**
+   * A storage write that belongs to the run but precedes the graph (the chat's user entry in the timeline); it runs
+   * inside the run, so its failure ends the run with `workflow.error` + `completed(error)` like any other.
+   */
+  prepare?: () => Promise<void>;
 }
 
 export interface RunResult {
@@ -52,6 +60,20 @@ export interface RunResult {
 function describeBus(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return /redis/i.test(message) ? 'Redis' : 'event bus';
+}
+
+/**
+ * The reason a storage failure gives the user: what the database said, never the query's parameters (they hold the
+ * conversation's text). Drizzle wraps the driver's error; its own message carries the parameters.
+ */
+function describeStorageFailure(error: unknown): string {
+  const cause = error instanceof DrizzleQueryError ? error.cause : error;
+  const said = cause instanceof Error ? cause.message : String(cause);
+  return `The conversation could not be saved (the database said: ${said}), so this run was ended. Reload the conversation and send your message again; if it keeps failing, check the engine's database (GET /api/v1/health).`;
+}
+
+function isStorageError(error: unknown): boolean {
+  return error instanceof DrizzleQueryError || (error instanceof Error && error.name === 'DrizzleQueryError');
 }
 
 function assistantTextOf(messages: ModelMessage[]): string {
@@ -83,6 +105,14 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
   let completedSent = false;
   /** set when publishing failed: the bus (Redis) is down */
   let busFailure: unknown;
+  /** set when a write of this run failed (timeline, approval, checkpoint): the run ends with an error */
+  let storageFailure: unknown;
+  const failStorage = (error: unknown) => {
+    if (storageFailure) return;
+    storageFailure = error;
+    deps.logger?.error({ err: error, runId: input.runId }, 'storage failed during a run; ending the run');
+    controller.abort();
+  };
   const completedPayload = (status: CompletedStatus, extra: { awaitingApproval?: boolean; failure?: string } = {}) => {
     const durationMs = Date.now() - startedAt;
     return {
@@ -112,7 +142,8 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
         queued = [];
         return storage.conversations.updateTimeline(input.conversationId, (timeline) => batch.reduce(applyEventToTimeline, timeline));
       })
-      .catch((error: unknown) => deps.logger?.error({ err: error, runId: input.runId }, 'timeline update failed'));
+      // A lost timeline write would leave the conversation silently incomplete: the run ends and says so instead.
+      .catch(failStorage);
   };
 
   // The title is asked for as soon as the first answer text exists, in parallel with the rest of the run.
@@ -169,8 +200,14 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
     ttftSent: false,
     decisions: {},
     ...(input.decided ? { decided: input.decided } : {}),
-    ...(deps.config.tokenBudget !== undefined ? { tokensUsed: await tokensSpent(storage, input.conversationId) } : {}),
   };
+  if (deps.config.tokenBudget !== undefined) {
+    try {
+      run.tokensUsed = await tokensSpent(storage, input.conversationId);
+    } catch (error) {
+      failStorage(error);
+    }
+  }
 
   // A stop ends the stream at once: the model request and any running tool are aborted by the same signal, and
   // `completed(stopped)` goes out without waiting for the graph to unwind and checkpoint (which follows).
@@ -192,6 +229,15 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
   let finalState: AgentStateValue | undefined;
   try {
     if (busFailure) throw busFailure;
+    if (storageFailure) throw storageFailure;
+    if (input.prepare) {
+      try {
+        await input.prepare();
+      } catch (error) {
+        failStorage(error);
+        throw error;
+      }
+    }
     const graphInput = input.userMessage !== undefined ? { messages: [{ role: 'user', content: input.userMessage } as ModelMessage] } : {};
     finalState = (await deps.graph.invoke(graphInput, {
       configurable: { thread_id: input.conversationId },
@@ -206,7 +252,7 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
       durability: 'exit',
     })) as AgentStateValue;
     awaitingApproval = finalState.awaitingApproval;
-    if (busFailure) status = 'error';
+    if (busFailure || storageFailure) status = 'error';
     else if (finalState.stopped || controller.signal.aborted) status = 'stopped';
     else if (finalState.error) {
       status = 'error';
@@ -214,8 +260,9 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
     }
   } catch (error) {
     if (isGraphBubbleUp(error)) throw error;
-    status = controller.signal.aborted && !busFailure ? 'stopped' : 'error';
-    if (status === 'error' && !busFailure) {
+    if (isStorageError(error)) failStorage(error);
+    status = controller.signal.aborted && !busFailure && !storageFailure ? 'stopped' : 'error';
+    if (status === 'error' && !busFailure && !storageFailure) {
       failure =
         error instanceof GraphRecursionError
           ? `The AI Agent has reached the maximum number of iterations of ${deps.config.maxIterations} (LLM_MAX_ITERATIONS).`
@@ -223,6 +270,13 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
       deps.logger?.error({ err: error, runId: input.runId }, 'agent run failed');
       await emit('workflow.error', { error: failure, code: 'WORKFLOW_ERROR' }).catch(() => {});
     }
+  }
+
+  if (storageFailure && !busFailure) {
+    failure = describeStorageFailure(storageFailure);
+    status = 'error';
+    awaitingApproval = false;
+    await emit('workflow.error', { error: failure, code: 'STORAGE_UNAVAILABLE' });
   }
 
   if (busFailure) {
