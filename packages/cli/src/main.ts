@@ -9,6 +9,9 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Config } from '@skyflo/engine';
+import cliPackage from '../package.json' with { type: 'json' };
+import { exitWithParent } from './exit-with-parent.ts';
+import { nodeVersionProblem } from './node-version.ts';
 
 export const usage = `Usage: skyflo <command> [options]
 
@@ -23,7 +26,10 @@ Commands:
 Options for serve and sandbox:
   --port <n>    port to listen on (default: PORT or 8080; 0 picks a free one)
   --host <ip>   interface to bind (default: HOST or 127.0.0.1)
+  --exit-with-parent   stop when the process that started this one ends (npm start and npm run sandbox pass it)
   -h, --help    show this help
+
+  skyflo --version     print the version
 
 Configuration comes from environment variables (LLM_MODEL, OPENAI_API_KEY, POSTGRES_DATABASE_URL, REDIS_URL,
 SKYFLO_DATA_DIR, ...); an invalid value stops start-up with a message naming the variable.
@@ -34,10 +40,10 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function parseServeFlags(argv: string[]): { port?: number; host?: string } {
-  let values: { port?: string; host?: string; help?: boolean };
+function parseServeFlags(argv: string[]): { port?: number; host?: string; exitWithParent?: boolean } {
+  let values: { port?: string; host?: string; help?: boolean; 'exit-with-parent'?: boolean };
   try {
-    ({ values } = parseArgs({ args: argv, options: { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: argv, options: { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' }, 'exit-with-parent': { type: 'boolean' } }, strict: true, allowPositionals: false }));
   } catch (error) {
     fail((error as Error).message);
   }
@@ -50,17 +56,31 @@ function parseServeFlags(argv: string[]): { port?: number; host?: string } {
     port = Number(values.port);
     if (!/^\d+$/.test(values.port) || port > 65_535) fail(`--port must be a number between 0 and 65535, got "${values.port}"`);
   }
-  return { ...(port !== undefined ? { port } : {}), ...(values.host ? { host: values.host } : {}) };
+  return { ...(port !== undefined ? { port } : {}), ...(values.host ? { host: values.host } : {}), ...(values['exit-with-parent'] ? { exitWithParent: true } : {}) };
 }
 
-function withFlags(flags: { port?: number; host?: string }) {
-  return (config: Config): Config => ({ ...config, server: { ...config.server, ...flags } });
+function withFlags({ port, host }: { port?: number; host?: string }) {
+  const server = { ...(port !== undefined ? { port } : {}), ...(host ? { host } : {}) };
+  return (config: Config): Config => ({ ...config, server: { ...config.server, ...server } });
+}
+
+/** --exit-with-parent: a SIGTERM to ourselves runs the same clean shutdown as one from outside. */
+function stopWithParent(enabled: boolean | undefined): void {
+  if (!enabled) return;
+  exitWithParent({
+    parentPid: () => process.ppid,
+    onParentGone: (parent) => {
+      process.stderr.write(`skyflo: the process that started this one (pid ${parent}) has ended; stopping\n`);
+      process.kill(process.pid, 'SIGTERM');
+    },
+  });
 }
 
 async function serve(argv: string[]): Promise<void> {
   const flags = parseServeFlags(argv);
   const { runServer } = await import('@skyflo/engine/run-server');
   await runServer({ adjust: withFlags(flags) });
+  stopWithParent(flags.exitWithParent);
 }
 
 async function sandbox(argv: string[]): Promise<void> {
@@ -82,7 +102,9 @@ async function sandbox(argv: string[]): Promise<void> {
       `Skyflo sandbox is running at ${url}`,
       `  simulated cluster: ${sim.url} (demo scenario)`,
       `  kubectl against it: kubectl --kubeconfig ${kubeconfigPath} get pods -A`,
-      '  open the URL, register the first user (it becomes admin) and ask e.g. "why is the api pod crashing?"',
+      '  open the URL, register the first user (it becomes admin) and ask e.g.',
+      '    "why is the checkout pod in prod crash-looping?"',
+      '    "why can\'t the frontend in staging pull its image?"',
       '  Ctrl-C stops both.',
       '',
     ].join('\n'),
@@ -98,6 +120,7 @@ async function sandbox(argv: string[]): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  stopWithParent(flags.exitWithParent);
 }
 
 async function mcp(argv: string[]): Promise<void> {
@@ -136,9 +159,20 @@ export async function run(argv: string[]): Promise<void> {
     case 'help':
       process.stdout.write(usage);
       return;
+    case '--version':
+    case '-v':
+    case 'version':
+      process.stdout.write(`skyflo ${cliPackage.version}\n`);
+      return;
     default:
       fail(`unknown command "${command}"`);
   }
 }
 
+// Before anything heavy loads: an older Node.js fails later with ERR_REQUIRE_ESM from deep inside a dependency.
+const nodeProblem = nodeVersionProblem(process.versions.node);
+if (nodeProblem) {
+  process.stderr.write(`${nodeProblem}\n`);
+  process.exit(1);
+}
 await run(process.argv.slice(2));

@@ -5,6 +5,8 @@
  *   node packages/ui/scripts/build-ui.mjs --if-missing → only when packages/ui/dist/index.html does not exist
  *                                                        (what `npm start` runs before `skyflo serve`)
  *   node packages/ui/scripts/build-ui.mjs --out-dir D  → into D (tests build into their own directory)
+ * Without --out-dir, UI_DIST_DIR (the folder the engine serves the UI from) is the output when set, so `npm start`
+ * and `npm run sandbox` build exactly where the engine they start will look.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -15,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 const uiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const outIndex = args.indexOf('--out-dir');
-const outDir = outIndex >= 0 ? path.resolve(args[outIndex + 1]) : path.join(uiDir, 'dist');
+const outDir = outIndex >= 0 ? path.resolve(args[outIndex + 1]) : process.env.UI_DIST_DIR ? path.resolve(process.env.UI_DIST_DIR) : path.join(uiDir, 'dist');
 
 if (args.includes('--if-missing') && existsSync(path.join(outDir, 'index.html'))) process.exit(0);
 
