@@ -20,6 +20,7 @@ import { auditRoutes } from '../packages/engine/src/http/routes/audit/index.ts';
 import type { PlatformStorage } from '../packages/engine/src/ports/index.ts';
 import { createPgliteStorage } from '../packages/engine/src/storage/pglite-storage.ts';
 import { createPostgresStorage } from '../packages/engine/src/storage/postgres-storage.ts';
+import { machineLoad } from './support/bench-header.ts';
 
 const { values } = parseArgs({
   options: {
@@ -151,7 +152,7 @@ for (const [label, count] of [
   }
 }
 
-console.log(`audit export on ${values['postgres-url'] ? 'postgres' : 'pglite'}, batch ${batchSize}, node ${process.version}${global.gc ? '' : ' (run with --expose-gc for steadier heap figures)'}`);
+console.log(`audit export: storage ${values['postgres-url'] ? 'Postgres (a fresh database per case)' : 'PGlite in memory (pass --postgres-url for the Postgres row)'}; ${machineLoad()}; batch ${batchSize}, node ${process.version}${global.gc ? '' : ' (run with --expose-gc for steadier heap figures)'}`);
 console.table(rows);
 const find = (name: string) => rows.find((row) => row.case === name)!;
 // The baseline's heap figure is the larger of its two formats: a garbage collection during one small export can

@@ -23,6 +23,9 @@ import { startFakeMcpServer } from '../packages/engine/src/testing/fake-mcp-serv
 import { createEventBus } from '../packages/engine/src/bus/create-event-bus.ts';
 import { createInMemoryStorage } from '../packages/engine/src/testing/in-memory-storage.ts';
 import { iterateSse, readSse } from '../packages/engine/src/testing/read-sse.ts';
+import { printBenchHeader } from './support/bench-header.ts';
+
+printBenchHeader('engine-approval-latency', 'one row each for in-memory, PGlite (data dir, the default) and Postgres on 127.0.0.1:5432');
 
 const count = Number(process.argv[2] ?? 50);
 const withPglite = !process.argv.includes('--no-pglite');

@@ -10,6 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { skyfloBin as bin, startServe } from './support/serve-process.ts';
+import { printBenchHeader } from './support/bench-header.ts';
+
+printBenchHeader('engine-cold-start', 'PGlite in a fresh data dir (cold), then the same data dir (warm)');
 
 async function timeStart(dataDir: string): Promise<number> {
   const started = performance.now();

@@ -6,8 +6,14 @@
  * Three processes, so nobody's CPU counts against the engine: llm-sim (`node testkit/bin/llm-sim.mjs`), the engine
  * (this file with --serve) and the clients (this file). The machine's cores are still shared by all three.
  * Streams start 1 ms apart (a burst of 1,000 SYNs overflows the listen backlog).
+ * Every stream is a different user: the per-user limit (MAX_CONCURRENT_RUNS_PER_USER, 3) is left as shipped, so one
+ * user's 1,000 streams would be 997 answers of 429, not 1,000 streams. The users are created in the storage first.
+ * Storage: PGlite in a fresh data dir (the default, a row per level), then Postgres on 127.0.0.1:5432 (a second row
+ * per level; skipped with the reason when none answers). `--storage pglite` or `--storage postgres` runs one.
+ * Exits non-zero, printing no latency figure for that level, when any stream did not complete or fewer than 90% of
+ * the streams were delivering tokens at the same time: a figure from fewer streams is not the figure asked for.
  * Prints figures; not a test.
- *   npx tsx bench/engine-concurrency.ts [streams=100,500,1000] [tokens=40] [tokensPerSecond=20]
+ *   npx tsx bench/engine-concurrency.ts [streams=100,500,1000] [tokens=40] [tokensPerSecond=20] [--storage pglite|postgres]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -22,14 +28,32 @@ import { createToolGateway } from '../packages/engine/src/mcp/create-tool-gatewa
 import { startAgentTestApp } from '../packages/engine/src/testing/agent-test-app.ts';
 import { startFakeMcpServer } from '../packages/engine/src/testing/fake-mcp-server.ts';
 import { createEventBus } from '../packages/engine/src/bus/create-event-bus.ts';
-import { createInMemoryStorage } from '../packages/engine/src/testing/in-memory-storage.ts';
+import type { PlatformStorage } from '../packages/engine/src/ports/index.ts';
+import { createPgliteStorage } from '../packages/engine/src/storage/pglite-storage.ts';
+import { createPostgresStorage } from '../packages/engine/src/storage/postgres-storage.ts';
 import { iterateSse } from '../packages/engine/src/testing/read-sse.ts';
+import { failBench, machineLoad } from './support/bench-header.ts';
+import { postgresUnavailable, withBenchPostgresDatabase } from './support/bench-postgres.ts';
 
-const serveIndex = process.argv.indexOf('--serve');
-// --serve <llm-sim URL>: this process is the engine under test
-const serveSimUrl = serveIndex >= 0 ? process.argv[serveIndex + 1] : undefined;
-const args = process.argv.slice(2).filter((arg, index, all) => arg !== '--serve' && all[index - 1] !== '--serve');
+/** The value after `--name`, and the arguments without that pair. */
+function takeOption(argv: string[], name: string): { value: string | undefined; rest: string[] } {
+  const index = argv.indexOf(name);
+  if (index < 0) return { value: undefined, rest: argv };
+  return { value: argv[index + 1], rest: [...argv.slice(0, index), ...argv.slice(index + 2)] };
+}
+
+// --serve <llm-sim URL>: this process is the engine under test; --database-url <url>: its Postgres (else PGlite)
+const serveOption = takeOption(process.argv.slice(2), '--serve');
+const databaseOption = takeOption(serveOption.rest, '--database-url');
+const usersOption = takeOption(databaseOption.rest, '--users');
+const storageOption = takeOption(usersOption.rest, '--storage');
+const serveSimUrl = serveOption.value;
+const args = storageOption.rest;
 const levels = (args[0] ?? '100,500,1000').split(',').map(Number);
+const storages = storageOption.value ? [storageOption.value] : ['pglite', 'postgres'];
+if (storages.some((storage) => storage !== 'pglite' && storage !== 'postgres')) failBench(`--storage must be pglite or postgres, not ${storageOption.value}`);
+// one user per stream of the largest level, and one for the warm-up stream
+const userCount = Number(usersOption.value ?? Math.max(...levels) + 1);
 const tokens = Number(args[1] ?? 40);
 const rate = Number(args[2] ?? 20);
 const interval = 1000 / rate;
@@ -69,42 +93,87 @@ async function directStream(url: string): Promise<number[]> {
   return arrivals;
 }
 
-async function engineStream(url: string): Promise<{ arrivals: number[]; ok: boolean }> {
+interface StreamResult {
+  /** when the request was sent (performance.now()) */
+  sentAt: number;
+  arrivals: number[];
+  ok: boolean;
+  /** why the stream did not complete (HTTP status and body, connection error, final status), for the failure message */
+  problem?: string;
+}
+
+async function engineStream(url: string, userId: string): Promise<StreamResult> {
   // A stream that cannot even connect (listen backlog full, connect timeout) counts as not complete.
+  const sentAt = performance.now();
   const response = await fetch(`${url}/agent/chat`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-test-user': 'bench' },
+    headers: { 'content-type': 'application/json', 'x-test-user': userId },
     body: JSON.stringify({ messages: [{ role: 'user', content: 'bench' }] }),
-  }).catch(() => undefined);
+  }).catch((error: unknown) => error as Error);
   const arrivals: number[] = [];
   let ok = false;
-  if (!response) return { arrivals, ok };
+  if (response instanceof Error) return { sentAt, arrivals, ok, problem: `could not connect: ${response.message}` };
+  if (!response.ok) return { sentAt, arrivals, ok, problem: `HTTP ${response.status} ${(await response.text()).slice(0, 200)}` };
+  let finalStatus = 'no completed frame';
   try {
     for await (const frame of iterateSse(response)) {
       if (frame.event === 'token') arrivals.push(performance.now());
-      if (frame.event === 'completed') ok = frame.data['status'] === 'completed';
+      if (frame.event === 'completed') {
+        finalStatus = `completed with status ${String(frame.data['status'])}`;
+        ok = frame.data['status'] === 'completed';
+      }
     }
-  } catch {
-    ok = false; // the connection broke mid-stream
+  } catch (error) {
+    return { sentAt, arrivals, ok: false, problem: `the connection broke mid-stream: ${(error as Error).message}` };
   }
-  return { arrivals, ok };
+  return ok ? { sentAt, arrivals, ok } : { sentAt, arrivals, ok, problem: finalStatus };
+}
+
+/** PGlite in a fresh data dir (what `skyflo serve` runs by default) or the Postgres database at `databaseUrl`. */
+async function openStorage(databaseUrl: string | undefined): Promise<{ storage: PlatformStorage; close(): Promise<void> }> {
+  if (databaseUrl) {
+    const storage = await createPostgresStorage({ url: databaseUrl });
+    return { storage, close: () => storage.close() };
+  }
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'skyflo-bench-p2-data-'));
+  const storage = await createPgliteStorage({ dataDir });
+  return {
+    storage,
+    async close() {
+      await storage.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function serve(simUrl: string) {
+  const { storage, close } = await openStorage(databaseOption.value);
+  // The runs and conversations refer to their user: every stream's user exists in the storage, as after sign-up.
+  const userIds: string[] = [];
+  for (let index = 0; index < userCount; index += 1) {
+    const created = await storage.users.create({ email: `bench-${index}@example.test`, hashedPassword: 'x', allowWhenUsersExist: true });
+    if (!created.ok) throw new Error(`creating bench user ${index}: ${created.reason}`);
+    userIds.push(created.user.id);
+  }
   const mcp = await startFakeMcpServer();
   const tools = createToolGateway({ client: mcp.client });
   const provider = createOpenAICompatible({ baseURL: simUrl, name: 'sim', includeUsage: true });
   const app = await startAgentTestApp({
-    storage: createInMemoryStorage(),
+    storage,
     bus: await createEventBus({}),
     tools,
     llm: { model: provider.chatModel('sim-model'), modelName: 'sim' },
     config: agentConfig({ titleGeneration: false }),
   });
-  process.stdout.write(`${JSON.stringify({ engine: app.url })}\n`);
+  process.stdout.write(`${JSON.stringify({ engine: app.url, userIds })}\n`);
   setInterval(() => process.stdout.write(`${JSON.stringify({ rss: process.memoryUsage().rss })}\n`), 1000).unref();
   process.stdin.resume();
-  process.stdin.on('end', () => process.exit(0));
+  process.stdin.on('end', () => {
+    void app
+      .close()
+      .then(close)
+      .finally(() => process.exit(0));
+  });
 }
 
 /** Runs `command`, resolving with the first stdout line `match` accepts; the rest of its lines go to `onLine`. */
@@ -133,7 +202,15 @@ function spawnAndWait<T>(argv: string[], match: (line: string) => T | undefined,
   });
 }
 
-async function startServers(): Promise<{ sim: string; engine: string; rss: () => number; stop: () => Promise<void> }> {
+interface Servers {
+  sim: string;
+  engine: string;
+  userIds: string[];
+  rss: () => number;
+  stop: () => Promise<void>;
+}
+
+async function startServers(databaseUrl: string | undefined): Promise<Servers> {
   const scriptDir = await mkdtemp(path.join(tmpdir(), 'skyflo-bench-p2-'));
   const scriptFile = path.join(scriptDir, 'script.json');
   await writeFile(scriptFile, JSON.stringify({ rules: [{ match: { always: true }, reply: { mode: 'stream', tokens, tokensPerSecond: rate } }] }));
@@ -141,13 +218,17 @@ async function startServers(): Promise<{ sim: string; engine: string; rss: () =>
   let rss = 0;
   const engine = await spawnAndWait(
     // BENCH_CPU_PROF=<dir> profiles the engine process only (written when it exits)
-    [...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []), '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', sim.value, ...args],
-    (line) => (JSON.parse(line) as { engine?: string }).engine,
+    [...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []), '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', sim.value, '--users', String(userCount), ...(databaseUrl ? ['--database-url', databaseUrl] : []), ...args],
+    (line) => {
+      const ready = JSON.parse(line) as { engine?: string; userIds?: string[] };
+      return ready.engine ? { url: ready.engine, userIds: ready.userIds ?? [] } : undefined;
+    },
     (line) => (rss = (JSON.parse(line) as { rss?: number }).rss ?? rss),
   );
   return {
     sim: sim.value,
-    engine: engine.value,
+    engine: engine.value.url,
+    userIds: engine.value.userIds,
     rss: () => rss,
     stop: async () => {
       // closing stdin lets the engine exit normally (so a CPU profile is written)
@@ -160,41 +241,92 @@ async function startServers(): Promise<{ sim: string; engine: string; rss: () =>
   };
 }
 
-const staggered = <T>(count: number, start: () => Promise<T>) =>
-  Promise.all(Array.from({ length: count }, (_, index) => new Promise<T>((resolve, reject) => setTimeout(() => start().then(resolve, reject), index))));
+const staggered = <T>(count: number, start: (index: number) => Promise<T>) =>
+  Promise.all(Array.from({ length: count }, (_, index) => new Promise<T>((resolve, reject) => setTimeout(() => start(index).then(resolve, reject), index))));
 
-async function main() {
-  const server = await startServers();
+/** How many streams were delivering tokens at the same moment, at most (start-up cost can spread them out). */
+function peakLive(results: StreamResult[]): number {
+  const edges = results.flatMap((result) => (result.arrivals.length ? [[result.arrivals[0]!, 1], [result.arrivals.at(-1)!, -1]] : [])).sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
+  let live = 0;
+  let peak = 0;
+  for (const [, delta] of edges) peak = Math.max(peak, (live += delta!));
+  return peak;
+}
+
+/** Runs every level on one storage; returns the failures (empty when every level did the work it reports). */
+async function runLevels(storageName: string, databaseUrl: string | undefined): Promise<string[]> {
+  const failures: string[] = [];
+  const server = await startServers(databaseUrl);
   try {
-    await engineStream(server.engine); // warm-up
-    console.log(`P2 concurrent streams: ${tokens} tokens each at ${rate} tok/s (interval ${interval} ms); llm-sim, engine and clients in three processes`);
+    if (server.userIds.length < Math.max(...levels) + 1) throw new Error(`the engine created ${server.userIds.length} users, ${Math.max(...levels) + 1} are needed`);
+    const warmUp = await engineStream(server.engine, server.userIds.at(-1)!);
+    if (!warmUp.ok) throw new Error(`the warm-up stream did not complete: ${warmUp.problem}`);
     for (const streams of levels) {
       const directStart = performance.now();
       const direct = (await staggered(streams, () => directStream(server.sim))).flatMap(lateness);
       const directWall = performance.now() - directStart;
       const engineStart = performance.now();
-      const results = await staggered(streams, () => engineStream(server.engine));
+      const results = await staggered(streams, (index) => engineStream(server.engine, server.userIds[index]!));
       const engineWall = performance.now() - engineStart;
+      const incomplete = results.filter((result) => !(result.ok && result.arrivals.length === tokens));
+      const peak = peakLive(results);
+      const label = `  ${storageName.padEnd(8)} ${String(streams).padStart(5)} streams (${streams} users):`;
+      const problems: string[] = [];
+      if (incomplete.length > 0) {
+        const reasons = new Map<string, number>();
+        for (const result of incomplete) {
+          const reason = result.problem ?? `${result.arrivals.length} of ${tokens} tokens`;
+          reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+        }
+        problems.push(`${incomplete.length} of ${streams} streams did not complete (${[...reasons].map(([reason, count]) => `${count}× ${reason}`).join('; ')})`);
+      }
+      if (peak < streams * 0.9) {
+        // what spread them out: the wait for the first token (run start-up) against how long a stream lasts
+        const firstToken = results.filter((result) => result.arrivals.length > 0).map((result) => result.arrivals[0]! - result.sentAt);
+        problems.push(
+          `only ${peak} of ${streams} streams were delivering tokens at once (< 90%); first token after p50 ${percentile(firstToken, 50).toFixed(0)} / ` +
+            `max ${Math.max(...firstToken).toFixed(0)} ms, while a stream lasts ${((tokens - 1) * interval).toFixed(0)} ms (more tokens per stream overlap more)`,
+        );
+      }
+      if (problems.length > 0) {
+        // No latency figure: it would describe fewer streams than the row claims.
+        console.log(`${label} FAILED: ${problems.join('; ')}`);
+        failures.push(`${storageName}, ${streams} streams: ${problems.join('; ')}`);
+        continue;
+      }
       const engine = results.flatMap((result) => lateness(result.arrivals));
-      const complete = results.filter((result) => result.ok && result.arrivals.length === tokens).length;
-      // How many streams were really delivering tokens at the same time (start-up cost spreads them out).
-      const edges = results.flatMap((result) => (result.arrivals.length ? [[result.arrivals[0]!, 1], [result.arrivals.at(-1)!, -1]] : [])).sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
-      let live = 0;
-      let peak = 0;
-      for (const [, delta] of edges) peak = Math.max(peak, (live += delta!));
       const [d50, d99, e50, e99] = [percentile(direct, 50), percentile(direct, 99), percentile(engine, 50), percentile(engine, 99)];
       console.log(
-        `  ${String(streams).padStart(5)} streams: complete ${complete}/${streams}; token lateness direct p50 ${d50.toFixed(1)} / p99 ${d99.toFixed(1)} ms, ` +
+        `${label} complete ${streams}/${streams}, peak live ${peak}; token lateness direct p50 ${d50.toFixed(1)} / p99 ${d99.toFixed(1)} ms, ` +
           `through engine p50 ${e50.toFixed(1)} / p99 ${e99.toFixed(1)} ms → added p50 ${(e50 - d50).toFixed(1)} / p99 ${(e99 - d99).toFixed(1)} ms (goal p99 < 50); ` +
-          `peak streams in flight through the engine ${peak}; wall ${directWall.toFixed(0)} vs ${engineWall.toFixed(0)} ms; server RSS ${(server.rss() / 1048576).toFixed(0)} MiB`,
+          `wall ${directWall.toFixed(0)} vs ${engineWall.toFixed(0)} ms; server RSS ${(server.rss() / 1048576).toFixed(0)} MiB; ${machineLoad()}`,
       );
-      if (peak < streams * 0.9) {
-        console.log(`        note: only ${peak} of ${streams} engine streams were live at once (CPU-bound run start-up and token path), so this row does not show ${streams} concurrent streams`);
-      }
     }
   } finally {
     await server.stop();
   }
+  return failures;
+}
+
+async function main() {
+  console.log(`P2 concurrent streams: ${tokens} tokens each at ${rate} tok/s (interval ${interval} ms); llm-sim, engine and clients in three processes; ${machineLoad()}`);
+  console.log(`   one user per stream (MAX_CONCURRENT_RUNS_PER_USER left at its default); storage rows: ${storages.join(', ')}`);
+  const failures: string[] = [];
+  for (const storage of storages) {
+    if (storage === 'pglite') {
+      failures.push(...(await runLevels('PGlite', undefined)));
+      continue;
+    }
+    const unavailable = await postgresUnavailable();
+    if (unavailable) {
+      // asked for explicitly: not having it is a failure; as the default second row: said and skipped
+      if (storageOption.value) failures.push(`postgres: ${unavailable}`);
+      console.log(`  Postgres rows skipped: ${unavailable}`);
+      continue;
+    }
+    failures.push(...(await withBenchPostgresDatabase((url) => runLevels('Postgres', url))));
+  }
+  if (failures.length > 0) failBench(`P2 measured fewer streams than it reports:\n  ${failures.join('\n  ')}`);
 }
 
 if (serveSimUrl) await serve(serveSimUrl);

@@ -2,6 +2,7 @@
  * P1: engine overhead per streamed answer. Time to receive N tokens through POST /agent/chat (SSE, the whole
  * workflow: graph, bus, timeline persistence) vs reading the same llm-sim stream directly (raw HTTP and through
  * the AI SDK). Goal: ≤ 1.05× at a realistic token rate. Prints ratios measured in the same run; not a test.
+ * Storage: PGlite in a fresh data dir, then Postgres on 127.0.0.1:5432 as a second row (skipped when none answers).
  *   npx tsx bench/engine-overhead.ts [tokens=400] [tokensPerSecond=200] [runs=5]
  */
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
@@ -12,8 +13,9 @@ import { createToolGateway } from '../packages/engine/src/mcp/create-tool-gatewa
 import { startAgentTestApp } from '../packages/engine/src/testing/agent-test-app.ts';
 import { startFakeMcpServer } from '../packages/engine/src/testing/fake-mcp-server.ts';
 import { createEventBus } from '../packages/engine/src/bus/create-event-bus.ts';
-import { createInMemoryStorage } from '../packages/engine/src/testing/in-memory-storage.ts';
 import { readSse } from '../packages/engine/src/testing/read-sse.ts';
+import { machineLoad } from './support/bench-header.ts';
+import { forEachBenchStorage, type BenchStorage } from './support/bench-storage.ts';
 
 const tokens = Number(process.argv[2] ?? 400);
 const rate = Number(process.argv[3] ?? 200);
@@ -21,13 +23,13 @@ const runs = Number(process.argv[4] ?? 5);
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-async function main() {
+async function measure({ label: storageLabel, storage, userId }: BenchStorage) {
   const sim = await startLlmSim({ port: 0 });
   const mcp = await startFakeMcpServer();
   const tools = createToolGateway({ client: mcp.client });
   const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
   const app = await startAgentTestApp({
-    storage: createInMemoryStorage(),
+    storage,
     bus: await createEventBus({}),
     tools,
     llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
@@ -54,7 +56,7 @@ async function main() {
     const started = performance.now();
     const response = await fetch(`${app.url}/agent/chat`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-test-user': 'bench' },
+      headers: { 'content-type': 'application/json', 'x-test-user': userId },
       body: JSON.stringify({ messages: [{ role: 'user', content: 'bench' }] }),
     });
     const frames = await readSse(response);
@@ -77,7 +79,7 @@ async function main() {
       timings.engine.push(await engine());
     }
     const [d, s, e] = [median(timings.direct), median(timings.sdk), median(timings.engine)];
-    console.log(`P1 ${label}: ${tokens} tokens, median of ${runs}`);
+    console.log(`P1 ${label}, storage ${storageLabel}: ${tokens} tokens, median of ${runs}; ${machineLoad()}`);
     console.log(`  llm-sim raw HTTP   ${d.toFixed(1)} ms`);
     console.log(`  llm-sim via AI SDK ${s.toFixed(1)} ms  (${(s / d).toFixed(3)}× raw)`);
     console.log(`  engine /agent/chat ${e.toFixed(1)} ms  (${(e / d).toFixed(3)}× raw, ${(e / s).toFixed(3)}× AI SDK; goal ≤ 1.05×)`);
@@ -90,4 +92,4 @@ async function main() {
   await sim.close();
 }
 
-await main();
+await forEachBenchStorage(measure);

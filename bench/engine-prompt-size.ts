@@ -19,6 +19,9 @@ import { startAgentTestApp } from '../packages/engine/src/testing/agent-test-app
 import { createEventBus } from '../packages/engine/src/bus/create-event-bus.ts';
 import { createInMemoryStorage } from '../packages/engine/src/testing/in-memory-storage.ts';
 import { readSse } from '../packages/engine/src/testing/read-sse.ts';
+import { printBenchHeader } from './support/bench-header.ts';
+
+printBenchHeader('engine-prompt-size', 'in-memory (prompt tokens do not depend on the storage)');
 
 async function main() {
   const directory = await mkdtemp(path.join(tmpdir(), 'skyflo-bench-p8-'));

@@ -5,6 +5,9 @@
  * request after the writes is timed separately: it used to wait 30 s for the controllers' backlog.
  */
 import { startKubeSim } from '@skyflo/testkit/kube-sim';
+import { printBenchHeader } from './support/bench-header.ts';
+
+printBenchHeader('kube-sim-list', 'none (kube-sim keeps its objects in memory)');
 
 const POD_COUNT = 10_000;
 const RUNS = 7;

@@ -11,6 +11,9 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../testkit/tools.ts';
 import { timeMcpToolsList, timeNodeStart } from './support/mcp-tools-list-time.ts';
+import { printBenchHeader } from './support/bench-header.ts';
+
+printBenchHeader('mcp-cold-start', 'none (the MCP server keeps no database)');
 
 const runs = Number(process.argv.slice(2).find((argument) => /^\d+$/.test(argument)) ?? 7);
 const compiledEntry = path.join(repoRoot, 'packages', 'cli', 'dist', 'skyflo.js');

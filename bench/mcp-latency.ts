@@ -16,6 +16,9 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { startKubeSim } from '@skyflo/testkit/kube-sim';
 import { kubectlPath, helmPath } from '@skyflo/testkit/tools';
 import { createToolDeps, estimateTokens, startMcpHttpServer } from '@skyflo/mcp-server';
+import { printBenchHeader } from './support/bench-header.ts';
+
+printBenchHeader('mcp-latency', 'none (the MCP server keeps no database)');
 
 const run = promisify(execFile);
 const RUNS = 21;

@@ -11,6 +11,9 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../testkit/tools.ts';
 import { timeMcpToolsList, timeNodeStart } from './support/mcp-tools-list-time.ts';
+import { printBenchHeader } from './support/bench-header.ts';
+
+printBenchHeader('release-start', 'PGlite in a fresh data dir for `skyflo serve`; none for `skyflo mcp`');
 
 const runs = Number(process.argv[2] ?? 5);
 const compiled = [path.join(repoRoot, 'packages', 'cli', 'dist', 'skyflo.js')];

@@ -9,6 +9,9 @@
  */
 import { registerAndSignIn, startUiStack } from '../e2e/ui/ui-stack.ts';
 import { createLongConversation, question } from '../e2e/ui/long-conversation.ts';
+import { printBenchHeader } from './support/bench-header.ts';
+
+printBenchHeader('ui-long-conversation', 'PGlite in a fresh data dir (e2e/ui/ui-stack.ts)');
 
 const TURNS = 250;
 const RUNS = 7;

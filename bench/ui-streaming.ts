@@ -5,6 +5,9 @@
  * 'longtask'). Targets: no task over 50 ms, busy < 30 % of the stream's duration. A figure, not a test.
  */
 import { ADMIN, startUiStack } from '../e2e/ui/ui-stack.ts';
+import { printBenchHeader } from './support/bench-header.ts';
+
+printBenchHeader('ui-streaming', 'PGlite in a fresh data dir (e2e/ui/ui-stack.ts)');
 
 const TOKENS = 5_000;
 const TOKENS_PER_SECOND = 200;

@@ -13,9 +13,10 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-export function startServe(dataDir: string): ServeProcess {
+/** `extraEnv`: settings a bench changes on purpose (e.g. a raised rate limit); the bench says so in its output. */
+export function startServe(dataDir: string, extraEnv: Record<string, string> = {}): ServeProcess {
   const child = spawn(process.execPath, [skyfloBin, 'serve', '--port', '0'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), SKYFLO_DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), SKYFLO_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
