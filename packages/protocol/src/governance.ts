@@ -188,6 +188,32 @@ export const auditVerifyResponseSchema = z.object({
 });
 export type AuditVerifyResponse = z.infer<typeof auditVerifyResponseSchema>;
 
+/** GET /audit/head: the chain's newest record, signed by the engine's audit key (keep `signed_head` outside Skyflo). */
+export const auditHeadResponseSchema = z.object({
+  /** null while no chained record exists */
+  sequence: z.number().nullable(),
+  hash: z.string().nullable(),
+  at: z.string(),
+  /** compact JWS (EdDSA) of {sequence, hash, at}; pass it back to POST /audit/verify later */
+  signed_head: z.string().nullable(),
+  /** the Ed25519 public key (JWK) that checks signed_head, for verifying outside Skyflo */
+  public_key: z.record(z.string(), z.unknown()),
+});
+export type AuditHeadResponse = z.infer<typeof auditHeadResponseSchema>;
+
+/** POST /audit/verify: re-walk the chain and check that it still contains a head published earlier. */
+export const auditVerifySignedHeadRequestSchema = z.object({
+  signed_head: z.string({ error: 'signed_head must be the signed_head of GET /audit/head or of an "audit chain head" log line' }).min(20, 'signed_head must be the signed_head of GET /audit/head or of an "audit chain head" log line').max(4096, 'signed_head is too long'),
+});
+
+export const auditVerifySignedHeadResponseSchema = auditVerifyResponseSchema.extend({
+  /** the head that was checked (from the signature) */
+  signed_head: z.object({ sequence: z.number(), hash: z.string(), at: z.string() }),
+  /** true when the chain no longer holds that head at that sequence: it was rewritten (or cut) since */
+  rewritten: z.boolean(),
+});
+export type AuditVerifySignedHeadResponse = z.infer<typeof auditVerifySignedHeadResponseSchema>;
+
 // ---- analytics ----
 
 export const analyticsQuerySchema = z.object({

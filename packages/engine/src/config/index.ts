@@ -72,7 +72,7 @@ export class ConfigError extends Error {
  * Variables that may be given as `<NAME>_FILE` (Docker/Kubernetes secrets mounted as files). Model API keys
  * are resolved by config/llm.ts itself, which also records which variable a key came from.
  */
-const fileSecrets = ['JWT_SECRET', 'MCP_AUTH_TOKEN', 'METRICS_TOKEN', 'POSTGRES_DATABASE_URL', 'REDIS_URL', 'SKYFLO_ENCRYPTION_KEY', 'SKYFLO_SETUP_TOKEN'];
+const fileSecrets = ['JWT_SECRET', 'MCP_AUTH_TOKEN', 'METRICS_TOKEN', 'POSTGRES_DATABASE_URL', 'POSTGRES_MIGRATION_URL', 'REDIS_URL', 'SKYFLO_AUDIT_SIGNING_KEY', 'SKYFLO_ENCRYPTION_KEY', 'SKYFLO_SETUP_TOKEN'];
 const isFileSecret = (name: string) => fileSecrets.includes(name);
 /** Never echo these values in error messages. */
 const isSecretName = (name: string) => isFileSecret(name) || /(_API_KEY|_SECRET|_TOKEN|_KEY_ID|_ACCESS_KEY)(_FILE)?$/.test(name);

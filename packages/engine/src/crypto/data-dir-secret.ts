@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -36,4 +36,14 @@ export function loadOrCreateJwtSecret(dataDir: string): Promise<string> {
 export async function loadOrCreateEncryptionKey(dataDir: string): Promise<Buffer> {
   const hex = await loadOrCreateDataDirSecret({ dataDir, fileName: 'encryption-key', create: () => randomBytes(32).toString('hex'), isValid: (value) => /^[0-9a-f]{64}$/i.test(value) });
   return Buffer.from(hex, 'hex');
+}
+
+/** The Ed25519 key that signs published audit chain heads when SKYFLO_AUDIT_SIGNING_KEY is unset (`<dataDir>/audit-signing-key`, PKCS#8 PEM). */
+export function loadOrCreateAuditSigningKeyPem(dataDir: string): Promise<string> {
+  return loadOrCreateDataDirSecret({
+    dataDir,
+    fileName: 'audit-signing-key',
+    create: () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString().trim(),
+    isValid: (value) => value.startsWith('-----BEGIN PRIVATE KEY-----'),
+  });
 }

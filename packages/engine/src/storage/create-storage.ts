@@ -3,14 +3,14 @@ import type { PlatformStorage } from '../ports/index.ts';
 import { openEmbeddedDatabase } from './embedded-database.ts';
 
 /**
- * Postgres when POSTGRES_DATABASE_URL is set, otherwise PGlite in the data dir; migrations applied either way.
+ * Postgres when POSTGRES_DATABASE_URL is set (migrated by POSTGRES_MIGRATION_URL's role when given), otherwise PGlite in the data dir; migrations applied either way.
  * Each driver is imported only when chosen: node-postgres is not loaded for PGlite, nor PGlite's WASM for Postgres.
  * The embedded database's thread is started before the storage code loads (embedded-database.ts).
  */
 export async function createStorage(config: StorageConfig): Promise<PlatformStorage> {
   if (config.postgresUrl) {
     const { createPostgresStorage } = await import('./postgres-storage.ts');
-    return createPostgresStorage({ url: config.postgresUrl });
+    return createPostgresStorage({ url: config.postgresUrl, ...(config.postgresMigrationUrl ? { migrationUrl: config.postgresMigrationUrl } : {}) });
   }
   // The database starts opening on its own thread first; the storage code (Drizzle, the stores) loads meanwhile.
   const embedded = await openEmbeddedDatabase(config.dataDir);

@@ -6,31 +6,54 @@ import type { PlatformStorage } from '../ports/index.ts';
 import { composeStorage } from './compose-storage.ts';
 import { migrationsFolder } from './migrations-folder.ts';
 import type { SkyfloDatabase } from './database.ts';
+import { assertServingRoleCannotRewriteAudit, grantServingRole, servingRoleOf } from './postgres-roles.ts';
 import { schema } from './schema.ts';
 
 /** Arbitrary constant that names Skyflo's migration lock among other applications' advisory locks. */
 const MIGRATION_LOCK_KEY = 7_265_001;
 
+export interface PostgresStorageOptions {
+  /** the role the engine serves with (POSTGRES_DATABASE_URL) */
+  url: string;
+  /**
+   * the role that owns the schema (POSTGRES_MIGRATION_URL): runs the migrations and grants `url`'s role only what it
+   * needs; without it `url` migrates too, and owns the audit trail it could then rewrite
+   */
+  migrationUrl?: string;
+  poolSize?: number;
+}
+
 /** Postgres through node-postgres; one pool shared by Drizzle and the LangGraph checkpointer. */
-export async function createPostgresStorage(options: { url: string; poolSize?: number }): Promise<PlatformStorage> {
+export async function createPostgresStorage(options: PostgresStorageOptions): Promise<PlatformStorage> {
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
   // An idle client dropped by the server must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  // Two connections: one holds the migration lock while the checkpointer's setup runs on the other.
+  const ownerPool = options.migrationUrl ? new pg.Pool({ connectionString: options.migrationUrl, max: 2 }) : undefined;
+  ownerPool?.on('error', () => undefined);
   try {
     const db = drizzle(pool, { schema }) as unknown as SkyfloDatabase;
-    // Set up at start, under the migration lock (replicas starting together would race creating its tables).
     const { PostgresSaver } = await import('@langchain/langgraph-checkpoint-postgres');
     const checkpointer = new PostgresSaver(pool);
+    // Set up at start, under the migration lock (replicas starting together would race creating its tables). The
+    // owner creates the tables, checkpointer's included; the serving role only uses them.
+    const migrator = ownerPool ?? pool;
     // Several engine replicas may start at once: the advisory lock lets exactly one run migrations at a time.
-    const lockClient = await pool.connect();
+    const lockClient = await migrator.connect();
     try {
       await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-      await migrate(drizzle(pool), { migrationsFolder });
-      await checkpointer.setup();
+      await migrate(drizzle(lockClient), { migrationsFolder });
+      await (ownerPool ? new PostgresSaver(ownerPool) : checkpointer).setup();
+      if (ownerPool) {
+        await assertServingRoleCannotRewriteAudit(pool, { privileges: false });
+        await grantServingRole(lockClient, await servingRoleOf(pool));
+      }
     } finally {
       await lockClient.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
       lockClient.release();
     }
+    await ownerPool?.end();
+    if (ownerPool) await assertServingRoleCannotRewriteAudit(pool);
     return composeStorage({
       db,
       checkpointer: async () => checkpointer,
@@ -40,6 +63,7 @@ export async function createPostgresStorage(options: { url: string; poolSize?: n
       close: () => pool.end(),
     });
   } catch (error) {
+    await ownerPool?.end().catch(() => undefined);
     await pool.end().catch(() => undefined);
     throw error;
   }

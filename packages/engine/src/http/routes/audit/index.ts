@@ -6,13 +6,14 @@
  *   GET /audit/verify[?anchor_sequence&anchor_hash] → re-walks the hash chain and reports the first broken link; with
  *       an anchor (head_sequence and head_hash from an earlier verify, kept outside the database) it also checks that
  *       the chain still contains that record unchanged, which a rewrite that recomputed every hash cannot fake
+ *   GET /audit/head, POST /audit/verify {signed_head}: the signed head (head.ts, mounted by create-engine)
  */
 import { Readable } from 'node:stream';
 import { auditExportQuerySchema, auditQuerySchema, auditVerifyQuerySchema } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { csvHeader, toAuditRecord, toCsvLine, toJsonLine } from '../../../audit/audit-record-view.ts';
-import type { AuditFilter, AuditTrail, UserStore } from '../../../ports/index.ts';
+import type { AuditChainReport, AuditFilter, AuditTrail, UserStore } from '../../../ports/index.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 
@@ -24,7 +25,7 @@ export interface AuditRouteDeps {
   exportBatchSize?: number;
 }
 
-function requireAdmin(request: FastifyRequest): void {
+export function requireAdmin(request: FastifyRequest): void {
   if (request.user.role !== 'admin') throw new HttpError(403, 'Only admins can read the audit trail', 'FORBIDDEN');
 }
 
@@ -39,6 +40,19 @@ function filterOf(query: Omit<z.output<typeof auditExportQuerySchema>, 'format'>
     ...(query.action ? { action: query.action } : {}),
     ...(from ? { from } : {}),
     ...(to ? { to } : {}),
+  };
+}
+
+/** The verify report as the API answers it (GET and POST /audit/verify). */
+export function toVerifyResponse(report: AuditChainReport) {
+  return {
+    ok: report.ok,
+    records_checked: report.recordsChecked,
+    legacy_records: report.legacyRecords,
+    head_hash: report.headHash,
+    head_sequence: report.headSequence,
+    ...(report.anchorFound !== undefined ? { anchor_found: report.anchorFound } : {}),
+    ...(report.brokenAt ? { broken_at: { position: report.brokenAt.position, sequence: report.brokenAt.sequence, id: report.brokenAt.id, reason: report.brokenAt.reason } } : {}),
   };
 }
 
@@ -84,14 +98,6 @@ export const auditRoutes: FastifyPluginAsync<AuditRouteDeps> = async (app, { aud
     requireAdmin(request);
     const query = parseInput(auditVerifyQuerySchema, request.query, 'query');
     const report = await audit.verify(query.anchor_sequence !== undefined && query.anchor_hash !== undefined ? { sequence: query.anchor_sequence, hash: query.anchor_hash } : undefined);
-    return {
-      ok: report.ok,
-      records_checked: report.recordsChecked,
-      legacy_records: report.legacyRecords,
-      head_hash: report.headHash,
-      head_sequence: report.headSequence,
-      ...(report.anchorFound !== undefined ? { anchor_found: report.anchorFound } : {}),
-      ...(report.brokenAt ? { broken_at: { position: report.brokenAt.position, sequence: report.brokenAt.sequence, id: report.brokenAt.id, reason: report.brokenAt.reason } } : {}),
-    };
+    return toVerifyResponse(report);
   });
 };
