@@ -6,7 +6,7 @@
 import type { AgentEvent } from '@skyflo/protocol';
 import { describe, expect, it } from 'vitest';
 import { decisionOfKey, type CardKey } from '../src/features/chat/components/card-keys.ts';
-import { relativeTime } from '../src/components/relative-time.tsx';
+import { relativeTime } from '../src/lib/relative-time.ts';
 import { addUserMessage, applyEvent, emptyTimeline, timelineFromPersisted, type Segment, type TimelineState } from '../src/features/chat/state/timeline.ts';
 
 const key = (overrides: Partial<CardKey> = {}): CardKey => ({
