@@ -109,7 +109,8 @@ describe('Command Center', () => {
     const card = page.getByTestId('approval-card');
     await card.waitFor();
     await card.getByLabel('Reason (optional)').fill('peak traffic, not now');
-    await card.focus();
+    // a deliberate move into the card (a click) is what lets the D key decide it (issue 19)
+    await card.getByRole('heading', { level: 3 }).click();
     await page.keyboard.press('d');
     await page.getByText('Understood, web stays as it is.').waitFor();
     const denied = page.locator('[data-testid="tool-card"][data-tool="k8s_scale"][data-status="denied"]');

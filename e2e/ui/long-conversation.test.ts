@@ -154,7 +154,8 @@ describe('a 500-entry conversation', () => {
     expect(await inView(card)).toBe(true);
     await stack.screenshot('33-long-conversation-approval');
     await card.getByLabel('Reason (optional)').fill('not during the long read');
-    await card.focus();
+    // a deliberate move into the card (a click) is what lets the D key decide it (issue 19)
+    await card.getByRole('heading', { level: 3 }).click();
     await scroller().evaluate((element) => element.scrollTo({ top: 0 }));
     await timeline().getByTestId('user-message').filter({ hasText: question(0) }).waitFor();
     await scroller().evaluate((element) => element.scrollTo({ top: element.scrollHeight }));
