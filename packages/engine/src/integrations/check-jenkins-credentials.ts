@@ -1,8 +1,14 @@
 /**
  * Checks Jenkins credentials the way an admin would by hand (whoAmI with the token), and says in plain words what
- * failed: the address does not answer, it is not Jenkins, or Jenkins refused the username/token.
+ * failed: the URL is one integrations may not use, it did not answer as Jenkins, or Jenkins refused the
+ * username/token.
+ *
+ * Why one message for "unreachable", "timed out" and "answered but is not Jenkins", and no status code: each
+ * distinct answer about a host that is not Jenkins told an admin-role caller which ports are open on internal hosts
+ * (a port scanner with the engine's network position). Only a server that identifies as Jenkins gets specifics.
  */
 import { createJenkinsClient } from '@skyflo/mcp-server/jenkins-client';
+import { createIntegrationUrlGuard, type CheckIntegrationUrl } from './integration-url-guard.ts';
 
 export interface JenkinsCredentialsToCheck {
   apiUrl: string;
@@ -14,23 +20,33 @@ export type JenkinsCheckResult = { ok: true; latencyMs: number; user: string } |
 
 export type CheckJenkinsCredentials = (credentials: JenkinsCredentialsToCheck) => Promise<JenkinsCheckResult>;
 
-export function createJenkinsCredentialCheck(options: { timeoutMs: number; fetch?: typeof fetch }): CheckJenkinsCredentials {
+export const notJenkinsMessage = 'the URL did not answer as a Jenkins server; check the URL (the Jenkins root, e.g. https://jenkins.example.com/) and that Jenkins is up';
+
+class RefusedUrlError extends Error {}
+
+export function createJenkinsCredentialCheck(options: { timeoutMs: number; fetch?: typeof fetch; checkUrl?: CheckIntegrationUrl }): CheckJenkinsCredentials {
+  const checkUrl = options.checkUrl ?? createIntegrationUrlGuard();
+  const fetchImpl = options.fetch ?? fetch;
+  // Every hop is checked, redirects included: a Jenkins URL that redirects to the metadata service is refused too.
+  const guardedFetch = (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+    const problem = await checkUrl(input instanceof Request ? input.url : String(input));
+    if (problem) throw new RefusedUrlError(problem);
+    return fetchImpl(input, init);
+  }) as typeof fetch;
+
   return async ({ apiUrl, username, apiToken }) => {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
-    const client = createJenkinsClient({ apiUrl, username, apiToken, timeoutMs: options.timeoutMs, ...(options.fetch ? { fetch: options.fetch } : {}) });
     let response;
     try {
+      const client = createJenkinsClient({ apiUrl, username, apiToken, timeoutMs: options.timeoutMs, fetch: guardedFetch });
       response = await client.get('whoAmI/api/json');
     } catch (error) {
-      const name = (error as Error).name;
-      if (name === 'TimeoutError') return { ok: false, latencyMs: elapsed(), error: `${client.baseUrl.origin} did not answer within ${Math.round(options.timeoutMs / 1000)} s; check the URL and that Jenkins is up` };
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const reason = cause?.code ?? cause?.message;
-      return { ok: false, latencyMs: elapsed(), error: `cannot reach ${client.baseUrl.origin}${reason ? ` (${reason})` : ''}; check the URL and that Jenkins is up` };
+      if (error instanceof RefusedUrlError) return { ok: false, latencyMs: elapsed(), error: error.message };
+      return { ok: false, latencyMs: elapsed(), error: notJenkinsMessage };
     }
     const isJenkins = response.headers.get('x-jenkins') !== null;
-    if (!isJenkins) return { ok: false, latencyMs: elapsed(), error: `${client.baseUrl.href} answered (HTTP ${response.status}) but is not Jenkins (no X-Jenkins header); check the URL` };
+    if (!isJenkins) return { ok: false, latencyMs: elapsed(), error: notJenkinsMessage };
     if (response.status === 401 || response.status === 403) {
       return { ok: false, latencyMs: elapsed(), error: `Jenkins refused the credentials (HTTP ${response.status}); check the username and API token (Jenkins: your user → Security → API Token)` };
     }

@@ -1,7 +1,11 @@
 /**
  * Where an integration's credentials live (INTEGRATIONS_BACKEND): sealed in the engine's database, or in a Kubernetes
  * Secret the MCP server reads itself. The integration row keeps what `put` returns: the sealed value, or `k8s:ns/name`.
+ *
+ * Credentials are bound to the URL they were saved with: the database seal has it in its associated data, the Secret
+ * names it (`url`). `open` for any other URL fails, so a stored token is only ever sent where the admin sent it.
  */
+import { parseJenkinsUrl } from '@skyflo/mcp-server/jenkins-client';
 import type { SecretBox } from '../crypto/secret-box.ts';
 
 export interface JenkinsCredentials {
@@ -13,19 +17,39 @@ export interface CredentialVault {
   readonly backend: 'database' | 'kubernetes';
   /** stores (or replaces) the credentials of integration `id` for the Jenkins at `apiUrl` */
   put(id: string, apiUrl: string, credentials: JenkinsCredentials): Promise<string>;
-  open(id: string, stored: string): Promise<JenkinsCredentials>;
+  /** the credentials, only when they were saved for `apiUrl` (throws otherwise) */
+  open(id: string, apiUrl: string, stored: string): Promise<JenkinsCredentials>;
   remove(id: string, stored: string): Promise<void>;
   /** the credentials_ref a tool call names; with the database backend the credentials travel beside the call */
   reference(id: string, stored: string): string;
 }
 
-const sealContext = (id: string) => `integration:${id}`;
+/** The one spelling of a Jenkins URL (trailing slash, no query or fragment), as the Jenkins client uses it. */
+export function normaliseJenkinsUrl(apiUrl: string): string {
+  return parseJenkinsUrl(apiUrl).href;
+}
+
+const sealContext = (id: string, apiUrl: string) => `integration:${id}:url:${normaliseJenkinsUrl(apiUrl)}`;
+/** Seals made before credentials were bound to their URL; every URL change re-sealed them, so the row's URL is theirs. */
+const legacySealContext = (id: string) => `integration:${id}`;
 
 export function createDatabaseVault(secretBox: SecretBox): CredentialVault {
   return {
     backend: 'database',
-    put: async (id, _apiUrl, credentials) => secretBox.seal(JSON.stringify(credentials), sealContext(id)),
-    open: async (id, stored) => JSON.parse(secretBox.open(stored, sealContext(id))) as JenkinsCredentials,
+    put: async (id, apiUrl, credentials) => secretBox.seal(JSON.stringify(credentials), sealContext(id, apiUrl)),
+    open: async (id, apiUrl, stored) => {
+      let plaintext: string;
+      try {
+        plaintext = secretBox.open(stored, sealContext(id, apiUrl));
+      } catch (error) {
+        try {
+          plaintext = secretBox.open(stored, legacySealContext(id));
+        } catch {
+          throw error;
+        }
+      }
+      return JSON.parse(plaintext) as JenkinsCredentials;
+    },
     remove: async () => undefined,
     reference: (id) => `skyflo/${id}`,
   };
@@ -56,10 +80,11 @@ export function createKubernetesVault(options: { namespace: string; secrets: Sec
       });
       return `${kubernetesPrefix}${options.namespace}/${name}`;
     },
-    async open(_id, stored) {
+    async open(_id, apiUrl, stored) {
       const { namespace, name } = parse(stored);
       const data = await options.secrets.read(namespace, name);
       if (!data?.['username'] || !data['api-token']) throw new Error(`Secret ${namespace}/${name} is missing or lacks username/api-token`);
+      if (!data['url'] || normaliseJenkinsUrl(data['url']) !== normaliseJenkinsUrl(apiUrl)) throw new Error(`Secret ${namespace}/${name} holds credentials for another Jenkins URL`);
       return { username: data['username'], api_token: data['api-token'] };
     },
     async remove(_id, stored) {

@@ -1,8 +1,9 @@
 /**
  * Integrations (spec §1): Jenkins today. Admins add, edit, disable and delete them; every change is checked against
  * Jenkins first (so a saved integration is one that works) and recorded in the audit log without its secrets. The
- * API token is kept by the vault (sealed with the engine's key, bound to the integration's id; or in a Kubernetes
- * Secret the MCP server reads) and reaches only the integration's own URL.
+ * API token is kept by the vault (sealed with the engine's key, bound to the integration's id and URL; or in a
+ * Kubernetes Secret the MCP server reads) and reaches only the URL it was saved with: changing the URL needs the token
+ * again (a PATCH of the URL alone once sent the stored token to the new host).
  */
 import { randomUUID } from 'node:crypto';
 import type { CreateIntegrationRequest, Integration, UpdateIntegrationRequest } from '@skyflo/protocol';
@@ -10,12 +11,12 @@ import type { JenkinsIntegration } from '../mcp/jenkins-args.ts';
 import { recordIntegrationChange } from '../audit/admin-audit.ts';
 import type { AuditLog, AuthenticatedUser, IntegrationRecord, IntegrationStore, TransactionalStores } from '../ports/index.ts';
 import type { CheckJenkinsCredentials, JenkinsCheckResult } from './check-jenkins-credentials.ts';
-import type { CredentialVault, JenkinsCredentials } from './credential-vault.ts';
+import { normaliseJenkinsUrl, type CredentialVault, type JenkinsCredentials } from './credential-vault.ts';
 
 export class IntegrationError extends Error {
   readonly category = 'user';
   constructor(
-    readonly code: 'FORBIDDEN' | 'NOT_FOUND' | 'CREDENTIALS_REJECTED' | 'ALREADY_EXISTS' | 'CREDENTIALS_UNREADABLE',
+    readonly code: 'FORBIDDEN' | 'NOT_FOUND' | 'CREDENTIALS_REJECTED' | 'ALREADY_EXISTS' | 'CREDENTIALS_UNREADABLE' | 'CREDENTIALS_REQUIRED' | 'INVALID_URL',
     message: string,
     readonly statusCode: number,
   ) {
@@ -76,15 +77,22 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
   };
   const open = async (record: IntegrationRecord): Promise<Credentials> => {
     try {
-      return await deps.vault.open(record.id, record.credentialsSealed);
+      return await deps.vault.open(record.id, record.apiUrl, record.credentialsSealed);
     } catch {
-      const why = deps.vault.backend === 'database' ? 'cannot be decrypted (was SKYFLO_ENCRYPTION_KEY changed?)' : `cannot be read from their Secret (${deps.vault.reference(record.id, record.credentialsSealed)})`;
+      const why = deps.vault.backend === 'database' ? `cannot be opened for ${record.apiUrl} (saved for another URL, or SKYFLO_ENCRYPTION_KEY changed?)` : `cannot be read from their Secret for ${record.apiUrl} (${deps.vault.reference(record.id, record.credentialsSealed)})`;
       throw new IntegrationError('CREDENTIALS_UNREADABLE', `the credentials of integration "${record.name}" ${why}; enter them again`, 409);
     }
   };
   const check = async (apiUrl: string, credentials: Credentials) => {
     const result = await deps.checkCredentials({ apiUrl, username: credentials.username, apiToken: credentials.api_token });
     if (!result.ok) throw new IntegrationError('CREDENTIALS_REJECTED', `the Jenkins credentials were not saved: ${result.error}`, 400);
+  };
+  const normalised = (apiUrl: string) => {
+    try {
+      return normaliseJenkinsUrl(apiUrl);
+    } catch (error) {
+      throw new IntegrationError('INVALID_URL', `metadata.api_url is not usable: ${(error as Error).message}`, 400);
+    }
   };
   const ensureNoOtherActive = async (provider: string, exceptId?: string) => {
     const other = (await deps.store.list()).find((record) => record.provider === provider && record.status === 'active' && record.id !== exceptId);
@@ -100,6 +108,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       requireAdmin(actor);
       await ensureNoOtherActive(input.provider);
       const credentials: Credentials = { username: input.credentials.username, api_token: input.credentials.api_token };
+      normalised(input.metadata.api_url);
       await check(input.metadata.api_url, credentials);
       const id = randomUUID();
       const stored = await deps.vault.put(id, input.metadata.api_url, credentials);
@@ -133,8 +142,17 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       const current = await find(id);
       if (input.status === 'active' && current.status !== 'active') await ensureNoOtherActive(current.provider, id);
       const apiUrl = input.metadata?.api_url ?? current.apiUrl;
-      const credentials = input.credentials ?? (input.metadata?.api_url !== undefined ? await open(current) : undefined);
-      // A new URL or new credentials is checked as the pair that will be used; a name or status change is not.
+      const urlChanged = input.metadata?.api_url !== undefined && normalised(input.metadata.api_url) !== normalised(current.apiUrl);
+      // A stored token is only ever sent to the URL it was saved with: a new URL needs the token again.
+      if (urlChanged && !input.credentials) {
+        throw new IntegrationError(
+          'CREDENTIALS_REQUIRED',
+          'changing metadata.api_url needs the credentials again: send credentials.username and credentials.api_token with the new URL (a saved token is only sent to the URL it was saved with)',
+          400,
+        );
+      }
+      const credentials = input.credentials;
+      // New credentials are checked as the pair that will be used; a name, status or same-URL change is not.
       if (credentials) await check(apiUrl, credentials);
       // The URL is stored beside the credentials too (a Secret names its Jenkins), so either change rewrites them.
       const stored = credentials ? await deps.vault.put(id, apiUrl, credentials) : undefined;
