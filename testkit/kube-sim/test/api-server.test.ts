@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { KubeObject, ResourceType } from '../cluster-types.ts';
 import { startKubeSim, type KubeSim } from '../index.ts';
 
@@ -27,15 +27,21 @@ async function call(method: string, path: string, options: { body?: unknown; con
 }
 
 /** Reads watch events until `count` arrived or the stream ends. */
-function watch(path: string, count: number, timeoutMs = 3000): { events: Promise<Array<{ type: string; object: any }>>; abort(): void } {
+/**
+ * Reads a watch stream until `count` events arrived, the server ended it, or `timeoutMs` passed (a safety net, not an
+ * assertion). `received` fills as events arrive; `endedByServer` says the server closed the stream on its own.
+ */
+function watch(path: string, count: number, timeoutMs = 15_000): { received: Array<{ type: string; object: any }>; events: Promise<Array<{ type: string; object: any }>>; endedByServer(): boolean; abort(): void } {
   const controller = new AbortController();
+  const received: Array<{ type: string; object: any }> = [];
+  let endedByServer = false;
   const events = (async () => {
-    const received: Array<{ type: string; object: any }> = [];
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
       const response = await fetch(`${sim.url}${path}`, { signal: controller.signal });
       const decoder = new TextDecoder();
       let buffer = '';
+      let enough = false;
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         buffer += decoder.decode(chunk, { stream: true });
         let newline: number;
@@ -43,17 +49,21 @@ function watch(path: string, count: number, timeoutMs = 3000): { events: Promise
           received.push(JSON.parse(buffer.slice(0, newline)));
           buffer = buffer.slice(newline + 1);
         }
-        if (received.length >= count) break;
+        if (received.length >= count) {
+          enough = true;
+          break;
+        }
       }
+      endedByServer = !enough;
     } catch {
-      // aborted by timeout: return what arrived
+      // aborted by the safety timeout: return what arrived
     } finally {
       clearTimeout(timer);
       controller.abort();
     }
     return received;
   })();
-  return { events, abort: () => controller.abort() };
+  return { received, events, endedByServer: () => endedByServer, abort: () => controller.abort() };
 }
 
 const configMap = (name: string, labels: Record<string, string> = {}, namespace = 'default'): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels }, data: { a: '1' } });
@@ -195,7 +205,8 @@ describe('lists and watches', () => {
     const configMaps = resource('', 'configmaps');
     sim.cluster.store.create(configMaps, configMap('w-1', { watch: 'me' }));
     const stream = watch('/api/v1/namespaces/default/configmaps?watch=true&labelSelector=watch%3Dme', 4);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // the watch is established once its initial ADDED arrived; the changes below happen after that
+    await vi.waitFor(() => expect(stream.received).toHaveLength(1));
     sim.cluster.store.create(configMaps, configMap('w-2', { watch: 'me' }));
     sim.cluster.store.mutate(configMaps, 'default', 'w-1', (object) => ({ ...object, data: { a: '2' } }));
     sim.cluster.store.mutate(configMaps, 'default', 'w-2', (object) => ({ ...object, metadata: { ...object.metadata, labels: { watch: 'not-me' } } }));
@@ -203,35 +214,35 @@ describe('lists and watches', () => {
     expect(events.map((event) => `${event.type} ${event.object.metadata.name}`)).toEqual(['ADDED w-1', 'ADDED w-2', 'MODIFIED w-1', 'DELETED w-2']);
   });
 
-  it('replays changes after a resourceVersion and ends at timeoutSeconds', async () => {
+  it('replays changes after a resourceVersion, stays open for later changes, and ends at timeoutSeconds', async () => {
     const configMaps = resource('', 'configmaps');
     const from = sim.cluster.store.currentResourceVersion();
     sim.cluster.store.create(configMaps, configMap('r-1'));
     sim.cluster.store.remove(configMaps, 'default', 'r-1');
-    const started = Date.now();
-    const events = await watch(`/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${from}&timeoutSeconds=1`, 99, 5000).events;
-    expect(events.map((event) => `${event.type} ${event.object.metadata.name}`)).toEqual(['ADDED r-1', 'DELETED r-1']);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-    expect(Date.now() - started).toBeLessThan(4000);
+    const stream = watch(`/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${from}&timeoutSeconds=1`, 99);
+    await vi.waitFor(() => expect(stream.received).toHaveLength(2));
+    // still open after the replay: a change made now arrives on the same stream
+    sim.cluster.store.create(configMaps, configMap('r-2'));
+    const events = await stream.events;
+    expect(events.map((event) => `${event.type} ${event.object.metadata.name}`)).toEqual(['ADDED r-1', 'DELETED r-1', 'ADDED r-2']);
+    // nothing else could end it: the client waits far longer than timeoutSeconds, so the server closed it on its timer
+    expect(stream.endedByServer()).toBe(true);
   });
 
-  it('lists 10,000 pods well under a second', async () => {
+  // Timings (10,000 pods listed as JSON and as a Table) are in bench/kube-sim-list.ts; this guards the content.
+  it('lists 10,000 pods, as JSON and as a Table with every object', async () => {
     const pods = resource('', 'pods');
     await call('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bulk' } } });
     for (let index = 0; index < 10_000; index++) {
       sim.cluster.store.create(pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: `pod-${index}`, namespace: 'bulk', labels: { app: 'bulk' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] }, status: { phase: 'Running' } });
     }
-    const started = performance.now();
     const list = await call('GET', '/api/v1/namespaces/bulk/pods');
-    const plainMs = performance.now() - started;
     expect(list.json.items).toHaveLength(10_000);
-    const tableStarted = performance.now();
+    expect(new Set(list.json.items.map((pod: KubeObject) => pod.metadata.name)).size).toBe(10_000);
     const table = await call('GET', '/api/v1/pods?includeObject=Object', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
-    const tableMs = performance.now() - tableStarted;
-    expect(table.json.rows.length).toBeGreaterThanOrEqual(10_000);
-    process.stdout.write(`10k pods: list ${plainMs.toFixed(0)} ms, table ${tableMs.toFixed(0)} ms\n`);
-    expect(plainMs).toBeLessThan(1000);
-    expect(tableMs).toBeLessThan(1500);
+    const bulkRows = table.json.rows.filter((row: { object: KubeObject }) => row.object.metadata.namespace === 'bulk');
+    expect(bulkRows).toHaveLength(10_000);
+    expect(bulkRows.every((row: { object: KubeObject }) => row.object.kind === 'Pod')).toBe(true);
   });
 });
 
