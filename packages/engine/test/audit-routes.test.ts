@@ -93,7 +93,8 @@ beforeAll(async () => {
   const chat = await frames(await post(mia, '/agent/chat', { messages: [{ role: 'user', content: 'please scale web to 5' }] }));
   conversationId = String(chat[0]!.data['conversation_id']);
   expect(chat.find((frame) => frame.event === 'tool.awaiting_approval')).toBeDefined();
-  const approved = await frames(await post(ann, '/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, reason: 'capacity for the sale' }));
+  const argsHash = chat.find((frame) => frame.event === 'tool.awaiting_approval')!.data['args_hash'];
+  const approved = await frames(await post(ann, '/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: argsHash, reason: 'capacity for the sale' }));
   expect(approved.at(-1)).toMatchObject({ event: 'completed', data: { status: 'completed' } });
   expect(engine.mcp.replicas.get('web')).toBe(5);
   // a run's audit records are written just behind its events

@@ -73,7 +73,7 @@ const routes: RouteCase[] = [
     name: 'POST /agent/approvals/:call_id (nothing pending)',
     method: 'POST',
     url: () => '/api/v1/agent/approvals/call-1',
-    payload: (id) => ({ conversation_id: id, approve: true }),
+    payload: (id) => ({ conversation_id: id, approve: true, args_hash: 'a'.repeat(64) }),
     expected: ownerOnly(404),
   },
   {

@@ -50,10 +50,14 @@ function post(path: string, body: unknown, user: string = alice): Promise<Respon
   });
 }
 
+/** The args_hash of each call as its tool.awaiting_approval showed it: what a client echoes to approve. */
+const shownArgsHash = new Map<string, string>();
+
 /** Reads the stream and checks every frame against the protocol's zod schemas (what the UI will parse). */
 async function readValid(response: Response): Promise<SseFrame[]> {
   const frames = await readSse(response);
   for (const frame of frames) expect(() => parseAgentEvent(frame.event, frame.data), `${frame.event} ${JSON.stringify(frame.data)}`).not.toThrow();
+  for (const frame of frames) if (frame.event === 'tool.awaiting_approval') shownArgsHash.set(String(frame.data['call_id']), String(frame.data['args_hash']));
   return frames;
 }
 
@@ -65,7 +69,7 @@ async function chat(content: string, conversationId?: string): Promise<SseFrame[
 }
 
 async function decide(callId: string, conversationId: string, approve: boolean, reason?: string): Promise<SseFrame[]> {
-  const response = await post(`/agent/approvals/${callId}`, { approve, conversation_id: conversationId, ...(reason ? { reason } : {}) });
+  const response = await post(`/agent/approvals/${callId}`, { approve, conversation_id: conversationId, args_hash: shownArgsHash.get(callId), ...(reason ? { reason } : {}) });
   expect(response.status).toBe(200);
   return readValid(response);
 }
@@ -244,7 +248,7 @@ describe('approval gate', () => {
     expect(await storage.approvals.get(conversationId, 'call_scale')).toMatchObject({ status: 'executed', decidedBy: alice });
 
     // a second approval executes nothing
-    const again = await post('/agent/approvals/call_scale', { approve: true, conversation_id: conversationId });
+    const again = await post('/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] });
     expect(again.status).toBe(409);
     expect((await again.json()).detail).toMatch(/already executed/);
     expect(mcp.calls.filter((call) => call.name === 'k8s_scale')).toHaveLength(1);
@@ -292,7 +296,9 @@ describe('approval gate', () => {
     );
     const first = await chat('Scale web to 3 and api to 4');
     const conversationId = conversationOf(first);
-    expect(find(first, 'tool.awaiting_approval').map((frame) => frame.data['call_id'])).toEqual(['call_a']);
+    // every mutating call of the turn is previewed before any can be decided (issue 19): both cards have a diff
+    expect(find(first, 'tool.awaiting_approval').map((frame) => frame.data['call_id'])).toEqual(['call_a', 'call_b']);
+    expect(find(first, 'tool.awaiting_approval').map((frame) => typeof frame.data['diff'])).toEqual(['string', 'string']);
     const second = await decide('call_a', conversationId, true);
     // call_a runs, then the read-only call, then the gate stops again at call_b
     expect(names(second)).toEqual(['ready', 'tool.approved', 'tool.executing', 'tool.result', 'tool.executing', 'tool.result', 'tool.awaiting_approval', 'completed']);
@@ -564,7 +570,8 @@ describe('bad requests', () => {
       ['/agent/chat', { messages: [{ role: 'user', content: 'hi' }], conversation_id: 'nope' }, alice, 400, /UUID/],
       ['/agent/chat', { messages: [{ role: 'user', content: 'hi' }], conversation_id: '5d9c1b1e-9a57-4c57-8f7a-3b8f9b0f7c11' }, alice, 404, /not found/],
       ['/agent/chat', { messages: [{ role: 'user', content: 'hi' }] }, '', 401, /Not authenticated/],
-      ['/agent/approvals/call_x', { approve: true, conversation_id: '5d9c1b1e-9a57-4c57-8f7a-3b8f9b0f7c11' }, alice, 404, /not found/],
+      ['/agent/approvals/call_x', { approve: true, conversation_id: '5d9c1b1e-9a57-4c57-8f7a-3b8f9b0f7c11', args_hash: 'a'.repeat(64) }, alice, 404, /not found/],
+      ['/agent/approvals/call_x', { approve: true, conversation_id: '5d9c1b1e-9a57-4c57-8f7a-3b8f9b0f7c11' }, alice, 400, /approve needs args_hash/],
       ['/agent/approvals/call_x', { approve: 'yes', conversation_id: '5d9c1b1e-9a57-4c57-8f7a-3b8f9b0f7c11' }, alice, 400, /approve/],
       ['/agent/stop', { conversation_id: '5d9c1b1e-9a57-4c57-8f7a-3b8f9b0f7c11' }, alice, 400, /run_id/],
     ];
@@ -583,7 +590,7 @@ describe('bad requests', () => {
     expect(foreign.status).toBe(404);
     const stop = await post('/agent/stop', { conversation_id: conversationId, run_id: 'x' }, 'mallory');
     expect(stop.status).toBe(404);
-    const unknownCall = await post('/agent/approvals/call_missing', { approve: true, conversation_id: conversationId });
+    const unknownCall = await post('/agent/approvals/call_missing', { approve: true, conversation_id: conversationId, args_hash: 'a'.repeat(64) });
     expect(unknownCall.status).toBe(404);
     expect((await unknownCall.json()).detail).toContain('call_missing');
   });
@@ -635,7 +642,7 @@ describe('streams and persistence', () => {
     const response = await fetch(`${harness.url}/agent/approvals/call_scale`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-test-user': alice },
-      body: JSON.stringify({ approve: true, conversation_id: conversationId }),
+      body: JSON.stringify({ approve: true, conversation_id: conversationId, args_hash: shownArgsHash.get('call_scale') }),
       signal: controller.signal,
     });
     try {
@@ -704,7 +711,7 @@ describe('streams and persistence', () => {
     );
     const conversationId = conversationOf(await chat('scale web to 8'));
     for (const user of ['mallory', 'root:admin']) {
-      const response = await post('/agent/approvals/call_owner', { approve: true, conversation_id: conversationId }, user);
+      const response = await post('/agent/approvals/call_owner', { approve: true, conversation_id: conversationId, args_hash: shownArgsHash.get('call_owner') }, user);
       expect(response.status).toBe(404);
     }
     expect(await storage.approvals.get(conversationId, 'call_owner')).toMatchObject({ status: 'awaiting' });

@@ -94,7 +94,7 @@ describe('all-in-one engine (embedded MCP, PGlite, accounts)', () => {
     expect(String(awaiting['diff'])).toMatch(/^\+\s+replicas: 3$/m);
     expect(first.find((frame) => frame.event === 'conversation.title.generated')?.data['title']).toBe('Scale API Deployment');
 
-    const second = await post('/agent/approvals/call_scale', { approve: true, conversation_id: conversationId });
+    const second = await post('/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] });
     expect(second.at(-1)).toMatchObject({ event: 'completed', data: { status: 'completed' } });
     expect(await kubectl('get', 'deployment', 'api', '-o', 'jsonpath={.spec.replicas}')).toBe('3');
 

@@ -131,7 +131,7 @@ describe('agent with the real MCP server and kube-sim', () => {
     expect(String(awaiting['diff'])).toMatch(/^\+\s+replicas: 4$/m);
     expect(await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('2');
 
-    const second = await post('/agent/approvals/call_scale', { approve: true, conversation_id: conversationId });
+    const second = await post('/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] });
     expect(find(second, 'tool.result')[0]).toMatchObject({ call_id: 'call_scale' });
     expect(await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('4');
     // the verification read saw the new state
@@ -162,7 +162,7 @@ describe('agent with the real MCP server and kube-sim', () => {
 
     // Before the approval a crash-looping image is rolled out: "previous" now means nginx:1.27.
     await kubectl('set', 'image', 'deployment/checkout', 'nginx=nginx:1.99-broken');
-    const second = await post('/agent/approvals/call_undo', { approve: true, conversation_id: conversationId });
+    const second = await post('/agent/approvals/call_undo', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] });
     expect(find(second, 'tool.error')[0]).toMatchObject({ call_id: 'call_undo', code: 'TARGET_CHANGED' });
     expect(find(second, 'tool.executing')).toHaveLength(0);
     expect(await kubectl('get', 'deployment', 'checkout', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).toBe('nginx:1.99-broken');

@@ -75,7 +75,7 @@ async function chatThenApprove(first: AgentTestApp, getSecond: () => Promise<Age
   const conversationId = String(chat[0]!.data['conversation_id']);
   expect(find(chat, 'tool.awaiting_approval')[0]).toMatchObject({ call_id: 'call_scale' });
   const second = await getSecond();
-  const approval = await readSse(await post(second, '/agent/approvals/call_scale', { approve: true, conversation_id: conversationId }, userId));
+  const approval = await readSse(await post(second, '/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: find(chat, 'tool.awaiting_approval')[0]!['args_hash'] }, userId));
   expect(approval.map((frame) => frame.event).filter((event) => event !== 'token')).toEqual([
     'ready',
     'tool.approved',

@@ -137,7 +137,8 @@ describe('two engine processes on Postgres + Redis', () => {
     const conversationId = String(chat[0]!.data['conversation_id']);
     expect(chat.find((frame) => frame.event === 'tool.awaiting_approval')?.data).toMatchObject({ call_id: 'call_scale' });
 
-    const approval = await readSse(await post(b!, '/agent/approvals/call_scale', { approve: true, conversation_id: conversationId }));
+    const argsHash = chat.find((frame) => frame.event === 'tool.awaiting_approval')!.data['args_hash'];
+    const approval = await readSse(await post(b!, '/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: argsHash }));
     expect(approval.map((frame) => frame.event).filter((event) => event !== 'token')).toEqual([
       'ready',
       'tool.approved',
@@ -151,7 +152,7 @@ describe('two engine processes on Postgres + Redis', () => {
     ]);
     expect(await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('5');
     // a second approval, on the first process, executes nothing
-    const again = await post(a!, '/agent/approvals/call_scale', { approve: true, conversation_id: conversationId });
+    const again = await post(a!, '/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: argsHash });
     expect(again.status).toBe(409);
     // both processes serve the same timeline
     for (const engine of [a!, b!]) {

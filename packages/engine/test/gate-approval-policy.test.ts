@@ -7,15 +7,15 @@ const info = (name: string, annotations?: ToolInfo['annotations']): ToolInfo => 
 
 describe('approval policy (fail closed)', () => {
   it.each([
-    ['read-only tool', 'k8s_get', info('k8s_get', { readOnlyHint: true }), false, /read-only/],
-    ['explicitly mutating', 'k8s_scale', info('k8s_scale', { readOnlyHint: false }), true, /readOnlyHint is not true/],
-    ['destructive but claims read-only=false', 'k8s_delete', info('k8s_delete', { readOnlyHint: false, destructiveHint: true }), true, /readOnlyHint/],
-    ['annotations without readOnlyHint', 'k8s_exec', info('k8s_exec', { destructiveHint: false }), true, /readOnlyHint is not true/],
-    ['no annotations at all', 'k8s_mystery', info('k8s_mystery'), true, /declares no annotations/],
-    ['unknown tool', 'k8s_ghost', undefined, true, /not in the MCP tool catalogue/],
-    ['catalogue entry for another name', 'k8s_scale', info('k8s_get', { readOnlyHint: true }), true, /not in the MCP tool catalogue/],
-    ['truthy non-boolean hint', 'k8s_odd', info('k8s_odd', { readOnlyHint: 'true' as unknown as boolean }), true, /readOnlyHint is not true/],
-    ['readOnlyHint 1', 'k8s_odd', info('k8s_odd', { readOnlyHint: 1 as unknown as boolean }), true, /readOnlyHint is not true/],
+    ['read-only tool', 'k8s_get', info('k8s_get', { readOnlyHint: true }), false, /only reads/],
+    ['explicitly mutating', 'k8s_scale', info('k8s_scale', { readOnlyHint: false }), true, /^Changes the cluster: /],
+    ['destructive but claims read-only=false', 'k8s_delete', info('k8s_delete', { readOnlyHint: false, destructiveHint: true }), true, /^Changes the cluster: deletes/],
+    ['annotations without readOnlyHint', 'k8s_exec', info('k8s_exec', { destructiveHint: false }), true, /^Changes the cluster: runs a command in pod/],
+    ['no annotations at all', 'k8s_mystery', info('k8s_mystery'), true, /does not say whether it only reads/],
+    ['unknown tool', 'k8s_ghost', undefined, true, /^Unknown tool: k8s_ghost is not in the MCP server's tool list/],
+    ['catalogue entry for another name', 'k8s_scale', info('k8s_get', { readOnlyHint: true }), true, /not in the MCP server's tool list/],
+    ['truthy non-boolean hint', 'k8s_odd', info('k8s_odd', { readOnlyHint: 'true' as unknown as boolean }), true, /^Changes the cluster: runs k8s_odd/],
+    ['readOnlyHint 1', 'k8s_odd', info('k8s_odd', { readOnlyHint: 1 as unknown as boolean }), true, /^Changes the cluster: runs k8s_odd/],
   ])('%s', (_label, tool, toolInfo, requiresApproval, reason) => {
     const decision = decideApproval({ tool, info: toolInfo });
     expect(decision.requiresApproval).toBe(requiresApproval);
@@ -24,14 +24,14 @@ describe('approval policy (fail closed)', () => {
 
   it('rules are ordered: the first reason wins', () => {
     expect(defaultApprovalRules).toEqual([unknownToolRule, missingAnnotationsRule, notReadOnlyRule]);
-    expect(decideApproval({ tool: 'x', info: undefined }).reason).toMatch(/catalogue/);
+    expect(decideApproval({ tool: 'x', info: undefined }).reason).toMatch(/tool list/);
   });
 
   it('a rule that throws requires approval instead of opening the gate', () => {
     const broken: ApprovalRule = () => {
       throw new Error('boom');
     };
-    expect(decideApproval({ tool: 'k8s_get', info: info('k8s_get', { readOnlyHint: true }) }, [broken])).toEqual({ requiresApproval: true, reason: 'approval rule failed: boom' });
+    expect(decideApproval({ tool: 'k8s_get', info: info('k8s_get', { readOnlyHint: true }) }, [broken])).toEqual({ requiresApproval: true, reason: 'The approval check failed (boom), so a person decides.' });
   });
 });
 

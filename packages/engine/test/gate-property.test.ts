@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hashToolCall } from '../src/approvals/hash-tool-call.ts';
 import { agentConfig } from '../src/config/agent.ts';
-import { createGateNode } from '../src/graph/nodes/gate.ts';
+import { createGateNode } from '../src/graph/nodes/gate/index.ts';
 import type { RunContext } from '../src/graph/run-context.ts';
 import { AgentState, type AgentStateValue, type PendingCall } from '../src/graph/state.ts';
 import type { ToolGateway, ToolInfo } from '../src/mcp/tool-gateway.ts';

@@ -41,6 +41,8 @@ const frames = async (options: Parameters<TestEngine['request']>[0]): Promise<Ss
   expect(response.statusCode, response.body).toBe(200);
   return readSse(new Response(response.body));
 };
+/** The args_hash the awaiting card showed: what the approver's client echoes. */
+const argsHashOf = (shown: SseFrame[]) => shown.find((frame) => frame.event === 'tool.awaiting_approval')?.data['args_hash'];
 const scaleScript = (callId: string, replicas: number) => ({
   rules: [
     { match: { sequence: 1 }, reply: { toolCalls: [{ id: `${callId}_load`, name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
@@ -95,7 +97,7 @@ describe('EXECUTE_AS_APPROVER on kube-sim', () => {
     const conversationId = String(asked[0]!.data['conversation_id']);
     expect(asked.some((frame) => frame.event === 'tool.awaiting_approval')).toBe(true);
 
-    const decided = await frames({ method: 'POST', url: '/api/v1/agent/approvals/call_scale_1', token: tokens.approver, payload: { approve: true, conversation_id: conversationId } });
+    const decided = await frames({ method: 'POST', url: '/api/v1/agent/approvals/call_scale_1', token: tokens.approver, payload: { approve: true, conversation_id: conversationId, args_hash: argsHashOf(asked) } });
     const error = decided.find((frame) => frame.event === 'tool.error' && frame.data['call_id'] === 'call_scale_1');
     expect(String(error?.data['error'])).toMatch(/forbidden/i);
     expect(String(error?.data['error'])).toContain('User "ann@example.com" cannot');
@@ -107,7 +109,7 @@ describe('EXECUTE_AS_APPROVER on kube-sim', () => {
     llm.reset(scaleScript('call_scale_2', 3));
     const asked = await frames({ method: 'POST', url: '/api/v1/agent/chat', token: tokens.member, payload: { messages: [{ role: 'user', content: 'scale web to 3' }] } });
     const conversationId = String(asked[0]!.data['conversation_id']);
-    const decided = await frames({ method: 'POST', url: '/api/v1/agent/approvals/call_scale_2', token: tokens.approver, payload: { approve: true, conversation_id: conversationId } });
+    const decided = await frames({ method: 'POST', url: '/api/v1/agent/approvals/call_scale_2', token: tokens.approver, payload: { approve: true, conversation_id: conversationId, args_hash: argsHashOf(asked) } });
     expect(decided.find((frame) => frame.event === 'tool.result')?.data).toMatchObject({ call_id: 'call_scale_2', tool: 'k8s_scale' });
     expect(await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('3');
   });

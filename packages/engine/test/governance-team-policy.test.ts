@@ -146,11 +146,12 @@ describe('APPROVAL_POLICY=approver with four-eyes', () => {
     const conversationId = String(chat[0]!.data['conversation_id']);
     expect(chat.find((frame) => frame.event === 'tool.awaiting_approval')?.data).toMatchObject({ call_id: 'call_scale' });
 
-    const own = await call(engine, mia, 'POST', '/agent/approvals/call_scale', { approve: true, conversation_id: conversationId });
+    const argsHash = chat.find((frame) => frame.event === 'tool.awaiting_approval')!.data['args_hash'];
+    const own = await call(engine, mia, 'POST', '/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: argsHash });
     expect(own.statusCode).toBe(403);
     expect(own.json().detail).toMatch(/only users with the approver or admin role decide/);
     // another member cannot even see it
-    expect((await call(engine, bob, 'POST', '/agent/approvals/call_scale', { approve: true, conversation_id: conversationId })).statusCode).toBe(404);
+    expect((await call(engine, bob, 'POST', '/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: argsHash })).statusCode).toBe(404);
     expect((await call(engine, bob, 'GET', '/approvals/pending')).json().data).toEqual([]);
 
     const queue = (await call(engine, ann, 'GET', '/approvals/pending')).json();
@@ -163,7 +164,7 @@ describe('APPROVAL_POLICY=approver with four-eyes', () => {
     // the approver may read the conversation for context (and that read is audited)
     expect((await call(engine, ann, 'GET', `/conversations/${conversationId}`)).statusCode).toBe(200);
 
-    const approved = await frames(await call(engine, ann, 'POST', '/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, reason: 'capacity for the sale' }));
+    const approved = await frames(await call(engine, ann, 'POST', '/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: argsHash, reason: 'capacity for the sale' }));
     expect(approved.find((frame) => frame.event === 'tool.approved')?.data).toMatchObject({ decided_by: expect.any(String) });
     expect(approved.at(-1)).toMatchObject({ event: 'completed', data: { status: 'completed' } });
     expect(engine.mcp.replicas.get('web')).toBe(5);
@@ -182,20 +183,21 @@ describe('APPROVAL_POLICY=approver with four-eyes', () => {
     const chat = await frames(await call(engine, ann, 'POST', '/agent/chat', { messages: [{ role: 'user', content: 'delete api' }] }));
     const conversationId = String(chat[0]!.data['conversation_id']);
     expect(chat.find((frame) => frame.event === 'tool.awaiting_approval')?.data).toMatchObject({ call_id: 'call_delete', destructive: true });
-    const self = await call(engine, ann, 'POST', '/agent/approvals/call_delete', { approve: true, conversation_id: conversationId });
+    const argsHash = chat.find((frame) => frame.event === 'tool.awaiting_approval')!.data['args_hash'];
+    const self = await call(engine, ann, 'POST', '/agent/approvals/call_delete', { approve: true, conversation_id: conversationId, args_hash: argsHash });
     expect(self.statusCode).toBe(403);
     expect(self.json().detail).toMatch(/Four-eyes/);
     expect((await call(engine, ann, 'GET', '/approvals/pending')).json().data).toEqual([expect.objectContaining({ call_id: 'call_delete', can_decide: false })]);
     expect(engine.mcp.replicas.has('api')).toBe(true);
 
-    const approved = await frames(await call(engine, admin, 'POST', '/agent/approvals/call_delete', { approve: true, conversation_id: conversationId }));
+    const approved = await frames(await call(engine, admin, 'POST', '/agent/approvals/call_delete', { approve: true, conversation_id: conversationId, args_hash: argsHash }));
     expect(approved.find((frame) => frame.event === 'tool.result')).toBeDefined();
     expect(engine.mcp.replicas.has('api')).toBe(false);
   });
 });
 
 describe('decision rules', () => {
-  const base: DecisionInput = { policy: 'self', fourEyes: false, actor: { id: 'owner', role: 'member' }, conversationOwnerId: 'owner', requestedBy: 'owner', destructive: false };
+  const base: DecisionInput = { policy: 'self', fourEyes: false, actor: { id: 'owner', role: 'member' }, conversationOwnerId: 'owner', requestedBy: 'owner', destructive: false, risks: [] };
   it.each<[string, Partial<DecisionInput>, RegExp | undefined, boolean?]>([
     ['self: the owner decides', {}, undefined],
     ['self: nobody else, not even an admin (hidden)', { actor: { id: 'admin', role: 'admin' } }, /not yours/, true],

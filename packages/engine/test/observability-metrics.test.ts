@@ -59,7 +59,7 @@ describe('GET /metrics', () => {
     });
     const chat = await readSse(new Response((await engine.request({ method: 'POST', url: '/api/v1/agent/chat', token, payload: { messages: [{ role: 'user', content: 'scale web to 5' }] } })).body));
     const conversationId = String(chat[0]!.data['conversation_id']);
-    const resumed = await readSse(new Response((await engine.request({ method: 'POST', url: '/api/v1/agent/approvals/call_scale', token, payload: { approve: true, conversation_id: conversationId } })).body));
+    const resumed = await readSse(new Response((await engine.request({ method: 'POST', url: '/api/v1/agent/approvals/call_scale', token, payload: { approve: true, conversation_id: conversationId, args_hash: chat.find((frame) => frame.event === 'tool.awaiting_approval')!.data['args_hash'] } })).body));
     const streamed = [...chat, ...resumed];
     expect(engine.mcp.replicas.get('web')).toBe(5);
     await engine.request({ method: 'GET', url: `/api/v1/conversations/${conversationId}`, token });

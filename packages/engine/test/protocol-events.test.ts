@@ -30,7 +30,11 @@ describe('protocol: request payloads', () => {
 
   it('approval and stop need the conversation id', () => {
     expect(approvalRequestSchema.safeParse({ approve: true }).success).toBe(false);
-    expect(approvalRequestSchema.safeParse({ approve: true, conversation_id: '5d9c1b1e-9a57-4c57-8f7a-3b8f9b0f7c11' }).success).toBe(true);
+    expect(approvalRequestSchema.safeParse({ approve: true, conversation_id: '5d9c1b1e-9a57-4c57-8f7a-3b8f9b0f7c11', args_hash: 'a'.repeat(64) }).success).toBe(true);
+    // approving needs the args_hash the approver was shown; a denial does not
+    expect(approvalRequestSchema.safeParse({ approve: true, conversation_id: '5d9c1b1e-9a57-4c57-8f7a-3b8f9b0f7c11' }).error?.issues[0]?.message).toMatch(/^approve needs args_hash/);
+    expect(approvalRequestSchema.safeParse({ approve: false, conversation_id: '5d9c1b1e-9a57-4c57-8f7a-3b8f9b0f7c11' }).success).toBe(true);
+    expect(approvalRequestSchema.safeParse({ approve: false, conversation_id: '5d9c1b1e-9a57-4c57-8f7a-3b8f9b0f7c11', diff_hash: 'xyz' }).success).toBe(false);
     expect(stopRequestSchema.safeParse({ conversation_id: '5d9c1b1e-9a57-4c57-8f7a-3b8f9b0f7c11' }).success).toBe(false);
   });
 });

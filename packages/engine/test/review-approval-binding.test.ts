@@ -214,8 +214,9 @@ describe('relative arguments are made absolute before approval', () => {
       call_id: 'call_undo',
       args: { name: 'checkout', to_revision: 1 },
       resolution: ['to_revision: previous → 1 (image shop/checkout:2.3.0)'],
-      destructive: true,
-      policy_reason: "'k8s_rollout_undo' may change state (readOnlyHint is not true)",
+      // a rollback neither loses data nor takes the service down: not destructive (issue 19); said in plain words
+      destructive: false,
+      policy_reason: 'Changes the cluster: rolls default/checkout back to revision 1',
       requested_by: { id: owner },
       diff_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
@@ -236,13 +237,14 @@ describe('relative arguments are made absolute before approval', () => {
     });
     const conversationId = await ownedConversation();
     const { frames } = await stream(await post('/agent/chat', { conversation_id: conversationId, messages: [{ role: 'user', content: 'roll checkout back' }] }));
-    expect(find(frames, 'tool.awaiting_approval')[0]).toMatchObject({ args: { name: 'checkout', to_revision: 1 } });
+    const awaiting = find(frames, 'tool.awaiting_approval')[0]!;
+    expect(awaiting).toMatchObject({ args: { name: 'checkout', to_revision: 1 } });
 
     // Before anyone approves, a new (crash-looping) revision is rolled out: "previous" would now be revision 2.
     cluster.revisions.push({ revision: 3, image: 'shop/checkout:2.4.0-broken' });
     cluster.current = 3;
 
-    const { frames: approval } = await stream(await post('/agent/approvals/call_undo', { approve: true, conversation_id: conversationId }));
+    const { frames: approval } = await stream(await post('/agent/approvals/call_undo', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] }));
     const refused = find(approval, 'tool.error')[0]!;
     expect(refused).toMatchObject({ call_id: 'call_undo', code: 'TARGET_CHANGED' });
     expect(String(refused['error'])).toContain('changed after it was approved');
@@ -288,7 +290,7 @@ describe('a proposed Secret', () => {
     expect(row!.exact_args_sealed).not.toContain(secretValue);
     expect(JSON.stringify((await storage.conversations.get(conversationId))!.timeline)).not.toContain(secretValue);
 
-    const { raw: approvalRaw } = await stream(await post('/agent/approvals/call_apply', { approve: true, conversation_id: conversationId }));
+    const { raw: approvalRaw } = await stream(await post('/agent/approvals/call_apply', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] }));
     expect(approvalRaw).not.toContain(secretValue);
     expect(cluster.applied).toEqual([manifest]);
     const [after] = (await query('select status, exact_args_sealed from approvals where conversation_id = $1', [conversationId])) as Array<{ status: string; exact_args_sealed: string | null }>;

@@ -68,7 +68,7 @@ describe('deleting a conversation with a pending approval', () => {
     expect(recreate.json().detail).toMatch(/already in use or belonged to a deleted conversation/);
     // …nor decide the call, nor chat in it; neither can Alice any more.
     for (const token of [bob, alice]) {
-      const approve = await json(token, 'POST', '/agent/approvals/call_scale', { approve: true, conversation_id: id });
+      const approve = await json(token, 'POST', '/agent/approvals/call_scale', { approve: true, conversation_id: id, args_hash: 'a'.repeat(64) });
       expect(approve.statusCode).toBe(404);
       expect((await json(token, 'POST', '/agent/chat', { conversation_id: id, messages: [{ role: 'user', content: 'hi' }] })).statusCode).toBe(404);
     }

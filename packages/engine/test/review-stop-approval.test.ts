@@ -76,7 +76,7 @@ describe('stop racing an approval run', () => {
     expect(find(first, 'tool.awaiting_approval')[0]!.data).toMatchObject({ call_id: 'call_scale' });
 
     stopNextRunOnStart = true;
-    const decision = await readSse(await post('/agent/approvals/call_scale', { approve: true, conversation_id: conversationId }));
+    const decision = await readSse(await post('/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: find(first, 'tool.awaiting_approval')[0]!.data['args_hash'] }));
     expect(decision.at(-1)).toMatchObject({ event: 'completed', data: { status: 'stopped' } });
     await harness.service.idle();
     expect(mcp.calls.some((call) => call.name === 'k8s_scale')).toBe(false);

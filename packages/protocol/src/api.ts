@@ -19,21 +19,31 @@ export const chatRequestSchema = z.object({
 });
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
-export const approvalRequestSchema = z.object({
-  approve: z.boolean({ error: 'approve must be true or false' }),
-  reason: z.string().max(2_000).optional(),
-  conversation_id: z.uuid('conversation_id must be a UUID'),
-  /**
-   * The args_hash from tool.awaiting_approval, echoed by the client: the decision is refused (409) unless it is
-   * about exactly the call the approver was shown. Optional for Skyflo-compatible clients.
-   */
-  args_hash: z.string().regex(/^[0-9a-f]{64}$/, 'args_hash must be the 64-character hex digest from tool.awaiting_approval').optional(),
-  /**
-   * Set by `skyflo chat --approve-all` (evaluation in throw-away clusters only): the decision is recorded in the
-   * audit as an automatic approval by the calling user.
-   */
-  automatic: z.boolean().optional(),
-});
+export const approvalRequestSchema = z
+  .object({
+    approve: z.boolean({ error: 'approve must be true or false' }),
+    reason: z.string().max(2_000).optional(),
+    conversation_id: z.uuid('conversation_id must be a UUID'),
+    /**
+     * The args_hash from tool.awaiting_approval, echoed by the client: the decision is refused (409) unless it is
+     * about exactly the call the approver was shown. Required to approve (a client that never received the call's
+     * preview cannot know it); optional for a denial.
+     */
+    args_hash: z.string().regex(/^[0-9a-f]{64}$/, 'args_hash must be the 64-character hex digest from tool.awaiting_approval').optional(),
+    /**
+     * The diff_hash from tool.awaiting_approval: when sent, the decision is refused (409 PREVIEW_MISMATCH) unless the
+     * preview the approver saw is the one the approval is bound to.
+     */
+    diff_hash: z.string().regex(/^[0-9a-f]{64}$/, 'diff_hash must be the 64-character hex digest from tool.awaiting_approval').optional(),
+    /**
+     * Set by `skyflo chat --approve-all` (evaluation in throw-away clusters only): the decision is recorded in the
+     * audit as an automatic approval by the calling user.
+     */
+    automatic: z.boolean().optional(),
+  })
+  .refine((request) => !request.approve || request.args_hash !== undefined, {
+    message: 'approve needs args_hash: the args_hash of the tool.awaiting_approval event the approver was shown',
+  });
 export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
 
 export const stopRequestSchema = z.object({

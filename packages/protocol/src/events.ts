@@ -24,7 +24,7 @@ export const toolResultContentSchema = z.array(z.object({ type: z.literal('text'
 export const pendingToolSchema = z.object({
   ...toolIdentity,
   requires_approval: z.boolean(),
-  /** the tool is annotated destructiveHint: true (it can lose data or take a service down) */
+  /** this call can lose data or take a service down (scale to 0, delete, uninstall, drain), judged from its arguments */
   destructive: z.boolean().optional(),
   timestamp: z.number(),
 });
@@ -43,6 +43,16 @@ export type RiskFlag = z.infer<typeof riskFlagSchema>;
 
 /** Who asked for a call and who decided it (the approval policy may let someone else decide). */
 export const actorSchema = z.object({ id: z.string(), email: z.string().optional(), name: z.string().nullable().optional() });
+
+/** Who decided a call, when and why: kept on the card after the decision (tool.approved / tool.denied). */
+const decisionFields = {
+  /** the deciding user's id */
+  decided_by: z.string().optional(),
+  decided_by_email: z.string().optional(),
+  /** milliseconds since the epoch */
+  decided_at: z.number().optional(),
+  reason: z.string().optional(),
+};
 
 export const completedStatusSchema = z.enum(['completed', 'stopped', 'error']);
 
@@ -95,9 +105,9 @@ export const agentEventSchemas = {
     /** how relative arguments were made absolute before approval, e.g. "to_revision: previous → 3 (image 2.3.0)" */
     resolution: z.array(z.string()).optional(),
     risks: z.array(riskFlagSchema).optional(),
-    /** the tool is annotated destructiveHint: true */
+    /** this call can lose data or take a service down (scale to 0, delete, uninstall, drain), judged from its arguments */
     destructive: z.boolean().optional(),
-    /** why the approval policy requires a human for this call */
+    /** why the approval policy requires a human for this call, in plain words ("Changes the cluster: scales deployment shop/web to 5 replicas") */
     policy_reason: z.string().optional(),
     requested_by: actorSchema.optional(),
     context: z.object({ conversation_id: z.string(), approval_decisions: z.record(z.string(), z.boolean()) }),
@@ -106,12 +116,11 @@ export const agentEventSchemas = {
     type: z.literal('tool.approved'),
     ...runFields,
     ...toolIdentity,
-    decided_by: z.string().optional(),
-    reason: z.string().optional(),
+    ...decisionFields,
     /** approved by `skyflo chat --approve-all` (evaluation only), recorded as such in the audit */
     automatic: z.boolean().optional(),
   }),
-  'tool.denied': z.object({ type: z.literal('tool.denied'), ...runFields, ...toolIdentity, decided_by: z.string().optional(), reason: z.string().optional() }),
+  'tool.denied': z.object({ type: z.literal('tool.denied'), ...runFields, ...toolIdentity, ...decisionFields }),
   'tool.executing': z.object({ type: z.literal('tool.executing'), ...runFields, ...toolIdentity }),
   'tool.result': z.object({ type: z.literal('tool.result'), ...runFields, ...toolIdentity, result: toolResultContentSchema }),
   'tool.error': z.object({

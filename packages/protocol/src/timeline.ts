@@ -7,7 +7,16 @@ import type { RiskFlag } from './events.ts';
 /** A timeline entry (`messages_json` in the reference spec §4). */
 export type TimelineEntry =
   | { id: string; type: 'user'; content: string; timestamp: number }
-  | { id: string; type: 'assistant'; content: string; timestamp: number; segments: TimelineSegment[]; token_usage?: Record<string, unknown> };
+  | {
+      id: string;
+      type: 'assistant';
+      content: string;
+      timestamp: number;
+      segments: TimelineSegment[];
+      token_usage?: Record<string, unknown>;
+      /** a stop (POST /agent/stop) interrupted this answer: what it holds is where it stopped */
+      stopped?: boolean;
+    };
 
 export type TimelineSegment =
   | { kind: 'text'; id: string; text: string; timestamp: number }
@@ -38,6 +47,10 @@ export interface ToolExecutionRecord {
   policy_reason?: string;
   requested_by?: { id: string; email?: string; name?: string | null };
   decided_by?: string;
+  /** the decider's email, when (epoch ms) and why, from tool.approved / tool.denied */
+  decided_by_email?: string;
+  decided_at?: number;
+  reason?: string;
   automatic?: boolean;
   timestamp: number;
 }

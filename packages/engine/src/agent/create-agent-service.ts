@@ -24,7 +24,11 @@ export interface StartedRun {
 
 export interface AgentService {
   prepareChat(input: { user: AuthenticatedUser; conversationId?: string; message: string; ip?: string }): Promise<StartedRun>;
-  prepareDecision(input: { user: AuthenticatedUser; conversationId: string; callId: string; approve: boolean; reason?: string; argsHash?: string; automatic?: boolean; ip?: string }): Promise<StartedRun>;
+  /**
+   * Decides a call whose preview was shown: refused unless it is awaiting (previewed), an approval echoes the
+   * args_hash it was shown (and, when sent, its diff_hash), and no earlier call of its turn still waits.
+   */
+  prepareDecision(input: { user: AuthenticatedUser; conversationId: string; callId: string; approve: boolean; reason?: string; argsHash?: string; diffHash?: string; automatic?: boolean; ip?: string }): Promise<StartedRun>;
   stop(input: { user: AuthenticatedUser; conversationId: string; runId: string }): Promise<void>;
   /** 404 unless the run exists in the user's conversation and its events are still kept */
   assertRunEvents(input: { user: AuthenticatedUser; conversationId: string; runId: string }): Promise<void>;
@@ -192,10 +196,15 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       return { runId, conversationId: conversation.id, start };
     },
 
-    async prepareDecision({ user, conversationId, callId, approve, reason, argsHash, automatic, ip }) {
+    async prepareDecision({ user, conversationId, callId, approve, reason, argsHash, diffHash, automatic, ip }) {
+      // Approving needs proof the approver was shown the call: the args_hash of its tool.awaiting_approval event.
+      if (approve && argsHash === undefined) {
+        throw new AgentRequestError(400, 'ARGS_HASH_REQUIRED', 'approve needs args_hash: the args_hash of the tool.awaiting_approval event the approver was shown');
+      }
       // Both reads at once (Postgres serves them in parallel); the record is only used once ownership is confirmed.
       const [conversation, record] = await Promise.all([visibleConversation(user, conversationId), storage.approvals.get(conversationId, callId)]);
-      if (!record) throw new AgentRequestError(404, 'APPROVAL_NOT_FOUND', `No tool call ${callId} is waiting for approval in this conversation.`);
+      // A call that was never previewed has no record: it cannot be decided ahead of its preview (nothing is stored).
+      if (!record) throw new AgentRequestError(404, 'APPROVAL_NOT_FOUND', `No tool call ${callId} is waiting for approval in this conversation; only a call whose preview was shown (tool.awaiting_approval) can be decided.`);
       // Defence in depth: the call must have been proposed in this conversation by its owner. A conversation id is
       // never reused (tombstones), so this can only fail if rows were moved by hand; refuse rather than decide.
       if (record.requestedBy !== undefined && record.requestedBy !== conversation.userId) {
@@ -211,10 +220,30 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         conversationOwnerId: conversation.userId,
         requestedBy: record.requestedBy ?? conversation.userId,
         destructive: record.destructive,
+        risks: record.risks,
       });
       if (refusal) throw refusal.hidden ? notFound(conversationId) : new AgentRequestError(403, 'NOT_ALLOWED_TO_DECIDE', refusal.reason);
       if (argsHash !== undefined && argsHash !== record.argsHash) {
         throw new AgentRequestError(409, 'ARGS_MISMATCH', `Tool call ${callId} is not the call you were shown (its arguments hash differs); reload the conversation and decide again.`);
+      }
+      if (diffHash !== undefined && diffHash !== record.diffHash) {
+        throw new AgentRequestError(
+          409,
+          'PREVIEW_MISMATCH',
+          `PREVIEW_MISMATCH: the preview you were shown for ${callId} is not the one this approval is bound to (diff_hash differs); reload the conversation and decide on the current preview.`,
+        );
+      }
+      if (approve) {
+        // Calls run in the model's order: an approval of a later call while an earlier one of its turn still waits
+        // would outlive the run it starts (which stops at the earlier call) and be closed unrun.
+        const earlier = (await storage.approvals.listForConversation(conversationId)).find((other) => other.status === 'awaiting' && other.runId === record.runId && other.requestedAt < record.requestedAt);
+        if (earlier) {
+          throw new AgentRequestError(
+            409,
+            'DECIDE_IN_ORDER',
+            `Tool call ${callId} runs after ${earlier.callId} (${earlier.tool}), which is still waiting; decide ${earlier.callId} first (calls run in the order the model proposed them).`,
+          );
+        }
       }
       const runId = randomUUID();
       await claim(conversationId, runId, user.id);

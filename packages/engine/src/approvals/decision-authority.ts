@@ -3,19 +3,21 @@
  * (like approval-policy.ts for whether a call needs a decision at all). The conversation's visibility is checked
  * first, so a member can never decide — or learn of — a call in a conversation they cannot see.
  */
-import type { Role } from '../ports/index.ts';
+import type { RiskFlag, Role } from '../ports/index.ts';
 
 export type ApprovalPolicyName = 'self' | 'approver';
 
 export interface DecisionInput {
   policy: ApprovalPolicyName;
-  /** four-eyes for destructive tools: requester and approver must differ */
+  /** four-eyes for destructive or high-risk calls: requester and approver must differ */
   fourEyes: boolean;
   actor: { id: string; role: Role };
   conversationOwnerId: string;
   /** whose chat proposed the call (the conversation owner for calls recorded before requesters were stored) */
   requestedBy: string;
   destructive: boolean;
+  /** the call's risk flags: any `high` one makes four-eyes apply, destructive or not */
+  risks: readonly Pick<RiskFlag, 'code' | 'severity'>[];
 }
 
 /** `hidden` refusals answer 404 (the caller may not even know the call exists); the others 403 with the reason. */
@@ -43,10 +45,18 @@ export const approverRoleRule: DecisionRule = ({ policy, actor }) =>
     ? { hidden: false, reason: 'APPROVAL_POLICY=approver: only users with the approver or admin role decide mutating calls; ask an approver (they see it under Pending approvals).' }
     : undefined;
 
-export const fourEyesRule: DecisionRule = ({ fourEyes, destructive, actor, requestedBy }) =>
-  fourEyes && destructive && actor.id === requestedBy
-    ? { hidden: false, reason: 'Four-eyes (APPROVAL_FOUR_EYES): this call is destructive, so someone other than the person who asked for it must approve or deny it.' }
-    : undefined;
+/** Why four-eyes applies to a call (destructive, or a high-severity risk), or undefined when it does not. */
+export function fourEyesCause(input: Pick<DecisionInput, 'destructive' | 'risks'>): string | undefined {
+  if (input.destructive) return 'this call is destructive';
+  const high = [...new Set(input.risks.filter((risk) => risk.severity === 'high').map((risk) => risk.code))];
+  return high.length > 0 ? `this call carries a high risk (${high.join(', ')})` : undefined;
+}
+
+export const fourEyesRule: DecisionRule = (input) => {
+  if (!input.fourEyes || input.actor.id !== input.requestedBy) return undefined;
+  const cause = fourEyesCause(input);
+  return cause ? { hidden: false, reason: `Four-eyes (APPROVAL_FOUR_EYES): ${cause}, so someone other than the person who asked for it must approve or deny it.` } : undefined;
+};
 
 export const defaultDecisionRules: readonly DecisionRule[] = [visibleRule, approverRoleRule, fourEyesRule];
 

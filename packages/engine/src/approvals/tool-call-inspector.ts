@@ -1,16 +1,21 @@
 /**
  * What the gate needs to know about a mutating call besides its annotations: how to show its arguments without
- * revealing Secret values, and which risks to flag on the approval card. The rules live with the tools, in
+ * revealing Secret values, which risks to flag on the approval card, and whether it is destructive. The rules live with the tools, in
  * @skyflo/mcp-server (one source for the engine's cards and the MCP server's own confirmations).
  */
 import { createHmac } from 'node:crypto';
-import { assessToolCallRisks, redactToolArguments } from '@skyflo/mcp-server/call-rules';
+import { assessToolCallRisks, isDestructiveCall, redactToolArguments } from '@skyflo/mcp-server/call-rules';
 import type { RiskFlag } from '../ports/index.ts';
 
 export interface ToolCallInspector {
   /** the arguments safe to show and store: Secret values replaced by key, length and digest */
   displayArgs(tool: string, args: Record<string, unknown>): Record<string, unknown>;
   risks(tool: string, args: Record<string, unknown>): RiskFlag[];
+  /**
+   * whether the call can lose data or take a service down (scale to 0, delete, uninstall, drain), from its arguments
+   * and the risks found in it — not from the tool's destructiveHint, which k8s_scale carries for 3 → 5 too
+   */
+  destructive(tool: string, args: Record<string, unknown>, risks: RiskFlag[]): boolean;
 }
 
 /**
@@ -22,5 +27,6 @@ export function createToolCallInspector(options: { encryptionKey?: Buffer } = {}
   return {
     displayArgs: (tool, args) => redactToolArguments(tool, args, digestKey ? { digestKey } : {}),
     risks: assessToolCallRisks,
+    destructive: isDestructiveCall,
   };
 }

@@ -99,7 +99,7 @@ export interface ApprovalRecord {
   /** how relative arguments were made absolute before approval */
   resolution: string[];
   risks: RiskFlag[];
-  /** the tool is annotated destructiveHint: true */
+  /** the call can lose data or take a service down (scale to 0, delete, uninstall, drain), judged from its arguments */
   destructive: boolean;
   /** why the approval policy requires a human */
   policyReason?: string;
@@ -155,8 +155,12 @@ export interface ApprovalStore {
   /**
    * Closes decisions whose run died (its lease lapsed or it finished without acting): approved-but-unclaimed → failed,
    * executing → unknown. Returns the records it changed, so their conversations can show what happened.
+   * `everyRunIsDead`: this process has the database to itself and just started (PGlite's data-dir lock), so every
+   * run still marked running died with the previous process; they are ended first, leases notwithstanding.
    */
-  reconcileOrphans(): Promise<ApprovalRecord[]>;
+  reconcileOrphans(options?: { everyRunIsDead?: boolean }): Promise<ApprovalRecord[]>;
+  /** Replaces the result text of a call whose outcome is unknown (adds what the cluster shows now); false otherwise. */
+  noteUnknownOutcome?(input: { conversationId: string; callId: string; resultSummary: string }): Promise<boolean>;
 }
 
 /** One agent run (a chat turn, or the resumption after an approval decision). */

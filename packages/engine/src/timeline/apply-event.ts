@@ -167,8 +167,13 @@ export function applyEventToTimeline(timeline: TimelineEntry[], event: AgentEven
               if (event.requested_by !== undefined) next.requested_by = event.requested_by;
             }
             if (event.type === 'tool.approved' || event.type === 'tool.denied') {
+              // The card keeps what was decided (diff, risks, args_hash: spread from the awaiting record above)
+              // and says who decided, when and why.
               next.requires_approval = true;
               if (event.decided_by !== undefined) next.decided_by = event.decided_by;
+              if (event.decided_by_email !== undefined) next.decided_by_email = event.decided_by_email;
+              if (event.decided_at !== undefined) next.decided_at = event.decided_at;
+              if (event.reason !== undefined) next.reason = event.reason;
             }
             if (event.type === 'tool.approved' && event.automatic) next.automatic = true;
             if (event.type === 'tool.result') next.result = event.result;
@@ -201,14 +206,17 @@ export function applyEventToTimeline(timeline: TimelineEntry[], event: AgentEven
         typeof entry.token_usage?.['ttft_ms'] === 'number' ? entry : { ...entry, token_usage: { ...(entry.token_usage ?? {}), ttft_ms: event.duration } },
       );
     case 'completed':
-      // ttr_ms sums the runs of one answer (an approval resumes the same assistant entry).
+      // ttr_ms sums the runs of one answer (an approval resumes the same assistant entry). A stopped run marks the
+      // answer it interrupted, so a reload shows where it stopped.
       return withAssistant(
         timeline,
         event,
         (entry) => {
           const usage: Record<string, unknown> = { ...(entry.token_usage ?? {}) };
           addNumber(usage, 'ttr_ms', event.duration_ms);
-          return { ...entry, token_usage: usage };
+          // Only the latest run of the answer says whether it was cut short (a decision may resume it later).
+          const { stopped: _previous, ...rest } = entry;
+          return { ...rest, token_usage: usage, ...(event.status === 'stopped' ? { stopped: true } : {}) };
         },
         false,
       );

@@ -14,6 +14,8 @@ import { z } from 'zod';
 import { riskFlagSchema, type RiskFlag } from '@skyflo/protocol';
 import { toolError } from '../../errors.ts';
 import { assessToolCallRisks, mergeRisks } from '../../risk/assess-tool-call-risks.ts';
+import { assessControllerRisks, hasControllerCheck } from '../../risk/controller-risks.ts';
+import { kubeClientsFor } from '../../kube/kube-clients.ts';
 import type { ToolDeps } from '../deps.ts';
 import { runTool, validateInput } from '../run-tool.ts';
 import { defineTool, type AnyToolDefinition, type ToolCallResolution } from '../tool-definition.ts';
@@ -42,7 +44,9 @@ export const previewResultShape = {
     .describe('The exact artifact the call installs (a pinned Helm chart archive), "sha256:<hex>"'),
   diff: z.string().describe("Unified diff of live vs would-be state ('' when the preview has none)"),
   changed: z.boolean().describe('Whether the call would change anything'),
-  risks: z.array(riskFlagSchema).describe("Risk flags from the call's arguments and, for Helm, from the manifests the preview rendered"),
+  risks: z
+    .array(riskFlagSchema)
+    .describe("Risk flags from the call's arguments, from what manages its target in the cluster (MANAGED_BY_CONTROLLER: an HPA, Argo CD, Flux, an owner) and, for Helm, from the manifests the preview rendered"),
   truncated: z.boolean().optional().describe('The diff was cut to the output budget'),
   manifest_digest: z
     .string()
@@ -71,6 +75,16 @@ function capRisks(risks: RiskFlag[]): RiskFlag[] {
   const rest = risks.slice(maxListedRisks - 1);
   // risks are sorted most severe first, so the summary carries the highest severity among the ones left out
   return [...risks.slice(0, maxListedRisks - 1), { code: 'MORE_RISKS', severity: rest[0]!.severity, message: `${rest.length} more risk flag(s) not listed (${[...new Set(rest.map((risk) => risk.code))].join(', ')}).` }];
+}
+
+/** Who else manages the call's target (an HPA, Argo CD, Flux, an owner); a failed read adds nothing. */
+async function controllerRisks(tool: string, args: Record<string, unknown>, deps: ToolDeps, signal?: AbortSignal): Promise<RiskFlag[]> {
+  if (!hasControllerCheck(tool)) return [];
+  try {
+    return await assessControllerRisks(kubeClientsFor(deps.kubeConfig), tool, args, signal);
+  } catch {
+    return [];
+  }
 }
 
 export function createPreviewToolCall(tools: AnyToolDefinition<ToolDeps>[]): AnyToolDefinition<ToolDeps> {
@@ -138,7 +152,7 @@ export function createPreviewToolCall(tools: AnyToolDefinition<ToolDeps>[]): Any
         ...(resolution.artifactDigest ? { artifact_digest: resolution.artifactDigest } : {}),
         diff,
         changed,
-        risks: capRisks(mergeRisks(assessToolCallRisks(target.name, resolved.data), previewRisks)),
+        risks: capRisks(mergeRisks(assessToolCallRisks(target.name, resolved.data), previewRisks, await controllerRisks(target.name, resolved.data, deps, context.signal))),
         ...(truncated ? { truncated } : {}),
         ...(manifestDigest ? { manifest_digest: manifestDigest } : {}),
       };

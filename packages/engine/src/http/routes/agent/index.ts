@@ -1,7 +1,7 @@
 /**
  * The agent routes (spec §1/§2), mounted by the platform under /api/v1 behind its auth hook:
  *   POST /agent/chat                 {messages:[{role,content}], conversation_id?} → SSE
- *   POST /agent/approvals/:call_id   {approve, reason?, conversation_id} → SSE (the resumed run)
+ *   POST /agent/approvals/:call_id   {approve, reason?, conversation_id, args_hash (to approve), diff_hash?} → SSE (the resumed run)
  *   POST /agent/stop                 {conversation_id, run_id} → {status:"stopped", conversation_id, run_id}
  *   GET  /agent/tools                → [{name,title,annotations,tags}]  (502 when the MCP server fails)
  *   GET  /agent/runs/:run_id/events?conversation_id=…  (+ Last-Event-ID) → SSE: re-attach to a run after a dropped
@@ -168,6 +168,7 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
         approve: parsed.data.approve,
         reason: parsed.data.reason,
         argsHash: parsed.data.args_hash,
+        diffHash: parsed.data.diff_hash,
         automatic: parsed.data.automatic,
         ip: request.ip,
       });

@@ -1,7 +1,7 @@
 /**
  * GET /approvals/pending — calls waiting for a decision. With APPROVAL_POLICY=approver, approvers and admins see every
  * conversation's (that is their work queue); everyone else sees the calls of their own conversations. `can_decide`
- * says whether the caller may decide each one (four-eyes: not the calls they requested themselves).
+ * says whether the caller may decide each one (four-eyes: not the destructive or high-risk calls they requested themselves).
  */
 import type { PendingApproval } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
@@ -43,6 +43,7 @@ export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app,
           conversationOwnerId: record.conversationOwnerId,
           requestedBy: record.requestedBy ?? record.conversationOwnerId,
           destructive: record.destructive,
+          risks: record.risks,
         }) === undefined,
     });
     return { policy: policy.policy, four_eyes: policy.fourEyes, data: records.map(toWire) };

@@ -1,0 +1,126 @@
+/**
+ * Step 2 of the gate, for a call that was decided: a denial becomes the model's tool result; an approval runs
+ * only with the sealed exact arguments, once (the claim is atomic), and only if its re-run preview still matches
+ * the one the approver saw (else TARGET_CHANGED). Every decision event says who decided, when and why.
+ */
+import type { ToolInfo } from '../../../mcp/tool-gateway.ts';
+import type { JenkinsCallCredentials } from '../../../mcp/tool-gateway.ts';
+import { hashToolCall } from '../../../approvals/hash-tool-call.ts';
+import type { ApprovalRecord } from '../../../ports/index.ts';
+import type { GraphDeps, RunContext } from '../../run-context.ts';
+import type { PendingCall } from '../../state.ts';
+import { deniedText, errorText, sealContext, type CallOutcome, type GateTools } from './gate-tools.ts';
+import { previewHash } from './preview-and-request.ts';
+
+/** How much of a changed preview to quote back when refusing (the model and the user both read it). */
+const changedPreviewQuoteChars = 4000;
+
+export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateTools) {
+  /** Who decided, when and why, for tool.approved / tool.denied (the email when this run's approver decided it). */
+  function decisionFields(record: ApprovalRecord) {
+    const email = run.approver && run.approver.id === record.decidedBy ? run.approver.email : undefined;
+    return {
+      ...(record.decidedBy ? { decided_by: record.decidedBy } : {}),
+      ...(email ? { decided_by_email: email } : {}),
+      ...(record.decidedAt ? { decided_at: record.decidedAt.getTime() } : {}),
+      ...(record.reason ? { reason: record.reason } : {}),
+    };
+  }
+
+  /** Opens the sealed exact arguments and checks they are the ones the approval's hash names. */
+  function exactArgsOf(record: ApprovalRecord): Record<string, unknown> | undefined {
+    if (!record.exactArgsSealed) return undefined;
+    try {
+      const args = JSON.parse(deps.secretBox.open(record.exactArgsSealed, sealContext(record.conversationId, record.callId))) as Record<string, unknown>;
+      return hashToolCall(record.tool, args) === record.argsHash ? args : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Re-runs the preview of an approved call; undefined when it still matches what the approver saw. */
+  async function targetChange(call: PendingCall, record: ApprovalRecord, execArgs: Record<string, unknown>, credentials?: JenkinsCallCredentials): Promise<string | undefined> {
+    if (!record.diffHash) return undefined;
+    let preview;
+    try {
+      preview = await deps.tools.preview({ name: call.tool, args: execArgs, signal: run.signal, ...(credentials ? { jenkinsCredentials: credentials } : {}) });
+    } catch (error) {
+      return `its preview could not be re-run (${errorText(error)})`;
+    }
+    if (!preview) return 'its preview is no longer available';
+    if (preview.isError) return `its preview now fails: ${preview.text}`;
+    if (previewHash(preview.text, preview.structured) === record.diffHash) return undefined;
+    if (preview.text === record.diff) return 'the rendered manifest differs from the one that was approved (the shown diff hides the change, e.g. a redacted value).';
+    const quoted = preview.text.length > changedPreviewQuoteChars ? `${preview.text.slice(0, changedPreviewQuoteChars)}\n…` : preview.text;
+    return `the preview differs from the one that was approved. Preview now:\n${quoted}`;
+  }
+
+  /**
+   * EXECUTE_AS_APPROVER: the identity an approved call runs as. Fails closed — with the setting on, a call whose
+   * approver this run does not know is not run as the server's own (broader) identity instead.
+   */
+  function approverIdentity(record: ApprovalRecord): { ok: true; impersonate?: { user: string; groups: string[] } } | { ok: false; text: string } {
+    if (!deps.executeAsApprover) return { ok: true };
+    const approver = run.approver;
+    if (!approver || approver.id !== record.decidedBy) {
+      return { ok: false, text: 'Not executed: EXECUTE_AS_APPROVER is on, but this run does not know who approved the call, so it cannot run as them. Decide it again.' };
+    }
+    return { ok: true, impersonate: { user: approver.email, groups: deps.executeAsApprover.groupsByRole[approver.role] ?? [] } };
+  }
+
+  async function executeApproved(call: PendingCall, info: ToolInfo | undefined, record: ApprovalRecord): Promise<CallOutcome> {
+    const identity = gate.identityOf(call, info, record.args);
+    const exact = exactArgsOf(record);
+    if (!exact) {
+      const text = `Not executed: the exact arguments approved for ${call.callId} are not available (they are kept encrypted with SKYFLO_ENCRYPTION_KEY; a changed key or a tampered row makes them unreadable). Propose the change again.`;
+      await deps.approvals.failApproved({ conversationId: run.conversationId, callId: call.callId, reason: text });
+      return gate.fail(identity, text, 'NOT_EXECUTED');
+    }
+    const identityToUse = approverIdentity(record);
+    if (!identityToUse.ok) {
+      await deps.approvals.failApproved({ conversationId: run.conversationId, callId: call.callId, reason: identityToUse.text });
+      return gate.fail(identity, identityToUse.text, 'NOT_EXECUTED');
+    }
+    const actingAs = identityToUse.impersonate;
+    run.decisions[call.callId] = true;
+    await run.emit('tool.approved', { ...identity, ...decisionFields(record), ...(record.automatic ? { automatic: true } : {}) });
+    const injected = await gate.withInjected(call.tool, exact);
+    if (!injected.ok) {
+      await deps.approvals.failApproved({ conversationId: run.conversationId, callId: call.callId, reason: injected.text });
+      return gate.fail(identity, injected.text, 'NOT_EXECUTED');
+    }
+    // Claim first, execute second: if two runs ever resume the same approved call, only one wins the claim.
+    if (!(await deps.approvals.claimExecution({ conversationId: run.conversationId, callId: call.callId, runId: run.runId }))) {
+      return gate.fail(identity, 'This call is already being executed by another run and is not run again.', 'NOT_EXECUTED');
+    }
+    const change = await targetChange(call, record, injected.args, injected.credentials);
+    if (change !== undefined) {
+      const text = `Not executed: the target of ${call.tool} changed after it was approved — ${change}\nNothing was changed. Inspect the current state and propose the change again if it is still right.`;
+      await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: false, resultSummary: text.slice(0, 500) });
+      return gate.fail(identity, text, 'TARGET_CHANGED');
+    }
+    const outcome = await gate.execute(call, identity, injected.args, { ...(actingAs ? { impersonate: actingAs } : {}), ...(injected.credentials ? { credentials: injected.credentials } : {}) });
+    await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: !outcome.isError, resultSummary: outcome.text.slice(0, 500) });
+    return { kind: 'done', ...outcome };
+  }
+
+  /** A call whose approval record is no longer awaiting: denied, approved, or already dealt with. */
+  async function handleDecided(call: PendingCall, info: ToolInfo | undefined, record: ApprovalRecord): Promise<CallOutcome> {
+    const identity = gate.identityOf(call, info, record.args);
+    // The approver saw exactly one tool; a record for another tool under this call id is not an approval of this call.
+    if (record.tool !== call.tool) return gate.fail(identity, `Not executed: the approval for ${call.callId} is for another tool.`, 'APPROVAL_MISMATCH');
+    if (record.status === 'denied') {
+      run.decisions[call.callId] = false;
+      await run.emit('tool.denied', { ...identity, ...decisionFields(record) });
+      return { kind: 'done', text: record.reason ? `${deniedText}: ${record.reason}` : deniedText, isError: true };
+    }
+    if (record.status !== 'approved') {
+      // executed, failed, unknown or cancelled: a previous run dealt with it (or the engine lost it). Never run it twice.
+      const text = `This call was already ${record.status === 'executed' ? 'executed' : 'closed'} and is not run again.${record.resultSummary ? ` ${record.resultSummary}` : ''}`;
+      return gate.fail(identity, text, 'NOT_EXECUTED');
+    }
+    return executeApproved(call, info, record);
+  }
+
+  return { handleDecided };
+}

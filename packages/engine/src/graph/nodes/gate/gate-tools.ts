@@ -1,0 +1,117 @@
+/**
+ * What every step of the gate shares: the tool catalogue, how a call is shown (never engine-injected values or
+ * Secret values), the Jenkins integration the engine injects, and running a tool with its events.
+ */
+import { createHash } from 'node:crypto';
+import type { ToolModelMessage } from 'ai';
+import { injectJenkinsArgs, isJenkinsTool, stripJenkinsArgs } from '../../../mcp/jenkins-args.ts';
+import type { JenkinsCallCredentials, ToolInfo } from '../../../mcp/tool-gateway.ts';
+import type { GraphDeps, RunContext } from '../../run-context.ts';
+import type { PendingCall } from '../../state.ts';
+
+export type CallOutcome = { kind: 'done'; text: string; isError: boolean; cancelled?: boolean } | { kind: 'await' };
+export type Identity = { call_id: string; tool: string; title: string; args: Record<string, unknown> };
+export type Injected = { ok: true; args: Record<string, unknown>; credentials?: JenkinsCallCredentials } | { ok: false; text: string };
+
+export const deniedText = 'Tool call was denied by the user';
+export const cancelledText = 'Tool call was cancelled: the run was stopped by the user.';
+export const jenkinsMissingText = 'Jenkins integration is not configured (or is disabled); an admin must add one in Integrations before Jenkins tools can be used.';
+export const supersededText = 'Not executed: a new message was sent before this call ran.';
+
+export function toolResult(call: PendingCall, text: string, isError: boolean): ToolModelMessage {
+  return {
+    role: 'tool',
+    content: [{ type: 'tool-result', toolCallId: call.callId, toolName: call.tool, output: isError ? { type: 'error-text', value: text } : { type: 'text', value: text } }],
+  };
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The sealed arguments are bound to their row: a value copied into another call's row does not open. */
+export const sealContext = (conversationId: string, callId: string) => `approval:${conversationId}:${callId}`;
+
+export type GateTools = ReturnType<typeof createGateTools>;
+
+export function createGateTools(deps: GraphDeps, run: RunContext) {
+  /** The arguments any event, timeline entry or approval row may carry: never engine-injected values or Secret values. */
+  function shownArgsOf(tool: string, args: Record<string, unknown>): Record<string, unknown> {
+    const withoutInjected = isJenkinsTool(tool) ? stripJenkinsArgs(args) : args;
+    try {
+      return deps.inspector.displayArgs(tool, withoutInjected);
+    } catch {
+      return {}; // fail closed: show nothing rather than something unredacted
+    }
+  }
+
+  const identityOf = (call: PendingCall, info: ToolInfo | undefined, args: Record<string, unknown>): Identity => ({
+    call_id: call.callId,
+    tool: call.tool,
+    title: info?.title ?? call.tool,
+    args,
+  });
+
+  /** Adds the engine-held Jenkins integration (URL, reference, and credentials beside the args), or explains that there is none. */
+  async function withInjected(tool: string, args: Record<string, unknown>): Promise<Injected> {
+    if (!isJenkinsTool(tool)) return { ok: true, args };
+    const integration = await deps.jenkinsIntegration?.();
+    if (!integration) return { ok: false, text: jenkinsMissingText };
+    return { ok: true, args: injectJenkinsArgs(args, integration), ...(integration.credentials ? { credentials: integration.credentials } : {}) };
+  }
+
+  async function fail(identity: Identity, text: string, code?: string): Promise<CallOutcome> {
+    await run.emit('tool.error', { ...identity, error: text, ...(code ? { code } : {}) });
+    return { kind: 'done', text, isError: true };
+  }
+
+  async function execute(call: PendingCall, identity: Identity, execArgs: Record<string, unknown>, extra: { impersonate?: { user: string; groups: string[] }; credentials?: JenkinsCallCredentials } = {}) {
+    await run.emit('tool.executing', identity);
+    try {
+      const outcome = await deps.tools.callTool({
+        name: call.tool,
+        args: execArgs,
+        signal: run.signal,
+        timeoutMs: deps.config.toolCallTimeoutMs,
+        ...(extra.impersonate ? { impersonate: extra.impersonate } : {}),
+        ...(extra.credentials ? { jenkinsCredentials: extra.credentials } : {}),
+      });
+      if (run.signal.aborted) throw new Error('stopped');
+      if (outcome.isError) {
+        await run.emit('tool.error', { ...identity, error: outcome.text || 'The tool reported an error without a message' });
+        return { text: `Tool error: ${outcome.text}`, isError: true };
+      }
+      await run.emit('tool.result', { ...identity, result: [{ type: 'text', text: outcome.text }] });
+      return { text: outcome.text, isError: false };
+    } catch (error) {
+      if (run.signal.aborted) {
+        await run.emit('tool.error', { ...identity, error: cancelledText, code: 'CANCELLED' });
+        return { text: cancelledText, isError: true, cancelled: true };
+      }
+      const message = `Tool error: ${errorText(error)}`;
+      await run.emit('tool.error', { ...identity, error: message });
+      return { text: message, isError: true };
+    }
+  }
+
+  /** Whether the call can lose data or take a service down, from its arguments (fails closed: destructive). */
+  function destructive(tool: string, args: Record<string, unknown>, risks = risksOf(tool, args)): boolean {
+    try {
+      return deps.inspector.destructive(tool, args, risks);
+    } catch {
+      return true;
+    }
+  }
+
+  function risksOf(tool: string, args: Record<string, unknown>) {
+    try {
+      return deps.inspector.risks(tool, args);
+    } catch {
+      return [];
+    }
+  }
+
+  return { shownArgsOf, identityOf, withInjected, fail, execute, destructive };
+}

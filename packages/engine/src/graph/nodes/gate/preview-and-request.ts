@@ -1,0 +1,144 @@
+/**
+ * Step 1 of the gate for a call that needs a human: preview it (the MCP server's dry-run diff and risks), make it
+ * exact (relative arguments resolved by the preview), seal the exact arguments, record the approval as awaiting
+ * and send tool.awaiting_approval. Every such call of a model turn goes through this before the run pauses, so each
+ * one's preview is on screen (and listed under Pending approvals) before any of them can be decided.
+ */
+import type { AgentEventPayload } from '@skyflo/protocol';
+import { mergeRisks } from '@skyflo/mcp-server/call-rules';
+import { decideApproval } from '../../../approvals/approval-policy.ts';
+import { canonicalJson, hashToolCall } from '../../../approvals/hash-tool-call.ts';
+import { isJenkinsTool, stripJenkinsArgs } from '../../../mcp/jenkins-args.ts';
+import type { ToolInfo } from '../../../mcp/tool-gateway.ts';
+import type { ApprovalRecord, RiskFlag } from '../../../ports/index.ts';
+import type { GraphDeps, RunContext } from '../../run-context.ts';
+import type { PendingCall } from '../../state.ts';
+import { errorText, sealContext, sha256, type CallOutcome, type GateTools } from './gate-tools.ts';
+
+/** What a preview says beyond its text (our MCP server's preview_tool_call structured result). */
+export interface PreviewFacts {
+  resolvedArguments?: Record<string, unknown>;
+  resolution: string[];
+  artifactDigest?: string;
+  /** digest of the full, unredacted rendered manifest (helm previews): bound to the approval with the text */
+  manifestDigest?: string;
+  risks: RiskFlag[];
+}
+
+export function previewFacts(structured: Record<string, unknown> | undefined): PreviewFacts {
+  const resolved = structured?.['resolved_arguments'];
+  const resolution = structured?.['resolution'];
+  const digest = structured?.['artifact_digest'];
+  const manifestDigest = structured?.['manifest_digest'];
+  const risks = structured?.['risks'];
+  return {
+    ...(resolved && typeof resolved === 'object' && !Array.isArray(resolved) ? { resolvedArguments: resolved as Record<string, unknown> } : {}),
+    resolution: Array.isArray(resolution) ? resolution.filter((note): note is string => typeof note === 'string') : [],
+    ...(typeof digest === 'string' ? { artifactDigest: digest } : {}),
+    ...(typeof manifestDigest === 'string' ? { manifestDigest } : {}),
+    risks: Array.isArray(risks)
+      ? risks.filter((risk): risk is RiskFlag => !!risk && typeof risk.code === 'string' && typeof risk.message === 'string' && ['high', 'medium', 'low'].includes(risk.severity))
+      : [],
+  };
+}
+
+/**
+ * The hash an approval is bound to: the preview text, and the rendered manifest's digest when the preview reports
+ * one (a helm preview shows a redacted diff; a change hidden by the redaction still changes the digest).
+ */
+export function previewHash(text: string, structured: Record<string, unknown> | undefined): string {
+  const manifestDigest = previewFacts(structured).manifestDigest;
+  return manifestDigest === undefined ? sha256(text) : sha256(`${text}\n\u0000manifest_digest:${manifestDigest}`);
+}
+
+export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: GateTools) {
+  /**
+   * Previews the call, makes it exact, seals it and asks for a decision. `lookAhead`: a later call of the same turn
+   * previewed while an earlier one waits; a problem that stops it from being previewed (no Jenkins integration) is
+   * reported when the gate reaches it, not twice.
+   */
+  async function requestApproval(call: PendingCall, info: ToolInfo | undefined, options: { lookAhead?: boolean } = {}): Promise<CallOutcome> {
+    const modelArgs = call.args;
+    const injected = await gate.withInjected(call.tool, modelArgs);
+    if (!injected.ok) return options.lookAhead ? { kind: 'await' } : gate.fail(gate.identityOf(call, info, gate.shownArgsOf(call.tool, modelArgs)), injected.text);
+    let diff: string | undefined;
+    let diffHash: string | undefined;
+    let previewError: string | undefined;
+    let facts: PreviewFacts = { resolution: [], risks: [] };
+    try {
+      const preview = await deps.tools.preview({ name: call.tool, args: injected.args, signal: run.signal, ...(injected.credentials ? { jenkinsCredentials: injected.credentials } : {}) });
+      if (preview && !preview.isError) {
+        diff = preview.text;
+        diffHash = previewHash(preview.text, preview.structured);
+        facts = previewFacts(preview.structured);
+      } else if (preview) previewError = preview.text;
+    } catch (error) {
+      previewError = `preview failed: ${errorText(error)}`;
+    }
+    // The approval is for the exact call the preview resolved (absolute revision, pinned chart), never the relative one.
+    const exactArgs = isJenkinsTool(call.tool) ? stripJenkinsArgs(facts.resolvedArguments ?? modelArgs) : (facts.resolvedArguments ?? modelArgs);
+    const shown = gate.shownArgsOf(call.tool, exactArgs);
+    const argsHash = hashToolCall(call.tool, exactArgs);
+    let risks: RiskFlag[];
+    try {
+      risks = mergeRisks(deps.inspector.risks(call.tool, exactArgs), facts.risks);
+    } catch (error) {
+      risks = [{ code: 'RISK_CHECK_FAILED', message: `The risk check failed (${errorText(error)}); review the arguments carefully.`, severity: 'high' }];
+    }
+    const record = await deps.approvals.request({
+      conversationId: run.conversationId,
+      callId: call.callId,
+      runId: run.runId,
+      tool: call.tool,
+      args: shown,
+      argsHash,
+      exactArgsSealed: deps.secretBox.seal(canonicalJson(exactArgs), sealContext(run.conversationId, call.callId)),
+      ...(diff !== undefined && diffHash !== undefined ? { diff, diffHash } : {}),
+      ...(facts.artifactDigest ? { artifactDigest: facts.artifactDigest } : {}),
+      resolution: facts.resolution,
+      risks,
+      destructive: gate.destructive(call.tool, exactArgs, risks),
+      // Said about the exact call (shown arguments: no Secret value reaches the reason).
+      policyReason: decideApproval({ tool: call.tool, info, args: shown }).reason,
+      requestedBy: run.requester.id,
+    });
+    await emitAwaiting(call, info, record, previewError);
+    return { kind: 'await' };
+  }
+
+  async function emitAwaiting(call: PendingCall, info: ToolInfo | undefined, record: ApprovalRecord, previewError?: string): Promise<void> {
+    const payload: AgentEventPayload<'tool.awaiting_approval'> = {
+      ...gate.identityOf(call, info, record.args),
+      ...(record.diff !== undefined ? { diff: record.diff } : {}),
+      ...(previewError !== undefined ? { preview_error: previewError } : {}),
+      args_hash: record.argsHash,
+      ...(record.diffHash ? { diff_hash: record.diffHash } : {}),
+      ...(record.artifactDigest ? { artifact_digest: record.artifactDigest } : {}),
+      ...(record.resolution.length > 0 ? { resolution: record.resolution } : {}),
+      ...(record.risks.length > 0 ? { risks: record.risks } : {}),
+      destructive: record.destructive,
+      ...(record.policyReason ? { policy_reason: record.policyReason } : {}),
+      requested_by: { id: record.requestedBy ?? run.requester.id, ...(run.requester.email && (record.requestedBy ?? run.requester.id) === run.requester.id ? { email: run.requester.email } : {}) },
+      context: { conversation_id: run.conversationId, approval_decisions: { ...run.decisions } },
+    };
+    await run.emit('tool.awaiting_approval', payload);
+  }
+
+  /**
+   * The calls of the turn after the one the run pauses at: each one needing a human is previewed and recorded now
+   * (or, already awaiting, shown again), so every decision is made with every preview of the turn on screen.
+   * They still execute in the model's order, each once it is decided.
+   */
+  async function previewTheRest(rest: PendingCall[], infoOf: (call: PendingCall) => ToolInfo | undefined, needsApproval: (call: PendingCall) => boolean): Promise<void> {
+    for (const call of rest) {
+      if (run.signal.aborted) return;
+      if (!needsApproval(call)) continue;
+      const info = infoOf(call);
+      const record = await deps.approvals.get(run.conversationId, call.callId);
+      if (!record) await requestApproval(call, info, { lookAhead: true });
+      else if (record.status === 'awaiting') await emitAwaiting(call, info, record);
+    }
+  }
+
+  return { requestApproval, emitAwaiting, previewTheRest };
+}
