@@ -1,6 +1,6 @@
 /**
- * Budgets end to end: 10,000 pods summarised within 8k tokens; long logs tailed; YAML capped. The < 300 ms goal is
- * measured by bench/mcp-latency.ts; here a generous bound only catches a pathological regression (not a timed test).
+ * Budgets end to end: 10,000 pods summarised within 8k tokens; long logs tailed; YAML capped. How long the summary
+ * takes (goal < 300 ms) is measured by bench/mcp-latency.ts, not here: a test on a shared machine asserts content.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estimateTokens } from '../src/budgets/apply-output-budget.ts';
@@ -31,19 +31,10 @@ beforeAll(async () => {
 afterAll(() => harness?.close());
 
 describe('output budgets', () => {
-  it(`summarises ${POD_COUNT} pods across namespaces within 8k tokens, without a pathological slowdown`, async () => {
-    await harness.call('k8s_get', { resource_type: 'pods', all_namespaces: true }); // warm discovery and connections
-    const timings: number[] = [];
-    let result = await harness.call('k8s_get', { resource_type: 'pods', all_namespaces: true });
-    for (let run = 0; run < 5; run += 1) {
-      const started = performance.now();
-      result = await harness.call('k8s_get', { resource_type: 'pods', all_namespaces: true });
-      timings.push(performance.now() - started);
-    }
-    const elapsed = timings.sort((a, b) => a - b)[2]; // median: the simulator shares this process and its GC
+  it(`summarises ${POD_COUNT} pods across namespaces within 8k tokens`, async () => {
+    const result = await harness.call('k8s_get', { resource_type: 'pods', all_namespaces: true });
     expect(result.isError).toBeFalsy();
     expect(estimateTokens(result.text)).toBeLessThanOrEqual(8000);
-    expect(elapsed).toBeLessThan(3000);
     expect(result.text).toMatch(new RegExp(`^${POD_COUNT} pods found`));
     // These parked pods have no container statuses, so none is ready: the "Running" ones are running but not ready.
     expect(result.text).toMatch(/By status \(most severe first\):\n\s+Failed: 2000\n\s+Pending: 2000\n\s+Running \(not ready\): 6000/);
