@@ -1,8 +1,12 @@
 /**
  * Standalone server: `tsx packages/mcp-server/src/main.ts --port 8888` (or `skyflo mcp`).
- * Flags: --port, --host, --read-only, --kubeconfig, --stdio, --auth-token (or MCP_AUTH_TOKEN),
- * --allow-insecure-remote, --helm-allowed-registries (or HELM_ALLOWED_REGISTRIES), --helm-chart-cache-dir
- * (or HELM_CHART_CACHE_DIR), --confirm=elicit|deny|allow (or MCP_CONFIRM). This is the only place in the package that reads process.env/argv.
+ * Flags: --port, --host, --read-only, --kubeconfig, --stdio, --auth-token (or MCP_AUTH_TOKEN), --client-token (or
+ * MCP_CLIENT_TOKEN), --data-dir (or SKYFLO_DATA_DIR), --helm-allowed-registries (or HELM_ALLOWED_REGISTRIES),
+ * --helm-chart-cache-dir (or HELM_CHART_CACHE_DIR), --confirm=elicit|deny|allow (or MCP_CONFIRM). This is the only
+ * place in the package that reads process.env/argv.
+ *
+ * Over HTTP every client presents a token (loopback included); with neither token set, a client token is generated
+ * once into the data dir (mode 0600) and its path printed. --stdio needs none: only the parent process speaks to it.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,6 +15,7 @@ import { createMcpServer } from './create-mcp-server.ts';
 import { createToolDeps } from './create-tool-deps.ts';
 import { startMcpHttpServer } from './http/start-mcp-http-server.ts';
 import { allowModeWarning, parseConfirmMode } from './confirm/confirm-mode.ts';
+import { loadOrCreateClientToken } from './http/client-token.ts';
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
   let values;
@@ -24,6 +29,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
         kubeconfig: { type: 'string' },
         stdio: { type: 'boolean', default: false },
         'auth-token': { type: 'string' },
+        'client-token': { type: 'string' },
+        'data-dir': { type: 'string' },
+        // removed: accepted only to say so clearly
         'allow-insecure-remote': { type: 'boolean', default: false },
         'helm-allowed-registries': { type: 'string' },
         'helm-chart-cache-dir': { type: 'string' },
@@ -38,8 +46,14 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   if (values.help) {
     console.log(
       [
-        'Usage: skyflo mcp [--port 8888] [--host 127.0.0.1] [--read-only] [--kubeconfig PATH] [--stdio] [--auth-token TOKEN] [--allow-insecure-remote]',
-        '                  [--helm-allowed-registries HOST[,HOST…]] [--helm-chart-cache-dir DIR] [--confirm=elicit|deny|allow]',
+        'Usage: skyflo mcp [--port 8888] [--host 127.0.0.1] [--read-only] [--kubeconfig PATH] [--stdio] [--auth-token TOKEN] [--client-token TOKEN]',
+        '                  [--data-dir DIR] [--helm-allowed-registries HOST[,HOST…]] [--helm-chart-cache-dir DIR] [--confirm=elicit|deny|allow]',
+        '  Over HTTP every client sends "Authorization: Bearer <token>", on 127.0.0.1 too (requests without one get 401):',
+        '  --auth-token               the Skyflo engine\'s token (env MCP_AUTH_TOKEN): trusted, its approval gate already asked a human',
+        '  --client-token             the token of direct clients such as an IDE (env MCP_CLIENT_TOKEN): their changes go through --confirm.',
+        '                             With neither token set, one is generated into <data dir>/mcp-client-token (mode 0600) and its path printed',
+        '  --data-dir                 where the generated client token is kept (env SKYFLO_DATA_DIR; default ./.skyflo)',
+        '  --stdio                    serve the parent process over stdin/stdout (no token: nobody else can speak to it)',
         '  --confirm                  tools that are not read-only, called by a client other than the Skyflo engine (env MCP_CONFIRM):',
         '                             elicit (default) asks the human through MCP elicitation with the dry-run diff and refuses clients',
         '                             that cannot elicit; deny refuses them; allow runs them with nobody asked',
@@ -48,6 +62,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       ].join('\n'),
     );
     return;
+  }
+  if (values['allow-insecure-remote']) {
+    console.error('--allow-insecure-remote was removed: every HTTP client now presents a token. Set --auth-token (the engine) and/or --client-token (direct clients), or let skyflo mcp generate a client token into its data dir.');
+    process.exit(2);
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
@@ -93,15 +111,20 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     return;
   }
   try {
-    const server = await startMcpHttpServer({
-      port,
-      host: values.host,
-      authToken: values['auth-token'] ?? process.env.MCP_AUTH_TOKEN,
-      allowInsecureRemote: values['allow-insecure-remote'],
-      confirm,
-      deps,
-    });
+    const authToken = values['auth-token'] || process.env.MCP_AUTH_TOKEN || undefined;
+    let clientToken = values['client-token'] || process.env.MCP_CLIENT_TOKEN || undefined;
+    let clientTokenNote: string;
+    if (clientToken) clientTokenNote = `Client token: from ${values['client-token'] ? '--client-token' : 'MCP_CLIENT_TOKEN'}.`;
+    else if (authToken) clientTokenNote = 'Client token: none (only the engine, with MCP_AUTH_TOKEN, can connect; set --client-token to let an IDE in).';
+    else {
+      const dataDir = path.resolve(values['data-dir'] || process.env.SKYFLO_DATA_DIR || './.skyflo');
+      const generated = await loadOrCreateClientToken(dataDir);
+      clientToken = generated.token;
+      clientTokenNote = `Client token: ${generated.file} (${generated.created ? 'generated now' : 'kept from an earlier start'}; clients send "Authorization: Bearer <its contents>").`;
+    }
+    const server = await startMcpHttpServer({ port, host: values.host, authToken, clientToken, confirm, deps });
     console.log(`Skyflo MCP server listening at ${server.url}${deps.settings.readOnly ? ' (read-only)' : ` (changes from direct clients: --confirm=${confirm})`}`);
+    console.log(clientTokenNote);
     const stop = () => void server.close().then(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

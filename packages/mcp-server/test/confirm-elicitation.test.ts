@@ -136,9 +136,9 @@ describe('--confirm=elicit (the default)', () => {
     expect(await replicas()).toBe(before);
   });
 
-  it('asks over Streamable HTTP too (the question travels on the call\'s own stream)', async () => {
+  it('asks over Streamable HTTP too, for a client-token caller (the question travels on the call\'s own stream)', async () => {
     const before = await replicas();
-    const http = await startMcpHttpServer({ deps: harness.deps });
+    const http = await startMcpHttpServer({ deps: harness.deps, clientToken: 'ide-client-token' });
     const client = new Client({ name: 'http-client', version: '1' }, { capabilities: { elicitation: {} } });
     let asked = 0;
     client.setRequestHandler(ElicitRequestSchema, async () => {
@@ -146,7 +146,7 @@ describe('--confirm=elicit (the default)', () => {
       return { action: 'accept', content: {} };
     });
     try {
-      await client.connect(new StreamableHTTPClientTransport(new URL(http.url)));
+      await client.connect(new StreamableHTTPClientTransport(new URL(http.url), { requestInit: { headers: { Authorization: 'Bearer ide-client-token' } } }));
       const result = await client.callTool({ ...scaleTo(before + 1), name: 'k8s_scale' });
       expect(result.isError, textOf(result)).toBeFalsy();
       expect(asked).toBe(1);

@@ -49,7 +49,10 @@ let readOnlyServer: McpHttpServer;
 let authServer: McpHttpServer;
 const clients: Client[] = [];
 
-async function connect(url: string, token?: string): Promise<Client> {
+/** Every HTTP client presents a token (issue 19 item 7); the servers below take this client token. */
+const clientToken = 'test-client-token';
+
+async function connect(url: string, token: string | undefined = clientToken): Promise<Client> {
   const client = new Client({ name: 'test', version: '1.0.0' });
   await client.connect(new StreamableHTTPClientTransport(new URL(url), token ? { requestInit: { headers: { Authorization: `Bearer ${token}` } } } : undefined));
   clients.push(client);
@@ -60,8 +63,8 @@ const textOf = (result: Awaited<ReturnType<Client['callTool']>>) => (result.cont
 
 beforeAll(async () => {
   harness = await startKubeHarness();
-  server = await startMcpHttpServer({ deps: harness.deps });
-  readOnlyServer = await startMcpHttpServer({ deps: harness.deps, readOnly: true });
+  server = await startMcpHttpServer({ deps: harness.deps, clientToken });
+  readOnlyServer = await startMcpHttpServer({ deps: harness.deps, readOnly: true, clientToken });
   authServer = await startMcpHttpServer({ deps: harness.deps, authToken: 's3cret-token' });
 });
 afterAll(async () => {
@@ -201,13 +204,15 @@ describe('auth', () => {
     expect((await fetch(authServer.url, { method: 'POST', headers, body })).status).toBe(401);
     expect((await fetch(authServer.url, { method: 'POST', headers: { ...headers, Authorization: 'Bearer wrong' }, body })).status).toBe(401);
     expect((await fetch(authServer.url, { method: 'POST', headers: { ...headers, Authorization: 'Bearer s3cret-token-and-more' }, body })).status).toBe(401);
-    await expect(connect(authServer.url)).rejects.toThrow();
+    await expect(connect(authServer.url, undefined)).rejects.toThrow();
     const client = await connect(authServer.url, 's3cret-token');
     expect((await client.listTools()).tools.length).toBeGreaterThan(20);
   });
 
-  it('refuses to listen on a non-loopback address without a token', async () => {
-    await expect(startMcpHttpServer({ deps: harness.deps, host: '0.0.0.0', port: 0 })).rejects.toThrow(/without an auth token/);
+  it('refuses to start without any token, on loopback too, and a client token equal to the engine token', async () => {
+    await expect(startMcpHttpServer({ deps: harness.deps, port: 0 })).rejects.toThrow(/needs a token: set the engine token \(--auth-token \/ MCP_AUTH_TOKEN\) or a client token/);
+    await expect(startMcpHttpServer({ deps: harness.deps, host: '0.0.0.0', port: 0 })).rejects.toThrow(/needs a token/);
+    await expect(startMcpHttpServer({ deps: harness.deps, port: 0, authToken: 'same-token', clientToken: 'same-token' })).rejects.toThrow(/must differ from the engine token/);
   });
 });
 
@@ -216,7 +221,7 @@ describe('health', () => {
     const { writeFileSync } = await import('node:fs');
     const deadConfig = `${harness.directory}/dead-kubeconfig`;
     writeFileSync(deadConfig, 'apiVersion: v1\nkind: Config\nclusters:\n- name: d\n  cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}\ncontexts:\n- name: d\n  context: {cluster: d, user: d}\nusers:\n- name: d\n  user: {token: x}\ncurrent-context: d\n');
-    const dead = await startMcpHttpServer({ deps: harness.depsWith({ kubeconfigPath: deadConfig }) });
+    const dead = await startMcpHttpServer({ deps: harness.depsWith({ kubeconfigPath: deadConfig }), clientToken });
     try {
       const response = await fetch(dead.url.replace(/\/mcp$/, '/health/ready'));
       expect(response.status).toBe(503);
@@ -236,7 +241,7 @@ describe('health', () => {
   });
 
   it('answers 503 listing a missing binary', async () => {
-    const broken = await startMcpHttpServer({ deps: harness.depsWith({ helmPath: '/nonexistent/helm', kubectlPath: 'no-such-kubectl-on-path' }) });
+    const broken = await startMcpHttpServer({ deps: harness.depsWith({ helmPath: '/nonexistent/helm', kubectlPath: 'no-such-kubectl-on-path' }), clientToken });
     try {
       const response = await fetch(broken.url.replace(/\/mcp$/, '/health/ready'));
       expect(response.status).toBe(503);

@@ -6,6 +6,10 @@
  * call (building a server with the whole catalogue costs a few ms, which would dominate a 1 ms tool
  * call). Requests without a session id that are not an initialize are served statelessly, so plain
  * JSON-RPC clients (curl) work too. Idle sessions are dropped after `sessionIdleMs`.
+ *
+ * Auth: every request to /mcp presents a bearer token, loopback included (bearer-auth.ts): the engine token makes
+ * a trusted session (the engine's gate already asked a human), the client token an untrusted one (changes go
+ * through --confirm). A session belongs to the kind of caller that opened it.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -17,7 +21,7 @@ import { createMcpServer } from '../create-mcp-server.ts';
 import { createToolDeps } from '../create-tool-deps.ts';
 import type { AnyToolDefinition } from '../tools/tool-definition.ts';
 import { withToolDeps, type ToolDeps, type ToolSettings } from '../tools/deps.ts';
-import { isAuthorized, isLoopback, rebindingRefusal } from './bearer-auth.ts';
+import { authenticate, isLoopback, rebindingRefusal, type HttpCaller } from './bearer-auth.ts';
 import { checkReadiness } from './check-readiness.ts';
 import { createPortForwards } from '../port-forward/create-port-forwards.ts';
 import type { ConfirmMode } from '../confirm/confirm-mode.ts';
@@ -26,17 +30,17 @@ export interface StartMcpHttpServerOptions {
   port?: number;
   /** default 127.0.0.1 */
   host?: string;
-  /** when set, /mcp requires `Authorization: Bearer <token>` */
+  /** the engine's token: callers presenting it are the Skyflo engine (trusted, never asked to confirm) */
   authToken?: string;
-  /** allow listening on a non-loopback address without a token (you are on your own) */
-  allowInsecureRemote?: boolean;
+  /** the token of direct clients (IDEs, the Inspector): their changes go through `confirm`. At least one token is required. */
+  clientToken?: string;
   readOnly?: boolean;
   settings?: Partial<ToolSettings>;
   /** prebuilt deps (tests, embedding); otherwise built from settings */
   deps?: ToolDeps;
   tools?: AnyToolDefinition<ToolDeps>[];
   /**
-   * Direct clients' calls of tools that are not read-only: elicit (default), deny or allow. Callers holding
+   * Client-token callers' calls of tools that are not read-only: elicit (default), deny or allow. Callers holding
    * `authToken` are the engine and are never asked (see create-mcp-server.ts).
    */
   confirm?: ConfirmMode;
@@ -48,6 +52,8 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   server: McpServer;
   lastUsed: number;
+  /** who opened it; only the same kind of caller may use it */
+  caller: HttpCaller;
 }
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -61,10 +67,15 @@ export interface McpHttpServer {
 
 export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}): Promise<McpHttpServer> {
   const host = options.host ?? '127.0.0.1';
-  if (!isLoopback(host) && !options.authToken && !options.allowInsecureRemote) {
-    // Anyone who can reach this port could drive the cluster with the server's credentials.
-    throw new Error(`Refusing to listen on ${host} without an auth token. Set --auth-token (or MCP_AUTH_TOKEN), bind 127.0.0.1, or pass --allow-insecure-remote if you really mean it.`);
+  const tokens = { engineToken: options.authToken || undefined, clientToken: options.clientToken || undefined };
+  if (!tokens.engineToken && !tokens.clientToken) {
+    // Anyone who can reach this port, 127.0.0.1 included (any local process or user), could drive the cluster.
+    throw new Error('The MCP HTTP server needs a token: set the engine token (--auth-token / MCP_AUTH_TOKEN) or a client token (--client-token / MCP_CLIENT_TOKEN); skyflo mcp generates a client token into the data dir when neither is set.');
   }
+  if (tokens.engineToken && tokens.engineToken === tokens.clientToken) {
+    throw new Error('The client token must differ from the engine token (--auth-token): a client holding it would bypass confirmation.');
+  }
+  const loopbackOnly = isLoopback(host);
   const baseDeps = options.deps ?? createToolDeps(options.settings ?? {});
   const readOnly = options.readOnly ?? baseDeps.settings.readOnly;
   // One registry for all sessions: a forward belongs to the server process, not to the session that asked.
@@ -87,18 +98,25 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
       return sendJson(response, 503, { status: 'error', missing: readiness.missing, missing_tools: readiness.missing, cluster: readiness.cluster });
     }
     if (path !== '/mcp') return sendJson(response, 404, { error: 'not found', hint: 'the MCP endpoint is /mcp' });
-    if (!options.authToken && !options.allowInsecureRemote) {
-      const refusal = rebindingRefusal(request);
-      if (refusal) return sendJson(response, 403, { error: 'forbidden', message: refusal, hint: 'connect to http://127.0.0.1:<port>/mcp, or start the server with an auth token' });
+    // Before anything else (initialize included): no valid token, nothing is served.
+    const caller = authenticate(request, tokens);
+    if (!caller) {
+      response.setHeader('WWW-Authenticate', 'Bearer realm="skyflo-mcp"');
+      return sendJson(response, 401, {
+        error: 'unauthorized',
+        message: request.headers.authorization ? 'The bearer token is not valid for this server.' : 'This server requires a bearer token, on loopback too.',
+        hint: 'send Authorization: Bearer <token>: the client token (the file skyflo mcp printed at start, or MCP_CLIENT_TOKEN), or the engine token (MCP_AUTH_TOKEN)',
+      });
     }
-    if (!isAuthorized(request, options.authToken)) {
-      response.setHeader('WWW-Authenticate', 'Bearer');
-      return sendJson(response, 401, { error: 'unauthorized', hint: 'send Authorization: Bearer <token>' });
+    if (caller === 'client' && loopbackOnly) {
+      const refusal = rebindingRefusal(request);
+      if (refusal) return sendJson(response, 403, { error: 'forbidden', message: refusal, hint: 'connect to http://127.0.0.1:<port>/mcp' });
     }
     const sessionId = request.headers['mcp-session-id'];
     if (typeof sessionId === 'string') {
       const session = sessions.get(sessionId);
-      if (!session) return sendJson(response, 404, { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found; initialize again.' }, id: null });
+      // A session opened by the engine is trusted; a client token must never ride on it (nor the reverse).
+      if (!session || session.caller !== caller) return sendJson(response, 404, { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found; initialize again.' }, id: null });
       session.lastUsed = Date.now();
       return session.transport.handleRequest(request, response);
     }
@@ -112,15 +130,15 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
     } catch (error) {
       return sendJson(response, 400, { jsonrpc: '2.0', error: { code: -32700, message: `Parse error: ${(error as Error).message}` }, id: null });
     }
-    // With an auth token, only the engine (which holds it) gets here; without one, any local client could.
-    const mcp = createMcpServer({ deps, readOnly, tools: options.tools, trustedCaller: Boolean(options.authToken), confirm: options.confirm });
+    // Only the engine token makes a trusted server; a client token's changes are confirmed by a human (--confirm).
+    const mcp = createMcpServer({ deps, readOnly, tools: options.tools, trustedCaller: caller === 'engine', confirm: options.confirm });
     if (isInitializeRequest(body)) {
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         // SSE responses, so progress notifications of slow tools reach the client while the call runs.
         enableJsonResponse: false,
         onsessioninitialized: (id) => {
-          sessions.set(id, { transport, server: mcp, lastUsed: Date.now() });
+          sessions.set(id, { transport, server: mcp, lastUsed: Date.now(), caller });
         },
       });
       transport.onclose = () => {
