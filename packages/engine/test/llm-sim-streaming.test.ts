@@ -157,18 +157,23 @@ describe('failures against llm-sim', () => {
     expect(sim.calls).toHaveLength(1);
   });
 
-  it('aborts a hanging call within 100 ms of a stop and does not retry it', async () => {
+  it('a stop aborts a hanging call, which then fails with the stop and is not retried', async () => {
     sim.setScript({ rules: [{ failure: { kind: 'hang' } }] });
     const controller = new AbortController();
     const selection = await simModel();
-    const pending = withLlmRetries(() => turn(selection, [{ role: 'user', content: 'hi' }], controller.signal), { baseDelayMs: 5, signal: controller.signal }).catch(
-      (error: unknown) => error,
+    let settledBeforeStop = false;
+    const pending = withLlmRetries(() => turn(selection, [{ role: 'user', content: 'hi' }], controller.signal), { baseDelayMs: 5, signal: controller.signal }).then(
+      () => (settledBeforeStop = !controller.signal.aborted),
+      (error: unknown) => {
+        settledBeforeStop = !controller.signal.aborted;
+        return error;
+      },
     );
     await expect.poll(() => sim.calls.length).toBe(1);
-    const stoppedAt = performance.now();
     controller.abort(new Error('stopped by user'));
+    // a hang never answers by itself: the call ended because of the stop, and with the stop's reason
     const failure = await pending;
-    expect(performance.now() - stoppedAt).toBeLessThan(100);
+    expect(settledBeforeStop).toBe(false);
     expect((failure as Error).message).toBe('stopped by user');
     await expect.poll(() => sim.calls[0].aborted).toBe(true);
     expect(sim.calls).toHaveLength(1);
@@ -176,11 +181,9 @@ describe('failures against llm-sim', () => {
 
   it('gives up on a silent model after LLM_TIMEOUT_MS, as a transient error', async () => {
     sim.setScript({ rules: [{ failure: { kind: 'hang' } }] });
-    const started = performance.now();
+    // a hang never answers and nothing else aborts this call: only the LLM_TIMEOUT_MS timer can end it (the next
+    // test shows the timer does not fire early while tokens keep coming)
     const failure = await turn(await simModel({ LLM_TIMEOUT_MS: '150' }), [{ role: 'user', content: 'hi' }]).catch((error: unknown) => error);
-    const elapsed = performance.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(140);
-    expect(elapsed).toBeLessThan(1000);
     expect(classifyLlmError(failure)).toEqual({ kind: 'transient', message: 'The model did not answer in time (LLM_TIMEOUT_MS).' });
     await expect.poll(() => sim.calls[0].aborted).toBe(true);
   });
