@@ -48,9 +48,10 @@ async function main(): Promise<void> {
       status: { replicas: 2, readyReplicas: 2, updatedReplicas: 2, availableReplicas: 2 },
     });
   }
-  const server = await startMcpHttpServer({ deps: createToolDeps({ kubeconfigPath, kubectlPath, helmPath }) });
+  // every HTTP client presents a token; the bench connects as the engine does
+  const server = await startMcpHttpServer({ deps: createToolDeps({ kubeconfigPath, kubectlPath, helmPath }), authToken: 'bench-engine-token' });
   const client = new Client({ name: 'bench', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
+  await client.connect(new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: { Authorization: 'Bearer bench-engine-token' } } }));
   const env = { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') };
 
   const getViaMcp = () => client.callTool({ name: 'k8s_get', arguments: { resource_type: 'deployments' } });
