@@ -120,6 +120,10 @@ describe('decisions stay visible', () => {
     const done = play(addUserMessage(emptyTimeline, 'hello', 1), [{ type: 'token', text: 'hi', tokens_generated: 1, timestamp: 2 }, { type: 'completed', status: 'completed', duration: 0, duration_ms: 1, timestamp: 3 }]);
     expect(done.entries.at(-1)).not.toHaveProperty('stopped');
 
+    // a decision resuming the stopped answer, ending normally, takes the mark away
+    const resumed = play(live, [{ type: 'completed', run_id: 'run-2', status: 'completed', duration: 0, duration_ms: 5, timestamp: 9 }]);
+    expect(resumed.entries.at(-1)).not.toHaveProperty('stopped');
+
     const saved = timelineFromPersisted([
       { id: 'u', type: 'user', content: 'list everything', timestamp: 1 },
       { id: 'a', type: 'assistant', content: 'line 1', timestamp: 2, stopped: true, segments: [{ kind: 'text', id: 's', text: 'line 1', timestamp: 2 }] },

@@ -285,7 +285,16 @@ export function applyEvent(state: TimelineState, event: AgentEvent, eventId?: nu
     case 'completed': {
       const stopped = event.status === 'stopped';
       // A stopped run marks its answer where it stopped (an answer stopped before its first word is still shown, empty).
-      const finished = withAssistant(finishAll(state), event, (entry) => ({ ...entry, usage: add(entry.usage, 'ttr_ms', event.duration_ms), ...(stopped ? { stopped: true } : {}) }), stopped);
+      // A later run that resumes the same answer (a decision) and ends normally takes the mark away, as the engine does.
+      const finished = withAssistant(
+        finishAll(state),
+        event,
+        (entry) => {
+          const { stopped: _wasStopped, ...rest } = entry;
+          return { ...rest, usage: add(entry.usage, 'ttr_ms', event.duration_ms), ...(stopped ? { stopped: true } : {}) };
+        },
+        stopped,
+      );
       const status: RunStatus = event.status === 'error' ? 'error' : event.awaiting_approval || hasPendingApproval(finished) ? 'awaiting_approval' : event.status === 'stopped' ? 'stopped' : 'idle';
       return { ...finished, status, notice: undefined, ...(event.error ? { error: event.error } : {}) };
     }
