@@ -56,7 +56,13 @@ export function colorDiff(diff: string, palette: Palette): string {
 
 const severityOrder = { high: 0, medium: 1, low: 2 } as const;
 
-export function formatApprovalCard(event: AwaitingApproval, input: { palette: Palette; full?: boolean }): string {
+/** The keys line under a card; the interactive prompt prints it only once it listens (keys typed before are ignored). */
+export function approvalKeysLine(palette: Palette): string {
+  return palette.yellow('╰─ ') + `${palette.bold('[a]')} approve  ${palette.bold('[d]')} deny (with a reason)  ${palette.bold('[f]')} full args`;
+}
+
+/** `keys: false` leaves out the last line (the keys to press), for a prompt that prints it when it is ready. */
+export function formatApprovalCard(event: AwaitingApproval, input: { palette: Palette; full?: boolean; keys?: boolean }): string {
   const { palette } = input;
   const bar = palette.yellow('│');
   const lines: string[] = [];
@@ -83,6 +89,6 @@ export function formatApprovalCard(event: AwaitingApproval, input: { palette: Pa
     field('no diff', palette.dim('this tool has no dry-run preview'));
   }
   field('args hash', palette.dim(event.args_hash));
-  lines.push(palette.yellow('╰─ ') + `${palette.bold('[a]')} approve  ${palette.bold('[d]')} deny (with a reason)  ${palette.bold('[f]')} full args`);
+  if (input.keys !== false) lines.push(approvalKeysLine(palette));
   return lines.join('\n');
 }

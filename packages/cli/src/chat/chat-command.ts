@@ -3,45 +3,25 @@
  * interactive (stdin is a terminal, no question given), one-shot (-p, a trailing question, or text on stdin),
  * and the benchmark contract (--kubeconfig/--llm-provider/--model without --url: an embedded engine).
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import type { AgentEvent } from '@skyflo/protocol';
-import { createApiClient, type ApiClient, type ConversationDetail, type Session } from './api-client.ts';
-import { formatArgs, type AwaitingApproval } from './approval-card.ts';
+import { createApiClient, type ApiClient, type Session } from './api-client.ts';
+import { decider } from './approval-prompt.ts';
 import { llmModelFrom } from './benchmark-contract.ts';
+import type { Context, Io } from './chat-context.ts';
 import { ChatError } from './chat-error.ts';
-import { readChatEnvironment, type ChatEnvironment } from './chat-environment.ts';
+import { readChatEnvironment } from './chat-environment.ts';
 import { chatUsage, parseChatOptions, type ChatOptions } from './chat-options.ts';
-import { createPalette, shouldUseColors, type Palette } from './colors.ts';
+import { createPalette, shouldUseColors } from './colors.ts';
 import type { EmbeddedEngine } from './embedded-engine.ts';
-import { createRenderer, summarizeArgs, type OutputStyle, type Renderer } from './renderer.ts';
-import { exitCodeOf, runTurn, type Decision, type Turn, type TurnOutcome } from './run-turn.ts';
-import { createTerminalInput, type TerminalInput } from './terminal-input.ts';
+import { createRenderer, type OutputStyle } from './renderer.ts';
+import { exitCodeOf, runTurn, type Turn, type TurnOutcome } from './run-turn.ts';
+import { listConversations, runSlashCommand, showHistory } from './slash-commands.ts';
+import { createTerminalInput } from './terminal-input.ts';
 import { createTokenStore, type TokenStore } from './token-store.ts';
 
 const DEFAULT_URL = 'http://127.0.0.1:8080';
 const EXIT_INTERRUPTED = 130;
-
-interface Io {
-  stdin: NodeJS.ReadStream;
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
-}
-
-interface Context {
-  options: ChatOptions;
-  env: ChatEnvironment;
-  io: Io;
-  input: TerminalInput;
-  renderer: Renderer;
-  palette: Palette;
-  style: OutputStyle;
-  trace?: WriteStream;
-  /** set once a second Ctrl-C asked to quit */
-  quitting: boolean;
-  /** what a Ctrl-C does right now (stop the running turn…); unset: quit */
-  onInterrupt?: () => void;
-  cleanups: Array<() => Promise<void>>;
-}
 
 async function readAll(stream: NodeJS.ReadStream): Promise<string> {
   let text = '';
@@ -135,58 +115,6 @@ async function connect(context: Context, url: string): Promise<{ client: ApiClie
   return { client, email: me.email };
 }
 
-// ---------------------------------------------------------------------------------------------------- decisions
-
-function describeCall(approval: AwaitingApproval): string {
-  return `${approval.tool} ${JSON.stringify(approval.args)}`;
-}
-
-async function askApproval(context: Context, approval: AwaitingApproval): Promise<Decision> {
-  const { input, renderer, palette, io } = context;
-  renderer.approvalCard(approval);
-  for (;;) {
-    const key = await input.readKey(['a', 'y', 'd', 'n', 'f']);
-    if (key.kind === 'interrupt' || key.kind === 'eof') {
-      return { leave: true, why: `not decided (${key.kind === 'interrupt' ? 'Ctrl-C' : 'end of input'}); the call is still pending: decide it in the UI or with skyflo chat --resume ${approval.context.conversation_id}` };
-    }
-    if (key.name === 'f') {
-      io.stdout.write(`${palette.dim('full arguments:')}\n${formatArgs(approval.args, { full: true, palette }).text}\n`);
-      io.stdout.write(`${palette.bold('[a]')} approve  ${palette.bold('[d]')} deny (with a reason)  ${palette.bold('[f]')} full args\n`);
-      continue;
-    }
-    if (key.name === 'a' || key.name === 'y') {
-      io.stdout.write(palette.green('approving…\n'));
-      return { approve: true };
-    }
-    const reason = await input.readLine('Why deny it? (the agent is told; Enter for no reason): ');
-    if (reason.kind === 'interrupt') continue;
-    const text = reason.kind === 'line' ? reason.text.trim() : '';
-    return { approve: false, ...(text ? { reason: text } : {}) };
-  }
-}
-
-function decider(context: Context): (approval: AwaitingApproval) => Promise<Decision> {
-  if (context.options.approveAll) {
-    return async (approval) => {
-      // Printed for every call, so a log of an evaluation run shows exactly what was changed without a human.
-      context.io.stderr.write(`skyflo: --approve-all approved ${describeCall(approval)} (args hash ${approval.args_hash.slice(0, 16)}…)\n`);
-      return { approve: true, automatic: true, reason: 'approved automatically by skyflo chat --approve-all' };
-    };
-  }
-  if (context.input.isTTY) return (approval) => askApproval(context, approval);
-  return async (approval) => {
-    const args = formatArgs(approval.args, { full: true, palette: context.palette }).text;
-    context.io.stderr.write(
-      `skyflo: approval needed for ${approval.tool}, but stdin is not a terminal, so nobody can be asked.\n` +
-        `  args: ${args.replace(/\n/g, '\n        ')}\n` +
-        (approval.diff ? `  diff:\n${approval.diff.replace(/^/gm, '    ')}\n` : '') +
-        `  The call stays pending: approve or deny it in the web UI (conversation ${approval.context.conversation_id}),\n` +
-        `  or run again with --approve-all (throw-away clusters only).\n`,
-    );
-    return { leave: true, why: `approval needed for ${approval.tool}; stdin is not a terminal and --approve-all was not given` };
-  };
-}
-
 // ---------------------------------------------------------------------------------------------------- turns
 
 /** Runs one turn with Ctrl-C wired: the first stops the run, a second quits. */
@@ -220,13 +148,16 @@ async function converse(context: Context, client: ApiClient, message: string, co
       ...(conversationId ? { conversationId } : {}),
       onEvent,
       signal: abort.signal,
-      decide: async (approval) => {
-        // The approval prompt reads keys itself (Ctrl-C there leaves the call pending rather than stopping).
+      decide: async (approval, position) => {
+        // The approval prompt reads keys itself (Ctrl-C there leaves the call pending rather than stopping). The
+        // terminal stays raw across the hand-over, so keys typed meanwhile are neither echoed nor left for the prompt.
+        const releaseRaw = context.input.holdRaw();
         stopWatching();
         try {
-          return await decide(approval);
+          return await decide(approval, position);
         } finally {
           stopWatching = context.input.watchInterrupts(onInterrupt);
+          releaseRaw();
         }
       },
     });
@@ -241,42 +172,6 @@ async function converse(context: Context, client: ApiClient, message: string, co
 /** Why a call was left pending, unless the non-interactive decider already explained it in full. */
 function reportOutcome(context: Context, outcome: TurnOutcome): void {
   if (outcome.status === 'awaiting_approval' && outcome.error && (context.input.isTTY || context.options.approveAll)) context.renderer.notice(`skyflo: ${outcome.error}`);
-}
-
-function showHistory(context: Context, conversation: ConversationDetail): void {
-  const { palette } = context;
-  context.renderer.info(`${palette.bold(conversation.title || 'Untitled conversation')} ${palette.dim(`(${conversation.id}, updated ${conversation.updated_at})`)}`);
-  for (const entry of conversation.messages.slice(-6)) {
-    if (entry.type === 'user') context.renderer.info(`${palette.cyan('you ›')} ${entry.content}`);
-    else if (entry.type === 'assistant') {
-      for (const segment of entry.segments ?? []) {
-        const tool = segment.toolExecution;
-        if (segment.kind === 'tool' && tool) context.renderer.info(palette.dim(`  ${tool.status === 'error' || tool.status === 'denied' ? '✗' : '✓'} ${tool.tool} ${summarizeArgs(tool.args)} [${tool.status}]`));
-      }
-      if (entry.content.trim()) context.renderer.info(entry.content.trim());
-    }
-  }
-  const pending = conversation.messages
-    .flatMap((entry) => entry.segments ?? [])
-    .map((segment) => segment.toolExecution)
-    .filter((tool) => tool?.status === 'awaiting_approval');
-  for (const tool of pending) {
-    context.renderer.info(palette.yellow(`A change is waiting for approval: ${tool!.tool} ${summarizeArgs(tool!.args)} — decide it in the web UI (this client only decides calls it has streamed).`));
-  }
-}
-
-async function listConversations(context: Context, client: ApiClient): Promise<void> {
-  const page = await client.listConversations({ limit: 20 });
-  if (context.style === 'json') {
-    context.io.stdout.write(`${JSON.stringify(page)}\n`);
-    return;
-  }
-  if (page.data.length === 0) {
-    context.io.stdout.write('No conversations yet.\n');
-    return;
-  }
-  for (const item of page.data) context.io.stdout.write(`${item.id}  ${context.palette.dim(item.updated_at.slice(0, 16).replace('T', ' '))}  ${item.title || 'Untitled'}\n`);
-  if (page.pagination.has_more) context.io.stdout.write(context.palette.dim('(newest 20 shown)\n'));
 }
 
 async function interactive(context: Context, client: ApiClient, email: string | undefined, conversationId: string | undefined): Promise<never> {
@@ -297,40 +192,10 @@ async function interactive(context: Context, client: ApiClient, email: string | 
     pendingQuit = false;
     const text = line.text.trim();
     if (!text) continue;
-    if (text === '/quit' || text === '/exit') return finish(context, 0);
-    if (text === '/help') {
-      renderer.info('/new  start a new conversation\n/list  list your conversations\n/resume <id>  continue one\n/id  show this conversation\'s id\n/quit  leave (or Ctrl-D)');
-      continue;
-    }
-    if (text === '/new') {
-      current = undefined;
-      renderer.info(palette.dim('New conversation.'));
-      continue;
-    }
-    if (text === '/id') {
-      renderer.info(current ?? palette.dim('(no conversation yet: it starts with your first question)'));
-      continue;
-    }
-    if (text === '/list') {
-      await listConversations(context, client).catch((error: unknown) => renderer.error((error as Error).message));
-      continue;
-    }
-    if (text.startsWith('/resume')) {
-      const id = text.slice('/resume'.length).trim();
-      if (!id) {
-        renderer.error('usage: /resume <conversation id> (/list shows them)');
-        continue;
-      }
-      try {
-        showHistory(context, await client.getConversation(id));
-        current = id;
-      } catch (error) {
-        renderer.error((error as Error).message);
-      }
-      continue;
-    }
-    if (text.startsWith('/')) {
-      renderer.error(`unknown command ${text.split(' ')[0]} (/help lists them)`);
+    const command = await runSlashCommand(context, client, text, current);
+    if (command.handled) {
+      if (command.quit) return finish(context, 0);
+      current = command.conversation;
       continue;
     }
     try {

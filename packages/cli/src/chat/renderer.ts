@@ -33,7 +33,8 @@ export interface RendererOptions {
 
 export interface Renderer {
   event(event: AgentEvent): void;
-  approvalCard(event: AwaitingApproval, full?: boolean): void;
+  /** `keys: false`: without the last line (the keys to press), which the prompt prints once it listens */
+  approvalCard(event: AwaitingApproval, options?: { full?: boolean; keys?: boolean }): void;
   /** a line on stdout (tty/plain) that is not part of the answer */
   info(text: string): void;
   /** a line on stderr */
@@ -52,6 +53,11 @@ export function summarizeArgs(args: Record<string, unknown>, maxValue = 48): str
       return `${key}=${text}`;
     })
     .join(' ');
+}
+
+/** Who decided a call, as a person reads it: their email (a bare user id says nothing). */
+function decider(event: { decided_by?: string; decided_by_email?: string }): string | undefined {
+  return event.decided_by_email ?? (event.decided_by?.includes('@') ? event.decided_by : undefined);
 }
 
 function firstLine(text: string, max = 120): string {
@@ -155,10 +161,10 @@ export function createRenderer(options: RendererOptions): Renderer {
         showToolLine(event.call_id, toolLine(palette.red('✗'), event, ` ${palette.red(firstLine(event.error, 100))}${event.code ? palette.dim(` [${event.code}]`) : ''}`));
         return;
       case 'tool.approved':
-        showToolLine(`approved-${event.call_id}`, `${palette.green('✓ approved')} ${palette.bold(event.tool)}${event.automatic ? palette.yellow(' (automatic, --approve-all)') : ''}${event.decided_by?.includes('@') ? palette.dim(` by ${event.decided_by}`) : ''}${event.reason ? palette.dim(`: ${event.reason}`) : ''}`);
+        showToolLine(`approved-${event.call_id}`, `${palette.green('✓ approved')} ${palette.bold(event.tool)}${event.automatic ? palette.yellow(' (automatic, --approve-all)') : ''}${event.reason ? palette.dim(`: ${event.reason}`) : ''}${decider(event) ? palette.dim(` · by ${decider(event)}`) : ''}`);
         return;
       case 'tool.denied':
-        showToolLine(`denied-${event.call_id}`, `${palette.red('✗ denied')} ${palette.bold(event.tool)}${event.reason ? `: ${event.reason}` : ''}`);
+        showToolLine(`denied-${event.call_id}`, `${palette.red('✗ denied')} ${palette.bold(event.tool)}${event.reason ? `: ${event.reason}` : ''}${decider(event) ? palette.dim(` · by ${decider(event)}`) : ''}`);
         return;
       case 'rate_limit':
         if (!options.quiet) showToolLine('notice', palette.yellow(`· the model is rate-limited; retrying in ${Math.round(event.retry_in)} s (attempt ${event.attempt}/${event.max_retries})`));
@@ -245,12 +251,12 @@ export function createRenderer(options: RendererOptions): Renderer {
       else if (options.style === 'tty') tty(event);
       else plain(event);
     },
-    approvalCard(event, full = false) {
+    approvalCard(event, { full = false, keys = true } = {}) {
       if (options.style !== 'tty') return;
       endThinking();
       flushAnswer();
       ensureNewline();
-      write(`${formatApprovalCard(event, { palette, full })}\n`);
+      write(`${formatApprovalCard(event, { palette, full, keys })}\n`);
     },
     info(text) {
       if (options.style === 'json') return;

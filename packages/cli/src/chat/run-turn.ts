@@ -1,7 +1,10 @@
 /**
  * One user message, start to finish: POST /agent/chat, follow the stream, and whenever the run pauses at
- * `tool.awaiting_approval` ask `decide` and resume with POST /agent/approvals/{call_id} (echoing `args_hash`,
- * so the decision is bound to exactly the call that was shown) until a run completes without waiting.
+ * `tool.awaiting_approval` ask `decide` and resume with POST /agent/approvals/{call_id} (echoing `args_hash`, and
+ * `diff_hash` when the call had a diff, so the decision is bound to exactly the call and preview that were shown)
+ * until a run completes without waiting. The engine previews every mutating call of a model turn before it pauses:
+ * all of them are asked about (in model order) before the first decision is sent, and each decision is then sent in
+ * turn as the resumed runs reach its call again.
  * `stop()` asks the engine to stop the current run (POST /agent/stop); its stream then ends with
  * `completed` status `stopped`. Used by the terminal client and the eval harness alike.
  */
@@ -15,6 +18,13 @@ export type Decision =
   | { approve: false; reason?: string }
   /** decide later (in the UI or another client): the call stays pending */
   | { leave: true; why: string };
+
+/** Where a call stands among the calls one pause waits on (all previewed; decided in this order). */
+export interface DecisionPosition {
+  index: number;
+  total: number;
+  calls: readonly AwaitingApproval[];
+}
 
 export type TurnStatus = 'completed' | 'stopped' | 'error' | 'awaiting_approval';
 
@@ -34,7 +44,7 @@ export interface RunTurnInput {
   message: string;
   conversationId?: string;
   onEvent(event: AgentEvent): void;
-  decide(approval: AwaitingApproval): Promise<Decision>;
+  decide(approval: AwaitingApproval, position: DecisionPosition): Promise<Decision>;
   /** aborts the HTTP streams (the run itself goes on unless stopped) */
   signal?: AbortSignal;
 }
@@ -59,9 +69,10 @@ export function runTurn(input: RunTurnInput): Turn {
     await input.client.stop({ conversationId, runId }).catch(() => undefined);
   };
 
-  async function follow(stream: AsyncGenerator<{ event: AgentEvent }>): Promise<{ completed?: AgentEventOf<'completed'>; awaiting?: AwaitingApproval; error?: string }> {
+  async function follow(stream: AsyncGenerator<{ event: AgentEvent }>): Promise<{ completed?: AgentEventOf<'completed'>; awaiting: AwaitingApproval[]; error?: string }> {
     let completed: AgentEventOf<'completed'> | undefined;
-    let awaiting: AwaitingApproval | undefined;
+    /** the calls this run paused on, in the order the engine announced them (the model's order) */
+    const awaiting: AwaitingApproval[] = [];
     let error: string | undefined;
     for await (const { event } of stream) {
       if (event.type === 'ready') {
@@ -70,7 +81,11 @@ export function runTurn(input: RunTurnInput): Turn {
         running = true;
         if (stopRequested) void sendStop();
       }
-      if (event.type === 'tool.awaiting_approval') awaiting = event;
+      if (event.type === 'tool.awaiting_approval') {
+        const index = awaiting.findIndex((call) => call.call_id === event.call_id);
+        if (index >= 0) awaiting[index] = event;
+        else awaiting.push(event);
+      }
       if (event.type === 'workflow.error' || event.type === 'error') error = event.error;
       if (event.type === 'completed') {
         completed = event;
@@ -79,12 +94,14 @@ export function runTurn(input: RunTurnInput): Turn {
       input.onEvent(event);
     }
     running = false;
-    return { ...(completed ? { completed } : {}), ...(awaiting ? { awaiting } : {}), ...(error ? { error } : {}) };
+    return { ...(completed ? { completed } : {}), awaiting, ...(error ? { error } : {}) };
   }
 
   const done = (async (): Promise<TurnOutcome> => {
     let approved = 0;
     let denied = 0;
+    /** decisions made for calls of a pause, by call id, bound to the args_hash of the card that was shown */
+    const decided = new Map<string, { argsHash: string; decision: Exclude<Decision, { leave: true }> }>();
     let stream = await input.client.chat({ message: input.message, ...(conversationId ? { conversationId } : {}), ...(input.signal ? { signal: input.signal } : {}) });
     for (;;) {
       const { completed, awaiting, error } = await follow(stream);
@@ -97,18 +114,26 @@ export function runTurn(input: RunTurnInput): Turn {
         const failure = completed.error ?? error;
         return { ...base, status: completed.status, ...(failure ? { error: failure } : {}) };
       }
-      if (!awaiting) return { ...base, status: 'awaiting_approval', error: 'the run waits for an approval this client did not see' };
-      if (stopRequested) return { ...base, status: 'awaiting_approval', pending: awaiting, error: 'stopped before deciding; the call is still pending' };
-      const decision = await input.decide(awaiting);
-      if ('leave' in decision) return { ...base, status: 'awaiting_approval', pending: awaiting, error: decision.why };
+      const next = awaiting[0];
+      if (!next) return { ...base, status: 'awaiting_approval', error: 'the run waits for an approval this client did not see' };
+      if (stopRequested) return { ...base, status: 'awaiting_approval', pending: next, error: 'stopped before deciding; the call is still pending' };
+      // Every call of the pause was previewed; each is asked about (once per preview) before the first is sent.
+      for (const [index, call] of awaiting.entries()) {
+        if (decided.get(call.call_id)?.argsHash === call.args_hash) continue;
+        const decision = await input.decide(call, { index, total: awaiting.length, calls: awaiting });
+        if ('leave' in decision) return { ...base, status: 'awaiting_approval', pending: call, error: decision.why };
+        decided.set(call.call_id, { argsHash: call.args_hash, decision });
+      }
+      const { decision } = decided.get(next.call_id)!;
       if (decision.approve) approved++;
       else denied++;
       stream = await input.client.decide({
-        callId: awaiting.call_id,
+        callId: next.call_id,
         decision: {
           approve: decision.approve,
-          conversation_id: awaiting.context.conversation_id,
-          args_hash: awaiting.args_hash,
+          conversation_id: next.context.conversation_id,
+          args_hash: next.args_hash,
+          ...(next.diff_hash ? { diff_hash: next.diff_hash } : {}),
           ...(decision.reason ? { reason: decision.reason } : {}),
           ...(decision.approve && decision.automatic ? { automatic: true } : {}),
         },

@@ -1,0 +1,73 @@
+/**
+ * How `skyflo chat` decides a call that waits for approval: a person at the terminal reads the card and presses a
+ * key; --approve-all approves (evaluation only, each approval printed and recorded as automatic); without a terminal
+ * nobody can be asked, so the call stays pending. At the terminal, text typed ahead is never a decision: keys typed
+ * before the card could be read are discarded and reported (terminal-input.ts TypeaheadGuard).
+ */
+import { approvalKeysLine, formatArgs, type AwaitingApproval } from './approval-card.ts';
+import type { Context } from './chat-context.ts';
+import type { Decision, DecisionPosition } from './run-turn.ts';
+import { summarizeArgs } from './renderer.ts';
+
+/** How long a decision key must stand alone (no other key just before or after it) to count as one. */
+export const DECISION_QUIET_MS = 600;
+
+function describeCall(approval: AwaitingApproval): string {
+  return `${approval.tool} ${JSON.stringify(approval.args)}`;
+}
+
+async function askApproval(context: Context, approval: AwaitingApproval, position: DecisionPosition): Promise<Decision> {
+  const { input, renderer, palette, io } = context;
+  if (position.index === 0 && position.total > 1) {
+    // every call of the turn was previewed before any decision; say so, and which ones, before the first card
+    renderer.info(palette.yellow(`This turn proposes ${position.total} changes; each card is shown and decided in order:`));
+    position.calls.forEach((call, index) => renderer.info(`  ${index + 1}. ${call.tool} ${summarizeArgs(call.args)}`));
+  }
+  renderer.approvalCard(approval, { keys: false });
+  const typeahead = {
+    quietMs: DECISION_QUIET_MS,
+    onReady: () => io.stdout.write(`${position.total > 1 ? palette.dim(`(${position.index + 1}/${position.total}) `) : ''}${approvalKeysLine(palette)}\n`),
+    onIgnored: (count: number) =>
+      io.stdout.write(`${palette.yellow(`ignored ${count} key${count === 1 ? '' : 's'} typed before the card appeared`)}${palette.dim(' (nothing was decided: read the card, then press a or d)')}\n`),
+  };
+  for (;;) {
+    const key = await input.readKey(['a', 'y', 'd', 'n', 'f'], { typeahead });
+    if (key.kind === 'interrupt' || key.kind === 'eof') {
+      return { leave: true, why: `not decided (${key.kind === 'interrupt' ? 'Ctrl-C' : 'end of input'}); the call is still pending: decide it in the UI or with skyflo chat --resume ${approval.context.conversation_id}` };
+    }
+    if (key.name === 'f') {
+      io.stdout.write(`${palette.dim('full arguments:')}\n${formatArgs(approval.args, { full: true, palette }).text}\n`);
+      continue;
+    }
+    if (key.name === 'a' || key.name === 'y') {
+      io.stdout.write(palette.green('approving…\n'));
+      return { approve: true };
+    }
+    const reason = await input.readLine('Why deny it? (the agent is told; Enter for no reason): ');
+    if (reason.kind === 'interrupt') continue;
+    const text = reason.kind === 'line' ? reason.text.trim() : '';
+    return { approve: false, ...(text ? { reason: text } : {}) };
+  }
+}
+
+export function decider(context: Context): (approval: AwaitingApproval, position: DecisionPosition) => Promise<Decision> {
+  if (context.options.approveAll) {
+    return async (approval) => {
+      // Printed for every call, so a log of an evaluation run shows exactly what was changed without a human.
+      context.io.stderr.write(`skyflo: --approve-all approved ${describeCall(approval)} (args hash ${approval.args_hash.slice(0, 16)}…)\n`);
+      return { approve: true, automatic: true, reason: 'approved automatically by skyflo chat --approve-all' };
+    };
+  }
+  if (context.input.isTTY) return (approval, position) => askApproval(context, approval, position);
+  return async (approval) => {
+    const args = formatArgs(approval.args, { full: true, palette: context.palette }).text;
+    context.io.stderr.write(
+      `skyflo: approval needed for ${approval.tool}, but stdin is not a terminal, so nobody can be asked.\n` +
+        `  args: ${args.replace(/\n/g, '\n        ')}\n` +
+        (approval.diff ? `  diff:\n${approval.diff.replace(/^/gm, '    ')}\n` : '') +
+        `  The call stays pending: approve or deny it in the web UI (conversation ${approval.context.conversation_id}),\n` +
+        `  or run again with --approve-all (throw-away clusters only).\n`,
+    );
+    return { leave: true, why: `approval needed for ${approval.tool}; stdin is not a terminal and --approve-all was not given` };
+  };
+}

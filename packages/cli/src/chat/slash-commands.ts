@@ -1,0 +1,80 @@
+/**
+ * The interactive session's slash commands (/new, /list, /resume, /id, /help, /quit) and the history shown when a
+ * conversation is resumed. Kept apart from the command's wiring (chat-command.ts).
+ */
+import type { ApiClient, ConversationDetail } from './api-client.ts';
+import type { Context } from './chat-context.ts';
+import { summarizeArgs } from './renderer.ts';
+
+export function showHistory(context: Context, conversation: ConversationDetail): void {
+  const { palette } = context;
+  context.renderer.info(`${palette.bold(conversation.title || 'Untitled conversation')} ${palette.dim(`(${conversation.id}, updated ${conversation.updated_at})`)}`);
+  for (const entry of conversation.messages.slice(-6)) {
+    if (entry.type === 'user') context.renderer.info(`${palette.cyan('you ›')} ${entry.content}`);
+    else if (entry.type === 'assistant') {
+      for (const segment of entry.segments ?? []) {
+        const tool = segment.toolExecution;
+        if (segment.kind === 'tool' && tool) context.renderer.info(palette.dim(`  ${tool.status === 'error' || tool.status === 'denied' ? '✗' : '✓'} ${tool.tool} ${summarizeArgs(tool.args)} [${tool.status}]`));
+      }
+      if (entry.content.trim()) context.renderer.info(entry.content.trim());
+    }
+  }
+  const pending = conversation.messages
+    .flatMap((entry) => entry.segments ?? [])
+    .map((segment) => segment.toolExecution)
+    .filter((tool) => tool?.status === 'awaiting_approval');
+  for (const tool of pending) {
+    context.renderer.info(palette.yellow(`A change is waiting for approval: ${tool!.tool} ${summarizeArgs(tool!.args)} — decide it in the web UI (this client only decides calls it has streamed).`));
+  }
+}
+
+export async function listConversations(context: Context, client: ApiClient): Promise<void> {
+  const page = await client.listConversations({ limit: 20 });
+  if (context.style === 'json') {
+    context.io.stdout.write(`${JSON.stringify(page)}\n`);
+    return;
+  }
+  if (page.data.length === 0) {
+    context.io.stdout.write('No conversations yet.\n');
+    return;
+  }
+  for (const item of page.data) context.io.stdout.write(`${item.id}  ${context.palette.dim(item.updated_at.slice(0, 16).replace('T', ' '))}  ${item.title || 'Untitled'}\n`);
+  if (page.pagination.has_more) context.io.stdout.write(context.palette.dim('(newest 20 shown)\n'));
+}
+
+/**
+ * Runs `text` when it is a slash command. `quit`: leave; `conversation`: the conversation to continue from now on
+ * (undefined after /new); `handled: false`: not a command, a question for the agent.
+ */
+export async function runSlashCommand(
+  context: Context,
+  client: ApiClient,
+  text: string,
+  current: string | undefined,
+): Promise<{ handled: false } | { handled: true; quit?: boolean; conversation: string | undefined }> {
+  const { renderer, palette } = context;
+  if (!text.startsWith('/')) return { handled: false };
+  if (text === '/quit' || text === '/exit') return { handled: true, quit: true, conversation: current };
+  if (text === '/help') {
+    renderer.info('/new  start a new conversation\n/list  list your conversations\n/resume <id>  continue one\n/id  show this conversation\'s id\n/quit  leave (or Ctrl-D)');
+  } else if (text === '/new') {
+    renderer.info(palette.dim('New conversation.'));
+    return { handled: true, conversation: undefined };
+  } else if (text === '/id') {
+    renderer.info(current ?? palette.dim('(no conversation yet: it starts with your first question)'));
+  } else if (text === '/list') {
+    await listConversations(context, client).catch((error: unknown) => renderer.error((error as Error).message));
+  } else if (text.startsWith('/resume')) {
+    const id = text.slice('/resume'.length).trim();
+    if (!id) renderer.error('usage: /resume <conversation id> (/list shows them)');
+    else {
+      try {
+        showHistory(context, await client.getConversation(id));
+        return { handled: true, conversation: id };
+      } catch (error) {
+        renderer.error((error as Error).message);
+      }
+    }
+  } else renderer.error(`unknown command ${text.split(' ')[0]} (/help lists them)`);
+  return { handled: true, conversation: current };
+}

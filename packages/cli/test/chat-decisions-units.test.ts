@@ -1,0 +1,151 @@
+/**
+ * Issue 19 in the terminal client's parts, without a terminal: the approval prompt's typeahead guard (keys typed
+ * before the card could be read, or in one burst with others, never decide; a lone key does), the raw-mode hand-over
+ * from the run's Ctrl-C watcher to the prompt, and a pause on two calls (both asked about before the first decision
+ * is sent, each decision bound to the hashes of the call shown).
+ */
+import { PassThrough } from 'node:stream';
+import type { AgentEvent } from '@skyflo/protocol';
+import { describe, expect, it, vi } from 'vitest';
+import type { ApiClient } from '../src/chat/api-client.ts';
+import type { AwaitingApproval } from '../src/chat/approval-card.ts';
+import { runTurn, type Decision, type DecisionPosition } from '../src/chat/run-turn.ts';
+import { createTerminalInput, type KeyResult, type TypeaheadGuard } from '../src/chat/terminal-input.ts';
+
+/** A terminal's stdin as far as the client can tell: a TTY whose raw mode is recorded. */
+function fakeTty() {
+  const stream = new PassThrough() as PassThrough & { isTTY: boolean; isRaw: boolean; setRawMode(on: boolean): unknown; rawChanges: boolean[] };
+  stream.isTTY = true;
+  stream.isRaw = false;
+  stream.rawChanges = [];
+  stream.setRawMode = (on: boolean) => {
+    stream.isRaw = on;
+    stream.rawChanges.push(on);
+    return stream;
+  };
+  return stream;
+}
+
+/** How many keys the prompt said it ignored (a slow machine may report one burst in two notices). */
+const totalIgnored = (log: string[]) => log.reduce((sum, line) => sum + (/^ignored (\d+)$/.exec(line) ? Number(/^ignored (\d+)$/.exec(line)![1]) : 0), 0);
+
+function guardedPrompt(quietMs = 40) {
+  const stdin = fakeTty();
+  const input = createTerminalInput(stdin as unknown as NodeJS.ReadStream, new PassThrough() as unknown as NodeJS.WriteStream);
+  const log: string[] = [];
+  let ready = false;
+  const guard: TypeaheadGuard = {
+    quietMs,
+    onReady: () => {
+      ready = true;
+      log.push('ready');
+    },
+    onIgnored: (count) => log.push(`ignored ${count}`),
+  };
+  return { stdin, input, guard, log, isReady: () => ready };
+}
+
+describe('approval prompt: typed-ahead text is never a decision', () => {
+  it('keys typed before the prompt listened and a burst of typing are ignored and reported; a lone "a" then decides', async () => {
+    const { stdin, input, guard, log, isReady } = guardedPrompt();
+    let result: KeyResult | undefined;
+    void input.readKey(['a', 'd'], { typeahead: guard }).then((key) => (result = key));
+    // buffered while the card was drawn: arrives before the prompt is ready
+    stdin.write('a');
+    await vi.waitFor(() => expect(isReady()).toBe(true));
+    // "please double check" in one burst, as typed or pasted when the card appears
+    stdin.write('please double check');
+    await vi.waitFor(() => expect(totalIgnored(log)).toBe(20));
+    expect(result).toBeUndefined();
+    // read, then pressed on its own
+    stdin.write('a');
+    await vi.waitFor(() => expect(result).toEqual({ kind: 'key', name: 'a' }));
+    expect(log[0]).toBe('ready');
+    expect(totalIgnored(log)).toBe(20);
+  });
+
+  it('a decision key followed at once by more typing is part of the text', async () => {
+    const { stdin, input, guard, log, isReady } = guardedPrompt();
+    let result: KeyResult | undefined;
+    void input.readKey(['a', 'd'], { typeahead: guard }).then((key) => (result = key));
+    await vi.waitFor(() => expect(isReady()).toBe(true));
+    stdin.write('ds');
+    await vi.waitFor(() => expect(totalIgnored(log)).toBe(2));
+    expect(result).toBeUndefined();
+    stdin.write('d');
+    await vi.waitFor(() => expect(result).toEqual({ kind: 'key', name: 'd' }));
+  });
+
+  it('keys the run watcher swallowed count as typed ahead; Ctrl-C still answers at once', async () => {
+    const { stdin, input, guard, log, isReady } = guardedPrompt();
+    const stopWatching = input.watchInterrupts(() => undefined);
+    stdin.write('plea');
+    // the hand-over: raw mode held while the watcher stops and the prompt starts
+    const release = input.holdRaw();
+    stopWatching();
+    expect(stdin.isRaw).toBe(true);
+    let result: KeyResult | undefined;
+    void input.readKey(['a', 'd'], { typeahead: guard }).then((key) => (result = key));
+    release();
+    expect(stdin.isRaw).toBe(true);
+    expect(stdin.rawChanges).not.toContain(false);
+    await vi.waitFor(() => expect(isReady()).toBe(true));
+    await vi.waitFor(() => expect(totalIgnored(log)).toBe(4));
+    stdin.write('\u0003');
+    await vi.waitFor(() => expect(result).toEqual({ kind: 'interrupt' }));
+    expect(stdin.isRaw).toBe(false);
+  });
+});
+
+const conversation = '11111111-1111-4111-8111-111111111111';
+const call = (id: string, hash: string, diffHash?: string): AwaitingApproval =>
+  ({
+    type: 'tool.awaiting_approval',
+    call_id: id,
+    tool: 'k8s_scale',
+    title: 'Scale',
+    args: { name: id },
+    args_hash: hash.repeat(64),
+    ...(diffHash ? { diff: `-1\n+2 ${id}`, diff_hash: diffHash.repeat(64) } : {}),
+    context: { conversation_id: conversation, approval_decisions: {} },
+  }) as AwaitingApproval;
+
+async function* events(list: AgentEvent[]) {
+  for (const event of list) yield { event };
+}
+const completedAwaiting = { type: 'completed', status: 'completed', duration: 0, duration_ms: 1, awaiting_approval: true } as AgentEvent;
+const completedDone = { type: 'completed', status: 'completed', duration: 0, duration_ms: 1 } as AgentEvent;
+
+describe('a pause on two calls', () => {
+  it('asks about both before sending the first decision, then sends each bound to the hashes shown', async () => {
+    const a = call('a', 'a', 'd');
+    const b = call('b', 'b');
+    const log: string[] = [];
+    const client = {
+      chat: async () => events([{ type: 'ready', run_id: 'r1', conversation_id: conversation } as AgentEvent, a, b, completedAwaiting]),
+      decide: async ({ callId, decision }: { callId: string; decision: Record<string, unknown> }) => {
+        log.push(`sent ${callId} ${JSON.stringify(decision)}`);
+        // Resuming after a: a runs, the gate announces b again and pauses; after b the run completes.
+        return callId === 'a' ? events([b, completedAwaiting]) : events([completedDone]);
+      },
+      stop: async () => ({}),
+    } as unknown as ApiClient;
+    const turn = runTurn({
+      client,
+      message: 'scale a and b',
+      onEvent: () => undefined,
+      decide: async (approval: AwaitingApproval, position: DecisionPosition): Promise<Decision> => {
+        log.push(`asked ${approval.call_id} ${position.index + 1}/${position.total}`);
+        return approval.call_id === 'a' ? { approve: true } : { approve: false, reason: 'not b' };
+      },
+    });
+    const outcome = await turn.done;
+    expect(outcome).toMatchObject({ status: 'completed', approved: 1, denied: 1 });
+    expect(log).toEqual([
+      'asked a 1/2',
+      'asked b 2/2',
+      `sent a ${JSON.stringify({ approve: true, conversation_id: conversation, args_hash: 'a'.repeat(64), diff_hash: 'd'.repeat(64) })}`,
+      `sent b ${JSON.stringify({ approve: false, conversation_id: conversation, args_hash: 'b'.repeat(64), reason: 'not b' })}`,
+    ]);
+  });
+});
