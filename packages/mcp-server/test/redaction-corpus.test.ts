@@ -70,9 +70,10 @@ const loses = (output: string, entry: Entry) => !output.includes(valueOf(entry))
 function report(label: string, secrets: Score, keeps: Score): { recall: number; falsePositiveRate: number } {
   const recall = (secrets.total - secrets.failed.length) / secrets.total;
   const falsePositiveRate = keeps.failed.length / keeps.total;
+  const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
   console.log(
-    `[redaction corpus] ${label}: recall ${(recall * 100).toFixed(1)}% (${secrets.total - secrets.failed.length}/${secrets.total} secrets redacted), ` +
-      `false positives ${(falsePositiveRate * 100).toFixed(1)}% (${keeps.failed.length}/${keeps.total} non-secrets lost)`,
+    `redaction corpus (${label}): recall ${secrets.total - secrets.failed.length}/${secrets.total} (${percent(recall)}), ` +
+      `false positives ${keeps.failed.length}/${keeps.total} (${percent(falsePositiveRate)})`,
   );
   for (const miss of secrets.failed) console.log(`  leaked: ${miss.id} (${miss.where})`);
   for (const loss of keeps.failed) console.log(`  lost: ${loss.id} (${loss.where})`);
@@ -80,16 +81,21 @@ function report(label: string, secrets: Score, keeps: Score): { recall: number; 
 }
 
 describe('the redaction corpus', () => {
-  it('is at least 100 planted secrets and 100 non-secrets, across every context the issue names', () => {
-    expect(secretEntries.length).toBeGreaterThanOrEqual(100);
-    expect(keepEntries.length).toBeGreaterThanOrEqual(100);
-    const contexts = ['configmap', 'env', 'args', 'annotation', 'helm-values', 'log', 'jenkins-log', 'diff'];
+  it('is at least 150 planted secrets and 150 non-secrets, across every context the issues name', () => {
+    expect(secretEntries.length).toBeGreaterThanOrEqual(150);
+    expect(keepEntries.length).toBeGreaterThanOrEqual(150);
+    const contexts = ['configmap', 'env', 'args', 'annotation', 'helm-values', 'log', 'jenkins-log', 'diff', 'describe'];
     expect(new Set(secretEntries.map((entry) => entry.context))).toEqual(new Set(contexts));
     expect(new Set(keepEntries.map((entry) => entry.context))).toEqual(new Set(contexts));
     expect(new Set([...secretEntries, ...keepEntries].map((entry) => entry.id)).size).toBe(secretEntries.length + keepEntries.length);
     // the shapes the issue lists
     const planted = secretEntries.map((entry) => JSON.stringify(entry.placement)).join('\n');
     for (const shape of ['MYSQL_PWD', 'DB_PWD', 'pwd:', 'redis://:', '_authToken=', 'hooks.slack.com', 'sk_live_', '--db-password=', 'Using password', 'X-Api-Key:', 'session=', 'NEW_PWD']) {
+      expect(planted, shape).toContain(shape);
+    }
+    // issue 19's leaks: mysql -pPASS, PagerDuty routing keys, htpasswd hashes, escaped-newline private keys in Helm
+    // values, and describe env values after pwd:/X-Api-Key:/client_secret:/api_key:/credentials:
+    for (const shape of ['mysql -u root -p', 'routing_key', '$apr1$', '$2y$', 'private_key: \\"-----BEGIN', 'pwd: ColonPwd', 'X-Api-Key: XApiKey', 'client_secret: ', 'api_key: ApiKey', 'credentials: Credentials']) {
       expect(planted, shape).toContain(shape);
     }
   });
@@ -171,6 +177,33 @@ describe('the redaction corpus through real tools', () => {
     return result.text;
   }
 
+  /** A Pod holding every env entry of a set, created on kube-sim and printed by k8s_describe (the real kubectl describe). */
+  async function describeEnv(entries: Entry[], suffix: string): Promise<string> {
+    const env = entries.flatMap((entry) => (entry.context === 'env' && entry.placement.kind === 'pair' ? [{ name: entry.placement.key, value: entry.placement.value }] : []));
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `corpus-env-${suffix}`, namespace: 'default' }, spec: { containers: [{ name: 'app', image: 'app:1', env }] } };
+    const applied = await call('k8s_apply', { content: stringify(pod) });
+    expect(applied.isError, applied.text).toBeFalsy();
+    const described = await call('k8s_describe', { resource_type: 'pod', name: `corpus-env-${suffix}`, namespace: 'default' });
+    expect(described.isError, described.text).toBeFalsy();
+    expect(described.text).toMatch(/Environment:/);
+    return described.text;
+  }
+
+  it('kubectl describe of a Pod with every env entry: 100% recall, under 5% false positives', async () => {
+    const secretText = await describeEnv(secretEntries, 'secrets');
+    const keepText = await describeEnv(keepEntries, 'plain');
+    const envOnly = <T extends Entry>(entries: T[]) => entries.filter((entry) => entry.context === 'env');
+    // kubectl describe prints a multi-line value on aligned continuation lines: compare line by line.
+    const printed = (output: string, entry: Entry) => valueOf(entry).split('\n').every((line) => output.includes(line.trim()));
+    const { recall, falsePositiveRate } = report(
+      'k8s_describe pod env',
+      score(envOnly(secretEntries), () => ({ describe: secretText }), (output, entry) => valueOf(entry).split('\n').some((line) => line.trim().length >= 6 && output.includes(line.trim()))),
+      score(envOnly(keepEntries), () => ({ describe: keepText }), (output, entry) => !printed(output, entry)),
+    );
+    expect(recall).toBe(1);
+    expect(falsePositiveRate).toBeLessThan(0.05);
+  }, 60_000);
+
   it('k8s_apply preview, jenkins_get_build_log and helm_show_values: 100% recall, under 5% false positives', async () => {
     const secretOutputs = {
       manifest: await previewManifest(secretEntries, 'secrets'),
@@ -183,14 +216,14 @@ describe('the redaction corpus through real tools', () => {
       values: await showValues(keepEntries, 'corpus-plain'),
     };
     const toolOf = (entry: Entry): keyof typeof secretOutputs | undefined =>
-      entry.context === 'log' || entry.context === 'jenkins-log' ? 'log' : entry.context === 'helm-values' ? 'values' : entry.context === 'diff' ? undefined : 'manifest';
+      entry.context === 'log' || entry.context === 'jenkins-log' ? 'log' : entry.context === 'helm-values' ? 'values' : entry.context === 'diff' || entry.context === 'describe' ? undefined : 'manifest';
     const throughTools = <T extends Entry>(entries: T[]) => entries.filter((entry) => toolOf(entry) !== undefined);
     const outputsFor = (outputs: typeof secretOutputs) => (entry: Entry) => ({ [toolOf(entry)!]: outputs[toolOf(entry)!] });
     // JSON output escapes quotes and backslashes in values; compare against the value as it is printed there.
     const printed = (output: string, entry: Entry) => output.includes(valueOf(entry)) || output.includes(JSON.stringify(valueOf(entry)).slice(1, -1));
     const secrets = throughTools(secretEntries);
     const keeps = throughTools(keepEntries);
-    expect(secrets.length).toBeGreaterThanOrEqual(100);
+    expect(secrets.length).toBeGreaterThanOrEqual(150);
     const { recall, falsePositiveRate } = report(
       'through k8s_apply preview / jenkins_get_build_log / helm_show_values',
       score(secrets, outputsFor(secretOutputs), printed),

@@ -3,7 +3,9 @@
  * The rules are in rules.ts; this file applies them to objects and to text. Every function takes a `mask`
  * (default "[REDACTED]") so approval cards can show a length and digest instead (redact-tool-arguments.ts).
  */
-import { REDACTED, defaultMask, isSecretName, isTrivialValue, redactTokens, type Mask } from './rules.ts';
+import { isSecretFlag, redactArgumentLines } from './argument-lists.ts';
+import { redactKeyValueLines } from './key-value-lines.ts';
+import { REDACTED, defaultMask, isCount, isSecretName, isTrivialValue, redactCommandArguments, redactTokens, type Mask } from './rules.ts';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
@@ -23,22 +25,19 @@ function redactEnvList(env: unknown, mask: Mask): unknown {
     if (!entry || typeof entry !== 'object') return entry;
     const variable = entry as { name?: string; value?: unknown };
     if (typeof variable.value !== 'string') return entry;
-    if (variable.name && isSecretName(variable.name) && !isTrivialValue(variable.value)) return { ...variable, value: mask(variable.value) };
+    if (variable.name && isSecretName(variable.name) && !isTrivialValue(variable.value) && !isCount(variable.name, variable.value)) return { ...variable, value: mask(variable.value) };
     return { ...variable, value: redactString(variable.value, mask) };
   });
 }
 
-/** A flag naming a secret whose value is the next argument: ["--db-password", "x"] (not "--db-password=x"). */
-const SPLIT_FLAG = /^--?([A-Za-z0-9][A-Za-z0-9_.-]*)$/;
-
-function isSecretFlag(argument: string): boolean {
-  const flag = SPLIT_FLAG.exec(argument);
-  return Boolean(flag && isSecretName(flag[1]!) && /(?:password|passwd|passphrase|pwd|secret|token|api[-_]?key|apikey|access[-_]?key|private[-_]?key|credentials?)/i.test(flag[1]!));
-}
-
-/** Container args / command lists: the value after a secret-named flag is the secret. */
+/**
+ * Container args / command lists: the value after a secret-named flag is the secret, and the list read as one
+ * command line gets the command rules (`["mysql", "-uroot", "-pPASS"]`).
+ */
 function redactArgumentList(list: unknown[], mask: Mask, parentKind?: string): unknown[] {
+  const asCommand = list.every((item) => typeof item === 'string') ? redactCommandArguments(list as string[], mask) : undefined;
   return list.map((item, index) => {
+    if (asCommand && asCommand[index] !== item) return asCommand[index];
     const previous = list[index - 1];
     if (typeof item === 'string' && typeof previous === 'string' && isSecretFlag(previous) && !item.startsWith('-') && !isTrivialValue(item)) return mask(item);
     return redactNode(item, mask, parentKind);
@@ -76,7 +75,7 @@ function redactNode(value: unknown, mask: Mask, parentKind?: string): unknown {
   const sensitivePair = typeof object.name === 'string' && isSecretName(object.name);
   const output: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(object)) {
-    if (sensitivePair && PAIR_VALUE_KEY.test(key) && child !== null && child !== undefined && typeof child !== 'boolean' && !(typeof child === 'string' && isTrivialValue(child))) {
+    if (sensitivePair && PAIR_VALUE_KEY.test(key) && child !== null && child !== undefined && typeof child !== 'boolean' && !(typeof child === 'string' && isTrivialValue(child)) && !isCount(object.name as string, String(child))) {
       output[key] = mask(typeof child === 'string' ? child : JSON.stringify(child));
     } else if (kind === 'Secret' && (key === 'data' || key === 'stringData')) {
       output[key] = redactValues(child, mask);
@@ -84,7 +83,7 @@ function redactNode(value: unknown, mask: Mask, parentKind?: string): unknown {
       output[key] = Object.fromEntries(
         Object.entries(child as Record<string, unknown>).map(([dataKey, dataValue]) => [
           dataKey,
-          typeof dataValue === 'string' && isSecretName(dataKey) && !isTrivialValue(dataValue) ? mask(dataValue) : typeof dataValue === 'string' ? redactText(dataValue, { mask }) : dataValue,
+          typeof dataValue === 'string' && isSecretName(dataKey) && !isTrivialValue(dataValue) && !isCount(dataKey, dataValue) ? mask(dataValue) : typeof dataValue === 'string' ? redactText(dataValue, { mask }) : dataValue,
         ]),
       );
     } else if (key === 'env') {
@@ -97,7 +96,7 @@ function redactNode(value: unknown, mask: Mask, parentKind?: string): unknown {
           return [name, typeof annotation === 'string' ? redactString(annotation, mask) : annotation];
         }),
       );
-    } else if ((typeof child === 'string' || typeof child === 'number') && isSecretName(key) && !(typeof child === 'string' && isTrivialValue(child))) {
+    } else if ((typeof child === 'string' || typeof child === 'number') && isSecretName(key) && !(typeof child === 'string' && isTrivialValue(child)) && !isCount(key, String(child))) {
       // Numbers too: a numeric password or PIN in JSON values is as secret as a quoted one.
       output[key] = mask(String(child));
     } else {
@@ -118,52 +117,6 @@ function redactLastApplied(annotation: string, mask: Mask): string {
 /** Redacts a Kubernetes object (or list, or any JSON value) per the rule set. Returns a copy. */
 export function redactObject<T>(value: T, options: RedactOptions = {}): T {
   return redactNode(value, options.mask ?? defaultMask) as T;
-}
-
-// Keys may hold "/" (annotation and label keys such as example.com/api-token, as kubectl describe prints them).
-// The prefix allows a YAML list dash ("- password: x") and a shell trace or diff marker ("+ export TOKEN=x").
-const KEY_VALUE_LINE = /^(\s*(?:[+-](?=[\s"'A-Za-z_]))?\s*(?:-\s+)?(?:export\s+)?["']?)([A-Za-z_][A-Za-z0-9_./-]*)(["']?\s*[:=]\s*)(.+)$/;
-// kubectl describe prints the first annotation/label on the header line: "Annotations:  example.com/api-token: x".
-const DESCRIBE_MAP_HEADER = /^(\s*(?:Annotations|Labels):\s+)(\S.*)$/;
-
-function redactKeyValueLine(line: string, mask: Mask): string {
-  const header = DESCRIBE_MAP_HEADER.exec(line);
-  if (header) return `${header[1]}${redactKeyValueLine(header[2]!, mask)}`;
-  const match = KEY_VALUE_LINE.exec(line);
-  if (!match) return line;
-  const [, prefix, key, separator, rest] = match as unknown as [string, string, string, string, string];
-  if (!isSecretName(key)) return line;
-  const trimmed = rest.trim();
-  // A YAML mapping opener ("auth:" with nothing after) or a nested block is not a value.
-  if (trimmed === '' || trimmed === '|' || trimmed === '>' || trimmed === '|-' || trimmed === '>-' || trimmed === '{' || trimmed === '[' || isTrivialValue(trimmed)) return line;
-  if (/^["']?\[REDACTED[\] ]/.test(trimmed)) return line;
-  const trailingComma = trimmed.endsWith(',') ? ',' : '';
-  const body = trailingComma ? trimmed.slice(0, -1) : trimmed;
-  const quote = /^["']/.test(body) && body.length >= 2 && body.at(-1) === body[0] ? body[0] : body.startsWith('"') ? '"' : '';
-  const secret = quote && body.at(-1) === quote ? body.slice(1, -1) : body;
-  return `${prefix}${key}${separator}${quote}${mask(secret)}${quote}${trailingComma}`;
-}
-
-/** Redacts `KEY=value`, `key: value` and `"key": "value"` lines whose key is sensitive. */
-function redactKeyValueLines(text: string, mask: Mask): string {
-  return text
-    .split('\n')
-    .map((line) => redactKeyValueLine(line, mask))
-    .join('\n');
-}
-
-/** YAML list lines `- --db-password` followed by `- value`: the next item is the secret. */
-function redactSplitFlagLines(text: string, mask: Mask): string {
-  const lines = text.split('\n');
-  const item = /^(\s*-\s+)(["']?)(.*?)\2\s*$/;
-  for (let index = 0; index + 1 < lines.length; index += 1) {
-    const flag = item.exec(lines[index]!);
-    if (!flag || !isSecretFlag(flag[3]!)) continue;
-    const next = item.exec(lines[index + 1]!);
-    if (!next || next[3]!.startsWith('-') || isTrivialValue(next[3]!) || /^\[REDACTED/.test(next[3]!)) continue;
-    lines[index + 1] = `${next[1]}${next[2]}${mask(next[3]!)}${next[2]}`;
-  }
-  return lines.join('\n');
 }
 
 /** Redacts `data:`/`stringData:` blocks of YAML documents whose kind is Secret, keeping the keys. */
@@ -272,7 +225,7 @@ function redactNamedPairLines(text: string, mask: Mask, keepLineCount: boolean):
       const sibling = parsed[line];
       if (!sibling || done.has(line) || sibling.keyIndent !== keyIndent || !PAIR_VALUE_LINE_KEYS.has(sibling.key) || sibling.rest.trim() === '') continue;
       done.add(line);
-      if (isTrivialValue(sibling.rest) || /^["']?\[REDACTED/.test(sibling.rest.trim())) continue;
+      if (isTrivialValue(sibling.rest) || isCount(unquote(entry.rest), unquote(sibling.rest)) || /^["']?\[REDACTED/.test(sibling.rest.trim())) continue;
       const trimmed = sibling.rest.trim();
       const quote = /^["']/.test(trimmed) ? trimmed[0]! : '';
       const block = /^[|>]/.test(trimmed);
@@ -357,11 +310,12 @@ function redactUnifiedDiff(text: string, mask: Mask): string {
 function redactPlainText(text: string, mask: Mask, keepLineCount: boolean): string {
   let result = redactSecretYamlBlocks(text, mask);
   result = redactLastAppliedLines(result, mask, keepLineCount);
+  // Token shapes first: a private key folded over several lines is found whole before a line rule cuts it.
+  result = redactTokens(result, mask);
   if (!keepLineCount) result = redactDescribeDataEntries(result, mask);
   result = redactNamedPairLines(result, mask, keepLineCount);
-  result = redactTokens(result, mask);
-  result = redactSplitFlagLines(result, mask);
-  return redactKeyValueLines(result, mask);
+  result = redactArgumentLines(result, mask);
+  return redactKeyValueLines(result, mask, keepLineCount);
 }
 
 /**
