@@ -155,6 +155,19 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
     };
   }
 
+  /**
+   * The first call of the paused turn that comes before `callId` (the model's order, from the checkpoint) and still
+   * awaits a decision; undefined when there is none.
+   */
+  async function earlierAwaiting(conversationId: string, callId: string) {
+    const snapshot = await runDeps.graph.getState({ configurable: { thread_id: conversationId } });
+    const pending = ((snapshot.values as { pendingTools?: Array<{ callId: string }> }).pendingTools ?? []).map((call) => call.callId);
+    const position = pending.indexOf(callId);
+    if (position <= 0) return undefined;
+    const before = new Set(pending.slice(0, position));
+    return (await storage.approvals.listForConversation(conversationId)).find((other) => other.status === 'awaiting' && before.has(other.callId));
+  }
+
   return {
     async prepareChat({ user, conversationId, message, ip }) {
       const content = message.trim();
@@ -236,7 +249,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       if (approve) {
         // Calls run in the model's order: an approval of a later call while an earlier one of its turn still waits
         // would outlive the run it starts (which stops at the earlier call) and be closed unrun.
-        const earlier = (await storage.approvals.listForConversation(conversationId)).find((other) => other.status === 'awaiting' && other.runId === record.runId && other.requestedAt < record.requestedAt);
+        const earlier = await earlierAwaiting(conversationId, callId);
         if (earlier) {
           throw new AgentRequestError(
             409,
