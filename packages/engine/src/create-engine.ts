@@ -6,7 +6,11 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import { createAccessTokens } from './accounts/access-tokens.ts';
 import { createAccountService, type AccountService } from './accounts/account-service.ts';
-import { loadOrCreateEncryptionKey, loadOrCreateJwtSecret } from './crypto/data-dir-secret.ts';
+import { loadOrCreateAuditSigningKeyPem, loadOrCreateEncryptionKey, loadOrCreateJwtSecret } from './crypto/data-dir-secret.ts';
+import { createAuditHeadSigner, parseAuditSigningKey } from './crypto/audit-signing-key.ts';
+import { createAuditHeadPublisher, type AuditHeadPublisher } from './audit/chain-head-publisher.ts';
+import { auditHeadRoutes, type AuditHeadRouteDeps } from './http/routes/audit/head.ts';
+import { reconcileOrphanedApprovals } from './agent/reconcile-orphaned-approvals.ts';
 import { createSecretBox } from './crypto/secret-box.ts';
 import { createToolCallInspector } from './approvals/tool-call-inspector.ts';
 import { verifyEncryptionKey } from './crypto/verify-encryption-key.ts';
@@ -142,6 +146,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
   };
   // The bus is made before the app (whose logger it uses), so it logs through whichever logger exists by then.
   let appLog: BusLogger | undefined;
+  let engineLog: FastifyInstance['log'] | undefined;
   const busLogger: BusLogger = { warn: (object, message) => appLog?.warn(object, message) };
   let storagePromise: Promise<PlatformStorage> | undefined;
   try {
@@ -152,8 +157,10 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const jwtSecret = config.auth.jwtSecret ? Promise.resolve(config.auth.jwtSecret) : loadOrCreateJwtSecret(config.storage.dataDir);
     const encryptionKeyPromise = config.security.encryptionKey ? Promise.resolve(config.security.encryptionKey) : loadOrCreateEncryptionKey(config.storage.dataDir);
     // Either may fail before it is awaited below; the failure is reported there, not as an unhandled rejection.
+    const auditSigningKeyPromise = config.storage.auditSigningKey ? Promise.resolve(config.storage.auditSigningKey) : loadOrCreateAuditSigningKeyPem(config.storage.dataDir);
     jwtSecret.catch(() => undefined);
     encryptionKeyPromise.catch(() => undefined);
+    auditSigningKeyPromise.catch(() => undefined);
     // Loaded even when a test supplies the model: the settings API describes the environment's model either way.
     const llmModule = import('./llm/create-language-model.ts');
     const llmSettingsModule = import('./llm-settings/llm-settings-service.ts');
@@ -218,7 +225,13 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     });
     // The first queries; an embedded database may still be opening on its own thread (storage/pglite-thread), so
     // they run while the app is built, and are awaited before the engine is returned.
-    const databaseReady = Promise.all([verifyEncryptionKey(storage.settings, secretBox), llmSettings.load()]);
+    // Calls whose run died with the previous process are closed before the engine listens, so a conversation opened
+    // right after a restart never shows one "executing" (PGlite: this process holds the data dir's lock, so every
+    // run still marked running is dead; Postgres: those whose lease lapsed, and again below as leases lapse).
+    const ownsWholeDatabase = !config.storage.postgresUrl && !overrides.storage;
+    const reconcileLogger = { error: (object: unknown, message?: string) => engineLog?.error(object, message) };
+    const reconcile = (everyRunIsDead: boolean) => reconcileOrphanedApprovals({ storage, tools, logger: reconcileLogger, everyRunIsDead });
+    const databaseReady = Promise.all([verifyEncryptionKey(storage.settings, secretBox), llmSettings.load(), reconcile(ownsWholeDatabase)]);
     databaseReady.catch(() => undefined);
     const llm: AgentRouteDeps['llm'] = overrides.llm ?? liveModelDeps(llmSettings);
 
@@ -243,6 +256,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       rateLimitRedis = client;
     }
 
+    const auditSigner = createAuditHeadSigner(parseAuditSigningKey(await auditSigningKeyPromise));
+    let auditHeads: AuditHeadPublisher | undefined;
     let agentService: DeferredAgentService | undefined;
     const app = await buildApp({
       server: config.server,
@@ -272,9 +287,18 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
         },
         { plugin: integrationRoutes, options: { integrations } satisfies IntegrationRouteDeps },
         { plugin: settingsRoutes, options: { llmSettings } satisfies SettingsRouteDeps },
+        { plugin: auditHeadRoutes, options: { audit: storage.audit, heads: { current: () => auditHeads!.current() }, signer: auditSigner } satisfies AuditHeadRouteDeps },
       ],
     });
     appLog = app.log;
+    engineLog = app.log;
+    auditHeads = createAuditHeadPublisher({ audit: storage.audit, signer: auditSigner, logger: app.log, intervalMs: (config.storage.auditHeadPublishSeconds ?? 30) * 1000 });
+    if (config.storage.postgresUrl && !config.storage.postgresMigrationUrl && !overrides.storage) {
+      app.log.warn(
+        'POSTGRES_DATABASE_URL is the only database login: the engine runs the migrations with it, so it owns audit_events and could disable its triggers and rewrite the audit trail. ' +
+          'Set POSTGRES_MIGRATION_URL to the owner role and POSTGRES_DATABASE_URL to a role of its own (see the README, "Database roles"); until then keep the signed audit heads (GET /api/v1/audit/head) outside the database.',
+      );
+    }
     try {
       await databaseReady;
     } catch (error) {
@@ -284,6 +308,9 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
 
     let closing: Promise<void> | undefined;
     let warmUp: NodeJS.Timeout | undefined;
+    // Runs of other processes (Postgres) whose lease lapses after this start are closed as they lapse.
+    const reconciler = ownsWholeDatabase || overrides.storage ? undefined : setInterval(() => void reconcile(false), Math.max(1_000, config.agent.runLeaseMs));
+    reconciler?.unref();
     return {
       app,
       storage,
@@ -300,13 +327,16 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
           agentService?.start();
         }, warmUpDelayMs);
         warmUp.unref();
+        auditHeads!.start();
         return address.replace('[::1]', 'localhost');
       },
       close: () =>
         (closing ??= (async () => {
           clearTimeout(warmUp);
+          clearInterval(reconciler);
           await app.close();
           await agentService?.close();
+          await auditHeads?.stop();
           await closeOwned();
         })()),
     };

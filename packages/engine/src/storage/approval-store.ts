@@ -151,7 +151,23 @@ export function createApprovalStore(db: SkyfloDatabase): ApprovalStore {
       }));
     },
 
-    async reconcileOrphans() {
+    async noteUnknownOutcome({ conversationId, callId, resultSummary }) {
+      if (!isUuid(conversationId)) return false;
+      const rows = await db
+        .update(approvals)
+        .set({ resultSummary })
+        .where(and(key(conversationId, callId), eq(approvals.status, 'unknown')))
+        .returning({ callId: approvals.callId });
+      return rows.length > 0;
+    },
+
+    async reconcileOrphans(options = {}) {
+      // The runs themselves are ended too, so their conversations are free and no reader takes them for live:
+      // all of them when this process has the database to itself and just started, else those whose lease lapsed.
+      await db
+        .update(runs)
+        .set({ status: 'finished', finishedAt: sql`now()` })
+        .where(and(eq(runs.status, 'running'), options.everyRunIsDead ? undefined : lt(runs.leaseUntil, sql`now()`)));
       // A decision's run is dead when its row is finished or its lease has lapsed (database clock, as runs use).
       const deadRuns = db
         .select({ runId: sql<string>`${runs.runId}::text` })
