@@ -53,7 +53,7 @@ describe('a SkyfloAI with an empty spec', () => {
     const uid = sky.metadata.uid;
     const ownedBy = (object: any) => object.metadata.ownerReferences?.some((owner: any) => owner.uid === uid && owner.kind === 'SkyfloAI' && owner.controller === true);
 
-    for (const [kind, name] of [['deployment', 'sky-engine'], ['deployment', 'sky-mcp'], ['service', 'sky-engine'], ['service', 'sky-mcp'], ['serviceaccount', 'sky-engine'], ['serviceaccount', 'sky-mcp'], ['secret', 'sky-secrets'], ['networkpolicy', 'sky-mcp']]) {
+    for (const [kind, name] of [['deployment', 'sky-engine'], ['deployment', 'sky-mcp'], ['service', 'sky-engine'], ['service', 'sky-mcp'], ['serviceaccount', 'sky-engine'], ['serviceaccount', 'sky-mcp'], ['networkpolicy', 'sky-mcp']]) {
       const object = await harness.tryGet(kind, name);
       expect(object, `${kind}/${name}`).toBeDefined();
       expect(ownedBy(object), `${kind}/${name} is owned by the SkyfloAI`).toBe(true);
@@ -74,6 +74,8 @@ describe('a SkyfloAI with an empty spec', () => {
 
     const secret = await harness.tryGet('secret', 'sky-secrets');
     expect(Object.keys(secret.data).sort()).toEqual(['encryption-key', 'jwt-secret', 'mcp-token']);
+    // the keys live as long as the data they protect, not as long as the SkyfloAI (operator-kept-keys.test.ts)
+    expect(secret.metadata.ownerReferences ?? []).toEqual([]);
     expect(Buffer.from(secret.data['jwt-secret'], 'base64').length).toBeGreaterThanOrEqual(32);
 
     const policy = await harness.tryGet('networkpolicy', 'sky-mcp');
@@ -208,7 +210,7 @@ describe('spec changes', () => {
 });
 
 describe('deleting a SkyfloAI', () => {
-  it('garbage-collects what it owned, cluster RBAC included, and keeps the data volume', async () => {
+  it('garbage-collects what it owned, cluster RBAC included, and keeps the data volume and its keys', async () => {
     await harness.kubectl(['delete', 'sky', 'sky', '--wait=false']);
     await eventually(async () => (await harness.tryGet('skyfloai', 'sky')) === undefined, { what: 'the SkyfloAI to go' });
     await eventually(async () => {
@@ -216,7 +218,6 @@ describe('deleting a SkyfloAI', () => {
         harness.tryGet('deployment', 'sky-engine'),
         harness.tryGet('deployment', 'sky-mcp'),
         harness.tryGet('service', 'sky-engine'),
-        harness.tryGet('secret', 'sky-secrets'),
         harness.tryGet('networkpolicy', 'sky-mcp'),
         harness.tryGet('clusterrole', 'skyflo:default:sky:mcp'),
         harness.tryGet('clusterrolebinding', 'skyflo:default:sky:mcp'),
@@ -224,6 +225,7 @@ describe('deleting a SkyfloAI', () => {
       return left.every((object) => object === undefined);
     }, { what: 'the owned objects to be garbage-collected' });
     expect(await harness.tryGet('pvc', 'sky-data')).toBeDefined();
+    expect(await harness.tryGet('secret', 'sky-secrets')).toBeDefined();
     // the other instance is untouched
     expect(await harness.tryGet('deployment', 'ops-engine', 'team-a')).toBeDefined();
   });

@@ -47,11 +47,27 @@ function mergeEnv(base: Array<{ name: string }>, user: Array<{ name: string }>) 
   return [...base.filter((entry) => !overridden.has(entry.name)), ...user];
 }
 
-function scheduling(component: SkyfloAiSpec['engine']) {
+/** Where and how a component's pods are scheduled, and what they pull with. */
+function podPlacement(owner: SkyfloAiObject, spec: SkyfloAiSpec, component: Component) {
+  const settings = spec[component];
+  // A spread constraint without a labelSelector would count no pods at all; the component's own pods are the point.
+  const spread = settings.topologySpreadConstraints?.map((constraint) => ({ labelSelector: { matchLabels: selectorLabels(owner, component) }, ...constraint }));
   return {
-    ...(component.nodeSelector ? { nodeSelector: component.nodeSelector } : {}),
-    ...(component.tolerations ? { tolerations: component.tolerations } : {}),
-    ...(component.affinity ? { affinity: component.affinity } : {}),
+    ...(settings.nodeSelector ? { nodeSelector: settings.nodeSelector } : {}),
+    ...(settings.tolerations ? { tolerations: settings.tolerations } : {}),
+    ...(settings.affinity ? { affinity: settings.affinity } : {}),
+    ...(spread ? { topologySpreadConstraints: spread } : {}),
+    ...(settings.priorityClassName ? { priorityClassName: settings.priorityClassName } : {}),
+    ...(spec.imagePullSecrets.length > 0 ? { imagePullSecrets: spec.imagePullSecrets } : {}),
+  };
+}
+
+/** The pod template's metadata: the user's labels and annotations, then ours (the selector must never be overridden). */
+function podMetadata(owner: SkyfloAiObject, spec: SkyfloAiSpec, component: Component) {
+  const settings = spec[component];
+  return {
+    labels: { ...settings.podLabels, ...instanceLabels(owner, component), ...selectorLabels(owner, component) },
+    ...(Object.keys(settings.podAnnotations).length > 0 ? { annotations: settings.podAnnotations } : {}),
   };
 }
 
@@ -95,13 +111,13 @@ function engineDeployment(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject
       // Embedded PGlite is one directory on one volume: the old pod must stop before the new one opens it.
       strategy: embedded ? { type: 'Recreate' } : { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
-        metadata: { labels: { ...instanceLabels(owner, 'engine'), ...selectorLabels(owner, 'engine') } },
+        metadata: podMetadata(owner, spec, 'engine'),
         spec: {
           serviceAccountName: names.engine,
           // The engine never talks to the Kubernetes API itself; only the MCP server does.
           automountServiceAccountToken: false,
           securityContext: podSecurity,
-          ...scheduling(spec.engine),
+          ...podPlacement(owner, spec, 'engine'),
           containers: [
             {
               name: 'engine',
@@ -144,12 +160,12 @@ function mcpDeployment(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject {
       selector: { matchLabels: selectorLabels(owner, 'mcp') },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
-        metadata: { labels: { ...instanceLabels(owner, 'mcp'), ...selectorLabels(owner, 'mcp') } },
+        metadata: podMetadata(owner, spec, 'mcp'),
         spec: {
           serviceAccountName: names.mcp,
           automountServiceAccountToken: true,
           securityContext: podSecurity,
-          ...scheduling(spec.mcp),
+          ...podPlacement(owner, spec, 'mcp'),
           containers: [
             {
               name: 'mcp',
@@ -172,14 +188,23 @@ function mcpDeployment(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject {
   };
 }
 
-function service(owner: SkyfloAiObject, component: Component): KubeObject {
+function service(owner: SkyfloAiObject, spec: SkyfloAiSpec, component: Component): KubeObject {
   const names = instanceNames(owner);
   const port = component === 'engine' ? { name: 'http', port: enginePort, targetPort: 'http', protocol: 'TCP' } : { name: 'mcp', port: mcpPort, targetPort: 'mcp', protocol: 'TCP' };
-  return { apiVersion: 'v1', kind: 'Service', metadata: metadata(owner, names[component], component), spec: { type: 'ClusterIP', selector: selectorLabels(owner, component), ports: [port] } };
+  // Only the engine's Service may leave the cluster network: the MCP server holds the cluster credentials.
+  const exposed = component === 'engine' ? spec.service : { type: 'ClusterIP', annotations: {} };
+  const annotations = Object.keys(exposed.annotations).length > 0 ? { annotations: exposed.annotations } : {};
+  return { apiVersion: 'v1', kind: 'Service', metadata: { ...metadata(owner, names[component], component), ...annotations }, spec: { type: exposed.type, selector: selectorLabels(owner, component), ports: [port] } };
 }
 
-function serviceAccount(owner: SkyfloAiObject, component: Component): KubeObject {
-  return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: metadata(owner, instanceNames(owner)[component], component), automountServiceAccountToken: component === 'mcp' };
+function serviceAccount(owner: SkyfloAiObject, spec: SkyfloAiSpec, component: Component): KubeObject {
+  const annotations = spec[component].serviceAccount.annotations;
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { ...metadata(owner, instanceNames(owner)[component], component), ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
+    automountServiceAccountToken: component === 'mcp',
+  };
 }
 
 /** MCP pods accept traffic only from this instance's engine pods: the MCP server holds the cluster credentials. */
@@ -239,28 +264,40 @@ function clusterRbac(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject[] {
   return objects;
 }
 
-/** Everything a valid spec asks for. `generatedSecret` makes fresh secret values (used only if the Secret is missing). */
-export function desiredState(owner: SkyfloAiObject, spec: SkyfloAiSpec, generatedSecret: () => Record<string, string>): DesiredState {
+/** The generated keys' Secret (values from `generate`, used only when it does not exist yet), never owned by the SkyfloAI. */
+export function keptSecret(owner: SkyfloAiObject, generate: () => Record<string, string>): KubeObject {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name: instanceNames(owner).secrets, namespace: owner.metadata.namespace, labels: instanceLabels(owner, 'secrets') }, type: 'Opaque', stringData: generate() };
+}
+
+/** The data volume's note of the encryption key its database was first used with (a fingerprint, never the key). */
+export const dataKeyAnnotation = 'skyflo.ai/encryption-key-sha256';
+
+/**
+ * Everything a valid spec asks for. `generatedSecret` makes fresh secret values (used only if the Secret is missing);
+ * `dataKeyFingerprint` is recorded on a data volume created now.
+ */
+export function desiredState(owner: SkyfloAiObject, spec: SkyfloAiSpec, generatedSecret: () => Record<string, string>, dataKeyFingerprint?: string): DesiredState {
   const names = instanceNames(owner);
   const namespace = owner.metadata.namespace;
   const objects: DesiredObject[] = [];
   const sync = (object: KubeObject) => objects.push({ object, mode: 'sync' });
   const createOnly = (object: KubeObject) => objects.push({ object, mode: 'create-only' });
 
-  createOnly({ apiVersion: 'v1', kind: 'Secret', metadata: metadata(owner, names.secrets, 'secrets'), type: 'Opaque', stringData: generatedSecret() });
+  // Neither the Secret nor the data volume has an owner reference, on purpose: deleting the SkyfloAI (or `helm
+  // uninstall`) must not take the conversation history with it, nor the keys it is encrypted and signed with.
+  createOnly(keptSecret(owner, generatedSecret));
   if (spec.storage.type === 'embedded') {
     createOnly({
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
-      // No owner reference on purpose: deleting the SkyfloAI must not delete the conversation history with it.
-      metadata: { name: names.data, namespace, labels: instanceLabels(owner, 'data') },
+      metadata: { name: names.data, namespace, labels: instanceLabels(owner, 'data'), ...(dataKeyFingerprint ? { annotations: { [dataKeyAnnotation]: dataKeyFingerprint } } : {}) },
       spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: spec.storage.embedded.size } }, ...(spec.storage.embedded.storageClassName ? { storageClassName: spec.storage.embedded.storageClassName } : {}) },
     });
   }
-  for (const component of ['engine', 'mcp'] as const) sync(serviceAccount(owner, component));
+  for (const component of ['engine', 'mcp'] as const) sync(serviceAccount(owner, spec, component));
   for (const object of clusterRbac(owner, spec)) sync(object);
-  sync(service(owner, 'mcp'));
-  sync(service(owner, 'engine'));
+  sync(service(owner, spec, 'mcp'));
+  sync(service(owner, spec, 'engine'));
   sync(mcpNetworkPolicy(owner));
   sync(mcpDeployment(owner, spec));
   sync(engineDeployment(owner, spec));

@@ -4,13 +4,15 @@
  * edit never leaves half of the objects on the new spec and half on the old.
  */
 import { randomBytes } from 'node:crypto';
-import { desiredState, generatedSecretKeys } from '../desired/desired-state.ts';
+import { desiredState, generatedSecretKeys, keptSecret } from '../desired/desired-state.ts';
 import { clusterOwnerLabels, instanceNames, managedBy, skyfloAiApiVersion, skyfloAiKind, type SkyfloAiObject } from '../desired/names.ts';
 import type { EventRecorder } from '../kube/event-recorder.ts';
 import { isConflict, type KubeObject, type KubeRest } from '../kube/kube-rest.ts';
 import { parseSkyfloAiSpec } from '../spec/skyfloai-spec.ts';
 import { hasDrifted, mergeForReplace } from './compare.ts';
-import { appliedStatus, componentStatus, degradedStatus, withTransitionTimes, type SkyfloAiStatus } from './status.ts';
+import { checkDataVolumeKey, ensureKeptSecret } from './kept-keys.ts';
+import { missingSecretKeys } from './referenced-secrets.ts';
+import { appliedStatus, componentStatus, degradedStatus, withTransitionTimes, type RunProblem, type SkyfloAiStatus } from './status.ts';
 
 export interface ReconcileDeps {
   kube: KubeRest;
@@ -83,12 +85,20 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
     return { actions: [] };
   }
 
-  // desired state
-  const desired = desiredState(owner, spec, freshSecret);
   const actions: string[] = [];
   const deployments: Record<string, KubeObject | undefined> = {};
   const names = instanceNames(owner);
+  let claim: KubeObject | undefined;
+  let problem: RunProblem | undefined;
   try {
+    // The generated keys first: the data volume created below records which encryption key its database belongs to.
+    const kept = await ensureKeptSecret(deps.kube, owner, keptSecret(owner, freshSecret));
+    for (const action of kept.actions) {
+      actions.push(action);
+      await deps.events.record(owner, 'Normal', action.startsWith('created') ? 'Created' : 'Kept', action);
+    }
+    // desired state
+    const desired = desiredState(owner, spec, freshSecret, kept.fingerprint);
     // diff → apply
     for (const { object, mode } of desired.objects) {
       const actual = await deps.kube.get(ref(object));
@@ -103,6 +113,7 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
         await deps.events.record(owner, 'Normal', 'Updated', `Updated ${object.kind} ${object.metadata.name} to match the spec`);
       }
       if (object.kind === 'Deployment') deployments[object.metadata.name] = current;
+      if (object.kind === 'PersistentVolumeClaim') claim = current;
     }
     const wanted = new Set(desired.objects.map(({ object }) => `${object.kind}/${object.metadata.name}`));
     for (const optional of desired.optional) {
@@ -113,6 +124,10 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
       actions.push(`deleted ${optional.kind}/${optional.name}`);
       await deps.events.record(owner, 'Normal', 'Deleted', `Deleted ${optional.kind} ${optional.name}: the spec no longer asks for it`);
     }
+    // What keeps the applied pods from starting, said in the status rather than left to look like a slow rollout.
+    const missing = await missingSecretKeys(deps.kube, owner, spec);
+    const keyMismatch = await checkDataVolumeKey(deps.kube, owner, claim, kept.fingerprint);
+    problem = missing.length > 0 ? { reason: 'SecretMissing', message: missing.join('; ') } : keyMismatch ? { reason: 'EncryptionKeyMismatch', message: keyMismatch } : undefined;
   } catch (error) {
     if (isConflict(error)) throw error; // someone wrote in between: retry with a fresh read
     const message = `applying the spec failed: ${error instanceof Error ? error.message : String(error)}`;
@@ -122,10 +137,19 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
   }
 
   // status
-  const status = appliedStatus(generation, spec.storage.type, {
-    engine: componentStatus(deployments[names.engine], spec.engine.replicas),
-    mcp: componentStatus(deployments[names.mcp], spec.mcp.replicas),
-  });
+  const status = appliedStatus(
+    generation,
+    spec.storage.type,
+    {
+      engine: componentStatus(deployments[names.engine], spec.engine.replicas),
+      mcp: componentStatus(deployments[names.mcp], spec.mcp.replicas),
+    },
+    problem,
+  );
+  if (problem) {
+    const reported = previousStatus?.conditions?.find((condition) => condition.type === 'Degraded');
+    if (reported?.reason !== problem.reason || reported.message !== problem.message) await deps.events.record(owner, 'Warning', problem.reason, problem.message);
+  }
   if (status.phase === 'Ready' && previousStatus?.phase !== 'Ready') await deps.events.record(owner, 'Normal', 'Ready', 'Every component runs the current spec');
   await writeStatus(deps, owner, status);
   if (actions.length > 0) deps.log('reconciled', { namespace: key.namespace, name: key.name, actions });

@@ -39,10 +39,32 @@ export function componentStatus(deployment: KubeObject | undefined, desiredRepli
   return { phase: rolledOut ? 'Running' : 'Progressing', readyReplicas, desiredReplicas };
 }
 
-/** Status for a spec that was applied: Ready once both components run the current spec. */
-export function appliedStatus(generation: number | undefined, storage: 'embedded' | 'postgres', components: Record<Component, ComponentStatus>): SkyfloAiStatus {
+/** Something that stops the applied spec from running, found while applying it (the pods cannot start until it is fixed). */
+export interface RunProblem {
+  reason: 'SecretMissing' | 'EncryptionKeyMismatch';
+  message: string;
+}
+
+/**
+ * Status for a spec that was applied: Ready once both components run the current spec; Degraded, with the reason
+ * and what to do, while a problem keeps the pods from starting (a rollout would otherwise look merely slow).
+ */
+export function appliedStatus(generation: number | undefined, storage: 'embedded' | 'postgres', components: Record<Component, ComponentStatus>, problem?: RunProblem): SkyfloAiStatus {
   const ready = components.engine.phase === 'Running' && components.mcp.phase === 'Running';
   const summary = `engine ${components.engine.readyReplicas}/${components.engine.desiredReplicas} ready, mcp ${components.mcp.readyReplicas}/${components.mcp.desiredReplicas} ready`;
+  if (problem) {
+    return {
+      phase: 'Degraded',
+      storage,
+      observedGeneration: generation,
+      ...components,
+      conditions: [
+        { type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'AllComponentsReady' : problem.reason, message: `${summary}; ${problem.message}`, observedGeneration: generation },
+        { type: 'Progressing', status: 'False', reason: problem.reason, message: problem.message, observedGeneration: generation },
+        { type: 'Degraded', status: 'True', reason: problem.reason, message: problem.message, observedGeneration: generation },
+      ],
+    };
+  }
   return {
     phase: ready ? 'Ready' : 'Progressing',
     storage,

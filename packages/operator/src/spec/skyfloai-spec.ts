@@ -32,6 +32,13 @@ const component = (defaults: { replicas: number; cpu: string; memory: string; me
       nodeSelector: z.record(z.string(), z.string()).optional(),
       tolerations: z.array(z.record(z.string(), z.unknown())).optional(),
       affinity: z.record(z.string(), z.unknown()).optional(),
+      topologySpreadConstraints: z.array(z.record(z.string(), z.unknown())).optional(),
+      priorityClassName: z.string().min(1).optional(),
+      /** on the pod template; the operator's own labels (the selector) win over podLabels of the same name */
+      podAnnotations: z.record(z.string(), z.string()).default({}),
+      podLabels: z.record(z.string(), z.string()).default({}),
+      /** e.g. eks.amazonaws.com/role-arn or iam.gke.io/gcp-service-account, for cloud workload identity */
+      serviceAccount: z.object({ annotations: z.record(z.string(), z.string()).default({}) }).prefault({}),
     })
     .prefault({});
 
@@ -56,6 +63,15 @@ export const skyfloAiSpecSchema = z.object({
     })
     .prefault({}),
   redis: z.object({ urlSecretRef: secretKeyRef('url') }).optional(),
+  /** Secrets (in the SkyfloAI's namespace) for pulling the image from a private registry, on every pod */
+  imagePullSecrets: z.array(z.object({ name: z.string().min(1) })).default([]),
+  /** the engine's Service (the MCP server's stays ClusterIP: only the engine may reach it) */
+  service: z
+    .object({
+      type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP'),
+      annotations: z.record(z.string(), z.string()).default({}),
+    })
+    .prefault({}),
   ingress: z
     .object({
       enabled: z.boolean().default(false),
