@@ -5,7 +5,7 @@
  * process running as the chart's ServiceAccount (so the chart's RBAC is what it gets), brings the SkyfloAI to Ready.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -32,8 +32,15 @@ async function helm(args: string[]): Promise<{ stdout: string; stderr: string; c
   }
 }
 
-async function render(values: string[]): Promise<any[]> {
-  const result = await helm(['template', 'skyflo', chart, '--namespace', 'skyflo', '--include-crds', ...values.flatMap((value) => ['--set', value])]);
+/** A values file in the helm home (for keys with dots, such as annotation names, that --set would split). */
+function valuesFile(yaml: string): string {
+  const file = path.join(mkdtempSync(path.join(helmHome, 'values-')), 'values.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+async function render(values: string[], valuesYaml?: string): Promise<any[]> {
+  const result = await helm(['template', 'skyflo', chart, '--namespace', 'skyflo', '--include-crds', ...values.flatMap((value) => ['--set', value]), ...(valuesYaml ? ['--values', valuesFile(valuesYaml)] : [])]);
   expect(result.code, result.stderr).toBe(0);
   return parseAllDocuments(result.stdout).map((document) => document.toJSON()).filter(Boolean);
 }
@@ -81,7 +88,8 @@ describe('helm template', () => {
   ])('%s renders manifests valid against the Kubernetes and CRD schemas', async (_name, values) => {
     const documents = await render(values);
     const kinds = documents.map((document) => document.kind).sort();
-    expect(kinds).toEqual(['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Role', 'RoleBinding', 'ServiceAccount', 'SkyfloAI']);
+    // the Pod is the `helm test` hook
+    expect(kinds).toEqual(['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Pod', 'Role', 'RoleBinding', 'ServiceAccount', 'SkyfloAI']);
     for (const document of documents) {
       if (document.kind === 'SkyfloAI') {
         expect(validateSkyfloAi(document), JSON.stringify(validateSkyfloAi.errors)).toBe(true);
@@ -100,6 +108,79 @@ describe('helm template', () => {
     for (const rule of operatorRole.rules) for (const verb of ['*', 'escalate', 'impersonate']) expect(rule.verbs).not.toContain(verb);
     const binds = operatorRole.rules.filter((rule: any) => rule.verbs.includes('bind'));
     expect(binds).toEqual(values.includes('skyfloai.rbac.profile=custom') ? [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: ['my-role'] }] : []);
+  });
+
+  it('pull secrets, pod annotations and labels, priority, topology spread, ServiceAccount annotations, the Service type and a ServiceMonitor reach the pods the chart and the operator make', async () => {
+    const zoneSpread = '[{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway}]';
+    const documents = await render([], [
+      'imagePullSecrets: [{name: regcred}]',
+      'operator:',
+      '  podAnnotations: {example.com/owner: platform}',
+      '  podLabels: {team: sre, app.kubernetes.io/component: not-the-operator}',
+      '  priorityClassName: platform-critical',
+      `  topologySpreadConstraints: ${zoneSpread}`,
+      '  serviceAccount: {annotations: {eks.amazonaws.com/role-arn: "arn:aws:iam::123456789012:role/skyflo-operator"}}',
+      'skyfloai:',
+      '  engine:',
+      '    podAnnotations: {example.com/owner: platform}',
+      '    podLabels: {team: sre, app.kubernetes.io/component: not-the-engine}',
+      '    priorityClassName: platform-critical',
+      `    topologySpreadConstraints: ${zoneSpread}`,
+      '    serviceAccount: {annotations: {iam.gke.io/gcp-service-account: skyflo@project.iam.gserviceaccount.com}}',
+      '  mcp:',
+      '    serviceAccount: {annotations: {eks.amazonaws.com/role-arn: "arn:aws:iam::123456789012:role/skyflo-mcp"}}',
+      '  service: {type: LoadBalancer, annotations: {service.beta.kubernetes.io/aws-load-balancer-internal: "true"}}',
+      'serviceMonitor: {enabled: true, labels: {release: kube-prometheus-stack}, bearerTokenSecret: {name: skyflo-metrics, key: token}}',
+    ].join('\n'));
+    const find = (kind: string, name?: string) => documents.find((document) => document.kind === kind && (!name || document.metadata.name === name));
+
+    const operatorPod = find('Deployment', 'skyflo-operator');
+    await validateBuiltin(operatorPod);
+    const operatorTemplate = operatorPod.spec.template;
+    expect(operatorTemplate.spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
+    expect(operatorTemplate.spec.priorityClassName).toBe('platform-critical');
+    expect(operatorTemplate.metadata.annotations).toEqual({ 'example.com/owner': 'platform' });
+    // a pod label never takes the selector's place
+    expect(operatorTemplate.metadata.labels).toMatchObject({ team: 'sre', ...operatorPod.spec.selector.matchLabels });
+    expect(operatorTemplate.spec.topologySpreadConstraints).toEqual([{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: operatorPod.spec.selector.matchLabels } }]);
+    expect(find('ServiceAccount', 'skyflo-operator').metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/skyflo-operator' });
+
+    const sky = find('SkyfloAI');
+    expect(validateSkyfloAi(sky), JSON.stringify(validateSkyfloAi.errors)).toBe(true);
+    const parsed = parseSkyfloAiSpec(sky.spec);
+    expect(parsed.problems).toEqual([]);
+    const owner = { ...sky, metadata: { ...sky.metadata, uid: '00000000-0000-0000-0000-000000000001' } };
+    const objects = desiredState(owner, parsed.spec!, () => ({ 'jwt-secret': 'x', 'encryption-key': 'y', 'mcp-token': 'z' })).objects.map(({ object }) => object);
+    for (const object of objects) await expect(validateBuiltin(object), `${object.kind}/${object.metadata.name}`).resolves.toBeUndefined();
+    const made = (kind: string, name: string) => objects.find((object) => object.kind === kind && object.metadata.name === name) as any;
+    const engine = made('Deployment', 'skyflo-engine');
+    expect(engine.spec.template.spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
+    expect(made('Deployment', 'skyflo-mcp').spec.template.spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
+    expect(engine.spec.template.spec.priorityClassName).toBe('platform-critical');
+    expect(engine.spec.template.metadata.annotations).toEqual({ 'example.com/owner': 'platform' });
+    expect(engine.spec.template.metadata.labels).toMatchObject({ team: 'sre', ...engine.spec.selector.matchLabels });
+    expect(engine.spec.template.spec.topologySpreadConstraints).toEqual([{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: engine.spec.selector.matchLabels } }]);
+    expect(made('ServiceAccount', 'skyflo-engine').metadata.annotations).toEqual({ 'iam.gke.io/gcp-service-account': 'skyflo@project.iam.gserviceaccount.com' });
+    expect(made('ServiceAccount', 'skyflo-mcp').metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/skyflo-mcp' });
+    const engineService = made('Service', 'skyflo-engine');
+    expect(engineService.spec.type).toBe('LoadBalancer');
+    expect(engineService.metadata.annotations).toEqual({ 'service.beta.kubernetes.io/aws-load-balancer-internal': 'true' });
+    // the MCP server holds the cluster credentials: its Service never leaves the cluster network
+    expect(made('Service', 'skyflo-mcp').spec.type).toBe('ClusterIP');
+
+    // the ServiceMonitor selects the engine's Service as the operator labels it, on the port it names
+    const monitor = find('ServiceMonitor');
+    expect(monitor.metadata.labels.release).toBe('kube-prometheus-stack');
+    expect(engineService.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    expect(monitor.spec.namespaceSelector).toEqual({ matchNames: ['skyflo'] });
+    expect(monitor.spec.endpoints).toEqual([{ port: engineService.spec.ports[0].name, path: '/metrics', interval: '30s', authorization: { type: 'Bearer', credentials: { name: 'skyflo-metrics', key: 'token' } } }]);
+
+    // `helm test`: one pod, from inside the cluster, at the engine's Service by a name the engine accepts
+    const testPod = documents.find((document) => document.metadata.annotations?.['helm.sh/hook'] === 'test');
+    await validateBuiltin(testPod);
+    expect(testPod.spec.containers[0].args.at(-1)).toBe('http://skyflo-engine.skyflo.svc:8080/api/v1/health');
+    expect(engine.spec.template.spec.containers[0].env.find((entry: any) => entry.name === 'ALLOWED_HOSTS').value.split(',')).toContain('skyflo-engine.skyflo.svc');
+    expect(testPod.spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
   });
 
   it('the validator catches a broken manifest (so a pass means something)', async () => {
@@ -129,13 +210,22 @@ describe('helm install on kube-sim', () => {
   it('installs the CRD, the operator and a SkyfloAI that the operator (as its ServiceAccount) brings to Ready', { timeout: 120_000 }, async () => {
     await harness.kubectl(['create', 'namespace', 'skyflo']);
     await harness.kubectl(['create', 'secret', 'generic', 'skyflo-llm', '-n', 'skyflo', '--from-literal=api-key=sk-test']);
-    const install = await helm(['install', 'skyflo', chart, '--kubeconfig', harness.kubeconfig, '--namespace', 'skyflo', '--set', 'llm.model=openai/gpt-4o', '--set', 'llm.apiKeySecret=skyflo-llm', '--wait', '--timeout', '60s']);
+    await harness.kubectl(['create', 'secret', 'docker-registry', 'regcred', '-n', 'skyflo', '--docker-server=ghcr.io', '--docker-username=skyflo', '--docker-password=not-a-real-one']);
+    const cloudIdentity = valuesFile('imagePullSecrets: [{name: regcred}]\nskyfloai:\n  engine:\n    serviceAccount: {annotations: {eks.amazonaws.com/role-arn: "arn:aws:iam::123456789012:role/skyflo"}}\n  service: {type: NodePort}\n');
+    const install = await helm(['install', 'skyflo', chart, '--kubeconfig', harness.kubeconfig, '--namespace', 'skyflo', '--set', 'llm.model=openai/gpt-4o', '--set', 'llm.apiKeySecret=skyflo-llm', '--values', cloudIdentity, '--wait', '--timeout', '60s']);
     expect(install.code, install.stderr).toBe(0);
     expect(install.stdout).toContain('STATUS: deployed');
     expect(install.stdout).toContain('kubectl port-forward -n skyflo svc/skyflo-engine 8080:8080');
     expect(await harness.tryGet('crd', 'skyfloais.skyflo.ai', '')).toBeDefined();
     const operatorDeployment = await harness.tryGet('deployment', 'skyflo-operator', 'skyflo');
     expect(operatorDeployment.status.readyReplicas).toBe(1);
+    expect(operatorDeployment.spec.template.spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
+
+    // `helm test` before the operator made the engine: nothing answers at the engine's Service, and the test says so
+    const early = await helm(['test', 'skyflo', '--kubeconfig', harness.kubeconfig, '--namespace', 'skyflo', '--logs', '--timeout', '60s']);
+    expect(early.code, early.stdout + early.stderr).not.toBe(0);
+    expect(early.stdout).toMatch(/TEST SUITE:\s+skyflo-test-engine-health[\s\S]*Phase:\s+Failed/);
+    expect(early.stdout).toContain('curl: (6) Could not resolve host: skyflo-engine.skyflo.svc');
 
     // The operator process, authenticated as the chart's ServiceAccount: only the chart's RBAC lets it work.
     const operatorKubeconfig = path.join(harness.directory, 'operator.kubeconfig');
@@ -155,6 +245,29 @@ describe('helm install on kube-sim', () => {
     expect(engine.spec.template.spec.containers[0].image).toBe('ghcr.io/skyflo-ai/skyflo:0.1.0');
     expect(await harness.tryGet('clusterrolebinding', 'skyflo:skyflo:skyflo:mcp', '')).toBeDefined();
     expect(operator.output()).not.toMatch(/forbidden/i);
+    expect(engine.spec.template.spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
+    expect((await harness.tryGet('serviceaccount', 'skyflo-engine', 'skyflo')).metadata.annotations).toMatchObject({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/skyflo' });
+    expect((await harness.tryGet('service', 'skyflo-engine', 'skyflo')).spec.type).toBe('NodePort');
+
+    // `helm test` with the engine running: the hook pod reaches /api/v1/health through the Service
+    const tested = await helm(['test', 'skyflo', '--kubeconfig', harness.kubeconfig, '--namespace', 'skyflo', '--timeout', '60s']);
+    expect(tested.code, tested.stdout + tested.stderr).toBe(0);
+    expect(tested.stdout).toMatch(/TEST SUITE:\s+skyflo-test-engine-health[\s\S]*Phase:\s+Succeeded/);
+
+    // An older CRD in the cluster (without spec.service): `helm upgrade` leaves it as it is and says what to run
+    const crdServicePath = '/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/service';
+    await harness.kubectl(['patch', 'crd', 'skyfloais.skyflo.ai', '--type=json', '-p', JSON.stringify([{ op: 'remove', path: crdServicePath }])]);
+    const crdHasService = async () => Boolean((await harness.getJson(['get', 'crd', 'skyfloais.skyflo.ai'])).spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.service);
+    expect(await crdHasService()).toBe(false);
+    const upgrade = await helm(['upgrade', 'skyflo', chart, '--kubeconfig', harness.kubeconfig, '--namespace', 'skyflo', '--reuse-values']);
+    expect(upgrade.code, upgrade.stderr).toBe(0);
+    expect(await crdHasService()).toBe(false);
+    expect(upgrade.stdout).toContain('helm upgrade never changes a CRD');
+    expect(upgrade.stdout).toContain('kubectl apply --server-side --force-conflicts -f <this chart>/crds/');
+    // the documented step brings the CRD up to date
+    await harness.kubectl(['apply', '--server-side', '--force-conflicts', '-f', path.join(chart, 'crds')]);
+    expect(await crdHasService()).toBe(true);
+    expect(await harness.tryGet('skyfloai', 'skyflo', 'skyflo')).toBeDefined();
 
     // The documented teardown: delete the SkyfloAI while the operator runs (it removes the cluster RBAC), then uninstall.
     await harness.kubectl(['delete', 'sky', 'skyflo', '-n', 'skyflo']);
