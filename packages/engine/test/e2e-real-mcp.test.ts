@@ -127,6 +127,8 @@ describe('agent with the real MCP server and kube-sim', () => {
     const conversationId = String(first[0]!.data['conversation_id']);
     const awaiting = find(first, 'tool.awaiting_approval')[0]!;
     expect(awaiting).toMatchObject({ call_id: 'call_scale', tool: 'k8s_scale' });
+    // k8s_scale carries destructiveHint, but a scale from 2 to 4 loses nothing: not destructive, said in plain words (issue 19)
+    expect(awaiting).toMatchObject({ destructive: false, policy_reason: 'Changes the cluster: scales deployment default/web to 4 replicas' });
     expect(String(awaiting['diff'])).toMatch(/^-\s+replicas: 2$/m);
     expect(String(awaiting['diff'])).toMatch(/^\+\s+replicas: 4$/m);
     expect(await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('2');

@@ -97,6 +97,16 @@ function parseCurl(argv: string[], source: string): CurlRequest {
 function applyJq(filter: string, documents: unknown[]): string {
   const select = /^select\(\.type=="([\w.]+)"\) \| \.(\w+)$/.exec(filter);
   const field = /^\.(\w+)$/.exec(filter);
+  // '.data[0].args_hash': a field of one item of a listed collection (GET /approvals/pending)
+  const item = /^\.(\w+)\[(\d+)\]\.(\w+)$/.exec(filter);
+  if (item) {
+    return (documents as Array<Record<string, unknown>>)
+      .map((document) => {
+        const value = (document[item[1]!] as Array<Record<string, unknown>> | undefined)?.[Number(item[2])]?.[item[3]!];
+        return value === undefined || value === null ? 'null' : typeof value === 'string' ? value : JSON.stringify(value);
+      })
+      .join('\n');
+  }
   if (!select && !field) throw new Error(`unsupported jq filter: ${filter}`);
   const out: string[] = [];
   for (const document of documents as Array<Record<string, unknown>>) {
@@ -222,6 +232,7 @@ it('runs every curl example of README "## Use the API" against a real engine, in
     'POST /api/v1/conversations',
     'POST /api/v1/agent/chat',
     'POST /api/v1/agent/chat',
+    'GET /api/v1/approvals/pending',
     'POST /api/v1/agent/approvals/{call_id}',
     'POST /api/v1/agent/stop',
     'GET /api/v1/conversations',
