@@ -22,10 +22,12 @@ describe('nodeVersionProblem', () => {
     expect(nodeVersionProblem(version)).toBeUndefined();
   });
 
-  it('is the range every package.json declares', () => {
+  it('is the range every package.json and the lockfile declare', () => {
     for (const file of ['package.json', 'packages/cli/package.json']) {
       expect(JSON.parse(readFileSync(path.join(repoRoot, file), 'utf8')).engines.node, file).toBe(supportedNodeRange);
     }
+    const lock = JSON.parse(readFileSync(path.join(repoRoot, 'package-lock.json'), 'utf8'));
+    for (const entry of ['', 'packages/cli']) expect(lock.packages[entry].engines.node, `package-lock.json "${entry}"`).toBe(supportedNodeRange);
   });
 });
 
