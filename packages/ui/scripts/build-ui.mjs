@@ -2,8 +2,8 @@
 /**
  * Builds the Command Center bundle with Vite (argv, no shell).
  *   node packages/ui/scripts/build-ui.mjs              → packages/ui/dist
- *   node packages/ui/scripts/build-ui.mjs --if-missing → only when packages/ui/dist/index.html does not exist
- *                                                        (what `npm start` runs before `skyflo serve`)
+ *   node packages/ui/scripts/build-ui.mjs --if-missing → only when the output has no index.html yet
+ *                                                        (what `npm start` and `npm run sandbox` run first)
  *   node packages/ui/scripts/build-ui.mjs --out-dir D  → into D (tests build into their own directory)
  * Without --out-dir, UI_DIST_DIR (the folder the engine serves the UI from) is the output when set, so `npm start`
  * and `npm run sandbox` build exactly where the engine they start will look.
