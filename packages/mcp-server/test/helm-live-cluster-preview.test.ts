@@ -13,6 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { helmPath, kubectlPath } from '@skyflo/testkit/tools';
 import path from 'node:path';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { createMcpServer } from '../src/create-mcp-server.ts';
 import { createCommandRunner } from '../src/exec/create-command-runner.ts';
 import { allTools } from '../src/tools/catalogue.ts';
 import type { ToolDeps } from '../src/tools/deps.ts';
@@ -171,5 +175,51 @@ describe('Secret values stay hidden in a preview rendered against the cluster', 
     expect(result.text).toContain('kube: "v1.32.3"');
     const live = structuredOf(result).risks.find((risk) => risk.code === 'LIVE_CLUSTER_TEMPLATE');
     expect(live?.message).toContain('charts/child/templates/cm.yaml (.Capabilities)');
+  });
+});
+
+describe('a direct client confirms through elicitation: the manifest it accepted is the one installed', () => {
+  /** A direct (untrusted) MCP client whose human accepts; `meanwhile` runs while the human is deciding. */
+  async function installConfirmed(release: string, values: string, meanwhile: () => Promise<void>) {
+    const server = createMcpServer({ deps });
+    const client = new Client({ name: 'ide', version: '1' }, { capabilities: { elicitation: {} } });
+    const asked: string[] = [];
+    client.setRequestHandler(ElicitRequestSchema, async (request) => {
+      asked.push(request.params.message);
+      await meanwhile();
+      return { action: 'accept', content: {} };
+    });
+    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverTransport);
+    await client.connect(clientTransport);
+    try {
+      const result = await client.callTool({ name: 'helm_install_with_values', arguments: { release_name: release, chart: probeChart, namespace: 'team', values, wait: false } });
+      return { result, text: (result.content as Array<{ text: string }>)[0]!.text, asked };
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  }
+  const releaseExists = async (release: string) =>
+    (await runner.run({ binary: helmPath, args: ['status', release, '--namespace', 'team', '--kubeconfig', harness.kubeconfigPath], env: helmHome.helmEnv })).exitCode === 0;
+
+  it('the cluster changes while the human decides: refused with TARGET_CHANGED, nothing installed', async () => {
+    const { result, text, asked } = await installConfirmed('drift', 'watchNamespace: observability\n', async () => {
+      expect((await kubectl(['create', 'namespace', 'observability'])).exitCode).toBe(0);
+    });
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).not.toContain('ClusterRoleBinding');
+    expect(asked[0]).toContain("The chart's templates read the live cluster");
+    expect(result.isError).toBe(true);
+    expect(text).toMatch(/TARGET_CHANGED: the target of helm_install_with_values changed while the user was deciding/);
+    expect(await releaseExists('drift')).toBe(false);
+    expect((await kubectl(['get', 'clusterrolebinding', 'drift-everything'])).exitCode).not.toBe(0);
+  });
+
+  it('nothing changes while the human decides: the accepted manifest is installed', async () => {
+    const { result, text } = await installConfirmed('steady', 'watchNamespace: no-such-namespace\n', async () => {});
+    expect(result.isError, text).toBeFalsy();
+    expect(await releaseExists('steady')).toBe(true);
+    expect((await kubectl(['get', 'configmap', 'steady-probe', '--namespace', 'team'])).exitCode).toBe(0);
   });
 });

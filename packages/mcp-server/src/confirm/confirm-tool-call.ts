@@ -11,6 +11,10 @@
  * (most run a tool as soon as the model asks), so the server is the last place a human can be put in the loop.
  * The engine's connection is trusted and skips this: its approval gate already asked, and asking twice would
  * show the same change twice.
+ *
+ * A human may take minutes to answer. When the preview bound what it showed to a rendered manifest (a Helm chart
+ * whose templates read the cluster), the preview is run again after the accept and the call is refused if the
+ * manifest changed meanwhile: the human accepted that manifest, not whatever the cluster turns it into.
  */
 import type { ElicitRequestFormParams, ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { toolError } from '../errors.ts';
@@ -98,6 +102,20 @@ export async function confirmToolCall(options: ConfirmToolCallOptions): Promise<
       output: toolError(`The user ${answer.action === 'decline' ? 'declined' : 'dismissed'} ${definition.name}; nothing was run.`, 'ask the user what to change before trying again', 'FORBIDDEN'),
     };
   }
+  if (preview.manifestDigest !== undefined) {
+    const again = await previewOf({ ...options, input: preview.arguments });
+    // the digest covers the manifest to install, the diff the live side it replaces (a release installed meanwhile)
+    if (again.failed || again.manifestDigest !== preview.manifestDigest || again.diff !== preview.diff) {
+      return {
+        proceed: false,
+        output: toolError(
+          `TARGET_CHANGED: the target of ${definition.name} changed while the user was deciding: the manifest it would install now differs from the one that was accepted. Nothing was run.`,
+          'call the tool again to see and confirm the current manifest',
+          'CONFLICT',
+        ),
+      };
+    }
+  }
   return { proceed: true, input: preview.arguments };
 }
 
@@ -105,6 +123,9 @@ interface Preview {
   /** the arguments to show and run: resolved by preview_tool_call, or as sent */
   arguments: Record<string, unknown>;
   text: string;
+  /** the preview's manifest_digest (Helm) and diff, re-checked after the accept */
+  manifestDigest?: string;
+  diff?: string;
   failed?: ToolOutput;
 }
 
@@ -129,7 +150,8 @@ async function previewOf(options: ConfirmToolCallOptions): Promise<Preview> {
     diff ? 'Dry-run diff (server side):' : 'Dry run (server side):',
     shown.length > maxDiffChars ? `${shown.slice(0, maxDiffChars)}\n… (${shown.length - maxDiffChars} more characters; call preview_tool_call to see it all)` : shown,
   ];
-  return { arguments: resolved && typeof resolved === 'object' ? (resolved as Record<string, unknown>) : sent, text: lines.join('\n') };
+  const manifestDigest = typeof output.structured?.['manifest_digest'] === 'string' ? output.structured['manifest_digest'] : undefined;
+  return { arguments: resolved && typeof resolved === 'object' ? (resolved as Record<string, unknown>) : sent, text: lines.join('\n'), diff, ...(manifestDigest ? { manifestDigest } : {}) };
 }
 
 function questionText(definition: AnyToolDefinition<ToolDeps>, args: Record<string, unknown>, preview: string): string {
