@@ -231,9 +231,11 @@ describe('kill -9 during an approved execution', () => {
     sim.reset({ rules: [{ match: { lastRole: 'user' }, reply: 'Checked.' }] });
     const next = await post('/agent/chat', { messages: [{ role: 'user', content: 'what happened?' }], conversation_id: conversationId });
     expect(next.status).toBe(200);
-    for await (const _frame of iterateSse(next)) {
-      // drained
-    }
+    const closing: Array<Record<string, unknown>> = [];
+    for await (const frame of iterateSse(next)) if (frame.event === 'tool.error') closing.push(frame.data);
+    // The new message closes the call left pending in the checkpoint; its label still agrees with its text.
+    expect(closing).toEqual([expect.objectContaining({ call_id: 'call_scale', code: 'UNKNOWN_OUTCOME', error: noted.error })]);
+    expect(await toolInConversation(engine.url, token, conversationId, 'call_scale')).toMatchObject({ status: 'error', error_code: 'UNKNOWN_OUTCOME', error: noted.error });
 
     await stopEngine('SIGTERM');
     const storage = await createPgliteStorage({ dataDir: path.join(directory, 'data') });

@@ -2,6 +2,7 @@
  * Calls the gate closes without running them: those left pending by an earlier run when a new message arrives,
  * and those a stop cancels. Either way each gets a result, so the history stays valid for the next model turn.
  */
+import { closedCallCode } from '../../../agent/reconcile-orphaned-approvals.ts';
 import type { ToolInfo } from '../../../mcp/tool-gateway.ts';
 import type { GraphDeps, RunContext } from '../../run-context.ts';
 import type { PendingCall } from '../../state.ts';
@@ -16,7 +17,9 @@ export function createLeftoverClosing(deps: GraphDeps, run: RunContext, gate: Ga
     const record = await deps.approvals.get(run.conversationId, call.callId).catch(() => undefined);
     if (record?.status === 'approved') await deps.approvals.failApproved({ conversationId: run.conversationId, callId: call.callId, reason: supersededText });
     const text = record && record.status !== 'approved' && record.resultSummary ? record.resultSummary : supersededText;
-    await run.emit('tool.error', { ...gate.identityOf(call, info, record?.args ?? gate.shownArgsOf(call.tool, call.args)), error: text, code: 'NOT_EXECUTED' });
+    // The code follows the stored text: a call whose outcome is unknown is not labelled "not executed".
+    const code = record && text === record.resultSummary ? closedCallCode(record) : 'NOT_EXECUTED';
+    await run.emit('tool.error', { ...gate.identityOf(call, info, record?.args ?? gate.shownArgsOf(call.tool, call.args)), error: text, code });
     return text;
   }
 

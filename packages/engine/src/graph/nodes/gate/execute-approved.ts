@@ -3,6 +3,7 @@
  * only with the sealed exact arguments, once (the claim is atomic), and only if its re-run preview still matches
  * the one the approver saw (else TARGET_CHANGED). Every decision event says who decided, when and why.
  */
+import { closedCallCode } from '../../../agent/reconcile-orphaned-approvals.ts';
 import type { ToolInfo } from '../../../mcp/tool-gateway.ts';
 import type { JenkinsCallCredentials } from '../../../mcp/tool-gateway.ts';
 import { hashToolCall } from '../../../approvals/hash-tool-call.ts';
@@ -117,7 +118,7 @@ export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateT
     if (record.status !== 'approved') {
       // executed, failed, unknown or cancelled: a previous run dealt with it (or the engine lost it). Never run it twice.
       const text = `This call was already ${record.status === 'executed' ? 'executed' : 'closed'} and is not run again.${record.resultSummary ? ` ${record.resultSummary}` : ''}`;
-      return gate.fail(identity, text, 'NOT_EXECUTED');
+      return gate.fail(identity, text, closedCallCode(record));
     }
     return executeApproved(call, info, record);
   }
