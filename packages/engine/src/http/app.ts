@@ -16,6 +16,8 @@ import { registerCors } from './plugins/cors.ts';
 import { registerErrorHandler } from './plugins/error-handler.ts';
 import { registerHostAllowlist } from './plugins/host-allowlist.ts';
 import { registerRejectControlCharacters } from './plugins/reject-control-characters.ts';
+import { registerRejectCrossSite } from './plugins/reject-cross-site.ts';
+import { registerSecurityHeaders } from './plugins/security-headers.ts';
 import { registerRequestRateLimit } from './plugins/request-rate-limit.ts';
 import { registerMetrics } from './plugins/metrics.ts';
 import { registerOpenApi } from './openapi/register-openapi.ts';
@@ -83,6 +85,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     healthPrefix: `${API_PREFIX}/health`,
     exemptPaths: ['/metrics'],
   });
+  // Cross-site forms ride the session cookie (CSRF, login CSRF): unsafe requests from a foreign Origin are refused.
+  registerRejectCrossSite(app, {
+    ...(deps.server.publicUrl ? { publicUrl: deps.server.publicUrl } : {}),
+    allowedHosts: deps.server.allowedHosts ?? [],
+    corsOrigins: deps.server.corsOrigins,
+  });
+  registerSecurityHeaders(app, { docsPrefix: '/api/docs' });
   if (deps.metrics) registerMetrics(app, deps.metrics);
   await registerOpenApi(app, { version: '0.1.0' });
   app.setNotFoundHandler(async (request, reply) => reply.code(404).send({ detail: `Route ${request.method} ${request.url.split('?')[0]} not found` }));
