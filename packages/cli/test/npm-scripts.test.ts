@@ -86,14 +86,14 @@ afterEach(() => {
 });
 
 describe('npm start', () => {
-  it('a SIGTERM to npm alone stops the engine too: the port closes and no process of the group is left', { timeout: 90_000 }, async () => {
+  it('a SIGTERM to npm alone stops the engine too: the port closes and no process of the group is left', { timeout: 180_000 }, async () => {
     const directory = mkdtempSync(path.join(tmpdir(), 'skyflo-start-'));
     // a UI that is already built, so `--if-missing` skips the build
     const uiDir = path.join(directory, 'ui');
     mkdirSync(uiDir);
     writeFileSync(path.join(uiDir, 'index.html'), '<!doctype html><title>prebuilt</title>');
     const npm = npmRun('start', [], { PORT: '0', LOG_LEVEL: 'info', SKYFLO_DATA_DIR: path.join(directory, 'data'), UI_DIST_DIR: uiDir });
-    const [, url] = await waitForOutput(npm, /Skyflo engine listening on (http:\/\/[\d.:]+)/);
+    const [, url] = await waitForOutput(npm, /Skyflo engine listening on (http:\/\/[\d.:]+)/, 120_000);
     expect(await answers(`${url}/api/v1/health`)).toBe(true);
     expect(npm.output()).not.toMatch(/Building the Command Center UI/);
 
