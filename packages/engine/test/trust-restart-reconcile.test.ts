@@ -200,8 +200,8 @@ describe('kill -9 during an approved execution', () => {
       }
     })();
     await vi.waitFor(() => expect(proxy.held).toHaveLength(1), { timeout: 30_000, interval: 25 });
-    expect(events).toContain('tool.executing');
-    expect((await toolInConversation(engine.url, token, conversationId, 'call_scale'))?.status).toBe('executing');
+    await vi.waitFor(() => expect(events).toContain('tool.executing'), { timeout: 10_000, interval: 25 });
+    await vi.waitFor(async () => expect((await toolInConversation(engine!.url, token, conversationId, 'call_scale'))?.status).toBe('executing'), { timeout: 10_000, interval: 50 });
 
     await stopEngine('SIGKILL');
     await reading;
