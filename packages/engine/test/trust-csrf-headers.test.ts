@@ -44,7 +44,7 @@ afterAll(async () => {
 
 describe('cross-site requests', () => {
   it('login CSRF: a foreign page cannot log the browser into the attacker account (Origin, Referer or Origin: null)', async () => {
-    for (const headers of [{ origin: evil }, { referer: `${evil}/innocent-page` }, { origin: 'null' }]) {
+    for (const headers of [{ origin: evil }, { referer: `${evil}/innocent-page` }, { origin: 'null' }] as Array<Record<string, string>>) {
       const attempt = await formPost('/api/v1/auth/jwt/login', { username: 'attacker@example.com', password: testPassword }, headers);
       expect(attempt.statusCode, JSON.stringify(headers)).toBe(403);
       expect(attempt.json().detail).toMatch(/^Cross-site request refused: it came from .*, which is not this engine's address\. If the Command Center is served from there, add it to PUBLIC_URL, ALLOWED_HOSTS or CORS_ORIGINS\.$/);
