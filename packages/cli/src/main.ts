@@ -64,7 +64,10 @@ function withFlags({ port, host }: { port?: number; host?: string }) {
   return (config: Config): Config => ({ ...config, server: { ...config.server, ...server } });
 }
 
-/** --exit-with-parent: a SIGTERM to ourselves runs the same clean shutdown as one from outside. */
+/**
+ * --exit-with-parent: a SIGTERM to ourselves runs the same clean shutdown as one from outside. Watched from the
+ * start, so a parent that dies while the engine is still starting counts too (the signal then ends the process).
+ */
 function stopWithParent(enabled: boolean | undefined): void {
   if (!enabled) return;
   exitWithParent({
@@ -78,13 +81,14 @@ function stopWithParent(enabled: boolean | undefined): void {
 
 async function serve(argv: string[]): Promise<void> {
   const flags = parseServeFlags(argv);
+  stopWithParent(flags.exitWithParent);
   const { runServer } = await import('@skyflo/engine/run-server');
   await runServer({ adjust: withFlags(flags) });
-  stopWithParent(flags.exitWithParent);
 }
 
 async function sandbox(argv: string[]): Promise<void> {
   const flags = parseServeFlags(argv);
+  stopWithParent(flags.exitWithParent);
   const dataDir = path.resolve(process.env.SKYFLO_DATA_DIR || './.skyflo');
   const kubeconfigPath = path.join(dataDir, 'sandbox.kubeconfig');
   const { startKubeSim } = await import('@skyflo/testkit/kube-sim');
@@ -120,7 +124,6 @@ async function sandbox(argv: string[]): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  stopWithParent(flags.exitWithParent);
 }
 
 async function mcp(argv: string[]): Promise<void> {
