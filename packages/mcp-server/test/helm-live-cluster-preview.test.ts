@@ -175,6 +175,38 @@ describe('Secret values stay hidden in a preview rendered against the cluster', 
     expect(result.text).toContain('kube: "v1.32.3"');
     const live = structuredOf(result).risks.find((risk) => risk.code === 'LIVE_CLUSTER_TEMPLATE');
     expect(live?.message).toContain('charts/child/templates/cm.yaml (.Capabilities)');
+
+    // the same subchart as an archive in charts/ (what `helm dependency update` leaves there)
+    const packaged = path.join(work, 'parent-packaged');
+    await mkdir(path.join(packaged, 'templates'), { recursive: true });
+    await mkdir(path.join(packaged, 'charts'), { recursive: true });
+    await writeFile(path.join(packaged, 'Chart.yaml'), 'apiVersion: v2\nname: parent-packaged\nversion: 0.1.0\n');
+    await writeFile(path.join(packaged, 'templates', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: parent-packaged\ndata:\n  a: b\n');
+    const packagedChild = await runner.run({ binary: helmPath, args: ['package', path.join(chart, 'charts', 'child'), '--destination', path.join(packaged, 'charts')], env: helmHome.helmEnv });
+    expect(packagedChild.exitCode, packagedChild.stderr).toBe(0);
+    const fromArchive = await preview('helm_install', { release_name: 'parent-packaged', chart: packaged, namespace: 'team', wait: false });
+    expect(fromArchive.isError, fromArchive.text).toBeFalsy();
+    expect(structuredOf(fromArchive).risks.find((risk) => risk.code === 'LIVE_CLUSTER_TEMPLATE')?.message).toContain('charts/child/templates/cm.yaml (.Capabilities)');
+  });
+});
+
+describe('a chart that generates values on every render', () => {
+  it('is flagged GENERATED_VALUES before approval, since its digest cannot match at the re-check', async () => {
+    const chart = path.join(work, 'random');
+    await mkdir(path.join(chart, 'templates'), { recursive: true });
+    await writeFile(path.join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: random\nversion: 0.1.0\n');
+    await writeFile(path.join(chart, 'templates', 'secret.yaml'), 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: random-admin\nstringData:\n  password: {{ randAlphaNum 24 | quote }}\n');
+    const first = await preview('helm_install', { release_name: 'random', chart, namespace: 'team', wait: false });
+    expect(first.isError, first.text).toBeFalsy();
+    const flag = structuredOf(first).risks.find((risk) => risk.code === 'GENERATED_VALUES');
+    expect(flag?.message).toContain('templates/secret.yaml (random values)');
+    const second = structuredOf(await preview('helm_install', structuredOf(first).resolved_arguments));
+    // the shown diff is the same (the value is redacted); the digest is not, which is why the flag says so up front
+    expect(second.diff).toBe(structuredOf(first).diff);
+    expect(second.manifest_digest).not.toBe(structuredOf(first).manifest_digest);
+    // the cluster-probe chart generates nothing
+    const probe = structuredOf(await preview('helm_install', { release_name: 'probe2', chart: probeChart, namespace: 'team', wait: false }));
+    expect(probe.risks.map((risk) => risk.code)).not.toContain('GENERATED_VALUES');
   });
 });
 

@@ -13,7 +13,7 @@ import { defineTool } from '../tool-definition.ts';
 import { chartDigestField, chartVersionField, namespaceField, optionalChartField, optionalValuesField, releaseNameField } from './helm-inputs.ts';
 import { prepareChart, releaseCommandArgs } from './release-command.ts';
 import { runHelm } from './run-helm.ts';
-import { findLiveClusterUse, templatesOfLocalChart, templatesOfRelease, type LiveClusterUse, type TemplateSource } from './live-cluster-templates.ts';
+import { findGeneratedValues, findLiveClusterUse, templatesOfLocalChart, templatesOfRelease, type LiveClusterUse, type TemplateSource } from './live-cluster-templates.ts';
 import { readLiveSecretValues, redactLiveSecretValues } from './live-secret-values.ts';
 import { withTextOutput } from '../output-shapes.ts';
 
@@ -58,6 +58,7 @@ export const helmUpgradeDiff = defineTool({
     let proposed: string;
     let label: string;
     let liveUse: LiveClusterUse = { templates: [] };
+    let generated: LiveClusterUse = { templates: [] };
     if (input.to_revision !== undefined) {
       if (!exists) return toolError(`Release ${input.release_name} does not exist in namespace ${input.namespace}, so there is nothing to roll back.`, 'list releases with helm_list_releases.');
       const target = await runHelm(deps, {
@@ -104,7 +105,9 @@ export const helmUpgradeDiff = defineTool({
       const hooks = (release.hooks ?? []).map((hook) => `---\n# Source: ${hook.path ?? ''}\n${hook.manifest ?? ''}\n`).join('');
       proposed = joinManifests(release.manifest ?? '', hooks);
       label = 'proposed';
-      liveUse = findLiveClusterUse([...templatesOfRelease(release), ...localTemplates]);
+      const templates = [...templatesOfRelease(release), ...localTemplates];
+      liveUse = findLiveClusterUse(templates);
+      generated = findGeneratedValues(templates);
     }
 
     // The digest binds the approval to exactly this manifest; the engine re-runs the preview right before executing
@@ -115,7 +118,7 @@ export const helmUpgradeDiff = defineTool({
     const after = redactText(redactLiveSecretValues(proposed, secretValues));
     const current = exists ? 'live' : 'not installed';
     // Risks of what the release would add or change (a chart's ClusterRoleBinding to cluster-admin shows here).
-    const risks = [...assessManifest(changedDocuments(liveManifest, proposed), { namespace: input.namespace }), ...liveClusterRisk(liveUse)];
+    const risks = [...assessManifest(changedDocuments(liveManifest, proposed), { namespace: input.namespace }), ...liveClusterRisk(liveUse), ...generatedValuesRisk(generated)];
     if (before === after) {
       return { text: `No changes: the ${label} manifest of ${input.namespace}/${input.release_name} matches the live release.`, structured: { changed: false, diff: '', risks, manifest_digest: manifestDigest } };
     }
@@ -126,16 +129,34 @@ export const helmUpgradeDiff = defineTool({
   },
 });
 
+function listTemplates(use: LiveClusterUse): string {
+  const listed = use.templates.slice(0, 5).map((template) => `${template.name} (${template.uses.join(', ')})`);
+  return `${listed.join(', ')}${use.templates.length > 5 ? ` and ${use.templates.length - 5} more` : ''}`;
+}
+
+/**
+ * GENERATED_VALUES: the manifest differs on every render, so the approval (bound to its digest) is refused at
+ * execution; said before anyone approves, with what to do about it.
+ */
+function generatedValuesRisk(use: LiveClusterUse): RiskFlag[] {
+  if (use.templates.length === 0) return [];
+  return [
+    {
+      code: 'GENERATED_VALUES',
+      severity: 'medium',
+      message: `The chart's templates generate new values on every render: ${listTemplates(use)}. If they end up in the manifest, the re-check before the install sees a different manifest and refuses it (TARGET_CHANGED); set those values explicitly to install through an approval.`,
+    },
+  ];
+}
+
 /** LIVE_CLUSTER_TEMPLATE: what the chart renders depends on the cluster at the moment helm runs. */
 function liveClusterRisk(use: LiveClusterUse): RiskFlag[] {
   if (use.templates.length === 0) return [];
-  const listed = use.templates.slice(0, 5).map((template) => `${template.name} (${template.uses.join(', ')})`);
-  const more = use.templates.length > 5 ? ` and ${use.templates.length - 5} more` : '';
   return [
     {
       code: 'LIVE_CLUSTER_TEMPLATE',
       severity: 'medium',
-      message: `The chart's templates read the live cluster: ${listed.join(', ')}${more}. What they render depends on the cluster when helm runs; this preview rendered them against the cluster as it is now, and the install is refused if the rendered manifest differs by then.`,
+      message: `The chart's templates read the live cluster: ${listTemplates(use)}. What they render depends on the cluster when helm runs; this preview rendered them against the cluster as it is now, and the install is refused if the rendered manifest differs by then.`,
     },
   ];
 }

@@ -21,21 +21,42 @@ const LIVE_FUNCTIONS: Array<[RegExp, string]> = [
   [/\.Capabilities\b/, '.Capabilities'],
 ];
 
+/**
+ * Functions whose result differs on every render (sprig's random strings, UUIDs, clocks, generated keys and
+ * certificates). Such a manifest never renders the same twice, so the digest bound to an approval cannot match.
+ */
+const GENERATING_FUNCTIONS: Array<[RegExp, string]> = [
+  [/\brand(?:AlphaNum|Alpha|Numeric|Ascii|Bytes|Int)\b/, 'random values'],
+  [/\buuidv4\b/, 'uuidv4'],
+  // only inside a template action: "now" is a common English word in plain YAML text
+  [/\{\{[^}]*\bnow\b/, 'now'],
+  [/\bgen(?:CA|CAWithKey|PrivateKey|SelfSignedCert|SelfSignedCertWithKey|SignedCert|SignedCertWithKey)\b/, 'generated keys/certificates'],
+];
+
 export interface LiveClusterUse {
   /** template path → the live-cluster functions it uses */
   templates: Array<{ name: string; uses: string[] }>;
 }
 
-export function findLiveClusterUse(sources: TemplateSource[]): LiveClusterUse {
+function findUses(sources: TemplateSource[], functions: Array<[RegExp, string]>): LiveClusterUse {
   const seen = new Set<string>();
   const templates: LiveClusterUse['templates'] = [];
   for (const source of sources) {
     if (seen.has(source.name)) continue;
     seen.add(source.name);
-    const uses = LIVE_FUNCTIONS.filter(([pattern]) => pattern.test(source.text)).map(([, label]) => label);
+    const uses = functions.filter(([pattern]) => pattern.test(source.text)).map(([, label]) => label);
     if (uses.length > 0) templates.push({ name: source.name, uses });
   }
   return { templates };
+}
+
+export function findLiveClusterUse(sources: TemplateSource[]): LiveClusterUse {
+  return findUses(sources, LIVE_FUNCTIONS);
+}
+
+/** Templates that generate a new value on every render (see GENERATING_FUNCTIONS). */
+export function findGeneratedValues(sources: TemplateSource[]): LiveClusterUse {
+  return findUses(sources, GENERATING_FUNCTIONS);
 }
 
 /** The templates listed in helm's `--output json` release (`chart.templates[].data` is base64). */
@@ -68,14 +89,23 @@ async function templatesOfDirectory(root: string, prefix: string): Promise<Templ
     const name = `${prefix}${entry.name}`;
     if (entry.isDirectory()) found.push(...(await templatesOfDirectory(full, `${name}/`)));
     else if (entry.isFile() && /(^|\/)charts\/[^/]+\.tgz$/.test(name)) {
-      found.push(...templatesOfArchive(await readFile(full)).map((source) => ({ ...source, name: `${prefix}${source.name}` })));
+      // "charts/db-1.0.0.tgz" holds "db/templates/…": listed as "charts/db/templates/…"
+      found.push(...archiveTemplates(await readFile(full)).map((source) => ({ ...source, name: `${prefix}${source.name}` })));
     } else if (entry.isFile() && isTemplateFile(name)) found.push({ name, text: await readFile(full, 'utf8') });
   }
   return found;
 }
 
-/** A gzipped tar (helm package's format: ustar with PAX headers), read in memory; nested subchart archives too. */
+/** The templates of a chart archive, named inside the chart ("templates/x.yaml", "charts/db/templates/y.yaml"). */
 export function templatesOfArchive(archive: Buffer): TemplateSource[] {
+  return archiveTemplates(archive).map((source) => ({ ...source, name: source.name.split('/').slice(1).join('/') }));
+}
+
+/**
+ * A gzipped tar (helm package's format: ustar with PAX headers), read in memory, nested subchart archives too.
+ * Names keep the chart's own top directory ("app/templates/x.yaml").
+ */
+function archiveTemplates(archive: Buffer): TemplateSource[] {
   let tar: Buffer;
   try {
     tar = gunzipSync(archive);
@@ -106,10 +136,9 @@ export function templatesOfArchive(archive: Buffer): TemplateSource[] {
     const fullName = longName ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
     longName = undefined;
     if (type !== '0' && type !== '' && type !== '\0') continue;
-    // strip the chart's own top directory ("app/templates/x.yaml" → "templates/x.yaml")
-    const name = fullName.split('/').slice(1).join('/');
-    if (/^(.*\/)?charts\/[^/]+\.tgz$/.test(name)) {
-      found.push(...templatesOfArchive(body).map((source) => ({ ...source, name: `${name.replace(/[^/]+\.tgz$/, '')}${source.name}` })));
+    const name = fullName.replace(/^\.\//, '');
+    if (/(^|\/)charts\/[^/]+\.tgz$/.test(name)) {
+      found.push(...archiveTemplates(body).map((source) => ({ ...source, name: `${name.replace(/[^/]+\.tgz$/, '')}${source.name}` })));
     } else if (isTemplateFile(name)) found.push({ name, text: body.toString('utf8') });
   }
   return found;
