@@ -242,3 +242,26 @@ describe('one database URL', () => {
     }
   });
 });
+
+describe('configuration', () => {
+  it('names what is wrong with the new variables, without echoing a key', () => {
+    expect(() => loadConfig({ POSTGRES_MIGRATION_URL: urlOf(ownerRole) })).toThrow(/POSTGRES_MIGRATION_URL: needs POSTGRES_DATABASE_URL too/);
+    const wrongKey = 'MC4CAQAwBQYDK2VwBCIEIPRIVATEKEYMATERIALNOTREAL';
+    let message = '';
+    try {
+      loadConfig({ SKYFLO_AUDIT_SIGNING_KEY: wrongKey });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/SKYFLO_AUDIT_SIGNING_KEY: must be an Ed25519 private key, PKCS#8 PEM or its DER in base64 \(make one with: openssl genpkey -algorithm ed25519\)/);
+    expect(message).not.toContain(wrongKey);
+  });
+
+  it('accepts an Ed25519 key given in the environment as PEM or as base64 DER (replicas share one)', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const der = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64');
+    expect(loadConfig({ SKYFLO_AUDIT_SIGNING_KEY: pem }).storage.auditSigningKey).toBe(pem);
+    expect(loadConfig({ SKYFLO_AUDIT_SIGNING_KEY: der }).storage.auditSigningKey).toBe(der);
+  });
+});
