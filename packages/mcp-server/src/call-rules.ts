@@ -6,5 +6,5 @@
  * engine must not wait for before it answers its first request.
  */
 export { assessManifest, assessToolCallRisks, mergeRisks, type RiskFlag } from './risk/assess-tool-call-risks.ts';
-export { describeSecretValue, redactToolArguments, type RedactToolArgumentsOptions } from './redaction/redact-tool-arguments.ts';
+export { describeSecretValue, redactToolArguments, secretValuesInToolArguments, type RedactToolArgumentsOptions } from './redaction/redact-tool-arguments.ts';
 export { changedSystem, describeToolCall, destructiveReason, destructiveRiskCodes, isDestructiveCall } from './risk/describe-call.ts';

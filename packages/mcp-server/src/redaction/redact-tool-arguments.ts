@@ -13,7 +13,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type Scalar } from 'yaml';
 import { kindOf } from '../risk/resource-kinds.ts';
 import { redactObject, redactText } from './redact.ts';
-import { isSecretName, isTrivialValue, type Mask } from './rules.ts';
+import { REDACTED, isSecretName, isTrivialValue, type Mask } from './rules.ts';
 
 export interface RedactToolArgumentsOptions {
   /**
@@ -170,7 +170,10 @@ function redactDocuments(source: string, mask: Mask, kind: string | undefined): 
  * needed for execution are not recoverable from it (keep those encrypted, and only until the call is decided).
  */
 export function redactToolArguments(tool: string, args: Record<string, unknown>, options: RedactToolArgumentsOptions = {}): Record<string, unknown> {
-  const mask: Mask = (value) => describeSecretValue(value, options);
+  return redactArgumentsWith(tool, args, (value) => describeSecretValue(value, options));
+}
+
+function redactArgumentsWith(tool: string, args: Record<string, unknown>, mask: Mask): Record<string, unknown> {
   const documents = documentArguments[tool] ?? [];
   // k8s_patch names the kind in resource_type: a patch of a Secret is a Secret fragment.
   const kind = tool === 'k8s_patch' || tool === 'k8s_diff' ? kindOf(args['resource_type'])?.kind : undefined;
@@ -189,4 +192,36 @@ export function redactToolArguments(tool: string, args: Record<string, unknown>,
     }
   }
   return output;
+}
+
+/** Shorter values are too generic to hide in free text (they would cut ordinary words out of an answer). */
+const MINIMUM_PROPOSED_SECRET_LENGTH = 6;
+
+/**
+ * The secret values redactToolArguments hides in these arguments, for hiding them wherever else they appear: a
+ * model that proposed a password in a manifest tends to repeat it in its answer ("I set the password to …").
+ * Besides each value: each line of a multi-line value (a key file is quoted a line at a time), and the decoded
+ * text of a base64 value (a Secret's `data` holds the password base64-encoded; the answer may spell it out).
+ */
+export function secretValuesInToolArguments(tool: string, args: Record<string, unknown>): string[] {
+  const found = new Set<string>();
+  const add = (value: string) => {
+    const trimmed = value.trim();
+    if (trimmed.length >= MINIMUM_PROPOSED_SECRET_LENGTH && !isTrivialValue(trimmed) && !trimmed.startsWith('[REDACTED')) found.add(trimmed);
+  };
+  redactArgumentsWith(tool, args, (value) => {
+    add(value);
+    if (value.includes('\n')) for (const line of value.split('\n')) add(line);
+    const decoded = decodedBase64(value.trim());
+    if (decoded !== undefined) add(decoded);
+    return REDACTED;
+  });
+  return [...found];
+}
+
+/** The text a base64 value encodes, when it is printable text (not a binary blob that only happens to decode). */
+function decodedBase64(value: string): string | undefined {
+  if (value.length < 8 || value.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return undefined;
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  return /^[\x20-\x7e\t\r\n]+$/.test(decoded) ? decoded : undefined;
 }

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { streamText, type AssistantModelMessage, type LanguageModelUsage, type ModelMessage } from 'ai';
+import { createSecretScrubber, createStreamScrubber, secretsProposedIn, secretsProposedInCalls } from '../../agent/scrub-secrets.ts';
 import { systemPrompt } from '../../prompts/system-prompt.ts';
 import type { ToolInfo } from '../../mcp/tool-gateway.ts';
 import { abortable } from '../abortable.ts';
@@ -43,8 +44,11 @@ function callIdsIn(messages: ModelMessage[]): Set<string> {
 }
 
 export function createModelNode(deps: GraphDeps, run: RunContext) {
-  async function streamOnce(messages: ModelMessage[], tools: ReturnType<typeof toModelTools>): Promise<StreamOutcome> {
+  /** `hidden`: secret values that must not be streamed (the LLM keys, values the model proposed in tool arguments). */
+  async function streamOnce(messages: ModelMessage[], tools: ReturnType<typeof toModelTools>, hidden: readonly string[]): Promise<StreamOutcome> {
     const outcome: StreamOutcome = { text: '', reasoning: '', reasoningMs: 0, tokens: 0, toolCalls: [], streamed: false };
+    const shownText = createStreamScrubber(hidden);
+    const shownReasoning = createStreamScrubber(hidden);
     let reasoningStartedAt: number | undefined;
     const firstDelta = async () => {
       outcome.streamed = true;
@@ -73,7 +77,10 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
             reasoningStartedAt ??= Date.now();
             await firstDelta();
             outcome.reasoning += part.text;
-            await run.emit('thinking', { text: part.text });
+            {
+              const shown = shownReasoning.push(part.text);
+              if (shown) await run.emit('thinking', { text: shown });
+            }
             break;
           case 'text-delta':
             if (!part.text) break;
@@ -81,7 +88,10 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
             if (reasoningStartedAt !== undefined && outcome.reasoningMs === 0) outcome.reasoningMs = Date.now() - reasoningStartedAt;
             outcome.text += part.text;
             outcome.tokens += 1;
-            await run.emit('token', { text: part.text, tokens_generated: outcome.tokens });
+            {
+              const shown = shownText.push(part.text);
+              if (shown) await run.emit('token', { text: shown, tokens_generated: outcome.tokens });
+            }
             break;
           case 'tool-input-start':
             await firstDelta();
@@ -102,6 +112,10 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
     } catch (error) {
       outcome.error = error;
     }
+    const reasoningRest = shownReasoning.flush();
+    if (reasoningRest) await run.emit('thinking', { text: reasoningRest });
+    const textRest = shownText.flush();
+    if (textRest) await run.emit('token', { text: textRest, tokens_generated: outcome.tokens });
     if (reasoningStartedAt !== undefined && outcome.reasoningMs === 0) outcome.reasoningMs = Date.now() - reasoningStartedAt;
     return outcome;
   }
@@ -139,6 +153,7 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
     const exposed = exposeTools(catalogue, state.loadedToolsets, { jenkinsAvailable: (await deps.jenkinsIntegration?.()) !== undefined });
     const tools = toModelTools(exposed);
     const messages = trimContext(state.messages, deps.config.contextWindowMessages - 1);
+    const hidden = [...(deps.llm.secrets ?? []), ...secretsProposedIn(state.messages)];
 
     await run.emit('generation.start', { model: deps.llm.modelName, tools_available: Object.keys(tools).length });
 
@@ -151,7 +166,7 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
     try {
       outcome = await withLlmRetries(
         async () => {
-          const attempt = await streamOnce(messages, tools);
+          const attempt = await streamOnce(messages, tools, hidden);
           // Only a call that streamed nothing is retried: after streamed text a retry would show the user duplicates.
           if (attempt.error !== undefined && !attempt.streamed && !run.signal.aborted) throw attempt.error;
           return attempt;
@@ -173,6 +188,10 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
       if (error instanceof LlmCallError) return failed(error.classification.message, error.attempts);
       throw error;
     }
+    // The answer as shown and kept: also without values this very turn's calls propose (streamed before they existed).
+    const hide = createSecretScrubber([...hidden, ...secretsProposedInCalls(outcome.toolCalls)]);
+    outcome.text = hide(outcome.text);
+    outcome.reasoning = hide(outcome.reasoning);
     if (run.signal.aborted) {
       // Stopped (by the user, or because the event bus failed) mid-answer: what was already streamed is kept, in the
       // conversation's timeline and in the model's context, instead of vanishing.
