@@ -9,7 +9,7 @@
  */
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { parseAgentEvent, type TimelineEntry, type ToolExecutionRecord } from '@skyflo/protocol';
-import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
+import { startLlmSim, type LlmScript, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryEventBus } from '../src/bus/memory-event-bus.ts';
 import { agentConfig } from '../src/config/agent.ts';
@@ -55,7 +55,7 @@ async function card(conversationId: string, callId: string): Promise<ToolExecuti
 }
 
 /** A turn: a read, then two scales. */
-const batchScript = {
+const batchScript: LlmScript = {
   rules: [
     { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
     {
