@@ -60,7 +60,7 @@ export const pendingApprovalSchema = z.object({
   policy_reason: z.string().optional(),
   requested_by: actorSchema,
   requested_at: z.string(),
-  /** false when the caller may see the call but not decide it (four-eyes: they requested it themselves) */
+  /** false when the caller may see the call but not decide it (four-eyes: they requested this destructive or high-risk call themselves) */
   can_decide: z.boolean(),
 });
 export type PendingApproval = z.infer<typeof pendingApprovalSchema>;
