@@ -5,6 +5,7 @@
  * and cloud metadata addresses are refused (by name and by what the name resolves to), and hosts that are not
  * Jenkins all get one generic answer (no status codes, no "connection refused": no port-scanning oracle).
  */
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
@@ -12,6 +13,10 @@ import { startJenkinsSim, type JenkinsSim } from '@skyflo/testkit/jenkins-sim';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createJenkinsCredentialCheck, notJenkinsMessage } from '../src/integrations/check-jenkins-credentials.ts';
 import { createIntegrationUrlGuard } from '../src/integrations/integration-url-guard.ts';
+import { createSecretBox } from '../src/crypto/secret-box.ts';
+import { createDatabaseVault } from '../src/integrations/credential-vault.ts';
+import { createIntegrationService } from '../src/integrations/integration-service.ts';
+import type { AuditLog, IntegrationRecord, IntegrationStore } from '../src/ports/index.ts';
 import { startTestEngine, type TestEngine } from './auth-test-engine.ts';
 import { createTestPglite } from './storage-test-databases.ts';
 
@@ -194,5 +199,34 @@ describe('hosts that are not Jenkins', () => {
     // Jenkins itself still says what is wrong with the credentials
     const refused = await request({ method: 'POST', url: '/api/v1/integrations', payload: { ...jenkinsCreate(), credentials: { username: jenkins.user, api_token: 'wrong' } } });
     expect(refused.json().detail).toMatch(/Jenkins refused the credentials \(HTTP 401\)/);
+  });
+});
+
+describe('an integration saved before metadata addresses were refused', () => {
+  it('gives the model no Jenkins tools (its credentials never travel to the metadata address)', async () => {
+    const rows = new Map<string, IntegrationRecord>();
+    const store: IntegrationStore = {
+      list: async () => [...rows.values()],
+      get: async (id) => rows.get(id),
+      create: async (input) => {
+        const record = { ...input, createdAt: new Date(), updatedAt: new Date() };
+        rows.set(input.id, record);
+        return record;
+      },
+      update: async () => undefined,
+      remove: async (id) => rows.delete(id),
+    };
+    const vault = createDatabaseVault(createSecretBox(randomBytes(32)));
+    const service = createIntegrationService({ store, vault, audit: { record: async () => undefined } as unknown as AuditLog, checkCredentials: async () => ({ ok: true, latencyMs: 0, user: 'u' }) });
+    // as an older engine saved it: sealed for the metadata URL itself
+    const saved = async (apiUrl: string) => {
+      rows.clear();
+      const id = randomUUID();
+      await store.create({ id, provider: 'jenkins', name: 'CI', apiUrl, username: 'u', credentialsSealed: await vault.put(id, apiUrl, { username: 'u', api_token: jenkinsToken }), tokenLast4: '9a1e', status: 'active' });
+    };
+    await saved('http://169.254.169.254/');
+    expect(await service.activeJenkins()).toBeUndefined();
+    await saved(jenkins.url);
+    expect(await service.activeJenkins()).toMatchObject({ apiUrl: jenkins.url, credentials: { api_token: jenkinsToken } });
   });
 });

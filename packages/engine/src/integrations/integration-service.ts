@@ -11,6 +11,7 @@ import type { JenkinsIntegration } from '../mcp/jenkins-args.ts';
 import { recordIntegrationChange } from '../audit/admin-audit.ts';
 import type { AuditLog, AuthenticatedUser, IntegrationRecord, IntegrationStore, TransactionalStores } from '../ports/index.ts';
 import type { CheckJenkinsCredentials, JenkinsCheckResult } from './check-jenkins-credentials.ts';
+import { createIntegrationUrlGuard, type CheckIntegrationUrl } from './integration-url-guard.ts';
 import { normaliseJenkinsUrl, type CredentialVault, type JenkinsCredentials } from './credential-vault.ts';
 
 export class IntegrationError extends Error {
@@ -48,6 +49,8 @@ export interface IntegrationServiceDeps {
   vault: CredentialVault;
   audit: AuditLog;
   checkCredentials: CheckJenkinsCredentials;
+  /** which URLs tool calls may use (default: no link-local or cloud metadata address, by name or resolved address) */
+  checkUrl?: CheckIntegrationUrl;
 }
 
 const last4 = (token: string) => token.slice(-4);
@@ -66,6 +69,7 @@ export function toIntegration(record: IntegrationRecord): Integration {
 }
 
 export function createIntegrationService(deps: IntegrationServiceDeps): IntegrationService {
+  const checkUrl = deps.checkUrl ?? createIntegrationUrlGuard();
   const atomically = deps.atomically ?? (<T>(work: (stores: ChangeStores) => Promise<T>) => work({ integrations: deps.store, audit: deps.audit }));
   const requireAdmin = (actor: AuthenticatedUser) => {
     if (actor.role !== 'admin') throw new IntegrationError('FORBIDDEN', 'only an admin can change integrations', 403);
@@ -198,6 +202,8 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
     async activeJenkins() {
       const record = (await deps.store.list()).find((candidate) => candidate.provider === 'jenkins' && candidate.status === 'active');
       if (!record) return undefined;
+      // A row saved before metadata addresses were refused (or whose name now resolves to one) gets no tool calls.
+      if (await checkUrl(record.apiUrl)) return undefined;
       const credentialsRef = deps.vault.reference(record.id, record.credentialsSealed);
       // A Secret is read by the MCP server itself; only database-held credentials travel beside the call.
       if (deps.vault.backend === 'kubernetes') return { apiUrl: record.apiUrl, credentialsRef };
