@@ -4,14 +4,15 @@
  *     nothing (the call stays awaiting, the box keeps every letter); moving into the card with Tab and pressing A does.
  *  2. A turn with two mutations shows both cards with their diffs (and the approvals list both) before anything can be
  *     decided, and "Approve all" decides exactly those two, each bound to the hashes its card showed.
- *  3. A decided card says who decided, when and why, and keeps the diff that was approved, also after a reload.
+ *  3. A decided card says who decided, when and why, and keeps the diff that was approved, also after a reload; a
+ *     stopped answer is marked where it stopped, also after a reload.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Request } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ADMIN, askInChat, registerAndSignIn, scaleScript, screenshotOnFailure, startUiStack, type UiStack } from './ui-stack.ts';
+import { ADMIN, askInChat, registerAndSignIn, scaleScript, screenshotOnFailure, slowScript, startUiStack, type UiStack } from './ui-stack.ts';
 
 // A loaded 2-core machine (another suite running beside this one) can take far longer than an idle one.
 vi.setConfig({ testTimeout: 180_000 });
@@ -206,5 +207,31 @@ describe('trust in approval decisions (issue 19)', () => {
     expect(await diff.locator('[data-diff="add"]').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('replicas: 6')]));
     expect(await stack.seriousA11yViolations()).toEqual([]);
     await stack.screenshot('54-decided-card-after-reload');
+  });
+
+  it('a stopped answer is marked "Stopped" where it stopped, also after a reload', async () => {
+    const { page } = stack;
+    stack.llm.reset(slowScript(400, 15));
+    await askInChat(page, 'Write a very long answer');
+    const timeline = page.getByTestId('timeline');
+    await timeline.getByText('line 3', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Stop the run' }).click();
+    await page.getByTestId('run-status').getByText('Stopped').waitFor();
+    const marker = timeline.getByTestId('stopped-marker');
+    await marker.waitFor();
+    // the mark closes the answer: it comes right after the last streamed line
+    const markedAfterText = () =>
+      marker.evaluate((element) => {
+        const answer = element.closest('article')!;
+        const lines = [...answer.querySelectorAll('p')].filter((paragraph) => /^line \d+$/.test(paragraph.textContent ?? ''));
+        const last = lines.at(-1);
+        return !!last && (last.compareDocumentPosition(element) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
+      });
+    expect(await markedAfterText()).toBe(true);
+    expect(await timeline.getByText('line 399', { exact: true }).count()).toBe(0);
+    await page.reload();
+    await timeline.getByTestId('stopped-marker').waitFor();
+    expect(await markedAfterText()).toBe(true);
+    await stack.screenshot('55-stopped-answer-marked');
   });
 });
