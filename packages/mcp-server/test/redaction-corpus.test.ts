@@ -1,7 +1,8 @@
 /**
- * Issue 7 item 5: the redaction corpus (test/fixtures/redaction-corpus.ts). Every planted secret is rendered the
- * ways the server emits it — as an object (redactObject), as YAML text, as JSON text and as the raw text of a log
- * or diff (redactText) — and, for most contexts, also through the real tools: a preview of k8s_apply on kube-sim
+ * Issue 7 item 5 and issue 19 item 11: the redaction corpus (test/fixtures/redaction-corpus.ts). Every planted
+ * secret is rendered the ways the server emits it — as an object (redactObject), as YAML text, as JSON text, as the
+ * raw text of a log, diff or kubectl describe output (redactText), as an approval card's arguments
+ * (redactToolArguments) — and, for most contexts, also through the real tools: a preview of k8s_apply on kube-sim
  * (ConfigMaps, env, args, annotations), jenkins_get_build_log on jenkins-sim (application and Jenkins logs) and
  * helm_show_values with the real helm (Helm values). Recall is the share of secrets that never appear in any
  * output; the false-positive rate is the share of non-secrets lost from any output. Both are printed.
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { startJenkinsSim, type JenkinsSim } from '@skyflo/testkit/jenkins-sim';
 import { redactObject, redactText } from '../src/redaction/redact.ts';
+import { redactToolArguments } from '../src/redaction/redact-tool-arguments.ts';
 import { allTools } from '../src/tools/catalogue.ts';
 import type { ToolDeps } from '../src/tools/deps.ts';
 import { runTool } from '../src/tools/run-tool.ts';
@@ -44,6 +46,11 @@ function renderings(entry: Entry): Record<string, string> {
     outputs['object'] = JSON.stringify(redactObject(object));
     outputs['yaml text'] = redactText(stringify(object));
     outputs['json text'] = redactText(JSON.stringify(object, null, 2));
+    // the approval card: the model proposes the object (or the values file) as a tool argument
+    outputs['approval card'] =
+      entry.context === 'helm-values' && entry.placement.kind === 'text'
+        ? JSON.stringify(redactToolArguments('helm_upgrade', { release_name: 'corpus', chart: './chart', values: entry.placement.text }))
+        : JSON.stringify(redactToolArguments('k8s_apply', { content: stringify(object) }));
   }
   if (entry.placement.kind === 'text') outputs['text'] = redactText(entry.placement.text);
   return outputs;
@@ -100,8 +107,8 @@ describe('the redaction corpus', () => {
     }
   });
 
-  it('redactText/redactObject: 100% recall, under 5% false positives', () => {
-    const { recall, falsePositiveRate } = report('redactText/redactObject', score(secretEntries, renderings, leaks), score(keepEntries, renderings, loses));
+  it('redactText/redactObject/redactToolArguments: 100% recall, under 5% false positives', () => {
+    const { recall, falsePositiveRate } = report('redactText/redactObject/redactToolArguments', score(secretEntries, renderings, leaks), score(keepEntries, renderings, loses));
     expect(recall).toBe(1);
     expect(falsePositiveRate).toBeLessThan(0.05);
   });

@@ -13,7 +13,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type Scalar } from 'yaml';
 import { kindOf } from '../risk/resource-kinds.ts';
 import { redactObject, redactText } from './redact.ts';
-import { REDACTED, isSecretName, isTrivialValue, type Mask } from './rules.ts';
+import { REDACTED, isCount, isSecretName, isTrivialValue, redactCommandArguments, type Mask } from './rules.ts';
 
 export interface RedactToolArgumentsOptions {
   /**
@@ -100,7 +100,14 @@ function visit(node: Node | null | undefined, context: Context, scope: { kind?: 
     return;
   }
   if (isSeq(node)) {
+    // A list of words is a command line too (`[mysql, -uroot, -pPASS]`): read whole, as redact.ts does.
+    const words = node.items.every((item) => isScalar(item) && typeof item.value === 'string') ? node.items.map((item) => String((item as Scalar).value)) : undefined;
+    const asCommand = words ? redactCommandArguments(words, context.mask) : undefined;
     node.items.forEach((item, index) => {
+      if (asCommand && asCommand[index] !== words![index]) {
+        replaceScalar(item as Scalar, asCommand[index]!, context);
+        return;
+      }
       const previous = node.items[index - 1];
       const flag = isScalar(previous) && typeof previous.value === 'string' ? SPLIT_FLAG.exec(previous.value) : null;
       if (flag && isSecretName(flag[1]!) && isScalar(item) && typeof item.value === 'string' && !item.value.startsWith('-')) maskScalar(item, context);
@@ -125,7 +132,7 @@ function visit(node: Node | null | undefined, context: Context, scope: { kind?: 
       else visit(value, context, scope);
     } else if (kind === 'Secret' && (key === 'data' || key === 'stringData')) {
       visit(value, context, { kind, secretData: true });
-    } else if (key && isScalar(value) && ((secretPair && PAIR_VALUE_KEYS.has(key)) || isSecretName(key))) {
+    } else if (key && isScalar(value) && ((secretPair && PAIR_VALUE_KEYS.has(key) && !isCount(pairName, String(value.value))) || (isSecretName(key) && !isCount(key, String(value.value))))) {
       maskScalar(value, context);
     } else if (key === 'value' && jsonPatchPath && isSecretPatchPath(jsonPatchPath, kind)) {
       // JSON patch: {op: add, path: /data/password, value: …} on a Secret, or a path ending in a secret name.
