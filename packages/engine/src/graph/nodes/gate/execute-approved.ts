@@ -4,9 +4,8 @@
  * the one the approver saw (else TARGET_CHANGED). Every decision event says who decided, when and why.
  */
 import { closedCallCode } from '../../../agent/reconcile-orphaned-approvals.ts';
-import type { ToolInfo } from '../../../mcp/tool-gateway.ts';
-import type { JenkinsCallCredentials } from '../../../mcp/tool-gateway.ts';
 import { hashToolCall } from '../../../approvals/hash-tool-call.ts';
+import type { JenkinsCallCredentials, ToolInfo } from '../../../mcp/tool-gateway.ts';
 import type { ApprovalRecord } from '../../../ports/index.ts';
 import type { GraphDeps, RunContext } from '../../run-context.ts';
 import type { PendingCall } from '../../state.ts';
