@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '@skyflo/testkit/tools';
+import { vi } from 'vitest';
 
 const run = promisify(execFile);
 
@@ -74,19 +75,16 @@ export function startCommand(command: string, args: string[], env: Record<string
   };
 }
 
-/** Polls a URL until it answers 200 (or the deadline passes) and returns the parsed JSON body. */
-export async function waitForJson(url: string, timeoutMs = 60_000): Promise<unknown> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(url);
-      if (response.ok) return await response.json();
-      last = `HTTP ${response.status}`;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not answer 200 in time (${last})`);
+/** vi.waitFor until a URL answers 200, and returns the parsed JSON body; a failure says what it last answered. */
+export async function waitForJson(url: string, timeout = 60_000): Promise<unknown> {
+  return vi.waitFor(
+    async () => {
+      const response = await fetch(url).catch((error: Error) => {
+        throw new Error(`${url} did not answer 200 in time (${error.message})`);
+      });
+      if (!response.ok) throw new Error(`${url} did not answer 200 in time (HTTP ${response.status})`);
+      return response.json();
+    },
+    { timeout, interval: 100 },
+  );
 }

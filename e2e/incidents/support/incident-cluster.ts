@@ -78,7 +78,7 @@ export async function startIncidentCluster(options: StartKubeSimOptions = {}): P
   };
 }
 
-/** Polls until `check` returns a truthy value (rethrowing the last error after `timeoutMs`). */
+/** vi.waitFor (through the kube-sim harness) until `check` returns a truthy value (rethrowing the last error after `timeoutMs`). */
 export function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs = 15_000, intervalMs = 50): Promise<T> {
   return pollUntil(check, timeoutMs, intervalMs);
 }

@@ -67,7 +67,7 @@ export async function startIncident(setup: string): Promise<IncidentHarness> {
   return harness;
 }
 
-/** Polls until `check` returns something truthy; rethrows its last error after `timeoutMs`. */
+/** vi.waitFor (through the kube-sim harness) until `check` returns something truthy; rethrows its last error after `timeoutMs`. */
 export function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000, intervalMs = 50): Promise<T> {
   return pollUntil(check, timeoutMs, intervalMs);
 }

@@ -12,6 +12,7 @@ import { createEngine, loadConfig, type Engine } from '@skyflo/engine';
 import { startKubeSim, type KubeSim } from '@skyflo/testkit/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
+import { vi } from 'vitest';
 
 const run = promisify(execFile);
 export const skyfloBin = path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs');
@@ -116,13 +117,21 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
   });
 }
 
-/** Polls `check` until it returns a value, or fails with `describe()` after the deadline. */
-export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, describe: () => string | Promise<string>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out: ${await describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+const notYet = new Error('not yet');
+
+/** vi.waitFor until `check` returns a value; fails with `describe()` (asked only then: it may read a screen) after `timeout`. */
+export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, describe: () => string | Promise<string>, timeout = 90_000): Promise<T> {
+  try {
+    return await vi.waitFor(
+      async () => {
+        const value = await check();
+        if (value === undefined || value === false) throw notYet;
+        return value;
+      },
+      { timeout, interval: 100 },
+    );
+  } catch (error) {
+    if (error === notYet) throw new Error(`timed out: ${await describe()}`);
+    throw error;
   }
 }

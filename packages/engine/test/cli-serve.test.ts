@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '@skyflo/testkit/tools';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 const bin = path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs');
 const running: ChildProcess[] = [];
@@ -28,15 +28,20 @@ function start(args: string[], env: Record<string, string>): Started {
   return { child, output: () => output, exited };
 }
 
-async function waitFor(started: Started, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const match = started.output().match(pattern);
-    if (match) return match;
-    if (started.child.exitCode !== null) throw new Error(`exited with ${started.child.exitCode}:\n${started.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${pattern}:\n${started.output()}`);
+/** vi.waitFor until the process printed `pattern`; fails at once, with its output, if the process exits first. */
+async function waitFor(started: Started, pattern: RegExp, timeout = 120_000): Promise<RegExpMatchArray> {
+  let exited: Error | undefined;
+  const match = await vi.waitFor(
+    () => {
+      const found = started.output().match(pattern);
+      if (found) return found;
+      if (started.child.exitCode !== null) return (exited = new Error(`exited with ${started.child.exitCode}:\n${started.output()}`));
+      throw new Error(`timed out waiting for ${pattern}:\n${started.output()}`);
+    },
+    { timeout, interval: 50 },
+  );
+  if (exited) throw exited;
+  return match as RegExpMatchArray;
 }
 
 afterEach(() => {
@@ -46,16 +51,20 @@ afterEach(() => {
 const dataDir = () => mkdtempSync(path.join(tmpdir(), 'skyflo-cli-'));
 
 /** Polls /api/v1/health until the embedded MCP server has finished loading (it loads after the engine listens). */
-async function waitForTools(url: string, timeoutMs = 30_000): Promise<{ status: string; mcp: string }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const health = (await (await fetch(`${url}/api/v1/health`)).json()) as { status: string; mcp: string };
-    if (health.mcp !== 'starting' || Date.now() > deadline) return health;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+async function waitForTools(url: string, timeout = 120_000): Promise<{ status: string; mcp: string }> {
+  return vi.waitFor(
+    async () => {
+      const health = (await (await fetch(`${url}/api/v1/health`)).json()) as { status: string; mcp: string };
+      if (health.mcp === 'starting') throw new Error(`the embedded MCP server was still starting: ${JSON.stringify(health)}`);
+      return health;
+    },
+    { timeout, interval: 50 },
+  );
 }
 
-describe('skyflo serve', () => {
+// A start takes seconds on an idle machine and half a minute on a loaded two-core one: the waits above (120 s) and
+// these limits are far enough from either that the load cannot decide the outcome.
+describe('skyflo serve', { timeout: 300_000 }, () => {
   it('starts on PGlite with no LLM, says what to set, answers health, and stops cleanly on SIGTERM', async () => {
     const directory = dataDir();
     const server = start(['serve', '--port', '0'], { SKYFLO_DATA_DIR: directory, LOG_LEVEL: 'info' });
@@ -123,7 +132,7 @@ describe('skyflo serve', () => {
   });
 });
 
-describe('skyflo sandbox', () => {
+describe('skyflo sandbox', { timeout: 300_000 }, () => {
   it('starts kube-sim with the demo cluster, writes its kubeconfig and serves the engine against it', async () => {
     const directory = dataDir();
     const sandbox = start(['sandbox', '--port', '0'], { SKYFLO_DATA_DIR: directory, LOG_LEVEL: 'warn' });

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { installArgoRolloutsCrds, startKubeSim, type KubeSim } from '@skyflo/testkit/kube-sim';
 import { argoTools } from '../src/tools/argo/index.ts';
 import type { ToolDeps } from '../src/tools/deps.ts';
@@ -52,12 +52,14 @@ function podTemplate(image: string, hash?: string) {
   };
 }
 
-async function waitFor(check: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(stored()?.status)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** vi.waitFor until `check` holds; a failure names what was awaited and shows the rollout's status then. */
+async function waitFor(check: () => boolean, what: string, timeout = 15_000): Promise<void> {
+  await vi.waitFor(
+    () => {
+      if (!check()) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(stored()?.status)}`);
+    },
+    { timeout, interval: 20 },
+  );
 }
 
 /**

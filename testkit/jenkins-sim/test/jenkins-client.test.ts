@@ -1,5 +1,5 @@
 import Jenkins from 'jenkins';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startJenkinsSim, type JenkinsSim } from '../index.ts';
 import { testScenario } from './test-scenario.ts';
 
@@ -15,22 +15,27 @@ const clientFor = (user: string, token: string) => {
   return new Jenkins({ baseUrl: url.toString().replace(/\/$/, ''), crumbIssuer: true });
 };
 
+// Waits by condition (vi.waitFor), with limits far above what the simulator needs, so a busy machine cannot fail them.
 async function waitForBuild(name: string, queueId: number): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    const item = await jenkins.queue.item(queueId);
-    if (item.executable) return item.executable.number as number;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`queue item ${queueId} of ${name} never started`);
+  return vi.waitFor(
+    async () => {
+      const item = await jenkins.queue.item(queueId);
+      if (!item.executable) throw new Error(`queue item ${queueId} of ${name} never started`);
+      return item.executable.number as number;
+    },
+    { timeout: 15_000, interval: 10 },
+  );
 }
 
 async function waitUntilDone(name: string, number: number) {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    const build = await jenkins.build.get(name, number);
-    if (!build.building) return build;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`${name} #${number} never finished`);
+  return vi.waitFor(
+    async () => {
+      const build = await jenkins.build.get(name, number);
+      if (build.building) throw new Error(`${name} #${number} never finished`);
+      return build;
+    },
+    { timeout: 15_000, interval: 10 },
+  );
 }
 
 beforeAll(async () => {

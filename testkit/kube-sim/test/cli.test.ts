@@ -3,7 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { repoRoot } from '../../tools.ts';
 
@@ -26,12 +26,13 @@ function watch(child: ReturnType<typeof spawn>) {
   return { child, exited, output: () => ({ stdout, stderr }) };
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+async function waitFor(condition: () => boolean, timeout = 15_000): Promise<void> {
+  await vi.waitFor(
+    () => {
+      if (!condition()) throw new Error(`condition not met: ${condition.toString()}`);
+    },
+    { timeout, interval: 50 },
+  );
 }
 
 /** GET over HTTPS against the self-signed certificate, optionally with a bearer token. */

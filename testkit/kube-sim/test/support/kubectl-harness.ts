@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { kubectlPath } from '../../../tools.ts';
 import { startKubeSim, type KubeSim, type StartKubeSimOptions } from '../../index.ts';
+import { vi } from 'vitest';
 
 export interface KubectlResult {
   stdout: string;
@@ -59,18 +60,17 @@ export async function startHarness(options: StartKubeSimOptions = {}): Promise<K
   };
 }
 
-/** Polls `check` until it returns a truthy value (or throws the last error after `timeoutMs`). */
+/**
+ * vi.waitFor until `check` returns a truthy value; after `timeoutMs` fails with the last error `check` threw, or says
+ * the condition was not met. Kept as a wrapper because many suites (and e2e/incidents) pass falsy-means-not-yet checks.
+ */
 export async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs = 10_000, intervalMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
+  return vi.waitFor(
+    async () => {
       const value = await check();
-      if (value) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw lastError instanceof Error ? lastError : new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+      if (!value) throw new Error(`condition not met within ${timeoutMs} ms`);
+      return value;
+    },
+    { timeout: timeoutMs, interval: intervalMs },
+  );
 }
