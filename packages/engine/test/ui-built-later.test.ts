@@ -5,6 +5,7 @@
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -36,6 +37,7 @@ describe('a UI built after the engine started', () => {
     // what `npm run build:ui` writes, while the engine keeps running
     mkdirSync(path.join(uiDir, 'assets'), { recursive: true });
     writeFileSync(path.join(uiDir, 'assets', 'index-abc123.js'), 'console.log("command center")');
+    writeFileSync(path.join(uiDir, 'assets', 'index-abc123.js.gz'), gzipSync('console.log("command center")'));
     writeFileSync(path.join(uiDir, 'index.html'), '<!doctype html><div id="root"></div><script type="module" src="/assets/index-abc123.js"></script>');
 
     await vi.waitFor(
@@ -54,6 +56,10 @@ describe('a UI built after the engine started', () => {
     expect(asset.statusCode).toBe(200);
     expect(asset.headers['cache-control']).toContain('immutable');
     expect(asset.body).toBe('console.log("command center")');
+    // the pre-compressed copy the UI build writes beside each asset is what a browser that accepts it gets
+    const compressed = await engine.request({ method: 'GET', url: '/assets/index-abc123.js', headers: { 'accept-encoding': 'gzip' } });
+    expect(compressed.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(compressed.rawPayload).toString()).toBe('console.log("command center")');
     expect((await engine.request({ method: 'GET', url: '/assets/gone-999.js' })).statusCode).toBe(404);
     const api = await engine.request({ method: 'GET', url: '/api/v1/nope' });
     expect(api.statusCode).toBe(404);
