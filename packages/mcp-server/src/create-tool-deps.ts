@@ -1,5 +1,5 @@
 /**
- * Builds ToolDeps from settings: the KubeConfig (a file, or client-node's default resolution), the real
+ * Builds ToolDeps from settings: the KubeConfig (a file, the pod's service account, or ~/.kube/config), the real
  * command runner and the Jenkins credential resolver.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createCommandRunner } from './exec/create-command-runner.ts';
 import { defaultChartCacheDir } from './tools/helm/chart-cache.ts';
 import { createJenkinsCredentialResolver } from './kube/create-jenkins-credential-resolver.ts';
+import { resolveKubeConfig } from './kube/resolve-kube-config.ts';
 import type { CommandRunner } from './exec/command-runner.ts';
 import type { ToolDeps, ToolSettings } from './tools/deps.ts';
 
@@ -42,8 +43,8 @@ const require = createRequire(import.meta.url);
 function loadKubeConfig(kubeconfigPath: string | undefined): KubeConfig {
   const { KubeConfig: KubeConfigClass } = require('@kubernetes/client-node') as typeof import('@kubernetes/client-node');
   const kubeConfig = new KubeConfigClass();
-  if (kubeconfigPath) kubeConfig.loadFromFile(kubeconfigPath);
-  else kubeConfig.loadFromDefault();
+  // not loadFromDefault: in a pod it must pick the service account, and nothing found must be an error, not localhost:8080
+  resolveKubeConfig(kubeConfig, { kubeconfigPath });
   return kubeConfig;
 }
 
