@@ -145,10 +145,11 @@ describe('approver workflow', () => {
 
   it('four-eyes: the admin cannot approve their own destructive change; a user with the approver role does, from their queue', async () => {
     const { page } = stack;
-    stack.llm.reset(scaleScript(4));
-    const chatPath = await ask(page, 'Scale web to 4');
+    // scaling to 0 is destructive (judged from the call), so four-eyes applies
+    stack.llm.reset(scaleScript(0));
+    const chatPath = await ask(page, 'Scale web to 0');
     const waiting = page.getByTestId('approval-card').getByTestId('approval-waiting');
-    await waiting.getByText(/Four-eyes rule: you asked for this destructive change/).waitFor();
+    await waiting.getByText(/Four-eyes rule: you asked for this destructive or high-risk change/).waitFor();
     await page.getByTestId('run-status').getByText('Waiting for an approver').waitFor();
     expect(await page.getByTestId('approval-card').getByRole('button', { name: /Approve/ }).count()).toBe(0);
     expect(await stack.seriousA11yViolations()).toEqual([]);
@@ -161,7 +162,7 @@ describe('approver workflow', () => {
       const queue = await stack.context.newPage();
       try {
         await queue.goto('/approvals');
-        const own = queue.getByTestId('pending-approval').filter({ hasText: '"replicas": 4' });
+        const own = queue.getByTestId('pending-approval').filter({ hasText: '"replicas": 0' });
         await own.getByTestId('cannot-decide').getByText(/Four-eyes rule/).waitFor();
         expect(await own.getByRole('button', { name: /Approve/ }).count()).toBe(0);
       } finally {
@@ -169,7 +170,7 @@ describe('approver workflow', () => {
       }
 
       await approver.goto('/approvals');
-      const item = approver.getByTestId('pending-approval').filter({ hasText: '"replicas": 4' });
+      const item = approver.getByTestId('pending-approval').filter({ hasText: '"replicas": 0' });
       await item.getByText(`requested by ${ADMIN.name}`).waitFor();
       await item.getByRole('button', { name: /^Approve k8s_scale/ }).click();
       await approver.getByTestId('decided-approval').getByText(/Approved by you — the run continues in/).waitFor();
@@ -177,8 +178,8 @@ describe('approver workflow', () => {
     } finally {
       await context.close();
     }
-    await expect.poll(replicas, { timeout: 60_000 }).toBe('4');
-    await page.getByText('web now has 4 replicas.').waitFor();
+    await expect.poll(replicas, { timeout: 60_000 }).toBe('0');
+    await page.getByText('web now has 0 replicas.').waitFor();
     expect(new URL(page.url()).pathname).toBe(chatPath);
     await page.locator('[data-testid="tool-card"][data-tool="k8s_scale"][data-status="completed"]').waitFor();
     await stack.screenshot('47-admin-sees-approval');

@@ -62,6 +62,10 @@ describe('who may decide', () => {
     const other = pendingItem({ destructive: true, requested_by: { id: 'someone-else' } });
     expect(cannotDecideReason(other, { policy: 'approver', four_eyes: true }, admin)).not.toBe(someoneElseMustDecide);
     expect(cannotDecideReason(pendingItem({ destructive: true, requested_by: { id: admin.id } }), { policy: 'approver', four_eyes: true }, admin)).toBe(someoneElseMustDecide);
+    // four-eyes also covers a call that is not destructive but carries a high-severity risk
+    expect(cannotDecideReason(pendingItem({ destructive: false, risks: [{ code: 'RBAC_GRANT', message: 'grants cluster-admin', severity: 'high' }], requested_by: { id: admin.id } }), { policy: 'approver', four_eyes: true }, admin)).toBe(
+      someoneElseMustDecide,
+    );
   });
 });
 

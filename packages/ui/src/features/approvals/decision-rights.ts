@@ -20,12 +20,14 @@ export interface Viewer {
 export type DecisionRight = { kind: 'can' } | { kind: 'cannot'; reason: string } | { kind: 'unknown' };
 
 export const approverMustDecide = 'Only approvers and admins decide changes in this workspace (approval policy: approver). An approver sees this call under Pending approvals.';
-export const someoneElseMustDecide = 'Four-eyes rule: you asked for this destructive change, so someone else must approve or deny it.';
+export const someoneElseMustDecide = 'Four-eyes rule: you asked for this destructive or high-risk change, so someone else must approve or deny it.';
 
 /** Why `item` (with can_decide false) cannot be decided by `viewer`, following the engine's rules in order. */
-export function cannotDecideReason(item: Pick<PendingApproval, 'destructive' | 'requested_by'>, list: Pick<PendingList, 'policy' | 'four_eyes'>, viewer?: Viewer): string {
+export function cannotDecideReason(item: Pick<PendingApproval, 'destructive' | 'requested_by'> & { risks?: PendingApproval['risks'] }, list: Pick<PendingList, 'policy' | 'four_eyes'>, viewer?: Viewer): string {
   if (list.policy === 'approver' && viewer?.role === 'member') return approverMustDecide;
-  if (list.four_eyes && item.destructive && viewer && item.requested_by.id === viewer.id) return someoneElseMustDecide;
+  // the engine's four-eyes rule covers destructive calls and calls with a high-severity risk
+  const fourEyes = item.destructive || (item.risks ?? []).some((risk) => risk.severity === 'high');
+  if (list.four_eyes && fourEyes && viewer && item.requested_by.id === viewer.id) return someoneElseMustDecide;
   return 'You are not allowed to decide this call; someone with the approver role must.';
 }
 
