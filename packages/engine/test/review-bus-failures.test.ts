@@ -77,13 +77,12 @@ describe('re-attaching to a run whose engine died', () => {
       await bus.publish(runId, 'generation.start', { type: 'generation.start', conversation_id: conversation.id, run_id: runId, model: 'm', tools_available: 1 });
       await bus.publish(runId, 'token', { type: 'token', conversation_id: conversation.id, run_id: runId, text: 'Half an ans', tokens_generated: 1 });
 
-      const startedAt = Date.now();
+      // Nothing publishes to this run any more: the stream ending at all, with the dead-run reason, is the lapsed
+      // lease (300 ms) seen by a liveness check, not heartbeats forever (which the test's time limit would catch).
       const response = await fetch(`${harness.url}/agent/runs/${runId}/events?conversation_id=${conversation.id}`, { headers: headers() });
       const frames = await readSse(response);
       expect(frames.map((frame) => frame.event).filter((event) => event !== 'heartbeat')).toEqual(['ready', 'generation.start', 'token', 'completed']);
       expect(frames.at(-1)!.data).toMatchObject({ status: 'error', error: deadRunMessage });
-      // the lease (300 ms) lapses, the next liveness check (every 300 ms) ends the stream: seconds, not forever
-      expect(Date.now() - startedAt).toBeLessThan(10_000);
     } finally {
       await harness.close();
       await bus.close();
@@ -167,10 +166,10 @@ describe('Redis dies mid-run', () => {
 
   it('a new chat while Redis is down gets the clear error at once instead of waiting', async () => {
     sim.reset({ rules: [{ match: { always: true }, reply: 'hello' }] });
-    const startedAt = Date.now();
     const response = await fetch(`${harness.url}/agent/chat`, { method: 'POST', headers: headers(), body: JSON.stringify({ messages: [{ role: 'user', content: 'are you there?' }] }) });
     const frames = await readSse(response);
-    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    // refused before any work: the model was never asked (a wait for Redis to come back would hit the test's limit)
+    expect(sim.calls).toHaveLength(0);
     expect(frames.find((frame) => frame.event === 'workflow.error')?.data).toMatchObject({ code: 'EVENT_BUS_UNAVAILABLE' });
     expect(frames.at(-1)).toMatchObject({ event: 'completed', data: { status: 'error' } });
   });
