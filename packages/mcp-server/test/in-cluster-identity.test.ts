@@ -96,6 +96,9 @@ describe('the cluster identity without a kubeconfig', { timeout: 60_000 }, () =>
     expect(result.text).toContain(path.join(directory, 'home', '.kube', 'config'));
     expect(result.text).toContain('--kubeconfig');
     expect(result.text).not.toContain('skipTLSVerify');
+    // retrying cannot help: the model is told to report it, not to try again
+    expect(result.text).not.toMatch(/Try: retry/);
+    expect(result.text).toContain('no cluster configured');
   });
 
   it('a kubeconfig named in KUBECONFIG that does not exist: named in the error', async () => {

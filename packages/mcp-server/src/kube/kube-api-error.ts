@@ -3,6 +3,7 @@
  * a message the model can act on (what happened, what to try) instead of a stack trace.
  */
 import { ToolInputError, type ToolErrorCode } from '../errors.ts';
+import { KubeConfigNotFoundError } from './resolve-kube-config.ts';
 
 export class KubeApiError extends Error {
   constructor(
@@ -32,6 +33,10 @@ export function toToolInputError(error: unknown, context: { action: string }): T
     };
     const mapped = byStatus[error.status] ?? { code: 'FAILED' as ToolErrorCode, hint: 'retry; if it keeps failing check the cluster health with k8s_cluster_info' };
     return new ToolInputError(`Failed to ${context.action}: ${error.message} (HTTP ${error.status} ${error.reason}).`, mapped);
+  }
+  if (error instanceof KubeConfigNotFoundError) {
+    // not "retry": nothing changes until an operator gives the server a cluster identity
+    return new ToolInputError(`Failed to ${context.action}: ${error.message}`, { hint: 'tell the user the Skyflo MCP server has no cluster configured; an operator must fix its deployment', code: 'FAILED' });
   }
   const code = (error as { code?: string })?.code;
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
