@@ -5,7 +5,7 @@
  * the card) — and only for a fresh key pressed there:
  *  - not an auto-repeat (a key held down since before the focus moved repeats into the card);
  *  - not part of an IME composition (isComposing, the 229 "Process" key);
- *  - not a key whose press started elsewhere (its keydown was not seen in the card after it was armed);
+ *  - a fresh keydown in the card (a key pressed elsewhere and held only reaches the card as repeats, refused above);
  *  - no modifier (Ctrl+A selects text, it does not approve), and not typed into the reason field.
  * Pure (no React), so the rules are tested directly.
  */
