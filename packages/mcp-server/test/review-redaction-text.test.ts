@@ -32,12 +32,12 @@ describe('review: values the rules missed', () => {
     expect(redactText(line)).toBe(line);
   });
 
-  it('many sibling "name: password" lines redact in linear time (the pair rule once scanned quadratically)', () => {
+  // How the time grows with the number of pairs (linear now; the pair rule once scanned quadratically) is measured by
+  // bench/redaction-scaling.ts: a test on a shared machine asserts the output.
+  it('many sibling "name: password" lines are all redacted', () => {
     const text = Array.from({ length: 20_000 }, (_, index) => `name: password\nvalue: secret-${index}`).join('\n');
-    const started = performance.now();
     const redacted = redactText(text);
-    // ~0.1 s here; the quadratic scan took over 10 s. The bound leaves room for a loaded CI machine.
-    expect(performance.now() - started).toBeLessThan(3000);
-    expect(redacted).not.toContain('secret-19999');
+    expect(redacted).not.toMatch(/secret-\d/);
+    expect(redacted.match(/name: password/g)).toHaveLength(20_000);
   });
 });

@@ -1,0 +1,31 @@
+/**
+ * redactText on many sibling "name: password" / "value: …" pairs: the time for 2,000 and for 20,000 pairs, and their
+ * ratio. Linear scanning shows ≈10× for 10× the input; the pair rule once scanned quadratically (≈100×, over 10 s for
+ * 20,000 pairs). Moved here from review-redaction-text.test.ts, which asserts the redacted output only.
+ *   npx tsx bench/redaction-scaling.ts [runs=5]
+ */
+import { redactText } from '../packages/mcp-server/src/redaction/redact.ts';
+import { printBenchHeader } from './support/bench-header.ts';
+
+printBenchHeader('redaction-scaling', 'none (pure text redaction)');
+
+const runs = Number(process.argv[2] ?? 5);
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const pairs = (count: number) => Array.from({ length: count }, (_, index) => `name: password\nvalue: secret-${index}`).join('\n');
+
+function measure(count: number): number {
+  const text = pairs(count);
+  const timings: number[] = [];
+  for (let run = 0; run < runs; run += 1) {
+    const started = performance.now();
+    const redacted = redactText(text);
+    timings.push(performance.now() - started);
+    if (/secret-\d/.test(redacted)) throw new Error(`a secret survived redaction of ${count} pairs`);
+  }
+  return median(timings);
+}
+
+measure(200); // warm-up
+const small = measure(2_000);
+const large = measure(20_000);
+console.log(`redactText, median of ${runs}: 2,000 pairs ${small.toFixed(1)} ms, 20,000 pairs ${large.toFixed(1)} ms → ${(large / small).toFixed(1)}× for 10× the input (linear ≈ 10×, quadratic ≈ 100×)`);
