@@ -11,12 +11,18 @@ const PEM_LABEL = String.raw`-----(?:BEGIN|END)[\s\\]+(?:[A-Z0-9]+[\s\\]+)*PRIVA
 const PEM_BEGIN = PEM_LABEL.replace('(?:BEGIN|END)', 'BEGIN');
 const PEM_END = PEM_LABEL.replace('(?:BEGIN|END)', 'END');
 // A key cut short (output budget, `head`, a copy-paste) has no END line: its body is the base64 that follows.
-const PEM_BODY_WITHOUT_END = String.raw`(?:(?:\s|\\[nr])*(?:[A-Za-z0-9+/=]{4,}|(?:Proc-Type|DEK-Info|Comment):[^\n\\]*))*`;
+const PEM_BODY_WITHOUT_END = String.raw`(?:(?:\s|\\{1,2}[nr])*(?:[A-Za-z0-9+/=]{4,}|(?:Proc-Type|DEK-Info|Comment):[^\n\\]*))*`;
 
 /** base64 of a PEM block: only a private key's (certificates and public keys in kubeconfigs are not secret). */
 function isBase64PrivateKey(groups: Record<string, string | undefined>): boolean {
   const head = Buffer.from((groups['secret'] ?? '').slice(0, 80), 'base64').toString('latin1');
   return !/^-----BEGIN (?:CERTIFICATE|PUBLIC KEY|X509 CRL|CERTIFICATE REQUEST|NEW CERTIFICATE REQUEST|TRUSTED CERTIFICATE|PGP PUBLIC KEY BLOCK|SSH2 PUBLIC KEY|DH PARAMETERS|EC PARAMETERS)/.test(head);
+}
+
+/** base64 of a JSON document holding a private key (a GCP service-account key file, base64-encoded into a value). */
+function isBase64KeyFile(groups: Record<string, string | undefined>): boolean {
+  const decoded = Buffer.from(groups['secret'] ?? '', 'base64').toString('latin1');
+  return /PRIVATE KEY|"private_key"/.test(decoded);
 }
 
 const AUTH_SCHEMES = 'Bearer|Basic|Token|Digest|ApiKey|Api-Key|SSWS|Splunk|GenieKey|Bot|Negotiate|NTLM|Key|OAuth|JWT|Client-ID|Hawk';
@@ -74,5 +80,6 @@ export const VENDOR_TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
     pattern: new RegExp(`(?<pre>\\b(?:Proxy-)?Authorization["']?[ \\t]*[:=][ \\t]*["']?(?:(?:${AUTH_SCHEMES})[ \\t]+)?)(?<secret>(?!\\[REDACTED|realm=)[^\\s"',;}]{6,})`, 'gi'),
   },
   // base64 of "-----BEGIN" (kubeconfig client-key-data, Secret data printed elsewhere): a PEM blob in disguise.
+  { name: 'base64-key-file', pattern: /(?<secret>\b(?:ewog|eyJ|ew0K|e30K)[A-Za-z0-9+/]{60,}={0,2})/g, accept: isBase64KeyFile },
   { name: 'base64-pem', pattern: /(?<secret>\bLS0tLS1CRUdJTi[A-Za-z0-9+/=]{20,})/g, accept: isBase64PrivateKey },
 ];
