@@ -16,8 +16,10 @@ import { createToolCallInspector } from './approvals/tool-call-inspector.ts';
 import { verifyEncryptionKey } from './crypto/verify-encryption-key.ts';
 import { createLoginRateLimiter } from './accounts/login-rate-limiter.ts';
 import { createPasswordHasher, type PasswordHasher } from './accounts/password-hasher.ts';
-import type { DeferredAgentService } from './startup/deferred-agent-service.ts';
+import { deferAgentService } from './startup/deferred-agent-service.ts';
 import { agentRoutes, type AgentRouteDeps } from './http/routes/agent/index.ts';
+import type { AgentModel } from './graph/run-context.ts';
+import { liveAgentModel } from './llm/agent-model.ts';
 import type { BusLogger } from './bus/bus-types.ts';
 import { createEventBus } from './bus/create-event-bus.ts';
 import type { Config } from './config/index.ts';
@@ -37,7 +39,6 @@ import { createDatabaseVault, createKubernetesVault } from './integrations/crede
 import { createKubernetesSecretClient } from './integrations/kubernetes-secret-client.ts';
 import { integrationRoutes, type IntegrationRouteDeps } from './http/routes/integrations/index.ts';
 import { settingsRoutes, type SettingsRouteDeps } from './http/routes/settings/index.ts';
-import type { LiveModel } from './llm-settings/llm-settings-service.ts';
 import type { LlmConfig } from './config/llm.ts';
 
 export interface EngineOverrides {
@@ -50,7 +51,8 @@ export interface EngineOverrides {
   openingStorage?: Promise<PlatformStorage>;
   bus?: EventBus;
   tools?: ToolGateway;
-  llm?: AgentRouteDeps['llm'];
+  /** the model the agent uses instead of the configured one (tests: llm-sim) */
+  llm?: AgentModel;
   /** tests use cheaper argon2 costs */
   passwordHasher?: PasswordHasher;
   /** Fastify logger option; default: pino at config.server.logLevel */
@@ -72,36 +74,6 @@ export interface Engine {
   listen(): Promise<string>;
   /** Stops accepting requests, lets running agent runs settle, then closes tools, bus and storage. */
   close(): Promise<void>;
-}
-
-/** The agent's view of the live model: every property read through, so a settings change reaches the next call. */
-function liveModelDeps(live: LiveModel): AgentRouteDeps['llm'] {
-  return {
-    get model() {
-      return live.selection().model;
-    },
-    get provider() {
-      return live.selection().provider;
-    },
-    get modelId() {
-      return live.selection().modelId;
-    },
-    get describe() {
-      return live.selection().describe;
-    },
-    get problem() {
-      return live.selection().problem;
-    },
-    get providerOptions() {
-      return live.selection().providerOptions;
-    },
-    get maxOutputTokens() {
-      return live.selection().callSettings.maxOutputTokens;
-    },
-    get secrets() {
-      return live.secrets();
-    },
-  };
 }
 
 /** The LLM variables the environment sets (they win over saved settings; the settings API lists them). */
@@ -233,7 +205,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const reconcile = (everyRunIsDead: boolean) => reconcileOrphanedApprovals({ storage, tools, logger: reconcileLogger, everyRunIsDead });
     const databaseReady = Promise.all([verifyEncryptionKey(storage.settings, secretBox), llmSettings.load(), reconcile(ownsWholeDatabase)]);
     databaseReady.catch(() => undefined);
-    const llm: AgentRouteDeps['llm'] = overrides.llm ?? liveModelDeps(llmSettings);
+    const llm: AgentModel = overrides.llm ?? liveAgentModel(llmSettings);
 
     const integrations = createIntegrationService({
       store: storage.integrations,
@@ -258,14 +230,30 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
 
     const auditSigner = createAuditHeadSigner(parseAuditSigningKey(await auditSigningKeyPromise));
     let auditHeads: AuditHeadPublisher | undefined;
-    let agentService: DeferredAgentService | undefined;
+    const approvalPolicy = { policy: config.governance.approvalPolicy, fourEyes: config.governance.fourEyes };
+    // The agent service: its dependencies are fixed here, its workflow module loads after listen (or on first use).
+    const agentService = deferAgentService({
+      storage,
+      bus,
+      tools,
+      llm,
+      config: config.agent,
+      jenkinsIntegration: () => integrations.activeJenkins(),
+      secretBox,
+      inspector: createToolCallInspector({ encryptionKey }),
+      audit: storage.audit,
+      approvalPolicy,
+      ...(config.governance.executeAsApprover ? { executeAsApprover: { groupsByRole: config.governance.impersonationGroups } } : {}),
+      // the app's logger, which exists by the time the service loads
+      logger: reconcileLogger,
+    });
     const app = await buildApp({
       server: config.server,
       limits: config.limits,
       ...(rateLimitRedis ? { rateLimitRedis } : {}),
       metrics: { metrics, ...(config.observability.metricsToken ? { token: config.observability.metricsToken } : {}) },
       modelPrices: config.analytics.modelPrices,
-      approvalPolicy: { policy: config.governance.approvalPolicy, fourEyes: config.governance.fourEyes },
+      approvalPolicy,
       bus,
       stopRuns: async (runIds) => {
         await Promise.all(runIds.map((runId) => bus.requestStop(runId)));
@@ -279,11 +267,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       routes: [
         {
           plugin: agentRoutes,
-          options: { storage, bus, tools, llm, config: config.agent, secretBox, inspector: createToolCallInspector({ encryptionKey }), audit: storage.audit,
-            approvalPolicy: { policy: config.governance.approvalPolicy, fourEyes: config.governance.fourEyes },
-            ...(config.governance.executeAsApprover ? { executeAsApprover: { groupsByRole: config.governance.impersonationGroups } } : {}),
-            jenkinsIntegration: () => integrations.activeJenkins(),
-            onService: (service: DeferredAgentService) => (agentService = service) } satisfies AgentRouteDeps,
+          options: { service: agentService, bus, tools, runs: storage.runs, config: config.agent } satisfies AgentRouteDeps,
         },
         { plugin: integrationRoutes, options: { integrations } satisfies IntegrationRouteDeps },
         { plugin: settingsRoutes, options: { llmSettings } satisfies SettingsRouteDeps },
@@ -315,7 +299,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       app,
       storage,
       accounts,
-      llmDescription: llm.describe ?? llm.modelName ?? 'custom model',
+      llmDescription: overrides.llm ? overrides.llm.modelName : llmSettings.selection().describe,
       ...(setupToken ? { setupToken } : {}),
       ...(llm.model ? {} : { llmProblem: llm.problem ?? 'no LLM configured' }),
       async listen() {
@@ -324,7 +308,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
         // hold up the first requests (health probes, the UI's first page). A request that needs either loads it now.
         warmUp = setTimeout(() => {
           deferredTools?.start();
-          agentService?.start();
+          agentService.start();
         }, warmUpDelayMs);
         warmUp.unref();
         auditHeads!.start();
@@ -335,7 +319,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
           clearTimeout(warmUp);
           clearInterval(reconciler);
           await app.close();
-          await agentService?.close();
+          await agentService.close();
           await auditHeads?.stop();
           await closeOwned();
         })()),

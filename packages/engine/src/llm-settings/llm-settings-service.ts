@@ -9,6 +9,7 @@ import { apiKeyVariables, type ApiKeyProvider, type LlmConfig } from '../config/
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { createLanguageModel, type LanguageModelSelection } from '../llm/create-language-model.ts';
 import { llmSecretValues } from '../llm/llm-secret-values.ts';
+import type { ModelSource } from '../llm/agent-model.ts';
 import { providerCatalogue } from '../llm/provider-catalogue.ts';
 import { recordSettingsChange } from '../audit/admin-audit.ts';
 import type { AuditLog, AuthenticatedUser, SettingsStore, TransactionalStores } from '../ports/index.ts';
@@ -36,13 +37,8 @@ interface StoredLlmSettings {
   max_tokens: number | null;
 }
 
-export interface LiveModel {
-  selection(): LanguageModelSelection;
-  /** credential values to scrub from events (environment keys and the stored key) */
-  secrets(): string[];
-}
-
-export interface LlmSettingsService extends LiveModel {
+/** The live model (llm/agent-model.ts turns it into what the agent reads); secrets: environment keys and the stored key. */
+export interface LlmSettingsService extends ModelSource {
   /** loads the stored settings (once, at start-up) */
   load(): Promise<void>;
   get(actor: AuthenticatedUser): LlmSettings;

@@ -4,7 +4,7 @@
  * for it; the engine starts loading it shortly after it listens, so the reconciler of orphaned approvals still runs
  * right after start-up.
  */
-import type { AgentService } from '../agent/create-agent-service.ts';
+import type { AgentService, AgentServiceDeps } from '../agent/create-agent-service.ts';
 import { loadOnce } from './load-once.ts';
 
 export interface DeferredAgentService extends AgentService {
@@ -36,4 +36,15 @@ export function createDeferredAgentService(load: () => Promise<AgentService>): D
       await started?.close();
     },
   };
+}
+
+/**
+ * The agent service the composition root hands to the HTTP routes: its dependencies are fixed now, the workflow
+ * module (LangGraph, AI SDK, checkpointer) is imported only on first use or once the engine listens.
+ */
+export function deferAgentService(deps: AgentServiceDeps): DeferredAgentService {
+  return createDeferredAgentService(async () => {
+    const { createAgentService } = await import('../agent/create-agent-service.ts');
+    return createAgentService(deps);
+  });
 }

@@ -15,51 +15,25 @@ import { approvalRequestSchema, chatRequestSchema, stopRequestSchema, type ToolS
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AgentRequestError } from '../../../agent/agent-request-error.ts';
-import type { AgentServiceDeps } from '../../../agent/create-agent-service.ts';
-import type { RunAgentDeps } from '../../../agent/run-agent.ts';
+import type { AgentService } from '../../../agent/create-agent-service.ts';
 import type { AgentConfig } from '../../../config/agent.ts';
-import type { AgentModel } from '../../../graph/run-context.ts';
-import type { JenkinsIntegration } from '../../../mcp/jenkins-args.ts';
 import type { ToolGateway } from '../../../mcp/tool-gateway.ts';
-import { randomBytes } from 'node:crypto';
-import { createToolCallInspector, type ToolCallInspector } from '../../../approvals/tool-call-inspector.ts';
-import { createSecretBox, type SecretBox } from '../../../crypto/secret-box.ts';
-import type { AuditLog, AuthenticatedUser, EventBus, Storage } from '../../../ports/index.ts';
-import { createDeferredAgentService, type DeferredAgentService } from '../../../startup/deferred-agent-service.ts';
+import type { AuthenticatedUser, EventBus, RunStore } from '../../../ports/index.ts';
 import { streamRun } from './stream-run.ts';
 
+/**
+ * What the routes use. The agent service itself is built by the composition root (create-engine.ts, through
+ * startup/deferred-agent-service.ts so the workflow still loads after listen); the routes only translate HTTP.
+ */
 export interface AgentRouteDeps {
-  storage: Storage;
+  service: AgentService;
+  /** the run events streamed to the client */
   bus: EventBus;
+  /** GET /agent/tools */
   tools: ToolGateway;
-  /**
-   * The model: runtime's createLanguageModel(...) result fits (`model`, `describe`/`modelName`, `providerOptions`,
-   * `problem`). `model` undefined = no LLM configured: chats then end with a workflow.error saying what to set.
-   */
-  llm: Partial<AgentModel> & { describe?: string; provider?: string; modelId?: string };
-  config: AgentConfig;
-  /** the active Jenkins integration; undefined hides the Jenkins tools */
-  jenkinsIntegration?: () => Promise<JenkinsIntegration | undefined>;
-  /**
-   * Seals the exact arguments of calls awaiting approval. The engine passes one keyed by SKYFLO_ENCRYPTION_KEY;
-   * without one (agent-only tests) a key lives only as long as this process.
-   */
-  secretBox?: SecretBox;
-  inspector?: ToolCallInspector;
-  /** records decisions (the platform's audit log) */
-  audit?: AuditLog;
-  /** who may decide calls (APPROVAL_POLICY, APPROVAL_FOUR_EYES); default: the requester decides */
-  approvalPolicy?: AgentServiceDeps['approvalPolicy'];
-  /** EXECUTE_AS_APPROVER: approved calls run as the approver (Kubernetes impersonation) */
-  executeAsApprover?: AgentServiceDeps['executeAsApprover'];
-  /** sees every run event (audit trail of tool calls, metrics); see RunAgentDeps.observeEvent */
-  observeEvent?: RunAgentDeps['observeEvent'];
-  logger?: { error(object: unknown, message?: string): void };
-  /**
-   * called with the service so the composition root can start loading it once listening (service.start()) and
-   * wait for runs on shutdown (service.close())
-   */
-  onService?: (service: DeferredAgentService) => void;
+  /** whether a re-attached run is still alive (its lease) */
+  runs: Pick<RunStore, 'get'>;
+  config: Pick<AgentConfig, 'heartbeatMs' | 'runLeaseMs'>;
 }
 
 const resumeQuerySchema = z.object({
@@ -75,53 +49,8 @@ function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message)).join('; ');
 }
 
-function modelName(llm: AgentRouteDeps['llm']): string {
-  if (llm.modelName) return llm.modelName;
-  if (llm.provider && llm.modelId) return `${llm.provider}/${llm.modelId}`;
-  return llm.describe?.split(' ')[0] ?? 'unconfigured';
-}
-
 export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps) => {
-  // The workflow (LangGraph, AI SDK, checkpointer) is imported on first use or once the engine listens.
-  const service = createDeferredAgentService(async () => {
-    const { createAgentService } = await import('../../../agent/create-agent-service.ts');
-    return createAgentService({
-      storage: deps.storage,
-      bus: deps.bus,
-      tools: deps.tools,
-      config: deps.config,
-      jenkinsIntegration: deps.jenkinsIntegration,
-      secretBox: deps.secretBox ?? createSecretBox(randomBytes(32)),
-      inspector: deps.inspector ?? createToolCallInspector(),
-      ...(deps.audit ? { audit: deps.audit } : {}),
-      ...(deps.observeEvent ? { observeEvent: deps.observeEvent } : {}),
-      ...(deps.approvalPolicy ? { approvalPolicy: deps.approvalPolicy } : {}),
-      ...(deps.executeAsApprover ? { executeAsApprover: deps.executeAsApprover } : {}),
-      logger: deps.logger ?? app.log,
-      // Read through on every use: an admin may change the model at runtime (PUT /settings/llm) and new turns use it.
-      llm: {
-        get model() {
-          return deps.llm.model;
-        },
-        get modelName() {
-          return modelName(deps.llm);
-        },
-        get providerOptions() {
-          return deps.llm.providerOptions;
-        },
-        get maxOutputTokens() {
-          return deps.llm.maxOutputTokens;
-        },
-        get problem() {
-          return deps.llm.problem;
-        },
-        get secrets() {
-          return deps.llm.secrets;
-        },
-      },
-    });
-  });
-  deps.onService?.(service);
+  const { service } = deps;
 
   const authenticated = (request: FastifyRequest, reply: FastifyReply): AuthenticatedUser | undefined => {
     const user = userOf(request);
@@ -209,7 +138,7 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
         afterIndex: parsed.data.last_event_id,
         heartbeatMs: deps.config.heartbeatMs,
         isRunAlive: async () => {
-          const run = await deps.storage.runs.get(request.params.run_id);
+          const run = await deps.runs.get(request.params.run_id);
           return run !== undefined && run.status === 'running' && run.leaseUntil.getTime() > Date.now();
         },
         livenessIntervalMs: Math.max(250, Math.floor(deps.config.runLeaseMs / 3)),
