@@ -223,7 +223,7 @@ describe('trust in approval decisions (issue 19)', () => {
     const markedAfterText = () =>
       marker.evaluate((element) => {
         const answer = element.closest('article')!;
-        const lines = [...answer.querySelectorAll('p')].filter((paragraph) => /^line \d+$/.test(paragraph.textContent ?? ''));
+        const lines = Array.from(answer.querySelectorAll('p')).filter((paragraph) => /^line \d+$/.test(paragraph.textContent ?? ''));
         const last = lines.at(-1);
         return !!last && (last.compareDocumentPosition(element) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
       });
