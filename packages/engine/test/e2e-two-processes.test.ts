@@ -61,15 +61,23 @@ async function startEngineProcess(name: string): Promise<{ child: ChildProcess; 
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 45_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`engine ${name} exited:\n${output}`);
-    const url = /listening on (http:\/\/[^"\s]+)/.exec(output)?.[1];
-    if (url) return { child, url: `${url}/api/v1` };
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  try {
+    // a start takes seconds idle and tens of seconds on a loaded two-core machine: the limit is far from both
+    const url = await vi.waitFor(
+      () => {
+        if (child.exitCode !== null) return new Error(`engine ${name} exited:\n${output}`);
+        const found = /listening on (http:\/\/[^"\s]+)/.exec(output)?.[1];
+        if (!found) throw new Error(`engine ${name} did not start:\n${output}`);
+        return found;
+      },
+      { timeout: 150_000, interval: 50 },
+    );
+    if (url instanceof Error) throw url;
+    return { child, url: `${url}/api/v1` };
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
   }
-  child.kill('SIGKILL');
-  throw new Error(`engine ${name} did not start:\n${output}`);
 }
 
 function post(engine: { url: string }, pathname: string, body: unknown): Promise<Response> {
@@ -102,7 +110,7 @@ beforeAll(async () => {
   const login = await fetch(`${b!.url}/auth/jwt/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'ops@example.test', password: 'correct horse battery' }) });
   expect(login.status).toBe(200);
   token = ((await login.json()) as { access_token: string }).access_token;
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   for (const engine of engines) {

@@ -250,19 +250,17 @@ describe('deletion: finalizers, garbage collection, namespaces', () => {
   const owner = (name: string) => sim.cluster.store.create(resource('', 'configmaps'), configMap(name));
   const dependent = (name: string, ownerObject: KubeObject) =>
     sim.cluster.store.create(resource('', 'secrets'), { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: ownerObject.metadata.name!, uid: ownerObject.metadata.uid! }] } });
-  const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
   it('deletes dependents in the background, keeps them with Orphan, removes them first with Foreground', async () => {
     const secrets = resource('', 'secrets');
     dependent('bg-child', owner('bg-owner'));
     await call('DELETE', '/api/v1/namespaces/default/configmaps/bg-owner', { body: { propagationPolicy: 'Background' } });
-    await settle();
-    expect(sim.cluster.store.get(secrets, 'default', 'bg-child')).toBeUndefined();
+    await vi.waitFor(() => expect(sim.cluster.store.get(secrets, 'default', 'bg-child')).toBeUndefined());
 
     dependent('orphan-child', owner('orphan-owner'));
     await call('DELETE', '/api/v1/namespaces/default/configmaps/orphan-owner?propagationPolicy=Orphan');
-    await settle();
-    expect(sim.cluster.store.get(secrets, 'default', 'orphan-child')?.metadata.ownerReferences).toBeUndefined();
+    await vi.waitFor(() => expect(sim.cluster.store.get(secrets, 'default', 'orphan-child')).toBeDefined());
+    await vi.waitFor(() => expect(sim.cluster.store.get(secrets, 'default', 'orphan-child')?.metadata.ownerReferences).toBeUndefined());
 
     dependent('fg-child', owner('fg-owner'));
     await call('DELETE', '/api/v1/namespaces/default/configmaps/fg-owner', { body: { propagationPolicy: 'Foreground' } });
@@ -284,14 +282,12 @@ describe('deletion: finalizers, garbage collection, namespaces', () => {
     await call('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ending' } } });
     sim.cluster.store.create(resource('', 'configmaps'), { ...configMap('sticky', {}, 'ending'), metadata: { name: 'sticky', namespace: 'ending', finalizers: ['example.com/hold'] } });
     await call('DELETE', '/api/v1/namespaces/ending');
-    await settle();
-    expect(sim.cluster.store.get(namespaces, undefined, 'ending')?.status.phase).toBe('Terminating');
+    await vi.waitFor(() => expect(sim.cluster.store.get(namespaces, undefined, 'ending')?.status.phase).toBe('Terminating'));
     const refused = await call('POST', '/api/v1/namespaces/ending/configmaps', { body: configMap('late', {}, 'ending') });
     expect(refused.status).toBe(403);
     expect(refused.json.message).toContain('because it is being terminated');
     sim.cluster.store.mutate(resource('', 'configmaps'), 'ending', 'sticky', (object) => ({ ...object, metadata: { ...object.metadata, finalizers: [] } }));
-    await settle();
-    expect(sim.cluster.store.get(namespaces, undefined, 'ending')).toBeUndefined();
+    await vi.waitFor(() => expect(sim.cluster.store.get(namespaces, undefined, 'ending')).toBeUndefined());
     expect((await call('DELETE', '/api/v1/namespaces/default')).status).toBe(403);
   });
 });
