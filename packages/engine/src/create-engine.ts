@@ -39,6 +39,7 @@ import { createDatabaseVault, createKubernetesVault } from './integrations/crede
 import { createKubernetesSecretClient } from './integrations/kubernetes-secret-client.ts';
 import { integrationRoutes, type IntegrationRouteDeps } from './http/routes/integrations/index.ts';
 import { settingsRoutes, type SettingsRouteDeps } from './http/routes/settings/index.ts';
+import { createTeamFeatures } from './notifications/team-features.ts';
 import type { LlmConfig } from './config/llm.ts';
 
 export interface EngineOverrides {
@@ -171,6 +172,15 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const encryptionKey = await encryptionKeyPromise;
     const secretBox = createSecretBox(encryptionKey);
     const accessTokens = createAccessTokens({ secret, ttlMinutes: config.auth.accessTokenMinutes });
+    // API tokens, the per-user notification stream and the notifiers (notifications/team-features.ts).
+    const team = createTeamFeatures({
+      storage,
+      bus,
+      policy: { policy: config.governance.approvalPolicy, fourEyes: config.governance.fourEyes },
+      ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
+      heartbeatMs: config.agent.heartbeatMs,
+      logger: { error: (object, message) => engineLog?.error(object, message), warn: (object, message) => engineLog?.warn(object, message) },
+    });
     const accounts = createAccountService({
       users: storage.users,
       refreshTokens: storage.refreshTokens,
@@ -183,6 +193,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       allowRegistration: config.auth.allowRegistration,
       ...(setupToken ? { setupToken } : {}),
       refreshTokenDays: config.auth.refreshTokenDays,
+      apiTokens: team.apiTokens,
     });
 
     // The model: from the environment, or from the settings an admin saved (PUT /settings/llm), switched live.
@@ -241,6 +252,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       jenkinsIntegration: () => integrations.activeJenkins(),
       secretBox,
       inspector: createToolCallInspector({ encryptionKey }),
+      observeEvent: team.observeEvent,
       audit: storage.audit,
       approvalPolicy,
       ...(config.governance.executeAsApprover ? { executeAsApprover: { groupsByRole: config.governance.impersonationGroups } } : {}),
@@ -271,6 +283,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
         },
         { plugin: integrationRoutes, options: { integrations } satisfies IntegrationRouteDeps },
         { plugin: settingsRoutes, options: { llmSettings } satisfies SettingsRouteDeps },
+        ...team.routes,
         { plugin: auditHeadRoutes, options: { audit: storage.audit, heads: { current: () => auditHeads!.current() }, signer: auditSigner } satisfies AuditHeadRouteDeps },
       ],
     });

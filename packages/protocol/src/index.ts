@@ -2,3 +2,4 @@ export * from './events.ts';
 export * from './api.ts';
 export * from './governance.ts';
 export * from './timeline.ts';
+export * from './notifications.ts';

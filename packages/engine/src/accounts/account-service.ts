@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AuditLog, AuthenticatedUser, RefreshTokenStore, Role, TransactionalStores, User, UserStore } from '../ports/index.ts';
 import type { AccessTokens } from './access-tokens.ts';
+import { isApiToken, type ApiTokenUse, type ApiTokenUser } from './api-token-service.ts';
 import { AccountError } from './account-error.ts';
 import type { LoginRateLimiter } from './login-rate-limiter.ts';
 import type { PasswordHasher } from './password-hasher.ts';
@@ -24,6 +25,8 @@ export interface AccountServiceDeps {
    */
   setupToken?: string;
   now?: () => Date;
+  /** API tokens for automation (`sky_…`); without it such tokens are refused */
+  apiTokens?: { authenticate(token: string, use: ApiTokenUse): Promise<ApiTokenUser | undefined> };
   /**
    * One database transaction with stores bound to it (PlatformStorage.atomically). When given, each admin action and
    * its audit record commit together: no change without its record, no record of a change that did not happen.
@@ -306,7 +309,9 @@ export function createAccountService(deps: AccountServiceDeps) {
     },
 
     /** The request's user from a bearer token, re-checked against the database so deactivation takes effect. */
-    async authenticate(token: string): Promise<AuthenticatedUser | undefined> {
+    async authenticate(token: string, use?: ApiTokenUse): Promise<AuthenticatedUser | ApiTokenUser | undefined> {
+      // An API token is never a JWT; it is looked up by its hash and carries its scopes.
+      if (isApiToken(token)) return use && deps.apiTokens ? deps.apiTokens.authenticate(token, use) : undefined;
       const claims = await deps.accessTokens.verify(token);
       if (!claims) return undefined;
       const user = await deps.users.findById(claims.id);

@@ -413,6 +413,8 @@ export interface PlatformStorage extends Storage {
   /** stored usage for GET /analytics/metrics */
   analytics: AnalyticsReader;
   integrations: IntegrationStore;
+  /** API tokens for automation (issue 24) */
+  apiTokens: ApiTokenStore;
 }
 
 // ---- Analytics (issue 8): stored usage read back for GET /analytics/metrics ----
@@ -444,4 +446,29 @@ export interface AnalyticsReader {
   usage(input: { from: Date; to: Date; userId?: string }): Promise<UsageRecord[]>;
   /** approvals requested in [from, to), by one user when `userId` is given */
   approvals(input: { from: Date; to: Date; userId?: string }): Promise<ApprovalOutcome[]>;
+}
+
+// ---- Team notifications (issue 24): API tokens for automation ----
+
+export interface ApiTokenRecord {
+  id: string;
+  userId: string;
+  name: string;
+  /** sha-256 (hex) of the token; the token itself is never stored */
+  tokenHash: string;
+  prefix: string;
+  scopes: string[];
+  expiresAt: Date;
+  lastUsedAt?: Date;
+  revokedAt?: Date;
+  createdAt: Date;
+}
+
+export interface ApiTokenStore {
+  insert(input: { userId: string; name: string; tokenHash: string; prefix: string; scopes: string[]; expiresAt: Date }): Promise<ApiTokenRecord>;
+  findByHash(tokenHash: string): Promise<ApiTokenRecord | undefined>;
+  listForUser(userId: string): Promise<ApiTokenRecord[]>;
+  /** Revokes one of the user's live tokens; false when it is not theirs or already revoked. */
+  revoke(input: { id: string; userId: string }): Promise<ApiTokenRecord | undefined>;
+  touch(id: string, at: Date): Promise<void>;
 }

@@ -6,6 +6,7 @@ import { createAuditLog } from './audit-log.ts';
 import { createConversationStore } from './conversation-store.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { createIntegrationStore } from './integration-store.ts';
+import { createApiTokenStore } from './api-token-store.ts';
 import { createRefreshTokenStore } from './refresh-token-store.ts';
 import { createRunStore } from './run-store.ts';
 import { createSettingsStore } from './settings-store.ts';
@@ -44,6 +45,7 @@ export function composeStorage(parts: {
     settings: createSettingsStore(parts.db),
     integrations: createIntegrationStore(parts.db),
     analytics: createAnalyticsReader(parts.db),
+    apiTokens: createApiTokenStore(parts.db),
     checkpointer: parts.checkpointer,
     ping: parts.ping,
     close: () => (closing ??= parts.close()),

@@ -229,4 +229,27 @@ export const integrations = pgTable('integrations', {
   updatedAt: instant('updated_at').notNull().defaultNow(),
 });
 
-export const schema = { users, refreshTokens, conversations, conversationTombstones, messages, approvals, runs, auditEvents, settings, integrations };
+/**
+ * API tokens for automation (POST /auth/tokens): only the sha-256 of the token is stored; `prefix` (its first
+ * characters) tells tokens apart in lists. A token acts as its owner, within its scopes.
+ */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    prefix: varchar('prefix', { length: 16 }).notNull(),
+    scopes: jsonb('scopes').$type<string[]>().notNull(),
+    expiresAt: instant('expires_at').notNull(),
+    lastUsedAt: instant('last_used_at'),
+    revokedAt: instant('revoked_at'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [index('api_tokens_user_idx').on(table.userId)],
+);
+
+export const schema = { users, refreshTokens, conversations, conversationTombstones, messages, approvals, runs, auditEvents, settings, integrations, apiTokens };

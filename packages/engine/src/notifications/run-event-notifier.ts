@@ -1,0 +1,151 @@
+/**
+ * The one notifier port of the engine: it observes every run's events (RunAgentDeps.observeEvent, beside the audit
+ * trail's run-event auditor) and turns the ones a team cares about into TeamEvents: a call starts waiting for a
+ * decision (approval.requested), a call is decided (approval.decided), a run ends (run.completed). Each goes to the
+ * per-user notification stream of whoever may see it, and to every sink (webhooks, Slack).
+ * Synchronous and never throws on the run's hot path; the work happens on a queue, in event order.
+ */
+import type { AgentEvent } from '@skyflo/protocol';
+import { decidingRoles, decisionRefusal, type ApprovalPolicyName } from '../approvals/decision-authority.ts';
+import type { ApprovalStore, ConversationStore, UserStore } from '../ports/index.ts';
+import type { NotificationHub } from './notification-hub.ts';
+import type { NotificationSink, TeamEvent } from './team-event.ts';
+
+export interface RunEventNotifierDeps {
+  conversations: Pick<ConversationStore, 'get'>;
+  approvals: Pick<ApprovalStore, 'get'>;
+  users: Pick<UserStore, 'list'>;
+  hub: NotificationHub;
+  sinks: () => NotificationSink[];
+  policy: { policy: ApprovalPolicyName; fourEyes: boolean };
+  conversationUrl(conversationId: string): string;
+  logger?: { error(object: unknown, message?: string): void };
+}
+
+export interface RunEventNotifier {
+  observe(event: AgentEvent): void;
+  /** Sends a TeamEvent built elsewhere (an alert's investigation) to the sinks. */
+  announce(event: TeamEvent): void;
+  /** resolves once everything observed so far is handed to the stream and the sinks */
+  flush(): Promise<void>;
+}
+
+/** The gate re-sends tool.awaiting_approval for calls still waiting after each decision: notify once per call. */
+const MAX_REMEMBERED_CALLS = 10_000;
+
+export function createRunEventNotifier(deps: RunEventNotifierDeps): RunEventNotifier {
+  let queue: Promise<void> = Promise.resolve();
+  const announced = new Set<string>();
+  const remember = (key: string) => {
+    if (announced.size >= MAX_REMEMBERED_CALLS) announced.delete(announced.values().next().value!);
+    announced.add(key);
+  };
+
+  /** Who hears about a call: its conversation's owner, and (APPROVAL_POLICY=approver) every approver and admin. */
+  async function audience(ownerId: string): Promise<Array<{ id: string; role: 'admin' | 'approver' | 'member' }>> {
+    const users = await deps.users.list();
+    return users.filter((user) => user.id === ownerId || (deps.policy.policy === 'approver' && decidingRoles.includes(user.role)));
+  }
+
+  async function toSinks(event: TeamEvent): Promise<void> {
+    await Promise.all(
+      deps.sinks().map((sink) => sink.deliver(event).catch((error: unknown) => deps.logger?.error({ err: error, sink: sink.name, type: event.type }, 'a notifier failed'))),
+    );
+  }
+
+  async function handle(event: AgentEvent): Promise<void> {
+    if (event.type !== 'tool.awaiting_approval' && event.type !== 'tool.approved' && event.type !== 'tool.denied' && event.type !== 'completed') return;
+    const conversationId = event.conversation_id;
+    if (!conversationId) return;
+    const conversation = await deps.conversations.get(conversationId);
+    if (!conversation) return;
+    const base = { at: event.timestamp ?? Date.now(), conversation_id: conversationId, ...(conversation.title ? { conversation_title: conversation.title } : {}), conversation_url: deps.conversationUrl(conversationId), ...(event.run_id ? { run_id: event.run_id } : {}) };
+
+    if (event.type === 'completed') {
+      const teamEvent: TeamEvent = { ...base, type: 'run.completed', status: event.status, ...(event.awaiting_approval ? { awaiting_approval: true } : {}) };
+      await deps.hub.publish(conversation.userId, { kind: 'run.completed', conversation_id: conversationId, ...(conversation.title ? { conversation_title: conversation.title } : {}), summary: event.awaiting_approval ? 'The run is waiting for a decision.' : `The run ended (${event.status}).`, status: event.status });
+      await toSinks(teamEvent);
+      return;
+    }
+
+    const record = await deps.approvals.get(conversationId, event.call_id);
+    const requestedBy = record?.requestedBy ?? conversation.userId;
+    if (event.type === 'tool.awaiting_approval') {
+      const key = `${conversationId}:${event.call_id}:requested`;
+      if (announced.has(key)) return;
+      remember(key);
+      const teamEvent: TeamEvent = {
+        ...base,
+        type: 'approval.requested',
+        call_id: event.call_id,
+        tool: event.tool,
+        args: event.args,
+        args_hash: event.args_hash,
+        ...(event.diff_hash ? { diff_hash: event.diff_hash } : {}),
+        ...(event.diff !== undefined ? { diff: event.diff } : {}),
+        risks: event.risks ?? [],
+        destructive: event.destructive ?? false,
+        ...(event.policy_reason ? { policy_reason: event.policy_reason } : {}),
+        requested_by: { id: requestedBy, ...(event.requested_by?.email ? { email: event.requested_by.email } : {}) },
+      };
+      for (const user of await audience(conversation.userId)) {
+        const canDecide =
+          decisionRefusal({ policy: deps.policy.policy, fourEyes: deps.policy.fourEyes, actor: user, conversationOwnerId: conversation.userId, requestedBy, destructive: event.destructive ?? false, risks: event.risks ?? [] }) === undefined;
+        await deps.hub.publish(user.id, {
+          kind: 'approval.requested',
+          conversation_id: conversationId,
+          ...(conversation.title ? { conversation_title: conversation.title } : {}),
+          call_id: event.call_id,
+          tool: event.tool,
+          summary: event.policy_reason ?? `${event.tool} waits for approval`,
+          can_decide: canDecide,
+        });
+      }
+      await toSinks(teamEvent);
+      return;
+    }
+
+    const key = `${conversationId}:${event.call_id}:decided`;
+    if (announced.has(key)) return;
+    remember(key);
+    const outcome = event.type === 'tool.approved' ? 'approved' : 'denied';
+    const decidedBy = event.decided_by ? { id: event.decided_by, ...(event.decided_by_email ? { email: event.decided_by_email } : {}) } : undefined;
+    const teamEvent: TeamEvent = {
+      ...base,
+      type: 'approval.decided',
+      call_id: event.call_id,
+      tool: event.tool,
+      outcome,
+      ...(record ? { args: record.args, args_hash: record.argsHash, risks: record.risks, destructive: record.destructive, ...(record.diff !== undefined ? { diff: record.diff } : {}) } : {}),
+      ...(decidedBy ? { decided_by: decidedBy } : {}),
+      ...(event.reason ? { reason: event.reason } : {}),
+    };
+    for (const user of await audience(conversation.userId)) {
+      await deps.hub.publish(user.id, {
+        kind: 'approval.decided',
+        conversation_id: conversationId,
+        ...(conversation.title ? { conversation_title: conversation.title } : {}),
+        call_id: event.call_id,
+        tool: event.tool,
+        summary: `${event.tool} was ${outcome}${decidedBy?.email ? ` by ${decidedBy.email}` : ''}.`,
+        outcome,
+        ...(decidedBy?.email ? { decided_by_email: decidedBy.email } : {}),
+      });
+    }
+    await toSinks(teamEvent);
+  }
+
+  const enqueue = (work: () => Promise<void>, what: string) => {
+    queue = queue.then(work).catch((error: unknown) => deps.logger?.error({ err: error }, `could not notify ${what}`));
+  };
+
+  return {
+    observe(event) {
+      enqueue(() => handle(event), event.type);
+    },
+    announce(event) {
+      enqueue(() => toSinks(event), event.type);
+    },
+    flush: () => queue,
+  };
+}

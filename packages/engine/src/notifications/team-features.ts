@@ -1,0 +1,64 @@
+/**
+ * The team features in one place for the composition root (create-engine.ts): API tokens for automation, the
+ * per-user notification stream and the run-event notifier that feeds it (and the sinks: webhooks, Slack).
+ */
+import type { AgentEvent } from '@skyflo/protocol';
+import { createApiTokenService, type ApiTokenService } from '../accounts/api-token-service.ts';
+import type { ApprovalPolicyName } from '../approvals/decision-authority.ts';
+import type { MountedRoutes } from '../http/app.ts';
+import { apiTokenRoutes, type ApiTokenRouteDeps } from '../http/routes/auth-tokens/index.ts';
+import { notificationRoutes, type NotificationRouteDeps } from '../http/routes/notifications/index.ts';
+import type { EventBus, PlatformStorage } from '../ports/index.ts';
+import { createNotificationHub, type NotificationHub } from './notification-hub.ts';
+import { createRunEventNotifier, type RunEventNotifier } from './run-event-notifier.ts';
+import type { NotificationSink } from './team-event.ts';
+
+export interface TeamFeaturesDeps {
+  storage: PlatformStorage;
+  bus: EventBus;
+  policy: { policy: ApprovalPolicyName; fourEyes: boolean };
+  /** PUBLIC_URL: links in notifications point there (relative links without it) */
+  publicUrl?: string;
+  heartbeatMs: number;
+  logger: { error(object: unknown, message?: string): void; warn(object: unknown, message?: string): void };
+}
+
+export interface TeamFeatures {
+  apiTokens: ApiTokenService;
+  hub: NotificationHub;
+  notifier: RunEventNotifier;
+  /** give to the agent service: sees every run event */
+  observeEvent(event: AgentEvent): void;
+  /** mounted under /api/v1 behind the auth hook */
+  routes: MountedRoutes<any>[];
+  /** adds a sink (webhooks, Slack) */
+  addSink(sink: NotificationSink): void;
+}
+
+export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
+  const apiTokens = createApiTokenService({ tokens: deps.storage.apiTokens, users: deps.storage.users, audit: deps.storage.audit, logger: deps.logger });
+  const hub = createNotificationHub({ bus: deps.bus, logger: deps.logger });
+  const sinks: NotificationSink[] = [];
+  const base = (deps.publicUrl ?? '').replace(/\/$/, '');
+  const notifier = createRunEventNotifier({
+    conversations: deps.storage.conversations,
+    approvals: deps.storage.approvals,
+    users: deps.storage.users,
+    hub,
+    sinks: () => sinks,
+    policy: deps.policy,
+    conversationUrl: (id) => `${base}/chat/${id}`,
+    logger: deps.logger,
+  });
+  return {
+    apiTokens,
+    hub,
+    notifier,
+    observeEvent: (event) => notifier.observe(event),
+    routes: [
+      { plugin: apiTokenRoutes, options: { apiTokens } satisfies ApiTokenRouteDeps },
+      { plugin: notificationRoutes, options: { hub, heartbeatMs: deps.heartbeatMs } satisfies NotificationRouteDeps },
+    ],
+    addSink: (sink) => void sinks.push(sink),
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * Wire types of the team features: API tokens for automation (POST /auth/tokens), the per-user notification stream
+ * (GET /notifications/stream, SSE) and outgoing webhook deliveries.
+ */
+import { z } from 'zod';
+
+// ---- API tokens ----
+
+/** What a token may do; every route an API token reaches needs one of these (deny by default). */
+export const apiTokenScopes = ['chat', 'approvals:read', 'alerts:write', 'audit:read'] as const;
+export type ApiTokenScope = (typeof apiTokenScopes)[number];
+
+/** Tokens start with this prefix so a leaked one is recognisable (secret scanners, logs). */
+export const API_TOKEN_PREFIX = 'sky_';
+
+export const createApiTokenRequestSchema = z.object({
+  name: z.string().trim().min(1, 'name is required').max(100, 'name is at most 100 characters'),
+  scopes: z.array(z.enum(apiTokenScopes, { error: `scopes must be among ${apiTokenScopes.join(', ')}` })).min(1, 'give at least one scope'),
+  /** days until the token stops working (1–365) */
+  expires_in_days: z.number().int().min(1, 'expires_in_days is at least 1').max(365, 'expires_in_days is at most 365').default(90),
+});
+export type CreateApiTokenRequest = z.infer<typeof createApiTokenRequestSchema>;
+
+export const apiTokenSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  scopes: z.array(z.enum(apiTokenScopes)),
+  /** the first characters, to tell tokens apart ("sky_ab12…") */
+  prefix: z.string(),
+  created_at: z.string(),
+  expires_at: z.string(),
+  last_used_at: z.string().nullable(),
+  revoked_at: z.string().nullable(),
+});
+export type ApiToken = z.infer<typeof apiTokenSchema>;
+
+/** The answer to POST /auth/tokens: the only time the token itself is shown. */
+export const createdApiTokenSchema = apiTokenSchema.extend({ token: z.string() });
+export type CreatedApiToken = z.infer<typeof createdApiTokenSchema>;
+
+// ---- notifications (GET /notifications/stream) ----
+
+export const notificationKinds = ['approval.requested', 'approval.decided', 'run.completed'] as const;
+export type NotificationKind = (typeof notificationKinds)[number];
+
+export const notificationSchema = z.object({
+  id: z.string(),
+  kind: z.enum(notificationKinds),
+  /** epoch ms */
+  at: z.number(),
+  conversation_id: z.string(),
+  conversation_title: z.string().optional(),
+  call_id: z.string().optional(),
+  tool: z.string().optional(),
+  /** plain words for a browser notification ("scales deployment default/web to 5 replicas") */
+  summary: z.string(),
+  /** approval.requested: the recipient may decide the call (not only see it) */
+  can_decide: z.boolean().optional(),
+  /** approval.requested, when can_decide is false: why, in the engine's words (as GET /approvals/pending says it) */
+  cannot_decide_reason: z.string().optional(),
+  /** approval.decided */
+  outcome: z.enum(['approved', 'denied']).optional(),
+  decided_by_email: z.string().optional(),
+  /** run.completed */
+  status: z.string().optional(),
+});
+export type Notification = z.infer<typeof notificationSchema>;
+
+// ---- outgoing webhooks ----
+
+export const webhookEvents = ['approval.requested', 'approval.decided', 'run.completed', 'tool.verification', 'alert.investigated'] as const;
+export type WebhookEvent = (typeof webhookEvents)[number];
+
+export const webhookDeliverySchema = z.object({
+  id: z.string(),
+  integration_id: z.string(),
+  event: z.string(),
+  status: z.enum(['pending', 'delivered', 'failed']),
+  attempts: z.number(),
+  response_status: z.number().nullable(),
+  last_error: z.string().nullable(),
+  created_at: z.string(),
+  delivered_at: z.string().nullable(),
+});
+export type WebhookDelivery = z.infer<typeof webhookDeliverySchema>;
