@@ -112,6 +112,11 @@ export const isAdminUserResponseSchema = z.object({
   is_admin: z.boolean(),
   /** creating that first admin needs the setup token from the start-up log */
   setup_token_required: z.boolean().optional(),
+  /**
+   * present (true) only when the request carried a session cookie (access or refresh): without it the Command Center
+   * knows the visitor is signed out without asking /auth/me and /auth/refresh for two 401s
+   */
+  has_session: z.literal(true).optional(),
 });
 export const userReadSchema = z.object({
   id: z.string(),

@@ -62,6 +62,11 @@ export const pendingApprovalSchema = z.object({
   requested_at: z.string(),
   /** false when the caller may see the call but not decide it (four-eyes: they requested this destructive or high-risk call themselves) */
   can_decide: z.boolean(),
+  /**
+   * present exactly when can_decide is false: why, in the engine's words (the same reason a refused decision answers
+   * with), e.g. four-eyes or APPROVAL_POLICY=approver; clients show it as is
+   */
+  cannot_decide_reason: z.string().optional(),
 });
 export type PendingApproval = z.infer<typeof pendingApprovalSchema>;
 export const pendingApprovalsResponseSchema = z.object({ policy: z.enum(approvalPolicies), four_eyes: z.boolean(), data: z.array(pendingApprovalSchema) });
@@ -138,8 +143,32 @@ export const auditRecordSchema = z.object({
    */
   hash: z.string().nullable(),
   prev_hash: z.string().nullable(),
+  /**
+   * GET /audit only, for the reader (not covered by the hash chain): the title of the record's conversation
+   * (conversation_id, or details.conversation_id on approval records); null when it has none or was deleted.
+   */
+  conversation_title: z.string().nullable().optional(),
+  /**
+   * GET /audit only, on approval.* records: the diff the approver was shown, from the tool.proposed record of the same
+   * call when its diff_hash matches the decision's (null when there was none or it no longer matches).
+   */
+  approved_diff: z.string().nullable().optional(),
 });
 export type AuditRecord = z.infer<typeof auditRecordSchema>;
+
+/**
+ * The actions the engine writes, for filters (the Action filter offers them). `*` suffix: a prefix filter. Dynamic
+ * ones (settings.<section>_<change>, conversation.<reader>_read) are listed by their prefix.
+ */
+export const knownAuditActions = [
+  'approval.*', 'approval.approved', 'approval.auto_approved', 'approval.denied',
+  'tool.*', 'tool.proposed', 'tool.execution_started', 'tool.executed', 'tool.failed',
+  'chat.request', 'conversation.*',
+  'auth.*', 'auth.login', 'auth.login_failed', 'auth.logout', 'auth.refresh_token_reused', 'auth.setup_token_rejected',
+  'user.*', 'user.registered', 'user.password_changed', 'user.access_changed',
+  'team.*', 'team.role_changed', 'team.member_removed',
+  'integration.*', 'settings.*', 'audit.exported',
+] as const;
 
 export const auditQuerySchema = z.object({
   user_id: z.uuid('user_id must be a user id').optional(),

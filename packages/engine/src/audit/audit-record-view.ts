@@ -5,8 +5,16 @@
 import { auditCsvColumns, type AuditRecord } from '@skyflo/protocol';
 import type { StoredAuditEvent } from '../ports/index.ts';
 
-/** `emails`: actor id → email, for the reader's convenience (not covered by the hash chain). */
-export function toAuditRecord(event: StoredAuditEvent, emails?: ReadonlyMap<string, string>): AuditRecord {
+/** For the reader's convenience (none of it is covered by the hash chain); GET /audit fills it (routes/audit/record-context). */
+export interface AuditReaderContext {
+  conversationTitles: ReadonlyMap<string, string | null>;
+  approvedDiffs: ReadonlyMap<string, string | null>;
+}
+
+/** `emails`: actor id → email; `context`: conversation titles and approved diffs (GET /audit only, not the exports). */
+export function toAuditRecord(event: StoredAuditEvent, emails?: ReadonlyMap<string, string>, context?: AuditReaderContext): AuditRecord {
+  const fromDetails = event.details['conversation_id'];
+  const conversationId = event.conversationId ?? (typeof fromDetails === 'string' ? fromDetails : undefined);
   return {
     id: event.id,
     sequence: event.sequence,
@@ -22,6 +30,8 @@ export function toAuditRecord(event: StoredAuditEvent, emails?: ReadonlyMap<stri
     ip: event.ip ?? null,
     prev_hash: event.prevHash,
     hash: event.hash,
+    ...(context ? { conversation_title: conversationId ? (context.conversationTitles.get(conversationId) ?? null) : null } : {}),
+    ...(context && context.approvedDiffs.has(event.id) ? { approved_diff: context.approvedDiffs.get(event.id) ?? null } : {}),
   };
 }
 

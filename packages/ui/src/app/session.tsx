@@ -20,14 +20,29 @@ export interface Me {
 /** The engine's access cookie lives 15 minutes by default; refresh well before. */
 const REFRESH_EVERY_MS = 10 * 60_000;
 
+export interface AdminCheck {
+  is_admin: boolean;
+  setup_token_required?: boolean;
+  /** the request carried a session cookie (the engine sends the field only then) */
+  has_session?: true;
+}
+
+const adminCheckQuery = { queryKey: ['admin-check'], queryFn: () => api<AdminCheck>('/auth/is_admin_user', { noRefresh: true }), staleTime: 30_000 };
+
 export function useAdminCheck() {
-  return useQuery({ queryKey: ['admin-check'], queryFn: () => api<{ is_admin: boolean; setup_token_required?: boolean }>('/auth/is_admin_user', { noRefresh: true }), staleTime: 30_000 });
+  return useQuery(adminCheckQuery);
 }
 
 export function useMe() {
+  const queryClient = useQueryClient();
   return useQuery({
     queryKey: ['me'],
     queryFn: async () => {
+      // Ask once: /auth/is_admin_user (which the guard needs anyway, so the request is shared) says whether any
+      // session cookie came with it. Without one the visitor is signed out, and asking /auth/me and then
+      // /auth/refresh would only log two 401s in the console before the same redirect.
+      const check = await queryClient.fetchQuery({ ...adminCheckQuery, staleTime: 0 });
+      if (!check.has_session) return null;
       try {
         return await api<Me>('/auth/me', { noRefresh: true });
       } catch (error) {

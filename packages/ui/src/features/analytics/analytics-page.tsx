@@ -52,6 +52,21 @@ function Chart({ title, children }: { title: string; children: React.ReactElemen
 
 const axis = { stroke: 'var(--muted)', fontSize: 11 };
 
+/**
+ * Points, not curves: a bucket is a measured interval, and a smoothed curve between buckets (type "monotone") invents
+ * values between them. Dots: a line needs two points, so a window whose data sits in one bucket (or buckets separated
+ * by empty ones) would otherwise draw nothing while its card shows a number.
+ */
+const latencyDot = { r: 3 };
+
+/** Dollar ticks; with no cost at all, one tick at $0 instead of recharts' default 0–4 scale for an all-zero series. */
+function costAxis(buckets: readonly { cost: number }[]) {
+  const hasCost = buckets.some((bucket) => bucket.cost > 0);
+  return hasCost
+    ? { tickFormatter: (value: number) => `$${value < 1 ? value.toFixed(value === 0 ? 0 : 4).replace(/0+$/, '') : value.toFixed(2)}` }
+    : { domain: [0, 1] as [number, number], ticks: [0], tickFormatter: () => '$0' };
+}
+
 /** Usage and outcomes over a time window (the analytics endpoint of the governance contracts). */
 export default function AnalyticsPage() {
   const [range, setRange] = useState<(typeof ranges)[number]['id']>('24h');
@@ -105,16 +120,16 @@ export default function AnalyticsPage() {
                   <YAxis {...axis} />
                   <Tooltip contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }} />
                   <Legend />
-                  <Area type="monotone" dataKey="prompt_tokens" name="Prompt" stackId="t" stroke="#3b82f6" fill="#3b82f6" fillOpacity={0.35} />
-                  <Area type="monotone" dataKey="completion_tokens" name="Completion" stackId="t" stroke="#22c55e" fill="#22c55e" fillOpacity={0.35} />
+                  <Area type="linear" dataKey="prompt_tokens" name="Prompt" stackId="t" stroke="#3b82f6" fill="#3b82f6" fillOpacity={0.35} />
+                  <Area type="linear" dataKey="completion_tokens" name="Completion" stackId="t" stroke="#22c55e" fill="#22c55e" fillOpacity={0.35} />
                 </AreaChart>
               </Chart>
               <Chart title="Cost (USD)">
                 <BarChart data={buckets}>
                   <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
                   <XAxis dataKey="label" {...axis} />
-                  <YAxis {...axis} />
-                  <Tooltip contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }} />
+                  <YAxis {...axis} {...costAxis(buckets)} width={64} />
+                  <Tooltip contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }} formatter={(value) => money(Number(value))} />
                   <Bar dataKey="cost" name="Cost" fill="#a855f7" />
                 </BarChart>
               </Chart>
@@ -125,8 +140,8 @@ export default function AnalyticsPage() {
                   <YAxis {...axis} />
                   <Tooltip contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }} />
                   <Legend />
-                  <Line type="monotone" dataKey="avg_ttft_ms" name="Avg TTFT" stroke="#f59e0b" dot={false} />
-                  <Line type="monotone" dataKey="avg_ttr_ms" name="Avg response" stroke="#06b6d4" dot={false} />
+                  <Line type="linear" dataKey="avg_ttft_ms" name="Avg TTFT" stroke="#f59e0b" dot={latencyDot} />
+                  <Line type="linear" dataKey="avg_ttr_ms" name="Avg response" stroke="#06b6d4" dot={latencyDot} />
                 </LineChart>
               </Chart>
               <Chart title="Tool calls by tool">

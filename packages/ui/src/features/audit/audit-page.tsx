@@ -1,12 +1,12 @@
-import type { AuditListResponse, AuditRecord, AuditVerifyResponse } from '@skyflo/protocol';
+import { knownAuditActions, type AuditListResponse, type AuditRecord, type AuditVerifyResponse } from '@skyflo/protocol';
 import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
 import { Download, ShieldCheck } from 'lucide-react';
-import { lazy, Suspense, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useMe } from '../../app/session.tsx';
 import { api, API_BASE } from '../../lib/api.ts';
 import { QueryError } from '../../components/unavailable.tsx';
 import { Badge, Button, EmptyState, ErrorNote, Input, PageHeader, Spinner } from '../../components/ui.tsx';
-
-const DiffView = lazy(() => import('../../components/diff-view.tsx'));
+import { actorOf, AuditRecordPanel, ConversationLink } from './audit-record-panel.tsx';
 
 interface Filters {
   action?: string;
@@ -23,6 +23,22 @@ function queryString(filters: Filters, extra: Record<string, string> = {}): stri
 
 /** The append-only audit trail (admins): filter, open a record (with its diff), export, verify the hash chain. */
 export default function AuditPage() {
+  const me = useMe();
+  if (me.data && me.data.role !== 'admin') {
+    // Members and approvers: no buttons they cannot use, no requests bound to fail.
+    return (
+      <div className="h-full overflow-y-auto">
+        <div className="mx-auto max-w-6xl space-y-4 px-3 py-6 sm:px-6 sm:py-8">
+          <PageHeader title="Audit" />
+          <ErrorNote>Only admins can see this page.</ErrorNote>
+        </div>
+      </div>
+    );
+  }
+  return <AdminAuditPage />;
+}
+
+function AdminAuditPage() {
   const [filters, setFilters] = useState<Filters>({});
   const [open, setOpen] = useState<AuditRecord>();
   const records = useInfiniteQuery({
@@ -40,13 +56,17 @@ export default function AuditPage() {
     setFilters({ action: String(form.get('action') || ''), tool: String(form.get('tool') || ''), from: String(form.get('from') || ''), to: String(form.get('to') || '') });
   }
   const items = records.data?.pages.flatMap((page) => page.data) ?? [];
-  const diff = open && typeof open.details['diff'] === 'string' ? (open.details['diff'] as string) : undefined;
+  const panel = useRef<HTMLElement>(null);
+  useEffect(() => {
+    // Below the lg breakpoint the record opens under the table: bring it into view, or a tap seems to do nothing.
+    if (open && panel.current && !window.matchMedia('(min-width: 1024px)').matches) panel.current.scrollIntoView({ block: 'start' });
+  }, [open]);
 
   return (
     <div className="h-full overflow-y-auto">
-      <div className="mx-auto max-w-6xl space-y-4 px-6 py-8">
+      <div className="mx-auto max-w-6xl space-y-4 px-3 py-6 sm:px-6 sm:py-8">
         <PageHeader title="Audit">
-          <div className="flex gap-2">
+          <div className="flex flex-wrap justify-end gap-2">
             <a className="inline-flex h-8 items-center gap-1 rounded-md border border-border px-2.5 text-sm hover:bg-panel-2" href={`${API_BASE}/audit/export?${queryString(filters, { format: 'jsonl' })}`}>
               <Download className="h-4 w-4" aria-hidden /> JSONL
             </a>
@@ -69,19 +89,24 @@ export default function AuditPage() {
         <form onSubmit={submit} className="flex flex-wrap items-end gap-2" aria-label="Filter audit records">
           <label className="text-xs text-muted">
             Action
-            <Input name="action" placeholder="tool.approved" className="mt-1 w-44" />
+            <Input name="action" list="audit-actions" placeholder="approval.approved" autoComplete="off" className="mt-1 w-44" />
           </label>
+          <datalist id="audit-actions" data-testid="audit-actions">
+            {knownAuditActions.map((action) => (
+              <option key={action} value={action} />
+            ))}
+          </datalist>
           <label className="text-xs text-muted">
             Tool
             <Input name="tool" placeholder="k8s_scale" className="mt-1 w-40" />
           </label>
           <label className="text-xs text-muted">
             From
-            <Input name="from" type="datetime-local" className="mt-1 w-52" />
+            <Input name="from" type="datetime-local" className="mt-1 w-full max-w-52 sm:w-52" />
           </label>
           <label className="text-xs text-muted">
             To
-            <Input name="to" type="datetime-local" className="mt-1 w-52" />
+            <Input name="to" type="datetime-local" className="mt-1 w-full max-w-52 sm:w-52" />
           </label>
           <Button type="submit">Filter</Button>
         </form>
@@ -89,53 +114,44 @@ export default function AuditPage() {
         {records.isError ? <QueryError error={records.error} what="the audit trail" /> : null}
         {records.isSuccess && items.length === 0 ? <EmptyState title="No audit records match" /> : null}
         {items.length > 0 ? (
-          <div className="grid items-start gap-4 lg:grid-cols-[1fr_24rem]">
-            <table className="w-full text-sm" data-testid="audit-table">
-              <thead>
-                <tr className="border-b border-border text-left text-xs uppercase tracking-wide text-muted">
-                  <th className="py-2 font-medium">#</th>
-                  <th className="py-2 font-medium">When</th>
-                  <th className="py-2 font-medium">Who</th>
-                  <th className="py-2 font-medium">Action</th>
-                  <th className="py-2 font-medium">Tool</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((record) => (
-                  <tr key={record.id} className={`cursor-pointer border-b border-border/60 hover:bg-panel-2 ${open?.id === record.id ? 'bg-panel-2' : ''}`} onClick={() => setOpen(record)}>
-                    <td className="py-1.5 font-mono text-xs text-muted">{record.sequence}</td>
-                    <td className="py-1.5 text-xs">{new Date(record.at).toLocaleString()}</td>
-                    <td className="py-1.5 text-xs">{record.actor_email ?? record.actor_id ?? 'system'}</td>
-                    <td className="py-1.5">
-                      <button type="button" className="text-left text-accent hover:underline" onClick={() => setOpen(record)}>
-                        {record.action}
-                      </button>
-                    </td>
-                    <td className="py-1.5 font-mono text-xs">{record.tool ?? ''}</td>
+          <div className="grid items-start gap-4 lg:grid-cols-[minmax(0,1fr)_24rem]">
+            {/* On a phone the table scrolls inside its own box instead of pushing the page sideways. */}
+            <div className="min-w-0 overflow-x-auto" data-testid="audit-table-scroller">
+              <table className="w-full text-sm" data-testid="audit-table">
+                <thead>
+                  <tr className="border-b border-border text-left text-xs uppercase tracking-wide text-muted">
+                    <th className="hidden py-2 pr-2 font-medium sm:table-cell">#</th>
+                    <th className="py-2 pr-2 font-medium">When</th>
+                    <th className="py-2 pr-2 font-medium">Who</th>
+                    <th className="py-2 pr-2 font-medium">Action</th>
+                    <th className="hidden py-2 pr-2 font-medium md:table-cell">Tool</th>
+                    <th className="hidden py-2 font-medium md:table-cell">Conversation</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-            <aside aria-label="Audit record" className="space-y-2">
-              {open ? (
-                <div className="rounded-lg border border-border bg-panel p-3">
-                  <p className="text-sm font-semibold">
-                    #{open.sequence} {open.action}
-                  </p>
-                  <p className="text-xs text-muted">{new Date(open.at).toLocaleString()} · {open.ip ?? 'no address'}</p>
-                  <p className="mt-1 break-all font-mono text-[11px] text-muted">hash {open.hash}</p>
-                  {diff ? (
-                    <div className="mt-2">
-                      <Suspense fallback={<Spinner label="Loading diff" />}>
-                        <DiffView diff={diff} />
-                      </Suspense>
-                    </div>
-                  ) : null}
-                  <pre tabIndex={0} className="mt-2 max-h-80 overflow-auto rounded-md bg-panel-2 p-2 font-mono text-xs">{JSON.stringify(open.details, null, 2)}</pre>
-                </div>
-              ) : (
-                <p className="text-sm text-muted">Select a record to see its details.</p>
-              )}
+                </thead>
+                <tbody>
+                  {items.map((record) => (
+                    <tr key={record.id} className={`cursor-pointer border-b border-border/60 align-top hover:bg-panel-2 ${open?.id === record.id ? 'bg-panel-2' : ''}`} onClick={() => setOpen(record)}>
+                      <td className="hidden py-1.5 pr-2 font-mono text-xs text-muted sm:table-cell">{record.sequence}</td>
+                      <td className="py-1.5 pr-2 text-xs">{new Date(record.at).toLocaleString()}</td>
+                      <td className="max-w-[10rem] break-words py-1.5 pr-2 text-xs" title={record.actor_id ?? undefined}>
+                        {actorOf(record)}
+                      </td>
+                      <td className="py-1.5 pr-2">
+                        <button type="button" className="break-words text-left text-accent hover:underline" onClick={() => setOpen(record)}>
+                          {record.action}
+                        </button>
+                      </td>
+                      <td className="hidden py-1.5 pr-2 font-mono text-xs md:table-cell">{record.tool ?? ''}</td>
+                      <td className="hidden max-w-[14rem] truncate py-1.5 text-xs md:table-cell" onClick={(event) => event.stopPropagation()}>
+                        <ConversationLink record={record} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <aside ref={panel} aria-label="Audit record" className="min-w-0 space-y-2">
+              {open ? <AuditRecordPanel record={open} /> : <p className="text-sm text-muted">Select a record to see its details.</p>}
             </aside>
           </div>
         ) : null}

@@ -1,7 +1,8 @@
 /**
  * The audit trail (admins only; spec §4 has none, issue 8 asks for one):
  *   GET /audit?user_id&conversation_id&tool&action&from&to&cursor&limit → {data: AuditRecord[], pagination}
- *       newest first; `action` may end with `*` for a prefix ("auth.*"); `to` is exclusive
+ *       newest first; `action` may end with `*` for a prefix ("auth.*"); `to` is exclusive; each record also carries
+ *       conversation_title and, on approval records, approved_diff (record-context.ts)
  *   GET /audit/export?format=jsonl|csv&<same filters> → every matching record, oldest first, streamed in batches
  *   GET /audit/verify[?anchor_sequence&anchor_hash] → re-walks the hash chain and reports the first broken link; with
  *       an anchor (head_sequence and head_hash from an earlier verify, kept outside the database) it also checks that
@@ -13,14 +14,17 @@ import { auditExportQuerySchema, auditQuerySchema, auditVerifyQuerySchema } from
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { csvHeader, toAuditRecord, toCsvLine, toJsonLine } from '../../../audit/audit-record-view.ts';
-import type { AuditChainReport, AuditFilter, AuditTrail, UserStore } from '../../../ports/index.ts';
+import type { AuditChainReport, AuditFilter, AuditTrail, ConversationStore, UserStore } from '../../../ports/index.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
+import { auditRecordContext } from './record-context.ts';
 
 export interface AuditRouteDeps {
   audit: AuditTrail;
   /** names the actors (actor_email); removed members included */
   users?: Pick<UserStore, 'list'>;
+  /** names the conversations (conversation_title) */
+  conversations?: Pick<ConversationStore, 'get'>;
   /** records per database round trip while exporting (memory stays one batch) */
   exportBatchSize?: number;
 }
@@ -56,7 +60,7 @@ export function toVerifyResponse(report: AuditChainReport) {
   };
 }
 
-export const auditRoutes: FastifyPluginAsync<AuditRouteDeps> = async (app, { audit, users, exportBatchSize = 500 }) => {
+export const auditRoutes: FastifyPluginAsync<AuditRouteDeps> = async (app, { audit, users, conversations, exportBatchSize = 500 }) => {
   // Teams are small (tens of accounts): one read per request beats a join on every page of a large trail.
   const emails = async (): Promise<Map<string, string> | undefined> =>
     users ? new Map((await users.list({ includeInactive: true })).map((user) => [user.id, user.email])) : undefined;
@@ -65,8 +69,9 @@ export const auditRoutes: FastifyPluginAsync<AuditRouteDeps> = async (app, { aud
     requireAdmin(request);
     const query = parseInput(auditQuerySchema, request.query, 'query');
     const [page, names] = await Promise.all([audit.page({ ...filterOf(query), limit: query.limit, ...(query.cursor ? { beforeSequence: Number(query.cursor) } : {}) }), emails()]);
+    const context = await auditRecordContext(page.items, { audit, ...(conversations ? { conversations } : {}) });
     return {
-      data: page.items.map((event) => toAuditRecord(event, names)),
+      data: page.items.map((event) => toAuditRecord(event, names, context)),
       pagination: { limit: query.limit, next_cursor: page.nextCursor === null ? null : String(page.nextCursor), has_more: page.nextCursor !== null },
     };
   });

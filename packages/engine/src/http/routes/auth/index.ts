@@ -75,9 +75,11 @@ export const authRoutes: FastifyPluginAsync<AuthRouteDeps> = async (app, { accou
     return reply.code(201).send(toUserRead(user));
   });
 
-  app.get('/auth/is_admin_user', open, async () => {
+  app.get('/auth/is_admin_user', open, async (request) => {
     const pending = await accounts.isFirstUserPending();
-    return { is_admin: pending, setup_token_required: pending && accounts.setupTokenRequired };
+    // Only whether a cookie came, never whether it is valid: a signed-out visitor is told without a 401 (UI: useMe).
+    const hasSession = Boolean(request.cookies.auth_token || request.cookies[REFRESH_TOKEN_COOKIE]);
+    return { is_admin: pending, setup_token_required: pending && accounts.setupTokenRequired, ...(hasSession ? { has_session: true as const } : {}) };
   });
 
   app.get('/auth/me', async (request) => toUserRead(await run(() => accounts.me(request.user.id))));
