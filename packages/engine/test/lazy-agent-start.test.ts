@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { repoRoot } from '@skyflo/testkit/tools';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 
 const bin = path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs');
 const reporter = fileURLToPath(new URL('./fixtures/report-agent-loads.mjs', import.meta.url));
@@ -28,13 +28,16 @@ it('listens before loading LangGraph, the AI SDK or the MCP server, and loads th
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise((resolve) => child.once('exit', resolve));
   try {
-    const deadline = Date.now() + 60_000;
     // Loaded after listening: the warm-up brings LangGraph in, which shows the reporter sees these loads at all.
-    while (!/\[listening\][\s\S]*\[agent-library-loaded\][^\n]*@langchain\/langgraph\//.test(stderr)) {
-      if (child.exitCode !== null) throw new Error(`skyflo serve exited with ${child.exitCode}:\n${stderr}`);
-      if (Date.now() > deadline) throw new Error(`no [listening] followed by a LangGraph load within 60 s:\n${stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const exitedEarly = await vi.waitFor(
+      () => {
+        if (/\[listening\][\s\S]*\[agent-library-loaded\][^\n]*@langchain\/langgraph\//.test(stderr)) return undefined;
+        if (child.exitCode !== null) return new Error(`skyflo serve exited with ${child.exitCode}:\n${stderr}`);
+        throw new Error(`no [listening] followed by a LangGraph load yet:\n${stderr}`);
+      },
+      { timeout: 150_000, interval: 50 },
+    );
+    if (exitedEarly) throw exitedEarly;
     const beforeListening = stderr.slice(0, stderr.indexOf('[listening]'));
     // the first early load, with its URL, is enough to find the static import that pulled it in
     expect(/\[agent-library-loaded\].*/.exec(beforeListening)?.[0]).toBeUndefined();
@@ -42,4 +45,4 @@ it('listens before loading LangGraph, the AI SDK or the MCP server, and loads th
     child.kill('SIGTERM');
     await exited;
   }
-}, 90_000);
+}, 240_000);

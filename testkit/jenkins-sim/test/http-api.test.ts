@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { repoRoot } from '../../tools.ts';
 import { startJenkinsSim, type JenkinsSim } from '../index.ts';
 import { testScenario } from './test-scenario.ts';
@@ -183,11 +183,15 @@ describe('jenkins-sim build updates', () => {
     const response = await post('/job/platform/job/deploy/buildWithParameters', { ENV: 'staging' }, { authorization: bob });
     expect(response.status).toBe(201);
     const queueUrl = response.headers.get('location') as string;
-    let item;
-    for (let attempt = 0; attempt < 100 && !item?.executable; attempt += 1) {
-      item = await (await get(`${new URL(queueUrl).pathname}api/json`)).json();
-      if (!item.executable) await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    // waits for the queue item to start by condition (the old loop gave it 1 s in all, which a busy machine can use up)
+    const item = await vi.waitFor(
+      async () => {
+        const queued = await (await get(`${new URL(queueUrl).pathname}api/json`)).json();
+        if (!queued.executable) throw new Error(`queue item never started: ${JSON.stringify(queued)}`);
+        return queued;
+      },
+      { timeout: 15_000, interval: 10 },
+    );
     expect(item.executable.url).toMatch(/\/job\/platform\/job\/deploy\/\d+\/$/);
     const build = await getJson(`${new URL(item.executable.url).pathname}api/json`);
     const parameters = build.actions.find((action: { _class?: string }) => action._class === 'hudson.model.ParametersAction').parameters;
