@@ -30,6 +30,7 @@ ENV npm_config_nodedir=/usr/local
 WORKDIR /src
 COPY package.json package-lock.json ./
 COPY packages/protocol/package.json packages/protocol/
+COPY packages/safety/package.json packages/safety/
 COPY packages/ui/package.json packages/ui/
 COPY packages/mcp-server/package.json packages/mcp-server/
 COPY packages/engine/package.json packages/engine/

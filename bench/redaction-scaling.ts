@@ -4,7 +4,7 @@
  * 20,000 pairs). Moved here from review-redaction-text.test.ts, which asserts the redacted output only.
  *   npx tsx bench/redaction-scaling.ts [runs=5]
  */
-import { redactText } from '../packages/mcp-server/src/redaction/redact.ts';
+import { redactText } from '@skyflo/safety';
 import { printBenchHeader } from './support/bench-header.ts';
 
 printBenchHeader('redaction-scaling', 'none (pure text redaction)');

@@ -14,12 +14,12 @@ export {
   previewToolCallName,
   type PreviewToolCallResult,
 } from './tools/preview/preview-tool-call.ts';
-export * from './call-rules.ts';
+// The risk and redaction rules live in @skyflo/safety; re-exported so the server's public surface is unchanged.
+export * from '@skyflo/safety';
 export { chartDigestPattern, defaultChartCacheDir } from './tools/helm/chart-cache.ts';
 export { ToolInputError, toolError, type ToolErrorCode } from './errors.ts';
 export { createCommandRunner } from './exec/create-command-runner.ts';
 export { createFakeCommandRunner, type FakeCommandRunner } from './exec/fake-command-runner.ts';
-export { redactObject, redactText, type RedactOptions } from './redaction/redact.ts';
 export { applyOutputBudget, estimateTokens } from './budgets/apply-output-budget.ts';
 export type { ToolDeps, ToolSettings, JenkinsCredentialResolver } from './tools/deps.ts';
 export type { AnyToolDefinition, ToolCallDescription, ToolCallResolution, ToolDefinition, ToolOutput, ToolAnnotations, Toolset } from './tools/tool-definition.ts';

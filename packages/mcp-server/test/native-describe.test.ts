@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installArgoRolloutsCrds } from '@skyflo/testkit/kube-sim';
 import { kubectlPath } from '@skyflo/testkit/tools';
-import { redactText } from '../src/redaction/redact.ts';
+import { redactText } from '@skyflo/safety';
 import type { ToolDeps } from '../src/tools/deps.ts';
 import { startKubeHarness, eventually, type KubeHarness } from './support/kube-harness.ts';
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { redactObject, redactText } from '../src/redaction/redact.ts';
-import { REDACTED } from '../src/redaction/rules.ts';
+import { REDACTED, redactObject, redactText } from '@skyflo/safety';
 
 const secret = {
   apiVersion: 'v1',

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { helmTools } from '../src/tools/helm/index.ts';
 import type { ToolDeps } from '../src/tools/deps.ts';
-import { redactText } from '../src/redaction/redact.ts';
+import { redactText } from '@skyflo/safety';
 import { callTool, chartsDir, createHelmHome, helmDeps, type HelmTestEnv } from './helm-test-env.ts';
 
 const tool = (name: string) => helmTools.find((candidate) => candidate.name === name)!;

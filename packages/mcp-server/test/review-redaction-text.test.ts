@@ -4,7 +4,7 @@
  * (webhook and presigned URLs in logs, exec output and helm values) were printed as they were.
  */
 import { describe, expect, it } from 'vitest';
-import { redactText } from '../src/redaction/redact.ts';
+import { redactText } from '@skyflo/safety';
 
 describe('review: values the rules missed', () => {
   it('a number under a sensitive key in JSON is redacted; ordinary numbers and booleans stay', () => {

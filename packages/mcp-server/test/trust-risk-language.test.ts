@@ -7,7 +7,7 @@
  *    an HPA owning replicas, an Argo CD or Flux owner, an owning controller (MANAGED_BY_CONTROLLER).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assessToolCallRisks, describeToolCall, destructiveReason, isDestructiveCall } from '../src/call-rules.ts';
+import { assessToolCallRisks, describeToolCall, destructiveReason, isDestructiveCall } from '@skyflo/safety';
 import { allTools } from '../src/tools/catalogue.ts';
 import type { ToolDeps } from '../src/tools/deps.ts';
 import { runTool } from '../src/tools/run-tool.ts';

@@ -1,10 +1,13 @@
 /**
- * The rules the engine applies to a proposed call before it reaches the MCP server: which risks to flag on the
- * approval card, whether it is destructive and how to say what it does, and how to show its arguments without
- * revealing Secret values. A subpath of its own
- * (`@skyflo/mcp-server/call-rules`) because the package's main entry loads the whole tool catalogue, which the
- * engine must not wait for before it answers its first request.
+ * @skyflo/safety: the pure rules both sides of a tool call apply. Risk assessment (which flags an approval card shows,
+ * whether a call is destructive, how to say what it does) and redaction (what of a tool's output or a proposed call's
+ * arguments is a secret). The MCP server applies them to what it returns and previews; the engine applies them to
+ * what the model proposes, before anything reaches a person, the database or the event stream. No I/O and no cluster
+ * reads: rules that need the cluster (MANAGED_BY_CONTROLLER) stay in @skyflo/mcp-server (risk/controller-risks.ts).
+ * Depends on nothing of ours but @skyflo/protocol (the RiskFlag wire type); see docs/adr/0007-package-boundaries.md.
  */
 export { assessManifest, assessToolCallRisks, mergeRisks, type RiskFlag } from './risk/assess-tool-call-risks.ts';
-export { describeSecretValue, redactToolArguments, secretValuesInToolArguments, type RedactToolArgumentsOptions } from './redaction/redact-tool-arguments.ts';
 export { changedSystem, describeToolCall, destructiveReason, destructiveRiskCodes, isDestructiveCall } from './risk/describe-call.ts';
+export { describeSecretValue, redactToolArguments, secretValuesInToolArguments, type RedactToolArgumentsOptions } from './redaction/redact-tool-arguments.ts';
+export { redactObject, redactText, type RedactOptions } from './redaction/redact.ts';
+export { REDACTED } from './redaction/names.ts';

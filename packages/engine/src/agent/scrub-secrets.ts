@@ -9,7 +9,7 @@
  * chunks is hidden too.
  */
 import type { ModelMessage } from 'ai';
-import { secretValuesInToolArguments } from '@skyflo/mcp-server/call-rules';
+import { secretValuesInToolArguments } from '@skyflo/safety';
 
 export const redactedMarker = '[REDACTED]';
 

@@ -3,7 +3,7 @@
  * returns a reason wins. Fails closed: only a tool the MCP server positively marks `readOnlyHint: true`
  * runs without approval — unknown tools, missing annotations and anything else need approval.
  */
-import { changedSystem, describeToolCall } from '@skyflo/mcp-server/call-rules';
+import { changedSystem, describeToolCall } from '@skyflo/safety';
 import type { ToolInfo } from '../mcp/tool-gateway.ts';
 
 export interface ApprovalInput {

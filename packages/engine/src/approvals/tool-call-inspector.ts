@@ -1,10 +1,10 @@
 /**
  * What the gate needs to know about a mutating call besides its annotations: how to show its arguments without
- * revealing Secret values, which risks to flag on the approval card, and whether it is destructive. The rules live with the tools, in
- * @skyflo/mcp-server (one source for the engine's cards and the MCP server's own confirmations).
+ * revealing Secret values, which risks to flag on the approval card, and whether it is destructive. The rules live in
+ * @skyflo/safety (one source for the engine's cards and the MCP server's own confirmations and previews).
  */
 import { createHmac } from 'node:crypto';
-import { assessToolCallRisks, isDestructiveCall, redactToolArguments } from '@skyflo/mcp-server/call-rules';
+import { assessToolCallRisks, isDestructiveCall, redactToolArguments } from '@skyflo/safety';
 import type { RiskFlag } from '../ports/index.ts';
 
 export interface ToolCallInspector {

@@ -18,7 +18,7 @@
  */
 import type { ElicitRequestFormParams, ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { toolError } from '../errors.ts';
-import { redactToolArguments } from '../redaction/redact-tool-arguments.ts';
+import { redactToolArguments } from '@skyflo/safety';
 import type { ToolDeps } from '../tools/deps.ts';
 import { isPreviewable } from '../tools/preview/preview-tool-call.ts';
 import { runTool, validateInput } from '../tools/run-tool.ts';

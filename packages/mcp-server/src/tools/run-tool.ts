@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ToolInputError, toolError, toolErrorFrom } from '../errors.ts';
-import { redactObject, redactText } from '../redaction/redact.ts';
+import { redactObject, redactText } from '@skyflo/safety';
 import { applyOutputBudget } from '../budgets/apply-output-budget.ts';
 import { budgetStructured } from '../budgets/budget-structured.ts';
 import { toToolInputError } from '../kube/kube-api-error.ts';

@@ -5,7 +5,7 @@
  * of the Secrets this server can read are collected (never returned to a caller) and every occurrence in the shown
  * manifests is replaced, in clear and base64 form alike.
  */
-import { REDACTED } from '../../redaction/rules.ts';
+import { REDACTED } from '@skyflo/safety';
 import { kubectlGlobalArgs } from '../../kube/impersonation.ts';
 import type { ToolDeps } from '../deps.ts';
 

@@ -4,7 +4,7 @@
  */
 import { applyOutputBudget } from '../../budgets/apply-output-budget.ts';
 import { toolError } from '../../errors.ts';
-import { redactText } from '../../redaction/redact.ts';
+import { redactText } from '@skyflo/safety';
 import { helmImpersonationArgs } from '../../kube/impersonation.ts';
 import type { ToolOutput } from '../tool-definition.ts';
 import type { ToolDeps } from '../deps.ts';

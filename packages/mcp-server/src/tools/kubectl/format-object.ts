@@ -1,6 +1,6 @@
 /** YAML/JSON rendering of API objects: managedFields dropped (noise), secrets redacted before serialising. */
 import { stringify } from 'yaml';
-import { redactObject } from '../../redaction/redact.ts';
+import { redactObject } from '@skyflo/safety';
 
 export function cleanObject<T>(object: T): T {
   const strip = (value: any): any => {

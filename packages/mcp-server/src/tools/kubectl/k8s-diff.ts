@@ -5,7 +5,7 @@ import { defineTool } from '../tool-definition.ts';
 import type { ToolDeps } from '../deps.ts';
 import { ToolInputError } from '../../errors.ts';
 import { cleanObject } from './format-object.ts';
-import { REDACTED } from '../../redaction/rules.ts';
+import { REDACTED } from '@skyflo/safety';
 import { restartRollout, rolloutResourceField, undoRollout } from './rollouts.ts';
 import { applyManifest, deleteObject, patchObject, scaleObject, setImage, type MutationResult } from './mutations.ts';
 import { withTextOutput } from '../output-shapes.ts';

@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { defineTool } from '../tool-definition.ts';
 import type { ToolDeps } from '../deps.ts';
 import { ToolInputError } from '../../errors.ts';
-import { redactObject } from '../../redaction/redact.ts';
+import { redactObject } from '@skyflo/safety';
 import { assertSafeName, clients, namespaceField, namespaceOf } from './kubectl-common.ts';
 import { listRevisions, rolloutResourceField, workloadPath } from './rollouts.ts';
 import { withTextOutput } from '../output-shapes.ts';

@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { riskFlagSchema, type RiskFlag } from '@skyflo/protocol';
 import { toolError } from '../../errors.ts';
-import { assessToolCallRisks, mergeRisks } from '../../risk/assess-tool-call-risks.ts';
+import { assessToolCallRisks, mergeRisks } from '@skyflo/safety';
 import { assessControllerRisks, hasControllerCheck } from '../../risk/controller-risks.ts';
 import { kubeClientsFor } from '../../kube/kube-clients.ts';
 import type { ToolDeps } from '../deps.ts';

@@ -5,7 +5,7 @@
  * one's preview is on screen (and listed under Pending approvals) before any of them can be decided.
  */
 import type { AgentEventPayload } from '@skyflo/protocol';
-import { mergeRisks } from '@skyflo/mcp-server/call-rules';
+import { mergeRisks } from '@skyflo/safety';
 import { decideApproval } from '../../../approvals/approval-policy.ts';
 import { canonicalJson, hashToolCall } from '../../../approvals/hash-tool-call.ts';
 import { isJenkinsTool, stripJenkinsArgs } from '../../../mcp/jenkins-args.ts';

@@ -12,7 +12,7 @@
 import type { NativeDescriber } from './describe-context.ts';
 import { compareStrings, printAnnotationsMultiline, printLabelsMultiline } from './describe-format.ts';
 import { createDescribeWriter, LEVEL_0 } from './describe-writer.ts';
-import { REDACTED } from '../../../redaction/rules.ts';
+import { REDACTED } from '@skyflo/safety';
 
 export const MIN_SIZED_BYTES = 32;
 
