@@ -2,4 +2,5 @@ export * from './events.ts';
 export * from './api.ts';
 export * from './governance.ts';
 export * from './timeline.ts';
+export * from './timeline-fold.ts';
 export * from './notifications.ts';

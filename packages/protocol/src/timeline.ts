@@ -19,8 +19,10 @@ export type TimelineEntry =
     };
 
 export type TimelineSegment =
-  | { kind: 'text'; id: string; text: string; timestamp: number }
-  | { kind: 'thinking'; id: string; text: string; isComplete: boolean; durationMs?: number; timestamp: number }
+  /** `streaming`: a live client is still receiving its tokens (never stored: the engine folds completed text only) */
+  | { kind: 'text'; id: string; text: string; timestamp?: number; streaming?: boolean }
+  /** `startedAt`: when a live client saw its first token (`isComplete` false until `thinking.complete`) */
+  | { kind: 'thinking'; id: string; text: string; isComplete: boolean; durationMs?: number; startedAt?: number; timestamp?: number }
   | { kind: 'tool'; id: string; toolExecution: ToolExecutionRecord };
 
 export type ToolStatus = 'pending' | 'awaiting_approval' | 'approved' | 'denied' | 'executing' | 'completed' | 'error';
@@ -37,6 +39,8 @@ export interface ToolExecutionRecord {
   /** machine-readable cause of an error the engine reported (tool.error `code`, e.g. TARGET_CHANGED) */
   error_code?: string;
   diff?: string;
+  /** why the gate could not produce a dry-run preview (tool.awaiting_approval `preview_error`) */
+  preview_error?: string;
   /** the approval card's facts, from tool.awaiting_approval, so a reloaded page shows the same card */
   args_hash?: string;
   diff_hash?: string;
