@@ -18,8 +18,7 @@ try {
   process.exit(0);
 }
 register();
-const { createPgliteStorage } = await import('../packages/engine/src/storage/pglite-storage.ts');
-const { pgliteTemplateMarker, readPgliteTemplateMarker, writePgliteTemplateMarker } = await import('../packages/engine/src/storage/pglite-template.ts');
+const { createPgliteStorage, pgliteTemplateMarker, readPgliteTemplateMarker, writePgliteTemplateMarker } = await import('@skyflo/engine/pglite-template-builder');
 
 /**
  * PGlite connects to the `postgres` database; initdb's template0 and template1 are never used by Skyflo, and are

@@ -7,8 +7,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import type { StartKubeSimOptions, SimulationSettings } from '@skyflo/testkit/kube-sim';
 import { kubectlPath } from '@skyflo/testkit/tools';
-import { startKubeHarness, type KubeHarness } from '../../../packages/mcp-server/test/support/kube-harness.ts';
-import { waitFor as pollUntil } from '../../../testkit/kube-sim/test/support/kubectl-harness.ts';
+import { startKubeHarness, type KubeHarness } from '@skyflo/mcp-server/testing';
+import { waitFor as pollUntil } from '@skyflo/testkit/testing';
 
 export interface CommandResult {
   code: number;

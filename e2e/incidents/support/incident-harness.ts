@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { kubectlPath } from '@skyflo/testkit/tools';
-import { startKubeHarness, type KubeHarness } from '../../../packages/mcp-server/test/support/kube-harness.ts';
+import { startKubeHarness, type KubeHarness } from '@skyflo/mcp-server/testing';
 import { waitFor as pollUntil } from './incident-cluster.ts';
 
 /** One second of container time lasts 20 ms: probe periods, `sleep` and client timeouts stay short. */

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startKubeSim, type KubeSim, type StartKubeSimOptions } from '@skyflo/testkit/kube-sim';
 import { kubectlPath, helmPath } from '@skyflo/testkit/tools';
-import { createToolDeps } from '../../src/create-tool-deps.ts';
-import { runTool } from '../../src/tools/run-tool.ts';
-import { allTools } from '../../src/tools/catalogue.ts';
-import type { ToolDeps, ToolSettings } from '../../src/tools/deps.ts';
-import type { ToolOutput } from '../../src/tools/tool-definition.ts';
-import type { CommandRunner } from '../../src/exec/command-runner.ts';
+import { createToolDeps } from '../create-tool-deps.ts';
+import { runTool } from '../tools/run-tool.ts';
+import { allTools } from '../tools/catalogue.ts';
+import type { ToolDeps, ToolSettings } from '../tools/deps.ts';
+import type { ToolOutput } from '../tools/tool-definition.ts';
+import type { CommandRunner } from '../exec/command-runner.ts';
 
 export interface KubeHarness {
   sim: KubeSim;
