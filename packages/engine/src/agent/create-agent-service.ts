@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog, AuthenticatedUser, Conversation } from '../ports/index.ts';
 import { appendUserEntry } from '../timeline/apply-event.ts';
-import { canSeeConversation, decisionRefusal, type ApprovalPolicyName } from '../approvals/decision-authority.ts';
+import { decisionRefusal, type ApprovalPolicyName } from '../approvals/decision-authority.ts';
+import { conversationAccess, type ConversationAction } from '../access/conversation-access.ts';
 import { BusPublishError } from '../bus/bus-publish-error.ts';
 import { reconcileOrphanedApprovals } from './reconcile-orphaned-approvals.ts';
 import { AgentRequestError } from './agent-request-error.ts';
@@ -88,18 +89,14 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   const policy = deps.approvalPolicy ?? { policy: 'self' as const, fourEyes: false };
   const notFound = (conversationId: string) => new AgentRequestError(404, 'CONVERSATION_NOT_FOUND', `Conversation ${conversationId} not found`);
 
-  /** Chatting happens only in your own conversations. */
-  async function ownedConversation(user: AuthenticatedUser, conversationId: string): Promise<Conversation> {
+  /**
+   * The conversation, when `user` may do `action` with it (access/conversation-access.ts): chatting (`change`) only in
+   * your own; deciding, stopping and re-attaching (`act`) also, with APPROVAL_POLICY=approver, as an approver or admin.
+   * Refused access is reported as missing, so ids cannot be probed.
+   */
+  async function accessibleConversation(user: AuthenticatedUser, conversationId: string, action: ConversationAction): Promise<Conversation> {
     const conversation = await storage.conversations.get(conversationId);
-    // Another user's conversation is reported as missing, so ids cannot be probed.
-    if (!conversation || conversation.userId !== user.id) throw notFound(conversationId);
-    return conversation;
-  }
-
-  /** Your own, or (APPROVAL_POLICY=approver) any conversation with calls an approver or admin may decide. */
-  async function visibleConversation(user: AuthenticatedUser, conversationId: string): Promise<Conversation> {
-    const conversation = await storage.conversations.get(conversationId);
-    if (!conversation || !canSeeConversation({ policy: policy.policy, actor: user, conversationOwnerId: conversation.userId })) throw notFound(conversationId);
+    if (!conversation || !conversationAccess({ policy: policy.policy, actor: user, conversationOwnerId: conversation.userId }, action)) throw notFound(conversationId);
     return conversation;
   }
 
@@ -175,7 +172,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       const runId = randomUUID();
       let conversation: Conversation;
       if (conversationId) {
-        conversation = await ownedConversation(user, conversationId);
+        conversation = await accessibleConversation(user, conversationId, 'change');
         await claim(conversationId, runId, user.id);
         const awaiting = (await storage.approvals.listForConversation(conversationId)).filter((record) => record.status === 'awaiting');
         if (awaiting.length > 0) {
@@ -215,7 +212,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         throw new AgentRequestError(400, 'ARGS_HASH_REQUIRED', 'approve needs args_hash: the args_hash of the tool.awaiting_approval event the approver was shown');
       }
       // Both reads at once (Postgres serves them in parallel); the record is only used once ownership is confirmed.
-      const [conversation, record] = await Promise.all([visibleConversation(user, conversationId), storage.approvals.get(conversationId, callId)]);
+      const [conversation, record] = await Promise.all([accessibleConversation(user, conversationId, 'act'), storage.approvals.get(conversationId, callId)]);
       // A call that was never previewed has no record: it cannot be decided ahead of its preview (nothing is stored).
       if (!record) throw new AgentRequestError(404, 'APPROVAL_NOT_FOUND', `No tool call ${callId} is waiting for approval in this conversation; only a call whose preview was shown (tool.awaiting_approval) can be decided.`);
       // Defence in depth: the call must have been proposed in this conversation by its owner. A conversation id is
@@ -282,7 +279,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
     },
 
     async stop({ user, conversationId, runId }) {
-      await visibleConversation(user, conversationId);
+      await accessibleConversation(user, conversationId, 'act');
       const run = await storage.runs.get(runId);
       if (run && run.conversationId !== conversationId) throw new AgentRequestError(404, 'RUN_NOT_FOUND', `Run ${runId} does not belong to conversation ${conversationId}`);
       // Through the bus, so the engine process running the workflow aborts it, whichever one that is.
@@ -296,7 +293,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
     },
 
     async assertRunEvents({ user, conversationId, runId }) {
-      await visibleConversation(user, conversationId);
+      await accessibleConversation(user, conversationId, 'act');
       const run = await storage.runs.get(runId);
       if (!run || run.conversationId !== conversationId) {
         throw new AgentRequestError(404, 'RUN_NOT_FOUND', `Run ${runId} not found in conversation ${conversationId}; use the run_id of the \`ready\` event of a chat or approval stream.`);

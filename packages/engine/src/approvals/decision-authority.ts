@@ -3,9 +3,10 @@
  * (like approval-policy.ts for whether a call needs a decision at all). The conversation's visibility is checked
  * first, so a member can never decide — or learn of — a call in a conversation they cannot see.
  */
+import { conversationAccess, decidingRoles, type ApprovalPolicyName } from '../access/conversation-access.ts';
 import type { RiskFlag, Role } from '../ports/index.ts';
 
-export type ApprovalPolicyName = 'self' | 'approver';
+export { decidingRoles, type ApprovalPolicyName };
 
 export interface DecisionInput {
   policy: ApprovalPolicyName;
@@ -28,17 +29,8 @@ export interface DecisionRefusal {
 
 export type DecisionRule = (input: DecisionInput) => DecisionRefusal | undefined;
 
-/** Roles that decide in approver mode. */
-export const decidingRoles: readonly Role[] = ['approver', 'admin'];
-
-/** Who can see a conversation's pending calls and runs through the agent API. */
-export function canSeeConversation(input: { policy: ApprovalPolicyName; actor: { id: string; role: Role }; conversationOwnerId: string }): boolean {
-  if (input.actor.id === input.conversationOwnerId) return true;
-  return input.policy === 'approver' && decidingRoles.includes(input.actor.role);
-}
-
 export const visibleRule: DecisionRule = (input) =>
-  canSeeConversation(input) ? undefined : { hidden: true, reason: 'the conversation is not yours' };
+  conversationAccess(input, 'act') ? undefined : { hidden: true, reason: 'the conversation is not yours' };
 
 export const approverRoleRule: DecisionRule = ({ policy, actor }) =>
   policy === 'approver' && !decidingRoles.includes(actor.role)

@@ -9,10 +9,6 @@ import type { MountedRoutes } from '../http/app.ts';
 import { apiTokenRoutes, type ApiTokenRouteDeps } from '../http/routes/auth-tokens/index.ts';
 import { notificationRoutes, type NotificationRouteDeps } from '../http/routes/notifications/index.ts';
 import type { EventBus, PlatformStorage } from '../ports/index.ts';
-import type { SecretBox } from '../crypto/secret-box.ts';
-import { createIntegrationUrlGuard, type CheckIntegrationUrl } from '../integrations/integration-url-guard.ts';
-import { createWebhookService, type WebhookService } from '../integrations/webhook/webhook-service.ts';
-import { createWebhookSink, type WebhookSink } from '../integrations/webhook/webhook-sink.ts';
 import { createNotificationHub, type NotificationHub } from './notification-hub.ts';
 import { createRunEventNotifier, type RunEventNotifier } from './run-event-notifier.ts';
 import type { NotificationSink } from './team-event.ts';
@@ -24,12 +20,6 @@ export interface TeamFeaturesDeps {
   /** PUBLIC_URL: links in notifications point there (relative links without it) */
   publicUrl?: string;
   heartbeatMs: number;
-  /** seals webhook secrets (the engine's encryption key) */
-  secretBox: SecretBox;
-  /** which URLs webhooks may use (default: no link-local or cloud metadata address) */
-  checkUrl?: CheckIntegrationUrl;
-  /** webhook retries: attempts and first delay (default 5, 1 s, doubling) */
-  webhookRetry?: { maxAttempts: number; baseDelayMs: number };
   logger: { error(object: unknown, message?: string): void; warn(object: unknown, message?: string): void };
 }
 
@@ -43,19 +33,12 @@ export interface TeamFeatures {
   routes: MountedRoutes<any>[];
   /** adds a sink (webhooks, Slack) */
   addSink(sink: NotificationSink): void;
-  webhooks: WebhookService;
-  webhookSink: WebhookSink;
-  /** lets notifications and deliveries in progress finish (no new retries are waited for) */
-  close(): Promise<void>;
 }
 
 export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
   const apiTokens = createApiTokenService({ tokens: deps.storage.apiTokens, users: deps.storage.users, audit: deps.storage.audit, logger: deps.logger });
   const hub = createNotificationHub({ bus: deps.bus, logger: deps.logger });
-  const checkUrl = deps.checkUrl ?? createIntegrationUrlGuard();
-  const webhooks = createWebhookService({ store: deps.storage.webhooks, secretBox: deps.secretBox, audit: deps.storage.audit, checkUrl });
-  const webhookSink = createWebhookSink({ store: deps.storage.webhooks, secretBox: deps.secretBox, audit: deps.storage.audit, checkUrl, ...deps.webhookRetry, logger: deps.logger });
-  const sinks: NotificationSink[] = [webhookSink];
+  const sinks: NotificationSink[] = [];
   const base = (deps.publicUrl ?? '').replace(/\/$/, '');
   const notifier = createRunEventNotifier({
     conversations: deps.storage.conversations,
@@ -77,11 +60,5 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
       { plugin: notificationRoutes, options: { hub, heartbeatMs: deps.heartbeatMs } satisfies NotificationRouteDeps },
     ],
     addSink: (sink) => void sinks.push(sink),
-    webhooks,
-    webhookSink,
-    async close() {
-      await notifier.flush();
-      await webhookSink.close();
-    },
   };
 }

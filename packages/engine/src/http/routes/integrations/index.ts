@@ -6,27 +6,21 @@
  *   PATCH  /integrations/:id        → Integration
  *   DELETE /integrations/:id        → 204
  *   POST   /integrations/:id/test   → { ok, latency_ms, user? , error? }
- * Outgoing webhooks are integrations too (provider "webhook", integrations/webhook/): POST with
- * {provider: "webhook", name, metadata: {url, events}, credentials: {secret}}, listed with the others, changed and
- * deleted by id, and GET /integrations/:id/deliveries → {data: WebhookDelivery[]} (newest first).
  */
-import { createIntegrationRequestSchema, createWebhookRequestSchema, updateIntegrationRequestSchema, updateWebhookRequestSchema, type IntegrationTestResult } from '@skyflo/protocol';
+import { createIntegrationRequestSchema, updateIntegrationRequestSchema, type IntegrationTestResult } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { IntegrationError, type IntegrationService } from '../../../integrations/integration-service.ts';
-import type { WebhookService } from '../../../integrations/webhook/webhook-service.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 
 export interface IntegrationRouteDeps {
   integrations: IntegrationService;
-  /** outgoing webhooks; without it provider "webhook" is refused like any unknown provider */
-  webhooks?: WebhookService;
 }
 
 const idParamsSchema = z.object({ id: z.uuid('id must be an integration id (UUID) from GET /integrations') });
 
-export const integrationRoutes: FastifyPluginAsync<IntegrationRouteDeps> = async (app, { integrations, webhooks }) => {
+export const integrationRoutes: FastifyPluginAsync<IntegrationRouteDeps> = async (app, { integrations }) => {
   const run = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
@@ -35,30 +29,22 @@ export const integrationRoutes: FastifyPluginAsync<IntegrationRouteDeps> = async
     }
   };
 
-  app.get('/integrations', async (request) => [...(await integrations.list(request.user)), ...((await webhooks?.list()) ?? [])]);
-
-  const isWebhook = async (id: string) => (webhooks ? webhooks.has(id) : false);
+  app.get('/integrations', async (request) => integrations.list(request.user));
 
   app.post('/integrations', async (request, reply) => {
-    if (webhooks && (request.body as { provider?: unknown } | undefined)?.provider === 'webhook') {
-      const input = parseInput(createWebhookRequestSchema, request.body);
-      return reply.code(201).send(await run(() => webhooks.create(request.user, input, request.ip)));
-    }
     const input = parseInput(createIntegrationRequestSchema, request.body);
     return reply.code(201).send(await run(() => integrations.create(request.user, input, request.ip)));
   });
 
   app.patch('/integrations/:id', async (request) => {
     const { id } = parseInput(idParamsSchema, request.params, 'params');
-    if (webhooks && (await isWebhook(id))) return run(() => webhooks.update(request.user, id, parseInput(updateWebhookRequestSchema, request.body), request.ip));
     const input = parseInput(updateIntegrationRequestSchema, request.body);
     return run(() => integrations.update(request.user, id, input, request.ip));
   });
 
   app.delete('/integrations/:id', async (request, reply) => {
     const { id } = parseInput(idParamsSchema, request.params, 'params');
-    if (webhooks && (await isWebhook(id))) await run(() => webhooks.remove(request.user, id, request.ip));
-    else await run(() => integrations.remove(request.user, id, request.ip));
+    await run(() => integrations.remove(request.user, id, request.ip));
     return reply.code(204).send();
   });
 
@@ -66,11 +52,5 @@ export const integrationRoutes: FastifyPluginAsync<IntegrationRouteDeps> = async
     const { id } = parseInput(idParamsSchema, request.params, 'params');
     const result = await run(() => integrations.test(request.user, id));
     return result.ok ? { ok: true, latency_ms: result.latencyMs, user: result.user } : { ok: false, latency_ms: result.latencyMs, error: result.error };
-  });
-
-  app.get('/integrations/:id/deliveries', async (request) => {
-    const { id } = parseInput(idParamsSchema, request.params, 'params');
-    if (!webhooks || !(await isWebhook(id))) throw new HttpError(404, `integration ${id} is not a webhook; only webhooks have deliveries`, 'NOT_FOUND');
-    return { data: await run(() => webhooks.deliveries(id)) };
   });
 };
