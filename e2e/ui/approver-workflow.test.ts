@@ -71,7 +71,8 @@ describe('approver workflow', () => {
     const card = member.getByTestId('approval-card');
     const waiting = card.getByTestId('approval-waiting');
     await waiting.getByText('Waiting for an approver').waitFor();
-    await waiting.getByText(/Only approvers and admins decide changes in this workspace/).waitFor();
+    // the engine's reason (GET /approvals/pending cannot_decide_reason), shown as is
+    await waiting.getByText(/APPROVAL_POLICY=approver: only users with the approver or admin role decide mutating calls/).waitFor();
     // the header does not ask the member for a decision they cannot make
     await member.getByTestId('run-status').getByText('Waiting for an approver').waitFor();
     expect(await card.getByRole('button', { name: /Approve|Deny/ }).count()).toBe(0);
@@ -149,7 +150,7 @@ describe('approver workflow', () => {
     stack.llm.reset(scaleScript(0));
     const chatPath = await ask(page, 'Scale web to 0');
     const waiting = page.getByTestId('approval-card').getByTestId('approval-waiting');
-    await waiting.getByText(/Four-eyes rule: you asked for this destructive or high-risk change/).waitFor();
+    await waiting.getByText(/Four-eyes \(APPROVAL_FOUR_EYES\): this call is destructive, so someone other than the person who asked for it/).waitFor();
     await page.getByTestId('run-status').getByText('Waiting for an approver').waitFor();
     expect(await page.getByTestId('approval-card').getByRole('button', { name: /Approve/ }).count()).toBe(0);
     expect(await stack.seriousA11yViolations()).toEqual([]);
@@ -163,7 +164,7 @@ describe('approver workflow', () => {
       try {
         await queue.goto('/approvals');
         const own = queue.getByTestId('pending-approval').filter({ hasText: '"replicas": 0' });
-        await own.getByTestId('cannot-decide').getByText(/Four-eyes rule/).waitFor();
+        await own.getByTestId('cannot-decide').getByText(/Four-eyes \(APPROVAL_FOUR_EYES\): this call is destructive/).waitFor();
         expect(await own.getByRole('button', { name: /Approve/ }).count()).toBe(0);
       } finally {
         await queue.close();

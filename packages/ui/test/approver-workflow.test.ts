@@ -6,7 +6,7 @@
 import type { PendingApproval } from '@skyflo/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decidePending, decisionOutcome } from '../src/features/approvals/decide.ts';
-import { approverMustDecide, cannotDecideReason, decisionRight, someoneElseMustDecide, type PendingList } from '../src/features/approvals/decision-rights.ts';
+import { approverMustDecide, cannotDecideReason, decisionRight, type PendingList } from '../src/features/approvals/decision-rights.ts';
 import { useChatStore } from '../src/features/chat/state/chat-store.ts';
 import { decisionProgress, runTimeOf } from '../src/features/chat/state/decided-elsewhere.ts';
 import { timelineFromPersisted } from '../src/features/chat/state/timeline.ts';
@@ -43,11 +43,15 @@ afterEach(() => {
 });
 
 describe('who may decide', () => {
-  it('follows can_decide for a listed call, with the reason in plain words', () => {
+  // the engine's words (GET /approvals/pending `cannot_decide_reason`, the same a refused POST answers 403 with)
+  const policyReason = 'APPROVAL_POLICY=approver: only users with the approver or admin role decide mutating calls; ask an approver (they see it under Pending approvals).';
+  const fourEyesReason = 'Four-eyes (APPROVAL_FOUR_EYES): this call is destructive, so someone other than the person who asked for it must approve or deny it.';
+
+  it("follows can_decide for a listed call, with the engine's reason as is", () => {
     expect(decisionRight('call-1', list('approver', [pendingItem({ can_decide: true })]), admin)).toEqual({ kind: 'can' });
-    expect(decisionRight('call-1', list('approver', [pendingItem({ can_decide: false })]), member)).toEqual({ kind: 'cannot', reason: approverMustDecide });
-    const ownDestructive = pendingItem({ can_decide: false, destructive: true, requested_by: { id: admin.id } });
-    expect(decisionRight('call-1', list('approver', [ownDestructive], true), admin)).toEqual({ kind: 'cannot', reason: someoneElseMustDecide });
+    expect(decisionRight('call-1', list('approver', [pendingItem({ can_decide: false, cannot_decide_reason: policyReason })]), member)).toEqual({ kind: 'cannot', reason: policyReason });
+    const ownDestructive = pendingItem({ can_decide: false, cannot_decide_reason: fourEyesReason, destructive: true, requested_by: { id: admin.id } });
+    expect(decisionRight('call-1', list('approver', [ownDestructive], true), admin)).toEqual({ kind: 'cannot', reason: fourEyesReason });
   });
 
   it('a call the list does not have yet: a member in approver mode never decides; a member waits for the first list', () => {
@@ -58,14 +62,13 @@ describe('who may decide', () => {
     expect(decisionRight('new', undefined, admin)).toEqual({ kind: 'can' });
   });
 
-  it('four-eyes only names the requester; anything else falls back to a generic reason', () => {
-    const other = pendingItem({ destructive: true, requested_by: { id: 'someone-else' } });
-    expect(cannotDecideReason(other, { policy: 'approver', four_eyes: true }, admin)).not.toBe(someoneElseMustDecide);
-    expect(cannotDecideReason(pendingItem({ destructive: true, requested_by: { id: admin.id } }), { policy: 'approver', four_eyes: true }, admin)).toBe(someoneElseMustDecide);
-    // four-eyes also covers a call that is not destructive but carries a high-severity risk
-    expect(cannotDecideReason(pendingItem({ destructive: false, risks: [{ code: 'RBAC_GRANT', message: 'grants cluster-admin', severity: 'high' }], requested_by: { id: admin.id } }), { policy: 'approver', four_eyes: true }, admin)).toBe(
-      someoneElseMustDecide,
-    );
+  it('the reason is never re-derived from the call: whatever the engine says is shown; without it, a generic reason', () => {
+    // a high-risk (not destructive) call under four-eyes: the engine's rule, the engine's words
+    const highRisk = 'Four-eyes (APPROVAL_FOUR_EYES): this call carries a high risk (RBAC_GRANT), so someone other than the person who asked for it must approve or deny it.';
+    expect(cannotDecideReason(pendingItem({ can_decide: false, cannot_decide_reason: highRisk, risks: [{ code: 'RBAC_GRANT', message: 'grants cluster-admin', severity: 'high' }] }))).toBe(highRisk);
+    // a destructive call someone else asked for, refused for another reason: not called four-eyes by the client
+    expect(cannotDecideReason(pendingItem({ can_decide: false, cannot_decide_reason: policyReason, destructive: true, requested_by: { id: 'someone-else' } }))).toBe(policyReason);
+    expect(cannotDecideReason(pendingItem({ can_decide: false }))).toMatch(/not allowed to decide this call/);
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * Whether the signed-in user may decide a call, in words a person reads. The engine is the authority: GET
- * /approvals/pending says `can_decide` per call, and a refused decision answers 403 with its reason. This only
- * turns that answer (and the policy it came with) into what the card and the queue show, so a member is never
- * offered an Approve button the engine would refuse.
+ * /approvals/pending says `can_decide` per call and, when false, `cannot_decide_reason` in the same words a refused
+ * decision answers 403 with. The card and the queue show that reason as is (no copy of the engine's rules here), so a
+ * member is never offered an Approve button the engine would refuse.
  */
 import type { PendingApproval } from '@skyflo/protocol';
 
@@ -19,16 +19,12 @@ export interface Viewer {
 
 export type DecisionRight = { kind: 'can' } | { kind: 'cannot'; reason: string } | { kind: 'unknown' };
 
+/** The role-based guess for a call the list does not have yet (a listed call carries the engine's own reason). */
 export const approverMustDecide = 'Only approvers and admins decide changes in this workspace (approval policy: approver). An approver sees this call under Pending approvals.';
-export const someoneElseMustDecide = 'Four-eyes rule: you asked for this destructive or high-risk change, so someone else must approve or deny it.';
 
-/** Why `item` (with can_decide false) cannot be decided by `viewer`, following the engine's rules in order. */
-export function cannotDecideReason(item: Pick<PendingApproval, 'destructive' | 'requested_by'> & { risks?: PendingApproval['risks'] }, list: Pick<PendingList, 'policy' | 'four_eyes'>, viewer?: Viewer): string {
-  if (list.policy === 'approver' && viewer?.role === 'member') return approverMustDecide;
-  // the engine's four-eyes rule covers destructive calls and calls with a high-severity risk
-  const fourEyes = item.destructive || (item.risks ?? []).some((risk) => risk.severity === 'high');
-  if (list.four_eyes && fourEyes && viewer && item.requested_by.id === viewer.id) return someoneElseMustDecide;
-  return 'You are not allowed to decide this call; someone with the approver role must.';
+/** Why a listed call (can_decide false) cannot be decided: the engine's reason, the words a refused decision answers with. */
+export function cannotDecideReason(item: Pick<PendingApproval, 'cannot_decide_reason'>): string {
+  return item.cannot_decide_reason ?? 'You are not allowed to decide this call; the engine did not say why (ask an approver or an admin).';
 }
 
 /**
@@ -39,7 +35,7 @@ export function cannotDecideReason(item: Pick<PendingApproval, 'destructive' | '
  */
 export function decisionRight(callId: string, list: PendingList | undefined, viewer: Viewer | undefined): DecisionRight {
   const item = list?.data.find((candidate) => candidate.call_id === callId);
-  if (item) return item.can_decide ? { kind: 'can' } : { kind: 'cannot', reason: cannotDecideReason(item, list!, viewer) };
+  if (item) return item.can_decide ? { kind: 'can' } : { kind: 'cannot', reason: cannotDecideReason(item) };
   if (list?.policy === 'approver' && viewer?.role === 'member') return { kind: 'cannot', reason: approverMustDecide };
   if (!list && (!viewer || viewer.role === 'member')) return { kind: 'unknown' };
   return { kind: 'can' };

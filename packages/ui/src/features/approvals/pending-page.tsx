@@ -3,11 +3,10 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Ban, CheckCircle2, Hourglass, ShieldCheck, XCircle } from 'lucide-react';
 import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
-import { useMe } from '../../app/session.tsx';
 import { Badge, Button, EmptyState, ErrorNote, PageHeader, Spinner } from '../../components/ui.tsx';
 import { target } from '../chat/components/tool-card.tsx';
 import { decidePending, type DecisionOutcome } from './decide.ts';
-import { cannotDecideReason, type PendingList } from './decision-rights.ts';
+import { cannotDecideReason } from './decision-rights.ts';
 import { fetchPendingApprovals, pendingApprovalsKey } from './pending-query.tsx';
 
 const DiffView = lazy(() => import('../../components/diff-view.tsx'));
@@ -67,7 +66,7 @@ export default function PendingApprovalsPage() {
         ) : null}
         <ul className="space-y-4" aria-label="Waiting for a decision">
           {pending.data
-            ? waiting.map((item) => <PendingItem key={item.call_id} item={item} list={pending.data} onDecided={onDecided} />)
+            ? waiting.map((item) => <PendingItem key={item.call_id} item={item} onDecided={onDecided} />)
             : null}
         </ul>
       </div>
@@ -75,8 +74,7 @@ export default function PendingApprovalsPage() {
   );
 }
 
-function PendingItem({ item, list, onDecided }: { item: PendingApproval; list: PendingList; onDecided(entry: Decided): void }) {
-  const me = useMe();
+function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(entry: Decided): void }) {
   const [reason, setReason] = useState('');
   const [sending, setSending] = useState<'approve' | 'deny'>();
   const [refusal, setRefusal] = useState<string>();
@@ -148,7 +146,7 @@ function PendingItem({ item, list, onDecided }: { item: PendingApproval; list: P
       ) : (
         <p className="mt-3 flex items-start gap-2 text-sm" data-testid="cannot-decide">
           <Hourglass className="mt-0.5 h-4 w-4 shrink-0 text-warn" aria-hidden />
-          <span>{cannotDecideReason(item, list, me.data ?? undefined)}</span>
+          <span>{cannotDecideReason(item)}</span>
         </p>
       )}
       <p className="mt-3">
