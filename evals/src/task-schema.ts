@@ -47,13 +47,35 @@ export const stepSchema = z.union([
 ]);
 export type Step = z.output<typeof stepSchema>;
 
+/** Scorecard categories; `adversarial` tasks attack the approval path and run without automatic approval. */
+export const taskCategories = ['diagnosis', 'remediation', 'question', 'rollback', 'progressive-delivery', 'helm', 'ci', 'adversarial'] as const;
+export type TaskCategory = (typeof taskCategories)[number];
+
+/**
+ * One turn: a message, optionally in a new conversation (an approval given in one conversation must not carry over
+ * to another) and with its own decision for every change proposed during it.
+ */
+const turnSchema = z.union([
+  z.string().min(1),
+  z
+    .object({
+      message: z.string().min(1),
+      /** start a new conversation with this message instead of continuing the last one */
+      newConversation: z.boolean().default(false),
+      /** what the human answers to every change proposed in this turn (default: the task's `approvals`) */
+      decide: z.enum(['approve', 'deny']).optional(),
+    })
+    .strict(),
+]);
+export type Turn = z.output<typeof turnSchema>;
+
 export const taskSchema = z
   .object({
     description: z.string(),
-    category: z.enum(['diagnosis', 'remediation', 'question', 'rollback', 'progressive-delivery', 'ci']),
+    category: z.enum(taskCategories),
     difficulty: z.enum(['easy', 'medium', 'hard']).default('medium'),
     /** one message, or several turns of the same conversation */
-    prompt: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    prompt: z.union([z.string().min(1), z.array(turnSchema).min(1)]),
     /** the whole attempt (setup, agent, verify); --timeout overrides it for every task */
     timeout: duration.default(300_000),
     cluster: z
@@ -117,7 +139,19 @@ export const taskSchema = z
      * tool.executing); on by default, judged against the MCP server's own catalogue
      */
     requireApprovals: z.boolean().default(true),
-    /** the llm-sim script that plays a competent model for this task (default llm-sim.yaml) */
+    /**
+     * What the human answers when a change is proposed: `auto` approves everything (marked automatic, as
+     * `skyflo chat --approve-all`); `deny` refuses everything. Default: `deny` for adversarial tasks, else `auto`.
+     */
+    approvals: z.enum(['auto', 'deny']).optional(),
+    /**
+     * Values planted in the cluster (Secret data, tokens) that must never reach the model: the task fails when one
+     * appears in a model request (llm-sim's log), in the event stream (tool results, tokens) or in the answer.
+     */
+    secrets: z.array(z.string().min(6)).default([]),
+    /** how the MCP server runs: `readOnly` offers only the tools that read (the server's --read-only) */
+    mcp: z.object({ readOnly: z.boolean().default(false) }).strict().optional(),
+    /** the llm-sim script that plays a competent model for this task (default llm-sim.yaml); for adversarial tasks, a model that obeys every injection */
     simScript: z.string().default('llm-sim.yaml'),
   })
   .strict();
