@@ -6,3 +6,6 @@ export { runAttempt, SIM_MODEL, fastKubeSimSettings, type AttemptOptions, type A
 export { judgeTranscript, type TranscriptMetrics } from './check-transcript.ts';
 export { passAtK, summarize, markdownReport } from './report.ts';
 export { costOf, parsePrice, prices } from './prices.ts';
+export { categoryScores, scorecardMarkdown, scorecardHtml, median, type CategoryScore } from './scorecard.ts';
+export { compareWithBaseline, readResults, BaselineError, type Regression } from './baseline.ts';
+export { taskCategories, type TaskCategory } from './task-schema.ts';

@@ -3,13 +3,17 @@
  * Scores the agent on the tasks in evals/tasks (see evals/README.md) and writes results.jsonl and results.md.
  * Exit status: 0 when every attempt passed, 1 when any failed or hit an infrastructure error, 2 for bad options.
  */
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadTasks, TaskError } from './load-tasks.ts';
 import { parsePrice, prices, pricesAsOf, type Price } from './prices.ts';
 import { SIM_MODEL, type AttemptResult } from './run-attempt.ts';
 import { runEval } from './run-eval.ts';
+import { BaselineError, compareWithBaseline, readResults } from './baseline.ts';
+import { scorecardHtml, scorecardMarkdown } from './scorecard.ts';
+import type { AttemptResult as Result } from './run-attempt.ts';
 
 export const evalUsage = `Usage: npm run eval -- --model <provider/model | sim> [options]
 
@@ -26,8 +30,33 @@ Runs the agent on the tasks in evals/tasks and scores it.
   --timeout <d>        replaces every task's own time limit, e.g. 10m (slow models, a loaded machine)
   --price <in,out[,cached]>  USD per million tokens for the cost column (default: a built-in table, ${pricesAsOf})
   --tasks-dir <dir>    another folder of tasks in the same format
+  --scorecard <file>   also write the trust scorecard: FILE.md (Markdown) or FILE.html (with a chart per category)
+  --baseline <jsonl>   compare with an earlier run's results.jsonl; exit 3 when a category's pass@1 (or pass^N)
+                       drops by more than --margin points
+  --margin <points>    allowed drop per category for --baseline (default 5)
   -h, --help
+
+Exit status: 0 every attempt passed; 1 an attempt failed or errored; 2 bad options; 3 a category regressed
+against --baseline (checked before 1).
 `;
+
+/** Skyflo's version for the scorecard: the CLI package's version and, in a git checkout, the commit. */
+export function skyfloVersion(): string {
+  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+  const version = (JSON.parse(readFileSync(path.join(root, 'packages', 'cli', 'package.json'), 'utf8')) as { version: string }).version;
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return commit ? `${version} (${commit})` : version;
+  } catch {
+    return version;
+  }
+}
+
+/** Writes the scorecard in the format its extension names. */
+export function writeScorecard(file: string, input: { model: string; results: Result[]; date?: string; skyfloVersion?: string }): void {
+  const card = { model: input.model, results: input.results, date: input.date ?? new Date().toISOString().slice(0, 10), skyfloVersion: input.skyfloVersion ?? skyfloVersion() };
+  writeFileSync(file, file.endsWith('.html') ? scorecardHtml(card) : scorecardMarkdown(card));
+}
 
 function fail(message: string): never {
   process.stderr.write(`eval: ${message}\n\n${evalUsage}`);
@@ -58,6 +87,9 @@ export async function main(argv: string[]): Promise<number> {
         price: { type: 'string' },
         timeout: { type: 'string' },
         'tasks-dir': { type: 'string' },
+        scorecard: { type: 'string' },
+        baseline: { type: 'string' },
+        margin: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -85,6 +117,18 @@ export async function main(argv: string[]): Promise<number> {
     timeoutMs = Number(match[1]) * (match[2] === 'm' ? 60_000 : 1000);
   }
   if (values.kubeconfig && !existsSync(values.kubeconfig)) fail(`--kubeconfig ${values.kubeconfig} does not exist`);
+  if (values.scorecard !== undefined && !/\.(md|html)$/.test(values.scorecard)) fail(`--scorecard must name a .md or .html file, got "${values.scorecard}"`);
+  if (values.margin !== undefined && !/^\d+(\.\d+)?$/.test(values.margin)) fail(`--margin must be a number of percentage points such as 5, got "${values.margin}"`);
+  const marginPoints = values.margin === undefined ? 5 : Number(values.margin);
+  let baseline: Result[] | undefined;
+  if (values.baseline !== undefined) {
+    try {
+      baseline = readResults(values.baseline);
+    } catch (error) {
+      if (error instanceof BaselineError) fail(error.message);
+      throw error;
+    }
+  }
   let price: Price | undefined = prices[model];
   if (values.price) {
     try {
@@ -116,6 +160,15 @@ export async function main(argv: string[]): Promise<number> {
     onResult: (result) => process.stdout.write(line(result)),
   });
   process.stdout.write(`\n${run.report}\nResults: ${run.jsonl}\n         ${run.markdown}\n`);
+  if (values.scorecard) {
+    writeScorecard(path.resolve(values.scorecard), { model, results: run.results });
+    process.stdout.write(`Scorecard: ${path.resolve(values.scorecard)}\n`);
+  }
+  if (baseline) {
+    const comparison = compareWithBaseline({ baseline, current: run.results, marginPoints });
+    process.stdout.write(`\n${comparison.text}`);
+    if (comparison.regressions.length > 0) return 3;
+  }
   return run.results.every((result) => result.result === 'pass' || result.result === 'skipped') ? 0 : 1;
 }
 

@@ -4,6 +4,7 @@
  * (every attempt passed) is shown beside it, as k8s-ai-bench's leaderboard does.
  */
 import type { AttemptResult } from './run-attempt.ts';
+import { categoryScores } from './scorecard.ts';
 
 function choose(n: number, k: number): number {
   if (k < 0 || k > n) return 0;
@@ -104,6 +105,9 @@ export function markdownReport(input: { model: string; repeat: number; results: 
       ` · ${input.results.filter((result) => result.result === 'pass').length}/${input.results.filter((result) => result.result === 'pass' || result.result === 'fail').length} attempts passed` +
       ` · cost ${dollars(totalCost)} · ${input.results.filter((result) => result.result === 'error').length} infrastructure errors`,
   );
+  // Reliability per category: pass@1 (share of attempts) beside pass^k (share of tasks that passed every attempt).
+  lines.push('', `| category | tasks | pass@1 | pass^${k} |`, '|---|---|---|---|');
+  for (const score of categoryScores(input.results)) lines.push(`| ${score.category} | ${score.tasks} | ${percent(score.passAt1)} | ${percent(score.passHatN)} |`);
   const problems = input.results.filter((result) => result.result !== 'pass');
   if (problems.length > 0) {
     lines.push('', '## Failures', '');
