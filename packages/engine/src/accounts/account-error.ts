@@ -1,5 +1,6 @@
+import { SkyfloError } from '../errors/skyflo-error.ts';
 /** A user-facing account failure; `statusCode` tells the HTTP layer how to answer, `message` is shown as is. */
-export class AccountError extends Error {
+export class AccountError extends SkyfloError {
   readonly category = 'user';
   constructor(
     readonly code:

@@ -1,5 +1,6 @@
+import { SkyfloError } from '../errors/skyflo-error.ts';
 /** A refused agent request: the route answers `statusCode` with `{detail}` (a message that says what to do). */
-export class AgentRequestError extends Error {
+export class AgentRequestError extends SkyfloError {
   readonly statusCode: number;
   readonly code: string;
   constructor(statusCode: number, code: string, detail: string) {

@@ -1,3 +1,4 @@
+import { SkyfloError } from '../errors/skyflo-error.ts';
 /**
  * The time window and bucket size of GET /analytics/metrics (spec §1, §4): `last_n_days` (default 7) or
  * `start_date`/`end_date` give whole UTC days in daily buckets; `start_datetime`/`end_datetime` give any window in
@@ -38,7 +39,9 @@ export interface WindowQuery {
 }
 
 /** A user error naming the query field to fix. */
-export class WindowError extends Error {
+export class WindowError extends SkyfloError {
+  readonly code = 'INVALID_WINDOW';
+  readonly statusCode = 400;
   constructor(
     readonly field: string,
     message: string,

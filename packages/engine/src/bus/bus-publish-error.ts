@@ -1,8 +1,9 @@
+import { SkyfloError } from '../errors/skyflo-error.ts';
 /**
  * Publishing failed in the bus's backend (Redis down). Why a type of its own: a run must tell this apart from a
  * model failure (it is not one) and know whether its own stream still got the event through local delivery.
  */
-export class BusPublishError extends Error {
+export class BusPublishError extends SkyfloError {
   readonly code = 'EVENT_BUS_UNAVAILABLE';
 
   constructor(

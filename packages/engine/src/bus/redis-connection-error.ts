@@ -1,5 +1,6 @@
+import { SkyfloError } from '../errors/skyflo-error.ts';
 /** The error the Redis bus raises when Redis cannot be reached or REDIS_URL is unusable. */
-export class RedisConnectionError extends Error {
+export class RedisConnectionError extends SkyfloError {
   readonly code = 'REDIS_UNAVAILABLE';
 
   constructor(message: string, options?: { cause?: unknown }) {

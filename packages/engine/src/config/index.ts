@@ -17,6 +17,7 @@ import { observabilityConfigSchema } from './observability.ts';
 import { securityConfigSchema } from './security.ts';
 import { serverConfigSchema } from './server.ts';
 import { storageConfigSchema } from './storage.ts';
+import { SkyfloError } from '../errors/skyflo-error.ts';
 
 export type { AgentConfig } from './agent.ts';
 export type { AnalyticsConfig } from './analytics.ts';
@@ -57,7 +58,7 @@ export interface ConfigIssue {
 }
 
 /** Thrown by loadConfig; `message` lists every issue, one per line, each naming its variable. */
-export class ConfigError extends Error {
+export class ConfigError extends SkyfloError {
   readonly code = 'INVALID_CONFIG';
   readonly issues: ConfigIssue[];
 

@@ -5,6 +5,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { CompactSign, compactVerify, exportJWK, calculateJwkThumbprint, type JWK } from 'jose';
+import { SkyfloError } from '../errors/skyflo-error.ts';
 
 export { parseAuditSigningKey } from './parse-audit-signing-key.ts';
 
@@ -25,7 +26,7 @@ export interface AuditHeadSigner {
 
 const headerType = 'skyflo-audit-head+jws';
 
-export class SignedHeadError extends Error {
+export class SignedHeadError extends SkyfloError {
   readonly code = 'INVALID_SIGNED_HEAD';
 }
 

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { SkyfloError } from '../errors/skyflo-error.ts';
 
 /**
  * Authenticated encryption at rest (AES-256-GCM) for values the engine must keep but nobody may read from the
@@ -12,7 +13,7 @@ export interface SecretBox {
   open(sealed: string, context: string): string;
 }
 
-export class SecretBoxError extends Error {
+export class SecretBoxError extends SkyfloError {
   readonly code = 'SEALED_VALUE_UNREADABLE';
 }
 

@@ -9,6 +9,7 @@
  */
 import { createJenkinsClient } from '@skyflo/mcp-server/jenkins-client';
 import { createIntegrationUrlGuard, type CheckIntegrationUrl } from './integration-url-guard.ts';
+import { SkyfloError } from '../errors/skyflo-error.ts';
 
 export interface JenkinsCredentialsToCheck {
   apiUrl: string;
@@ -22,7 +23,9 @@ export type CheckJenkinsCredentials = (credentials: JenkinsCredentialsToCheck) =
 
 export const notJenkinsMessage = 'the URL did not answer as a Jenkins server; check the URL (the Jenkins root, e.g. https://jenkins.example.com/) and that Jenkins is up';
 
-class RefusedUrlError extends Error {}
+class RefusedUrlError extends SkyfloError {
+  readonly code = 'INTEGRATION_URL_REFUSED';
+}
 
 export function createJenkinsCredentialCheck(options: { timeoutMs: number; fetch?: typeof fetch; checkUrl?: CheckIntegrationUrl }): CheckJenkinsCredentials {
   const checkUrl = options.checkUrl ?? createIntegrationUrlGuard();

@@ -13,8 +13,9 @@ import type { AuditLog, AuthenticatedUser, IntegrationRecord, IntegrationStore, 
 import type { CheckJenkinsCredentials, JenkinsCheckResult } from './check-jenkins-credentials.ts';
 import { createIntegrationUrlGuard, type CheckIntegrationUrl } from './integration-url-guard.ts';
 import { normaliseJenkinsUrl, type CredentialVault, type JenkinsCredentials } from './credential-vault.ts';
+import { SkyfloError } from '../errors/skyflo-error.ts';
 
-export class IntegrationError extends Error {
+export class IntegrationError extends SkyfloError {
   readonly category = 'user';
   constructor(
     readonly code: 'FORBIDDEN' | 'NOT_FOUND' | 'CREDENTIALS_REJECTED' | 'ALREADY_EXISTS' | 'CREDENTIALS_UNREADABLE' | 'CREDENTIALS_REQUIRED' | 'INVALID_URL',

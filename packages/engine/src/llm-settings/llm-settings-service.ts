@@ -13,8 +13,9 @@ import type { ModelSource } from '../llm/agent-model.ts';
 import { providerCatalogue } from '../llm/provider-catalogue.ts';
 import { recordSettingsChange } from '../audit/admin-audit.ts';
 import type { AuditLog, AuthenticatedUser, SettingsStore, TransactionalStores } from '../ports/index.ts';
+import { SkyfloError } from '../errors/skyflo-error.ts';
 
-export class LlmSettingsError extends Error {
+export class LlmSettingsError extends SkyfloError {
   readonly category = 'user';
   constructor(
     readonly code: 'FORBIDDEN' | 'INVALID_SETTINGS',

@@ -4,6 +4,7 @@
  * Turn the SDK's own retries off (`maxRetries: 0`) when using this, or the waits multiply.
  */
 import { classifyLlmError, type LlmErrorClass } from './classify-llm-error.ts';
+import { SkyfloError } from '../errors/skyflo-error.ts';
 
 export interface LlmRetryInfo {
   kind: 'rate_limit' | 'transient';
@@ -30,7 +31,7 @@ export interface LlmRetryOptions {
 }
 
 /** The error thrown when retries are used up or the error is fatal; carries the classification. */
-export class LlmCallError extends Error {
+export class LlmCallError extends SkyfloError {
   readonly code = 'LLM_CALL_FAILED';
 
   constructor(

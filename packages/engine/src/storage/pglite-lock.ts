@@ -4,8 +4,9 @@
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { SkyfloError } from '../errors/skyflo-error.ts';
 
-export class DataDirLockedError extends Error {
+export class DataDirLockedError extends SkyfloError {
   readonly code = 'DATA_DIR_LOCKED';
   constructor(
     readonly dataDir: string,

@@ -6,11 +6,12 @@
  * the chain, and /audit/verify would call the result intact.
  */
 import type pg from 'pg';
+import { SkyfloError } from '../errors/skyflo-error.ts';
 
 /** What the serving role may do to the audit trail; everything else on it is revoked. */
 const auditPrivileges = 'SELECT, INSERT';
 
-export class ServingRoleError extends Error {
+export class ServingRoleError extends SkyfloError {
   readonly code = 'SERVING_ROLE_TOO_POWERFUL';
 }
 

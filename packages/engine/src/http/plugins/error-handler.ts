@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { isSkyfloError } from '../../errors/skyflo-error.ts';
 
 interface ErrorWithStatus {
   statusCode?: number;
@@ -24,12 +25,27 @@ function describeClientError(error: ErrorWithStatus, bodyLimit: number): string 
 }
 
 /**
+ * Engine errors (errors/skyflo-error.ts) that carry no HTTP status of their own but mean a client mistake, by code.
+ * The rest answer their `statusCode`, or 500.
+ */
+const clientErrorStatusByCode: Readonly<Record<string, number>> = {
+  // a conversation id that is in use or belonged to a deleted conversation (POST /conversations)
+  CONVERSATION_ID_TAKEN: 409,
+};
+
+function statusOf(error: FastifyError | ErrorWithStatus): number {
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400) return error.statusCode;
+  if (isSkyfloError(error)) return clientErrorStatusByCode[error.code] ?? 500;
+  return 500;
+}
+
+/**
  * One error handler for the whole API: 4xx answers `{detail}` with a message meant for the caller; 5xx answers
  * a generic message and logs the real error, so stack traces and SQL never reach users.
  */
 export function registerErrorHandler(app: FastifyInstance, options: { bodyLimit: number }): void {
   app.setErrorHandler((error: FastifyError | ErrorWithStatus, request, reply) => {
-    const statusCode = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
+    const statusCode = statusOf(error);
     if (statusCode >= 500) {
       request.log.error({ err: error }, 'request failed');
       return reply.code(statusCode).send({ detail: 'Internal server error; the details are in the engine log' });

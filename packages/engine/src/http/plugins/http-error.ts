@@ -1,5 +1,6 @@
+import { SkyfloError } from '../../errors/skyflo-error.ts';
 /** An error that becomes a 4xx answer `{detail}` as is; anything else is a 500 with details hidden. */
-export class HttpError extends Error {
+export class HttpError extends SkyfloError {
   constructor(
     readonly statusCode: number,
     message: string,

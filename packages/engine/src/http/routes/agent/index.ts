@@ -14,8 +14,8 @@
 import { approvalRequestSchema, chatRequestSchema, stopRequestSchema, type ToolSummary } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AgentRequestError } from '../../../agent/agent-request-error.ts';
 import type { AgentService } from '../../../agent/create-agent-service.ts';
+import { isSkyfloError } from '../../../errors/skyflo-error.ts';
 import type { AgentConfig } from '../../../config/agent.ts';
 import type { ToolGateway } from '../../../mcp/tool-gateway.ts';
 import type { AuthenticatedUser, EventBus, RunStore } from '../../../ports/index.ts';
@@ -59,9 +59,10 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
   };
 
   const fail = (reply: FastifyReply, error: unknown) => {
-    if (error instanceof AgentRequestError) {
+    // The agent service's refusals (AgentRequestError) and any other engine error that carries a status.
+    if (isSkyfloError(error) && error.statusCode !== undefined) {
       // A per-user run limit frees up as runs finish; tell clients when to look again.
-      if (error.statusCode === 429) void reply.header('retry-after', '5');
+      if (error.code === 'TOO_MANY_RUNS') void reply.header('retry-after', '5');
       return reply.code(error.statusCode).send({ detail: error.message });
     }
     throw error;

@@ -1,8 +1,7 @@
 import { createConversationRequestSchema, listConversationsQuerySchema, updateConversationRequestSchema } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { ApprovalPolicyName } from '../../../approvals/decision-authority.ts';
-import { ConversationIdTakenError } from '../../../ports/conversation-id-taken-error.ts';
+import { conversationAccess, type ApprovalPolicyName } from '../../../access/conversation-access.ts';
 import type { AuditLog, Conversation, ConversationStore } from '../../../ports/index.ts';
 import { isUuid, parseConversationCursor } from '../../../storage/conversation-cursor.ts';
 import { HttpError, notFound } from '../../plugins/http-error.ts';
@@ -36,12 +35,12 @@ export const conversationRoutes: FastifyPluginAsync<ConversationRouteDeps> = asy
     const { id } = parseInput(idParamsSchema, request.params, 'params');
     const conversation = isUuid(id) ? await conversations.get(id) : undefined;
     if (!conversation) throw notFound('Conversation not found');
-    if (conversation.userId === request.user.id) return conversation;
-    const reader = request.user.role === 'admin' ? 'admin' : approvalPolicy === 'approver' && request.user.role === 'approver' ? 'approver' : undefined;
-    if (access === 'read' && reader) {
+    const grant = conversationAccess({ policy: approvalPolicy, actor: request.user, conversationOwnerId: conversation.userId }, access === 'read' ? 'read' : 'change');
+    if (grant === 'owner') return conversation;
+    if (grant) {
       await audit.record({
         actorId: request.user.id,
-        action: `conversation.${reader}_read`,
+        action: `conversation.${grant}_read`,
         subjectType: 'conversation',
         subjectId: conversation.id,
         details: { owner_id: conversation.userId },
@@ -55,14 +54,9 @@ export const conversationRoutes: FastifyPluginAsync<ConversationRouteDeps> = asy
   app.post('/conversations', async (request, reply) => {
     const input = parseInput(createConversationRequestSchema, request.body ?? {});
     await app.conversationQuota?.(request, reply);
-    let conversation: Conversation;
-    try {
-      conversation = await conversations.create({ userId: request.user.id, welcome: WELCOME_MESSAGE, ...(input.conversation_id ? { id: input.conversation_id } : {}) });
-    } catch (error) {
-      // An id in use or ever used (deleted conversations keep a tombstone) is never handed out again.
-      if (error instanceof ConversationIdTakenError) throw new HttpError(409, error.message, 'CONFLICT');
-      throw error;
-    }
+    // An id in use or ever used (deleted conversations keep a tombstone) is never handed out again: the store throws
+    // CONVERSATION_ID_TAKEN, which the error handler answers with 409 and the store's message.
+    const conversation = await conversations.create({ userId: request.user.id, welcome: WELCOME_MESSAGE, ...(input.conversation_id ? { id: input.conversation_id } : {}) });
     return reply.code(201).send({ status: 'success', id: conversation.id, title: conversation.title, created_at: conversation.createdAt.toISOString() });
   });
 
