@@ -26,19 +26,25 @@ function listSources(dir: string, into: string[] = []): string[] {
   return into;
 }
 
-/** Every `import`/`export … from`/`import()` whose bindings are not all type-only. */
-function runtimeSpecifiers(file: string): string[] {
+export interface ImportStatement {
+  specifier: string;
+  /** `import type`, or every named binding is `type`: gone at runtime, still a dependency of the source. */
+  typeOnly: boolean;
+}
+
+/** Every `import`/`export … from`/`import()` of a file, each marked type-only or not. */
+export function readImports(file: string): ImportStatement[] {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true, file.endsWith('x') ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
-  const found: string[] = [];
+  const found: ImportStatement[] = [];
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
       const clause = node.importClause;
       const typeOnly = clause?.isTypeOnly === true || (clause !== undefined && !clause.name && clause.namedBindings !== undefined && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.length > 0 && clause.namedBindings.elements.every((element) => element.isTypeOnly));
-      if (!typeOnly) found.push(node.moduleSpecifier.text);
-    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier) && !node.isTypeOnly) {
-      found.push(node.moduleSpecifier.text);
+      found.push({ specifier: node.moduleSpecifier.text, typeOnly });
+    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+      found.push({ specifier: node.moduleSpecifier.text, typeOnly: node.isTypeOnly });
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
-      found.push(node.arguments[0].text);
+      found.push({ specifier: node.arguments[0].text, typeOnly: false });
     }
     ts.forEachChild(node, visit);
   };
@@ -46,19 +52,30 @@ function runtimeSpecifiers(file: string): string[] {
   return found;
 }
 
+const resolutionOptions: ts.CompilerOptions = { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, allowImportingTsExtensions: true, jsx: ts.JsxEmit.ReactJSX };
+
+/** The repository file an import resolves to (workspace packages through their node_modules symlinks), if any. */
+export function resolveImport(specifier: string, fromFile: string): string | undefined {
+  const resolved = ts.resolveModuleName(specifier, fromFile, resolutionOptions, ts.sys).resolvedModule?.resolvedFileName;
+  return resolved ? realpathSync(resolved) : undefined;
+}
+
+/** Every source file under `sourceDirs` (relative to `root`), skipping node_modules, dist and dot-folders. */
+export function listSourceFiles(root: string, sourceDirs: string[]): string[] {
+  return sourceDirs.flatMap((dir) => listSources(path.join(root, dir)));
+}
+
 export function buildImportGraph(root: string, sourceDirs: string[]): ImportGraph {
-  const options: ts.CompilerOptions = { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, allowImportingTsExtensions: true, jsx: ts.JsxEmit.ReactJSX };
-  const files = sourceDirs.flatMap((dir) => listSources(path.join(root, dir)));
+  const files = listSourceFiles(root, sourceDirs);
   const known = new Set(files.map((file) => realpathSync(file)));
   const edges = new Map<string, string[]>();
   for (const file of files) {
     const from = realpathSync(file);
     const targets = new Set<string>();
-    for (const specifier of runtimeSpecifiers(file)) {
-      const resolved = ts.resolveModuleName(specifier, file, options, ts.sys).resolvedModule?.resolvedFileName;
-      if (!resolved) continue;
-      const target = realpathSync(resolved);
-      if (known.has(target) && target !== from) targets.add(target);
+    for (const { specifier, typeOnly } of readImports(file)) {
+      if (typeOnly) continue;
+      const target = resolveImport(specifier, file);
+      if (target && known.has(target) && target !== from) targets.add(target);
     }
     edges.set(from, [...targets].sort());
   }

@@ -127,9 +127,8 @@ async function sandbox(argv: string[]): Promise<void> {
 }
 
 async function mcp(argv: string[]): Promise<void> {
-  // @skyflo/mcp-server exports only its library entry; its CLI module is loaded by path until it exports './main'.
-  // A literal path, so the release bundle (scripts/build-release.mjs) can inline it.
-  const module = (await import('../../mcp-server/src/main.ts')) as { main(argv: string[]): Promise<void> };
+  // A literal specifier, so the release bundle (scripts/build-release.mjs) can inline it.
+  const module = (await import('@skyflo/mcp-server/main')) as { main(argv: string[]): Promise<void> };
   await module.main(argv);
 }
 
