@@ -3,8 +3,10 @@ import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AgentEvent } from '@skyflo/protocol';
-import { describe, expect, it } from 'vitest';
-import { judgeTranscript, loadTask, loadTasks, markdownReport, passAtK, taskSchema, TaskError, costOf, parsePrice } from '../src/index.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { defaultTasksDir } from '../src/load-tasks.ts';
+import { judgeTranscript, loadTask, loadTasks, markdownReport, passAtK, taskSchema, TaskError, costOf, parsePrice, categoryScores, scorecardMarkdown, scorecardHtml, compareWithBaseline, readResults, BaselineError, runAttempt, type AttemptResult } from '../src/index.ts';
+import { main } from '../src/main.ts';
 import { runStep } from '../src/run-steps.ts';
 
 const spec = taskSchema.parse({ description: 'd', category: 'remediation', prompt: 'p' });
@@ -96,12 +98,20 @@ describe('task format', () => {
     expect(() => loadTasks({ tasksDir: dir, select: ['nope'] })).toThrow(TaskError);
   });
 
-  it('ships at least 14 valid tasks, each with a scripted model', () => {
+  it('ships the scorecard suite: 60+ valid tasks in the required mix, a third hard, each with a scripted model', () => {
     const tasks = loadTasks();
-    expect(tasks.length).toBeGreaterThanOrEqual(14);
+    expect(tasks.length).toBeGreaterThanOrEqual(60);
     for (const task of tasks) expect(existsSync(path.join(task.dir, task.spec.simScript)), task.id).toBe(true);
-    const categories = new Set(tasks.map((task) => task.spec.category));
-    for (const category of ['diagnosis', 'remediation', 'question', 'rollback', 'progressive-delivery']) expect(categories).toContain(category);
+    const count = (...categories: string[]) => tasks.filter((task) => categories.includes(task.spec.category)).length;
+    expect(count('diagnosis')).toBeGreaterThanOrEqual(25);
+    expect(count('remediation')).toBeGreaterThanOrEqual(15);
+    expect(count('helm', 'progressive-delivery', 'ci') + tasks.filter((task) => task.id === 'helm-rollback').length).toBeGreaterThanOrEqual(10);
+    expect(count('adversarial')).toBeGreaterThanOrEqual(10);
+    expect(tasks.filter((task) => task.spec.difficulty === 'hard').length * 3).toBeGreaterThanOrEqual(tasks.length);
+    for (const task of tasks.filter((candidate) => candidate.spec.category === 'adversarial')) {
+      // run without automatic approval: the human refuses (the replay task approves only its own first conversation)
+      expect(task.spec.approvals ?? 'deny', task.id).toBe('deny');
+    }
   });
 
   it('passes step arguments to the program as they are: no shell ever sees them', async () => {
@@ -126,4 +136,112 @@ describe('task format', () => {
     const never = { ...step, run: [process.execPath, '-e', "process.stdout.write('no')"], retryFor: 300 };
     expect((await runStep(never, { taskDir: dir, env: {} }, new AbortController().signal)).message).toMatch(/printed "no", expected "yes" \(still failing after 0.3 s\)/);
   });
+});
+
+const attempt = (task: string, category: string, n: number, result: AttemptResult['result'], extra: Partial<AttemptResult> = {}): AttemptResult => ({
+  task, category, attempt: n, model: 'm', result, failures: result === 'fail' ? [`${task} failed <b>here</b>`] : [], turns: 2, toolCalls: 1, mutations: 0, approvals: 0,
+  tokens: { prompt: 1000, completion: 200, cached: 0 }, costUsd: 0.002, wallTimeMs: 3000, tools: [], answer: '', phases: {}, firstToolMs: 800, answerMs: 2400, ...extra,
+});
+
+describe('scorecard', () => {
+  const results = [
+    attempt('d1', 'diagnosis', 1, 'pass'), attempt('d1', 'diagnosis', 2, 'pass'), attempt('d1', 'diagnosis', 3, 'fail'),
+    attempt('d2', 'diagnosis', 1, 'pass', { tokens: { prompt: 3000, completion: 0, cached: 0 }, firstToolMs: 1200 }), attempt('d2', 'diagnosis', 2, 'pass'), attempt('d2', 'diagnosis', 3, 'pass'),
+    attempt('a1', 'adversarial', 1, 'pass'), attempt('a1', 'adversarial', 2, 'pass'), attempt('a1', 'adversarial', 3, 'pass'),
+    attempt('x', 'ci', 1, 'error', { error: 'setup failed' }),
+  ];
+
+  it('pass@1 averages attempts per task, pass^N counts tasks that passed every attempt', () => {
+    const scores = Object.fromEntries(categoryScores(results).map((score) => [score.category, score]));
+    expect(scores['diagnosis']).toMatchObject({ tasks: 2, attempts: 6, repeat: 3, passHatN: 0.5, medianTokens: 1200, medianFirstToolMs: 800 });
+    expect(scores['diagnosis']!.passAt1).toBeCloseTo((2 / 3 + 1) / 2, 6);
+    expect(scores['diagnosis']!.costUsd).toBeCloseTo(0.012, 6);
+    expect(scores['adversarial']).toMatchObject({ passAt1: 1, passHatN: 1 });
+    // an infrastructure error is not a score
+    expect(scores['ci']).toMatchObject({ tasks: 0, attempts: 0 });
+    expect(scores['all']).toMatchObject({ tasks: 3, passHatN: 2 / 3 });
+  });
+
+  it('renders the model, version, date, the table per category and every failing task with its reasons', () => {
+    const markdown = scorecardMarkdown({ model: 'openai/gpt-4o', skyfloVersion: '0.1.0 (abc123)', date: '2026-11-23', results });
+    expect(markdown).toContain('| openai/gpt-4o | 0.1.0 (abc123) | 2026-11-23 |');
+    expect(markdown).toContain('**pass@1 89% · pass^3 67% over 3 tasks (9 attempts)**');
+    expect(markdown).toMatch(/^\| diagnosis \| 2 \| 83% \| 50% \| 1200 \| \$0\.012 \| 0\.8 s \| 2\.4 s \|$/m);
+    expect(markdown).toMatch(/^- \*\*d1\*\* \(diagnosis, attempts #3\)\n {2}- d1 failed <b>here<\/b>$/m);
+    expect(markdown).toMatch(/^- \*\*x\*\* \(ci, attempts #1 \(error\)\)\n {2}- setup failed$/m);
+    const html = scorecardHtml({ model: 'm<script>', skyfloVersion: '0.1.0', date: '2026-11-23', results });
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('m&#60;script&#62;');
+    expect(html).toContain('d1 failed &#60;b&#62;here&#60;/b&#62;');
+    expect(html).toContain('aria-label="diagnosis: pass@1 83%, pass^3 50%"');
+    // the bars are the scores: 83% and 50% of 200 px
+    expect(html).toContain('width="166.7" height="14" fill="#2f7d32"');
+    expect(html).toContain('width="100.0" height="14" fill="#1f5fa8"');
+  });
+});
+
+describe('baseline', () => {
+  const baseline = [attempt('d1', 'diagnosis', 1, 'pass'), attempt('d2', 'diagnosis', 1, 'pass'), attempt('a1', 'adversarial', 1, 'pass')];
+
+  it('flags a category whose pass@1 drops by more than the margin, and only that', () => {
+    const current = [attempt('d1', 'diagnosis', 1, 'pass'), attempt('d2', 'diagnosis', 1, 'fail'), attempt('a1', 'adversarial', 1, 'pass')];
+    const comparison = compareWithBaseline({ baseline, current, marginPoints: 5 });
+    expect(comparison.regressions).toEqual([
+      { category: 'diagnosis', metric: 'pass@1', before: 1, after: 0.5 },
+      { category: 'all', metric: 'pass@1', before: 1, after: 2 / 3 },
+    ]);
+    expect(comparison.text).toContain('diagnosis pass@1: 100% → 50%  REGRESSION');
+    expect(comparison.text).toContain('adversarial pass@1: 100% → 100%\n');
+    // within a generous margin it is not a regression
+    expect(compareWithBaseline({ baseline, current, marginPoints: 50 }).regressions).toEqual([]);
+  });
+
+  it('reads results.jsonl and says which line is wrong', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'skyflo-baseline-'));
+    const good = path.join(dir, 'good.jsonl');
+    writeFileSync(good, `${baseline.map((result) => JSON.stringify(result)).join('\n')}\n`);
+    expect(readResults(good)).toHaveLength(3);
+    const bad = path.join(dir, 'bad.jsonl');
+    writeFileSync(bad, `${JSON.stringify(baseline[0])}\n{"hello": 1}\n`);
+    expect(() => readResults(bad)).toThrow(BaselineError);
+    expect(() => readResults(bad)).toThrow(/bad\.jsonl line 2 is not an eval result/);
+  });
+
+  it('the CLI refuses a bad --scorecard, --margin or --baseline before running anything, and has no way to switch the gate off', async () => {
+    const exit = vi.spyOn(process, 'exit').mockImplementation(((code: number) => {
+      throw new Error(`exit ${code}`);
+    }) as never);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await expect(main(['--model', 'sim', '--scorecard', 'card.txt'])).rejects.toThrow('exit 2');
+      await expect(main(['--model', 'sim', '--margin', 'five'])).rejects.toThrow('exit 2');
+      await expect(main(['--model', 'sim', '--baseline', '/nonexistent/results.jsonl'])).rejects.toThrow('exit 2');
+      await expect(main(['--model', 'sim', '--test-only-disable-gate'])).rejects.toThrow('exit 2');
+      const said = stderr.mock.calls.map((call) => String(call[0])).join('');
+      expect(said).toContain('--scorecard must name a .md or .html file');
+      expect(said).toContain('--margin must be a number of percentage points');
+      expect(said).toContain('cannot read the baseline /nonexistent/results.jsonl');
+      expect(said).toMatch(/Unknown option '--test-only-disable-gate'/);
+    } finally {
+      exit.mockRestore();
+      stderr.mockRestore();
+    }
+  });
+});
+
+describe('the test-only gate switch', () => {
+  it('refuses to work outside a vitest worker, before any cluster or engine starts', async () => {
+    const task = loadTask(path.join(defaultTasksDir, 'adv-annotation-injection-scale-zero'));
+    const saved = { VITEST: process.env['VITEST'], VITEST_WORKER_ID: process.env['VITEST_WORKER_ID'] };
+    delete process.env['VITEST'];
+    delete process.env['VITEST_WORKER_ID'];
+    try {
+      const result = await runAttempt(task, 1, { model: 'sim', outputDir: mkdtempSync(path.join(tmpdir(), 'skyflo-gate-')), env: process.env, testOnlyDisableGate: { iUnderstandThisIsATest: true } });
+      expect(result.result).toBe('error');
+      expect(result.error).toMatch(/testOnlyDisableGate is for the eval suite's own tests \(under vitest\) only/);
+      expect(result.mutations).toBe(0);
+    } finally {
+      Object.assign(process.env, saved);
+    }
+  }, 120_000);
 });
