@@ -1,13 +1,14 @@
 import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
 import { useQueryClient } from '@tanstack/react-query';
-import { BarChart3, ChevronsUpDown, FileClock, LogOut, Menu, Plug, Plus, Search, Settings, ShieldCheck } from 'lucide-react';
-import { useEffect, useState } from 'react';
+import { BarChart3, Bell, BellOff, ChevronsUpDown, FileClock, LogOut, Menu, Plug, Plus, Search, Settings, ShieldCheck } from 'lucide-react';
+import { useCallback, useEffect, useState } from 'react';
 import { NavLink, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { api } from '../lib/api.ts';
 import { Kbd } from '../components/ui.tsx';
 import { HistoryList, SearchDialog } from '../features/history/index.tsx';
 import { useChatStore } from '../features/chat/state/chat-store.ts';
 import { useMe } from './session.tsx';
+import { useDesktopNotificationsOptIn, useNotificationStream } from './notifications.tsx';
 
 const navItem = ({ isActive }: { isActive: boolean }) =>
   `flex items-center gap-2 rounded-md px-2.5 py-1.5 text-sm ${isActive ? 'bg-panel-2 font-medium text-fg' : 'text-muted hover:bg-panel-2 hover:text-fg'}`;
@@ -21,6 +22,9 @@ export function AppLayout() {
   const [navOpen, setNavOpen] = useState(false);
   const location = useLocation();
   useEffect(() => setNavOpen(false), [location.pathname]);
+  const openConversation = useCallback((id: string) => navigate(`/chat/${id}`), [navigate]);
+  const waitingForMe = useNotificationStream(openConversation);
+  const desktop = useDesktopNotificationsOptIn();
 
   // Live title updates and re-ordering after each run.
   useEffect(() => {
@@ -78,7 +82,18 @@ export function AppLayout() {
         <nav aria-label="Pages" className="space-y-0.5 border-t border-border px-3 py-2">
           <NavLink to="/approvals" className={navItem}>
             <ShieldCheck className="h-4 w-4" aria-hidden /> Pending approvals
+            {waitingForMe.length > 0 ? (
+              <span className="ml-auto rounded-full bg-accent px-1.5 text-xs font-semibold text-accent-fg" aria-label={`${waitingForMe.length} waiting for your decision`} data-testid="pending-count">
+                {waitingForMe.length}
+              </span>
+            ) : null}
           </NavLink>
+          {desktop.supported ? (
+            <button type="button" onClick={() => void desktop.toggle()} aria-pressed={desktop.enabled} className="flex w-full items-center gap-2 rounded-md px-2.5 py-1.5 text-sm text-muted hover:bg-panel-2 hover:text-fg">
+              {desktop.enabled ? <Bell className="h-4 w-4" aria-hidden /> : <BellOff className="h-4 w-4" aria-hidden />}
+              {desktop.enabled ? 'Desktop notifications on' : 'Notify me of approvals'}
+            </button>
+          ) : null}
           <NavLink to="/integrations" className={navItem}>
             <Plug className="h-4 w-4" aria-hidden /> Integrations
           </NavLink>

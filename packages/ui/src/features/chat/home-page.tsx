@@ -5,6 +5,7 @@ import { Link, useNavigate } from 'react-router-dom';
 import { api } from '../../lib/api.ts';
 import { ErrorNote } from '../../components/ui.tsx';
 import { useMe } from '../../app/session.tsx';
+import { useWaitingForMe } from '../../app/notifications.tsx';
 import { Composer } from './components/composer.tsx';
 
 const suggestions = ['Which pods are not running in any namespace?', 'Show me the deployments in default', 'Why is my last rollout stuck?'];
@@ -21,6 +22,7 @@ export function HomePage() {
   // its environment, so the error is simply not shown.
   const model = useQuery({ queryKey: ['settings', 'llm'], queryFn: () => api<LlmSettings>('/settings/llm'), retry: false, enabled: me.isSuccess });
   const noModel = model.data !== undefined && !model.data.configured;
+  const waitingForMe = useWaitingForMe();
 
   async function start(text: string) {
     setBusy(true);
@@ -64,6 +66,23 @@ export function HomePage() {
           <div className="mt-3">
             <ErrorNote>{error}</ErrorNote>
           </div>
+        ) : null}
+        {waitingForMe.length > 0 ? (
+          <section aria-labelledby="waiting-heading" className="mt-6 rounded-md border border-warn/50 bg-warn/5 p-3">
+            <h2 id="waiting-heading" className="text-sm font-semibold">
+              Waiting for your decision ({waitingForMe.length})
+            </h2>
+            <ul className="mt-2 space-y-1">
+              {waitingForMe.map((item) => (
+                <li key={`${item.conversation_id}:${item.call_id}`} className="text-sm">
+                  <Link to={`/chat/${item.conversation_id}`} className="font-medium text-accent underline">
+                    {item.policy_reason ?? item.tool}
+                  </Link>
+                  <span className="text-muted"> in {item.conversation_title || 'an untitled chat'}{item.requested_by.email ? `, asked by ${item.requested_by.email}` : ''}</span>
+                </li>
+              ))}
+            </ul>
+          </section>
         ) : null}
         <div className="mt-4 flex flex-wrap gap-2">
           {suggestions.map((text) => (

@@ -5,6 +5,7 @@ import { useMe } from '../../app/session.tsx';
 import { Button, ErrorNote, Field, Input, PageHeader } from '../../components/ui.tsx';
 import { LlmSection } from './llm-section.tsx';
 import { TeamSection } from './team-section.tsx';
+import { ApiTokensSection } from './api-tokens-section.tsx';
 
 function Section({ title, description, children }: { title: string; description: string; children: React.ReactNode }) {
   return (
@@ -103,6 +104,7 @@ export default function SettingsPage() {
         <PageHeader title="Settings" />
         <ProfileSection />
         <PasswordSection />
+        <ApiTokensSection />
         {me.data?.role === 'admin' ? <TeamSection selfId={me.data.id} /> : null}
         {me.data?.role === 'admin' ? <LlmSection /> : null}
       </div>

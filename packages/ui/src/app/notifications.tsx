@@ -1,0 +1,97 @@
+/**
+ * The Command Center's live notifications: one SSE stream per tab (GET /notifications/stream) keeps the pending
+ * approvals list fresh (the sidebar count, the tab title "(2) Skyflo", the home page's list) without polling, and,
+ * when the user opted in, shows a browser notification when a call starts waiting for their decision.
+ */
+import type { Notification as SkyfloNotification } from '@skyflo/protocol';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useCallback, useEffect, useState } from 'react';
+import { API_BASE, refreshSession } from '../lib/api.ts';
+import { fetchPendingApprovals, pendingApprovalsKey } from '../features/approvals/pending-query.tsx';
+
+const OPT_IN_KEY = 'skyflo.desktop-notifications';
+const BASE_TITLE = 'Skyflo';
+
+/** Calls waiting for the signed-in user's decision (can_decide), from the shared pending-approvals query. */
+export function useWaitingForMe() {
+  const pending = useQuery({ queryKey: pendingApprovalsKey, queryFn: fetchPendingApprovals });
+  return (pending.data?.data ?? []).filter((item) => item.can_decide);
+}
+
+/** Whether browser notifications are on for this browser, and a way to turn them on (asks permission) or off. */
+export function useDesktopNotificationsOptIn() {
+  const supported = typeof window !== 'undefined' && 'Notification' in window;
+  const [enabled, setEnabled] = useState(() => supported && localStorage.getItem(OPT_IN_KEY) === 'on' && window.Notification.permission === 'granted');
+  const toggle = useCallback(async () => {
+    if (!supported) return;
+    if (enabled) {
+      localStorage.removeItem(OPT_IN_KEY);
+      setEnabled(false);
+      return;
+    }
+    const permission = window.Notification.permission === 'granted' ? 'granted' : await window.Notification.requestPermission();
+    if (permission === 'granted') {
+      localStorage.setItem(OPT_IN_KEY, 'on');
+      setEnabled(true);
+    }
+  }, [enabled, supported]);
+  return { supported, enabled, toggle };
+}
+
+function showDesktopNotification(notification: SkyfloNotification, open: (conversationId: string) => void) {
+  if (!('Notification' in window) || window.Notification.permission !== 'granted' || localStorage.getItem(OPT_IN_KEY) !== 'on') return;
+  const shown = new window.Notification('Skyflo: a change waits for your decision', {
+    body: `${notification.summary}${notification.conversation_title ? ` (${notification.conversation_title})` : ''}`,
+    tag: `skyflo-${notification.call_id ?? notification.id}`,
+  });
+  shown.onclick = () => {
+    window.focus();
+    open(notification.conversation_id);
+  };
+}
+
+/** Mount once in the signed-in layout: follows the stream, refreshes the pending list, and keeps the tab title. */
+export function useNotificationStream(open: (conversationId: string) => void) {
+  const queryClient = useQueryClient();
+  const waiting = useWaitingForMe();
+
+  useEffect(() => {
+    document.title = waiting.length > 0 ? `(${waiting.length}) ${BASE_TITLE}` : BASE_TITLE;
+  }, [waiting.length]);
+
+  useEffect(() => {
+    let source: EventSource | undefined;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    let failures = 0;
+    const connect = () => {
+      source = new EventSource(`${API_BASE}/notifications/stream`, { withCredentials: true });
+      source.addEventListener('ready', () => {
+        failures = 0;
+        // anything that happened while disconnected is in the list
+        void queryClient.invalidateQueries({ queryKey: pendingApprovalsKey });
+      });
+      source.addEventListener('notification', (event) => {
+        const notification = JSON.parse((event as MessageEvent<string>).data) as SkyfloNotification;
+        void queryClient.invalidateQueries({ queryKey: pendingApprovalsKey });
+        if (notification.kind === 'run.completed') void queryClient.invalidateQueries({ queryKey: ['conversations'] });
+        if (notification.kind === 'approval.requested' && notification.can_decide) showDesktopNotification(notification, open);
+      });
+      source.onerror = () => {
+        // The browser reconnects by itself unless the answer was an error (e.g. 401 after the access cookie expired):
+        // then refresh the session and reconnect, backing off.
+        if (source?.readyState !== EventSource.CLOSED || stopped) return;
+        failures += 1;
+        retry = setTimeout(() => void refreshSession().finally(() => !stopped && connect()), Math.min(30_000, 1_000 * 2 ** failures));
+      };
+    };
+    connect();
+    return () => {
+      stopped = true;
+      clearTimeout(retry);
+      source?.close();
+      document.title = BASE_TITLE;
+    };
+  }, [queryClient, open]);
+  return waiting;
+}
