@@ -83,3 +83,53 @@ export const webhookDeliverySchema = z.object({
   delivered_at: z.string().nullable(),
 });
 export type WebhookDelivery = z.infer<typeof webhookDeliverySchema>;
+
+/** POST /integrations with provider "webhook": where to POST team events, which ones, and the signing secret. */
+export const createWebhookRequestSchema = z.object({
+  provider: z.literal('webhook'),
+  name: z.string().trim().min(1, 'name is required').max(100),
+  metadata: z.object({
+    url: z.url({ protocol: /^https?$/, error: 'metadata.url must be an http(s) URL' }),
+    events: z.array(z.enum(webhookEvents, { error: `events must be among ${webhookEvents.join(', ')}` })).min(1, 'give at least one event'),
+  }),
+  credentials: z.object({ secret: z.string().min(16, 'the signing secret needs at least 16 characters') }),
+});
+export type CreateWebhookRequest = z.infer<typeof createWebhookRequestSchema>;
+
+export const updateWebhookRequestSchema = z.object({
+  name: z.string().trim().min(1).max(100).optional(),
+  metadata: z.object({ events: z.array(z.enum(webhookEvents)).min(1) }).optional(),
+  status: z.enum(['active', 'disabled']).optional(),
+});
+export type UpdateWebhookRequest = z.infer<typeof updateWebhookRequestSchema>;
+
+export const webhookIntegrationSchema = z.object({
+  id: z.string(),
+  provider: z.literal('webhook'),
+  name: z.string(),
+  metadata: z.object({ url: z.string(), events: z.array(z.string()) }),
+  status: z.enum(['active', 'disabled']),
+  credentials: z.object({ set: z.literal(true), secret_last4: z.string() }),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type WebhookIntegration = z.infer<typeof webhookIntegrationSchema>;
+
+/** Header carrying `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` on every webhook delivery. */
+export const WEBHOOK_SIGNATURE_HEADER = 'x-skyflo-signature';
+
+/** POST /integrations with provider "slack": the channel approval requests go to, and the Slack app's credentials. */
+export const createSlackRequestSchema = z.object({
+  provider: z.literal('slack'),
+  name: z.string().trim().min(1, 'name is required').max(100),
+  metadata: z.object({
+    channel: z.string().trim().min(1, 'metadata.channel is required (a channel id such as C0123456789)'),
+    /** Slack's Web API base URL; only tests (slack-sim) change it */
+    api_url: z.url({ protocol: /^https?$/ }).optional(),
+  }),
+  credentials: z.object({
+    bot_token: z.string().startsWith('xoxb-', 'credentials.bot_token must be a bot token (xoxb-…)'),
+    signing_secret: z.string().min(16, 'credentials.signing_secret is the app\'s signing secret (Basic Information page)'),
+  }),
+});
+export type CreateSlackRequest = z.infer<typeof createSlackRequestSchema>;

@@ -9,6 +9,13 @@ import type { MountedRoutes } from '../http/app.ts';
 import { apiTokenRoutes, type ApiTokenRouteDeps } from '../http/routes/auth-tokens/index.ts';
 import { notificationRoutes, type NotificationRouteDeps } from '../http/routes/notifications/index.ts';
 import type { EventBus, PlatformStorage } from '../ports/index.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import { createIntegrationUrlGuard, type CheckIntegrationUrl } from '../integrations/integration-url-guard.ts';
+import { createWebhookService, type WebhookService } from '../integrations/webhook/webhook-service.ts';
+import { createWebhookSink, type WebhookSink } from '../integrations/webhook/webhook-sink.ts';
+import { createSlackService, type SlackService } from '../integrations/slack/slack-service.ts';
+import { slackInteractionRoutes, type SlackInteractionRouteDeps } from '../http/routes/integrations/slack-interactions.ts';
+import type { AgentService } from '../agent/create-agent-service.ts';
 import { createNotificationHub, type NotificationHub } from './notification-hub.ts';
 import { createRunEventNotifier, type RunEventNotifier } from './run-event-notifier.ts';
 import type { NotificationSink } from './team-event.ts';
@@ -20,6 +27,14 @@ export interface TeamFeaturesDeps {
   /** PUBLIC_URL: links in notifications point there (relative links without it) */
   publicUrl?: string;
   heartbeatMs: number;
+  /** seals webhook secrets (the engine's encryption key) */
+  secretBox: SecretBox;
+  /** which URLs webhooks may use (default: no link-local or cloud metadata address) */
+  checkUrl?: CheckIntegrationUrl;
+  /** webhook retries: attempts and first delay (default 5, 1 s, doubling) */
+  webhookRetry?: { maxAttempts: number; baseDelayMs: number };
+  /** the agent service, once the composition root has it: Slack decisions go through its prepareDecision */
+  agent: () => Pick<AgentService, 'prepareDecision'> | undefined;
   logger: { error(object: unknown, message?: string): void; warn(object: unknown, message?: string): void };
 }
 
@@ -33,13 +48,32 @@ export interface TeamFeatures {
   routes: MountedRoutes<any>[];
   /** adds a sink (webhooks, Slack) */
   addSink(sink: NotificationSink): void;
+  webhooks: WebhookService;
+  webhookSink: WebhookSink;
+  slack: SlackService;
+  /** lets notifications and deliveries in progress finish (no new retries are waited for) */
+  close(): Promise<void>;
 }
 
 export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
   const apiTokens = createApiTokenService({ tokens: deps.storage.apiTokens, users: deps.storage.users, audit: deps.storage.audit, logger: deps.logger });
   const hub = createNotificationHub({ bus: deps.bus, logger: deps.logger });
-  const sinks: NotificationSink[] = [];
+  const checkUrl = deps.checkUrl ?? createIntegrationUrlGuard();
+  const webhooks = createWebhookService({ store: deps.storage.webhooks, secretBox: deps.secretBox, audit: deps.storage.audit, checkUrl });
+  const webhookSink = createWebhookSink({ store: deps.storage.webhooks, secretBox: deps.secretBox, audit: deps.storage.audit, checkUrl, ...deps.webhookRetry, logger: deps.logger });
   const base = (deps.publicUrl ?? '').replace(/\/$/, '');
+  const slack = createSlackService({
+    settings: deps.storage.settings,
+    secretBox: deps.secretBox,
+    audit: deps.storage.audit,
+    users: deps.storage.users,
+    approvals: deps.storage.approvals,
+    checkUrl,
+    agent: deps.agent,
+    conversationUrl: (id) => `${base}/chat/${id}`,
+    logger: deps.logger,
+  });
+  const sinks: NotificationSink[] = [webhookSink, slack.sink];
   const notifier = createRunEventNotifier({
     conversations: deps.storage.conversations,
     approvals: deps.storage.approvals,
@@ -58,7 +92,15 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
     routes: [
       { plugin: apiTokenRoutes, options: { apiTokens } satisfies ApiTokenRouteDeps },
       { plugin: notificationRoutes, options: { hub, heartbeatMs: deps.heartbeatMs } satisfies NotificationRouteDeps },
+      { plugin: slackInteractionRoutes, options: { slack } satisfies SlackInteractionRouteDeps },
     ],
     addSink: (sink) => void sinks.push(sink),
+    webhooks,
+    webhookSink,
+    slack,
+    async close() {
+      await notifier.flush();
+      await webhookSink.close();
+    },
   };
 }

@@ -6,21 +6,30 @@
  *   PATCH  /integrations/:id        → Integration
  *   DELETE /integrations/:id        → 204
  *   POST   /integrations/:id/test   → { ok, latency_ms, user? , error? }
+ * Outgoing webhooks are integrations too (provider "webhook", integrations/webhook/): POST with
+ * {provider: "webhook", name, metadata: {url, events}, credentials: {secret}}, listed with the others, changed and
+ * deleted by id, and GET /integrations/:id/deliveries → {data: WebhookDelivery[]} (newest first).
  */
-import { createIntegrationRequestSchema, updateIntegrationRequestSchema, type IntegrationTestResult } from '@skyflo/protocol';
+import { createIntegrationRequestSchema, createSlackRequestSchema, createWebhookRequestSchema, updateIntegrationRequestSchema, updateWebhookRequestSchema, type IntegrationTestResult } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { IntegrationError, type IntegrationService } from '../../../integrations/integration-service.ts';
+import type { WebhookService } from '../../../integrations/webhook/webhook-service.ts';
+import type { SlackService } from '../../../integrations/slack/slack-service.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 
 export interface IntegrationRouteDeps {
   integrations: IntegrationService;
+  /** outgoing webhooks; without it provider "webhook" is refused like any unknown provider */
+  webhooks?: WebhookService;
+  /** Slack (one per installation); without it provider "slack" is refused */
+  slack?: SlackService;
 }
 
 const idParamsSchema = z.object({ id: z.uuid('id must be an integration id (UUID) from GET /integrations') });
 
-export const integrationRoutes: FastifyPluginAsync<IntegrationRouteDeps> = async (app, { integrations }) => {
+export const integrationRoutes: FastifyPluginAsync<IntegrationRouteDeps> = async (app, { integrations, webhooks, slack }) => {
   const run = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
@@ -29,22 +38,39 @@ export const integrationRoutes: FastifyPluginAsync<IntegrationRouteDeps> = async
     }
   };
 
-  app.get('/integrations', async (request) => integrations.list(request.user));
+  app.get('/integrations', async (request) => {
+    const slackView = await slack?.view();
+    return [...(await integrations.list(request.user)), ...((await webhooks?.list()) ?? []), ...(slackView ? [slackView] : [])];
+  });
+
+  const isWebhook = async (id: string) => (webhooks ? webhooks.has(id) : false);
 
   app.post('/integrations', async (request, reply) => {
+    if (slack && (request.body as { provider?: unknown } | undefined)?.provider === 'slack') {
+      const input = parseInput(createSlackRequestSchema, request.body);
+      const created = await run(() => slack.create(request.user, { name: input.name, channel: input.metadata.channel, ...(input.metadata.api_url ? { apiUrl: input.metadata.api_url } : {}), botToken: input.credentials.bot_token, signingSecret: input.credentials.signing_secret }, request.ip));
+      return reply.code(201).send(created);
+    }
+    if (webhooks && (request.body as { provider?: unknown } | undefined)?.provider === 'webhook') {
+      const input = parseInput(createWebhookRequestSchema, request.body);
+      return reply.code(201).send(await run(() => webhooks.create(request.user, input, request.ip)));
+    }
     const input = parseInput(createIntegrationRequestSchema, request.body);
     return reply.code(201).send(await run(() => integrations.create(request.user, input, request.ip)));
   });
 
   app.patch('/integrations/:id', async (request) => {
     const { id } = parseInput(idParamsSchema, request.params, 'params');
+    if (webhooks && (await isWebhook(id))) return run(() => webhooks.update(request.user, id, parseInput(updateWebhookRequestSchema, request.body), request.ip));
     const input = parseInput(updateIntegrationRequestSchema, request.body);
     return run(() => integrations.update(request.user, id, input, request.ip));
   });
 
   app.delete('/integrations/:id', async (request, reply) => {
     const { id } = parseInput(idParamsSchema, request.params, 'params');
-    await run(() => integrations.remove(request.user, id, request.ip));
+    if (slack && (await run(() => slack.remove(request.user, id, request.ip)))) return reply.code(204).send();
+    if (webhooks && (await isWebhook(id))) await run(() => webhooks.remove(request.user, id, request.ip));
+    else await run(() => integrations.remove(request.user, id, request.ip));
     return reply.code(204).send();
   });
 
@@ -52,5 +78,11 @@ export const integrationRoutes: FastifyPluginAsync<IntegrationRouteDeps> = async
     const { id } = parseInput(idParamsSchema, request.params, 'params');
     const result = await run(() => integrations.test(request.user, id));
     return result.ok ? { ok: true, latency_ms: result.latencyMs, user: result.user } : { ok: false, latency_ms: result.latencyMs, error: result.error };
+  });
+
+  app.get('/integrations/:id/deliveries', async (request) => {
+    const { id } = parseInput(idParamsSchema, request.params, 'params');
+    if (!webhooks || !(await isWebhook(id))) throw new HttpError(404, `integration ${id} is not a webhook; only webhooks have deliveries`, 'NOT_FOUND');
+    return { data: await run(() => webhooks.deliveries(id)) };
   });
 };

@@ -1,0 +1,55 @@
+/** The few Slack Web API calls Skyflo makes (chat.postMessage, chat.update, users.info) and response_url replies. */
+export interface SlackClient {
+  postMessage(input: { channel: string; text: string; blocks: unknown[] }): Promise<{ channel: string; ts: string }>;
+  update(input: { channel: string; ts: string; text: string; blocks: unknown[] }): Promise<void>;
+  /** the user's e-mail address (users:read.email), or undefined when Slack does not know them */
+  emailOf(userId: string): Promise<string | undefined>;
+  /** an ephemeral reply to the clicker only */
+  respond(responseUrl: string, text: string): Promise<void>;
+}
+
+export class SlackApiError extends Error {
+  constructor(
+    readonly method: string,
+    readonly slackError: string,
+  ) {
+    super(`Slack ${method} failed: ${slackError}`);
+  }
+}
+
+export function createSlackClient(options: { apiUrl: string; botToken: string; timeoutMs?: number }): SlackClient {
+  const call = async (method: string, body: Record<string, unknown>) => {
+    const response = await fetch(`${options.apiUrl.replace(/\/$/, '')}/${method}`, {
+      method: 'POST',
+      redirect: 'manual',
+      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${options.botToken}` },
+      body: JSON.stringify(body),
+    });
+    const answer = (await response.json().catch(() => ({ ok: false, error: `HTTP ${response.status}` }))) as Record<string, unknown>;
+    if (answer['ok'] !== true) throw new SlackApiError(method, String(answer['error'] ?? `HTTP ${response.status}`));
+    return answer;
+  };
+  return {
+    async postMessage(input) {
+      const answer = await call('chat.postMessage', input);
+      return { channel: String(answer['channel']), ts: String(answer['ts']) };
+    },
+    async update(input) {
+      await call('chat.update', input);
+    },
+    async emailOf(userId) {
+      try {
+        const answer = await call('users.info', { user: userId });
+        const email = (answer['user'] as { profile?: { email?: unknown } } | undefined)?.profile?.email;
+        return typeof email === 'string' ? email.toLowerCase() : undefined;
+      } catch (error) {
+        if (error instanceof SlackApiError && error.slackError === 'user_not_found') return undefined;
+        throw error;
+      }
+    },
+    async respond(responseUrl, text) {
+      await fetch(responseUrl, { method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs ?? 10_000), headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }) });
+    },
+  };
+}

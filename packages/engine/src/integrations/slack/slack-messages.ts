@@ -1,0 +1,52 @@
+/**
+ * The Slack messages of approval requests: the call, why it needs a decision, its risks, the diff (truncated, with a
+ * link to the conversation for the rest) and Approve / Deny buttons; once decided, the same message without buttons
+ * saying who decided and how. Text only from the TeamEvent (display-form arguments: no secrets).
+ */
+import type { TeamEvent } from '../../notifications/team-event.ts';
+
+/** Slack's section text limit is 3000 characters; the diff gets most of it. */
+const MAX_DIFF_CHARS = 2_500;
+
+export interface ButtonValue {
+  conversation_id: string;
+  call_id: string;
+}
+
+export function truncateDiff(diff: string, link: string): string {
+  if (diff.length <= MAX_DIFF_CHARS) return diff;
+  const cut = diff.slice(0, MAX_DIFF_CHARS);
+  return `${cut.slice(0, cut.lastIndexOf('\n') > 0 ? cut.lastIndexOf('\n') : cut.length)}\n… (${diff.length - MAX_DIFF_CHARS} more characters: ${link})`;
+}
+
+function summaryBlocks(event: TeamEvent, link: string) {
+  const risks = (event.risks ?? []).map((risk) => `• ${risk.severity.toUpperCase()} ${risk.code}: ${risk.message}`).join('\n');
+  return [
+    { type: 'section', text: { type: 'mrkdwn', text: `*${event.policy_reason ?? `${event.tool} waits for approval`}*\n<${link}|${event.conversation_title || 'Open the conversation'}>${event.requested_by?.email ? ` · asked by ${event.requested_by.email}` : ''}` } },
+    ...(risks ? [{ type: 'section', text: { type: 'mrkdwn', text: `*Risks*\n${risks}` } }] : []),
+    ...(event.diff ? [{ type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${truncateDiff(event.diff, link)}\`\`\`` } }] : []),
+  ];
+}
+
+export function approvalRequestMessage(event: TeamEvent, link: string) {
+  const value: ButtonValue = { conversation_id: event.conversation_id, call_id: event.call_id! };
+  return {
+    text: `Skyflo: ${event.policy_reason ?? `${event.tool} waits for approval`}`,
+    blocks: [
+      ...summaryBlocks(event, link),
+      {
+        type: 'actions',
+        block_id: 'skyflo_decision',
+        elements: [
+          { type: 'button', action_id: 'approve', style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: JSON.stringify(value) },
+          { type: 'button', action_id: 'deny', style: 'danger', text: { type: 'plain_text', text: 'Deny' }, value: JSON.stringify(value) },
+        ],
+      },
+    ],
+  };
+}
+
+export function decidedMessage(request: TeamEvent, outcome: 'approved' | 'denied', by: string, link: string) {
+  const line = `${outcome === 'approved' ? 'Approved' : 'Denied'} by ${by}`;
+  return { text: `Skyflo: ${request.tool} ${line.toLowerCase()}`, blocks: [...summaryBlocks(request, link), { type: 'context', elements: [{ type: 'mrkdwn', text: `*${line}*` }] }] };
+}

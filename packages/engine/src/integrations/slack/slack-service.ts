@@ -1,0 +1,241 @@
+/**
+ * Slack as an integration (provider "slack", one per installation): approval requests are posted to a channel with
+ * Approve / Deny buttons (slack-messages.ts); a click is verified with the app's signing secret (v0 HMAC over
+ * `v0:<timestamp>:<body>`, 5-minute window, each signature accepted once), mapped to the Skyflo user with the same
+ * e-mail (users.info), and decided through the agent service's prepareDecision — the same gate as the HTTP decision
+ * (visibility, APPROVAL_POLICY, four-eyes, the stored args_hash and diff_hash). A refusal is an ephemeral reply to the
+ * clicker; an accepted decision updates the message. Every click is in the audit trail.
+ * The bot token and signing secret are sealed with the engine's key in the settings table; only the token's last four
+ * characters are shown.
+ */
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { SecretBox } from '../../crypto/secret-box.ts';
+import type { AgentService } from '../../agent/create-agent-service.ts';
+import { AgentRequestError } from '../../agent/agent-request-error.ts';
+import type { NotificationSink, TeamEvent } from '../../notifications/team-event.ts';
+import type { ApprovalStore, AuditLog, AuthenticatedUser, SettingsStore, UserStore } from '../../ports/index.ts';
+import { IntegrationError } from '../integration-service.ts';
+import type { CheckIntegrationUrl } from '../integration-url-guard.ts';
+import { createSlackClient, type SlackClient } from './slack-client.ts';
+import { approvalRequestMessage, decidedMessage, type ButtonValue } from './slack-messages.ts';
+
+export const SLACK_SETTINGS_KEY = 'integration.slack';
+const WINDOW_SECONDS = 300;
+
+interface StoredSlack {
+  id: string;
+  name: string;
+  channel: string;
+  api_url: string;
+  sealed: string;
+  bot_token_last4: string;
+  status: 'active' | 'disabled';
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SlackIntegrationView {
+  id: string;
+  provider: 'slack';
+  name: string;
+  metadata: { channel: string; api_url: string };
+  status: 'active' | 'disabled';
+  credentials: { set: true; bot_token_last4: string };
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CreateSlackInput {
+  name: string;
+  channel: string;
+  apiUrl?: string;
+  botToken: string;
+  signingSecret: string;
+}
+
+export interface SlackServiceDeps {
+  settings: SettingsStore;
+  secretBox: SecretBox;
+  audit: AuditLog;
+  users: Pick<UserStore, 'findByEmail'>;
+  approvals: Pick<ApprovalStore, 'get'>;
+  checkUrl: CheckIntegrationUrl;
+  /** the agent service (loaded after start-up): decisions go through its prepareDecision */
+  agent: () => Pick<AgentService, 'prepareDecision'> | undefined;
+  /** absolute link to a conversation (PUBLIC_URL), for the message */
+  conversationUrl(conversationId: string): string;
+  now?: () => Date;
+  logger?: { error(object: unknown, message?: string): void };
+}
+
+const sealContext = (id: string, apiUrl: string) => `slack:${id}:${apiUrl}`;
+const toView = (stored: StoredSlack): SlackIntegrationView => ({
+  id: stored.id,
+  provider: 'slack',
+  name: stored.name,
+  metadata: { channel: stored.channel, api_url: stored.api_url },
+  status: stored.status,
+  credentials: { set: true, bot_token_last4: stored.bot_token_last4 },
+  created_at: stored.created_at,
+  updated_at: stored.updated_at,
+});
+
+export type SlackService = ReturnType<typeof createSlackService>;
+
+export function createSlackService(deps: SlackServiceDeps) {
+  const now = deps.now ?? (() => new Date());
+  /** posted request messages by conversation:call, so a decision made anywhere updates its message */
+  const posted = new Map<string, { channel: string; ts: string; request: TeamEvent; decided: boolean }>();
+  /** signatures accepted in the last window: the same signed click twice is a replay */
+  const seenSignatures = new Map<string, number>();
+
+  const load = async (): Promise<StoredSlack | undefined> => (await deps.settings.get(SLACK_SETTINGS_KEY)) as StoredSlack | undefined;
+  const open = (stored: StoredSlack) => JSON.parse(deps.secretBox.open(stored.sealed, sealContext(stored.id, stored.api_url))) as { bot_token: string; signing_secret: string };
+  const clientOf = (stored: StoredSlack): SlackClient => createSlackClient({ apiUrl: stored.api_url, botToken: open(stored).bot_token });
+  const requireAdmin = (actor: AuthenticatedUser) => {
+    if (actor.role !== 'admin') throw new IntegrationError('FORBIDDEN', 'only an admin can change integrations', 403);
+  };
+
+  function verify(signingSecret: string, headers: Record<string, string | string[] | undefined>, rawBody: string): string | undefined {
+    const timestamp = Number(headers['x-slack-request-timestamp']);
+    const signature = String(headers['x-slack-signature'] ?? '');
+    if (!Number.isInteger(timestamp) || !signature.startsWith('v0=')) return 'missing or malformed Slack signature headers';
+    const nowSeconds = Math.floor(now().getTime() / 1000);
+    if (Math.abs(nowSeconds - timestamp) > WINDOW_SECONDS) return 'the request timestamp is more than 5 minutes away (a replay, or a wrong clock)';
+    const expected = Buffer.from(`v0=${createHmac('sha256', signingSecret).update(`v0:${timestamp}:${rawBody}`).digest('hex')}`);
+    const given = Buffer.from(signature);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'the Slack signature does not match (not signed with this app\'s signing secret)';
+    for (const [seen, at] of seenSignatures) if (at < nowSeconds - WINDOW_SECONDS) seenSignatures.delete(seen);
+    if (seenSignatures.has(signature)) return 'this signed request was already received (a replay)';
+    seenSignatures.set(signature, nowSeconds);
+    return undefined;
+  }
+
+  const sink: NotificationSink = {
+    name: 'slack',
+    async deliver(event) {
+      if (event.type !== 'approval.requested' && event.type !== 'approval.decided') return;
+      const stored = await load();
+      if (!stored || stored.status !== 'active' || !event.call_id) return;
+      const key = `${event.conversation_id}:${event.call_id}`;
+      const link = deps.conversationUrl(event.conversation_id);
+      const client = clientOf(stored);
+      if (event.type === 'approval.requested') {
+        if (posted.has(key)) return;
+        const message = approvalRequestMessage(event, link);
+        const sent = await client.postMessage({ channel: stored.channel, ...message });
+        posted.set(key, { ...sent, request: event, decided: false });
+        await deps.audit.record({ action: 'slack.posted', subjectType: 'tool_call', subjectId: event.call_id, conversationId: event.conversation_id, details: { conversation_id: event.conversation_id, call_id: event.call_id, tool: event.tool, channel: sent.channel, ts: sent.ts } });
+        return;
+      }
+      const entry = posted.get(key);
+      if (!entry || entry.decided || !event.outcome) return;
+      entry.decided = true;
+      await client.update({ channel: entry.channel, ts: entry.ts, ...decidedMessage(entry.request, event.outcome, event.decided_by?.email ?? 'someone', link) });
+    },
+  };
+
+  async function decideFromClick(stored: StoredSlack, payload: SlackClickPayload, ip?: string): Promise<string | undefined> {
+    const action = payload.actions?.[0];
+    const client = clientOf(stored);
+    const refuse = async (reason: string, audit: Record<string, unknown>, actorId?: string) => {
+      await deps.audit.record({ ...(actorId ? { actorId } : {}), action: 'slack.click_refused', subjectType: 'slack_user', subjectId: payload.user?.id ?? 'unknown', details: { slack_user: payload.user?.id, action: action?.action_id, reason, ...audit }, ...(ip ? { ip } : {}) });
+      if (payload.response_url) await client.respond(payload.response_url, `Skyflo did not record your decision: ${reason}`).catch(() => undefined);
+      return reason;
+    };
+    if (!action || (action.action_id !== 'approve' && action.action_id !== 'deny')) return refuse('unknown action', {});
+    let value: ButtonValue;
+    try {
+      value = JSON.parse(String(action.value)) as ButtonValue;
+    } catch {
+      return refuse('the button carries no call', {});
+    }
+    const about = { conversation_id: value.conversation_id, call_id: value.call_id };
+    const email = payload.user?.id ? await client.emailOf(payload.user.id) : undefined;
+    const account = email ? await deps.users.findByEmail(email) : undefined;
+    if (!account || !account.isActive) {
+      return refuse(`your Slack account${email ? ` (${email})` : ''} has no active Skyflo account with the same e-mail; decide in the Command Center instead.`, { ...about, email: email ?? null });
+    }
+    const user: AuthenticatedUser = { id: account.id, email: account.email, role: account.role };
+    // the hashes of the STORED approval: the message showed exactly that call and preview
+    const record = await deps.approvals.get(value.conversation_id, value.call_id);
+    const agent = deps.agent();
+    if (!agent) return refuse('the agent is still starting; try again in a moment.', about, user.id);
+    const approve = action.action_id === 'approve';
+    try {
+      const run = await agent.prepareDecision({ user, conversationId: value.conversation_id, callId: value.call_id, approve, ...(approve && record ? { argsHash: record.argsHash } : {}), ...(record?.diffHash ? { diffHash: record.diffHash } : {}), reason: 'decided in Slack', ...(ip ? { ip } : {}) });
+      void run.start();
+    } catch (error) {
+      if (error instanceof AgentRequestError) return refuse(error.message, { ...about, code: error.code }, user.id);
+      throw error;
+    }
+    await deps.audit.record({ actorId: user.id, action: 'slack.click_accepted', subjectType: 'tool_call', subjectId: value.call_id, conversationId: value.conversation_id, details: { ...about, slack_user: payload.user?.id, email, decision: approve ? 'approved' : 'denied' }, ...(ip ? { ip } : {}) });
+    const key = `${value.conversation_id}:${value.call_id}`;
+    const entry = posted.get(key) ?? (payload.channel?.id && payload.message?.ts ? { channel: payload.channel.id, ts: payload.message.ts, request: { type: 'approval.requested', at: Date.now(), conversation_id: value.conversation_id, conversation_url: deps.conversationUrl(value.conversation_id), call_id: value.call_id, ...(record ? { tool: record.tool, ...(record.diff ? { diff: record.diff } : {}), risks: record.risks, ...(record.policyReason ? { policy_reason: record.policyReason } : {}) } : {}) } as TeamEvent, decided: false } : undefined);
+    if (entry && !entry.decided) {
+      entry.decided = true;
+      posted.set(key, entry);
+      await client.update({ channel: entry.channel, ts: entry.ts, ...decidedMessage(entry.request, approve ? 'approved' : 'denied', user.email, deps.conversationUrl(value.conversation_id)) });
+    }
+    return undefined;
+  }
+
+  return {
+    sink,
+    async view(): Promise<SlackIntegrationView | undefined> {
+      const stored = await load();
+      return stored ? toView(stored) : undefined;
+    },
+    async create(actor: AuthenticatedUser, input: CreateSlackInput, ip?: string): Promise<SlackIntegrationView> {
+      requireAdmin(actor);
+      if (await load()) throw new IntegrationError('ALREADY_EXISTS', 'a Slack integration already exists; delete it first to connect another workspace', 409);
+      const apiUrl = input.apiUrl ?? 'https://slack.com/api';
+      const refusal = await deps.checkUrl(apiUrl);
+      if (refusal) throw new IntegrationError('INVALID_URL', `${refusal}; use Slack's API URL.`, 400);
+      const id = randomUUID();
+      const at = new Date().toISOString();
+      const stored: StoredSlack = { id, name: input.name, channel: input.channel, api_url: apiUrl, sealed: deps.secretBox.seal(JSON.stringify({ bot_token: input.botToken, signing_secret: input.signingSecret }), sealContext(id, apiUrl)), bot_token_last4: input.botToken.slice(-4), status: 'active', created_at: at, updated_at: at };
+      await deps.settings.put(SLACK_SETTINGS_KEY, stored);
+      await deps.audit.record({ actorId: actor.id, action: 'integration.created', subjectType: 'integration', subjectId: id, details: { provider: 'slack', name: input.name, channel: input.channel, api_url: apiUrl, bot_token_last4: stored.bot_token_last4 }, ...(ip ? { ip } : {}) });
+      return toView(stored);
+    },
+    async remove(actor: AuthenticatedUser, id: string, ip?: string): Promise<boolean> {
+      const stored = await load();
+      if (!stored || stored.id !== id) return false;
+      requireAdmin(actor);
+      await deps.settings.put(SLACK_SETTINGS_KEY, null);
+      await deps.audit.record({ actorId: actor.id, action: 'integration.deleted', subjectType: 'integration', subjectId: id, details: { provider: 'slack', name: stored.name }, ...(ip ? { ip } : {}) });
+      return true;
+    },
+    /**
+     * POST /integrations/slack/interactions (public: Slack calls it). Answers 401 for an unverifiable request; 200
+     * otherwise (Slack shows errors on non-200), the outcome going to the clicker as an ephemeral reply.
+     */
+    async interaction(rawBody: string, headers: Record<string, string | string[] | undefined>, ip?: string): Promise<{ status: number; detail: string }> {
+      const stored = await load();
+      if (!stored || stored.status !== 'active') return { status: 404, detail: 'Slack is not connected to this Skyflo' };
+      const problem = verify(open(stored).signing_secret, headers, rawBody);
+      if (problem) {
+        await deps.audit.record({ action: 'slack.request_rejected', subjectType: 'integration', subjectId: stored.id, details: { reason: problem }, ...(ip ? { ip } : {}) });
+        return { status: 401, detail: problem };
+      }
+      let payload: SlackClickPayload;
+      try {
+        payload = JSON.parse(new URLSearchParams(rawBody).get('payload') ?? '') as SlackClickPayload;
+      } catch {
+        return { status: 400, detail: 'payload is not JSON' };
+      }
+      const refusal = await decideFromClick(stored, payload, ip);
+      return { status: 200, detail: refusal ?? 'decided' };
+    },
+  };
+}
+
+interface SlackClickPayload {
+  type?: string;
+  user?: { id?: string };
+  channel?: { id?: string };
+  message?: { ts?: string };
+  response_url?: string;
+  actions?: Array<{ action_id?: string; value?: string }>;
+}
