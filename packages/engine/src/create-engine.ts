@@ -179,6 +179,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       policy: { policy: config.governance.approvalPolicy, fourEyes: config.governance.fourEyes },
       ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
       heartbeatMs: config.agent.heartbeatMs,
+      secretBox,
+      agent: () => agentService,
       logger: { error: (object, message) => engineLog?.error(object, message), warn: (object, message) => engineLog?.warn(object, message) },
     });
     const accounts = createAccountService({
@@ -281,7 +283,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
           plugin: agentRoutes,
           options: { service: agentService, bus, tools, runs: storage.runs, config: config.agent } satisfies AgentRouteDeps,
         },
-        { plugin: integrationRoutes, options: { integrations } satisfies IntegrationRouteDeps },
+        { plugin: integrationRoutes, options: { integrations, webhooks: team.webhooks, slack: team.slack } satisfies IntegrationRouteDeps },
         { plugin: settingsRoutes, options: { llmSettings } satisfies SettingsRouteDeps },
         ...team.routes,
         { plugin: auditHeadRoutes, options: { audit: storage.audit, heads: { current: () => auditHeads!.current() }, signer: auditSigner } satisfies AuditHeadRouteDeps },
@@ -332,6 +334,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
           clearTimeout(warmUp);
           clearInterval(reconciler);
           await app.close();
+          await team.close();
           await agentService.close();
           await auditHeads?.stop();
           await closeOwned();
