@@ -7,6 +7,7 @@ import { createConversationStore } from './conversation-store.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { createIntegrationStore } from './integration-store.ts';
 import { createApiTokenStore } from './api-token-store.ts';
+import { createWebhookStore } from './webhook-store.ts';
 import { createRefreshTokenStore } from './refresh-token-store.ts';
 import { createRunStore } from './run-store.ts';
 import { createSettingsStore } from './settings-store.ts';
@@ -46,6 +47,7 @@ export function composeStorage(parts: {
     integrations: createIntegrationStore(parts.db),
     analytics: createAnalyticsReader(parts.db),
     apiTokens: createApiTokenStore(parts.db),
+    webhooks: createWebhookStore(parts.db),
     checkpointer: parts.checkpointer,
     ping: parts.ping,
     close: () => (closing ??= parts.close()),

@@ -252,4 +252,42 @@ export const apiTokens = pgTable(
   (table) => [index('api_tokens_user_idx').on(table.userId)],
 );
 
-export const schema = { users, refreshTokens, conversations, conversationTombstones, messages, approvals, runs, auditEvents, settings, integrations, apiTokens };
+/**
+ * Outgoing webhooks (integrations with provider "webhook"): where team events are POSTed, which ones, and the signing
+ * secret sealed with the engine's encryption key (bound to the row id and URL); only its last four characters in clear.
+ */
+export const webhooks = pgTable('webhooks', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  url: text('url').notNull(),
+  events: jsonb('events').$type<string[]>().notNull(),
+  secretSealed: text('secret_sealed').notNull(),
+  secretLast4: varchar('secret_last4', { length: 4 }).notNull(),
+  status: varchar('status', { length: 20 }).notNull().default('active'),
+  createdBy: uuid('created_by'),
+  createdAt: instant('created_at').notNull().defaultNow(),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+});
+
+/** One outgoing webhook delivery (an event sent to an integration with provider "webhook"), with its attempts. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    integrationId: uuid('integration_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    event: varchar('event', { length: 60 }).notNull(),
+    /** the JSON body sent (redacted arguments only; never secrets) */
+    body: text('body').notNull(),
+    status: varchar('status', { length: 20 }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    responseStatus: integer('response_status'),
+    lastError: text('last_error'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    deliveredAt: instant('delivered_at'),
+  },
+  (table) => [index('webhook_deliveries_integration_idx').on(table.integrationId, table.createdAt)],
+);
+
+export const schema = { users, refreshTokens, conversations, conversationTombstones, messages, approvals, runs, auditEvents, settings, integrations, apiTokens, webhooks, webhookDeliveries };
