@@ -1,53 +1,79 @@
 /**
- * One conformance suite for the Storage port, run against both drivers: PGlite (in memory) and a fresh
- * Postgres database. Same expectations, same code path above the driver.
+ * One conformance suite for the Storage port, run against every adapter: PGlite (in memory and in a data dir), a fresh
+ * Postgres database, and the in-memory Storage the agent tests use (src/testing/in-memory-storage.ts). Same
+ * expectations for all; the platform's own stores (users, refresh tokens, audit) and the checks that read the SQL
+ * rows behind the port run on the SQL adapters, which are the only ones that have them.
  */
 import { randomUUID } from 'node:crypto';
 import { Annotation, Command, END, interrupt, START, StateGraph } from '@langchain/langgraph';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConversationIdTakenError } from '../src/ports/conversation-id-taken-error.ts';
-import type { PlatformStorage, TimelineEntry } from '../src/ports/index.ts';
+import type { PlatformStorage, Storage, TimelineEntry } from '../src/ports/index.ts';
+import { createInMemoryStorage } from '../src/testing/in-memory-storage.ts';
 import { storageBackends, type StorageBackend } from './storage-test-backends.ts';
+
+/** A backend of the suite: the SQL ones are whole PlatformStorages with raw SQL; the in-memory one is the Storage port. */
+type ConformanceBackend = Omit<StorageBackend, 'storage' | 'query'> & { storage: Storage; platform?: PlatformStorage; query?: StorageBackend['query'] };
+
+const backends: Record<string, () => Promise<ConformanceBackend>> = {
+  ...Object.fromEntries(
+    Object.entries(storageBackends).map(([name, open]) => [name, async (): Promise<ConformanceBackend> => {
+      const backend = await open();
+      return { ...backend, platform: backend.storage };
+    }]),
+  ),
+  'in-memory': async () => ({ storage: createInMemoryStorage(), close: async () => undefined }),
+};
+const sqlBackends = Object.keys(storageBackends);
 
 
 const userEntry = (id: string, content: string): TimelineEntry => ({ id, type: 'user', content, timestamp: Date.now() });
 
-describe.each(Object.keys(storageBackends))('Storage conformance on %s', (driver) => {
-  let backend: StorageBackend;
-  let storage: PlatformStorage;
+describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
+  let backend: ConformanceBackend;
+  let storage: Storage;
+  /** the platform's stores (users, refresh tokens, audit); SQL adapters only */
+  let platform: PlatformStorage;
+  const hasPlatform = sqlBackends.includes(driver);
   let alice: string;
   let bob: string;
 
+  /** A user to own conversations: a real row where there is a users table, an id otherwise. */
+  const newUser = async (email: string, allowWhenUsersExist = true): Promise<string> => {
+    if (!backend.platform) return randomUUID();
+    const created = await backend.platform.users.create({ email, hashedPassword: 'h', allowWhenUsersExist });
+    if (!created.ok) throw new Error(`could not create ${email}: ${created.reason}`);
+    return created.user.id;
+  };
+
   beforeAll(async () => {
-    backend = await storageBackends[driver]();
+    backend = await backends[driver]!();
     storage = backend.storage;
-    const first = await storage.users.create({ email: 'Alice@Example.com', hashedPassword: 'h', allowWhenUsersExist: false });
-    const second = await storage.users.create({ email: 'bob@example.com', hashedPassword: 'h', allowWhenUsersExist: true });
-    if (!first.ok || !second.ok) throw new Error('could not create users');
-    alice = first.user.id;
-    bob = second.user.id;
+    if (backend.platform) platform = backend.platform;
+    alice = await newUser('Alice@Example.com', false);
+    bob = await newUser('bob@example.com');
   });
 
   afterAll(async () => {
     await backend?.close();
   });
 
-  describe('users', () => {
+  describe.runIf(hasPlatform)('users', () => {
     it('made the first user admin and later users members, and refuses new users when registration is closed', async () => {
-      const first = await storage.users.findById(alice);
-      const second = await storage.users.findById(bob);
+      const first = await platform.users.findById(alice);
+      const second = await platform.users.findById(bob);
       expect(first).toMatchObject({ email: 'alice@example.com', role: 'admin', isSuperuser: true, isVerified: true });
       expect(second).toMatchObject({ role: 'member', isSuperuser: false });
-      const closed = await storage.users.create({ email: 'carol@example.com', hashedPassword: 'h', allowWhenUsersExist: false });
+      const closed = await platform.users.create({ email: 'carol@example.com', hashedPassword: 'h', allowWhenUsersExist: false });
       expect(closed).toEqual({ ok: false, reason: 'registration_closed' });
-      const duplicate = await storage.users.create({ email: 'ALICE@example.com', hashedPassword: 'h', allowWhenUsersExist: true });
+      const duplicate = await platform.users.create({ email: 'ALICE@example.com', hashedPassword: 'h', allowWhenUsersExist: true });
       expect(duplicate).toEqual({ ok: false, reason: 'email_taken' });
-      expect(await storage.users.findByEmail('BOB@EXAMPLE.COM')).toMatchObject({ id: bob });
+      expect(await platform.users.findByEmail('BOB@EXAMPLE.COM')).toMatchObject({ id: bob });
     });
 
     it('updates profile fields and refuses an email that belongs to someone else', async () => {
-      expect(await storage.users.updateProfile(bob, { email: 'alice@example.com' })).toEqual({ ok: false, reason: 'email_taken' });
-      const updated = await storage.users.updateProfile(bob, { fullName: 'Bob B' });
+      expect(await platform.users.updateProfile(bob, { email: 'alice@example.com' })).toEqual({ ok: false, reason: 'email_taken' });
+      const updated = await platform.users.updateProfile(bob, { fullName: 'Bob B' });
       expect(updated).toMatchObject({ ok: true, user: { fullName: 'Bob B', role: 'member' } });
     });
   });
@@ -74,8 +100,7 @@ describe.each(Object.keys(storageBackends))('Storage conformance on %s', (driver
     });
 
     it('pages by -updated_at with a cursor, per user, and searches titles case-insensitively', async () => {
-      const owner = (await storage.users.create({ email: `pager-${driver}@example.com`, hashedPassword: 'h', allowWhenUsersExist: true }));
-      if (!owner.ok) throw new Error('user');
+      const owner = { user: { id: await newUser(`pager-${driver}@example.com`) } };
       const ids: string[] = [];
       for (let index = 0; index < 7; index += 1) {
         const { id } = await storage.conversations.create({ userId: owner.user.id, title: index % 2 === 0 ? `Deploy 100% api ${index}` : `Other ${index}` });
@@ -115,13 +140,20 @@ describe.each(Object.keys(storageBackends))('Storage conformance on %s', (driver
       const conversation = await storage.conversations.get(id);
       expect(conversation?.timeline).toHaveLength(24);
       expect(new Set(conversation?.timeline.map((entry) => entry.id)).size).toBe(24);
-      const rows = (await backend.query('select entry_id, sequence from messages where conversation_id = $1 order by sequence', [id])) as Array<{ entry_id: string; sequence: number }>;
-      expect(rows.map((row) => row.entry_id)).toEqual(conversation?.timeline.map((entry) => entry.id));
+      if (backend.query) {
+        const rows = (await backend.query('select entry_id, sequence from messages where conversation_id = $1 order by sequence', [id])) as Array<{ entry_id: string; sequence: number }>;
+        expect(rows.map((row) => row.entry_id)).toEqual(conversation?.timeline.map((entry) => entry.id));
+      }
 
       await storage.conversations.updateTimeline(id, (timeline) => timeline.slice(1).map((entry) => (entry.id === 'entry-5' ? { ...entry, content: 'edited' } : entry)));
-      const after = (await backend.query('select entry_id, content from messages where conversation_id = $1 order by sequence', [id])) as Array<{ entry_id: string; content: string }>;
-      expect(after).toHaveLength(23);
-      expect(after.find((row) => row.entry_id === 'entry-5')?.content).toBe('edited');
+      const edited = (await storage.conversations.get(id))?.timeline;
+      expect(edited).toHaveLength(23);
+      expect(edited?.find((entry) => entry.id === 'entry-5')).toMatchObject({ content: 'edited' });
+      if (backend.query) {
+        const after = (await backend.query('select entry_id, content from messages where conversation_id = $1 order by sequence', [id])) as Array<{ entry_id: string; content: string }>;
+        expect(after).toHaveLength(23);
+        expect(after.find((row) => row.entry_id === 'entry-5')?.content).toBe('edited');
+      }
     });
 
     it('ignores timeline updates for a conversation that does not exist', async () => {
@@ -283,12 +315,20 @@ describe.each(Object.keys(storageBackends))('Storage conformance on %s', (driver
 
       expect(await storage.conversations.get(id)).toBeUndefined();
       expect(await (await storage.checkpointer()).getTuple({ configurable: { thread_id: id, checkpoint_ns: '' } })).toBeUndefined();
-      const rows = (await backend.query('select call_id, status, exact_args_sealed from approvals where conversation_id = $1 order by call_id', [id])) as Array<{ call_id: string; status: string; exact_args_sealed: string | null }>;
-      expect(rows).toEqual([
-        { call_id: 'approved-call', status: 'cancelled', exact_args_sealed: null },
-        { call_id: 'awaiting-call', status: 'cancelled', exact_args_sealed: null },
-        { call_id: 'done-call', status: 'denied', exact_args_sealed: null },
+      const records = (await storage.approvals.listForConversation(id)).sort((left, right) => left.callId.localeCompare(right.callId));
+      expect(records.map((record) => [record.callId, record.status, record.exactArgsSealed])).toEqual([
+        ['approved-call', 'cancelled', undefined],
+        ['awaiting-call', 'cancelled', undefined],
+        ['done-call', 'denied', undefined],
       ]);
+      if (backend.query) {
+        const rows = (await backend.query('select call_id, status, exact_args_sealed from approvals where conversation_id = $1 order by call_id', [id])) as Array<{ call_id: string; status: string; exact_args_sealed: string | null }>;
+        expect(rows).toEqual([
+          { call_id: 'approved-call', status: 'cancelled', exact_args_sealed: null },
+          { call_id: 'awaiting-call', status: 'cancelled', exact_args_sealed: null },
+          { call_id: 'done-call', status: 'denied', exact_args_sealed: null },
+        ]);
+      }
       // A cancelled call can be neither decided nor claimed any more.
       expect(await storage.approvals.decide({ conversationId: id, callId: 'awaiting-call', approve: true, decidedBy: bob, decisionRunId: randomUUID() })).toBeUndefined();
       expect(await storage.approvals.claimExecution({ conversationId: id, callId: 'approved-call', runId })).toBe(false);
@@ -344,23 +384,23 @@ describe.each(Object.keys(storageBackends))('Storage conformance on %s', (driver
     });
   });
 
-  describe('refresh tokens and audit', () => {
+  describe.runIf(hasPlatform)('refresh tokens and audit', () => {
     it('rotates a token once and revokes a whole family', async () => {
       const familyId = randomUUID();
       const expiresAt = new Date(Date.now() + 60_000);
-      const token = await storage.refreshTokens.insert({ tokenHash: `hash-${driver}-1`, userId: alice, familyId, expiresAt });
-      await storage.refreshTokens.insert({ tokenHash: `hash-${driver}-2`, userId: alice, familyId, expiresAt });
-      const rotations = await Promise.all([storage.refreshTokens.markRotated(token.id), storage.refreshTokens.markRotated(token.id)]);
+      const token = await platform.refreshTokens.insert({ tokenHash: `hash-${driver}-1`, userId: alice, familyId, expiresAt });
+      await platform.refreshTokens.insert({ tokenHash: `hash-${driver}-2`, userId: alice, familyId, expiresAt });
+      const rotations = await Promise.all([platform.refreshTokens.markRotated(token.id), platform.refreshTokens.markRotated(token.id)]);
       expect(rotations.filter(Boolean)).toHaveLength(1);
-      expect((await storage.refreshTokens.findByHash(`hash-${driver}-1`))?.rotatedAt).toBeInstanceOf(Date);
-      expect(await storage.refreshTokens.revokeFamily(familyId)).toBe(2);
-      expect((await storage.refreshTokens.findByHash(`hash-${driver}-2`))?.revokedAt).toBeInstanceOf(Date);
+      expect((await platform.refreshTokens.findByHash(`hash-${driver}-1`))?.rotatedAt).toBeInstanceOf(Date);
+      expect(await platform.refreshTokens.revokeFamily(familyId)).toBe(2);
+      expect((await platform.refreshTokens.findByHash(`hash-${driver}-2`))?.revokedAt).toBeInstanceOf(Date);
     });
 
     it('records and lists audit events, newest first', async () => {
-      await storage.audit.record({ actorId: alice, action: 'test.first', details: { n: 1 } });
-      await storage.audit.record({ actorId: alice, action: 'test.second', subjectType: 'conversation', subjectId: 'x', details: {}, ip: '127.0.0.1' });
-      const events = await storage.audit.list({ limit: 10, actorId: alice });
+      await platform.audit.record({ actorId: alice, action: 'test.first', details: { n: 1 } });
+      await platform.audit.record({ actorId: alice, action: 'test.second', subjectType: 'conversation', subjectId: 'x', details: {}, ip: '127.0.0.1' });
+      const events = await platform.audit.list({ limit: 10, actorId: alice });
       expect(events.map((event) => event.action).slice(0, 2)).toEqual(['test.second', 'test.first']);
       expect(events[0]).toMatchObject({ subjectType: 'conversation', ip: '127.0.0.1' });
     });

@@ -1,11 +1,14 @@
 /**
- * In-memory Storage for tests of the agent (the real adapters are PGlite/Postgres in storage/). Same contract:
- * atomic approval transitions, serialised timeline updates, and a MemorySaver checkpointer.
+ * In-memory Storage for tests of the agent (the real adapters are PGlite/Postgres in storage/). Same contract, checked
+ * by test/storage-conformance.test.ts like the SQL adapters: atomic approval transitions, serialised timeline updates,
+ * pages newest first with the same cursor, leases, deletion taking approvals, runs and checkpoints with it, and a
+ * MemorySaver checkpointer.
  */
 import { randomUUID } from 'node:crypto';
 import { MemorySaver } from '@langchain/langgraph';
 import { orphanedApprovedText, unknownOutcomeText } from '../storage/approval-store.ts';
 import { ConversationIdTakenError } from '../ports/conversation-id-taken-error.ts';
+import { formatConversationCursor, parseConversationCursor } from '../storage/conversation-cursor.ts';
 import type { ApprovalRecord, ApprovalStore, Conversation, ConversationStore, RunRecord, RunStore, Storage, TimelineEntry } from '../ports/index.ts';
 
 export function createInMemoryApprovalStore(options: { runs?: RunStore } = {}): ApprovalStore & { cancelOpen(conversationId: string): void } {
@@ -84,7 +87,11 @@ export function createInMemoryApprovalStore(options: { runs?: RunStore } = {}): 
 }
 
 export function createInMemoryConversationStore(
-  options: { approvals?: { cancelOpen(conversationId: string): void }; runs?: { runningFor(conversationId: string): Promise<string[]> }; checkpointer?: MemorySaver } = {},
+  options: {
+    approvals?: { cancelOpen(conversationId: string): void };
+    runs?: { runningFor(conversationId: string): Promise<string[]>; forget(conversationId: string): void };
+    checkpointer?: MemorySaver;
+  } = {},
 ): ConversationStore {
   const conversations = new Map<string, Conversation>();
   const deleted = new Set<string>();
@@ -101,9 +108,21 @@ export function createInMemoryConversationStore(
     async get(id) {
       return copy(conversations.get(id));
     },
-    async list({ userId, limit }) {
-      const items = [...conversations.values()].filter((conversation) => conversation.userId === userId).slice(0, limit);
-      return { items: items.map(({ id, title, userId: owner, createdAt, updatedAt }) => ({ id, title, userId: owner, createdAt, updatedAt })), nextCursor: null };
+    async list({ userId, limit, cursor, query }) {
+      // Newest first by updated_at, then id (like the SQL stores); the title search is a literal, case-insensitive match.
+      const after = cursor ? parseConversationCursor(cursor) : undefined;
+      const newerFirst = (left: Conversation, right: Conversation) => right.updatedAt.getTime() - left.updatedAt.getTime() || (right.id < left.id ? -1 : right.id > left.id ? 1 : 0);
+      const matching = [...conversations.values()]
+        .filter((conversation) => conversation.userId === userId)
+        .filter((conversation) => !query || conversation.title.toLowerCase().includes(query.toLowerCase()))
+        .filter((conversation) => !after || conversation.updatedAt.getTime() < after.updatedAt.getTime() || (conversation.updatedAt.getTime() === after.updatedAt.getTime() && conversation.id < after.id))
+        .sort(newerFirst);
+      const page = matching.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map(({ id, title, userId: owner, createdAt, updatedAt }) => ({ id, title, userId: owner, createdAt, updatedAt })),
+        nextCursor: matching.length > limit && last ? formatConversationCursor({ updatedAt: last.updatedAt, id: last.id }) : null,
+      };
     },
     async update(id, patch) {
       const conversation = conversations.get(id);
@@ -122,7 +141,10 @@ export function createInMemoryConversationStore(
       deleted.add(id);
       options.approvals?.cancelOpen(id);
       await options.checkpointer?.deleteThread(id);
-      return { runningRunIds: (await options.runs?.runningFor(id)) ?? [] };
+      const runningRunIds = (await options.runs?.runningFor(id)) ?? [];
+      // its runs go with it (the SQL stores delete them by cascade); the caller stops the ones still going
+      options.runs?.forget(id);
+      return { runningRunIds };
     },
     async updateTimeline(id, change) {
       const previous = locks.get(id) ?? Promise.resolve();
@@ -140,11 +162,15 @@ export function createInMemoryConversationStore(
 }
 
 /** Runs in one process: the same contract as storage/run-store.ts (one running run per conversation, leases). */
-export function createInMemoryRunStore(): RunStore & { runningFor(conversationId: string): Promise<string[]> } {
+export function createInMemoryRunStore(): RunStore & { runningFor(conversationId: string): Promise<string[]>; forget(conversationId: string): void } {
   const records = new Map<string, RunRecord>();
   const isLive = (record: RunRecord) => record.status === 'running' && record.leaseUntil.getTime() >= Date.now();
   return {
     async begin({ runId, conversationId, leaseMs, userId, maxRunningPerUser }) {
+      // A run whose lease lapsed is over: it is marked finished as the conversation is claimed again.
+      for (const record of records.values()) {
+        if (record.conversationId === conversationId && record.status === 'running' && !isLive(record)) Object.assign(record, { status: 'finished', finishedAt: new Date() });
+      }
       const active = [...records.values()].find((record) => record.conversationId === conversationId && isLive(record));
       if (active) return { ok: false, reason: 'conversation_busy', active: structuredClone(active) };
       if (userId !== undefined && maxRunningPerUser !== undefined) {
@@ -167,6 +193,9 @@ export function createInMemoryRunStore(): RunStore & { runningFor(conversationId
     async get(runId) {
       const record = records.get(runId);
       return record ? structuredClone(record) : undefined;
+    },
+    forget(conversationId) {
+      for (const [runId, record] of records) if (record.conversationId === conversationId) records.delete(runId);
     },
     async runningFor(conversationId) {
       return [...records.values()].filter((record) => record.conversationId === conversationId && isLive(record)).map((record) => record.runId);
