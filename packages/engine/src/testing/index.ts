@@ -7,3 +7,20 @@ export { startAgentTestApp, type AgentTestApp, type AgentTestAppDeps } from './a
 export { startFakeMcpServer, type FakeMcpServer } from './fake-mcp-server.ts';
 export { createInMemoryApprovalStore, createInMemoryConversationStore, createInMemoryRunStore, createInMemoryStorage } from './in-memory-storage.ts';
 export { iterateSse, readSse, type SseFrame } from './read-sse.ts';
+
+// The parts a bench (or a suite that assembles its own engine) wires together itself, so it need not reach into
+// src/ by path. Product code keeps importing them from their own modules.
+export { agentConfig } from '../config/agent.ts';
+export { createEventBus } from '../bus/create-event-bus.ts';
+export { createMemoryEventBus } from '../bus/memory-event-bus.ts';
+export { createRedisEventBus } from '../bus/redis-event-bus.ts';
+export { createToolGateway } from '../mcp/create-tool-gateway.ts';
+export { createPgliteStorage } from '../storage/pglite-storage.ts';
+export { createPostgresStorage } from '../storage/postgres-storage.ts';
+export { exposeTools, toModelTools } from '../graph/tool-exposure.ts';
+export { systemPrompt } from '../prompts/system-prompt.ts';
+export { registerAuthenticate } from '../http/plugins/authenticate.ts';
+export { registerErrorHandler } from '../http/plugins/error-handler.ts';
+export { auditRoutes } from '../http/routes/audit/index.ts';
+export type { ReadyEventBus } from '../bus/bus-types.ts';
+export type { ToolGateway } from '../mcp/tool-gateway.ts';
