@@ -1,0 +1,82 @@
+/** Users, roles and refresh tokens: who may sign in and in which role. */
+
+/** admin: everything; approver: decides mutating calls (APPROVAL_POLICY=approver); member: chats and decides own calls in self mode. */
+export type Role = 'admin' | 'approver' | 'member';
+export const roleNames: readonly Role[] = ['admin', 'approver', 'member'];
+
+export interface User {
+  id: string;
+  email: string;
+  fullName: string | null;
+  role: Role;
+  isActive: boolean;
+  isSuperuser: boolean;
+  isVerified: boolean;
+  createdAt: Date;
+  /** bumped when the password changes; access tokens carry it, so older ones stop working */
+  sessionVersion: number;
+}
+
+/** The caller of a request, set by the auth hook on every non-public route (request.user). */
+export interface AuthenticatedUser {
+  id: string;
+  email: string;
+  role: Role;
+}
+
+/** A user row including the password hash; only accounts/ ever sees this shape. */
+export interface UserWithPassword extends User {
+  hashedPassword: string;
+}
+
+export interface UserStore {
+  /**
+   * Creates a user atomically with the "first user becomes admin" rule: the very first account is admin,
+   * superuser and verified; later ones are members, and are refused when `allowWhenUsersExist` is false.
+   */
+  create(input: { email: string; hashedPassword: string; fullName?: string | null; allowWhenUsersExist: boolean }): Promise<
+    { ok: true; user: User } | { ok: false; reason: 'email_taken' | 'registration_closed' }
+  >;
+  findByEmail(email: string): Promise<UserWithPassword | undefined>;
+  findById(id: string): Promise<UserWithPassword | undefined>;
+  updateProfile(id: string, patch: { email?: string; fullName?: string | null }): Promise<{ ok: true; user: User } | { ok: false; reason: 'email_taken' | 'not_found' }>;
+  setPassword(id: string, hashedPassword: string): Promise<void>;
+  count(): Promise<number>;
+  /** Every account (active ones only unless asked), oldest first. */
+  list(options?: { includeInactive?: boolean }): Promise<User[]>;
+  /**
+   * Team administration: creates an account with a role and an initial password, or reactivates a removed one
+   * (new password and role; older sessions stay ended). Refused when an active account has the email.
+   */
+  addMember(input: { email: string; hashedPassword: string; fullName?: string | null; role: Role }): Promise<
+    { ok: true; user: User; reactivated: boolean } | { ok: false; reason: 'email_taken' }
+  >;
+  /**
+   * An admin's change to an account's role or activity. Refused with 'last_admin' when it would leave no active
+   * admin (checked atomically with the update, so two admins demoting each other cannot both succeed).
+   */
+  updateAccess(id: string, patch: { role?: Role; isActive?: boolean; fullName?: string | null }): Promise<
+    { ok: true; user: User } | { ok: false; reason: 'not_found' | 'last_admin' }
+  >;
+}
+
+export interface RefreshTokenRecord {
+  id: string;
+  tokenHash: string;
+  userId: string;
+  familyId: string;
+  expiresAt: Date;
+  rotatedAt?: Date;
+  revokedAt?: Date;
+  createdAt: Date;
+}
+
+export interface RefreshTokenStore {
+  insert(input: { tokenHash: string; userId: string; familyId: string; expiresAt: Date }): Promise<RefreshTokenRecord>;
+  findByHash(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
+  /** Atomically marks a live token rotated; false when it was already rotated or revoked (i.e. reuse). */
+  markRotated(id: string): Promise<boolean>;
+  /** Revokes every token of the family; returns how many were still live. */
+  revokeFamily(familyId: string): Promise<number>;
+  revokeAllForUser(userId: string): Promise<number>;
+}

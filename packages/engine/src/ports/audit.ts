@@ -1,0 +1,64 @@
+/** The append-only, hash-chained audit trail. */
+
+export interface AuditEvent {
+  id: string;
+  at: Date;
+  actorId?: string;
+  action: string;
+  subjectType?: string;
+  subjectId?: string;
+  /** never secrets: callers pass display forms (redacted arguments, digests, last 4 characters) */
+  details: Record<string, unknown>;
+  ip?: string;
+  /** the conversation the record is about (default: details.conversation_id when it is a UUID) */
+  conversationId?: string;
+  /** the tool the record is about (default: details.tool when it is a string) */
+  tool?: string;
+}
+
+/** What a caller records; id, time, sequence and hashes are assigned by the trail. */
+export type NewAuditEvent = Omit<AuditEvent, 'id' | 'at'>;
+
+/** Append-only record of who asked, what was proposed, decided and run, and security-relevant actions. */
+export interface AuditLog {
+  record(event: NewAuditEvent): Promise<void>;
+  list(input: { limit: number; action?: string; actorId?: string }): Promise<AuditEvent[]>;
+}
+
+/** A stored audit record with its place in the chain (hashes are null only on records older than the chain). */
+export interface StoredAuditEvent extends AuditEvent {
+  sequence: number;
+  prevHash: string | null;
+  hash: string | null;
+}
+
+export interface AuditFilter {
+  actorId?: string;
+  conversationId?: string;
+  tool?: string;
+  /** exact action, or a prefix when it ends with `*` ("auth.*") */
+  action?: string;
+  from?: Date;
+  /** exclusive */
+  to?: Date;
+}
+
+export interface AuditChainReport {
+  ok: boolean;
+  recordsChecked: number;
+  legacyRecords: number;
+  headHash: string | null;
+  headSequence: number | null;
+  brokenAt?: { position: number; sequence: number; id: string; reason: string };
+  anchorFound?: boolean;
+}
+
+/** The audit trail behind GET /audit, /audit/export and /audit/verify (storage/audit-log.ts). */
+export interface AuditTrail extends AuditLog {
+  /** newest first; `beforeSequence` is the cursor from the previous page */
+  page(input: AuditFilter & { limit: number; beforeSequence?: number }): Promise<{ items: StoredAuditEvent[]; nextCursor: number | null }>;
+  /** oldest first, read in batches (constant memory however many records match) */
+  scan(input: AuditFilter & { batchSize?: number }): AsyncIterable<StoredAuditEvent>;
+  /** re-walks the whole chain and reports the first broken link; `anchor`: a head kept elsewhere that must still be in it */
+  verify(anchor?: { sequence: number; hash: string }): Promise<AuditChainReport>;
+}

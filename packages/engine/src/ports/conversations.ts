@@ -1,0 +1,48 @@
+/** Conversations and their timelines. */
+import type { TimelineEntry } from '@skyflo/protocol';
+
+// The timeline entry types are part of the API (GET /conversations/:id `messages`): they live in the protocol.
+export type { TimelineEntry, TimelineSegment, ToolExecutionRecord, ToolStatus } from '@skyflo/protocol';
+
+export interface ConversationSummary {
+  id: string;
+  title: string;
+  userId: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface Conversation extends ConversationSummary {
+  isActive: boolean;
+  metadata: Record<string, unknown>;
+  timeline: TimelineEntry[];
+}
+
+export interface ConversationStore {
+  /**
+   * `welcome` adds the reference's system welcome message as a `messages` row (role "system", sequence -1, before
+   * every timeline entry). It is not a timeline entry: spec §4's timeline has only user and assistant entries, and
+   * clients render `messages_json` as is.
+   */
+  /** Throws ConversationIdTakenError when a client-chosen `id` exists or ever existed (ids are never reused). */
+  create(input: { id?: string; userId: string; title?: string; welcome?: string }): Promise<Conversation>;
+  /** undefined when it does not exist (ownership is checked by the caller) */
+  get(id: string): Promise<Conversation | undefined>;
+  list(input: { userId: string; limit: number; cursor?: string; query?: string }): Promise<{ items: ConversationSummary[]; nextCursor: string | null }>;
+  update(id: string, patch: { title?: string; isActive?: boolean; metadata?: Record<string, unknown> }): Promise<Conversation | undefined>;
+  /** Sets the title only if it is still empty; returns true when it did. */
+  setTitleIfEmpty(id: string, title: string): Promise<boolean>;
+  /**
+   * Deletes the conversation and everything that could outlive it, in one transaction: its timeline and messages,
+   * its runs, its workflow checkpoints (which hold the model's context), and the decisions still open on it
+   * (awaiting or approved calls become cancelled; sealed arguments are erased). The id is kept as a tombstone so it
+   * is never reused. Approval rows stay as the audit record. Returns the ids of runs that were still running (the
+   * caller stops them), or undefined when the conversation did not exist.
+   */
+  delete(id: string): Promise<{ runningRunIds: string[] } | undefined>;
+  /**
+   * Read-modify-write of the timeline under a per-conversation lock (or a row lock on Postgres), so events
+   * from two engine processes never overwrite each other. Also mirrors entries into the messages table.
+   */
+  updateTimeline(id: string, change: (timeline: TimelineEntry[]) => TimelineEntry[]): Promise<TimelineEntry[]>;
+}

@@ -1,0 +1,25 @@
+/** Integrations (Jenkins) and their sealed credentials. */
+
+/** A stored integration; `credentialsSealed` opens only with the engine's encryption key. */
+export interface IntegrationRecord {
+  id: string;
+  provider: 'jenkins';
+  name: string;
+  apiUrl: string;
+  username: string;
+  credentialsSealed: string;
+  tokenLast4: string;
+  status: 'active' | 'disabled';
+  createdBy?: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface IntegrationStore {
+  list(): Promise<IntegrationRecord[]>;
+  get(id: string): Promise<IntegrationRecord | undefined>;
+  /** `id` is chosen by the caller, because the sealed credentials are bound to it */
+  create(input: Omit<IntegrationRecord, 'createdAt' | 'updatedAt'>): Promise<IntegrationRecord>;
+  update(id: string, patch: Partial<Pick<IntegrationRecord, 'name' | 'apiUrl' | 'username' | 'credentialsSealed' | 'tokenLast4' | 'status'>>): Promise<IntegrationRecord | undefined>;
+  remove(id: string): Promise<boolean>;
+}

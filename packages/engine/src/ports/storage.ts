@@ -1,0 +1,56 @@
+/** What the engine persists, composed from the aggregates: the agent's Storage and the PlatformStorage createStorage returns. */
+import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
+import type { RefreshTokenStore, UserStore } from './accounts.ts';
+import type { ConversationStore } from './conversations.ts';
+import type { ApprovalStore } from './approvals.ts';
+import type { RunStore } from './runs.ts';
+import type { AuditLog, AuditTrail } from './audit.ts';
+import type { SettingsStore } from './settings.ts';
+import type { IntegrationStore } from './integrations.ts';
+import type { AnalyticsReader } from './analytics.ts';
+import type { ApiTokenStore } from './api-tokens.ts';
+import type { WebhookStore } from './webhooks.ts';
+
+/** Everything persistent, built by storage/create-storage.ts from config (PGlite or Postgres). */
+export interface Storage {
+  conversations: ConversationStore;
+  approvals: ApprovalStore;
+  runs: RunStore;
+  /**
+   * LangGraph checkpointer on the same database (PostgresSaver; on PGlite through the pool adapter). A promise
+   * because its library is loaded after start-up (~0.5 s of imports that only the agent needs).
+   */
+  checkpointer(): Promise<BaseCheckpointSaver>;
+  /** `SELECT 1` round trip, for /health/database */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Stores bound to one database transaction (PlatformStorage.atomically): all their writes commit or none. */
+export interface TransactionalStores {
+  users: UserStore;
+  refreshTokens: RefreshTokenStore;
+  audit: AuditLog;
+  settings: SettingsStore;
+  integrations: IntegrationStore;
+}
+
+/** Storage plus the account tables: what createStorage returns and the platform routes need. */
+export interface PlatformStorage extends Storage {
+  users: UserStore;
+  refreshTokens: RefreshTokenStore;
+  audit: AuditTrail;
+  settings: SettingsStore;
+  /**
+   * Runs `work` in one database transaction with stores bound to it: an admin action and its audit record commit
+   * together or not at all.
+   */
+  atomically<T>(work: (stores: TransactionalStores) => Promise<T>): Promise<T>;
+  /** stored usage for GET /analytics/metrics */
+  analytics: AnalyticsReader;
+  integrations: IntegrationStore;
+  /** API tokens for automation (issue 24) */
+  apiTokens: ApiTokenStore;
+  /** outgoing webhooks and their deliveries (issue 24) */
+  webhooks: WebhookStore;
+}
