@@ -5,7 +5,13 @@
 #   IMAGE operator                                                                           the SkyfloAI operator
 #
 # Build arguments:
-#   BASE              a Debian-based image with node 20 and npm (default: the official node:20-slim)
+#   BASE              a Debian-based image with node 20 and npm (default: the official node:20-slim). Release builds pin
+#                     it by digest: --build-arg BASE=docker.io/library/node:20-slim@sha256:<index digest>, the digest from
+#                     `skopeo inspect --format '{{.Digest}}' docker://docker.io/library/node:20-slim` (the index digest
+#                     covers amd64 and arm64). CI builds from a base it makes itself (deploy/docker/make-local-base.sh:
+#                     Debian's bookworm suite by debootstrap, node and npm at fixed versions from npm).
+#   TARGETARCH        set by `--platform linux/amd64` or `linux/arm64` (buildah and BuildKit); picks the cluster CLIs'
+#                     architecture and their pinned sha256s (KUBECTL_SHA256_<arch>, …)
 #   CLUSTER_BINARIES  where kubectl, helm and the Argo Rollouts kubectl plugin come from:
 #                     `download` (default): their official release URLs, each binary checked against the pinned sha256;
 #                     `context`: files already in the build context under deploy/docker/bin/ (made by
@@ -47,36 +53,54 @@ RUN mkdir -p /tmp/release \
  && npm pack -w @skyflo/cli --pack-destination /tmp/release \
  && npm install -g /tmp/release/skyflo-cli-*.tgz --prefix /opt/skyflo --omit=dev --ignore-scripts --no-audit --no-fund \
  && cd /opt/skyflo/lib/node_modules/@skyflo/cli && npm rebuild argon2 --build-from-source --no-audit --no-fund \
- && rm -rf node_modules/argon2/build/Release/obj.target node_modules/argon2/prebuilds \
+ && rm -rf node_modules/argon2/build/Release/obj.target node_modules/argon2/build/Release/.deps node_modules/argon2/prebuilds node_modules/argon2/argon2 node_modules/node-addon-api \
+ && node /src/deploy/docker/slim-install.mjs /opt/skyflo/lib/node_modules/@skyflo/cli \
  && node -e "require('argon2').hash('image-build-check').then(() => console.log('argon2 ok'))" \
  && /opt/skyflo/bin/skyflo --help >/dev/null
 
 # ---- kubectl, helm and the Argo Rollouts plugin at pinned versions ----
 FROM ${BASE} AS binaries-base
 # sha256 of the binaries themselves (not of archives), so both sources below are checked against the same values.
+# One set per architecture (TARGETARCH, default amd64). The arm64 helm and Argo Rollouts values are not pinned here
+# yet: an arm64 build passes them (--build-arg HELM_SHA256_arm64=… ARGO_ROLLOUTS_SHA256_arm64=…, the sha256 of the
+# `helm` binary inside helm-<version>-linux-arm64.tar.gz and of kubectl-argo-rollouts-linux-arm64) or fails saying so.
+ARG TARGETARCH=amd64
 ARG KUBECTL_VERSION=v1.32.3
-ARG KUBECTL_SHA256=ab209d0c5134b61486a0486585604a616a5bb2fc07df46d304b3c95817b2d79f
+ARG KUBECTL_SHA256_amd64=ab209d0c5134b61486a0486585604a616a5bb2fc07df46d304b3c95817b2d79f
+ARG KUBECTL_SHA256_arm64=6c2c91e760efbf3fa111a5f0b99ba8975fb1c58bb3974eca88b6134bcf3717e2
 ARG HELM_VERSION=v3.17.2
-ARG HELM_SHA256=9e7a767efb3f9e334758ae066b4af355c01539663c7fffb30eed2b6213a4735e
+ARG HELM_SHA256_amd64=9e7a767efb3f9e334758ae066b4af355c01539663c7fffb30eed2b6213a4735e
+ARG HELM_SHA256_arm64=
 ARG ARGO_ROLLOUTS_VERSION=v1.8.2
-ARG ARGO_ROLLOUTS_SHA256=b77e4d3d8e0b5d42aaac987a6f3d035c24efcf4f3cfd07f18285b76dbf5b9a53
+ARG ARGO_ROLLOUTS_SHA256_amd64=b77e4d3d8e0b5d42aaac987a6f3d035c24efcf4f3cfd07f18285b76dbf5b9a53
+ARG ARGO_ROLLOUTS_SHA256_arm64=
 COPY deploy/docker/fetch-verified.mjs /usr/local/lib/fetch-verified.mjs
-RUN mkdir -p /out \
- && printf '%s  /out/kubectl\n%s  /out/helm\n%s  /out/kubectl-argo-rollouts\n' "$KUBECTL_SHA256" "$HELM_SHA256" "$ARGO_ROLLOUTS_SHA256" > /usr/local/lib/pinned.sha256
+RUN set -e; mkdir -p /out; \
+    case "$TARGETARCH" in \
+      amd64) kubectl="$KUBECTL_SHA256_amd64" helm="$HELM_SHA256_amd64" argo="$ARGO_ROLLOUTS_SHA256_amd64" ;; \
+      arm64) kubectl="$KUBECTL_SHA256_arm64" helm="$HELM_SHA256_arm64" argo="$ARGO_ROLLOUTS_SHA256_arm64" ;; \
+      *) echo "TARGETARCH=$TARGETARCH: the image is built for amd64 or arm64" >&2; exit 1 ;; \
+    esac; \
+    for pair in "kubectl:$kubectl" "helm:$helm"; do \
+      [ -n "${pair#*:}" ] || { echo "no pinned sha256 for ${pair%%:*} on $TARGETARCH: pass --build-arg $(echo ${pair%%:*} | tr a-z A-Z)_SHA256_$TARGETARCH=<sha256 of the binary>" >&2; exit 1; }; \
+    done; \
+    printf '%s  /out/kubectl\n%s  /out/helm\n' "$kubectl" "$helm" > /usr/local/lib/pinned.sha256; \
+    if [ -n "$argo" ]; then printf '%s  /out/kubectl-argo-rollouts\n' "$argo" >> /usr/local/lib/pinned.sha256; fi
 
 FROM binaries-base AS binaries-download
 ARG NODE_EXTRA_CA_CERTS
-RUN node /usr/local/lib/fetch-verified.mjs "https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/amd64/kubectl" /out/kubectl \
- && node /usr/local/lib/fetch-verified.mjs "https://get.helm.sh/helm-${HELM_VERSION}-linux-amd64.tar.gz" /tmp/helm.tar.gz \
- && tar -xzf /tmp/helm.tar.gz -C /tmp linux-amd64/helm && mv /tmp/linux-amd64/helm /out/helm \
- && node /usr/local/lib/fetch-verified.mjs "https://github.com/argoproj/argo-rollouts/releases/download/${ARGO_ROLLOUTS_VERSION}/kubectl-argo-rollouts-linux-amd64" /out/kubectl-argo-rollouts \
+RUN node /usr/local/lib/fetch-verified.mjs "https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/${TARGETARCH}/kubectl" /out/kubectl \
+ && node /usr/local/lib/fetch-verified.mjs "https://get.helm.sh/helm-${HELM_VERSION}-linux-${TARGETARCH}.tar.gz" /tmp/helm.tar.gz \
+ && tar -xzf /tmp/helm.tar.gz -C /tmp "linux-${TARGETARCH}/helm" && mv "/tmp/linux-${TARGETARCH}/helm" /out/helm \
+ && if grep -q kubectl-argo-rollouts /usr/local/lib/pinned.sha256; then node /usr/local/lib/fetch-verified.mjs "https://github.com/argoproj/argo-rollouts/releases/download/${ARGO_ROLLOUTS_VERSION}/kubectl-argo-rollouts-linux-${TARGETARCH}" /out/kubectl-argo-rollouts; \
+    else echo "note: no pinned sha256 for kubectl-argo-rollouts on ${TARGETARCH}; the image is built without the plugin" >&2; fi \
  && sha256sum -c /usr/local/lib/pinned.sha256 \
  && chmod 0755 /out/*
 
 FROM binaries-base AS binaries-context
 COPY deploy/docker/bin/ /out/
 RUN set -e; for name in kubectl helm; do test -f "/out/$name" || { echo "deploy/docker/bin/$name is missing: run node scripts/prepare-image-binaries.mjs" >&2; exit 1; }; done; \
-    if [ -f /out/kubectl-argo-rollouts ]; then sha256sum -c /usr/local/lib/pinned.sha256; \
+    if [ -f /out/kubectl-argo-rollouts ] && grep -q kubectl-argo-rollouts /usr/local/lib/pinned.sha256; then sha256sum -c /usr/local/lib/pinned.sha256; \
     else echo "note: no kubectl-argo-rollouts in deploy/docker/bin; the image is built without the plugin" >&2; grep -v kubectl-argo-rollouts /usr/local/lib/pinned.sha256 | sha256sum -c; fi; \
     rm -f /out/.gitignore; chmod 0755 /out/*
 
@@ -88,8 +112,21 @@ ARG TINI_VERSION=0.19.0-1+b3
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "tini=${TINI_VERSION}" >/dev/null \
  && cp /usr/bin/tini-static /tini
 
-# ---- runtime: node, the installed release, the cluster CLIs; no compilers, no npm cache, no sources ----
-FROM ${BASE} AS runtime
+# ---- the runtime's root filesystem: the base less what only building needs ----
+# Removed here and copied whole into a scratch image below, so the removal shrinks the image (a `rm` in a layer on
+# top of the base would only hide files the base layer still ships).
+FROM ${BASE} AS runtime-root
+# A fixed non-root uid/gid (Kubernetes runAsNonRoot checks the number); the data dir is the only writable path
+# besides /tmp, so the root filesystem can be mounted read-only. Then: no npm, corepack or yarn; no node C headers
+# (compiling addons is the build stage's job); no Debian docs, manuals or translations.
+RUN groupadd --gid 10001 skyflo \
+ && useradd --uid 10001 --gid 10001 --home-dir /data --no-create-home --shell /usr/sbin/nologin skyflo \
+ && mkdir -p /data && chown 10001:10001 /data \
+ && rm -rf /usr/local/lib/node_modules/npm /usr/local/bin/npm /usr/local/bin/npx /usr/local/lib/node_modules/corepack /usr/local/bin/corepack /opt/yarn* /usr/local/bin/yarn /usr/local/bin/yarnpkg \
+ && rm -rf /usr/local/include/node /usr/local/share/doc /usr/local/share/man /usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/locale/* /var/cache/debconf/*-old /var/lib/apt/lists/* /var/log/*.log /tmp/*
+
+# ---- runtime: node, the installed release, the cluster CLIs; no compilers or headers, no npm, no sources or maps ----
+FROM scratch AS runtime
 ARG VERSION=0.1.0
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="Skyflo" \
@@ -98,16 +135,13 @@ LABEL org.opencontainers.image.title="Skyflo" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.source="https://github.com/skyflo-ai/skyflo" \
       org.opencontainers.image.licenses="Apache-2.0"
+COPY --from=runtime-root / /
 COPY --from=tini /tini /usr/local/bin/tini
 COPY --from=binaries /out/ /usr/local/bin/
 COPY --from=build /opt/skyflo /opt/skyflo
 COPY deploy/docker/healthcheck.mjs /opt/skyflo/healthcheck.mjs
-# A fixed non-root uid/gid (Kubernetes runAsNonRoot checks the number); the data dir is the only writable path
-# besides /tmp, so the root filesystem can be mounted read-only.
-RUN groupadd --gid 10001 skyflo \
- && useradd --uid 10001 --gid 10001 --home-dir /data --no-create-home --shell /usr/sbin/nologin skyflo \
- && mkdir -p /data && chown 10001:10001 /data \
- && rm -rf /usr/local/lib/node_modules/npm /usr/local/bin/npm /usr/local/bin/npx /usr/local/lib/node_modules/corepack /usr/local/bin/corepack /opt/yarn* /usr/local/bin/yarn /usr/local/bin/yarnpkg
+# COPY sets owners of its own; the data dir must stay the runtime user's (a new named volume takes its owner from it)
+RUN ["/bin/chown", "10001:10001", "/data"]
 ENV NODE_ENV=production \
     PATH=/opt/skyflo/bin:/usr/local/bin:/usr/bin:/bin \
     HOME=/tmp \

@@ -133,6 +133,17 @@ describe('the container image', { timeout: 180_000 }, () => {
     expect(versions).toContain('no build tools');
   });
 
+  it('is slim: no source maps, type declarations, node headers or packages the bundle already inlines; one layer set well under the old 714 MB', async () => {
+    const [image] = JSON.parse(await sh('podman', ['image', 'inspect', tag]));
+    const megabytes = Math.round(image.Size / 1024 / 1024);
+    console.log(`[container-image] ${tag}: ${megabytes} MB (${image.Architecture})`);
+    expect(megabytes).toBeLessThan(520);
+    const cli = '/opt/skyflo/lib/node_modules/@skyflo/cli';
+    const leftovers = await sh('podman', ['run', '--rm', ...runFlags, '--entrypoint', 'sh', tag, '-c',
+      `find /opt/skyflo -name '*.js.map' -o -name '*.d.ts' | head -3; ls -d /usr/local/include/node /usr/share/doc/* 2>/dev/null | head -3; ls -d ${cli}/node_modules/fastify ${cli}/node_modules/@fastify/cookie ${cli}/node_modules/diff 2>/dev/null; echo end`]);
+    expect(leftovers.trim()).toBe('end');
+  });
+
   it('skyflo serve: /api/v1/health on a read-only root filesystem, data on a volume, running as uid 10001 under tini', async () => {
     const volume = `skyflo-ci-data-${process.pid}`;
     await sh('podman', ['volume', 'create', volume]);

