@@ -77,7 +77,7 @@ describe('one-shot exit codes', () => {
     stack.llm.reset(readOnlyScript);
     const result = await runCli(['chat', '--url', stack.url, '-p', 'Which deployments run in default?'], { env: withToken() });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toBe('Running: k8s_get {"resource_type":"deployments","namespace":"default","all_namespaces":false}\nOnly **web** runs in default.\n');
+    expect(result.stdout).toBe('Running: k8s_get {"resource_type":"deployments","namespace":"default","all_namespaces":false}\nOnly web runs in default.\n');
   }, TEST_TIMEOUT);
 
   it('takes the question from stdin when it is not a terminal, and --json prints only validated events', async () => {

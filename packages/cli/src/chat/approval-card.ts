@@ -57,12 +57,46 @@ export function colorDiff(diff: string, palette: Palette): string {
 const severityOrder = { high: 0, medium: 1, low: 2 } as const;
 
 /** The keys line under a card; the interactive prompt prints it only once it listens (keys typed before are ignored). */
-export function approvalKeysLine(palette: Palette): string {
-  return palette.yellow('╰─ ') + `${palette.bold('[a]')} approve  ${palette.bold('[d]')} deny (with a reason)  ${palette.bold('[f]')} full args`;
+export function approvalKeysLine(palette: Palette, input: { more?: boolean } = {}): string {
+  return (
+    palette.yellow('╰─ ') +
+    `${palette.bold('[a]')} approve  ${palette.bold('[d]')} deny (with a reason)  ${palette.bold('[f]')} full args` +
+    (input.more ? `  ${palette.bold('[m]')} more of the diff` : '')
+  );
 }
 
-/** `keys: false` leaves out the last line (the keys to press), for a prompt that prints it when it is ready. */
-export function formatApprovalCard(event: AwaitingApproval, input: { palette: Palette; full?: boolean; keys?: boolean }): string {
+function diffLines(event: AwaitingApproval): string[] {
+  return event.diff ? event.diff.replace(/\n$/, '').split('\n') : [];
+}
+
+/** Whether a card shown with `maxDiffLines` left part of the diff out (the prompt then offers [m]). */
+export function diffIsCut(event: AwaitingApproval, maxDiffLines: number | undefined): boolean {
+  return maxDiffLines !== undefined && diffLines(event).length > maxDiffLines;
+}
+
+/**
+ * The diff lines after the first `from`, at most `count` of them, as the [m] key shows them under a cut card;
+ * `next` is where the following page starts, undefined once the diff is all shown.
+ */
+export function diffPage(event: AwaitingApproval, input: { palette: Palette; from: number; count: number }): { text: string; next?: number } {
+  const lines = diffLines(event);
+  const end = Math.min(lines.length, input.from + input.count);
+  const bar = input.palette.yellow('│');
+  const page = indent(colorDiff(lines.slice(input.from, end).join('\n'), input.palette), `${bar}   `);
+  const footer = end < lines.length ? input.palette.dim(`… lines ${input.from + 1}–${end} of ${lines.length} ([m] more)`) : input.palette.dim(`(end of the diff: ${lines.length} lines)`);
+  return { text: `${page}\n${bar} ${footer}`, ...(end < lines.length ? { next: end } : {}) };
+}
+
+/** How many diff lines a card shows on a terminal of `rows` rows: the rest is paged with [m], so the header and risks stay on screen. */
+export function diffBudget(rows: number | undefined): number {
+  return Math.max(6, Math.min(20, (rows ?? 50) - 22));
+}
+
+/**
+ * `keys: false` leaves out the last line (the keys to press), for a prompt that prints it when it is ready.
+ * `maxDiffLines`: show at most that many diff lines, then say how many are left (the prompt pages them with [m]).
+ */
+export function formatApprovalCard(event: AwaitingApproval, input: { palette: Palette; full?: boolean; keys?: boolean; maxDiffLines?: number }): string {
   const { palette } = input;
   const bar = palette.yellow('│');
   const lines: string[] = [];
@@ -82,13 +116,16 @@ export function formatApprovalCard(event: AwaitingApproval, input: { palette: Pa
   lines.push(indent(args.text, `${bar}   `));
   if (event.diff) {
     lines.push(`${bar} ${palette.dim('diff (dry run)')}`);
-    lines.push(indent(colorDiff(event.diff, palette), `${bar}   `));
+    const all = diffLines(event);
+    const shown = input.maxDiffLines !== undefined && all.length > input.maxDiffLines ? all.slice(0, input.maxDiffLines) : all;
+    lines.push(indent(colorDiff(shown.join('\n'), palette), `${bar}   `));
+    if (shown.length < all.length) lines.push(`${bar} ${palette.dim(`… ${all.length - shown.length} more diff lines of ${all.length} ([m] more)`)}`);
   } else if (event.preview_error) {
     field('no diff', palette.yellow(event.preview_error));
   } else {
     field('no diff', palette.dim('this tool has no dry-run preview'));
   }
   field('args hash', palette.dim(event.args_hash));
-  if (input.keys !== false) lines.push(approvalKeysLine(palette));
+  if (input.keys !== false) lines.push(approvalKeysLine(palette, { more: diffIsCut(event, input.maxDiffLines) }));
   return lines.join('\n');
 }

@@ -4,7 +4,7 @@
  * nobody can be asked, so the call stays pending. At the terminal, text typed ahead is never a decision: keys typed
  * before the card could be read are discarded and reported (terminal-input.ts TypeaheadGuard).
  */
-import { approvalKeysLine, formatArgs, type AwaitingApproval } from './approval-card.ts';
+import { approvalKeysLine, diffIsCut, diffPage, formatArgs, type AwaitingApproval } from './approval-card.ts';
 import type { Context } from './chat-context.ts';
 import type { Decision, DecisionPosition } from './run-turn.ts';
 import { summarizeArgs } from './renderer.ts';
@@ -24,16 +24,26 @@ async function askApproval(context: Context, approval: AwaitingApproval, positio
     position.calls.forEach((call, index) => renderer.info(`  ${index + 1}. ${call.tool} ${summarizeArgs(call.args)}`));
   }
   renderer.approvalCard(approval, { keys: false });
+  // a long diff is cut so the card's header and risks stay on screen; [m] pages through the rest
+  const pageSize = renderer.diffLinesShown();
+  let nextDiffLine: number | undefined = diffIsCut(approval, pageSize) ? pageSize : undefined;
   const typeahead = {
     quietMs: DECISION_QUIET_MS,
-    onReady: () => io.stdout.write(`${position.total > 1 ? palette.dim(`(${position.index + 1}/${position.total}) `) : ''}${approvalKeysLine(palette)}\n`),
+    onReady: () => io.stdout.write(`${position.total > 1 ? palette.dim(`(${position.index + 1}/${position.total}) `) : ''}${approvalKeysLine(palette, { more: nextDiffLine !== undefined })}\n`),
     onIgnored: (count: number) =>
       io.stdout.write(`${palette.yellow(`ignored ${count} key${count === 1 ? '' : 's'} typed before the card appeared`)}${palette.dim(' (nothing was decided: read the card, then press a or d)')}\n`),
   };
   for (;;) {
-    const key = await input.readKey(['a', 'y', 'd', 'n', 'f'], { typeahead });
+    const key = await input.readKey(['a', 'y', 'd', 'n', 'f', 'm'], { typeahead });
     if (key.kind === 'interrupt' || key.kind === 'eof') {
       return { leave: true, why: `not decided (${key.kind === 'interrupt' ? 'Ctrl-C' : 'end of input'}); the call is still pending: decide it in the UI or with skyflo chat --resume ${approval.context.conversation_id}` };
+    }
+    if (key.name === 'm') {
+      if (nextDiffLine === undefined) continue;
+      const page = diffPage(approval, { palette, from: nextDiffLine, count: pageSize });
+      nextDiffLine = page.next;
+      io.stdout.write(`${page.text}\n${approvalKeysLine(palette, { more: nextDiffLine !== undefined })}\n`);
+      continue;
     }
     if (key.name === 'f') {
       io.stdout.write(`${palette.dim('full arguments:')}\n${formatArgs(approval.args, { full: true, palette }).text}\n`);

@@ -14,6 +14,7 @@ import { readChatEnvironment } from './chat-environment.ts';
 import { chatUsage, parseChatOptions, type ChatOptions } from './chat-options.ts';
 import { createPalette, shouldUseColors } from './colors.ts';
 import type { EmbeddedEngine } from './embedded-engine.ts';
+import { handleNoAccountYet, readFirstRunState } from './first-run.ts';
 import { createRenderer, type OutputStyle } from './renderer.ts';
 import { exitCodeOf, runTurn, type Turn, type TurnOutcome } from './run-turn.ts';
 import { listConversations, runSlashCommand, showHistory } from './slash-commands.ts';
@@ -106,6 +107,13 @@ async function connect(context: Context, url: string): Promise<{ client: ApiClie
       context.io.stderr.write(`${context.palette.yellow('Your stored login has expired.')}\n`);
       client.setSession(undefined);
     }
+  }
+  // A fresh engine has no account: say where the first one is created instead of failing every password.
+  const firstRun = await readFirstRunState(url);
+  if (firstRun?.pending) {
+    const created = await handleNoAccountYet(context, client, firstRun);
+    store.save(client.baseUrl, created);
+    return { client, email: created.email };
   }
   if (!context.input.isTTY) {
     throw new ChatError('NOT_LOGGED_IN', `Not logged in to ${url}: run \`skyflo chat --login\` in a terminal once, or set SKYFLO_TOKEN.`);
@@ -229,8 +237,18 @@ export async function chat(argv: string[], io: Io = { stdin: process.stdin, stdo
   const colors = !options.json && shouldUseColors({ isTTY: Boolean(io.stdout.isTTY), noColor: env.noColor, forceColor: env.forceColor });
   const palette = createPalette(colors);
   const style: OutputStyle = options.json ? 'json' : io.stdout.isTTY ? 'tty' : 'plain';
-  const renderer = createRenderer({ style, palette, colors, out: io.stdout, err: io.stderr, quiet: options.quiet, showToolOutput: options.showToolOutput });
+  const renderer = createRenderer({ style, palette, colors, out: io.stdout, err: io.stderr, quiet: options.quiet, showToolOutput: options.showToolOutput, live: style === 'tty' });
   const context: Context = { options, env, io, input: createTerminalInput(io.stdin, io.stdout), renderer, palette, style, quitting: false, cleanups: [] };
+  // A reader that stops early (`skyflo chat -p … | head -1`) closes the pipe: leave quietly, as other command-line
+  // tools do, instead of an unhandled EPIPE with a stack trace.
+  for (const stream of [io.stdout, io.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      if (context.quitting) return;
+      context.quitting = true;
+      void finish(context, 0);
+    });
+  }
   // One SIGINT handler for the whole command, so Ctrl-C never kills it half-way (the embedded engine's temporary
   // data, the terminal mode): it stops the running turn, or quits through the cleanups.
   process.on('SIGINT', () => {

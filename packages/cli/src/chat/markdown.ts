@@ -11,6 +11,11 @@ export interface MarkdownStream {
   push(text: string): string;
   /** renders whatever is left */
   flush(): string;
+  /**
+   * The unfinished line as streamed so far, when it can be shown raw while it streams (a paragraph's line); ''
+   * while a code fence or table is held, or when the line itself starts one.
+   */
+  pending(): string;
 }
 
 export function createMarkdownRenderer(input: { width: number; colors: boolean }): (markdown: string) => string {
@@ -73,6 +78,10 @@ export function createMarkdownStream(render: (markdown: string) => string): Mark
       const complete = partial.slice(0, end).split('\n');
       partial = partial.slice(end + 1);
       return complete.map(line).join('');
+    },
+    pending() {
+      if (holding || /^\s*(```|~~~|\|)/.test(partial)) return '';
+      return partial;
     },
     flush() {
       let out = partial ? line(partial) : '';

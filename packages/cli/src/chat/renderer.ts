@@ -3,12 +3,15 @@
  * - `tty`: Markdown rendered as blocks complete, thinking dimmed, one compact line per tool call whose status
  *   is updated in place, notices for retries and errors, a usage footer;
  * - `plain` (stdout is not a terminal, or the benchmark contract): `Running: <tool> <args>` per executed call and
- *   the answer as plain text, nothing else on stdout (k8s-ai-bench reads the text after the last `Running:` line);
+ *   the answer as plain text (Markdown syntax removed, as the UI's "Copy text"), nothing else on stdout
+ *   (k8s-ai-bench reads the text after the last `Running:` line);
  * - `json`: every event as one JSON line, exactly as validated.
  * Notices that are not part of the answer (approvals made by --approve-all, warnings) go to stderr.
  */
+import { stripVTControlCharacters } from 'node:util';
 import type { AgentEvent } from '@skyflo/protocol';
-import { formatApprovalCard, type AwaitingApproval } from './approval-card.ts';
+import { markdownToPlainText } from '@skyflo/protocol/plain-text';
+import { diffBudget, formatApprovalCard, type AwaitingApproval } from './approval-card.ts';
 import type { Palette } from './colors.ts';
 import { createMarkdownRenderer, createMarkdownStream, type MarkdownStream } from './markdown.ts';
 
@@ -17,6 +20,7 @@ export type OutputStyle = 'tty' | 'plain' | 'json';
 export interface Writer {
   write(text: string): unknown;
   columns?: number;
+  rows?: number;
 }
 
 export interface RendererOptions {
@@ -29,12 +33,22 @@ export interface RendererOptions {
   quiet?: boolean;
   /** plain style: print each tool's output under its Running: line */
   showToolOutput?: boolean;
+  /**
+   * tty style on a real terminal: a spinner while the agent works with nothing new to show, and the unfinished
+   * line of the answer shown raw as it streams (replaced by its rendered form once the line ends)
+   */
+  live?: boolean;
 }
 
 export interface Renderer {
   event(event: AgentEvent): void;
-  /** `keys: false`: without the last line (the keys to press), which the prompt prints once it listens */
+  /**
+   * `keys: false`: without the last line (the keys to press), which the prompt prints once it listens. Unless `full`,
+   * the diff is cut to fit the terminal's height (see diffBudget); `diffLinesShown()` says how many were shown.
+   */
   approvalCard(event: AwaitingApproval, options?: { full?: boolean; keys?: boolean }): void;
+  /** how many diff lines a card shows before [m] pages through the rest */
+  diffLinesShown(): number;
   /** a line on stdout (tty/plain) that is not part of the answer */
   info(text: string): void;
   /** a line on stderr */
@@ -75,12 +89,59 @@ export function createRenderer(options: RendererOptions): Renderer {
   let liveToolLine: string | undefined;
   let atLineStart = true;
   const usage = { prompt: 0, completion: 0, cached: 0 };
+  /** plain style: the answer of the current generation, printed as plain text once it is complete */
+  let plainAnswer = '';
+
+  // Live output (options.live): at most one of the spinner and the raw unfinished answer line is on screen, always
+  // last; anything else written first erases it.
+  let spinner: { timer: NodeJS.Timeout; frame: number } | undefined;
+  let partialShown = '';
+  const spinnerFrames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+  const spinnerLine = (frame: number) => `\r\x1b[2K${palette.cyan(spinnerFrames[frame % spinnerFrames.length]!)} ${palette.dim('working…')}`;
+  const clearLive = () => {
+    if (spinner) {
+      clearInterval(spinner.timer);
+      spinner = undefined;
+      out.write('\r\x1b[2K');
+    }
+    if (partialShown) {
+      // the raw line may have wrapped: go back to its first row and erase to the end of the screen
+      const rows = Math.max(1, Math.ceil(stripVTControlCharacters(partialShown).length / Math.max(20, out.columns ?? 80)));
+      out.write(`${rows > 1 ? `\x1b[${rows - 1}A` : ''}\r\x1b[J`);
+      partialShown = '';
+    }
+  };
+  const startSpinner = () => {
+    if (!options.live || spinner || partialShown || !atLineStart) return;
+    const state = { frame: 0, timer: setInterval(() => out.write(spinnerLine(++state.frame)), 100) };
+    state.timer.unref();
+    spinner = state;
+    out.write(spinnerLine(0));
+  };
+  const showPartial = (text: string) => {
+    if (!options.live) return;
+    if (!text) {
+      startSpinner();
+      return;
+    }
+    if (partialShown && text.startsWith(partialShown)) {
+      out.write(text.slice(partialShown.length));
+      partialShown = text;
+      return;
+    }
+    clearLive();
+    if (!atLineStart) return;
+    out.write(text);
+    partialShown = text;
+  };
 
   const write = (text: string) => {
     if (!text) return;
+    clearLive();
     liveToolLine = undefined;
     out.write(text);
-    atLineStart = text.endsWith('\n');
+    // a coloured line ends with its closing escape code after the newline
+    atLineStart = stripVTControlCharacters(text).endsWith('\n');
   };
   const ensureNewline = () => {
     if (!atLineStart) write('\n');
@@ -107,6 +168,7 @@ export function createRenderer(options: RendererOptions): Renderer {
     return `${symbol} ${palette.bold(event.tool)} ${palette.dim(shown)}${suffix}`;
   };
   const showToolLine = (callId: string, line: string) => {
+    clearLive();
     endThinking();
     flushAnswer();
     ensureNewline();
@@ -139,8 +201,13 @@ export function createRenderer(options: RendererOptions): Renderer {
           ensureNewline();
           write(rendered);
         }
+        showPartial(answer.pending());
         return;
       }
+      case 'ready':
+      case 'generation.start':
+        startSpinner();
+        return;
       case 'generation.complete':
         endThinking();
         flushAnswer();
@@ -155,6 +222,7 @@ export function createRenderer(options: RendererOptions): Renderer {
         const text = event.result.map((part) => part.text).join('\n');
         const lines = text ? text.split('\n').length : 0;
         showToolLine(event.call_id, toolLine(palette.green('✓'), event, palette.dim(`  ${lines} line${lines === 1 ? '' : 's'}`)));
+        startSpinner();
         return;
       }
       case 'tool.error':
@@ -188,6 +256,7 @@ export function createRenderer(options: RendererOptions): Renderer {
         usage.cached += event.cached_tokens;
         return;
       case 'completed': {
+        clearLive();
         endThinking();
         flushAnswer();
         ensureNewline();
@@ -205,10 +274,20 @@ export function createRenderer(options: RendererOptions): Renderer {
     }
   }
 
+  const flushPlainAnswer = () => {
+    const text = plainAnswer.trim() ? markdownToPlainText(plainAnswer) : '';
+    plainAnswer = '';
+    if (!text) return;
+    ensureNewline();
+    write(`${text}\n`);
+  };
+
   function plain(event: AgentEvent): void {
+    // the answer so far ends where the model ends its text: a generation's end, a tool call, an error, the run's end
+    if (['generation.complete', 'tool.executing', 'tool.awaiting_approval', 'tool.error', 'workflow.error', 'error', 'completed'].includes(event.type)) flushPlainAnswer();
     switch (event.type) {
       case 'token':
-        write(event.text);
+        plainAnswer += event.text;
         return;
       case 'generation.complete':
         ensureNewline();
@@ -256,8 +335,9 @@ export function createRenderer(options: RendererOptions): Renderer {
       endThinking();
       flushAnswer();
       ensureNewline();
-      write(`${formatApprovalCard(event, { palette, full, keys })}\n`);
+      write(`${formatApprovalCard(event, { palette, full, keys, ...(full ? {} : { maxDiffLines: diffBudget(out.rows) }) })}\n`);
     },
+    diffLinesShown: () => diffBudget(out.rows),
     info(text) {
       if (options.style === 'json') return;
       if (options.style === 'plain') {

@@ -1,8 +1,9 @@
 /**
- * The interactive session's slash commands (/new, /list, /resume, /id, /help, /quit) and the history shown when a
- * conversation is resumed. Kept apart from the command's wiring (chat-command.ts).
+ * The interactive session's slash commands (/new, /list, /resume, /id, /tools, /model, /help, /quit) and the history
+ * shown when a conversation is resumed. Kept apart from the command's wiring (chat-command.ts).
  */
-import type { ApiClient, ConversationDetail } from './api-client.ts';
+import { llmSettingsSchema, type LlmSettings } from '@skyflo/protocol';
+import { API_PREFIX, type ApiClient, type ConversationDetail } from './api-client.ts';
 import type { Context } from './chat-context.ts';
 import { summarizeArgs } from './renderer.ts';
 
@@ -42,6 +43,58 @@ export async function listConversations(context: Context, client: ApiClient): Pr
   if (page.pagination.has_more) context.io.stdout.write(context.palette.dim('(newest 20 shown)\n'));
 }
 
+/** The tools the agent can call (GET /agent/tools), read-only ones first; changes are marked (they wait for approval). */
+export async function listTools(context: Context, client: ApiClient): Promise<void> {
+  const { palette, renderer } = context;
+  const tools = await client.tools();
+  const reads = tools.filter((tool) => tool.annotations.readOnlyHint === true);
+  const writes = tools.filter((tool) => tool.annotations.readOnlyHint !== true);
+  const width = Math.max(0, ...tools.map((tool) => tool.name.length));
+  const line = (tool: (typeof tools)[number]) => `  ${palette.bold(tool.name.padEnd(width))}  ${tool.title}${tool.annotations.destructiveHint ? palette.red(' (destructive)') : ''}`;
+  renderer.info(
+    [
+      `${tools.length} tools. ${palette.dim('Read-only tools run at once:')}`,
+      ...reads.map(line),
+      palette.dim('Changes wait for your approval:'),
+      ...writes.map(line),
+    ].join('\n'),
+  );
+}
+
+/** GET/PUT /settings/llm with this client's session (the typed client has no settings calls). */
+async function llmSettingsRequest(client: ApiClient, body?: { provider: string; model: string }): Promise<LlmSettings> {
+  const token = client.session()?.accessToken;
+  const response = await fetch(`${client.baseUrl}${API_PREFIX}/settings/llm`, {
+    method: body ? 'PUT' : 'GET',
+    headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const json: unknown = await response.json().catch(() => undefined);
+  if (!response.ok) {
+    const detail = (json as { detail?: string } | undefined)?.detail ?? `HTTP ${response.status}`;
+    throw new Error(response.status === 403 ? `${detail}: ask an admin, or see Settings → Model in the Command Center (${client.baseUrl}).` : detail);
+  }
+  return llmSettingsSchema.parse(json);
+}
+
+/** `/model`: the model the engine uses; `/model <provider>/<model>`: an admin switches it (the saved key is kept). */
+export async function modelCommand(context: Context, client: ApiClient, argument: string): Promise<void> {
+  const { palette, renderer } = context;
+  const describe = (settings: LlmSettings) =>
+    `${settings.provider && settings.model ? palette.bold(`${settings.provider}/${settings.model}`) : palette.yellow('no model configured')}` +
+    palette.dim(` (from ${settings.source === 'environment' ? 'the environment (LLM_MODEL)' : settings.source === 'settings' ? 'Settings → Model' : 'nowhere yet'})`) +
+    (settings.problem ? `\n${palette.yellow(settings.problem)}` : '');
+  if (!argument) {
+    const settings = await llmSettingsRequest(client);
+    renderer.info(`${describe(settings)}\n${palette.dim('An admin changes it with /model <provider>/<model> (e.g. /model openai/gpt-4o) or in Settings → Model.')}`);
+    return;
+  }
+  const slash = argument.indexOf('/');
+  if (slash <= 0 || slash === argument.length - 1) throw new Error('usage: /model <provider>/<model>, e.g. /model anthropic/claude-sonnet-4-5');
+  const saved = await llmSettingsRequest(client, { provider: argument.slice(0, slash), model: argument.slice(slash + 1) });
+  renderer.info(`Model set: ${describe(saved)}`);
+}
+
 /**
  * Runs `text` when it is a slash command. `quit`: leave; `conversation`: the conversation to continue from now on
  * (undefined after /new); `handled: false`: not a command, a question for the agent.
@@ -56,12 +109,19 @@ export async function runSlashCommand(
   if (!text.startsWith('/')) return { handled: false };
   if (text === '/quit' || text === '/exit') return { handled: true, quit: true, conversation: current };
   if (text === '/help') {
-    renderer.info('/new  start a new conversation\n/list  list your conversations\n/resume <id>  continue one\n/id  show this conversation\'s id\n/quit  leave (or Ctrl-D)');
+    renderer.info(
+      '/new  start a new conversation\n/list  list your conversations\n/resume <id>  continue one\n/id  show this conversation\'s id\n' +
+        '/tools  list the tools the agent can use\n/model  show the model (admins: /model <provider>/<model> sets it)\n/quit  leave (or Ctrl-D)',
+    );
   } else if (text === '/new') {
     renderer.info(palette.dim('New conversation.'));
     return { handled: true, conversation: undefined };
   } else if (text === '/id') {
     renderer.info(current ?? palette.dim('(no conversation yet: it starts with your first question)'));
+  } else if (text === '/tools') {
+    await listTools(context, client).catch((error: unknown) => renderer.error((error as Error).message));
+  } else if (text === '/model' || text.startsWith('/model ')) {
+    await modelCommand(context, client, text.slice('/model'.length).trim()).catch((error: unknown) => renderer.error((error as Error).message));
   } else if (text === '/list') {
     await listConversations(context, client).catch((error: unknown) => renderer.error((error as Error).message));
   } else if (text.startsWith('/resume')) {
