@@ -10,7 +10,8 @@ import { approverMustDecide, cannotDecideReason, decisionRight, type PendingList
 import { useChatStore } from '../src/features/chat/state/chat-store.ts';
 import { decisionProgress, runTimeOf } from '../src/features/chat/state/decided-elsewhere.ts';
 import { timelineFromPersisted } from '../src/features/chat/state/timeline.ts';
-import type { SseFrame } from '../src/lib/sse.ts';
+import type { AgentEvent } from '@skyflo/protocol';
+import type { StreamedEvent } from '@skyflo/protocol/client';
 
 const conversation = '22222222-2222-4222-8222-222222222222';
 const member = { id: 'member-1', role: 'member' as const };
@@ -72,8 +73,9 @@ describe('who may decide', () => {
   });
 });
 
-async function* framesOf(frames: SseFrame[]): AsyncGenerator<SseFrame> {
-  for (const frame of frames) yield frame;
+/** The events of a decision's stream, as the protocol's reader yields them. */
+async function* framesOf(frames: Array<{ event: string; data: Record<string, unknown> }>): AsyncGenerator<StreamedEvent> {
+  for (const frame of frames) yield { event: { ...frame.data, type: frame.event } as AgentEvent };
 }
 
 const call = { call_id: 'call-1', tool: 'k8s_scale', title: 'k8s_scale', args: {} };

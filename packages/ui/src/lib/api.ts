@@ -2,22 +2,16 @@
  * The typed client for the engine's /api/v1 (same origin; the session lives in HttpOnly cookies the browser sends,
  * so nothing here ever sees a token). A 401 triggers one refresh (single-flight across concurrent requests) and a
  * retry; when the refresh fails too, `onUnauthorized` sends the user to the login page.
+ * `skyflo` is the protocol's typed client with this session: the chat, approvals and history routes go through it
+ * (a route change is a compile error here as in the CLI); `api`/`apiResponse` serve the remaining pages.
  */
+import { createSkyfloClient, SkyfloApiError } from '@skyflo/protocol/client';
+
 export const API_BASE = '/api/v1';
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-  get notAvailable(): boolean {
-    return this.status === 404;
-  }
-}
+/** An engine refusal (status + its `detail`): one class for the typed client's and this module's requests. */
+export const ApiError = SkyfloApiError;
+export type ApiError = SkyfloApiError;
 
 type UnauthorizedListener = () => void;
 let unauthorizedListener: UnauthorizedListener | undefined;
@@ -47,7 +41,8 @@ async function errorFrom(response: Response): Promise<ApiError> {
     // not JSON: keep the status line
   }
   const retryAfter = Number(response.headers.get('retry-after'));
-  return new ApiError(response.status, detail, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+  const url = new URL(response.url || API_BASE, 'http://localhost');
+  return new SkyfloApiError(response.status, detail, { method: '', path: url.pathname }, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
 }
 
 export interface RequestOptions {
@@ -90,3 +85,6 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
   const text = await response.text();
   return (text ? JSON.parse(text) : undefined) as T;
 }
+
+/** The typed client on this page's session (cookies; a 401 refreshes once, then sends the user to log in). */
+export const skyflo = createSkyfloClient({ baseUrl: '', auth: { renew: refreshSession, onUnauthorized: () => unauthorizedListener?.() } });

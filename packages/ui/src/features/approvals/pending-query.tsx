@@ -6,11 +6,11 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 import { useMe } from '../../app/session.tsx';
-import { api } from '../../lib/api.ts';
+import { skyflo } from '../../lib/api.ts';
 import { decisionRight, type DecisionRight, type PendingList } from './decision-rights.ts';
 
 export const pendingApprovalsKey = ['approvals', 'pending'] as const;
-export const fetchPendingApprovals = () => api<PendingList>('/approvals/pending');
+export const fetchPendingApprovals = (): Promise<PendingList> => skyflo.pendingApprovals();
 
 /** How often a card that waits for someone else's decision asks whether it was decided. */
 export const WAITING_POLL_MS = 2_500;

@@ -1,29 +1,18 @@
-import { api } from '../../lib/api.ts';
+import type { ConversationPage as ClientConversationPage } from '@skyflo/protocol/client';
+import { skyflo } from '../../lib/api.ts';
 
-/** GET /conversations list item (ConversationSummary in @skyflo/protocol). */
-export interface ConversationSummary {
-  id: string;
-  title: string;
-  created_at: string;
-  updated_at: string;
-}
-export interface ConversationPage {
-  status: 'success';
-  data: ConversationSummary[];
-  pagination: { limit: number; next_cursor: string | null; has_more: boolean };
-}
+/** GET /conversations (the protocol's typed client). */
+export type ConversationPage = ClientConversationPage;
+export type ConversationSummary = ConversationPage['data'][number];
 
 export const PAGE_SIZE = 25;
 
 export function listConversations(input: { cursor?: string | null; query?: string; limit?: number }): Promise<ConversationPage> {
-  const params = new URLSearchParams({ limit: String(input.limit ?? PAGE_SIZE) });
-  if (input.cursor) params.set('cursor', input.cursor);
-  if (input.query) params.set('query', input.query);
-  return api<ConversationPage>(`/conversations?${params.toString()}`);
+  return skyflo.listConversations({ limit: input.limit ?? PAGE_SIZE, cursor: input.cursor ?? null, ...(input.query ? { query: input.query } : {}) });
 }
 
-export const renameConversation = (id: string, title: string) => api(`/conversations/${id}`, { method: 'PATCH', body: { title } });
-export const deleteConversation = (id: string) => api(`/conversations/${id}`, { method: 'DELETE' });
+export const renameConversation = (id: string, title: string) => skyflo.renameConversation(id, title);
+export const deleteConversation = (id: string) => skyflo.deleteConversation(id);
 
 /** Today / Yesterday / Previous 7 days / Previous 30 days / Older, by last activity. */
 export function groupByDate(items: ConversationSummary[], now = new Date()): Array<{ label: string; items: ConversationSummary[] }> {

@@ -4,11 +4,11 @@
  * one state update per animation frame, so a fast stream does not re-render per token.
  */
 import type { AgentEvent } from '@skyflo/protocol';
+import type { AgentEventStream } from '@skyflo/protocol/client';
 import { create } from 'zustand';
-import { ApiError, api, apiResponse } from '../../../lib/api.ts';
-import { readSse } from '../../../lib/sse.ts';
+import { ApiError, skyflo } from '../../../lib/api.ts';
 import { decidedElsewhereNotice, decisionProgress, runTimeOf } from './decided-elsewhere.ts';
-import { enqueue, promote, removeQueued, takeNext, type QueuedMessage } from './queue.ts';
+import { enqueue, holdAll, persistQueue, promote, removeQueued, restoreQueue, takeNext, type QueuedMessage } from './queue.ts';
 import { addUserMessage, applyEvent, decisionTargetOf, emptyTimeline, markInterrupted, pendingApprovals, timelineFromPersisted, type DecisionTarget, type TimelineState } from './timeline.ts';
 
 export interface ConversationResponse {
@@ -72,13 +72,6 @@ function rememberedRun(conversationId: string): string | undefined {
   }
 }
 
-/**
- * The protocol's zod schemas validate every event at the boundary. They are loaded with the first stream, not with
- * the page: zod and the schemas are a large share of the bundle, and a page that only reads history never needs them.
- */
-let parserLoading: Promise<(event: string, data: unknown) => AgentEvent> | undefined;
-const loadParser = () => (parserLoading ??= import('@skyflo/protocol').then((protocol) => protocol.parseAgentEvent));
-
 const nextFrame = (callback: () => void) => (typeof requestAnimationFrame === 'function' ? requestAnimationFrame(callback) : setTimeout(callback, 16));
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** How often the saved timeline is read while following a run resumed by someone else's decision, and for how long. */
@@ -121,25 +114,18 @@ export const useChatStore = create<ChatStore>((set, get) => {
   const current = (conversationId: string) => get().conversationId === conversationId;
 
   async function reloadTimeline(conversationId: string): Promise<void> {
-    const conversation = await api<ConversationResponse>(`/conversations/${conversationId}`);
+    const conversation = await skyflo.getConversation(conversationId);
     if (current(conversationId)) set({ timeline: { ...timelineFromPersisted(conversation.messages, conversation.title), error: get().timeline.error } });
   }
 
-  /** Reads one SSE response into the timeline; true when the run reported its end (completed/error). */
-  async function consume(conversationId: string, response: Response): Promise<boolean> {
+  /** Reads one run's event stream into the timeline; true when the run reported its end (completed/error). */
+  async function consume(conversationId: string, events: AgentEventStream): Promise<boolean> {
     let ended = false;
-    const parseAgentEvent = await loadParser();
-    for await (const frame of readSse(response.body!)) {
+    for await (const { event, id } of events) {
       if (!current(conversationId)) return true;
-      let event: AgentEvent;
-      try {
-        event = parseAgentEvent(frame.event, frame.data);
-      } catch {
-        continue; // an event this UI does not know yet: newer engine; skip it
-      }
       if (event.type === 'ready') rememberRun(conversationId, event.run_id);
       if (event.type === 'conversation.title.generated') get().onConversationChanged?.(conversationId);
-      push(event, frame.id);
+      push(event, id);
       if (event.type === 'completed' || event.type === 'error') ended = true;
     }
     flush();
@@ -151,9 +137,9 @@ export const useChatStore = create<ChatStore>((set, get) => {
    * `completed`) re-attaches with Last-Event-ID after a back-off, so nothing is lost and no token is applied twice.
    * A request the engine refuses (409, 403…) instead shows the error and the timeline the engine kept.
    */
-  async function follow(conversationId: string, first: () => Promise<Response>, signal: AbortSignal): Promise<void> {
+  async function follow(conversationId: string, first: () => Promise<AgentEventStream>, signal: AbortSignal): Promise<void> {
     let ended = false;
-    let response: Response;
+    let response: AgentEventStream;
     try {
       response = await first();
     } catch (error) {
@@ -197,12 +183,12 @@ export const useChatStore = create<ChatStore>((set, get) => {
     drain();
   }
 
-  function attach(conversationId: string, runId: string, signal: AbortSignal): Promise<Response> {
+  function attach(conversationId: string, runId: string, signal: AbortSignal): Promise<AgentEventStream> {
     const lastEventId = get().timeline.lastEventIds[runId] ?? 0;
-    return apiResponse(`/agent/runs/${encodeURIComponent(runId)}/events?conversation_id=${conversationId}`, { headers: { 'last-event-id': String(lastEventId) }, signal });
+    return skyflo.runEvents({ conversationId, runId, lastEventId, signal, invalid: 'skip' });
   }
 
-  function run(conversationId: string, first: (signal: AbortSignal) => Promise<Response>): Promise<void> {
+  function run(conversationId: string, first: (signal: AbortSignal) => Promise<AgentEventStream>): Promise<void> {
     controller?.abort();
     const own = new AbortController();
     controller = own;
@@ -213,7 +199,7 @@ export const useChatStore = create<ChatStore>((set, get) => {
 
   function startChat(conversationId: string, text: string): void {
     set({ timeline: addUserMessage(get().timeline, text) });
-    void run(conversationId, (signal) => apiResponse('/agent/chat', { body: { messages: [{ role: 'user', content: text }], conversation_id: conversationId }, signal }));
+    void run(conversationId, (signal) => skyflo.chat({ message: text, conversationId, signal, invalid: 'skip' }));
   }
 
   /** a run of this conversation is going on: streamed here, or followed after someone else's decision */
@@ -249,10 +235,12 @@ export const useChatStore = create<ChatStore>((set, get) => {
     set({ deciding: target.call_id });
     try {
       await run(conversationId, (signal) =>
-        apiResponse(`/agent/approvals/${encodeURIComponent(target.call_id)}`, {
+        skyflo.decide({
+          callId: target.call_id,
           // bound to the awaiting event the card showed: its arguments, and its diff when it had one
-          body: { approve, conversation_id: conversationId, ...(reason ? { reason } : {}), ...(target.args_hash ? { args_hash: target.args_hash } : {}), ...(target.diff_hash ? { diff_hash: target.diff_hash } : {}) },
+          decision: { approve, conversation_id: conversationId, ...(reason ? { reason } : {}), ...(target.args_hash ? { args_hash: target.args_hash } : {}), ...(target.diff_hash ? { diff_hash: target.diff_hash } : {}) },
           signal,
+          invalid: 'skip',
         }),
       );
     } finally {
@@ -271,10 +259,10 @@ export const useChatStore = create<ChatStore>((set, get) => {
       if (get().conversationId === conversationId) return;
       controller?.abort();
       buffered = [];
-      set({ conversationId, timeline: emptyTimeline, queue: [], loading: true, loadError: undefined, batch: undefined, deciding: undefined, following: undefined });
+      set({ conversationId, timeline: emptyTimeline, queue: restoreQueue(conversationId), loading: true, loadError: undefined, batch: undefined, deciding: undefined, following: undefined });
       let conversation: ConversationResponse;
       try {
-        conversation = await api<ConversationResponse>(`/conversations/${conversationId}`);
+        conversation = await skyflo.getConversation(conversationId);
       } catch (error) {
         if (current(conversationId)) set({ loading: false, loadError: error instanceof ApiError && error.status === 404 ? 'This conversation does not exist or was deleted.' : error instanceof Error ? error.message : String(error) });
         return;
@@ -285,7 +273,7 @@ export const useChatStore = create<ChatStore>((set, get) => {
       const runId = rememberedRun(conversationId);
       // The page was reloaded while a run streamed: replay it from the start on top of the saved timeline
       // (the reducer drops what the saved timeline already has) and follow it live.
-      if (runId) void run(conversationId, (signal) => apiResponse(`/agent/runs/${encodeURIComponent(runId)}/events?conversation_id=${conversationId}`, { headers: { 'last-event-id': '0' }, signal }));
+      if (runId) void run(conversationId, (signal) => skyflo.runEvents({ conversationId, runId, lastEventId: 0, signal, invalid: 'skip' }));
     },
 
     close() {
@@ -306,8 +294,10 @@ export const useChatStore = create<ChatStore>((set, get) => {
     async stop() {
       const { conversationId, timeline } = get();
       if (!conversationId || !timeline.runId || timeline.status !== 'streaming') return;
+      // what was queued waits for "Send now" instead of following the stopped run
+      set({ queue: holdAll(get().queue) });
       try {
-        await api('/agent/stop', { body: { conversation_id: conversationId, run_id: timeline.runId } });
+        await skyflo.stop({ conversationId, runId: timeline.runId });
       } catch (error) {
         set({ timeline: { ...get().timeline, error: error instanceof Error ? error.message : String(error) } });
       }
@@ -357,7 +347,7 @@ export const useChatStore = create<ChatStore>((set, get) => {
         for (;;) {
           let conversation: ConversationResponse;
           try {
-            conversation = await api<ConversationResponse>(`/conversations/${conversationId}`);
+            conversation = await skyflo.getConversation(conversationId);
           } catch {
             // the engine restarting or a dropped connection: keep asking, the decision and the run are saved there
             if (!current(conversationId) || get().following !== callId || Date.now() - started > FOLLOW_LIMIT_MS) return;
@@ -403,3 +393,8 @@ export const useChatStore = create<ChatStore>((set, get) => {
 export function decisionTargets(timeline: TimelineState): DecisionTarget[] {
   return pendingApprovals(timeline).map(decisionTargetOf);
 }
+
+// the queue survives a reload of the page (queue.ts: message text only, sessionStorage)
+useChatStore.subscribe((state, previous) => {
+  if (state.queue !== previous.queue || state.conversationId !== previous.conversationId) persistQueue(state.conversationId, state.queue);
+});

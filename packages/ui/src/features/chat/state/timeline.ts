@@ -6,7 +6,9 @@
  * status, errors and notices, and the view of the stored shape the components render (`entries`, derived from
  * `timeline` reusing every unchanged entry and segment, so a streamed token re-derives only the last answer).
  */
-import { finishStreaming, foldLiveTimelineEvent, type AgentEvent, type RiskFlag, type TimelineEntry, type TimelineSegment, type ToolExecutionRecord, type ToolStatus } from '@skyflo/protocol';
+import type { AgentEvent, RiskFlag, TimelineEntry, TimelineSegment, ToolExecutionRecord, ToolStatus } from '@skyflo/protocol';
+// the subpath keeps the protocol's zod schemas out of the initial bundle (they load with the first stream)
+import { finishStreaming, foldLiveTimelineEvent } from '@skyflo/protocol/timeline-fold';
 
 export type { ToolStatus };
 

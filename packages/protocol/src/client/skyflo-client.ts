@@ -1,0 +1,214 @@
+/**
+ * The one typed client of the engine's /api/v1 and its event streams, used by the Command Center, `skyflo chat`
+ * and the evals: a route or a wire type that changes is a compile error in every client. JSON answers are checked
+ * with the protocol's schemas (loaded on first use, so a browser keeps zod out of its initial bundle); streams come
+ * back as typed AgentEvents with their SSE ids, for Last-Event-ID resume.
+ *
+ * Authentication is a dependency: the CLI sends a bearer token and renews it with its refresh token; the browser
+ * sends its HttpOnly cookies (fetch's default) and renews them with POST /auth/refresh. Either way a 401 triggers
+ * one renewal (single-flight is the caller's `renew`) and one retry.
+ */
+import type { z } from 'zod';
+import type { ApprovalRequest, ChatRequest, StopResponse, ToolSummary } from '../api.ts';
+import type { ConversationDetail } from '../conversation-detail.ts';
+import type { PendingApproval } from '../governance.ts';
+import { readAgentEvents, type StreamedEvent } from './agent-event-stream.ts';
+import { SkyfloApiError, SkyfloClientError } from './client-errors.ts';
+
+export const API_PREFIX = '/api/v1';
+
+export interface SkyfloClientAuth {
+  /** headers that carry the session (a bearer token); none when the browser's cookies do */
+  headers?(): Record<string, string>;
+  /** after a 401: renew the session; true sends the request once more */
+  renew?(): Promise<boolean>;
+  /** a 401 that renewing did not cure */
+  onUnauthorized?(): void;
+}
+
+export interface SkyfloClientOptions {
+  /** the engine's origin, e.g. http://127.0.0.1:8080; '' for the page's own origin */
+  baseUrl: string;
+  fetch?: typeof fetch;
+  auth?: SkyfloClientAuth;
+}
+
+type Protocol = typeof import('../index.ts');
+let protocolLoading: Promise<Protocol> | undefined;
+const loadProtocol = () => (protocolLoading ??= import('../index.ts'));
+
+export type UserRead = z.infer<Protocol['userReadSchema']>;
+export type ConversationPage = z.infer<Protocol['listConversationsResponseSchema']>;
+export type { ConversationDetail };
+
+export interface PendingApprovals {
+  policy: 'self' | 'approver';
+  four_eyes: boolean;
+  data: PendingApproval[];
+}
+
+/** An event stream of one run; iterate it, or leave the loop to let go (the run goes on). */
+export type AgentEventStream = AsyncGenerator<StreamedEvent>;
+
+export interface StreamOptions {
+  signal?: AbortSignal;
+  /** a frame that is not a valid event: 'throw' (default) or 'skip' */
+  invalid?: 'throw' | 'skip';
+}
+
+export interface SkyfloClient {
+  readonly baseUrl: string;
+  register(input: { email: string; password: string; fullName?: string }): Promise<UserRead>;
+  /** POST /auth/jwt/login (form); returns the access token */
+  login(input: { email: string; password: string }): Promise<{ access_token: string }>;
+  /** POST /auth/refresh/issue: a refresh token for a client without cookies */
+  issueRefreshToken(): Promise<{ refresh_token: string }>;
+  /** POST /auth/refresh with a refresh token; the engine rotates it */
+  refresh(input: { refreshToken: string }): Promise<{ access_token: string; refresh_token: string }>;
+  logout(input: { refreshToken: string }): Promise<void>;
+  me(): Promise<UserRead>;
+  listConversations(input?: { limit?: number; cursor?: string | null; query?: string }): Promise<ConversationPage>;
+  getConversation(id: string): Promise<ConversationDetail>;
+  renameConversation(id: string, title: string): Promise<void>;
+  deleteConversation(id: string): Promise<void>;
+  tools(): Promise<ToolSummary[]>;
+  pendingApprovals(): Promise<PendingApprovals>;
+  /** POST /agent/chat; the engine creates the conversation when `conversationId` is omitted */
+  chat(input: { message: string; conversationId?: string } & StreamOptions): Promise<AgentEventStream>;
+  /** POST /agent/approvals/:call_id; the stream is the run the decision resumes */
+  decide(input: { callId: string; decision: ApprovalRequest } & StreamOptions): Promise<AgentEventStream>;
+  /** GET /agent/runs/:run_id/events: a run's events after `lastEventId` (0 replays it from the start) */
+  runEvents(input: { conversationId: string; runId: string; lastEventId: number } & StreamOptions): Promise<AgentEventStream>;
+  stop(input: { conversationId: string; runId: string }): Promise<StopResponse>;
+}
+
+interface RequestInput {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  json?: unknown;
+  form?: Record<string, string>;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** public routes: sent without the session, never renewed */
+  anonymous?: boolean;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+async function refusal(response: Response, input: RequestInput): Promise<SkyfloApiError> {
+  const text = await response.text().catch(() => '');
+  const body = safeJson(text) as { detail?: unknown } | undefined;
+  const detail = typeof body?.detail === 'string' ? body.detail : text.slice(0, 300) || `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+  const retryAfter = Number(response.headers.get('retry-after'));
+  return new SkyfloApiError(response.status, detail, { method: input.method, path: `${API_PREFIX}${input.path}` }, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+}
+
+export function createSkyfloClient(options: SkyfloClientOptions): SkyfloClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const auth = options.auth ?? {};
+
+  async function send(input: RequestInput): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json, text/event-stream', ...input.headers, ...(input.anonymous ? {} : auth.headers?.()) };
+    let body: string | undefined;
+    if (input.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(input.json);
+    } else if (input.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(input.form).toString();
+    }
+    const doFetch = options.fetch ?? globalThis.fetch;
+    try {
+      return await doFetch(`${baseUrl}${API_PREFIX}${input.path}`, { method: input.method, headers, ...(body !== undefined ? { body } : {}), ...(input.signal ? { signal: input.signal } : {}) });
+    } catch (error) {
+      if ((error as Error).name === 'AbortError') throw error;
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new SkyfloClientError('UNREACHABLE', cause?.code ?? cause?.message ?? (error as Error).message);
+    }
+  }
+
+  async function request(input: RequestInput): Promise<Response> {
+    let response = await send(input);
+    if (response.status === 401 && !input.anonymous) {
+      if (auth.renew) {
+        await response.body?.cancel().catch(() => undefined);
+        if (await auth.renew()) response = await send(input);
+      }
+      if (response.status === 401) {
+        auth.onUnauthorized?.();
+        throw await refusal(response, input);
+      }
+    }
+    if (!response.ok) throw await refusal(response, input);
+    return response;
+  }
+
+  async function json<T>(input: RequestInput, schemaOf: (protocol: Protocol) => z.ZodType<T>): Promise<T> {
+    const response = await request(input);
+    const text = await response.text();
+    const schema = schemaOf(await loadProtocol());
+    const parsed = schema.safeParse(safeJson(text));
+    if (!parsed.success) {
+      const { prettifyError } = await import('zod');
+      throw new SkyfloClientError('MALFORMED_RESPONSE', `${input.method} ${API_PREFIX}${input.path} answered something this client cannot read: ${prettifyError(parsed.error).slice(0, 400)}`);
+    }
+    return parsed.data;
+  }
+
+  async function none(input: RequestInput): Promise<void> {
+    const response = await request(input);
+    await response.body?.cancel().catch(() => undefined);
+  }
+
+  async function stream(input: RequestInput, invalid: StreamOptions['invalid']): Promise<AgentEventStream> {
+    const response = await request(input);
+    const type = response.headers.get('content-type') ?? '';
+    if (!type.startsWith('text/event-stream') || !response.body) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new SkyfloClientError('MALFORMED_RESPONSE', `${input.method} ${API_PREFIX}${input.path} did not answer with an event stream (content-type "${type}").`);
+    }
+    return readAgentEvents(response.body, { invalid });
+  }
+
+  return {
+    baseUrl,
+    register: ({ email, password, fullName }) =>
+      json({ method: 'POST', path: '/auth/register/register', json: { email, password, ...(fullName ? { full_name: fullName } : {}) }, anonymous: true }, (p) => p.userReadSchema),
+    login: ({ email, password }) => json({ method: 'POST', path: '/auth/jwt/login', form: { username: email, password }, anonymous: true }, (p) => p.tokenResponseSchema),
+    issueRefreshToken: () => json({ method: 'POST', path: '/auth/refresh/issue' }, (p) => p.refreshIssueResponseSchema),
+    refresh: ({ refreshToken }) =>
+      json({ method: 'POST', path: '/auth/refresh', json: { refresh_token: refreshToken }, anonymous: true }, (p) => p.tokenResponseSchema.extend({ refresh_token: p.refreshIssueResponseSchema.shape.refresh_token })),
+    logout: ({ refreshToken }) => none({ method: 'POST', path: '/auth/logout', json: { refresh_token: refreshToken }, anonymous: true }),
+    me: () => json({ method: 'GET', path: '/auth/me' }, (p) => p.userReadSchema),
+    listConversations: ({ limit, cursor, query } = {}) => {
+      const params = new URLSearchParams();
+      if (limit !== undefined) params.set('limit', String(limit));
+      if (cursor) params.set('cursor', cursor);
+      if (query) params.set('query', query);
+      return json({ method: 'GET', path: `/conversations${params.size > 0 ? `?${params}` : ''}` }, (p) => p.listConversationsResponseSchema);
+    },
+    getConversation: (id) => json({ method: 'GET', path: `/conversations/${encodeURIComponent(id)}` }, (p) => p.conversationDetailSchema),
+    renameConversation: (id, title) => none({ method: 'PATCH', path: `/conversations/${encodeURIComponent(id)}`, json: { title } }),
+    deleteConversation: (id) => none({ method: 'DELETE', path: `/conversations/${encodeURIComponent(id)}` }),
+    tools: () => json({ method: 'GET', path: '/agent/tools' }, (p) => p.toolsResponseSchema),
+    pendingApprovals: () => json({ method: 'GET', path: '/approvals/pending' }, (p) => p.pendingApprovalsResponseSchema),
+    chat: ({ message, conversationId, signal, invalid }) => {
+      const body: ChatRequest = { messages: [{ role: 'user', content: message }], ...(conversationId ? { conversation_id: conversationId } : {}) };
+      return stream({ method: 'POST', path: '/agent/chat', json: body, signal }, invalid);
+    },
+    // typed, not re-validated here: the engine checks the request and answers 400 with what is wrong
+    decide: ({ callId, decision, signal, invalid }) => stream({ method: 'POST', path: `/agent/approvals/${encodeURIComponent(callId)}`, json: decision, signal }, invalid),
+    runEvents: ({ conversationId, runId, lastEventId, signal, invalid }) =>
+      stream(
+        { method: 'GET', path: `/agent/runs/${encodeURIComponent(runId)}/events?conversation_id=${encodeURIComponent(conversationId)}`, headers: { 'last-event-id': String(lastEventId) }, signal },
+        invalid,
+      ),
+    stop: ({ conversationId, runId }) => json({ method: 'POST', path: '/agent/stop', json: { conversation_id: conversationId, run_id: runId } }, (p) => p.stopResponseSchema),
+  };
+}

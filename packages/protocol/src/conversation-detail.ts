@@ -1,0 +1,26 @@
+/**
+ * GET /conversations/:id as clients read it. The stored timeline is checked loosely (the fields a client shows;
+ * unknown entry kinds are kept and ignored), so a page or a terminal opens even if one entry is odd.
+ */
+import { z } from 'zod';
+
+const timelineToolSchema = z.looseObject({
+  call_id: z.string(),
+  tool: z.string(),
+  args: z.record(z.string(), z.unknown()).default({}),
+  status: z.string(),
+  diff: z.string().optional(),
+  error: z.string().optional(),
+});
+const timelineEntrySchema = z.looseObject({
+  type: z.string(),
+  content: z.string().default(''),
+  segments: z.array(z.looseObject({ kind: z.string(), text: z.string().optional(), toolExecution: timelineToolSchema.optional() })).optional(),
+});
+export const conversationDetailSchema = z.looseObject({
+  id: z.string(),
+  title: z.string(),
+  updated_at: z.string(),
+  messages: z.array(timelineEntrySchema).default([]),
+});
+export type ConversationDetail = z.infer<typeof conversationDetailSchema>;
