@@ -27,6 +27,8 @@ export interface RunAgentDeps extends Omit<GraphDeps, 'approvals' | 'checkpointe
    * throw or block: it is called synchronously on the run's hot path.
    */
   observeEvent?: (event: AgentEvent) => void;
+  /** override of defaultTimelineFlushMs (tests) */
+  timelineFlushMs?: number;
 }
 
 /** What one run needs: the service's dependencies plus the graph it compiled once (graph/build-graph.ts). */
@@ -56,6 +58,16 @@ export interface RunResult {
   status: CompletedStatus;
   awaitingApproval: boolean;
 }
+
+/**
+ * Timeline events that complete what the client already shows (a metric, the finished text it streamed, the usage,
+ * the approval it just sent): persisted with the run's next write, or after defaultTimelineFlushMs at the latest, instead of
+ * costing a write of their own. A reload in between still shows them: it replays the run's events from the bus.
+ */
+const persistLater: ReadonlySet<AgentEventType> = new Set<AgentEventType>(['ttft', 'generation.complete', 'thinking.complete', 'token.usage', 'tools.pending', 'tool.approved']);
+
+/** At most this long (ms) between a persistLater event and its write (a crash loses at most this much). */
+export const defaultTimelineFlushMs = 1000;
 
 function describeBus(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
@@ -125,25 +137,47 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
   };
   // Timeline writes are serialised per run and never block token streaming; `completed` waits for them.
   // Events that arrive while a write is in flight are folded into the NEXT write together: one read-modify-write
-  // transaction per burst instead of one per event, which is what kept the single PGlite connection busy (P4).
-  // The write starts a macrotask later, so the query the run issues right after emitting (e.g. claiming an
-  // approved call before tool.executing) is not queued behind it.
+  // transaction per burst instead of one per event. Why it matters: on PGlite every statement is a round trip to the
+  // one database thread, which serialises all runs; a write costs five (begin, read, update, mirror, end), and on a
+  // busy machine 100 runs starting together waited seconds for them (P2). So the events that only complete what the
+  // user already sees (see persistLater) wait up to defaultTimelineFlushMs for the next write instead of making their own;
+  // a tool's progress, an error and `completed` write at once, taking everything queued. The write starts a
+  // macrotask later, so the query the run issues right after emitting (e.g. claiming an approved call before
+  // tool.executing) is not queued behind it.
   let persisted: Promise<unknown> = Promise.resolve();
   let queued: AgentEvent[] = [];
+  let writeScheduled = false;
+  let flushTimer: NodeJS.Timeout | undefined;
   const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
-  const persist = (event: AgentEvent) => {
-    if (!affectsTimeline(event)) return;
-    queued.push(event);
-    if (queued.length > 1) return; // a write is already scheduled and will take this event too
+  const flushTimeline = (): Promise<unknown> => {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+    if (writeScheduled || queued.length === 0) return persisted;
+    writeScheduled = true;
     persisted = persisted
       .then(nextMacrotask)
       .then(() => {
+        writeScheduled = false;
         const batch = queued;
         queued = [];
+        if (batch.length === 0) return undefined;
         return storage.conversations.updateTimeline(input.conversationId, (timeline) => batch.reduce(applyEventToTimeline, timeline));
       })
       // A lost timeline write would leave the conversation silently incomplete: the run ends and says so instead.
       .catch(failStorage);
+    return persisted;
+  };
+  const persist = (event: AgentEvent) => {
+    if (!affectsTimeline(event)) return;
+    queued.push(event);
+    if (!persistLater.has(event.type)) {
+      void flushTimeline();
+      return;
+    }
+    if (!writeScheduled && !flushTimer) {
+      flushTimer = setTimeout(() => void flushTimeline(), deps.timelineFlushMs ?? defaultTimelineFlushMs);
+      flushTimer.unref();
+    }
   };
 
   // The title is asked for as soon as the first answer text exists, in parallel with the rest of the run.
@@ -173,7 +207,7 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
     if (type === 'completed') {
       completedSent = true;
       // Normally the timeline is complete before the client is told the run is over (it may reload it at once).
-      if (!options.early) await persisted;
+      if (!options.early) await flushTimeline();
     }
     try {
       await bus.publish(input.runId, type, event as unknown as Record<string, unknown>);
@@ -299,7 +333,7 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
 
   try {
     await emit('completed', completedPayload(status, { awaitingApproval, failure }));
-    await persisted;
+    await flushTimeline();
   } finally {
     await unsubscribeStop().catch(() => {});
   }

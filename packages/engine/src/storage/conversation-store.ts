@@ -34,6 +34,15 @@ export function createConversationStore(db: SkyfloDatabase): ConversationStore {
 
   return {
     async create({ id, userId, title, welcome }) {
+      // A new conversation with a generated id and no welcome is one insert: no transaction (on PGlite a transaction
+      // costs two more round trips to its thread, and every chat without a conversation id starts here).
+      if (id === undefined && welcome === undefined) {
+        const [row] = await db
+          .insert(conversations)
+          .values({ userId, title: title ?? '' })
+          .returning();
+        return toConversation(row!);
+      }
       return db.transaction(async (tx) => {
         if (id !== undefined) {
           const [tombstone] = await tx.select({ id: conversationTombstones.id }).from(conversationTombstones).where(eq(conversationTombstones.id, id));
