@@ -152,13 +152,18 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
     };
   }
 
+  /** The call ids of the paused turn, in the model's order (from the checkpoint). */
+  async function pausedTurnCallIds(conversationId: string): Promise<string[]> {
+    const snapshot = await runDeps.graph.getState({ configurable: { thread_id: conversationId } });
+    return ((snapshot.values as { pendingTools?: Array<{ callId: string }> }).pendingTools ?? []).map((call) => call.callId);
+  }
+
   /**
    * The first call of the paused turn that comes before `callId` (the model's order, from the checkpoint) and still
    * awaits a decision; undefined when there is none.
    */
-  async function earlierAwaiting(conversationId: string, callId: string) {
-    const snapshot = await runDeps.graph.getState({ configurable: { thread_id: conversationId } });
-    const pending = ((snapshot.values as { pendingTools?: Array<{ callId: string }> }).pendingTools ?? []).map((call) => call.callId);
+  async function earlierAwaiting(conversationId: string, callId: string, pendingCallIds: Promise<string[]>) {
+    const pending = await pendingCallIds;
     const position = pending.indexOf(callId);
     if (position <= 0) return undefined;
     const before = new Set(pending.slice(0, position));
@@ -211,7 +216,10 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       if (approve && argsHash === undefined) {
         throw new AgentRequestError(400, 'ARGS_HASH_REQUIRED', 'approve needs args_hash: the args_hash of the tool.awaiting_approval event the approver was shown');
       }
-      // Both reads at once (Postgres serves them in parallel); the record is only used once ownership is confirmed.
+      // The reads at once (Postgres serves them in parallel; PGlite's thread takes them back to back, without a trip
+      // through this thread between them); the record and the paused turn are only used once ownership is confirmed.
+      const pendingCallIds = approve ? pausedTurnCallIds(conversationId) : Promise.resolve([]);
+      pendingCallIds.catch(() => undefined); // awaited only when the checks below pass
       const [conversation, record] = await Promise.all([accessibleConversation(user, conversationId, 'act'), storage.approvals.get(conversationId, callId)]);
       // A call that was never previewed has no record: it cannot be decided ahead of its preview (nothing is stored).
       if (!record) throw new AgentRequestError(404, 'APPROVAL_NOT_FOUND', `No tool call ${callId} is waiting for approval in this conversation; only a call whose preview was shown (tool.awaiting_approval) can be decided.`);
@@ -246,7 +254,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       if (approve) {
         // Calls run in the model's order: an approval of a later call while an earlier one of its turn still waits
         // would outlive the run it starts (which stops at the earlier call) and be closed unrun.
-        const earlier = await earlierAwaiting(conversationId, callId);
+        const earlier = await earlierAwaiting(conversationId, callId, pendingCallIds);
         if (earlier) {
           throw new AgentRequestError(
             409,

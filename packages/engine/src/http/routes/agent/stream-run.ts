@@ -3,10 +3,24 @@
  * heartbeat after a quiet period. Closing the connection only unsubscribes; the run and its persistence go on.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { EventBus } from '../../../ports/index.ts';
+import type { BusMessage, EventBus } from '../../../ports/index.ts';
 
 export function sseFrame(event: string, data: unknown, id?: number): string {
   return `${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/**
+ * Each bus message's frame, built once and written to every stream of the run (the bus hands all its listeners the
+ * same message object); a memo, not state: dropped with the message.
+ */
+const frames = new WeakMap<BusMessage, string>();
+function frameOf(message: BusMessage): string {
+  let frame = frames.get(message);
+  if (frame === undefined) {
+    frame = sseFrame(message.event, message.data, message.index);
+    frames.set(message, frame);
+  }
+  return frame;
 }
 
 /** Events after which the stream closes (the run is over, or waits for a human). */
@@ -97,7 +111,7 @@ export async function streamRun(input: StreamRunInput): Promise<void> {
     (message) => {
       // Only this conversation's events: a run id alone must not open another user's run.
       if (!open || message.data['conversation_id'] !== input.conversationId) return;
-      write(sseFrame(message.event, message.data, message.index));
+      write(frameOf(message));
       armHeartbeat();
       if (closingEvents.has(message.event)) close();
     },
