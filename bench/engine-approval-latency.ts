@@ -48,10 +48,12 @@ async function measure(label: string, sim: LlmSim, tools: ToolGateway, storage: 
     const awaiting = chat.find((frame) => frame.event === 'tool.awaiting_approval');
     if (!awaiting) throw new Error(`no approval requested: ${chat.map((frame) => frame.event).join(',')}`);
     const started = performance.now();
-    const response = await post(`/agent/approvals/${String(awaiting.data['call_id'])}`, { approve: true, conversation_id: chat[0]!.data['conversation_id'] });
+    const response = await post(`/agent/approvals/${String(awaiting.data['call_id'])}`, { approve: true, conversation_id: chat[0]!.data['conversation_id'], args_hash: awaiting.data['args_hash'] });
     const seen: Record<string, number> = {};
     for await (const frame of iterateSse(response, started)) seen[frame.event] ??= frame.at;
-    if (index >= 3 && seen['tool.executing'] !== undefined) {
+    // an approval that did not start the tool is a failed measurement, not a fast one
+    if (seen['tool.executing'] === undefined) throw new Error(`approval ${index} did not reach tool.executing (HTTP ${response.status}; frames: ${Object.keys(seen).join(', ') || 'none'})`);
+    if (index >= 3) {
       // first 3 are warm-up
       latencies.push(seen['tool.executing']);
       phases.ready.push(seen['ready'] ?? NaN);

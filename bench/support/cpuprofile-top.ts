@@ -1,0 +1,44 @@
+/**
+ * Prints the top functions of a V8 .cpuprofile (from `node --cpu-prof`) by self time, with their share of the
+ * sampled time, so a bench's closing note can say where the milliseconds went. Not a test.
+ *   npx tsx bench/support/cpuprofile-top.ts <file.cpuprofile> [count=25]
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const [file, countArgument] = process.argv.slice(2);
+if (!file) {
+  console.error('usage: npx tsx bench/support/cpuprofile-top.ts <file.cpuprofile> [count=25]');
+  process.exit(2);
+}
+const profile = JSON.parse(await readFile(file, 'utf8')) as Profile;
+const count = Number(countArgument ?? 25);
+const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
+// self time per node: the time delta before each sample belongs to the sampled node
+const selfMicros = new Map<number, number>();
+profile.samples.forEach((id, index) => selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)));
+const byFunction = new Map<string, number>();
+let total = 0;
+for (const [id, micros] of selfMicros) {
+  const frame = byNode.get(id)!.callFrame;
+  const where = frame.url ? `${frame.url.replace(/^file:\/\//, '').split('/node_modules/').pop()!.replace(process.cwd() + path.sep, '')}:${frame.lineNumber + 1}` : '';
+  const key = `${frame.functionName || '(anonymous)'} ${where}`.trim();
+  byFunction.set(key, (byFunction.get(key) ?? 0) + micros);
+  total += micros;
+}
+const idle = [...byFunction].filter(([key]) => key.startsWith('(idle)')).reduce((sum, [, micros]) => sum + micros, 0);
+console.log(`${path.basename(file)}: ${(total / 1000).toFixed(0)} ms sampled, ${((total - idle) / 1000).toFixed(0)} ms busy`);
+for (const [key, micros] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, count)) {
+  console.log(`${(micros / 1000).toFixed(1).padStart(9)} ms ${((100 * micros) / (total - idle || 1)).toFixed(1).padStart(5)}% of busy  ${key}`);
+}
