@@ -3,8 +3,9 @@
  * 1. median latency of `k8s_get deployments` through MCP (Streamable HTTP client) vs `kubectl get deployments`
  *    as a subprocess, on the same kube-sim (goal: MCP ≥ 10× faster);
  * 2. median latency of `k8s_describe` (rendered natively) through MCP vs `kubectl describe` as a subprocess, for a
- *    deployment and a pod on the same kube-sim (goal: native ≥ 10× faster);
+ *    deployment, a pod and a node (with an event each, so the event search is part of it) on the same kube-sim;
  * 3. size (bytes, ≈tokens) and latency of `k8s_get pods -A` on 10,000 pods (goal: ≤ 8k tokens, < 300 ms).
+ * `--describe-only` runs part 2 alone.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,6 +23,7 @@ printBenchHeader('mcp-latency', 'none (the MCP server keeps no database)');
 
 const run = promisify(execFile);
 const RUNS = 21;
+const describeOnly = process.argv.includes('--describe-only');
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function timeIt(runs: number, action: () => Promise<unknown>): Promise<number[]> {
@@ -56,11 +58,15 @@ async function main(): Promise<void> {
 
   const getViaMcp = () => client.callTool({ name: 'k8s_get', arguments: { resource_type: 'deployments' } });
   const getViaKubectl = () => run(kubectlPath, ['--kubeconfig', kubeconfigPath, 'get', 'deployments'], { env });
-  // Warm both: discovery caches, connections, JIT.
-  await timeIt(10, getViaMcp);
-  await timeIt(3, getViaKubectl);
-  const mcpMedian = median(await timeIt(RUNS, getViaMcp));
-  const kubectlMedian = median(await timeIt(RUNS, getViaKubectl));
+  let mcpMedian = NaN;
+  let kubectlMedian = NaN;
+  if (!describeOnly) {
+    // Warm both: discovery caches, connections, JIT.
+    await timeIt(10, getViaMcp);
+    await timeIt(3, getViaKubectl);
+    mcpMedian = median(await timeIt(RUNS, getViaMcp));
+    kubectlMedian = median(await timeIt(RUNS, getViaKubectl));
+  }
   const ratio = kubectlMedian / mcpMedian;
 
   // Describe: the MCP tool renders natively from the API; kubectl describe is the subprocess baseline.
@@ -69,7 +75,23 @@ async function main(): Promise<void> {
     spec: { nodeName: 'parked-node', containers: [{ name: 'main', image: 'nginx:1.27', resources: { requests: { cpu: '100m', memory: '128Mi' } } }] },
     status: { phase: 'Running', podIP: '10.244.0.9', containerStatuses: [{ name: 'main', ready: true, restartCount: 0, image: 'nginx:1.27', state: { running: { startedAt: new Date().toISOString() } } }] },
   });
-  const describeTargets = [['deployment', 'app-0'], ['pod', 'describe-me']] as const;
+  if (!store.get(registry.byResource('', 'nodes')!, undefined, 'parked-node')) {
+    store.create(registry.byResource('', 'nodes')!, {
+      apiVersion: 'v1', kind: 'Node', metadata: { name: 'parked-node', labels: { 'kubernetes.io/hostname': 'parked-node' } },
+      spec: {}, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }], capacity: { cpu: '4', memory: '16Gi', pods: '110' }, allocatable: { cpu: '4', memory: '16Gi', pods: '110' }, nodeInfo: { kubeletVersion: 'v1.32.3' } },
+    });
+  }
+  // One event per target: kubectl and the native describe both search for it and print it.
+  const events = registry.byResource('', 'events')!;
+  for (const [kind, name, namespace] of [['Deployment', 'app-0', 'default'], ['Pod', 'describe-me', 'default'], ['Node', 'parked-node', 'default']] as const) {
+    const now = new Date().toISOString();
+    store.create(events, {
+      apiVersion: 'v1', kind: 'Event', metadata: { name: `${name}.bench`, namespace },
+      involvedObject: { kind, name, namespace: kind === 'Node' ? '' : namespace, apiVersion: kind === 'Deployment' ? 'apps/v1' : 'v1' },
+      reason: 'Bench', message: `an event for ${kind} ${name}`, type: 'Normal', source: { component: 'bench' }, firstTimestamp: now, lastTimestamp: now, count: 1,
+    });
+  }
+  const describeTargets = [['deployment', 'app-0'], ['pod', 'describe-me'], ['node', 'parked-node']] as const;
   const describeFigures: Array<{ target: string; native: number; kubectl: number }> = [];
   for (const [type, name] of describeTargets) {
     const viaMcp = async () => {
@@ -89,6 +111,18 @@ async function main(): Promise<void> {
     describeFigures.push({ target: `${type}/${name}`, native: median(native), kubectl: median(subprocess) });
   }
 
+  if (describeOnly) {
+    console.log(`k8s_describe bench (same kube-sim, medians; load average ${loadavg().map((value) => value.toFixed(1)).join(' ')} on ${cpus().length} cores)`);
+    for (const figure of describeFigures) {
+      const describeRatio = figure.kubectl / figure.native;
+      console.log(`  k8s_describe ${figure.target} (native, via MCP): ${figure.native.toFixed(1)} ms vs kubectl describe (subprocess): ${figure.kubectl.toFixed(1)} ms (n=${RUNS}); ratio ${describeRatio.toFixed(1)}x (goal >= 10x)`);
+    }
+    await client.close();
+    await server.close();
+    await sim.close();
+    rmSync(directory, { recursive: true, force: true });
+    return;
+  }
   const pods = registry.byResource('', 'pods')!;
   const namespaces = registry.byResource('', 'namespaces')!;
   for (let index = 0; index < 20; index += 1) store.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `team-${index}` } });

@@ -11,19 +11,18 @@ export const describeNode: NativeDescriber = {
   group: '',
   kind: 'Node',
   version: 'v1',
-  async describe(node, context) {
+  // The node's pods and its lease need only its name: read while the node itself is read (one round of requests).
+  prefetch(context, { name }) {
+    return Promise.resolve(nodeReads(context, name));
+  },
+  async describe(node, context, prefetched) {
     const name: string = node.metadata.name;
-    const podsRequest = listAll(context, '/api/v1/pods', { fieldSelector: `spec.nodeName=${name},status.phase!=Succeeded,status.phase!=Failed` }).catch((error) => {
-      // In a policy-aware cluster a user may read nodes but not pods: kubectl says so instead of failing.
-      if (error instanceof KubeApiError && error.status === 403) return undefined;
-      throw error;
-    });
-    podsRequest.catch(() => undefined);
+    const { podsRequest, leaseRequest } = ((await prefetched?.catch(() => undefined)) as NodeReads | undefined) ?? nodeReads(context, name);
     // Controllers record node events against the node's uid, the kubelet against its name: kubectl asks for both.
     const [byUid, byName, lease] = await Promise.all([
       eventsOrNone(context, { name, namespace: '', kind: 'Node', uid: node.metadata.uid }),
       eventsOrNone(context, { name, namespace: '', kind: 'Node', uid: name }),
-      leaseText(context, name),
+      leaseRequest,
     ]);
     const pods = await podsRequest;
     const writer = createDescribeWriter();
@@ -74,6 +73,22 @@ export const describeNode: NativeDescriber = {
     return writer.toString();
   },
 };
+
+interface NodeReads {
+  podsRequest: Promise<KubeObject[] | undefined>;
+  leaseRequest: Promise<string>;
+}
+
+function nodeReads(context: DescribeContext, name: string): NodeReads {
+  const podsRequest = listAll(context, '/api/v1/pods', { fieldSelector: `spec.nodeName=${name},status.phase!=Succeeded,status.phase!=Failed` }).catch((error) => {
+    // In a policy-aware cluster a user may read nodes but not pods: kubectl says so instead of failing.
+    if (error instanceof KubeApiError && error.status === 403) return undefined;
+    throw error;
+  });
+  // Nobody may await it (the node turns out missing): keep that from being an unhandled rejection.
+  podsRequest.catch(() => undefined);
+  return { podsRequest, leaseRequest: leaseText(context, name) };
+}
 
 async function leaseText(context: DescribeContext, name: string): Promise<string> {
   try {
