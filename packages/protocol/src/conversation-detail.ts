@@ -20,7 +20,8 @@ const timelineEntrySchema = z.looseObject({
 export const conversationDetailSchema = z.looseObject({
   id: z.string(),
   title: z.string(),
-  updated_at: z.string(),
+  /** optional: a client shows the conversation without it */
+  updated_at: z.string().optional(),
   messages: z.array(timelineEntrySchema).default([]),
 });
 export type ConversationDetail = z.infer<typeof conversationDetailSchema>;
