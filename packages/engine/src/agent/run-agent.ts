@@ -174,7 +174,8 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
       void flushTimeline();
       return;
     }
-    if (!writeScheduled && !flushTimer) {
+    // The first-token time is a metric for the end of the run: it never starts a write (nor the timer) of its own.
+    if (event.type !== 'ttft' && !writeScheduled && !flushTimer) {
       flushTimer = setTimeout(() => void flushTimeline(), deps.timelineFlushMs ?? defaultTimelineFlushMs);
       flushTimer.unref();
     }
