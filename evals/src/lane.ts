@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startEmbeddedEngine, type EmbeddedEngine } from '@skyflo/cli/chat';
 import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
+import { startKubeSim } from '@skyflo/testkit/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import type { Task } from './task-schema.ts';
 
@@ -121,6 +122,11 @@ export async function startLane(input: { model: string; llmModel: string; env: R
     closers.push(() => jenkins.close());
     const kubeconfig = path.join(work, 'kubeconfig');
     writeFileSync(kubeconfig, relayKubeconfig(cluster.url));
+    // Until the first attempt retargets it, the relay leads to an empty kube-sim: the MCP server and the engine
+    // check the cluster as they start, and a relay that leads nowhere costs the first attempt their retry delays.
+    const idleCluster = await startKubeSim({ port: 0 });
+    closers.push(() => idleCluster.close());
+    cluster.retarget(idleCluster.port);
     const helmHome = path.join(work, 'helm');
     const caches = [path.join(work, 'kube-cache'), path.join(helmHome, 'cache')];
     const resetCaches = () => {
