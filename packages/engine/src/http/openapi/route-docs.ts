@@ -50,7 +50,11 @@ import {
   testLlmSettingsRequestSchema,
   updateLlmSettingsRequestSchema,
 } from '@skyflo/protocol';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { apiTokenSchema, createApiTokenRequestSchema, createdApiTokenSchema, webhookDeliverySchema } from '@skyflo/protocol';
+import { alertmanagerPayloadSchema, genericAlertSchema } from '../../alerts/alert-payloads.ts';
+
+const alertOutcomeSchema = z.object({ status: z.enum(['investigating', 'queued', 'noted', 'closed', 'ignored']), conversation_id: z.string().optional(), position: z.number().optional(), detail: z.string() });
 
 export interface RouteDoc {
   summary: string;
@@ -118,6 +122,16 @@ export const routeDocs: Record<string, RouteDoc> = {
   'POST /api/v1/settings/llm/test': { tag: 'settings', summary: 'One tiny model request with the saved settings or a candidate (admin)', body: testLlmSettingsRequestSchema, responses: { 200: llmTestResultSchema } },
   'GET /api/v1/settings/llm/providers': { tag: 'settings', summary: 'Supported providers and what each needs', responses: { 200: llmProvidersResponseSchema } },
   'GET /api/v1/settings/llm/ollama-models': { tag: 'settings', summary: 'Models of a local Ollama server (admin)', responses: { 200: ollamaModelsResponseSchema } },
+
+  // team notifications (issue 24)
+  'GET /api/v1/auth/tokens': { tag: 'auth', summary: 'Your API tokens (never the token itself), with their last use', responses: { 200: z.object({ data: z.array(apiTokenSchema) }) } },
+  'POST /api/v1/auth/tokens': { tag: 'auth', summary: 'Create an API token with scopes and an expiry; the token is in this answer only (a session, not a token, is needed)', body: createApiTokenRequestSchema, responses: { 201: createdApiTokenSchema } },
+  'DELETE /api/v1/auth/tokens/:id': { tag: 'auth', summary: 'Revoke one of your API tokens', responses: { 200: apiTokenSchema } },
+  'GET /api/v1/notifications/stream': { tag: 'notifications', summary: 'Your notifications as SSE: calls waiting for you, decisions, runs ended (Last-Event-ID resumes; API tokens need approvals:read)', responses: { 200: sse } },
+  'POST /api/v1/alerts/alertmanager': { tag: 'alerts', summary: "Alertmanager's webhook: one read-only investigation per firing group; repeats add to it, resolved closes it (API tokens need alerts:write)", body: alertmanagerPayloadSchema, responses: { 202: alertOutcomeSchema } },
+  'POST /api/v1/alerts': { tag: 'alerts', summary: 'A generic alert {title, description, labels}: investigated like an Alertmanager group (API tokens need alerts:write)', body: genericAlertSchema, responses: { 202: alertOutcomeSchema } },
+  'GET /api/v1/integrations/:id/deliveries': { tag: 'integrations', summary: "A webhook's recent deliveries: event, status, attempts, answer", responses: { 200: z.object({ data: z.array(webhookDeliverySchema) }) } },
+  'POST /api/v1/integrations/slack/interactions': { tag: 'integrations', summary: "The Slack app's interactivity Request URL (Approve / Deny clicks), verified by Slack's signature", public: true, responses: { 200: z.object({ detail: z.string() }) } },
 };
 
 export const errorSchema = errorResponseSchema;
