@@ -5,6 +5,8 @@
  * list, and (opted in) a browser notification; the decision clears them. Settings → API tokens creates a token that
  * is shown once and works with the API. Screenshots go to packages/ui/docs/.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { repoRoot } from '@skyflo/testkit/tools';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -19,6 +21,9 @@ const docsDir = path.join(repoRoot, 'packages', 'ui', 'docs');
 let stack: UiStack;
 let memberContext: BrowserContext;
 let member: Page;
+/** a webhook receiver on loopback: what the team's webhook integration posts to */
+let receiver: Server;
+const hooks: string[] = [];
 
 beforeAll(async () => {
   stack = await startUiStack({ env: { APPROVAL_POLICY: 'approver' } });
@@ -39,6 +44,15 @@ beforeAll(async () => {
   await registerAndSignIn(stack);
   const added = await stack.page.request.post('/api/v1/team/members', { data: { ...MEMBER, role: 'member' } });
   expect(added.status()).toBe(201);
+  receiver = createServer((request, response) => {
+    hooks.push(String(request.headers['x-skyflo-event']));
+    request.resume().on('end', () => response.writeHead(204).end());
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const hook = await stack.page.request.post('/api/v1/integrations', {
+    data: { provider: 'webhook', name: 'ops pager', metadata: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/skyflo`, events: ['approval.requested', 'approval.decided'] }, credentials: { secret: 'pager-signing-secret-0123' } },
+  });
+  expect(hook.status()).toBe(201);
   memberContext = await stack.browser.newContext({ baseURL: stack.url, viewport: { width: 1366, height: 860 }, colorScheme: 'light' });
   memberContext.setDefaultTimeout(90_000);
   member = await memberContext.newPage();
@@ -54,6 +68,7 @@ beforeEach(screenshotOnFailure(() => stack));
 afterAll(async () => {
   await memberContext?.close().catch(() => {});
   await stack?.close();
+  await new Promise((resolve) => receiver?.close(resolve));
 }, 180_000);
 
 const shown = (page: Page) => page.evaluate(() => (window as unknown as { __shownNotifications: Array<{ title: string; body?: string }> }).__shownNotifications);
@@ -93,6 +108,14 @@ describe('team notifications', () => {
     await expect.poll(() => page.title()).toBe('Skyflo');
     expect(await page.getByTestId('pending-count').count()).toBe(0);
     expect(await shown(page)).toHaveLength(1);
+
+    // the webhook got both events; its page lists the deliveries
+    await expect.poll(() => hooks).toEqual(['approval.requested', 'approval.decided']);
+    await page.goto('/integrations');
+    const card = page.getByRole('listitem', { name: 'Webhook ops pager' });
+    await expect.poll(() => card.getByTestId('webhook-delivery').allTextContents()).toEqual([expect.stringMatching(/^approval\.decideddelivered1204/), expect.stringMatching(/^approval\.requesteddelivered1204/)]);
+    expect(await stack.seriousA11yViolations()).toEqual([]);
+    await card.screenshot({ path: path.join(docsDir, 'integrations-webhook-deliveries.png') });
   });
 
   it('Settings → API tokens: a token is shown once, works with its scope, and is listed with its last use', async () => {

@@ -7,13 +7,19 @@ import { useMe } from '../../app/session.tsx';
 import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import { QueryError } from '../../components/unavailable.tsx';
 import { Badge, Button, EmptyState, ErrorNote, Field, Input, PageHeader, Spinner } from '../../components/ui.tsx';
+import type { WebhookIntegration } from '@skyflo/protocol';
+import { AddWebhookForm, SlackCard, WebhookCard, type SlackIntegrationView } from './notification-integrations.tsx';
 
 /** Jenkins connections: create (credentials checked by the engine), test, disable/enable, delete. Admins edit. */
 export default function IntegrationsPage() {
   const me = useMe();
   const admin = me.data?.role === 'admin';
   const queryClient = useQueryClient();
-  const list = useQuery({ queryKey: ['integrations'], queryFn: () => api<Integration[]>('/integrations'), retry: false });
+  const all = useQuery({ queryKey: ['integrations'], queryFn: () => api<Array<Integration | WebhookIntegration | SlackIntegrationView>>('/integrations'), retry: false });
+  // Jenkins connections keep their card; webhooks and Slack have their own (notification-integrations.tsx)
+  const list = { ...all, data: all.data?.filter((item): item is Integration => item.provider === 'jenkins') };
+  const webhooks = all.data?.filter((item): item is WebhookIntegration => item.provider === 'webhook') ?? [];
+  const slack = all.data?.filter((item): item is SlackIntegrationView => item.provider === 'slack') ?? [];
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['integrations'] });
   const create = useMutation({
     mutationFn: (body: CreateIntegrationRequest) => api<Integration>('/integrations', { body }),
@@ -46,7 +52,10 @@ export default function IntegrationsPage() {
         ) : null}
         <ul className="space-y-3">
           {list.data?.map((integration) => <IntegrationCard key={integration.id} integration={integration} admin={admin} onChanged={refresh} />)}
+          {webhooks.map((webhook) => <WebhookCard key={webhook.id} webhook={webhook} admin={admin} onChanged={refresh} />)}
+          {slack.map((item) => <SlackCard key={item.id} slack={item} admin={admin} onChanged={refresh} />)}
         </ul>
+        {admin && all.isSuccess ? <AddWebhookForm onCreated={refresh} /> : null}
         {admin && list.isSuccess ? (
           <section className="rounded-lg border border-border bg-panel p-5" aria-label="Add Jenkins">
             <h2 className="font-semibold">Add Jenkins</h2>
