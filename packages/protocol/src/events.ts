@@ -45,6 +45,36 @@ export type RiskFlag = z.infer<typeof riskFlagSchema>;
 export const actorSchema = z.object({ id: z.string(), email: z.string().optional(), name: z.string().nullable().optional() });
 
 /** Who decided a call, when and why: kept on the card after the decision (tool.approved / tool.denied). */
+/**
+ * The facts of one approval, one schema for every surface that shows them: the `tool.awaiting_approval` event (the
+ * chat's card) and GET /approvals/pending (the queue) both extend it, so a field added here reaches both.
+ */
+export const approvalFactsSchema = z.object({
+  ...toolIdentity,
+  /** unified diff of live vs would-be state from the tool's preview (dry-run) tool, when it has one */
+  diff: z.string().optional(),
+  /** why no diff could be produced (preview tool failed); the approval still proceeds */
+  preview_error: z.string().optional(),
+  /** sha-256 of the canonical JSON of {tool, exact args}: the approval is bound to exactly these arguments */
+  args_hash: z.string(),
+  /**
+   * sha-256 of the preview (diff) shown; at execution the preview is re-run and the call refused with
+   * tool.error code TARGET_CHANGED when it differs
+   */
+  diff_hash: z.string().optional(),
+  /** the exact artifact that will be installed (e.g. a Helm chart archive "sha256:<hex>"), pinned at preview time */
+  artifact_digest: z.string().optional(),
+  /** how relative arguments were made absolute before approval, e.g. "to_revision: previous → 3 (image 2.3.0)" */
+  resolution: z.array(z.string()).optional(),
+  risks: z.array(riskFlagSchema).optional(),
+  /** this call can lose data or take a service down (scale to 0, delete, uninstall, drain), judged from its arguments */
+  destructive: z.boolean().optional(),
+  /** why the approval policy requires a human for this call, in plain words ("Changes the cluster: scales deployment shop/web to 5 replicas") */
+  policy_reason: z.string().optional(),
+  requested_by: actorSchema.optional(),
+});
+export type ApprovalFacts = z.infer<typeof approvalFactsSchema>;
+
 const decisionFields = {
   /** the deciding user's id */
   decided_by: z.string().optional(),
@@ -85,31 +115,9 @@ export const agentEventSchemas = {
     thinking_content: z.string().optional(),
   }),
   'tools.pending': z.object({ type: z.literal('tools.pending'), ...runFields, tools: z.array(pendingToolSchema) }),
-  'tool.awaiting_approval': z.object({
+  'tool.awaiting_approval': approvalFactsSchema.extend({
     type: z.literal('tool.awaiting_approval'),
     ...runFields,
-    ...toolIdentity,
-    /** unified diff of live vs would-be state from the tool's preview (dry-run) tool, when it has one */
-    diff: z.string().optional(),
-    /** why no diff could be produced (preview tool failed); the approval still proceeds */
-    preview_error: z.string().optional(),
-    /** sha-256 of the canonical JSON of {tool, exact args}: the approval is bound to exactly these arguments */
-    args_hash: z.string(),
-    /**
-     * sha-256 of the preview (diff) shown; at execution the preview is re-run and the call refused with
-     * tool.error code TARGET_CHANGED when it differs
-     */
-    diff_hash: z.string().optional(),
-    /** the exact artifact that will be installed (e.g. a Helm chart archive "sha256:<hex>"), pinned at preview time */
-    artifact_digest: z.string().optional(),
-    /** how relative arguments were made absolute before approval, e.g. "to_revision: previous → 3 (image 2.3.0)" */
-    resolution: z.array(z.string()).optional(),
-    risks: z.array(riskFlagSchema).optional(),
-    /** this call can lose data or take a service down (scale to 0, delete, uninstall, drain), judged from its arguments */
-    destructive: z.boolean().optional(),
-    /** why the approval policy requires a human for this call, in plain words ("Changes the cluster: scales deployment shop/web to 5 replicas") */
-    policy_reason: z.string().optional(),
-    requested_by: actorSchema.optional(),
     context: z.object({ conversation_id: z.string(), approval_decisions: z.record(z.string(), z.boolean()) }),
   }),
   'tool.approved': z.object({

@@ -4,7 +4,7 @@
  * Field names follow Skyflo's wire format (snake_case) where Skyflo has the route (spec §1).
  */
 import { z } from 'zod';
-import { actorSchema, riskFlagSchema } from './events.ts';
+import { actorSchema, approvalFactsSchema, riskFlagSchema } from './events.ts';
 
 // ---- roles and team ----
 
@@ -42,22 +42,15 @@ export const updateMemberRequestSchema = z.object({ role: roleInputSchema }).str
 
 export const approvalPolicies = ['self', 'approver'] as const;
 
-export const pendingApprovalSchema = z.object({
+/** The queue's item: the approval's facts (the same schema as tool.awaiting_approval) plus where and who may decide. */
+export const pendingApprovalSchema = approvalFactsSchema.extend({
   conversation_id: z.string(),
   conversation_title: z.string(),
-  call_id: z.string(),
-  tool: z.string(),
-  title: z.string(),
   /** as shown to approvers: Secret values replaced by key, length and digest */
   args: z.record(z.string(), z.unknown()),
-  args_hash: z.string(),
-  diff: z.string().optional(),
-  diff_hash: z.string().optional(),
-  artifact_digest: z.string().optional(),
   resolution: z.array(z.string()),
   risks: z.array(riskFlagSchema),
   destructive: z.boolean(),
-  policy_reason: z.string().optional(),
   requested_by: actorSchema,
   requested_at: z.string(),
   /** false when the caller may see the call but not decide it (four-eyes: they requested this destructive or high-risk call themselves) */
