@@ -1,3 +1,5 @@
+import { SkyfloError } from '../../errors/skyflo-error.ts';
+
 /** The few Slack Web API calls Skyflo makes (chat.postMessage, chat.update, users.info) and response_url replies. */
 export interface SlackClient {
   postMessage(input: { channel: string; text: string; blocks: unknown[] }): Promise<{ channel: string; ts: string }>;
@@ -8,7 +10,8 @@ export interface SlackClient {
   respond(responseUrl: string, text: string): Promise<void>;
 }
 
-export class SlackApiError extends Error {
+export class SlackApiError extends SkyfloError {
+  readonly code = 'SLACK_API_ERROR';
   constructor(
     readonly method: string,
     readonly slackError: string,
