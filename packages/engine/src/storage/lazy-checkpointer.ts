@@ -15,8 +15,8 @@ export interface LazyCheckpointer {
 
 export function createLazyCheckpointer(pool: () => Pool): LazyCheckpointer {
   const opened = loadOnce(async () => {
-    const { PostgresSaver } = await import('@langchain/langgraph-checkpoint-postgres');
-    const checkpointer = new PostgresSaver(pool());
+    const { createBatchedCheckpointSaver } = await import('./batched-checkpoint-saver.ts');
+    const checkpointer = await createBatchedCheckpointSaver(pool());
     await checkpointer.setup();
     return checkpointer;
   });
