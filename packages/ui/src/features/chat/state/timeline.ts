@@ -6,42 +6,17 @@
  * status, errors and notices, and the view of the stored shape the components render (`entries`, derived from
  * `timeline` reusing every unchanged entry and segment, so a streamed token re-derives only the last answer).
  */
-import type { AgentEvent, RiskFlag, TimelineEntry, TimelineSegment, ToolExecutionRecord, ToolStatus } from '@skyflo/protocol';
+import type { AgentEvent, TimelineEntry, TimelineSegment, ToolExecutionRecord, ToolStatus } from '@skyflo/protocol';
 // the subpath keeps the protocol's zod schemas out of the initial bundle (they load with the first stream)
 import { finishStreaming, foldLiveTimelineEvent } from '@skyflo/protocol/timeline-fold';
 
 export type { ToolStatus };
 
-/** A tool call as the UI shows it (the engine's ToolExecutionRecord plus the approval card's facts). */
-export interface ToolView {
-  call_id: string;
-  tool: string;
-  title: string;
-  args: Record<string, unknown>;
-  status: ToolStatus;
-  requires_approval?: boolean;
-  destructive?: boolean;
-  result?: Array<{ type: 'text'; text: string }>;
-  error?: string;
-  error_code?: string;
-  diff?: string;
-  preview_error?: string;
-  args_hash?: string;
-  /** the hash of the diff shown on the card; sent with the decision so the engine knows which preview was approved */
-  diff_hash?: string;
-  resolution?: string[];
-  risks?: RiskFlag[];
-  policy_reason?: string;
-  requested_by?: { id: string; email?: string; name?: string | null };
-  decided_by?: string;
-  decided_by_email?: string;
-  /** when the decision was made (epoch ms) */
-  decided_at?: number;
-  /** approved by `skyflo chat --approve-all`, not by a person reading the card */
-  automatic?: boolean;
-  reason?: string;
-  timestamp?: number;
-}
+/**
+ * A tool call as the UI shows it: the stored record (ToolExecutionRecord, with the approval card's facts), whose
+ * `timestamp` a live event may lack.
+ */
+export type ToolView = Omit<ToolExecutionRecord, 'timestamp'> & { timestamp?: number };
 
 export type Segment =
   | { kind: 'text'; id: string; text: string; timestamp?: number; streaming?: boolean }
