@@ -181,6 +181,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       heartbeatMs: config.agent.heartbeatMs,
       secretBox,
       agent: () => agentService,
+      alertConcurrency: config.integrations.alertMaxConcurrentInvestigations,
       logger: { error: (object, message) => engineLog?.error(object, message), warn: (object, message) => engineLog?.warn(object, message) },
     });
     const accounts = createAccountService({

@@ -15,7 +15,9 @@ export const integrationsConfigSchema = z
       .string()
       .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes namespace name')
       .default('default'),
+    /** How many alert-triggered investigations (POST /alerts…) run at once; more wait in a queue, reported in the answer. */
+    ALERT_MAX_CONCURRENT_INVESTIGATIONS: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').default(2),
   })
-  .transform((env) => ({ backend: env.INTEGRATIONS_BACKEND, secretNamespace: env.INTEGRATIONS_SECRET_NAMESPACE }));
+  .transform((env) => ({ backend: env.INTEGRATIONS_BACKEND, secretNamespace: env.INTEGRATIONS_SECRET_NAMESPACE, alertMaxConcurrentInvestigations: env.ALERT_MAX_CONCURRENT_INVESTIGATIONS }));
 
 export type IntegrationsConfig = z.output<typeof integrationsConfigSchema>;

@@ -16,6 +16,8 @@ import { createWebhookSink, type WebhookSink } from '../integrations/webhook/web
 import { createSlackService, type SlackService } from '../integrations/slack/slack-service.ts';
 import { slackInteractionRoutes, type SlackInteractionRouteDeps } from '../http/routes/integrations/slack-interactions.ts';
 import type { AgentService } from '../agent/create-agent-service.ts';
+import { createAlertInvestigator } from '../alerts/alert-investigator.ts';
+import { alertRoutes, type AlertRouteDeps } from '../http/routes/alerts/index.ts';
 import { createNotificationHub, type NotificationHub } from './notification-hub.ts';
 import { createRunEventNotifier, type RunEventNotifier } from './run-event-notifier.ts';
 import type { NotificationSink } from './team-event.ts';
@@ -34,7 +36,9 @@ export interface TeamFeaturesDeps {
   /** webhook retries: attempts and first delay (default 5, 1 s, doubling) */
   webhookRetry?: { maxAttempts: number; baseDelayMs: number };
   /** the agent service, once the composition root has it: Slack decisions go through its prepareDecision */
-  agent: () => Pick<AgentService, 'prepareDecision'> | undefined;
+  agent: () => Pick<AgentService, 'prepareDecision' | 'prepareChat'> | undefined;
+  /** ALERT_MAX_CONCURRENT_INVESTIGATIONS (default 2) */
+  alertConcurrency?: number;
   logger: { error(object: unknown, message?: string): void; warn(object: unknown, message?: string): void };
 }
 
@@ -51,6 +55,7 @@ export interface TeamFeatures {
   webhooks: WebhookService;
   webhookSink: WebhookSink;
   slack: SlackService;
+  alerts: ReturnType<typeof createAlertInvestigator>;
   /** lets notifications and deliveries in progress finish (no new retries are waited for) */
   close(): Promise<void>;
 }
@@ -84,6 +89,16 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
     conversationUrl: (id) => `${base}/chat/${id}`,
     logger: deps.logger,
   });
+  const alerts = createAlertInvestigator({
+    conversations: deps.storage.conversations,
+    settings: deps.storage.settings,
+    audit: deps.storage.audit,
+    agent: deps.agent,
+    announce: (event) => notifier.announce(event),
+    conversationUrl: (id) => `${base}/chat/${id}`,
+    maxConcurrent: deps.alertConcurrency ?? 2,
+    logger: deps.logger,
+  });
   return {
     apiTokens,
     hub,
@@ -93,12 +108,15 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
       { plugin: apiTokenRoutes, options: { apiTokens } satisfies ApiTokenRouteDeps },
       { plugin: notificationRoutes, options: { hub, heartbeatMs: deps.heartbeatMs } satisfies NotificationRouteDeps },
       { plugin: slackInteractionRoutes, options: { slack } satisfies SlackInteractionRouteDeps },
+      { plugin: alertRoutes, options: { investigator: alerts } satisfies AlertRouteDeps },
     ],
     addSink: (sink) => void sinks.push(sink),
     webhooks,
     webhookSink,
     slack,
+    alerts,
     async close() {
+      await alerts.idle();
       await notifier.flush();
       await webhookSink.close();
     },

@@ -114,6 +114,13 @@ export function createSlackService(deps: SlackServiceDeps) {
   const sink: NotificationSink = {
     name: 'slack',
     async deliver(event) {
+      if (event.type === 'alert.investigated') {
+        const stored = await load();
+        if (!stored || stored.status !== 'active') return;
+        const link = deps.conversationUrl(event.conversation_id);
+        await clientOf(stored).postMessage({ channel: stored.channel, text: `Skyflo investigated ${event.conversation_title ?? 'an alert'}`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*Alert investigated: <${link}|${event.conversation_title ?? 'open the conversation'}>*\n${(event.conclusion ?? '').slice(0, 2800)}` } }] });
+        return;
+      }
       if (event.type !== 'approval.requested' && event.type !== 'approval.decided') return;
       const stored = await load();
       if (!stored || stored.status !== 'active' || !event.call_id) return;
