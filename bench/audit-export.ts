@@ -14,12 +14,8 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import Fastify from 'fastify';
-import { registerAuthenticate } from '../packages/engine/src/http/plugins/authenticate.ts';
-import { registerErrorHandler } from '../packages/engine/src/http/plugins/error-handler.ts';
-import { auditRoutes } from '../packages/engine/src/http/routes/audit/index.ts';
-import type { PlatformStorage } from '../packages/engine/src/ports/index.ts';
-import { createPgliteStorage } from '../packages/engine/src/storage/pglite-storage.ts';
-import { createPostgresStorage } from '../packages/engine/src/storage/postgres-storage.ts';
+import { auditRoutes, createPgliteStorage, createPostgresStorage, registerAuthenticate, registerErrorHandler } from '@skyflo/engine/testing';
+import type { PlatformStorage } from '@skyflo/engine';
 import { machineLoad } from './support/bench-header.ts';
 
 const { values } = parseArgs({

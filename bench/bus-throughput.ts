@@ -9,9 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
-import { createMemoryEventBus } from '../packages/engine/src/bus/memory-event-bus.ts';
-import { createRedisEventBus } from '../packages/engine/src/bus/redis-event-bus.ts';
-import type { ReadyEventBus } from '../packages/engine/src/bus/bus-types.ts';
+import { createMemoryEventBus, createRedisEventBus } from '@skyflo/engine/testing';
+import type { ReadyEventBus } from '@skyflo/engine/testing';
 import { printBenchHeader } from './support/bench-header.ts';
 
 printBenchHeader('bus-throughput', 'none (measures the event bus: in-process and Redis on 127.0.0.1:6379)');

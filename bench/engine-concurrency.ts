@@ -23,15 +23,8 @@ import { fileURLToPath } from 'node:url';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { Agent, setGlobalDispatcher } from 'undici';
-import { agentConfig } from '../packages/engine/src/config/agent.ts';
-import { createToolGateway } from '../packages/engine/src/mcp/create-tool-gateway.ts';
-import { startAgentTestApp } from '../packages/engine/src/testing/agent-test-app.ts';
-import { startFakeMcpServer } from '../packages/engine/src/testing/fake-mcp-server.ts';
-import { createEventBus } from '../packages/engine/src/bus/create-event-bus.ts';
-import type { PlatformStorage } from '../packages/engine/src/ports/index.ts';
-import { createPgliteStorage } from '../packages/engine/src/storage/pglite-storage.ts';
-import { createPostgresStorage } from '../packages/engine/src/storage/postgres-storage.ts';
-import { iterateSse } from '../packages/engine/src/testing/read-sse.ts';
+import { agentConfig, createEventBus, createPgliteStorage, createPostgresStorage, createToolGateway, iterateSse, startAgentTestApp, startFakeMcpServer } from '@skyflo/engine/testing';
+import type { PlatformStorage } from '@skyflo/engine';
 import { failBench, machineLoad } from './support/bench-header.ts';
 import { postgresUnavailable, withBenchPostgresDatabase } from './support/bench-postgres.ts';
 

@@ -8,12 +8,7 @@
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { startLlmSim } from '@skyflo/testkit/llm-sim';
 import { streamText } from 'ai';
-import { agentConfig } from '../packages/engine/src/config/agent.ts';
-import { createToolGateway } from '../packages/engine/src/mcp/create-tool-gateway.ts';
-import { startAgentTestApp } from '../packages/engine/src/testing/agent-test-app.ts';
-import { startFakeMcpServer } from '../packages/engine/src/testing/fake-mcp-server.ts';
-import { createEventBus } from '../packages/engine/src/bus/create-event-bus.ts';
-import { readSse } from '../packages/engine/src/testing/read-sse.ts';
+import { agentConfig, createEventBus, createToolGateway, readSse, startAgentTestApp, startFakeMcpServer } from '@skyflo/engine/testing';
 import { machineLoad } from './support/bench-header.ts';
 import { forEachBenchStorage, type BenchStorage } from './support/bench-storage.ts';
 

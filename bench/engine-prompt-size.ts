@@ -11,14 +11,7 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { startKubeSim } from '@skyflo/testkit/kube-sim';
 import { startLlmSim } from '@skyflo/testkit/llm-sim';
 import { streamText } from 'ai';
-import { agentConfig } from '../packages/engine/src/config/agent.ts';
-import { exposeTools, toModelTools } from '../packages/engine/src/graph/tool-exposure.ts';
-import { createToolGateway } from '../packages/engine/src/mcp/create-tool-gateway.ts';
-import { systemPrompt } from '../packages/engine/src/prompts/system-prompt.ts';
-import { startAgentTestApp } from '../packages/engine/src/testing/agent-test-app.ts';
-import { createEventBus } from '../packages/engine/src/bus/create-event-bus.ts';
-import { createInMemoryStorage } from '../packages/engine/src/testing/in-memory-storage.ts';
-import { readSse } from '../packages/engine/src/testing/read-sse.ts';
+import { agentConfig, createEventBus, createInMemoryStorage, createToolGateway, exposeTools, readSse, startAgentTestApp, systemPrompt, toModelTools } from '@skyflo/engine/testing';
 import { printBenchHeader } from './support/bench-header.ts';
 
 printBenchHeader('engine-prompt-size', 'in-memory (prompt tokens do not depend on the storage)');

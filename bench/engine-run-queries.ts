@@ -10,13 +10,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { startLlmSim } from '@skyflo/testkit/llm-sim';
-import { agentConfig } from '../packages/engine/src/config/agent.ts';
-import { createToolGateway } from '../packages/engine/src/mcp/create-tool-gateway.ts';
-import { createPgliteStorage } from '../packages/engine/src/storage/pglite-storage.ts';
-import { startAgentTestApp } from '../packages/engine/src/testing/agent-test-app.ts';
-import { startFakeMcpServer } from '../packages/engine/src/testing/fake-mcp-server.ts';
-import { createEventBus } from '../packages/engine/src/bus/create-event-bus.ts';
-import { readSse } from '../packages/engine/src/testing/read-sse.ts';
+import { agentConfig, createEventBus, createPgliteStorage, createToolGateway, readSse, startAgentTestApp, startFakeMcpServer } from '@skyflo/engine/testing';
 import { printBenchHeader } from './support/bench-header.ts';
 
 printBenchHeader('engine-run-queries', 'PGlite (data dir, the default)');

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../testkit/tools.ts';
+import { repoRoot } from '@skyflo/testkit/tools';
 import { timeMcpToolsList, timeNodeStart } from './support/mcp-tools-list-time.ts';
 import { printBenchHeader } from './support/bench-header.ts';
 

@@ -6,9 +6,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { PlatformStorage } from '../../packages/engine/src/ports/index.ts';
-import { createPgliteStorage } from '../../packages/engine/src/storage/pglite-storage.ts';
-import { createPostgresStorage } from '../../packages/engine/src/storage/postgres-storage.ts';
+import { createPgliteStorage, createPostgresStorage } from '@skyflo/engine/testing';
+import type { PlatformStorage } from '@skyflo/engine';
 import { postgresUnavailable, withBenchPostgresDatabase } from './bench-postgres.ts';
 
 export interface BenchStorage {

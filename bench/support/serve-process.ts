@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../../testkit/tools.ts';
+import { repoRoot } from '@skyflo/testkit/tools';
 
 export const skyfloBin = path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs');
 

@@ -33,13 +33,6 @@ const allowedImports: Readonly<Record<string, readonly string[]>> = {
   'engine/testing': ['protocol', 'safety', 'mcp-server', 'testkit'],
 };
 
-/**
- * bench/ still imports engine and testkit internals by relative path: other engineers were adding benches while the
- * ./testing entries landed. @skyflo/engine/testing now exports everything those files import (helpers and the parts a
- * bench wires together), and @skyflo/testkit/tools the binaries' paths; once bench/ is converted, empty this list.
- */
-const pendingReachInDirs: readonly string[] = ['bench/'];
-
 const describeEdge = (edge: UnitImport) => `${edge.from} → '${edge.specifier}' (${edge.fromUnit} → ${edge.toUnit}${edge.typeOnly ? ', type-only' : ''})`;
 
 describe('package boundaries', () => {
@@ -53,9 +46,8 @@ describe('package boundaries', () => {
     expect(disallowed, 'imports the allowed-imports table does not permit (move the shared piece into a package both may import, or change the ADR and the table together)').toEqual([]);
   });
 
-  it('nothing outside a package reaches into it by relative path (bench/ pending)', () => {
-    const reachIns = edges.filter(isReachIn);
-    const unexpected = reachIns.filter((edge) => !pendingReachInDirs.some((dir) => edge.from.startsWith(dir))).map(describeEdge);
+  it('nothing outside a package reaches into it by relative path', () => {
+    const unexpected = edges.filter(isReachIn).map(describeEdge);
     expect(unexpected, "import the package by name (its \"exports\", e.g. '@skyflo/engine/testing') instead of its files by path").toEqual([]);
   });
 
