@@ -74,7 +74,7 @@ describe('notification stream', () => {
       can_decide: true,
       summary: 'Changes the cluster: scales default/web to 5 replicas',
     });
-    await vi.waitFor(() => expect(miaStream.notifications().find((item) => item['kind'] === 'approval.requested')).toMatchObject({ call_id: 'call_scale', can_decide: false }));
+    await vi.waitFor(() => expect(miaStream.notifications().find((item) => item['kind'] === 'approval.requested')).toMatchObject({ call_id: 'call_scale', can_decide: false, cannot_decide_reason: expect.stringMatching(/^APPROVAL_POLICY=approver: only users with the approver or admin role decide/) }));
     // the requester also hears that her run now waits
     await vi.waitFor(() => expect(miaStream.notifications().find((item) => item['kind'] === 'run.completed')).toMatchObject({ conversation_id: conversationId, summary: 'The run is waiting for a decision.' }));
 

@@ -6,7 +6,8 @@
  * Synchronous and never throws on the run's hot path; the work happens on a queue, in event order.
  */
 import type { AgentEvent } from '@skyflo/protocol';
-import { decidingRoles, decisionRefusal, type ApprovalPolicyName } from '../approvals/decision-authority.ts';
+import { decisionRefusal, type ApprovalPolicyName } from '../approvals/decision-authority.ts';
+import { conversationAccess } from '../access/conversation-access.ts';
 import type { ApprovalStore, ConversationStore, UserStore } from '../ports/index.ts';
 import type { NotificationHub } from './notification-hub.ts';
 import type { NotificationSink, TeamEvent } from './team-event.ts';
@@ -44,7 +45,8 @@ export function createRunEventNotifier(deps: RunEventNotifierDeps): RunEventNoti
   /** Who hears about a call: its conversation's owner, and (APPROVAL_POLICY=approver) every approver and admin. */
   async function audience(ownerId: string): Promise<Array<{ id: string; role: 'admin' | 'approver' | 'member' }>> {
     const users = await deps.users.list();
-    return users.filter((user) => user.id === ownerId || (deps.policy.policy === 'approver' && decidingRoles.includes(user.role)));
+    // whoever may act on the conversation's calls (access/conversation-access.ts, the rule every surface uses)
+    return users.filter((user) => conversationAccess({ policy: deps.policy.policy, actor: user, conversationOwnerId: ownerId }, 'act') !== undefined);
   }
 
   async function toSinks(event: TeamEvent): Promise<void> {
@@ -89,8 +91,7 @@ export function createRunEventNotifier(deps: RunEventNotifierDeps): RunEventNoti
         requested_by: { id: requestedBy, ...(event.requested_by?.email ? { email: event.requested_by.email } : {}) },
       };
       for (const user of await audience(conversation.userId)) {
-        const canDecide =
-          decisionRefusal({ policy: deps.policy.policy, fourEyes: deps.policy.fourEyes, actor: user, conversationOwnerId: conversation.userId, requestedBy, destructive: event.destructive ?? false, risks: event.risks ?? [] }) === undefined;
+        const refusal = decisionRefusal({ policy: deps.policy.policy, fourEyes: deps.policy.fourEyes, actor: user, conversationOwnerId: conversation.userId, requestedBy, destructive: event.destructive ?? false, risks: event.risks ?? [] });
         await deps.hub.publish(user.id, {
           kind: 'approval.requested',
           conversation_id: conversationId,
@@ -98,7 +99,8 @@ export function createRunEventNotifier(deps: RunEventNotifierDeps): RunEventNoti
           call_id: event.call_id,
           tool: event.tool,
           summary: event.policy_reason ?? `${event.tool} waits for approval`,
-          can_decide: canDecide,
+          can_decide: refusal === undefined,
+          ...(refusal ? { cannot_decide_reason: refusal.reason } : {}),
         });
       }
       await toSinks(teamEvent);
