@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 
 const COLLAPSED_LINES = 16;
 const ansiColours: Record<string, string> = {
@@ -27,25 +27,48 @@ function ansiSpans(text: string): Array<{ text: string; colour?: string; bold?: 
   return spans;
 }
 
-/** A terminal-style view of tool output: monospace, ANSI colours, long output collapsed behind "Show all". */
-export function TerminalOutput({ text, label, tone = 'normal' }: { text: string; label: string; tone?: 'normal' | 'error' }) {
+/**
+ * A terminal-style view of tool output: monospace, ANSI colours, long output collapsed behind "Show all".
+ * `language` (e.g. yaml): highlighted as code when the text has no ANSI colours of its own. `actions`: extra
+ * controls in the caption (a download…).
+ */
+export function TerminalOutput({ text, label, tone = 'normal', language, actions }: { text: string; label: string; tone?: 'normal' | 'error'; language?: string; actions?: ReactNode }) {
   const lines = useMemo(() => text.split('\n'), [text]);
   const [all, setAll] = useState(false);
   const long = lines.length > COLLAPSED_LINES;
   const shown = long && !all ? lines.slice(0, COLLAPSED_LINES).join('\n') : text;
   const spans = useMemo(() => ansiSpans(shown), [shown]);
+  const [html, setHtml] = useState<string>();
+  useEffect(() => {
+    let live = true;
+    setHtml(undefined);
+    if (language && !text.includes('\x1b[')) void import('./highlight.ts').then((module) => live && setHtml(module.highlight(shown, language)));
+    return () => {
+      live = false;
+    };
+  }, [shown, language, text]);
   return (
     <figure className="overflow-hidden rounded-md border border-border">
       <figcaption className="flex items-center justify-between bg-panel-2 px-3 py-1 text-xs text-muted">
         <span>{label}</span>
-        <span>{lines.length} line{lines.length === 1 ? '' : 's'}</span>
+        <span className="flex items-center gap-3">
+          {actions}
+          <span>
+            {lines.length} line{lines.length === 1 ? '' : 's'}
+          </span>
+        </span>
       </figcaption>
       <pre tabIndex={0} aria-label={label} className={`max-h-[28rem] overflow-auto bg-term-bg p-3 font-mono text-xs leading-5 ${tone === 'error' ? 'text-red-300' : 'text-term-fg'}`}>
-        {spans.map((span, index) => (
-          <span key={index} style={{ color: span.colour, fontWeight: span.bold ? 600 : undefined }}>
-            {span.text}
-          </span>
-        ))}
+        {html !== undefined ? (
+          // highlight.js escapes the text it is given
+          <code data-language={language} dangerouslySetInnerHTML={{ __html: html }} />
+        ) : (
+          spans.map((span, index) => (
+            <span key={index} style={{ color: span.colour, fontWeight: span.bold ? 600 : undefined }}>
+              {span.text}
+            </span>
+          ))
+        )}
       </pre>
       {long ? (
         <button type="button" onClick={() => setAll(!all)} className="w-full bg-panel-2 px-3 py-1 text-left text-xs font-medium text-accent hover:underline">

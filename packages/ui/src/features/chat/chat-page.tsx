@@ -1,6 +1,7 @@
 import { AlertTriangle, Info, ListOrdered, Send, X } from 'lucide-react';
 import { useCallback, useEffect, useRef } from 'react';
-import { useLocation, useNavigate, useParams } from 'react-router-dom';
+import { Link, useLocation, useNavigate, useParams } from 'react-router-dom';
+import { useMe } from '../../app/session.tsx';
 import { Button, ErrorNote, Spinner } from '../../components/ui.tsx';
 import { useWaitingForOthers } from '../approvals/pending-query.tsx';
 import { ChatTimeline } from './components/chat-timeline.tsx';
@@ -8,6 +9,30 @@ import { Composer } from './components/composer.tsx';
 import { target as targetOf } from './components/tool-card.tsx';
 import { decisionTargets, useChatStore } from './state/chat-store.ts';
 import { pendingApprovals, type DecisionTarget } from './state/timeline.ts';
+
+/** A failed run: the engine's reason as text (no links), a Retry of the last question, and for a model failure Settings → Model for admins. */
+function RunError({ error, retry }: { error: string; retry?: () => void }) {
+  const me = useMe();
+  const modelFailure = /\b(model|LLM|provider|API key)\b/i.test(error);
+  return (
+    <div role="alert" data-testid="run-error" className="flex items-start gap-2 rounded-md border border-danger/40 bg-danger/10 px-3 py-2 text-sm text-danger">
+      <AlertTriangle className="mt-0.5 h-4 w-4 shrink-0" aria-hidden />
+      <span className="min-w-0 flex-1 break-words">{error}</span>
+      <span className="flex shrink-0 items-center gap-2">
+        {modelFailure && me.data?.role === 'admin' ? (
+          <Link to="/settings#model" className="font-medium underline">
+            Settings → Model
+          </Link>
+        ) : null}
+        {retry ? (
+          <Button size="sm" onClick={retry}>
+            Retry
+          </Button>
+        ) : null}
+      </span>
+    </div>
+  );
+}
 
 export function ChatPage() {
   const { id } = useParams<{ id: string }>();
@@ -29,6 +54,7 @@ export function ChatPage() {
   }, [id]);
 
   const streaming = timeline.status === 'streaming';
+  const lastQuestion = timeline.entries.findLast((entry) => entry.type === 'user')?.content;
   // the timeline mounts once this conversation is loaded, so it opens at its end (ChatTimeline)
   const loaded = store.conversationId === id && !store.loading;
   // The cards on screen, as rendered: "Approve all" decides exactly these (a call proposed after the click is not one).
@@ -82,11 +108,7 @@ export function ChatPage() {
               <Info className="h-4 w-4" aria-hidden /> {timeline.notice}
             </p>
           ) : null}
-          {timeline.error ? (
-            <div role="alert" className="flex items-start gap-2 rounded-md border border-danger/40 bg-danger/10 px-3 py-2 text-sm text-danger">
-              <AlertTriangle className="mt-0.5 h-4 w-4 shrink-0" aria-hidden /> {timeline.error}
-            </div>
-          ) : null}
+          {timeline.error ? <RunError error={timeline.error} retry={streaming || !lastQuestion ? undefined : () => store.send(lastQuestion)} /> : null}
           {(approvable >= 2 && !waitingForOthers && !streaming) || batch ? (
             <div className="flex items-center gap-3 rounded-md border border-warn/50 bg-warn/10 px-3 py-2 text-sm" data-testid="batch-bar">
               <div className="min-w-0">
@@ -113,6 +135,7 @@ export function ChatPage() {
                 <ListOrdered className="h-3.5 w-3.5" aria-hidden /> {queue.length} queued
                 {approvable > 0 ? ' — sent after the pending approvals are decided' : ''}
               </p>
+              {queue.some((item) => item.held) ? <p className="mb-1 text-xs text-warn">Not sent after Stop or a reload: send it now or discard it.</p> : null}
               <ul className="space-y-1">
                 {queue.map((item) => (
                   <li key={item.id} className="flex items-center gap-2 text-sm">
@@ -120,8 +143,9 @@ export function ChatPage() {
                     <Button size="sm" variant="ghost" onClick={() => store.sendNow(item.id)} aria-label={`Send now: ${item.content}`}>
                       <Send className="h-3.5 w-3.5" aria-hidden /> Send now
                     </Button>
-                    <Button size="sm" variant="ghost" onClick={() => store.removeQueued(item.id)} aria-label={`Remove from queue: ${item.content}`}>
+                    <Button size="sm" variant="ghost" onClick={() => store.removeQueued(item.id)} aria-label={`${item.held ? 'Discard' : 'Remove from queue'}: ${item.content}`}>
                       <X className="h-3.5 w-3.5" aria-hidden />
+                      {item.held ? 'Discard' : null}
                     </Button>
                   </li>
                 ))}

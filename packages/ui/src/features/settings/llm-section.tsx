@@ -14,6 +14,14 @@ export function LlmSection() {
   const [provider, setProvider] = useState('');
   useEffect(() => setProvider((current) => current || settings.data?.provider || ''), [settings.data?.provider]);
   const chosen = providers.data?.find((item) => item.id === provider);
+  // a local Ollama lists the models it has pulled; the others offer the catalogue's known models
+  const ollama = useQuery({
+    queryKey: ['settings', 'llm', 'ollama-models'],
+    queryFn: () => api<{ available: boolean; models: string[] }>('/settings/llm/ollama-models'),
+    retry: false,
+    enabled: settings.isSuccess && provider === 'ollama',
+  });
+  const modelOptions = [...new Set([...(provider === 'ollama' ? (ollama.data?.models ?? []) : []), ...(chosen?.example_models ?? [])])];
   // the home page's "choose a model" link lands here (/settings#model), below profile, password and team
   const { hash } = useLocation();
   const sectionRef = useRef<HTMLElement>(null);
@@ -76,7 +84,13 @@ export function LlmSection() {
           </select>
         </Field>
         <Field label="Model" htmlFor="llm-model" hint={chosen?.example_models.length ? `e.g. ${chosen.example_models.slice(0, 3).join(', ')}` : undefined}>
-          <Input id="llm-model" name="model" required defaultValue={current.model ?? ''} />
+          {/* a list to pick from (the provider's known models), still free text for any other model name */}
+          <Input id="llm-model" name="model" required defaultValue={current.model ?? ''} list="llm-model-options" autoComplete="off" />
+          <datalist id="llm-model-options" data-testid="llm-model-options">
+            {modelOptions.map((model) => (
+              <option key={model} value={model} />
+            ))}
+          </datalist>
         </Field>
         {chosen?.needs_base_url || current.base_url ? (
           <Field label="Base URL" htmlFor="llm-base-url">

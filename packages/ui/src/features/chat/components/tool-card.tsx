@@ -1,4 +1,4 @@
-import { Ban, CheckCircle2, ChevronRight, CircleDashed, Clock, Loader2, ShieldQuestion, ThumbsUp, XCircle } from 'lucide-react';
+import { Ban, CheckCircle2, ChevronRight, CircleDashed, Clock, Download, Loader2, ShieldQuestion, ThumbsUp, XCircle } from 'lucide-react';
 import { useState } from 'react';
 import { TerminalOutput } from '../../../components/terminal-output.tsx';
 import { Badge } from '../../../components/ui.tsx';
@@ -34,6 +34,46 @@ export function target(args: Record<string, unknown>): string | undefined {
   return [kind, [namespace, name].filter(Boolean).join('/')].filter(Boolean).join(' ');
 }
 
+/** Arguments shown by target() or too common to tell calls apart. */
+const describedElsewhere = new Set(['name', 'resource_name', 'namespace', 'resource_type', 'dry_run', 'confirm']);
+
+/**
+ * The other arguments that tell two calls of one tool apart ("label_selector=app=web output=yaml"): scalars only,
+ * false/empty ones left out, each value cut, the whole kept short.
+ */
+export function distinguishingArgs(args: Record<string, unknown>, max = 80): string | undefined {
+  const parts = Object.entries(args)
+    .filter(([key, value]) => !describedElsewhere.has(key) && value !== false && value !== null && value !== '' && (typeof value !== 'object' || (Array.isArray(value) && value.length > 0)))
+    .map(([key, value]) => {
+      const text = Array.isArray(value) ? value.join(',') : String(value).replace(/\s+/g, ' ');
+      return `${key}=${text.length > 40 ? `${text.slice(0, 39)}…` : text}`;
+    });
+  if (parts.length === 0) return undefined;
+  const joined = parts.join(' ');
+  return joined.length > max ? `${joined.slice(0, max - 1)}…` : joined;
+}
+
+/** The engine's note when an output was cut to the output budget ("[output cut: showing the first 200 of 5000 lines …]"). */
+export function outputCut(text: string): string | undefined {
+  return /\[output cut: ([^\]]+)\]/.exec(text)?.[1];
+}
+
+/** Output that reads as YAML (kubectl -o yaml, a manifest), so it is highlighted like a YAML code block. */
+function outputLanguage(args: Record<string, unknown>, text: string): string | undefined {
+  if (args['output'] === 'yaml' || /^apiVersion: \S/m.test(text)) return 'yaml';
+  if (args['output'] === 'json' || /^\s*[[{]/.test(text)) return 'json';
+  return undefined;
+}
+
+function downloadText(text: string, fileName: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = fileName;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}
+
 export function ArgsView({ args }: { args: Record<string, unknown> }) {
   return (
     <pre tabIndex={0} aria-label="Arguments" className="overflow-auto rounded-md border border-border bg-panel-2 p-3 font-mono text-xs leading-5">
@@ -47,6 +87,8 @@ export function ToolCard({ tool }: { tool: ToolView }) {
   const [open, setOpen] = useState(tool.status === 'error');
   const { icon: Icon, className } = statusIcon[tool.status];
   const output = tool.result?.map((part) => part.text).join('\n') ?? '';
+  const cut = outputCut(output);
+  const extra = distinguishingArgs(tool.args);
   return (
     <div className="my-2 rounded-lg border border-border bg-panel" data-testid="tool-card" data-status={tool.status} data-tool={tool.tool}>
       <button type="button" aria-expanded={open} onClick={() => setOpen(!open)} className="flex w-full items-center gap-2 px-3 py-2 text-left">
@@ -55,7 +97,17 @@ export function ToolCard({ tool }: { tool: ToolView }) {
         <span className="truncate text-sm font-medium">{tool.title}</span>
         <code className="truncate font-mono text-xs text-muted">{tool.tool}</code>
         {target(tool.args) ? <span className="truncate text-xs text-muted">· {target(tool.args)}</span> : null}
+        {extra ? (
+          <code className="truncate font-mono text-xs text-muted" data-testid="tool-card-args" title={extra}>
+            {extra}
+          </code>
+        ) : null}
         <span className="ml-auto flex shrink-0 items-center gap-1.5">
+          {cut ? (
+            <span title={`Output cut: ${cut}`}>
+              <Badge tone="warn">Output truncated</Badge>
+            </span>
+          ) : null}
           {tool.destructive ? <Badge tone="danger">Destructive</Badge> : null}
           <Badge tone={tool.status === 'completed' ? 'ok' : tool.status === 'error' || tool.status === 'denied' ? 'danger' : tool.status === 'awaiting_approval' ? 'warn' : 'neutral'}>{statusLabel[tool.status]}</Badge>
         </span>
@@ -63,8 +115,21 @@ export function ToolCard({ tool }: { tool: ToolView }) {
       {wasDecided(tool) ? <DecisionNote tool={tool} /> : null}
       {open ? (
         <div className="space-y-2 border-t border-border px-3 py-3">
+          {/* the output first: it is what the card was opened for; the arguments follow */}
+          {output ? (
+            <TerminalOutput
+              text={output}
+              label={cut ? `Result (truncated: ${cut})` : 'Result'}
+              language={outputLanguage(tool.args, output)}
+              actions={
+                <button type="button" onClick={() => downloadText(output, `${tool.tool}-${tool.call_id}.txt`)} className="inline-flex items-center gap-1 font-medium text-accent hover:underline">
+                  <Download className="h-3.5 w-3.5" aria-hidden />
+                  Download
+                </button>
+              }
+            />
+          ) : null}
           <ArgsView args={tool.args} />
-          {output ? <TerminalOutput text={output} label="Result" /> : null}
           {tool.error ? <TerminalOutput text={tool.error_code ? `[${tool.error_code}] ${tool.error}` : tool.error} label="Error" tone="error" /> : null}
         </div>
       ) : null}

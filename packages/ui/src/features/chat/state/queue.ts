@@ -6,6 +6,8 @@
 export interface QueuedMessage {
   id: string;
   content: string;
+  /** queued before a Stop, or restored after a reload: waits for "Send now" instead of sending itself */
+  held?: boolean;
 }
 
 export interface QueueGate {
@@ -28,8 +30,10 @@ export function canDrain(gate: QueueGate): boolean {
 
 /** The message to send now and the rest, or undefined when the gate is closed or the queue empty. */
 export function takeNext(queue: QueuedMessage[], gate: QueueGate): { next: QueuedMessage; rest: QueuedMessage[] } | undefined {
-  if (!canDrain(gate) || queue.length === 0) return undefined;
-  return { next: queue[0], rest: queue.slice(1) };
+  // held messages (queued before a Stop, or restored after a reload) wait for "Send now"; the others go in order
+  const next = queue.find((item) => !item.held);
+  if (!canDrain(gate) || !next) return undefined;
+  return { next, rest: queue.filter((item) => item !== next) };
 }
 
 /**
@@ -39,5 +43,40 @@ export function takeNext(queue: QueuedMessage[], gate: QueueGate): { next: Queue
  */
 export function promote(queue: QueuedMessage[], id: string): QueuedMessage[] {
   const item = queue.find((entry) => entry.id === id);
-  return item ? [item, ...queue.filter((entry) => entry.id !== id)] : queue;
+  return item ? [{ id: item.id, content: item.content }, ...queue.filter((entry) => entry.id !== id)] : queue;
+}
+
+/**
+ * Stop means "wait": a message queued before Stop is not sent by the run's end. Each queued message is held until
+ * the user picks "Send now" (promote) or discards it.
+ */
+export function holdAll(queue: QueuedMessage[]): QueuedMessage[] {
+  return queue.map((item) => ({ ...item, held: true }));
+}
+
+// Kept across reloads in sessionStorage (this tab only, gone when it closes), per conversation. Only the text the
+// user typed is stored: no token, no event, nothing the engine sent.
+const queueKey = (conversationId: string) => `skyflo.queue.${conversationId}`;
+
+export function persistQueue(conversationId: string | undefined, queue: QueuedMessage[]): void {
+  if (!conversationId) return;
+  try {
+    if (queue.length > 0) sessionStorage.setItem(queueKey(conversationId), JSON.stringify(queue.map(({ id, content, held }) => ({ id, content, ...(held ? { held } : {}) }))));
+    else sessionStorage.removeItem(queueKey(conversationId));
+  } catch {
+    // storage full or disabled: the queue still works for this page's life
+  }
+}
+
+/** The queue saved for `conversationId`, held: after a reload nothing is sent without the user saying so. */
+export function restoreQueue(conversationId: string): QueuedMessage[] {
+  try {
+    const parsed: unknown = JSON.parse(sessionStorage.getItem(queueKey(conversationId)) ?? '[]');
+    if (!Array.isArray(parsed)) return [];
+    return parsed
+      .filter((item): item is { id: string; content: string } => typeof item?.id === 'string' && typeof item?.content === 'string' && item.content.trim() !== '')
+      .map((item) => ({ id: item.id, content: item.content, held: true }));
+  } catch {
+    return [];
+  }
 }
