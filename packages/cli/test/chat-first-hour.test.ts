@@ -181,7 +181,7 @@ describe('skyflo chat in a 30-row terminal', () => {
 describe('skyflo chat -p in a pipeline', () => {
   const markdownScript = {
     rules: [
-      { match: { lastRole: 'user' }, reply: { toolCalls: [{ name: 'k8s_get', arguments: { resource_type: 'deployments', namespace: 'default', all_namespaces: false } }] } },
+      { match: { lastRole: 'user' as const }, reply: { toolCalls: [{ name: 'k8s_get', arguments: { resource_type: 'deployments', namespace: 'default', all_namespaces: false } }] } },
       { match: { toolName: 'k8s_get' }, reply: '## Deployments\n\nOnly **web** runs, with `2/2` replicas:\n\n- web: [nginx](https://nginx.org)\n- line 2\n- line 3\n' },
     ],
   };

@@ -89,8 +89,8 @@ export function createRenderer(options: RendererOptions): Renderer {
   let liveToolLine: string | undefined;
   let atLineStart = true;
   const usage = { prompt: 0, completion: 0, cached: 0 };
-  /** plain style: the answer of the current generation, printed as plain text once it is complete */
-  let plainAnswer = '';
+  /** plain style: the answer as plain text, line by line as lines complete (fences and tables once closed) */
+  let plainAnswer: MarkdownStream | undefined;
 
   // Live output (options.live): at most one of the spinner and the raw unfinished answer line is on screen, always
   // last; anything else written first erases it.
@@ -275,11 +275,11 @@ export function createRenderer(options: RendererOptions): Renderer {
   }
 
   const flushPlainAnswer = () => {
-    const text = plainAnswer.trim() ? markdownToPlainText(plainAnswer) : '';
-    plainAnswer = '';
-    if (!text) return;
+    const rest = plainAnswer?.flush() ?? '';
+    plainAnswer = undefined;
+    if (!rest.trim()) return;
     ensureNewline();
-    write(`${text}\n`);
+    write(rest.endsWith('\n') ? rest : `${rest}\n`);
   };
 
   function plain(event: AgentEvent): void {
@@ -287,7 +287,8 @@ export function createRenderer(options: RendererOptions): Renderer {
     if (['generation.complete', 'tool.executing', 'tool.awaiting_approval', 'tool.error', 'workflow.error', 'error', 'completed'].includes(event.type)) flushPlainAnswer();
     switch (event.type) {
       case 'token':
-        plainAnswer += event.text;
+        plainAnswer ??= createMarkdownStream(markdownToPlainText);
+        write(plainAnswer.push(event.text));
         return;
       case 'generation.complete':
         ensureNewline();
