@@ -11,7 +11,8 @@
  *    present with the same event timestamp is not added twice;
  *  - a decision without `decided_at` (an older engine) is dated by its event;
  *  - an answer a stop interrupted before its first word is still shown, empty and marked stopped.
- * Tool states only move forward in both readings, so a replayed `tool.executing` cannot undo a `completed`.
+ *  - tool states only move forward, and a repeated state is not applied again, so a replayed `tool.executing` cannot
+ *    undo a `completed`.
  */
 import type { AgentEvent } from './events.ts';
 import type { TimelineEntry, TimelineSegment, ToolExecutionRecord, ToolStatus } from './timeline.ts';
@@ -152,9 +153,13 @@ function applyToolEvent(record: ToolExecutionRecord | undefined, event: ToolEven
   // pending/executing/awaiting/error may add the card; the others only update it (spec §4)
   const mayCreate = event.type === 'tool.awaiting_approval' || event.type === 'tool.executing' || event.type === 'tool.error';
   if (!record && !mayCreate) return undefined;
-  if (record && statusRank[record.status] > statusRank[status]) return record;
-  // The gate re-sends `tool.awaiting_approval` for calls still waiting after a decision: those update the card.
-  if (record && record.status === status && event.type !== 'tool.awaiting_approval') return record;
+  if (record && live) {
+    // A replay must not undo or repeat what the card shows. The gate re-sends `tool.awaiting_approval` for calls
+    // still waiting after a decision: those update the card. (The stored reading applies every event in order: a
+    // reconciler's second `tool.error` adds the cluster state to the first one's outcome.)
+    if (statusRank[record.status] > statusRank[status]) return record;
+    if (record.status === status && event.type !== 'tool.awaiting_approval') return record;
+  }
   const next: ToolExecutionRecord = { ...(record ?? { call_id: event.call_id, tool: event.tool, title: event.title, args: event.args, timestamp: timestamp ?? 0 }), status };
   switch (event.type) {
     case 'tool.awaiting_approval':
@@ -217,10 +222,11 @@ export function foldLiveTimelineEvent(timeline: TimelineEntry[], event: AgentEve
 function fold(timeline: TimelineEntry[], event: AgentEvent, live: boolean): TimelineEntry[] {
   const timestamp = 'timestamp' in event && typeof event.timestamp === 'number' ? event.timestamp : undefined;
   switch (event.type) {
+    // Streamed deltas are a live client's only: the stored timeline holds completed text (generation.complete).
     case 'token':
-      return withAssistant(timeline, event, (entry) => appendLive(entry, 'text', event.text, timestamp));
+      return live ? withAssistant(timeline, event, (entry) => appendLive(entry, 'text', event.text, timestamp)) : timeline;
     case 'thinking':
-      return withAssistant(timeline, event, (entry) => appendLive(entry, 'thinking', event.text, timestamp));
+      return live ? withAssistant(timeline, event, (entry) => appendLive(entry, 'thinking', event.text, timestamp)) : timeline;
     case 'generation.complete':
       return withAssistant(timeline, event, (entry) => completeSegment(entry, 'text', event.content, timestamp, live), live || event.content !== '');
     case 'thinking.complete':
