@@ -4,7 +4,7 @@ import { Ban, CheckCircle2, Hourglass, ShieldCheck, XCircle } from 'lucide-react
 import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { Badge, Button, EmptyState, ErrorNote, PageHeader, Spinner } from '../../components/ui.tsx';
-import { target } from '../chat/components/tool-card.tsx';
+import { target } from '../chat/components/tool-card-labels.ts';
 import { decidePending, type DecisionOutcome } from './decide.ts';
 import { cannotDecideReason } from './decision-rights.ts';
 import { fetchPendingApprovals, pendingApprovalsKey } from './pending-query.tsx';

@@ -6,7 +6,7 @@ import { Button, ErrorNote, Spinner } from '../../components/ui.tsx';
 import { useWaitingForOthers } from '../approvals/pending-query.tsx';
 import { ChatTimeline } from './components/chat-timeline.tsx';
 import { Composer } from './components/composer.tsx';
-import { target as targetOf } from './components/tool-card.tsx';
+import { target as targetOf } from './components/tool-card-labels.ts';
 import { decisionTargets, useChatStore } from './state/chat-store.ts';
 import { pendingApprovals, type DecisionTarget } from './state/timeline.ts';
 
