@@ -6,7 +6,6 @@ import type { ToolStatus, ToolView } from '../state/timeline.ts';
 import { DecisionNote, wasDecided } from './decision-note.tsx';
 import { distinguishingArgs, outputCut, target } from './tool-card-labels.ts';
 
-
 export const statusLabel: Record<ToolStatus, string> = {
   pending: 'Pending',
   awaiting_approval: 'Awaiting approval',
