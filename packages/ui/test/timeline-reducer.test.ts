@@ -155,3 +155,23 @@ describe('stream reducer: SSE events → timeline', () => {
     expect(segments(failed).at(-1)).toMatchObject({ kind: 'text', text: '⚠ model failed' });
   });
 });
+
+describe('model retry notices', () => {
+  it('count the coming attempt out of all attempts, as the final "failed after N attempts" does', () => {
+    nextId = 0;
+    let state = play(addUserMessage(emptyTimeline, 'hi', 1), [{ event: { type: 'ready', run_id: run, conversation_id: conversation } as AgentEvent }]);
+    const notices: string[] = [];
+    // with_retries: maxRetries 3 → 4 attempts in all; each event names the attempt that failed (1-based)
+    for (const attempt of [1, 2, 3]) {
+      state = play(state, [framed({ type: 'transient_error', error: 'HTTP 503', retry_in: 1, attempt, max_retries: 3, timestamp: 10 + attempt })]);
+      notices.push(state.notice ?? '');
+    }
+    expect(notices).toEqual([
+      'The model failed (HTTP 503); retrying in 1s (attempt 2 of 4).',
+      'The model failed (HTTP 503); retrying in 1s (attempt 3 of 4).',
+      'The model failed (HTTP 503); retrying in 1s (attempt 4 of 4).',
+    ]);
+    state = play(state, [framed({ type: 'rate_limit', retry_in: 2.2, attempt: 1, max_retries: 3, timestamp: 20 })]);
+    expect(state.notice).toBe('The model is rate-limited; retrying in 3s (attempt 2 of 4).');
+  });
+});

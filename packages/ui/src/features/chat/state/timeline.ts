@@ -90,6 +90,15 @@ function withTimeline(state: TimelineState, timeline: TimelineEntry[]): Timeline
 }
 
 /** Applies one SSE event (with its SSE id, when the frame had one). Returns the same object when nothing changes. */
+/**
+ * The engine's retry events count the attempt that failed (1-based) and the retries allowed after the first try, and
+ * its final error says "failed after N attempts" with N = retries + 1: the notice names the coming attempt in the same
+ * count ("attempt 2 of 4"), so the two never disagree.
+ */
+function nextAttempt(event: { attempt: number; max_retries: number }): string {
+  return `attempt ${event.attempt + 1} of ${event.max_retries + 1}`;
+}
+
 export function applyEvent(state: TimelineState, event: AgentEvent, eventId?: number): TimelineState {
   const runId = 'run_id' in event ? event.run_id : undefined;
   if (eventId !== undefined && runId) {
@@ -108,9 +117,9 @@ export function applyEvent(state: TimelineState, event: AgentEvent, eventId?: nu
     case 'budget.exceeded':
       return { ...folded, error: `The conversation's token budget is spent (${event.used_tokens} of ${event.budget_tokens} tokens).` };
     case 'rate_limit':
-      return { ...folded, notice: `The model is rate-limited; retrying in ${Math.ceil(event.retry_in)}s (attempt ${event.attempt} of ${event.max_retries}).` };
+      return { ...folded, notice: `The model is rate-limited; retrying in ${Math.ceil(event.retry_in)}s (${nextAttempt(event)}).` };
     case 'transient_error':
-      return { ...folded, notice: `The model failed (${event.error}); retrying in ${Math.ceil(event.retry_in)}s (attempt ${event.attempt} of ${event.max_retries}).` };
+      return { ...folded, notice: `The model failed (${event.error}); retrying in ${Math.ceil(event.retry_in)}s (${nextAttempt(event)}).` };
     case 'conversation.title.generated':
       return { ...folded, title: event.title };
     case 'error':
