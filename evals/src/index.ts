@@ -4,7 +4,8 @@ export { taskSchema, type Task, type TaskSpec, type Step } from './task-schema.t
 export { runEval, type EvalOptions, type EvalRun } from './run-eval.ts';
 export { runAttempt, SIM_MODEL, fastKubeSimSettings, type AttemptOptions, type AttemptResult } from './run-attempt.ts';
 export { judgeTranscript, type TranscriptMetrics } from './check-transcript.ts';
-export { passAtK, summarize, markdownReport } from './report.ts';
+export { markdownReport } from './report.ts';
+export { passAtK, summarize } from './task-summary.ts';
 export { costOf, parsePrice, prices } from './prices.ts';
 export { categoryScores, scorecardMarkdown, scorecardHtml, median, type CategoryScore } from './scorecard.ts';
 export { compareWithBaseline, readResults, BaselineError, type Regression } from './baseline.ts';

@@ -5,7 +5,7 @@
  * per category. Both are rendered from results.jsonl lines only, so an old run can be re-rendered or compared.
  */
 import type { AttemptResult } from './run-attempt.ts';
-import { summarize } from './report.ts';
+import { summarize } from './task-summary.ts';
 
 export interface CategoryScore {
   category: string;
