@@ -58,7 +58,8 @@ function watchLastAnswer(marker: string): Promise<Painted> {
   });
 }
 
-const stack = await startUiStack();
+// the conversations are built through the API faster than a person's 600 requests a minute
+const stack = await startUiStack({ env: { RATE_LIMIT_PER_MINUTE: '6000' } });
 try {
   await registerAndSignIn(stack);
   const started = Date.now();

@@ -18,7 +18,9 @@ let stack: UiStack;
 let conversationId: string;
 
 beforeAll(async () => {
-  stack = await startUiStack();
+  // 250 turns are built through the API in about a minute, with the signed-in page refreshing its lists and
+  // notifications beside them: more than a person's 600 requests a minute, so this stack allows more.
+  stack = await startUiStack({ env: { RATE_LIMIT_PER_MINUTE: '6000' } });
   await registerAndSignIn(stack);
   await stack.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.url });
   conversationId = await createLongConversation(stack, TURNS);

@@ -2,7 +2,7 @@
  * Request and response payloads of the engine's HTTP API (spec §1), shared by the engine (validation)
  * and clients (UI, CLI). Field names follow Skyflo's wire format (snake_case).
  */
-import { z } from 'zod';
+import { z } from './zod.ts';
 
 /** Upper bound on one chat message; larger bodies are refused with 413 by the server's body limit anyway. */
 export const MAX_MESSAGE_CHARS = 100_000;

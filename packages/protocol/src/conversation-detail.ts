@@ -2,7 +2,7 @@
  * GET /conversations/:id as clients read it. The stored timeline is checked loosely (the fields a client shows;
  * unknown entry kinds are kept and ignored), so a page or a terminal opens even if one entry is odd.
  */
-import { z } from 'zod';
+import { z } from './zod.ts';
 
 const timelineToolSchema = z.looseObject({
   call_id: z.string(),

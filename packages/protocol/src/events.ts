@@ -3,7 +3,7 @@
  * Wire-compatible with Skyflo's events (spec §2); additions are optional fields so existing clients keep working.
  * Every event except `ready` and `heartbeat` carries `timestamp`, `conversation_id` and `run_id`, added by the engine.
  */
-import { z } from 'zod';
+import { z } from './zod.ts';
 
 const runFields = {
   /** milliseconds since the epoch, added by the engine when the event is published */

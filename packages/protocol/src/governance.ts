@@ -3,7 +3,7 @@
  * LLM settings): shared by the engine (validation, OpenAPI) and its clients (Command Center, CLI).
  * Field names follow Skyflo's wire format (snake_case) where Skyflo has the route (spec §1).
  */
-import { z } from 'zod';
+import { z } from './zod.ts';
 import { actorSchema, approvalFactsSchema, riskFlagSchema } from './events.ts';
 
 // ---- roles and team ----

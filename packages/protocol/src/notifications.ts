@@ -2,7 +2,7 @@
  * Wire types of the team features: API tokens for automation (POST /auth/tokens), the per-user notification stream
  * (GET /notifications/stream, SSE) and outgoing webhook deliveries.
  */
-import { z } from 'zod';
+import { z } from './zod.ts';
 
 // ---- API tokens ----
 
