@@ -16,6 +16,8 @@ export const chatRequestSchema = z.object({
   messages: z.array(chatMessageSchema).min(1, 'messages must contain at least one message'),
   /** continue this conversation; omitted → a new conversation owned by the caller (its id arrives in `ready`) */
   conversation_id: z.uuid('conversation_id must be a UUID').optional(),
+  /** pin a new conversation to this cluster (a kubeconfig context name); later turns keep the conversation's cluster */
+  context: z.string().min(1).optional(),
 });
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
@@ -40,6 +42,11 @@ export const approvalRequestSchema = z
      * audit as an automatic approval by the calling user.
      */
     automatic: z.boolean().optional(),
+    /**
+     * Approve with automatic revert: if the engine's verification ends `regressed`, it runs the inverse shown on the
+     * card (`undo`) without asking again. Only with approve; refused (400) when the call has no recorded inverse.
+     */
+    auto_revert: z.boolean().optional(),
   })
   .refine((request) => !request.approve || request.args_hash !== undefined, {
     message: 'approve needs args_hash: the args_hash of the tool.awaiting_approval event the approver was shown',
@@ -79,7 +86,16 @@ export type ErrorResponse = z.infer<typeof errorResponseSchema>;
 // Conversations (spec §1)
 export const createConversationRequestSchema = z.object({ conversation_id: z.uuid().optional() });
 export const createConversationResponseSchema = z.object({ status: z.literal('success'), id: z.string(), title: z.string(), created_at: z.string() });
-export const conversationSummarySchema = z.object({ id: z.string(), title: z.string(), created_at: z.string(), updated_at: z.string() });
+export const conversationSummarySchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  /** the cluster the conversation is pinned to */
+  cluster: z.string().optional(),
+  /** a change made in this conversation was verified `regressed` (and not undone since) */
+  regressed: z.boolean().optional(),
+});
 export const listConversationsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(50).default(20),
   cursor: z.string().optional(),

@@ -3,6 +3,8 @@
  * Wire-compatible with Skyflo's events (spec §2); additions are optional fields so existing clients keep working.
  * Every event except `ready` and `heartbeat` carries `timestamp`, `conversation_id` and `run_id`, added by the engine.
  */
+import { clusterRefSchema } from './clusters.ts';
+import { undoProposalSchema, verificationEventFields } from './verification.ts';
 import { z } from './zod.ts';
 
 const runFields = {
@@ -72,6 +74,14 @@ export const approvalFactsSchema = z.object({
   /** why the approval policy requires a human for this call, in plain words ("Changes the cluster: scales deployment shop/web to 5 replicas") */
   policy_reason: z.string().optional(),
   requested_by: actorSchema.optional(),
+  /** the cluster this call will change (bound into args_hash), shown in large type on the card */
+  cluster: clusterRefSchema.optional(),
+  /** the namespace it targets, when it has one */
+  namespace: z.string().optional(),
+  /** the inverse call that would restore the recorded before-state (what Undo and automatic revert would run) */
+  undo: undoProposalSchema.optional(),
+  /** this call is the undo of that call id */
+  undo_of: z.string().optional(),
 });
 export type ApprovalFacts = z.infer<typeof approvalFactsSchema>;
 
@@ -127,10 +137,21 @@ export const agentEventSchemas = {
     ...decisionFields,
     /** approved by `skyflo chat --approve-all` (evaluation only), recorded as such in the audit */
     automatic: z.boolean().optional(),
+    /** approved with automatic revert: if verification ends `regressed`, the shown inverse runs without asking again */
+    auto_revert: z.boolean().optional(),
   }),
   'tool.denied': z.object({ type: z.literal('tool.denied'), ...runFields, ...toolIdentity, ...decisionFields }),
   'tool.executing': z.object({ type: z.literal('tool.executing'), ...runFields, ...toolIdentity }),
-  'tool.result': z.object({ type: z.literal('tool.result'), ...runFields, ...toolIdentity, result: toolResultContentSchema }),
+  'tool.result': z.object({
+    type: z.literal('tool.result'),
+    ...runFields,
+    ...toolIdentity,
+    result: toolResultContentSchema,
+    /** an executed change whose before-state was recorded: POST /agent/approvals/{call_id}/undo proposes its inverse */
+    undo_available: z.boolean().optional(),
+  }),
+  /** the engine's check of an executed change: `verifying` first, then one final outcome (see verification.ts) */
+  'tool.verification': z.object({ type: z.literal('tool.verification'), ...runFields, ...verificationEventFields }),
   'tool.error': z.object({
     type: z.literal('tool.error'),
     ...runFields,

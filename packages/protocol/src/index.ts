@@ -5,3 +5,5 @@ export * from './timeline.ts';
 export * from './timeline-fold.ts';
 export * from './conversation-detail.ts';
 export * from './notifications.ts';
+export * from './verification.ts';
+export * from './clusters.ts';

@@ -1,0 +1,53 @@
+/**
+ * Clusters and scope (issue 22): which cluster and namespace the agent acts on, named everywhere.
+ * A cluster is a kubeconfig context (or the in-cluster identity, named "in-cluster"), by name.
+ */
+import { z } from './zod.ts';
+
+/** The cluster an approval is bound to: its name and API server URL are both in the call's args hash. */
+export const clusterRefSchema = z.object({
+  /** the context name (display name) */
+  name: z.string(),
+  /** the API server URL */
+  server: z.string(),
+  /** an optional label such as "prod" */
+  label: z.string().optional(),
+});
+export type ClusterRef = z.infer<typeof clusterRefSchema>;
+
+export const clusterStatusSchema = clusterRefSchema.extend({
+  /** the kubeconfig's current context (the default for a new conversation) */
+  current: z.boolean(),
+  reachable: z.boolean(),
+  /** why it is not reachable, naming the file/context ("kubeconfig /x/config: context beta: connect ECONNREFUSED …") */
+  error: z.string().optional(),
+  /** server version, e.g. "v1.31.0" */
+  version: z.string().optional(),
+  /** who Skyflo is there (SelfSubjectReview), e.g. "system:serviceaccount:skyflo:skyflo" */
+  identity: z.string().optional(),
+  default_namespace: z.string().optional(),
+  /** the approval policy for writes here: read_only | self | approver | four_eyes */
+  policy: z.string().optional(),
+});
+export type ClusterStatus = z.infer<typeof clusterStatusSchema>;
+
+export const clustersResponseSchema = z.object({ clusters: z.array(clusterStatusSchema) });
+export type ClustersResponse = z.infer<typeof clustersResponseSchema>;
+
+/** Approval policy by scope: per cluster, optionally narrowed by a namespace glob ("payments-*"). */
+export const clusterPolicyModeSchema = z.enum(['read_only', 'self', 'approver', 'four_eyes']);
+export type ClusterPolicyMode = z.infer<typeof clusterPolicyModeSchema>;
+export const clusterPolicySchema = z.object({
+  cluster: z.string().min(1, 'cluster is required'),
+  namespace_pattern: z.string().optional(),
+  mode: clusterPolicyModeSchema,
+});
+export type ClusterPolicy = z.infer<typeof clusterPolicySchema>;
+export const clusterPoliciesSchema = z.object({ policies: z.array(clusterPolicySchema) });
+
+/** What one team member may touch; absent = everything. Namespace globs apply in every allowed cluster. */
+export const memberScopeSchema = z.object({
+  clusters: z.array(z.string()).optional(),
+  namespaces: z.array(z.string()).optional(),
+});
+export type MemberScope = z.infer<typeof memberScopeSchema>;
