@@ -10,6 +10,7 @@
  */
 import type { z } from 'zod';
 import type { ApprovalRequest, ChatRequest, StopResponse, ToolSummary } from '../api.ts';
+import type { UndoRequest } from '../verification.ts';
 import type { ConversationDetail } from '../conversation-detail.ts';
 import type { PendingApproval } from '../governance.ts';
 import { readAgentEvents, type StreamedEvent } from './agent-event-stream.ts';
@@ -75,8 +76,17 @@ export interface SkyfloClient {
   pendingApprovals(): Promise<PendingApprovals>;
   /** POST /agent/chat; the engine creates the conversation when `conversationId` is omitted */
   chat(input: { message: string; conversationId?: string } & StreamOptions): Promise<AgentEventStream>;
-  /** POST /agent/approvals/:call_id; the stream is the run the decision resumes */
+  /**
+   * POST /agent/approvals/:call_id; the stream is the run the decision resumes. `decision.auto_revert: true` approves
+   * with automatic revert (only for a call whose card showed an inverse, `undo`; the engine refuses it otherwise).
+   */
   decide(input: { callId: string; decision: ApprovalRequest } & StreamOptions): Promise<AgentEventStream>;
+  /**
+   * POST /agent/approvals/:call_id/undo: proposes the inverse of an executed change (`tool.result.undo_available`) as
+   * a new call in the same conversation. The stream is a run like a chat turn's; the inverse arrives as a
+   * `tool.awaiting_approval` with `undo_of` and is decided like any other call.
+   */
+  undo(input: { callId: string; conversationId: string } & StreamOptions): Promise<AgentEventStream>;
   /** GET /agent/runs/:run_id/events: a run's events after `lastEventId` (0 replays it from the start) */
   runEvents(input: { conversationId: string; runId: string; lastEventId: number } & StreamOptions): Promise<AgentEventStream>;
   stop(input: { conversationId: string; runId: string }): Promise<StopResponse>;
@@ -204,6 +214,10 @@ export function createSkyfloClient(options: SkyfloClientOptions): SkyfloClient {
     },
     // typed, not re-validated here: the engine checks the request and answers 400 with what is wrong
     decide: ({ callId, decision, signal, invalid }) => stream({ method: 'POST', path: `/agent/approvals/${encodeURIComponent(callId)}`, json: decision, signal }, invalid),
+    undo: ({ callId, conversationId, signal, invalid }) => {
+      const body: UndoRequest = { conversation_id: conversationId };
+      return stream({ method: 'POST', path: `/agent/approvals/${encodeURIComponent(callId)}/undo`, json: body, signal }, invalid);
+    },
     runEvents: ({ conversationId, runId, lastEventId, signal, invalid }) =>
       stream(
         { method: 'GET', path: `/agent/runs/${encodeURIComponent(runId)}/events?conversation_id=${encodeURIComponent(conversationId)}`, headers: { 'last-event-id': String(lastEventId) }, signal },
