@@ -42,7 +42,7 @@ export function ChatPage() {
   const { timeline, queue, batch } = store;
   const scroller = useRef<HTMLDivElement>(null);
   // stable, so the memoised entries do not re-render for every streamed token
-  const decide = useCallback((target: DecisionTarget, approve: boolean, reason?: string) => void useChatStore.getState().decide(target, approve, reason), []);
+  const decide = useCallback((target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean) => void useChatStore.getState().decide(target, approve, reason, autoRevert), []);
 
   useEffect(() => {
     if (!id) return;

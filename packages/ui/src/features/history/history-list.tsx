@@ -7,6 +7,8 @@ import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import { Button, Spinner } from '../../components/ui.tsx';
 import { deleteConversation, groupByDate, listConversations, renameConversation, type ConversationPage, type ConversationSummary } from './api.ts';
 
+const REGRESSED_NOTE = 'A change made in this conversation regressed (verification found it worse) and has not been undone';
+
 export function HistoryList() {
   const query = useInfiniteQuery({
     queryKey: ['conversations'],
@@ -88,6 +90,10 @@ function HistoryItem({ item }: { item: ConversationSummary }) {
           className={({ isActive }) => `block truncate rounded-md py-1.5 pl-2.5 pr-8 text-sm ${isActive ? 'bg-panel-2 font-medium' : 'text-fg/90 hover:bg-panel-2'}`}
           title={title}
         >
+          {item.regressed ? (
+            // a change made here was verified `regressed` and not undone since: the reader should open it
+            <span role="img" aria-label={REGRESSED_NOTE} title={REGRESSED_NOTE} data-testid="regressed-mark" className="mr-1.5 inline-block h-2 w-2 rounded-full bg-danger align-middle" />
+          ) : null}
           {rename.isPending ? rename.variables : title}
         </NavLink>
       )}

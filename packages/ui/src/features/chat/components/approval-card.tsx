@@ -6,6 +6,8 @@ import { useChatStore } from '../state/chat-store.ts';
 import { decisionTargetOf, type DecisionTarget, type ToolView } from '../state/timeline.ts';
 import { decisionOfKey } from './card-keys.ts';
 import { ArgsView } from './tool-card.tsx';
+import { AutoRevertOption, UndoOfBanner } from './undo-approval.tsx';
+import type { VerifiableTool } from './verification-labels.ts';
 
 const DiffView = lazy(() => import('../../../components/diff-view.tsx'));
 
@@ -22,8 +24,13 @@ function isTextField(target: EventTarget | null): boolean {
  * (APPROVAL_POLICY=approver for a member, four-eyes for the requester) sees who must instead of buttons the engine
  * would refuse, and the page follows the call until it is decided.
  */
-export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locked?: string; onDecide(target: DecisionTarget, approve: boolean, reason?: string): void }) {
+export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locked?: string; onDecide(target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean): void }) {
   const [reason, setReason] = useState('');
+  const { undo, undo_of: undoOf } = tool as VerifiableTool;
+  // Ticked for the preview it was ticked on: a new preview of the call (other args or diff) starts unticked again.
+  const preview = `${tool.args_hash ?? ''}:${tool.diff_hash ?? ''}`;
+  const [autoRevertFor, setAutoRevertFor] = useState<string | undefined>(undefined);
+  const autoRevert = undo !== undefined && autoRevertFor === preview;
   const card = useRef<HTMLElement>(null);
   /** Event.timeStamp of the gesture that moved the user into the card; undefined while they did not */
   const armedAt = useRef<number | undefined>(undefined);
@@ -37,7 +44,7 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
   const previewMissing = !tool.args_hash;
   const decide = (approve: boolean) => {
     if (busy || right.kind !== 'can' || (approve && previewMissing)) return;
-    onDecide(decisionTargetOf(tool), approve, reason.trim() || undefined);
+    onDecide(decisionTargetOf(tool), approve, reason.trim() || undefined, approve && autoRevert ? true : undefined);
   };
   const onKeyDown = (event: KeyboardEvent<HTMLElement>) => {
     const decision = decisionOfKey(
@@ -93,6 +100,7 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
           <Badge tone="warn">Awaiting approval</Badge>
         </span>
       </header>
+      {undoOf ? <UndoOfBanner callId={undoOf} /> : null}
       <div className="space-y-3 px-4 pt-3">
         {tool.policy_reason ? <p className="text-sm text-muted">{tool.policy_reason}</p> : null}
         {tool.requested_by ? <p className="text-xs text-muted">Requested by {tool.requested_by.name || tool.requested_by.email || tool.requested_by.id}</p> : null}
@@ -126,6 +134,7 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
         ) : tool.preview_error ? (
           <p className="text-sm text-warn">No dry-run preview: {tool.preview_error}</p>
         ) : null}
+        {undo && right.kind === 'can' ? <AutoRevertOption undo={undo} checked={autoRevert} disabled={busy} onChange={(checked) => setAutoRevertFor(checked ? preview : undefined)} /> : null}
         {right.kind === 'cannot' ? (
           <div role="status" data-testid="approval-waiting" className="sticky bottom-0 -mx-4 flex items-start gap-2 border-t border-border bg-panel px-4 py-3">
             <Hourglass className="mt-0.5 h-4 w-4 shrink-0 text-warn" aria-hidden />
@@ -152,7 +161,7 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
                 Deny <Kbd>D</Kbd>
               </Button>
               <Button variant="primary" disabled={busy || previewMissing} onClick={() => decide(true)} aria-keyshortcuts={armed ? 'a' : undefined}>
-                Approve <Kbd>A</Kbd>
+                {autoRevert ? 'Approve with automatic revert' : 'Approve'} <Kbd>A</Kbd>
               </Button>
             </div>
             <p className="mt-1 text-xs text-muted" data-testid="approval-hint">
@@ -160,7 +169,7 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
                 (previewMissing
                   ? 'The preview of this call did not reach this page; reload it to approve.'
                   : armed
-                    ? 'A approves, D denies.'
+                    ? `A approves${autoRevert ? ' with automatic revert' : ''}, D denies.`
                     : 'Click or Tab into this card to decide with A / D.')}
             </p>
           </div>

@@ -25,7 +25,7 @@ export function usageLine(usage: Assistant['usage']): string | undefined {
  * decided right now (the run still previews the turn's other changes, a decision is being sent); a stopped answer
  * ends with a "Stopped" marker where it stopped.
  */
-export const AssistantMessage = memo(function AssistantMessage(props: { entry: Assistant; decisionsLocked?: string; onDecide(target: DecisionTarget, approve: boolean, reason?: string): void }) {
+export const AssistantMessage = memo(function AssistantMessage(props: { entry: Assistant; decisionsLocked?: string; onDecide(target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean): void }) {
   const { entry } = props;
   const text = entry.segments
     .filter((segment) => segment.kind === 'text')

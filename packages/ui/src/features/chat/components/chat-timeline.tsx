@@ -30,7 +30,8 @@ export function ChatTimeline(props: {
   thinking: boolean;
   /** why no approval card can be decided right now (undefined: they can) */
   decisionsLocked?: string;
-  onDecide(target: DecisionTarget, approve: boolean, reason?: string): void;
+  /** `autoRevert`: approve with automatic revert (the card showed the inverse and it was ticked) */
+  onDecide(target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean): void;
 }) {
   const { entries, scroller } = props;
   const pinned = useMemo(() => entries.flatMap((entry, index) => (awaitsApproval(entry) ? [index] : [])), [entries]);

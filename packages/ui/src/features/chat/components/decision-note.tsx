@@ -28,6 +28,7 @@ export function DecisionNote({ tool }: { tool: ToolView }) {
         <Icon className={`h-3.5 w-3.5 shrink-0 ${denied ? 'text-danger' : 'text-accent'}`} aria-hidden />
         <span className="font-medium">{denied ? 'Denied' : 'Approved'}</span>
         {tool.automatic ? <span className="text-muted">automatically (--approve-all)</span> : null}
+        {(tool as { auto_revert?: boolean }).auto_revert && !denied ? <span className="text-warn" data-testid="decided-auto-revert">with automatic revert</span> : null}
         {who ? (
           <span>
             by <span data-testid="decided-by">{who}</span>

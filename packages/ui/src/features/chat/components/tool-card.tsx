@@ -5,6 +5,7 @@ import { Badge } from '../../../components/ui.tsx';
 import type { ToolStatus, ToolView } from '../state/timeline.ts';
 import { DecisionNote, wasDecided } from './decision-note.tsx';
 import { distinguishingArgs, outputCut, target } from './tool-card-labels.ts';
+import { VerifyAndUndo } from './verification-view.tsx';
 
 export const statusLabel: Record<ToolStatus, string> = {
   pending: 'Pending',
@@ -81,6 +82,8 @@ export function ToolCard({ tool }: { tool: ToolView }) {
         </span>
       </button>
       {wasDecided(tool) ? <DecisionNote tool={tool} /> : null}
+      {/* the engine's verification of an executed change (live) and its Undo */}
+      <VerifyAndUndo tool={tool} />
       {open ? (
         <div className="space-y-2 border-t border-border px-3 py-3">
           {/* the output first: it is what the card was opened for; the arguments follow */}

@@ -36,8 +36,15 @@ export interface ChatStore {
   close(): void;
   send(text: string): void;
   stop(): Promise<void>;
-  /** decides the call a card shows, bound to the hashes of the awaiting event that card rendered */
-  decide(target: DecisionTarget, approve: boolean, reason?: string): Promise<void>;
+  /**
+   * decides the call a card shows, bound to the hashes of the awaiting event that card rendered; `autoRevert`:
+   * approve with automatic revert (the card showed the inverse and the user ticked it)
+   */
+  decide(target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean): Promise<void>;
+  /** Undo is being asked for this executed call */
+  undoing?: string;
+  /** Undo on an executed change's card: the engine proposes its inverse as a new approval card in this conversation */
+  undo(callId: string): Promise<void>;
   /**
    * "Approve all" / "Decline all": decides exactly `targets` (the cards on screen when the button was clicked), in
    * order. A call proposed later, or one whose preview changed since, is not decided by it.
@@ -231,14 +238,14 @@ export const useChatStore = create<ChatStore>((set, get) => {
     return undefined;
   }
 
-  async function decideOne(conversationId: string, target: DecisionTarget, approve: boolean, reason?: string): Promise<void> {
+  async function decideOne(conversationId: string, target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean): Promise<void> {
     set({ deciding: target.call_id });
     try {
       await run(conversationId, (signal) =>
         skyflo.decide({
           callId: target.call_id,
           // bound to the awaiting event the card showed: its arguments, and its diff when it had one
-          decision: { approve, conversation_id: conversationId, ...(reason ? { reason } : {}), ...(target.args_hash ? { args_hash: target.args_hash } : {}), ...(target.diff_hash ? { diff_hash: target.diff_hash } : {}) },
+          decision: { approve, conversation_id: conversationId, ...(reason ? { reason } : {}), ...(target.args_hash ? { args_hash: target.args_hash } : {}), ...(target.diff_hash ? { diff_hash: target.diff_hash } : {}), ...(approve && autoRevert ? { auto_revert: true } : {}) },
           signal,
           invalid: 'skip',
         }),
@@ -259,7 +266,7 @@ export const useChatStore = create<ChatStore>((set, get) => {
       if (get().conversationId === conversationId) return;
       controller?.abort();
       buffered = [];
-      set({ conversationId, timeline: emptyTimeline, queue: restoreQueue(conversationId), loading: true, loadError: undefined, batch: undefined, deciding: undefined, following: undefined });
+      set({ conversationId, timeline: emptyTimeline, queue: restoreQueue(conversationId), loading: true, loadError: undefined, batch: undefined, deciding: undefined, undoing: undefined, following: undefined });
       let conversation: ConversationResponse;
       try {
         conversation = await skyflo.getConversation(conversationId);
@@ -303,13 +310,25 @@ export const useChatStore = create<ChatStore>((set, get) => {
       }
     },
 
-    async decide(target, approve, reason) {
+    async decide(target, approve, reason, autoRevert) {
       const { conversationId, timeline } = get();
       if (!conversationId || get().deciding || get().batch) return;
       if (!pendingApprovals(timeline).some((item) => item.call_id === target.call_id)) return;
       const refused = refusal(target, approve);
       if (refused) return set({ timeline: { ...timeline, error: refused } });
-      await decideOne(conversationId, target, approve, reason);
+      await decideOne(conversationId, target, approve, reason, autoRevert);
+    },
+
+    async undo(callId) {
+      const { conversationId } = get();
+      if (!conversationId || runInProgress() || get().deciding || get().batch || get().undoing) return;
+      set({ undoing: callId });
+      try {
+        // a run like a chat turn: the inverse arrives as tool.awaiting_approval (undo_of) and waits like any call
+        await run(conversationId, (signal) => skyflo.undo({ callId, conversationId, signal, invalid: 'skip' }));
+      } finally {
+        set({ undoing: undefined });
+      }
     },
 
     async decideAll(approve, targets) {
