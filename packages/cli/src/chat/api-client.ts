@@ -43,6 +43,8 @@ export interface ApiClient {
   chat(input: { message: string; conversationId?: string; signal?: AbortSignal }): Promise<AsyncGenerator<StreamedEvent>>;
   /** POST /agent/approvals/{call_id}; the stream is the resumed run. */
   decide(input: { callId: string; decision: ApprovalRequest; signal?: AbortSignal }): Promise<AsyncGenerator<StreamedEvent>>;
+  /** POST /agent/approvals/{call_id}/undo; the stream is a run that proposes the call's inverse for approval. */
+  undo(input: { callId: string; conversationId: string; signal?: AbortSignal }): Promise<AsyncGenerator<StreamedEvent>>;
   stop(input: { conversationId: string; runId: string }): Promise<StopResponse>;
 }
 
@@ -129,6 +131,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     tools: () => signedIn(() => client.tools()),
     chat: ({ message, conversationId, signal }) => streamed(() => client.chat({ message, ...(conversationId ? { conversationId } : {}), ...(signal ? { signal } : {}) })),
     decide: ({ callId, decision, signal }) => streamed(() => client.decide({ callId, decision, ...(signal ? { signal } : {}) })),
+    undo: ({ callId, conversationId, signal }) => streamed(() => client.undo({ callId, conversationId, ...(signal ? { signal } : {}) })),
     stop: (input) => signedIn(() => client.stop(input)),
   };
 }

@@ -56,14 +56,20 @@ export function colorDiff(diff: string, palette: Palette): string {
 
 const severityOrder = { high: 0, medium: 1, low: 2 } as const;
 
-/** The keys line under a card; the interactive prompt prints it only once it listens (keys typed before are ignored). */
-export function approvalKeysLine(palette: Palette, input: { more?: boolean } = {}): string {
+/**
+ * The keys line under a card; the interactive prompt prints it only once it listens (keys typed before are ignored).
+ * `autoRevert`: the card shows the call's inverse, so `a!` approves with automatic revert.
+ */
+export function approvalKeysLine(palette: Palette, input: { more?: boolean; autoRevert?: boolean } = {}): string {
   return (
     palette.yellow('╰─ ') +
-    `${palette.bold('[a]')} approve  ${palette.bold('[d]')} deny (with a reason)  ${palette.bold('[f]')} full args` +
+    `${palette.bold('[a]')} approve  ${input.autoRevert ? `${palette.bold('[a!]')} approve with automatic revert  ` : ''}${palette.bold('[d]')} deny (with a reason)  ${palette.bold('[f]')} full args` +
     (input.more ? `  ${palette.bold('[m]')} more of the diff` : '')
   );
 }
+
+/** Lines of the inverse's diff a card shows under "automatic revert would run" (the change's own diff comes first). */
+const INVERSE_DIFF_LINES = 12;
 
 function diffLines(event: AwaitingApproval): string[] {
   return event.diff ? event.diff.replace(/\n$/, '').split('\n') : [];
@@ -96,13 +102,15 @@ export function diffBudget(rows: number | undefined): number {
  * `keys: false` leaves out the last line (the keys to press), for a prompt that prints it when it is ready.
  * `maxDiffLines`: show at most that many diff lines, then say how many are left (the prompt pages them with [m]).
  */
-export function formatApprovalCard(event: AwaitingApproval, input: { palette: Palette; full?: boolean; keys?: boolean; maxDiffLines?: number }): string {
+export function formatApprovalCard(event: AwaitingApproval, input: { palette: Palette; full?: boolean; keys?: boolean; maxDiffLines?: number; undoOfLabel?: string }): string {
   const { palette } = input;
   const bar = palette.yellow('│');
   const lines: string[] = [];
   const title = event.title && event.title !== event.tool ? `${event.title} (${event.tool})` : event.tool;
   lines.push(palette.yellow(`╭─ Approval needed: `) + palette.bold(title) + (event.destructive ? ' ' + palette.bgRed(palette.white(' DESTRUCTIVE ')) : ''));
   const field = (label: string, value: string) => lines.push(`${bar} ${palette.dim(label.padEnd(10))}${value.replace(/\n/g, `\n${bar} ${' '.repeat(10)}`)}`);
+  // an undo says what it undoes before anything else (issue 21)
+  if (event.undo_of) lines.push(`${bar} ${palette.bold(palette.cyan(`↶ UNDO OF ${input.undoOfLabel ?? event.undo_of}`))}${input.undoOfLabel ? palette.dim(` (${event.undo_of})`) : ''}`);
   if (event.requested_by) field('asked by', event.requested_by.email ?? event.requested_by.name ?? event.requested_by.id);
   if (event.policy_reason) field('why', event.policy_reason);
   for (const risk of [...(event.risks ?? [])].sort((a, b) => severityOrder[a.severity] - severityOrder[b.severity])) {
@@ -125,7 +133,18 @@ export function formatApprovalCard(event: AwaitingApproval, input: { palette: Pa
   } else {
     field('no diff', palette.dim('this tool has no dry-run preview'));
   }
+  if (event.undo) {
+    // what automatic revert would run, seen before deciding (issue 21): it is only run when [a!] is chosen
+    lines.push(`${bar} ${palette.dim('if it regresses')} ${palette.bold('[a!]')} approves with automatic revert, which would run:`);
+    lines.push(`${bar}   ${palette.bold(event.undo.tool)} ${event.undo.summary}`);
+    if (event.undo.diff) {
+      const inverse = event.undo.diff.replace(/\n$/, '').split('\n');
+      const shown = input.full ? inverse : inverse.slice(0, INVERSE_DIFF_LINES);
+      lines.push(indent(colorDiff(shown.join('\n'), palette), `${bar}   `));
+      if (shown.length < inverse.length) lines.push(`${bar}   ${palette.dim(`… ${inverse.length - shown.length} more lines of the inverse's diff (f: everything)`)}`);
+    }
+  }
   field('args hash', palette.dim(event.args_hash));
-  if (input.keys !== false) lines.push(approvalKeysLine(palette, { more: diffIsCut(event, input.maxDiffLines) }));
+  if (input.keys !== false) lines.push(approvalKeysLine(palette, { more: diffIsCut(event, input.maxDiffLines), autoRevert: event.undo !== undefined }));
   return lines.join('\n');
 }

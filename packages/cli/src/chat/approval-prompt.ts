@@ -27,14 +27,16 @@ async function askApproval(context: Context, approval: AwaitingApproval, positio
   // a long diff is cut so the card's header and risks stay on screen; [m] pages through the rest
   const pageSize = renderer.diffLinesShown();
   let nextDiffLine: number | undefined = diffIsCut(approval, pageSize) ? pageSize : undefined;
+  // `a!` (approve with automatic revert) exists only on a card that showed the inverse it would run (issue 21)
+  const autoRevert = approval.undo !== undefined;
   const typeahead = {
     quietMs: DECISION_QUIET_MS,
-    onReady: () => io.stdout.write(`${position.total > 1 ? palette.dim(`(${position.index + 1}/${position.total}) `) : ''}${approvalKeysLine(palette, { more: nextDiffLine !== undefined })}\n`),
+    onReady: () => io.stdout.write(`${position.total > 1 ? palette.dim(`(${position.index + 1}/${position.total}) `) : ''}${approvalKeysLine(palette, { more: nextDiffLine !== undefined, autoRevert })}\n`),
     onIgnored: (count: number) =>
       io.stdout.write(`${palette.yellow(`ignored ${count} key${count === 1 ? '' : 's'} typed before the card appeared`)}${palette.dim(' (nothing was decided: read the card, then press a or d)')}\n`),
   };
   for (;;) {
-    const key = await input.readKey(['a', 'y', 'd', 'n', 'f', 'm'], { typeahead });
+    const key = await input.readKey(['a', 'y', 'd', 'n', 'f', 'm', ...(autoRevert ? ['a!'] : [])], { typeahead });
     if (key.kind === 'interrupt' || key.kind === 'eof') {
       return { leave: true, why: `not decided (${key.kind === 'interrupt' ? 'Ctrl-C' : 'end of input'}); the call is still pending: decide it in the UI or with skyflo chat --resume ${approval.context.conversation_id}` };
     }
@@ -42,12 +44,16 @@ async function askApproval(context: Context, approval: AwaitingApproval, positio
       if (nextDiffLine === undefined) continue;
       const page = diffPage(approval, { palette, from: nextDiffLine, count: pageSize });
       nextDiffLine = page.next;
-      io.stdout.write(`${page.text}\n${approvalKeysLine(palette, { more: nextDiffLine !== undefined })}\n`);
+      io.stdout.write(`${page.text}\n${approvalKeysLine(palette, { more: nextDiffLine !== undefined, autoRevert })}\n`);
       continue;
     }
     if (key.name === 'f') {
       io.stdout.write(`${palette.dim('full arguments:')}\n${formatArgs(approval.args, { full: true, palette }).text}\n`);
       continue;
+    }
+    if (key.name === 'a!') {
+      io.stdout.write(palette.green('approving with automatic revert…\n'));
+      return { approve: true, autoRevert: true };
     }
     if (key.name === 'a' || key.name === 'y') {
       io.stdout.write(palette.green('approving…\n'));

@@ -126,7 +126,7 @@ async function connect(context: Context, url: string): Promise<{ client: ApiClie
 // ---------------------------------------------------------------------------------------------------- turns
 
 /** Runs one turn with Ctrl-C wired: the first stops the run, a second quits. */
-async function converse(context: Context, client: ApiClient, message: string, conversationId: string | undefined): Promise<{ outcome: TurnOutcome; interrupted: boolean }> {
+async function converse(context: Context, client: ApiClient, message: string, conversationId: string | undefined, undoOf?: string): Promise<{ outcome: TurnOutcome; interrupted: boolean }> {
   const abort = new AbortController();
   const onEvent = (event: AgentEvent) => {
     context.trace?.write(`${JSON.stringify(event)}\n`);
@@ -154,6 +154,7 @@ async function converse(context: Context, client: ApiClient, message: string, co
       client,
       message,
       ...(conversationId ? { conversationId } : {}),
+      ...(undoOf ? { undoOf } : {}),
       onEvent,
       signal: abort.signal,
       decide: async (approval, position) => {
@@ -204,10 +205,11 @@ async function interactive(context: Context, client: ApiClient, email: string | 
     if (command.handled) {
       if (command.quit) return finish(context, 0);
       current = command.conversation;
-      continue;
+      // /undo runs as a turn: the engine proposes the inverse, and its card is decided here like any other
+      if (!command.undo) continue;
     }
     try {
-      const { outcome, interrupted } = await converse(context, client, text, current);
+      const { outcome, interrupted } = await converse(context, client, text, current, command.handled ? command.undo : undefined);
       current = outcome.conversationId ?? current;
       reportOutcome(context, outcome);
       // "Ctrl-C again to quit" holds at the next prompt too

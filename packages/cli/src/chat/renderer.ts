@@ -14,6 +14,7 @@ import { markdownToPlainText } from '@skyflo/protocol/plain-text';
 import { diffBudget, formatApprovalCard, type AwaitingApproval } from './approval-card.ts';
 import type { Palette } from './colors.ts';
 import { createMarkdownRenderer, createMarkdownStream, type MarkdownStream } from './markdown.ts';
+import { verificationBlock, verificationLine, verifyingLabel } from './verification-lines.ts';
 
 export type OutputStyle = 'tty' | 'plain' | 'json';
 
@@ -97,7 +98,13 @@ export function createRenderer(options: RendererOptions): Renderer {
   let spinner: { timer: NodeJS.Timeout; frame: number } | undefined;
   let partialShown = '';
   const spinnerFrames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-  const spinnerLine = (frame: number) => `\r\x1b[2K${palette.cyan(spinnerFrames[frame % spinnerFrames.length]!)} ${palette.dim('working…')}`;
+  /** what the spinner says: the agent working, or the engine verifying a change (issue 21) */
+  let spinnerLabel = 'working…';
+  const spinnerLine = (frame: number) => `\r\x1b[2K${palette.cyan(spinnerFrames[frame % spinnerFrames.length]!)} ${palette.dim(spinnerLabel)}`;
+  /** calls whose result said their before-state was recorded (tool.result undo_available): /undo can revert them */
+  const undoable = new Set<string>();
+  /** "k8s_set_image name=web image=web:9.9" per call seen, so an undo's card names the change it undoes */
+  const seenCalls = new Map<string, string>();
   const clearLive = () => {
     if (spinner) {
       clearInterval(spinner.timer);
@@ -219,17 +226,31 @@ export function createRenderer(options: RendererOptions): Renderer {
         showToolLine(event.call_id, toolLine(palette.cyan('⏵'), event, palette.dim(' running…')));
         return;
       case 'tool.result': {
+        if (event.undo_available) undoable.add(event.call_id);
         const text = event.result.map((part) => part.text).join('\n');
         const lines = text ? text.split('\n').length : 0;
         showToolLine(event.call_id, toolLine(palette.green('✓'), event, palette.dim(`  ${lines} line${lines === 1 ? '' : 's'}`)));
         startSpinner();
         return;
       }
+      case 'tool.verification':
+        // live: the spinner line is the verification in progress; the outcome replaces it (issue 21)
+        if (event.outcome === 'verifying') {
+          if (!options.live) showToolLine(`verify-${event.call_id}`, verificationLine(event, palette, width()));
+          spinnerLabel = verifyingLabel(event, width());
+          if (spinner) out.write(spinnerLine(spinner.frame));
+          else startSpinner();
+          return;
+        }
+        spinnerLabel = 'working…';
+        showToolLine(`verify-${event.call_id}`, verificationBlock(event, palette, { width: width(), undoAvailable: undoable.has(event.call_id) }));
+        startSpinner();
+        return;
       case 'tool.error':
         showToolLine(event.call_id, toolLine(palette.red('✗'), event, ` ${palette.red(firstLine(event.error, 100))}${event.code ? palette.dim(` [${event.code}]`) : ''}`));
         return;
       case 'tool.approved':
-        showToolLine(`approved-${event.call_id}`, `${palette.green('✓ approved')} ${palette.bold(event.tool)}${event.automatic ? palette.yellow(' (automatic, --approve-all)') : ''}${event.reason ? palette.dim(`: ${event.reason}`) : ''}${decider(event) ? palette.dim(` · by ${decider(event)}`) : ''}`);
+        showToolLine(`approved-${event.call_id}`, `${palette.green('✓ approved')} ${palette.bold(event.tool)}${event.automatic ? palette.yellow(' (automatic, --approve-all)') : ''}${event.auto_revert ? palette.yellow(' with automatic revert') : ''}${event.reason ? palette.dim(`: ${event.reason}`) : ''}${decider(event) ? palette.dim(` · by ${decider(event)}`) : ''}`);
         return;
       case 'tool.denied':
         showToolLine(`denied-${event.call_id}`, `${palette.red('✗ denied')} ${palette.bold(event.tool)}${event.reason ? `: ${event.reason}` : ''}${decider(event) ? palette.dim(` · by ${decider(event)}`) : ''}`);
@@ -256,6 +277,7 @@ export function createRenderer(options: RendererOptions): Renderer {
         usage.cached += event.cached_tokens;
         return;
       case 'completed': {
+        spinnerLabel = 'working…';
         clearLive();
         endThinking();
         flushAnswer();
@@ -307,6 +329,10 @@ export function createRenderer(options: RendererOptions): Renderer {
         ensureNewline();
         write(`Error: ${event.tool}: ${firstLine(event.error, 300)}\n`);
         return;
+      case 'tool.verification':
+        // stdout holds the answer only (the benchmark reads it): what the engine's check found goes to stderr
+        if (event.outcome !== 'verifying') err.write(`skyflo: ${stripVTControlCharacters(verificationLine(event, palette, 300)).replace(/^\s*↳ /, '')} (${event.tool})\n`);
+        return;
       case 'tool.denied':
         err.write(`skyflo: denied ${event.tool}${event.reason ? `: ${event.reason}` : ''}\n`);
         return;
@@ -327,6 +353,7 @@ export function createRenderer(options: RendererOptions): Renderer {
 
   return {
     event(event) {
+      if (event.type === 'tool.executing' || event.type === 'tool.result') seenCalls.set(event.call_id, `${event.tool} ${summarizeArgs(event.args, 32)}`);
       if (options.style === 'json') out.write(`${JSON.stringify(event)}\n`);
       else if (options.style === 'tty') tty(event);
       else plain(event);
@@ -336,7 +363,8 @@ export function createRenderer(options: RendererOptions): Renderer {
       endThinking();
       flushAnswer();
       ensureNewline();
-      write(`${formatApprovalCard(event, { palette, full, keys, ...(full ? {} : { maxDiffLines: diffBudget(out.rows) }) })}\n`);
+      const undoOfLabel = event.undo_of ? seenCalls.get(event.undo_of) : undefined;
+      write(`${formatApprovalCard(event, { palette, full, keys, ...(full ? {} : { maxDiffLines: diffBudget(out.rows) }), ...(undoOfLabel ? { undoOfLabel } : {}) })}\n`);
     },
     diffLinesShown: () => diffBudget(out.rows),
     info(text) {

@@ -14,7 +14,8 @@ import type { AwaitingApproval } from './approval-card.ts';
 import { ChatError } from './chat-error.ts';
 
 export type Decision =
-  | { approve: true; reason?: string; automatic?: boolean }
+  /** `autoRevert`: approved with automatic revert (`a!`, only on a card that showed the call's inverse) */
+  | { approve: true; reason?: string; automatic?: boolean; autoRevert?: boolean }
   | { approve: false; reason?: string }
   /** decide later (in the UI or another client): the call stays pending */
   | { leave: true; why: string };
@@ -42,6 +43,11 @@ export interface TurnOutcome {
 export interface RunTurnInput {
   client: ApiClient;
   message: string;
+  /**
+   * instead of sending `message`, undo this executed call (POST /agent/approvals/{call_id}/undo, issue 21): the
+   * engine proposes its inverse, which is then decided like any other call; needs `conversationId`
+   */
+  undoOf?: string;
   conversationId?: string;
   onEvent(event: AgentEvent): void;
   decide(approval: AwaitingApproval, position: DecisionPosition): Promise<Decision>;
@@ -102,7 +108,10 @@ export function runTurn(input: RunTurnInput): Turn {
     let denied = 0;
     /** decisions made for calls of a pause, by call id, bound to the args_hash of the card that was shown */
     const decided = new Map<string, { argsHash: string; decision: Exclude<Decision, { leave: true }> }>();
-    let stream = await input.client.chat({ message: input.message, ...(conversationId ? { conversationId } : {}), ...(input.signal ? { signal: input.signal } : {}) });
+    let stream =
+      input.undoOf && conversationId
+        ? await input.client.undo({ callId: input.undoOf, conversationId, ...(input.signal ? { signal: input.signal } : {}) })
+        : await input.client.chat({ message: input.message, ...(conversationId ? { conversationId } : {}), ...(input.signal ? { signal: input.signal } : {}) });
     for (;;) {
       const { completed, awaiting, error } = await follow(stream);
       const base = { ...(conversationId ? { conversationId } : {}), approved, denied };
@@ -136,6 +145,7 @@ export function runTurn(input: RunTurnInput): Turn {
           ...(next.diff_hash ? { diff_hash: next.diff_hash } : {}),
           ...(decision.reason ? { reason: decision.reason } : {}),
           ...(decision.approve && decision.automatic ? { automatic: true } : {}),
+          ...(decision.approve && decision.autoRevert ? { auto_revert: true } : {}),
         },
         ...(input.signal ? { signal: input.signal } : {}),
       });

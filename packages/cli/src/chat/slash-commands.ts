@@ -6,6 +6,7 @@ import { llmSettingsSchema, type LlmSettings } from '@skyflo/protocol';
 import { API_PREFIX, type ApiClient, type ConversationDetail } from './api-client.ts';
 import type { Context } from './chat-context.ts';
 import { summarizeArgs } from './renderer.ts';
+import { lastUndoable, type UndoableCall } from './verification-lines.ts';
 
 export function showHistory(context: Context, conversation: ConversationDetail): void {
   const { palette } = context;
@@ -96,21 +97,35 @@ export async function modelCommand(context: Context, client: ApiClient, argument
 }
 
 /**
+ * `/undo` without an argument: the last executed change of the conversation whose before-state the engine recorded
+ * and that no undo was proposed for yet (read from the stored timeline, so it works after /resume too).
+ */
+async function defaultUndo(context: Context, client: ApiClient, conversationId: string): Promise<string | undefined> {
+  const conversation = await client.getConversation(conversationId);
+  const calls = conversation.messages.flatMap((entry) => entry.segments ?? []).flatMap((segment) => (segment.kind === 'tool' && segment.toolExecution ? [segment.toolExecution as UndoableCall] : []));
+  const call = lastUndoable(calls);
+  if (!call) context.renderer.error('nothing to undo: no executed change in this conversation has a recorded before-state (or each one already has an undo)');
+  return call?.call_id;
+}
+
+/**
  * Runs `text` when it is a slash command. `quit`: leave; `conversation`: the conversation to continue from now on
- * (undefined after /new); `handled: false`: not a command, a question for the agent.
+ * (undefined after /new); `undo`: run the undo of that call as the next turn; `handled: false`: not a command, a
+ * question for the agent.
  */
 export async function runSlashCommand(
   context: Context,
   client: ApiClient,
   text: string,
   current: string | undefined,
-): Promise<{ handled: false } | { handled: true; quit?: boolean; conversation: string | undefined }> {
+): Promise<{ handled: false } | { handled: true; quit?: boolean; conversation: string | undefined; undo?: string }> {
   const { renderer, palette } = context;
   if (!text.startsWith('/')) return { handled: false };
   if (text === '/quit' || text === '/exit') return { handled: true, quit: true, conversation: current };
   if (text === '/help') {
     renderer.info(
       '/new  start a new conversation\n/list  list your conversations\n/resume <id>  continue one\n/id  show this conversation\'s id\n' +
+        '/undo [call]  propose the inverse of the last change made here (or of that call), to approve like any change\n' +
         '/tools  list the tools the agent can use\n/model  show the model (admins: /model <provider>/<model> sets it)\n/quit  leave (or Ctrl-D)',
     );
   } else if (text === '/new') {
@@ -122,6 +137,20 @@ export async function runSlashCommand(
     await listTools(context, client).catch((error: unknown) => renderer.error((error as Error).message));
   } else if (text === '/model' || text.startsWith('/model ')) {
     await modelCommand(context, client, text.slice('/model'.length).trim()).catch((error: unknown) => renderer.error((error as Error).message));
+  } else if (text === '/undo' || text.startsWith('/undo ')) {
+    const argument = text.slice('/undo'.length).trim();
+    if (!current) renderer.error('/undo undoes a change made in this conversation, and there is none yet (/resume <id> to open one)');
+    else {
+      try {
+        const callId = argument || (await defaultUndo(context, client, current));
+        if (callId) {
+          renderer.info(palette.dim(`Asking the engine for the inverse of ${callId}…`));
+          return { handled: true, conversation: current, undo: callId };
+        }
+      } catch (error) {
+        renderer.error((error as Error).message);
+      }
+    }
   } else if (text === '/list') {
     await listConversations(context, client).catch((error: unknown) => renderer.error((error as Error).message));
   } else if (text.startsWith('/resume')) {

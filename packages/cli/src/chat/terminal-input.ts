@@ -29,7 +29,10 @@ export interface TerminalInput {
   readLine(prompt: string): Promise<LineResult>;
   /** reads a line without echoing it (passwords) */
   readHidden(prompt: string): Promise<LineResult>;
-  /** waits for one of `keys` (lower-case letters); Ctrl-C and Ctrl-D are reported as such */
+  /**
+   * waits for one of `keys` (lower-case letters); Ctrl-C and Ctrl-D are reported as such. With a typeahead guard a key
+   * may also be a letter and a second character typed right after it (`a!`): the pair then stands alone as one key.
+   */
   readKey(keys: string[], options?: { typeahead?: TypeaheadGuard }): Promise<KeyResult>;
   /**
    * Keeps the terminal in raw mode until the returned function is called, so handing the keyboard from one reader
@@ -184,9 +187,15 @@ export function createTerminalInput(input: NodeJS.ReadStream = process.stdin, ou
             return false;
           }
           if (candidate) {
-            // the key that looked like a decision was followed by more typing: it was part of the text
             clearTimeout(candidate.timer);
+            const pair = candidate.name + name;
             candidate = undefined;
+            if (keys.includes(pair)) {
+              // a two-key choice ("a!"): it too is decided only once nothing follows it within quietMs
+              candidate = { name: pair, timer: setTimeout(() => finish({ kind: 'key', name: pair }), guard.quietMs) };
+              return false;
+            }
+            // the key that looked like a decision was followed by more typing: it was part of the text
             ignore();
           }
           if (!ready || at - previousAt < guard.quietMs || !keys.includes(name)) {
