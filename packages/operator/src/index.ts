@@ -4,7 +4,7 @@ export { startOperator, type Operator, type OperatorOptions } from './controller
 export { reconcileSkyfloAi, type ReconcileDeps, type ReconcileResult } from './reconcile/reconcile-skyfloai.ts';
 export { createWorkQueue, type WorkQueue } from './controller/work-queue.ts';
 export { createLeaderElector, type LeaderElector } from './controller/leader-election.ts';
-export { parseSkyfloAiSpec, skyfloAiSpecSchema, specProblems, type SkyfloAiSpec } from './spec/skyfloai-spec.ts';
+export { accessProfileOf, parseSkyfloAiSpec, skyfloAiSpecSchema, specProblems, type AccessProfile, type SkyfloAiSpec } from './spec/skyfloai-spec.ts';
 export { desiredState } from './desired/desired-state.ts';
-export { profileRules, toolPermissions, type PolicyRule } from './rbac/tool-permissions.ts';
+export { namespacedRules, profileRules, toolPermissions, type PolicyRule } from './rbac/tool-permissions.ts';
 export { createKubeRest, type KubeRest, type KubeObject } from './kube/kube-rest.ts';

@@ -13,7 +13,7 @@ import { Ajv } from 'ajv';
 import { parseAllDocuments } from 'yaml';
 import { helmPath, repoRoot } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { desiredState, parseSkyfloAiSpec } from '../src/index.ts';
+import { accessProfileOf, desiredState, namespacedRules, parseSkyfloAiSpec, profileRules } from '../src/index.ts';
 import { chartRulesFile, chartRulesText } from '../../../scripts/write-chart-rbac.ts';
 import { condition, crdPath, eventually, startOperatorHarness, type OperatorHarness } from './support/operator-harness.ts';
 
@@ -72,6 +72,10 @@ describe('chart files', () => {
     [['skyfloai.engine.replicas=2'], /skyfloai\.storage\.type does not match: "postgres"|skyfloai\.redis\.urlSecret/],
     [['skyfloai.storage.type=postgres'], /postgresUrlSecret/],
     [['skyfloai.rbac.profile=cluster-admin'], /skyfloai\.rbac\.profile/],
+    [['skyfloai.accessProfile=admin'], /skyfloai\.accessProfile/],
+    [['skyfloai.accessProfile=namespaced'], /skyfloai\.namespaces: Array must have at least 1 items/],
+    [['skyfloai.accessProfile=namespaced', 'skyfloai.namespaces={Payments}'], /skyfloai\.namespaces\.0/],
+    [['skyfloai.accessProfile=custom'], /skyfloai\.rbac\.clusterRoleName: String length must be greater than or equal to 1/],
     [['llm.model=gpt-4o'], /llm\.model/],
     [['skyfloai.unknown=1'], /Additional property unknown is not allowed/],
   ])('values.schema.json refuses %j', async (values, message) => {
@@ -84,7 +88,8 @@ describe('chart files', () => {
 describe('helm template', () => {
   it.each([
     ['the documented install', ['llm.model=openai/gpt-4o', 'llm.apiKeySecret=skyflo-llm']],
-    ['the scaled setup', ['skyfloai.engine.replicas=3', 'skyfloai.mcp.replicas=2', 'skyfloai.storage.type=postgres', 'skyfloai.storage.postgresUrlSecret=pg', 'skyfloai.redis.urlSecret=redis', 'operator.replicas=2', 'skyfloai.ingress.enabled=true', 'skyfloai.ingress.host=skyflo.example.com', 'skyfloai.rbac.profile=custom', 'skyfloai.rbac.clusterRoleName=my-role']],
+    ['the scaled setup', ['skyfloai.engine.replicas=3', 'skyfloai.mcp.replicas=2', 'skyfloai.storage.type=postgres', 'skyfloai.storage.postgresUrlSecret=pg', 'skyfloai.redis.urlSecret=redis', 'operator.replicas=2', 'skyfloai.ingress.enabled=true', 'skyfloai.ingress.host=skyflo.example.com', 'skyfloai.accessProfile=custom', 'skyfloai.rbac.clusterRoleName=my-role']],
+    ['a namespaced install', ['skyfloai.accessProfile=namespaced', 'skyfloai.namespaces={payments,checkout}']],
   ])('%s renders manifests valid against the Kubernetes and CRD schemas', async (_name, values) => {
     const documents = await render(values);
     const kinds = documents.map((document) => document.kind).sort();
@@ -107,7 +112,45 @@ describe('helm template', () => {
     const operatorRole = documents.find((document) => document.kind === 'ClusterRole');
     for (const rule of operatorRole.rules) for (const verb of ['*', 'escalate', 'impersonate']) expect(rule.verbs).not.toContain(verb);
     const binds = operatorRole.rules.filter((rule: any) => rule.verbs.includes('bind'));
-    expect(binds).toEqual(values.includes('skyfloai.rbac.profile=custom') ? [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: ['my-role'] }] : []);
+    expect(binds).toEqual(values.includes('skyfloai.accessProfile=custom') ? [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: ['my-role'] }] : []);
+  });
+
+  it.each([
+    ['read-only (a first install, nothing set)', [], 'read-only'],
+    ['namespaced', ['skyfloai.accessProfile=namespaced', 'skyfloai.namespaces={payments,checkout}'], 'namespaced'],
+    ['cluster-admin-like', ['skyfloai.accessProfile=cluster-admin-like'], 'cluster-admin-like'],
+    ['operate (the older skyfloai.rbac.profile)', ['skyfloai.rbac.profile=operate'], 'cluster-admin-like'],
+  ])('access profile %s: the MCP server gets exactly that profile\'s rules', async (_name, values, profile) => {
+    const documents = await render(values);
+    const sky = documents.find((document) => document.kind === 'SkyfloAI');
+    const parsed = parseSkyfloAiSpec(sky.spec);
+    expect(parsed.problems).toEqual([]);
+    expect(accessProfileOf(parsed.spec!)).toBe(profile);
+    const owner = { ...sky, metadata: { ...sky.metadata, uid: '00000000-0000-0000-0000-000000000001' } };
+    const rbac = desiredState(owner, parsed.spec!, () => ({})).objects.map(({ object }) => object as any).filter((object) => object.apiVersion.startsWith('rbac.'));
+    const cluster = rbac.filter((object) => object.kind.startsWith('Cluster'));
+    const writeVerbs = ['create', 'update', 'patch', 'delete', 'deletecollection', '*'];
+    const writes = (rules: any[]) => rules.filter((rule) => rule.verbs.some((verb: string) => writeVerbs.includes(verb)) && !rule.apiGroups.includes('authorization.k8s.io'));
+    if (profile === 'namespaced') {
+      // nothing cluster-wide at all: one Role and RoleBinding in each listed namespace
+      expect(cluster).toEqual([]);
+      expect(rbac.map((object) => `${object.kind} ${object.metadata.namespace}`).sort()).toEqual(['Role checkout', 'Role payments', 'RoleBinding checkout', 'RoleBinding payments']);
+      const role = rbac.find((object) => object.kind === 'Role');
+      expect(role.rules).toEqual(namespacedRules());
+      expect(writes(role.rules).length).toBeGreaterThan(0);
+    } else {
+      expect(rbac.map((object) => object.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding']);
+      const rules = rbac.find((object) => object.kind === 'ClusterRole').rules;
+      expect(rules).toEqual(profileRules(profile === 'read-only' ? 'read-only' : 'operate'));
+      if (profile === 'read-only') {
+        expect(writes(rules)).toEqual([]);
+        const core = rules.filter((rule: any) => rule.apiGroups.includes('')).flatMap((rule: any) => rule.resources);
+        expect(core).not.toContain('secrets');
+        expect(core).not.toContain('pods/exec');
+      } else {
+        expect(writes(rules).length).toBeGreaterThan(0);
+      }
+    }
   });
 
   it('pull secrets, pod annotations and labels, priority, topology spread, ServiceAccount annotations, the Service type and a ServiceMonitor reach the pods the chart and the operator make', async () => {
@@ -268,6 +311,17 @@ describe('helm install on kube-sim', () => {
     await harness.kubectl(['apply', '--server-side', '--force-conflicts', '-f', path.join(chart, 'crds')]);
     expect(await crdHasService()).toBe(true);
     expect(await harness.tryGet('skyfloai', 'skyflo', 'skyflo')).toBeDefined();
+
+    // read-only is the default of a first install only: an upgrade keeps the access profile the SkyfloAI has
+    expect((await harness.tryGet('skyfloai', 'skyflo', 'skyflo')).spec.rbac.profile).toBe('read-only');
+    await harness.kubectl(['patch', 'sky', 'skyflo', '-n', 'skyflo', '--type=merge', '-p', JSON.stringify({ spec: { rbac: { profile: 'cluster-admin-like' } } })]);
+    const keptProfile = await helm(['upgrade', 'skyflo', chart, '--kubeconfig', harness.kubeconfig, '--namespace', 'skyflo', '--reuse-values']);
+    expect(keptProfile.code, keptProfile.stderr).toBe(0);
+    expect((await harness.tryGet('skyfloai', 'skyflo', 'skyflo')).spec.rbac.profile).toBe('cluster-admin-like');
+    // and an explicit value still changes it
+    const narrowed = await helm(['upgrade', 'skyflo', chart, '--kubeconfig', harness.kubeconfig, '--namespace', 'skyflo', '--reuse-values', '--set', 'skyfloai.accessProfile=read-only']);
+    expect(narrowed.code, narrowed.stderr).toBe(0);
+    expect((await harness.tryGet('skyfloai', 'skyflo', 'skyflo')).spec.rbac.profile).toBe('read-only');
 
     // The documented teardown: delete the SkyfloAI while the operator runs (it removes the cluster RBAC), then uninstall.
     await harness.kubectl(['delete', 'sky', 'skyflo', '-n', 'skyflo']);

@@ -82,8 +82,9 @@ describe('a SkyfloAI with an empty spec', () => {
     expect(policy.spec.podSelector.matchLabels['app.kubernetes.io/component']).toBe('mcp');
     expect(policy.spec.ingress[0].from[0].podSelector.matchLabels['app.kubernetes.io/component']).toBe('engine');
 
+    // a first install is read-only (operator-access-profiles.test.ts covers the other profiles)
     const role = await harness.getJson(['get', 'clusterrole', 'skyflo:default:sky:mcp']);
-    expect(role.metadata.labels['skyflo.ai/rbac-profile']).toBe('operate');
+    expect(role.metadata.labels['skyflo.ai/rbac-profile']).toBe('read-only');
     const verbs = role.rules.flatMap((rule: any) => rule.verbs);
     expect(verbs).not.toContain('*');
     expect(verbs).not.toContain('escalate');
@@ -91,8 +92,11 @@ describe('a SkyfloAI with an empty spec', () => {
     const binding = await harness.getJson(['get', 'clusterrolebinding', 'skyflo:default:sky:mcp']);
     expect(binding.roleRef.name).toBe('skyflo:default:sky:mcp');
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'sky-mcp', namespace: 'default' }]);
-    // the MCP ServiceAccount may scale a deployment but not grant itself more
-    expect(await canI('default:sky-mcp', 'patch', 'deployments/scale')).toBe('yes');
+    // the MCP ServiceAccount may read workloads, but not change them, read Secrets, exec, or grant itself more
+    expect(await canI('default:sky-mcp', 'list', 'deployments', '-A')).toBe('yes');
+    expect(await canI('default:sky-mcp', 'patch', 'deployments/scale')).toBe('no');
+    expect(await canI('default:sky-mcp', 'get', 'secrets')).toBe('no');
+    expect(await canI('default:sky-mcp', 'create', 'pods/exec')).toBe('no');
     expect(await canI('default:sky-mcp', 'create', 'clusterrolebindings')).toBe('no');
     expect(await canI('default:sky-mcp', 'impersonate', 'users')).toBe('no');
 

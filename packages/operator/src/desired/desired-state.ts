@@ -3,8 +3,8 @@
  * no API calls, so it is tested on its own and the reconciler only compares and applies.
  */
 import type { KubeObject } from '../kube/kube-rest.ts';
-import { profileRules } from '../rbac/tool-permissions.ts';
-import { apiKeyVariable, type SkyfloAiSpec } from '../spec/skyfloai-spec.ts';
+import { namespacedRules, profileRules } from '../rbac/tool-permissions.ts';
+import { accessProfileOf, apiKeyVariable, type SkyfloAiSpec } from '../spec/skyfloai-spec.ts';
 import { clusterOwnerLabels, instanceLabels, instanceNames, ownerReference, selectorLabels, type Component, type SkyfloAiObject } from './names.ts';
 
 export const enginePort = 8080;
@@ -22,7 +22,7 @@ export interface DesiredObject {
 
 export interface DesiredState {
   objects: DesiredObject[];
-  /** objects of kinds that come and go with the spec (PDBs, the ingress...): deleted when present and not desired */
+  /** objects of kinds that come and go with the spec (PDBs, the ingress): deleted when present and not desired (stale RBAC is found by its owner labels) */
   optional: Array<{ apiVersion: string; kind: string; name: string; namespace?: string }>;
 }
 
@@ -244,23 +244,31 @@ function ingress(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject {
   };
 }
 
-/** The cluster RBAC of the MCP server's ServiceAccount: a ClusterRole from the tool catalogue, or the user's own. */
-function clusterRbac(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject[] {
+/**
+ * The RBAC of the MCP server's ServiceAccount, by access profile: a ClusterRole from the tool catalogue (read-only or
+ * cluster-admin-like) and its binding, the user's own ClusterRole (custom), or for `namespaced` one Role and
+ * RoleBinding in each listed namespace and nothing cluster-wide. Every object carries the owner labels, since none can
+ * have an owner reference (cluster-scoped, or in another namespace): the reconciler finds and removes stale ones by them.
+ */
+export function mcpRbac(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject[] {
   const names = instanceNames(owner);
-  const labels = { ...instanceLabels(owner, 'rbac'), ...clusterOwnerLabels(owner) };
-  const profile = spec.readOnly ? 'read-only' : spec.rbac.profile;
+  const profile = accessProfileOf(spec);
+  const labels = { ...instanceLabels(owner, 'rbac'), ...clusterOwnerLabels(owner), 'skyflo.ai/rbac-profile': profile };
+  const subjects = [{ kind: 'ServiceAccount', name: names.mcp, namespace: owner.metadata.namespace ?? 'default' }];
+  const group = 'rbac.authorization.k8s.io';
+  if (profile === 'namespaced') {
+    const rules = namespacedRules();
+    return [...new Set(spec.rbac.namespaces)].flatMap((namespace) => [
+      { apiVersion: `${group}/v1`, kind: 'Role', metadata: { name: names.clusterRbac, namespace, labels }, rules },
+      { apiVersion: `${group}/v1`, kind: 'RoleBinding', metadata: { name: names.clusterRbac, namespace, labels }, roleRef: { apiGroup: group, kind: 'Role', name: names.clusterRbac }, subjects },
+    ]);
+  }
   const roleName = profile === 'custom' ? spec.rbac.clusterRoleName! : names.clusterRbac;
   const objects: KubeObject[] = [];
   if (profile !== 'custom') {
-    objects.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: names.clusterRbac, labels: { ...labels, 'skyflo.ai/rbac-profile': profile } }, rules: profileRules(profile) });
+    objects.push({ apiVersion: `${group}/v1`, kind: 'ClusterRole', metadata: { name: names.clusterRbac, labels }, rules: profileRules(profile === 'read-only' ? 'read-only' : 'operate') });
   }
-  objects.push({
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRoleBinding',
-    metadata: { name: names.clusterRbac, labels },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleName },
-    subjects: [{ kind: 'ServiceAccount', name: names.mcp, namespace: owner.metadata.namespace ?? 'default' }],
-  });
+  objects.push({ apiVersion: `${group}/v1`, kind: 'ClusterRoleBinding', metadata: { name: names.clusterRbac, labels }, roleRef: { apiGroup: group, kind: 'ClusterRole', name: roleName }, subjects });
   return objects;
 }
 
@@ -295,7 +303,7 @@ export function desiredState(owner: SkyfloAiObject, spec: SkyfloAiSpec, generate
     });
   }
   for (const component of ['engine', 'mcp'] as const) sync(serviceAccount(owner, spec, component));
-  for (const object of clusterRbac(owner, spec)) sync(object);
+  for (const object of mcpRbac(owner, spec)) sync(object);
   sync(service(owner, spec, 'mcp'));
   sync(service(owner, spec, 'engine'));
   sync(mcpNetworkPolicy(owner));
@@ -309,7 +317,6 @@ export function desiredState(owner: SkyfloAiObject, spec: SkyfloAiSpec, generate
     { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name: names.engine, namespace },
     { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name: names.mcp, namespace },
     { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: names.ingress, namespace },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: names.clusterRbac },
   ];
   return { objects, optional };
 }

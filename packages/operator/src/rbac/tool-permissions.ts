@@ -137,6 +137,8 @@ export const toolPermissions: Record<string, ToolPermission> = {
   jenkins_trigger_build: writes('readSecrets'),
   jenkins_update_build: writes('readSecrets'),
   jenkins_stop_build: writes('readSecrets'),
+  // the kubeconfig's contexts, each one's /version and SelfSubjectReview (allowed to every authenticated identity)
+  list_clusters: reads('none'),
   preview_tool_call: reads('inspect'),
 };
 
@@ -152,8 +154,32 @@ function mergeRules(rules: PolicyRule[]): PolicyRule[] {
   return [...merged.values()].sort((a, b) => JSON.stringify([a.apiGroups, a.resources]).localeCompare(JSON.stringify([b.apiGroups, b.resources])));
 }
 
-/** `read-only`: what the read-only tools need; `operate`: what every tool needs. */
+/**
+ * The access profiles of the MCP server's ServiceAccount (docs: README "Access profiles"):
+ * - `read-only`: what the read-only tools need, minus Secrets (no release or credential reads): get/list/watch, plus
+ *   creating access reviews (k8s_auth_can_i asks the API server a question, nothing changes). No pods/exec.
+ * - `operate` (`cluster-admin-like`): what every tool needs, cluster-wide (still never escalate/bind/impersonate).
+ */
 export function profileRules(profile: 'read-only' | 'operate'): PolicyRule[] {
   const rows = Object.values(toolPermissions).filter((row) => profile === 'operate' || row.readOnly);
-  return mergeRules(rows.flatMap((row) => row.needs.flatMap((need) => permissionSets[need])));
+  const needs = rows.flatMap((row) => row.needs).filter((need) => profile === 'operate' || need !== 'readSecrets');
+  return mergeRules(needs.flatMap((need) => permissionSets[need]));
+}
+
+/** Resources that exist only cluster-wide: a Role cannot grant them, so the namespaced profile leaves them out. */
+const clusterScopedResources: Record<string, string[]> = { '': ['namespaces', 'nodes', 'persistentvolumes'], 'metrics.k8s.io': ['nodes'] };
+/** API groups whose resources (as the tools use them) are cluster-scoped: storage classes, CRDs, priority classes, access reviews. */
+const clusterScopedGroups = new Set(['storage.k8s.io', 'apiextensions.k8s.io', 'scheduling.k8s.io', 'authorization.k8s.io', 'certificates.k8s.io']);
+
+/**
+ * `namespaced`: the `operate` rules that a Role can hold (namespaced resources only), for one Role in each listed
+ * namespace. Nothing cluster-wide is granted, so nothing outside those namespaces can be read or changed.
+ */
+export function namespacedRules(): PolicyRule[] {
+  const perGroup = profileRules('operate').flatMap((rule) =>
+    rule.apiGroups
+      .filter((group) => !clusterScopedGroups.has(group))
+      .map((group) => ({ apiGroups: [group], resources: rule.resources.filter((resource) => !(clusterScopedResources[group] ?? []).includes(resource)), verbs: rule.verbs })),
+  );
+  return mergeRules(perGroup.filter((rule) => rule.resources.length > 0));
 }

@@ -44,33 +44,46 @@ async function writeStatus(deps: ReconcileDeps, owner: SkyfloAiObject, next: Sky
   await deps.kube.replaceStatus({ ...owner, status });
 }
 
+const rbacKinds = ['ClusterRoleBinding', 'ClusterRole', 'RoleBinding', 'Role'];
+const rbacKey = (object: { kind: string; metadata: { name: string; namespace?: string } }) => `${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+
 /**
- * Cluster-scoped objects cannot have a namespaced owner, so the garbage collector never removes the MCP server's
- * ClusterRole and ClusterRoleBinding: when the SkyfloAI is gone they are found by their owner labels and deleted
- * here (the informer's delete event queues this reconcile; the resync catches one missed while the operator was down).
+ * The MCP server's RBAC cannot have a namespaced owner (a ClusterRole is cluster-scoped; the namespaced profile's Roles
+ * live in other namespaces), so the garbage collector never removes it: it is found by its owner labels and deleted
+ * here, all of it when the SkyfloAI is gone (the informer's delete event queues this reconcile; the resync catches one
+ * missed while the operator was down), and what the spec no longer asks for otherwise (a namespace dropped from the
+ * list, the ClusterRole after a switch to `namespaced`).
  * Why no finalizer instead: `helm uninstall` removes the operator together with the SkyfloAI, and a finalizer
  * nobody is left to remove would leave the resource stuck in Terminating.
  */
-async function deleteClusterRbac(deps: ReconcileDeps, key: { namespace: string; name: string }): Promise<string[]> {
+async function removeRbac(deps: ReconcileDeps, key: { namespace: string; name: string }, keep: Set<string> = new Set()): Promise<string[]> {
   const labels = clusterOwnerLabels({ metadata: key } as SkyfloAiObject);
   const selector = `app.kubernetes.io/managed-by=${managedBy},${Object.entries(labels).map(([label, value]) => `${label}=${value}`).join(',')}`;
   const removed: string[] = [];
-  for (const kind of ['ClusterRoleBinding', 'ClusterRole']) {
+  for (const kind of rbacKinds) {
     for (const object of await deps.kube.list({ apiVersion: 'rbac.authorization.k8s.io/v1', kind }, selector)) {
+      if (keep.has(rbacKey(object))) continue;
       await deps.kube.delete(ref(object));
-      removed.push(`${kind}/${object.metadata.name}`);
+      removed.push(`${kind}/${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`);
     }
   }
-  if (removed.length > 0) deps.log('removed the cluster RBAC of a deleted SkyfloAI', { namespace: key.namespace, name: key.name, removed });
+  if (removed.length > 0) deps.log(keep.size === 0 ? 'removed the RBAC of a deleted SkyfloAI' : 'removed RBAC the spec no longer asks for', { namespace: key.namespace, name: key.name, removed });
   return removed;
 }
+
+/** A binding's roleRef cannot be changed in place: a binding to another role is deleted and created again. */
+const roleRefChanged = (desired: KubeObject, actual: KubeObject) => {
+  if (!desired.kind.endsWith('RoleBinding')) return false;
+  const [want, have] = [desired, actual].map((object) => (object as { roleRef?: { kind?: string; name?: string } }).roleRef);
+  return want?.kind !== have?.kind || want?.name !== have?.name;
+};
 
 export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: string; name: string }): Promise<ReconcileResult> {
   // observe
   const owner = await deps.kube.get<SkyfloAiObject>({ apiVersion: skyfloAiApiVersion, kind: skyfloAiKind, ...key });
   if (!owner || owner.metadata.deletionTimestamp) {
     // Namespaced objects carry owner references and go with the garbage collector; cluster RBAC is found by labels.
-    const removed = await deleteClusterRbac(deps, key);
+    const removed = await removeRbac(deps, key);
     return { actions: removed.map((name) => `deleted ${name}`) };
   }
   const generation = owner.metadata.generation;
@@ -107,6 +120,11 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
         current = await deps.kube.create(object);
         actions.push(`created ${object.kind}/${object.metadata.name}`);
         await deps.events.record(owner, 'Normal', 'Created', `Created ${object.kind} ${object.metadata.name}`);
+      } else if (mode === 'sync' && roleRefChanged(object, actual)) {
+        await deps.kube.delete(ref(object));
+        current = await deps.kube.create(object);
+        actions.push(`updated ${object.kind}/${object.metadata.name}`);
+        await deps.events.record(owner, 'Normal', 'Updated', `Replaced ${object.kind} ${object.metadata.name}: it now binds ${(object as { roleRef?: { name?: string } }).roleRef?.name}`);
       } else if (mode === 'sync' && hasDrifted(object, actual)) {
         current = await deps.kube.replace(mergeForReplace(object, actual));
         actions.push(`updated ${object.kind}/${object.metadata.name}`);
@@ -123,6 +141,11 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
       await deps.kube.delete(optional);
       actions.push(`deleted ${optional.kind}/${optional.name}`);
       await deps.events.record(owner, 'Normal', 'Deleted', `Deleted ${optional.kind} ${optional.name}: the spec no longer asks for it`);
+    }
+    const rbacWanted = new Set(desired.objects.filter(({ object }) => rbacKinds.includes(object.kind)).map(({ object }) => rbacKey(object)));
+    for (const removed of await removeRbac(deps, key, rbacWanted)) {
+      actions.push(`deleted ${removed}`);
+      await deps.events.record(owner, 'Normal', 'Deleted', `Deleted ${removed.replace('/', ' ')}: the access profile no longer asks for it`);
     }
     // What keeps the applied pods from starting, said in the status rather than left to look like a slow rollout.
     const missing = await missingSecretKeys(deps.kube, owner, spec);

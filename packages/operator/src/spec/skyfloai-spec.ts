@@ -95,7 +95,14 @@ export const skyfloAiSpecSchema = z.object({
   readOnly: z.boolean().default(false),
   rbac: z
     .object({
-      profile: z.enum(['read-only', 'operate', 'custom']).default('operate'),
+      /**
+       * The MCP server's access profile (what its ServiceAccount may do): `read-only` (the default for a new
+       * SkyfloAI), `namespaced` (Roles in `namespaces` only), `cluster-admin-like` (every tool, cluster-wide;
+       * `operate` is its older name, kept for objects stored with it), `custom` (bind `clusterRoleName`).
+       */
+      profile: z.enum(['read-only', 'namespaced', 'cluster-admin-like', 'operate', 'custom']).default('read-only'),
+      /** with profile namespaced: the namespaces the MCP server may read and change (one Role in each) */
+      namespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace name (lower-case letters, digits and -)').max(63)).default([]),
       /** with profile custom: an existing ClusterRole the MCP server's ServiceAccount is bound to */
       clusterRoleName: z.string().min(1).optional(),
     })
@@ -103,6 +110,14 @@ export const skyfloAiSpecSchema = z.object({
 });
 
 export type SkyfloAiSpec = z.infer<typeof skyfloAiSpecSchema>;
+
+export type AccessProfile = 'read-only' | 'namespaced' | 'cluster-admin-like' | 'custom';
+
+/** The profile that applies: readOnly forces read-only; `operate` is cluster-admin-like's older name. */
+export function accessProfileOf(spec: SkyfloAiSpec): AccessProfile {
+  if (spec.readOnly) return 'read-only';
+  return spec.rbac.profile === 'operate' ? 'cluster-admin-like' : spec.rbac.profile;
+}
 
 export interface SpecProblem {
   /** the field, e.g. spec.storage.type */
@@ -137,6 +152,9 @@ export function specProblems(spec: SkyfloAiSpec): SpecProblem[] {
   }
   if (spec.rbac.profile === 'custom' && !spec.rbac.clusterRoleName) {
     problems.push({ field: 'spec.rbac.clusterRoleName', message: 'rbac.profile is custom: name the ClusterRole to bind in rbac.clusterRoleName' });
+  }
+  if (spec.rbac.profile === 'namespaced' && spec.rbac.namespaces.length === 0) {
+    problems.push({ field: 'spec.rbac.namespaces', message: 'rbac.profile is namespaced: list the namespaces the MCP server may use in rbac.namespaces' });
   }
   if (spec.approvalPolicy.fourEyes && spec.approvalPolicy.deciders !== 'approver') {
     problems.push({ field: 'spec.approvalPolicy.fourEyes', message: 'approvalPolicy.fourEyes needs approvalPolicy.deciders=approver (with self, only the requester decides, so nobody could approve a destructive call)' });

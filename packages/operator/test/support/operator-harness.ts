@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { startKubeSim, type KubeSim, type SimUserConfig } from '@skyflo/testkit/kube-sim';
+import { startKubeSim, type KubeSim, type SimUserConfig } from '@skyflo/sandbox/kube-sim';
 import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
 import { startOperator, type Operator } from '../../src/index.ts';
 
