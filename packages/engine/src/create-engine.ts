@@ -40,6 +40,10 @@ import { createKubernetesSecretClient } from './integrations/kubernetes-secret-c
 import { integrationRoutes, type IntegrationRouteDeps } from './http/routes/integrations/index.ts';
 import { settingsRoutes, type SettingsRouteDeps } from './http/routes/settings/index.ts';
 import { createTeamFeatures } from './notifications/team-features.ts';
+import { createClusterDirectory } from './clusters/cluster-directory.ts';
+import { createClusterHealth } from './clusters/cluster-health.ts';
+import { createClusterPolicies } from './clusters/cluster-policies.ts';
+import { clusterRoutes, type ClusterRouteDeps } from './http/routes/clusters/index.ts';
 import type { LlmConfig } from './config/llm.ts';
 
 export interface EngineOverrides {
@@ -245,6 +249,10 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const auditSigner = createAuditHeadSigner(parseAuditSigningKey(await auditSigningKeyPromise));
     let auditHeads: AuditHeadPublisher | undefined;
     const approvalPolicy = { policy: config.governance.approvalPolicy, fourEyes: config.governance.fourEyes };
+    // Clusters (issue 22): the MCP server's list_clusters, briefly cached; per-cluster policies over the environment's.
+    const clusterDirectory = createClusterDirectory({ tools });
+    const clusterPolicies = createClusterPolicies({ settings: storage.settings, defaults: approvalPolicy });
+    const clusterHealth = createClusterHealth({ directory: clusterDirectory });
     // The agent service: its dependencies are fixed here, its workflow module loads after listen (or on first use).
     const agentService = deferAgentService({
       storage,
@@ -258,6 +266,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       observeEvent: team.observeEvent,
       audit: storage.audit,
       approvalPolicy,
+      clusters: { directory: clusterDirectory, policies: clusterPolicies },
+      scopeOf: async (userId) => (await storage.users.findById(userId))?.scope,
       ...(config.governance.executeAsApprover ? { executeAsApprover: { groupsByRole: config.governance.impersonationGroups } } : {}),
       // the app's logger, which exists by the time the service loads
       logger: reconcileLogger,
@@ -269,6 +279,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       metrics: { metrics, ...(config.observability.metricsToken ? { token: config.observability.metricsToken } : {}) },
       modelPrices: config.analytics.modelPrices,
       approvalPolicy,
+      // the pending list titles calls as the chat's card does; while the MCP server loads, by the tool's name
+      toolTitles: async () => (toolStatus() === 'ready' ? new Map((await tools.listTools()).map((tool) => [tool.name, tool.title])) : new Map()),
       bus,
       stopRuns: async (runIds) => {
         await Promise.all(runIds.map((runId) => bus.requestStop(runId)));
@@ -279,6 +291,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       logger: overrides.logger ?? (await loggerOptions(config.server)),
       // Liveness stays `status: "ok"` while the MCP server loads; readiness of the tools is its own field.
       readiness: () => ({ mcp: toolStatus() }),
+      // only once the MCP server is up: a health probe never starts it (cold start stays cheap)
+      clusterHealth: async () => (toolStatus() === 'ready' ? clusterHealth() : undefined),
       routes: [
         {
           plugin: agentRoutes,
@@ -286,6 +300,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
         },
         { plugin: integrationRoutes, options: { integrations, webhooks: team.webhooks, slack: team.slack } satisfies IntegrationRouteDeps },
         { plugin: settingsRoutes, options: { llmSettings } satisfies SettingsRouteDeps },
+        { plugin: clusterRoutes, options: { directory: clusterDirectory, policies: clusterPolicies, users: storage.users, audit: storage.audit } satisfies ClusterRouteDeps },
         ...team.routes,
         { plugin: auditHeadRoutes, options: { audit: storage.audit, heads: { current: () => auditHeads!.current() }, signer: auditSigner } satisfies AuditHeadRouteDeps },
       ],

@@ -47,6 +47,8 @@ export interface AppDeps {
   rateLimitRedis?: Redis;
   /** who decides calls (APPROVAL_POLICY, APPROVAL_FOUR_EYES) */
   approvalPolicy?: ApprovalRouteDeps['policy'];
+  /** the tool catalogue's titles for GET /approvals/pending (the card's titles) */
+  toolTitles?: ApprovalRouteDeps['toolTitles'];
   /** stops runs (through the bus, on whichever engine process runs them); used when a conversation is deleted */
   stopRuns?: (runIds: string[]) => Promise<void>;
   storage: PlatformStorage;
@@ -58,6 +60,8 @@ export interface AppDeps {
   bus?: HealthRouteDeps['bus'];
   /** extra fields for GET /health, e.g. `{ mcp: 'starting' }` while the tools load (see HealthRouteDeps) */
   readiness?: HealthRouteDeps['readiness'];
+  /** the clusters' reachability for GET /health (issue 22) */
+  clusterHealth?: HealthRouteDeps['clusters'];
   /** Prometheus metrics: the per-request hook and GET /metrics (optionally behind METRICS_TOKEN) */
   metrics?: { metrics: EngineMetrics; token?: string };
   /** ANALYTICS_MODEL_PRICES: prices that replace or extend the built-in table */
@@ -111,12 +115,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registerAuthenticate(api, deps.accounts.authenticate);
       registerRejectControlCharacters(api);
       registerRequestRateLimit(api, { max: deps.limits?.requestsPerWindow ?? 600, windowSeconds: deps.limits?.windowSeconds ?? 60, exemptPrefix: `${API_PREFIX}/health` });
-      await api.register(healthRoutes, { storage: deps.storage, ...(deps.bus ? { bus: deps.bus } : {}), readiness: deps.readiness });
+      await api.register(healthRoutes, { storage: deps.storage, ...(deps.bus ? { bus: deps.bus } : {}), readiness: deps.readiness, ...(deps.clusterHealth ? { clusters: deps.clusterHealth } : {}) });
       await api.register(authRoutes, { accounts: deps.accounts, accessTokenTtlSeconds: deps.accessTokenTtlSeconds });
       await api.register(teamRoutes, { accounts: deps.accounts });
       await api.register(auditRoutes, { audit: deps.storage.audit, users: deps.storage.users, conversations: deps.storage.conversations });
       await api.register(analyticsRoutes, { analytics: deps.storage.analytics, priceOf: createPriceLookup(deps.modelPrices ?? {}) });
-      await api.register(approvalRoutes, { approvals: deps.storage.approvals, policy: deps.approvalPolicy ?? { policy: 'self', fourEyes: false } });
+      await api.register(approvalRoutes, { approvals: deps.storage.approvals, policy: deps.approvalPolicy ?? { policy: 'self', fourEyes: false }, ...(deps.toolTitles ? { toolTitles: deps.toolTitles } : {}) });
       await api.register(conversationRoutes, { conversations: deps.storage.conversations, audit: deps.storage.audit, stopRuns: deps.stopRuns ?? (async () => {}), approvalPolicy: deps.approvalPolicy?.policy ?? 'self' });
       for (const mounted of deps.routes ?? []) await api.register(mounted.plugin, mounted.options);
     },

@@ -6,11 +6,14 @@
  */
 import type { AgentEventPayload } from '@skyflo/protocol';
 import { mergeRisks } from '@skyflo/safety';
+import { approvalFacts } from '../../../approvals/approval-facts.ts';
 import { decideApproval } from '../../../approvals/approval-policy.ts';
 import { canonicalJson, hashToolCall } from '../../../approvals/hash-tool-call.ts';
 import { isJenkinsTool, stripJenkinsArgs } from '../../../mcp/jenkins-args.ts';
+import { baselineAtPreview } from '../../../verification/baseline.ts';
+import { sealedInverseArgs } from '../../../undo/propose-undo.ts';
 import type { ToolInfo } from '../../../mcp/tool-gateway.ts';
-import type { ApprovalRecord, RiskFlag } from '../../../ports/index.ts';
+import type { ApprovalPolicyApplied, ApprovalRecord, RiskFlag } from '../../../ports/index.ts';
 import type { GraphDeps, RunContext } from '../../run-context.ts';
 import type { PendingCall } from '../../state.ts';
 import { errorText, sealContext, sha256, type CallOutcome, type GateTools } from './gate-tools.ts';
@@ -51,6 +54,11 @@ export function previewHash(text: string, structured: Record<string, unknown> | 
   return manifestDigest === undefined ? sha256(text) : sha256(`${text}\n\u0000manifest_digest:${manifestDigest}`);
 }
 
+/** The approval reason, followed by the policy that decides who may approve it (issue 22). */
+function withPolicySource(reason: string, policy: ApprovalPolicyApplied | undefined): string {
+  return policy ? `${reason} — approval policy ${policy.mode.replace('_', '-')} (${policy.source})` : reason;
+}
+
 export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: GateTools) {
   /**
    * Previews the call, makes it exact, seals it and asks for a decision. `lookAhead`: a later call of the same turn
@@ -58,7 +66,14 @@ export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: G
    * reported when the gate reaches it, not twice.
    */
   async function requestApproval(call: PendingCall, info: ToolInfo | undefined, options: { lookAhead?: boolean } = {}): Promise<CallOutcome> {
-    const modelArgs = call.args;
+    // Issue 21: an Undo proposed by the engine: its exact arguments are the inverse sealed with the original's
+    // before-state (the checkpoint and the model only ever hold the shown ones).
+    const undoArgs = call.undoOf ? await sealedInverseArgs(deps, run.conversationId, call.undoOf, call.tool) : undefined;
+    if (call.undoOf && !undoArgs) return gate.fail(gate.identityOf(call, info, call.args), `Undo not proposed: the recorded before-state of ${call.undoOf} can no longer be read.`, 'NOT_EXECUTED');
+    // Issue 22: the cluster goes into the arguments before the preview, so the preview, the hash and the run agree.
+    const located = await gate.resolveCluster(undoArgs ? { ...call, args: undoArgs } : call, info, true);
+    if (!located.ok) return options.lookAhead ? { kind: 'await' } : gate.fail(gate.identityOf(call, info, gate.shownArgsOf(call.tool, call.args)), located.text, located.code);
+    const modelArgs = located.args;
     const injected = await gate.withInjected(call.tool, modelArgs);
     if (!injected.ok) return options.lookAhead ? { kind: 'await' } : gate.fail(gate.identityOf(call, info, gate.shownArgsOf(call.tool, modelArgs)), injected.text);
     let diff: string | undefined;
@@ -76,16 +91,25 @@ export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: G
       previewError = `preview failed: ${errorText(error)}`;
     }
     // The approval is for the exact call the preview resolved (absolute revision, pinned chart), never the relative one.
-    const exactArgs = isJenkinsTool(call.tool) ? stripJenkinsArgs(facts.resolvedArguments ?? modelArgs) : (facts.resolvedArguments ?? modelArgs);
+    const resolvedArgs = isJenkinsTool(call.tool) ? stripJenkinsArgs(facts.resolvedArguments ?? modelArgs) : (facts.resolvedArguments ?? modelArgs);
+    // A preview's resolved arguments never drop or change the cluster the call was located in.
+    const exactArgs = typeof modelArgs['context'] === 'string' ? { ...resolvedArgs, context: modelArgs['context'] } : resolvedArgs;
+    const binding = located.binding;
     const shown = gate.shownArgsOf(call.tool, exactArgs);
-    const argsHash = hashToolCall(call.tool, exactArgs);
+    const argsHash = hashToolCall(call.tool, exactArgs, binding?.cluster);
     let risks: RiskFlag[];
     try {
       risks = mergeRisks(deps.inspector.risks(call.tool, exactArgs), facts.risks);
     } catch (error) {
       risks = [{ code: 'RISK_CHECK_FAILED', message: `The risk check failed (${errorText(error)}); review the arguments carefully.`, severity: 'high' }];
     }
+    // Issue 21: the before-state now, and the inverse that would restore it, shown on the card (Undo, automatic revert).
+    const baseline = isJenkinsTool(call.tool)
+      ? {}
+      : await baselineAtPreview(deps, { conversationId: run.conversationId, callId: call.callId, tool: call.tool, exactArgs, ...(diff !== undefined ? { diff } : {}), signal: run.signal, shownArgsOf: gate.shownArgsOf, hash: (tool, args) => hashToolCall(tool, args) });
     const record = await deps.approvals.request({
+      ...baseline,
+      ...(call.undoOf ? { undoOf: call.undoOf } : {}),
       conversationId: run.conversationId,
       callId: call.callId,
       runId: run.runId,
@@ -99,26 +123,25 @@ export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: G
       risks,
       destructive: gate.destructive(call.tool, exactArgs, risks),
       // Said about the exact call (shown arguments: no Secret value reaches the reason).
-      policyReason: decideApproval({ tool: call.tool, info, args: shown }).reason,
+      policyReason: withPolicySource(decideApproval({ tool: call.tool, info, args: shown }).reason, binding?.policy),
       requestedBy: run.requester.id,
+      ...(binding ? { cluster: binding.cluster, ...(binding.namespace ? { namespace: binding.namespace } : {}), ...(binding.policy ? { policy: binding.policy } : {}) } : {}),
     });
     await emitAwaiting(call, info, record, previewError);
     return { kind: 'await' };
   }
 
   async function emitAwaiting(call: PendingCall, info: ToolInfo | undefined, record: ApprovalRecord, previewError?: string): Promise<void> {
+    // The facts come from the one builder the pending list also uses (approvals/approval-facts.ts): add new facts there.
+    const requesterId = record.requestedBy ?? run.requester.id;
     const payload: AgentEventPayload<'tool.awaiting_approval'> = {
-      ...gate.identityOf(call, info, record.args),
-      ...(record.diff !== undefined ? { diff: record.diff } : {}),
-      ...(previewError !== undefined ? { preview_error: previewError } : {}),
-      args_hash: record.argsHash,
-      ...(record.diffHash ? { diff_hash: record.diffHash } : {}),
-      ...(record.artifactDigest ? { artifact_digest: record.artifactDigest } : {}),
-      ...(record.resolution.length > 0 ? { resolution: record.resolution } : {}),
-      ...(record.risks.length > 0 ? { risks: record.risks } : {}),
-      destructive: record.destructive,
-      ...(record.policyReason ? { policy_reason: record.policyReason } : {}),
-      requested_by: { id: record.requestedBy ?? run.requester.id, ...(run.requester.email && (record.requestedBy ?? run.requester.id) === run.requester.id ? { email: run.requester.email } : {}) },
+      ...approvalFacts(record, {
+        title: info?.title ?? call.tool,
+        requesterIdFallback: run.requester.id,
+        // this run knows its requester's email; a call requested by someone else is shown by id
+        ...(requesterId === run.requester.id ? { requester: { email: run.requester.email } } : {}),
+        previewError,
+      }),
       context: { conversation_id: run.conversationId, approval_decisions: { ...run.decisions } },
     };
     await run.emit('tool.awaiting_approval', payload);

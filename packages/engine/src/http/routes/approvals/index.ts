@@ -7,20 +7,25 @@
 import type { PendingApproval } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { othersConversationGrant, type ApprovalPolicyName } from '../../../access/conversation-access.ts';
+import { approvalFacts } from '../../../approvals/approval-facts.ts';
 import { decisionRefusal } from '../../../approvals/decision-authority.ts';
 import type { ApprovalStore, PendingApprovalRecord } from '../../../ports/index.ts';
 
 export interface ApprovalRouteDeps {
   approvals: ApprovalStore;
   policy: { policy: ApprovalPolicyName; fourEyes: boolean };
+  /** tool name → display title from the tool catalogue (the chat's card shows the same); never waits for the MCP server to load */
+  toolTitles?: () => Promise<ReadonlyMap<string, string>>;
 }
 
-export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app, { approvals, policy }) => {
+export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app, { approvals, policy, toolTitles }) => {
   app.get('/approvals/pending', async (request) => {
     const user = request.user;
     // Those who may act on others' calls list every conversation's; everyone else, their own.
     const seesAll = othersConversationGrant(policy.policy, user.role, 'act') !== undefined;
     const records = await approvals.listPending(seesAll ? {} : { conversationOwnerId: user.id });
+    // the catalogue's titles, as the card shows them; the tool's name while the catalogue is not available
+    const titles = records.length > 0 && toolTitles ? await toolTitles().catch(() => new Map<string, string>()) : new Map<string, string>();
     const toWire = (record: PendingApprovalRecord): PendingApproval => {
       const refusal = decisionRefusal({
         policy: policy.policy,
@@ -32,21 +37,14 @@ export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app,
         risks: record.risks,
       });
       return {
+        // the same facts the chat's card gets (approvals/approval-facts.ts): add new facts there
+        ...approvalFacts(record, {
+          title: titles.get(record.tool),
+          requesterIdFallback: record.conversationOwnerId,
+          ...(record.requester ? { requester: record.requester } : {}),
+        }),
         conversation_id: record.conversationId,
         conversation_title: record.conversationTitle,
-        call_id: record.callId,
-        tool: record.tool,
-        title: record.tool,
-        args: record.args,
-        args_hash: record.argsHash,
-        ...(record.diff !== undefined ? { diff: record.diff } : {}),
-        ...(record.diffHash ? { diff_hash: record.diffHash } : {}),
-        ...(record.artifactDigest ? { artifact_digest: record.artifactDigest } : {}),
-        resolution: record.resolution,
-        risks: record.risks,
-        destructive: record.destructive,
-        ...(record.policyReason ? { policy_reason: record.policyReason } : {}),
-        requested_by: { id: record.requestedBy ?? record.conversationOwnerId, ...(record.requester ? { email: record.requester.email, name: record.requester.name } : {}) },
         requested_at: record.requestedAt.toISOString(),
         can_decide: refusal === undefined,
         // the same words a refused decision answers with (403), so clients show them instead of re-deriving the rules
