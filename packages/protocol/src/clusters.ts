@@ -51,3 +51,15 @@ export const memberScopeSchema = z.object({
   namespaces: z.array(z.string()).optional(),
 });
 export type MemberScope = z.infer<typeof memberScopeSchema>;
+
+/**
+ * GET /health: `degraded` names what fails (the database, the event bus, or a cluster: "cluster beta": "error: …").
+ * Loose: the engine may add readiness fields (the embedded MCP server's) that clients pass over.
+ */
+export const healthResponseSchema = z.looseObject({
+  status: z.enum(['ok', 'degraded']),
+  components: z.record(z.string(), z.string()).optional(),
+  /** the clusters that fail, by name, with why */
+  clusters: z.array(z.looseObject({ name: z.string(), reachable: z.boolean().optional(), error: z.string().optional() })).optional(),
+});
+export type HealthResponse = z.infer<typeof healthResponseSchema>;

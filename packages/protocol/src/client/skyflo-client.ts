@@ -10,6 +10,7 @@
  */
 import type { z } from 'zod';
 import type { ApprovalRequest, ChatRequest, StopResponse, ToolSummary } from '../api.ts';
+import type { ClusterPolicy, ClustersResponse, HealthResponse, MemberScope } from '../clusters.ts';
 import type { UndoRequest } from '../verification.ts';
 import type { ConversationDetail } from '../conversation-detail.ts';
 import type { PendingApproval } from '../governance.ts';
@@ -74,8 +75,11 @@ export interface SkyfloClient {
   deleteConversation(id: string): Promise<void>;
   tools(): Promise<ToolSummary[]>;
   pendingApprovals(): Promise<PendingApprovals>;
-  /** POST /agent/chat; the engine creates the conversation when `conversationId` is omitted */
-  chat(input: { message: string; conversationId?: string } & StreamOptions): Promise<AgentEventStream>;
+  /**
+   * POST /agent/chat; the engine creates the conversation when `conversationId` is omitted. `context` pins a new
+   * conversation to that cluster (a kubeconfig context name); later turns keep the conversation's cluster.
+   */
+  chat(input: { message: string; conversationId?: string; context?: string } & StreamOptions): Promise<AgentEventStream>;
   /**
    * POST /agent/approvals/:call_id; the stream is the run the decision resumes. `decision.auto_revert: true` approves
    * with automatic revert (only for a call whose card showed an inverse, `undo`; the engine refuses it otherwise).
@@ -90,10 +94,20 @@ export interface SkyfloClient {
   /** GET /agent/runs/:run_id/events: a run's events after `lastEventId` (0 replays it from the start) */
   runEvents(input: { conversationId: string; runId: string; lastEventId: number } & StreamOptions): Promise<AgentEventStream>;
   stop(input: { conversationId: string; runId: string }): Promise<StopResponse>;
+  /** GET /clusters: every cluster Skyflo may act on, reachable or not (and why), with the approval policy for writes */
+  clusters(): Promise<ClustersResponse>;
+  /** GET /health: `degraded` names the failing database, bus or cluster */
+  health(): Promise<HealthResponse>;
+  /** GET /clusters/policies (admin): the approval policy per cluster, optionally narrowed by a namespace pattern */
+  clusterPolicies(): Promise<{ policies: ClusterPolicy[] }>;
+  /** PUT /clusters/policies (admin): replaces every policy */
+  setClusterPolicies(policies: ClusterPolicy[]): Promise<{ policies: ClusterPolicy[] }>;
+  /** PATCH /team/members/:id/scope (admin): the clusters and namespaces a member may touch (absent = everything) */
+  setMemberScope(memberId: string, scope: MemberScope): Promise<void>;
 }
 
 interface RequestInput {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   json?: unknown;
   form?: Record<string, string>;
@@ -208,8 +222,8 @@ export function createSkyfloClient(options: SkyfloClientOptions): SkyfloClient {
     deleteConversation: (id) => none({ method: 'DELETE', path: `/conversations/${encodeURIComponent(id)}` }),
     tools: () => json({ method: 'GET', path: '/agent/tools' }, (p) => p.toolsResponseSchema),
     pendingApprovals: () => json({ method: 'GET', path: '/approvals/pending' }, (p) => p.pendingApprovalsResponseSchema),
-    chat: ({ message, conversationId, signal, invalid }) => {
-      const body: ChatRequest = { messages: [{ role: 'user', content: message }], ...(conversationId ? { conversation_id: conversationId } : {}) };
+    chat: ({ message, conversationId, context, signal, invalid }) => {
+      const body: ChatRequest = { messages: [{ role: 'user', content: message }], ...(conversationId ? { conversation_id: conversationId } : {}), ...(context ? { context } : {}) };
       return stream({ method: 'POST', path: '/agent/chat', json: body, signal }, invalid);
     },
     // typed, not re-validated here: the engine checks the request and answers 400 with what is wrong
@@ -224,5 +238,10 @@ export function createSkyfloClient(options: SkyfloClientOptions): SkyfloClient {
         invalid,
       ),
     stop: ({ conversationId, runId }) => json({ method: 'POST', path: '/agent/stop', json: { conversation_id: conversationId, run_id: runId } }, (p) => p.stopResponseSchema),
+    clusters: () => json({ method: 'GET', path: '/clusters' }, (p) => p.clustersResponseSchema),
+    health: () => json({ method: 'GET', path: '/health', anonymous: true }, (p) => p.healthResponseSchema),
+    clusterPolicies: () => json({ method: 'GET', path: '/clusters/policies' }, (p) => p.clusterPoliciesSchema),
+    setClusterPolicies: (policies) => json({ method: 'PUT', path: '/clusters/policies', json: { policies } }, (p) => p.clusterPoliciesSchema),
+    setMemberScope: (memberId, scope) => none({ method: 'PATCH', path: `/team/members/${encodeURIComponent(memberId)}/scope`, json: scope }),
   };
 }
