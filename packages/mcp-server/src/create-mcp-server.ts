@@ -125,7 +125,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
         } else {
           let callDeps = impersonation ? impersonatingDeps(deps, impersonation) : deps;
           if (jenkinsCredentials) callDeps = withEngineJenkinsCredentials(callDeps, jenkinsCredentials);
-          output = await runTool(definition, input, callDeps, { signal: extra.signal, reportProgress });
+          output = await runTool(definition, input, callDeps, { signal: extra.signal, reportProgress, trustedCaller: options.trustedCaller === true });
         }
         const content = [{ type: 'text' as const, text: output.text }];
         if (output.isError) {

@@ -101,6 +101,8 @@ export interface ToolCallContext {
   signal: AbortSignal;
   /** Optional progress reporting for slow tools (MCP progress notifications). */
   reportProgress?: (progress: number, total?: number, message?: string) => Promise<void>;
+  /** The caller is the engine's own connection (see CreateMcpServerOptions.trustedCaller); unset for anyone else. */
+  trustedCaller?: boolean;
 }
 
 /** Identity helper that keeps each tool's input type precise while letting families be plain arrays. */
