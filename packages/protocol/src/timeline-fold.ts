@@ -176,6 +176,8 @@ function applyToolEvent(record: ToolExecutionRecord | undefined, event: ToolEven
       if (event.destructive !== undefined) next.destructive = event.destructive;
       if (event.policy_reason !== undefined) next.policy_reason = event.policy_reason;
       if (event.requested_by !== undefined) next.requested_by = event.requested_by;
+      if (event.cluster !== undefined) next.cluster = event.cluster;
+      if (event.namespace !== undefined) next.namespace = event.namespace;
       break;
     case 'tool.approved':
     case 'tool.denied': {
@@ -232,7 +234,12 @@ function fold(timeline: TimelineEntry[], event: AgentEvent, live: boolean): Time
     case 'thinking.complete':
       return withAssistant(timeline, event, (entry) => completeSegment(entry, 'thinking', event.content, timestamp, live, event.duration_ms), live || event.content !== '');
     case 'workflow.error':
-      return withAssistant(timeline, event, (entry) => completeSegment(entry, 'text', `⚠ ${event.error}`, timestamp, live));
+      // Not answer text: the entry says it failed and why, and clients show that as an error (a replay is a no-op).
+      return withAssistant(timeline, event, (entry) => {
+        if (entry.error === event.error && entry.error_code === event.code) return entry;
+        const { error_code: _previous, ...rest } = entry;
+        return { ...rest, error: event.error, ...(event.code !== undefined ? { error_code: event.code } : {}) };
+      });
     case 'tools.pending':
       return withAssistant(timeline, event, (entry) => {
         let current = entry;

@@ -16,6 +16,13 @@ export type TimelineEntry =
       token_usage?: Record<string, unknown>;
       /** a stop (POST /agent/stop) interrupted this answer: what it holds is where it stopped */
       stopped?: boolean;
+      /**
+       * the failure that ended this answer (workflow.error: the model call failed after its retries, the iteration
+       * limit), kept apart from the answer's text so clients show it as an error (with Retry), live and reloaded alike
+       */
+      error?: string;
+      /** workflow.error's machine-readable code, when it had one */
+      error_code?: string;
     };
 
 export type TimelineSegment =
@@ -50,6 +57,9 @@ export interface ToolExecutionRecord {
   destructive?: boolean;
   policy_reason?: string;
   requested_by?: { id: string; email?: string; name?: string | null };
+  /** the cluster the approval is bound to and the namespace it targets (tool.awaiting_approval), shown on the card */
+  cluster?: { name: string; server: string; label?: string };
+  namespace?: string;
   decided_by?: string;
   /** the decider's email, when (epoch ms) and why, from tool.approved / tool.denied */
   decided_by_email?: string;

@@ -9,8 +9,8 @@ export function target(args: Record<string, unknown>): string | undefined {
   return [kind, [namespace, name].filter(Boolean).join('/')].filter(Boolean).join(' ');
 }
 
-/** Arguments shown by target() or too common to tell calls apart. */
-const describedElsewhere = new Set(['name', 'resource_name', 'namespace', 'resource_type', 'dry_run', 'confirm']);
+/** Arguments shown by target() or the cluster chip (context), or too common to tell calls apart. */
+const describedElsewhere = new Set(['name', 'resource_name', 'namespace', 'resource_type', 'dry_run', 'confirm', 'context']);
 
 /**
  * The other arguments that tell two calls of one tool apart ("label_selector=app=web output=yaml"): scalars only,
