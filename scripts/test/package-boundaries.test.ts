@@ -25,12 +25,15 @@ const allowedImports: Readonly<Record<string, readonly string[]>> = {
   ui: ['protocol'],
   operator: ['protocol'],
   // The command line starts the engine and MCP server, installs the operator, and `skyflo sandbox` runs kube-sim.
-  cli: ['protocol', 'engine', 'mcp-server', 'operator', 'testkit'],
-  // The simulators stand in for Kubernetes, a model and Jenkins: they know nothing of the code they are tested against.
-  testkit: [],
-  evals: ['protocol', 'cli', 'mcp-server', 'testkit'],
-  'mcp-server/testing': ['protocol', 'safety', 'testkit'],
-  'engine/testing': ['protocol', 'safety', 'mcp-server', 'testkit'],
+  cli: ['protocol', 'engine', 'mcp-server', 'operator', 'sandbox'],
+  // kube-sim, its scenarios and the demo: a product (`skyflo sandbox`, `kube-sim`) that knows nothing of Skyflo's code.
+  sandbox: [],
+  'sandbox/testing': [],
+  // The model and Jenkins simulators know nothing of the code they are tested against (they share kube-sim's CLI port parsing).
+  testkit: ['sandbox'],
+  evals: ['protocol', 'cli', 'mcp-server', 'sandbox', 'testkit'],
+  'mcp-server/testing': ['protocol', 'safety', 'sandbox', 'testkit'],
+  'engine/testing': ['protocol', 'safety', 'mcp-server', 'sandbox', 'testkit'],
 };
 
 const describeEdge = (edge: UnitImport) => `${edge.from} → '${edge.specifier}' (${edge.fromUnit} → ${edge.toUnit}${edge.typeOnly ? ', type-only' : ''})`;

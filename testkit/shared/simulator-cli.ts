@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { parsePort } from './parse-port.ts';
+import { parsePort } from '@skyflo/sandbox/parse-port';
 
 /**
  * The part every simulator CLI shares: parse flags (a bad one prints the usage and exits 2), `--help`, and

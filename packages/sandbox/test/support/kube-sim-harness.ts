@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { helmPath, kubectlPath } from '../../../tools.ts';
-import { startKubeSim, type KubeSim, type StartKubeSimOptions } from '../../index.ts';
+import { helmPath, kubectlPath } from '@skyflo/testkit/tools';
+import { startKubeSim, type KubeSim, type StartKubeSimOptions } from '../../src/kube-sim/index.ts';
 
 export interface CommandResult {
   code: number;

@@ -2,4 +2,4 @@
 // Runs the TypeScript CLI through tsx's loader so the simulators need no build step.
 import { register } from 'tsx/esm/api';
 register();
-await import('../kube-sim/cli.ts');
+await import('../src/kube-sim/cli.ts');

@@ -1,12 +1,12 @@
-import type { CustomApiGroup, SimCluster, SimulationSettings, SubresourceHandler, UpgradeHandler } from '../../cluster-types.ts';
-import { builtinResources } from '../../resources/builtin-resources.ts';
-import { createResourceRegistry } from '../../resources/resource-registry.ts';
-import { createEventRecorder } from '../../store/event-recorder.ts';
-import { startGarbageCollector } from '../../store/garbage-collector.ts';
-import { createObjectStore } from '../../store/object-store.ts';
-import { gracePeriodForDelete, startPodTermination } from '../../store/pod-termination.ts';
-import { applyDefaults } from '../../resources/object-defaults.ts';
-import { admitCreate } from '../../resources/storage-admission.ts';
+import type { CustomApiGroup, SimCluster, SimulationSettings, SubresourceHandler, UpgradeHandler } from '../../src/kube-sim/cluster-types.ts';
+import { builtinResources } from '../../src/kube-sim/resources/builtin-resources.ts';
+import { createResourceRegistry } from '../../src/kube-sim/resources/resource-registry.ts';
+import { createEventRecorder } from '../../src/kube-sim/store/event-recorder.ts';
+import { startGarbageCollector } from '../../src/kube-sim/store/garbage-collector.ts';
+import { createObjectStore } from '../../src/kube-sim/store/object-store.ts';
+import { gracePeriodForDelete, startPodTermination } from '../../src/kube-sim/store/pod-termination.ts';
+import { applyDefaults } from '../../src/kube-sim/resources/object-defaults.ts';
+import { admitCreate } from '../../src/kube-sim/resources/storage-admission.ts';
 
 /** A SimCluster without HTTP: the store, registry and events, plus a record of registered handlers. */
 export interface FakeCluster extends SimCluster {

@@ -1,9 +1,9 @@
 /** The object store's indexed views and graceful deletion, driven directly. */
 import { describe, expect, it } from 'vitest';
-import { builtinResources } from '../resources/builtin-resources.ts';
-import { createResourceRegistry } from '../resources/resource-registry.ts';
-import { createObjectStore } from '../store/object-store.ts';
-import { gracePeriodForDelete } from '../store/pod-termination.ts';
+import { builtinResources } from '../src/kube-sim/resources/builtin-resources.ts';
+import { createResourceRegistry } from '../src/kube-sim/resources/resource-registry.ts';
+import { createObjectStore } from '../src/kube-sim/store/object-store.ts';
+import { gracePeriodForDelete } from '../src/kube-sim/store/pod-termination.ts';
 
 function setup() {
   const registry = createResourceRegistry(builtinResources());

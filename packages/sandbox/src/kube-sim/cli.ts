@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startKubeSim } from './index.ts';
-import { parsePort } from '../shared/parse-port.ts';
+import { parsePort } from '../parse-port.ts';
 
 const usage = `usage: kube-sim [--port <n|0>] [--host 127.0.0.1] [--kubeconfig <file to write>] [--scenario <file|demo>] [--tls] [--insecure] [--debug]
   --tls       serve HTTPS (self-signed) and require a bearer token on every request

@@ -1,7 +1,7 @@
 import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { argoRolloutsCrds } from '../crds/argo-rollouts.ts';
-import type { ResourceType } from '../cluster-types.ts';
+import { argoRolloutsCrds } from '../src/kube-sim/crds/argo-rollouts.ts';
+import type { ResourceType } from '../src/kube-sim/cluster-types.ts';
 import { startHarness, type KubeSimHarness } from './support/kube-sim-harness.ts';
 
 let harness: KubeSimHarness;

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { kubectlPath } from '../../../tools.ts';
-import { startKubeSim, type KubeSim, type StartKubeSimOptions } from '../../index.ts';
+import { kubectlPath } from '@skyflo/testkit/tools';
+import { startKubeSim, type KubeSim, type StartKubeSimOptions } from '../../src/kube-sim/index.ts';
 import { vi } from 'vitest';
 
 export interface KubectlResult {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { kubectlPath } from '../../tools.ts';
+import { kubectlPath } from '@skyflo/testkit/tools';
 import { startHarness, waitFor, type KubectlHarness } from './support/kubectl-harness.ts';
 
 function podYaml(name: string, image: string, extra = ''): string {

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoScenarioPath } from '../scenarios/load-scenario.ts';
+import { demoScenarioPath } from '../src/kube-sim/scenarios/load-scenario.ts';
 import { startHarness, type KubectlHarness } from './support/kubectl-harness.ts';
 
 let harness: KubectlHarness;

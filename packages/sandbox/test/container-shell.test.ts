@@ -3,13 +3,13 @@
  * what `sh -c`, `kubectl exec` and container commands print and exit with, per image userland.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createContainerInstance, type ContainerInstance } from '../containers/container-instance.ts';
-import { computedSource } from '../containers/container-filesystem.ts';
-import { createFileTree } from '../containers/file-tree.ts';
-import { isPullFailure, resolveImage } from '../containers/image-catalogue.ts';
-import { emptyInput, stringInput, type PodNetwork } from '../containers/process-types.ts';
-import type { PodSandbox } from '../network/cluster-network.ts';
-import { createTimers } from '../workloads/timers.ts';
+import { createContainerInstance, type ContainerInstance } from '../src/kube-sim/containers/container-instance.ts';
+import { computedSource } from '../src/kube-sim/containers/container-filesystem.ts';
+import { createFileTree } from '../src/kube-sim/containers/file-tree.ts';
+import { isPullFailure, resolveImage } from '../src/kube-sim/containers/image-catalogue.ts';
+import { emptyInput, stringInput, type PodNetwork } from '../src/kube-sim/containers/process-types.ts';
+import type { PodSandbox } from '../src/kube-sim/network/cluster-network.ts';
+import { createTimers } from '../src/kube-sim/workloads/timers.ts';
 
 const timers = createTimers((error) => {
   throw error;

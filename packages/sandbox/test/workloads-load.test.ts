@@ -5,7 +5,7 @@
  * still being worked through.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startKubeSim, type KubeObject, type KubeSim } from '../index.ts';
+import { startKubeSim, type KubeObject, type KubeSim } from '../src/kube-sim/index.ts';
 
 const parkedCount = 9_000;
 const unboundCount = 1_000;

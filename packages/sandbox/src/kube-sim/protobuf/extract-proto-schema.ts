@@ -1,14 +1,17 @@
 /**
  * Regenerates proto-schema.json from the kubectl binary: gogo-protobuf embeds each k8s.io API package's
  * gzipped FileDescriptorProto, which gives the field numbers needed to decode kubectl's protobuf bodies.
- * Run: npx tsx testkit/kube-sim/protobuf/extract-proto-schema.ts
+ * Run: npx tsx packages/sandbox/src/kube-sim/protobuf/extract-proto-schema.ts
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
-import { kubectlPath } from '../../tools.ts';
 import { readFields } from './wire-reader.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The real kubectl that `npm install` extracts (.tools/bin at the repository root; a maintainer script, not shipped). */
+const kubectlPath = process.env.KUBECTL ?? path.resolve(here, '../../../../../.tools/bin/kubectl');
 
 type FieldRow = [name: string, number: number, type: number, repeated: 0 | 1, typeName?: string];
 
@@ -54,6 +57,6 @@ for (let index = binary.indexOf(magic); index >= 0; index = binary.indexOf(magic
   const pkg = text(fields.find((field) => field.number === 2)?.bytes);
   for (const message of fields.filter((field) => field.number === 4)) messages(pkg, message.bytes!, schema);
 }
-const target = path.join(path.dirname(fileURLToPath(import.meta.url)), 'proto-schema.json');
+const target = path.join(here, 'proto-schema.json');
 writeFileSync(target, JSON.stringify(schema));
 process.stdout.write(`wrote ${Object.keys(schema).length} message types to ${target}\n`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fieldsOf, removeUnappliedFields } from '../patch/managed-fields.ts';
-import { applyMergePatch } from '../patch/merge-patch.ts';
-import { applyConfiguration, applyStrategicMergePatch } from '../patch/strategic-merge-patch.ts';
+import { fieldsOf, removeUnappliedFields } from '../src/kube-sim/patch/managed-fields.ts';
+import { applyMergePatch } from '../src/kube-sim/patch/merge-patch.ts';
+import { applyConfiguration, applyStrategicMergePatch } from '../src/kube-sim/patch/strategic-merge-patch.ts';
 
 const podSpec = {
   containers: [

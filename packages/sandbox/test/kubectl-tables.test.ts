@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KubeObject, ResourceType } from '../cluster-types.ts';
-import { humanDuration } from '../tables/human-duration.ts';
-import { podStatusCells } from '../tables/pod-status.ts';
+import type { KubeObject, ResourceType } from '../src/kube-sim/cluster-types.ts';
+import { humanDuration } from '../src/kube-sim/tables/human-duration.ts';
+import { podStatusCells } from '../src/kube-sim/tables/pod-status.ts';
 import { startHarness, type KubeSimHarness } from './support/kube-sim-harness.ts';
 
 const now = new Date('2025-06-01T12:00:00Z');

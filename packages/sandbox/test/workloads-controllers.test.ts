@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KubeObject } from '../cluster-types.ts';
-import { installWorkloads } from '../workloads/index.ts';
+import type { KubeObject } from '../src/kube-sim/cluster-types.ts';
+import { installWorkloads } from '../src/kube-sim/workloads/index.ts';
 import { createFakeCluster, eventually, type FakeCluster } from './support/fake-cluster.ts';
 
 function deployment(name: string, image: string, replicas = 2): KubeObject {

@@ -2,7 +2,7 @@ import { cpSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ResourceType } from '../cluster-types.ts';
+import type { ResourceType } from '../src/kube-sim/cluster-types.ts';
 import { startHarness, type KubeSimHarness } from './support/kube-sim-harness.ts';
 
 const chart = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'charts', 'webapp');

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { KubeObject, ResourceType } from '../cluster-types.ts';
-import { startKubeSim, type KubeSim } from '../index.ts';
+import type { KubeObject, ResourceType } from '../src/kube-sim/cluster-types.ts';
+import { startKubeSim, type KubeSim } from '../src/kube-sim/index.ts';
 
 let sim: KubeSim;
 const resource = (group: string, plural: string): ResourceType => sim.cluster.registry.byResource(group, plural)!;

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { repoRoot } from '../../tools.ts';
+import { repoRoot } from '@skyflo/testkit/tools';
 
 const bin = path.join(repoRoot, 'testkit', 'bin', 'kube-sim.mjs');
 const directory = mkdtempSync(path.join(os.tmpdir(), 'kube-sim-cli-'));
