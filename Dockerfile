@@ -42,6 +42,7 @@ COPY packages/mcp-server/package.json packages/mcp-server/
 COPY packages/engine/package.json packages/engine/
 COPY packages/cli/package.json packages/cli/
 COPY packages/operator/package.json packages/operator/
+COPY packages/sandbox/package.json packages/sandbox/
 COPY testkit/package.json testkit/
 COPY evals/package.json evals/
 # --ignore-scripts: the repository's postinstall extracts test binaries we do not want here; native modules

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { startKubeSim } from '@skyflo/testkit/kube-sim';
+import { startKubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim } from '@skyflo/testkit/llm-sim';
 import { streamText } from 'ai';
 import { agentConfig, createEventBus, createInMemoryStorage, createToolGateway, exposeTools, readSse, startAgentTestApp, systemPrompt, toModelTools } from '@skyflo/engine/testing';

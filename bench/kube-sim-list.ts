@@ -4,7 +4,7 @@
  * as a kubectl Table, with the simulated workloads off and on, and prints on/off as a ratio. The first
  * request after the writes is timed separately: it used to wait 30 s for the controllers' backlog.
  */
-import { startKubeSim } from '@skyflo/testkit/kube-sim';
+import { startKubeSim } from '@skyflo/sandbox/kube-sim';
 import { printBenchHeader } from './support/bench-header.ts';
 
 printBenchHeader('kube-sim-list', 'none (kube-sim keeps its objects in memory)');

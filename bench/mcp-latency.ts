@@ -14,7 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startKubeSim } from '@skyflo/testkit/kube-sim';
+import { startKubeSim } from '@skyflo/sandbox/kube-sim';
 import { kubectlPath, helmPath } from '@skyflo/testkit/tools';
 import { createToolDeps, estimateTokens, startMcpHttpServer } from '@skyflo/mcp-server';
 import { printBenchHeader } from './support/bench-header.ts';

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { allTools } from '@skyflo/mcp-server';
-import { startKubeSim, type KubeSim } from '@skyflo/testkit/kube-sim';
+import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installRelease, packRelease, startCommand, waitForJson, type InstalledRelease, type RunningCommand } from './support/release-tarball.ts';
@@ -44,7 +44,8 @@ afterAll(async () => {
   await sim?.close();
   rmSync(workDir, { recursive: true, force: true });
   if (release) rmSync(release.prefix, { recursive: true, force: true });
-});
+  // Stopping three compiled processes (each flushes its database) waits on them, however busy the machine is.
+}, 300_000);
 
 describe('the npm tarball installed globally', { timeout: 180_000 }, () => {
   it('holds the compiled bundle and its assets, not the TypeScript sources', async () => {
@@ -52,7 +53,7 @@ describe('the npm tarball installed globally', { timeout: 180_000 }, () => {
     const files = stdout.split('\n');
     expect(files).toContain('package/dist/skyflo.js');
     expect(files).toContain('package/dist/assets/packages/engine/drizzle/meta/_journal.json');
-    expect(files).toContain('package/dist/assets/testkit/kube-sim/scenarios/demo.yaml');
+    expect(files).toContain('package/dist/assets/packages/sandbox/src/kube-sim/scenarios/demo.yaml');
     expect(files.some((file) => file.startsWith('package/src/'))).toBe(false);
     const manifest = JSON.parse(readFileSync(path.join(release.prefix, 'lib', 'node_modules', '@skyflo', 'cli', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     expect(Object.keys(manifest.dependencies).some((name) => name.startsWith('@skyflo/'))).toBe(false);

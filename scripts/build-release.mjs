@@ -39,8 +39,8 @@ if (uiResult.status !== 0) {
  */
 const assets = [
   { from: 'packages/engine/drizzle' },
-  { from: 'testkit/kube-sim/scenarios/demo.yaml' },
-  { from: 'testkit/kube-sim/protobuf/proto-schema.json' },
+  { from: 'packages/sandbox/src/kube-sim/scenarios/demo.yaml' },
+  { from: 'packages/sandbox/src/kube-sim/protobuf/proto-schema.json' },
   { from: '.tools/pglite-template', optional: true },
   { from: 'packages/ui/dist', source: uiBuild },
 ];

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { AxeBuilder } from '@axe-core/playwright';
 import { createEngine, loadConfig, type Engine } from '@skyflo/engine';
-import { startKubeSim, type KubeSim } from '@skyflo/testkit/kube-sim';
+import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startEmbeddedEngine, type EmbeddedEngine } from '@skyflo/cli/chat';
 import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
-import { startKubeSim } from '@skyflo/testkit/kube-sim';
+import { startKubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import type { Task } from './task-schema.ts';
 

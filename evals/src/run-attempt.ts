@@ -14,7 +14,7 @@ import path from 'node:path';
 import { runTurn, startEmbeddedEngine, type EmbeddedEngine, type TurnOutcome } from '@skyflo/cli/chat';
 import { allTools, startMcpHttpServer, type AnyToolDefinition, type McpHttpServer, type ToolDeps } from '@skyflo/mcp-server';
 import type { AgentEvent } from '@skyflo/protocol';
-import { startKubeSim, type KubeSim } from '@skyflo/testkit/kube-sim';
+import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startJenkinsSim, type JenkinsSim } from '@skyflo/testkit/jenkins-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { repoRoot } from '@skyflo/testkit/tools';
@@ -202,7 +202,7 @@ export async function runAttempt(task: Task, attempt: number, options: AttemptOp
         options.lane.cluster.retarget(sim.port);
       }
       if (task.spec.cluster.requires.includes('argo-rollouts')) {
-        const { installArgoRolloutsCrds } = await import('@skyflo/testkit/kube-sim');
+        const { installArgoRolloutsCrds } = await import('@skyflo/sandbox/kube-sim');
         installArgoRolloutsCrds(sim.cluster);
       }
     }

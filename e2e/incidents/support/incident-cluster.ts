@@ -5,10 +5,10 @@
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import type { StartKubeSimOptions, SimulationSettings } from '@skyflo/testkit/kube-sim';
+import type { StartKubeSimOptions, SimulationSettings } from '@skyflo/sandbox/kube-sim';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { startKubeHarness, type KubeHarness } from '@skyflo/mcp-server/testing';
-import { waitFor as pollUntil } from '@skyflo/testkit/testing';
+import { waitFor as pollUntil } from '@skyflo/sandbox/testing';
 
 export interface CommandResult {
   code: number;

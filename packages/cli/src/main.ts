@@ -91,7 +91,7 @@ async function sandbox(argv: string[]): Promise<void> {
   stopWithParent(flags.exitWithParent);
   const dataDir = path.resolve(process.env.SKYFLO_DATA_DIR || './.skyflo');
   const kubeconfigPath = path.join(dataDir, 'sandbox.kubeconfig');
-  const { startKubeSim } = await import('@skyflo/testkit/kube-sim');
+  const { startKubeSim } = await import('@skyflo/sandbox/kube-sim');
   const sim = await startKubeSim({ port: 0, scenario: 'demo', kubeconfigPath });
   const { runServer } = await import('@skyflo/engine/run-server');
   // The sandbox must never reach a real cluster, so its kubeconfig replaces KUBECONFIG and a remote MCP server.

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify, stripVTControlCharacters } from 'node:util';
 import { agentEventSchema } from '@skyflo/protocol';
-import { startKubeSim, type KubeSim } from '@skyflo/testkit/kube-sim';
+import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
 import { parse } from 'yaml';

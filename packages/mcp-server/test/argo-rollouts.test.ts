@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { installArgoRolloutsCrds, startKubeSim, type KubeSim } from '@skyflo/testkit/kube-sim';
+import { installArgoRolloutsCrds, startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { argoTools } from '../src/tools/argo/index.ts';
 import type { ToolDeps } from '../src/tools/deps.ts';
 import { callTool, helmDeps } from './helm-test-env.ts';

@@ -3,7 +3,7 @@
  * roll back and uninstall, checking the objects helm created in the cluster.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeSim, type KubeSim } from '@skyflo/testkit/kube-sim';
+import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import type { ToolDeps } from '../src/tools/deps.ts';
 import { helmTools } from '../src/tools/helm/index.ts';
 import { callTool, createHelmHome, demoChartDir, helmDeps, type HelmTestEnv } from './helm-test-env.ts';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startJenkinsSim, type JenkinsSim } from '@skyflo/testkit/jenkins-sim';
-import { startKubeSim, type KubeSim } from '@skyflo/testkit/kube-sim';
+import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { createJenkinsCredentialResolver } from '../src/kube/create-jenkins-credential-resolver.ts';
 import type { ToolDeps } from '../src/tools/deps.ts';
 import { jenkinsTools } from '../src/tools/jenkins/index.ts';

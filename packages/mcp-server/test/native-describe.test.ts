@@ -14,7 +14,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installArgoRolloutsCrds } from '@skyflo/testkit/kube-sim';
+import { installArgoRolloutsCrds } from '@skyflo/sandbox/kube-sim';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { redactText } from '@skyflo/safety';
 import type { ToolDeps } from '../src/tools/deps.ts';

@@ -6,7 +6,7 @@
  * changes the text, so the engine refuses the stale approval.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installArgoRolloutsCrds } from '@skyflo/testkit/kube-sim';
+import { installArgoRolloutsCrds } from '@skyflo/sandbox/kube-sim';
 import { startJenkinsSim, type JenkinsSim } from '@skyflo/testkit/jenkins-sim';
 import { allTools } from '../src/tools/catalogue.ts';
 import type { ToolDeps } from '../src/tools/deps.ts';

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { installArgoRolloutsCrds } from '@skyflo/testkit/kube-sim';
+import { installArgoRolloutsCrds } from '@skyflo/sandbox/kube-sim';
 import { startJenkinsSim, type JenkinsSim } from '@skyflo/testkit/jenkins-sim';
 import { connectInProcess } from '../src/connect-in-process.ts';
 import { allTools } from '../src/tools/catalogue.ts';

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startKubeSim, type KubeSim, type StartKubeSimOptions } from '@skyflo/testkit/kube-sim';
+import { startKubeSim, type KubeSim, type StartKubeSimOptions } from '@skyflo/sandbox/kube-sim';
 import { kubectlPath, helmPath } from '@skyflo/testkit/tools';
 import { createToolDeps } from '../create-tool-deps.ts';
 import { runTool } from '../tools/run-tool.ts';
