@@ -63,7 +63,9 @@ export class ConfigError extends SkyfloError {
   readonly issues: ConfigIssue[];
 
   constructor(issues: ConfigIssue[]) {
-    super(`Invalid configuration:\n${issues.map((issue) => `  ${issue.variable}: ${issue.message}`).join('\n')}`);
+    // one issue, one line (what a start script or a pod's log shows first); several, one line each
+    const [only] = issues;
+    super(issues.length === 1 && only ? `Invalid configuration: ${only.variable}: ${only.message}` : `Invalid configuration:\n${issues.map((issue) => `  ${issue.variable}: ${issue.message}`).join('\n')}`);
     this.name = 'ConfigError';
     this.issues = issues;
   }
@@ -125,6 +127,12 @@ export function loadConfig(env: Environment = process.env): Config {
   if (governance?.fourEyes && governance.approvalPolicy !== 'approver') {
     // With `self`, only the requester may decide, so four-eyes would leave destructive calls undecidable.
     issues.push({ variable: 'APPROVAL_FOUR_EYES', message: 'needs APPROVAL_POLICY=approver (with self, only the requester may decide, so nobody could approve a destructive call)' });
+  }
+  const server = config.server as Config['server'] | undefined;
+  if (server?.mcpServerUrl && !server.mcpAuthToken) {
+    // A remote MCP server answers every client without its token with 401 (loopback included): the engine would
+    // start, look healthy, and fail every tool call. Say so at start instead.
+    issues.push({ variable: 'MCP_AUTH_TOKEN', message: "is required with MCP_SERVER_URL: set MCP_AUTH_TOKEN (or MCP_AUTH_TOKEN_FILE) to the MCP server's token" });
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return config as Config;
