@@ -8,6 +8,7 @@ import { createRbacAuthorizer } from './auth/rbac-authorizer.ts';
 import type { SimCluster, SimClock, SimulationSettings } from './cluster-types.ts';
 import { createSimCluster } from './cluster.ts';
 import { createKubeApiServer } from './http/kube-api-server.ts';
+import { createRequestLog, type KubeSimCall } from './http/request-log.ts';
 import { createSelfSignedCertificate } from './http/self-signed-certificate.ts';
 import { installWorkloads } from './workloads/index.ts';
 
@@ -15,6 +16,7 @@ export * from './cluster-types.ts';
 export { installArgoRolloutsCrds, argoRolloutsCrds } from './crds/argo-rollouts.ts';
 export { createSimCluster, defaultSettings } from './cluster.ts';
 export type { SimUserConfig } from './auth/authenticator.ts';
+export type { KubeSimCall } from './http/request-log.ts';
 
 export interface StartKubeSimOptions {
   /** port to listen on; 0 (the default) picks a free one */
@@ -44,6 +46,8 @@ export interface StartKubeSimOptions {
   workloads?: boolean;
   /** clock for creationTimestamps and ages (default: real time) */
   clock?: SimClock;
+  /** how many requests `calls` keeps (the oldest go first); default 5,000 */
+  callLogLimit?: number;
 }
 
 export interface KubeSim {
@@ -55,6 +59,11 @@ export interface KubeSim {
   kubeconfigPath?: string;
   /** bearer token of the admin user (group system:masters) */
   adminToken: string;
+  /**
+   * Every request received, oldest first (bounded by `callLogLimit`): method, path, query, verb, the user it acted as,
+   * status. Never headers, bodies or tokens, so tests can assert on it (and print it) freely.
+   */
+  calls: KubeSimCall[];
   /** Writes a kubeconfig for the admin, or for one of `users` by name. */
   writeKubeconfig(path: string, options?: { user?: string; namespace?: string }): void;
   close(): Promise<void>;
@@ -69,7 +78,8 @@ export async function startKubeSim(options: StartKubeSimOptions = {}): Promise<K
   const authenticator = createTokenAuthenticator({ adminToken, users, insecure: options.insecure ?? !options.tls });
   const authorizer = createRbacAuthorizer(cluster.store, cluster.registry);
   const tls = options.tls ? await createSelfSignedCertificate() : undefined;
-  const api = createKubeApiServer({ cluster, authenticator, authorizer, tls, debug: options.debug });
+  const requestLog = createRequestLog({ limit: options.callLogLimit });
+  const api = createKubeApiServer({ cluster, authenticator, authorizer, tls, debug: options.debug, requestLog });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     api.server.once('error', reject);
@@ -110,6 +120,7 @@ export async function startKubeSim(options: StartKubeSimOptions = {}): Promise<K
     cluster,
     kubeconfigPath: options.kubeconfigPath,
     adminToken,
+    calls: requestLog.calls,
     writeKubeconfig,
     async close() {
       if (closed) return;

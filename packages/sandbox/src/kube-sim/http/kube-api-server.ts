@@ -11,6 +11,7 @@ import { groupVersionDocument, openapiRoot } from '../openapi/openapi-documents.
 import { virtualResources } from '../resources/builtin-resources.ts';
 import { handleGet, handleList } from './read-handlers.ts';
 import { readBody, parseBody } from './request-body.ts';
+import type { KubeSimCall, RequestLog } from './request-log.ts';
 import type { ResourceRequest } from './request-context.ts';
 import { parseResourcePath, type ResourceRequestPath } from './resource-path.ts';
 import { sendError, sendJson } from './respond.ts';
@@ -39,6 +40,8 @@ export interface KubeApiServerOptions {
   tls?: { key: string; cert: string };
   /** log every request (and why unknown ones failed) to stderr */
   debug?: boolean;
+  /** the `calls` log: every request is entered here (method, path, query, verb, user, status; no credentials) */
+  requestLog?: RequestLog;
 }
 
 export interface KubeApiServer {
@@ -85,8 +88,10 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
     return () => streams.delete(end);
   }
 
-  function identify(request: IncomingMessage): SimUser {
-    return impersonate(request, authenticator.authenticate(request), authorizer);
+  function identify(request: IncomingMessage, call: KubeSimCall | undefined): SimUser {
+    const user = impersonate(request, authenticator.authenticate(request), authorizer);
+    if (call) call.user = user.name;
+    return user;
   }
 
   /** Discovery, OpenAPI, version and health documents; undefined when the path is none of them. */
@@ -126,6 +131,13 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
     const url = new URL(request.url ?? '/', 'http://kube-sim.local');
     const method = request.method ?? 'GET';
     log(`${method} ${url.pathname}${url.search} accept=${request.headers.accept ?? ''} content-type=${request.headers['content-type'] ?? ''}`);
+    const call = options.requestLog?.begin(method, url);
+    if (call) {
+      // a watch answers 200 at once but finishes only when it ends; the status is known when the response is done
+      const settle = () => (call.status = response.headersSent ? response.statusCode : call.status);
+      response.once('finish', settle);
+      response.once('close', settle);
+    }
     try {
       const segments = url.pathname.split('/').filter(Boolean);
       // Health and version are public, like system:public-info-viewer grants on a real cluster.
@@ -135,7 +147,7 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
         return;
       }
       if (segments.length === 1 && segments[0] === 'version') return sendJson(response, 200, serverVersion);
-      const user = identify(request);
+      const user = identify(request, call);
       const document = method === 'GET' ? nonResourceDocument(request, segments) : undefined;
       if (document) return sendJson(response, 200, document.body, document.contentType);
       const parsed = parseResourcePath(segments, cluster.registry, cluster.apiGroups());
@@ -149,6 +161,7 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
         const namespace = parsed.rest[0] === 'namespaces' ? parsed.rest[1] : undefined;
         const resourceName = parsed.rest[parsed.rest[0] === 'namespaces' ? 2 : 0] ?? '';
         const access: AccessRequest = { verb: name ? 'get' : 'list', group: parsed.group.group, resource: resourceName, namespace, name };
+        if (call) call.verb = access.verb;
         if (!authorizer.authorize(user, access).allowed) throw forbidden(user, access);
         const result = await parsed.group.handle({ cluster, request, response, url, user, namespace, name, path: parsed.rest, body: bodyText ? parseBody(bodyText, 'application/json') : undefined });
         if (result === false && !response.headersSent) throw notFoundError();
@@ -160,6 +173,7 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
       }
       const path = parsed.path;
       const verb = verbFor(method, path, url);
+      if (call) call.verb = verb;
       const access = accessFor(verb, path);
       if (!authorizer.authorize(user, access).allowed) throw forbidden(user, access);
       const context: ResourceRequest = { cluster, authorizer, request, response, url, user, path, bodyText, trackStream };
@@ -220,20 +234,24 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
   function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(request.url ?? '/', 'http://kube-sim.local');
     log(`UPGRADE ${request.method} ${url.pathname}${url.search}`);
+    const call = options.requestLog?.begin(request.method ?? 'GET', url);
     const refuse = (error: unknown) => {
       const status = toStatus(error);
+      if (call) call.status = status.code;
       const body = JSON.stringify(status.body);
       socket.end(`HTTP/1.1 ${status.code} ${http.STATUS_CODES[status.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     };
     try {
-      const user = identify(request);
+      const user = identify(request, call);
       const parsed = parseResourcePath(url.pathname.split('/').filter(Boolean), cluster.registry, cluster.apiGroups());
       if (parsed.type !== 'resource' || !parsed.path.subresource) throw notFoundError();
       const path = parsed.path;
       const access = accessFor(request.method === 'GET' ? 'get' : 'create', path);
+      if (call) call.verb = access.verb;
       if (!authorizer.authorize(user, access).allowed) throw forbidden(user, access);
       const handler = cluster.upgradeHandler(path.group, path.resource.resource, path.subresource!);
       if (!handler) throw notFoundError();
+      if (call) call.status = 101;
       upgradedSockets.add(socket);
       socket.on('close', () => upgradedSockets.delete(socket));
       handler({ cluster, request, url, user, namespace: path.namespace, name: path.name, resource: path.resource, socket, head });
