@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { closingLine } from '../summary-reporter.ts';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const vitestBin = path.join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
+const reporterPath = path.join(repoRoot, 'scripts', 'summary-reporter.ts');
+
+/** Runs the real vitest on a temp dir of test files with the summary reporter; its output and exit code. */
+function runVitest(files: Record<string, string>): Promise<{ code: number; stdout: string; root: string }> {
+  const root = mkdtempSync(path.join(tmpdir(), 'summary-reporter-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(root, name), text);
+  // globals: the files live outside the repo, where `import 'vitest'` does not resolve
+  writeFileSync(
+    path.join(root, 'vitest.config.mjs'),
+    `export default { test: { root: ${JSON.stringify(root)}, include: ['*.check.mjs'], globals: true, pool: 'forks', maxWorkers: 1, reporters: [[${JSON.stringify(reporterPath)}, { firstPhase: true }]] } };\n`,
+  );
+  const env = { ...process.env, CI: '1', NO_COLOR: '1' };
+  delete env['SKYFLO_TEST_RUN'];
+  delete env['VITEST'];
+  delete env['VITEST_WORKER_ID'];
+  delete env['VITEST_POOL_ID'];
+  delete env['NODE_OPTIONS'];
+  return new Promise((resolve) => {
+    execFile(process.execPath, [vitestBin, 'run', '--config', path.join(root, 'vitest.config.mjs')], { cwd: repoRoot, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout: String(stdout), root });
+    });
+  });
+}
+
+const lastLine = (stdout: string) => stdout.trimEnd().split('\n').pop();
+
+describe('the test summary reporter', () => {
+  const roots: string[] = [];
+  afterAll(() => {
+    for (const root of roots) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('counts a suite whose afterAll hook timed out as a failure, though all its tests passed', async () => {
+    const run = await runVitest({
+      'cleanup.check.mjs': `
+        describe('cleanup', () => {
+          for (const n of [1, 2, 3, 4]) it('passes ' + n, () => expect(n).toBeGreaterThan(0));
+          // never settles, so the hook times out (its limit is a fixture's, not a race: it can only time out)
+          afterAll(() => new Promise(() => {}), 300);
+        });
+      `,
+      'green.check.mjs': `it('passes', () => expect(1).toBe(1));`,
+    });
+    roots.push(run.root);
+    expect(run.code).not.toBe(0);
+    expect(run.stdout).toMatch(/Hook timed out/);
+    expect(run.stdout).toContain('cleanup.check.mjs > cleanup: Hook timed out');
+    expect(lastLine(run.stdout)).toBe('tests: 5 passed, 1 failed, 0 skipped (1 failed suite)');
+  }, 180_000);
+
+  it('counts a file that fails to load and a top-level hook that throws', async () => {
+    const run = await runVitest({
+      'broken.check.mjs': `throw new Error('cannot load');\n`,
+      'setup.check.mjs': `beforeAll(() => { throw new Error('no database'); });\nit('needs the database', () => expect(1).toBe(1));\n`,
+    });
+    roots.push(run.root);
+    expect(run.code).not.toBe(0);
+    expect(lastLine(run.stdout)).toMatch(/^tests: 0 passed, 2 failed, 1 skipped \(2 failed suites\)$/);
+  }, 180_000);
+
+  it('says nothing more on a green run', async () => {
+    const green = await runVitest({ 'green.check.mjs': `it('passes', () => expect(1).toBe(1));\nit('also', () => expect(2).toBe(2));\n` });
+    roots.push(green.root);
+    expect(green.code).toBe(0);
+    expect(lastLine(green.stdout)).toBe('tests: 2 passed, 0 failed, 0 skipped');
+  }, 180_000);
+
+  it('words the closing line by kind, and counts every kind as failed', () => {
+    expect(closingLine({ passed: 3, failed: 0, skipped: 1, failedSuites: 0, unhandledErrors: 0 })).toBe('tests: 3 passed, 0 failed, 1 skipped');
+    expect(closingLine({ passed: 3, failed: 2, skipped: 0, failedSuites: 1, unhandledErrors: 1 })).toBe('tests: 3 passed, 4 failed, 0 skipped (2 failed tests, 1 failed suite, 1 unhandled error)');
+  });
+});
