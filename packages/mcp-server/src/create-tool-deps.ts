@@ -1,6 +1,6 @@
 /**
- * Builds ToolDeps from settings: the KubeConfig (a file, the pod's service account, or ~/.kube/config), the real
- * command runner and the Jenkins credential resolver.
+ * Builds ToolDeps from settings: the clusters (every context of the kubeconfig file(s), plus the pod's service
+ * account in a pod, or ~/.kube/config), the real command runner and the Jenkins credential resolver.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { createCommandRunner } from './exec/create-command-runner.ts';
 import { defaultChartCacheDir } from './tools/helm/chart-cache.ts';
 import { createJenkinsCredentialResolver } from './kube/create-jenkins-credential-resolver.ts';
-import { resolveKubeConfig } from './kube/resolve-kube-config.ts';
+import { loadKubeConfigs } from './kube/load-kube-configs.ts';
+import { createClusterRegistry, parseClusterLabels, type ClusterRegistry } from './kube/cluster-registry.ts';
 import type { CommandRunner } from './exec/command-runner.ts';
 import type { ToolDeps, ToolSettings } from './tools/deps.ts';
 
@@ -40,23 +41,39 @@ const require = createRequire(import.meta.url);
  * or a readiness check), where a bad file shows up as that call's error. require() of this ES module needs
  * Node >= 20.19 (the CLI's engines say so).
  */
-function loadKubeConfig(kubeconfigPath: string | undefined): KubeConfig {
+function loadClusters(settings: ToolSettings): { kubeConfig: KubeConfig; clusters: ClusterRegistry } {
   const { KubeConfig: KubeConfigClass } = require('@kubernetes/client-node') as typeof import('@kubernetes/client-node');
-  const kubeConfig = new KubeConfigClass();
-  // not loadFromDefault: in a pod it must pick the service account, and nothing found must be an error, not localhost:8080
-  resolveKubeConfig(kubeConfig, { kubeconfigPath });
-  return kubeConfig;
+  // not loadFromDefault: in a pod it must pick the service account, several files must merge like kubectl merges
+  // them, and nothing found must be an error, not localhost:8080 (see kube/load-kube-configs.ts)
+  const loaded = loadKubeConfigs(KubeConfigClass, { kubeconfigPath: settings.kubeconfigPath });
+  const clusters = createClusterRegistry(loaded, { labels: settings.clusterLabels ?? parseClusterLabels(process.env.SKYFLO_CLUSTER_LABELS) });
+  return { kubeConfig: loaded.merged, clusters };
 }
 
-export function createToolDeps(settings: Partial<ToolSettings> & { kubeconfigPath?: string; runner?: CommandRunner } = {}): ToolDeps {
-  const { runner, ...rest } = settings;
+/**
+ * `kubeconfigPath` may list several files separated by ':' (as KUBECONFIG does): every context of every file is a
+ * cluster a call can name with `context`; without one, calls use the merged current context.
+ */
+export function createToolDeps(
+  settings: Partial<ToolSettings> & { kubeconfigPath?: string; runner?: CommandRunner; /** called once, after the kubeconfig was first loaded */ onClustersLoaded?: () => void } = {},
+): ToolDeps {
+  const { runner, onClustersLoaded, ...rest } = settings;
   const merged: ToolSettings = { ...defaultToolSettings, ...stripUndefined(rest) };
-  let kubeConfig: KubeConfig | undefined;
+  let loaded: { kubeConfig: KubeConfig; clusters: ClusterRegistry } | undefined;
+  const load = () => {
+    if (!loaded) {
+      loaded = loadClusters(merged);
+      if (onClustersLoaded) queueMicrotask(onClustersLoaded);
+    }
+    return loaded;
+  };
   const deps: ToolDeps = {
     settings: merged,
     get kubeConfig() {
-      kubeConfig ??= loadKubeConfig(merged.kubeconfigPath);
-      return kubeConfig;
+      return load().kubeConfig;
+    },
+    get clusters() {
+      return load().clusters;
     },
     runner: runner ?? createCommandRunner(),
     jenkinsCredentials: createJenkinsCredentialResolver({

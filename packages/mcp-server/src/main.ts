@@ -2,8 +2,8 @@
  * Standalone server: `tsx packages/mcp-server/src/main.ts --port 8888` (or `skyflo mcp`).
  * Flags: --port, --host, --read-only, --kubeconfig, --stdio, --auth-token (or MCP_AUTH_TOKEN), --client-token (or
  * MCP_CLIENT_TOKEN), --data-dir (or SKYFLO_DATA_DIR), --helm-allowed-registries (or HELM_ALLOWED_REGISTRIES),
- * --helm-chart-cache-dir (or HELM_CHART_CACHE_DIR), --confirm=elicit|deny|allow (or MCP_CONFIRM). This is the only
- * place in the package that reads process.env/argv.
+ * --helm-chart-cache-dir (or HELM_CHART_CACHE_DIR), --confirm=elicit|deny|allow (or MCP_CONFIRM), SKYFLO_CLUSTER_LABELS
+ * ("context=label,…"). KUBECONFIG may list several files (':'): every context is a cluster tools can name.
  *
  * Over HTTP every client presents a token (loopback included); with neither token set, a client token is generated
  * once into the data dir (mode 0600) and its path printed. --stdio needs none: only the parent process speaks to it.
@@ -13,9 +13,12 @@ import { parseArgs } from 'node:util';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createMcpServer } from './create-mcp-server.ts';
 import { createToolDeps } from './create-tool-deps.ts';
+import type { ToolDeps } from './tools/deps.ts';
 import { startMcpHttpServer } from './http/start-mcp-http-server.ts';
 import { allowModeWarning, parseConfirmMode } from './confirm/confirm-mode.ts';
 import { loadOrCreateClientToken } from './http/client-token.ts';
+import { parseClusterLabels } from './kube/cluster-registry.ts';
+import { reportClusters } from './kube/report-clusters.ts';
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
   let values;
@@ -59,6 +62,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
         '                             that cannot elicit; deny refuses them; allow runs them with nobody asked',
         '  --helm-allowed-registries  OCI registry hosts helm may contact besides the added repositories (env HELM_ALLOWED_REGISTRIES)',
         '  --helm-chart-cache-dir     where chart archives pinned for approval are kept (env HELM_CHART_CACHE_DIR; default ~/.cache/skyflo/helm-charts)',
+        '  --kubeconfig               the kubeconfig (default: KUBECONFIG, which may list several files separated by ":", then, in a pod, its',
+        '                             service account, then ~/.kube/config). Every context is a cluster tools name with "context"; in a pod',
+        '                             the pod\'s own identity is the cluster "in-cluster". Env SKYFLO_CLUSTER_LABELS="prod-eu=prod,dev=dev"',
+        '                             labels clusters. Each cluster, and what this server may do there, is printed at start.',
       ].join('\n'),
     );
     return;
@@ -90,7 +97,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   }
   const chartCacheDir = values['helm-chart-cache-dir'] ?? process.env.HELM_CHART_CACHE_DIR;
   const settings = {
-    kubeconfigPath: values.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0],
+    // every file KUBECONFIG lists: their contexts are merged like kubectl merges them, each one a cluster
+    kubeconfigPath: values.kubeconfig ?? (process.env.KUBECONFIG || undefined),
     readOnly: values['read-only'],
     ...(process.env.KUBECTL_PATH ? { kubectlPath: process.env.KUBECTL_PATH } : {}),
     ...(process.env.HELM_PATH ? { helmPath: process.env.HELM_PATH } : {}),
@@ -98,9 +106,23 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     ...(allowedRegistries.length > 0 ? { helmAllowedRegistries: allowedRegistries } : {}),
     ...(chartCacheDir ? { helmChartCacheDir: path.resolve(chartCacheDir) } : {}),
   };
-  let deps;
+  let clusterLabels;
   try {
-    deps = createToolDeps(settings);
+    clusterLabels = parseClusterLabels(process.env.SKYFLO_CLUSTER_LABELS);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+  let deps: ToolDeps;
+  try {
+    deps = createToolDeps({
+      ...settings,
+      clusterLabels,
+      // --stdio: an IDE starts the server for its tools/list, which must not wait for the cluster client library
+      // (see create-tool-deps.ts), so the clusters are reported when the first call loads the kubeconfig. stderr:
+      // stdout is the protocol there.
+      ...(values.stdio ? { onClustersLoaded: () => void reportClusters(deps, (line) => console.error(line)) } : {}),
+    });
   } catch (error) {
     console.error(`Could not load the kubeconfig: ${(error as Error).message}`);
     process.exit(1);
@@ -125,6 +147,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     const server = await startMcpHttpServer({ port, host: values.host, authToken, clientToken, confirm, deps });
     console.log(`Skyflo MCP server listening at ${server.url}${deps.settings.readOnly ? ' (read-only)' : ` (changes from direct clients: --confirm=${confirm})`}`);
     console.log(clientTokenNote);
+    // every cluster and what this server may do there; in the background, so a slow cluster delays nothing
+    void reportClusters(deps, (line) => console.log(line));
     const stop = () => void server.close().then(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -102,6 +102,7 @@ const readCalls: Record<string, () => Record<string, unknown>> = {
   jenkins_get_build_changesets: () => ({ ...jenkinsAuth, jobFullName: 'deploy', build: 1 }),
   jenkins_get_job_parameters: () => ({ ...jenkinsAuth, jobFullName: 'deploy' }),
   preview_tool_call: () => ({ tool: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', namespace: 'default', replicas: 2 } }),
+  list_clusters: () => ({}),
 };
 
 describe('outputSchema and structuredContent', () => {

@@ -4,6 +4,7 @@
  * (the engine's own connection: in-process, or HTTP with the server's auth token) may ask for it — otherwise any
  * local client could borrow the identity of whoever the server account may impersonate.
  */
+import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ToolDeps } from '../tools/deps.ts';
 
@@ -58,13 +59,36 @@ export function impersonatingDeps(deps: ToolDeps, impersonation: Impersonation):
   return derived;
 }
 
-/** kubectl's global flags for these deps: the kubeconfig and, when impersonating, --as/--as-group. */
+/** One kubeconfig file goes on the argv (--kubeconfig); several (joined by ':') go in KUBECONFIG, which kubectl and helm merge. */
+function isFileList(kubeconfigPath: string | undefined): boolean {
+  return Boolean(kubeconfigPath?.includes(path.delimiter));
+}
+
+/** --kubeconfig for these deps' kubeconfig when it is one file. */
+export function kubeconfigArgs(deps: ToolDeps): string[] {
+  const { kubeconfigPath } = deps.settings;
+  return kubeconfigPath && !isFileList(kubeconfigPath) ? ['--kubeconfig', kubeconfigPath] : [];
+}
+
+/** The environment kubectl/helm need for these deps: KUBECONFIG when the kubeconfig is several files. */
+export function kubeEnv(deps: ToolDeps): Record<string, string> | undefined {
+  const { kubeconfigPath } = deps.settings;
+  return kubeconfigPath && isFileList(kubeconfigPath) ? { KUBECONFIG: kubeconfigPath } : undefined;
+}
+
+/** kubectl's global flags for these deps: the kubeconfig, the cluster (--context) and, when impersonating, --as/--as-group. */
 export function kubectlGlobalArgs(deps: ToolDeps): string[] {
   const impersonation = deps.settings.impersonation;
   return [
-    ...(deps.settings.kubeconfigPath ? ['--kubeconfig', deps.settings.kubeconfigPath] : []),
+    ...kubeconfigArgs(deps),
+    ...(deps.settings.kubeContext ? ['--context', deps.settings.kubeContext] : []),
     ...(impersonation ? [`--as=${impersonation.user}`, ...impersonation.groups.map((group) => `--as-group=${group}`)] : []),
   ];
+}
+
+/** helm's --kube-context for these deps' cluster (helm's flag is not kubectl's --context). */
+export function helmContextArgs(deps: ToolDeps): string[] {
+  return deps.settings.kubeContext ? ['--kube-context', deps.settings.kubeContext] : [];
 }
 
 /** helm's equivalent (its flags are named --kube-as-user / --kube-as-group). */

@@ -24,6 +24,10 @@ export interface PortForward {
 export interface StartPortForwardRequest {
   kubectlPath: string;
   kubeconfigPath?: string;
+  /** the cluster (kubectl --context) */
+  kubeContext?: string;
+  /** KUBECONFIG when the kubeconfig is several files */
+  env?: Record<string, string>;
   /** the caller's identity when impersonating (kubectl --as / --as-group) */
   impersonation?: { user: string; groups: string[] };
   /** "pod/web", "service/web", "deployment/web": already validated names */
@@ -49,9 +53,10 @@ export interface CreatePortForwardsOptions {
 }
 
 /** The argv of a forward. `--address 127.0.0.1` is fixed: a forward must never be reachable from other machines. */
-export function portForwardArgs(request: Pick<StartPortForwardRequest, 'kubeconfigPath' | 'impersonation' | 'target' | 'namespace' | 'ports'>): string[] {
+export function portForwardArgs(request: Pick<StartPortForwardRequest, 'kubeconfigPath' | 'kubeContext' | 'impersonation' | 'target' | 'namespace' | 'ports'>): string[] {
   return [
-    ...(request.kubeconfigPath ? ['--kubeconfig', request.kubeconfigPath] : []),
+    ...(request.kubeconfigPath && !request.kubeconfigPath.includes(':') ? ['--kubeconfig', request.kubeconfigPath] : []),
+    ...(request.kubeContext ? ['--context', request.kubeContext] : []),
     ...(request.impersonation ? [`--as=${request.impersonation.user}`, ...request.impersonation.groups.map((group) => `--as-group=${group}`)] : []),
     'port-forward',
     '--namespace',
@@ -88,7 +93,7 @@ export function createPortForwards(options: CreatePortForwardsOptions): PortForw
     const release = (ports: number[]) => ports.forEach((port) => claimed.get(port)?.id === id && claimed.delete(port));
     for (const port of ownPorts) claimed.set(port, { id, label });
 
-    const child = options.runner.start({ binary: request.kubectlPath, args: portForwardArgs(request) });
+    const child = options.runner.start({ binary: request.kubectlPath, args: portForwardArgs(request), ...(request.env ? { env: request.env } : {}) });
     const forwarding: PortForward['forwarding'] = [];
     const errors: string[] = [];
     const ready = new Promise<void>((resolve, reject) => {

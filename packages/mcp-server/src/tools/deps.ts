@@ -5,10 +5,18 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { CommandRunner } from '../exec/command-runner.ts';
 import type { PortForwards } from '../port-forward/create-port-forwards.ts';
+import type { ClusterRegistry } from '../kube/cluster-registry.ts';
 
 export interface ToolSettings {
-  /** kubeconfig file passed to kubectl/helm as --kubeconfig (undefined = their default resolution) */
+  /**
+   * kubeconfig file passed to kubectl/helm as --kubeconfig (undefined = their default resolution); several files
+   * joined by ':' (like KUBECONFIG) are merged like kubectl does and passed to kubectl/helm as KUBECONFIG
+   */
   kubeconfigPath?: string;
+  /** Set per call (never configured): the cluster (kubeconfig context) a call named; kubectl --context, helm --kube-context. */
+  kubeContext?: string;
+  /** SKYFLO_CLUSTER_LABELS parsed: context name → label such as "prod" (default: read from the environment) */
+  clusterLabels?: Record<string, string>;
   kubectlPath: string;
   helmPath: string;
   /** byte budget for any single tool result (default 24 KiB ≈ 6k tokens) */
@@ -58,6 +66,11 @@ export interface ToolDeps {
   kubeConfig: KubeConfig;
   runner: CommandRunner;
   jenkinsCredentials: JenkinsCredentialResolver;
+  /**
+   * Every cluster (kubeconfig context) this server may act on; createToolDeps loads it with the kubeconfig. Deps built
+   * by hand go without: their KubeConfig's contexts are the clusters then (see kube/context-deps.ts).
+   */
+  clusters?: ClusterRegistry;
   /**
    * Port forwards owned by the server process. createMcpServer and startMcpHttpServer add one (and close it
    * with the server) when the deps have none; without one, k8s_port_forward says it cannot run.

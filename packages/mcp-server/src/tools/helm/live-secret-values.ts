@@ -6,7 +6,7 @@
  * manifests is replaced, in clear and base64 form alike.
  */
 import { REDACTED } from '@skyflo/safety';
-import { kubectlGlobalArgs } from '../../kube/impersonation.ts';
+import { kubeEnv, kubectlGlobalArgs } from '../../kube/impersonation.ts';
 import type { ToolDeps } from '../deps.ts';
 
 /**
@@ -32,6 +32,7 @@ export async function readLiveSecretValues(deps: ToolDeps, namespace: string, si
     const result = await deps.runner.run({
       binary: deps.settings.kubectlPath,
       args: [...kubectlGlobalArgs(deps), 'get', 'secrets', ...scope, '--output', 'json'],
+      ...(kubeEnv(deps) ? { env: kubeEnv(deps) } : {}),
       signal,
       timeoutMs: 60_000,
     });

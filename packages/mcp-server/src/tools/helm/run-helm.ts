@@ -5,7 +5,7 @@
 import { applyOutputBudget } from '../../budgets/apply-output-budget.ts';
 import { toolError } from '../../errors.ts';
 import { redactText } from '@skyflo/safety';
-import { helmImpersonationArgs } from '../../kube/impersonation.ts';
+import { helmContextArgs, helmImpersonationArgs, kubeconfigArgs, kubeEnv } from '../../kube/impersonation.ts';
 import type { ToolOutput } from '../tool-definition.ts';
 import type { ToolDeps } from '../deps.ts';
 
@@ -24,15 +24,15 @@ const defaultTimeoutMs = 120_000;
 export async function runHelm(deps: ToolDeps, call: HelmCall): Promise<HelmOutcome> {
   const { settings } = deps;
   const args = [...call.args];
-  if (settings.kubeconfigPath) args.push('--kubeconfig', settings.kubeconfigPath);
-  args.push(...helmImpersonationArgs(deps));
+  args.push(...kubeconfigArgs(deps), ...helmContextArgs(deps), ...helmImpersonationArgs(deps));
+  const env = settings.helmEnv || kubeEnv(deps) ? { ...settings.helmEnv, ...kubeEnv(deps) } : undefined;
   let result;
   try {
     result = await deps.runner.run({
       binary: settings.helmPath,
       args,
       stdin: call.stdin,
-      env: settings.helmEnv,
+      env,
       timeoutMs: call.timeoutMs ?? defaultTimeoutMs,
       signal: call.signal,
     });

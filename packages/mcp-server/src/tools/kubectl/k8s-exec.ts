@@ -4,7 +4,7 @@ import type { ToolDeps } from '../deps.ts';
 import { ToolInputError } from '../../errors.ts';
 import { assertSafeName, kubectlFailure, namespaceOf } from './kubectl-common.ts';
 import { splitCommand } from './split-command.ts';
-import { kubectlGlobalArgs } from '../../kube/impersonation.ts';
+import { kubeEnv, kubectlGlobalArgs } from '../../kube/impersonation.ts';
 import { textOutputShape } from '../output-shapes.ts';
 
 const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh', 'ksh', 'busybox']);
@@ -38,7 +38,7 @@ export const k8sExec = defineTool({
     // Everything after `--` goes to the container, never to kubectl, so command words can't be flags.
     const args = ['exec', input.pod_name, '--namespace', namespace, ...(input.container_name ? ['--container', input.container_name] : []), '--', ...command];
     const argv = [...kubectlGlobalArgs(deps), ...args];
-    const result = await deps.runner.run({ binary: deps.settings.kubectlPath, args: argv, signal: context.signal, timeoutMs: 60_000 });
+    const result = await deps.runner.run({ binary: deps.settings.kubectlPath, args: argv, ...(kubeEnv(deps) ? { env: kubeEnv(deps) } : {}), signal: context.signal, timeoutMs: 60_000 });
     const failed = result.exitCode !== 0 && !result.timedOut;
     const exited = failed ? EXIT_LINE.exec(result.stderr) : undefined;
     const missing = failed ? missingProgram(result.stderr, exited?.[1]) : undefined;

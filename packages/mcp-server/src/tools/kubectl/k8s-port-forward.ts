@@ -5,6 +5,7 @@ import { ToolInputError, toolError } from '../../errors.ts';
 import type { PortPair } from '../../port-forward/create-port-forwards.ts';
 import { assertSafeName, clients, namespaceOf } from './kubectl-common.ts';
 import { withTextOutput } from '../output-shapes.ts';
+import { kubeEnv } from '../../kube/impersonation.ts';
 
 export const DEFAULT_TTL_MINUTES = 10;
 export const MAX_TTL_MINUTES = 60;
@@ -53,6 +54,8 @@ export const k8sPortForward = defineTool({
     const forward = await deps.portForwards.start({
       kubectlPath: deps.settings.kubectlPath,
       kubeconfigPath: deps.settings.kubeconfigPath,
+      ...(deps.settings.kubeContext ? { kubeContext: deps.settings.kubeContext } : {}),
+      ...(kubeEnv(deps) ? { env: kubeEnv(deps) } : {}),
       ...(deps.settings.impersonation ? { impersonation: deps.settings.impersonation } : {}),
       target,
       namespace,

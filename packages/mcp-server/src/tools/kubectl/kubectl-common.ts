@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ToolInputError } from '../../errors.ts';
 import { assertSafeArgument, assertSafeName } from '../../exec/flag-guard.ts';
 import { kubeClientsFor, type KubeClients } from '../../kube/kube-clients.ts';
-import { kubectlGlobalArgs } from '../../kube/impersonation.ts';
+import { kubeEnv, kubectlGlobalArgs } from '../../kube/impersonation.ts';
 import { resourcePath, type ResourceInfo } from '../../kube/create-discovery.ts';
 import type { ToolDeps } from '../deps.ts';
 import type { CommandResult } from '../../exec/command-runner.ts';
@@ -50,7 +50,7 @@ export async function runKubectl(
   options: { signal?: AbortSignal; stdin?: string; timeoutMs?: number; action: string },
 ): Promise<string> {
   const argv = [...kubectlGlobalArgs(deps), ...args];
-  const result = await deps.runner.run({ binary: deps.settings.kubectlPath, args: argv, signal: options.signal, stdin: options.stdin, timeoutMs: options.timeoutMs });
+  const result = await deps.runner.run({ binary: deps.settings.kubectlPath, args: argv, ...(kubeEnv(deps) ? { env: kubeEnv(deps) } : {}), signal: options.signal, stdin: options.stdin, timeoutMs: options.timeoutMs });
   const failure = kubectlFailure(result, options.action);
   if (failure) throw failure;
   return result.stdout;

@@ -16,6 +16,7 @@ import { toolError } from '../../errors.ts';
 import { assessToolCallRisks, mergeRisks } from '@skyflo/safety';
 import { assessControllerRisks, hasControllerCheck } from '../../risk/controller-risks.ts';
 import { kubeClientsFor } from '../../kube/kube-clients.ts';
+import { depsForContext } from '../../kube/context-deps.ts';
 import type { ToolDeps } from '../deps.ts';
 import { runTool, validateInput } from '../run-tool.ts';
 import { defineTool, type AnyToolDefinition, type ToolCallResolution } from '../tool-definition.ts';
@@ -116,6 +117,9 @@ export function createPreviewToolCall(tools: AnyToolDefinition<ToolDeps>[]): Any
       }
       const parsed = validateInput(target, input.arguments);
       if (!parsed.ok) return parsed.output;
+      // The call's cluster (issue 22): an unknown one fails here, before anything is resolved or read. The target's
+      // resolve, describeCall and preview tool take `context` themselves (tools/cluster-context.ts).
+      const clusterDeps = depsForContext(deps, typeof parsed.data['context'] === 'string' ? parsed.data['context'] : undefined);
 
       const resolution: ToolCallResolution = target.resolve ? await target.resolve(parsed.data, deps, context) : { set: {}, notes: [] };
       // The caller's own arguments plus what was made absolute, without the schema's defaults: with nothing
@@ -152,7 +156,7 @@ export function createPreviewToolCall(tools: AnyToolDefinition<ToolDeps>[]): Any
         ...(resolution.artifactDigest ? { artifact_digest: resolution.artifactDigest } : {}),
         diff,
         changed,
-        risks: capRisks(mergeRisks(assessToolCallRisks(target.name, resolved.data), previewRisks, await controllerRisks(target.name, resolved.data, deps, context.signal))),
+        risks: capRisks(mergeRisks(assessToolCallRisks(target.name, resolved.data), previewRisks, await controllerRisks(target.name, resolved.data, clusterDeps, context.signal))),
         ...(truncated ? { truncated } : {}),
         ...(manifestDigest ? { manifest_digest: manifestDigest } : {}),
       };
