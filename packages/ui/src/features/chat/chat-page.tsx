@@ -4,6 +4,7 @@ import { Link, useLocation, useNavigate, useParams } from 'react-router-dom';
 import { useMe } from '../../app/session.tsx';
 import { Button, ErrorNote, Spinner } from '../../components/ui.tsx';
 import { useWaitingForOthers } from '../approvals/pending-query.tsx';
+import { ClusterSwitcher } from '../clusters/cluster-switcher.tsx';
 import { ChatTimeline } from './components/chat-timeline.tsx';
 import { Composer } from './components/composer.tsx';
 import { target as targetOf } from './components/tool-card-labels.ts';
@@ -46,10 +47,10 @@ export function ChatPage() {
 
   useEffect(() => {
     if (!id) return;
-    const initial = (location.state as { initialMessage?: string } | null)?.initialMessage;
+    const { initialMessage: initial, context } = (location.state as { initialMessage?: string; context?: string } | null) ?? {};
     // history.state survives a reload: drop the first message so reloading does not send it again
     if (initial) navigate(location.pathname, { replace: true, state: null });
-    void useChatStore.getState().open(id, initial);
+    void useChatStore.getState().open(id, initial, context);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id]);
 
@@ -88,6 +89,8 @@ export function ChatPage() {
         <h1 className="truncate text-sm font-semibold" data-testid="conversation-title">
           {timeline.title || 'New conversation'}
         </h1>
+        {/* the cluster this conversation acts on; another cluster means a new conversation pinned there */}
+        {loaded ? <ClusterSwitcher pinned={store.cluster} chooseLabel="New conversation on…" onChoose={(name) => navigate(`/?cluster=${encodeURIComponent(name)}`)} /> : null}
         <span className="ml-auto text-xs text-muted" role="status" aria-live="polite" data-testid="run-status">
           {streaming || store.following ? 'Working…' : timeline.status === 'awaiting_approval' ? (waitingForOthers ? 'Waiting for an approver' : 'Waiting for your decision') : timeline.status === 'stopped' ? 'Stopped' : ''}
         </span>

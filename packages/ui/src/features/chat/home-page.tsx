@@ -1,11 +1,13 @@
 import type { LlmSettings } from '@skyflo/protocol';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Link, useNavigate } from 'react-router-dom';
+import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { api } from '../../lib/api.ts';
 import { ErrorNote } from '../../components/ui.tsx';
 import { useMe } from '../../app/session.tsx';
 import { useWaitingForMe } from '../../app/notifications.tsx';
+import { ClusterSwitcher } from '../clusters/cluster-switcher.tsx';
+import { HealthStrip } from '../clusters/health-strip.tsx';
 import { Composer } from './components/composer.tsx';
 
 const suggestions = ['Which pods are not running in any namespace?', 'Show me the deployments in default', 'Why is my last rollout stuck?'];
@@ -23,6 +25,9 @@ export function HomePage() {
   const model = useQuery({ queryKey: ['settings', 'llm'], queryFn: () => api<LlmSettings>('/settings/llm'), retry: false, enabled: me.isSuccess });
   const noModel = model.data !== undefined && !model.data.configured;
   const waitingForMe = useWaitingForMe();
+  // `?cluster=NAME` (the header's switcher): the new conversation is pinned to that cluster by its first message
+  const [search, setSearch] = useSearchParams();
+  const context = search.get('cluster') ?? undefined;
 
   async function start(text: string) {
     setBusy(true);
@@ -30,7 +35,7 @@ export function HomePage() {
     try {
       const created = await api<{ id: string }>('/conversations', { body: {} });
       void queryClient.invalidateQueries({ queryKey: ['conversations'] });
-      navigate(`/chat/${created.id}`, { state: { initialMessage: text } });
+      navigate(`/chat/${created.id}`, { state: { initialMessage: text, ...(context ? { context } : {}) } });
     } catch (caught) {
       setError(caught instanceof Error ? caught.message : String(caught));
       setBusy(false);
@@ -59,7 +64,11 @@ export function HomePage() {
             {model.data?.problem && model.data.source !== 'none' ? <span className="mt-1 block text-xs text-muted">{model.data.problem}</span> : null}
           </div>
         ) : null}
-        <div className="mt-6">
+        <div className="mt-6 flex flex-wrap items-center gap-2 text-sm text-muted" data-testid="new-conversation-cluster">
+          <span>{context ? 'New conversation pinned to' : 'New conversation on'}</span>
+          <ClusterSwitcher pinned={context} chooseLabel="Start the conversation on…" onChoose={(name) => setSearch({ cluster: name }, { replace: true })} />
+        </div>
+        <div className="mt-2">
           <Composer placeholder="Ready." onSend={(text) => void start(text)} disabled={busy} autoFocus />
         </div>
         {error ? (
@@ -91,6 +100,7 @@ export function HomePage() {
             </button>
           ))}
         </div>
+        <HealthStrip />
       </div>
     </div>
   );

@@ -132,3 +132,10 @@ export function withClusterPolicies(policies: ClusterPolicy[], cluster: string, 
     .map((row) => ({ cluster, namespace_pattern: row.pattern, mode: row.mode }));
   return [...policies.filter((policy) => policy.cluster !== cluster), ...(mode ? [{ cluster, mode }] : []), ...rows];
 }
+
+/** The cluster a conversation is on: the one it is pinned to, else the kubeconfig's current one (the engine's default). */
+export function effectiveCluster(clusters: ClusterStatus[] | undefined, pinned: string | undefined): { cluster?: ClusterStatus; name?: string } {
+  if (pinned) return { cluster: clusters?.find((cluster) => cluster.name === pinned), name: pinned };
+  const current = clusters?.find((cluster) => cluster.current);
+  return { cluster: current, name: current?.name };
+}

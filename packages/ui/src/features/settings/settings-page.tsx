@@ -5,6 +5,7 @@ import { useMe } from '../../app/session.tsx';
 import { Button, ErrorNote, Field, Input, PageHeader } from '../../components/ui.tsx';
 import { LlmSection } from './llm-section.tsx';
 import { TeamSection } from './team-section.tsx';
+import { ClustersSection } from './clusters-section.tsx';
 import { ApiTokensSection } from './api-tokens-section.tsx';
 
 function Section({ title, description, children }: { title: string; description: string; children: React.ReactNode }) {
@@ -107,6 +108,7 @@ export default function SettingsPage() {
         <ApiTokensSection />
         {me.data?.role === 'admin' ? <TeamSection selfId={me.data.id} /> : null}
         {me.data?.role === 'admin' ? <LlmSection /> : null}
+        {me.data?.role === 'admin' ? <ClustersSection /> : null}
       </div>
     </div>
   );

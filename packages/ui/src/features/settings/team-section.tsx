@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { api } from '../../lib/api.ts';
 import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
+import { MemberScopeCell } from '../clusters/member-scope.tsx';
 import { Button, ErrorNote, Field, Input, Spinner } from '../../components/ui.tsx';
 
 const roles = ['member', 'approver', 'admin'] as const;
@@ -39,6 +40,7 @@ export function TeamSection({ selfId }: { selfId: string }) {
             <tr className="border-b border-border text-left text-xs uppercase tracking-wide text-muted">
               <th className="py-2 font-medium">Member</th>
               <th className="py-2 font-medium">Role</th>
+              <th className="py-2 font-medium">Scope</th>
               <th className="py-2 font-medium">Added</th>
               <th className="py-2" aria-label="Actions" />
             </tr>
@@ -64,6 +66,9 @@ export function TeamSection({ selfId }: { selfId: string }) {
                       </option>
                     ))}
                   </select>
+                </td>
+                <td className="py-2">
+                  <MemberScopeCell member={member} />
                 </td>
                 <td className="py-2 text-muted">{new Date(member.created_at).toLocaleDateString()}</td>
                 <td className="py-2 text-right">

@@ -5,6 +5,7 @@ import { useDecisionRight } from '../../approvals/pending-query.tsx';
 import { useChatStore } from '../state/chat-store.ts';
 import { decisionTargetOf, type DecisionTarget, type ToolView } from '../state/timeline.ts';
 import { decisionOfKey } from './card-keys.ts';
+import { ApprovalCluster } from '../../clusters/approval-cluster.tsx';
 import { ArgsView } from './tool-card.tsx';
 import { AutoRevertOption, UndoOfBanner } from './undo-approval.tsx';
 import type { VerifiableTool } from './verification-labels.ts';
@@ -100,6 +101,8 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
           <Badge tone="warn">Awaiting approval</Badge>
         </span>
       </header>
+      {/* where this change lands, in large type: the cluster the approval is bound to and the namespace */}
+      <ApprovalCluster tool={tool} />
       {undoOf ? <UndoOfBanner callId={undoOf} /> : null}
       <div className="space-y-3 px-4 pt-3">
         {tool.policy_reason ? <p className="text-sm text-muted">{tool.policy_reason}</p> : null}

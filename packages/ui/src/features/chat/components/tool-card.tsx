@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { TerminalOutput } from '../../../components/terminal-output.tsx';
 import { Badge } from '../../../components/ui.tsx';
 import type { ToolStatus, ToolView } from '../state/timeline.ts';
+import { ClusterChip } from '../../clusters/cluster-badge.tsx';
 import { DecisionNote, wasDecided } from './decision-note.tsx';
 import { distinguishingArgs, outputCut, target } from './tool-card-labels.ts';
 import { VerifyAndUndo } from './verification-view.tsx';
@@ -65,6 +66,7 @@ export function ToolCard({ tool }: { tool: ToolView }) {
         <Icon className={`h-4 w-4 shrink-0 ${className}`} aria-hidden />
         <span className="truncate text-sm font-medium">{tool.title}</span>
         <code className="truncate font-mono text-xs text-muted">{tool.tool}</code>
+        <ClusterChip tool={tool} />
         {target(tool.args) ? <span className="truncate text-xs text-muted">· {target(tool.args)}</span> : null}
         {extra ? (
           <code className="truncate font-mono text-xs text-muted" data-testid="tool-card-args" title={extra}>

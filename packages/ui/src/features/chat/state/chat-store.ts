@@ -15,6 +15,8 @@ export interface ConversationResponse {
   id: string;
   title: string;
   messages: unknown;
+  /** the cluster it is pinned to (issue 22), from an engine that pins conversations */
+  cluster?: unknown;
 }
 
 export interface ChatStore {
@@ -23,6 +25,8 @@ export interface ChatStore {
   queue: QueuedMessage[];
   loading: boolean;
   loadError?: string;
+  /** the cluster this conversation is pinned to (GET /conversations/:id `cluster`, or the context it was started with) */
+  cluster?: string;
   /** "Approving i/N…" while a batch decision runs */
   batch?: { approve: boolean; done: number; total: number };
   /** a decision is being sent for this call */
@@ -32,7 +36,8 @@ export interface ChatStore {
    * through the saved timeline, and queued messages wait for it like they wait for a stream.
    */
   following?: string;
-  open(conversationId: string, initialMessage?: string): Promise<void>;
+  /** `context`: the cluster a new conversation's first message pins it to (the chat request's `context`) */
+  open(conversationId: string, initialMessage?: string, context?: string): Promise<void>;
   close(): void;
   send(text: string): void;
   stop(): Promise<void>;
@@ -204,9 +209,9 @@ export const useChatStore = create<ChatStore>((set, get) => {
     return streamDone;
   }
 
-  function startChat(conversationId: string, text: string): void {
+  function startChat(conversationId: string, text: string, context?: string): void {
     set({ timeline: addUserMessage(get().timeline, text) });
-    void run(conversationId, (signal) => skyflo.chat({ message: text, conversationId, signal, invalid: 'skip' }));
+    void run(conversationId, (signal) => skyflo.chat({ message: text, conversationId, ...(context ? { context } : {}), signal, invalid: 'skip' }));
   }
 
   /** a run of this conversation is going on: streamed here, or followed after someone else's decision */
@@ -260,13 +265,13 @@ export const useChatStore = create<ChatStore>((set, get) => {
     queue: [],
     loading: false,
 
-    async open(conversationId, initialMessage) {
+    async open(conversationId, initialMessage, context) {
       // Opening the conversation already on screen (a re-run effect, a re-mounted page) must not send its first
       // message twice or drop the live stream.
       if (get().conversationId === conversationId) return;
       controller?.abort();
       buffered = [];
-      set({ conversationId, timeline: emptyTimeline, queue: restoreQueue(conversationId), loading: true, loadError: undefined, batch: undefined, deciding: undefined, undoing: undefined, following: undefined });
+      set({ conversationId, cluster: context, timeline: emptyTimeline, queue: restoreQueue(conversationId), loading: true, loadError: undefined, batch: undefined, deciding: undefined, undoing: undefined, following: undefined });
       let conversation: ConversationResponse;
       try {
         conversation = await skyflo.getConversation(conversationId);
@@ -275,8 +280,9 @@ export const useChatStore = create<ChatStore>((set, get) => {
         return;
       }
       if (!current(conversationId)) return;
-      set({ loading: false, timeline: timelineFromPersisted(conversation.messages, conversation.title) });
-      if (initialMessage) return startChat(conversationId, initialMessage);
+      const pinned = typeof conversation.cluster === 'string' ? conversation.cluster : context;
+      set({ loading: false, cluster: pinned, timeline: timelineFromPersisted(conversation.messages, conversation.title) });
+      if (initialMessage) return startChat(conversationId, initialMessage, context);
       const runId = rememberedRun(conversationId);
       // The page was reloaded while a run streamed: replay it from the start on top of the saved timeline
       // (the reducer drops what the saved timeline already has) and follow it live.
@@ -285,7 +291,7 @@ export const useChatStore = create<ChatStore>((set, get) => {
 
     close() {
       controller?.abort();
-      set({ conversationId: undefined, timeline: emptyTimeline, queue: [], following: undefined });
+      set({ conversationId: undefined, cluster: undefined, timeline: emptyTimeline, queue: [], following: undefined });
     },
 
     send(text) {

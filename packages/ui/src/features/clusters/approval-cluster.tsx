@@ -1,0 +1,25 @@
+/**
+ * The approval card's cluster line, in large type: which cluster this change will hit and in which namespace
+ * ("prod-eu · namespace payments"), its label as a badge (PROD in red) and the API server it is bound to. Nobody
+ * should approve in prod believing it is staging.
+ */
+import { Server } from 'lucide-react';
+import { ClusterLabelBadge } from './cluster-badge.tsx';
+import { clusterHeadline, clusterOfCall, labelBadge, type ClusterFacts } from './cluster-labels.ts';
+
+export function ApprovalCluster({ tool }: { tool: ClusterFacts }) {
+  const cluster = clusterOfCall(tool);
+  const headline = clusterHeadline(tool);
+  if (!cluster || !headline) return null;
+  const danger = labelBadge(cluster.label)?.tone === 'danger';
+  return (
+    <div className={`flex flex-wrap items-center gap-x-3 gap-y-1 border-b px-4 py-3 ${danger ? 'border-danger/40 bg-danger/10' : 'border-border bg-panel-2'}`} data-testid="approval-cluster">
+      <Server className={`h-6 w-6 shrink-0 ${danger ? 'text-danger' : 'text-muted'}`} aria-hidden />
+      <p className="text-2xl font-bold leading-tight tracking-tight" data-testid="approval-cluster-headline" aria-label={`Cluster ${headline}`}>
+        {headline}
+      </p>
+      <ClusterLabelBadge label={cluster.label} />
+      {cluster.server ? <code className="basis-full pl-9 font-mono text-xs text-muted">{cluster.server}</code> : null}
+    </div>
+  );
+}
