@@ -1,10 +1,13 @@
 /**
  * One conformance suite for the EventBus port, run against the in-process bus and against Redis at
  * 127.0.0.1:6379, plus the cross-process cases only Redis can have (two bus instances = two engines).
+ *
+ * No test waits a fixed time to see that nothing (more) arrives: it publishes a marker after the events under test and
+ * waits for it. A run's events are delivered in order, so a duplicate or a stray replay would have come before it.
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createMemoryEventBus } from '../src/bus/memory-event-bus.ts';
 import { createRedisEventBus } from '../src/bus/redis-event-bus.ts';
 import { createEventBus } from '../src/bus/create-event-bus.ts';
@@ -50,7 +53,21 @@ async function record(bus: ReadyEventBus, runId: string, options?: { afterIndex?
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, offset) => from + offset);
-const tick = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Recorder = Awaited<ReturnType<typeof record>>;
+
+/**
+ * Publishes a marker on the run after everything else and waits until every recorder has it; returns what each
+ * recorded before it. Delivery per run is in order, so whatever else was still to come has come.
+ */
+async function settle(bus: ReadyEventBus, runId: string, ...recorders: Recorder[]): Promise<BusMessage[][]> {
+  const marker = await bus.publish(runId, 'marker', {});
+  await vi.waitFor(() => {
+    for (const recorder of recorders) expect(recorder.messages.some((message) => message.event === 'marker' && message.index === marker.index)).toBe(true);
+  }, { timeout: 5000, interval: 5 });
+  return recorders.map((recorder) => recorder.messages.filter((message) => message.event !== 'marker'));
+}
+const indexesOf = (messages: BusMessage[]) => messages.map((message) => message.index);
 
 type BusOptions = { maxBufferedEvents?: number };
 const backends: Array<[string, (options?: BusOptions) => ReadyEventBus]> = [
@@ -68,8 +85,8 @@ describe.each(backends)('EventBus conformance: %s', (_name, makeBus) => {
     const other = await bus.publish(runB, 'ready', { run_id: runB });
     expect([first.index, second.index, other.index]).toEqual([1, 2, 1]);
     await received.until(2);
-    await tick();
-    expect(received.messages).toEqual([
+    const [settled] = await settle(bus, runA, received);
+    expect(settled).toEqual([
       { index: 1, event: 'token', data: { text: 'Hel' } },
       { index: 2, event: 'token', data: { text: 'lo', list: [], nested: { ok: true } } },
     ]);
@@ -83,9 +100,9 @@ describe.each(backends)('EventBus conformance: %s', (_name, makeBus) => {
     await bus.publish(runId, 'token', { text: 'd' });
     await bus.publish(runId, 'completed', { status: 'completed' });
     await late.until(5);
-    await tick();
-    expect(late.indexes()).toEqual([1, 2, 3, 4, 5]);
-    expect(late.messages.map((message) => message.data.text ?? message.data.status)).toEqual(['a', 'b', 'c', 'd', 'completed']);
+    const [settled] = await settle(bus, runId, late);
+    expect(indexesOf(settled!)).toEqual([1, 2, 3, 4, 5]);
+    expect(settled!.map((message) => message.data.text ?? message.data.status)).toEqual(['a', 'b', 'c', 'd', 'completed']);
   });
 
   it('resumes after afterIndex (an SSE Last-Event-ID)', async () => {
@@ -95,11 +112,10 @@ describe.each(backends)('EventBus conformance: %s', (_name, makeBus) => {
     const resumed = await record(bus, runId, { afterIndex: 3 });
     await bus.publish(runId, 'token', { n: 6 });
     await resumed.until(3);
-    await tick();
-    expect(resumed.indexes()).toEqual([4, 5, 6]);
-    const caughtUp = await record(bus, runId, { afterIndex: 6 });
-    await tick();
-    expect(caughtUp.messages).toEqual([]);
+    const [settled] = await settle(bus, runId, resumed); // the marker is event 7
+    expect(indexesOf(settled!)).toEqual([4, 5, 6]);
+    const caughtUp = await record(bus, runId, { afterIndex: 7 });
+    expect(await settle(bus, runId, caughtUp)).toEqual([[]]);
   });
 
   it('loses and repeats nothing when publishes race the subscribe', async () => {
@@ -110,13 +126,13 @@ describe.each(backends)('EventBus conformance: %s', (_name, makeBus) => {
     const publishing = (async () => {
       for (const n of range(1, 300)) published = (await bus.publish(runId, 'token', { n })).index;
     })();
-    while (published < 20) await tick(1);
+    await vi.waitFor(() => expect(published).toBeGreaterThanOrEqual(20), { timeout: 5000, interval: 1 });
     const racing = await record(bus, runId);
     await publishing;
     await racing.until(300);
-    await tick();
-    expect(racing.indexes()).toEqual(range(1, 300));
-    expect(racing.messages.map((message) => message.data.n)).toEqual(range(1, 300));
+    const [settled] = await settle(bus, runId, racing);
+    expect(indexesOf(settled!)).toEqual(range(1, 300));
+    expect(settled!.map((message) => message.data.n)).toEqual(range(1, 300));
   });
 
   it('gives every subscriber every event, and stops delivering after unsubscribe', async () => {
@@ -130,8 +146,9 @@ describe.each(backends)('EventBus conformance: %s', (_name, makeBus) => {
     await leaving.unsubscribe();
     await bus.publish(runId, 'token', { n: 2 });
     await staying.until(2);
-    await tick();
-    expect(staying.indexes()).toEqual([1, 2]);
+    // once the staying subscriber has the marker, the leaving one would have had n: 2 too
+    const [settled] = await settle(bus, runId, staying);
+    expect(indexesOf(settled!)).toEqual([1, 2]);
     expect(leaving.indexes()).toEqual([1]);
   });
 
@@ -159,9 +176,16 @@ describe.each(backends)('EventBus conformance: %s', (_name, makeBus) => {
     await bus.onStop(otherRun, () => otherStops++);
     const cancel = await bus.onStop(runId, () => cancelledStops++);
     await cancel();
+    // A witness: stops are delivered in the order they are requested, so once a later stop of another run has
+    // fired, both of these have been delivered (and a second firing would have happened).
+    const witnessRun = randomUUID();
+    let witnessed!: () => void;
+    const witnessFired = new Promise<void>((resolve) => (witnessed = resolve));
+    await bus.onStop(witnessRun, () => witnessed());
     await bus.requestStop(runId);
     await bus.requestStop(runId);
-    await tick(50);
+    await bus.requestStop(witnessRun);
+    await witnessFired;
     expect(stops).toBe(1);
     expect(cancelledStops).toBe(0);
     expect(otherStops).toBe(0);
@@ -208,16 +232,25 @@ describe.each(backends)('EventBus conformance: %s', (_name, makeBus) => {
 });
 
 describe('in-process bus expiry', () => {
+  /**
+   * Whether the bus still holds a run's buffer: a subscriber that comes and goes is replayed it. A probe keeps the run
+   * for another TTL, so probes are spaced wider than the 50 ms TTL used here.
+   */
+  const holds = async (bus: ReadyEventBus, runId: string) => {
+    const probe = await record(bus, runId);
+    await probe.unsubscribe();
+    return probe.messages.length > 0;
+  };
+  const probing = { timeout: 10_000, interval: 150 };
+
   it('forgets an idle run after bufferTtlSeconds and a stop flag after stopTtlSeconds', async () => {
     const bus = track(createMemoryEventBus({ bufferTtlSeconds: 0.05, stopTtlSeconds: 0.05 }));
     const runId = randomUUID();
     await bus.publish(runId, 'token', { n: 1 });
     await bus.requestStop(runId);
     expect(await bus.isStopRequested(runId)).toBe(true);
-    await tick(120);
-    expect(await bus.isStopRequested(runId)).toBe(false);
-    const late = await record(bus, runId);
-    expect(late.messages).toEqual([]);
+    await vi.waitFor(async () => expect(await bus.isStopRequested(runId)).toBe(false), probing);
+    await vi.waitFor(async () => expect(await holds(bus, runId)).toBe(false), probing);
   });
 
   it('keeps a run that still has a subscriber', async () => {
@@ -225,14 +258,16 @@ describe('in-process bus expiry', () => {
     const runId = randomUUID();
     const listening = await record(bus, runId);
     await bus.publish(runId, 'token', { n: 1 });
-    await tick(120);
+    // A witness instead of a pause: a run published after this one, with no subscriber. Once it is forgotten, this
+    // one's TTL has passed too.
+    const idle = randomUUID();
+    await bus.publish(idle, 'token', { n: 1 });
+    await vi.waitFor(async () => expect(await holds(bus, idle)).toBe(false), probing);
     expect((await bus.publish(runId, 'token', { n: 2 })).index).toBe(2);
     await listening.until(2);
     expect(listening.indexes()).toEqual([1, 2]);
-    await tick(120);
     await listening.unsubscribe();
-    await tick(120);
-    expect((await record(bus, runId)).messages).toEqual([]);
+    await vi.waitFor(async () => expect(await holds(bus, runId)).toBe(false), probing);
   });
 });
 
@@ -253,9 +288,9 @@ describe('EventBus across processes (Redis)', () => {
     await engineB.publish(runId, 'completed', { status: 'completed' });
     await onA.until(501);
     await onB.until(401);
-    await tick();
-    expect(onA.indexes()).toEqual(range(1, 501));
-    expect(onB.indexes()).toEqual(range(101, 501));
+    const [settledA, settledB] = await settle(engineA, runId, onA, onB);
+    expect(indexesOf(settledA!)).toEqual(range(1, 501));
+    expect(indexesOf(settledB!)).toEqual(range(101, 501));
     expect(onA.messages.filter((message) => message.event === 'a').map((message) => message.data.n)).toEqual(range(1, 250));
     expect(onA.messages.filter((message) => message.event === 'b').map((message) => message.data.n)).toEqual(range(1, 250));
   });
@@ -270,8 +305,14 @@ describe('EventBus across processes (Redis)', () => {
         resolve();
       });
     });
-    await tick(20);
-    expect(stopsSeen).toBe(0); // nothing fires before the request
+    // Nothing fires before the request: a stop of another run, requested on B and seen on A, shows A listening.
+    const witnessRun = randomUUID();
+    let witnessed!: () => void;
+    const witnessFired = new Promise<void>((resolve) => (witnessed = resolve));
+    await engineA.onStop(witnessRun, () => witnessed());
+    await engineB.requestStop(witnessRun);
+    await witnessFired;
+    expect(stopsSeen).toBe(0);
     await engineB.requestStop(runId);
     await stopped;
     expect(stopsSeen).toBe(1);
@@ -301,8 +342,8 @@ describe('EventBus across processes (Redis)', () => {
     await admin.quit();
     await engine.publish(runId, 'token', { n: 3 });
     await received.until(3);
-    await tick();
-    expect(received.messages.map((message) => message.data.n)).toEqual([1, 2, 3]);
+    const [settled] = await settle(engine, runId, received);
+    expect(settled!.map((message) => message.data.n)).toEqual([1, 2, 3]);
   });
 
   it('recovers events and stops sent while its subscriber connection was down, without a later event', async () => {
@@ -329,8 +370,8 @@ describe('EventBus across processes (Redis)', () => {
     await admin.quit();
 
     await received.until(3);
-    await tick();
-    expect(received.messages.map((message) => message.data.n ?? message.data.status)).toEqual([1, 2, 'completed']);
+    const [settled] = await settle(engine, runId, received);
+    expect(settled!.map((message) => message.data.n ?? message.data.status)).toEqual([1, 2, 'completed']);
     await expect.poll(() => stopped).toBe(true);
   });
 
@@ -341,8 +382,7 @@ describe('EventBus across processes (Redis)', () => {
     const ours = async () => String(await admin.client('LIST')).split('\n').filter((line) => line.includes(`name=${testPrefix}close-`)).length;
     expect(await ours()).toBe(2);
     await bus.close();
-    await tick(50);
-    expect(await ours()).toBe(0);
+    await vi.waitFor(async () => expect(await ours()).toBe(0), { timeout: 5000, interval: 20 });
     await admin.quit();
   });
 

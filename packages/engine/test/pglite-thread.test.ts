@@ -81,7 +81,9 @@ describe('PGlite on its own thread', () => {
     let insideDone = false;
     const inside = db().transaction(async (tx) => {
       await tx.query("insert into items (id, note) values (6, 'inside')");
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // One more round trip to the database thread, sent after the outside query was: had that query not been held
+      // back until the commit, it would be answered first (the thread answers in order) and see insideDone false.
+      await tx.query('select 1');
       insideDone = true;
     });
     const outside = db()

@@ -18,7 +18,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { PGlite } from '@electric-sql/pglite';
 import { parseAgentEvent } from '@skyflo/protocol';
 import { startLlmSim, type LlmScript, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { reconcileOrphanedApprovals } from '../src/agent/reconcile-orphaned-approvals.ts';
 import { createMemoryEventBus } from '../src/bus/memory-event-bus.ts';
@@ -300,6 +300,12 @@ describe('a proposed Secret', () => {
 });
 
 describe('calls that outlive their run', () => {
+  /** Until the clock has passed the run's stored lease: from then on the run counts as dead (no fixed pause). */
+  const leaseLapsed = async (runId: string) => {
+    const leaseUntil = (await storage.runs.get(runId))!.leaseUntil.getTime();
+    await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(leaseUntil), { interval: 2 });
+  };
+
   it('an approved call whose run died never executes with the next, unrelated message; the reconciler shows it', async () => {
     sim.reset({
       rules: [
@@ -314,7 +320,7 @@ describe('calls that outlive their run', () => {
     const deadRun = randomUUID();
     expect(await storage.runs.begin({ runId: deadRun, conversationId, leaseMs: 1 })).toEqual({ ok: true });
     await storage.approvals.decide({ conversationId, callId: 'call_undo', approve: true, decidedBy: owner, decisionRunId: deadRun });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await leaseLapsed(deadRun);
 
     const { frames } = await stream(await post('/agent/chat', { conversation_id: conversationId, messages: [{ role: 'user', content: 'what time is it?' }] }));
     expect(cluster.executed).toEqual([]);
@@ -343,7 +349,7 @@ describe('calls that outlive their run', () => {
       await storage.approvals.decide({ conversationId, callId, approve: true, decidedBy: owner, decisionRunId: deadRun });
     }
     await storage.approvals.claimExecution({ conversationId, callId: 'call_b', runId: deadRun });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await leaseLapsed(deadRun);
 
     expect(await reconcileOrphanedApprovals({ storage })).toBeGreaterThanOrEqual(2);
     expect(await toolRecord(conversationId, 'call_a')).toMatchObject({ status: 'error', error_code: 'NOT_EXECUTED', error: expect.stringContaining('Nothing was changed') });

@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startJenkinsSim, type JenkinsSim } from '@skyflo/testkit/jenkins-sim';
 import type { JenkinsCredentialResolver, ToolDeps } from '../src/tools/deps.ts';
 import { jenkinsTools } from '../src/tools/jenkins/index.ts';
@@ -142,9 +142,11 @@ describe('jenkins write tools', () => {
     const post = sim.calls.find((call) => call.method === 'POST' && call.path.endsWith('/buildWithParameters'));
     expect(post?.form).toMatchObject({ ENV: 'staging', VERSION: '2.4.1' });
     expect(post?.status).toBe(201);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const log = parse((await callTool(tool('jenkins_get_build_log'), { ...auth, jobFullName: 'team/deploy app', build: 3 }, deps)).text).body;
-    expect(log.log).toContain('Deploying 2.4.1 to staging');
+    // the build prints its parameters once it runs: read its log until it has
+    await vi.waitFor(async () => {
+      const log = parse((await callTool(tool('jenkins_get_build_log'), { ...auth, jobFullName: 'team/deploy app', build: 3 }, deps)).text).body;
+      expect(log.log).toContain('Deploying 2.4.1 to staging');
+    }, { timeout: 15_000, interval: 50 });
   });
 
   it('explains a parameterized job triggered without parameters', async () => {

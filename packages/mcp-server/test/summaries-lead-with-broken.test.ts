@@ -12,10 +12,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { estimateTokens } from '../src/budgets/apply-output-budget.ts';
 import { SEVERITY, ageSeconds, severityOf } from '../src/tools/kubectl/summarise-table.ts';
-import { startKubeHarness, eventually, type KubeHarness } from './support/kube-harness.ts';
+import { startKubeHarness, type KubeHarness } from './support/kube-harness.ts';
 
 let harness: KubeHarness;
 let directory: string;
@@ -101,8 +101,7 @@ nodes:
   for (let index = 0; index < rest; index += 1) store.create(podType, parked(`api-${index}`, `team-${index % 20}`, 'running'));
 
   // Wait until the kubelet has produced every fault. Polled slowly: each check copies the faulty namespaces' pods.
-  await eventually(async () => {
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  await vi.waitFor(async () => {
     const byName = new Map(FAULTY_NAMESPACES.flatMap((namespace) => store.list(podType, namespace)).map((pod) => [`${pod.metadata.namespace}/${pod.metadata.name}`, pod]));
     for (const pod of broken) {
       const live = byName.get(`${pod.namespace}/${pod.name}`)!;
@@ -114,7 +113,7 @@ nodes:
       if (kind === 'huge') expect(live.status?.conditions?.find((condition: any) => condition.type === 'PodScheduled')?.reason, pod.name).toBe('Unschedulable');
       if (kind === 'unready') expect(status?.state?.running && status.ready === false, pod.name).toBe(true);
     }
-  }, 60_000);
+  }, { timeout: 60_000, interval: 250 });
 }, 120_000);
 
 afterAll(async () => {

@@ -85,7 +85,11 @@ describe('Deployments through the real kubectl', () => {
 
     await harness.ok(['rollout', 'pause', 'deployment/web']);
     await harness.ok(['set', 'image', 'deployment/web', 'app=nginx:1.28']);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The controller has seen the new image (observedGeneration caught up) and, paused, made no ReplicaSet for it.
+    await waitFor(async () => {
+      const deployment = JSON.parse(await harness.ok(['get', 'deployment', 'web', '-o', 'json']));
+      return deployment.status.observedGeneration === deployment.metadata.generation;
+    });
     expect(JSON.parse(await harness.ok(['get', 'rs', '-l', 'app=web', '-o', 'json'])).items.length).toBe(before + 1);
     expect(await harness.ok(['get', 'deployment', 'web', '-o', 'jsonpath={.status.conditions[?(@.type=="Progressing")].reason}'])).toBe('DeploymentPaused');
     await harness.ok(['rollout', 'resume', 'deployment/web']);

@@ -147,7 +147,10 @@ describe('claims the scheduler waits for', () => {
     await waitFor(async () => (await eventsOf('classless')).includes('FailedBinding'));
     expect(await eventsOf('classless')).toMatch(/Normal\s+FailedBinding\s+persistentvolume-controller\s+no persistent volumes available for this claim and no storage class is set/);
     await waitFor(async () => (await eventsOf('haunted')).includes('ExternalProvisioning'));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Causal, not a pause: a claim of an installed provisioner, made after, goes through the same provisioning delay
+    // and gets its volume; had the ghost class's claim been provisioned, it would have been first.
+    await apply(claim('haunted-control', { className: 'fast' }));
+    await waitFor(async () => (await json(['get', 'pvc', 'haunted-control'])).status.phase === 'Bound');
     expect((await json(['get', 'pvc', 'haunted'])).status.phase).toBe('Pending');
     expect((await json(['get', 'pvc', 'haunted'])).metadata.annotations['volume.kubernetes.io/storage-provisioner']).toBe('example.com/not-installed');
   });
@@ -187,8 +190,12 @@ describe('static volumes', () => {
     await waitFor(async () => (await json(['get', 'pv', 'static-large'])).status.phase === 'Released');
     expect(await row('pv', 'static-large')).toEqual(['static-large', '10Gi', 'RWO', 'Retain', 'Released', 'default/wants-2gi', 'manual', '<unset>', expect.stringMatching(/^\d+s$/)]);
     // A new claim of the same name does not get the old data back.
-    await apply(claim('wants-2gi', { className: 'manual', size: '2Gi' }));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // With it, a claim that fits the Available 1Gi volume: once the binder has bound that one, it has also been over
+    // the 2Gi claim, which the Released volume must not take.
+    await apply(`${claim('wants-2gi', { className: 'manual', size: '2Gi' })}---\n${claim('released-control', { className: 'manual', size: '1Gi' })}`);
+    await waitFor(async () => (await json(['get', 'pvc', 'released-control'])).status.phase === 'Bound');
+    expect((await json(['get', 'pvc', 'released-control'])).spec.volumeName).toBe('static-small');
+    expect((await json(['get', 'pvc', 'wants-2gi'])).status.phase).toBe('Pending');
     expect((await json(['get', 'pv', 'static-large'])).status.phase).toBe('Released');
     await ok(['patch', 'pv', 'static-large', '--type=json', '-p', '[{"op":"remove","path":"/spec/claimRef"}]']);
     await waitFor(async () => (await json(['get', 'pvc', 'wants-2gi'])).status.phase === 'Bound');
@@ -244,10 +251,13 @@ describe('expansion, deletion and protection of provisioned claims', () => {
 
   it('keeps a claim in use Terminating (pvc-protection), then deletes it and its volume under the Delete policy', async () => {
     const volumeName = (await json(['get', 'pvc', 'rigid-data'])).spec.volumeName;
-    await ok(['delete', 'pvc', 'rigid-data', '--wait=false']);
+    // A claim no pod uses, deleted with it: once pvc-protection has let that one go, it has judged this one too.
+    await apply(claim('unused-claim', { className: '' }));
+    await ok(['delete', 'pvc', 'rigid-data', 'unused-claim', '--wait=false']);
     expect((await row('pvc', 'rigid-data'))[1]).toBe('Terminating');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitFor(async () => (await kubectl(['get', 'pvc', 'unused-claim'])).stderr.includes('NotFound'));
     expect((await kubectl(['get', 'pvc', 'rigid-data'])).code).toBe(0);
+    expect((await row('pvc', 'rigid-data'))[1]).toBe('Terminating');
     await ok(['delete', 'pod', 'rigid-pod', '--grace-period=0', '--force']);
     await waitFor(async () => (await kubectl(['get', 'pvc', 'rigid-data'])).code !== 0);
     await waitFor(async () => (await kubectl(['get', 'pv', volumeName])).stderr.includes('NotFound'));
