@@ -1,11 +1,15 @@
 /**
- * The audit chain's head, signed, and a check against one published earlier (admins):
+ * The audit chain's checks and its signed head (admins):
  *   GET  /audit/head → {sequence, hash, at, signed_head, public_key}: keep signed_head outside Skyflo
- *   POST /audit/verify {signed_head} → the verify report plus `rewritten`: true when the chain no longer holds that
- *       head at that sequence (a rewrite that recomputed every hash, even by the table's owner, is caught)
+ *   GET  /audit/verify[?anchor_sequence&anchor_hash | ?signed_head] → re-walks the hash chain and reports the first
+ *       broken link; with an anchor (head_sequence and head_hash of an earlier verify, kept outside the database) it
+ *       also checks that the chain still contains that record unchanged
+ *   POST /audit/verify {signed_head} (or GET with ?signed_head, the same check and the same answer) → the verify
+ *       report plus the head checked (`signed_head`) and `rewritten`: true when the chain no longer holds that head at
+ *       that sequence (a rewrite that recomputed every hash, even by the table's owner, is caught)
  * Mounted by create-engine (it owns the signing key).
  */
-import { auditVerifySignedHeadRequestSchema } from '@skyflo/protocol';
+import { auditVerifyQuerySchema, auditVerifySignedHeadRequestSchema } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AuditHeadPublisher } from '../../../audit/chain-head-publisher.ts';
 import { SignedHeadError, type AuditHeadSigner } from '../../../crypto/audit-signing-key.ts';
@@ -33,9 +37,9 @@ export const auditHeadRoutes: FastifyPluginAsync<AuditHeadRouteDeps> = async (ap
     };
   });
 
-  app.post('/audit/verify', async (request) => {
-    requireAdmin(request);
-    const body = parseInput(auditVerifySignedHeadRequestSchema, request.body, 'body');
+  /** One check against a signed head, for both spellings of the request (POST body, GET query). */
+  async function verifySignedHead(input: unknown, where: 'body' | 'query') {
+    const body = parseInput(auditVerifySignedHeadRequestSchema, input, where);
     let head;
     try {
       head = await signer.open(body.signed_head);
@@ -45,5 +49,22 @@ export const auditHeadRoutes: FastifyPluginAsync<AuditHeadRouteDeps> = async (ap
     }
     const report = await audit.verify({ sequence: head.sequence, hash: head.hash });
     return { ...toVerifyResponse(report), signed_head: head, rewritten: report.anchorFound !== true };
+  }
+
+  app.get('/audit/verify', async (request) => {
+    requireAdmin(request);
+    const { signed_head: signedHead, ...rest } = (request.query ?? {}) as Record<string, unknown>;
+    if (signedHead !== undefined) {
+      if (rest['anchor_sequence'] !== undefined || rest['anchor_hash'] !== undefined) throw new HttpError(400, 'signed_head: give either signed_head or anchor_sequence and anchor_hash, not both', 'INVALID_INPUT');
+      return verifySignedHead({ signed_head: signedHead }, 'query');
+    }
+    const query = parseInput(auditVerifyQuerySchema, rest, 'query');
+    const report = await audit.verify(query.anchor_sequence !== undefined && query.anchor_hash !== undefined ? { sequence: query.anchor_sequence, hash: query.anchor_hash } : undefined);
+    return toVerifyResponse(report);
+  });
+
+  app.post('/audit/verify', async (request) => {
+    requireAdmin(request);
+    return verifySignedHead(request.body, 'body');
   });
 };

@@ -4,13 +4,11 @@
  *       newest first; `action` may end with `*` for a prefix ("auth.*"); `to` is exclusive; each record also carries
  *       conversation_title and, on approval records, approved_diff (record-context.ts)
  *   GET /audit/export?format=jsonl|csv&<same filters> → every matching record, oldest first, streamed in batches
- *   GET /audit/verify[?anchor_sequence&anchor_hash] → re-walks the hash chain and reports the first broken link; with
- *       an anchor (head_sequence and head_hash from an earlier verify, kept outside the database) it also checks that
- *       the chain still contains that record unchanged, which a rewrite that recomputed every hash cannot fake
- *   GET /audit/head, POST /audit/verify {signed_head}: the signed head (head.ts, mounted by create-engine)
+ *   GET /audit/verify, GET /audit/head, POST /audit/verify: the chain checks and the signed head (head.ts, mounted by
+ *       create-engine, which owns the signing key)
  */
 import { Readable } from 'node:stream';
-import { auditExportQuerySchema, auditQuerySchema, auditVerifyQuerySchema } from '@skyflo/protocol';
+import { auditExportQuerySchema, auditQuerySchema } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { csvHeader, toAuditRecord, toCsvLine, toJsonLine } from '../../../audit/audit-record-view.ts';
@@ -99,10 +97,4 @@ export const auditRoutes: FastifyPluginAsync<AuditRouteDeps> = async (app, { aud
       .send(Readable.from(lines(), { objectMode: false }));
   });
 
-  app.get('/audit/verify', async (request) => {
-    requireAdmin(request);
-    const query = parseInput(auditVerifyQuerySchema, request.query, 'query');
-    const report = await audit.verify(query.anchor_sequence !== undefined && query.anchor_hash !== undefined ? { sequence: query.anchor_sequence, hash: query.anchor_hash } : undefined);
-    return toVerifyResponse(report);
-  });
 };
