@@ -1,7 +1,7 @@
 /**
  * The `skyflo` command.
  *   skyflo serve   [--port 8080] [--host 127.0.0.1]   engine + embedded MCP server + UI, on your kubeconfig
- *   skyflo sandbox [--port 8080] [--host 127.0.0.1]   the same against kube-sim's simulated demo cluster
+ *   skyflo sandbox [--port 8080] [--host 127.0.0.1] [--clusters 2]   the same against kube-sim's simulated demo cluster(s)
  *   skyflo mcp     [--port 8888] [--confirm=elicit|deny|allow] [...]   the MCP server alone (see `skyflo mcp --help`)
  *   skyflo chat    [--url …] [-p "question"] [...]     the terminal client (see `skyflo chat --help`)
  * Heavy pieces (kube-sim, the MCP server's CLI) are imported only by the command that needs them.
@@ -27,6 +27,7 @@ Options for serve and sandbox:
   --port <n>    port to listen on (default: PORT or 8080; 0 picks a free one)
   --host <ip>   interface to bind (default: HOST or 127.0.0.1)
   --exit-with-parent   stop when the process that started this one ends (npm start and npm run sandbox pass it)
+  --clusters 2  (sandbox) two simulated clusters with different apps, contexts sandbox-a (current) and sandbox-b
   -h, --help    show this help
 
   skyflo --version     print the version
@@ -87,12 +88,17 @@ async function serve(argv: string[]): Promise<void> {
 }
 
 async function sandbox(argv: string[]): Promise<void> {
-  const flags = parseServeFlags(argv);
+  const { parseClusterCount, sandboxClusterLines, startSandboxClusters } = await import('./sandbox-clusters.ts');
+  // --clusters is the sandbox's own flag; the rest are serve's
+  const at = argv.findIndex((arg) => arg === '--clusters' || arg.startsWith('--clusters='));
+  const clusterFlag = at < 0 ? undefined : argv[at]!.includes('=') ? argv[at]!.slice('--clusters='.length) : (argv[at + 1] ?? '');
+  const count = parseClusterCount(clusterFlag);
+  if (typeof count === 'string') fail(count);
+  const flags = parseServeFlags(at < 0 ? argv : argv.filter((_, index) => index !== at && (argv[at]!.includes('=') || index !== at + 1)));
   stopWithParent(flags.exitWithParent);
   const dataDir = path.resolve(process.env.SKYFLO_DATA_DIR || './.skyflo');
   const kubeconfigPath = path.join(dataDir, 'sandbox.kubeconfig');
-  const { startKubeSim } = await import('@skyflo/sandbox/kube-sim');
-  const sim = await startKubeSim({ port: 0, scenario: 'demo', kubeconfigPath });
+  const sims = await startSandboxClusters({ count, kubeconfigPath });
   const { runServer } = await import('@skyflo/engine/run-server');
   // The sandbox must never reach a real cluster, so its kubeconfig replaces KUBECONFIG and a remote MCP server.
   const { engine, url } = await runServer({
@@ -104,11 +110,12 @@ async function sandbox(argv: string[]): Promise<void> {
     [
       '',
       `Skyflo sandbox is running at ${url}`,
-      `  simulated cluster: ${sim.url} (demo scenario)`,
-      `  kubectl against it: kubectl --kubeconfig ${kubeconfigPath} get pods -A`,
+      ...sandboxClusterLines(sims),
+      `  kubectl against it: kubectl --kubeconfig ${kubeconfigPath} get pods -A${count > 1 ? ` (--context ${sims.clusters[1]!.name} for the other one)` : ''}`,
       '  open the URL, register the first user (it becomes admin) and ask e.g.',
       '    "why is the checkout pod in prod crash-looping?"',
       '    "why can\'t the frontend in staging pull its image?"',
+      ...(count > 1 ? [`    "why does reports in analytics keep restarting?" (in ${sims.clusters[1]!.name})`] : []),
       '  Ctrl-C stops both.',
       '',
     ].join('\n'),
@@ -116,7 +123,7 @@ async function sandbox(argv: string[]): Promise<void> {
   const stop = () => {
     engine
       .close()
-      .then(() => sim.close())
+      .then(() => sims.close())
       .then(
         () => process.exit(0),
         () => process.exit(1),

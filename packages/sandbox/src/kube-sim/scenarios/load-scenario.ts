@@ -25,15 +25,17 @@ export interface SimScenario {
 }
 
 export const demoScenarioPath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'demo.yaml');
+/** The second cluster of `skyflo sandbox --clusters 2`: other apps than demo's. */
+export const demoBScenarioPath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'demo-b.yaml');
 
 export class ScenarioError extends Error {}
 
 function readScenario(source: string): { file: string; text: string } {
-  const file = source === 'demo' ? demoScenarioPath : path.resolve(source);
+  const file = source === 'demo' ? demoScenarioPath : source === 'demo-b' ? demoBScenarioPath : path.resolve(source);
   try {
     return { file, text: readFileSync(file, 'utf8') };
   } catch (error) {
-    throw new ScenarioError(`cannot read scenario ${source}: ${(error as Error).message}. Pass 'demo' or the path of a multi-document YAML file.`);
+    throw new ScenarioError(`cannot read scenario ${source}: ${(error as Error).message}. Pass 'demo', 'demo-b' or the path of a multi-document YAML file.`);
   }
 }
 

@@ -1,0 +1,61 @@
+/**
+ * `skyflo sandbox --clusters 2` (issue 22): two kube-sims with different apps behind one kubeconfig, contexts
+ * sandbox-a (current, the demo scenario) and sandbox-b (demo-b), driven with the real kubectl as a user would.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubectlPath } from '@skyflo/testkit/tools';
+import { parseClusterCount, sandboxClusterLines, startSandboxClusters, type SandboxClusters } from '../src/sandbox-clusters.ts';
+
+const run = promisify(execFile);
+let directory: string;
+let sandbox: SandboxClusters;
+
+const kubectl = async (...args: string[]) => (await run(kubectlPath, ['--kubeconfig', sandbox.kubeconfigPath, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') } })).stdout;
+
+beforeAll(async () => {
+  directory = mkdtempSync(path.join(tmpdir(), 'skyflo-sandbox-clusters-'));
+  sandbox = await startSandboxClusters({ count: 2, kubeconfigPath: path.join(directory, 'data', 'sandbox.kubeconfig') });
+}, 60_000);
+afterAll(async () => {
+  await sandbox?.close();
+  if (directory) rmSync(directory, { recursive: true, force: true });
+});
+
+describe('skyflo sandbox --clusters 2', () => {
+  it('writes one kubeconfig with a context per cluster, sandbox-a current', async () => {
+    expect((await kubectl('config', 'get-contexts', '-o', 'name')).split('\n').filter(Boolean)).toEqual(['sandbox-a', 'sandbox-b']);
+    expect((await kubectl('config', 'current-context')).trim()).toBe('sandbox-a');
+  });
+
+  it('serves different apps in each cluster', async () => {
+    const a = await kubectl('get', 'deployments', '-A', '-o', 'name');
+    const b = await kubectl('--context', 'sandbox-b', 'get', 'deployments', '-A', '-o', 'name');
+    expect(a).toContain('deployment.apps/checkout');
+    expect(a).not.toContain('deployment.apps/ingest');
+    expect(b).toContain('deployment.apps/ingest');
+    expect(b).toContain('deployment.apps/reports');
+    expect(b).not.toContain('deployment.apps/checkout');
+  });
+
+  it('answers kubectl auth whoami (SelfSubjectReview) in both', async () => {
+    for (const context of ['sandbox-a', 'sandbox-b']) expect(await kubectl('--context', context, 'auth', 'whoami')).toMatch(/Username\s+\S+/);
+  });
+
+  it('the banner lists both clusters with their URLs and scenarios', () => {
+    const lines = sandboxClusterLines(sandbox).join('\n');
+    expect(lines).toContain(`sandbox-a: ${sandbox.clusters[0]!.sim.url} (demo scenario)`);
+    expect(lines).toContain(`sandbox-b: ${sandbox.clusters[1]!.sim.url} (demo-b scenario)`);
+  });
+
+  it('--clusters accepts 1 or 2 and names a bad value', () => {
+    expect(parseClusterCount(undefined)).toBe(1);
+    expect(parseClusterCount('2')).toBe(2);
+    expect(parseClusterCount('3')).toBe('--clusters must be 1 or 2, got "3"');
+    expect(parseClusterCount('two')).toBe('--clusters must be 1 or 2, got "two"');
+  });
+});
