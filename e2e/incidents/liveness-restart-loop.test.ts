@@ -45,8 +45,10 @@ describe('incident: liveness probe restart loop', () => {
     await incident.fix('k8s_patch', { name: 'quotes', resource_type: 'deployment', patch_type: 'json', patch: '[{"op":"replace","path":"/spec/template/spec/containers/0/livenessProbe/httpGet/port","value":8080}]' });
     expect(await incident.ok(['rollout', 'status', 'deployment/quotes', '--timeout=30s'])).toContain('successfully rolled out');
     const [pod] = await livePods(incident, 'app=quotes');
-    // Well past three failed probes (15 s of container time), still the first start.
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // Well past three probe periods (15 s of container time), still the first start: counted in probes the app
+    // answered (http-echo logs each request), not in milliseconds waited. Pointed at a closed port, none would come.
+    const probesAnswered = async () => (await incident.ok(['logs', pod.metadata.name])).split('\n').filter((line) => line.includes('"GET /health HTTP/1.1" 200')).length;
+    await waitFor(async () => (await probesAnswered()) >= 4);
     const current = JSON.parse(await incident.ok(['get', 'pod', pod.metadata.name, '-o', 'json']));
     expect(current.status.containerStatuses[0]).toMatchObject({ restartCount: 0, ready: true });
     expect(await incident.ok(['describe', 'pod', pod.metadata.name])).not.toContain('Liveness probe failed');

@@ -47,8 +47,20 @@ describe('incident: OOMKilled', () => {
     await incident.fix('k8s_patch', { name: 'report-worker', resource_type: 'deployment', patch: '{"spec":{"template":{"spec":{"containers":[{"name":"worker","resources":{"limits":{"memory":"256Mi"}}}]}}}}' });
     expect(await incident.ok(['rollout', 'status', 'deployment/report-worker', '--timeout=30s'])).toContain('successfully rolled out');
     const [pod] = await livePods(incident, 'app=report-worker');
-    // Several seconds of container time later it still runs, never restarted.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // A witness instead of a pause: the same command under the old limit, started after the fixed pod is up. It
+    // allocates the same time after its start, so once it has been OOM-killed the fixed pod has allocated too.
+    await incident.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: oom-witness, labels: {app: oom-witness}}
+spec:
+  containers:
+  - name: worker
+    image: polinux/stress
+    command: [stress]
+    args: [--vm, "1", --vm-bytes, 150M, --vm-hang, "1"]
+    resources: {limits: {memory: 128Mi}}
+`);
+    await waitFor(async () => JSON.parse(await incident.ok(['get', 'pod', 'oom-witness', '-o', 'json'])).status?.containerStatuses?.[0]?.lastState?.terminated?.reason === 'OOMKilled');
     const current = JSON.parse(await incident.ok(['get', 'pod', pod.metadata.name, '-o', 'json']));
     expect(current.status.containerStatuses[0]).toMatchObject({ restartCount: 0, ready: true, state: { running: expect.any(Object) } });
     expect(current.spec.containers[0].resources.limits.memory).toBe('256Mi');

@@ -1,5 +1,5 @@
 import { stringify as toYaml } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { argoRolloutsCrds } from '../src/kube-sim/crds/argo-rollouts.ts';
 import type { ResourceType } from '../src/kube-sim/cluster-types.ts';
 import { startHarness, type KubeSimHarness } from './support/kube-sim-harness.ts';
@@ -298,6 +298,17 @@ describe('describe', () => {
 });
 
 describe('wait', () => {
+  /**
+   * Until kubectl has opened its watch on that one object (from the sim's request log): a change made after this can
+   * only reach kubectl through the watch, whatever the machine's load. Sequence numbers count from `after`.
+   */
+  const watchOpened = (plural: string, name: string, after: number) =>
+    vi.waitFor(
+      () => expect(harness.sim.calls.some((call) => call.sequence > after && call.verb === 'watch' && call.path.endsWith(`/${plural}`) && call.query['fieldSelector'] === `metadata.name=${name}`)).toBe(true),
+      { timeout: 20_000, interval: 20 },
+    );
+  const lastSequence = () => harness.sim.calls.at(-1)?.sequence ?? 0;
+
   it('waits for a condition set through the store and for deletion', async () => {
     const configMaps = resource('', 'configmaps');
     const jobs = resource('batch', 'jobs');
@@ -307,33 +318,34 @@ describe('wait', () => {
       metadata: { name: 'migrate', namespace: 'default' },
       spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'm', image: 'busybox' }] } } },
     });
-    const waiting = kubectl('wait', '--for=jsonpath={.metadata.annotations.phase}=done', 'configmap/one', '--timeout=10s');
-    setTimeout(() => {
-      harness.sim.cluster.store.mutate(configMaps, 'default', 'one', (object) => {
-        object.metadata.annotations = { phase: 'done' };
-        return object;
-      });
-    }, 300);
+    let after = lastSequence();
+    const waiting = kubectl('wait', '--for=jsonpath={.metadata.annotations.phase}=done', 'configmap/one', '--timeout=20s');
+    await watchOpened('configmaps', 'one', after);
+    harness.sim.cluster.store.mutate(configMaps, 'default', 'one', (object) => {
+      object.metadata.annotations = { phase: 'done' };
+      return object;
+    });
     const result = await waiting;
     expect(result.stdout).toContain('configmap/one condition met');
 
-    const deleting = kubectl('wait', '--for=delete', 'configmap/two', '--timeout=10s');
-    // kubectl must have found the object before it goes, or it reports "no matching resources": give a
-    // loaded machine time to start it.
-    setTimeout(() => harness.sim.cluster.store.remove(configMaps, 'default', 'two'), 1500);
+    // kubectl must have found the object before it goes, or it reports "no matching resources": it has, once it watches.
+    after = lastSequence();
+    const deleting = kubectl('wait', '--for=delete', 'configmap/two', '--timeout=20s');
+    await watchOpened('configmaps', 'two', after);
+    harness.sim.cluster.store.remove(configMaps, 'default', 'two');
     expect((await deleting).stdout).toContain('configmap/two condition met');
   });
 
   it('waits for a status condition', async () => {
     const services = resource('', 'services');
     harness.sim.cluster.store.create(services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'lb', namespace: 'default' }, spec: { type: 'LoadBalancer', ports: [{ port: 443 }] } });
-    const waiting = kubectl('wait', '--for=condition=LoadBalancerReady', 'service/lb', '--timeout=10s');
-    setTimeout(() => {
-      harness.sim.cluster.store.mutate(services, 'default', 'lb', (object) => {
-        object.status = { conditions: [{ type: 'LoadBalancerReady', status: 'True', reason: 'Provisioned', message: '', lastTransitionTime: '2025-01-01T00:00:00Z' }], loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } };
-        return object;
-      });
-    }, 300);
+    const after = lastSequence();
+    const waiting = kubectl('wait', '--for=condition=LoadBalancerReady', 'service/lb', '--timeout=20s');
+    await watchOpened('services', 'lb', after);
+    harness.sim.cluster.store.mutate(services, 'default', 'lb', (object) => {
+      object.status = { conditions: [{ type: 'LoadBalancerReady', status: 'True', reason: 'Provisioned', message: '', lastTransitionTime: '2025-01-01T00:00:00Z' }], loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } };
+      return object;
+    });
     expect((await waiting).stdout).toContain('service/lb condition met');
     expect((await kubectl('get', 'svc', 'lb')).stdout).toMatch(/lb\s+LoadBalancer\s+\S+\s+203\.0\.113\.7\s+443\/TCP/);
   });

@@ -73,10 +73,14 @@ describe('containers that do what their command says, through the real kubectl',
     const node = (await json('get', 'pod', 'hog')).spec.nodeName;
     const events = await harness.ok(['get', 'events', '--field-selector', `involvedObject.kind=Node,involvedObject.name=${node}`]);
     expect(events).toMatch(new RegExp(`Warning\\s+SystemOOM\\s+node/${node}\\s+System OOM encountered, victim process: stress, pid: \\d+`));
-    // Within a higher limit the same command keeps running.
-    await harness.ok(['apply', '-f', '-'], { input: pod('roomy', '  containers:\n  - name: main\n    image: polinux/stress\n    command: [stress]\n    args: [--vm, "1", --vm-bytes, 150M, --vm-hang, "1"]\n    resources: {limits: {memory: 256Mi}}\n') });
+    // Within a higher limit the same command keeps running. The witness is a twin under the old limit, started after
+    // the roomy one is up: the same command allocates the same time after its start, so once the twin has been
+    // OOM-killed, the roomy one has allocated too (no fixed pause).
+    const stressPod = (name: string, limit: string) => pod(name, `  containers:\n  - name: main\n    image: polinux/stress\n    command: [stress]\n    args: [--vm, "1", --vm-bytes, 150M, --vm-hang, "1"]\n    resources: {limits: {memory: ${limit}}}\n`);
+    await harness.ok(['apply', '-f', '-'], { input: stressPod('roomy', '256Mi') });
     await harness.ok(['wait', '--for=condition=Ready', 'pod/roomy', '--timeout=20s']);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await harness.ok(['apply', '-f', '-'], { input: stressPod('hog-twin', '100Mi') });
+    expect(await lastState('hog-twin')).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
     expect((await json('get', 'pod', 'roomy')).status.containerStatuses[0]).toMatchObject({ restartCount: 0, state: { running: expect.any(Object) } });
   });
 
