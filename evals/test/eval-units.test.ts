@@ -1,5 +1,5 @@
 /** The harness's pure parts: transcript judgement, pass@k, the task format, and argv-only steps. */
-import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AgentEvent } from '@skyflo/protocol';
@@ -130,9 +130,15 @@ describe('task format', () => {
   it('retries a step until it passes or its time is up', async () => {
     const dir = folder();
     const file = path.join(dir, 'ready');
-    setTimeout(() => writeFileSync(file, 'yes'), 400);
-    const step = { run: [process.execPath, '-e', `process.stdout.write(require('fs').existsSync(${JSON.stringify(file)}) ? 'yes' : 'no')`], expect: { equals: 'yes' }, retryFor: 20_000 };
-    expect(await runStep(step, { taskDir: dir, env: {} }, new AbortController().signal)).toEqual({ ok: true });
+    const attempts = path.join(dir, 'attempts');
+    // each attempt notes what it saw (n/y); the file appears only after an attempt has failed, so the pass is a retry's
+    const check = `const fs = require('fs'); const ready = fs.existsSync(${JSON.stringify(file)}); fs.appendFileSync(${JSON.stringify(attempts)}, ready ? 'y' : 'n'); process.stdout.write(ready ? 'yes' : 'no')`;
+    const step = { run: [process.execPath, '-e', check], expect: { equals: 'yes' }, retryFor: 60_000 };
+    const running = runStep(step, { taskDir: dir, env: {} }, new AbortController().signal);
+    await vi.waitFor(() => expect(existsSync(attempts) && readFileSync(attempts, 'utf8')).toContain('n'), { timeout: 30_000, interval: 20 });
+    writeFileSync(file, 'yes');
+    expect(await running).toEqual({ ok: true });
+    expect(readFileSync(attempts, 'utf8')).toMatch(/^n+y$/);
     const never = { ...step, run: [process.execPath, '-e', "process.stdout.write('no')"], retryFor: 300 };
     expect((await runStep(never, { taskDir: dir, env: {} }, new AbortController().signal)).message).toMatch(/printed "no", expected "yes" \(still failing after 0.3 s\)/);
   });
