@@ -94,7 +94,13 @@ const ANNOTATIONS: Record<string, [Kind, boolean, string]> = {
   jenkins_update_build: ['write', true, "sets a build's display name or description"],
   jenkins_stop_build: ['destructive', true, 'aborts a running build, which can leave a deployment half done'],
   preview_tool_call: ['read-only', true, 'runs only read-only previews (refuses a preview tool that is not read-only)'],
+  list_clusters: ['read-only', true, 'reads each cluster\'s version and identity (a SelfSubjectReview is a question: nothing is stored)'],
+  capture_change_baseline: ['read-only', true, "reads the live state a change will replace (the engine's, before executing)"],
+  verify_change: ['read-only', true, 'watches the objects a change touched (the engine\'s, after executing)'],
 };
+
+/** Tools of no toolset: preview_tool_call, and the engine's own (issue 21), which the engine never shows the model. */
+const toolsetNeutral = new Set(['preview_tool_call', 'list_clusters', 'capture_change_baseline', 'verify_change']);
 
 type Listed = Awaited<ReturnType<Client['listTools']>>['tools'];
 let full: Listed;
@@ -122,7 +128,7 @@ describe('every listed tool', () => {
         if (typeof tool.annotations?.[hint] !== 'boolean') problems.push(`${tool.name}: ${hint} not set`);
       }
       const toolset = tool._meta?.['skyflo.ai/toolset'];
-      if (tool.name !== 'preview_tool_call' && !['k8s', 'helm', 'argo', 'jenkins'].includes(String(toolset))) problems.push(`${tool.name}: no toolset tag`);
+      if (!toolsetNeutral.has(tool.name) && !['k8s', 'helm', 'argo', 'jenkins'].includes(String(toolset))) problems.push(`${tool.name}: no toolset tag`);
       for (const [field, schema] of Object.entries((tool.inputSchema.properties ?? {}) as Record<string, { description?: string }>)) {
         if (!schema.description) problems.push(`${tool.name}.${field}: no description`);
       }
