@@ -46,8 +46,8 @@ export interface RunningCommand {
   stop(): Promise<void>;
 }
 
-export function startCommand(command: string, args: string[], env: Record<string, string>): RunningCommand {
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCommand(command: string, args: string[], env: Record<string, string>, options: { cwd?: string } = {}): RunningCommand {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
