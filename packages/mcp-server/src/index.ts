@@ -29,3 +29,9 @@ export { jenkinsCredentialsMetaKey, type EngineJenkinsCredentials } from './tool
 export { createJenkinsClient, parseJenkinsUrl } from './tools/jenkins/jenkins-client.ts';
 export { confirmModes, defaultConfirmMode, parseConfirmMode, type ConfirmMode } from './confirm/confirm-mode.ts';
 export { textOutputShape, withTextOutput } from './tools/output-shapes.ts';
+// Clusters (issue 22): the registry behind every tool's `context`, for the engine and for tools outside the families.
+export { depsForContext, clusterRegistryOf } from './kube/context-deps.ts';
+export { parseClusterLabels, UnknownClusterError, type ClusterEntry, type ClusterRegistry } from './kube/cluster-registry.ts';
+export { listClusterStatuses, describeClusterPermissions } from './kube/cluster-status.ts';
+export { reportClusters } from './kube/report-clusters.ts';
+export { listClustersName } from './tools/clusters/list-clusters.ts';
