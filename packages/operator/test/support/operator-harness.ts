@@ -10,6 +10,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { startKubeSim, type KubeSim, type SimUserConfig } from '@skyflo/sandbox/kube-sim';
 import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
 import { startOperator, type Operator } from '../../src/index.ts';
+import { vi } from 'vitest';
 
 export const crdPath = path.join(repoRoot, 'deploy', 'helm', 'skyflo', 'crds', 'skyfloais.skyflo.ai.yaml');
 const fastSettings = { startDelayMs: 20, readinessDelayMs: 40, crashBackoffMs: 60, jobDurationMs: 60, terminationDelayMs: 30, logIntervalMs: 50 };
@@ -90,19 +91,26 @@ export async function startOperatorHarness(options: { users?: SimUserConfig[]; i
   };
 }
 
-/** Polls `check` until it returns a truthy value (or stops throwing), then returns it. */
+/** vi.waitFor until `check` returns a truthy value (or stops throwing), then returns it; the failure names `what`. */
 export async function eventually<T>(check: () => Promise<T>, options: { timeoutMs?: number; what?: string } = {}): Promise<NonNullable<T>> {
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what ?? 'a condition'}${lastError ? `: ${lastError instanceof Error ? lastError.message : String(lastError)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  try {
+    return await vi.waitFor(
+      async () => {
+        let value: T;
+        try {
+          value = await check();
+        } catch (error) {
+          lastError = error;
+          throw error;
+        }
+        if (!value) throw new Error('not yet');
+        return value as NonNullable<T>;
+      },
+      { timeout: options.timeoutMs ?? 30_000, interval: 100 },
+    );
+  } catch {
+    throw new Error(`timed out waiting for ${options.what ?? 'a condition'}${lastError ? `: ${lastError instanceof Error ? lastError.message : String(lastError)}` : ''}`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import type { CustomApiGroup, SimCluster, SimulationSettings, SubresourceHandler, UpgradeHandler } from '../../src/kube-sim/cluster-types.ts';
 import { builtinResources } from '../../src/kube-sim/resources/builtin-resources.ts';
 import { createResourceRegistry } from '../../src/kube-sim/resources/resource-registry.ts';
@@ -62,13 +63,14 @@ export function createFakeCluster(settings: Partial<SimulationSettings> = {}): F
   return cluster;
 }
 
-/** Resolves once `predicate` returns a truthy value, polling every 5 ms; rejects after `timeoutMs`. */
+/** vi.waitFor until `predicate` returns a truthy value (checked every 5 ms); rejects after `timeoutMs`. */
 export async function eventually<T>(predicate: () => T | undefined | false, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = predicate();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  return vi.waitFor(
+    () => {
+      const value = predicate();
+      if (!value) throw new Error(`condition not met within ${timeoutMs} ms`);
+      return value;
+    },
+    { timeout: timeoutMs, interval: 5 },
+  );
 }
