@@ -19,7 +19,7 @@ function runVitest(files: Record<string, string>): Promise<{ code: number; stdou
     path.join(root, 'vitest.config.mjs'),
     `export default { test: { root: ${JSON.stringify(root)}, include: ['*.check.mjs'], globals: true, pool: 'forks', maxWorkers: 1, reporters: [[${JSON.stringify(reporterPath)}, { firstPhase: true }]] } };\n`,
   );
-  const env = { ...process.env, CI: '1', NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: '1', NO_COLOR: '1' };
   delete env['SKYFLO_TEST_RUN'];
   delete env['VITEST'];
   delete env['VITEST_WORKER_ID'];
