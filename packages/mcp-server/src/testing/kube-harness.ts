@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startKubeSim, type KubeSim, type StartKubeSimOptions } from '@skyflo/sandbox/kube-sim';
 import { kubectlPath, helmPath } from '@skyflo/testkit/tools';
+import { vi } from 'vitest';
 import { createToolDeps } from '../create-tool-deps.ts';
 import { runTool } from '../tools/run-tool.ts';
 import { allTools } from '../tools/catalogue.ts';
@@ -51,17 +52,7 @@ export async function startKubeHarness(options: StartKubeSimOptions = {}): Promi
   };
 }
 
-/** Polls until `check` passes (for controllers that act asynchronously). */
+/** vi.waitFor until `check` passes (for controllers that act asynchronously); rethrows its last error after `timeoutMs`. */
 export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      return await check();
-    } catch (error) {
-      lastError = error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-  throw lastError;
+  return vi.waitFor(check, { timeout: timeoutMs, interval: 25 });
 }
