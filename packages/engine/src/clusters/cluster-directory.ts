@@ -1,0 +1,74 @@
+/**
+ * The clusters Skyflo can act on, as the MCP server reports them (its internal read-only tool `list_clusters`:
+ * every kubeconfig context plus the in-cluster identity, with reachability). Cached briefly: the gate asks on every
+ * cluster call and GET /health on every probe, and neither may cost a round of API requests to every cluster.
+ */
+import type { ClusterStatus } from '@skyflo/protocol';
+import { clusterStatusSchema } from '@skyflo/protocol';
+import { z } from 'zod';
+import type { ToolGateway } from '../mcp/tool-gateway.ts';
+
+export const listClustersToolName = 'list_clusters';
+
+export interface ClusterDirectory {
+  /**
+   * Every configured cluster, or [] when the MCP server predates clusters (no `list_clusters`): then nothing is
+   * pinned or injected and calls run where they always did. Throws when the MCP server could not be asked.
+   */
+  list(options?: { refresh?: boolean }): Promise<ClusterStatus[]>;
+  /** the named cluster, or undefined when no such cluster is configured */
+  find(name: string): Promise<ClusterStatus | undefined>;
+  /** the kubeconfig's current context: the default for a new conversation */
+  current(): Promise<ClusterStatus | undefined>;
+}
+
+const listingSchema = z.object({ clusters: z.array(clusterStatusSchema) });
+
+export function createClusterDirectory(deps: { tools: ToolGateway; ttlMs?: number; now?: () => number }): ClusterDirectory {
+  const ttlMs = deps.ttlMs ?? 5_000;
+  const now = deps.now ?? Date.now;
+  let cached: { at: number; clusters: ClusterStatus[] } | undefined;
+  let inFlight: Promise<ClusterStatus[]> | undefined;
+
+  async function fetchClusters(): Promise<ClusterStatus[]> {
+    const catalogue = await deps.tools.listTools();
+    if (!catalogue.some((tool) => tool.name === listClustersToolName)) return [];
+    const outcome = await deps.tools.callTool({ name: listClustersToolName, args: {}, timeoutMs: 15_000 });
+    if (outcome.isError) throw new Error(`list_clusters failed: ${outcome.text}`);
+    const parsed = listingSchema.safeParse(outcome.structured ?? safeJson(outcome.text));
+    if (!parsed.success) throw new Error('list_clusters answered without a cluster list');
+    return parsed.data.clusters;
+  }
+
+  const directory: ClusterDirectory = {
+    async list(options) {
+      if (!options?.refresh && cached && now() - cached.at < ttlMs) return cached.clusters;
+      // One listing in flight at a time: a burst of health probes and gate checks shares it.
+      inFlight ??= fetchClusters()
+        .then((clusters) => {
+          cached = { at: now(), clusters };
+          return clusters;
+        })
+        .finally(() => {
+          inFlight = undefined;
+        });
+      return inFlight;
+    },
+    async find(name) {
+      return (await directory.list()).find((cluster) => cluster.name === name);
+    },
+    async current() {
+      const clusters = await directory.list();
+      return clusters.find((cluster) => cluster.current) ?? (clusters.length === 1 ? clusters[0] : undefined);
+    },
+  };
+  return directory;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

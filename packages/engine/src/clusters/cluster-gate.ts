@@ -1,0 +1,111 @@
+/**
+ * The gate's cluster step (issue 22), before any preview: which cluster a Kubernetes/Helm/Argo call acts on (its
+ * `context`, else the conversation's cluster — written into the arguments, so the preview, the args hash and the
+ * execution all name it), whether the requester's scope allows it, and, for a write, the approval policy that applies
+ * there (a read-only cluster refuses the write here, before any approval is asked). At execution, `checkStillSame`
+ * refuses an approved call whose cluster's API server is no longer the one that was approved.
+ */
+import type { ClusterRef, ClusterStatus, MemberScope } from '@skyflo/protocol';
+import type { ToolInfo } from '../mcp/tool-gateway.ts';
+import type { ApprovalPolicyApplied, ApprovalRecord } from '../ports/index.ts';
+import type { ClusterDirectory } from './cluster-directory.ts';
+import type { ClusterPolicies } from './cluster-policies.ts';
+import { acceptsContext, actsOutsideNamespaces, isClusterTool, targetOf } from './cluster-target.ts';
+import { scopeRefusal } from './member-scope.ts';
+
+export interface ClusterDeps {
+  directory: ClusterDirectory;
+  /** per-cluster approval policy; absent: the environment's policy everywhere */
+  policies?: ClusterPolicies;
+}
+
+/** What an approval binds about the cluster, stored with the approval row. */
+export interface ClusterBinding {
+  cluster: ClusterRef;
+  namespace?: string;
+  policy?: ApprovalPolicyApplied;
+}
+
+export type ClusterResolution =
+  | { ok: true; args: Record<string, unknown>; binding?: ClusterBinding }
+  | { ok: false; text: string; code: 'UNKNOWN_CLUSTER' | 'OUT_OF_SCOPE' | 'READ_ONLY_CLUSTER' | 'CLUSTER_UNAVAILABLE' };
+
+export interface ResolveInput {
+  tool: string;
+  info: ToolInfo | undefined;
+  args: Record<string, unknown>;
+  /** the conversation's cluster */
+  pinned?: string;
+  /** the requester's scope */
+  scope?: MemberScope;
+  /** the call changes something (needs approval): the cluster policy applies */
+  write: boolean;
+}
+
+export const clusterRefOf = (cluster: ClusterStatus): ClusterRef => ({ name: cluster.name, server: cluster.server, ...(cluster.label ? { label: cluster.label } : {}) });
+
+export function createClusterGate(deps: ClusterDeps) {
+  async function resolve(input: ResolveInput): Promise<ClusterResolution> {
+    if (!isClusterTool(input.tool, input.info)) return { ok: true, args: input.args };
+    let clusters: ClusterStatus[];
+    try {
+      clusters = await deps.directory.list();
+    } catch (error) {
+      // Fail closed: without the cluster list the engine cannot say (or bind) where the call would run.
+      return { ok: false, code: 'CLUSTER_UNAVAILABLE', text: `Not run: the list of clusters could not be read (${error instanceof Error ? error.message : String(error)}), so where ${input.tool} would run cannot be checked. Try again shortly.` };
+    }
+    if (clusters.length === 0) return { ok: true, args: input.args }; // an MCP server from before clusters
+    const target = targetOf(input.args);
+    const name = target.context ?? input.pinned ?? clusters.find((cluster) => cluster.current)?.name;
+    const cluster = name === undefined ? undefined : clusters.find((candidate) => candidate.name === name);
+    if (!cluster) {
+      return { ok: false, code: 'UNKNOWN_CLUSTER', text: `Not run: there is no cluster ${name ? `"${name}"` : '(none is current)'}; the clusters are ${clusters.map((known) => known.name).join(', ')}. Nothing was run.` };
+    }
+    let args = input.args;
+    if (acceptsContext(input.info)) args = { ...input.args, context: cluster.name };
+    else if (!cluster.current) {
+      return { ok: false, code: 'UNKNOWN_CLUSTER', text: `Not run: ${input.tool} cannot be pointed at cluster ${cluster.name} (the MCP server does not accept a context for it), and it would run on the current cluster instead. Nothing was run.` };
+    }
+    const defaultNamespace = cluster.default_namespace ?? 'default';
+    const refusal = scopeRefusal({ scope: input.scope, tool: input.tool, args, cluster: cluster.name, target, defaultNamespace });
+    if (refusal) return { ok: false, code: 'OUT_OF_SCOPE', text: refusal };
+    const namespace = actsOutsideNamespaces(input.tool, args) ? undefined : (target.namespace ?? (target.allNamespaces ? undefined : defaultNamespace));
+    if (!input.write) return { ok: true, args, binding: { cluster: clusterRefOf(cluster), ...(namespace ? { namespace } : {}) } };
+    const policy = await deps.policies?.resolve(cluster.name, namespace);
+    if (policy?.mode === 'read_only') {
+      return {
+        ok: false,
+        code: 'READ_ONLY_CLUSTER',
+        text: `Refused: cluster ${cluster.name}${namespace ? ` (namespace ${namespace})` : ''} is read-only (${policy.source}): changes are not allowed there, so no approval was asked and nothing was run. Read-only tools still work.`,
+      };
+    }
+    return { ok: true, args, binding: { cluster: clusterRefOf(cluster), ...(namespace ? { namespace } : {}), ...(policy ? { policy } : {}) } };
+  }
+
+  /**
+   * Right before an approved call runs: the cluster it was approved for must still be configured, with the same API
+   * server, and (for a tool that takes no context) still be the current one; and it must not have become read-only.
+   * Returns why not, or undefined when it may run.
+   */
+  async function checkStillSame(record: ApprovalRecord, exactArgs: Record<string, unknown>): Promise<string | undefined> {
+    if (!record.cluster) return undefined;
+    let clusters: ClusterStatus[];
+    try {
+      clusters = await deps.directory.list({ refresh: true });
+    } catch (error) {
+      return `the clusters could not be read to confirm ${record.cluster.name} is still the approved one (${error instanceof Error ? error.message : String(error)})`;
+    }
+    const now = clusters.find((cluster) => cluster.name === record.cluster!.name);
+    if (!now) return `cluster ${record.cluster.name} is no longer configured`;
+    if (now.server !== record.cluster.server) return `cluster ${record.cluster.name} now points at ${now.server}, not ${record.cluster.server} as approved`;
+    if (typeof exactArgs['context'] === 'string' && exactArgs['context'] !== record.cluster.name) return `the call names cluster ${exactArgs['context']}, not ${record.cluster.name} as approved`;
+    if (exactArgs['context'] === undefined && !now.current) return `cluster ${record.cluster.name} is no longer the current context, and ${record.tool} takes no context`;
+    const policy = await deps.policies?.resolve(record.cluster.name, record.namespace);
+    if (policy?.mode === 'read_only') return `cluster ${record.cluster.name} became read-only (${policy.source}) after the approval`;
+    return undefined;
+  }
+
+  return { resolve, checkStillSame };
+}
+
+export type ClusterGate = ReturnType<typeof createClusterGate>;
