@@ -15,7 +15,7 @@
  *    undo a `completed`.
  */
 import type { AgentEvent } from './events.ts';
-import type { TimelineEntry, TimelineSegment, ToolExecutionRecord, ToolStatus } from './timeline.ts';
+import type { TimelineEntry, TimelineSegment, ToolExecutionRecord, ToolStatus, ToolVerification } from './timeline.ts';
 
 type AssistantEntry = Extract<TimelineEntry, { type: 'assistant' }>;
 type ToolSegment = Extract<TimelineSegment, { kind: 'tool' }>;
@@ -31,6 +31,7 @@ export const timelineEventTypes: ReadonlySet<AgentEvent['type']> = new Set<Agent
   'tool.executing',
   'tool.result',
   'tool.error',
+  'tool.verification',
   'token.usage',
   'ttft',
   'completed',
@@ -178,6 +179,8 @@ function applyToolEvent(record: ToolExecutionRecord | undefined, event: ToolEven
       if (event.requested_by !== undefined) next.requested_by = event.requested_by;
       if (event.cluster !== undefined) next.cluster = event.cluster;
       if (event.namespace !== undefined) next.namespace = event.namespace;
+      if (event.undo !== undefined) next.undo = event.undo;
+      if (event.undo_of !== undefined) next.undo_of = event.undo_of;
       break;
     case 'tool.approved':
     case 'tool.denied': {
@@ -190,12 +193,14 @@ function applyToolEvent(record: ToolExecutionRecord | undefined, event: ToolEven
       if (decidedAt !== undefined) next.decided_at = decidedAt;
       if (event.reason) next.reason = event.reason;
       if (event.type === 'tool.approved' && event.automatic) next.automatic = true;
+      if (event.type === 'tool.approved' && event.auto_revert) next.auto_revert = true;
       // The stored card says why it did not run; the live card shows the reason in its decision note.
       if (event.type === 'tool.denied' && event.reason && !live) next.error = `Denied: ${event.reason}`;
       break;
     }
     case 'tool.result':
       next.result = event.result;
+      if (event.undo_available) next.undo_available = true;
       break;
     case 'tool.error':
       next.error = event.error;
@@ -268,6 +273,8 @@ function fold(timeline: TimelineEntry[], event: AgentEvent, live: boolean): Time
       const mayCreate = event.type === 'tool.awaiting_approval' || event.type === 'tool.executing' || event.type === 'tool.error';
       return withAssistant(timeline, event, (entry) => upsertTool(entry, event.call_id, (record) => applyToolEvent(record, event, timestamp, live)), mayCreate);
     }
+    case 'tool.verification':
+      return foldVerification(timeline, event, live);
     case 'token.usage':
       return withAssistant(timeline, event, (entry) => {
         const usage: Record<string, unknown> = { ...(entry.token_usage ?? {}), model: event.model };
@@ -302,4 +309,35 @@ function fold(timeline: TimelineEntry[], event: AgentEvent, live: boolean): Time
     default:
       return timeline;
   }
+}
+
+type VerificationEvent = Extract<AgentEvent, { type: 'tool.verification' }>;
+
+/**
+ * Issue 21: a verification updates its tool's card wherever it is (one finished after a restart arrives when later
+ * answers may exist). It never creates a card, and `verifying` never replaces a verdict (a live replay).
+ */
+function foldVerification(timeline: TimelineEntry[], event: VerificationEvent, live: boolean): TimelineEntry[] {
+  for (let index = timeline.length - 1; index >= 0; index -= 1) {
+    const entry = timeline[index]!;
+    if (entry.type !== 'assistant') continue;
+    const position = entry.segments.findIndex((segment) => segment.kind === 'tool' && segment.id === event.call_id);
+    if (position < 0) continue;
+    const record = (entry.segments[position] as ToolSegment).toolExecution;
+    if (event.outcome === 'verifying' && record.verification && record.verification.outcome !== 'verifying') return timeline;
+    if (live && record.verification?.outcome === event.outcome && record.verification.finished_at === event.finished_at) return timeline;
+    const verification: ToolVerification = {
+      outcome: event.outcome,
+      summary: event.summary,
+      evidence: event.evidence ?? [],
+      ...(event.controller !== undefined ? { controller: event.controller } : {}),
+      ...(event.started_at !== undefined ? { started_at: event.started_at } : {}),
+      ...(event.finished_at !== undefined ? { finished_at: event.finished_at } : {}),
+      ...(event.auto_revert_call_id !== undefined ? { auto_revert_call_id: event.auto_revert_call_id } : {}),
+    };
+    const next: ToolExecutionRecord = { ...record, verification, ...(event.undo_of !== undefined ? { undo_of: event.undo_of } : {}) };
+    const changed: AssistantEntry = { ...entry, segments: replaceAt(entry.segments, position, { kind: 'tool', id: event.call_id, toolExecution: next }) };
+    return replaceAt(timeline, index, changed);
+  }
+  return timeline;
 }

@@ -3,6 +3,19 @@
  * `messages_json`): what the engine folds run events into, and what a client renders after a reload.
  */
 import type { RiskFlag } from './events.ts';
+import type { UndoProposal, VerificationEvidence, VerificationOutcome } from './verification.ts';
+
+/** The engine's verification of an executed change (tool.verification), as the card shows it (issue 21). */
+export interface ToolVerification {
+  outcome: VerificationOutcome;
+  summary: string;
+  evidence: VerificationEvidence[];
+  controller?: string;
+  started_at?: number;
+  finished_at?: number;
+  /** the approver chose automatic revert and the outcome was `regressed`: this call id is the revert */
+  auto_revert_call_id?: string;
+}
 
 /** A timeline entry (`messages_json` in the reference spec §4). */
 export type TimelineEntry =
@@ -66,6 +79,16 @@ export interface ToolExecutionRecord {
   decided_at?: number;
   reason?: string;
   automatic?: boolean;
+  /** issue 21: the engine's verification of this change (`verifying` until its verdict) */
+  verification?: ToolVerification;
+  /** the change executed with a recorded before-state: POST /agent/approvals/{call_id}/undo proposes its inverse */
+  undo_available?: boolean;
+  /** the inverse shown on the approval card (what Undo and automatic revert run) */
+  undo?: UndoProposal;
+  /** this call is the undo (or automatic revert) of that call id */
+  undo_of?: string;
+  /** approved with automatic revert */
+  auto_revert?: boolean;
   timestamp: number;
 }
 

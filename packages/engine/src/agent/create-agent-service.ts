@@ -15,6 +15,12 @@ import { buildAgentGraph } from '../graph/build-graph.ts';
 import { runAgent, type RunAgentDeps, type RunResult } from './run-agent.ts';
 import { createRunEventAuditor } from '../audit/run-event-auditor.ts';
 import { createSecretScrubber } from './scrub-secrets.ts';
+import { createUndoProposer } from '../undo/propose-undo.ts';
+import { resumeVerifications } from '../verification/resume-verifications.ts';
+import type { MemberScope } from '@skyflo/protocol';
+import { decisionPolicyOf } from '../clusters/cluster-policies.ts';
+import { createConversationClusters } from '../clusters/conversation-cluster.ts';
+import { clusterInScope, namespaceInScope } from '../clusters/member-scope.ts';
 
 export interface StartedRun {
   runId: string;
@@ -24,12 +30,18 @@ export interface StartedRun {
 }
 
 export interface AgentService {
-  prepareChat(input: { user: AuthenticatedUser; conversationId?: string; message: string; ip?: string }): Promise<StartedRun>;
+  /** `context`: the cluster a new conversation is pinned to (default: the current context) */
+  prepareChat(input: { user: AuthenticatedUser; conversationId?: string; message: string; context?: string; ip?: string }): Promise<StartedRun>;
   /**
    * Decides a call whose preview was shown: refused unless it is awaiting (previewed), an approval echoes the
    * args_hash it was shown (and, when sent, its diff_hash), and no earlier call of its turn still waits.
    */
-  prepareDecision(input: { user: AuthenticatedUser; conversationId: string; callId: string; approve: boolean; reason?: string; argsHash?: string; diffHash?: string; automatic?: boolean; ip?: string }): Promise<StartedRun>;
+  prepareDecision(input: { user: AuthenticatedUser; conversationId: string; callId: string; approve: boolean; reason?: string; argsHash?: string; diffHash?: string; automatic?: boolean; autoRevert?: boolean; ip?: string }): Promise<StartedRun>;
+  /**
+   * Issue 21: proposes the inverse of an executed call (its recorded before-state) as a new call awaiting approval in
+   * the same conversation (undo/propose-undo.ts). 404 for an unknown or unexecuted call, 409 when no inverse was recorded.
+   */
+  prepareUndo(input: { user: AuthenticatedUser; conversationId: string; callId: string; ip?: string }): Promise<StartedRun & { undoCallId: string }>;
   stop(input: { user: AuthenticatedUser; conversationId: string; runId: string }): Promise<void>;
   /** 404 unless the run exists in the user's conversation and its events are still kept */
   assertRunEvents(input: { user: AuthenticatedUser; conversationId: string; runId: string }): Promise<void>;
@@ -44,6 +56,8 @@ export interface AgentServiceDeps extends RunAgentDeps {
   audit?: AuditLog;
   /** who may decide calls (APPROVAL_POLICY, APPROVAL_FOUR_EYES); default: the requester decides */
   approvalPolicy?: { policy: ApprovalPolicyName; fourEyes: boolean };
+  /** a user's cluster/namespace scope (issue 22); absent: nobody is limited */
+  scopeOf?: (userId: string) => Promise<MemberScope | undefined>;
 }
 
 /** How long a new request waits for a stopped run to finish checkpointing before answering 409. */
@@ -79,6 +93,8 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   let reconciling: Promise<void> | undefined;
   const reconcile = () => {
     reconciling ??= reconcileOrphanedApprovals({ storage, logger: deps.logger })
+      // Issue 21: verifications a stopped engine left `verifying` are finished (remaining budget) or timed out.
+      .then(() => resumeVerifications({ storage, tools: deps.tools, secretBox: deps.secretBox, config: deps.config, ...(observeEvent ? { observeEvent } : {}), ...(deps.logger ? { logger: deps.logger } : {}) }))
       .then(() => undefined)
       .finally(() => (reconciling = undefined));
   };
@@ -87,6 +103,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   reconciler.unref();
 
   const policy = deps.approvalPolicy ?? { policy: 'self' as const, fourEyes: false };
+  const conversationClusters = deps.clusters ? createConversationClusters({ ...deps.clusters, ...(deps.scopeOf ? { scopeOf: deps.scopeOf } : {}) }) : undefined;
   const notFound = (conversationId: string) => new AgentRequestError(404, 'CONVERSATION_NOT_FOUND', `Conversation ${conversationId} not found`);
 
   /**
@@ -170,14 +187,33 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
     return (await storage.approvals.listForConversation(conversationId)).find((other) => other.status === 'awaiting' && before.has(other.callId));
   }
 
+  const proposeUndo = createUndoProposer({
+    approvals: storage.approvals,
+    secretBox: deps.secretBox,
+    ...(deps.audit ? { audit: deps.audit } : {}),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    accessibleConversation: (user, conversationId) => accessibleConversation(user, conversationId, 'act'),
+    claim,
+    release: (runId) => storage.runs.finish(runId),
+    start: (conversationId, runId, input) => launch(conversationId, runId, () => runAgent(runDeps, { runId, conversationId, ...input })),
+  });
+
   return {
-    async prepareChat({ user, conversationId, message, ip }) {
+    async prepareChat({ user, conversationId, message, context, ip }) {
       const content = message.trim();
       if (!content) throw new AgentRequestError(400, 'EMPTY_MESSAGE', 'The message is empty; send at least one user message with content.');
       const runId = randomUUID();
       let conversation: Conversation;
       if (conversationId) {
         conversation = await accessibleConversation(user, conversationId, 'change');
+        if (context !== undefined && conversation.cluster !== undefined && context !== conversation.cluster) {
+          throw new AgentRequestError(409, 'CONVERSATION_PINNED', `This conversation is pinned to cluster ${conversation.cluster}; start a new conversation for ${context} (or ask for it by name: calls may name another cluster with context).`);
+        }
+        if (conversation.cluster === undefined && conversationClusters) {
+          // A conversation made by POST /conversations (or before clusters) is pinned at its first chat.
+          const pinned = await conversationClusters.pinFor(user.id, context);
+          if (pinned) conversation = (await storage.conversations.update(conversation.id, { cluster: pinned })) ?? conversation;
+        }
         await claim(conversationId, runId, user.id);
         const awaiting = (await storage.approvals.listForConversation(conversationId)).filter((record) => record.status === 'awaiting');
         if (awaiting.length > 0) {
@@ -189,19 +225,24 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
           );
         }
       } else {
-        conversation = await storage.conversations.create({ userId: user.id });
+        const pinned = await conversationClusters?.pinFor(user.id, context);
+        conversation = await storage.conversations.create({ userId: user.id, ...(pinned ? { cluster: pinned } : {}) });
         await claim(conversation.id, runId, user.id);
       }
       await deps.audit
         ?.record({ actorId: user.id, action: 'chat.request', conversationId: conversation.id, subjectType: 'conversation', subjectId: conversation.id, details: { run_id: runId, text: scrubSecrets(content) }, ...(ip ? { ip } : {}) })
         .catch((error: unknown) => deps.logger?.error({ err: error, runId }, 'could not record the chat request in the audit trail'));
-      const start = launch(conversation.id, runId, () =>
+      // Read while the stream is set up; a failure (the scope unreadable) fails the run rather than running unscoped.
+      const clusterContext = conversationClusters?.forRun(user.id, conversation.cluster);
+      clusterContext?.catch(() => undefined);
+      const start = launch(conversation.id, runId, async () =>
         runAgent(runDeps, {
           runId,
           conversationId: conversation.id,
           userMessage: content,
           wantsTitle: !conversation.title,
           requester: { id: user.id, email: user.email },
+          ...(await clusterContext),
           // inside the run: if the database refuses the message, the stream ends with the error instead of hanging
           prepare: async () => {
             await storage.conversations.updateTimeline(conversation.id, (timeline) => appendUserEntry(timeline, { id: randomUUID(), content, timestamp: Date.now() }));
@@ -211,7 +252,8 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       return { runId, conversationId: conversation.id, start };
     },
 
-    async prepareDecision({ user, conversationId, callId, approve, reason, argsHash, diffHash, automatic, ip }) {
+    async prepareDecision({ user, conversationId, callId, approve, reason, argsHash, diffHash, automatic, autoRevert, ip }) {
+      if (autoRevert && !approve) throw new AgentRequestError(400, 'AUTO_REVERT_NEEDS_APPROVAL', 'auto_revert is a way of approving: send it with approve: true.');
       // Approving needs proof the approver was shown the call: the args_hash of its tool.awaiting_approval event.
       if (approve && argsHash === undefined) {
         throw new AgentRequestError(400, 'ARGS_HASH_REQUIRED', 'approve needs args_hash: the args_hash of the tool.awaiting_approval event the approver was shown');
@@ -220,7 +262,11 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       // through this thread between them); the record and the paused turn are only used once ownership is confirmed.
       const pendingCallIds = approve ? pausedTurnCallIds(conversationId) : Promise.resolve([]);
       pendingCallIds.catch(() => undefined); // awaited only when the checks below pass
-      const [conversation, record] = await Promise.all([accessibleConversation(user, conversationId, 'act'), storage.approvals.get(conversationId, callId)]);
+      const [found, record, deciderScope] = await Promise.all([storage.conversations.get(conversationId), storage.approvals.get(conversationId, callId), deps.scopeOf?.(user.id)]);
+      // Who may act follows the policy recorded with the call (a cluster's `approver` mode lets approvers decide there).
+      const deciding = decisionPolicyOf(record?.policy, policy);
+      if (!found || !conversationAccess({ policy: deciding.policy, actor: user, conversationOwnerId: found.userId }, 'act')) throw notFound(conversationId);
+      const conversation = found;
       // A call that was never previewed has no record: it cannot be decided ahead of its preview (nothing is stored).
       if (!record) throw new AgentRequestError(404, 'APPROVAL_NOT_FOUND', `No tool call ${callId} is waiting for approval in this conversation; only a call whose preview was shown (tool.awaiting_approval) can be decided.`);
       // Defence in depth: the call must have been proposed in this conversation by its owner. A conversation id is
@@ -232,8 +278,10 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         throw new AgentRequestError(409, 'ALREADY_DECIDED', `Tool call ${callId} was already ${record.status}; nothing was executed again.`);
       }
       const refusal = decisionRefusal({
-        policy: policy.policy,
-        fourEyes: policy.fourEyes,
+        policy: deciding.policy,
+        fourEyes: deciding.fourEyes,
+        ...(deciding.otherPersonRequired ? { otherPersonRequired: deciding.otherPersonRequired } : {}),
+        ...(deciding.policySource ? { policySource: deciding.policySource } : {}),
         actor: user,
         conversationOwnerId: conversation.userId,
         requestedBy: record.requestedBy ?? conversation.userId,
@@ -241,6 +289,10 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         risks: record.risks,
       });
       if (refusal) throw refusal.hidden ? notFound(conversationId) : new AgentRequestError(403, 'NOT_ALLOWED_TO_DECIDE', refusal.reason);
+      // An approver limited to some clusters or namespaces decides only there (issue 22).
+      if (approve && record.cluster && (!clusterInScope(deciderScope, record.cluster.name) || (record.namespace !== undefined && !namespaceInScope(deciderScope, record.namespace)))) {
+        throw new AgentRequestError(403, 'OUT_OF_SCOPE', `Tool call ${callId} changes cluster ${record.cluster.name}${record.namespace ? `, namespace ${record.namespace}` : ''}, which is outside your scope; someone whose scope includes it must approve it.`);
+      }
       if (argsHash !== undefined && argsHash !== record.argsHash) {
         throw new AgentRequestError(409, 'ARGS_MISMATCH', `Tool call ${callId} is not the call you were shown (its arguments hash differs); reload the conversation and decide again.`);
       }
@@ -263,10 +315,14 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
           );
         }
       }
+      // Issue 21: automatic revert runs the inverse shown on the card; a call without one cannot be approved that way.
+      if (autoRevert && !record.undo) {
+        throw new AgentRequestError(400, 'AUTO_REVERT_UNAVAILABLE', `Tool call ${callId} has no recorded inverse (no before-state could be captured for ${record.tool}), so it cannot be approved with automatic revert; approve it without auto_revert.`);
+      }
       const runId = randomUUID();
       await claim(conversationId, runId, user.id);
       // The atomic awaiting → decided update is what makes a double click (or two engines) execute once.
-      const decided = await storage.approvals.decide({ conversationId, callId, approve, decidedBy: user.id, reason, automatic, decisionRunId: runId });
+      const decided = await storage.approvals.decide({ conversationId, callId, approve, decidedBy: user.id, reason, automatic, autoRevert, decisionRunId: runId });
       if (!decided) {
         await storage.runs.finish(runId);
         throw new AgentRequestError(409, 'ALREADY_DECIDED', `Tool call ${callId} was already decided; nothing was executed again.`);
@@ -277,11 +333,14 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
           action: approve ? (automatic ? 'approval.auto_approved' : 'approval.approved') : 'approval.denied',
           subjectType: 'tool_call',
           subjectId: callId,
-          details: { conversation_id: conversationId, tool: decided.tool, run_id: runId, decided_at: (decided.decidedAt ?? new Date()).toISOString(), args_hash: decided.argsHash, ...(decided.diffHash ? { diff_hash: decided.diffHash } : {}), ...(reason ? { reason } : {}), ...(automatic ? { automatic: true } : {}), requested_by: decided.requestedBy ?? null },
+          details: { conversation_id: conversationId, tool: decided.tool, run_id: runId, decided_at: (decided.decidedAt ?? new Date()).toISOString(), args_hash: decided.argsHash, ...(decided.diffHash ? { diff_hash: decided.diffHash } : {}), ...(reason ? { reason } : {}), ...(automatic ? { automatic: true } : {}), ...(decided.autoRevert ? { auto_revert: true } : {}), ...(decided.undoOf ? { undo_of: decided.undoOf } : {}), requested_by: decided.requestedBy ?? null, ...(decided.cluster ? { cluster: decided.cluster } : {}), ...(decided.namespace ? { namespace: decided.namespace } : {}), ...(decided.policy ? { policy: decided.policy } : {}) },
           ...(ip ? { ip } : {}),
         })
         .catch((error: unknown) => deps.logger?.error({ err: error, callId }, 'could not record the decision in the audit log'));
-      const start = launch(conversationId, runId, () => runAgent(runDeps, { runId, conversationId, wantsTitle: false, decided, requester: { id: conversation.userId }, approver: { id: user.id, email: user.email, role: user.role } }),
+      const clusterContext = conversationClusters?.forRun(conversation.userId, conversation.cluster);
+      clusterContext?.catch(() => undefined);
+      const start = launch(conversationId, runId, async () =>
+        runAgent(runDeps, { runId, conversationId, wantsTitle: false, decided, requester: { id: conversation.userId }, approver: { id: user.id, email: user.email, role: user.role }, ...(await clusterContext) }),
       );
       return { runId, conversationId, start };
     },
@@ -315,6 +374,8 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         );
       }
     },
+
+    prepareUndo: (input) => proposeUndo(input),
 
     idle,
 

@@ -47,11 +47,20 @@ export interface RunInput {
   requester: { id: string; email?: string };
   /** who decided the approval that started this run */
   approver?: RunContext['approver'];
+  /** the conversation's cluster, the requester's scope and the prompt naming them (issue 22) */
+  cluster?: string;
+  scope?: RunContext['scope'];
+  clusterPrompt?: string;
   /**
    * A storage write that belongs to the run but precedes the graph (the chat's user entry in the timeline); it runs
    * inside the run, so its failure ends the run with `workflow.error` + `completed(error)` like any other.
    */
   prepare?: () => Promise<void>;
+  /**
+   * Issue 21 (Undo): history and calls added to the conversation's state before the graph runs, so the engine's own
+   * proposal (the inverse of an executed call) goes through the gate like any call: previewed, recorded, awaiting.
+   */
+  inject?: { messages: ModelMessage[]; pendingTools: AgentStateValue['pendingTools'] };
 }
 
 export interface RunResult {
@@ -235,6 +244,9 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
     ttftSent: false,
     decisions: {},
     ...(input.decided ? { decided: input.decided } : {}),
+    ...(input.cluster ? { cluster: input.cluster } : {}),
+    ...(input.scope ? { scope: input.scope } : {}),
+    ...(input.clusterPrompt ? { clusterPrompt: input.clusterPrompt } : {}),
   };
   if (deps.config.tokenBudget !== undefined) {
     try {
@@ -273,7 +285,7 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
         throw error;
       }
     }
-    const graphInput = input.userMessage !== undefined ? { messages: [{ role: 'user', content: input.userMessage } as ModelMessage] } : {};
+    const graphInput = input.userMessage !== undefined ? { messages: [{ role: 'user', content: input.userMessage } as ModelMessage] } : (input.inject ?? {});
     finalState = (await deps.graph.invoke(graphInput, {
       configurable: { thread_id: input.conversationId },
       // the same object reaches every node (LangGraph passes context by reference), so ttftSent/decisions are shared

@@ -33,6 +33,8 @@ export function createRunEventAuditor(deps: RunEventAuditorDeps): RunEventAudito
   const owners = new Map<string, string | undefined>();
   /** call id → when it started executing and who approved it */
   const calls = new Map<string, { startedAt?: number; decidedBy?: string }>();
+  /** call id → who approved it, kept past its result (its verification comes after) */
+  const approvers = new Map<string, string>();
 
   const track = (callId: string, patch: { startedAt?: number; decidedBy?: string }) => {
     if (!calls.has(callId) && calls.size >= MAX_TRACKED_CALLS) calls.delete(calls.keys().next().value!);
@@ -86,6 +88,9 @@ export function createRunEventAuditor(deps: RunEventAuditorDeps): RunEventAudito
                 risks: event.risks,
                 destructive: event.destructive,
                 policy_reason: event.policy_reason,
+                // the cluster (name, API server) and namespace the call changes (issue 22)
+                cluster: event.cluster,
+                namespace: event.namespace,
                 requested_by: event.requested_by?.id,
                 requires_approval: true,
               },
@@ -94,6 +99,10 @@ export function createRunEventAuditor(deps: RunEventAuditorDeps): RunEventAudito
         ];
       case 'tool.approved':
         if (event.decided_by) track(event.call_id, { decidedBy: event.decided_by });
+        if (event.decided_by) {
+          if (approvers.size >= MAX_TRACKED_CALLS) approvers.delete(approvers.keys().next().value!);
+          approvers.set(event.call_id, event.decided_by);
+        }
         return [];
       case 'tool.executing':
         track(event.call_id, { startedAt: event.timestamp ?? Date.now() });
@@ -119,6 +128,33 @@ export function createRunEventAuditor(deps: RunEventAuditorDeps): RunEventAudito
             },
           },
         ];
+      }
+      case 'tool.verification': {
+        // Issue 21: the verdict joins the call's audit record; `verifying` is only progress.
+        if (event.outcome === 'verifying') return [];
+        const approver = approvers.get(event.call_id) ?? 'owner';
+        const details = {
+          run_id: runId,
+          call_id: event.call_id,
+          tool: event.tool,
+          outcome: event.outcome,
+          summary: event.summary,
+          evidence: event.evidence,
+          ...(event.controller ? { controller: event.controller } : {}),
+          ...(event.undo_of ? { undo_of: event.undo_of } : {}),
+          ...(event.auto_revert_call_id ? { auto_revert_call_id: event.auto_revert_call_id } : {}),
+          ...(event.started_at !== undefined ? { started_at: new Date(event.started_at).toISOString() } : {}),
+          ...(event.finished_at !== undefined ? { finished_at: new Date(event.finished_at).toISOString() } : {}),
+        };
+        const records: ReturnType<typeof recordsOf> = [{ actor: approver, record: { ...base(event.tool, event.call_id), action: 'tool.verified', details } }];
+        if (event.auto_revert_call_id) {
+          // the automatic revert is the approver's decision, made when they approved with auto_revert
+          records.push({
+            actor: approver,
+            record: { ...base(event.tool, event.auto_revert_call_id), action: 'approval.auto_reverted', details: { run_id: runId, call_id: event.auto_revert_call_id, undo_of: event.call_id, automatic: true, reason: `verification of ${event.call_id} ended regressed` } },
+          });
+        }
+        return records;
       }
       default:
         return [];

@@ -45,6 +45,13 @@ export const agentConfigSchema = z
      * before the next model call with a budget.exceeded event. Unset: no budget.
      */
     AGENT_TOKEN_BUDGET: z.coerce.number({ error: 'must be a whole number of tokens' }).int().positive().optional(),
+    /**
+     * Issue 21: after an approved change executes, the engine verifies it (rollout reached its desired state, no
+     * crash loops or failed pulls, not reverted by a controller) for at most this many seconds, then says `timed_out`.
+     */
+    VERIFY_TIMEOUT_SECONDS: positiveInt(120),
+    /** How long a change must hold before it is `verified` (a controller reverting it inside is named). Unset: the MCP server's default. */
+    VERIFY_HOLD_SECONDS: z.coerce.number().int().min(0).optional(),
   })
   .transform((env) => ({
     maxIterations: env.LLM_MAX_ITERATIONS,
@@ -60,6 +67,8 @@ export const agentConfigSchema = z
     runEventsTtlSeconds: env.EVENT_BUFFER_TTL_SECONDS,
     maxRunsPerUser: env.MAX_CONCURRENT_RUNS_PER_USER,
     tokenBudget: env.AGENT_TOKEN_BUDGET,
+    verifyTimeoutSeconds: env.VERIFY_TIMEOUT_SECONDS,
+    verifyHoldSeconds: env.VERIFY_HOLD_SECONDS,
   }));
 
 export type AgentConfig = z.output<typeof agentConfigSchema>;

@@ -12,6 +12,8 @@ export interface PendingCall {
   args: Record<string, unknown>;
   /** set when the call cannot run (unknown tool, malformed arguments): the model is told why */
   invalid?: string;
+  /** issue 21: this call is the Undo of that call id; its exact arguments are the inverse sealed with that call's before-state */
+  undoOf?: string;
 }
 
 const replace = <T>(fallback: () => T) => Annotation<T>({ reducer: (_current: T, next: T) => next, default: fallback });

@@ -1,5 +1,11 @@
 /** Calls awaiting (or past) a human decision: the approval aggregate. */
-import type { RiskFlag } from '@skyflo/protocol';
+import type { ClusterPolicyMode, ClusterRef, RiskFlag, UndoProposal, VerificationEvidence, VerificationOutcome } from '@skyflo/protocol';
+
+/** The approval policy that applied to one call: its mode and where it came from ("cluster beta, namespace pay-*", "APPROVAL_POLICY"). */
+export interface ApprovalPolicyApplied {
+  mode: ClusterPolicyMode;
+  source: string;
+}
 
 /** A risk found in a mutating call, shown on the approval card (protocol riskFlagSchema). */
 export type { RiskFlag } from '@skyflo/protocol';
@@ -30,6 +36,12 @@ export interface ApprovalRecord {
   policyReason?: string;
   /** the user whose chat proposed the call */
   requestedBy?: string;
+  /** the cluster the call changes (name and API server URL are bound into argsHash); absent without clusters */
+  cluster?: ClusterRef;
+  /** the namespace the call targets, when it has one */
+  namespace?: string;
+  /** the approval policy that applied to this call (per cluster/namespace, or the environment's default) */
+  policy?: ApprovalPolicyApplied;
   /**
    * awaiting → approved|denied|cancelled (conversation deleted); approved → executing (claimed, just before the tool
    * runs) → executed|failed; approved whose run died → failed; executing whose run died → unknown (never re-run)
@@ -45,6 +57,39 @@ export interface ApprovalRecord {
   decidedAt?: Date;
   executedAt?: Date;
   resultSummary?: string;
+  /**
+   * Verify, then undo (issue 21): the sealed before-state (verification/baseline.ts: the before object, the exact
+   * inverse call, the call's exact arguments), bound to this row and kept after execution (Undo needs it); erased
+   * with the conversation.
+   */
+  beforeSealed?: string;
+  /** the inverse as shown on the card (redacted args, summary, its preview) and the hash of its exact arguments */
+  undo?: RecordedUndo;
+  /** this call is the undo (or the automatic revert) of that call id */
+  undoOf?: string;
+  /** approved with automatic revert: a `regressed` verification runs the recorded inverse without asking again */
+  autoRevert?: boolean;
+  /** the engine's verification of the executed call */
+  verification?: VerificationState;
+}
+
+/** The inverse of a call as recorded: what the card showed (UndoProposal) plus the hash of its exact arguments. */
+export interface RecordedUndo extends UndoProposal {
+  argsHash: string;
+}
+
+/** The verification of one executed call, as stored (milliseconds since the epoch). */
+export interface VerificationState {
+  outcome: VerificationOutcome;
+  summary: string;
+  evidence: VerificationEvidence[];
+  controller?: string;
+  startedAt: number;
+  finishedAt?: number;
+  /** when the verification gives up (timed_out): started + VERIFY_TIMEOUT_SECONDS */
+  deadline: number;
+  /** the automatic revert started for a regressed call */
+  autoRevertCallId?: string;
 }
 
 export interface PendingApprovalRecord extends ApprovalRecord {
@@ -53,7 +98,7 @@ export interface PendingApprovalRecord extends ApprovalRecord {
   requester?: { email: string; name: string | null };
 }
 
-export type NewApproval = Omit<ApprovalRecord, 'status' | 'requestedAt' | 'decidedBy' | 'reason' | 'automatic' | 'decisionRunId' | 'decidedAt' | 'executedAt' | 'resultSummary'>;
+export type NewApproval = Omit<ApprovalRecord, 'status' | 'requestedAt' | 'decidedBy' | 'reason' | 'automatic' | 'decisionRunId' | 'decidedAt' | 'executedAt' | 'resultSummary' | 'autoRevert' | 'verification'>;
 
 export interface ApprovalStore {
   /** Creates the awaiting row (idempotent per conversation+callId). */
@@ -64,7 +109,7 @@ export interface ApprovalStore {
    * when the row is not awaiting (already decided, or never requested), so a second approval executes nothing. A
    * denial clears the sealed exact arguments.
    */
-  decide(input: { conversationId: string; callId: string; approve: boolean; decidedBy: string; reason?: string; automatic?: boolean; decisionRunId: string }): Promise<ApprovalRecord | undefined>;
+  decide(input: { conversationId: string; callId: string; approve: boolean; decidedBy: string; reason?: string; automatic?: boolean; autoRevert?: boolean; decisionRunId: string }): Promise<ApprovalRecord | undefined>;
   /**
    * Atomically moves approved → executing for `runId`, just before the tool runs; returns false when the call is not
    * approved-and-unclaimed. Only the winner executes, so a call runs at most once even if two runs resume it.
@@ -86,4 +131,20 @@ export interface ApprovalStore {
   reconcileOrphans(options?: { everyRunIsDead?: boolean }): Promise<ApprovalRecord[]>;
   /** Replaces the result text of a call whose outcome is unknown (adds what the cluster shows now); false otherwise. */
   noteUnknownOutcome?(input: { conversationId: string; callId: string; resultSummary: string }): Promise<boolean>;
+  /** Records the before-state captured just before execution (and the inverse it implies); false when the row is gone. */
+  recordBaseline(input: { conversationId: string; callId: string; beforeSealed: string; undo?: RecordedUndo }): Promise<boolean>;
+  /** Sets the automatic-revert choice of an approved call (with its decision, in the same request). */
+  setAutoRevert(input: { conversationId: string; callId: string; autoRevert: boolean }): Promise<boolean>;
+  /**
+   * Stores a verification state. A final outcome is written only over `verifying` (conditional update), so a verification
+   * resumed after a restart and a late writer cannot both finish it; returns whether it was written.
+   */
+  saveVerification(input: { conversationId: string; callId: string; verification: VerificationState }): Promise<boolean>;
+  /**
+   * Verifications left `verifying` by a run that died (its lease lapsed or it finished), claimed by this process for
+   * `leaseMs` so only one resumes each. `everyRunIsDead` as in reconcileOrphans.
+   */
+  claimStaleVerifications(input: { leaseMs: number; everyRunIsDead?: boolean }): Promise<ApprovalRecord[]>;
+  /** Of these conversations, those with a change verified `regressed` that was not undone since. */
+  regressedConversations(conversationIds: string[]): Promise<Set<string>>;
 }

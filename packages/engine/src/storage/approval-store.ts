@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
-import type { ApprovalRecord, ApprovalStore, RiskFlag } from '../ports/index.ts';
+import type { ApprovalPolicyApplied, ApprovalRecord, ApprovalStore, RiskFlag } from '../ports/index.ts';
 import { isUuid } from './conversation-cursor.ts';
+import { verificationFieldsOf, verificationStoreMethods } from './verification-store.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { approvals, conversations, runs, users } from './schema.ts';
 
@@ -26,12 +27,16 @@ function toRecord(row: ApprovalRow): ApprovalRecord {
     ...(row.artifactDigest !== null ? { artifactDigest: row.artifactDigest } : {}),
     ...(row.policyReason !== null ? { policyReason: row.policyReason } : {}),
     ...(row.requestedBy !== null ? { requestedBy: row.requestedBy } : {}),
+    ...(row.cluster ? { cluster: row.cluster } : {}),
+    ...(row.namespace !== null ? { namespace: row.namespace } : {}),
+    ...(row.policy ? { policy: row.policy as ApprovalPolicyApplied } : {}),
     ...(row.decidedBy !== null ? { decidedBy: row.decidedBy } : {}),
     ...(row.reason !== null ? { reason: row.reason } : {}),
     ...(row.decisionRunId !== null ? { decisionRunId: row.decisionRunId } : {}),
     ...(row.decidedAt !== null ? { decidedAt: row.decidedAt } : {}),
     ...(row.executedAt !== null ? { executedAt: row.executedAt } : {}),
     ...(row.resultSummary !== null ? { resultSummary: row.resultSummary } : {}),
+    ...verificationFieldsOf(row),
   };
 }
 
@@ -67,6 +72,12 @@ export function createApprovalStore(db: SkyfloDatabase): ApprovalStore {
           destructive: record.destructive,
           policyReason: record.policyReason ?? null,
           requestedBy: record.requestedBy ?? null,
+          beforeSealed: record.beforeSealed ?? null,
+          undo: (record.undo as unknown as Record<string, unknown> | undefined) ?? null,
+          undoOf: record.undoOf ?? null,
+          cluster: record.cluster ?? null,
+          namespace: record.namespace ?? null,
+          policy: record.policy ?? null,
         })
         .onConflictDoNothing();
       const [row] = await db.select().from(approvals).where(key(record.conversationId, record.callId));
@@ -79,7 +90,7 @@ export function createApprovalStore(db: SkyfloDatabase): ApprovalStore {
       return row ? toRecord(row) : undefined;
     },
 
-    async decide({ conversationId, callId, approve, decidedBy, reason, automatic, decisionRunId }) {
+    async decide({ conversationId, callId, approve, decidedBy, reason, automatic, autoRevert, decisionRunId }) {
       if (!isUuid(conversationId)) return undefined;
       const [row] = await db
         .update(approvals)
@@ -88,6 +99,7 @@ export function createApprovalStore(db: SkyfloDatabase): ApprovalStore {
           decidedBy,
           reason: reason ?? null,
           automatic: automatic === true,
+          autoRevert: approve && autoRevert === true,
           decisionRunId,
           decidedAt: new Date(),
           // A denied call never runs: its exact arguments (possibly a Secret) have no reason to be kept.
@@ -150,6 +162,8 @@ export function createApprovalStore(db: SkyfloDatabase): ApprovalStore {
         ...(row.email !== null ? { requester: { email: row.email, name: row.name } } : {}),
       }));
     },
+
+    ...verificationStoreMethods(db, toRecord),
 
     async noteUnknownOutcome({ conversationId, callId, resultSummary }) {
       if (!isUuid(conversationId)) return false;

@@ -18,6 +18,7 @@ function toConversation(row: ConversationRow): Conversation {
     isActive: row.isActive,
     metadata: row.metadata,
     timeline: row.messagesJson as TimelineEntry[],
+    ...(row.cluster ? { cluster: row.cluster } : {}),
   };
 }
 
@@ -33,13 +34,13 @@ export function createConversationStore(db: SkyfloDatabase): ConversationStore {
   const timelineLocks = createKeyedMutex();
 
   return {
-    async create({ id, userId, title, welcome }) {
+    async create({ id, userId, title, welcome, cluster }) {
       // A new conversation with a generated id and no welcome is one insert: no transaction (on PGlite a transaction
       // costs two more round trips to its thread, and every chat without a conversation id starts here).
       if (id === undefined && welcome === undefined) {
         const [row] = await db
           .insert(conversations)
-          .values({ userId, title: title ?? '' })
+          .values({ userId, title: title ?? '', ...(cluster ? { cluster } : {}) })
           .returning();
         return toConversation(row!);
       }
@@ -50,7 +51,7 @@ export function createConversationStore(db: SkyfloDatabase): ConversationStore {
         }
         const [row] = await tx
           .insert(conversations)
-          .values({ ...(id ? { id } : {}), userId, title: title ?? '' })
+          .values({ ...(id ? { id } : {}), userId, title: title ?? '', ...(cluster ? { cluster } : {}) })
           .onConflictDoNothing()
           .returning();
         if (!row) throw new ConversationIdTakenError(id ?? '');
@@ -82,12 +83,12 @@ export function createConversationStore(db: SkyfloDatabase): ConversationStore {
       if (query) conditions.push(ilike(conversations.title, likeContains(query)));
       // One extra row tells whether another page exists without a COUNT.
       const rows = await db
-        .select({ id: conversations.id, title: conversations.title, userId: conversations.userId, createdAt: conversations.createdAt, updatedAt: conversations.updatedAt })
+        .select({ id: conversations.id, title: conversations.title, userId: conversations.userId, createdAt: conversations.createdAt, updatedAt: conversations.updatedAt, cluster: conversations.cluster })
         .from(conversations)
         .where(and(...conditions))
         .orderBy(desc(conversations.updatedAt), desc(conversations.id))
         .limit(limit + 1);
-      const items: ConversationSummary[] = rows.slice(0, limit);
+      const items: ConversationSummary[] = rows.slice(0, limit).map(({ cluster, ...row }) => (cluster ? { ...row, cluster } : row));
       const last = items[items.length - 1];
       const nextCursor = rows.length > limit && last ? formatConversationCursor(last) : null;
       return { items, nextCursor };
@@ -101,6 +102,8 @@ export function createConversationStore(db: SkyfloDatabase): ConversationStore {
           ...(patch.title !== undefined ? { title: patch.title } : {}),
           ...(patch.isActive !== undefined ? { isActive: patch.isActive } : {}),
           ...(patch.metadata !== undefined ? { metadata: patch.metadata } : {}),
+          // only a conversation without a cluster is pinned: a call approved for one cluster never moves to another
+          ...(patch.cluster !== undefined ? { cluster: sql`coalesce(${conversations.cluster}, ${patch.cluster})` } : {}),
           updatedAt: new Date(),
         })
         .where(eq(conversations.id, id))
@@ -131,7 +134,7 @@ export function createConversationStore(db: SkyfloDatabase): ConversationStore {
           .set({ status: 'cancelled', resultSummary: 'Cancelled: the conversation was deleted.' })
           .where(and(eq(approvals.conversationId, id), inArray(approvals.status, ['awaiting', 'approved'])));
         // The rows stay as the audit record of who proposed and decided what; the sealed exact arguments do not.
-        await tx.update(approvals).set({ exactArgsSealed: null }).where(eq(approvals.conversationId, id));
+        await tx.update(approvals).set({ exactArgsSealed: null, beforeSealed: null }).where(eq(approvals.conversationId, id));
         // LangGraph's checkpoint tables (PostgresSaver, same database): the model's whole context for this thread.
         for (const table of ['checkpoint_writes', 'checkpoint_blobs', 'checkpoints']) {
           await tx.execute(sql`delete from ${sql.identifier(table)} where thread_id = ${id}`);

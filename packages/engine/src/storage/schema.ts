@@ -19,6 +19,8 @@ export const users = pgTable('users', {
   isVerified: boolean('is_verified').notNull().default(false),
   // Bumped by a password change; access tokens carry it, so tokens issued before the change stop working.
   sessionVersion: integer('session_version').notNull().default(0),
+  /** clusters and namespaces this member may touch (protocol memberScopeSchema); null = everything */
+  scope: jsonb('scope').$type<{ clusters?: string[]; namespaces?: string[] }>(),
   createdAt: instant('created_at').notNull().defaultNow(),
   updatedAt: instant('updated_at').notNull().defaultNow(),
 });
@@ -53,6 +55,8 @@ export const conversations = pgTable(
     isActive: boolean('is_active').notNull().default(true),
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
     messagesJson: jsonb('messages_json').$type<unknown[]>().notNull().default([]),
+    /** the cluster (kubeconfig context name) the conversation is pinned to; null for conversations from before clusters */
+    cluster: text('cluster'),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
@@ -108,6 +112,12 @@ export const approvals = pgTable(
     risks: jsonb('risks').$type<Array<{ code: string; message: string; severity: string }>>().notNull().default([]),
     destructive: boolean('destructive').notNull().default(false),
     policyReason: text('policy_reason'),
+    /** the cluster the call changes, {name, server, label?}: bound into args_hash */
+    cluster: jsonb('cluster').$type<{ name: string; server: string; label?: string }>(),
+    /** the namespace the call targets, when it has one */
+    namespace: text('namespace'),
+    /** the approval policy that applied (read_only | self | approver | four_eyes) and where it came from */
+    policy: jsonb('policy').$type<{ mode: string; source: string }>(),
     /** the user whose chat proposed the call */
     requestedBy: uuid('requested_by'),
     /**
@@ -125,8 +135,30 @@ export const approvals = pgTable(
     decidedAt: instant('decided_at'),
     executedAt: instant('executed_at'),
     resultSummary: text('result_summary'),
+    /**
+     * Verify, then undo (issue 21, migration 0009). The before-state of what the call changes, with the exact inverse
+     * call that restores it and the call's exact arguments (for a verification resumed after a restart), sealed like
+     * the exact arguments and bound to this row; erased with the conversation.
+     */
+    beforeSealed: text('before_sealed'),
+    /** the inverse as shown (redacted args, summary, preview diff) and its args hash */
+    undo: jsonb('undo').$type<Record<string, unknown>>(),
+    /** this call is the undo (or automatic revert) of that call id */
+    undoOf: text('undo_of'),
+    /** approved with automatic revert */
+    autoRevert: boolean('auto_revert').notNull().default(false),
+    /** verifying | verified | regressed | reverted_by_controller | timed_out | not_applicable; null: never verified */
+    verificationOutcome: varchar('verification_outcome', { length: 30 }),
+    /** summary, evidence (redacted), controller, started/finished/deadline ms, auto_revert_call_id */
+    verification: jsonb('verification').$type<Record<string, unknown>>(),
+    /** a verification resumed after a restart is held by one process until then */
+    verificationLeaseUntil: instant('verification_lease_until'),
   },
-  (table) => [primaryKey({ columns: [table.conversationId, table.callId] }), index('approvals_status_idx').on(table.status)],
+  (table) => [
+    primaryKey({ columns: [table.conversationId, table.callId] }),
+    index('approvals_status_idx').on(table.status),
+    index('approvals_verification_idx').on(table.verificationOutcome),
+  ],
 );
 
 /**

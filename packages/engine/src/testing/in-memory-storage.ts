@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { MemorySaver } from '@langchain/langgraph';
 import { orphanedApprovedText, unknownOutcomeText } from '../storage/approval-store.ts';
+import { inMemoryVerificationMethods } from './in-memory-verification.ts';
 import { ConversationIdTakenError } from '../ports/conversation-id-taken-error.ts';
 import { formatConversationCursor, parseConversationCursor } from '../storage/conversation-cursor.ts';
 import type { ApprovalRecord, ApprovalStore, Conversation, ConversationStore, RunRecord, RunStore, Storage, TimelineEntry } from '../ports/index.ts';
@@ -22,6 +23,7 @@ export function createInMemoryApprovalStore(options: { runs?: RunStore } = {}): 
     return record;
   };
   return {
+    ...inMemoryVerificationMethods(records, key, options),
     async request(input) {
       const existing = records.get(key(input.conversationId, input.callId));
       if (existing) return copy(existing)!;
@@ -32,12 +34,13 @@ export function createInMemoryApprovalStore(options: { runs?: RunStore } = {}): 
     async get(conversationId, callId) {
       return copy(records.get(key(conversationId, callId)));
     },
-    async decide({ conversationId, callId, approve, decidedBy, reason, automatic, decisionRunId }) {
+    async decide({ conversationId, callId, approve, decidedBy, reason, automatic, autoRevert, decisionRunId }) {
       const record = transition(conversationId, callId, 'awaiting', {
         status: approve ? 'approved' : 'denied',
         decidedBy,
         reason,
         automatic: automatic === true,
+        autoRevert: approve && autoRevert === true,
         decisionRunId,
         decidedAt: new Date(),
         ...(approve ? {} : { exactArgsSealed: undefined }),
@@ -67,6 +70,7 @@ export function createInMemoryApprovalStore(options: { runs?: RunStore } = {}): 
         if (record.conversationId !== conversationId) continue;
         if (record.status === 'awaiting' || record.status === 'approved') Object.assign(record, { status: 'cancelled', resultSummary: 'Cancelled: the conversation was deleted.' });
         delete record.exactArgsSealed;
+        delete record.beforeSealed;
       }
     },
     async reconcileOrphans() {
@@ -98,10 +102,10 @@ export function createInMemoryConversationStore(
   const locks = new Map<string, Promise<unknown>>();
   const copy = (conversation: Conversation | undefined) => (conversation ? structuredClone(conversation) : undefined);
   return {
-    async create({ id, userId, title }) {
+    async create({ id, userId, title, cluster }) {
       if (id !== undefined && (conversations.has(id) || deleted.has(id))) throw new ConversationIdTakenError(id);
       const now = new Date();
-      const conversation: Conversation = { id: id ?? randomUUID(), userId, title: title ?? '', createdAt: now, updatedAt: now, isActive: true, metadata: {}, timeline: [] };
+      const conversation: Conversation = { id: id ?? randomUUID(), userId, title: title ?? '', createdAt: now, updatedAt: now, isActive: true, metadata: {}, timeline: [], ...(cluster ? { cluster } : {}) };
       conversations.set(conversation.id, conversation);
       return copy(conversation)!;
     },
@@ -120,14 +124,17 @@ export function createInMemoryConversationStore(
       const page = matching.slice(0, limit);
       const last = page.at(-1);
       return {
-        items: page.map(({ id, title, userId: owner, createdAt, updatedAt }) => ({ id, title, userId: owner, createdAt, updatedAt })),
+        items: page.map(({ id, title, userId: owner, createdAt, updatedAt, cluster }) => ({ id, title, userId: owner, createdAt, updatedAt, ...(cluster ? { cluster } : {}) })),
         nextCursor: matching.length > limit && last ? formatConversationCursor({ updatedAt: last.updatedAt, id: last.id }) : null,
       };
     },
     async update(id, patch) {
       const conversation = conversations.get(id);
       if (!conversation) return undefined;
-      Object.assign(conversation, patch, { updatedAt: new Date() });
+      const { cluster, ...rest } = patch;
+      Object.assign(conversation, rest, { updatedAt: new Date() });
+      // only a conversation without a cluster is pinned (as the SQL stores do)
+      if (cluster !== undefined && conversation.cluster === undefined) conversation.cluster = cluster;
       return copy(conversation);
     },
     async setTitleIfEmpty(id, title) {

@@ -3,6 +3,7 @@
  * body, query and answers. Kept beside each other so one glance shows the API; the handlers still validate with
  * the same schemas themselves (their errors name the field), so these are documentation, not a second validator.
  */
+import { clusterPoliciesSchema, clustersResponseSchema, memberScopeSchema } from '@skyflo/protocol';
 import {
   addMemberRequestSchema,
   analyticsQuerySchema,
@@ -15,7 +16,7 @@ import {
   auditVerifyResponseSchema,
   auditVerifySignedHeadRequestSchema,
   auditVerifySignedHeadResponseSchema,
-  approvalRequestSchema,
+  approvalRequestSchema, undoRequestSchema,
   chatRequestSchema,
   createConversationRequestSchema,
   createConversationResponseSchema,
@@ -89,6 +90,10 @@ export const routeDocs: Record<string, RouteDoc> = {
   'POST /api/v1/team/members': { tag: 'team', summary: 'Add a member with an initial password, or reactivate a removed one (admin)', body: addMemberRequestSchema, responses: { 201: memberSchema, 200: memberSchema } },
   'PATCH /api/v1/team/members/:id': { tag: 'team', summary: "Change a member's role (admin; never the last admin)", body: updateMemberRequestSchema, responses: { 200: memberSchema } },
   'DELETE /api/v1/team/members/:id': { tag: 'team', summary: 'Remove a member: soft delete that ends their sessions (admin)', responses: { 204: 'empty' } },
+  'PATCH /api/v1/team/members/:id/scope': { tag: 'team', summary: 'Limit a member to clusters and namespaces (globs; {} = no limit) (admin)', body: memberScopeSchema, responses: { 200: memberSchema } },
+  'GET /api/v1/clusters': { tag: 'clusters', summary: "The configured clusters in the caller's scope: reachability and why not, version, identity, approval policy (?refresh=true skips the brief cache)", responses: { 200: clustersResponseSchema } },
+  'GET /api/v1/clusters/policies': { tag: 'clusters', summary: 'Approval policy per cluster and namespace pattern (admin)', responses: { 200: clusterPoliciesSchema } },
+  'PUT /api/v1/clusters/policies': { tag: 'clusters', summary: 'Replace the approval policies: read_only, self, approver or four_eyes per cluster, optionally per namespace glob (admin)', body: clusterPoliciesSchema, responses: { 200: clusterPoliciesSchema } },
 
   'GET /api/v1/conversations': { tag: 'conversations', summary: 'Your conversations, newest first, paged by cursor, searchable', query: listConversationsQuerySchema, responses: { 200: listConversationsResponseSchema } },
   'POST /api/v1/conversations': { tag: 'conversations', summary: 'Start a conversation', body: createConversationRequestSchema, responses: { 200: createConversationResponseSchema } },
@@ -98,6 +103,7 @@ export const routeDocs: Record<string, RouteDoc> = {
 
   'POST /api/v1/agent/chat': { tag: 'agent', summary: 'Send a message; streams the run as server-sent events', body: chatRequestSchema, responses: { 200: sse } },
   'POST /api/v1/agent/approvals/:call_id': { tag: 'agent', summary: 'Approve or deny a pending tool call; streams the resumed run', body: approvalRequestSchema, responses: { 200: sse } },
+  'POST /api/v1/agent/approvals/:call_id/undo': { tag: 'agent', summary: 'Propose the inverse of an executed change (its recorded before-state) as a new call awaiting approval; streams that run', body: undoRequestSchema, responses: { 200: sse } },
   'POST /api/v1/agent/stop': { tag: 'agent', summary: 'Stop a running run (from any engine)', body: stopRequestSchema, responses: { 200: stopResponseSchema } },
   'GET /api/v1/agent/runs/:run_id/events': { tag: 'agent', summary: 'Re-attach to a run (Last-Event-ID replays what was missed)', responses: { 200: sse } },
   'GET /api/v1/agent/tools': { tag: 'agent', summary: 'The tool catalogue with annotations', responses: { 200: toolsResponseSchema } },

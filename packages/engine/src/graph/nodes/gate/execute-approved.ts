@@ -11,11 +11,13 @@ import type { GraphDeps, RunContext } from '../../run-context.ts';
 import type { PendingCall } from '../../state.ts';
 import { deniedText, errorText, sealContext, type CallOutcome, type GateTools } from './gate-tools.ts';
 import { previewHash } from './preview-and-request.ts';
+import { createGateVerification } from '../../../verification/gate-verification.ts';
 
 /** How much of a changed preview to quote back when refusing (the model and the user both read it). */
 const changedPreviewQuoteChars = 4000;
 
 export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateTools) {
+  const verification = createGateVerification(deps, run, gate);
   /** Who decided, when and why, for tool.approved / tool.denied (the email when this run's approver decided it). */
   function decisionFields(record: ApprovalRecord) {
     const email = run.approver && run.approver.id === record.decidedBy ? run.approver.email : undefined;
@@ -32,7 +34,8 @@ export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateT
     if (!record.exactArgsSealed) return undefined;
     try {
       const args = JSON.parse(deps.secretBox.open(record.exactArgsSealed, sealContext(record.conversationId, record.callId))) as Record<string, unknown>;
-      return hashToolCall(record.tool, args) === record.argsHash ? args : undefined;
+      // The cluster (name and API server) is part of the hash: a row whose cluster was edited does not open.
+      return hashToolCall(record.tool, args, record.cluster) === record.argsHash ? args : undefined;
     } catch {
       return undefined;
     }
@@ -83,7 +86,7 @@ export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateT
     }
     const actingAs = identityToUse.impersonate;
     run.decisions[call.callId] = true;
-    await run.emit('tool.approved', { ...identity, ...decisionFields(record), ...(record.automatic ? { automatic: true } : {}) });
+    await run.emit('tool.approved', { ...identity, ...decisionFields(record), ...(record.automatic ? { automatic: true } : {}), ...(record.autoRevert ? { auto_revert: true } : {}) });
     const injected = await gate.withInjected(call.tool, exact);
     if (!injected.ok) {
       await deps.approvals.failApproved({ conversationId: run.conversationId, callId: call.callId, reason: injected.text });
@@ -93,15 +96,26 @@ export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateT
     if (!(await deps.approvals.claimExecution({ conversationId: run.conversationId, callId: call.callId, runId: run.runId }))) {
       return gate.fail(identity, 'This call is already being executed by another run and is not run again.', 'NOT_EXECUTED');
     }
+    // Issue 22: a call approved for one cluster never runs on another (a context repointed at another API server).
+    const clusterChange = await gate.clusterGate?.checkStillSame(record, exact);
+    if (clusterChange !== undefined) {
+      const text = `Not executed: the cluster of ${call.tool} changed after it was approved — ${clusterChange}.\nNothing was changed. Check the cluster configuration and propose the change again if it is still right.`;
+      await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: false, resultSummary: text.slice(0, 500) });
+      return gate.fail(identity, text, 'CLUSTER_CHANGED');
+    }
     const change = await targetChange(call, record, injected.args, injected.credentials);
     if (change !== undefined) {
       const text = `Not executed: the target of ${call.tool} changed after it was approved — ${change}\nNothing was changed. Inspect the current state and propose the change again if it is still right.`;
       await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: false, resultSummary: text.slice(0, 500) });
       return gate.fail(identity, text, 'TARGET_CHANGED');
     }
-    const outcome = await gate.execute(call, identity, injected.args, { ...(actingAs ? { impersonate: actingAs } : {}), ...(injected.credentials ? { credentials: injected.credentials } : {}) });
+    // Issue 21: the before-state is recorded right before the change (Undo), and the change verified right after it.
+    const before = await verification.beforeExecute(record, exact);
+    const outcome = await gate.execute(call, identity, injected.args, { ...(actingAs ? { impersonate: actingAs } : {}), ...(injected.credentials ? { credentials: injected.credentials } : {}), ...(before.undoAvailable ? { undoAvailable: true } : {}) });
     await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: !outcome.isError, resultSummary: outcome.text.slice(0, 500) });
-    return { kind: 'done', ...outcome };
+    if (outcome.isError || outcome.cancelled) return { kind: 'done', ...outcome };
+    const verdict = await verification.afterExecute(record, exact, before);
+    return { kind: 'done', ...outcome, ...(verdict ? { text: `${outcome.text}\n\n${verdict}` } : {}) };
   }
 
   /** A call whose approval record is no longer awaiting: denied, approved, or already dealt with. */

@@ -8,6 +8,7 @@ import { injectJenkinsArgs, isJenkinsTool, stripJenkinsArgs } from '../../../mcp
 import type { JenkinsCallCredentials, ToolInfo } from '../../../mcp/tool-gateway.ts';
 import type { GraphDeps, RunContext } from '../../run-context.ts';
 import type { PendingCall } from '../../state.ts';
+import { createClusterGate, type ClusterResolution } from '../../../clusters/cluster-gate.ts';
 
 export type CallOutcome = { kind: 'done'; text: string; isError: boolean; cancelled?: boolean } | { kind: 'await' };
 export type Identity = { call_id: string; tool: string; title: string; args: Record<string, unknown> };
@@ -67,7 +68,12 @@ export function createGateTools(deps: GraphDeps, run: RunContext) {
     return { kind: 'done', text, isError: true };
   }
 
-  async function execute(call: PendingCall, identity: Identity, execArgs: Record<string, unknown>, extra: { impersonate?: { user: string; groups: string[] }; credentials?: JenkinsCallCredentials } = {}) {
+  async function execute(
+    call: PendingCall,
+    identity: Identity,
+    execArgs: Record<string, unknown>,
+    extra: { impersonate?: { user: string; groups: string[] }; credentials?: JenkinsCallCredentials; /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean } = {},
+  ) {
     await run.emit('tool.executing', identity);
     try {
       const outcome = await deps.tools.callTool({
@@ -83,7 +89,7 @@ export function createGateTools(deps: GraphDeps, run: RunContext) {
         await run.emit('tool.error', { ...identity, error: outcome.text || 'The tool reported an error without a message' });
         return { text: `Tool error: ${outcome.text}`, isError: true };
       }
-      await run.emit('tool.result', { ...identity, result: [{ type: 'text', text: outcome.text }] });
+      await run.emit('tool.result', { ...identity, result: [{ type: 'text', text: outcome.text }], ...(extra.undoAvailable ? { undo_available: true } : {}) });
       return { text: outcome.text, isError: false };
     } catch (error) {
       if (run.signal.aborted) {
@@ -113,5 +119,16 @@ export function createGateTools(deps: GraphDeps, run: RunContext) {
     }
   }
 
-  return { shownArgsOf, identityOf, withInjected, fail, execute, destructive };
+  const clusterGate = deps.clusters ? createClusterGate(deps.clusters) : undefined;
+  /**
+   * Issue 22: the cluster a Kubernetes/Helm/Argo call acts on is written into its arguments (the conversation's when it
+   * names none) before anything previews, hashes or runs it; outside the requester's scope, or a write on a read-only
+   * cluster, it is refused here.
+   */
+  async function resolveCluster(call: PendingCall, info: ToolInfo | undefined, write: boolean): Promise<ClusterResolution> {
+    if (!clusterGate) return { ok: true, args: call.args };
+    return clusterGate.resolve({ tool: call.tool, info, args: call.args, write, ...(run.cluster ? { pinned: run.cluster } : {}), ...(run.scope ? { scope: run.scope } : {}) });
+  }
+
+  return { shownArgsOf, identityOf, withInjected, fail, execute, destructive, resolveCluster, clusterGate };
 }

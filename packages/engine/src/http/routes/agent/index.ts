@@ -2,6 +2,7 @@
  * The agent routes (spec §1/§2), mounted by the platform under /api/v1 behind its auth hook:
  *   POST /agent/chat                 {messages:[{role,content}], conversation_id?} → SSE
  *   POST /agent/approvals/:call_id   {approve, reason?, conversation_id, args_hash (to approve), diff_hash?} → SSE (the resumed run)
+ *   POST /agent/approvals/:call_id/undo  {conversation_id} → SSE: the inverse of an executed call, proposed and awaiting approval
  *   POST /agent/stop                 {conversation_id, run_id} → {status:"stopped", conversation_id, run_id}
  *   GET  /agent/tools                → [{name,title,annotations,tags}]  (502 when the MCP server fails)
  *   GET  /agent/runs/:run_id/events?conversation_id=…  (+ Last-Event-ID) → SSE: re-attach to a run after a dropped
@@ -11,7 +12,7 @@
  * decision-authority.ts): the owner (`self`), or approvers and admins in any conversation (`approver`), who may then
  * also stop and re-attach to the runs their decisions start.
  */
-import { approvalRequestSchema, chatRequestSchema, stopRequestSchema, type ToolSummary } from '@skyflo/protocol';
+import { approvalRequestSchema, chatRequestSchema, stopRequestSchema, undoRequestSchema, type ToolSummary } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AgentService } from '../../../agent/create-agent-service.ts';
@@ -77,7 +78,7 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
     if (!message) return reply.code(400).send({ detail: 'messages must contain a user message with non-empty content' });
     try {
       if (!parsed.data.conversation_id) await app.conversationQuota?.(request, reply);
-      const run = await service.prepareChat({ user, conversationId: parsed.data.conversation_id, message: message.content, ip: request.ip });
+      const run = await service.prepareChat({ user, conversationId: parsed.data.conversation_id, message: message.content, ...(parsed.data.context ? { context: parsed.data.context } : {}), ip: request.ip });
       await streamRun({ request, reply, bus: deps.bus, runId: run.runId, conversationId: run.conversationId, start: run.start, heartbeatMs: deps.config.heartbeatMs });
       return reply;
     } catch (error) {
@@ -100,8 +101,24 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
         argsHash: parsed.data.args_hash,
         diffHash: parsed.data.diff_hash,
         automatic: parsed.data.automatic,
+        ...(parsed.data.auto_revert ? { autoRevert: true } : {}),
         ip: request.ip,
       });
+      await streamRun({ request, reply, bus: deps.bus, runId: run.runId, conversationId: run.conversationId, start: run.start, heartbeatMs: deps.config.heartbeatMs });
+      return reply;
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+
+  // Issue 21: proposes the inverse of an executed call as a new call awaiting approval; streams that run like a chat turn.
+  app.post<{ Params: { call_id: string } }>('/agent/approvals/:call_id/undo', async (request, reply) => {
+    const user = authenticated(request, reply);
+    if (!user) return reply;
+    const parsed = undoRequestSchema.safeParse(request.body ?? {});
+    if (!parsed.success) return reply.code(400).send({ detail: `Invalid undo request: ${describeIssues(parsed.error)}` });
+    try {
+      const run = await service.prepareUndo({ user, conversationId: parsed.data.conversation_id, callId: request.params.call_id, ip: request.ip });
       await streamRun({ request, reply, bus: deps.bus, runId: run.runId, conversationId: run.conversationId, start: run.start, heartbeatMs: deps.config.heartbeatMs });
       return reply;
     } catch (error) {

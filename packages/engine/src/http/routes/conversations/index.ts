@@ -2,7 +2,7 @@ import { createConversationRequestSchema, listConversationsQuerySchema, updateCo
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { conversationAccess, type ApprovalPolicyName } from '../../../access/conversation-access.ts';
-import type { AuditLog, Conversation, ConversationStore } from '../../../ports/index.ts';
+import type { ApprovalStore, AuditLog, Conversation, ConversationStore } from '../../../ports/index.ts';
 import { isUuid, parseConversationCursor } from '../../../storage/conversation-cursor.ts';
 import { HttpError, notFound } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
@@ -14,6 +14,8 @@ export interface ConversationRouteDeps {
   stopRuns: (runIds: string[]) => Promise<void>;
   /** APPROVAL_POLICY=approver lets approvers read the conversations whose calls they decide */
   approvalPolicy?: ApprovalPolicyName;
+  /** issue 21: marks conversations whose changes were verified `regressed` (and not undone since) */
+  approvals?: Pick<ApprovalStore, 'regressedConversations'>;
 }
 
 /** The reference's first message of every conversation created through POST /conversations. */
@@ -30,7 +32,7 @@ const patchSchema = updateConversationRequestSchema.extend({
  * (not 403, which would confirm that the id exists). An admin — and, with APPROVAL_POLICY=approver, an approver, who
  * needs the context of the calls they decide — may read anyone's conversation; that read is written to the audit log.
  */
-export const conversationRoutes: FastifyPluginAsync<ConversationRouteDeps> = async (app, { conversations, audit, stopRuns, approvalPolicy = 'self' }) => {
+export const conversationRoutes: FastifyPluginAsync<ConversationRouteDeps> = async (app, { conversations, audit, stopRuns, approvalPolicy = 'self', approvals }) => {
   async function load(request: FastifyRequest, access: 'read' | 'write'): Promise<Conversation> {
     const { id } = parseInput(idParamsSchema, request.params, 'params');
     const conversation = isUuid(id) ? await conversations.get(id) : undefined;
@@ -66,9 +68,10 @@ export const conversationRoutes: FastifyPluginAsync<ConversationRouteDeps> = asy
       throw new HttpError(400, 'cursor: not a cursor returned by this API (use pagination.next_cursor as is)', 'INVALID_INPUT');
     }
     const page = await conversations.list({ userId: request.user.id, limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}), ...(query.query ? { query: query.query } : {}) });
+    const regressed = approvals && page.items.length > 0 ? await approvals.regressedConversations(page.items.map((item) => item.id)) : new Set<string>();
     return {
       status: 'success',
-      data: page.items.map((item) => ({ id: item.id, title: item.title, created_at: item.createdAt.toISOString(), updated_at: item.updatedAt.toISOString() })),
+      data: page.items.map((item) => ({ id: item.id, title: item.title, created_at: item.createdAt.toISOString(), updated_at: item.updatedAt.toISOString(), ...(item.cluster ? { cluster: item.cluster } : {}), ...(regressed.has(item.id) ? { regressed: true } : {}) })),
       pagination: { limit: query.limit, next_cursor: page.nextCursor, has_more: page.nextCursor !== null },
     };
   });
@@ -84,6 +87,7 @@ export const conversationRoutes: FastifyPluginAsync<ConversationRouteDeps> = asy
       conversation_metadata: conversation.metadata,
       created_at: conversation.createdAt.toISOString(),
       updated_at: conversation.updatedAt.toISOString(),
+      ...(conversation.cluster ? { cluster: conversation.cluster } : {}),
       messages: conversation.timeline,
     };
   });

@@ -1,0 +1,122 @@
+/**
+ * The before-state of a mutating call (issue 21): what the MCP server's read-only `capture_change_baseline` tool
+ * reads before the call runs, and the inverse call that would restore it. Sealed at rest with the engine's secret box
+ * (it may hold a whole manifest, Secret values included), bound to its approval row, erased with the conversation.
+ */
+import type { SecretBox } from '../crypto/secret-box.ts';
+import type { ToolGateway } from '../mcp/tool-gateway.ts';
+
+export const captureBaselineTool = 'capture_change_baseline';
+
+export interface InverseCall {
+  tool: string;
+  args: Record<string, unknown>;
+  summary: string;
+}
+
+export interface Baseline {
+  undoable: boolean;
+  reason?: string;
+  before?: Record<string, unknown>;
+  inverse?: InverseCall;
+}
+
+/** What is sealed in the row: the call's exact arguments (a verification resumed after a restart needs them) and the baseline. */
+export interface SealedBefore {
+  args: Record<string, unknown>;
+  before?: Record<string, unknown>;
+  inverse?: InverseCall;
+}
+
+/** Bound to its row, like the exact arguments (sealContext), but never interchangeable with them. */
+export const beforeContext = (conversationId: string, callId: string) => `before:${conversationId}:${callId}`;
+
+const isObject = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
+
+export function parseBaseline(structured: Record<string, unknown> | undefined): Baseline | undefined {
+  if (!structured || typeof structured['undoable'] !== 'boolean') return undefined;
+  const inverse = structured['inverse'];
+  const validInverse = isObject(inverse) && typeof inverse['tool'] === 'string' && isObject(inverse['args']) && typeof inverse['summary'] === 'string';
+  return {
+    undoable: structured['undoable'] && validInverse,
+    ...(typeof structured['reason'] === 'string' ? { reason: structured['reason'] } : {}),
+    ...(isObject(structured['before']) ? { before: structured['before'] } : {}),
+    ...(validInverse ? { inverse: { tool: inverse['tool'] as string, args: inverse['args'] as Record<string, unknown>, summary: inverse['summary'] as string } } : {}),
+  };
+}
+
+/**
+ * Reads the before-state of `tool(args)`; undefined when the MCP server has no such tool or the read failed (the
+ * call then simply offers no Undo: recording a before-state never blocks a change that was approved).
+ */
+export async function captureBaseline(tools: Pick<ToolGateway, 'callTool' | 'listTools'>, input: { tool: string; args: Record<string, unknown>; signal?: AbortSignal; timeoutMs?: number }): Promise<Baseline | undefined> {
+  try {
+    // An MCP server without the tool (an older one, a test double) is not asked: nothing is recorded.
+    if (!(await tools.listTools()).some((tool) => tool.name === captureBaselineTool)) return undefined;
+    const outcome = await tools.callTool({ name: captureBaselineTool, args: { tool: input.tool, args: input.args }, ...(input.signal ? { signal: input.signal } : {}), timeoutMs: input.timeoutMs ?? 30_000 });
+    if (outcome.isError) return undefined;
+    return parseBaseline(outcome.structured);
+  } catch {
+    return undefined;
+  }
+}
+
+export function sealBefore(box: SecretBox, conversationId: string, callId: string, value: SealedBefore): string {
+  return box.seal(JSON.stringify(value), beforeContext(conversationId, callId));
+}
+
+/** undefined when absent or unreadable (another key, a tampered row). */
+export function openBefore(box: SecretBox, conversationId: string, callId: string, sealed: string | undefined): SealedBefore | undefined {
+  if (!sealed) return undefined;
+  try {
+    const value = JSON.parse(box.open(sealed, beforeContext(conversationId, callId))) as SealedBefore;
+    return isObject(value) && isObject(value.args) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The inverse's diff against the state the change will leave: the change's own preview, reversed (the inverse
+ * restores exactly what the change replaces, so its diff is the change's with sides swapped).
+ */
+export function reverseUnifiedDiff(diff: string): string {
+  return diff
+    .split('\n')
+    .map((line) => {
+      if (line.startsWith('--- ')) return `+++ ${line.slice(4)}`;
+      if (line.startsWith('+++ ')) return `--- ${line.slice(4)}`;
+      const hunk = /^@@ -(\S+) \+(\S+) @@(.*)$/.exec(line);
+      if (hunk) return `@@ -${hunk[2]} +${hunk[1]} @@${hunk[3]}`;
+      if (line.startsWith('+')) return `-${line.slice(1)}`;
+      if (line.startsWith('-')) return `+${line.slice(1)}`;
+      return line;
+    })
+    .join('\n')
+    .replace(/^(\+\+\+ .*)\n(--- .*)$/gm, '$2\n$1');
+}
+
+/** The sealed before-state and the inverse as the card shows it, recorded with the approval when it is requested. */
+export async function baselineAtPreview(
+  deps: { tools: Pick<ToolGateway, 'callTool' | 'listTools'>; secretBox: SecretBox },
+  input: { conversationId: string; callId: string; tool: string; exactArgs: Record<string, unknown>; diff?: string; signal?: AbortSignal; shownArgsOf: (tool: string, args: Record<string, unknown>) => Record<string, unknown>; hash: (tool: string, args: Record<string, unknown>) => string },
+): Promise<{ beforeSealed?: string; undo?: { tool: string; args: Record<string, unknown>; summary: string; diff?: string; argsHash: string } }> {
+  const baseline = await captureBaseline(deps.tools, { tool: input.tool, args: input.exactArgs, ...(input.signal ? { signal: input.signal } : {}) });
+  if (!baseline) return {};
+  const inverse = baseline.undoable ? baseline.inverse : undefined;
+  const sealed: SealedBefore = { args: input.exactArgs, ...(baseline.before ? { before: baseline.before } : {}), ...(inverse ? { inverse } : {}) };
+  return {
+    beforeSealed: sealBefore(deps.secretBox, input.conversationId, input.callId, sealed),
+    ...(inverse
+      ? {
+          undo: {
+            tool: inverse.tool,
+            args: input.shownArgsOf(inverse.tool, inverse.args),
+            summary: inverse.summary,
+            ...(input.diff ? { diff: reverseUnifiedDiff(input.diff) } : {}),
+            argsHash: input.hash(inverse.tool, inverse.args),
+          },
+        }
+      : {}),
+  };
+}
