@@ -4,7 +4,7 @@
  * ChatErrors. An expired access token is renewed once with the refresh token (rotated by the engine) and the
  * request retried.
  */
-import type { ApprovalRequest, ConversationDetail, StopResponse, ToolSummary } from '@skyflo/protocol';
+import type { ApprovalRequest, ClustersResponse, ConversationDetail, StopResponse, ToolSummary } from '@skyflo/protocol';
 import { API_PREFIX, createSkyfloClient, SkyfloApiError, SkyfloClientError, type ConversationPage, type StreamedEvent, type UserRead } from '@skyflo/protocol/client';
 import { ChatError } from './chat-error.ts';
 import { translateStream } from './sse-reader.ts';
@@ -40,7 +40,10 @@ export interface ApiClient {
   getConversation(id: string): Promise<ConversationDetail>;
   tools(): Promise<ToolSummary[]>;
   /** POST /agent/chat; the conversation is created by the engine when `conversationId` is omitted. */
-  chat(input: { message: string; conversationId?: string; signal?: AbortSignal }): Promise<AsyncGenerator<StreamedEvent>>;
+  /** `context` pins a new conversation to that cluster (ignored by the engine for an existing conversation) */
+  chat(input: { message: string; conversationId?: string; context?: string; signal?: AbortSignal }): Promise<AsyncGenerator<StreamedEvent>>;
+  /** GET /clusters: the clusters the engine may act on */
+  clusters(): Promise<ClustersResponse>;
   /** POST /agent/approvals/{call_id}; the stream is the resumed run. */
   decide(input: { callId: string; decision: ApprovalRequest; signal?: AbortSignal }): Promise<AsyncGenerator<StreamedEvent>>;
   /** POST /agent/approvals/{call_id}/undo; the stream is a run that proposes the call's inverse for approval. */
@@ -129,7 +132,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     listConversations: (input = {}) => signedIn(() => client.listConversations(input)),
     getConversation: (id) => signedIn(() => client.getConversation(id)),
     tools: () => signedIn(() => client.tools()),
-    chat: ({ message, conversationId, signal }) => streamed(() => client.chat({ message, ...(conversationId ? { conversationId } : {}), ...(signal ? { signal } : {}) })),
+    chat: ({ message, conversationId, context, signal }) => streamed(() => client.chat({ message, ...(conversationId ? { conversationId } : {}), ...(context ? { context } : {}), ...(signal ? { signal } : {}) })),
+    clusters: () => signedIn(() => client.clusters()),
     decide: ({ callId, decision, signal }) => streamed(() => client.decide({ callId, decision, ...(signal ? { signal } : {}) })),
     undo: ({ callId, conversationId, signal }) => streamed(() => client.undo({ callId, conversationId, ...(signal ? { signal } : {}) })),
     stop: (input) => signedIn(() => client.stop(input)),

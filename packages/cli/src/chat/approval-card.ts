@@ -5,6 +5,7 @@
  */
 import type { AgentEventOf } from '@skyflo/protocol';
 import type { Palette } from './colors.ts';
+import { clusterLabel } from './clusters.ts';
 
 export type AwaitingApproval = AgentEventOf<'tool.awaiting_approval'>;
 
@@ -55,6 +56,15 @@ export function colorDiff(diff: string, palette: Palette): string {
 }
 
 const severityOrder = { high: 0, medium: 1, low: 2 } as const;
+
+/** "prod-eu · namespace payments": the approval's cluster, else the call's `context` argument; its namespace. */
+export function clusterHeadline(event: Pick<AwaitingApproval, 'args' | 'cluster' | 'namespace'>): string | undefined {
+  const context = event.args['context'];
+  const name = event.cluster?.name ?? (typeof context === 'string' && context ? context : undefined);
+  if (!name) return undefined;
+  const namespace = event.namespace ?? (typeof event.args['namespace'] === 'string' ? event.args['namespace'] : undefined);
+  return namespace ? `${name} · namespace ${namespace}` : name;
+}
 
 /**
  * The keys line under a card; the interactive prompt prints it only once it listens (keys typed before are ignored).
@@ -109,6 +119,9 @@ export function formatApprovalCard(event: AwaitingApproval, input: { palette: Pa
   const title = event.title && event.title !== event.tool ? `${event.title} (${event.tool})` : event.tool;
   lines.push(palette.yellow(`╭─ Approval needed: `) + palette.bold(title) + (event.destructive ? ' ' + palette.bgRed(palette.white(' DESTRUCTIVE ')) : ''));
   const field = (label: string, value: string) => lines.push(`${bar} ${palette.dim(label.padEnd(10))}${value.replace(/\n/g, `\n${bar} ${' '.repeat(10)}`)}`);
+  // where the change lands, before anything else (issue 22): the cluster the approval is bound to, and the namespace
+  const cluster = clusterHeadline(event);
+  if (cluster) lines.push(`${bar} ${palette.bold('CLUSTER')}   ${palette.bold(palette.cyan(cluster))}${event.cluster?.label ? ` ${clusterLabel(event.cluster.label, palette)}` : ''}${event.cluster?.server ? palette.dim(`  ${event.cluster.server}`) : ''}`);
   // an undo says what it undoes before anything else (issue 21)
   if (event.undo_of) lines.push(`${bar} ${palette.bold(palette.cyan(`↶ UNDO OF ${input.undoOfLabel ?? event.undo_of}`))}${input.undoOfLabel ? palette.dim(` (${event.undo_of})`) : ''}`);
   if (event.requested_by) field('asked by', event.requested_by.email ?? event.requested_by.name ?? event.requested_by.id);

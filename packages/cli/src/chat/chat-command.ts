@@ -11,6 +11,7 @@ import { llmModelFrom } from './benchmark-contract.ts';
 import type { Context, Io } from './chat-context.ts';
 import { ChatError } from './chat-error.ts';
 import { readChatEnvironment } from './chat-environment.ts';
+import { checkContext, knownClusters } from './clusters.ts';
 import { chatUsage, parseChatOptions, type ChatOptions } from './chat-options.ts';
 import { createPalette, shouldUseColors } from './colors.ts';
 import type { EmbeddedEngine } from './embedded-engine.ts';
@@ -126,7 +127,7 @@ async function connect(context: Context, url: string): Promise<{ client: ApiClie
 // ---------------------------------------------------------------------------------------------------- turns
 
 /** Runs one turn with Ctrl-C wired: the first stops the run, a second quits. */
-async function converse(context: Context, client: ApiClient, message: string, conversationId: string | undefined, undoOf?: string): Promise<{ outcome: TurnOutcome; interrupted: boolean }> {
+async function converse(context: Context, client: ApiClient, message: string, conversationId: string | undefined, undoOf?: string, cluster?: string): Promise<{ outcome: TurnOutcome; interrupted: boolean }> {
   const abort = new AbortController();
   const onEvent = (event: AgentEvent) => {
     context.trace?.write(`${JSON.stringify(event)}\n`);
@@ -155,6 +156,7 @@ async function converse(context: Context, client: ApiClient, message: string, co
       message,
       ...(conversationId ? { conversationId } : {}),
       ...(undoOf ? { undoOf } : {}),
+      ...(cluster ? { context: cluster } : {}),
       onEvent,
       signal: abort.signal,
       decide: async (approval, position) => {
@@ -187,6 +189,9 @@ async function interactive(context: Context, client: ApiClient, email: string | 
   const { palette, input, renderer } = context;
   renderer.info(`${palette.bold('Skyflo')} ${palette.dim(`${client.baseUrl}${email ? ` as ${email}` : ''}`)}`);
   renderer.info(palette.dim('Ask about your cluster. Changes wait for your approval. /help for commands, Ctrl-D to quit.'));
+  // the cluster new conversations start on: --context, then /context <name>; unset = the engine's default
+  let pinned = context.options.context;
+  if (pinned) renderer.info(`${palette.dim('cluster')} ${palette.bold(pinned)} ${palette.dim('(/context lists the clusters)')}`);
   let current = conversationId;
   let pendingQuit = false;
   for (;;) {
@@ -201,15 +206,16 @@ async function interactive(context: Context, client: ApiClient, email: string | 
     pendingQuit = false;
     const text = line.text.trim();
     if (!text) continue;
-    const command = await runSlashCommand(context, client, text, current);
+    const command = await runSlashCommand(context, client, text, current, pinned);
     if (command.handled) {
       if (command.quit) return finish(context, 0);
       current = command.conversation;
+      if (command.pin) pinned = command.pin;
       // /undo runs as a turn: the engine proposes the inverse, and its card is decided here like any other
       if (!command.undo) continue;
     }
     try {
-      const { outcome, interrupted } = await converse(context, client, text, current, command.handled ? command.undo : undefined);
+      const { outcome, interrupted } = await converse(context, client, text, current, command.handled ? command.undo : undefined, current ? undefined : pinned);
       current = outcome.conversationId ?? current;
       reportOutcome(context, outcome);
       // "Ctrl-C again to quit" holds at the next prompt too
@@ -311,6 +317,8 @@ export async function chat(argv: string[], io: Io = { stdin: process.stdin, stdo
       await listConversations(context, client);
       return finish(context, 0);
     }
+    // --context: a name the engine does not know is refused before anything is asked (exit 2, listing the known ones)
+    if (options.context) checkContext(await knownClusters(client), options.context);
     let conversationId = options.resume;
     if (conversationId) {
       const conversation = await client.getConversation(conversationId);
@@ -321,7 +329,7 @@ export async function chat(argv: string[], io: Io = { stdin: process.stdin, stdo
       if (!io.stdin.isTTY) throw new ChatError('INVALID_OPTIONS', 'an interactive session needs a terminal; pass -p "question" instead');
       return interactive(context, client, email, conversationId);
     }
-    const { outcome } = await converse(context, client, prompt, conversationId);
+    const { outcome } = await converse(context, client, prompt, conversationId, undefined, conversationId ? undefined : options.context);
     reportOutcome(context, outcome);
     if (outcome.conversationId && style === 'tty' && !options.quiet) renderer.info(palette.dim(`conversation ${outcome.conversationId} (skyflo chat --resume ${outcome.conversationId})`));
     return finish(context, exitCodeOf(outcome));

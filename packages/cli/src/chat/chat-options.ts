@@ -12,6 +12,8 @@ Options:
   -p, --prompt <text>    one-shot: ask, stream the answer, exit (a question given as the last argument, or
                          text piped on stdin, does the same)
   -r, --resume <id>      continue a conversation (see --list)
+  --context <name>       start the conversation on this cluster (a kubeconfig context the engine knows; an
+                         unknown name lists the known ones). Without it: the engine's default cluster
   -l, --list             list your conversations, newest first
   --json                 print the event stream as JSON lines (one validated event per line) instead of text
   -q, --quiet            only tool calls and the answer: no thinking, usage or progress notices
@@ -28,6 +30,7 @@ credentials.json in your config folder (XDG_CONFIG_HOME/skyflo or ~/.config/skyf
 SKYFLO_TOKEN=<access token> uses that token instead.
 
 In a session: type a question; /new starts a new conversation, /list lists them, /resume <id> switches,
+/context lists the clusters (/context <name> starts a new conversation on that one),
 /help shows this, /quit or Ctrl-D leaves. Ctrl-C stops the running answer (the engine ends it as "stopped");
 a second Ctrl-C quits. At an approval: [a] approve, [d] deny with a reason, [f] show the full arguments.
 
@@ -54,6 +57,8 @@ export interface ChatOptions {
   url?: string;
   prompt?: string;
   resume?: string;
+  /** the cluster a new conversation is pinned to */
+  context?: string;
   list: boolean;
   json: boolean;
   quiet: boolean;
@@ -80,6 +85,7 @@ export function parseChatOptions(argv: string[]): ChatOptions {
         url: { type: 'string' },
         prompt: { type: 'string', short: 'p' },
         resume: { type: 'string', short: 'r' },
+        context: { type: 'string' },
         list: { type: 'boolean', short: 'l' },
         json: { type: 'boolean' },
         quiet: { type: 'boolean', short: 'q' },
@@ -112,10 +118,15 @@ export function parseChatOptions(argv: string[]): ChatOptions {
     throw new ChatError('INVALID_OPTIONS', '--kubeconfig starts an embedded engine on that cluster; with --url the engine uses its own cluster. Give one of them.');
   }
   if (values.list && (prompt !== undefined || values.resume !== undefined)) throw new ChatError('INVALID_OPTIONS', '--list cannot be combined with a question or --resume');
+  if (values.context !== undefined && !values.context.trim()) throw new ChatError('INVALID_OPTIONS', '--context needs a cluster name');
+  if (values.context !== undefined && (values.resume !== undefined || values.list)) {
+    throw new ChatError('INVALID_OPTIONS', '--context starts a new conversation on that cluster; a resumed conversation stays on the cluster it was started on. Give one of them.');
+  }
   return {
     ...(values.url !== undefined ? { url: values.url } : {}),
     ...(prompt !== undefined ? { prompt } : {}),
     ...(values.resume !== undefined ? { resume: values.resume } : {}),
+    ...(values.context !== undefined ? { context: values.context.trim() } : {}),
     list: values.list ?? false,
     json: values.json ?? false,
     quiet: values.quiet ?? false,

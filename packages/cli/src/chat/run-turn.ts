@@ -49,6 +49,8 @@ export interface RunTurnInput {
    */
   undoOf?: string;
   conversationId?: string;
+  /** the cluster a new conversation is pinned to (sent only with the first message, the engine keeps it) */
+  context?: string;
   onEvent(event: AgentEvent): void;
   decide(approval: AwaitingApproval, position: DecisionPosition): Promise<Decision>;
   /** aborts the HTTP streams (the run itself goes on unless stopped) */
@@ -111,7 +113,7 @@ export function runTurn(input: RunTurnInput): Turn {
     let stream =
       input.undoOf && conversationId
         ? await input.client.undo({ callId: input.undoOf, conversationId, ...(input.signal ? { signal: input.signal } : {}) })
-        : await input.client.chat({ message: input.message, ...(conversationId ? { conversationId } : {}), ...(input.signal ? { signal: input.signal } : {}) });
+        : await input.client.chat({ message: input.message, ...(conversationId ? { conversationId } : input.context ? { context: input.context } : {}), ...(input.signal ? { signal: input.signal } : {}) });
     for (;;) {
       const { completed, awaiting, error } = await follow(stream);
       const base = { ...(conversationId ? { conversationId } : {}), approved, denied };

@@ -7,6 +7,7 @@ import { API_PREFIX, type ApiClient, type ConversationDetail } from './api-clien
 import type { Context } from './chat-context.ts';
 import { summarizeArgs } from './renderer.ts';
 import { lastUndoable, type UndoableCall } from './verification-lines.ts';
+import { checkContext, formatClusterList, knownClusters } from './clusters.ts';
 
 export function showHistory(context: Context, conversation: ConversationDetail): void {
   const { palette } = context;
@@ -118,7 +119,9 @@ export async function runSlashCommand(
   client: ApiClient,
   text: string,
   current: string | undefined,
-): Promise<{ handled: false } | { handled: true; quit?: boolean; conversation: string | undefined; undo?: string }> {
+  /** the cluster new conversations start on (--context, /context <name>) */
+  pinned?: string,
+): Promise<{ handled: false } | { handled: true; quit?: boolean; conversation: string | undefined; undo?: string; pin?: string }> {
   const { renderer, palette } = context;
   if (!text.startsWith('/')) return { handled: false };
   if (text === '/quit' || text === '/exit') return { handled: true, quit: true, conversation: current };
@@ -126,11 +129,25 @@ export async function runSlashCommand(
     renderer.info(
       '/new  start a new conversation\n/list  list your conversations\n/resume <id>  continue one\n/id  show this conversation\'s id\n' +
         '/undo [call]  propose the inverse of the last change made here (or of that call), to approve like any change\n' +
+        '/context [name]  list the clusters and show the current one; with a name, start a new conversation on it\n' +
         '/tools  list the tools the agent can use\n/model  show the model (admins: /model <provider>/<model> sets it)\n/quit  leave (or Ctrl-D)',
     );
   } else if (text === '/new') {
     renderer.info(palette.dim('New conversation.'));
     return { handled: true, conversation: undefined };
+  } else if (text === '/context' || text.startsWith('/context ')) {
+    const name = text.slice('/context'.length).trim();
+    try {
+      const clusters = await knownClusters(client);
+      if (!name) renderer.info(formatClusterList(clusters, pinned, palette));
+      else {
+        const cluster = checkContext(clusters, name);
+        renderer.info(`New conversation on ${palette.bold(cluster.name)}${cluster.label ? ` [${cluster.label}]` : ''}${cluster.reachable ? '' : palette.red(` (unreachable: ${cluster.error ?? 'no reason given'})`)}.`);
+        return { handled: true, conversation: undefined, pin: cluster.name };
+      }
+    } catch (error) {
+      renderer.error((error as Error).message);
+    }
   } else if (text === '/id') {
     renderer.info(current ?? palette.dim('(no conversation yet: it starts with your first question)'));
   } else if (text === '/tools') {
