@@ -3,7 +3,10 @@
  * watches the cluster until the rollout is done, the new pods fail, or a controller sets the change back; and
  * capture_change_baseline's inverse, executed, really restores the before-state.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { kubeClientsFor } from '../src/kube/kube-clients.ts';
+import { allTools } from '../src/tools/catalogue.ts';
+import { runTool } from '../src/tools/run-tool.ts';
 import type { KubeObject } from '@skyflo/sandbox/kube-sim';
 import { startKubeHarness, eventually, type KubeHarness } from './support/kube-harness.ts';
 
@@ -118,6 +121,33 @@ describe('scale', () => {
     expect(verification.outcome).toBe('verified');
     expect(verification.summary).toBe('3/3 replicas of deployment shop/plain ready on registry.local/web:1.0');
     expect(live('plain')!.status.readyReplicas).toBe(3);
+  });
+});
+
+describe('patch', () => {
+  it('a field another writer sets back is reverted_by_controller naming its field manager, with secret-looking values kept out of the evidence', async () => {
+    await harness.call('k8s_apply', { content: `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: flags, namespace: ${NS}}\ndata: {mode: blue, DB_PASSWORD: old-secret-value-111}\n` });
+    const args = { name: 'flags', resource_type: 'configmap', namespace: NS, patch: JSON.stringify({ data: { mode: 'green', DB_PASSWORD: 'new-secret-value-222' } }), patch_type: 'merge' };
+    expect((await harness.call('k8s_patch', args)).isError).toBeFalsy();
+    const messages: string[] = [];
+    const verifying = runTool(allTools.find((tool) => tool.name === 'verify_change')!, { tool: 'k8s_patch', args, timeout_seconds: 60, hold_seconds: 60 }, harness.deps, {
+      signal: new AbortController().signal,
+      reportProgress: async (_progress, _total, message) => void messages.push(message ?? ''),
+    });
+    // the verification has read the patched fields back; now a GitOps controller puts the old values back
+    await vi.waitFor(() => expect(messages).toContain('configmap shop/flags: 2 changed field(s) read back'), { timeout: 20_000 });
+    await kubeClientsFor(harness.deps.kubeConfig).http.json({
+      method: 'PATCH',
+      path: `/api/v1/namespaces/${NS}/configmaps/flags`,
+      query: { fieldManager: 'argocd-controller' },
+      contentType: 'application/merge-patch+json',
+      body: { data: { mode: 'blue', DB_PASSWORD: 'old-secret-value-111' } },
+    });
+    const result = await verifying;
+    expect(result.structured).toMatchObject({ outcome: 'reverted_by_controller', controller: 'field manager "argocd-controller"' });
+    expect(result.text).toContain('data.mode is "blue" (set to "green")');
+    expect(result.text).toContain('data.DB_PASSWORD is "[REDACTED]" (set to "[REDACTED]")');
+    expect(JSON.stringify(result)).not.toMatch(/old-secret-value-111|new-secret-value-222/);
   });
 });
 

@@ -2,9 +2,10 @@
  * Checks for changes that are not rollouts: a delete is gone (and stays gone), a node is (un)schedulable and drained,
  * and the fields a patch or apply set still read back.
  */
+import { redactObject } from '@skyflo/safety';
 import type { KubeHttp } from '../kube/create-kube-http.ts';
 import { pending, type Check } from './check-types.ts';
-import { lastManagerOf } from './revert-controller.ts';
+import { lastManagerOf, managerOfField } from './revert-controller.ts';
 import type { WatchSession } from './watch-session.ts';
 
 export interface ObjectRef {
@@ -77,7 +78,7 @@ export function createNodeCheck(options: { node: string; unschedulable: boolean;
       const node = session.items(label)[0];
       if (!node) return pending(`waiting for ${label}`);
       if (Boolean(node.spec?.unschedulable) !== options.unschedulable) {
-        manager = lastManagerOf(node, 'other');
+        manager = managerOfField(node, ['spec', 'unschedulable']);
         return { status: 'reverted', summary: `${label} is ${node.spec?.unschedulable ? 'unschedulable' : 'schedulable'} again`, evidence: [{ read: `get ${label}`, text: `spec.unschedulable: ${Boolean(node.spec?.unschedulable)}` }] };
       }
       const state = options.unschedulable ? 'cordoned (SchedulingDisabled)' : 'schedulable';
@@ -153,10 +154,15 @@ export function createFieldsCheck(options: { ref: ObjectRef; desired: unknown })
       }
       const moved = effective.filter((leaf) => !same(readLeaf(object, leaf.segments), leaf.value));
       if (moved.length > 0) {
-        manager = lastManagerOf(object, 'other');
+        manager = managerOfField(object, moved[0].segments);
         // A Secret's values never go into evidence, redacted or not: the path says enough.
         const hide = /\/secrets$/.test(ref.collection);
-        const lines = moved.slice(0, 10).map((leaf) => (hide ? `${leaf.path} changed since the call` : `${leaf.path} is ${JSON.stringify(readLeaf(object, leaf.segments)) ?? 'unset'} (set to ${JSON.stringify(leaf.value)})`));
+        // Other values are shown as redaction shows them in every tool output: by key (DB_PASSWORD, an env var's value…).
+        const shownLive = redactObject(object);
+        const shownDesired = redactObject(options.desired);
+        const lines = moved
+          .slice(0, 10)
+          .map((leaf) => (hide ? `${leaf.path} changed since the call` : `${leaf.path} is ${JSON.stringify(readLeaf(shownLive, leaf.segments)) ?? 'unset'} (set to ${JSON.stringify(readLeaf(shownDesired, leaf.segments))})`));
         return { status: 'reverted', summary: `${ref.label}: ${lines[0]}`, evidence: [{ read: `get ${ref.label}`, text: lines.join('\n') }] };
       }
       const note = notReadBack.length ? `\nnot read back as sent (normalised by the server?): ${notReadBack.slice(0, 10).join(', ')}` : '';

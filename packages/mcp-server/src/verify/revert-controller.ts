@@ -48,3 +48,22 @@ export function lastManagerOf(object: Record<string, any>, field: 'replicas' | '
   };
   return (entries.find(owns) ?? entries.find((entry) => entry.fieldsV1?.['f:spec']))?.manager;
 }
+
+/**
+ * The most recent manager (not us) whose managedFields own the field at `segments` (strings are keys, {name} a list
+ * item by name), else the most recent one that wrote anything but status.
+ */
+export function managerOfField(object: Record<string, any>, segments: Array<string | { name: string }>): string | undefined {
+  const entries = ((object.metadata?.managedFields ?? []) as Array<Record<string, any>>)
+    .filter((entry) => entry.manager && !ownManagers.has(entry.manager) && entry.subresource !== 'status')
+    .sort((a, b) => Date.parse(b.time ?? '') - Date.parse(a.time ?? ''));
+  const owns = (entry: Record<string, any>) => {
+    let fields: any = entry.fieldsV1;
+    for (const segment of segments) {
+      if (!fields || typeof fields !== 'object') return false;
+      fields = typeof segment === 'string' ? fields[`f:${segment}`] : Object.entries(fields).find(([key]) => key.startsWith('k:') && key.includes(`"name":${JSON.stringify(segment.name)}`))?.[1];
+    }
+    return fields !== undefined;
+  };
+  return (entries.find(owns) ?? entries[0])?.manager;
+}
