@@ -34,7 +34,9 @@ function EvidenceRead({ read, text }: { read: string; text: string }) {
 export function VerificationView({ verification, describe }: { verification: ToolVerificationView; describe?: (callId: string) => string }) {
   const label = verificationLabel(verification);
   const evidence = verification.evidence ?? [];
-  const [open, setOpen] = useState(verification.outcome === 'regressed');
+  // open by itself once the outcome is `regressed` (the card mounted while verifying), until the reader toggles it
+  const [toggled, setOpen] = useState<boolean | undefined>(undefined);
+  const open = toggled ?? verification.outcome === 'regressed';
   return (
     <div className={`border-t border-border px-3 py-2 text-sm ${toneBox[label.tone]}`} data-testid="verification" data-outcome={verification.outcome} role="status" aria-live="polite">
       <p className="flex flex-wrap items-center gap-x-2 gap-y-0.5">
@@ -96,7 +98,9 @@ export function VerifyAndUndo({ tool }: { tool: ToolView }) {
   const item = tool as VerifiableTool;
   const verification = item.verification;
   const undo = useChatStore((state) => undoState(state.timeline.entries, item));
-  const undoneCall = useChatStore((state) => (verification?.undo_of ? describeCall(state.timeline.entries, verification.undo_of) : undefined));
+  // a verification of an undo (or automatic revert) says which change it undid
+  const undoOf = verification?.undo_of ?? item.undo_of;
+  const undoneCall = useChatStore((state) => (undoOf ? describeCall(state.timeline.entries, undoOf) : undefined));
   const disabled = useChatStore((state) =>
     state.undoing
       ? 'Proposing the undo…'
@@ -109,7 +113,7 @@ export function VerifyAndUndo({ tool }: { tool: ToolView }) {
   if (!verification && !undo) return null;
   return (
     <>
-      {verification ? <VerificationView verification={verification} describe={undoneCall ? () => undoneCall : undefined} /> : null}
+      {verification ? <VerificationView verification={undoOf ? { ...verification, undo_of: undoOf } : verification} describe={undoneCall ? () => undoneCall : undefined} /> : null}
       {undo ? <UndoAction state={undo} disabled={disabled} onUndo={() => void useChatStore.getState().undo(item.call_id)} /> : null}
     </>
   );
