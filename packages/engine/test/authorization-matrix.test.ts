@@ -93,6 +93,10 @@ const routes: RouteCase[] = [
   { name: 'GET /team/members', method: 'GET', url: () => '/api/v1/team/members', expected: adminOnly(200) },
   { name: 'POST /team/members', method: 'POST', url: () => '/api/v1/team/members', payload: () => ({ email: `new-${randomUUID()}@example.com`, role: 'member', password: 'initial-pass-4242' }), expected: adminOnly(201) },
   { name: 'PATCH /team/members/:id', method: 'PATCH', url: () => `/api/v1/team/members/${memberId}`, payload: () => ({ role: 'member' }), expected: adminOnly(200) },
+  { name: 'PATCH /team/members/:id/scope', method: 'PATCH', url: () => `/api/v1/team/members/${memberId}/scope`, payload: () => ({}), expected: adminOnly(200) },
+  { name: 'GET /clusters', method: 'GET', url: () => '/api/v1/clusters', expected: signedIn(200) },
+  { name: 'GET /clusters/policies', method: 'GET', url: () => '/api/v1/clusters/policies', expected: adminOnly(200) },
+  { name: 'PUT /clusters/policies', method: 'PUT', url: () => '/api/v1/clusters/policies', payload: () => ({ policies: [] }), expected: adminOnly(200) },
   { name: 'DELETE /team/members/:id', method: 'DELETE', url: () => `/api/v1/team/members/${removableId}`, expected: adminOnly(204) },
 
   { name: 'GET /integrations', method: 'GET', url: () => '/api/v1/integrations', expected: signedIn(200) },

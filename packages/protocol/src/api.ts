@@ -3,6 +3,7 @@
  * and clients (UI, CLI). Field names follow Skyflo's wire format (snake_case).
  */
 import { z } from './zod.ts';
+import { memberScopeSchema } from './clusters.ts';
 
 /** Upper bound on one chat message; larger bodies are refused with 413 by the server's body limit anyway. */
 export const MAX_MESSAGE_CHARS = 100_000;
@@ -143,6 +144,8 @@ export const userReadSchema = z.object({
   is_verified: z.boolean(),
   role: z.enum(['admin', 'approver', 'member']),
   created_at: z.string(),
+  /** the clusters and namespaces this user may touch; absent = everything */
+  scope: memberScopeSchema.optional(),
 });
 export const tokenResponseSchema = z.object({ access_token: z.string(), token_type: z.literal('bearer') });
 export const refreshIssueResponseSchema = z.object({ refresh_token: z.string(), expires_in: z.number() });

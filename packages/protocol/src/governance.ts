@@ -5,6 +5,7 @@
  */
 import { z } from './zod.ts';
 import { actorSchema, approvalFactsSchema, riskFlagSchema } from './events.ts';
+import { memberScopeSchema } from './clusters.ts';
 
 // ---- roles and team ----
 
@@ -24,6 +25,8 @@ export const memberSchema = z.object({
   role: z.enum(roles),
   status: z.enum(['active', 'inactive']),
   created_at: z.string(),
+  /** the clusters and namespaces the member may touch; absent = everything (PATCH /team/members/{id}/scope) */
+  scope: memberScopeSchema.optional(),
 });
 export type Member = z.infer<typeof memberSchema>;
 export const membersResponseSchema = z.array(memberSchema);

@@ -19,6 +19,13 @@ export interface DecisionInput {
   destructive: boolean;
   /** the call's risk flags: any `high` one makes four-eyes apply, destructive or not */
   risks: readonly Pick<RiskFlag, 'code' | 'severity'>[];
+  /**
+   * a cluster policy in `four_eyes` mode applied to the call (issue 22): whatever the call, someone other than the
+   * requester decides; the string says which policy ("cluster policy prod, namespace payments-*")
+   */
+  otherPersonRequired?: string;
+  /** where `policy` came from when a cluster policy set it ("cluster policy prod"); absent: APPROVAL_POLICY */
+  policySource?: string;
 }
 
 /** `hidden` refusals answer 404 (the caller may not even know the call exists); the others 403 with the reason. */
@@ -32,9 +39,9 @@ export type DecisionRule = (input: DecisionInput) => DecisionRefusal | undefined
 export const visibleRule: DecisionRule = (input) =>
   conversationAccess(input, 'act') ? undefined : { hidden: true, reason: 'the conversation is not yours' };
 
-export const approverRoleRule: DecisionRule = ({ policy, actor }) =>
+export const approverRoleRule: DecisionRule = ({ policy, actor, policySource }) =>
   policy === 'approver' && !decidingRoles.includes(actor.role)
-    ? { hidden: false, reason: 'APPROVAL_POLICY=approver: only users with the approver or admin role decide mutating calls; ask an approver (they see it under Pending approvals).' }
+    ? { hidden: false, reason: `${policySource ?? 'APPROVAL_POLICY=approver'}: only users with the approver or admin role decide mutating calls; ask an approver (they see it under Pending approvals).` }
     : undefined;
 
 /** Why four-eyes applies to a call (destructive, or a high-severity risk), or undefined when it does not. */
@@ -50,7 +57,12 @@ export const fourEyesRule: DecisionRule = (input) => {
   return cause ? { hidden: false, reason: `Four-eyes (APPROVAL_FOUR_EYES): ${cause}, so someone other than the person who asked for it must approve or deny it.` } : undefined;
 };
 
-export const defaultDecisionRules: readonly DecisionRule[] = [visibleRule, approverRoleRule, fourEyesRule];
+export const clusterFourEyesRule: DecisionRule = (input) =>
+  input.otherPersonRequired !== undefined && input.actor.id === input.requestedBy
+    ? { hidden: false, reason: `Four-eyes (${input.otherPersonRequired}): someone other than the person who asked for this call must approve or deny it.` }
+    : undefined;
+
+export const defaultDecisionRules: readonly DecisionRule[] = [visibleRule, approverRoleRule, fourEyesRule, clusterFourEyesRule];
 
 export function decisionRefusal(input: DecisionInput, rules: readonly DecisionRule[] = defaultDecisionRules): DecisionRefusal | undefined {
   for (const rule of rules) {

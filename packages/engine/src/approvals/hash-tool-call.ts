@@ -14,9 +14,12 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * sha-256 of the canonical JSON of {tool, args}. An approval is bound to this hash: the gate re-computes it
- * before executing and refuses when the call differs from what the approver was shown.
+ * sha-256 of the canonical JSON of {tool, args} and, for a call on a cluster, {cluster: {name, server}}. An approval is
+ * bound to this hash: the gate re-computes it before executing and refuses when the call differs from what the
+ * approver was shown. The cluster's API server URL is in it, so the same arguments approved for one cluster (or for a
+ * context whose server was since repointed) are a different call. The label is not: relabelling changes no target.
  */
-export function hashToolCall(tool: string, args: Record<string, unknown>): string {
-  return createHash('sha256').update(canonicalJson({ tool, args })).digest('hex');
+export function hashToolCall(tool: string, args: Record<string, unknown>, cluster?: { name: string; server: string }): string {
+  const bound = cluster ? { tool, args, cluster: { name: cluster.name, server: cluster.server } } : { tool, args };
+  return createHash('sha256').update(canonicalJson(bound)).digest('hex');
 }

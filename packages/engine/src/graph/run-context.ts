@@ -13,6 +13,8 @@ import type { ToolGateway } from '../mcp/tool-gateway.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
 import type { ApprovalRecord, ApprovalStore, Role } from '../ports/index.ts';
+import type { MemberScope } from '@skyflo/protocol';
+import type { ClusterDeps } from '../clusters/cluster-gate.ts';
 
 export type Emit = <T extends AgentEventType>(type: T, payload: AgentEventPayload<T>) => Promise<void>;
 
@@ -38,6 +40,12 @@ export interface RunContext {
   decisions: Record<string, boolean>;
   /** the approval record decided by the request that started this run, as the atomic decide returned it */
   decided?: ApprovalRecord;
+  /** the cluster the conversation is pinned to (issue 22): a cluster call without `context` runs there */
+  cluster?: string;
+  /** the clusters and namespaces the requester may touch; absent = everything */
+  scope?: MemberScope;
+  /** appended to the system prompt: the clusters, the pinned one and the scope (prompts/cluster-prompt.ts) */
+  clusterPrompt?: string;
   /** tokens the conversation has spent, counted when a budget is set (AGENT_TOKEN_BUDGET) */
   tokensUsed?: number;
 }
@@ -75,6 +83,8 @@ export interface GraphDeps {
   /** the active Jenkins integration; undefined hides the Jenkins tools */
   jenkinsIntegration?: () => Promise<JenkinsIntegration | undefined>;
   systemPrompt?: string;
+  /** the clusters (issue 22): calls are pinned to the conversation's cluster, scoped, and bound to the cluster's API server */
+  clusters?: ClusterDeps;
   /** test seam for backoff waits (withLlmRetries' sleep) */
   sleep?: LlmRetryOptions['sleep'];
 }

@@ -25,6 +25,8 @@ export const loadToolsetDescription =
 export function exposeTools(catalogue: ToolInfo[], loaded: Record<string, boolean>, options: { jenkinsAvailable: boolean }): ToolInfo[] {
   return catalogue.filter((tool) => {
     if (!tool.toolset) return false;
+    // the engine's own view of the clusters (GET /clusters, the prompt names them); not a tool for the model
+    if (tool.name === 'list_clusters') return false;
     if (tool.toolset === 'jenkins' && !options.jenkinsAvailable) return false;
     const readOnly = tool.annotations?.readOnlyHint === true;
     if (tool.toolset === 'k8s' && readOnly) return true;

@@ -1,4 +1,5 @@
 /** Users, roles and refresh tokens: who may sign in and in which role. */
+import type { MemberScope } from '@skyflo/protocol';
 
 /** admin: everything; approver: decides mutating calls (APPROVAL_POLICY=approver); member: chats and decides own calls in self mode. */
 export type Role = 'admin' | 'approver' | 'member';
@@ -15,6 +16,8 @@ export interface User {
   createdAt: Date;
   /** bumped when the password changes; access tokens carry it, so older ones stop working */
   sessionVersion: number;
+  /** the clusters and namespaces this member may touch (issue 22); absent = everything */
+  scope?: MemberScope;
 }
 
 /** The caller of a request, set by the auth hook on every non-public route (request.user). */
@@ -41,6 +44,8 @@ export interface UserStore {
   findById(id: string): Promise<UserWithPassword | undefined>;
   updateProfile(id: string, patch: { email?: string; fullName?: string | null }): Promise<{ ok: true; user: User } | { ok: false; reason: 'email_taken' | 'not_found' }>;
   setPassword(id: string, hashedPassword: string): Promise<void>;
+  /** Sets (or, with undefined, clears) the clusters and namespaces a member may touch; undefined when there is no such user. */
+  setScope(id: string, scope: MemberScope | undefined): Promise<User | undefined>;
   count(): Promise<number>;
   /** Every account (active ones only unless asked), oldest first. */
   list(options?: { includeInactive?: boolean }): Promise<User[]>;

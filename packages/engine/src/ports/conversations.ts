@@ -10,6 +10,8 @@ export interface ConversationSummary {
   userId: string;
   createdAt: Date;
   updatedAt: Date;
+  /** the cluster (kubeconfig context name) the conversation is pinned to; absent for conversations from before clusters */
+  cluster?: string;
 }
 
 export interface Conversation extends ConversationSummary {
@@ -25,11 +27,12 @@ export interface ConversationStore {
    * clients render `messages_json` as is.
    */
   /** Throws ConversationIdTakenError when a client-chosen `id` exists or ever existed (ids are never reused). */
-  create(input: { id?: string; userId: string; title?: string; welcome?: string }): Promise<Conversation>;
+  create(input: { id?: string; userId: string; title?: string; welcome?: string; cluster?: string }): Promise<Conversation>;
   /** undefined when it does not exist (ownership is checked by the caller) */
   get(id: string): Promise<Conversation | undefined>;
   list(input: { userId: string; limit: number; cursor?: string; query?: string }): Promise<{ items: ConversationSummary[]; nextCursor: string | null }>;
-  update(id: string, patch: { title?: string; isActive?: boolean; metadata?: Record<string, unknown> }): Promise<Conversation | undefined>;
+  /** `cluster`: pins a conversation that has none yet (its first chat); never re-pins one that has a cluster */
+  update(id: string, patch: { title?: string; isActive?: boolean; metadata?: Record<string, unknown>; cluster?: string }): Promise<Conversation | undefined>;
   /** Sets the title only if it is still empty; returns true when it did. */
   setTitleIfEmpty(id: string, title: string): Promise<boolean>;
   /**

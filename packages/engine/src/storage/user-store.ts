@@ -18,6 +18,7 @@ function toUser(row: UserRow): UserWithPassword {
     createdAt: row.createdAt,
     sessionVersion: row.sessionVersion,
     hashedPassword: row.hashedPassword,
+    ...(row.scope ? { scope: row.scope } : {}),
   };
 }
 
@@ -82,6 +83,12 @@ export function createUserStore(db: SkyfloDatabase): UserStore {
         .where(eq(users.id, id))
         .returning();
       return row ? { ok: true, user: withoutPassword(toUser(row)) } : { ok: false, reason: 'not_found' };
+    },
+
+    async setScope(id, scope) {
+      if (!isUuid(id)) return undefined;
+      const [row] = await db.update(users).set({ scope: scope ?? null, updatedAt: new Date() }).where(eq(users.id, id)).returning();
+      return row ? withoutPassword(toUser(row)) : undefined;
     },
 
     async setPassword(id, hashedPassword) {

@@ -58,7 +58,7 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
     };
     const result = streamText({
       model: deps.llm.model!,
-      system: deps.systemPrompt ?? systemPrompt,
+      system: run.clusterPrompt ? `${deps.systemPrompt ?? systemPrompt}\n\n${run.clusterPrompt}` : (deps.systemPrompt ?? systemPrompt),
       messages,
       tools,
       toolChoice: 'auto',

@@ -66,8 +66,11 @@ export function createGateNode(deps: GraphDeps, run: RunContext) {
     if (call.tool === loadToolsetName) return loadToolset(call, tools, loaded);
 
     if (!decideApproval({ tool: call.tool, info }).requiresApproval) {
-      const identity = gate.identityOf(call, info, gate.shownArgsOf(call.tool, call.args));
-      const injected = await gate.withInjected(call.tool, call.args);
+      // A read runs in the conversation's cluster too (or the one it names), and only inside the requester's scope.
+      const located = await gate.resolveCluster(call, info, false);
+      if (!located.ok) return gate.fail(gate.identityOf(call, info, gate.shownArgsOf(call.tool, call.args)), located.text, located.code);
+      const identity = gate.identityOf(call, info, gate.shownArgsOf(call.tool, located.args));
+      const injected = await gate.withInjected(call.tool, located.args);
       if (!injected.ok) return gate.fail(identity, injected.text);
       return { kind: 'done', ...(await gate.execute(call, identity, injected.args, injected.credentials ? { credentials: injected.credentials } : {})) };
     }

@@ -8,7 +8,8 @@ import type { PendingApproval } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { othersConversationGrant, type ApprovalPolicyName } from '../../../access/conversation-access.ts';
 import { approvalFacts } from '../../../approvals/approval-facts.ts';
-import { decisionRefusal } from '../../../approvals/decision-authority.ts';
+import { decidingRoles, decisionRefusal } from '../../../approvals/decision-authority.ts';
+import { decisionPolicyOf } from '../../../clusters/cluster-policies.ts';
 import type { ApprovalStore, PendingApprovalRecord } from '../../../ports/index.ts';
 
 export interface ApprovalRouteDeps {
@@ -23,13 +24,20 @@ export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app,
     const user = request.user;
     // Those who may act on others' calls list every conversation's; everyone else, their own.
     const seesAll = othersConversationGrant(policy.policy, user.role, 'act') !== undefined;
-    const records = await approvals.listPending(seesAll ? {} : { conversationOwnerId: user.id });
+    // A call recorded under a cluster's `approver` or `four_eyes` policy (issue 22) is an approver's work wherever the
+    // environment lets requesters decide: approvers and admins list those too.
+    const mayList = (record: PendingApprovalRecord) =>
+      seesAll || record.conversationOwnerId === user.id || othersConversationGrant(decisionPolicyOf(record.policy, policy).policy, user.role, 'act') !== undefined;
+    const records = (await approvals.listPending(seesAll || decidingRoles.includes(user.role) ? {} : { conversationOwnerId: user.id })).filter(mayList);
     // the catalogue's titles, as the card shows them; the tool's name while the catalogue is not available
     const titles = records.length > 0 && toolTitles ? await toolTitles().catch(() => new Map<string, string>()) : new Map<string, string>();
     const toWire = (record: PendingApprovalRecord): PendingApproval => {
+      const deciding = decisionPolicyOf(record.policy, policy);
       const refusal = decisionRefusal({
-        policy: policy.policy,
-        fourEyes: policy.fourEyes,
+        policy: deciding.policy,
+        fourEyes: deciding.fourEyes,
+        ...(deciding.otherPersonRequired ? { otherPersonRequired: deciding.otherPersonRequired } : {}),
+        ...(deciding.policySource ? { policySource: deciding.policySource } : {}),
         actor: user,
         conversationOwnerId: record.conversationOwnerId,
         requestedBy: record.requestedBy ?? record.conversationOwnerId,

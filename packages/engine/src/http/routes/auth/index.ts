@@ -24,6 +24,7 @@ export function toUserRead(user: User) {
     is_verified: user.isVerified,
     role: user.role,
     created_at: user.createdAt.toISOString(),
+    ...(user.scope ? { scope: user.scope } : {}),
   };
 }
 

@@ -10,6 +10,11 @@ export interface HealthRouteDeps {
    * Liveness does not depend on them.
    */
   readiness?: () => Record<string, string>;
+  /**
+   * The configured clusters' reachability (issue 22), briefly cached; undefined while it cannot be known (the MCP
+   * server is still loading, or lists no clusters). An unreachable cluster makes the engine `degraded`.
+   */
+  clusters?: () => Promise<{ ok: boolean; detail: string } | undefined>;
 }
 
 /** A database that does not answer within this long counts as failing (a hung connection must not hang /health). */
@@ -39,13 +44,13 @@ const describeBus = (health: BusHealth) => (health.status === 'ok' ? 'ok' : `err
  * `status: "degraded"` and the failing component named when the database or the event bus is down (a degraded
  * engine still serves reads; chats end with a clear error until the component is back).
  */
-export const healthRoutes: FastifyPluginAsync<HealthRouteDeps> = async (app, { storage, bus, readiness }) => {
+export const healthRoutes: FastifyPluginAsync<HealthRouteDeps> = async (app, { storage, bus, readiness, clusters }) => {
   const config = { public: true };
   app.get('/health', { config }, async (request) => {
-    const database = await pingDatabase(storage);
+    const [database, clusterHealth] = await Promise.all([pingDatabase(storage), clusters?.().catch((error: unknown) => ({ ok: false, detail: `error: ${error instanceof Error ? error.message : String(error)}` }))]);
     const busHealth: BusHealth = bus?.health() ?? { status: 'ok' };
-    const components = { database: database.ok ? 'ok' : `error: ${database.error}`, bus: describeBus(busHealth) };
-    const degraded = !database.ok || busHealth.status !== 'ok';
+    const components = { database: database.ok ? 'ok' : `error: ${database.error}`, bus: describeBus(busHealth), ...(clusterHealth ? { clusters: clusterHealth.detail } : {}) };
+    const degraded = !database.ok || busHealth.status !== 'ok' || clusterHealth?.ok === false;
     if (degraded) request.log.warn({ components }, 'health check: degraded');
     return { ...readiness?.(), status: degraded ? 'degraded' : 'ok', components };
   });

@@ -20,7 +20,7 @@ export interface TeamRouteDeps {
 }
 
 export function toMember(user: User): Member {
-  return { id: user.id, email: user.email, name: user.fullName, role: user.role, status: user.isActive ? 'active' : 'inactive', created_at: user.createdAt.toISOString() };
+  return { id: user.id, email: user.email, name: user.fullName, role: user.role, status: user.isActive ? 'active' : 'inactive', created_at: user.createdAt.toISOString(), ...(user.scope ? { scope: user.scope } : {}) };
 }
 
 const idParamsSchema = z.object({ id: z.uuid('id must be a member id (UUID) from GET /team/members') });
