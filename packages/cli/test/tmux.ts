@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { vi } from 'vitest';
 
 const run = promisify(execFile);
 
@@ -51,13 +52,14 @@ export async function startTerminal(input: { dir: string; command: string[]; env
       await tmux('send-keys', '-t', 'main', ...keys);
     },
     async waitFor(pattern, timeoutMs = 90_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const screen = await terminal.screen();
-        if (pattern.test(screen)) return screen;
-        if (Date.now() > deadline) throw new Error(`the terminal never showed ${pattern}; it shows:\n${screen}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      return vi.waitFor(
+        async () => {
+          const screen = await terminal.screen();
+          if (!pattern.test(screen)) throw new Error(`the terminal never showed ${pattern}; it shows:\n${screen}`);
+          return screen;
+        },
+        { timeout: timeoutMs, interval: 100 },
+      );
     },
     async exitStatus() {
       if (!existsSync(statusFile)) return undefined;
