@@ -174,9 +174,12 @@ describe('clusters in the Command Center', () => {
     const size = (selector: ReturnType<Page['locator']>) => selector.evaluate((node) => parseFloat(getComputedStyle(node).fontSize));
     expect(await size(headline)).toBeGreaterThanOrEqual(24);
     expect(await size(headline)).toBeGreaterThan(await size(card.locator('h3').first()));
-    await card.locator('header').scrollIntoViewIfNeeded();
     await saveDocScreenshot(header, 'cluster-header');
+    // the whole card in one picture: a viewport tall enough that the composer does not cover it
+    await page.setViewportSize({ width: 1366, height: 1500 });
+    await card.scrollIntoViewIfNeeded();
     await saveDocScreenshot(card, 'approval-card-cluster');
+    await page.setViewportSize({ width: 1366, height: 860 });
 
     await card.getByRole('button', { name: /^Approve/ }).click();
     await page.getByText('web in payments now has 4 replicas.').waitFor();
