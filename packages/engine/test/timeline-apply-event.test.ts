@@ -89,9 +89,13 @@ describe('timeline', () => {
     expect(unknown).toEqual(denied);
   });
 
-  it('a workflow error becomes visible text in the answer', () => {
-    const timeline = fold([{ type: 'workflow.error', ...base, error: 'The model call failed: HTTP 500' }], [{ id: 'u', type: 'user', content: 'x', timestamp: 1 }]);
-    expect(timeline[1]).toMatchObject({ type: 'assistant', content: '⚠ The model call failed: HTTP 500' });
+  it('a workflow error is recorded as the answer\'s error, not as its text (clients show it as an error with Retry)', () => {
+    const timeline = fold([{ type: 'workflow.error', ...base, error: 'The model call failed: HTTP 500', code: 'MODEL_ERROR' }], [{ id: 'u', type: 'user', content: 'x', timestamp: 1 }]);
+    expect(timeline[1]).toMatchObject({ type: 'assistant', content: '', segments: [], error: 'The model call failed: HTTP 500', error_code: 'MODEL_ERROR' });
+    // the text streamed before the failure stays the answer's text
+    const partial = fold([{ type: 'generation.complete', ...base, content: 'Looking at the pods', tokens_generated: 4, tool_calls: 0 }, { type: 'workflow.error', ...base, error: 'The model call failed: HTTP 500' }]);
+    expect(partial[0]).toMatchObject({ type: 'assistant', content: 'Looking at the pods', error: 'The model call failed: HTTP 500' });
+    expect(partial[0]).not.toHaveProperty('error_code');
   });
 
   it('tokens and heartbeats never cause a write', () => {

@@ -152,7 +152,13 @@ describe('stream reducer: SSE events → timeline', () => {
     const failed = play(limited, [framed({ type: 'workflow.error', error: 'model failed', timestamp: 5 }), framed({ type: 'completed', status: 'error', duration: 0, duration_ms: 0 })]);
     expect(failed.status).toBe('error');
     expect(failed.error).toBe('model failed');
-    expect(segments(failed).at(-1)).toMatchObject({ kind: 'text', text: '⚠ model failed' });
+    // said once, as the run's error (with Retry on the page): the answer carries it, not as text
+    expect(segments(failed).some((segment) => segment.kind === 'text' && segment.text.includes('model failed'))).toBe(false);
+    expect(failed.entries.at(-1)).toMatchObject({ type: 'assistant', error: 'model failed' });
+    // reloaded from what the engine stored (the same fold), the page shows the same single error
+    const reloaded = timelineFromPersisted(failed.timeline);
+    expect(reloaded.error).toBe('model failed');
+    expect(reloaded.entries.at(-1)).toMatchObject({ type: 'assistant', error: 'model failed', segments: [] });
   });
 });
 

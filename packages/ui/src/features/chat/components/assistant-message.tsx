@@ -1,4 +1,4 @@
-import { Bot, Square } from 'lucide-react';
+import { AlertTriangle, Bot, Square } from 'lucide-react';
 import { memo } from 'react';
 import { CopyButton } from '../../../components/copy-button.tsx';
 import { StreamingMarkdown } from '../../../components/markdown.tsx';
@@ -25,7 +25,16 @@ export function usageLine(usage: Assistant['usage']): string | undefined {
  * decided right now (the run still previews the turn's other changes, a decision is being sent); a stopped answer
  * ends with a "Stopped" marker where it stopped.
  */
-export const AssistantMessage = memo(function AssistantMessage(props: { entry: Assistant; decisionsLocked?: string; onDecide(target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean): void }) {
+export const AssistantMessage = memo(function AssistantMessage(props: {
+  entry: Assistant;
+  decisionsLocked?: string;
+  onDecide(target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean): void;
+  /**
+   * the last answer's failure is the page's run error (with Retry, under the timeline), so it is not repeated here;
+   * an earlier answer's failure is said where it happened
+   */
+  failureShownBelow?: boolean;
+}) {
   const { entry } = props;
   const text = entry.segments
     .filter((segment) => segment.kind === 'text')
@@ -48,6 +57,11 @@ export const AssistantMessage = memo(function AssistantMessage(props: { entry: A
         {entry.stopped ? (
           <p className="mt-2 inline-flex items-center gap-1.5 rounded-md border border-warn/50 bg-warn/10 px-2 py-0.5 text-xs font-medium text-warn" data-testid="stopped-marker">
             <Square className="h-3 w-3 fill-current" aria-hidden /> Stopped — the answer ends here because the run was stopped
+          </p>
+        ) : null}
+        {entry.error && !props.failureShownBelow ? (
+          <p className="mt-2 flex items-start gap-1.5 rounded-md border border-danger/40 bg-danger/10 px-2 py-1 text-xs text-danger" data-testid="answer-error">
+            <AlertTriangle className="mt-0.5 h-3.5 w-3.5 shrink-0" aria-hidden /> <span className="min-w-0 break-words">{entry.error}</span>
           </p>
         ) : null}
         <div className="mt-1 flex h-5 items-center gap-3 text-xs text-muted opacity-0 transition group-focus-within:opacity-100 group-hover:opacity-100">

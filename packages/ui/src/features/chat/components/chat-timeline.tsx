@@ -81,7 +81,7 @@ export function ChatTimeline(props: {
                 </div>
               </div>
             ) : (
-              <AssistantMessage entry={entry} decisionsLocked={props.decisionsLocked} onDecide={props.onDecide} />
+              <AssistantMessage entry={entry} decisionsLocked={props.decisionsLocked} onDecide={props.onDecide} failureShownBelow={last} />
             )}
             {/* inside the last entry's row, so the followed end includes it */}
             {last && props.thinking ? (

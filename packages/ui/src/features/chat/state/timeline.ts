@@ -35,8 +35,12 @@ export interface Usage {
 
 export type Entry =
   | { id: string; type: 'user'; content: string; timestamp: number; local?: boolean }
-  /** `stopped`: a stop interrupted this answer; what it holds is where it stopped */
-  | { id: string; type: 'assistant'; segments: Segment[]; usage: Usage; timestamp: number; stopped?: boolean };
+  /**
+   * `stopped`: a stop interrupted this answer; what it holds is where it stopped. `error`: the failure that ended it
+   * (workflow.error), shown once: as the run's error with Retry while it is the last answer, in the answer once a
+   * later message followed it
+   */
+  | { id: string; type: 'assistant'; segments: Segment[]; usage: Usage; timestamp: number; stopped?: boolean; error?: string };
 
 export type RunStatus = 'idle' | 'streaming' | 'awaiting_approval' | 'stopped' | 'error';
 
@@ -75,7 +79,7 @@ function viewOfEntry(entry: TimelineEntry, previous: { source: TimelineEntry; vi
     const source = before?.source.segments[index];
     return viewOfSegment(segment, source ? { source, view: before!.view.segments[index]! } : undefined);
   });
-  return { id: entry.id, type: 'assistant', segments, usage: (entry.token_usage ?? {}) as Usage, timestamp: entry.timestamp, ...(entry.stopped ? { stopped: true } : {}) };
+  return { id: entry.id, type: 'assistant', segments, usage: (entry.token_usage ?? {}) as Usage, timestamp: entry.timestamp, ...(entry.stopped ? { stopped: true } : {}), ...(entry.error ? { error: entry.error } : {}) };
 }
 
 /** The components' view of `timeline`, reusing the previous view of every entry the fold left untouched. */
@@ -198,9 +202,13 @@ export function timelineFromPersisted(messages: unknown, title?: string): Timeli
       }
       const usage = (item['token_usage'] && typeof item['token_usage'] === 'object' ? item['token_usage'] : {}) as Record<string, unknown>;
       const content = typeof item['content'] === 'string' ? item['content'] : '';
-      timeline.push({ id, type: 'assistant', content, segments, token_usage: usage, timestamp, ...(item['stopped'] === true ? { stopped: true } : {}) });
+      const failure = typeof item['error'] === 'string' && item['error'] ? { error: item['error'], ...(typeof item['error_code'] === 'string' ? { error_code: item['error_code'] } : {}) } : {};
+      timeline.push({ id, type: 'assistant', content, segments, token_usage: usage, timestamp, ...(item['stopped'] === true ? { stopped: true } : {}), ...failure });
     }
   }
   const state: TimelineState = withTimeline({ ...emptyTimeline, ...(title ? { title } : {}) }, timeline);
-  return hasPendingApproval(state) ? { ...state, status: 'awaiting_approval' } : state;
+  // The last answer failed: the page shows the run's error (with Retry), as it did live.
+  const last = timeline.at(-1);
+  const failed = last?.type === 'assistant' && last.error ? { ...state, error: last.error } : state;
+  return hasPendingApproval(failed) ? { ...failed, status: 'awaiting_approval' } : failed;
 }
