@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Entry } from '../src/features/chat/state/timeline.ts';
-import { boundedEvidence, describeCall, undoState, verificationLabel, type VerifiableTool } from '../src/features/chat/components/verification-labels.ts';
+import { boundedEvidence, describeCall, revertedBy, undoState, verificationLabel, type VerifiableTool } from '../src/features/chat/components/verification-labels.ts';
 
 const change: VerifiableTool = {
   call_id: 'call_set_image',
@@ -55,6 +55,13 @@ describe('Undo on an executed change', () => {
     expect(undoState(answer(change, undo('awaiting_approval')), change)).toBe('proposed');
     expect(undoState(answer(change, undo('denied')), change)).toBe('available');
     expect(undoState(answer(change, undo('completed')), change)).toBe('undone');
+  });
+
+  it('an automatic revert is known by the verification that started it (its card says so instead of --approve-all)', () => {
+    const regressed: VerifiableTool = { ...change, verification: { outcome: 'regressed', summary: 'pods crash', evidence: [], auto_revert_call_id: 'call_set_image-revert' } };
+    const revert: VerifiableTool = { ...change, call_id: 'call_set_image-revert', automatic: true };
+    expect(revertedBy(answer(regressed, revert), 'call_set_image-revert')).toBe('call_set_image');
+    expect(revertedBy(answer(regressed, revert), 'call_set_image')).toBeUndefined();
   });
 
   it('an undo card names the call it undoes by its title, tool and target; an unknown id is shown as is', () => {

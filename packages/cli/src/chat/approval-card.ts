@@ -154,7 +154,8 @@ export function formatApprovalCard(event: AwaitingApproval, input: { palette: Pa
       const inverse = event.undo.diff.replace(/\n$/, '').split('\n');
       const shown = input.full ? inverse : inverse.slice(0, INVERSE_DIFF_LINES);
       lines.push(indent(colorDiff(shown.join('\n'), palette), `${bar}   `));
-      if (shown.length < inverse.length) lines.push(`${bar}   ${palette.dim(`… ${inverse.length - shown.length} more lines of the inverse's diff (f: everything)`)}`);
+      const more = inverse.length - shown.length;
+      if (more > 0) lines.push(`${bar}   ${palette.dim(`… ${more} more line${more === 1 ? '' : 's'} of the inverse's diff (f: everything)`)}`);
     }
   }
   field('args hash', palette.dim(event.args_hash));

@@ -96,3 +96,8 @@ export function undoState(entries: readonly Entry[], tool: VerifiableTool): 'ava
   if (undos.some((item) => item.status === 'completed')) return 'undone';
   return undos.length > 0 ? 'proposed' : 'available';
 }
+
+/** The change whose verification started `callId` as its automatic revert, or undefined when it is not one. */
+export function revertedBy(entries: readonly Entry[], callId: string): string | undefined {
+  return tools(entries).find((item) => item.verification?.auto_revert_call_id === callId)?.call_id;
+}
