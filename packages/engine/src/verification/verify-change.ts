@@ -41,11 +41,12 @@ export async function verifyChange(
   tools: Pick<ToolGateway, 'callTool'>,
   input: { tool: string; args: Record<string, unknown>; before?: Record<string, unknown>; timeoutSeconds: number; holdSeconds?: number; signal?: AbortSignal },
 ): Promise<VerificationResult> {
-  const seconds = Math.max(1, Math.ceil(input.timeoutSeconds));
+  // the MCP tool's bounds (timeout_seconds ≤ 1800, hold_seconds ≤ 300): a larger setting is capped, not refused
+  const seconds = Math.min(1800, Math.max(1, Math.ceil(input.timeoutSeconds)));
   try {
     const outcome = await tools.callTool({
       name: verifyChangeTool,
-      args: { tool: input.tool, args: input.args, ...(input.before ? { before: input.before } : {}), timeout_seconds: seconds, ...(input.holdSeconds !== undefined ? { hold_seconds: input.holdSeconds } : {}) },
+      args: { tool: input.tool, args: input.args, ...(input.before ? { before: input.before } : {}), timeout_seconds: seconds, ...(input.holdSeconds !== undefined ? { hold_seconds: Math.min(300, input.holdSeconds) } : {}) },
       ...(input.signal ? { signal: input.signal } : {}),
       timeoutMs: seconds * 1000 + requestSlackMs,
     });
