@@ -55,14 +55,17 @@ export function startCommand(command: string, args: string[], env: Record<string
     child,
     output: () => output,
     async waitFor(pattern, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const match = pattern.exec(output);
-        if (match) return match;
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${command} ${args.join(' ')} exited (${child.exitCode ?? child.signalCode}):\n${output}`);
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern} from ${command} ${args.join(' ')}:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      // an exited process ends the wait at once (it will never print the pattern): vi.waitFor resolves with no match
+      const match = await vi.waitFor(
+        () => {
+          const found = pattern.exec(output);
+          if (found || child.exitCode !== null || child.signalCode !== null) return found;
+          throw new Error(`timed out waiting for ${pattern} from ${command} ${args.join(' ')}:\n${output}`);
+        },
+        { timeout: timeoutMs, interval: 50 },
+      );
+      if (!match) throw new Error(`${command} ${args.join(' ')} exited (${child.exitCode ?? child.signalCode}):\n${output}`);
+      return match;
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
