@@ -217,6 +217,9 @@ describe('list_clusters and unreachable clusters', () => {
     const viaKubectl = await call('k8s_describe', { resource_type: 'deployment', name: 'web', context: 'gamma' });
     expect(viaKubectl.isError).toBe(true);
     expect(viaKubectl.text).toContain('Cluster "gamma"');
+    const viaHelm = await call('helm_list_releases', { all_namespaces: true, context: 'gamma' });
+    expect(viaHelm.isError).toBe(true);
+    expect(viaHelm.text).toContain(`Cluster "gamma" (${gamma.url}): The Kubernetes cluster is unreachable`);
     expect((await call('k8s_get', { resource_type: 'deployments', context: 'beta' })).isError).toBeFalsy();
   });
 });
