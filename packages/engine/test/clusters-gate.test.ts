@@ -27,15 +27,15 @@ const catalogue: ToolInfo[] = [
 ];
 
 let clusters: ClusterStatus[];
-const executed: Array<{ name: string; args: Record<string, unknown> }> = [];
+const executed: Array<{ name: string; args: Record<string, unknown>; impersonate?: { user: string; groups: string[] } }> = [];
 const previewed: Array<Record<string, unknown>> = [];
 const tools: ToolGateway = {
   async listTools() {
     return catalogue;
   },
-  async callTool({ name, args }) {
+  async callTool({ name, args, impersonate }) {
     if (name === 'list_clusters') return { text: '', isError: false, structured: { clusters } };
-    executed.push({ name, args });
+    executed.push({ name, args, ...(impersonate ? { impersonate } : {}) });
     return { text: `${name} ran in ${String(args['context'])}`, isError: false };
   },
   async preview({ args }) {
@@ -192,6 +192,46 @@ describe('approval policy by cluster', () => {
     const other = await post('/agent/approvals/call_4e', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] }, 'bob:approver');
     expect(other.status).toBe(200);
     expect(executed).toEqual([{ name: 'k8s_scale', args: expect.objectContaining({ context: 'beta' }) }]);
+  });
+});
+
+describe('EXECUTE_AS_APPROVER per cluster', () => {
+  it('the approved call runs as the approver, in the cluster it was approved for', async () => {
+    const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
+    const impersonating = await startAgentTestApp({
+      storage,
+      bus: createMemoryEventBus(),
+      tools,
+      llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
+      config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1 }),
+      approvalPolicy: { policy: 'approver', fourEyes: false },
+      executeAsApprover: { groupsByRole: { approver: ['sre'] } },
+      clusters: { directory: createClusterDirectory({ tools, ttlMs: 0 }), policies: createClusterPolicies({ settings, defaults: { policy: 'approver' } }) },
+      scopeOf: async (userId) => scopes.get(userId),
+    });
+    try {
+      const call = async (pathname: string, body: unknown, user: string) =>
+        readSse(await fetch(`${impersonating.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': user }, body: JSON.stringify(body) }));
+      sim.reset({ rules: [loadWrite, scaleReply('call_as', { name: 'web', namespace: 'shop', replicas: 6 }), { match: { toolName: 'k8s_scale' }, reply: 'Done.' }] });
+      const first = await call('/agent/chat', { messages: [{ role: 'user', content: 'scale' }], context: 'beta' }, 'alice');
+      const awaiting = find(first, 'tool.awaiting_approval')[0]!;
+      await call('/agent/approvals/call_as', { approve: true, conversation_id: String(first[0]!.data['conversation_id']), args_hash: awaiting['args_hash'] }, 'bob:approver');
+      expect(executed).toEqual([{ name: 'k8s_scale', args: expect.objectContaining({ context: 'beta' }), impersonate: { user: 'bob@example.test', groups: ['sre'] } }]);
+    } finally {
+      await impersonating.close();
+    }
+  });
+
+  it('an approver limited to alpha cannot approve a change in beta', async () => {
+    scopes.set('bob', { clusters: ['alpha'] });
+    await createClusterPolicies({ settings, defaults: { policy: 'self' } }).replace([{ cluster: 'beta', mode: 'approver' }]);
+    sim.reset({ rules: [loadWrite, scaleReply('call_scoped', { name: 'web', namespace: 'shop', replicas: 6 })] });
+    const first = await post('/agent/chat', { messages: [{ role: 'user', content: 'scale' }], context: 'beta' });
+    const awaiting = find(first.frames, 'tool.awaiting_approval')[0]!;
+    const refused = await post('/agent/approvals/call_scoped', { approve: true, conversation_id: String(first.frames[0]!.data['conversation_id']), args_hash: awaiting['args_hash'] }, 'bob:approver');
+    expect(refused.status).toBe(403);
+    expect(String(refused.json?.['detail'])).toMatch(/changes cluster beta, namespace shop, which is outside your scope/);
+    expect(executed).toEqual([]);
   });
 });
 
