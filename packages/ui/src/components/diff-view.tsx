@@ -1,5 +1,5 @@
 /** A unified diff, coloured line by line (loaded on demand: only approval cards need it). */
-export default function DiffView({ diff }: { diff: string }) {
+export default function DiffView({ diff, caption = 'Dry-run diff (live → after)' }: { diff: string; caption?: string }) {
   const lines = diff.replace(/\n$/, '').split('\n');
   let added = 0;
   let removed = 0;
@@ -10,7 +10,7 @@ export default function DiffView({ diff }: { diff: string }) {
   return (
     <figure className="overflow-hidden rounded-md border border-border" data-testid="diff-view">
       <figcaption className="flex items-center justify-between bg-panel-2 px-3 py-1 text-xs text-muted">
-        <span>Dry-run diff (live → after)</span>
+        <span>{caption}</span>
         <span>
           <span className="text-ok">+{added}</span> <span className="text-danger">−{removed}</span>
         </span>
