@@ -204,7 +204,9 @@ describe('verify, then undo, in the Command Center (issue 21)', () => {
     const before = posts.length;
     await checkbox.check();
     expect(await card.getByRole('button', { name: /^Approve/ }).textContent()).toMatch(/^Approve with automatic revert/);
-    await card.getByRole('button', { name: /^Approve/ }).click();
+    // ticking it was a click in the card, so A now decides (on the checkbox too): it approves with automatic revert
+    await card.getByText('A approves with automatic revert, D denies.').waitFor();
+    await page.keyboard.press('a');
     const tool = changeCard('pay').first();
     await tool.getByTestId('decided-auto-revert').waitFor();
     await tool.getByTestId('verification').and(page.locator('[data-outcome="regressed"]')).waitFor();

@@ -13,7 +13,8 @@ import type { VerifiableTool } from './verification-labels.ts';
 const DiffView = lazy(() => import('../../../components/diff-view.tsx'));
 
 function isTextField(target: EventTarget | null): boolean {
-  return target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || (target instanceof HTMLElement && target.isContentEditable);
+  // the automatic-revert checkbox is not a text field: A on it (after ticking it) approves like anywhere in the card
+  return (target instanceof HTMLInputElement && target.type !== 'checkbox') || target instanceof HTMLTextAreaElement || (target instanceof HTMLElement && target.isContentEditable);
 }
 
 /**
