@@ -138,3 +138,32 @@ describe('the cluster of the call', () => {
     expect(verifyUnknown.isError).toBe(true);
   });
 });
+
+describe('over HTTPS with a bearer token (as on a real cluster)', () => {
+  it('watches a delete until the object is gone', async () => {
+    const secure = await startKubeHarness({ tls: true });
+    try {
+      await secure.call('k8s_apply', { content: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tls-check, namespace: default}\ndata: {a: b}\n' });
+      const args = { name: 'tls-check', resource_type: 'configmap', namespace: 'default' };
+      expect((await secure.call('k8s_delete', args)).isError).toBeFalsy();
+      const verification = await secure.call('verify_change', { tool: 'k8s_delete', args, hold_seconds: 0 });
+      expect(verification.structured).toMatchObject({ outcome: 'verified', summary: 'configmap default/tls-check is gone' });
+      // the watch was a real watch request, authenticated like every other call
+      expect(secure.sim.calls.some((entry) => entry.verb === 'watch' && entry.path === '/api/v1/namespaces/default/configmaps' && entry.user === 'kube-sim-admin')).toBe(true);
+
+      // While nothing changes, nothing is asked: one list and one watch for the whole wait, no repeated reads.
+      const created = await secure.call('k8s_apply', { content: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stuck, namespace: default, finalizers: [example.com/hold]}\n' });
+      expect(created.isError, created.text).toBeFalsy();
+      const stuck = { name: 'stuck', resource_type: 'configmap', namespace: 'default' };
+      const deleted = await secure.call('k8s_delete', stuck);
+      expect(deleted.isError, deleted.text).toBeFalsy();
+      const first = secure.sim.calls.at(-1)!.sequence;
+      const waited = await secure.call('verify_change', { tool: 'k8s_delete', args: stuck, timeout_seconds: 2 });
+      expect(waited.structured, waited.text).toMatchObject({ outcome: 'timed_out' });
+      const during = secure.sim.calls.filter((entry) => entry.sequence > first && entry.path.includes('/configmaps'));
+      expect(during.map((entry) => entry.verb)).toEqual(['list', 'watch']);
+    } finally {
+      await secure.close();
+    }
+  });
+});

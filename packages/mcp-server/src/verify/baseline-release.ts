@@ -19,9 +19,9 @@ interface HistoryEntry {
 
 const withContext = (args: Args, inverse: Args): Args => (typeof args.context === 'string' && args.context ? { ...inverse, context: args.context } : inverse);
 
-/** The release's history, oldest first; undefined when it does not exist. */
+/** The release's history, oldest first; undefined when it does not exist (20 s at most: the engine waits 30 s for a baseline). */
 async function history(context: ContextDeps, release: string, namespace: string, signal: AbortSignal): Promise<HistoryEntry[] | undefined> {
-  const outcome = await runHelm(context.deps, { args: ['history', release, '--namespace', namespace, '--max', '256', '--output', 'json', ...context.helmArgs], signal });
+  const outcome = await runHelm(context.deps, { args: ['history', release, '--namespace', namespace, '--max', '256', '--output', 'json', ...context.helmArgs], signal, timeoutMs: 20_000 });
   if (!outcome.ok) {
     if (/not found/i.test(outcome.output.text)) return undefined;
     throw new Error(`could not read the history of release ${namespace}/${release}: ${outcome.output.text.split('\n')[0]}`);

@@ -11,6 +11,9 @@ import { pending, type Check, type CheckState } from './check-types.ts';
 import { createWorkloadCheck, workloadKindOf } from './workload-check.ts';
 import type { WatchSession } from './watch-session.ts';
 
+/** One read of a release; the engine's request allows the verification its deadline plus 30 s, not helm's 120 s default. */
+const helmReadTimeoutMs = 20_000;
+
 export interface HelmRelease {
   status: string;
   revision: number;
@@ -20,7 +23,7 @@ export interface HelmRelease {
 
 /** `helm status -o json` of a release; undefined when helm says it does not exist. */
 export async function readRelease(deps: ToolDeps, release: string, namespace: string, helmArgs: string[], signal: AbortSignal): Promise<HelmRelease | undefined> {
-  const outcome = await runHelm(deps, { args: ['status', release, '--namespace', namespace, '--output', 'json', ...helmArgs], signal });
+  const outcome = await runHelm(deps, { args: ['status', release, '--namespace', namespace, '--output', 'json', ...helmArgs], signal, timeoutMs: helmReadTimeoutMs });
   if (!outcome.ok) {
     if (/not found/i.test(outcome.output.text)) return undefined;
     throw new Error(outcome.output.text.split('\n')[0]);

@@ -4,10 +4,11 @@
  * re-runs the check once (batched per tick); nothing runs while nothing changes.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
+import { kubeClientsFor } from '../kube/kube-clients.ts';
 import { openWatch, type KubeWatch, type WatchEvent } from './kube-watch.ts';
 
 export interface WatchSession {
-  /** Opens a watch whose objects are kept under `key`; resolves once the server answered. */
+  /** Lists, then watches, the objects kept under `key`; resolves once the list is in the cache and the watch is open. */
   watch(key: string, path: string, query?: Record<string, string | undefined>): Promise<void>;
   /** the live objects under `key` */
   items(key: string): Record<string, any>[];
@@ -51,10 +52,15 @@ export function createWatchSession(options: { kubeConfig: KubeConfig; signal: Ab
       const deleted = new Map<string, Record<string, any>>();
       caches.set(key, cache);
       gone.set(key, deleted);
+      // List first, then watch from the list's resourceVersion (as informers do): the cache holds the current state
+      // before the first check runs, so "no such object" really means gone, not "initial events still on their way".
+      const list = await kubeClientsFor(options.kubeConfig).http.json<{ metadata?: { resourceVersion?: string }; items?: Record<string, any>[] }>({ path, query, signal: inner.signal });
+      for (const item of list.items ?? []) cache.set(keyOf(item), item);
       const watch = openWatch({
         kubeConfig: options.kubeConfig,
         path,
         query,
+        resourceVersion: list.metadata?.resourceVersion,
         signal: inner.signal,
         onEvent: (event) => {
           const id = keyOf(event.object);
