@@ -83,7 +83,7 @@ beforeAll(async () => {
     llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
     config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1 }),
     approvalPolicy: { policy: 'self', fourEyes: false },
-    clusters: { directory: createClusterDirectory({ tools, ttlMs: 0 }), policies: createClusterPolicies({ settings, defaults: { policy: 'self' } }) },
+    clusters: { directory: createClusterDirectory({ tools, ttlMs: 0, maxStaleMs: 0 }), policies: createClusterPolicies({ settings, defaults: { policy: 'self' } }) },
     scopeOf: async (userId) => scopes.get(userId),
   });
 });
@@ -206,7 +206,7 @@ describe('EXECUTE_AS_APPROVER per cluster', () => {
       config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1 }),
       approvalPolicy: { policy: 'approver', fourEyes: false },
       executeAsApprover: { groupsByRole: { approver: ['sre'] } },
-      clusters: { directory: createClusterDirectory({ tools, ttlMs: 0 }), policies: createClusterPolicies({ settings, defaults: { policy: 'approver' } }) },
+      clusters: { directory: createClusterDirectory({ tools, ttlMs: 0, maxStaleMs: 0 }), policies: createClusterPolicies({ settings, defaults: { policy: 'approver' } }) },
       scopeOf: async (userId) => scopes.get(userId),
     });
     try {

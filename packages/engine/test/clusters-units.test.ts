@@ -3,7 +3,7 @@
  * the cluster's API server, the directory over list_clusters, and the health line naming the unreachable clusters.
  */
 import type { ClusterStatus } from '@skyflo/protocol';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { hashToolCall } from '../src/approvals/hash-tool-call.ts';
 import { decisionRefusal } from '../src/approvals/decision-authority.ts';
 import { createClusterDirectory } from '../src/clusters/cluster-directory.ts';
@@ -81,7 +81,7 @@ describe('args hash binds the cluster', () => {
 describe('cluster directory and health', () => {
   const cluster = (name: string, reachable: boolean, extra: Partial<ClusterStatus> = {}): ClusterStatus => ({ name, server: `https://${name}:6443`, current: name === 'alpha', reachable, ...extra });
 
-  it('asks list_clusters once per cache period, and reports none for an MCP server without it', async () => {
+  it('asks list_clusters once per cache period (a stale listing answers at once while a fresh one is fetched), and reports none for an MCP server without it', async () => {
     let listed = 0;
     let now = 0;
     const gateway = (withTool: boolean): ToolGateway => ({
@@ -99,7 +99,13 @@ describe('cluster directory and health', () => {
     expect(listed).toBe(1);
     now = 1500;
     expect((await directory.current())?.name).toBe('alpha');
-    expect(listed).toBe(2);
+    await vi.waitFor(() => expect(listed).toBe(2));
+    // past maxStaleMs (60 s by default) a caller waits for the fresh listing; refresh always does
+    now = 100_000;
+    await directory.list();
+    expect(listed).toBe(3);
+    await directory.list({ refresh: true });
+    expect(listed).toBe(4);
     expect(await createClusterDirectory({ tools: gateway(false) }).list()).toEqual([]);
   });
 

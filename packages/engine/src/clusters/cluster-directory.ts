@@ -24,8 +24,15 @@ export interface ClusterDirectory {
 
 const listingSchema = z.object({ clusters: z.array(clusterStatusSchema) });
 
-export function createClusterDirectory(deps: { tools: ToolGateway; ttlMs?: number; now?: () => number }): ClusterDirectory {
+/**
+ * `ttlMs`: how long a listing is fresh. A listing older than that but younger than `maxStaleMs` is answered at once
+ * while a fresh one is fetched behind it: list_clusters probes every cluster (up to 5 s for one that does not
+ * answer), and a read in one cluster must not wait on a probe of another. `refresh: true` always waits for a fresh
+ * listing (the check right before an approved call runs, GET /clusters?refresh=true).
+ */
+export function createClusterDirectory(deps: { tools: ToolGateway; ttlMs?: number; maxStaleMs?: number; now?: () => number }): ClusterDirectory {
   const ttlMs = deps.ttlMs ?? 5_000;
+  const maxStaleMs = Math.max(ttlMs, deps.maxStaleMs ?? 60_000);
   const now = deps.now ?? Date.now;
   let cached: { at: number; clusters: ClusterStatus[] } | undefined;
   let inFlight: Promise<ClusterStatus[]> | undefined;
@@ -42,7 +49,8 @@ export function createClusterDirectory(deps: { tools: ToolGateway; ttlMs?: numbe
 
   const directory: ClusterDirectory = {
     async list(options) {
-      if (!options?.refresh && cached && now() - cached.at < ttlMs) return cached.clusters;
+      const age = cached ? now() - cached.at : Infinity;
+      if (!options?.refresh && cached && age < ttlMs) return cached.clusters;
       // One listing in flight at a time: a burst of health probes and gate checks shares it.
       inFlight ??= fetchClusters()
         .then((clusters) => {
@@ -52,6 +60,10 @@ export function createClusterDirectory(deps: { tools: ToolGateway; ttlMs?: numbe
         .finally(() => {
           inFlight = undefined;
         });
+      if (!options?.refresh && cached && age < maxStaleMs) {
+        inFlight.catch(() => undefined); // a failed refresh is retried by the next caller
+        return cached.clusters;
+      }
       return inFlight;
     },
     async find(name) {
