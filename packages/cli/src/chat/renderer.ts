@@ -14,6 +14,7 @@ import { markdownToPlainText } from '@skyflo/protocol/plain-text';
 import { diffBudget, formatApprovalCard, type AwaitingApproval } from './approval-card.ts';
 import type { Palette } from './colors.ts';
 import { createMarkdownRenderer, createMarkdownStream, type MarkdownStream } from './markdown.ts';
+import { createTimelineView } from './timeline-view.ts';
 import { verificationBlock, verificationLine, verifyingLabel } from './verification-lines.ts';
 
 export type OutputStyle = 'tty' | 'plain' | 'json';
@@ -80,6 +81,9 @@ function firstLine(text: string, max = 120): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
+/** The call events a stream could repeat (the fold moves a call's state forward only and skips a repeat). */
+const repeatable: ReadonlySet<AgentEvent['type']> = new Set(['tool.approved', 'tool.denied', 'tool.executing', 'tool.result', 'tool.error']);
+
 export function createRenderer(options: RendererOptions): Renderer {
   const { palette, out, err } = options;
   const width = () => Math.min(out.columns ?? 100, 120);
@@ -90,6 +94,16 @@ export function createRenderer(options: RendererOptions): Renderer {
   let liveToolLine: string | undefined;
   let atLineStart = true;
   const usage = { prompt: 0, completion: 0, cached: 0 };
+  /** the events folded by the protocol's fold: what a line says comes from here (timeline-view.ts) */
+  const view = createTimelineView();
+  /**
+   * a call as the fold holds it (status, output, error, decision), named as the event names it (every call event
+   * carries the call as it runs: its exact arguments); the event itself for a call the fold has not seen
+   */
+  const callOf = <T extends { call_id: string; tool: string; args: Record<string, unknown> }>(event: T) => {
+    const record = view.tool(event.call_id);
+    return record ? { ...record, tool: event.tool, args: event.args } : event;
+  };
   /** plain style: the answer as plain text, line by line as lines complete (fences and tables once closed) */
   let plainAnswer: MarkdownStream | undefined;
 
@@ -105,6 +119,8 @@ export function createRenderer(options: RendererOptions): Renderer {
   const undoable = new Set<string>();
   /** "k8s_set_image name=web image=web:9.9" per call seen, so an undo's card names the change it undoes */
   const seenCalls = new Map<string, string>();
+  /** calls the engine runs as an automatic revert (tool.verification auto_revert_call_id): approved by no one again */
+  const autoReverts = new Set<string>();
   const clearLive = () => {
     if (spinner) {
       clearInterval(spinner.timer);
@@ -195,7 +211,10 @@ export function createRenderer(options: RendererOptions): Renderer {
           write(palette.dim(palette.italic('thinking: ')));
           thinking = true;
         }
-        write(palette.dim(event.text));
+        {
+          const text = view.streamed('thinking');
+          if (text) write(palette.dim(text));
+        }
         return;
       case 'thinking.complete':
         endThinking();
@@ -203,7 +222,7 @@ export function createRenderer(options: RendererOptions): Renderer {
       case 'token': {
         endThinking();
         answer ??= createMarkdownStream(markdown);
-        const rendered = answer.push(event.text);
+        const rendered = answer.push(view.streamed('text'));
         if (rendered) {
           ensureNewline();
           write(rendered);
@@ -223,13 +242,14 @@ export function createRenderer(options: RendererOptions): Renderer {
         if (!options.quiet) showToolLine(`toolset-${event.toolset}`, palette.dim(`· loaded the ${event.toolset} toolset${event.include_write_tools ? ' with write tools' : ''}`));
         return;
       case 'tool.executing':
-        showToolLine(event.call_id, toolLine(palette.cyan('⏵'), event, palette.dim(' running…')));
+        showToolLine(event.call_id, toolLine(palette.cyan('⏵'), callOf(event), palette.dim(' running…')));
         return;
       case 'tool.result': {
         if (event.undo_available) undoable.add(event.call_id);
-        const text = event.result.map((part) => part.text).join('\n');
+        const call = callOf(event);
+        const text = (call.result ?? []).map((part) => part.text).join('\n');
         const lines = text ? text.split('\n').length : 0;
-        showToolLine(event.call_id, toolLine(palette.green('✓'), event, palette.dim(`  ${lines} line${lines === 1 ? '' : 's'}`)));
+        showToolLine(event.call_id, toolLine(palette.green('✓'), call, palette.dim(`  ${lines} line${lines === 1 ? '' : 's'}`)));
         startSpinner();
         return;
       }
@@ -243,18 +263,26 @@ export function createRenderer(options: RendererOptions): Renderer {
           return;
         }
         spinnerLabel = 'working…';
+        if (event.auto_revert_call_id) autoReverts.add(event.auto_revert_call_id);
         showToolLine(`verify-${event.call_id}`, verificationBlock(event, palette, { width: width(), undoAvailable: undoable.has(event.call_id) }));
         startSpinner();
         return;
-      case 'tool.error':
-        showToolLine(event.call_id, toolLine(palette.red('✗'), event, ` ${palette.red(firstLine(event.error, 100))}${event.code ? palette.dim(` [${event.code}]`) : ''}`));
+      case 'tool.error': {
+        const call = view.tool(event.call_id);
+        const [error, code] = call ? [call.error ?? event.error, call.error_code] : [event.error, event.code];
+        showToolLine(event.call_id, toolLine(palette.red('✗'), event, ` ${palette.red(firstLine(error, 100))}${code ? palette.dim(` [${code}]`) : ''}`));
         return;
-      case 'tool.approved':
-        showToolLine(`approved-${event.call_id}`, `${palette.green('✓ approved')} ${palette.bold(event.tool)}${event.automatic ? palette.yellow(' (automatic, --approve-all)') : ''}${event.auto_revert ? palette.yellow(' with automatic revert') : ''}${event.reason ? palette.dim(`: ${event.reason}`) : ''}${decider(event) ? palette.dim(` · by ${decider(event)}`) : ''}`);
+      }
+      case 'tool.approved': {
+        const call = callOf(event);
+        showToolLine(`approved-${event.call_id}`, `${palette.green('✓ approved')} ${palette.bold(call.tool)}${autoReverts.has(event.call_id) ? palette.yellow(' (automatic revert, no second approval)') : call.automatic ? palette.yellow(' (automatic, --approve-all)') : ''}${event.auto_revert ? palette.yellow(' with automatic revert') : ''}${call.reason ? palette.dim(`: ${call.reason}`) : ''}${decider(call) ? palette.dim(` · by ${decider(call)}`) : ''}`);
         return;
-      case 'tool.denied':
-        showToolLine(`denied-${event.call_id}`, `${palette.red('✗ denied')} ${palette.bold(event.tool)}${event.reason ? `: ${event.reason}` : ''}${decider(event) ? palette.dim(` · by ${decider(event)}`) : ''}`);
+      }
+      case 'tool.denied': {
+        const call = callOf(event);
+        showToolLine(`denied-${event.call_id}`, `${palette.red('✗ denied')} ${palette.bold(call.tool)}${call.reason ? `: ${call.reason}` : ''}${decider(call) ? palette.dim(` · by ${decider(call)}`) : ''}`);
         return;
+      }
       case 'rate_limit':
         if (!options.quiet) showToolLine('notice', palette.yellow(`· the model is rate-limited; retrying in ${Math.round(event.retry_in)} s (attempt ${event.attempt}/${event.max_retries})`));
         return;
@@ -269,7 +297,8 @@ export function createRenderer(options: RendererOptions): Renderer {
         endThinking();
         flushAnswer();
         ensureNewline();
-        write(`${palette.red('error:')} ${event.error}\n`);
+        // workflow.error: the answer's failure as the fold records it (the page shows the same, with Retry)
+        write(`${palette.red('error:')} ${(event.type === 'workflow.error' ? view.answer()?.error : undefined) ?? event.error}\n`);
         return;
       case 'token.usage':
         usage.prompt += event.prompt_tokens;
@@ -282,7 +311,7 @@ export function createRenderer(options: RendererOptions): Renderer {
         endThinking();
         flushAnswer();
         ensureNewline();
-        if (event.status === 'stopped') write(`${palette.yellow('■ stopped')}\n`);
+        if (view.answer()?.stopped) write(`${palette.yellow('■ stopped')}\n`);
         if (event.status === 'error' && event.error) write(`${palette.red('run failed:')} ${event.error}\n`);
         if (!options.quiet && !event.awaiting_approval && usage.prompt + usage.completion > 0) {
           const cached = usage.cached ? `, ${usage.cached} cached` : '';
@@ -310,40 +339,45 @@ export function createRenderer(options: RendererOptions): Renderer {
     switch (event.type) {
       case 'token':
         plainAnswer ??= createMarkdownStream(markdownToPlainText);
-        write(plainAnswer.push(event.text));
+        write(plainAnswer.push(view.streamed('text')));
         return;
       case 'generation.complete':
         ensureNewline();
         return;
       case 'tool.executing':
         ensureNewline();
-        write(`Running: ${event.tool} ${JSON.stringify(event.args)}\n`);
+        {
+          const call = callOf(event);
+          write(`Running: ${call.tool} ${JSON.stringify(call.args)}\n`);
+        }
         return;
       case 'tool.result':
         if (options.showToolOutput) {
-          const text = event.result.map((part) => part.text).join('\n').replace(/\n$/, '');
+          const text = (callOf(event).result ?? []).map((part) => part.text).join('\n').replace(/\n$/, '');
           if (text) write(`${text}\n`);
         }
         return;
       case 'tool.error':
         ensureNewline();
-        write(`Error: ${event.tool}: ${firstLine(event.error, 300)}\n`);
+        write(`Error: ${event.tool}: ${firstLine(view.tool(event.call_id)?.error ?? event.error, 300)}\n`);
         return;
       case 'tool.verification':
         // stdout holds the answer only (the benchmark reads it): what the engine's check found goes to stderr
         if (event.outcome !== 'verifying') err.write(`skyflo: ${stripVTControlCharacters(verificationLine(event, palette, 300)).replace(/^\s*↳ /, '')} (${event.tool})\n`);
         return;
-      case 'tool.denied':
-        err.write(`skyflo: denied ${event.tool}${event.reason ? `: ${event.reason}` : ''}\n`);
+      case 'tool.denied': {
+        const { reason } = callOf(event);
+        err.write(`skyflo: denied ${event.tool}${reason ? `: ${reason}` : ''}\n`);
         return;
+      }
       case 'workflow.error':
       case 'error':
         ensureNewline();
-        err.write(`skyflo: error: ${event.error}\n`);
+        err.write(`skyflo: error: ${(event.type === 'workflow.error' ? view.answer()?.error : undefined) ?? event.error}\n`);
         return;
       case 'completed':
         ensureNewline();
-        if (event.status === 'stopped') err.write('skyflo: the run was stopped\n');
+        if (view.answer()?.stopped) err.write('skyflo: the run was stopped\n');
         if (event.status === 'error' && event.error) err.write(`skyflo: the run failed: ${event.error}\n`);
         return;
       default:
@@ -353,9 +387,15 @@ export function createRenderer(options: RendererOptions): Renderer {
 
   return {
     event(event) {
-      if (event.type === 'tool.executing' || event.type === 'tool.result') seenCalls.set(event.call_id, `${event.tool} ${summarizeArgs(event.args, 32)}`);
-      if (options.style === 'json') out.write(`${JSON.stringify(event)}\n`);
-      else if (options.style === 'tty') tty(event);
+      if (event.type === 'tool.executing' || event.type === 'tool.result') seenCalls.set(event.call_id, `${event.tool} ${summarizeArgs(Object.fromEntries(Object.entries(event.args).filter(([key]) => key !== 'context' && key !== 'dry_run')), 32)}`);
+      if (options.style === 'json') {
+        out.write(`${JSON.stringify(event)}\n`);
+        return;
+      }
+      // A call's line says what the fold holds: an event the fold does not apply (a repeat of a state the call is
+      // already in, or past) draws nothing, as the page shows nothing new for it.
+      if (!view.fold(event) && repeatable.has(event.type) && 'call_id' in event && view.tool(event.call_id)) return;
+      if (options.style === 'tty') tty(event);
       else plain(event);
     },
     approvalCard(event, { full = false, keys = true } = {}) {
