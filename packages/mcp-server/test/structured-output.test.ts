@@ -103,6 +103,8 @@ const readCalls: Record<string, () => Record<string, unknown>> = {
   jenkins_get_job_parameters: () => ({ ...jenkinsAuth, jobFullName: 'deploy' }),
   preview_tool_call: () => ({ tool: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', namespace: 'default', replicas: 2 } }),
   list_clusters: () => ({}),
+  capture_change_baseline: () => ({ tool: 'k8s_scale', args: { name: 'web', resource_type: 'deployment', namespace: 'default', replicas: 2 } }),
+  verify_change: () => ({ tool: 'k8s_scale', args: { name: 'web', resource_type: 'deployment', namespace: 'default', replicas: 1 }, timeout_seconds: 30, hold_seconds: 0 }),
 };
 
 describe('outputSchema and structuredContent', () => {
