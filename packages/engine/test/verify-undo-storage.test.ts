@@ -60,7 +60,7 @@ describe.each(Object.keys(backends))('verify-and-undo storage on %s', (driver) =
     expect(await storage.approvals.markExecuted({ conversationId, callId, ok: true, resultSummary: 'ok' })).toBe(true);
   }
 
-  const state = (outcome: VerificationState['outcome'], summary = outcome): VerificationState => ({ outcome, summary, evidence: [{ read: 'pods', text: 'ImagePullBackOff' }], startedAt: 1, deadline: Date.now() + 60_000, ...(outcome === 'verifying' ? {} : { finishedAt: 2 }) });
+  const state = (outcome: VerificationState['outcome'], summary: string = outcome): VerificationState => ({ outcome, summary, evidence: [{ read: 'pods', text: 'ImagePullBackOff' }], startedAt: 1, deadline: Date.now() + 60_000, ...(outcome === 'verifying' ? {} : { finishedAt: 2 }) });
 
   it('keeps the before-state and the inverse after execution (not the exact args), with the auto-revert choice', async () => {
     const { id } = await storage.conversations.create({ userId: owner });
