@@ -195,7 +195,12 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
     accessibleConversation: (user, conversationId) => accessibleConversation(user, conversationId, 'act'),
     claim,
     release: (runId) => storage.runs.finish(runId),
-    start: (conversationId, runId, input) => launch(conversationId, runId, () => runAgent(runDeps, { runId, conversationId, ...input })),
+    // an undo run knows the conversation's cluster and the requester's scope like any other run (issue 22)
+    start: (conversationId, runId, input) =>
+      launch(conversationId, runId, async () => {
+        const clusterContext = conversationClusters ? await conversationClusters.forRun(input.requester.id, (await storage.conversations.get(conversationId))?.cluster) : {};
+        return runAgent(runDeps, { runId, conversationId, ...input, ...clusterContext });
+      }),
   });
 
   return {

@@ -36,7 +36,8 @@ export async function runAutoRevert(deps: GraphDeps, run: RunContext, gate: Gate
     runId: run.runId,
     tool: inverse.tool,
     args: shown,
-    argsHash: hashToolCall(inverse.tool, inverse.args),
+    // bound to the original's cluster (name and API server) like any approved call (issue 22): checked again before it runs
+    argsHash: hashToolCall(inverse.tool, inverse.args, original.cluster),
     exactArgsSealed: deps.secretBox.seal(canonicalJson(inverse.args), sealContext(run.conversationId, callId)),
     ...(diff !== undefined && diffHash !== undefined ? { diff, diffHash } : {}),
     resolution: [],
@@ -45,6 +46,7 @@ export async function runAutoRevert(deps: GraphDeps, run: RunContext, gate: Gate
     policyReason: `Restores the before-state of ${original.callId}: ${inverse.summary}`,
     ...(original.requestedBy ? { requestedBy: original.requestedBy } : {}),
     undoOf: original.callId,
+    ...(original.cluster ? { cluster: original.cluster, ...(original.namespace ? { namespace: original.namespace } : {}), ...(original.policy ? { policy: original.policy } : {}) } : {}),
   });
   const decidedBy = original.decidedBy ?? run.requester.id;
   const decided = await deps.approvals.decide({ conversationId: run.conversationId, callId, approve: true, decidedBy, reason, automatic: true, decisionRunId: run.runId });
