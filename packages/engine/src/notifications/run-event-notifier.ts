@@ -1,8 +1,10 @@
 /**
  * The one notifier port of the engine: it observes every run's events (RunAgentDeps.observeEvent, beside the audit
  * trail's run-event auditor) and turns the ones a team cares about into TeamEvents: a call starts waiting for a
- * decision (approval.requested), a call is decided (approval.decided), a run ends (run.completed). Each goes to the
- * per-user notification stream of whoever may see it, and to every sink (webhooks, Slack).
+ * decision (approval.requested), a call is decided (approval.decided), a run ends (run.completed), an executed
+ * change's verification reaches its verdict (tool.verification; the `verifying` one is not news). Each goes to the
+ * per-user notification stream of whoever may see it (not verifications: the stream's kinds are about decisions), and
+ * to every sink (webhooks, Slack).
  * Synchronous and never throws on the run's hot path; the work happens on a queue, in event order.
  */
 import type { AgentEvent } from '@skyflo/protocol';
@@ -56,7 +58,8 @@ export function createRunEventNotifier(deps: RunEventNotifierDeps): RunEventNoti
   }
 
   async function handle(event: AgentEvent): Promise<void> {
-    if (event.type !== 'tool.awaiting_approval' && event.type !== 'tool.approved' && event.type !== 'tool.denied' && event.type !== 'completed') return;
+    if (event.type !== 'tool.awaiting_approval' && event.type !== 'tool.approved' && event.type !== 'tool.denied' && event.type !== 'completed' && event.type !== 'tool.verification') return;
+    if (event.type === 'tool.verification' && event.outcome === 'verifying') return;
     const conversationId = event.conversation_id;
     if (!conversationId) return;
     const conversation = await deps.conversations.get(conversationId);
@@ -67,6 +70,26 @@ export function createRunEventNotifier(deps: RunEventNotifierDeps): RunEventNoti
       const teamEvent: TeamEvent = { ...base, type: 'run.completed', status: event.status, ...(event.awaiting_approval ? { awaiting_approval: true } : {}) };
       await deps.hub.publish(conversation.userId, { kind: 'run.completed', conversation_id: conversationId, ...(conversation.title ? { conversation_title: conversation.title } : {}), summary: event.awaiting_approval ? 'The run is waiting for a decision.' : `The run ended (${event.status}).`, status: event.status });
       await toSinks(teamEvent);
+      return;
+    }
+
+    if (event.type === 'tool.verification') {
+      // once per call and verdict (a verification a restarted engine finished is announced by that engine)
+      const key = `${conversationId}:${event.call_id}:verification`;
+      if (announced.has(key) || event.outcome === 'verifying') return;
+      remember(key);
+      await toSinks({
+        ...base,
+        type: 'tool.verification',
+        call_id: event.call_id,
+        tool: event.tool,
+        outcome: event.outcome,
+        summary: event.summary,
+        evidence: event.evidence ?? [],
+        ...(event.controller ? { controller: event.controller } : {}),
+        ...(event.undo_of ? { undo_of: event.undo_of } : {}),
+        ...(event.auto_revert_call_id ? { auto_revert_call_id: event.auto_revert_call_id } : {}),
+      });
       return;
     }
 

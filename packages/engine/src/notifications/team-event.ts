@@ -3,9 +3,9 @@
  * (already scrubbed) events and the stored approval record. Arguments are the display form shown on approval cards
  * (Secret values replaced by key, length and digest), so nothing here carries a secret.
  */
-import type { RiskFlag } from '@skyflo/protocol';
+import type { RiskFlag, VerificationEvidence, VerificationOutcome } from '@skyflo/protocol';
 
-export type TeamEventType = 'approval.requested' | 'approval.decided' | 'run.completed' | 'alert.investigated';
+export type TeamEventType = 'approval.requested' | 'approval.decided' | 'run.completed' | 'tool.verification' | 'alert.investigated';
 
 export interface TeamEvent {
   type: TeamEventType;
@@ -26,13 +26,22 @@ export interface TeamEvent {
   destructive?: boolean;
   policy_reason?: string;
   requested_by?: { id: string; email?: string };
-  /** approval.decided */
-  outcome?: 'approved' | 'denied';
+  /** approval.decided: the decision; tool.verification: the final verdict (never `verifying`) */
+  outcome?: 'approved' | 'denied' | Exclude<VerificationOutcome, 'verifying'>;
   decided_by?: { id: string; email?: string };
   reason?: string;
   /** run.completed */
   status?: string;
   awaiting_approval?: boolean;
+  /** tool.verification: one line, and what the engine read to reach it (redacted like every tool output) */
+  summary?: string;
+  evidence?: VerificationEvidence[];
+  /** tool.verification, outcome reverted_by_controller: who set the fields back */
+  controller?: string;
+  /** tool.verification of an undo (or automatic revert) of this call */
+  undo_of?: string;
+  /** tool.verification, regressed with automatic revert chosen: the inverse call the engine now runs */
+  auto_revert_call_id?: string;
   /** alert.investigated: the agent's conclusion */
   conclusion?: string;
 }

@@ -14,7 +14,7 @@ import type { AgentService } from '../../agent/create-agent-service.ts';
 import { AgentRequestError } from '../../agent/agent-request-error.ts';
 import type { NotificationSink, TeamEvent } from '../../notifications/team-event.ts';
 import type { ApprovalStore, AuditLog, AuthenticatedUser, SettingsStore, UserStore } from '../../ports/index.ts';
-import { IntegrationError } from '../integration-service.ts';
+import { IntegrationError, requireIntegrationAdmin } from '../integration-service.ts';
 import type { CheckIntegrationUrl } from '../integration-url-guard.ts';
 import { createSlackClient, type SlackClient } from './slack-client.ts';
 import { approvalRequestMessage, decidedMessage, type ButtonValue } from './slack-messages.ts';
@@ -92,9 +92,7 @@ export function createSlackService(deps: SlackServiceDeps) {
   const load = async (): Promise<StoredSlack | undefined> => (await deps.settings.get(SLACK_SETTINGS_KEY)) as StoredSlack | undefined;
   const open = (stored: StoredSlack) => JSON.parse(deps.secretBox.open(stored.sealed, sealContext(stored.id, stored.api_url))) as { bot_token: string; signing_secret: string };
   const clientOf = (stored: StoredSlack): SlackClient => createSlackClient({ apiUrl: stored.api_url, botToken: open(stored).bot_token });
-  const requireAdmin = (actor: AuthenticatedUser) => {
-    if (actor.role !== 'admin') throw new IntegrationError('FORBIDDEN', 'only an admin can change integrations', 403);
-  };
+  const requireAdmin = requireIntegrationAdmin;
 
   function verify(signingSecret: string, headers: Record<string, string | string[] | undefined>, rawBody: string): string | undefined {
     const timestamp = Number(headers['x-slack-request-timestamp']);
@@ -136,7 +134,7 @@ export function createSlackService(deps: SlackServiceDeps) {
         return;
       }
       const entry = posted.get(key);
-      if (!entry || entry.decided || !event.outcome) return;
+      if (!entry || entry.decided || (event.outcome !== 'approved' && event.outcome !== 'denied')) return;
       entry.decided = true;
       await client.update({ channel: entry.channel, ts: entry.ts, ...decidedMessage(entry.request, event.outcome, event.decided_by?.email ?? 'someone', link) });
     },
