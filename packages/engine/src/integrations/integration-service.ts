@@ -26,6 +26,18 @@ export class IntegrationError extends SkyfloError {
   }
 }
 
+/** Only admins change integrations, of every provider (Jenkins, webhooks, Slack), with the same refusal. */
+export function requireIntegrationAdmin(actor: AuthenticatedUser): void {
+  if (actor.role !== 'admin') throw new IntegrationError('FORBIDDEN', 'only an admin can change integrations', 403);
+}
+
+/** The integration `id` from its provider's store, or the same 404 for every provider. */
+export async function existingIntegration<T>(store: { get(id: string): Promise<T | undefined> }, id: string): Promise<T> {
+  const record = await store.get(id);
+  if (!record) throw new IntegrationError('NOT_FOUND', `integration ${id} not found`, 404);
+  return record;
+}
+
 type Credentials = JenkinsCredentials;
 
 export interface IntegrationService {
@@ -72,14 +84,8 @@ export function toIntegration(record: IntegrationRecord): Integration {
 export function createIntegrationService(deps: IntegrationServiceDeps): IntegrationService {
   const checkUrl = deps.checkUrl ?? createIntegrationUrlGuard();
   const atomically = deps.atomically ?? (<T>(work: (stores: ChangeStores) => Promise<T>) => work({ integrations: deps.store, audit: deps.audit }));
-  const requireAdmin = (actor: AuthenticatedUser) => {
-    if (actor.role !== 'admin') throw new IntegrationError('FORBIDDEN', 'only an admin can change integrations', 403);
-  };
-  const find = async (id: string) => {
-    const record = await deps.store.get(id);
-    if (!record) throw new IntegrationError('NOT_FOUND', `integration ${id} not found`, 404);
-    return record;
-  };
+  const requireAdmin = requireIntegrationAdmin;
+  const find = (id: string) => existingIntegration(deps.store, id);
   const open = async (record: IntegrationRecord): Promise<Credentials> => {
     try {
       return await deps.vault.open(record.id, record.apiUrl, record.credentialsSealed);

@@ -1,14 +1,15 @@
 /**
  * Slack as an integration (provider "slack", one per installation): approval requests are posted to a channel with
  * Approve / Deny buttons (slack-messages.ts); a click is verified with the app's signing secret (v0 HMAC over
- * `v0:<timestamp>:<body>`, 5-minute window, each signature accepted once), mapped to the Skyflo user with the same
+ * `v0:<timestamp>:<body>`, 5-minute window, each signature accepted once — remembered in the database, so a click
+ * replayed to another engine process, or after a restart, is refused too), mapped to the Skyflo user with the same
  * e-mail (users.info), and decided through the agent service's prepareDecision — the same gate as the HTTP decision
  * (visibility, APPROVAL_POLICY, four-eyes, the stored args_hash and diff_hash). A refusal is an ephemeral reply to the
  * clicker; an accepted decision updates the message. Every click is in the audit trail.
  * The bot token and signing secret are sealed with the engine's key in the settings table; only the token's last four
  * characters are shown.
  */
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { AgentService } from '../../agent/create-agent-service.ts';
 import { AgentRequestError } from '../../agent/agent-request-error.ts';
@@ -20,6 +21,8 @@ import { createSlackClient, type SlackClient } from './slack-client.ts';
 import { approvalRequestMessage, decidedMessage, type ButtonValue } from './slack-messages.ts';
 
 export const SLACK_SETTINGS_KEY = 'integration.slack';
+/** settings key prefix of accepted signatures (by digest): shared by every engine on the database */
+export const SLACK_SEEN_PREFIX = 'slack.seen_signature.';
 const WINDOW_SECONDS = 300;
 
 interface StoredSlack {
@@ -86,15 +89,23 @@ export function createSlackService(deps: SlackServiceDeps) {
   const now = deps.now ?? (() => new Date());
   /** posted request messages by conversation:call, so a decision made anywhere updates its message */
   const posted = new Map<string, { channel: string; ts: string; request: TeamEvent; decided: boolean }>();
-  /** signatures accepted in the last window: the same signed click twice is a replay */
-  const seenSignatures = new Map<string, number>();
 
   const load = async (): Promise<StoredSlack | undefined> => (await deps.settings.get(SLACK_SETTINGS_KEY)) as StoredSlack | undefined;
   const open = (stored: StoredSlack) => JSON.parse(deps.secretBox.open(stored.sealed, sealContext(stored.id, stored.api_url))) as { bot_token: string; signing_secret: string };
   const clientOf = (stored: StoredSlack): SlackClient => createSlackClient({ apiUrl: stored.api_url, botToken: open(stored).bot_token });
   const requireAdmin = requireIntegrationAdmin;
 
-  function verify(signingSecret: string, headers: Record<string, string | string[] | undefined>, rawBody: string): string | undefined {
+  /**
+   * Claims a signature once for every engine on the database: the first writer of its key wins (putIfAbsent is one
+   * INSERT … ON CONFLICT DO NOTHING), so two processes given the same click cannot both accept it.
+   */
+  async function claimSignature(signature: string, nowSeconds: number): Promise<boolean> {
+    const mine = { at: nowSeconds, claim: randomUUID() };
+    const stored = (await deps.settings.putIfAbsent(`${SLACK_SEEN_PREFIX}${createHash('sha256').update(signature).digest('hex')}`, mine)) as { claim?: string } | null;
+    return stored?.claim === mine.claim;
+  }
+
+  async function verify(signingSecret: string, headers: Record<string, string | string[] | undefined>, rawBody: string): Promise<string | undefined> {
     const timestamp = Number(headers['x-slack-request-timestamp']);
     const signature = String(headers['x-slack-signature'] ?? '');
     if (!Number.isInteger(timestamp) || !signature.startsWith('v0=')) return 'missing or malformed Slack signature headers';
@@ -103,9 +114,8 @@ export function createSlackService(deps: SlackServiceDeps) {
     const expected = Buffer.from(`v0=${createHmac('sha256', signingSecret).update(`v0:${timestamp}:${rawBody}`).digest('hex')}`);
     const given = Buffer.from(signature);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'the Slack signature does not match (not signed with this app\'s signing secret)';
-    for (const [seen, at] of seenSignatures) if (at < nowSeconds - WINDOW_SECONDS) seenSignatures.delete(seen);
-    if (seenSignatures.has(signature)) return 'this signed request was already received (a replay)';
-    seenSignatures.set(signature, nowSeconds);
+    // outside the window the timestamp check refuses it anyway; inside it, the stored claim does
+    if (!(await claimSignature(signature, nowSeconds))) return 'this signed request was already received (a replay)';
     return undefined;
   }
 
@@ -219,7 +229,7 @@ export function createSlackService(deps: SlackServiceDeps) {
     async interaction(rawBody: string, headers: Record<string, string | string[] | undefined>, ip?: string): Promise<{ status: number; detail: string }> {
       const stored = await load();
       if (!stored || stored.status !== 'active') return { status: 404, detail: 'Slack is not connected to this Skyflo' };
-      const problem = verify(open(stored).signing_secret, headers, rawBody);
+      const problem = await verify(open(stored).signing_secret, headers, rawBody);
       if (problem) {
         await deps.audit.record({ action: 'slack.request_rejected', subjectType: 'integration', subjectId: stored.id, details: { reason: problem }, ...(ip ? { ip } : {}) });
         return { status: 401, detail: problem };

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { CreateWebhookRequest, UpdateWebhookRequest, WebhookDelivery, WebhookIntegration } from '@skyflo/protocol';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { AuditLog, AuthenticatedUser, WebhookDeliveryRecord, WebhookRecord, WebhookStore } from '../../ports/index.ts';
-import { IntegrationError } from '../integration-service.ts';
+import { existingIntegration, IntegrationError, requireIntegrationAdmin } from '../integration-service.ts';
 import type { CheckIntegrationUrl } from '../integration-url-guard.ts';
 
 export const webhookSealContext = (id: string, url: string) => `webhook:${id}:${url}`;
@@ -50,14 +50,8 @@ export interface WebhookServiceDeps {
 export type WebhookService = ReturnType<typeof createWebhookService>;
 
 export function createWebhookService(deps: WebhookServiceDeps) {
-  const requireAdmin = (actor: AuthenticatedUser) => {
-    if (actor.role !== 'admin') throw new IntegrationError('FORBIDDEN', 'only an admin can change integrations', 403);
-  };
-  const find = async (id: string) => {
-    const record = await deps.store.get(id);
-    if (!record) throw new IntegrationError('NOT_FOUND', `integration ${id} not found`, 404);
-    return record;
-  };
+  const requireAdmin = requireIntegrationAdmin;
+  const find = (id: string) => existingIntegration(deps.store, id);
   const record = (actor: AuthenticatedUser, action: string, webhook: WebhookRecord, ip?: string, extra: Record<string, unknown> = {}) =>
     deps.audit.record({ actorId: actor.id, action, subjectType: 'integration', subjectId: webhook.id, details: { provider: 'webhook', name: webhook.name, url: webhook.url, events: webhook.events, ...extra }, ...(ip ? { ip } : {}) });
 
