@@ -152,12 +152,16 @@ describe('two engine processes on Postgres + Redis', () => {
       'tool.approved',
       'tool.executing',
       'tool.result',
+      // the engine verifies the approved change before the model hears the result (issue 21)
+      'tool.verification',
+      'tool.verification',
       'generation.start',
       'ttft',
       'token.usage',
       'generation.complete',
       'completed',
     ]);
+    expect(approval.filter((frame) => frame.event === 'tool.verification').map((frame) => frame.data['outcome'])).toEqual(['verifying', 'verified']);
     expect(await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('5');
     // a second approval, on the first process, executes nothing
     const again = await post(a!, '/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: argsHash });
