@@ -15,6 +15,7 @@ import { createEngine, loadConfig, type Engine } from '@skyflo/engine';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
+import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ADMIN, artifactsDir, buildUi, chromiumArgs, registerAndSignIn, screenshotOnFailure, type UiStack } from './ui-stack.ts';
@@ -61,6 +62,12 @@ async function adminApi(method: string, pathname: string, body?: unknown): Promi
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${pathname}: HTTP ${response.status} ${text}`);
   return text ? JSON.parse(text) : undefined;
+}
+
+/** axe-core's serious and critical findings on the page as it is (the cluster parts must not add any) */
+async function seriousA11yViolations(): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical').map((violation) => `${violation.id}: ${violation.nodes[0]?.target.join(' ')} — ${violation.help}`);
 }
 
 async function saveDocScreenshot(locator: ReturnType<Page['locator']>, name: string): Promise<void> {
@@ -140,6 +147,7 @@ describe('clusters in the Command Center', () => {
     expect(await items.evaluateAll((nodes) => nodes.map((node) => `${node.getAttribute('data-cluster')}:${node.getAttribute('data-reachable')}`).sort())).toEqual(['prod-eu:true', 'staging:true']);
     await expect.poll(() => strip.locator('[data-cluster="prod-eu"]').getByTestId('cluster-label').textContent()).toBe('PROD');
     expect(await strip.locator('[data-cluster="staging"]').textContent()).toContain('(default)');
+    expect(await seriousA11yViolations()).toEqual([]);
   });
 
   it('a conversation started on prod-eu names it in the header and, in large type, on the approval card; the scale lands in prod-eu only', async () => {
@@ -174,6 +182,7 @@ describe('clusters in the Command Center', () => {
     const size = (selector: ReturnType<Page['locator']>) => selector.evaluate((node) => parseFloat(getComputedStyle(node).fontSize));
     expect(await size(headline)).toBeGreaterThanOrEqual(24);
     expect(await size(headline)).toBeGreaterThan(await size(card.locator('h3').first()));
+    expect(await seriousA11yViolations()).toEqual([]);
     await saveDocScreenshot(header, 'cluster-header');
     // the whole card in one picture: a viewport tall enough that the composer does not cover it
     await page.setViewportSize({ width: 1366, height: 1500 });
@@ -208,15 +217,16 @@ describe('clusters in the Command Center', () => {
     await row.getByRole('combobox', { name: 'Policy for namespace pattern 1 on prod-eu' }).selectOption('read_only');
     await row.getByRole('button', { name: 'Save prod-eu' }).click();
     await page.getByText('Saved.').waitFor();
+    expect(await seriousA11yViolations()).toEqual([]);
     expect((await adminApi('GET', '/clusters/policies')).policies).toEqual([
       { cluster: 'prod-eu', mode: 'four_eyes' },
       { cluster: 'prod-eu', namespace_pattern: 'kube-*', mode: 'read_only' },
     ]);
 
     const memberRow = page.getByTestId('team-table').locator('tr', { hasText: 'grace@example.com' });
-    await memberRow.getByRole('button', { name: 'Edit the scope of grace@example.com' }).click();
+    await memberRow.getByRole('button', { name: 'Edit scope' }).click();
     await memberRow.getByRole('checkbox', { name: 'staging' }).check();
-    await memberRow.getByRole('textbox', { name: 'Namespaces of grace@example.com' }).fill('payments, shop-*');
+    await memberRow.getByRole('textbox', { name: 'Namespaces' }).fill('payments, shop-*');
     await memberRow.getByRole('button', { name: 'Save scope' }).click();
     await expect.poll(() => memberRow.getByTestId('member-scope').textContent()).toBe('staging · payments, shop-*');
     const members = (await adminApi('GET', '/team/members')) as Array<{ id: string; scope?: unknown }>;
@@ -241,6 +251,7 @@ describe('clusters in the Command Center', () => {
     expect(detail).toMatch(/staging|127\.0\.0\.1|ECONNREFUSED|connect/i);
     expect(await strip.locator('[data-cluster="prod-eu"]').getAttribute('data-reachable')).toBe('true');
     expect(await strip.getByRole('heading').textContent()).toContain('1 unreachable');
+    expect(await seriousA11yViolations()).toEqual([]);
     await saveDocScreenshot(strip, 'cluster-health-strip');
   });
 });

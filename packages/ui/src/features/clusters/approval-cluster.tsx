@@ -15,7 +15,7 @@ export function ApprovalCluster({ tool }: { tool: ClusterFacts }) {
   return (
     <div className={`flex flex-wrap items-center gap-x-3 gap-y-1 border-b px-4 py-3 ${danger ? 'border-danger/40 bg-danger/10' : 'border-border bg-panel-2'}`} data-testid="approval-cluster">
       <Server className={`h-6 w-6 shrink-0 ${danger ? 'text-danger' : 'text-muted'}`} aria-hidden />
-      <p className="text-2xl font-bold leading-tight tracking-tight" data-testid="approval-cluster-headline" aria-label={`Cluster ${headline}`}>
+      <p className="text-2xl font-bold leading-tight tracking-tight" data-testid="approval-cluster-headline">
         {headline}
       </p>
       <ClusterLabelBadge label={cluster.label} />

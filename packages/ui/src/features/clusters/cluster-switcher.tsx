@@ -49,7 +49,7 @@ export function ClusterSwitcher({ pinned, onChoose, chooseLabel }: { pinned?: st
               <span className="font-medium">{entry.name}</span>
               <ClusterLabelBadge label={entry.label} />
               {!entry.reachable ? <span className="text-xs text-danger">unreachable</span> : null}
-              {entry.name === name ? <Check className="ml-auto h-4 w-4 text-accent" aria-label="current" /> : null}
+              {entry.name === name ? <Check role="img" className="ml-auto h-4 w-4 text-accent" aria-label="current" /> : null}
             </DropdownMenu.Item>
           ))}
         </DropdownMenu.Content>

@@ -1,6 +1,7 @@
 /**
  * A team member's scope (admins, Settings → Team): the clusters and namespace patterns they may touch. Empty means
  * everything. Tools are offered and calls accepted only inside it (the engine enforces it; this only edits it).
+ * Its labels leave the member's email out: the row already names them, and a cell's accessible name is its content.
  */
 import type { Member } from '@skyflo/protocol';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
@@ -31,7 +32,7 @@ export function MemberScopeCell({ member }: { member: Member }) {
         <span className="text-xs" data-testid="member-scope">
           {describeScope(member.scope)}
         </span>
-        <Button size="sm" variant="ghost" aria-label={`Edit the scope of ${member.email}`} onClick={() => {
+        <Button size="sm" variant="ghost" aria-label="Edit scope" onClick={() => {
             // start from what is saved now (the list may have been refreshed since this row first rendered)
             setChosen(member.scope?.clusters ?? []);
             setNamespaces((member.scope?.namespaces ?? []).join(', '));
@@ -43,7 +44,7 @@ export function MemberScopeCell({ member }: { member: Member }) {
     );
   }
   return (
-    <div className="space-y-1.5" aria-label={`Scope of ${member.email}`} role="group">
+    <div className="space-y-1.5" aria-label="Scope" role="group">
       <fieldset className="flex flex-wrap gap-2 text-xs">
         <legend className="sr-only">Clusters</legend>
         {(clusters.data?.clusters ?? []).map((cluster) => (
@@ -58,7 +59,7 @@ export function MemberScopeCell({ member }: { member: Member }) {
         ))}
         <span className="text-muted">{chosen.length === 0 ? '(none ticked: every cluster)' : ''}</span>
       </fieldset>
-      <Input aria-label={`Namespaces of ${member.email}`} value={namespaces} placeholder="every namespace, or e.g. payments-*, checkout" onChange={(event) => setNamespaces(event.target.value)} className="h-8" />
+      <Input aria-label="Namespaces" value={namespaces} placeholder="every namespace, or e.g. payments-*, checkout" onChange={(event) => setNamespaces(event.target.value)} className="h-8" />
       {invalid.length > 0 ? <p className="text-xs text-danger">Not a namespace pattern: {invalid.join(', ')}</p> : null}
       {save.isError ? <ErrorNote>{save.error.message}</ErrorNote> : null}
       <span className="flex gap-2">

@@ -34,7 +34,7 @@ function ClusterPolicyRow({ cluster, policies, saving, onSave }: { cluster: Clus
   return (
     <li className="rounded-md border border-border p-3" data-testid="cluster-policy" data-cluster={cluster.name}>
       <div className="flex flex-wrap items-center gap-2">
-        <span className={`h-2 w-2 rounded-full ${cluster.reachable ? 'bg-ok' : 'bg-danger'}`} aria-label={cluster.reachable ? 'reachable' : 'unreachable'} />
+        <span role="img" className={`h-2 w-2 rounded-full ${cluster.reachable ? 'bg-ok' : 'bg-danger'}`} aria-label={cluster.reachable ? 'reachable' : 'unreachable'} />
         <span className="font-medium">{cluster.name}</span>
         <ClusterLabelBadge label={cluster.label} />
         <code className="truncate font-mono text-xs text-muted">{cluster.server}</code>
