@@ -1,5 +1,6 @@
 /** A unified diff, coloured line by line (loaded on demand: only approval cards need it). */
-export default function DiffView({ diff, caption = 'Dry-run diff (live → after)' }: { diff: string; caption?: string }) {
+/** `caption`/`label`/`testId`: another diff on the same card (an inverse's) is told apart from the card's own. */
+export default function DiffView({ diff, caption = 'Dry-run diff (live → after)', label = 'Dry-run diff', testId = 'diff-view' }: { diff: string; caption?: string; label?: string; testId?: string }) {
   const lines = diff.replace(/\n$/, '').split('\n');
   let added = 0;
   let removed = 0;
@@ -8,14 +9,14 @@ export default function DiffView({ diff, caption = 'Dry-run diff (live → after
     else if (line.startsWith('-') && !line.startsWith('---')) removed += 1;
   }
   return (
-    <figure className="overflow-hidden rounded-md border border-border" data-testid="diff-view">
+    <figure className="overflow-hidden rounded-md border border-border" data-testid={testId}>
       <figcaption className="flex items-center justify-between bg-panel-2 px-3 py-1 text-xs text-muted">
         <span>{caption}</span>
         <span>
           <span className="text-ok">+{added}</span> <span className="text-danger">−{removed}</span>
         </span>
       </figcaption>
-      <pre tabIndex={0} aria-label="Dry-run diff" className="max-h-96 overflow-auto bg-panel py-2 font-mono text-xs leading-5">
+      <pre tabIndex={0} aria-label={label} className="max-h-96 overflow-auto bg-panel py-2 font-mono text-xs leading-5">
         {lines.map((line, index) => {
           const kind = line.startsWith('+++') || line.startsWith('---') ? 'file' : line.startsWith('@@') ? 'hunk' : line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : 'ctx';
           const style =

@@ -51,7 +51,7 @@ export function AutoRevertOption({ undo, checked, disabled, onChange }: { undo: 
       {undo.diff ? (
         <div className="mt-2 pl-6" data-testid="auto-revert-diff">
           <Suspense fallback={<Spinner label="Loading the inverse's diff" />}>
-            <DiffView diff={undo.diff} caption="The inverse's dry-run diff (after this change → after the revert)" />
+            <DiffView diff={undo.diff} caption="The inverse's dry-run diff (after this change → after the revert)" label="The inverse's dry-run diff" testId="inverse-diff-view" />
           </Suspense>
         </div>
       ) : (
