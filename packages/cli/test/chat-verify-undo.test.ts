@@ -1,0 +1,148 @@
+/**
+ * Issue 21 in `skyflo chat`, in a real pseudo-terminal (tmux) against a real engine (llm-sim as the model, kube-sim as
+ * the cluster):
+ *  1. An image that cannot be pulled: after the approval the tool line is followed by the engine's verification,
+ *     "✗ regressed" with its summary and the pods' ImagePullBackOff as evidence; `/undo` asks the engine for the
+ *     inverse, shows its card ("UNDO OF …", its own diff), and once approved the image is back and verified.
+ *  2. A card with a recorded inverse shows it before deciding and offers `a!`; `a!` approves with automatic revert,
+ *     and a crash-looping image is put back by the engine without a second approval.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skyfloBin, startChatStack, waitFor, type ChatStack } from './chat-test-stack.ts';
+import { startTerminal, type Terminal } from './tmux.ts';
+
+/** bounds a hang; a loaded machine may take minutes where an idle one takes seconds */
+const TEST_TIMEOUT = 300_000;
+let stack: ChatStack;
+let terminal: Terminal;
+let token: string;
+
+const deployment = (name: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: default}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec: {containers: [{name: ${name}, image: "nginx:1.27"}]}
+`;
+
+beforeAll(async () => {
+  stack = await startChatStack();
+  for (const name of ['cart', 'pay']) {
+    writeFileSync(path.join(stack.dir, `${name}.yaml`), deployment(name));
+    await stack.kubectl('apply', '-f', path.join(stack.dir, `${name}.yaml`));
+  }
+  for (const name of ['cart', 'pay']) await stack.kubectl('rollout', 'status', `deployment/${name}`, '--timeout=120s');
+  token = await stack.token();
+  terminal = await startTerminal({
+    dir: stack.dir,
+    command: [process.execPath, skyfloBin, 'chat', '--url', stack.url],
+    env: { XDG_CONFIG_HOME: path.join(stack.dir, 'config'), NO_COLOR: '1', TERM: 'xterm-256color', SKYFLO_TOKEN: token },
+    width: 140,
+    height: 70,
+  });
+  await terminal.waitFor(/^› $/m);
+}, 240_000);
+
+afterAll(async () => {
+  await terminal?.kill();
+  await stack?.close();
+}, 120_000);
+
+async function since(marker: string): Promise<string> {
+  const screen = await terminal.screen();
+  return screen.slice(screen.lastIndexOf(marker));
+}
+
+async function waitAfter(marker: string, pattern: RegExp): Promise<string> {
+  return waitFor(
+    async () => {
+      const output = await since(marker);
+      return pattern.test(output) ? output : undefined;
+    },
+    async () => `never showed ${pattern} after "${marker}":\n${await since(marker)}\n${await terminal.processReport()}`,
+    180_000,
+  );
+}
+
+const setImageScript = (name: string, image: string, afterwards: string) => ({
+  rules: [
+    { match: { lastRole: 'user' as const }, reply: { toolCalls: [{ name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+    {
+      match: { toolName: 'load_toolset' },
+      reply: { toolCalls: [{ name: 'k8s_set_image', arguments: { resource_type: 'deployment', resource_name: name, container_images: `${name}=${image}`, namespace: 'default', dry_run: false } }] },
+    },
+    { match: { toolName: 'k8s_set_image' }, reply: afterwards },
+  ],
+});
+
+const imageOf = (name: string) => stack.kubectl('get', 'deployment', name, '-o', 'jsonpath={.spec.template.spec.containers[0].image}');
+
+async function pendingApprovals(): Promise<Array<{ call_id: string; tool: string }>> {
+  const response = await fetch(`${stack.url}/api/v1/approvals/pending`, { headers: { authorization: `Bearer ${token}` } });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { data: Array<{ call_id: string; tool: string }> }).data;
+}
+
+describe('skyflo chat: verify, then undo (issue 21)', () => {
+  it('an unpullable image is shown regressed with its evidence; /undo shows the inverse card, and approved it restores the image', async () => {
+    stack.llm.reset(setImageScript('cart', 'nginx:9.9.9', 'cart was updated.'));
+    const question = 'set cart to nginx:9.9.9';
+    await terminal.type(question);
+    await terminal.keys('Enter');
+    await waitAfter(question, /\[a\] approve/);
+    await terminal.type('a');
+    const regressed = await waitAfter(question, /cart was updated\.[\s\S]*^› $/m);
+    expect(regressed).toMatch(/↳ ✗ regressed: \S/);
+    expect(regressed).toMatch(/│ .*(ImagePullBackOff|ErrImagePull)/);
+    expect(regressed).toContain('/undo proposes its inverse');
+    // the outcome comes after the tool line, and before the model's answer
+    expect(regressed.indexOf('✗ regressed')).toBeGreaterThan(regressed.indexOf('✓ k8s_set_image'));
+    expect(regressed.indexOf('✗ regressed')).toBeLessThan(regressed.indexOf('cart was updated.'));
+    expect(await imageOf('cart')).toBe('nginx:9.9.9');
+
+    stack.llm.reset(setImageScript('cart', 'nginx:9.9.9', 'cart is back on nginx:1.27.'));
+    await terminal.type('/undo');
+    await terminal.keys('Enter');
+    const card = await waitAfter('/undo', /\[a\] approve/);
+    expect(card).toMatch(/│ ↶ UNDO OF k8s_set_image .*container_images=cart=nginx:9\.9\.9/);
+    expect(card).toMatch(/│\s+\+\s+.*image: nginx:1\.27/);
+    // proposed, not run: the engine waits for this decision and the cluster is as it was
+    expect((await pendingApprovals()).map((item) => item.tool)).toEqual(['k8s_set_image']);
+    expect(await imageOf('cart')).toBe('nginx:9.9.9');
+    await terminal.type('a');
+    const undone = await waitAfter('/undo', /cart is back on nginx:1\.27\.[\s\S]*^› $/m);
+    expect(undone).toMatch(/↳ ✓ verified/);
+    expect(await imageOf('cart')).toBe('nginx:1.27');
+  }, TEST_TIMEOUT);
+
+  it('a card with an inverse shows it and offers a!; a! approves with automatic revert and a crash-looping image is put back', async () => {
+    // busybox with no command exits at once: the new pods crash-loop
+    stack.llm.reset(setImageScript('pay', 'busybox:1.36', 'pay was updated.'));
+    const question = 'set pay to busybox:1.36';
+    await terminal.type(question);
+    await terminal.keys('Enter');
+    const card = await waitAfter(question, /\[a!\] approve with automatic revert/);
+    expect(card).toContain('if it regresses [a!] approves with automatic revert, which would run:');
+    expect(card).toMatch(/│\s+\+\s+.*image: nginx:1\.27/);
+    await terminal.type('a!');
+    const after = await waitAfter(question, /pay was updated\.[\s\S]*^› $/m);
+    expect(after).toContain('approving with automatic revert…');
+    expect(after).toMatch(/✓ approved k8s_set_image with automatic revert/);
+    expect(after).toMatch(/↳ ✗ regressed/);
+    expect(after).toContain('automatic revert (approved with the change)');
+    // the engine's revert is approved by no one again, and says so (not as an --approve-all approval)
+    expect(after).toMatch(/✓ approved k8s_set_image \(automatic revert, no second approval\)/);
+    expect(after).not.toContain('--approve-all');
+    await waitFor(
+      async () => ((await imageOf('pay')) === 'nginx:1.27' ? true : undefined),
+      async () => `pay still runs ${await imageOf('pay')}:\n${await since(question)}`,
+      180_000,
+    );
+    expect(await pendingApprovals()).toEqual([]);
+  }, TEST_TIMEOUT);
+});
