@@ -75,16 +75,16 @@ const setImageScript = (name: string, image: string, afterwards: string) => ({
 const imageOf = (name: string) => stack.kubectl('get', 'deployment', name, '-o', 'jsonpath={.spec.template.spec.containers[0].image}');
 const changeCard = (name: string) => stack.page.locator('[data-testid="tool-card"][data-tool="k8s_set_image"]').filter({ hasText: name });
 
-/** Records, in the page, every verification outcome a card with `call` shows, in order (so a brief state is not missed). */
+/** Records, in the page, every verification outcome the cards show, in order (so a brief state is not missed). */
 async function watchOutcomes(): Promise<() => Promise<string[]>> {
   await stack.page.evaluate(() => {
     const seen: string[] = [];
     (window as unknown as { __outcomes: string[] }).__outcomes = seen;
     const note = () => {
-      for (const element of document.querySelectorAll('[data-testid="verification"]')) {
+      document.querySelectorAll('[data-testid="verification"]').forEach((element) => {
         const outcome = element.getAttribute('data-outcome');
         if (outcome && seen.at(-1) !== outcome) seen.push(outcome);
-      }
+      });
     };
     new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-outcome'] });
   });
