@@ -8,6 +8,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useState } from 'react';
 import { API_BASE, refreshSession } from '../lib/api.ts';
 import { fetchPendingApprovals, pendingApprovalsKey } from '../features/approvals/pending-query.tsx';
+import { useChatStore } from '../features/chat/state/chat-store.ts';
 
 const OPT_IN_KEY = 'skyflo.desktop-notifications';
 const BASE_TITLE = 'Skyflo';
@@ -64,6 +65,8 @@ export function useNotificationStream(open: (conversationId: string) => void) {
     let retry: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;
     let failures = 0;
+    /** the last call decided per conversation, by notification */
+    const decidedElsewhere = new Map<string, string>();
     const connect = () => {
       source = new EventSource(`${API_BASE}/notifications/stream`, { withCredentials: true });
       source.addEventListener('ready', () => {
@@ -76,6 +79,17 @@ export function useNotificationStream(open: (conversationId: string) => void) {
         void queryClient.invalidateQueries({ queryKey: pendingApprovalsKey });
         if (notification.kind === 'run.completed') void queryClient.invalidateQueries({ queryKey: ['conversations'] });
         if (notification.kind === 'approval.requested' && notification.can_decide) showDesktopNotification(notification, open);
+        // Decided elsewhere (Slack, another tab or approver) while its card is open here: follow the run it resumed, as
+        // the card does when its own decision is refused (followDecision ignores this page's own decisions). The
+        // notification can arrive before the decision is saved (the follow then sees the call still waiting), so the
+        // resumed run's end (run.completed) asks again; by then the timeline is saved.
+        const chat = useChatStore.getState();
+        if (notification.kind === 'approval.decided' && notification.call_id) decidedElsewhere.set(notification.conversation_id, notification.call_id);
+        const decidedCall = decidedElsewhere.get(notification.conversation_id);
+        if ((notification.kind === 'approval.decided' || notification.kind === 'run.completed') && decidedCall && chat.conversationId === notification.conversation_id && !chat.deciding) {
+          if (notification.kind === 'run.completed') decidedElsewhere.delete(notification.conversation_id);
+          void chat.followDecision(decidedCall);
+        }
       });
       source.onerror = () => {
         // The browser reconnects by itself unless the answer was an error (e.g. 401 after the access cookie expired):
