@@ -13,7 +13,7 @@ import type { AuditLog, AuthenticatedUser, ConversationStore, SettingsStore } fr
 import type { AlertGroup } from './alert-payloads.ts';
 
 export interface AlertInvestigatorDeps {
-  conversations: Pick<ConversationStore, 'create' | 'get' | 'update'>;
+  conversations: Pick<ConversationStore, 'create' | 'get' | 'update' | 'delete'>;
   /** which conversation each alert group opened (key → {conversation_id, owner}) */
   settings: SettingsStore;
   audit: AuditLog;
@@ -103,23 +103,34 @@ export function createAlertInvestigator(deps: AlertInvestigatorDeps) {
         return { status: 'closed', conversation_id: known.conversation_id, detail: 'The alert resolved; its investigation is closed with a note.' };
       }
 
-      let conversationId: string;
-      let message: string;
-      if (known) {
-        conversationId = known.conversation_id;
-        message = `The alert fired again:\n${group.description}\n\nHas anything changed? Update the diagnosis (read-only tools only).`;
-      } else {
+      let conversationId = '';
+      let message = `${instructions}\n\nAlert: ${group.title}\n${group.description}`;
+      let repeat = known;
+      if (!repeat) {
         const conversation = await deps.conversations.create({ userId: user.id, title: `Alert: ${group.title}`.slice(0, 255) });
         conversationId = conversation.id;
-        await deps.conversations.update(conversationId, { metadata: { alert: { key: group.key, status: 'firing', source: group.source } } });
-        await deps.settings.put(keyOf(group), { conversation_id: conversationId });
-        message = `${instructions}\n\nAlert: ${group.title}\n${group.description}`;
+        if (existing === undefined) {
+          // A group never seen: engines behind one load balancer may receive it at once. The first to store its
+          // conversation wins (putIfAbsent is one INSERT … ON CONFLICT DO NOTHING); a loser removes the one it opened.
+          const winner = (await deps.settings.putIfAbsent(keyOf(group), { conversation_id: conversationId })) as { conversation_id: string };
+          if (winner.conversation_id !== conversationId) {
+            await deps.conversations.delete(conversationId);
+            repeat = winner;
+          }
+        } else {
+          await deps.settings.put(keyOf(group), { conversation_id: conversationId });
+        }
+        if (!repeat) await deps.conversations.update(conversationId, { metadata: { alert: { key: group.key, status: 'firing', source: group.source } } });
+      }
+      if (repeat) {
+        conversationId = repeat.conversation_id;
+        message = `The alert fired again:\n${group.description}\n\nHas anything changed? Update the diagnosis (read-only tools only).`;
       }
       const waitingBefore = queue.length;
       queue.push({ user, conversationId, message, title: group.title });
       const startsNow = running < deps.maxConcurrent;
       pump();
-      if (startsNow) return { status: known ? 'noted' : 'investigating', conversation_id: conversationId, detail: known ? 'Added to the open investigation of this alert group.' : 'Investigation started.' };
+      if (startsNow) return { status: repeat ? 'noted' : 'investigating', conversation_id: conversationId, detail: repeat ? 'Added to the open investigation of this alert group.' : 'Investigation started.' };
       return {
         status: 'queued',
         conversation_id: conversationId,
