@@ -103,7 +103,7 @@ it('runs a k8s-ai-bench task with the runner\'s flags and the prompt on stdin', 
   // one Running: line per executed tool call, then the answer
   // the exact (resolved) arguments that ran, as JSON
   const scaleLine = /^Running: k8s_scale (\{.*\})$/m.exec(stdout);
-  expect(JSON.parse(scaleLine?.[1] ?? 'null')).toEqual({ name: 'web', resource_type: 'deployment', replicas: 3, namespace: 'scale-test', dry_run: false });
+  expect(JSON.parse(scaleLine?.[1] ?? 'null')).toEqual({ name: 'web', resource_type: 'deployment', replicas: 3, namespace: 'scale-test', dry_run: false, context: 'kube-sim' });
   expect(stdout).toMatch(/^Running: k8s_rollout_status /m);
   // --skip-permissions is --approve-all: every approval is printed
   expect(stderr).toMatch(/--approve-all approved k8s_scale \{"name":"web"/);

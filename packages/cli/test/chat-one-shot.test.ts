@@ -77,7 +77,7 @@ describe('one-shot exit codes', () => {
     stack.llm.reset(readOnlyScript);
     const result = await runCli(['chat', '--url', stack.url, '-p', 'Which deployments run in default?'], { env: withToken() });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toBe('Running: k8s_get {"resource_type":"deployments","namespace":"default","all_namespaces":false}\nOnly web runs in default.\n');
+    expect(result.stdout).toBe('Running: k8s_get {"resource_type":"deployments","namespace":"default","all_namespaces":false,"context":"kube-sim"}\nOnly web runs in default.\n');
   }, TEST_TIMEOUT);
 
   it('takes the question from stdin when it is not a terminal, and --json prints only validated events', async () => {
@@ -117,7 +117,7 @@ describe('one-shot exit codes', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/--approve-all: every change is approved without asking/);
     const approved = /--approve-all approved k8s_scale (\{.*\}) \(args hash [0-9a-f]{16}…\)/.exec(result.stderr);
-    expect(JSON.parse(approved?.[1] ?? 'null')).toEqual({ name: 'web', resource_type: 'deployment', replicas: 3, namespace: 'default', dry_run: false });
+    expect(JSON.parse(approved?.[1] ?? 'null')).toEqual({ name: 'web', resource_type: 'deployment', replicas: 3, namespace: 'default', dry_run: false, context: 'kube-sim' });
     expect(result.stdout).toMatch(/^Running: k8s_scale /m);
     expect(await stack.kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('3');
     const decision = proxy.bodies.find((entry) => entry.path.startsWith('/api/v1/agent/approvals/'));

@@ -402,7 +402,10 @@ describe('model errors', () => {
     expect(find(after, 'completed')[0]!.data['status']).toBe('completed');
     const timeline = (await storage.conversations.get(conversationId))!.timeline;
     expect(timeline.map((entry) => entry.type)).toEqual(['user', 'assistant', 'user', 'assistant']);
-    expect(timeline[1]!.content).toContain('upstream exploded');
+    // the failure is kept as the answer's error (shown as an error with Retry after a reload), not as answer text
+    const failed = timeline[1] as { content: string; error?: string };
+    expect(failed.error).toContain('upstream exploded');
+    expect(failed.content).toBe('');
     expect(timeline[3]!.content).toBe('Back again.');
   });
 

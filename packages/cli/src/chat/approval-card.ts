@@ -79,7 +79,7 @@ export function approvalKeysLine(palette: Palette, input: { more?: boolean; auto
 }
 
 /** Lines of the inverse's diff a card shows under "automatic revert would run" (the change's own diff comes first). */
-const INVERSE_DIFF_LINES = 12;
+const INVERSE_DIFF_LINES = 4;
 
 function diffLines(event: AwaitingApproval): string[] {
   return event.diff ? event.diff.replace(/\n$/, '').split('\n') : [];
@@ -103,16 +103,47 @@ export function diffPage(event: AwaitingApproval, input: { palette: Palette; fro
   return { text: `${page}\n${bar} ${footer}`, ...(end < lines.length ? { next: end } : {}) };
 }
 
-/** How many diff lines a card shows on a terminal of `rows` rows: the rest is paged with [m], so the header and risks stay on screen. */
-export function diffBudget(rows: number | undefined): number {
-  return Math.max(6, Math.min(20, (rows ?? 50) - 22));
+/** Lines of the inverse's diff (what automatic revert would run) in a card shown on `rows` rows: none when they do not fit. */
+function inverseBudget(rows: number | undefined, event: AwaitingApproval): number {
+  if (!event.undo?.diff) return 0;
+  const fixed = (clusterHeadline(event) ? 1 : 0) + (event.undo_of ? 1 : 0) + 3;
+  return Math.max(0, Math.min(INVERSE_DIFF_LINES, (rows ?? 50) - 22 - fixed - 7));
+}
+
+/** The lines of the inverse's diff that change something: what the revert would do, without headers and context. */
+function inverseChanges(diff: string): string[] {
+  return diff.replace(/\n$/, '').split('\n').filter((line) => /^[+-]/.test(line) && !/^(\+\+\+|---) /.test(line));
+}
+
+/** Lines a card spends beyond the fixed ones: the cluster, an undo's origin, the inverse automatic revert would run. */
+function extraLines(rows: number | undefined, event: AwaitingApproval): number {
+  let lines = (clusterHeadline(event) ? 1 : 0) + (event.undo_of ? 1 : 0);
+  if (event.undo) {
+    const inverse = event.undo.diff ? inverseChanges(event.undo.diff).length : 0;
+    const shown = Math.min(inverse, inverseBudget(rows, event));
+    lines += 2 + shown + (inverse > shown ? 1 : 0);
+  }
+  return lines;
+}
+
+/**
+ * How many diff lines a card shows on a terminal of `rows` rows: the rest is paged with [m], so the header and risks
+ * stay on screen (the card's other sections — cluster, the inverse it would revert to — come off the diff's share).
+ */
+export function diffBudget(rows: number | undefined, event?: AwaitingApproval): number {
+  return Math.max(4, Math.min(20, (rows ?? 50) - 22 - (event ? extraLines(rows, event) : 0)));
+}
+
+/** The card's size limits on a terminal of `rows` rows (see diffBudget and inverseBudget). */
+export function cardBudget(rows: number | undefined, event: AwaitingApproval): { maxDiffLines: number; maxInverseLines: number } {
+  return { maxDiffLines: diffBudget(rows, event), maxInverseLines: inverseBudget(rows, event) };
 }
 
 /**
  * `keys: false` leaves out the last line (the keys to press), for a prompt that prints it when it is ready.
  * `maxDiffLines`: show at most that many diff lines, then say how many are left (the prompt pages them with [m]).
  */
-export function formatApprovalCard(event: AwaitingApproval, input: { palette: Palette; full?: boolean; keys?: boolean; maxDiffLines?: number; undoOfLabel?: string }): string {
+export function formatApprovalCard(event: AwaitingApproval, input: { palette: Palette; full?: boolean; keys?: boolean; maxDiffLines?: number; maxInverseLines?: number; undoOfLabel?: string }): string {
   const { palette } = input;
   const bar = palette.yellow('│');
   const lines: string[] = [];
@@ -151,11 +182,12 @@ export function formatApprovalCard(event: AwaitingApproval, input: { palette: Pa
     lines.push(`${bar} ${palette.dim('if it regresses')} ${palette.bold('[a!]')} approves with automatic revert, which would run:`);
     lines.push(`${bar}   ${palette.bold(event.undo.tool)} ${event.undo.summary}`);
     if (event.undo.diff) {
-      const inverse = event.undo.diff.replace(/\n$/, '').split('\n');
-      const shown = input.full ? inverse : inverse.slice(0, INVERSE_DIFF_LINES);
-      lines.push(indent(colorDiff(shown.join('\n'), palette), `${bar}   `));
+      // the full diff with f; otherwise only the lines it changes, as many as fit
+      const inverse = input.full ? event.undo.diff.replace(/\n$/, '').split('\n') : inverseChanges(event.undo.diff);
+      const shown = input.full ? inverse : inverse.slice(0, input.maxInverseLines ?? INVERSE_DIFF_LINES);
+      if (shown.length > 0) lines.push(indent(colorDiff(shown.join('\n'), palette), `${bar}   `));
       const more = inverse.length - shown.length;
-      if (more > 0) lines.push(`${bar}   ${palette.dim(`… ${more} more line${more === 1 ? '' : 's'} of the inverse's diff (f: everything)`)}`);
+      if (more > 0) lines.push(`${bar}   ${palette.dim(shown.length > 0 ? `… ${more} more changed line${more === 1 ? '' : 's'} (f: the inverse's whole diff)` : `it changes ${more} line${more === 1 ? '' : 's'} (f: the inverse's whole diff)`)}`);
     }
   }
   field('args hash', palette.dim(event.args_hash));

@@ -25,7 +25,7 @@ async function askApproval(context: Context, approval: AwaitingApproval, positio
   }
   renderer.approvalCard(approval, { keys: false });
   // a long diff is cut so the card's header and risks stay on screen; [m] pages through the rest
-  const pageSize = renderer.diffLinesShown();
+  const pageSize = renderer.diffLinesShown(approval);
   let nextDiffLine: number | undefined = diffIsCut(approval, pageSize) ? pageSize : undefined;
   // `a!` (approve with automatic revert) exists only on a card that showed the inverse it would run (issue 21)
   const autoRevert = approval.undo !== undefined;

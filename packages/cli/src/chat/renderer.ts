@@ -11,7 +11,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import type { AgentEvent } from '@skyflo/protocol';
 import { markdownToPlainText } from '@skyflo/protocol/plain-text';
-import { diffBudget, formatApprovalCard, type AwaitingApproval } from './approval-card.ts';
+import { cardBudget, diffBudget, formatApprovalCard, type AwaitingApproval } from './approval-card.ts';
 import type { Palette } from './colors.ts';
 import { createMarkdownRenderer, createMarkdownStream, type MarkdownStream } from './markdown.ts';
 import { createTimelineView } from './timeline-view.ts';
@@ -50,7 +50,7 @@ export interface Renderer {
    */
   approvalCard(event: AwaitingApproval, options?: { full?: boolean; keys?: boolean }): void;
   /** how many diff lines a card shows before [m] pages through the rest */
-  diffLinesShown(): number;
+  diffLinesShown(event: AwaitingApproval): number;
   /** a line on stdout (tty/plain) that is not part of the answer */
   info(text: string): void;
   /** a line on stderr */
@@ -185,7 +185,10 @@ export function createRenderer(options: RendererOptions): Renderer {
   };
 
   const toolLine = (symbol: string, event: { tool: string; args: Record<string, unknown> }, suffix = '') => {
-    const args = summarizeArgs(event.args);
+    // The conversation's cluster is on every call (the engine adds it); the card and /context name it, so the line
+    // shows what tells two calls apart.
+    const { context: _cluster, ...shownArgs } = event.args;
+    const args = summarizeArgs(shownArgs);
     const budget = Math.max(20, width() - event.tool.length - 6 - suffix.length);
     const shown = args.length > budget ? `${args.slice(0, budget - 1)}…` : args;
     return `${symbol} ${palette.bold(event.tool)} ${palette.dim(shown)}${suffix}`;
@@ -404,9 +407,9 @@ export function createRenderer(options: RendererOptions): Renderer {
       flushAnswer();
       ensureNewline();
       const undoOfLabel = event.undo_of ? seenCalls.get(event.undo_of) : undefined;
-      write(`${formatApprovalCard(event, { palette, full, keys, ...(full ? {} : { maxDiffLines: diffBudget(out.rows) }), ...(undoOfLabel ? { undoOfLabel } : {}) })}\n`);
+      write(`${formatApprovalCard(event, { palette, full, keys, ...(full ? {} : cardBudget(out.rows, event)), ...(undoOfLabel ? { undoOfLabel } : {}) })}\n`);
     },
-    diffLinesShown: () => diffBudget(out.rows),
+    diffLinesShown: (event) => diffBudget(out.rows, event),
     info(text) {
       if (options.style === 'json') return;
       if (options.style === 'plain') {
