@@ -140,7 +140,7 @@ describe('skyflo sandbox', { timeout: 300_000 }, () => {
     expect(sandbox.output()).toMatch(/kubectl --kubeconfig .*sandbox\.kubeconfig get pods -A/);
     expect(existsSync(path.join(directory, 'sandbox.kubeconfig'))).toBe(true);
     // The embedded MCP server loads after the engine listens and reaches the simulated cluster.
-    expect(await waitForTools(url!)).toEqual({ status: 'ok', mcp: 'ready', components: { database: 'ok', bus: 'ok' } });
+    expect(await waitForTools(url!)).toEqual({ status: 'ok', mcp: 'ready', components: { database: 'ok', bus: 'ok', clusters: 'ok' } });
     sandbox.child.kill('SIGTERM');
     expect(await sandbox.exited).toBe(0);
   });
