@@ -165,7 +165,7 @@ describe('verify, then undo, in the Command Center (issue 21)', () => {
     // the change it undoes, by its title, tool and target (the card's title comes from the tool catalogue)
     expect(await undoCard.getByTestId('undo-of-call').textContent()).toMatch(/^\S.* \(k8s_set_image deployment default\/cart\)$/);
     await undoCard.getByTestId('diff-view').first().waitFor();
-    expect(await undoCard.getByTestId('diff-view').first().textContent()).toContain('nginx:1.27');
+    await expect.poll(async () => undoCard.getByTestId('diff-view').first().textContent(), { timeout: 30_000 }).toContain('nginx:1.27');
     await shoot(undoCard, 'verify-undo-card.png');
     const undoPost = posts.find((post) => post.path.endsWith('/undo'));
     expect(undoPost?.body).toEqual({ conversation_id: conversation.split('/').at(-1) });
@@ -197,7 +197,8 @@ describe('verify, then undo, in the Command Center (issue 21)', () => {
     const checkbox = option.getByTestId('auto-revert-checkbox');
     expect(await checkbox.isChecked()).toBe(false);
     expect(await option.getByTestId('auto-revert-summary').textContent()).toMatch(/pay/);
-    expect(await option.getByTestId('auto-revert-diff').textContent()).toContain('nginx:1.27');
+    // the diff viewer loads on demand: wait for the inverse's diff itself, not its placeholder
+    await expect.poll(async () => option.getByTestId('auto-revert-diff').textContent(), { timeout: 30_000 }).toContain('nginx:1.27');
     expect(await card.getByRole('button', { name: /^Approve/ }).textContent()).toMatch(/^Approve\s*A$/);
     await shoot(card, 'verify-auto-revert-checkbox.png');
 
