@@ -100,6 +100,8 @@ describe('cluster directory and health', () => {
     now = 1500;
     expect((await directory.current())?.name).toBe('alpha');
     await vi.waitFor(() => expect(listed).toBe(2));
+    // the background listing was asked; let its promise chain store the result (microtasks, no clock) before the clock moves
+    await new Promise((resolve) => setImmediate(resolve));
     // past maxStaleMs (60 s by default) a caller waits for the fresh listing; refresh always does
     now = 100_000;
     await directory.list();
