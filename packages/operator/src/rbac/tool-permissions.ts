@@ -139,6 +139,10 @@ export const toolPermissions: Record<string, ToolPermission> = {
   jenkins_stop_build: writes('readSecrets'),
   // the kubeconfig's contexts, each one's /version and SelfSubjectReview (allowed to every authenticated identity)
   list_clusters: reads('none'),
+  // the engine's own before-state and verification of an approved change (issue 21): the changed objects, their pods,
+  // events and controllers (watched), Helm releases (kept in Secrets; the read-only profile drops Secrets as for every row)
+  capture_change_baseline: reads('inspect', 'readSecrets'),
+  verify_change: reads('inspect', 'readSecrets'),
   preview_tool_call: reads('inspect'),
 };
 
