@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { repoRoot } from '@skyflo/testkit/tools';
 
-const bin = path.join(repoRoot, 'testkit', 'bin', 'kube-sim.mjs');
+const bin = path.join(repoRoot, 'packages', 'sandbox', 'bin', 'kube-sim.mjs');
 const directory = mkdtempSync(path.join(os.tmpdir(), 'kube-sim-cli-'));
 
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
