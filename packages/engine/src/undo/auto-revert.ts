@@ -8,7 +8,7 @@ import { canonicalJson, hashToolCall } from '../approvals/hash-tool-call.ts';
 import type { GraphDeps, RunContext } from '../graph/run-context.ts';
 import type { GateTools } from '../graph/nodes/gate/gate-tools.ts';
 import { previewHash } from '../graph/nodes/gate/preview-and-request.ts';
-import { sealContext } from '../graph/nodes/gate/gate-tools.ts';
+import { approverImpersonation, sealContext } from '../graph/nodes/gate/gate-tools.ts';
 import type { ApprovalRecord } from '../ports/index.ts';
 import type { InverseCall } from '../verification/baseline.ts';
 import { verificationLine } from '../verification/verify-change.ts';
@@ -55,15 +55,14 @@ export async function runAutoRevert(deps: GraphDeps, run: RunContext, gate: Gate
   const email = run.approver && run.approver.id === decidedBy ? run.approver.email : undefined;
   await run.emit('tool.approved', { ...identity, decided_by: decidedBy, ...(email ? { decided_by_email: email } : {}), decided_at: (decided.decidedAt ?? new Date()).getTime(), reason, automatic: true });
   if (!(await deps.approvals.claimExecution({ conversationId: run.conversationId, callId, runId: run.runId }))) return `Automatic revert ${callId} was not run: another run claimed it.`;
-  const impersonate =
-    deps.executeAsApprover && run.approver && run.approver.id === decidedBy ? { user: run.approver.email, groups: deps.executeAsApprover.groupsByRole[run.approver.role] ?? [] } : undefined;
-  if (deps.executeAsApprover && !impersonate) {
+  const actingAs = approverImpersonation(deps, run, decidedBy);
+  if (!actingAs.ok) {
     const text = 'Not executed: EXECUTE_AS_APPROVER is on, but this run does not know the approver, so the automatic revert cannot run as them. Use Undo.';
     await deps.approvals.markExecuted({ conversationId: run.conversationId, callId, ok: false, resultSummary: text });
     await gate.fail(identity, text, 'NOT_EXECUTED');
     return `Automatic revert (${inverse.summary}): ${text}`;
   }
-  const outcome = await gate.execute({ callId, tool: inverse.tool, args: inverse.args }, identity, inverse.args, impersonate ? { impersonate } : {});
+  const outcome = await gate.execute({ callId, tool: inverse.tool, args: inverse.args }, identity, inverse.args, actingAs.impersonate ? { impersonate: actingAs.impersonate } : {});
   await deps.approvals.markExecuted({ conversationId: run.conversationId, callId, ok: !outcome.isError, resultSummary: outcome.text.slice(0, 500) });
   if (outcome.isError) return `Automatic revert (${inverse.summary}, call ${callId}) failed: ${outcome.text}`;
   const { result } = await runVerification(

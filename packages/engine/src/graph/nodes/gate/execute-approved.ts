@@ -9,7 +9,7 @@ import type { JenkinsCallCredentials, ToolInfo } from '../../../mcp/tool-gateway
 import type { ApprovalRecord } from '../../../ports/index.ts';
 import type { GraphDeps, RunContext } from '../../run-context.ts';
 import type { PendingCall } from '../../state.ts';
-import { deniedText, errorText, sealContext, type CallOutcome, type GateTools } from './gate-tools.ts';
+import { approverImpersonation, deniedText, errorText, sealContext, type CallOutcome, type GateTools } from './gate-tools.ts';
 import { previewHash } from './preview-and-request.ts';
 import { createGateVerification } from '../../../verification/gate-verification.ts';
 
@@ -58,19 +58,6 @@ export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateT
     return `the preview differs from the one that was approved. Preview now:\n${quoted}`;
   }
 
-  /**
-   * EXECUTE_AS_APPROVER: the identity an approved call runs as. Fails closed — with the setting on, a call whose
-   * approver this run does not know is not run as the server's own (broader) identity instead.
-   */
-  function approverIdentity(record: ApprovalRecord): { ok: true; impersonate?: { user: string; groups: string[] } } | { ok: false; text: string } {
-    if (!deps.executeAsApprover) return { ok: true };
-    const approver = run.approver;
-    if (!approver || approver.id !== record.decidedBy) {
-      return { ok: false, text: 'Not executed: EXECUTE_AS_APPROVER is on, but this run does not know who approved the call, so it cannot run as them. Decide it again.' };
-    }
-    return { ok: true, impersonate: { user: approver.email, groups: deps.executeAsApprover.groupsByRole[approver.role] ?? [] } };
-  }
-
   async function executeApproved(call: PendingCall, info: ToolInfo | undefined, record: ApprovalRecord): Promise<CallOutcome> {
     const identity = gate.identityOf(call, info, record.args);
     const exact = exactArgsOf(record);
@@ -79,10 +66,11 @@ export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateT
       await deps.approvals.failApproved({ conversationId: run.conversationId, callId: call.callId, reason: text });
       return gate.fail(identity, text, 'NOT_EXECUTED');
     }
-    const identityToUse = approverIdentity(record);
+    const identityToUse = approverImpersonation(deps, run, record.decidedBy);
     if (!identityToUse.ok) {
-      await deps.approvals.failApproved({ conversationId: run.conversationId, callId: call.callId, reason: identityToUse.text });
-      return gate.fail(identity, identityToUse.text, 'NOT_EXECUTED');
+      const text = 'Not executed: EXECUTE_AS_APPROVER is on, but this run does not know who approved the call, so it cannot run as them. Decide it again.';
+      await deps.approvals.failApproved({ conversationId: run.conversationId, callId: call.callId, reason: text });
+      return gate.fail(identity, text, 'NOT_EXECUTED');
     }
     const actingAs = identityToUse.impersonate;
     run.decisions[call.callId] = true;

@@ -35,6 +35,17 @@ export const sha256 = (text: string) => createHash('sha256').update(text).digest
 /** The sealed arguments are bound to their row: a value copied into another call's row does not open. */
 export const sealContext = (conversationId: string, callId: string) => `approval:${conversationId}:${callId}`;
 
+/**
+ * EXECUTE_AS_APPROVER: the Kubernetes identity a call decided by `decidedBy` runs as. Fails closed — with the setting
+ * on, a call whose approver this run does not know is not run as the server's own (broader) identity instead.
+ */
+export function approverImpersonation(deps: Pick<GraphDeps, 'executeAsApprover'>, run: Pick<RunContext, 'approver'>, decidedBy: string | undefined): { ok: true; impersonate?: { user: string; groups: string[] } } | { ok: false } {
+  if (!deps.executeAsApprover) return { ok: true };
+  const approver = run.approver;
+  if (!approver || approver.id !== decidedBy) return { ok: false };
+  return { ok: true, impersonate: { user: approver.email, groups: deps.executeAsApprover.groupsByRole[approver.role] ?? [] } };
+}
+
 export type GateTools = ReturnType<typeof createGateTools>;
 
 export function createGateTools(deps: GraphDeps, run: RunContext) {
