@@ -6,7 +6,7 @@
 import type { ClusterStatus } from '@skyflo/protocol';
 import { clusterStatusSchema } from '@skyflo/protocol';
 import { z } from 'zod';
-import type { ToolGateway } from '../mcp/tool-gateway.ts';
+import { offersTool, type ToolGateway } from '../mcp/tool-gateway.ts';
 
 export const listClustersToolName = 'list_clusters';
 
@@ -38,8 +38,7 @@ export function createClusterDirectory(deps: { tools: ToolGateway; ttlMs?: numbe
   let inFlight: Promise<ClusterStatus[]> | undefined;
 
   async function fetchClusters(): Promise<ClusterStatus[]> {
-    const catalogue = await deps.tools.listTools();
-    if (!catalogue.some((tool) => tool.name === listClustersToolName)) return [];
+    if (!(await offersTool(deps.tools, listClustersToolName))) return [];
     const outcome = await deps.tools.callTool({ name: listClustersToolName, args: {}, timeoutMs: 15_000 });
     if (outcome.isError) throw new Error(`list_clusters failed: ${outcome.text}`);
     const parsed = listingSchema.safeParse(outcome.structured ?? safeJson(outcome.text));

@@ -64,3 +64,13 @@ export interface ToolGateway {
   preview(input: { name: string; args: Record<string, unknown>; signal?: AbortSignal; jenkinsCredentials?: JenkinsCallCredentials }): Promise<ToolCallOutcome | undefined>;
   close(): Promise<void>;
 }
+
+/**
+ * Whether the MCP server lists `name` (from the cached catalogue). The one way to ask "does the server offer tool X?"
+ * before calling an optional tool (verify_change, capture_change_baseline, list_clusters): an older server or a test
+ * double without it is simply not asked. A function over the port rather than a member of it, so every gateway —
+ * the adapter, the deferred one, any test double — answers it the same way from `listTools`. Throws as `listTools`.
+ */
+export async function offersTool(tools: Pick<ToolGateway, 'listTools'>, name: string): Promise<boolean> {
+  return (await tools.listTools()).some((tool) => tool.name === name);
+}

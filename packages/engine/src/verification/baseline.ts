@@ -4,7 +4,7 @@
  * (it may hold a whole manifest, Secret values included), bound to its approval row, erased with the conversation.
  */
 import type { SecretBox } from '../crypto/secret-box.ts';
-import type { ToolGateway } from '../mcp/tool-gateway.ts';
+import { offersTool, type ToolGateway } from '../mcp/tool-gateway.ts';
 
 export const captureBaselineTool = 'capture_change_baseline';
 
@@ -52,7 +52,7 @@ export function parseBaseline(structured: Record<string, unknown> | undefined): 
 export async function captureBaseline(tools: Pick<ToolGateway, 'callTool' | 'listTools'>, input: { tool: string; args: Record<string, unknown>; signal?: AbortSignal; timeoutMs?: number }): Promise<Baseline | undefined> {
   try {
     // An MCP server without the tool (an older one, a test double) is not asked: nothing is recorded.
-    if (!(await tools.listTools()).some((tool) => tool.name === captureBaselineTool)) return undefined;
+    if (!(await offersTool(tools, captureBaselineTool))) return undefined;
     const outcome = await tools.callTool({ name: captureBaselineTool, args: { tool: input.tool, args: input.args }, ...(input.signal ? { signal: input.signal } : {}), timeoutMs: input.timeoutMs ?? 30_000 });
     if (outcome.isError) return undefined;
     return parseBaseline(outcome.structured);

@@ -5,7 +5,7 @@
  * while the check runs, with its deadline, so a restart finishes or times it out (resume-verifications.ts).
  */
 import type { AgentEventPayload } from '@skyflo/protocol';
-import type { ToolGateway } from '../mcp/tool-gateway.ts';
+import { offersTool, type ToolGateway } from '../mcp/tool-gateway.ts';
 import type { ApprovalStore, VerificationState } from '../ports/index.ts';
 import type { AgentConfig } from '../config/agent.ts';
 import { verifyChange, verifyChangeTool, type VerificationResult } from './verify-change.ts';
@@ -31,7 +31,7 @@ type VerificationEvent = AgentEventPayload<'tool.verification'>;
 /** Whether the MCP server offers the verification tool (an older server: nothing is verified, nothing is streamed). */
 export async function canVerify(tools: Pick<ToolGateway, 'listTools'>): Promise<boolean> {
   try {
-    return (await tools.listTools()).some((tool) => tool.name === verifyChangeTool);
+    return await offersTool(tools, verifyChangeTool);
   } catch {
     return false;
   }
