@@ -51,6 +51,12 @@ describe('incident: blue/green switch not made', () => {
     await incident.fix('k8s_patch', { name: 'web', resource_type: 'service', patch: '{"spec":{"selector":{"version":"green"}}}' });
     const greenIps = JSON.parse(await incident.ok(['get', 'pods', '-l', 'version=green', '-o', 'json'])).items.map((pod: any) => pod.status.podIP).sort();
     await waitFor(async () => JSON.stringify(JSON.parse(await incident.ok(['get', 'endpoints', 'web', '-o', 'json'])).subsets?.[0]?.addresses?.map((address: any) => address.ip).sort()) === JSON.stringify(greenIps));
+    // kube-proxy routes by the EndpointSlices, which their own controller updates after the Endpoints: wait for them too,
+    // as an SRE would before trusting the switch (until then a request may find no ready endpoint and be refused).
+    const readySliceIps = async () => JSON.parse(await incident.ok(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web', '-o', 'json'])).items
+      .flatMap((slice: any) => (slice.endpoints ?? []).filter((endpoint: any) => endpoint.conditions?.ready !== false).flatMap((endpoint: any) => endpoint.addresses))
+      .sort();
+    await waitFor(async () => JSON.stringify(await readySliceIps()) === JSON.stringify(greenIps));
     expect(await responses()).toEqual(Array(6).fill('v2 green'));
     expect(await incident.ok(['describe', 'service', 'web'])).toMatch(/Selector:\s+app=web,version=green/);
   });
