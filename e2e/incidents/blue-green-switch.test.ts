@@ -30,7 +30,11 @@ ${clientPod()}`;
 
 describe('incident: blue/green switch not made', () => {
   let incident: IncidentHarness;
-  const responses = async () => (await incident.exec('client', ['sh', '-c', 'for i in 1 2 3 4 5 6; do wget -qO- http://web; done'])).stdout.trim().split('\n');
+  /** Six requests through the Service; what wget said on stderr goes in the failure message. */
+  const expectResponses = async (text: string) => {
+    const { stdout, stderr } = await incident.exec('client', ['sh', '-c', 'for i in 1 2 3 4 5 6; do wget -qO- http://web; done']);
+    expect(stdout.trim().split('\n'), `wget stderr: ${stderr}`).toEqual(Array(6).fill(text));
+  };
 
   beforeAll(async () => {
     incident = await startIncident(setup);
@@ -41,7 +45,7 @@ describe('incident: blue/green switch not made', () => {
   afterAll(() => incident?.close());
 
   it('shows every request answered by blue, and only blue pods in the endpoints', async () => {
-    expect(await responses()).toEqual(Array(6).fill('v1 blue'));
+    await expectResponses('v1 blue');
     const blueIps = JSON.parse(await incident.ok(['get', 'pods', '-l', 'version=blue', '-o', 'json'])).items.map((pod: any) => pod.status.podIP).sort();
     const endpoints = JSON.parse(await incident.ok(['get', 'endpoints', 'web', '-o', 'json'])).subsets[0].addresses.map((address: any) => address.ip).sort();
     expect(endpoints).toEqual(blueIps);
@@ -57,7 +61,7 @@ describe('incident: blue/green switch not made', () => {
       .flatMap((slice: any) => (slice.endpoints ?? []).filter((endpoint: any) => endpoint.conditions?.ready !== false).flatMap((endpoint: any) => endpoint.addresses))
       .sort();
     await waitFor(async () => JSON.stringify(await readySliceIps()) === JSON.stringify(greenIps));
-    expect(await responses()).toEqual(Array(6).fill('v2 green'));
+    await expectResponses('v2 green');
     expect(await incident.ok(['describe', 'service', 'web'])).toMatch(/Selector:\s+app=web,version=green/);
   });
 });
