@@ -14,6 +14,7 @@ import { markdownToPlainText } from '@skyflo/protocol/plain-text';
 import { cardBudget, diffBudget, formatApprovalCard, type AwaitingApproval } from './approval-card.ts';
 import type { Palette } from './colors.ts';
 import { createMarkdownRenderer, createMarkdownStream, type MarkdownStream } from './markdown.ts';
+import { createTerminalScreen, WORKING_LABEL } from './terminal-screen.ts';
 import { createTimelineView } from './timeline-view.ts';
 import { verificationBlock, verificationLine, verifyingLabel } from './verification-lines.ts';
 
@@ -88,11 +89,10 @@ export function createRenderer(options: RendererOptions): Renderer {
   const { palette, out, err } = options;
   const width = () => Math.min(out.columns ?? 100, 120);
   const markdown = createMarkdownRenderer({ width: width(), colors: options.colors });
+  const screen = createTerminalScreen({ out, palette, live: options.live ?? false });
+  const { write, ensureNewline } = screen;
   let answer: MarkdownStream | undefined;
   let thinking = false;
-  /** the last line on screen is this call's status line, so it can be rewritten in place */
-  let liveToolLine: string | undefined;
-  let atLineStart = true;
   const usage = { prompt: 0, completion: 0, cached: 0 };
   /** the events folded by the protocol's fold: what a line says comes from here (timeline-view.ts) */
   const view = createTimelineView();
@@ -106,69 +106,13 @@ export function createRenderer(options: RendererOptions): Renderer {
   };
   /** plain style: the answer as plain text, line by line as lines complete (fences and tables once closed) */
   let plainAnswer: MarkdownStream | undefined;
-
-  // Live output (options.live): at most one of the spinner and the raw unfinished answer line is on screen, always
-  // last; anything else written first erases it.
-  let spinner: { timer: NodeJS.Timeout; frame: number } | undefined;
-  let partialShown = '';
-  const spinnerFrames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-  /** what the spinner says: the agent working, or the engine verifying a change (issue 21) */
-  let spinnerLabel = 'working…';
-  const spinnerLine = (frame: number) => `\r\x1b[2K${palette.cyan(spinnerFrames[frame % spinnerFrames.length]!)} ${palette.dim(spinnerLabel)}`;
   /** calls whose result said their before-state was recorded (tool.result undo_available): /undo can revert them */
   const undoable = new Set<string>();
   /** "k8s_set_image name=web image=web:9.9" per call seen, so an undo's card names the change it undoes */
   const seenCalls = new Map<string, string>();
   /** calls the engine runs as an automatic revert (tool.verification auto_revert_call_id): approved by no one again */
   const autoReverts = new Set<string>();
-  const clearLive = () => {
-    if (spinner) {
-      clearInterval(spinner.timer);
-      spinner = undefined;
-      out.write('\r\x1b[2K');
-    }
-    if (partialShown) {
-      // the raw line may have wrapped: go back to its first row and erase to the end of the screen
-      const rows = Math.max(1, Math.ceil(stripVTControlCharacters(partialShown).length / Math.max(20, out.columns ?? 80)));
-      out.write(`${rows > 1 ? `\x1b[${rows - 1}A` : ''}\r\x1b[J`);
-      partialShown = '';
-    }
-  };
-  const startSpinner = () => {
-    if (!options.live || spinner || partialShown || !atLineStart) return;
-    const state = { frame: 0, timer: setInterval(() => out.write(spinnerLine(++state.frame)), 100) };
-    state.timer.unref();
-    spinner = state;
-    out.write(spinnerLine(0));
-  };
-  const showPartial = (text: string) => {
-    if (!options.live) return;
-    if (!text) {
-      startSpinner();
-      return;
-    }
-    if (partialShown && text.startsWith(partialShown)) {
-      out.write(text.slice(partialShown.length));
-      partialShown = text;
-      return;
-    }
-    clearLive();
-    if (!atLineStart) return;
-    out.write(text);
-    partialShown = text;
-  };
 
-  const write = (text: string) => {
-    if (!text) return;
-    clearLive();
-    liveToolLine = undefined;
-    out.write(text);
-    // a coloured line ends with its closing escape code after the newline
-    atLineStart = stripVTControlCharacters(text).endsWith('\n');
-  };
-  const ensureNewline = () => {
-    if (!atLineStart) write('\n');
-  };
   const endThinking = () => {
     if (!thinking) return;
     thinking = false;
@@ -193,15 +137,12 @@ export function createRenderer(options: RendererOptions): Renderer {
     const shown = args.length > budget ? `${args.slice(0, budget - 1)}…` : args;
     return `${symbol} ${palette.bold(event.tool)} ${palette.dim(shown)}${suffix}`;
   };
+  /** a call's status line ends the thinking and the answer so far, then takes (or rewrites) the last line */
   const showToolLine = (callId: string, line: string) => {
-    clearLive();
+    screen.clearLive();
     endThinking();
     flushAnswer();
-    ensureNewline();
-    if (liveToolLine === callId) out.write('\x1b[1A\x1b[2K\r');
-    out.write(`${line}\n`);
-    atLineStart = true;
-    liveToolLine = callId;
+    screen.statusLine(callId, line);
   };
 
   function tty(event: AgentEvent): void {
@@ -230,12 +171,12 @@ export function createRenderer(options: RendererOptions): Renderer {
           ensureNewline();
           write(rendered);
         }
-        showPartial(answer.pending());
+        screen.showPartial(answer.pending());
         return;
       }
       case 'ready':
       case 'generation.start':
-        startSpinner();
+        screen.startSpinner();
         return;
       case 'generation.complete':
         endThinking();
@@ -253,22 +194,20 @@ export function createRenderer(options: RendererOptions): Renderer {
         const text = (call.result ?? []).map((part) => part.text).join('\n');
         const lines = text ? text.split('\n').length : 0;
         showToolLine(event.call_id, toolLine(palette.green('✓'), call, palette.dim(`  ${lines} line${lines === 1 ? '' : 's'}`)));
-        startSpinner();
+        screen.startSpinner();
         return;
       }
       case 'tool.verification':
         // live: the spinner line is the verification in progress; the outcome replaces it (issue 21)
         if (event.outcome === 'verifying') {
           if (!options.live) showToolLine(`verify-${event.call_id}`, verificationLine(event, palette, width()));
-          spinnerLabel = verifyingLabel(event, width());
-          if (spinner) out.write(spinnerLine(spinner.frame));
-          else startSpinner();
+          screen.spinnerLabel(verifyingLabel(event, width()), { show: true });
           return;
         }
-        spinnerLabel = 'working…';
+        screen.spinnerLabel(WORKING_LABEL);
         if (event.auto_revert_call_id) autoReverts.add(event.auto_revert_call_id);
         showToolLine(`verify-${event.call_id}`, verificationBlock(event, palette, { width: width(), undoAvailable: undoable.has(event.call_id) }));
-        startSpinner();
+        screen.startSpinner();
         return;
       case 'tool.error': {
         const call = view.tool(event.call_id);
@@ -309,8 +248,8 @@ export function createRenderer(options: RendererOptions): Renderer {
         usage.cached += event.cached_tokens;
         return;
       case 'completed': {
-        spinnerLabel = 'working…';
-        clearLive();
+        screen.spinnerLabel(WORKING_LABEL);
+        screen.clearLive();
         endThinking();
         flushAnswer();
         ensureNewline();
