@@ -1,15 +1,21 @@
 /**
  * The live conversation: the timeline reducer plus the streams that feed it, the queue and the approvals.
- * Components read this store and call its intents; all SSE handling lives here. Tokens are applied in batches,
- * one state update per animation frame, so a fast stream does not re-render per token.
+ * Components read this store and call its intents; all SSE handling lives here. Tokens are applied in batches
+ * (event-batcher.ts), so a fast stream does not re-render per token; what may be decided is read from the timeline
+ * by decision-rules.ts.
  */
 import type { AgentEvent } from '@skyflo/protocol';
 import type { AgentEventStream } from '@skyflo/protocol/client';
 import { create } from 'zustand';
 import { ApiError, skyflo } from '../../../lib/api.ts';
 import { decidedElsewhereNotice, decisionProgress, runTimeOf } from './decided-elsewhere.ts';
+import { decisionRefusal, isAwaitingDecision } from './decision-rules.ts';
+import { createEventBatcher } from './event-batcher.ts';
 import { enqueue, holdAll, persistQueue, promote, removeQueued, restoreQueue, takeNext, type QueuedMessage } from './queue.ts';
-import { addUserMessage, applyEvent, decisionTargetOf, emptyTimeline, markInterrupted, pendingApprovals, timelineFromPersisted, type DecisionTarget, type TimelineState } from './timeline.ts';
+import { rememberedRun, rememberRun } from './run-memory.ts';
+import { addUserMessage, applyEvent, emptyTimeline, markInterrupted, pendingApprovals, timelineFromPersisted, type DecisionTarget, type TimelineState } from './timeline.ts';
+
+export { decisionTargets } from './decision-rules.ts';
 
 export interface ConversationResponse {
   id: string;
@@ -63,28 +69,7 @@ export interface ChatStore {
   onConversationChanged?: (conversationId: string) => void;
 }
 
-const runKey = (conversationId: string) => `skyflo.run.${conversationId}`;
 const RECONNECT_ATTEMPTS = 5;
-const MIN_RENDER_INTERVAL_MS = 50;
-
-function rememberRun(conversationId: string, runId: string | undefined): void {
-  try {
-    if (runId) sessionStorage.setItem(runKey(conversationId), runId);
-    else sessionStorage.removeItem(runKey(conversationId));
-  } catch {
-    // storage disabled: reload re-attach is lost, nothing else
-  }
-}
-
-function rememberedRun(conversationId: string): string | undefined {
-  try {
-    return sessionStorage.getItem(runKey(conversationId)) ?? undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const nextFrame = (callback: () => void) => (typeof requestAnimationFrame === 'function' ? requestAnimationFrame(callback) : setTimeout(callback, 16));
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** How often the saved timeline is read while following a run resumed by someone else's decision, and for how long. */
 export const FOLLOW_INTERVAL_MS = 2_000;
@@ -94,34 +79,12 @@ export const useChatStore = create<ChatStore>((set, get) => {
   /** aborts the stream of the conversation on screen when the user leaves it (the run itself goes on) */
   let controller: AbortController | undefined;
   let streamDone: Promise<void> = Promise.resolve();
-  let buffered: Array<{ event: AgentEvent; id?: number }> = [];
-  let frameScheduled = false;
-
-  let lastFlush = 0;
-  const flush = () => {
-    frameScheduled = false;
-    lastFlush = Date.now();
-    if (buffered.length === 0) return;
-    const batch = buffered;
-    buffered = [];
+  const batcher = createEventBatcher((batch) => {
     let timeline = get().timeline;
     for (const item of batch) timeline = applyEvent(timeline, item.event, item.id);
     set({ timeline });
-  };
-
-  const push = (event: AgentEvent, id?: number) => {
-    buffered.push({ event, id });
-    // Structural events are applied at once; only token/thinking deltas wait for the frame.
-    if (event.type !== 'token' && event.type !== 'thinking') return flush();
-    if (!frameScheduled) {
-      frameScheduled = true;
-      // At most one render per animation frame, and no more than ~20 per second: text growing 20 times a second
-      // reads as smooth, and each render costs the same whatever the number of tokens it adds.
-      const wait = Math.max(0, lastFlush + MIN_RENDER_INTERVAL_MS - Date.now());
-      if (wait === 0) nextFrame(flush);
-      else setTimeout(() => nextFrame(flush), wait);
-    }
-  };
+  });
+  const { flush, push } = batcher;
 
   const current = (conversationId: string) => get().conversationId === conversationId;
 
@@ -228,20 +191,8 @@ export const useChatStore = create<ChatStore>((set, get) => {
     startChat(conversationId, taken.next.content);
   }
 
-  /**
-   * Why `target` may not be decided from this page right now, or undefined when it may: the engine must have paused
-   * (every call of the turn previewed), and the card must still show the same preview the user decides on.
-   */
-  function refusal(target: DecisionTarget, approve: boolean): string | undefined {
-    const { timeline } = get();
-    if (timeline.status === 'streaming') return 'The agent is still preparing this turn; decide once every proposed change is shown.';
-    const shown = pendingApprovals(timeline).find((tool) => tool.call_id === target.call_id);
-    if (!shown) return undefined; // decided meanwhile: nothing to send (the caller skips it)
-    const current = decisionTargetOf(shown);
-    if (current.args_hash !== target.args_hash || current.diff_hash !== target.diff_hash) return `The preview of ${shown.tool} changed after it was shown; read the card again and decide it there.`;
-    if (approve && !target.args_hash) return `The preview of ${shown.tool} did not reach this page, so it cannot be approved from here; reload the page.`;
-    return undefined;
-  }
+  /** why `target` may not be decided from this page right now (decision-rules.ts), or undefined when it may */
+  const refusal = (target: DecisionTarget, approve: boolean) => decisionRefusal(get().timeline, target, approve);
 
   async function decideOne(conversationId: string, target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean): Promise<void> {
     set({ deciding: target.call_id });
@@ -270,7 +221,7 @@ export const useChatStore = create<ChatStore>((set, get) => {
       // message twice or drop the live stream.
       if (get().conversationId === conversationId) return;
       controller?.abort();
-      buffered = [];
+      batcher.discard();
       set({ conversationId, cluster: context, timeline: emptyTimeline, queue: restoreQueue(conversationId), loading: true, loadError: undefined, batch: undefined, deciding: undefined, undoing: undefined, following: undefined });
       let conversation: ConversationResponse;
       try {
@@ -319,7 +270,7 @@ export const useChatStore = create<ChatStore>((set, get) => {
     async decide(target, approve, reason, autoRevert) {
       const { conversationId, timeline } = get();
       if (!conversationId || get().deciding || get().batch) return;
-      if (!pendingApprovals(timeline).some((item) => item.call_id === target.call_id)) return;
+      if (!isAwaitingDecision(timeline, target.call_id)) return;
       const refused = refusal(target, approve);
       if (refused) return set({ timeline: { ...timeline, error: refused } });
       await decideOne(conversationId, target, approve, reason, autoRevert);
@@ -347,7 +298,7 @@ export const useChatStore = create<ChatStore>((set, get) => {
           await streamDone;
           if (!current(conversationId)) break;
           // decided meanwhile (elsewhere, or the engine closed it): nothing to send for it
-          if (!pendingApprovals(get().timeline).some((tool) => tool.call_id === target.call_id)) continue;
+          if (!isAwaitingDecision(get().timeline, target.call_id)) continue;
           const refused = refusal(target, approve);
           if (refused) {
             set({ timeline: { ...get().timeline, error: refused } });
@@ -364,7 +315,7 @@ export const useChatStore = create<ChatStore>((set, get) => {
       const { conversationId, timeline } = get();
       // This page's own stream (or a follow already going) shows the run; the card asks again on its next poll.
       if (!conversationId || runInProgress()) return;
-      if (!pendingApprovals(timeline).some((tool) => tool.call_id === callId)) return;
+      if (!isAwaitingDecision(timeline, callId)) return;
       const baseline = runTimeOf(timeline, callId);
       const started = Date.now();
       set({ following: callId });
@@ -410,14 +361,6 @@ export const useChatStore = create<ChatStore>((set, get) => {
     },
   };
 });
-
-/**
- * The calls a batch decision covers: the cards on screen (previewed, awaiting a decision), each with the hashes of
- * the awaiting event it shows. A gated call that was never previewed is not among them: nobody saw what it does.
- */
-export function decisionTargets(timeline: TimelineState): DecisionTarget[] {
-  return pendingApprovals(timeline).map(decisionTargetOf);
-}
 
 // the queue survives a reload of the page (queue.ts: message text only, sessionStorage)
 useChatStore.subscribe((state, previous) => {
