@@ -135,7 +135,6 @@ export async function planVerification(options: { tool: string; args: Args; cont
     case 'argo_pause_rollout':
       return { notApplicable: `${tool} stops a rollout on purpose; its state (argo_status) is the result` };
     default:
-      if (tool.startsWith('jenkins_')) return { notApplicable: 'Jenkins builds are not followed by verification yet: read the build with jenkins_get_build' };
       if (tool.startsWith('helm_repo_')) return { notApplicable: `${tool} changes the server's chart repositories, not the cluster` };
       if (['k8s_exec', 'k8s_run_pod', 'k8s_port_forward'].includes(tool)) return { notApplicable: `${tool} has no desired state to check` };
       return { notApplicable: `no verification is known for ${tool}` };

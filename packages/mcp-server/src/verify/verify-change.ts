@@ -17,6 +17,7 @@ import { contextDeps } from './cluster-context.ts';
 import { planVerification } from './plan-verification.ts';
 import { runVerification } from './run-verification.ts';
 import { createWatchSession } from './watch-session.ts';
+import { verifyJenkinsCall } from './jenkins-check.ts';
 
 export const verifyChangeName = 'verify_change';
 
@@ -55,6 +56,7 @@ export function createVerifyChange(tools: AnyToolDefinition<ToolDeps>[]): AnyToo
       before: z.record(z.string(), z.unknown()).optional().describe("capture_change_baseline's `before` for this call, when recorded"),
       timeout_seconds: z.number().int().min(1).max(1800).default(120).describe('Upper bound on the wait; the objects\' own progress deadlines may end it sooner (default 120)'),
       hold_seconds: z.number().min(0).max(300).default(defaultHoldSeconds).describe('After success, keep watching this long so a controller that sets the change back is caught (default 5)'),
+      result: z.record(z.string(), z.unknown()).optional().describe("The call's own result, when what to follow is only known from it (Jenkins: the build it started, {buildNumber, queueId, url})"),
     },
     outputSchema: verifyChangeResultShape,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
@@ -66,17 +68,20 @@ export function createVerifyChange(tools: AnyToolDefinition<ToolDeps>[]): AnyToo
       const target = tools.find((candidate) => candidate.name === input.tool);
       if (!target) return finish({ outcome: 'not_applicable', summary: `no verification is known for ${input.tool}`, evidence: [] });
       if (target.annotations.readOnlyHint) return finish({ outcome: 'not_applicable', summary: `${input.tool} changes nothing`, evidence: [] });
+      let progress = 0;
       const parsed = validateInput(target, input.args);
       if (!parsed.ok) return { ...parsed.output };
       const args = parsed.data;
+      const report = context.reportProgress
+        ? (message: string) => void context.reportProgress!(++progress, undefined, redactText(message)).catch(() => undefined)
+        : undefined;
+      if (input.tool.startsWith('jenkins_')) {
+        return finish(await verifyJenkinsCall({ tool: input.tool, args, ...(input.result ? { result: input.result } : {}), deps, context, deadline: Date.now() + input.timeout_seconds * 1000, ...(report ? { progress: report } : {}) }));
+      }
       const cluster = contextDeps(deps, (input.args as Record<string, unknown>).context);
       const capturedAt = Number(input.before?.captured_at);
       // Warning events older than the change are not news (a little slack for clock skew between us and the API server).
       const changedAt = Number.isFinite(capturedAt) && capturedAt > 0 ? capturedAt : Date.now() - 30_000;
-      let progress = 0;
-      const report = context.reportProgress
-        ? (message: string) => void context.reportProgress!(++progress, undefined, redactText(message)).catch(() => undefined)
-        : undefined;
       const session = createWatchSession({ kubeConfig: cluster.deps.kubeConfig, signal: context.signal });
       try {
         const plan = await planVerification({ tool: input.tool, args, context: cluster, changedAt, before: input.before as Record<string, any> | undefined });
