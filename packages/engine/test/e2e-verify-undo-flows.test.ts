@@ -97,6 +97,7 @@ beforeAll(async () => {
   await apply(deployment('shop', 'nginx:1.27'));
   await apply(deployment('worker', 'nginx:1.27'));
   await apply(deployment('api', 'nginx:1.27'));
+  await apply(deployment('batch', 'crash:1.0', 0));
   await apply(`apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
 metadata: {name: api-hpa, namespace: default}
@@ -106,7 +107,7 @@ spec:
   maxReplicas: 3
   metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}]
 `);
-  for (const name of ['web', 'shop', 'worker', 'api']) await kubectl('rollout', 'status', `deployment/${name}`, '-n', 'default', '--timeout=60s');
+  for (const name of ['web', 'shop', 'worker', 'api', 'batch']) await kubectl('rollout', 'status', `deployment/${name}`, '-n', 'default', '--timeout=60s');
   mcp = await startMcpHttpServer({ port: 0, authToken: 'engine-mcp-token', settings: { kubeconfigPath: kubeconfig, kubectlPath } });
   sim = await startLlmSim({ port: 0 });
   tools = createToolGateway({ url: mcp.url, authToken: 'engine-mcp-token' });
@@ -222,5 +223,23 @@ describe('verify, then undo (issue 21)', () => {
     await harness.service.idle();
     expect(auditRows.filter((item) => item.action === 'approval.auto_reverted' && item.subjectId === 'call_crash-revert')).toHaveLength(1);
     expect(auditRows.filter((item) => item.action === 'tool.verified' && ['call_crash', 'call_crash-revert'].includes(item.subjectId ?? '')).map((item) => (item.details as { outcome: string }).outcome)).toEqual(['regressed', 'verified']);
+  }, 180_000);
+
+  it('(e) the automatic revert records the risks of its inverse: scaling a crash-looping deployment back to 0 is flagged SCALE_TO_ZERO and destructive on its approval row', async () => {
+    script({ id: 'call_batch', name: 'k8s_scale', arguments: { name: 'batch', resource_type: 'deployment', replicas: 2, namespace: 'default' } }, 'Scaled back to 0.');
+    const first = await post('/agent/chat', { messages: [{ role: 'user', content: 'start batch with 2 replicas' }] });
+    const conversationId = String(first[0]!.data['conversation_id']);
+    const awaiting = find(first, 'tool.awaiting_approval')[0]!;
+    expect(awaiting['undo']).toMatchObject({ tool: 'k8s_scale' });
+    const second = await post('/agent/approvals/call_batch', { approve: true, auto_revert: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] });
+    const verifications = find(second, 'tool.verification');
+    expect(verifications.filter((event) => event['call_id'] === 'call_batch').at(-1)).toMatchObject({ outcome: 'regressed', auto_revert_call_id: 'call_batch-revert' });
+    expect(verifications.filter((event) => event['call_id'] === 'call_batch-revert').at(-1)).toMatchObject({ outcome: 'verified', undo_of: 'call_batch' });
+    expect(await kubectl('get', 'deployment', 'batch', '-n', 'default', '-o', 'jsonpath={.spec.replicas}')).toBe('0');
+    // the revert's row carries what the gate would have flagged on its card, not an empty list
+    const row = await storage.approvals.get(conversationId, 'call_batch-revert');
+    expect(row).toMatchObject({ status: 'executed', automatic: true, undoOf: 'call_batch', destructive: true });
+    expect(row!.risks).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'SCALE_TO_ZERO', severity: 'high' })]));
+    expect(find(second, 'tools.pending').flatMap((event) => event['tools'] as Array<Record<string, unknown>>).find((tool) => tool['call_id'] === 'call_batch-revert')).toMatchObject({ destructive: true });
   }, 180_000);
 });

@@ -1,74 +1,154 @@
 /**
  * Automatic revert (issue 21, opt-in per approval): the approver approved with `auto_revert` having seen the inverse
  * on the card, and the verification ended `regressed`. The recorded inverse is recorded as a new call (`undo_of`),
- * previewed, decided automatically in the approver's name (audited as such: `automatic`, reason), executed once
- * (claimed like any approved call) and verified. Returns what the model reads about it.
+ * previewed, its risks assessed like any call's, decided automatically in the approver's name (audited as such:
+ * `automatic`, reason), executed once (claimed like any approved call) and verified. Returns what the model reads.
+ *
+ * It runs in two places: inside the run that executed the change (runAutoRevert, through the gate's tools), and after
+ * an engine restart, when a resumed verification ends `regressed` (verification/resume-verifications.ts) with no run
+ * at all. Both go through revertAutomatically with where they stand (RevertSurroundings).
  */
+import { mergeRisks } from '@skyflo/safety';
+import type { AgentEventPayload, AgentEventType } from '@skyflo/protocol';
 import { canonicalJson, hashToolCall } from '../approvals/hash-tool-call.ts';
+import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
 import type { GraphDeps, RunContext } from '../graph/run-context.ts';
-import type { GateTools } from '../graph/nodes/gate/gate-tools.ts';
-import { previewHash } from '../graph/nodes/gate/preview-and-request.ts';
+import type { GateTools, Identity } from '../graph/nodes/gate/gate-tools.ts';
+import { previewFacts, previewHash } from '../graph/nodes/gate/preview-and-request.ts';
 import { approverImpersonation, sealContext } from '../graph/nodes/gate/gate-tools.ts';
-import type { ApprovalRecord } from '../ports/index.ts';
+import type { ToolGateway } from '../mcp/tool-gateway.ts';
+import type { ApprovalRecord, ApprovalStore, RiskFlag } from '../ports/index.ts';
 import type { InverseCall } from '../verification/baseline.ts';
 import { verificationLine } from '../verification/verify-change.ts';
-import { runVerification } from '../verification/verify-executed.ts';
+import { runVerification, type VerifyExecutedDeps } from '../verification/verify-executed.ts';
 
-export async function runAutoRevert(deps: GraphDeps, run: RunContext, gate: GateTools, input: { original: ApprovalRecord; inverse: InverseCall; callId: string }): Promise<string> {
+export interface AutoRevertDeps {
+  tools: ToolGateway;
+  approvals: ApprovalStore;
+  secretBox: SecretBox;
+  inspector: ToolCallInspector;
+  config: VerifyExecutedDeps['config'];
+}
+
+/** Where the revert runs: the events it emits, the run it belongs to, how it executes and as whom. */
+export interface RevertSurroundings {
+  conversationId: string;
+  runId: string;
+  emit: <T extends AgentEventType>(type: T, payload: AgentEventPayload<T>) => Promise<void>;
+  signal?: AbortSignal;
+  /** the approver's email, for tool.approved, when known */
+  approverEmail?: string;
+  /** EXECUTE_AS_APPROVER for the original's approver (fails closed when the approver is not known) */
+  actingAs: { ok: true; impersonate?: { user: string; groups: string[] } } | { ok: false };
+  /** runs the call (tool.executing, then tool.result or tool.error) */
+  execute(identity: Identity, args: Record<string, unknown>, impersonate?: { user: string; groups: string[] }): Promise<{ text: string; isError: boolean }>;
+  /** reports a call that will not run (tool.error with a code) */
+  fail(identity: Identity, text: string, code: string): Promise<unknown>;
+}
+
+/** The risks of the inverse, as the gate assesses any call: the inspector's, merged with its preview's (fails closed). */
+export function inverseRisks(inspector: ToolCallInspector, inverse: InverseCall, previewRisks: RiskFlag[]): RiskFlag[] {
+  try {
+    return mergeRisks(inspector.risks(inverse.tool, inverse.args), previewRisks);
+  } catch (error) {
+    return [{ code: 'RISK_CHECK_FAILED', message: `The risk check failed (${error instanceof Error ? error.message : String(error)}); review the arguments carefully.`, severity: 'high' }];
+  }
+}
+
+function shownArgs(inspector: ToolCallInspector, inverse: InverseCall): Record<string, unknown> {
+  try {
+    return inspector.displayArgs(inverse.tool, inverse.args);
+  } catch {
+    return {}; // fail closed: show nothing rather than something unredacted
+  }
+}
+
+function isDestructive(inspector: ToolCallInspector, inverse: InverseCall, risks: RiskFlag[]): boolean {
+  try {
+    return inspector.destructive(inverse.tool, inverse.args, risks);
+  } catch {
+    return true;
+  }
+}
+
+export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurroundings, input: { original: ApprovalRecord; inverse: InverseCall; callId: string }): Promise<string> {
   const { original, inverse, callId } = input;
-  const shown = gate.shownArgsOf(inverse.tool, inverse.args);
-  const identity = { call_id: callId, tool: inverse.tool, title: inverse.summary, args: shown };
+  const shown = shownArgs(deps.inspector, inverse);
+  const identity: Identity = { call_id: callId, tool: inverse.tool, title: inverse.summary, args: shown };
   let diff: string | undefined;
   let diffHash: string | undefined;
+  let previewRisks: RiskFlag[] = [];
   try {
-    const preview = await deps.tools.preview({ name: inverse.tool, args: inverse.args, signal: run.signal });
+    const preview = await deps.tools.preview({ name: inverse.tool, args: inverse.args, ...(at.signal ? { signal: at.signal } : {}) });
     if (preview && !preview.isError) {
       diff = preview.text;
       diffHash = previewHash(preview.text, preview.structured);
+      previewRisks = previewFacts(preview.structured).risks;
     }
   } catch {
     // the revert is still the inverse the approver saw; its preview is only shown
   }
+  const risks = inverseRisks(deps.inspector, inverse, previewRisks);
   const reason = `Automatic revert: the verification of ${original.callId} ended regressed and it was approved with automatic revert.`;
   await deps.approvals.request({
-    conversationId: run.conversationId,
+    conversationId: at.conversationId,
     callId,
-    runId: run.runId,
+    runId: at.runId,
     tool: inverse.tool,
     args: shown,
     // bound to the original's cluster (name and API server) like any approved call (issue 22): checked again before it runs
     argsHash: hashToolCall(inverse.tool, inverse.args, original.cluster),
-    exactArgsSealed: deps.secretBox.seal(canonicalJson(inverse.args), sealContext(run.conversationId, callId)),
+    exactArgsSealed: deps.secretBox.seal(canonicalJson(inverse.args), sealContext(at.conversationId, callId)),
     ...(diff !== undefined && diffHash !== undefined ? { diff, diffHash } : {}),
     resolution: [],
-    risks: [],
-    destructive: gate.destructive(inverse.tool, inverse.args),
+    // what the approval row and its audit show: the inverse can carry risks of its own (a restored Secret, scale to 0)
+    risks,
+    destructive: isDestructive(deps.inspector, inverse, risks),
     policyReason: `Restores the before-state of ${original.callId}: ${inverse.summary}`,
     ...(original.requestedBy ? { requestedBy: original.requestedBy } : {}),
     undoOf: original.callId,
     ...(original.cluster ? { cluster: original.cluster, ...(original.namespace ? { namespace: original.namespace } : {}), ...(original.policy ? { policy: original.policy } : {}) } : {}),
   });
-  const decidedBy = original.decidedBy ?? run.requester.id;
-  const decided = await deps.approvals.decide({ conversationId: run.conversationId, callId, approve: true, decidedBy, reason, automatic: true, decisionRunId: run.runId });
+  const decidedBy = original.decidedBy ?? original.requestedBy ?? 'system';
+  const decided = await deps.approvals.decide({ conversationId: at.conversationId, callId, approve: true, decidedBy, reason, automatic: true, decisionRunId: at.runId });
   if (!decided) return `Automatic revert ${callId} was not run: it was already decided.`;
-  await run.emit('tools.pending', { tools: [{ ...identity, requires_approval: true, destructive: decided.destructive, timestamp: Date.now() }] });
-  const email = run.approver && run.approver.id === decidedBy ? run.approver.email : undefined;
-  await run.emit('tool.approved', { ...identity, decided_by: decidedBy, ...(email ? { decided_by_email: email } : {}), decided_at: (decided.decidedAt ?? new Date()).getTime(), reason, automatic: true });
-  if (!(await deps.approvals.claimExecution({ conversationId: run.conversationId, callId, runId: run.runId }))) return `Automatic revert ${callId} was not run: another run claimed it.`;
-  const actingAs = approverImpersonation(deps, run, decidedBy);
-  if (!actingAs.ok) {
-    const text = 'Not executed: EXECUTE_AS_APPROVER is on, but this run does not know the approver, so the automatic revert cannot run as them. Use Undo.';
-    await deps.approvals.markExecuted({ conversationId: run.conversationId, callId, ok: false, resultSummary: text });
-    await gate.fail(identity, text, 'NOT_EXECUTED');
+  await at.emit('tools.pending', { tools: [{ ...identity, requires_approval: true, destructive: decided.destructive, timestamp: Date.now() }] });
+  await at.emit('tool.approved', { ...identity, decided_by: decidedBy, ...(at.approverEmail ? { decided_by_email: at.approverEmail } : {}), decided_at: (decided.decidedAt ?? new Date()).getTime(), reason, automatic: true });
+  if (!(await deps.approvals.claimExecution({ conversationId: at.conversationId, callId, runId: at.runId }))) return `Automatic revert ${callId} was not run: another run claimed it.`;
+  if (!at.actingAs.ok) {
+    const text = 'Not executed: EXECUTE_AS_APPROVER is on, but the engine does not know the approver here, so the automatic revert cannot run as them. Use Undo.';
+    await deps.approvals.markExecuted({ conversationId: at.conversationId, callId, ok: false, resultSummary: text });
+    await at.fail(identity, text, 'NOT_EXECUTED');
     return `Automatic revert (${inverse.summary}): ${text}`;
   }
-  const outcome = await gate.execute({ callId, tool: inverse.tool, args: inverse.args }, identity, inverse.args, actingAs.impersonate ? { impersonate: actingAs.impersonate } : {});
-  await deps.approvals.markExecuted({ conversationId: run.conversationId, callId, ok: !outcome.isError, resultSummary: outcome.text.slice(0, 500) });
+  const outcome = await at.execute(identity, inverse.args, at.actingAs.impersonate);
+  await deps.approvals.markExecuted({ conversationId: at.conversationId, callId, ok: !outcome.isError, resultSummary: outcome.text.slice(0, 500) });
   if (outcome.isError) return `Automatic revert (${inverse.summary}, call ${callId}) failed: ${outcome.text}`;
   const { result } = await runVerification(
     deps,
-    { conversationId: run.conversationId, callId, tool: inverse.tool, args: inverse.args, undoOf: original.callId },
-    { emit: (payload) => run.emit('tool.verification', payload), signal: run.signal },
+    { conversationId: at.conversationId, callId, tool: inverse.tool, args: inverse.args, undoOf: original.callId },
+    { emit: (payload) => at.emit('tool.verification', payload), ...(at.signal ? { signal: at.signal } : {}) },
   );
   return `Automatic revert ran (${inverse.summary}, call ${callId}). ${verificationLine(result)}`;
+}
+
+/** The automatic revert inside the run that executed the change: the gate's execution, the run's approver. */
+export async function runAutoRevert(deps: GraphDeps, run: RunContext, gate: GateTools, input: { original: ApprovalRecord; inverse: InverseCall; callId: string }): Promise<string> {
+  const decidedBy = input.original.decidedBy ?? run.requester.id;
+  const email = run.approver && run.approver.id === decidedBy ? run.approver.email : undefined;
+  return revertAutomatically(
+    deps,
+    {
+      conversationId: run.conversationId,
+      runId: run.runId,
+      emit: run.emit,
+      signal: run.signal,
+      ...(email ? { approverEmail: email } : {}),
+      actingAs: approverImpersonation(deps, run, decidedBy),
+      execute: (identity, args, impersonate) => gate.execute({ callId: identity.call_id, tool: identity.tool, args }, identity, args, impersonate ? { impersonate } : {}),
+      fail: (identity, text, code) => gate.fail(identity, text, code),
+    },
+    { ...input, original: { ...input.original, decidedBy } },
+  );
 }
