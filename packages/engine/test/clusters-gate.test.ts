@@ -235,6 +235,65 @@ describe('EXECUTE_AS_APPROVER per cluster', () => {
   });
 });
 
+describe('scope rechecked at execution', () => {
+  const scaleInShop = (id: string) => [loadWrite, scaleReply(id, { name: 'web', namespace: 'shop', replicas: 4 }), { match: { toolName: 'k8s_scale' }, reply: 'Not run.' }];
+
+  it.each([
+    {
+      when: "narrowed between the proposal and an approver's decision",
+      decider: 'bob:approver',
+      policy: 'approver' as const,
+      narrow: () => scopes.set('alice', { namespaces: ['web'] }),
+      hook: undefined as undefined | (() => void),
+      who: 'requester',
+    },
+    {
+      when: 'narrowed after the approval, while the approved call is claimed for execution',
+      decider: 'alice',
+      policy: 'self' as const,
+      narrow: () => undefined,
+      hook: () => scopes.set('alice', { namespaces: ['web'] }),
+      who: 'requester',
+    },
+    {
+      when: "the approver's own scope narrowed after their decision",
+      decider: 'bob:approver',
+      policy: 'approver' as const,
+      narrow: () => undefined,
+      hook: () => scopes.set('bob', { clusters: ['beta'] }),
+      who: 'approver',
+    },
+  ])('$when: refused at execution, recorded, nothing run', async ({ decider, policy, narrow, hook, who }) => {
+    scopes.set('alice', { namespaces: ['shop'] });
+    await createClusterPolicies({ settings, defaults: { policy: 'self' } }).replace([{ cluster: 'alpha', mode: policy }]);
+    sim.reset({ rules: scaleInShop('call_narrowed') });
+    const first = await post('/agent/chat', { messages: [{ role: 'user', content: 'scale web' }] });
+    const conversationId = String(first.frames[0]!.data['conversation_id']);
+    const awaiting = find(first.frames, 'tool.awaiting_approval')[0]!;
+    expect(awaiting).toMatchObject({ call_id: 'call_narrowed', namespace: 'shop' });
+    narrow();
+    const claim = storage.approvals.claimExecution.bind(storage.approvals);
+    if (hook) {
+      storage.approvals.claimExecution = async (input) => {
+        hook();
+        return claim(input);
+      };
+    }
+    try {
+      const decided = await post('/agent/approvals/call_narrowed', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] }, decider);
+      expect(decided.status).toBe(200);
+      const error = find(decided.frames, 'tool.error').find((event) => event['call_id'] === 'call_narrowed')!;
+      expect(error).toMatchObject({ code: 'OUT_OF_SCOPE', error: expect.stringMatching(new RegExp(`^Not executed: k8s_scale is no longer inside the ${who}'s scope — an admin changed the scope after the call was proposed\\.`)) });
+      expect(find(decided.frames, 'tool.result').filter((event) => event['call_id'] === 'call_narrowed')).toEqual([]);
+      expect(executed).toEqual([]);
+      const record = await storage.approvals.get(conversationId, 'call_narrowed');
+      expect(record).toMatchObject({ status: 'failed', resultSummary: expect.stringMatching(/no longer inside the .* scope/) });
+    } finally {
+      storage.approvals.claimExecution = claim;
+    }
+  });
+});
+
 describe('member scope', () => {
   it('a namespace-scoped member reads and changes only their namespaces, refused before any preview', async () => {
     scopes.set('alice', { namespaces: ['shop'] });
@@ -251,15 +310,19 @@ describe('member scope', () => {
     const chat = await post('/agent/chat', { messages: [{ role: 'user', content: 'look around' }] });
     const errors = find(chat.frames, 'tool.error');
     expect(errors.map((error) => [error['call_id'], error['code']])).toEqual([
-      ['call_all', 'OUT_OF_SCOPE'],
       ['call_other', 'OUT_OF_SCOPE'],
       ['call_scale_other', 'OUT_OF_SCOPE'],
     ]);
-    expect(String(errors[0]!['error'])).toMatch(/all namespaces is outside your scope; you may use the namespaces shop/);
+    // the listing across all namespaces is limited to shop (run there, and said so), not refused
+    const limited = find(chat.frames, 'tool.result').find((result) => result['call_id'] === 'call_all')!;
+    expect((limited['result'] as Array<{ text: string }>)[0]!.text).toMatch(/^Listing limited to the namespaces shop by your scope/);
     expect(find(chat.frames, 'tool.awaiting_approval')).toHaveLength(0);
     expect(previewed).toEqual([]);
-    expect(executed).toEqual([{ name: 'k8s_get', args: expect.objectContaining({ context: 'alpha', namespace: 'shop' }) }]);
-    expect(String(sim.calls[0]!.messages.find((message) => message.role === 'system')?.content)).toMatch(/only use the namespaces shop/);
+    expect(executed).toEqual([
+      { name: 'k8s_get', args: { resource_type: 'pods', context: 'alpha', namespace: 'shop' } },
+      { name: 'k8s_get', args: expect.objectContaining({ context: 'alpha', namespace: 'shop' }) },
+    ]);
+    expect(String(sim.calls[0]!.messages.find((message) => message.role === 'system')?.content)).toMatch(/scope allows only the namespaces shop/);
   });
 
   it('a member limited to alpha cannot pin a conversation to beta', async () => {

@@ -59,11 +59,14 @@ describe('member scope', () => {
   it('refuses other namespaces, the default one when not allowed, all namespaces, cluster-wide objects and manifests naming others', () => {
     expect(refusal({ namespace: 'payments' })).toMatch(/namespace payments in cluster alpha is outside your scope/);
     expect(refusal({})).toMatch(/namespace default/);
-    expect(refusal({ all_namespaces: true })).toMatch(/all namespaces is outside your scope; you may use the namespaces shop, pay-\*/);
-    expect(refusal({ resource_type: 'nodes', namespace: 'shop' })).toMatch(/cluster-wide objects/);
-    expect(refusal({ name: 'n1' }, 'k8s_drain')).toMatch(/cluster-wide objects/);
+    // a write (or a tool without namespace) across all namespaces cannot be limited: refused; a limitable read is not (limited-listing.ts)
+    expect(refusal({ all_namespaces: true })).toMatch(/across all namespaces is outside your scope, and it cannot be limited to your namespaces \(shop, pay-\*\)/);
+    expect(scopeRefusal({ scope: { namespaces: ['shop'] }, tool: 'k8s_get', args: { all_namespaces: true }, cluster: 'alpha', target: targetOf({ all_namespaces: true }), defaultNamespace: 'default', limitable: true })).toBeUndefined();
+    expect(refusal({ resource_type: 'nodes', namespace: 'shop' })).toMatch(/cluster-scoped objects/);
+    expect(refusal({ resource_type: 'nodes', all_namespaces: true })).toMatch(/cluster-scoped objects/);
+    expect(refusal({ name: 'n1' }, 'k8s_drain')).toMatch(/cluster-scoped objects/);
     expect(refusal({ namespace: 'shop', content: 'kind: Deployment\nmetadata:\n  name: x\n  namespace: kube-system\n' }, 'k8s_apply')).toMatch(/namespace kube-system/);
-    expect(refusal({ namespace: 'shop', content: 'kind: ClusterRoleBinding\nmetadata:\n  name: x\n' }, 'k8s_apply')).toMatch(/cluster-wide objects/);
+    expect(refusal({ namespace: 'shop', content: 'kind: ClusterRoleBinding\nmetadata:\n  name: x\n' }, 'k8s_apply')).toMatch(/cluster-scoped objects/);
   });
 });
 

@@ -2,8 +2,10 @@
  * The gate's cluster step (issue 22), before any preview: which cluster a Kubernetes/Helm/Argo call acts on (its
  * `context`, else the conversation's cluster — written into the arguments, so the preview, the args hash and the
  * execution all name it), whether the requester's scope allows it, and, for a write, the approval policy that applies
- * there (a read-only cluster refuses the write here, before any approval is asked). At execution, `checkStillSame`
- * refuses an approved call whose cluster's API server is no longer the one that was approved.
+ * there (a read-only cluster refuses the write here, before any approval is asked). A read across all namespaces by
+ * a member limited to namespaces is limited to them (`limit`, run by limited-listing.ts). At execution,
+ * `checkAtExecution` refuses an approved call whose cluster's API server is no longer the one that was approved, or
+ * which an admin has since put outside the requester's (or the approver's) scope.
  */
 import type { ClusterRef, ClusterStatus, MemberScope } from '@skyflo/protocol';
 import type { ToolInfo } from '../mcp/tool-gateway.ts';
@@ -11,12 +13,18 @@ import type { ApprovalPolicyApplied, ApprovalRecord } from '../ports/index.ts';
 import type { ClusterDirectory } from './cluster-directory.ts';
 import type { ClusterPolicies } from './cluster-policies.ts';
 import { acceptsContext, actsOutsideNamespaces, isClusterTool, targetOf } from './cluster-target.ts';
+import type { NamespaceLimit } from './limited-listing.ts';
 import { scopeRefusal } from './member-scope.ts';
 
 export interface ClusterDeps {
   directory: ClusterDirectory;
   /** per-cluster approval policy; absent: the environment's policy everywhere */
   policies?: ClusterPolicies;
+  /**
+   * A user's scope as it is now (the users table), read right before an approved call runs: an admin may have
+   * narrowed it since the call was proposed. Absent: the scope the run started with is used.
+   */
+  scopeOf?: (userId: string) => Promise<MemberScope | undefined>;
 }
 
 /** What an approval binds about the cluster, stored with the approval row. */
@@ -27,7 +35,7 @@ export interface ClusterBinding {
 }
 
 export type ClusterResolution =
-  | { ok: true; args: Record<string, unknown>; binding?: ClusterBinding }
+  | { ok: true; args: Record<string, unknown>; binding?: ClusterBinding; /** run per allowed namespace (a scoped member's all-namespaces read) */ limit?: NamespaceLimit }
   | { ok: false; text: string; code: 'UNKNOWN_CLUSTER' | 'OUT_OF_SCOPE' | 'READ_ONLY_CLUSTER' | 'CLUSTER_UNAVAILABLE' };
 
 export interface ResolveInput {
@@ -67,10 +75,14 @@ export function createClusterGate(deps: ClusterDeps) {
       return { ok: false, code: 'UNKNOWN_CLUSTER', text: `Not run: ${input.tool} cannot be pointed at cluster ${cluster.name} (the MCP server does not accept a context for it), and it would run on the current cluster instead. Nothing was run.` };
     }
     const defaultNamespace = cluster.default_namespace ?? 'default';
-    const refusal = scopeRefusal({ scope: input.scope, tool: input.tool, args, cluster: cluster.name, target, defaultNamespace });
+    // A read across all namespaces by a member limited to namespaces runs in each of them instead (when the tool takes one).
+    const limitable = !input.write && target.allNamespaces && !!input.scope?.namespaces && acceptsArgument(input.info, 'namespace');
+    const refusal = scopeRefusal({ scope: input.scope, tool: input.tool, args, cluster: cluster.name, target, defaultNamespace, limitable });
     if (refusal) return { ok: false, code: 'OUT_OF_SCOPE', text: refusal };
     const namespace = actsOutsideNamespaces(input.tool, args) ? undefined : (target.namespace ?? (target.allNamespaces ? undefined : defaultNamespace));
-    if (!input.write) return { ok: true, args, binding: { cluster: clusterRefOf(cluster), ...(namespace ? { namespace } : {}) } };
+    if (!input.write) {
+      return { ok: true, args, binding: { cluster: clusterRefOf(cluster), ...(namespace ? { namespace } : {}) }, ...(limitable ? { limit: { patterns: input.scope!.namespaces!, cluster: cluster.name } } : {}) };
+    }
     const policy = await deps.policies?.resolve(cluster.name, namespace);
     if (policy?.mode === 'read_only') {
       return {
@@ -105,7 +117,50 @@ export function createClusterGate(deps: ClusterDeps) {
     return undefined;
   }
 
-  return { resolve, checkStillSame };
+  /**
+   * Everything checked right before an approved call runs (issue 22): its cluster is still the approved one
+   * (`CLUSTER_CHANGED`), and it is still inside the scope of the member who asked for it and of the one who approved
+   * it, as an admin has it now (`OUT_OF_SCOPE`). Returns the refusal to record and show, or undefined to run.
+   */
+  async function checkAtExecution(
+    record: ApprovalRecord,
+    exactArgs: Record<string, unknown>,
+    run: { scope?: MemberScope; approverId?: string },
+  ): Promise<{ code: 'CLUSTER_CHANGED' | 'OUT_OF_SCOPE'; text: string } | undefined> {
+    const change = await checkStillSame(record, exactArgs);
+    if (change !== undefined) {
+      return { code: 'CLUSTER_CHANGED', text: `Not executed: the cluster of ${record.tool} changed after it was approved — ${change}.\nNothing was changed. Check the cluster configuration and propose the change again if it is still right.` };
+    }
+    if (!record.cluster) return undefined;
+    const who: Array<{ role: string; id: string | undefined }> = [{ role: 'requester', id: record.requestedBy }];
+    if (run.approverId && run.approverId !== record.requestedBy) who.push({ role: 'approver', id: run.approverId });
+    for (const person of who) {
+      let scope: MemberScope | undefined;
+      try {
+        // Without a way to read it now, the requester's scope is the one this run started with (the approver's was
+        // checked when they decided).
+        scope = deps.scopeOf && person.id ? await deps.scopeOf(person.id) : person.role === 'requester' ? run.scope : undefined;
+      } catch (error) {
+        return { code: 'OUT_OF_SCOPE', text: `Not executed: the ${person.role}'s scope could not be read to confirm ${record.tool} is still inside it (${error instanceof Error ? error.message : String(error)}). Nothing was changed; decide it again.` };
+      }
+      const refusal = scopeRefusal({ scope, tool: record.tool, args: exactArgs, cluster: record.cluster.name, target: targetOf(exactArgs), defaultNamespace: record.namespace ?? 'default' });
+      if (refusal) {
+        return {
+          code: 'OUT_OF_SCOPE',
+          text: `Not executed: ${record.tool} is no longer inside the ${person.role}'s scope — an admin changed the scope after the call was proposed. ${refusal.replace(/^Refused: /, '').replace(/ Nothing was run\.$/, '')}\nNothing was changed.`,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  return { resolve, checkStillSame, checkAtExecution };
+}
+
+/** Whether the tool's listed arguments include `name`. */
+function acceptsArgument(info: ToolInfo | undefined, name: string): boolean {
+  const properties = (info?.inputSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
+  return !!properties && Object.prototype.hasOwnProperty.call(properties, name);
 }
 
 export type ClusterGate = ReturnType<typeof createClusterGate>;

@@ -3,6 +3,7 @@
  * optional `context` (the cluster's name); a call without one gets the conversation's cluster, never a silent default.
  */
 import type { ToolInfo } from '../mcp/tool-gateway.ts';
+import { isClusterScopedKind, isClusterScopedResource, manifestObjects } from './cluster-scoped-kinds.ts';
 
 const clusterToolsets = new Set(['k8s', 'helm', 'argo']);
 
@@ -33,32 +34,34 @@ export function targetOf(args: Record<string, unknown>): CallTarget {
   const context = typeof args['context'] === 'string' && args['context'] ? args['context'] : undefined;
   const namespace = typeof args['namespace'] === 'string' && args['namespace'] ? args['namespace'] : undefined;
   const manifestNamespaces: string[] = [];
-  for (const key of ['content', 'manifest', 'yaml']) {
-    const text = args[key];
-    if (typeof text !== 'string') continue;
-    // A manifest may name its own namespaces; each one is a target (scope is checked against all of them).
-    for (const match of text.matchAll(/^\s*namespace:\s*["']?([a-z0-9][a-z0-9.-]*)["']?\s*$/gm)) manifestNamespaces.push(match[1]!);
-  }
+  // A manifest may name its own namespaces (metadata.namespace of each object); each one is a target.
+  for (const text of manifestsOf(args)) for (const object of manifestObjects(text)) if (object.namespace) manifestNamespaces.push(object.namespace);
   return { ...(context ? { context } : {}), ...(namespace ? { namespace } : {}), allNamespaces: args['all_namespaces'] === true, manifestNamespaces };
 }
 
-/** Tools that act on cluster-scoped objects (nodes): outside any namespace, so outside a namespace-limited scope. */
-const clusterScopedTools: ReadonlySet<string> = new Set(['k8s_cordon', 'k8s_uncordon', 'k8s_drain', 'k8s_top_nodes']);
+function manifestsOf(args: Record<string, unknown>): string[] {
+  return ['content', 'manifest', 'yaml'].map((key) => args[key]).filter((text): text is string => typeof text === 'string');
+}
 
-/** Kinds that live outside namespaces: a call naming one is outside a namespace-limited scope whatever `namespace` says. */
-const clusterScopedKinds = /^(nodes?|no|namespaces?|ns|persistentvolumes?|pv|storageclass(es)?|sc|clusterroles?|clusterrolebindings?|customresourcedefinitions?|crds?|priorityclass(es)?|pc|mutatingwebhookconfigurations?|validatingwebhookconfigurations?|apiservices?|csidrivers?|csinodes?|volumeattachments?|ingressclass(es)?|runtimeclass(es)?)(\..*)?$/i;
+/**
+ * Tools that only act outside namespaces: nodes (cordon, uncordon, drain, top nodes) and the cluster's own endpoints
+ * (cluster-info). Outside a namespace-limited scope, and not offered to a member limited to namespaces.
+ */
+export const clusterScopedTools: ReadonlySet<string> = new Set(['k8s_cordon', 'k8s_uncordon', 'k8s_drain', 'k8s_top_nodes', 'k8s_cluster_info']);
 
-/** Whether the call acts on something outside every namespace (nodes, namespaces themselves, cluster roles...). */
+/**
+ * Whether the call acts on something outside every namespace: a node tool, a cluster-scoped resource type
+ * (cluster-scoped-kinds.ts: nodes, namespaces, cluster roles, PVs, CRDs...), or a manifest with a cluster-scoped
+ * object. A manifest document whose kind cannot be read counts as outside (it cannot be placed in a namespace).
+ */
 export function actsOutsideNamespaces(tool: string, args: Record<string, unknown>): boolean {
   if (clusterScopedTools.has(tool)) return true;
   for (const key of ['resource_type', 'resource', 'kind']) {
     const value = args[key];
-    if (typeof value === 'string' && clusterScopedKinds.test(value.trim())) return true;
+    if (typeof value === 'string' && isClusterScopedResource(value)) return true;
   }
-  // k8s_apply's manifest: a cluster-scoped kind anywhere in it
-  for (const key of ['content', 'manifest', 'yaml']) {
-    const text = args[key];
-    if (typeof text === 'string' && /^\s*kind:\s*["']?(Namespace|Node|ClusterRole|ClusterRoleBinding|PersistentVolume|StorageClass|CustomResourceDefinition|PriorityClass|MutatingWebhookConfiguration|ValidatingWebhookConfiguration|APIService|IngressClass|RuntimeClass)["']?\s*$/m.test(text)) return true;
+  for (const text of manifestsOf(args)) {
+    for (const object of manifestObjects(text)) if (object.kind === undefined || isClusterScopedKind(object.kind, object.apiVersion)) return true;
   }
   return false;
 }

@@ -85,6 +85,8 @@ export interface GraphDeps {
   systemPrompt?: string;
   /** the clusters (issue 22): calls are pinned to the conversation's cluster, scoped, and bound to the cluster's API server */
   clusters?: ClusterDeps;
+  /** a user's scope as it is now (issue 22): rechecked right before an approved call runs */
+  scopeOf?: (userId: string) => Promise<MemberScope | undefined>;
   /** test seam for backoff waits (withLlmRetries' sleep) */
   sleep?: LlmRetryOptions['sleep'];
 }

@@ -2,8 +2,14 @@
  * Which tools the model sees this turn (spec §3): read-only Kubernetes tools plus load_toolset by default;
  * a loaded toolset adds its read-only tools, and its write tools when loaded with include_write_tools.
  * Jenkins stays hidden until an integration is configured. Fewer tools = a smaller prompt every turn.
+ * A member limited to namespaces (issue 22) is not offered the tools that only act outside namespaces (nodes,
+ * cluster-info), and every cluster tool's `context`, `namespace` and `all_namespaces` name only what their scope allows.
  */
+import type { MemberScope } from '@skyflo/protocol';
 import { jsonSchema, type Tool } from 'ai';
+import type { ClusterDirectory } from '../clusters/cluster-directory.ts';
+import { clusterScopedTools } from '../clusters/cluster-target.ts';
+import { clusterInScope } from '../clusters/member-scope.ts';
 import { isJenkinsTool, stripJenkinsSchema } from '../mcp/jenkins-args.ts';
 import { toolsets, type ToolInfo } from '../mcp/tool-gateway.ts';
 
@@ -22,9 +28,11 @@ export const loadToolsetSchema = {
 export const loadToolsetDescription =
   'Load more tools for your next turn. Kubernetes read-only tools are always available; load helm, argo or jenkins, or k8s with include_write_tools=true to change cluster state.';
 
-export function exposeTools(catalogue: ToolInfo[], loaded: Record<string, boolean>, options: { jenkinsAvailable: boolean }): ToolInfo[] {
+export function exposeTools(catalogue: ToolInfo[], loaded: Record<string, boolean>, options: { jenkinsAvailable: boolean; scope?: MemberScope | undefined }): ToolInfo[] {
   return catalogue.filter((tool) => {
     if (!tool.toolset) return false;
+    // the gate refuses them for a member limited to namespaces: offering them would only invite refusals
+    if (options.scope?.namespaces && clusterScopedTools.has(tool.name)) return false;
     // the engine's own view of the clusters (GET /clusters, the prompt names them); not a tool for the model
     if (tool.name === 'list_clusters') return false;
     if (tool.toolset === 'jenkins' && !options.jenkinsAvailable) return false;
@@ -35,13 +43,66 @@ export function exposeTools(catalogue: ToolInfo[], loaded: Record<string, boolea
   });
 }
 
+/** What the model's tool schemas say about the requester's scope: the clusters they may use and the namespaces. */
+export interface ToolScope {
+  /** the configured clusters inside the scope, by name (the `context` enum) */
+  clusters?: string[];
+  /** the scope's namespace patterns */
+  namespaces?: string[];
+}
+
+/**
+ * The scope to write into this run's tool schemas; undefined for an unlimited requester (the schemas stay as the MCP
+ * server wrote them). The clusters come from the directory's cached listing; without it the scope's own patterns
+ * are named instead (the gate enforces the scope either way; this only keeps the model from proposing refusals).
+ */
+export async function toolScopeFor(directory: ClusterDirectory | undefined, scope: MemberScope | undefined): Promise<ToolScope | undefined> {
+  if (!scope || (!scope.clusters && !scope.namespaces)) return undefined;
+  let clusters: string[] | undefined;
+  if (scope.clusters) {
+    try {
+      const listed = directory ? await directory.list() : [];
+      clusters = listed.length > 0 ? listed.filter((cluster) => clusterInScope(scope, cluster.name)).map((cluster) => cluster.name) : scope.clusters;
+    } catch {
+      clusters = scope.clusters;
+    }
+  }
+  return { ...(clusters ? { clusters } : {}), ...(scope.namespaces ? { namespaces: scope.namespaces } : {}) };
+}
+
+type JsonSchemaObject = { properties?: Record<string, Record<string, unknown>>; [key: string]: unknown };
+
+/** The tool's input schema with `context`, `namespace` and `all_namespaces` saying what the scope allows. */
+export function scopedSchema(schema: Record<string, unknown>, scope: ToolScope | undefined): Record<string, unknown> {
+  const properties = (schema as JsonSchemaObject).properties;
+  if (!scope || !properties) return schema;
+  const next: Record<string, Record<string, unknown>> = { ...properties };
+  const context = properties['context'];
+  if (context && scope.clusters) {
+    const names = scope.clusters.filter((name) => !name.includes('*'));
+    next['context'] = {
+      ...context,
+      ...(names.length > 0 && names.length === scope.clusters.length ? { enum: names } : {}),
+      description: `The cluster to act on; your scope allows only ${scope.clusters.join(', ') || 'no cluster'}. Omitted: the conversation's cluster.`,
+    };
+  }
+  const namespaces = scope.namespaces?.join(', ') || 'none';
+  if (properties['namespace'] && scope.namespaces) {
+    next['namespace'] = { ...properties['namespace'], description: `${String(properties['namespace']['description'] ?? 'Namespace')}. Your scope allows only the namespaces ${namespaces}: always pass one of them.` };
+  }
+  if (properties['all_namespaces'] && scope.namespaces) {
+    next['all_namespaces'] = { ...properties['all_namespaces'], description: `List across namespaces: for you, limited to your namespaces (${namespaces}); the answer says so.` };
+  }
+  return { ...schema, properties: next };
+}
+
 /** The tool set for streamText: schemas only, no `execute` (the gate executes, after approval). */
-export function toModelTools(exposed: ToolInfo[]): Record<string, Tool> {
+export function toModelTools(exposed: ToolInfo[], scope?: ToolScope): Record<string, Tool> {
   const tools: Record<string, Tool> = {
     [loadToolsetName]: { description: loadToolsetDescription, inputSchema: jsonSchema(loadToolsetSchema as unknown as Parameters<typeof jsonSchema>[0]) },
   };
   for (const tool of exposed) {
-    const schema = isJenkinsTool(tool.name) ? stripJenkinsSchema(tool.inputSchema) : tool.inputSchema;
+    const schema = scopedSchema(isJenkinsTool(tool.name) ? stripJenkinsSchema(tool.inputSchema) : tool.inputSchema, tool.toolset === 'jenkins' ? undefined : scope);
     tools[tool.name] = { description: tool.description || tool.title, inputSchema: jsonSchema(schema as Parameters<typeof jsonSchema>[0]) };
   }
   return tools;

@@ -1,6 +1,7 @@
 /**
  * The part of the system prompt that names the clusters (issue 22): which exist, which one this conversation is
- * pinned to (a call without `context` runs there), and the requester's scope. Short: it is paid on every turn.
+ * pinned to (a call without `context` runs there), and the requester's scope: only the clusters inside it are named,
+ * with the namespaces it allows. Short: it is paid on every turn.
  */
 import type { ClusterStatus, MemberScope } from '@skyflo/protocol';
 import { clusterInScope } from '../clusters/member-scope.ts';
@@ -12,6 +13,11 @@ export function clusterPrompt(input: { clusters: readonly ClusterStatus[]; pinne
     const facts = [cluster.label, cluster.reachable ? undefined : 'unreachable', cluster.policy === 'read_only' ? 'read-only: no changes' : undefined].filter(Boolean);
     return `- ${cluster.name}${facts.length > 0 ? ` (${facts.join(', ')})` : ''}`;
   });
-  const scope = input.scope?.namespaces ? `\nYou may only use the namespaces ${input.scope.namespaces.join(', ')}: always pass namespace, never all_namespaces.` : '';
-  return `Clusters:\n${lines.join('\n')}\nThis conversation is pinned to cluster ${input.pinned}: Kubernetes, Helm and Argo calls without \`context\` run there. Pass \`context\` only to act on another cluster, and always say which cluster and namespace you act on.${scope}`;
+  const clusters = input.scope?.clusters ? `\nYour scope allows only the clusters listed above; calls elsewhere are refused.` : '';
+  const namespaces = input.scope?.namespaces
+    ? `\nYour scope allows only the namespaces ${input.scope.namespaces.join(', ') || '(none)'}: pass one of them as namespace. A listing across all namespaces is limited to these (its answer says so: never present it as the whole cluster). Cluster-scoped objects (nodes, namespaces, cluster roles, persistent volumes, CRDs) are outside your scope.`
+    : '';
+  // A scope narrowed after the conversation was pinned: say so rather than invite calls that are refused.
+  const pinnedOutside = visible.some((cluster) => cluster.name === input.pinned) ? '' : ` (now outside your scope: name one of the clusters above in \`context\`)`;
+  return `Clusters:\n${lines.join('\n')}\nThis conversation is pinned to cluster ${input.pinned}${pinnedOutside}: Kubernetes, Helm and Argo calls without \`context\` run there. Pass \`context\` only to act on another cluster, and always say which cluster and namespace you act on.${clusters}${namespaces}`;
 }

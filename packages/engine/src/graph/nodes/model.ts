@@ -14,7 +14,7 @@ import { classifyLlmError } from '../../llm/classify-llm-error.ts';
 import { LlmCallError, withLlmRetries } from '../../llm/with-retries.ts';
 import type { GraphDeps, RunContext } from '../run-context.ts';
 import type { AgentStateUpdate, AgentStateValue, PendingCall } from '../state.ts';
-import { exposeTools, toModelTools } from '../tool-exposure.ts';
+import { exposeTools, toModelTools, toolScopeFor } from '../tool-exposure.ts';
 import { trimContext } from '../trim-context.ts';
 
 interface StreamOutcome {
@@ -150,8 +150,8 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
       // Without the MCP server the model can still answer; calls it makes will fail with a clear tool error.
       catalogue = [];
     }
-    const exposed = exposeTools(catalogue, state.loadedToolsets, { jenkinsAvailable: (await deps.jenkinsIntegration?.()) !== undefined });
-    const tools = toModelTools(exposed);
+    const exposed = exposeTools(catalogue, state.loadedToolsets, { jenkinsAvailable: (await deps.jenkinsIntegration?.()) !== undefined, scope: run.scope });
+    const tools = toModelTools(exposed, await toolScopeFor(deps.clusters?.directory, run.scope));
     const messages = trimContext(state.messages, deps.config.contextWindowMessages - 1);
     const hidden = [...(deps.llm.secrets ?? []), ...secretsProposedIn(state.messages)];
 

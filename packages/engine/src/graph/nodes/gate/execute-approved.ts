@@ -84,12 +84,12 @@ export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateT
     if (!(await deps.approvals.claimExecution({ conversationId: run.conversationId, callId: call.callId, runId: run.runId }))) {
       return gate.fail(identity, 'This call is already being executed by another run and is not run again.', 'NOT_EXECUTED');
     }
-    // Issue 22: a call approved for one cluster never runs on another (a context repointed at another API server).
-    const clusterChange = await gate.clusterGate?.checkStillSame(record, exact);
-    if (clusterChange !== undefined) {
-      const text = `Not executed: the cluster of ${call.tool} changed after it was approved — ${clusterChange}.\nNothing was changed. Check the cluster configuration and propose the change again if it is still right.`;
-      await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: false, resultSummary: text.slice(0, 500) });
-      return gate.fail(identity, text, 'CLUSTER_CHANGED');
+    // Issue 22: a call approved for one cluster never runs on another (a context repointed at another API server),
+    // nor outside the scope an admin has since given the requester or the approver.
+    const refused = await gate.clusterGate?.checkAtExecution(record, exact, { ...(run.scope ? { scope: run.scope } : {}), ...(run.approver ? { approverId: run.approver.id } : {}) });
+    if (refused !== undefined) {
+      await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: false, resultSummary: refused.text.slice(0, 500) });
+      return gate.fail(identity, refused.text, refused.code);
     }
     const change = await targetChange(call, record, injected.args, injected.credentials);
     if (change !== undefined) {

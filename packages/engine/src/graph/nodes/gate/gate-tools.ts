@@ -9,6 +9,7 @@ import type { JenkinsCallCredentials, ToolInfo } from '../../../mcp/tool-gateway
 import type { GraphDeps, RunContext } from '../../run-context.ts';
 import type { PendingCall } from '../../state.ts';
 import { createClusterGate, type ClusterResolution } from '../../../clusters/cluster-gate.ts';
+import { limitedToNamespaces, type NamespaceLimit } from '../../../clusters/limited-listing.ts';
 
 export type CallOutcome = { kind: 'done'; text: string; isError: boolean; cancelled?: boolean } | { kind: 'await' };
 export type Identity = { call_id: string; tool: string; title: string; args: Record<string, unknown> };
@@ -83,11 +84,11 @@ export function createGateTools(deps: GraphDeps, run: RunContext) {
     call: PendingCall,
     identity: Identity,
     execArgs: Record<string, unknown>,
-    extra: { impersonate?: { user: string; groups: string[] }; credentials?: JenkinsCallCredentials; /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean } = {},
+    extra: { impersonate?: { user: string; groups: string[] }; credentials?: JenkinsCallCredentials; /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean; /** issue 22: run per allowed namespace */ limit?: NamespaceLimit } = {},
   ) {
     await run.emit('tool.executing', identity);
     try {
-      const outcome = await deps.tools.callTool({
+      const outcome = await (extra.limit ? limitedToNamespaces(deps.tools, extra.limit) : deps.tools).callTool({
         name: call.tool,
         args: execArgs,
         signal: run.signal,
@@ -130,7 +131,7 @@ export function createGateTools(deps: GraphDeps, run: RunContext) {
     }
   }
 
-  const clusterGate = deps.clusters ? createClusterGate(deps.clusters) : undefined;
+  const clusterGate = deps.clusters ? createClusterGate({ ...deps.clusters, ...(deps.scopeOf ? { scopeOf: deps.scopeOf } : {}) }) : undefined;
   /**
    * Issue 22: the cluster a Kubernetes/Helm/Argo call acts on is written into its arguments (the conversation's when it
    * names none) before anything previews, hashes or runs it; outside the requester's scope, or a write on a read-only
