@@ -90,6 +90,8 @@ export interface VerificationState {
   deadline: number;
   /** the automatic revert started for a regressed call */
   autoRevertCallId?: string;
+  /** a `regressed` verdict runs the recorded inverse (set when it starts, so a verification resumed after a restart does too) */
+  autoRevert?: boolean;
 }
 
 export interface PendingApprovalRecord extends ApprovalRecord {

@@ -10,8 +10,10 @@ import type { GateTools } from '../graph/nodes/gate/gate-tools.ts';
 import type { ApprovalRecord, RecordedUndo } from '../ports/index.ts';
 import { runAutoRevert } from '../undo/auto-revert.ts';
 import { captureBaseline, openBefore, sealBefore, type SealedBefore } from './baseline.ts';
+import { jenkinsTarget, jenkinsVerifyInput } from './jenkins-result.ts';
 import { verificationLine } from './verify-change.ts';
 import { canVerify, runVerification } from './verify-executed.ts';
+import { isJenkinsTool } from '../mcp/jenkins-args.ts';
 
 export interface BeforeExecute {
   sealed?: SealedBefore;
@@ -51,9 +53,23 @@ export function createGateVerification(deps: GraphDeps, run: RunContext, gate: G
     if (!(await canVerify(deps.tools))) return undefined;
     const autoRevert = record.autoRevert === true && before.inverseAsShown && before.sealed?.inverse !== undefined;
     const revertCallId = `${record.callId}-revert`;
+    // A Jenkins call is followed through the build its result names (stored on the row by markExecuted).
+    const jenkins = await jenkinsVerifyInput(
+      { tool: record.tool, args: exactArgs, ...(isJenkinsTool(record.tool) ? { resultSummary: (await deps.approvals.get(record.conversationId, record.callId))?.resultSummary } : {}) },
+      deps.jenkinsIntegration,
+    );
     const { result } = await runVerification(
       deps,
-      { conversationId: record.conversationId, callId: record.callId, tool: record.tool, args: exactArgs, ...(before.sealed?.before ? { before: before.sealed.before } : {}), ...(record.undoOf ? { undoOf: record.undoOf } : {}) },
+      {
+        conversationId: record.conversationId,
+        callId: record.callId,
+        tool: record.tool,
+        args: exactArgs,
+        ...(before.sealed?.before ? { before: before.sealed.before } : {}),
+        ...(record.undoOf ? { undoOf: record.undoOf } : {}),
+        ...jenkinsTarget(jenkins),
+        ...(autoRevert ? { autoRevert: true } : {}),
+      },
       {
         emit: (payload) => run.emit('tool.verification', payload),
         signal: run.signal,

@@ -3,24 +3,85 @@
  * `verifying` with its deadline. The reconciler (agent/reconcile-orphaned-approvals.ts, at start and periodically)
  * claims such rows of dead runs and finishes them: the check is re-run with the budget that is left, or ends
  * `timed_out` when none is. The verdict goes to the row, the conversation's timeline and the audit trail.
+ *
+ * An approval given with automatic revert keeps that choice across the restart: the `verifying` state records it
+ * (verify-executed.ts), and a resumed verdict of `regressed` runs the recorded inverse, verified too
+ * (undo/auto-revert.ts), exactly as the run that was stopped would have.
  */
-import type { AgentEvent } from '@skyflo/protocol';
+import { randomUUID } from 'node:crypto';
+import type { AgentEvent, AgentEventPayload, AgentEventType } from '@skyflo/protocol';
+import { hashToolCall } from '../approvals/hash-tool-call.ts';
+import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
+import type { AgentConfig } from '../config/agent.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
+import type { JenkinsIntegration } from '../mcp/jenkins-args.ts';
 import type { ToolGateway } from '../mcp/tool-gateway.ts';
 import type { ApprovalRecord, Storage } from '../ports/index.ts';
 import { applyEventToTimeline } from '../timeline/apply-event.ts';
-import { openBefore } from './baseline.ts';
+import { revertAutomatically, type RevertSurroundings } from '../undo/auto-revert.ts';
+import { openBefore, type SealedBefore } from './baseline.ts';
+import { jenkinsTarget, jenkinsVerifyInput } from './jenkins-result.ts';
 import { canVerify, runVerification, type VerifyExecutedDeps } from './verify-executed.ts';
 
 export interface ResumeVerificationDeps {
   storage: Pick<Storage, 'approvals' | 'conversations'>;
   tools?: ToolGateway;
   secretBox?: SecretBox;
-  config: VerifyExecutedDeps['config'];
+  config: VerifyExecutedDeps['config'] & Partial<Pick<AgentConfig, 'toolCallTimeoutMs'>>;
+  /** risks and display of the inverse an automatic revert records; without it no revert is run here */
+  inspector?: ToolCallInspector;
+  /** EXECUTE_AS_APPROVER: no run knows the approver after a restart, so an automatic revert fails closed (Undo stays) */
+  executeAsApprover?: unknown;
+  /** the Jenkins integration, to follow a build whose verification was under way */
+  jenkinsIntegration?: () => Promise<JenkinsIntegration | undefined>;
   everyRunIsDead?: boolean;
   /** sees each event (the audit trail); never throws */
   observeEvent?: (event: AgentEvent) => void;
   logger?: { error(object: unknown, message?: string): void };
+}
+
+type Emit = RevertSurroundings['emit'];
+
+/** Events of a resumed verification go where a run's would: the audit observer and the conversation's timeline. */
+function emitterFor(deps: ResumeVerificationDeps, record: ApprovalRecord, runId: string | undefined): Emit {
+  return async <T extends AgentEventType>(type: T, payload: AgentEventPayload<T>) => {
+    const event = { ...payload, type, conversation_id: record.conversationId, ...(runId ? { run_id: runId } : {}), timestamp: Date.now() } as unknown as AgentEvent;
+    try {
+      deps.observeEvent?.(event);
+    } catch {
+      // the audit observer never blocks the verdict
+    }
+    await deps.storage.conversations.updateTimeline(record.conversationId, (timeline) => applyEventToTimeline(timeline, event)).catch((error: unknown) => deps.logger?.error({ err: error, callId: record.callId }, 'could not show a resumed verification'));
+  };
+}
+
+/** The automatic revert still applies: chosen, recorded with the verification, and the inverse is the one shown. */
+function plannedRevert(record: ApprovalRecord, sealed: SealedBefore | undefined): boolean {
+  if (record.autoRevert !== true || record.verification?.autoRevert !== true || !sealed?.inverse) return false;
+  return record.undo?.argsHash === hashToolCall(sealed.inverse.tool, sealed.inverse.args);
+}
+
+/** Runs the revert's call outside any run: tool.executing, then tool.result or tool.error, as the gate does. */
+function executorFor(deps: ResumeVerificationDeps & { tools: ToolGateway }, emit: Emit): Pick<RevertSurroundings, 'execute' | 'fail'> {
+  return {
+    async execute(identity, args, impersonate) {
+      await emit('tool.executing', identity);
+      try {
+        const outcome = await deps.tools.callTool({ name: identity.tool, args, ...(deps.config.toolCallTimeoutMs ? { timeoutMs: deps.config.toolCallTimeoutMs } : {}), ...(impersonate ? { impersonate } : {}) });
+        if (outcome.isError) {
+          await emit('tool.error', { ...identity, error: outcome.text || 'The tool reported an error without a message' });
+          return { text: `Tool error: ${outcome.text}`, isError: true };
+        }
+        await emit('tool.result', { ...identity, result: [{ type: 'text', text: outcome.text }] });
+        return { text: outcome.text, isError: false };
+      } catch (error) {
+        const text = `Tool error: ${error instanceof Error ? error.message : String(error)}`;
+        await emit('tool.error', { ...identity, error: text });
+        return { text, isError: true };
+      }
+    },
+    fail: (identity, text, code) => emit('tool.error', { ...identity, error: text, code }),
+  };
 }
 
 export async function resumeVerifications(deps: ResumeVerificationDeps): Promise<number> {
@@ -38,21 +99,35 @@ export async function resumeVerifications(deps: ResumeVerificationDeps): Promise
     const verification = record.verification!;
     // Without the tool or the call's arguments, nothing can be re-checked: the remaining budget is taken as spent.
     const deadline = verifier && sealed ? verification.deadline : Math.min(verification.deadline, Date.now());
-    const emit = async (payload: object) => {
-      const event = { ...payload, type: 'tool.verification', conversation_id: record.conversationId, ...(record.decisionRunId ? { run_id: record.decisionRunId } : {}), timestamp: Date.now() } as AgentEvent;
-      try {
-        deps.observeEvent?.(event);
-      } catch {
-        // the audit observer never blocks the verdict
-      }
-      await deps.storage.conversations.updateTimeline(record.conversationId, (timeline) => applyEventToTimeline(timeline, event)).catch((error: unknown) => deps.logger?.error({ err: error, callId: record.callId }, 'could not show a resumed verification'));
-    };
+    const emit = emitterFor(deps, record, record.decisionRunId);
+    const args = sealed?.args ?? record.args;
+    const autoRevert = plannedRevert(record, sealed) && deps.inspector !== undefined && deps.secretBox !== undefined;
+    const revertCallId = `${record.callId}-revert`;
     try {
-      await runVerification(
+      const jenkins = await jenkinsVerifyInput({ tool: record.tool, args, ...(record.resultSummary ? { resultSummary: record.resultSummary } : {}) }, deps.jenkinsIntegration);
+      const { result, written } = await runVerification(
         { tools: (verifier ?? deps.tools)!, approvals: deps.storage.approvals, config: deps.config },
-        { conversationId: record.conversationId, callId: record.callId, tool: record.tool, args: sealed?.args ?? record.args, ...(sealed?.before ? { before: sealed.before } : {}), ...(record.undoOf ? { undoOf: record.undoOf } : {}) },
-        { emit, startedAt: verification.startedAt, deadline },
+        {
+          conversationId: record.conversationId,
+          callId: record.callId,
+          tool: record.tool,
+          args,
+          ...(sealed?.before ? { before: sealed.before } : {}),
+          ...(record.undoOf ? { undoOf: record.undoOf } : {}),
+          ...jenkinsTarget(jenkins),
+          ...(autoRevert ? { autoRevert: true } : {}),
+        },
+        { emit: (payload) => emit('tool.verification', payload), startedAt: verification.startedAt, deadline, afterVerdict: (verdict) => (verdict.outcome === 'regressed' && autoRevert ? revertCallId : undefined) },
       );
+      if (result.outcome === 'regressed' && autoRevert && written && verifier) {
+        // the stopped run's id when known, so the revert sits beside the change in the timeline and the audit
+        const runId = record.decisionRunId ?? randomUUID();
+        await revertAutomatically(
+          { tools: verifier, approvals: deps.storage.approvals, secretBox: deps.secretBox!, inspector: deps.inspector!, config: deps.config },
+          { conversationId: record.conversationId, runId, emit, actingAs: deps.executeAsApprover ? { ok: false } : { ok: true }, ...executorFor({ ...deps, tools: verifier }, emit) },
+          { original: record, inverse: sealed!.inverse!, callId: revertCallId },
+        );
+      }
     } catch (error) {
       deps.logger?.error({ err: error, callId: record.callId }, 'could not finish a verification left by a stopped engine');
     }

@@ -4,7 +4,7 @@
  * wrong with the check itself ends as `timed_out` with the reason: a verification never silently vanishes.
  */
 import { finalVerificationOutcomes, type VerificationEvidence, type VerificationOutcome } from '@skyflo/protocol';
-import type { ToolGateway } from '../mcp/tool-gateway.ts';
+import type { JenkinsCallCredentials, ToolGateway } from '../mcp/tool-gateway.ts';
 
 export const verifyChangeTool = 'verify_change';
 
@@ -39,15 +39,27 @@ export function parseVerification(structured: Record<string, unknown> | undefine
 
 export async function verifyChange(
   tools: Pick<ToolGateway, 'callTool'>,
-  input: { tool: string; args: Record<string, unknown>; before?: Record<string, unknown>; timeoutSeconds: number; holdSeconds?: number; signal?: AbortSignal },
+  input: {
+    tool: string;
+    args: Record<string, unknown>;
+    before?: Record<string, unknown>;
+    /** what the call's own result says to follow (Jenkins: the build it started) */
+    result?: Record<string, unknown>;
+    /** a Jenkins call's integration credentials, sent beside the arguments like the call's own */
+    jenkinsCredentials?: JenkinsCallCredentials;
+    timeoutSeconds: number;
+    holdSeconds?: number;
+    signal?: AbortSignal;
+  },
 ): Promise<VerificationResult> {
   // the MCP tool's bounds (timeout_seconds ≤ 1800, hold_seconds ≤ 300): a larger setting is capped, not refused
   const seconds = Math.min(1800, Math.max(1, Math.ceil(input.timeoutSeconds)));
   try {
     const outcome = await tools.callTool({
       name: verifyChangeTool,
-      args: { tool: input.tool, args: input.args, ...(input.before ? { before: input.before } : {}), timeout_seconds: seconds, ...(input.holdSeconds !== undefined ? { hold_seconds: Math.min(300, input.holdSeconds) } : {}) },
+      args: { tool: input.tool, args: input.args, ...(input.before ? { before: input.before } : {}), ...(input.result ? { result: input.result } : {}), timeout_seconds: seconds, ...(input.holdSeconds !== undefined ? { hold_seconds: Math.min(300, input.holdSeconds) } : {}) },
       ...(input.signal ? { signal: input.signal } : {}),
+      ...(input.jenkinsCredentials ? { jenkinsCredentials: input.jenkinsCredentials } : {}),
       timeoutMs: seconds * 1000 + requestSlackMs,
     });
     const parsed = outcome.isError ? undefined : parseVerification(outcome.structured);

@@ -5,7 +5,7 @@
  * while the check runs, with its deadline, so a restart finishes or times it out (resume-verifications.ts).
  */
 import type { AgentEventPayload } from '@skyflo/protocol';
-import { offersTool, type ToolGateway } from '../mcp/tool-gateway.ts';
+import { offersTool, type JenkinsCallCredentials, type ToolGateway } from '../mcp/tool-gateway.ts';
 import type { ApprovalStore, VerificationState } from '../ports/index.ts';
 import type { AgentConfig } from '../config/agent.ts';
 import { verifyChange, verifyChangeTool, type VerificationResult } from './verify-change.ts';
@@ -24,6 +24,16 @@ export interface VerifyTarget {
   args: Record<string, unknown>;
   before?: Record<string, unknown>;
   undoOf?: string;
+  /** what the call's result says to follow (Jenkins: the build it started) */
+  result?: Record<string, unknown>;
+  jenkinsCredentials?: JenkinsCallCredentials;
+  /** why this call cannot be checked at all (e.g. no Jenkins integration any more): it ends timed_out with this */
+  unverifiable?: string;
+  /**
+   * Approved with automatic revert, and the inverse recorded before execution is the one the approver saw: stored
+   * with `verifying`, so a verification resumed after a restart still runs the revert on `regressed`.
+   */
+  autoRevert?: boolean;
 }
 
 type VerificationEvent = AgentEventPayload<'tool.verification'>;
@@ -69,17 +79,21 @@ export async function runVerification(
 ): Promise<{ result: VerificationResult; state: VerificationState; written: boolean }> {
   const startedAt = hooks.startedAt ?? Date.now();
   const deadline = hooks.deadline ?? startedAt + deps.config.verifyTimeoutSeconds * 1000;
-  const verifying: VerificationState = { outcome: 'verifying', summary: `Verifying ${target.tool}…`, evidence: [], startedAt, deadline };
+  const verifying: VerificationState = { outcome: 'verifying', summary: `Verifying ${target.tool}…`, evidence: [], startedAt, deadline, ...(target.autoRevert ? { autoRevert: true } : {}) };
   await deps.approvals.saveVerification({ conversationId: target.conversationId, callId: target.callId, verification: verifying });
   await hooks.emit(verificationEvent(target, verifying));
   const remainingSeconds = (deadline - Date.now()) / 1000;
   const result: VerificationResult =
-    remainingSeconds <= 0
+    target.unverifiable !== undefined
+      ? { outcome: 'timed_out', summary: target.unverifiable, evidence: [] }
+      : remainingSeconds <= 0
       ? { outcome: 'timed_out', summary: `No verdict within ${deps.config.verifyTimeoutSeconds}s (VERIFY_TIMEOUT_SECONDS).`, evidence: [] }
       : await verifyChange(deps.tools, {
           tool: target.tool,
           args: target.args,
           ...(target.before ? { before: target.before } : {}),
+          ...(target.result ? { result: target.result } : {}),
+          ...(target.jenkinsCredentials ? { jenkinsCredentials: target.jenkinsCredentials } : {}),
           timeoutSeconds: remainingSeconds,
           ...(deps.config.verifyHoldSeconds !== undefined ? { holdSeconds: deps.config.verifyHoldSeconds } : {}),
           ...(hooks.signal ? { signal: hooks.signal } : {}),
@@ -93,6 +107,7 @@ export async function runVerification(
     startedAt,
     finishedAt: Date.now(),
     deadline,
+    ...(target.autoRevert ? { autoRevert: true } : {}),
     ...(autoRevertCallId ? { autoRevertCallId } : {}),
   };
   // Conditional: only over `verifying`, so a resumed check and a late one cannot both finish it.
