@@ -234,10 +234,13 @@ describe('two clusters behind one engine', () => {
     const chat = await stream('/agent/chat', { messages: [{ role: 'user', content: 'look and scale' }] }, memberToken);
     const conversationId = conversationOf(chat);
     expect(find(chat, 'tool.error').map((error) => [error['call_id'], error['code']])).toEqual([
-      ['call_all', 'OUT_OF_SCOPE'],
       ['call_pay', 'OUT_OF_SCOPE'],
       ['call_scale_pay', 'OUT_OF_SCOPE'],
     ]);
+    // the listing across all namespaces is limited to shop (e2e-clusters-scope.test.ts covers pods, events and Helm)
+    const all = (find(chat, 'tool.result').find((result) => result['call_id'] === 'call_all')!['result'] as Array<{ text: string }>)[0]!.text;
+    expect(all).toMatch(/^Listing limited to the namespaces shop by your scope[\s\S]*\bweb\b/);
+    expect(all).not.toMatch(/\bapi\b/);
     const read = find(chat, 'tool.result').find((result) => result['call_id'] === 'call_shop')!;
     expect((read['result'] as Array<{ text: string }>)[0]!.text).toMatch(/web/);
     expect((read['result'] as Array<{ text: string }>)[0]!.text).not.toMatch(/\bapi\b/);

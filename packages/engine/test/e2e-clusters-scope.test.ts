@@ -1,0 +1,228 @@
+/**
+ * Issue 22 item 6 end to end: a member limited to namespace `shop` of cluster `alpha` (two kube-sims behind one
+ * kubeconfig, the all-in-one engine with its embedded MCP server and PGlite, llm-sim as the model). Their listings
+ * across all namespaces (pods, events, Helm releases, with the real kubectl/helm state behind them) are limited to
+ * `shop`: the objects of `payments` (all named "ledger…") never reach the tool result, the stream, the model or the
+ * database. The model is offered only alpha and only shop; node tools are not offered, and nodes are refused.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { PGlite } from '@electric-sql/pglite';
+import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
+import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
+import { helmPath, kubectlPath, repoRoot } from '@skyflo/testkit/tools';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPasswordHasher } from '../src/accounts/password-hasher.ts';
+import { loadConfig } from '../src/config/index.ts';
+import { createEngine, type Engine } from '../src/create-engine.ts';
+import { readSse, type SseFrame } from '../src/testing/read-sse.ts';
+
+const run = promisify(execFile);
+const demoChart = path.join(repoRoot, 'packages/mcp-server/test/fixtures/charts/demo-app');
+let directory: string;
+let kubeconfig: string;
+let alpha: KubeSim;
+let beta: KubeSim;
+let sim: LlmSim;
+let engine: Engine | undefined;
+let base: string;
+let adminToken: string;
+let memberToken: string;
+let memberId: string;
+
+const kubeEnv = () => ({ ...process.env, KUBECACHEDIR: path.join(directory, 'cache'), HELM_CACHE_HOME: path.join(directory, 'helm-cache'), HELM_CONFIG_HOME: path.join(directory, 'helm-config'), HELM_DATA_HOME: path.join(directory, 'helm-data') });
+async function kubectl(context: string, ...args: string[]): Promise<string> {
+  return (await run(kubectlPath, ['--kubeconfig', kubeconfig, '--context', context, ...args], { env: kubeEnv() })).stdout.trim();
+}
+async function helm(context: string, ...args: string[]): Promise<string> {
+  return (await run(helmPath, [...args, '--kubeconfig', kubeconfig, '--kube-context', context], { env: kubeEnv() })).stdout.trim();
+}
+
+async function api(method: string, pathname: string, token: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(`${base}/api/v1${pathname}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+async function stream(pathname: string, body: unknown, token: string): Promise<{ frames: SseFrame[]; raw: string }> {
+  const response = await fetch(`${base}/api/v1${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  expect(response.status).toBe(200);
+  const raw = await response.clone().text();
+  return { frames: await readSse(response), raw };
+}
+const find = (frames: SseFrame[], event: string) => frames.filter((frame) => frame.event === event).map((frame) => frame.data);
+const resultText = (frames: SseFrame[], callId: string) => {
+  const result = find(frames, 'tool.result').find((event) => event['call_id'] === callId);
+  return result ? (result['result'] as Array<{ text: string }>)[0]!.text : undefined;
+};
+async function login(email: string, password: string): Promise<string> {
+  const response = await fetch(`${base}/api/v1/auth/jwt/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: email, password }) });
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+const deployment = (name: string, namespace: string) => `---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: ${namespace}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec: {containers: [{name: ${name}, image: nginx:1.27}]}
+`;
+const workloads = `apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: payments}
+${deployment('storefront', 'shop')}${deployment('ledger', 'payments')}`;
+
+beforeAll(async () => {
+  directory = await mkdtemp(path.join(tmpdir(), 'skyflo-clusters-scope-'));
+  alpha = await startKubeSim({ port: 0 });
+  beta = await startKubeSim({ port: 0 });
+  kubeconfig = path.join(directory, 'kubeconfig');
+  await writeFile(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'alpha',
+      clusters: [
+        { name: 'alpha', cluster: { server: alpha.url, 'insecure-skip-tls-verify': true } },
+        { name: 'beta', cluster: { server: beta.url, 'insecure-skip-tls-verify': true } },
+      ],
+      users: [
+        { name: 'alpha-admin', user: { token: alpha.adminToken } },
+        { name: 'beta-admin', user: { token: beta.adminToken } },
+      ],
+      contexts: [
+        { name: 'alpha', context: { cluster: 'alpha', user: 'alpha-admin', namespace: 'default' } },
+        { name: 'beta', context: { cluster: 'beta', user: 'beta-admin', namespace: 'default' } },
+      ],
+    }),
+    { mode: 0o600 },
+  );
+  const manifest = path.join(directory, 'workloads.yaml');
+  await writeFile(manifest, workloads);
+  await kubectl('alpha', 'apply', '-f', manifest);
+  await helm('alpha', 'install', 'shop-site', demoChart, '--namespace', 'shop');
+  await helm('alpha', 'install', 'ledger-site', demoChart, '--namespace', 'payments');
+  sim = await startLlmSim({ port: 0 });
+  engine = await createEngine(
+    loadConfig({ PORT: '0', SKYFLO_DATA_DIR: path.join(directory, 'data'), KUBECONFIG: kubeconfig, LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: sim.url, LLM_RETRY_BASE_DELAY_MS: '1', LOG_LEVEL: 'silent' }),
+    { logger: false, passwordHasher: createPasswordHasher({ memoryCost: 1024, timeCost: 1 }) },
+  );
+  base = await engine.listen();
+  const registered = await fetch(`${base}/api/v1/auth/register/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@example.test', password: 'correct horse battery' }) });
+  expect(registered.status).toBe(201);
+  adminToken = await login('admin@example.test', 'correct horse battery');
+  const member = await api('POST', '/team/members', adminToken, { email: 'shop@example.test', role: 'member', password: 'correct horse battery' });
+  expect(member.status).toBe(201);
+  memberId = String(member.json['id']);
+  memberToken = await login('shop@example.test', 'correct horse battery');
+  expect((await api('PATCH', `/team/members/${memberId}/scope`, adminToken, { clusters: ['alpha'], namespaces: ['shop'] })).status).toBe(200);
+}, 120_000);
+
+afterAll(async () => {
+  await engine?.close();
+  await alpha?.close();
+  await beta?.close();
+  await sim?.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+describe('a member limited to namespace shop of cluster alpha', () => {
+  let conversationId: string;
+
+  it('asking for pods, events and Helm releases in all namespaces gets only shop, and says the listing was limited', async () => {
+    // the premise: payments has pods and a release, which an unlimited listing shows
+    expect(await kubectl('alpha', 'get', 'pods', '-A', '-o', 'name')).toMatch(/pod\/ledger-/);
+    expect(await helm('alpha', 'list', '--all-namespaces', '--short')).toMatch(/ledger-site/);
+    sim.reset({
+      rules: [
+        { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_pods', name: 'k8s_get', arguments: { resource_type: 'pods', all_namespaces: true } }] } },
+        { match: { sequence: 2 }, reply: { toolCalls: [{ id: 'call_events', name: 'k8s_get', arguments: { resource_type: 'events', all_namespaces: true } }] } },
+        { match: { sequence: 3 }, reply: { toolCalls: [{ id: 'call_load_helm', name: 'load_toolset', arguments: { toolset: 'helm', include_write_tools: false } }] } },
+        { match: { sequence: 4 }, reply: { toolCalls: [{ id: 'call_releases', name: 'helm_list_releases', arguments: { all_namespaces: true } }] } },
+        { match: { sequence: 5 }, reply: { toolCalls: [{ id: 'call_nodes', name: 'k8s_get', arguments: { resource_type: 'nodes' } }] } },
+        { match: { sequence: 6 }, reply: 'Only shop is yours.' },
+      ],
+    });
+    const { frames, raw } = await stream('/agent/chat', { messages: [{ role: 'user', content: 'what runs everywhere?' }] }, memberToken);
+    conversationId = String(frames[0]!.data['conversation_id']);
+
+    const pods = resultText(frames, 'call_pods')!;
+    expect(pods.split('\n')[0]).toBe('Listing limited to the namespaces shop by your scope: all namespaces were asked for, and namespaces outside your scope were not listed.');
+    expect(pods).toMatch(/Namespace shop:\n[\s\S]*storefront-/);
+    const releases = resultText(frames, 'call_releases')!;
+    expect(releases).toMatch(/^Listing limited to the namespaces shop by your scope/);
+    expect(releases).toMatch(/shop-site/);
+    expect(resultText(frames, 'call_events')).toMatch(/^Listing limited to the namespaces shop by your scope/);
+    // nodes are cluster-scoped: refused, with the reason
+    expect(find(frames, 'tool.error').map((error) => [error['call_id'], error['code']])).toEqual([['call_nodes', 'OUT_OF_SCOPE']]);
+    expect(String(find(frames, 'tool.error')[0]!['error'])).toMatch(/acts on cluster-scoped objects .* your scope is limited to the namespaces shop/);
+    // nothing of payments anywhere in the stream, nor in what the model was sent
+    expect(raw).not.toMatch(/ledger/);
+    expect(JSON.stringify(sim.calls.map((call) => call.messages))).not.toMatch(/ledger/);
+  });
+
+  it('the model is offered only cluster alpha and namespace shop, and no node tools', () => {
+    const first = sim.calls[0]!;
+    const system = String(first.messages.find((message) => message.role === 'system')?.content);
+    expect(system).toMatch(/Clusters:\n- alpha\n/);
+    expect(system).not.toMatch(/beta/);
+    expect(system).toMatch(/scope allows only the namespaces shop/);
+    expect(first.toolNames).toContain('k8s_get');
+    expect(first.toolNames).not.toContain('k8s_top_nodes');
+    expect(first.toolNames).not.toContain('k8s_cluster_info');
+    const tools = first.body['tools'] as Array<{ function: { name: string; parameters: { properties: Record<string, { enum?: string[]; description?: string }> } } }>;
+    const get = tools.find((tool) => tool.function.name === 'k8s_get')!.function.parameters.properties;
+    expect(get['context']!.enum).toEqual(['alpha']);
+    expect(get['context']!.description).not.toMatch(/beta/);
+    expect(get['namespace']!.description).toMatch(/Your scope allows only the namespaces shop/);
+  });
+
+  it('the database holds nothing of payments either (timeline, checkpoints, audit, every table)', async () => {
+    const timeline = await api('GET', `/conversations/${conversationId}`, adminToken);
+    expect(timeline.status).toBe(200);
+    expect(JSON.stringify(timeline.json)).toMatch(/storefront-/);
+    expect(JSON.stringify(timeline.json)).not.toMatch(/ledger/);
+    const dataDir = path.join(directory, 'data', 'pglite');
+    await engine!.close();
+    engine = undefined;
+    const db = await PGlite.create(dataDir);
+    try {
+      const tables = await db.query<{ table_schema: string; table_name: string }>(`SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`);
+      expect(tables.rows.length).toBeGreaterThan(3);
+      let everything = '';
+      let decoded = '';
+      for (const table of tables.rows) {
+        const rows = await db.query<{ row: string }>(`SELECT t::text AS row FROM "${table.table_schema}"."${table.table_name}" t`);
+        for (const { row } of rows.rows) {
+          // bytea columns (the checkpoints' message blobs) print as \x<hex>: decode them so their content is searched too
+          everything += row.replace(/\\{1,2}x([0-9a-f]+)/g, (_match, hex: string) => {
+            const text = Buffer.from(hex, 'hex').toString('utf8');
+            decoded += text;
+            return text;
+          }) + '\n';
+        }
+      }
+      // the pods listing is in the checkpointed messages (decoded) as well as the timeline
+      expect(decoded).toMatch(/storefront-/);
+      expect(everything).toMatch(/storefront-/);
+      expect(everything).not.toMatch(/ledger/);
+    } finally {
+      await db.close();
+    }
+  });
+});
