@@ -90,6 +90,9 @@ beforeAll(async () => {
     'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: default}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx:1.27}]}\n',
   );
   await kubectl('apply', '-f', manifest);
+  await writeFile(manifest, 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: worker, namespace: default}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: worker}}\n  template:\n    metadata: {labels: {app: worker}}\n    spec: {containers: [{name: worker, image: nginx:1.27}]}\n');
+  await kubectl('apply', '-f', manifest);
+  await kubectl('rollout', 'status', 'deployment/worker', '-n', 'default', '--timeout=60s');
   mcp = await startMcpHttpServer({ port: 0, authToken: mcpToken, settings: { kubeconfigPath: path.join(directory, 'kubeconfig'), kubectlPath } });
   sim = await startLlmSim({ port: 0 });
 }, 60_000);
@@ -167,4 +170,74 @@ describe('kill -9 during a verification', () => {
       await storage.close();
     }
   }, 240_000);
+
+  it('an approval with automatic revert survives the restart: the resumed verification ends regressed and the recorded inverse runs, verified, and the image is back', async () => {
+    sim.reset({
+      rules: [
+        { match: { lastRole: 'user', userContains: 'crash' }, reply: { toolCalls: [{ id: 'call_load2', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+        { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: 'call_crash', name: 'k8s_set_image', arguments: { resource_name: 'worker', resource_type: 'deployment', namespace: 'default', container_images: 'worker=crash:1.0' } }] } },
+        { match: { toolName: 'k8s_set_image' }, reply: 'Deployed.' },
+      ],
+    });
+    // The new pods wait an hour before they start, so the first engine's verification cannot end before it is killed.
+    kube.cluster.settings.startDelayMs = 3_600_000;
+    engine = await startEngineProcess({ timeout: '600', hold: '1' });
+    const login = await fetch(`${engine.url}/auth/jwt/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'ops@example.test', password: 'correct horse battery' }) });
+    const token = ((await login.json()) as { access_token: string }).access_token;
+    const post = (pathname: string, body: unknown) => fetch(`${engine!.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+
+    let conversationId = '';
+    let argsHash = '';
+    let undoOffered = false;
+    for await (const frame of iterateSse(await post('/agent/chat', { messages: [{ role: 'user', content: 'deploy crash:1.0 to worker' }] }))) {
+      if (frame.event === 'ready') conversationId = String(frame.data['conversation_id']);
+      if (frame.event === 'tool.awaiting_approval') {
+        argsHash = String(frame.data['args_hash']);
+        undoOffered = frame.data['undo'] !== undefined;
+      }
+    }
+    expect(undoOffered).toBe(true);
+
+    const approval = await post('/agent/approvals/call_crash', { approve: true, auto_revert: true, conversation_id: conversationId, args_hash: argsHash });
+    const outcomes: string[] = [];
+    const reading = (async () => {
+      try {
+        for await (const frame of iterateSse(approval)) if (frame.event === 'tool.verification') outcomes.push(String(frame.data['outcome']));
+      } catch {
+        // the engine dies mid-stream
+      }
+    })();
+    await vi.waitFor(() => expect(outcomes).toEqual(['verifying']), { timeout: 30_000, interval: 25 });
+    expect(await kubectl('get', 'deployment', 'worker', '-n', 'default', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).toBe('crash:1.0');
+    await stopEngine('SIGKILL');
+    await reading;
+    expect(outcomes).toEqual(['verifying']);
+
+    // While the engine is down, the new pods are recreated to start at once: they crash-loop from now on.
+    kube.cluster.settings.startDelayMs = 10;
+    await kubectl('delete', 'pods', '-n', 'default', '-l', 'app=worker', '--field-selector=status.phase=Pending', '--wait=false');
+
+    engine = await startEngineProcess({ timeout: '600', hold: '1' });
+    // No message, no second approval: the restarted engine finishes the verification and runs the revert itself.
+    const revertShown = await vi.waitFor(
+      async () => {
+        const view = await toolInConversation(engine!.url, token, conversationId, 'call_crash-revert');
+        expect(view?.verification?.outcome).toBe('verified');
+        return view!;
+      },
+      { timeout: 120_000, interval: 200 },
+    );
+    expect(revertShown.status).toBe('completed');
+    expect((await toolInConversation(engine.url, token, conversationId, 'call_crash'))?.verification?.outcome).toBe('regressed');
+    expect(await kubectl('get', 'deployment', 'worker', '-n', 'default', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).toBe('nginx:1.27');
+
+    await stopEngine('SIGTERM');
+    const storage = await createPgliteStorage({ dataDir: path.join(directory, 'data') });
+    try {
+      expect(await storage.approvals.get(conversationId, 'call_crash')).toMatchObject({ status: 'executed', autoRevert: true, verification: { outcome: 'regressed', autoRevert: true, autoRevertCallId: 'call_crash-revert' } });
+      expect(await storage.approvals.get(conversationId, 'call_crash-revert')).toMatchObject({ status: 'executed', automatic: true, undoOf: 'call_crash', tool: 'k8s_set_image', verification: { outcome: 'verified' } });
+    } finally {
+      await storage.close();
+    }
+  }, 300_000);
 });
