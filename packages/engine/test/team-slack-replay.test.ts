@@ -1,8 +1,10 @@
 /**
- * Slack replay protection holds across engine processes (issue 24): two engines on one database (as replicas behind
- * a load balancer). An approver's signed click accepted by the first is refused by the second when replayed to it —
- * 401 "already received", recorded as a rejected request, nothing decided twice — because the accepted signature is
- * remembered in the database, not in one process's memory.
+ * Slack across engine processes (issue 24): two engines on one database (as replicas behind a load balancer).
+ * - Replay protection: an approver's signed click accepted by the first is refused by the second when replayed to it
+ *   — 401 "already received", recorded as a rejected request, nothing decided twice — because the accepted signature
+ *   is remembered in the database, not in one process's memory.
+ * - The message of a request posted by the first engine is updated when the call is decided on the second (in the
+ *   Command Center): which message shows which call is kept in the database too.
  */
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { startSlackSim, type SlackSim } from '@skyflo/testkit/slack-sim';
@@ -43,7 +45,7 @@ afterAll(async () => {
   await sim?.close();
 });
 
-describe('Slack replay protection across engines', () => {
+describe('Slack across engines', () => {
   it('a click accepted by one engine and replayed to another is refused there', async () => {
     const admin = await first.engine.signUp('admin@example.com');
     const mia = await first.member(admin, 'mia@example.com', 'member');
@@ -75,5 +77,31 @@ describe('Slack replay protection across engines', () => {
     expect(audit.at(-1)!.details['reason']).toBe('this signed request was already received (a replay)');
     const decided = (await first.lite.query<{ status: string }>('SELECT status FROM approvals WHERE conversation_id = $1 AND call_id = $2', [conversationId, 'call_scale'])).rows;
     expect(decided).toHaveLength(1);
+  });
+
+  it('a call posted by one engine and decided on the other updates its Slack message', async () => {
+    // the first test signed everyone up and connected Slack (ann is an approver, mia a member)
+    const mia = (await first.engine.login('mia@example.com', 'mia-pass-4242')).json().access_token as string;
+    const ann = (await first.engine.login('ann@example.com', 'ann-pass-4242')).json().access_token as string;
+    // both engines' clusters (each its own fake MCP server) show web at 2: the preview ann approves is still true there
+    first.engine.mcp.replicas.set('web', 2);
+    second.mcp.replicas.set('web', 2);
+    const before = new Set(slack.messages.keys());
+    const chat = await readSse(new Response((await first.call(mia, 'POST', '/agent/chat', { messages: [{ role: 'user', content: 'scale web to 5 again' }] })).body));
+    const awaiting = chat.find((frame) => frame.event === 'tool.awaiting_approval')!;
+    const conversationId = String(awaiting.data['conversation_id']);
+    await vi.waitFor(() => expect(slack.messages.size).toBe(before.size + 1));
+    const posted = [...slack.messages.values()].find((message) => !before.has(message.ts))!;
+    expect(JSON.stringify(posted.blocks)).toContain('"action_id":"approve"');
+
+    // ann approves in the Command Center served by the second engine: the resumed run runs there
+    const decided = await second.request({ method: 'POST', url: '/api/v1/agent/approvals/call_scale', token: ann, payload: { approve: true, conversation_id: conversationId, args_hash: awaiting.data['args_hash'] } });
+    expect(decided.statusCode, decided.body).toBe(200);
+    await vi.waitFor(() => expect(second.mcp.replicas.get('web')).toBe(5));
+
+    // the message the first engine posted now says who decided, without buttons (updated once, by the second engine)
+    await vi.waitFor(() => expect(JSON.stringify(slack.messages.get(posted.ts)!.blocks)).toContain('Approved by ann@example.com'));
+    expect(JSON.stringify(slack.messages.get(posted.ts)!.blocks)).not.toContain('"action_id":"approve"');
+    expect(slack.calls.filter((call) => call.method === 'chat.update' && call.body['ts'] === posted.ts)).toHaveLength(1);
   });
 });

@@ -5,7 +5,7 @@ import type { ConversationStore } from './conversations.ts';
 import type { ApprovalStore } from './approvals.ts';
 import type { RunStore } from './runs.ts';
 import type { AuditLog, AuditTrail } from './audit.ts';
-import type { SettingsStore } from './settings.ts';
+import type { ExpiringSettings, SettingsStore } from './settings.ts';
 import type { IntegrationStore } from './integrations.ts';
 import type { AnalyticsReader } from './analytics.ts';
 import type { ApiTokenStore } from './api-tokens.ts';
@@ -40,7 +40,7 @@ export interface PlatformStorage extends Storage {
   users: UserStore;
   refreshTokens: RefreshTokenStore;
   audit: AuditTrail;
-  settings: SettingsStore;
+  settings: SettingsStore & ExpiringSettings;
   /**
    * Runs `work` in one database transaction with stores bound to it: an admin action and its audit record commit
    * together or not at all.

@@ -1,9 +1,9 @@
-import { eq, sql } from 'drizzle-orm';
-import type { SettingsStore } from '../ports/index.ts';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { ExpiringSettings, SettingsStore } from '../ports/index.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { settings } from './schema.ts';
 
-export function createSettingsStore(db: SkyfloDatabase): SettingsStore {
+export function createSettingsStore(db: SkyfloDatabase): SettingsStore & ExpiringSettings {
   return {
     async get(key) {
       const [row] = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, key));
@@ -19,6 +19,16 @@ export function createSettingsStore(db: SkyfloDatabase): SettingsStore {
       await db.insert(settings).values({ key, value }).onConflictDoNothing();
       const [row] = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, key));
       return row!.value;
+    },
+    async removeKeysBefore(prefix, before, limit) {
+      // COLLATE "C": bytewise order, so zero-padded times compare as numbers whatever the database's locale
+      const expired = db
+        .select({ key: settings.key })
+        .from(settings)
+        .where(and(sql`left(${settings.key}, ${prefix.length}) = ${prefix}`, sql`${settings.key} COLLATE "C" < ${before}`))
+        .limit(limit);
+      const removed = await db.delete(settings).where(inArray(settings.key, expired)).returning({ key: settings.key });
+      return removed.length;
     },
   };
 }

@@ -1,29 +1,28 @@
 /**
  * Slack as an integration (provider "slack", one per installation): approval requests are posted to a channel with
- * Approve / Deny buttons (slack-messages.ts); a click is verified with the app's signing secret (v0 HMAC over
- * `v0:<timestamp>:<body>`, 5-minute window, each signature accepted once — remembered in the database, so a click
- * replayed to another engine process, or after a restart, is refused too), mapped to the Skyflo user with the same
- * e-mail (users.info), and decided through the agent service's prepareDecision — the same gate as the HTTP decision
- * (visibility, APPROVAL_POLICY, four-eyes, the stored args_hash and diff_hash). A refusal is an ephemeral reply to the
- * clicker; an accepted decision updates the message. Every click is in the audit trail.
+ * Approve / Deny buttons (slack-messages.ts); a click is verified with the app's signing secret (slack-request-
+ * verifier.ts: v0 HMAC, 5-minute window, each signature accepted once across every engine on the database), mapped to
+ * the Skyflo user with the same e-mail (users.info), and decided through the agent service's prepareDecision — the
+ * same gate as the HTTP decision (visibility, APPROVAL_POLICY, four-eyes, the stored args_hash and diff_hash). A
+ * refusal is an ephemeral reply to the clicker; an accepted decision, made on any engine process, updates the message
+ * (slack-message-map.ts keeps which message shows which call in the database). Every click is in the audit trail.
  * The bot token and signing secret are sealed with the engine's key in the settings table; only the token's last four
  * characters are shown.
  */
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { AgentService } from '../../agent/create-agent-service.ts';
 import { AgentRequestError } from '../../agent/agent-request-error.ts';
 import type { NotificationSink, TeamEvent } from '../../notifications/team-event.ts';
-import type { ApprovalStore, AuditLog, AuthenticatedUser, SettingsStore, UserStore } from '../../ports/index.ts';
+import type { ApprovalStore, AuditLog, AuthenticatedUser, ExpiringSettings, SettingsStore, UserStore } from '../../ports/index.ts';
 import { IntegrationError, requireIntegrationAdmin } from '../integration-service.ts';
 import type { CheckIntegrationUrl } from '../integration-url-guard.ts';
 import { createSlackClient, type SlackClient } from './slack-client.ts';
+import { createSlackMessageMap, requestFacts, type PostedMessage } from './slack-message-map.ts';
 import { approvalRequestMessage, decidedMessage, type ButtonValue } from './slack-messages.ts';
+import { createSlackRequestVerifier } from './slack-request-verifier.ts';
 
 export const SLACK_SETTINGS_KEY = 'integration.slack';
-/** settings key prefix of accepted signatures (by digest): shared by every engine on the database */
-export const SLACK_SEEN_PREFIX = 'slack.seen_signature.';
-const WINDOW_SECONDS = 300;
 
 interface StoredSlack {
   id: string;
@@ -57,7 +56,7 @@ export interface CreateSlackInput {
 }
 
 export interface SlackServiceDeps {
-  settings: SettingsStore;
+  settings: SettingsStore & ExpiringSettings;
   secretBox: SecretBox;
   audit: AuditLog;
   users: Pick<UserStore, 'findByEmail'>;
@@ -87,37 +86,13 @@ export type SlackService = ReturnType<typeof createSlackService>;
 
 export function createSlackService(deps: SlackServiceDeps) {
   const now = deps.now ?? (() => new Date());
-  /** posted request messages by conversation:call, so a decision made anywhere updates its message */
-  const posted = new Map<string, { channel: string; ts: string; request: TeamEvent; decided: boolean }>();
+  const messages = createSlackMessageMap(deps.settings);
+  const requests = createSlackRequestVerifier({ settings: deps.settings, now, ...(deps.logger ? { logger: deps.logger } : {}) });
 
   const load = async (): Promise<StoredSlack | undefined> => (await deps.settings.get(SLACK_SETTINGS_KEY)) as StoredSlack | undefined;
   const open = (stored: StoredSlack) => JSON.parse(deps.secretBox.open(stored.sealed, sealContext(stored.id, stored.api_url))) as { bot_token: string; signing_secret: string };
   const clientOf = (stored: StoredSlack): SlackClient => createSlackClient({ apiUrl: stored.api_url, botToken: open(stored).bot_token });
   const requireAdmin = requireIntegrationAdmin;
-
-  /**
-   * Claims a signature once for every engine on the database: the first writer of its key wins (putIfAbsent is one
-   * INSERT … ON CONFLICT DO NOTHING), so two processes given the same click cannot both accept it.
-   */
-  async function claimSignature(signature: string, nowSeconds: number): Promise<boolean> {
-    const mine = { at: nowSeconds, claim: randomUUID() };
-    const stored = (await deps.settings.putIfAbsent(`${SLACK_SEEN_PREFIX}${createHash('sha256').update(signature).digest('hex')}`, mine)) as { claim?: string } | null;
-    return stored?.claim === mine.claim;
-  }
-
-  async function verify(signingSecret: string, headers: Record<string, string | string[] | undefined>, rawBody: string): Promise<string | undefined> {
-    const timestamp = Number(headers['x-slack-request-timestamp']);
-    const signature = String(headers['x-slack-signature'] ?? '');
-    if (!Number.isInteger(timestamp) || !signature.startsWith('v0=')) return 'missing or malformed Slack signature headers';
-    const nowSeconds = Math.floor(now().getTime() / 1000);
-    if (Math.abs(nowSeconds - timestamp) > WINDOW_SECONDS) return 'the request timestamp is more than 5 minutes away (a replay, or a wrong clock)';
-    const expected = Buffer.from(`v0=${createHmac('sha256', signingSecret).update(`v0:${timestamp}:${rawBody}`).digest('hex')}`);
-    const given = Buffer.from(signature);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'the Slack signature does not match (not signed with this app\'s signing secret)';
-    // outside the window the timestamp check refuses it anyway; inside it, the stored claim does
-    if (!(await claimSignature(signature, nowSeconds))) return 'this signed request was already received (a replay)';
-    return undefined;
-  }
 
   const sink: NotificationSink = {
     name: 'slack',
@@ -132,20 +107,20 @@ export function createSlackService(deps: SlackServiceDeps) {
       if (event.type !== 'approval.requested' && event.type !== 'approval.decided') return;
       const stored = await load();
       if (!stored || stored.status !== 'active' || !event.call_id) return;
-      const key = `${event.conversation_id}:${event.call_id}`;
       const link = deps.conversationUrl(event.conversation_id);
       const client = clientOf(stored);
       if (event.type === 'approval.requested') {
-        if (posted.has(key)) return;
+        // re-announced (the gate re-sends a call still waiting, or another engine process restarted): posted once
+        if (await messages.get(event.conversation_id, event.call_id)) return;
         const message = approvalRequestMessage(event, link);
         const sent = await client.postMessage({ channel: stored.channel, ...message });
-        posted.set(key, { ...sent, request: event, decided: false });
+        await messages.remember(event.conversation_id, event.call_id, { channel: sent.channel, ts: sent.ts, request: requestFacts(event), decided: false });
         await deps.audit.record({ action: 'slack.posted', subjectType: 'tool_call', subjectId: event.call_id, conversationId: event.conversation_id, details: { conversation_id: event.conversation_id, call_id: event.call_id, tool: event.tool, channel: sent.channel, ts: sent.ts } });
         return;
       }
-      const entry = posted.get(key);
-      if (!entry || entry.decided || (event.outcome !== 'approved' && event.outcome !== 'denied')) return;
-      entry.decided = true;
+      if (event.outcome !== 'approved' && event.outcome !== 'denied') return;
+      const entry = await messages.get(event.conversation_id, event.call_id);
+      if (!entry || entry.decided || !(await messages.markDecided(event.conversation_id, event.call_id, entry))) return;
       await client.update({ channel: entry.channel, ts: entry.ts, ...decidedMessage(entry.request, event.outcome, event.decided_by?.email ?? 'someone', link) });
     },
   };
@@ -185,11 +160,11 @@ export function createSlackService(deps: SlackServiceDeps) {
       throw error;
     }
     await deps.audit.record({ actorId: user.id, action: 'slack.click_accepted', subjectType: 'tool_call', subjectId: value.call_id, conversationId: value.conversation_id, details: { ...about, slack_user: payload.user?.id, email, decision: approve ? 'approved' : 'denied' }, ...(ip ? { ip } : {}) });
-    const key = `${value.conversation_id}:${value.call_id}`;
-    const entry = posted.get(key) ?? (payload.channel?.id && payload.message?.ts ? { channel: payload.channel.id, ts: payload.message.ts, request: { type: 'approval.requested', at: Date.now(), conversation_id: value.conversation_id, conversation_url: deps.conversationUrl(value.conversation_id), call_id: value.call_id, ...(record ? { tool: record.tool, ...(record.diff ? { diff: record.diff } : {}), risks: record.risks, ...(record.policyReason ? { policy_reason: record.policyReason } : {}) } : {}) } as TeamEvent, decided: false } : undefined);
-    if (entry && !entry.decided) {
-      entry.decided = true;
-      posted.set(key, entry);
+    // the message as posted; else (posted before this map kept it) the message clicked, with the stored call's facts
+    const entry: PostedMessage | undefined =
+      (await messages.get(value.conversation_id, value.call_id)) ??
+      (payload.channel?.id && payload.message?.ts ? { channel: payload.channel.id, ts: payload.message.ts, request: requestFacts({ type: 'approval.requested', at: Date.now(), conversation_id: value.conversation_id, conversation_url: deps.conversationUrl(value.conversation_id), call_id: value.call_id, ...(record ? { tool: record.tool, ...(record.diff ? { diff: record.diff } : {}), risks: record.risks, ...(record.policyReason ? { policy_reason: record.policyReason } : {}) } : {}) }), decided: false } : undefined);
+    if (entry && !entry.decided && (await messages.markDecided(value.conversation_id, value.call_id, entry))) {
       await client.update({ channel: entry.channel, ts: entry.ts, ...decidedMessage(entry.request, approve ? 'approved' : 'denied', user.email, deps.conversationUrl(value.conversation_id)) });
     }
     return undefined;
@@ -229,7 +204,7 @@ export function createSlackService(deps: SlackServiceDeps) {
     async interaction(rawBody: string, headers: Record<string, string | string[] | undefined>, ip?: string): Promise<{ status: number; detail: string }> {
       const stored = await load();
       if (!stored || stored.status !== 'active') return { status: 404, detail: 'Slack is not connected to this Skyflo' };
-      const problem = await verify(open(stored).signing_secret, headers, rawBody);
+      const problem = await requests.verify(open(stored).signing_secret, headers, rawBody);
       if (problem) {
         await deps.audit.record({ action: 'slack.request_rejected', subjectType: 'integration', subjectId: stored.id, details: { reason: problem }, ...(ip ? { ip } : {}) });
         return { status: 401, detail: problem };
