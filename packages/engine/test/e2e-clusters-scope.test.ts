@@ -86,6 +86,34 @@ kind: Namespace
 metadata: {name: payments}
 ${deployment('storefront', 'shop')}${deployment('ledger', 'payments')}`;
 
+const crd = (plural: string, kind: string, scope: 'Namespaced' | 'Cluster', shortNames: string[]) => `---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: ${plural}.example.com}
+spec:
+  group: example.com
+  scope: ${scope}
+  names: {plural: ${plural}, singular: ${kind.toLowerCase()}, kind: ${kind}, shortNames: [${shortNames.join(', ')}]}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`;
+const crds = crd('widgets', 'Widget', 'Namespaced', ['wg']) + crd('clusterwidgets', 'ClusterWidget', 'Cluster', ['cwg']);
+const widgets = `apiVersion: example.com/v1
+kind: Widget
+metadata: {name: shop-widget, namespace: shop}
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: ledger-widget, namespace: payments}
+---
+apiVersion: example.com/v1
+kind: ClusterWidget
+metadata: {name: ledger-global}
+`;
+
 beforeAll(async () => {
   directory = await mkdtemp(path.join(tmpdir(), 'skyflo-clusters-scope-'));
   alpha = await startKubeSim({ port: 0 });
@@ -190,6 +218,30 @@ describe('a member limited to namespace shop of cluster alpha', () => {
     expect(get['context']!.enum).toEqual(['alpha']);
     expect(get['context']!.description).not.toMatch(/beta/);
     expect(get['namespace']!.description).toMatch(/Your scope allows only the namespaces shop/);
+  });
+
+  it("custom resources are placed by the cluster's own CRDs: a cluster-scoped one is refused, a namespaced one is limited", async () => {
+    await writeFile(path.join(directory, 'crds.yaml'), crds);
+    await kubectl('alpha', 'apply', '-f', path.join(directory, 'crds.yaml'));
+    await writeFile(path.join(directory, 'widgets.yaml'), widgets);
+    await kubectl('alpha', 'apply', '-f', path.join(directory, 'widgets.yaml'));
+    expect(await kubectl('alpha', 'get', 'widgets', '-A', '-o', 'name')).toMatch(/ledger-widget/);
+    sim.reset({
+      rules: [
+        { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_cw', name: 'k8s_get', arguments: { resource_type: 'clusterwidgets' } }] } },
+        { match: { sequence: 2 }, reply: { toolCalls: [{ id: 'call_cw_group', name: 'k8s_get', arguments: { resource_type: 'cwg.example.com', namespace: 'shop' } }] } },
+        { match: { sequence: 3 }, reply: { toolCalls: [{ id: 'call_widgets', name: 'k8s_get', arguments: { resource_type: 'widgets.example.com', all_namespaces: true } }] } },
+        { match: { sequence: 4 }, reply: 'Done.' },
+      ],
+    });
+    const { frames, raw } = await stream('/agent/chat', { messages: [{ role: 'user', content: 'widgets?' }], conversation_id: conversationId }, memberToken);
+    expect(find(frames, 'tool.error').map((error) => [error['call_id'], error['code']])).toEqual([
+      ['call_cw', 'OUT_OF_SCOPE'],
+      ['call_cw_group', 'OUT_OF_SCOPE'],
+    ]);
+    expect(String(find(frames, 'tool.error')[0]!['error'])).toMatch(/cluster-scoped objects/);
+    expect(resultText(frames, 'call_widgets')).toMatch(/^Listing limited to the namespaces shop by your scope[\s\S]*shop-widget/);
+    expect(raw).not.toMatch(/ledger/);
   });
 
   it('the database holds nothing of payments either (timeline, checkpoints, audit, every table)', async () => {

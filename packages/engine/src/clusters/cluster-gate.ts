@@ -8,13 +8,14 @@
  * which an admin has since put outside the requester's (or the approver's) scope.
  */
 import type { ClusterRef, ClusterStatus, MemberScope } from '@skyflo/protocol';
-import type { ToolInfo } from '../mcp/tool-gateway.ts';
+import type { ToolGateway, ToolInfo } from '../mcp/tool-gateway.ts';
 import type { ApprovalPolicyApplied, ApprovalRecord } from '../ports/index.ts';
 import type { ClusterDirectory } from './cluster-directory.ts';
 import type { ClusterPolicies } from './cluster-policies.ts';
 import { acceptsContext, actsOutsideNamespaces, isClusterTool, targetOf } from './cluster-target.ts';
+import { customResourceScopesFor } from './custom-resource-scopes.ts';
 import type { NamespaceLimit } from './limited-listing.ts';
-import { scopeRefusal } from './member-scope.ts';
+import { clusterInScope, scopeRefusal } from './member-scope.ts';
 
 export interface ClusterDeps {
   directory: ClusterDirectory;
@@ -25,6 +26,8 @@ export interface ClusterDeps {
    * narrowed it since the call was proposed. Absent: the scope the run started with is used.
    */
   scopeOf?: (userId: string) => Promise<MemberScope | undefined>;
+  /** asks the cluster's CRDs whether a custom resource is cluster-scoped (for members limited to namespaces) */
+  tools?: Pick<ToolGateway, 'callTool'>;
 }
 
 /** What an approval binds about the cluster, stored with the approval row. */
@@ -53,6 +56,17 @@ export interface ResolveInput {
 export const clusterRefOf = (cluster: ClusterStatus): ClusterRef => ({ name: cluster.name, server: cluster.server, ...(cluster.label ? { label: cluster.label } : {}) });
 
 export function createClusterGate(deps: ClusterDeps) {
+  /**
+   * For a member limited to namespaces: whether the call names a custom resource the cluster defines as
+   * cluster-scoped, or why that cannot be told (then the call is refused: fail closed).
+   */
+  async function customScope(scope: MemberScope | undefined, cluster: string, tool: string, args: Record<string, unknown>): Promise<{ outside: boolean; refusal?: string }> {
+    if (!scope?.namespaces || !deps.tools || !clusterInScope(scope, cluster)) return { outside: false };
+    const outside = await customResourceScopesFor(deps.tools).outsideNamespaces(cluster, args);
+    if (outside !== 'unknown') return { outside };
+    return { outside: true, refusal: `Refused: the CustomResourceDefinitions of cluster ${cluster} could not be read, so whether ${tool} acts inside your namespaces (${scope.namespaces.join(', ')}) cannot be told. Nothing was run.` };
+  }
+
   async function resolve(input: ResolveInput): Promise<ClusterResolution> {
     if (!isClusterTool(input.tool, input.info)) return { ok: true, args: input.args };
     let clusters: ClusterStatus[];
@@ -77,7 +91,9 @@ export function createClusterGate(deps: ClusterDeps) {
     const defaultNamespace = cluster.default_namespace ?? 'default';
     // A read across all namespaces by a member limited to namespaces runs in each of them instead (when the tool takes one).
     const limitable = !input.write && target.allNamespaces && !!input.scope?.namespaces && acceptsArgument(input.info, 'namespace');
-    const refusal = scopeRefusal({ scope: input.scope, tool: input.tool, args, cluster: cluster.name, target, defaultNamespace, limitable });
+    const custom = await customScope(input.scope, cluster.name, input.tool, args);
+    if (custom.refusal) return { ok: false, code: 'OUT_OF_SCOPE', text: custom.refusal };
+    const refusal = scopeRefusal({ scope: input.scope, tool: input.tool, args, cluster: cluster.name, target, defaultNamespace, limitable: limitable && !custom.outside, customClusterScoped: custom.outside });
     if (refusal) return { ok: false, code: 'OUT_OF_SCOPE', text: refusal };
     const namespace = actsOutsideNamespaces(input.tool, args) ? undefined : (target.namespace ?? (target.allNamespaces ? undefined : defaultNamespace));
     if (!input.write) {
@@ -143,7 +159,8 @@ export function createClusterGate(deps: ClusterDeps) {
       } catch (error) {
         return { code: 'OUT_OF_SCOPE', text: `Not executed: the ${person.role}'s scope could not be read to confirm ${record.tool} is still inside it (${error instanceof Error ? error.message : String(error)}). Nothing was changed; decide it again.` };
       }
-      const refusal = scopeRefusal({ scope, tool: record.tool, args: exactArgs, cluster: record.cluster.name, target: targetOf(exactArgs), defaultNamespace: record.namespace ?? 'default' });
+      const custom = await customScope(scope, record.cluster.name, record.tool, exactArgs);
+      const refusal = custom.refusal ?? scopeRefusal({ scope, tool: record.tool, args: exactArgs, cluster: record.cluster.name, target: targetOf(exactArgs), defaultNamespace: record.namespace ?? 'default', customClusterScoped: custom.outside });
       if (refusal) {
         return {
           code: 'OUT_OF_SCOPE',

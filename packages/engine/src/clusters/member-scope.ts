@@ -24,7 +24,17 @@ export function namespaceInScope(scope: MemberScope | undefined, namespace: stri
  * `limitable`: the call is a read across all namespaces that the gate can run per allowed namespace instead
  * (it takes a `namespace`), so all_namespaces is not a reason to refuse it.
  */
-export function scopeRefusal(input: { scope: MemberScope | undefined; tool: string; args: Record<string, unknown>; cluster: string; target: CallTarget; defaultNamespace: string; limitable?: boolean }): string | undefined {
+export function scopeRefusal(input: {
+  scope: MemberScope | undefined;
+  tool: string;
+  args: Record<string, unknown>;
+  cluster: string;
+  target: CallTarget;
+  defaultNamespace: string;
+  limitable?: boolean;
+  /** the cluster says the call names a cluster-scoped custom resource (custom-resource-scopes.ts) */
+  customClusterScoped?: boolean;
+}): string | undefined {
   const { scope, cluster, target } = input;
   if (!scope) return undefined;
   if (!clusterInScope(scope, cluster)) {
@@ -32,7 +42,7 @@ export function scopeRefusal(input: { scope: MemberScope | undefined; tool: stri
   }
   if (!scope.namespaces) return undefined;
   const allowed = scope.namespaces.join(', ') || 'none';
-  if (actsOutsideNamespaces(input.tool, input.args)) {
+  if (input.customClusterScoped || actsOutsideNamespaces(input.tool, input.args)) {
     return `Refused: ${input.tool} acts on cluster-scoped objects (outside any namespace: nodes, namespaces, cluster roles, persistent volumes, CRDs...), and your scope is limited to the namespaces ${allowed}. Nothing was run.`;
   }
   if (target.allNamespaces) {

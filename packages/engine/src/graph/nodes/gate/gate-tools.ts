@@ -131,7 +131,7 @@ export function createGateTools(deps: GraphDeps, run: RunContext) {
     }
   }
 
-  const clusterGate = deps.clusters ? createClusterGate({ ...deps.clusters, ...(deps.scopeOf ? { scopeOf: deps.scopeOf } : {}) }) : undefined;
+  const clusterGate = deps.clusters ? createClusterGate({ ...deps.clusters, tools: deps.tools, ...(deps.scopeOf ? { scopeOf: deps.scopeOf } : {}) }) : undefined;
   /**
    * Issue 22: the cluster a Kubernetes/Helm/Argo call acts on is written into its arguments (the conversation's when it
    * names none) before anything previews, hashes or runs it; outside the requester's scope, or a write on a read-only
