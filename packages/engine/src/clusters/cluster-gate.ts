@@ -143,22 +143,33 @@ export function createClusterGate(deps: ClusterDeps) {
     exactArgs: Record<string, unknown>,
     run: { scope?: MemberScope; approverId?: string },
   ): Promise<{ code: 'CLUSTER_CHANGED' | 'OUT_OF_SCOPE'; text: string } | undefined> {
+    const who: Array<{ role: string; id: string | undefined }> = [{ role: 'requester', id: record.requestedBy }];
+    if (run.approverId && run.approverId !== record.requestedBy) who.push({ role: 'approver', id: run.approverId });
+    // The scopes are read while the cluster list is refreshed: this sits on the approval → execution path.
+    // Without a way to read them now, the requester's scope is the one this run started with (the approver's was
+    // checked when they decided).
+    const scopes = record.cluster
+      ? Promise.all(
+          who.map(async (person) => {
+            try {
+              return { person, scope: deps.scopeOf && person.id ? await deps.scopeOf(person.id) : person.role === 'requester' ? run.scope : undefined };
+            } catch (error) {
+              return { person, error: error instanceof Error ? error.message : String(error) };
+            }
+          }),
+        )
+      : undefined;
     const change = await checkStillSame(record, exactArgs);
     if (change !== undefined) {
       return { code: 'CLUSTER_CHANGED', text: `Not executed: the cluster of ${record.tool} changed after it was approved — ${change}.\nNothing was changed. Check the cluster configuration and propose the change again if it is still right.` };
     }
-    if (!record.cluster) return undefined;
-    const who: Array<{ role: string; id: string | undefined }> = [{ role: 'requester', id: record.requestedBy }];
-    if (run.approverId && run.approverId !== record.requestedBy) who.push({ role: 'approver', id: run.approverId });
-    for (const person of who) {
-      let scope: MemberScope | undefined;
-      try {
-        // Without a way to read it now, the requester's scope is the one this run started with (the approver's was
-        // checked when they decided).
-        scope = deps.scopeOf && person.id ? await deps.scopeOf(person.id) : person.role === 'requester' ? run.scope : undefined;
-      } catch (error) {
-        return { code: 'OUT_OF_SCOPE', text: `Not executed: the ${person.role}'s scope could not be read to confirm ${record.tool} is still inside it (${error instanceof Error ? error.message : String(error)}). Nothing was changed; decide it again.` };
+    if (!record.cluster || !scopes) return undefined;
+    for (const entry of await scopes) {
+      const { person } = entry;
+      if ('error' in entry) {
+        return { code: 'OUT_OF_SCOPE', text: `Not executed: the ${person.role}'s scope could not be read to confirm ${record.tool} is still inside it (${entry.error}). Nothing was changed; decide it again.` };
       }
+      const scope = entry.scope;
       const custom = await customScope(scope, record.cluster.name, record.tool, exactArgs);
       const refusal = custom.refusal ?? scopeRefusal({ scope, tool: record.tool, args: exactArgs, cluster: record.cluster.name, target: targetOf(exactArgs), defaultNamespace: record.namespace ?? 'default', customClusterScoped: custom.outside });
       if (refusal) {
