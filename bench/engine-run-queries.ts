@@ -15,12 +15,19 @@ import { printBenchHeader } from './support/bench-header.ts';
 
 printBenchHeader('engine-run-queries', 'PGlite (data dir, the default)');
 
-// Every request the engine sends to the PGlite thread goes through Worker#postMessage.
-let recording: string[] | undefined;
+// Every request the engine sends to the PGlite thread goes through Worker#postMessage, in arrays: the requests of one
+// tick travel together (storage/pglite-thread/messages.ts). A round trip is a message; a run alone sends one request each.
+let recording: string[][] | undefined;
 const postMessage = Worker.prototype.postMessage;
 Worker.prototype.postMessage = function (this: Worker, message: unknown, transfer?: never) {
-  const request = message as { op?: string; sql?: string };
-  recording?.push(request.op === 'query' || request.op === 'exec' ? `${request.op}: ${String(request.sql).replace(/\s+/g, ' ').slice(0, 90)}` : String(request.op));
+  const requests = (Array.isArray(message) ? message : [message]) as Array<{ op?: string; sql?: string; begin?: boolean; statements?: unknown[] }>;
+  recording?.push(
+    requests.map((request) =>
+      request.op === 'query' || request.op === 'exec'
+        ? `${request.begin ? 'begin + ' : ''}${request.op}: ${String(request.sql).replace(/\s+/g, ' ').slice(0, 90)}`
+        : `${String(request.op)}${request.statements ? ` (${request.statements.length} statements in one transaction)` : ''}`,
+    ),
+  );
   return postMessage.call(this, message, transfer);
 };
 
@@ -52,8 +59,8 @@ async function counted(label: string, action: () => Promise<void>) {
   await app.service.idle();
   const seen = recording;
   recording = undefined;
-  console.log(`${label}: ${seen.length} round trips to the PGlite thread`);
-  if (process.argv.includes('--list')) for (const line of seen) console.log(`    ${line}`);
+  console.log(`${label}: ${seen.length} round trips to the PGlite thread (${seen.flat().length} requests)`);
+  if (process.argv.includes('--list')) for (const line of seen.flat()) console.log(`    ${line}`);
 }
 
 await readSse(await post('/agent/chat', { messages: [{ role: 'user', content: 'warm up' }] }));

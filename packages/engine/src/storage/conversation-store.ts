@@ -1,4 +1,4 @@
-import { and, desc, eq, ilike, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, ilike, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { ConversationIdTakenError } from '../ports/conversation-id-taken-error.ts';
 import type { Conversation, ConversationStore, ConversationSummary, TimelineEntry } from '../ports/index.ts';
 import { formatConversationCursor, isUuid, parseConversationCursor } from './conversation-cursor.ts';
@@ -159,8 +159,8 @@ export function createConversationStore(db: SkyfloDatabase): ConversationStore {
           if (!row) return [];
           const before = row.messagesJson as TimelineEntry[];
           const after = change(structuredClone(before));
-          await tx.update(conversations).set({ messagesJson: after, updatedAt: new Date() }).where(eq(conversations.id, id));
-          await mirrorMessages(tx as unknown as SkyfloDatabase, id, before, after);
+          const update = tx.update(conversations).set({ messagesJson: after, updatedAt: new Date() }).where(eq(conversations.id, id));
+          await mirrorMessages(tx as unknown as SkyfloDatabase, id, before, after, update);
           return after;
         }),
       );
@@ -168,8 +168,13 @@ export function createConversationStore(db: SkyfloDatabase): ConversationStore {
   };
 }
 
-/** Keeps the messages table equal to the timeline, touching only entries that changed. */
-async function mirrorMessages(db: SkyfloDatabase, conversationId: string, before: TimelineEntry[], after: TimelineEntry[]): Promise<void> {
+/**
+ * Keeps the messages table equal to the timeline, touching only entries that changed. `update` (the timeline row's
+ * own write) runs as a data-modifying WITH of the upsert when there is one: one statement instead of two, which on
+ * PGlite is one round trip fewer to its thread per timeline write (P2). PostgreSQL runs such a WITH exactly once,
+ * whether or not the statement reads it.
+ */
+async function mirrorMessages(db: SkyfloDatabase, conversationId: string, before: TimelineEntry[], after: TimelineEntry[], update: { getSQL(): SQL } & PromiseLike<unknown>): Promise<void> {
   const previous = new Map(before.map((entry, position) => [entry.id, { json: JSON.stringify(entry), position }]));
   const changed = after
     .map((entry, position) => ({ entry, position }))
@@ -177,8 +182,11 @@ async function mirrorMessages(db: SkyfloDatabase, conversationId: string, before
       const old = previous.get(entry.id);
       return !old || old.position !== position || old.json !== JSON.stringify(entry);
     });
-  if (changed.length > 0) {
+  if (changed.length === 0) await update;
+  else {
+    const timelineWrite = db.$with('timeline_write', { done: sql<number>`1` }).as(sql`${update.getSQL()} returning 1 as done`);
     await db
+      .with(timelineWrite)
       .insert(messages)
       .values(
         changed.map(({ entry, position }) => ({

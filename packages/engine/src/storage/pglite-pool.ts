@@ -6,10 +6,11 @@
  * PostgresSaver's put/putWrites send) are buffered and run in one `lite.transaction()` at COMMIT. Why: an open
  * transaction holds PGlite's single connection across every await of the caller, so each checkpoint write used to
  * stall the approval and timeline queries behind it for several event-loop turns (P4). A read inside the block
- * opens a real transaction first, so callers that do read mid-transaction still see their own writes.
+ * opens a real transaction first, so callers that do read mid-transaction still see their own writes. On the PGlite
+ * thread the buffered writes travel to it in one message and commit there (PgliteThreadClient.batch).
  */
 import { openTransaction, type OpenTransaction } from './pglite-open-transaction.ts';
-import type { PgliteConnection } from './pglite-thread/pglite-thread-client.ts';
+import { canBatch, type PgliteConnection } from './pglite-thread/pglite-thread-client.ts';
 
 interface QueryResult {
   rows: unknown[];
@@ -57,9 +58,13 @@ export function createPglitePool(lite: PgliteConnection): PglitePool {
             buffered = undefined;
             if (current) await current.finish(command === 'COMMIT');
             else if (command === 'COMMIT' && statements?.length) {
-              await lite.transaction(async (tx) => {
-                for (const statement of statements) await tx.query(statement.text, statement.params);
-              });
+              // On the PGlite thread the whole transaction is one round trip (a checkpoint is 2 statements: 4 trips before).
+              if (canBatch(lite)) await lite.batch(statements.map(({ text, params }) => ({ sql: text, ...(params ? { params } : {}) })));
+              else {
+                await lite.transaction(async (tx) => {
+                  for (const statement of statements) await tx.query(statement.text, statement.params);
+                });
+              }
             }
             return empty;
           }

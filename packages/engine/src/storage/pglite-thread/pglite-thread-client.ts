@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { PGlite, QueryOptions, Results, Transaction } from '@electric-sql/pglite';
-import { deserializeError, type PgliteReply, type PgliteRequest, type PgliteThreadOptions } from './messages.ts';
+import { deserializeError, type BatchStatement, type PgliteReply, type PgliteRequest, type PgliteThreadOptions } from './messages.ts';
 
 /** What the storage uses of PGlite, whether in this thread or on the PGlite thread. */
 export type PgliteConnection = Pick<PGlite, 'query' | 'exec' | 'transaction' | 'close' | 'closed'>;
@@ -21,6 +21,16 @@ export type PgliteConnection = Pick<PGlite, 'query' | 'exec' | 'transaction' | '
 export interface PgliteThreadClient extends PgliteConnection {
   /** resolves once the database is open and migrated; rejects with the reason it could not open */
   readonly ready: Promise<void>;
+  /**
+   * Runs `statements` in one transaction in ONE round trip (all commit or none does). For writes whose results the
+   * caller does not read before the commit (the checkpointer's, see pglite-pool.ts).
+   */
+  batch(statements: BatchStatement[]): Promise<Array<{ rows: unknown[]; affectedRows?: number }>>;
+}
+
+/** Whether `connection` is the PGlite thread's client (which can run a transaction's writes in one round trip). */
+export function canBatch(connection: PgliteConnection): connection is PgliteThreadClient {
+  return typeof (connection as Partial<PgliteThreadClient>).batch === 'function';
 }
 
 type RequestWithoutId = PgliteRequest extends infer R ? (R extends PgliteRequest ? Omit<R, 'id'> : never) : never;
@@ -59,7 +69,7 @@ export function startPgliteThread(options: PgliteThreadOptions): PgliteThreadCli
     pending.clear();
   };
 
-  worker.on('message', (message: PgliteReply) => {
+  const settle = (message: PgliteReply) => {
     if (message.type === 'ready') return settleReady.resolve();
     if (message.type === 'failed') return stop(deserializeError(message.error));
     const call = pending.get(message.id);
@@ -67,22 +77,40 @@ export function startPgliteThread(options: PgliteThreadOptions): PgliteThreadCli
     pending.delete(message.id);
     if (message.type === 'result') call.resolve(message.value);
     else call.reject(deserializeError(message.error));
+  };
+  worker.on('message', (replies: PgliteReply[]) => {
+    for (const message of replies) settle(message);
   });
   worker.on('error', (error) => stop(new Error(`the PGlite thread failed: ${error.message}`, { cause: error })));
   worker.on('exit', (code) => stop(new Error(`the PGlite thread exited (code ${code})`)));
 
+  // Requests made in the same tick go to the thread in one message (see messages.ts): sent once this turn's
+  // microtasks are done, so the runs a batch of replies wakes up send their next statements together.
+  let outbox: PgliteRequest[] = [];
+  const flushRequests = () => {
+    const requests = outbox;
+    outbox = [];
+    // a stopped thread has already failed every pending call (stop)
+    if (!stopped) worker.postMessage(requests);
+  };
   const call = <T>(request: RequestWithoutId): Promise<T> => {
     if (stopped) return Promise.reject(stopped);
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      worker.postMessage({ ...request, id });
+      if (outbox.length === 0) process.nextTick(flushRequests);
+      outbox.push({ ...request, id } as PgliteRequest);
     });
   };
 
-  const query = async <T>(sql: string, params?: unknown[], queryOptions?: QueryOptions, tx?: number) =>
-    call<Results<T>>({ op: 'query', sql, ...(params ? { params } : {}), ...queryShape(queryOptions), ...(tx === undefined ? {} : { tx }) });
-  const exec = (sql: string, tx?: number) => call<Array<Results>>({ op: 'exec', sql, ...(tx === undefined ? {} : { tx }) });
+  /** `tx`: the transaction a statement belongs to; `begin`: it is that transaction's first statement */
+  type InTransaction = { tx: number; begin?: true } | undefined;
+  // the options are checked before `inTx()` is asked, so a refused option does not use up the transaction's `begin`
+  const query = async <T>(sql: string, params?: unknown[], queryOptions?: QueryOptions, inTx: () => InTransaction = () => undefined) => {
+    const shape = queryShape(queryOptions);
+    return call<Results<T>>({ op: 'query', sql, ...(params ? { params } : {}), ...shape, ...inTx() });
+  };
+  const exec = async (sql: string, inTx: () => InTransaction = () => undefined) => call<Array<Results>>({ op: 'exec', sql, ...inTx() });
 
   const client: PgliteThreadClient = {
     ready,
@@ -91,18 +119,24 @@ export function startPgliteThread(options: PgliteThreadOptions): PgliteThreadCli
     },
     query: (sql, params, queryOptions) => query(sql, params, queryOptions),
     exec: (sql) => exec(sql),
+    batch: (statements) => call({ op: 'batch', statements }),
     async transaction<T>(callback: (tx: Transaction) => Promise<T>): Promise<T> {
-      const id = await call<number>({ op: 'begin' });
+      // No round trip to open it: the first statement carries `begin` (messages.ts).
+      const id = nextId++;
+      let begun = false;
       let finished = false;
-      const open = () => {
+      const next = (): InTransaction => {
         if (finished) throw new Error('Transaction is closed');
+        if (begun) return { tx: id };
+        begun = true;
+        return { tx: id, begin: true };
       };
       const tx = {
-        query: async <R>(sql: string, params?: unknown[], queryOptions?: QueryOptions) => (open(), query<R>(sql, params, queryOptions, id)),
-        exec: async (sql: string) => (open(), exec(sql, id)),
+        query: async <R>(sql: string, params?: unknown[], queryOptions?: QueryOptions) => query<R>(sql, params, queryOptions, next),
+        exec: async (sql: string) => exec(sql, next),
         async rollback() {
-          open();
-          await call({ op: 'rollback', tx: id });
+          if (finished) throw new Error('Transaction is closed');
+          if (begun) await call({ op: 'rollback', tx: id });
           finished = true;
         },
         sql: () => Promise.reject(new Error('tx.sql is not available on the PGlite thread; use tx.query')),
@@ -115,11 +149,11 @@ export function startPgliteThread(options: PgliteThreadOptions): PgliteThreadCli
         const result = await callback(tx);
         const rolledBack = finished;
         finished = true;
-        await call({ op: 'end', tx: id, commit: !rolledBack });
+        if (begun) await call({ op: 'end', tx: id, commit: !rolledBack });
         return result;
       } catch (error) {
         finished = true;
-        await call({ op: 'end', tx: id, commit: false }).catch(() => undefined);
+        if (begun) await call({ op: 'end', tx: id, commit: false }).catch(() => undefined);
         throw error;
       }
     },

@@ -16,7 +16,29 @@ import { serializeError, type PgliteReply, type PgliteRequest, type PgliteThread
 
 const port = parentPort!;
 const options = workerData as PgliteThreadOptions;
-const reply = (message: PgliteReply) => port.postMessage(message);
+
+/**
+ * Replies ready in the same tick go out in one message (see messages.ts); at most this many, so that when the thread
+ * answers a long queue of statements in one go the first answers still leave before the last statement has run.
+ */
+const maxRepliesPerMessage = 8;
+let outbox: PgliteReply[] = [];
+let flushQueued = false;
+function flushReplies(): void {
+  flushQueued = false;
+  if (outbox.length === 0) return;
+  const replies = outbox;
+  outbox = [];
+  port.postMessage(replies);
+}
+function reply(message: PgliteReply): void {
+  outbox.push(message);
+  if (outbox.length >= maxRepliesPerMessage) return flushReplies();
+  if (flushQueued) return;
+  flushQueued = true;
+  // after the microtasks of this turn: the statements PGlite finishes together are answered together
+  process.nextTick(flushReplies);
+}
 
 /**
  * Keeps PostgreSQL's WebAssembly on V8's baseline compiler (Liftoff) instead of tiering hot functions up to
@@ -93,8 +115,12 @@ opened.then(
   (error: unknown) => reply({ type: 'failed', error: serializeError(error) }),
 );
 
-/** Transactions the engine's thread has begun and not yet ended, by the id of the message that began them. */
-const transactions = new Map<number, OpenTransaction>();
+/**
+ * Transactions the engine's thread has begun and not yet ended, by the id it gave them. Set as the message that
+ * opens one arrives (before anything later in the same message is handled), so the transaction takes PGlite's lock
+ * ahead of any statement sent after it, as a separate `begin` round trip used to.
+ */
+const transactions = new Map<number, Promise<OpenTransaction>>();
 
 /** Identity parsers: the engine asked for these types as PostgreSQL sent them (Drizzle parses dates itself). */
 function rawTextParsers(types: number[] | undefined): Record<number, (value: string) => string> | undefined {
@@ -105,23 +131,29 @@ function rawTextParsers(types: number[] | undefined): Record<number, (value: str
 async function handle(request: PgliteRequest): Promise<unknown> {
   const lite = await opened;
   /** the connection a statement runs on: its transaction's, or PGlite's own */
-  const on = (tx: number | undefined) => (tx === undefined ? lite : transactionOf(tx).tx);
+  const on = async (tx: number | undefined) => (tx === undefined ? lite : (await transactionOf(tx)).tx);
   switch (request.op) {
     case 'query': {
       const parsers = rawTextParsers(request.rawTextTypes);
-      return on(request.tx).query(request.sql, request.params, { ...(request.rowMode ? { rowMode: request.rowMode } : {}), ...(parsers ? { parsers } : {}) });
+      return (await on(request.tx)).query(request.sql, request.params, { ...(request.rowMode ? { rowMode: request.rowMode } : {}), ...(parsers ? { parsers } : {}) });
     }
     case 'exec':
-      return on(request.tx).exec(request.sql);
-    case 'begin':
-      transactions.set(request.id, await openTransaction(lite));
-      return request.id;
+      return (await on(request.tx)).exec(request.sql);
+    case 'batch':
+      return lite.transaction(async (tx) => {
+        const results: Array<{ rows: unknown[]; affectedRows?: number }> = [];
+        for (const statement of request.statements) {
+          const { rows, affectedRows } = await tx.query(statement.sql, statement.params);
+          results.push({ rows, ...(affectedRows === undefined ? {} : { affectedRows }) });
+        }
+        return results;
+      });
     case 'rollback':
-      return transactionOf(request.tx).tx.rollback();
+      return (await transactionOf(request.tx)).tx.rollback();
     case 'end': {
       const open = transactionOf(request.tx);
       transactions.delete(request.tx);
-      await open.finish(request.commit);
+      await (await open).finish(request.commit);
       return undefined;
     }
     case 'close':
@@ -130,15 +162,23 @@ async function handle(request: PgliteRequest): Promise<unknown> {
   }
 }
 
-function transactionOf(id: number): OpenTransaction {
+function transactionOf(id: number): Promise<OpenTransaction> {
   const open = transactions.get(id);
-  if (!open) throw new Error(`no open transaction ${id} in the PGlite thread`);
+  if (!open) return Promise.reject(new Error(`no open transaction ${id} in the PGlite thread`));
   return open;
 }
 
-port.on('message', (request: PgliteRequest) => {
-  handle(request).then(
-    (value) => reply({ type: 'result', id: request.id, value }),
-    (error: unknown) => reply({ type: 'error', id: request.id, error: serializeError(error) }),
-  );
+port.on('message', (requests: PgliteRequest[]) => {
+  for (const request of requests) {
+    if ((request.op === 'query' || request.op === 'exec') && request.begin && request.tx !== undefined) {
+      const opening = opened.then(openTransaction);
+      // a transaction that could not open fails its first statement (below) and its `end`; nobody else waits on it
+      opening.catch(() => undefined);
+      transactions.set(request.tx, opening);
+    }
+    handle(request).then(
+      (value) => reply({ type: 'result', id: request.id, value }),
+      (error: unknown) => reply({ type: 'error', id: request.id, error: serializeError(error) }),
+    );
+  }
 });

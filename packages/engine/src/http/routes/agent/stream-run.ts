@@ -79,12 +79,17 @@ export async function streamRun(input: StreamRunInput): Promise<void> {
     if (!response.writableEnded) response.end();
     finish();
   };
+  // One timer per stream, pushed back on every frame (refresh) rather than a new timer per frame: this runs per token.
   const armHeartbeat = () => {
-    clearTimeout(heartbeat);
+    if (!open) return;
+    if (heartbeat) {
+      heartbeat.refresh();
+      return;
+    }
     heartbeat = setTimeout(() => {
       if (!open) return;
       response.write(sseFrame('heartbeat', { timestamp: Date.now() }));
-      armHeartbeat();
+      heartbeat!.refresh();
     }, input.heartbeatMs);
     heartbeat.unref?.();
   };
