@@ -12,6 +12,7 @@ import type { ToolGateway, ToolInfo } from '../src/mcp/tool-gateway.ts';
 import { clusterPrompt } from '../src/prompts/cluster-prompt.ts';
 import { exposeTools, scopedSchema, toolScopeFor } from '../src/graph/tool-exposure.ts';
 import type { ClusterDirectory } from '../src/clusters/cluster-directory.ts';
+import { createClusterGate } from '../src/clusters/cluster-gate.ts';
 
 describe('cluster-scoped kinds', () => {
   it.each([
@@ -185,5 +186,35 @@ describe('what a scoped member is offered', () => {
     expect(prompt).toMatch(/scope allows only the namespaces shop: pass one of them as namespace. A listing across all namespaces is limited to these/);
     // a scope narrowed after the conversation was pinned says so
     expect(clusterPrompt({ clusters, pinned: 'beta', scope: { clusters: ['alpha'] } })).toMatch(/pinned to cluster beta \(now outside your scope/);
+  });
+});
+
+describe("custom resources, placed by the cluster's CRDs", () => {
+  const clusters: ClusterStatus[] = [{ name: 'alpha', server: 'https://a', current: true, reachable: true, default_namespace: 'default' }];
+  const directory: ClusterDirectory = { list: async () => clusters, find: async () => clusters[0], current: async () => clusters[0] };
+  const info: ToolInfo = { name: 'k8s_get', title: 'Get', description: '', inputSchema: { type: 'object', properties: { context: {}, resource_type: {}, namespace: {}, all_namespaces: {} } }, annotations: { readOnlyHint: true }, tags: [], toolset: 'k8s' };
+  const crdList = JSON.stringify({ kind: 'List', items: [{ spec: { group: 'cert-manager.io', scope: 'Cluster', names: { kind: 'ClusterIssuer', plural: 'clusterissuers', singular: 'clusterissuer' } } }, { spec: { group: 'cert-manager.io', scope: 'Namespaced', names: { kind: 'Certificate', plural: 'certificates', singular: 'certificate', shortNames: ['cert'] } } }] });
+
+  it.each([
+    { what: 'a cluster-scoped custom resource, namespace named', args: { resource_type: 'clusterissuers', namespace: 'shop' }, crds: { text: crdList, isError: false }, scope: { namespaces: ['shop'] }, refused: /acts on cluster-scoped objects/, asked: 1 },
+    { what: 'its group-qualified name', args: { resource_type: 'clusterissuers.cert-manager.io', namespace: 'shop' }, crds: { text: crdList, isError: false }, scope: { namespaces: ['shop'] }, refused: /acts on cluster-scoped objects/, asked: 1 },
+    { what: 'a namespaced custom resource by short name', args: { resource_type: 'cert', namespace: 'shop' }, crds: { text: crdList, isError: false }, scope: { namespaces: ['shop'] }, refused: undefined, asked: 1 },
+    { what: 'a manifest of a cluster-scoped custom kind', args: { content: 'apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata:\n  name: x\n', namespace: 'shop' }, crds: { text: crdList, isError: false }, scope: { namespaces: ['shop'] }, refused: /acts on cluster-scoped objects/, asked: 1 },
+    { what: 'CRDs unreadable: fail closed', args: { resource_type: 'clusterissuers', namespace: 'shop' }, crds: { text: 'forbidden', isError: true }, scope: { namespaces: ['shop'] }, refused: /CustomResourceDefinitions of cluster alpha could not be read/, asked: 1 },
+    { what: 'a built-in type never asks', args: { resource_type: 'deployments.apps', namespace: 'shop' }, crds: { text: 'forbidden', isError: true }, scope: { namespaces: ['shop'] }, refused: undefined, asked: 0 },
+    { what: 'an unlimited member never asks', args: { resource_type: 'clusterissuers' }, crds: { text: crdList, isError: false }, scope: undefined, refused: undefined, asked: 0 },
+  ])('$what', async ({ args, crds, scope, refused, asked }) => {
+    let calls = 0;
+    const tools: Pick<ToolGateway, 'callTool'> = {
+      async callTool() {
+        calls += 1;
+        return crds;
+      },
+    };
+    const gate = createClusterGate({ directory, tools });
+    const resolved = await gate.resolve({ tool: info.name, info, args, write: false, ...(scope ? { scope } : {}) });
+    if (refused) expect(resolved).toMatchObject({ ok: false, code: 'OUT_OF_SCOPE', text: expect.stringMatching(refused) });
+    else expect(resolved.ok).toBe(true);
+    expect(calls).toBe(asked);
   });
 });
