@@ -2,7 +2,9 @@
  * Issue 23 item 10: a failed model call (workflow.error) is shown once, as an error with Retry: live, and again after
  * the conversation is reloaded from what the engine stored (the protocol's fold). It used to come back after a reload
  * as a "⚠ …" answer bubble beside (live) or instead of (reloaded) the error. Once a later question follows it, the
- * failure stays in the history, said once, in the failed answer. Real headless Chromium against a real engine.
+ * failure stays in the history, said once, in the failed answer. While the failed answer (which said nothing) is the
+ * last one, it has no row of its own: an empty bot row above the error said nothing. Real headless Chromium against a
+ * real engine.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -23,9 +25,13 @@ afterAll(async () => {
   await stack?.close();
 }, 180_000);
 
-/** Every way the page says the run failed: the run's error (with Retry), an answer's own error note, and "⚠" text. */
+/**
+ * Every way the page says the run failed: the run's error (with Retry), an answer's own error note, and "⚠" text;
+ * and how many answer rows (the bot's) the timeline shows.
+ */
 async function failurePresentations(page: Page) {
   return {
+    answerRows: await page.getByTestId('timeline').locator('article[aria-label="Skyflo"]').count(),
     runErrors: await page.getByTestId('run-error').allTextContents(),
     answerErrors: await page.getByTestId('answer-error').allTextContents(),
     warningText: await page.getByTestId('timeline').getByText('⚠').count(),
@@ -45,7 +51,7 @@ describe('a failed model call, reloaded', () => {
     const live = await failurePresentations(page);
     expect(live.runErrors).toHaveLength(1);
     expect(live.runErrors[0]).toMatch(/Retry$/);
-    expect(live).toMatchObject({ answerErrors: [], warningText: 0 });
+    expect(live).toMatchObject({ answerErrors: [], warningText: 0, answerRows: 0 });
 
     await page.reload();
     await page.getByTestId('user-message').first().waitFor();
@@ -68,6 +74,8 @@ describe('a failed model call, reloaded', () => {
     // the history says what failed in the engine's words: the text of the error that was shown with Retry
     expect(live.runErrors[0]).toContain(answered.answerErrors[0]!.trim());
     expect(answered.warningText).toBe(0);
+    // the failed answer has its row again, with its note, above the good answer
+    expect(answered.answerRows).toBe(2);
 
     await page.reload();
     await page.getByTestId('timeline').getByText('The checkout image tag does not exist.').waitFor();

@@ -23,6 +23,16 @@ function awaitsApproval(entry: Entry): boolean {
   return entry.type === 'assistant' && entry.segments.some((segment) => segment.kind === 'tool' && segment.tool.status === 'awaiting_approval');
 }
 
+/**
+ * The last answer failed before saying anything (no text, thinking or call, not stopped): its failure is the page's
+ * run error under the timeline, so its row would be an empty bot avatar above that error. It is not shown; once a
+ * later question follows, it is an earlier answer and shows its own error note.
+ */
+function isEmptyFailedLastAnswer(entries: readonly Entry[]): boolean {
+  const last = entries.at(-1);
+  return last?.type === 'assistant' && last.error !== undefined && !last.stopped && last.segments.every((segment) => segment.kind === 'text' && !segment.text.trim());
+}
+
 export function ChatTimeline(props: {
   entries: Entry[];
   scroller: RefObject<HTMLDivElement | null>;
@@ -33,7 +43,10 @@ export function ChatTimeline(props: {
   /** `autoRevert`: approve with automatic revert (the card showed the inverse and it was ticked) */
   onDecide(target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean): void;
 }) {
-  const { entries, scroller } = props;
+  const { scroller } = props;
+  const entries = useMemo(() => (isEmptyFailedLastAnswer(props.entries) ? props.entries.slice(0, -1) : props.entries), [props.entries]);
+  /** the conversation's last answer: its failure is shown below the timeline (an earlier one's in its row) */
+  const lastAnswer = props.entries.at(-1);
   const pinned = useMemo(() => entries.flatMap((entry, index) => (awaitsApproval(entry) ? [index] : [])), [entries]);
   const rangeExtractor = useCallback(
     (range: Range) => {
@@ -81,7 +94,7 @@ export function ChatTimeline(props: {
                 </div>
               </div>
             ) : (
-              <AssistantMessage entry={entry} decisionsLocked={props.decisionsLocked} onDecide={props.onDecide} failureShownBelow={last} />
+              <AssistantMessage entry={entry} decisionsLocked={props.decisionsLocked} onDecide={props.onDecide} failureShownBelow={entry === lastAnswer} />
             )}
             {/* inside the last entry's row, so the followed end includes it */}
             {last && props.thinking ? (
