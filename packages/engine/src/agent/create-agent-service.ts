@@ -12,6 +12,7 @@ import { BusPublishError } from '../bus/bus-publish-error.ts';
 import { reconcileOrphanedApprovals } from './reconcile-orphaned-approvals.ts';
 import { AgentRequestError } from './agent-request-error.ts';
 import { buildAgentGraph } from '../graph/build-graph.ts';
+import { createResumeCheckpoints, pausedCallIds } from '../approvals/resume-checkpoint.ts';
 import { runAgent, type RunAgentDeps, type RunResult } from './run-agent.ts';
 import { createRunEventAuditor } from '../audit/run-event-auditor.ts';
 import { createSecretScrubber } from './scrub-secrets.ts';
@@ -79,8 +80,10 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         deps.observeEvent?.(event);
       }
     : deps.observeEvent;
+  // A decision hands the checkpoint it read to the run it starts (approvals/resume-checkpoint.ts): one read, not two.
+  const checkpoints = createResumeCheckpoints(checkpointer);
   // Compiled once per engine; each run passes its own RunContext to invoke.
-  const runDeps = { ...deps, ...(observeEvent ? { observeEvent } : {}), graph: buildAgentGraph({ ...deps, approvals: storage.approvals, checkpointer }) };
+  const runDeps = { ...deps, ...(observeEvent ? { observeEvent } : {}), graph: buildAgentGraph({ ...deps, approvals: storage.approvals, checkpointer: checkpoints.saver }) };
   // Runs started by this process, so shutdown (and tests) can wait for them; the guard itself is storage.runs.
   const localRuns = new Map<string, Promise<unknown>>();
   const idle = async () => {
@@ -169,18 +172,11 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
     };
   }
 
-  /** The call ids of the paused turn, in the model's order (from the checkpoint). */
-  async function pausedTurnCallIds(conversationId: string): Promise<string[]> {
-    const snapshot = await runDeps.graph.getState({ configurable: { thread_id: conversationId } });
-    return ((snapshot.values as { pendingTools?: Array<{ callId: string }> }).pendingTools ?? []).map((call) => call.callId);
-  }
-
   /**
    * The first call of the paused turn that comes before `callId` (the model's order, from the checkpoint) and still
    * awaits a decision; undefined when there is none.
    */
-  async function earlierAwaiting(conversationId: string, callId: string, pendingCallIds: Promise<string[]>) {
-    const pending = await pendingCallIds;
+  async function earlierAwaiting(conversationId: string, callId: string, pending: string[]) {
     const position = pending.indexOf(callId);
     if (position <= 0) return undefined;
     const before = new Set(pending.slice(0, position));
@@ -264,9 +260,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         throw new AgentRequestError(400, 'ARGS_HASH_REQUIRED', 'approve needs args_hash: the args_hash of the tool.awaiting_approval event the approver was shown');
       }
       // The reads at once (Postgres serves them in parallel; PGlite's thread takes them back to back, without a trip
-      // through this thread between them); the record and the paused turn are only used once ownership is confirmed.
-      const pendingCallIds = approve ? pausedTurnCallIds(conversationId) : Promise.resolve([]);
-      pendingCallIds.catch(() => undefined); // awaited only when the checks below pass
+      // through this thread between them); the record is only used once ownership is confirmed.
       const [found, record, deciderScope] = await Promise.all([storage.conversations.get(conversationId), storage.approvals.get(conversationId, callId), deps.scopeOf?.(user.id)]);
       // Who may act follows the policy recorded with the call (a cluster's `approver` mode lets approvers decide there).
       const deciding = decisionPolicyOf(record?.policy, policy);
@@ -308,24 +302,33 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
           `PREVIEW_MISMATCH: the preview you were shown for ${callId} is not the one this approval is bound to (diff_hash differs); reload the conversation and decide on the current preview.`,
         );
       }
-      if (approve) {
-        // Calls run in the model's order: an approval of a later call while an earlier one of its turn still waits
-        // would outlive the run it starts (which stops at the earlier call) and be closed unrun.
-        const earlier = await earlierAwaiting(conversationId, callId, pendingCallIds);
-        if (earlier) {
-          throw new AgentRequestError(
-            409,
-            'DECIDE_IN_ORDER',
-            `Tool call ${callId} runs after ${earlier.callId} (${earlier.tool}), which is still waiting; decide ${earlier.callId} first (calls run in the order the model proposed them).`,
-          );
-        }
-      }
       // Issue 21: automatic revert runs the inverse shown on the card; a call without one cannot be approved that way.
       if (autoRevert && !record.undo) {
         throw new AgentRequestError(400, 'AUTO_REVERT_UNAVAILABLE', `Tool call ${callId} has no recorded inverse (no before-state could be captured for ${record.tool}), so it cannot be approved with automatic revert; approve it without auto_revert.`);
       }
       const runId = randomUUID();
       await claim(conversationId, runId, user.id);
+      // Read once the conversation is claimed, so no run can write it before the run started here resumes from it
+      // (that run's graph takes this read instead of making its own: approvals/resume-checkpoint.ts).
+      let resumeFrom: Awaited<ReturnType<typeof checkpoints.read>>;
+      if (approve) {
+        try {
+          resumeFrom = await checkpoints.read(conversationId);
+          // Calls run in the model's order: an approval of a later call while an earlier one of its turn still waits
+          // would outlive the run it starts (which stops at the earlier call) and be closed unrun.
+          const earlier = await earlierAwaiting(conversationId, callId, pausedCallIds(resumeFrom));
+          if (earlier) {
+            throw new AgentRequestError(
+              409,
+              'DECIDE_IN_ORDER',
+              `Tool call ${callId} runs after ${earlier.callId} (${earlier.tool}), which is still waiting; decide ${earlier.callId} first (calls run in the order the model proposed them).`,
+            );
+          }
+        } catch (error) {
+          await storage.runs.finish(runId);
+          throw error;
+        }
+      }
       // The atomic awaiting → decided update is what makes a double click (or two engines) execute once.
       const decided = await storage.approvals.decide({ conversationId, callId, approve, decidedBy: user.id, reason, automatic, autoRevert, decisionRunId: runId });
       if (!decided) {
@@ -345,7 +348,9 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       const clusterContext = conversationClusters?.forRun(conversation.userId, conversation.cluster);
       clusterContext?.catch(() => undefined);
       const start = launch(conversationId, runId, async () =>
-        runAgent(runDeps, { runId, conversationId, wantsTitle: false, decided, requester: { id: conversation.userId }, approver: { id: user.id, email: user.email, role: user.role }, ...(await clusterContext) }),
+        checkpoints.resumeWith(conversationId, resumeFrom, async () =>
+          runAgent(runDeps, { runId, conversationId, wantsTitle: false, decided, requester: { id: conversation.userId }, approver: { id: user.id, email: user.email, role: user.role }, ...(await clusterContext) }),
+        ),
       );
       return { runId, conversationId, start };
     },

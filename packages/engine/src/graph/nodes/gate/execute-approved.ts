@@ -80,6 +80,10 @@ export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateT
       await deps.approvals.failApproved({ conversationId: run.conversationId, callId: call.callId, reason: injected.text });
       return gate.fail(identity, injected.text, 'NOT_EXECUTED');
     }
+    // The preview is re-run while the claim is made (P4: the MCP round trip and the database's overlap instead of
+    // adding up). It only reads; its verdict is awaited below, after the claim and the cluster check, and nothing
+    // runs before it says the target is unchanged.
+    const targetCheck = targetChange(call, record, injected.args, injected.credentials);
     // Claim first, execute second: if two runs ever resume the same approved call, only one wins the claim.
     if (!(await deps.approvals.claimExecution({ conversationId: run.conversationId, callId: call.callId, runId: run.runId }))) {
       return gate.fail(identity, 'This call is already being executed by another run and is not run again.', 'NOT_EXECUTED');
@@ -91,7 +95,7 @@ export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateT
       await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: false, resultSummary: refused.text.slice(0, 500) });
       return gate.fail(identity, refused.text, refused.code);
     }
-    const change = await targetChange(call, record, injected.args, injected.credentials);
+    const change = await targetCheck;
     if (change !== undefined) {
       const text = `Not executed: the target of ${call.tool} changed after it was approved — ${change}\nNothing was changed. Inspect the current state and propose the change again if it is still right.`;
       await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: false, resultSummary: text.slice(0, 500) });

@@ -1,0 +1,71 @@
+/**
+ * The checkpoint an approval resumes from, read once (P4). Deciding a call reads the paused turn from the
+ * conversation's checkpoint (calls are decided in the model's order); the run that decision starts then loaded the
+ * very same checkpoint again as its first step: on PGlite, a second round trip to the database thread between the
+ * approval and `tool.executing`. The decision now hands its read to the run's graph instead.
+ *
+ * Why the handed-over checkpoint is the current one: it is read after the decision claimed the conversation
+ * (storage.runs.begin), and only the run holding that claim writes a conversation's checkpoint; a run releases it
+ * only after its last checkpoint write. So between the read and the run's start nothing can write it. A handed-over
+ * checkpoint is taken by the run's first read and by nothing else: any other read goes to the database.
+ */
+import type { RunnableConfig } from '@langchain/core/runnables';
+import type { BaseCheckpointSaver, CheckpointTuple } from '@langchain/langgraph-checkpoint';
+
+export interface ResumeCheckpoints {
+  /** the checkpointer the graph is compiled with: the database's, except for a checkpoint handed over */
+  saver: BaseCheckpointSaver;
+  /** the conversation's latest checkpoint, read from the database (never a handed-over one) */
+  read(conversationId: string): Promise<CheckpointTuple | undefined>;
+  /**
+   * Runs `work` (a run resuming `conversationId`) with `tuple` handed to its graph's first checkpoint read; whatever
+   * `work` did not take is dropped when it ends.
+   */
+  resumeWith<T>(conversationId: string, tuple: CheckpointTuple | undefined, work: () => Promise<T>): Promise<T>;
+}
+
+/** The latest checkpoint of a thread is asked for by thread id alone (no checkpoint id, the root namespace). */
+function latestOf(config: RunnableConfig): string | undefined {
+  const configurable = config.configurable as { thread_id?: unknown; checkpoint_id?: unknown; checkpoint_ns?: unknown } | undefined;
+  if (!configurable || typeof configurable.thread_id !== 'string' || configurable.checkpoint_id !== undefined) return undefined;
+  return configurable.checkpoint_ns === undefined || configurable.checkpoint_ns === '' ? configurable.thread_id : undefined;
+}
+
+export function createResumeCheckpoints(checkpointer: BaseCheckpointSaver): ResumeCheckpoints {
+  const handedOver = new Map<string, CheckpointTuple>();
+  const saver = new Proxy(checkpointer, {
+    get(target, property, receiver) {
+      if (property === 'getTuple') {
+        return async (config: RunnableConfig) => {
+          const threadId = latestOf(config);
+          const tuple = threadId === undefined ? undefined : handedOver.get(threadId);
+          if (threadId !== undefined && tuple) {
+            handedOver.delete(threadId);
+            return tuple;
+          }
+          return target.getTuple(config);
+        };
+      }
+      const value = Reflect.get(target, property, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return {
+    saver,
+    read: (conversationId) => checkpointer.getTuple({ configurable: { thread_id: conversationId } }),
+    async resumeWith(conversationId, tuple, work) {
+      if (tuple) handedOver.set(conversationId, tuple);
+      try {
+        return await work();
+      } finally {
+        if (tuple && handedOver.get(conversationId) === tuple) handedOver.delete(conversationId);
+      }
+    },
+  };
+}
+
+/** The call ids of the turn a checkpoint paused at, in the model's order. */
+export function pausedCallIds(tuple: CheckpointTuple | undefined): string[] {
+  const pending = (tuple?.checkpoint.channel_values as { pendingTools?: Array<{ callId: string }> } | undefined)?.pendingTools;
+  return Array.isArray(pending) ? pending.map((call) => call.callId) : [];
+}
