@@ -3,7 +3,8 @@
  * kubeconfig, the all-in-one engine with its embedded MCP server and PGlite, llm-sim as the model). Their listings
  * across all namespaces (pods, events, Helm releases, with the real kubectl/helm state behind them) are limited to
  * `shop`: the objects of `payments` (all named "ledger…") never reach the tool result, the stream, the model or the
- * database. The model is offered only alpha and only shop; node tools are not offered, and nodes are refused.
+ * database. The model is offered only alpha and only shop; node tools are not offered, and nodes are refused. A scope
+ * narrowed after a change was proposed refuses it at execution, and the cluster is left as it was.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -242,6 +243,30 @@ describe('a member limited to namespace shop of cluster alpha', () => {
     expect(String(find(frames, 'tool.error')[0]!['error'])).toMatch(/cluster-scoped objects/);
     expect(resultText(frames, 'call_widgets')).toMatch(/^Listing limited to the namespaces shop by your scope[\s\S]*shop-widget/);
     expect(raw).not.toMatch(/ledger/);
+  });
+
+  it("narrowed between the approval request and the admin's approval: refused at execution, the cluster unchanged", async () => {
+    expect((await api('PUT', '/clusters/policies', adminToken, { policies: [{ cluster: 'alpha', mode: 'approver' }] })).status).toBe(200);
+    try {
+      sim.reset({
+        rules: [
+          { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_load_w', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+          { match: { sequence: 2 }, reply: { toolCalls: [{ id: 'call_scale_front', name: 'k8s_scale', arguments: { resource_type: 'deployment', name: 'storefront', namespace: 'shop', replicas: 3 } }] } },
+          { match: { toolName: 'k8s_scale' }, reply: 'Not scaled.' },
+        ],
+      });
+      const { frames } = await stream('/agent/chat', { messages: [{ role: 'user', content: 'scale storefront to 3' }] }, memberToken);
+      const awaiting = find(frames, 'tool.awaiting_approval')[0]!;
+      expect(awaiting).toMatchObject({ call_id: 'call_scale_front', cluster: { name: 'alpha' }, namespace: 'shop' });
+      expect((await api('PATCH', `/team/members/${memberId}/scope`, adminToken, { clusters: ['alpha'], namespaces: ['web'] })).status).toBe(200);
+      const decided = await stream('/agent/approvals/call_scale_front', { approve: true, conversation_id: String(frames[0]!.data['conversation_id']), args_hash: awaiting['args_hash'] }, adminToken);
+      expect(find(decided.frames, 'tool.error').map((error) => [error['call_id'], error['code']])).toEqual([['call_scale_front', 'OUT_OF_SCOPE']]);
+      expect(String(find(decided.frames, 'tool.error')[0]!['error'])).toMatch(/^Not executed: k8s_scale is no longer inside the requester's scope .* namespace shop in cluster alpha is outside your scope \(you may use web\)/);
+      expect(await kubectl('alpha', 'get', 'deployment', 'storefront', '-n', 'shop', '-o', 'jsonpath={.spec.replicas}')).toBe('1');
+    } finally {
+      await api('PUT', '/clusters/policies', adminToken, { policies: [] });
+      await api('PATCH', `/team/members/${memberId}/scope`, adminToken, { clusters: ['alpha'], namespaces: ['shop'] });
+    }
   });
 
   it('the database holds nothing of payments either (timeline, checkpoints, audit, every table)', async () => {
