@@ -160,6 +160,11 @@ async function serve(simUrl: string) {
   });
   process.stdout.write(`${JSON.stringify({ engine: app.url, userIds })}\n`);
   setInterval(() => process.stdout.write(`${JSON.stringify({ rss: process.memoryUsage().rss })}\n`), 1000).unref();
+  // a line on stdin asks for this process's CPU time so far (all its threads: the engine's and PGlite's)
+  process.stdin.on('data', () => {
+    const { user, system } = process.cpuUsage();
+    process.stdout.write(`${JSON.stringify({ cpuMs: (user + system) / 1000 })}\n`);
+  });
   process.stdin.resume();
   process.stdin.on('end', () => {
     void app
@@ -200,6 +205,8 @@ interface Servers {
   engine: string;
   userIds: string[];
   rss: () => number;
+  /** the engine process's CPU time so far (user + system, every thread), in ms */
+  cpuMs: () => Promise<number>;
   stop: () => Promise<void>;
 }
 
@@ -209,6 +216,7 @@ async function startServers(databaseUrl: string | undefined): Promise<Servers> {
   await writeFile(scriptFile, JSON.stringify({ rules: [{ match: { always: true }, reply: { mode: 'stream', tokens, tokensPerSecond: rate } }] }));
   const sim = await spawnAndWait([path.join(repoRoot, 'testkit/bin/llm-sim.mjs'), '--port', '0', '--script', scriptFile], (line) => /listening on (\S+)/.exec(line)?.[1]);
   let rss = 0;
+  let cpuAnswer: ((ms: number) => void) | undefined;
   const engine = await spawnAndWait(
     // BENCH_CPU_PROF=<dir> profiles the engine process only (written when it exits)
     [...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []), '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', sim.value, '--users', String(userCount), ...(databaseUrl ? ['--database-url', databaseUrl] : []), ...args],
@@ -216,13 +224,22 @@ async function startServers(databaseUrl: string | undefined): Promise<Servers> {
       const ready = JSON.parse(line) as { engine?: string; userIds?: string[] };
       return ready.engine ? { url: ready.engine, userIds: ready.userIds ?? [] } : undefined;
     },
-    (line) => (rss = (JSON.parse(line) as { rss?: number }).rss ?? rss),
+    (line) => {
+      const stats = JSON.parse(line) as { rss?: number; cpuMs?: number };
+      if (stats.cpuMs !== undefined) cpuAnswer?.(stats.cpuMs);
+      rss = stats.rss ?? rss;
+    },
   );
   return {
     sim: sim.value,
     engine: engine.value.url,
     userIds: engine.value.userIds,
     rss: () => rss,
+    cpuMs: () =>
+      new Promise<number>((resolve) => {
+        cpuAnswer = resolve;
+        engine.child.stdin!.write('cpu\n');
+      }),
     stop: async () => {
       // closing stdin lets the engine exit normally (so a CPU profile is written)
       const exited = new Promise((resolve) => engine.child.once('exit', resolve));
@@ -258,9 +275,13 @@ async function runLevels(storageName: string, databaseUrl: string | undefined): 
       const directStart = performance.now();
       const direct = (await staggered(streams, () => directStream(server.sim))).flatMap(lateness);
       const directWall = performance.now() - directStart;
+      const cpuBefore = await server.cpuMs();
       const engineStart = performance.now();
       const results = await staggered(streams, (index) => engineStream(server.engine, server.userIds[index]!));
       const engineWall = performance.now() - engineStart;
+      // CPU time is what a loaded, shared machine distorts least: the engine's cost per token, whatever the wait
+      const engineCpuMs = (await server.cpuMs()) - cpuBefore;
+      const cpuPerToken = `engine CPU ${engineCpuMs.toFixed(0)} ms = ${(engineCpuMs / (streams * tokens)).toFixed(2)} ms per token (${(engineCpuMs / streams).toFixed(1)} ms per stream)`;
       const incomplete = results.filter((result) => !(result.ok && result.arrivals.length === tokens));
       const peak = peakLive(results);
       const label = `  ${storageName.padEnd(8)} ${String(streams).padStart(5)} streams (${streams} users):`;
@@ -283,7 +304,7 @@ async function runLevels(storageName: string, databaseUrl: string | undefined): 
       }
       if (problems.length > 0) {
         // No latency figure: it would describe fewer streams than the row claims.
-        console.log(`${label} FAILED: ${problems.join('; ')}`);
+        console.log(`${label} FAILED: ${problems.join('; ')}; ${cpuPerToken}; ${machineLoad()}`);
         failures.push(`${storageName}, ${streams} streams: ${problems.join('; ')}`);
         continue;
       }
@@ -292,7 +313,7 @@ async function runLevels(storageName: string, databaseUrl: string | undefined): 
       console.log(
         `${label} complete ${streams}/${streams}, peak live ${peak}; token lateness direct p50 ${d50.toFixed(1)} / p99 ${d99.toFixed(1)} ms, ` +
           `through engine p50 ${e50.toFixed(1)} / p99 ${e99.toFixed(1)} ms → added p50 ${(e50 - d50).toFixed(1)} / p99 ${(e99 - d99).toFixed(1)} ms (goal p99 < 50); ` +
-          `wall ${directWall.toFixed(0)} vs ${engineWall.toFixed(0)} ms; server RSS ${(server.rss() / 1048576).toFixed(0)} MiB; ${machineLoad()}`,
+          `wall ${directWall.toFixed(0)} vs ${engineWall.toFixed(0)} ms; ${cpuPerToken}; server RSS ${(server.rss() / 1048576).toFixed(0)} MiB; ${machineLoad()}`,
       );
     }
   } finally {
