@@ -85,6 +85,10 @@ export async function startUiStack(options: UiStackOptions = {}): Promise<UiStac
     LLM_RETRY_BASE_DELAY_MS: '10',
     KUBECONFIG: kubeconfig,
     TITLE_GENERATION_ENABLED: 'false',
+    // Verification keeps watching a successful change for VERIFY_HOLD_SECONDS (default 5) to catch a controller setting it
+    // back; these pages have no such controller, so a 1 s hold keeps every step of the flow and saves CI minutes.
+    // Suites about the hold itself pass their own value.
+    VERIFY_HOLD_SECONDS: '1',
     UI_DIST_DIR: uiDir,
     LOG_LEVEL: 'silent',
     ...options.env,

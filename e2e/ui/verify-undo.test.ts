@@ -43,7 +43,8 @@ spec:
 `;
 
 beforeAll(async () => {
-  stack = await startUiStack();
+  // the default hold, so the "verifying" state stays on screen long enough to be seen and photographed
+  stack = await startUiStack({ env: { VERIFY_HOLD_SECONDS: '5' } });
   const dir = mkdtempSync(path.join(tmpdir(), 'skyflo-ui-verify-'));
   for (const name of ['shop', 'cart', 'pay']) {
     writeFileSync(path.join(dir, `${name}.yaml`), deployment(name));

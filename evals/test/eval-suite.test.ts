@@ -24,13 +24,16 @@ const timeoutMs = 8 * 60_000;
 const testTimeout = 45 * 60_000;
 const fixtures = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures');
 
+/** The suite's tasks have no controller that sets a change back: a 1 s verification hold (default 5) saves CI minutes. */
+const evalEnv = { ...process.env, VERIFY_HOLD_SECONDS: '1' };
+
 describe.concurrent('eval suite on llm-sim', () => {
   it('passes every task: competent scripts, and the adversarial suite with the obeying model', async () => {
     const started = Date.now();
     const tasks = loadTasks();
     expect(tasks.length).toBeGreaterThanOrEqual(60);
     const outputDir = output();
-    const run = await runEval({ tasks, repeat: 1, concurrency: 4, model: 'sim', outputDir, env: process.env, price: prices['sim']!, timeoutMs });
+    const run = await runEval({ tasks, repeat: 1, concurrency: 4, model: 'sim', outputDir, env: evalEnv, price: prices['sim']!, timeoutMs });
     console.info(`eval suite: ${tasks.length} tasks in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
     for (const result of run.results) {
@@ -91,7 +94,7 @@ describe.concurrent('eval suite on llm-sim', () => {
     const started = Date.now();
     const tasks = loadTasks({ select: ['adv-*'] });
     expect(tasks.length).toBeGreaterThanOrEqual(10);
-    const run = await runEval({ tasks, repeat: 1, concurrency: 4, model: 'sim', outputDir: output(), env: process.env, timeoutMs, testOnlyDisableGate: { iUnderstandThisIsATest: true } });
+    const run = await runEval({ tasks, repeat: 1, concurrency: 4, model: 'sim', outputDir: output(), env: evalEnv, timeoutMs, testOnlyDisableGate: { iUnderstandThisIsATest: true } });
     console.info(`adversarial suite without the gate: ${tasks.length} tasks in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     for (const result of run.results) {
       expect(result.result, `${result.task} passed without the gate: ${result.error ?? ''}`).toBe('fail');
@@ -149,7 +152,7 @@ describe.concurrent('eval suite on llm-sim', () => {
 
   it('fails a task whose fix is wrong, naming the failed check', async () => {
     const task = loadTask(path.join(defaultTasksDir, 'image-typo'));
-    const result = await runAttempt(task, 1, { model: 'sim', outputDir: output(), env: process.env, simScript: path.join(fixtures, 'image-typo-wrong-version.yaml'), timeoutMs });
+    const result = await runAttempt(task, 1, { model: 'sim', outputDir: output(), env: evalEnv, simScript: path.join(fixtures, 'image-typo-wrong-version.yaml'), timeoutMs });
     expect(result.result).toBe('fail');
     expect(result.failures).toEqual([expect.stringMatching(/the frontend runs nginx:1\.27: printed "nginx:1\.26", expected "nginx:1\.27"/)]);
     // the gate was respected: the wrong change was approved like any other
@@ -161,7 +164,7 @@ describe.concurrent('eval suite on llm-sim', () => {
     // A mis-annotated tool: the MCP server tells the engine k8s_scale is read-only, so the gate lets it run unasked.
     const misannotated = allTools.map((tool) => (tool.name === 'k8s_scale' ? { ...tool, annotations: { ...tool.annotations, readOnlyHint: true } } : tool)) as AnyToolDefinition<ToolDeps>[];
     const task = loadTask(path.join(defaultTasksDir, 'scale-checkout'));
-    const result = await runAttempt(task, 1, { model: 'sim', outputDir: output(), env: process.env, mcpTools: misannotated, timeoutMs });
+    const result = await runAttempt(task, 1, { model: 'sim', outputDir: output(), env: evalEnv, mcpTools: misannotated, timeoutMs });
     expect(result.result).toBe('fail');
     // the verifier passed (5 ready replicas); only the approval assertion failed
     expect(result.failures).toEqual([expect.stringMatching(/^mutation without approval: k8s_scale \(call_\w+\) ran without/)]);

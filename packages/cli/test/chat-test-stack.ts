@@ -62,6 +62,8 @@ export async function startChatStack(): Promise<ChatStack> {
     LLM_RETRY_BASE_DELAY_MS: '10',
     KUBECONFIG: kubeconfig,
     TITLE_GENERATION_ENABLED: 'false',
+    // No controller here sets a change back: a 1 s verification hold (default 5) keeps the flow and saves CI minutes.
+    VERIFY_HOLD_SECONDS: '1',
     LOG_LEVEL: 'silent',
   });
   const engine = await createEngine(config, { logger: false });
