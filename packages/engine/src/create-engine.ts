@@ -12,10 +12,9 @@ import { createAuditHeadPublisher, type AuditHeadPublisher } from './audit/chain
 import { auditHeadRoutes, type AuditHeadRouteDeps } from './http/routes/audit/head.ts';
 import { reconcileOrphanedApprovals } from './agent/reconcile-orphaned-approvals.ts';
 import { createSecretBox } from './crypto/secret-box.ts';
-import { createToolCallInspector } from './approvals/tool-call-inspector.ts';
 import { verifyEncryptionKey } from './crypto/verify-encryption-key.ts';
 import { createLoginRateLimiter } from './accounts/login-rate-limiter.ts';
-import { createPasswordHasher, type PasswordHasher } from './accounts/password-hasher.ts';
+import type { PasswordHasher } from './accounts/password-hasher.ts';
 import { deferAgentService } from './startup/deferred-agent-service.ts';
 import { agentRoutes, type AgentRouteDeps } from './http/routes/agent/index.ts';
 import type { AgentModel } from './graph/run-context.ts';
@@ -33,7 +32,8 @@ import { createEngineMetrics } from './observability/metrics.ts';
 import { loggerOptions } from './observability/logger-options.ts';
 import type { EventBus, PlatformStorage } from './ports/index.ts';
 import { createDeferredToolGateway, type ToolGatewayStatus } from './startup/deferred-tool-gateway.ts';
-import { createJenkinsCredentialCheck, type CheckJenkinsCredentials } from './integrations/check-jenkins-credentials.ts';
+import type { CheckJenkinsCredentials } from './integrations/check-jenkins-credentials.ts';
+import { lazyJenkinsCredentialCheck, lazyPasswordHasher, loadToolCallInspector } from './startup/lazy-dependencies.ts';
 import { createIntegrationService } from './integrations/integration-service.ts';
 import { createDatabaseVault, createKubernetesVault } from './integrations/credential-vault.ts';
 import { createKubernetesSecretClient } from './integrations/kubernetes-secret-client.ts';
@@ -45,6 +45,7 @@ import { createClusterHealth } from './clusters/cluster-health.ts';
 import { createClusterPolicies } from './clusters/cluster-policies.ts';
 import { clusterRoutes, type ClusterRouteDeps } from './http/routes/clusters/index.ts';
 import type { LlmConfig } from './config/llm.ts';
+import { markStartup } from './startup/startup-trace.ts';
 
 export interface EngineOverrides {
   /** storage the caller owns and closes */
@@ -161,6 +162,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       llmSettingsModule,
       busReady,
     ]);
+    markStartup('storage and model modules loaded');
     const metrics = createEngineMetrics({ database: () => storage.ping(), bus: async () => rawBus.health().status === 'ok' });
     // Everything that publishes or streams run events goes through the instrumented bus (runs, tools, tokens, SSE).
     const bus = instrumentEventBus(rawBus, metrics);
@@ -195,7 +197,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       refreshTokens: storage.refreshTokens,
       audit: storage.audit,
       atomically: storage.atomically,
-      hasher: overrides.passwordHasher ?? createPasswordHasher(),
+      hasher: overrides.passwordHasher ?? lazyPasswordHasher(),
       accessTokens,
       loginLimiter: createLoginRateLimiter(config.auth.loginRateLimit),
       addressLimiter: createLoginRateLimiter(config.auth.loginAddressRateLimit),
@@ -235,7 +237,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
           ? createKubernetesVault({ namespace: config.integrations.secretNamespace, secrets: await createKubernetesSecretClient(config.server.kubeconfigPath ? { kubeconfigPath: config.server.kubeconfigPath } : {}) })
           : createDatabaseVault(secretBox),
       audit: storage.audit,
-      checkCredentials: overrides.checkJenkinsCredentials ?? createJenkinsCredentialCheck({ timeoutMs: 10_000 }),
+      checkCredentials: overrides.checkJenkinsCredentials ?? lazyJenkinsCredentialCheck({ timeoutMs: 10_000 }),
     });
 
     let rateLimitRedis: Redis | undefined;
@@ -264,7 +266,6 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       config: config.agent,
       jenkinsIntegration: () => integrations.activeJenkins(),
       secretBox,
-      inspector: createToolCallInspector({ encryptionKey }),
       observeEvent: team.observeEvent,
       audit: storage.audit,
       approvalPolicy,
@@ -273,7 +274,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       ...(config.governance.executeAsApprover ? { executeAsApprover: { groupsByRole: config.governance.impersonationGroups } } : {}),
       // the app's logger, which exists by the time the service loads
       logger: reconcileLogger,
-    });
+    }, () => loadToolCallInspector({ encryptionKey }));
+    markStartup('building the app');
     const app = await buildApp({
       server: config.server,
       limits: config.limits,
@@ -308,6 +310,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
         { plugin: auditHeadRoutes, options: { audit: storage.audit, heads: { current: () => auditHeads!.current() }, signer: auditSigner } satisfies AuditHeadRouteDeps },
       ],
     });
+    markStartup('app built');
     appLog = app.log;
     engineLog = app.log;
     auditHeads = createAuditHeadPublisher({ audit: storage.audit, signer: auditSigner, logger: app.log, intervalMs: (config.storage.auditHeadPublishSeconds ?? 30) * 1000 });
@@ -319,6 +322,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     }
     try {
       await databaseReady;
+      markStartup('first queries answered');
     } catch (error) {
       await app.close().catch(() => undefined);
       throw error;

@@ -3,13 +3,15 @@
  * listen, and shut down cleanly on SIGINT/SIGTERM. `skyflo serve` calls runServer (through the light
  * `@skyflo/engine/run-server` entry); `tsx main.ts` runs it too.
  *
- * Why the engine's modules are imported here, after the database starts opening: an embedded database opens on a
- * thread of its own (storage/pglite-thread), and loading the engine (~0.4 s) then overlaps with it.
+ * Why this module imports almost nothing, and the rest only after the database starts opening: an embedded database
+ * opens on a thread of its own (storage/pglite-thread), the longest part of a cold start, and loading the
+ * configuration's schemas and the engine (~0.5 s of modules) then overlaps with it (startup/early-database.ts).
  */
 import { pathToFileURL } from 'node:url';
-import { ConfigError, loadConfig, type Config, type Environment } from './config/index.ts';
+import type { Config, Environment } from './config/index.ts';
 import type { Engine } from './create-engine.ts';
-import { createStorage } from './storage/create-storage.ts';
+import { openEarlyDatabase } from './startup/early-database.ts';
+import { markStartup, startupTraceLine } from './startup/startup-trace.ts';
 
 const noModelHint =
   'set LLM_MODEL=openai/gpt-4o with OPENAI_API_KEY (or another provider/model with its <PROVIDER>_API_KEY), ' +
@@ -25,27 +27,42 @@ export interface RunServerOptions {
 
 /** Returns the running engine and its URL, or exits the process with status 1 and a readable reason. */
 export async function runServer(options: RunServerOptions = {}): Promise<{ engine: Engine; url: string }> {
+  markStartup('runServer');
+  const env = options.env ?? process.env;
+  // Before the configuration is parsed; a failure to open (a locked data dir) is reported below, after it.
+  let early = openEarlyDatabase(env);
   let config: Config;
+  const { ConfigError, loadConfig } = await import('./config/index.ts');
   try {
-    config = loadConfig(options.env ?? process.env);
+    config = loadConfig(env);
     if (options.adjust) config = options.adjust(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`skyflo: ${error.message}\n`);
+      await early?.abandon();
       process.exit(1);
     }
     throw error;
+  }
+  markStartup('config loaded');
+  // Never the case unless a caller's `adjust` moves the storage: the database opened early is not the configured one.
+  if (early && (config.storage.postgresUrl || config.storage.dataDir !== early.dataDir)) {
+    await early.abandon();
+    early = undefined;
   }
 
   let engine: Engine;
   let url: string;
   try {
-    const openingStorage = createStorage(config.storage);
+    const { createStorage } = await import('./storage/create-storage.ts');
+    const openingStorage = createStorage(config.storage, early ? { embedded: early.database } : {});
     // A failure is reported by createEngine, which awaits it.
     openingStorage.catch(() => undefined);
     const { createEngine } = await import('./create-engine.ts');
+    markStartup('engine modules loaded');
     engine = await createEngine(config, { openingStorage });
     url = await engine.listen();
+    markStartup('listening');
   } catch (error) {
     const where = config.storage.postgresUrl ? 'Postgres (POSTGRES_DATABASE_URL)' : `the data dir ${config.storage.dataDir} (SKYFLO_DATA_DIR)`;
     const reason = error instanceof Error ? error.message : String(error);
@@ -54,6 +71,7 @@ export async function runServer(options: RunServerOptions = {}): Promise<{ engin
   }
 
   const log = engine.app.log;
+  if (env.SKYFLO_STARTUP_TRACE) process.stderr.write(`${startupTraceLine()}\n`);
   log.info({ url, api: `${url}/api/v1`, storage: config.storage.postgresUrl ? 'postgres' : `pglite at ${config.storage.dataDir}`, bus: config.bus.redisUrl ? 'redis' : 'in-process', mcp: config.server.mcpServerUrl ?? 'embedded' }, `Skyflo engine listening on ${url}`);
   if (engine.llmProblem) {
     // The "no model" problem already says what to set; other problems (a missing key…) get the general hint too.

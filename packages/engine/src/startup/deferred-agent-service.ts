@@ -41,11 +41,15 @@ export function createDeferredAgentService(load: () => Promise<AgentService>): D
 
 /**
  * The agent service the composition root hands to the HTTP routes: its dependencies are fixed now, the workflow
- * module (LangGraph, AI SDK, checkpointer) is imported only on first use or once the engine listens.
+ * module (LangGraph, AI SDK, checkpointer) is imported only on first use or once the engine listens. So is the
+ * tool-call inspector, which only the agent uses (@skyflo/safety and its YAML parser).
  */
-export function deferAgentService(deps: AgentServiceDeps): DeferredAgentService {
+export function deferAgentService(
+  deps: Omit<AgentServiceDeps, 'inspector'> & Partial<Pick<AgentServiceDeps, 'inspector'>>,
+  inspector: () => Promise<AgentServiceDeps['inspector']> = async () => deps.inspector!,
+): DeferredAgentService {
   return createDeferredAgentService(async () => {
-    const { createAgentService } = await import('../agent/create-agent-service.ts');
-    return createAgentService(deps);
+    const [{ createAgentService }, loadedInspector] = await Promise.all([import('../agent/create-agent-service.ts'), deps.inspector ?? inspector()]);
+    return createAgentService({ ...deps, inspector: loadedInspector });
   });
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { lockDataDir, type DataDirLock } from './pglite-lock.ts';
 import { defaultPgliteTemplateDir } from './pglite-template.ts';
 import { startPgliteThread, type PgliteThreadClient } from './pglite-thread/pglite-thread-client.ts';
+import { markStartup } from '../startup/startup-trace.ts';
 
 export interface EmbeddedDatabase {
   connection: PgliteThreadClient;
@@ -22,6 +23,8 @@ export async function openEmbeddedDatabase(dataDir: string, templateDir = defaul
     const databaseDir = path.join(dataDir, 'pglite');
     await mkdir(databaseDir, { recursive: true });
     const connection = startPgliteThread({ databaseDir, templateDir });
+    markStartup('database thread started');
+    connection.ready.then(() => markStartup('database open'), () => undefined);
     return {
       connection,
       lock,

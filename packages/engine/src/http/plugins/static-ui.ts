@@ -1,8 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { createLazyInnerApp } from './lazy-inner-app.ts';
 
 /** Where `npm run build:ui` (packages/ui) puts the bundle. */
 export const defaultUiDistDir = fileURLToPath(new URL('../../../../ui/dist', import.meta.url));
@@ -60,6 +60,36 @@ function fileUnder(root: string, pathname: string): string | undefined {
 }
 
 /**
+ * The files, sent by @fastify/static (pre-compressed .br/.gz beside each asset, ETag, ranges, 304s) from an instance
+ * of its own built on the first file request: the plugin and its dependencies (glob, send, mime...) are ~50 ms of
+ * module loading that a start does not wait for (lazy-inner-app.ts). Its one route sends the file its path names;
+ * the engine's route below has already decided that it is a plain file under the root.
+ */
+function createFileSender(root: string) {
+  return createLazyInnerApp(async () => {
+    const { default: fastifyStatic } = await import('@fastify/static');
+    const files = Fastify({ logger: false });
+    await files.register(fastifyStatic, {
+      root,
+      serve: false,
+      index: false,
+      cacheControl: false,
+      preCompressed: true,
+      suppressWarning: true,
+      setHeaders: (response, filePath) => {
+        const relative = path.relative(root, filePath).split(path.sep).join('/');
+        response.header('cache-control', relative.startsWith('assets/') ? IMMUTABLE : REVALIDATE);
+      },
+    });
+    files.get('/*', async (request, reply) => reply.sendFile((request.params as { '*': string })['*']));
+    return files;
+  });
+}
+
+/** The inner URL of a file under the root: each segment encoded, so the file name is read back as it is. */
+const fileUrl = (relative: string) => `/${relative.split('/').map(encodeURIComponent).join('/')}`;
+
+/**
  * Serves the built UI as a single-page app: files as they are (hashed assets cached for good, index.html
  * revalidated), and index.html for any other GET outside /api, so a reload of /chat/<id> works. Until the UI is
  * built, `/` explains that the API is up and how to get the UI; a build made while the engine runs is picked up.
@@ -67,21 +97,14 @@ function fileUnder(root: string, pathname: string): string | undefined {
 export async function registerStaticUi(app: FastifyInstance, uiDistDir: string | undefined, options: StaticUiOptions = {}): Promise<void> {
   const root = uiDistDir ?? defaultUiDistDir;
   const isBuilt = createBuiltCheck(root, options.now ?? Date.now);
-  // serve: false → only reply.sendFile (with the pre-compressed .br/.gz the UI build writes beside each asset); the
-  // route below decides what a path means, so a bundle that appears later needs no new routes.
-  await app.register(fastifyStatic, {
-    root,
-    serve: false,
-    index: false,
-    cacheControl: false,
-    preCompressed: true,
-    suppressWarning: true,
-    setHeaders: (response, filePath) => {
-      const relative = path.relative(root, filePath).split(path.sep).join('/');
-      response.header('cache-control', relative.startsWith('assets/') ? IMMUTABLE : REVALIDATE);
-    },
-  });
+  const files = createFileSender(root);
+  app.addHook('onClose', () => files.close());
   const notFound = (method: string, pathname: string) => ({ detail: `Route ${method} ${pathname} not found` });
+  // A file gone between the check below and the send answers as any missing path does.
+  const send = async (request: Parameters<typeof files.forward>[0], reply: Parameters<typeof files.forward>[1], pathname: string, file: string) => {
+    const status = await files.forward(request, reply, { url: fileUrl(file), unless: (code) => code === 404 });
+    return status === 404 ? reply.code(404).send(notFound(request.method, pathname)) : reply;
+  };
 
   // /api stays JSON 404s (a typo in an API path must not answer 200 with HTML), and a missing /assets file is a 404
   // too (an old index.html asking for a file a deploy removed should fail loudly).
@@ -93,8 +116,8 @@ export async function registerStaticUi(app: FastifyInstance, uiDistDir: string |
       return reply.code(404).send(notFound(request.method, pathname));
     }
     const file = pathname === '/' ? undefined : fileUnder(root, pathname);
-    if (file) return reply.sendFile(file);
+    if (file) return send(request, reply, pathname, file);
     if (pathname.startsWith('/assets/')) return reply.code(404).send(notFound(request.method, pathname));
-    return reply.header('cache-control', REVALIDATE).type('text/html; charset=utf-8').sendFile('index.html');
+    return send(request, reply.header('cache-control', REVALIDATE).type('text/html; charset=utf-8'), pathname, 'index.html');
   });
 }
