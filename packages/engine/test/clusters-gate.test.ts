@@ -6,7 +6,7 @@
  * e2e-clusters-*.test.ts.
  */
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import type { ClusterStatus, MemberScope } from '@skyflo/protocol';
+import type { AgentEvent, ClusterStatus, MemberScope } from '@skyflo/protocol';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryEventBus } from '../src/bus/memory-event-bus.ts';
@@ -59,6 +59,8 @@ const settings: SettingsStore = {
   },
 };
 const scopes = new Map<string, MemberScope>();
+/** sees every event of a run as it is emitted (a test acts at a precise point of a run) */
+let observer: ((event: AgentEvent) => void) | undefined;
 const storage = createInMemoryStorage();
 let sim: LlmSim;
 let harness: AgentTestApp;
@@ -85,6 +87,7 @@ beforeAll(async () => {
     approvalPolicy: { policy: 'self', fourEyes: false },
     clusters: { directory: createClusterDirectory({ tools, ttlMs: 0, maxStaleMs: 0 }), policies: createClusterPolicies({ settings, defaults: { policy: 'self' } }) },
     scopeOf: async (userId) => scopes.get(userId),
+    observeEvent: (event) => observer?.(event),
   });
 });
 
@@ -248,7 +251,7 @@ describe('scope rechecked at execution', () => {
       who: 'requester',
     },
     {
-      when: 'narrowed after the approval, while the approved call is claimed for execution',
+      when: 'narrowed after the approval, once the run has announced it and before the call runs',
       decider: 'alice',
       policy: 'self' as const,
       narrow: (): void => undefined,
@@ -272,13 +275,8 @@ describe('scope rechecked at execution', () => {
     const awaiting = find(first.frames, 'tool.awaiting_approval')[0]!;
     expect(awaiting).toMatchObject({ call_id: 'call_narrowed', namespace: 'shop' });
     narrow();
-    const claim = storage.approvals.claimExecution.bind(storage.approvals);
-    if (hook) {
-      storage.approvals.claimExecution = async (input) => {
-        hook();
-        return claim(input);
-      };
-    }
+    // the admin acts at the moment the decision run says the call is approved (tool.approved), before it executes
+    if (hook) observer = (event) => (event.type === 'tool.approved' && (event as { call_id?: string }).call_id === 'call_narrowed' ? void hook() : undefined);
     try {
       const decided = await post('/agent/approvals/call_narrowed', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] }, decider);
       expect(decided.status).toBe(200);
@@ -289,7 +287,7 @@ describe('scope rechecked at execution', () => {
       const record = await storage.approvals.get(conversationId, 'call_narrowed');
       expect(record).toMatchObject({ status: 'failed', resultSummary: expect.stringMatching(/no longer inside the .* scope/) });
     } finally {
-      storage.approvals.claimExecution = claim;
+      observer = undefined;
     }
   });
 });
