@@ -24,7 +24,7 @@ describe('approval policy by scope', () => {
     ['prod-eu', 'shop', 'approver', 'cluster policy prod-*'],
     ['prod-us', undefined, 'approver', 'cluster policy prod-*'],
     ['dev', 'anything', 'read_only', 'cluster policy dev'],
-    ['staging', 'shop', 'self', 'APPROVAL_POLICY=self (no cluster policy for staging)'],
+    ['staging', 'shop', 'self', 'APPROVAL_POLICY=self, no cluster policy for staging'],
   ])('%s / %s → %s', (cluster, namespace, mode, source) => {
     expect(resolveClusterPolicy(policies, { policy: 'self' }, cluster, namespace)).toEqual({ mode, source });
   });

@@ -28,7 +28,7 @@ export function resolveClusterPolicy(policies: readonly ClusterPolicy[], default
   const byNamespace = namespace === undefined ? undefined : forCluster.find((entry) => entry.namespace_pattern !== undefined && globMatches(entry.namespace_pattern, namespace));
   const clusterWide = forCluster.find((entry) => entry.namespace_pattern === undefined || entry.namespace_pattern === '*');
   const chosen = byNamespace ?? clusterWide;
-  if (!chosen) return { mode: defaults.policy, source: `APPROVAL_POLICY=${defaults.policy} (no cluster policy for ${cluster})` };
+  if (!chosen) return { mode: defaults.policy, source: `APPROVAL_POLICY=${defaults.policy}, no cluster policy for ${cluster}` };
   return { mode: chosen.mode, source: `cluster policy ${chosen.cluster}${chosen.namespace_pattern ? `, namespace ${chosen.namespace_pattern}` : ''}` };
 }
 
