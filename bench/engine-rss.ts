@@ -7,7 +7,9 @@
  * First row: PGlite in a fresh data dir (the default); second row: Postgres on 127.0.0.1:5432 (POSTGRES_DATABASE_URL
  * set, so no PGlite in the process), skipped with the reason when none answers. Fails (exit 1) rather than print a
  * figure for work it did not do: the wrong storage, a conversation not stored, a process that died.
- *   npx tsx bench/engine-rss.ts [conversations=100] [--no-build]   (--no-build reuses an existing packages/cli/dist)
+ *   npx tsx bench/engine-rss.ts [conversations=100] [--no-build] [--malloc-arena-max=N]
+ *   (--no-build reuses an existing packages/cli/dist; --malloc-arena-max sets glibc's MALLOC_ARENA_MAX for the
+ *   measured process, to compare against a run without it)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -77,10 +79,12 @@ async function baselineRss(): Promise<number> {
 // Every conversation is created and renamed by one user in a burst: the per-user limits (30 new conversations a
 // minute, 600 requests a minute) would answer most of them with 429, so they are raised for the measured process.
 const raisedLimits = { CONVERSATIONS_PER_MINUTE: String(conversations + 10), RATE_LIMIT_PER_MINUTE: String(conversations * 3 + 100) };
+const arenaMax = /^--malloc-arena-max=(\d+)$/.exec(process.argv.find((arg) => arg.startsWith('--malloc-arena-max=')) ?? '')?.[1];
+const mallocEnv: Record<string, string> = arenaMax ? { MALLOC_ARENA_MAX: arenaMax } : {};
 
 async function measure(storage: 'PGlite' | 'Postgres', extraEnv: Record<string, string>, baseline: number): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'skyflo-bench-rss-'));
-  const serve = spawnLogged([compiledEntry, 'serve', '--port', '0'], { SKYFLO_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...raisedLimits, ...extraEnv });
+  const serve = spawnLogged([compiledEntry, 'serve', '--port', '0'], { SKYFLO_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...raisedLimits, ...mallocEnv, ...extraEnv });
   try {
     let url: string | undefined;
     for (const started = Date.now(); !url; ) {
@@ -137,6 +141,7 @@ if (!process.argv.includes('--no-build') || !existsSync(compiledEntry)) {
 }
 console.log(`P7 engine RSS (compiled \`skyflo serve\`: engine + embedded MCP server + storage, one process); ${machineLoad()}`);
 console.log(`   raised for this run: ${Object.entries(raisedLimits).map(([name, value]) => `${name}=${value}`).join(', ')} (one user creates every conversation)`);
+console.log(`   glibc malloc arenas: ${arenaMax ? `MALLOC_ARENA_MAX=${arenaMax} set for the measured process` : 'the default (MALLOC_ARENA_MAX unset, 8 per core)'}`);
 try {
   const baseline = await baselineRss();
   console.log(`  baseline: an idle \`node -e 'setInterval(…)'\` ${baseline.toFixed(0)} MiB`);

@@ -4,9 +4,15 @@
  *   1. `skyflo serve` with a fresh PGlite data dir until /api/v1/health answers 200 (goal <= 1 s compiled);
  *   2. `skyflo mcp --stdio` until it answers tools/list (goal <= 400 ms compiled).
  * Prints medians and ratios; not a test.   npx tsx bench/release-start.ts [runs=5]
+ *
+ * Also prints where the compiled start's time goes: each start runs with SKYFLO_STARTUP_TRACE=1, which makes the
+ * engine print its phases (ms since the process started, the main thread's CPU time and the whole process's, see
+ * packages/engine/src/startup/startup-trace.ts); the medians are printed phase by phase, with the process's CPU time
+ * when /health first answered 200 (/proc/<pid>/stat: every thread, the database's and libuv's included). On a loaded
+ * machine the wall clock stretches but the CPU times barely move: compare those between builds.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '@skyflo/testkit/tools';
@@ -25,10 +31,23 @@ const kubeconfig = path.join(scratch, 'kubeconfig');
 writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:9", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n');
 const env = { PATH: process.env.PATH ?? '', HOME: scratch, KUBECONFIG: kubeconfig };
 
-async function timeServe(command: string[]): Promise<number> {
+type Phases = Record<string, { ms: number; cpuMs?: number; processCpuMs?: number }>;
+const traces: Array<{ phases: Phases; processCpuMs: number; healthMs: number }> = [];
+
+/** utime + stime of every thread of `pid` so far, in ms (Linux); NaN elsewhere */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function timeServe(command: string[], trace = false): Promise<number> {
   const dataDir = mkdtempSync(path.join(scratch, 'data-'));
   const started = performance.now();
-  const child = spawn(process.execPath, [...command, 'serve', '--port', '0'], { env: { ...env, SKYFLO_DATA_DIR: dataDir, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...command, 'serve', '--port', '0'], { env: { ...env, SKYFLO_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...(trace ? { SKYFLO_STARTUP_TRACE: '1' } : {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -36,7 +55,16 @@ async function timeServe(command: string[]): Promise<number> {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`serve exited:\n${output}`);
       const url = /listening on (http:\/\/[^"\s]+)/.exec(output)?.[1];
-      if (url && (await fetch(`${url}/api/v1/health`).then((response) => response.ok, () => false))) return performance.now() - started;
+      if (url && (await fetch(`${url}/api/v1/health`).then((response) => response.ok, () => false))) {
+        const healthMs = performance.now() - started;
+        if (trace) {
+          const cpu = processCpuMs(child.pid!);
+          const line = /skyflo-startup (\{.*\})/.exec(output)?.[1];
+          if (!line) throw new Error(`SKYFLO_STARTUP_TRACE=1 printed no start-up phases:\n${output}`);
+          traces.push({ phases: JSON.parse(line) as Phases, processCpuMs: cpu, healthMs });
+        }
+        return healthMs;
+      }
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   } finally {
@@ -55,7 +83,7 @@ for (let run = 0; run < runs; run += 1) {
   figures.baseline.push(await timeNodeStart());
   figures.mcpCompiled.push(await timeMcpToolsList(compiled, env));
   figures.mcpTsx.push(await timeMcpToolsList(tsxPath, env));
-  figures.serveCompiled.push(await timeServe(compiled));
+  figures.serveCompiled.push(await timeServe(compiled, true));
   figures.serveTsx.push(await timeServe(tsxPath));
 }
 rmSync(scratch, { recursive: true, force: true });
@@ -71,3 +99,13 @@ console.log(line('skyflo mcp → tools/list, compiled', figures.mcpCompiled, 400
 console.log(line('skyflo mcp → tools/list, tsx     ', figures.mcpTsx));
 console.log(line('skyflo serve → /api/v1/health (fresh PGlite), compiled', figures.serveCompiled, 1000, figures.serveTsx));
 console.log(line('skyflo serve → /api/v1/health (fresh PGlite), tsx     ', figures.serveTsx));
+
+// Phase by phase (medians over the compiled starts): when it ended, and the CPU time used by then.
+const phaseNames = Object.keys(traces[0]!.phases).sort((a, b) => traces[0]!.phases[a]!.ms - traces[0]!.phases[b]!.ms);
+console.log('\ncompiled serve, start-up phases (median over runs; ms since the process started):');
+console.log(`  ${'phase'.padEnd(34)} ${'ended at'.padStart(9)} ${'main-thread CPU'.padStart(16)} ${'process CPU'.padStart(12)}`);
+for (const name of phaseNames) {
+  const at = (key: 'ms' | 'cpuMs' | 'processCpuMs') => median(traces.map((trace) => trace.phases[name]?.[key] ?? Number.NaN));
+  console.log(`  ${name.padEnd(34)} ${`${at('ms')} ms`.padStart(9)} ${`${at('cpuMs')} ms`.padStart(16)} ${`${at('processCpuMs')} ms`.padStart(12)}`);
+}
+console.log(`  ${'first 200 on /health (from spawn)'.padEnd(34)} ${`${median(traces.map((trace) => trace.healthMs)).toFixed(0)} ms`.padStart(9)} ${''.padStart(16)} ${`${median(traces.map((trace) => trace.processCpuMs)).toFixed(0)} ms`.padStart(12)}`);
