@@ -9,9 +9,10 @@
  * at all. Both go through revertAutomatically with where they stand (RevertSurroundings).
  */
 import { mergeRisks } from '@skyflo/safety';
-import type { AgentEventPayload, AgentEventType } from '@skyflo/protocol';
+import type { AgentEventPayload, AgentEventType, MemberScope } from '@skyflo/protocol';
 import { canonicalJson, hashToolCall } from '../approvals/hash-tool-call.ts';
 import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
+import type { ClusterGate } from '../clusters/cluster-gate.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { GraphDeps, RunContext } from '../graph/run-context.ts';
 import type { GateTools, Identity } from '../graph/nodes/gate/gate-tools.ts';
@@ -45,6 +46,32 @@ export interface RevertSurroundings {
   execute(identity: Identity, args: Record<string, unknown>, impersonate?: { user: string; groups: string[] }): Promise<{ text: string; isError: boolean }>;
   /** reports a call that will not run (tool.error with a code) */
   fail(identity: Identity, text: string, code: string): Promise<unknown>;
+  /** the gate's check at execution (issue 22): the cluster is still the one the original was approved on (clusterCheckOf) */
+  checkCluster: ClusterCheck;
+}
+
+/** Why the call must not run on its cluster now, or undefined when it may. */
+export type ClusterCheck = (record: ApprovalRecord, exactArgs: Record<string, unknown>) => Promise<{ code: string; text: string } | undefined>;
+
+/**
+ * The cluster check an automatic revert runs, twice: before anything reaches the cluster (its preview may carry a
+ * recorded Secret manifest, which must not be sent to an API server the change was never approved for) and right
+ * before it executes. It is the gate's own check (clusters/cluster-gate.ts checkAtExecution): same cluster name and
+ * API server as on the original's approval, not read-only since, and still inside the requester's and the approver's
+ * scope. Without the cluster gate a revert bound to a cluster fails closed: where it would run cannot be confirmed.
+ */
+export function clusterCheckOf(gate: Pick<ClusterGate, 'checkAtExecution'> | undefined, run: { scope?: MemberScope; approverId?: string }): ClusterCheck {
+  return async (record, exactArgs) => {
+    if (gate) {
+      try {
+        return await gate.checkAtExecution(record, exactArgs, run);
+      } catch (error) {
+        return { code: 'CLUSTER_CHANGED', text: `Not executed: whether ${record.tool} still runs on the cluster it was approved for could not be checked (${error instanceof Error ? error.message : String(error)}).\nNothing was changed.` };
+      }
+    }
+    if (!record.cluster) return undefined;
+    return { code: 'CLUSTER_CHANGED', text: `Not executed: the engine cannot read its clusters here, so it cannot confirm that cluster ${record.cluster.name} still points at ${record.cluster.server} as approved.\nNothing was changed.` };
+  };
 }
 
 /** The risks of the inverse, as the gate assesses any call: the inspector's, merged with its preview's (fails closed). */
@@ -76,18 +103,23 @@ export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurrou
   const { original, inverse, callId } = input;
   const shown = shownArgs(deps.inspector, inverse);
   const identity: Identity = { call_id: callId, tool: inverse.tool, title: inverse.summary, args: shown };
+  // Issue 22: the revert is bound to the original's cluster; a context repointed (or made read-only) since the
+  // approval stops it before its preview reaches any API server.
+  const refusedBefore = await at.checkCluster({ ...original, callId, tool: inverse.tool }, inverse.args);
   let diff: string | undefined;
   let diffHash: string | undefined;
   let previewRisks: RiskFlag[] = [];
-  try {
-    const preview = await deps.tools.preview({ name: inverse.tool, args: inverse.args, ...(at.signal ? { signal: at.signal } : {}) });
-    if (preview && !preview.isError) {
-      diff = preview.text;
-      diffHash = previewHash(preview.text, preview.structured);
-      previewRisks = previewFacts(preview.structured).risks;
+  if (!refusedBefore) {
+    try {
+      const preview = await deps.tools.preview({ name: inverse.tool, args: inverse.args, ...(at.signal ? { signal: at.signal } : {}) });
+      if (preview && !preview.isError) {
+        diff = preview.text;
+        diffHash = previewHash(preview.text, preview.structured);
+        previewRisks = previewFacts(preview.structured).risks;
+      }
+    } catch {
+      // the revert is still the inverse the approver saw; its preview is only shown
     }
-  } catch {
-    // the revert is still the inverse the approver saw; its preview is only shown
   }
   const risks = inverseRisks(deps.inspector, inverse, previewRisks);
   const reason = `Automatic revert: the verification of ${original.callId} ended regressed and it was approved with automatic revert.`;
@@ -122,6 +154,14 @@ export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurrou
     await at.fail(identity, text, 'NOT_EXECUTED');
     return `Automatic revert (${inverse.summary}): ${text}`;
   }
+  // Checked again right before it runs, as the gate does: the cluster may have changed while it was recorded.
+  const refused = refusedBefore ?? (await at.checkCluster(decided, inverse.args));
+  if (refused) {
+    const text = `${refused.text}\nThe automatic revert of ${original.callId} did not run; Undo on it stays available to a person.`;
+    await deps.approvals.markExecuted({ conversationId: at.conversationId, callId, ok: false, resultSummary: text.slice(0, 500) });
+    await at.fail(identity, text, refused.code);
+    return `Automatic revert (${inverse.summary}): ${text}`;
+  }
   const outcome = await at.execute(identity, inverse.args, at.actingAs.impersonate);
   await deps.approvals.markExecuted({ conversationId: at.conversationId, callId, ok: !outcome.isError, resultSummary: outcome.text.slice(0, 500) });
   if (outcome.isError) return `Automatic revert (${inverse.summary}, call ${callId}) failed: ${outcome.text}`;
@@ -148,6 +188,7 @@ export async function runAutoRevert(deps: GraphDeps, run: RunContext, gate: Gate
       actingAs: approverImpersonation(deps, run, decidedBy),
       execute: (identity, args, impersonate) => gate.execute({ callId: identity.call_id, tool: identity.tool, args }, identity, args, impersonate ? { impersonate } : {}),
       fail: (identity, text, code) => gate.fail(identity, text, code),
+      checkCluster: clusterCheckOf(gate.clusterGate, { ...(run.scope ? { scope: run.scope } : {}), approverId: decidedBy }),
     },
     { ...input, original: { ...input.original, decidedBy } },
   );

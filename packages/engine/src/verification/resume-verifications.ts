@@ -9,16 +9,17 @@
  * (undo/auto-revert.ts), exactly as the run that was stopped would have.
  */
 import { randomUUID } from 'node:crypto';
-import type { AgentEvent, AgentEventPayload, AgentEventType } from '@skyflo/protocol';
+import type { AgentEvent, AgentEventPayload, AgentEventType, MemberScope } from '@skyflo/protocol';
 import { hashToolCall } from '../approvals/hash-tool-call.ts';
 import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
+import { createClusterGate, type ClusterDeps } from '../clusters/cluster-gate.ts';
 import type { AgentConfig } from '../config/agent.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { JenkinsIntegration } from '../mcp/jenkins-args.ts';
 import type { ToolGateway } from '../mcp/tool-gateway.ts';
 import type { ApprovalRecord, Storage } from '../ports/index.ts';
 import { applyEventToTimeline } from '../timeline/apply-event.ts';
-import { revertAutomatically, type RevertSurroundings } from '../undo/auto-revert.ts';
+import { clusterCheckOf, revertAutomatically, type RevertSurroundings } from '../undo/auto-revert.ts';
 import { openBefore, type SealedBefore } from './baseline.ts';
 import { jenkinsTarget, jenkinsVerifyInput } from './jenkins-result.ts';
 import { canVerify, runVerification, type VerifyExecutedDeps } from './verify-executed.ts';
@@ -30,6 +31,13 @@ export interface ResumeVerificationDeps {
   config: VerifyExecutedDeps['config'] & Partial<Pick<AgentConfig, 'toolCallTimeoutMs'>>;
   /** risks and display of the inverse an automatic revert records; without it no revert is run here */
   inspector?: ToolCallInspector;
+  /**
+   * The clusters (issue 22): an automatic revert runs only on the cluster (name and API server) the original was
+   * approved on, still writable, as the gate checks. Without them a revert bound to a cluster fails closed (Undo stays).
+   */
+  clusters?: ClusterDeps;
+  /** a user's scope as it is now (issue 22), read before the revert runs */
+  scopeOf?: (userId: string) => Promise<MemberScope | undefined>;
   /** EXECUTE_AS_APPROVER: no run knows the approver after a restart, so an automatic revert fails closed (Undo stays) */
   executeAsApprover?: unknown;
   /** the Jenkins integration, to follow a build whose verification was under way */
@@ -94,6 +102,8 @@ export async function resumeVerifications(deps: ResumeVerificationDeps): Promise
     return 0;
   }
   const verifier = deps.tools && (await canVerify(deps.tools)) ? deps.tools : undefined;
+  const scopeOf = deps.scopeOf ?? deps.clusters?.scopeOf;
+  const clusterGate = deps.clusters && verifier ? createClusterGate({ ...deps.clusters, tools: verifier, ...(scopeOf ? { scopeOf } : {}) }) : undefined;
   for (const record of stale) {
     const sealed = deps.secretBox ? openBefore(deps.secretBox, record.conversationId, record.callId, record.beforeSealed) : undefined;
     const verification = record.verification!;
@@ -124,7 +134,14 @@ export async function resumeVerifications(deps: ResumeVerificationDeps): Promise
         const runId = record.decisionRunId ?? randomUUID();
         await revertAutomatically(
           { tools: verifier, approvals: deps.storage.approvals, secretBox: deps.secretBox!, inspector: deps.inspector!, config: deps.config },
-          { conversationId: record.conversationId, runId, emit, actingAs: deps.executeAsApprover ? { ok: false } : { ok: true }, ...executorFor({ ...deps, tools: verifier }, emit) },
+          {
+            conversationId: record.conversationId,
+            runId,
+            emit,
+            actingAs: deps.executeAsApprover ? { ok: false } : { ok: true },
+            ...executorFor({ ...deps, tools: verifier }, emit),
+            checkCluster: clusterCheckOf(clusterGate, record.decidedBy ? { approverId: record.decidedBy } : {}),
+          },
           { original: record, inverse: sealed!.inverse!, callId: revertCallId },
         );
       }
