@@ -335,7 +335,9 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         await storage.runs.finish(runId);
         throw new AgentRequestError(409, 'ALREADY_DECIDED', `Tool call ${callId} was already decided; nothing was executed again.`);
       }
-      await deps.audit
+      // Recorded while the run starts rather than before it (one database round trip less before tool.executing); the
+      // run waits for it before it ends, so shutdown (idle) still waits for the record.
+      const audited = deps.audit
         ?.record({
           actorId: user.id,
           action: approve ? (automatic ? 'approval.auto_approved' : 'approval.approved') : 'approval.denied',
@@ -347,11 +349,15 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         .catch((error: unknown) => deps.logger?.error({ err: error, callId }, 'could not record the decision in the audit log'));
       const clusterContext = conversationClusters?.forRun(conversation.userId, conversation.cluster);
       clusterContext?.catch(() => undefined);
-      const start = launch(conversationId, runId, async () =>
-        checkpoints.resumeWith(conversationId, resumeFrom, async () =>
-          runAgent(runDeps, { runId, conversationId, wantsTitle: false, decided, requester: { id: conversation.userId }, approver: { id: user.id, email: user.email, role: user.role }, ...(await clusterContext) }),
-        ),
-      );
+      const start = launch(conversationId, runId, async () => {
+        try {
+          return await checkpoints.resumeWith(conversationId, resumeFrom, async () =>
+            runAgent(runDeps, { runId, conversationId, wantsTitle: false, decided, requester: { id: conversation.userId }, approver: { id: user.id, email: user.email, role: user.role }, ...(await clusterContext) }),
+          );
+        } finally {
+          await audited;
+        }
+      });
       return { runId, conversationId, start };
     },
 

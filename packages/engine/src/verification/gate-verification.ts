@@ -9,7 +9,7 @@ import type { GraphDeps, RunContext } from '../graph/run-context.ts';
 import type { GateTools } from '../graph/nodes/gate/gate-tools.ts';
 import type { ApprovalRecord, RecordedUndo } from '../ports/index.ts';
 import { runAutoRevert } from '../undo/auto-revert.ts';
-import { captureBaseline, openBefore, sealBefore, type SealedBefore } from './baseline.ts';
+import { captureBaseline, openBefore, sealBefore, type Baseline, type SealedBefore } from './baseline.ts';
 import { jenkinsTarget, jenkinsVerifyInput } from './jenkins-result.ts';
 import { verificationLine } from './verify-change.ts';
 import { canVerify, runVerification } from './verify-executed.ts';
@@ -28,9 +28,10 @@ export function createGateVerification(deps: GraphDeps, run: RunContext, gate: G
    * The before-state right before execution (the preview's may be older). When it implies another inverse than the
    * one the card showed, that one is kept for Undo (previewed again anyway) but automatic revert will not run it.
    */
-  async function beforeExecute(record: ApprovalRecord, exactArgs: Record<string, unknown>): Promise<BeforeExecute> {
+  async function beforeExecute(record: ApprovalRecord, exactArgs: Record<string, unknown>, captured?: Promise<Baseline | undefined>): Promise<BeforeExecute> {
     const atPreview = openBefore(deps.secretBox, record.conversationId, record.callId, record.beforeSealed);
-    const baseline = await captureBaseline(deps.tools, { tool: record.tool, args: exactArgs, signal: run.signal });
+    // `captured`: the read already started by the gate while it re-checked the call (P4); recording waits for the checks.
+    const baseline = await (captured ?? captureBaseline(deps.tools, { tool: record.tool, args: exactArgs, signal: run.signal }));
     if (!baseline) {
       return { ...(atPreview ? { sealed: atPreview } : {}), undoAvailable: !!atPreview?.inverse, inverseAsShown: !!atPreview?.inverse };
     }

@@ -12,6 +12,7 @@ import type { PendingCall } from '../../state.ts';
 import { approverImpersonation, deniedText, errorText, sealContext, type CallOutcome, type GateTools } from './gate-tools.ts';
 import { previewHash } from './preview-and-request.ts';
 import { createGateVerification } from '../../../verification/gate-verification.ts';
+import { captureBaseline } from '../../../verification/baseline.ts';
 
 /** How much of a changed preview to quote back when refusing (the model and the user both read it). */
 const changedPreviewQuoteChars = 4000;
@@ -80,17 +81,21 @@ export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateT
       await deps.approvals.failApproved({ conversationId: run.conversationId, callId: call.callId, reason: injected.text });
       return gate.fail(identity, injected.text, 'NOT_EXECUTED');
     }
-    // The preview is re-run while the claim is made (P4: the MCP round trip and the database's overlap instead of
-    // adding up). It only reads; its verdict is awaited below, after the claim and the cluster check, and nothing
-    // runs before it says the target is unchanged.
+    // The checks before execution are re-run while the claim is made (P4: their MCP and database round trips overlap
+    // instead of adding up). They only read; their verdicts are awaited below, after the claim, in this order, and
+    // nothing runs before all of them say go.
+    // Issue 22: a call approved for one cluster never runs on another (a context repointed at another API server),
+    // nor outside the scope an admin has since given the requester or the approver.
+    const clusterCheck = gate.clusterGate?.checkAtExecution(record, exact, { ...(run.scope ? { scope: run.scope } : {}), ...(run.approver ? { approverId: run.approver.id } : {}) });
+    clusterCheck?.catch(() => undefined); // awaited below unless the claim is lost
     const targetCheck = targetChange(call, record, injected.args, injected.credentials);
+    // Issue 21's before-state is read now too (a read; it is recorded only once the checks pass, below).
+    const baseline = captureBaseline(deps.tools, { tool: record.tool, args: exact, signal: run.signal });
     // Claim first, execute second: if two runs ever resume the same approved call, only one wins the claim.
     if (!(await deps.approvals.claimExecution({ conversationId: run.conversationId, callId: call.callId, runId: run.runId }))) {
       return gate.fail(identity, 'This call is already being executed by another run and is not run again.', 'NOT_EXECUTED');
     }
-    // Issue 22: a call approved for one cluster never runs on another (a context repointed at another API server),
-    // nor outside the scope an admin has since given the requester or the approver.
-    const refused = await gate.clusterGate?.checkAtExecution(record, exact, { ...(run.scope ? { scope: run.scope } : {}), ...(run.approver ? { approverId: run.approver.id } : {}) });
+    const refused = await clusterCheck;
     if (refused !== undefined) {
       await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: false, resultSummary: refused.text.slice(0, 500) });
       return gate.fail(identity, refused.text, refused.code);
@@ -102,7 +107,7 @@ export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateT
       return gate.fail(identity, text, 'TARGET_CHANGED');
     }
     // Issue 21: the before-state is recorded right before the change (Undo), and the change verified right after it.
-    const before = await verification.beforeExecute(record, exact);
+    const before = await verification.beforeExecute(record, exact, baseline);
     const outcome = await gate.execute(call, identity, injected.args, { ...(actingAs ? { impersonate: actingAs } : {}), ...(injected.credentials ? { credentials: injected.credentials } : {}), ...(before.undoAvailable ? { undoAvailable: true } : {}) });
     await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: !outcome.isError, resultSummary: outcome.text.slice(0, 500) });
     if (outcome.isError || outcome.cancelled) return { kind: 'done', ...outcome };
