@@ -6,66 +6,24 @@
  * database. The model is offered only alpha and only shop; node tools are not offered, and nodes are refused. A scope
  * narrowed after a change was proposed refuses it at execution, and the cluster is left as it was.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
-import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
-import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { helmPath, kubectlPath, repoRoot } from '@skyflo/testkit/tools';
+import { repoRoot } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPasswordHasher } from '../src/accounts/password-hasher.ts';
-import { loadConfig } from '../src/config/index.ts';
-import { createEngine, type Engine } from '../src/create-engine.ts';
-import { readSse, type SseFrame } from '../src/testing/read-sse.ts';
+import type { SseFrame } from '../src/testing/read-sse.ts';
+import { find, startTwoClusterEngine, type TwoClusterEngine } from './clusters-test-support.ts';
 
-const run = promisify(execFile);
 const demoChart = path.join(repoRoot, 'packages/mcp-server/test/fixtures/charts/demo-app');
-let directory: string;
-let kubeconfig: string;
-let alpha: KubeSim;
-let beta: KubeSim;
-let sim: LlmSim;
-let engine: Engine | undefined;
-let base: string;
-let adminToken: string;
-let memberToken: string;
-let memberId: string;
-
-const kubeEnv = () => ({ ...process.env, KUBECACHEDIR: path.join(directory, 'cache'), HELM_CACHE_HOME: path.join(directory, 'helm-cache'), HELM_CONFIG_HOME: path.join(directory, 'helm-config'), HELM_DATA_HOME: path.join(directory, 'helm-data') });
-async function kubectl(context: string, ...args: string[]): Promise<string> {
-  return (await run(kubectlPath, ['--kubeconfig', kubeconfig, '--context', context, ...args], { env: kubeEnv() })).stdout.trim();
-}
-async function helm(context: string, ...args: string[]): Promise<string> {
-  return (await run(helmPath, [...args, '--kubeconfig', kubeconfig, '--kube-context', context], { env: kubeEnv() })).stdout.trim();
-}
-
-async function api(method: string, pathname: string, token: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(`${base}/api/v1${pathname}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
-async function stream(pathname: string, body: unknown, token: string): Promise<{ frames: SseFrame[]; raw: string }> {
-  const response = await fetch(`${base}/api/v1${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
-  expect(response.status).toBe(200);
-  const raw = await response.clone().text();
-  return { frames: await readSse(response), raw };
-}
-const find = (frames: SseFrame[], event: string) => frames.filter((frame) => frame.event === event).map((frame) => frame.data);
+let fx: TwoClusterEngine;
+const kubectl = (context: string, ...args: string[]) => fx.kubectl(context, ...args);
+const helm = (context: string, ...args: string[]) => fx.helm(context, ...args);
+const api = (method: string, pathname: string, token: string, body?: unknown) => fx.api(method, pathname, token, body);
+const stream = (pathname: string, body: unknown, token: string) => fx.stream(pathname, body, token);
 const resultText = (frames: SseFrame[], callId: string) => {
   const result = find(frames, 'tool.result').find((event) => event['call_id'] === callId);
   return result ? (result['result'] as Array<{ text: string }>)[0]!.text : undefined;
 };
-async function login(email: string, password: string): Promise<string> {
-  const response = await fetch(`${base}/api/v1/auth/jwt/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: email, password }) });
-  return ((await response.json()) as { access_token: string }).access_token;
-}
 
 const deployment = (name: string, namespace: string) => `---
 apiVersion: apps/v1
@@ -116,58 +74,21 @@ metadata: {name: ledger-global}
 `;
 
 beforeAll(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'skyflo-clusters-scope-'));
-  alpha = await startKubeSim({ port: 0 });
-  beta = await startKubeSim({ port: 0 });
-  kubeconfig = path.join(directory, 'kubeconfig');
-  await writeFile(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      'current-context': 'alpha',
-      clusters: [
-        { name: 'alpha', cluster: { server: alpha.url, 'insecure-skip-tls-verify': true } },
-        { name: 'beta', cluster: { server: beta.url, 'insecure-skip-tls-verify': true } },
-      ],
-      users: [
-        { name: 'alpha-admin', user: { token: alpha.adminToken } },
-        { name: 'beta-admin', user: { token: beta.adminToken } },
-      ],
-      contexts: [
-        { name: 'alpha', context: { cluster: 'alpha', user: 'alpha-admin', namespace: 'default' } },
-        { name: 'beta', context: { cluster: 'beta', user: 'beta-admin', namespace: 'default' } },
-      ],
-    }),
-    { mode: 0o600 },
-  );
-  const manifest = path.join(directory, 'workloads.yaml');
-  await writeFile(manifest, workloads);
-  await kubectl('alpha', 'apply', '-f', manifest);
-  await helm('alpha', 'install', 'shop-site', demoChart, '--namespace', 'shop');
-  await helm('alpha', 'install', 'ledger-site', demoChart, '--namespace', 'payments');
-  sim = await startLlmSim({ port: 0 });
-  engine = await createEngine(
-    loadConfig({ PORT: '0', SKYFLO_DATA_DIR: path.join(directory, 'data'), KUBECONFIG: kubeconfig, LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: sim.url, LLM_RETRY_BASE_DELAY_MS: '1', LOG_LEVEL: 'silent' }),
-    { logger: false, passwordHasher: createPasswordHasher({ memoryCost: 1024, timeCost: 1 }) },
-  );
-  base = await engine.listen();
-  const registered = await fetch(`${base}/api/v1/auth/register/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@example.test', password: 'correct horse battery' }) });
-  expect(registered.status).toBe(201);
-  adminToken = await login('admin@example.test', 'correct horse battery');
-  const member = await api('POST', '/team/members', adminToken, { email: 'shop@example.test', role: 'member', password: 'correct horse battery' });
-  expect(member.status).toBe(201);
-  memberId = String(member.json['id']);
-  memberToken = await login('shop@example.test', 'correct horse battery');
-  expect((await api('PATCH', `/team/members/${memberId}/scope`, adminToken, { clusters: ['alpha'], namespaces: ['shop'] })).status).toBe(200);
+  fx = await startTwoClusterEngine({
+    prefix: 'skyflo-clusters-scope-',
+    async seed({ directory, kubectl, helm }) {
+      const manifest = path.join(directory, 'workloads.yaml');
+      await writeFile(manifest, workloads);
+      await kubectl('alpha', 'apply', '-f', manifest);
+      await helm('alpha', 'install', 'shop-site', demoChart, '--namespace', 'shop');
+      await helm('alpha', 'install', 'ledger-site', demoChart, '--namespace', 'payments');
+    },
+  });
+  expect((await api('PATCH', `/team/members/${fx.memberId}/scope`, fx.adminToken, { clusters: ['alpha'], namespaces: ['shop'] })).status).toBe(200);
 }, 120_000);
 
 afterAll(async () => {
-  await engine?.close();
-  await alpha?.close();
-  await beta?.close();
-  await sim?.close();
-  await rm(directory, { recursive: true, force: true });
+  await fx?.close();
 });
 
 describe('a member limited to namespace shop of cluster alpha', () => {
@@ -177,7 +98,7 @@ describe('a member limited to namespace shop of cluster alpha', () => {
     // the premise: payments has pods and a release, which an unlimited listing shows
     expect(await kubectl('alpha', 'get', 'pods', '-A', '-o', 'name')).toMatch(/pod\/ledger-/);
     expect(await helm('alpha', 'list', '--all-namespaces', '--short')).toMatch(/ledger-site/);
-    sim.reset({
+    fx.sim.reset({
       rules: [
         { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_pods', name: 'k8s_get', arguments: { resource_type: 'pods', all_namespaces: true } }] } },
         { match: { sequence: 2 }, reply: { toolCalls: [{ id: 'call_events', name: 'k8s_get', arguments: { resource_type: 'events', all_namespaces: true } }] } },
@@ -187,7 +108,7 @@ describe('a member limited to namespace shop of cluster alpha', () => {
         { match: { sequence: 6 }, reply: 'Only shop is yours.' },
       ],
     });
-    const { frames, raw } = await stream('/agent/chat', { messages: [{ role: 'user', content: 'what runs everywhere?' }] }, memberToken);
+    const { frames, raw } = await stream('/agent/chat', { messages: [{ role: 'user', content: 'what runs everywhere?' }] }, fx.memberToken);
     conversationId = String(frames[0]!.data['conversation_id']);
 
     const pods = resultText(frames, 'call_pods')!;
@@ -202,11 +123,11 @@ describe('a member limited to namespace shop of cluster alpha', () => {
     expect(String(find(frames, 'tool.error')[0]!['error'])).toMatch(/acts on cluster-scoped objects .* your scope is limited to the namespaces shop/);
     // nothing of payments anywhere in the stream, nor in what the model was sent
     expect(raw).not.toMatch(/ledger/);
-    expect(JSON.stringify(sim.calls.map((call) => call.messages))).not.toMatch(/ledger/);
+    expect(JSON.stringify(fx.sim.calls.map((call) => call.messages))).not.toMatch(/ledger/);
   });
 
   it('the model is offered only cluster alpha and namespace shop, and no node tools', () => {
-    const first = sim.calls[0]!;
+    const first = fx.sim.calls[0]!;
     const system = String(first.messages.find((message) => message.role === 'system')?.content);
     expect(system).toMatch(/Clusters:\n- alpha\n/);
     expect(system).not.toMatch(/beta/);
@@ -222,12 +143,12 @@ describe('a member limited to namespace shop of cluster alpha', () => {
   });
 
   it("custom resources are placed by the cluster's own CRDs: a cluster-scoped one is refused, a namespaced one is limited", async () => {
-    await writeFile(path.join(directory, 'crds.yaml'), crds);
-    await kubectl('alpha', 'apply', '-f', path.join(directory, 'crds.yaml'));
-    await writeFile(path.join(directory, 'widgets.yaml'), widgets);
-    await kubectl('alpha', 'apply', '-f', path.join(directory, 'widgets.yaml'));
+    await writeFile(path.join(fx.directory, 'crds.yaml'), crds);
+    await kubectl('alpha', 'apply', '-f', path.join(fx.directory, 'crds.yaml'));
+    await writeFile(path.join(fx.directory, 'widgets.yaml'), widgets);
+    await kubectl('alpha', 'apply', '-f', path.join(fx.directory, 'widgets.yaml'));
     expect(await kubectl('alpha', 'get', 'widgets', '-A', '-o', 'name')).toMatch(/ledger-widget/);
-    sim.reset({
+    fx.sim.reset({
       rules: [
         { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_cw', name: 'k8s_get', arguments: { resource_type: 'clusterwidgets' } }] } },
         { match: { sequence: 2 }, reply: { toolCalls: [{ id: 'call_cw_group', name: 'k8s_get', arguments: { resource_type: 'cwg.example.com', namespace: 'shop' } }] } },
@@ -235,7 +156,7 @@ describe('a member limited to namespace shop of cluster alpha', () => {
         { match: { sequence: 4 }, reply: 'Done.' },
       ],
     });
-    const { frames, raw } = await stream('/agent/chat', { messages: [{ role: 'user', content: 'widgets?' }], conversation_id: conversationId }, memberToken);
+    const { frames, raw } = await stream('/agent/chat', { messages: [{ role: 'user', content: 'widgets?' }], conversation_id: conversationId }, fx.memberToken);
     expect(find(frames, 'tool.error').map((error) => [error['call_id'], error['code']])).toEqual([
       ['call_cw', 'OUT_OF_SCOPE'],
       ['call_cw_group', 'OUT_OF_SCOPE'],
@@ -246,37 +167,36 @@ describe('a member limited to namespace shop of cluster alpha', () => {
   });
 
   it("narrowed between the approval request and the admin's approval: refused at execution, the cluster unchanged", async () => {
-    expect((await api('PUT', '/clusters/policies', adminToken, { policies: [{ cluster: 'alpha', mode: 'approver' }] })).status).toBe(200);
+    expect((await api('PUT', '/clusters/policies', fx.adminToken, { policies: [{ cluster: 'alpha', mode: 'approver' }] })).status).toBe(200);
     try {
-      sim.reset({
+      fx.sim.reset({
         rules: [
           { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_load_w', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
           { match: { sequence: 2 }, reply: { toolCalls: [{ id: 'call_scale_front', name: 'k8s_scale', arguments: { resource_type: 'deployment', name: 'storefront', namespace: 'shop', replicas: 3 } }] } },
           { match: { toolName: 'k8s_scale' }, reply: 'Not scaled.' },
         ],
       });
-      const { frames } = await stream('/agent/chat', { messages: [{ role: 'user', content: 'scale storefront to 3' }] }, memberToken);
+      const { frames } = await stream('/agent/chat', { messages: [{ role: 'user', content: 'scale storefront to 3' }] }, fx.memberToken);
       const awaiting = find(frames, 'tool.awaiting_approval')[0]!;
       expect(awaiting).toMatchObject({ call_id: 'call_scale_front', cluster: { name: 'alpha' }, namespace: 'shop' });
-      expect((await api('PATCH', `/team/members/${memberId}/scope`, adminToken, { clusters: ['alpha'], namespaces: ['web'] })).status).toBe(200);
-      const decided = await stream('/agent/approvals/call_scale_front', { approve: true, conversation_id: String(frames[0]!.data['conversation_id']), args_hash: awaiting['args_hash'] }, adminToken);
+      expect((await api('PATCH', `/team/members/${fx.memberId}/scope`, fx.adminToken, { clusters: ['alpha'], namespaces: ['web'] })).status).toBe(200);
+      const decided = await stream('/agent/approvals/call_scale_front', { approve: true, conversation_id: String(frames[0]!.data['conversation_id']), args_hash: awaiting['args_hash'] }, fx.adminToken);
       expect(find(decided.frames, 'tool.error').map((error) => [error['call_id'], error['code']])).toEqual([['call_scale_front', 'OUT_OF_SCOPE']]);
       expect(String(find(decided.frames, 'tool.error')[0]!['error'])).toMatch(/^Not executed: k8s_scale is no longer inside the requester's scope .* namespace shop in cluster alpha is outside your scope \(you may use web\)/);
       expect(await kubectl('alpha', 'get', 'deployment', 'storefront', '-n', 'shop', '-o', 'jsonpath={.spec.replicas}')).toBe('1');
     } finally {
-      await api('PUT', '/clusters/policies', adminToken, { policies: [] });
-      await api('PATCH', `/team/members/${memberId}/scope`, adminToken, { clusters: ['alpha'], namespaces: ['shop'] });
+      await api('PUT', '/clusters/policies', fx.adminToken, { policies: [] });
+      await api('PATCH', `/team/members/${fx.memberId}/scope`, fx.adminToken, { clusters: ['alpha'], namespaces: ['shop'] });
     }
   });
 
   it('the database holds nothing of payments either (timeline, checkpoints, audit, every table)', async () => {
-    const timeline = await api('GET', `/conversations/${conversationId}`, adminToken);
+    const timeline = await api('GET', `/conversations/${conversationId}`, fx.adminToken);
     expect(timeline.status).toBe(200);
     expect(JSON.stringify(timeline.json)).toMatch(/storefront-/);
     expect(JSON.stringify(timeline.json)).not.toMatch(/ledger/);
-    const dataDir = path.join(directory, 'data', 'pglite');
-    await engine!.close();
-    engine = undefined;
+    const dataDir = path.join(fx.directory, 'data', 'pglite');
+    await fx.closeEngine();
     const db = await PGlite.create(dataDir);
     try {
       const tables = await db.query<{ table_schema: string; table_name: string }>(`SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`);
