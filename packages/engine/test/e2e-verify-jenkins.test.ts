@@ -5,48 +5,19 @@
  * that fails is `regressed` with the build's result, URL and console lines as evidence, and the model reads it.
  */
 import { connectInProcess, createToolDeps } from '@skyflo/mcp-server';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { startJenkinsSim, type JenkinsSim } from '@skyflo/testkit/jenkins-sim';
-import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentConfig } from '../src/config/agent.ts';
 import { createToolGateway } from '../src/mcp/create-tool-gateway.ts';
-import type { ToolGateway } from '../src/mcp/tool-gateway.ts';
-import { startAgentTestApp, type AgentTestApp } from '../src/testing/agent-test-app.ts';
-import { createMemoryEventBus } from '../src/bus/memory-event-bus.ts';
-import { createInMemoryStorage } from '../src/testing/in-memory-storage.ts';
-import { readSse, type SseFrame } from '../src/testing/read-sse.ts';
-import type { NewAuditEvent, Storage } from '../src/ports/index.ts';
+import { find, startVerifyAgent, type VerifyAgent } from './verify-test-support.ts';
 
 const jenkinsToken = 'jenkins-verify-token-5b2e8c41';
 let jenkins: JenkinsSim;
-let sim: LlmSim;
-let tools: ToolGateway;
-let storage: Storage;
-let harness: AgentTestApp;
-const auditRows: NewAuditEvent[] = [];
-
-async function post(pathname: string, body: unknown): Promise<{ frames: SseFrame[]; raw: string }> {
-  const response = await fetch(`${harness.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': 'alice' }, body: JSON.stringify(body) });
-  expect(response.status).toBe(200);
-  const raw = await response.clone().text();
-  return { frames: await readSse(response), raw };
-}
-
-const find = (frames: SseFrame[], event: string) => frames.filter((frame) => frame.event === event).map((frame) => frame.data);
-
-/** The text of the tool result the model was sent for `callId`. */
-function toolResultSentToModel(callId: string): string {
-  for (const call of [...sim.calls].reverse()) {
-    const message = call.messages.find((item) => item.role === 'tool' && (item as { tool_call_id?: string }).tool_call_id === callId);
-    if (message) return typeof message.content === 'string' ? message.content : JSON.stringify(message.content);
-  }
-  return '';
-}
+let agent: VerifyAgent;
+const post = (pathname: string, body: unknown) => agent.post(pathname, body);
 
 /** The model triggers `job`; the approver approves; returns the approval run's frames. */
 async function approvedBuild(callId: string, job: string) {
-  sim.reset({
+  agent.sim.reset({
     rules: [
       { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'jenkins', include_write_tools: true } }] } },
       { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: callId, name: 'jenkins_trigger_build', arguments: { jobFullName: job } }] } },
@@ -73,27 +44,16 @@ beforeAll(async () => {
       ],
     },
   });
-  sim = await startLlmSim({ port: 0 });
   const connection = await connectInProcess({ deps: createToolDeps({ jenkinsPollIntervalMs: 20 }) });
-  tools = createToolGateway({ client: connection.client, closeClient: connection.close });
-  const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
-  storage = createInMemoryStorage();
-  harness = await startAgentTestApp({
-    storage,
-    bus: createMemoryEventBus(),
-    tools,
-    audit: { record: async (event: NewAuditEvent) => void auditRows.push(event) } as never,
-    llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
-    config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1, verifyTimeoutSeconds: 60, verifyHoldSeconds: 1 }),
+  agent = await startVerifyAgent({
+    tools: createToolGateway({ client: connection.client, closeClient: connection.close }),
     // the integration as the engine keeps it: URL and reference in the call, credentials beside it
     jenkinsIntegration: async () => ({ apiUrl: jenkins.url, credentialsRef: 'skyflo/jenkins-ci', credentials: { api_url: jenkins.url, username: jenkins.user, api_token: jenkinsToken } }),
   });
 }, 60_000);
 
 afterAll(async () => {
-  await harness?.close();
-  await tools?.close();
-  await sim?.close();
+  await agent?.close();
   await jenkins?.close();
 });
 
@@ -104,8 +64,8 @@ describe('Jenkins builds are followed to their result (issue 21)', () => {
     expect(verifications.map((event) => event['outcome'])).toEqual(['verifying', 'verified']);
     expect(String(verifications[1]!['summary'])).toMatch(/^build #1 of release succeeded$/);
     expect(JSON.stringify(verifications[1]!['evidence'])).toContain(`${jenkins.url}/job/release/1/`);
-    expect(toolResultSentToModel('call_release')).toMatch(/Verification: verified — build #1 of release succeeded/);
-    expect((await storage.approvals.get(conversationId, 'call_release'))?.verification).toMatchObject({ outcome: 'verified' });
+    expect(agent.toolResultSentToModel('call_release')).toMatch(/Verification: verified — build #1 of release succeeded/);
+    expect((await agent.storage.approvals.get(conversationId, 'call_release'))?.verification).toMatchObject({ outcome: 'verified' });
     // the build was really read back from Jenkins
     expect(jenkins.calls.some((call) => call.method === 'GET' && call.path === '/job/release/1/api/json')).toBe(true);
   }, 60_000);
@@ -118,14 +78,14 @@ describe('Jenkins builds are followed to their result (issue 21)', () => {
     expect(evidence).toContain('result: FAILURE');
     expect(evidence).toContain(`${jenkins.url}/job/deploy-checkout/1/`);
     expect(evidence).toContain('ERROR: helm upgrade failed: timed out waiting for the condition');
-    expect(toolResultSentToModel('call_deploy')).toMatch(/Verification: regressed — build #1 of deploy-checkout ended FAILURE[\s\S]*result: FAILURE/);
-    expect((await storage.approvals.get(conversationId, 'call_deploy'))?.verification).toMatchObject({ outcome: 'regressed' });
-    expect([...(await storage.approvals.regressedConversations([conversationId]))]).toEqual([conversationId]);
-    await harness.service.idle();
-    expect(auditRows.some((row) => row.action === 'tool.verified' && row.subjectId === 'call_deploy' && (row.details as { outcome?: string }).outcome === 'regressed')).toBe(true);
+    expect(agent.toolResultSentToModel('call_deploy')).toMatch(/Verification: regressed — build #1 of deploy-checkout ended FAILURE[\s\S]*result: FAILURE/);
+    expect((await agent.storage.approvals.get(conversationId, 'call_deploy'))?.verification).toMatchObject({ outcome: 'regressed' });
+    expect([...(await agent.storage.approvals.regressedConversations([conversationId]))]).toEqual([conversationId]);
+    await agent.harness.service.idle();
+    expect(agent.auditRows.some((row) => row.action === 'tool.verified' && row.subjectId === 'call_deploy' && (row.details as { outcome?: string }).outcome === 'regressed')).toBe(true);
     // the integration's token went beside the calls, never into the stream, the audit or the model's context
     expect(raw).not.toContain(jenkinsToken);
-    expect(JSON.stringify(auditRows)).not.toContain(jenkinsToken);
-    expect(JSON.stringify(sim.calls)).not.toContain(jenkinsToken);
+    expect(JSON.stringify(agent.auditRows)).not.toContain(jenkinsToken);
+    expect(JSON.stringify(agent.sim.calls)).not.toContain(jenkinsToken);
   }, 60_000);
 });

@@ -10,44 +10,27 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
-import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentConfig } from '../src/config/agent.ts';
 import { createToolGateway } from '../src/mcp/create-tool-gateway.ts';
-import type { ToolGateway } from '../src/mcp/tool-gateway.ts';
-import { startAgentTestApp, type AgentTestApp } from '../src/testing/agent-test-app.ts';
-import { createMemoryEventBus } from '../src/bus/memory-event-bus.ts';
-import { createInMemoryStorage } from '../src/testing/in-memory-storage.ts';
-import { readSse, type SseFrame } from '../src/testing/read-sse.ts';
-import type { NewAuditEvent, Storage } from '../src/ports/index.ts';
+import type { SseFrame } from '../src/testing/read-sse.ts';
+import { find, startVerifyAgent, type VerifyAgent } from './verify-test-support.ts';
 
 const run = promisify(execFile);
 let directory: string;
 let kubeconfig: string;
 let kube: KubeSim;
 let mcp: McpHttpServer;
-let sim: LlmSim;
-let tools: ToolGateway;
-let storage: Storage;
-let harness: AgentTestApp;
-const auditRows: NewAuditEvent[] = [];
+let agent: VerifyAgent;
 
 async function kubectl(...args: string[]): Promise<string> {
   const { stdout } = await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') } });
   return stdout.trim();
 }
 
-async function post(pathname: string, body: unknown, user = 'alice'): Promise<SseFrame[]> {
-  const response = await fetch(`${harness.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': user }, body: JSON.stringify(body) });
-  expect(response.status, await response.clone().text().catch(() => '')).toBe(200);
-  return readSse(response);
-}
-
-const find = (frames: SseFrame[], event: string) => frames.filter((frame) => frame.event === event).map((frame) => frame.data);
+const post = async (pathname: string, body: unknown): Promise<SseFrame[]> => (await agent.post(pathname, body)).frames;
 const image = (name: string) => kubectl('get', 'deployment', name, '-n', 'default', '-o', 'jsonpath={.spec.template.spec.containers[0].image}');
 
 function deployment(name: string, img: string, replicas = 2): string {
@@ -71,22 +54,13 @@ async function apply(content: string): Promise<void> {
 
 /** The model loads the write tools, proposes `call`, and answers with text once it reads its result. */
 function script(call: { id: string; name: string; arguments: Record<string, unknown> }, answer = 'Done.') {
-  sim.reset({
+  agent.sim.reset({
     rules: [
       { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
       { match: { toolName: 'load_toolset' }, reply: { toolCalls: [call] } },
       { match: { toolName: call.name }, reply: answer },
     ],
   });
-}
-
-/** The text of the tool result the model was sent for `callId` (the last request that carried it). */
-function toolResultSentToModel(callId: string): string {
-  for (const call of [...sim.calls].reverse()) {
-    const message = call.messages.find((item) => item.role === 'tool' && (item as { tool_call_id?: string }).tool_call_id === callId);
-    if (message) return typeof message.content === 'string' ? message.content : JSON.stringify(message.content);
-  }
-  return '';
 }
 
 beforeAll(async () => {
@@ -109,26 +83,13 @@ spec:
 `);
   for (const name of ['web', 'shop', 'worker', 'api', 'batch']) await kubectl('rollout', 'status', `deployment/${name}`, '-n', 'default', '--timeout=60s');
   mcp = await startMcpHttpServer({ port: 0, authToken: 'engine-mcp-token', settings: { kubeconfigPath: kubeconfig, kubectlPath } });
-  sim = await startLlmSim({ port: 0 });
-  tools = createToolGateway({ url: mcp.url, authToken: 'engine-mcp-token' });
-  const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
-  storage = createInMemoryStorage();
-  harness = await startAgentTestApp({
-    storage,
-    bus: createMemoryEventBus(),
-    tools,
-    audit: { record: async (event: NewAuditEvent) => void auditRows.push(event) } as never,
-    llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
-    config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1, verifyTimeoutSeconds: 60, verifyHoldSeconds: 1 }),
-  });
+  agent = await startVerifyAgent({ tools: createToolGateway({ url: mcp.url, authToken: 'engine-mcp-token' }) });
 }, 120_000);
 
 afterAll(async () => {
-  await harness?.close();
-  await tools?.close();
+  await agent?.close();
   await mcp?.close();
   await kube?.close();
-  await sim?.close();
   await rm(directory, { recursive: true, force: true });
 });
 
@@ -150,15 +111,15 @@ describe('verify, then undo (issue 21)', () => {
     // the verification event comes after the tool's result and before the model's answer
     const order = second.map((frame) => frame.event);
     expect(order.indexOf('tool.verification')).toBeGreaterThan(order.indexOf('tool.result'));
-    expect(toolResultSentToModel('call_img')).toMatch(/Verification: regressed/);
+    expect(agent.toolResultSentToModel('call_img')).toMatch(/Verification: regressed/);
     expect(await image('web')).toBe('nginx:doesnotexist');
 
     // stored: the card in the timeline says regressed, and the conversation list marks it
-    const stored = await storage.conversations.get(conversationId);
+    const stored = await agent.storage.conversations.get(conversationId);
     expect(JSON.stringify(stored!.timeline)).toMatch(/"outcome":"regressed"/);
-    expect([...(await storage.approvals.regressedConversations([conversationId]))]).toEqual([conversationId]);
+    expect([...(await agent.storage.approvals.regressedConversations([conversationId]))]).toEqual([conversationId]);
 
-    sim.reset({ rules: [{ match: { toolName: 'k8s_set_image' }, reply: 'Reverted.' }] });
+    agent.sim.reset({ rules: [{ match: { toolName: 'k8s_set_image' }, reply: 'Reverted.' }] });
     const undo = await post('/agent/approvals/call_img/undo', { conversation_id: conversationId });
     const proposed = find(undo, 'tool.awaiting_approval')[0]!;
     expect(proposed).toMatchObject({ tool: 'k8s_set_image', undo_of: 'call_img' });
@@ -173,7 +134,7 @@ describe('verify, then undo (issue 21)', () => {
     expect(undoVerification.at(-1)).toMatchObject({ outcome: 'verified', undo_of: 'call_img' });
     expect(await image('web')).toBe('nginx:1.27');
     // undone: the conversation is no longer marked regressed
-    expect([...(await storage.approvals.regressedConversations([conversationId]))]).toEqual([]);
+    expect([...(await agent.storage.approvals.regressedConversations([conversationId]))]).toEqual([]);
   }, 180_000);
 
   it('(b) a scale the HPA takes back is reverted_by_controller, and the model reads who did it', async () => {
@@ -184,7 +145,7 @@ describe('verify, then undo (issue 21)', () => {
     const second = await post('/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] });
     const final = find(second, 'tool.verification').at(-1)!;
     expect(final).toMatchObject({ call_id: 'call_scale', outcome: 'reverted_by_controller', controller: 'HorizontalPodAutoscaler default/api-hpa' });
-    expect(toolResultSentToModel('call_scale')).toMatch(/Verification: reverted_by_controller — .*HorizontalPodAutoscaler default\/api-hpa/);
+    expect(agent.toolResultSentToModel('call_scale')).toMatch(/Verification: reverted_by_controller — .*HorizontalPodAutoscaler default\/api-hpa/);
     expect(Number(await kubectl('get', 'deployment', 'api', '-n', 'default', '-o', 'jsonpath={.spec.replicas}'))).toBeLessThan(6);
   }, 180_000);
 
@@ -195,9 +156,9 @@ describe('verify, then undo (issue 21)', () => {
     const awaiting = find(first, 'tool.awaiting_approval')[0]!;
     const second = await post('/agent/approvals/call_ok', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] });
     expect(find(second, 'tool.verification').map((event) => event['outcome'])).toEqual(['verifying', 'verified']);
-    expect(toolResultSentToModel('call_ok')).toMatch(/Verification: verified/);
+    expect(agent.toolResultSentToModel('call_ok')).toMatch(/Verification: verified/);
     expect(await image('shop')).toBe('nginx:1.28');
-    expect(auditRows.some((row) => row.action === 'tool.verified' && row.subjectId === 'call_ok' && (row.details as { outcome?: string }).outcome === 'verified')).toBe(true);
+    expect(agent.auditRows.some((row) => row.action === 'tool.verified' && row.subjectId === 'call_ok' && (row.details as { outcome?: string }).outcome === 'verified')).toBe(true);
   }, 180_000);
 
   it('(d) approved with automatic revert, a crash-looping image is rolled back with no second approval; both verifications streamed and audited', async () => {
@@ -217,12 +178,12 @@ describe('verify, then undo (issue 21)', () => {
     // no approval was asked for the revert
     expect(find(second, 'tool.awaiting_approval')).toEqual([]);
     expect(await image('worker')).toBe('nginx:1.27');
-    expect(toolResultSentToModel('call_crash')).toMatch(/Verification: regressed[\s\S]*Automatic revert ran/);
-    const row = await storage.approvals.get(conversationId, 'call_crash-revert');
+    expect(agent.toolResultSentToModel('call_crash')).toMatch(/Verification: regressed[\s\S]*Automatic revert ran/);
+    const row = await agent.storage.approvals.get(conversationId, 'call_crash-revert');
     expect(row).toMatchObject({ status: 'executed', automatic: true, decidedBy: 'alice', undoOf: 'call_crash' });
-    await harness.service.idle();
-    expect(auditRows.filter((item) => item.action === 'approval.auto_reverted' && item.subjectId === 'call_crash-revert')).toHaveLength(1);
-    expect(auditRows.filter((item) => item.action === 'tool.verified' && ['call_crash', 'call_crash-revert'].includes(item.subjectId ?? '')).map((item) => (item.details as { outcome: string }).outcome)).toEqual(['regressed', 'verified']);
+    await agent.harness.service.idle();
+    expect(agent.auditRows.filter((item) => item.action === 'approval.auto_reverted' && item.subjectId === 'call_crash-revert')).toHaveLength(1);
+    expect(agent.auditRows.filter((item) => item.action === 'tool.verified' && ['call_crash', 'call_crash-revert'].includes(item.subjectId ?? '')).map((item) => (item.details as { outcome: string }).outcome)).toEqual(['regressed', 'verified']);
   }, 180_000);
 
   it('(e) the automatic revert records the risks of its inverse: scaling a crash-looping deployment back to 0 is flagged SCALE_TO_ZERO and destructive on its approval row', async () => {
@@ -237,7 +198,7 @@ describe('verify, then undo (issue 21)', () => {
     expect(verifications.filter((event) => event['call_id'] === 'call_batch-revert').at(-1)).toMatchObject({ outcome: 'verified', undo_of: 'call_batch' });
     expect(await kubectl('get', 'deployment', 'batch', '-n', 'default', '-o', 'jsonpath={.spec.replicas}')).toBe('0');
     // the revert's row carries what the gate would have flagged on its card, not an empty list
-    const row = await storage.approvals.get(conversationId, 'call_batch-revert');
+    const row = await agent.storage.approvals.get(conversationId, 'call_batch-revert');
     expect(row).toMatchObject({ status: 'executed', automatic: true, undoOf: 'call_batch', destructive: true });
     expect(row!.risks).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'SCALE_TO_ZERO', severity: 'high' })]));
     expect(find(second, 'tools.pending').flatMap((event) => event['tools'] as Array<Record<string, unknown>>).find((tool) => tool['call_id'] === 'call_batch-revert')).toMatchObject({ destructive: true });
