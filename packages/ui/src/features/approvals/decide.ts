@@ -40,14 +40,17 @@ export interface DecisionTarget {
   diff_hash?: string;
 }
 
-/** Sends the decision and follows its stream to the outcome; an engine refusal (403 four-eyes, 409…) is a failure with its reason. */
-export async function decidePending(item: DecisionTarget, approve: boolean, reason?: string): Promise<DecisionOutcome> {
+/**
+ * Sends the decision and follows its stream to the outcome; an engine refusal (403 four-eyes, 409…) is a failure with its reason.
+ * `autoRevert`: approve with automatic revert (the queue showed the call's recorded inverse and it was ticked).
+ */
+export async function decidePending(item: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean): Promise<DecisionOutcome> {
   const controller = new AbortController();
   try {
     const events = await skyflo.decide({
       callId: item.call_id,
       // args_hash binds the decision to the exact arguments shown in the queue, diff_hash to the diff shown with them
-      decision: { conversation_id: item.conversation_id, approve, args_hash: item.args_hash, ...(item.diff_hash ? { diff_hash: item.diff_hash } : {}), ...(reason ? { reason } : {}) },
+      decision: { conversation_id: item.conversation_id, approve, args_hash: item.args_hash, ...(item.diff_hash ? { diff_hash: item.diff_hash } : {}), ...(reason ? { reason } : {}), ...(approve && autoRevert ? { auto_revert: true } : {}) },
       signal: controller.signal,
       // an event this page does not know (a newer engine) or cannot read is skipped, not a failed decision
       invalid: 'skip',

@@ -1,10 +1,11 @@
 import type { PendingApproval } from '@skyflo/protocol';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Ban, CheckCircle2, Hourglass, ShieldCheck, XCircle } from 'lucide-react';
+import { Ban, CheckCircle2, Hourglass, RotateCcw, ShieldCheck, XCircle } from 'lucide-react';
 import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { Badge, Button, EmptyState, ErrorNote, PageHeader, Spinner } from '../../components/ui.tsx';
 import { target } from '../chat/components/tool-card-labels.ts';
+import { AutoRevertOption } from '../chat/components/undo-approval.tsx';
 import { decidePending, type DecisionOutcome } from './decide.ts';
 import { cannotDecideReason } from './decision-rights.ts';
 import { fetchPendingApprovals, pendingApprovalsKey } from './pending-query.tsx';
@@ -15,6 +16,8 @@ const DiffView = lazy(() => import('../../components/diff-view.tsx'));
 interface Decided {
   item: PendingApproval;
   approve: boolean;
+  /** approved with automatic revert */
+  autoRevert?: boolean;
   outcome: DecisionOutcome;
 }
 
@@ -78,16 +81,22 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
   const [reason, setReason] = useState('');
   const [sending, setSending] = useState<'approve' | 'deny'>();
   const [refusal, setRefusal] = useState<string>();
+  // As on the chat's card: ticked for the preview it was ticked on; a new preview of the call (the queue refetches)
+  // starts unticked again, and it is offered only when the engine recorded an inverse (`undo`).
+  const preview = `${item.args_hash}:${item.diff_hash ?? ''}`;
+  const [autoRevertFor, setAutoRevertFor] = useState<string | undefined>(undefined);
+  const autoRevert = item.undo !== undefined && autoRevertFor === preview;
   const where = target(item.args);
   const subject = `${item.tool}${where ? ` on ${where}` : ''}`;
   const decide = async (approve: boolean) => {
     setSending(approve ? 'approve' : 'deny');
     setRefusal(undefined);
-    const outcome = await decidePending(item, approve, reason.trim() || undefined);
+    const withRevert = approve && autoRevert;
+    const outcome = await decidePending(item, approve, reason.trim() || undefined, withRevert || undefined);
     setSending(undefined);
     // A refusal (four-eyes, a changed call, already decided…) leaves the call where it was: say why on it.
     if (outcome.kind === 'failed' && !outcome.decided) setRefusal(outcome.message);
-    else onDecided({ item, approve, outcome });
+    else onDecided({ item, approve, ...(withRevert ? { autoRevert: true } : {}), outcome });
   };
   return (
     <li className="rounded-lg border border-border bg-panel p-4" data-testid="pending-approval" aria-label={`${subject} in ${conversationName(item)}`}>
@@ -121,6 +130,11 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
           </Suspense>
         </div>
       ) : null}
+      {item.undo && item.can_decide ? (
+        <div className="mt-3">
+          <AutoRevertOption undo={item.undo} checked={autoRevert} disabled={sending !== undefined} onChange={(checked) => setAutoRevertFor(checked ? preview : undefined)} />
+        </div>
+      ) : null}
       {refusal ? (
         <div className="mt-3">
           <ErrorNote>Not decided: {refusal}</ErrorNote>
@@ -139,8 +153,8 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
           <Button type="button" variant="danger" disabled={sending !== undefined} aria-label={`Deny ${subject}`} onClick={() => void decide(false)}>
             {sending === 'deny' ? 'Denying…' : 'Deny'}
           </Button>
-          <Button type="button" variant="primary" disabled={sending !== undefined} aria-label={`Approve ${subject}`} onClick={() => void decide(true)}>
-            {sending === 'approve' ? 'Approving…' : 'Approve'}
+          <Button type="button" variant="primary" disabled={sending !== undefined} aria-label={`Approve ${subject}${autoRevert ? ' with automatic revert' : ''}`} onClick={() => void decide(true)}>
+            {sending === 'approve' ? 'Approving…' : autoRevert ? 'Approve with automatic revert' : 'Approve'}
           </Button>
         </div>
       ) : (
@@ -159,13 +173,13 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
 }
 
 function DecidedItem({ entry }: { entry: Decided }) {
-  const { item, approve, outcome } = entry;
+  const { item, approve, autoRevert, outcome } = entry;
   const link = (
     <Link className="text-accent underline" to={`/chat/${item.conversation_id}`}>
       {conversationName(item)}
     </Link>
   );
-  const verb = approve ? 'Approved' : 'Denied';
+  const verb = approve ? (autoRevert ? 'Approved with automatic revert' : 'Approved') : 'Denied';
   const failed = outcome.kind === 'failed';
   const Icon = failed ? XCircle : approve ? CheckCircle2 : Ban;
   // The buttons that had focus are gone with the item: keyboard users continue from its outcome.
@@ -191,6 +205,14 @@ function DecidedItem({ entry }: { entry: Decided }) {
             {verb} by you — the run continues in {link}.
           </>
         )}
+        {autoRevert && item.undo && !failed ? (
+          <span className="mt-1 flex items-start gap-1 text-muted" data-testid="decided-auto-revert">
+            <RotateCcw className="mt-0.5 h-3.5 w-3.5 shrink-0" aria-hidden />
+            <span>
+              If the engine's verification finds it regressed, it runs <code className="font-mono text-xs">{item.undo.tool}</code> {item.undo.summary} without asking again.
+            </span>
+          </span>
+        ) : null}
       </p>
     </li>
   );
