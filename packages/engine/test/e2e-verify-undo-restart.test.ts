@@ -73,6 +73,36 @@ async function stopEngine(signal: NodeJS.Signals): Promise<void> {
 
 type ToolView = { status: string; verification?: { outcome: string; summary: string } };
 
+/** Logs ops@example.test in to the running engine; returns the token and a POST with it. */
+async function signIn(): Promise<{ token: string; post(pathname: string, body: unknown): Promise<Response> }> {
+  const url = engine!.url;
+  const login = await fetch(`${url}/auth/jwt/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'ops@example.test', password: 'correct horse battery' }) });
+  const token = ((await login.json()) as { access_token: string }).access_token;
+  return { token, post: (pathname, body) => fetch(`${url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) }) };
+}
+
+/** Collects the verification outcomes of an approval's stream as they arrive; `reading` ends with the stream. */
+function watchVerifications(approval: Response): { outcomes: string[]; reading: Promise<void> } {
+  const outcomes: string[] = [];
+  const reading = (async () => {
+    try {
+      for await (const frame of iterateSse(approval)) if (frame.event === 'tool.verification') outcomes.push(String(frame.data['outcome']));
+    } catch {
+      // the engine dies mid-stream
+    }
+  })();
+  return { outcomes, reading };
+}
+
+/** Waits until the running engine's timeline shows `callId` with the verification `outcome`; returns the tool's view. */
+async function verdictShown(token: string, conversationId: string, callId: string, outcome: string, wait: { timeout: number; interval: number }): Promise<ToolView> {
+  return vi.waitFor(async () => {
+    const view = await toolInConversation(engine!.url, token, conversationId, callId);
+    expect(view?.verification?.outcome).toBe(outcome);
+    return view!;
+  }, wait);
+}
+
 async function toolInConversation(url: string, token: string, conversationId: string, callId: string): Promise<ToolView | undefined> {
   const response = await fetch(`${url}/conversations/${conversationId}`, { headers: { authorization: `Bearer ${token}` } });
   expect(response.status).toBe(200);
@@ -118,9 +148,7 @@ describe('kill -9 during a verification', () => {
     engine = await startEngineProcess({ timeout: '600', hold: '300' });
     const registered = await fetch(`${engine.url}/auth/register/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ops@example.test', password: 'correct horse battery' }) });
     expect(registered.status).toBe(201);
-    const login = await fetch(`${engine.url}/auth/jwt/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'ops@example.test', password: 'correct horse battery' }) });
-    const token = ((await login.json()) as { access_token: string }).access_token;
-    const post = (pathname: string, body: unknown) => fetch(`${engine!.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    const { token, post } = await signIn();
 
     let conversationId = '';
     let argsHash = '';
@@ -131,14 +159,7 @@ describe('kill -9 during a verification', () => {
     expect(argsHash).not.toBe('');
 
     const approval = await post('/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: argsHash });
-    const outcomes: string[] = [];
-    const reading = (async () => {
-      try {
-        for await (const frame of iterateSse(approval)) if (frame.event === 'tool.verification') outcomes.push(String(frame.data['outcome']));
-      } catch {
-        // the engine dies mid-stream
-      }
-    })();
+    const { outcomes, reading } = watchVerifications(approval);
     // the change ran and its verification is under way, stored as such
     await vi.waitFor(() => expect(outcomes).toEqual(['verifying']), { timeout: 30_000, interval: 25 });
     await vi.waitFor(async () => expect((await toolInConversation(engine!.url, token, conversationId, 'call_scale'))?.verification?.outcome).toBe('verifying'), { timeout: 10_000, interval: 50 });
@@ -151,14 +172,7 @@ describe('kill -9 during a verification', () => {
     // The restarted engine holds changes for a second: the resumed check (same deadline, budget left) can finish.
     engine = await startEngineProcess({ timeout: '600', hold: '1' });
     // No message sent: the restarted engine finishes the verification on its own.
-    const shown = await vi.waitFor(
-      async () => {
-        const view = await toolInConversation(engine!.url, token, conversationId, 'call_scale');
-        expect(view?.verification?.outcome).toBe('verified');
-        return view!;
-      },
-      { timeout: 90_000, interval: 100 },
-    );
+    const shown = await verdictShown(token, conversationId, 'call_scale', 'verified', { timeout: 90_000, interval: 100 });
     expect(shown.status).toBe('completed');
 
     await stopEngine('SIGTERM');
@@ -182,9 +196,7 @@ describe('kill -9 during a verification', () => {
     // The new pods wait an hour before they start, so the first engine's verification cannot end before it is killed.
     kube.cluster.settings.startDelayMs = 3_600_000;
     engine = await startEngineProcess({ timeout: '600', hold: '1' });
-    const login = await fetch(`${engine.url}/auth/jwt/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'ops@example.test', password: 'correct horse battery' }) });
-    const token = ((await login.json()) as { access_token: string }).access_token;
-    const post = (pathname: string, body: unknown) => fetch(`${engine!.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    const { token, post } = await signIn();
 
     let conversationId = '';
     let argsHash = '';
@@ -199,14 +211,7 @@ describe('kill -9 during a verification', () => {
     expect(undoOffered).toBe(true);
 
     const approval = await post('/agent/approvals/call_crash', { approve: true, auto_revert: true, conversation_id: conversationId, args_hash: argsHash });
-    const outcomes: string[] = [];
-    const reading = (async () => {
-      try {
-        for await (const frame of iterateSse(approval)) if (frame.event === 'tool.verification') outcomes.push(String(frame.data['outcome']));
-      } catch {
-        // the engine dies mid-stream
-      }
-    })();
+    const { outcomes, reading } = watchVerifications(approval);
     await vi.waitFor(() => expect(outcomes).toEqual(['verifying']), { timeout: 30_000, interval: 25 });
     expect(await kubectl('get', 'deployment', 'worker', '-n', 'default', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).toBe('crash:1.0');
     await stopEngine('SIGKILL');
@@ -219,14 +224,7 @@ describe('kill -9 during a verification', () => {
 
     engine = await startEngineProcess({ timeout: '600', hold: '1' });
     // No message, no second approval: the restarted engine finishes the verification and runs the revert itself.
-    const revertShown = await vi.waitFor(
-      async () => {
-        const view = await toolInConversation(engine!.url, token, conversationId, 'call_crash-revert');
-        expect(view?.verification?.outcome).toBe('verified');
-        return view!;
-      },
-      { timeout: 120_000, interval: 200 },
-    );
+    const revertShown = await verdictShown(token, conversationId, 'call_crash-revert', 'verified', { timeout: 120_000, interval: 200 });
     expect(revertShown.status).toBe('completed');
     expect((await toolInConversation(engine.url, token, conversationId, 'call_crash'))?.verification?.outcome).toBe('regressed');
     expect(await kubectl('get', 'deployment', 'worker', '-n', 'default', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).toBe('nginx:1.27');
