@@ -83,11 +83,13 @@ async function main(): Promise<void> {
   }
   // One event per target: kubectl and the native describe both search for it and print it.
   const events = registry.byResource('', 'events')!;
-  for (const [kind, name, namespace] of [['Deployment', 'app-0', 'default'], ['Pod', 'describe-me', 'default'], ['Node', 'parked-node', 'default']] as const) {
+  for (const [kind, name, namespace, resource] of [['Deployment', 'app-0', 'default', deployments], ['Pod', 'describe-me', 'default', registry.byResource('', 'pods')!], ['Node', 'parked-node', 'default', registry.byResource('', 'nodes')!]] as const) {
     const now = new Date().toISOString();
+    // with the object's uid, as controllers record them: kubectl's search (and the native one) match on it
+    const uid = (store.get(resource, kind === 'Node' ? undefined : namespace, name) as { metadata?: { uid?: string } } | undefined)?.metadata?.uid;
     store.create(events, {
       apiVersion: 'v1', kind: 'Event', metadata: { name: `${name}.bench`, namespace },
-      involvedObject: { kind, name, namespace: kind === 'Node' ? '' : namespace, apiVersion: kind === 'Deployment' ? 'apps/v1' : 'v1' },
+      involvedObject: { kind, name, namespace: kind === 'Node' ? '' : namespace, apiVersion: kind === 'Deployment' ? 'apps/v1' : 'v1', ...(uid ? { uid } : {}) },
       reason: 'Bench', message: `an event for ${kind} ${name}`, type: 'Normal', source: { component: 'bench' }, firstTimestamp: now, lastTimestamp: now, count: 1,
     });
   }
@@ -99,6 +101,13 @@ async function main(): Promise<void> {
       if (result.isError) throw new Error(`k8s_describe ${type} ${name} failed: ${(result.content as Array<{ text: string }>)[0].text}`);
     };
     const viaKubectl = () => run(kubectlPath, ['--kubeconfig', kubeconfigPath, 'describe', type, name], { env });
+    // Both sides must have done the work measured: the object described, its event found and printed.
+    const kind = { deployment: 'Deployment', pod: 'Pod', node: 'Node' }[type];
+    const nativeText = ((await client.callTool({ name: 'k8s_describe', arguments: { resource_type: type, name } })).content as Array<{ text: string }>)[0].text;
+    const kubectlText = (await viaKubectl()).stdout;
+    for (const [side, text] of [['k8s_describe', nativeText], ['kubectl describe', kubectlText]] as const) {
+      if (!text.includes(`Name:`) || !text.includes(name) || !text.includes(`an event for ${kind} ${name}`)) throw new Error(`${side} ${type}/${name} did not print the object and its event:\n${text}`);
+    }
     await timeIt(10, viaMcp);
     await timeIt(3, viaKubectl);
     // Interleaved, so both sides meet the same machine load (this box is shared).
