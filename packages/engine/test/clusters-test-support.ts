@@ -44,6 +44,16 @@ export interface TwoClusterEngine extends TwoClusters {
   close(): Promise<void>;
 }
 
+/** The namespaces both cluster tests seed: `shop` (the scoped member's) and `payments` (outside their scope). */
+export const shopAndPaymentsNamespaces = `apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: payments}
+`;
+
 export const find = (frames: SseFrame[], event: string) => frames.filter((frame) => frame.event === event).map((frame) => frame.data);
 
 /**

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SseFrame } from '../src/testing/read-sse.ts';
-import { find, startTwoClusterEngine, type TwoClusterEngine } from './clusters-test-support.ts';
+import { find, shopAndPaymentsNamespaces, startTwoClusterEngine, type TwoClusterEngine } from './clusters-test-support.ts';
 
 let fx: TwoClusterEngine;
 const replicas = (context: string, namespace: string, name: string) => fx.kubectl(context, 'get', 'deployment', name, '-n', namespace, '-o', 'jsonpath={.spec.replicas}');
@@ -15,14 +15,7 @@ const api = (method: string, pathname: string, token: string, body?: unknown) =>
 const stream = async (pathname: string, body: unknown, token = fx.adminToken): Promise<SseFrame[]> => (await fx.stream(pathname, body, token)).frames;
 const conversationOf = (frames: SseFrame[]) => String(frames[0]!.data['conversation_id']);
 
-const workloads = `apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: payments}
----
+const workloads = `${shopAndPaymentsNamespaces}---
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: shop}

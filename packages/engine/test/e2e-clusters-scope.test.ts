@@ -12,7 +12,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SseFrame } from '../src/testing/read-sse.ts';
-import { find, startTwoClusterEngine, type TwoClusterEngine } from './clusters-test-support.ts';
+import { find, shopAndPaymentsNamespaces, startTwoClusterEngine, type TwoClusterEngine } from './clusters-test-support.ts';
 
 const demoChart = path.join(repoRoot, 'packages/mcp-server/test/fixtures/charts/demo-app');
 let fx: TwoClusterEngine;
@@ -36,14 +36,7 @@ spec:
     metadata: {labels: {app: ${name}}}
     spec: {containers: [{name: ${name}, image: nginx:1.27}]}
 `;
-const workloads = `apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: payments}
-${deployment('storefront', 'shop')}${deployment('ledger', 'payments')}`;
+const workloads = `${shopAndPaymentsNamespaces}${deployment('storefront', 'shop')}${deployment('ledger', 'payments')}`;
 
 const crd = (plural: string, kind: string, scope: 'Namespaced' | 'Cluster', shortNames: string[]) => `---
 apiVersion: apiextensions.k8s.io/v1
