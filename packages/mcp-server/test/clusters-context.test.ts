@@ -224,6 +224,30 @@ describe('list_clusters and unreachable clusters', () => {
   });
 });
 
+describe('a kubeconfig edited in place after start', () => {
+  it('kubectl and helm still reach the API server loaded for the context, as the API clients and list_clusters do', async () => {
+    // The attack (or the accident: `aws eks update-kubeconfig`): the file now says alpha is beta's server. kubectl and
+    // helm re-read the file on every call; without the pinned server a write approved for alpha's server lands on beta.
+    const file = path.join(directory, 'kubeconfig-edited');
+    await writeFile(file, clusterYaml([{ name: 'alpha', sim: alpha }, { name: 'beta', sim: beta }], 'alpha'));
+    const editedDeps = depsFor(file);
+    // the MCP server as started: its clusters loaded (what list_clusters reports and the engine's approvals bind)
+    expect((await call('list_clusters', {}, editedDeps)).text).toContain(alpha.url);
+    await writeFile(file, clusterYaml([{ name: 'alpha', sim: beta }, { name: 'beta', sim: beta }], 'alpha'));
+
+    // helm (install, upgrade, rollback, uninstall) is the writer that runs as a child process
+    const installed = await call('helm_install', { release_name: 'pinned', chart: demoChartDir, namespace: 'default', wait: false, context: 'alpha' }, editedDeps);
+    expect(installed.isError, installed.text).toBeFalsy();
+    expect(replicasOf(alpha, 'pinned-web')).toBeDefined();
+    expect(replicasOf(beta, 'pinned-web')).toBeUndefined();
+    const listed = await call('helm_list_releases', { namespace: 'default', context: 'alpha' }, editedDeps);
+    expect(listed.text).toContain('pinned');
+    const uninstalled = await call('helm_uninstall', { release_name: 'pinned', namespace: 'default', context: 'alpha' }, editedDeps);
+    expect(uninstalled.isError, uninstalled.text).toBeFalsy();
+    expect(replicasOf(alpha, 'pinned-web')).toBeUndefined();
+  });
+});
+
 describe('kubeconfig files', () => {
   it('KUBECONFIG listing two files merges their contexts (first current-context wins), for the API and for kubectl/helm', async () => {
     const first = path.join(directory, 'alpha.yaml');

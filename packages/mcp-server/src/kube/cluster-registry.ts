@@ -36,6 +36,14 @@ export interface KubeInvocation {
   kubeconfigPath?: string;
   /** kubectl --context / helm --kube-context */
   context?: string;
+  /**
+   * The API server this registry loaded for the context (kubectl --server, helm --kube-apiserver). Why pinned: kubectl
+   * and helm re-read the kubeconfig file on every call, so a file edited in place after start (say, `aws eks
+   * update-kubeconfig` re-pointing a context) would send them to a server the engine's cluster check never saw, while
+   * API-client tools and list_clusters still use the one loaded here. Pinned, every tool reaches the server an approval
+   * bound; a changed CA or credential then fails the call instead of reaching somewhere else.
+   */
+  server?: string;
 }
 
 export interface ClusterRegistry {
@@ -126,7 +134,7 @@ export function createClusterRegistry(loaded: LoadedKubeConfigs, options: { labe
         inClusterFile ??= writeInClusterKubeconfig(loaded);
         return { kubeconfigPath: inClusterFile, context: name };
       }
-      return { kubeconfigPath: loaded.files.join(path.delimiter), context: name };
+      return { kubeconfigPath: loaded.files.join(path.delimiter), context: name, ...(context?.server ? { server: context.server } : {}) };
     },
   };
 }

@@ -56,10 +56,15 @@ export function depsForContext(deps: ToolDeps, name: string | undefined): ToolDe
     const registry = clusterRegistryOf(deps);
     const kubeConfig = registry.kubeConfigFor(name);
     const invocation = registry.invocationFor(name);
-    const { kubeconfigPath: _path, kubeContext: _context, ...settings } = deps.settings;
+    const { kubeconfigPath: _path, kubeContext: _context, kubeServer: _server, ...settings } = deps.settings;
     derived = withToolDeps(deps, {
       kubeConfig,
-      settings: { ...settings, ...(invocation.kubeconfigPath ? { kubeconfigPath: invocation.kubeconfigPath } : {}), ...(invocation.context ? { kubeContext: invocation.context } : {}) },
+      settings: {
+        ...settings,
+        ...(invocation.kubeconfigPath ? { kubeconfigPath: invocation.kubeconfigPath } : {}),
+        ...(invocation.context ? { kubeContext: invocation.context } : {}),
+        ...(invocation.context && invocation.server ? { kubeServer: invocation.server } : {}),
+      },
     });
     // impersonation rides on the KubeConfig (for API calls) as well as the settings (for kubectl/helm)
     if (deps.settings.impersonation) derived = impersonatingDeps(derived, deps.settings.impersonation);

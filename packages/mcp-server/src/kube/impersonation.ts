@@ -76,19 +76,21 @@ export function kubeEnv(deps: ToolDeps): Record<string, string> | undefined {
   return kubeconfigPath && isFileList(kubeconfigPath) ? { KUBECONFIG: kubeconfigPath } : undefined;
 }
 
-/** kubectl's global flags for these deps: the kubeconfig, the cluster (--context) and, when impersonating, --as/--as-group. */
+/** kubectl's global flags for these deps: the kubeconfig, the cluster (--context, its API server pinned) and, when impersonating, --as/--as-group. */
 export function kubectlGlobalArgs(deps: ToolDeps): string[] {
   const impersonation = deps.settings.impersonation;
   return [
     ...kubeconfigArgs(deps),
     ...(deps.settings.kubeContext ? ['--context', deps.settings.kubeContext] : []),
+    ...(deps.settings.kubeContext && deps.settings.kubeServer ? [`--server=${deps.settings.kubeServer}`] : []),
     ...(impersonation ? [`--as=${impersonation.user}`, ...impersonation.groups.map((group) => `--as-group=${group}`)] : []),
   ];
 }
 
-/** helm's --kube-context for these deps' cluster (helm's flag is not kubectl's --context). */
+/** helm's --kube-context for these deps' cluster (helm's flag is not kubectl's --context), its API server pinned. */
 export function helmContextArgs(deps: ToolDeps): string[] {
-  return deps.settings.kubeContext ? ['--kube-context', deps.settings.kubeContext] : [];
+  const { kubeContext, kubeServer } = deps.settings;
+  return kubeContext ? ['--kube-context', kubeContext, ...(kubeServer ? [`--kube-apiserver=${kubeServer}`] : [])] : [];
 }
 
 /** helm's equivalent (its flags are named --kube-as-user / --kube-as-group). */

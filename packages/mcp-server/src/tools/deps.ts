@@ -15,6 +15,8 @@ export interface ToolSettings {
   kubeconfigPath?: string;
   /** Set per call (never configured): the cluster (kubeconfig context) a call named; kubectl --context, helm --kube-context. */
   kubeContext?: string;
+  /** Set with kubeContext: the API server loaded for that context at start, pinned on kubectl/helm (see KubeInvocation.server). */
+  kubeServer?: string;
   /** SKYFLO_CLUSTER_LABELS parsed: context name → label such as "prod" (default: read from the environment) */
   clusterLabels?: Record<string, string>;
   kubectlPath: string;
