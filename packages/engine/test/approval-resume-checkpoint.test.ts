@@ -1,9 +1,8 @@
 /**
- * P4: an approval reads the paused turn from the conversation's checkpoint once, after it has claimed the
- * conversation, and hands that read to the run it starts (approvals/resume-checkpoint.ts). What must not change:
- * calls are decided in the model's order (DECIDE_IN_ORDER, nothing run, the conversation not left claimed), the
- * resumed run continues from the state the approval was decided on, and on embedded PGlite the run does not read the
- * checkpoint a second time.
+ * P4: an approval reads the state its run resumes from once it has claimed the conversation (while it records the
+ * decision), and hands that read to the run it starts (approvals/resume-checkpoint.ts): the run's graph reads no
+ * checkpoint of its own. What must not change: calls are decided in the model's order (DECIDE_IN_ORDER, nothing run,
+ * the conversation not left claimed), and the resumed run continues from the state the approval was decided on.
  */
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
@@ -117,8 +116,8 @@ describe.each(storages)('approval resumes from the checkpoint it read (%s)', (_l
     const first = await readSse(await post('/agent/approvals/call_a', { approve: true, conversation_id: conversationId, args_hash: shown.get('call_a') }));
     expect(names(first)).toEqual(['ready', 'tool.approved', 'tool.executing', 'tool.result', 'tool.awaiting_approval', 'completed']);
     expect(first.find((frame) => frame.event === 'tool.awaiting_approval')!.data).toMatchObject({ call_id: 'call_b', context: { approval_decisions: { call_a: true } } });
-    // one read of the checkpoint for the decision and its run, not one each
-    expect(checkpointReads - readsBefore).toBe(1);
+    // the decision's two reads (the order check, and once claimed the state to resume from); the run reads none
+    expect(checkpointReads - readsBefore).toBe(2);
     expect(mcp.replicas.get('web')).toBe(3);
     expect(mcp.replicas.get('api')).toBe(1);
 

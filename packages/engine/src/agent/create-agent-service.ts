@@ -260,7 +260,9 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         throw new AgentRequestError(400, 'ARGS_HASH_REQUIRED', 'approve needs args_hash: the args_hash of the tool.awaiting_approval event the approver was shown');
       }
       // The reads at once (Postgres serves them in parallel; PGlite's thread takes them back to back, without a trip
-      // through this thread between them); the record is only used once ownership is confirmed.
+      // through this thread between them); the record and the paused turn are only used once ownership is confirmed.
+      const pausedTurn = approve ? checkpoints.read(conversationId) : Promise.resolve(undefined);
+      pausedTurn.catch(() => undefined); // awaited only when the checks below pass
       const [found, record, deciderScope] = await Promise.all([storage.conversations.get(conversationId), storage.approvals.get(conversationId, callId), deps.scopeOf?.(user.id)]);
       // Who may act follows the policy recorded with the call (a cluster's `approver` mode lets approvers decide there).
       const deciding = decisionPolicyOf(record?.policy, policy);
@@ -302,35 +304,32 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
           `PREVIEW_MISMATCH: the preview you were shown for ${callId} is not the one this approval is bound to (diff_hash differs); reload the conversation and decide on the current preview.`,
         );
       }
+      if (approve) {
+        // Calls run in the model's order: an approval of a later call while an earlier one of its turn still waits
+        // would outlive the run it starts (which stops at the earlier call) and be closed unrun.
+        const earlier = await earlierAwaiting(conversationId, callId, pausedCallIds(await pausedTurn));
+        if (earlier) {
+          throw new AgentRequestError(
+            409,
+            'DECIDE_IN_ORDER',
+            `Tool call ${callId} runs after ${earlier.callId} (${earlier.tool}), which is still waiting; decide ${earlier.callId} first (calls run in the order the model proposed them).`,
+          );
+        }
+      }
       // Issue 21: automatic revert runs the inverse shown on the card; a call without one cannot be approved that way.
       if (autoRevert && !record.undo) {
         throw new AgentRequestError(400, 'AUTO_REVERT_UNAVAILABLE', `Tool call ${callId} has no recorded inverse (no before-state could be captured for ${record.tool}), so it cannot be approved with automatic revert; approve it without auto_revert.`);
       }
       const runId = randomUUID();
       await claim(conversationId, runId, user.id);
-      // Read once the conversation is claimed, so no run can write it before the run started here resumes from it
-      // (that run's graph takes this read instead of making its own: approvals/resume-checkpoint.ts).
-      let resumeFrom: Awaited<ReturnType<typeof checkpoints.read>>;
-      if (approve) {
-        try {
-          resumeFrom = await checkpoints.read(conversationId);
-          // Calls run in the model's order: an approval of a later call while an earlier one of its turn still waits
-          // would outlive the run it starts (which stops at the earlier call) and be closed unrun.
-          const earlier = await earlierAwaiting(conversationId, callId, pausedCallIds(resumeFrom));
-          if (earlier) {
-            throw new AgentRequestError(
-              409,
-              'DECIDE_IN_ORDER',
-              `Tool call ${callId} runs after ${earlier.callId} (${earlier.tool}), which is still waiting; decide ${earlier.callId} first (calls run in the order the model proposed them).`,
-            );
-          }
-        } catch (error) {
-          await storage.runs.finish(runId);
-          throw error;
-        }
-      }
-      // The atomic awaiting → decided update is what makes a double click (or two engines) execute once.
-      const decided = await storage.approvals.decide({ conversationId, callId, approve, decidedBy: user.id, reason, automatic, autoRevert, decisionRunId: runId });
+      // The state the run resumes from, read once the conversation is claimed, so no run can write it before the run
+      // started here takes it (its graph takes this read instead of making its own: approvals/resume-checkpoint.ts).
+      // Read while the decision is recorded (one round trip); unreadable, the run reads it itself.
+      const [resumeFrom, decided] = await Promise.all([
+        approve ? checkpoints.read(conversationId).catch(() => undefined) : undefined,
+        // The atomic awaiting → decided update is what makes a double click (or two engines) execute once.
+        storage.approvals.decide({ conversationId, callId, approve, decidedBy: user.id, reason, automatic, autoRevert, decisionRunId: runId }),
+      ]);
       if (!decided) {
         await storage.runs.finish(runId);
         throw new AgentRequestError(409, 'ALREADY_DECIDED', `Tool call ${callId} was already decided; nothing was executed again.`);

@@ -1,8 +1,8 @@
 /**
- * The checkpoint an approval resumes from, read once (P4). Deciding a call reads the paused turn from the
- * conversation's checkpoint (calls are decided in the model's order); the run that decision starts then loaded the
- * very same checkpoint again as its first step: on PGlite, a second round trip to the database thread between the
- * approval and `tool.executing`. The decision now hands its read to the run's graph instead.
+ * The checkpoint an approval resumes from, read by the decision (P4). The run a decision starts loaded the
+ * conversation's checkpoint as its first step: on PGlite, one more round trip to the database thread between the
+ * approval and `tool.executing`. The decision now reads it while it records the decision (one round trip for both)
+ * and hands it to the run's graph.
  *
  * Why the handed-over checkpoint is the current one: it is read after the decision claimed the conversation
  * (storage.runs.begin), and only the run holding that claim writes a conversation's checkpoint; a run releases it
