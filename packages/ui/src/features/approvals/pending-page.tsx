@@ -6,6 +6,7 @@ import { Link } from 'react-router-dom';
 import { Badge, Button, EmptyState, ErrorNote, PageHeader, Spinner } from '../../components/ui.tsx';
 import { target } from '../chat/components/tool-card-labels.ts';
 import { AutoRevertOption } from '../chat/components/undo-approval.tsx';
+import { ApprovalCluster } from '../clusters/approval-cluster.tsx';
 import { decidePending, type DecisionOutcome } from './decide.ts';
 import { cannotDecideReason } from './decision-rights.ts';
 import { fetchPendingApprovals, pendingApprovalsKey } from './pending-query.tsx';
@@ -100,6 +101,11 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
   };
   return (
     <li className="rounded-lg border border-border bg-panel p-4" data-testid="pending-approval" aria-label={`${subject} in ${conversationName(item)}`}>
+      {/* the cluster and namespace in large type, as on the chat's card: an approver deciding from the queue must not
+          approve in prod believing it is staging */}
+      <div className="-mx-4 -mt-4 mb-3 overflow-hidden rounded-t-lg">
+        <ApprovalCluster tool={item} />
+      </div>
       <div className="flex flex-wrap items-center gap-2">
         <code className="font-mono text-sm font-semibold">{item.tool}</code>
         {where ? <span className="text-xs text-muted">{where}</span> : null}
