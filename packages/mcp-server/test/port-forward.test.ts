@@ -67,6 +67,17 @@ describe('k8s_port_forward', () => {
     await eventually(() => expect(portForwards.list()).toEqual([]));
   });
 
+  it('with a named cluster, pins the API server loaded for it (--server), as every kubectl call does', async () => {
+    const { runner, portForwards, deps } = setUp();
+    const context = harness.deps.kubeConfig.currentContext;
+    const result = await call('k8s_port_forward', { resource_name: 'web', ports: '8081:80', context }, deps);
+    expect(result.isError, result.text).toBeFalsy();
+    const args = runner.started[0]!.request.args;
+    expect(args.slice(0, args.indexOf('port-forward'))).toEqual(expect.arrayContaining(['--context', context, `--server=${harness.deps.kubeConfig.getCurrentCluster()!.server}`]));
+    portForwards.closeAll();
+    await eventually(() => expect(portForwards.list()).toEqual([]));
+  });
+
   it('reports the local port kubectl chose for ":remote", and holds it', async () => {
     const { runner, portForwards, deps } = setUp();
     const result = await call('k8s_port_forward', { resource_name: 'web', ports: ':80', ttl_minutes: 60 }, deps);

@@ -26,6 +26,8 @@ export interface StartPortForwardRequest {
   kubeconfigPath?: string;
   /** the cluster (kubectl --context) */
   kubeContext?: string;
+  /** with kubeContext: the API server loaded for it, pinned (--server) as on every kubectl call (see KubeInvocation.server) */
+  kubeServer?: string;
   /** KUBECONFIG when the kubeconfig is several files */
   env?: Record<string, string>;
   /** the caller's identity when impersonating (kubectl --as / --as-group) */
@@ -53,10 +55,11 @@ export interface CreatePortForwardsOptions {
 }
 
 /** The argv of a forward. `--address 127.0.0.1` is fixed: a forward must never be reachable from other machines. */
-export function portForwardArgs(request: Pick<StartPortForwardRequest, 'kubeconfigPath' | 'kubeContext' | 'impersonation' | 'target' | 'namespace' | 'ports'>): string[] {
+export function portForwardArgs(request: Pick<StartPortForwardRequest, 'kubeconfigPath' | 'kubeContext' | 'kubeServer' | 'impersonation' | 'target' | 'namespace' | 'ports'>): string[] {
   return [
     ...(request.kubeconfigPath && !request.kubeconfigPath.includes(':') ? ['--kubeconfig', request.kubeconfigPath] : []),
     ...(request.kubeContext ? ['--context', request.kubeContext] : []),
+    ...(request.kubeContext && request.kubeServer ? [`--server=${request.kubeServer}`] : []),
     ...(request.impersonation ? [`--as=${request.impersonation.user}`, ...request.impersonation.groups.map((group) => `--as-group=${group}`)] : []),
     'port-forward',
     '--namespace',

@@ -55,6 +55,7 @@ export const k8sPortForward = defineTool({
       kubectlPath: deps.settings.kubectlPath,
       kubeconfigPath: deps.settings.kubeconfigPath,
       ...(deps.settings.kubeContext ? { kubeContext: deps.settings.kubeContext } : {}),
+      ...(deps.settings.kubeContext && deps.settings.kubeServer ? { kubeServer: deps.settings.kubeServer } : {}),
       ...(kubeEnv(deps) ? { env: kubeEnv(deps) } : {}),
       ...(deps.settings.impersonation ? { impersonation: deps.settings.impersonation } : {}),
       target,
