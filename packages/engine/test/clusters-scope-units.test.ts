@@ -13,6 +13,8 @@ import { clusterPrompt } from '../src/prompts/cluster-prompt.ts';
 import { exposeTools, scopedSchema, toolScopeFor } from '../src/graph/tool-exposure.ts';
 import type { ClusterDirectory } from '../src/clusters/cluster-directory.ts';
 import { createClusterGate } from '../src/clusters/cluster-gate.ts';
+import type { ClusterPolicies } from '../src/clusters/cluster-policies.ts';
+import type { ApprovalRecord } from '../src/ports/index.ts';
 
 describe('cluster-scoped kinds', () => {
   it.each([
@@ -216,5 +218,28 @@ describe("custom resources, placed by the cluster's CRDs", () => {
     if (refused) expect(resolved).toMatchObject({ ok: false, code: 'OUT_OF_SCOPE', text: expect.stringMatching(refused) });
     else expect(resolved.ok).toBe(true);
     expect(calls).toBe(asked);
+  });
+});
+
+describe('the check right before an approved call runs', () => {
+  const clusters: ClusterStatus[] = [{ name: 'alpha', server: 'https://a', current: true, reachable: true, default_namespace: 'default' }];
+  const directory: ClusterDirectory = { list: async () => clusters, find: async () => clusters[0], current: async () => clusters[0] };
+  const record = {
+    conversationId: 'c1', callId: 'call_1', runId: 'r1', tool: 'k8s_scale', args: {}, argsHash: 'h', resolution: [], risks: [], destructive: false,
+    cluster: { name: 'alpha', server: 'https://a' }, namespace: 'shop',
+  } as unknown as ApprovalRecord;
+  const args = { context: 'alpha', name: 'web', namespace: 'shop', resource_type: 'deployment', replicas: 3 };
+
+  it('passes when the cluster is the approved one and writable', async () => {
+    const policies = { resolve: async () => ({ mode: 'self', source: 'test' }) } as unknown as ClusterPolicies;
+    expect(await createClusterGate({ directory, policies }).checkAtExecution(record, args, {})).toBeUndefined();
+  });
+
+  it('fails closed: a policy store that throws is a refusal to record (CLUSTER_CHANGED), not an exception', async () => {
+    const policies = { resolve: async () => { throw new Error('settings table unavailable'); } } as unknown as ClusterPolicies;
+    expect(await createClusterGate({ directory, policies }).checkAtExecution(record, args, {})).toEqual({
+      code: 'CLUSTER_CHANGED',
+      text: 'Not executed: whether k8s_scale still runs on the cluster it was approved for could not be checked (settings table unavailable).\nNothing was changed.',
+    });
   });
 });

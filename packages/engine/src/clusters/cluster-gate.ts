@@ -143,6 +143,20 @@ export function createClusterGate(deps: ClusterDeps) {
     exactArgs: Record<string, unknown>,
     run: { scope?: MemberScope; approverId?: string },
   ): Promise<{ code: 'CLUSTER_CHANGED' | 'OUT_OF_SCOPE'; text: string } | undefined> {
+    // Fails closed: a check that cannot finish (the policy store or a CRD read throwing) is a refusal to record, never
+    // an exception that leaves the claimed call neither run nor marked.
+    try {
+      return await checkStillSameAndInScope(record, exactArgs, run);
+    } catch (error) {
+      return { code: 'CLUSTER_CHANGED', text: `Not executed: whether ${record.tool} still runs on the cluster it was approved for could not be checked (${error instanceof Error ? error.message : String(error)}).\nNothing was changed.` };
+    }
+  }
+
+  async function checkStillSameAndInScope(
+    record: ApprovalRecord,
+    exactArgs: Record<string, unknown>,
+    run: { scope?: MemberScope; approverId?: string },
+  ): Promise<{ code: 'CLUSTER_CHANGED' | 'OUT_OF_SCOPE'; text: string } | undefined> {
     const who: Array<{ role: string; id: string | undefined }> = [{ role: 'requester', id: record.requestedBy }];
     if (run.approverId && run.approverId !== record.requestedBy) who.push({ role: 'approver', id: run.approverId });
     // The scopes are read while the cluster list is refreshed: this sits on the approval → execution path.

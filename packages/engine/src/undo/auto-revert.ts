@@ -62,13 +62,8 @@ export type ClusterCheck = (record: ApprovalRecord, exactArgs: Record<string, un
  */
 export function clusterCheckOf(gate: Pick<ClusterGate, 'checkAtExecution'> | undefined, run: { scope?: MemberScope; approverId?: string }): ClusterCheck {
   return async (record, exactArgs) => {
-    if (gate) {
-      try {
-        return await gate.checkAtExecution(record, exactArgs, run);
-      } catch (error) {
-        return { code: 'CLUSTER_CHANGED', text: `Not executed: whether ${record.tool} still runs on the cluster it was approved for could not be checked (${error instanceof Error ? error.message : String(error)}).\nNothing was changed.` };
-      }
-    }
+    // the gate's check fails closed itself (a check that throws is a refusal)
+    if (gate) return gate.checkAtExecution(record, exactArgs, run);
     if (!record.cluster) return undefined;
     return { code: 'CLUSTER_CHANGED', text: `Not executed: the engine cannot read its clusters here, so it cannot confirm that cluster ${record.cluster.name} still points at ${record.cluster.server} as approved.\nNothing was changed.` };
   };

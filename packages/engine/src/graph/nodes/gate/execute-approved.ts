@@ -87,7 +87,6 @@ export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateT
     // Issue 22: a call approved for one cluster never runs on another (a context repointed at another API server),
     // nor outside the scope an admin has since given the requester or the approver.
     const clusterCheck = gate.clusterGate?.checkAtExecution(record, exact, { ...(run.scope ? { scope: run.scope } : {}), ...(run.approver ? { approverId: run.approver.id } : {}) });
-    clusterCheck?.catch(() => undefined); // awaited below unless the claim is lost
     const targetCheck = targetChange(call, record, injected.args, injected.credentials);
     // Issue 21's before-state is read now too (a read; it is recorded only once the checks pass, below).
     const baseline = captureBaseline(deps.tools, { tool: record.tool, args: exact, signal: run.signal });
