@@ -13,6 +13,7 @@ import type { AgentEvent, AgentEventPayload, AgentEventType, MemberScope } from 
 import { hashToolCall } from '../approvals/hash-tool-call.ts';
 import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
 import { createClusterGate, type ClusterDeps } from '../clusters/cluster-gate.ts';
+import { callToolWithEvents } from '../graph/nodes/gate/gate-tools.ts';
 import type { AgentConfig } from '../config/agent.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { JenkinsIntegration } from '../mcp/jenkins-args.ts';
@@ -69,25 +70,11 @@ function plannedRevert(record: ApprovalRecord, sealed: SealedBefore | undefined)
   return record.undo?.argsHash === hashToolCall(sealed.inverse.tool, sealed.inverse.args);
 }
 
-/** Runs the revert's call outside any run: tool.executing, then tool.result or tool.error, as the gate does. */
+/** Runs the revert's call outside any run, with the events the gate emits for any call (tool.executing, then tool.result or tool.error). */
 function executorFor(deps: ResumeVerificationDeps & { tools: ToolGateway }, emit: Emit): Pick<RevertSurroundings, 'execute' | 'fail'> {
   return {
-    async execute(identity, args, impersonate) {
-      await emit('tool.executing', identity);
-      try {
-        const outcome = await deps.tools.callTool({ name: identity.tool, args, ...(deps.config.toolCallTimeoutMs ? { timeoutMs: deps.config.toolCallTimeoutMs } : {}), ...(impersonate ? { impersonate } : {}) });
-        if (outcome.isError) {
-          await emit('tool.error', { ...identity, error: outcome.text || 'The tool reported an error without a message' });
-          return { text: `Tool error: ${outcome.text}`, isError: true };
-        }
-        await emit('tool.result', { ...identity, result: [{ type: 'text', text: outcome.text }] });
-        return { text: outcome.text, isError: false };
-      } catch (error) {
-        const text = `Tool error: ${error instanceof Error ? error.message : String(error)}`;
-        await emit('tool.error', { ...identity, error: text });
-        return { text, isError: true };
-      }
-    },
+    execute: (identity, args, impersonate) =>
+      callToolWithEvents(emit, deps.tools, identity, { name: identity.tool, args, ...(deps.config.toolCallTimeoutMs ? { timeoutMs: deps.config.toolCallTimeoutMs } : {}), ...(impersonate ? { impersonate } : {}) }),
     fail: (identity, text, code) => emit('tool.error', { ...identity, error: text, code }),
   };
 }

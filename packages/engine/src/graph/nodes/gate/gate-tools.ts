@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { ToolModelMessage } from 'ai';
 import { injectJenkinsArgs, isJenkinsTool, stripJenkinsArgs } from '../../../mcp/jenkins-args.ts';
-import type { JenkinsCallCredentials, ToolInfo } from '../../../mcp/tool-gateway.ts';
-import type { GraphDeps, RunContext } from '../../run-context.ts';
+import type { JenkinsCallCredentials, ToolGateway, ToolInfo } from '../../../mcp/tool-gateway.ts';
+import type { Emit, GraphDeps, RunContext } from '../../run-context.ts';
 import type { PendingCall } from '../../state.ts';
 import { createClusterGate, type ClusterResolution } from '../../../clusters/cluster-gate.ts';
 import { limitedToNamespaces, type NamespaceLimit } from '../../../clusters/limited-listing.ts';
@@ -45,6 +45,40 @@ export function approverImpersonation(deps: Pick<GraphDeps, 'executeAsApprover'>
   const approver = run.approver;
   if (!approver || approver.id !== decidedBy) return { ok: false };
   return { ok: true, impersonate: { user: approver.email, groups: deps.executeAsApprover.groupsByRole[approver.role] ?? [] } };
+}
+
+/**
+ * Runs one tool call and reports it as a run does: tool.executing, then tool.result or tool.error; once the request's
+ * signal is aborted (the run was stopped), tool.error CANCELLED. The gate runs approved and read-only calls through
+ * it, and so does an automatic revert resumed after a restart, outside any run.
+ */
+export async function callToolWithEvents(
+  emit: Emit,
+  tools: Pick<ToolGateway, 'callTool'>,
+  identity: Identity,
+  request: Parameters<ToolGateway['callTool']>[0],
+  options: { /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean } = {},
+): Promise<{ text: string; isError: boolean; cancelled?: boolean }> {
+  const { signal } = request;
+  await emit('tool.executing', identity);
+  try {
+    const outcome = await tools.callTool(request);
+    if (signal?.aborted) throw new Error('stopped');
+    if (outcome.isError) {
+      await emit('tool.error', { ...identity, error: outcome.text || 'The tool reported an error without a message' });
+      return { text: `Tool error: ${outcome.text}`, isError: true };
+    }
+    await emit('tool.result', { ...identity, result: [{ type: 'text', text: outcome.text }], ...(options.undoAvailable ? { undo_available: true } : {}) });
+    return { text: outcome.text, isError: false };
+  } catch (error) {
+    if (signal?.aborted) {
+      await emit('tool.error', { ...identity, error: cancelledText, code: 'CANCELLED' });
+      return { text: cancelledText, isError: true, cancelled: true };
+    }
+    const message = `Tool error: ${errorText(error)}`;
+    await emit('tool.error', { ...identity, error: message });
+    return { text: message, isError: true };
+  }
 }
 
 export type GateTools = ReturnType<typeof createGateTools>;
@@ -86,32 +120,20 @@ export function createGateTools(deps: GraphDeps, run: RunContext) {
     execArgs: Record<string, unknown>,
     extra: { impersonate?: { user: string; groups: string[] }; credentials?: JenkinsCallCredentials; /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean; /** issue 22: run per allowed namespace */ limit?: NamespaceLimit } = {},
   ) {
-    await run.emit('tool.executing', identity);
-    try {
-      const outcome = await (extra.limit ? limitedToNamespaces(deps.tools, extra.limit) : deps.tools).callTool({
+    return callToolWithEvents(
+      run.emit,
+      extra.limit ? limitedToNamespaces(deps.tools, extra.limit) : deps.tools,
+      identity,
+      {
         name: call.tool,
         args: execArgs,
         signal: run.signal,
         timeoutMs: deps.config.toolCallTimeoutMs,
         ...(extra.impersonate ? { impersonate: extra.impersonate } : {}),
         ...(extra.credentials ? { jenkinsCredentials: extra.credentials } : {}),
-      });
-      if (run.signal.aborted) throw new Error('stopped');
-      if (outcome.isError) {
-        await run.emit('tool.error', { ...identity, error: outcome.text || 'The tool reported an error without a message' });
-        return { text: `Tool error: ${outcome.text}`, isError: true };
-      }
-      await run.emit('tool.result', { ...identity, result: [{ type: 'text', text: outcome.text }], ...(extra.undoAvailable ? { undo_available: true } : {}) });
-      return { text: outcome.text, isError: false };
-    } catch (error) {
-      if (run.signal.aborted) {
-        await run.emit('tool.error', { ...identity, error: cancelledText, code: 'CANCELLED' });
-        return { text: cancelledText, isError: true, cancelled: true };
-      }
-      const message = `Tool error: ${errorText(error)}`;
-      await run.emit('tool.error', { ...identity, error: message });
-      return { text: message, isError: true };
-    }
+      },
+      extra.undoAvailable ? { undoAvailable: true } : {},
+    );
   }
 
   /** Whether the call can lose data or take a service down, from its arguments (fails closed: destructive). */
