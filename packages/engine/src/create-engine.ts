@@ -65,8 +65,6 @@ export interface EngineOverrides {
   logger?: FastifyServerOptions['logger'];
   /** how integration credentials are checked against Jenkins (default: over HTTP with a 10 s timeout) */
   checkJenkinsCredentials?: CheckJenkinsCredentials;
-  /** the clock the in-memory API rate limits are measured on (tests move a fake one); default Date.now */
-  rateLimitClock?: () => number;
 }
 
 export interface Engine {
@@ -280,7 +278,6 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       server: config.server,
       limits: config.limits,
       ...(rateLimitRedis ? { rateLimitRedis } : {}),
-      ...(overrides.rateLimitClock ? { rateLimitClock: overrides.rateLimitClock } : {}),
       metrics: { metrics, ...(config.observability.metricsToken ? { token: config.observability.metricsToken } : {}) },
       modelPrices: config.analytics.modelPrices,
       approvalPolicy,

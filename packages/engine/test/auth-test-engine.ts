@@ -36,8 +36,6 @@ export interface TestEngineOptions {
   /** the tool gateway; default: the fake MCP server */
   tools?: ToolGateway;
   logger?: EngineOverrides['logger'];
-  /** the clock the API rate limits are measured on (a test moves it past a window instead of waiting) */
-  rateLimitClock?: EngineOverrides['rateLimitClock'];
 }
 
 export async function startTestEngine(options: TestEngineOptions): Promise<TestEngine> {
@@ -54,7 +52,7 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
   const mcp = await startFakeMcpServer();
   const tools = options.tools ?? createToolGateway({ client: mcp.client });
   const llm = options.llm === 'from-config' ? {} : { llm: options.llm ?? { model: undefined, modelName: 'none', problem: 'no model in this test' } };
-  const engine = await createEngine(config, { storage, tools, logger: options.logger ?? false, ...(options.rateLimitClock ? { rateLimitClock: options.rateLimitClock } : {}), passwordHasher: createPasswordHasher({ memoryCost: 1024, timeCost: 1 }), ...llm });
+  const engine = await createEngine(config, { storage, tools, logger: options.logger ?? false, passwordHasher: createPasswordHasher({ memoryCost: 1024, timeCost: 1 }), ...llm });
 
   const request: TestEngine['request'] = ({ token, headers, ...rest }) =>
     engine.app.inject({ ...rest, headers: { ...(headers ?? {}), ...(token ? { authorization: `Bearer ${token}` } : {}) } });

@@ -11,7 +11,6 @@ import type { AccountService } from '../accounts/account-service.ts';
 import type { ServerConfig } from '../config/index.ts';
 import type { PlatformStorage } from '../ports/index.ts';
 import { registerAuthenticate } from './plugins/authenticate.ts';
-import { clockedRateLimitStore } from './plugins/clocked-rate-limit-store.ts';
 import { registerConversationQuota } from './plugins/conversation-quota.ts';
 import { registerCors } from './plugins/cors.ts';
 import { registerErrorHandler } from './plugins/error-handler.ts';
@@ -46,8 +45,6 @@ export interface AppDeps {
   limits?: { conversationsPerMinute: number; requestsPerWindow?: number; windowSeconds?: number };
   /** where rate-limit counters live when several engines share them (REDIS_URL); in memory otherwise */
   rateLimitRedis?: Redis;
-  /** the clock in-memory rate-limit windows are measured on (ms); tests move a fake one past a window; default Date.now */
-  rateLimitClock?: () => number;
   /** who decides calls (APPROVAL_POLICY, APPROVAL_FOUR_EYES) */
   approvalPolicy?: ApprovalRouteDeps['policy'];
   /** the tool catalogue's titles for GET /approvals/pending (the card's titles) */
@@ -121,7 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifyRateLimit, {
     global: false,
     // A Redis hiccup lets requests through rather than failing them: the limit protects capacity, not access.
-    ...(deps.rateLimitRedis ? { redis: deps.rateLimitRedis, nameSpace: 'skyflo:rate-limit:', skipOnError: true } : { store: clockedRateLimitStore(deps.rateLimitClock ?? Date.now) }),
+    ...(deps.rateLimitRedis ? { redis: deps.rateLimitRedis, nameSpace: 'skyflo:rate-limit:', skipOnError: true } : {}),
   });
   registerConversationQuota(app, { perMinute: deps.limits?.conversationsPerMinute ?? 30 });
 
