@@ -10,6 +10,7 @@ import { listedAnnotations, type AnyToolDefinition } from './tools/tool-definiti
 import { withToolDeps, type ToolDeps } from './tools/deps.ts';
 import { allTools } from './tools/catalogue.ts';
 import { isCallable, runTool } from './tools/run-tool.ts';
+import { schemaObject } from './tools/schema-objects.ts';
 import { toolError } from './errors.ts';
 import { applyOutputBudget } from './budgets/apply-output-budget.ts';
 import { impersonatingDeps, impersonationMetaKey, readImpersonation } from './kube/impersonation.ts';
@@ -182,7 +183,7 @@ function structuredContentOf(definition: AnyToolDefinition<ToolDeps>, output: To
       ? applyOutputBudget(output.text, { budgetBytes: left - 64, kind: 'text', hint: 'the content block has the full text.' })
       : '(see the content block: the fields above used the output budget)';
   const raw = { ...structured, text, ...(fits ? {} : { truncated: true }) };
-  const parsed = z.object(definition.outputSchema).safeParse(raw);
+  const parsed = schemaObject(definition.outputSchema).safeParse(raw);
   return parsed.success ? (parsed.data as Record<string, unknown>) : raw;
 }
 

@@ -4,7 +4,6 @@
  * `verbatim` fields, which are the caller's own arguments echoed back).
  * Doing redaction and budgets here (not in each tool) is what makes them complete.
  */
-import { z } from 'zod';
 import { ToolInputError, toolError, toolErrorFrom } from '../errors.ts';
 import { redactObject, redactText } from '@skyflo/safety';
 import { applyOutputBudget } from '../budgets/apply-output-budget.ts';
@@ -12,6 +11,7 @@ import { budgetStructured } from '../budgets/budget-structured.ts';
 import { toToolInputError } from '../kube/kube-api-error.ts';
 import type { AnyToolDefinition, ToolCallContext, ToolOutput } from './tool-definition.ts';
 import type { ToolDeps } from './deps.ts';
+import { schemaObject } from './schema-objects.ts';
 
 export function isCallable(definition: AnyToolDefinition<ToolDeps>, readOnly: boolean): boolean {
   // Fails closed: only an explicit readOnlyHint === true survives read-only mode.
@@ -23,7 +23,7 @@ export function validateInput(
   definition: AnyToolDefinition<ToolDeps>,
   rawInput: unknown,
 ): { ok: true; data: Record<string, unknown> } | { ok: false; output: ToolOutput } {
-  const parsed = z.object(definition.inputSchema).safeParse(rawInput ?? {});
+  const parsed = schemaObject(definition.inputSchema).safeParse(rawInput ?? {});
   if (parsed.success) return { ok: true, data: parsed.data };
   const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`).join('; ');
   return { ok: false, output: toolError(`Invalid arguments for ${definition.name}: ${problems}.`, 'fix the arguments to match the tool schema', 'INVALID_INPUT') };
