@@ -1,7 +1,7 @@
 /**
  * The Kubernetes HTTP client and a dead keep-alive connection: a loopback server that resets a connection
  * when a request arrives on it a second time (as a server or NAT that dropped an idle connection would).
- * A GET is sent once more on a new connection; a write is not; and a read is not retried twice.
+ * A GET is sent once more on a new connection (never on another idle one); a write is not; and a read is not retried twice.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -88,6 +88,20 @@ describe('kube HTTP client and reset keep-alive connections', () => {
       { method: 'GET', path: '/api/v1/pods', socket: 1, reset: true },
       { method: 'GET', path: '/api/v1/pods', socket: 2, reset: false },
     ]);
+  });
+
+  it('retries on a new connection, not on another idle one that may have died at the same moment', async () => {
+    // Every request on a reused connection is reset: the server dropped all its idle connections at once.
+    server = await startResettingServer(({ reused }) => reused);
+    client = clientFor(server.url);
+    // two reads at once open two connections, which then sit idle in the pool
+    await Promise.all([client.json({ path: '/api/v1/namespaces' }), client.json({ path: '/api/v1/nodes' })]);
+    expect(await client.json({ path: '/api/v1/pods' })).toEqual({ ok: true, path: '/api/v1/pods' });
+    const retried = server.received.slice(2);
+    expect(retried.map((entry) => [entry.path, entry.reset])).toEqual([['/api/v1/pods', true], ['/api/v1/pods', false]]);
+    // the retry went out on a third connection, not the other idle one
+    expect(new Set(server.received.map((entry) => entry.socket)).size).toBe(3);
+    expect(retried[1]!.socket).toBe(3);
   });
 
   it('does not resend a write: the server may have applied it', async () => {

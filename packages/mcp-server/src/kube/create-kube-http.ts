@@ -50,18 +50,18 @@ export function createKubeHttp(kubeConfig: KubeConfig, options: { defaultTimeout
   async function request(kubeRequest: KubeRequest): Promise<KubeResponse> {
     const requestOptions: https.RequestOptions = { headers: {} };
     await kubeConfig.applyToHTTPSOptions(requestOptions);
-    if (!agent) {
-      agent = isHttps
+    const newAgent = (keepAlive: boolean): http.Agent =>
+      isHttps
         ? new https.Agent({
-            keepAlive: true,
+            keepAlive,
             ca: requestOptions.ca,
             cert: requestOptions.cert,
             key: requestOptions.key,
             rejectUnauthorized: requestOptions.rejectUnauthorized,
             servername: requestOptions.servername,
           })
-        : new http.Agent({ keepAlive: true });
-    }
+        : new http.Agent({ keepAlive });
+    agent ??= newAgent(true);
     const url = new URL(base.pathname.replace(/\/$/, '') + kubeRequest.path, base);
     for (const [key, value] of Object.entries(kubeRequest.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
@@ -87,11 +87,11 @@ export function createKubeHttp(kubeConfig: KubeConfig, options: { defaultTimeout
     const transport = isHttps ? https : http;
     const method = kubeRequest.method ?? 'GET';
     let reusedSocket = false;
-    const attempt = () =>
+    const attempt = (via: http.Agent) =>
       new Promise<KubeResponse>((resolve, reject) => {
         const outgoing = transport.request(
           url,
-          { method, headers: requestHeaders, agent, signal: kubeRequest.signal, timeout: kubeRequest.timeoutMs ?? defaultTimeoutMs },
+          { method, headers: requestHeaders, agent: via, signal: kubeRequest.signal, timeout: kubeRequest.timeoutMs ?? defaultTimeoutMs },
           (incoming) => {
             const chunks: Buffer[] = [];
             incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -113,12 +113,21 @@ export function createKubeHttp(kubeConfig: KubeConfig, options: { defaultTimeout
         outgoing.end(payload);
       });
     try {
-      return await attempt();
+      return await attempt(agent);
     } catch (error) {
       // A keep-alive connection the server (or a proxy, or NAT) closed while it sat idle fails on reuse with
       // ECONNRESET / "socket hang up" before the request reached anyone. A read is safe to send again, once, on a
-      // fresh connection (the agent has dropped the dead one). Writes are not retried: the server may have applied them.
-      if (method === 'GET' && reusedSocket && isConnectionReset(error) && !kubeRequest.signal?.aborted) return attempt();
+      // fresh connection. Writes are not retried: the server may have applied them.
+      if (method === 'GET' && reusedSocket && isConnectionReset(error) && !kubeRequest.signal?.aborted) {
+        // Not through the pool: its other idle connections went idle together with the dead one (a describe opens
+        // several at once) and the server may have closed them at the same moment, so the retry would meet one.
+        const fresh = newAgent(false);
+        try {
+          return await attempt(fresh);
+        } finally {
+          fresh.destroy();
+        }
+      }
       throw error;
     }
   }
