@@ -2,8 +2,13 @@
  * MCP latency figures (not a test): `npx tsx bench/mcp-latency.ts`
  * 1. median latency of `k8s_get deployments` through MCP (Streamable HTTP client) vs `kubectl get deployments`
  *    as a subprocess, on the same kube-sim (goal: MCP ≥ 10× faster);
- * 2. median latency of `k8s_describe` (rendered natively) through MCP vs `kubectl describe` as a subprocess, for a
- *    deployment, a pod and a node (with an event each, so the event search is part of it) on the same kube-sim;
+ * 2. median latency of `k8s_describe` (rendered natively) vs `kubectl describe` as a subprocess, for a deployment, a
+ *    pod and a node (with an event each, so the event search is part of it) on the same kube-sim, over the two ways
+ *    the engine reaches its MCP server:
+ *    - in-process (the headline row): `skyflo serve` without MCP_SERVER_URL embeds the MCP server and calls it over
+ *      the SDK's in-memory transport; the bench calls through the engine's own tool gateway built that way;
+ *    - Streamable HTTP (second row): a separate `skyflo mcp --http` server, as with MCP_SERVER_URL, same token scheme.
+ *    The three sides run interleaved, so they meet the same machine load;
  * 3. size (bytes, ≈tokens) and latency of `k8s_get pods -A` on 10,000 pods (goal: ≤ 8k tokens, < 300 ms).
  * `--describe-only` runs part 2 alone.
  */
@@ -17,7 +22,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { startKubeSim } from '@skyflo/sandbox/kube-sim';
 import { kubectlPath, helmPath } from '@skyflo/testkit/tools';
 import { createToolDeps, estimateTokens, startMcpHttpServer } from '@skyflo/mcp-server';
-import { printBenchHeader } from './support/bench-header.ts';
+import { createToolGateway } from '@skyflo/engine/testing';
+import { failBench, printBenchHeader } from './support/bench-header.ts';
 
 printBenchHeader('mcp-latency', 'none (the MCP server keeps no database)');
 
@@ -54,6 +60,9 @@ async function main(): Promise<void> {
   const server = await startMcpHttpServer({ deps: createToolDeps({ kubeconfigPath, kubectlPath, helmPath }), authToken: 'bench-engine-token' });
   const client = new Client({ name: 'bench', version: '1.0.0' });
   await client.connect(new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: { Authorization: 'Bearer bench-engine-token' } } }));
+  // What `skyflo serve` runs by default (no MCP_SERVER_URL): the engine's tool gateway with the MCP server embedded,
+  // over the SDK's in-memory transport (engine create-engine.ts → mcp/create-tool-gateway.ts → connectInProcess).
+  const embedded = createToolGateway({ embedded: { kubeconfigPath, helmChartCacheDir: path.join(directory, 'helm-charts') } });
   const env = { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') };
 
   const getViaMcp = () => client.callTool({ name: 'k8s_get', arguments: { resource_type: 'deployments' } });
@@ -94,38 +103,56 @@ async function main(): Promise<void> {
     });
   }
   const describeTargets = [['deployment', 'app-0'], ['pod', 'describe-me'], ['node', 'parked-node']] as const;
-  const describeFigures: Array<{ target: string; native: number; kubectl: number }> = [];
+  const describeFigures: Array<{ target: string; inProcess: number; http: number; kubectl: number }> = [];
   for (const [type, name] of describeTargets) {
-    const viaMcp = async () => {
+    const viaEmbedded = async () => {
+      const result = await embedded.callTool({ name: 'k8s_describe', args: { resource_type: type, name } });
+      if (result.isError) throw new Error(`k8s_describe ${type} ${name} (in-process) failed: ${result.text}`);
+      return result.text;
+    };
+    const viaHttp = async () => {
       const result = await client.callTool({ name: 'k8s_describe', arguments: { resource_type: type, name } });
-      if (result.isError) throw new Error(`k8s_describe ${type} ${name} failed: ${(result.content as Array<{ text: string }>)[0].text}`);
+      const text = (result.content as Array<{ text: string }>)[0].text;
+      if (result.isError) throw new Error(`k8s_describe ${type} ${name} (Streamable HTTP) failed: ${text}`);
+      return text;
     };
     const viaKubectl = () => run(kubectlPath, ['--kubeconfig', kubeconfigPath, 'describe', type, name], { env });
-    // Both sides must have done the work measured: the object described, its event found and printed.
+    // Every side must have done the work measured: the object described, its event found and printed.
     const kind = { deployment: 'Deployment', pod: 'Pod', node: 'Node' }[type];
-    const nativeText = ((await client.callTool({ name: 'k8s_describe', arguments: { resource_type: type, name } })).content as Array<{ text: string }>)[0].text;
-    const kubectlText = (await viaKubectl()).stdout;
-    for (const [side, text] of [['k8s_describe', nativeText], ['kubectl describe', kubectlText]] as const) {
-      if (!text.includes(`Name:`) || !text.includes(name) || !text.includes(`an event for ${kind} ${name}`)) throw new Error(`${side} ${type}/${name} did not print the object and its event:\n${text}`);
+    const outputs = [['k8s_describe (in-process)', await viaEmbedded()], ['k8s_describe (Streamable HTTP)', await viaHttp()], ['kubectl describe', (await viaKubectl()).stdout]] as const;
+    for (const [side, text] of outputs) {
+      if (!text.includes(`Name:`) || !text.includes(name) || !text.includes(`an event for ${kind} ${name}`)) failBench(`${side} ${type}/${name} did not print the object and its event:\n${text}`);
     }
-    await timeIt(10, viaMcp);
+    await timeIt(10, viaEmbedded);
+    await timeIt(10, viaHttp);
     await timeIt(3, viaKubectl);
-    // Interleaved, so both sides meet the same machine load (this box is shared).
-    const native: number[] = [];
+    // Interleaved, so all three sides meet the same machine load (this box is shared).
+    const inProcess: number[] = [];
+    const http: number[] = [];
     const subprocess: number[] = [];
     for (let index = 0; index < RUNS; index += 1) {
-      native.push(...(await timeIt(1, viaMcp)));
+      inProcess.push(...(await timeIt(1, viaEmbedded)));
+      http.push(...(await timeIt(1, viaHttp)));
       subprocess.push(...(await timeIt(1, viaKubectl)));
     }
-    describeFigures.push({ target: `${type}/${name}`, native: median(native), kubectl: median(subprocess) });
+    describeFigures.push({ target: `${type}/${name}`, inProcess: median(inProcess), http: median(http), kubectl: median(subprocess) });
   }
+  const describeVerdict = (ratio: number) => (ratio >= 10 ? 'PASS' : 'MISS');
+  const printDescribe = () => {
+    console.log(`  k8s_describe, native (medians, n=${RUNS} each, interleaved; goal: kubectl describe / k8s_describe >= 10x):`);
+    for (const figure of describeFigures) {
+      const headline = figure.kubectl / figure.inProcess;
+      const overHttp = figure.kubectl / figure.http;
+      console.log(`    ${figure.target.padEnd(22)} kubectl describe (subprocess) ${figure.kubectl.toFixed(1).padStart(6)} ms`);
+      console.log(`      in-process MCP (skyflo serve's default):  ${figure.inProcess.toFixed(1).padStart(6)} ms  ratio ${headline.toFixed(1).padStart(5)}x ${describeVerdict(headline)}`);
+      console.log(`      Streamable HTTP MCP (MCP_SERVER_URL):      ${figure.http.toFixed(1).padStart(6)} ms  ratio ${overHttp.toFixed(1).padStart(5)}x ${describeVerdict(overHttp)}`);
+    }
+  };
 
   if (describeOnly) {
-    console.log(`k8s_describe bench (same kube-sim, medians; load average ${loadavg().map((value) => value.toFixed(1)).join(' ')} on ${cpus().length} cores)`);
-    for (const figure of describeFigures) {
-      const describeRatio = figure.kubectl / figure.native;
-      console.log(`  k8s_describe ${figure.target} (native, via MCP): ${figure.native.toFixed(1)} ms vs kubectl describe (subprocess): ${figure.kubectl.toFixed(1)} ms (n=${RUNS}); ratio ${describeRatio.toFixed(1)}x (goal >= 10x)`);
-    }
+    console.log(`k8s_describe bench (same kube-sim; load average ${loadavg().map((value) => value.toFixed(1)).join(' ')} on ${cpus().length} cores)`);
+    printDescribe();
+    await embedded.close();
     await client.close();
     await server.close();
     await sim.close();
@@ -157,14 +184,11 @@ async function main(): Promise<void> {
   console.log(`  k8s_get deployments via MCP (Streamable HTTP): ${mcpMedian.toFixed(1)} ms (n=${RUNS})`);
   console.log(`  kubectl get deployments (subprocess):          ${kubectlMedian.toFixed(1)} ms (n=${RUNS})`);
   console.log(`  ratio kubectl/MCP: ${ratio.toFixed(1)}x  (goal >= 10x) ${verdict(ratio >= 10)}`);
-  for (const figure of describeFigures) {
-    const describeRatio = figure.kubectl / figure.native;
-    console.log(`  k8s_describe ${figure.target} (native, via MCP): ${figure.native.toFixed(1)} ms vs kubectl describe (subprocess): ${figure.kubectl.toFixed(1)} ms (n=${RUNS})`);
-    console.log(`    ratio kubectl/native: ${describeRatio.toFixed(1)}x  (goal >= 10x) ${verdict(describeRatio >= 10)}`);
-  }
+  printDescribe();
   console.log(`  k8s_get pods -A on 10,000 pods: ${bytes} bytes ≈ ${tokens} tokens (goal <= 8000, ${(tokens / 8000 * 100).toFixed(0)}% of it) ${verdict(tokens <= 8000)}`);
   console.log(`                                  ${bigMedian.toFixed(1)} ms median (n=7; goal < 300 ms, ${(bigMedian / 300 * 100).toFixed(0)}% of it) ${verdict(bigMedian < 300)}`);
 
+  await embedded.close();
   await client.close();
   await server.close();
   await sim.close();
