@@ -3,10 +3,13 @@
  * checkpoint loaded, hash and preview re-checked, execution claimed, tool started). Goal: p50 < 10 ms on PGlite.
  * Rows: PGlite (the all-in-one default, a data dir), then Postgres at 127.0.0.1:5432 (a scratch database, dropped
  * afterwards); each with its ratio to in-memory storage measured first in the same run (the engine's own cost).
- * The client runs on its own thread (support/sse-timing-client.mjs), as a real client is another process;
- * --same-thread-client reads the stream on the engine's event loop instead (the method of figures before Nov 2026).
+ * The client runs on its own thread (support/sse-timing-client.mjs), as a real client is another process. It is
+ * node:http with a keep-alive agent (since Nov 2026): undici's fetch, whose web-stream body adds milliseconds per
+ * response that are the client's and not the engine's, is kept behind --fetch-client so figures taken with it (all
+ * before Nov 2026) can be compared. --same-thread-client reads the stream on the engine's event loop instead (the
+ * method of figures before Nov 2026).
  * Prints figures; not a test. Fails when an approval did not start the tool or the tool did not run.
- *   npx tsx bench/engine-approval-latency.ts [approvals=50] [--no-pglite] [--no-postgres] [--trace] [--same-thread-client]
+ *   npx tsx bench/engine-approval-latency.ts [approvals=50] [--no-pglite] [--no-postgres] [--trace] [--fetch-client] [--same-thread-client]
  * --trace prints, per storage, the median span of every storage, checkpointer, tool gateway and bus call made
  * between the POST and the end of its stream (where the milliseconds go).
  */
@@ -31,10 +34,11 @@ const withPglite = !process.argv.includes('--no-pglite');
 const withPostgres = !process.argv.includes('--no-postgres');
 const trace = process.argv.includes('--trace') ? createSpanTrace() : undefined;
 const sameThreadClient = process.argv.includes('--same-thread-client');
+const fetchClient = process.argv.includes('--fetch-client');
 
 /** POSTs and reads the SSE stream on the client thread: ms from the POST to the first frame of each event. */
 function createThreadClient() {
-  const worker = new Worker(new URL('./support/sse-timing-client.mjs', import.meta.url));
+  const worker = new Worker(new URL('./support/sse-timing-client.mjs', import.meta.url), { workerData: { client: fetchClient ? 'fetch' : 'http' } });
   type Reply = { id: number; status?: number; seen?: Record<string, number>; error?: string };
   const waiting = new Map<number, (reply: Reply) => void>();
   let next = 0;
@@ -141,7 +145,7 @@ async function main() {
   const mcp = await startFakeMcpServer();
   const tools = createToolGateway({ client: mcp.client });
   const executed = () => mcp.calls.filter((call) => call.name === 'k8s_scale').length;
-  console.log(`client: ${sameThreadClient ? "on the engine's event loop (--same-thread-client)" : 'on its own thread'}`);
+  console.log(`client: ${sameThreadClient ? "fetch on the engine's event loop (--same-thread-client)" : fetchClient ? "undici's fetch on its own thread (--fetch-client)" : 'node:http (keep-alive) on its own thread'}`);
   const memoryP50 = await measure('in-memory storage (baseline)', sim, tools, createInMemoryStorage(), 'bench', executed);
   const ratio = (p50: number) => console.log(`   p50 ratio to in-memory storage in this run: ${(p50 / memoryP50).toFixed(2)}×`);
   if (withPglite) {

@@ -1,36 +1,129 @@
 /**
- * LangGraph's Postgres checkpointer with one change: `put` writes a checkpoint's channel blobs in ONE multi-row
- * insert instead of one insert per channel. Why: a run's checkpoint has a dozen channels, and on PGlite each
- * statement is a round trip to the database thread while the transaction holds it, so every other run waited for
- * 15 trips per run end (P2: 100 runs starting together queued behind them). Same rows, same transaction, same
- * ON CONFLICT rule; everything else is the library's.
+ * LangGraph's Postgres checkpointer with two changes:
+ *   - `put` writes a checkpoint's channel blobs in ONE multi-row insert instead of one insert per channel. Why: a run's
+ *     checkpoint has a dozen channels, and on PGlite each statement is a round trip to the database thread while the
+ *     transaction holds it, so every other run waited for 15 trips per run end (P2: 100 runs starting together queued
+ *     behind them). Same rows, same transaction, same ON CONFLICT rule.
+ *   - with `latest` (PGlite only: a database this process alone writes), the latest checkpoint of each thread is kept
+ *     as the database returned it (latest-checkpoint-cache.ts): `put` reads it back in its own transaction, in the same
+ *     round trip, and `getTuple` of a thread's latest checkpoint answers from it (P4: an approval read it twice).
+ * Everything else is the library's: its SQL, and the same code turning a row into a checkpoint tuple.
  */
 import type { RunnableConfig } from '@langchain/core/runnables';
-import type { Checkpoint, CheckpointMetadata, ChannelVersions } from '@langchain/langgraph-checkpoint';
+import type { Checkpoint, CheckpointMetadata, ChannelVersions, CheckpointTuple, PendingWrite } from '@langchain/langgraph-checkpoint';
 import type { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import type { Pool } from 'pg';
+import type { CheckpointRow, LatestCheckpointCache } from './latest-checkpoint-cache.ts';
 
 /** The library's single-row blob upsert, whose VALUES clause is widened to every blob of the checkpoint. */
 const singleRowValues = 'VALUES ($1, $2, $3, $4, $5, $6)';
 
-export async function createBatchedCheckpointSaver(pool: Pool): Promise<PostgresSaver> {
+/** The library's WHERE clause for a thread's latest checkpoint (getTuple without a checkpoint id). */
+const latestWhere = 'WHERE thread_id = $1 AND checkpoint_ns = $2 ORDER BY checkpoint_id DESC LIMIT 1';
+
+export interface LatestCheckpoints {
+  cache: LatestCheckpointCache;
+  /** runs `statements` in one transaction (one round trip on the PGlite thread) and answers each one's rows */
+  transaction(statements: Array<{ sql: string; params?: unknown[] }>): Promise<Array<{ rows: unknown[] }>>;
+}
+
+export interface BatchedCheckpointSaverOptions {
+  /** keep each thread's latest checkpoint (only for a database no other process writes: PGlite) */
+  latest?: LatestCheckpoints;
+}
+
+type Statements = { SELECT_SQL: string; UPSERT_CHECKPOINT_BLOBS_SQL: string; UPSERT_CHECKPOINTS_SQL: string };
+
+/**
+ * A row the library would first migrate (checkpoint format < 4 with a parent: its pending sends are read from the
+ * parent's writes): read through the library instead, never kept.
+ */
+const needsMigration = (row: CheckpointRow) => (row['checkpoint'] as { v?: number } | undefined)?.v !== undefined && (row['checkpoint'] as { v: number }).v < 4 && row['parent_checkpoint_id'] != null;
+
+export async function createBatchedCheckpointSaver(pool: Pool, options: BatchedCheckpointSaverOptions = {}): Promise<PostgresSaver> {
   const { PostgresSaver } = await import('@langchain/langgraph-checkpoint-postgres');
+  const { latest } = options;
 
   class BatchedCheckpointSaver extends PostgresSaver {
+    // private in the library's types; read here only to reuse its statements verbatim
+    private get statements(): Statements {
+      return (this as unknown as { SQL_STATEMENTS: Statements }).SQL_STATEMENTS;
+    }
+
+    /** The tuple the library's getTuple makes of `row` (a latest-checkpoint row that needs no migration). */
+    private async tupleOf(threadId: string, checkpointNs: string, row: CheckpointRow): Promise<CheckpointTuple> {
+      const parentId = row['parent_checkpoint_id'] as string | null | undefined;
+      return {
+        config: { configurable: { thread_id: threadId, checkpoint_ns: checkpointNs, checkpoint_id: row['checkpoint_id'] } },
+        checkpoint: await this._loadCheckpoint(row['checkpoint'] as Omit<Checkpoint, 'pending_sends' | 'channel_values'>, row['channel_values'] as [Uint8Array, Uint8Array, Uint8Array][]),
+        metadata: (await this._loadMetadata(row['metadata'] as Record<string, unknown>)) as CheckpointMetadata,
+        parentConfig: parentId ? { configurable: { thread_id: threadId, checkpoint_ns: checkpointNs, checkpoint_id: parentId } } : undefined,
+        pendingWrites: (await this._loadWrites(row['pending_writes'] as [Uint8Array, Uint8Array, Uint8Array, Uint8Array][])) as [string, string, unknown][] as unknown as CheckpointTuple['pendingWrites'],
+      };
+    }
+
+    override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+      const { thread_id: threadId, checkpoint_ns: checkpointNs = '', checkpoint_id: checkpointId } = (config.configurable ?? {}) as { thread_id?: unknown; checkpoint_ns?: string; checkpoint_id?: unknown };
+      if (!latest || typeof threadId !== 'string' || checkpointId || checkpointNs !== '') return super.getTuple(config);
+      const known = latest.cache.get(threadId);
+      // a copy: the tuple's objects are the caller's to change, the kept row is not
+      if (known !== undefined) return known === null ? undefined : this.tupleOf(threadId, checkpointNs, structuredClone(known));
+      const keep = latest.cache.reading(threadId);
+      let row: CheckpointRow | undefined;
+      try {
+        [row] = (await pool.query(this.statements.SELECT_SQL + latestWhere, [threadId, checkpointNs])).rows as CheckpointRow[];
+      } catch (error) {
+        keep(undefined);
+        throw error;
+      }
+      if (row === undefined) {
+        keep(null);
+        return undefined;
+      }
+      if (needsMigration(row)) {
+        keep(undefined);
+        return super.getTuple(config);
+      }
+      keep(structuredClone(row));
+      return this.tupleOf(threadId, checkpointNs, row);
+    }
+
     override async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions): Promise<RunnableConfig> {
-      // private in the library's types; read here only to reuse its statements verbatim
-      const statements = (this as unknown as { SQL_STATEMENTS: { UPSERT_CHECKPOINT_BLOBS_SQL: string; UPSERT_CHECKPOINTS_SQL: string } }).SQL_STATEMENTS;
-      if (config.configurable === undefined || !statements.UPSERT_CHECKPOINT_BLOBS_SQL.includes(singleRowValues)) return super.put(config, checkpoint, metadata, newVersions);
-      const { thread_id: threadId, checkpoint_ns: checkpointNs = '', checkpoint_id: parentId } = config.configurable as { thread_id: string; checkpoint_ns?: string; checkpoint_id?: string };
-      const [blobs, serializedMetadata] = await Promise.all([this._dumpBlobs(threadId, checkpointNs, checkpoint.channel_values, newVersions), this._dumpMetadata(metadata)]);
+      const statements = this.statements;
+      const threadId = (config.configurable as { thread_id?: unknown } | undefined)?.thread_id;
+      if (config.configurable === undefined || !statements.UPSERT_CHECKPOINT_BLOBS_SQL.includes(singleRowValues)) {
+        if (latest && typeof threadId === 'string') return latest.cache.writing(threadId, async () => ({ result: await super.put(config, checkpoint, metadata, newVersions) }));
+        return super.put(config, checkpoint, metadata, newVersions);
+      }
+      const { checkpoint_ns: checkpointNs = '', checkpoint_id: parentId } = config.configurable as { thread_id: string; checkpoint_ns?: string; checkpoint_id?: string };
+      const thread = config.configurable['thread_id'] as string;
+      const [blobs, serializedMetadata] = await Promise.all([this._dumpBlobs(thread, checkpointNs, checkpoint.channel_values, newVersions), this._dumpMetadata(metadata)]);
+      const writes: Array<{ sql: string; params: unknown[] }> = [];
+      if (blobs.length > 0) {
+        const rows = blobs.map((_, row) => `(${[1, 2, 3, 4, 5, 6].map((column) => `$${row * 6 + column}`).join(', ')})`).join(', ');
+        writes.push({ sql: statements.UPSERT_CHECKPOINT_BLOBS_SQL.replace(singleRowValues, `VALUES ${rows}`), params: blobs.flat() });
+      }
+      writes.push({ sql: statements.UPSERT_CHECKPOINTS_SQL, params: [thread, checkpointNs, checkpoint.id, parentId, this._dumpCheckpoint(checkpoint), serializedMetadata] });
+      const next = { configurable: { thread_id: thread, checkpoint_ns: checkpointNs, checkpoint_id: checkpoint.id } };
+
+      if (latest) {
+        return latest.cache.writing(thread, async () => {
+          if (checkpointNs !== '') {
+            await latest.transaction(writes);
+            return { result: next };
+          }
+          // The thread's latest checkpoint as the database resolves it right after this write, in the same transaction
+          // and the same round trip: what a getTuple would read next.
+          const results = await latest.transaction([...writes, { sql: statements.SELECT_SQL + latestWhere, params: [thread, checkpointNs] }]);
+          const [row] = results[results.length - 1]!.rows as CheckpointRow[];
+          return { result: next, latest: row === undefined ? null : needsMigration(row) ? undefined : row };
+        });
+      }
+
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        if (blobs.length > 0) {
-          const rows = blobs.map((_, row) => `(${[1, 2, 3, 4, 5, 6].map((column) => `$${row * 6 + column}`).join(', ')})`).join(', ');
-          await client.query(statements.UPSERT_CHECKPOINT_BLOBS_SQL.replace(singleRowValues, `VALUES ${rows}`), blobs.flat());
-        }
-        await client.query(statements.UPSERT_CHECKPOINTS_SQL, [threadId, checkpointNs, checkpoint.id, parentId, this._dumpCheckpoint(checkpoint), serializedMetadata]);
+        for (const write of writes) await client.query(write.sql, write.params);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');
@@ -38,7 +131,18 @@ export async function createBatchedCheckpointSaver(pool: Pool): Promise<Postgres
       } finally {
         client.release();
       }
-      return { configurable: { thread_id: threadId, checkpoint_ns: checkpointNs, checkpoint_id: checkpoint.id } };
+      return next;
+    }
+
+    override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string): Promise<void> {
+      const threadId = (config.configurable as { thread_id?: unknown } | undefined)?.thread_id;
+      if (!latest || typeof threadId !== 'string') return super.putWrites(config, writes, taskId);
+      return latest.cache.writing(threadId, async () => ({ result: await super.putWrites(config, writes, taskId) }));
+    }
+
+    override async deleteThread(threadId: string): Promise<void> {
+      if (!latest) return super.deleteThread(threadId);
+      return latest.cache.writing(threadId, async () => ({ result: await super.deleteThread(threadId) }));
     }
   }
 

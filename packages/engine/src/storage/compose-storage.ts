@@ -12,12 +12,17 @@ import { createRefreshTokenStore } from './refresh-token-store.ts';
 import { createRunStore } from './run-store.ts';
 import { createSettingsStore } from './settings-store.ts';
 import { createUserStore } from './user-store.ts';
+import type { LatestCheckpointCache } from './latest-checkpoint-cache.ts';
 
 /** The driver-independent part: the same store code on PGlite and on Postgres. */
 export function composeStorage(parts: {
   db: SkyfloDatabase;
   /** settles once the checkpointer's tables exist (deleting a conversation deletes its checkpoints) */
   checkpointer(): Promise<BaseCheckpointSaver>;
+  /** the checkpointer's latest checkpoints (PGlite): a conversation's deletion, which deletes its checkpoints, drops them */
+  latestCheckpoints?: LatestCheckpointCache;
+  /** one connection running one statement at a time, no other process (PGlite): see RunStoreOptions */
+  exclusiveConnection?: boolean;
   ping(): Promise<void>;
   close(): Promise<void>;
 }): PlatformStorage {
@@ -35,11 +40,13 @@ export function composeStorage(parts: {
       // Its checkpoint rows go in the same transaction, so their tables must exist first.
       delete: async (id) => {
         await parts.checkpointer();
-        return conversations.delete(id);
+        const latest = parts.latestCheckpoints;
+        if (!latest) return conversations.delete(id);
+        return latest.writing(id, async () => ({ result: await conversations.delete(id) }));
       },
     },
     approvals: createApprovalStore(parts.db),
-    runs: createRunStore(parts.db),
+    runs: createRunStore(parts.db, { exclusiveConnection: parts.exclusiveConnection === true }),
     users: createUserStore(parts.db),
     refreshTokens: createRefreshTokenStore(parts.db),
     audit: createAuditLog(parts.db),

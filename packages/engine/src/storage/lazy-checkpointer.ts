@@ -5,6 +5,7 @@
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import type { Pool } from 'pg';
 import { loadOnce } from '../startup/load-once.ts';
+import type { BatchedCheckpointSaverOptions } from './batched-checkpoint-saver.ts';
 
 export interface LazyCheckpointer {
   /** the checkpointer with its tables set up; a failed attempt is retried by the next call */
@@ -13,10 +14,10 @@ export interface LazyCheckpointer {
   settled(): Promise<void>;
 }
 
-export function createLazyCheckpointer(pool: () => Pool): LazyCheckpointer {
+export function createLazyCheckpointer(pool: () => Pool, options: BatchedCheckpointSaverOptions = {}): LazyCheckpointer {
   const opened = loadOnce(async () => {
     const { createBatchedCheckpointSaver } = await import('./batched-checkpoint-saver.ts');
-    const checkpointer = await createBatchedCheckpointSaver(pool());
+    const checkpointer = await createBatchedCheckpointSaver(pool(), options);
     await checkpointer.setup();
     return checkpointer;
   });

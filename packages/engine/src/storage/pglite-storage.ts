@@ -8,10 +8,11 @@ import { composeStorage } from './compose-storage.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { openEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.ts';
 import { createLazyCheckpointer } from './lazy-checkpointer.ts';
+import { createLatestCheckpointCache } from './latest-checkpoint-cache.ts';
 import { migrationsFolder } from './migrations-folder.ts';
 import { createPglitePool } from './pglite-pool.ts';
 import { pgliteStartParams } from './pglite-start-params.ts';
-import type { PgliteConnection } from './pglite-thread/pglite-thread-client.ts';
+import { canBatch, type PgliteConnection } from './pglite-thread/pglite-thread-client.ts';
 import { schema } from './schema.ts';
 
 export interface PgliteStorageOptions {
@@ -30,14 +31,17 @@ export interface PgliteStorageOptions {
  * A data dir's database runs on a thread of its own (pglite-thread/): it is seeded from the install-time template
  * (initdb would take ~4 s), opened and migrated there while the engine goes on building itself, and this returns
  * before it is open: the first query waits for it, and fails with the reason if it cannot open.
- * The LangGraph checkpointer is opened on first use (storage.checkpointer()).
+ * The LangGraph checkpointer is opened on first use (storage.checkpointer()). A storage that owns its PGlite (not one
+ * handed in by a caller, who may share it) keeps each conversation's latest checkpoint as the database returned it
+ * (latest-checkpoint-cache.ts): every write to the checkpoint tables then goes through this storage.
  */
 export async function createPgliteStorage(options: PgliteStorageOptions): Promise<PlatformStorage> {
   const embedded = options.embedded ?? (!options.lite && options.dataDir ? await openEmbeddedDatabase(options.dataDir, options.templateDir) : undefined);
   const lite: PgliteConnection = options.lite ?? embedded?.connection ?? (await openInMemory());
   // A caller-supplied instance (tests sharing one PGlite) stays open; its owner closes it.
   const owned = !options.lite;
-  const checkpointer = createLazyCheckpointer(() => createPglitePool(lite) as unknown as Pool);
+  const latestCheckpoints = owned ? createLatestCheckpointCache() : undefined;
+  const checkpointer = createLazyCheckpointer(() => createPglitePool(lite) as unknown as Pool, latestCheckpoints ? { latest: { cache: latestCheckpoints, transaction: (statements) => inOneTransaction(lite, statements) } } : {});
   const closeOwned = async () => {
     await checkpointer.settled();
     if (embedded) await embedded.close();
@@ -50,6 +54,9 @@ export async function createPgliteStorage(options: PgliteStorageOptions): Promis
     return composeStorage({
       db,
       checkpointer: checkpointer.get,
+      ...(latestCheckpoints ? { latestCheckpoints } : {}),
+      // PGlite runs one statement at a time on its one connection, whoever shares the instance
+      exclusiveConnection: true,
       ping: async () => {
         await db.execute(sql`select 1`);
       },
@@ -59,6 +66,16 @@ export async function createPgliteStorage(options: PgliteStorageOptions): Promis
     await closeOwned().catch(() => undefined);
     throw error;
   }
+}
+
+/** `statements` in one transaction, every result answered: one round trip on the PGlite thread. */
+async function inOneTransaction(lite: PgliteConnection, statements: Array<{ sql: string; params?: unknown[] }>): Promise<Array<{ rows: unknown[] }>> {
+  if (canBatch(lite)) return lite.batch(statements);
+  return lite.transaction(async (tx) => {
+    const results: Array<{ rows: unknown[] }> = [];
+    for (const statement of statements) results.push({ rows: (await tx.query(statement.sql, statement.params)).rows });
+    return results;
+  });
 }
 
 async function openInMemory(): Promise<PGlite> {

@@ -26,11 +26,46 @@ function rowsOf<T>(result: unknown): T[] {
 // The database's clock, not this process's: leases are compared by every engine process, whose clocks may differ.
 const leaseFromNow = (leaseMs: number) => sql`now() + ${leaseMs} * interval '1 millisecond'`;
 
+export interface RunStoreOptions {
+  /**
+   * The database has one connection that runs one statement at a time and no other process (PGlite): one statement is
+   * then atomic against every other, so the per-user limit needs no transaction nor advisory lock around its count and
+   * insert, which are one statement already (P4: on PGlite the transaction cost two more round trips to the database
+   * thread between an approval and its call running).
+   */
+  exclusiveConnection?: boolean;
+}
+
+/**
+ * Counts the user's running runs and inserts this one in one statement, when the count leaves room; only when nothing
+ * was inserted is the reason looked up (undefined: the conversation is held, not the user's limit).
+ */
+async function insertWithinLimit(
+  executor: SkyfloDatabase,
+  { runId, conversationId, leaseMs, userId, maxRunningPerUser }: { runId: string; conversationId: string; leaseMs: number; userId: string; maxRunningPerUser: number },
+): Promise<{ ok: true } | { ok: false; reason: 'user_limit'; running: number } | undefined> {
+  const inserted = rowsOf<{ run_id: string }>(
+    await executor.execute(sql`
+      insert into ${runs} (run_id, conversation_id, user_id, lease_until)
+      select ${runId}::uuid, ${conversationId}::uuid, ${userId}::uuid, ${leaseFromNow(leaseMs)}
+      where (select count(*) from ${runs} where user_id = ${userId}::uuid and status = 'running' and lease_until > now()) < ${maxRunningPerUser}
+      on conflict do nothing
+      returning run_id`),
+  );
+  if (inserted.length > 0) return { ok: true as const };
+  const [{ running }] = await executor
+    .select({ running: sql<number>`count(*)::int` })
+    .from(runs)
+    .where(and(eq(runs.userId, userId), eq(runs.status, 'running'), gt(runs.leaseUntil, sql`now()`)));
+  if (running >= maxRunningPerUser) return { ok: false as const, reason: 'user_limit' as const, running };
+  return undefined; // the conversation is held
+}
+
 /**
  * Runs on PGlite and Postgres. The guard is the partial unique index `runs_one_running_per_conversation_idx`:
  * the insert of a second running row for a conversation conflicts and writes nothing, whichever process tries.
  */
-export function createRunStore(db: SkyfloDatabase): RunStore {
+export function createRunStore(db: SkyfloDatabase, options: RunStoreOptions = {}): RunStore {
   const running = (conversationId: string) => and(eq(runs.conversationId, conversationId), eq(runs.status, 'running'));
 
   return {
@@ -49,29 +84,15 @@ export function createRunStore(db: SkyfloDatabase): RunStore {
         const outcome =
           userId === undefined || maxRunningPerUser === undefined
             ? await insertRun(db)
-            : await db.transaction(async (tx) => {
-                // Why a per-user advisory lock: "count, then insert" would let two requests both see room for one more.
-                await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`skyflo-runs:${userId}`}))`);
-                // Count and insert in one statement, after the lock (a statement of its own, so under READ COMMITTED
-                // its snapshot sees the previous holder's committed row): one round trip fewer per run start, which
-                // on PGlite is a trip to the database thread every run waits for (P2, P4). Only when nothing was
-                // inserted is the reason looked up.
-                const inserted = rowsOf<{ run_id: string }>(
-                  await tx.execute(sql`
-                    insert into ${runs} (run_id, conversation_id, user_id, lease_until)
-                    select ${runId}::uuid, ${conversationId}::uuid, ${userId}::uuid, ${leaseFromNow(leaseMs)}
-                    where (select count(*) from ${runs} where user_id = ${userId}::uuid and status = 'running' and lease_until > now()) < ${maxRunningPerUser}
-                    on conflict do nothing
-                    returning run_id`),
-                );
-                if (inserted.length > 0) return { ok: true as const };
-                const [{ running }] = await tx
-                  .select({ running: sql<number>`count(*)::int` })
-                  .from(runs)
-                  .where(and(eq(runs.userId, userId), eq(runs.status, 'running'), gt(runs.leaseUntil, sql`now()`)));
-                if (running >= maxRunningPerUser) return { ok: false as const, reason: 'user_limit' as const, running };
-                return undefined; // the conversation is held: see below
-              });
+            : options.exclusiveConnection
+              ? await insertWithinLimit(db, { runId, conversationId, leaseMs, userId, maxRunningPerUser })
+              : await db.transaction(async (tx) => {
+                  // Why a per-user advisory lock: "count, then insert" would let two requests both see room for one more.
+                  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`skyflo-runs:${userId}`}))`);
+                  // Count and insert in one statement, after the lock (a statement of its own, so under READ COMMITTED
+                  // its snapshot sees the previous holder's committed row).
+                  return insertWithinLimit(tx as unknown as SkyfloDatabase, { runId, conversationId, leaseMs, userId, maxRunningPerUser });
+                });
         if (outcome) return outcome;
         // A process that died mid-run never finishes its row; once its lease has passed, the conversation is free.
         const lapsed = await db
