@@ -7,6 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { connectInProcess, createToolDeps, impersonationMetaKey, jenkinsCredentialsMetaKey } from '@skyflo/mcp-server';
 import { previewToolCallName, toToolInfo, type ListedTool } from './classify-tool.ts';
+import { fetchWithLinkedSignals, linkAbort } from './linked-abort.ts';
 import type { ToolCallOutcome, ToolGateway, ToolInfo } from './tool-gateway.ts';
 
 export interface CreateToolGatewayOptions {
@@ -56,7 +57,9 @@ async function connect(options: CreateToolGatewayOptions): Promise<Connection> {
   if (options.url) {
     const client = new Client({ name: 'skyflo-engine', version: '0.1.0' });
     const headers: Record<string, string> = options.authToken ? { Authorization: `Bearer ${options.authToken}` } : {};
-    const transport = new StreamableHTTPClientTransport(new URL(options.url), { requestInit: { headers } });
+    // fetchWithLinkedSignals: the transport hands its one long-lived signal to every fetch; each request gets its
+    // own instead, released when the request ends (see linked-abort.ts).
+    const transport = new StreamableHTTPClientTransport(new URL(options.url), { requestInit: { headers }, fetch: fetchWithLinkedSignals() });
     try {
       await client.connect(transport);
     } catch (error) {
@@ -82,6 +85,9 @@ async function connect(options: CreateToolGatewayOptions): Promise<Connection> {
 export function legacyPreviewArguments({ tool, args }: { tool: string; previewTool: string; args: Record<string, unknown> }): Record<string, unknown> {
   return { operation: tool.replace(/^[a-z0-9]+_/, ''), ...args, tool };
 }
+
+/** Progress only keeps a call alive (resetTimeoutOnProgress); the engine has no progress event to report it as. */
+const ignoreProgress = (): void => {};
 
 export function createToolGateway(options: CreateToolGatewayOptions): ToolGateway {
   const cacheMs = options.cacheMs ?? 60_000;
@@ -128,12 +134,23 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
     async callTool({ name, args, signal, timeoutMs, impersonate, jenkinsCredentials }): Promise<ToolCallOutcome> {
       const client = await getClient();
       const meta = { ...(impersonate ? { [impersonationMetaKey]: impersonate } : {}), ...(jenkinsCredentials ? { [jenkinsCredentialsMetaKey]: jenkinsCredentials } : {}) };
-      const result = await client.callTool({ name, arguments: args, ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}) }, undefined, {
-        signal,
-        timeout: timeoutMs,
-        resetTimeoutOnProgress: true,
-      });
-      return { text: textOf(result as { content?: unknown }), isError: result.isError === true, ...structuredOf(result) };
+      // The SDK hangs an abort listener on the signal it is given and never takes it off: give it one of this call's
+      // own, so the caller's (a run's, across all its calls) does not collect one per call.
+      const link = signal ? linkAbort(signal) : undefined;
+      try {
+        const result = await client.callTool({ name, arguments: args, ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}) }, undefined, {
+          ...(link ? { signal: link.signal } : {}),
+          timeout: timeoutMs,
+          // The SDK sends a progressToken only with an onprogress handler; without one the server reports nothing and
+          // resetTimeoutOnProgress does nothing. With it, a slow tool that reports progress (k8s_rollout_status,
+          // verify_change) is not cut off by `timeoutMs` while it is still making progress.
+          onprogress: ignoreProgress,
+          resetTimeoutOnProgress: true,
+        });
+        return { text: textOf(result as { content?: unknown }), isError: result.isError === true, ...structuredOf(result) };
+      } finally {
+        link?.release();
+      }
     },
 
     async preview({ name, args, signal, jenkinsCredentials }) {

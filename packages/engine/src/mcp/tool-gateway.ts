@@ -53,7 +53,12 @@ export interface ToolGateway {
   callTool(input: {
     name: string;
     args: Record<string, unknown>;
+    /** cancels the call; whatever the call hangs on it is taken off when the call ends, so one signal (a run's) may serve any number of calls */
     signal?: AbortSignal;
+    /**
+     * how long the call may go without an answer (the SDK's default, 60 s, when unset); a tool that reports progress
+     * (k8s_rollout_status, verify_change) starts it again with each report
+     */
     timeoutMs?: number;
     /** act as this Kubernetes identity (EXECUTE_AS_APPROVER); the MCP server honours it only from the engine's connection */
     impersonate?: { user: string; groups: string[] };
