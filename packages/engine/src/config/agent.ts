@@ -27,7 +27,11 @@ export const agentConfigSchema = z
     TITLE_GENERATION_TIMEOUT_MS: positiveInt(10_000),
     /** Send an SSE heartbeat after this many ms without an event (spec: 60 s). */
     SSE_HEARTBEAT_MS: positiveInt(60_000),
-    /** Tool call timeout in ms (the tool is aborted and the model told so). */
+    /**
+     * Tool call timeout in ms: a call that answers nothing for this long is aborted and the model told so. A tool that
+     * reports progress (k8s_rollout_status, verify_change) restarts the clock with each report and ends at its own
+     * bound (mcp/create-tool-gateway.ts); the user can always stop the run.
+     */
     TOOL_CALL_TIMEOUT_MS: positiveInt(300_000),
     /** Cache of the MCP tool list in ms (annotations are re-read after this). */
     TOOL_LIST_CACHE_MS: nonNegativeInt(60_000),
