@@ -66,8 +66,15 @@ export async function createBatchedCheckpointSaver(pool: Pool, options: BatchedC
       const { thread_id: threadId, checkpoint_ns: checkpointNs = '', checkpoint_id: checkpointId } = (config.configurable ?? {}) as { thread_id?: unknown; checkpoint_ns?: string; checkpoint_id?: unknown };
       if (!latest || typeof threadId !== 'string' || checkpointId || checkpointNs !== '') return super.getTuple(config);
       const known = latest.cache.get(threadId);
-      // a copy: the tuple's objects are the caller's to change, the kept row is not
-      if (known !== undefined) return known === null ? undefined : this.tupleOf(threadId, checkpointNs, structuredClone(known));
+      if (known === null) return undefined;
+      if (known !== undefined) {
+        // Decoded a macrotask later: the statements the caller sends with this read (an approval reads the conversation
+        // and the approval with it) leave for the database thread first, and the decoding overlaps them instead of
+        // holding them back (requests go out once this turn's microtasks are done, pglite-thread-client.ts).
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        // a copy: the tuple's objects are the caller's to change, the kept row is not
+        return this.tupleOf(threadId, checkpointNs, structuredClone(known));
+      }
       const keep = latest.cache.reading(threadId);
       let row: CheckpointRow | undefined;
       try {
