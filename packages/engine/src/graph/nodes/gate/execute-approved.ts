@@ -75,23 +75,30 @@ export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateT
     }
     const actingAs = identityToUse.impersonate;
     run.decisions[call.callId] = true;
-    await run.emit('tool.approved', { ...identity, ...decisionFields(record), ...(record.automatic ? { automatic: true } : {}), ...(record.autoRevert ? { auto_revert: true } : {}) });
+    const approvedEvent = () => run.emit('tool.approved', { ...identity, ...decisionFields(record), ...(record.automatic ? { automatic: true } : {}), ...(record.autoRevert ? { auto_revert: true } : {}) });
     const injected = await gate.withInjected(call.tool, exact);
     if (!injected.ok) {
+      await approvedEvent();
       await deps.approvals.failApproved({ conversationId: run.conversationId, callId: call.callId, reason: injected.text });
       return gate.fail(identity, injected.text, 'NOT_EXECUTED');
     }
-    // The checks before execution are re-run while the claim is made (P4: their MCP and database round trips overlap
-    // instead of adding up). They only read; their verdicts are awaited below, after the claim, in this order, and
-    // nothing runs before all of them say go.
+    // Claim first, execute second: if two runs ever resume the same approved call, only one wins the claim. The claim is
+    // sent before the tool.approved event (P4: its database round trip then overlaps the event and the checks' MCP
+    // round trips instead of following them); its answer is awaited below, before any check's verdict.
+    const claimed = deps.approvals.claimExecution({ conversationId: run.conversationId, callId: call.callId, runId: run.runId });
+    claimed.catch(() => undefined); // awaited below
+    await approvedEvent();
+    // The checks before execution start once the approval is announced (what changed up to then is seen) and run while
+    // the claim is made (their MCP and database round trips overlap instead of adding up). They only read; their
+    // verdicts are awaited below, after the claim, in this order, and nothing runs before all of them say go.
     // Issue 22: a call approved for one cluster never runs on another (a context repointed at another API server),
     // nor outside the scope an admin has since given the requester or the approver.
     const clusterCheck = gate.clusterGate?.checkAtExecution(record, exact, { ...(run.scope ? { scope: run.scope } : {}), ...(run.approver ? { approverId: run.approver.id } : {}) });
+    clusterCheck?.catch(() => undefined); // awaited below
     const targetCheck = targetChange(call, record, injected.args, injected.credentials);
     // Issue 21's before-state is read now too (a read; it is recorded only once the checks pass, below).
     const baseline = captureBaseline(deps.tools, { tool: record.tool, args: exact, signal: run.signal });
-    // Claim first, execute second: if two runs ever resume the same approved call, only one wins the claim.
-    if (!(await deps.approvals.claimExecution({ conversationId: run.conversationId, callId: call.callId, runId: run.runId }))) {
+    if (!(await claimed)) {
       return gate.fail(identity, 'This call is already being executed by another run and is not run again.', 'NOT_EXECUTED');
     }
     const refused = await clusterCheck;
