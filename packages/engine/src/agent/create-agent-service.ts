@@ -263,7 +263,9 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       // through this thread between them); the record and the paused turn are only used once ownership is confirmed.
       const pausedTurn = approve ? checkpoints.read(conversationId) : Promise.resolve(undefined);
       pausedTurn.catch(() => undefined); // awaited only when the checks below pass
-      const [found, record, deciderScope] = await Promise.all([storage.conversations.get(conversationId), storage.approvals.get(conversationId, callId), deps.scopeOf?.(user.id)]);
+      // Only the owner and the pinned cluster (access), not the timeline: a long conversation's is megabytes to read.
+      const ownership = storage.conversations.access ? storage.conversations.access(conversationId) : storage.conversations.get(conversationId);
+      const [found, record, deciderScope] = await Promise.all([ownership, storage.approvals.get(conversationId, callId), deps.scopeOf?.(user.id)]);
       // Who may act follows the policy recorded with the call (a cluster's `approver` mode lets approvers decide there).
       const deciding = decisionPolicyOf(record?.policy, policy);
       if (!found || !conversationAccess({ policy: deciding.policy, actor: user, conversationOwnerId: found.userId }, 'act')) throw notFound(conversationId);

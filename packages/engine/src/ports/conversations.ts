@@ -30,6 +30,11 @@ export interface ConversationStore {
   create(input: { id?: string; userId: string; title?: string; welcome?: string; cluster?: string }): Promise<Conversation>;
   /** undefined when it does not exist (ownership is checked by the caller) */
   get(id: string): Promise<Conversation | undefined>;
+  /**
+   * Who owns it and the cluster it is pinned to, without its timeline (an access check needs no more; a long
+   * conversation's timeline is megabytes to read). Optional: without it callers use get().
+   */
+  access?(id: string): Promise<{ userId: string; cluster?: string } | undefined>;
   list(input: { userId: string; limit: number; cursor?: string; query?: string }): Promise<{ items: ConversationSummary[]; nextCursor: string | null }>;
   /** `cluster`: pins a conversation that has none yet (its first chat); never re-pins one that has a cluster */
   update(id: string, patch: { title?: string; isActive?: boolean; metadata?: Record<string, unknown>; cluster?: string }): Promise<Conversation | undefined>;

@@ -68,6 +68,12 @@ export function createConversationStore(db: SkyfloDatabase): ConversationStore {
       return row ? toConversation(row) : undefined;
     },
 
+    async access(id) {
+      if (!isUuid(id)) return undefined;
+      const [row] = await db.select({ userId: conversations.userId, cluster: conversations.cluster }).from(conversations).where(eq(conversations.id, id));
+      return row ? { userId: row.userId, ...(row.cluster ? { cluster: row.cluster } : {}) } : undefined;
+    },
+
     async list({ userId, limit, cursor, query }) {
       const conditions = [eq(conversations.userId, userId)];
       if (cursor !== undefined) {
