@@ -72,7 +72,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   const scrubSecrets = (text: string) => createSecretScrubber(deps.llm.secrets ?? [])(text);
   // Tool calls proposed and executed go to the audit trail from the run's (scrubbed) events.
   const auditor = deps.audit
-    ? createRunEventAuditor({ audit: deps.audit, ownerOf: async (id) => (await storage.conversations.get(id))?.userId, ...(deps.logger ? { logger: deps.logger } : {}) })
+    ? createRunEventAuditor({ audit: deps.audit, ownerOf: async (id) => (await (storage.conversations.access ? storage.conversations.access(id) : storage.conversations.get(id)))?.userId, ...(deps.logger ? { logger: deps.logger } : {}) })
     : undefined;
   const observeEvent: RunAgentDeps['observeEvent'] = auditor
     ? (event) => {
