@@ -9,7 +9,9 @@
  * before Nov 2026) can be compared. --same-thread-client reads the stream on the engine's event loop instead (the
  * method of figures before Nov 2026).
  * Prints figures; not a test. Fails when an approval did not start the tool or the tool did not run.
- *   npx tsx bench/engine-approval-latency.ts [approvals=50] [--no-pglite] [--no-postgres] [--trace] [--fetch-client] [--same-thread-client]
+ * --audit records decisions and run events in the storage's audit trail, as `skyflo serve` does (in-memory storage has
+ * none, so its baseline row is unchanged); without it the engine runs without an audit trail, like the figures before.
+ *   npx tsx bench/engine-approval-latency.ts [approvals=50] [--no-pglite] [--no-postgres] [--trace] [--fetch-client] [--same-thread-client] [--audit]
  * --trace prints, per storage, the median span of every storage, checkpointer, tool gateway and bus call made
  * between the POST and the end of its stream (where the milliseconds go).
  */
@@ -20,7 +22,7 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { agentConfig, createEventBus, createInMemoryStorage, createPgliteStorage, createPostgresStorage, createToolGateway, iterateSse, readSse, startAgentTestApp, startFakeMcpServer } from '@skyflo/engine/testing';
 import type { ToolGateway } from '@skyflo/engine/testing';
-import type { Storage } from '@skyflo/engine';
+import type { PlatformStorage, Storage } from '@skyflo/engine';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { printBenchHeader } from './support/bench-header.ts';
@@ -35,6 +37,7 @@ const withPostgres = !process.argv.includes('--no-postgres');
 const trace = process.argv.includes('--trace') ? createSpanTrace() : undefined;
 const sameThreadClient = process.argv.includes('--same-thread-client');
 const fetchClient = process.argv.includes('--fetch-client');
+const withAudit = process.argv.includes('--audit');
 
 /** POSTs and reads the SSE stream on the client thread: ms from the POST to the first frame of each event. */
 function createThreadClient() {
@@ -78,7 +81,8 @@ async function measure(label: string, sim: LlmSim, untracedTools: ToolGateway, u
   const storage = traced(untracedStorage);
   const tools = trace ? trace.wrap('tools', untracedTools) : untracedTools;
   const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
-  const app = await startAgentTestApp({ storage, bus: trace ? trace.wrap('bus', await createEventBus({})) : await createEventBus({}), tools, llm: { model: provider.chatModel('sim-model'), modelName: 'sim' }, config: agentConfig({ titleGeneration: false }) });
+  const audit = withAudit ? (untracedStorage as Partial<PlatformStorage>).audit : undefined;
+  const app = await startAgentTestApp({ storage, ...(audit ? { audit } : {}), bus: trace ? trace.wrap('bus', await createEventBus({})) : await createEventBus({}), tools, llm: { model: provider.chatModel('sim-model'), modelName: 'sim' }, config: agentConfig({ titleGeneration: false }) });
   const post = (pathname: string, body: unknown) =>
     fetch(`${app.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': userId }, body: JSON.stringify(body) });
   const client = sameThreadClient ? undefined : createThreadClient();
@@ -146,6 +150,7 @@ async function main() {
   const mcp = await startFakeMcpServer();
   const tools = createToolGateway({ client: mcp.client });
   const executed = () => mcp.calls.filter((call) => call.name === 'k8s_scale').length;
+  if (withAudit) console.log('audit trail: on (--audit), for PGlite and Postgres');
   console.log(`client: ${sameThreadClient ? "fetch on the engine's event loop (--same-thread-client)" : fetchClient ? "undici's fetch on its own thread (--fetch-client)" : 'node:http (keep-alive) on its own thread'}`);
   const memoryP50 = await measure('in-memory storage (baseline)', sim, tools, createInMemoryStorage(), 'bench', executed);
   const ratio = (p50: number) => console.log(`   p50 ratio to in-memory storage in this run: ${(p50 / memoryP50).toFixed(2)}×`);
