@@ -9,9 +9,9 @@
  * before Nov 2026) can be compared. --same-thread-client reads the stream on the engine's event loop instead (the
  * method of figures before Nov 2026).
  * Prints figures; not a test. Fails when an approval did not start the tool or the tool did not run.
- * --audit records decisions and run events in the storage's audit trail, as `skyflo serve` does (in-memory storage has
- * none, so its baseline row is unchanged); without it the engine runs without an audit trail, like the figures before.
- *   npx tsx bench/engine-approval-latency.ts [approvals=50] [--no-pglite] [--no-postgres] [--trace] [--fetch-client] [--same-thread-client] [--audit]
+ * The engine records decisions and run events in the storage's audit trail, as `skyflo serve` does (in-memory storage
+ * has none, so its baseline row is unchanged); --no-audit runs without one, as every figure before Nov 2026 did.
+ *   npx tsx bench/engine-approval-latency.ts [approvals=50] [--no-pglite] [--no-postgres] [--trace] [--fetch-client] [--same-thread-client] [--no-audit]
  * --trace prints, per storage, the median span of every storage, checkpointer, tool gateway and bus call made
  * between the POST and the end of its stream (where the milliseconds go).
  */
@@ -37,7 +37,7 @@ const withPostgres = !process.argv.includes('--no-postgres');
 const trace = process.argv.includes('--trace') ? createSpanTrace() : undefined;
 const sameThreadClient = process.argv.includes('--same-thread-client');
 const fetchClient = process.argv.includes('--fetch-client');
-const withAudit = process.argv.includes('--audit');
+const withAudit = !process.argv.includes('--no-audit');
 
 /** POSTs and reads the SSE stream on the client thread: ms from the POST to the first frame of each event. */
 function createThreadClient() {
@@ -150,7 +150,7 @@ async function main() {
   const mcp = await startFakeMcpServer();
   const tools = createToolGateway({ client: mcp.client });
   const executed = () => mcp.calls.filter((call) => call.name === 'k8s_scale').length;
-  if (withAudit) console.log('audit trail: on (--audit), for PGlite and Postgres');
+  console.log(withAudit ? 'audit trail: on for PGlite and Postgres, as skyflo serve runs (--no-audit: off)' : 'audit trail: off (--no-audit), unlike skyflo serve');
   console.log(`client: ${sameThreadClient ? "fetch on the engine's event loop (--same-thread-client)" : fetchClient ? "undici's fetch on its own thread (--fetch-client)" : 'node:http (keep-alive) on its own thread'}`);
   const memoryP50 = await measure('in-memory storage (baseline)', sim, tools, createInMemoryStorage(), 'bench', executed);
   const ratio = (p50: number) => console.log(`   p50 ratio to in-memory storage in this run: ${(p50 / memoryP50).toFixed(2)}×`);
