@@ -95,13 +95,16 @@ export async function streamRun(input: StreamRunInput): Promise<void> {
   };
   response.on('close', close);
 
-  // Frames published in the same tick go out in one write (one syscall) instead of one per token.
+  // Frames published together (in one synchronous stretch) go out in one write (one syscall). Uncorked from a
+  // microtask, not process.nextTick: Node runs nextTick callbacks only once the whole microtask queue has drained, so
+  // a frame published mid-chain (tool.executing, then the tool call and the next model request, all promise
+  // continuations when storage and tools answer in-process) waited for the engine's later work before it left (P4).
   let corked = false;
   const write = (chunk: string) => {
     if (!corked) {
       corked = true;
       response.cork();
-      process.nextTick(() => {
+      queueMicrotask(() => {
         corked = false;
         response.uncork();
       });
