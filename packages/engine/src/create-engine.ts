@@ -188,6 +188,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       secretBox,
       agent: () => agentService,
       alertConcurrency: config.integrations.alertMaxConcurrentInvestigations,
+      alertQueueLimit: config.integrations.alertQueueLimit,
       logger: { error: (object, message) => engineLog?.error(object, message), warn: (object, message) => engineLog?.warn(object, message) },
     });
     const accounts = createAccountService({
@@ -320,6 +321,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     try {
       await databaseReady;
       markStartup('first queries answered');
+      // Alert investigations a previous process left queued start now (the agent loads on first use).
+      void team.alerts.resume().catch((error: unknown) => app.log.error({ err: error }, 'could not resume the queued alert investigations'));
     } catch (error) {
       await app.close().catch(() => undefined);
       throw error;
@@ -353,6 +356,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
         (closing ??= (async () => {
           clearTimeout(warmUp);
           clearInterval(reconciler);
+          // no more queued alert investigations start here: they wait in the database for the next start
+          team.alerts.stop();
           await app.close();
           await team.close();
           await agentService.close();
