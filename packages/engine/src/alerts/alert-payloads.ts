@@ -52,7 +52,7 @@ export function fromAlertmanager(received: z.infer<typeof alertmanagerPayloadSch
   const payload = redactObject(received) as typeof received;
   const name = payload.commonLabels['alertname'] ?? payload.groupLabels['alertname'] ?? 'Alert';
   const where = [payload.commonLabels['namespace'], payload.commonLabels['pod'] ?? payload.commonLabels['deployment']].filter(Boolean).join('/');
-  const lines = payload.alerts.map((alert) => `- ${alert.status}: ${describeLabels(alert.labels)}${alert.annotations['summary'] ? ` — ${alert.annotations['summary']}` : ''}${alert.annotations['description'] ? ` (${alert.annotations['description']})` : ''}`);
+  const lines = payload.alerts.map((alert) => `- ${alert.status}: ${describeLabels(alert.labels)}${alert.annotations['summary'] ? ` — ${alert.annotations['summary']}` : ''}${alert.annotations['description'] ? ` (${alert.annotations['description']})` : ''}${alert.generatorURL ? ` [rule: ${alert.generatorURL}]` : ''}`);
   return {
     key: `am:${digest(payload.groupKey)}`,
     status: payload.status,
