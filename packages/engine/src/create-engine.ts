@@ -331,7 +331,11 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     let closing: Promise<void> | undefined;
     let warmUp: NodeJS.Timeout | undefined;
     // Runs of other processes (Postgres) whose lease lapses after this start are closed as they lapse.
-    const reconciler = ownsWholeDatabase || overrides.storage ? undefined : setInterval(() => void reconcile(false), Math.max(1_000, config.agent.runLeaseMs));
+    // On the same beat, an engine with a free slot takes up queued alert investigations (their engine may have died).
+    const reconciler = ownsWholeDatabase || overrides.storage ? undefined : setInterval(() => {
+      void reconcile(false);
+      void team.alerts.resume();
+    }, Math.max(1_000, config.agent.runLeaseMs));
     reconciler?.unref();
     return {
       app,

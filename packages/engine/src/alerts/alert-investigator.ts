@@ -214,12 +214,5 @@ export function createAlertInvestigator(deps: AlertInvestigatorDeps) {
       stopped = true;
       while (settled.size > 0) await Promise.all([...settled]);
     },
-    /** resolves when every investigation started or queued so far has finished */
-    async idle(): Promise<void> {
-      for (;;) {
-        if (settled.size === 0 && (stopped || (await fill()).length === 0)) return;
-        await Promise.all([...settled]);
-      }
-    },
   };
 }
