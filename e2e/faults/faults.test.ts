@@ -264,10 +264,13 @@ function killOn(trigger: Injection['trigger']): Injection {
     async strike(event, health) {
       const index = replicaIndex(event.replica);
       await killReplica(replicas[index]!);
-      const others = replicas.filter((_, other) => other !== index);
-      await waitForHealth(healthy, others);
-      health.push(`others ok while ${event.replica} was down`);
-      await replaceReplica(index);
+      try {
+        const others = replicas.filter((_, other) => other !== index);
+        await waitForHealth(healthy, others);
+        health.push(`others ok while ${event.replica} was down`);
+      } finally {
+        await replaceReplica(index);
+      }
     },
   };
 }
@@ -278,13 +281,16 @@ describe.sequential('faults across three replicas on Postgres + Redis', () => {
       trigger: (event) => event.stage === 'approve' && event.frame.event === 'tool.approved',
       async strike(_event, health) {
         await postgres.stop();
-        await waitForHealth((body) => body.status === 'degraded' && String(body.components?.['database']).startsWith('error'));
-        health.push('all degraded naming the database');
-        const refused = await fetch(`${replicas[0]!.url}/agent/chat`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` }, body: JSON.stringify({ messages: [{ role: 'user', content: 'probe: during the outage' }] }) });
-        health.push(`new chat ${refused.status} retry-after ${refused.headers.get('retry-after') ?? 'none'}`);
-        expect(refused.status).toBe(503);
-        expect(refused.headers.get('retry-after')).toBeTruthy();
-        await postgres.start();
+        try {
+          await waitForHealth((body) => body.status === 'degraded' && String(body.components?.['database']).startsWith('error'));
+          health.push('all degraded naming the database');
+          const refused = await fetch(`${replicas[0]!.url}/agent/chat`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` }, body: JSON.stringify({ messages: [{ role: 'user', content: 'probe: during the outage' }] }) });
+          health.push(`new chat ${refused.status} retry-after ${refused.headers.get('retry-after') ?? 'none'}`);
+          if (refused.status !== 503 || !refused.headers.get('retry-after')) throw new Error(`a new chat during the outage answered ${refused.status} (Retry-After ${refused.headers.get('retry-after') ?? 'none'}): ${await refused.text()}`);
+        } finally {
+          // the database comes back whatever the checks found, or every later fault would fail for this one
+          await postgres.start();
+        }
       },
     });
     expect(row.problems).toEqual([]);
@@ -295,9 +301,12 @@ describe.sequential('faults across three replicas on Postgres + Redis', () => {
       trigger: (event) => event.stage === 'approve' && event.frame.event === 'token',
       async strike(_event, health) {
         await redis.kill();
-        await waitForHealth((body) => body.status === 'degraded' && String(body.components?.['bus']).startsWith('error'));
-        health.push('all degraded naming the bus');
-        await redis.start();
+        try {
+          await waitForHealth((body) => body.status === 'degraded' && String(body.components?.['bus']).startsWith('error'));
+          health.push('all degraded naming the bus');
+        } finally {
+          await redis.start();
+        }
       },
     });
     expect(row.problems).toEqual([]);
@@ -332,14 +341,17 @@ describe.sequential('faults across three replicas on Postgres + Redis', () => {
         const others = replicas.filter((replica) => replica !== frozen);
         // the freeze lasts twice the lease, so the others must take over what the frozen one held; meanwhile their
         // health (a database round trip) must keep answering: a frozen holder may not stall them
-        const until = Date.now() + 2 * runLeaseMs;
-        while (Date.now() < until) {
-          const readings = await Promise.all(others.map((replica) => readHealth(replica, 10_000)));
-          health.push(...readings.filter((reading) => reading.status !== 200 || reading.body.status !== 'ok').map((reading) => `other replica said ${reading.status} ${JSON.stringify(reading.body)}`));
-          await new Promise((resolve) => setTimeout(resolve, 500));
+        try {
+          const until = Date.now() + 2 * runLeaseMs;
+          while (Date.now() < until) {
+            const readings = await Promise.all(others.map((replica) => readHealth(replica, 10_000)));
+            health.push(...readings.filter((reading) => reading.status !== 200 || reading.body.status !== 'ok').map((reading) => `other replica said ${reading.status} ${JSON.stringify(reading.body)}`));
+            await new Promise((resolve) => setTimeout(resolve, 500));
+          }
+          if (!health.length) health.push('others ok throughout the freeze');
+        } finally {
+          frozen.child.kill('SIGCONT');
         }
-        if (!health.length) health.push('others ok throughout the freeze');
-        frozen.child.kill('SIGCONT');
       },
     });
     expect(row.health).toBe('others ok throughout the freeze');
