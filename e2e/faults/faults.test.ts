@@ -154,23 +154,24 @@ async function runFault(index: number, fault: string, injection: Injection): Pro
 
   const health: string[] = [];
   const strikeProblems: string[] = [];
-  let struck: Promise<void> | undefined;
-  let faultEnded = 0;
+  let struck: Promise<number> | undefined;
   const observe: FlowObserver = (event) => {
     if (struck || !injection.trigger(event)) return;
+    // recovery: from the fault's end (the part is back) until every replica is healthy and answers a chat again,
+    // measured while the workload's own users are still finishing
     struck = injection
       .strike(event, health)
       .catch((error: unknown) => void strikeProblems.push(`the fault did not go as planned: ${error instanceof Error ? error.message : String(error)}`))
-      .then(() => {
-        faultEnded = performance.now();
+      .then(async () => {
+        const faultEnded = performance.now();
+        await waitForHealth(healthy);
+        await probeChats();
+        return performance.now() - faultEnded;
       });
   };
   const records: FlowRecord[] = await Promise.all(plans.map(({ plan, callId }) => runUserFlow(plan, () => replicas, callId, observe)));
   if (!struck) throw new Error(`${fault}: the fault was never injected (its trigger never matched); the suite did not test it`);
-  await struck;
-  await waitForHealth(healthy);
-  await probeChats();
-  const recoveryMs = Math.round(performance.now() - faultEnded);
+  const recoveryMs = Math.round(await struck);
 
   // settle: a run cut off by the fault is reconciled once its lease lapses; every card must end somewhere
   const verdicts: FlowVerdict[] = [];
