@@ -35,6 +35,13 @@ export const TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
   ...VENDOR_TOKEN_PATTERNS,
   // .npmrc: "//registry.npmjs.org/:_authToken=…", "_auth=…", "_password=…"
   { name: 'npmrc-auth', pattern: /(?<pre>(?:^|[\s"'])(?:\/\/[^\s:]+\/?:)?_(?:authToken|auth|password)\s*=\s*)(?<secret>[^\s"']+)/gm },
+  // .netrc / _netrc (curl, git, ftp): "machine HOST login USER password SECRET" on one line or over several, the
+  // tokens in any order after the host (login, account, port); `default` (any host) only with a login, so prose
+  // such as "the default password policy" keeps its words.
+  {
+    name: 'netrc-password',
+    pattern: /(?<pre>(?<![\w.-])(?:machine[ \t\r\n]+\S+(?:[ \t\r\n]+(?:login|account|port)[ \t\r\n]+\S+)*|default(?:[ \t\r\n]+(?:login|account|port)[ \t\r\n]+\S+)+)[ \t\r\n]+password[ \t\r\n]+)(?<secret>(?!\[REDACTED)[^\s`]+)/g,
+  },
   // Query parameters that carry credentials (webhook/API tokens, presigned-URL signatures, JDBC passwords).
   {
     name: 'url-query-secret',

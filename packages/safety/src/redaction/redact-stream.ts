@@ -1,0 +1,75 @@
+/**
+ * redactText for text that arrives in pieces (the model's answer and reasoning, streamed token by token): what `push`
+ * returns is safe to show now, `flush` returns the rest at the end.
+ *
+ * The rules read a secret in its context ("mysql … -pSECRET", "machine … password SECRET" over several lines), so
+ * each time the text is redacted from the start of its open block (the paragraph or code block being written), not
+ * chunk by chunk. Held back, and only that: the word being written (a token split over chunks — "ghp_abcd" +
+ * "efgh…" — is whole before it is shown) and fewer than `step` characters since the last redaction. A block closes at
+ * a blank line outside a code fence, or once it is `maxBlockChars` long (the bound on the work per chunk), and is
+ * never redacted again; a rule whose context spans two blocks is therefore only applied by the final whole-text
+ * redaction of the stored answer, which callers run on the complete text.
+ */
+import { redactText } from './redact.ts';
+
+export interface TextStreamRedactor {
+  push(chunk: string): string;
+  flush(): string;
+}
+
+export interface TextStreamRedactorOptions {
+  /** characters between two redactions of the open block (default 24: a few words) */
+  step?: number;
+  /** the open block is closed at the next word boundary once this long (default 8,000) */
+  maxBlockChars?: number;
+}
+
+const FENCE_LINE = /^[ \t]*(?:```|~~~)/gm;
+const BLANK_LINE_END = /\n[ \t]*\n[ \t]*$/;
+
+export function createTextStreamRedactor(options: TextStreamRedactorOptions = {}): TextStreamRedactor {
+  const step = options.step ?? 24;
+  const maxBlockChars = options.maxBlockChars ?? 8_000;
+  /** the raw text of the open block, and how much of its redaction was already returned */
+  let block = '';
+  let sent = '';
+  let redactedUpTo = 0;
+
+  /** Redacts block[0, cut) and returns what was not sent yet; closes the block when `close`. */
+  const release = (cut: number, close: boolean): string => {
+    const redacted = redactText(block.slice(0, cut));
+    // Later text can change how earlier text is redacted (a quote closed: `"[REDACTED]` becomes `"[REDACTED]"`). What
+    // was sent cannot be taken back; continuing from the same length keeps every piece a piece of redacted text.
+    const fresh = redacted.slice(sent.length);
+    if (close) {
+      block = block.slice(cut);
+      sent = '';
+      redactedUpTo = 0;
+    } else {
+      sent = redacted.length > sent.length ? redacted : sent;
+      redactedUpTo = cut;
+    }
+    return fresh;
+  };
+
+  return {
+    push(chunk) {
+      if (!chunk) return '';
+      block += chunk;
+      // the word being written stays back: up to and including the last blank
+      let cut = block.length;
+      while (cut > 0 && !/\s/.test(block[cut - 1]!)) cut -= 1;
+      if (cut - redactedUpTo < step && !chunk.includes('\n')) return '';
+      if (cut <= redactedUpTo) return block.length > maxBlockChars ? release(block.length, true) : '';
+      const head = block.slice(0, cut);
+      const insideFence = (head.match(FENCE_LINE)?.length ?? 0) % 2 === 1;
+      const close = (BLANK_LINE_END.test(head) && !insideFence) || cut > maxBlockChars;
+      return release(cut, close);
+    },
+    flush() {
+      const rest = block ? release(block.length, true) : '';
+      block = '';
+      return rest;
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Issue 31 item 5: the model's answer is redacted as it streams. Whatever the chunking, no piece shown (nor the
+ * pieces joined) holds a secret, and the pieces joined are the redaction of the whole text.
+ */
+import { describe, expect, it } from 'vitest';
+import { createTextStreamRedactor, redactText } from '../src/index.ts';
+
+/** joins a vendor prefix and an obviously fake body at runtime (keeps secret scanners quiet) */
+const fake = (...parts: string[]) => parts.join('');
+const githubToken = fake('ghp_', 'FakeAnswerToken4471abcdefghijklmnop');
+const googleKey = fake('AIza', 'SyFakeAnswerKey4471abcdefghijklmno-'); // ends in '-': no word boundary after it
+
+const answers: Array<[string, string, string]> = [
+  ['password=…', 'The app connects with password=AnswerPw4471xyz and retries twice.', 'AnswerPw4471xyz'],
+  ['mysql -u root -p…', 'Run `mysql -u root -pAnswerMysql4471 -h db` to check the grants.', 'AnswerMysql4471'],
+  ['credential URL', 'Point DATABASE_URL at postgres://app:AnswerUrlPw4471@db.prod:5432/app and restart.', 'AnswerUrlPw4471'],
+  ['ghp_ token', `The pipeline uses ${githubToken} to clone.`, githubToken],
+  ['bare Google API key', `Maps is configured with ${googleKey} in the frontend.`, googleKey],
+  ['.netrc on one line', 'Your ~/.netrc has `machine git.example.com login deploy password AnswerNetrc4471` in it.', 'AnswerNetrc4471'],
+  ['.netrc over several lines', 'The .netrc reads:\n\n```\nmachine git.example.com\n  login deploy\n  password AnswerNetrcMulti4471\n```\n\nRotate it.', 'AnswerNetrcMulti4471'],
+];
+
+/** the text cut in pieces of `size` characters, the first one `first` long */
+function chunked(text: string, first: number, size: number): string[] {
+  return [text.slice(0, first), ...(text.slice(first).match(new RegExp(`[\\s\\S]{1,${size}}`, 'g')) ?? [])].filter(Boolean);
+}
+
+describe('createTextStreamRedactor', () => {
+  it.each(answers)('%s: hidden in every piece at every split, and the pieces joined are the whole text redacted', (_shape, answer, secret) => {
+    const whole = redactText(answer);
+    expect(whole).not.toContain(secret);
+    expect(whole).toContain('[REDACTED]');
+    for (let first = 1; first < answer.length; first += 1) {
+      for (const size of [1, 3, 8]) {
+        const redactor = createTextStreamRedactor();
+        const pieces = [...chunked(answer, first, size).map((chunk) => redactor.push(chunk)), redactor.flush()];
+        for (const piece of pieces) expect(piece).not.toContain(secret);
+        expect(pieces.join('')).toBe(whole);
+      }
+    }
+  });
+
+  it('shows text as it comes: at most the word being written and a few words more are held back', () => {
+    const redactor = createTextStreamRedactor({ step: 24 });
+    const words = 'The deployment web has three replicas and one of them is failing its readiness probe since the last rollout'.split(/(?<= )/);
+    let shown = '';
+    let written = '';
+    for (const word of words) {
+      written += word;
+      shown += redactor.push(word);
+      expect(written.length - shown.length).toBeLessThan(24 + 12);
+    }
+    expect(shown + redactor.flush()).toBe(written);
+  });
+
+  it('a long answer is redacted a block at a time: every block is closed at its blank line and still redacted in context', () => {
+    const paragraph = (index: number) => `Paragraph ${index} explains the rollout of web in namespace default and what changed.\n\n`;
+    const answer = `${Array.from({ length: 40 }, (_, index) => paragraph(index)).join('')}machine git.example.com\nlogin ci\npassword LongAnswerNetrc4471\n`;
+    const redactor = createTextStreamRedactor();
+    const pieces = [...chunked(answer, 5, 4).map((chunk) => redactor.push(chunk)), redactor.flush()];
+    expect(pieces.join('')).toBe(redactText(answer));
+    expect(pieces.join('')).not.toContain('LongAnswerNetrc4471');
+  });
+});
