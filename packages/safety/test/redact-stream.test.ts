@@ -40,7 +40,21 @@ describe('createTextStreamRedactor', () => {
     }
   });
 
-  it('shows text as it comes: at most the word being written and a few words more are held back', () => {
+  it('shows text word by word: only the word being written is held back', () => {
+    const redactor = createTextStreamRedactor();
+    const words = 'The deployment web has three replicas and one of them is failing its readiness probe since the last rollout '.split(/(?<= )/);
+    let shown = '';
+    let written = '';
+    for (const word of words) {
+      written += word;
+      shown += redactor.push(word);
+      expect(shown).toBe(written);
+    }
+    expect(redactor.push('now')).toBe('');
+    expect(shown + redactor.flush()).toBe(`${written}now`);
+  });
+
+  it('with a step, at most the word being written and that many characters more are held back', () => {
     const redactor = createTextStreamRedactor({ step: 24 });
     const words = 'The deployment web has three replicas and one of them is failing its readiness probe since the last rollout'.split(/(?<= )/);
     let shown = '';
@@ -48,7 +62,7 @@ describe('createTextStreamRedactor', () => {
     for (const word of words) {
       written += word;
       shown += redactor.push(word);
-      expect(written.length - shown.length).toBeLessThan(24 + 12);
+      expect(written.length - shown.length).toBeLessThan(24 + word.length);
     }
     expect(shown + redactor.flush()).toBe(written);
   });

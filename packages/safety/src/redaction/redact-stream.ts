@@ -5,9 +5,10 @@
  * The rules read a secret in its context ("mysql … -pSECRET", "machine … password SECRET" over several lines), so
  * each time the text is redacted from the start of its open block (the paragraph or code block being written), not
  * chunk by chunk. Held back, and only that: the word being written (a token split over chunks — "ghp_abcd" +
- * "efgh…" — is whole before it is shown) and fewer than `step` characters since the last redaction. A block closes at
- * a blank line outside a code fence, or once it is `maxBlockChars` long (the bound on the work per chunk), and is
- * never redacted again; a rule whose context spans two blocks is therefore only applied by the final whole-text
+ * "efgh…" — is whole before it is shown), and with a `step`, fewer than that many characters since the last
+ * redaction; by default text is shown word by word, as it streamed before. A block closes at a blank line outside a
+ * code fence, or once it is `maxBlockChars` long (the bound on the work per word: about 0.1 ms for a paragraph), and
+ * is never redacted again; a rule whose context spans two blocks is therefore only applied by the final whole-text
  * redaction of the stored answer, which callers run on the complete text.
  */
 import { redactText } from './redact.ts';
@@ -18,9 +19,9 @@ export interface TextStreamRedactor {
 }
 
 export interface TextStreamRedactorOptions {
-  /** characters between two redactions of the open block (default 24: a few words) */
+  /** at least this many completed characters between two redactions of the open block (default 1: every word) */
   step?: number;
-  /** the open block is closed at the next word boundary once this long (default 8,000) */
+  /** the open block is closed at the next word boundary once this long (default 4,000) */
   maxBlockChars?: number;
 }
 
@@ -28,8 +29,8 @@ const FENCE_LINE = /^[ \t]*(?:```|~~~)/gm;
 const BLANK_LINE_END = /\n[ \t]*\n[ \t]*$/;
 
 export function createTextStreamRedactor(options: TextStreamRedactorOptions = {}): TextStreamRedactor {
-  const step = options.step ?? 24;
-  const maxBlockChars = options.maxBlockChars ?? 8_000;
+  const step = options.step ?? 1;
+  const maxBlockChars = options.maxBlockChars ?? 4_000;
   /** the raw text of the open block, and how much of its redaction was already returned */
   let block = '';
   let sent = '';
