@@ -40,7 +40,7 @@ describe('createTextStreamRedactor', () => {
     }
   });
 
-  it('shows text word by word: only the word being written is held back', () => {
+  it('a paragraph streams about word by word: held back is the word being written and at most a sixteenth of the block', () => {
     const redactor = createTextStreamRedactor();
     const words = 'The deployment web has three replicas and one of them is failing its readiness probe since the last rollout '.split(/(?<= )/);
     let shown = '';
@@ -48,10 +48,18 @@ describe('createTextStreamRedactor', () => {
     for (const word of words) {
       written += word;
       shown += redactor.push(word);
-      expect(shown).toBe(written);
+      expect(written.startsWith(shown)).toBe(true);
+      expect(written.length - shown.length).toBeLessThanOrEqual(Math.floor(written.length / 16));
     }
     expect(redactor.push('now')).toBe('');
     expect(shown + redactor.flush()).toBe(`${written}now`);
+  });
+
+  it('a word longer than a block is released, redacted, once it passes the bound', () => {
+    const redactor = createTextStreamRedactor({ maxBlockChars: 100 });
+    const shown = (('x'.repeat(250)).match(/.{1,8}/g) ?? []).map((chunk) => redactor.push(chunk)).join('');
+    expect(shown.length).toBeGreaterThanOrEqual(200);
+    expect(shown + redactor.flush()).toBe('x'.repeat(250));
   });
 
   it('with a step, at most the word being written and that many characters more are held back', () => {
