@@ -17,6 +17,8 @@ const answers: Array<[string, string, string]> = [
   ['ghp_ token', `The pipeline uses ${githubToken} to clone.`, githubToken],
   ['bare Google API key', `Maps is configured with ${googleKey} in the frontend.`, googleKey],
   ['.netrc on one line', 'Your ~/.netrc has `machine git.example.com login deploy password AnswerNetrc4471` in it.', 'AnswerNetrc4471'],
+  ['a quoted value of several words', 'Set it with `password: "correct horse AnswerStaple4471"` in values.yaml.', 'AnswerStaple4471'],
+  ['a JSON answer (its layout kept)', '{"user": "app", "password": "AnswerJsonPw4471", "replicas": 3}', 'AnswerJsonPw4471'],
   ['.netrc over several lines', 'The .netrc reads:\n\n```\nmachine git.example.com\n  login deploy\n  password AnswerNetrcMulti4471\n```\n\nRotate it.', 'AnswerNetrcMulti4471'],
 ];
 
@@ -27,7 +29,7 @@ function chunked(text: string, first: number, size: number): string[] {
 
 describe('createTextStreamRedactor', () => {
   it.each(answers)('%s: hidden in every piece at every split, and the pieces joined are the whole text redacted', (_shape, answer, secret) => {
-    const whole = redactText(answer);
+    const whole = redactText(answer, { keepLayout: true });
     expect(whole).not.toContain(secret);
     expect(whole).toContain('[REDACTED]');
     for (let first = 1; first < answer.length; first += 1) {
@@ -80,7 +82,7 @@ describe('createTextStreamRedactor', () => {
     const answer = `${Array.from({ length: 40 }, (_, index) => paragraph(index)).join('')}machine git.example.com\nlogin ci\npassword LongAnswerNetrc4471\n`;
     const redactor = createTextStreamRedactor();
     const pieces = [...chunked(answer, 5, 4).map((chunk) => redactor.push(chunk)), redactor.flush()];
-    expect(pieces.join('')).toBe(redactText(answer));
+    expect(pieces.join('')).toBe(redactText(answer, { keepLayout: true }));
     expect(pieces.join('')).not.toContain('LongAnswerNetrc4471');
   });
 });

@@ -69,5 +69,6 @@ export function createAnswerStream(hidden: readonly string[]): StreamScrubber {
 /** The whole answer (or reasoning) as it is kept and sent on: the same steps as createAnswerStream, on the complete text. */
 export function redactAnswer(text: string, hidden: readonly string[]): string {
   if (!text) return text;
-  return redactText(createSecretScrubber(hidden)(wellFormedText(text)));
+  // keepLayout: an answer that is a JSON document stays as the model wrote (and the client was streamed) it
+  return redactText(createSecretScrubber(hidden)(wellFormedText(text)), { keepLayout: true });
 }

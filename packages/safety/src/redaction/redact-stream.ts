@@ -10,8 +10,10 @@
  * of its length: each redaction costs the block's length, and redacting it at every word made a 4,000-character block
  * cost 440 ms, now 30 ms (linear). A block closes at a blank line outside a code fence, or once it is
  * `maxBlockChars` long, and is never redacted again; a rule whose context spans two blocks is therefore only applied
- * by the final whole-text redaction of the stored answer, which callers run on the complete text.
+ * by the final whole-text redaction of the stored answer, which callers run on the complete text (with `keepLayout`,
+ * as here, so the stored text reads as the streamed one).
  */
+import { REDACTED } from './names.ts';
 import { redactText } from './redact.ts';
 
 export interface TextStreamRedactor {
@@ -37,18 +39,27 @@ export function createTextStreamRedactor(options: TextStreamRedactorOptions = {}
   let sent = '';
   let redactedUpTo = 0;
 
-  /** Redacts block[0, cut) and returns what was not sent yet; closes the block when `close`. */
+  /**
+   * Redacts block[0, cut) and returns what was not sent yet; closes the block when `close`. In a line still being
+   * written, text from its first marker on waits for the line's end: the rest of a line can change how a value is
+   * redacted (`password: "correct horse` is `password: [REDACTED]` until the quote closes, then `"[REDACTED]"`), and
+   * what was sent cannot be taken back. Should a redaction still disagree with what was sent, the text continues from
+   * the same length: every piece stays a piece of redacted text.
+   */
   const release = (cut: number, close: boolean): string => {
-    const redacted = redactText(block.slice(0, cut));
-    // Later text can change how earlier text is redacted (a quote closed: `"[REDACTED]` becomes `"[REDACTED]"`). What
-    // was sent cannot be taken back; continuing from the same length keeps every piece a piece of redacted text.
-    const fresh = redacted.slice(sent.length);
+    const redacted = redactText(block.slice(0, cut), { keepLayout: true });
+    let upTo = redacted.length;
+    if (!close && !redacted.endsWith('\n')) {
+      const marker = redacted.indexOf(REDACTED, redacted.lastIndexOf('\n') + 1);
+      if (marker >= 0) upTo = Math.max(marker, sent.length);
+    }
+    const fresh = redacted.slice(sent.length, upTo);
     if (close) {
       block = block.slice(cut);
       sent = '';
       redactedUpTo = 0;
     } else {
-      sent = redacted.length > sent.length ? redacted : sent;
+      sent = upTo > sent.length ? redacted.slice(0, upTo) : sent;
       redactedUpTo = cut;
     }
     return fresh;

@@ -54,10 +54,11 @@ export const TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
   // XML elements: <password>…</password> (Maven settings, Tomcat users printed by build tools).
   { name: 'xml-secret', pattern: new RegExp(`(?<pre><(?<tag>[A-Za-z0-9_.:-]*${INLINE_WORD}[A-Za-z0-9_.:-]*)>)(?<secret>[^<]+)(?<post></\\k<tag>>)`, 'gi') },
   ...COMMAND_TOKEN_PATTERNS,
-  // name=value / "name": "value" inside a line (logfmt, connection strings, cookies, JSON log lines, headers).
+  // name=value / "name": "value" inside a line (logfmt, connection strings, cookies, JSON log lines, headers), also
+  // as Markdown code in a model's answer (`password: "…"`).
   {
     name: 'inline-pair',
-    pattern: new RegExp(`(?<pre>(?:^|[\\s,;?&{(=])["']?(?<name>[A-Za-z0-9_.-]*${INLINE_WORD}[A-Za-z0-9_.-]*)["']?[ \\t]*[=:][ \\t]*)(?!\\d+[ \\t]+bytes\\b)(?<secret>"[^"\\n]*"?|'[^'\\n]*'?|\\$\\([A-Za-z_][\\w.-]*\\)|\\$\\{[A-Za-z_][\\w.-]*\\}|\\{\\{[^{}\\n]*\\}\\}|(?!\\[REDACTED)[^\\s,;&"'}<)]+)`, 'gim'),
+    pattern: new RegExp(`(?<pre>(?:^|[\\s,;?&{(=\`])["']?(?<name>[A-Za-z0-9_.-]*${INLINE_WORD}[A-Za-z0-9_.-]*)["']?[ \\t]*[=:][ \\t]*)(?!\\d+[ \\t]+bytes\\b)(?<secret>"[^"\\n]*"?|'[^'\\n]*'?|\\$\\([A-Za-z_][\\w.-]*\\)|\\$\\{[A-Za-z_][\\w.-]*\\}|\\{\\{[^{}\\n]*\\}\\}|(?!\\[REDACTED)[^\\s,;&"'}<)]+)`, 'gim'),
     accept: (groups) => notStructural(groups) && !isCount(groups['name'] ?? '', groups['secret'] ?? '') && !isNameList(groups['name'] ?? '', groups['secret'] ?? '') && !isTrivialValue(groups['secret'] ?? '') && !/^["']?\[REDACTED/.test(groups['secret'] ?? ''),
   },
   // "auth": "…" and friends as quoted JSON keys inside any text (a docker config.json held in YAML, a JSON log line).
