@@ -86,3 +86,21 @@ describe('createTextStreamRedactor', () => {
     expect(pieces.join('')).not.toContain('LongAnswerNetrc4471');
   });
 });
+
+describe('createTextStreamRedactor across blocks', () => {
+  it('a long run of name/value pairs (blocks closed by size): the value after a block boundary keeps its name as context', () => {
+    const text = Array.from({ length: 400 }, (_, index) => `name: password\nvalue: secret-${index}`).join('\n');
+    const redactor = createTextStreamRedactor();
+    const pieces = [...text.split(/(?<=\s)/).map((word) => redactor.push(word)), redactor.flush()];
+    expect(pieces.join('')).not.toMatch(/secret-\d/);
+    expect(pieces.join('')).toBe(redactText(text, { keepLayout: true }));
+  });
+
+  it('a blank line inside a code fence does not close the block; after the fence it does', () => {
+    const answer = 'Apply this:\n\n```yaml\nkind: Secret\nmetadata:\n  name: db\n\nstringData:\n  password: FencedPw4471\n```\n\nThen restart.\n';
+    const redactor = createTextStreamRedactor();
+    const pieces = [...answer.split(/(?<=\s)/).map((word) => redactor.push(word)), redactor.flush()];
+    for (const piece of pieces) expect(piece).not.toContain('FencedPw4471');
+    expect(pieces.join('')).toBe(redactText(answer, { keepLayout: true }));
+  });
+});
