@@ -10,7 +10,9 @@
  */
 import { mergeRisks } from '@skyflo/safety';
 import type { AgentEventPayload, AgentEventType, MemberScope } from '@skyflo/protocol';
+import type { ApprovalPolicyName } from '../access/conversation-access.ts';
 import { canonicalJson, hashToolCall } from '../approvals/hash-tool-call.ts';
+import { decisionPolicyOf } from '../clusters/cluster-policies.ts';
 import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
 import type { ClusterGate } from '../clusters/cluster-gate.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
@@ -23,6 +25,7 @@ import type { ApprovalRecord, ApprovalStore, RiskFlag } from '../ports/index.ts'
 import type { InverseCall } from '../verification/baseline.ts';
 import { verificationLine } from '../verification/verify-change.ts';
 import { runVerification, type VerifyExecutedDeps } from '../verification/verify-executed.ts';
+import { inverseDiffChanged, inverseNeedsSecondPerson, type RevertPolicy } from './auto-revert-rules.ts';
 
 export interface AutoRevertDeps {
   tools: ToolGateway;
@@ -30,6 +33,46 @@ export interface AutoRevertDeps {
   secretBox: SecretBox;
   inspector: ToolCallInspector;
   config: VerifyExecutedDeps['config'];
+  /**
+   * APPROVAL_POLICY and APPROVAL_FOUR_EYES (issue 31): whether the inverse would need a second person. Unknown, four-eyes
+   * is assumed (fails closed: a destructive inverse chosen by its requester waits for Undo).
+   */
+  approvalPolicy?: { policy: ApprovalPolicyName; fourEyes: boolean } | undefined;
+}
+
+/** The policy that decided the original (its cluster's, else the environment's), as the revert rules read it. */
+export function revertPolicyOf(environment: AutoRevertDeps['approvalPolicy'], original: Pick<ApprovalRecord, 'policy'>): RevertPolicy {
+  const deciding = decisionPolicyOf(original.policy, environment ?? { policy: 'self', fourEyes: true });
+  return { fourEyes: deciding.fourEyes, ...(deciding.otherPersonRequired ? { otherPersonRequired: deciding.otherPersonRequired } : {}) };
+}
+
+/**
+ * Why the automatic revert must not run on its own now (issue 31), with the code its card shows, or undefined: the
+ * inverse needs a second person and the one who chose automatic revert asked for the change (6), or its fresh
+ * preview is not the diff shown on the card because the object changed since (7).
+ */
+function withheld(deps: AutoRevertDeps, input: { original: ApprovalRecord; inverse: InverseCall; risks: RiskFlag[]; destructive: boolean; diff: string | undefined }): { code: string; text: string } | undefined {
+  const { original, inverse } = input;
+  const undo = `Undo on ${original.callId} proposes it (${inverse.summary}) with its current diff, gated like any change.`;
+  const cause = inverseNeedsSecondPerson(revertPolicyOf(deps.approvalPolicy, original), { destructive: input.destructive, risks: input.risks });
+  const chooser = original.decidedBy;
+  if (cause && (chooser === undefined || original.requestedBy === undefined || chooser === original.requestedBy)) {
+    return {
+      code: 'FOUR_EYES_REQUIRED',
+      text: `Not run automatically: ${cause}, and automatic revert was chosen by ${chooser ?? 'an unknown approver'}, who asked for the change; someone other than them must approve the inverse.
+${undo}`,
+    };
+  }
+  if (inverseDiffChanged(original.undo?.diff, input.diff)) {
+    const now = input.diff === undefined ? 'its preview could not be produced now' : `its preview now differs from the diff shown on the approval card:
+${input.diff.slice(0, 2000)}`;
+    return {
+      code: 'INVERSE_CHANGED',
+      text: `Not run automatically: the object changed since the approval (someone else edited it during verification), so the inverse would overwrite that edit; ${now}
+${undo}`,
+    };
+  }
+  return undefined;
 }
 
 /** Where the revert runs: the events it emits, the run it belongs to, how it executes and as whom. */
@@ -117,6 +160,7 @@ export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurrou
     }
   }
   const risks = inverseRisks(deps.inspector, inverse, previewRisks);
+  const destructive = isDestructive(deps.inspector, inverse, risks);
   const reason = `Automatic revert: the verification of ${original.callId} ended regressed and it was approved with automatic revert.`;
   await deps.approvals.request({
     conversationId: at.conversationId,
@@ -131,12 +175,21 @@ export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurrou
     resolution: [],
     // what the approval row and its audit show: the inverse can carry risks of its own (a restored Secret, scale to 0)
     risks,
-    destructive: isDestructive(deps.inspector, inverse, risks),
+    destructive,
     policyReason: `Restores the before-state of ${original.callId}: ${inverse.summary}`,
     ...(original.requestedBy ? { requestedBy: original.requestedBy } : {}),
     undoOf: original.callId,
     ...(original.cluster ? { cluster: original.cluster, ...(original.namespace ? { namespace: original.namespace } : {}), ...(original.policy ? { policy: original.policy } : {}) } : {}),
   });
+  // Issue 31: not in the approver's name when the inverse needs a second person or is no longer the one shown.
+  const refusal = refusedBefore ? undefined : withheld(deps, { original, inverse, risks, destructive, diff });
+  if (refusal) {
+    const denied = await deps.approvals.decide({ conversationId: at.conversationId, callId, approve: false, decidedBy: 'system', reason: refusal.text.slice(0, 500), automatic: true, decisionRunId: at.runId });
+    if (!denied) return `Automatic revert ${callId} was not run: it was already decided.`;
+    await at.emit('tools.pending', { tools: [{ ...identity, requires_approval: true, destructive, timestamp: Date.now() }] });
+    await at.fail(identity, refusal.text, refusal.code);
+    return `Automatic revert (${inverse.summary}): ${refusal.text}`;
+  }
   const decidedBy = original.decidedBy ?? original.requestedBy ?? 'system';
   const decided = await deps.approvals.decide({ conversationId: at.conversationId, callId, approve: true, decidedBy, reason, automatic: true, decisionRunId: at.runId });
   if (!decided) return `Automatic revert ${callId} was not run: it was already decided.`;
@@ -173,7 +226,8 @@ export async function runAutoRevert(deps: GraphDeps, run: RunContext, gate: Gate
   const decidedBy = input.original.decidedBy ?? run.requester.id;
   const email = run.approver && run.approver.id === decidedBy ? run.approver.email : undefined;
   return revertAutomatically(
-    deps,
+    // the agent service decides with APPROVAL_POLICY=self and no four-eyes when it is given no policy: so does the revert
+    { ...deps, approvalPolicy: deps.approvalPolicy ?? { policy: 'self', fourEyes: false } },
     {
       conversationId: run.conversationId,
       runId: run.runId,

@@ -20,7 +20,7 @@ import type { JenkinsIntegration } from '../mcp/jenkins-args.ts';
 import type { ToolGateway } from '../mcp/tool-gateway.ts';
 import type { ApprovalRecord, Storage } from '../ports/index.ts';
 import { applyEventToTimeline } from '../timeline/apply-event.ts';
-import { clusterCheckOf, revertAutomatically, type RevertSurroundings } from '../undo/auto-revert.ts';
+import { clusterCheckOf, revertAutomatically, type AutoRevertDeps, type RevertSurroundings } from '../undo/auto-revert.ts';
 import { openBefore, type SealedBefore } from './baseline.ts';
 import { jenkinsTarget, jenkinsVerifyInput } from './jenkins-result.ts';
 import { canVerify, runVerification, type VerifyExecutedDeps } from './verify-executed.ts';
@@ -44,6 +44,8 @@ export interface ResumeVerificationDeps {
   /** the Jenkins integration, to follow a build whose verification was under way */
   jenkinsIntegration?: () => Promise<JenkinsIntegration | undefined>;
   everyRunIsDead?: boolean;
+  /** APPROVAL_POLICY / APPROVAL_FOUR_EYES (issue 31): without it a resumed revert assumes four-eyes (fails closed) */
+  approvalPolicy?: AutoRevertDeps['approvalPolicy'];
   /** sees each event (the audit trail); never throws */
   observeEvent?: (event: AgentEvent) => void;
   logger?: { error(object: unknown, message?: string): void };
@@ -120,7 +122,7 @@ export async function resumeVerifications(deps: ResumeVerificationDeps): Promise
         // the stopped run's id when known, so the revert sits beside the change in the timeline and the audit
         const runId = record.decisionRunId ?? randomUUID();
         await revertAutomatically(
-          { tools: verifier, approvals: deps.storage.approvals, secretBox: deps.secretBox!, inspector: deps.inspector!, config: deps.config },
+          { tools: verifier, approvals: deps.storage.approvals, secretBox: deps.secretBox!, inspector: deps.inspector!, config: deps.config, ...(deps.approvalPolicy ? { approvalPolicy: deps.approvalPolicy } : {}) },
           {
             conversationId: record.conversationId,
             runId,

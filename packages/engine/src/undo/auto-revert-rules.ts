@@ -1,0 +1,70 @@
+/**
+ * Issue 31 (6, 7): when an automatic revert may run on its own. Pure rules, shared by the decision (whether
+ * `auto_revert: true` may be chosen by this person, what the card and the queue offer) and by the revert itself
+ * (undo/auto-revert.ts checks them again when the revert is due).
+ *
+ * - Four-eyes: the inverse is a change of its own. When it would need someone other than the requester under the
+ *   policy that applies (destructive, or a high risk such as SCALE_TO_ZERO, with APPROVAL_FOUR_EYES; or a cluster
+ *   policy in `four_eyes` mode), choosing to run it automatically is a decision only someone other than the requester
+ *   may make. Otherwise the inverse waits as an Undo for that other person.
+ * - The inverse shown: an automatic revert runs the inverse the approver saw, against the state they saw it against.
+ *   When its fresh preview changes other lines than the diff on the card (someone edited the object since), it is
+ *   not run automatically; Undo proposes it with the new diff.
+ */
+import { fourEyesCause } from '../approvals/decision-authority.ts';
+import type { RiskFlag } from '../ports/index.ts';
+
+/** The policy deciding the original call (clusters/cluster-policies.ts decisionPolicyOf). */
+export interface RevertPolicy {
+  /** APPROVAL_FOUR_EYES (destructive or high-risk calls need someone other than the requester) */
+  fourEyes: boolean;
+  /** a cluster policy in `four_eyes` mode applies ("cluster policy prod"): every decision needs another person */
+  otherPersonRequired?: string | undefined;
+}
+
+/** What the gate assesses of the inverse: its risks and whether it is destructive. */
+export interface InverseFacts {
+  destructive: boolean;
+  risks: readonly Pick<RiskFlag, 'code' | 'severity'>[];
+}
+
+/**
+ * Why the inverse, as a call of its own, would need a second person under `policy` (e.g. "APPROVAL_FOUR_EYES: the
+ * inverse carries a high risk (SCALE_TO_ZERO)"), or undefined when its requester could approve it alone.
+ */
+export function inverseNeedsSecondPerson(policy: RevertPolicy, inverse: InverseFacts): string | undefined {
+  if (policy.otherPersonRequired !== undefined) return `${policy.otherPersonRequired} is in four-eyes mode`;
+  if (!policy.fourEyes) return undefined;
+  const cause = fourEyesCause(inverse);
+  return cause ? `four-eyes (APPROVAL_FOUR_EYES): ${cause.replace(/^this call/, 'the inverse')}` : undefined;
+}
+
+/**
+ * Why `chosenBy` may not choose automatic revert for a call `requestedBy` asked for (the refusal's words, for a 403,
+ * the card and the audit), or undefined when they may. Only the requester is ever refused: anyone else choosing it is
+ * the second person.
+ */
+export function autoRevertRefusal(input: { policy: RevertPolicy; inverse: InverseFacts; chosenBy: string | undefined; requestedBy: string | undefined; inverseSummary?: string }): string | undefined {
+  const cause = inverseNeedsSecondPerson(input.policy, input.inverse);
+  if (!cause) return undefined;
+  // fail closed: a choice whose author or requester is not known is treated as the requester's own
+  if (input.chosenBy !== undefined && input.requestedBy !== undefined && input.chosenBy !== input.requestedBy) return undefined;
+  const what = input.inverseSummary ? `the automatic revert (${input.inverseSummary})` : 'the automatic revert';
+  return `Automatic revert needs a second person: ${cause}, so ${what} may only be chosen by someone other than the person who asked for the change. Approve without automatic revert, or ask another approver; if the change regresses, Undo proposes the inverse for someone else to approve.`;
+}
+
+/** The lines a unified diff changes, without its headers and hunk positions (which differ between previews). */
+export function changedLines(diff: string): string[] {
+  return diff.split('\n').filter((line) => (line.startsWith('+') && !line.startsWith('+++ ')) || (line.startsWith('-') && !line.startsWith('--- ')));
+}
+
+/**
+ * Whether the inverse's fresh preview differs from the diff shown on the card: other lines added or removed. No diff
+ * on the card: nothing to compare (the approver saw none). No fresh preview when the card had one: differs (fails
+ * closed: what the revert would do now cannot be shown).
+ */
+export function inverseDiffChanged(shown: string | undefined, fresh: string | undefined): boolean {
+  if (shown === undefined) return false;
+  if (fresh === undefined) return true;
+  return JSON.stringify(changedLines(shown)) !== JSON.stringify(changedLines(fresh));
+}
