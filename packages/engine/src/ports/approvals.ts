@@ -74,8 +74,11 @@ export interface ApprovalRecord {
 }
 
 /** The inverse of a call as recorded: what the card showed (UndoProposal) plus the hash of its exact arguments. */
-export interface RecordedUndo extends UndoProposal {
+export interface RecordedUndo extends Omit<UndoProposal, 'second_person_required'> {
   argsHash: string;
+  /** the inverse's risks and destructiveness as the gate assesses a call (issue 31: who may choose automatic revert) */
+  risks?: RiskFlag[];
+  destructive?: boolean;
 }
 
 /** The verification of one executed call, as stored (milliseconds since the epoch). */

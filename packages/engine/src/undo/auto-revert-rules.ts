@@ -11,8 +11,16 @@
  *   When its fresh preview changes other lines than the diff on the card (someone edited the object since), it is
  *   not run automatically; Undo proposes it with the new diff.
  */
+import type { ApprovalPolicyName } from '../access/conversation-access.ts';
 import { fourEyesCause } from '../approvals/decision-authority.ts';
-import type { RiskFlag } from '../ports/index.ts';
+import { decisionPolicyOf } from '../clusters/cluster-policies.ts';
+import type { ApprovalPolicyApplied, RiskFlag } from '../ports/index.ts';
+
+/** APPROVAL_POLICY and APPROVAL_FOUR_EYES, as the agent service holds them. */
+export interface EnvironmentPolicy {
+  policy: ApprovalPolicyName;
+  fourEyes: boolean;
+}
 
 /** The policy deciding the original call (clusters/cluster-policies.ts decisionPolicyOf). */
 export interface RevertPolicy {
@@ -20,6 +28,15 @@ export interface RevertPolicy {
   fourEyes: boolean;
   /** a cluster policy in `four_eyes` mode applies ("cluster policy prod"): every decision needs another person */
   otherPersonRequired?: string | undefined;
+}
+
+/**
+ * The policy that decided the original call: its cluster's (recorded with it), else the environment's. An unknown
+ * environment is taken as four-eyes (fails closed: a destructive inverse chosen by its requester waits for Undo).
+ */
+export function revertPolicyOf(environment: EnvironmentPolicy | undefined, original: { policy?: ApprovalPolicyApplied | undefined }): RevertPolicy {
+  const deciding = decisionPolicyOf(original.policy, environment ?? { policy: 'self', fourEyes: true });
+  return { fourEyes: deciding.fourEyes, ...(deciding.otherPersonRequired ? { otherPersonRequired: deciding.otherPersonRequired } : {}) };
 }
 
 /** What the gate assesses of the inverse: its risks and whether it is destructive. */
@@ -53,13 +70,21 @@ export function autoRevertRefusal(input: { policy: RevertPolicy; inverse: Invers
   return `Automatic revert needs a second person: ${cause}, so ${what} may only be chosen by someone other than the person who asked for the change. Approve without automatic revert, or ask another approver; if the change regresses, Undo proposes the inverse for someone else to approve.`;
 }
 
-/** The lines a unified diff changes, without its headers and hunk positions (which differ between previews). */
-export function changedLines(diff: string): string[] {
-  return diff.split('\n').filter((line) => (line.startsWith('+') && !line.startsWith('+++ ')) || (line.startsWith('-') && !line.startsWith('--- ')));
+/**
+ * What a unified diff changes: its removed and its added lines, each sorted, without headers and hunk positions. Sorted
+ * because the card's inverse diff is the change's own diff reversed (verification/baseline.ts reverseUnifiedDiff),
+ * which lists a hunk's lines in the change's order, while a fresh preview lists removals first.
+ */
+export function changedLines(diff: string): { removed: string[]; added: string[] } {
+  const lines = diff.split('\n');
+  return {
+    removed: lines.filter((line) => line.startsWith('-') && !line.startsWith('--- ')).sort(),
+    added: lines.filter((line) => line.startsWith('+') && !line.startsWith('+++ ')).sort(),
+  };
 }
 
 /**
- * Whether the inverse's fresh preview differs from the diff shown on the card: other lines added or removed. No diff
+ * Whether the inverse's fresh preview differs from the diff shown on the card: other lines removed or added. No diff
  * on the card: nothing to compare (the approver saw none). No fresh preview when the card had one: differs (fails
  * closed: what the revert would do now cannot be shown).
  */

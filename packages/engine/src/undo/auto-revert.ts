@@ -10,9 +10,7 @@
  */
 import { mergeRisks } from '@skyflo/safety';
 import type { AgentEventPayload, AgentEventType, MemberScope } from '@skyflo/protocol';
-import type { ApprovalPolicyName } from '../access/conversation-access.ts';
 import { canonicalJson, hashToolCall } from '../approvals/hash-tool-call.ts';
-import { decisionPolicyOf } from '../clusters/cluster-policies.ts';
 import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
 import type { ClusterGate } from '../clusters/cluster-gate.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
@@ -25,7 +23,7 @@ import type { ApprovalRecord, ApprovalStore, RiskFlag } from '../ports/index.ts'
 import type { InverseCall } from '../verification/baseline.ts';
 import { verificationLine } from '../verification/verify-change.ts';
 import { runVerification, type VerifyExecutedDeps } from '../verification/verify-executed.ts';
-import { inverseDiffChanged, inverseNeedsSecondPerson, type RevertPolicy } from './auto-revert-rules.ts';
+import { type EnvironmentPolicy, inverseDiffChanged, inverseNeedsSecondPerson, revertPolicyOf } from './auto-revert-rules.ts';
 
 export interface AutoRevertDeps {
   tools: ToolGateway;
@@ -37,13 +35,7 @@ export interface AutoRevertDeps {
    * APPROVAL_POLICY and APPROVAL_FOUR_EYES (issue 31): whether the inverse would need a second person. Unknown, four-eyes
    * is assumed (fails closed: a destructive inverse chosen by its requester waits for Undo).
    */
-  approvalPolicy?: { policy: ApprovalPolicyName; fourEyes: boolean } | undefined;
-}
-
-/** The policy that decided the original (its cluster's, else the environment's), as the revert rules read it. */
-export function revertPolicyOf(environment: AutoRevertDeps['approvalPolicy'], original: Pick<ApprovalRecord, 'policy'>): RevertPolicy {
-  const deciding = decisionPolicyOf(original.policy, environment ?? { policy: 'self', fourEyes: true });
-  return { fourEyes: deciding.fourEyes, ...(deciding.otherPersonRequired ? { otherPersonRequired: deciding.otherPersonRequired } : {}) };
+  approvalPolicy?: EnvironmentPolicy | undefined;
 }
 
 /**

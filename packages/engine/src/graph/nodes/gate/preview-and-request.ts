@@ -12,6 +12,7 @@ import { canonicalJson, hashToolCall } from '../../../approvals/hash-tool-call.t
 import { isJenkinsTool, stripJenkinsArgs } from '../../../mcp/jenkins-args.ts';
 import { baselineAtPreview } from '../../../verification/baseline.ts';
 import { sealedInverseArgs } from '../../../undo/propose-undo.ts';
+import { inverseRisks } from '../../../undo/auto-revert.ts';
 import type { ToolInfo } from '../../../mcp/tool-gateway.ts';
 import type { ApprovalPolicyApplied, ApprovalRecord, RiskFlag } from '../../../ports/index.ts';
 import type { GraphDeps, RunContext } from '../../run-context.ts';
@@ -106,7 +107,10 @@ export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: G
     // Issue 21: the before-state now, and the inverse that would restore it, shown on the card (Undo, automatic revert).
     const baseline = isJenkinsTool(call.tool)
       ? {}
-      : await baselineAtPreview(deps, { conversationId: run.conversationId, callId: call.callId, tool: call.tool, exactArgs, ...(diff !== undefined ? { diff } : {}), signal: run.signal, shownArgsOf: gate.shownArgsOf, hash: (tool, args) => hashToolCall(tool, args) });
+      : await baselineAtPreview(deps, { conversationId: run.conversationId, callId: call.callId, tool: call.tool, exactArgs, ...(diff !== undefined ? { diff } : {}), signal: run.signal, shownArgsOf: gate.shownArgsOf, hash: (tool, args) => hashToolCall(tool, args), assess: (inverse) => {
+          const inverseRiskFlags = inverseRisks(deps.inspector, inverse, []);
+          return { risks: inverseRiskFlags, destructive: gate.destructive(inverse.tool, inverse.args, inverseRiskFlags) };
+        } });
     const record = await deps.approvals.request({
       ...baseline,
       ...(call.undoOf ? { undoOf: call.undoOf } : {}),
@@ -141,6 +145,7 @@ export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: G
         // this run knows its requester's email; a call requested by someone else is shown by id
         ...(requesterId === run.requester.id ? { requester: { email: run.requester.email } } : {}),
         previewError,
+        approvalPolicy: deps.approvalPolicy ?? { policy: 'self', fourEyes: false },
       }),
       context: { conversation_id: run.conversationId, approval_decisions: { ...run.decisions } },
     };
