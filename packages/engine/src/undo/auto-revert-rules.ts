@@ -52,8 +52,11 @@ export interface InverseFacts {
 export function inverseNeedsSecondPerson(policy: RevertPolicy, inverse: InverseFacts): string | undefined {
   if (policy.otherPersonRequired !== undefined) return `${policy.otherPersonRequired} is in four-eyes mode`;
   if (!policy.fourEyes) return undefined;
-  const cause = fourEyesCause(inverse);
-  return cause ? `four-eyes (APPROVAL_FOUR_EYES): ${cause.replace(/^this call/, 'the inverse')}` : undefined;
+  if (!fourEyesCause(inverse)) return undefined;
+  // both, when both hold: the approver reads what the inverse would do (SCALE_TO_ZERO), not only that it is destructive
+  const high = [...new Set(inverse.risks.filter((risk) => risk.severity === 'high').map((risk) => risk.code))];
+  const causes = [...(inverse.destructive ? ['is destructive'] : []), ...(high.length > 0 ? [`carries a high risk (${high.join(', ')})`] : [])];
+  return `four-eyes (APPROVAL_FOUR_EYES): the inverse ${causes.join(' and ')}`;
 }
 
 /**
