@@ -188,7 +188,12 @@ describe('automatic revert under four-eyes (issue 31, 6)', () => {
   it('a revert falling due on the requester\'s own choice does not scale to 0 in her name: the replicas stay, the revert\'s card and row say why, Undo stays', async () => {
     const { storage, conversationId, seen } = await resumedScale('jobs', 'alice');
     expect(await replicas('jobs')).toBe('2');
-    expect((await storage.approvals.get(conversationId, 'call_jobs'))!.verification).toMatchObject({ outcome: 'regressed' });
+    const verification = (await storage.approvals.get(conversationId, 'call_jobs'))!.verification;
+    expect(verification).toMatchObject({ outcome: 'regressed' });
+    // not announced as an automatic revert (which the audit records in the approver's name)
+    expect(verification).not.toHaveProperty('autoRevertCallId');
+    expect(seen.map((event) => `${event.type}${'call_id' in event ? ` ${String(event.call_id)}` : ''}`)).toEqual(['tool.verification call_jobs', 'tool.verification call_jobs', 'tools.pending', 'tool.error call_jobs-revert']);
+    expect(seen[1]).not.toHaveProperty('auto_revert_call_id');
     const revert = await storage.approvals.get(conversationId, 'call_jobs-revert');
     expect(revert).toMatchObject({ status: 'denied', automatic: true, decidedBy: 'system', undoOf: 'call_jobs', destructive: true });
     expect(revert!.reason).toMatch(/four-eyes \(APPROVAL_FOUR_EYES\): the inverse is destructive and carries a high risk \(SCALE_TO_ZERO\), and automatic revert was chosen by alice, who asked for the change/);
@@ -218,7 +223,9 @@ describe('automatic revert after an edit made during verification (issue 31, 7)'
     onRegressed = async () => void (await kubectl('set', 'image', 'deployment/worker', 'worker=nginx:1.28', '-n', 'default'));
     const second = await agent.post('/agent/approvals/call_worker', { approve: true, auto_revert: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] });
 
-    expect(find(second.frames, 'tool.verification').filter((event) => event['call_id'] === 'call_worker').at(-1)).toMatchObject({ outcome: 'regressed' });
+    const verdict = find(second.frames, 'tool.verification').filter((event) => event['call_id'] === 'call_worker').at(-1);
+    expect(verdict).toMatchObject({ outcome: 'regressed' });
+    expect(verdict).not.toHaveProperty('auto_revert_call_id');
     expect(await image('worker')).toBe('nginx:1.28');
     const refused = find(second.frames, 'tool.error').find((event) => event['call_id'] === 'call_worker-revert');
     expect(refused).toMatchObject({ code: 'INVERSE_CHANGED' });
@@ -230,6 +237,8 @@ describe('automatic revert after an edit made during verification (issue 31, 7)'
     expect(row!.diff).toMatch(/image: nginx:1\.28/);
     await agent.harness.service.idle();
     expect(agent.auditRows.find((item) => item.action === 'tool.failed' && item.subjectId === 'call_worker-revert')?.details).toMatchObject({ code: 'INVERSE_CHANGED', executed: false });
+    // nothing in the audit says it was reverted automatically in alice's name
+    expect(agent.auditRows.filter((item) => item.action === 'approval.auto_reverted')).toEqual([]);
     expect(agent.toolResultSentToModel('call_worker')).toMatch(/Verification: regressed[\s\S]*Not run automatically: the object changed since the approval/);
 
     // Undo stays: it proposes the inverse with the diff against the colleague's image, waiting for a decision
