@@ -10,11 +10,7 @@
  * knows (the preview error, which is not stored) comes in through `ApprovalFactsContext`.
  */
 import type { ApprovalFacts } from '@skyflo/protocol';
-import type { ApprovalPolicyName } from '../access/conversation-access.ts';
 import type { ApprovalRecord } from '../ports/index.ts';
-import { inverseNeedsSecondPerson, revertPolicyOf } from '../undo/auto-revert-rules.ts';
-
-const withSecondPerson = (reason: string | undefined) => (reason ? { second_person_required: reason } : {});
 
 /** What the record does not hold but the facts show. */
 export interface ApprovalFactsContext {
@@ -26,23 +22,8 @@ export interface ApprovalFactsContext {
   requesterIdFallback?: string | undefined;
   /** why the preview could not be produced (said once, when the call is requested; not stored) */
   previewError?: string | undefined;
-  /**
-   * APPROVAL_POLICY and APPROVAL_FOUR_EYES: whether the inverse needs a second person (`undo.second_person_required`).
-   * Absent, four-eyes is assumed (the card then says so rather than offer what the engine may withhold).
-   */
-  approvalPolicy?: { policy: ApprovalPolicyName; fourEyes: boolean } | undefined;
 }
 
-/** Why only someone other than the requester may approve `record` with automatic revert, or undefined. */
-function secondPersonFor(record: ApprovalRecord, context: ApprovalFactsContext): string | undefined {
-  if (!record.undo) return undefined;
-  // an inverse recorded before its risks were (older rows): assessed as high risk, so the card does not over-offer
-  const inverse = record.undo.risks !== undefined ? { destructive: record.undo.destructive === true, risks: record.undo.risks } : { destructive: true, risks: [] };
-  const cause = inverseNeedsSecondPerson(revertPolicyOf(context.approvalPolicy, record), inverse);
-  return cause ? `${cause[0]!.toUpperCase()}${cause.slice(1)}: only someone other than the requester may approve with automatic revert.` : undefined;
-}
-
-/** The facts of one approval, with `resolution`, `risks` and `destructive` always present (the queue's schema needs them). */
 export type BuiltApprovalFacts = ApprovalFacts & Required<Pick<ApprovalFacts, 'resolution' | 'risks' | 'destructive' | 'requested_by'>>;
 
 export function approvalFacts(record: ApprovalRecord, context: ApprovalFactsContext = {}): BuiltApprovalFacts {
@@ -68,7 +49,7 @@ export function approvalFacts(record: ApprovalRecord, context: ApprovalFactsCont
     ...(record.namespace ? { namespace: record.namespace } : {}),
     requested_by: { id: requesterId, ...(email ? { email } : {}), ...(name ? { name } : {}) },
     // Verify, then undo (issue 21): the inverse the card offers for automatic revert, without its exact-args hash
-    ...(record.undo ? { undo: { tool: record.undo.tool, args: record.undo.args, summary: record.undo.summary, ...(record.undo.diff !== undefined ? { diff: record.undo.diff } : {}), ...withSecondPerson(secondPersonFor(record, context)) } } : {}),
+    ...(record.undo ? { undo: { tool: record.undo.tool, args: record.undo.args, summary: record.undo.summary, ...(record.undo.diff !== undefined ? { diff: record.undo.diff } : {}), ...(record.undo.secondPersonRequired ? { second_person_required: record.undo.secondPersonRequired } : {}) } } : {}),
     ...(record.undoOf ? { undo_of: record.undoOf } : {}),
   };
 }

@@ -79,6 +79,11 @@ export interface RecordedUndo extends Omit<UndoProposal, 'second_person_required
   /** the inverse's risks and destructiveness as the gate assesses a call (issue 31: who may choose automatic revert) */
   risks?: RiskFlag[];
   destructive?: boolean;
+  /**
+   * why only someone other than the requester may approve with automatic revert (four-eyes applies to the inverse),
+   * said under the policy the call was recorded with (undo/auto-revert-rules.ts secondPersonNote)
+   */
+  secondPersonRequired?: string;
 }
 
 /** The verification of one executed call, as stored (milliseconds since the epoch). */

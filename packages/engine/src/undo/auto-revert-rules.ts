@@ -59,6 +59,12 @@ export function inverseNeedsSecondPerson(policy: RevertPolicy, inverse: InverseF
   return `four-eyes (APPROVAL_FOUR_EYES): the inverse ${causes.join(' and ')}`;
 }
 
+/** What the card says when only someone other than the requester may approve with automatic revert, or undefined. */
+export function secondPersonNote(policy: RevertPolicy, inverse: InverseFacts): string | undefined {
+  const cause = inverseNeedsSecondPerson(policy, inverse);
+  return cause ? `${cause[0]!.toUpperCase()}${cause.slice(1)}: only someone other than the requester may approve with automatic revert.` : undefined;
+}
+
 /**
  * Why `chosenBy` may not choose automatic revert for a call `requestedBy` asked for (the refusal's words, for a 403,
  * the card and the audit), or undefined when they may. Only the requester is ever refused: anyone else choosing it is

@@ -4,7 +4,7 @@
  * (it may hold a whole manifest, Secret values included), bound to its approval row, erased with the conversation.
  */
 import type { SecretBox } from '../crypto/secret-box.ts';
-import type { RecordedUndo, RiskFlag } from '../ports/index.ts';
+import type { RecordedUndo } from '../ports/index.ts';
 import { offersTool, type ToolGateway } from '../mcp/tool-gateway.ts';
 
 export const captureBaselineTool = 'capture_change_baseline';
@@ -110,7 +110,7 @@ export async function baselineAtPreview(
     shownArgsOf: (tool: string, args: Record<string, unknown>) => Record<string, unknown>;
     hash: (tool: string, args: Record<string, unknown>) => string;
     /** the inverse's risks and destructiveness, as the gate assesses any call (who may choose automatic revert) */
-    assess?: (inverse: InverseCall) => { risks: RiskFlag[]; destructive: boolean };
+    assess?: (inverse: InverseCall) => Pick<RecordedUndo, 'risks' | 'destructive' | 'secondPersonRequired'>;
   },
 ): Promise<{ beforeSealed?: string; undo?: RecordedUndo }> {
   const baseline = await captureBaseline(deps.tools, { tool: input.tool, args: input.exactArgs, ...(input.signal ? { signal: input.signal } : {}) });

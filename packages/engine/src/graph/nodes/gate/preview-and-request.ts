@@ -13,6 +13,7 @@ import { isJenkinsTool, stripJenkinsArgs } from '../../../mcp/jenkins-args.ts';
 import { baselineAtPreview } from '../../../verification/baseline.ts';
 import { sealedInverseArgs } from '../../../undo/propose-undo.ts';
 import { inverseRisks } from '../../../undo/auto-revert.ts';
+import { revertPolicyOf, secondPersonNote } from '../../../undo/auto-revert-rules.ts';
 import type { ToolInfo } from '../../../mcp/tool-gateway.ts';
 import type { ApprovalPolicyApplied, ApprovalRecord, RiskFlag } from '../../../ports/index.ts';
 import type { GraphDeps, RunContext } from '../../run-context.ts';
@@ -109,7 +110,11 @@ export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: G
       ? {}
       : await baselineAtPreview(deps, { conversationId: run.conversationId, callId: call.callId, tool: call.tool, exactArgs, ...(diff !== undefined ? { diff } : {}), signal: run.signal, shownArgsOf: gate.shownArgsOf, hash: (tool, args) => hashToolCall(tool, args), assess: (inverse) => {
           const inverseRiskFlags = inverseRisks(deps.inspector, inverse, []);
-          return { risks: inverseRiskFlags, destructive: gate.destructive(inverse.tool, inverse.args, inverseRiskFlags) };
+          const facts = { risks: inverseRiskFlags, destructive: gate.destructive(inverse.tool, inverse.args, inverseRiskFlags) };
+          // Issue 31: under the policy this call is recorded with (its cluster's, else the environment's, as the agent
+          // service defaults it), whether choosing automatic revert is only for someone other than the requester
+          const note = secondPersonNote(revertPolicyOf(deps.approvalPolicy ?? { policy: 'self', fourEyes: false }, { policy: located.binding?.policy }), facts);
+          return { ...facts, ...(note ? { secondPersonRequired: note } : {}) };
         } });
     const record = await deps.approvals.request({
       ...baseline,
@@ -145,7 +150,6 @@ export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: G
         // this run knows its requester's email; a call requested by someone else is shown by id
         ...(requesterId === run.requester.id ? { requester: { email: run.requester.email } } : {}),
         previewError,
-        approvalPolicy: deps.approvalPolicy ?? { policy: 'self', fourEyes: false },
       }),
       context: { conversation_id: run.conversationId, approval_decisions: { ...run.decisions } },
     };
