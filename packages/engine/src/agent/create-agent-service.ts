@@ -97,7 +97,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   const reconcile = () => {
     reconciling ??= reconcileOrphanedApprovals({ storage, logger: deps.logger })
       // Issue 21: verifications a stopped engine left `verifying` are finished (remaining budget) or timed out.
-      .then(() => resumeVerifications({ storage, tools: deps.tools, secretBox: deps.secretBox, config: deps.config, inspector: deps.inspector, ...(deps.clusters ? { clusters: deps.clusters } : {}), ...(deps.scopeOf ? { scopeOf: deps.scopeOf } : {}), ...(deps.executeAsApprover ? { executeAsApprover: deps.executeAsApprover } : {}), ...(deps.jenkinsIntegration ? { jenkinsIntegration: deps.jenkinsIntegration } : {}), ...(observeEvent ? { observeEvent } : {}), ...(deps.logger ? { logger: deps.logger } : {}) }))
+      .then(() => resumeVerifications({ storage, tools: deps.tools, secretBox: deps.secretBox, config: deps.config, inspector: deps.inspector, ...(deps.clusters ? { clusters: deps.clusters } : {}), ...(deps.scopeOf ? { scopeOf: deps.scopeOf } : {}), ...(deps.executeAsApprover ? { executeAsApprover: deps.executeAsApprover } : {}), ...(deps.jenkinsIntegration ? { jenkinsIntegration: deps.jenkinsIntegration } : {}), ...(deps.approvalPolicy ? { approvalPolicy: deps.approvalPolicy } : {}), ...(observeEvent ? { observeEvent } : {}), ...(deps.logger ? { logger: deps.logger } : {}) }))
       .then(() => undefined)
       .finally(() => (reconciling = undefined));
   };
