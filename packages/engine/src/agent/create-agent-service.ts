@@ -299,7 +299,9 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       const outside = written.filter((namespace) => !namespaceInScope(deciderScope, namespace));
       const clusterWide = record.clusterScopedWrites === true && !!deciderScope?.namespaces;
       if (approve && record.cluster && (!clusterInScope(deciderScope, record.cluster.name) || outside.length > 0 || clusterWide)) {
-        const where = [...(outside.length > 0 ? [`namespace ${outside.join(', ')}`] : []), ...(clusterWide ? ['cluster-scoped objects'] : [])];
+        const where = !clusterInScope(deciderScope, record.cluster.name)
+          ? record.namespace !== undefined ? [`namespace ${record.namespace}`] : []
+          : [...(outside.length > 0 ? [`namespace ${outside.join(', ')}`] : []), ...(clusterWide ? ['cluster-scoped objects'] : [])];
         throw new AgentRequestError(403, 'OUT_OF_SCOPE', `Tool call ${callId} changes cluster ${record.cluster.name}${where.length > 0 ? `, ${where.join(' and ')}` : ''}, which is outside your scope; someone whose scope includes it must approve it.`);
       }
       if (argsHash !== undefined && argsHash !== record.argsHash) {

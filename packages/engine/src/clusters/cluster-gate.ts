@@ -59,7 +59,10 @@ export interface ResolveInput {
 /** A Helm call's rendered objects as the re-run preview reported them, and whether that preview matched the approved one. */
 export interface WritesAtExecution {
   objects?: WrittenObject[];
-  /** false: the preview changed since the approval (the call is refused TARGET_CHANGED; its new objects are not judged) */
+  /**
+   * false: the objects are not judged by this check — the preview changed since the approval (the call is refused
+   * TARGET_CHANGED instead), or an automatic revert is checked before its preview (and judged again after it)
+   */
   matched: boolean;
 }
 
