@@ -36,6 +36,7 @@ const run = promisify(execFile);
 const chartsDir = path.join(import.meta.dirname, 'fixtures/helm-scope-charts');
 const crossNamespace = path.join(chartsDir, 'cross-namespace');
 const adminBinding = path.join(chartsDir, 'admin-binding');
+const withCrd = path.join(chartsDir, 'with-crd');
 
 let directory: string;
 let kubeconfig: string;
@@ -160,6 +161,15 @@ describe('a member scoped to namespace staging', () => {
     expect(errors.map((error) => [error['call_id'], error['code']])).toEqual([['call_admin', 'OUT_OF_SCOPE']]);
     expect(String(errors[0]!['error'])).toMatch(/^Refused: helm_install writes objects outside your scope .*: ClusterRoleBinding grant-everyone-admin \(cluster-scoped\)\. Nothing was run\.$/);
     expect((await kubectl('get', 'clusterrolebinding', 'grant-everyone-admin')).code).not.toBe(0);
+  }, 60_000);
+
+  it("installing a chart whose crds/ folder defines a CRD (created by helm outside the manifest) is refused, naming it", async () => {
+    script('call_crd', 'helm_install', { release_name: 'gadgets', chart: withCrd, namespace: 'staging', wait: false });
+    const { frames } = await post('/agent/chat', { messages: [{ role: 'user', content: 'install with-crd into staging' }] }, users.scoped);
+    expect(find(frames, 'tool.awaiting_approval')).toEqual([]);
+    expect(find(frames, 'tool.error').map((error) => [error['call_id'], error['code']])).toEqual([['call_crd', 'OUT_OF_SCOPE']]);
+    expect(String(find(frames, 'tool.error')[0]!['error'])).toMatch(/: CustomResourceDefinition gadgets\.example\.com \(cluster-scoped\)\. Nothing was run\.$/);
+    expect((await kubectl('get', 'crd', 'gadgets.example.com')).code).not.toBe(0);
   }, 60_000);
 
   describe('a release someone else installed with objects in prod', () => {

@@ -12,10 +12,10 @@ import { defineTool } from '../tool-definition.ts';
 import { chartDigestField, chartVersionField, namespaceField, optionalChartField, optionalValuesField, releaseNameField } from './helm-inputs.ts';
 import { prepareChart, releaseCommandArgs } from './release-command.ts';
 import { runHelm } from './run-helm.ts';
-import { findGeneratedValues, findLiveClusterUse, templatesOfLocalChart, templatesOfRelease, type LiveClusterUse, type TemplateSource } from './live-cluster-templates.ts';
+import { crdFilesOfLocalChart, findGeneratedValues, findLiveClusterUse, templatesOfLocalChart, templatesOfRelease, type LiveClusterUse, type TemplateSource } from './live-cluster-templates.ts';
 import { readLiveSecretValues, redactLiveSecretValues } from './live-secret-values.ts';
 import { withTextOutput } from '../output-shapes.ts';
-import { manifestObjectShape, touchedObjects } from './manifest-objects.ts';
+import { manifestObjectShape, manifestObjectsOf, touchedObjects, type ManifestObjectRef } from './manifest-objects.ts';
 
 export const helmUpgradeDiff = defineTool({
   name: 'helm_upgrade_diff',
@@ -59,6 +59,8 @@ export const helmUpgradeDiff = defineTool({
     let label: string;
     let liveUse: LiveClusterUse = { templates: [] };
     let generated: LiveClusterUse = { templates: [] };
+    // an install also creates the chart's crds/ (not in the manifest): objects the caller's scope is judged on too
+    let crdObjects: ManifestObjectRef[] = [];
     if (input.to_revision !== undefined) {
       if (!exists) return toolError(`Release ${input.release_name} does not exist in namespace ${input.namespace}, so there is nothing to roll back.`, 'list releases with helm_list_releases.');
       const target = await runHelm(deps, {
@@ -91,6 +93,7 @@ export const helmUpgradeDiff = defineTool({
         });
         dryRun = await runHelm(deps, { args, stdin: input.values, signal: context.signal });
         if (dryRun.ok) localTemplates = await templatesOfLocalChart(chart.argument);
+        if (dryRun.ok && !exists) crdObjects = (await crdFilesOfLocalChart(chart.argument)).flatMap((file) => manifestObjectsOf(file.text));
       } finally {
         await chart.close();
       }
@@ -115,7 +118,7 @@ export const helmUpgradeDiff = defineTool({
     const manifestDigest = `sha256:${createHash('sha256').update(proposed).digest('hex')}`;
     // What the call writes, object by object, from the digested text (and what it deletes, from the live release, which
     // the diff shows): the engine judges the caller's scope on these.
-    const objects = touchedObjects(liveManifest, proposed);
+    const objects = [...touchedObjects(liveManifest, proposed), ...crdObjects];
     const secretValues = liveUse.templates.some((template) => template.uses.includes('lookup')) ? await readLiveSecretValues(deps, input.namespace, context.signal) : [];
     const before = redactText(redactLiveSecretValues(liveManifest, secretValues));
     const after = redactText(redactLiveSecretValues(proposed, secretValues));
