@@ -23,6 +23,7 @@ import { helmPath, kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryEventBus } from '../src/bus/memory-event-bus.ts';
 import { createClusterDirectory } from '../src/clusters/cluster-directory.ts';
+import { createClusterPolicies, type ClusterPolicies } from '../src/clusters/cluster-policies.ts';
 import { agentConfig } from '../src/config/agent.ts';
 import { createToolGateway } from '../src/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../src/mcp/tool-gateway.ts';
@@ -48,6 +49,7 @@ let tools: ToolGateway;
 let database: TestPostgresDatabase;
 let storage: PlatformStorage;
 let harness: AgentTestApp;
+let policies: ClusterPolicies;
 const scopes = new Map<string, MemberScope>();
 /** users (rows in the users table): a member scoped to staging, an unscoped member, approvers scoped and not */
 const users = { scoped: '', unscoped: '', stagingApprover: '', approver: '' };
@@ -111,6 +113,7 @@ beforeAll(async () => {
   for (const key of Object.keys(users) as Array<keyof typeof users>) users[key] = await createUser();
   scopes.set(users.scoped, { clusters: ['kube-sim'], namespaces: ['staging'] });
   scopes.set(users.stagingApprover, { namespaces: ['staging'] });
+  policies = createClusterPolicies({ settings: storage.settings, defaults: { policy: 'approver' } });
   const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
   harness = await startAgentTestApp({
     storage,
@@ -119,7 +122,7 @@ beforeAll(async () => {
     llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
     config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1 }),
     approvalPolicy: { policy: 'approver', fourEyes: false },
-    clusters: { directory: createClusterDirectory({ tools, ttlMs: 0, maxStaleMs: 0 }) },
+    clusters: { directory: createClusterDirectory({ tools, ttlMs: 0, maxStaleMs: 0 }), policies },
     scopeOf: async (id) => scopes.get(id),
   });
 }, 120_000);
@@ -260,4 +263,24 @@ describe("an unscoped requester's chart that reaches prod", () => {
       scopes.delete(users.unscoped);
     }
   }, 90_000);
+
+  it("takes the strictest approval policy of every namespace it writes: prod's four-eyes, or prod read-only refuses it", async () => {
+    try {
+      await policies.replace([{ cluster: 'kube-sim', namespace_pattern: 'prod', mode: 'four_eyes' }]);
+      script('call_eyes', 'helm_install', { release_name: 'eyes', chart: crossNamespace, namespace: 'staging', wait: false });
+      const first = await post('/agent/chat', { messages: [{ role: 'user', content: 'install the chart into staging' }] }, users.unscoped);
+      expect(find(first.frames, 'tool.awaiting_approval')[0]).toMatchObject({ call_id: 'call_eyes', namespaces: ['staging', 'prod'] });
+      expect((await storage.approvals.get(String(first.frames[0]!.data['conversation_id']), 'call_eyes'))?.policy).toEqual({ mode: 'four_eyes', source: 'cluster policy kube-sim, namespace prod' });
+
+      await policies.replace([{ cluster: 'kube-sim', namespace_pattern: 'prod', mode: 'read_only' }]);
+      script('call_ro', 'helm_install', { release_name: 'readonly', chart: crossNamespace, namespace: 'staging', wait: false });
+      const second = await post('/agent/chat', { messages: [{ role: 'user', content: 'install the chart into staging' }] }, users.unscoped);
+      expect(find(second.frames, 'tool.awaiting_approval')).toEqual([]);
+      expect(find(second.frames, 'tool.error').map((error) => [error['call_id'], error['code']])).toEqual([['call_ro', 'READ_ONLY_CLUSTER']]);
+      expect(String(find(second.frames, 'tool.error')[0]!['error'])).toMatch(/^Refused: helm_install writes into namespaces staging, prod of cluster kube-sim, and changes are not allowed there/);
+      expect(await configMapExists('prod', 'readonly-leak')).toBe(false);
+    } finally {
+      await policies.replace([]);
+    }
+  }, 60_000);
 });
