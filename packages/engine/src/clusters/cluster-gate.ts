@@ -266,7 +266,8 @@ export function createClusterGate(deps: ClusterDeps) {
       const rendered = await writes;
       if (rendered?.matched === false) return undefined;
       for (const entry of await scopes) {
-        if ('error' in entry) continue; // refused above
+        // refused above; a scope not limited to namespaces cannot be left by a manifest (no CRD read on this path then)
+        if ('error' in entry || !entry.scope?.namespaces) continue;
         const judged = await judgeWrites({ tool: record.tool, cluster: record.cluster.name, releaseNamespace: record.namespace ?? 'default', objects: rendered?.objects, scopes: [entry.scope] });
         if (!judged.ok) {
           return { code: 'OUT_OF_SCOPE', text: `Not executed: ${record.tool} writes outside the ${entry.person.role}'s scope. ${judged.text.replace(/^Refused: /, '').replace(/ Nothing was run\.$/, '')}\nNothing was changed.` };
