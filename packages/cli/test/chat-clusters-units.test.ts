@@ -54,6 +54,12 @@ describe('the approval card in the terminal', () => {
     expect(lines[1]).toBe('│ CLUSTER   prod-eu · namespace payments  PROD   https://prod-eu:6443');
   });
 
+  it('a Helm chart reaching several namespaces names them all, and cluster-scoped objects (issue 31)', () => {
+    const card = formatApprovalCard(awaiting({ cluster: { name: 'alpha', server: 'https://alpha:6443' }, namespace: 'staging', namespaces: ['staging', 'prod'], cluster_scoped: true }), { palette: plain, keys: false });
+    expect(card.split('\n')[1]).toBe('│ CLUSTER   alpha · namespaces staging, prod + cluster-scoped objects  https://alpha:6443');
+    expect(clusterHeadline({ args: {}, cluster: { name: 'alpha', server: 'https://alpha:6443' }, namespace: 'staging', cluster_scoped: true })).toBe('alpha · namespace staging + cluster-scoped objects');
+  });
+
   it('falls back to the call\'s context argument, and says nothing when the call names no cluster', () => {
     expect(clusterHeadline({ args: { context: 'beta', namespace: 'shop' } })).toBe('beta · namespace shop');
     expect(formatApprovalCard(awaiting({}), { palette: plain, keys: false })).not.toContain('CLUSTER');

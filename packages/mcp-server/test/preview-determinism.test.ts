@@ -65,6 +65,8 @@ beforeAll(async () => {
   // release shop at revision 2
   await must('helm_install', { release_name: 'shop', chart: demoChartDir, namespace: 'store', create_namespace: true, wait: false });
   await must('helm_upgrade', { release_name: 'shop', chart: demoChartDir, namespace: 'store', values: 'replicaCount: 2\n', wait: false });
+  // release doomed, for helm_uninstall's preview (what it deletes, issue 31)
+  await must('helm_install', { release_name: 'doomed', chart: demoChartDir, namespace: 'store', wait: false });
   // Argo rollout: revision 1 (nginx:1.26) stable, revision 2 (nginx:1.27) paused at its first step
   store().create(rolloutType(), {
     apiVersion: 'argoproj.io/v1alpha1',
@@ -133,6 +135,8 @@ const cases: Record<string, DeterminismCase> = {
     resolves: { revision: expect.any(Number) },
     change: () => must('helm_upgrade', { release_name: 'shop', chart: demoChartDir, namespace: 'store', values: 'replicaCount: 4\n', wait: false }),
   },
+  // lists the objects it deletes; once the release is gone the preview says so instead
+  helm_uninstall: { args: { release_name: 'doomed', namespace: 'store' }, change: (resolved) => must('helm_uninstall', resolved) },
   argo_undo: { args: { name: 'checkout' }, resolves: { to_revision: 1 }, change: () => must('argo_set_image', { name: 'checkout', image: 'nginx:1.28', container_name: 'web' }) },
   jenkins_update_build: {
     args: { ...jenkinsRef, jobFullName: 'nightly', build: 'lastSuccessfulBuild', description: 'verified by Skyflo' },

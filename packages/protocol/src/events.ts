@@ -78,6 +78,13 @@ export const approvalFactsSchema = z.object({
   cluster: clusterRefSchema.optional(),
   /** the namespace it targets, when it has one */
   namespace: z.string().optional(),
+  /**
+   * every namespace it writes, `namespace` first, when its objects reach beyond it (a Helm chart's rendered manifest);
+   * the card lists them all in large type
+   */
+  namespaces: z.array(z.string()).optional(),
+  /** it also writes cluster-scoped objects (outside any namespace), e.g. a chart's ClusterRoleBinding */
+  cluster_scoped: z.boolean().optional(),
   /** the inverse call that would restore the recorded before-state (what Undo and automatic revert would run) */
   undo: undoProposalSchema.optional(),
   /** this call is the undo of that call id */

@@ -179,6 +179,8 @@ function applyToolEvent(record: ToolExecutionRecord | undefined, event: ToolEven
       if (event.requested_by !== undefined) next.requested_by = event.requested_by;
       if (event.cluster !== undefined) next.cluster = event.cluster;
       if (event.namespace !== undefined) next.namespace = event.namespace;
+      if (event.namespaces !== undefined) next.namespaces = event.namespaces;
+      if (event.cluster_scoped !== undefined) next.cluster_scoped = event.cluster_scoped;
       if (event.undo !== undefined) next.undo = event.undo;
       if (event.undo_of !== undefined) next.undo_of = event.undo_of;
       break;

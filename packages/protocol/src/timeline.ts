@@ -73,6 +73,9 @@ export interface ToolExecutionRecord {
   /** the cluster the approval is bound to and the namespace it targets (tool.awaiting_approval), shown on the card */
   cluster?: { name: string; server: string; label?: string };
   namespace?: string;
+  /** every namespace the call writes when more than `namespace`, and whether it writes cluster-scoped objects too */
+  namespaces?: string[];
+  cluster_scoped?: boolean;
   decided_by?: string;
   /** the decider's email, when (epoch ms) and why, from tool.approved / tool.denied */
   decided_by_email?: string;

@@ -22,6 +22,15 @@ describe('the cluster of a call', () => {
     expect(clusterHeadline({ args: { resource_type: 'pods' } })).toBeUndefined();
   });
 
+  it('a Helm chart whose objects reach several namespaces names them all, and cluster-scoped objects (issue 31)', () => {
+    const chart = { args: { release_name: 'web', namespace: 'staging' }, cluster: { name: 'alpha', server: 'https://alpha:6443' }, namespace: 'staging' };
+    expect(clusterHeadline({ ...chart, namespaces: ['staging', 'prod'] })).toBe('alpha · namespaces staging, prod');
+    expect(clusterHeadline({ ...chart, namespaces: ['staging', 'prod'], cluster_scoped: true })).toBe('alpha · namespaces staging, prod + cluster-scoped objects');
+    expect(clusterHeadline({ ...chart, cluster_scoped: true })).toBe('alpha · namespace staging + cluster-scoped objects');
+    // a single namespace listed is the namespace line as before
+    expect(clusterHeadline({ ...chart, namespaces: ['staging'] })).toBe('alpha · namespace staging');
+  });
+
   it('the context argument is not repeated among the arguments that tell calls apart (the card shows the cluster)', () => {
     expect(distinguishingArgs({ context: 'beta', resource_type: 'pods', label_selector: 'app=web' })).toBe('label_selector=app=web');
   });

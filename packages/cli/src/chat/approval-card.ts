@@ -57,13 +57,18 @@ export function colorDiff(diff: string, palette: Palette): string {
 
 const severityOrder = { high: 0, medium: 1, low: 2 } as const;
 
-/** "prod-eu · namespace payments": the approval's cluster, else the call's `context` argument; its namespace. */
-export function clusterHeadline(event: Pick<AwaitingApproval, 'args' | 'cluster' | 'namespace'>): string | undefined {
+/**
+ * "prod-eu · namespace payments": the approval's cluster, else the call's `context` argument; its namespace. A call
+ * whose objects reach several namespaces names them all, and cluster-scoped objects too (a Helm chart's, issue 31).
+ */
+export function clusterHeadline(event: Pick<AwaitingApproval, 'args' | 'cluster' | 'namespace' | 'namespaces' | 'cluster_scoped'>): string | undefined {
   const context = event.args['context'];
   const name = event.cluster?.name ?? (typeof context === 'string' && context ? context : undefined);
   if (!name) return undefined;
+  const clusterWide = event.cluster_scoped ? ' + cluster-scoped objects' : '';
+  if (event.namespaces && event.namespaces.length > 1) return `${name} · namespaces ${event.namespaces.join(', ')}${clusterWide}`;
   const namespace = event.namespace ?? (typeof event.args['namespace'] === 'string' ? event.args['namespace'] : undefined);
-  return namespace ? `${name} · namespace ${namespace}` : name;
+  return `${namespace ? `${name} · namespace ${namespace}` : name}${clusterWide}`;
 }
 
 /**

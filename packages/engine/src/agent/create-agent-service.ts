@@ -293,8 +293,16 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       });
       if (refusal) throw refusal.hidden ? notFound(conversationId) : new AgentRequestError(403, 'NOT_ALLOWED_TO_DECIDE', refusal.reason);
       // An approver limited to some clusters or namespaces decides only there (issue 22).
-      if (approve && record.cluster && (!clusterInScope(deciderScope, record.cluster.name) || (record.namespace !== undefined && !namespaceInScope(deciderScope, record.namespace)))) {
-        throw new AgentRequestError(403, 'OUT_OF_SCOPE', `Tool call ${callId} changes cluster ${record.cluster.name}${record.namespace ? `, namespace ${record.namespace}` : ''}, which is outside your scope; someone whose scope includes it must approve it.`);
+      // Every namespace the call writes counts (issue 31: a chart's objects beyond its release namespace), and
+      // cluster-scoped objects are outside a scope limited to namespaces.
+      const written = record.namespaces ?? (record.namespace !== undefined ? [record.namespace] : []);
+      const outside = written.filter((namespace) => !namespaceInScope(deciderScope, namespace));
+      const clusterWide = record.clusterScopedWrites === true && !!deciderScope?.namespaces;
+      if (approve && record.cluster && (!clusterInScope(deciderScope, record.cluster.name) || outside.length > 0 || clusterWide)) {
+        const where = !clusterInScope(deciderScope, record.cluster.name)
+          ? record.namespace !== undefined ? [`namespace ${record.namespace}`] : []
+          : [...(outside.length > 0 ? [`namespace ${outside.join(', ')}`] : []), ...(clusterWide ? ['cluster-scoped objects'] : [])];
+        throw new AgentRequestError(403, 'OUT_OF_SCOPE', `Tool call ${callId} changes cluster ${record.cluster.name}${where.length > 0 ? `, ${where.join(' and ')}` : ''}, which is outside your scope; someone whose scope includes it must approve it.`);
       }
       if (argsHash !== undefined && argsHash !== record.argsHash) {
         throw new AgentRequestError(409, 'ARGS_MISMATCH', `Tool call ${callId} is not the call you were shown (its arguments hash differs); reload the conversation and decide again.`);

@@ -47,6 +47,9 @@ export function approvalFacts(record: ApprovalRecord, context: ApprovalFactsCont
     // the cluster (name and API server, both bound into args_hash) and namespace the call changes (issue 22)
     ...(record.cluster ? { cluster: record.cluster } : {}),
     ...(record.namespace ? { namespace: record.namespace } : {}),
+    // every namespace a Helm chart's objects reach, and cluster-scoped ones (issue 31): the card lists them all
+    ...(record.namespaces ? { namespaces: record.namespaces } : {}),
+    ...(record.clusterScopedWrites ? { cluster_scoped: true } : {}),
     requested_by: { id: requesterId, ...(email ? { email } : {}), ...(name ? { name } : {}) },
     // Verify, then undo (issue 21): the inverse the card offers for automatic revert, without its exact-args hash
     ...(record.undo ? { undo: { tool: record.undo.tool, args: record.undo.args, summary: record.undo.summary, ...(record.undo.diff !== undefined ? { diff: record.undo.diff } : {}), ...(record.undo.secondPersonRequired ? { second_person_required: record.undo.secondPersonRequired } : {}) } } : {}),

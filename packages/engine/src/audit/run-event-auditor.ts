@@ -91,6 +91,8 @@ export function createRunEventAuditor(deps: RunEventAuditorDeps): RunEventAudito
                 // the cluster (name, API server) and namespace the call changes (issue 22)
                 cluster: event.cluster,
                 namespace: event.namespace,
+                namespaces: event.namespaces,
+                cluster_scoped: event.cluster_scoped,
                 requested_by: event.requested_by?.id,
                 requires_approval: true,
               },

@@ -5,7 +5,8 @@
  * there (a read-only cluster refuses the write here, before any approval is asked). A read across all namespaces by
  * a member limited to namespaces is limited to them (`limit`, run by limited-listing.ts). At execution,
  * `checkAtExecution` refuses an approved call whose cluster's API server is no longer the one that was approved, or
- * which an admin has since put outside the requester's (or the approver's) scope.
+ * which an admin has since put outside the requester's (or the approver's) scope. A Helm call is also judged on every
+ * object of its rendered manifest (`judgeWrites`, issue 31), at preview and again at execution.
  */
 import type { ClusterRef, ClusterStatus, MemberScope } from '@skyflo/protocol';
 import type { ToolGateway, ToolInfo } from '../mcp/tool-gateway.ts';
@@ -16,6 +17,8 @@ import { acceptsContext, actsOutsideNamespaces, isClusterTool, targetOf } from '
 import { customResourceScopesFor } from './custom-resource-scopes.ts';
 import type { NamespaceLimit } from './limited-listing.ts';
 import { clusterInScope, scopeRefusal } from './member-scope.ts';
+import { isClusterScopedKind } from './cluster-scoped-kinds.ts';
+import { manifestScopeRefusal, manifestTools, placeObjects, type Placement, type WrittenObject } from './manifest-scope.ts';
 
 export interface ClusterDeps {
   directory: ClusterDirectory;
@@ -53,6 +56,19 @@ export interface ResolveInput {
   write: boolean;
 }
 
+/** A Helm call's rendered objects as the re-run preview reported them, and whether that preview matched the approved one. */
+export interface WritesAtExecution {
+  objects?: WrittenObject[];
+  /**
+   * false: the objects are not judged by this check — the preview changed since the approval (the call is refused
+   * TARGET_CHANGED instead), or an automatic revert is checked before its preview (and judged again after it)
+   */
+  matched: boolean;
+}
+
+/** The stricter of two approval policies: read_only > four_eyes > approver > self. */
+const strictness: Record<string, number> = { read_only: 3, four_eyes: 2, approver: 1, self: 0 };
+
 export const clusterRefOf = (cluster: ClusterStatus): ClusterRef => ({ name: cluster.name, server: cluster.server, ...(cluster.label ? { label: cluster.label } : {}) });
 
 export function createClusterGate(deps: ClusterDeps) {
@@ -65,6 +81,54 @@ export function createClusterGate(deps: ClusterDeps) {
     const outside = await customResourceScopesFor(deps.tools).outsideNamespaces(cluster, args);
     if (outside !== 'unknown') return { outside };
     return { outside: true, refusal: `Refused: the CustomResourceDefinitions of cluster ${cluster} could not be read, so whether ${tool} acts inside your namespaces (${scope.namespaces.join(', ')}) cannot be told. Nothing was run.` };
+  }
+
+  /**
+   * Issue 31: where each object of a Helm call's manifest lands, and whether it is inside each given scope (the
+   * requester's at preview; the requester's and the approver's, as they are now, at execution). Objects that cannot
+   * be read or placed (no preview objects, CRDs unreadable) refuse the call for a member limited to namespaces.
+   */
+  async function judgeWrites(input: {
+    tool: string;
+    cluster: string;
+    releaseNamespace: string;
+    objects: readonly WrittenObject[] | undefined;
+    scopes: ReadonlyArray<MemberScope | undefined>;
+  }): Promise<{ ok: true; placement?: Placement } | { ok: false; text: string }> {
+    if (!manifestTools.has(input.tool)) return { ok: true };
+    const limited = input.scopes.filter((scope): scope is MemberScope => !!scope?.namespaces && clusterInScope(scope, input.cluster));
+    const allowed = (scope: MemberScope) => scope.namespaces!.join(', ') || 'none';
+    if (!input.objects) {
+      if (limited.length === 0) return { ok: true };
+      return { ok: false, text: `Refused: the objects ${input.tool} would write could not be read from its preview, so whether they all stay inside your namespaces (${allowed(limited[0]!)}) cannot be told. Nothing was run.` };
+    }
+    const kinds = input.objects.map((object) => ({ kind: object.kind ?? '', ...(object.apiVersion ? { apiVersion: object.apiVersion } : {}) }));
+    let clusterScoped = deps.tools ? await customResourceScopesFor(deps.tools).clusterScopedKinds(input.cluster, kinds) : kinds.map((entry) => isClusterScopedKind(entry.kind, entry.apiVersion));
+    if (clusterScoped === 'unknown') {
+      if (limited.length > 0) {
+        return { ok: false, text: `Refused: the CustomResourceDefinitions of cluster ${input.cluster} could not be read, so whether the custom resources ${input.tool} writes stay inside your namespaces (${allowed(limited[0]!)}) cannot be told. Nothing was run.` };
+      }
+      clusterScoped = kinds.map((entry) => isClusterScopedKind(entry.kind, entry.apiVersion)); // for the card only
+    }
+    const placement = placeObjects(input.objects, input.releaseNamespace, clusterScoped);
+    for (const scope of limited) {
+      const refusal = manifestScopeRefusal({ scope, tool: input.tool, cluster: input.cluster, placement });
+      if (refusal) return { ok: false, text: refusal };
+    }
+    return { ok: true, placement };
+  }
+
+  /**
+   * The approval policy for a write to several namespaces of one cluster: the strictest of theirs (a chart writing
+   * into a read-only or four-eyes namespace gets that namespace's policy, not its release namespace's).
+   */
+  async function policyFor(cluster: string, namespaces: readonly string[]): Promise<ApprovalPolicyApplied | undefined> {
+    let strictest: ApprovalPolicyApplied | undefined;
+    for (const namespace of namespaces) {
+      const policy = await deps.policies?.resolve(cluster, namespace);
+      if (policy && (!strictest || (strictness[policy.mode] ?? 0) > (strictness[strictest.mode] ?? 0))) strictest = policy;
+    }
+    return strictest;
   }
 
   async function resolve(input: ResolveInput): Promise<ClusterResolution> {
@@ -128,7 +192,7 @@ export function createClusterGate(deps: ClusterDeps) {
     if (now.server !== record.cluster.server) return `cluster ${record.cluster.name} now points at ${now.server}, not ${record.cluster.server} as approved`;
     if (typeof exactArgs['context'] === 'string' && exactArgs['context'] !== record.cluster.name) return `the call names cluster ${exactArgs['context']}, not ${record.cluster.name} as approved`;
     if (exactArgs['context'] === undefined && !now.current) return `cluster ${record.cluster.name} is no longer the current context, and ${record.tool} takes no context`;
-    const policy = await deps.policies?.resolve(record.cluster.name, record.namespace);
+    const policy = record.namespaces ? await policyFor(record.cluster.name, record.namespaces) : await deps.policies?.resolve(record.cluster.name, record.namespace);
     if (policy?.mode === 'read_only') return `cluster ${record.cluster.name} became read-only (${policy.source}) after the approval`;
     return undefined;
   }
@@ -142,11 +206,13 @@ export function createClusterGate(deps: ClusterDeps) {
     record: ApprovalRecord,
     exactArgs: Record<string, unknown>,
     run: { scope?: MemberScope; approverId?: string },
+    /** a Helm call's objects from the preview re-run right before execution (issue 31) */
+    writes?: Promise<WritesAtExecution>,
   ): Promise<{ code: 'CLUSTER_CHANGED' | 'OUT_OF_SCOPE'; text: string } | undefined> {
     // Fails closed: a check that cannot finish (the policy store or a CRD read throwing) is a refusal to record, never
     // an exception that leaves the claimed call neither run nor marked.
     try {
-      return await checkStillSameAndInScope(record, exactArgs, run);
+      return await checkStillSameAndInScope(record, exactArgs, run, writes);
     } catch (error) {
       return { code: 'CLUSTER_CHANGED', text: `Not executed: whether ${record.tool} still runs on the cluster it was approved for could not be checked (${error instanceof Error ? error.message : String(error)}).\nNothing was changed.` };
     }
@@ -156,6 +222,7 @@ export function createClusterGate(deps: ClusterDeps) {
     record: ApprovalRecord,
     exactArgs: Record<string, unknown>,
     run: { scope?: MemberScope; approverId?: string },
+    writes: Promise<WritesAtExecution> | undefined,
   ): Promise<{ code: 'CLUSTER_CHANGED' | 'OUT_OF_SCOPE'; text: string } | undefined> {
     const who: Array<{ role: string; id: string | undefined }> = [{ role: 'requester', id: record.requestedBy }];
     if (run.approverId && run.approverId !== record.requestedBy) who.push({ role: 'approver', id: run.approverId });
@@ -193,10 +260,24 @@ export function createClusterGate(deps: ClusterDeps) {
         };
       }
     }
+    // Issue 31: a Helm call's objects, from the preview re-run now (the same manifest as approved when it matched), are
+    // judged against both scopes as they are now. A changed preview is refused TARGET_CHANGED by the caller instead.
+    if (manifestTools.has(record.tool)) {
+      const rendered = await writes;
+      if (rendered?.matched === false) return undefined;
+      for (const entry of await scopes) {
+        // refused above; a scope not limited to namespaces cannot be left by a manifest (no CRD read on this path then)
+        if ('error' in entry || !entry.scope?.namespaces) continue;
+        const judged = await judgeWrites({ tool: record.tool, cluster: record.cluster.name, releaseNamespace: record.namespace ?? 'default', objects: rendered?.objects, scopes: [entry.scope] });
+        if (!judged.ok) {
+          return { code: 'OUT_OF_SCOPE', text: `Not executed: ${record.tool} writes outside the ${entry.person.role}'s scope. ${judged.text.replace(/^Refused: /, '').replace(/ Nothing was run\.$/, '')}\nNothing was changed.` };
+        }
+      }
+    }
     return undefined;
   }
 
-  return { resolve, checkStillSame, checkAtExecution };
+  return { resolve, checkStillSame, checkAtExecution, judgeWrites, policyFor };
 }
 
 /** Whether the tool's listed arguments include `name`. */

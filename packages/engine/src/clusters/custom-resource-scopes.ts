@@ -21,6 +21,19 @@ export interface CustomResourceScopes {
    * cluster-scoped. `unknown` when the definitions could not be read (callers decide: fail closed for a scoped member).
    */
   outsideNamespaces(cluster: string, args: Record<string, unknown>): Promise<boolean | 'unknown'>;
+  /**
+   * For each manifest kind (a Helm chart's objects): whether the cluster defines it as a cluster-scoped custom resource.
+   * Kinds the built-in table places are answered without asking; `unknown` when the definitions were needed and
+   * could not be read.
+   */
+  clusterScopedKinds(cluster: string, kinds: ReadonlyArray<{ kind: string; apiVersion?: string }>): Promise<boolean[] | 'unknown'>;
+}
+
+/** A manifest kind whose scope only the cluster's CRDs tell (its group is neither core nor a built-in `*.k8s.io`). */
+export function isCustomKind(kind: string, apiVersion?: string): boolean {
+  if (isClusterScopedKind(kind, apiVersion)) return false;
+  const group = apiVersion?.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : '';
+  return group.includes('.') && !group.endsWith('.k8s.io');
 }
 
 /** Built-in namespaced names kubectl users type most: these never need the CRD listing. */
@@ -79,17 +92,27 @@ export function createCustomResourceScopes(deps: { tools: Pick<ToolGateway, 'cal
       const text = args[key];
       if (typeof text !== 'string') continue;
       for (const object of manifestObjects(text)) {
-        if (!object.kind || isClusterScopedKind(object.kind, object.apiVersion)) continue;
-        const group = object.apiVersion?.includes('/') ? object.apiVersion.slice(0, object.apiVersion.lastIndexOf('/')) : '';
         // a core or well-known built-in group: placed by the built-in table (namespaced when not listed there)
-        if (!group.includes('.') || group.endsWith('.k8s.io')) continue;
+        if (!object.kind || !isCustomKind(object.kind, object.apiVersion)) continue;
         kinds.push({ kind: object.kind, ...(object.apiVersion ? { apiVersion: object.apiVersion } : {}) });
       }
     }
     return { types, kinds };
   }
 
+  const kindIsCluster = (resources: CustomResource[], { kind, apiVersion }: { kind: string; apiVersion?: string }) => {
+    const group = apiVersion?.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : undefined;
+    return resources.some((resource) => resource.clusterScoped && resource.kind === kind && (group === undefined || resource.group === group));
+  };
+
   return {
+    async clusterScopedKinds(cluster, kinds) {
+      const custom = kinds.map((entry) => isCustomKind(entry.kind, entry.apiVersion));
+      if (!custom.some(Boolean)) return kinds.map((entry) => isClusterScopedKind(entry.kind, entry.apiVersion));
+      const resources = await definitions(cluster);
+      if (!resources) return 'unknown';
+      return kinds.map((entry, index) => (custom[index] ? kindIsCluster(resources, entry) : isClusterScopedKind(entry.kind, entry.apiVersion)));
+    },
     async outsideNamespaces(cluster, args) {
       const { types, kinds } = unplaced(args);
       if (types.length === 0 && kinds.length === 0) return false;
@@ -99,11 +122,7 @@ export function createCustomResourceScopes(deps: { tools: Pick<ToolGateway, 'cal
         const [name, ...group] = type.split('.');
         return resources.some((resource) => resource.clusterScoped && resource.names.includes(name!) && (group.length === 0 || resource.group === group.join('.')));
       };
-      const kindIsCluster = ({ kind, apiVersion }: { kind: string; apiVersion?: string }) => {
-        const group = apiVersion?.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : undefined;
-        return resources.some((resource) => resource.clusterScoped && resource.kind === kind && (group === undefined || resource.group === group));
-      };
-      return types.some(typeIsCluster) || kinds.some(kindIsCluster);
+      return types.some(typeIsCluster) || kinds.some((kind) => kindIsCluster(resources, kind));
     },
   };
 }

@@ -40,6 +40,13 @@ export interface ApprovalRecord {
   cluster?: ClusterRef;
   /** the namespace the call targets, when it has one */
   namespace?: string;
+  /**
+   * Every namespace the call writes, `namespace` first, when its objects reach beyond it (issue 31: a Helm chart's
+   * rendered manifest); absent when the call writes only `namespace`.
+   */
+  namespaces?: string[];
+  /** the call writes cluster-scoped objects too (a chart's ClusterRoleBinding): outside any namespace-limited scope */
+  clusterScopedWrites?: boolean;
   /** the approval policy that applied to this call (per cluster/namespace, or the environment's default) */
   policy?: ApprovalPolicyApplied;
   /**

@@ -7,6 +7,25 @@ import { approvals, conversations, runs, users } from './schema.ts';
 
 type ApprovalRow = typeof approvals.$inferSelect;
 
+/**
+ * The `namespace` column holds the call's namespace and, for a call whose objects reach beyond it (issue 31: a Helm
+ * chart's manifest), every namespace it writes, comma-separated with its own first, and `*` when it also writes
+ * cluster-scoped objects ("staging,prod,*"). A Kubernetes namespace name never contains `,` or `*`, so a plain name
+ * (every row from before) reads as itself. Kept in the existing column rather than a new one: no migration needed.
+ */
+export function encodeNamespaces(record: Pick<ApprovalRecord, 'namespace' | 'namespaces' | 'clusterScopedWrites'>): string | null {
+  const names = record.namespaces ?? (record.namespace !== undefined ? [record.namespace] : []);
+  const parts = [...names, ...(record.clusterScopedWrites ? ['*'] : [])];
+  return parts.length > 0 ? parts.join(',') : null;
+}
+
+export function decodeNamespaces(column: string | null): Pick<ApprovalRecord, 'namespace' | 'namespaces' | 'clusterScopedWrites'> {
+  if (column === null) return {};
+  const parts = column.split(',');
+  const names = parts.filter((part) => part !== '*');
+  return { ...(names[0] !== undefined ? { namespace: names[0] } : {}), ...(names.length > 1 ? { namespaces: names } : {}), ...(parts.includes('*') ? { clusterScopedWrites: true } : {}) };
+}
+
 function toRecord(row: ApprovalRow): ApprovalRecord {
   return {
     conversationId: row.conversationId,
@@ -28,7 +47,7 @@ function toRecord(row: ApprovalRow): ApprovalRecord {
     ...(row.policyReason !== null ? { policyReason: row.policyReason } : {}),
     ...(row.requestedBy !== null ? { requestedBy: row.requestedBy } : {}),
     ...(row.cluster ? { cluster: row.cluster } : {}),
-    ...(row.namespace !== null ? { namespace: row.namespace } : {}),
+    ...decodeNamespaces(row.namespace),
     ...(row.policy ? { policy: row.policy as ApprovalPolicyApplied } : {}),
     ...(row.decidedBy !== null ? { decidedBy: row.decidedBy } : {}),
     ...(row.reason !== null ? { reason: row.reason } : {}),
@@ -76,7 +95,7 @@ export function createApprovalStore(db: SkyfloDatabase): ApprovalStore {
           undo: (record.undo as unknown as Record<string, unknown> | undefined) ?? null,
           undoOf: record.undoOf ?? null,
           cluster: record.cluster ?? null,
-          namespace: record.namespace ?? null,
+          namespace: encodeNamespaces(record),
           policy: record.policy ?? null,
         })
         .onConflictDoNothing();

@@ -114,7 +114,10 @@ export const approvals = pgTable(
     policyReason: text('policy_reason'),
     /** the cluster the call changes, {name, server, label?}: bound into args_hash */
     cluster: jsonb('cluster').$type<{ name: string; server: string; label?: string }>(),
-    /** the namespace the call targets, when it has one */
+    /**
+     * the namespace the call targets, when it has one; for a call whose objects reach further, every namespace it
+     * writes ("staging,prod", "*" for cluster-scoped objects: approval-store.ts encodeNamespaces)
+     */
     namespace: text('namespace'),
     /** the approval policy that applied (read_only | self | approver | four_eyes) and where it came from */
     policy: jsonb('policy').$type<{ mode: string; source: string }>(),

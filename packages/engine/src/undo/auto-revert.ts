@@ -12,7 +12,8 @@ import { mergeRisks } from '@skyflo/safety';
 import type { AgentEventPayload, AgentEventType, MemberScope } from '@skyflo/protocol';
 import { canonicalJson, hashToolCall } from '../approvals/hash-tool-call.ts';
 import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
-import type { ClusterGate } from '../clusters/cluster-gate.ts';
+import type { ClusterGate, WritesAtExecution } from '../clusters/cluster-gate.ts';
+import type { WrittenObject } from '../clusters/manifest-scope.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { GraphDeps, RunContext } from '../graph/run-context.ts';
 import type { GateTools, Identity } from '../graph/nodes/gate/gate-tools.ts';
@@ -86,7 +87,7 @@ export interface RevertSurroundings {
 }
 
 /** Why the call must not run on its cluster now, or undefined when it may. */
-export type ClusterCheck = (record: ApprovalRecord, exactArgs: Record<string, unknown>) => Promise<{ code: string; text: string } | undefined>;
+export type ClusterCheck = (record: ApprovalRecord, exactArgs: Record<string, unknown>, writes?: Promise<WritesAtExecution>) => Promise<{ code: string; text: string } | undefined>;
 
 /**
  * The cluster check an automatic revert runs, twice: before anything reaches the cluster (its preview may carry a
@@ -96,9 +97,9 @@ export type ClusterCheck = (record: ApprovalRecord, exactArgs: Record<string, un
  * scope. Without the cluster gate a revert bound to a cluster fails closed: where it would run cannot be confirmed.
  */
 export function clusterCheckOf(gate: Pick<ClusterGate, 'checkAtExecution'> | undefined, run: { scope?: MemberScope; approverId?: string }): ClusterCheck {
-  return async (record, exactArgs) => {
+  return async (record, exactArgs, writes) => {
     // the gate's check fails closed itself (a check that throws is a refusal)
-    if (gate) return gate.checkAtExecution(record, exactArgs, run);
+    if (gate) return gate.checkAtExecution(record, exactArgs, run, writes);
     if (!record.cluster) return undefined;
     return { code: 'CLUSTER_CHANGED', text: `Not executed: the engine cannot read its clusters here, so it cannot confirm that cluster ${record.cluster.name} still points at ${record.cluster.server} as approved.\nNothing was changed.` };
   };
@@ -151,17 +152,19 @@ export async function prepareRevert(deps: AutoRevertDeps, at: Pick<RevertSurroun
   const { original, inverse, callId } = input;
   // Issue 22: the revert is bound to the original's cluster; a context repointed (or made read-only) since the
   // approval stops it before its preview reaches any API server.
-  const refusedBefore = await at.checkCluster({ ...original, callId, tool: inverse.tool }, inverse.args);
+  // (a Helm inverse's objects are not known before its preview: they are judged at the check right before it runs)
+  const refusedBefore = await at.checkCluster({ ...original, callId, tool: inverse.tool }, inverse.args, Promise.resolve({ matched: false }));
   let diff: string | undefined;
   let diffHash: string | undefined;
   let previewRisks: RiskFlag[] = [];
+  let objects: WrittenObject[] | undefined;
   if (!refusedBefore) {
     try {
       const preview = await deps.tools.preview({ name: inverse.tool, args: inverse.args, ...(at.signal ? { signal: at.signal } : {}) });
       if (preview && !preview.isError) {
         diff = preview.text;
         diffHash = previewHash(preview.text, preview.structured);
-        previewRisks = previewFacts(preview.structured).risks;
+        ({ risks: previewRisks, objects } = previewFacts(preview.structured));
       }
     } catch {
       // no fresh preview: a card that showed a diff then withholds the revert (inverseDiffChanged fails closed)
@@ -219,7 +222,9 @@ export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurrou
     return `Automatic revert (${inverse.summary}): ${text}`;
   }
   // Checked again right before it runs, as the gate does: the cluster may have changed while it was recorded.
-  const refused = refusedBefore ?? (await at.checkCluster(decided, inverse.args));
+  // Issue 31: a Helm inverse (a rollback) is judged on the objects its preview rendered; none (no preview): a scope
+  // limited to namespaces refuses it.
+  const refused = refusedBefore ?? (await at.checkCluster(decided, inverse.args, Promise.resolve({ matched: true, ...(objects ? { objects } : {}) })));
   if (refused) {
     const text = `${refused.text}\nThe automatic revert of ${original.callId} did not run; Undo on it stays available to a person.`;
     await deps.approvals.markExecuted({ conversationId: at.conversationId, callId, ok: false, resultSummary: text.slice(0, 500) });

@@ -4,6 +4,7 @@
  * engine lists them, and the approval gate reads the annotations (anything not readOnlyHint: true is gated).
  */
 import type { z } from 'zod';
+import type { ManifestObjectRef } from './helm/manifest-objects.ts';
 
 export type Toolset = 'k8s' | 'helm' | 'argo' | 'jenkins';
 
@@ -62,6 +63,8 @@ export interface ToolCallDescription {
   /** a unified diff when the change has one ('' otherwise) */
   diff: string;
   changed: boolean;
+  /** the Kubernetes objects the call writes or deletes, when it knows them (helm_uninstall: the release's) */
+  objects?: ManifestObjectRef[];
 }
 
 export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape, Deps = unknown> {

@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { ToolInputError } from '../../errors.ts';
 import { assertSafeName } from '../../exec/flag-guard.ts';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { namespaceField, releaseNameField } from './helm-inputs.ts';
 import { helmTextOutput, runHelm } from './run-helm.ts';
 import { textOutputShape } from '../output-shapes.ts';
+import { manifestObjectsOf } from './manifest-objects.ts';
 
 export const helmUninstall = defineTool({
   name: 'helm_uninstall',
@@ -18,6 +20,20 @@ export const helmUninstall = defineTool({
   },
   outputSchema: textOutputShape,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
+  // What the uninstall deletes: every object of the release's manifest and hooks, so the engine judges the caller's
+  // scope on each one (a release may hold objects outside its own namespace) and the approver sees them listed.
+  describeCall: async (input, deps: ToolDeps, context) => {
+    assertSafeName('release_name', input.release_name);
+    assertSafeName('namespace', input.namespace);
+    const manifest = await runHelm(deps, { args: ['get', 'manifest', input.release_name, '--namespace', input.namespace], signal: context.signal });
+    if (!manifest.ok) throw new ToolInputError(`Could not read release ${input.namespace}/${input.release_name}: ${manifest.output.text.split('\n')[0]}`, { code: 'NOT_FOUND', hint: 'list releases with helm_list_releases' });
+    const hooks = await runHelm(deps, { args: ['get', 'hooks', input.release_name, '--namespace', input.namespace], signal: context.signal });
+    if (!hooks.ok) throw new ToolInputError(`Could not read the hooks of release ${input.namespace}/${input.release_name}: ${hooks.output.text.split('\n')[0]}`);
+    const objects = manifestObjectsOf(`${manifest.stdout.replace(/\n*$/, '\n')}${hooks.stdout}`).map((object) => ({ ...object, removed: true }));
+    const listed = objects.map((object) => `- ${object.kind ?? 'unreadable document'} ${object.namespace ? `${object.namespace}/` : ''}${object.name ?? ''}`.trimEnd());
+    const text = `Uninstalls release ${input.namespace}/${input.release_name}${input.keep_history ? ' (history kept)' : ''}, deleting ${objects.length} object(s) (objects without a namespace are in ${input.namespace} unless cluster-scoped):\n${listed.join('\n')}`;
+    return { text, diff: '', changed: true, objects };
+  },
   handler: async (input, deps: ToolDeps, context) => {
     assertSafeName('release_name', input.release_name);
     assertSafeName('namespace', input.namespace);

@@ -12,9 +12,10 @@ import { defineTool } from '../tool-definition.ts';
 import { chartDigestField, chartVersionField, namespaceField, optionalChartField, optionalValuesField, releaseNameField } from './helm-inputs.ts';
 import { prepareChart, releaseCommandArgs } from './release-command.ts';
 import { runHelm } from './run-helm.ts';
-import { findGeneratedValues, findLiveClusterUse, templatesOfLocalChart, templatesOfRelease, type LiveClusterUse, type TemplateSource } from './live-cluster-templates.ts';
+import { crdFilesOfLocalChart, findGeneratedValues, findLiveClusterUse, templatesOfLocalChart, templatesOfRelease, type LiveClusterUse, type TemplateSource } from './live-cluster-templates.ts';
 import { readLiveSecretValues, redactLiveSecretValues } from './live-secret-values.ts';
 import { withTextOutput } from '../output-shapes.ts';
+import { manifestObjectShape, manifestObjectsOf, touchedObjects, type ManifestObjectRef } from './manifest-objects.ts';
 
 export const helmUpgradeDiff = defineTool({
   name: 'helm_upgrade_diff',
@@ -33,7 +34,7 @@ export const helmUpgradeDiff = defineTool({
     chart_digest: chartDigestField,
     to_revision: z.number().int().min(1).optional().describe('Instead of a chart, diff against this earlier revision (the preview of helm_rollback)'),
   },
-  outputSchema: withTextOutput({ changed: z.boolean().optional().describe('Whether the upgrade would change the manifest'), releaseExists: z.boolean().optional().describe('The release is installed (false: an install)'), diff: z.string().optional().describe('Unified diff of the live vs rendered manifest'), risks: z.array(riskFlagSchema).optional().describe('Risk flags from the rendered manifests'), manifest_digest: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional().describe('"sha256:<hex>" of the full, unredacted manifest (hooks included) the call would produce; changes whenever the cluster state a template reads changes') }),
+  outputSchema: withTextOutput({ changed: z.boolean().optional().describe('Whether the upgrade would change the manifest'), releaseExists: z.boolean().optional().describe('The release is installed (false: an install)'), diff: z.string().optional().describe('Unified diff of the live vs rendered manifest'), risks: z.array(riskFlagSchema).optional().describe('Risk flags from the rendered manifests'), manifest_digest: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional().describe('"sha256:<hex>" of the full, unredacted manifest (hooks included) the call would produce; changes whenever the cluster state a template reads changes'), objects: z.array(manifestObjectShape).optional().describe('Every object of that manifest (kind, apiVersion, name, metadata.namespace), read from the same text the digest covers, and the live objects it would delete (removed)') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     assertSafeName('release_name', input.release_name);
@@ -58,6 +59,8 @@ export const helmUpgradeDiff = defineTool({
     let label: string;
     let liveUse: LiveClusterUse = { templates: [] };
     let generated: LiveClusterUse = { templates: [] };
+    // an install also creates the chart's crds/ (not in the manifest): objects the caller's scope is judged on too
+    let crdObjects: ManifestObjectRef[] = [];
     if (input.to_revision !== undefined) {
       if (!exists) return toolError(`Release ${input.release_name} does not exist in namespace ${input.namespace}, so there is nothing to roll back.`, 'list releases with helm_list_releases.');
       const target = await runHelm(deps, {
@@ -90,6 +93,7 @@ export const helmUpgradeDiff = defineTool({
         });
         dryRun = await runHelm(deps, { args, stdin: input.values, signal: context.signal });
         if (dryRun.ok) localTemplates = await templatesOfLocalChart(chart.argument);
+        if (dryRun.ok && !exists) crdObjects = (await crdFilesOfLocalChart(chart.argument)).flatMap((file) => manifestObjectsOf(file.text));
       } finally {
         await chart.close();
       }
@@ -112,6 +116,9 @@ export const helmUpgradeDiff = defineTool({
     // The digest binds the approval to exactly this manifest; the engine re-runs the preview right before executing
     // and refuses (TARGET_CHANGED) when it differs, e.g. because an object a template looks up appeared meanwhile.
     const manifestDigest = `sha256:${createHash('sha256').update(proposed).digest('hex')}`;
+    // What the call writes, object by object, from the digested text (and what it deletes, from the live release, which
+    // the diff shows): the engine judges the caller's scope on these.
+    const objects = [...touchedObjects(liveManifest, proposed), ...crdObjects];
     const secretValues = liveUse.templates.some((template) => template.uses.includes('lookup')) ? await readLiveSecretValues(deps, input.namespace, context.signal) : [];
     const before = redactText(redactLiveSecretValues(liveManifest, secretValues));
     const after = redactText(redactLiveSecretValues(proposed, secretValues));
@@ -119,12 +126,12 @@ export const helmUpgradeDiff = defineTool({
     // Risks of what the release would add or change (a chart's ClusterRoleBinding to cluster-admin shows here).
     const risks = [...assessManifest(changedDocuments(liveManifest, proposed), { namespace: input.namespace }), ...liveClusterRisk(liveUse), ...generatedValuesRisk(generated)];
     if (before === after) {
-      return { text: `No changes: the ${label} manifest of ${input.namespace}/${input.release_name} matches the live release.`, structured: { changed: false, diff: '', risks, manifest_digest: manifestDigest } };
+      return { text: `No changes: the ${label} manifest of ${input.namespace}/${input.release_name} matches the live release.`, structured: { changed: false, diff: '', risks, manifest_digest: manifestDigest, objects } };
     }
     const diff = createTwoFilesPatch(`${input.release_name} (${current})`, `${input.release_name} (${label})`, before, after, undefined, undefined, { context: 3 });
     const summary = summarizeDiff(diff);
     const text = applyOutputBudget(`${summary}\n${diff}`, { budgetBytes: deps.settings.outputBudgetBytes, kind: 'text', hint: 'render single objects with helm_template to inspect the rest' });
-    return { text, structured: { changed: true, releaseExists: exists, diff: applyOutputBudget(diff, { budgetBytes: deps.settings.outputBudgetBytes, kind: 'text' }), risks, manifest_digest: manifestDigest } };
+    return { text, structured: { changed: true, releaseExists: exists, diff: applyOutputBudget(diff, { budgetBytes: deps.settings.outputBudgetBytes, kind: 'text' }), risks, manifest_digest: manifestDigest, objects } };
   },
 });
 

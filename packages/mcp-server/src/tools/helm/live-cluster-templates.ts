@@ -65,47 +65,64 @@ export function templatesOfRelease(release: { chart?: { templates?: Array<{ name
 }
 
 const isTemplateFile = (name: string) => /(^|\/)templates\/.+\.(ya?ml|tpl|txt|json)$/.test(name);
+/** a chart's (or subchart's) crds/ file: helm installs these on install, outside the release manifest */
+const isCrdFile = (name: string) => /(^|\/)crds\/[^/]+\.(ya?ml|json)$/.test(name) && !/(^|\/)templates\//.test(name);
 
 /**
  * The templates of a local chart (directory or .tgz), subcharts included. A reference helm resolves itself (repo/chart
  * without a pinned archive) gives none: its top-level templates still come from the release.
  */
 export async function templatesOfLocalChart(argument: string): Promise<TemplateSource[]> {
+  return filesOfLocalChart(argument, isTemplateFile);
+}
+
+/**
+ * The crds/ files of a local chart and its subcharts (issue 31): helm creates these CustomResourceDefinitions when it
+ * installs a release, yet they are in neither the release manifest nor its hooks.
+ */
+export async function crdFilesOfLocalChart(argument: string): Promise<TemplateSource[]> {
+  return filesOfLocalChart(argument, isCrdFile);
+}
+
+async function filesOfLocalChart(argument: string, wanted: (name: string) => boolean): Promise<TemplateSource[]> {
   let info;
   try {
     info = await stat(argument);
   } catch {
     return [];
   }
-  if (info.isDirectory()) return templatesOfDirectory(argument, '');
-  if (info.isFile() && /\.tgz$|\.tar\.gz$/.test(argument)) return templatesOfArchive(await readFile(argument));
+  if (info.isDirectory()) return filesOfDirectory(argument, '', wanted);
+  if (info.isFile() && /\.tgz$|\.tar\.gz$/.test(argument)) return archiveFiles(await readFile(argument), wanted).map(withoutTopDirectory);
   return [];
 }
 
-async function templatesOfDirectory(root: string, prefix: string): Promise<TemplateSource[]> {
+async function filesOfDirectory(root: string, prefix: string, wanted: (name: string) => boolean): Promise<TemplateSource[]> {
   const found: TemplateSource[] = [];
   for (const entry of await readdir(root, { withFileTypes: true })) {
     const full = path.join(root, entry.name);
     const name = `${prefix}${entry.name}`;
-    if (entry.isDirectory()) found.push(...(await templatesOfDirectory(full, `${name}/`)));
+    if (entry.isDirectory()) found.push(...(await filesOfDirectory(full, `${name}/`, wanted)));
     else if (entry.isFile() && /(^|\/)charts\/[^/]+\.tgz$/.test(name)) {
       // "charts/db-1.0.0.tgz" holds "db/templates/…": listed as "charts/db/templates/…"
-      found.push(...archiveTemplates(await readFile(full)).map((source) => ({ ...source, name: `${prefix}${source.name}` })));
-    } else if (entry.isFile() && isTemplateFile(name)) found.push({ name, text: await readFile(full, 'utf8') });
+      found.push(...archiveFiles(await readFile(full), wanted).map((source) => ({ ...source, name: `${prefix}${source.name}` })));
+    } else if (entry.isFile() && wanted(name)) found.push({ name, text: await readFile(full, 'utf8') });
   }
   return found;
 }
 
+const withoutTopDirectory = (source: TemplateSource): TemplateSource => ({ ...source, name: source.name.split('/').slice(1).join('/') });
+
 /** The templates of a chart archive, named inside the chart ("templates/x.yaml", "charts/db/templates/y.yaml"). */
 export function templatesOfArchive(archive: Buffer): TemplateSource[] {
-  return archiveTemplates(archive).map((source) => ({ ...source, name: source.name.split('/').slice(1).join('/') }));
+  return archiveFiles(archive, isTemplateFile).map(withoutTopDirectory);
 }
 
 /**
- * A gzipped tar (helm package's format: ustar with PAX headers), read in memory, nested subchart archives too.
+ * The files of a gzipped tar (helm package's format: ustar with PAX headers) that `wanted` names, read in memory,
+ * nested subchart archives too.
  * Names keep the chart's own top directory ("app/templates/x.yaml").
  */
-function archiveTemplates(archive: Buffer): TemplateSource[] {
+function archiveFiles(archive: Buffer, wanted: (name: string) => boolean): TemplateSource[] {
   let tar: Buffer;
   try {
     tar = gunzipSync(archive);
@@ -138,8 +155,8 @@ function archiveTemplates(archive: Buffer): TemplateSource[] {
     if (type !== '0' && type !== '' && type !== '\0') continue;
     const name = fullName.replace(/^\.\//, '');
     if (/(^|\/)charts\/[^/]+\.tgz$/.test(name)) {
-      found.push(...archiveTemplates(body).map((source) => ({ ...source, name: `${name.replace(/[^/]+\.tgz$/, '')}${source.name}` })));
-    } else if (isTemplateFile(name)) found.push({ name, text: body.toString('utf8') });
+      found.push(...archiveFiles(body, wanted).map((source) => ({ ...source, name: `${name.replace(/[^/]+\.tgz$/, '')}${source.name}` })));
+    } else if (wanted(name)) found.push({ name, text: body.toString('utf8') });
   }
   return found;
 }

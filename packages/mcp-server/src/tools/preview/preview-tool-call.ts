@@ -21,6 +21,7 @@ import type { ToolDeps } from '../deps.ts';
 import { runTool, validateInput } from '../run-tool.ts';
 import { defineTool, type AnyToolDefinition, type ToolCallResolution } from '../tool-definition.ts';
 import { withTextOutput } from '../output-shapes.ts';
+import { manifestObjectShape, type ManifestObjectRef } from '../helm/manifest-objects.ts';
 
 export const previewToolCallName = 'preview_tool_call';
 
@@ -54,6 +55,10 @@ export const previewResultShape = {
     .regex(/^sha256:[0-9a-f]{64}$/)
     .optional()
     .describe('Helm: "sha256:<hex>" of the full, unredacted manifest the call would install (the diff shows it redacted); bound to the approval and re-checked before executing'),
+  objects: z
+    .array(manifestObjectShape)
+    .optional()
+    .describe('Helm: every Kubernetes object the call writes or deletes (kind, apiVersion, name, metadata.namespace as written), from the manifest the digest covers; the engine judges the caller\'s scope on each'),
 };
 
 export type PreviewToolCallResult = z.infer<z.ZodObject<typeof previewResultShape>>;
@@ -136,6 +141,7 @@ export function createPreviewToolCall(tools: AnyToolDefinition<ToolDeps>[]): Any
       let previewRisks: RiskFlag[] = [];
       let truncated = false;
       let manifestDigest: string | undefined;
+      let objects: ManifestObjectRef[] | undefined;
       if (target.preview && previewTool) {
         const output = await runTool(previewTool, target.preview.mapArguments(resolved.data), deps, context);
         if (output.isError) return { ...output, structured: { ...output.structured, tool: target.name, previewTool: previewTool.name } };
@@ -145,9 +151,12 @@ export function createPreviewToolCall(tools: AnyToolDefinition<ToolDeps>[]): Any
         previewRisks = risksOf(output.structured);
         truncated = output.structured?.['truncated'] === true;
         if (typeof output.structured?.['manifest_digest'] === 'string') manifestDigest = output.structured['manifest_digest'];
+        const listed = z.array(manifestObjectShape).safeParse(output.structured?.['objects']);
+        if (listed.success) objects = listed.data;
       } else {
         const description = await target.describeCall!(resolved.data, deps, context);
         ({ text, diff, changed } = description);
+        objects = description.objects;
       }
       const structured: Omit<PreviewToolCallResult, 'resolved_arguments'> = {
         tool: target.name,
@@ -159,6 +168,7 @@ export function createPreviewToolCall(tools: AnyToolDefinition<ToolDeps>[]): Any
         risks: capRisks(mergeRisks(assessToolCallRisks(target.name, resolved.data), previewRisks, await controllerRisks(target.name, resolved.data, clusterDeps, context.signal))),
         ...(truncated ? { truncated } : {}),
         ...(manifestDigest ? { manifest_digest: manifestDigest } : {}),
+        ...(objects ? { objects } : {}),
       };
       return { text, structured, verbatim: { resolved_arguments: resolvedArguments } };
     },

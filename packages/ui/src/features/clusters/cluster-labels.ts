@@ -10,6 +10,10 @@ export interface ClusterFacts {
   args: Record<string, unknown>;
   cluster?: { name: string; server: string; label?: string };
   namespace?: string;
+  /** every namespace the call writes, when more than `namespace` (a Helm chart's objects, issue 31) */
+  namespaces?: string[];
+  /** it also writes cluster-scoped objects */
+  cluster_scoped?: boolean;
 }
 
 /** The cluster a call runs on: the one the approval is bound to, else the `context` argument the engine filled in. */
@@ -26,13 +30,19 @@ export function namespaceOfCall(tool: ClusterFacts): string | undefined {
   return typeof namespace === 'string' && namespace.trim() ? namespace : undefined;
 }
 
-/** "prod-eu · namespace payments", "prod-eu · all namespaces" (a cluster-scoped call says nothing about a namespace). */
+/**
+ * "prod-eu · namespace payments", "prod-eu · all namespaces" (a cluster-scoped call says nothing about a namespace);
+ * a call whose objects reach several namespaces names them all ("staging · namespaces shop, prod"), and cluster-scoped
+ * objects too: nobody approves a write to prod reading only "shop".
+ */
 export function clusterHeadline(tool: ClusterFacts): string | undefined {
   const cluster = clusterOfCall(tool);
   if (!cluster) return undefined;
+  const clusterWide = tool.cluster_scoped ? ' + cluster-scoped objects' : '';
+  if (tool.namespaces && tool.namespaces.length > 1) return `${cluster.name} · namespaces ${tool.namespaces.join(', ')}${clusterWide}`;
   const namespace = namespaceOfCall(tool);
-  if (namespace) return `${cluster.name} · namespace ${namespace}`;
-  return tool.args['all_namespaces'] === true ? `${cluster.name} · all namespaces` : cluster.name;
+  if (namespace) return `${cluster.name} · namespace ${namespace}${clusterWide}`;
+  return tool.args['all_namespaces'] === true ? `${cluster.name} · all namespaces` : `${cluster.name}${clusterWide}`;
 }
 
 /** A label badge's text and tone: production-like labels are red, so nobody approves in prod thinking it is staging. */

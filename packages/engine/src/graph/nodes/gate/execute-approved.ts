@@ -11,6 +11,8 @@ import type { GraphDeps, RunContext } from '../../run-context.ts';
 import type { PendingCall } from '../../state.ts';
 import { approverImpersonation, deniedText, errorText, sealContext, type CallOutcome, type GateTools } from './gate-tools.ts';
 import { previewHash } from './preview-and-request.ts';
+import type { WritesAtExecution } from '../../../clusters/cluster-gate.ts';
+import { writtenObjectsOf } from '../../../clusters/manifest-scope.ts';
 import { createGateVerification } from '../../../verification/gate-verification.ts';
 import { captureBaseline } from '../../../verification/baseline.ts';
 
@@ -42,21 +44,30 @@ export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateT
     }
   }
 
-  /** Re-runs the preview of an approved call; undefined when it still matches what the approver saw. */
-  async function targetChange(call: PendingCall, record: ApprovalRecord, execArgs: Record<string, unknown>, credentials?: JenkinsCallCredentials): Promise<string | undefined> {
-    if (!record.diffHash) return undefined;
+  /**
+   * Re-runs the preview of an approved call: `change` is undefined when it still matches what the approver saw. Then
+   * its objects (a Helm call's, issue 31) are those of the approved manifest — the hash covers the manifest's digest —
+   * and the scope check judges them (`writes`).
+   */
+  async function targetChange(call: PendingCall, record: ApprovalRecord, execArgs: Record<string, unknown>, credentials?: JenkinsCallCredentials): Promise<{ change?: string; writes: WritesAtExecution }> {
+    const changed = (change: string) => ({ change, writes: { matched: false } });
+    // no preview was approved: there are no objects to judge (a scope limited to namespaces refuses a Helm call then)
+    if (!record.diffHash) return { writes: { matched: true } };
     let preview;
     try {
       preview = await deps.tools.preview({ name: call.tool, args: execArgs, signal: run.signal, ...(credentials ? { jenkinsCredentials: credentials } : {}) });
     } catch (error) {
-      return `its preview could not be re-run (${errorText(error)})`;
+      return changed(`its preview could not be re-run (${errorText(error)})`);
     }
-    if (!preview) return 'its preview is no longer available';
-    if (preview.isError) return `its preview now fails: ${preview.text}`;
-    if (previewHash(preview.text, preview.structured) === record.diffHash) return undefined;
-    if (preview.text === record.diff) return 'the rendered manifest differs from the one that was approved (the shown diff hides the change, e.g. a redacted value).';
+    if (!preview) return changed('its preview is no longer available');
+    if (preview.isError) return changed(`its preview now fails: ${preview.text}`);
+    if (previewHash(preview.text, preview.structured) === record.diffHash) {
+      const objects = writtenObjectsOf(preview.structured?.['objects']);
+      return { writes: { matched: true, ...(objects ? { objects } : {}) } };
+    }
+    if (preview.text === record.diff) return changed('the rendered manifest differs from the one that was approved (the shown diff hides the change, e.g. a redacted value).');
     const quoted = preview.text.length > changedPreviewQuoteChars ? `${preview.text.slice(0, changedPreviewQuoteChars)}\n…` : preview.text;
-    return `the preview differs from the one that was approved. Preview now:\n${quoted}`;
+    return changed(`the preview differs from the one that was approved. Preview now:\n${quoted}`);
   }
 
   async function executeApproved(call: PendingCall, info: ToolInfo | undefined, record: ApprovalRecord): Promise<CallOutcome> {
@@ -93,9 +104,11 @@ export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateT
     // verdicts are awaited below, after the claim, in this order, and nothing runs before all of them say go.
     // Issue 22: a call approved for one cluster never runs on another (a context repointed at another API server),
     // nor outside the scope an admin has since given the requester or the approver.
-    const clusterCheck = gate.clusterGate?.checkAtExecution(record, exact, { ...(run.scope ? { scope: run.scope } : {}), ...(run.approver ? { approverId: run.approver.id } : {}) });
-    clusterCheck?.catch(() => undefined); // awaited below
     const targetCheck = targetChange(call, record, injected.args, injected.credentials);
+    // Issue 31: a Helm call's scope is judged on the objects of the re-run preview (the approved manifest when it matched).
+    const writes = targetCheck.then((checked) => checked.writes).catch((): WritesAtExecution => ({ matched: true }));
+    const clusterCheck = gate.clusterGate?.checkAtExecution(record, exact, { ...(run.scope ? { scope: run.scope } : {}), ...(run.approver ? { approverId: run.approver.id } : {}) }, writes);
+    clusterCheck?.catch(() => undefined); // awaited below
     // Issue 21's before-state is read now too (a read; it is recorded only once the checks pass, below).
     const baseline = captureBaseline(deps.tools, { tool: record.tool, args: exact, signal: run.signal });
     if (!(await claimed)) {
@@ -106,7 +119,7 @@ export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateT
       await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: false, resultSummary: refused.text.slice(0, 500) });
       return gate.fail(identity, refused.text, refused.code);
     }
-    const change = await targetCheck;
+    const { change } = await targetCheck;
     if (change !== undefined) {
       const text = `Not executed: the target of ${call.tool} changed after it was approved — ${change}\nNothing was changed. Inspect the current state and propose the change again if it is still right.`;
       await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: false, resultSummary: text.slice(0, 500) });

@@ -8,7 +8,9 @@ import { injectJenkinsArgs, isJenkinsTool, stripJenkinsArgs } from '../../../mcp
 import type { JenkinsCallCredentials, ToolGateway, ToolInfo } from '../../../mcp/tool-gateway.ts';
 import type { Emit, GraphDeps, RunContext } from '../../run-context.ts';
 import type { PendingCall } from '../../state.ts';
-import { createClusterGate, type ClusterResolution } from '../../../clusters/cluster-gate.ts';
+import { createClusterGate, type ClusterBinding, type ClusterResolution } from '../../../clusters/cluster-gate.ts';
+import { manifestTools, placementRisks, type WrittenObject } from '../../../clusters/manifest-scope.ts';
+import type { RiskFlag } from '../../../ports/index.ts';
 import { limitedToNamespaces, type NamespaceLimit } from '../../../clusters/limited-listing.ts';
 
 export type CallOutcome = { kind: 'done'; text: string; isError: boolean; cancelled?: boolean } | { kind: 'await' };
@@ -164,5 +166,38 @@ export function createGateTools(deps: GraphDeps, run: RunContext) {
     return clusterGate.resolve({ tool: call.tool, info, args: call.args, write, ...(run.cluster ? { pinned: run.cluster } : {}), ...(run.scope ? { scope: run.scope } : {}) });
   }
 
-  return { shownArgsOf, identityOf, withInjected, fail, execute, destructive, resolveCluster, clusterGate };
+  /**
+   * Issue 31: a Helm call's rendered objects (its preview's), judged against the requester's scope before any approval
+   * is asked. Inside it, what the card shows: every namespace written (when more than the release's), cluster-scoped
+   * objects, their risk flags, and the strictest approval policy of those namespaces (a read-only one refuses here).
+   */
+  async function judgeWrites(
+    tool: string,
+    binding: ClusterBinding | undefined,
+    objects: WrittenObject[] | undefined,
+  ): Promise<
+    | { ok: true; risks: RiskFlag[]; binding?: ClusterBinding; namespaces?: string[]; clusterScoped?: boolean }
+    | { ok: false; text: string; code: 'OUT_OF_SCOPE' | 'READ_ONLY_CLUSTER' }
+  > {
+    if (!clusterGate || !binding || !manifestTools.has(tool)) return { ok: true, risks: [] };
+    const cluster = binding.cluster.name;
+    const judged = await clusterGate.judgeWrites({ tool, cluster, releaseNamespace: binding.namespace ?? 'default', objects, scopes: [run.scope] });
+    if (!judged.ok) return { ok: false, text: judged.text, code: 'OUT_OF_SCOPE' };
+    if (!judged.placement) return { ok: true, risks: [] };
+    const { namespaces, clusterScoped } = judged.placement;
+    const several = namespaces.length > 1;
+    const policy = several ? await clusterGate.policyFor(cluster, namespaces) : binding.policy;
+    if (policy?.mode === 'read_only') {
+      return { ok: false, code: 'READ_ONLY_CLUSTER', text: `Refused: ${tool} writes into namespaces ${namespaces.join(', ')} of cluster ${cluster}, and changes are not allowed there (${policy.source}), so no approval was asked and nothing was run.` };
+    }
+    return {
+      ok: true,
+      risks: placementRisks(judged.placement),
+      binding: { ...binding, ...(policy ? { policy } : {}) },
+      ...(several ? { namespaces } : {}),
+      ...(clusterScoped.length > 0 ? { clusterScoped: true } : {}),
+    };
+  }
+
+  return { shownArgsOf, identityOf, withInjected, fail, execute, destructive, resolveCluster, judgeWrites, clusterGate };
 }

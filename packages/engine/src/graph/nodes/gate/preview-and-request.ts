@@ -15,6 +15,7 @@ import { sealedInverseArgs } from '../../../undo/propose-undo.ts';
 import { inverseRisks } from '../../../undo/auto-revert.ts';
 import { revertPolicyOf, secondPersonNote } from '../../../undo/auto-revert-rules.ts';
 import type { ToolInfo } from '../../../mcp/tool-gateway.ts';
+import { writtenObjectsOf, type WrittenObject } from '../../../clusters/manifest-scope.ts';
 import type { ApprovalPolicyApplied, ApprovalRecord, RiskFlag } from '../../../ports/index.ts';
 import type { GraphDeps, RunContext } from '../../run-context.ts';
 import type { PendingCall } from '../../state.ts';
@@ -27,6 +28,8 @@ export interface PreviewFacts {
   artifactDigest?: string;
   /** digest of the full, unredacted rendered manifest (helm previews): bound to the approval with the text */
   manifestDigest?: string;
+  /** the Kubernetes objects a Helm call writes or deletes, from the manifest the digest covers (issue 31) */
+  objects?: WrittenObject[];
   risks: RiskFlag[];
 }
 
@@ -36,11 +39,13 @@ export function previewFacts(structured: Record<string, unknown> | undefined): P
   const digest = structured?.['artifact_digest'];
   const manifestDigest = structured?.['manifest_digest'];
   const risks = structured?.['risks'];
+  const objects = writtenObjectsOf(structured?.['objects']);
   return {
     ...(resolved && typeof resolved === 'object' && !Array.isArray(resolved) ? { resolvedArguments: resolved as Record<string, unknown> } : {}),
     resolution: Array.isArray(resolution) ? resolution.filter((note): note is string => typeof note === 'string') : [],
     ...(typeof digest === 'string' ? { artifactDigest: digest } : {}),
     ...(typeof manifestDigest === 'string' ? { manifestDigest } : {}),
+    ...(objects ? { objects } : {}),
     risks: Array.isArray(risks)
       ? risks.filter((risk): risk is RiskFlag => !!risk && typeof risk.code === 'string' && typeof risk.message === 'string' && ['high', 'medium', 'low'].includes(risk.severity))
       : [],
@@ -96,12 +101,16 @@ export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: G
     const resolvedArgs = isJenkinsTool(call.tool) ? stripJenkinsArgs(facts.resolvedArguments ?? modelArgs) : (facts.resolvedArguments ?? modelArgs);
     // A preview's resolved arguments never drop or change the cluster the call was located in.
     const exactArgs = typeof modelArgs['context'] === 'string' ? { ...resolvedArgs, context: modelArgs['context'] } : resolvedArgs;
-    const binding = located.binding;
     const shown = gate.shownArgsOf(call.tool, exactArgs);
+    // Issue 31: a Helm call is judged on every object of the manifest its preview rendered (the one the digest binds),
+    // not only on its release namespace: outside the requester's scope, it is refused before any approval is asked.
+    const writes = await gate.judgeWrites(call.tool, located.binding, facts.objects);
+    if (!writes.ok) return options.lookAhead ? { kind: 'await' } : gate.fail(gate.identityOf(call, info, shown), writes.text, writes.code);
+    const binding = writes.binding ?? located.binding;
     const argsHash = hashToolCall(call.tool, exactArgs, binding?.cluster);
     let risks: RiskFlag[];
     try {
-      risks = mergeRisks(deps.inspector.risks(call.tool, exactArgs), facts.risks);
+      risks = mergeRisks(deps.inspector.risks(call.tool, exactArgs), facts.risks, writes.risks);
     } catch (error) {
       risks = [{ code: 'RISK_CHECK_FAILED', message: `The risk check failed (${errorText(error)}); review the arguments carefully.`, severity: 'high' }];
     }
@@ -135,6 +144,8 @@ export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: G
       policyReason: withPolicySource(decideApproval({ tool: call.tool, info, args: shown }).reason, binding?.policy),
       requestedBy: run.requester.id,
       ...(binding ? { cluster: binding.cluster, ...(binding.namespace ? { namespace: binding.namespace } : {}), ...(binding.policy ? { policy: binding.policy } : {}) } : {}),
+      ...(writes.namespaces ? { namespaces: writes.namespaces } : {}),
+      ...(writes.clusterScoped ? { clusterScopedWrites: true } : {}),
     });
     await emitAwaiting(call, info, record, previewError);
     return { kind: 'await' };
