@@ -140,6 +140,8 @@ export interface PreparedRevert {
   destructive: boolean;
   /** it must not run on its own (issue 31): a second person is needed, or the object changed since the card */
   withheld?: { code: string; text: string } | undefined;
+  /** what the fresh preview says the inverse writes (a Helm rollback's objects), judged right before it runs */
+  objects?: WrittenObject[] | undefined;
 }
 
 type RevertInput = { original: ApprovalRecord; inverse: InverseCall; callId: string };
@@ -174,14 +176,14 @@ export async function prepareRevert(deps: AutoRevertDeps, at: Pick<RevertSurroun
   const destructive = isDestructive(deps.inspector, inverse, risks);
   // Issue 31: not in the approver's name when the inverse needs a second person or is no longer the one shown.
   const refusal = refusedBefore ? undefined : withheld(deps, { original, inverse, risks, destructive, diff });
-  return { refusedBefore, diff, diffHash, risks, destructive, withheld: refusal };
+  return { refusedBefore, diff, diffHash, risks, destructive, withheld: refusal, objects };
 }
 
 export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurroundings, input: RevertInput, prepared?: PreparedRevert): Promise<string> {
   const { original, inverse, callId } = input;
   const shown = shownArgs(deps.inspector, inverse);
   const identity: Identity = { call_id: callId, tool: inverse.tool, title: inverse.summary, args: shown };
-  const { refusedBefore, diff, diffHash, risks, destructive, withheld: refusal } = prepared ?? (await prepareRevert(deps, at, input));
+  const { refusedBefore, diff, diffHash, risks, destructive, withheld: refusal, objects } = prepared ?? (await prepareRevert(deps, at, input));
   const reason = `Automatic revert: the verification of ${original.callId} ended regressed and it was approved with automatic revert.`;
   await deps.approvals.request({
     conversationId: at.conversationId,
