@@ -162,8 +162,14 @@ describe('the database restarts while a run streams', () => {
     const again = await readSse(await chat({ messages: [{ role: 'user', content: 'try again' }] }));
     expect(again.filter((frame) => frame.event === 'token').map((frame) => frame.data['text']).join('')).toBe('Back online.');
     expect(again.at(-1)).toMatchObject({ event: 'completed', data: { status: 'completed' } });
-    // what the interrupted run saved before the restart is still there
+    // the interrupted conversation is free again (its claim released once the database came back, well before the
+    // run's 30 s lease would have lapsed): sending the message again is not refused
     const conversationId = String(frames[0]!.data['conversation_id']);
+    const resentResponse = await chat({ conversation_id: conversationId, messages: [{ role: 'user', content: 'try again' }] });
+    expect(resentResponse.status).toBe(200);
+    const resent = await readSse(resentResponse);
+    expect(resent.at(-1)).toMatchObject({ event: 'completed', data: { status: 'completed' } });
+    // what the interrupted run saved before the restart is still there
     const saved = await fetch(`${engine.url}/conversations/${conversationId}`, { headers: { authorization: `Bearer ${token}` } });
     expect(saved.status).toBe(200);
     expect(((await saved.json()) as { messages: Array<{ type: string; content: string }> }).messages[0]).toMatchObject({ type: 'user', content: 'explain everything' });
