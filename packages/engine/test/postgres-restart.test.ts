@@ -38,6 +38,8 @@ async function startEngineProcess(): Promise<typeof engine> {
       LLM_MODEL: 'openai-compatible/sim-model',
       LLM_HOST: sim.url,
       TITLE_GENERATION_ENABLED: 'false',
+      // a lease far longer than the test: a conversation freed during it was released, not given up on
+      RUN_LEASE_MS: '600000',
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -162,8 +164,8 @@ describe('the database restarts while a run streams', () => {
     const again = await readSse(await chat({ messages: [{ role: 'user', content: 'try again' }] }));
     expect(again.filter((frame) => frame.event === 'token').map((frame) => frame.data['text']).join('')).toBe('Back online.');
     expect(again.at(-1)).toMatchObject({ event: 'completed', data: { status: 'completed' } });
-    // the interrupted conversation is free again (its claim released once the database came back, well before the
-    // run's 30 s lease would have lapsed): sending the message again is not refused
+    // the interrupted conversation is free again (its claim released once the database came back, long before the
+    // run's lease would have lapsed): sending the message again is not refused
     const conversationId = String(frames[0]!.data['conversation_id']);
     const resentResponse = await chat({ conversation_id: conversationId, messages: [{ role: 'user', content: 'try again' }] });
     expect(resentResponse.status).toBe(200);

@@ -87,6 +87,8 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   const runDeps = { ...deps, ...(observeEvent ? { observeEvent } : {}), graph: buildAgentGraph({ ...deps, approvals: storage.approvals, checkpointer: checkpoints.saver }) };
   // Runs started by this process, so shutdown (and tests) can wait for them; the guard itself is storage.runs.
   const localRuns = new Map<string, Promise<unknown>>();
+  // Runs of this process that have ended but whose claim could not be released yet (the database was down).
+  const unreleased = new Set<string>();
   const idle = async () => {
     while (localRuns.size > 0) await Promise.all([...localRuns.values()]);
     await auditor?.flush();
@@ -137,6 +139,13 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
           `You already have ${claimed.running} agent runs in progress (the limit is ${deps.config.maxRunsPerUser} per user, MAX_CONCURRENT_RUNS_PER_USER); wait for one to finish or stop it with POST /agent/stop.`,
         );
       }
+      // A run of this process that ended while the database was down still holds it: release it now rather than
+      // refuse the user until the next retry (or the lease) frees it.
+      if (unreleased.has(claimed.active.runId)) {
+        await storage.runs.finish(claimed.active.runId);
+        unreleased.delete(claimed.active.runId);
+        continue;
+      }
       // A stopped run has already sent `completed` but may still be checkpointing; let it finish (briefly).
       if (Date.now() < stopWaitUntil && (await deps.bus.isStopRequested(claimed.active.runId))) {
         await new Promise((resolve) => setTimeout(resolve, 25));
@@ -156,17 +165,23 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
    * came back long before. Gives up after a lease, when the lapsed lease frees it anyway.
    */
   async function retryRelease(runId: string, error: unknown): Promise<void> {
+    unreleased.add(runId);
     const giveUpAt = Date.now() + deps.config.runLeaseMs;
-    while (isDatabaseUnavailable(error) && Date.now() < giveUpAt) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, deps.config.runLeaseMs / 4)).unref());
-      try {
-        await storage.runs.finish(runId);
-        return;
-      } catch (next) {
-        error = next;
+    try {
+      while (isDatabaseUnavailable(error) && Date.now() < giveUpAt) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, deps.config.runLeaseMs / 4)).unref());
+        if (!unreleased.has(runId)) return; // a claim on its conversation released it meanwhile
+        try {
+          await storage.runs.finish(runId);
+          return;
+        } catch (next) {
+          error = next;
+        }
       }
+      deps.logger?.error({ err: error, runId }, 'could not mark the run finished; its lease will free the conversation');
+    } finally {
+      unreleased.delete(runId);
     }
-    deps.logger?.error({ err: error, runId }, 'could not mark the run finished; its lease will free the conversation');
   }
 
   /**
