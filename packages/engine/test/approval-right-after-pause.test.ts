@@ -34,7 +34,7 @@ let idle: AgentTestApp;
 let user: string;
 
 const post = (engine: AgentTestApp, path: string, body: unknown) =>
-  fetch(`${engine.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': user }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+  fetch(`${engine.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': user }, body: JSON.stringify(body), signal: AbortSignal.timeout(180_000) });
 
 beforeAll(async () => {
   [sim, mcp, database] = await Promise.all([startLlmSim({ port: 0 }), startFakeMcpServer(), createTestPostgresDatabase()]);
@@ -117,5 +117,5 @@ describe('approving the moment the run pauses', () => {
     for (const outcome of outcomes) expect(outcome).toMatchObject({ event: 'completed', data: { status: 'completed' } });
     expect(mcp.calls.filter((call) => call.name === 'k8s_scale')).toHaveLength(30);
     expect(mcp.calls.filter((call) => call.name === 'k8s_delete')).toHaveLength(30);
-  }, 240_000);
+  }, 300_000);
 });
