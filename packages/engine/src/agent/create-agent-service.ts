@@ -9,6 +9,7 @@ import { appendUserEntry } from '../timeline/apply-event.ts';
 import { decisionRefusal, type ApprovalPolicyName } from '../approvals/decision-authority.ts';
 import { conversationAccess, type ConversationAction } from '../access/conversation-access.ts';
 import { BusPublishError } from '../bus/bus-publish-error.ts';
+import { isDatabaseUnavailable } from '../storage/database-unavailable.ts';
 import { reconcileOrphanedApprovals } from './reconcile-orphaned-approvals.ts';
 import { AgentRequestError } from './agent-request-error.ts';
 import { buildAgentGraph } from '../graph/build-graph.ts';
@@ -86,6 +87,8 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   const runDeps = { ...deps, ...(observeEvent ? { observeEvent } : {}), graph: buildAgentGraph({ ...deps, approvals: storage.approvals, checkpointer: checkpoints.saver }) };
   // Runs started by this process, so shutdown (and tests) can wait for them; the guard itself is storage.runs.
   const localRuns = new Map<string, Promise<unknown>>();
+  // Runs of this process that have ended but whose claim could not be released yet (the database was down).
+  const unreleased = new Set<string>();
   const idle = async () => {
     while (localRuns.size > 0) await Promise.all([...localRuns.values()]);
     await auditor?.flush();
@@ -136,6 +139,13 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
           `You already have ${claimed.running} agent runs in progress (the limit is ${deps.config.maxRunsPerUser} per user, MAX_CONCURRENT_RUNS_PER_USER); wait for one to finish or stop it with POST /agent/stop.`,
         );
       }
+      // A run of this process that ended while the database was down still holds it: release it now rather than
+      // refuse the user until the next retry (or the lease) frees it.
+      if (unreleased.has(claimed.active.runId)) {
+        await storage.runs.finish(claimed.active.runId);
+        unreleased.delete(claimed.active.runId);
+        continue;
+      }
       // A stopped run has already sent `completed` but may still be checkpointing; let it finish (briefly).
       if (Date.now() < stopWaitUntil && (await deps.bus.isStopRequested(claimed.active.runId))) {
         await new Promise((resolve) => setTimeout(resolve, 25));
@@ -149,22 +159,51 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
     }
   }
 
-  /** Returns the run's starter; the claim is released when the run ends (or its lease lapses if it never starts). */
-  function launch(conversationId: string, runId: string, execute: () => Promise<RunResult>): () => Promise<RunResult> {
+  /**
+   * Frees the conversation's claim after a failed release, retrying while the database is unreachable (a restart):
+   * otherwise the conversation stays refused (RUN_IN_PROGRESS) until the run's lease lapses, although the database
+   * came back long before. Gives up after a lease, when the lapsed lease frees it anyway.
+   */
+  async function retryRelease(runId: string, error: unknown): Promise<void> {
+    unreleased.add(runId);
+    const giveUpAt = Date.now() + deps.config.runLeaseMs;
+    try {
+      while (isDatabaseUnavailable(error) && Date.now() < giveUpAt) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, deps.config.runLeaseMs / 4)).unref());
+        if (!unreleased.has(runId)) return; // a claim on its conversation released it meanwhile
+        try {
+          await storage.runs.finish(runId);
+          return;
+        } catch (next) {
+          error = next;
+        }
+      }
+      deps.logger?.error({ err: error, runId }, 'could not mark the run finished; its lease will free the conversation');
+    } finally {
+      unreleased.delete(runId);
+    }
+  }
+
+  /**
+   * Returns the run's starter; `execute` gets the claim's release, which the run calls just before its `completed`
+   * (run-agent.ts); the claim is released again, if need be, when the run ends (or its lease lapses if it never starts).
+   */
+  function launch(conversationId: string, runId: string, execute: (release: () => Promise<void>) => Promise<RunResult>): () => Promise<RunResult> {
     let started: Promise<RunResult> | undefined;
     return () => {
       if (started) return started;
       // Renewing the lease is what tells other processes this run is alive; a third of the lease leaves slack.
       const renewal = setInterval(() => void storage.runs.renew(runId, deps.config.runLeaseMs).catch(() => undefined), Math.max(1, Math.floor(deps.config.runLeaseMs / 3)));
       renewal.unref();
-      started = execute()
+      started = execute(() => storage.runs.finish(runId))
         .catch((error: unknown) => {
           deps.logger?.error({ err: error, runId }, 'agent run crashed');
           return { status: 'error', awaitingApproval: false } as RunResult;
         })
         .finally(async () => {
           clearInterval(renewal);
-          await storage.runs.finish(runId).catch((error: unknown) => deps.logger?.error({ err: error, runId }, 'could not mark the run finished; its lease will free the conversation'));
+          // Released before `completed` already, normally; this is a no-op then. Retries are not awaited by idle().
+          await storage.runs.finish(runId).catch((error: unknown) => void retryRelease(runId, error));
           localRuns.delete(runId);
         });
       localRuns.set(runId, started);
@@ -193,9 +232,9 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
     release: (runId) => storage.runs.finish(runId),
     // an undo run knows the conversation's cluster and the requester's scope like any other run (issue 22)
     start: (conversationId, runId, input) =>
-      launch(conversationId, runId, async () => {
+      launch(conversationId, runId, async (release) => {
         const clusterContext = conversationClusters ? await conversationClusters.forRun(input.requester.id, (await storage.conversations.get(conversationId))?.cluster) : {};
-        return runAgent(runDeps, { runId, conversationId, ...input, ...clusterContext });
+        return runAgent(runDeps, { runId, conversationId, ...input, ...clusterContext, release });
       }),
   });
 
@@ -236,8 +275,9 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       // Read while the stream is set up; a failure (the scope unreadable) fails the run rather than running unscoped.
       const clusterContext = conversationClusters?.forRun(user.id, conversation.cluster);
       clusterContext?.catch(() => undefined);
-      const start = launch(conversation.id, runId, async () =>
+      const start = launch(conversation.id, runId, async (release) =>
         runAgent(runDeps, {
+          release,
           runId,
           conversationId: conversation.id,
           userMessage: content,
@@ -358,10 +398,10 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         .catch((error: unknown) => deps.logger?.error({ err: error, callId }, 'could not record the decision in the audit log'));
       const clusterContext = conversationClusters?.forRun(conversation.userId, conversation.cluster);
       clusterContext?.catch(() => undefined);
-      const start = launch(conversationId, runId, async () => {
+      const start = launch(conversationId, runId, async (release) => {
         try {
           return await checkpoints.resumeWith(conversationId, resumeFrom, async () =>
-            runAgent(runDeps, { runId, conversationId, wantsTitle: false, decided, requester: { id: conversation.userId }, approver: { id: user.id, email: user.email, role: user.role }, ...(await clusterContext) }),
+            runAgent(runDeps, { release, runId, conversationId, wantsTitle: false, decided, requester: { id: conversation.userId }, approver: { id: user.id, email: user.email, role: user.role }, ...(await clusterContext) }),
           );
         } finally {
           await audited;

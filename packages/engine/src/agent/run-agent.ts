@@ -15,6 +15,7 @@ import type { Emit, GraphDeps, RunContext } from '../graph/run-context.ts';
 import type { AgentStateValue } from '../graph/state.ts';
 import { affectsTimeline, applyEventToTimeline } from '../timeline/apply-event.ts';
 import type { ApprovalRecord, EventBus, Storage } from '../ports/index.ts';
+import { isDatabaseUnavailable, unavailableReason } from '../storage/database-unavailable.ts';
 import { generateTitle } from './generate-title.ts';
 import { createSecretScrubber } from './scrub-secrets.ts';
 
@@ -61,6 +62,13 @@ export interface RunInput {
    * proposal (the inverse of an executed call) goes through the gate like any call: previewed, recorded, awaiting.
    */
   inject?: { messages: ModelMessage[]; pendingTools: AgentStateValue['pendingTools'] };
+  /**
+   * Frees the conversation's claim (storage.runs). Called once the run's work and timeline are done, just before its
+   * final `completed` is sent: a client that approves the moment it sees `completed{awaiting_approval}` (or chats on
+   * at `completed`) must find the conversation free, not be refused with RUN_IN_PROGRESS (issue 32 item 4). Not
+   * called for the early `completed(stopped)`: the stopped graph is still unwinding and checkpointing then.
+   */
+  release?: () => Promise<void>;
 }
 
 export interface RunResult {
@@ -85,16 +93,21 @@ function describeBus(error: unknown): string {
 
 /**
  * The reason a storage failure gives the user: what the database said, never the query's parameters (they hold the
- * conversation's text). Drizzle wraps the driver's error; its own message carries the parameters.
+ * conversation's text). Drizzle wraps the driver's error; its own message carries the parameters. A database that
+ * went away (a restart, a failover) is said to be unavailable: the conversation is fine, the run is what was lost.
  */
-function describeStorageFailure(error: unknown): string {
+function describeStorageFailure(error: unknown, database: string | undefined): string {
+  if (isDatabaseUnavailable(error)) {
+    return `The database${database ? ` (${database})` : ''} became unavailable during this run (${unavailableReason(error)}), so it was ended. What was saved before is kept in the conversation; once GET /api/v1/health reports the database ok, reload the conversation and send your message again.`;
+  }
   const cause = error instanceof DrizzleQueryError ? error.cause : error;
   const said = cause instanceof Error ? cause.message : String(cause);
   return `The conversation could not be saved (the database said: ${said}), so this run was ended. Reload the conversation and send your message again; if it keeps failing, check the engine's database (GET /api/v1/health).`;
 }
 
+/** A failure of the storage rather than of the model or a tool: a statement refused, or the database unreachable. */
 function isStorageError(error: unknown): boolean {
-  return error instanceof DrizzleQueryError || (error instanceof Error && error.name === 'DrizzleQueryError');
+  return error instanceof DrizzleQueryError || (error instanceof Error && error.name === 'DrizzleQueryError') || isDatabaseUnavailable(error);
 }
 
 function assistantTextOf(messages: ModelMessage[]): string {
@@ -216,8 +229,12 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
     if (completedSent) return;
     if (type === 'completed') {
       completedSent = true;
-      // Normally the timeline is complete before the client is told the run is over (it may reload it at once).
-      if (!options.early) await flushTimeline();
+      // Normally the timeline is complete before the client is told the run is over (it may reload it at once),
+      // and the conversation is free for its next chat or decision.
+      if (!options.early) {
+        await flushTimeline();
+        await input.release?.().catch((error: unknown) => deps.logger?.error({ err: error, runId: input.runId }, 'could not release the conversation before completed; retried when the run ends'));
+      }
     }
     try {
       await bus.publish(input.runId, type, event as unknown as Record<string, unknown>);
@@ -320,7 +337,7 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
   }
 
   if (storageFailure && !busFailure) {
-    failure = describeStorageFailure(storageFailure);
+    failure = describeStorageFailure(storageFailure, storage.label);
     status = 'error';
     awaitingApproval = false;
     await emit('workflow.error', { error: failure, code: 'STORAGE_UNAVAILABLE' });

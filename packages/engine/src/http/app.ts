@@ -93,7 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // then come from X-Forwarded-*, which a client talking to the engine directly could otherwise forge.
     trustProxy: deps.server.trustProxy ?? false,
   });
-  registerErrorHandler(app, { bodyLimit: deps.server.bodyLimitBytes });
+  registerErrorHandler(app, { bodyLimit: deps.server.bodyLimitBytes, ...(deps.storage.label ? { database: deps.storage.label } : {}) });
   registerHostAllowlist(app, {
     bindHost: deps.server.host ?? '127.0.0.1',
     ...(deps.server.publicUrl ? { publicUrl: deps.server.publicUrl } : {}),

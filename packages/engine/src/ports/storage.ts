@@ -24,6 +24,8 @@ export interface Storage {
   checkpointer(): Promise<BaseCheckpointSaver>;
   /** `SELECT 1` round trip, for /health/database */
   ping(): Promise<void>;
+  /** the database in words for messages, without credentials ("Postgres at db.internal:5432/skyflo"); absent: "the database" */
+  label?: string;
   close(): Promise<void>;
 }
 

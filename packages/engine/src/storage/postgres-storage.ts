@@ -8,6 +8,8 @@ import { migrationsFolder } from './migrations-folder.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { assertServingRoleCannotRewriteAudit, grantServingRole, servingRoleOf } from './postgres-roles.ts';
 import { schema } from './schema.ts';
+import { DatabaseUnavailableError, describePostgres, isDatabaseUnavailable, unavailableReason } from './database-unavailable.ts';
+import { survivePostgresDisconnects } from './postgres-connection-errors.ts';
 
 /** Arbitrary constant that names Skyflo's migration lock among other applications' advisory locks. */
 const MIGRATION_LOCK_KEY = 7_265_001;
@@ -26,11 +28,11 @@ export interface PostgresStorageOptions {
 /** Postgres through node-postgres; one pool shared by Drizzle and the LangGraph checkpointer. */
 export async function createPostgresStorage(options: PostgresStorageOptions): Promise<PlatformStorage> {
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
-  // An idle client dropped by the server must not crash the process; the pool replaces it.
-  pool.on('error', () => undefined);
+  // A client dropped by the server (a restart) must not crash the process; the pool replaces it.
+  survivePostgresDisconnects(pool);
   // Two connections: one holds the migration lock while the checkpointer's setup runs on the other.
   const ownerPool = options.migrationUrl ? new pg.Pool({ connectionString: options.migrationUrl, max: 2 }) : undefined;
-  ownerPool?.on('error', () => undefined);
+  if (ownerPool) survivePostgresDisconnects(ownerPool);
   try {
     const db = drizzle(pool, { schema }) as unknown as SkyfloDatabase;
     const { PostgresSaver } = await import('@langchain/langgraph-checkpoint-postgres');
@@ -54,14 +56,22 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     }
     await ownerPool?.end();
     if (ownerPool) await assertServingRoleCannotRewriteAudit(pool);
-    return composeStorage({
+    const label = describePostgres(options.url);
+    const storage = composeStorage({
       db,
       checkpointer: async () => checkpointer,
       ping: async () => {
-        await db.execute(sql`select 1`);
+        try {
+          await db.execute(sql`select 1`);
+        } catch (error) {
+          // /health names the database and says what is wrong, not Drizzle's "Failed query: select 1"
+          if (isDatabaseUnavailable(error)) throw new DatabaseUnavailableError(`${label} is unreachable: ${unavailableReason(error)}`, { cause: error });
+          throw error;
+        }
       },
       close: () => pool.end(),
     });
+    return { ...storage, label };
   } catch (error) {
     await ownerPool?.end().catch(() => undefined);
     await pool.end().catch(() => undefined);

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { isSkyfloError } from '../../errors/skyflo-error.ts';
+import { databaseRetryAfterSeconds, isDatabaseUnavailable, unavailableReason } from '../../storage/database-unavailable.ts';
 
 interface ErrorWithStatus {
   statusCode?: number;
@@ -43,8 +44,18 @@ function statusOf(error: FastifyError | ErrorWithStatus): number {
  * One error handler for the whole API: 4xx answers `{detail}` with a message meant for the caller; 5xx answers
  * a generic message and logs the real error, so stack traces and SQL never reach users.
  */
-export function registerErrorHandler(app: FastifyInstance, options: { bodyLimit: number }): void {
+export function registerErrorHandler(app: FastifyInstance, options: { bodyLimit: number; /** names the database in a 503 (Storage.label) */ database?: string }): void {
   app.setErrorHandler((error: FastifyError | ErrorWithStatus, request, reply) => {
+    // The database is down (restarting, failing over): not a bug, and it passes. Say so, and when to come back.
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, 'request failed: the database is unavailable');
+      return reply
+        .code(503)
+        .header('retry-after', String(databaseRetryAfterSeconds))
+        .send({
+          detail: `The database${options.database ? ` (${options.database})` : ''} is unavailable: ${unavailableReason(error)}. Retry in ${databaseRetryAfterSeconds} seconds; GET /api/v1/health shows when it is back.`,
+        });
+    }
     const statusCode = statusOf(error);
     if (statusCode >= 500) {
       request.log.error({ err: error }, 'request failed');

@@ -155,9 +155,11 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
         conversationId: parsed.data.conversation_id,
         afterIndex: parsed.data.last_event_id,
         heartbeatMs: deps.config.heartbeatMs,
-        isRunAlive: async () => {
+        runState: async () => {
           const run = await deps.runs.get(request.params.run_id);
-          return run !== undefined && run.status === 'running' && run.leaseUntil.getTime() > Date.now();
+          if (run?.status === 'running') return run.leaseUntil.getTime() > Date.now() ? 'alive' : 'lapsed';
+          // finished after its lease had lapsed: closed by another process (the reconciler) because its engine died
+          return run?.finishedAt && run.finishedAt.getTime() <= run.leaseUntil.getTime() ? 'finished' : 'lapsed';
         },
         livenessIntervalMs: Math.max(250, Math.floor(deps.config.runLeaseMs / 3)),
       });

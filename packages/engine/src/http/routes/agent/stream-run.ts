@@ -38,14 +38,34 @@ export interface StreamRunInput {
   /** starts the run once the stream is subscribed (absent when re-attaching to a run) */
   start?: () => Promise<unknown>;
   /**
-   * For re-attached streams: whether the run is still alive (running, lease not lapsed). A run whose engine died
-   * never sends `completed`, so the stream ends with `completed` status error instead of heartbeats forever.
+   * For re-attached streams: the run's state in storage. A run whose engine died (lease lapsed), or whose last events
+   * never reached this stream (the event stream failed), never sends `completed` here, so the stream ends with
+   * `completed` status error and what happened instead of heartbeats forever.
    */
-  isRunAlive?: () => Promise<boolean>;
+  runState?: () => Promise<RunState>;
   livenessIntervalMs?: number;
 }
 
+/** `alive`: running with a current lease; `finished`: ended (its `completed` should have come); `lapsed`: its engine stopped renewing. */
+export type RunState = 'alive' | 'finished' | 'lapsed';
+
 export const deadRunMessage = 'The engine process running this run stopped before it finished (its lease lapsed). What it produced is saved in the conversation; reload it, and send your message again if needed.';
+
+/** The run is over but this stream did not receive its end, and the event bus reports itself down: say that (issue 32 item 5). */
+export const eventStreamFailedMessage = (detail: string) =>
+  `The event stream failed (${detail}), so this run's last events could not reach this stream; the engine running the run was not stopped by it. What the run produced is saved in the conversation: reload it once GET /api/v1/health reports the bus ok.`;
+
+export const lostEndMessage =
+  'The run ended, but its last events did not reach this stream (the event stream lost them, or its engine stopped as it ended). What it produced is saved in the conversation: reload it to see the outcome.';
+
+/**
+ * Why a re-attached stream ends without the run's own `completed`: the event bus down now or earlier while this
+ * stream was attached (`busFailed`) is what happened then, whatever the run's row says.
+ */
+function endedWithoutCompleted(state: Exclude<RunState, 'alive'>, busFailed: string | undefined): string {
+  if (busFailed) return eventStreamFailedMessage(busFailed);
+  return state === 'finished' ? lostEndMessage : deadRunMessage;
+}
 
 export async function streamRun(input: StreamRunInput): Promise<void> {
   const { reply, bus } = input;
@@ -66,6 +86,7 @@ export async function streamRun(input: StreamRunInput): Promise<void> {
   let open = true;
   let heartbeat: NodeJS.Timeout | undefined;
   let liveness: NodeJS.Timeout | undefined;
+  let busWatch: NodeJS.Timeout | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -75,6 +96,7 @@ export async function streamRun(input: StreamRunInput): Promise<void> {
     open = false;
     clearTimeout(heartbeat);
     clearInterval(liveness);
+    clearInterval(busWatch);
     void unsubscribe?.().catch(() => {});
     if (!response.writableEnded) response.end();
     finish();
@@ -128,17 +150,33 @@ export async function streamRun(input: StreamRunInput): Promise<void> {
   if (!open) await unsubscribe().catch(() => {});
   armHeartbeat();
   void input.start?.();
-  if (input.isRunAlive && open) {
-    const isRunAlive = input.isRunAlive;
+  if (input.runState && open) {
+    const runState = input.runState;
+    // A run frees its conversation just before it publishes `completed` (run-agent.ts): `finished` seen once may be
+    // that moment, so the end counts as lost only when the next check still has not seen it arrive.
+    let finishedOnce = false;
+    // The bus's own account of an outage while this stream was attached (it may be back by the time the run is seen ended).
+    let busFailed: string | undefined;
+    const noteBusHealth = () => {
+      const health = bus.health();
+      if (health.status !== 'ok') busFailed = health.detail;
+    };
+    busWatch = setInterval(noteBusHealth, Math.min(1_000, input.livenessIntervalMs ?? 1_000));
+    busWatch.unref?.();
     const checkLiveness = async () => {
-      let alive = true;
+      noteBusHealth();
+      let state: RunState;
       try {
-        alive = await isRunAlive();
+        state = await runState();
       } catch {
         return; // storage trouble is not evidence of a dead run; check again later
       }
-      if (alive || !open) return;
-      write(sseFrame('completed', { type: 'completed', status: 'error', error: deadRunMessage, conversation_id: input.conversationId, run_id: input.runId, timestamp: Date.now(), duration: 0, duration_ms: 0 }));
+      if (state === 'alive' || !open) return;
+      if (state === 'finished' && !finishedOnce) {
+        finishedOnce = true;
+        return;
+      }
+      write(sseFrame('completed', { type: 'completed', status: 'error', error: endedWithoutCompleted(state, busFailed), conversation_id: input.conversationId, run_id: input.runId, timestamp: Date.now(), duration: 0, duration_ms: 0 }));
       close();
     };
     // Replayed frames were delivered during subscribe: a run that ended normally has closed the stream already.
