@@ -13,7 +13,7 @@ import { Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPasswordHasher } from '../src/accounts/password-hasher.ts';
-import { hashAuditRecord, GENESIS_HASH } from '../src/audit/audit-chain.ts';
+import { chainHashOf, GENESIS_HASH } from '../src/audit/audit-chain.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { createEngine, type Engine } from '../src/create-engine.ts';
 import type { PlatformStorage } from '../src/ports/index.ts';
@@ -50,11 +50,13 @@ type AuditRow = { id: string; sequence: string; at: Date; actor_id: string | nul
 /** What an attacker with the table's ownership does after editing rows: recompute every hash, so the chain links again. */
 async function recomputeChain(client: pg.Client): Promise<void> {
   const { rows } = await client.query<AuditRow>('SELECT * FROM audit_events WHERE hash IS NOT NULL ORDER BY sequence');
+  const { rows: [head] } = await client.query<{ signed_from: string }>('SELECT signed_from FROM audit_chain_head');
   let previous = GENESIS_HASH;
   for (const row of rows) {
-    const hash = hashAuditRecord(
+    const hash = chainHashOf(
       { id: row.id, sequence: Number(row.sequence), at: row.at, actorId: row.actor_id, action: row.action, conversationId: row.conversation_id, tool: row.tool, subjectType: row.subject_type, subjectId: row.subject_id, details: row.details, ip: row.ip },
       previous,
+      Number(head!.signed_from),
     );
     await client.query('UPDATE audit_events SET prev_hash = $1, hash = $2 WHERE id = $3', [previous, hash, row.id]);
     previous = hash;

@@ -2,6 +2,8 @@ import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import type { KeyObject } from 'node:crypto';
+import { createAuditRecordSigner } from '../crypto/audit-record-signer.ts';
 import type { PlatformStorage } from '../ports/index.ts';
 import { composeStorage } from './compose-storage.ts';
 import { migrationsFolder } from './migrations-folder.ts';
@@ -20,7 +22,8 @@ export interface PostgresStorageOptions {
    * needs; without it `url` migrates too, and owns the audit trail it could then rewrite
    */
   migrationUrl?: string;
-  poolSize?: number;
+  poolSize?: number;  /** the engine's audit key: signs each audit record (crypto/audit-record-signer.ts); absent, records are unsigned */
+  auditSigningKey?: KeyObject;
 }
 
 /** Postgres through node-postgres; one pool shared by Drizzle and the LangGraph checkpointer. */
@@ -56,6 +59,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     if (ownerPool) await assertServingRoleCannotRewriteAudit(pool);
     return composeStorage({
       db,
+      ...(options.auditSigningKey ? { auditSigner: createAuditRecordSigner(options.auditSigningKey) } : {}),
       checkpointer: async () => checkpointer,
       ping: async () => {
         await db.execute(sql`select 1`);
