@@ -19,7 +19,7 @@ export async function createStorage(config: StorageConfig, opening: { embedded?:
   if (config.postgresUrl) {
     const { createPostgresStorage } = await import('./postgres-storage.ts');
     const auditSigningKey = parseAuditSigningKey(await keyPem);
-    return createPostgresStorage({ url: config.postgresUrl, ...(config.postgresMigrationUrl ? { migrationUrl: config.postgresMigrationUrl } : {}), auditSigningKey });
+    return createPostgresStorage({ url: config.postgresUrl, ...(config.postgresMigrationUrl ? { migrationUrl: config.postgresMigrationUrl } : {}), auditSigningKey, timeouts: config.postgresTimeouts });
   }
   // The database starts opening on its own thread first; the storage code (Drizzle, the stores) loads meanwhile.
   const embedded = await (opening.embedded ?? openEmbeddedDatabase(config.dataDir));

@@ -25,7 +25,8 @@ export interface PgliteStorageOptions {
   /** an already open instance (tests sharing one PGlite); the caller keeps owning it */
   lite?: PGlite;
   /** where a fresh data dir is copied from; default <repo>/.tools/pglite-template (made at npm install) */
-  templateDir?: string;  /** the engine's audit key: signs each audit record (crypto/audit-record-signer.ts); absent, records are unsigned */
+  templateDir?: string;
+  /** the engine's audit key: signs each audit record (crypto/audit-record-signer.ts); absent, records are unsigned */
   auditSigningKey?: KeyObject;
 }
 
