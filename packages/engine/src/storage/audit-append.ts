@@ -115,7 +115,8 @@ function storedOf(record: PreparedAuditRecord, linked: { sequence: string | numb
 export async function auditedChange<Row>(db: SkyfloDatabase, change: (chainReady: SQL) => SQL | { getSQL(): SQL }, event: NewAuditEvent, signer: AuditRecordSigner | undefined): Promise<Row[]> {
   const record = prepareAuditRecord(event, signer);
   const rows = rowsOf<Row>(
-    await db.execute(sql`WITH changed AS (${change(sql`EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)`)}), ${auditAppendCtes(record, sql`EXISTS (SELECT 1 FROM changed)`)}
+    // getSQL(): a query builder embedded as is gets parentheses of its own, which a CTE's body must not have.
+    await db.execute(sql`WITH changed AS (${change(sql`EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)`).getSQL()}), ${auditAppendCtes(record, sql`EXISTS (SELECT 1 FROM changed)`)}
       SELECT changed.* FROM changed`),
   );
   if (rows.length === 0) {
