@@ -52,6 +52,9 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
   });
   // An idle client dropped by the server must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  // Nor one checked out: a session the server ends (idle_in_transaction_session_timeout above) emits 'error' on its
+  // client while no query runs; the transaction's next statement fails instead, and the pool drops the client.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   // Two connections: one holds the migration lock while the checkpointer's setup runs on the other.
   const ownerPool = options.migrationUrl ? new pg.Pool({ connectionString: options.migrationUrl, max: 2 }) : undefined;
   ownerPool?.on('error', () => undefined);
