@@ -127,8 +127,10 @@ describe('records of a real approval flow (approver policy)', () => {
     // the credential the model put in the arguments is shown masked (key, length, digest), never in clear
     expect(JSON.stringify((proposed!.details['args'] as Record<string, unknown>)['api_token'])).toMatch(/length|sha|\*/i);
     expect(decision).toMatchObject({ actor_id: ids.ann, actor_email: 'ann@example.com', tool: 'k8s_scale', details: { requested_by: ids.mia, reason: 'capacity for the sale', args_hash: proposed!.details['args_hash'], decided_at: expect.any(String) } });
-    expect(started).toMatchObject({ actor_id: ids.ann, action: 'tool.execution_started', details: { started_at: expect.any(String) } });
-    expect(executed).toMatchObject({ actor_id: ids.ann, details: { result_digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), started_at: started!.details['started_at'], ended_at: expect.any(String) } });
+    // The start is recorded with the execution claim (issue 32.3), before the last checks; the tool ran after it.
+    expect(started).toMatchObject({ actor_id: ids.ann, action: 'tool.execution_started', details: { started_at: expect.any(String), claimed: true } });
+    expect(executed).toMatchObject({ actor_id: ids.ann, details: { result_digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), started_at: expect.any(String), ended_at: expect.any(String) } });
+    expect(Date.parse(executed!.details['started_at'] as string)).toBeGreaterThanOrEqual(Date.parse(started!.details['started_at'] as string));
     expect(JSON.stringify(records)).not.toContain(SECRET);
   });
 
