@@ -1,7 +1,7 @@
 /**
- * What one audit append costs, before and after issue 32.2/38.5: "before" is the previous append (a transaction of four
- * round trips: BEGIN + advisory lock, read the head and the next sequence, INSERT, COMMIT), replayed here on the same
- * database; "after" is the storage's append (one INSERT … SELECT that links the record from the head row and carries
+ * What one audit append costs, before and after issue 32.2/38.5: "before" is the previous append (a transaction of
+ * BEGIN, advisory lock, read the head and the next sequence, INSERT, COMMIT), replayed here through Drizzle on the
+ * same database as the engine ran it; "after" is the storage's append (one INSERT … SELECT that links the record from the head row and carries
  * the engine's signature). Also a decision: before, the approval UPDATE and then its append; after, one statement.
  *
  * On PGlite in a data dir (its own thread, as `skyflo serve` runs) and on Postgres: sequential appends (latency) and,
@@ -9,15 +9,22 @@
  *
  *   npx tsx bench/audit-append.ts [--appends 400] [--writers 8] [--postgres-url postgres://postgres@127.0.0.1:5432/postgres]
  */
-import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzleNodePostgres } from 'drizzle-orm/node-postgres';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { createPgliteStorage, createPostgresStorage } from '@skyflo/engine/testing';
 import type { PlatformStorage } from '@skyflo/engine';
+import { GENESIS_HASH, hashAuditRecord } from '../packages/engine/src/audit/audit-chain.ts';
+import type { SkyfloDatabase } from '../packages/engine/src/storage/database.ts';
 import { openEmbeddedDatabase } from '../packages/engine/src/storage/embedded-database.ts';
+import { auditEvents, schema } from '../packages/engine/src/storage/schema.ts';
 import { machineLoad } from './support/bench-header.ts';
 
 const { values } = parseArgs({
@@ -31,23 +38,16 @@ const appends = Number(values.appends);
 const writers = Number(values.writers);
 const auditSigningKey = generateKeyPairSync('ed25519').privateKey;
 
-/** One raw connection's query and transaction, whatever the driver. */
-interface Raw {
-  query(text: string, params?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
-  transaction<T>(work: (tx: { query: Raw['query'] }) => Promise<T>): Promise<T>;
-}
-
-/** The append as it was: advisory lock, head and sequence, INSERT with the hash computed here, in one transaction. */
-async function appendBefore(raw: Raw, n: number): Promise<void> {
-  await raw.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock(7265005)');
-    const { rows } = await tx.query(`SELECT (SELECT hash FROM audit_events ORDER BY sequence DESC LIMIT 1) AS hash, nextval(pg_get_serial_sequence('audit_events', 'sequence')) AS sequence`);
-    const prev = (rows[0]!['hash'] as string | null) ?? '0'.repeat(64);
-    const details = { run_id: randomUUID(), call_id: `call_${n}`, tool: 'k8s_scale' };
-    const hash = createHash('sha256').update(prev + JSON.stringify(details)).digest('hex');
-    await tx.query('INSERT INTO audit_events (id, sequence, action, tool, subject_type, subject_id, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)', [
-      randomUUID(), rows[0]!['sequence'], 'bench.before', 'k8s_scale', 'tool_call', `call_${n}`, JSON.stringify(details), prev, hash,
-    ]);
+/** The append as it was (main before issue 32.2), through Drizzle as the engine ran it: in one transaction, the
+ * advisory lock, the head and the next sequence, then the INSERT with the hash computed here. */
+async function appendBefore(db: SkyfloDatabase, n: number): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(7265005)`);
+    const result = await tx.execute(sql`SELECT (SELECT hash FROM audit_events ORDER BY sequence DESC LIMIT 1) AS hash, nextval(pg_get_serial_sequence('audit_events', 'sequence')) AS sequence`);
+    const rows = ((result as unknown as { rows?: Array<{ hash: string | null; sequence: string | number }> }).rows ?? (result as unknown as Array<{ hash: string | null; sequence: string | number }>));
+    const prevHash = rows[0]!.hash ?? GENESIS_HASH;
+    const fields = { id: randomUUID(), sequence: Number(rows[0]!.sequence), at: new Date(), actorId: null, action: 'bench.before', conversationId: null, tool: 'k8s_scale', subjectType: 'tool_call', subjectId: `call_${n}`, details: { run_id: randomUUID(), call_id: `call_${n}`, tool: 'k8s_scale' }, ip: null };
+    await tx.insert(auditEvents).values({ ...fields, prevHash, hash: hashAuditRecord(fields, prevHash) });
   });
 }
 
@@ -80,7 +80,7 @@ async function seedApprovals(storage: PlatformStorage, count: number): Promise<{
 const line = (label: string, before: number, after: number, unit: string) =>
   console.log(`  ${label.padEnd(44)} before ${before.toFixed(2).padStart(8)} ${unit}   after ${after.toFixed(2).padStart(8)} ${unit}   after/before ${(after / before).toFixed(2)}`);
 
-async function measure(name: string, storage: PlatformStorage, raw: Raw, second?: { storage: PlatformStorage; raw: Raw }): Promise<void> {
+async function measure(name: string, storage: PlatformStorage, raw: SkyfloDatabase, second?: { storage: PlatformStorage; raw: SkyfloDatabase }): Promise<void> {
   console.log(`${name}:`);
   // warm-up of both paths (statement caches, the thread)
   for (let n = 0; n < 20; n++) {
@@ -121,7 +121,7 @@ console.log(`audit-append: ${machineLoad()}`);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'skyflo-bench-audit-'));
   const embedded = await openEmbeddedDatabase(dataDir);
   const storage = await createPgliteStorage({ embedded, auditSigningKey });
-  const connection = embedded.connection as unknown as Raw;
+  const connection = drizzlePglite(embedded.connection as unknown as PGlite, { schema }) as unknown as SkyfloDatabase;
   try {
     await measure('PGlite in a data dir', storage, connection);
   } finally {
@@ -140,23 +140,7 @@ console.log(`audit-append: ${machineLoad()}`);
   url.pathname = `/${name}`;
   const storages = [await createPostgresStorage({ url: url.toString(), auditSigningKey }), await createPostgresStorage({ url: url.toString(), auditSigningKey })];
   const pools = storages.map(() => new pg.Pool({ connectionString: url.toString(), max: 10 }));
-  const rawOf = (pool: pg.Pool): Raw => ({
-    query: (text, params) => pool.query(text, params),
-    async transaction(work) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await work({ query: (text, params) => client.query(text, params) });
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
-    },
-  });
+  const rawOf = (pool: pg.Pool) => drizzleNodePostgres(pool, { schema }) as unknown as SkyfloDatabase;
   try {
     await measure('Postgres on 127.0.0.1:5432', storages[0]!, rawOf(pools[0]!), { storage: storages[1]!, raw: rawOf(pools[1]!) });
   } finally {
