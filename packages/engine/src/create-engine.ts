@@ -55,6 +55,8 @@ export interface EngineOverrides {
    * engine's modules, so the two overlap
    */
   openingStorage?: Promise<PlatformStorage>;
+  /** the audit signing key (PEM) the opening storage was given: the engine signs chain heads with the same */
+  auditSigningKeyPem?: Promise<string>;
   bus?: EventBus;
   tools?: ToolGateway;
   /** the model the agent uses instead of the configured one (tests: llm-sim) */
@@ -135,7 +137,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const jwtSecret = config.auth.jwtSecret ? Promise.resolve(config.auth.jwtSecret) : loadOrCreateJwtSecret(config.storage.dataDir);
     const encryptionKeyPromise = config.security.encryptionKey ? Promise.resolve(config.security.encryptionKey) : loadOrCreateEncryptionKey(config.storage.dataDir);
     // Either may fail before it is awaited below; the failure is reported there, not as an unhandled rejection.
-    const auditSigningKeyPromise = config.storage.auditSigningKey ? Promise.resolve(config.storage.auditSigningKey) : loadOrCreateAuditSigningKeyPem(config.storage.dataDir);
+    const auditSigningKeyPromise = overrides.auditSigningKeyPem ?? (config.storage.auditSigningKey ? Promise.resolve(config.storage.auditSigningKey) : loadOrCreateAuditSigningKeyPem(config.storage.dataDir));
     jwtSecret.catch(() => undefined);
     encryptionKeyPromise.catch(() => undefined);
     auditSigningKeyPromise.catch(() => undefined);
@@ -144,7 +146,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const llmSettingsModule = import('./llm-settings/llm-settings-service.ts');
     storagePromise = overrides.storage
       ? Promise.resolve(overrides.storage)
-      : (overrides.openingStorage ?? import('./storage/create-storage.ts').then(({ createStorage }) => createStorage(config.storage)));
+      : (overrides.openingStorage ?? import('./storage/create-storage.ts').then(({ createStorage }) => createStorage(config.storage, { auditSigningKeyPem: auditSigningKeyPromise })));
     // Registered for closing as soon as it settles, so a failure elsewhere does not leak an open database.
     storagePromise.then((opened) => (overrides.storage ? undefined : owned.push(() => opened.close())), () => undefined);
 

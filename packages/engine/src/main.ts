@@ -54,13 +54,16 @@ export async function runServer(options: RunServerOptions = {}): Promise<{ engin
   let engine: Engine;
   let url: string;
   try {
-    const { createStorage } = await import('./storage/create-storage.ts');
-    const openingStorage = createStorage(config.storage, early ? { embedded: early.database } : {});
+    const { createStorage, auditSigningKeyPemOf } = await import('./storage/create-storage.ts');
+    // One read of the audit key for both: the storage signs records with it, the engine signs chain heads.
+    const auditSigningKeyPem = auditSigningKeyPemOf(config.storage);
+    auditSigningKeyPem.catch(() => undefined);
+    const openingStorage = createStorage(config.storage, { ...(early ? { embedded: early.database } : {}), auditSigningKeyPem });
     // A failure is reported by createEngine, which awaits it.
     openingStorage.catch(() => undefined);
     const { createEngine } = await import('./create-engine.ts');
     markStartup('engine modules loaded');
-    engine = await createEngine(config, { openingStorage });
+    engine = await createEngine(config, { openingStorage, auditSigningKeyPem });
     url = await engine.listen();
     markStartup('listening');
   } catch (error) {

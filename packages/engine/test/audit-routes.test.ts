@@ -127,8 +127,10 @@ describe('records of a real approval flow (approver policy)', () => {
     // the credential the model put in the arguments is shown masked (key, length, digest), never in clear
     expect(JSON.stringify((proposed!.details['args'] as Record<string, unknown>)['api_token'])).toMatch(/length|sha|\*/i);
     expect(decision).toMatchObject({ actor_id: ids.ann, actor_email: 'ann@example.com', tool: 'k8s_scale', details: { requested_by: ids.mia, reason: 'capacity for the sale', args_hash: proposed!.details['args_hash'], decided_at: expect.any(String) } });
-    expect(started).toMatchObject({ actor_id: ids.ann, action: 'tool.execution_started', details: { started_at: expect.any(String) } });
-    expect(executed).toMatchObject({ actor_id: ids.ann, details: { result_digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), started_at: started!.details['started_at'], ended_at: expect.any(String) } });
+    // The start is recorded with the execution claim (issue 32.3), before the last checks; the tool ran after it.
+    expect(started).toMatchObject({ actor_id: ids.ann, action: 'tool.execution_started', details: { started_at: expect.any(String), claimed: true } });
+    expect(executed).toMatchObject({ actor_id: ids.ann, details: { result_digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), started_at: expect.any(String), ended_at: expect.any(String) } });
+    expect(Date.parse(executed!.details['started_at'] as string)).toBeGreaterThanOrEqual(Date.parse(started!.details['started_at'] as string));
     expect(JSON.stringify(records)).not.toContain(SECRET);
   });
 
@@ -326,5 +328,36 @@ describe('streaming export of many records', () => {
       await storage.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a decision and its audit record commit together (issue 32.3)', () => {
+  it('an approval whose record cannot be written is not made: the approver is told, the call still waits, nothing runs', async () => {
+    engine.mcp.replicas.set('web', 2);
+    const chat = await frames(await post(mia, '/agent/chat', { messages: [{ role: 'user', content: 'please scale web to 5' }] }));
+    const conversation = String(chat[0]!.data['conversation_id']);
+    const argsHash = chat.find((frame) => frame.event === 'tool.awaiting_approval')!.data['args_hash'];
+    // Test-only: the database refuses the decision's record, as a full disk or a lost connection would.
+    await lite.query(`CREATE FUNCTION refuse_decision_record() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+      IF NEW.action = 'approval.approved' THEN RAISE EXCEPTION 'audit write failed'; END IF; RETURN NEW; END $$`);
+    await lite.query('CREATE TRIGGER refuse_decision_record BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_decision_record()');
+    try {
+      const refused = await post(ann, '/agent/approvals/call_scale', { approve: true, conversation_id: conversation, args_hash: argsHash, reason: 'now' });
+      expect(refused.statusCode).toBe(500);
+    } finally {
+      await lite.query('DROP TRIGGER refuse_decision_record ON audit_events');
+      await lite.query('DROP FUNCTION refuse_decision_record()');
+    }
+    // Not decided, not run, no record; the conversation is not held by a run that never started.
+    const pending = (await call(ann, '/approvals/pending')).json() as { data: Array<{ conversation_id: string; call_id: string }> };
+    expect(pending.data.some((item) => item.conversation_id === conversation && item.call_id === 'call_scale')).toBe(true);
+    expect(engine.mcp.replicas.get('web')).toBe(2);
+    expect(await list(`conversation_id=${conversation}&action=approval.*`)).toEqual([]);
+    // Once the trail accepts records again, the same approval goes through with its record, and the call runs once.
+    const approved = await frames(await post(ann, '/agent/approvals/call_scale', { approve: true, conversation_id: conversation, args_hash: argsHash, reason: 'now' }));
+    expect(approved.at(-1)).toMatchObject({ event: 'completed', data: { status: 'completed' } });
+    expect(engine.mcp.replicas.get('web')).toBe(5);
+    await vi.waitFor(async () => expect((await list(`conversation_id=${conversation}`)).map((record) => record.action).reverse()).toEqual(['chat.request', 'tool.proposed', 'approval.approved', 'tool.execution_started', 'tool.executed']));
+    expect((await call(admin, '/audit/verify')).json()).toMatchObject({ ok: true });
   });
 });

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordIntegrationChange, recordSettingsChange } from '../src/audit/admin-audit.ts';
-import { GENESIS_HASH, hashAuditRecord } from '../src/audit/audit-chain.ts';
+import { chainHashOf, GENESIS_HASH } from '../src/audit/audit-chain.ts';
 import type { PlatformStorage } from '../src/ports/index.ts';
 import { storageBackends, type StorageBackend } from './storage-test-backends.ts';
 
@@ -27,9 +27,10 @@ async function rewriteChain(backend: StorageBackend, change: { id: string; detai
   try {
     await backend.query('UPDATE audit_events SET details = $2::jsonb WHERE id = $1', [change.id, JSON.stringify(change.details)]);
     const rows = (await backend.query('SELECT * FROM audit_events ORDER BY sequence')) as Array<Record<string, unknown>>;
+    const [{ signed_from: signedFrom }] = (await backend.query('SELECT signed_from FROM audit_chain_head')) as Array<{ signed_from: string }>;
     let previous = GENESIS_HASH;
     for (const row of rows) {
-      const hash = hashAuditRecord(
+      const hash = chainHashOf(
         {
           id: row['id'] as string,
           sequence: Number(row['sequence']),
@@ -44,10 +45,12 @@ async function rewriteChain(backend: StorageBackend, change: { id: string; detai
           ip: (row['ip'] as string | null) ?? null,
         },
         previous,
+        Number(signedFrom),
       );
       await backend.query('UPDATE audit_events SET prev_hash = $2, hash = $3 WHERE id = $1', [row['id'], previous, hash]);
       previous = hash;
     }
+    await backend.query('UPDATE audit_chain_head SET hash = $1', [previous]);
   } finally {
     await backend.query('ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update_delete');
   }
@@ -191,11 +194,37 @@ describe.each(Object.keys(storageBackends))('audit trail on %s', (driver) => {
     await storage.audit.record({ action: 'test.after_anchor', details: {} });
     expect(await storage.audit.verify(anchor)).toMatchObject({ ok: true, anchorFound: true });
 
-    // the rewrite: the chain alone looks fine again, the anchor does not
+    // the rewrite: the chain links again, but the record's signature no longer matches its content; the anchor too
     await rewriteChain(backend, { id: firstRow.id, details: { rewritten: true } });
-    expect((await storage.audit.verify()).ok).toBe(true);
+    const plain = await storage.audit.verify();
+    expect(plain).toMatchObject({ ok: false, unsignedCount: 1, unsigned: [{ id: firstRow.id, reason: expect.stringMatching(/signature does not match its content/) }] });
+    expect(plain.brokenAt).toBeUndefined();
     const caught = await storage.audit.verify(anchor);
     expect(caught).toMatchObject({ ok: false, anchorFound: false, brokenAt: { sequence: anchor.sequence, reason: expect.stringMatching(/rewritten/) } });
     expect(await storage.audit.verify({ sequence: 999_999, hash: anchor.hash })).toMatchObject({ ok: false, brokenAt: { reason: expect.stringMatching(/no longer in the chain/) } });
+  });
+
+  it('reports a record appended straight into the table, with a correct prev_hash and hash, as not written by the engine', async () => {
+    // The attacker from issue 31.12: may INSERT (and move the head row), knows the chain's rules, lacks the engine's key.
+    await storage.audit.record({ action: 'test.before_forgery', details: {} });
+    // (the test before left one rewritten record, which is reported already)
+    const before = await storage.audit.verify();
+    const [head] = (await backend.query('SELECT hash, signed_from FROM audit_chain_head')) as Array<{ hash: string; signed_from: string }>;
+    const [{ sequence }] = (await backend.query(`SELECT nextval(pg_get_serial_sequence('audit_events', 'sequence'))::int AS sequence`)) as Array<{ sequence: number }>;
+    const forged = { id: randomUUID(), sequence, at: new Date(), actorId: null, action: 'approval.approved', conversationId: null, tool: 'k8s_delete', subjectType: 'tool_call', subjectId: 'call_forged', details: { reason: 'looks legitimate' }, ip: null };
+    const hash = chainHashOf(forged, head!.hash, Number(head!.signed_from));
+    await backend.query(
+      `INSERT INTO audit_events (id, sequence, at, action, tool, subject_type, subject_id, details, prev_hash, hash, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11)`,
+      [forged.id, forged.sequence, forged.at.toISOString(), forged.action, forged.tool, forged.subjectType, forged.subjectId, JSON.stringify(forged.details), head!.hash, hash, 'forged.c2lnbmF0dXJl'],
+    );
+    await backend.query('UPDATE audit_chain_head SET prev_hash = hash, hash = $1, sequence = $2', [hash, sequence]);
+    // The engine's next record links onto the forged one: the chain itself is intact…
+    await storage.audit.record({ action: 'test.after_forgery', details: {} });
+    const report = await storage.audit.verify();
+    expect(report.brokenAt).toBeUndefined();
+    // …but the forged record is named, and the engine's records around it are not.
+    expect(report).toMatchObject({ ok: false, signaturesChecked: true, unsignedCount: before.unsignedCount + 1 });
+    expect(report.unsigned.slice(before.unsignedCount)).toEqual([{ position: expect.any(Number), sequence, id: forged.id, reason: expect.stringMatching(/not verifiable with this engine's audit key: signed with key forged/) }]);
+    expect(report.signedRecords).toBe(before.signedRecords + 1);
   });
 });

@@ -19,7 +19,7 @@ describe('loadConfig', () => {
   it('applies the documented defaults to an empty environment', () => {
     const config = loadConfig({});
     expect(config.server).toMatchObject({ port: 8080, host: '127.0.0.1', logLevel: 'info', bodyLimitBytes: 1_048_576, mcpServerUrl: undefined });
-    expect(config.storage).toEqual({ dataDir: path.resolve('.skyflo'), postgresUrl: undefined });
+    expect(config.storage).toEqual({ dataDir: path.resolve('.skyflo'), postgresUrl: undefined, postgresTimeouts: { statementMs: 30_000, lockMs: 10_000, idleInTransactionMs: 5_000 } });
     expect(config.auth).toMatchObject({ jwtSecret: undefined, accessTokenMinutes: 15, refreshTokenDays: 7, allowRegistration: false });
     expect(config.bus.redisUrl).toBeUndefined();
     expect(config.llm.model).toBeUndefined();

@@ -106,6 +106,65 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
         expect(events[0]).toMatchObject({ subjectType: 'conversation', ip: '127.0.0.1' });
       });
     });
+
+    describe('a decision and an execution start commit with their audit record, or not at all (issue 32.3)', () => {
+      /** Makes the database refuse audit records of `action` (a trigger, as a full disk or a lost lock would fail the insert). */
+      const refuseAuditOf = async (action: string) => {
+        await backend.query!(`CREATE OR REPLACE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit insert refused for %', NEW.action; END; $$`);
+        await backend.query!(`CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW WHEN (NEW.action = '${action}') EXECUTE FUNCTION test_refuse_audit()`);
+      };
+      /** Drizzle reports the database's error as the cause of its own. */
+      const refusedByTheAuditTrigger = (error: unknown) => /audit insert refused/.test(`${(error as Error).message} ${((error as Error).cause as Error | undefined)?.message ?? ''}`);
+      const allowAudit = () => backend.query!('DROP TRIGGER IF EXISTS test_refuse_audit ON audit_events');
+      const recordsOf = async (callId: string) => (await backend.query!('SELECT action, actor_id FROM audit_events WHERE subject_id = $1 ORDER BY sequence', [callId])) as Array<{ action: string; actor_id: string }>;
+      const awaiting = (conversationId: string, callId: string) =>
+        storage.approvals.request({ conversationId, callId, runId: 'run-1', tool: 'k8s_scale', args: { replicas: 3 }, argsHash: 'abc', resolution: [], risks: [], destructive: false, requestedBy: alice });
+      const audit = (action: string, callId: string, conversationId: string) => ({ actorId: alice, action, subjectType: 'tool_call', subjectId: callId, conversationId, tool: 'k8s_scale', details: { call_id: callId } });
+
+      it('a decision whose audit record cannot be written is not made; once it can, decision and record land together', async () => {
+        const conversationId = randomUUID();
+        const callId = `call-${randomUUID()}`;
+        await awaiting(conversationId, callId);
+        await refuseAuditOf('approval.approved');
+        try {
+          await expect(storage.approvals.decide({ conversationId, callId, approve: true, decidedBy: alice, decisionRunId: randomUUID(), audit: audit('approval.approved', callId, conversationId) })).rejects.toSatisfy(refusedByTheAuditTrigger);
+        } finally {
+          await allowAudit();
+        }
+        // Still waiting, and no record: the decision did not happen.
+        expect((await storage.approvals.get(conversationId, callId))?.status).toBe('awaiting');
+        expect(await recordsOf(callId)).toEqual([]);
+        const decided = await storage.approvals.decide({ conversationId, callId, approve: true, decidedBy: alice, decisionRunId: randomUUID(), audit: audit('approval.approved', callId, conversationId) });
+        expect(decided).toMatchObject({ status: 'approved', decidedBy: alice, tool: 'k8s_scale', argsHash: 'abc', risks: [], automatic: false });
+        expect(decided?.decidedAt).toBeInstanceOf(Date);
+        expect(await recordsOf(callId)).toEqual([{ action: 'approval.approved', actor_id: alice }]);
+        // A second decision changes nothing and writes no record.
+        expect(await storage.approvals.decide({ conversationId, callId, approve: false, decidedBy: bob, decisionRunId: randomUUID(), audit: audit('approval.denied', callId, conversationId) })).toBeUndefined();
+        expect(await recordsOf(callId)).toHaveLength(1);
+        expect((await platform.audit.verify()).ok).toBe(true);
+      });
+
+      it('an execution claim whose audit record cannot be written is not made; of many claims one wins, with one record', async () => {
+        const conversationId = randomUUID();
+        const callId = `call-${randomUUID()}`;
+        const runId = randomUUID();
+        await awaiting(conversationId, callId);
+        await storage.approvals.decide({ conversationId, callId, approve: true, decidedBy: alice, decisionRunId: runId });
+        await refuseAuditOf('tool.execution_started');
+        try {
+          await expect(storage.approvals.claimExecution({ conversationId, callId, runId, audit: audit('tool.execution_started', callId, conversationId) })).rejects.toSatisfy(refusedByTheAuditTrigger);
+        } finally {
+          await allowAudit();
+        }
+        expect((await storage.approvals.get(conversationId, callId))?.status).toBe('approved');
+        const stores = [platform, backend.secondProcess ?? platform];
+        const claims = await Promise.all(Array.from({ length: 6 }, (_, index) => stores[index % 2]!.approvals.claimExecution({ conversationId, callId, runId, audit: audit('tool.execution_started', callId, conversationId) })));
+        expect(claims.filter(Boolean)).toHaveLength(1);
+        expect((await storage.approvals.get(conversationId, callId))?.status).toBe('executing');
+        expect(await recordsOf(callId)).toEqual([{ action: 'tool.execution_started', actor_id: alice }]);
+        expect((await platform.audit.verify()).ok).toBe(true);
+      });
+    });
   }
 
   describe('conversations', () => {

@@ -3,6 +3,7 @@
  * dir (what `skyflo serve` runs: seeded from the template, on its own thread), and a fresh Postgres database on
  * 127.0.0.1:5432 with a second Storage on it standing in for another engine process.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,16 +22,19 @@ export interface StorageBackend {
   close(): Promise<void>;
 }
 
+/** The engine's audit key in these tests: every backend signs its audit records with it, as `skyflo serve` does. */
+export const testAuditSigningKey = generateKeyPairSync('ed25519').privateKey;
+
 export const storageBackends: Record<string, () => Promise<StorageBackend>> = {
   pglite: async () => {
     const { lite, query } = await createTestPglite();
-    const storage = await createPgliteStorage({ lite });
+    const storage = await createPgliteStorage({ lite, auditSigningKey: testAuditSigningKey });
     return { storage, query, close: async () => { await storage.close(); await lite.close(); } };
   },
   'pglite data dir': async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'skyflo-storage-'));
     const embedded = await openEmbeddedDatabase(dataDir);
-    const storage = await createPgliteStorage({ embedded });
+    const storage = await createPgliteStorage({ embedded, auditSigningKey: testAuditSigningKey });
     return {
       storage,
       query: async (text, params) => (await embedded.connection.query(text, params)).rows,
@@ -42,8 +46,8 @@ export const storageBackends: Record<string, () => Promise<StorageBackend>> = {
   },
   postgres: async () => {
     const database = await createTestPostgresDatabase();
-    const storage = await createPostgresStorage({ url: database.url });
-    const secondProcess = await createPostgresStorage({ url: database.url });
+    const storage = await createPostgresStorage({ url: database.url, auditSigningKey: testAuditSigningKey });
+    const secondProcess = await createPostgresStorage({ url: database.url, auditSigningKey: testAuditSigningKey });
     return {
       storage,
       secondProcess,

@@ -5,7 +5,7 @@
  * permission error; done by the owner, it passes a plain verify but a signed head published earlier (log line,
  * GET /audit/head) exposes it.
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPasswordHasher } from '../src/accounts/password-hasher.ts';
-import { hashAuditRecord, GENESIS_HASH } from '../src/audit/audit-chain.ts';
+import { chainHashOf, GENESIS_HASH } from '../src/audit/audit-chain.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { createEngine, type Engine } from '../src/create-engine.ts';
 import type { PlatformStorage } from '../src/ports/index.ts';
@@ -50,25 +50,31 @@ type AuditRow = { id: string; sequence: string; at: Date; actor_id: string | nul
 /** What an attacker with the table's ownership does after editing rows: recompute every hash, so the chain links again. */
 async function recomputeChain(client: pg.Client): Promise<void> {
   const { rows } = await client.query<AuditRow>('SELECT * FROM audit_events WHERE hash IS NOT NULL ORDER BY sequence');
+  const { rows: [head] } = await client.query<{ signed_from: string }>('SELECT signed_from FROM audit_chain_head');
   let previous = GENESIS_HASH;
   for (const row of rows) {
-    const hash = hashAuditRecord(
+    const hash = chainHashOf(
       { id: row.id, sequence: Number(row.sequence), at: row.at, actorId: row.actor_id, action: row.action, conversationId: row.conversation_id, tool: row.tool, subjectType: row.subject_type, subjectId: row.subject_id, details: row.details, ip: row.ip },
       previous,
+      Number(head!.signed_from),
     );
     await client.query('UPDATE audit_events SET prev_hash = $1, hash = $2 WHERE id = $3', [previous, hash, row.id]);
     previous = hash;
   }
+  await client.query('UPDATE audit_chain_head SET hash = $1', [previous]);
 }
 
 let storage: PlatformStorage;
 let dataDir: string;
+/** The engine's audit key: the storage signs records with it, the engine signs chain heads with it (SKYFLO_AUDIT_SIGNING_KEY). */
+const auditKey = generateKeyPairSync('ed25519').privateKey;
+const auditKeyPem = auditKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 beforeAll(async () => {
   // Trust auth on 127.0.0.1: the roles log in without passwords; the database belongs to the owner role.
   await asAdmin([`CREATE ROLE ${ownerRole} LOGIN`, `CREATE ROLE ${servingRole} LOGIN`, `CREATE DATABASE ${database} OWNER ${ownerRole}`]);
   dataDir = await mkdtemp(path.join(tmpdir(), 'skyflo-audit-roles-'));
-  storage = await createPostgresStorage({ url: urlOf(servingRole), migrationUrl: urlOf(ownerRole), poolSize: 3 });
+  storage = await createPostgresStorage({ url: urlOf(servingRole), migrationUrl: urlOf(ownerRole), poolSize: 3, auditSigningKey: auditKey });
 }, 60_000);
 
 afterAll(async () => {
@@ -131,6 +137,7 @@ describe('signed chain heads', () => {
       SKYFLO_ENCRYPTION_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
       PORT: '0',
       AUDIT_HEAD_PUBLISH_SECONDS: '1',
+      SKYFLO_AUDIT_SIGNING_KEY: auditKeyPem,
     });
     const logStream = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -159,7 +166,7 @@ describe('signed chain heads', () => {
   const get = (url: string) => engine.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
   const verifySigned = (signedHead: string) => engine.app.inject({ method: 'POST', url: '/api/v1/audit/verify', headers: { authorization: `Bearer ${token}` }, payload: { signed_head: signedHead } });
 
-  it('publishes the signed head in a log line and at GET /audit/head; a rewrite by the owner passes plain verify but not the published head', async () => {
+  it('publishes the signed head in a log line and at GET /audit/head; a rewrite by the owner is caught by the record signatures and by the published head', async () => {
     // The head the engine logged after the registration's records (published outside the database).
     const logged = await vi.waitFor(
       () => {
@@ -182,8 +189,10 @@ describe('signed chain heads', () => {
 
     // The owner role (the one that can) rewrites history: the approval's actor changes, the chain is recomputed.
     const owner = await connectAs(ownerRole);
+    let rewrittenId = '';
     try {
       const { rows } = await owner.query<{ id: string }>("SELECT id FROM audit_events WHERE action = 'approval.approved'");
+      rewrittenId = rows[0]!.id;
       expect(rows).toHaveLength(1);
       await owner.query('ALTER TABLE audit_events DISABLE TRIGGER USER');
       await owner.query('UPDATE audit_events SET actor_id = NULL WHERE id = $1', [rows[0]!.id]);
@@ -193,9 +202,11 @@ describe('signed chain heads', () => {
       await owner.end();
     }
 
-    // A plain re-walk cannot tell (this is why the head is published elsewhere)…
-    expect((await get('/api/v1/audit/verify')).json()).toMatchObject({ ok: true });
-    // …the head published earlier can.
+    // The chain links again, but the changed record no longer carries the engine's signature over its content…
+    const plain = (await get('/api/v1/audit/verify')).json();
+    expect(plain).toMatchObject({ ok: false, signatures_checked: true, not_written_by_engine: { count: 1, records: [{ id: rewrittenId, reason: expect.stringMatching(/signature does not match its content/) }] } });
+    expect(plain.broken_at).toBeUndefined();
+    // …and the head published earlier says the chain was rewritten (what catches it for records older than the signatures).
     const checked = await verifySigned(published.signed_head);
     expect(checked.statusCode).toBe(200);
     expect(checked.json()).toMatchObject({ ok: false, rewritten: true, anchor_found: false, signed_head: { sequence: published.sequence, hash: published.hash } });
@@ -210,6 +221,34 @@ describe('signed chain heads', () => {
     const forged = await verifySigned(`${header}.${forgedPayload}.${signature}`);
     expect(forged.statusCode).toBe(400);
     expect(forged.json().detail ?? forged.body).toMatch(/signed_head is not an audit head signed by this engine's key/);
+  });
+
+  it('a record the serving role INSERTs with a correct prev_hash and hash is reported as not written by the engine (issue 31.12)', async () => {
+    const before = (await get('/api/v1/audit/verify')).json() as { not_written_by_engine?: { count: number } };
+    const attacker = await connectAs(servingRole);
+    const forgedId = randomUUID();
+    try {
+      // Everything the chain needs is readable, and the head row is movable: the record links like the engine's would.
+      const { rows: [head] } = await attacker.query<{ hash: string; signed_from: string }>('SELECT hash, signed_from FROM audit_chain_head');
+      const { rows: [next] } = await attacker.query<{ sequence: string }>(`SELECT nextval(pg_get_serial_sequence('audit_events', 'sequence')) AS sequence`);
+      const forged = { id: forgedId, sequence: Number(next!.sequence), at: new Date(), actorId: null, action: 'approval.approved', conversationId: null, tool: 'k8s_delete', subjectType: 'tool_call', subjectId: 'call_forged', details: { reason: 'approved in the meeting' }, ip: null };
+      const hash = chainHashOf(forged, head!.hash, Number(head!.signed_from));
+      await attacker.query(
+        'INSERT INTO audit_events (id, sequence, at, action, tool, subject_type, subject_id, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)',
+        [forged.id, forged.sequence, forged.at.toISOString(), forged.action, forged.tool, forged.subjectType, forged.subjectId, JSON.stringify(forged.details), head!.hash, hash],
+      );
+      await attacker.query('UPDATE audit_chain_head SET prev_hash = hash, hash = $1, sequence = $2', [hash, forged.sequence]);
+      // Where signatures become mandatory is not the serving role's to move.
+      await expect(attacker.query('UPDATE audit_chain_head SET signed_from = 999999999')).rejects.toThrow(/permission denied for table audit_chain_head/);
+    } finally {
+      await attacker.end();
+    }
+    // The engine's next record links onto it: the chain is intact, the forged record is named.
+    await storage.audit.record({ action: 'test.after_forgery', details: {} });
+    const report = (await get('/api/v1/audit/verify')).json() as { ok: boolean; broken_at?: unknown; not_written_by_engine: { count: number; records: Array<{ id: string; reason: string }> } };
+    expect(report.ok).toBe(false);
+    expect(report.not_written_by_engine.count).toBe((before.not_written_by_engine?.count ?? 0) + 1);
+    expect(report.not_written_by_engine.records.at(-1)).toMatchObject({ id: forgedId, reason: expect.stringMatching(/not written by the engine: the record carries no signature/) });
   });
 
   it('only admins read the head', async () => {

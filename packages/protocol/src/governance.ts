@@ -210,6 +210,14 @@ export const auditVerifyResponseSchema = z.object({
   legacy_records: z.number().optional(),
   /** the first record whose hash or link does not match, when the chain is broken; position is 1-based in write order */
   broken_at: z.object({ sequence: z.number(), id: z.string(), reason: z.string(), position: z.number().optional() }).optional(),
+  /** whether each record's signature was checked with the engine's audit key (records from migration 0011 on) */
+  signatures_checked: z.boolean().optional(),
+  /** records carrying the engine's valid signature */
+  signed_records: z.number().optional(),
+  /** records the chain holds that the engine did not sign (inserted directly, forged or altered): count and the first 50 */
+  not_written_by_engine: z
+    .object({ count: z.number(), records: z.array(z.object({ position: z.number(), sequence: z.number(), id: z.string(), reason: z.string() })) })
+    .optional(),
 });
 export type AuditVerifyResponse = z.infer<typeof auditVerifyResponseSchema>;
 

@@ -372,41 +372,42 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       }
       const runId = randomUUID();
       await claim(conversationId, runId, user.id);
+      // The decision's audit record is written by the same statement as the decision (issue 32.3): built from the
+      // awaiting record read above (the fields a decision does not change) and the decision's own instant.
+      const decidedAt = new Date();
+      const decisionAudit = deps.audit
+        ? {
+            actorId: user.id,
+            action: approve ? (automatic ? 'approval.auto_approved' : 'approval.approved') : 'approval.denied',
+            subjectType: 'tool_call',
+            subjectId: callId,
+            details: { conversation_id: conversationId, tool: record.tool, run_id: runId, decided_at: decidedAt.toISOString(), args_hash: record.argsHash, ...(record.diffHash ? { diff_hash: record.diffHash } : {}), ...(reason ? { reason } : {}), ...(automatic ? { automatic: true } : {}), ...(approve && autoRevert ? { auto_revert: true } : {}), ...(record.undoOf ? { undo_of: record.undoOf } : {}), requested_by: record.requestedBy ?? null, ...(record.cluster ? { cluster: record.cluster } : {}), ...(record.namespace ? { namespace: record.namespace } : {}), ...(record.policy ? { policy: record.policy } : {}) },
+            ...(ip ? { ip } : {}),
+          }
+        : undefined;
       // The state the run resumes from, read once the conversation is claimed, so no run can write it before the run
       // started here takes it (its graph takes this read instead of making its own: approvals/resume-checkpoint.ts).
       // Read while the decision is recorded (one round trip); unreadable, the run reads it itself.
       const [resumeFrom, decided] = await Promise.all([
         approve ? checkpoints.read(conversationId).catch(() => undefined) : undefined,
         // The atomic awaiting → decided update is what makes a double click (or two engines) execute once.
-        storage.approvals.decide({ conversationId, callId, approve, decidedBy: user.id, reason, automatic, autoRevert, decisionRunId: runId }),
+        storage.approvals.decide({ conversationId, callId, approve, decidedBy: user.id, reason, automatic, autoRevert, decisionRunId: runId, decidedAt, ...(decisionAudit ? { audit: decisionAudit } : {}) }).catch(async (error: unknown) => {
+          // Not decided (its record could not be written with it): the conversation is free again, the call still waits.
+          await storage.runs.finish(runId).catch(() => undefined);
+          throw error;
+        }),
       ]);
       if (!decided) {
         await storage.runs.finish(runId);
         throw new AgentRequestError(409, 'ALREADY_DECIDED', `Tool call ${callId} was already decided; nothing was executed again.`);
       }
-      // Recorded while the run starts rather than before it (one database round trip less before tool.executing); the
-      // run waits for it before it ends, so shutdown (idle) still waits for the record.
-      const audited = deps.audit
-        ?.record({
-          actorId: user.id,
-          action: approve ? (automatic ? 'approval.auto_approved' : 'approval.approved') : 'approval.denied',
-          subjectType: 'tool_call',
-          subjectId: callId,
-          details: { conversation_id: conversationId, tool: decided.tool, run_id: runId, decided_at: (decided.decidedAt ?? new Date()).toISOString(), args_hash: decided.argsHash, ...(decided.diffHash ? { diff_hash: decided.diffHash } : {}), ...(reason ? { reason } : {}), ...(automatic ? { automatic: true } : {}), ...(decided.autoRevert ? { auto_revert: true } : {}), ...(decided.undoOf ? { undo_of: decided.undoOf } : {}), requested_by: decided.requestedBy ?? null, ...(decided.cluster ? { cluster: decided.cluster } : {}), ...(decided.namespace ? { namespace: decided.namespace } : {}), ...(decided.policy ? { policy: decided.policy } : {}) },
-          ...(ip ? { ip } : {}),
-        })
-        .catch((error: unknown) => deps.logger?.error({ err: error, callId }, 'could not record the decision in the audit log'));
       const clusterContext = conversationClusters?.forRun(conversation.userId, conversation.cluster);
       clusterContext?.catch(() => undefined);
-      const start = launch(conversationId, runId, async (release) => {
-        try {
-          return await checkpoints.resumeWith(conversationId, resumeFrom, async () =>
-            runAgent(runDeps, { release, runId, conversationId, wantsTitle: false, decided, requester: { id: conversation.userId }, approver: { id: user.id, email: user.email, role: user.role }, ...(await clusterContext) }),
-          );
-        } finally {
-          await audited;
-        }
-      });
+      const start = launch(conversationId, runId, async (release) =>
+        checkpoints.resumeWith(conversationId, resumeFrom, async () =>
+          runAgent(runDeps, { release, runId, conversationId, wantsTitle: false, decided, requester: { id: conversation.userId }, approver: { id: user.id, email: user.email, role: user.role }, ...(await clusterContext) }),
+        ),
+      );
       return { runId, conversationId, start };
     },
 

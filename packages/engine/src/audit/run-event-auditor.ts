@@ -25,6 +25,23 @@ export interface RunEventAuditor {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/**
+ * The audit record of an approved call's execution start. Written by the approval store with the execution claim, in
+ * the same statement (issue 32.3: a call that ran always has its record), so before the last checks at execution
+ * (cluster, target); when those refuse, the call's tool.failed record says `executed: false`.
+ */
+export function executionStartedRecord(input: { conversationId: string; callId: string; runId: string; tool: string; decidedBy?: string | undefined; startedAt: Date }): NewAuditEvent {
+  return {
+    ...(input.decidedBy ? { actorId: input.decidedBy } : {}),
+    action: 'tool.execution_started',
+    tool: input.tool,
+    subjectType: 'tool_call',
+    subjectId: input.callId,
+    conversationId: input.conversationId,
+    details: { run_id: input.runId, call_id: input.callId, tool: input.tool, started_at: input.startedAt.toISOString(), claimed: true },
+  };
+}
+
 /** Bounded, so a long-lived engine does not keep every call it ever saw. */
 const MAX_TRACKED_CALLS = 10_000;
 
@@ -32,11 +49,11 @@ export function createRunEventAuditor(deps: RunEventAuditorDeps): RunEventAudito
   let queue: Promise<void> = Promise.resolve();
   const owners = new Map<string, string | undefined>();
   /** call id → when it started executing and who approved it */
-  const calls = new Map<string, { startedAt?: number; decidedBy?: string }>();
+  const calls = new Map<string, { startedAt?: number; decidedBy?: string; approved?: boolean }>();
   /** call id → who approved it, kept past its result (its verification comes after) */
   const approvers = new Map<string, string>();
 
-  const track = (callId: string, patch: { startedAt?: number; decidedBy?: string }) => {
+  const track = (callId: string, patch: { startedAt?: number; decidedBy?: string; approved?: boolean }) => {
     if (!calls.has(callId) && calls.size >= MAX_TRACKED_CALLS) calls.delete(calls.keys().next().value!);
     calls.set(callId, { ...calls.get(callId), ...patch });
   };
@@ -100,7 +117,7 @@ export function createRunEventAuditor(deps: RunEventAuditorDeps): RunEventAudito
           },
         ];
       case 'tool.approved':
-        if (event.decided_by) track(event.call_id, { decidedBy: event.decided_by });
+        track(event.call_id, { approved: true, ...(event.decided_by ? { decidedBy: event.decided_by } : {}) });
         if (event.decided_by) {
           if (approvers.size >= MAX_TRACKED_CALLS) approvers.delete(approvers.keys().next().value!);
           approvers.set(event.call_id, event.decided_by);
@@ -108,6 +125,9 @@ export function createRunEventAuditor(deps: RunEventAuditorDeps): RunEventAudito
         return [];
       case 'tool.executing':
         track(event.call_id, { startedAt: event.timestamp ?? Date.now() });
+        // An approved call's start was recorded with its execution claim (executionStartedRecord); only calls that
+        // needed no approval are recorded here.
+        if (calls.get(event.call_id)?.approved) return [];
         return [{ actor: calls.get(event.call_id)?.decidedBy ?? 'owner', record: { ...base(event.tool, event.call_id), action: 'tool.execution_started', details: { run_id: runId, call_id: event.call_id, tool: event.tool, started_at: new Date(event.timestamp ?? Date.now()).toISOString() } } }];
       case 'tool.result':
       case 'tool.error': {

@@ -25,6 +25,14 @@ export const storageConfigSchema = z
      * generated once in SKYFLO_DATA_DIR/audit-signing-key. Replicas share one (SKYFLO_AUDIT_SIGNING_KEY_FILE supported).
      */
     SKYFLO_AUDIT_SIGNING_KEY: z.string().min(1).optional(),
+    /**
+     * Postgres session limits (issue 32.2), in milliseconds: a statement running longer is cancelled, a lock waited
+     * for longer is given up, and a session idle inside a transaction longer (a frozen or dead replica) is cut off,
+     * releasing its locks. 0 turns one off. Defaults 30000, 10000 and 5000: a dead holder is cut before a waiter gives up.
+     */
+    POSTGRES_STATEMENT_TIMEOUT_MS: z.coerce.number().int('must be a whole number of milliseconds').min(0, 'must be 0 (off) or more').default(30_000),
+    POSTGRES_LOCK_TIMEOUT_MS: z.coerce.number().int('must be a whole number of milliseconds').min(0, 'must be 0 (off) or more').default(10_000),
+    POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int('must be a whole number of milliseconds').min(0, 'must be 0 (off) or more').default(5_000),
     /** How often the engine checks the audit chain's head and, when it moved, publishes it signed (log line); default 30. */
     AUDIT_HEAD_PUBLISH_SECONDS: z.coerce.number().int('must be a whole number of seconds').min(1, 'must be at least 1').optional(),
   })
@@ -46,6 +54,7 @@ export const storageConfigSchema = z
     postgresMigrationUrl: env.POSTGRES_MIGRATION_URL,
     auditSigningKey: env.SKYFLO_AUDIT_SIGNING_KEY,
     auditHeadPublishSeconds: env.AUDIT_HEAD_PUBLISH_SECONDS,
+    postgresTimeouts: { statementMs: env.POSTGRES_STATEMENT_TIMEOUT_MS, lockMs: env.POSTGRES_LOCK_TIMEOUT_MS, idleInTransactionMs: env.POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT_MS },
   }));
 
 export type StorageConfig = z.output<typeof storageConfigSchema>;

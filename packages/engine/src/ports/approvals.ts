@@ -1,5 +1,6 @@
 /** Calls awaiting (or past) a human decision: the approval aggregate. */
 import type { ClusterPolicyMode, ClusterRef, RiskFlag, UndoProposal, VerificationEvidence, VerificationOutcome } from '@skyflo/protocol';
+import type { NewAuditEvent } from './audit.ts';
 
 /** The approval policy that applied to one call: its mode and where it came from ("cluster beta, namespace pay-*", "APPROVAL_POLICY"). */
 export interface ApprovalPolicyApplied {
@@ -126,12 +127,31 @@ export interface ApprovalStore {
    * when the row is not awaiting (already decided, or never requested), so a second approval executes nothing. A
    * denial clears the sealed exact arguments.
    */
-  decide(input: { conversationId: string; callId: string; approve: boolean; decidedBy: string; reason?: string; automatic?: boolean; autoRevert?: boolean; decisionRunId: string }): Promise<ApprovalRecord | undefined>;
+  decide(input: {
+    conversationId: string;
+    callId: string;
+    approve: boolean;
+    decidedBy: string;
+    reason?: string;
+    automatic?: boolean;
+    autoRevert?: boolean;
+    decisionRunId: string;
+    /** when it was decided (default now): the audit record's details carry the same instant */
+    decidedAt?: Date;
+    /** the decision's audit record: written in the same statement, so the decision never commits without it */
+    audit?: NewAuditEvent;
+  }): Promise<ApprovalRecord | undefined>;
   /**
    * Atomically moves approved → executing for `runId`, just before the tool runs; returns false when the call is not
    * approved-and-unclaimed. Only the winner executes, so a call runs at most once even if two runs resume it.
    */
-  claimExecution(input: { conversationId: string; callId: string; runId: string }): Promise<boolean>;
+  claimExecution(input: {
+    conversationId: string;
+    callId: string;
+    runId: string;
+    /** the execution start's audit record (tool.execution_started): written with the claim or the claim does not happen */
+    audit?: NewAuditEvent;
+  }): Promise<boolean>;
   /** Atomically moves executing → executed/failed and clears the sealed arguments; false when it was not claimed-and-unfinished. */
   markExecuted(input: { conversationId: string; callId: string; ok: boolean; resultSummary?: string }): Promise<boolean>;
   /** Moves an approved (never claimed) call to failed with a reason and clears its sealed arguments; false when it was not approved. */

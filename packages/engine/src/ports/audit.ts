@@ -30,6 +30,8 @@ export interface StoredAuditEvent extends AuditEvent {
   sequence: number;
   prevHash: string | null;
   hash: string | null;
+  /** the engine's signature over the record's content (migration 0011 on); null on older or forged records */
+  signature?: string | null;
 }
 
 export interface AuditFilter {
@@ -51,6 +53,13 @@ export interface AuditChainReport {
   headSequence: number | null;
   brokenAt?: { position: number; sequence: number; id: string; reason: string };
   anchorFound?: boolean;
+  /** whether signatures were checked (the trail has the engine's audit key) */
+  signaturesChecked: boolean;
+  /** signed-format records whose signature is the engine's */
+  signedRecords: number;
+  /** signed-format records without a valid signature (not written by the engine), and the first of them */
+  unsignedCount: number;
+  unsigned: Array<{ position: number; sequence: number; id: string; reason: string }>;
 }
 
 /** The audit trail behind GET /audit, /audit/export and /audit/verify (storage/audit-log.ts). */

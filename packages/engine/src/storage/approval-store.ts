@@ -1,5 +1,7 @@
-import { and, asc, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { AuditRecordSigner } from '../crypto/audit-record-signer.ts';
 import type { ApprovalPolicyApplied, ApprovalRecord, ApprovalStore, RiskFlag } from '../ports/index.ts';
+import { auditedChange } from './audit-append.ts';
 import { isUuid } from './conversation-cursor.ts';
 import { verificationFieldsOf, verificationStoreMethods } from './verification-store.ts';
 import type { SkyfloDatabase } from './database.ts';
@@ -59,6 +61,18 @@ function toRecord(row: ApprovalRow): ApprovalRecord {
   };
 }
 
+const approvalColumns = Object.entries(getTableColumns(approvals));
+
+/** A row as a raw statement returned it (snake_case, driver values), read as Drizzle reads its own selects. */
+function fromDriver(raw: Record<string, unknown>): ApprovalRow {
+  const row: Record<string, unknown> = {};
+  for (const [name, column] of approvalColumns) {
+    const value = raw[column.name];
+    row[name] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return row as ApprovalRow;
+}
+
 /** Why the reconciler closed a decision, as the result the conversation shows. */
 export const orphanedApprovedText = 'Not executed: the engine stopped after this call was approved and before it ran. Nothing was changed; ask again if it is still wanted.';
 export const unknownOutcomeText =
@@ -68,7 +82,7 @@ export const unknownOutcomeText =
  * Approvals as conditional updates: each state change is one `UPDATE … WHERE status = <expected> RETURNING`,
  * so two engine processes racing on the same call cannot both win (a second approval executes nothing).
  */
-export function createApprovalStore(db: SkyfloDatabase): ApprovalStore {
+export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?: AuditRecordSigner | undefined } = {}): ApprovalStore {
   const key = (conversationId: string, callId: string) => and(eq(approvals.conversationId, conversationId), eq(approvals.callId, callId));
 
   return {
@@ -109,9 +123,10 @@ export function createApprovalStore(db: SkyfloDatabase): ApprovalStore {
       return row ? toRecord(row) : undefined;
     },
 
-    async decide({ conversationId, callId, approve, decidedBy, reason, automatic, autoRevert, decisionRunId }) {
+    async decide({ conversationId, callId, approve, decidedBy, reason, automatic, autoRevert, decisionRunId, decidedAt, audit }) {
       if (!isUuid(conversationId)) return undefined;
-      const [row] = await db
+      const decision = (chainReady?: SQL) =>
+        db
         .update(approvals)
         .set({
           status: approve ? 'approved' : 'denied',
@@ -120,22 +135,31 @@ export function createApprovalStore(db: SkyfloDatabase): ApprovalStore {
           automatic: automatic === true,
           autoRevert: approve && autoRevert === true,
           decisionRunId,
-          decidedAt: new Date(),
+          decidedAt: decidedAt ?? new Date(),
           // A denied call never runs: its exact arguments (possibly a Secret) have no reason to be kept.
           ...(approve ? {} : { exactArgsSealed: null }),
         })
-        .where(and(key(conversationId, callId), eq(approvals.status, 'awaiting')))
+        .where(and(key(conversationId, callId), eq(approvals.status, 'awaiting'), chainReady))
         .returning();
+      // With its audit record: one statement, so the decision never exists without it (issue 32.3).
+      if (audit) {
+        const [raw] = await auditedChange<Record<string, unknown>>(db, decision, audit, options.auditSigner);
+        return raw ? toRecord(fromDriver(raw)) : undefined;
+      }
+      const [row] = await decision();
       return row ? toRecord(row) : undefined;
     },
 
-    async claimExecution({ conversationId, callId, runId }) {
+    async claimExecution({ conversationId, callId, runId, audit }) {
       if (!isUuid(conversationId)) return false;
-      const rows = await db
-        .update(approvals)
-        .set({ status: 'executing', decisionRunId: runId })
-        .where(and(key(conversationId, callId), eq(approvals.status, 'approved')))
-        .returning({ callId: approvals.callId });
+      const claim = (chainReady?: SQL) =>
+        db
+          .update(approvals)
+          .set({ status: 'executing', decisionRunId: runId })
+          .where(and(key(conversationId, callId), eq(approvals.status, 'approved'), chainReady))
+          .returning({ callId: approvals.callId });
+      // The execution start and its audit record commit together: a call that ran always has its record.
+      const rows = audit ? await auditedChange(db, claim, audit, options.auditSigner) : await claim();
       return rows.length > 0;
     },
 

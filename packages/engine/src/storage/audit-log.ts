@@ -1,27 +1,21 @@
 /**
  * The audit trail on Postgres/PGlite: one append-only table (a trigger refuses UPDATE, DELETE and TRUNCATE,
- * migration 0006) whose records are hash-chained in write order (audit/audit-chain.ts).
+ * migration 0006) whose records are hash-chained in write order (audit/audit-chain.ts) and, from migration 0011 on,
+ * signed by the engine (crypto/audit-record-signer.ts); an append is one statement (audit-append.ts).
  */
-import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gt, gte, like, lt, sql, type SQL } from 'drizzle-orm';
-import { createChainWalker, hashAuditRecord, GENESIS_HASH } from '../audit/audit-chain.ts';
-import { asStoredJson } from '../audit/canonical-json.ts';
-import type { AuditFilter, AuditTrail, NewAuditEvent, StoredAuditEvent } from '../ports/index.ts';
-import { isUuid } from './conversation-cursor.ts';
+import { createChainWalker } from '../audit/audit-chain.ts';
+import { signatureKeyId, type AuditRecordSigner } from '../crypto/audit-record-signer.ts';
+import type { AuditFilter, AuditTrail, StoredAuditEvent } from '../ports/index.ts';
+import { appendAuditEvent } from './audit-append.ts';
 import type { SkyfloDatabase } from './database.ts';
-import { auditEvents } from './schema.ts';
+import { auditChainHead, auditEvents } from './schema.ts';
 
-/**
- * Names Skyflo's audit-append lock among other applications' advisory locks. Why a lock: two appends reading the
- * same "last hash" at once would fork the chain; the transaction-scoped advisory lock makes "read the head, insert
- * the next record" one step across every engine process sharing the database (on PGlite, one connection, it is
- * taken trivially and the transaction itself serialises).
- */
-const AUDIT_CHAIN_LOCK_KEY = 7_265_005;
+export { appendAuditEvent } from './audit-append.ts';
 
 type AuditRow = typeof auditEvents.$inferSelect;
 
-function toStored(row: AuditRow): StoredAuditEvent {
+function toStored(row: AuditRow): StoredAuditEvent & { signature: string | null } {
   return {
     id: row.id,
     sequence: row.sequence,
@@ -30,6 +24,7 @@ function toStored(row: AuditRow): StoredAuditEvent {
     details: row.details,
     prevHash: row.prevHash,
     hash: row.hash,
+    signature: row.signature,
     ...(row.actorId !== null ? { actorId: row.actorId } : {}),
     ...(row.subjectType !== null ? { subjectType: row.subjectType } : {}),
     ...(row.subjectId !== null ? { subjectId: row.subjectId } : {}),
@@ -37,50 +32,6 @@ function toStored(row: AuditRow): StoredAuditEvent {
     ...(row.conversationId !== null ? { conversationId: row.conversationId } : {}),
     ...(row.tool !== null ? { tool: row.tool } : {}),
   };
-}
-
-/** Older callers put the conversation and tool in details only; they become filterable columns here. */
-function columnsOf(event: NewAuditEvent): { conversationId: string | null; tool: string | null } {
-  const fromDetails = event.details['conversation_id'];
-  const conversationId = event.conversationId ?? (typeof fromDetails === 'string' && isUuid(fromDetails) ? fromDetails : undefined);
-  const tool = event.tool ?? (typeof event.details['tool'] === 'string' ? (event.details['tool'] as string) : undefined);
-  return { conversationId: conversationId && isUuid(conversationId) ? conversationId : null, tool: tool ?? null };
-}
-
-/**
- * Appends one record inside the caller's transaction `tx` (a Drizzle transaction on either driver), so a change and
- * its audit record commit together. Integrations, settings and team code call this from their own transactions.
- * Must run inside a transaction: the chain lock is released at its end.
- */
-export async function appendAuditEvent(tx: SkyfloDatabase, event: NewAuditEvent): Promise<StoredAuditEvent> {
-  await tx.execute(sql`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_KEY})`);
-  // A statement of its own, after the lock: under READ COMMITTED it sees the previous holder's committed record
-  // (a snapshot taken in the same statement as the lock could predate it). The next sequence comes in the same trip.
-  const result = await tx.execute<{ hash: string | null; sequence: string | number }>(
-    sql`SELECT (SELECT hash FROM audit_events ORDER BY sequence DESC LIMIT 1) AS hash, nextval(pg_get_serial_sequence('audit_events', 'sequence')) AS sequence`,
-  );
-  const [head] = (result as unknown as { rows?: Array<{ hash: string | null; sequence: string | number }> }).rows ?? (result as unknown as Array<{ hash: string | null; sequence: string | number }>);
-  const sequence = Number(head!.sequence);
-  const prevHash = head!.hash ?? GENESIS_HASH;
-  const { conversationId, tool } = columnsOf(event);
-  const fields = {
-    id: randomUUID(),
-    sequence,
-    // Millisecond precision, as stored (timestamp(3)), so the hash computed now matches the row read back later.
-    at: new Date(Date.now()),
-    actorId: event.actorId ?? null,
-    action: event.action,
-    conversationId,
-    tool,
-    subjectType: event.subjectType ?? null,
-    subjectId: event.subjectId ?? null,
-    details: asStoredJson(event.details),
-    ip: event.ip ?? null,
-  };
-  const hash = hashAuditRecord(fields, prevHash);
-  const row = { ...fields, prevHash, hash };
-  await tx.insert(auditEvents).values(row);
-  return toStored(row);
 }
 
 function conditionsOf(filter: AuditFilter): SQL[] {
@@ -99,7 +50,20 @@ function conditionsOf(filter: AuditFilter): SQL[] {
 
 const whereOf = (conditions: SQL[]) => (conditions.length > 0 ? and(...conditions) : undefined);
 
-export function createAuditLog(db: SkyfloDatabase): AuditTrail {
+/** Why a signed-format record's signature does not hold, or undefined when it does. */
+function signatureProblem(signer: AuditRecordSigner, digest: string, signature: string | null): string | undefined {
+  if (signer.verify(digest, signature)) return undefined;
+  if (!signature) return 'not written by the engine: the record carries no signature (inserted into the table directly)';
+  const keyId = signatureKeyId(signature);
+  if (keyId && keyId !== signer.keyId) return `not verifiable with this engine's audit key: signed with key ${keyId}, the engine's is ${signer.keyId} (another installation's key, or the key was replaced)`;
+  return 'not written by the engine: its signature does not match its content (forged, or changed after it was written)';
+}
+
+/**
+ * `signer`: the engine's audit key, which signs each record appended and checks every signed-format record on verify;
+ * without it (tests of other things) records are written unsigned and verify checks the chain only, saying so.
+ */
+export function createAuditLog(db: SkyfloDatabase, signer?: AuditRecordSigner): AuditTrail {
   /** Keyset batches in write order: memory stays one batch however many records there are. */
   async function* scan(filter: AuditFilter & { batchSize?: number }): AsyncGenerator<StoredAuditEvent> {
     const batchSize = filter.batchSize ?? 500;
@@ -123,7 +87,7 @@ export function createAuditLog(db: SkyfloDatabase): AuditTrail {
 
   return {
     async record(event) {
-      await db.transaction((tx) => appendAuditEvent(tx as unknown as SkyfloDatabase, event));
+      await appendAuditEvent(db, event, signer);
     },
 
     async list({ limit, action, actorId }) {
@@ -148,7 +112,13 @@ export function createAuditLog(db: SkyfloDatabase): AuditTrail {
     scan,
 
     async verify(anchor) {
-      const walker = createChainWalker(anchor);
+      const [head] = await db.select({ signedFrom: auditChainHead.signedFrom }).from(auditChainHead).where(eq(auditChainHead.id, 1));
+      const walker = createChainWalker({
+        ...(anchor ? { anchor } : {}),
+        // No head row: the chain cannot say where the signed format starts; every record is then held to it.
+        signedFrom: head?.signedFrom ?? 0,
+        ...(signer ? { checkSignature: (digest: string, signature: string | null) => signatureProblem(signer, digest, signature) } : {}),
+      });
       for await (const record of scan({ batchSize: 1000 })) {
         const ok = walker.next({
           id: record.id,
@@ -164,6 +134,7 @@ export function createAuditLog(db: SkyfloDatabase): AuditTrail {
           ip: record.ip ?? null,
           hash: record.hash,
           prevHash: record.prevHash,
+          signature: (record as { signature?: string | null }).signature ?? null,
         });
         if (!ok) break;
       }

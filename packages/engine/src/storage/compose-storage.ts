@@ -1,4 +1,5 @@
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
+import type { AuditRecordSigner } from '../crypto/audit-record-signer.ts';
 import type { PlatformStorage } from '../ports/index.ts';
 import { createAnalyticsReader } from './analytics-reader.ts';
 import { createApprovalStore } from './approval-store.ts';
@@ -24,6 +25,8 @@ export function composeStorage(parts: {
   latestCheckpoints?: LatestCheckpointCache;
   /** one connection running one statement at a time, no other process (PGlite): see RunStoreOptions */
   exclusiveConnection?: boolean;
+  /** signs every audit record written and checks them on verify (the engine's audit key); absent: unsigned, unchecked */
+  auditSigner?: AuditRecordSigner;
   ping(): Promise<void>;
   close(): Promise<void>;
 }): PlatformStorage {
@@ -34,7 +37,7 @@ export function composeStorage(parts: {
     atomically: (work) =>
       parts.db.transaction((tx) => {
         const bound = tx as unknown as SkyfloDatabase;
-        return work({ users: createUserStore(bound), refreshTokens: createRefreshTokenStore(bound), audit: createAuditLog(bound), settings: createSettingsStore(bound), integrations: createIntegrationStore(bound) });
+        return work({ users: createUserStore(bound), refreshTokens: createRefreshTokenStore(bound), audit: createAuditLog(bound, parts.auditSigner), settings: createSettingsStore(bound), integrations: createIntegrationStore(bound) });
       }),
     conversations: {
       ...conversations,
@@ -46,11 +49,11 @@ export function composeStorage(parts: {
         return latest.writing(id, async () => ({ result: await conversations.delete(id) }));
       },
     },
-    approvals: createApprovalStore(parts.db),
+    approvals: createApprovalStore(parts.db, { auditSigner: parts.auditSigner }),
     runs: createRunStore(parts.db, { exclusiveConnection: parts.exclusiveConnection === true }),
     users: createUserStore(parts.db),
     refreshTokens: createRefreshTokenStore(parts.db),
-    audit: createAuditLog(parts.db),
+    audit: createAuditLog(parts.db, parts.auditSigner),
     settings: createSettingsStore(parts.db),
     integrations: createIntegrationStore(parts.db),
     analytics: createAnalyticsReader(parts.db),

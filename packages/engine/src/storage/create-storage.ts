@@ -1,4 +1,6 @@
 import type { StorageConfig } from '../config/index.ts';
+import { loadOrCreateAuditSigningKeyPem } from '../crypto/data-dir-secret.ts';
+import { parseAuditSigningKey } from '../crypto/parse-audit-signing-key.ts';
 import type { PlatformStorage } from '../ports/index.ts';
 import { openEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.ts';
 
@@ -9,18 +11,28 @@ import { openEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database
  * by runServer (`embedded`: already opening in config.dataDir, see startup/early-database.ts); either way it is
  * owned, and closed, by the storage returned.
  */
-export async function createStorage(config: StorageConfig, opening: { embedded?: Promise<EmbeddedDatabase> } = {}): Promise<PlatformStorage> {
+export async function createStorage(config: StorageConfig, opening: { embedded?: Promise<EmbeddedDatabase>; auditSigningKeyPem?: Promise<string> } = {}): Promise<PlatformStorage> {
+  // The audit key signs every record the storage writes (issue 31.12); it never enters the database. Read while the
+  // database opens; a failure is reported where it is awaited.
+  const keyPem = opening.auditSigningKeyPem ?? auditSigningKeyPemOf(config);
+  keyPem.catch(() => undefined);
   if (config.postgresUrl) {
     const { createPostgresStorage } = await import('./postgres-storage.ts');
-    return createPostgresStorage({ url: config.postgresUrl, ...(config.postgresMigrationUrl ? { migrationUrl: config.postgresMigrationUrl } : {}) });
+    const auditSigningKey = parseAuditSigningKey(await keyPem);
+    return createPostgresStorage({ url: config.postgresUrl, ...(config.postgresMigrationUrl ? { migrationUrl: config.postgresMigrationUrl } : {}), auditSigningKey, timeouts: config.postgresTimeouts });
   }
   // The database starts opening on its own thread first; the storage code (Drizzle, the stores) loads meanwhile.
   const embedded = await (opening.embedded ?? openEmbeddedDatabase(config.dataDir));
   try {
     const { createPgliteStorage } = await import('./pglite-storage.ts');
-    return await createPgliteStorage({ embedded });
+    return await createPgliteStorage({ embedded, auditSigningKey: parseAuditSigningKey(await keyPem) });
   } catch (error) {
     await embedded.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** SKYFLO_AUDIT_SIGNING_KEY, or the key generated once in the data dir (create-engine signs chain heads with the same). */
+export function auditSigningKeyPemOf(config: StorageConfig): Promise<string> {
+  return config.auditSigningKey ? Promise.resolve(config.auditSigningKey) : loadOrCreateAuditSigningKeyPem(config.dataDir);
 }

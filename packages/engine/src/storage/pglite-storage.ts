@@ -3,6 +3,8 @@ import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import type { Pool } from 'pg';
+import type { KeyObject } from 'node:crypto';
+import { createAuditRecordSigner } from '../crypto/audit-record-signer.ts';
 import type { PlatformStorage } from '../ports/index.ts';
 import { composeStorage } from './compose-storage.ts';
 import type { SkyfloDatabase } from './database.ts';
@@ -24,6 +26,8 @@ export interface PgliteStorageOptions {
   lite?: PGlite;
   /** where a fresh data dir is copied from; default <repo>/.tools/pglite-template (made at npm install) */
   templateDir?: string;
+  /** the engine's audit key: signs each audit record (crypto/audit-record-signer.ts); absent, records are unsigned */
+  auditSigningKey?: KeyObject;
 }
 
 /**
@@ -53,6 +57,7 @@ export async function createPgliteStorage(options: PgliteStorageOptions): Promis
     if (!embedded) await migrate(drizzle(lite as PGlite), { migrationsFolder });
     return composeStorage({
       db,
+      ...(options.auditSigningKey ? { auditSigner: createAuditRecordSigner(options.auditSigningKey) } : {}),
       checkpointer: checkpointer.get,
       ...(latestCheckpoints ? { latestCheckpoints } : {}),
       // PGlite runs one statement at a time on its one connection, whoever shares the instance

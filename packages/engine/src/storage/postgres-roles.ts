@@ -38,6 +38,10 @@ export async function grantServingRole(owner: pg.PoolClient, servingRole: string
     await owner.query(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO ${role}`);
     await owner.query(`REVOKE ALL ON TABLE audit_events FROM ${role}`);
     await owner.query(`GRANT ${auditPrivileges} ON TABLE audit_events TO ${role}`);
+    // The chain's head row: an append moves it, nothing else. Not its signed_from (where signatures become
+    // mandatory), nor inserting or deleting the row.
+    await owner.query(`REVOKE ALL ON TABLE audit_chain_head FROM ${role}`);
+    await owner.query(`GRANT SELECT, UPDATE (sequence, prev_hash, hash) ON TABLE audit_chain_head TO ${role}`);
     await owner.query('COMMIT');
   } catch (error) {
     await owner.query('ROLLBACK').catch(() => undefined);

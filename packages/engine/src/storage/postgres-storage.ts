@@ -2,6 +2,8 @@ import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import type { KeyObject } from 'node:crypto';
+import { createAuditRecordSigner } from '../crypto/audit-record-signer.ts';
 import type { PlatformStorage } from '../ports/index.ts';
 import { composeStorage } from './compose-storage.ts';
 import { migrationsFolder } from './migrations-folder.ts';
@@ -23,12 +25,35 @@ export interface PostgresStorageOptions {
    */
   migrationUrl?: string;
   poolSize?: number;
+  /** the serving sessions' limits (POSTGRES_*_TIMEOUT_MS); default: defaultPostgresTimeouts */
+  timeouts?: Partial<PostgresSessionTimeouts>;
+  /** the engine's audit key: signs each audit record (crypto/audit-record-signer.ts); absent, records are unsigned */
+  auditSigningKey?: KeyObject;
 }
+
+/** Limits every serving session gets at connect (issue 32.2), in milliseconds; 0 is off. */
+export interface PostgresSessionTimeouts {
+  statementMs: number;
+  lockMs: number;
+  /** a session idle inside a transaction this long (a frozen replica) is ended by the server, releasing its locks */
+  idleInTransactionMs: number;
+}
+
+export const defaultPostgresTimeouts: PostgresSessionTimeouts = { statementMs: 30_000, lockMs: 10_000, idleInTransactionMs: 5_000 };
 
 /** Postgres through node-postgres; one pool shared by Drizzle and the LangGraph checkpointer. */
 export async function createPostgresStorage(options: PostgresStorageOptions): Promise<PlatformStorage> {
-  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
-  // A client dropped by the server (a restart) must not crash the process; the pool replaces it.
+  const timeouts = { ...defaultPostgresTimeouts, ...options.timeouts };
+  // Sent at connect: no lock is held past a frozen holder's idle limit, and no request waits on a lock indefinitely.
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    statement_timeout: timeouts.statementMs,
+    lock_timeout: timeouts.lockMs,
+    idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+  });
+  // A client dropped by the server (a restart, or a session ended by idle_in_transaction_session_timeout) must not
+  // crash the process, idle or checked out; the pool replaces it.
   survivePostgresDisconnects(pool);
   // Two connections: one holds the migration lock while the checkpointer's setup runs on the other.
   const ownerPool = options.migrationUrl ? new pg.Pool({ connectionString: options.migrationUrl, max: 2 }) : undefined;
@@ -43,6 +68,8 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     // Several engine replicas may start at once: the advisory lock lets exactly one run migrations at a time.
     const lockClient = await migrator.connect();
     try {
+      // Migrations (and waiting for another replica's) may take longer than a request may: no limits on this session.
+      await lockClient.query('SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0');
       await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
       await migrate(drizzle(lockClient), { migrationsFolder });
       await (ownerPool ? new PostgresSaver(ownerPool) : checkpointer).setup();
@@ -52,6 +79,8 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
       }
     } finally {
       await lockClient.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+      // Back to the limits it connected with, before the pool hands it to a request.
+      await lockClient.query('RESET statement_timeout; RESET lock_timeout; RESET idle_in_transaction_session_timeout').catch(() => undefined);
       lockClient.release();
     }
     await ownerPool?.end();
@@ -59,6 +88,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     const label = describePostgres(options.url);
     const storage = composeStorage({
       db,
+      ...(options.auditSigningKey ? { auditSigner: createAuditRecordSigner(options.auditSigningKey) } : {}),
       checkpointer: async () => checkpointer,
       ping: async () => {
         try {

@@ -3,7 +3,7 @@
  * generated from this file with `npx drizzle-kit generate --config packages/engine/drizzle.config.ts`.
  */
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
 
 // Millisecond precision: pagination cursors carry JS Date ISO strings, which must compare equal to the stored value.
 const instant = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
@@ -224,6 +224,8 @@ export const auditEvents = pgTable(
      */
     prevHash: text('prev_hash'),
     hash: text('hash'),
+    /** `<key id>.<Ed25519 signature>` over the record's content digest (migration 0011 on): written by the engine */
+    signature: text('signature'),
   },
   (table) => [
     index('audit_events_at_idx').on(table.at.desc()),
@@ -234,6 +236,19 @@ export const auditEvents = pgTable(
     index('audit_events_action_idx').on(table.action, table.sequence),
   ],
 );
+
+/**
+ * The audit chain's head (one row, migration 0011): an append updates it and inserts the record in one statement, so
+ * the row lock, held only until that statement's transaction ends, is what orders the chain across engine processes.
+ * `signed_from` (not writable by the serving role) is where the signed format starts.
+ */
+export const auditChainHead = pgTable('audit_chain_head', {
+  id: smallint('id').primaryKey().default(1),
+  sequence: bigint('sequence', { mode: 'number' }).notNull(),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+  signedFrom: bigint('signed_from', { mode: 'number' }).notNull(),
+});
 
 /**
  * Small engine-wide facts and settings by key (JSON values), e.g. the check that every engine process of an

@@ -12,6 +12,7 @@ import { ConversationIdTakenError } from '../ports/conversation-id-taken-error.t
 import { formatConversationCursor, parseConversationCursor } from '../storage/conversation-cursor.ts';
 import type { ApprovalRecord, ApprovalStore, Conversation, ConversationStore, RunRecord, RunStore, Storage, TimelineEntry } from '../ports/index.ts';
 
+/** No audit trail here: the `audit` records decide and claimExecution are given are not kept (agent-only tests). */
 export function createInMemoryApprovalStore(options: { runs?: RunStore } = {}): ApprovalStore & { cancelOpen(conversationId: string): void } {
   const records = new Map<string, ApprovalRecord>();
   const key = (conversationId: string, callId: string) => `${conversationId}\u0000${callId}`;

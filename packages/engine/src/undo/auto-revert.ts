@@ -19,6 +19,7 @@ import type { GraphDeps, RunContext } from '../graph/run-context.ts';
 import type { GateTools, Identity } from '../graph/nodes/gate/gate-tools.ts';
 import { previewFacts, previewHash } from '../graph/nodes/gate/preview-and-request.ts';
 import { approverImpersonation, sealContext } from '../graph/nodes/gate/gate-tools.ts';
+import { executionStartedRecord } from '../audit/run-event-auditor.ts';
 import type { ToolGateway } from '../mcp/tool-gateway.ts';
 import type { ApprovalRecord, ApprovalStore, RiskFlag } from '../ports/index.ts';
 import type { InverseCall } from '../verification/baseline.ts';
@@ -216,7 +217,8 @@ export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurrou
   if (!decided) return `Automatic revert ${callId} was not run: it was already decided.`;
   await at.emit('tools.pending', { tools: [{ ...identity, requires_approval: true, destructive: decided.destructive, timestamp: Date.now() }] });
   await at.emit('tool.approved', { ...identity, decided_by: decidedBy, ...(at.approverEmail ? { decided_by_email: at.approverEmail } : {}), decided_at: (decided.decidedAt ?? new Date()).getTime(), reason, automatic: true });
-  if (!(await deps.approvals.claimExecution({ conversationId: at.conversationId, callId, runId: at.runId }))) return `Automatic revert ${callId} was not run: another run claimed it.`;
+  const claimAudit = executionStartedRecord({ conversationId: at.conversationId, callId, runId: at.runId, tool: inverse.tool, decidedBy, startedAt: new Date() });
+  if (!(await deps.approvals.claimExecution({ conversationId: at.conversationId, callId, runId: at.runId, audit: claimAudit }))) return `Automatic revert ${callId} was not run: another run claimed it.`;
   if (!at.actingAs.ok) {
     const text = 'Not executed: EXECUTE_AS_APPROVER is on, but the engine does not know the approver here, so the automatic revert cannot run as them. Use Undo.';
     await deps.approvals.markExecuted({ conversationId: at.conversationId, callId, ok: false, resultSummary: text });

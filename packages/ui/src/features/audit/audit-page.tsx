@@ -82,7 +82,9 @@ function AdminAuditPage() {
           <div role="status" data-testid="verify-result" className={`rounded-md border px-3 py-2 text-sm ${verify.data.ok ? 'border-ok/40 bg-ok/10 text-ok' : 'border-danger/40 bg-danger/10 text-danger'}`}>
             {verify.data.ok
               ? `Chain intact: ${verify.data.records_checked} records verified${verify.data.head_hash ? `, head ${verify.data.head_hash.slice(0, 12)}…` : '.'}`
-              : `Chain broken at record #${verify.data.broken_at?.sequence}: ${verify.data.broken_at?.reason}`}
+              : verify.data.broken_at
+                ? `Chain broken at record #${verify.data.broken_at.sequence}: ${verify.data.broken_at.reason}`
+                : `${verify.data.not_written_by_engine?.count ?? 0} record(s) not written by the engine, first #${verify.data.not_written_by_engine?.records[0]?.sequence}: ${verify.data.not_written_by_engine?.records[0]?.reason}`}
           </div>
         ) : null}
         {verify.isError ? <ErrorNote>{verify.error.message}</ErrorNote> : null}

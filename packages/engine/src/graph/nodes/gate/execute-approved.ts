@@ -4,6 +4,7 @@
  * the one the approver saw (else TARGET_CHANGED). Every decision event says who decided, when and why.
  */
 import { closedCallCode } from '../../../agent/reconcile-orphaned-approvals.ts';
+import { executionStartedRecord } from '../../../audit/run-event-auditor.ts';
 import { hashToolCall } from '../../../approvals/hash-tool-call.ts';
 import type { JenkinsCallCredentials, ToolInfo } from '../../../mcp/tool-gateway.ts';
 import type { ApprovalRecord } from '../../../ports/index.ts';
@@ -96,7 +97,13 @@ export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateT
     // Claim first, execute second: if two runs ever resume the same approved call, only one wins the claim. The claim is
     // sent before the tool.approved event (P4: its database round trip then overlaps the event and the checks' MCP
     // round trips instead of following them); its answer is awaited below, before any check's verdict.
-    const claimed = deps.approvals.claimExecution({ conversationId: run.conversationId, callId: call.callId, runId: run.runId });
+    // Its audit record (tool.execution_started) is written by the same statement: no execution without its record.
+    const claimed = deps.approvals.claimExecution({
+      conversationId: run.conversationId,
+      callId: call.callId,
+      runId: run.runId,
+      audit: executionStartedRecord({ conversationId: run.conversationId, callId: call.callId, runId: run.runId, tool: record.tool, decidedBy: record.decidedBy, startedAt: new Date() }),
+    });
     claimed.catch(() => undefined); // awaited below
     await approvedEvent();
     // The checks before execution start once the approval is announced (what changed up to then is seen) and run while

@@ -55,6 +55,9 @@ export function toVerifyResponse(report: AuditChainReport) {
     head_sequence: report.headSequence,
     ...(report.anchorFound !== undefined ? { anchor_found: report.anchorFound } : {}),
     ...(report.brokenAt ? { broken_at: { position: report.brokenAt.position, sequence: report.brokenAt.sequence, id: report.brokenAt.id, reason: report.brokenAt.reason } } : {}),
+    signatures_checked: report.signaturesChecked,
+    signed_records: report.signedRecords,
+    ...(report.unsignedCount > 0 ? { not_written_by_engine: { count: report.unsignedCount, records: report.unsigned } } : {}),
   };
 }
 
