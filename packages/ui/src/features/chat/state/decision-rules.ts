@@ -2,7 +2,7 @@
  * What a page may decide, read from the live timeline: the cards a batch decision covers, and why a card may not be
  * decided right now. Pure functions of the timeline, so the store's intents and the page agree on them.
  */
-import { decisionTargetOf, pendingApprovals, type DecisionTarget, type TimelineState } from './timeline.ts';
+import { decisionTargetOf, pendingApprovals, type DecisionTarget, type TimelineState, type ToolView } from './timeline.ts';
 
 /**
  * The calls a batch decision covers: the cards on screen (previewed, awaiting a decision), each with the hashes of
@@ -10,6 +10,13 @@ import { decisionTargetOf, pendingApprovals, type DecisionTarget, type TimelineS
  */
 export function decisionTargets(timeline: TimelineState): DecisionTarget[] {
   return pendingApprovals(timeline).map(decisionTargetOf);
+}
+
+/** The engine's risk flag on a call whose dry-run preview failed: approving it needs "approve without a preview". */
+export const previewFailedRiskCode = 'PREVIEW_FAILED';
+
+export function hasFailedPreview(tool: Pick<ToolView, 'risks'>): boolean {
+  return tool.risks?.some((risk) => risk.code === previewFailedRiskCode) ?? false;
 }
 
 /** the call is still waiting for a decision on this page */
@@ -21,12 +28,14 @@ export function isAwaitingDecision(timeline: TimelineState, callId: string): boo
  * Why `target` may not be decided from this page right now, or undefined when it may: the engine must have paused
  * (every call of the turn previewed), and the card must still show the same preview the user decides on.
  */
-export function decisionRefusal(timeline: TimelineState, target: DecisionTarget, approve: boolean): string | undefined {
+export function decisionRefusal(timeline: TimelineState, target: DecisionTarget, approve: boolean, withoutPreview = false): string | undefined {
   if (timeline.status === 'streaming') return 'The agent is still preparing this turn; decide once every proposed change is shown.';
   const shown = pendingApprovals(timeline).find((tool) => tool.call_id === target.call_id);
   if (!shown) return undefined; // decided meanwhile: nothing to send (the caller skips it)
   const current = decisionTargetOf(shown);
   if (current.args_hash !== target.args_hash || current.diff_hash !== target.diff_hash) return `The preview of ${shown.tool} changed after it was shown; read the card again and decide it there.`;
   if (approve && !target.args_hash) return `The preview of ${shown.tool} did not reach this page, so it cannot be approved from here; reload the page.`;
+  // the engine refuses it too (PREVIEW_NOT_ACKNOWLEDGED): only its card's "approve without a preview" approves it
+  if (approve && !withoutPreview && hasFailedPreview(shown)) return `The dry-run preview of ${shown.tool} failed; approve it on its card, with "approve without a preview" ticked.`;
   return undefined;
 }
