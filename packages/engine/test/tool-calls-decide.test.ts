@@ -10,9 +10,10 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testPassword } from './auth-test-engine.ts';
 import { find, shopAndPaymentsNamespaces, startTwoClusterEngine, type TwoClusterEngine } from './clusters-test-support.ts';
+import { openNotificationStream, type LiveStream } from './team-test-support.ts';
 
 const web = `---
 apiVersion: apps/v1
@@ -27,6 +28,8 @@ spec:
 `;
 
 let fx: TwoClusterEngine;
+/** alf's live notifications (GET /notifications/stream), open before any call is proposed */
+let alfNotifications: LiveStream;
 /** session tokens by person, plus zoe's API token made for `skyflo chat` (chat and approvals:read, no approvals:write) */
 const tokens: Record<string, string> = {};
 /** the calls waiting, by name: their conversation and the args_hash/diff_hash the card showed */
@@ -78,6 +81,8 @@ beforeAll(async () => {
   const chatToken = await fx.api('POST', '/auth/tokens', tokens['zoe']!, { name: 'zoe terminal', scopes: ['chat', 'approvals:read'] });
   expect(chatToken.status).toBe(201);
   tokens['zoe-chat-token'] = String(chatToken.json['token']);
+  alfNotifications = await openNotificationStream(fx.base, tokens['alf']!);
+  expect(alfNotifications.status).toBe(200);
 
   // on beta, asked by a member; on alpha, a destructive call asked by ann; on alpha, ann's call whose preview fails
   await proposeAwaiting('scale_beta', tokens['member']!, 'k8s_scale', { name: 'web', resource_type: 'deployment', namespace: 'shop', replicas: 3 }, 'beta');
@@ -86,6 +91,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  alfNotifications?.close();
   await fx?.close();
 });
 
@@ -117,6 +123,10 @@ describe('the pending list and the decision answer the same cases the same way',
 
     const approved = await fx.api('POST', `/agent/approvals/${call.callId}`, tokens[who]!, { approve: true, conversation_id: call.conversationId, args_hash: call.argsHash, ...(call.diffHash ? { diff_hash: call.diffHash } : {}) });
     expect({ status: approved.status, detail: approved.json['detail'] }).toEqual(decision);
+  });
+
+  it("the notification an approver limited to alpha gets for the call on beta says the same", async () => {
+    await vi.waitFor(() => expect(alfNotifications.notifications().find((item) => item['call_id'] === 'call_scale_beta')).toMatchObject({ kind: 'approval.requested', can_decide: false, cannot_decide_reason: outOfScope }));
   });
 
   it('nothing refused above ran: beta and alpha still run one replica of web with its image', async () => {
