@@ -27,6 +27,8 @@ spec:
     spec: {containers: [{name: web, image: nginx:1.27}]}
 `;
 
+const idle = web.replace(/web/g, 'idle').replace('replicas: 1', 'replicas: 0');
+
 let fx: TwoClusterEngine;
 /** alf's live notifications (GET /notifications/stream), open before any call is proposed */
 let alfNotifications: LiveStream;
@@ -63,6 +65,8 @@ beforeAll(async () => {
       const manifest = path.join(directory, 'web.yaml');
       await writeFile(manifest, `${shopAndPaymentsNamespaces}${web}`);
       await kubectl('alpha', 'apply', '-f', manifest);
+      await writeFile(path.join(directory, 'idle.yaml'), idle);
+      await kubectl('alpha', 'apply', '-f', path.join(directory, 'idle.yaml'));
       await kubectl('beta', 'apply', '-f', manifest);
     },
   });
@@ -87,6 +91,8 @@ beforeAll(async () => {
   // on beta, asked by a member; on alpha, a destructive call asked by ann; on alpha, ann's call whose preview fails
   await proposeAwaiting('scale_beta', tokens['member']!, 'k8s_scale', { name: 'web', resource_type: 'deployment', namespace: 'shop', replicas: 3 }, 'beta');
   await proposeAwaiting('scale_to_zero', tokens['ann']!, 'k8s_scale', { name: 'web', resource_type: 'deployment', namespace: 'shop', replicas: 0 });
+  // waking a deployment scaled to zero: its inverse (back to 0) is destructive
+  await proposeAwaiting('wake', tokens['ann']!, 'k8s_scale', { name: 'idle', resource_type: 'deployment', namespace: 'shop', replicas: 2 });
   await proposeAwaiting('no_preview', tokens['ann']!, 'k8s_set_image', { resource_name: 'web', resource_type: 'deployment', namespace: 'shop', container_images: 'web:nginx:1.28' });
 }, 180_000);
 
@@ -175,5 +181,22 @@ describe('a call whose dry run finds no target', () => {
     expect(sentToModel).toMatch(/found no target, so nobody was asked to approve it/);
     const pending = (await fx.api('GET', '/approvals/pending', fx.adminToken)).json['data'] as Array<Record<string, unknown>>;
     expect(pending.map((item) => item['call_id'])).not.toContain('call_ghost');
+  });
+});
+
+describe('automatic revert under four-eyes (issue 31 item 6, at decision time)', () => {
+  it('the requester may not pre-approve an inverse that would need a second person; without auto_revert they may approve', async () => {
+    const call = calls['wake']!;
+    const pending = ((await fx.api('GET', '/approvals/pending', tokens['ann']!)).json['data'] as Array<Record<string, unknown>>).find((item) => item['call_id'] === call.callId);
+    // the change itself is ann's to approve; its inverse scales idle back to zero
+    expect(pending).toMatchObject({ can_decide: true, undo: expect.objectContaining({ tool: 'k8s_scale', args: expect.objectContaining({ replicas: 0 }) }) });
+    const refused = await fx.api('POST', `/agent/approvals/${call.callId}`, tokens['ann']!, { approve: true, conversation_id: call.conversationId, args_hash: call.argsHash, diff_hash: call.diffHash, auto_revert: true });
+    expect(refused.status).toBe(403);
+    expect(refused.json['detail']).toMatch(/^Four-eyes: the automatic revert of call_wake \(.*\) would itself need someone other than you to approve it, so you cannot approve it with auto_revert/);
+    expect(await fx.kubectl('alpha', 'get', 'deployment', 'idle', '-n', 'shop', '-o', 'jsonpath={.spec.replicas}')).toBe('0');
+    fx.sim.reset({ rules: [{ match: { always: true }, reply: 'Woken.' }] });
+    const { frames } = await fx.stream(`/agent/approvals/${call.callId}`, { approve: true, conversation_id: call.conversationId, args_hash: call.argsHash, diff_hash: call.diffHash }, tokens['ann']!);
+    expect(find(frames, 'tool.approved')[0]).toMatchObject({ call_id: 'call_wake' });
+    expect(await fx.kubectl('alpha', 'get', 'deployment', 'idle', '-n', 'shop', '-o', 'jsonpath={.spec.replicas}')).toBe('2');
   });
 });
