@@ -4,6 +4,7 @@
  * nobody can be asked, so the call stays pending. At the terminal, text typed ahead is never a decision: keys typed
  * before the card could be read are discarded and reported (terminal-input.ts TypeaheadGuard).
  */
+import { hasFailedPreview } from '@skyflo/protocol';
 import { approvalKeysLine, diffIsCut, diffPage, formatArgs, type AwaitingApproval } from './approval-card.ts';
 import type { Context } from './chat-context.ts';
 import type { Decision, DecisionPosition } from './run-turn.ts';
@@ -54,7 +55,7 @@ async function askApproval(context: Context, approval: AwaitingApproval, positio
     const approving = key.name === 'a!' || key.name === 'a' || key.name === 'y';
     // Issue 31 item 10: nobody has seen what a call whose dry run failed would change; approving it is said in words.
     let withoutPreview = false;
-    if (approving && previewFailed(approval)) {
+    if (approving && hasFailedPreview(approval)) {
       const answer = await input.readLine(`${palette.yellow('The dry-run preview of this call failed, so nobody has seen what it would change.')} Approve it without a preview (recorded in the audit trail)? Type yes: `);
       if (answer.kind !== 'line' || answer.text.trim().toLowerCase() !== 'yes') {
         io.stdout.write(`${palette.dim('not approved; decide again')}\n`);
@@ -77,16 +78,11 @@ async function askApproval(context: Context, approval: AwaitingApproval, positio
   }
 }
 
-/** The engine's risk flag on a call whose dry-run preview failed: approving it needs "approve without a preview". */
-function previewFailed(approval: AwaitingApproval): boolean {
-  return approval.risks?.some((risk) => risk.code === 'PREVIEW_FAILED') ?? false;
-}
-
 export function decider(context: Context): (approval: AwaitingApproval, position: DecisionPosition) => Promise<Decision> {
   if (context.options.approveAll) {
     return async (approval) => {
       // --approve-all never approves blind: a call whose preview failed waits for a person.
-      if (previewFailed(approval)) {
+      if (hasFailedPreview(approval)) {
         context.io.stderr.write(`skyflo: --approve-all left ${describeCall(approval)} pending: its dry-run preview failed, and only a person approves a call without a preview (in the UI, or at the terminal).\n`);
         return { leave: true, why: `the dry-run preview of ${approval.tool} failed; --approve-all does not approve a call without a preview` };
       }

@@ -4,11 +4,11 @@
  * the route streams the run's events from the bus. The run does not depend on the stream staying open.
  */
 import { randomUUID } from 'node:crypto';
-import type { ApiTokenScope } from '@skyflo/protocol';
+import { hasFailedPreview, type ApiTokenScope } from '@skyflo/protocol';
 import type { AuditLog, AuthenticatedUser, Conversation, RecordedUndo } from '../ports/index.ts';
 import { appendUserEntry } from '../timeline/apply-event.ts';
 import { fourEyesCause, type ApprovalPolicyName } from '../approvals/decision-authority.ts';
-import { decide, previewFailedRiskCode, requestShapeRule, type DecisionRefusal } from '../tool-calls/decide/decide.ts';
+import { decide, requestShapeRule, type DecisionRefusal } from '../tool-calls/decide/decide.ts';
 import { conversationAccess, type ConversationAction } from '../access/conversation-access.ts';
 import { BusPublishError } from '../bus/bus-publish-error.ts';
 import { reconcileOrphanedApprovals } from './reconcile-orphaned-approvals.ts';
@@ -312,7 +312,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       if (refusal || !found) throw refusalError(refusal ?? { status: 404, code: 'CONVERSATION_NOT_FOUND', reason: `Conversation ${conversationId} not found` });
       const conversation = found;
       // Recorded only when the call had no preview: the acknowledgement is part of what was approved.
-      const approvedWithoutPreview = approve && withoutPreview === true && record?.risks.some((risk) => risk.code === previewFailedRiskCode);
+      const approvedWithoutPreview = approve && withoutPreview === true && record !== undefined && hasFailedPreview(record);
       const runId = randomUUID();
       await claim(conversationId, runId, user.id);
       // The state the run resumes from, read once the conversation is claimed, so no run can write it before the run

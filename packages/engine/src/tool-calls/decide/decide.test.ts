@@ -3,7 +3,8 @@
  * status and code are what POST /agent/approvals/:call_id sends, its reason what GET /approvals/pending shows).
  */
 import { describe, expect, it } from 'vitest';
-import { decide, decideRules, previewFailedRiskCode, type DecidedCall, type DecisionFacts, type DecisionRequest } from './decide.ts';
+import { previewFailedRiskCode } from '@skyflo/protocol';
+import { decide, decideRules, type DecidedCall, type DecisionFacts, type DecisionRequest } from './decide.ts';
 
 const call: DecidedCall = {
   callId: 'call_1',

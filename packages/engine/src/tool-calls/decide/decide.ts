@@ -7,15 +7,13 @@
  * The caller gathers the facts (storage reads, the paused turn, the decider's scope, the API token) and asks once;
  * nothing here reads storage or knows HTTP. A refusal carries the status and code the API answers with.
  */
-import type { ApiTokenScope, MemberScope } from '@skyflo/protocol';
+import { hasFailedPreview, type ApiTokenScope, type MemberScope } from '@skyflo/protocol';
 import { decisionRefusal as authorityRefusal, type ApprovalPolicyName } from '../../approvals/decision-authority.ts';
 import { conversationAccess } from '../../access/conversation-access.ts';
 import { decisionPolicyOf } from '../../clusters/cluster-policies.ts';
 import { clusterInScope, namespaceInScope } from '../../clusters/member-scope.ts';
 import type { ApprovalRecord, Role } from '../../ports/index.ts';
 
-/** The risk flag the gate records on a call whose dry-run preview failed (graph/nodes/gate/preview-and-request.ts). */
-export const previewFailedRiskCode = 'PREVIEW_FAILED';
 
 /** The scope an API token needs to approve or deny calls (a `chat` token only asks and reads). */
 export const decideScope: ApiTokenScope = 'approvals:write';
@@ -178,7 +176,7 @@ export const orderRule: DecideRule = ({ request, earlierAwaiting, callId }) =>
  * refuses outright) is approved only by someone who says so: "approve without a preview", recorded in the audit trail.
  */
 export const previewAcknowledgedRule: DecideRule = ({ request, call, callId }) =>
-  request?.approve && !request.withoutPreview && call?.risks.some((risk) => risk.code === previewFailedRiskCode)
+  request?.approve && !request.withoutPreview && call && hasFailedPreview(call)
     ? {
         status: 400,
         code: 'PREVIEW_NOT_ACKNOWLEDGED',

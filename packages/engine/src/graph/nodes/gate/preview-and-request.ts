@@ -4,7 +4,7 @@
  * and send tool.awaiting_approval. Every such call of a model turn goes through this before the run pauses, so each
  * one's preview is on screen (and listed under Pending approvals) before any of them can be decided.
  */
-import type { AgentEventPayload } from '@skyflo/protocol';
+import { previewFailedRiskCode, type AgentEventPayload } from '@skyflo/protocol';
 import { mergeRisks } from '@skyflo/safety';
 import { approvalFacts } from '../../../approvals/approval-facts.ts';
 import { decideApproval } from '../../../approvals/approval-policy.ts';
@@ -16,7 +16,6 @@ import type { ToolInfo } from '../../../mcp/tool-gateway.ts';
 import type { ApprovalPolicyApplied, ApprovalRecord, RiskFlag } from '../../../ports/index.ts';
 import type { GraphDeps, RunContext } from '../../run-context.ts';
 import type { PendingCall } from '../../state.ts';
-import { previewFailedRiskCode } from '../../../tool-calls/decide/decide.ts';
 import { errorText, sealContext, sha256, type CallOutcome, type GateTools } from './gate-tools.ts';
 
 /** What a preview says beyond its text (our MCP server's preview_tool_call structured result). */

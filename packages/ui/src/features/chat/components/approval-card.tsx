@@ -5,7 +5,7 @@ import { useDecisionRight } from '../../approvals/pending-query.tsx';
 import { useChatStore } from '../state/chat-store.ts';
 import { decisionTargetOf, type DecisionTarget, type ToolView } from '../state/timeline.ts';
 import { decisionOfKey } from './card-keys.ts';
-import { hasFailedPreview } from '../state/decision-rules.ts';
+import { hasFailedPreview } from '@skyflo/protocol';
 import { ApprovalCluster } from '../../clusters/approval-cluster.tsx';
 import { ArgsView } from './tool-card.tsx';
 import { AutoRevertOption, UndoOfBanner } from './undo-approval.tsx';

@@ -2,7 +2,8 @@
  * What a page may decide, read from the live timeline: the cards a batch decision covers, and why a card may not be
  * decided right now. Pure functions of the timeline, so the store's intents and the page agree on them.
  */
-import { decisionTargetOf, pendingApprovals, type DecisionTarget, type TimelineState, type ToolView } from './timeline.ts';
+import { hasFailedPreview } from '@skyflo/protocol';
+import { decisionTargetOf, pendingApprovals, type DecisionTarget, type TimelineState } from './timeline.ts';
 
 /**
  * The calls a batch decision covers: the cards on screen (previewed, awaiting a decision), each with the hashes of
@@ -10,13 +11,6 @@ import { decisionTargetOf, pendingApprovals, type DecisionTarget, type TimelineS
  */
 export function decisionTargets(timeline: TimelineState): DecisionTarget[] {
   return pendingApprovals(timeline).map(decisionTargetOf);
-}
-
-/** The engine's risk flag on a call whose dry-run preview failed: approving it needs "approve without a preview". */
-export const previewFailedRiskCode = 'PREVIEW_FAILED';
-
-export function hasFailedPreview(tool: Pick<ToolView, 'risks'>): boolean {
-  return tool.risks?.some((risk) => risk.code === previewFailedRiskCode) ?? false;
 }
 
 /** the call is still waiting for a decision on this page */
