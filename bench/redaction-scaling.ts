@@ -2,9 +2,12 @@
  * redactText on many sibling "name: password" / "value: …" pairs: the time for 2,000 and for 20,000 pairs, and their
  * ratio. Linear scanning shows ≈10× for 10× the input; the pair rule once scanned quadratically (≈100×, over 10 s for
  * 20,000 pairs). Moved here from review-redaction-text.test.ts, which asserts the redacted output only.
+ * Then the same texts streamed word by word through createTextStreamRedactor (how a model's answer is redacted): it
+ * redacts its open block again as the block grows, so it must stay linear too (it was quadratic in a block's length
+ * when it redacted at every word).
  *   npx tsx bench/redaction-scaling.ts [runs=5]
  */
-import { redactText } from '@skyflo/safety';
+import { createTextStreamRedactor, redactText } from '@skyflo/safety';
 import { printBenchHeader } from './support/bench-header.ts';
 
 printBenchHeader('redaction-scaling', 'none (pure text redaction)');
@@ -29,3 +32,23 @@ measure(200); // warm-up
 const small = measure(2_000);
 const large = measure(20_000);
 console.log(`redactText, median of ${runs}: 2,000 pairs ${small.toFixed(1)} ms, 20,000 pairs ${large.toFixed(1)} ms → ${(large / small).toFixed(1)}× for 10× the input (linear ≈ 10×, quadratic ≈ 100×)`);
+
+function measureStream(count: number): number {
+  const words = pairs(count).split(/(?<=\s)/);
+  const timings: number[] = [];
+  for (let run = 0; run < runs; run += 1) {
+    const started = performance.now();
+    const redactor = createTextStreamRedactor();
+    let shown = '';
+    for (const word of words) shown += redactor.push(word);
+    shown += redactor.flush();
+    timings.push(performance.now() - started);
+    if (/secret-\d/.test(shown)) throw new Error(`a secret survived stream redaction of ${count} pairs`);
+  }
+  return median(timings);
+}
+
+measureStream(50); // warm-up
+const smallStream = measureStream(200);
+const largeStream = measureStream(2_000);
+console.log(`createTextStreamRedactor word by word, median of ${runs}: 200 pairs ${smallStream.toFixed(1)} ms, 2,000 pairs ${largeStream.toFixed(1)} ms → ${(largeStream / smallStream).toFixed(1)}× for 10× the input (linear ≈ 10×)`);

@@ -188,6 +188,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       secretBox,
       agent: () => agentService,
       alertConcurrency: config.integrations.alertMaxConcurrentInvestigations,
+      alertQueueLimit: config.integrations.alertQueueLimit,
       logger: { error: (object, message) => engineLog?.error(object, message), warn: (object, message) => engineLog?.warn(object, message) },
     });
     const accounts = createAccountService({
@@ -320,6 +321,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     try {
       await databaseReady;
       markStartup('first queries answered');
+      // Alert investigations a previous process left queued start now (the agent loads on first use).
+      void team.alerts.resume().catch((error: unknown) => app.log.error({ err: error }, 'could not resume the queued alert investigations'));
     } catch (error) {
       await app.close().catch(() => undefined);
       throw error;
@@ -328,7 +331,11 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     let closing: Promise<void> | undefined;
     let warmUp: NodeJS.Timeout | undefined;
     // Runs of other processes (Postgres) whose lease lapses after this start are closed as they lapse.
-    const reconciler = ownsWholeDatabase || overrides.storage ? undefined : setInterval(() => void reconcile(false), Math.max(1_000, config.agent.runLeaseMs));
+    // On the same beat, an engine with a free slot takes up queued alert investigations (their engine may have died).
+    const reconciler = ownsWholeDatabase || overrides.storage ? undefined : setInterval(() => {
+      void reconcile(false);
+      void team.alerts.resume();
+    }, Math.max(1_000, config.agent.runLeaseMs));
     reconciler?.unref();
     return {
       app,
@@ -353,6 +360,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
         (closing ??= (async () => {
           clearTimeout(warmUp);
           clearInterval(reconciler);
+          // no more queued alert investigations start here: they wait in the database for the next start
+          team.alerts.stop();
           await app.close();
           await team.close();
           await agentService.close();

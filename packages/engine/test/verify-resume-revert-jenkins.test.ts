@@ -105,7 +105,7 @@ describe('automatic revert after a restart', () => {
     const { storage, box, conversationId } = await leftVerifying({ ...original, inverse, autoRevert: true });
     const calls: Call[] = [];
     const seen: AgentEvent[] = [];
-    await resumeVerifications({ storage, tools: fakeTools(calls, ['regressed', 'verified']), secretBox: box, inspector: createToolCallInspector(), config: agentConfig(), everyRunIsDead: true, observeEvent: (event) => seen.push(event) });
+    await resumeVerifications({ storage, tools: fakeTools(calls, ['regressed', 'verified']), secretBox: box, inspector: createToolCallInspector(), config: agentConfig(), everyRunIsDead: true, approvalPolicy: { policy: 'self', fourEyes: false }, observeEvent: (event) => seen.push(event) });
     expect(calls.map((call) => call.name)).toEqual(['verify_change', 'k8s_scale', 'verify_change']);
     expect(calls[1]!.args).toEqual(inverse.args);
     expect((await storage.approvals.get(conversationId, 'call-1'))!.verification).toMatchObject({ outcome: 'regressed', autoRevertCallId: 'call-1-revert' });
@@ -135,7 +135,7 @@ describe('automatic revert after a restart', () => {
   it('with EXECUTE_AS_APPROVER on, it fails closed: nothing runs as the server, the revert row says why, Undo stays', async () => {
     const { storage, box, conversationId } = await leftVerifying({ ...original, inverse, autoRevert: true });
     const calls: Call[] = [];
-    await resumeVerifications({ storage, tools: fakeTools(calls, ['regressed']), secretBox: box, inspector: createToolCallInspector(), executeAsApprover: { groupsByRole: {} }, config: agentConfig(), everyRunIsDead: true });
+    await resumeVerifications({ storage, tools: fakeTools(calls, ['regressed']), secretBox: box, inspector: createToolCallInspector(), executeAsApprover: { groupsByRole: {} }, config: agentConfig(), everyRunIsDead: true, approvalPolicy: { policy: 'self', fourEyes: false } });
     expect(calls.map((call) => call.name)).toEqual(['verify_change']);
     expect(await storage.approvals.get(conversationId, 'call-1-revert')).toMatchObject({ status: 'failed', resultSummary: expect.stringMatching(/EXECUTE_AS_APPROVER/) });
   });

@@ -105,6 +105,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     ...(process.env.INTEGRATIONS_SECRET_NAMESPACE ? { integrationsNamespace: process.env.INTEGRATIONS_SECRET_NAMESPACE } : {}),
     ...(allowedRegistries.length > 0 ? { helmAllowedRegistries: allowedRegistries } : {}),
     ...(chartCacheDir ? { helmChartCacheDir: path.resolve(chartCacheDir) } : {}),
+    ...(Number(process.env.HPA_SYNC_PERIOD_SECONDS) > 0 ? { hpaSyncPeriodSeconds: Number(process.env.HPA_SYNC_PERIOD_SECONDS) } : {}),
   };
   let clusterLabels;
   try {

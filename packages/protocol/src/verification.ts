@@ -37,6 +37,12 @@ export const undoProposalSchema = z.object({
   summary: z.string(),
   /** the inverse's preview (dry-run diff) against the state the change will leave, when it has one */
   diff: z.string().optional(),
+  /**
+   * Why the inverse would need a second person (four-eyes: it is destructive or carries a high risk), when it would:
+   * then only someone other than the call's requester (`requested_by`) may approve with automatic revert; the
+   * requester's card disables the checkbox with this reason and the engine refuses or withholds it (issue 31)
+   */
+  second_person_required: z.string().optional(),
 });
 export type UndoProposal = z.infer<typeof undoProposalSchema>;
 

@@ -10,4 +10,5 @@ export { assessManifest, assessToolCallRisks, mergeRisks, type RiskFlag } from '
 export { changedSystem, describeToolCall, destructiveReason, destructiveRiskCodes, isDestructiveCall } from './risk/describe-call.ts';
 export { describeSecretValue, redactToolArguments, secretValuesInToolArguments, type RedactToolArgumentsOptions } from './redaction/redact-tool-arguments.ts';
 export { redactObject, redactText, type RedactOptions } from './redaction/redact.ts';
+export { createTextStreamRedactor, type TextStreamRedactor, type TextStreamRedactorOptions } from './redaction/redact-stream.ts';
 export { REDACTED } from './redaction/names.ts';

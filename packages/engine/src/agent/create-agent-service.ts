@@ -5,9 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hasFailedPreview, type ApiTokenScope } from '@skyflo/protocol';
-import type { AuditLog, AuthenticatedUser, Conversation, RecordedUndo } from '../ports/index.ts';
+import type { ApprovalRecord, AuditLog, AuthenticatedUser, Conversation, RecordedUndo } from '../ports/index.ts';
 import { appendUserEntry } from '../timeline/apply-event.ts';
-import { fourEyesCause, type ApprovalPolicyName } from '../approvals/decision-authority.ts';
+import type { ApprovalPolicyName } from '../approvals/decision-authority.ts';
+import { inverseNeedsSecondPerson as inverseSecondPersonCause, revertPolicyOf } from '../undo/auto-revert-rules.ts';
 import { decide, requestShapeRule, type DecisionRefusal } from '../tool-calls/decide/decide.ts';
 import { conversationAccess, type ConversationAction } from '../access/conversation-access.ts';
 import { BusPublishError } from '../bus/bus-publish-error.ts';
@@ -125,14 +126,16 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   const notFound = (conversationId: string) => new AgentRequestError(404, 'CONVERSATION_NOT_FOUND', `Conversation ${conversationId} not found`);
   const refusalError = (refusal: DecisionRefusal) => new AgentRequestError(refusal.status, refusal.code, refusal.reason);
   /**
-   * Issue 31 item 6: whether the inverse of a call would itself fall under four-eyes (destructive or high-risk), judged
-   * by the same inspector the gate uses on the inverse's shown arguments. A check that fails says yes (fail closed).
-   * TODO(issue 31 item 6): use undo/'s helper for "inverse needs a second person" once it lands.
+   * Issue 31 item 6: whether the inverse of a call would itself need a second person, under the policy the call was
+   * recorded with (undo/auto-revert-rules.ts), from the inverse's risks and destructiveness recorded with it. A row
+   * recorded before those were stored is assessed now by the gate's inspector; a check that fails says yes.
    */
-  const inverseNeedsSecondPerson = (undo: RecordedUndo): boolean => {
+  const inverseNeedsSecondPerson = (record: ApprovalRecord & { undo: RecordedUndo }): boolean => {
     try {
-      const risks = deps.inspector.risks(undo.tool, undo.args);
-      return fourEyesCause({ destructive: deps.inspector.destructive(undo.tool, undo.args, risks), risks }) !== undefined;
+      const { undo } = record;
+      const risks = undo.risks ?? deps.inspector.risks(undo.tool, undo.args);
+      const destructive = undo.destructive ?? deps.inspector.destructive(undo.tool, undo.args, risks);
+      return inverseSecondPersonCause(revertPolicyOf(policy, record), { destructive, risks }) !== undefined;
     } catch {
       return true;
     }
@@ -307,7 +310,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         deciderScope,
         request,
         ...(earlier ? { earlierAwaiting: { callId: earlier.callId, tool: earlier.tool } } : {}),
-        ...(autoRevert && record?.undo ? { inverseNeedsSecondPerson: inverseNeedsSecondPerson(record.undo) } : {}),
+        ...(autoRevert && record?.undo ? { inverseNeedsSecondPerson: inverseNeedsSecondPerson({ ...record, undo: record.undo }) } : {}),
       });
       if (refusal || !found) throw refusalError(refusal ?? { status: 404, code: 'CONVERSATION_NOT_FOUND', reason: `Conversation ${conversationId} not found` });
       const conversation = found;

@@ -1,9 +1,12 @@
 /**
  * Conversation titles (spec §3): ask the model for 3–6 words as JSON; fall back to the first six words of the
- * user's message, or "New Conversation". Never longer than 60 characters.
+ * user's message, or "New Conversation". Never longer than 60 characters. A title is shown in lists, notifications,
+ * Slack and webhooks, so it is redacted like the answer it sums up (a model may copy a password into it).
  */
 import { generateText, type LanguageModel } from 'ai';
+import { redactText } from '@skyflo/safety';
 import { titlePrompt } from '../prompts/title-prompt.ts';
+import { wellFormedText } from './model-output.ts';
 
 export const maxTitleLength = 60;
 
@@ -13,7 +16,7 @@ export function fallbackTitle(userMessage: string): string {
 }
 
 export function clampTitle(title: string): string {
-  const clean = title.replace(/[\r\n\t]+/g, ' ').replace(/^["'\s]+|["'\s.]+$/g, '').trim();
+  const clean = redactText(wellFormedText(title)).replace(/[\r\n\t]+/g, ' ').replace(/^["'\s]+|["'\s.]+$/g, '').trim();
   return clean.length > maxTitleLength ? `${clean.slice(0, maxTitleLength - 1).trimEnd()}…` : clean;
 }
 

@@ -3,50 +3,78 @@
  * user), titled from the alert, and asks the agent to diagnose it with read-only tools; a change the agent proposes
  * waits for a human like any other (the normal gate; nothing here decides calls, and an alerts:write token cannot
  * reach the decision route). A repeat of the same group adds to its conversation; `resolved` closes it with a note.
- * At most `maxConcurrent` investigations run at once; the rest wait in a queue and the answer says so (never
- * dropped). When a run ends, its conclusion is announced to the notifiers (alert.investigated).
+ *
+ * Alert groups belong to their owner: the group's record is keyed by the token owner's id, because Alertmanager
+ * group keys are predictable (`{}:{alertname="…"}`) — keyed globally, another member posting the key first would
+ * swallow the real alert, and could post `resolved` to close someone else's investigation.
+ *
+ * At most `maxConcurrent` investigations run at once per engine; the rest wait in a queue in the database (so a
+ * restart resumes it) of at most `queueLimit` jobs: past it an alert is refused (`queued: false`, 429) rather than
+ * queued without bound, since each job is a full model run. A new investigation counts against the owner's
+ * CONVERSATIONS_PER_MINUTE like any other new conversation (`admitConversation`). When a run ends, its conclusion is
+ * announced to the notifiers (alert.investigated).
  */
 import type { AgentService } from '../agent/create-agent-service.ts';
 import { AgentRequestError } from '../agent/agent-request-error.ts';
 import type { TeamEvent } from '../notifications/team-event.ts';
-import type { AuditLog, AuthenticatedUser, ConversationStore, SettingsStore } from '../ports/index.ts';
+import type { AlertQueueStore, AuditLog, AuthenticatedUser, ConversationStore, QueuedAlert, SettingsStore, UserStore } from '../ports/index.ts';
 import type { AlertGroup } from './alert-payloads.ts';
 
 export interface AlertInvestigatorDeps {
   conversations: Pick<ConversationStore, 'create' | 'get' | 'update' | 'delete'>;
-  /** which conversation each alert group opened (key → {conversation_id, owner}) */
+  /** which conversation each owner's alert group opened (key → {conversation_id, closed?}) */
   settings: SettingsStore;
+  /** the investigations waiting for a free slot */
+  queue: AlertQueueStore;
+  /** a queued job runs as its owner, looked up again when it starts (a deactivated owner's jobs are dropped) */
+  users: Pick<UserStore, 'findById'>;
   audit: AuditLog;
   agent: () => Pick<AgentService, 'prepareChat'> | undefined;
   announce(event: TeamEvent): void;
   conversationUrl(conversationId: string): string;
+  /** ALERT_MAX_CONCURRENT_INVESTIGATIONS */
   maxConcurrent: number;
+  /** ALERT_QUEUE_LIMIT */
+  queueLimit: number;
   logger?: { error(object: unknown, message?: string): void };
 }
 
+export interface ReceiveOptions {
+  ip?: string;
+  /** called before a new investigation conversation is opened; throws when the owner may open no more (429) */
+  admitConversation?: () => Promise<void>;
+}
+
 export interface AlertOutcome {
-  status: 'investigating' | 'queued' | 'noted' | 'closed' | 'ignored';
+  status: 'investigating' | 'queued' | 'noted' | 'closed' | 'ignored' | 'refused';
   conversation_id?: string;
+  /** false when the alert was refused (the queue is full); nothing was opened or queued */
+  queued?: false;
   /** queued: how many investigations wait before this one */
   position?: number;
   detail: string;
 }
 
-interface Job {
-  user: AuthenticatedUser;
-  conversationId: string;
-  message: string;
-  title: string;
+interface OpenGroup {
+  conversation_id: string;
+  closed?: boolean;
 }
 
 const instructions =
   'An alert fired. Investigate it with read-only tools only (get, describe, logs, events) and end with a short diagnosis: what is wrong, the evidence, and the likely cause. Do not change anything; if a fix is needed, propose it and it will wait for a human decision.';
 
 export function createAlertInvestigator(deps: AlertInvestigatorDeps) {
+  /** slots taken: runs in progress plus claims being made (taken before the claim's await, so never more than the limit) */
   let running = 0;
-  const queue: Job[] = [];
+  let stopped = false;
   const settled = new Set<Promise<void>>();
-  const keyOf = (group: AlertGroup) => `alerts.group.${group.key}`;
+  const keyOf = (owner: AuthenticatedUser, group: AlertGroup) => `alerts.group.${owner.id}.${group.key}`;
+  const queueFull = (conversationId?: string): AlertOutcome => ({
+    status: 'refused',
+    queued: false,
+    ...(conversationId ? { conversation_id: conversationId } : {}),
+    detail: `${deps.queueLimit} alert investigations are already waiting (ALERT_QUEUE_LIMIT); this alert was not queued. Send it again later (Alertmanager repeats it), or raise ALERT_QUEUE_LIMIT or ALERT_MAX_CONCURRENT_INVESTIGATIONS.`,
+  });
 
   async function conclusionOf(conversationId: string): Promise<string> {
     const conversation = await deps.conversations.get(conversationId);
@@ -54,93 +82,137 @@ export function createAlertInvestigator(deps: AlertInvestigatorDeps) {
     return (last?.segments ?? []).filter((segment) => segment.kind === 'text').map((segment) => segment.text ?? '').join('').trim();
   }
 
-  function pump(): void {
-    while (running < deps.maxConcurrent && queue.length > 0) {
-      const job = queue.shift()!;
+  /** Claims queued jobs while slots are free and starts them; answers the ids it started (their runs go on). */
+  async function fill(): Promise<number[]> {
+    const started: number[] = [];
+    while (!stopped && running < deps.maxConcurrent) {
       running += 1;
-      const work: Promise<void> = run(job)
-        .catch((error: unknown) => deps.logger?.error({ err: error, conversationId: job.conversationId }, 'an alert investigation failed to start'))
+      let job: QueuedAlert | undefined;
+      try {
+        job = await deps.queue.claim();
+      } catch (error) {
+        deps.logger?.error({ err: error }, 'could not take an alert investigation from the queue');
+      }
+      if (!job) {
+        running -= 1;
+        break;
+      }
+      started.push(job.id);
+      const claimed = job;
+      const work: Promise<void> = run(claimed)
+        .catch((error: unknown) => deps.logger?.error({ err: error, conversationId: claimed.conversationId }, 'an alert investigation failed to start'))
         .finally(() => {
           running -= 1;
           settled.delete(work);
-          pump();
+          void fill();
         });
       settled.add(work);
     }
+    return started;
   }
 
-  async function run(job: Job): Promise<void> {
+  async function run(job: QueuedAlert): Promise<void> {
     const agent = deps.agent();
     if (!agent) throw new Error('the agent service is not ready');
+    const owner = await deps.users.findById(job.userId);
+    if (!owner?.isActive) {
+      await deps.audit.record({ actorId: job.userId, action: 'alert.dropped', conversationId: job.conversationId, subjectType: 'conversation', subjectId: job.conversationId, details: { reason: 'the owner of the alert token is no longer active' } });
+      return;
+    }
+    const user: AuthenticatedUser = { id: owner.id, email: owner.email, role: owner.role };
     let result: { status: string; awaitingApproval: boolean };
     try {
-      const started = await agent.prepareChat({ user: job.user, conversationId: job.conversationId, message: job.message });
+      const started = await agent.prepareChat({ user, conversationId: job.conversationId, message: job.message });
       result = await started.start();
     } catch (error) {
       if (error instanceof AgentRequestError) {
         // a decision is pending or a run is in progress: the alert is kept as a note in the audit trail
-        await deps.audit.record({ actorId: job.user.id, action: 'alert.deferred', conversationId: job.conversationId, subjectType: 'conversation', subjectId: job.conversationId, details: { reason: error.message } });
+        await deps.audit.record({ actorId: user.id, action: 'alert.deferred', conversationId: job.conversationId, subjectType: 'conversation', subjectId: job.conversationId, details: { reason: error.message } });
         return;
       }
       throw error;
     }
     const conclusion = await conclusionOf(job.conversationId);
-    await deps.audit.record({ actorId: job.user.id, action: 'alert.investigated', conversationId: job.conversationId, subjectType: 'conversation', subjectId: job.conversationId, details: { status: result.status, awaiting_approval: result.awaitingApproval, conclusion_chars: conclusion.length } });
+    await deps.audit.record({ actorId: user.id, action: 'alert.investigated', conversationId: job.conversationId, subjectType: 'conversation', subjectId: job.conversationId, details: { status: result.status, awaiting_approval: result.awaitingApproval, conclusion_chars: conclusion.length } });
     deps.announce({ type: 'alert.investigated', at: Date.now(), conversation_id: job.conversationId, conversation_title: job.title, conversation_url: deps.conversationUrl(job.conversationId), status: result.status, ...(result.awaitingApproval ? { awaiting_approval: true } : {}), conclusion });
   }
 
+  /** Opens the group's conversation (or finds the one another engine opened for it at the same moment). */
+  async function open(user: AuthenticatedUser, group: AlertGroup, existing: OpenGroup | null | undefined): Promise<{ conversationId: string; repeat?: OpenGroup }> {
+    const conversation = await deps.conversations.create({ userId: user.id, title: `Alert: ${group.title}`.slice(0, 255) });
+    if (existing === undefined) {
+      // A group never seen: engines behind one load balancer may receive it at once. The first to store its
+      // conversation wins (putIfAbsent is one INSERT … ON CONFLICT DO NOTHING); a loser removes the one it opened.
+      const winner = (await deps.settings.putIfAbsent(keyOf(user, group), { conversation_id: conversation.id })) as OpenGroup;
+      if (winner.conversation_id !== conversation.id) {
+        await deps.conversations.delete(conversation.id);
+        return { conversationId: winner.conversation_id, repeat: winner };
+      }
+    } else {
+      await deps.settings.put(keyOf(user, group), { conversation_id: conversation.id });
+    }
+    await deps.conversations.update(conversation.id, { metadata: { alert: { key: group.key, status: 'firing', source: group.source } } });
+    return { conversationId: conversation.id };
+  }
+
   return {
-    async receive(user: AuthenticatedUser, group: AlertGroup, ip?: string): Promise<AlertOutcome> {
-      const existing = (await deps.settings.get(keyOf(group))) as { conversation_id: string; closed?: boolean } | null | undefined;
+    async receive(user: AuthenticatedUser, group: AlertGroup, options: ReceiveOptions = {}): Promise<AlertOutcome> {
+      const existing = (await deps.settings.get(keyOf(user, group))) as OpenGroup | null | undefined;
       const known = existing && !existing.closed ? existing : undefined;
-      await deps.audit.record({ actorId: user.id, action: 'alert.received', subjectType: 'alert_group', subjectId: group.key, ...(known ? { conversationId: known.conversation_id } : {}), details: { source: group.source, status: group.status, title: group.title, ...(known ? { conversation_id: known.conversation_id } : {}) }, ...(ip ? { ip } : {}) });
+      await deps.audit.record({ actorId: user.id, action: 'alert.received', subjectType: 'alert_group', subjectId: group.key, ...(known ? { conversationId: known.conversation_id } : {}), details: { source: group.source, status: group.status, title: group.title, ...(known ? { conversation_id: known.conversation_id } : {}) }, ...(options.ip ? { ip: options.ip } : {}) });
 
       if (group.status === 'resolved') {
-        if (!known) return { status: 'ignored', detail: 'No open investigation for this alert group; nothing to close.' };
+        if (!known) return { status: 'ignored', detail: 'No open investigation of yours for this alert group; nothing to close.' };
         const conversation = await deps.conversations.get(known.conversation_id);
         await deps.conversations.update(known.conversation_id, { title: `[resolved] ${conversation?.title ?? group.title}`.slice(0, 255), metadata: { ...(conversation?.metadata ?? {}), alert: { key: group.key, status: 'resolved', resolved_at: new Date().toISOString(), note: 'The alert resolved; this investigation is closed.' } } });
-        await deps.settings.put(keyOf(group), { ...known, closed: true });
+        await deps.settings.put(keyOf(user, group), { ...known, closed: true });
         return { status: 'closed', conversation_id: known.conversation_id, detail: 'The alert resolved; its investigation is closed with a note.' };
       }
 
-      let conversationId = '';
-      let message = `${instructions}\n\nAlert: ${group.title}\n${group.description}`;
+      // A full queue refuses before anything is opened or counted (a flood stops here).
+      if ((await deps.queue.size()) >= deps.queueLimit) return queueFull(known?.conversation_id);
+      let conversationId: string;
       let repeat = known;
-      if (!repeat) {
-        const conversation = await deps.conversations.create({ userId: user.id, title: `Alert: ${group.title}`.slice(0, 255) });
-        conversationId = conversation.id;
-        if (existing === undefined) {
-          // A group never seen: engines behind one load balancer may receive it at once. The first to store its
-          // conversation wins (putIfAbsent is one INSERT … ON CONFLICT DO NOTHING); a loser removes the one it opened.
-          const winner = (await deps.settings.putIfAbsent(keyOf(group), { conversation_id: conversationId })) as { conversation_id: string };
-          if (winner.conversation_id !== conversationId) {
-            await deps.conversations.delete(conversationId);
-            repeat = winner;
-          }
-        } else {
-          await deps.settings.put(keyOf(group), { conversation_id: conversationId });
+      let opened = false;
+      if (known) conversationId = known.conversation_id;
+      else {
+        await options.admitConversation?.();
+        const result = await open(user, group, existing);
+        conversationId = result.conversationId;
+        repeat = result.repeat;
+        opened = !repeat;
+      }
+      const message = repeat ? `The alert fired again:\n${group.description}\n\nHas anything changed? Update the diagnosis (read-only tools only).` : `${instructions}\n\nAlert: ${group.title}\n${group.description}`;
+      const queued = await deps.queue.enqueue({ userId: user.id, conversationId, message, title: group.title }, deps.queueLimit);
+      if (!queued) {
+        // The last places went to alerts received at the same moment: what this one opened is removed again.
+        if (opened) {
+          await deps.settings.put(keyOf(user, group), { conversation_id: conversationId, closed: true });
+          await deps.conversations.delete(conversationId);
         }
-        if (!repeat) await deps.conversations.update(conversationId, { metadata: { alert: { key: group.key, status: 'firing', source: group.source } } });
+        return queueFull(opened ? undefined : conversationId);
       }
-      if (repeat) {
-        conversationId = repeat.conversation_id;
-        message = `The alert fired again:\n${group.description}\n\nHas anything changed? Update the diagnosis (read-only tools only).`;
-      }
-      const waitingBefore = queue.length;
-      queue.push({ user, conversationId, message, title: group.title });
-      const startsNow = running < deps.maxConcurrent;
-      pump();
-      if (startsNow) return { status: repeat ? 'noted' : 'investigating', conversation_id: conversationId, detail: repeat ? 'Added to the open investigation of this alert group.' : 'Investigation started.' };
+      const started = await fill();
+      if (started.includes(queued.id)) return { status: repeat ? 'noted' : 'investigating', conversation_id: conversationId, detail: repeat ? 'Added to the open investigation of this alert group.' : 'Investigation started.' };
       return {
         status: 'queued',
         conversation_id: conversationId,
-        position: waitingBefore,
-        detail: `${running} investigations are running (the limit is ${deps.maxConcurrent}, ALERT_MAX_CONCURRENT_INVESTIGATIONS); this one starts when one ends (${waitingBefore} waiting before it).`,
+        position: queued.position,
+        detail: `${running} investigations are running (the limit is ${deps.maxConcurrent}, ALERT_MAX_CONCURRENT_INVESTIGATIONS); this one starts when one ends (${queued.position} waiting before it).`,
       };
     },
-    /** resolves when every investigation started or queued so far has finished */
-    async idle(): Promise<void> {
-      while (settled.size > 0 || queue.length > 0) await Promise.all([...settled]);
+    /** Starts the investigations left queued (by a previous process, or while every slot was taken). */
+    resume(): Promise<number[]> {
+      return fill();
+    },
+    /** Takes no more jobs from the queue (shutdown: what waits stays queued for the next start). */
+    stop(): void {
+      stopped = true;
+    },
+    /** stop(), then waits for the investigations in progress */
+    async close(): Promise<void> {
+      stopped = true;
+      while (settled.size > 0) await Promise.all([...settled]);
     },
   };
 }

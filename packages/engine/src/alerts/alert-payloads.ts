@@ -1,8 +1,12 @@
 /**
  * The alert payloads the engine accepts: Alertmanager's webhook (version 4) and a generic {title, description,
  * labels}. Both become AlertGroups: one per Alertmanager groupKey (or per title + labels for generic alerts).
+ * Every field is redacted first, by the rules tool output gets (@skyflo/safety): alert text is written by whoever
+ * configured the rule, and an annotation such as `postgres://app:PASS@db` or `password=PASS` would otherwise reach
+ * the model, the conversation, the audit trail, Slack and webhooks in clear.
  */
 import { createHash } from 'node:crypto';
+import { redactObject, redactText } from '@skyflo/safety';
 import { z } from 'zod';
 
 const labels = z.record(z.string(), z.string()).default({});
@@ -33,7 +37,7 @@ export interface AlertGroup {
   key: string;
   status: 'firing' | 'resolved';
   title: string;
-  /** what the investigation is told: alert names, labels and annotations (never credentials: they are not in alerts) */
+  /** what the investigation is told: alert names, labels and annotations, redacted */
   description: string;
   source: 'alertmanager' | 'generic';
 }
@@ -44,10 +48,11 @@ const describeLabels = (values: Record<string, string>) =>
     .map(([key, value]) => `${key}=${value}`)
     .join(', ');
 
-export function fromAlertmanager(payload: z.infer<typeof alertmanagerPayloadSchema>): AlertGroup {
+export function fromAlertmanager(received: z.infer<typeof alertmanagerPayloadSchema>): AlertGroup {
+  const payload = redactObject(received) as typeof received;
   const name = payload.commonLabels['alertname'] ?? payload.groupLabels['alertname'] ?? 'Alert';
   const where = [payload.commonLabels['namespace'], payload.commonLabels['pod'] ?? payload.commonLabels['deployment']].filter(Boolean).join('/');
-  const lines = payload.alerts.map((alert) => `- ${alert.status}: ${describeLabels(alert.labels)}${alert.annotations['summary'] ? ` — ${alert.annotations['summary']}` : ''}${alert.annotations['description'] ? ` (${alert.annotations['description']})` : ''}`);
+  const lines = payload.alerts.map((alert) => `- ${alert.status}: ${describeLabels(alert.labels)}${alert.annotations['summary'] ? ` — ${alert.annotations['summary']}` : ''}${alert.annotations['description'] ? ` (${alert.annotations['description']})` : ''}${alert.generatorURL ? ` [rule: ${alert.generatorURL}]` : ''}`);
   return {
     key: `am:${digest(payload.groupKey)}`,
     status: payload.status,
@@ -57,7 +62,8 @@ export function fromAlertmanager(payload: z.infer<typeof alertmanagerPayloadSche
   };
 }
 
-export function fromGeneric(alert: z.infer<typeof genericAlertSchema>): AlertGroup {
+export function fromGeneric(received: z.infer<typeof genericAlertSchema>): AlertGroup {
+  const alert = { ...received, title: redactText(received.title), description: redactText(received.description), labels: redactObject(received.labels) as Record<string, string> };
   return {
     key: `gen:${digest(`${alert.title}\u0000${describeLabels(alert.labels)}`)}`,
     status: alert.status,

@@ -24,7 +24,6 @@ export interface ApprovalFactsContext {
   previewError?: string | undefined;
 }
 
-/** The facts of one approval, with `resolution`, `risks` and `destructive` always present (the queue's schema needs them). */
 export type BuiltApprovalFacts = ApprovalFacts & Required<Pick<ApprovalFacts, 'resolution' | 'risks' | 'destructive' | 'requested_by'>>;
 
 export function approvalFacts(record: ApprovalRecord, context: ApprovalFactsContext = {}): BuiltApprovalFacts {
@@ -50,7 +49,7 @@ export function approvalFacts(record: ApprovalRecord, context: ApprovalFactsCont
     ...(record.namespace ? { namespace: record.namespace } : {}),
     requested_by: { id: requesterId, ...(email ? { email } : {}), ...(name ? { name } : {}) },
     // Verify, then undo (issue 21): the inverse the card offers for automatic revert, without its exact-args hash
-    ...(record.undo ? { undo: { tool: record.undo.tool, args: record.undo.args, summary: record.undo.summary, ...(record.undo.diff !== undefined ? { diff: record.undo.diff } : {}) } } : {}),
+    ...(record.undo ? { undo: { tool: record.undo.tool, args: record.undo.args, summary: record.undo.summary, ...(record.undo.diff !== undefined ? { diff: record.undo.diff } : {}), ...(record.undo.secondPersonRequired ? { second_person_required: record.undo.secondPersonRequired } : {}) } } : {}),
     ...(record.undoOf ? { undo_of: record.undoOf } : {}),
   };
 }

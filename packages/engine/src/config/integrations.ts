@@ -17,7 +17,13 @@ export const integrationsConfigSchema = z
       .default('default'),
     /** How many alert-triggered investigations (POST /alerts…) run at once; more wait in a queue, reported in the answer. */
     ALERT_MAX_CONCURRENT_INVESTIGATIONS: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').default(2),
+    /**
+     * How many alert investigations may wait for a free slot (all engines on one database together; each is a full
+     * model run). Past it an alert is refused with 429 and `queued: false`, and Alertmanager sends it again later.
+     * The queue is kept in the database, so a restart resumes it.
+     */
+    ALERT_QUEUE_LIMIT: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').default(20),
   })
-  .transform((env) => ({ backend: env.INTEGRATIONS_BACKEND, secretNamespace: env.INTEGRATIONS_SECRET_NAMESPACE, alertMaxConcurrentInvestigations: env.ALERT_MAX_CONCURRENT_INVESTIGATIONS }));
+  .transform((env) => ({ backend: env.INTEGRATIONS_BACKEND, secretNamespace: env.INTEGRATIONS_SECRET_NAMESPACE, alertMaxConcurrentInvestigations: env.ALERT_MAX_CONCURRENT_INVESTIGATIONS, alertQueueLimit: env.ALERT_QUEUE_LIMIT }));
 
 export type IntegrationsConfig = z.output<typeof integrationsConfigSchema>;

@@ -15,6 +15,7 @@ import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
 import type { ApprovalRecord, ApprovalStore, Role } from '../ports/index.ts';
 import type { MemberScope } from '@skyflo/protocol';
 import type { ClusterDeps } from '../clusters/cluster-gate.ts';
+import type { ApprovalPolicyName } from '../access/conversation-access.ts';
 
 export type Emit = <T extends AgentEventType>(type: T, payload: AgentEventPayload<T>) => Promise<void>;
 
@@ -85,6 +86,11 @@ export interface GraphDeps {
   systemPrompt?: string;
   /** the clusters (issue 22): calls are pinned to the conversation's cluster, scoped, and bound to the cluster's API server */
   clusters?: ClusterDeps;
+  /**
+   * APPROVAL_POLICY and APPROVAL_FOUR_EYES (the agent service's own): an automatic revert whose inverse would need a
+   * second person does not run on its requester's choice (issue 31). Absent: four-eyes is assumed.
+   */
+  approvalPolicy?: { policy: ApprovalPolicyName; fourEyes: boolean };
   /** a user's scope as it is now (issue 22): rechecked right before an approved call runs */
   scopeOf?: (userId: string) => Promise<MemberScope | undefined>;
   /** test seam for backoff waits (withLlmRetries' sleep) */

@@ -9,12 +9,13 @@
  */
 import type { AgentEvent } from '@skyflo/protocol';
 import type { MemberScope } from '@skyflo/protocol';
+import { redactText } from '@skyflo/safety';
 import type { ApprovalPolicyName } from '../approvals/decision-authority.ts';
 import { decide } from '../tool-calls/decide/decide.ts';
 import { conversationAccess } from '../access/conversation-access.ts';
 import type { ApprovalStore, ConversationStore, UserStore } from '../ports/index.ts';
 import type { NotificationHub } from './notification-hub.ts';
-import type { NotificationSink, TeamEvent } from './team-event.ts';
+import { redactTeamEventText, type NotificationSink, type TeamEvent } from './team-event.ts';
 
 export interface RunEventNotifierDeps {
   conversations: Pick<ConversationStore, 'get'>;
@@ -53,7 +54,8 @@ export function createRunEventNotifier(deps: RunEventNotifierDeps): RunEventNoti
     return users.filter((user) => conversationAccess({ policy: deps.policy.policy, actor: user, conversationOwnerId: ownerId }, 'act') !== undefined);
   }
 
-  async function toSinks(event: TeamEvent): Promise<void> {
+  async function toSinks(unredacted: TeamEvent): Promise<void> {
+    const event = redactTeamEventText(unredacted);
     await Promise.all(
       deps.sinks().map((sink) => sink.deliver(event).catch((error: unknown) => deps.logger?.error({ err: error, sink: sink.name, type: event.type }, 'a notifier failed'))),
     );
@@ -66,11 +68,13 @@ export function createRunEventNotifier(deps: RunEventNotifierDeps): RunEventNoti
     if (!conversationId) return;
     const conversation = await deps.conversations.get(conversationId);
     if (!conversation) return;
-    const base = { at: event.timestamp ?? Date.now(), conversation_id: conversationId, ...(conversation.title ? { conversation_title: conversation.title } : {}), conversation_url: deps.conversationUrl(conversationId), ...(event.run_id ? { run_id: event.run_id } : {}) };
+    // titles are redacted when made (generate-title.ts); again here, as every notification shows one
+    const title = conversation.title ? redactText(conversation.title) : undefined;
+    const base = { at: event.timestamp ?? Date.now(), conversation_id: conversationId, ...(title ? { conversation_title: title } : {}), conversation_url: deps.conversationUrl(conversationId), ...(event.run_id ? { run_id: event.run_id } : {}) };
 
     if (event.type === 'completed') {
       const teamEvent: TeamEvent = { ...base, type: 'run.completed', status: event.status, ...(event.awaiting_approval ? { awaiting_approval: true } : {}) };
-      await deps.hub.publish(conversation.userId, { kind: 'run.completed', conversation_id: conversationId, ...(conversation.title ? { conversation_title: conversation.title } : {}), summary: event.awaiting_approval ? 'The run is waiting for a decision.' : `The run ended (${event.status}).`, status: event.status });
+      await deps.hub.publish(conversation.userId, { kind: 'run.completed', conversation_id: conversationId, ...(title ? { conversation_title: title } : {}), summary: event.awaiting_approval ? 'The run is waiting for a decision.' : `The run ended (${event.status}).`, status: event.status });
       await toSinks(teamEvent);
       return;
     }
@@ -130,7 +134,7 @@ export function createRunEventNotifier(deps: RunEventNotifierDeps): RunEventNoti
         await deps.hub.publish(user.id, {
           kind: 'approval.requested',
           conversation_id: conversationId,
-          ...(conversation.title ? { conversation_title: conversation.title } : {}),
+          ...(title ? { conversation_title: title } : {}),
           call_id: event.call_id,
           tool: event.tool,
           summary: event.policy_reason ?? `${event.tool} waits for approval`,
@@ -161,7 +165,7 @@ export function createRunEventNotifier(deps: RunEventNotifierDeps): RunEventNoti
       await deps.hub.publish(user.id, {
         kind: 'approval.decided',
         conversation_id: conversationId,
-        ...(conversation.title ? { conversation_title: conversation.title } : {}),
+        ...(title ? { conversation_title: title } : {}),
         call_id: event.call_id,
         tool: event.tool,
         summary: `${event.tool} was ${outcome}${decidedBy?.email ? ` by ${decidedBy.email}` : ''}.`,

@@ -4,6 +4,7 @@
  * (Secret values replaced by key, length and digest), so nothing here carries a secret.
  */
 import type { RiskFlag, VerificationEvidence, VerificationOutcome } from '@skyflo/protocol';
+import { redactText } from '@skyflo/safety';
 
 export type TeamEventType = 'approval.requested' | 'approval.decided' | 'run.completed' | 'tool.verification' | 'alert.investigated';
 
@@ -50,4 +51,20 @@ export interface TeamEvent {
 export interface NotificationSink {
   name: string;
   deliver(event: TeamEvent): Promise<void>;
+}
+
+/** The free text of a team event: model-written (an investigation's conclusion, a title) or built from it. */
+const FREE_TEXT_FIELDS = ['conversation_title', 'summary', 'reason', 'conclusion', 'policy_reason'] as const;
+
+/**
+ * Defence in depth before an event leaves the engine (webhooks, Slack): its free text is redacted again, though the
+ * answer, the title and tool outputs it comes from already were, so a path that forgets cannot send a secret out.
+ */
+export function redactTeamEventText(event: TeamEvent): TeamEvent {
+  const redacted: TeamEvent = { ...event };
+  for (const field of FREE_TEXT_FIELDS) {
+    const value = redacted[field];
+    if (typeof value === 'string') redacted[field] = redactText(value);
+  }
+  return redacted;
 }

@@ -39,6 +39,8 @@ export interface TeamFeaturesDeps {
   agent: () => Pick<AgentService, 'prepareDecision' | 'prepareChat'> | undefined;
   /** ALERT_MAX_CONCURRENT_INVESTIGATIONS (default 2) */
   alertConcurrency?: number;
+  /** ALERT_QUEUE_LIMIT (default 20) */
+  alertQueueLimit?: number;
   logger: { error(object: unknown, message?: string): void; warn(object: unknown, message?: string): void };
 }
 
@@ -56,7 +58,7 @@ export interface TeamFeatures {
   webhookSink: WebhookSink;
   slack: SlackService;
   alerts: ReturnType<typeof createAlertInvestigator>;
-  /** lets notifications and deliveries in progress finish (no new retries are waited for) */
+  /** lets investigations, notifications and deliveries in progress finish (queued investigations stay queued) */
   close(): Promise<void>;
 }
 
@@ -92,11 +94,14 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
   const alerts = createAlertInvestigator({
     conversations: deps.storage.conversations,
     settings: deps.storage.settings,
+    queue: deps.storage.alertQueue,
+    users: deps.storage.users,
     audit: deps.storage.audit,
     agent: deps.agent,
     announce: (event) => notifier.announce(event),
     conversationUrl: (id) => `${base}/chat/${id}`,
     maxConcurrent: deps.alertConcurrency ?? 2,
+    queueLimit: deps.alertQueueLimit ?? 20,
     logger: deps.logger,
   });
   return {
@@ -116,7 +121,7 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
     slack,
     alerts,
     async close() {
-      await alerts.idle();
+      await alerts.close();
       await notifier.flush();
       await webhookSink.close();
     },

@@ -74,8 +74,16 @@ export interface ApprovalRecord {
 }
 
 /** The inverse of a call as recorded: what the card showed (UndoProposal) plus the hash of its exact arguments. */
-export interface RecordedUndo extends UndoProposal {
+export interface RecordedUndo extends Omit<UndoProposal, 'second_person_required'> {
   argsHash: string;
+  /** the inverse's risks and destructiveness as the gate assesses a call (issue 31: who may choose automatic revert) */
+  risks?: RiskFlag[];
+  destructive?: boolean;
+  /**
+   * why only someone other than the requester may approve with automatic revert (four-eyes applies to the inverse),
+   * said under the policy the call was recorded with (undo/auto-revert-rules.ts secondPersonNote)
+   */
+  secondPersonRequired?: string;
 }
 
 /** The verification of one executed call, as stored (milliseconds since the epoch). */

@@ -18,4 +18,5 @@ export * from './integrations.ts';
 export * from './analytics.ts';
 export * from './api-tokens.ts';
 export * from './webhooks.ts';
+export * from './alert-queue.ts';
 export * from './storage.ts';

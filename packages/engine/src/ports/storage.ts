@@ -10,6 +10,7 @@ import type { IntegrationStore } from './integrations.ts';
 import type { AnalyticsReader } from './analytics.ts';
 import type { ApiTokenStore } from './api-tokens.ts';
 import type { WebhookStore } from './webhooks.ts';
+import type { AlertQueueStore } from './alert-queue.ts';
 
 /** Everything persistent, built by storage/create-storage.ts from config (PGlite or Postgres). */
 export interface Storage {
@@ -53,4 +54,6 @@ export interface PlatformStorage extends Storage {
   apiTokens: ApiTokenStore;
   /** outgoing webhooks and their deliveries (issue 24) */
   webhooks: WebhookStore;
+  /** alert investigations waiting for a free slot (survives a restart) */
+  alertQueue: AlertQueueStore;
 }

@@ -8,6 +8,7 @@ import type { SkyfloDatabase } from './database.ts';
 import { createIntegrationStore } from './integration-store.ts';
 import { createApiTokenStore } from './api-token-store.ts';
 import { createWebhookStore } from './webhook-store.ts';
+import { createAlertQueueStore } from './alert-queue-store.ts';
 import { createRefreshTokenStore } from './refresh-token-store.ts';
 import { createRunStore } from './run-store.ts';
 import { createSettingsStore } from './settings-store.ts';
@@ -55,6 +56,7 @@ export function composeStorage(parts: {
     analytics: createAnalyticsReader(parts.db),
     apiTokens: createApiTokenStore(parts.db),
     webhooks: createWebhookStore(parts.db),
+    alertQueue: createAlertQueueStore(parts.db),
     checkpointer: parts.checkpointer,
     ping: parts.ping,
     close: () => (closing ??= parts.close()),

@@ -322,4 +322,22 @@ export const webhookDeliveries = pgTable(
   (table) => [index('webhook_deliveries_integration_idx').on(table.integrationId, table.createdAt)],
 );
 
-export const schema = { users, refreshTokens, conversations, conversationTombstones, messages, approvals, runs, auditEvents, settings, integrations, apiTokens, webhooks, webhookDeliveries };
+/**
+ * Alert investigations waiting for a free slot (ALERT_MAX_CONCURRENT_INVESTIGATIONS), oldest first; bounded by
+ * ALERT_QUEUE_LIMIT. In the database so a restart resumes them; a row is removed when an engine starts it.
+ */
+export const alertQueue = pgTable('alert_queue', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  userId: uuid('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  conversationId: uuid('conversation_id')
+    .notNull()
+    .references(() => conversations.id, { onDelete: 'cascade' }),
+  title: text('title').notNull(),
+  /** what the model is told (the alert text, already redacted) */
+  message: text('message').notNull(),
+  createdAt: instant('created_at').notNull().defaultNow(),
+});
+
+export const schema = { users, refreshTokens, conversations, conversationTombstones, messages, approvals, runs, auditEvents, settings, integrations, apiTokens, webhooks, webhookDeliveries, alertQueue };

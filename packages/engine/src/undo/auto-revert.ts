@@ -23,6 +23,7 @@ import type { ApprovalRecord, ApprovalStore, RiskFlag } from '../ports/index.ts'
 import type { InverseCall } from '../verification/baseline.ts';
 import { verificationLine } from '../verification/verify-change.ts';
 import { runVerification, type VerifyExecutedDeps } from '../verification/verify-executed.ts';
+import { type EnvironmentPolicy, inverseDiffChanged, inverseNeedsSecondPerson, revertPolicyOf } from './auto-revert-rules.ts';
 
 export interface AutoRevertDeps {
   tools: ToolGateway;
@@ -30,6 +31,40 @@ export interface AutoRevertDeps {
   secretBox: SecretBox;
   inspector: ToolCallInspector;
   config: VerifyExecutedDeps['config'];
+  /**
+   * APPROVAL_POLICY and APPROVAL_FOUR_EYES (issue 31): whether the inverse would need a second person. Unknown, four-eyes
+   * is assumed (fails closed: a destructive inverse chosen by its requester waits for Undo).
+   */
+  approvalPolicy?: EnvironmentPolicy | undefined;
+}
+
+/**
+ * Why the automatic revert must not run on its own now (issue 31), with the code its card shows, or undefined: the
+ * inverse needs a second person and the one who chose automatic revert asked for the change (6), or its fresh
+ * preview is not the diff shown on the card because the object changed since (7).
+ */
+function withheld(deps: AutoRevertDeps, input: { original: ApprovalRecord; inverse: InverseCall; risks: RiskFlag[]; destructive: boolean; diff: string | undefined }): { code: string; text: string } | undefined {
+  const { original, inverse } = input;
+  const undo = `Undo on ${original.callId} proposes it (${inverse.summary}) with its current diff, gated like any change.`;
+  const cause = inverseNeedsSecondPerson(revertPolicyOf(deps.approvalPolicy, original), { destructive: input.destructive, risks: input.risks });
+  const chooser = original.decidedBy;
+  if (cause && (chooser === undefined || original.requestedBy === undefined || chooser === original.requestedBy)) {
+    return {
+      code: 'FOUR_EYES_REQUIRED',
+      text: `Not run automatically: ${cause}, and automatic revert was chosen by ${chooser ?? 'an unknown approver'}, who asked for the change; someone other than them must approve the inverse.
+${undo}`,
+    };
+  }
+  if (inverseDiffChanged(original.undo?.diff, input.diff)) {
+    const now = input.diff === undefined ? 'its preview could not be produced now' : `its preview now differs from the diff shown on the approval card:
+${input.diff.slice(0, 2000)}`;
+    return {
+      code: 'INVERSE_CHANGED',
+      text: `Not run automatically: the object changed since the approval (someone else edited it during verification), so the inverse would overwrite that edit; ${now}
+${undo}`,
+    };
+  }
+  return undefined;
 }
 
 /** Where the revert runs: the events it emits, the run it belongs to, how it executes and as whom. */
@@ -94,10 +129,26 @@ function isDestructive(inspector: ToolCallInspector, inverse: InverseCall, risks
   }
 }
 
-export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurroundings, input: { original: ApprovalRecord; inverse: InverseCall; callId: string }): Promise<string> {
+/** The revert as it stands when it falls due: where it may run, its fresh preview, its risks, and why it must wait. */
+export interface PreparedRevert {
+  /** the cluster it was approved on is not the one it would reach (issue 22): nothing was previewed */
+  refusedBefore?: { code: string; text: string } | undefined;
+  diff?: string | undefined;
+  diffHash?: string | undefined;
+  risks: RiskFlag[];
+  destructive: boolean;
+  /** it must not run on its own (issue 31): a second person is needed, or the object changed since the card */
+  withheld?: { code: string; text: string } | undefined;
+}
+
+type RevertInput = { original: ApprovalRecord; inverse: InverseCall; callId: string };
+
+/**
+ * Checks the cluster, previews the inverse against the live state and assesses it, before the verdict is stored: a
+ * revert that will not run on its own is then never announced (`auto_revert_call_id`, audited `approval.auto_reverted`).
+ */
+export async function prepareRevert(deps: AutoRevertDeps, at: Pick<RevertSurroundings, 'checkCluster' | 'signal'>, input: RevertInput): Promise<PreparedRevert> {
   const { original, inverse, callId } = input;
-  const shown = shownArgs(deps.inspector, inverse);
-  const identity: Identity = { call_id: callId, tool: inverse.tool, title: inverse.summary, args: shown };
   // Issue 22: the revert is bound to the original's cluster; a context repointed (or made read-only) since the
   // approval stops it before its preview reaches any API server.
   const refusedBefore = await at.checkCluster({ ...original, callId, tool: inverse.tool }, inverse.args);
@@ -113,10 +164,21 @@ export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurrou
         previewRisks = previewFacts(preview.structured).risks;
       }
     } catch {
-      // the revert is still the inverse the approver saw; its preview is only shown
+      // no fresh preview: a card that showed a diff then withholds the revert (inverseDiffChanged fails closed)
     }
   }
   const risks = inverseRisks(deps.inspector, inverse, previewRisks);
+  const destructive = isDestructive(deps.inspector, inverse, risks);
+  // Issue 31: not in the approver's name when the inverse needs a second person or is no longer the one shown.
+  const refusal = refusedBefore ? undefined : withheld(deps, { original, inverse, risks, destructive, diff });
+  return { refusedBefore, diff, diffHash, risks, destructive, withheld: refusal };
+}
+
+export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurroundings, input: RevertInput, prepared?: PreparedRevert): Promise<string> {
+  const { original, inverse, callId } = input;
+  const shown = shownArgs(deps.inspector, inverse);
+  const identity: Identity = { call_id: callId, tool: inverse.tool, title: inverse.summary, args: shown };
+  const { refusedBefore, diff, diffHash, risks, destructive, withheld: refusal } = prepared ?? (await prepareRevert(deps, at, input));
   const reason = `Automatic revert: the verification of ${original.callId} ended regressed and it was approved with automatic revert.`;
   await deps.approvals.request({
     conversationId: at.conversationId,
@@ -131,12 +193,19 @@ export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurrou
     resolution: [],
     // what the approval row and its audit show: the inverse can carry risks of its own (a restored Secret, scale to 0)
     risks,
-    destructive: isDestructive(deps.inspector, inverse, risks),
+    destructive,
     policyReason: `Restores the before-state of ${original.callId}: ${inverse.summary}`,
     ...(original.requestedBy ? { requestedBy: original.requestedBy } : {}),
     undoOf: original.callId,
     ...(original.cluster ? { cluster: original.cluster, ...(original.namespace ? { namespace: original.namespace } : {}), ...(original.policy ? { policy: original.policy } : {}) } : {}),
   });
+  if (refusal) {
+    const denied = await deps.approvals.decide({ conversationId: at.conversationId, callId, approve: false, decidedBy: 'system', reason: refusal.text.slice(0, 500), automatic: true, decisionRunId: at.runId });
+    if (!denied) return `Automatic revert ${callId} was not run: it was already decided.`;
+    await at.emit('tools.pending', { tools: [{ ...identity, requires_approval: true, destructive, timestamp: Date.now() }] });
+    await at.fail(identity, refusal.text, refusal.code);
+    return `Automatic revert (${inverse.summary}): ${refusal.text}`;
+  }
   const decidedBy = original.decidedBy ?? original.requestedBy ?? 'system';
   const decided = await deps.approvals.decide({ conversationId: at.conversationId, callId, approve: true, decidedBy, reason, automatic: true, decisionRunId: at.runId });
   if (!decided) return `Automatic revert ${callId} was not run: it was already decided.`;
@@ -168,23 +237,26 @@ export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurrou
   return `Automatic revert ran (${inverse.summary}, call ${callId}). ${verificationLine(result)}`;
 }
 
-/** The automatic revert inside the run that executed the change: the gate's execution, the run's approver. */
-export async function runAutoRevert(deps: GraphDeps, run: RunContext, gate: GateTools, input: { original: ApprovalRecord; inverse: InverseCall; callId: string }): Promise<string> {
+/**
+ * The automatic revert inside the run that executed the change: the gate's execution, the run's approver. `prepare`
+ * runs before the verdict is stored (it decides whether the revert is announced), `run` once it is.
+ */
+export function autoRevertInRun(deps: GraphDeps, run: RunContext, gate: GateTools, input: RevertInput): { prepare(): Promise<PreparedRevert>; run(prepared?: PreparedRevert): Promise<string> } {
   const decidedBy = input.original.decidedBy ?? run.requester.id;
   const email = run.approver && run.approver.id === decidedBy ? run.approver.email : undefined;
-  return revertAutomatically(
-    deps,
-    {
-      conversationId: run.conversationId,
-      runId: run.runId,
-      emit: run.emit,
-      signal: run.signal,
-      ...(email ? { approverEmail: email } : {}),
-      actingAs: approverImpersonation(deps, run, decidedBy),
-      execute: (identity, args, impersonate) => gate.execute({ callId: identity.call_id, tool: identity.tool, args }, identity, args, impersonate ? { impersonate } : {}),
-      fail: (identity, text, code) => gate.fail(identity, text, code),
-      checkCluster: clusterCheckOf(gate.clusterGate, { ...(run.scope ? { scope: run.scope } : {}), approverId: decidedBy }),
-    },
-    { ...input, original: { ...input.original, decidedBy } },
-  );
+  // the agent service decides with APPROVAL_POLICY=self and no four-eyes when it is given no policy: so does the revert
+  const revertDeps: AutoRevertDeps = { ...deps, approvalPolicy: deps.approvalPolicy ?? { policy: 'self', fourEyes: false } };
+  const at: RevertSurroundings = {
+    conversationId: run.conversationId,
+    runId: run.runId,
+    emit: run.emit,
+    signal: run.signal,
+    ...(email ? { approverEmail: email } : {}),
+    actingAs: approverImpersonation(deps, run, decidedBy),
+    execute: (identity, args, impersonate) => gate.execute({ callId: identity.call_id, tool: identity.tool, args }, identity, args, impersonate ? { impersonate } : {}),
+    fail: (identity, text, code) => gate.fail(identity, text, code),
+    checkCluster: clusterCheckOf(gate.clusterGate, { ...(run.scope ? { scope: run.scope } : {}), approverId: decidedBy }),
+  };
+  const job = { ...input, original: { ...input.original, decidedBy } };
+  return { prepare: () => prepareRevert(revertDeps, at, job), run: (prepared) => revertAutomatically(revertDeps, at, job, prepared) };
 }

@@ -4,6 +4,7 @@
  * (it may hold a whole manifest, Secret values included), bound to its approval row, erased with the conversation.
  */
 import type { SecretBox } from '../crypto/secret-box.ts';
+import type { RecordedUndo } from '../ports/index.ts';
 import { offersTool, type ToolGateway } from '../mcp/tool-gateway.ts';
 
 export const captureBaselineTool = 'capture_change_baseline';
@@ -99,8 +100,19 @@ export function reverseUnifiedDiff(diff: string): string {
 /** The sealed before-state and the inverse as the card shows it, recorded with the approval when it is requested. */
 export async function baselineAtPreview(
   deps: { tools: Pick<ToolGateway, 'callTool' | 'listTools'>; secretBox: SecretBox },
-  input: { conversationId: string; callId: string; tool: string; exactArgs: Record<string, unknown>; diff?: string; signal?: AbortSignal; shownArgsOf: (tool: string, args: Record<string, unknown>) => Record<string, unknown>; hash: (tool: string, args: Record<string, unknown>) => string },
-): Promise<{ beforeSealed?: string; undo?: { tool: string; args: Record<string, unknown>; summary: string; diff?: string; argsHash: string } }> {
+  input: {
+    conversationId: string;
+    callId: string;
+    tool: string;
+    exactArgs: Record<string, unknown>;
+    diff?: string;
+    signal?: AbortSignal;
+    shownArgsOf: (tool: string, args: Record<string, unknown>) => Record<string, unknown>;
+    hash: (tool: string, args: Record<string, unknown>) => string;
+    /** the inverse's risks and destructiveness, as the gate assesses any call (who may choose automatic revert) */
+    assess?: (inverse: InverseCall) => Pick<RecordedUndo, 'risks' | 'destructive' | 'secondPersonRequired'>;
+  },
+): Promise<{ beforeSealed?: string; undo?: RecordedUndo }> {
   const baseline = await captureBaseline(deps.tools, { tool: input.tool, args: input.exactArgs, ...(input.signal ? { signal: input.signal } : {}) });
   if (!baseline) return {};
   const inverse = baseline.undoable ? baseline.inverse : undefined;
@@ -115,6 +127,7 @@ export async function baselineAtPreview(
             summary: inverse.summary,
             ...(input.diff ? { diff: reverseUnifiedDiff(input.diff) } : {}),
             argsHash: input.hash(inverse.tool, inverse.args),
+            ...(input.assess ? input.assess(inverse) : {}),
           },
         }
       : {}),

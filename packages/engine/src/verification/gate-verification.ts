@@ -8,7 +8,7 @@ import { hashToolCall } from '../approvals/hash-tool-call.ts';
 import type { GraphDeps, RunContext } from '../graph/run-context.ts';
 import type { GateTools } from '../graph/nodes/gate/gate-tools.ts';
 import type { ApprovalRecord, RecordedUndo } from '../ports/index.ts';
-import { runAutoRevert } from '../undo/auto-revert.ts';
+import { autoRevertInRun, type PreparedRevert } from '../undo/auto-revert.ts';
 import { captureBaseline, openBefore, sealBefore, type Baseline, type SealedBefore } from './baseline.ts';
 import { jenkinsTarget, jenkinsVerifyInput } from './jenkins-result.ts';
 import { verificationLine } from './verify-change.ts';
@@ -54,6 +54,8 @@ export function createGateVerification(deps: GraphDeps, run: RunContext, gate: G
     if (!(await canVerify(deps.tools))) return undefined;
     const autoRevert = record.autoRevert === true && before.inverseAsShown && before.sealed?.inverse !== undefined;
     const revertCallId = `${record.callId}-revert`;
+    const revert = autoRevert ? autoRevertInRun(deps, run, gate, { original: record, inverse: before.sealed!.inverse!, callId: revertCallId }) : undefined;
+    let prepared: PreparedRevert | undefined;
     // A Jenkins call is followed through the build its result names (stored on the row by markExecuted).
     const jenkins = await jenkinsVerifyInput(
       { tool: record.tool, args: exactArgs, ...(isJenkinsTool(record.tool) ? { resultSummary: (await deps.approvals.get(record.conversationId, record.callId))?.resultSummary } : {}) },
@@ -74,7 +76,12 @@ export function createGateVerification(deps: GraphDeps, run: RunContext, gate: G
       {
         emit: (payload) => run.emit('tool.verification', payload),
         signal: run.signal,
-        afterVerdict: (verdict) => (verdict.outcome === 'regressed' && autoRevert && !run.signal.aborted ? revertCallId : undefined),
+        // a revert that will not run on its own (issue 31) is not announced as the automatic revert
+        afterVerdict: async (verdict) => {
+          if (verdict.outcome !== 'regressed' || !revert || run.signal.aborted) return undefined;
+          prepared = await revert.prepare();
+          return prepared.withheld ? undefined : revertCallId;
+        },
       },
     );
     let extra: string | undefined;
@@ -82,7 +89,7 @@ export function createGateVerification(deps: GraphDeps, run: RunContext, gate: G
       extra = 'Automatic revert was chosen but not run: the inverse recorded before execution is not the one the approver was shown. Offer Undo instead.';
     }
     if (result.outcome === 'regressed' && autoRevert && !run.signal.aborted) {
-      extra = await runAutoRevert(deps, run, gate, { original: record, inverse: before.sealed!.inverse!, callId: revertCallId });
+      extra = await revert!.run(prepared);
     }
     return verificationLine(result, extra);
   }

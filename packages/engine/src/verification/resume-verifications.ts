@@ -20,8 +20,8 @@ import type { JenkinsIntegration } from '../mcp/jenkins-args.ts';
 import type { ToolGateway } from '../mcp/tool-gateway.ts';
 import type { ApprovalRecord, Storage } from '../ports/index.ts';
 import { applyEventToTimeline } from '../timeline/apply-event.ts';
-import { clusterCheckOf, revertAutomatically, type RevertSurroundings } from '../undo/auto-revert.ts';
-import { openBefore, type SealedBefore } from './baseline.ts';
+import { clusterCheckOf, prepareRevert, revertAutomatically, type AutoRevertDeps, type PreparedRevert, type RevertSurroundings } from '../undo/auto-revert.ts';
+import { openBefore, type InverseCall, type SealedBefore } from './baseline.ts';
 import { jenkinsTarget, jenkinsVerifyInput } from './jenkins-result.ts';
 import { canVerify, runVerification, type VerifyExecutedDeps } from './verify-executed.ts';
 
@@ -44,6 +44,8 @@ export interface ResumeVerificationDeps {
   /** the Jenkins integration, to follow a build whose verification was under way */
   jenkinsIntegration?: () => Promise<JenkinsIntegration | undefined>;
   everyRunIsDead?: boolean;
+  /** APPROVAL_POLICY / APPROVAL_FOUR_EYES (issue 31): without it a resumed revert assumes four-eyes (fails closed) */
+  approvalPolicy?: AutoRevertDeps['approvalPolicy'];
   /** sees each event (the audit trail); never throws */
   observeEvent?: (event: AgentEvent) => void;
   logger?: { error(object: unknown, message?: string): void };
@@ -100,6 +102,19 @@ export async function resumeVerifications(deps: ResumeVerificationDeps): Promise
     const args = sealed?.args ?? record.args;
     const autoRevert = plannedRevert(record, sealed) && deps.inspector !== undefined && deps.secretBox !== undefined;
     const revertCallId = `${record.callId}-revert`;
+    const revertInput = { original: record, inverse: sealed?.inverse as InverseCall, callId: revertCallId };
+    const revertDeps = (tools: ToolGateway): AutoRevertDeps => ({ tools, approvals: deps.storage.approvals, secretBox: deps.secretBox!, inspector: deps.inspector!, config: deps.config, ...(deps.approvalPolicy ? { approvalPolicy: deps.approvalPolicy } : {}) });
+    // the stopped run's id when known, so the revert sits beside the change in the timeline and the audit
+    const runId = record.decisionRunId ?? randomUUID();
+    const surroundings = (tools: ToolGateway): RevertSurroundings => ({
+      conversationId: record.conversationId,
+      runId,
+      emit,
+      actingAs: deps.executeAsApprover ? { ok: false } : { ok: true },
+      ...executorFor({ ...deps, tools }, emit),
+      checkCluster: clusterCheckOf(clusterGate, record.decidedBy ? { approverId: record.decidedBy } : {}),
+    });
+    let prepared: PreparedRevert | undefined;
     try {
       const jenkins = await jenkinsVerifyInput({ tool: record.tool, args, ...(record.resultSummary ? { resultSummary: record.resultSummary } : {}) }, deps.jenkinsIntegration);
       const { result, written } = await runVerification(
@@ -114,23 +129,21 @@ export async function resumeVerifications(deps: ResumeVerificationDeps): Promise
           ...jenkinsTarget(jenkins),
           ...(autoRevert ? { autoRevert: true } : {}),
         },
-        { emit: (payload) => emit('tool.verification', payload), startedAt: verification.startedAt, deadline, afterVerdict: (verdict) => (verdict.outcome === 'regressed' && autoRevert ? revertCallId : undefined) },
+        {
+          emit: (payload) => emit('tool.verification', payload),
+          startedAt: verification.startedAt,
+          deadline,
+          // a revert that will not run on its own (issue 31) is not announced as the automatic revert
+          afterVerdict: async (verdict) => {
+            if (verdict.outcome !== 'regressed' || !autoRevert) return undefined;
+            if (!verifier) return revertCallId;
+            prepared = await prepareRevert(revertDeps(verifier), surroundings(verifier), revertInput);
+            return prepared.withheld ? undefined : revertCallId;
+          },
+        },
       );
       if (result.outcome === 'regressed' && autoRevert && written && verifier) {
-        // the stopped run's id when known, so the revert sits beside the change in the timeline and the audit
-        const runId = record.decisionRunId ?? randomUUID();
-        await revertAutomatically(
-          { tools: verifier, approvals: deps.storage.approvals, secretBox: deps.secretBox!, inspector: deps.inspector!, config: deps.config },
-          {
-            conversationId: record.conversationId,
-            runId,
-            emit,
-            actingAs: deps.executeAsApprover ? { ok: false } : { ok: true },
-            ...executorFor({ ...deps, tools: verifier }, emit),
-            checkCluster: clusterCheckOf(clusterGate, record.decidedBy ? { approverId: record.decidedBy } : {}),
-          },
-          { original: record, inverse: sealed!.inverse!, callId: revertCallId },
-        );
+        await revertAutomatically(revertDeps(verifier), surroundings(verifier), revertInput, prepared);
       }
     } catch (error) {
       deps.logger?.error({ err: error, callId: record.callId }, 'could not finish a verification left by a stopped engine');

@@ -63,7 +63,7 @@ export function verificationEvent(target: Pick<VerifyTarget, 'callId' | 'tool' |
 }
 
 /**
- * Runs one verification. `emit` streams the events; `afterVerdict` may name the automatic revert that the final
+ * Runs one verification. `emit` streams the events; `afterVerdict` (awaited) may name the automatic revert that the final
  * event announces (it runs after the verdict is stored). `remainingMs` shortens the budget (a resumed verification).
  */
 export async function runVerification(
@@ -74,7 +74,7 @@ export async function runVerification(
     signal?: AbortSignal;
     startedAt?: number;
     deadline?: number;
-    afterVerdict?: (result: VerificationResult) => string | undefined;
+    afterVerdict?: (result: VerificationResult) => string | undefined | Promise<string | undefined>;
   },
 ): Promise<{ result: VerificationResult; state: VerificationState; written: boolean }> {
   const startedAt = hooks.startedAt ?? Date.now();
@@ -98,7 +98,7 @@ export async function runVerification(
           ...(deps.config.verifyHoldSeconds !== undefined ? { holdSeconds: deps.config.verifyHoldSeconds } : {}),
           ...(hooks.signal ? { signal: hooks.signal } : {}),
         });
-  const autoRevertCallId = hooks.afterVerdict?.(result);
+  const autoRevertCallId = await hooks.afterVerdict?.(result);
   const state: VerificationState = {
     outcome: result.outcome,
     summary: result.summary,

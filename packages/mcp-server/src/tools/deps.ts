@@ -48,6 +48,11 @@ export interface ToolSettings {
   helmAllowedRegistries?: string[];
   /** Set per call (never configured): the identity a trusted caller asked this call to act as. */
   impersonation?: { user: string; groups: string[] };
+  /**
+   * The HPA controller's sync period in seconds (kube-controller-manager's --horizontal-pod-autoscaler-sync-period,
+   * default 15; from HPA_SYNC_PERIOD_SECONDS): a scale of an HPA's target must hold this long before it is verified.
+   */
+  hpaSyncPeriodSeconds?: number;
   /** Jenkins HTTP request timeout in ms (default 15000). */
   jenkinsTimeoutMs?: number;
   /** Interval between Jenkins queue polls after a trigger, in ms (default 1000; tests use a few ms). */

@@ -18,6 +18,8 @@ export interface CheckState {
   evidence: VerificationEvidence[];
   /** reverted: the controller, when the check already knows it */
   controller?: string;
+  /** reverted: not yet, but certain (an HPA's next sync will set it back); the summary says what it will do */
+  predicted?: boolean;
 }
 
 export interface Check {
@@ -29,6 +31,11 @@ export interface Check {
   evaluate(): CheckState;
   /** the state to report when the deadline passed while pending (e.g. regressed: new pods stayed Pending) */
   atDeadline(): CheckState;
+  /**
+   * how long a success must hold at least: one sync period of a controller that owns a changed field (an HPA owning
+   * replicas), so `verified` is only said once that controller had its say (issue 31)
+   */
+  minimumHold?(): { seconds: number; why: string } | undefined;
   /** the object's own limit (a Deployment's progressDeadlineSeconds), when it has one */
   deadlineSeconds?(): number | undefined;
   /** names the controller that set the changed fields back (reads the cluster; called once, after the verdict) */

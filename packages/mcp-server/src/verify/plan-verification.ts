@@ -57,7 +57,8 @@ export async function planVerification(options: { tool: string; args: Args; cont
   const workload = (kind: WorkloadKind, namespace: string, name: string, expect?: Parameters<typeof createWorkloadCheck>[0]['expect']) => {
     assertSafeName('name', name);
     assertSafeName('namespace', namespace);
-    return createWorkloadCheck({ http, kind, namespace, name, expect, changedAt });
+    const hpaSyncSeconds = context.deps.settings.hpaSyncPeriodSeconds;
+    return createWorkloadCheck({ http, kind, namespace, name, expect, changedAt, ...(hpaSyncSeconds !== undefined ? { hpaSyncSeconds } : {}) });
   };
   const defaultNamespace = () => (typeof args.namespace === 'string' && args.namespace ? args.namespace : context.clients.defaultNamespace);
   switch (tool) {

@@ -60,13 +60,22 @@ export async function runVerification(options: RunVerificationOptions): Promise<
     }
     if (state.status === 'ok') {
       const okState = state;
+      // A controller owning a changed field (an HPA owning replicas) gets one sync period to set it back before the
+      // change counts as held; that longer hold stays inside the verification's deadline (issue 31).
+      const owners = checks.map((check) => check.minimumHold?.()).filter((hold): hold is { seconds: number; why: string } => hold !== undefined);
+      const owner = owners.sort((a, b) => b.seconds - a.seconds)[0];
+      const holdUntil = Date.now() + Math.max(options.holdSeconds, owner?.seconds ?? 0) * 1000;
+      const cut = owner !== undefined && holdUntil > deadline && Date.now() + options.holdSeconds * 1000 < deadline;
       const held = await session.until(() => {
         const current = evaluate();
         return current === 'failed' || current.status === 'regressed' || current.status === 'reverted' ? current : undefined;
-      }, Date.now() + options.holdSeconds * 1000);
+      }, cut ? deadline : holdUntil);
       signal.throwIfAborted();
       if (held === 'failed') return watchFailed(session);
-      if (held === undefined) return { outcome: 'verified', summary: okState.summary, evidence: okState.evidence };
+      if (held === undefined && cut) {
+        return { outcome: 'timed_out', summary: `${okState.summary}, but ${owner!.why} and the time left (timeout ${seconds} s) did not cover one sync`, evidence: okState.evidence };
+      }
+      if (held === undefined) return { outcome: 'verified', summary: owner ? `${okState.summary}; held through a sync period of ${owner.why.replace(/ owns .*$/, '')} (${owner.seconds} s)` : okState.summary, evidence: okState.evidence };
       state = held;
     }
     if (state.status === 'reverted') return explainReverted(checks, state, signal);
@@ -88,7 +97,7 @@ async function explainReverted(checks: Check[], state: CheckState, signal: Abort
   const evidence: VerificationEvidence[] = state.evidence;
   return {
     outcome: 'reverted_by_controller',
-    summary: controller ? `${controller} set it back: ${state.summary}` : `set back by another writer: ${state.summary}`,
+    summary: state.predicted && controller ? `${controller} ${state.summary}` : controller ? `${controller} set it back: ${state.summary}` : `set back by another writer: ${state.summary}`,
     evidence,
     ...(controller ? { controller } : {}),
   };

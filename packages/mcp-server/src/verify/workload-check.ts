@@ -9,6 +9,7 @@ import { rolloutState as argoRolloutState } from '../tools/argo/rollout-view.ts'
 import { pending, type Check, type CheckState } from './check-types.ts';
 import { eventLine, eventTime, isPending, isPodReady, isSettledWarning, isWarning, podLine, podProblem } from './pod-health.ts';
 import { nameRevertingController } from './revert-controller.ts';
+import { defaultHpaSyncPeriodSeconds, findReplicaOwner, ownsReplicas, predictReplicaOwner, type ReplicaOwner } from './replica-owner.ts';
 import type { WatchSession } from './watch-session.ts';
 import type { KubeHttp } from '../kube/create-kube-http.ts';
 
@@ -52,6 +53,8 @@ export function createWorkloadCheck(options: {
   expect?: WorkloadExpectations;
   /** when the change ran (ms since epoch): older Warning events are not news */
   changedAt: number;
+  /** the sync period of an HPA owning the replicas the call set (seconds; default 15, as kube-controller-manager's) */
+  hpaSyncSeconds?: number;
 }): Check {
   const { kind, namespace, name } = options;
   const expect = options.expect ?? {};
@@ -60,6 +63,8 @@ export function createWorkloadCheck(options: {
   let session: WatchSession;
   let revertedField: string | undefined;
   let selectorMissing = false;
+  /** an HPA targeting the workload, when the call set its replicas (issue 31: it, not the call, has the last word) */
+  let replicaOwner: ReplicaOwner | undefined;
 
   const workload = () => session.items(key('workload'))[0];
 
@@ -148,6 +153,19 @@ export function createWorkloadCheck(options: {
       if (session.deleted(key('workload')).size > 0) return { status: 'regressed', summary: `${label} was deleted`, evidence: [] };
       return pending(`waiting for ${label}`);
     }
+    // The HPA's min/max make its next sync predictable: a count outside them is set back, so say so now rather
+    // than `verified` after a hold shorter than its sync period.
+    const predicted = replicaOwner && expect.replicas !== undefined ? predictReplicaOwner(replicaOwner, expect.replicas) : undefined;
+    if (replicaOwner && predicted) {
+      const text = `${replicaOwner.controller} keeps replicas between ${replicaOwner.minReplicas} and ${replicaOwner.maxReplicas}`;
+      return {
+        status: 'reverted',
+        predicted: true,
+        controller: replicaOwner.controller,
+        summary: `will set ${label} back to ${predicted.replicas} replicas at its next sync (every ${replicaOwner.syncSeconds} s): ${predicted.why}`,
+        evidence: [{ read: `horizontalpodautoscaler ${replicaOwner.controller.replace(/^HorizontalPodAutoscaler /, '')}`, text: `${text}; the call set ${expect.replicas}` }],
+      };
+    }
     if (selectorMissing) return { status: 'ok', summary: `${label} has no label selector; only its fields were checked`, evidence: [] };
     const changed = drift(object);
     if (changed.length > 0) {
@@ -179,6 +197,10 @@ export function createWorkloadCheck(options: {
       const object = await options.http.json<Record<string, any>>({ path: `${paths[kind](namespace)}/${name}`, signal });
       const selector = selectorOf(object);
       selectorMissing = !selector;
+      if (expect.replicas !== undefined) {
+        const owner = await findReplicaOwner({ http: options.http, kind, namespace, name, syncSeconds: options.hpaSyncSeconds ?? defaultHpaSyncPeriodSeconds, signal });
+        replicaOwner = owner && ownsReplicas(owner, expect.replicas) ? owner : undefined;
+      }
       const opened = [session.watch(key('workload'), paths[kind](namespace), { fieldSelector: `metadata.name=${name}` })];
       if (selector) {
         opened.push(session.watch(key('pods'), `/api/v1/namespaces/${namespace}/pods`, { labelSelector: selector }));
@@ -196,6 +218,10 @@ export function createWorkloadCheck(options: {
       const stuck = pods.filter(isPending);
       if (stuck.length > 0) return { status: 'regressed', summary: `${stuck.length} new pod(s) of ${label} stayed Pending`, evidence: state.evidence.length ? state.evidence : evidenceOf(pods, []) };
       return state;
+    },
+    minimumHold() {
+      // inside the HPA's range its metrics still decide: the count must hold through one of its syncs
+      return replicaOwner ? { seconds: replicaOwner.syncSeconds, why: `${replicaOwner.controller} owns spec.replicas and syncs every ${replicaOwner.syncSeconds} s` } : undefined;
     },
     deadlineSeconds() {
       const seconds = workload()?.spec?.progressDeadlineSeconds;

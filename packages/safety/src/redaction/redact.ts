@@ -12,6 +12,11 @@ const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 export interface RedactOptions {
   /** how a secret value is replaced (default: "[REDACTED]") */
   mask?: Mask;
+  /**
+   * Text shown as it was written (a model's answer, streamed piece by piece): a JSON document in it is redacted by
+   * the text rules in place instead of being parsed and printed again, so its layout matches what was streamed.
+   */
+  keepLayout?: boolean;
 }
 
 function redactValues(map: unknown, mask: Mask): unknown {
@@ -326,7 +331,7 @@ function redactPlainText(text: string, mask: Mask, keepLineCount: boolean): stri
 export function redactText(text: string, options: RedactOptions = {}): string {
   const mask = options.mask ?? defaultMask;
   const trimmed = text.trimStart();
-  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+  if (!options.keepLayout && (trimmed.startsWith('{') || trimmed.startsWith('['))) {
     try {
       return JSON.stringify(redactObject(JSON.parse(text), { mask }), null, 2);
     } catch {

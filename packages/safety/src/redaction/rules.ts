@@ -35,6 +35,13 @@ export const TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
   ...VENDOR_TOKEN_PATTERNS,
   // .npmrc: "//registry.npmjs.org/:_authToken=…", "_auth=…", "_password=…"
   { name: 'npmrc-auth', pattern: /(?<pre>(?:^|[\s"'])(?:\/\/[^\s:]+\/?:)?_(?:authToken|auth|password)\s*=\s*)(?<secret>[^\s"']+)/gm },
+  // .netrc / _netrc (curl, git, ftp): "machine HOST login USER password SECRET" on one line or over several, the
+  // tokens in any order after the host (login, account, port); `default` (any host) only with a login, so prose
+  // such as "the default password policy" keeps its words.
+  {
+    name: 'netrc-password',
+    pattern: /(?<pre>(?<![\w.-])(?:machine[ \t\r\n]+\S+(?:[ \t\r\n]+(?:login|account|port)[ \t\r\n]+\S+)*|default(?:[ \t\r\n]+(?:login|account|port)[ \t\r\n]+\S+)+)[ \t\r\n]+password[ \t\r\n]+)(?<secret>(?!\[REDACTED)[^\s`]+)/g,
+  },
   // Query parameters that carry credentials (webhook/API tokens, presigned-URL signatures, JDBC passwords).
   {
     name: 'url-query-secret',
@@ -47,10 +54,11 @@ export const TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
   // XML elements: <password>…</password> (Maven settings, Tomcat users printed by build tools).
   { name: 'xml-secret', pattern: new RegExp(`(?<pre><(?<tag>[A-Za-z0-9_.:-]*${INLINE_WORD}[A-Za-z0-9_.:-]*)>)(?<secret>[^<]+)(?<post></\\k<tag>>)`, 'gi') },
   ...COMMAND_TOKEN_PATTERNS,
-  // name=value / "name": "value" inside a line (logfmt, connection strings, cookies, JSON log lines, headers).
+  // name=value / "name": "value" inside a line (logfmt, connection strings, cookies, JSON log lines, headers), also
+  // as Markdown code in a model's answer (`password: "…"`).
   {
     name: 'inline-pair',
-    pattern: new RegExp(`(?<pre>(?:^|[\\s,;?&{(=])["']?(?<name>[A-Za-z0-9_.-]*${INLINE_WORD}[A-Za-z0-9_.-]*)["']?[ \\t]*[=:][ \\t]*)(?!\\d+[ \\t]+bytes\\b)(?<secret>"[^"\\n]*"?|'[^'\\n]*'?|\\$\\([A-Za-z_][\\w.-]*\\)|\\$\\{[A-Za-z_][\\w.-]*\\}|\\{\\{[^{}\\n]*\\}\\}|(?!\\[REDACTED)[^\\s,;&"'}<)]+)`, 'gim'),
+    pattern: new RegExp(`(?<pre>(?:^|[\\s,;?&{(=\`])["']?(?<name>[A-Za-z0-9_.-]*${INLINE_WORD}[A-Za-z0-9_.-]*)["']?[ \\t]*[=:][ \\t]*)(?!\\d+[ \\t]+bytes\\b)(?<secret>"[^"\\n]*"?|'[^'\\n]*'?|\\$\\([A-Za-z_][\\w.-]*\\)|\\$\\{[A-Za-z_][\\w.-]*\\}|\\{\\{[^{}\\n]*\\}\\}|(?!\\[REDACTED)[^\\s,;&"'}<)]+)`, 'gim'),
     accept: (groups) => notStructural(groups) && !isCount(groups['name'] ?? '', groups['secret'] ?? '') && !isNameList(groups['name'] ?? '', groups['secret'] ?? '') && !isTrivialValue(groups['secret'] ?? '') && !/^["']?\[REDACTED/.test(groups['secret'] ?? ''),
   },
   // "auth": "…" and friends as quoted JSON keys inside any text (a docker config.json held in YAML, a JSON log line).

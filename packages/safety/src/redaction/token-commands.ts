@@ -5,8 +5,8 @@
  */
 import { INLINE_WORD, notStructural, type TokenPattern } from './names.ts';
 
-/** What may precede a command word: start of line, a blank, a path, a quote or a shell operator. */
-const COMMAND_START = String.raw`(?:^|(?<=[\s"'/;&|(]))`;
+/** What may precede a command word: start of line, a blank, a path, a quote (a backtick too: Markdown code in an answer) or a shell operator. */
+const COMMAND_START = String.raw`(?:^|(?<=[\s"'\`/;&|(]))`;
 /** A value that ends at a blank, a quote or a shell operator. */
 const PLAIN_VALUE = String.raw`(?!-)[^\s"'|;&]+`;
 

@@ -44,7 +44,8 @@ export const VENDOR_TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
   { name: 'telegram-bot-token', pattern: /(?<![\d:])\d{8,10}:AA[A-Za-z0-9_-]{30,}/g },
   { name: 'stripe-key', pattern: /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b|\bwhsec_[A-Za-z0-9]{16,}\b/g },
   { name: 'openai-style-key', pattern: /\bsk-(proj-|ant-|svcacct-)?[A-Za-z0-9_-]{20,}\b/g },
-  { name: 'google-api-key', pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
+  // Bounded by what cannot continue a key, not \b: a key ending in '-' or '_' has no word boundary before a blank.
+  { name: 'google-api-key', pattern: /(?<![0-9A-Za-z_-])AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g },
   { name: 'npm-token', pattern: /\bnpm_[A-Za-z0-9]{36,}\b/g },
   { name: 'pypi-token', pattern: /\bpypi-[A-Za-z0-9_-]{40,}/g },
   { name: 'sendgrid-key', pattern: /\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/g },

@@ -2,11 +2,13 @@
  * The model node: one streamed LLM call with the exposed tools (schemas only). Streams thinking/token events,
  * reports usage, retries rate limits and transient failures with backoff (llm/with-retries.ts), and turns the model's tool calls into
  * pending calls for the gate. Malformed or unknown tool calls become pending calls marked invalid, so the model is
- * told what was wrong instead of the run crashing.
+ * told what was wrong instead of the run crashing. The answer and reasoning are redacted as they stream and as they
+ * are kept, and everything the model wrote is made well-formed first (agent/model-output.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { streamText, type AssistantModelMessage, type LanguageModelUsage, type ModelMessage } from 'ai';
-import { createSecretScrubber, createStreamScrubber, secretsProposedIn, secretsProposedInCalls } from '../../agent/scrub-secrets.ts';
+import { createAnswerStream, redactAnswer, wellFormedText, wellFormedValue } from '../../agent/model-output.ts';
+import { secretsProposedIn, secretsProposedInCalls } from '../../agent/scrub-secrets.ts';
 import { systemPrompt } from '../../prompts/system-prompt.ts';
 import type { ToolInfo } from '../../mcp/tool-gateway.ts';
 import { abortable } from '../abortable.ts';
@@ -44,11 +46,14 @@ function callIdsIn(messages: ModelMessage[]): Set<string> {
 }
 
 export function createModelNode(deps: GraphDeps, run: RunContext) {
-  /** `hidden`: secret values that must not be streamed (the LLM keys, values the model proposed in tool arguments). */
+  /**
+   * `hidden`: secret values that must not be streamed (the LLM keys, values the model proposed in tool arguments);
+   * the redaction rules apply besides. `text`/`reasoning` in the outcome are as the model wrote them (redacted after).
+   */
   async function streamOnce(messages: ModelMessage[], tools: ReturnType<typeof toModelTools>, hidden: readonly string[]): Promise<StreamOutcome> {
     const outcome: StreamOutcome = { text: '', reasoning: '', reasoningMs: 0, tokens: 0, toolCalls: [], streamed: false };
-    const shownText = createStreamScrubber(hidden);
-    const shownReasoning = createStreamScrubber(hidden);
+    const shownText = createAnswerStream(hidden);
+    const shownReasoning = createAnswerStream(hidden);
     let reasoningStartedAt: number | undefined;
     const firstDelta = async () => {
       outcome.streamed = true;
@@ -96,8 +101,12 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
           case 'tool-input-start':
             await firstDelta();
             break;
-          case 'tool-call':
-            outcome.toolCalls.push(part as StreamOutcome['toolCalls'][number]);
+          case 'tool-call': {
+            // Arguments are made well-formed, not redacted: they are what is approved and run.
+            const call = part as StreamOutcome['toolCalls'][number];
+            outcome.toolCalls.push({ ...call, toolCallId: wellFormedText(call.toolCallId ?? ''), toolName: wellFormedText(call.toolName), input: wellFormedValue(call.input) });
+            break;
+          }
             break;
           case 'finish':
             outcome.usage = part.totalUsage;
@@ -188,10 +197,11 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
       if (error instanceof LlmCallError) return failed(error.classification.message, error.attempts);
       throw error;
     }
-    // The answer as shown and kept: also without values this very turn's calls propose (streamed before they existed).
-    const hide = createSecretScrubber([...hidden, ...secretsProposedInCalls(outcome.toolCalls)]);
-    outcome.text = hide(outcome.text);
-    outcome.reasoning = hide(outcome.reasoning);
+    // The answer as kept and sent on, redacted whole (the stream was redacted block by block): also without values this
+    // very turn's calls propose (streamed before they existed).
+    const keptHidden = [...hidden, ...secretsProposedInCalls(outcome.toolCalls)];
+    outcome.text = redactAnswer(outcome.text, keptHidden);
+    outcome.reasoning = redactAnswer(outcome.reasoning, keptHidden);
     if (run.signal.aborted) {
       // Stopped (by the user, or because the event bus failed) mid-answer: what was already streamed is kept, in the
       // conversation's timeline and in the model's context, instead of vanishing.
@@ -243,7 +253,7 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
       } else if (!offered.has(call.toolName)) {
         invalid = `Unknown tool '${call.toolName}': it is not available in this turn. Available tools: ${[...offered].join(', ')}.`;
       } else if (call.invalid || !argsValid) {
-        invalid = `Invalid arguments for '${call.toolName}': ${call.error ? errorText(call.error) : 'the arguments must be a JSON object'}. Call the tool again with arguments that match its schema.`;
+        invalid = `Invalid arguments for '${call.toolName}': ${call.error ? wellFormedText(errorText(call.error)) : 'the arguments must be a JSON object'}. Call the tool again with arguments that match its schema.`;
       }
       const args = argsValid && !invalid ? (call.input as Record<string, unknown>) : {};
       content.push({ type: 'tool-call', toolCallId: callId, toolName: call.toolName, input: args });

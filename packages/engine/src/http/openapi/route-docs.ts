@@ -55,7 +55,7 @@ import { z } from 'zod';
 import { apiTokenSchema, createApiTokenRequestSchema, createdApiTokenSchema, webhookDeliverySchema } from '@skyflo/protocol';
 import { alertmanagerPayloadSchema, genericAlertSchema } from '../../alerts/alert-payloads.ts';
 
-const alertOutcomeSchema = z.object({ status: z.enum(['investigating', 'queued', 'noted', 'closed', 'ignored']), conversation_id: z.string().optional(), position: z.number().optional(), detail: z.string() });
+const alertOutcomeSchema = z.object({ status: z.enum(['investigating', 'queued', 'noted', 'closed', 'ignored', 'refused']), conversation_id: z.string().optional(), queued: z.literal(false).optional(), position: z.number().optional(), detail: z.string() });
 
 export interface RouteDoc {
   summary: string;
@@ -134,7 +134,7 @@ export const routeDocs: Record<string, RouteDoc> = {
   'POST /api/v1/auth/tokens': { tag: 'auth', summary: 'Create an API token with scopes and an expiry; the token is in this answer only (a session, not a token, is needed)', body: createApiTokenRequestSchema, responses: { 201: createdApiTokenSchema } },
   'DELETE /api/v1/auth/tokens/:id': { tag: 'auth', summary: 'Revoke one of your API tokens', responses: { 200: apiTokenSchema } },
   'GET /api/v1/notifications/stream': { tag: 'notifications', summary: 'Your notifications as SSE: calls waiting for you, decisions, runs ended (Last-Event-ID resumes; API tokens need approvals:read)', responses: { 200: sse } },
-  'POST /api/v1/alerts/alertmanager': { tag: 'alerts', summary: "Alertmanager's webhook: one read-only investigation per firing group; repeats add to it, resolved closes it (API tokens need alerts:write)", body: alertmanagerPayloadSchema, responses: { 202: alertOutcomeSchema } },
+  'POST /api/v1/alerts/alertmanager': { tag: 'alerts', summary: "Alertmanager's webhook: one read-only investigation per firing group; repeats add to it, resolved closes the caller's own; 429 with queued: false when the queue is full (ALERT_QUEUE_LIMIT) or past CONVERSATIONS_PER_MINUTE (API tokens need alerts:write)", body: alertmanagerPayloadSchema, responses: { 202: alertOutcomeSchema } },
   'POST /api/v1/alerts': { tag: 'alerts', summary: 'A generic alert {title, description, labels}: investigated like an Alertmanager group (API tokens need alerts:write)', body: genericAlertSchema, responses: { 202: alertOutcomeSchema } },
   'GET /api/v1/integrations/:id/deliveries': { tag: 'integrations', summary: "A webhook's recent deliveries: event, status, attempts, answer", responses: { 200: z.object({ data: z.array(webhookDeliverySchema) }) } },
   'POST /api/v1/integrations/slack/interactions': { tag: 'integrations', summary: "The Slack app's interactivity Request URL (Approve / Deny clicks), verified by Slack's signature", public: true, responses: { 200: z.object({ detail: z.string() }) } },

@@ -7,6 +7,8 @@ import { Badge, Button, EmptyState, ErrorNote, PageHeader, Spinner } from '../..
 import { target } from '../chat/components/tool-card-labels.ts';
 import { AutoRevertOption } from '../chat/components/undo-approval.tsx';
 import { ApprovalCluster } from '../clusters/approval-cluster.tsx';
+import { useMe } from '../../app/session.tsx';
+import { autoRevertBlocked } from './auto-revert-offer.ts';
 import { decidePending, type DecisionOutcome } from './decide.ts';
 import { cannotDecideReason } from './decision-rights.ts';
 import { fetchPendingApprovals, pendingApprovalsKey } from './pending-query.tsx';
@@ -86,7 +88,10 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
   // starts unticked again, and it is offered only when the engine recorded an inverse (`undo`).
   const preview = `${item.args_hash}:${item.diff_hash ?? ''}`;
   const [autoRevertFor, setAutoRevertFor] = useState<string | undefined>(undefined);
-  const autoRevert = item.undo !== undefined && autoRevertFor === preview;
+  const me = useMe().data?.id;
+  // four-eyes: an inverse needing a second person is not the requester's to run automatically (issue 31)
+  const autoRevertRefused = autoRevertBlocked(item.undo, item.requested_by.id, me);
+  const autoRevert = item.undo !== undefined && autoRevertFor === preview && autoRevertRefused === undefined;
   // Issue 31 item 10: a call whose dry run failed is approved only with "approve without a preview" ticked (audited).
   const previewFailed = hasFailedPreview(item);
   const [withoutPreviewFor, setWithoutPreviewFor] = useState<string | undefined>(undefined);
@@ -150,7 +155,7 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
       ) : null}
       {item.undo && item.can_decide ? (
         <div className="mt-3">
-          <AutoRevertOption undo={item.undo} checked={autoRevert} disabled={sending !== undefined} onChange={(checked) => setAutoRevertFor(checked ? preview : undefined)} />
+          <AutoRevertOption undo={item.undo} checked={autoRevert} disabled={sending !== undefined} blocked={autoRevertRefused} onChange={(checked) => setAutoRevertFor(checked ? preview : undefined)} />
         </div>
       ) : null}
       {refusal ? (

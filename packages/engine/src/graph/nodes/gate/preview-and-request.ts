@@ -12,6 +12,8 @@ import { canonicalJson, hashToolCall } from '../../../approvals/hash-tool-call.t
 import { isJenkinsTool, stripJenkinsArgs } from '../../../mcp/jenkins-args.ts';
 import { baselineAtPreview } from '../../../verification/baseline.ts';
 import { sealedInverseArgs } from '../../../undo/propose-undo.ts';
+import { inverseRisks } from '../../../undo/auto-revert.ts';
+import { revertPolicyOf, secondPersonNote } from '../../../undo/auto-revert-rules.ts';
 import type { ToolInfo } from '../../../mcp/tool-gateway.ts';
 import type { ApprovalPolicyApplied, ApprovalRecord, RiskFlag } from '../../../ports/index.ts';
 import type { GraphDeps, RunContext } from '../../run-context.ts';
@@ -147,7 +149,14 @@ export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: G
     // Issue 21: the before-state now, and the inverse that would restore it, shown on the card (Undo, automatic revert).
     const baseline = isJenkinsTool(call.tool)
       ? {}
-      : await baselineAtPreview(deps, { conversationId: run.conversationId, callId: call.callId, tool: call.tool, exactArgs, ...(diff !== undefined ? { diff } : {}), signal: run.signal, shownArgsOf: gate.shownArgsOf, hash: (tool, args) => hashToolCall(tool, args) });
+      : await baselineAtPreview(deps, { conversationId: run.conversationId, callId: call.callId, tool: call.tool, exactArgs, ...(diff !== undefined ? { diff } : {}), signal: run.signal, shownArgsOf: gate.shownArgsOf, hash: (tool, args) => hashToolCall(tool, args), assess: (inverse) => {
+          const inverseRiskFlags = inverseRisks(deps.inspector, inverse, []);
+          const facts = { risks: inverseRiskFlags, destructive: gate.destructive(inverse.tool, inverse.args, inverseRiskFlags) };
+          // Issue 31: under the policy this call is recorded with (its cluster's, else the environment's, as the agent
+          // service defaults it), whether choosing automatic revert is only for someone other than the requester
+          const note = secondPersonNote(revertPolicyOf(deps.approvalPolicy ?? { policy: 'self', fourEyes: false }, { policy: located.binding?.policy }), facts);
+          return { ...facts, ...(note ? { secondPersonRequired: note } : {}) };
+        } });
     const record = await deps.approvals.request({
       ...baseline,
       ...(call.undoOf ? { undoOf: call.undoOf } : {}),

@@ -2,24 +2,35 @@
  * Alerts in (issue 24); an API token needs the alerts:write scope:
  *   POST /alerts/alertmanager  Alertmanager's webhook payload → 202 AlertOutcome
  *   POST /alerts               {title, description?, labels?, status?} → 202 AlertOutcome
- * A firing group opens (or adds to) one investigation conversation owned by the caller; `resolved` closes it.
+ * A firing group opens (or adds to) one investigation conversation owned by the caller; `resolved` closes the caller's
+ * own. 429 with `queued: false` when the investigation queue is full (ALERT_QUEUE_LIMIT) or the caller opened too many
+ * conversations this minute (CONVERSATIONS_PER_MINUTE): nothing was opened or queued.
  */
-import type { FastifyPluginAsync } from 'fastify';
-import { alertmanagerPayloadSchema, fromAlertmanager, fromGeneric, genericAlertSchema } from '../../../alerts/alert-payloads.ts';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { alertmanagerPayloadSchema, fromAlertmanager, fromGeneric, genericAlertSchema, type AlertGroup } from '../../../alerts/alert-payloads.ts';
 import type { createAlertInvestigator } from '../../../alerts/alert-investigator.ts';
+import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 
 export interface AlertRouteDeps {
   investigator: ReturnType<typeof createAlertInvestigator>;
 }
 
+/** What a refused alert's sender is told to wait (Alertmanager resends on its own schedule anyway). */
+const queueFullRetrySeconds = 30;
+
 export const alertRoutes: FastifyPluginAsync<AlertRouteDeps> = async (app, { investigator }) => {
-  app.post('/alerts/alertmanager', async (request, reply) => {
-    const payload = parseInput(alertmanagerPayloadSchema, request.body);
-    return reply.code(202).send(await investigator.receive(request.user, fromAlertmanager(payload), request.ip));
-  });
-  app.post('/alerts', async (request, reply) => {
-    const alert = parseInput(genericAlertSchema, request.body);
-    return reply.code(202).send(await investigator.receive(request.user, fromGeneric(alert), request.ip));
-  });
+  const receive = async (request: FastifyRequest, reply: FastifyReply, group: AlertGroup) => {
+    try {
+      const outcome = await investigator.receive(request.user, group, { ip: request.ip, admitConversation: async () => app.conversationQuota?.(request, reply) });
+      if (outcome.status !== 'refused') return reply.code(202).send(outcome);
+      return reply.code(429).header('retry-after', String(queueFullRetrySeconds)).send(outcome);
+    } catch (error) {
+      // the conversation quota (its Retry-After is set): answered in the shape of a refused alert
+      if (error instanceof HttpError && error.statusCode === 429) return reply.code(429).send({ status: 'refused', queued: false, detail: error.message, code: error.code });
+      throw error;
+    }
+  };
+  app.post('/alerts/alertmanager', async (request, reply) => receive(request, reply, fromAlertmanager(parseInput(alertmanagerPayloadSchema, request.body))));
+  app.post('/alerts', async (request, reply) => receive(request, reply, fromGeneric(parseInput(genericAlertSchema, request.body))));
 };

@@ -1,6 +1,8 @@
 import { AlertOctagon, Hourglass, ShieldAlert, ShieldQuestion } from 'lucide-react';
 import { lazy, Suspense, useRef, useState, type KeyboardEvent } from 'react';
 import { Badge, Button, Kbd, Spinner } from '../../../components/ui.tsx';
+import { useMe } from '../../../app/session.tsx';
+import { autoRevertBlocked } from '../../approvals/auto-revert-offer.ts';
 import { useDecisionRight } from '../../approvals/pending-query.tsx';
 import { useChatStore } from '../state/chat-store.ts';
 import { decisionTargetOf, type DecisionTarget, type ToolView } from '../state/timeline.ts';
@@ -33,7 +35,10 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
   // Ticked for the preview it was ticked on: a new preview of the call (other args or diff) starts unticked again.
   const preview = `${tool.args_hash ?? ''}:${tool.diff_hash ?? ''}`;
   const [autoRevertFor, setAutoRevertFor] = useState<string | undefined>(undefined);
-  const autoRevert = undo !== undefined && autoRevertFor === preview;
+  const me = useMe().data?.id;
+  // four-eyes: an inverse needing a second person is not the requester's to run automatically (issue 31)
+  const autoRevertRefused = autoRevertBlocked(undo, tool.requested_by?.id, me);
+  const autoRevert = undo !== undefined && autoRevertFor === preview && autoRevertRefused === undefined;
   // Issue 31 item 10: a call whose dry run failed is approved only with "approve without a preview" ticked (audited).
   const previewFailed = hasFailedPreview(tool);
   const [withoutPreviewFor, setWithoutPreviewFor] = useState<string | undefined>(undefined);
@@ -152,7 +157,7 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
             </span>
           </label>
         ) : null}
-        {undo && right.kind === 'can' ? <AutoRevertOption undo={undo} checked={autoRevert} disabled={busy} onChange={(checked) => setAutoRevertFor(checked ? preview : undefined)} /> : null}
+        {undo && right.kind === 'can' ? <AutoRevertOption undo={undo} checked={autoRevert} disabled={busy} blocked={autoRevertRefused} onChange={(checked) => setAutoRevertFor(checked ? preview : undefined)} /> : null}
         {right.kind === 'cannot' ? (
           <div role="status" data-testid="approval-waiting" className="sticky bottom-0 -mx-4 flex items-start gap-2 border-t border-border bg-panel px-4 py-3">
             <Hourglass className="mt-0.5 h-4 w-4 shrink-0 text-warn" aria-hidden />

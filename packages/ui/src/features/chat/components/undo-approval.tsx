@@ -26,15 +26,15 @@ export function UndoOfBanner({ callId }: { callId: string }) {
  * diff) on the same card, and a checkbox that is never ticked by itself. Ticked, an approval sends auto_revert: if the
  * engine's verification ends `regressed`, it runs exactly this inverse without asking again.
  */
-export function AutoRevertOption({ undo, checked, disabled, onChange }: { undo: UndoProposal; checked: boolean; disabled?: boolean; onChange(checked: boolean): void }) {
+export function AutoRevertOption({ undo, checked, disabled, blocked, onChange }: { undo: UndoProposal; checked: boolean; disabled?: boolean; /** why this user may not choose it (four-eyes) */ blocked?: string | undefined; onChange(checked: boolean): void }) {
   return (
     <div className={`rounded-md border px-3 py-2 ${checked ? 'border-warn/60 bg-warn/10' : 'border-border bg-panel-2'}`} data-testid="auto-revert">
       <label className="flex items-start gap-2 text-sm">
         <input
           type="checkbox"
           className="mt-0.5 h-4 w-4 shrink-0 accent-accent"
-          checked={checked}
-          disabled={disabled}
+          checked={checked && !blocked}
+          disabled={disabled || blocked !== undefined}
           onChange={(event) => onChange(event.target.checked)}
           data-testid="auto-revert-checkbox"
         />
@@ -45,6 +45,11 @@ export function AutoRevertOption({ undo, checked, disabled, onChange }: { undo: 
           <span className="block text-xs text-muted">If the engine's verification finds this change regressed, it runs this inverse without asking again:</span>
         </span>
       </label>
+      {blocked ? (
+        <p className="mt-1 pl-6 text-xs text-warn" data-testid="auto-revert-blocked">
+          {blocked}
+        </p>
+      ) : null}
       <p className="mt-1 pl-6 text-sm" data-testid="auto-revert-summary">
         <code className="font-mono text-xs text-muted">{undo.tool}</code> {undo.summary}
       </p>

@@ -1,0 +1,4 @@
+/** Real services of a test's own, on loopback, that a suite may restart, stop or kill without touching shared ones. */
+export { freeLoopbackPort } from './free-loopback-port.ts';
+export { startThrowawayPostgres, type ThrowawayPostgres } from './throwaway-postgres.ts';
+export { startThrowawayRedis, type ThrowawayRedis } from './throwaway-redis.ts';
