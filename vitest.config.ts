@@ -9,7 +9,7 @@ export const imageTest = 'e2e/container-image.test.ts';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'testkit/**/*.test.ts', 'e2e/**/*.test.ts', 'evals/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'packages/*/src/**/*.test.ts', 'testkit/**/*.test.ts', 'e2e/**/*.test.ts', 'evals/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', imageTest],
     // Suites start real processes (kubectl, helm, simulators); two cores, so two workers.
     pool: 'forks',

@@ -9,6 +9,7 @@ import type { AgentEvent } from '@skyflo/protocol';
 import { describe, expect, it, vi } from 'vitest';
 import type { ApiClient } from '../src/chat/api-client.ts';
 import type { AwaitingApproval } from '../src/chat/approval-card.ts';
+import { decider } from '../src/chat/approval-prompt.ts';
 import { runTurn, type Decision, type DecisionPosition } from '../src/chat/run-turn.ts';
 import { createTerminalInput, type KeyResult, type TypeaheadGuard } from '../src/chat/terminal-input.ts';
 
@@ -147,5 +148,42 @@ describe('a pause on two calls', () => {
       `sent a ${JSON.stringify({ approve: true, conversation_id: conversation, args_hash: 'a'.repeat(64), diff_hash: 'd'.repeat(64) })}`,
       `sent b ${JSON.stringify({ approve: false, conversation_id: conversation, args_hash: 'b'.repeat(64), reason: 'not b' })}`,
     ]);
+  });
+});
+
+describe('a call whose dry-run preview failed (issue 31 item 10)', () => {
+  const failed = {
+    call_id: 'call_blind',
+    tool: 'k8s_set_image',
+    args: { resource_name: 'web' },
+    args_hash: 'a'.repeat(64),
+    risks: [{ code: 'PREVIEW_FAILED', severity: 'high', message: 'The dry-run preview failed (the cluster was unreachable)' }],
+    context: { conversation_id: 'conv', approval_decisions: {} },
+  } as unknown as AwaitingApproval;
+
+  it('--approve-all leaves it pending (only a person approves without a preview), and still approves a previewed call', async () => {
+    const stderr: string[] = [];
+    const context = { options: { approveAll: true }, io: { stderr: { write: (text: string) => void stderr.push(text) } } } as unknown as Parameters<typeof decider>[0];
+    const position: DecisionPosition = { index: 0, total: 1, calls: [failed] };
+    expect(await decider(context)(failed, position)).toEqual({ leave: true, why: 'the dry-run preview of k8s_set_image failed; --approve-all does not approve a call without a preview' });
+    expect(stderr.join('')).toMatch(/--approve-all left k8s_set_image .* pending: its dry-run preview failed/);
+    const previewed = { ...failed, risks: [], diff: '-a\n+b', diff_hash: 'd'.repeat(64) } as unknown as AwaitingApproval;
+    expect(await decider(context)(previewed, position)).toMatchObject({ approve: true, automatic: true });
+  });
+
+  it('a person who confirmed approving without a preview: the decision says so', async () => {
+    const blind = call('blind', 'c');
+    const sent: Array<Record<string, unknown>> = [];
+    const client = {
+      chat: async () => events([{ type: 'ready', run_id: 'r1', conversation_id: conversation } as AgentEvent, blind, completedAwaiting]),
+      decide: async ({ decision }: { decision: Record<string, unknown> }) => {
+        sent.push(decision);
+        return events([completedDone]);
+      },
+      stop: async () => ({}),
+    } as unknown as ApiClient;
+    const outcome = await runTurn({ client, message: 'set the image', onEvent: () => undefined, decide: async () => ({ approve: true, withoutPreview: true }) }).done;
+    expect(outcome).toMatchObject({ status: 'completed', approved: 1 });
+    expect(sent).toEqual([{ approve: true, conversation_id: conversation, args_hash: 'c'.repeat(64), approve_without_preview: true }]);
   });
 });

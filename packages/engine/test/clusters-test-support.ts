@@ -60,7 +60,7 @@ export const find = (frames: SseFrame[], event: string) => frames.filter((frame)
  * Starts both kube-sims, writes the kubeconfig, lets `seed` put workloads in them, then starts llm-sim and the engine,
  * registers admin@example.test and adds the member shop@example.test.
  */
-export async function startTwoClusterEngine(options: { prefix: string; seed(clusters: TwoClusters): Promise<void> }): Promise<TwoClusterEngine> {
+export async function startTwoClusterEngine(options: { prefix: string; seed(clusters: TwoClusters): Promise<void>; /** more engine environment (APPROVAL_POLICY…) */ env?: Record<string, string> }): Promise<TwoClusterEngine> {
   const directory = await mkdtemp(path.join(tmpdir(), options.prefix));
   const kubeconfig = path.join(directory, 'kubeconfig');
   const alpha = await startKubeSim({ port: 0 });
@@ -111,7 +111,7 @@ export async function startTwoClusterEngine(options: { prefix: string; seed(clus
     await options.seed(clusters);
     sim = await startLlmSim({ port: 0 });
     engine = await createEngine(
-      loadConfig({ PORT: '0', SKYFLO_DATA_DIR: path.join(directory, 'data'), KUBECONFIG: kubeconfig, LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: sim.url, LLM_RETRY_BASE_DELAY_MS: '1', LOG_LEVEL: 'silent' }),
+      loadConfig({ PORT: '0', SKYFLO_DATA_DIR: path.join(directory, 'data'), KUBECONFIG: kubeconfig, LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: sim.url, LLM_RETRY_BASE_DELAY_MS: '1', LOG_LEVEL: 'silent', ...options.env }),
       { logger: false, passwordHasher: createPasswordHasher({ memoryCost: 1024, timeCost: 1 }) },
     );
     const base = await engine.listen();

@@ -53,7 +53,7 @@ describe('API tokens', () => {
     const bad = await create(mia, { name: '', scopes: ['root'] });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().detail).toMatch(/name: name is required/);
-    expect(bad.json().detail).toMatch(/scopes\.0: scopes must be among chat, approvals:read, alerts:write, audit:read/);
+    expect(bad.json().detail).toMatch(/scopes\.0: scopes must be among chat, approvals:read, approvals:write, alerts:write, audit:read/);
   });
 
   it('acts as its owner within its scopes; other routes are refused with the reason; every use is audited under the owner', async () => {
@@ -94,6 +94,38 @@ describe('API tokens', () => {
       [miaId, 'POST', '/api/v1/agent/chat', true],
     ]);
     expect(JSON.stringify(uses)).not.toContain(token);
+  });
+
+  it('a chat token asks and reads but cannot approve or deny (issue 31 item 8); approvals:write decides', async () => {
+    const ned = await team.member(admin, 'ned@example.com', 'member');
+    const chatToken = (await create(ned, { name: 'terminal', scopes: ['chat', 'approvals:read'] })).json().token as string;
+    sim.reset({
+      rules: [
+        { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+        { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: 'call_scale', name: 'k8s_scale', arguments: { name: 'web', replicas: 7 } }] } },
+        { match: { toolName: 'k8s_scale' }, reply: 'Scaled.' },
+      ],
+    });
+    const asked = await readSse(new Response((await team.call(chatToken, 'POST', '/agent/chat', { messages: [{ role: 'user', content: 'scale web to 7' }] })).body));
+    const conversationId = String(asked[0]!.data['conversation_id']);
+    const awaiting = asked.find((frame) => frame.event === 'tool.awaiting_approval')!.data;
+    const reason =
+      'API token "terminal" lacks the scope approvals:write needed to approve or deny calls (a chat token can ask and read, not decide); decide in the Command Center, or create a token with approvals:write in Settings → API tokens.';
+    // the queue says so with the words the decision answers with
+    expect((await team.call(chatToken, 'GET', '/approvals/pending')).json().data).toEqual([expect.objectContaining({ call_id: 'call_scale', can_decide: false, cannot_decide_reason: reason })]);
+    for (const approve of [true, false]) {
+      const refused = await team.call(chatToken, 'POST', '/agent/approvals/call_scale', { approve, conversation_id: conversationId, ...(approve ? { args_hash: awaiting['args_hash'] } : {}) });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json().detail).toBe(reason);
+    }
+    expect(team.engine.mcp.replicas.get('web')).toBe(2);
+    expect((await team.lite.query("SELECT status FROM approvals WHERE call_id = 'call_scale'")).rows).toEqual([{ status: 'awaiting' }]);
+
+    // the same person's session, or a token made to decide, approves
+    const deciding = (await create(ned, { name: 'decider', scopes: ['chat', 'approvals:write'] })).json().token as string;
+    const approved = await readSse(new Response((await team.call(deciding, 'POST', '/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] })).body));
+    expect(approved.at(-1)).toMatchObject({ event: 'completed', data: { status: 'completed' } });
+    expect(team.engine.mcp.replicas.get('web')).toBe(7);
   });
 
   it('stops working when revoked, expired, tampered with, or when its owner is removed', async () => {

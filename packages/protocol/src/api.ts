@@ -48,6 +48,11 @@ export const approvalRequestSchema = z
      * card (`undo`) without asking again. Only with approve; refused (400) when the call has no recorded inverse.
      */
     auto_revert: z.boolean().optional(),
+    /**
+     * "Approve without a preview": required to approve a call whose dry-run preview failed (its risks carry
+     * PREVIEW_FAILED); recorded in the audit trail. Refused (400 PREVIEW_NOT_ACKNOWLEDGED) without it.
+     */
+    approve_without_preview: z.boolean().optional(),
   })
   .refine((request) => !request.approve || request.args_hash !== undefined, {
     message: 'approve needs args_hash: the args_hash of the tool.awaiting_approval event the approver was shown',

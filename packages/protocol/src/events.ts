@@ -43,6 +43,17 @@ export const riskFlagSchema = z.object({
 });
 export type RiskFlag = z.infer<typeof riskFlagSchema>;
 
+/**
+ * The risk (high) on a call whose dry-run preview failed: nobody has seen what it would change, so approving it needs
+ * `approve_without_preview: true` ("approve without a preview"), recorded in the audit trail.
+ */
+export const previewFailedRiskCode = 'PREVIEW_FAILED';
+
+/** Whether a call's risks say its dry-run preview failed (the card then asks for "approve without a preview"). */
+export function hasFailedPreview(call: { risks?: readonly Pick<RiskFlag, 'code'>[] | undefined }): boolean {
+  return call.risks?.some((risk) => risk.code === previewFailedRiskCode) ?? false;
+}
+
 /** Who asked for a call and who decided it (the approval policy may let someone else decide). */
 export const actorSchema = z.object({ id: z.string(), email: z.string().optional(), name: z.string().nullable().optional() });
 

@@ -7,7 +7,7 @@ import { z } from './zod.ts';
 // ---- API tokens ----
 
 /** What a token may do; every route an API token reaches needs one of these (deny by default). */
-export const apiTokenScopes = ['chat', 'approvals:read', 'alerts:write', 'audit:read'] as const;
+export const apiTokenScopes = ['chat', 'approvals:read', 'approvals:write', 'alerts:write', 'audit:read'] as const;
 export type ApiTokenScope = (typeof apiTokenScopes)[number];
 
 /** Tokens start with this prefix so a leaked one is recognisable (secret scanners, logs). */

@@ -181,4 +181,35 @@ describe('approval flow in the chat store', () => {
     expect(useChatStore.getState().timeline.error).toMatch(/still preparing this turn/);
     expect(requests.filter((url) => url.includes('/agent/approvals/'))).toEqual([]);
   });
+
+  it('a call whose dry-run preview failed is approved only "without a preview", which the decision says; Approve all stops at it', async () => {
+    const requests: Array<{ url: string; body: unknown }> = [];
+    const previewFailed = { code: 'PREVIEW_FAILED', severity: 'high', message: 'The dry-run preview failed (the cluster was unreachable), so nobody has seen what this call would change' };
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string, init?: RequestInit) => {
+        requests.push({ url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+        if (url.endsWith(`/conversations/${conversation}`)) {
+          return Response.json({
+            id: conversation,
+            title: 'Scale',
+            messages: [
+              { id: 'u', type: 'user', content: 'scale', timestamp: 1 },
+              { id: 'assistant-r0', type: 'assistant', content: '', timestamp: 2, segments: [{ kind: 'tool', id: 'a', toolExecution: { ...tool('a'), status: 'awaiting_approval', requires_approval: true, args_hash: hashA, risks: [previewFailed], timestamp: 2 } }] },
+            ],
+          });
+        }
+        if (url.endsWith('/agent/approvals/a')) return sse('r1', [{ type: 'tool.approved', ...tool('a') }, { type: 'completed', status: 'completed', duration: 0, duration_ms: 1 }]);
+        return new Response('{"detail":"unexpected"}', { status: 500 });
+      }),
+    );
+    await useChatStore.getState().open(conversation);
+    await useChatStore.getState().decideAll(true, decisionTargets(useChatStore.getState().timeline));
+    expect(useChatStore.getState().timeline.error).toBe('The dry-run preview of k8s_scale failed; approve it on its card, with "approve without a preview" ticked.');
+    await useChatStore.getState().decide({ call_id: 'a', args_hash: hashA }, true);
+    expect(requests.filter((request) => request.url.includes('/agent/approvals/'))).toEqual([]);
+
+    await useChatStore.getState().decide({ call_id: 'a', args_hash: hashA }, true, undefined, undefined, true);
+    expect(requests.filter((request) => request.url.includes('/agent/approvals/')).map((request) => request.body)).toEqual([{ approve: true, conversation_id: conversation, args_hash: hashA, approve_without_preview: true }]);
+  });
 });

@@ -33,3 +33,15 @@ describe('approve with automatic revert from the queue', () => {
     expect(bodies[2]).toEqual({ conversation_id: conversation, approve: false, args_hash: 'h'.repeat(64), diff_hash: 'd'.repeat(64), reason: 'not now' });
   });
 });
+
+describe('approve without a preview from the queue (issue 31 item 10)', () => {
+  it('sends approve_without_preview: true with an approval that ticked it, and never with a denial', async () => {
+    const bodies: unknown[] = [];
+    vi.stubGlobal('fetch', engineAnswering(bodies));
+    const target = { call_id: 'call-1', conversation_id: conversation, args_hash: 'h'.repeat(64) };
+    expect(await decidePending(target, true, undefined, undefined, true)).toEqual({ kind: 'approved' });
+    expect(bodies[0]).toEqual({ conversation_id: conversation, approve: true, args_hash: 'h'.repeat(64), approve_without_preview: true });
+    expect(await decidePending(target, false, 'no preview, no change', undefined, true)).toEqual({ kind: 'denied' });
+    expect(bodies[1]).toEqual({ conversation_id: conversation, approve: false, args_hash: 'h'.repeat(64), reason: 'no preview, no change' });
+  });
+});

@@ -4,6 +4,7 @@
  * nobody can be asked, so the call stays pending. At the terminal, text typed ahead is never a decision: keys typed
  * before the card could be read are discarded and reported (terminal-input.ts TypeaheadGuard).
  */
+import { hasFailedPreview } from '@skyflo/protocol';
 import { approvalKeysLine, diffIsCut, diffPage, formatArgs, type AwaitingApproval } from './approval-card.ts';
 import type { Context } from './chat-context.ts';
 import type { Decision, DecisionPosition } from './run-turn.ts';
@@ -51,13 +52,24 @@ async function askApproval(context: Context, approval: AwaitingApproval, positio
       io.stdout.write(`${palette.dim('full arguments:')}\n${formatArgs(approval.args, { full: true, palette }).text}\n`);
       continue;
     }
+    const approving = key.name === 'a!' || key.name === 'a' || key.name === 'y';
+    // Issue 31 item 10: nobody has seen what a call whose dry run failed would change; approving it is said in words.
+    let withoutPreview = false;
+    if (approving && hasFailedPreview(approval)) {
+      const answer = await input.readLine(`${palette.yellow('The dry-run preview of this call failed, so nobody has seen what it would change.')} Approve it without a preview (recorded in the audit trail)? Type yes: `);
+      if (answer.kind !== 'line' || answer.text.trim().toLowerCase() !== 'yes') {
+        io.stdout.write(`${palette.dim('not approved; decide again')}\n`);
+        continue;
+      }
+      withoutPreview = true;
+    }
     if (key.name === 'a!') {
       io.stdout.write(palette.green('approving with automatic revert…\n'));
-      return { approve: true, autoRevert: true };
+      return { approve: true, autoRevert: true, ...(withoutPreview ? { withoutPreview } : {}) };
     }
-    if (key.name === 'a' || key.name === 'y') {
+    if (approving) {
       io.stdout.write(palette.green('approving…\n'));
-      return { approve: true };
+      return { approve: true, ...(withoutPreview ? { withoutPreview } : {}) };
     }
     const reason = await input.readLine('Why deny it? (the agent is told; Enter for no reason): ');
     if (reason.kind === 'interrupt') continue;
@@ -69,6 +81,11 @@ async function askApproval(context: Context, approval: AwaitingApproval, positio
 export function decider(context: Context): (approval: AwaitingApproval, position: DecisionPosition) => Promise<Decision> {
   if (context.options.approveAll) {
     return async (approval) => {
+      // --approve-all never approves blind: a call whose preview failed waits for a person.
+      if (hasFailedPreview(approval)) {
+        context.io.stderr.write(`skyflo: --approve-all left ${describeCall(approval)} pending: its dry-run preview failed, and only a person approves a call without a preview (in the UI, or at the terminal).\n`);
+        return { leave: true, why: `the dry-run preview of ${approval.tool} failed; --approve-all does not approve a call without a preview` };
+      }
       // Printed for every call, so a log of an evaluation run shows exactly what was changed without a human.
       context.io.stderr.write(`skyflo: --approve-all approved ${describeCall(approval)} (args hash ${approval.args_hash.slice(0, 16)}…)\n`);
       return { approve: true, automatic: true, reason: 'approved automatically by skyflo chat --approve-all' };

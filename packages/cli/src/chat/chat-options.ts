@@ -27,7 +27,8 @@ Options:
 Login: the first run asks for your email and password and keeps the tokens (access and refresh) in
 credentials.json in your config folder (XDG_CONFIG_HOME/skyflo or ~/.config/skyflo on Linux,
 ~/Library/Application Support/skyflo on macOS, %APPDATA%\\skyflo on Windows), readable by you only.
-SKYFLO_TOKEN=<access token> uses that token instead.
+SKYFLO_TOKEN=<access token> uses that token instead. An API token (sky_…, Settings → API tokens) needs the
+scope chat to ask, and approvals:write to approve or deny at the cards: a chat-only token leaves them pending.
 
 In a session: type a question; /new starts a new conversation, /list lists them, /resume <id> switches,
 /context lists the clusters (/context <name> starts a new conversation on that one),

@@ -15,7 +15,8 @@ import { ChatError } from './chat-error.ts';
 
 export type Decision =
   /** `autoRevert`: approved with automatic revert (`a!`, only on a card that showed the call's inverse) */
-  | { approve: true; reason?: string; automatic?: boolean; autoRevert?: boolean }
+  /** `withoutPreview`: the person confirmed approving a call whose dry-run preview failed (issue 31 item 10) */
+  | { approve: true; reason?: string; automatic?: boolean; autoRevert?: boolean; withoutPreview?: boolean }
   | { approve: false; reason?: string }
   /** decide later (in the UI or another client): the call stays pending */
   | { leave: true; why: string };
@@ -148,6 +149,7 @@ export function runTurn(input: RunTurnInput): Turn {
           ...(decision.reason ? { reason: decision.reason } : {}),
           ...(decision.approve && decision.automatic ? { automatic: true } : {}),
           ...(decision.approve && decision.autoRevert ? { auto_revert: true } : {}),
+          ...(decision.approve && decision.withoutPreview ? { approve_without_preview: true } : {}),
         },
         ...(input.signal ? { signal: input.signal } : {}),
       });

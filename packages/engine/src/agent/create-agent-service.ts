@@ -4,9 +4,12 @@
  * the route streams the run's events from the bus. The run does not depend on the stream staying open.
  */
 import { randomUUID } from 'node:crypto';
-import type { AuditLog, AuthenticatedUser, Conversation } from '../ports/index.ts';
+import { hasFailedPreview, type ApiTokenScope } from '@skyflo/protocol';
+import type { ApprovalRecord, AuditLog, AuthenticatedUser, Conversation, RecordedUndo } from '../ports/index.ts';
 import { appendUserEntry } from '../timeline/apply-event.ts';
-import { decisionRefusal, type ApprovalPolicyName } from '../approvals/decision-authority.ts';
+import type { ApprovalPolicyName } from '../approvals/decision-authority.ts';
+import { inverseNeedsSecondPerson as inverseSecondPersonCause, revertPolicyOf } from '../undo/auto-revert-rules.ts';
+import { decide, requestShapeRule, type DecisionRefusal } from '../tool-calls/decide/decide.ts';
 import { conversationAccess, type ConversationAction } from '../access/conversation-access.ts';
 import { BusPublishError } from '../bus/bus-publish-error.ts';
 import { isDatabaseUnavailable } from '../storage/database-unavailable.ts';
@@ -20,9 +23,7 @@ import { createSecretScrubber } from './scrub-secrets.ts';
 import { createUndoProposer } from '../undo/propose-undo.ts';
 import { resumeVerifications } from '../verification/resume-verifications.ts';
 import type { MemberScope } from '@skyflo/protocol';
-import { decisionPolicyOf } from '../clusters/cluster-policies.ts';
 import { createConversationClusters } from '../clusters/conversation-cluster.ts';
-import { clusterInScope, namespaceInScope } from '../clusters/member-scope.ts';
 
 export interface StartedRun {
   runId: string;
@@ -38,7 +39,22 @@ export interface AgentService {
    * Decides a call whose preview was shown: refused unless it is awaiting (previewed), an approval echoes the
    * args_hash it was shown (and, when sent, its diff_hash), and no earlier call of its turn still waits.
    */
-  prepareDecision(input: { user: AuthenticatedUser; conversationId: string; callId: string; approve: boolean; reason?: string; argsHash?: string; diffHash?: string; automatic?: boolean; autoRevert?: boolean; ip?: string }): Promise<StartedRun>;
+  prepareDecision(input: {
+    user: AuthenticatedUser;
+    /** the API token the request was made with, if any: deciding needs its approvals:write scope */
+    apiToken?: { name: string; scopes: readonly ApiTokenScope[] };
+    conversationId: string;
+    callId: string;
+    approve: boolean;
+    reason?: string;
+    argsHash?: string;
+    diffHash?: string;
+    automatic?: boolean;
+    autoRevert?: boolean;
+    /** "approve without a preview": required to approve a call whose dry-run preview failed */
+    withoutPreview?: boolean;
+    ip?: string;
+  }): Promise<StartedRun>;
   /**
    * Issue 21: proposes the inverse of an executed call (its recorded before-state) as a new call awaiting approval in
    * the same conversation (undo/propose-undo.ts). 404 for an unknown or unexecuted call, 409 when no inverse was recorded.
@@ -111,6 +127,22 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   const policy = deps.approvalPolicy ?? { policy: 'self' as const, fourEyes: false };
   const conversationClusters = deps.clusters ? createConversationClusters({ ...deps.clusters, ...(deps.scopeOf ? { scopeOf: deps.scopeOf } : {}) }) : undefined;
   const notFound = (conversationId: string) => new AgentRequestError(404, 'CONVERSATION_NOT_FOUND', `Conversation ${conversationId} not found`);
+  const refusalError = (refusal: DecisionRefusal) => new AgentRequestError(refusal.status, refusal.code, refusal.reason);
+  /**
+   * Issue 31 item 6: whether the inverse of a call would itself need a second person, under the policy the call was
+   * recorded with (undo/auto-revert-rules.ts), from the inverse's risks and destructiveness recorded with it. A row
+   * recorded before those were stored is assessed now by the gate's inspector; a check that fails says yes.
+   */
+  const inverseNeedsSecondPerson = (record: ApprovalRecord & { undo: RecordedUndo }): boolean => {
+    try {
+      const { undo } = record;
+      const risks = undo.risks ?? deps.inspector.risks(undo.tool, undo.args);
+      const destructive = undo.destructive ?? deps.inspector.destructive(undo.tool, undo.args, risks);
+      return inverseSecondPersonCause(revertPolicyOf(policy, record), { destructive, risks }) !== undefined;
+    } catch {
+      return true;
+    }
+  };
 
   /**
    * The conversation, when `user` may do `action` with it (access/conversation-access.ts): chatting (`change`) only in
@@ -293,83 +325,37 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       return { runId, conversationId: conversation.id, start };
     },
 
-    async prepareDecision({ user, conversationId, callId, approve, reason, argsHash, diffHash, automatic, autoRevert, ip }) {
-      if (autoRevert && !approve) throw new AgentRequestError(400, 'AUTO_REVERT_NEEDS_APPROVAL', 'auto_revert is a way of approving: send it with approve: true.');
-      // Approving needs proof the approver was shown the call: the args_hash of its tool.awaiting_approval event.
-      if (approve && argsHash === undefined) {
-        throw new AgentRequestError(400, 'ARGS_HASH_REQUIRED', 'approve needs args_hash: the args_hash of the tool.awaiting_approval event the approver was shown');
-      }
+    async prepareDecision({ user, apiToken, conversationId, callId, approve, reason, argsHash, diffHash, automatic, autoRevert, withoutPreview, ip }) {
+      const request = { approve, argsHash, diffHash, autoRevert, withoutPreview };
+      // The request's own shape first: nothing is read for a request that could never be granted.
+      const malformed = decide({ conversationId, callId, environment: policy, actor: user, conversation: undefined, call: undefined, deciderScope: undefined, request }, [requestShapeRule]);
+      if (malformed) throw refusalError(malformed);
       // The reads at once (Postgres serves them in parallel; PGlite's thread takes them back to back, without a trip
       // through this thread between them); the record and the paused turn are only used once ownership is confirmed.
       const pausedTurn = approve ? checkpoints.read(conversationId) : Promise.resolve(undefined);
-      pausedTurn.catch(() => undefined); // awaited only when the checks below pass
+      pausedTurn.catch(() => undefined); // awaited only when the record is an awaiting call
       // Only the owner and the pinned cluster (access), not the timeline: a long conversation's is megabytes to read.
       const ownership = storage.conversations.access ? storage.conversations.access(conversationId) : storage.conversations.get(conversationId);
       const [found, record, deciderScope] = await Promise.all([ownership, storage.approvals.get(conversationId, callId), deps.scopeOf?.(user.id)]);
-      // Who may act follows the policy recorded with the call (a cluster's `approver` mode lets approvers decide there).
-      const deciding = decisionPolicyOf(record?.policy, policy);
-      if (!found || !conversationAccess({ policy: deciding.policy, actor: user, conversationOwnerId: found.userId }, 'act')) throw notFound(conversationId);
-      const conversation = found;
-      // A call that was never previewed has no record: it cannot be decided ahead of its preview (nothing is stored).
-      if (!record) throw new AgentRequestError(404, 'APPROVAL_NOT_FOUND', `No tool call ${callId} is waiting for approval in this conversation; only a call whose preview was shown (tool.awaiting_approval) can be decided.`);
-      // Defence in depth: the call must have been proposed in this conversation by its owner. A conversation id is
-      // never reused (tombstones), so this can only fail if rows were moved by hand; refuse rather than decide.
-      if (record.requestedBy !== undefined && record.requestedBy !== conversation.userId) {
-        throw new AgentRequestError(404, 'APPROVAL_NOT_FOUND', `No tool call ${callId} is waiting for approval in this conversation.`);
-      }
-      if (record.status !== 'awaiting') {
-        throw new AgentRequestError(409, 'ALREADY_DECIDED', `Tool call ${callId} was already ${record.status}; nothing was executed again.`);
-      }
-      const refusal = decisionRefusal({
-        policy: deciding.policy,
-        fourEyes: deciding.fourEyes,
-        ...(deciding.otherPersonRequired ? { otherPersonRequired: deciding.otherPersonRequired } : {}),
-        ...(deciding.policySource ? { policySource: deciding.policySource } : {}),
-        actor: user,
-        conversationOwnerId: conversation.userId,
-        requestedBy: record.requestedBy ?? conversation.userId,
-        destructive: record.destructive,
-        risks: record.risks,
+      // The order of the paused turn matters only for an approval of an awaiting call the caller may see.
+      const earlier = approve && found && record?.status === 'awaiting' ? await earlierAwaiting(conversationId, callId, pausedCallIds(await pausedTurn)) : undefined;
+      // One function decides, the same the pending list asks (tool-calls/decide): the first refusal is the answer.
+      const refusal = decide({
+        conversationId,
+        callId,
+        environment: policy,
+        actor: { id: user.id, role: user.role, ...(apiToken ? { apiToken } : {}) },
+        conversation: found ? { ownerId: found.userId } : undefined,
+        call: record,
+        deciderScope,
+        request,
+        ...(earlier ? { earlierAwaiting: { callId: earlier.callId, tool: earlier.tool } } : {}),
+        ...(autoRevert && record?.undo ? { inverseNeedsSecondPerson: inverseNeedsSecondPerson({ ...record, undo: record.undo }) } : {}),
       });
-      if (refusal) throw refusal.hidden ? notFound(conversationId) : new AgentRequestError(403, 'NOT_ALLOWED_TO_DECIDE', refusal.reason);
-      // An approver limited to some clusters or namespaces decides only there (issue 22).
-      // Every namespace the call writes counts (issue 31: a chart's objects beyond its release namespace), and
-      // cluster-scoped objects are outside a scope limited to namespaces.
-      const written = record.namespaces ?? (record.namespace !== undefined ? [record.namespace] : []);
-      const outside = written.filter((namespace) => !namespaceInScope(deciderScope, namespace));
-      const clusterWide = record.clusterScopedWrites === true && !!deciderScope?.namespaces;
-      if (approve && record.cluster && (!clusterInScope(deciderScope, record.cluster.name) || outside.length > 0 || clusterWide)) {
-        const where = !clusterInScope(deciderScope, record.cluster.name)
-          ? record.namespace !== undefined ? [`namespace ${record.namespace}`] : []
-          : [...(outside.length > 0 ? [`namespace ${outside.join(', ')}`] : []), ...(clusterWide ? ['cluster-scoped objects'] : [])];
-        throw new AgentRequestError(403, 'OUT_OF_SCOPE', `Tool call ${callId} changes cluster ${record.cluster.name}${where.length > 0 ? `, ${where.join(' and ')}` : ''}, which is outside your scope; someone whose scope includes it must approve it.`);
-      }
-      if (argsHash !== undefined && argsHash !== record.argsHash) {
-        throw new AgentRequestError(409, 'ARGS_MISMATCH', `Tool call ${callId} is not the call you were shown (its arguments hash differs); reload the conversation and decide again.`);
-      }
-      if (diffHash !== undefined && diffHash !== record.diffHash) {
-        throw new AgentRequestError(
-          409,
-          'PREVIEW_MISMATCH',
-          `PREVIEW_MISMATCH: the preview you were shown for ${callId} is not the one this approval is bound to (diff_hash differs); reload the conversation and decide on the current preview.`,
-        );
-      }
-      if (approve) {
-        // Calls run in the model's order: an approval of a later call while an earlier one of its turn still waits
-        // would outlive the run it starts (which stops at the earlier call) and be closed unrun.
-        const earlier = await earlierAwaiting(conversationId, callId, pausedCallIds(await pausedTurn));
-        if (earlier) {
-          throw new AgentRequestError(
-            409,
-            'DECIDE_IN_ORDER',
-            `Tool call ${callId} runs after ${earlier.callId} (${earlier.tool}), which is still waiting; decide ${earlier.callId} first (calls run in the order the model proposed them).`,
-          );
-        }
-      }
-      // Issue 21: automatic revert runs the inverse shown on the card; a call without one cannot be approved that way.
-      if (autoRevert && !record.undo) {
-        throw new AgentRequestError(400, 'AUTO_REVERT_UNAVAILABLE', `Tool call ${callId} has no recorded inverse (no before-state could be captured for ${record.tool}), so it cannot be approved with automatic revert; approve it without auto_revert.`);
-      }
+      if (refusal || !found || !record) throw refusalError(refusal ?? { status: 404, code: 'CONVERSATION_NOT_FOUND', reason: `Conversation ${conversationId} not found` });
+      const conversation = found;
+      // Recorded only when the call had no preview: the acknowledgement is part of what was approved.
+      const approvedWithoutPreview = approve && withoutPreview === true && record !== undefined && hasFailedPreview(record);
       const runId = randomUUID();
       await claim(conversationId, runId, user.id);
       // The decision's audit record is written by the same statement as the decision (issue 32.3): built from the
@@ -381,7 +367,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
             action: approve ? (automatic ? 'approval.auto_approved' : 'approval.approved') : 'approval.denied',
             subjectType: 'tool_call',
             subjectId: callId,
-            details: { conversation_id: conversationId, tool: record.tool, run_id: runId, decided_at: decidedAt.toISOString(), args_hash: record.argsHash, ...(record.diffHash ? { diff_hash: record.diffHash } : {}), ...(reason ? { reason } : {}), ...(automatic ? { automatic: true } : {}), ...(approve && autoRevert ? { auto_revert: true } : {}), ...(record.undoOf ? { undo_of: record.undoOf } : {}), requested_by: record.requestedBy ?? null, ...(record.cluster ? { cluster: record.cluster } : {}), ...(record.namespace ? { namespace: record.namespace } : {}), ...(record.policy ? { policy: record.policy } : {}) },
+            details: { conversation_id: conversationId, tool: record.tool, run_id: runId, decided_at: decidedAt.toISOString(), args_hash: record.argsHash, ...(record.diffHash ? { diff_hash: record.diffHash } : {}), ...(reason ? { reason } : {}), ...(automatic ? { automatic: true } : {}), ...(approve && autoRevert ? { auto_revert: true } : {}), ...(record.undoOf ? { undo_of: record.undoOf } : {}), requested_by: record.requestedBy ?? null, ...(record.cluster ? { cluster: record.cluster } : {}), ...(record.namespace ? { namespace: record.namespace } : {}), ...(record.policy ? { policy: record.policy } : {}), ...(approvedWithoutPreview ? { approved_without_preview: true } : {}) },
             ...(ip ? { ip } : {}),
           }
         : undefined;

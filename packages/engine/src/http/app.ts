@@ -132,7 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(teamRoutes, { accounts: deps.accounts });
       await api.register(auditRoutes, { audit: deps.storage.audit, users: deps.storage.users, conversations: deps.storage.conversations });
       await api.register(analyticsRoutes, { analytics: deps.storage.analytics, priceOf: createPriceLookup(deps.modelPrices ?? {}) });
-      await api.register(approvalRoutes, { approvals: deps.storage.approvals, policy: deps.approvalPolicy ?? { policy: 'self', fourEyes: false }, ...(deps.toolTitles ? { toolTitles: deps.toolTitles } : {}) });
+      await api.register(approvalRoutes, { approvals: deps.storage.approvals, policy: deps.approvalPolicy ?? { policy: 'self', fourEyes: false }, ...(deps.toolTitles ? { toolTitles: deps.toolTitles } : {}), scopeOf: async (userId) => (await deps.storage.users.findById(userId))?.scope });
       await api.register(conversationRoutes, { conversations: deps.storage.conversations, audit: deps.storage.audit, stopRuns: deps.stopRuns ?? (async () => {}), approvalPolicy: deps.approvalPolicy?.policy ?? 'self', approvals: deps.storage.approvals });
       for (const mounted of deps.routes ?? []) await api.register(mounted.plugin, mounted.options);
     },

@@ -8,8 +8,10 @@
  * Synchronous and never throws on the run's hot path; the work happens on a queue, in event order.
  */
 import type { AgentEvent } from '@skyflo/protocol';
+import type { MemberScope } from '@skyflo/protocol';
 import { redactText } from '@skyflo/safety';
-import { decisionRefusal, type ApprovalPolicyName } from '../approvals/decision-authority.ts';
+import type { ApprovalPolicyName } from '../approvals/decision-authority.ts';
+import { decide } from '../tool-calls/decide/decide.ts';
 import { conversationAccess } from '../access/conversation-access.ts';
 import type { ApprovalStore, ConversationStore, UserStore } from '../ports/index.ts';
 import type { NotificationHub } from './notification-hub.ts';
@@ -46,7 +48,7 @@ export function createRunEventNotifier(deps: RunEventNotifierDeps): RunEventNoti
   };
 
   /** Who hears about a call: its conversation's owner, and (APPROVAL_POLICY=approver) every approver and admin. */
-  async function audience(ownerId: string): Promise<Array<{ id: string; role: 'admin' | 'approver' | 'member' }>> {
+  async function audience(ownerId: string): Promise<Array<{ id: string; role: 'admin' | 'approver' | 'member'; scope?: MemberScope | undefined }>> {
     const users = await deps.users.list();
     // whoever may act on the conversation's calls (access/conversation-access.ts, the rule every surface uses)
     return users.filter((user) => conversationAccess({ policy: deps.policy.policy, actor: user, conversationOwnerId: ownerId }, 'act') !== undefined);
@@ -118,7 +120,17 @@ export function createRunEventNotifier(deps: RunEventNotifierDeps): RunEventNoti
         requested_by: { id: requestedBy, ...(event.requested_by?.email ? { email: event.requested_by.email } : {}) },
       };
       for (const user of await audience(conversation.userId)) {
-        const refusal = decisionRefusal({ policy: deps.policy.policy, fourEyes: deps.policy.fourEyes, actor: user, conversationOwnerId: conversation.userId, requestedBy, destructive: event.destructive ?? false, risks: event.risks ?? [] });
+        // the question the Pending approvals list asks, with the same function (tool-calls/decide): scope and cluster
+        // policy included, so a notification never says "you can decide" about a call the decision would refuse
+        const refusal = decide({
+          conversationId,
+          callId: event.call_id,
+          environment: deps.policy,
+          actor: user,
+          conversation: { ownerId: conversation.userId },
+          call: record ?? { callId: event.call_id, tool: event.tool, status: 'awaiting', requestedBy, argsHash: event.args_hash, destructive: event.destructive ?? false, risks: event.risks ?? [] },
+          deciderScope: user.scope,
+        });
         await deps.hub.publish(user.id, {
           kind: 'approval.requested',
           conversation_id: conversationId,

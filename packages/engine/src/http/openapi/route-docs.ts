@@ -102,7 +102,7 @@ export const routeDocs: Record<string, RouteDoc> = {
   'DELETE /api/v1/conversations/:id': { tag: 'conversations', summary: 'Delete a conversation with its runs, pending approvals and checkpoints' },
 
   'POST /api/v1/agent/chat': { tag: 'agent', summary: 'Send a message; streams the run as server-sent events', body: chatRequestSchema, responses: { 200: sse } },
-  'POST /api/v1/agent/approvals/:call_id': { tag: 'agent', summary: 'Approve or deny a pending tool call; streams the resumed run', body: approvalRequestSchema, responses: { 200: sse } },
+  'POST /api/v1/agent/approvals/:call_id': { tag: 'agent', summary: 'Approve or deny a pending tool call; streams the resumed run (API tokens need approvals:write; a call whose preview failed needs approve_without_preview)', body: approvalRequestSchema, responses: { 200: sse } },
   'POST /api/v1/agent/approvals/:call_id/undo': { tag: 'agent', summary: 'Propose the inverse of an executed change (its recorded before-state) as a new call awaiting approval; streams that run', body: undoRequestSchema, responses: { 200: sse } },
   'POST /api/v1/agent/stop': { tag: 'agent', summary: 'Stop a running run (from any engine)', body: stopRequestSchema, responses: { 200: stopResponseSchema } },
   'GET /api/v1/agent/runs/:run_id/events': { tag: 'agent', summary: 'Re-attach to a run (Last-Event-ID replays what was missed)', responses: { 200: sse } },

@@ -1,4 +1,4 @@
-import type { PendingApproval } from '@skyflo/protocol';
+import { hasFailedPreview, type PendingApproval } from '@skyflo/protocol';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Ban, CheckCircle2, Hourglass, RotateCcw, ShieldCheck, XCircle } from 'lucide-react';
 import { lazy, Suspense, useEffect, useRef, useState } from 'react';
@@ -92,13 +92,17 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
   // four-eyes: an inverse needing a second person is not the requester's to run automatically (issue 31)
   const autoRevertRefused = autoRevertBlocked(item.undo, item.requested_by.id, me);
   const autoRevert = item.undo !== undefined && autoRevertFor === preview && autoRevertRefused === undefined;
+  // Issue 31 item 10: a call whose dry run failed is approved only with "approve without a preview" ticked (audited).
+  const previewFailed = hasFailedPreview(item);
+  const [withoutPreviewFor, setWithoutPreviewFor] = useState<string | undefined>(undefined);
+  const withoutPreview = previewFailed && withoutPreviewFor === preview;
   const where = target(item.args);
   const subject = `${item.tool}${where ? ` on ${where}` : ''}`;
   const decide = async (approve: boolean) => {
     setSending(approve ? 'approve' : 'deny');
     setRefusal(undefined);
     const withRevert = approve && autoRevert;
-    const outcome = await decidePending(item, approve, reason.trim() || undefined, withRevert || undefined);
+    const outcome = await decidePending(item, approve, reason.trim() || undefined, withRevert || undefined, (approve && withoutPreview) || undefined);
     setSending(undefined);
     // A refusal (four-eyes, a changed call, already decided…) leaves the call where it was: say why on it.
     if (outcome.kind === 'failed' && !outcome.decided) setRefusal(outcome.message);
@@ -141,6 +145,14 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
           </Suspense>
         </div>
       ) : null}
+      {previewFailed && item.can_decide ? (
+        <label className="mt-3 flex items-start gap-2 rounded-md border border-danger/40 bg-danger/5 px-2 py-1.5 text-sm">
+          <input type="checkbox" className="mt-0.5" checked={withoutPreview} disabled={sending !== undefined} onChange={(event) => setWithoutPreviewFor(event.target.checked ? preview : undefined)} />
+          <span>
+            <strong>Approve without a preview</strong> <span className="text-muted">— nobody has seen what this call would change; your approval says so in the audit trail.</span>
+          </span>
+        </label>
+      ) : null}
       {item.undo && item.can_decide ? (
         <div className="mt-3">
           <AutoRevertOption undo={item.undo} checked={autoRevert} disabled={sending !== undefined} blocked={autoRevertRefused} onChange={(checked) => setAutoRevertFor(checked ? preview : undefined)} />
@@ -164,7 +176,7 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
           <Button type="button" variant="danger" disabled={sending !== undefined} aria-label={`Deny ${subject}`} onClick={() => void decide(false)}>
             {sending === 'deny' ? 'Denying…' : 'Deny'}
           </Button>
-          <Button type="button" variant="primary" disabled={sending !== undefined} aria-label={`Approve ${subject}${autoRevert ? ' with automatic revert' : ''}`} onClick={() => void decide(true)}>
+          <Button type="button" variant="primary" disabled={sending !== undefined || (previewFailed && !withoutPreview)} aria-label={`Approve ${subject}${autoRevert ? ' with automatic revert' : ''}`} onClick={() => void decide(true)}>
             {sending === 'approve' ? 'Approving…' : autoRevert ? 'Approve with automatic revert' : 'Approve'}
           </Button>
         </div>

@@ -9,8 +9,10 @@ import { api } from '../../lib/api.ts';
 import { Button, ErrorNote, Field, Input } from '../../components/ui.tsx';
 
 const scopeWords: Record<ApiTokenScope, string> = {
-  chat: 'chat (skyflo chat, evals)',
+  chat: 'chat: ask and read (skyflo chat, evals); does not approve or deny',
   'approvals:read': 'read pending approvals and notifications',
+  // Issue 31 item 8: deciding is its own scope, so a token made for chatting is not an approval credential.
+  'approvals:write': 'approve and deny calls as you (skyflo chat needs it to decide; a chat-only token can only ask)',
   'alerts:write': 'send alerts',
   'audit:read': 'read the audit trail',
 };

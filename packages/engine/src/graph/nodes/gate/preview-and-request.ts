@@ -4,7 +4,7 @@
  * and send tool.awaiting_approval. Every such call of a model turn goes through this before the run pauses, so each
  * one's preview is on screen (and listed under Pending approvals) before any of them can be decided.
  */
-import type { AgentEventPayload } from '@skyflo/protocol';
+import { previewFailedRiskCode, type AgentEventPayload } from '@skyflo/protocol';
 import { mergeRisks } from '@skyflo/safety';
 import { approvalFacts } from '../../../approvals/approval-facts.ts';
 import { decideApproval } from '../../../approvals/approval-policy.ts';
@@ -61,6 +61,32 @@ export function previewHash(text: string, structured: Record<string, unknown> | 
   return manifestDigest === undefined ? sha256(text) : sha256(`${text}\n\u0000manifest_digest:${manifestDigest}`);
 }
 
+/** The machine-readable code of a failed tool result (our MCP server's `{error: {code}}`), if it has one. */
+function errorCodeOf(structured: Record<string, unknown> | undefined): string | undefined {
+  const error = structured?.['error'];
+  const code = error && typeof error === 'object' ? (error as Record<string, unknown>)['code'] : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The tool result of a call refused because its dry run found no target. */
+export function targetNotFoundText(tool: string, previewError: string): string {
+  return `Not executed: the dry-run preview of ${tool} found no target, so nobody was asked to approve it and nothing was changed.\n${previewError}\nCheck the name, namespace and cluster (list what exists with k8s_get) and propose the call again.`;
+}
+
+/** How long a preview error may be inside the risk flag (the card shows the whole error beside it). */
+const previewErrorInRisk = 300;
+
+/** The risk flag of a call whose preview failed: high, so four-eyes applies, and its code asks for an acknowledgement. */
+export function previewFailedRisk(previewError: string): RiskFlag {
+  const firstLine = previewError.split('\n')[0] ?? '';
+  const cause = firstLine.length > previewErrorInRisk ? `${firstLine.slice(0, previewErrorInRisk)}…` : firstLine;
+  return {
+    code: previewFailedRiskCode,
+    severity: 'high',
+    message: `The dry-run preview failed (${cause}), so nobody has seen what this call would change; approving it needs "approve without a preview", recorded in the audit trail.`,
+  };
+}
+
 /** The approval reason, followed by the policy that decides who may approve it (issue 22). */
 function withPolicySource(reason: string, policy: ApprovalPolicyApplied | undefined): string {
   return policy ? `${reason} — approval policy ${policy.mode.replace('_', '-')} (${policy.source})` : reason;
@@ -86,6 +112,7 @@ export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: G
     let diff: string | undefined;
     let diffHash: string | undefined;
     let previewError: string | undefined;
+    let previewErrorCode: string | undefined;
     let facts: PreviewFacts = { resolution: [], risks: [] };
     try {
       const preview = await deps.tools.preview({ name: call.tool, args: injected.args, signal: run.signal, ...(injected.credentials ? { jenkinsCredentials: injected.credentials } : {}) });
@@ -93,9 +120,19 @@ export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: G
         diff = preview.text;
         diffHash = previewHash(preview.text, preview.structured);
         facts = previewFacts(preview.structured);
-      } else if (preview) previewError = preview.text;
+      } else if (preview) {
+        previewError = preview.text;
+        previewErrorCode = errorCodeOf(preview.structured);
+      }
     } catch (error) {
       previewError = `preview failed: ${errorText(error)}`;
+    }
+    // Issue 31 item 10: a dry run that found no target (404) means the call could only fail or act on something else
+    // than the approver would think; it is refused now, as a result the model reads, and nobody is asked about it.
+    // A later call of the turn is refused when the gate reaches it (its result comes in the model's order).
+    if (previewErrorCode === 'NOT_FOUND') {
+      if (options.lookAhead) return { kind: 'await' };
+      return gate.fail(gate.identityOf(call, info, gate.shownArgsOf(call.tool, modelArgs)), targetNotFoundText(call.tool, previewError ?? ''), 'TARGET_NOT_FOUND');
     }
     // The approval is for the exact call the preview resolved (absolute revision, pinned chart), never the relative one.
     const resolvedArgs = isJenkinsTool(call.tool) ? stripJenkinsArgs(facts.resolvedArguments ?? modelArgs) : (facts.resolvedArguments ?? modelArgs);
@@ -114,6 +151,10 @@ export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: G
     } catch (error) {
       risks = [{ code: 'RISK_CHECK_FAILED', message: `The risk check failed (${errorText(error)}); review the arguments carefully.`, severity: 'high' }];
     }
+    const destructive = gate.destructive(call.tool, exactArgs, risks);
+    // Issue 31 item 10: any other failed preview leaves the approver nothing to review: a high risk (four-eyes applies),
+    // and approving needs an explicit "approve without a preview" (tool-calls/decide).
+    if (previewError !== undefined) risks = [previewFailedRisk(previewError), ...risks];
     // Issue 21: the before-state now, and the inverse that would restore it, shown on the card (Undo, automatic revert).
     const baseline = isJenkinsTool(call.tool)
       ? {}
@@ -139,7 +180,7 @@ export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: G
       ...(facts.artifactDigest ? { artifactDigest: facts.artifactDigest } : {}),
       resolution: facts.resolution,
       risks,
-      destructive: gate.destructive(call.tool, exactArgs, risks),
+      destructive,
       // Said about the exact call (shown arguments: no Secret value reaches the reason).
       policyReason: withPolicySource(decideApproval({ tool: call.tool, info, args: shown }).reason, binding?.policy),
       requestedBy: run.requester.id,

@@ -102,6 +102,9 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
         diffHash: parsed.data.diff_hash,
         automatic: parsed.data.automatic,
         ...(parsed.data.auto_revert ? { autoRevert: true } : {}),
+        ...(parsed.data.approve_without_preview ? { withoutPreview: true } : {}),
+        // an API token decides only with approvals:write (tool-calls/decide)
+        ...(request.apiToken ? { apiToken: request.apiToken } : {}),
         ip: request.ip,
       });
       await streamRun({ request, reply, bus: deps.bus, runId: run.runId, conversationId: run.conversationId, start: run.start, heartbeatMs: deps.config.heartbeatMs });

@@ -2,24 +2,28 @@
  * GET /approvals/pending — calls waiting for a decision. With APPROVAL_POLICY=approver, approvers and admins see every
  * conversation's (that is their work queue); everyone else sees the calls of their own conversations. `can_decide`
  * says whether the caller may decide each one (four-eyes: not the destructive or high-risk calls they requested themselves),
- * and when not, `cannot_decide_reason` says why in the engine's words.
+ * and when not, `cannot_decide_reason` says why in the engine's words. Both come from the one function a decision asks
+ * (tool-calls/decide), with the same facts bar the request itself: the queue never offers a call the decision refuses.
  */
-import type { PendingApproval } from '@skyflo/protocol';
+import type { MemberScope, PendingApproval } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { othersConversationGrant, type ApprovalPolicyName } from '../../../access/conversation-access.ts';
 import { approvalFacts } from '../../../approvals/approval-facts.ts';
-import { decidingRoles, decisionRefusal } from '../../../approvals/decision-authority.ts';
+import { decidingRoles } from '../../../approvals/decision-authority.ts';
 import { decisionPolicyOf } from '../../../clusters/cluster-policies.ts';
 import type { ApprovalStore, PendingApprovalRecord } from '../../../ports/index.ts';
+import { decide } from '../../../tool-calls/decide/decide.ts';
 
 export interface ApprovalRouteDeps {
   approvals: ApprovalStore;
   policy: { policy: ApprovalPolicyName; fourEyes: boolean };
   /** tool name → display title from the tool catalogue (the chat's card shows the same); never waits for the MCP server to load */
   toolTitles?: () => Promise<ReadonlyMap<string, string>>;
+  /** a user's cluster/namespace scope (issue 22): an approver limited to some clusters approves only there */
+  scopeOf?: (userId: string) => Promise<MemberScope | undefined>;
 }
 
-export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app, { approvals, policy, toolTitles }) => {
+export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app, { approvals, policy, toolTitles, scopeOf }) => {
   app.get('/approvals/pending', async (request) => {
     const user = request.user;
     // Those who may act on others' calls list every conversation's; everyone else, their own.
@@ -31,19 +35,11 @@ export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app,
     const records = (await approvals.listPending(seesAll || decidingRoles.includes(user.role) ? {} : { conversationOwnerId: user.id })).filter(mayList);
     // the catalogue's titles, as the card shows them; the tool's name while the catalogue is not available
     const titles = records.length > 0 && toolTitles ? await toolTitles().catch(() => new Map<string, string>()) : new Map<string, string>();
+    // the caller's scope and API token, as a decision would see them
+    const deciderScope = records.length > 0 ? await scopeOf?.(user.id) : undefined;
+    const actor = { id: user.id, role: user.role, ...(request.apiToken ? { apiToken: request.apiToken } : {}) };
     const toWire = (record: PendingApprovalRecord): PendingApproval => {
-      const deciding = decisionPolicyOf(record.policy, policy);
-      const refusal = decisionRefusal({
-        policy: deciding.policy,
-        fourEyes: deciding.fourEyes,
-        ...(deciding.otherPersonRequired ? { otherPersonRequired: deciding.otherPersonRequired } : {}),
-        ...(deciding.policySource ? { policySource: deciding.policySource } : {}),
-        actor: user,
-        conversationOwnerId: record.conversationOwnerId,
-        requestedBy: record.requestedBy ?? record.conversationOwnerId,
-        destructive: record.destructive,
-        risks: record.risks,
-      });
+      const refusal = decide({ conversationId: record.conversationId, callId: record.callId, environment: policy, actor, conversation: { ownerId: record.conversationOwnerId }, call: record, deciderScope });
       return {
         // the same facts the chat's card gets (approvals/approval-facts.ts): add new facts there
         ...approvalFacts(record, {

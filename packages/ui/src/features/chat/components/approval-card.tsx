@@ -7,6 +7,7 @@ import { useDecisionRight } from '../../approvals/pending-query.tsx';
 import { useChatStore } from '../state/chat-store.ts';
 import { decisionTargetOf, type DecisionTarget, type ToolView } from '../state/timeline.ts';
 import { decisionOfKey } from './card-keys.ts';
+import { hasFailedPreview } from '@skyflo/protocol';
 import { ApprovalCluster } from '../../clusters/approval-cluster.tsx';
 import { ArgsView } from './tool-card.tsx';
 import { AutoRevertOption, UndoOfBanner } from './undo-approval.tsx';
@@ -28,7 +29,7 @@ function isTextField(target: EventTarget | null): boolean {
  * (APPROVAL_POLICY=approver for a member, four-eyes for the requester) sees who must instead of buttons the engine
  * would refuse, and the page follows the call until it is decided.
  */
-export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locked?: string; onDecide(target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean): void }) {
+export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locked?: string; onDecide(target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean, withoutPreview?: boolean): void }) {
   const [reason, setReason] = useState('');
   const { undo, undo_of: undoOf } = tool as VerifiableTool;
   // Ticked for the preview it was ticked on: a new preview of the call (other args or diff) starts unticked again.
@@ -38,6 +39,10 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
   // four-eyes: an inverse needing a second person is not the requester's to run automatically (issue 31)
   const autoRevertRefused = autoRevertBlocked(undo, tool.requested_by?.id, me);
   const autoRevert = undo !== undefined && autoRevertFor === preview && autoRevertRefused === undefined;
+  // Issue 31 item 10: a call whose dry run failed is approved only with "approve without a preview" ticked (audited).
+  const previewFailed = hasFailedPreview(tool);
+  const [withoutPreviewFor, setWithoutPreviewFor] = useState<string | undefined>(undefined);
+  const withoutPreview = previewFailed && withoutPreviewFor === preview;
   const card = useRef<HTMLElement>(null);
   /** Event.timeStamp of the gesture that moved the user into the card; undefined while they did not */
   const armedAt = useRef<number | undefined>(undefined);
@@ -49,9 +54,10 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
   const right = useDecisionRight(tool.call_id, () => void useChatStore.getState().followDecision(tool.call_id));
   const busy = locked !== undefined;
   const previewMissing = !tool.args_hash;
+  const needsAcknowledgement = previewFailed && !withoutPreview;
   const decide = (approve: boolean) => {
-    if (busy || right.kind !== 'can' || (approve && previewMissing)) return;
-    onDecide(decisionTargetOf(tool), approve, reason.trim() || undefined, approve && autoRevert ? true : undefined);
+    if (busy || right.kind !== 'can' || (approve && (previewMissing || needsAcknowledgement))) return;
+    onDecide(decisionTargetOf(tool), approve, reason.trim() || undefined, approve && autoRevert ? true : undefined, approve && withoutPreview ? true : undefined);
   };
   const onKeyDown = (event: KeyboardEvent<HTMLElement>) => {
     const decision = decisionOfKey(
@@ -143,6 +149,14 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
         ) : tool.preview_error ? (
           <p className="text-sm text-warn">No dry-run preview: {tool.preview_error}</p>
         ) : null}
+        {previewFailed && right.kind === 'can' ? (
+          <label className="flex items-start gap-2 rounded-md border border-danger/40 bg-danger/5 px-2 py-1.5 text-sm">
+            <input type="checkbox" className="mt-0.5" checked={withoutPreview} disabled={busy} onChange={(event) => setWithoutPreviewFor(event.target.checked ? preview : undefined)} />
+            <span>
+              <strong>Approve without a preview</strong> <span className="text-muted">— nobody has seen what this call would change; your approval says so in the audit trail.</span>
+            </span>
+          </label>
+        ) : null}
         {undo && right.kind === 'can' ? <AutoRevertOption undo={undo} checked={autoRevert} disabled={busy} blocked={autoRevertRefused} onChange={(checked) => setAutoRevertFor(checked ? preview : undefined)} /> : null}
         {right.kind === 'cannot' ? (
           <div role="status" data-testid="approval-waiting" className="sticky bottom-0 -mx-4 flex items-start gap-2 border-t border-border bg-panel px-4 py-3">
@@ -169,7 +183,7 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
               <Button variant="danger" disabled={busy} onClick={() => decide(false)} aria-keyshortcuts={armed ? 'd' : undefined}>
                 Deny <Kbd>D</Kbd>
               </Button>
-              <Button variant="primary" disabled={busy || previewMissing} onClick={() => decide(true)} aria-keyshortcuts={armed ? 'a' : undefined}>
+              <Button variant="primary" disabled={busy || previewMissing || needsAcknowledgement} onClick={() => decide(true)} aria-keyshortcuts={armed ? 'a' : undefined}>
                 {autoRevert ? 'Approve with automatic revert' : 'Approve'} <Kbd>A</Kbd>
               </Button>
             </div>
@@ -177,7 +191,9 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
               {locked ??
                 (previewMissing
                   ? 'The preview of this call did not reach this page; reload it to approve.'
-                  : armed
+                  : needsAcknowledgement
+                    ? 'The dry-run preview failed: tick "Approve without a preview" to approve, or deny.'
+                    : armed
                     ? `A approves${autoRevert ? ' with automatic revert' : ''}, D denies.`
                     : 'Click or Tab into this card to decide with A / D.')}
             </p>

@@ -28,7 +28,7 @@ export function usageLine(usage: Assistant['usage']): string | undefined {
 export const AssistantMessage = memo(function AssistantMessage(props: {
   entry: Assistant;
   decisionsLocked?: string;
-  onDecide(target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean): void;
+  onDecide(target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean, withoutPreview?: boolean): void;
   /**
    * the last answer's failure is the page's run error (with Retry, under the timeline), so it is not repeated here;
    * an earlier answer's failure is said where it happened

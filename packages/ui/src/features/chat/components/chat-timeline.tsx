@@ -41,7 +41,7 @@ export function ChatTimeline(props: {
   /** why no approval card can be decided right now (undefined: they can) */
   decisionsLocked?: string;
   /** `autoRevert`: approve with automatic revert (the card showed the inverse and it was ticked) */
-  onDecide(target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean): void;
+  onDecide(target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean, withoutPreview?: boolean): void;
 }) {
   const { scroller } = props;
   const entries = useMemo(() => (isEmptyFailedLastAnswer(props.entries) ? props.entries.slice(0, -1) : props.entries), [props.entries]);

@@ -51,7 +51,7 @@ export interface ChatStore {
    * decides the call a card shows, bound to the hashes of the awaiting event that card rendered; `autoRevert`:
    * approve with automatic revert (the card showed the inverse and the user ticked it)
    */
-  decide(target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean): Promise<void>;
+  decide(target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean, withoutPreview?: boolean): Promise<void>;
   /** Undo is being asked for this executed call */
   undoing?: string;
   /** Undo on an executed change's card: the engine proposes its inverse as a new approval card in this conversation */
@@ -192,16 +192,16 @@ export const useChatStore = create<ChatStore>((set, get) => {
   }
 
   /** why `target` may not be decided from this page right now (decision-rules.ts), or undefined when it may */
-  const refusal = (target: DecisionTarget, approve: boolean) => decisionRefusal(get().timeline, target, approve);
+  const refusal = (target: DecisionTarget, approve: boolean, withoutPreview?: boolean) => decisionRefusal(get().timeline, target, approve, withoutPreview);
 
-  async function decideOne(conversationId: string, target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean): Promise<void> {
+  async function decideOne(conversationId: string, target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean, withoutPreview?: boolean): Promise<void> {
     set({ deciding: target.call_id });
     try {
       await run(conversationId, (signal) =>
         skyflo.decide({
           callId: target.call_id,
           // bound to the awaiting event the card showed: its arguments, and its diff when it had one
-          decision: { approve, conversation_id: conversationId, ...(reason ? { reason } : {}), ...(target.args_hash ? { args_hash: target.args_hash } : {}), ...(target.diff_hash ? { diff_hash: target.diff_hash } : {}), ...(approve && autoRevert ? { auto_revert: true } : {}) },
+          decision: { approve, conversation_id: conversationId, ...(reason ? { reason } : {}), ...(target.args_hash ? { args_hash: target.args_hash } : {}), ...(target.diff_hash ? { diff_hash: target.diff_hash } : {}), ...(approve && autoRevert ? { auto_revert: true } : {}), ...(approve && withoutPreview ? { approve_without_preview: true } : {}) },
           signal,
           invalid: 'skip',
         }),
@@ -267,13 +267,13 @@ export const useChatStore = create<ChatStore>((set, get) => {
       }
     },
 
-    async decide(target, approve, reason, autoRevert) {
+    async decide(target, approve, reason, autoRevert, withoutPreview) {
       const { conversationId, timeline } = get();
       if (!conversationId || get().deciding || get().batch) return;
       if (!isAwaitingDecision(timeline, target.call_id)) return;
-      const refused = refusal(target, approve);
+      const refused = refusal(target, approve, withoutPreview);
       if (refused) return set({ timeline: { ...timeline, error: refused } });
-      await decideOne(conversationId, target, approve, reason, autoRevert);
+      await decideOne(conversationId, target, approve, reason, autoRevert, withoutPreview);
     },
 
     async undo(callId) {

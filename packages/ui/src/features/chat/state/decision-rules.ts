@@ -2,6 +2,7 @@
  * What a page may decide, read from the live timeline: the cards a batch decision covers, and why a card may not be
  * decided right now. Pure functions of the timeline, so the store's intents and the page agree on them.
  */
+import { hasFailedPreview } from '@skyflo/protocol';
 import { decisionTargetOf, pendingApprovals, type DecisionTarget, type TimelineState } from './timeline.ts';
 
 /**
@@ -21,12 +22,14 @@ export function isAwaitingDecision(timeline: TimelineState, callId: string): boo
  * Why `target` may not be decided from this page right now, or undefined when it may: the engine must have paused
  * (every call of the turn previewed), and the card must still show the same preview the user decides on.
  */
-export function decisionRefusal(timeline: TimelineState, target: DecisionTarget, approve: boolean): string | undefined {
+export function decisionRefusal(timeline: TimelineState, target: DecisionTarget, approve: boolean, withoutPreview = false): string | undefined {
   if (timeline.status === 'streaming') return 'The agent is still preparing this turn; decide once every proposed change is shown.';
   const shown = pendingApprovals(timeline).find((tool) => tool.call_id === target.call_id);
   if (!shown) return undefined; // decided meanwhile: nothing to send (the caller skips it)
   const current = decisionTargetOf(shown);
   if (current.args_hash !== target.args_hash || current.diff_hash !== target.diff_hash) return `The preview of ${shown.tool} changed after it was shown; read the card again and decide it there.`;
   if (approve && !target.args_hash) return `The preview of ${shown.tool} did not reach this page, so it cannot be approved from here; reload the page.`;
+  // the engine refuses it too (PREVIEW_NOT_ACKNOWLEDGED): only its card's "approve without a preview" approves it
+  if (approve && !withoutPreview && hasFailedPreview(shown)) return `The dry-run preview of ${shown.tool} failed; approve it on its card, with "approve without a preview" ticked.`;
   return undefined;
 }

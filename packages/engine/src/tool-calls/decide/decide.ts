@@ -1,0 +1,249 @@
+/**
+ * Deciding one proposed tool call: ONE ordered list of small pure rules, the first refusal wins. Both questions about
+ * a decision ask it — POST /agent/approvals/:call_id (agent/create-agent-service.ts prepareDecision) to refuse a
+ * decision, and GET /approvals/pending to say `can_decide` and `cannot_decide_reason` — so the queue can never offer a
+ * call the decision then refuses (issue 31 item 15: an approver limited to cluster alpha was offered a call on beta).
+ *
+ * The caller gathers the facts (storage reads, the paused turn, the decider's scope, the API token) and asks once;
+ * nothing here reads storage or knows HTTP. A refusal carries the status and code the API answers with.
+ */
+import { hasFailedPreview, type ApiTokenScope, type MemberScope } from '@skyflo/protocol';
+import { decisionRefusal as authorityRefusal, type ApprovalPolicyName } from '../../approvals/decision-authority.ts';
+import { conversationAccess } from '../../access/conversation-access.ts';
+import { decisionPolicyOf } from '../../clusters/cluster-policies.ts';
+import { clusterInScope, namespaceInScope } from '../../clusters/member-scope.ts';
+import type { ApprovalRecord, Role } from '../../ports/index.ts';
+
+
+/** The scope an API token needs to approve or deny calls (a `chat` token only asks and reads). */
+export const decideScope: ApiTokenScope = 'approvals:write';
+
+/** What a decision request says; absent when the pending list asks "could this user approve the call?". */
+export interface DecisionRequest {
+  approve: boolean;
+  argsHash?: string | undefined;
+  diffHash?: string | undefined;
+  autoRevert?: boolean | undefined;
+  /** the approver ticked "approve without a preview" (a call whose dry-run preview failed) */
+  withoutPreview?: boolean | undefined;
+}
+
+/** The parts of a recorded call the rules read. */
+export type DecidedCall = Pick<ApprovalRecord, 'callId' | 'tool' | 'status' | 'requestedBy' | 'argsHash' | 'diffHash' | 'destructive' | 'risks' | 'cluster' | 'namespace' | 'namespaces' | 'clusterScopedWrites' | 'policy' | 'undo'>;
+
+export interface DecisionFacts {
+  conversationId: string;
+  callId: string;
+  /** APPROVAL_POLICY and APPROVAL_FOUR_EYES; a cluster policy recorded with the call overrides the policy */
+  environment: { policy: ApprovalPolicyName; fourEyes: boolean };
+  /** `apiToken`: present when the request was made with an API token (its scopes limit what it may do) */
+  actor: { id: string; role: Role; apiToken?: { name: string; scopes: readonly ApiTokenScope[] } | undefined };
+  /** the conversation's owner; undefined when the conversation does not exist */
+  conversation: { ownerId: string } | undefined;
+  /** the recorded call; undefined when none was previewed under this id */
+  call: DecidedCall | undefined;
+  /** the decider's cluster/namespace scope (issue 22); undefined: not limited */
+  deciderScope: MemberScope | undefined;
+  request?: DecisionRequest | undefined;
+  /** an earlier call of the same paused turn that still awaits a decision (approvals run in the model's order) */
+  earlierAwaiting?: { callId: string; tool: string } | undefined;
+  /**
+   * Issue 31 item 6: whether the call's inverse would itself need someone other than the requester (four-eyes: it is
+   * destructive or high-risk). Unknown (undefined) counts as yes: automatic revert must never run, unreviewed, a
+   * change the requester could not have approved.
+   */
+  inverseNeedsSecondPerson?: boolean | undefined;
+}
+
+export interface DecisionRefusal {
+  status: 400 | 403 | 404 | 409;
+  code: string;
+  reason: string;
+}
+
+export type DecideRule = (facts: DecisionFacts) => DecisionRefusal | undefined;
+
+/** Who decides this call: the policy recorded with it, else the environment's. */
+const decidingPolicy = (facts: DecisionFacts) => decisionPolicyOf(facts.call?.policy, facts.environment);
+/** The pending list asks as if approving: the Approve button is what `can_decide` governs. */
+const approving = (facts: DecisionFacts) => facts.request === undefined || facts.request.approve;
+
+export const requestShapeRule: DecideRule = ({ request }) => {
+  if (!request) return undefined;
+  if (request.autoRevert && !request.approve) return { status: 400, code: 'AUTO_REVERT_NEEDS_APPROVAL', reason: 'auto_revert is a way of approving: send it with approve: true.' };
+  // Approving needs proof the approver was shown the call: the args_hash of its tool.awaiting_approval event.
+  if (request.approve && request.argsHash === undefined) {
+    return { status: 400, code: 'ARGS_HASH_REQUIRED', reason: 'approve needs args_hash: the args_hash of the tool.awaiting_approval event the approver was shown' };
+  }
+  return undefined;
+};
+
+/** Refused access is reported as a missing conversation, so ids cannot be probed. */
+export const accessRule: DecideRule = (facts) =>
+  facts.conversation && conversationAccess({ policy: decidingPolicy(facts).policy, actor: facts.actor, conversationOwnerId: facts.conversation.ownerId }, 'act')
+    ? undefined
+    : { status: 404, code: 'CONVERSATION_NOT_FOUND', reason: `Conversation ${facts.conversationId} not found` };
+
+/** A call that was never previewed has no record: it cannot be decided ahead of its preview. */
+export const existsRule: DecideRule = ({ call, callId }) =>
+  call
+    ? undefined
+    : { status: 404, code: 'APPROVAL_NOT_FOUND', reason: `No tool call ${callId} is waiting for approval in this conversation; only a call whose preview was shown (tool.awaiting_approval) can be decided.` };
+
+/**
+ * Defence in depth: the call was proposed in this conversation by its owner. Conversation ids are never reused, so
+ * this fails only if rows were moved by hand; refuse rather than decide.
+ */
+export const requesterRule: DecideRule = ({ call, conversation, callId }) =>
+  call?.requestedBy !== undefined && call.requestedBy !== conversation?.ownerId ? { status: 404, code: 'APPROVAL_NOT_FOUND', reason: `No tool call ${callId} is waiting for approval in this conversation.` } : undefined;
+
+export const statusRule: DecideRule = ({ call, callId }) =>
+  call && call.status !== 'awaiting' ? { status: 409, code: 'ALREADY_DECIDED', reason: `Tool call ${callId} was already ${call.status}; nothing was executed again.` } : undefined;
+
+/**
+ * Issue 31 item 8: an API token decides only with `approvals:write`. A `chat` token (made for `skyflo chat` or an
+ * eval) asks and reads; without this an approver's chat token, wherever it was pasted, approved changes.
+ */
+export const tokenScopeRule: DecideRule = ({ actor }) =>
+  actor.apiToken && !actor.apiToken.scopes.includes(decideScope)
+    ? {
+        status: 403,
+        code: 'TOKEN_SCOPE',
+        reason: `API token "${actor.apiToken.name}" lacks the scope ${decideScope} needed to approve or deny calls (a chat token can ask and read, not decide); decide in the Command Center, or create a token with ${decideScope} in Settings → API tokens.`,
+      }
+    : undefined;
+
+/** The role rule, four-eyes (APPROVAL_FOUR_EYES) and a cluster's four_eyes mode (approvals/decision-authority.ts). */
+export const roleAndFourEyesRule: DecideRule = (facts) => {
+  if (!facts.call || !facts.conversation) return undefined;
+  const deciding = decidingPolicy(facts);
+  const refusal = authorityRefusal({
+    policy: deciding.policy,
+    fourEyes: deciding.fourEyes,
+    ...(deciding.otherPersonRequired ? { otherPersonRequired: deciding.otherPersonRequired } : {}),
+    ...(deciding.policySource ? { policySource: deciding.policySource } : {}),
+    actor: facts.actor,
+    conversationOwnerId: facts.conversation.ownerId,
+    requestedBy: facts.call.requestedBy ?? facts.conversation.ownerId,
+    destructive: facts.call.destructive,
+    risks: facts.call.risks,
+  });
+  if (!refusal) return undefined;
+  return refusal.hidden ? { status: 404, code: 'CONVERSATION_NOT_FOUND', reason: `Conversation ${facts.conversationId} not found` } : { status: 403, code: 'NOT_ALLOWED_TO_DECIDE', reason: refusal.reason };
+};
+
+/** An approver limited to some clusters or namespaces approves only there (issue 22); anyone who sees it may deny. */
+export const clusterScopeRule: DecideRule = (facts) => {
+  const { call } = facts;
+  if (!approving(facts) || !call?.cluster) return undefined;
+  // Every namespace the call writes counts (issue 31: a chart's objects beyond its release namespace), and
+  // cluster-scoped objects are outside a scope limited to namespaces.
+  const written = call.namespaces ?? (call.namespace !== undefined ? [call.namespace] : []);
+  const outside = written.filter((namespace) => !namespaceInScope(facts.deciderScope, namespace));
+  const clusterWide = call.clusterScopedWrites === true && !!facts.deciderScope?.namespaces;
+  const clusterAllowed = clusterInScope(facts.deciderScope, call.cluster.name);
+  if (clusterAllowed && outside.length === 0 && !clusterWide) return undefined;
+  const where = !clusterAllowed
+    ? call.namespace !== undefined ? [`namespace ${call.namespace}`] : []
+    : [...(outside.length > 0 ? [`namespace ${outside.join(', ')}`] : []), ...(clusterWide ? ['cluster-scoped objects'] : [])];
+  return {
+    status: 403,
+    code: 'OUT_OF_SCOPE',
+    reason: `Tool call ${call.callId} changes cluster ${call.cluster.name}${where.length > 0 ? `, ${where.join(' and ')}` : ''}, which is outside your scope; someone whose scope includes it must approve it.`,
+  };
+};
+
+export const argsHashRule: DecideRule = ({ request, call, callId }) =>
+  request?.argsHash !== undefined && call && request.argsHash !== call.argsHash
+    ? { status: 409, code: 'ARGS_MISMATCH', reason: `Tool call ${callId} is not the call you were shown (its arguments hash differs); reload the conversation and decide again.` }
+    : undefined;
+
+export const diffHashRule: DecideRule = ({ request, call, callId }) =>
+  request?.diffHash !== undefined && call && request.diffHash !== call.diffHash
+    ? {
+        status: 409,
+        code: 'PREVIEW_MISMATCH',
+        reason: `PREVIEW_MISMATCH: the preview you were shown for ${callId} is not the one this approval is bound to (diff_hash differs); reload the conversation and decide on the current preview.`,
+      }
+    : undefined;
+
+/**
+ * Calls run in the model's order: an approval of a later call while an earlier one of its turn still waits would
+ * outlive the run it starts (which stops at the earlier call) and be closed unrun.
+ */
+export const orderRule: DecideRule = ({ request, earlierAwaiting, callId }) =>
+  request?.approve && earlierAwaiting
+    ? {
+        status: 409,
+        code: 'DECIDE_IN_ORDER',
+        reason: `Tool call ${callId} runs after ${earlierAwaiting.callId} (${earlierAwaiting.tool}), which is still waiting; decide ${earlierAwaiting.callId} first (calls run in the order the model proposed them).`,
+      }
+    : undefined;
+
+/**
+ * Issue 31 item 10: a call whose dry-run preview failed (for a reason other than a missing target, which the gate
+ * refuses outright) is approved only by someone who says so: "approve without a preview", recorded in the audit trail.
+ */
+export const previewAcknowledgedRule: DecideRule = ({ request, call, callId }) =>
+  request?.approve && !request.withoutPreview && call && hasFailedPreview(call)
+    ? {
+        status: 400,
+        code: 'PREVIEW_NOT_ACKNOWLEDGED',
+        reason: `Tool call ${callId} has no dry-run preview (it failed), so nobody has seen what it would change; approve it only by ticking "approve without a preview" (approve_without_preview: true, recorded in the audit trail), or deny it and ask for a call that can be previewed.`,
+      }
+    : undefined;
+
+/** Issue 21: automatic revert runs the inverse shown on the card; a call without one cannot be approved that way. */
+export const autoRevertAvailableRule: DecideRule = ({ request, call, callId }) =>
+  request?.autoRevert && call && !call.undo
+    ? { status: 400, code: 'AUTO_REVERT_UNAVAILABLE', reason: `Tool call ${callId} has no recorded inverse (no before-state could be captured for ${call.tool}), so it cannot be approved with automatic revert; approve it without auto_revert.` }
+    : undefined;
+
+/**
+ * Issue 31 item 6 (decision time): under four-eyes, the requester approving their own call with automatic revert
+ * would pre-approve its inverse; when that inverse would need a second person, the requester may not.
+ */
+export const autoRevertFourEyesRule: DecideRule = (facts) => {
+  const { request, call, conversation, actor } = facts;
+  if (!request?.autoRevert || !call || actor.id !== (call.requestedBy ?? conversation?.ownerId)) return undefined;
+  const deciding = decidingPolicy(facts);
+  if (!deciding.fourEyes && deciding.otherPersonRequired === undefined) return undefined;
+  if (facts.inverseNeedsSecondPerson === false) return undefined;
+  return {
+    status: 403,
+    code: 'AUTO_REVERT_NEEDS_SECOND_PERSON',
+    reason: `Four-eyes: the automatic revert of ${call.callId} (${call.undo?.summary ?? 'its inverse'}) would itself need someone other than you to approve it, so you cannot approve it with auto_revert; approve it without, or ask another approver.`,
+  };
+};
+
+/** The order is the contract: the first refusal is the one the API answers with and the pending list shows. */
+export const decideRules: readonly DecideRule[] = [
+  requestShapeRule,
+  accessRule,
+  existsRule,
+  requesterRule,
+  statusRule,
+  roleAndFourEyesRule,
+  clusterScopeRule,
+  tokenScopeRule,
+  argsHashRule,
+  diffHashRule,
+  orderRule,
+  previewAcknowledgedRule,
+  autoRevertAvailableRule,
+  autoRevertFourEyesRule,
+];
+
+/** The first refusal, or undefined when the decision may go ahead. A rule that throws refuses (fail closed). */
+export function decide(facts: DecisionFacts, rules: readonly DecideRule[] = decideRules): DecisionRefusal | undefined {
+  for (const rule of rules) {
+    let refusal: DecisionRefusal | undefined;
+    try {
+      refusal = rule(facts);
+    } catch (error) {
+      refusal = { status: 403, code: 'DECISION_CHECK_FAILED', reason: `The decision check failed (${error instanceof Error ? error.message : String(error)}), so the decision was refused.` };
+    }
+    if (refusal) return refusal;
+  }
+  return undefined;
+}
