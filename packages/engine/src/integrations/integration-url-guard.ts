@@ -36,10 +36,12 @@ export function isForbiddenAddress(address: string): boolean {
 /** Says why `apiUrl` may not be used (undefined when it may); resolves the host name through `resolve`. */
 export type CheckIntegrationUrl = (apiUrl: string) => Promise<string | undefined>;
 
+/** What a refused URL is told: the origin, and the forbidden address its name resolved to (when it was a name). */
+export const refusalOf = (url: URL, address?: string): string =>
+  `${url.origin} ${address ? `resolves to ${address}, ` : 'is '}a link-local or cloud metadata address; integrations may not point there. Use the address of your Jenkins server`;
+
 export function createIntegrationUrlGuard(options: { resolve?: ResolveHost } = {}): CheckIntegrationUrl {
   const resolve = options.resolve ?? resolveWithDns;
-  const refusal = (url: URL, address?: string) =>
-    `${url.origin} ${address ? `resolves to ${address}, ` : 'is '}a link-local or cloud metadata address; integrations may not point there. Use the address of your Jenkins server`;
   return async (apiUrl) => {
     let url: URL;
     try {
@@ -48,8 +50,8 @@ export function createIntegrationUrlGuard(options: { resolve?: ResolveHost } = {
       return `${JSON.stringify(apiUrl)} is not a URL`;
     }
     const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
-    if (metadataHostNames.has(host)) return refusal(url);
-    if (isIP(host) !== 0) return isForbiddenAddress(host) ? refusal(url) : undefined;
+    if (metadataHostNames.has(host)) return refusalOf(url);
+    if (isIP(host) !== 0) return isForbiddenAddress(host) ? refusalOf(url) : undefined;
     let addresses: Array<{ address: string }>;
     try {
       addresses = await resolve(host);
@@ -58,6 +60,6 @@ export function createIntegrationUrlGuard(options: { resolve?: ResolveHost } = {
       return undefined;
     }
     const forbidden = addresses.find((entry) => isForbiddenAddress(entry.address));
-    return forbidden ? refusal(url, forbidden.address) : undefined;
+    return forbidden ? refusalOf(url, forbidden.address) : undefined;
   };
 }
