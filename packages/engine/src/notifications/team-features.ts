@@ -106,7 +106,11 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
     apiTokens,
     hub,
     notifier,
-    observeEvent: (event) => notifier.observe(event),
+    observeEvent: (event) => {
+      // undici loads on first use (start-up time); a run's first event is the cue, well before its notifications
+      egress.warm();
+      notifier.observe(event);
+    },
     routes: [
       { plugin: apiTokenRoutes, options: { apiTokens } satisfies ApiTokenRouteDeps },
       { plugin: notificationRoutes, options: { hub, heartbeatMs: deps.heartbeatMs } satisfies NotificationRouteDeps },
