@@ -133,5 +133,7 @@ describe('webhook deliveries', () => {
       expect(deliveries).toEqual([expect.objectContaining({ status: 'delivered', attempts: 1, response_status: 200 })]);
     }, { timeout: 20_000 });
     expect(received.map((entry) => entry.path)).toEqual(['/good']);
+    // the third answer, the refused one, was the connection's own lookup
+    expect(resolver.asked.filter((host) => host === 'rebind.example.test')).toHaveLength(3);
   });
 });

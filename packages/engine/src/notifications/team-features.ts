@@ -67,7 +67,7 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
   const egress = createIntegrationEgress(deps.resolveHost ? { resolve: deps.resolveHost } : {});
   const checkUrl = egress.checkUrl;
   const webhooks = createWebhookService({ store: deps.storage.webhooks, secretBox: deps.secretBox, audit: deps.storage.audit, checkUrl });
-  const webhookSink = createWebhookSink({ store: deps.storage.webhooks, secretBox: deps.secretBox, audit: deps.storage.audit, checkUrl, fetch: egress.fetch, ...deps.webhookRetry, logger: deps.logger });
+  const webhookSink = createWebhookSink({ store: deps.storage.webhooks, secretBox: deps.secretBox, audit: deps.storage.audit, fetch: egress.fetch, ...deps.webhookRetry, logger: deps.logger });
   const base = (deps.publicUrl ?? '').replace(/\/$/, '');
   const slack = createSlackService({
     settings: deps.storage.settings,

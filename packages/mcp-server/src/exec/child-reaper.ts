@@ -111,10 +111,12 @@ export function createChildReaper(options: ChildReaperOptions = {}): ChildReaper
     stdin?.unref?.();
     child.stdin?.on('error', () => undefined);
     child.once('error', () => undefined);
+    const startedAt = Date.now();
     child.once('exit', () => {
       if (reaper === child) reaper = undefined;
-      // an idle reaper exited while a group was being registered: the next one learns all live groups
-      if (live.size > 0) send('');
+      // An idle reaper exited while a group was being registered: the next one learns all live groups. One that
+      // could not run at all is not restarted in a loop; the next watch() tries again.
+      if (live.size > 0 && Date.now() - startedAt > 1_000) send('');
     });
     return child;
   }

@@ -10,7 +10,6 @@ import { randomUUID } from 'node:crypto';
 import type { AuditLog, WebhookRecord, WebhookStore } from '../../ports/index.ts';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { NotificationSink, TeamEvent } from '../../notifications/team-event.ts';
-import type { CheckIntegrationUrl } from '../integration-url-guard.ts';
 import { IntegrationUrlRefusedError } from '../integration-egress.ts';
 import { signWebhookBody } from './webhook-signature.ts';
 import { webhookSealContext } from './webhook-service.ts';
@@ -19,8 +18,7 @@ export interface WebhookSinkDeps {
   store: WebhookStore;
   secretBox: SecretBox;
   audit: AuditLog;
-  checkUrl: CheckIntegrationUrl;
-  /** the pinned fetch of integration-egress.ts (connects only to addresses the guard accepts) */
+  /** the pinned fetch of integration-egress.ts: checks the URL, then connects only to addresses the guard accepts */
   fetch: typeof fetch;
   /** attempts per delivery (default 5) */
   maxAttempts?: number;
@@ -52,8 +50,6 @@ export function createWebhookSink(deps: WebhookSinkDeps): WebhookSink {
   });
 
   async function attempt(webhook: WebhookRecord, secret: string, deliveryId: string, event: string, body: string): Promise<{ ok: boolean; responseStatus?: number; error?: string; final?: boolean }> {
-    const refusal = await deps.checkUrl(webhook.url);
-    if (refusal) return { ok: false, error: refusal, final: true };
     try {
       const response = await deps.fetch(webhook.url, {
         method: 'POST',
@@ -65,7 +61,7 @@ export function createWebhookSink(deps: WebhookSinkDeps): WebhookSink {
       await response.body?.cancel().catch(() => undefined);
       return response.status >= 200 && response.status < 300 ? { ok: true, responseStatus: response.status } : { ok: false, responseStatus: response.status, error: `HTTP ${response.status}` };
     } catch (error) {
-      // A name that now resolves to a forbidden address is as final as a refused URL: retrying cannot help.
+      // A refused URL, or a name that resolves to a forbidden address by now: final, retrying cannot help.
       if (error instanceof IntegrationUrlRefusedError) return { ok: false, error: error.message, final: true };
       return { ok: false, error: error instanceof Error ? error.message : String(error) };
     }
