@@ -35,6 +35,7 @@ import { createDeferredToolGateway, type ToolGatewayStatus } from './startup/def
 import type { CheckJenkinsCredentials } from './integrations/check-jenkins-credentials.ts';
 import { lazyJenkinsCredentialCheck, lazyPasswordHasher, loadToolCallInspector } from './startup/lazy-dependencies.ts';
 import { createIntegrationService } from './integrations/integration-service.ts';
+import { createIntegrationUrlGuard, type ResolveHost } from './integrations/integration-url-guard.ts';
 import { createDatabaseVault, createKubernetesVault } from './integrations/credential-vault.ts';
 import { createKubernetesSecretClient } from './integrations/kubernetes-secret-client.ts';
 import { integrationRoutes, type IntegrationRouteDeps } from './http/routes/integrations/index.ts';
@@ -67,6 +68,8 @@ export interface EngineOverrides {
   logger?: FastifyServerOptions['logger'];
   /** how integration credentials are checked against Jenkins (default: over HTTP with a 10 s timeout) */
   checkJenkinsCredentials?: CheckJenkinsCredentials;
+  /** how integration host names resolve, for the URL guard and for connecting (tests: a stub; default: DNS) */
+  resolveHost?: ResolveHost;
 }
 
 export interface Engine {
@@ -188,6 +191,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
       heartbeatMs: config.agent.heartbeatMs,
       secretBox,
+      ...(overrides.resolveHost ? { resolveHost: overrides.resolveHost } : {}),
       agent: () => agentService,
       alertConcurrency: config.integrations.alertMaxConcurrentInvestigations,
       alertQueueLimit: config.integrations.alertQueueLimit,
@@ -238,7 +242,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
           ? createKubernetesVault({ namespace: config.integrations.secretNamespace, secrets: await createKubernetesSecretClient(config.server.kubeconfigPath ? { kubeconfigPath: config.server.kubeconfigPath } : {}) })
           : createDatabaseVault(secretBox),
       audit: storage.audit,
-      checkCredentials: overrides.checkJenkinsCredentials ?? lazyJenkinsCredentialCheck({ timeoutMs: 10_000 }),
+      checkCredentials: overrides.checkJenkinsCredentials ?? lazyJenkinsCredentialCheck({ timeoutMs: 10_000, ...(overrides.resolveHost ? { resolve: overrides.resolveHost } : {}) }),
+      ...(overrides.resolveHost ? { checkUrl: createIntegrationUrlGuard({ resolve: overrides.resolveHost }) } : {}),
     });
 
     let rateLimitRedis: Redis | undefined;

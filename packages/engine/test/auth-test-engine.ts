@@ -36,6 +36,8 @@ export interface TestEngineOptions {
   /** the tool gateway; default: the fake MCP server */
   tools?: ToolGateway;
   logger?: EngineOverrides['logger'];
+  /** how integration host names resolve (a stub: no network); default: the system's DNS */
+  resolveHost?: EngineOverrides['resolveHost'];
 }
 
 export async function startTestEngine(options: TestEngineOptions): Promise<TestEngine> {
@@ -52,7 +54,7 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
   const mcp = await startFakeMcpServer();
   const tools = options.tools ?? createToolGateway({ client: mcp.client });
   const llm = options.llm === 'from-config' ? {} : { llm: options.llm ?? { model: undefined, modelName: 'none', problem: 'no model in this test' } };
-  const engine = await createEngine(config, { storage, tools, logger: options.logger ?? false, passwordHasher: createPasswordHasher({ memoryCost: 1024, timeCost: 1 }), ...llm });
+  const engine = await createEngine(config, { storage, tools, logger: options.logger ?? false, passwordHasher: createPasswordHasher({ memoryCost: 1024, timeCost: 1 }), ...llm, ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}) });
 
   const request: TestEngine['request'] = ({ token, headers, ...rest }) =>
     engine.app.inject({ ...rest, headers: { ...(headers ?? {}), ...(token ? { authorization: `Bearer ${token}` } : {}) } });

@@ -5,7 +5,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import type { LlmSim } from '@skyflo/testkit/llm-sim';
 import { iterateSse, type SseFrame } from '../src/testing/read-sse.ts';
-import { simModel, startTestEngine, type TestEngine } from './auth-test-engine.ts';
+import { simModel, startTestEngine, type TestEngine, type TestEngineOptions } from './auth-test-engine.ts';
 
 export interface TeamEngine {
   engine: TestEngine;
@@ -17,10 +17,10 @@ export interface TeamEngine {
   close(): Promise<void>;
 }
 
-export async function startTeamEngine(sim: LlmSim, env: Record<string, string> = {}): Promise<TeamEngine> {
+export async function startTeamEngine(sim: LlmSim, env: Record<string, string> = {}, options: Pick<TestEngineOptions, 'resolveHost'> = {}): Promise<TeamEngine> {
   const lite = new PGlite();
   await lite.waitReady;
-  const engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false', ...env }, llm: simModel(sim) });
+  const engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false', ...env }, llm: simModel(sim), ...options });
   const address = await engine.engine.app.listen({ port: 0, host: '127.0.0.1' });
   const call: TeamEngine['call'] = (token, method, url, payload) => engine.request({ method, url: `/api/v1${url}`, ...(token ? { token } : {}), ...(payload ? { payload } : {}) });
   return {

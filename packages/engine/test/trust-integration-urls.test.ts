@@ -155,27 +155,28 @@ describe('link-local and cloud metadata addresses', () => {
   });
 
   it('are refused when a host name resolves to one (resolver injected: no network), and redirects to one are not followed', async () => {
-    const fetched: string[] = [];
-    const fetchSpy = (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
-      fetched.push(String(input));
-      return fetch(input, init);
-    }) as typeof fetch;
-    const checkUrl = createIntegrationUrlGuard({
-      resolve: async (hostname) => (hostname === 'jenkins.rebound.example' ? [{ address: '10.0.0.8', family: 4 }, { address: '169.254.169.254', family: 4 }] : [{ address: '127.0.0.1', family: 4 }]),
+    const hits: string[] = [];
+    const redirector = createServer((request, response) => {
+      hits.push(request.url ?? '');
+      response.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
     });
-    const check = createJenkinsCredentialCheck({ timeoutMs: 5000, fetch: fetchSpy, checkUrl });
-    const rebound = await check({ apiUrl: 'http://jenkins.rebound.example/', username: 'u', apiToken: jenkinsToken });
-    expect(rebound).toMatchObject({ ok: false, error: 'http://jenkins.rebound.example resolves to 169.254.169.254, a link-local or cloud metadata address; integrations may not point there. Use the address of your Jenkins server' });
-    expect(fetched).toEqual([]);
-
-    // a host that redirects whoAmI to the metadata service: the redirect is refused, not fetched
-    const redirector = createServer((_request, response) => response.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end());
     await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    const port = (redirector.address() as AddressInfo).port;
+    const check = createJenkinsCredentialCheck({
+      timeoutMs: 5000,
+      resolve: async (hostname) => (hostname === 'jenkins.rebound.example' ? [{ address: '127.0.0.1', family: 4 }, { address: '169.254.169.254', family: 4 }] : [{ address: '127.0.0.1', family: 4 }]),
+    });
     try {
-      const url = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}/`;
+      // the name also answers a loopback address where something listens: nothing is sent there either
+      const rebound = await check({ apiUrl: `http://jenkins.rebound.example:${port}/`, username: 'u', apiToken: jenkinsToken });
+      expect(rebound).toMatchObject({ ok: false, error: `http://jenkins.rebound.example:${port} resolves to 169.254.169.254, a link-local or cloud metadata address; integrations may not point there. Use the address of your Jenkins server` });
+      expect(hits).toEqual([]);
+
+      // a host that redirects whoAmI to the metadata service: the redirect is refused, not fetched
+      const url = `http://127.0.0.1:${port}/`;
       const redirected = await check({ apiUrl: url, username: 'u', apiToken: jenkinsToken });
       expect(redirected).toMatchObject({ ok: false, error: expect.stringMatching(/^http:\/\/169\.254\.169\.254 is a link-local or cloud metadata address/) });
-      expect(fetched).toEqual([`${url}whoAmI/api/json`]);
+      expect(hits).toEqual(['/whoAmI/api/json']);
     } finally {
       await new Promise((resolve) => redirector.close(resolve));
     }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createCommandRunner } from './exec/create-command-runner.ts';
 import { defaultChartCacheDir } from './tools/helm/chart-cache.ts';
 import { createJenkinsCredentialResolver } from './kube/create-jenkins-credential-resolver.ts';
+import { createIntegrationEgress } from './net/integration-egress.ts';
 import { loadKubeConfigs } from './kube/load-kube-configs.ts';
 import { createClusterRegistry, parseClusterLabels, type ClusterRegistry } from './kube/cluster-registry.ts';
 import type { CommandRunner } from './exec/command-runner.ts';
@@ -76,6 +77,8 @@ export function createToolDeps(
       return load().clusters;
     },
     runner: runner ?? createCommandRunner(),
+    // the URL comes from the integration (a Secret or the engine): its name may answer another address by now
+    jenkinsFetch: createIntegrationEgress().fetch,
     jenkinsCredentials: createJenkinsCredentialResolver({
       get kubeConfig() {
         return deps.kubeConfig;

@@ -2,7 +2,8 @@
  * After an engine process dies between a decision and its outcome, the decision is closed instead of lingering:
  * an approved call that never started is marked failed (it did not run), one that was executing is marked
  * "outcome unknown" (it may have reached the cluster). Either way the conversation shows it, and it is never
- * re-run silently. For an unknown outcome the cluster is then read (read-only) and what it shows now is added.
+ * re-run silently. For an unknown outcome the cluster is then read (read-only) and what it shows now is added: the
+ * object a k8s_* call named, or the Helm release of a helm call (describe-release-now.ts: a release left pending-*).
  *
  * Runs at start-up, before the engine listens (issue 19 item 13: a conversation opened right after a restart must
  * not show the call "executing"), and then periodically for runs whose lease lapses later (other processes).
@@ -11,6 +12,7 @@ import type { AgentEvent } from '@skyflo/protocol';
 import type { ToolGateway } from '../mcp/tool-gateway.ts';
 import type { ApprovalRecord, Storage } from '../ports/index.ts';
 import { applyEventToTimeline } from '../timeline/apply-event.ts';
+import { describeReleaseNow } from './describe-release-now.ts';
 
 export interface ReconcileDeps {
   storage: Pick<Storage, 'approvals' | 'conversations'>;
@@ -73,7 +75,7 @@ export async function describeTargetNow(tools: Pick<ToolGateway, 'callTool'>, re
 
 async function addClusterNotes(deps: ReconcileDeps & { tools: Pick<ToolGateway, 'callTool'> }, unknown: ApprovalRecord[]): Promise<void> {
   for (const record of unknown) {
-    const note = await describeTargetNow(deps.tools, record);
+    const note = (await describeReleaseNow(deps.tools, record)) ?? (await describeTargetNow(deps.tools, record));
     if (!note || !deps.storage.approvals.noteUnknownOutcome) continue;
     const text = `${record.resultSummary ?? ''} ${note}`.trim();
     try {

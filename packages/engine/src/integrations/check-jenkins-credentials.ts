@@ -8,8 +8,8 @@
  * (a port scanner with the engine's network position). Only a server that identifies as Jenkins gets specifics.
  */
 import { createJenkinsClient } from '@skyflo/mcp-server/jenkins-client';
-import { createIntegrationUrlGuard, type CheckIntegrationUrl } from './integration-url-guard.ts';
-import { SkyfloError } from '../errors/skyflo-error.ts';
+import { createIntegrationEgress, IntegrationUrlRefusedError } from './integration-egress.ts';
+import type { ResolveHost } from './integration-url-guard.ts';
 
 export interface JenkinsCredentialsToCheck {
   apiUrl: string;
@@ -23,19 +23,11 @@ export type CheckJenkinsCredentials = (credentials: JenkinsCredentialsToCheck) =
 
 export const notJenkinsMessage = 'the URL did not answer as a Jenkins server; check the URL (the Jenkins root, e.g. https://jenkins.example.com/) and that Jenkins is up';
 
-class RefusedUrlError extends SkyfloError {
-  readonly code = 'INTEGRATION_URL_REFUSED';
-}
-
-export function createJenkinsCredentialCheck(options: { timeoutMs: number; fetch?: typeof fetch; checkUrl?: CheckIntegrationUrl }): CheckJenkinsCredentials {
-  const checkUrl = options.checkUrl ?? createIntegrationUrlGuard();
-  const fetchImpl = options.fetch ?? fetch;
-  // Every hop is checked, redirects included: a Jenkins URL that redirects to the metadata service is refused too.
-  const guardedFetch = (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
-    const problem = await checkUrl(input instanceof Request ? input.url : String(input));
-    if (problem) throw new RefusedUrlError(problem);
-    return fetchImpl(input, init);
-  }) as typeof fetch;
+/** `resolve`: how host names resolve, for the URL check and for connecting (default: the system's DNS). */
+export function createJenkinsCredentialCheck(options: { timeoutMs: number; resolve?: ResolveHost }): CheckJenkinsCredentials {
+  // Every hop is checked and pinned (the client follows redirects by hand, each through this fetch): a Jenkins URL
+  // that redirects to the metadata service, or whose name answers the metadata address when connecting, is refused.
+  const guardedFetch = createIntegrationEgress(options.resolve ? { resolve: options.resolve } : {}).fetch;
 
   return async ({ apiUrl, username, apiToken }) => {
     const started = performance.now();
@@ -45,7 +37,7 @@ export function createJenkinsCredentialCheck(options: { timeoutMs: number; fetch
       const client = createJenkinsClient({ apiUrl, username, apiToken, timeoutMs: options.timeoutMs, fetch: guardedFetch });
       response = await client.get('whoAmI/api/json');
     } catch (error) {
-      if (error instanceof RefusedUrlError) return { ok: false, latencyMs: elapsed(), error: error.message };
+      if (error instanceof IntegrationUrlRefusedError) return { ok: false, latencyMs: elapsed(), error: error.message };
       return { ok: false, latencyMs: elapsed(), error: notJenkinsMessage };
     }
     const isJenkins = response.headers.get('x-jenkins') !== null;

@@ -10,7 +10,8 @@ import { apiTokenRoutes, type ApiTokenRouteDeps } from '../http/routes/auth-toke
 import { notificationRoutes, type NotificationRouteDeps } from '../http/routes/notifications/index.ts';
 import type { EventBus, PlatformStorage } from '../ports/index.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
-import { createIntegrationUrlGuard, type CheckIntegrationUrl } from '../integrations/integration-url-guard.ts';
+import type { ResolveHost } from '../integrations/integration-url-guard.ts';
+import { createIntegrationEgress } from '../integrations/integration-egress.ts';
 import { createWebhookService, type WebhookService } from '../integrations/webhook/webhook-service.ts';
 import { createWebhookSink, type WebhookSink } from '../integrations/webhook/webhook-sink.ts';
 import { createSlackService, type SlackService } from '../integrations/slack/slack-service.ts';
@@ -31,8 +32,8 @@ export interface TeamFeaturesDeps {
   heartbeatMs: number;
   /** seals webhook secrets (the engine's encryption key) */
   secretBox: SecretBox;
-  /** which URLs webhooks may use (default: no link-local or cloud metadata address) */
-  checkUrl?: CheckIntegrationUrl;
+  /** how webhook and Slack host names resolve, for the URL guard and for connecting (default: the system's DNS) */
+  resolveHost?: ResolveHost;
   /** webhook retries: attempts and first delay (default 5, 1 s, doubling) */
   webhookRetry?: { maxAttempts: number; baseDelayMs: number };
   /** the agent service, once the composition root has it: Slack decisions go through its prepareDecision */
@@ -65,9 +66,10 @@ export interface TeamFeatures {
 export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
   const apiTokens = createApiTokenService({ tokens: deps.storage.apiTokens, users: deps.storage.users, audit: deps.storage.audit, logger: deps.logger });
   const hub = createNotificationHub({ bus: deps.bus, logger: deps.logger });
-  const checkUrl = deps.checkUrl ?? createIntegrationUrlGuard();
+  const egress = createIntegrationEgress(deps.resolveHost ? { resolve: deps.resolveHost } : {});
+  const checkUrl = egress.checkUrl;
   const webhooks = createWebhookService({ store: deps.storage.webhooks, secretBox: deps.secretBox, audit: deps.storage.audit, checkUrl });
-  const webhookSink = createWebhookSink({ store: deps.storage.webhooks, secretBox: deps.secretBox, audit: deps.storage.audit, checkUrl, ...deps.webhookRetry, logger: deps.logger });
+  const webhookSink = createWebhookSink({ store: deps.storage.webhooks, secretBox: deps.secretBox, audit: deps.storage.audit, fetch: egress.fetch, ...deps.webhookRetry, logger: deps.logger });
   const base = (deps.publicUrl ?? '').replace(/\/$/, '');
   const slack = createSlackService({
     settings: deps.storage.settings,
@@ -76,6 +78,7 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
     users: deps.storage.users,
     approvals: deps.storage.approvals,
     checkUrl,
+    fetch: egress.fetch,
     agent: deps.agent,
     conversationUrl: (id) => `${base}/chat/${id}`,
     logger: deps.logger,
@@ -108,7 +111,11 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
     apiTokens,
     hub,
     notifier,
-    observeEvent: (event) => notifier.observe(event),
+    observeEvent: (event) => {
+      // undici loads on first use (start-up time); a run's first event is the cue, well before its notifications
+      egress.warm();
+      notifier.observe(event);
+    },
     routes: [
       { plugin: apiTokenRoutes, options: { apiTokens } satisfies ApiTokenRouteDeps },
       { plugin: notificationRoutes, options: { hub, heartbeatMs: deps.heartbeatMs } satisfies NotificationRouteDeps },
@@ -124,6 +131,7 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
       await alerts.close();
       await notifier.flush();
       await webhookSink.close();
+      await egress.close();
     },
   };
 }

@@ -7,6 +7,7 @@
 import type { PasswordHasher } from '../accounts/password-hasher.ts';
 import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
 import type { CheckJenkinsCredentials } from '../integrations/check-jenkins-credentials.ts';
+import type { ResolveHost } from '../integrations/integration-url-guard.ts';
 import { loadOnce } from './load-once.ts';
 
 /** argon2id with the library's default costs (accounts/password-hasher.ts), its addon loaded on first use. */
@@ -19,7 +20,7 @@ export function lazyPasswordHasher(): PasswordHasher {
 }
 
 /** The Jenkins credential check over HTTP (integrations/check-jenkins-credentials.ts), loaded on first use. */
-export function lazyJenkinsCredentialCheck(options: { timeoutMs: number }): CheckJenkinsCredentials {
+export function lazyJenkinsCredentialCheck(options: { timeoutMs: number; resolve?: ResolveHost }): CheckJenkinsCredentials {
   const check = loadOnce(async () => (await import('../integrations/check-jenkins-credentials.ts')).createJenkinsCredentialCheck(options));
   return async (credentials) => (await check.get())(credentials);
 }

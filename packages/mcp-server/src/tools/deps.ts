@@ -83,6 +83,11 @@ export interface ToolDeps {
    * with the server) when the deps have none; without one, k8s_port_forward says it cannot run.
    */
   portForwards?: PortForwards;
+  /**
+   * How the Jenkins tools send requests: createToolDeps gives the pinned fetch of net/integration-egress.ts (no
+   * link-local or metadata address, checked on the address connected to). Deps built by hand (tests) may omit it.
+   */
+  jenkinsFetch?: typeof fetch;
 }
 
 /**

@@ -20,9 +20,10 @@ export class SlackApiError extends SkyfloError {
   }
 }
 
-export function createSlackClient(options: { apiUrl: string; botToken: string; timeoutMs?: number }): SlackClient {
+/** `fetch`: the pinned fetch of integration-egress.ts, so the API URL and response_url connect only to allowed addresses. */
+export function createSlackClient(options: { apiUrl: string; botToken: string; timeoutMs?: number; fetch: typeof fetch }): SlackClient {
   const call = async (method: string, body: Record<string, unknown>) => {
-    const response = await fetch(`${options.apiUrl.replace(/\/$/, '')}/${method}`, {
+    const response = await options.fetch(`${options.apiUrl.replace(/\/$/, '')}/${method}`, {
       method: 'POST',
       redirect: 'manual',
       signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
@@ -52,7 +53,7 @@ export function createSlackClient(options: { apiUrl: string; botToken: string; t
       }
     },
     async respond(responseUrl, text) {
-      await fetch(responseUrl, { method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs ?? 10_000), headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }) });
+      await options.fetch(responseUrl, { method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs ?? 10_000), headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }) });
     },
   };
 }

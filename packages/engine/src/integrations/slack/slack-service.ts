@@ -62,6 +62,8 @@ export interface SlackServiceDeps {
   users: Pick<UserStore, 'findByEmail'>;
   approvals: Pick<ApprovalStore, 'get'>;
   checkUrl: CheckIntegrationUrl;
+  /** the pinned fetch of integration-egress.ts */
+  fetch: typeof fetch;
   /** the agent service (loaded after start-up): decisions go through its prepareDecision */
   agent: () => Pick<AgentService, 'prepareDecision'> | undefined;
   /** absolute link to a conversation (PUBLIC_URL), for the message */
@@ -91,7 +93,7 @@ export function createSlackService(deps: SlackServiceDeps) {
 
   const load = async (): Promise<StoredSlack | undefined> => (await deps.settings.get(SLACK_SETTINGS_KEY)) as StoredSlack | undefined;
   const open = (stored: StoredSlack) => JSON.parse(deps.secretBox.open(stored.sealed, sealContext(stored.id, stored.api_url))) as { bot_token: string; signing_secret: string };
-  const clientOf = (stored: StoredSlack): SlackClient => createSlackClient({ apiUrl: stored.api_url, botToken: open(stored).bot_token });
+  const clientOf = (stored: StoredSlack): SlackClient => createSlackClient({ apiUrl: stored.api_url, botToken: open(stored).bot_token, fetch: deps.fetch });
   const requireAdmin = requireIntegrationAdmin;
 
   const sink: NotificationSink = {

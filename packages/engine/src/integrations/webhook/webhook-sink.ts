@@ -2,14 +2,15 @@
  * Delivers team events to the outgoing webhooks that subscribed to them: one delivery row per (webhook, event), then
  * POSTs of the JSON body signed with the webhook's secret (webhook-signature.ts), retried with exponential back-off
  * until a 2xx or the last attempt; each attempt's outcome is recorded on the row, and the final one in the audit
- * trail. The URL is re-checked before every attempt (no link-local or metadata address, also after DNS changes) and
- * redirects are not followed, so a delivery cannot be bounced to the cloud's metadata service.
+ * trail. The URL is re-checked before every attempt (no link-local or metadata address, also after DNS changes), the
+ * connection goes only to an address that check accepts (integration-egress.ts: no DNS rebinding) and redirects are
+ * not followed, so a delivery cannot be bounced to the cloud's metadata service.
  */
 import { randomUUID } from 'node:crypto';
 import type { AuditLog, WebhookRecord, WebhookStore } from '../../ports/index.ts';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { NotificationSink, TeamEvent } from '../../notifications/team-event.ts';
-import type { CheckIntegrationUrl } from '../integration-url-guard.ts';
+import { IntegrationUrlRefusedError } from '../integration-egress.ts';
 import { signWebhookBody } from './webhook-signature.ts';
 import { webhookSealContext } from './webhook-service.ts';
 
@@ -17,7 +18,8 @@ export interface WebhookSinkDeps {
   store: WebhookStore;
   secretBox: SecretBox;
   audit: AuditLog;
-  checkUrl: CheckIntegrationUrl;
+  /** the pinned fetch of integration-egress.ts: checks the URL, then connects only to addresses the guard accepts */
+  fetch: typeof fetch;
   /** attempts per delivery (default 5) */
   maxAttempts?: number;
   /** first retry delay; doubles after each failure (default 1 s) */
@@ -48,10 +50,8 @@ export function createWebhookSink(deps: WebhookSinkDeps): WebhookSink {
   });
 
   async function attempt(webhook: WebhookRecord, secret: string, deliveryId: string, event: string, body: string): Promise<{ ok: boolean; responseStatus?: number; error?: string; final?: boolean }> {
-    const refusal = await deps.checkUrl(webhook.url);
-    if (refusal) return { ok: false, error: refusal, final: true };
     try {
-      const response = await fetch(webhook.url, {
+      const response = await deps.fetch(webhook.url, {
         method: 'POST',
         body,
         redirect: 'manual',
@@ -61,6 +61,8 @@ export function createWebhookSink(deps: WebhookSinkDeps): WebhookSink {
       await response.body?.cancel().catch(() => undefined);
       return response.status >= 200 && response.status < 300 ? { ok: true, responseStatus: response.status } : { ok: false, responseStatus: response.status, error: `HTTP ${response.status}` };
     } catch (error) {
+      // A refused URL, or a name that resolves to a forbidden address by now: final, retrying cannot help.
+      if (error instanceof IntegrationUrlRefusedError) return { ok: false, error: error.message, final: true };
       return { ok: false, error: error instanceof Error ? error.message : String(error) };
     }
   }

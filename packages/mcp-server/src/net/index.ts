@@ -1,0 +1,3 @@
+/** Outbound requests to user-configured URLs: the address rules and the pinned fetch (shared with the engine). */
+export { createIntegrationUrlGuard, isForbiddenAddress, refusalOf, resolveWithDns, type CheckIntegrationUrl, type ResolveHost } from './integration-url-guard.ts';
+export { createIntegrationEgress, IntegrationUrlRefusedError, type IntegrationEgress } from './integration-egress.ts';
