@@ -4,7 +4,7 @@
  * process (a real `skyflo serve`, spawned) survives a real restart of its database: the run in flight ends with
  * workflow.error (STORAGE_UNAVAILABLE) then completed(error), /health says degraded naming the database, requests
  * get 503 with Retry-After while it is down, and once it is back a new chat works without restarting the engine.
- * The database is a cluster of this test's own (throwaway-postgres.ts), so stopping it touches nothing else.
+ * The database is a cluster of this test's own (@skyflo/testkit/services), so stopping it touches nothing else.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,7 +17,7 @@ import type { PlatformStorage } from '../src/ports/index.ts';
 import { isDatabaseUnavailable } from '../src/storage/database-unavailable.ts';
 import { createPostgresStorage } from '../src/storage/postgres-storage.ts';
 import { iterateSse, readSse, type SseFrame } from '../src/testing/read-sse.ts';
-import { startThrowawayPostgres, type ThrowawayPostgres } from './throwaway-postgres.ts';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '@skyflo/testkit/services';
 
 let directory: string;
 let database: ThrowawayPostgres;
@@ -32,7 +32,7 @@ async function startEngineProcess(): Promise<typeof engine> {
       HOME: directory,
       KUBECACHEDIR: path.join(directory, 'kubecache'),
       SKYFLO_DATA_DIR: path.join(directory, 'data'),
-      POSTGRES_DATABASE_URL: database.url,
+      POSTGRES_DATABASE_URL: database.adminUrl,
       JWT_SECRET: 'postgres-restart-test-secret-0123456789abcdef',
       ALLOW_REGISTRATION: 'true',
       LLM_MODEL: 'openai-compatible/sim-model',
@@ -84,7 +84,7 @@ afterAll(async () => {
     if (engine.child.exitCode === null) engine.child.kill('SIGKILL');
   }
   await sim?.close();
-  await database?.destroy();
+  await database?.close();
   await rm(directory, { recursive: true, force: true });
 });
 
@@ -95,7 +95,7 @@ describe('a transaction holds a connection when the database restarts', () => {
   // What crashed the engines: the server's "terminating connection" reached a client checked out of the pool between
   // two statements, which had no 'error' listener; Node made that an uncaught exception (this test run fails on it).
   it('fails that transaction as "database unavailable" without an uncaught error, and the pool reconnects', async () => {
-    storage = await createPostgresStorage({ url: database.url, poolSize: 2 });
+    storage = await createPostgresStorage({ url: database.adminUrl, poolSize: 2 });
     await storage.settings.put('restart-probe', { before: true });
     const transaction = storage.atomically(async (stores) => {
       await stores.settings.put('restart-probe', { during: true });
