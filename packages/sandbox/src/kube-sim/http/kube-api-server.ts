@@ -88,8 +88,8 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
     return () => streams.delete(end);
   }
 
-  function identify(request: IncomingMessage, call: KubeSimCall | undefined): SimUser {
-    const user = impersonate(request, authenticator.authenticate(request), authorizer);
+  async function identify(request: IncomingMessage, call: KubeSimCall | undefined): Promise<SimUser> {
+    const user = impersonate(request, await authenticator.authenticate(request), authorizer);
     if (call) call.user = user.name;
     return user;
   }
@@ -147,7 +147,7 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
         return;
       }
       if (segments.length === 1 && segments[0] === 'version') return sendJson(response, 200, serverVersion);
-      const user = identify(request, call);
+      const user = await identify(request, call);
       const document = method === 'GET' ? nonResourceDocument(request, segments) : undefined;
       if (document) return sendJson(response, 200, document.body, document.contentType);
       const parsed = parseResourcePath(segments, cluster.registry, cluster.apiGroups());
@@ -231,7 +231,7 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
     }
   }
 
-  function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+  async function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://kube-sim.local');
     log(`UPGRADE ${request.method} ${url.pathname}${url.search}`);
     const call = options.requestLog?.begin(request.method ?? 'GET', url);
@@ -242,7 +242,7 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
       socket.end(`HTTP/1.1 ${status.code} ${http.STATUS_CODES[status.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     };
     try {
-      const user = identify(request, call);
+      const user = await identify(request, call);
       const parsed = parseResourcePath(url.pathname.split('/').filter(Boolean), cluster.registry, cluster.apiGroups());
       if (parsed.type !== 'resource' || !parsed.path.subresource) throw notFoundError();
       const path = parsed.path;
@@ -262,7 +262,7 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
 
   const listener = (request: IncomingMessage, response: ServerResponse) => void handleRequest(request, response);
   const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, listener) : http.createServer(listener);
-  server.on('upgrade', handleUpgrade);
+  server.on('upgrade', (request, socket, head) => void handleUpgrade(request, socket, head));
   server.keepAliveTimeout = 5_000;
 
   return {
