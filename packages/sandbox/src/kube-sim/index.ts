@@ -5,6 +5,7 @@ import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { createTokenAuthenticator, type SimUserConfig } from './auth/authenticator.ts';
 import { createRbacAuthorizer } from './auth/rbac-authorizer.ts';
+import { createValidatingWebhookAdmission } from './admission/validating-webhooks.ts';
 import { createServiceAccountTokens } from './auth/service-account-tokens.ts';
 import type { SimCluster, SimClock, SimulationSettings } from './cluster-types.ts';
 import { createSimCluster } from './cluster.ts';
@@ -82,7 +83,8 @@ export async function startKubeSim(options: StartKubeSimOptions = {}): Promise<K
   const authorizer = createRbacAuthorizer(cluster.store, cluster.registry);
   const tls = options.tls ? await createSelfSignedCertificate() : undefined;
   const requestLog = createRequestLog({ limit: options.callLogLimit });
-  const api = createKubeApiServer({ cluster, authenticator, authorizer, tls, debug: options.debug, requestLog });
+  const admit = createValidatingWebhookAdmission(cluster);
+  const api = createKubeApiServer({ cluster, authenticator, authorizer, admit, tls, debug: options.debug, requestLog });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     api.server.once('error', reject);

@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { forbidden, impersonate, type AccessRequest, type Authorizer } from '../auth/rbac-authorizer.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
+import type { ValidatingAdmission } from '../admission/validating-webhooks.ts';
 import { ApiError, type SimUser } from '../cluster-types.ts';
 import type { SimClusterInternals } from '../cluster.ts';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from '../discovery/discovery-documents.ts';
@@ -40,6 +41,8 @@ export interface KubeApiServerOptions {
   tls?: { key: string; cert: string };
   /** log every request (and why unknown ones failed) to stderr */
   debug?: boolean;
+  /** validating admission webhooks, consulted before every write is stored */
+  admit?: ValidatingAdmission;
   /** the `calls` log: every request is entered here (method, path, query, verb, user, status; no credentials) */
   requestLog?: RequestLog;
 }
@@ -176,7 +179,7 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
       if (call) call.verb = verb;
       const access = accessFor(verb, path);
       if (!authorizer.authorize(user, access).allowed) throw forbidden(user, access);
-      const context: ResourceRequest = { cluster, authorizer, request, response, url, user, path, bodyText, trackStream };
+      const context: ResourceRequest = { cluster, authorizer, admit: options.admit, request, response, url, user, path, bodyText, trackStream };
       await dispatch(context, method, verb);
     } catch (error) {
       if (options.debug && !(error instanceof ApiError && error.code < 500)) log(`error on ${method} ${url.pathname}: ${toStatus(error).body.message}`);
