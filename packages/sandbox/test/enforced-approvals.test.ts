@@ -225,6 +225,9 @@ describe('validating admission webhooks', () => {
     expect(denied.stderr).toContain('denied the request: the change does not match the approved dry run');
     expect(webhook.reviews.at(-1).request.dryRun).toBe(true);
 
+    // v1 knows only webhooks without side effects (on dry runs), as the real validation says.
+    const someEffects = await harness.kubectl(['apply', '-f', '-'], { input: webhookConfiguration(webhook.url, 'Fail', 'Some') });
+    expect(someEffects.stderr).toContain('webhooks[0].sideEffects: Unsupported value: "Some": supported values: "None", "NoneOnDryRun"');
     await ok(['delete', 'validatingwebhookconfiguration', 'skyflo-approvals']);
   });
 });

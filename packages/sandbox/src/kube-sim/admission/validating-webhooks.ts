@@ -204,3 +204,33 @@ export function createValidatingWebhookAdmission(cluster: SimCluster): Validatin
     }
   };
 }
+
+/** What the real API server's validation refuses in an admissionregistration.k8s.io/v1 ValidatingWebhookConfiguration. */
+export function webhookConfigurationProblems(configuration: KubeObject): Array<{ field: string; message: string }> {
+  const problems: Array<{ field: string; message: string }> = [];
+  const seen = new Set<string>();
+  (Array.isArray(configuration.webhooks) ? configuration.webhooks : []).forEach((webhook: any, index: number) => {
+    const at = `webhooks[${index}]`;
+    if (!webhook?.name) problems.push({ field: `${at}.name`, message: 'Required value' });
+    else if (seen.has(webhook.name)) problems.push({ field: `${at}.name`, message: `Duplicate value: ${JSON.stringify(webhook.name)}` });
+    else seen.add(webhook.name);
+    if (webhook?.sideEffects === undefined) problems.push({ field: `${at}.sideEffects`, message: 'Required value' });
+    else if (!['None', 'NoneOnDryRun'].includes(webhook.sideEffects)) {
+      problems.push({ field: `${at}.sideEffects`, message: `Unsupported value: ${JSON.stringify(webhook.sideEffects)}: supported values: "None", "NoneOnDryRun"` });
+    }
+    if (!Array.isArray(webhook?.admissionReviewVersions) || !webhook.admissionReviewVersions.includes('v1')) {
+      problems.push({ field: `${at}.admissionReviewVersions`, message: 'Required value: must specify one of v1, v1beta1' });
+    }
+    if (!webhook?.clientConfig?.url === !webhook?.clientConfig?.service) {
+      problems.push({ field: `${at}.clientConfig`, message: 'Required value: exactly one of url or service is required' });
+    }
+    if (webhook?.failurePolicy !== undefined && !['Fail', 'Ignore'].includes(webhook.failurePolicy)) {
+      problems.push({ field: `${at}.failurePolicy`, message: `Unsupported value: ${JSON.stringify(webhook.failurePolicy)}: supported values: "Fail", "Ignore"` });
+    }
+    const timeout = webhook?.timeoutSeconds;
+    if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1 || timeout > 30)) {
+      problems.push({ field: `${at}.timeoutSeconds`, message: `Invalid value: ${timeout}: the timeout value must be between 1 and 30 seconds` });
+    }
+  });
+  return problems;
+}

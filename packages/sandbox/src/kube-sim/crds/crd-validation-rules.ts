@@ -35,7 +35,9 @@ function checkNode(schema: any, self: unknown, oldSelf: unknown, path: string[],
     try {
       result = evaluate(expression, isTransition ? { self, oldSelf } : { self });
     } catch (error) {
-      causes.push(causeFor(rule, path, schema.type ?? 'object', `rule compile or evaluation error: ${error instanceof Error ? error.message : String(error)}`));
+      // Like the real server: a rule that cannot be evaluated refuses the write, naming the rule.
+      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+      causes.push(causeFor(rule, path, schema.type ?? 'object', `${reason} evaluating rule: ${expression}`));
       continue;
     }
     if (result !== true) causes.push(causeFor(rule, path, schema.type ?? 'object', rule.message ? String(rule.message) : `failed rule: ${expression}`));

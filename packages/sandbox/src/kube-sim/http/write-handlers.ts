@@ -3,6 +3,7 @@ import fastJsonPatch from 'fast-json-patch';
 import { ApiError, type KubeObject, type ResourceType } from '../cluster-types.ts';
 import { crdProblems } from '../crds/crd-resources.ts';
 import { validationRuleCauses } from '../crds/crd-validation-rules.ts';
+import { webhookConfigurationProblems } from '../admission/validating-webhooks.ts';
 import { badRequest, invalid, notFound, unsupportedMediaType, type FieldCause } from '../errors/api-errors.ts';
 import { applyMergePatch } from '../patch/merge-patch.ts';
 import { fieldsOf, managerFromUserAgent, recordManager, removeUnappliedFields, type FieldsTree, type ManagedFieldsEntry } from '../patch/managed-fields.ts';
@@ -62,6 +63,7 @@ function validate(context: ResourceRequest, object: KubeObject): void {
   const { resource } = context.path;
   const causes: FieldCause[] = validateObject(resource, object);
   if (resource.group === 'apiextensions.k8s.io' && resource.resource === 'customresourcedefinitions') causes.push(...crdProblems(object));
+  if (resource.group === 'admissionregistration.k8s.io' && resource.resource === 'validatingwebhookconfigurations') causes.push(...webhookConfigurationProblems(object));
   if (causes.length) throw invalid(resource, object.metadata.name ?? '', causes);
 }
 
