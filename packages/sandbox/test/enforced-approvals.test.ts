@@ -122,7 +122,7 @@ interface WebhookServer {
   close(): Promise<void>;
 }
 
-/** A validating webhook on loopback: denies any object whose data.mode is "unsafe", as an approval check would. */
+/** A validating webhook on loopback: denies data.mode "unsafe", any delete, and scales above 3, as an approval check would. */
 async function startWebhook(): Promise<WebhookServer> {
   const reviews: any[] = [];
   const server = http.createServer((request, response) => {
@@ -131,7 +131,8 @@ async function startWebhook(): Promise<WebhookServer> {
     request.on('end', () => {
       const review = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       reviews.push(review);
-      const unsafe = review.request.object?.data?.mode === 'unsafe';
+      const { operation, object } = review.request;
+      const unsafe = object?.data?.mode === 'unsafe' || operation === 'DELETE' || (object?.kind === 'Scale' && object.spec.replicas > 3);
       const reply = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request.uid, allowed: !unsafe, ...(unsafe ? { status: { message: 'the change does not match the approved dry run' } } : {}) } };
       response.writeHead(200, { 'Content-Type': 'application/json' });
       response.end(JSON.stringify(reply));
@@ -155,10 +156,18 @@ function webhookConfiguration(url: string, failurePolicy: 'Fail' | 'Ignore', sid
         failurePolicy,
         timeoutSeconds: 5,
         clientConfig: { url },
-        rules: [{ operations: ['CREATE', 'UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'], scope: 'Namespaced' }],
+        rules: [{ operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'], scope: 'Namespaced' }],
         namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'prod' } },
         objectSelector: { matchLabels: { 'skyflo.io/guarded': 'true' } },
         matchConditions: [{ name: 'not-the-admin', expression: "request.userInfo.username != 'system:kube-controller-manager'" }],
+      },
+      {
+        name: 'scale.skyflo.io',
+        admissionReviewVersions: ['v1'],
+        sideEffects,
+        failurePolicy,
+        clientConfig: { url },
+        rules: [{ operations: ['UPDATE'], apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments/scale'] }],
       },
     ],
   });
@@ -197,6 +206,18 @@ describe('validating admission webhooks', () => {
       dryRun: false,
     });
     expect(review.request.uid).toMatch(/^[0-9a-f-]{36}$/);
+
+    const deleted = await harness.kubectl(['delete', 'configmap', 'guarded', '-n', 'prod']);
+    expect(deleted.stderr).toContain('admission webhook "approvals.skyflo.io" denied the request');
+    expect(webhook.reviews.at(-1).request).toMatchObject({ operation: 'DELETE', object: null, oldObject: { metadata: { name: 'guarded' } } });
+
+    // A scale is an UPDATE of deployments/scale carrying autoscaling/v1 Scale objects.
+    await ok(['create', 'deployment', 'web', '-n', 'prod', '--image=nginx', '--replicas=2']);
+    const scaled = await harness.kubectl(['scale', 'deployment', 'web', '-n', 'prod', '--replicas=5']);
+    expect(scaled.stderr).toContain('admission webhook "scale.skyflo.io" denied the request: the change does not match the approved dry run');
+    expect(webhook.reviews.at(-1).request).toMatchObject({ kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, resource: { group: 'apps', resource: 'deployments' }, subResource: 'scale', object: { spec: { replicas: 5 } }, oldObject: { spec: { replicas: 2 } } });
+    await ok(['scale', 'deployment', 'web', '-n', 'prod', '--replicas=3']);
+    expect(await ok(['get', 'deployment', 'web', '-n', 'prod', '-o', 'jsonpath={.spec.replicas}'])).toBe('3');
 
     // Unlabelled objects are outside the objectSelector: the webhook is never asked.
     const asked = webhook.reviews.length;

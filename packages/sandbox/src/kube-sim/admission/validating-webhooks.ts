@@ -11,6 +11,8 @@ export interface AdmissionAttributes {
   operation: 'CREATE' | 'UPDATE' | 'DELETE';
   resource: ResourceType;
   subresource?: string;
+  /** the kind of the objects sent, when a subresource has its own (deployments/scale sends autoscaling/v1 Scale) */
+  kind?: { group: string; version: string; kind: string };
   namespace?: string;
   name?: string;
   object?: KubeObject;
@@ -116,7 +118,7 @@ export function createValidatingWebhookAdmission(cluster: SimCluster): Validatin
 
   function reviewRequest(attributes: AdmissionAttributes) {
     const { resource } = attributes;
-    const kind = { group: resource.group, version: resource.version, kind: resource.kind };
+    const kind = attributes.kind ?? { group: resource.group, version: resource.version, kind: resource.kind };
     const gvr = { group: resource.group, version: resource.version, resource: resource.resource };
     const optionsKind = { CREATE: 'CreateOptions', UPDATE: 'UpdateOptions', DELETE: 'DeleteOptions' }[attributes.operation];
     return {
