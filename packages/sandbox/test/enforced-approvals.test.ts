@@ -107,6 +107,13 @@ describe('RBAC with resourceNames', () => {
     const created = await harness.kubectl(['create', 'configmap', 'brand-new', '--from-literal=a=b'], { kubeconfig });
     expect(created.stderr).toContain('configmaps is forbidden: User "system:serviceaccount:prod:approval-3" cannot create resource "configmaps" in API group "" in the namespace "prod"');
 
+    // A list or watch of one named object (fieldSelector metadata.name) is what a resourceNames rule can allow.
+    await ok(['create', 'role', 'approval-3-watch', '-n', 'prod', '--verb=list,watch', '--resource=configmaps', '--resource-name=approved']);
+    await ok(['create', 'rolebinding', 'approval-3-watch', '-n', 'prod', '--role=approval-3-watch', '--serviceaccount=prod:approval-3']);
+    expect(await ok(['get', 'configmaps', '--field-selector=metadata.name=approved', '-o', 'name'], { kubeconfig })).toBe('configmap/approved\n');
+    const listAll = await harness.kubectl(['get', 'configmaps', '-o', 'name'], { kubeconfig });
+    expect(listAll.stderr).toContain('configmaps is forbidden: User "system:serviceaccount:prod:approval-3" cannot list resource "configmaps"');
+
     const canI = (args: string[]) => harness.kubectl(['auth', 'can-i', ...args], { kubeconfig }).then((result) => result.stdout.trim());
     expect(await canI(['patch', 'configmap/approved'])).toBe('yes');
     expect(await canI(['patch', 'configmap/other'])).toBe('no');

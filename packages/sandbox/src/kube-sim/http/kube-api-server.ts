@@ -75,8 +75,17 @@ function verbFor(method: string, path: ResourceRequestPath, url: URL): string {
   }
 }
 
-function accessFor(verb: string, path: ResourceRequestPath): AccessRequest {
-  return { verb, group: path.group, resource: path.resource.resource, subresource: path.subresource, namespace: path.namespace, name: path.name };
+/**
+ * What RBAC judges. A list or watch narrowed by `fieldSelector=metadata.name=x` carries that name, as the real
+ * RequestInfo resolver does, so a rule with resourceNames can allow watching one object (`kubectl rollout status`).
+ */
+function accessFor(verb: string, path: ResourceRequestPath, url?: URL): AccessRequest {
+  let name = path.name;
+  if (!name && (verb === 'list' || verb === 'watch')) {
+    const selected = (url?.searchParams.get('fieldSelector') ?? '').split(',').map((term) => /^metadata\.name==?(.+)$/.exec(term.trim())?.[1]);
+    name = selected.find((value) => value !== undefined);
+  }
+  return { verb, group: path.group, resource: path.resource.resource, subresource: path.subresource, namespace: path.namespace, name };
 }
 
 /** The Kubernetes API over node:http: discovery, OpenAPI, resources, subresources, watches and upgrades. */
@@ -177,7 +186,7 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
       const path = parsed.path;
       const verb = verbFor(method, path, url);
       if (call) call.verb = verb;
-      const access = accessFor(verb, path);
+      const access = accessFor(verb, path, url);
       if (!authorizer.authorize(user, access).allowed) throw forbidden(user, access);
       const context: ResourceRequest = { cluster, authorizer, admit: options.admit, request, response, url, user, path, bodyText, trackStream };
       await dispatch(context, method, verb);
