@@ -5,6 +5,8 @@ import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { createTokenAuthenticator, type SimUserConfig } from './auth/authenticator.ts';
 import { createRbacAuthorizer } from './auth/rbac-authorizer.ts';
+import { createValidatingWebhookAdmission } from './admission/validating-webhooks.ts';
+import { createServiceAccountTokens } from './auth/service-account-tokens.ts';
 import type { SimCluster, SimClock, SimulationSettings } from './cluster-types.ts';
 import { createSimCluster } from './cluster.ts';
 import { createKubeApiServer } from './http/kube-api-server.ts';
@@ -75,11 +77,14 @@ export async function startKubeSim(options: StartKubeSimOptions = {}): Promise<K
   if (options.workloads !== false) installWorkloads(cluster, { scenario: options.scenario });
   const adminToken = options.adminToken ?? randomBytes(24).toString('hex');
   const users = options.users ?? [];
-  const authenticator = createTokenAuthenticator({ adminToken, users, insecure: options.insecure ?? !options.tls });
+  const serviceAccountTokens = createServiceAccountTokens(cluster);
+  cluster.addSubresource('serviceaccounts', 'token', serviceAccountTokens.tokenRequestHandler);
+  const authenticator = createTokenAuthenticator({ adminToken, users, insecure: options.insecure ?? !options.tls, serviceAccountTokens });
   const authorizer = createRbacAuthorizer(cluster.store, cluster.registry);
   const tls = options.tls ? await createSelfSignedCertificate() : undefined;
   const requestLog = createRequestLog({ limit: options.callLogLimit });
-  const api = createKubeApiServer({ cluster, authenticator, authorizer, tls, debug: options.debug, requestLog });
+  const admit = createValidatingWebhookAdmission(cluster);
+  const api = createKubeApiServer({ cluster, authenticator, authorizer, admit, tls, debug: options.debug, requestLog });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     api.server.once('error', reject);

@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { forbidden, impersonate, type AccessRequest, type Authorizer } from '../auth/rbac-authorizer.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
+import type { ValidatingAdmission } from '../admission/validating-webhooks.ts';
 import { ApiError, type SimUser } from '../cluster-types.ts';
 import type { SimClusterInternals } from '../cluster.ts';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from '../discovery/discovery-documents.ts';
@@ -40,6 +41,8 @@ export interface KubeApiServerOptions {
   tls?: { key: string; cert: string };
   /** log every request (and why unknown ones failed) to stderr */
   debug?: boolean;
+  /** validating admission webhooks, consulted before every write is stored */
+  admit?: ValidatingAdmission;
   /** the `calls` log: every request is entered here (method, path, query, verb, user, status; no credentials) */
   requestLog?: RequestLog;
 }
@@ -72,8 +75,17 @@ function verbFor(method: string, path: ResourceRequestPath, url: URL): string {
   }
 }
 
-function accessFor(verb: string, path: ResourceRequestPath): AccessRequest {
-  return { verb, group: path.group, resource: path.resource.resource, subresource: path.subresource, namespace: path.namespace, name: path.name };
+/**
+ * What RBAC judges. A list or watch narrowed by `fieldSelector=metadata.name=x` carries that name, as the real
+ * RequestInfo resolver does, so a rule with resourceNames can allow watching one object (`kubectl rollout status`).
+ */
+function accessFor(verb: string, path: ResourceRequestPath, url?: URL): AccessRequest {
+  let name = path.name;
+  if (!name && (verb === 'list' || verb === 'watch')) {
+    const selected = (url?.searchParams.get('fieldSelector') ?? '').split(',').map((term) => /^metadata\.name==?(.+)$/.exec(term.trim())?.[1]);
+    name = selected.find((value) => value !== undefined);
+  }
+  return { verb, group: path.group, resource: path.resource.resource, subresource: path.subresource, namespace: path.namespace, name };
 }
 
 /** The Kubernetes API over node:http: discovery, OpenAPI, resources, subresources, watches and upgrades. */
@@ -88,8 +100,8 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
     return () => streams.delete(end);
   }
 
-  function identify(request: IncomingMessage, call: KubeSimCall | undefined): SimUser {
-    const user = impersonate(request, authenticator.authenticate(request), authorizer);
+  async function identify(request: IncomingMessage, call: KubeSimCall | undefined): Promise<SimUser> {
+    const user = impersonate(request, await authenticator.authenticate(request), authorizer);
     if (call) call.user = user.name;
     return user;
   }
@@ -147,7 +159,7 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
         return;
       }
       if (segments.length === 1 && segments[0] === 'version') return sendJson(response, 200, serverVersion);
-      const user = identify(request, call);
+      const user = await identify(request, call);
       const document = method === 'GET' ? nonResourceDocument(request, segments) : undefined;
       if (document) return sendJson(response, 200, document.body, document.contentType);
       const parsed = parseResourcePath(segments, cluster.registry, cluster.apiGroups());
@@ -174,9 +186,9 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
       const path = parsed.path;
       const verb = verbFor(method, path, url);
       if (call) call.verb = verb;
-      const access = accessFor(verb, path);
+      const access = accessFor(verb, path, url);
       if (!authorizer.authorize(user, access).allowed) throw forbidden(user, access);
-      const context: ResourceRequest = { cluster, authorizer, request, response, url, user, path, bodyText, trackStream };
+      const context: ResourceRequest = { cluster, authorizer, admit: options.admit, request, response, url, user, path, bodyText, trackStream };
       await dispatch(context, method, verb);
     } catch (error) {
       if (options.debug && !(error instanceof ApiError && error.code < 500)) log(`error on ${method} ${url.pathname}: ${toStatus(error).body.message}`);
@@ -231,7 +243,7 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
     }
   }
 
-  function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+  async function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://kube-sim.local');
     log(`UPGRADE ${request.method} ${url.pathname}${url.search}`);
     const call = options.requestLog?.begin(request.method ?? 'GET', url);
@@ -242,7 +254,7 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
       socket.end(`HTTP/1.1 ${status.code} ${http.STATUS_CODES[status.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     };
     try {
-      const user = identify(request, call);
+      const user = await identify(request, call);
       const parsed = parseResourcePath(url.pathname.split('/').filter(Boolean), cluster.registry, cluster.apiGroups());
       if (parsed.type !== 'resource' || !parsed.path.subresource) throw notFoundError();
       const path = parsed.path;
@@ -262,7 +274,7 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
 
   const listener = (request: IncomingMessage, response: ServerResponse) => void handleRequest(request, response);
   const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, listener) : http.createServer(listener);
-  server.on('upgrade', handleUpgrade);
+  server.on('upgrade', (request, socket, head) => void handleUpgrade(request, socket, head));
   server.keepAliveTimeout = 5_000;
 
   return {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject, SimUser } from '../cluster-types.ts';
 import type { Authorizer } from '../auth/rbac-authorizer.ts';
+import type { ValidatingAdmission } from '../admission/validating-webhooks.ts';
 import { convertToVersion } from '../resources/version-conversion.ts';
 import type { SimClusterInternals } from '../cluster.ts';
 import type { ResourceRequestPath } from './resource-path.ts';
@@ -16,6 +17,8 @@ export interface ResourceRequest {
   path: ResourceRequestPath;
   /** raw request body text (writes only) */
   bodyText: string;
+  /** validating admission (webhooks) run before a write is stored; absent means none configured */
+  admit?: ValidatingAdmission;
   /** open watch streams register here so the server can end them on close */
   trackStream(end: () => void): () => void;
 }

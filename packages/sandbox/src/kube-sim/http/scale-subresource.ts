@@ -55,7 +55,7 @@ function toScale(object: KubeObject, paths: ScalePaths) {
 }
 
 /** The autoscaling/v1 Scale subresource (GET, PUT, PATCH) of deployments, replica sets, stateful sets and CRDs declaring one. */
-export function handleScale(context: ResourceRequest): void {
+export async function handleScale(context: ResourceRequest): Promise<void> {
   const { resource, namespace, name } = context.path;
   const paths = scalePaths(context);
   if (!paths) throw notFound(resource, name!);
@@ -96,8 +96,21 @@ export function handleScale(context: ResourceRequest): void {
   const requestedVersion = desired?.metadata?.resourceVersion;
   if (requestedVersion && requestedVersion !== existing.metadata.resourceVersion) throw conflict(resource, name!);
   if (!isPlainObject(desired)) throw badRequest('invalid Scale object');
-  setPath(existing, paths.spec, replicas);
   const dryRun = context.url.searchParams.getAll('dryRun').includes('All');
+  // Webhooks see the write as the real server sends it: an UPDATE of <resource>/scale whose objects are Scales.
+  await context.admit?.({
+    operation: 'UPDATE',
+    resource,
+    subresource: 'scale',
+    kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+    namespace,
+    name,
+    object: { ...current, spec: { replicas } } as KubeObject,
+    oldObject: current as KubeObject,
+    dryRun,
+    user: context.user,
+  });
+  setPath(existing, paths.spec, replicas);
   const updated = dryRun ? existing : store.update(resource, existing);
   sendJson(context.response, 200, toScale(updated, paths));
 }

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import fastJsonPatch from 'fast-json-patch';
 import { ApiError, type KubeObject, type ResourceType } from '../cluster-types.ts';
 import { crdProblems } from '../crds/crd-resources.ts';
+import { validationRuleCauses } from '../crds/crd-validation-rules.ts';
+import { webhookConfigurationProblems } from '../admission/validating-webhooks.ts';
 import { badRequest, invalid, notFound, unsupportedMediaType, type FieldCause } from '../errors/api-errors.ts';
 import { applyMergePatch } from '../patch/merge-patch.ts';
 import { fieldsOf, managerFromUserAgent, recordManager, removeUnappliedFields, type FieldsTree, type ManagedFieldsEntry } from '../patch/managed-fields.ts';
@@ -61,6 +63,17 @@ function validate(context: ResourceRequest, object: KubeObject): void {
   const { resource } = context.path;
   const causes: FieldCause[] = validateObject(resource, object);
   if (resource.group === 'apiextensions.k8s.io' && resource.resource === 'customresourcedefinitions') causes.push(...crdProblems(object));
+  if (resource.group === 'admissionregistration.k8s.io' && resource.resource === 'validatingwebhookconfigurations') causes.push(...webhookConfigurationProblems(object));
+  if (causes.length) throw invalid(resource, object.metadata.name ?? '', causes);
+}
+
+/** x-kubernetes-validations of a custom resource's schema (transition rules only when there is an old object). */
+function checkValidationRules(context: ResourceRequest, object: KubeObject, oldObject: KubeObject | undefined): void {
+  const { resource } = context.path;
+  const crds = context.cluster.registry.byResource('apiextensions.k8s.io', 'customresourcedefinitions')!;
+  const crd = context.cluster.store.getShared(crds, undefined, `${resource.resource}.${resource.group}`);
+  if (!crd) return;
+  const causes = validationRuleCauses(crd, resource.version, object, oldObject);
   if (causes.length) throw invalid(resource, object.metadata.name ?? '', causes);
 }
 
@@ -103,12 +116,20 @@ function prepareCreate(context: ResourceRequest, decoded: KubeObject, operation:
   admitCreate(context.cluster, context.path.resource, object);
   initialStatus(context.path.resource, object);
   validate(context, object);
+  checkValidationRules(context, object, undefined);
   object.metadata.managedFields = [managerEntry(context, operation, fields)];
   return object;
 }
 
-function storeCreate(context: ResourceRequest, object: KubeObject): KubeObject {
+/** Validating admission (webhooks) on the object as it would be stored, after defaulting and validation. */
+async function admit(context: ResourceRequest, operation: 'CREATE' | 'UPDATE' | 'DELETE', object: KubeObject | undefined, oldObject: KubeObject | undefined, dryRun: boolean): Promise<void> {
+  const { resource, subresource, namespace, name } = context.path;
+  await context.admit?.({ operation, resource, subresource, namespace, name: name ?? object?.metadata.name, object, oldObject, dryRun, user: context.user });
+}
+
+async function storeCreate(context: ResourceRequest, object: KubeObject): Promise<KubeObject> {
   const { resource } = context.path;
+  await admit(context, 'CREATE', object, undefined, isDryRun(context.url));
   if (isDryRun(context.url)) {
     const { store } = context.cluster;
     if (object.metadata.name && store.getShared(resource, object.metadata.namespace, object.metadata.name)) {
@@ -132,10 +153,10 @@ function storeCreate(context: ResourceRequest, object: KubeObject): KubeObject {
   return context.cluster.store.create(resource, object);
 }
 
-export function handleCreate(context: ResourceRequest): void {
+export async function handleCreate(context: ResourceRequest): Promise<void> {
   const object = decodeObject(context);
   checkDecodedFields(context, object);
-  const created = storeCreate(context, prepareCreate(context, object, 'Update', updateFields(object)));
+  const created = await storeCreate(context, prepareCreate(context, object, 'Update', updateFields(object)));
   sendObject(context, created, 201);
 }
 
@@ -143,7 +164,7 @@ export function handleCreate(context: ResourceRequest): void {
  * Writes `next` over `existing` as an update of the main resource or of its status subresource:
  * writes to the main resource keep the stored status, writes to /status change only the status.
  */
-function storeUpdate(context: ResourceRequest, existing: KubeObject, next: KubeObject, entry: ManagedFieldsEntry): KubeObject {
+async function storeUpdate(context: ResourceRequest, existing: KubeObject, next: KubeObject, entry: ManagedFieldsEntry): Promise<KubeObject> {
   const { resource, subresource } = context.path;
   let object: KubeObject;
   if (subresource === 'status') {
@@ -162,7 +183,9 @@ function storeUpdate(context: ResourceRequest, existing: KubeObject, next: KubeO
     validate(context, object);
     admitUpdate(context.cluster, resource, object, existing);
   }
+  checkValidationRules(context, object, existing);
   object.metadata.managedFields = recordManager(isPlainObject(next.metadata) && Array.isArray(next.metadata.managedFields) ? next.metadata.managedFields : existing.metadata.managedFields, entry);
+  await admit(context, 'UPDATE', object, existing, isDryRun(context.url));
   if (isDryRun(context.url)) {
     if (object.metadata.resourceVersion && object.metadata.resourceVersion !== existing.metadata.resourceVersion) {
       return context.cluster.store.update(resource, object); // throws the same Conflict a real update would
@@ -179,7 +202,7 @@ function existingOrNotFound(context: ResourceRequest): KubeObject {
   return existing;
 }
 
-export function handleUpdate(context: ResourceRequest): void {
+export async function handleUpdate(context: ResourceRequest): Promise<void> {
   const object = decodeObject(context);
   const { name } = context.path;
   if (object.metadata.name && object.metadata.name !== name) {
@@ -188,7 +211,7 @@ export function handleUpdate(context: ResourceRequest): void {
   object.metadata.name = name;
   checkDecodedFields(context, object);
   const existing = existingOrNotFound(context);
-  const updated = storeUpdate(context, existing, object, managerEntry(context, 'Update', updateFields(object), context.path.subresource));
+  const updated = await storeUpdate(context, existing, object, managerEntry(context, 'Update', updateFields(object), context.path.subresource));
   sendObject(context, updated);
 }
 
@@ -196,10 +219,10 @@ function patchDocument(context: ResourceRequest, contentType: string): unknown {
   return parseBody(context.bodyText, contentType);
 }
 
-export function handlePatch(context: ResourceRequest): void {
+export async function handlePatch(context: ResourceRequest): Promise<void> {
   const contentType = String(context.request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (contentType === 'application/apply-patch+yaml' || contentType === 'application/apply-patch+cbor') {
-    handleApply(context);
+    await handleApply(context);
     return;
   }
   const known = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
@@ -232,12 +255,12 @@ export function handlePatch(context: ResourceRequest): void {
   const patchVersion = isPlainObject(patch) && isPlainObject(patch.metadata) ? patch.metadata.resourceVersion : undefined;
   patched.metadata.resourceVersion = patchVersion ?? existing.metadata.resourceVersion;
   patched.metadata.name = existing.metadata.name;
-  const updated = storeUpdate(context, existing, patched, managerEntry(context, 'Update', updateFields(patch), context.path.subresource));
+  const updated = await storeUpdate(context, existing, patched, managerEntry(context, 'Update', updateFields(patch), context.path.subresource));
   sendObject(context, updated);
 }
 
 /** Server-side apply: create if missing, else merge the applied fields and drop fields this manager stopped applying. */
-function handleApply(context: ResourceRequest): void {
+async function handleApply(context: ResourceRequest): Promise<void> {
   const manager = context.url.searchParams.get('fieldManager');
   if (!manager) {
     throw invalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [{ field: 'fieldManager', message: 'Required value: is required for apply patch', reason: 'FieldValueRequired' }]);
@@ -259,7 +282,7 @@ function handleApply(context: ResourceRequest): void {
     const object = clone(appliedObject);
     object.apiVersion = groupVersion(context.path);
     object.kind = resource.kind;
-    const created = storeCreate(context, prepareCreate(context, object, 'Apply', fields));
+    const created = await storeCreate(context, prepareCreate(context, object, 'Apply', fields));
     sendObject(context, created, 201);
     return;
   }
@@ -275,7 +298,7 @@ function handleApply(context: ResourceRequest): void {
   }
   merged.metadata.resourceVersion = (appliedVersion as string | undefined) ?? existing.metadata.resourceVersion;
   merged.metadata.managedFields = existing.metadata.managedFields;
-  const updated = storeUpdate(context, existing, merged, managerEntry(context, 'Apply', fields, subresource));
+  const updated = await storeUpdate(context, existing, merged, managerEntry(context, 'Apply', fields, subresource));
   sendObject(context, updated);
 }
 
@@ -344,18 +367,24 @@ function deleteOne(context: ResourceRequest, resource: ResourceType, namespace: 
   return store.delete(resource, namespace, name, { gracePeriodSeconds: options.gracePeriodSeconds }).object;
 }
 
-export function handleDelete(context: ResourceRequest): void {
+export async function handleDelete(context: ResourceRequest): Promise<void> {
   const { resource, namespace, name } = context.path;
   const options = deleteOptions(context);
+  const existing = context.cluster.store.get(resource, namespace, name!);
+  if (existing) await admit(context, 'DELETE', undefined, existing, isDryRun(context.url, options));
   const object = deleteOne(context, resource, namespace, name!, options, isDryRun(context.url, options));
   sendObject(context, object);
 }
 
-export function handleDeleteCollection(context: ResourceRequest): void {
+export async function handleDeleteCollection(context: ResourceRequest): Promise<void> {
   const { resource } = context.path;
   const options = deleteOptions(context);
   const dryRun = isDryRun(context.url, options);
-  const deleted = [...selectObjects(context)].map((object) => deleteOne(context, resource, object.metadata.namespace, object.metadata.name!, options, dryRun));
+  const selected = [...selectObjects(context)];
+  for (const object of selected) {
+    await context.admit?.({ operation: 'DELETE', resource, namespace: object.metadata.namespace, name: object.metadata.name, oldObject: object, dryRun, user: context.user });
+  }
+  const deleted = selected.map((object) => deleteOne(context, resource, object.metadata.namespace, object.metadata.name!, options, dryRun));
   sendJson(context.response, 200, { kind: resource.listKind, apiVersion: groupVersion(context.path), metadata: { resourceVersion: context.cluster.store.currentResourceVersion() }, items: deleted });
 }
 

@@ -20,6 +20,7 @@ const mergeKeyByField: Record<string, string> = {
   topologySpreadConstraints: 'topologyKey',
   resourceClaims: 'name',
   podConditions: 'type',
+  webhooks: 'name', // Validating/MutatingWebhookConfiguration
 };
 
 /** Lists of scalars that merge as sets rather than being replaced. */
