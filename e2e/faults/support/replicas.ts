@@ -4,6 +4,7 @@
  * and started again on the same data dir.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { vi } from 'vitest';
@@ -30,6 +31,8 @@ export interface Replica {
 
 const sharedSecrets = {
   JWT_SECRET: 'fault-suite-jwt-secret-0123456789abcdef',
+  // Replicas sign audit records with one key, or each one's /audit/verify reports the others' records as not the engine's.
+  SKYFLO_AUDIT_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
   // Replicas share the key that seals calls awaiting approval, or one could not execute what another recorded.
   SKYFLO_ENCRYPTION_KEY: '0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9',
 };

@@ -5,7 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Operator } from '../src/index.ts';
-import { condition, eventually, startOperatorHarness, type OperatorHarness } from './support/operator-harness.ts';
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { condition, crdPath, eventually, startOperatorHarness, type OperatorHarness } from './support/operator-harness.ts';
+
+/** The CRD as an API server without CEL validation keeps it: no x-kubernetes-validations anywhere in its schemas. */
+function withoutValidationRules(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutValidationRules);
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).filter(([key]) => key !== 'x-kubernetes-validations').map(([key, child]) => [key, withoutValidationRules(child)]));
+}
 
 let harness: OperatorHarness;
 let operator: Operator;
@@ -73,7 +82,10 @@ describe('a SkyfloAI with an empty spec', () => {
     expect(container.env).toContainEqual({ name: 'JWT_SECRET', valueFrom: { secretKeyRef: { name: 'sky-secrets', key: 'jwt-secret' } } });
 
     const secret = await harness.tryGet('secret', 'sky-secrets');
-    expect(Object.keys(secret.data).sort()).toEqual(['encryption-key', 'jwt-secret', 'mcp-token']);
+    expect(Object.keys(secret.data).sort()).toEqual(['audit-signing-key', 'encryption-key', 'jwt-secret', 'mcp-token']);
+    // every engine replica signs audit records with this one key (an Ed25519 PKCS#8 key, as the engine parses it)
+    expect(Buffer.from(secret.data['audit-signing-key'], 'base64').toString()).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    expect(container.env).toContainEqual({ name: 'SKYFLO_AUDIT_SIGNING_KEY', valueFrom: { secretKeyRef: { name: 'sky-secrets', key: 'audit-signing-key', optional: true } } });
     // the keys live as long as the data they protect, not as long as the SkyfloAI (operator-kept-keys.test.ts)
     expect(secret.metadata.ownerReferences ?? []).toEqual([]);
     expect(Buffer.from(secret.data['jwt-secret'], 'base64').length).toBeGreaterThanOrEqual(32);
@@ -175,7 +187,15 @@ describe('spec changes', () => {
 
   it('refuses an invalid spec (2 engines on embedded storage) with a Degraded condition and an event, changing nothing', async () => {
     const before = await harness.tryGet('deployment', 'ops-engine', 'team-a');
-    await harness.kubectl(['patch', 'sky', 'ops', '-n', 'team-a', '--type=merge', '-p', JSON.stringify({ spec: { engine: { replicas: 2, image: 'ghcr.io/skyflo-ai/skyflo:0.3.0' } } })]);
+    const invalid = ['patch', 'sky', 'ops', '-n', 'team-a', '--type=merge', '-p', JSON.stringify({ spec: { engine: { replicas: 2, image: 'ghcr.io/skyflo-ai/skyflo:0.3.0' } } })];
+    // A cluster with CEL validation (Kubernetes >= 1.25) refuses it at the API with the CRD's own rules…
+    const atTheApi = await harness.kubectl(invalid).then(() => 'accepted', (error: Error) => error.message);
+    expect(atTheApi).toMatch(/engine\.replicas > 1 needs storage\.type=postgres/);
+    // …one without it (the CRD's rules dropped, as an older API server ignores them) stores it, and the operator refuses it
+    const crd = parseYaml(await readFile(crdPath, 'utf8')) as Record<string, unknown>;
+    await harness.kubectl(['apply', '-f', '-'], JSON.stringify(withoutValidationRules(crd)));
+    await harness.kubectl(invalid);
+    await harness.kubectl(['apply', '-f', crdPath]);
     const refused = await eventually(async () => {
       const sky = await harness.tryGet('skyfloai', 'ops', 'team-a');
       return condition(sky, 'Degraded')?.status === 'True' && sky.status.observedGeneration === sky.metadata.generation ? sky : undefined;

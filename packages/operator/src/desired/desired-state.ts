@@ -26,10 +26,10 @@ export interface DesiredState {
   optional: Array<{ apiVersion: string; kind: string; name: string; namespace?: string }>;
 }
 
-const secretKeys = { jwt: 'jwt-secret', encryption: 'encryption-key', mcpToken: 'mcp-token' } as const;
+const secretKeys = { jwt: 'jwt-secret', encryption: 'encryption-key', mcpToken: 'mcp-token', auditSigning: 'audit-signing-key' } as const;
 
-function secretEnv(name: string, secret: string, key: string) {
-  return { name, valueFrom: { secretKeyRef: { name: secret, key } } };
+function secretEnv(name: string, secret: string, key: string, options: { optional?: boolean } = {}) {
+  return { name, valueFrom: { secretKeyRef: { name: secret, key, ...(options.optional ? { optional: true } : {}) } } };
 }
 
 /** The container hardening every pod gets: non-root, read-only root filesystem, no privilege escalation. */
@@ -88,6 +88,10 @@ function engineDeployment(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject
     secretEnv('JWT_SECRET', names.secrets, secretKeys.jwt),
     // Every engine replica seals approvals with the same key, generated once with the other secrets.
     secretEnv('SKYFLO_ENCRYPTION_KEY', names.secrets, secretKeys.encryption),
+    // Every replica signs audit records with the same key, or each one's /audit/verify would report the others' records
+    // as not written by the engine. Optional: a Secret made before the key existed lacks it (the Secret is never
+    // rewritten); such an install signs with a key kept in the data dir until the key is added (README).
+    secretEnv('SKYFLO_AUDIT_SIGNING_KEY', names.secrets, secretKeys.auditSigning, { optional: true }),
     // The engine answers only to the names it is reached by (DNS-rebinding protection): its Service and the ingress.
     { name: 'ALLOWED_HOSTS', value: [names.engine, `${names.engine}.${namespace}`, `${names.engine}.${namespace}.svc`, `${names.engine}.${namespace}.svc.cluster.local`].join(',') },
     ...(spec.ingress.enabled && spec.ingress.host ? [{ name: 'PUBLIC_URL', value: `${spec.ingress.tlsSecretName ? 'https' : 'http'}://${spec.ingress.host}` }] : []),

@@ -3,7 +3,7 @@
  * it again with nothing changed writes nothing. An invalid spec is refused before anything is written, so a bad
  * edit never leaves half of the objects on the new spec and half on the old.
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { desiredState, generatedSecretKeys, keptSecret } from '../desired/desired-state.ts';
 import { clusterOwnerLabels, instanceNames, managedBy, skyfloAiApiVersion, skyfloAiKind, type SkyfloAiObject } from '../desired/names.ts';
 import type { EventRecorder } from '../kube/event-recorder.ts';
@@ -32,7 +32,9 @@ const statusEquals = (a: SkyfloAiStatus | undefined, b: SkyfloAiStatus) => JSON.
 
 function freshSecret(): Record<string, string> {
   const value = () => randomBytes(32).toString('base64url');
-  return { [generatedSecretKeys.jwt]: value(), [generatedSecretKeys.encryption]: value(), [generatedSecretKeys.mcpToken]: value() };
+  // Ed25519 in PKCS#8 PEM: what SKYFLO_AUDIT_SIGNING_KEY takes (the engine signs each audit record with it)
+  const auditKey = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  return { [generatedSecretKeys.jwt]: value(), [generatedSecretKeys.encryption]: value(), [generatedSecretKeys.mcpToken]: value(), [generatedSecretKeys.auditSigning]: auditKey };
 }
 
 const ref = (object: KubeObject) => ({ apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace: object.metadata.namespace });
