@@ -336,8 +336,8 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         await storage.runs.finish(runId);
         throw new AgentRequestError(409, 'ALREADY_DECIDED', `Tool call ${callId} was already decided; nothing was executed again.`);
       }
-      // Recorded while the run starts rather than before it (one database round trip less before tool.executing); the
-      // run waits for it before it ends, so shutdown (idle) still waits for the record.
+      // Recorded while the run starts (one database round trip less before tool.executing), but written before the
+      // decision is answered: a decision acknowledged to its client keeps its audit record through a kill -9.
       const audited = deps.audit
         ?.record({
           actorId: user.id,
@@ -359,6 +359,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
           await audited;
         }
       });
+      await audited;
       return { runId, conversationId, start };
     },
 

@@ -1,0 +1,171 @@
+/**
+ * The embedded default (`skyflo serve` on PGlite in SKYFLO_DATA_DIR) under faults, as a user runs it (issue 32
+ * item 7): SIGKILL during chats and approvals, a full disk under the data dir, and bad input on the wire. The cluster
+ * is kube-sim (real kubectl), the model llm-sim.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
+import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
+import { kubectlPath } from '@skyflo/testkit/tools';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { iterateSse, readSse, type SseFrame } from '../../packages/engine/src/testing/read-sse.ts';
+import { apiClient, registerUser, startEmbeddedEngine, type EmbeddedEngine } from './embedded-support/embedded-engine.ts';
+
+const run = promisify(execFile);
+let directory: string;
+let kubeconfig: string;
+let kube: KubeSim;
+let sim: LlmSim;
+const engines: EmbeddedEngine[] = [];
+
+async function kubectl(...args: string[]): Promise<string> {
+  const { stdout } = await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(directory, 'kubectl-cache') } });
+  return stdout.trim();
+}
+
+const deployment = (name: string) =>
+  `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ${name}, namespace: default}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: ${name}}}\n  template:\n    metadata: {labels: {app: ${name}}}\n    spec: {containers: [{name: web, image: nginx:1.27}]}\n`;
+
+/** "scale web-a" → load_toolset → k8s_scale web-a to 5 (call id call_scale_web-a) → a closing sentence */
+function scaleRules(names: string[]) {
+  return names.flatMap((name) => [
+    { match: { lastRole: 'user', userContains: `scale ${name}` }, reply: { toolCalls: [{ id: `call_load_${name}`, name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+    { match: { userContains: `scale ${name}`, toolName: 'load_toolset' }, reply: { toolCalls: [{ id: `call_scale_${name}`, name: 'k8s_scale', arguments: { name, resource_type: 'deployment', replicas: 5, namespace: 'default' } }] } },
+    { match: { userContains: `scale ${name}`, toolName: 'k8s_scale' }, reply: `${name} has 5 replicas now.` },
+  ]);
+}
+
+/** the deployment's real (non-dry-run) writes kube-sim received (kubectl scale PATCHes the scale subresource) */
+const patchesOf = (name: string) =>
+  kube.calls.filter((call) => (call.method === 'PATCH' || call.method === 'PUT') && new RegExp(`/deployments/${name}(/scale)?$`).test(call.path) && call.query['dryRun'] === undefined).length;
+
+async function startEngine(dataDir: string, env: Record<string, string> = {}): Promise<EmbeddedEngine> {
+  const engine = await startEmbeddedEngine({ home: directory, dataDir, kubeconfig, llmHost: sim.url, env });
+  engines.push(engine);
+  return engine;
+}
+
+beforeAll(async () => {
+  directory = await mkdtemp(path.join(tmpdir(), 'skyflo-embedded-faults-'));
+  kubeconfig = path.join(directory, 'kubeconfig');
+  kube = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig, callLogLimit: 50_000 });
+  for (const name of ['web-a', 'web-b', 'web-c', 'web-d']) {
+    const manifest = path.join(directory, `${name}.yaml`);
+    await writeFile(manifest, deployment(name));
+    await kubectl('apply', '-f', manifest);
+  }
+  sim = await startLlmSim({ port: 0 });
+  sim.reset({
+    rules: [
+      ...scaleRules(['web-a', 'web-b', 'web-c', 'web-d']),
+      { match: { userContains: 'slow story' }, reply: { mode: 'stream', tokens: 3000, tokensPerSecond: 50 } },
+      { match: { userContains: 'hello' }, reply: 'Hello there.' },
+    ],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  for (const engine of engines) await engine.stop().catch(() => undefined);
+  await sim?.close();
+  await kube?.close();
+  await rm(directory, { recursive: true, force: true });
+}, 60_000);
+
+/** Chats until the run pauses for approval: the conversation and the card's call id and args hash. */
+async function askToScale(client: ReturnType<typeof apiClient>, name: string): Promise<{ conversationId: string; argsHash: unknown }> {
+  const frames = await readSse(await client.post('/agent/chat', { messages: [{ role: 'user', content: `scale ${name} to 5` }] }));
+  const card = frames.find((frame) => frame.event === 'tool.awaiting_approval');
+  expect(card?.data, JSON.stringify(frames.map((frame) => frame.event))).toMatchObject({ call_id: `call_scale_${name}` });
+  return { conversationId: String(frames[0]!.data['conversation_id']), argsHash: card!.data['args_hash'] };
+}
+
+describe('kill -9 of the embedded engine during chats and approvals', () => {
+  it('keeps every acknowledged write and runs no approved call twice', { timeout: 600_000 }, async () => {
+    const dataDir = path.join(directory, 'kill-data');
+    let engine = await startEngine(dataDir);
+    const current = () => engine;
+    const adminToken = await registerUser(engine, 'alice@example.test');
+    const bobToken = await registerUser(engine, 'bob@example.test');
+    const carolToken = await registerUser(engine, 'carol@example.test');
+    const alice = apiClient(current, adminToken);
+    const bob = apiClient(current, bobToken);
+    const carol = apiClient(current, carolToken);
+
+    const asks = { a: await askToScale(alice, 'web-a'), b: await askToScale(bob, 'web-b'), c: await askToScale(carol, 'web-c'), d: await askToScale(alice, 'web-d') };
+
+    // 1. mid-stream: carol's answer is streaming when the process dies
+    const streaming = await carol.post('/agent/chat', { messages: [{ role: 'user', content: 'tell me a slow story' }] });
+    let storyConversation = '';
+    let tokens = 0;
+    for await (const frame of iterateSse(streaming)) {
+      if (frame.event === 'ready') storyConversation = String(frame.data['conversation_id']);
+      if (frame.event === 'token' && ++tokens === 3) break;
+    }
+    await engine.kill();
+    engine = await startEngine(dataDir);
+
+    const conversationOf = async (client: ReturnType<typeof apiClient>, id: string) => client.get(`/conversations/${id}`);
+    expect((await conversationOf(carol, storyConversation)).status).toBe(200);
+    for (const [client, ask] of [[alice, asks.a], [bob, asks.b], [carol, asks.c], [alice, asks.d]] as const) expect((await conversationOf(client, ask.conversationId)).status).toBe(200);
+    // under the default policy each user lists (and decides) the calls of their own conversations
+    const pendingCallIds = async () => {
+      const lists = await Promise.all([alice, bob, carol].map(async (client) => (await (await client.get('/approvals/pending')).json()) as { data?: Array<{ call_id: string }> } | Array<{ call_id: string }>));
+      return lists.flatMap((body) => (Array.isArray(body) ? body : (body.data ?? [])).map((item) => item.call_id)).sort();
+    };
+    expect(await pendingCallIds()).toEqual(['call_scale_web-a', 'call_scale_web-b', 'call_scale_web-c', 'call_scale_web-d']);
+
+    // 2. right after a decision answered: the 200 of alice's approval has arrived, nothing more
+    const approved = await alice.post('/agent/approvals/call_scale_web-a', { approve: true, conversation_id: asks.a.conversationId, args_hash: asks.a.argsHash });
+    expect(approved.status).toBe(200);
+    await engine.kill();
+    engine = await startEngine(dataDir);
+
+    // 3. mid-execution: bob's approved call is executing when the process dies
+    const executing = await bob.post('/agent/approvals/call_scale_web-b', { approve: true, conversation_id: asks.b.conversationId, args_hash: asks.b.argsHash });
+    expect(executing.status).toBe(200);
+    const seen: SseFrame[] = [];
+    for await (const frame of iterateSse(executing)) {
+      seen.push(frame);
+      if (frame.event === 'tool.executing') break;
+    }
+    expect(seen.map((frame) => frame.event)).toContain('tool.executing');
+    await engine.kill();
+    engine = await startEngine(dataDir);
+
+    // 4. a denial answered 2xx, then a kill at once
+    const denied = await alice.post('/agent/approvals/call_scale_web-d', { approve: false, conversation_id: asks.d.conversationId, args_hash: asks.d.argsHash });
+    expect(denied.status).toBe(200);
+    await engine.kill();
+    engine = await startEngine(dataDir);
+
+    // The database opened without repair: the engine is up and its database answers.
+    expect(await (await alice.get('/health')).json()).toMatchObject({ components: { database: 'ok' } });
+    // Every decision that answered 2xx is decided (its card is no longer pending, a second decision is refused) and
+    // audited; no call ran twice.
+    expect(await pendingCallIds()).toEqual(['call_scale_web-c']);
+    for (const [client, name, ask] of [[alice, 'web-a', asks.a], [bob, 'web-b', asks.b], [alice, 'web-d', asks.d]] as const) {
+      const again = await client.post(`/agent/approvals/call_scale_${name}`, { approve: true, conversation_id: ask.conversationId, args_hash: ask.argsHash });
+      expect(again.status, `${name}: ${await again.clone().text()}`).toBe(409);
+    }
+    const audit = (await (await alice.get('/audit?limit=200')).json()) as { data: Array<{ action: string; subject_id?: string | null }> };
+    const decisions = audit.data.filter((record) => record.action.startsWith('approval.')).map((record) => `${record.action} ${record.subject_id}`);
+    expect(decisions).toEqual(expect.arrayContaining(['approval.approved call_scale_web-a', 'approval.approved call_scale_web-b', 'approval.denied call_scale_web-d']));
+    expect(patchesOf('web-a')).toBeLessThanOrEqual(1);
+    expect(patchesOf('web-b')).toBeLessThanOrEqual(1);
+    expect(patchesOf('web-d')).toBe(0);
+    expect(await kubectl('get', 'deployment', 'web-d', '-o', 'jsonpath={.spec.replicas}')).toBe('1');
+
+    // The restarted engine still works: carol's call, asked before the first kill, runs once now.
+    const last = await readSse(await carol.post('/agent/approvals/call_scale_web-c', { approve: true, conversation_id: asks.c.conversationId, args_hash: asks.c.argsHash }));
+    expect(last.at(-1)).toMatchObject({ event: 'completed', data: { status: 'completed' } });
+    expect(await kubectl('get', 'deployment', 'web-c', '-o', 'jsonpath={.spec.replicas}')).toBe('5');
+    expect(patchesOf('web-c')).toBe(1);
+    // and the audit chain, written across four kills, verifies
+    expect(await (await alice.get('/audit/verify')).json()).toMatchObject({ ok: true });
+  });
+});
