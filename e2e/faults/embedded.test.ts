@@ -34,7 +34,7 @@ const deployment = (name: string) =>
 /** "scale web-a" → load_toolset → k8s_scale web-a to 5 (call id call_scale_web-a) → a closing sentence */
 function scaleRules(names: string[]) {
   return names.flatMap((name) => [
-    { match: { lastRole: 'user', userContains: `scale ${name}` }, reply: { toolCalls: [{ id: `call_load_${name}`, name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+    { match: { lastRole: 'user' as const, userContains: `scale ${name}` }, reply: { toolCalls: [{ id: `call_load_${name}`, name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
     { match: { userContains: `scale ${name}`, toolName: 'load_toolset' }, reply: { toolCalls: [{ id: `call_scale_${name}`, name: 'k8s_scale', arguments: { name, resource_type: 'deployment', replicas: 5, namespace: 'default' } }] } },
     { match: { userContains: `scale ${name}`, toolName: 'k8s_scale' }, reply: `${name} has 5 replicas now.` },
   ]);

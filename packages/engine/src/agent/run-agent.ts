@@ -8,6 +8,7 @@
  */
 import { GraphRecursionError, isGraphBubbleUp } from '@langchain/langgraph';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
+import { describeDiskFull, isDiskFull } from '../storage/disk-full.ts';
 import type { AgentEvent, AgentEventPayload, AgentEventType, CompletedStatus } from '@skyflo/protocol';
 import type { ModelMessage } from 'ai';
 import type { AgentGraph } from '../graph/build-graph.ts';
@@ -88,6 +89,7 @@ function describeBus(error: unknown): string {
  * conversation's text). Drizzle wraps the driver's error; its own message carries the parameters.
  */
 function describeStorageFailure(error: unknown): string {
+  if (isDiskFull(error)) return `The disk holding the database is full (the database said: ${describeDiskFull(error)}), so this run was ended and nothing more was written. Free space on the engine's data dir (GET /api/v1/health names it), then send your message again.`;
   const cause = error instanceof DrizzleQueryError ? error.cause : error;
   const said = cause instanceof Error ? cause.message : String(cause);
   return `The conversation could not be saved (the database said: ${said}), so this run was ended. Reload the conversation and send your message again; if it keeps failing, check the engine's database (GET /api/v1/health).`;
@@ -323,7 +325,7 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
     failure = describeStorageFailure(storageFailure);
     status = 'error';
     awaitingApproval = false;
-    await emit('workflow.error', { error: failure, code: 'STORAGE_UNAVAILABLE' });
+    await emit('workflow.error', { error: failure, code: isDiskFull(storageFailure) ? 'STORAGE_FULL' : 'STORAGE_UNAVAILABLE' });
   }
 
   if (busFailure) {

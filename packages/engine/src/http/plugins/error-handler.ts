@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { isSkyfloError } from '../../errors/skyflo-error.ts';
+import type { DiskWatch } from '../../storage/disk-full.ts';
 
 interface ErrorWithStatus {
   statusCode?: number;
@@ -43,8 +44,14 @@ function statusOf(error: FastifyError | ErrorWithStatus): number {
  * One error handler for the whole API: 4xx answers `{detail}` with a message meant for the caller; 5xx answers
  * a generic message and logs the real error, so stack traces and SQL never reach users.
  */
-export function registerErrorHandler(app: FastifyInstance, options: { bodyLimit: number }): void {
-  app.setErrorHandler((error: FastifyError | ErrorWithStatus, request, reply) => {
+export function registerErrorHandler(app: FastifyInstance, options: { bodyLimit: number; disk?: Pick<DiskWatch, 'classify'> }): void {
+  app.setErrorHandler(async (error: FastifyError | ErrorWithStatus, request, reply) => {
+    // a full disk under the embedded database: say so (what is full, where) rather than a bare 500
+    const full = await options.disk?.classify(error);
+    if (full) {
+      request.log.error({ err: error }, full.message);
+      return reply.code(full.statusCode).send({ detail: full.message, code: full.code });
+    }
     const statusCode = statusOf(error);
     if (statusCode >= 500) {
       request.log.error({ err: error }, 'request failed');
