@@ -4,7 +4,8 @@
  * is kube-sim (real kubectl), the model llm-sim.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -169,3 +170,89 @@ describe('kill -9 of the embedded engine during chats and approvals', () => {
     expect(await (await alice.get('/audit/verify')).json()).toMatchObject({ ok: true });
   });
 });
+
+describe('a full disk under the embedded data dir', () => {
+  let disk = '';
+  let mounted = false;
+
+  afterAll(async () => {
+    // the engine holds files there: stop it first (SIGKILL at worst), then unmount
+    for (const engine of engines) await engine.stop().catch(() => undefined);
+    if (mounted) execFileSync('umount', ['-l', disk]);
+  }, 60_000);
+
+  it('answers 507 STORAGE_FULL naming the disk, /health says degraded, and everything comes back once space is freed', { timeout: 600_000 }, async () => {
+    disk = path.join(directory, 'small-disk');
+    await mkdir(disk);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=60m', 'tmpfs', disk]);
+    mounted = true;
+    const dataDir = path.join(disk, 'data');
+    // conversations are created in a loop below, faster than the default per-minute quota allows
+    const env = { CONVERSATIONS_PER_MINUTE: '100000' };
+    let engine = await startEngine(dataDir, env);
+    const current = () => engine;
+    const admin = apiClient(current, await registerUser(engine, 'ops@example.test'));
+    const before = await readSse(await admin.post('/agent/chat', { messages: [{ role: 'user', content: 'hello before the disk fills' }] }));
+    expect(before.at(-1)).toMatchObject({ event: 'completed', data: { status: 'completed' } });
+    const beforeId = String(before[0]!.data['conversation_id']);
+
+    // a filler file takes every free byte of the disk
+    const filler = path.join(disk, 'filler');
+    await fillDisk(filler);
+
+    // a chat carrying 90,000 characters that do not compress: its rows need new pages, which the disk refuses
+    const refused = await admin.post('/agent/chat', { messages: [{ role: 'user', content: `hello on a full disk ${randomBytes(67_500).toString('base64')}` }] });
+    expect(refused.headers.get('content-type')).toContain('text/event-stream');
+    const frames = await readSse(refused);
+    const failure = frames.find((frame) => frame.event === 'workflow.error');
+    expect(failure?.data, JSON.stringify(frames)).toMatchObject({ code: 'STORAGE_FULL' });
+    expect(String(failure!.data['error'])).toContain('The disk holding the database is full');
+    expect(String(failure!.data['error'])).toContain('No space left on device');
+    expect(frames.at(-1)).toMatchObject({ event: 'completed', data: { status: 'error' } });
+    // A request whose write fails answers 507 naming the disk. Small rows still fit in the table's free pages: create
+    // conversations until one needs a page the disk refuses (a page holds a few dozen).
+    let created: Response | undefined;
+    for (let attempt = 0; attempt < 500 && (!created || created.status === 201); attempt += 1) {
+      created = await admin.post('/conversations', { title: randomBytes(180).toString('base64').slice(0, 240) });
+    }
+    const body = (await created!.json()) as { detail: string; code?: string };
+    expect({ status: created!.status, code: body.code }, body.detail).toEqual({ status: 507, code: 'STORAGE_FULL' });
+    expect(body.detail).toContain(`The disk holding the database is full (${dataDir} on ${disk}`);
+    expect(body.detail).toContain('No space left on device');
+    expect(body.detail).toContain('Free space there; nothing was written.');
+    const health = (await (await admin.get('/health')).json()) as { status: string; components: Record<string, string> };
+    expect(health.status).toBe('degraded');
+    expect(health.components['disk']).toContain(`the disk holding the database is full (${dataDir} on ${disk}`);
+
+    // space freed: the engine recovers by itself, and nothing from before is lost
+    await rm(filler);
+    await vi.waitFor(async () => expect(await (await admin.get('/health')).json()).toMatchObject({ status: 'ok', components: { database: 'ok', disk: 'ok' } }), { timeout: 30_000, interval: 200 });
+    const after = await readSse(await admin.post('/agent/chat', { messages: [{ role: 'user', content: 'hello after space was freed' }] }));
+    expect(after.at(-1)).toMatchObject({ event: 'completed', data: { status: 'completed' } });
+    // the database is not corrupted: it opens again after a restart, with the rows from before the disk filled
+    await engine.stop();
+    engine = await startEngine(dataDir, env);
+    const kept = await admin.get(`/conversations/${beforeId}`);
+    expect(kept.status).toBe(200);
+    expect(JSON.stringify(await kept.json())).toContain('hello before the disk fills');
+    expect(await (await admin.get('/audit/verify')).json()).toMatchObject({ ok: true });
+  });
+});
+
+/** Writes `file` until the disk refuses another byte (ENOSPC). */
+async function fillDisk(file: string): Promise<void> {
+  const chunk = Buffer.alloc(1024 * 1024);
+  const handle = await open(file, 'w');
+  try {
+    for (let size = chunk.length; size >= 1; ) {
+      try {
+        await handle.write(chunk, 0, size);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+        size = Math.floor(size / 2);
+      }
+    }
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
