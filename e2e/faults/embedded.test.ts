@@ -256,3 +256,89 @@ async function fillDisk(file: string): Promise<void> {
     await handle.close().catch(() => undefined);
   }
 }
+
+/** A raw HTTP/1.1 connection to the engine: what a client that misbehaves on the wire sends. */
+function rawConnection(api: string, head: { method: string; path: string; headers: Record<string, string> }) {
+  const url = new URL(api);
+  const socket = net.connect(Number(url.port), url.hostname);
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.on('error', () => undefined);
+  const lines = [`${head.method} ${url.pathname}${head.path} HTTP/1.1`, `Host: ${url.host}`, ...Object.entries(head.headers).map(([name, value]) => `${name}: ${value}`)];
+  socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+  return {
+    socket,
+    closed,
+    /** the response's status code once its status line has arrived */
+    status: () => /^HTTP\/1\.1 (\d{3})/.exec(received)?.[1],
+    received: () => received,
+  };
+}
+
+describe('bad input against the running embedded engine', () => {
+  let engine: EmbeddedEngine;
+  let token = '';
+  const jsonHeaders = () => ({ 'content-type': 'application/json', authorization: `Bearer ${token}` });
+
+  beforeAll(async () => {
+    // a short body timeout, so the slow-body test waits seconds rather than the default 30
+    engine = await startEngine(path.join(directory, 'input-data'), { REQUEST_BODY_TIMEOUT_MS: '3000' });
+    token = await registerUser(engine, 'input@example.test');
+  }, 200_000);
+
+  it('refuses a body over the limit with 413 without reading it', { timeout: 60_000 }, async () => {
+    const connection = rawConnection(engine.api, { method: 'POST', path: '/agent/chat', headers: { ...jsonHeaders(), 'content-length': String(50 * 1024 * 1024) } });
+    // 64 KiB of the announced 50 MiB; the answer comes without the rest
+    connection.socket.write(Buffer.alloc(64 * 1024, 0x20));
+    await vi.waitFor(() => expect(connection.status()).toBe('413'), { timeout: 30_000, interval: 50 });
+    expect(connection.received()).toContain('larger than the limit of 1048576 bytes');
+    connection.socket.destroy();
+  });
+
+  it('refuses deeply nested JSON with 400', { timeout: 60_000 }, async () => {
+    const deep = `{"messages":[{"role":"user","content":"hi","extra":${'['.repeat(100_000)}${']'.repeat(100_000)}}]}`;
+    const response = await fetch(`${engine.api}/agent/chat`, { method: 'POST', headers: jsonHeaders(), body: deep });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { detail: string }).detail).toContain('deeper than 64 levels');
+  });
+
+  it('refuses a body that is not UTF-8 with 400 rather than changing the text', { timeout: 60_000 }, async () => {
+    const body = Buffer.concat([Buffer.from('{"messages":[{"role":"user","content":"hello '), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}]}')]);
+    const response = await fetch(`${engine.api}/agent/chat`, { method: 'POST', headers: jsonHeaders(), body });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { detail: string }).detail).toContain('not valid UTF-8');
+    const conversations = (await (await fetch(`${engine.api}/conversations`, { headers: jsonHeaders() })).json()) as { data: unknown[] };
+    expect(conversations.data).toHaveLength(0);
+  });
+
+  it('refuses a NUL in a field with 400 naming the field', { timeout: 60_000 }, async () => {
+    const response = await fetch(`${engine.api}/agent/chat`, { method: 'POST', headers: jsonHeaders(), body: JSON.stringify({ messages: [{ role: 'user', content: 'scale\u0000web' }] }) });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { detail: string }).detail).toContain('body.messages[0].content contains a control character (U+0000)');
+  });
+
+  it('answers stalled and trickled bodies with 408 after the body timeout while other connections are served', { timeout: 120_000 }, async () => {
+    const announced = { ...jsonHeaders(), 'content-length': '4096' };
+    const stalled = rawConnection(engine.api, { method: 'POST', path: '/agent/chat', headers: announced });
+    stalled.socket.write('{"messages":');
+    const trickled = rawConnection(engine.api, { method: 'POST', path: '/agent/chat', headers: announced });
+    const trickle = setInterval(() => trickled.socket.writable && trickled.socket.write(' '), 100);
+    try {
+      // both are pending; a request on another connection is answered meanwhile
+      const health = await fetch(`${engine.api}/health`);
+      expect(health.status).toBe(200);
+      expect(stalled.status()).toBeUndefined();
+      expect(trickled.status()).toBeUndefined();
+      await vi.waitFor(() => expect([stalled.status(), trickled.status()]).toEqual(['408', '408']), { timeout: 60_000, interval: 100 });
+      await Promise.all([stalled.closed, trickled.closed]);
+    } finally {
+      clearInterval(trickle);
+      stalled.socket.destroy();
+      trickled.socket.destroy();
+    }
+    // the engine still serves chats
+    const chat = await readSse(await fetch(`${engine.api}/agent/chat`, { method: 'POST', headers: jsonHeaders(), body: JSON.stringify({ messages: [{ role: 'user', content: 'hello after the slow bodies' }] }) }));
+    expect(chat.at(-1)).toMatchObject({ event: 'completed', data: { status: 'completed' } });
+  });
+});

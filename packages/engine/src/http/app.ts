@@ -23,6 +23,8 @@ import { registerMetrics } from './plugins/metrics.ts';
 import { registerOpenApi } from './openapi/register-openapi.ts';
 import type { EngineMetrics } from '../observability/metrics.ts';
 import { registerStaticUi } from './plugins/static-ui.ts';
+import { registerStrictJsonBody } from './plugins/strict-json-body.ts';
+import { registerRequestBodyTimeout } from './plugins/request-body-timeout.ts';
 import type { DiskWatch } from '../storage/disk-full.ts';
 import { approvalRoutes, type ApprovalRouteDeps } from './routes/approvals/index.ts';
 import { createPriceLookup, type ModelPrice } from '../analytics/model-prices.ts';
@@ -42,7 +44,7 @@ export interface MountedRoutes<Options = unknown> {
 }
 
 export interface AppDeps {
-  server: Pick<ServerConfig, 'bodyLimitBytes' | 'corsOrigins' | 'uiDistDir'> & Partial<Pick<ServerConfig, 'trustProxy' | 'host' | 'publicUrl' | 'allowedHosts'>>;
+  server: Pick<ServerConfig, 'bodyLimitBytes' | 'corsOrigins' | 'uiDistDir'> & Partial<Pick<ServerConfig, 'requestBodyTimeoutMs' | 'trustProxy' | 'host' | 'publicUrl' | 'allowedHosts'>>;
   limits?: { conversationsPerMinute: number; requestsPerWindow?: number; windowSeconds?: number };
   /** where rate-limit counters live when several engines share them (REDIS_URL); in memory otherwise */
   rateLimitRedis?: Redis;
@@ -90,12 +92,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger ?? false,
     bodyLimit: deps.server.bodyLimitBytes,
     routerOptions: { ignoreTrailingSlash: true },
-    // SSE streams can be long; the proxy in front, not Node, decides when a request is too slow.
+    // SSE streams can be long; the proxy in front, not Node, decides when a request is too slow. A slow request body
+    // has its own limit (plugins/request-body-timeout.ts).
     requestTimeout: 0,
     // Only when the operator says a proxy is in front: request.protocol (the cookies' Secure flag) and request.ip
     // then come from X-Forwarded-*, which a client talking to the engine directly could otherwise forge.
     trustProxy: deps.server.trustProxy ?? false,
   });
+  registerStrictJsonBody(app);
+  registerRequestBodyTimeout(app, { timeoutMs: deps.server.requestBodyTimeoutMs ?? 30_000 });
   registerErrorHandler(app, { bodyLimit: deps.server.bodyLimitBytes, ...(deps.disk ? { disk: deps.disk } : {}) });
   registerHostAllowlist(app, {
     bindHost: deps.server.host ?? '127.0.0.1',
