@@ -25,6 +25,7 @@ import type { Config } from './config/index.ts';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { buildApp } from './http/app.ts';
+import { createDiskWatch } from './storage/disk-full.ts';
 import { isLoopbackHost } from './http/plugins/host-allowlist.ts';
 import type { ToolGateway } from './mcp/tool-gateway.ts';
 import { instrumentEventBus } from './observability/instrument-bus.ts';
@@ -303,6 +304,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       readiness: () => ({ mcp: toolStatus() }),
       // only once the MCP server is up: a health probe never starts it (cold start stays cheap)
       clusterHealth: async () => (toolStatus() === 'ready' ? clusterHealth() : undefined),
+      // the embedded database lives in the data dir: a full disk there is named (507 STORAGE_FULL, /health degraded)
+      ...(ownsWholeDatabase ? { disk: createDiskWatch({ dataDir: config.storage.dataDir }) } : {}),
       routes: [
         {
           plugin: agentRoutes,

@@ -8,6 +8,7 @@
  */
 import { GraphRecursionError, isGraphBubbleUp } from '@langchain/langgraph';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
+import { describeDiskFull, isDiskFull } from '../storage/disk-full.ts';
 import type { AgentEvent, AgentEventPayload, AgentEventType, CompletedStatus } from '@skyflo/protocol';
 import type { ModelMessage } from 'ai';
 import type { AgentGraph } from '../graph/build-graph.ts';
@@ -97,6 +98,7 @@ function describeBus(error: unknown): string {
  * went away (a restart, a failover) is said to be unavailable: the conversation is fine, the run is what was lost.
  */
 function describeStorageFailure(error: unknown, database: string | undefined): string {
+  if (isDiskFull(error)) return `The disk holding the database is full (the database said: ${describeDiskFull(error)}), so this run was ended and nothing more was written. Free space on the engine's data dir (GET /api/v1/health names it), then send your message again.`;
   if (isDatabaseUnavailable(error)) {
     return `The database${database ? ` (${database})` : ''} became unavailable during this run (${unavailableReason(error)}), so it was ended. What was saved before is kept in the conversation; once GET /api/v1/health reports the database ok, reload the conversation and send your message again.`;
   }
@@ -340,7 +342,7 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
     failure = describeStorageFailure(storageFailure, storage.label);
     status = 'error';
     awaitingApproval = false;
-    await emit('workflow.error', { error: failure, code: 'STORAGE_UNAVAILABLE' });
+    await emit('workflow.error', { error: failure, code: isDiskFull(storageFailure) ? 'STORAGE_FULL' : 'STORAGE_UNAVAILABLE' });
   }
 
   if (busFailure) {

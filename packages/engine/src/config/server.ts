@@ -29,6 +29,8 @@ export const serverConfigSchema = z
     LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { error: 'must be auto, json or pretty' }).default('auto'),
     /** Largest accepted request body in bytes; larger bodies get 413. */
     BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
+    /** How long a client may take to send a whole request; a slower one gets 408 (slow or stalled bodies). */
+    REQUEST_BODY_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
     /** Comma-separated origins allowed to call the API with credentials (the dev UI). */
     CORS_ORIGINS: commaList.default(['http://localhost:3000', 'http://localhost:3001']),
     /** Streamable HTTP URL of a separate MCP server; unset runs the MCP server embedded in this process. */
@@ -81,6 +83,7 @@ export const serverConfigSchema = z
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    requestBodyTimeoutMs: env.REQUEST_BODY_TIMEOUT_MS,
     corsOrigins: env.CORS_ORIGINS,
     mcpServerUrl: env.MCP_SERVER_URL,
     mcpAuthToken: env.MCP_AUTH_TOKEN,

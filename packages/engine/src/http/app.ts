@@ -23,6 +23,9 @@ import { registerMetrics } from './plugins/metrics.ts';
 import { registerOpenApi } from './openapi/register-openapi.ts';
 import type { EngineMetrics } from '../observability/metrics.ts';
 import { registerStaticUi } from './plugins/static-ui.ts';
+import { registerStrictJsonBody } from './plugins/strict-json-body.ts';
+import { registerRequestBodyTimeout } from './plugins/request-body-timeout.ts';
+import type { DiskWatch } from '../storage/disk-full.ts';
 import { approvalRoutes, type ApprovalRouteDeps } from './routes/approvals/index.ts';
 import { createPriceLookup, type ModelPrice } from '../analytics/model-prices.ts';
 import { analyticsRoutes } from './routes/analytics/index.ts';
@@ -41,7 +44,7 @@ export interface MountedRoutes<Options = unknown> {
 }
 
 export interface AppDeps {
-  server: Pick<ServerConfig, 'bodyLimitBytes' | 'corsOrigins' | 'uiDistDir'> & Partial<Pick<ServerConfig, 'trustProxy' | 'host' | 'publicUrl' | 'allowedHosts'>>;
+  server: Pick<ServerConfig, 'bodyLimitBytes' | 'corsOrigins' | 'uiDistDir'> & Partial<Pick<ServerConfig, 'requestBodyTimeoutMs' | 'trustProxy' | 'host' | 'publicUrl' | 'allowedHosts'>>;
   limits?: { conversationsPerMinute: number; requestsPerWindow?: number; windowSeconds?: number };
   /** where rate-limit counters live when several engines share them (REDIS_URL); in memory otherwise */
   rateLimitRedis?: Redis;
@@ -62,6 +65,8 @@ export interface AppDeps {
   readiness?: HealthRouteDeps['readiness'];
   /** the clusters' reachability for GET /health (issue 22) */
   clusterHealth?: HealthRouteDeps['clusters'];
+  /** the embedded database's disk: a full one answers 507 STORAGE_FULL and makes /health degraded */
+  disk?: DiskWatch;
   /** Prometheus metrics: the per-request hook and GET /metrics (optionally behind METRICS_TOKEN) */
   metrics?: { metrics: EngineMetrics; token?: string };
   /** ANALYTICS_MODEL_PRICES: prices that replace or extend the built-in table */
@@ -87,13 +92,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger ?? false,
     bodyLimit: deps.server.bodyLimitBytes,
     routerOptions: { ignoreTrailingSlash: true },
-    // SSE streams can be long; the proxy in front, not Node, decides when a request is too slow.
+    // SSE streams can be long; the proxy in front, not Node, decides when a request is too slow. A slow request body
+    // has its own limit (plugins/request-body-timeout.ts).
     requestTimeout: 0,
     // Only when the operator says a proxy is in front: request.protocol (the cookies' Secure flag) and request.ip
     // then come from X-Forwarded-*, which a client talking to the engine directly could otherwise forge.
     trustProxy: deps.server.trustProxy ?? false,
   });
-  registerErrorHandler(app, { bodyLimit: deps.server.bodyLimitBytes, ...(deps.storage.label ? { database: deps.storage.label } : {}) });
+  registerStrictJsonBody(app);
+  registerRequestBodyTimeout(app, { timeoutMs: deps.server.requestBodyTimeoutMs ?? 30_000 });
+  registerErrorHandler(app, { bodyLimit: deps.server.bodyLimitBytes, ...(deps.storage.label ? { database: deps.storage.label } : {}), ...(deps.disk ? { disk: deps.disk } : {}) });
   registerHostAllowlist(app, {
     bindHost: deps.server.host ?? '127.0.0.1',
     ...(deps.server.publicUrl ? { publicUrl: deps.server.publicUrl } : {}),
@@ -127,7 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registerAuthenticate(api, deps.accounts.authenticate);
       registerRejectControlCharacters(api);
       registerRequestRateLimit(api, { max: deps.limits?.requestsPerWindow ?? 600, windowSeconds: deps.limits?.windowSeconds ?? 60, exemptPrefix: `${API_PREFIX}/health` });
-      await api.register(healthRoutes, { storage: deps.storage, ...(deps.bus ? { bus: deps.bus } : {}), readiness: deps.readiness, ...(deps.clusterHealth ? { clusters: deps.clusterHealth } : {}) });
+      await api.register(healthRoutes, { storage: deps.storage, ...(deps.bus ? { bus: deps.bus } : {}), readiness: deps.readiness, ...(deps.clusterHealth ? { clusters: deps.clusterHealth } : {}), ...(deps.disk ? { disk: deps.disk.health } : {}) });
       await api.register(authRoutes, { accounts: deps.accounts, accessTokenTtlSeconds: deps.accessTokenTtlSeconds });
       await api.register(teamRoutes, { accounts: deps.accounts });
       await api.register(auditRoutes, { audit: deps.storage.audit, users: deps.storage.users, conversations: deps.storage.conversations });

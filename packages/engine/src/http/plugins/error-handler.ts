@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { isSkyfloError } from '../../errors/skyflo-error.ts';
 import { databaseRetryAfterSeconds, isDatabaseUnavailable, unavailableReason } from '../../storage/database-unavailable.ts';
+import type { DiskWatch } from '../../storage/disk-full.ts';
 
 interface ErrorWithStatus {
   statusCode?: number;
@@ -44,8 +45,14 @@ function statusOf(error: FastifyError | ErrorWithStatus): number {
  * One error handler for the whole API: 4xx answers `{detail}` with a message meant for the caller; 5xx answers
  * a generic message and logs the real error, so stack traces and SQL never reach users.
  */
-export function registerErrorHandler(app: FastifyInstance, options: { bodyLimit: number; /** names the database in a 503 (Storage.label) */ database?: string }): void {
-  app.setErrorHandler((error: FastifyError | ErrorWithStatus, request, reply) => {
+export function registerErrorHandler(app: FastifyInstance, options: { bodyLimit: number; /** names the database in a 503 (Storage.label) */ database?: string; disk?: Pick<DiskWatch, 'classify'> }): void {
+  app.setErrorHandler(async (error: FastifyError | ErrorWithStatus, request, reply) => {
+    // a full disk under the embedded database: say so (what is full, where) rather than a bare 500
+    const full = await options.disk?.classify(error);
+    if (full) {
+      request.log.error({ err: error }, full.message);
+      return reply.code(full.statusCode).send({ detail: full.message, code: full.code });
+    }
     // The database is down (restarting, failing over): not a bug, and it passes. Say so, and when to come back.
     if (isDatabaseUnavailable(error)) {
       request.log.warn({ err: error }, 'request failed: the database is unavailable');

@@ -15,6 +15,8 @@ export interface HealthRouteDeps {
    * server is still loading, or lists no clusters). An unreachable cluster makes the engine `degraded`.
    */
   clusters?: () => Promise<{ ok: boolean; detail: string } | undefined>;
+  /** the embedded database's disk (storage/disk-full.ts): a full one makes the engine `degraded` */
+  disk?: () => Promise<{ ok: boolean; detail: string }>;
 }
 
 /** A database that does not answer within this long counts as failing (a hung connection must not hang /health). */
@@ -44,13 +46,13 @@ const describeBus = (health: BusHealth) => (health.status === 'ok' ? 'ok' : `err
  * `status: "degraded"` and the failing component named when the database or the event bus is down (a degraded
  * engine still serves reads; chats end with a clear error until the component is back).
  */
-export const healthRoutes: FastifyPluginAsync<HealthRouteDeps> = async (app, { storage, bus, readiness, clusters }) => {
+export const healthRoutes: FastifyPluginAsync<HealthRouteDeps> = async (app, { storage, bus, readiness, clusters, disk }) => {
   const config = { public: true };
   app.get('/health', { config }, async (request) => {
-    const [database, clusterHealth] = await Promise.all([pingDatabase(storage), clusters?.().catch((error: unknown) => ({ ok: false, detail: `error: ${error instanceof Error ? error.message : String(error)}` }))]);
+    const [database, clusterHealth, diskHealth] = await Promise.all([pingDatabase(storage), clusters?.().catch((error: unknown) => ({ ok: false, detail: `error: ${error instanceof Error ? error.message : String(error)}` })), disk?.()]);
     const busHealth: BusHealth = bus?.health() ?? { status: 'ok' };
-    const components = { database: database.ok ? 'ok' : `error: ${database.error}`, bus: describeBus(busHealth), ...(clusterHealth ? { clusters: clusterHealth.detail } : {}) };
-    const degraded = !database.ok || busHealth.status !== 'ok' || clusterHealth?.ok === false;
+    const components = { database: database.ok ? 'ok' : `error: ${database.error}`, bus: describeBus(busHealth), ...(clusterHealth ? { clusters: clusterHealth.detail } : {}), ...(diskHealth ? { disk: diskHealth.detail } : {}) };
+    const degraded = !database.ok || busHealth.status !== 'ok' || clusterHealth?.ok === false || diskHealth?.ok === false;
     if (degraded) request.log.warn({ components }, 'health check: degraded');
     return { ...readiness?.(), status: degraded ? 'degraded' : 'ok', components };
   });

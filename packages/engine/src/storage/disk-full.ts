@@ -1,0 +1,99 @@
+/**
+ * A full disk under the embedded database (PGlite in SKYFLO_DATA_DIR) named as such. PGlite answers
+ * `could not extend file "base/5/16427": No space left on device` (SQLSTATE 53100, disk_full, in the error's cause)
+ * and node answers ENOSPC; without this the engine answered a bare 500 and /health said ok. PostgreSQL fails
+ * inside the transaction, so nothing of the refused write is kept: freeing space is all the recovery there is.
+ */
+import { readFile, statfs } from 'node:fs/promises';
+import path from 'node:path';
+import { SkyfloError } from '../errors/skyflo-error.ts';
+
+const DISK_FULL_SQLSTATE = '53100';
+/** below this much free space the data dir's disk counts as full for /health (a write needs a few pages and WAL) */
+const lowSpaceBytes = 8 * 1024 * 1024;
+
+/** Whether `error` (or one of its causes) is a disk_full from the database or ENOSPC from the file system. */
+export function isDiskFull(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 8; depth += 1) {
+    if (typeof current !== 'object') return false;
+    const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
+    if (code === DISK_FULL_SQLSTATE || code === 'ENOSPC') return true;
+    if (typeof message === 'string' && message.includes('No space left on device')) return true;
+    current = cause;
+  }
+  return false;
+}
+
+export class StorageFullError extends SkyfloError {
+  readonly code = 'STORAGE_FULL';
+  override readonly statusCode = 507;
+  constructor(message: string) {
+    super(message);
+    this.name = 'StorageFullError';
+  }
+}
+
+interface DiskSpace {
+  mount: string;
+  freeBytes: number;
+}
+
+/** The mount point holding `target` (the longest mount point that prefixes it), from /proc/self/mountinfo. */
+async function mountOf(target: string): Promise<string> {
+  const table = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const points = table.split('\n').map((line) => line.split(' ')[4]?.replace(/\\040/g, ' ')).filter((point): point is string => Boolean(point));
+  const resolved = path.resolve(target);
+  const holding = points.filter((point) => resolved === point || resolved.startsWith(point.endsWith('/') ? point : `${point}/`));
+  return holding.sort((a, b) => b.length - a.length)[0] ?? '/';
+}
+
+const formatBytes = (bytes: number) => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${bytes} bytes`);
+
+export interface DiskWatch {
+  /** the typed error for a disk_full failure, undefined for any other; a disk_full marks /health degraded */
+  classify(error: unknown): Promise<StorageFullError | undefined>;
+  /** /health's `disk` component: degraded while the data dir's disk is (nearly) full or a write just failed for it */
+  health(): Promise<{ ok: boolean; detail: string }>;
+}
+
+/** Watches the disk holding `dataDir` (the embedded database's). */
+export function createDiskWatch({ dataDir }: { dataDir: string }): DiskWatch {
+  /** free bytes when the last write failed with disk_full; cleared once more than that is free */
+  let freeAtFailure: number | undefined;
+  const space = async (): Promise<DiskSpace | undefined> => {
+    try {
+      const stats = await statfs(dataDir);
+      return { mount: await mountOf(dataDir), freeBytes: Number(stats.bavail) * Number(stats.bsize) };
+    } catch {
+      return undefined;
+    }
+  };
+  const where = (disk: DiskSpace | undefined) => (disk ? `${dataDir} on ${disk.mount}, ${formatBytes(disk.freeBytes)} free` : dataDir);
+  return {
+    async classify(error) {
+      if (!isDiskFull(error)) return undefined;
+      const disk = await space();
+      freeAtFailure = disk?.freeBytes ?? 0;
+      const said = describeDiskFull(error);
+      return new StorageFullError(`The disk holding the database is full (${where(disk)}): ${said}. Free space there; nothing was written.`);
+    },
+    async health() {
+      const disk = await space();
+      if (!disk) return { ok: true, detail: 'ok' };
+      if (freeAtFailure !== undefined && disk.freeBytes > freeAtFailure + lowSpaceBytes) freeAtFailure = undefined;
+      const full = disk.freeBytes < lowSpaceBytes || freeAtFailure !== undefined;
+      return full ? { ok: false, detail: `error: the disk holding the database is full (${where(disk)}); free space there` } : { ok: true, detail: 'ok' };
+    },
+  };
+}
+
+/** the innermost message that names the failure (PGlite's "could not extend file …: No space left on device") */
+export function describeDiskFull(error: unknown): string {
+  let said = 'No space left on device';
+  for (let current = error, depth = 0; current && typeof current === 'object' && depth < 8; depth += 1) {
+    const { message, cause } = current as { message?: unknown; cause?: unknown };
+    if (typeof message === 'string' && message.includes('No space left on device')) said = message;
+    current = cause;
+  }
+  return said;
+}
