@@ -196,7 +196,7 @@ async function runFault(index: number, fault: string, injection: Injection): Pro
   const verification = await verifyAudit(replicas[0]!, admin);
   const exited = replicas.filter((replica) => replica.child.exitCode !== null || replica.child.signalCode !== null);
   const problems = [...strikeProblems, ...exited.map((replica) => `${replica.name} exited by itself:\n${replica.output().slice(-2000)}`), ...verdicts.flatMap((verdict) => verdict.problems), ...records.flatMap((record) => (record.decided ? [] : [`${record.callId} was never decided: ${record.errors.join(' | ').slice(0, 400)}`]))];
-  if (!verification.ok) problems.push(`/audit/verify: ${JSON.stringify(verification.broken_at)}`);
+  if (!verification.ok) problems.push(`/audit/verify: ${JSON.stringify(verification)}`);
   const row: FaultRow = {
     fault,
     flows: records.length,

@@ -85,7 +85,8 @@ export function judgeFlow(options: { record: FlowRecord; writes: number; cards: 
   const streamText = tokens.join('');
   const completed = record.approvalFrames.findLast((frame) => frame.event === 'completed');
   const streamCompleted = completed?.data['status'] === 'completed';
-  if (streamCompleted && streamText !== record.plan.expectedAnswer) problems.push(`${record.callId}: the stream showed ${JSON.stringify(streamText)}, the model said ${JSON.stringify(record.plan.expectedAnswer)}`);
-  if (!streamCompleted && !record.plan.expectedAnswer.startsWith(streamText)) problems.push(`${record.callId}: the broken stream showed text the model never said in that order: ${JSON.stringify(streamText)}`);
+  const seen = () => record.approvalFrames.map((frame) => `${frame.id ?? '-'}:${frame.event}${frame.event === 'workflow.error' || frame.event === 'completed' ? JSON.stringify(frame.data).slice(0, 300) : ''}`).join(' ');
+  if (streamCompleted && streamText !== record.plan.expectedAnswer) problems.push(`${record.callId}: the stream showed ${JSON.stringify(streamText)}, the model said ${JSON.stringify(record.plan.expectedAnswer)} (frames: ${seen()})`);
+  if (!streamCompleted && !record.plan.expectedAnswer.startsWith(streamText)) problems.push(`${record.callId}: the broken stream showed text the model never said in that order: ${JSON.stringify(streamText)} (frames: ${seen()})`);
   return { callId: record.callId, writes, cardStatus: card?.status, cardError: card?.error, decisionAudited, executionAudited, streamText, streamCompleted, problems };
 }
