@@ -30,7 +30,9 @@ export interface RedisEventBusOptions {
 }
 
 /**
- * INCR, buffer and PUBLISH in one script. Why a script: Redis runs it atomically, so the order in which
+ * INCR, buffer and PUBLISH in one script. The counter never goes below the last index this process published for the run
+ * (ARGV[6]): a Redis restarted empty would otherwise count from 1 again, and subscribers, who drop indexes they have
+ * seen, would silently skip the run's next events (issue 32's fault suite). Why a script: Redis runs it atomically, so the order in which
  * messages are published on the channel is exactly their index order even when two processes publish to
  * the same run, and a message is in the buffer no later than it is on the channel (which is what makes
  * subscribe-then-read-buffer gap-free). The message JSON is assembled from pre-encoded parts so Lua's
@@ -38,6 +40,10 @@ export interface RedisEventBusOptions {
  */
 const publishScript = `
 local index = redis.call('INCR', KEYS[1])
+if index <= tonumber(ARGV[6]) then
+  index = tonumber(ARGV[6]) + 1
+  redis.call('SET', KEYS[1], index)
+end
 local message = '{"index":' .. index .. ',"event":' .. ARGV[1] .. ',"data":' .. ARGV[2] .. '}'
 redis.call('ZADD', KEYS[2], index, message)
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -1 - tonumber(ARGV[5]))
@@ -56,6 +62,8 @@ type PublishingRedis = Redis & {
     channel: string,
     ttlSeconds: number,
     maxBuffered: number,
+    /** the last index this process published for the run: a Redis that lost its counter (a restart) never reuses one */
+    floor: number,
   ): Promise<number>;
 };
 
@@ -241,7 +249,7 @@ export function createRedisEventBus(options: RedisEventBusOptions): ReadyEventBu
       let index: number;
       try {
         index = Number(
-          await publisher.skyfloPublish(keys.index(runId), keys.buffer(runId), JSON.stringify(event), JSON.stringify(data), keys.channel(runId), bufferTtlSeconds, maxBufferedEvents),
+          await publisher.skyfloPublish(keys.index(runId), keys.buffer(runId), JSON.stringify(event), JSON.stringify(data), keys.channel(runId), bufferTtlSeconds, maxBufferedEvents, lastPublished.get(runId) ?? 0),
         );
       } catch (error) {
         // Redis is gone: this process's own subscribers (the stream of a run started here) still get the event, with

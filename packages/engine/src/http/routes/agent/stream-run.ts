@@ -55,6 +55,10 @@ export const deadRunMessage = 'The engine process running this run stopped befor
 export const eventStreamFailedMessage = (detail: string) =>
   `The event stream failed (${detail}), so this run's last events could not reach this stream; the engine running the run was not stopped by it. What the run produced is saved in the conversation: reload it once GET /api/v1/health reports the bus ok.`;
 
+/** The bus delivered a later event of the run without the ones before it: they were lost on the way (issue 32). */
+export const eventsLostMessage =
+  "Some of this run's events were lost by the event stream (the event bus was down or restarted), so this stream stops here rather than show the answer with a hole in it. The run goes on in the engine, and what it produces is saved in the conversation: reload it to see all of it.";
+
 export const lostEndMessage =
   'The run ended, but its last events did not reach this stream (the event stream lost them, or its engine stopped as it ended). What it produced is saved in the conversation: reload it to see the outcome.';
 
@@ -136,11 +140,21 @@ export async function streamRun(input: StreamRunInput): Promise<void> {
 
   // `ready` first, then replayed and live frames in bus order
   response.write(sseFrame('ready', { type: 'ready', run_id: input.runId, conversation_id: input.conversationId }));
+  let lastIndex = input.afterIndex ?? 0;
   unsubscribe = await bus.subscribe(
     input.runId,
     (message) => {
+      const skipped = message.index > lastIndex + 1;
+      lastIndex = Math.max(lastIndex, message.index);
       // Only this conversation's events: a run id alone must not open another user's run.
       if (!open || message.data['conversation_id'] !== input.conversationId) return;
+      if (skipped) {
+        // Events the bus lost (published while Redis was down, or gone with a Redis restart): going on would show an
+        // answer with a hole in it, so the stream ends here and says where the whole of it is.
+        write(sseFrame('completed', { type: 'completed', status: 'error', error: eventsLostMessage, conversation_id: input.conversationId, run_id: input.runId, timestamp: Date.now(), duration: 0, duration_ms: 0 }));
+        close();
+        return;
+      }
       write(frameOf(message));
       armHeartbeat();
       if (closingEvents.has(message.event)) close();
