@@ -15,7 +15,7 @@ export function writesOf(kube: KubeSim, deployment: string): number {
   return kube.calls.filter((call) => target.test(call.path) && ['patch', 'update'].includes(call.verb ?? '') && !call.query['dryRun'] && call.status < 400).length;
 }
 
-export async function readCard(replica: Replica, user: FlowUser, conversationId: string, callId: string): Promise<{ status: number; card?: ToolExecutionRecord }> {
+export async function readCard(replica: Replica, user: FlowUser, conversationId: string, callId: string): Promise<{ status: number; card?: ToolExecutionRecord; shape?: string }> {
   const response = await fetch(`${replica.url}/conversations/${conversationId}`, { headers: { authorization: `Bearer ${user.token}` }, signal: AbortSignal.timeout(30_000) });
   if (!response.ok) return { status: response.status };
   const body = (await response.json()) as { messages: TimelineEntry[] };
@@ -23,7 +23,9 @@ export async function readCard(replica: Replica, user: FlowUser, conversationId:
     if (entry.type !== 'assistant') continue;
     for (const segment of entry.segments) if (segment.kind === 'tool' && segment.toolExecution.call_id === callId) return { status: 200, card: segment.toolExecution };
   }
-  return { status: 200 };
+  // what the stored conversation holds instead, for the problem's text
+  const shape = body.messages.map((entry) => (entry.type === 'assistant' ? `assistant[${entry.segments.map((segment) => (segment.kind === 'tool' ? `tool:${segment.toolExecution.call_id}:${segment.toolExecution.status}` : segment.kind)).join(',')}]${entry.error ? `(error: ${entry.error.slice(0, 120)})` : ''}` : entry.type)).join(' ');
+  return { status: 200, shape };
 }
 
 export interface AuditRow {
@@ -62,7 +64,7 @@ export interface FlowVerdict {
 }
 
 /** Judges one flow once the system has settled; `problems` lists each broken promise in words a reader can act on. */
-export function judgeFlow(options: { record: FlowRecord; writes: number; cards: Array<{ replica: string; status: number; card?: ToolExecutionRecord }>; audit: AuditRow[] }): FlowVerdict {
+export function judgeFlow(options: { record: FlowRecord; writes: number; cards: Array<{ replica: string; status: number; card?: ToolExecutionRecord; shape?: string }>; audit: AuditRow[] }): FlowVerdict {
   const { record, writes, cards, audit } = options;
   const problems: string[] = [];
   // a decision names its call as the record's subject, an execution in its details
@@ -75,7 +77,7 @@ export function judgeFlow(options: { record: FlowRecord; writes: number; cards: 
   const statuses = new Set(cards.map((entry) => entry.card?.status ?? 'none'));
   if (statuses.size > 1) problems.push(`${record.callId}: replicas disagree on the card (${[...statuses].join(' / ')})`);
   if (record.decided || card?.decided_by) {
-    if (!card) problems.push(`${record.callId}: decided but no card in the stored conversation`);
+    if (!card) problems.push(`${record.callId}: decided but no card in the stored conversation (it holds: ${cards[0]?.shape ?? 'nothing readable'})`);
     else if (!settledStatuses.has(card.status)) problems.push(`${record.callId}: card left ${card.status} after the fault`);
     else if (writes === 0 && card.status !== 'denied' && !card.error) problems.push(`${record.callId}: not executed, and the card gives no reason (${card.status})`);
     if (!decisionAudited) problems.push(`${record.callId}: decided without an approval.* audit record`);

@@ -145,10 +145,15 @@ export async function runUserFlow(plan: FlowPlan, replicas: () => Replica[], cal
       if (response?.ok) {
         record.decided = true;
         await followRun({ first: response, replicas, start: plan.approveOn + attempt, user: plan.user, frames: record.approvalFrames, record, conversationId: () => record.conversationId, stage: 'approve', observe });
-      } else if (response?.status === 409 && record.decisionStatuses.slice(0, -1).some((status) => status === 0 || status >= 500)) {
+        continue;
+      }
+      const detail = response ? await response.text().catch(() => '') : '';
+      // "already decided" after an attempt of ours that got no answer: that attempt decided it (a 409 for a run still
+      // holding the conversation, RUN_IN_PROGRESS, is not a decision: asked again once the run lets go)
+      if (response?.status === 409 && /was already \w+; nothing was executed again/.test(detail) && record.decisionStatuses.slice(0, -1).some((status) => status === 0 || status >= 500)) {
         record.decided = true;
       } else {
-        if (response) record.errors.push(`approve answered ${response.status}: ${(await response.text().catch(() => '')).slice(0, 200)}`);
+        if (response) record.errors.push(`approve answered ${response.status}: ${detail.slice(0, 200)}`);
         await pause(attempt);
       }
     }
