@@ -32,10 +32,10 @@ export interface ChainedFields {
   ip: string | null;
 }
 
-export function hashAuditRecord(fields: ChainedFields, prevHash: string): string {
-  const canonical = canonicalJson({
+/** A record's content as both hashes name it (snake_case, as the API shows it); canonicalJson sorts the keys. */
+function contentFields(fields: Omit<ChainedFields, 'sequence'>) {
+  return {
     id: fields.id,
-    sequence: fields.sequence,
     at: fields.at.toISOString(),
     actor_id: fields.actorId,
     action: fields.action,
@@ -45,26 +45,17 @@ export function hashAuditRecord(fields: ChainedFields, prevHash: string): string
     subject_id: fields.subjectId,
     details: fields.details,
     ip: fields.ip,
-    prev_hash: prevHash,
-  });
+  };
+}
+
+export function hashAuditRecord(fields: ChainedFields, prevHash: string): string {
+  const canonical = canonicalJson({ ...contentFields(fields), sequence: fields.sequence, prev_hash: prevHash });
   return createHash('sha256').update(canonical).digest('hex');
 }
 
 /** The v2 content digest: what the engine signs; the chain link covers it (sequence and position are the chain's). */
 export function auditContentDigest(fields: Omit<ChainedFields, 'sequence'>): string {
-  const canonical = canonicalJson({
-    v: 2,
-    id: fields.id,
-    at: fields.at.toISOString(),
-    actor_id: fields.actorId,
-    action: fields.action,
-    conversation_id: fields.conversationId,
-    tool: fields.tool,
-    subject_type: fields.subjectType,
-    subject_id: fields.subjectId,
-    details: fields.details,
-    ip: fields.ip,
-  });
+  const canonical = canonicalJson({ v: 2, ...contentFields(fields) });
   return createHash('sha256').update(canonical).digest('hex');
 }
 
