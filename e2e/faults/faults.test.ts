@@ -23,7 +23,7 @@ import { startThrowawayPostgres, startThrowawayRedis, type ThrowawayPostgres, ty
 import { kubectlPath } from '@skyflo/testkit/tools';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { judgeFlow, readAudit, readCard, verifyAudit, writesOf, type FlowVerdict } from './support/fault-checks.ts';
+import { judgeFlow, readAudit, readCard, settledStatuses, verifyAudit, writesOf, type FlowVerdict } from './support/fault-checks.ts';
 import { killReplica, readHealth, startReplica, stopReplica, type Replica, type ReplicaSettings } from './support/replicas.ts';
 import { runUserFlow, type FlowObserver, type FlowRecord, type FlowUser } from './support/user-flow.ts';
 
@@ -181,7 +181,9 @@ async function runFault(index: number, fault: string, injection: Injection): Pro
         records.map(async (record) => {
           if (!record.conversationId) return true;
           const { card } = await readCard(replicas[0]!, record.plan.user, record.conversationId, record.callId);
-          return !card || ['completed', 'error', 'denied', 'awaiting_approval'].includes(card.status);
+          // a decided call must end somewhere: a run the fault cut off is closed once its lease lapses (the card then
+          // says it did not run, or that its outcome is unknown); an undecided one may still wait for its approval
+          return !card || settledStatuses.has(card.status) || (!record.decided && card.status === 'awaiting_approval');
         }),
       );
       if (!cardsSettled.every(Boolean)) throw new Error('cards still moving');

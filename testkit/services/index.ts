@@ -2,3 +2,4 @@
 export { freeLoopbackPort } from './free-loopback-port.ts';
 export { startThrowawayPostgres, type ThrowawayPostgres } from './throwaway-postgres.ts';
 export { startThrowawayRedis, type ThrowawayRedis } from './throwaway-redis.ts';
+export { startServeProcess, type ServeProcess } from './serve-process.ts';

@@ -2,17 +2,12 @@
  * One real embedded engine (`skyflo serve`, PGlite in SKYFLO_DATA_DIR) spawned as a user runs it, which the fault
  * suites kill with SIGKILL, restart on the same data dir, or starve of disk.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { repoRoot } from '@skyflo/testkit/tools';
-import { vi } from 'vitest';
+import { startServeProcess, type ServeProcess } from '@skyflo/testkit/services';
 
-export interface EmbeddedEngine {
-  child: ChildProcess;
+export interface EmbeddedEngine extends Omit<ServeProcess, 'url' | 'kill' | 'stop'> {
   /** e.g. http://127.0.0.1:40123/api/v1 */
   api: string;
-  /** everything the process printed so far (stdout and stderr) */
-  output(): string;
   /** SIGKILL, resolved once the process is gone */
   kill(): Promise<void>;
   /** SIGTERM, then SIGKILL when it is still running after a while */
@@ -27,12 +22,9 @@ export interface EmbeddedEngineOptions {
   env?: Record<string, string>;
 }
 
-const exited = (child: ChildProcess) => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve())));
-
 export async function startEmbeddedEngine(options: EmbeddedEngineOptions): Promise<EmbeddedEngine> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'packages/cli/bin/skyflo.mjs'), 'serve', '--port', '0'], {
+  const engine = await startServeProcess({
     env: {
-      PATH: process.env.PATH ?? '',
       HOME: options.home,
       SKYFLO_DATA_DIR: options.dataDir,
       KUBECONFIG: options.kubeconfig,
@@ -45,44 +37,8 @@ export async function startEmbeddedEngine(options: EmbeddedEngineOptions): Promi
       LOG_LEVEL: 'info',
       ...options.env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const kill = async () => {
-    const gone = exited(child);
-    child.kill('SIGKILL');
-    await gone;
-  };
-  try {
-    // seconds idle, tens of seconds on a loaded two-core machine: the limit is far from both
-    const url = await vi.waitFor(
-      () => {
-        if (child.exitCode !== null) return new Error(`the engine exited:\n${output}`);
-        const found = /listening on (http:\/\/[^"\s]+)/.exec(output)?.[1];
-        if (!found) throw new Error(`the engine did not start:\n${output}`);
-        return found;
-      },
-      { timeout: 150_000, interval: 50 },
-    );
-    if (url instanceof Error) throw url;
-    return {
-      child,
-      api: `${url}/api/v1`,
-      output: () => output,
-      kill,
-      async stop() {
-        const gone = exited(child);
-        child.kill('SIGTERM');
-        const stopped = await Promise.race([gone.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000))]);
-        if (!stopped) await kill();
-      },
-    };
-  } catch (error) {
-    await kill();
-    throw error;
-  }
+  return { child: engine.child, api: engine.url, output: engine.output, kill: () => engine.kill(), stop: () => engine.stop() };
 }
 
 /** A small API client for one user of an engine. */

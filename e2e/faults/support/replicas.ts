@@ -3,11 +3,9 @@
  * one set of secrets, as a scaled-out install runs them. A replica can be killed (-9), frozen (SIGSTOP) and thawed,
  * and started again on the same data dir.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
-import { repoRoot } from '@skyflo/testkit/tools';
-import { vi } from 'vitest';
+import { startServeProcess, type ServeProcess } from '@skyflo/testkit/services';
 
 export interface ReplicaSettings {
   directory: string;
@@ -21,12 +19,9 @@ export interface ReplicaSettings {
   env?: Record<string, string>;
 }
 
-export interface Replica {
+/** One replica: a `skyflo serve` process with the name its data dir has (kept across restarts). */
+export interface Replica extends ServeProcess {
   name: string;
-  /** http://127.0.0.1:<port>/api/v1 of the current process */
-  url: string;
-  child: ChildProcess;
-  output(): string;
 }
 
 const sharedSecrets = {
@@ -38,9 +33,8 @@ const sharedSecrets = {
 };
 
 export async function startReplica(name: string, settings: ReplicaSettings): Promise<Replica> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'packages/cli/bin/skyflo.mjs'), 'serve', '--port', '0'], {
+  const replica = await startServeProcess({
     env: {
-      PATH: process.env.PATH ?? '',
       HOME: settings.directory,
       SKYFLO_DATA_DIR: path.join(settings.directory, name),
       POSTGRES_DATABASE_URL: settings.databaseUrl,
@@ -59,46 +53,13 @@ export async function startReplica(name: string, settings: ReplicaSettings): Pro
       RATE_LIMIT_PER_MINUTE: '100000',
       ...settings.env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  try {
-    // seconds idle, tens of seconds on a loaded two-core machine: the limit only ends a start that hangs
-    const url = await vi.waitFor(
-      () => {
-        if (child.exitCode !== null) return new Error(`replica ${name} exited (${child.exitCode}):\n${output}`);
-        const found = /listening on (http:\/\/[^"\s]+)/.exec(output)?.[1];
-        if (!found) throw new Error(`replica ${name} did not start:\n${output.slice(-4000)}`);
-        return found;
-      },
-      { timeout: 180_000, interval: 50 },
-    );
-    if (url instanceof Error) throw url;
-    return { name, url: `${url}/api/v1`, child, output: () => output };
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
+  return { name, ...replica };
 }
 
-export async function killReplica(replica: Replica, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
-  if (replica.child.exitCode !== null || replica.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => replica.child.once('exit', resolve));
-  replica.child.kill(signal);
-  await exited;
-}
+export const killReplica = (replica: Replica): Promise<void> => replica.kill('SIGKILL');
 
-export async function stopReplica(replica: Replica): Promise<void> {
-  if (replica.child.exitCode !== null || replica.child.signalCode !== null) return;
-  replica.child.kill('SIGCONT');
-  const exited = new Promise((resolve) => replica.child.once('exit', resolve));
-  replica.child.kill('SIGTERM');
-  const timer = setTimeout(() => replica.child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
+export const stopReplica = (replica: Replica): Promise<void> => replica.stop();
 
 export interface HealthReading {
   status: number;

@@ -6,29 +6,26 @@
  * get 503 with Retry-After while it is down, and once it is back a new chat works without restarting the engine.
  * The database is a cluster of this test's own (@skyflo/testkit/services), so stopping it touches nothing else.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { repoRoot } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PlatformStorage } from '../src/ports/index.ts';
 import { isDatabaseUnavailable } from '../src/storage/database-unavailable.ts';
 import { createPostgresStorage } from '../src/storage/postgres-storage.ts';
 import { iterateSse, readSse, type SseFrame } from '../src/testing/read-sse.ts';
-import { startThrowawayPostgres, type ThrowawayPostgres } from '@skyflo/testkit/services';
+import { startServeProcess, startThrowawayPostgres, type ServeProcess, type ThrowawayPostgres } from '@skyflo/testkit/services';
 
 let directory: string;
 let database: ThrowawayPostgres;
 let sim: LlmSim;
-let engine: { child: ChildProcess; url: string; output: () => string };
+let engine: ServeProcess;
 let token: string;
 
-async function startEngineProcess(): Promise<typeof engine> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'packages/cli/bin/skyflo.mjs'), 'serve', '--port', '0'], {
+function startEngineProcess(): Promise<ServeProcess> {
+  return startServeProcess({
     env: {
-      PATH: process.env.PATH ?? '',
       HOME: directory,
       KUBECACHEDIR: path.join(directory, 'kubecache'),
       SKYFLO_DATA_DIR: path.join(directory, 'data'),
@@ -42,25 +39,7 @@ async function startEngineProcess(): Promise<typeof engine> {
       RUN_LEASE_MS: '600000',
       LOG_LEVEL: 'info',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await vi.waitFor(
-    () => {
-      if (child.exitCode !== null) return new Error(`engine exited:\n${output}`);
-      const found = /listening on (http:\/\/[^"\s]+)/.exec(output)?.[1];
-      if (!found) throw new Error(`engine did not start:\n${output}`);
-      return found;
-    },
-    { timeout: 150_000, interval: 50 },
-  );
-  if (url instanceof Error) {
-    child.kill('SIGKILL');
-    throw url;
-  }
-  return { child, url: `${url}/api/v1`, output: () => output };
 }
 
 const chat = (body: unknown) =>
@@ -77,12 +56,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  if (engine?.child.exitCode === null) {
-    const exited = new Promise((resolve) => engine.child.once('exit', resolve));
-    engine.child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-    if (engine.child.exitCode === null) engine.child.kill('SIGKILL');
-  }
+  await engine?.stop(5_000);
   await sim?.close();
   await database?.close();
   await rm(directory, { recursive: true, force: true });

@@ -6,7 +6,7 @@
  * the release is left pending-install. Restarted, the engine's "outcome unknown" note names the release, its
  * pending state and what clears it.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -16,7 +16,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { helmPath, repoRoot } from '@skyflo/testkit/tools';
+import { startServeProcess, type ServeProcess } from '@skyflo/testkit/services';
+import { helmPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPgliteStorage } from '../src/storage/pglite-storage.ts';
 import { iterateSse } from '../src/testing/read-sse.ts';
@@ -27,7 +28,7 @@ let kube: KubeSim;
 let sim: LlmSim;
 let repository: http.Server;
 let helmEnv: Record<string, string>;
-let engine: { child: ChildProcess; url: string; output: () => string } | undefined;
+let engine: ServeProcess | undefined;
 
 const helm = async (...args: string[]) => (await run(helmPath, [...args, '--kubeconfig', path.join(directory, 'kubeconfig')], { env: { ...process.env, ...helmEnv } })).stdout;
 const releaseStatus = async (name: string) => /^STATUS:\s*(\S+)/m.exec(await helm('status', name, '--namespace', 'default'))?.[1];
@@ -81,10 +82,9 @@ async function serveNeverReadyChart(): Promise<string> {
   return url;
 }
 
-async function startEngineProcess(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'packages/cli/bin/skyflo.mjs'), 'serve', '--port', '0'], {
+function startEngineProcess(): Promise<ServeProcess> {
+  return startServeProcess({
     env: {
-      PATH: process.env.PATH ?? '',
       HOME: directory,
       SKYFLO_DATA_DIR: path.join(directory, 'data'),
       KUBECONFIG: path.join(directory, 'kubeconfig'),
@@ -95,21 +95,7 @@ async function startEngineProcess(): Promise<{ child: ChildProcess; url: string;
       TITLE_GENERATION_ENABLED: 'false',
       LOG_LEVEL: 'info',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await vi.waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`engine exited:\n${output}`);
-      const found = /listening on (http:\/\/[^"\s]+)/.exec(output)?.[1];
-      if (!found) throw new Error('not listening yet');
-      return found;
-    },
-    { timeout: 60_000, interval: 25 },
-  );
-  return { child, url: `${url}/api/v1`, output: () => output };
 }
 
 async function stopEngine(signal: NodeJS.Signals): Promise<void> {
