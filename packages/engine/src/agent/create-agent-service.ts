@@ -5,11 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hasFailedPreview, type ApiTokenScope } from '@skyflo/protocol';
-import type { ApprovalRecord, AuditLog, AuthenticatedUser, Conversation, RecordedUndo } from '../ports/index.ts';
+import type { AuditLog, AuthenticatedUser, Conversation } from '../ports/index.ts';
 import { appendUserEntry } from '../timeline/apply-event.ts';
 import type { ApprovalPolicyName } from '../approvals/decision-authority.ts';
-import { inverseNeedsSecondPerson as inverseSecondPersonCause, revertPolicyOf } from '../undo/auto-revert-rules.ts';
 import { decide, requestShapeRule, type DecisionRefusal } from '../tool-calls/decide/decide.ts';
+import { decisionAuditRecord, inverseNeedsSecondPerson } from '../tool-calls/decide/decision-facts.ts';
 import { conversationAccess, type ConversationAction } from '../access/conversation-access.ts';
 import { BusPublishError } from '../bus/bus-publish-error.ts';
 import { isDatabaseUnavailable } from '../storage/database-unavailable.ts';
@@ -128,22 +128,6 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   const conversationClusters = deps.clusters ? createConversationClusters({ ...deps.clusters, ...(deps.scopeOf ? { scopeOf: deps.scopeOf } : {}) }) : undefined;
   const notFound = (conversationId: string) => new AgentRequestError(404, 'CONVERSATION_NOT_FOUND', `Conversation ${conversationId} not found`);
   const refusalError = (refusal: DecisionRefusal) => new AgentRequestError(refusal.status, refusal.code, refusal.reason);
-  /**
-   * Issue 31 item 6: whether the inverse of a call would itself need a second person, under the policy the call was
-   * recorded with (undo/auto-revert-rules.ts), from the inverse's risks and destructiveness recorded with it. A row
-   * recorded before those were stored is assessed now by the gate's inspector; a check that fails says yes.
-   */
-  const inverseNeedsSecondPerson = (record: ApprovalRecord & { undo: RecordedUndo }): boolean => {
-    try {
-      const { undo } = record;
-      const risks = undo.risks ?? deps.inspector.risks(undo.tool, undo.args);
-      const destructive = undo.destructive ?? deps.inspector.destructive(undo.tool, undo.args, risks);
-      return inverseSecondPersonCause(revertPolicyOf(policy, record), { destructive, risks }) !== undefined;
-    } catch {
-      return true;
-    }
-  };
-
   /**
    * The conversation, when `user` may do `action` with it (access/conversation-access.ts): chatting (`change`) only in
    * your own; deciding, stopping and re-attaching (`act`) also, with APPROVAL_POLICY=approver, as an approver or admin.
@@ -350,7 +334,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         deciderScope,
         request,
         ...(earlier ? { earlierAwaiting: { callId: earlier.callId, tool: earlier.tool } } : {}),
-        ...(autoRevert && record?.undo ? { inverseNeedsSecondPerson: inverseNeedsSecondPerson({ ...record, undo: record.undo }) } : {}),
+        ...(autoRevert && record?.undo ? { inverseNeedsSecondPerson: inverseNeedsSecondPerson({ record: { ...record, undo: record.undo }, environment: policy, inspector: deps.inspector }) } : {}),
       });
       if (refusal || !found || !record) throw refusalError(refusal ?? { status: 404, code: 'CONVERSATION_NOT_FOUND', reason: `Conversation ${conversationId} not found` });
       const conversation = found;
@@ -358,19 +342,9 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       const approvedWithoutPreview = approve && withoutPreview === true && record !== undefined && hasFailedPreview(record);
       const runId = randomUUID();
       await claim(conversationId, runId, user.id);
-      // The decision's audit record is written by the same statement as the decision (issue 32.3): built from the
-      // awaiting record read above (the fields a decision does not change) and the decision's own instant.
+      // The decision's audit record is written by the same statement as the decision (issue 32.3).
       const decidedAt = new Date();
-      const decisionAudit = deps.audit
-        ? {
-            actorId: user.id,
-            action: approve ? (automatic ? 'approval.auto_approved' : 'approval.approved') : 'approval.denied',
-            subjectType: 'tool_call',
-            subjectId: callId,
-            details: { conversation_id: conversationId, tool: record.tool, run_id: runId, decided_at: decidedAt.toISOString(), args_hash: record.argsHash, ...(record.diffHash ? { diff_hash: record.diffHash } : {}), ...(reason ? { reason } : {}), ...(automatic ? { automatic: true } : {}), ...(approve && autoRevert ? { auto_revert: true } : {}), ...(record.undoOf ? { undo_of: record.undoOf } : {}), requested_by: record.requestedBy ?? null, ...(record.cluster ? { cluster: record.cluster } : {}), ...(record.namespace ? { namespace: record.namespace } : {}), ...(record.policy ? { policy: record.policy } : {}), ...(approvedWithoutPreview ? { approved_without_preview: true } : {}) },
-            ...(ip ? { ip } : {}),
-          }
-        : undefined;
+      const decisionAudit = deps.audit ? decisionAuditRecord({ record, actorId: user.id, approve, automatic, autoRevert, reason, runId, decidedAt, approvedWithoutPreview, ip }) : undefined;
       // The state the run resumes from, read once the conversation is claimed, so no run can write it before the run
       // started here takes it (its graph takes this read instead of making its own: approvals/resume-checkpoint.ts).
       // Read while the decision is recorded (one round trip); unreadable, the run reads it itself.
