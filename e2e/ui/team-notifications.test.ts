@@ -116,7 +116,8 @@ describe('team notifications', () => {
     await expect.poll(() => card.getByTestId('webhook-delivery').allTextContents()).toEqual([expect.stringMatching(/^approval\.decideddelivered1204/), expect.stringMatching(/^approval\.requesteddelivered1204/)]);
     expect(await stack.seriousA11yViolations()).toEqual([]);
     await card.screenshot({ path: path.join(docsDir, 'integrations-webhook-deliveries.png') });
-  });
+    // a limit above the 60 s its waits may each take on a loaded two-core machine (the default is 60 s in all)
+  }, 180_000);
 
   it('Settings → API tokens: a token is shown once, works with its scope, and is listed with its last use', async () => {
     const { page } = stack;
