@@ -19,12 +19,8 @@ import { sql } from 'drizzle-orm';
 import { drizzle as drizzleNodePostgres } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
-import { createPgliteStorage, createPostgresStorage } from '@skyflo/engine/testing';
+import { auditEvents, createPgliteStorage, createPostgresStorage, GENESIS_HASH, hashAuditRecord, openEmbeddedDatabase, schema, type SkyfloDatabase } from '@skyflo/engine/testing';
 import type { PlatformStorage } from '@skyflo/engine';
-import { GENESIS_HASH, hashAuditRecord } from '../packages/engine/src/audit/audit-chain.ts';
-import type { SkyfloDatabase } from '../packages/engine/src/storage/database.ts';
-import { openEmbeddedDatabase } from '../packages/engine/src/storage/embedded-database.ts';
-import { auditEvents, schema } from '../packages/engine/src/storage/schema.ts';
 import { machineLoad } from './support/bench-header.ts';
 
 const { values } = parseArgs({

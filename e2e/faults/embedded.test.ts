@@ -14,7 +14,7 @@ import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { iterateSse, readSse, type SseFrame } from '../../packages/engine/src/testing/read-sse.ts';
+import { iterateSse, readSse, type SseFrame } from '@skyflo/engine/testing';
 import { apiClient, registerUser, startEmbeddedEngine, type EmbeddedEngine } from './embedded-support/embedded-engine.ts';
 
 const run = promisify(execFile);

@@ -5,16 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Operator } from '../src/index.ts';
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
-import { condition, crdPath, eventually, startOperatorHarness, type OperatorHarness } from './support/operator-harness.ts';
-
-/** The CRD as an API server without CEL validation keeps it: no x-kubernetes-validations anywhere in its schemas. */
-function withoutValidationRules(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutValidationRules);
-  if (!value || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).filter(([key]) => key !== 'x-kubernetes-validations').map(([key, child]) => [key, withoutValidationRules(child)]));
-}
+import { condition, eventually, startOperatorHarness, type OperatorHarness } from './support/operator-harness.ts';
 
 let harness: OperatorHarness;
 let operator: Operator;
@@ -192,10 +183,7 @@ describe('spec changes', () => {
     const atTheApi = await harness.kubectl(invalid).then(() => 'accepted', (error: Error) => error.message);
     expect(atTheApi).toMatch(/engine\.replicas > 1 needs storage\.type=postgres/);
     // …one without it (the CRD's rules dropped, as an older API server ignores them) stores it, and the operator refuses it
-    const crd = parseYaml(await readFile(crdPath, 'utf8')) as Record<string, unknown>;
-    await harness.kubectl(['apply', '-f', '-'], JSON.stringify(withoutValidationRules(crd)));
-    await harness.kubectl(invalid);
-    await harness.kubectl(['apply', '-f', crdPath]);
+    await harness.withoutCrdValidationRules(() => harness.kubectl(invalid));
     const refused = await eventually(async () => {
       const sky = await harness.tryGet('skyfloai', 'ops', 'team-a');
       return condition(sky, 'Degraded')?.status === 'True' && sky.status.observedGeneration === sky.metadata.generation ? sky : undefined;

@@ -24,3 +24,8 @@ export { registerErrorHandler } from '../http/plugins/error-handler.ts';
 export { auditRoutes } from '../http/routes/audit/index.ts';
 export type { ReadyEventBus } from '../bus/bus-types.ts';
 export type { ToolGateway } from '../mcp/tool-gateway.ts';
+// The audit bench (bench/audit-append.ts) replays the chain's previous append beside today's, on the same schema.
+export { GENESIS_HASH, hashAuditRecord } from '../audit/audit-chain.ts';
+export type { SkyfloDatabase } from '../storage/database.ts';
+export { openEmbeddedDatabase } from '../storage/embedded-database.ts';
+export { auditEvents, schema } from '../storage/schema.ts';

@@ -14,7 +14,10 @@
 import type { ApprovalPolicyName } from '../access/conversation-access.ts';
 import { fourEyesCause } from '../approvals/decision-authority.ts';
 import { decisionPolicyOf } from '../clusters/cluster-policies.ts';
+import { mergeRisks } from '@skyflo/safety';
+import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
 import type { ApprovalPolicyApplied, RiskFlag } from '../ports/index.ts';
+import type { InverseCall } from '../verification/baseline.ts';
 
 /** APPROVAL_POLICY and APPROVAL_FOUR_EYES, as the agent service holds them. */
 export interface EnvironmentPolicy {
@@ -101,4 +104,13 @@ export function inverseDiffChanged(shown: string | undefined, fresh: string | un
   if (shown === undefined) return false;
   if (fresh === undefined) return true;
   return JSON.stringify(changedLines(shown)) !== JSON.stringify(changedLines(fresh));
+}
+
+/** The risks of the inverse, as the gate assesses any call: the inspector's, merged with its preview's (fails closed). */
+export function inverseRisks(inspector: ToolCallInspector, inverse: InverseCall, previewRisks: RiskFlag[]): RiskFlag[] {
+  try {
+    return mergeRisks(inspector.risks(inverse.tool, inverse.args), previewRisks);
+  } catch (error) {
+    return [{ code: 'RISK_CHECK_FAILED', message: `The risk check failed (${error instanceof Error ? error.message : String(error)}); review the arguments carefully.`, severity: 'high' }];
+  }
 }

@@ -8,7 +8,6 @@
  * an engine restart, when a resumed verification ends `regressed` (verification/resume-verifications.ts) with no run
  * at all. Both go through revertAutomatically with where they stand (RevertSurroundings).
  */
-import { mergeRisks } from '@skyflo/safety';
 import type { AgentEventPayload, AgentEventType, MemberScope } from '@skyflo/protocol';
 import { canonicalJson, hashToolCall } from '../approvals/hash-tool-call.ts';
 import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
@@ -25,7 +24,7 @@ import type { ApprovalRecord, ApprovalStore, RiskFlag } from '../ports/index.ts'
 import type { InverseCall } from '../verification/baseline.ts';
 import { verificationLine } from '../verification/verify-change.ts';
 import { runVerification, type VerifyExecutedDeps } from '../verification/verify-executed.ts';
-import { type EnvironmentPolicy, inverseDiffChanged, inverseNeedsSecondPerson, revertPolicyOf } from './auto-revert-rules.ts';
+import { type EnvironmentPolicy, inverseDiffChanged, inverseNeedsSecondPerson, inverseRisks, revertPolicyOf } from './auto-revert-rules.ts';
 
 export interface AutoRevertDeps {
   tools: ToolGateway;
@@ -104,15 +103,6 @@ export function clusterCheckOf(gate: Pick<ClusterGate, 'checkAtExecution'> | und
     if (!record.cluster) return undefined;
     return { code: 'CLUSTER_CHANGED', text: `Not executed: the engine cannot read its clusters here, so it cannot confirm that cluster ${record.cluster.name} still points at ${record.cluster.server} as approved.\nNothing was changed.` };
   };
-}
-
-/** The risks of the inverse, as the gate assesses any call: the inspector's, merged with its preview's (fails closed). */
-export function inverseRisks(inspector: ToolCallInspector, inverse: InverseCall, previewRisks: RiskFlag[]): RiskFlag[] {
-  try {
-    return mergeRisks(inspector.risks(inverse.tool, inverse.args), previewRisks);
-  } catch (error) {
-    return [{ code: 'RISK_CHECK_FAILED', message: `The risk check failed (${error instanceof Error ? error.message : String(error)}); review the arguments carefully.`, severity: 'high' }];
-  }
 }
 
 function shownArgs(inspector: ToolCallInspector, inverse: InverseCall): Record<string, unknown> {

@@ -12,8 +12,7 @@ import { canonicalJson, hashToolCall } from '../../../approvals/hash-tool-call.t
 import { isJenkinsTool, stripJenkinsArgs } from '../../../mcp/jenkins-args.ts';
 import { baselineAtPreview } from '../../../verification/baseline.ts';
 import { sealedInverseArgs } from '../../../undo/propose-undo.ts';
-import { inverseRisks } from '../../../undo/auto-revert.ts';
-import { revertPolicyOf, secondPersonNote } from '../../../undo/auto-revert-rules.ts';
+import { inverseRisks, revertPolicyOf, secondPersonNote } from '../../../undo/auto-revert-rules.ts';
 import type { ToolInfo } from '../../../mcp/tool-gateway.ts';
 import { writtenObjectsOf, type WrittenObject } from '../../../clusters/manifest-scope.ts';
 import type { ApprovalPolicyApplied, ApprovalRecord, RiskFlag } from '../../../ports/index.ts';
