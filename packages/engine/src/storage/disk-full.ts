@@ -33,11 +33,6 @@ export class StorageFullError extends SkyfloError {
   }
 }
 
-interface DiskSpace {
-  mount: string;
-  freeBytes: number;
-}
-
 /** The mount point holding `target` (the longest mount point that prefixes it), from /proc/self/mountinfo. */
 async function mountOf(target: string): Promise<string> {
   const table = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
@@ -60,29 +55,30 @@ export interface DiskWatch {
 export function createDiskWatch({ dataDir }: { dataDir: string }): DiskWatch {
   /** free bytes when the last write failed with disk_full; cleared once more than that is free */
   let freeAtFailure: number | undefined;
-  const space = async (): Promise<DiskSpace | undefined> => {
+  // Free space only: /health asks on every probe, and the mount table is read only for a message that names it.
+  const freeBytes = async (): Promise<number | undefined> => {
     try {
       const stats = await statfs(dataDir);
-      return { mount: await mountOf(dataDir), freeBytes: Number(stats.bavail) * Number(stats.bsize) };
+      return Number(stats.bavail) * Number(stats.bsize);
     } catch {
       return undefined;
     }
   };
-  const where = (disk: DiskSpace | undefined) => (disk ? `${dataDir} on ${disk.mount}, ${formatBytes(disk.freeBytes)} free` : dataDir);
+  const where = async (free: number | undefined) => (free === undefined ? dataDir : `${dataDir} on ${await mountOf(dataDir)}, ${formatBytes(free)} free`);
   return {
     async classify(error) {
       if (!isDiskFull(error)) return undefined;
-      const disk = await space();
-      freeAtFailure = disk?.freeBytes ?? 0;
+      const free = await freeBytes();
+      freeAtFailure = free ?? 0;
       const said = describeDiskFull(error);
-      return new StorageFullError(`The disk holding the database is full (${where(disk)}): ${said}. Free space there; nothing was written.`);
+      return new StorageFullError(`The disk holding the database is full (${await where(free)}): ${said}. Free space there; nothing was written.`);
     },
     async health() {
-      const disk = await space();
-      if (!disk) return { ok: true, detail: 'ok' };
-      if (freeAtFailure !== undefined && disk.freeBytes > freeAtFailure + lowSpaceBytes) freeAtFailure = undefined;
-      const full = disk.freeBytes < lowSpaceBytes || freeAtFailure !== undefined;
-      return full ? { ok: false, detail: `error: the disk holding the database is full (${where(disk)}); free space there` } : { ok: true, detail: 'ok' };
+      const free = await freeBytes();
+      if (free === undefined) return { ok: true, detail: 'ok' };
+      if (freeAtFailure !== undefined && free > freeAtFailure + lowSpaceBytes) freeAtFailure = undefined;
+      const full = free < lowSpaceBytes || freeAtFailure !== undefined;
+      return full ? { ok: false, detail: `error: the disk holding the database is full (${await where(free)}); free space there` } : { ok: true, detail: 'ok' };
     },
   };
 }
