@@ -31,6 +31,7 @@ export async function startServeProcess(options: { env: Record<string, string>; 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let timer: NodeJS.Timeout | undefined;
   const listening = new Promise<string>((resolve, reject) => {
     const look = (chunk: Buffer) => {
       output += chunk.toString();
@@ -40,8 +41,7 @@ export async function startServeProcess(options: { env: Record<string, string>; 
     child.stdout!.on('data', look);
     child.stderr!.on('data', look);
     child.once('exit', (code, signal) => reject(new Error(`skyflo serve exited (${code ?? signal}) before it listened:\n${output.slice(-4000)}`)));
-    const timer = setTimeout(() => reject(new Error(`skyflo serve did not listen within ${options.timeoutMs ?? 180_000} ms:\n${output.slice(-4000)}`)), options.timeoutMs ?? 180_000);
-    timer.unref();
+    timer = setTimeout(() => reject(new Error(`skyflo serve did not listen within ${options.timeoutMs ?? 180_000} ms:\n${output.slice(-4000)}`)), options.timeoutMs ?? 180_000);
   });
   const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
     const gone = exited(child);
@@ -49,8 +49,7 @@ export async function startServeProcess(options: { env: Record<string, string>; 
     await gone;
   };
   try {
-    const url = await listening;
-    // (the timer above is unref'd: a start that succeeded leaves nothing holding the process open)
+    const url = await listening.finally(() => clearTimeout(timer));
     return {
       child,
       url: `${url}/api/v1`,
