@@ -8,3 +8,4 @@ export * from './notifications.ts';
 export * from './verification.ts';
 export * from './clusters.ts';
 export * from './mcp-wire.ts';
+export * from './model-prices.ts';
