@@ -7,7 +7,7 @@ import { Spinner } from '../components/ui.tsx';
 import { FirstRunPage, LoginPage } from '../features/auth/index.tsx';
 import { ChatPage, HomePage } from '../features/chat/index.tsx';
 import { AppLayout } from './layout.tsx';
-import { RequireAuth } from './session.tsx';
+import { RequireAuth } from '../lib/session.tsx';
 
 const SettingsPage = lazy(() => import('../features/settings/settings-page.tsx'));
 const PendingApprovalsPage = lazy(() => import('../features/approvals/pending-page.tsx'));

@@ -4,20 +4,15 @@
  * when the user opted in, shows a browser notification when a call starts waiting for their decision.
  */
 import type { Notification as SkyfloNotification } from '@skyflo/protocol';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useState } from 'react';
 import { API_BASE, refreshSession } from '../lib/api.ts';
-import { fetchPendingApprovals, pendingApprovalsKey } from '../features/approvals/pending-query.tsx';
+import { pendingApprovalsKey, useWaitingForMe } from '../lib/pending-approvals.tsx';
 import { useChatStore } from '../features/chat/state/chat-store.ts';
 
 const OPT_IN_KEY = 'skyflo.desktop-notifications';
 const BASE_TITLE = 'Skyflo';
 
-/** Calls waiting for the signed-in user's decision (can_decide), from the shared pending-approvals query. */
-export function useWaitingForMe() {
-  const pending = useQuery({ queryKey: pendingApprovalsKey, queryFn: fetchPendingApprovals });
-  return (pending.data?.data ?? []).filter((item) => item.can_decide);
-}
 
 /** Whether browser notifications are on for this browser, and a way to turn them on (asks permission) or off. */
 export function useDesktopNotificationsOptIn() {
