@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import type { AddMemberRequest, AnalyticsResponse, AuditListResponse, AuditVerifyResponse, CreateIntegrationRequest, IntegrationTestResult, LlmProvider, LlmSettings, LlmTestResult, Member, OllamaModelsResponse, UpdateIntegrationRequest, UpdateLlmSettingsRequest } from '../governance.ts';
 import type { ApiToken, CreateApiTokenRequest, CreatedApiToken, CreateSlackRequest, CreateWebhookRequest } from '../notifications.ts';
 import type { AnyIntegration, ApiTokensResponse, WebhookDeliveriesResponse } from '../responses.ts';
-import type { Protocol, RequestInput, UserRead } from './skyflo-client.ts';
+import type { Protocol, RequestInput } from './skyflo-client.ts';
 
 /** What the routes need from the client: a checked JSON answer, or an answer whose body is not read. */
 export interface RouteCaller {
@@ -27,8 +27,8 @@ const id = (value: string) => encodeURIComponent(value);
 export interface WorkspaceRoutes {
   /** GET /auth/is_admin_user (public): whether the first admin exists, and whether creating it needs the setup token */
   isAdminUser(): Promise<z.infer<Protocol['isAdminUserResponseSchema']>>;
-  /** PATCH /auth/me: your full name (only) */
-  updateMe(input: { full_name: string | null }): Promise<UserRead>;
+  /** PATCH /auth/me: your full name (only); answers the profile fields */
+  updateMe(input: { full_name: string | null }): Promise<z.infer<Protocol['updateMeResponseSchema']>>;
   /** PATCH /auth/users/me/password (ends every other session) */
   changePassword(input: { current_password: string; new_password: string }): Promise<void>;
   /** POST /conversations: a new, empty conversation */
@@ -67,7 +67,7 @@ export interface WorkspaceRoutes {
 export function workspaceRoutes({ json, none }: RouteCaller): WorkspaceRoutes {
   return {
     isAdminUser: () => json({ method: 'GET', path: '/auth/is_admin_user', anonymous: true }, (p) => p.isAdminUserResponseSchema),
-    updateMe: (input) => json({ method: 'PATCH', path: '/auth/me', json: input }, (p) => p.userReadSchema),
+    updateMe: (input) => json({ method: 'PATCH', path: '/auth/me', json: input }, (p) => p.updateMeResponseSchema),
     changePassword: (input) => none({ method: 'PATCH', path: '/auth/users/me/password', json: input }),
     createConversation: () => json({ method: 'POST', path: '/conversations', json: {} }, (p) => p.createConversationResponseSchema),
 
