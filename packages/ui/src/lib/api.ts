@@ -6,7 +6,7 @@
  * a compile error here as in the CLI, and every JSON answer is checked with the protocol's schema, so an answer of
  * the wrong shape is an error the page shows ("… answered something this client cannot read") instead of a crash.
  */
-import { createSkyfloClient, SkyfloApiError } from '@skyflo/protocol/client';
+import { createSkyfloClient, SkyfloApiError, SkyfloClientError } from '@skyflo/protocol/client';
 
 /** for what is not a fetch: the notification EventSource and the audit export's download links */
 export const API_BASE = '/api/v1';
@@ -14,6 +14,9 @@ export const API_BASE = '/api/v1';
 /** An engine refusal (status + its `detail`): one class for the typed client's and this module's requests. */
 export const ApiError = SkyfloApiError;
 export type ApiError = SkyfloApiError;
+
+/** An answer the protocol's schema refuses (the typed client's MALFORMED_RESPONSE): the page shows its message. */
+export const isMalformedAnswer = (error: unknown): boolean => error instanceof SkyfloClientError && error.code === 'MALFORMED_RESPONSE';
 
 type UnauthorizedListener = () => void;
 let unauthorizedListener: UnauthorizedListener | undefined;

@@ -33,6 +33,7 @@ export function WebhookCard({ webhook, admin, onChanged }: { webhook: WebhookInt
       </p>
       <h3 className="mt-3 text-sm font-medium">Recent deliveries</h3>
       {deliveries.data && deliveries.data.data.length === 0 ? <p className="text-sm text-muted">None yet.</p> : null}
+      {deliveries.isError ? <ErrorNote>{deliveries.error.message}</ErrorNote> : null}
       <table className="mt-1 w-full text-left text-sm">
         <thead className="text-xs text-muted">
           <tr>

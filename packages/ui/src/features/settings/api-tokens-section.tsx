@@ -86,6 +86,7 @@ export function ApiTokensSection() {
           </code>
         </div>
       ) : null}
+      {tokens.isError ? <div className="mt-2"><ErrorNote>{tokens.error.message}</ErrorNote></div> : null}
       <table className="mt-4 w-full text-left text-sm">
         <thead className="text-xs text-muted">
           <tr>
