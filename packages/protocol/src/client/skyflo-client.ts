@@ -45,6 +45,15 @@ export type ConversationPage = z.infer<Protocol['listConversationsResponseSchema
 export type { ConversationDetail };
 
 
+/**
+ * One frame of GET /notifications/stream (an EventSource in the browser), checked with the protocol's schema:
+ * undefined for a frame that is not a notification, which a client skips like a stream's unknown event.
+ */
+export async function readNotification(data: string): Promise<z.infer<Protocol['notificationSchema']> | undefined> {
+  const parsed = (await loadProtocol()).notificationSchema.safeParse(safeJson(data));
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** An event stream of one run; iterate it, or leave the loop to let go (the run goes on). */
 export type AgentEventStream = AsyncGenerator<StreamedEvent>;
 
