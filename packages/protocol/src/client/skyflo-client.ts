@@ -44,7 +44,6 @@ export type UserRead = z.infer<Protocol['userReadSchema']>;
 export type ConversationPage = z.infer<Protocol['listConversationsResponseSchema']>;
 export type { ConversationDetail };
 
-
 /**
  * One frame of GET /notifications/stream (an EventSource in the browser), checked with the protocol's schema:
  * undefined for a frame that is not a notification, which a client skips like a stream's unknown event.
