@@ -3,7 +3,7 @@
  * body, query and answers. Kept beside each other so one glance shows the API; the handlers still validate with
  * the same schemas themselves (their errors name the field), so these are documentation, not a second validator.
  */
-import { clusterPoliciesSchema, clustersResponseSchema, memberScopeSchema } from '@skyflo/protocol';
+import { clusterPoliciesSchema, clustersResponseSchema, clustersUnavailableSchema, memberScopeSchema } from '@skyflo/protocol';
 import {
   addMemberRequestSchema,
   analyticsQuerySchema,
@@ -62,7 +62,7 @@ export interface RouteDoc {
   tag: string;
   body?: z.ZodType;
   query?: z.ZodType;
-  /** the success answer, by status code */
+  /** the answers, by status code: the success answer, and any error with a body of its own (the rest are errorSchema) */
   responses?: Record<number, z.ZodType | 'text/event-stream' | 'empty'>;
   /** true for routes that need no sign-in */
   public?: boolean;
@@ -91,7 +91,7 @@ export const routeDocs: Record<string, RouteDoc> = {
   'PATCH /api/v1/team/members/:id': { tag: 'team', summary: "Change a member's role (admin; never the last admin)", body: updateMemberRequestSchema, responses: { 200: memberSchema } },
   'DELETE /api/v1/team/members/:id': { tag: 'team', summary: 'Remove a member: soft delete that ends their sessions (admin)', responses: { 204: 'empty' } },
   'PATCH /api/v1/team/members/:id/scope': { tag: 'team', summary: 'Limit a member to clusters and namespaces (globs; {} = no limit) (admin)', body: memberScopeSchema, responses: { 200: memberSchema } },
-  'GET /api/v1/clusters': { tag: 'clusters', summary: "The configured clusters in the caller's scope: reachability and why not, version, identity, approval policy (?refresh=true skips the brief cache)", responses: { 200: clustersResponseSchema } },
+  'GET /api/v1/clusters': { tag: 'clusters', summary: "The configured clusters in the caller's scope: reachability and why not, version, identity, approval policy (?refresh=true skips the brief cache); 503 CLUSTERS_UNAVAILABLE says why none can be listed (no kubeconfig…) and what to do", responses: { 200: clustersResponseSchema, 503: clustersUnavailableSchema } },
   'GET /api/v1/clusters/policies': { tag: 'clusters', summary: 'Approval policy per cluster and namespace pattern (admin)', responses: { 200: clusterPoliciesSchema } },
   'PUT /api/v1/clusters/policies': { tag: 'clusters', summary: 'Replace the approval policies: read_only, self, approver or four_eyes per cluster, optionally per namespace glob (admin)', body: clusterPoliciesSchema, responses: { 200: clusterPoliciesSchema } },
 
