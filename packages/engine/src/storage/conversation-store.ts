@@ -2,6 +2,7 @@ import { and, desc, eq, ilike, inArray, lt, or, sql, type SQL } from 'drizzle-or
 import { ConversationIdTakenError } from '../ports/conversation-id-taken-error.ts';
 import type { Conversation, ConversationStore, ConversationSummary, TimelineEntry } from '../ports/index.ts';
 import { formatConversationCursor, isUuid, parseConversationCursor } from './conversation-cursor.ts';
+import { createConversationSearch } from './conversation-search.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { createKeyedMutex } from './keyed-mutex.ts';
 import { approvals, conversations, conversationTombstones, messages, runs } from './schema.ts';
@@ -99,6 +100,8 @@ export function createConversationStore(db: SkyfloDatabase): ConversationStore {
       const nextCursor = rows.length > limit && last ? formatConversationCursor(last) : null;
       return { items, nextCursor };
     },
+
+    search: createConversationSearch(db),
 
     async update(id, patch) {
       if (!isUuid(id)) return undefined;

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { highlightStart as S, highlightStop as E, parseHighlighted, prefixQuery, substringHighlights } from './search-highlights.ts';
+
+describe('parseHighlighted', () => {
+  it('turns markers into ranges over plain text, markup in the text staying text', () => {
+    const result = parseHighlighted(`pod ${S}ImagePullBackOff${E} on <b>frontend</b>\n\nnext ${S}line${E}`);
+    expect(result.text).toBe('pod ImagePullBackOff on <b>frontend</b> next line');
+    expect(result.highlights.map(([start, end]) => result.text.slice(start, end))).toEqual(['ImagePullBackOff', 'line']);
+  });
+
+  it('cuts long text with an ellipsis and clips the ranges to what is left', () => {
+    const result = parseHighlighted(`${'a'.repeat(10)} ${S}match${E} ${'b'.repeat(30)}`, 14);
+    expect(result.text).toBe('aaaaaaaaaa ma…');
+    expect(result.highlights).toEqual([[11, 13]]);
+  });
+});
+
+describe('prefixQuery', () => {
+  it('keeps words only, each a prefix, so typed tsquery syntax is never interpreted', () => {
+    expect(prefixQuery('postgres-primary')).toBe('postgres:* & primary:*');
+    expect(prefixQuery("ImagePull' | !x & (y")).toBe('imagepull:* & x:* & y:*');
+    expect(prefixQuery(' %%% ')).toBeUndefined();
+  });
+});
+
+describe('substringHighlights', () => {
+  it('finds every case-insensitive occurrence', () => {
+    expect(substringHighlights('Pods pods', 'POD')).toEqual([[0, 3], [5, 8]]);
+  });
+});
