@@ -7,3 +7,4 @@ export * from './conversation-detail.ts';
 export * from './notifications.ts';
 export * from './verification.ts';
 export * from './clusters.ts';
+export * from './conversation-search.ts';

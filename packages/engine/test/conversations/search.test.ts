@@ -13,13 +13,15 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
 import { migrate as migratePostgres } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { searchConversationsResponseSchema } from '@skyflo/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationSearchHit, PlatformStorage, TimelineEntry } from '../../src/ports/index.ts';
 import { migrationsFolder } from '../../src/storage/migrations-folder.ts';
 import { createPgliteStorage } from '../../src/storage/pglite-storage.ts';
 import { createPostgresStorage } from '../../src/storage/postgres-storage.ts';
+import { startTestEngine, type TestEngine } from '../auth-test-engine.ts';
 import { storageBackends, testAuditSigningKey, type StorageBackend } from '../storage-test-backends.ts';
-import { createTestPostgresDatabase } from '../storage-test-databases.ts';
+import { createTestPglite, createTestPostgresDatabase } from '../storage-test-databases.ts';
 
 function toolCall(tool: string, args: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   return { kind: 'tool' as const, id: randomUUID(), toolExecution: { call_id: randomUUID(), tool, title: tool, args, status: 'completed' as const, ...extra } };
@@ -209,5 +211,86 @@ describe('conversations stored before migration 0013', () => {
       await client.end();
       await database.drop();
     }
+  });
+});
+
+describe('GET /api/v1/conversations/search', () => {
+  let lite: PGlite;
+  let engine: TestEngine;
+  const tokens: Record<string, string> = {};
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    ({ lite } = await createTestPglite());
+    engine = await startTestEngine({ lite, env: { ALLOW_REGISTRATION: 'true' } });
+    for (const name of ['admin', 'alice', 'bob']) tokens[name] = await engine.signUp(`${name}@example.com`);
+    const storage = engine.engine.storage;
+    const owner = async (name: string) => (await storage.users.findByEmail(`${name}@example.com`))!.id;
+    const store = async (name: string, userId: string, cluster: string, timeline: TimelineEntry[]) => {
+      const created = await storage.conversations.create({ userId, cluster });
+      await storage.conversations.updateTimeline(created.id, () => timeline);
+      ids[name] = created.id;
+    };
+    await store('alice', await owner('alice'), 'prod', exchange('ImagePullBackOff on frontend', 'The frontend image tag does not exist.', [toolCall('k8s_get', { resource_type: 'pods', namespace: 'shop' })]));
+    await store('bob', await owner('bob'), 'prod', exchange('ImagePullBackOff on frontend for me too', 'Same tag problem.', [toolCall('k8s_logs', { name: 'web', namespace: 'payments' })]));
+  });
+
+  afterAll(async () => {
+    await engine?.close();
+    await lite?.close();
+  });
+
+  const search = async (who: string, query: string) => engine.request({ method: 'GET', url: `/api/v1/conversations/search?${query}`, token: tokens[who]! });
+  const found = async (who: string, query: string) => {
+    const response = await search(who, query);
+    expect(response.statusCode).toBe(200);
+    return searchConversationsResponseSchema.parse(response.json()).data;
+  };
+
+  it('never finds another member\'s conversation, even with the exact words of it', async () => {
+    const forAlice = await found('alice', 'q=ImagePullBackOff');
+    expect(forAlice.map((hit) => hit.id)).toEqual([ids.alice]);
+    expect(forAlice[0]).toMatchObject({ owned_by_me: true, cluster: 'prod', owner: { email: 'alice@example.com' } });
+    const snippet = forAlice[0]!.snippet!;
+    expect(snippet.highlights.map(([start, end]) => snippet.text.slice(start, end))).toEqual(['ImagePullBackOff']);
+    expect((await found('bob', 'q=ImagePullBackOff')).map((hit) => hit.id)).toEqual([ids.bob]);
+    expect(await found('bob', 'q=shop')).toEqual([]);
+  });
+
+  it('lets an admin, who may read every conversation, find both, and audits that read', async () => {
+    const hits = await found('admin', 'q=ImagePullBackOff');
+    expect(hits.map((hit) => hit.id).sort()).toEqual([ids.alice, ids.bob].sort());
+    expect(hits.every((hit) => !hit.owned_by_me)).toBe(true);
+    const admin = await engine.engine.storage.users.findByEmail('admin@example.com');
+    const audit = await engine.engine.storage.audit.list({ limit: 10, action: 'conversation.admin_search' });
+    expect(audit[0]).toMatchObject({ actorId: admin!.id });
+    expect((audit[0]!.details['conversation_ids'] as string[]).sort()).toEqual([ids.alice, ids.bob].sort());
+  });
+
+  it('filters by cluster, namespace, tool and date range', async () => {
+    const idsOf = async (query: string) => (await found('admin', query)).map((hit) => hit.id).sort();
+    expect(await idsOf('q=frontend&namespace=payments')).toEqual([ids.bob]);
+    expect(await idsOf('tool=k8s_get')).toEqual([ids.alice]);
+    expect(await idsOf('q=frontend&cluster=staging')).toEqual([]);
+    expect(await idsOf('q=frontend&cluster=prod')).toEqual([ids.alice, ids.bob].sort());
+    const today = new Date().toISOString().slice(0, 10);
+    expect(await idsOf(`q=frontend&from=${today}&to=${today}`)).toEqual([ids.alice, ids.bob].sort());
+    expect(await idsOf(`q=frontend&to=2020-01-01`)).toEqual([]);
+    expect(await idsOf(`q=frontend&from=${encodeURIComponent(new Date(Date.now() + 86_400_000).toISOString())}`)).toEqual([]);
+  });
+
+  it('answers 400 with the field and what to do for bad input', async () => {
+    const refusal = async (query: string) => {
+      const response = await search('alice', query);
+      expect(response.statusCode).toBe(400);
+      return (response.json() as { detail: string }).detail;
+    };
+    expect(await refusal('')).toMatch(/give q .* or a filter/);
+    expect(await refusal('q=a')).toMatch(/q must be at least 2 characters/);
+    expect(await refusal(`q=${'x'.repeat(201)}`)).toMatch(/q may be at most 200/);
+    expect(await refusal('q=pods&from=yesterday')).toMatch(/from must be a date/);
+    expect(await refusal('q=pods&from=2026-02-02&to=2026-02-01')).toMatch(/from must not be after to/);
+    expect(await refusal('namespace=Not_A_Namespace')).toMatch(/namespace must be a Kubernetes namespace name/);
+    expect(await refusal('q=pods&limit=0')).toMatch(/limit must be 1 to 50/);
   });
 });
