@@ -7,10 +7,10 @@ import { and, desc, eq, gte, ilike, inArray, lte, or, sql, type SQL } from 'driz
 import type { ConversationSearchHit, ConversationSearchInput } from '../ports/index.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { conversations, users } from './schema.ts';
-import { highlightStart, highlightStop, parseHighlighted, prefixQuery, snippetOptions, substringHighlights, titleOptions } from './search-highlights.ts';
+import { highlightStart, highlightStop, lessThanStandIn, parseHighlighted, prefixQuery, snippetOptions, substringHighlights, titleOptions } from './search-highlights.ts';
 
 /** Escapes LIKE wildcards so a search for "50%" means the literal text. */
-function likeContains(text: string): string {
+export function likeContains(text: string): string {
   return `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
 }
 
@@ -59,7 +59,9 @@ export function createConversationSearch(db: SkyfloDatabase) {
     // Snippets only for the page: ts_headline reads the whole text, so it runs on these rows and no others.
     const headlines = new Map<string, { title: string; snippet: string }>();
     if (query && page.length > 0) {
-      const strip = (value: SQL) => sql`translate(${value}, ${highlightStart + highlightStop}, '')`;
+      // "<" becomes its stand-in (kept, not read as a tag), and the markers and the stand-in already in stored text
+      // are removed: stored text can neither fake a highlight nor hide a word
+      const strip = (value: SQL) => sql`translate(${value}, ${'<' + highlightStart + highlightStop + lessThanStandIn}, ${lessThanStandIn})`;
       const marked = await db
         .select({
           id: conversations.id,
@@ -77,7 +79,7 @@ export function createConversationSearch(db: SkyfloDatabase) {
       // ranges are over the title as stored: unusable if normalising its whitespace changed it
       let titleHighlights = title && title.text === row.title ? title.highlights : [];
       if (titleHighlights.length === 0 && text) titleHighlights = substringHighlights(row.title, text);
-      const snippet = marked ? parseHighlighted(marked.snippet) : undefined;
+      const snippet = marked ? parseHighlighted(marked.snippet, undefined, { markdown: true }) : undefined;
       return {
         ...row,
         ...(cluster ? { cluster } : {}),

@@ -1,11 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { highlightStart as S, highlightStop as E, parseHighlighted, prefixQuery, substringHighlights } from './search-highlights.ts';
+import { highlightStart as S, highlightStop as E, lessThanStandIn as L, parseHighlighted, prefixQuery, substringHighlights } from './search-highlights.ts';
 
 describe('parseHighlighted', () => {
   it('turns markers into ranges over plain text, markup in the text staying text', () => {
     const result = parseHighlighted(`pod ${S}ImagePullBackOff${E} on <b>frontend</b>\n\nnext ${S}line${E}`);
     expect(result.text).toBe('pod ImagePullBackOff on <b>frontend</b> next line');
     expect(result.highlights.map(([start, end]) => result.text.slice(start, end))).toEqual(['ImagePullBackOff', 'line']);
+  });
+
+  it('drops Markdown emphasis and code marks when asked (answers), keeping the ranges on the words', () => {
+    const result = parseHighlighted(`The **frontend** is in ${S}ImagePullBackOff${E}: tag \`v2\``, 400, { markdown: true });
+    expect(result.text).toBe('The frontend is in ImagePullBackOff: tag v2');
+    expect(result.highlights.map(([start, end]) => result.text.slice(start, end))).toEqual(['ImagePullBackOff']);
+  });
+
+  it('restores "<" from its stand-in', () => {
+    expect(parseHighlighted(`EXTERNAL-IP ${L}none> ${S}web${E}`)).toEqual({ text: 'EXTERNAL-IP <none> web', highlights: [[19, 22]] });
   });
 
   it('cuts long text with an ellipsis and clips the ranges to what is left', () => {

@@ -8,6 +8,11 @@ import type { HighlightedText } from '../ports/index.ts';
 
 export const highlightStart = '\uE000';
 export const highlightStop = '\uE001';
+/**
+ * Stands in for "<" while ts_headline reads the text: its parser takes <...> for an HTML tag and drops it from the
+ * headline, so "<none>" from kubectl (or markup someone typed) would vanish from a snippet. Mapped back here.
+ */
+export const lessThanStandIn = '\uE002';
 
 /** ts_headline's options: the markers above, and fragments short enough for one line of a result list. */
 export const snippetOptions = `StartSel="${highlightStart}", StopSel="${highlightStop}", MaxWords=24, MinWords=8, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "`;
@@ -18,8 +23,10 @@ const maxSnippetLength = 400;
 /**
  * Plain text and ranges from ts_headline's output. Whitespace runs (newlines of a multi-line answer) become one
  * space, so the snippet reads as one line and the ranges stay exact. Text beyond `maxLength` is cut with "…".
+ * `markdown`: answers are Markdown; their emphasis and code marks (* and `) are dropped, as a reader of the
+ * rendered answer never sees them.
  */
-export function parseHighlighted(marked: string, maxLength = maxSnippetLength): HighlightedText {
+export function parseHighlighted(marked: string, maxLength = maxSnippetLength, options: { markdown?: boolean } = {}): HighlightedText {
   let text = '';
   const highlights: Array<[number, number]> = [];
   let openedAt: number | undefined;
@@ -31,6 +38,11 @@ export function parseHighlighted(marked: string, maxLength = maxSnippetLength): 
     if (character === highlightStop) {
       if (openedAt !== undefined && text.length > openedAt) highlights.push([openedAt, text.length]);
       openedAt = undefined;
+      continue;
+    }
+    if (options.markdown && (character === '*' || character === '`')) continue;
+    if (character === lessThanStandIn) {
+      text += '<';
       continue;
     }
     if (/\s/.test(character)) {

@@ -78,7 +78,7 @@ describe.each(Object.keys(storageBackends))('conversation search on %s', (driver
     await conversation('mention', alice, { title: 'Weekly review', timeline: exchange('summarise the week', 'Nothing notable; the frontend had one deploy.') });
     // stopped before its first answer: only a first message
     await conversation('stopped', alice, { title: '', timeline: [{ id: randomUUID(), type: 'user', content: 'ImagePullBackOff on checkout, look at it', timestamp: 1 }] });
-    await conversation('markup', alice, { title: 'Markup', timeline: exchange('show <img src=x onerror=alert(1)> quarantined', 'fake \uE000highlight\uE001 of quarantined text') });
+    await conversation('markup', alice, { title: 'Markup', timeline: exchange('show <img src=x onerror="alert(1)"> quarantined', 'fake \uE000highlight\uE001 of quarantined text, EXTERNAL-IP <none> on the quarantined service') });
     await conversation('bobs', bob, { title: 'Bob frontend', cluster: 'prod', timeline: exchange('ImagePullBackOff on frontend again', 'Same ImagePullBackOff on frontend as last week.') });
   });
 
@@ -138,9 +138,10 @@ describe.each(Object.keys(storageBackends))('conversation search on %s', (driver
   it('returns stored markup as text and never takes highlight markers from stored text', async () => {
     const { items } = await storage.conversations.search!({ text: 'quarantined', ownerId: alice, limit: 10 });
     expect(items.map((item) => item.id)).toEqual([ids.markup]);
-    expect(items[0]!.snippet!.text).toContain('<img src=x onerror=alert(1)>');
+    expect(items[0]!.snippet!.text).toContain('<img src=x onerror="alert(1)">');
+    expect(items[0]!.snippet!.text).toContain('EXTERNAL-IP <none>');
     expect(items[0]!.snippet!.text).not.toMatch(/[\uE000\uE001]/);
-    expect(marked(items[0])).toEqual(['quarantined', 'quarantined']);
+    expect(marked(items[0])).toEqual(['quarantined', 'quarantined', 'quarantined']);
   });
 
   it('follows the timeline: a word removed from it is no longer found', async () => {
