@@ -85,6 +85,8 @@ export function SearchDialog({ open, onOpenChange }: { open: boolean; onOpenChan
               }}
               placeholder="Search titles, messages, answers and tool calls…"
               aria-label="Search conversations"
+              aria-controls="search-results"
+              aria-activedescendant={items[active] ? `search-result-${items[active].id}` : undefined}
               className="h-12 flex-1 bg-transparent text-sm outline-none"
             />
             <button
@@ -113,7 +115,7 @@ export function SearchDialog({ open, onOpenChange }: { open: boolean; onOpenChan
               ))}
             </div>
           ) : null}
-          <ul role="listbox" aria-label="Search results" className="max-h-96 overflow-y-auto p-1">
+          <ul id="search-results" role="listbox" aria-label="Search results" className="max-h-96 overflow-y-auto p-1">
             {!ready ? <li className="px-3 py-4 text-sm text-muted">Type at least two characters, or set a filter.</li> : null}
             {ready && results.isError ? <li className="px-3 py-4 text-sm text-danger">Search failed: {results.error.message}</li> : null}
             {ready && results.isFetching && items.length === 0 ? <li className="px-3 py-4 text-sm text-muted">Searching…</li> : null}
@@ -121,8 +123,18 @@ export function SearchDialog({ open, onOpenChange }: { open: boolean; onOpenChan
               <li className="px-3 py-4 text-sm text-muted">{debounced.text ? <>No conversation mentions “{debounced.text}”{filtered ? ' with these filters' : ''}.</> : 'No conversation matches these filters.'}</li>
             ) : null}
             {items.map((item, index) => (
-              <li key={item.id} role="option" aria-selected={index === active}>
-                <SearchResult item={item} active={index === active} onOpen={() => go(item.id)} onHover={() => setActive(index)} />
+              // the option itself is what a pointer clicks (the keyboard stays in the input: arrows and Enter); no control
+              // nested inside it, so a screen reader announces one option per conversation
+              <li
+                key={item.id}
+                id={`search-result-${item.id}`}
+                role="option"
+                aria-selected={index === active}
+                onClick={() => go(item.id)}
+                onMouseEnter={() => setActive(index)}
+                className={`cursor-pointer rounded px-3 py-2 text-sm ${index === active ? 'bg-panel-2' : ''}`}
+              >
+                <SearchResult item={item} />
               </li>
             ))}
             {results.data?.has_more ? <li className="px-3 py-2 text-xs text-muted">More conversations match: add words or a filter to narrow the search.</li> : null}
@@ -133,9 +145,9 @@ export function SearchDialog({ open, onOpenChange }: { open: boolean; onOpenChan
   );
 }
 
-function SearchResult({ item, active, onOpen, onHover }: { item: SearchHit; active: boolean; onOpen(): void; onHover(): void }) {
+function SearchResult({ item }: { item: SearchHit }) {
   return (
-    <button type="button" onClick={onOpen} onMouseEnter={onHover} className={`block w-full rounded px-3 py-2 text-left text-sm ${active ? 'bg-panel-2' : ''}`}>
+    <>
       <span className="flex items-center justify-between gap-3">
         <span className="truncate font-medium">{item.title ? <HighlightedText text={item.title} ranges={item.title_highlights} /> : 'New conversation'}</span>
         <span className="shrink-0 text-xs text-muted">
@@ -149,6 +161,6 @@ function SearchResult({ item, active, onOpen, onHover }: { item: SearchHit; acti
         </span>
       ) : null}
       {!item.owned_by_me ? <span className="mt-0.5 block text-[11px] text-muted">by {item.owner.email}</span> : null}
-    </button>
+    </>
   );
 }
