@@ -24,7 +24,7 @@ import { storageBackends, testAuditSigningKey, type StorageBackend } from '../st
 import { createTestPglite, createTestPostgresDatabase } from '../storage-test-databases.ts';
 
 function toolCall(tool: string, args: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-  return { kind: 'tool' as const, id: randomUUID(), toolExecution: { call_id: randomUUID(), tool, title: tool, args, status: 'completed' as const, ...extra } };
+  return { kind: 'tool' as const, id: randomUUID(), toolExecution: { call_id: randomUUID(), tool, title: tool, args, status: 'completed' as const, timestamp: 1, ...extra } };
 }
 
 function exchange(question: string, answer: string, calls: ReturnType<typeof toolCall>[] = []): TimelineEntry[] {
