@@ -1,18 +1,15 @@
--- Issue 37: full-text search over conversation content (titles, user messages, answers, tool calls and their targets).
--- The searchable text is derived from the stored timeline in SQL, so the index can never disagree with what is stored
--- and existing conversations are searchable as soon as this migration runs (the generated column is computed for every
--- row when it is added: that is the backfill). Tool results and arbitrary arguments (manifests, commands) are left out:
--- only the tool's name, its title and the arguments that name a target. The timeline is stored redacted, and nothing
--- here reads anything else.
-CREATE FUNCTION "skyflo_conversation_search_text"("timeline" jsonb) RETURNS text
+-- Issue 37: full-text search over conversation content: titles, user messages, answers, tool calls and their targets.
+-- Each timeline entry's row in `messages` (the engine keeps it equal to the timeline, rewriting only the entries that
+-- changed) carries a generated, GIN-indexed tsvector, so a timeline write re-indexes only what it changed; the
+-- title has its own, weighted above content. Adding the generated columns computes them for every existing row:
+-- that is the backfill, and existing conversations are searchable as soon as this migration ran.
+-- What is indexed: the entry's text, and of each tool call its name, its title and the arguments that name a target.
+-- Tool results and other arguments (manifests, commands) are not. The timeline is stored redacted and nothing else
+-- is read here. The system welcome row (role "system") is not indexed: every conversation would match its words.
+CREATE FUNCTION "skyflo_message_search_text"("content" text, "metadata" jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT left(coalesce(string_agg(part.piece, E'\n' ORDER BY entry.position, part.position), ''), 200000)
-  FROM jsonb_array_elements(CASE WHEN jsonb_typeof(timeline) = 'array' THEN timeline ELSE '[]'::jsonb END) WITH ORDINALITY AS entry(value, position)
-  CROSS JOIN LATERAL (
-    SELECT entry.value->>'content' AS piece, 0::bigint AS position
-    WHERE jsonb_typeof(entry.value->'content') = 'string'
-    UNION ALL
-    SELECT concat_ws(' ',
+  SELECT left(concat_ws(E'\n', nullif(content, ''), (
+    SELECT string_agg(concat_ws(' ',
       segment.value->'toolExecution'->>'tool',
       segment.value->'toolExecution'->>'title',
       segment.value->'toolExecution'->>'namespace',
@@ -22,16 +19,16 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
       segment.value->'toolExecution'->'args'->>'kind',
       segment.value->'toolExecution'->'args'->>'release_name',
       segment.value->'toolExecution'->'args'->>'job_name'
-    ), segment.position
-    FROM jsonb_array_elements(CASE WHEN jsonb_typeof(entry.value->'segments') = 'array' THEN entry.value->'segments' ELSE '[]'::jsonb END) WITH ORDINALITY AS segment(value, position)
+    ), E'\n' ORDER BY segment.position)
+    FROM jsonb_array_elements(CASE WHEN jsonb_typeof(metadata->'segments') = 'array' THEN metadata->'segments' ELSE '[]'::jsonb END) WITH ORDINALITY AS segment(value, position)
     WHERE segment.value->>'kind' = 'tool' AND jsonb_typeof(segment.value->'toolExecution') = 'object'
-  ) AS part
-  WHERE part.piece IS NOT NULL AND part.piece <> ''
+  )), 100000)
 $$;--> statement-breakpoint
--- Title weighs more than content in the ranking (ts_rank's A vs B). The text is capped above so that a very long
--- conversation never exceeds tsvector's size limit (which would fail the timeline write itself).
-ALTER TABLE "conversations" ADD COLUMN "search_vector" tsvector GENERATED ALWAYS AS (
-  setweight(to_tsvector('english'::regconfig, coalesce("title", '')), 'A') ||
-  setweight(to_tsvector('english'::regconfig, "skyflo_conversation_search_text"("messages_json")), 'B')
+-- Capped above so that one very long answer never exceeds tsvector's size limit (which would fail the timeline write).
+ALTER TABLE "messages" ADD COLUMN "search_vector" tsvector GENERATED ALWAYS AS (
+  CASE WHEN "role" IN ('user', 'assistant') THEN to_tsvector('english'::regconfig, "skyflo_message_search_text"("content", "message_metadata")) ELSE ''::tsvector END
 ) STORED;--> statement-breakpoint
-CREATE INDEX "conversations_search_idx" ON "conversations" USING gin ("search_vector");
+CREATE INDEX "messages_search_idx" ON "messages" USING gin ("search_vector");--> statement-breakpoint
+-- Weight A (content is D): ts_rank counts a word of the title ten times a word of a message.
+ALTER TABLE "conversations" ADD COLUMN "title_vector" tsvector GENERATED ALWAYS AS (setweight(to_tsvector('english'::regconfig, coalesce("title", '')), 'A')) STORED;--> statement-breakpoint
+CREATE INDEX "conversations_title_search_idx" ON "conversations" USING gin ("title_vector");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { highlightStart as S, highlightStop as E, lessThanStandIn as L, parseHighlighted, prefixQuery, substringHighlights } from './search-highlights.ts';
+import { highlightStart as S, highlightStop as E, lessThanStandIn as L, parseHighlighted, prefixTerms, substringHighlights } from './search-highlights.ts';
 
 describe('parseHighlighted', () => {
   it('turns markers into ranges over plain text, markup in the text staying text', () => {
@@ -25,11 +25,11 @@ describe('parseHighlighted', () => {
   });
 });
 
-describe('prefixQuery', () => {
+describe('prefixTerms', () => {
   it('keeps words only, each a prefix, so typed tsquery syntax is never interpreted', () => {
-    expect(prefixQuery('postgres-primary')).toBe('postgres:* & primary:*');
-    expect(prefixQuery("ImagePull' | !x & (y")).toBe('imagepull:* & x:* & y:*');
-    expect(prefixQuery(' %%% ')).toBeUndefined();
+    expect(prefixTerms('postgres-primary')).toEqual(['postgres:*', 'primary:*']);
+    expect(prefixTerms("ImagePull' | !x & (y x")).toEqual(['imagepull:*', 'x:*', 'y:*']);
+    expect(prefixTerms(' %%% ')).toEqual([]);
   });
 });
 

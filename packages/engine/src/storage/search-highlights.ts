@@ -69,16 +69,15 @@ export function substringHighlights(text: string, needle: string): Array<[number
 }
 
 /**
- * The tsquery for what a user typed: its words (letters and digits; everything else separates them, so nothing
- * typed is tsquery syntax), each a prefix, all required. "ImagePull" finds "ImagePullBackOff"; "postgres-primary"
- * finds the words postgres and primary. Undefined when the text has no word.
+ * The tsquery terms for what a user typed: its words (letters and digits; everything else separates them, so nothing
+ * typed is tsquery syntax), each a prefix. "ImagePull" finds "ImagePullBackOff"; "postgres-primary" finds the words
+ * postgres and primary. Empty when the text has no word.
  */
-export function prefixQuery(text: string): string | undefined {
+export function prefixTerms(text: string): string[] {
   const words = text
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)
     .filter(Boolean)
-    .slice(0, 16)
     .map((word) => word.slice(0, 64));
-  return words.length > 0 ? words.map((word) => `${word}:*`).join(' & ') : undefined;
+  return [...new Set(words)].slice(0, 16).map((word) => `${word}:*`);
 }

@@ -136,12 +136,20 @@ describe.each(Object.keys(storageBackends))('conversation search on %s', (driver
   });
 
   it('returns stored markup as text and never takes highlight markers from stored text', async () => {
-    const { items } = await storage.conversations.search!({ text: 'quarantined', ownerId: alice, limit: 10 });
-    expect(items.map((item) => item.id)).toEqual([ids.markup]);
-    expect(items[0]!.snippet!.text).toContain('<img src=x onerror="alert(1)">');
-    expect(items[0]!.snippet!.text).toContain('EXTERNAL-IP <none>');
-    expect(items[0]!.snippet!.text).not.toMatch(/[\uE000\uE001]/);
-    expect(marked(items[0])).toEqual(['quarantined', 'quarantined', 'quarantined']);
+    const question = await storage.conversations.search!({ text: 'show quarantined', ownerId: alice, limit: 10 });
+    expect(question.items.map((item) => item.id)).toEqual([ids.markup]);
+    expect(question.items[0]!.snippet!.text).toContain('<img src=x onerror="alert(1)">');
+    const answer = await storage.conversations.search!({ text: 'quarantined service', ownerId: alice, limit: 10 });
+    expect(answer.items[0]!.snippet!.text).toContain('EXTERNAL-IP <none>');
+    expect(answer.items[0]!.snippet!.text).not.toMatch(/[\uE000\uE001]/);
+    expect(marked(answer.items[0])).toEqual(['quarantined', 'quarantined', 'service']);
+  });
+
+  it('needs every word, from the title or any message, and ignores stop words', async () => {
+    const across = await storage.conversations.search!({ text: 'outage registry', ownerId: alice, limit: 10 });
+    expect(across.items.map((item) => item.id)).toEqual([ids.frontend]);
+    expect((await storage.conversations.search!({ text: 'registry replicas', ownerId: alice, limit: 10 })).items).toEqual([]);
+    expect((await storage.conversations.search!({ text: 'the registry', ownerId: alice, limit: 10 })).items.map((item) => item.id)).toEqual([ids.frontend]);
   });
 
   it('follows the timeline: a word removed from it is no longer found', async () => {
@@ -167,13 +175,22 @@ function migrationsBefore(tag: string): string {
   return folder;
 }
 
-/** A user and a conversation as the previous version stored them (plain SQL, before the search column existed). */
+/**
+ * A user and a conversation as the previous version stored them (plain SQL, before the search columns existed): the
+ * timeline, its mirror in `messages` (one row per entry) and the welcome row.
+ */
 async function storeAsBefore(query: (text: string, params?: unknown[]) => Promise<unknown>): Promise<string> {
   const userId = randomUUID();
   const conversationId = randomUUID();
   await query(`INSERT INTO users (id, email, hashed_password) VALUES ($1, $2, 'h')`, [userId, `old-${userId}@example.com`]);
-  const timeline = exchange('ImagePullBackOff on frontend since the deploy', 'The image tag does not exist.');
+  const timeline = exchange('ImagePullBackOff on frontend since the deploy', 'The image tag does not exist.', [toolCall('k8s_get', { resource_type: 'pods', namespace: 'shop' })]);
   await query(`INSERT INTO conversations (id, user_id, title, messages_json) VALUES ($1, $2, 'Old incident', $3::jsonb)`, [conversationId, userId, JSON.stringify(timeline)]);
+  await query(`INSERT INTO messages (conversation_id, entry_id, role, content, sequence) VALUES ($1, 'system-welcome', 'system', 'Welcome to Skyflo. Ask about your Kubernetes cluster.', -1)`, [conversationId]);
+  for (const [position, entry] of timeline.entries()) {
+    await query(`INSERT INTO messages (conversation_id, entry_id, role, content, sequence, message_metadata) VALUES ($1, $2, $3, $4, $5, $6::jsonb)`, [
+      conversationId, entry.id, entry.type, entry.content, position, JSON.stringify(entry.type === 'assistant' ? { segments: entry.segments } : {}),
+    ]);
+  }
   return conversationId;
 }
 
@@ -203,10 +220,11 @@ describe('conversations stored before migration 0013', () => {
       await migratePostgres(drizzlePostgres(client), { migrationsFolder: migrationsBefore('0013_conversation_search') });
       const id = await storeAsBefore((text, params) => client.query(text, params));
       storage = await createPostgresStorage({ url: database.url, auditSigningKey: testAuditSigningKey });
-      const { items } = await storage.conversations.search!({ text: 'postgres', limit: 10 });
-      expect(items).toEqual([]);
+      // the welcome row's words find nothing: only the conversation's own entries are indexed
+      expect((await storage.conversations.search!({ text: 'Kubernetes', limit: 10 })).items).toEqual([]);
       const found = await storage.conversations.search!({ text: 'frontend deploy', limit: 10 });
       expect(found.items.map((item) => item.id)).toEqual([id]);
+      expect((await storage.conversations.search!({ text: 'pods', namespace: 'shop', limit: 10 })).items.map((item) => item.id)).toEqual([id]);
     } finally {
       await storage?.close();
       await client.end();
