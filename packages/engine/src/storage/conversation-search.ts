@@ -101,15 +101,24 @@ export function createConversationSearch(db: SkyfloDatabase) {
           .select({ id: conversations.id, marked: sql<string>`ts_headline('english', ${strip(sql`${conversations.title}`)}, ${query}, ${titleOptions})` })
           .from(conversations)
           .where(inArray(conversations.id, ids)),
-        // the best-matching message of each conversation (ties: the earliest)
+        // the best-matching message of each conversation (ties: the earliest), chosen first so that ts_headline runs
+        // once per conversation, not on every message that matched
         db
-          .selectDistinctOn([messages.conversationId], {
+          .select({
             id: messages.conversationId,
             marked: sql<string>`ts_headline('english', ${strip(sql`skyflo_message_search_text(${messages.content}, ${messages.messageMetadata})`)}, ${query}, ${snippetOptions})`,
           })
           .from(messages)
-          .where(and(inArray(messages.conversationId, ids), sql`${messageVector} @@ ${query}`))
-          .orderBy(messages.conversationId, desc(sql`ts_rank(${messageVector}, ${query})`), messages.sequence),
+          .where(
+            inArray(
+              messages.id,
+              db
+                .selectDistinctOn([messages.conversationId], { id: messages.id })
+                .from(messages)
+                .where(and(inArray(messages.conversationId, ids), sql`${messageVector} @@ ${query}`))
+                .orderBy(messages.conversationId, desc(sql`ts_rank(${messageVector}, ${query})`), messages.sequence),
+            ),
+          ),
       ]);
       for (const row of titleRows) titles.set(row.id, row.marked);
       for (const row of snippetRows) snippets.set(row.id, row.marked);
