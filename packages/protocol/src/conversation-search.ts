@@ -12,7 +12,7 @@ const dateBound = (name: string) =>
 
 export const searchConversationsQuerySchema = z
   .object({
-    /** words to find in titles, messages, answers and tool calls (each word a prefix; all must match) */
+    /** words to find in titles, messages, answers and tool calls (each word a prefix; every word must appear in the conversation) */
     q: z.string().trim().min(2, 'q must be at least 2 characters').max(200, 'q may be at most 200 characters').optional(),
     /** the cluster (kubeconfig context name) the conversation is pinned to */
     cluster: z.string().min(1).max(253, 'cluster may be at most 253 characters').optional(),
