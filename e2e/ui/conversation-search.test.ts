@@ -47,7 +47,14 @@ describe('Ctrl+K search over conversation content', () => {
     expect(await stack.seriousA11yViolations()).toEqual([]);
     await stack.screenshot('search-content-snippet');
 
-    await page.keyboard.press('Enter');
+    // a filter narrows it: the conversation is on kube-sim, so another cluster finds nothing, and kube-sim finds it
+    await page.getByRole('button', { name: 'Filters' }).click();
+    await page.getByRole('textbox', { name: 'Cluster', exact: true }).fill('another-cluster');
+    await results.getByText('No conversation mentions “ImagePullBackOff” with these filters.').waitFor();
+    await page.getByRole('textbox', { name: 'Cluster', exact: true }).fill('kube-sim');
+    await hit.waitFor();
+
+    await page.getByRole('textbox', { name: 'Search conversations' }).press('Enter');
     await page.waitForURL((url) => url.pathname === path);
   });
 });
