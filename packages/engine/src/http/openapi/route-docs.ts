@@ -21,9 +21,8 @@ import {
   createConversationRequestSchema,
   createConversationResponseSchema,
   createIntegrationRequestSchema,
-  errorResponseSchema,
   integrationSchema,
-  integrationsResponseSchema,
+  errorResponseSchema,
   integrationTestResultSchema,
   isAdminUserResponseSchema,
   listConversationsQuerySchema,
@@ -43,6 +42,7 @@ import {
   updateConversationRequestSchema,
   updateIntegrationRequestSchema,
   updateMeRequestSchema,
+  updateMeResponseSchema,
   updateMemberRequestSchema,
   userReadSchema,
   adminUpdateUserRequestSchema,
@@ -54,7 +54,7 @@ import {
   updateLlmSettingsRequestSchema,
 } from '@skyflo/protocol';
 import { z } from 'zod';
-import { apiTokenSchema, createApiTokenRequestSchema, createdApiTokenSchema, webhookDeliverySchema } from '@skyflo/protocol';
+import { anyIntegrationSchema, apiTokenSchema, apiTokensResponseSchema, createApiTokenRequestSchema, createdApiTokenSchema, integrationListResponseSchema, webhookDeliveriesResponseSchema } from '@skyflo/protocol';
 import { alertmanagerPayloadSchema, genericAlertSchema } from '../../alerts/alert-payloads.ts';
 
 const alertOutcomeSchema = z.object({ status: z.enum(['investigating', 'queued', 'noted', 'closed', 'ignored', 'refused']), conversation_id: z.string().optional(), queued: z.literal(false).optional(), position: z.number().optional(), detail: z.string() });
@@ -83,7 +83,7 @@ export const routeDocs: Record<string, RouteDoc> = {
   'POST /api/v1/auth/refresh': { tag: 'auth', summary: 'Rotate a refresh token (cookie or body) for a new access token', public: true, responses: { 200: tokenResponseSchema } },
   'POST /api/v1/auth/logout': { tag: 'auth', summary: 'Revoke the refresh token and clear the cookies', public: true },
   'GET /api/v1/auth/me': { tag: 'auth', summary: 'The signed-in user', responses: { 200: userReadSchema } },
-  'PATCH /api/v1/auth/me': { tag: 'auth', summary: 'Change your full name (only)', body: updateMeRequestSchema, responses: { 200: userReadSchema } },
+  'PATCH /api/v1/auth/me': { tag: 'auth', summary: 'Change your full name (only)', body: updateMeRequestSchema, responses: { 200: updateMeResponseSchema } },
   'PATCH /api/v1/auth/users/me/password': { tag: 'auth', summary: 'Change your password (ends every other session)', body: passwordChangeRequestSchema },
   'GET /api/v1/auth/users/:id': { tag: 'auth', summary: 'A user (admin)', responses: { 200: userReadSchema } },
   'PATCH /api/v1/auth/users/:id': { tag: 'auth', summary: 'Change a user (admin)', body: adminUpdateUserRequestSchema, responses: { 200: userReadSchema } },
@@ -118,9 +118,9 @@ export const routeDocs: Record<string, RouteDoc> = {
 
   'GET /api/v1/approvals/pending': { tag: 'approvals', summary: 'Calls waiting for a decision that you may see (across conversations in approver mode)', responses: { 200: pendingApprovalsResponseSchema } },
 
-  'GET /api/v1/integrations': { tag: 'integrations', summary: 'Integrations (metadata only; credentials are never returned)', responses: { 200: integrationsResponseSchema } },
+  'GET /api/v1/integrations': { tag: 'integrations', summary: 'Integrations: Jenkins, webhooks and Slack (metadata only; credentials are never returned)', responses: { 200: integrationListResponseSchema } },
   'POST /api/v1/integrations': { tag: 'integrations', summary: 'Add a Jenkins integration; the credentials are checked against Jenkins first (admin)', body: createIntegrationRequestSchema, responses: { 201: integrationSchema } },
-  'PATCH /api/v1/integrations/:id': { tag: 'integrations', summary: 'Change, disable or re-key an integration (admin)', body: updateIntegrationRequestSchema, responses: { 200: integrationSchema } },
+  'PATCH /api/v1/integrations/:id': { tag: 'integrations', summary: 'Change, disable or re-key an integration (admin)', body: updateIntegrationRequestSchema, responses: { 200: anyIntegrationSchema } },
   'DELETE /api/v1/integrations/:id': { tag: 'integrations', summary: 'Delete an integration (admin)', responses: { 204: 'empty' } },
   'GET /api/v1/audit': { tag: 'audit', summary: 'The audit trail, newest first: filter by user, conversation, tool, action, time; paged by cursor (admin)', query: auditQuerySchema, responses: { 200: auditListResponseSchema } },
   'GET /api/v1/audit/export': { tag: 'audit', summary: 'Every matching audit record, oldest first, streamed as JSON lines or CSV (admin)', query: auditExportQuerySchema },
@@ -138,13 +138,13 @@ export const routeDocs: Record<string, RouteDoc> = {
   'GET /api/v1/settings/llm/ollama-models': { tag: 'settings', summary: 'Models of a local Ollama server (admin)', responses: { 200: ollamaModelsResponseSchema } },
 
   // team notifications (issue 24)
-  'GET /api/v1/auth/tokens': { tag: 'auth', summary: 'Your API tokens (never the token itself), with their last use', responses: { 200: z.object({ data: z.array(apiTokenSchema) }) } },
+  'GET /api/v1/auth/tokens': { tag: 'auth', summary: 'Your API tokens (never the token itself), with their last use', responses: { 200: apiTokensResponseSchema } },
   'POST /api/v1/auth/tokens': { tag: 'auth', summary: 'Create an API token with scopes and an expiry; the token is in this answer only (a session, not a token, is needed)', body: createApiTokenRequestSchema, responses: { 201: createdApiTokenSchema } },
   'DELETE /api/v1/auth/tokens/:id': { tag: 'auth', summary: 'Revoke one of your API tokens', responses: { 200: apiTokenSchema } },
   'GET /api/v1/notifications/stream': { tag: 'notifications', summary: 'Your notifications as SSE: calls waiting for you, decisions, runs ended (Last-Event-ID resumes; API tokens need approvals:read)', responses: { 200: sse } },
   'POST /api/v1/alerts/alertmanager': { tag: 'alerts', summary: "Alertmanager's webhook: one read-only investigation per firing group; repeats add to it, resolved closes the caller's own; 429 with queued: false when the queue is full (ALERT_QUEUE_LIMIT) or past CONVERSATIONS_PER_MINUTE (API tokens need alerts:write)", body: alertmanagerPayloadSchema, responses: { 202: alertOutcomeSchema } },
   'POST /api/v1/alerts': { tag: 'alerts', summary: 'A generic alert {title, description, labels}: investigated like an Alertmanager group (API tokens need alerts:write)', body: genericAlertSchema, responses: { 202: alertOutcomeSchema } },
-  'GET /api/v1/integrations/:id/deliveries': { tag: 'integrations', summary: "A webhook's recent deliveries: event, status, attempts, answer", responses: { 200: z.object({ data: z.array(webhookDeliverySchema) }) } },
+  'GET /api/v1/integrations/:id/deliveries': { tag: 'integrations', summary: "A webhook's recent deliveries: event, status, attempts, answer", responses: { 200: webhookDeliveriesResponseSchema } },
   'POST /api/v1/integrations/slack/interactions': { tag: 'integrations', summary: "The Slack app's interactivity Request URL (Approve / Deny clicks), verified by Slack's signature", public: true, responses: { 200: z.object({ detail: z.string() }) } },
 };
 

@@ -1,13 +1,12 @@
-import type { LlmSettings } from '@skyflo/protocol';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
-import { api } from '../../lib/api.ts';
+import { skyflo } from '../../lib/api.ts';
 import { ErrorNote } from '../../components/ui.tsx';
-import { useMe } from '../../app/session.tsx';
-import { useWaitingForMe } from '../../app/notifications.tsx';
-import { ClusterSwitcher } from '../clusters/cluster-switcher.tsx';
-import { HealthStrip } from '../clusters/health-strip.tsx';
+import { useMe } from '../../lib/session.tsx';
+import { useWaitingForMe } from '../../lib/pending-approvals.tsx';
+import { ClusterSwitcher } from '../../components/clusters/cluster-switcher.tsx';
+import { HealthStrip } from '../../components/clusters/health-strip.tsx';
 import { Composer } from './components/composer.tsx';
 
 const suggestions = ['Which pods are not running in any namespace?', 'Show me the deployments in default', 'Why is my last rollout stuck?'];
@@ -22,7 +21,7 @@ export function HomePage() {
   const admin = me.data?.role === 'admin';
   // Everyone signed in may read whether a model is configured; an engine without the endpoint (404) is configured by
   // its environment, so the error is simply not shown.
-  const model = useQuery({ queryKey: ['settings', 'llm'], queryFn: () => api<LlmSettings>('/settings/llm'), retry: false, enabled: me.isSuccess });
+  const model = useQuery({ queryKey: ['settings', 'llm'], queryFn: () => skyflo.llmSettings(), retry: false, enabled: me.isSuccess });
   const noModel = model.data !== undefined && !model.data.configured;
   const waitingForMe = useWaitingForMe();
   // `?cluster=NAME` (the header's switcher): the new conversation is pinned to that cluster by its first message
@@ -33,7 +32,7 @@ export function HomePage() {
     setBusy(true);
     setError(undefined);
     try {
-      const created = await api<{ id: string }>('/conversations', { body: {} });
+      const created = await skyflo.createConversation();
       void queryClient.invalidateQueries({ queryKey: ['conversations'] });
       navigate(`/chat/${created.id}`, { state: { initialMessage: text, ...(context ? { context } : {}) } });
     } catch (caught) {
