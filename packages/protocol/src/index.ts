@@ -10,3 +10,4 @@ export * from './clusters.ts';
 export * from './mcp-wire.ts';
 export * from './model-prices.ts';
 export * from './responses.ts';
+export * from './conversation-search.ts';

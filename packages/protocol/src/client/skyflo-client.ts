@@ -14,6 +14,7 @@ import type { ClusterPolicy, ClustersResponse, HealthResponse, MemberScope } fro
 import type { UndoRequest } from '../verification.ts';
 import type { ConversationDetail } from '../conversation-detail.ts';
 import type { PendingApprovalsResponse } from '../governance.ts';
+import type { SearchConversationsQuery, SearchConversationsResponse } from '../conversation-search.ts';
 import { readAgentEvents, type StreamedEvent } from './agent-event-stream.ts';
 import { SkyfloApiError, SkyfloClientError } from './client-errors.ts';
 import { workspaceRoutes, type RouteCaller, type WorkspaceRoutes } from './workspace-routes.ts';
@@ -43,6 +44,9 @@ const loadProtocol = () => (protocolLoading ??= import('../index.ts'));
 export type UserRead = z.infer<Protocol['userReadSchema']>;
 export type ConversationPage = z.infer<Protocol['listConversationsResponseSchema']>;
 export type { ConversationDetail };
+export type { SearchConversationsResponse };
+/** GET /conversations/search's query; every field optional here (the engine answers 400 naming what is missing) */
+export type SearchConversationsInput = Partial<SearchConversationsQuery>;
 
 /**
  * One frame of GET /notifications/stream (an EventSource in the browser), checked with the protocol's schema:
@@ -81,6 +85,8 @@ export interface SkyfloClient extends WorkspaceRoutes {
   logout(input?: { refreshToken?: string }): Promise<void>;
   me(options?: NoRenew): Promise<UserRead>;
   listConversations(input?: { limit?: number; cursor?: string | null; query?: string }): Promise<ConversationPage>;
+  /** GET /conversations/search (issue 37): titles and content of the conversations you may read, best match first */
+  searchConversations(input: SearchConversationsInput): Promise<SearchConversationsResponse>;
   getConversation(id: string): Promise<ConversationDetail>;
   renameConversation(id: string, title: string): Promise<void>;
   deleteConversation(id: string): Promise<void>;
@@ -235,6 +241,11 @@ export function createSkyfloClient(options: SkyfloClientOptions): SkyfloClient {
       if (cursor) params.set('cursor', cursor);
       if (query) params.set('query', query);
       return json({ method: 'GET', path: `/conversations${params.size > 0 ? `?${params}` : ''}` }, (p) => p.listConversationsResponseSchema);
+    },
+    searchConversations: (input) => {
+      const params = new URLSearchParams();
+      for (const [key, value] of Object.entries(input)) if (value !== undefined && value !== '') params.set(key, String(value));
+      return json({ method: 'GET', path: `/conversations/search?${params}` }, (p) => p.searchConversationsResponseSchema);
     },
     getConversation: (id) => json({ method: 'GET', path: `/conversations/${encodeURIComponent(id)}` }, (p) => p.conversationDetailSchema),
     renameConversation: (id, title) => none({ method: 'PATCH', path: `/conversations/${encodeURIComponent(id)}`, json: { title } }),

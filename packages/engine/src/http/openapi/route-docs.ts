@@ -26,6 +26,8 @@ import {
   integrationTestResultSchema,
   isAdminUserResponseSchema,
   listConversationsQuerySchema,
+  searchConversationsQuerySchema,
+  searchConversationsResponseSchema,
   listConversationsResponseSchema,
   memberSchema,
   membersResponseSchema,
@@ -97,6 +99,12 @@ export const routeDocs: Record<string, RouteDoc> = {
 
   'GET /api/v1/conversations': { tag: 'conversations', summary: 'Your conversations, newest first, paged by cursor, searchable', query: listConversationsQuerySchema, responses: { 200: listConversationsResponseSchema } },
   'POST /api/v1/conversations': { tag: 'conversations', summary: 'Start a conversation', body: createConversationRequestSchema, responses: { 200: createConversationResponseSchema } },
+  'GET /api/v1/conversations/search': {
+    tag: 'conversations',
+    summary: 'Full-text search over the titles and content (messages, answers, tool calls) of the conversations you may read, best match first, with highlighted snippets and filters',
+    query: searchConversationsQuerySchema,
+    responses: { 200: searchConversationsResponseSchema },
+  },
   'GET /api/v1/conversations/:id': { tag: 'conversations', summary: 'A conversation with its timeline' },
   'PATCH /api/v1/conversations/:id': { tag: 'conversations', summary: 'Rename a conversation', body: updateConversationRequestSchema },
   'DELETE /api/v1/conversations/:id': { tag: 'conversations', summary: 'Delete a conversation with its runs, pending approvals and checkpoints' },
