@@ -26,6 +26,7 @@ export type { AnyToolDefinition, ToolCallDescription, ToolCallResolution, ToolDe
 export type { CommandRunner, CommandRequest, CommandResult } from './exec/command-runner.ts';
 export { impersonationMetaKey, type Impersonation } from './kube/impersonation.ts';
 export { jenkinsCredentialsMetaKey, type EngineJenkinsCredentials } from './tools/jenkins/engine-credentials.ts';
+export { observabilitySourcesMetaKey, type ObservabilitySource, type ObservabilitySources } from './tools/observability/data-sources.ts';
 export { createJenkinsClient, parseJenkinsUrl } from './tools/jenkins/jenkins-client.ts';
 export { confirmModes, defaultConfirmMode, parseConfirmMode, type ConfirmMode } from './confirm/confirm-mode.ts';
 export { textOutputShape, withTextOutput } from './tools/output-shapes.ts';

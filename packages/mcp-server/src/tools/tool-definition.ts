@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import type { ManifestObjectRef } from './helm/manifest-objects.ts';
 
-export type Toolset = 'k8s' | 'helm' | 'argo' | 'jenkins';
+export type Toolset = 'k8s' | 'helm' | 'argo' | 'jenkins' | 'observability';
 
 export interface ToolAnnotations {
   /** true only when the tool can never change cluster or CI state. The engine gates everything else. */
