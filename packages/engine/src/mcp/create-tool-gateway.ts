@@ -5,7 +5,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { connectInProcess, createToolDeps, impersonationMetaKey, jenkinsCredentialsMetaKey } from '@skyflo/mcp-server';
+import { connectInProcess, createToolDeps, impersonationMetaKey, jenkinsCredentialsMetaKey, observabilitySourcesMetaKey } from '@skyflo/mcp-server';
 import { previewToolCallName, toToolInfo, type ListedTool } from './classify-tool.ts';
 import { fetchWithLinkedSignals, linkAbort } from './linked-abort.ts';
 import type { ToolCallOutcome, ToolGateway, ToolInfo } from './tool-gateway.ts';
@@ -131,9 +131,13 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
       return listing;
     },
 
-    async callTool({ name, args, signal, timeoutMs, impersonate, jenkinsCredentials }): Promise<ToolCallOutcome> {
+    async callTool({ name, args, signal, timeoutMs, impersonate, jenkinsCredentials, observabilitySources }): Promise<ToolCallOutcome> {
       const client = await getClient();
-      const meta = { ...(impersonate ? { [impersonationMetaKey]: impersonate } : {}), ...(jenkinsCredentials ? { [jenkinsCredentialsMetaKey]: jenkinsCredentials } : {}) };
+      const meta = {
+        ...(impersonate ? { [impersonationMetaKey]: impersonate } : {}),
+        ...(jenkinsCredentials ? { [jenkinsCredentialsMetaKey]: jenkinsCredentials } : {}),
+        ...(observabilitySources ? { [observabilitySourcesMetaKey]: observabilitySources } : {}),
+      };
       // The SDK hangs an abort listener on the signal it is given and never takes it off: give it one of this call's
       // own, so the caller's (a run's, across all its calls) does not collect one per call.
       const link = signal ? linkAbort(signal) : undefined;

@@ -2,8 +2,13 @@
  * The tool gateway port: what the workflow needs from the MCP server. The adapter over the MCP SDK client
  * is in create-tool-gateway.ts; tests may pass any object with this shape.
  */
-export type Toolset = 'k8s' | 'helm' | 'argo' | 'jenkins';
-export const toolsets: readonly Toolset[] = ['k8s', 'helm', 'argo', 'jenkins'];
+import type { ObservabilitySources } from '@skyflo/mcp-server';
+
+export type Toolset = 'k8s' | 'helm' | 'argo' | 'jenkins' | 'observability';
+export const toolsets: readonly Toolset[] = ['k8s', 'helm', 'argo', 'jenkins', 'observability'];
+
+/** Prometheus/Loki tools (issue 36): the engine hands them the conversation's cluster's data sources. */
+export const isObservabilityTool = (name: string) => name.startsWith('prometheus_') || name.startsWith('loki_');
 
 export interface ToolAnnotations {
   readOnlyHint?: boolean;
@@ -64,6 +69,8 @@ export interface ToolGateway {
     impersonate?: { user: string; groups: string[] };
     /** the Jenkins integration's credentials, sent beside the arguments (never in them); only the engine may */
     jenkinsCredentials?: JenkinsCallCredentials;
+    /** the Prometheus/Loki data sources of the conversation's cluster (issue 36), beside the arguments; only the engine may */
+    observabilitySources?: ObservabilitySources;
   }): Promise<ToolCallOutcome>;
   /** Runs the tool's preview (dry-run/diff) tool; undefined when it has none. */
   preview(input: { name: string; args: Record<string, unknown>; signal?: AbortSignal; jenkinsCredentials?: JenkinsCallCredentials }): Promise<ToolCallOutcome | undefined>;

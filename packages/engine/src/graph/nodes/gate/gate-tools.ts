@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { ToolModelMessage } from 'ai';
 import { injectJenkinsArgs, isJenkinsTool, stripJenkinsArgs } from '../../../mcp/jenkins-args.ts';
-import type { JenkinsCallCredentials, ToolGateway, ToolInfo } from '../../../mcp/tool-gateway.ts';
+import { isObservabilityTool, type JenkinsCallCredentials, type ToolGateway, type ToolInfo } from '../../../mcp/tool-gateway.ts';
+import type { ObservabilitySources } from '@skyflo/mcp-server';
 import type { Emit, GraphDeps, RunContext } from '../../run-context.ts';
 import type { PendingCall } from '../../state.ts';
 import { createClusterGate, type ClusterBinding, type ClusterResolution } from '../../../clusters/cluster-gate.ts';
@@ -15,11 +16,12 @@ import { limitedToNamespaces, type NamespaceLimit } from '../../../clusters/limi
 
 export type CallOutcome = { kind: 'done'; text: string; isError: boolean; cancelled?: boolean } | { kind: 'await' };
 export type Identity = { call_id: string; tool: string; title: string; args: Record<string, unknown> };
-export type Injected = { ok: true; args: Record<string, unknown>; credentials?: JenkinsCallCredentials } | { ok: false; text: string };
+export type Injected = { ok: true; args: Record<string, unknown>; credentials?: JenkinsCallCredentials; observabilitySources?: ObservabilitySources } | { ok: false; text: string };
 
 export const deniedText = 'Tool call was denied by the user';
 export const cancelledText = 'Tool call was cancelled: the run was stopped by the user.';
 export const jenkinsMissingText = 'Jenkins integration is not configured (or is disabled); an admin must add one in Integrations before Jenkins tools can be used.';
+export const observabilityMissingText = 'No Prometheus or Loki data source is configured for this conversation\'s cluster; an admin must add one in Integrations before the observability tools can be used.';
 export const supersededText = 'Not executed: a new message was sent before this call ran.';
 
 export function toolResult(call: PendingCall, text: string, isError: boolean): ToolModelMessage {
@@ -105,6 +107,10 @@ export function createGateTools(deps: GraphDeps, run: RunContext) {
 
   /** Adds the engine-held Jenkins integration (URL, reference, and credentials beside the args), or explains that there is none. */
   async function withInjected(tool: string, args: Record<string, unknown>): Promise<Injected> {
+    if (isObservabilityTool(tool)) {
+      const sources = await deps.observabilitySources?.(run.cluster);
+      return sources ? { ok: true, args, observabilitySources: sources } : { ok: false, text: observabilityMissingText };
+    }
     if (!isJenkinsTool(tool)) return { ok: true, args };
     const integration = await deps.jenkinsIntegration?.();
     if (!integration) return { ok: false, text: jenkinsMissingText };
@@ -120,7 +126,7 @@ export function createGateTools(deps: GraphDeps, run: RunContext) {
     call: PendingCall,
     identity: Identity,
     execArgs: Record<string, unknown>,
-    extra: { impersonate?: { user: string; groups: string[] }; credentials?: JenkinsCallCredentials; /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean; /** issue 22: run per allowed namespace */ limit?: NamespaceLimit } = {},
+    extra: { impersonate?: { user: string; groups: string[] }; credentials?: JenkinsCallCredentials; observabilitySources?: ObservabilitySources; /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean; /** issue 22: run per allowed namespace */ limit?: NamespaceLimit } = {},
   ) {
     return callToolWithEvents(
       run.emit,
@@ -133,6 +139,7 @@ export function createGateTools(deps: GraphDeps, run: RunContext) {
         timeoutMs: deps.config.toolCallTimeoutMs,
         ...(extra.impersonate ? { impersonate: extra.impersonate } : {}),
         ...(extra.credentials ? { jenkinsCredentials: extra.credentials } : {}),
+        ...(extra.observabilitySources ? { observabilitySources: extra.observabilitySources } : {}),
       },
       extra.undoAvailable ? { undoAvailable: true } : {},
     );
