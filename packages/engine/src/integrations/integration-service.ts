@@ -238,8 +238,17 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
 
     async provisionDataSource(input) {
       const existing = (await deps.store.list()).find((record) => record.provider === input.provider && record.status === 'active' && record.cluster === input.cluster);
-      if (existing) return undefined;
-      return toIntegration(await createRecord(undefined, input));
+      // an admin's own source is left alone; the one provisioned before (same name: a restarted sandbox) is re-pointed
+      if (existing && existing.name !== input.name) return undefined;
+      if (!existing) return toIntegration(await createRecord(undefined, input));
+      await check(input.provider, input.apiUrl, input.credentials);
+      const stored = await deps.vault.put(existing.id, input.apiUrl, input.credentials);
+      const updated = await atomically(async (tx) => {
+        const changed = await tx.integrations.update(existing.id, { apiUrl: input.apiUrl, credentialsSealed: stored, username: input.credentials.username, tokenLast4: last4(input.credentials.api_token) });
+        await tx.audit.record({ action: 'integration.updated', subjectType: 'integration', subjectId: existing.id, details: { provider: existing.provider, name: existing.name, by: 'system', api_url: input.apiUrl, token_last4: last4(input.credentials.api_token) } });
+        return changed;
+      });
+      return updated ? toIntegration(updated) : undefined;
     },
 
     async activeJenkins() {

@@ -27,6 +27,8 @@ export interface ObservabilityOptions {
 export interface ObservabilityServer {
   /** e.g. http://127.0.0.1:40124: a Prometheus base URL and a Loki base URL at once */
   url: string;
+  /** the bearer token it requires, when it requires one (like KubeSim.adminToken: for whoever started it) */
+  bearerToken?: string;
   /** the paths asked for, oldest first (never headers or credentials), so tests can see what a client sent */
   requests: Array<{ method: string; path: string; status: number }>;
   close(): Promise<void>;
@@ -116,6 +118,7 @@ export async function startObservabilityServer(input: { cluster: SimCluster; log
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://${input.host.includes(':') ? `[${input.host}]` : input.host}:${port}`,
+    ...(options.bearerToken ? { bearerToken: options.bearerToken } : {}),
     requests,
     async close() {
       source.close();
