@@ -97,6 +97,12 @@ describe('Prometheus and Loki data sources', () => {
     expect(frames.some((frame) => frame.event === 'tool.awaiting_approval')).toBe(false);
     const result = frames.find((frame) => frame.event === 'tool.result' && frame.data['tool'] === 'prometheus_query_range');
     expect(result, JSON.stringify(frames.map((frame) => frame.event))).toBeDefined();
+    // the card's chart: the series themselves, the query and the Prometheus to open it in
+    const chart = result!.data['chart'] as { query: string; series: Array<{ metric: Record<string, string>; values: unknown[] }>; source_url: string };
+    expect(chart.query).toBe(p99);
+    expect(chart.source_url).toBe(sim.observability!.url);
+    expect(chart.series.map((series) => series.metric['app'])).toContain('checkout');
+    expect(chart.series[0]!.values.length).toBeGreaterThan(10);
     // what the model read back: one line per series, not the points
     const toolMessage = JSON.stringify(llm.calls[1]!.body['messages']);
     expect(toolMessage).toMatch(/\d+ series, highest peak first:/);
@@ -113,6 +119,9 @@ describe('Prometheus and Loki data sources', () => {
     const conversationId = String(frames[0]!.data['conversation_id']);
     const stored = await request({ method: 'GET', url: `/api/v1/conversations/${conversationId}`, token: admin });
     expect(stored.body).toContain('prometheus_query_range');
+    // a reloaded conversation still draws the chart
+    const storedTool = JSON.stringify(stored.json()).match(/"chart":(\{.*?"source_url":"[^"]+"[^}]*\})/);
+    expect(storedTool?.[1]).toContain('"query":');
     expect(stored.body).not.toContain(metricsToken);
     const audit = await query("select details from audit_events where action like 'integration.%' or action like 'tool.%'");
     expect(JSON.stringify(audit)).not.toContain(metricsToken);

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ToolModelMessage } from 'ai';
+import { toolResultChartSchema, type ToolResultChart } from '@skyflo/protocol';
 import { injectJenkinsArgs, isJenkinsTool, stripJenkinsArgs } from '../../../mcp/jenkins-args.ts';
 import { isObservabilityTool, type JenkinsCallCredentials, type ToolGateway, type ToolInfo } from '../../../mcp/tool-gateway.ts';
 import type { ObservabilitySources } from '@skyflo/mcp-server';
@@ -51,6 +52,13 @@ export function approverImpersonation(deps: Pick<GraphDeps, 'executeAsApprover'>
   return { ok: true, impersonate: { user: approver.email, groups: deps.executeAsApprover.groupsByRole[approver.role] ?? [] } };
 }
 
+/** prometheus_query_range's series (its structured result) as the card's chart; undefined for anything else or a malformed one. */
+export function chartOf(tool: string, structured: Record<string, unknown> | undefined): ToolResultChart | undefined {
+  if (tool !== 'prometheus_query_range' || !structured) return undefined;
+  const parsed = toolResultChartSchema.safeParse({ ...structured, ...(typeof structured['prometheus_url'] === 'string' ? { source_url: structured['prometheus_url'] } : {}) });
+  return parsed.success ? parsed.data : undefined;
+}
+
 /**
  * Runs one tool call and reports it as a run does: tool.executing, then tool.result or tool.error; once the request's
  * signal is aborted (the run was stopped), tool.error CANCELLED. The gate runs approved and read-only calls through
@@ -72,7 +80,8 @@ export async function callToolWithEvents(
       await emit('tool.error', { ...identity, error: outcome.text || 'The tool reported an error without a message' });
       return { text: `Tool error: ${outcome.text}`, isError: true };
     }
-    await emit('tool.result', { ...identity, result: [{ type: 'text', text: outcome.text }], ...(options.undoAvailable ? { undo_available: true } : {}) });
+    const chart = chartOf(request.name, outcome.structured);
+    await emit('tool.result', { ...identity, result: [{ type: 'text', text: outcome.text }], ...(chart ? { chart } : {}), ...(options.undoAvailable ? { undo_available: true } : {}) });
     return { text: outcome.text, isError: false };
   } catch (error) {
     if (signal?.aborted) {
