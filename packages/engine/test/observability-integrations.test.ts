@@ -127,6 +127,26 @@ describe('Prometheus and Loki data sources', () => {
     expect(JSON.stringify(audit)).not.toContain(metricsToken);
   });
 
+  it('skyflo sandbox provisions its own source without an admin, re-points it on restart, and leaves an admin\'s alone', async () => {
+    const url = sim.observability!.url;
+    const provision = (name: string) => engine.engine.integrations.provisionDataSource({ provider: 'prometheus', name, apiUrl: url, cluster: 'kube-sim', credentials: { username: '', api_token: metricsToken } });
+    const created = await provision('Prometheus (kube-sim)');
+    expect(created).toMatchObject({ provider: 'prometheus', name: 'Prometheus (kube-sim)', metadata: { api_url: url, cluster: 'kube-sim' }, status: 'active' });
+    // a restarted sandbox: the same name is re-pointed, not duplicated
+    expect(await provision('Prometheus (kube-sim)')).toMatchObject({ id: (created as { id: string }).id });
+    // another source already serves that cluster (an admin's): left alone
+    await query("update integrations set name = 'Team Prometheus' where cluster = 'kube-sim'");
+    expect(await provision('Prometheus (kube-sim)')).toBeUndefined();
+    expect(((await query("select name from integrations where cluster = 'kube-sim'")) as Array<{ name: string }>).map((row) => row.name)).toEqual(['Team Prometheus']);
+    const audit = (await query("select action, actor_id, details from audit_events where details->>'by' = 'system' order by sequence")) as Array<{ action: string; actor_id: string | null }>;
+    expect(audit.map((entry) => [entry.action, entry.actor_id])).toEqual([
+      ['integration.created', null],
+      ['integration.updated', null],
+    ]);
+    expect(JSON.stringify(audit)).not.toContain(metricsToken);
+    await query("delete from integrations where cluster = 'kube-sim'");
+  });
+
   it('disabling the sources hides the tools again', async () => {
     const listed = (await request({ method: 'GET', url: '/api/v1/integrations', token: admin })).json() as Array<{ id: string }>;
     for (const integration of listed) await request({ method: 'PATCH', url: `/api/v1/integrations/${integration.id}`, token: admin, payload: { status: 'disabled' } });
