@@ -34,7 +34,8 @@ import { loggerOptions } from './observability/logger-options.ts';
 import type { EventBus, PlatformStorage } from './ports/index.ts';
 import { createDeferredToolGateway, type ToolGatewayStatus } from './startup/deferred-tool-gateway.ts';
 import type { CheckJenkinsCredentials } from './integrations/check-jenkins-credentials.ts';
-import { lazyJenkinsCredentialCheck, lazyPasswordHasher, loadToolCallInspector } from './startup/lazy-dependencies.ts';
+import { lazyDataSourceCheck, lazyJenkinsCredentialCheck, lazyPasswordHasher, loadToolCallInspector } from './startup/lazy-dependencies.ts';
+import type { IntegrationService } from './integrations/integration-service.ts';
 import { createIntegrationService } from './integrations/integration-service.ts';
 import { createIntegrationUrlGuard, type ResolveHost } from './integrations/integration-url-guard.ts';
 import { createDatabaseVault, createKubernetesVault } from './integrations/credential-vault.ts';
@@ -78,6 +79,8 @@ export interface Engine {
   app: FastifyInstance;
   storage: PlatformStorage;
   accounts: AccountService;
+  /** integrations (skyflo sandbox provisions kube-sim's Prometheus and Loki as data sources through it) */
+  integrations: IntegrationService;
   /** what the model is, or why there is none (for start-up logs) */
   llmDescription: string;
   /** the one-time token for creating the first admin, when one is needed (printed at start-up while no user exists) */
@@ -246,6 +249,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       audit: storage.audit,
       checkCredentials: overrides.checkJenkinsCredentials ?? lazyJenkinsCredentialCheck({ timeoutMs: 10_000, ...(overrides.resolveHost ? { resolve: overrides.resolveHost } : {}) }),
       ...(overrides.resolveHost ? { checkUrl: createIntegrationUrlGuard({ resolve: overrides.resolveHost }) } : {}),
+      checkDataSource: lazyDataSourceCheck({ timeoutMs: 10_000, ...(overrides.resolveHost ? { resolve: overrides.resolveHost } : {}) }),
     });
 
     let rateLimitRedis: Redis | undefined;
@@ -273,6 +277,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       llm,
       config: config.agent,
       jenkinsIntegration: () => integrations.activeJenkins(),
+      observabilitySources: (cluster) => integrations.observabilitySources(cluster),
       secretBox,
       observeEvent: team.observeEvent,
       audit: storage.audit,
@@ -352,6 +357,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       app,
       storage,
       accounts,
+      integrations,
       llmDescription: overrides.llm ? overrides.llm.modelName : llmSettings.selection().describe,
       ...(setupToken ? { setupToken } : {}),
       ...(llm.model ? {} : { llmProblem: llm.problem ?? 'no LLM configured' }),

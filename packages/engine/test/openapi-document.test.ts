@@ -76,7 +76,10 @@ describe('OpenAPI document', () => {
     const create = document.paths['/api/v1/integrations'].post;
     const body = create.requestBody.content['application/json'].schema;
     expect(body.required).toEqual(['provider', 'metadata', 'credentials']);
-    expect(body.properties.credentials.required).toEqual(['username', 'api_token']);
+    // a Prometheus/Loki bearer token has no username (issue 36); Jenkins still needs one (checked below and by the handler)
+    expect(body.properties.credentials.required).toEqual(['api_token']);
+    expect(Object.keys(body.properties.credentials.properties)).toEqual(['username', 'api_token']);
+    expect(body.properties.provider.enum).toEqual(['jenkins', 'prometheus', 'loki']);
     const created = create.responses['201'].content['application/json'].schema;
     // the answer never has a token field
     expect(Object.keys(created.properties.credentials.properties)).toEqual(['set', 'token_last4']);
@@ -90,6 +93,9 @@ describe('OpenAPI document', () => {
     const bad = await engine.request({ method: 'POST', url: '/api/v1/integrations', token, payload: { provider: 'gitlab', metadata: { api_url: 'https://x.example' }, credentials: { username: 'a', api_token: 'b' } } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().detail).toMatch(/provider must be "jenkins"/);
+    const noUser = await engine.request({ method: 'POST', url: '/api/v1/integrations', token, payload: { provider: 'jenkins', metadata: { api_url: 'https://x.example' }, credentials: { api_token: 'b' } } });
+    expect(noUser.statusCode).toBe(400);
+    expect(noUser.json().detail).toMatch(/credentials\.username is required/);
     const me = await engine.request({ method: 'GET', url: '/api/v1/auth/me', token });
     expect(me.json()).toMatchObject({ email: 'admin@example.com', role: 'admin' });
   });

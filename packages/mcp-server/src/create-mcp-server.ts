@@ -16,6 +16,7 @@ import { toolError } from './errors.ts';
 import { applyOutputBudget } from './budgets/apply-output-budget.ts';
 import { impersonatingDeps, readImpersonation } from './kube/impersonation.ts';
 import { readJenkinsCredentials, withEngineJenkinsCredentials } from './tools/jenkins/engine-credentials.ts';
+import { readObservabilitySources, withEngineObservabilitySources } from './tools/observability/data-sources.ts';
 import type { ToolOutput } from './tools/tool-definition.ts';
 import { isPreviewable } from './tools/preview/preview-tool-call.ts';
 import { createPortForwards } from './port-forward/create-port-forwards.ts';
@@ -100,9 +101,18 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
                 extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) } });
         const impersonation = readImpersonation(extra._meta?.[mcpMetaKeys.impersonate]);
         const jenkinsCredentials = readJenkinsCredentials(extra._meta?.[mcpMetaKeys.jenkinsCredentials]);
+        const observabilitySources = readObservabilitySources(extra._meta?.[mcpMetaKeys.observabilitySources]);
         let output: ToolOutput;
         if (typeof impersonation === 'string') output = toolError(impersonation, 'send {"user", "groups"}', 'INVALID_INPUT');
         else if (typeof jenkinsCredentials === 'string') output = toolError(jenkinsCredentials, undefined, 'INVALID_INPUT');
+        else if (typeof observabilitySources === 'string') output = toolError(observabilitySources, undefined, 'INVALID_INPUT');
+        else if (observabilitySources && !options.trustedCaller) {
+          output = toolError(
+            'This caller sent Prometheus/Loki data sources with the call, which only the Skyflo engine\'s own connection may do.',
+            'connect in-process or with the server\'s auth token (MCP_AUTH_TOKEN); nothing was run',
+            'FORBIDDEN',
+          );
+        }
         else if (impersonation && !options.trustedCaller) {
           output = toolError(
             `This caller asked to act as "${impersonation.user}", which only the Skyflo engine's own connection may do.`,
@@ -127,6 +137,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
         } else {
           let callDeps = impersonation ? impersonatingDeps(deps, impersonation) : deps;
           if (jenkinsCredentials) callDeps = withEngineJenkinsCredentials(callDeps, jenkinsCredentials);
+          if (observabilitySources) callDeps = withEngineObservabilitySources(callDeps, observabilitySources);
           output = await runTool(definition, input, callDeps, { signal: extra.signal, reportProgress, trustedCaller: options.trustedCaller === true });
         }
         const content = [{ type: 'text' as const, text: output.text }];

@@ -19,6 +19,7 @@ export { applyOutputBudget, estimateTokens } from './budgets/apply-output-budget
 export type { ToolDeps, ToolSettings, JenkinsCredentialResolver } from './tools/deps.ts';
 export type { AnyToolDefinition, ToolCallDescription, ToolCallResolution, ToolDefinition, ToolOutput } from './tools/tool-definition.ts';
 export type { CommandRunner, CommandRequest, CommandResult } from './exec/command-runner.ts';
+export type { ObservabilitySource, ObservabilitySources } from './tools/observability/data-sources.ts';
 export { createJenkinsClient, parseJenkinsUrl } from './tools/jenkins/jenkins-client.ts';
 export { confirmModes, defaultConfirmMode, parseConfirmMode, type ConfirmMode } from './confirm/confirm-mode.ts';
 export { textOutputShape, withTextOutput } from './tools/output-shapes.ts';

@@ -23,6 +23,23 @@ const toolIdentity = {
 
 export const toolResultContentSchema = z.array(z.object({ type: z.literal('text'), text: z.string() }));
 
+/**
+ * A PromQL range result for the tool card to draw (issue 36): the series as Prometheus answered them ([unix seconds,
+ * value as a string]), thinned to the tool's output budget; the model read only their summary. `source_url` is the
+ * Prometheus the query ran on (for an "open in Prometheus" link).
+ */
+export const toolResultChartSchema = z.object({
+  query: z.string(),
+  start: z.number(),
+  end: z.number(),
+  step: z.number(),
+  series: z.array(z.object({ metric: z.record(z.string(), z.string()), values: z.array(z.tuple([z.number(), z.string()])) })),
+  /** how many series the query answered (more than `series` when the budget dropped some) */
+  series_total: z.number().optional(),
+  source_url: z.string().optional(),
+});
+export type ToolResultChart = z.infer<typeof toolResultChartSchema>;
+
 export const pendingToolSchema = z.object({
   ...toolIdentity,
   requires_approval: z.boolean(),
@@ -165,6 +182,8 @@ export const agentEventSchemas = {
     ...runFields,
     ...toolIdentity,
     result: toolResultContentSchema,
+    /** prometheus_query_range: the series to draw (issue 36) */
+    chart: toolResultChartSchema.optional(),
     /** an executed change whose before-state was recorded: POST /agent/approvals/{call_id}/undo proposes its inverse */
     undo_available: z.boolean().optional(),
   }),

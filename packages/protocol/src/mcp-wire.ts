@@ -11,7 +11,7 @@ import { riskFlagSchema } from './events.ts';
 import { toolAnnotationsSchema } from './api.ts';
 
 /** The families the engine loads tools by (`load_toolset`); a tool's toolset is listed under `_meta["skyflo.ai/toolset"]`. */
-export const toolsets = ['k8s', 'helm', 'argo', 'jenkins'] as const;
+export const toolsets = ['k8s', 'helm', 'argo', 'jenkins', 'observability'] as const;
 export const toolsetSchema = z.enum(toolsets);
 export type Toolset = z.infer<typeof toolsetSchema>;
 
@@ -59,6 +59,7 @@ export const mcpMetaKeys = {
   previewTool: 'skyflo.ai/preview-tool',
   impersonate: 'skyflo.ai/impersonate',
   jenkinsCredentials: 'skyflo.ai/jenkins-credentials',
+  observabilitySources: 'skyflo.ai/observability-sources',
   structured: 'skyflo.ai/structured',
 } as const;
 
@@ -155,3 +156,23 @@ export const previewToolCallResultShape = {
 };
 export const previewToolCallResultSchema = z.object(previewToolCallResultShape);
 export type PreviewToolCallResult = z.infer<typeof previewToolCallResultSchema>;
+
+/**
+ * `_meta["skyflo.ai/observability-sources"]` of a tools/call: the Prometheus/Loki data sources of the conversation's
+ * cluster (integrations the engine keeps, credentials sealed there), honoured only from the engine's own connection.
+ */
+const observabilityAuthSchema = z.union([
+  z.object({ type: z.literal('bearer'), token: z.string().min(1) }).strict(),
+  z.object({ type: z.literal('basic'), username: z.string().min(1), password: z.string().min(1) }).strict(),
+]);
+export const observabilitySourceSchema = z
+  .object({
+    url: z.string().regex(/^https?:\/\//i, 'url must be http(s)'),
+    auth: observabilityAuthSchema.optional(),
+    /** the integration's name, for messages */
+    name: z.string().optional(),
+  })
+  .strict();
+export const observabilitySourcesSchema = z.object({ prometheus: observabilitySourceSchema.optional(), loki: observabilitySourceSchema.optional() }).strict();
+export type ObservabilitySource = z.infer<typeof observabilitySourceSchema>;
+export type ObservabilitySources = z.infer<typeof observabilitySourcesSchema>;

@@ -202,6 +202,7 @@ function applyToolEvent(record: ToolExecutionRecord | undefined, event: ToolEven
     }
     case 'tool.result':
       next.result = event.result;
+      if (event.chart) next.chart = event.chart;
       if (event.undo_available) next.undo_available = true;
       break;
     case 'tool.error':

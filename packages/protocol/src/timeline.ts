@@ -55,6 +55,8 @@ export interface ToolExecutionRecord {
   status: ToolStatus;
   requires_approval?: boolean;
   result?: Array<{ type: 'text'; text: string }>;
+  /** a PromQL range result to draw (tool.result `chart`, issue 36) */
+  chart?: import('./events.ts').ToolResultChart;
   error?: string;
   /** machine-readable cause of an error the engine reported (tool.error `code`, e.g. TARGET_CHANGED) */
   error_code?: string;

@@ -8,6 +8,7 @@
  * - `json`: every event as one JSON line, exactly as validated.
  * Notices that are not part of the answer (approvals made by --approve-all, warnings) go to stderr.
  */
+import { chartLines } from './sparkline.ts';
 import { stripVTControlCharacters } from 'node:util';
 import type { AgentEvent } from '@skyflo/protocol';
 import { markdownToPlainText } from '@skyflo/protocol/plain-text';
@@ -194,6 +195,8 @@ export function createRenderer(options: RendererOptions): Renderer {
         const text = (call.result ?? []).map((part) => part.text).join('\n');
         const lines = text ? text.split('\n').length : 0;
         showToolLine(event.call_id, toolLine(palette.green('✓'), call, palette.dim(`  ${lines} line${lines === 1 ? '' : 's'}`)));
+        // a PromQL range result: a sparkline per series with min/max/last (the Command Center draws the chart)
+        if (event.chart) showToolLine(`chart-${event.call_id}`, chartLines(event.chart, { width: Math.max(8, Math.min(32, width() - 60)) }).map((line) => palette.dim(`    ${line}`)).join('\n'));
         screen.startSpinner();
         return;
       }
@@ -298,6 +301,7 @@ export function createRenderer(options: RendererOptions): Renderer {
           const text = (callOf(event).result ?? []).map((part) => part.text).join('\n').replace(/\n$/, '');
           if (text) write(`${text}\n`);
         }
+        if (event.chart) write(`${chartLines(event.chart).map((line) => `  ${line}`).join('\n')}\n`);
         return;
       case 'tool.error':
         ensureNewline();

@@ -9,6 +9,7 @@ import type { LanguageModel } from 'ai';
 import type { AgentConfig } from '../config/agent.ts';
 import type { LlmRetryOptions } from '../llm/with-retries.ts';
 import type { JenkinsIntegration } from '../mcp/jenkins-args.ts';
+import type { ObservabilitySources } from '@skyflo/mcp-server';
 import type { ToolGateway } from '../mcp/tool-gateway.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
@@ -83,6 +84,8 @@ export interface GraphDeps {
   /** the configured Jenkins integration, if any; Jenkins tools are hidden without one */
   /** the active Jenkins integration; undefined hides the Jenkins tools */
   jenkinsIntegration?: () => Promise<JenkinsIntegration | undefined>;
+  /** the Prometheus/Loki data sources of a cluster (issue 36); undefined hides the observability tools */
+  observabilitySources?: (cluster: string | undefined) => Promise<ObservabilitySources | undefined>;
   systemPrompt?: string;
   /** the clusters (issue 22): calls are pinned to the conversation's cluster, scoped, and bound to the cluster's API server */
   clusters?: ClusterDeps;

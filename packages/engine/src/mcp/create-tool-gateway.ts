@@ -133,9 +133,13 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
       return listing;
     },
 
-    async callTool({ name, args, signal, timeoutMs, impersonate, jenkinsCredentials }): Promise<ToolCallOutcome> {
+    async callTool({ name, args, signal, timeoutMs, impersonate, jenkinsCredentials, observabilitySources }): Promise<ToolCallOutcome> {
       const client = await getClient();
-      const meta = { ...(impersonate ? { [mcpMetaKeys.impersonate]: impersonate } : {}), ...(jenkinsCredentials ? { [mcpMetaKeys.jenkinsCredentials]: jenkinsCredentials } : {}) };
+      const meta = {
+        ...(impersonate ? { [mcpMetaKeys.impersonate]: impersonate } : {}),
+        ...(jenkinsCredentials ? { [mcpMetaKeys.jenkinsCredentials]: jenkinsCredentials } : {}),
+        ...(observabilitySources ? { [mcpMetaKeys.observabilitySources]: observabilitySources } : {}),
+      };
       // The SDK hangs an abort listener on the signal it is given and never takes it off: give it one of this call's
       // own, so the caller's (a run's, across all its calls) does not collect one per call.
       const link = signal ? linkAbort(signal) : undefined;

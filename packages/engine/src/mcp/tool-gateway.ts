@@ -2,7 +2,10 @@
  * The tool gateway port: what the workflow needs from the MCP server. The adapter over the MCP SDK client
  * is in create-tool-gateway.ts; tests may pass any object with this shape.
  */
-import type { Toolset, ToolAnnotations, ToolCallImpersonation, ToolCallJenkinsCredentials } from '@skyflo/protocol';
+import type { ObservabilitySources, Toolset, ToolAnnotations, ToolCallImpersonation, ToolCallJenkinsCredentials } from '@skyflo/protocol';
+
+/** Prometheus/Loki tools (issue 36): the engine hands them the conversation's cluster's data sources. */
+export const isObservabilityTool = (name: string) => name.startsWith('prometheus_') || name.startsWith('loki_');
 
 // The toolsets and the listed annotations are the engine ↔ MCP contract (@skyflo/protocol's mcp-wire.ts); re-exported
 // because the workflow reaches them through this port.
@@ -55,6 +58,8 @@ export interface ToolGateway {
     impersonate?: ToolCallImpersonation;
     /** the Jenkins integration's credentials, sent beside the arguments (never in them); only the engine may */
     jenkinsCredentials?: JenkinsCallCredentials;
+    /** the Prometheus/Loki data sources of the conversation's cluster (issue 36), beside the arguments; only the engine may */
+    observabilitySources?: ObservabilitySources;
   }): Promise<ToolCallOutcome>;
   /** Runs the tool's preview (dry-run/diff) tool; undefined when it has none. */
   preview(input: { name: string; args: Record<string, unknown>; signal?: AbortSignal; jenkinsCredentials?: JenkinsCallCredentials }): Promise<ToolCallOutcome | undefined>;

@@ -7,6 +7,7 @@
 import type { PasswordHasher } from '../accounts/password-hasher.ts';
 import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
 import type { CheckJenkinsCredentials } from '../integrations/check-jenkins-credentials.ts';
+import type { CheckDataSource } from '../integrations/data-sources.ts';
 import type { ResolveHost } from '../integrations/integration-url-guard.ts';
 import { loadOnce } from './load-once.ts';
 
@@ -23,6 +24,15 @@ export function lazyPasswordHasher(): PasswordHasher {
 export function lazyJenkinsCredentialCheck(options: { timeoutMs: number; resolve?: ResolveHost }): CheckJenkinsCredentials {
   const check = loadOnce(async () => (await import('../integrations/check-jenkins-credentials.ts')).createJenkinsCredentialCheck(options));
   return async (credentials) => (await check.get())(credentials);
+}
+
+/** The Prometheus/Loki data source check (integrations/data-sources.ts) over the pinned egress fetch, loaded on first use. */
+export function lazyDataSourceCheck(options: { timeoutMs: number; resolve?: ResolveHost }): CheckDataSource {
+  const check = loadOnce(async () => {
+    const [{ createDataSourceCheck }, { createIntegrationEgress }] = await Promise.all([import('../integrations/data-sources.ts'), import('../integrations/integration-egress.ts')]);
+    return createDataSourceCheck({ timeoutMs: options.timeoutMs, fetch: createIntegrationEgress(options.resolve ? { resolve: options.resolve } : {}).fetch });
+  });
+  return async (input) => (await check.get())(input);
 }
 
 /** The tool-call inspector for the agent service, which loads after the engine listens (deferred-agent-service.ts). */

@@ -278,6 +278,8 @@ export const integrations = pgTable('integrations', {
   credentialsSealed: text('credentials_sealed').notNull(),
   tokenLast4: varchar('token_last4', { length: 4 }).notNull(),
   status: varchar('status', { length: 20 }).notNull().default('active'),
+  /** Prometheus/Loki data sources (issue 36): the cluster served; null = every cluster */
+  cluster: text('cluster'),
   createdBy: uuid('created_by'),
   createdAt: instant('created_at').notNull().defaultNow(),
   updatedAt: instant('updated_at').notNull().defaultNow(),

@@ -159,7 +159,11 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
       // Without the MCP server the model can still answer; calls it makes will fail with a clear tool error.
       catalogue = [];
     }
-    const exposed = exposeTools(catalogue, state.loadedToolsets, { jenkinsAvailable: (await deps.jenkinsIntegration?.()) !== undefined, scope: run.scope });
+    const exposed = exposeTools(catalogue, state.loadedToolsets, {
+      jenkinsAvailable: (await deps.jenkinsIntegration?.()) !== undefined,
+      observabilityAvailable: (await deps.observabilitySources?.(run.cluster)) !== undefined,
+      scope: run.scope,
+    });
     const tools = toModelTools(exposed, await toolScopeFor(deps.clusters?.directory, run.scope));
     const messages = trimContext(state.messages, deps.config.contextWindowMessages - 1);
     const hidden = [...(deps.llm.secrets ?? []), ...secretsProposedIn(state.messages)];

@@ -4,8 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { ToolModelMessage } from 'ai';
+import { toolResultChartSchema, type ToolResultChart } from '@skyflo/protocol';
 import { injectJenkinsArgs, isJenkinsTool, stripJenkinsArgs } from '../../../mcp/jenkins-args.ts';
-import type { JenkinsCallCredentials, ToolGateway, ToolInfo } from '../../../mcp/tool-gateway.ts';
+import { isObservabilityTool, type JenkinsCallCredentials, type ToolGateway, type ToolInfo } from '../../../mcp/tool-gateway.ts';
+import type { ObservabilitySources } from '@skyflo/mcp-server';
 import type { Emit, GraphDeps, RunContext } from '../../run-context.ts';
 import type { PendingCall } from '../../state.ts';
 import { createClusterGate, type ClusterBinding, type ClusterResolution } from '../../../clusters/cluster-gate.ts';
@@ -15,11 +17,12 @@ import { limitedToNamespaces, type NamespaceLimit } from '../../../clusters/limi
 
 export type CallOutcome = { kind: 'done'; text: string; isError: boolean; cancelled?: boolean } | { kind: 'await' };
 export type Identity = { call_id: string; tool: string; title: string; args: Record<string, unknown> };
-export type Injected = { ok: true; args: Record<string, unknown>; credentials?: JenkinsCallCredentials } | { ok: false; text: string };
+export type Injected = { ok: true; args: Record<string, unknown>; credentials?: JenkinsCallCredentials; observabilitySources?: ObservabilitySources } | { ok: false; text: string };
 
 export const deniedText = 'Tool call was denied by the user';
 export const cancelledText = 'Tool call was cancelled: the run was stopped by the user.';
 export const jenkinsMissingText = 'Jenkins integration is not configured (or is disabled); an admin must add one in Integrations before Jenkins tools can be used.';
+export const observabilityMissingText = 'No Prometheus or Loki data source is configured for this conversation\'s cluster; an admin must add one in Integrations before the observability tools can be used.';
 export const supersededText = 'Not executed: a new message was sent before this call ran.';
 
 export function toolResult(call: PendingCall, text: string, isError: boolean): ToolModelMessage {
@@ -49,6 +52,13 @@ export function approverImpersonation(deps: Pick<GraphDeps, 'executeAsApprover'>
   return { ok: true, impersonate: { user: approver.email, groups: deps.executeAsApprover.groupsByRole[approver.role] ?? [] } };
 }
 
+/** prometheus_query_range's series (its structured result) as the card's chart; undefined for anything else or a malformed one. */
+export function chartOf(tool: string, structured: Record<string, unknown> | undefined): ToolResultChart | undefined {
+  if (tool !== 'prometheus_query_range' || !structured) return undefined;
+  const parsed = toolResultChartSchema.safeParse({ ...structured, ...(typeof structured['prometheus_url'] === 'string' ? { source_url: structured['prometheus_url'] } : {}) });
+  return parsed.success ? parsed.data : undefined;
+}
+
 /**
  * Runs one tool call and reports it as a run does: tool.executing, then tool.result or tool.error; once the request's
  * signal is aborted (the run was stopped), tool.error CANCELLED. The gate runs approved and read-only calls through
@@ -70,7 +80,8 @@ export async function callToolWithEvents(
       await emit('tool.error', { ...identity, error: outcome.text || 'The tool reported an error without a message' });
       return { text: `Tool error: ${outcome.text}`, isError: true };
     }
-    await emit('tool.result', { ...identity, result: [{ type: 'text', text: outcome.text }], ...(options.undoAvailable ? { undo_available: true } : {}) });
+    const chart = chartOf(request.name, outcome.structured);
+    await emit('tool.result', { ...identity, result: [{ type: 'text', text: outcome.text }], ...(chart ? { chart } : {}), ...(options.undoAvailable ? { undo_available: true } : {}) });
     return { text: outcome.text, isError: false };
   } catch (error) {
     if (signal?.aborted) {
@@ -105,6 +116,10 @@ export function createGateTools(deps: GraphDeps, run: RunContext) {
 
   /** Adds the engine-held Jenkins integration (URL, reference, and credentials beside the args), or explains that there is none. */
   async function withInjected(tool: string, args: Record<string, unknown>): Promise<Injected> {
+    if (isObservabilityTool(tool)) {
+      const sources = await deps.observabilitySources?.(run.cluster);
+      return sources ? { ok: true, args, observabilitySources: sources } : { ok: false, text: observabilityMissingText };
+    }
     if (!isJenkinsTool(tool)) return { ok: true, args };
     const integration = await deps.jenkinsIntegration?.();
     if (!integration) return { ok: false, text: jenkinsMissingText };
@@ -120,7 +135,7 @@ export function createGateTools(deps: GraphDeps, run: RunContext) {
     call: PendingCall,
     identity: Identity,
     execArgs: Record<string, unknown>,
-    extra: { impersonate?: { user: string; groups: string[] }; credentials?: JenkinsCallCredentials; /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean; /** issue 22: run per allowed namespace */ limit?: NamespaceLimit } = {},
+    extra: { impersonate?: { user: string; groups: string[] }; credentials?: JenkinsCallCredentials; observabilitySources?: ObservabilitySources; /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean; /** issue 22: run per allowed namespace */ limit?: NamespaceLimit } = {},
   ) {
     return callToolWithEvents(
       run.emit,
@@ -133,6 +148,7 @@ export function createGateTools(deps: GraphDeps, run: RunContext) {
         timeoutMs: deps.config.toolCallTimeoutMs,
         ...(extra.impersonate ? { impersonate: extra.impersonate } : {}),
         ...(extra.credentials ? { jenkinsCredentials: extra.credentials } : {}),
+        ...(extra.observabilitySources ? { observabilitySources: extra.observabilitySources } : {}),
       },
       extra.undoAvailable ? { undoAvailable: true } : {},
     );

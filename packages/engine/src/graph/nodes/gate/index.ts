@@ -50,7 +50,8 @@ export function createGateNode(deps: GraphDeps, run: RunContext) {
     const jenkinsAvailable = (await deps.jenkinsIntegration?.()) !== undefined;
     if (toolset === 'jenkins' && !jenkinsAvailable) return gate.fail(identity, jenkinsMissingText);
     loaded[toolset] = includeWrite || loaded[toolset] === true;
-    const names = exposeTools(tools ?? [], loaded, { jenkinsAvailable, ...(run.scope ? { scope: run.scope } : {}) })
+    const observabilityAvailable = (await deps.observabilitySources?.(run.cluster)) !== undefined;
+    const names = exposeTools(tools ?? [], loaded, { jenkinsAvailable, observabilityAvailable, ...(run.scope ? { scope: run.scope } : {}) })
       .filter((tool) => tool.toolset === (toolset as Toolset))
       .map((tool) => tool.name);
     await run.emit('toolset.loaded', { toolset, include_write_tools: loaded[toolset] === true, tools: names });
@@ -72,7 +73,14 @@ export function createGateNode(deps: GraphDeps, run: RunContext) {
       const identity = gate.identityOf(call, info, gate.shownArgsOf(call.tool, located.args));
       const injected = await gate.withInjected(call.tool, located.args);
       if (!injected.ok) return gate.fail(identity, injected.text);
-      return { kind: 'done', ...(await gate.execute(call, identity, injected.args, { ...(injected.credentials ? { credentials: injected.credentials } : {}), ...(located.limit ? { limit: located.limit } : {}) })) };
+      return {
+        kind: 'done',
+        ...(await gate.execute(call, identity, injected.args, {
+          ...(injected.credentials ? { credentials: injected.credentials } : {}),
+          ...(injected.observabilitySources ? { observabilitySources: injected.observabilitySources } : {}),
+          ...(located.limit ? { limit: located.limit } : {}),
+        })),
+      };
     }
 
     // The decision that started this run is fresh from its atomic update; claimExecution still guards the run.

@@ -1,5 +1,5 @@
 import { Ban, CheckCircle2, ChevronRight, CircleDashed, Clock, Download, Loader2, ShieldQuestion, ThumbsUp, XCircle } from 'lucide-react';
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { TerminalOutput } from '../../../components/terminal-output.tsx';
 import { Badge } from '../../../components/ui.tsx';
 import type { ToolStatus, ToolView } from '../state/timeline.ts';
@@ -7,6 +7,9 @@ import { ClusterChip } from '../../../components/clusters/cluster-badge.tsx';
 import { DecisionNote, wasDecided } from './decision-note.tsx';
 import { distinguishingArgs, outputCut, target } from '../../../lib/tool-card-labels.ts';
 import { VerifyAndUndo } from './verification-view.tsx';
+
+// recharts is large: loaded only when a card has a chart to draw (issue 36)
+const PrometheusChart = lazy(() => import('./prometheus-chart.tsx'));
 
 export const statusLabel: Record<ToolStatus, string> = {
   pending: 'Pending',
@@ -84,6 +87,12 @@ export function ToolCard({ tool }: { tool: ToolView }) {
         </span>
       </button>
       {wasDecided(tool) ? <DecisionNote tool={tool} /> : null}
+      {/* a PromQL range result is drawn even while the card is closed: it is what people would rather look at */}
+      {tool.chart && tool.status === 'completed' ? (
+        <Suspense fallback={<div className="h-44 px-3 pb-3 text-xs text-muted">Loading chart…</div>}>
+          <PrometheusChart chart={tool.chart} />
+        </Suspense>
+      ) : null}
       {/* the engine's verification of an executed change (live) and its Undo */}
       <VerifyAndUndo tool={tool} />
       {open ? (
