@@ -11,11 +11,11 @@ import type { LlmRetryOptions } from '../llm/with-retries.ts';
 import type { JenkinsIntegration } from '../mcp/jenkins-args.ts';
 import type { ToolGateway } from '../mcp/tool-gateway.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
-import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
+import type { ToolCallInspector } from '../tool-calls/propose/tool-call-inspector.ts';
 import type { ApprovalRecord, ApprovalStore, Role } from '../ports/index.ts';
 import type { MemberScope } from '@skyflo/protocol';
 import type { ClusterDeps } from '../clusters/cluster-gate.ts';
-import type { ApprovalPolicyName } from '../access/conversation-access.ts';
+import type { ApprovalPolicyName } from '../tool-calls/decide/conversation-access.ts';
 
 export type Emit = <T extends AgentEventType>(type: T, payload: AgentEventPayload<T>) => Promise<void>;
 

@@ -5,7 +5,7 @@
  * not need. A failed load is not remembered (load-once.ts): the next call tries again.
  */
 import type { PasswordHasher } from '../accounts/password-hasher.ts';
-import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
+import type { ToolCallInspector } from '../tool-calls/propose/tool-call-inspector.ts';
 import type { CheckJenkinsCredentials } from '../integrations/check-jenkins-credentials.ts';
 import type { ResolveHost } from '../integrations/integration-url-guard.ts';
 import { loadOnce } from './load-once.ts';
@@ -27,5 +27,5 @@ export function lazyJenkinsCredentialCheck(options: { timeoutMs: number; resolve
 
 /** The tool-call inspector for the agent service, which loads after the engine listens (deferred-agent-service.ts). */
 export async function loadToolCallInspector(options: { encryptionKey: Buffer }): Promise<ToolCallInspector> {
-  return (await import('../approvals/tool-call-inspector.ts')).createToolCallInspector(options);
+  return (await import('../tool-calls/propose/tool-call-inspector.ts')).createToolCallInspector(options);
 }

@@ -3,10 +3,10 @@
  * inverse would need a second person (the auto-revert rule under four-eyes), and the audit record the decision
  * commits with (issue 32.3: written by the same statement as the decision).
  */
-import type { ApprovalPolicyName } from '../../approvals/decision-authority.ts';
-import type { ToolCallInspector } from '../../approvals/tool-call-inspector.ts';
+import type { ApprovalPolicyName } from './decision-authority.ts';
+import type { ToolCallInspector } from '../propose/tool-call-inspector.ts';
 import type { ApprovalRecord, NewAuditEvent, RecordedUndo } from '../../ports/index.ts';
-import { inverseNeedsSecondPerson as inverseSecondPersonCause, revertPolicyOf } from '../../undo/auto-revert-rules.ts';
+import { inverseNeedsSecondPerson as inverseSecondPersonCause, revertPolicyOf } from '../undo/auto-revert-rules.ts';
 
 /**
  * Issue 31 item 6: whether the inverse of a call would itself need a second person, under the policy the call was

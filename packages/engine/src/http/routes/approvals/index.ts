@@ -7,9 +7,9 @@
  */
 import type { MemberScope, PendingApproval } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
-import { othersConversationGrant, type ApprovalPolicyName } from '../../../access/conversation-access.ts';
-import { approvalFacts } from '../../../approvals/approval-facts.ts';
-import { decidingRoles } from '../../../approvals/decision-authority.ts';
+import { othersConversationGrant, type ApprovalPolicyName } from '../../../tool-calls/decide/conversation-access.ts';
+import { approvalFacts } from '../../../tool-calls/propose/approval-facts.ts';
+import { decidingRoles } from '../../../tool-calls/decide/decision-authority.ts';
 import { decisionPolicyOf } from '../../../clusters/cluster-policies.ts';
 import type { ApprovalStore, PendingApprovalRecord } from '../../../ports/index.ts';
 import { decide } from '../../../tool-calls/decide/decide.ts';

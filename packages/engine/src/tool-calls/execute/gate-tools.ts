@@ -4,14 +4,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { ToolModelMessage } from 'ai';
-import { injectJenkinsArgs, isJenkinsTool, stripJenkinsArgs } from '../../../mcp/jenkins-args.ts';
-import type { JenkinsCallCredentials, ToolGateway, ToolInfo } from '../../../mcp/tool-gateway.ts';
-import type { Emit, GraphDeps, RunContext } from '../../run-context.ts';
-import type { PendingCall } from '../../state.ts';
-import { createClusterGate, type ClusterBinding, type ClusterResolution } from '../../../clusters/cluster-gate.ts';
-import { manifestTools, placementRisks, type WrittenObject } from '../../../clusters/manifest-scope.ts';
-import type { RiskFlag } from '../../../ports/index.ts';
-import { limitedToNamespaces, type NamespaceLimit } from '../../../clusters/limited-listing.ts';
+import { injectJenkinsArgs, isJenkinsTool, stripJenkinsArgs } from '../../mcp/jenkins-args.ts';
+import type { JenkinsCallCredentials, ToolGateway, ToolInfo } from '../../mcp/tool-gateway.ts';
+import type { Emit, GraphDeps, RunContext } from '../../graph/run-context.ts';
+import type { PendingCall } from '../../graph/state.ts';
+import { createClusterGate, type ClusterBinding, type ClusterResolution } from '../../clusters/cluster-gate.ts';
+import { manifestTools, placementRisks, type WrittenObject } from '../../clusters/manifest-scope.ts';
+import type { RiskFlag } from '../../ports/index.ts';
+import { limitedToNamespaces, type NamespaceLimit } from '../../clusters/limited-listing.ts';
 
 export type CallOutcome = { kind: 'done'; text: string; isError: boolean; cancelled?: boolean } | { kind: 'await' };
 export type Identity = { call_id: string; tool: string; title: string; args: Record<string, unknown> };

@@ -6,19 +6,19 @@
  */
 import { previewFailedRiskCode, type AgentEventPayload } from '@skyflo/protocol';
 import { mergeRisks } from '@skyflo/safety';
-import { approvalFacts } from '../../../approvals/approval-facts.ts';
-import { decideApproval } from '../../../approvals/approval-policy.ts';
-import { canonicalJson, hashToolCall } from '../../../approvals/hash-tool-call.ts';
-import { isJenkinsTool, stripJenkinsArgs } from '../../../mcp/jenkins-args.ts';
-import { baselineAtPreview } from '../../../verification/baseline.ts';
-import { sealedInverseArgs } from '../../../undo/propose-undo.ts';
-import { inverseRisks, revertPolicyOf, secondPersonNote } from '../../../undo/auto-revert-rules.ts';
-import type { ToolInfo } from '../../../mcp/tool-gateway.ts';
-import { writtenObjectsOf, type WrittenObject } from '../../../clusters/manifest-scope.ts';
-import type { ApprovalPolicyApplied, ApprovalRecord, RiskFlag } from '../../../ports/index.ts';
-import type { GraphDeps, RunContext } from '../../run-context.ts';
-import type { PendingCall } from '../../state.ts';
-import { errorText, sealContext, sha256, type CallOutcome, type GateTools } from './gate-tools.ts';
+import { approvalFacts } from './approval-facts.ts';
+import { decideApproval } from './approval-policy.ts';
+import { canonicalJson, hashToolCall } from './hash-tool-call.ts';
+import { isJenkinsTool, stripJenkinsArgs } from '../../mcp/jenkins-args.ts';
+import { baselineAtPreview } from '../verify/baseline.ts';
+import { sealedInverseArgs } from '../undo/propose-undo.ts';
+import { inverseRisks, revertPolicyOf, secondPersonNote } from '../undo/auto-revert-rules.ts';
+import type { ToolInfo } from '../../mcp/tool-gateway.ts';
+import { writtenObjectsOf, type WrittenObject } from '../../clusters/manifest-scope.ts';
+import type { ApprovalPolicyApplied, ApprovalRecord, RiskFlag } from '../../ports/index.ts';
+import type { GraphDeps, RunContext } from '../../graph/run-context.ts';
+import type { PendingCall } from '../../graph/state.ts';
+import { errorText, sealContext, sha256, type CallOutcome, type GateTools } from '../execute/gate-tools.ts';
 
 /** What a preview says beyond its text (our MCP server's preview_tool_call structured result). */
 export interface PreviewFacts {

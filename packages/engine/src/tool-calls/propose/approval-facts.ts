@@ -10,7 +10,7 @@
  * knows (the preview error, which is not stored) comes in through `ApprovalFactsContext`.
  */
 import type { ApprovalFacts } from '@skyflo/protocol';
-import type { ApprovalRecord } from '../ports/index.ts';
+import type { ApprovalRecord } from '../../ports/index.ts';
 
 /** What the record does not hold but the facts show. */
 export interface ApprovalFactsContext {

@@ -13,17 +13,17 @@
  * close-leftovers.ts (calls closed without running), gate-tools.ts (what they share).
  */
 import type { ModelMessage } from 'ai';
-import { decideApproval } from '../../../approvals/approval-policy.ts';
-import { toolsets, type Toolset, type ToolInfo } from '../../../mcp/tool-gateway.ts';
-import type { GraphDeps, RunContext } from '../../run-context.ts';
-import type { AgentStateUpdate, AgentStateValue, PendingCall } from '../../state.ts';
-import { exposeTools, loadToolsetName } from '../../tool-exposure.ts';
-import { createLeftoverClosing } from './close-leftovers.ts';
-import { createDecidedCalls } from './execute-approved.ts';
-import { cancelledText, createGateTools, jenkinsMissingText, toolResult, type CallOutcome } from './gate-tools.ts';
-import { createApprovalRequests } from './preview-and-request.ts';
+import { decideApproval } from './propose/approval-policy.ts';
+import { toolsets, type Toolset, type ToolInfo } from '../mcp/tool-gateway.ts';
+import type { GraphDeps, RunContext } from '../graph/run-context.ts';
+import type { AgentStateUpdate, AgentStateValue, PendingCall } from '../graph/state.ts';
+import { exposeTools, loadToolsetName } from '../graph/tool-exposure.ts';
+import { createLeftoverClosing } from './execute/close-leftovers.ts';
+import { createDecidedCalls } from './execute/execute-approved.ts';
+import { cancelledText, createGateTools, jenkinsMissingText, toolResult, type CallOutcome } from './execute/gate-tools.ts';
+import { createApprovalRequests } from './propose/preview-and-request.ts';
 
-export { cancelledText, deniedText, sealContext, supersededText } from './gate-tools.ts';
+export { cancelledText, deniedText, sealContext, supersededText } from './execute/gate-tools.ts';
 
 /** The result of an awaiting call closed because the run was stopped before anyone decided it. */
 export const stoppedUndecidedText = 'Not executed: the run was stopped before this call was decided.';

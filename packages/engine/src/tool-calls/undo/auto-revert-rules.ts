@@ -11,13 +11,13 @@
  *   When its fresh preview changes other lines than the diff on the card (someone edited the object since), it is
  *   not run automatically; Undo proposes it with the new diff.
  */
-import type { ApprovalPolicyName } from '../access/conversation-access.ts';
-import { fourEyesCause } from '../approvals/decision-authority.ts';
-import { decisionPolicyOf } from '../clusters/cluster-policies.ts';
+import type { ApprovalPolicyName } from '../decide/conversation-access.ts';
+import { fourEyesCause } from '../decide/decision-authority.ts';
+import { decisionPolicyOf } from '../../clusters/cluster-policies.ts';
 import { mergeRisks } from '@skyflo/safety';
-import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
-import type { ApprovalPolicyApplied, RiskFlag } from '../ports/index.ts';
-import type { InverseCall } from '../verification/baseline.ts';
+import type { ToolCallInspector } from '../propose/tool-call-inspector.ts';
+import type { ApprovalPolicyApplied, RiskFlag } from '../../ports/index.ts';
+import type { InverseCall } from '../verify/baseline.ts';
 
 /** APPROVAL_POLICY and APPROVAL_FOUR_EYES, as the agent service holds them. */
 export interface EnvironmentPolicy {

@@ -2,10 +2,10 @@
  * Calls the gate closes without running them: those left pending by an earlier run when a new message arrives,
  * and those a stop cancels. Either way each gets a result, so the history stays valid for the next model turn.
  */
-import { closedCallCode } from '../../../agent/reconcile-orphaned-approvals.ts';
-import type { ToolInfo } from '../../../mcp/tool-gateway.ts';
-import type { GraphDeps, RunContext } from '../../run-context.ts';
-import type { PendingCall } from '../../state.ts';
+import { closedCallCode } from '../../agent/reconcile-orphaned-approvals.ts';
+import type { ToolInfo } from '../../mcp/tool-gateway.ts';
+import type { GraphDeps, RunContext } from '../../graph/run-context.ts';
+import type { PendingCall } from '../../graph/state.ts';
 import { cancelledText, supersededText, type GateTools } from './gate-tools.ts';
 
 export function createLeftoverClosing(deps: GraphDeps, run: RunContext, gate: GateTools) {

@@ -4,16 +4,16 @@
  * revert chosen and a `regressed` verdict, run the recorded inverse (undo/auto-revert.ts). What the model reads as
  * the call's result ends with the verdict, so its answer says what really happened.
  */
-import { hashToolCall } from '../approvals/hash-tool-call.ts';
-import type { GraphDeps, RunContext } from '../graph/run-context.ts';
-import type { GateTools } from '../graph/nodes/gate/gate-tools.ts';
-import type { ApprovalRecord, RecordedUndo } from '../ports/index.ts';
+import { hashToolCall } from '../propose/hash-tool-call.ts';
+import type { GraphDeps, RunContext } from '../../graph/run-context.ts';
+import type { GateTools } from '../execute/gate-tools.ts';
+import type { ApprovalRecord, RecordedUndo } from '../../ports/index.ts';
 import { autoRevertInRun, type PreparedRevert } from '../undo/auto-revert.ts';
 import { captureBaseline, openBefore, sealBefore, type Baseline, type SealedBefore } from './baseline.ts';
 import { jenkinsTarget, jenkinsVerifyInput } from './jenkins-result.ts';
 import { verificationLine } from './verify-change.ts';
 import { canVerify, runVerification } from './verify-executed.ts';
-import { isJenkinsTool } from '../mcp/jenkins-args.ts';
+import { isJenkinsTool } from '../../mcp/jenkins-args.ts';
 
 export interface BeforeExecute {
   sealed?: SealedBefore;

@@ -4,7 +4,7 @@
  * grants their role under APPROVAL_POLICY. Callers answer 404 (not 403) when access is refused, so a conversation id
  * cannot be probed.
  */
-import type { Role } from '../ports/index.ts';
+import type { Role } from '../../ports/index.ts';
 
 export type ApprovalPolicyName = 'self' | 'approver';
 

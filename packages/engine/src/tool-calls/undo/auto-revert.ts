@@ -9,21 +9,21 @@
  * at all. Both go through revertAutomatically with where they stand (RevertSurroundings).
  */
 import type { AgentEventPayload, AgentEventType, MemberScope } from '@skyflo/protocol';
-import { canonicalJson, hashToolCall } from '../approvals/hash-tool-call.ts';
-import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
-import type { ClusterGate, WritesAtExecution } from '../clusters/cluster-gate.ts';
-import type { WrittenObject } from '../clusters/manifest-scope.ts';
-import type { SecretBox } from '../crypto/secret-box.ts';
-import type { GraphDeps, RunContext } from '../graph/run-context.ts';
-import type { GateTools, Identity } from '../graph/nodes/gate/gate-tools.ts';
-import { previewFacts, previewHash } from '../graph/nodes/gate/preview-and-request.ts';
-import { approverImpersonation, sealContext } from '../graph/nodes/gate/gate-tools.ts';
-import { executionStartedRecord } from '../audit/run-event-auditor.ts';
-import type { ToolGateway } from '../mcp/tool-gateway.ts';
-import type { ApprovalRecord, ApprovalStore, RiskFlag } from '../ports/index.ts';
-import type { InverseCall } from '../verification/baseline.ts';
-import { verificationLine } from '../verification/verify-change.ts';
-import { runVerification, type VerifyExecutedDeps } from '../verification/verify-executed.ts';
+import { canonicalJson, hashToolCall } from '../propose/hash-tool-call.ts';
+import type { ToolCallInspector } from '../propose/tool-call-inspector.ts';
+import type { ClusterGate, WritesAtExecution } from '../../clusters/cluster-gate.ts';
+import type { WrittenObject } from '../../clusters/manifest-scope.ts';
+import type { SecretBox } from '../../crypto/secret-box.ts';
+import type { GraphDeps, RunContext } from '../../graph/run-context.ts';
+import type { GateTools, Identity } from '../execute/gate-tools.ts';
+import { previewFacts, previewHash } from '../propose/preview-and-request.ts';
+import { approverImpersonation, sealContext } from '../execute/gate-tools.ts';
+import { executionStartedRecord } from '../../audit/run-event-auditor.ts';
+import type { ToolGateway } from '../../mcp/tool-gateway.ts';
+import type { ApprovalRecord, ApprovalStore, RiskFlag } from '../../ports/index.ts';
+import type { InverseCall } from '../verify/baseline.ts';
+import { verificationLine } from '../verify/verify-change.ts';
+import { runVerification, type VerifyExecutedDeps } from '../verify/verify-executed.ts';
 import { type EnvironmentPolicy, inverseDiffChanged, inverseNeedsSecondPerson, inverseRisks, revertPolicyOf } from './auto-revert-rules.ts';
 
 export interface AutoRevertDeps {

@@ -7,11 +7,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ModelMessage } from 'ai';
-import type { SecretBox } from '../crypto/secret-box.ts';
-import { AgentRequestError } from '../agent/agent-request-error.ts';
-import type { RunInput } from '../agent/run-agent.ts';
-import type { ApprovalStore, AuditLog, AuthenticatedUser, Conversation } from '../ports/index.ts';
-import { openBefore } from '../verification/baseline.ts';
+import type { SecretBox } from '../../crypto/secret-box.ts';
+import { AgentRequestError } from '../../errors/agent-request-error.ts';
+import type { RunInput } from '../../agent/run-agent.ts';
+import type { ApprovalStore, AuditLog, AuthenticatedUser, Conversation } from '../../ports/index.ts';
+import { openBefore } from '../verify/baseline.ts';
 
 /** The exact inverse recorded with `undoOf`'s before-state, when it is for `tool` and can still be opened. */
 export async function sealedInverseArgs(deps: { approvals: ApprovalStore; secretBox: SecretBox }, conversationId: string, undoOf: string, tool: string): Promise<Record<string, unknown> | undefined> {
@@ -32,7 +32,7 @@ export interface UndoProposerDeps {
   /** releases a claim taken for a run that will not start */
   release(runId: string): Promise<void>;
   /** starts the run (the agent service's launch + runAgent) */
-  start(conversationId: string, runId: string, input: Omit<RunInput, 'runId' | 'conversationId'>): () => Promise<import('../agent/run-agent.ts').RunResult>;
+  start(conversationId: string, runId: string, input: Omit<RunInput, 'runId' | 'conversationId'>): () => Promise<import('../../agent/run-agent.ts').RunResult>;
 }
 
 const notFound = (callId: string) => new AgentRequestError(404, 'CALL_NOT_FOUND', `No executed tool call ${callId} in this conversation; only an executed change can be undone.`);
