@@ -13,7 +13,7 @@ import { decisionAuditRecord, inverseNeedsSecondPerson } from '../tool-calls/dec
 import { conversationAccess, type ConversationAction } from '../tool-calls/decide/conversation-access.ts';
 import { BusPublishError } from '../bus/bus-publish-error.ts';
 import { isDatabaseUnavailable } from '../storage/database-unavailable.ts';
-import { reconcileOrphanedApprovals } from './reconcile-orphaned-approvals.ts';
+import { reconcileOrphanedApprovals } from '../tool-calls/execute/reconcile-orphaned-approvals.ts';
 import { AgentRequestError } from '../errors/agent-request-error.ts';
 import { buildAgentGraph } from '../graph/build-graph.ts';
 import { createResumeCheckpoints, pausedCallIds } from '../graph/resume-checkpoint.ts';

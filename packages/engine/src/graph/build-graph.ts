@@ -8,7 +8,7 @@
 import { END, START, StateGraph, type LangGraphRunnableConfig } from '@langchain/langgraph';
 import { createEntryNode } from './nodes/entry.ts';
 import { finalNode } from './nodes/final.ts';
-import { createGateNode } from '../tool-calls/run-calls.ts';
+import { createGateNode } from './nodes/gate/index.ts';
 import { createModelNode } from './nodes/model.ts';
 import type { GraphDeps, RunContext } from './run-context.ts';
 import type { AgentStateUpdate } from './state.ts';

@@ -1,6 +1,6 @@
 /**
  * The approval gate: runs the model's tool calls in order. Read-only tools run at once; every other call (by the
- * fail-closed policy in approvals/) is previewed and recorded as awaiting approval, bound to:
+ * fail-closed policy in propose/approval-policy.ts) is previewed and recorded as awaiting approval, bound to:
  *   - its exact arguments — relative ones made absolute by the preview (a revision number instead of "previous",
  *     a pinned chart archive instead of "latest") — by hash, and kept sealed (encrypted) until it is done;
  *   - the preview (diff) the approver saw, by hash: right before executing, the preview is re-run and the call is
@@ -9,18 +9,17 @@
  * can be decided (alone or by "Approve all") while another of its turn is shown without its preview.
  * A resumed run executes an approved call only with the sealed exact arguments, once (the claim is atomic).
  *
- * Steps: preview-and-request.ts (preview, record, awaiting event), execute-approved.ts (decided calls),
- * close-leftovers.ts (calls closed without running), gate-tools.ts (what they share).
+ * Steps: propose/preview-and-request.ts (preview, record, awaiting event), execute/execute-approved.ts (decided
+ * calls), execute/close-leftovers.ts (calls closed without running), execute/gate-tools.ts (what they share).
+ * No LangGraph here: graph/nodes/gate/index.ts is the node that hands this the pending calls of its state.
  */
 import type { ModelMessage } from 'ai';
 import { decideApproval } from './propose/approval-policy.ts';
-import { toolsets, type Toolset, type ToolInfo } from '../mcp/tool-gateway.ts';
-import type { GraphDeps, RunContext } from '../graph/run-context.ts';
-import type { AgentStateUpdate, AgentStateValue, PendingCall } from '../graph/state.ts';
-import { exposeTools, loadToolsetName } from '../graph/tool-exposure.ts';
+import type { ToolInfo } from '../mcp/tool-gateway.ts';
+import type { PendingCall, ToolCallDeps, ToolCallRun } from './deps.ts';
 import { createLeftoverClosing } from './execute/close-leftovers.ts';
 import { createDecidedCalls } from './execute/execute-approved.ts';
-import { cancelledText, createGateTools, jenkinsMissingText, toolResult, type CallOutcome } from './execute/gate-tools.ts';
+import { cancelledText, createGateTools, toolResult, type CallOutcome, type Identity } from './execute/gate-tools.ts';
 import { createApprovalRequests } from './propose/preview-and-request.ts';
 
 export { cancelledText, deniedText, sealContext, supersededText } from './execute/gate-tools.ts';
@@ -28,7 +27,33 @@ export { cancelledText, deniedText, sealContext, supersededText } from './execut
 /** The result of an awaiting call closed because the run was stopped before anyone decided it. */
 export const stoppedUndecidedText = 'Not executed: the run was stopped before this call was decided.';
 
-export function createGateNode(deps: GraphDeps, run: RunContext) {
+/**
+ * A tool the engine answers itself rather than the MCP server (load_toolset, graph/tool-exposure.ts): never gated,
+ * not listed in tools.pending. `fail` reports a refused call as the gate does (tool.error).
+ */
+export interface EngineTool {
+  name: string;
+  run(call: PendingCall, catalogue: ToolInfo[] | undefined, loaded: Record<string, boolean>, fail: (identity: Identity, text: string) => Promise<CallOutcome>): Promise<CallOutcome>;
+}
+
+/** What a turn's calls came to: the tool results for the model, and the calls still waiting (in the model's order). */
+export interface TurnOutcome {
+  messages: ModelMessage[];
+  pending: PendingCall[];
+  awaitingApproval: boolean;
+  stopped?: boolean;
+  suppressPendingEvent?: false;
+  loadedToolsets: Record<string, boolean>;
+}
+
+/** The turn: its pending calls, the toolsets loaded so far, and whether tools.pending was already sent for them. */
+export interface Turn {
+  pending: PendingCall[];
+  loadedToolsets: Record<string, boolean>;
+  suppressPendingEvent: boolean;
+}
+
+export function createToolCallRunner(deps: ToolCallDeps, run: ToolCallRun, engineTool?: EngineTool) {
   const gate = createGateTools(deps, run);
   const requests = createApprovalRequests(deps, run, gate);
   const decided = createDecidedCalls(deps, run, gate);
@@ -42,28 +67,13 @@ export function createGateNode(deps: GraphDeps, run: RunContext) {
     }
   }
 
-  async function loadToolset(call: PendingCall, tools: ToolInfo[] | undefined, loaded: Record<string, boolean>): Promise<CallOutcome> {
-    const { toolset, include_write_tools: includeWrite } = call.args as { toolset?: unknown; include_write_tools?: unknown };
-    const identity = { call_id: call.callId, tool: call.tool, title: 'Load toolset', args: call.args };
-    if (typeof toolset !== 'string' || !(toolsets as readonly string[]).includes(toolset)) return gate.fail(identity, `toolset must be one of ${toolsets.join(', ')}`);
-    if (typeof includeWrite !== 'boolean') return gate.fail(identity, 'include_write_tools must be true or false');
-    const jenkinsAvailable = (await deps.jenkinsIntegration?.()) !== undefined;
-    if (toolset === 'jenkins' && !jenkinsAvailable) return gate.fail(identity, jenkinsMissingText);
-    loaded[toolset] = includeWrite || loaded[toolset] === true;
-    const names = exposeTools(tools ?? [], loaded, { jenkinsAvailable, ...(run.scope ? { scope: run.scope } : {}) })
-      .filter((tool) => tool.toolset === (toolset as Toolset))
-      .map((tool) => tool.name);
-    await run.emit('toolset.loaded', { toolset, include_write_tools: loaded[toolset] === true, tools: names });
-    return { kind: 'done', text: `Loaded toolset ${toolset}${loaded[toolset] ? ' with write tools' : ''}. Available from your next turn: ${names.join(', ') || '(none)'}.`, isError: false };
-  }
-
   const needsApproval = (call: PendingCall, tools: ToolInfo[] | undefined) =>
-    !call.invalid && call.tool !== loadToolsetName && decideApproval({ tool: call.tool, info: tools?.find((tool) => tool.name === call.tool) }).requiresApproval;
+    !call.invalid && call.tool !== engineTool?.name && decideApproval({ tool: call.tool, info: tools?.find((tool) => tool.name === call.tool) }).requiresApproval;
 
   async function handle(call: PendingCall, tools: ToolInfo[] | undefined, loaded: Record<string, boolean>): Promise<CallOutcome> {
     const info = tools?.find((tool) => tool.name === call.tool);
     if (call.invalid) return gate.fail(gate.identityOf(call, info, gate.shownArgsOf(call.tool, call.args)), call.invalid);
-    if (call.tool === loadToolsetName) return loadToolset(call, tools, loaded);
+    if (engineTool && call.tool === engineTool.name) return engineTool.run(call, tools, loaded, (identity, text) => gate.fail(identity, text));
 
     if (!decideApproval({ tool: call.tool, info }).requiresApproval) {
       // A read runs in the conversation's cluster too (or the one it names), and only inside the requester's scope.
@@ -108,17 +118,17 @@ export function createGateNode(deps: GraphDeps, run: RunContext) {
     if (closed) await run.emit('tool.error', { ...gate.identityOf(call, info, record.args), error: stoppedUndecidedText, code: 'CANCELLED' });
   }
 
-  return async function gateNode(state: AgentStateValue): Promise<AgentStateUpdate> {
-    const pending = state.pendingTools;
+  return async function runTurn(state: Turn): Promise<TurnOutcome> {
+    const pending = state.pending;
     const tools = await catalogue();
     const loaded: Record<string, boolean> = { ...state.loadedToolsets };
     if (run.kind === 'chat' && !run.modelCalled) {
       const messages: ModelMessage[] = [];
       for (const call of pending) messages.push(toolResult(call, await leftovers.closeLeftover(call, tools?.find((tool) => tool.name === call.tool)), true));
-      return { messages, pendingTools: [], awaitingApproval: false, suppressPendingEvent: false, stopped: run.signal.aborted, loadedToolsets: loaded };
+      return { messages, pending: [], awaitingApproval: false, suppressPendingEvent: false, stopped: run.signal.aborted, loadedToolsets: loaded };
     }
     if (!state.suppressPendingEvent) {
-      const shown = pending.filter((call) => call.tool !== loadToolsetName);
+      const shown = pending.filter((call) => call.tool !== engineTool?.name);
       if (shown.length > 0) {
         await run.emit('tools.pending', {
           tools: shown.map((call) => {
@@ -144,15 +154,15 @@ export function createGateNode(deps: GraphDeps, run: RunContext) {
       if (run.signal.aborted) {
         // Every call of the batch gets a result so the history stays valid for the next turn.
         messages.push(...(await cancelRest(pending.slice(index), tools)));
-        return { messages, pendingTools: [], awaitingApproval: false, stopped: true, loadedToolsets: loaded };
+        return { messages, pending: [], awaitingApproval: false, stopped: true, loadedToolsets: loaded };
       }
       const outcome = await handle(call, tools, loaded);
       if (outcome.kind === 'await') {
         await requests.previewTheRest(pending.slice(index + 1), (later) => tools?.find((tool) => tool.name === later.tool), (later) => needsApproval(later, tools));
-        return { messages, pendingTools: pending.slice(index), awaitingApproval: true, loadedToolsets: loaded };
+        return { messages, pending: pending.slice(index), awaitingApproval: true, loadedToolsets: loaded };
       }
       messages.push(toolResult(call, outcome.text, outcome.isError));
     }
-    return { messages, pendingTools: [], awaitingApproval: false, suppressPendingEvent: false, stopped: run.signal.aborted, loadedToolsets: loaded };
+    return { messages, pending: [], awaitingApproval: false, suppressPendingEvent: false, stopped: run.signal.aborted, loadedToolsets: loaded };
   };
 }

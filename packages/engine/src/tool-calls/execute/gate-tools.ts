@@ -6,8 +6,7 @@ import { createHash } from 'node:crypto';
 import type { ToolModelMessage } from 'ai';
 import { injectJenkinsArgs, isJenkinsTool, stripJenkinsArgs } from '../../mcp/jenkins-args.ts';
 import type { JenkinsCallCredentials, ToolGateway, ToolInfo } from '../../mcp/tool-gateway.ts';
-import type { Emit, GraphDeps, RunContext } from '../../graph/run-context.ts';
-import type { PendingCall } from '../../graph/state.ts';
+import type { Emit, ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
 import { createClusterGate, type ClusterBinding, type ClusterResolution } from '../../clusters/cluster-gate.ts';
 import { manifestTools, placementRisks, type WrittenObject } from '../../clusters/manifest-scope.ts';
 import type { RiskFlag } from '../../ports/index.ts';
@@ -42,7 +41,7 @@ export const sealContext = (conversationId: string, callId: string) => `approval
  * EXECUTE_AS_APPROVER: the Kubernetes identity a call decided by `decidedBy` runs as. Fails closed — with the setting
  * on, a call whose approver this run does not know is not run as the server's own (broader) identity instead.
  */
-export function approverImpersonation(deps: Pick<GraphDeps, 'executeAsApprover'>, run: Pick<RunContext, 'approver'>, decidedBy: string | undefined): { ok: true; impersonate?: { user: string; groups: string[] } } | { ok: false } {
+export function approverImpersonation(deps: Pick<ToolCallDeps, 'executeAsApprover'>, run: Pick<ToolCallRun, 'approver'>, decidedBy: string | undefined): { ok: true; impersonate?: { user: string; groups: string[] } } | { ok: false } {
   if (!deps.executeAsApprover) return { ok: true };
   const approver = run.approver;
   if (!approver || approver.id !== decidedBy) return { ok: false };
@@ -85,7 +84,7 @@ export async function callToolWithEvents(
 
 export type GateTools = ReturnType<typeof createGateTools>;
 
-export function createGateTools(deps: GraphDeps, run: RunContext) {
+export function createGateTools(deps: ToolCallDeps, run: ToolCallRun) {
   /** The arguments any event, timeline entry or approval row may carry: never engine-injected values or Secret values. */
   function shownArgsOf(tool: string, args: Record<string, unknown>): Record<string, unknown> {
     const withoutInjected = isJenkinsTool(tool) ? stripJenkinsArgs(args) : args;

@@ -16,8 +16,7 @@ import { inverseRisks, revertPolicyOf, secondPersonNote } from '../undo/auto-rev
 import type { ToolInfo } from '../../mcp/tool-gateway.ts';
 import { writtenObjectsOf, type WrittenObject } from '../../clusters/manifest-scope.ts';
 import type { ApprovalPolicyApplied, ApprovalRecord, RiskFlag } from '../../ports/index.ts';
-import type { GraphDeps, RunContext } from '../../graph/run-context.ts';
-import type { PendingCall } from '../../graph/state.ts';
+import type { ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
 import { errorText, sealContext, sha256, type CallOutcome, type GateTools } from '../execute/gate-tools.ts';
 
 /** What a preview says beyond its text (our MCP server's preview_tool_call structured result). */
@@ -91,7 +90,7 @@ function withPolicySource(reason: string, policy: ApprovalPolicyApplied | undefi
   return policy ? `${reason} — approval policy ${policy.mode.replace('_', '-')} (${policy.source})` : reason;
 }
 
-export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: GateTools) {
+export function createApprovalRequests(deps: ToolCallDeps, run: ToolCallRun, gate: GateTools) {
   /**
    * Previews the call, makes it exact, seals it and asks for a decision. `lookAhead`: a later call of the same turn
    * previewed while an earlier one waits; a problem that stops it from being previewed (no Jenkins integration) is

@@ -14,7 +14,7 @@ import type { ToolCallInspector } from '../propose/tool-call-inspector.ts';
 import type { ClusterGate, WritesAtExecution } from '../../clusters/cluster-gate.ts';
 import type { WrittenObject } from '../../clusters/manifest-scope.ts';
 import type { SecretBox } from '../../crypto/secret-box.ts';
-import type { GraphDeps, RunContext } from '../../graph/run-context.ts';
+import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
 import type { GateTools, Identity } from '../execute/gate-tools.ts';
 import { previewFacts, previewHash } from '../propose/preview-and-request.ts';
 import { approverImpersonation, sealContext } from '../execute/gate-tools.ts';
@@ -240,7 +240,7 @@ export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurrou
  * The automatic revert inside the run that executed the change: the gate's execution, the run's approver. `prepare`
  * runs before the verdict is stored (it decides whether the revert is announced), `run` once it is.
  */
-export function autoRevertInRun(deps: GraphDeps, run: RunContext, gate: GateTools, input: RevertInput): { prepare(): Promise<PreparedRevert>; run(prepared?: PreparedRevert): Promise<string> } {
+export function autoRevertInRun(deps: ToolCallDeps, run: ToolCallRun, gate: GateTools, input: RevertInput): { prepare(): Promise<PreparedRevert>; run(prepared?: PreparedRevert): Promise<string> } {
   const decidedBy = input.original.decidedBy ?? run.requester.id;
   const email = run.approver && run.approver.id === decidedBy ? run.approver.email : undefined;
   // the agent service decides with APPROVAL_POLICY=self and no four-eyes when it is given no policy: so does the revert

@@ -5,7 +5,7 @@
  * the call's result ends with the verdict, so its answer says what really happened.
  */
 import { hashToolCall } from '../propose/hash-tool-call.ts';
-import type { GraphDeps, RunContext } from '../../graph/run-context.ts';
+import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
 import type { GateTools } from '../execute/gate-tools.ts';
 import type { ApprovalRecord, RecordedUndo } from '../../ports/index.ts';
 import { autoRevertInRun, type PreparedRevert } from '../undo/auto-revert.ts';
@@ -23,7 +23,7 @@ export interface BeforeExecute {
   inverseAsShown: boolean;
 }
 
-export function createGateVerification(deps: GraphDeps, run: RunContext, gate: GateTools) {
+export function createGateVerification(deps: ToolCallDeps, run: ToolCallRun, gate: GateTools) {
   /**
    * The before-state right before execution (the preview's may be older). When it implies another inverse than the
    * one the card showed, that one is kept for Undo (previewed again anyway) but automatic revert will not run it.

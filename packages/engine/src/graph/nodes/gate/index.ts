@@ -1,0 +1,43 @@
+/**
+ * The gate node: the LangGraph adapter of the approval gate, which lives in tool-calls/ (run-calls.ts: propose,
+ * decide, execute, verify, undo). It hands the turn's pending calls from the state to the tool calls' runner and
+ * writes back what they came to; a call awaiting a decision ends the run (no interrupt(): the approval starts a new
+ * run from the checkpoint). It also answers load_toolset, which only changes what the model is shown.
+ */
+import { jenkinsMissingText } from '../../../tool-calls/execute/gate-tools.ts';
+import { createToolCallRunner, type EngineTool } from '../../../tool-calls/run-calls.ts';
+import { toolsets, type Toolset } from '../../../mcp/tool-gateway.ts';
+import type { GraphDeps, RunContext } from '../../run-context.ts';
+import type { AgentStateUpdate, AgentStateValue } from '../../state.ts';
+import { exposeTools, loadToolsetName } from '../../tool-exposure.ts';
+
+export { cancelledText, deniedText, sealContext, stoppedUndecidedText, supersededText } from '../../../tool-calls/run-calls.ts';
+
+/** load_toolset: exposes a toolset's tools (and, asked for, its write tools) to the model from its next turn. */
+function loadToolsetTool(deps: GraphDeps, run: RunContext): EngineTool {
+  return {
+    name: loadToolsetName,
+    async run(call, tools, loaded, fail) {
+      const { toolset, include_write_tools: includeWrite } = call.args as { toolset?: unknown; include_write_tools?: unknown };
+      const identity = { call_id: call.callId, tool: call.tool, title: 'Load toolset', args: call.args };
+      if (typeof toolset !== 'string' || !(toolsets as readonly string[]).includes(toolset)) return fail(identity, `toolset must be one of ${toolsets.join(', ')}`);
+      if (typeof includeWrite !== 'boolean') return fail(identity, 'include_write_tools must be true or false');
+      const jenkinsAvailable = (await deps.jenkinsIntegration?.()) !== undefined;
+      if (toolset === 'jenkins' && !jenkinsAvailable) return fail(identity, jenkinsMissingText);
+      loaded[toolset] = includeWrite || loaded[toolset] === true;
+      const names = exposeTools(tools ?? [], loaded, { jenkinsAvailable, ...(run.scope ? { scope: run.scope } : {}) })
+        .filter((tool) => tool.toolset === (toolset as Toolset))
+        .map((tool) => tool.name);
+      await run.emit('toolset.loaded', { toolset, include_write_tools: loaded[toolset] === true, tools: names });
+      return { kind: 'done', text: `Loaded toolset ${toolset}${loaded[toolset] ? ' with write tools' : ''}. Available from your next turn: ${names.join(', ') || '(none)'}.`, isError: false };
+    },
+  };
+}
+
+export function createGateNode(deps: GraphDeps, run: RunContext) {
+  const runTurn = createToolCallRunner(deps, run, loadToolsetTool(deps, run));
+  return async function gateNode(state: AgentStateValue): Promise<AgentStateUpdate> {
+    const { pending, ...outcome } = await runTurn({ pending: state.pendingTools, loadedToolsets: state.loadedToolsets, suppressPendingEvent: state.suppressPendingEvent });
+    return { ...outcome, pendingTools: pending };
+  };
+}
