@@ -19,7 +19,7 @@ import { buildAgentGraph } from '../graph/build-graph.ts';
 import { createResumeCheckpoints, pausedCallIds } from '../graph/resume-checkpoint.ts';
 import { runAgent, type RunAgentDeps, type RunResult } from './run-agent.ts';
 import { createRunEventAuditor } from '../audit/run-event-auditor.ts';
-import { createSecretScrubber } from './scrub-secrets.ts';
+import { createSecretScrubber } from '../graph/scrub-secrets.ts';
 import { createUndoProposer } from '../tool-calls/undo/propose-undo.ts';
 import { resumeVerifications } from '../tool-calls/verify/resume-verifications.ts';
 import type { MemberScope } from '@skyflo/protocol';

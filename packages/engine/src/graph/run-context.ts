@@ -4,11 +4,11 @@
  * `configurable` (whose primitive values checkpointers copy into metadata).
  */
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
-import type { LanguageModel } from 'ai';
+import type { AgentModel } from '../llm/agent-model.ts';
 import type { Emit, ToolCallDeps, ToolCallRun } from '../tool-calls/deps.ts';
 import type { LlmRetryOptions } from '../llm/with-retries.ts';
 
-export type { Emit };
+export type { AgentModel, Emit };
 
 /** One run of the graph: the tool calls' run (tool-calls/deps.ts) and what only the model node reads. */
 export interface RunContext extends ToolCallRun {
@@ -20,20 +20,6 @@ export interface RunContext extends ToolCallRun {
   clusterPrompt?: string;
   /** tokens the conversation has spent, counted when a budget is set (AGENT_TOKEN_BUDGET) */
   tokensUsed?: number;
-}
-
-/** The language model and how to describe it. */
-export interface AgentModel {
-  model: LanguageModel | undefined;
-  /** e.g. "openai/gpt-4o", shown in generation.start and token.usage */
-  modelName: string;
-  /** provider-specific options (reasoning effort, thinking budget) */
-  providerOptions?: Record<string, Record<string, unknown>>;
-  maxOutputTokens?: number;
-  /** why no model is configured, shown to the user */
-  problem?: string;
-  /** credential values (the provider keys) scrubbed from every event before it is persisted or streamed */
-  secrets?: readonly string[];
 }
 
 /** The graph's dependencies: the tool calls' ports (tool-calls/deps.ts) and the model's. */

@@ -7,8 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { streamText, type AssistantModelMessage, type LanguageModelUsage, type ModelMessage } from 'ai';
-import { createAnswerStream, redactAnswer, wellFormedText, wellFormedValue } from '../../agent/model-output.ts';
-import { secretsProposedIn, secretsProposedInCalls } from '../../agent/scrub-secrets.ts';
+import { createAnswerStream, redactAnswer, wellFormedText, wellFormedValue } from '../model-output.ts';
+import { secretsProposedIn, secretsProposedInCalls } from '../scrub-secrets.ts';
 import { systemPrompt } from '../../prompts/system-prompt.ts';
 import type { ToolInfo } from '../../mcp/tool-gateway.ts';
 import { abortable } from '../abortable.ts';

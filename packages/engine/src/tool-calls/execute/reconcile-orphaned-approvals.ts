@@ -12,7 +12,7 @@ import type { AgentEvent } from '@skyflo/protocol';
 import type { ToolGateway } from '../../mcp/tool-gateway.ts';
 import type { ApprovalRecord, Storage } from '../../ports/index.ts';
 import { applyEventToTimeline } from '../../timeline/apply-event.ts';
-import { describeReleaseNow } from '../../agent/describe-release-now.ts';
+import { describeReleaseNow } from './describe-release-now.ts';
 
 export interface ReconcileDeps {
   storage: Pick<Storage, 'approvals' | 'conversations'>;
