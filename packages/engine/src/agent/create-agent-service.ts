@@ -57,7 +57,7 @@ export interface AgentService {
   }): Promise<StartedRun>;
   /**
    * Issue 21: proposes the inverse of an executed call (its recorded before-state) as a new call awaiting approval in
-   * the same conversation (undo/propose-undo.ts). 404 for an unknown or unexecuted call, 409 when no inverse was recorded.
+   * the same conversation (tool-calls/undo/propose-undo.ts). 404 for an unknown or unexecuted call, 409 when no inverse was recorded.
    */
   prepareUndo(input: { user: AuthenticatedUser; conversationId: string; callId: string; ip?: string }): Promise<StartedRun & { undoCallId: string }>;
   stop(input: { user: AuthenticatedUser; conversationId: string; runId: string }): Promise<void>;
@@ -94,7 +94,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         deps.observeEvent?.(event);
       }
     : deps.observeEvent;
-  // A decision hands the checkpoint it read to the run it starts (approvals/resume-checkpoint.ts): one read, not two.
+  // A decision hands the checkpoint it read to the run it starts (graph/resume-checkpoint.ts): one read, not two.
   const checkpoints = createResumeCheckpoints(checkpointer);
   // Compiled once per engine; each run passes its own RunContext to invoke.
   const runDeps = { ...deps, ...(observeEvent ? { observeEvent } : {}), graph: buildAgentGraph({ ...deps, approvals: storage.approvals, checkpointer: checkpoints.saver }) };
@@ -124,7 +124,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   const notFound = (conversationId: string) => new AgentRequestError(404, 'CONVERSATION_NOT_FOUND', `Conversation ${conversationId} not found`);
   const refusalError = (refusal: DecisionRefusal) => new AgentRequestError(refusal.status, refusal.code, refusal.reason);
   /**
-   * The conversation, when `user` may do `action` with it (access/conversation-access.ts): chatting (`change`) only in
+   * The conversation, when `user` may do `action` with it (tool-calls/decide/conversation-access.ts): chatting (`change`) only in
    * your own; deciding, stopping and re-attaching (`act`) also, with APPROVAL_POLICY=approver, as an approver or admin.
    * Refused access is reported as missing, so ids cannot be probed.
    */
@@ -242,7 +242,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       const decidedAt = new Date();
       const decisionAudit = deps.audit ? decisionAuditRecord({ record, actorId: user.id, approve, automatic, autoRevert, reason, runId, decidedAt, approvedWithoutPreview, ip }) : undefined;
       // The state the run resumes from, read once the conversation is claimed, so no run can write it before the run
-      // started here takes it (its graph takes this read instead of making its own: approvals/resume-checkpoint.ts).
+      // started here takes it (its graph takes this read instead of making its own: graph/resume-checkpoint.ts).
       // Read while the decision is recorded (one round trip); unreadable, the run reads it itself.
       const [resumeFrom, decided] = await Promise.all([
         approve ? checkpoints.read(conversationId).catch(() => undefined) : undefined,

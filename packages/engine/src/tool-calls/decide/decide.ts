@@ -113,7 +113,7 @@ export const tokenScopeRule: DecideRule = ({ actor }) =>
       }
     : undefined;
 
-/** The role rule, four-eyes (APPROVAL_FOUR_EYES) and a cluster's four_eyes mode (approvals/decision-authority.ts). */
+/** The role rule, four-eyes (APPROVAL_FOUR_EYES) and a cluster's four_eyes mode (decision-authority.ts). */
 export const roleAndFourEyesRule: DecideRule = (facts) => {
   if (!facts.call || !facts.conversation) return undefined;
   const deciding = decidingPolicy(facts);

@@ -191,7 +191,7 @@ export function createApprovalRequests(deps: ToolCallDeps, run: ToolCallRun, gat
   }
 
   async function emitAwaiting(call: PendingCall, info: ToolInfo | undefined, record: ApprovalRecord, previewError?: string): Promise<void> {
-    // The facts come from the one builder the pending list also uses (approvals/approval-facts.ts): add new facts there.
+    // The facts come from the one builder the pending list also uses (propose/approval-facts.ts): add new facts there.
     const requesterId = record.requestedBy ?? run.requester.id;
     const payload: AgentEventPayload<'tool.awaiting_approval'> = {
       ...approvalFacts(record, {

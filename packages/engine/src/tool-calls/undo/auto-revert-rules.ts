@@ -84,7 +84,7 @@ export function autoRevertRefusal(input: { policy: RevertPolicy; inverse: Invers
 
 /**
  * What a unified diff changes: its removed and its added lines, each sorted, without headers and hunk positions. Sorted
- * because the card's inverse diff is the change's own diff reversed (verification/baseline.ts reverseUnifiedDiff),
+ * because the card's inverse diff is the change's own diff reversed (verify/baseline.ts reverseUnifiedDiff),
  * which lists a hunk's lines in the change's order, while a fresh preview lists removals first.
  */
 export function changedLines(diff: string): { removed: string[]; added: string[] } {

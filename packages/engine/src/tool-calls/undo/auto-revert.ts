@@ -5,7 +5,7 @@
  * `automatic`, reason), executed once (claimed like any approved call) and verified. Returns what the model reads.
  *
  * It runs in two places: inside the run that executed the change (runAutoRevert, through the gate's tools), and after
- * an engine restart, when a resumed verification ends `regressed` (verification/resume-verifications.ts) with no run
+ * an engine restart, when a resumed verification ends `regressed` (verify/resume-verifications.ts) with no run
  * at all. Both go through revertAutomatically with where they stand (RevertSurroundings).
  */
 import type { AgentEventPayload, AgentEventType, MemberScope } from '@skyflo/protocol';

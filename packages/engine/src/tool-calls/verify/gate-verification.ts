@@ -1,5 +1,5 @@
 /**
- * Verify, then undo, in the gate (issue 21): around the execution of an approved call (graph/nodes/gate/
+ * Verify, then undo, in the gate (issue 21): around the execution of an approved call (execute/
  * execute-approved.ts), record its before-state just before it runs, and verify it once it ran; with automatic
  * revert chosen and a `regressed` verdict, run the recorded inverse (undo/auto-revert.ts). What the model reads as
  * the call's result ends with the verdict, so its answer says what really happened.

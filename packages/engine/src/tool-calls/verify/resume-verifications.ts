@@ -1,6 +1,6 @@
 /**
  * A verification never silently vanishes (issue 21): when the engine stopped while verifying a change, the row says
- * `verifying` with its deadline. The reconciler (agent/reconcile-orphaned-approvals.ts, at start and periodically)
+ * `verifying` with its deadline. The reconciler (execute/reconcile-orphaned-approvals.ts, at start and periodically)
  * claims such rows of dead runs and finishes them: the check is re-run with the budget that is left, or ends
  * `timed_out` when none is. The verdict goes to the row, the conversation's timeline and the audit trail.
  *

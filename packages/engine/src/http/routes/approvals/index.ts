@@ -41,7 +41,7 @@ export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app,
     const toWire = (record: PendingApprovalRecord): PendingApproval => {
       const refusal = decide({ conversationId: record.conversationId, callId: record.callId, environment: policy, actor, conversation: { ownerId: record.conversationOwnerId }, call: record, deciderScope });
       return {
-        // the same facts the chat's card gets (approvals/approval-facts.ts): add new facts there
+        // the same facts the chat's card gets (tool-calls/propose/approval-facts.ts): add new facts there
         ...approvalFacts(record, {
           title: titles.get(record.tool),
           requesterIdFallback: record.conversationOwnerId,
