@@ -22,7 +22,8 @@ import { createDecidedCalls } from './execute/execute-approved.ts';
 import { cancelledText, createGateTools, toolResult, type CallOutcome, type Identity } from './execute/gate-tools.ts';
 import { createApprovalRequests } from './propose/preview-and-request.ts';
 
-export { cancelledText, deniedText, sealContext, supersededText } from './execute/gate-tools.ts';
+export { cancelledText, deniedText, supersededText } from './execute/gate-tools.ts';
+export { sealContext } from './propose/hash-tool-call.ts';
 
 /** The result of an awaiting call closed because the run was stopped before anyone decided it. */
 export const stoppedUndecidedText = 'Not executed: the run was stopped before this call was decided.';

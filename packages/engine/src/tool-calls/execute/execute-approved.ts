@@ -5,11 +5,11 @@
  */
 import { closedCallCode } from './reconcile-orphaned-approvals.ts';
 import { executionStartedRecord } from '../../audit/run-event-auditor.ts';
-import { hashToolCall } from '../propose/hash-tool-call.ts';
+import { hashToolCall, sealContext } from '../propose/hash-tool-call.ts';
 import type { JenkinsCallCredentials, ToolInfo } from '../../mcp/tool-gateway.ts';
 import type { ApprovalRecord } from '../../ports/index.ts';
 import type { ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
-import { approverImpersonation, deniedText, errorText, sealContext, type CallOutcome, type GateTools } from './gate-tools.ts';
+import { approverImpersonation, deniedText, errorText, type CallOutcome, type GateTools } from './gate-tools.ts';
 import { previewHash } from '../propose/preview-and-request.ts';
 import type { WritesAtExecution } from '../../clusters/cluster-gate.ts';
 import { writtenObjectsOf } from '../../clusters/manifest-scope.ts';

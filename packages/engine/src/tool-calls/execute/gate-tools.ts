@@ -34,9 +34,6 @@ export function errorText(error: unknown): string {
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** The sealed arguments are bound to their row: a value copied into another call's row does not open. */
-export const sealContext = (conversationId: string, callId: string) => `approval:${conversationId}:${callId}`;
-
 /**
  * EXECUTE_AS_APPROVER: the Kubernetes identity a call decided by `decidedBy` runs as. Fails closed — with the setting
  * on, a call whose approver this run does not know is not run as the server's own (broader) identity instead.

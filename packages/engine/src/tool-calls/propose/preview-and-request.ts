@@ -8,7 +8,7 @@ import { previewFailedRiskCode, type AgentEventPayload } from '@skyflo/protocol'
 import { mergeRisks } from '@skyflo/safety';
 import { approvalFacts } from './approval-facts.ts';
 import { decideApproval } from './approval-policy.ts';
-import { canonicalJson, hashToolCall } from './hash-tool-call.ts';
+import { canonicalJson, hashToolCall, sealContext } from './hash-tool-call.ts';
 import { isJenkinsTool, stripJenkinsArgs } from '../../mcp/jenkins-args.ts';
 import { baselineAtPreview } from '../verify/baseline.ts';
 import { sealedInverseArgs } from '../undo/propose-undo.ts';
@@ -17,7 +17,7 @@ import type { ToolInfo } from '../../mcp/tool-gateway.ts';
 import { writtenObjectsOf, type WrittenObject } from '../../clusters/manifest-scope.ts';
 import type { ApprovalPolicyApplied, ApprovalRecord, RiskFlag } from '../../ports/index.ts';
 import type { ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
-import { errorText, sealContext, sha256, type CallOutcome, type GateTools } from '../execute/gate-tools.ts';
+import { errorText, sha256, type CallOutcome, type GateTools } from '../execute/gate-tools.ts';
 
 /** What a preview says beyond its text (our MCP server's preview_tool_call structured result). */
 export interface PreviewFacts {

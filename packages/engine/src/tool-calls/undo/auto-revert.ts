@@ -9,7 +9,7 @@
  * at all. Both go through revertAutomatically with where they stand (RevertSurroundings).
  */
 import type { AgentEventPayload, AgentEventType, MemberScope } from '@skyflo/protocol';
-import { canonicalJson, hashToolCall } from '../propose/hash-tool-call.ts';
+import { canonicalJson, hashToolCall, sealContext } from '../propose/hash-tool-call.ts';
 import type { ToolCallInspector } from '../propose/tool-call-inspector.ts';
 import type { ClusterGate, WritesAtExecution } from '../../clusters/cluster-gate.ts';
 import type { WrittenObject } from '../../clusters/manifest-scope.ts';
@@ -17,7 +17,7 @@ import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
 import type { GateTools, Identity } from '../execute/gate-tools.ts';
 import { previewFacts, previewHash } from '../propose/preview-and-request.ts';
-import { approverImpersonation, sealContext } from '../execute/gate-tools.ts';
+import { approverImpersonation } from '../execute/gate-tools.ts';
 import { executionStartedRecord } from '../../audit/run-event-auditor.ts';
 import type { ToolGateway } from '../../mcp/tool-gateway.ts';
 import type { ApprovalRecord, ApprovalStore, RiskFlag } from '../../ports/index.ts';
