@@ -94,7 +94,7 @@ export function disallowedImports(edges: UnitImport[], allowed: Readonly<Record<
  *   - the composition roots (create-engine.ts and the other files at src/, `testing` for the suites) wire everything;
  *   - `startup` builds the engine in stages (lazy dependencies, the deferred agent service), so it sits above what it builds;
  *   - `http` is the outermost adapter: routes call the services below, never the other way round;
- *   - the team features (`notifications`, `alerts`, `integrations`) react to runs and drive the agent (an alert
+ *   - the team features (`team-events`, `alerts`, `integrations`) react to runs and drive the agent (an alert
  *     starts an investigation, Slack decides calls): peers above the agent, since they compose each other;
  *   - `observability`, `accounts`, `analytics`, `llm-settings`: services the routes use, below the team features;
  *   - `agent` (use cases: chat, decide, stop, undo) → `graph` (LangGraph: model node, gate node) → `llm`, `prompts`
@@ -106,7 +106,7 @@ export const engineLayers: readonly (readonly string[])[] = [
   ['(root)', 'testing'],
   ['startup'],
   ['http'],
-  ['notifications', 'alerts', 'integrations'],
+  ['team-events', 'alerts', 'integrations'],
   ['observability', 'accounts', 'analytics', 'llm-settings'],
   ['agent'],
   ['graph'],

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { allTools, type AnyToolDefinition, type ToolDeps } from '@skyflo/mcp-server';
 import { describe, expect, it, vi } from 'vitest';
-import { categoryScores, loadTask, loadTasks, prices, runAttempt, runEval, defaultTasksDir } from '../src/index.ts';
+import { categoryScores, loadTask, loadTasks, priceOf, runAttempt, runEval, defaultTasksDir } from '../src/index.ts';
 import { main } from '../src/main.ts';
 
 const output = () => mkdtempSync(path.join(tmpdir(), 'skyflo-eval-test-'));
@@ -33,7 +33,7 @@ describe.concurrent('eval suite on llm-sim', () => {
     const tasks = loadTasks();
     expect(tasks.length).toBeGreaterThanOrEqual(60);
     const outputDir = output();
-    const run = await runEval({ tasks, repeat: 1, concurrency: 4, model: 'sim', outputDir, env: evalEnv, price: prices['sim']!, timeoutMs });
+    const run = await runEval({ tasks, repeat: 1, concurrency: 4, model: 'sim', outputDir, env: evalEnv, price: priceOf('sim')!, timeoutMs });
     console.info(`eval suite: ${tasks.length} tasks in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
     for (const result of run.results) {

@@ -41,7 +41,7 @@ import { createDatabaseVault, createKubernetesVault } from './integrations/crede
 import { createKubernetesSecretClient } from './integrations/kubernetes-secret-client.ts';
 import { integrationRoutes, type IntegrationRouteDeps } from './http/routes/integrations/index.ts';
 import { settingsRoutes, type SettingsRouteDeps } from './http/routes/settings/index.ts';
-import { createTeamFeatures } from './notifications/team-features.ts';
+import { createTeamFeatures } from './team-events/team-features.ts';
 import { createClusterDirectory } from './clusters/cluster-directory.ts';
 import { createClusterHealth } from './clusters/cluster-health.ts';
 import { createClusterPolicies } from './clusters/cluster-policies.ts';
@@ -184,7 +184,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const encryptionKey = await encryptionKeyPromise;
     const secretBox = createSecretBox(encryptionKey);
     const accessTokens = createAccessTokens({ secret, ttlMinutes: config.auth.accessTokenMinutes });
-    // API tokens, the per-user notification stream and the notifiers (notifications/team-features.ts).
+    // API tokens, the per-user notification stream and the notifiers (team-events/team-features.ts).
     const team = createTeamFeatures({
       storage,
       bus,

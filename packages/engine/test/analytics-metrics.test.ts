@@ -10,7 +10,7 @@ import { analyticsResponseSchema, type AnalyticsResponse } from '@skyflo/protoco
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveWindow } from '../src/analytics/analytics-window.ts';
 import { computeMetrics, percentile } from '../src/analytics/compute-metrics.ts';
-import { costOf, createPriceLookup } from '../src/analytics/model-prices.ts';
+import { costOf, createPriceLookup } from '@skyflo/protocol';
 import { loadConfig, ConfigError } from '../src/config/index.ts';
 import type { TimelineEntry, TimelineSegment } from '../src/ports/index.ts';
 import type { PlatformStorage } from '../src/ports/index.ts';

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { clampTitle, parseTitleReply } from '../src/agent/generate-title.ts';
 import { createAnswerStream, createWellFormedStream, redactAnswer, wellFormedText, wellFormedValue } from '../src/graph/model-output.ts';
-import { createRunEventNotifier } from '../src/notifications/run-event-notifier.ts';
-import type { TeamEvent } from '../src/notifications/team-event.ts';
+import { createTeamEventDispatcher as createRunEventNotifier } from '../src/team-events/team-event-dispatcher.ts';
+import type { TeamEvent } from '../src/team-events/team-event.ts';
 
 describe('well-formed model output', () => {
   it.each([

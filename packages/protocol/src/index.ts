@@ -7,3 +7,5 @@ export * from './conversation-detail.ts';
 export * from './notifications.ts';
 export * from './verification.ts';
 export * from './clusters.ts';
+export * from './mcp-wire.ts';
+export * from './model-prices.ts';

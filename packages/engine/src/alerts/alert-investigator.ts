@@ -16,7 +16,7 @@
  */
 import type { AgentService } from '../agent/create-agent-service.ts';
 import { AgentRequestError } from '../errors/agent-request-error.ts';
-import type { TeamEvent } from '../notifications/team-event.ts';
+import type { TeamEvent } from '../team-events/team-event.ts';
 import type { AlertQueueStore, AuditLog, AuthenticatedUser, ConversationStore, QueuedAlert, SettingsStore, UserStore } from '../ports/index.ts';
 import type { AlertGroup } from './alert-payloads.ts';
 

@@ -1,6 +1,6 @@
 /**
  * The team features in one place for the composition root (create-engine.ts): API tokens for automation, the
- * per-user notification stream and the run-event notifier that feeds it (and the sinks: webhooks, Slack).
+ * per-user notification stream and the team-event dispatcher that feeds it and the sinks (webhooks, Slack).
  */
 import type { AgentEvent } from '@skyflo/protocol';
 import { createApiTokenService, type ApiTokenService } from '../accounts/api-token-service.ts';
@@ -19,9 +19,9 @@ import { slackInteractionRoutes, type SlackInteractionRouteDeps } from '../http/
 import type { AgentService } from '../agent/create-agent-service.ts';
 import { createAlertInvestigator } from '../alerts/alert-investigator.ts';
 import { alertRoutes, type AlertRouteDeps } from '../http/routes/alerts/index.ts';
-import { createNotificationHub, type NotificationHub } from './notification-hub.ts';
-import { createRunEventNotifier, type RunEventNotifier } from './run-event-notifier.ts';
-import type { NotificationSink } from './team-event.ts';
+import { createUserNotificationHub, type UserNotificationHub } from './user-notification-hub.ts';
+import { createTeamEventDispatcher, type TeamEventDispatcher } from './team-event-dispatcher.ts';
+import type { TeamEventSink } from './team-event.ts';
 
 export interface TeamFeaturesDeps {
   storage: PlatformStorage;
@@ -47,14 +47,14 @@ export interface TeamFeaturesDeps {
 
 export interface TeamFeatures {
   apiTokens: ApiTokenService;
-  hub: NotificationHub;
-  notifier: RunEventNotifier;
+  hub: UserNotificationHub;
+  notifier: TeamEventDispatcher;
   /** give to the agent service: sees every run event */
   observeEvent(event: AgentEvent): void;
   /** mounted under /api/v1 behind the auth hook */
   routes: MountedRoutes<any>[];
   /** adds a sink (webhooks, Slack) */
-  addSink(sink: NotificationSink): void;
+  addSink(sink: TeamEventSink): void;
   webhooks: WebhookService;
   webhookSink: WebhookSink;
   slack: SlackService;
@@ -65,7 +65,7 @@ export interface TeamFeatures {
 
 export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
   const apiTokens = createApiTokenService({ tokens: deps.storage.apiTokens, users: deps.storage.users, audit: deps.storage.audit, logger: deps.logger });
-  const hub = createNotificationHub({ bus: deps.bus, logger: deps.logger });
+  const hub = createUserNotificationHub({ bus: deps.bus, logger: deps.logger });
   const egress = createIntegrationEgress(deps.resolveHost ? { resolve: deps.resolveHost } : {});
   const checkUrl = egress.checkUrl;
   const webhooks = createWebhookService({ store: deps.storage.webhooks, secretBox: deps.secretBox, audit: deps.storage.audit, checkUrl });
@@ -83,8 +83,8 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
     conversationUrl: (id) => `${base}/chat/${id}`,
     logger: deps.logger,
   });
-  const sinks: NotificationSink[] = [webhookSink, slack.sink];
-  const notifier = createRunEventNotifier({
+  const sinks: TeamEventSink[] = [webhookSink, slack.sink];
+  const notifier = createTeamEventDispatcher({
     conversations: deps.storage.conversations,
     approvals: deps.storage.approvals,
     users: deps.storage.users,

@@ -1,16 +1,28 @@
 /**
- * What a model costs, in US dollars per million tokens, for GET /analytics/metrics. Maintained by hand from the
- * providers' public price pages (checked 2026-11); an installation with negotiated prices or another model sets
- * ANALYTICS_MODEL_PRICES (config/analytics.ts), which wins. Local models (Ollama, llm-sim) cost nothing.
+ * What a model costs, in US dollars per million tokens: the one table behind the engine's GET /analytics/metrics
+ * (cost per user and model) and the evals' cost column, so both price the same model the same. Maintained by hand
+ * from the providers' public price pages (see modelPricesAsOf); an installation with negotiated prices or another
+ * model sets ANALYTICS_MODEL_PRICES (engine config/analytics.ts), an eval run `--price`, which win. Local models
+ * (Ollama, llm-sim) cost nothing. Pure data and arithmetic, no I/O: that is why it lives in the protocol, the one
+ * package both the engine and the evals may import.
  */
-export interface ModelPrice {
-  /** per million prompt tokens that were not served from the cache */
-  prompt: number;
-  /** per million completion tokens */
-  completion: number;
-  /** per million cached prompt tokens (default: the prompt price) */
-  cached?: number;
-}
+import { z } from './zod.ts';
+
+/** One model's price, as the built-in table and ANALYTICS_MODEL_PRICES write it. */
+export const modelPriceSchema = z
+  .object({
+    /** per million prompt tokens that were not served from the cache */
+    prompt: z.number().min(0),
+    /** per million completion tokens */
+    completion: z.number().min(0),
+    /** per million cached prompt tokens (default: the prompt price) */
+    cached: z.number().min(0).optional(),
+  })
+  .strict();
+export type ModelPrice = z.infer<typeof modelPriceSchema>;
+
+/** When the built-in table was last checked against the providers' price pages. */
+export const modelPricesAsOf = '2026-11';
 
 export const defaultModelPrices: Readonly<Record<string, ModelPrice>> = {
   'gpt-5': { prompt: 1.25, completion: 10, cached: 0.125 },

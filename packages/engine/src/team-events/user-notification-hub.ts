@@ -1,5 +1,6 @@
 /**
- * Per-user notifications over the event bus: each user has one channel (`notifications:<user id>`), so a
+ * User notifications: the per-user in-app stream (GET /notifications/stream), not the team's outgoing channels
+ * (webhooks, Slack: TeamEventSink in team-event.ts). Carried over the event bus: each user has one channel (`notifications:<user id>`), so a
  * notification published by the engine process that ran the run reaches that user's stream on any process (Redis
  * bus), and a reconnecting stream can resume after its Last-Event-ID from the bus's replay buffer.
  */
@@ -7,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Notification } from '@skyflo/protocol';
 import type { BusMessage, EventBus } from '../ports/index.ts';
 
-export interface NotificationHub {
+export interface UserNotificationHub {
   publish(userId: string, notification: Omit<Notification, 'id' | 'at'>): Promise<void>;
   /** Delivers notifications after `afterIndex` (buffered ones first), then live ones, until unsubscribed. */
   subscribe(userId: string, onNotification: (notification: Notification, index: number) => void, afterIndex?: number): Promise<() => Promise<void>>;
@@ -15,7 +16,7 @@ export interface NotificationHub {
 
 const channelOf = (userId: string) => `notifications:${userId}`;
 
-export function createNotificationHub(deps: { bus: EventBus; logger?: { warn(object: unknown, message?: string): void } }): NotificationHub {
+export function createUserNotificationHub(deps: { bus: EventBus; logger?: { warn(object: unknown, message?: string): void } }): UserNotificationHub {
   return {
     async publish(userId, notification) {
       const full: Notification = { id: randomUUID(), at: Date.now(), ...notification };

@@ -1,11 +1,18 @@
 /**
- * The one notifier port of the engine: it observes every run's events (RunAgentDeps.observeEvent, beside the audit
- * trail's run-event auditor) and turns the ones a team cares about into TeamEvents: a call starts waiting for a
- * decision (approval.requested), a call is decided (approval.decided), a run ends (run.completed), an executed
- * change's verification reaches its verdict (tool.verification; the `verifying` one is not news). Each goes to the
- * per-user notification stream of whoever may see it (not verifications: the stream's kinds are about decisions), and
- * to every sink (webhooks, Slack).
+ * The team-event dispatcher (formerly "the run-event notifier"), the engine's one notifier: it observes every run's
+ * events (RunAgentDeps.observeEvent, beside the audit trail's run-event auditor) and turns the ones a team cares about
+ * into TeamEvents: a call starts waiting for a decision (approval.requested), a call is decided (approval.decided), a
+ * run ends (run.completed), an executed change's verification reaches its verdict (tool.verification; the `verifying`
+ * one is not news). Each goes to the per-user notification stream of whoever may see it (not verifications: the
+ * stream's kinds are about decisions), and to every sink (webhooks, Slack).
  * Synchronous and never throws on the run's hot path; the work happens on a queue, in event order.
+ *
+ * Three things are called "notifications" in Skyflo; this folder names them apart:
+ * - user notifications (user-notification-hub.ts): the per-user in-app stream, GET /notifications/stream, which the
+ *   Command Center turns into its pending list and, when opted in, the browser's desktop notifications;
+ * - team event sinks (team-event.ts' TeamEventSink): the outgoing channels a team configures, webhooks and Slack
+ *   (the "notification integrations" of the Integrations page);
+ * - this dispatcher, which turns run events into team events and hands them to both.
  */
 import type { AgentEvent } from '@skyflo/protocol';
 import type { MemberScope } from '@skyflo/protocol';
@@ -14,21 +21,21 @@ import type { ApprovalPolicyName } from '../tool-calls/decide/decision-authority
 import { decide } from '../tool-calls/decide/decide.ts';
 import { conversationAccess } from '../tool-calls/decide/conversation-access.ts';
 import type { ApprovalStore, ConversationStore, UserStore } from '../ports/index.ts';
-import type { NotificationHub } from './notification-hub.ts';
-import { redactTeamEventText, type NotificationSink, type TeamEvent } from './team-event.ts';
+import type { UserNotificationHub } from './user-notification-hub.ts';
+import { redactTeamEventText, type TeamEventSink, type TeamEvent } from './team-event.ts';
 
-export interface RunEventNotifierDeps {
+export interface TeamEventDispatcherDeps {
   conversations: Pick<ConversationStore, 'get'>;
   approvals: Pick<ApprovalStore, 'get'>;
   users: Pick<UserStore, 'list'>;
-  hub: NotificationHub;
-  sinks: () => NotificationSink[];
+  hub: UserNotificationHub;
+  sinks: () => TeamEventSink[];
   policy: { policy: ApprovalPolicyName; fourEyes: boolean };
   conversationUrl(conversationId: string): string;
   logger?: { error(object: unknown, message?: string): void };
 }
 
-export interface RunEventNotifier {
+export interface TeamEventDispatcher {
   observe(event: AgentEvent): void;
   /** Sends a TeamEvent built elsewhere (an alert's investigation) to the sinks. */
   announce(event: TeamEvent): void;
@@ -39,7 +46,7 @@ export interface RunEventNotifier {
 /** The gate re-sends tool.awaiting_approval for calls still waiting after each decision: notify once per call. */
 const MAX_REMEMBERED_CALLS = 10_000;
 
-export function createRunEventNotifier(deps: RunEventNotifierDeps): RunEventNotifier {
+export function createTeamEventDispatcher(deps: TeamEventDispatcherDeps): TeamEventDispatcher {
   let queue: Promise<void> = Promise.resolve();
   const announced = new Set<string>();
   const remember = (key: string) => {

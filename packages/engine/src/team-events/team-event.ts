@@ -47,8 +47,8 @@ export interface TeamEvent {
   conclusion?: string;
 }
 
-/** A place team events go (the per-user stream, webhooks, Slack). Must not throw: failures are its own to record. */
-export interface NotificationSink {
+/** An outgoing channel team events go to (a webhook, Slack). Must not throw: failures are its own to record. */
+export interface TeamEventSink {
   name: string;
   deliver(event: TeamEvent): Promise<void>;
 }
