@@ -54,6 +54,10 @@ export interface Turn {
   suppressPendingEvent: boolean;
 }
 
+/**
+ * The runner of one run's tool calls: `runTurn` takes a turn's pending calls and runs them in the model's order until
+ * one awaits a decision (every later one that needs a decision is previewed then too) or the run is stopped.
+ */
 export function createToolCallRunner(deps: ToolCallDeps, run: ToolCallRun, engineTool?: EngineTool) {
   const gate = createGateTools(deps, run);
   const requests = createApprovalRequests(deps, run, gate);
