@@ -10,7 +10,7 @@ import { loadOrCreateAuditSigningKeyPem, loadOrCreateEncryptionKey, loadOrCreate
 import { createAuditHeadSigner, parseAuditSigningKey } from './crypto/audit-signing-key.ts';
 import { createAuditHeadPublisher, type AuditHeadPublisher } from './audit/chain-head-publisher.ts';
 import { auditHeadRoutes, type AuditHeadRouteDeps } from './http/routes/audit/head.ts';
-import { reconcileOrphanedApprovals } from './agent/reconcile-orphaned-approvals.ts';
+import { reconcileOrphanedApprovals } from './tool-calls/execute/reconcile-orphaned-approvals.ts';
 import { createSecretBox } from './crypto/secret-box.ts';
 import { verifyEncryptionKey } from './crypto/verify-encryption-key.ts';
 import { createLoginRateLimiter } from './accounts/login-rate-limiter.ts';

@@ -4,7 +4,7 @@
  * one shown on the card (inverseDiffChanged).
  */
 import { describe, expect, it } from 'vitest';
-import { autoRevertRefusal, inverseDiffChanged, inverseNeedsSecondPerson, revertPolicyOf } from '../src/undo/auto-revert-rules.ts';
+import { autoRevertRefusal, inverseDiffChanged, inverseNeedsSecondPerson, revertPolicyOf } from '../src/tool-calls/undo/auto-revert-rules.ts';
 
 const scaleToZero = { destructive: true, risks: [{ code: 'SCALE_TO_ZERO', severity: 'high' as const }] };
 const highOnly = { destructive: false, risks: [{ code: 'RBAC_GRANT', severity: 'high' as const }] };

@@ -4,8 +4,8 @@
  */
 import type { ClusterStatus } from '@skyflo/protocol';
 import { describe, expect, it, vi } from 'vitest';
-import { hashToolCall } from '../src/approvals/hash-tool-call.ts';
-import { decisionRefusal } from '../src/approvals/decision-authority.ts';
+import { hashToolCall } from '../src/tool-calls/propose/hash-tool-call.ts';
+import { decisionRefusal } from '../src/tool-calls/decide/decision-authority.ts';
 import { createClusterDirectory } from '../src/clusters/cluster-directory.ts';
 import { describeClusterHealth } from '../src/clusters/cluster-health.ts';
 import { createClusterPolicies, decisionPolicyOf, resolveClusterPolicy } from '../src/clusters/cluster-policies.ts';

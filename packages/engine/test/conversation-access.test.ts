@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { conversationAccess, type AccessGrant, type ApprovalPolicyName, type ConversationAction } from '../src/access/conversation-access.ts';
+import { conversationAccess, type AccessGrant, type ApprovalPolicyName, type ConversationAction } from '../src/tool-calls/decide/conversation-access.ts';
 import type { Role } from '../src/ports/index.ts';
 import { startTestEngine, type TestEngine } from './auth-test-engine.ts';
 

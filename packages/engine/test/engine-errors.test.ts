@@ -7,7 +7,7 @@ import path from 'node:path';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { AccountError } from '../src/accounts/account-error.ts';
-import { AgentRequestError } from '../src/agent/agent-request-error.ts';
+import { AgentRequestError } from '../src/errors/agent-request-error.ts';
 import { WindowError } from '../src/analytics/analytics-window.ts';
 import { BusPublishError } from '../src/bus/bus-publish-error.ts';
 import { RedisConnectionError } from '../src/bus/redis-connection-error.ts';

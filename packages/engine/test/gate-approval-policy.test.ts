@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decideApproval, defaultApprovalRules, missingAnnotationsRule, notReadOnlyRule, unknownToolRule, type ApprovalRule } from '../src/approvals/approval-policy.ts';
-import { canonicalJson, hashToolCall } from '../src/approvals/hash-tool-call.ts';
+import { decideApproval, defaultApprovalRules, missingAnnotationsRule, notReadOnlyRule, unknownToolRule, type ApprovalRule } from '../src/tool-calls/propose/approval-policy.ts';
+import { canonicalJson, hashToolCall } from '../src/tool-calls/propose/hash-tool-call.ts';
 import type { ToolInfo } from '../src/mcp/tool-gateway.ts';
 
 const info = (name: string, annotations?: ToolInfo['annotations']): ToolInfo => ({ name, title: name, description: '', inputSchema: {}, annotations, tags: [] });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { clampTitle, parseTitleReply } from '../src/agent/generate-title.ts';
-import { createAnswerStream, createWellFormedStream, redactAnswer, wellFormedText, wellFormedValue } from '../src/agent/model-output.ts';
+import { createAnswerStream, createWellFormedStream, redactAnswer, wellFormedText, wellFormedValue } from '../src/graph/model-output.ts';
 import { createTeamEventDispatcher as createRunEventNotifier } from '../src/team-events/team-event-dispatcher.ts';
 import type { TeamEvent } from '../src/team-events/team-event.ts';
 

@@ -20,7 +20,7 @@ import { parseAgentEvent } from '@skyflo/protocol';
 import { startLlmSim, type LlmScript, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { reconcileOrphanedApprovals } from '../src/agent/reconcile-orphaned-approvals.ts';
+import { reconcileOrphanedApprovals } from '../src/tool-calls/execute/reconcile-orphaned-approvals.ts';
 import { createMemoryEventBus } from '../src/bus/memory-event-bus.ts';
 import { agentConfig } from '../src/config/agent.ts';
 import { createToolGateway } from '../src/mcp/create-tool-gateway.ts';

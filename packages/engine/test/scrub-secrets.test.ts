@@ -4,7 +4,7 @@
  */
 import type { ModelMessage } from 'ai';
 import { describe, expect, it } from 'vitest';
-import { createSecretScrubber, createStreamScrubber, secretsProposedIn } from '../src/agent/scrub-secrets.ts';
+import { createSecretScrubber, createStreamScrubber, secretsProposedIn } from '../src/graph/scrub-secrets.ts';
 import { llmConfigSchema } from '../src/config/llm.ts';
 import { llmSecretValues } from '../src/llm/llm-secret-values.ts';
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcileOrphanedApprovals } from '../src/agent/reconcile-orphaned-approvals.ts';
+import { reconcileOrphanedApprovals } from '../src/tool-calls/execute/reconcile-orphaned-approvals.ts';
 import type { PlatformStorage } from '../src/ports/index.ts';
 import { createPgliteStorage } from '../src/storage/pglite-storage.ts';
 import { createPostgresStorage } from '../src/storage/postgres-storage.ts';

@@ -7,15 +7,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AgentEvent } from '@skyflo/protocol';
 import { describe, expect, it } from 'vitest';
-import { hashToolCall } from '../src/approvals/hash-tool-call.ts';
-import { createToolCallInspector } from '../src/approvals/tool-call-inspector.ts';
+import { hashToolCall } from '../src/tool-calls/propose/hash-tool-call.ts';
+import { createToolCallInspector } from '../src/tool-calls/propose/tool-call-inspector.ts';
 import { agentConfig } from '../src/config/agent.ts';
 import { createSecretBox } from '../src/crypto/secret-box.ts';
 import type { ToolGateway } from '../src/mcp/tool-gateway.ts';
 import { createInMemoryStorage } from '../src/testing/in-memory-storage.ts';
-import { sealBefore } from '../src/verification/baseline.ts';
-import { jenkinsBuildOf } from '../src/verification/jenkins-result.ts';
-import { resumeVerifications } from '../src/verification/resume-verifications.ts';
+import { sealBefore } from '../src/tool-calls/verify/baseline.ts';
+import { jenkinsBuildOf } from '../src/tool-calls/verify/jenkins-result.ts';
+import { resumeVerifications } from '../src/tool-calls/verify/resume-verifications.ts';
 
 type Call = { name: string; args: Record<string, unknown>; jenkinsCredentials?: unknown; impersonate?: unknown };
 

@@ -10,8 +10,8 @@ import { createSecretBox } from '../src/crypto/secret-box.ts';
 import type { ToolGateway } from '../src/mcp/tool-gateway.ts';
 import { agentConfig } from '../src/config/agent.ts';
 import { createInMemoryStorage } from '../src/testing/in-memory-storage.ts';
-import { sealBefore } from '../src/verification/baseline.ts';
-import { resumeVerifications } from '../src/verification/resume-verifications.ts';
+import { sealBefore } from '../src/tool-calls/verify/baseline.ts';
+import { resumeVerifications } from '../src/tool-calls/verify/resume-verifications.ts';
 
 const toolCard = (callId: string): TimelineEntry => ({
   id: 'assistant-1',

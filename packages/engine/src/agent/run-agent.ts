@@ -18,7 +18,7 @@ import { affectsTimeline, applyEventToTimeline } from '../timeline/apply-event.t
 import type { ApprovalRecord, EventBus, Storage } from '../ports/index.ts';
 import { isDatabaseUnavailable, unavailableReason } from '../storage/database-unavailable.ts';
 import { fallbackTitle, generateTitle } from './generate-title.ts';
-import { createSecretScrubber } from './scrub-secrets.ts';
+import { createSecretScrubber } from '../graph/scrub-secrets.ts';
 
 export interface RunAgentDeps extends Omit<GraphDeps, 'approvals' | 'checkpointer'> {
   storage: Storage;

@@ -15,7 +15,7 @@
  * announced to the notifiers (alert.investigated).
  */
 import type { AgentService } from '../agent/create-agent-service.ts';
-import { AgentRequestError } from '../agent/agent-request-error.ts';
+import { AgentRequestError } from '../errors/agent-request-error.ts';
 import type { TeamEvent } from '../team-events/team-event.ts';
 import type { AlertQueueStore, AuditLog, AuthenticatedUser, ConversationStore, QueuedAlert, SettingsStore, UserStore } from '../ports/index.ts';
 import type { AlertGroup } from './alert-payloads.ts';

@@ -3,7 +3,7 @@
  * auth when a username is given) go to the observability tools of the MCP server with each call, for the
  * conversation's cluster only. A source saved for one cluster wins over one saved for every cluster.
  */
-import type { ObservabilitySource, ObservabilitySources } from '@skyflo/mcp-server';
+import type { ObservabilitySource, ObservabilitySources } from '@skyflo/protocol';
 import type { IntegrationRecord } from '../ports/index.ts';
 import type { JenkinsCheckResult } from './check-jenkins-credentials.ts';
 import type { JenkinsCredentials } from './credential-vault.ts';

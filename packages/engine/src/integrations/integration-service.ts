@@ -14,7 +14,7 @@ import type { CheckJenkinsCredentials, JenkinsCheckResult } from './check-jenkin
 import { createIntegrationUrlGuard, type CheckIntegrationUrl } from './integration-url-guard.ts';
 import { normaliseJenkinsUrl, type CredentialVault, type JenkinsCredentials } from './credential-vault.ts';
 import { SkyfloError } from '../errors/skyflo-error.ts';
-import type { ObservabilitySources } from '@skyflo/mcp-server';
+import type { ObservabilitySources } from '@skyflo/protocol';
 import { isDataSource, observabilitySourcesFor, providerTitle, type CheckDataSource, type DataSourceProvider } from './data-sources.ts';
 
 export class IntegrationError extends SkyfloError {

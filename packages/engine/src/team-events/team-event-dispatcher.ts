@@ -17,9 +17,9 @@
 import type { AgentEvent } from '@skyflo/protocol';
 import type { MemberScope } from '@skyflo/protocol';
 import { redactText } from '@skyflo/safety';
-import type { ApprovalPolicyName } from '../approvals/decision-authority.ts';
+import type { ApprovalPolicyName } from '../tool-calls/decide/decision-authority.ts';
 import { decide } from '../tool-calls/decide/decide.ts';
-import { conversationAccess } from '../access/conversation-access.ts';
+import { conversationAccess } from '../tool-calls/decide/conversation-access.ts';
 import type { ApprovalStore, ConversationStore, UserStore } from '../ports/index.ts';
 import type { UserNotificationHub } from './user-notification-hub.ts';
 import { redactTeamEventText, type TeamEventSink, type TeamEvent } from './team-event.ts';

@@ -4,7 +4,7 @@
  */
 import type { AgentEvent } from '@skyflo/protocol';
 import { createApiTokenService, type ApiTokenService } from '../accounts/api-token-service.ts';
-import type { ApprovalPolicyName } from '../approvals/decision-authority.ts';
+import type { ApprovalPolicyName } from '../tool-calls/decide/decision-authority.ts';
 import type { MountedRoutes } from '../http/app.ts';
 import { apiTokenRoutes, type ApiTokenRouteDeps } from '../http/routes/auth-tokens/index.ts';
 import { notificationRoutes, type NotificationRouteDeps } from '../http/routes/notifications/index.ts';

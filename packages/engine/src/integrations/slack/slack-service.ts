@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { AgentService } from '../../agent/create-agent-service.ts';
-import { AgentRequestError } from '../../agent/agent-request-error.ts';
+import { AgentRequestError } from '../../errors/agent-request-error.ts';
 import type { TeamEventSink, TeamEvent } from '../../team-events/team-event.ts';
 import type { ApprovalStore, AuditLog, AuthenticatedUser, ExpiringSettings, SettingsStore, UserStore } from '../../ports/index.ts';
 import { IntegrationError, requireIntegrationAdmin } from '../integration-service.ts';

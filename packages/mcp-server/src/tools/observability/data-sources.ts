@@ -11,7 +11,8 @@ import type { ToolDeps } from '../deps.ts';
 import { withToolDeps } from '../deps.ts';
 import type { ToolCallContext, ToolOutput } from '../tool-definition.ts';
 
-import { mcpMetaKeys, observabilitySourcesSchema as sourcesSchema, type ObservabilitySources } from '@skyflo/protocol';
+import { mcpMetaKeys, observabilitySourcesSchema as sourcesSchema, type ObservabilitySource, type ObservabilitySources } from '@skyflo/protocol';
+import { z } from 'zod';
 
 export const observabilitySourcesMetaKey = mcpMetaKeys.observabilitySources;
 export type { ObservabilitySource, ObservabilitySources } from '@skyflo/protocol';

@@ -7,9 +7,9 @@
  */
 import type { MemberScope, PendingApproval, PendingApprovalsResponse } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
-import { othersConversationGrant, type ApprovalPolicyName } from '../../../access/conversation-access.ts';
-import { approvalFacts } from '../../../approvals/approval-facts.ts';
-import { decidingRoles } from '../../../approvals/decision-authority.ts';
+import { othersConversationGrant, type ApprovalPolicyName } from '../../../tool-calls/decide/conversation-access.ts';
+import { approvalFacts } from '../../../tool-calls/propose/approval-facts.ts';
+import { decidingRoles } from '../../../tool-calls/decide/decision-authority.ts';
 import { decisionPolicyOf } from '../../../clusters/cluster-policies.ts';
 import type { ApprovalStore, PendingApprovalRecord } from '../../../ports/index.ts';
 import { decide } from '../../../tool-calls/decide/decide.ts';
@@ -41,7 +41,7 @@ export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app,
     const toWire = (record: PendingApprovalRecord): PendingApproval => {
       const refusal = decide({ conversationId: record.conversationId, callId: record.callId, environment: policy, actor, conversation: { ownerId: record.conversationOwnerId }, call: record, deciderScope });
       return {
-        // the same facts the chat's card gets (approvals/approval-facts.ts): add new facts there
+        // the same facts the chat's card gets (tool-calls/propose/approval-facts.ts): add new facts there
         ...approvalFacts(record, {
           title: titles.get(record.tool),
           requesterIdFallback: record.conversationOwnerId,

@@ -1,7 +1,7 @@
 import { createConversationRequestSchema, listConversationsQuerySchema, updateConversationRequestSchema } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { conversationAccess, type ApprovalPolicyName } from '../../../access/conversation-access.ts';
+import { conversationAccess, type ApprovalPolicyName } from '../../../tool-calls/decide/conversation-access.ts';
 import type { ApprovalStore, AuditLog, Conversation, ConversationStore } from '../../../ports/index.ts';
 import { isUuid, parseConversationCursor } from '../../../storage/conversation-cursor.ts';
 import { HttpError, notFound } from '../../plugins/http-error.ts';

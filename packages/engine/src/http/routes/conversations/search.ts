@@ -7,7 +7,7 @@
  */
 import { searchConversationsQuerySchema, searchDateBound, type SearchConversationsResponse } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
-import { conversationAccess, othersConversationGrant, type ApprovalPolicyName } from '../../../access/conversation-access.ts';
+import { conversationAccess, othersConversationGrant, type ApprovalPolicyName } from '../../../tool-calls/decide/conversation-access.ts';
 import type { AuditLog, ConversationStore } from '../../../ports/index.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';

@@ -6,19 +6,18 @@
  */
 import { previewFailedRiskCode, type AgentEventPayload } from '@skyflo/protocol';
 import { mergeRisks } from '@skyflo/safety';
-import { approvalFacts } from '../../../approvals/approval-facts.ts';
-import { decideApproval } from '../../../approvals/approval-policy.ts';
-import { canonicalJson, hashToolCall } from '../../../approvals/hash-tool-call.ts';
-import { isJenkinsTool, stripJenkinsArgs } from '../../../mcp/jenkins-args.ts';
-import { baselineAtPreview } from '../../../verification/baseline.ts';
-import { sealedInverseArgs } from '../../../undo/propose-undo.ts';
-import { inverseRisks, revertPolicyOf, secondPersonNote } from '../../../undo/auto-revert-rules.ts';
-import type { ToolInfo } from '../../../mcp/tool-gateway.ts';
-import { writtenObjectsOf, type WrittenObject } from '../../../clusters/manifest-scope.ts';
-import type { ApprovalPolicyApplied, ApprovalRecord, RiskFlag } from '../../../ports/index.ts';
-import type { GraphDeps, RunContext } from '../../run-context.ts';
-import type { PendingCall } from '../../state.ts';
-import { errorText, sealContext, sha256, type CallOutcome, type GateTools } from './gate-tools.ts';
+import { approvalFacts } from './approval-facts.ts';
+import { decideApproval } from './approval-policy.ts';
+import { canonicalJson, hashToolCall, sealContext } from './hash-tool-call.ts';
+import { isJenkinsTool, stripJenkinsArgs } from '../../mcp/jenkins-args.ts';
+import { baselineAtPreview } from '../verify/baseline.ts';
+import { sealedInverseArgs } from '../undo/propose-undo.ts';
+import { inverseRisks, revertPolicyOf, secondPersonNote } from '../undo/auto-revert-rules.ts';
+import type { ToolInfo } from '../../mcp/tool-gateway.ts';
+import { writtenObjectsOf, type WrittenObject } from '../../clusters/manifest-scope.ts';
+import type { ApprovalPolicyApplied, ApprovalRecord, RiskFlag } from '../../ports/index.ts';
+import type { ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
+import { errorText, sha256, type CallOutcome, type GateTools } from '../execute/gate-tools.ts';
 
 /** What a preview says beyond its text (our MCP server's preview_tool_call structured result). */
 export interface PreviewFacts {
@@ -91,7 +90,7 @@ function withPolicySource(reason: string, policy: ApprovalPolicyApplied | undefi
   return policy ? `${reason} — approval policy ${policy.mode.replace('_', '-')} (${policy.source})` : reason;
 }
 
-export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: GateTools) {
+export function createApprovalRequests(deps: ToolCallDeps, run: ToolCallRun, gate: GateTools) {
   /**
    * Previews the call, makes it exact, seals it and asks for a decision. `lookAhead`: a later call of the same turn
    * previewed while an earlier one waits; a problem that stops it from being previewed (no Jenkins integration) is
@@ -192,7 +191,7 @@ export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: G
   }
 
   async function emitAwaiting(call: PendingCall, info: ToolInfo | undefined, record: ApprovalRecord, previewError?: string): Promise<void> {
-    // The facts come from the one builder the pending list also uses (approvals/approval-facts.ts): add new facts there.
+    // The facts come from the one builder the pending list also uses (propose/approval-facts.ts): add new facts there.
     const requesterId = record.requestedBy ?? run.requester.id;
     const payload: AgentEventPayload<'tool.awaiting_approval'> = {
       ...approvalFacts(record, {

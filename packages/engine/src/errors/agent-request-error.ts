@@ -1,4 +1,4 @@
-import { SkyfloError } from '../errors/skyflo-error.ts';
+import { SkyfloError } from './skyflo-error.ts';
 /** A refused agent request: the route answers `statusCode` with `{detail}` (a message that says what to do). */
 export class AgentRequestError extends SkyfloError {
   readonly statusCode: number;

@@ -3,24 +3,23 @@
  * only with the sealed exact arguments, once (the claim is atomic), and only if its re-run preview still matches
  * the one the approver saw (else TARGET_CHANGED). Every decision event says who decided, when and why.
  */
-import { closedCallCode } from '../../../agent/reconcile-orphaned-approvals.ts';
-import { executionStartedRecord } from '../../../audit/run-event-auditor.ts';
-import { hashToolCall } from '../../../approvals/hash-tool-call.ts';
-import type { JenkinsCallCredentials, ToolInfo } from '../../../mcp/tool-gateway.ts';
-import type { ApprovalRecord } from '../../../ports/index.ts';
-import type { GraphDeps, RunContext } from '../../run-context.ts';
-import type { PendingCall } from '../../state.ts';
-import { approverImpersonation, deniedText, errorText, sealContext, type CallOutcome, type GateTools } from './gate-tools.ts';
-import { previewHash } from './preview-and-request.ts';
-import type { WritesAtExecution } from '../../../clusters/cluster-gate.ts';
-import { writtenObjectsOf } from '../../../clusters/manifest-scope.ts';
-import { createGateVerification } from '../../../verification/gate-verification.ts';
-import { captureBaseline } from '../../../verification/baseline.ts';
+import { closedCallCode } from './reconcile-orphaned-approvals.ts';
+import { executionStartedRecord } from '../../audit/run-event-auditor.ts';
+import { hashToolCall, sealContext } from '../propose/hash-tool-call.ts';
+import type { JenkinsCallCredentials, ToolInfo } from '../../mcp/tool-gateway.ts';
+import type { ApprovalRecord } from '../../ports/index.ts';
+import type { ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
+import { approverImpersonation, deniedText, errorText, type CallOutcome, type GateTools } from './gate-tools.ts';
+import { previewHash } from '../propose/preview-and-request.ts';
+import type { WritesAtExecution } from '../../clusters/cluster-gate.ts';
+import { writtenObjectsOf } from '../../clusters/manifest-scope.ts';
+import { createGateVerification } from '../verify/gate-verification.ts';
+import { captureBaseline } from '../verify/baseline.ts';
 
 /** How much of a changed preview to quote back when refusing (the model and the user both read it). */
 const changedPreviewQuoteChars = 4000;
 
-export function createDecidedCalls(deps: GraphDeps, run: RunContext, gate: GateTools) {
+export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: GateTools) {
   const verification = createGateVerification(deps, run, gate);
   /** Who decided, when and why, for tool.approved / tool.denied (the email when this run's approver decided it). */
   function decisionFields(record: ApprovalRecord) {

@@ -3,9 +3,9 @@
  * reads before the call runs, and the inverse call that would restore it. Sealed at rest with the engine's secret box
  * (it may hold a whole manifest, Secret values included), bound to its approval row, erased with the conversation.
  */
-import type { SecretBox } from '../crypto/secret-box.ts';
-import type { RecordedUndo } from '../ports/index.ts';
-import { offersTool, type ToolGateway } from '../mcp/tool-gateway.ts';
+import type { SecretBox } from '../../crypto/secret-box.ts';
+import type { RecordedUndo } from '../../ports/index.ts';
+import { offersTool, type ToolGateway } from '../../mcp/tool-gateway.ts';
 
 export const captureBaselineTool = 'capture_change_baseline';
 

@@ -4,9 +4,9 @@
  * grants their role under APPROVAL_POLICY. Callers answer 404 (not 403) when access is refused, so a conversation id
  * cannot be probed.
  */
-import type { Role } from '../ports/index.ts';
+import type { ApprovalPolicyName, Role } from '../../ports/index.ts';
 
-export type ApprovalPolicyName = 'self' | 'approver';
+export type { ApprovalPolicyName };
 
 /**
  * - `read`: its timeline (GET /conversations/:id); a read by someone else is written to the audit log

@@ -5,8 +5,8 @@
  * `{"status": …, "body": {"buildNumber": …, "url": …, "queueId": …}}`; a text cut at 500 characters still names the
  * build, which comes first, so the numbers are also read without parsing the whole JSON.
  */
-import { isJenkinsTool, injectJenkinsArgs, type JenkinsIntegration } from '../mcp/jenkins-args.ts';
-import type { JenkinsCallCredentials } from '../mcp/tool-gateway.ts';
+import { isJenkinsTool, injectJenkinsArgs, type JenkinsIntegration } from '../../mcp/jenkins-args.ts';
+import type { JenkinsCallCredentials } from '../../mcp/tool-gateway.ts';
 import type { VerifyTarget } from './verify-executed.ts';
 
 export interface JenkinsBuildRef {

@@ -3,8 +3,8 @@
  * (like approval-policy.ts for whether a call needs a decision at all). The conversation's visibility is checked
  * first, so a member can never decide — or learn of — a call in a conversation they cannot see.
  */
-import { conversationAccess, decidingRoles, type ApprovalPolicyName } from '../access/conversation-access.ts';
-import type { RiskFlag, Role } from '../ports/index.ts';
+import { conversationAccess, decidingRoles, type ApprovalPolicyName } from './conversation-access.ts';
+import type { RiskFlag, Role } from '../../ports/index.ts';
 
 export { decidingRoles, type ApprovalPolicyName };
 

@@ -9,9 +9,9 @@
  * not show the call "executing"), and then periodically for runs whose lease lapses later (other processes).
  */
 import type { AgentEvent } from '@skyflo/protocol';
-import type { ToolGateway } from '../mcp/tool-gateway.ts';
-import type { ApprovalRecord, Storage } from '../ports/index.ts';
-import { applyEventToTimeline } from '../timeline/apply-event.ts';
+import type { ToolGateway } from '../../mcp/tool-gateway.ts';
+import type { ApprovalRecord, Storage } from '../../ports/index.ts';
+import { applyEventToTimeline } from '../../timeline/apply-event.ts';
 import { describeReleaseNow } from './describe-release-now.ts';
 
 export interface ReconcileDeps {

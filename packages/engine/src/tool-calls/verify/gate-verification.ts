@@ -1,19 +1,19 @@
 /**
- * Verify, then undo, in the gate (issue 21): around the execution of an approved call (graph/nodes/gate/
+ * Verify, then undo, in the gate (issue 21): around the execution of an approved call (execute/
  * execute-approved.ts), record its before-state just before it runs, and verify it once it ran; with automatic
  * revert chosen and a `regressed` verdict, run the recorded inverse (undo/auto-revert.ts). What the model reads as
  * the call's result ends with the verdict, so its answer says what really happened.
  */
-import { hashToolCall } from '../approvals/hash-tool-call.ts';
-import type { GraphDeps, RunContext } from '../graph/run-context.ts';
-import type { GateTools } from '../graph/nodes/gate/gate-tools.ts';
-import type { ApprovalRecord, RecordedUndo } from '../ports/index.ts';
+import { hashToolCall } from '../propose/hash-tool-call.ts';
+import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
+import type { GateTools } from '../execute/gate-tools.ts';
+import type { ApprovalRecord, RecordedUndo } from '../../ports/index.ts';
 import { autoRevertInRun, type PreparedRevert } from '../undo/auto-revert.ts';
 import { captureBaseline, openBefore, sealBefore, type Baseline, type SealedBefore } from './baseline.ts';
 import { jenkinsTarget, jenkinsVerifyInput } from './jenkins-result.ts';
 import { verificationLine } from './verify-change.ts';
 import { canVerify, runVerification } from './verify-executed.ts';
-import { isJenkinsTool } from '../mcp/jenkins-args.ts';
+import { isJenkinsTool } from '../../mcp/jenkins-args.ts';
 
 export interface BeforeExecute {
   sealed?: SealedBefore;
@@ -23,7 +23,7 @@ export interface BeforeExecute {
   inverseAsShown: boolean;
 }
 
-export function createGateVerification(deps: GraphDeps, run: RunContext, gate: GateTools) {
+export function createGateVerification(deps: ToolCallDeps, run: ToolCallRun, gate: GateTools) {
   /**
    * The before-state right before execution (the preview's may be older). When it implies another inverse than the
    * one the card showed, that one is kept for Undo (previewed again anyway) but automatic revert will not run it.

@@ -4,7 +4,7 @@
  * runs without approval — unknown tools, missing annotations and anything else need approval.
  */
 import { changedSystem, describeToolCall } from '@skyflo/safety';
-import type { ToolInfo } from '../mcp/tool-gateway.ts';
+import type { ToolInfo } from '../../mcp/tool-gateway.ts';
 
 export interface ApprovalInput {
   tool: string;

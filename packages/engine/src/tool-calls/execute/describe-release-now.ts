@@ -5,7 +5,7 @@
  * every further operation on it ("another operation is in progress") — the operator needs to know which release and
  * what clears it. Read with helm_status, a read-only tool.
  */
-import type { ToolGateway } from '../mcp/tool-gateway.ts';
+import type { ToolGateway } from '../../mcp/tool-gateway.ts';
 
 const releaseTools = new Set(['helm_install', 'helm_install_with_values', 'helm_upgrade', 'helm_rollback', 'helm_uninstall']);
 

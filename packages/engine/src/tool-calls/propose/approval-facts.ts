@@ -1,7 +1,7 @@
 /**
  * The facts of one approval, in the protocol's shape (`approvalFactsSchema`), built from its stored record in ONE
  * place. Both surfaces that show a call waiting for a decision read them from here: the `tool.awaiting_approval`
- * event (the chat's card, graph/nodes/gate/preview-and-request.ts) and GET /approvals/pending (the queue,
+ * event (the chat's card, propose/preview-and-request.ts) and GET /approvals/pending (the queue,
  * http/routes/approvals/). So the card and the queue cannot drift apart, and a test holds them equal
  * (test/approval-facts.test.ts).
  *
@@ -10,7 +10,7 @@
  * knows (the preview error, which is not stored) comes in through `ApprovalFactsContext`.
  */
 import type { ApprovalFacts } from '@skyflo/protocol';
-import type { ApprovalRecord } from '../ports/index.ts';
+import type { ApprovalRecord } from '../../ports/index.ts';
 
 /** What the record does not hold but the facts show. */
 export interface ApprovalFactsContext {

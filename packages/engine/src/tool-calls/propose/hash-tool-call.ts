@@ -1,3 +1,7 @@
+/**
+ * Sealing a proposed call: the exact arguments an approval is bound to, by hash, and the context their sealed
+ * (encrypted) copy is bound to, so execution opens exactly what the approver was shown.
+ */
 import { createHash } from 'node:crypto';
 
 /**
@@ -23,3 +27,6 @@ export function hashToolCall(tool: string, args: Record<string, unknown>, cluste
   const bound = cluster ? { tool, args, cluster: { name: cluster.name, server: cluster.server } } : { tool, args };
   return createHash('sha256').update(canonicalJson(bound)).digest('hex');
 }
+
+/** The sealed arguments are bound to their row: a value copied into another call's row does not open. */
+export const sealContext = (conversationId: string, callId: string) => `approval:${conversationId}:${callId}`;

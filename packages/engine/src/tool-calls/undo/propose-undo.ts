@@ -7,11 +7,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ModelMessage } from 'ai';
-import type { SecretBox } from '../crypto/secret-box.ts';
-import { AgentRequestError } from '../agent/agent-request-error.ts';
-import type { RunInput } from '../agent/run-agent.ts';
-import type { ApprovalStore, AuditLog, AuthenticatedUser, Conversation } from '../ports/index.ts';
-import { openBefore } from '../verification/baseline.ts';
+import type { SecretBox } from '../../crypto/secret-box.ts';
+import { AgentRequestError } from '../../errors/agent-request-error.ts';
+import type { PendingCall } from '../deps.ts';
+import type { ApprovalStore, AuditLog, AuthenticatedUser, Conversation } from '../../ports/index.ts';
+import { openBefore } from '../verify/baseline.ts';
 
 /** The exact inverse recorded with `undoOf`'s before-state, when it is for `tool` and can still be opened. */
 export async function sealedInverseArgs(deps: { approvals: ApprovalStore; secretBox: SecretBox }, conversationId: string, undoOf: string, tool: string): Promise<Record<string, unknown> | undefined> {
@@ -20,7 +20,8 @@ export async function sealedInverseArgs(deps: { approvals: ApprovalStore; secret
   return inverse && inverse.tool === tool ? inverse.args : undefined;
 }
 
-export interface UndoProposerDeps {
+/** `Result`: what the started run resolves to (the agent service's RunResult). */
+export interface UndoProposerDeps<Result> {
   approvals: ApprovalStore;
   secretBox: SecretBox;
   audit?: AuditLog;
@@ -31,13 +32,20 @@ export interface UndoProposerDeps {
   claim(conversationId: string, runId: string, userId: string): Promise<void>;
   /** releases a claim taken for a run that will not start */
   release(runId: string): Promise<void>;
-  /** starts the run (the agent service's launch + runAgent) */
-  start(conversationId: string, runId: string, input: Omit<RunInput, 'runId' | 'conversationId'>): () => Promise<import('../agent/run-agent.ts').RunResult>;
+  /** starts the run (the agent service's launch + runAgent, whose RunInput takes this as it is) */
+  start(conversationId: string, runId: string, input: UndoRunInput): () => Promise<Result>;
+}
+
+/** What the run of an Undo starts with: the model's history holds the call, the gate proposes it. */
+export interface UndoRunInput {
+  wantsTitle: false;
+  requester: { id: string; email?: string };
+  inject: { messages: ModelMessage[]; pendingTools: PendingCall[] };
 }
 
 const notFound = (callId: string) => new AgentRequestError(404, 'CALL_NOT_FOUND', `No executed tool call ${callId} in this conversation; only an executed change can be undone.`);
 
-export function createUndoProposer(deps: UndoProposerDeps) {
+export function createUndoProposer<Result>(deps: UndoProposerDeps<Result>) {
   return async function prepareUndo(input: { user: AuthenticatedUser; conversationId: string; callId: string; ip?: string }) {
     const { user, conversationId, callId } = input;
     const [conversation, record] = await Promise.all([deps.accessibleConversation(user, conversationId), deps.approvals.get(conversationId, callId)]);

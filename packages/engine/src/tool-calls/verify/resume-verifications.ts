@@ -1,6 +1,6 @@
 /**
  * A verification never silently vanishes (issue 21): when the engine stopped while verifying a change, the row says
- * `verifying` with its deadline. The reconciler (agent/reconcile-orphaned-approvals.ts, at start and periodically)
+ * `verifying` with its deadline. The reconciler (execute/reconcile-orphaned-approvals.ts, at start and periodically)
  * claims such rows of dead runs and finishes them: the check is re-run with the budget that is left, or ends
  * `timed_out` when none is. The verdict goes to the row, the conversation's timeline and the audit trail.
  *
@@ -10,16 +10,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AgentEvent, AgentEventPayload, AgentEventType, MemberScope } from '@skyflo/protocol';
-import { hashToolCall } from '../approvals/hash-tool-call.ts';
-import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
-import { createClusterGate, type ClusterDeps } from '../clusters/cluster-gate.ts';
-import { callToolWithEvents } from '../graph/nodes/gate/gate-tools.ts';
-import type { AgentConfig } from '../config/agent.ts';
-import type { SecretBox } from '../crypto/secret-box.ts';
-import type { JenkinsIntegration } from '../mcp/jenkins-args.ts';
-import type { ToolGateway } from '../mcp/tool-gateway.ts';
-import type { ApprovalRecord, Storage } from '../ports/index.ts';
-import { applyEventToTimeline } from '../timeline/apply-event.ts';
+import { hashToolCall } from '../propose/hash-tool-call.ts';
+import type { ToolCallInspector } from '../propose/tool-call-inspector.ts';
+import { createClusterGate, type ClusterDeps } from '../../clusters/cluster-gate.ts';
+import { callToolWithEvents } from '../execute/gate-tools.ts';
+import type { AgentConfig } from '../../config/agent.ts';
+import type { SecretBox } from '../../crypto/secret-box.ts';
+import type { JenkinsIntegration } from '../../mcp/jenkins-args.ts';
+import type { ToolGateway } from '../../mcp/tool-gateway.ts';
+import type { ApprovalRecord, Storage } from '../../ports/index.ts';
+import { applyEventToTimeline } from '../../timeline/apply-event.ts';
 import { clusterCheckOf, prepareRevert, revertAutomatically, type AutoRevertDeps, type PreparedRevert, type RevertSurroundings } from '../undo/auto-revert.ts';
 import { openBefore, type InverseCall, type SealedBefore } from './baseline.ts';
 import { jenkinsTarget, jenkinsVerifyInput } from './jenkins-result.ts';

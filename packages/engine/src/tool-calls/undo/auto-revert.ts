@@ -5,25 +5,25 @@
  * `automatic`, reason), executed once (claimed like any approved call) and verified. Returns what the model reads.
  *
  * It runs in two places: inside the run that executed the change (runAutoRevert, through the gate's tools), and after
- * an engine restart, when a resumed verification ends `regressed` (verification/resume-verifications.ts) with no run
+ * an engine restart, when a resumed verification ends `regressed` (verify/resume-verifications.ts) with no run
  * at all. Both go through revertAutomatically with where they stand (RevertSurroundings).
  */
 import type { AgentEventPayload, AgentEventType, MemberScope } from '@skyflo/protocol';
-import { canonicalJson, hashToolCall } from '../approvals/hash-tool-call.ts';
-import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
-import type { ClusterGate, WritesAtExecution } from '../clusters/cluster-gate.ts';
-import type { WrittenObject } from '../clusters/manifest-scope.ts';
-import type { SecretBox } from '../crypto/secret-box.ts';
-import type { GraphDeps, RunContext } from '../graph/run-context.ts';
-import type { GateTools, Identity } from '../graph/nodes/gate/gate-tools.ts';
-import { previewFacts, previewHash } from '../graph/nodes/gate/preview-and-request.ts';
-import { approverImpersonation, sealContext } from '../graph/nodes/gate/gate-tools.ts';
-import { executionStartedRecord } from '../audit/run-event-auditor.ts';
-import type { ToolGateway } from '../mcp/tool-gateway.ts';
-import type { ApprovalRecord, ApprovalStore, RiskFlag } from '../ports/index.ts';
-import type { InverseCall } from '../verification/baseline.ts';
-import { verificationLine } from '../verification/verify-change.ts';
-import { runVerification, type VerifyExecutedDeps } from '../verification/verify-executed.ts';
+import { canonicalJson, hashToolCall, sealContext } from '../propose/hash-tool-call.ts';
+import type { ToolCallInspector } from '../propose/tool-call-inspector.ts';
+import type { ClusterGate, WritesAtExecution } from '../../clusters/cluster-gate.ts';
+import type { WrittenObject } from '../../clusters/manifest-scope.ts';
+import type { SecretBox } from '../../crypto/secret-box.ts';
+import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
+import type { GateTools, Identity } from '../execute/gate-tools.ts';
+import { previewFacts, previewHash } from '../propose/preview-and-request.ts';
+import { approverImpersonation } from '../execute/gate-tools.ts';
+import { executionStartedRecord } from '../../audit/run-event-auditor.ts';
+import type { ToolGateway } from '../../mcp/tool-gateway.ts';
+import type { ApprovalRecord, ApprovalStore, RiskFlag } from '../../ports/index.ts';
+import type { InverseCall } from '../verify/baseline.ts';
+import { verificationLine } from '../verify/verify-change.ts';
+import { runVerification, type VerifyExecutedDeps } from '../verify/verify-executed.ts';
 import { type EnvironmentPolicy, inverseDiffChanged, inverseNeedsSecondPerson, inverseRisks, revertPolicyOf } from './auto-revert-rules.ts';
 
 export interface AutoRevertDeps {
@@ -240,7 +240,7 @@ export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurrou
  * The automatic revert inside the run that executed the change: the gate's execution, the run's approver. `prepare`
  * runs before the verdict is stored (it decides whether the revert is announced), `run` once it is.
  */
-export function autoRevertInRun(deps: GraphDeps, run: RunContext, gate: GateTools, input: RevertInput): { prepare(): Promise<PreparedRevert>; run(prepared?: PreparedRevert): Promise<string> } {
+export function autoRevertInRun(deps: ToolCallDeps, run: ToolCallRun, gate: GateTools, input: RevertInput): { prepare(): Promise<PreparedRevert>; run(prepared?: PreparedRevert): Promise<string> } {
   const decidedBy = input.original.decidedBy ?? run.requester.id;
   const email = run.approver && run.approver.id === decidedBy ? run.approver.email : undefined;
   // the agent service decides with APPROVAL_POLICY=self and no four-eyes when it is given no policy: so does the revert

@@ -2,13 +2,12 @@
  * Calls the gate closes without running them: those left pending by an earlier run when a new message arrives,
  * and those a stop cancels. Either way each gets a result, so the history stays valid for the next model turn.
  */
-import { closedCallCode } from '../../../agent/reconcile-orphaned-approvals.ts';
-import type { ToolInfo } from '../../../mcp/tool-gateway.ts';
-import type { GraphDeps, RunContext } from '../../run-context.ts';
-import type { PendingCall } from '../../state.ts';
+import { closedCallCode } from './reconcile-orphaned-approvals.ts';
+import type { ToolInfo } from '../../mcp/tool-gateway.ts';
+import type { ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
 import { cancelledText, supersededText, type GateTools } from './gate-tools.ts';
 
-export function createLeftoverClosing(deps: GraphDeps, run: RunContext, gate: GateTools) {
+export function createLeftoverClosing(deps: ToolCallDeps, run: ToolCallRun, gate: GateTools) {
   /**
    * Calls pending in the checkpoint when a chat run starts belong to an earlier run (it was stopped, or its engine
    * died). They are never executed as a side effect of the new message: each is closed with a result saying so.

@@ -11,13 +11,13 @@
  *   When its fresh preview changes other lines than the diff on the card (someone edited the object since), it is
  *   not run automatically; Undo proposes it with the new diff.
  */
-import type { ApprovalPolicyName } from '../access/conversation-access.ts';
-import { fourEyesCause } from '../approvals/decision-authority.ts';
-import { decisionPolicyOf } from '../clusters/cluster-policies.ts';
+import type { ApprovalPolicyName } from '../decide/conversation-access.ts';
+import { fourEyesCause } from '../decide/decision-authority.ts';
+import { decisionPolicyOf } from '../../clusters/cluster-policies.ts';
 import { mergeRisks } from '@skyflo/safety';
-import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
-import type { ApprovalPolicyApplied, RiskFlag } from '../ports/index.ts';
-import type { InverseCall } from '../verification/baseline.ts';
+import type { ToolCallInspector } from '../propose/tool-call-inspector.ts';
+import type { ApprovalPolicyApplied, RiskFlag } from '../../ports/index.ts';
+import type { InverseCall } from '../verify/baseline.ts';
 
 /** APPROVAL_POLICY and APPROVAL_FOUR_EYES, as the agent service holds them. */
 export interface EnvironmentPolicy {
@@ -84,7 +84,7 @@ export function autoRevertRefusal(input: { policy: RevertPolicy; inverse: Invers
 
 /**
  * What a unified diff changes: its removed and its added lines, each sorted, without headers and hunk positions. Sorted
- * because the card's inverse diff is the change's own diff reversed (verification/baseline.ts reverseUnifiedDiff),
+ * because the card's inverse diff is the change's own diff reversed (verify/baseline.ts reverseUnifiedDiff),
  * which lists a hunk's lines in the change's order, while a fresh preview lists removals first.
  */
 export function changedLines(diff: string): { removed: string[]; added: string[] } {

@@ -4,7 +4,7 @@
  * wrong with the check itself ends as `timed_out` with the reason: a verification never silently vanishes.
  */
 import { finalVerificationOutcomes, type VerificationEvidence, type VerificationOutcome } from '@skyflo/protocol';
-import type { JenkinsCallCredentials, ToolGateway } from '../mcp/tool-gateway.ts';
+import type { JenkinsCallCredentials, ToolGateway } from '../../mcp/tool-gateway.ts';
 
 export const verifyChangeTool = 'verify_change';
 

@@ -4,16 +4,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { ToolModelMessage } from 'ai';
-import { toolResultChartSchema, type ToolResultChart } from '@skyflo/protocol';
-import { injectJenkinsArgs, isJenkinsTool, stripJenkinsArgs } from '../../../mcp/jenkins-args.ts';
-import { isObservabilityTool, type JenkinsCallCredentials, type ToolGateway, type ToolInfo } from '../../../mcp/tool-gateway.ts';
-import type { ObservabilitySources } from '@skyflo/mcp-server';
-import type { Emit, GraphDeps, RunContext } from '../../run-context.ts';
-import type { PendingCall } from '../../state.ts';
-import { createClusterGate, type ClusterBinding, type ClusterResolution } from '../../../clusters/cluster-gate.ts';
-import { manifestTools, placementRisks, type WrittenObject } from '../../../clusters/manifest-scope.ts';
-import type { RiskFlag } from '../../../ports/index.ts';
-import { limitedToNamespaces, type NamespaceLimit } from '../../../clusters/limited-listing.ts';
+import { injectJenkinsArgs, isJenkinsTool, stripJenkinsArgs } from '../../mcp/jenkins-args.ts';
+import { toolResultChartSchema, type ObservabilitySources, type ToolResultChart } from '@skyflo/protocol';
+import { isObservabilityTool, type JenkinsCallCredentials, type ToolGateway, type ToolInfo } from '../../mcp/tool-gateway.ts';
+import type { Emit, ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
+import { createClusterGate, type ClusterBinding, type ClusterResolution } from '../../clusters/cluster-gate.ts';
+import { manifestTools, placementRisks, type WrittenObject } from '../../clusters/manifest-scope.ts';
+import type { RiskFlag } from '../../ports/index.ts';
+import { limitedToNamespaces, type NamespaceLimit } from '../../clusters/limited-listing.ts';
 
 export type CallOutcome = { kind: 'done'; text: string; isError: boolean; cancelled?: boolean } | { kind: 'await' };
 export type Identity = { call_id: string; tool: string; title: string; args: Record<string, unknown> };
@@ -38,14 +36,11 @@ export function errorText(error: unknown): string {
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** The sealed arguments are bound to their row: a value copied into another call's row does not open. */
-export const sealContext = (conversationId: string, callId: string) => `approval:${conversationId}:${callId}`;
-
 /**
  * EXECUTE_AS_APPROVER: the Kubernetes identity a call decided by `decidedBy` runs as. Fails closed — with the setting
  * on, a call whose approver this run does not know is not run as the server's own (broader) identity instead.
  */
-export function approverImpersonation(deps: Pick<GraphDeps, 'executeAsApprover'>, run: Pick<RunContext, 'approver'>, decidedBy: string | undefined): { ok: true; impersonate?: { user: string; groups: string[] } } | { ok: false } {
+export function approverImpersonation(deps: Pick<ToolCallDeps, 'executeAsApprover'>, run: Pick<ToolCallRun, 'approver'>, decidedBy: string | undefined): { ok: true; impersonate?: { user: string; groups: string[] } } | { ok: false } {
   if (!deps.executeAsApprover) return { ok: true };
   const approver = run.approver;
   if (!approver || approver.id !== decidedBy) return { ok: false };
@@ -96,7 +91,7 @@ export async function callToolWithEvents(
 
 export type GateTools = ReturnType<typeof createGateTools>;
 
-export function createGateTools(deps: GraphDeps, run: RunContext) {
+export function createGateTools(deps: ToolCallDeps, run: ToolCallRun) {
   /** The arguments any event, timeline entry or approval row may carry: never engine-injected values or Secret values. */
   function shownArgsOf(tool: string, args: Record<string, unknown>): Record<string, unknown> {
     const withoutInjected = isJenkinsTool(tool) ? stripJenkinsArgs(args) : args;

@@ -5,9 +5,9 @@
  * while the check runs, with its deadline, so a restart finishes or times it out (resume-verifications.ts).
  */
 import type { AgentEventPayload } from '@skyflo/protocol';
-import { offersTool, type JenkinsCallCredentials, type ToolGateway } from '../mcp/tool-gateway.ts';
-import type { ApprovalStore, VerificationState } from '../ports/index.ts';
-import type { AgentConfig } from '../config/agent.ts';
+import { offersTool, type JenkinsCallCredentials, type ToolGateway } from '../../mcp/tool-gateway.ts';
+import type { ApprovalStore, VerificationState } from '../../ports/index.ts';
+import type { AgentConfig } from '../../config/agent.ts';
 import { verifyChange, verifyChangeTool, type VerificationResult } from './verify-change.ts';
 
 export interface VerifyExecutedDeps {

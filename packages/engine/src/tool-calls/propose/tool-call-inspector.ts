@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { assessToolCallRisks, isDestructiveCall, redactToolArguments } from '@skyflo/safety';
-import type { RiskFlag } from '../ports/index.ts';
+import type { RiskFlag } from '../../ports/index.ts';
 
 export interface ToolCallInspector {
   /** the arguments safe to show and store: Secret values replaced by key, length and digest */
