@@ -19,14 +19,14 @@ import { createEngine, type Engine } from '../../src/create-engine.ts';
 import type { PlatformStorage } from '../../src/ports/index.ts';
 import { createPostgresStorage } from '../../src/storage/postgres-storage.ts';
 import { createTestPostgresDatabase } from '../support/test-databases.ts';
+import { testDatabaseName, testPostgresAdminUrl, testPostgresUrl } from '@skyflo/testkit/services';
 
-const server = 'postgres://%s@127.0.0.1:5432/%s';
-const adminUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
+const adminUrl = testPostgresAdminUrl();
 const suffix = randomBytes(5).toString('hex');
 const ownerRole = `skyflo_owner_${suffix}`;
 const servingRole = `skyflo_app_${suffix}`;
-const database = `skyflo_test_${suffix}`;
-const urlOf = (role: string) => server.replace('%s', role).replace('%s', database);
+const database = testDatabaseName('roles');
+const urlOf = (role: string) => testPostgresUrl(database, { user: role });
 
 async function asAdmin(statements: string[]): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });

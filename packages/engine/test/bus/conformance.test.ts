@@ -1,6 +1,6 @@
 /**
- * One conformance suite for the EventBus port, run against the in-process bus and against Redis at
- * 127.0.0.1:6379, plus the cross-process cases only Redis can have (two bus instances = two engines).
+ * One conformance suite for the EventBus port, run against the in-process bus and against the shared Redis
+ * (TEST_REDIS_URL, default 127.0.0.1:6379), plus the cross-process cases only Redis can have (two bus instances = two engines).
  *
  * No test waits a fixed time to see that nothing (more) arrives: it publishes a marker after the events under test and
  * waits for it. A run's events are delivered in order, so a duplicate or a stray replay would have come before it.
@@ -13,9 +13,10 @@ import { createRedisEventBus } from '../../src/bus/redis-event-bus.ts';
 import { createEventBus } from '../../src/bus/create-event-bus.ts';
 import type { ReadyEventBus } from '../../src/bus/bus-types.ts';
 import type { BusMessage } from '../../src/ports/index.ts';
+import { testRedisKeyPrefix, testRedisUrl } from '@skyflo/testkit/services';
 
-const redisUrl = 'redis://127.0.0.1:6379/0';
-const testPrefix = `skyflo-test-${randomUUID().slice(0, 8)}:`;
+const redisUrl = testRedisUrl();
+const testPrefix = testRedisKeyPrefix('bus-conformance');
 const opened: ReadyEventBus[] = [];
 
 function track(bus: ReadyEventBus): ReadyEventBus {

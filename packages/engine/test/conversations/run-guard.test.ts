@@ -4,7 +4,7 @@
  * database and one Redis). Also: GET /agent/runs/:run_id/events answers 404 at once for unknown or expired
  * runs, and a run whose process died (lapsed lease) does not block its conversation.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,7 @@ import { createPgliteStorage } from '../../src/storage/pglite-storage.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 import { iterateSse, readSse, type SseFrame } from '../../src/testing/read-sse.ts';
 import { createTestPglite, createTestPostgresDatabase, type TestPostgresDatabase } from '../support/test-databases.ts';
+import { testRedisKeyPrefix, testRedisUrl } from '@skyflo/testkit/services';
 
 interface Backend {
   /** base URLs of the engine that takes the first chat and of the one that takes the second */
@@ -83,7 +84,7 @@ async function pgliteBackend(): Promise<Backend> {
 
 async function postgresBackend(): Promise<Backend> {
   const database: TestPostgresDatabase = await createTestPostgresDatabase();
-  const env = { POSTGRES_DATABASE_URL: database.url, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `skyflo-run-guard-${randomBytes(4).toString('hex')}:` };
+  const env = { POSTGRES_DATABASE_URL: database.url, REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: testRedisKeyPrefix('run-guard') };
   const first = await startEngine(env);
   const second = await startEngine(env);
   return {

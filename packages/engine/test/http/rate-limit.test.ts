@@ -5,11 +5,11 @@
  * In memory, @fastify/rate-limit measures the window with Date.now: the test fakes Date (timers stay real) and moves
  * it instead of waiting.
  */
-import { randomUUID } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { startTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { createTestPglite } from '../support/test-databases.ts';
+import { testRedisKeyPrefix, testRedisUrl } from '@skyflo/testkit/services';
 
 const lites: PGlite[] = [];
 const engines: TestEngine[] = [];
@@ -73,7 +73,7 @@ describe('rate limit on the API', () => {
     lites.push(lite);
     // Redis measures this window (key expiry), not the engine's Date: a minute, so the six requests always fall in
     // one window however slow the machine. Signing up counts against the address, not alice, so her budget is whole.
-    const env = { REDIS_URL: 'redis://127.0.0.1:6379/0', REDIS_KEY_PREFIX: `skyflo-test-${randomUUID()}:`, RATE_LIMIT_WINDOW_SECONDS: '60' };
+    const env = { REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: testRedisKeyPrefix('rate-limit'), RATE_LIMIT_WINDOW_SECONDS: '60' };
     const first = await engineOn(lite, env);
     const second = await engineOn(lite, env);
     const alice = await first.signUp('alice@example.com');

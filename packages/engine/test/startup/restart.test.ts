@@ -24,8 +24,9 @@ import { createSecretBox } from '../../src/crypto/secret-box.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 import { createMemoryEventBus } from '../../src/bus/memory-event-bus.ts';
 import { iterateSse, readSse, type SseFrame } from '../../src/testing/read-sse.ts';
+import { testDatabaseName, testPostgresAdminUrl, testPostgresUrl, testRedisKeyPrefix, testRedisUrl } from '@skyflo/testkit/services';
 
-const adminUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
+const adminUrl = testPostgresAdminUrl();
 let sim: LlmSim;
 let mcp: FakeMcpServer;
 let tools: ToolGateway;
@@ -149,9 +150,9 @@ describe('restart while awaiting approval', () => {
   });
 
   describe('Postgres', () => {
-    const database = `skyflo_test_${randomBytes(6).toString('hex')}`;
-    const url = `postgres://postgres@127.0.0.1:5432/${database}`;
-    const redisPrefix = `skyflo-test-${randomBytes(6).toString('hex')}:`;
+    const database = testDatabaseName('restart');
+    const url = testPostgresUrl(database);
+    const redisPrefix = testRedisKeyPrefix('restart');
     beforeAll(async () => {
       const admin = new pg.Client({ connectionString: adminUrl });
       await admin.connect();
@@ -172,8 +173,8 @@ describe('restart while awaiting approval', () => {
     it('two engines on Postgres + Redis: chat on one, approve on the other, stop across them', async () => {
       const storageA = await createPostgresStorage({ url });
       const storageB = await createPostgresStorage({ url });
-      const busA = await createEventBus({ redisUrl: 'redis://127.0.0.1:6379', keyPrefix: redisPrefix });
-      const busB = await createEventBus({ redisUrl: 'redis://127.0.0.1:6379', keyPrefix: redisPrefix });
+      const busA = await createEventBus({ redisUrl: testRedisUrl(), keyPrefix: redisPrefix });
+      const busB = await createEventBus({ redisUrl: testRedisUrl(), keyPrefix: redisPrefix });
       await Promise.all([busA.ready(), busB.ready()]);
       const engineA = await startEngine(storageA, busA);
       const engineB = await startEngine(storageB, busB);

@@ -4,7 +4,6 @@
  * the second ends the stream the first is serving.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,10 +15,11 @@ import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { iterateSse, readSse, type SseFrame } from '../../src/testing/read-sse.ts';
+import { testDatabaseName, testPostgresAdminUrl, testPostgresUrl, testRedisUrl } from '@skyflo/testkit/services';
 
 const run = promisify(execFile);
-const database = `skyflo_test_${randomBytes(6).toString('hex')}`;
-const adminUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
+const database = testDatabaseName('two_processes');
+const adminUrl = testPostgresAdminUrl();
 let directory: string;
 let kubeconfig: string;
 let kube: KubeSim;
@@ -41,9 +41,9 @@ async function startEngineProcess(name: string): Promise<{ child: ChildProcess; 
       PATH: process.env.PATH ?? '',
       HOME: directory,
       SKYFLO_DATA_DIR: path.join(directory, name),
-      POSTGRES_DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      REDIS_KEY_PREFIX: `skyflo-test-${database}:`,
+      POSTGRES_DATABASE_URL: testPostgresUrl(database),
+      REDIS_URL: testRedisUrl(),
+      REDIS_KEY_PREFIX: `${database}:`,
       MCP_SERVER_URL: mcp.url,
       // the engines' connection is the gated path only with the server's token (without it, a direct client's)
       MCP_AUTH_TOKEN: mcpToken,

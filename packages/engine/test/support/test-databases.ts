@@ -1,12 +1,11 @@
 /**
- * Test databases for the platform suites: a fresh Postgres database per suite on 127.0.0.1:5432 (dropped
- * afterwards) and a shared in-memory PGlite. Imported by storage-*, accounts-*, conversations-* tests.
+ * Test databases for the platform suites: a fresh Postgres database per suite on the shared server (TEST_POSTGRES_URL,
+ * default 127.0.0.1:5432; named under TEST_DB_PREFIX, dropped afterwards) and a shared in-memory PGlite. Imported by storage-*, accounts-*, conversations-* tests.
  */
-import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { testDatabaseName, testPostgresAdminUrl, testPostgresUrl } from '@skyflo/testkit/services';
 
-const adminUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface TestPostgresDatabase {
   url: string;
@@ -15,7 +14,8 @@ export interface TestPostgresDatabase {
 }
 
 export async function createTestPostgresDatabase(): Promise<TestPostgresDatabase> {
-  const name = `skyflo_test_${randomBytes(6).toString('hex')}`;
+  const adminUrl = testPostgresAdminUrl();
+  const name = testDatabaseName();
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
@@ -23,7 +23,7 @@ export async function createTestPostgresDatabase(): Promise<TestPostgresDatabase
   } finally {
     await admin.end();
   }
-  const url = `postgres://postgres@127.0.0.1:5432/${name}`;
+  const url = testPostgresUrl(name);
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   // Why: DROP DATABASE … WITH (FORCE) terminates every session still open on it (57P01); an idle pooled client that
   // receives that without an error listener is an unhandled 'error' event, which fails the whole test run.
