@@ -7,27 +7,19 @@
  *  - A stop closes the turn's undecided calls and marks the answer it interrupted (`stopped: true`).
  * llm-sim is the model; the MCP server is the fake one in src/testing (its previews are k8s_diff text).
  */
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { parseAgentEvent, type TimelineEntry, type ToolExecutionRecord } from '@skyflo/protocol';
-import { startLlmSim, type LlmScript, type LlmSim } from '@skyflo/testkit/llm-sim';
+import type { LlmScript, LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryEventBus } from '../../src/bus/memory-event-bus.ts';
-import { agentConfig } from '../../src/config/agent.ts';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
-import type { ToolGateway } from '../../src/mcp/tool-gateway.ts';
-import type { EventBus, Storage } from '../../src/ports/index.ts';
-import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
-import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
-import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';
+import type { Storage } from '../../src/ports/index.ts';
+import type { AgentTestApp } from '../../src/testing/agent-test-app.ts';
+import type { FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
+import { startStoppableAgent, type StoppableAgent } from './harness.ts';
 
 let sim: LlmSim;
 let mcp: FakeMcpServer;
-let tools: ToolGateway;
 let storage: Storage;
 let harness: AgentTestApp;
-/** when set, the next run to start finds its stop flag already set (a stop that lands as the run starts) */
-let stopNextRunOnStart = false;
 
 function post(path: string, body: unknown): Promise<Response> {
   return fetch(`${harness.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': 'alice' }, body: JSON.stringify(body) });
@@ -73,37 +65,15 @@ const batchScript: LlmScript = {
   ],
 };
 
+let agent: StoppableAgent;
+
 beforeAll(async () => {
-  sim = await startLlmSim({ port: 0 });
-  mcp = await startFakeMcpServer();
-  tools = createToolGateway({ client: mcp.client, cacheMs: 60_000 });
-  storage = createInMemoryStorage();
-  const memory = createMemoryEventBus();
-  const bus: EventBus = {
-    ...memory,
-    async onStop(runId, callback) {
-      if (stopNextRunOnStart) {
-        stopNextRunOnStart = false;
-        await memory.requestStop(runId);
-      }
-      return memory.onStop(runId, callback);
-    },
-  };
-  const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
-  harness = await startAgentTestApp({
-    storage,
-    bus,
-    tools,
-    llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
-    config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1, heartbeatMs: 60_000 }),
-  });
+  agent = await startStoppableAgent();
+  ({ sim, mcp, storage, harness } = agent);
 });
 
 afterAll(async () => {
-  await harness?.close();
-  await tools?.close();
-  await mcp?.close();
-  await sim?.close();
+  await agent?.close();
 });
 
 beforeEach(() => {
@@ -187,7 +157,7 @@ describe('a turn with two mutating calls', () => {
     const conversationId = String(first[0]!.data['conversation_id']);
     const [shownA] = find(first, 'tool.awaiting_approval');
 
-    stopNextRunOnStart = true;
+    agent.stopNextRunOnStart();
     const stopped = await frames(await post('/agent/approvals/call_a', { approve: true, conversation_id: conversationId, args_hash: shownA!['args_hash'] }));
     expect(stopped.at(-1)).toMatchObject({ event: 'completed', data: { status: 'stopped' } });
     // the stream ends at the stop; the run then closes its calls (what a reload shows)

@@ -1,17 +1,21 @@
 /**
  * Shared by the e2e-verify-* tests: the agent routes over HTTP (startAgentTestApp) with in-memory storage and bus,
  * llm-sim as the model, audit rows kept in an array, and the tool gateway the test brings (the real MCP server over
- * HTTP or in-process). Verification waits 60 s at most and holds changes for a second.
+ * HTTP or in-process). Verification waits 60 s at most and holds changes for a second. Also what the restart tests
+ * (a real `skyflo serve` killed and started again) ask of a running engine.
  */
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { expect } from 'vitest';
 import { agentConfig } from '../../src/config/agent.ts';
+import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/mcp/tool-gateway.ts';
+import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 import { startAgentTestApp, type AgentTestApp, type AgentTestAppDeps } from '../../src/testing/agent-test-app.ts';
 import { createMemoryEventBus } from '../../src/bus/memory-event-bus.ts';
 import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
-import type { NewAuditEvent, Storage } from '../../src/ports/index.ts';
+import type { EventBus, NewAuditEvent, Storage } from '../../src/ports/index.ts';
 import { simModel } from '../support/test-engine.ts';
 
 export interface VerifyAgent {
@@ -64,6 +68,70 @@ export async function startVerifyAgent(options: { tools: ToolGateway; jenkinsInt
     async close() {
       await harness.close();
       await options.tools.close();
+      await sim.close();
+    },
+  };
+}
+
+/** The tool card of `callId` as GET /conversations/:id shows it (what a user reopening the conversation sees). */
+export async function toolInConversation<ToolView>(url: string, token: string, conversationId: string, callId: string): Promise<ToolView | undefined> {
+  const response = await fetch(`${url}/conversations/${conversationId}`, { headers: { authorization: `Bearer ${token}` } });
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { messages: Array<{ type: string; segments?: Array<{ kind: string; id: string; toolExecution?: ToolView }> }> };
+  for (const message of body.messages) for (const segment of message.segments ?? []) if (segment.kind === 'tool' && segment.id === callId) return segment.toolExecution;
+  return undefined;
+}
+
+export interface StoppableAgent {
+  sim: LlmSim;
+  mcp: FakeMcpServer;
+  tools: ToolGateway;
+  storage: Storage;
+  harness: AgentTestApp;
+  /** the next run is stopped the moment it starts listening for a stop: a Stop that lands before its first step */
+  stopNextRunOnStart(): void;
+  close(): Promise<void>;
+}
+
+/** The agent routes on in-memory storage, the fake MCP server and llm-sim, with a bus that can stop the next run early. */
+export async function startStoppableAgent(): Promise<StoppableAgent> {
+  const sim = await startLlmSim({ port: 0 });
+  const mcp = await startFakeMcpServer();
+  const tools = createToolGateway({ client: mcp.client, cacheMs: 60_000 });
+  const storage = createInMemoryStorage();
+  const memory = createMemoryEventBus();
+  let stopNext = false;
+  const bus: EventBus = {
+    ...memory,
+    async onStop(runId, callback) {
+      if (stopNext) {
+        stopNext = false;
+        await memory.requestStop(runId);
+      }
+      return memory.onStop(runId, callback);
+    },
+  };
+  const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
+  const harness = await startAgentTestApp({
+    storage,
+    bus,
+    tools,
+    llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
+    config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1, heartbeatMs: 60_000 }),
+  });
+  return {
+    sim,
+    mcp,
+    tools,
+    storage,
+    harness,
+    stopNextRunOnStart: () => {
+      stopNext = true;
+    },
+    async close() {
+      await harness.close();
+      await tools.close();
+      await mcp.close();
       await sim.close();
     },
   };

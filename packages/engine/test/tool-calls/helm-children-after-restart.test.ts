@@ -21,6 +21,7 @@ import { helmPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPgliteStorage } from '../../src/storage/pglite-storage.ts';
 import { iterateSse } from '../../src/testing/read-sse.ts';
+import { toolInConversation } from './harness.ts';
 
 const run = promisify(execFile);
 let directory: string;
@@ -99,10 +100,7 @@ function startEngineProcess(): Promise<ServeProcess> {
 }
 
 async function stopEngine(signal: NodeJS.Signals): Promise<void> {
-  if (!engine || engine.child.exitCode !== null || engine.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => engine!.child.once('exit', resolve));
-  engine.child.kill(signal);
-  await exited;
+  await engine?.kill(signal);
 }
 
 beforeAll(async () => {
@@ -125,13 +123,6 @@ afterAll(async () => {
 
 type ToolView = { status: string; error?: string; error_code?: string };
 
-async function toolInConversation(url: string, token: string, conversationId: string, callId: string): Promise<ToolView | undefined> {
-  const response = await fetch(`${url}/conversations/${conversationId}`, { headers: { authorization: `Bearer ${token}` } });
-  expect(response.status).toBe(200);
-  const body = (await response.json()) as { messages: Array<{ type: string; segments?: Array<{ kind: string; id: string; toolExecution?: ToolView }> }> };
-  for (const message of body.messages) for (const segment of message.segments ?? []) if (segment.kind === 'tool' && segment.id === callId) return segment.toolExecution;
-  return undefined;
-}
 
 describe('kill -9 while helm install --wait runs', () => {
   it('helm ends with the engine; after restart the "outcome unknown" note names the release left pending-install', async () => {
@@ -184,11 +175,11 @@ describe('kill -9 while helm install --wait runs', () => {
     expect(await releaseStatus('stuck-web')).toBe('pending-install');
 
     engine = await startEngineProcess();
-    const shown = await toolInConversation(engine.url, token, conversationId, 'call_install');
+    const shown = await toolInConversation<ToolView>(engine.url, token, conversationId, 'call_install');
     expect(shown).toMatchObject({ status: 'error', error_code: 'UNKNOWN_OUTCOME' });
     const noted = await vi.waitFor(
       async () => {
-        const view = await toolInConversation(engine!.url, token, conversationId, 'call_install');
+        const view = await toolInConversation<ToolView>(engine!.url, token, conversationId, 'call_install');
         expect(view?.error).toMatch(/The cluster now: Helm release stuck-web in default is pending-install \(revision 1\) — left mid-operation; helm refuses any other operation on it until it is uninstalled \(helm_uninstall\); install it again afterwards\.$/);
         return view!;
       },

@@ -5,7 +5,7 @@
  * unknown" at once — no message sent, no "executing" left — with what the cluster shows now, and the approval row
  * agrees.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,10 +15,12 @@ import { promisify } from 'node:util';
 import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
+import { startServeProcess, type ServeProcess } from '@skyflo/testkit/services';
+import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPgliteStorage } from '../../src/storage/pglite-storage.ts';
 import { iterateSse } from '../../src/testing/read-sse.ts';
+import { toolInConversation } from './harness.ts';
 
 const run = promisify(execFile);
 const mcpToken = 'restart-reconcile-mcp-token-0123456789';
@@ -27,7 +29,7 @@ let kube: KubeSim;
 let mcp: McpHttpServer;
 let sim: LlmSim;
 let proxy: HoldingProxy;
-let engine: { child: ChildProcess; url: string; output: () => string } | undefined;
+let engine: ServeProcess | undefined;
 
 interface HeldRequest {
   method: string;
@@ -89,10 +91,9 @@ async function kubectlDirect(...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-async function startEngineProcess(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'packages/cli/bin/skyflo.mjs'), 'serve', '--port', '0'], {
+function startEngineProcess(): Promise<ServeProcess> {
+  return startServeProcess({
     env: {
-      PATH: process.env.PATH ?? '',
       HOME: directory,
       SKYFLO_DATA_DIR: path.join(directory, 'data'),
       MCP_SERVER_URL: mcp.url,
@@ -102,28 +103,11 @@ async function startEngineProcess(): Promise<{ child: ChildProcess; url: string;
       TITLE_GENERATION_ENABLED: 'false',
       LOG_LEVEL: 'info',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await vi.waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`engine exited:\n${output}`);
-      const found = /listening on (http:\/\/[^"\s]+)/.exec(output)?.[1];
-      if (!found) throw new Error('not listening yet');
-      return found;
-    },
-    { timeout: 60_000, interval: 25 },
-  );
-  return { child, url: `${url}/api/v1`, output: () => output };
 }
 
 async function stopEngine(signal: NodeJS.Signals): Promise<void> {
-  if (!engine || engine.child.exitCode !== null || engine.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => engine!.child.once('exit', resolve));
-  engine.child.kill(signal);
-  await exited;
+  await engine?.kill(signal);
 }
 
 beforeAll(async () => {
@@ -156,13 +140,6 @@ afterAll(async () => {
 
 type ToolView = { status: string; error?: string; error_code?: string };
 
-async function toolInConversation(url: string, token: string, conversationId: string, callId: string): Promise<ToolView | undefined> {
-  const response = await fetch(`${url}/conversations/${conversationId}`, { headers: { authorization: `Bearer ${token}` } });
-  expect(response.status).toBe(200);
-  const body = (await response.json()) as { messages: Array<{ type: string; segments?: Array<{ kind: string; id: string; toolExecution?: ToolView }> }> };
-  for (const message of body.messages) for (const segment of message.segments ?? []) if (segment.kind === 'tool' && segment.id === callId) return segment.toolExecution;
-  return undefined;
-}
 
 describe('kill -9 during an approved execution', () => {
   it('after restart, without a new message, the call shows "outcome unknown" with the cluster state, and the approval row agrees', async () => {
@@ -201,7 +178,7 @@ describe('kill -9 during an approved execution', () => {
     })();
     await vi.waitFor(() => expect(proxy.held).toHaveLength(1), { timeout: 30_000, interval: 25 });
     await vi.waitFor(() => expect(events).toContain('tool.executing'), { timeout: 10_000, interval: 25 });
-    await vi.waitFor(async () => expect((await toolInConversation(engine!.url, token, conversationId, 'call_scale'))?.status).toBe('executing'), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(async () => expect((await toolInConversation<ToolView>(engine!.url, token, conversationId, 'call_scale'))?.status).toBe('executing'), { timeout: 10_000, interval: 50 });
 
     await stopEngine('SIGKILL');
     await reading;
@@ -212,14 +189,14 @@ describe('kill -9 during an approved execution', () => {
 
     engine = await startEngineProcess();
     // Immediately: no message sent, nothing waited for.
-    const shown = await toolInConversation(engine.url, token, conversationId, 'call_scale');
+    const shown = await toolInConversation<ToolView>(engine.url, token, conversationId, 'call_scale');
     expect(shown).toMatchObject({ status: 'error', error_code: 'UNKNOWN_OUTCOME' });
     expect(shown!.error).toMatch(/^Outcome unknown: the engine stopped while this call was executing/);
 
     // What the cluster shows now is added as soon as it was read (read-only k8s_get through the MCP server).
     const noted = await vi.waitFor(
       async () => {
-        const view = await toolInConversation(engine!.url, token, conversationId, 'call_scale');
+        const view = await toolInConversation<ToolView>(engine!.url, token, conversationId, 'call_scale');
         expect(view?.error).toMatch(/The cluster now: deployment\/web in default has 6 replicas \(\d+ ready\); the call asked for 6\./);
         return view!;
       },
@@ -235,7 +212,7 @@ describe('kill -9 during an approved execution', () => {
     for await (const frame of iterateSse(next)) if (frame.event === 'tool.error') closing.push(frame.data);
     // The new message closes the call left pending in the checkpoint; its label still agrees with its text.
     expect(closing).toEqual([expect.objectContaining({ call_id: 'call_scale', code: 'UNKNOWN_OUTCOME', error: noted.error })]);
-    expect(await toolInConversation(engine.url, token, conversationId, 'call_scale')).toMatchObject({ status: 'error', error_code: 'UNKNOWN_OUTCOME', error: noted.error });
+    expect(await toolInConversation<ToolView>(engine.url, token, conversationId, 'call_scale')).toMatchObject({ status: 'error', error_code: 'UNKNOWN_OUTCOME', error: noted.error });
 
     await stopEngine('SIGTERM');
     const storage = await createPgliteStorage({ dataDir: path.join(directory, 'data') });

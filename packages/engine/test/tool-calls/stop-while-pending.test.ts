@@ -2,26 +2,18 @@
  * Review findings on stop × approval: a stop that lands before a resumed (approved) run reaches the gate must
  * cancel the approved call for good, not leave it pending for the next chat message to execute.
  */
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
+import type { LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryEventBus } from '../../src/bus/memory-event-bus.ts';
-import { agentConfig } from '../../src/config/agent.ts';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
-import type { ToolGateway } from '../../src/mcp/tool-gateway.ts';
-import type { EventBus, Storage } from '../../src/ports/index.ts';
-import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
-import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
-import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';
+import type { Storage } from '../../src/ports/index.ts';
+import type { AgentTestApp } from '../../src/testing/agent-test-app.ts';
+import type { FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
+import { startStoppableAgent, type StoppableAgent } from './harness.ts';
 
 let sim: LlmSim;
 let mcp: FakeMcpServer;
-let tools: ToolGateway;
 let storage: Storage;
 let harness: AgentTestApp;
-/** when set, the next run to start finds its stop flag already set (the stop raced the run's start) */
-let stopNextRunOnStart = false;
 
 function post(path: string, body: unknown): Promise<Response> {
   return fetch(`${harness.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': 'alice' }, body: JSON.stringify(body) });
@@ -29,37 +21,15 @@ function post(path: string, body: unknown): Promise<Response> {
 
 const find = (frames: SseFrame[], event: string) => frames.filter((frame) => frame.event === event);
 
+let agent: StoppableAgent;
+
 beforeAll(async () => {
-  sim = await startLlmSim({ port: 0 });
-  mcp = await startFakeMcpServer();
-  tools = createToolGateway({ client: mcp.client, cacheMs: 60_000 });
-  storage = createInMemoryStorage();
-  const memory = createMemoryEventBus();
-  const bus: EventBus = {
-    ...memory,
-    async onStop(runId, callback) {
-      if (stopNextRunOnStart) {
-        stopNextRunOnStart = false;
-        await memory.requestStop(runId);
-      }
-      return memory.onStop(runId, callback);
-    },
-  };
-  const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
-  harness = await startAgentTestApp({
-    storage,
-    bus,
-    tools,
-    llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
-    config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1, heartbeatMs: 60_000 }),
-  });
+  agent = await startStoppableAgent();
+  ({ sim, mcp, storage, harness } = agent);
 });
 
 afterAll(async () => {
-  await harness?.close();
-  await tools.close();
-  await mcp.close();
-  await sim.close();
+  await agent?.close();
 });
 
 describe('stop racing an approval run', () => {
@@ -75,7 +45,7 @@ describe('stop racing an approval run', () => {
     const conversationId = String(first[0]!.data['conversation_id']);
     expect(find(first, 'tool.awaiting_approval')[0]!.data).toMatchObject({ call_id: 'call_scale' });
 
-    stopNextRunOnStart = true;
+    agent.stopNextRunOnStart();
     const decision = await readSse(await post('/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: find(first, 'tool.awaiting_approval')[0]!.data['args_hash'] }));
     expect(decision.at(-1)).toMatchObject({ event: 'completed', data: { status: 'stopped' } });
     await harness.service.idle();

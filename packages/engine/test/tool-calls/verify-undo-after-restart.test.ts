@@ -6,7 +6,7 @@
  * the timeline and the approval row: it never silently vanishes. (With no budget left it ends `timed_out`:
  * verify-undo-resume.test.ts.)
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,10 +14,12 @@ import { promisify } from 'node:util';
 import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
+import { startServeProcess, type ServeProcess } from '@skyflo/testkit/services';
+import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPgliteStorage } from '../../src/storage/pglite-storage.ts';
 import { iterateSse } from '../../src/testing/read-sse.ts';
+import { toolInConversation } from './harness.ts';
 
 const run = promisify(execFile);
 const mcpToken = 'verify-restart-mcp-token-0123456789';
@@ -25,17 +27,16 @@ let directory: string;
 let kube: KubeSim;
 let mcp: McpHttpServer;
 let sim: LlmSim;
-let engine: { child: ChildProcess; url: string; output: () => string } | undefined;
+let engine: ServeProcess | undefined;
 
 async function kubectl(...args: string[]): Promise<string> {
   const { stdout } = await run(kubectlPath, ['--kubeconfig', path.join(directory, 'kubeconfig'), ...args], { env: { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') } });
   return stdout.trim();
 }
 
-async function startEngineProcess(verify: { timeout: string; hold: string }): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'packages/cli/bin/skyflo.mjs'), 'serve', '--port', '0'], {
+function startEngineProcess(verify: { timeout: string; hold: string }): Promise<ServeProcess> {
+  return startServeProcess({
     env: {
-      PATH: process.env.PATH ?? '',
       HOME: directory,
       SKYFLO_DATA_DIR: path.join(directory, 'data'),
       MCP_SERVER_URL: mcp.url,
@@ -47,28 +48,11 @@ async function startEngineProcess(verify: { timeout: string; hold: string }): Pr
       VERIFY_TIMEOUT_SECONDS: verify.timeout,
       VERIFY_HOLD_SECONDS: verify.hold,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await vi.waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`engine exited:\n${output}`);
-      const found = /listening on (http:\/\/[^"\s]+)/.exec(output)?.[1];
-      if (!found) throw new Error('not listening yet');
-      return found;
-    },
-    { timeout: 60_000, interval: 25 },
-  );
-  return { child, url: `${url}/api/v1`, output: () => output };
 }
 
 async function stopEngine(signal: NodeJS.Signals): Promise<void> {
-  if (!engine || engine.child.exitCode !== null || engine.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => engine!.child.once('exit', resolve));
-  engine.child.kill(signal);
-  await exited;
+  await engine?.kill(signal);
 }
 
 type ToolView = { status: string; verification?: { outcome: string; summary: string } };
@@ -97,19 +81,12 @@ function watchVerifications(approval: Response): { outcomes: string[]; reading: 
 /** Waits until the running engine's timeline shows `callId` with the verification `outcome`; returns the tool's view. */
 async function verdictShown(token: string, conversationId: string, callId: string, outcome: string, wait: { timeout: number; interval: number }): Promise<ToolView> {
   return vi.waitFor(async () => {
-    const view = await toolInConversation(engine!.url, token, conversationId, callId);
+    const view = await toolInConversation<ToolView>(engine!.url, token, conversationId, callId);
     expect(view?.verification?.outcome).toBe(outcome);
     return view!;
   }, wait);
 }
 
-async function toolInConversation(url: string, token: string, conversationId: string, callId: string): Promise<ToolView | undefined> {
-  const response = await fetch(`${url}/conversations/${conversationId}`, { headers: { authorization: `Bearer ${token}` } });
-  expect(response.status).toBe(200);
-  const body = (await response.json()) as { messages: Array<{ type: string; segments?: Array<{ kind: string; id: string; toolExecution?: ToolView }> }> };
-  for (const message of body.messages) for (const segment of message.segments ?? []) if (segment.kind === 'tool' && segment.id === callId) return segment.toolExecution;
-  return undefined;
-}
 
 beforeAll(async () => {
   directory = await mkdtemp(path.join(tmpdir(), 'skyflo-verify-restart-'));
@@ -162,7 +139,7 @@ describe('kill -9 during a verification', () => {
     const { outcomes, reading } = watchVerifications(approval);
     // the change ran and its verification is under way, stored as such
     await vi.waitFor(() => expect(outcomes).toEqual(['verifying']), { timeout: 30_000, interval: 25 });
-    await vi.waitFor(async () => expect((await toolInConversation(engine!.url, token, conversationId, 'call_scale'))?.verification?.outcome).toBe('verifying'), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(async () => expect((await toolInConversation<ToolView>(engine!.url, token, conversationId, 'call_scale'))?.verification?.outcome).toBe('verifying'), { timeout: 10_000, interval: 50 });
     expect(await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('3');
 
     await stopEngine('SIGKILL');
@@ -226,7 +203,7 @@ describe('kill -9 during a verification', () => {
     // No message, no second approval: the restarted engine finishes the verification and runs the revert itself.
     const revertShown = await verdictShown(token, conversationId, 'call_crash-revert', 'verified', { timeout: 120_000, interval: 200 });
     expect(revertShown.status).toBe('completed');
-    expect((await toolInConversation(engine.url, token, conversationId, 'call_crash'))?.verification?.outcome).toBe('regressed');
+    expect((await toolInConversation<ToolView>(engine.url, token, conversationId, 'call_crash'))?.verification?.outcome).toBe('regressed');
     expect(await kubectl('get', 'deployment', 'worker', '-n', 'default', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).toBe('nginx:1.27');
 
     await stopEngine('SIGTERM');
