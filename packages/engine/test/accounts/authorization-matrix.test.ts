@@ -2,7 +2,7 @@
  * Every route × {anonymous, member (owner), approver, admin, other member}: the status each caller gets. Driven with
  * inject() against the whole engine (agent, integration and settings routes included, mounted by the composition
  * root), under the default approval policy (self: an approver is just another member for conversations they do
- * not own). A test in openapi-document.test.ts fails when a route is added without docs; add its row here too.
+ * not own). A test in http/openapi-document.test.ts fails when a route is added without docs; add its row here too.
  */
 import { randomUUID } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';

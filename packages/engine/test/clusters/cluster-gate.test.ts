@@ -3,7 +3,7 @@
  * clusters): a conversation is pinned to a cluster, a call without `context` gets it before preview and hashing,
  * the approval binds the cluster's API server, a read-only cluster refuses writes before any approval is asked, and
  * a member's scope is enforced before preview. The same flows on two kube-sims with the real MCP server are in
- * e2e-clusters-*.test.ts.
+ * several-clusters.test.ts and member-scope.test.ts.
  */
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { AgentEvent, ClusterStatus, MemberScope } from '@skyflo/protocol';

@@ -1,5 +1,5 @@
 /**
- * Shared by the e2e-clusters-* tests: the all-in-one engine (createEngine, PGlite data dir, embedded real MCP server,
+ * The clusters harness: the all-in-one engine (createEngine, PGlite data dir, embedded real MCP server,
  * accounts) on two kube-sims behind one kubeconfig with the contexts `alpha` (current) and `beta`, llm-sim as the
  * model, an admin and a member signed in. The clusters are read back with the real kubectl/helm, per context.
  */

@@ -149,7 +149,7 @@ describe('two clusters behind one engine', () => {
       ['call_pay', 'OUT_OF_SCOPE'],
       ['call_scale_pay', 'OUT_OF_SCOPE'],
     ]);
-    // the listing across all namespaces is limited to shop (e2e-clusters-scope.test.ts covers pods, events and Helm)
+    // the listing across all namespaces is limited to shop (member-scope.test.ts covers pods, events and Helm)
     const all = (find(chat, 'tool.result').find((result) => result['call_id'] === 'call_all')!['result'] as Array<{ text: string }>)[0]!.text;
     expect(all).toMatch(/^Listing limited to the namespaces shop by your scope[\s\S]*\bweb\b/);
     expect(all).not.toMatch(/\bapi\b/);

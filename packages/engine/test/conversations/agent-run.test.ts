@@ -1,7 +1,7 @@
 /**
  * End-to-end through HTTP: a listening Fastify app with the agent routes, llm-sim as the model through the real
  * AI SDK client, and an MCP server (the fake one in src/testing; the real server is exercised in
- * e2e-real-mcp.test.ts). Asserts event order and payloads, what the MCP server actually executed, the
+ * tool-calls/real-mcp-server.test.ts). Asserts event order and payloads, what the MCP server actually executed, the
  * approval audit rows and the persisted timeline.
  */
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';

@@ -1,6 +1,7 @@
 /**
- * Shared by the team-* tests: an engine on llm-sim with its own PGlite (so tests can read rows), members with roles,
- * and a live SSE reader for the per-user notification stream (the engine listens on 127.0.0.1, port 0).
+ * Used by alerts/, integrations/ (Slack, webhooks), accounts/ (API tokens) and the decide routes: an engine on
+ * llm-sim with its own PGlite (so tests can read rows), members with roles, and a live SSE reader for the per-user
+ * notification stream (the engine listens on 127.0.0.1, port 0).
  */
 import { PGlite } from '@electric-sql/pglite';
 import type { LlmSim } from '@skyflo/testkit/llm-sim';

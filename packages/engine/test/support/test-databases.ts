@@ -1,6 +1,7 @@
 /**
- * Test databases for the platform suites: a fresh Postgres database per suite on the shared server (TEST_POSTGRES_URL,
- * default 127.0.0.1:5432; named under TEST_DB_PREFIX, dropped afterwards) and a shared in-memory PGlite. Imported by storage-*, accounts-*, conversations-* tests.
+ * Test databases for the platform suites, used across the capability folders: a fresh Postgres database per suite on
+ * the shared server (TEST_POSTGRES_URL, default 127.0.0.1:5432; named under TEST_DB_PREFIX, dropped afterwards) and a
+ * shared in-memory PGlite.
  */
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';

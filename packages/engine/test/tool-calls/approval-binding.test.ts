@@ -8,7 +8,7 @@
  *  - Calls left pending by an earlier run never execute as a side effect of the next message, and decisions whose
  *    run died are closed and shown (failed / outcome unknown).
  * The MCP server here is a small stand-in whose preview_tool_call answers like ours (resolved_arguments, risks);
- * the real server's resolution is covered in packages/mcp-server's tests and e2e-real-mcp.
+ * the real server's resolution is covered in packages/mcp-server's tests and tool-calls/real-mcp-server.test.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';

@@ -1,8 +1,9 @@
 /**
- * Shared by the e2e-verify-* tests: the agent routes over HTTP (startAgentTestApp) with in-memory storage and bus,
- * llm-sim as the model, audit rows kept in an array, and the tool gateway the test brings (the real MCP server over
- * HTTP or in-process). Verification waits 60 s at most and holds changes for a second. Also what the restart tests
- * (a real `skyflo serve` killed and started again) ask of a running engine.
+ * The tool-calls harness. For the verify and undo flows: the agent routes over HTTP (startAgentTestApp) with
+ * in-memory storage and bus, llm-sim as the model, audit rows kept in an array, and the tool gateway the test brings
+ * (the real MCP server over HTTP or in-process); verification waits 60 s at most and holds changes for a second. For
+ * the stop races: the same routes with a bus that stops the next run as it starts. For the restart suites (a real
+ * `skyflo serve` killed and started again): the tool card as a user reopening the conversation sees it.
  */
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';

@@ -4,7 +4,7 @@
  * must hold for five minutes, and is killed while the timeline says `verifying`. Restarted (holding changes for a
  * second), without any new message, the engine re-runs the verification with the budget left and its verdict reaches
  * the timeline and the approval row: it never silently vanishes. (With no budget left it ends `timed_out`:
- * verify-undo-resume.test.ts.)
+ * src/verification/resume-verifications.test.ts.)
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
