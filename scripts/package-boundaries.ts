@@ -148,6 +148,8 @@ export function listFolderImports(root: string, srcDir: string): FolderImport[] 
   const absolute = path.join(root, srcDir);
   const found: FolderImport[] = [];
   for (const file of listSourceFiles(root, [srcDir])) {
+    // A test beside its source is not part of the product's dependency graph: it may build its case from any layer.
+    if (file.endsWith('.test.ts')) continue;
     const fromFolder = folderOf(absolute, file)!;
     for (const { specifier, typeOnly } of readImports(file)) {
       const target = resolveImport(specifier, file);

@@ -19,9 +19,9 @@ import type { ConversationSearchHit, PlatformStorage, TimelineEntry } from '../.
 import { migrationsFolder } from '../../src/storage/migrations-folder.ts';
 import { createPgliteStorage } from '../../src/storage/pglite-storage.ts';
 import { createPostgresStorage } from '../../src/storage/postgres-storage.ts';
-import { startTestEngine, type TestEngine } from '../auth-test-engine.ts';
-import { storageBackends, testAuditSigningKey, type StorageBackend } from '../storage-test-backends.ts';
-import { createTestPglite, createTestPostgresDatabase } from '../storage-test-databases.ts';
+import { startTestEngine, type TestEngine } from '../support/test-engine.ts';
+import { storageBackends, testAuditSigningKey, type StorageBackend } from '../storage/harness.ts';
+import { createTestPglite, createTestPostgresDatabase } from '../support/test-databases.ts';
 
 function toolCall(tool: string, args: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   return { kind: 'tool' as const, id: randomUUID(), toolExecution: { call_id: randomUUID(), tool, title: tool, args, status: 'completed' as const, timestamp: 1, ...extra } };

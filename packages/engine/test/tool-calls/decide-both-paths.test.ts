@@ -12,7 +12,7 @@
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewApproval } from '../../src/ports/index.ts';
-import { simEngineFleet, type TestEngine } from '../auth-test-engine.ts';
+import { simEngineFleet, type TestEngine } from '../support/test-engine.ts';
 
 let sim: LlmSim;
 const fleet = simEngineFleet(() => sim);

@@ -3,7 +3,7 @@
  * place. Both surfaces that show a call waiting for a decision read them from here: the `tool.awaiting_approval`
  * event (the chat's card, propose/preview-and-request.ts) and GET /approvals/pending (the queue,
  * http/routes/approvals/). So the card and the queue cannot drift apart, and a test holds them equal
- * (test/approval-facts.test.ts).
+ * (test/tool-calls/approval-facts.test.ts).
  *
  * ADDING A FACT (cluster, namespace, undo, undo_of, …): put it on `ApprovalRecord` (ports/approvals.ts) so it is
  * stored with the row, and map it to its wire field HERE, not in the gate or the route. Anything only one surface
