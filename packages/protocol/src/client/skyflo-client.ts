@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import type { ApprovalRequest, ChatRequest, StopResponse, ToolSummary } from '../api.ts';
 import type { ClusterPolicy, ClustersResponse, HealthResponse, MemberScope } from '../clusters.ts';
 import type { UndoRequest } from '../verification.ts';
+import type { RunbookDetail, RunbookList, RunbookSummary, UploadRunbookRequest } from '../runbooks.ts';
 import type { ConversationDetail } from '../conversation-detail.ts';
 import type { PendingApproval } from '../governance.ts';
 import { readAgentEvents, type StreamedEvent } from './agent-event-stream.ts';
@@ -104,6 +105,14 @@ export interface SkyfloClient {
   setClusterPolicies(policies: ClusterPolicy[]): Promise<{ policies: ClusterPolicy[] }>;
   /** PATCH /team/members/:id/scope (admin): the clusters and namespaces a member may touch (absent = everything) */
   setMemberScope(memberId: string, scope: MemberScope): Promise<void>;
+  /** GET /runbooks: the team's runbooks (RUNBOOKS_DIR's files and the uploaded ones) */
+  runbooks(): Promise<RunbookList>;
+  /** GET /runbooks/{name}: one runbook, redacted as the model sees it */
+  runbook(name: string): Promise<RunbookDetail>;
+  /** POST /runbooks (admin): uploads or replaces a runbook by name */
+  uploadRunbook(input: UploadRunbookRequest): Promise<RunbookSummary>;
+  /** DELETE /runbooks/{name} (admin): uploaded runbooks only */
+  deleteRunbook(name: string): Promise<void>;
 }
 
 interface RequestInput {
@@ -116,6 +125,8 @@ interface RequestInput {
   /** public routes: sent without the session, never renewed */
   anonymous?: boolean;
 }
+
+const runbookPath = (name: string) => name.split('/').map(encodeURIComponent).join('/');
 
 function safeJson(text: string): unknown {
   try {
@@ -243,5 +254,10 @@ export function createSkyfloClient(options: SkyfloClientOptions): SkyfloClient {
     clusterPolicies: () => json({ method: 'GET', path: '/clusters/policies' }, (p) => p.clusterPoliciesSchema),
     setClusterPolicies: (policies) => json({ method: 'PUT', path: '/clusters/policies', json: { policies } }, (p) => p.clusterPoliciesSchema),
     setMemberScope: (memberId, scope) => none({ method: 'PATCH', path: `/team/members/${encodeURIComponent(memberId)}/scope`, json: scope }),
+    // a runbook name may hold "/" (a path under RUNBOOKS_DIR): each segment is encoded, the slashes kept
+    runbooks: () => json({ method: 'GET', path: '/runbooks' }, (p) => p.runbookListSchema),
+    runbook: (name) => json({ method: 'GET', path: `/runbooks/${runbookPath(name)}` }, (p) => p.runbookDetailSchema),
+    uploadRunbook: (input) => json({ method: 'POST', path: '/runbooks', json: input }, (p) => p.runbookSummarySchema),
+    deleteRunbook: (name) => none({ method: 'DELETE', path: `/runbooks/${runbookPath(name)}` }),
   };
 }
