@@ -37,6 +37,12 @@ describe('matching runbooks to alerts and questions', () => {
     expect(rankRunbooks(all, signalsOf('HighLatency firing: alertname=HighLatency, team=payments'))).toEqual([]);
   });
 
+  it('a kind counts once, not again as a heading word; a label key is not a word of the alert', () => {
+    expect(rankRunbooks(all, signalsOf('the pod keeps crashing: alertname=Other'))).toEqual([]);
+    expect(rankRunbooks(all, signalsOf('MysteryAlert fired: alertname=MysteryAlert, pod=web-7d9, deployment=web'))).toEqual([]);
+    expect(rankRunbooks(all, signalsOf('pods crash looping in default'))[0]!.reasons).toEqual(['kind pod', 'words crash, looping']);
+  });
+
   it('one shared word is not enough', () => {
     expect(rankRunbooks(all, signalsOf('list the pods in default'))).toEqual([]);
   });
@@ -44,7 +50,10 @@ describe('matching runbooks to alerts and questions', () => {
   it('a runbook_url that names a runbook chooses it, ahead of the others', () => {
     const signals = signalsOf(`${alertMessage}\nrunbook_url: https://skyflo.example.com/settings/runbooks/nodes/disk.md`);
     const linked = new Set(signals.runbookUrls.map((url) => runbookNameFromUrl(url, new Set(all.map((item) => item.name)))).filter((name): name is string => Boolean(name)));
-    expect(rankRunbooks(all, signals, linked).map((match) => match.runbook.name)).toEqual(['nodes/disk.md', 'pods/crashloop.md']);
+    expect(rankRunbooks(all, signals, linked).map((match) => [match.runbook.name, match.reasons])).toEqual([
+      ['nodes/disk.md', ['runbook_url']],
+      ['pods/crashloop.md', ['alert KubePodCrashLooping']],
+    ]);
   });
 });
 

@@ -37,7 +37,10 @@ export function signalsOf(text: string): MatchSignals {
   }
   const runbookUrls = [...text.matchAll(/\brunbook_url[=:]\s*"?([^\s"]+)"?/g)].map((match) => match[1]!);
   const alertNames = [...new Set([...(labels['alertname'] ? [labels['alertname']] : []), ...(text.match(/\b[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]+)+\b/g) ?? [])])];
-  return { alertNames, labels, words: wordsOf(text), runbookUrls };
+  // A label's key (pod=…, deployment=…) says what the alert carries, not what it is about: only its value is a word.
+  // The runbook_url link is scored on its own (100), not again by the words of its path.
+  const prose = text.replace(/\brunbook_url[=:]\s*"?[^\s"]+"?/g, ' ').replace(/\b[A-Za-z_][A-Za-z0-9_]*=/g, ' ');
+  return { alertNames, labels, words: wordsOf(prose), runbookUrls };
 }
 
 const plural = (kind: string) => (kind.endsWith('s') ? `${kind}es` : `${kind}s`);
@@ -69,7 +72,9 @@ export function scoreRunbook(runbook: RunbookDocument, signals: MatchSignals, li
       reasons.push(`kind ${kind}`);
     }
   }
-  const shared = runbook.headingWords.filter((word) => words.has(word)).slice(0, 4);
+  // a kind already scored is not scored again as a heading word ("# Pod crash looping" with kinds: [Pod])
+  const kindWords = new Set(runbook.kinds.flatMap((kind) => [kind, plural(kind)]));
+  const shared = runbook.headingWords.filter((word) => words.has(word) && !kindWords.has(word)).slice(0, 4);
   if (shared.length > 0) {
     score += shared.length;
     reasons.push(`words ${shared.join(', ')}`);

@@ -89,12 +89,12 @@ describe('runbooks', () => {
       ['db/postgres-down', 'uploaded'],
       ['pods/crashloop.md', 'directory'],
     ]);
-    const shown = (await team.call(mia, 'GET', '/runbooks/db/postgres-down')).json();
+    const shown = (await team.call(mia, 'GET', `/runbooks/${encodeURIComponent('db/postgres-down')}`)).json();
     expect(shown.markdown).toContain('check the WAL');
     expect(shown.markdown).not.toContain(SECRET);
 
-    expect((await team.call(mia, 'DELETE', '/runbooks/db/postgres-down')).statusCode).toBe(403);
-    expect((await team.call(admin, 'DELETE', '/runbooks/pods/crashloop.md')).statusCode).toBe(409);
+    expect((await team.call(mia, 'DELETE', `/runbooks/${encodeURIComponent('db/postgres-down')}`)).statusCode).toBe(403);
+    expect((await team.call(admin, 'DELETE', `/runbooks/${encodeURIComponent('pods/crashloop.md')}`)).statusCode).toBe(409);
     const audit = (await team.lite.query<{ action: string }>("SELECT action FROM audit_events WHERE action LIKE 'runbook.%' ORDER BY sequence")).rows.map((row) => row.action);
     expect(audit).toEqual(['runbook.uploaded']);
   });
@@ -106,7 +106,7 @@ describe('runbooks', () => {
     expect(system).toContain('kubectl logs --previous');
     expect(system).toContain('untrusted reference text');
     expect(system).toContain('"Runbook: <title>"');
-    expect(answer.runbooks).toEqual([{ name: 'pods/crashloop.md', title: 'Pod crash looping', source: 'directory', reasons: ['alert KubePodCrashLooping', 'kind pod'] }]);
+    expect(answer.runbooks).toEqual([{ name: 'pods/crashloop.md', title: 'Pod crash looping', source: 'directory', reasons: ['alert KubePodCrashLooping'] }]);
     const text = answer.segments.filter((segment: { kind: string }) => segment.kind === 'text').map((segment: { text: string }) => segment.text).join('');
     expect(text).toContain('Runbook: Pod crash looping');
   });
@@ -130,5 +130,13 @@ describe('runbooks', () => {
     expect(wikiRequests).toBe(0);
     expect(linked.runbooks).toEqual([expect.objectContaining({ name: 'db/postgres-down', reasons: ['runbook_url'] })]);
     expect(systemPromptOf('OddAlert')).toContain('title="Postgres is down"');
+  });
+
+  it('an admin deletes an uploaded runbook; it is no longer listed nor given to the model', async () => {
+    expect((await team.call(admin, 'DELETE', `/runbooks/${encodeURIComponent('db/postgres-down')}`)).statusCode).toBe(204);
+    expect((await team.call(mia, 'GET', '/runbooks')).json().data.map((item: { name: string }) => item.name)).toEqual(['pods/crashloop.md']);
+    expect((await team.call(mia, 'GET', `/runbooks/${encodeURIComponent('db/postgres-down')}`)).statusCode).toBe(404);
+    const again = await investigate(alert('PostgresDown2', { runbook_url: 'https://skyflo.example.com/settings/runbooks/db/postgres-down' }));
+    expect(again.runbooks).toBeUndefined();
   });
 });

@@ -126,8 +126,6 @@ interface RequestInput {
   anonymous?: boolean;
 }
 
-const runbookPath = (name: string) => name.split('/').map(encodeURIComponent).join('/');
-
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -254,10 +252,10 @@ export function createSkyfloClient(options: SkyfloClientOptions): SkyfloClient {
     clusterPolicies: () => json({ method: 'GET', path: '/clusters/policies' }, (p) => p.clusterPoliciesSchema),
     setClusterPolicies: (policies) => json({ method: 'PUT', path: '/clusters/policies', json: { policies } }, (p) => p.clusterPoliciesSchema),
     setMemberScope: (memberId, scope) => none({ method: 'PATCH', path: `/team/members/${encodeURIComponent(memberId)}/scope`, json: scope }),
-    // a runbook name may hold "/" (a path under RUNBOOKS_DIR): each segment is encoded, the slashes kept
+    // a runbook name may hold "/" (a path under RUNBOOKS_DIR): sent as %2F, one path segment
     runbooks: () => json({ method: 'GET', path: '/runbooks' }, (p) => p.runbookListSchema),
-    runbook: (name) => json({ method: 'GET', path: `/runbooks/${runbookPath(name)}` }, (p) => p.runbookDetailSchema),
+    runbook: (name) => json({ method: 'GET', path: `/runbooks/${encodeURIComponent(name)}` }, (p) => p.runbookDetailSchema),
     uploadRunbook: (input) => json({ method: 'POST', path: '/runbooks', json: input }, (p) => p.runbookSummarySchema),
-    deleteRunbook: (name) => none({ method: 'DELETE', path: `/runbooks/${runbookPath(name)}` }),
+    deleteRunbook: (name) => none({ method: 'DELETE', path: `/runbooks/${encodeURIComponent(name)}` }),
   };
 }
