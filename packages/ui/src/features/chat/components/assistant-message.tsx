@@ -66,7 +66,8 @@ export const AssistantMessage = memo(function AssistantMessage(props: {
                 className="inline-flex items-center gap-1 rounded-md border border-border bg-panel px-2 py-0.5 text-xs text-muted hover:text-fg"
                 data-testid="runbook-chip"
               >
-                <BookOpen className="h-3 w-3" aria-hidden /> Runbook: {runbook.title}
+                <BookOpen className="h-3 w-3" aria-hidden />
+                <span>Runbook: {runbook.title}</span>
               </Link>
             ))}
           </div>
