@@ -3,6 +3,7 @@ import { parseRunbook } from './runbook-document.ts';
 import { rankRunbooks, signalsOf } from './match-runbooks.ts';
 import { buildRunbookPrompt } from './runbook-prompt.ts';
 import { runbookNameFromUrl } from './runbook-url.ts';
+import { instructions } from '../alerts/alert-investigator.ts';
 
 const crash = parseRunbook('pods/crashloop.md', '---\nalerts: [KubePodCrashLooping]\nkinds: [Pod, Deployment]\n---\n# Pod crash looping\n## Read the previous logs\n');
 const webOnly = parseRunbook('web/latency.md', '---\nalerts: [HighLatency]\nlabels: { team: web }\n---\n# Checkout latency\n');
@@ -41,6 +42,11 @@ describe('matching runbooks to alerts and questions', () => {
     expect(rankRunbooks(all, signalsOf('the pod keeps crashing: alertname=Other'))).toEqual([]);
     expect(rankRunbooks(all, signalsOf('MysteryAlert fired: alertname=MysteryAlert, pod=web-7d9, deployment=web'))).toEqual([]);
     expect(rankRunbooks(all, signalsOf('pods crash looping in default'))[0]!.reasons).toEqual(['kind pod', 'words crash, looping']);
+  });
+
+  it('the words every investigation is asked with match no runbook, even one with such headings', () => {
+    const generic = parseRunbook('generic.md', '# Read the logs and events\n## Describe the cause\n## Evidence and diagnosis\n');
+    expect(rankRunbooks([...all, generic], signalsOf(`${instructions}\n\nAlert: Something\n- firing: alertname=Something`))).toEqual([]);
   });
 
   it('one shared word is not enough', () => {

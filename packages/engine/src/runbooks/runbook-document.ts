@@ -31,7 +31,11 @@ const frontMatter = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value : typeof value === 'string' ? [value] : []).filter((item): item is string | number => typeof item === 'string' || typeof item === 'number').map((item) => String(item).trim()).filter(Boolean);
 
 /** Words worth comparing: 3+ letters, not the glue every sentence has. */
-const stopWords = new Set(['the', 'and', 'for', 'with', 'from', 'that', 'this', 'into', 'when', 'what', 'why', 'how', 'are', 'was', 'not', 'its', 'you', 'your', 'our', 'has', 'have', 'check', 'runbook']);
+const stopWords = new Set([
+  ...['the', 'and', 'for', 'with', 'from', 'that', 'this', 'into', 'when', 'what', 'why', 'how', 'are', 'was', 'not', 'its', 'you', 'your', 'our', 'has', 'have', 'check', 'runbook'],
+  // the words every alert investigation's instructions hold (alerts/alert-investigator.ts): they say nothing about the alert
+  ...['alert', 'fired', 'firing', 'investigate', 'read', 'only', 'tools', 'get', 'describe', 'logs', 'events', 'end', 'short', 'diagnosis', 'wrong', 'evidence', 'likely', 'cause', 'change', 'anything', 'needed', 'propose', 'wait', 'human', 'decision', 'again', 'changed', 'update'],
+]);
 export function wordsOf(text: string): string[] {
   return [...new Set(text.toLowerCase().split(/[^a-z0-9]+/).filter((word) => word.length >= 3 && !stopWords.has(word)))];
 }
