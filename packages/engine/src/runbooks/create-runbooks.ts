@@ -5,7 +5,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { redactText } from '@skyflo/safety';
+import { redactObject, redactText } from '@skyflo/safety';
 import type { RunbookDetail, RunbookRef, RunbookSummary, UploadRunbookRequest } from '@skyflo/protocol';
 import type { AuditLog, AuthenticatedUser, SettingsStore } from '../ports/index.ts';
 import { parseRunbook, type RunbookDocument } from './runbook-document.ts';
@@ -88,7 +88,8 @@ export function createRunbooks(deps: RunbooksDeps) {
     return [...uploaded, ...(await readDirectory()).filter((item) => !names.has(item.name))];
   }
 
-  const summary = (item: Loaded): RunbookSummary => ({ name: item.name, title: redactText(item.title), source: item.source, alerts: item.alerts, labels: item.labels, kinds: item.kinds, ...(item.updated_at ? { updated_at: item.updated_at } : {}) });
+  // every field a runbook's author wrote is shown redacted, like its body
+  const summary = (item: Loaded): RunbookSummary => ({ name: item.name, title: redactText(item.title), source: item.source, ...(redactObject({ alerts: item.alerts, labels: item.labels, kinds: item.kinds }) as Pick<RunbookSummary, 'alerts' | 'labels' | 'kinds'>), ...(item.updated_at ? { updated_at: item.updated_at } : {}) });
 
   return {
     directoryConfigured: Boolean(deps.directory),
