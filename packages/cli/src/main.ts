@@ -106,13 +106,17 @@ async function sandbox(argv: string[]): Promise<void> {
     adjust: withFlags(flags),
     handleSignals: false,
   });
+  // A data dir kept from an earlier sandbox already has its admin: registering is closed there, so say sign in.
+  const firstUserPending = await engine.accounts.isFirstUserPending();
   process.stdout.write(
     [
       '',
       `Skyflo sandbox is running at ${url}`,
       ...sandboxClusterLines(sims),
       `  kubectl against it: kubectl --kubeconfig ${kubeconfigPath} get pods -A${count > 1 ? ` (--context ${sims.clusters[1]!.name} for the other one)` : ''}`,
-      '  open the URL, register the first user (it becomes admin) and ask e.g.',
+      firstUserPending
+        ? '  open the URL, register the first user (it becomes admin) and ask e.g.'
+        : `  open the URL, sign in with your account (${dataDir} already has users; SKYFLO_DATA_DIR=<a new folder> starts afresh) and ask e.g.`,
       '    "why is the checkout pod in prod crash-looping?"',
       '    "why can\'t the frontend in staging pull its image?"',
       ...(count > 1 ? [`    "why does reports in analytics keep restarting?" (in ${sims.clusters[1]!.name})`] : []),

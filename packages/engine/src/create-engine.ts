@@ -44,6 +44,7 @@ import { settingsRoutes, type SettingsRouteDeps } from './http/routes/settings/i
 import { runbookRoutes, type RunbookRouteDeps } from './http/routes/runbooks/index.ts';
 import { createRunbooks } from './runbooks/create-runbooks.ts';
 import { createTeamFeatures } from './team-events/team-features.ts';
+import { clustersUnavailableMessage } from './clusters/clusters-unavailable.ts';
 import { createClusterDirectory } from './clusters/cluster-directory.ts';
 import { createClusterHealth } from './clusters/cluster-health.ts';
 import { createClusterPolicies } from './clusters/cluster-policies.ts';
@@ -365,7 +366,15 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
         // Loading the agent and the MCP catalogue compiles ~0.5 s of modules on this thread; started at once, it would
         // hold up the first requests (health probes, the UI's first page). A request that needs either loads it now.
         warmUp = setTimeout(() => {
-          deferredTools?.start();
+          // A first run without a kubeconfig fails here: say so in the start-up log, in the words /health and
+          // GET /clusters use, rather than only when someone asks (issue 37 item 1).
+          // The listing is then cached for the first page that asks.
+          deferredTools
+            ?.listTools()
+            .then(() => clusterDirectory.list())
+            .catch((error: unknown) => {
+              if (!closing) app.log.error(clustersUnavailableMessage(error));
+            });
           agentService.start();
         }, warmUpDelayMs);
         warmUp.unref();

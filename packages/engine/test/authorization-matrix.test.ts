@@ -57,6 +57,7 @@ const routes: RouteCase[] = [
   { name: 'PATCH /auth/users/me/password (wrong current)', method: 'PATCH', url: () => '/api/v1/auth/users/me/password', payload: () => ({ current_password: 'not it', new_password: 'whatever long' }), expected: signedIn(400) },
   { name: 'POST /auth/refresh/issue', method: 'POST', url: () => '/api/v1/auth/refresh/issue', expected: signedIn(200) },
   { name: 'GET /conversations', method: 'GET', url: () => '/api/v1/conversations', expected: signedIn(200) },
+  { name: 'GET /conversations/search', method: 'GET', url: () => '/api/v1/conversations/search?q=pods', expected: signedIn(200) },
   { name: 'POST /conversations', method: 'POST', url: () => '/api/v1/conversations', payload: () => ({}), expected: signedIn(201) },
   { name: 'GET /conversations/:id', method: 'GET', url: (id) => `/api/v1/conversations/${id}`, expected: ownerOnly(200, 200) },
   { name: 'PATCH /conversations/:id', method: 'PATCH', url: (id) => `/api/v1/conversations/${id}`, payload: () => ({ title: 'mine' }), expected: ownerOnly(200) },

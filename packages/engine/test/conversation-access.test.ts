@@ -80,6 +80,7 @@ describe.each(['self', 'approver'] as const)('every surface follows the rule (AP
       destructive: true,
       requestedBy: mia.id,
     });
+    await engine.engine.storage.conversations.updateTimeline(conversation.id, () => [{ id: 'u1', type: 'user', content: 'web is in ImagePullBackOff, scale it to 0', timestamp: 1 }]);
 
     const viewers: Array<{ name: string; id: string; role: Role; token: string }> = [
       { name: 'mia (owner)', id: mia.id, role: 'member', token: mia.token },
@@ -91,6 +92,9 @@ describe.each(['self', 'approver'] as const)('every surface follows the rule (AP
       const access = (action: ConversationAction) => conversationAccess({ policy, actor: { id: viewer.id, role: viewer.role }, conversationOwnerId: mia.id }, action);
       const read = await call(viewer.token, 'GET', `/conversations/${conversation.id}`);
       expect(read.statusCode, `${viewer.name} reads`).toBe(access('read') ? 200 : 404);
+      // search (issue 37) finds her conversation's content exactly for those who may read it
+      const found = (await call(viewer.token, 'GET', '/conversations/search?q=ImagePullBackOff')).json().data as Array<{ id: string }>;
+      expect(found.map((item) => item.id), `${viewer.name} searches`).toEqual(access('read') ? [conversation.id] : []);
       const rename = await call(viewer.token, 'PATCH', `/conversations/${conversation.id}`, { title: `renamed by ${viewer.name}` });
       expect(rename.statusCode, `${viewer.name} renames`).toBe(access('change') ? 200 : 404);
       const pending = (await call(viewer.token, 'GET', '/approvals/pending')).json().data as Array<{ call_id: string }>;

@@ -566,6 +566,25 @@ describe('titles', () => {
       await startApp();
     }
   });
+
+  it('names a conversation stopped before its first answer from its first message (issue 37)', async () => {
+    await startApp({ titleGeneration: true });
+    try {
+      sim.reset(script([{ match: { always: true }, reply: { mode: 'stream', tokens: 2000, tokensPerSecond: 20 } }]));
+      const response = await post('/agent/chat', { messages: [{ role: 'user', content: 'why is postgres-primary in CrashLoopBackOff since noon' }] });
+      const frames: SseFrame[] = [];
+      for await (const frame of iterateSse(response)) {
+        frames.push(frame);
+        if (frame.event === 'ready') void post('/agent/stop', { conversation_id: frame.data['conversation_id'], run_id: frame.data['run_id'] });
+      }
+      expect(frames.at(-1)).toMatchObject({ event: 'completed', data: { status: 'stopped' } });
+      // the stream ended with the stop; the run names the conversation as it unwinds
+      await harness.service.idle();
+      expect((await storage.conversations.get(conversationOf(frames)))!.title).toBe('why is postgres-primary in CrashLoopBackOff since');
+    } finally {
+      await startApp();
+    }
+  });
 });
 
 describe('bad requests', () => {

@@ -39,6 +39,8 @@ export const addMemberRequestSchema = z
     name: z.string().max(255).optional(),
   })
   .strict();
+/** what a client sends to POST /team/members (the role in any case; the engine lower-cases it) */
+export type AddMemberRequest = z.input<typeof addMemberRequestSchema>;
 export const updateMemberRequestSchema = z.object({ role: roleInputSchema }).strict();
 
 // ---- approvals waiting across conversations (APPROVAL_POLICY=approver) ----
@@ -65,7 +67,12 @@ export const pendingApprovalSchema = approvalFactsSchema.extend({
   cannot_decide_reason: z.string().optional(),
 });
 export type PendingApproval = z.infer<typeof pendingApprovalSchema>;
+/**
+ * GET /approvals/pending: the one shape of the approval queue, for the engine (which serialises its answer with it),
+ * the typed client (which checks it) and every client that shows it (the Command Center's queue and cards, the CLI).
+ */
 export const pendingApprovalsResponseSchema = z.object({ policy: z.enum(approvalPolicies), four_eyes: z.boolean(), data: z.array(pendingApprovalSchema) });
+export type PendingApprovalsResponse = z.infer<typeof pendingApprovalsResponseSchema>;
 
 // ---- integrations (Jenkins) ----
 
@@ -352,3 +359,4 @@ export const llmProviderSchema = z.object({
 export type LlmProvider = z.infer<typeof llmProviderSchema>;
 export const llmProvidersResponseSchema = z.array(llmProviderSchema);
 export const ollamaModelsResponseSchema = z.object({ available: z.boolean(), base_url: z.string(), models: z.array(z.string()), error: z.string().optional() });
+export type OllamaModelsResponse = z.infer<typeof ollamaModelsResponseSchema>;

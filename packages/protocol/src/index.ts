@@ -9,4 +9,6 @@ export * from './verification.ts';
 export * from './clusters.ts';
 export * from './mcp-wire.ts';
 export * from './model-prices.ts';
+export * from './responses.ts';
+export * from './conversation-search.ts';
 export * from './runbooks.ts';

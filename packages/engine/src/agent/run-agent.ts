@@ -17,7 +17,7 @@ import type { AgentStateValue } from '../graph/state.ts';
 import { affectsTimeline, applyEventToTimeline } from '../timeline/apply-event.ts';
 import type { ApprovalRecord, EventBus, Storage } from '../ports/index.ts';
 import { isDatabaseUnavailable, unavailableReason } from '../storage/database-unavailable.ts';
-import { generateTitle } from './generate-title.ts';
+import { fallbackTitle, generateTitle } from './generate-title.ts';
 import { createSecretScrubber } from './scrub-secrets.ts';
 import type { Runbooks } from '../runbooks/create-runbooks.ts';
 
@@ -364,8 +364,13 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
     let pending = titlePromise;
     // No answer text streamed (e.g. the first turn only called tools): name it from the user's message now.
     if (!pending && wantsTitle && status === 'completed') pending = startTitle(assistantTextOf(finalState?.messages ?? []));
+    // Stopped or failed before its first answer (issue 37): no model call, the first words of the user's message, so
+    // the conversation is not left as "New conversation" in the history and search.
+    else if (!pending && wantsTitle) pending = Promise.resolve(fallbackTitle(input.userMessage!));
     const title = await pending;
-    if (title && !controller.signal.aborted && (await storage.conversations.setTitleIfEmpty(input.conversationId, title))) {
+    // A stopped run still names its conversation: a title asked of the model when the stop came falls back to the
+    // user's words (generateTitle catches the abort).
+    if (title && (await storage.conversations.setTitleIfEmpty(input.conversationId, title))) {
       await emit('conversation.title.generated', { conversation_id: input.conversationId, title } as AgentEventPayload<'conversation.title.generated'>);
     }
   } catch (error) {

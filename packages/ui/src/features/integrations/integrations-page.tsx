@@ -1,9 +1,9 @@
-import type { CreateIntegrationRequest, Integration, IntegrationTestResult, UpdateIntegrationRequest } from '@skyflo/protocol';
+import type { CreateIntegrationRequest, Integration, UpdateIntegrationRequest } from '@skyflo/protocol';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Plug } from 'lucide-react';
 import { useState, type FormEvent } from 'react';
-import { api } from '../../lib/api.ts';
-import { useMe } from '../../app/session.tsx';
+import { skyflo } from '../../lib/api.ts';
+import { useMe } from '../../lib/session.tsx';
 import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import { QueryError } from '../../components/unavailable.tsx';
 import { Badge, Button, EmptyState, ErrorNote, Field, Input, PageHeader, Spinner } from '../../components/ui.tsx';
@@ -15,14 +15,14 @@ export default function IntegrationsPage() {
   const me = useMe();
   const admin = me.data?.role === 'admin';
   const queryClient = useQueryClient();
-  const all = useQuery({ queryKey: ['integrations'], queryFn: () => api<Array<Integration | WebhookIntegration | SlackIntegrationView>>('/integrations'), retry: false });
+  const all = useQuery({ queryKey: ['integrations'], queryFn: () => skyflo.integrations(), retry: false });
   // Jenkins connections keep their card; webhooks and Slack have their own (notification-integrations.tsx)
   const list = { ...all, data: all.data?.filter((item): item is Integration => item.provider === 'jenkins') };
   const webhooks = all.data?.filter((item): item is WebhookIntegration => item.provider === 'webhook') ?? [];
   const slack = all.data?.filter((item): item is SlackIntegrationView => item.provider === 'slack') ?? [];
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['integrations'] });
   const create = useMutation({
-    mutationFn: (body: CreateIntegrationRequest) => api<Integration>('/integrations', { body }),
+    mutationFn: (body: CreateIntegrationRequest) => skyflo.createIntegration(body),
     onSuccess: refresh,
   });
   function submit(event: FormEvent<HTMLFormElement>) {
@@ -89,12 +89,12 @@ export default function IntegrationsPage() {
 
 function IntegrationCard({ integration, admin, onChanged }: { integration: Integration; admin: boolean; onChanged(): void }) {
   const [confirming, setConfirming] = useState(false);
-  const test = useMutation({ mutationFn: () => api<IntegrationTestResult>(`/integrations/${integration.id}/test`, { method: 'POST' }) });
+  const test = useMutation({ mutationFn: () => skyflo.testIntegration(integration.id) });
   const toggle = useMutation({
-    mutationFn: () => api(`/integrations/${integration.id}`, { method: 'PATCH', body: { status: integration.status === 'active' ? 'disabled' : 'active' } satisfies UpdateIntegrationRequest }),
+    mutationFn: () => skyflo.updateIntegration(integration.id, { status: integration.status === 'active' ? 'disabled' : 'active' } satisfies UpdateIntegrationRequest),
     onSettled: onChanged,
   });
-  const remove = useMutation({ mutationFn: () => api(`/integrations/${integration.id}`, { method: 'DELETE' }), onSuccess: () => setConfirming(false), onSettled: onChanged });
+  const remove = useMutation({ mutationFn: () => skyflo.deleteIntegration(integration.id), onSuccess: () => setConfirming(false), onSettled: onChanged });
   return (
     <li className="rounded-lg border border-border bg-panel p-4" data-testid="integration">
       <div className="flex flex-wrap items-center gap-2">

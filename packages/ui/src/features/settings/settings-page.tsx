@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
-import { api } from '../../lib/api.ts';
-import { useMe } from '../../app/session.tsx';
+import { skyflo } from '../../lib/api.ts';
+import { useMe } from '../../lib/session.tsx';
 import { Button, ErrorNote, Field, Input, PageHeader } from '../../components/ui.tsx';
 import { LlmSection } from './llm-section.tsx';
 import { TeamSection } from './team-section.tsx';
@@ -25,7 +25,7 @@ function ProfileSection() {
   const [name, setName] = useState('');
   useEffect(() => setName(me.data?.full_name ?? ''), [me.data?.full_name]);
   const save = useMutation({
-    mutationFn: () => api('/auth/me', { method: 'PATCH', body: { full_name: name.trim() || null } }),
+    mutationFn: () => skyflo.updateMe({ full_name: name.trim() || null }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['me'] }),
   });
   const unchanged = name.trim() === (me.data?.full_name ?? '');
@@ -56,7 +56,7 @@ function ProfileSection() {
 function PasswordSection() {
   const [error, setError] = useState<string>();
   const [done, setDone] = useState(false);
-  const change = useMutation({ mutationFn: (body: { current_password: string; new_password: string }) => api('/auth/users/me/password', { method: 'PATCH', body }) });
+  const change = useMutation({ mutationFn: (body: { current_password: string; new_password: string }) => skyflo.changePassword(body) });
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);

@@ -5,7 +5,7 @@
  * and when not, `cannot_decide_reason` says why in the engine's words. Both come from the one function a decision asks
  * (tool-calls/decide), with the same facts bar the request itself: the queue never offers a call the decision refuses.
  */
-import type { MemberScope, PendingApproval } from '@skyflo/protocol';
+import type { MemberScope, PendingApproval, PendingApprovalsResponse } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { othersConversationGrant, type ApprovalPolicyName } from '../../../access/conversation-access.ts';
 import { approvalFacts } from '../../../approvals/approval-facts.ts';
@@ -55,6 +55,8 @@ export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app,
         ...(refusal ? { cannot_decide_reason: refusal.reason } : {}),
       };
     };
-    return { policy: policy.policy, four_eyes: policy.fourEyes, data: records.map(toWire) };
+    // the protocol's one shape of the queue (the client checks its answer with the same schema)
+    const answer: PendingApprovalsResponse = { policy: policy.policy, four_eyes: policy.fourEyes, data: records.map(toWire) };
+    return answer;
   });
 };

@@ -3,9 +3,9 @@ import { useState } from 'react';
 import { TerminalOutput } from '../../../components/terminal-output.tsx';
 import { Badge } from '../../../components/ui.tsx';
 import type { ToolStatus, ToolView } from '../state/timeline.ts';
-import { ClusterChip } from '../../clusters/cluster-badge.tsx';
+import { ClusterChip } from '../../../components/clusters/cluster-badge.tsx';
 import { DecisionNote, wasDecided } from './decision-note.tsx';
-import { distinguishingArgs, outputCut, target } from './tool-card-labels.ts';
+import { distinguishingArgs, outputCut, target } from '../../../lib/tool-card-labels.ts';
 import { VerifyAndUndo } from './verification-view.tsx';
 
 export const statusLabel: Record<ToolStatus, string> = {

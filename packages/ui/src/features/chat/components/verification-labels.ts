@@ -5,7 +5,7 @@
  */
 import type { UndoProposal, VerificationEvidence, VerificationOutcome } from '@skyflo/protocol';
 import type { Entry, ToolView } from '../state/timeline.ts';
-import { target } from './tool-card-labels.ts';
+import { target } from '../../../lib/tool-card-labels.ts';
 
 /** The verification a tool card shows: the latest `tool.verification` of its call, as the timeline fold keeps it. */
 export interface ToolVerificationView {

@@ -3,6 +3,7 @@
  * file, context, error). Asked again every 30 s, so a cluster that goes down shows here without a reload.
  */
 import { CircleCheck, CircleX } from 'lucide-react';
+import { ApiError } from '../../lib/api.ts';
 import { ClusterLabelBadge } from './cluster-badge.tsx';
 import { healthStrip } from './cluster-labels.ts';
 import { useClusters, useHealth } from './clusters-query.ts';
@@ -11,6 +12,8 @@ export function HealthStrip() {
   const clusters = useClusters({ refresh: true });
   const health = useHealth({ refresh: true });
   const list = clusters.data?.clusters;
+  // 503: no cluster can be listed at all; the home page says why, above its composer
+  if (clusters.error instanceof ApiError && clusters.error.status === 503) return null;
   if (clusters.isError) {
     return (
       <p role="status" className="mt-6 text-sm text-warn" data-testid="health-strip-error">

@@ -7,7 +7,7 @@ import type { Member } from '@skyflo/protocol';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { skyflo } from '../../lib/api.ts';
-import { Button, ErrorNote, Input } from '../../components/ui.tsx';
+import { Button, ErrorNote, Input } from '../ui.tsx';
 import { describeScope, invalidPatterns, parseList, scopeFromFields } from './cluster-labels.ts';
 import { useClusters } from './clusters-query.ts';
 

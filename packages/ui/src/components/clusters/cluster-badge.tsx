@@ -1,6 +1,6 @@
 /** A cluster's label as a badge (PROD in red), and the small cluster chip of a tool card. */
 import { Server } from 'lucide-react';
-import { Badge } from '../../components/ui.tsx';
+import { Badge } from '../ui.tsx';
 import { clusterOfCall, labelBadge, type ClusterFacts } from './cluster-labels.ts';
 
 export function ClusterLabelBadge({ label }: { label?: string }) {

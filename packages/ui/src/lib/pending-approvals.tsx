@@ -1,16 +1,17 @@
 /**
  * GET /approvals/pending as one TanStack query shared by the queue page and the chat's approval cards (one cache,
  * one request however many cards are on screen), and the card's hook built on it.
- * (.tsx: it reads the session from app/session.tsx, which the repo-wide .ts typecheck cannot compile.)
+ * (.tsx: it reads the session from lib/session.tsx, which the repo-wide .ts typecheck cannot compile.)
  */
+import type { PendingApprovalsResponse } from '@skyflo/protocol';
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
-import { useMe } from '../../app/session.tsx';
-import { skyflo } from '../../lib/api.ts';
-import { decisionRight, type DecisionRight, type PendingList } from './decision-rights.ts';
+import { useMe } from './session.tsx';
+import { skyflo } from './api.ts';
+import { decisionRight, type DecisionRight } from './decision-rights.ts';
 
 export const pendingApprovalsKey = ['approvals', 'pending'] as const;
-export const fetchPendingApprovals = (): Promise<PendingList> => skyflo.pendingApprovals();
+export const fetchPendingApprovals = (): Promise<PendingApprovalsResponse> => skyflo.pendingApprovals();
 
 /** How often a card that waits for someone else's decision asks whether it was decided. */
 export const WAITING_POLL_MS = 2_500;
@@ -54,4 +55,10 @@ export function useWaitingForOthers(callIds: readonly string[]): boolean {
   const viewer = me.data ?? undefined;
   const pending = useQuery({ queryKey: pendingApprovalsKey, queryFn: fetchPendingApprovals, enabled: callIds.length > 0 });
   return callIds.length > 0 && callIds.every((callId) => decisionRight(callId, pending.data, viewer).kind === 'cannot');
+}
+
+/** Calls waiting for the signed-in user's decision (can_decide), from the shared pending-approvals query. */
+export function useWaitingForMe() {
+  const pending = useQuery({ queryKey: pendingApprovalsKey, queryFn: fetchPendingApprovals });
+  return (pending.data?.data ?? []).filter((item) => item.can_decide);
 }

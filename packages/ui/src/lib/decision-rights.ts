@@ -4,13 +4,7 @@
  * decision answers 403 with. The card and the queue show that reason as is (no copy of the engine's rules here), so a
  * member is never offered an Approve button the engine would refuse.
  */
-import type { PendingApproval } from '@skyflo/protocol';
-
-export interface PendingList {
-  policy: 'self' | 'approver';
-  four_eyes: boolean;
-  data: PendingApproval[];
-}
+import type { PendingApproval, PendingApprovalsResponse } from '@skyflo/protocol';
 
 export interface Viewer {
   id: string;
@@ -33,7 +27,7 @@ export function cannotDecideReason(item: Pick<PendingApproval, 'cannot_decide_re
  * an admin or approver may (the engine still has the last word, e.g. four-eyes). A member whose list has not
  * loaded yet is `unknown`, so the card waits a moment instead of showing buttons it may take back.
  */
-export function decisionRight(callId: string, list: PendingList | undefined, viewer: Viewer | undefined): DecisionRight {
+export function decisionRight(callId: string, list: PendingApprovalsResponse | undefined, viewer: Viewer | undefined): DecisionRight {
   const item = list?.data.find((candidate) => candidate.call_id === callId);
   if (item) return item.can_decide ? { kind: 'can' } : { kind: 'cannot', reason: cannotDecideReason(item) };
   if (list?.policy === 'approver' && viewer?.role === 'member') return { kind: 'cannot', reason: approverMustDecide };

@@ -6,28 +6,20 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, type ReactNode } from 'react';
 import { Navigate, useLocation } from 'react-router-dom';
-import { ApiError, api, refreshSession } from '../lib/api.ts';
+import type { UserRead } from '@skyflo/protocol/client';
+import { ApiError, refreshSession, skyflo } from './api.ts';
 import { Spinner } from '../components/ui.tsx';
 
-export interface Me {
-  id: string;
-  email: string;
-  full_name: string | null;
-  role: 'admin' | 'approver' | 'member';
-  created_at: string;
-}
+/** the signed-in user as GET /auth/me answers (checked by the typed client) */
+export type Me = UserRead;
 
 /** The engine's access cookie lives 15 minutes by default; refresh well before. */
 const REFRESH_EVERY_MS = 10 * 60_000;
 
-export interface AdminCheck {
-  is_admin: boolean;
-  setup_token_required?: boolean;
-  /** the request carried a session cookie (the engine sends the field only then) */
-  has_session?: true;
-}
+/** GET /auth/is_admin_user: `has_session` is there only when the request carried a session cookie */
+export type AdminCheck = Awaited<ReturnType<typeof skyflo.isAdminUser>>;
 
-const adminCheckQuery = { queryKey: ['admin-check'], queryFn: () => api<AdminCheck>('/auth/is_admin_user', { noRefresh: true }), staleTime: 30_000 };
+const adminCheckQuery = { queryKey: ['admin-check'], queryFn: () => skyflo.isAdminUser(), staleTime: 30_000 };
 
 export function useAdminCheck() {
   return useQuery(adminCheckQuery);
@@ -44,10 +36,10 @@ export function useMe() {
       const check = await queryClient.fetchQuery({ ...adminCheckQuery, staleTime: 0 });
       if (!check.has_session) return null;
       try {
-        return await api<Me>('/auth/me', { noRefresh: true });
+        return await skyflo.me({ renew: false });
       } catch (error) {
         // An expired access cookie with a live refresh cookie: rotate once, then ask again.
-        if (error instanceof ApiError && error.status === 401 && (await refreshSession())) return api<Me>('/auth/me', { noRefresh: true });
+        if (error instanceof ApiError && error.status === 401 && (await refreshSession())) return skyflo.me({ renew: false });
         if (error instanceof ApiError && error.status === 401) return null;
         throw error;
       }
