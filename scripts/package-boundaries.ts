@@ -97,7 +97,7 @@ export function disallowedImports(edges: UnitImport[], allowed: Readonly<Record<
  *   - the team features (`team-events`, `alerts`, `integrations`) react to runs and drive the agent (an alert
  *     starts an investigation, Slack decides calls): peers above the agent, since they compose each other;
  *   - `observability`, `accounts`, `analytics`, `llm-settings`: services the routes use, below the team features;
- *   - `agent` (use cases: chat, decide, stop, undo) → `graph` (LangGraph: model node, gate node) → `llm`, `prompts`
+ *   - `agent` (use cases: chat, decide, stop, undo) → `graph` (LangGraph: model node, gate node) → `llm`, `prompts`, `runbooks`
  *     (what the model node calls and says) → `tool-calls` (a tool call's life, no LangGraph, no Fastify) →
  *     `clusters`, `mcp` (where a call runs and through what) → storage and events (`audit`, `storage`, `bus`,
  *     `timeline`) → `crypto`, `config` → `ports`, `errors` (the interfaces and error base everything shares).
@@ -110,7 +110,7 @@ export const engineLayers: readonly (readonly string[])[] = [
   ['observability', 'accounts', 'analytics', 'llm-settings'],
   ['agent'],
   ['graph'],
-  ['llm', 'prompts'],
+  ['llm', 'prompts', 'runbooks'],
   ['tool-calls'],
   ['clusters', 'mcp'],
   ['audit', 'storage', 'bus', 'timeline'],

@@ -42,6 +42,8 @@ import { createDatabaseVault, createKubernetesVault } from './integrations/crede
 import { createKubernetesSecretClient } from './integrations/kubernetes-secret-client.ts';
 import { integrationRoutes, type IntegrationRouteDeps } from './http/routes/integrations/index.ts';
 import { settingsRoutes, type SettingsRouteDeps } from './http/routes/settings/index.ts';
+import { runbookRoutes, type RunbookRouteDeps } from './http/routes/runbooks/index.ts';
+import { createRunbooks } from './runbooks/create-runbooks.ts';
 import { createTeamFeatures } from './team-events/team-features.ts';
 import { clustersUnavailableMessage } from './clusters/clusters-unavailable.ts';
 import { createClusterDirectory } from './clusters/cluster-directory.ts';
@@ -269,6 +271,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const clusterDirectory = createClusterDirectory({ tools });
     const clusterPolicies = createClusterPolicies({ settings: storage.settings, defaults: approvalPolicy });
     const clusterHealth = createClusterHealth({ directory: clusterDirectory });
+    // Team runbooks (issue 36): RUNBOOKS_DIR and those uploaded in Settings, offered to the model when they match.
+    const runbooks = createRunbooks({ settings: storage.settings, audit: storage.audit, logger: reconcileLogger, ...(config.integrations.runbooksDir ? { directory: config.integrations.runbooksDir } : {}) });
     // The agent service: its dependencies are fixed here, its workflow module loads after listen (or on first use).
     const agentService = deferAgentService({
       storage,
@@ -284,6 +288,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       approvalPolicy,
       clusters: { directory: clusterDirectory, policies: clusterPolicies },
       scopeOf: async (userId) => (await storage.users.findById(userId))?.scope,
+      runbooks,
       ...(config.governance.executeAsApprover ? { executeAsApprover: { groupsByRole: config.governance.impersonationGroups } } : {}),
       // the app's logger, which exists by the time the service loads
       logger: reconcileLogger,
@@ -319,6 +324,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
         },
         { plugin: integrationRoutes, options: { integrations, webhooks: team.webhooks, slack: team.slack } satisfies IntegrationRouteDeps },
         { plugin: settingsRoutes, options: { llmSettings } satisfies SettingsRouteDeps },
+        { plugin: runbookRoutes, options: { runbooks } satisfies RunbookRouteDeps },
         { plugin: clusterRoutes, options: { directory: clusterDirectory, policies: clusterPolicies, users: storage.users, audit: storage.audit } satisfies ClusterRouteDeps },
         ...team.routes,
         { plugin: auditHeadRoutes, options: { audit: storage.audit, heads: { current: () => auditHeads!.current() }, signer: auditSigner } satisfies AuditHeadRouteDeps },

@@ -4,6 +4,7 @@
  * Every event except `ready` and `heartbeat` carries `timestamp`, `conversation_id` and `run_id`, added by the engine.
  */
 import { clusterRefSchema } from './clusters.ts';
+import { runbookRefSchema } from './runbooks.ts';
 import { undoProposalSchema, verificationEventFields } from './verification.ts';
 import { z } from './zod.ts';
 
@@ -219,6 +220,8 @@ export const agentEventSchemas = {
   /** a failure the user should see (iteration limit, model error after retries); always followed by `completed` */
   'workflow.error': z.object({ type: z.literal('workflow.error'), ...runFields, error: z.string(), code: z.string().optional() }),
   /** the conversation's token budget (AGENT_TOKEN_BUDGET) is spent; the run stops before the next model call */
+  /** the team runbooks offered to the model for this run's question (issue 36); the answer shows "Runbook: <title>" */
+  'runbook.used': z.object({ type: z.literal('runbook.used'), ...runFields, runbooks: z.array(runbookRefSchema) }),
   'budget.exceeded': z.object({ type: z.literal('budget.exceeded'), ...runFields, budget_tokens: z.number(), used_tokens: z.number() }),
   'conversation.title.generated': z.object({ type: z.literal('conversation.title.generated'), ...runFields, conversation_id: z.string(), title: z.string() }),
   error: z.object({ type: z.literal('error'), ...runFields, error: z.string() }),

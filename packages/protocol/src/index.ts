@@ -11,3 +11,4 @@ export * from './mcp-wire.ts';
 export * from './model-prices.ts';
 export * from './responses.ts';
 export * from './conversation-search.ts';
+export * from './runbooks.ts';

@@ -3,6 +3,7 @@
  * `messages_json`): what the engine folds run events into, and what a client renders after a reload.
  */
 import type { RiskFlag } from './events.ts';
+import type { RunbookRef } from './runbooks.ts';
 import type { UndoProposal, VerificationEvidence, VerificationOutcome } from './verification.ts';
 
 /** The engine's verification of an executed change (tool.verification), as the card shows it (issue 21). */
@@ -36,6 +37,8 @@ export type TimelineEntry =
       error?: string;
       /** workflow.error's machine-readable code, when it had one */
       error_code?: string;
+      /** the team runbooks the model was given for this answer (runbook.used) */
+      runbooks?: RunbookRef[];
     };
 
 export type TimelineSegment =

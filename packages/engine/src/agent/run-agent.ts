@@ -19,6 +19,7 @@ import type { ApprovalRecord, EventBus, Storage } from '../ports/index.ts';
 import { isDatabaseUnavailable, unavailableReason } from '../storage/database-unavailable.ts';
 import { fallbackTitle, generateTitle } from './generate-title.ts';
 import { createSecretScrubber } from '../graph/scrub-secrets.ts';
+import type { Runbooks } from '../runbooks/create-runbooks.ts';
 
 export interface RunAgentDeps extends Omit<GraphDeps, 'approvals' | 'checkpointer'> {
   storage: Storage;
@@ -31,6 +32,8 @@ export interface RunAgentDeps extends Omit<GraphDeps, 'approvals' | 'checkpointe
   observeEvent?: (event: AgentEvent) => void;
   /** override of defaultTimelineFlushMs (tests) */
   timelineFlushMs?: number;
+  /** the team's runbooks matching a chat's message, fenced for the system prompt (runbooks/create-runbooks.ts) */
+  runbooks?: Pick<Runbooks, 'contextFor'>;
 }
 
 /** What one run needs: the service's dependencies plus the graph it compiled once (graph/build-graph.ts). */
@@ -303,6 +306,12 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
         failStorage(error);
         throw error;
       }
+    }
+    // Issue 36: matching runbooks join the system prompt for this run, and the answer names them (runbook.used).
+    const runbook = input.userMessage !== undefined ? await deps.runbooks?.contextFor(input.userMessage).catch((error: unknown) => void deps.logger?.error({ err: error, runId: input.runId }, 'could not read the runbooks; the run goes on without them')) : undefined;
+    if (runbook) {
+      run.clusterPrompt = [run.clusterPrompt, runbook.prompt].filter(Boolean).join('\n\n');
+      await emit('runbook.used', { runbooks: runbook.used });
     }
     const graphInput = input.userMessage !== undefined ? { messages: [{ role: 'user', content: input.userMessage } as ModelMessage] } : (input.inject ?? {});
     finalState = (await deps.graph.invoke(graphInput, {

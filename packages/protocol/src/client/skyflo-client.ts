@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import type { ApprovalRequest, ChatRequest, StopResponse, ToolSummary } from '../api.ts';
 import type { ClusterPolicy, ClustersResponse, HealthResponse, MemberScope } from '../clusters.ts';
 import type { UndoRequest } from '../verification.ts';
+import type { RunbookDetail, RunbookList, RunbookSummary, UploadRunbookRequest } from '../runbooks.ts';
 import type { ConversationDetail } from '../conversation-detail.ts';
 import type { PendingApprovalsResponse } from '../governance.ts';
 import type { SearchConversationsQuery, SearchConversationsResponse } from '../conversation-search.ts';
@@ -122,6 +123,14 @@ export interface SkyfloClient extends WorkspaceRoutes {
   setClusterPolicies(policies: ClusterPolicy[]): Promise<{ policies: ClusterPolicy[] }>;
   /** PATCH /team/members/:id/scope (admin): the clusters and namespaces a member may touch (absent = everything) */
   setMemberScope(memberId: string, scope: MemberScope): Promise<void>;
+  /** GET /runbooks: the team's runbooks (RUNBOOKS_DIR's files and the uploaded ones) */
+  runbooks(): Promise<RunbookList>;
+  /** GET /runbooks/{name}: one runbook, redacted as the model sees it */
+  runbook(name: string): Promise<RunbookDetail>;
+  /** POST /runbooks (admin): uploads or replaces a runbook by name */
+  uploadRunbook(input: UploadRunbookRequest): Promise<RunbookSummary>;
+  /** DELETE /runbooks/{name} (admin): uploaded runbooks only */
+  deleteRunbook(name: string): Promise<void>;
 }
 
 export interface RequestInput {
@@ -273,5 +282,10 @@ export function createSkyfloClient(options: SkyfloClientOptions): SkyfloClient {
     clusterPolicies: () => json({ method: 'GET', path: '/clusters/policies' }, (p) => p.clusterPoliciesSchema),
     setClusterPolicies: (policies) => json({ method: 'PUT', path: '/clusters/policies', json: { policies } }, (p) => p.clusterPoliciesSchema),
     setMemberScope: (memberId, scope) => none({ method: 'PATCH', path: `/team/members/${encodeURIComponent(memberId)}/scope`, json: scope }),
+    // a runbook name may hold "/" (a path under RUNBOOKS_DIR): sent as %2F, one path segment
+    runbooks: () => json({ method: 'GET', path: '/runbooks' }, (p) => p.runbookListSchema),
+    runbook: (name) => json({ method: 'GET', path: `/runbooks/${encodeURIComponent(name)}` }, (p) => p.runbookDetailSchema),
+    uploadRunbook: (input) => json({ method: 'POST', path: '/runbooks', json: input }, (p) => p.runbookSummarySchema),
+    deleteRunbook: (name) => none({ method: 'DELETE', path: `/runbooks/${encodeURIComponent(name)}` }),
   };
 }

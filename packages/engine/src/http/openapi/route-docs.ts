@@ -3,7 +3,7 @@
  * body, query and answers. Kept beside each other so one glance shows the API; the handlers still validate with
  * the same schemas themselves (their errors name the field), so these are documentation, not a second validator.
  */
-import { clusterPoliciesSchema, clustersResponseSchema, clustersUnavailableSchema, memberScopeSchema } from '@skyflo/protocol';
+import { clusterPoliciesSchema, clustersResponseSchema, clustersUnavailableSchema, memberScopeSchema, runbookDetailSchema, runbookListSchema, runbookSummarySchema, uploadRunbookRequestSchema } from '@skyflo/protocol';
 import {
   addMemberRequestSchema,
   analyticsQuerySchema,
@@ -136,6 +136,12 @@ export const routeDocs: Record<string, RouteDoc> = {
   'POST /api/v1/settings/llm/test': { tag: 'settings', summary: 'One tiny model request with the saved settings or a candidate (admin)', body: testLlmSettingsRequestSchema, responses: { 200: llmTestResultSchema } },
   'GET /api/v1/settings/llm/providers': { tag: 'settings', summary: 'Supported providers and what each needs', responses: { 200: llmProvidersResponseSchema } },
   'GET /api/v1/settings/llm/ollama-models': { tag: 'settings', summary: 'Models of a local Ollama server (admin)', responses: { 200: ollamaModelsResponseSchema } },
+
+  // team runbooks (issue 36)
+  'GET /api/v1/runbooks': { tag: 'runbooks', summary: 'The team runbooks: RUNBOOKS_DIR files (read-only) and uploaded ones', responses: { 200: runbookListSchema } },
+  'GET /api/v1/runbooks/:name': { tag: 'runbooks', summary: 'One runbook, redacted as the model sees it (a "/" in the name as %2F)', responses: { 200: runbookDetailSchema } },
+  'POST /api/v1/runbooks': { tag: 'runbooks', summary: 'Upload or replace a runbook by name (admin)', body: uploadRunbookRequestSchema, responses: { 201: runbookSummarySchema } },
+  'DELETE /api/v1/runbooks/:name': { tag: 'runbooks', summary: 'Delete an uploaded runbook (admin); RUNBOOKS_DIR files are changed where they live', responses: { 204: 'empty' } },
 
   // team notifications (issue 24)
   'GET /api/v1/auth/tokens': { tag: 'auth', summary: 'Your API tokens (never the token itself), with their last use', responses: { 200: apiTokensResponseSchema } },

@@ -7,6 +7,7 @@ import { LlmSection } from './llm-section.tsx';
 import { TeamSection } from './team-section.tsx';
 import { ClustersSection } from './clusters-section.tsx';
 import { ApiTokensSection } from './api-tokens-section.tsx';
+import { RunbooksSection } from './runbooks-section.tsx';
 
 function Section({ title, description, children }: { title: string; description: string; children: React.ReactNode }) {
   return (
@@ -109,6 +110,7 @@ export default function SettingsPage() {
         {me.data?.role === 'admin' ? <TeamSection selfId={me.data.id} /> : null}
         {me.data?.role === 'admin' ? <LlmSection /> : null}
         {me.data?.role === 'admin' ? <ClustersSection /> : null}
+        {me.data ? <RunbooksSection isAdmin={me.data.role === 'admin'} /> : null}
       </div>
     </div>
   );
