@@ -9,3 +9,4 @@ export * from './verification.ts';
 export * from './clusters.ts';
 export * from './mcp-wire.ts';
 export * from './model-prices.ts';
+export * from './tool-labels.ts';

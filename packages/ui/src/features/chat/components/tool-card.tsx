@@ -1,5 +1,6 @@
 import { Ban, CheckCircle2, ChevronRight, CircleDashed, Clock, Download, Loader2, ShieldQuestion, ThumbsUp, XCircle } from 'lucide-react';
 import { useState } from 'react';
+import { toolStatusLabels } from '@skyflo/protocol';
 import { TerminalOutput } from '../../../components/terminal-output.tsx';
 import { Badge } from '../../../components/ui.tsx';
 import type { ToolStatus, ToolView } from '../state/timeline.ts';
@@ -8,15 +9,8 @@ import { DecisionNote, wasDecided } from './decision-note.tsx';
 import { distinguishingArgs, outputCut, target } from './tool-card-labels.ts';
 import { VerifyAndUndo } from './verification-view.tsx';
 
-export const statusLabel: Record<ToolStatus, string> = {
-  pending: 'Pending',
-  awaiting_approval: 'Awaiting approval',
-  approved: 'Approved',
-  denied: 'Denied',
-  executing: 'Running',
-  completed: 'Completed',
-  error: 'Failed',
-};
+/** the protocol's words, shared with the terminal client (issue 37) */
+export const statusLabel: Record<ToolStatus, string> = toolStatusLabels;
 
 const statusIcon: Record<ToolStatus, { icon: typeof Clock; className: string }> = {
   pending: { icon: CircleDashed, className: 'text-muted' },
