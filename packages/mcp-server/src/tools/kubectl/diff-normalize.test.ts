@@ -30,14 +30,14 @@ describe('preview diffs compare normalised objects (issue 37 item 8)', () => {
   it('a rollback that only changes the image diffs as one line out, one line in', () => {
     const diff = renderDiff({ summary: 'rolled back', before: [{ key: 'deployment.apps/web', object: live }], after: [{ key: 'deployment.apps/web', object: rolledBack }] });
     const changed = diff.split('\n').filter((line) => /^[+-]/.test(line) && !/^(\+\+\+|---) /.test(line));
-    expect(changed).toEqual(['-        - image: nginx:1.28', '+        - image: nginx:1.27']);
+    expect(changed).toEqual(['-          image: nginx:1.28', '+          image: nginx:1.27']);
     expect(diff).not.toContain('creationTimestamp');
   });
 
   it('drops server-managed fields, keeps apiVersion, kind and metadata first and sorts every other key', () => {
     const normalized = normalizeForDiff(rolledBack);
     expect(Object.keys(normalized)).toEqual(['apiVersion', 'kind', 'metadata', 'spec']);
-    expect(Object.keys(normalized['metadata'] as object)).toEqual(['annotations', 'name', 'namespace']);
+    expect(Object.keys(normalized['metadata'] as object)).toEqual(['name', 'annotations', 'namespace']);
     expect(Object.keys(normalized['spec'] as object)).toEqual(['replicas', 'selector', 'template']);
     expect((normalized['spec'] as { template: { metadata: object } }).template.metadata).toEqual({ labels: { app: 'web' } });
     // list order is meaningful and kept; the input is left as it was
