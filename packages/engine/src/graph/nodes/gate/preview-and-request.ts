@@ -177,7 +177,8 @@ export function createApprovalRequests(deps: GraphDeps, run: RunContext, gate: G
       exactArgsSealed: deps.secretBox.seal(canonicalJson(exactArgs), sealContext(run.conversationId, call.callId)),
       ...(diff !== undefined && diffHash !== undefined ? { diff, diffHash } : {}),
       ...(facts.artifactDigest ? { artifactDigest: facts.artifactDigest } : {}),
-      resolution: facts.resolution,
+      // issue 37 item 8: a Jenkins card says which Jenkins (the integration's name and host) before what it resolved
+      resolution: injected.target ? [injected.target, ...facts.resolution] : facts.resolution,
       risks,
       destructive,
       // Said about the exact call (shown arguments: no Secret value reaches the reason).
