@@ -58,7 +58,7 @@ describe('approval card diffs (issue 37 item 8)', () => {
     // the whole line is inside the diff's box: nothing runs past the card's edge or hides behind a scrollbar
     const layout = await diff.evaluate((figure) => {
       const pre = figure.querySelector('pre')!;
-      const line = [...figure.querySelectorAll('[data-diff="add"]')].find((element) => element.textContent?.includes('queue-worker'))!;
+      const line = Array.from(figure.querySelectorAll('[data-diff="add"]')).find((element) => element.textContent?.includes('queue-worker'))!;
       const box = figure.getBoundingClientRect();
       const lineBox = line.getBoundingClientRect();
       return { preOverflow: pre.scrollWidth - pre.clientWidth, lineOverflow: line.scrollWidth - line.clientWidth, right: lineBox.right - box.right, lineHeight: lineBox.height };
