@@ -12,3 +12,4 @@ export * from './model-prices.ts';
 export * from './responses.ts';
 export * from './conversation-search.ts';
 export * from './runbooks.ts';
+export * from './tool-labels.ts';

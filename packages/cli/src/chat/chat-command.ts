@@ -164,7 +164,7 @@ async function converse(context: Context, client: ApiClient, message: string, co
   // Ctrl-C reaches us as a key (terminal in raw mode) or as SIGINT (no terminal); both land here.
   context.onInterrupt = onInterrupt;
   let stopWatching = context.input.watchInterrupts(onInterrupt);
-  const decide = decider(context);
+  const decide = decider(context, client);
   try {
     turn = runTurn({
       client,

@@ -55,6 +55,11 @@ export interface Renderer {
   diffLinesShown(event: AwaitingApproval): number;
   /** a line on stdout (tty/plain) that is not part of the answer */
   info(text: string): void;
+  /**
+   * A whole answer read back (a resumed conversation's history, a stopped one included): Markdown rendered as a
+   * streamed answer is in tty style, as plain text otherwise.
+   */
+  markdown(text: string): void;
   /** a line on stderr */
   notice(text: string): void;
   error(text: string): void;
@@ -353,6 +358,17 @@ export function createRenderer(options: RendererOptions): Renderer {
       write(`${formatApprovalCard(event, { palette, full, keys, ...(full ? {} : cardBudget(out.rows, event)), ...(undoOfLabel ? { undoOfLabel } : {}) })}\n`);
     },
     diffLinesShown: (event) => diffBudget(out.rows, event),
+    markdown(text) {
+      if (options.style === 'json' || !text.trim()) return;
+      const stream = createMarkdownStream(options.style === 'tty' ? markdown : markdownToPlainText);
+      const rendered = stream.push(text) + stream.flush();
+      if (options.style === 'plain') {
+        err.write(rendered.endsWith('\n') ? rendered : `${rendered}\n`);
+        return;
+      }
+      ensureNewline();
+      write(rendered.endsWith('\n') ? rendered : `${rendered}\n`);
+    },
     info(text) {
       if (options.style === 'json') return;
       if (options.style === 'plain') {

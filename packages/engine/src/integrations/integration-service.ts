@@ -258,7 +258,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       if (await checkUrl(record.apiUrl)) return undefined;
       const credentialsRef = deps.vault.reference(record.id, record.credentialsSealed);
       // A Secret is read by the MCP server itself; only database-held credentials travel beside the call.
-      if (deps.vault.backend === 'kubernetes') return { apiUrl: record.apiUrl, credentialsRef };
+      if (deps.vault.backend === 'kubernetes') return { apiUrl: record.apiUrl, name: record.name, credentialsRef };
       let credentials: Credentials;
       try {
         credentials = await open(record);
@@ -266,7 +266,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
         // Unreadable credentials (changed key) hide the tools rather than fail every turn; the admin page says why.
         return undefined;
       }
-      return { apiUrl: record.apiUrl, credentialsRef, credentials: { api_url: record.apiUrl, username: credentials.username, api_token: credentials.api_token } };
+      return { apiUrl: record.apiUrl, name: record.name, credentialsRef, credentials: { api_url: record.apiUrl, username: credentials.username, api_token: credentials.api_token } };
     },
   };
 }

@@ -28,6 +28,8 @@ async function approvedBuild(callId: string, job: string) {
   const conversationId = String(first.frames[0]!.data['conversation_id']);
   const awaiting = find(first.frames, 'tool.awaiting_approval')[0]!;
   expect(awaiting).toMatchObject({ tool: 'jenkins_trigger_build' });
+  // issue 37 item 8: the card says which Jenkins (the integration's name and host), never its credentials
+  expect((awaiting['resolution'] as string[])[0]).toBe(`Jenkins: CI (release) (${new URL(jenkins.url).host})`);
   const second = await post(`/agent/approvals/${callId}`, { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] });
   return { conversationId, ...second };
 }
@@ -48,7 +50,7 @@ beforeAll(async () => {
   agent = await startVerifyAgent({
     tools: createToolGateway({ client: connection.client, closeClient: connection.close }),
     // the integration as the engine keeps it: URL and reference in the call, credentials beside it
-    jenkinsIntegration: async () => ({ apiUrl: jenkins.url, credentialsRef: 'skyflo/jenkins-ci', credentials: { api_url: jenkins.url, username: jenkins.user, api_token: jenkinsToken } }),
+    jenkinsIntegration: async () => ({ apiUrl: jenkins.url, name: 'CI (release)', credentialsRef: 'skyflo/jenkins-ci', credentials: { api_url: jenkins.url, username: jenkins.user, api_token: jenkinsToken } }),
   });
 }, 60_000);
 

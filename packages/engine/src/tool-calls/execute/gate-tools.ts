@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ToolModelMessage } from 'ai';
-import { injectJenkinsArgs, isJenkinsTool, stripJenkinsArgs } from '../../mcp/jenkins-args.ts';
+import { injectJenkinsArgs, isJenkinsTool, jenkinsTargetLine, stripJenkinsArgs } from '../../mcp/jenkins-args.ts';
 import { toolResultChartSchema, type ObservabilitySources, type ToolResultChart } from '@skyflo/protocol';
 import { isObservabilityTool, type JenkinsCallCredentials, type ToolGateway, type ToolInfo } from '../../mcp/tool-gateway.ts';
 import type { Emit, ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
@@ -15,7 +15,8 @@ import { limitedToNamespaces, type NamespaceLimit } from '../../clusters/limited
 
 export type CallOutcome = { kind: 'done'; text: string; isError: boolean; cancelled?: boolean } | { kind: 'await' };
 export type Identity = { call_id: string; tool: string; title: string; args: Record<string, unknown> };
-export type Injected = { ok: true; args: Record<string, unknown>; credentials?: JenkinsCallCredentials; observabilitySources?: ObservabilitySources } | { ok: false; text: string };
+/** `target`: which Jenkins the call goes to (jenkinsTargetLine), for the approval card */
+export type Injected = { ok: true; args: Record<string, unknown>; credentials?: JenkinsCallCredentials; observabilitySources?: ObservabilitySources; target?: string } | { ok: false; text: string };
 
 export const deniedText = 'Tool call was denied by the user';
 export const cancelledText = 'Tool call was cancelled: the run was stopped by the user.';
@@ -118,7 +119,7 @@ export function createGateTools(deps: ToolCallDeps, run: ToolCallRun) {
     if (!isJenkinsTool(tool)) return { ok: true, args };
     const integration = await deps.jenkinsIntegration?.();
     if (!integration) return { ok: false, text: jenkinsMissingText };
-    return { ok: true, args: injectJenkinsArgs(args, integration), ...(integration.credentials ? { credentials: integration.credentials } : {}) };
+    return { ok: true, args: injectJenkinsArgs(args, integration), target: jenkinsTargetLine(integration), ...(integration.credentials ? { credentials: integration.credentials } : {}) };
   }
 
   async function fail(identity: Identity, text: string, code?: string): Promise<CallOutcome> {

@@ -111,11 +111,14 @@ export function createApprovalRequests(deps: ToolCallDeps, run: ToolCallRun, gat
     let diffHash: string | undefined;
     let previewError: string | undefined;
     let previewErrorCode: string | undefined;
+    /** the dry run said the call would change nothing (structured `changed: false`) */
+    let unchanged = false;
     let facts: PreviewFacts = { resolution: [], risks: [] };
     try {
       const preview = await deps.tools.preview({ name: call.tool, args: injected.args, signal: run.signal, ...(injected.credentials ? { jenkinsCredentials: injected.credentials } : {}) });
       if (preview && !preview.isError) {
         diff = preview.text;
+        unchanged = preview.structured?.['changed'] === false;
         diffHash = previewHash(preview.text, preview.structured);
         facts = previewFacts(preview.structured);
       } else if (preview) {
@@ -131,6 +134,12 @@ export function createApprovalRequests(deps: ToolCallDeps, run: ToolCallRun, gat
     if (previewErrorCode === 'NOT_FOUND') {
       if (options.lookAhead) return { kind: 'await' };
       return gate.fail(gate.identityOf(call, info, gate.shownArgsOf(call.tool, modelArgs)), targetNotFoundText(call.tool, previewError ?? ''), 'TARGET_NOT_FOUND');
+    }
+    // Issue 37 item 8: an undo whose dry run changes nothing finds the live object already back (a controller, or a
+    // person, set it back since): it says so instead of asking for an approval of an empty change.
+    if (call.undoOf && unchanged) {
+      if (options.lookAhead) return { kind: 'await' };
+      return gate.fail(gate.identityOf(call, info, gate.shownArgsOf(call.tool, modelArgs)), `Already back: the live state already matches what it was before ${call.undoOf}, so there is nothing to undo (a controller or someone else set it back).`, 'ALREADY_BACK');
     }
     // The approval is for the exact call the preview resolved (absolute revision, pinned chart), never the relative one.
     const resolvedArgs = isJenkinsTool(call.tool) ? stripJenkinsArgs(facts.resolvedArguments ?? modelArgs) : (facts.resolvedArguments ?? modelArgs);
@@ -176,7 +185,8 @@ export function createApprovalRequests(deps: ToolCallDeps, run: ToolCallRun, gat
       exactArgsSealed: deps.secretBox.seal(canonicalJson(exactArgs), sealContext(run.conversationId, call.callId)),
       ...(diff !== undefined && diffHash !== undefined ? { diff, diffHash } : {}),
       ...(facts.artifactDigest ? { artifactDigest: facts.artifactDigest } : {}),
-      resolution: facts.resolution,
+      // issue 37 item 8: a Jenkins card says which Jenkins (the integration's name and host) before what it resolved
+      resolution: injected.target ? [injected.target, ...facts.resolution] : facts.resolution,
       risks,
       destructive,
       // Said about the exact call (shown arguments: no Secret value reaches the reason).

@@ -79,22 +79,43 @@ export function openBefore(box: SecretBox, conversationId: string, callId: strin
 
 /**
  * The inverse's diff against the state the change will leave: the change's own preview, reversed (the inverse
- * restores exactly what the change replaces, so its diff is the change's with sides swapped).
+ * restores exactly what the change replaces, so its diff is the change's with sides swapped). Issue 37 item 8: the
+ * preview's own header (its summary, "rolled back to revision 1") describes the change, not the inverse, so it is
+ * replaced by the inverse's `summary`; and each run of changed lines lists its removals before its additions, as
+ * any diff does (swapping the signs alone would list `+` before `−`).
  */
-export function reverseUnifiedDiff(diff: string): string {
-  return diff
-    .split('\n')
-    .map((line) => {
-      if (line.startsWith('--- ')) return `+++ ${line.slice(4)}`;
-      if (line.startsWith('+++ ')) return `--- ${line.slice(4)}`;
+export function reverseUnifiedDiff(diff: string, summary?: string): string {
+  const lines = diff.split('\n');
+  const firstFile = lines.findIndex((line) => line.startsWith('--- '));
+  const out: string[] = summary && firstFile > 0 ? [summary, ''] : [];
+  let removed: string[] = [];
+  let added: string[] = [];
+  const flush = () => {
+    out.push(...removed, ...added);
+    removed = [];
+    added = [];
+  };
+  for (const line of firstFile > 0 ? lines.slice(firstFile) : lines) {
+    if (line.startsWith('--- ')) {
+      flush();
+      out.push(`+++ ${line.slice(4)}`);
+      continue;
+    }
+    if (line.startsWith('+++ ')) {
+      flush();
+      out.push(`--- ${line.slice(4)}`);
+      continue;
+    }
+    if (line.startsWith('+')) removed.push(`-${line.slice(1)}`);
+    else if (line.startsWith('-')) added.push(`+${line.slice(1)}`);
+    else {
+      flush();
       const hunk = /^@@ -(\S+) \+(\S+) @@(.*)$/.exec(line);
-      if (hunk) return `@@ -${hunk[2]} +${hunk[1]} @@${hunk[3]}`;
-      if (line.startsWith('+')) return `-${line.slice(1)}`;
-      if (line.startsWith('-')) return `+${line.slice(1)}`;
-      return line;
-    })
-    .join('\n')
-    .replace(/^(\+\+\+ .*)\n(--- .*)$/gm, '$2\n$1');
+      out.push(hunk ? `@@ -${hunk[2]} +${hunk[1]} @@${hunk[3]}` : line);
+    }
+  }
+  flush();
+  return out.join('\n').replace(/^(\+\+\+ .*)\n(--- .*)$/gm, '$2\n$1');
 }
 
 /** The sealed before-state and the inverse as the card shows it, recorded with the approval when it is requested. */
@@ -125,7 +146,7 @@ export async function baselineAtPreview(
             tool: inverse.tool,
             args: input.shownArgsOf(inverse.tool, inverse.args),
             summary: inverse.summary,
-            ...(input.diff ? { diff: reverseUnifiedDiff(input.diff) } : {}),
+            ...(input.diff ? { diff: reverseUnifiedDiff(input.diff, inverse.summary) } : {}),
             argsHash: input.hash(inverse.tool, inverse.args),
             ...(input.assess ? input.assess(inverse) : {}),
           },

@@ -1,5 +1,6 @@
 import { Ban, CheckCircle2, ChevronRight, CircleDashed, Clock, Download, Loader2, ShieldQuestion, ThumbsUp, XCircle } from 'lucide-react';
 import { lazy, Suspense, useState } from 'react';
+import { toolStatusLabels } from '@skyflo/protocol';
 import { TerminalOutput } from '../../../components/terminal-output.tsx';
 import { Badge } from '../../../components/ui.tsx';
 import type { ToolStatus, ToolView } from '../state/timeline.ts';
@@ -11,15 +12,8 @@ import { VerifyAndUndo } from './verification-view.tsx';
 // recharts is large: loaded only when a card has a chart to draw (issue 36)
 const PrometheusChart = lazy(() => import('./prometheus-chart.tsx'));
 
-export const statusLabel: Record<ToolStatus, string> = {
-  pending: 'Pending',
-  awaiting_approval: 'Awaiting approval',
-  approved: 'Approved',
-  denied: 'Denied',
-  executing: 'Running',
-  completed: 'Completed',
-  error: 'Failed',
-};
+/** the protocol's words, shared with the terminal client (issue 37) */
+export const statusLabel: Record<ToolStatus, string> = toolStatusLabels;
 
 const statusIcon: Record<ToolStatus, { icon: typeof Clock; className: string }> = {
   pending: { icon: CircleDashed, className: 'text-muted' },
