@@ -13,3 +13,4 @@ export * from './responses.ts';
 export * from './conversation-search.ts';
 export * from './runbooks.ts';
 export * from './tool-labels.ts';
+export * from './kubernetes-object.ts';

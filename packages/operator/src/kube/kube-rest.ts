@@ -7,34 +7,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeObject } from '@skyflo/protocol';
 
-export interface KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    uid?: string;
-    resourceVersion?: string;
-    generation?: number;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    ownerReferences?: OwnerReference[];
-    finalizers?: string[];
-    deletionTimestamp?: string;
-    creationTimestamp?: string;
-  };
-  [field: string]: unknown;
-}
-
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+// The object shape is the protocol's (one definition for every client of the Kubernetes API in this repo).
+export type { KubeObject, ObjectMeta, OwnerReference } from '@skyflo/protocol';
 
 export interface ObjectRef {
   apiVersion: string;

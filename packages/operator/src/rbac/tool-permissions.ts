@@ -144,6 +144,12 @@ export const toolPermissions: Record<string, ToolPermission> = {
   capture_change_baseline: reads('inspect', 'readSecrets'),
   verify_change: reads('inspect', 'readSecrets'),
   preview_tool_call: reads('inspect'),
+  // Prometheus and Loki over HTTP with the data source's own credentials (issue 36): nothing from the Kubernetes API
+  prometheus_query: reads('none'),
+  prometheus_query_range: reads('none'),
+  prometheus_alerts: reads('none'),
+  prometheus_series: reads('none'),
+  loki_query_range: reads('none'),
 };
 
 /** Merges rules with the same groups and resources, verbs sorted: a stable, readable ClusterRole. */

@@ -7,27 +7,13 @@ import { assertSafeName } from '../../exec/flag-guard.ts';
 import type { KubeHttp } from '../../kube/create-kube-http.ts';
 import { KubeApiError } from '../../kube/kube-api-error.ts';
 import { kubeClientsFor } from '../../kube/kube-clients.ts';
+import type { ObjectMeta } from '@skyflo/protocol';
 import type { ToolDeps } from '../deps.ts';
 
 export const argoGroupVersion = 'argoproj.io/v1alpha1';
 
-export interface KubeObjectLike {
-  apiVersion?: string;
-  kind?: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    uid?: string;
-    resourceVersion?: string;
-    generation?: number;
-    creationTimestamp?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    ownerReferences?: Array<{ kind: string; name: string; uid: string }>;
-  };
-  spec?: any;
-  status?: any;
-}
+/** An Argo custom resource as read from the API: the protocol's object shape, whose spec and status the tools read freely. */
+export type KubeObjectLike = { apiVersion?: string; kind?: string; metadata: ObjectMeta; spec?: any; status?: any };
 
 export type ArgoPlural = 'rollouts' | 'experiments' | 'analysisruns';
 
