@@ -1,5 +1,5 @@
 /**
- * Issue 20, item 2: who may see and act on a conversation is one rule (src/access/conversation-access.ts), and every
+ * Issue 20, item 2: who may see and act on a conversation is one rule (src/tool-calls/decide/conversation-access.ts), and every
  * surface answers by it: the conversation routes, GET /approvals/pending, and the agent API (decide, stop, re-attach).
  * The table below is the rule; the engine test checks each surface against it for every role under both policies,
  * and that a call someone may see but not decide comes with the engine's reason (the same words a refused decision
