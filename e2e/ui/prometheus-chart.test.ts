@@ -92,18 +92,18 @@ describe('Prometheus in the Command Center', () => {
     await chart.screenshot({ path: path.join(docs, 'prometheus-chart-desktop.png') });
 
     // drag across the plot to zoom; "Reset zoom" shows the whole range again
-    const ticksBefore = await chart.locator('.recharts-xAxis .recharts-cartesian-axis-tick').allTextContents();
+    const axesBefore = await chart.locator('.recharts-surface').textContent();
     await page.mouse.move(plot.x + plot.width * 0.3, plot.y + plot.height / 2);
     await page.mouse.down();
     await page.mouse.move(plot.x + plot.width * 0.5, plot.y + plot.height / 2, { steps: 8 });
     await page.mouse.move(plot.x + plot.width * 0.7, plot.y + plot.height / 2, { steps: 8 });
     await page.mouse.up();
     await chart.getByRole('button', { name: 'Reset zoom' }).waitFor();
-    expect(await chart.textContent()).toMatch(/Zoomed to \d{2}:\d{2}–\d{2}:\d{2}/);
-    expect(await chart.locator('.recharts-xAxis .recharts-cartesian-axis-tick').allTextContents()).not.toEqual(ticksBefore);
+    expect(await chart.textContent()).toMatch(/Zoomed to \d{1,2}:\d{2}( [AP]M)?–\d{1,2}:\d{2}( [AP]M)?\./);
+    expect(await chart.locator('.recharts-surface').textContent()).not.toEqual(axesBefore);
     await chart.getByRole('button', { name: 'Reset zoom' }).click();
     await expect.poll(async () => chart.getByRole('button', { name: 'Reset zoom' }).count()).toBe(0);
-    expect(await chart.locator('.recharts-xAxis .recharts-cartesian-axis-tick').allTextContents()).toEqual(ticksBefore);
+    expect(await chart.locator('.recharts-surface').textContent()).toEqual(axesBefore);
 
     // a phone: the card fits the screen, nothing scrolls sideways
     await page.setViewportSize({ width: 390, height: 844 });
@@ -112,7 +112,10 @@ describe('Prometheus in the Command Center', () => {
     const box = (await chart.boundingBox())!;
     expect(box.x).toBeGreaterThanOrEqual(0);
     expect(box.x + box.width).toBeLessThanOrEqual(390);
-    expect(await chart.evaluate((element) => element.scrollWidth <= element.clientWidth)).toBe(true);
+    // the plot, the query and the link each fit inside the card (the tooltip, hidden, may sit outside it)
+    for (const part of [chart.locator('.recharts-wrapper'), chart.getByTestId('chart-query'), chart.getByRole('link', { name: 'Open in Prometheus' })]) {
+      await expect.poll(async () => { const inner = (await part.boundingBox())!; return inner.x >= box.x && inner.x + inner.width <= box.x + box.width; }).toBe(true);
+    }
     await chart.getByRole('link', { name: 'Open in Prometheus' }).waitFor();
     await chart.screenshot({ path: path.join(docs, 'prometheus-chart-phone.png') });
     await page.setViewportSize({ width: 1366, height: 860 });

@@ -29,7 +29,7 @@ describe('runbooks in the terminal', () => {
     const out = capture();
     const renderer = createRenderer({ style: 'tty', palette, colors: false, out, err: capture() });
     renderer.event(used);
-    renderer.event({ type: 'token', ...base, token: 'p99 rose after web:2.1.\n' });
+    renderer.event({ type: 'token', ...base, text: 'p99 rose after web:2.1.\n', tokens_generated: 6 });
     renderer.event({ type: 'generation.complete', ...base } as AgentEvent);
     const lines = out.text().split('\n').map((line) => line.trim());
     const first = lines.indexOf('Runbook: Checkout latency after a rollout');
