@@ -44,7 +44,7 @@ export default function PrometheusChart({ chart }: { chart: ToolResultChart }) {
   return (
     <figure className="min-w-0 space-y-1 px-3 pb-3" data-testid="prometheus-chart" aria-label={`Chart of ${chart.query}`}>
       <figcaption className="flex min-w-0 flex-wrap items-center gap-x-3 gap-y-1 text-xs text-muted">
-        <code className="min-w-0 max-w-full flex-1 basis-48 truncate font-mono" title={chart.query} data-testid="chart-query">
+        <code className="min-w-0 max-w-full flex-1 basis-48 break-all font-mono" title={chart.query} data-testid="chart-query">
           {chart.query}
         </code>
         {zoom ? (
@@ -90,8 +90,10 @@ export default function PrometheusChart({ chart }: { chart: ToolResultChart }) {
               <Tooltip
                 labelFormatter={(value) => new Date(Number(value) * 1000).toLocaleString()}
                 formatter={(value, name) => [formatValue(Number(value)), String(name)]}
-                contentStyle={{ fontSize: 11, maxWidth: 280, whiteSpace: 'normal', wordBreak: 'break-all' }}
-                allowEscapeViewBox={{ x: false, y: true }}
+                contentStyle={{ fontSize: 11, padding: '4px 6px', maxWidth: 280, whiteSpace: 'normal', wordBreak: 'break-all' }}
+                itemStyle={{ padding: 0 }}
+                // inside the plot: the card clips anything outside it, and a phone has no room beside it
+                allowEscapeViewBox={{ x: false, y: false }}
               />
               {drawn.map((series, index) => (
                 <Line key={index} dataKey={`s${index}`} name={labelOf(series.metric)} stroke={palette[index % palette.length]} dot={false} strokeWidth={1.5} isAnimationActive={false} connectNulls={false} />
