@@ -58,6 +58,14 @@ describe('Prometheus in the Command Center', () => {
     expect(await page.content()).not.toContain(metricsToken);
     await card.screenshot({ path: path.join(docs, 'integrations-data-sources.png') });
 
+    // rename it; the secret field stays empty, so the stored token is kept (the source still answers the test)
+    await card.getByRole('button', { name: 'Edit' }).click();
+    await card.getByLabel('Name', { exact: true }).fill('prometheus-main');
+    await card.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(async () => card.locator('span.font-semibold').first().textContent()).toBe('prometheus-main');
+    await card.getByRole('button', { name: 'Test' }).click();
+    await expect.poll(async () => card.getByRole('status').textContent()).toMatch(/^Connected/);
+
     // disable and enable again: the status the agent's tools depend on
     await card.getByRole('button', { name: 'Disable' }).click();
     await expect.poll(async () => card.textContent()).toContain('Disabled');
