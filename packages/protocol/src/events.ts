@@ -38,6 +38,8 @@ export const toolResultChartSchema = z.object({
   /** how many series the query answered (more than `series` when the budget dropped some) */
   series_total: z.number().optional(),
   source_url: z.string().optional(),
+  /** the Grafana in front of that data source, when one is configured (an "open in Grafana" explore link) */
+  grafana_url: z.string().optional(),
 });
 export type ToolResultChart = z.infer<typeof toolResultChartSchema>;
 

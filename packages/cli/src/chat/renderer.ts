@@ -88,6 +88,15 @@ function firstLine(text: string, max = 120): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
+/**
+ * "Runbook: <title>". A title is the team's text (an uploaded file's first heading): escape sequences and other
+ * control characters are removed so it cannot move the cursor or rewrite what the terminal shows.
+ */
+export function runbookLine(title: string): string {
+  // eslint-disable-next-line no-control-regex
+  return `Runbook: ${stripVTControlCharacters(title).replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim()}`;
+}
+
 /** The call events a stream could repeat (the fold moves a call's state forward only and skips a repeat). */
 const repeatable: ReadonlySet<AgentEvent['type']> = new Set(['tool.approved', 'tool.denied', 'tool.executing', 'tool.result', 'tool.error']);
 
@@ -190,6 +199,10 @@ export function createRenderer(options: RendererOptions): Renderer {
         return;
       case 'toolset.loaded':
         if (!options.quiet) showToolLine(`toolset-${event.toolset}`, palette.dim(`· loaded the ${event.toolset} toolset${event.include_write_tools ? ' with write tools' : ''}`));
+        return;
+      case 'runbook.used':
+        // the team's runbooks the answer draws on, named before it (the Command Center shows the same)
+        if (event.runbooks.length > 0) showToolLine(`runbook-${event.run_id}`, event.runbooks.map((runbook) => palette.dim(runbookLine(runbook.title))).join('\n'));
         return;
       case 'tool.executing':
         showToolLine(event.call_id, toolLine(palette.cyan('⏵'), callOf(event), palette.dim(' running…')));
@@ -300,6 +313,10 @@ export function createRenderer(options: RendererOptions): Renderer {
           const call = callOf(event);
           write(`Running: ${call.tool} ${JSON.stringify(call.args)}\n`);
         }
+        return;
+      case 'runbook.used':
+        // stdout holds the answer only (the benchmark reads it): the runbooks used go to stderr
+        for (const runbook of event.runbooks) err.write(`skyflo: ${runbookLine(runbook.title)}\n`);
         return;
       case 'tool.result':
         if (options.showToolOutput) {

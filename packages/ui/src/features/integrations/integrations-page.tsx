@@ -8,6 +8,7 @@ import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import { QueryError } from '../../components/unavailable.tsx';
 import { Badge, Button, EmptyState, ErrorNote, Field, Input, PageHeader, Spinner } from '../../components/ui.tsx';
 import type { WebhookIntegration } from '@skyflo/protocol';
+import { DataSourceIntegrations } from './data-source-integration.tsx';
 import { AddWebhookForm, SlackCard, WebhookCard, type SlackIntegrationView } from './notification-integrations.tsx';
 
 /** Jenkins connections: create (credentials checked by the engine), test, disable/enable, delete. Admins edit. */
@@ -82,6 +83,7 @@ export default function IntegrationsPage() {
             </form>
           </section>
         ) : null}
+        {all.isSuccess ? <DataSourceIntegrations items={all.data} admin={admin} onChanged={refresh} /> : null}
       </div>
     </div>
   );

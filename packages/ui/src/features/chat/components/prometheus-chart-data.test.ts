@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chartRows, formatValue, labelOf, maxDrawn, prometheusGraphUrl, seriesToDraw } from './prometheus-chart-data.ts';
+import { chartRows, formatValue, labelOf, maxDrawn, prometheusGraphUrl, grafanaExploreUrl, seriesToDraw } from './prometheus-chart-data.ts';
 
 const series = (app: string, points: Array<[number, string]>) => ({ metric: { app }, values: points });
 
@@ -31,5 +31,14 @@ describe('the Prometheus chart data', () => {
     expect(url.searchParams.get('g0.end_input')).toBe('1970-01-01T01:16:40.000Z');
     expect(prometheusGraphUrl({ ...chart, source_url: 'javascript:alert(1)' })).toBeUndefined();
     expect(prometheusGraphUrl({ ...chart, source_url: undefined })).toBeUndefined();
+  });
+
+  it('opens the same query and range in Grafana Explore, only when a Grafana URL is configured', () => {
+    const chart = { query: 'histogram_quantile(0.99, x)', start: 1000, end: 4600, step: 60, series: [], grafana_url: 'https://grafana.example/' };
+    const url = new URL(grafanaExploreUrl(chart)!);
+    expect(url.origin + url.pathname).toBe('https://grafana.example/explore');
+    expect(JSON.parse(url.searchParams.get('left')!)).toEqual({ queries: [{ refId: 'A', expr: 'histogram_quantile(0.99, x)' }], range: { from: '1000000', to: '4600000' } });
+    expect(grafanaExploreUrl({ ...chart, grafana_url: 'javascript:alert(1)' })).toBeUndefined();
+    expect(grafanaExploreUrl({ ...chart, grafana_url: undefined })).toBeUndefined();
   });
 });

@@ -56,3 +56,10 @@ export function prometheusGraphUrl(chart: ToolResultChart): string | undefined {
   });
   return `${chart.source_url.replace(/\/+$/, '')}/graph?${params.toString()}`;
 }
+
+/** Grafana Explore with the same query and range; undefined without a Grafana URL. */
+export function grafanaExploreUrl(chart: ToolResultChart): string | undefined {
+  if (!chart.grafana_url || !/^https?:\/\//i.test(chart.grafana_url)) return undefined;
+  const pane = { queries: [{ refId: 'A', expr: chart.query }], range: { from: String(Math.round(chart.start * 1000)), to: String(Math.round(chart.end * 1000)) } };
+  return `${chart.grafana_url.replace(/\/+$/, '')}/explore?left=${encodeURIComponent(JSON.stringify(pane))}`;
+}
