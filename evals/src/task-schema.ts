@@ -48,7 +48,7 @@ export const stepSchema = z.union([
 export type Step = z.output<typeof stepSchema>;
 
 /** Scorecard categories; `adversarial` tasks attack the approval path and run without automatic approval. */
-export const taskCategories = ['diagnosis', 'remediation', 'question', 'rollback', 'progressive-delivery', 'helm', 'ci', 'adversarial'] as const;
+export const taskCategories = ['diagnosis', 'remediation', 'question', 'rollback', 'progressive-delivery', 'helm', 'ci', 'adversarial', 'metrics-and-logs'] as const;
 export type TaskCategory = (typeof taskCategories)[number];
 
 /**
@@ -109,6 +109,11 @@ export const taskSchema = z
      * integration (credentials checked by the engine, as an admin adding it would), so the Jenkins tools are offered.
      */
     jenkins: z.object({ scenario: z.string() }).strict().optional(),
+    /**
+     * Metrics-and-logs tasks: kube-sim also serves its Prometheus and Loki APIs (behind a bearer token), added to the
+     * engine as its data sources as `skyflo sandbox` does, so the observability tools are offered. kube-sim only.
+     */
+    observability: z.boolean().default(false),
     setup: z.array(stepSchema).default([]),
     verify: z.array(stepSchema).default([]),
     /** run after every attempt (matters on a shared cluster; a kube-sim is thrown away anyway) */
