@@ -34,7 +34,7 @@ describe.concurrent('metrics-and-logs tasks on llm-sim', () => {
     }
     const byTask = Object.fromEntries(run.results.map((result) => [result.task, result]));
     // the findings, as the answer states them after the tool showed them
-    expect(byTask['obs-latency-after-rollout']!.answer).toMatch(/p99 of about 3\.5 s/);
+    expect(byTask['obs-latency-after-rollout']!.answer).toMatch(/p99 of about 3\.56 s/);
     expect(byTask['obs-memory-leak-sidecar']!.answer).toMatch(/`cache` container/);
     expect(byTask['obs-canary-error-rate']!.answer).toMatch(/web-canary.*25%/);
     expect(byTask['obs-noisy-neighbour-encoder']!.answer).toMatch(/worker-a.*video-encoder/s);
