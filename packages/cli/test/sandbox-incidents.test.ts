@@ -56,7 +56,7 @@ describe('skyflo sandbox --scenario incidents', () => {
   it('the metrics show the four incidents', async () => {
     const p99 = await query('histogram_quantile(0.99, sum by (le, pod) (rate(http_request_duration_seconds_bucket{namespace="shop", app="checkout"}[5m])))');
     expect(Math.max(...p99.map((sample) => Number(sample.value[1])))).toBeGreaterThan(3);
-    const leak = await query('topk(1, deriv(container_memory_working_set_bytes{namespace="sessions"}[10m]))', 120);
+    const leak = await query('topk(1, deriv(container_memory_working_set_bytes{namespace="sessions"}[10m]))', 1800);
     expect(leak.map((sample) => [sample.metric['container'], Math.round(Number(sample.value[1]))])).toEqual([['cache', 100000]]);
     const errors = await query('round(100 * sum by (app) (rate(http_requests_total{namespace="prod", code=~"5.."}[5m])) / sum by (app) (rate(http_requests_total{namespace="prod"}[5m])))');
     expect(Object.fromEntries(errors.map((sample) => [sample.metric['app'], sample.value[1]]))).toEqual({ web: '0', 'web-canary': '25' });
