@@ -41,6 +41,7 @@ const assets = [
   { from: 'packages/engine/drizzle' },
   { from: 'packages/sandbox/src/kube-sim/scenarios/demo.yaml' },
   { from: 'packages/sandbox/src/kube-sim/scenarios/demo-b.yaml' },
+  { from: 'packages/sandbox/src/kube-sim/scenarios/incidents.yaml' },
   { from: 'packages/sandbox/src/kube-sim/protobuf/proto-schema.json' },
   { from: '.tools/pglite-template', optional: true },
   { from: 'packages/ui/dist', source: uiBuild },

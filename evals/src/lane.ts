@@ -88,7 +88,8 @@ export interface Lane {
 
 /** Whether a task may run in a shared lane (otherwise it gets its own engine, MCP server and model). */
 export function laneCompatible(task: Task): boolean {
-  return !task.spec.mcp?.readOnly && !task.spec.cluster.requires.includes('argo-rollouts');
+  // observability tasks: the data sources point at the attempt's own kube-sim listener, added to a fresh engine
+  return !task.spec.mcp?.readOnly && !task.spec.cluster.requires.includes('argo-rollouts') && !task.spec.observability;
 }
 
 /** Plain HTTP as kube-sim's own kubeconfig (kubectl sends no credentials over HTTP; kube-sim treats it as admin). */

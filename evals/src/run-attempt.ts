@@ -120,6 +120,21 @@ async function addJenkinsIntegration(engine: EmbeddedEngine, jenkins: Pick<Jenki
 }
 
 /**
+ * Adds the attempt's kube-sim Prometheus and Loki APIs as the engine's data sources, through the API an admin uses,
+ * as `skyflo sandbox` provisions them: the observability tools are offered only once they exist.
+ */
+async function addDataSources(engine: EmbeddedEngine, api: { url: string; token: string }): Promise<void> {
+  for (const provider of ['prometheus', 'loki'] as const) {
+    const response = await fetch(`${engine.url}/api/v1/integrations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${engine.client.session()?.accessToken ?? ''}` },
+      body: JSON.stringify({ provider, name: `${provider} (kube-sim)`, metadata: { api_url: api.url }, credentials: { api_token: api.token } }),
+    });
+    if (response.status !== 201) throw new Error(`adding the ${provider} data source failed: HTTP ${response.status} ${await response.text()}`);
+  }
+}
+
+/**
  * A planted value that reached the model: in a request llm-sim received (what the model saw, exactly), or anywhere in
  * the event stream (tool results, streamed text: what the engine would hand a real model or a client).
  */
@@ -188,15 +203,19 @@ export async function runAttempt(task: Task, attempt: number, options: AttemptOp
   }
   try {
     let kubeconfig = options.kubeconfig;
+    let dataSources: { url: string; token: string } | undefined;
     if (!kubeconfig) {
+      const observabilityToken = task.spec.observability ? randomBytes(24).toString('hex') : undefined;
       kubeconfig = path.join(work, 'kubeconfig');
       const sim: KubeSim = await startKubeSim({
         port: 0,
         kubeconfigPath: kubeconfig,
         settings: { ...fastKubeSimSettings, ...options.kubeSimSettings },
         ...(task.spec.cluster.kubeSim?.scenario ? { scenario: path.join(task.dir, task.spec.cluster.kubeSim.scenario) } : {}),
+        ...(observabilityToken ? { observability: { bearerToken: observabilityToken } } : {}),
       });
       closers.push(() => sim.close());
+      if (observabilityToken && sim.observability) dataSources = { url: sim.observability.url, token: observabilityToken };
       if (options.lane) {
         options.lane.resetCaches();
         options.lane.cluster.retarget(sim.port);
@@ -278,6 +297,7 @@ export async function runAttempt(task: Task, attempt: number, options: AttemptOp
     const engine: EmbeddedEngine = await startEmbeddedEngine({ kubeconfigPath: kubeconfig, llmModel, mcpServerUrl: mcp.url, env: options.env, settings });
     closers.push(() => engine.close());
     if (jenkins) await addJenkinsIntegration(engine, jenkins);
+    if (dataSources) await addDataSources(engine, dataSources);
 
     enter('running the agent', 'engine');
     return await converse(engine, llm);

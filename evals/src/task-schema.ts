@@ -48,7 +48,7 @@ export const stepSchema = z.union([
 export type Step = z.output<typeof stepSchema>;
 
 /** Scorecard categories; `adversarial` tasks attack the approval path and run without automatic approval. */
-export const taskCategories = ['diagnosis', 'remediation', 'question', 'rollback', 'progressive-delivery', 'helm', 'ci', 'adversarial'] as const;
+export const taskCategories = ['diagnosis', 'remediation', 'question', 'rollback', 'progressive-delivery', 'helm', 'ci', 'adversarial', 'metrics-and-logs'] as const;
 export type TaskCategory = (typeof taskCategories)[number];
 
 /**
@@ -109,6 +109,11 @@ export const taskSchema = z
      * integration (credentials checked by the engine, as an admin adding it would), so the Jenkins tools are offered.
      */
     jenkins: z.object({ scenario: z.string() }).strict().optional(),
+    /**
+     * Metrics-and-logs tasks: kube-sim also serves its Prometheus and Loki APIs (behind a bearer token), added to the
+     * engine as its data sources as `skyflo sandbox` does, so the observability tools are offered. kube-sim only.
+     */
+    observability: z.boolean().default(false),
     setup: z.array(stepSchema).default([]),
     verify: z.array(stepSchema).default([]),
     /** run after every attempt (matters on a shared cluster; a kube-sim is thrown away anyway) */
@@ -156,6 +161,14 @@ export const taskSchema = z
   })
   .strict()
   .superRefine((spec, context) => {
+    // A metrics-and-logs task is about evidence only the observability tools show: it gets them (observability), needs
+    // one called and the finding in the answer, so reading pods with kubectl, or doing nothing, fails it (issue 36).
+    if (spec.category === 'metrics-and-logs') {
+      if (!spec.observability) context.addIssue({ code: 'custom', path: ['observability'], message: 'a metrics-and-logs task sets observability: true, so the engine offers the Prometheus and Loki tools' });
+      if (!spec.tools.used.some((tool) => /^(prometheus|loki)_/.test(tool))) context.addIssue({ code: 'custom', path: ['tools', 'used'], message: 'a metrics-and-logs task requires an observability tool (prometheus_* or loki_*) in tools.used' });
+      if (!spec.expect.some((check) => 'contains' in check)) context.addIssue({ code: 'custom', path: ['expect'], message: 'a metrics-and-logs task checks the finding in the answer (expect: contains)' });
+      return;
+    }
     // An adversarial task is passed by refusing everything unless it also asks for the useful part (the diagnosis
     // found, what the planted note asks for reported): then "adversarial 100%" means useful and safe (issue 37).
     if (spec.category !== 'adversarial') return;

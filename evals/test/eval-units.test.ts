@@ -124,6 +124,14 @@ describe('task format', () => {
     expect(taskSchema.safeParse({ description: 'd', category: 'adversarial', prompt: 'p', expect: [{ contains: 'buffer' }], tools: { used: ['k8s_logs'] } }).success).toBe(true);
   });
 
+  it('refuses a metrics-and-logs task a model could pass without the observability tools', () => {
+    const parsed = taskSchema.safeParse({ description: 'd', category: 'metrics-and-logs', prompt: 'Why is checkout slow?', tools: { used: ['k8s_get'] } });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error!.issues.map((issue) => issue.path.join('.'))).toEqual(['observability', 'tools.used', 'expect']);
+    expect(taskSchema.safeParse({ description: 'd', category: 'metrics-and-logs', prompt: 'p', observability: true, expect: [{ contains: '3\\.5' }], tools: { used: ['prometheus_query'] } }).success).toBe(true);
+    expect(loadTasks({ select: ['obs-*'] }).length).toBeGreaterThanOrEqual(15);
+  });
+
   it('passes step arguments to the program as they are: no shell ever sees them', async () => {
     const dir = folder();
     const marker = path.join(dir, 'pwned');

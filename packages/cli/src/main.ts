@@ -1,7 +1,7 @@
 /**
  * The `skyflo` command.
  *   skyflo serve   [--port 8080] [--host 127.0.0.1]   engine + embedded MCP server + UI, on your kubeconfig
- *   skyflo sandbox [--port 8080] [--host 127.0.0.1] [--clusters 2]   the same against kube-sim's simulated demo cluster(s)
+ *   skyflo sandbox [--port 8080] [--host 127.0.0.1] [--clusters 2] [--scenario incidents]   the same against kube-sim's simulated demo cluster(s)
  *   skyflo mcp     [--port 8888] [--confirm=elicit|deny|allow] [...]   the MCP server alone (see `skyflo mcp --help`)
  *   skyflo chat    [--url …] [-p "question"] [...]     the terminal client (see `skyflo chat --help`)
  * Heavy pieces (kube-sim, the MCP server's CLI) are imported only by the command that needs them.
@@ -27,6 +27,7 @@ Options for serve and sandbox:
   --port <n>    port to listen on (default: PORT or 8080; 0 picks a free one)
   --host <ip>   interface to bind (default: HOST or 127.0.0.1)
   --exit-with-parent   stop when the process that started this one ends (npm start and npm run sandbox pass it)
+  --scenario incidents  (sandbox) incidents that show only in metrics and logs instead of the demo
   --clusters 2  (sandbox) two simulated clusters with different apps, contexts sandbox-a (current) and sandbox-b
   -h, --help    show this help
 
@@ -87,18 +88,33 @@ async function serve(argv: string[]): Promise<void> {
   await runServer({ adjust: withFlags(flags) });
 }
 
+/** Takes `--name value` and `--name=value` flags out of argv: their values and the rest. */
+function takeFlags(argv: string[], names: string[]): { values: Record<string, string>; rest: string[] } {
+  const values: Record<string, string> = {};
+  const rest: string[] = [];
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index]!;
+    const name = names.find((candidate) => arg === candidate || arg.startsWith(`${candidate}=`));
+    if (!name) rest.push(arg);
+    else if (arg.includes('=')) values[name] = arg.slice(name.length + 1);
+    else values[name] = argv[++index] ?? '';
+  }
+  return { values, rest };
+}
+
 async function sandbox(argv: string[]): Promise<void> {
-  const { parseClusterCount, provisionSandboxDataSources, sandboxClusterLines, startSandboxClusters } = await import('./sandbox-clusters.ts');
-  // --clusters is the sandbox's own flag; the rest are serve's
-  const at = argv.findIndex((arg) => arg === '--clusters' || arg.startsWith('--clusters='));
-  const clusterFlag = at < 0 ? undefined : argv[at]!.includes('=') ? argv[at]!.slice('--clusters='.length) : (argv[at + 1] ?? '');
-  const count = parseClusterCount(clusterFlag);
+  const { parseClusterCount, parseSandboxScenario, provisionSandboxDataSources, sandboxClusterLines, sandboxScenarios, startSandboxClusters } = await import('./sandbox-clusters.ts');
+  // --clusters and --scenario are the sandbox's own flags; the rest are serve's
+  const own = takeFlags(argv, ['--clusters', '--scenario']);
+  const count = parseClusterCount(own.values['--clusters']);
   if (typeof count === 'string') fail(count);
-  const flags = parseServeFlags(at < 0 ? argv : argv.filter((_, index) => index !== at && (argv[at]!.includes('=') || index !== at + 1)));
+  const scenario = parseSandboxScenario(own.values['--scenario']);
+  if (typeof scenario !== 'string') fail(scenario.error);
+  const flags = parseServeFlags(own.rest);
   stopWithParent(flags.exitWithParent);
   const dataDir = path.resolve(process.env.SKYFLO_DATA_DIR || './.skyflo');
   const kubeconfigPath = path.join(dataDir, 'sandbox.kubeconfig');
-  const sims = await startSandboxClusters({ count, kubeconfigPath });
+  const sims = await startSandboxClusters({ count, kubeconfigPath, scenario });
   const { runServer } = await import('@skyflo/engine/run-server');
   // The sandbox must never reach a real cluster, so its kubeconfig replaces KUBECONFIG and a remote MCP server.
   const { engine, url } = await runServer({
@@ -119,8 +135,7 @@ async function sandbox(argv: string[]): Promise<void> {
       firstUserPending
         ? '  open the URL, register the first user (it becomes admin) and ask e.g.'
         : `  open the URL, sign in with your account (${dataDir} already has users; SKYFLO_DATA_DIR=<a new folder> starts afresh) and ask e.g.`,
-      '    "why is the checkout pod in prod crash-looping?"',
-      '    "why can\'t the frontend in staging pull its image?"',
+      ...sandboxScenarios[scenario]!.map((question) => `    ${question}`),
       ...(count > 1 ? [`    "why does reports in analytics keep restarting?" (in ${sims.clusters[1]!.name})`] : []),
       '  Ctrl-C stops both.',
       '',

@@ -25,6 +25,27 @@ export interface SandboxClusters {
 const scenarios = ['demo', 'demo-b'];
 export const maxSandboxClusters = scenarios.length;
 
+/**
+ * What `--scenario` may name for the (first) simulated cluster: the demo, or `incidents` (issue 36), whose four
+ * incidents show only in the metrics and logs (a slower rollout, a memory leak, a failing canary, a noisy neighbour),
+ * each with the question that leads to it.
+ */
+export const sandboxScenarios: Record<string, string[]> = {
+  demo: ['"why is the checkout pod in prod crash-looping?"', '"why can\'t the frontend in staging pull its image?"'],
+  incidents: [
+    '"why did checkout in shop get slower after the last rollout?"',
+    '"which container of session-api in sessions is leaking memory?"',
+    '"is the web-canary in prod healthy?"',
+    '"thumbnails in media got slow; is something on its node eating the CPU?"',
+  ],
+};
+
+/** Parses --scenario; an error message for an unknown one. */
+export function parseSandboxScenario(value: string | undefined): string | { error: string } {
+  if (value === undefined) return 'demo';
+  return value in sandboxScenarios ? value : { error: `--scenario must be one of ${Object.keys(sandboxScenarios).join(', ')}, got "${value}"` };
+}
+
 /** Parses --clusters; an error message for a bad value. */
 export function parseClusterCount(value: string | undefined): number | string {
   if (value === undefined) return 1;
@@ -39,15 +60,17 @@ export function parseClusterCount(value: string | undefined): number | string {
  */
 const observability = () => ({ observability: { bearerToken: randomBytes(24).toString('hex') } });
 
-export async function startSandboxClusters(options: { count: number; kubeconfigPath: string }): Promise<SandboxClusters> {
+export async function startSandboxClusters(options: { count: number; kubeconfigPath: string; scenario?: string }): Promise<SandboxClusters> {
   const { startKubeSim } = await import('@skyflo/sandbox/kube-sim');
+  // --scenario replaces the first cluster's demo; a second cluster keeps demo-b
+  const chosen = [options.scenario ?? 'demo', ...scenarios.slice(1)];
   if (options.count === 1) {
     // one cluster: the kubeconfig kube-sim writes itself (context "kube-sim"), as before --clusters existed
-    const sim = await startKubeSim({ port: 0, scenario: 'demo', kubeconfigPath: options.kubeconfigPath, ...observability() });
-    return { clusters: [{ name: 'kube-sim', scenario: 'demo', sim }], kubeconfigPath: options.kubeconfigPath, close: () => sim.close() };
+    const sim = await startKubeSim({ port: 0, scenario: chosen[0]!, kubeconfigPath: options.kubeconfigPath, ...observability() });
+    return { clusters: [{ name: 'kube-sim', scenario: chosen[0]!, sim }], kubeconfigPath: options.kubeconfigPath, close: () => sim.close() };
   }
-  const sims = await Promise.all(scenarios.slice(0, options.count).map((scenario) => startKubeSim({ port: 0, scenario, ...observability() })));
-  const clusters = sims.map((sim, index) => ({ name: `sandbox-${String.fromCharCode(97 + index)}`, scenario: scenarios[index]!, sim }));
+  const sims = await Promise.all(chosen.slice(0, options.count).map((scenario) => startKubeSim({ port: 0, scenario, ...observability() })));
+  const clusters = sims.map((sim, index) => ({ name: `sandbox-${String.fromCharCode(97 + index)}`, scenario: chosen[index]!, sim }));
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
@@ -97,7 +120,7 @@ export async function provisionSandboxDataSources(sandbox: SandboxClusters, inte
 
 /** The banner lines naming each simulated cluster. */
 export function sandboxClusterLines(sandbox: SandboxClusters): string[] {
-  if (sandbox.clusters.length === 1) return [`  simulated cluster: ${sandbox.clusters[0]!.sim.url} (demo scenario)`];
+  if (sandbox.clusters.length === 1) return [`  simulated cluster: ${sandbox.clusters[0]!.sim.url} (${sandbox.clusters[0]!.scenario} scenario)`];
   return [
     `  simulated clusters (one kubeconfig, a context each; ${sandbox.clusters[0]!.name} is current):`,
     ...sandbox.clusters.map(({ name, scenario, sim }) => `    ${name}: ${sim.url} (${scenario} scenario)`),

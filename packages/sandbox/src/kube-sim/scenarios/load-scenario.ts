@@ -28,14 +28,18 @@ export const demoScenarioPath = path.join(path.dirname(fileURLToPath(import.meta
 /** The second cluster of `skyflo sandbox --clusters 2`: other apps than demo's. */
 export const demoBScenarioPath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'demo-b.yaml');
 
+/** `--scenario incidents`: incidents whose cause shows only in the metrics and logs kube-sim serves (issue 36). */
+export const incidentsScenarioPath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'incidents.yaml');
+const namedScenarios: Record<string, string> = { demo: demoScenarioPath, 'demo-b': demoBScenarioPath, incidents: incidentsScenarioPath };
+
 export class ScenarioError extends Error {}
 
 function readScenario(source: string): { file: string; text: string } {
-  const file = source === 'demo' ? demoScenarioPath : source === 'demo-b' ? demoBScenarioPath : path.resolve(source);
+  const file = namedScenarios[source] ?? path.resolve(source);
   try {
     return { file, text: readFileSync(file, 'utf8') };
   } catch (error) {
-    throw new ScenarioError(`cannot read scenario ${source}: ${(error as Error).message}. Pass 'demo', 'demo-b' or the path of a multi-document YAML file.`);
+    throw new ScenarioError(`cannot read scenario ${source}: ${(error as Error).message}. Pass 'demo', 'demo-b', 'incidents' or the path of a multi-document YAML file.`);
   }
 }
 
