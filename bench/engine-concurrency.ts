@@ -133,8 +133,11 @@ async function engineStream(url: string, userId: string, options: { path?: strin
   try {
     for await (const frame of iterateSse(response)) {
       if (frame.event === 'token') {
-        arrivals.push(performance.now());
-        generated = Number(frame.data['tokens_generated']);
+        // a frame can carry several model tokens (the answer stream holds text back for redaction): each of them
+        // arrived with it, as directStream counts several deltas in one chunk
+        const now = performance.now();
+        generated = Number(frame.data['tokens_generated']) || arrivals.length + 1;
+        while (arrivals.length < generated) arrivals.push(now);
       }
       if (frame.event === 'completed') {
         finalStatus = `completed with status ${String(frame.data['status'])}`;
