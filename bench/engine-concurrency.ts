@@ -12,8 +12,16 @@
  * per level; skipped with the reason when none answers). `--storage pglite` or `--storage postgres` runs one.
  * Exits non-zero, printing no latency figure for that level, when any stream did not complete or fewer than 90% of
  * the streams were delivering tokens at the same time: a figure from fewer streams is not the figure asked for.
- * Prints figures; not a test.
- *   npx tsx bench/engine-concurrency.ts [streams=100,500,1000] [tokens=40] [tokensPerSecond=20] [--storage pglite|postgres]
+ * CPU per stream against the libraries' own floor (issue 38), before the levels, on each storage: the same client
+ * reads the same scripted llm-sim stream through a raw `node:http` relay, through the AI SDK's `streamText` alone and
+ * through the engine — all three served by the engine's process (bench/support/relay-baselines.ts), one phase at a
+ * time, `--cpu-streams` concurrent streams per phase (default 20, one user each), with 2 and with `tokens` tokens, so
+ * the difference splits each one's CPU into per-token and per-run-start parts. Printed as ms and as the engine's ratio
+ * to each baseline, split per thread from /proc (main thread, PGlite's worker, the rest: V8's GC helpers and libuv),
+ * with the main thread's GC pauses beside.
+ * Any stream that did not complete with exactly its token count fails the bench.
+ * Prints figures; not a test. `--cpu-only` skips the latency levels.
+ *   npx tsx bench/engine-concurrency.ts [streams=100,500,1000] [tokens=40] [tokensPerSecond=20] [--storage pglite|postgres] [--cpu-streams 20] [--cpu-only]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -21,12 +29,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { Agent, setGlobalDispatcher } from 'undici';
 import { agentConfig, createEventBus, createPgliteStorage, createPostgresStorage, createToolGateway, iterateSse, startAgentTestApp, startFakeMcpServer } from '@skyflo/engine/testing';
 import type { PlatformStorage } from '@skyflo/engine';
 import { failBench, machineLoad } from './support/bench-header.ts';
 import { postgresUnavailable, withBenchPostgresDatabase } from './support/bench-postgres.ts';
+import { compareCpu, type CpuSample } from './support/cpu-comparison.ts';
+import { startRawRelay, startStreamTextRelay } from './support/relay-baselines.ts';
 
 /** The value after `--name`, and the arguments without that pair. */
 function takeOption(argv: string[], name: string): { value: string | undefined; rest: string[] } {
@@ -40,13 +52,19 @@ const serveOption = takeOption(process.argv.slice(2), '--serve');
 const databaseOption = takeOption(serveOption.rest, '--database-url');
 const usersOption = takeOption(databaseOption.rest, '--users');
 const storageOption = takeOption(usersOption.rest, '--storage');
+const cpuStreamsOption = takeOption(storageOption.rest, '--cpu-streams');
+const cpuOnly = cpuStreamsOption.rest.includes('--cpu-only');
 const serveSimUrl = serveOption.value;
-const args = storageOption.rest;
+const args = cpuStreamsOption.rest.filter((arg) => arg !== '--cpu-only');
+const cpuStreams = Number(cpuStreamsOption.value ?? 20);
+/** the short stream's token count: its difference to `tokens` gives the per-token cost, the rest is the run start */
+const shortTokens = 2;
 const levels = (args[0] ?? '100,500,1000').split(',').map(Number);
 const storages = storageOption.value ? [storageOption.value] : ['pglite', 'postgres'];
 if (storages.some((storage) => storage !== 'pglite' && storage !== 'postgres')) failBench(`--storage must be pglite or postgres, not ${storageOption.value}`);
 // one user per stream of the largest level, and one for the warm-up stream
-const userCount = Number(usersOption.value ?? Math.max(...levels) + 1);
+// and, for the CPU comparison, a fresh user per engine stream of its two phases (a run may finish after its last frame)
+const userCount = Number(usersOption.value ?? Math.max(Math.max(...levels) + 1, 2 * cpuStreams + 3));
 const tokens = Number(args[1] ?? 40);
 const rate = Number(args[2] ?? 20);
 const interval = 1000 / rate;
@@ -90,27 +108,37 @@ interface StreamResult {
   /** when the request was sent (performance.now()) */
   sentAt: number;
   arrivals: number[];
+  /** the last token frame's tokens_generated: the model's token count (frames can carry several tokens under load) */
+  generated?: number;
   ok: boolean;
   /** why the stream did not complete (HTTP status and body, connection error, final status), for the failure message */
   problem?: string;
 }
 
-async function engineStream(url: string, userId: string): Promise<StreamResult> {
+/** One stream through the engine (`/agent/chat`) or a relay baseline (same frames); `short` asks llm-sim for 2 tokens. */
+async function engineStream(url: string, userId: string, options: { path?: string; short?: boolean } = {}): Promise<StreamResult> {
   // A stream that cannot even connect (listen backlog full, connect timeout) counts as not complete.
   const sentAt = performance.now();
-  const response = await fetch(`${url}/agent/chat`, {
+  const response = await fetch(`${url}${options.path ?? '/agent/chat'}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-test-user': userId },
-    body: JSON.stringify({ messages: [{ role: 'user', content: 'bench' }] }),
+    body: JSON.stringify({ messages: [{ role: 'user', content: options.short ? 'bench short' : 'bench' }] }),
   }).catch((error: unknown) => error as Error);
   const arrivals: number[] = [];
   let ok = false;
   if (response instanceof Error) return { sentAt, arrivals, ok, problem: `could not connect: ${response.message}` };
   if (!response.ok) return { sentAt, arrivals, ok, problem: `HTTP ${response.status} ${(await response.text()).slice(0, 200)}` };
   let finalStatus = 'no completed frame';
+  let generated: number | undefined;
   try {
     for await (const frame of iterateSse(response)) {
-      if (frame.event === 'token') arrivals.push(performance.now());
+      if (frame.event === 'token') {
+        // a frame can carry several model tokens (the answer stream holds text back for redaction): each of them
+        // arrived with it, as directStream counts several deltas in one chunk
+        const now = performance.now();
+        generated = Number(frame.data['tokens_generated']) || arrivals.length + 1;
+        while (arrivals.length < generated) arrivals.push(now);
+      }
       if (frame.event === 'completed') {
         finalStatus = `completed with status ${String(frame.data['status'])}`;
         ok = frame.data['status'] === 'completed';
@@ -119,7 +147,7 @@ async function engineStream(url: string, userId: string): Promise<StreamResult> 
   } catch (error) {
     return { sentAt, arrivals, ok: false, problem: `the connection broke mid-stream: ${(error as Error).message}` };
   }
-  return ok ? { sentAt, arrivals, ok } : { sentAt, arrivals, ok, problem: finalStatus };
+  return ok ? { sentAt, arrivals, generated, ok } : { sentAt, arrivals, generated, ok, problem: finalStatus };
 }
 
 /** PGlite in a fresh data dir (what `skyflo serve` runs by default) or the Postgres database at `databaseUrl`. */
@@ -139,8 +167,29 @@ async function openStorage(databaseUrl: string | undefined): Promise<{ storage: 
   };
 }
 
+/**
+ * CPU time (user + system, ms) of each of this process's threads, from /proc (Linux): Node 20 has no per-thread CPU
+ * clock. Resolution is the kernel's tick (10 ms), so only a phase's sum of many streams is read from it.
+ */
+function threadCpu(): Map<string, number> {
+  const times = new Map<string, number>();
+  if (!existsSync('/proc/self/task')) return times;
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      times.set(tid, (Number(fields[11]) + Number(fields[12])) * 10);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return times;
+}
+
 async function serve(simUrl: string) {
+  // the threads that appear while the storage opens are PGlite's worker (none for Postgres)
+  const threadsBefore = new Set(threadCpu().keys());
   const { storage, close } = await openStorage(databaseOption.value);
+  const storageThreads = [...threadCpu().keys()].filter((tid) => !threadsBefore.has(tid));
   // The runs and conversations refer to their user: every stream's user exists in the storage, as after sign-up.
   const userIds: string[] = [];
   for (let index = 0; index < userCount; index += 1) {
@@ -158,15 +207,27 @@ async function serve(simUrl: string) {
     llm: { model: provider.chatModel('sim-model'), modelName: 'sim' },
     config: agentConfig({ titleGeneration: false }),
   });
-  process.stdout.write(`${JSON.stringify({ engine: app.url, userIds })}\n`);
+  // the baselines, in this process so the same CPU counter measures them (support/relay-baselines.ts)
+  const raw = await startRawRelay(simUrl);
+  const sdk = await startStreamTextRelay(provider.chatModel('sim-model'));
+  process.stdout.write(`${JSON.stringify({ engine: app.url, raw: raw.url, streamText: sdk.url, userIds })}\n`);
   setInterval(() => process.stdout.write(`${JSON.stringify({ rss: process.memoryUsage().rss })}\n`), 1000).unref();
-  // a line on stdin asks for this process's CPU time so far (all its threads: the engine's and PGlite's)
+  let gcMs = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMs += entry.duration;
+  }).observe({ entryTypes: ['gc'] });
+  // a line on stdin asks for this process's CPU time so far (all its threads: the engine's and PGlite's), the main
+  // thread's busy time and the GC pauses
   process.stdin.on('data', () => {
     const { user, system } = process.cpuUsage();
-    process.stdout.write(`${JSON.stringify({ cpuMs: (user + system) / 1000 })}\n`);
+    const threads = threadCpu();
+    const storageMs = storageThreads.reduce((sum, tid) => sum + (threads.get(tid) ?? 0), 0);
+    process.stdout.write(`${JSON.stringify({ cpuMs: (user + system) / 1000, mainMs: threads.get(String(process.pid)) ?? NaN, storageMs, gcMs })}\n`);
   });
   process.stdin.resume();
   process.stdin.on('end', () => {
+    raw.server.close();
+    sdk.server.close();
     void app
       .close()
       .then(close)
@@ -200,46 +261,59 @@ function spawnAndWait<T>(argv: string[], match: (line: string) => T | undefined,
   });
 }
 
+
 interface Servers {
   sim: string;
   engine: string;
+  raw: string;
+  streamText: string;
   userIds: string[];
   rss: () => number;
   /** the engine process's CPU time so far (user + system, every thread), in ms */
   cpuMs: () => Promise<number>;
+  cpu: () => Promise<CpuSample>;
   stop: () => Promise<void>;
 }
 
 async function startServers(databaseUrl: string | undefined): Promise<Servers> {
   const scriptDir = await mkdtemp(path.join(tmpdir(), 'skyflo-bench-p2-'));
   const scriptFile = path.join(scriptDir, 'script.json');
-  await writeFile(scriptFile, JSON.stringify({ rules: [{ match: { always: true }, reply: { mode: 'stream', tokens, tokensPerSecond: rate } }] }));
+  await writeFile(scriptFile, JSON.stringify({
+      rules: [
+        { match: { userContains: 'short' }, reply: { mode: 'stream', tokens: shortTokens, tokensPerSecond: rate } },
+        { match: { always: true }, reply: { mode: 'stream', tokens, tokensPerSecond: rate } },
+      ],
+    }));
   const sim = await spawnAndWait([path.join(repoRoot, 'testkit/bin/llm-sim.mjs'), '--port', '0', '--script', scriptFile], (line) => /listening on (\S+)/.exec(line)?.[1]);
   let rss = 0;
-  let cpuAnswer: ((ms: number) => void) | undefined;
+  let cpuAnswer: ((sample: CpuSample) => void) | undefined;
   const engine = await spawnAndWait(
     // BENCH_CPU_PROF=<dir> profiles the engine process only (written when it exits)
     [...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []), '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', sim.value, '--users', String(userCount), ...(databaseUrl ? ['--database-url', databaseUrl] : []), ...args],
     (line) => {
-      const ready = JSON.parse(line) as { engine?: string; userIds?: string[] };
-      return ready.engine ? { url: ready.engine, userIds: ready.userIds ?? [] } : undefined;
+      const ready = JSON.parse(line) as { engine?: string; raw?: string; streamText?: string; userIds?: string[] };
+      return ready.engine ? { url: ready.engine, raw: ready.raw!, streamText: ready.streamText!, userIds: ready.userIds ?? [] } : undefined;
     },
     (line) => {
-      const stats = JSON.parse(line) as { rss?: number; cpuMs?: number };
-      if (stats.cpuMs !== undefined) cpuAnswer?.(stats.cpuMs);
+      const stats = JSON.parse(line) as { rss?: number } & Partial<CpuSample>;
+      if (stats.cpuMs !== undefined) cpuAnswer?.(stats as CpuSample);
       rss = stats.rss ?? rss;
     },
   );
+  const cpu = () =>
+    new Promise<CpuSample>((resolve) => {
+      cpuAnswer = resolve;
+      engine.child.stdin!.write('cpu\n');
+    });
   return {
     sim: sim.value,
     engine: engine.value.url,
+    raw: engine.value.raw,
+    streamText: engine.value.streamText,
     userIds: engine.value.userIds,
     rss: () => rss,
-    cpuMs: () =>
-      new Promise<number>((resolve) => {
-        cpuAnswer = resolve;
-        engine.child.stdin!.write('cpu\n');
-      }),
+    cpu,
+    cpuMs: async () => (await cpu()).cpuMs,
     stop: async () => {
       // closing stdin lets the engine exit normally (so a CPU profile is written)
       const exited = new Promise((resolve) => engine.child.once('exit', resolve));
@@ -271,6 +345,24 @@ async function runLevels(storageName: string, databaseUrl: string | undefined): 
     if (server.userIds.length < Math.max(...levels) + 1) throw new Error(`the engine created ${server.userIds.length} users, ${Math.max(...levels) + 1} are needed`);
     const warmUp = await engineStream(server.engine, server.userIds.at(-1)!);
     if (!warmUp.ok) throw new Error(`the warm-up stream did not complete: ${warmUp.problem}`);
+    // the engine's users: a fresh one per stream of each phase (its own warm-up stream is index cpuStreams)
+    let engineUser = 0;
+    failures.push(
+      ...(await compareCpu({
+        label: storageName,
+        cpu: server.cpu,
+        streams: cpuStreams,
+        tokens,
+        shortTokens,
+        load: machineLoad,
+        targets: [
+          { name: 'raw node:http relay', stream: (_index, short) => engineStream(server.raw, 'none', { path: '/', short }) },
+          { name: 'streamText relay', stream: (_index, short) => engineStream(server.streamText, 'none', { path: '/', short }) },
+          { name: 'engine', stream: (_index, short) => engineStream(server.engine, server.userIds[engineUser++ % (server.userIds.length - 1)]!, { short }) },
+        ],
+      })),
+    );
+    if (cpuOnly) return failures;
     for (const streams of levels) {
       const directStart = performance.now();
       const direct = (await staggered(streams, () => directStream(server.sim))).flatMap(lateness);

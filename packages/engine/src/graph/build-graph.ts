@@ -10,6 +10,7 @@ import { createEntryNode } from './nodes/entry.ts';
 import { finalNode } from './nodes/final.ts';
 import { createGateNode } from './nodes/gate/index.ts';
 import { createModelNode } from './nodes/model.ts';
+import { createModelToolCache } from './model-tool-cache.ts';
 import type { GraphDeps, RunContext } from './run-context.ts';
 import type { AgentStateUpdate } from './state.ts';
 import { AgentState, type AgentStateValue } from './state.ts';
@@ -43,9 +44,11 @@ const perRun =
     factory(runOf(config))(state);
 
 export function buildAgentGraph(deps: GraphDeps) {
+  // one per graph (per engine): runs with the same catalogue, toolsets and scope share the converted tool set
+  const toolCache = createModelToolCache();
   return new StateGraph(AgentState)
     .addNode('entry', perRun(createEntryNode))
-    .addNode('model', perRun((run) => createModelNode(deps, run)))
+    .addNode('model', perRun((run) => createModelNode(deps, run, toolCache)))
     .addNode('gate', perRun((run) => createGateNode(deps, run)))
     .addNode('final', finalNode)
     .addEdge(START, 'entry')

@@ -6,7 +6,7 @@
  * are kept, and everything the model wrote is made well-formed first (graph/model-output.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { streamText, type AssistantModelMessage, type LanguageModelUsage, type ModelMessage } from 'ai';
+import { streamText, type AssistantModelMessage, type Tool, type LanguageModelUsage, type ModelMessage } from 'ai';
 import { createAnswerStream, redactAnswer, wellFormedText, wellFormedValue } from '../model-output.ts';
 import { secretsProposedIn, secretsProposedInCalls } from '../scrub-secrets.ts';
 import { systemPrompt } from '../../prompts/system-prompt.ts';
@@ -16,7 +16,8 @@ import { classifyLlmError } from '../../llm/classify-llm-error.ts';
 import { LlmCallError, withLlmRetries } from '../../llm/with-retries.ts';
 import type { GraphDeps, RunContext } from '../run-context.ts';
 import type { AgentStateUpdate, AgentStateValue, PendingCall } from '../state.ts';
-import { exposeTools, toModelTools, toolScopeFor } from '../tool-exposure.ts';
+import { createModelToolCache, type ModelToolCache } from '../model-tool-cache.ts';
+import { toolScopeFor } from '../tool-exposure.ts';
 import { trimContext } from '../trim-context.ts';
 
 interface StreamOutcome {
@@ -45,12 +46,13 @@ function callIdsIn(messages: ModelMessage[]): Set<string> {
   return ids;
 }
 
-export function createModelNode(deps: GraphDeps, run: RunContext) {
+/** `toolCache`: shared by every run of one graph (buildAgentGraph); a node built alone gets its own. */
+export function createModelNode(deps: GraphDeps, run: RunContext, toolCache: ModelToolCache = createModelToolCache()) {
   /**
    * `hidden`: secret values that must not be streamed (the LLM keys, values the model proposed in tool arguments);
    * the redaction rules apply besides. `text`/`reasoning` in the outcome are as the model wrote them (redacted after).
    */
-  async function streamOnce(messages: ModelMessage[], tools: ReturnType<typeof toModelTools>, hidden: readonly string[]): Promise<StreamOutcome> {
+  async function streamOnce(messages: ModelMessage[], tools: Record<string, Tool>, hidden: readonly string[]): Promise<StreamOutcome> {
     const outcome: StreamOutcome = { text: '', reasoning: '', reasoningMs: 0, tokens: 0, toolCalls: [], streamed: false };
     const shownText = createAnswerStream(hidden);
     const shownReasoning = createAnswerStream(hidden);
@@ -159,12 +161,15 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
       // Without the MCP server the model can still answer; calls it makes will fail with a clear tool error.
       catalogue = [];
     }
-    const exposed = exposeTools(catalogue, state.loadedToolsets, {
+    // the same inputs give the same set: converted once per (catalogue, toolsets, scope, integrations), not per run
+    const tools = toolCache.toolsFor({
+      catalogue,
+      loaded: state.loadedToolsets,
       jenkinsAvailable: (await deps.jenkinsIntegration?.()) !== undefined,
       observabilityAvailable: (await deps.observabilitySources?.(run.cluster)) !== undefined,
       scope: run.scope,
+      toolScope: await toolScopeFor(deps.clusters?.directory, run.scope),
     });
-    const tools = toModelTools(exposed, await toolScopeFor(deps.clusters?.directory, run.scope));
     const messages = trimContext(state.messages, deps.config.contextWindowMessages - 1);
     const hidden = [...(deps.llm.secrets ?? []), ...secretsProposedIn(state.messages)];
 

@@ -1,0 +1,89 @@
+/**
+ * Issue 38's CPU-per-stream comparison: each target (raw relay, streamText relay, engine) streams `streams`
+ * concurrent streams of `shortTokens` and then of `tokens` tokens, one phase at a time, with the engine process's CPU
+ * counters read before and after each phase. Per target: CPU per stream at each length, the per-token cost (the
+ * difference over the extra tokens) and the per-run-start cost (the short stream minus its tokens), the main thread's
+ * share and GC; then the last target's ratio to each of the others. A phase in which any stream did not complete with
+ * exactly its token count is a failure: no figure is printed for it.
+ */
+export interface CpuSample {
+  /** all threads of the process */
+  cpuMs: number;
+  /** the main thread's CPU time */
+  mainMs: number;
+  /** the storage's own threads (PGlite's worker; 0 for Postgres) */
+  storageMs: number;
+  /** GC pause time */
+  gcMs: number;
+}
+
+export interface StreamOutcome {
+  ok: boolean;
+  arrivals: number[];
+  /** the model tokens the stream carried (its last tokens_generated) */
+  generated?: number | undefined;
+  problem?: string;
+}
+
+export interface CpuTarget {
+  name: string;
+  /** one stream; `index` is unique within a phase (the engine uses it to pick a user) */
+  stream(index: number, short: boolean): Promise<StreamOutcome>;
+}
+
+interface PhaseCost {
+  /** per stream, ms */
+  all: number;
+  main: number;
+  storage: number;
+  gc: number;
+}
+
+const staggered = <T>(count: number, start: (index: number) => Promise<T>) =>
+  Promise.all(Array.from({ length: count }, (_, index) => new Promise<T>((resolve, reject) => setTimeout(() => start(index).then(resolve, reject), index))));
+
+export async function compareCpu(options: { label: string; cpu: () => Promise<CpuSample>; targets: CpuTarget[]; streams: number; tokens: number; shortTokens: number; load: () => string }): Promise<string[]> {
+  const { cpu, targets, streams, tokens, shortTokens } = options;
+  const failures: string[] = [];
+  const costs = new Map<string, { short: PhaseCost; long: PhaseCost }>();
+  console.log(`  ${options.label}: CPU per stream, ${streams} concurrent streams per phase, ${shortTokens} and ${tokens} tokens; ${options.load()}`);
+  for (const target of targets) {
+    const phase = async (short: boolean): Promise<PhaseCost | undefined> => {
+      const expected = short ? shortTokens : tokens;
+      // one stream first, so a first-use cost (connections, lazy imports) is not counted as the phase's
+      const warm = await target.stream(streams, short);
+      const before = await cpu();
+      const results = [warm, ...(await staggered(streams, (index) => target.stream(index, short)))];
+      const after = await cpu();
+      const bad = results.filter((result) => !(result.ok && result.generated === expected));
+      if (bad.length > 0) {
+        const reasons = [...new Set(bad.map((result) => result.problem ?? `${result.generated ?? 0} of ${expected} tokens`))].join('; ');
+        failures.push(`${options.label}, ${target.name}, ${expected}-token phase: ${bad.length} of ${results.length} streams did not complete with ${expected} tokens (${reasons})`);
+        return undefined;
+      }
+      return { all: (after.cpuMs - before.cpuMs) / streams, main: (after.mainMs - before.mainMs) / streams, storage: (after.storageMs - before.storageMs) / streams, gc: (after.gcMs - before.gcMs) / streams };
+    };
+    const short = await phase(true);
+    const long = await phase(false);
+    if (!short || !long) {
+      console.log(`    ${target.name.padEnd(18)} FAILED (see below)`);
+      continue;
+    }
+    costs.set(target.name, { short, long });
+    const perToken = (long.all - short.all) / (tokens - shortTokens);
+    const perStart = short.all - shortTokens * perToken;
+    console.log(
+      `    ${target.name.padEnd(18)} ${tokens}-token ${long.all.toFixed(2)} ms/stream (CPU: main thread ${long.main.toFixed(2)}, PGlite thread ${long.storage.toFixed(2)}, other threads ${(long.all - long.main - long.storage).toFixed(2)}; GC pauses, wall time, ${long.gc.toFixed(2)}); ` +
+        `${shortTokens}-token ${short.all.toFixed(2)} ms/stream (main ${short.main.toFixed(2)}) → ${perToken.toFixed(3)} ms per token, ${perStart.toFixed(2)} ms per start`,
+    );
+  }
+  const subject = targets.at(-1)!.name;
+  const measured = costs.get(subject);
+  if (measured) {
+    for (const [name, cost] of costs) {
+      if (name === subject) continue;
+      console.log(`    ${subject} ÷ ${name}: ${tokens}-token stream ×${(measured.long.all / cost.long.all).toFixed(2)}, ${shortTokens}-token stream ×${(measured.short.all / cost.short.all).toFixed(2)}`);
+    }
+  }
+  return failures;
+}
