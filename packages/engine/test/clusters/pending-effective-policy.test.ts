@@ -7,9 +7,15 @@ import { writeFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { pendingApprovalsResponseSchema } from '@skyflo/protocol';
+import { createPasswordHasher } from '../../src/accounts/password-hasher.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { createEngine, type Engine } from '../../src/create-engine.ts';
+import { testPassword } from '../support/test-engine.ts';
 import { find, shopAndPaymentsNamespaces, startTwoClusterEngine, type TwoClusterEngine } from './harness.ts';
 
 let fx: TwoClusterEngine;
+/** the engine started again on the same data dir after the kubeconfig changed */
+let restarted: Engine | undefined;
 
 const web = `${shopAndPaymentsNamespaces}---
 apiVersion: apps/v1
@@ -42,6 +48,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await restarted?.close();
   await fx?.close();
 });
 
@@ -65,7 +72,7 @@ describe('GET /approvals/pending: the policy of each call, and stale calls', () 
     const mine = await pending(fx.memberToken);
     const alphaCall = mine.find((call) => call.call_id === 'call_scale_alpha')!;
     const betaCall = mine.find((call) => call.call_id === 'call_scale_beta')!;
-    expect(alphaCall).toMatchObject({ can_decide: true, effective_policy: { mode: 'self', source: 'APPROVAL_POLICY', four_eyes: false } });
+    expect(alphaCall).toMatchObject({ can_decide: true, effective_policy: { mode: 'self', source: 'APPROVAL_POLICY=self, no cluster policy for alpha', four_eyes: false } });
     expect(betaCall).toMatchObject({ can_decide: false, effective_policy: { mode: 'approver', source: expect.stringMatching(/beta/), four_eyes: false } });
     expect(betaCall.cannot_decide_reason).toMatch(/approver/);
     // the admin (an approver under beta's policy) may decide beta's call
@@ -75,20 +82,33 @@ describe('GET /approvals/pending: the policy of each call, and stale calls', () 
     const config = JSON.parse(await readFile(fx.kubeconfig, 'utf8')) as { clusters: Array<{ name: string; cluster: { server: string } }> };
     config.clusters.find((cluster) => cluster.name === 'beta')!.cluster.server = fx.alpha.url;
     await writeFile(fx.kubeconfig, JSON.stringify(config), { mode: 0o600 });
-    await vi.waitFor(
-      async () => {
-        const clusters = (await fx.api('GET', '/clusters?refresh=true', fx.adminToken)).json['clusters'] as Array<{ name: string; server: string }>;
-        expect(clusters.find((cluster) => cluster.name === 'beta')?.server).toBe(fx.alpha.url);
-      },
-      { timeout: 30_000, interval: 200 },
+    await fx.closeEngine();
+    restarted = await createEngine(
+      loadConfig({ PORT: '0', SKYFLO_DATA_DIR: path.join(fx.directory, 'data'), KUBECONFIG: fx.kubeconfig, LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: fx.sim.url, LOG_LEVEL: 'silent', APPROVAL_POLICY: 'self' }),
+      { logger: false, passwordHasher: createPasswordHasher({ memoryCost: 1024, timeCost: 1 }) },
     );
-    const afterChange = await pending(fx.adminToken);
+    const base = await restarted.listen();
+    const login = async (username: string) => {
+      const response = await fetch(`${base}/api/v1/auth/jwt/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username, password: testPassword }) });
+      return ((await response.json()) as { access_token: string }).access_token;
+    };
+    const adminToken = await login('admin@example.test');
+    const memberToken = await login('shop@example.test');
+    const listPending = async (token = adminToken) => {
+      const response = await fetch(`${base}/api/v1/approvals/pending`, { headers: { authorization: `Bearer ${token}` } });
+      expect(response.status).toBe(200);
+      return pendingApprovalsResponseSchema.parse(await response.json()).data;
+    };
+    // the MCP server loads in the background: until it answers, nothing is called stale
+    await vi.waitFor(async () => expect((await listPending()).find((call) => call.call_id === 'call_scale_beta')?.stale_reason).toBeDefined(), { timeout: 30_000, interval: 200 });
+    const afterChange = await listPending();
     const stale = afterChange.find((call) => call.call_id === 'call_scale_beta')!;
     expect(stale).toMatchObject({ can_decide: false, stale_reason: expect.stringContaining(`bound to cluster beta at ${fx.beta.url}`) });
     expect(stale.cannot_decide_reason).toBe(stale.stale_reason);
-    // the alpha call is still bound to a configured API server: offered as before
-    expect(afterChange.find((call) => call.call_id === 'call_scale_alpha')).toMatchObject({ can_decide: true });
-    expect(afterChange.find((call) => call.call_id === 'call_scale_alpha')!.stale_reason).toBeUndefined();
+    // the alpha call is still bound to a configured API server: offered to its requester as before
+    const alphaAfter = (await listPending(memberToken)).find((call) => call.call_id === 'call_scale_alpha');
+    expect(alphaAfter).toMatchObject({ can_decide: true });
+    expect(alphaAfter!.stale_reason).toBeUndefined();
     expect(await fx.kubectl('beta', 'get', 'deployment', 'web', '-n', 'shop', '-o', 'jsonpath={.spec.replicas}')).toBe('2');
   });
 });
