@@ -37,7 +37,8 @@ export function effectivePolicyOf(record: Pick<PendingApprovalRecord, 'policy'>,
 
 /** Why a call can no longer run where it was approved for, or undefined (no binding, or its API server is still configured). */
 export function staleReasonOf(record: Pick<PendingApprovalRecord, 'cluster'>, configured: ReadonlyArray<{ name: string; server: string }> | undefined): string | undefined {
-  if (!record.cluster || !configured) return undefined;
+  // [] is an MCP server that predates clusters (cluster-directory.ts): nothing is known to be gone
+  if (!record.cluster || !configured || configured.length === 0) return undefined;
   const { name, server } = record.cluster;
   if (configured.some((cluster) => cluster.name === name && cluster.server === server)) return undefined;
   const renamed = configured.find((cluster) => cluster.name === name);
