@@ -85,6 +85,9 @@ describe('approver workflow', () => {
     await page.goto('/approvals');
     const item = page.getByTestId('pending-approval').filter({ hasText: 'k8s_scale' });
     await item.getByText(`requested by ${MEMBER.name} (${MEMBER.email})`).waitFor();
+    // issue 37 item 7: the policy that decides this call, on the call; no page-wide "Policy:" a cluster policy could contradict
+    expect(await item.getByTestId('effective-policy').textContent()).toMatch(/^Policy: approver \(APPROVAL_POLICY=approver\b.*\) · four-eyes for destructive calls$/);
+    expect(await page.getByText(/^Policy:/).count()).toBe(await page.getByTestId('pending-approval').count());
     await item.getByTestId('diff-view').locator('[data-diff="add"]', { hasText: 'replicas: 3' }).waitFor();
     expect(await item.getByRole('link', { name: 'Open the conversation' }).getAttribute('href')).toBe(chatPath);
     expect(await stack.seriousA11yViolations()).toEqual([]);

@@ -303,6 +303,11 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       approvalPolicy,
       // the pending list titles calls as the chat's card does; while the MCP server loads, by the tool's name
       toolTitles: async () => (toolStatus() === 'ready' ? new Map((await tools.listTools()).map((tool) => [tool.name, tool.title])) : new Map()),
+      // while the MCP server loads nothing is called stale (the listing would wait for it)
+      clusterServers: async () => {
+        if (toolStatus() !== 'ready') throw new Error('the MCP server is not ready');
+        return clusterDirectory.list();
+      },
       bus,
       stopRuns: async (runIds) => {
         await Promise.all(runIds.map((runId) => bus.requestStop(runId)));

@@ -65,12 +65,24 @@ export const pendingApprovalSchema = approvalFactsSchema.extend({
    * with), e.g. four-eyes or APPROVAL_POLICY=approver; clients show it as is
    */
   cannot_decide_reason: z.string().optional(),
+  /**
+   * Issue 37 item 7: the policy that decides THIS call (a cluster/namespace policy recorded with it, else
+   * APPROVAL_POLICY), with where it came from and whether APPROVAL_FOUR_EYES applies; clients show it per call
+   * instead of the environment's default, which a cluster policy may override.
+   */
+  effective_policy: z.object({ mode: z.enum(['self', 'approver', 'four_eyes']), source: z.string(), four_eyes: z.boolean() }),
+  /**
+   * present when the call is bound to a cluster API server that is no longer configured (the kubeconfig changed across
+   * a restart): it can never run as approved, so it is listed with this reason and not offered for approval
+   */
+  stale_reason: z.string().optional(),
 });
 export type PendingApproval = z.infer<typeof pendingApprovalSchema>;
 /**
  * GET /approvals/pending: the one shape of the approval queue, for the engine (which serialises its answer with it),
  * the typed client (which checks it) and every client that shows it (the Command Center's queue and cards, the CLI).
  */
+/** `policy` and `four_eyes` are the environment's defaults (APPROVAL_POLICY, APPROVAL_FOUR_EYES); each item's `effective_policy` is what decides it. */
 export const pendingApprovalsResponseSchema = z.object({ policy: z.enum(approvalPolicies), four_eyes: z.boolean(), data: z.array(pendingApprovalSchema) });
 export type PendingApprovalsResponse = z.infer<typeof pendingApprovalsResponseSchema>;
 

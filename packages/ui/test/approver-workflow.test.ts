@@ -32,6 +32,7 @@ function pendingItem(overrides: Partial<PendingApproval> = {}): PendingApproval 
     requested_by: { id: member.id, email: 'grace@example.com' },
     requested_at: new Date(0).toISOString(),
     can_decide: true,
+    effective_policy: { mode: 'approver', source: 'APPROVAL_POLICY', four_eyes: false },
     ...overrides,
   };
 }

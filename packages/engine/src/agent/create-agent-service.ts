@@ -34,7 +34,8 @@ export interface StartedRun {
 
 export interface AgentService {
   /** `context`: the cluster a new conversation is pinned to (default: the current context) */
-  prepareChat(input: { user: AuthenticatedUser; conversationId?: string; message: string; context?: string; ip?: string }): Promise<StartedRun>;
+  /** `alert`: an alert investigation's run (the alert's receiver), whose calls the alert asks for (issue 37 item 9) */
+  prepareChat(input: { user: AuthenticatedUser; conversationId?: string; message: string; context?: string; ip?: string; alert?: string }): Promise<StartedRun>;
   /**
    * Decides a call whose preview was shown: refused unless it is awaiting (previewed), an approval echoes the
    * args_hash it was shown (and, when sent, its diff_hash), and no earlier call of its turn still waits.
@@ -151,7 +152,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   });
 
   return {
-    async prepareChat({ user, conversationId, message, context, ip }) {
+    async prepareChat({ user, conversationId, message, context, ip, alert }) {
       const content = message.trim();
       if (!content) throw new AgentRequestError(400, 'EMPTY_MESSAGE', 'The message is empty; send at least one user message with content.');
       const runId = randomUUID();
@@ -194,7 +195,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
           conversationId: conversation.id,
           userMessage: content,
           wantsTitle: !conversation.title,
-          requester: { id: user.id, email: user.email },
+          requester: { id: user.id, email: user.email, ...(alert !== undefined ? { alert } : {}) },
           ...(await clusterContext),
           // inside the run: if the database refuses the message, the stream ends with the error instead of hanging
           prepare: async () => {

@@ -49,7 +49,7 @@ export interface RunInput {
   /** the approval decided just before this run (saves the gate re-reading the row it was returned by) */
   decided?: ApprovalRecord;
   /** the conversation's owner, shown as the requester of the calls this run proposes */
-  requester: { id: string; email?: string };
+  requester: { id: string; email?: string; alert?: string };
   /** who decided the approval that started this run */
   approver?: RunContext['approver'];
   /** the conversation's cluster, the requester's scope and the prompt naming them (issue 22) */

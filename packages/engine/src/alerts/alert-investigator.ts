@@ -121,9 +121,14 @@ export function createAlertInvestigator(deps: AlertInvestigatorDeps) {
       return;
     }
     const user: AuthenticatedUser = { id: owner.id, email: owner.email, role: owner.role };
+    // Issue 37 item 9: the calls this run proposes are asked for by the alert, not by the owner of its token (who
+    // may then approve them like any approver; a call the owner asks for by typing stays theirs).
+    const opened = await deps.conversations.get(job.conversationId);
+    const alertOf = (opened?.metadata as { alert?: { receiver?: unknown; source?: unknown } } | undefined)?.alert;
+    const receiver = typeof alertOf?.receiver === 'string' ? alertOf.receiver : typeof alertOf?.source === 'string' ? alertOf.source : 'alert';
     let result: { status: string; awaitingApproval: boolean };
     try {
-      const started = await agent.prepareChat({ user, conversationId: job.conversationId, message: job.message });
+      const started = await agent.prepareChat({ user, conversationId: job.conversationId, message: job.message, alert: receiver });
       result = await started.start();
     } catch (error) {
       if (error instanceof AgentRequestError) {
@@ -152,7 +157,7 @@ export function createAlertInvestigator(deps: AlertInvestigatorDeps) {
     } else {
       await deps.settings.put(keyOf(user, group), { conversation_id: conversation.id });
     }
-    await deps.conversations.update(conversation.id, { metadata: { alert: { key: group.key, status: 'firing', source: group.source } } });
+    await deps.conversations.update(conversation.id, { metadata: { alert: { key: group.key, status: 'firing', source: group.source, receiver: group.receiver } } });
     return { conversationId: conversation.id };
   }
 

@@ -53,7 +53,10 @@ describe('alert fields are redacted', () => {
       title: 'DbDown payments',
       description: 'The database does not answer\n- firing: alertname=DbDown [rule: http://prometheus/graph?g0.expr=up]',
       source: 'alertmanager',
+      // no receiver in the payload: the alert is named by its source
+      receiver: 'alertmanager',
     });
+    expect(alertmanager((p) => (p.receiver = 'pager')).receiver).toBe('pager');
     expect(alertmanager((p) => (p.groupKey = '{}:{alertname="Other"}')).key).not.toBe(group.key);
   });
 });

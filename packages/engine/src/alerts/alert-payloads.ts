@@ -40,6 +40,8 @@ export interface AlertGroup {
   /** what the investigation is told: alert names, labels and annotations, redacted */
   description: string;
   source: 'alertmanager' | 'generic';
+  /** who the alert is from: Alertmanager's receiver, else its source (its calls are "asked by alert: <receiver>") */
+  receiver: string;
 }
 
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
@@ -62,6 +64,7 @@ export function fromAlertmanager(received: z.infer<typeof alertmanagerPayloadSch
     // runbook_url is named, never fetched: the runbooks module follows it only to a configured runbook (issue 36)
     description: [payload.commonAnnotations['summary'], payload.commonAnnotations['description'], ...lines, ...runbookUrls(payload)].filter(Boolean).join('\n'),
     source: 'alertmanager',
+    receiver: payload.receiver?.trim() || 'alertmanager',
   };
 }
 
@@ -73,5 +76,6 @@ export function fromGeneric(received: z.infer<typeof genericAlertSchema>): Alert
     title: alert.title,
     description: [alert.description, Object.keys(alert.labels).length > 0 ? `Labels: ${describeLabels(alert.labels)}` : ''].filter(Boolean).join('\n'),
     source: 'generic',
+    receiver: 'generic',
   };
 }

@@ -42,8 +42,13 @@ export interface ApprovalRecord {
   destructive: boolean;
   /** why the approval policy requires a human */
   policyReason?: string;
-  /** the user whose chat proposed the call */
+  /** the user whose chat proposed the call (for an alert's call: the owner of the alert token, whose conversation it is) */
   requestedBy?: string;
+  /**
+   * Issue 37 item 9: the call was proposed by an alert investigation, not by a person: the alert's receiver (or its
+   * source when the payload names none). Four-eyes then counts the alert as the requester (decide.ts askedBy).
+   */
+  requestedByAlert?: string;
   /** the cluster the call changes (name and API server URL are bound into argsHash); absent without clusters */
   cluster?: ClusterRef;
   /** the namespace the call targets, when it has one */

@@ -50,7 +50,8 @@ function toRecord(row: ApprovalRow): ApprovalRecord {
     ...(row.requestedBy !== null ? { requestedBy: row.requestedBy } : {}),
     ...(row.cluster ? { cluster: row.cluster } : {}),
     ...decodeNamespaces(row.namespace),
-    ...(row.policy ? { policy: row.policy as ApprovalPolicyApplied } : {}),
+    ...(row.policy?.mode !== undefined ? { policy: { mode: row.policy.mode, source: row.policy.source ?? '' } as ApprovalPolicyApplied } : {}),
+    ...(row.policy?.requested_by_alert !== undefined ? { requestedByAlert: row.policy.requested_by_alert } : {}),
     ...(row.decidedBy !== null ? { decidedBy: row.decidedBy } : {}),
     ...(row.reason !== null ? { reason: row.reason } : {}),
     ...(row.decisionRunId !== null ? { decisionRunId: row.decisionRunId } : {}),
@@ -110,7 +111,8 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
           undoOf: record.undoOf ?? null,
           cluster: record.cluster ?? null,
           namespace: encodeNamespaces(record),
-          policy: record.policy ?? null,
+          // the alert that asked for the call rides in the policy column (what decides the call, and who asked)
+          policy: record.policy || record.requestedByAlert !== undefined ? { ...record.policy, ...(record.requestedByAlert !== undefined ? { requested_by_alert: record.requestedByAlert } : {}) } : null,
         })
         .onConflictDoNothing();
       const [row] = await db.select().from(approvals).where(key(record.conversationId, record.callId));

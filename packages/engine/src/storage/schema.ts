@@ -123,8 +123,11 @@ export const approvals = pgTable(
      * writes ("staging,prod", "*" for cluster-scoped objects: approval-store.ts encodeNamespaces)
      */
     namespace: text('namespace'),
-    /** the approval policy that applied (read_only | self | approver | four_eyes) and where it came from */
-    policy: jsonb('policy').$type<{ mode: string; source: string }>(),
+    /**
+     * the approval policy that applied (read_only | self | approver | four_eyes) and where it came from; with
+     * `requested_by_alert` (issue 37 item 9, no column of its own) the alert receiver that asked for the call
+     */
+    policy: jsonb('policy').$type<{ mode?: string; source?: string; requested_by_alert?: string }>(),
     /** the user whose chat proposed the call */
     requestedBy: uuid('requested_by'),
     /**

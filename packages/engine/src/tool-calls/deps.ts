@@ -62,8 +62,11 @@ export interface ToolCallRun {
   conversationId: string;
   /** a chat run starts from a new user message; a decision run resumes the calls an approval decision unblocked */
   kind: 'chat' | 'decision';
-  /** the conversation's owner, who proposes its calls (shown on approval cards) */
-  requester: { id: string; email?: string };
+  /**
+   * the conversation's owner, who proposes its calls (shown on approval cards); `alert`: this run is an alert
+   * investigation and its calls are asked for by that alert receiver, not by the owner (issue 37 item 9)
+   */
+  requester: { id: string; email?: string; alert?: string };
   /** who made the decision that started this run (a decision run), for EXECUTE_AS_APPROVER */
   approver?: { id: string; email: string; role: Role };
   /** set once the model has been called in this run: until then, calls pending in the checkpoint are an earlier run's */

@@ -71,6 +71,13 @@ describe('deciding a call: the first refusal wins', () => {
     ['four-eyes: the requester with auto_revert, inverse is harmless', { actor: { id: 'ann', role: 'approver' }, ...withCall({ undo }), request: { ...approve, autoRevert: true }, inverseNeedsSecondPerson: false }, undefined],
     ['four-eyes: another approver with auto_revert', { ...withCall({ undo }), request: { ...approve, autoRevert: true } }, undefined],
     ['no four-eyes: the requester with auto_revert', { environment: { policy: 'approver', fourEyes: false }, actor: { id: 'ann', role: 'approver' }, ...withCall({ undo }), request: { ...approve, autoRevert: true } }, undefined],
+    // Issue 37 item 9: an alert's call is asked for by the alert, not by the owner of the alert token.
+    ['four-eyes: the alert token owner approves a destructive call the alert asked for', { actor: { id: 'ann', role: 'approver' }, ...withCall({ destructive: true, requestedByAlert: 'pager' }) }, undefined],
+    ['a cluster four_eyes policy: the alert token owner approves the alert\'s call', { actor: { id: 'ann', role: 'approver' }, ...withCall({ requestedByAlert: 'pager', policy: { mode: 'four_eyes', source: 'cluster policy beta' } }) }, undefined],
+    ['four-eyes: the token owner\'s own destructive call in the alert conversation stays theirs', { actor: { id: 'ann', role: 'approver' }, ...withCall({ destructive: true }) }, 'NOT_ALLOWED_TO_DECIDE'],
+    ['a member (the alert token owner) approving the alert\'s call under APPROVAL_POLICY=approver', { actor: { id: 'ann', role: 'member' }, ...withCall({ destructive: true, requestedByAlert: 'pager' }) }, 'NOT_ALLOWED_TO_DECIDE'],
+    ['a member who is not the owner approving the alert\'s call: reported missing', { actor: { id: 'bob', role: 'member' }, ...withCall({ requestedByAlert: 'pager' }) }, 'CONVERSATION_NOT_FOUND'],
+    ['the alert token owner may not pre-approve an unreviewed inverse (auto_revert) of the alert\'s call', { actor: { id: 'ann', role: 'approver' }, ...withCall({ undo, requestedByAlert: 'pager' }), request: { ...approve, autoRevert: true } }, 'AUTO_REVERT_NEEDS_SECOND_PERSON'],
     ['the pending list asks (no request): another approver', { request: undefined }, undefined],
     ['the pending list asks: an approver limited to cluster alpha', { request: undefined, deciderScope: { clusters: ['alpha'] } }, 'OUT_OF_SCOPE'],
     ['the pending list asks: a chat token', { request: undefined, actor: { id: 'zoe', role: 'approver', apiToken: { name: 'cli', scopes: ['chat', 'approvals:read'] } } }, 'TOKEN_SCOPE'],

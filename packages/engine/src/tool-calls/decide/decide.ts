@@ -29,7 +29,18 @@ export interface DecisionRequest {
 }
 
 /** The parts of a recorded call the rules read. */
-export type DecidedCall = Pick<ApprovalRecord, 'callId' | 'tool' | 'status' | 'requestedBy' | 'argsHash' | 'diffHash' | 'destructive' | 'risks' | 'cluster' | 'namespace' | 'namespaces' | 'clusterScopedWrites' | 'policy' | 'undo'>;
+export type DecidedCall = Pick<ApprovalRecord, 'callId' | 'tool' | 'status' | 'requestedBy' | 'requestedByAlert' | 'argsHash' | 'diffHash' | 'destructive' | 'risks' | 'cluster' | 'namespace' | 'namespaces' | 'clusterScopedWrites' | 'policy' | 'undo'>;
+
+/**
+ * Who asked for the call, as four-eyes reads it. Issue 37 item 9: a call an alert investigation proposed was asked
+ * for by the alert, not by the owner of the alert token (who did not ask for it), so the token owner may approve it
+ * like any other approver; the role rule still applies to them. Any other call: its recorded requester, else the
+ * conversation's owner. The alert's id ("alert:<receiver>") can never equal a user's id (users are UUIDs).
+ */
+export function askedBy(call: Pick<DecidedCall, 'requestedBy' | 'requestedByAlert'>, conversationOwnerId: string | undefined): string | undefined {
+  if (call.requestedByAlert !== undefined) return `alert:${call.requestedByAlert}`;
+  return call.requestedBy ?? conversationOwnerId;
+}
 
 export interface DecisionFacts {
   conversationId: string;
@@ -124,7 +135,7 @@ export const roleAndFourEyesRule: DecideRule = (facts) => {
     ...(deciding.policySource ? { policySource: deciding.policySource } : {}),
     actor: facts.actor,
     conversationOwnerId: facts.conversation.ownerId,
-    requestedBy: facts.call.requestedBy ?? facts.conversation.ownerId,
+    requestedBy: askedBy(facts.call, facts.conversation.ownerId)!,
     destructive: facts.call.destructive,
     risks: facts.call.risks,
   });
@@ -205,6 +216,8 @@ export const autoRevertAvailableRule: DecideRule = ({ request, call, callId }) =
  */
 export const autoRevertFourEyesRule: DecideRule = (facts) => {
   const { request, call, conversation, actor } = facts;
+  // The recorded requester, even for an alert's call: choosing automatic revert pre-approves an inverse nobody else
+  // reviewed, and the revert path (undo/auto-revert.ts) judges the chooser against the same id.
   if (!request?.autoRevert || !call || actor.id !== (call.requestedBy ?? conversation?.ownerId)) return undefined;
   const deciding = decidingPolicy(facts);
   if (!deciding.fourEyes && deciding.otherPersonRequired === undefined) return undefined;

@@ -50,7 +50,8 @@ export function approvalFacts(record: ApprovalRecord, context: ApprovalFactsCont
     // every namespace a Helm chart's objects reach, and cluster-scoped ones (issue 31): the card lists them all
     ...(record.namespaces ? { namespaces: record.namespaces } : {}),
     ...(record.clusterScopedWrites ? { cluster_scoped: true } : {}),
-    requested_by: { id: requesterId, ...(email ? { email } : {}), ...(name ? { name } : {}) },
+    // an alert's call (issue 37 item 9) is shown as asked by the alert, not by the owner of the alert token
+    requested_by: record.requestedByAlert !== undefined ? { id: `alert:${record.requestedByAlert}`, name: `alert: ${record.requestedByAlert}` } : { id: requesterId, ...(email ? { email } : {}), ...(name ? { name } : {}) },
     // Verify, then undo (issue 21): the inverse the card offers for automatic revert, without its exact-args hash
     ...(record.undo ? { undo: { tool: record.undo.tool, args: record.undo.args, summary: record.undo.summary, ...(record.undo.diff !== undefined ? { diff: record.undo.diff } : {}), ...(record.undo.secondPersonRequired ? { second_person_required: record.undo.secondPersonRequired } : {}) } } : {}),
     ...(record.undoOf ? { undo_of: record.undoOf } : {}),

@@ -192,6 +192,7 @@ export function createApprovalRequests(deps: ToolCallDeps, run: ToolCallRun, gat
       // Said about the exact call (shown arguments: no Secret value reaches the reason).
       policyReason: withPolicySource(decideApproval({ tool: call.tool, info, args: shown }).reason, binding?.policy),
       requestedBy: run.requester.id,
+      ...(run.requester.alert !== undefined ? { requestedByAlert: run.requester.alert } : {}),
       ...(binding ? { cluster: binding.cluster, ...(binding.namespace ? { namespace: binding.namespace } : {}), ...(binding.policy ? { policy: binding.policy } : {}) } : {}),
       ...(writes.namespaces ? { namespaces: writes.namespaces } : {}),
       ...(writes.clusterScoped ? { clusterScopedWrites: true } : {}),

@@ -43,14 +43,9 @@ export default function PendingApprovalsPage() {
   return (
     <div className="h-full overflow-y-auto">
       <div className="mx-auto max-w-4xl px-6 py-8">
-        <PageHeader title="Pending approvals">
-          {pending.data ? (
-            <span className="text-xs text-muted">
-              Policy: <strong>{pending.data.policy}</strong>
-              {pending.data.four_eyes ? ' · four-eyes' : ''}
-            </span>
-          ) : null}
-        </PageHeader>
+        {/* no global "Policy:" here (issue 37 item 7): a cluster policy may override APPROVAL_POLICY, so each call
+            says the policy that decides it */}
+        <PageHeader title="Pending approvals" />
         <div role="status" aria-live="polite">
           {decided.length > 0 ? (
             <section aria-label="Decided here" className="mb-6">
@@ -119,7 +114,7 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
         <code className="font-mono text-sm font-semibold">{item.tool}</code>
         {where ? <span className="text-xs text-muted">{where}</span> : null}
         {item.destructive ? <Badge tone="danger">Destructive</Badge> : null}
-        {!item.can_decide ? <Badge>You cannot decide this one</Badge> : null}
+        {item.stale_reason ? <Badge tone="danger">Stale</Badge> : !item.can_decide ? <Badge>You cannot decide this one</Badge> : null}
         <span className="ml-auto text-xs text-muted">{new Date(item.requested_at).toLocaleString()}</span>
       </div>
       <p className="mt-1 text-sm text-muted">
@@ -127,7 +122,10 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
         <Link className="text-accent underline" to={`/chat/${item.conversation_id}`}>
           {conversationName(item)}
         </Link>
-        {item.requested_by.email ? ` · requested by ${item.requested_by.name ? `${item.requested_by.name} (${item.requested_by.email})` : item.requested_by.email}` : ''}
+        {item.requested_by.email ? ` · requested by ${item.requested_by.name ? `${item.requested_by.name} (${item.requested_by.email})` : item.requested_by.email}` : item.requested_by.name ? ` · requested by ${item.requested_by.name}` : ''}
+      </p>
+      <p className="mt-1 text-xs text-muted" data-testid="effective-policy">
+        Policy: <strong>{policyWords(item.effective_policy)}</strong>
       </p>
       {item.policy_reason ? <p className="mt-1 text-sm">{item.policy_reason}</p> : null}
       {item.risks.map((risk) => (
@@ -193,6 +191,12 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
       </p>
     </li>
   );
+}
+
+/** The policy that decides this call, as the card says it: "approver (cluster policy beta) · four-eyes". */
+function policyWords(policy: PendingApproval['effective_policy']): string {
+  const mode = policy.mode === 'four_eyes' ? 'four-eyes' : policy.mode;
+  return `${mode} (${policy.source})${policy.four_eyes ? ' · four-eyes for destructive calls' : ''}`;
 }
 
 function DecidedItem({ entry }: { entry: Decided }) {

@@ -21,9 +21,33 @@ export interface ApprovalRouteDeps {
   toolTitles?: () => Promise<ReadonlyMap<string, string>>;
   /** a user's cluster/namespace scope (issue 22): an approver limited to some clusters approves only there */
   scopeOf?: (userId: string) => Promise<MemberScope | undefined>;
+  /**
+   * the clusters configured now (name and API server); a call bound to an API server not among them is stale (issue 37
+   * item 7). Absent, or when it throws (the MCP server is loading), no call is called stale: execution still checks.
+   */
+  clusters?: () => Promise<ReadonlyArray<{ name: string; server: string }>>;
 }
 
-export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app, { approvals, policy, toolTitles, scopeOf }) => {
+/** The policy that decides a recorded call, as the decision reads it (clusters/cluster-policies.ts decisionPolicyOf). */
+export function effectivePolicyOf(record: Pick<PendingApprovalRecord, 'policy'>, environment: { policy: ApprovalPolicyName; fourEyes: boolean }): PendingApproval['effective_policy'] {
+  const mode = record.policy?.mode;
+  if (mode === 'self' || mode === 'approver' || mode === 'four_eyes') return { mode, source: record.policy!.source, four_eyes: environment.fourEyes };
+  return { mode: environment.policy, source: 'APPROVAL_POLICY', four_eyes: environment.fourEyes };
+}
+
+/** Why a call can no longer run where it was approved for, or undefined (no binding, or its API server is still configured). */
+export function staleReasonOf(record: Pick<PendingApprovalRecord, 'cluster'>, configured: ReadonlyArray<{ name: string; server: string }> | undefined): string | undefined {
+  // [] is an MCP server that predates clusters (cluster-directory.ts): nothing is known to be gone
+  if (!record.cluster || !configured || configured.length === 0) return undefined;
+  const { name, server } = record.cluster;
+  if (configured.some((cluster) => cluster.name === name && cluster.server === server)) return undefined;
+  const renamed = configured.find((cluster) => cluster.name === name);
+  return renamed
+    ? `Stale: this call is bound to cluster ${name} at ${server}, but ${name} now points at ${renamed.server} (the kubeconfig changed); it cannot run as shown. Deny it and ask again.`
+    : `Stale: this call is bound to cluster ${name} at ${server}, which is no longer configured (the kubeconfig changed); it cannot run as shown. Deny it and ask again.`;
+}
+
+export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app, { approvals, policy, toolTitles, scopeOf, clusters }) => {
   app.get('/approvals/pending', async (request) => {
     const user = request.user;
     // Those who may act on others' calls list every conversation's; everyone else, their own.
@@ -37,8 +61,10 @@ export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app,
     const titles = records.length > 0 && toolTitles ? await toolTitles().catch(() => new Map<string, string>()) : new Map<string, string>();
     // the caller's scope and API token, as a decision would see them
     const deciderScope = records.length > 0 ? await scopeOf?.(user.id) : undefined;
+    const configured = records.some((record) => record.cluster) && clusters ? await clusters().catch(() => undefined) : undefined;
     const actor = { id: user.id, role: user.role, ...(request.apiToken ? { apiToken: request.apiToken } : {}) };
     const toWire = (record: PendingApprovalRecord): PendingApproval => {
+      const stale = staleReasonOf(record, configured);
       const refusal = decide({ conversationId: record.conversationId, callId: record.callId, environment: policy, actor, conversation: { ownerId: record.conversationOwnerId }, call: record, deciderScope });
       return {
         // the same facts the chat's card gets (tool-calls/propose/approval-facts.ts): add new facts there
@@ -50,9 +76,12 @@ export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app,
         conversation_id: record.conversationId,
         conversation_title: record.conversationTitle,
         requested_at: record.requestedAt.toISOString(),
-        can_decide: refusal === undefined,
+        // a stale call is never offered for approval: it would be refused at execution (its API server is gone)
+        can_decide: refusal === undefined && stale === undefined,
         // the same words a refused decision answers with (403), so clients show them instead of re-deriving the rules
-        ...(refusal ? { cannot_decide_reason: refusal.reason } : {}),
+        ...(refusal || stale ? { cannot_decide_reason: (stale ?? refusal?.reason)! } : {}),
+        effective_policy: effectivePolicyOf(record, policy),
+        ...(stale ? { stale_reason: stale } : {}),
       };
     };
     // the protocol's one shape of the queue (the client checks its answer with the same schema)
