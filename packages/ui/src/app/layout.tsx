@@ -9,6 +9,7 @@ import { HistoryList, SearchDialog } from '../features/history/index.tsx';
 import { useChatStore } from '../features/chat/state/chat-store.ts';
 import { useMe } from './session.tsx';
 import { useDesktopNotificationsOptIn, useNotificationStream } from './notifications.tsx';
+import { useReportBrowserOrigin } from './public-url.tsx';
 
 const navItem = ({ isActive }: { isActive: boolean }) =>
   `flex items-center gap-2 rounded-md px-2.5 py-1.5 text-sm ${isActive ? 'bg-panel-2 font-medium text-fg' : 'text-muted hover:bg-panel-2 hover:text-fg'}`;
@@ -25,6 +26,7 @@ export function AppLayout() {
   const openConversation = useCallback((id: string) => navigate(`/chat/${id}`), [navigate]);
   const waitingForMe = useNotificationStream(openConversation);
   const desktop = useDesktopNotificationsOptIn();
+  useReportBrowserOrigin();
 
   // Live title updates and re-ordering after each run.
   useEffect(() => {
@@ -135,7 +137,9 @@ export function AppLayout() {
           </DropdownMenu.Root>
         </div>
       </aside>
-      <main id="main" className="flex min-w-0 flex-1 flex-col overflow-hidden">
+      {/* overflow-clip, not overflow-hidden: a hidden-overflow box is still a scroll container, so following a link to
+          #section (or scrollIntoView) scrolled the whole shell up and left a blank band; a clipped box cannot scroll */}
+      <main id="main" className="flex min-w-0 flex-1 flex-col overflow-clip">
         <div className="flex h-11 shrink-0 items-center gap-2 border-b border-border px-3 lg:hidden">
           <button type="button" onClick={() => setNavOpen(true)} aria-label="Open the sidebar" className="rounded p-1.5 hover:bg-panel-2">
             <Menu className="h-5 w-5" aria-hidden />

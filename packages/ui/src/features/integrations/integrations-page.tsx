@@ -7,19 +7,21 @@ import { useMe } from '../../app/session.tsx';
 import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import { QueryError } from '../../components/unavailable.tsx';
 import { Badge, Button, EmptyState, ErrorNote, Field, Input, PageHeader, Spinner } from '../../components/ui.tsx';
-import type { WebhookIntegration } from '@skyflo/protocol';
-import { AddWebhookForm, SlackCard, WebhookCard, type SlackIntegrationView } from './notification-integrations.tsx';
+import type { SlackIntegration, WebhookIntegration } from '@skyflo/protocol';
+import { AddWebhookForm, WebhookCard } from './notification-integrations.tsx';
+import { AddSlackForm, PublicUrlWarning, SlackCard } from './slack-integration.tsx';
+import { StatusBadge } from './status-badge.tsx';
 
-/** Jenkins connections: create (credentials checked by the engine), test, disable/enable, delete. Admins edit. */
+/** Jenkins connections (create with credentials checked by the engine, test, disable/enable, delete), webhooks and Slack. Admins edit. */
 export default function IntegrationsPage() {
   const me = useMe();
   const admin = me.data?.role === 'admin';
   const queryClient = useQueryClient();
-  const all = useQuery({ queryKey: ['integrations'], queryFn: () => api<Array<Integration | WebhookIntegration | SlackIntegrationView>>('/integrations'), retry: false });
+  const all = useQuery({ queryKey: ['integrations'], queryFn: () => api<Array<Integration | WebhookIntegration | SlackIntegration>>('/integrations'), retry: false });
   // Jenkins connections keep their card; webhooks and Slack have their own (notification-integrations.tsx)
   const list = { ...all, data: all.data?.filter((item): item is Integration => item.provider === 'jenkins') };
   const webhooks = all.data?.filter((item): item is WebhookIntegration => item.provider === 'webhook') ?? [];
-  const slack = all.data?.filter((item): item is SlackIntegrationView => item.provider === 'slack') ?? [];
+  const slack = all.data?.filter((item): item is SlackIntegration => item.provider === 'slack') ?? [];
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['integrations'] });
   const create = useMutation({
     mutationFn: (body: CreateIntegrationRequest) => api<Integration>('/integrations', { body }),
@@ -41,8 +43,9 @@ export default function IntegrationsPage() {
   }
   return (
     <div className="h-full overflow-y-auto">
-      <div className="mx-auto max-w-4xl space-y-6 px-6 py-8">
+      <div className="mx-auto max-w-4xl space-y-6 px-4 py-6 sm:px-6 sm:py-8">
         <PageHeader title="Integrations" />
+        <PublicUrlWarning />
         {list.isPending ? <Spinner /> : null}
         {list.isError ? <QueryError error={list.error} what="integrations (Jenkins connections)" /> : null}
         {list.data && list.data.length === 0 ? (
@@ -55,6 +58,7 @@ export default function IntegrationsPage() {
           {webhooks.map((webhook) => <WebhookCard key={webhook.id} webhook={webhook} admin={admin} onChanged={refresh} />)}
           {slack.map((item) => <SlackCard key={item.id} slack={item} admin={admin} onChanged={refresh} />)}
         </ul>
+        {admin && all.isSuccess && slack.length === 0 ? <AddSlackForm onCreated={refresh} /> : null}
         {admin && all.isSuccess ? <AddWebhookForm onCreated={refresh} /> : null}
         {admin && list.isSuccess ? (
           <section className="rounded-lg border border-border bg-panel p-5" aria-label="Add Jenkins">
@@ -100,7 +104,7 @@ function IntegrationCard({ integration, admin, onChanged }: { integration: Integ
       <div className="flex flex-wrap items-center gap-2">
         <span className="font-semibold">{integration.name}</span>
         <Badge tone="accent">Jenkins</Badge>
-        <Badge tone={integration.status === 'active' ? 'ok' : 'neutral'}>{integration.status === 'active' ? 'Active' : 'Disabled'}</Badge>
+        <StatusBadge status={integration.status} />
         <span className="ml-auto flex gap-2">
           <Button size="sm" onClick={() => test.mutate()} disabled={test.isPending}>
             {test.isPending ? 'Testing…' : 'Test connection'}
