@@ -121,7 +121,7 @@ describe('team notifications', () => {
 
   it('Settings → API tokens: a token is shown once, works with its scope, and is listed with its last use', async () => {
     const { page } = stack;
-    await page.goto('/settings');
+    await page.goto('/settings/tokens');
     const section = page.getByRole('region', { name: 'API tokens' });
     await section.getByLabel('Name').fill('alertmanager');
     await section.getByRole('checkbox', { name: /approvals:read/ }).check();
