@@ -7,11 +7,13 @@
  */
 import type { Page } from 'playwright-core';
 
-export async function phoneProblems(page: Page): Promise<string[]> {
+/** `within`: a CSS selector limiting the controls and text checked (an open drawer, whose page behind is meant to be covered) */
+export async function phoneProblems(page: Page, within = 'body'): Promise<string[]> {
   // settled: fonts loaded and no transition half-way
   await page.evaluate(() => document.fonts.ready);
   await page.waitForFunction(() => document.getAnimations().every((animation) => !(animation instanceof CSSTransition)));
-  return page.evaluate(() => {
+  return page.evaluate((within) => {
+    const root = document.querySelector(within)!;
     const problems: string[] = [];
     const width = window.innerWidth;
     const describe = (element: Element) => {
@@ -46,7 +48,7 @@ export async function phoneProblems(page: Page): Promise<string[]> {
       return hit instanceof HTMLLabelElement && hit.control === element;
     };
 
-    const controls = Array.from(document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, [role=button], [role=combobox], [role=tab]'));
+    const controls = Array.from(root.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, [role=button], [role=combobox], [role=tab]'));
     for (const control of controls) {
       if (!rendered(control)) continue;
       control.scrollIntoView({ block: 'center', inline: 'nearest' });
@@ -60,7 +62,7 @@ export async function phoneProblems(page: Page): Promise<string[]> {
       if (!reaches(control, x, y)) problems.push(`${describe(control)} is covered by ${document.elementFromPoint(x, y) ? describe(document.elementFromPoint(x, y)!) : 'nothing'}: a tap does not reach it`);
     }
 
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     const seen = new Set<Element>();
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       const holder = node.parentElement;
@@ -86,5 +88,5 @@ export async function phoneProblems(page: Page): Promise<string[]> {
       if (hit && !(hit === holder || holder.contains(hit) || hit.contains(holder))) problems.push(`"${text}" is drawn under ${describe(hit)}`);
     }
     return problems;
-  });
+  }, within);
 }

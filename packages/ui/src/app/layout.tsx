@@ -65,7 +65,7 @@ export function AppLayout() {
             S
           </div>
           <span className="font-semibold">Skyflo</span>
-          <span className="ml-auto rounded bg-panel-2 px-1.5 py-0.5 text-[10px] uppercase tracking-wide text-muted">Command Center</span>
+          <span className="ml-auto rounded bg-panel-2 px-1.5 py-0.5 text-[11px] uppercase tracking-wide text-muted">Command Center</span>
         </div>
         <div className="space-y-1 px-3">
           <NavLink to="/" end className={navItem}>
@@ -73,7 +73,8 @@ export function AppLayout() {
           </NavLink>
           <button type="button" onClick={() => setSearchOpen(true)} className="flex w-full items-center gap-2 rounded-md px-2.5 py-1.5 text-sm text-muted hover:bg-panel-2 hover:text-fg">
             <Search className="h-4 w-4" aria-hidden /> Search chats
-            <span className="ml-auto">
+            {/* the shortcut only where there is a keyboard to press it */}
+            <span className="ml-auto hidden lg:inline">
               <Kbd>Ctrl K</Kbd>
             </span>
           </button>
