@@ -32,11 +32,19 @@ export async function phoneProblems(page: Page, within = 'body'): Promise<string
       // sr-only text (1 px, clipped) is for screen readers, not for the eye
       return rect.width > 1 && rect.height > 1 && style.visibility !== 'hidden' && Number(style.opacity) > 0 && !element.closest('.sr-only');
     };
-    /** inside something the user can scroll sideways on purpose (a wide table, a code block) */
+    /** made to scroll sideways (a wide table's wrapper, a code block), unlike a page's column that scrolls down */
+    const scrollsSidewaysOnPurpose = (element: Element) =>
+      element.tagName === 'PRE' || ['overflow-x-auto', 'overflow-x-scroll', 'overflow-auto', 'overflow-scroll'].some((name) => element.classList.contains(name));
+    for (const element of Array.from(root.querySelectorAll('*'))) {
+      const overflowX = getComputedStyle(element).overflowX;
+      if ((overflowX === 'auto' || overflowX === 'scroll') && element.scrollWidth > element.clientWidth + 1 && !scrollsSidewaysOnPurpose(element) && element.clientWidth > 0) {
+        problems.push(`${describe(element)} scrolls sideways: ${element.scrollWidth} px of content in ${element.clientWidth} px`);
+      }
+    }
+    /** inside something the user can scroll sideways on purpose */
     const inSidewaysScroller = (element: Element) => {
       for (let parent = element.parentElement; parent; parent = parent.parentElement) {
-        const overflowX = getComputedStyle(parent).overflowX;
-        if ((overflowX === 'auto' || overflowX === 'scroll') && parent.scrollWidth > parent.clientWidth + 1 && parent !== document.scrollingElement) return true;
+        if (scrollsSidewaysOnPurpose(parent) && parent.scrollWidth > parent.clientWidth + 1) return true;
       }
       return false;
     };
