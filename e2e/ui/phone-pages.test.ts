@@ -21,10 +21,10 @@ let stack: UiStack;
 let conversation: string;
 const contexts: BrowserContext[] = [];
 
-async function phonePage(colorScheme: 'light' | 'dark', signedIn: boolean): Promise<Page> {
+async function phonePage(colorScheme: 'light' | 'dark', signedIn: boolean, viewport = phone): Promise<Page> {
   const context = await stack.browser.newContext({
     baseURL: stack.url,
-    viewport: phone,
+    viewport,
     isMobile: true,
     hasTouch: true,
     colorScheme,
@@ -119,6 +119,15 @@ describe('the Command Center on a phone (390×844)', () => {
     await sidebar.getByRole('link', { name: 'Integrations' }).tap();
     await page.waitForURL('**/integrations');
     await sidebar.waitFor({ state: 'hidden' });
+  });
+
+  it('home on a phone turned sideways (844×390): the page scrolls under the top bar, which stays tappable', async () => {
+    const page = await phonePage('light', true, { width: phone.height, height: phone.width });
+    await page.goto('/');
+    await page.getByTestId('cluster-switcher').waitFor();
+    expect(await phoneProblems(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Open the sidebar' }).tap();
+    await page.getByRole('complementary', { name: 'Sidebar' }).getByRole('link', { name: 'Settings' }).waitFor();
   });
 
   it('in chat the cluster switcher shows the whole cluster and namespace', async () => {
