@@ -10,7 +10,7 @@ import { repoRoot } from '@skyflo/testkit/tools';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { phoneProblems } from './phone-checks.ts';
-import { ADMIN, readOnlyScript, registerAndSignIn, screenshotOnFailure, startUiStack, type UiStack } from './ui-stack.ts';
+import { ADMIN, readOnlyScript, registerAndSignIn, scaleScript, screenshotOnFailure, startUiStack, type UiStack } from './ui-stack.ts';
 
 vi.setConfig({ testTimeout: 240_000 });
 
@@ -43,9 +43,9 @@ async function seriousViolations(page: Page): Promise<string[]> {
 
 /** Each signed-in page, with what shows once it has loaded. */
 const pages = (): Array<{ name: string; path: string; ready: (page: Page) => Promise<unknown> }> => [
-  { name: 'home', path: '/', ready: (page) => page.getByTestId('cluster-switcher').waitFor() },
+  { name: 'home', path: '/', ready: (page) => page.getByRole('region', { name: /Waiting for your decision \(4\)/ }).waitFor() },
   { name: 'chat', path: conversation, ready: (page) => page.getByText('Only web runs in').waitFor() },
-  { name: 'approvals', path: '/approvals', ready: (page) => page.getByText('Nothing is waiting for a decision').waitFor() },
+  { name: 'approvals', path: '/approvals', ready: (page) => page.getByTestId('pending-approval').nth(3).waitFor() },
   { name: 'integrations', path: '/integrations', ready: (page) => page.getByRole('region', { name: 'Add Slack' }).waitFor() },
   { name: 'audit', path: '/audit', ready: (page) => page.getByTestId('audit-table').getByRole('button').first().waitFor() },
   { name: 'analytics', path: '/analytics', ready: (page) => page.getByRole('heading', { name: 'Analytics' }).waitFor() },
@@ -87,6 +87,12 @@ describe('the Command Center on a phone (390×844)', () => {
     await desktop.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
     await desktop.getByText('Only web runs in').waitFor();
     conversation = new URL(desktop.url()).pathname;
+    // on call: changes waiting for a decision, listed on the home page (taller than the phone's screen) and in Pending approvals
+    stack.llm.reset(scaleScript(3));
+    for (let index = 1; index <= 4; index += 1) {
+      const response = await stack.context.request.post('/api/v1/agent/chat', { data: { messages: [{ role: 'user', content: `Scale web to 3 replicas (${index})` }] }, timeout: 90_000 });
+      expect(await response.text()).toContain('event: tool.awaiting_approval');
+    }
   });
 
   for (const colorScheme of ['light', 'dark'] as const) {
@@ -108,7 +114,7 @@ describe('the Command Center on a phone (390×844)', () => {
   it('the top bar opens the sidebar, whose links are all reachable, and a page link closes it', async () => {
     const page = await phonePage('dark', true);
     await page.goto('/');
-    await page.getByTestId('cluster-switcher').waitFor();
+    await page.getByRole('region', { name: /Waiting for your decision \(4\)/ }).waitFor();
     // a tap, not a forced click: the button must be what the finger reaches
     await page.getByRole('button', { name: 'Open the sidebar' }).tap();
     const sidebar = page.getByRole('complementary', { name: 'Sidebar' });
