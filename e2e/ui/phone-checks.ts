@@ -65,8 +65,10 @@ export async function phoneProblems(page: Page, within = 'body'): Promise<string
         problems.push(`${describe(control)} sticks out of the screen (${Math.round(rect.left)}–${Math.round(rect.right)} px)`);
         continue;
       }
-      const x = Math.min(Math.max(rect.left + rect.width / 2, 0), width - 1);
-      const y = rect.top + rect.height / 2;
+      // a link wrapped over two lines is tapped on its words, not in the gap its bounding box spans
+      const box = Array.from(control.getClientRects()).find((part) => part.width > 1 && part.height > 1) ?? rect;
+      const x = Math.min(Math.max(box.left + box.width / 2, 0), width - 1);
+      const y = box.top + box.height / 2;
       if (!reaches(control, x, y)) problems.push(`${describe(control)} is covered by ${document.elementFromPoint(x, y) ? describe(document.elementFromPoint(x, y)!) : 'nothing'}: a tap does not reach it`);
     }
 
