@@ -7,9 +7,15 @@ import { defineConfig } from 'vitest/config';
  */
 export const imageTest = 'e2e/container-image.test.ts';
 
+/**
+ * The fast tier (`npm run test:unit`, `vitest run --project unit`): tests beside the pure module they test. No process,
+ * no socket, no database: scripts/unit-test-guard.ts makes spawning a process, listening or connecting throw in them,
+ * and a test that needs any of those belongs in the package's test/<capability>/ folder (the integration project).
+ */
+export const unitTests = ['packages/*/src/**/*.test.ts', 'testkit/services/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'packages/*/src/**/*.test.ts', 'testkit/**/*.test.ts', 'e2e/**/*.test.ts', 'evals/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', imageTest],
     // Suites start real processes (kubectl, helm, simulators); two cores, so two workers.
     pool: 'forks',
@@ -17,5 +23,21 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default', ['./scripts/summary-reporter.ts', { firstPhase: true }]],
+    projects: [
+      {
+        extends: true,
+        // Pure modules keep no state between files, so the files of a worker share one module graph: importing the
+        // engine's modules once per worker, not once per file, is what keeps the tier within seconds.
+        test: { name: 'unit', include: unitTests, setupFiles: ['./scripts/unit-test-guard.ts'], isolate: false },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['packages/*/test/**/*.test.ts', 'testkit/**/*.test.ts', 'e2e/**/*.test.ts', 'evals/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', imageTest, ...unitTests],
+        },
+      },
+    ],
   },
 });

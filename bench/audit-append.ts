@@ -7,9 +7,9 @@
  * On PGlite in a data dir (its own thread, as `skyflo serve` runs) and on Postgres: sequential appends (latency) and,
  * on Postgres, concurrent appends from two storages (two replicas) (throughput). Prints each figure and after/before.
  *
- *   npx tsx bench/audit-append.ts [--appends 400] [--writers 8] [--postgres-url postgres://postgres@127.0.0.1:5432/postgres]
+ *   npx tsx bench/audit-append.ts [--appends 400] [--writers 8] [--postgres-url <admin URL; default TEST_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/postgres>]
  */
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,12 +22,13 @@ import pg from 'pg';
 import { auditEvents, createPgliteStorage, createPostgresStorage, GENESIS_HASH, hashAuditRecord, openEmbeddedDatabase, schema, type SkyfloDatabase } from '@skyflo/engine/testing';
 import type { PlatformStorage } from '@skyflo/engine';
 import { machineLoad } from './support/bench-header.ts';
+import { testDatabaseName, testPostgresAdminUrl } from '@skyflo/testkit/services';
 
 const { values } = parseArgs({
   options: {
     appends: { type: 'string', default: '400' },
     writers: { type: 'string', default: '8' },
-    'postgres-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    'postgres-url': { type: 'string', default: testPostgresAdminUrl() },
   },
 });
 const appends = Number(values.appends);
@@ -128,7 +129,7 @@ console.log(`audit-append: ${machineLoad()}`);
 
 // Postgres, a fresh database, two storages standing in for two replicas
 {
-  const name = `skyflo_bench_${randomBytes(5).toString('hex')}`;
+  const name = testDatabaseName('bench');
   const admin = new pg.Client({ connectionString: values['postgres-url'] });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);

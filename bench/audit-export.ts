@@ -10,13 +10,13 @@
  *   npx tsx bench/audit-export.ts [--records 100000] [--baseline 1000] [--batch 500] [--appends 2000] [--postgres-url postgres://postgres@127.0.0.1:5432/postgres]
  * With --postgres-url (a role that may create databases) each case runs in a fresh database, dropped afterwards.
  */
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import Fastify from 'fastify';
 import { auditRoutes, createPgliteStorage, createPostgresStorage, registerAuthenticate, registerErrorHandler } from '@skyflo/engine/testing';
 import type { PlatformStorage } from '@skyflo/engine';
 import { machineLoad } from './support/bench-header.ts';
+import { testDatabaseName } from '@skyflo/testkit/services';
 
 const { values } = parseArgs({
   options: {
@@ -66,7 +66,7 @@ async function open(): Promise<{ storage: PlatformStorage; query(text: string): 
   if (values['postgres-url']) {
     // A fresh database per case (the trail cannot be emptied: TRUNCATE is refused), dropped afterwards.
     const pg = (await import('pg')).default;
-    const name = `skyflo_bench_audit_${randomBytes(4).toString('hex')}`;
+    const name = testDatabaseName('bench_audit');
     const admin = new pg.Client({ connectionString: values['postgres-url'] });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${name}`);

@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { createMemoryEventBus, createRedisEventBus } from '@skyflo/engine/testing';
 import type { ReadyEventBus } from '@skyflo/engine/testing';
 import { printBenchHeader } from './support/bench-header.ts';
+import { testRedisKeyPrefix, testRedisUrl } from '@skyflo/testkit/services';
 
 printBenchHeader('bus-throughput', 'none (measures the event bus: in-process and Redis on 127.0.0.1:6379)');
 
@@ -64,7 +65,7 @@ async function measure(bus: ReadyEventBus, backend: BusLatency['backend'], runs:
 }
 
 export async function runBusThroughput(options: { redisUrl: string; events: number; runCounts?: number[] }): Promise<BusLatency[]> {
-  const prefix = `skyflo-bench-${randomUUID().slice(0, 8)}:`;
+  const prefix = testRedisKeyPrefix('bench');
   const memory = createMemoryEventBus();
   const redis = createRedisEventBus({ url: options.redisUrl, keyPrefix: prefix });
   await redis.ready();
@@ -113,7 +114,7 @@ function printTable(results: BusLatency[]): void {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { 'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379/0' }, events: { type: 'string', default: '20000' } } });
+  const { values } = parseArgs({ options: { 'redis-url': { type: 'string', default: testRedisUrl() }, events: { type: 'string', default: '20000' } } });
   const results = await runBusThroughput({ redisUrl: values['redis-url']!, events: Number(values.events) });
   printTable(results);
 }

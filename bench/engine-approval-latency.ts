@@ -24,10 +24,10 @@ import { agentConfig, createEventBus, createInMemoryStorage, createPgliteStorage
 import type { ToolGateway } from '@skyflo/engine/testing';
 import type { PlatformStorage, Storage } from '@skyflo/engine';
 import pg from 'pg';
-import { randomBytes } from 'node:crypto';
 import { printBenchHeader } from './support/bench-header.ts';
 import { createSpanTrace } from './support/span-trace.ts';
 import { Worker } from 'node:worker_threads';
+import { testDatabaseName, testPostgresAdminUrl, testPostgresUrl } from '@skyflo/testkit/services';
 
 printBenchHeader('engine-approval-latency', 'one row each for in-memory, PGlite (data dir, the default) and Postgres on 127.0.0.1:5432');
 
@@ -164,12 +164,12 @@ async function main() {
     await rm(dataDir, { recursive: true, force: true });
   }
   if (withPostgres) {
-    const database = `skyflo_bench_${randomBytes(5).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+    const database = testDatabaseName('bench');
+    const admin = new pg.Client({ connectionString: testPostgresAdminUrl() });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${database}`);
     try {
-      const storage = await createPostgresStorage({ url: `postgres://postgres@127.0.0.1:5432/${database}` });
+      const storage = await createPostgresStorage({ url: testPostgresUrl(database) });
       const created = await storage.users.create({ email: 'bench@example.test', hashedPassword: 'x', allowWhenUsersExist: true });
       if (!created.ok) throw new Error(created.reason);
       ratio(await measure('Postgres storage', sim, tools, storage, created.user.id, executed));

@@ -4,7 +4,7 @@
  * Goals (PGlite): idle <= 250 MiB, after 100 conversations <= 300 MiB (MiB as /proc reports them, the unit of the
  * issue's figures). Every figure is also printed as a ratio against the baseline measured in the same run: an idle
  * `node` process doing nothing.
- * First row: PGlite in a fresh data dir (the default); second row: Postgres on 127.0.0.1:5432 (POSTGRES_DATABASE_URL
+ * First row: PGlite in a fresh data dir (the default); second row: Postgres on TEST_POSTGRES_URL's server (POSTGRES_DATABASE_URL
  * set, so no PGlite in the process), skipped with the reason when none answers. Fails (exit 1) rather than print a
  * figure for work it did not do: the wrong storage, a conversation not stored, a process that died.
  *   npx tsx bench/engine-rss.ts [conversations=100] [--no-build] [--malloc-arena-max=N]

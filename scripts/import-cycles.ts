@@ -3,7 +3,9 @@
  * module initialisation order-dependent and ties packages together; `npm test` fails on a new one
  * (scripts/test/import-cycles.test.ts). Imports are read with TypeScript's own pre-processor and resolved with its
  * module resolution (workspace packages resolve through node_modules symlinks to their source), so what counts as an
- * edge is exactly what the compiler follows. Type-only imports are skipped: they vanish at runtime.
+ * edge is exactly what the compiler follows. Type-only imports are skipped by default: they vanish at runtime. The
+ * engine's check counts them too (`{ typeOnly: true }`): a type shared both ways still ties two modules together, and
+ * the engine's layers (package-boundaries.ts) are read with them.
  */
 import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -65,7 +67,8 @@ export function listSourceFiles(root: string, sourceDirs: string[]): string[] {
   return sourceDirs.flatMap((dir) => listSources(path.join(root, dir)));
 }
 
-export function buildImportGraph(root: string, sourceDirs: string[]): ImportGraph {
+/** `typeOnly`: count `import type` edges too (a cycle of types is still a knot in the source). */
+export function buildImportGraph(root: string, sourceDirs: string[], options: { typeOnly?: boolean } = {}): ImportGraph {
   const files = listSourceFiles(root, sourceDirs);
   const known = new Set(files.map((file) => realpathSync(file)));
   const edges = new Map<string, string[]>();
@@ -73,7 +76,7 @@ export function buildImportGraph(root: string, sourceDirs: string[]): ImportGrap
     const from = realpathSync(file);
     const targets = new Set<string>();
     for (const { specifier, typeOnly } of readImports(file)) {
-      if (typeOnly) continue;
+      if (typeOnly && !options.typeOnly) continue;
       const target = resolveImport(specifier, file);
       if (target && known.has(target) && target !== from) targets.add(target);
     }

@@ -85,3 +85,108 @@ export function disallowedImports(edges: UnitImport[], allowed: Readonly<Record<
     return !permitted.includes(dependencyName(edge.toUnit));
   });
 }
+
+/**
+ * Inside the engine: its folders in layers, top first. A folder imports the folders of the layers below it; folders
+ * of one layer are peers and may import each other. An import into a higher layer is an arrow back up: the test
+ * prints how many there are and fails above `maxEngineBackArrows`, and a folder missing from the table fails it too
+ * (place a new folder on purpose). Why this order:
+ *   - the composition roots (create-engine.ts and the other files at src/, `testing` for the suites) wire everything;
+ *   - `startup` builds the engine in stages (lazy dependencies, the deferred agent service), so it sits above what it builds;
+ *   - `http` is the outermost adapter: routes call the services below, never the other way round;
+ *   - the team features (`team-events`, `alerts`, `integrations`) react to runs and drive the agent (an alert
+ *     starts an investigation, Slack decides calls): peers above the agent, since they compose each other;
+ *   - `observability`, `accounts`, `analytics`, `llm-settings`, `public-url`: services the routes use, below the team features;
+ *   - `agent` (use cases: chat, decide, stop, undo) → `graph` (LangGraph: model node, gate node) → `llm`, `prompts`, `runbooks`
+ *     (what the model node calls and says) → `tool-calls` (a tool call's life, no LangGraph, no Fastify) →
+ *     `clusters`, `mcp` (where a call runs and through what) → storage and events (`audit`, `storage`, `bus`,
+ *     `timeline`) → `crypto`, `config` → `ports`, `errors` (the interfaces and error base everything shares).
+ */
+export const engineLayers: readonly (readonly string[])[] = [
+  ['(root)', 'testing'],
+  ['startup'],
+  ['http'],
+  ['team-events', 'alerts', 'integrations'],
+  ['observability', 'accounts', 'analytics', 'llm-settings', 'public-url'],
+  ['agent'],
+  ['graph'],
+  ['llm', 'prompts', 'runbooks'],
+  ['tool-calls'],
+  ['clusters', 'mcp'],
+  ['audit', 'storage', 'bus', 'timeline'],
+  ['crypto', 'config'],
+  ['ports', 'errors'],
+];
+
+/** Arrows back up between the engine's folders the test tolerates (issue 33: 16 before tool-calls/ had a home). */
+export const maxEngineBackArrows = 5;
+
+/** Folders that must never import some others, whatever the layers say: the tool calls know no graph, agent or HTTP. */
+export const engineForbiddenImports: Readonly<Record<string, readonly string[]>> = {
+  'tool-calls': ['graph', 'agent', 'http'],
+};
+
+export interface FolderImport {
+  /** file path relative to the source folder */
+  from: string;
+  fromFolder: string;
+  toFolder: string;
+  specifier: string;
+  typeOnly: boolean;
+}
+
+/** The folder of a file under `srcDir`: its first path segment, or `(root)` for a file directly in it. */
+export function folderOf(srcDir: string, file: string): string | undefined {
+  const relative = path.relative(srcDir, file).split(path.sep).join('/');
+  if (relative.startsWith('..')) return undefined;
+  const parts = relative.split('/');
+  return parts.length === 1 ? '(root)' : parts[0];
+}
+
+/** Every import (type-only ones included) from one folder of `srcDir` (relative to `root`) into another. */
+export function listFolderImports(root: string, srcDir: string): FolderImport[] {
+  const absolute = path.join(root, srcDir);
+  const found: FolderImport[] = [];
+  for (const file of listSourceFiles(root, [srcDir])) {
+    // A test beside its source is not part of the product's dependency graph: it may build its case from any layer.
+    if (file.endsWith('.test.ts')) continue;
+    const fromFolder = folderOf(absolute, file)!;
+    for (const { specifier, typeOnly } of readImports(file)) {
+      const target = resolveImport(specifier, file);
+      const toFolder = target ? folderOf(absolute, target) : undefined;
+      if (!toFolder || toFolder === fromFolder) continue;
+      found.push({ from: path.relative(absolute, file).split(path.sep).join('/'), fromFolder, toFolder, specifier, typeOnly });
+    }
+  }
+  return found;
+}
+
+export interface LayerReport {
+  /** folders imported or importing that no layer names */
+  unplaced: string[];
+  /** `from → to` between folders, one per pair, where `to` is in a higher layer; with the imports that make it */
+  backArrows: { arrow: string; imports: FolderImport[] }[];
+  /** imports a folder must never make (engineForbiddenImports) */
+  forbidden: FolderImport[];
+}
+
+export function checkLayers(imports: FolderImport[], layers: readonly (readonly string[])[], forbiddenImports: Readonly<Record<string, readonly string[]>> = {}): LayerReport {
+  const layerOf = new Map<string, number>();
+  layers.forEach((folders, index) => folders.forEach((folder) => layerOf.set(folder, index)));
+  const unplaced = new Set<string>();
+  const back = new Map<string, FolderImport[]>();
+  for (const edge of imports) {
+    const from = layerOf.get(edge.fromFolder);
+    const to = layerOf.get(edge.toFolder);
+    if (from === undefined) unplaced.add(edge.fromFolder);
+    if (to === undefined) unplaced.add(edge.toFolder);
+    if (from === undefined || to === undefined || to >= from) continue;
+    const arrow = `${edge.fromFolder} → ${edge.toFolder}`;
+    back.set(arrow, [...(back.get(arrow) ?? []), edge]);
+  }
+  return {
+    unplaced: [...unplaced].sort(),
+    backArrows: [...back].sort(([a], [b]) => a.localeCompare(b)).map(([arrow, edges]) => ({ arrow, imports: edges })),
+    forbidden: imports.filter((edge) => forbiddenImports[edge.fromFolder]?.includes(edge.toFolder)),
+  };
+}

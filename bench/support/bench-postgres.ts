@@ -1,11 +1,12 @@
 /**
- * A fresh Postgres database on 127.0.0.1:5432 for a bench's second row (PGlite is the first), dropped afterwards.
- * BENCH_POSTGRES_ADMIN_URL overrides where it is created. When no server answers, the row is skipped and says why.
+ * A fresh Postgres database on the shared server (TEST_POSTGRES_URL, default 127.0.0.1:5432, named under
+ * TEST_DB_PREFIX) for a bench's second row (PGlite is the first), dropped afterwards. BENCH_POSTGRES_ADMIN_URL, when
+ * set, still wins over TEST_POSTGRES_URL. When no server answers, the row is skipped and says why.
  */
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { testDatabaseName, testPostgresAdminUrl } from '@skyflo/testkit/services';
 
-const adminUrl = process.env['BENCH_POSTGRES_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const adminUrl = process.env['BENCH_POSTGRES_ADMIN_URL'] || testPostgresAdminUrl();
 
 /** Undefined when Postgres answers; otherwise the reason it cannot be used (printed instead of the row). */
 export async function postgresUnavailable(): Promise<string | undefined> {
@@ -23,7 +24,7 @@ export async function postgresUnavailable(): Promise<string | undefined> {
 
 /** Runs `use` with the URL of a new, empty database, and drops that database afterwards whatever happened. */
 export async function withBenchPostgresDatabase<T>(use: (url: string) => Promise<T>): Promise<T> {
-  const name = `skyflo_bench_${randomBytes(5).toString('hex')}`;
+  const name = testDatabaseName('bench');
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {

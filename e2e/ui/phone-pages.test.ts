@@ -19,6 +19,7 @@ const phone = { width: 390, height: 844 };
 
 let stack: UiStack;
 let conversation: string;
+let runbook: string;
 const contexts: BrowserContext[] = [];
 
 async function phonePage(colorScheme: 'light' | 'dark', signedIn: boolean, viewport = phone): Promise<Page> {
@@ -55,6 +56,8 @@ const pages = (): Array<{ name: string; path: string; ready: (page: Page) => Pro
   { name: 'settings-model', path: '/settings/model', ready: (page) => page.getByText('Set by the environment').waitFor() },
   { name: 'settings-clusters', path: '/settings/clusters', ready: (page) => page.getByRole('region', { name: 'Clusters' }).waitFor() },
   { name: 'settings-server', path: '/settings/server', ready: (page) => page.getByRole('region', { name: 'Public address' }).waitFor() },
+  // as the answer's "Runbook:" chip opens it: the section with that runbook open
+  { name: 'settings-runbooks', path: `/settings/runbooks?runbook=${runbook}`, ready: (page) => page.getByTestId('runbook-view').getByText(/before restarting anything/).waitFor() },
 ];
 
 beforeAll(async () => {
@@ -87,6 +90,10 @@ describe('the Command Center on a phone (390×844)', () => {
     await desktop.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
     await desktop.getByText('Only web runs in').waitFor();
     conversation = new URL(desktop.url()).pathname;
+    // a team runbook for the Runbooks section
+    const uploaded = await stack.context.request.post('/api/v1/runbooks', { data: { name: 'crashloop', markdown: '---\nalerts: [KubePodCrashLooping]\n---\n# Pod crash looping\n\nRead the previous logs with `kubectl logs --previous` before restarting anything.\n' } });
+    expect(uploaded.status()).toBe(201);
+    runbook = encodeURIComponent(((await uploaded.json()) as { name: string }).name);
     // on call: changes waiting for a decision, listed on the home page (taller than the phone's screen) and in Pending approvals
     stack.llm.reset(scaleScript(3));
     for (let index = 1; index <= 4; index += 1) {

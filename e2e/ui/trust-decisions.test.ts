@@ -10,6 +10,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pendingApprovalsResponseSchema, type PendingApproval } from '@skyflo/protocol';
 import type { Request } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ADMIN, askInChat, registerAndSignIn, scaleScript, screenshotOnFailure, slowScript, startUiStack, type UiStack } from './ui-stack.ts';
@@ -18,15 +19,6 @@ import { ADMIN, askInChat, registerAndSignIn, scaleScript, screenshotOnFailure, 
 vi.setConfig({ testTimeout: 180_000 });
 
 let stack: UiStack;
-
-interface PendingItem {
-  call_id: string;
-  tool: string;
-  args: Record<string, unknown>;
-  args_hash: string;
-  diff?: string;
-  diff_hash?: string;
-}
 
 /** Every decision the page sends (POST /agent/approvals/:call_id), with its body, in the order it sent them. */
 const decisions: Array<{ callId: string; body: Record<string, unknown> }> = [];
@@ -63,10 +55,11 @@ afterAll(async () => {
 }, 180_000);
 
 const replicasOf = (name: string) => stack.kubectl('get', 'deployment', name, '-o', 'jsonpath={.spec.replicas}');
-const pendingApprovals = async (): Promise<PendingItem[]> => {
+/** the queue in the protocol's one shape (parsing fails the test if the engine answers another) */
+const pendingApprovals = async (): Promise<PendingApproval[]> => {
   const response = await stack.page.request.get('/api/v1/approvals/pending');
   expect(response.status()).toBe(200);
-  return ((await response.json()) as { data: PendingItem[] }).data;
+  return pendingApprovalsResponseSchema.parse(await response.json()).data;
 };
 const composer = () => stack.page.getByRole('textbox', { name: 'Message' });
 const activeInCard = () =>

@@ -6,7 +6,7 @@ export { runAttempt, SIM_MODEL, fastKubeSimSettings, type AttemptOptions, type A
 export { judgeTranscript, type TranscriptMetrics } from './check-transcript.ts';
 export { markdownReport } from './report.ts';
 export { passAtK, summarize } from './task-summary.ts';
-export { costOf, parsePrice, prices } from './prices.ts';
+export { costOf, parsePrice, priceOf } from './prices.ts';
 export { categoryScores, scorecardMarkdown, scorecardHtml, median, type CategoryScore } from './scorecard.ts';
 export { compareWithBaseline, readResults, BaselineError, type Regression } from './baseline.ts';
 export { taskCategories, type TaskCategory } from './task-schema.ts';

@@ -8,7 +8,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadTasks, TaskError } from './load-tasks.ts';
-import { parsePrice, prices, pricesAsOf, type Price } from './prices.ts';
+import type { ModelPrice } from '@skyflo/protocol';
+import { parsePrice, priceOf, pricesAsOf } from './prices.ts';
 import { SIM_MODEL, type AttemptResult } from './run-attempt.ts';
 import { runEval } from './run-eval.ts';
 import { BaselineError, compareWithBaseline, readResults } from './baseline.ts';
@@ -129,7 +130,7 @@ export async function main(argv: string[]): Promise<number> {
       throw error;
     }
   }
-  let price: Price | undefined = prices[model];
+  let price: ModelPrice | undefined = priceOf(model);
   if (values.price) {
     try {
       price = parsePrice(values.price);

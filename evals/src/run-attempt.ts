@@ -13,13 +13,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runTurn, startEmbeddedEngine, type EmbeddedEngine, type TurnOutcome } from '@skyflo/cli/chat';
 import { allTools, startMcpHttpServer, type AnyToolDefinition, type McpHttpServer, type ToolDeps } from '@skyflo/mcp-server';
-import type { AgentEvent } from '@skyflo/protocol';
+import type { AgentEvent, ModelPrice } from '@skyflo/protocol';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startJenkinsSim, type JenkinsSim } from '@skyflo/testkit/jenkins-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { judgeTranscript, type TranscriptMetrics } from './check-transcript.ts';
-import { costOf, type Price } from './prices.ts';
+import { costOf } from './prices.ts';
 import type { Lane } from './lane.ts';
 import { runSteps } from './run-steps.ts';
 import type { Task } from './task-schema.ts';
@@ -36,7 +36,7 @@ export interface AttemptOptions {
   kubeconfig?: string;
   /** where the attempt's event log is written */
   outputDir: string;
-  price?: Price;
+  price?: ModelPrice;
   env: Record<string, string | undefined>;
   /** replaces the task's llm-sim script (tests: a deliberately broken fix) */
   simScript?: string;

@@ -154,7 +154,14 @@ export const taskSchema = z
     /** the llm-sim script that plays a competent model for this task (default llm-sim.yaml); for adversarial tasks, a model that obeys every injection */
     simScript: z.string().default('llm-sim.yaml'),
   })
-  .strict();
+  .strict()
+  .superRefine((spec, context) => {
+    // An adversarial task is passed by refusing everything unless it also asks for the useful part (the diagnosis
+    // found, what the planted note asks for reported): then "adversarial 100%" means useful and safe (issue 37).
+    if (spec.category !== 'adversarial') return;
+    if (spec.tools.used.length === 0) context.addIssue({ code: 'custom', path: ['tools', 'used'], message: 'an adversarial task names the tools its useful part needs (tools.used), so an agent that does nothing fails it' });
+    if (!spec.expect.some((check) => 'contains' in check)) context.addIssue({ code: 'custom', path: ['expect'], message: 'an adversarial task checks its useful part in the answer (expect: contains), so an agent that does nothing fails it' });
+  });
 
 export type TaskSpec = z.output<typeof taskSchema>;
 

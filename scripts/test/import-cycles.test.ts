@@ -19,6 +19,14 @@ describe('import cycles', () => {
     expect(cycles, 'modules that import each other (break the cycle: move the shared piece into a module both import)').toEqual([]);
   });
 
+  it('the engine has none, type-only imports included', () => {
+    const graph = buildImportGraph(repoRoot, ['packages/engine/src'], { typeOnly: true });
+    // Type-only edges really were read: the gate node's run context names the tool calls' ports only as types.
+    expect(graph.edges.get(path.join(repoRoot, 'packages/engine/src/graph/run-context.ts'))).toContain(path.join(repoRoot, 'packages/engine/src/tool-calls/deps.ts'));
+    const cycles = findCycles(graph).map((cycle) => cycle.map((file) => path.relative(repoRoot, file)).join(' → '));
+    expect(cycles, 'engine modules that import each other, if only for a type (move the shared type into the lower module, or tool-calls/deps.ts, or ports/)').toEqual([]);
+  });
+
   describe('on a tree with a cycle', () => {
     const root = mkdtempSync(path.join(tmpdir(), 'import-cycles-'));
     afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -31,12 +39,23 @@ describe('import cycles', () => {
     write('uses-types.ts', "import { type T } from './types-only.ts';\nexport const x: T | undefined = undefined;\n");
     write('d.ts', "export const d = () => import('./e.ts');\n");
     write('e.ts', "import { d } from './d.ts';\nexport const e = d;\n");
+    write('f.ts', "import type { G } from './g.ts';\nexport type F = G[];\n");
+    write('g.ts', "import type { F } from './f.ts';\nexport interface G {\n  f?: F;\n}\n");
 
     it('reports each cycle once, through re-exports and dynamic imports, and ignores type-only imports', () => {
       const cycles = findCycles(buildImportGraph(root, ['src'])).map((cycle) => cycle.map((file) => path.relative(path.join(root, 'src'), file)));
       expect(cycles).toEqual([
         ['a.ts', 'c.ts', 'nested/b.ts'],
         ['d.ts', 'e.ts'],
+      ]);
+    });
+
+    it('with type-only imports counted, also the cycle a type closes', () => {
+      const cycles = findCycles(buildImportGraph(root, ['src'], { typeOnly: true })).map((cycle) => cycle.map((file) => path.relative(path.join(root, 'src'), file)));
+      expect(cycles).toEqual([
+        ['a.ts', 'c.ts', 'nested/b.ts'],
+        ['d.ts', 'e.ts'],
+        ['f.ts', 'g.ts'],
       ]);
     });
   });

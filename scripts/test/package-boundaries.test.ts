@@ -3,7 +3,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { disallowedImports, isReachIn, listCrossUnitImports, type UnitImport } from '../package-boundaries.ts';
+import {
+  checkLayers,
+  disallowedImports,
+  engineForbiddenImports,
+  engineLayers,
+  isReachIn,
+  listCrossUnitImports,
+  listFolderImports,
+  maxEngineBackArrows,
+  type FolderImport,
+  type UnitImport,
+} from '../package-boundaries.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -84,6 +95,58 @@ describe('package boundaries', () => {
 
     it('finds a relative reach-in into a package, and not an import by name or a suite importing its own package', () => {
       expect(treeEdges.filter(isReachIn).map((edge) => `${edge.from} → ${edge.specifier}`)).toEqual(['e2e/flow.test.ts → ../packages/engine/src/gateway.ts']);
+    });
+  });
+});
+
+const describeFolderImport = (edge: FolderImport) => `${edge.from} → '${edge.specifier}'${edge.typeOnly ? ' (type-only)' : ''}`;
+
+describe("the engine's layers (http → agent → graph → tool-calls → clusters, mcp → … → ports)", () => {
+  const report = checkLayers(listFolderImports(repoRoot, 'packages/engine/src'), engineLayers, engineForbiddenImports);
+
+  it('every engine folder has a place in the layers (scripts/package-boundaries.ts engineLayers)', () => {
+    // The folders really were read: the gate node imports the tool calls.
+    expect(listFolderImports(repoRoot, 'packages/engine/src').some((edge) => edge.fromFolder === 'graph' && edge.toFolder === 'tool-calls')).toBe(true);
+    expect(report.unplaced, 'folders no layer names: add each to engineLayers, where it belongs').toEqual([]);
+  });
+
+  it('nothing in tool-calls/ imports graph/, agent/ or http/ (not even a type)', () => {
+    expect(report.forbidden.map(describeFolderImport), 'the tool calls take what they need through tool-calls/deps.ts').toEqual([]);
+  });
+
+  it(`at most ${maxEngineBackArrows} arrows run back up between the engine's folders`, () => {
+    const arrows = report.backArrows.map(({ arrow, imports }) => `${arrow}: ${imports.map(describeFolderImport).join(', ')}`);
+    console.log(`engine: ${arrows.length} arrows back up between folders (at most ${maxEngineBackArrows})\n  ${arrows.join('\n  ')}`);
+    expect(arrows.length, `arrows back up (move the shared piece down, or into the folder that uses it):\n${arrows.join('\n')}`).toBeLessThanOrEqual(maxEngineBackArrows);
+  });
+
+  describe('on a tree that breaks them', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'engine-layers-'));
+    afterAll(() => rmSync(root, { recursive: true, force: true }));
+    const write = (file: string, text: string) => {
+      mkdirSync(path.dirname(path.join(root, 'src', file)), { recursive: true });
+      writeFileSync(path.join(root, 'src', file), text);
+    };
+    write('main.ts', "import { route } from './http/route.ts';\nexport const main = route;\n");
+    write('http/route.ts', "import { decide } from './../agent/decide.ts';\nexport const route = decide;\n");
+    write('agent/decide.ts', "import { gate } from '../tool-calls/gate.ts';\nexport const decide = gate;\n");
+    write('tool-calls/gate.ts', "import type { Route } from '../http/types.ts';\nimport { run } from '../graph/run.ts';\nexport const gate = (route?: Route) => run(route);\n");
+    write('http/types.ts', 'export type Route = string;\n');
+    write('graph/run.ts', "import { lonely } from '../lonely/lonely.ts';\nexport const run = (value: unknown) => [value, lonely];\n");
+    write('lonely/lonely.ts', 'export const lonely = 1;\n');
+    const layers = [['(root)'], ['http'], ['agent'], ['graph'], ['tool-calls']];
+    const treeReport = checkLayers(listFolderImports(root, 'src'), layers, { 'tool-calls': ['graph', 'agent', 'http'] });
+
+    it('counts each arrow back up once per pair of folders, type-only imports included', () => {
+      expect(treeReport.backArrows.map(({ arrow, imports }) => [arrow, imports.length])).toEqual([
+        ['tool-calls → graph', 1],
+        ['tool-calls → http', 1],
+      ]);
+    });
+
+    it('reports what tool-calls/ must never import, and a folder without a layer', () => {
+      expect(treeReport.forbidden.map((edge) => `${edge.from} → ${edge.specifier}`)).toEqual(['tool-calls/gate.ts → ../http/types.ts', 'tool-calls/gate.ts → ../graph/run.ts']);
+      expect(treeReport.unplaced).toEqual(['lonely']);
     });
   });
 });

@@ -10,14 +10,17 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const vitestBin = path.join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
 const reporterPath = path.join(repoRoot, 'scripts', 'summary-reporter.ts');
 
-/** Runs the real vitest on a temp dir of test files with the summary reporter; its output and exit code. */
-function runVitest(files: Record<string, string>): Promise<{ code: number; stdout: string; root: string }> {
+/**
+ * Runs the real vitest on a temp dir of test files with the summary reporter; its output and exit code. With
+ * `projects`, shaped like vitest.config.ts: a `unit` project (`*.unit.check.mjs`) and an `integration` one (the rest).
+ */
+function runVitest(files: Record<string, string>, options: { projects?: boolean } = {}): Promise<{ code: number; stdout: string; root: string }> {
   const root = mkdtempSync(path.join(tmpdir(), 'summary-reporter-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(root, name), text);
   // globals: the files live outside the repo, where `import 'vitest'` does not resolve
   writeFileSync(
     path.join(root, 'vitest.config.mjs'),
-    `export default { test: { root: ${JSON.stringify(root)}, include: ['*.check.mjs'], globals: true, pool: 'forks', maxWorkers: 1, reporters: [[${JSON.stringify(reporterPath)}, { firstPhase: true }]] } };\n`,
+    `export default { test: { root: ${JSON.stringify(root)}, ${options.projects ? projects : "include: ['*.check.mjs']"}, globals: true, pool: 'forks', maxWorkers: 1, reporters: [[${JSON.stringify(reporterPath)}, { firstPhase: true }]] } };\n`,
   );
   const env: NodeJS.ProcessEnv = { ...process.env, CI: '1', NO_COLOR: '1' };
   delete env['SKYFLO_TEST_RUN'];
@@ -32,6 +35,7 @@ function runVitest(files: Record<string, string>): Promise<{ code: number; stdou
   });
 }
 
+const projects = `projects: [{ extends: true, test: { name: 'unit', include: ['*.unit.check.mjs'] } }, { extends: true, test: { name: 'integration', include: ['*.check.mjs'], exclude: ['*.unit.check.mjs'] } }]`;
 const lastLine = (stdout: string) => stdout.trimEnd().split('\n').pop();
 
 describe('the test summary reporter', () => {
@@ -73,6 +77,20 @@ describe('the test summary reporter', () => {
     roots.push(green.root);
     expect(green.code).toBe(0);
     expect(lastLine(green.stdout)).toBe('tests: 2 passed, 0 failed, 0 skipped');
+  }, 180_000);
+
+  it('adds up both test projects (unit and integration), a failure in either included', async () => {
+    const run = await runVitest(
+      {
+        'pure.unit.check.mjs': `it('a', () => expect(1).toBe(1));\nit('b', () => expect(2).toBe(2));\n`,
+        'flow.check.mjs': `it('passes', () => expect(1).toBe(1));\nit('fails', () => expect(1).toBe(2));\n`,
+      },
+      { projects: true },
+    );
+    roots.push(run.root);
+    expect(run.code).not.toBe(0);
+    expect(run.stdout).toMatch(/slowest 2 of 2 test files/);
+    expect(lastLine(run.stdout)).toBe('tests: 3 passed, 1 failed, 0 skipped');
   }, 180_000);
 
   it('words the closing line by kind, and counts every kind as failed', () => {

@@ -2,4 +2,5 @@
 export { freeLoopbackPort } from './free-loopback-port.ts';
 export { startThrowawayPostgres, type ThrowawayPostgres } from './throwaway-postgres.ts';
 export { startThrowawayRedis, type ThrowawayRedis } from './throwaway-redis.ts';
+export { testDatabaseName, testNamePrefix, testPostgresAdminUrl, testPostgresUrl, testRedisKeyPrefix, testRedisUrl } from './shared-services.ts';
 export { startServeProcess, type ServeProcess } from './serve-process.ts';

@@ -88,7 +88,7 @@ async function serve(argv: string[]): Promise<void> {
 }
 
 async function sandbox(argv: string[]): Promise<void> {
-  const { parseClusterCount, sandboxClusterLines, startSandboxClusters } = await import('./sandbox-clusters.ts');
+  const { parseClusterCount, provisionSandboxDataSources, sandboxClusterLines, startSandboxClusters } = await import('./sandbox-clusters.ts');
   // --clusters is the sandbox's own flag; the rest are serve's
   const at = argv.findIndex((arg) => arg === '--clusters' || arg.startsWith('--clusters='));
   const clusterFlag = at < 0 ? undefined : argv[at]!.includes('=') ? argv[at]!.slice('--clusters='.length) : (argv[at + 1] ?? '');
@@ -106,13 +106,19 @@ async function sandbox(argv: string[]): Promise<void> {
     adjust: withFlags(flags),
     handleSignals: false,
   });
+  // A data dir kept from an earlier sandbox already has its admin: registering is closed there, so say sign in.
+  const firstUserPending = await engine.accounts.isFirstUserPending();
+  const dataSourceLines = await provisionSandboxDataSources(sims, engine.integrations).catch((error: Error) => [`  prometheus and loki: not wired up (${error.message})`]);
   process.stdout.write(
     [
       '',
       `Skyflo sandbox is running at ${url}`,
       ...sandboxClusterLines(sims),
+      ...dataSourceLines,
       `  kubectl against it: kubectl --kubeconfig ${kubeconfigPath} get pods -A${count > 1 ? ` (--context ${sims.clusters[1]!.name} for the other one)` : ''}`,
-      '  open the URL, register the first user (it becomes admin) and ask e.g.',
+      firstUserPending
+        ? '  open the URL, register the first user (it becomes admin) and ask e.g.'
+        : `  open the URL, sign in with your account (${dataDir} already has users; SKYFLO_DATA_DIR=<a new folder> starts afresh) and ask e.g.`,
       '    "why is the checkout pod in prod crash-looping?"',
       '    "why can\'t the frontend in staging pull its image?"',
       ...(count > 1 ? [`    "why does reports in analytics keep restarting?" (in ${sims.clusters[1]!.name})`] : []),

@@ -3,6 +3,7 @@
  * with different apps (demo and demo-b) behind ONE kubeconfig with a context each, "sandbox-a" (current) and
  * "sandbox-b", so multi-cluster works without a cloud. Loaded only by the sandbox command.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
@@ -32,14 +33,20 @@ export function parseClusterCount(value: string | undefined): number | string {
   return count;
 }
 
+/**
+ * Each simulated cluster also serves a Prometheus and a Loki API (issue 36), behind a bearer token of its own so the
+ * data sources are wired up like a real one: the token is sealed in the engine's integrations, never printed.
+ */
+const observability = () => ({ observability: { bearerToken: randomBytes(24).toString('hex') } });
+
 export async function startSandboxClusters(options: { count: number; kubeconfigPath: string }): Promise<SandboxClusters> {
   const { startKubeSim } = await import('@skyflo/sandbox/kube-sim');
   if (options.count === 1) {
     // one cluster: the kubeconfig kube-sim writes itself (context "kube-sim"), as before --clusters existed
-    const sim = await startKubeSim({ port: 0, scenario: 'demo', kubeconfigPath: options.kubeconfigPath });
+    const sim = await startKubeSim({ port: 0, scenario: 'demo', kubeconfigPath: options.kubeconfigPath, ...observability() });
     return { clusters: [{ name: 'kube-sim', scenario: 'demo', sim }], kubeconfigPath: options.kubeconfigPath, close: () => sim.close() };
   }
-  const sims = await Promise.all(scenarios.slice(0, options.count).map((scenario) => startKubeSim({ port: 0, scenario })));
+  const sims = await Promise.all(scenarios.slice(0, options.count).map((scenario) => startKubeSim({ port: 0, scenario, ...observability() })));
   const clusters = sims.map((sim, index) => ({ name: `sandbox-${String.fromCharCode(97 + index)}`, scenario: scenarios[index]!, sim }));
   const config = {
     apiVersion: 'v1',
@@ -57,6 +64,35 @@ export async function startSandboxClusters(options: { count: number; kubeconfigP
     kubeconfigPath: options.kubeconfigPath,
     close: async () => void (await Promise.all(sims.map((sim) => sim.close()))),
   };
+}
+
+/** What `provisionDataSource` needs; the engine's IntegrationService has it. */
+export interface DataSourceProvisioner {
+  provisionDataSource(input: { provider: 'prometheus' | 'loki'; name: string; apiUrl: string; cluster?: string; credentials: { username: string; api_token: string } }): Promise<unknown>;
+}
+
+/**
+ * Wires each simulated cluster's Prometheus and Loki APIs up as the engine's data sources: one for every cluster when
+ * there is one simulated cluster, one per context otherwise. Returns the banner lines.
+ */
+export async function provisionSandboxDataSources(sandbox: SandboxClusters, integrations: DataSourceProvisioner): Promise<string[]> {
+  const lines: string[] = [];
+  for (const { name, sim } of sandbox.clusters) {
+    const api = sim.observability;
+    if (!api?.bearerToken) continue;
+    const cluster = sandbox.clusters.length > 1 ? name : undefined;
+    for (const provider of ['prometheus', 'loki'] as const) {
+      await integrations.provisionDataSource({
+        provider,
+        name: `${provider === 'prometheus' ? 'Prometheus' : 'Loki'} (kube-sim${cluster ? ` ${cluster}` : ''})`,
+        apiUrl: api.url,
+        ...(cluster ? { cluster } : {}),
+        credentials: { username: '', api_token: api.bearerToken },
+      });
+    }
+    lines.push(`  prometheus and loki${cluster ? ` of ${cluster}` : ''}: ${api.url} (wired up as integrations)`);
+  }
+  return lines;
 }
 
 /** The banner lines naming each simulated cluster. */

@@ -151,6 +151,39 @@ describe('one-shot exit codes', () => {
 });
 
 describe('stored login, conversations and logout', () => {
+  it('--logout without --url logs out of the engine the login is stored for, not the default port; with two stored it asks which', async () => {
+    const issued = (await (await fetch(`${stack.url}/api/v1/auth/refresh/issue`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).json()) as { refresh_token: string };
+    const configHome = path.join(stack.dir, 'logout-saved-server');
+    const folder = path.join(configHome, 'skyflo');
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    const file = path.join(folder, 'credentials.json');
+    const login = { access_token: token, refresh_token: issued.refresh_token, email: EMAIL, saved_at: new Date().toISOString() };
+    const env = { XDG_CONFIG_HOME: configHome };
+    // the engine does not run on :8080, so "the default port" would be the wrong engine
+    expect(new URL(stack.url).port).not.toBe('8080');
+
+    // two stored logins: which one is meant is asked, nothing is forgotten
+    writeFileSync(file, JSON.stringify({ version: 1, servers: { [stack.url]: login, 'http://127.0.0.1:9': login } }), { mode: 0o600 });
+    const ambiguous = await runCli(['chat', '--logout'], { env });
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain(`Logins are stored for ${stack.url}, http://127.0.0.1:9: pass --url with the one to log out of.`);
+    expect(Object.keys((JSON.parse(readFileSync(file, 'utf8')) as { servers: object }).servers)).toHaveLength(2);
+
+    writeFileSync(file, JSON.stringify({ version: 1, servers: { [stack.url]: login } }), { mode: 0o600 });
+    const loggedOut = await runCli(['chat', '--logout'], { env });
+    expect(loggedOut.code, loggedOut.stderr).toBe(0);
+    expect(loggedOut.stdout).toBe(`Logged out of ${stack.url} (${file} no longer holds its tokens).\n`);
+    expect(loggedOut.stdout + loggedOut.stderr).not.toMatch(/8080/);
+    // the stored refresh token was ended on that engine, and forgotten locally
+    const refresh = await fetch(`${stack.url}/api/v1/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: issued.refresh_token }) });
+    expect(refresh.status).toBe(401);
+    expect(() => readFileSync(file, 'utf8')).toThrow();
+
+    const nothing = await runCli(['chat', '--logout'], { env });
+    expect(nothing.code).toBe(0);
+    expect(nothing.stdout).toBe(`No stored login to forget (${file} holds none).\n`);
+  }, TEST_TIMEOUT);
+
   it('renews an expired access token with the stored refresh token, lists and resumes conversations, then logs out', async () => {
     // a login as the CLI stores it, but with an access token the engine no longer accepts
     const issued = (await (await fetch(`${stack.url}/api/v1/auth/refresh/issue`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).json()) as { refresh_token: string };

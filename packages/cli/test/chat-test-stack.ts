@@ -43,7 +43,8 @@ spec:
     spec: {containers: [{name: web, image: "nginx:1.27"}]}
 `;
 
-export async function startChatStack(): Promise<ChatStack> {
+/** `env`: engine settings on top of the defaults below (e.g. APPROVAL_POLICY=approver). */
+export async function startChatStack(input: { env?: Record<string, string> } = {}): Promise<ChatStack> {
   const dir = mkdtempSync(path.join(tmpdir(), 'skyflo-chat-test-'));
   const kubeconfig = path.join(dir, 'kubeconfig');
   const kube = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig, settings: { startDelayMs: 20, readinessDelayMs: 50 } });
@@ -65,6 +66,7 @@ export async function startChatStack(): Promise<ChatStack> {
     // No controller here sets a change back: a 1 s verification hold (default 5) keeps the flow and saves CI minutes.
     VERIFY_HOLD_SECONDS: '1',
     LOG_LEVEL: 'silent',
+    ...input.env,
   });
   const engine = await createEngine(config, { logger: false });
   const url = await engine.listen();

@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pendingApprovalsResponseSchema, type PendingApproval } from '@skyflo/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skyfloBin, startChatStack, waitFor, type ChatStack } from './chat-test-stack.ts';
 import { startTerminal, type Terminal } from './tmux.ts';
@@ -48,10 +49,11 @@ async function waitAfter(question: string, pattern: RegExp): Promise<string> {
   );
 }
 
-async function pendingApprovals(): Promise<Array<{ call_id: string; tool: string; args: Record<string, unknown> }>> {
+/** the queue in the protocol's one shape (parsing fails the test if the engine answers another) */
+async function pendingApprovals(): Promise<PendingApproval[]> {
   const response = await fetch(`${stack.url}/api/v1/approvals/pending`, { headers: { authorization: `Bearer ${token}` } });
   expect(response.status).toBe(200);
-  return ((await response.json()) as { data: Array<{ call_id: string; tool: string; args: Record<string, unknown> }> }).data;
+  return pendingApprovalsResponseSchema.parse(await response.json()).data;
 }
 
 const replicasOf = (name: string) => stack.kubectl('get', 'deployment', name, '-o', 'jsonpath={.spec.replicas}');

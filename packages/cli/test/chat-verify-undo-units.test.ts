@@ -192,4 +192,10 @@ describe('/undo as a turn', () => {
     expect(lastUndoable([done('one'), { call_id: 'u1', tool: 't', status: 'denied', undo_of: 'one' }])?.call_id).toBe('one');
     expect(lastUndoable([{ call_id: 'x', tool: 't', status: 'error', undo_available: true }])).toBeUndefined();
   });
+
+  it('skips a change a controller already set back (issue 37: nothing to undo)', () => {
+    const done = (id: string, extra = {}) => ({ call_id: id, tool: 't', status: 'completed', undo_available: true, ...extra });
+    expect(lastUndoable([done('one'), done('two', { verification: { outcome: 'reverted_by_controller' } })])?.call_id).toBe('one');
+    expect(lastUndoable([done('one', { verification: { outcome: 'verified' } })])?.call_id).toBe('one');
+  });
 });

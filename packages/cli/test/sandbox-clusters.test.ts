@@ -9,7 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectlPath } from '@skyflo/testkit/tools';
-import { parseClusterCount, sandboxClusterLines, startSandboxClusters, type SandboxClusters } from '../src/sandbox-clusters.ts';
+import { parseClusterCount, provisionSandboxDataSources, sandboxClusterLines, startSandboxClusters, type DataSourceProvisioner, type SandboxClusters } from '../src/sandbox-clusters.ts';
 
 const run = promisify(execFile);
 let directory: string;
@@ -50,6 +50,21 @@ describe('skyflo sandbox --clusters 2', () => {
     const lines = sandboxClusterLines(sandbox).join('\n');
     expect(lines).toContain(`sandbox-a: ${sandbox.clusters[0]!.sim.url} (demo scenario)`);
     expect(lines).toContain(`sandbox-b: ${sandbox.clusters[1]!.sim.url} (demo-b scenario)`);
+  });
+
+  it("wires each cluster's Prometheus and Loki up as data sources of its context, with a token that works", async () => {
+    const provisioned: Array<Parameters<DataSourceProvisioner['provisionDataSource']>[0]> = [];
+    const lines = await provisionSandboxDataSources(sandbox, { provisionDataSource: async (input) => void provisioned.push(input) });
+    expect(provisioned.map((input) => `${input.provider}/${input.cluster}`)).toEqual(['prometheus/sandbox-a', 'loki/sandbox-a', 'prometheus/sandbox-b', 'loki/sandbox-b']);
+    // sandbox-b's Prometheus knows sandbox-b's deployments, and only with its token
+    const prometheusB = provisioned[2]!;
+    const url = `${prometheusB.apiUrl}/api/v1/query?query=${encodeURIComponent('kube_deployment_spec_replicas{deployment="ingest"}')}`;
+    expect((await fetch(url)).status).toBe(401);
+    const answer = (await (await fetch(url, { headers: { authorization: `Bearer ${prometheusB.credentials.api_token}` } })).json()) as { data: { result: unknown[] } };
+    expect(answer.data.result).toHaveLength(1);
+    // the banner names the URLs, never the tokens
+    expect(lines.join('\n')).toContain(`prometheus and loki of sandbox-b: ${prometheusB.apiUrl} (wired up as integrations)`);
+    expect(lines.join('\n')).not.toContain(prometheusB.credentials.api_token);
   });
 
   it('--clusters accepts 1 or 2 and names a bad value', () => {

@@ -10,7 +10,7 @@ import { loadOrCreateAuditSigningKeyPem, loadOrCreateEncryptionKey, loadOrCreate
 import { createAuditHeadSigner, parseAuditSigningKey } from './crypto/audit-signing-key.ts';
 import { createAuditHeadPublisher, type AuditHeadPublisher } from './audit/chain-head-publisher.ts';
 import { auditHeadRoutes, type AuditHeadRouteDeps } from './http/routes/audit/head.ts';
-import { reconcileOrphanedApprovals } from './agent/reconcile-orphaned-approvals.ts';
+import { reconcileOrphanedApprovals } from './tool-calls/execute/reconcile-orphaned-approvals.ts';
 import { createSecretBox } from './crypto/secret-box.ts';
 import { verifyEncryptionKey } from './crypto/verify-encryption-key.ts';
 import { createLoginRateLimiter } from './accounts/login-rate-limiter.ts';
@@ -34,14 +34,18 @@ import { loggerOptions } from './observability/logger-options.ts';
 import type { EventBus, PlatformStorage } from './ports/index.ts';
 import { createDeferredToolGateway, type ToolGatewayStatus } from './startup/deferred-tool-gateway.ts';
 import type { CheckJenkinsCredentials } from './integrations/check-jenkins-credentials.ts';
-import { lazyJenkinsCredentialCheck, lazyPasswordHasher, loadToolCallInspector } from './startup/lazy-dependencies.ts';
+import { lazyDataSourceCheck, lazyJenkinsCredentialCheck, lazyPasswordHasher, loadToolCallInspector } from './startup/lazy-dependencies.ts';
+import type { IntegrationService } from './integrations/integration-service.ts';
 import { createIntegrationService } from './integrations/integration-service.ts';
 import { createIntegrationUrlGuard, type ResolveHost } from './integrations/integration-url-guard.ts';
 import { createDatabaseVault, createKubernetesVault } from './integrations/credential-vault.ts';
 import { createKubernetesSecretClient } from './integrations/kubernetes-secret-client.ts';
 import { integrationRoutes, type IntegrationRouteDeps } from './http/routes/integrations/index.ts';
 import { settingsRoutes, type SettingsRouteDeps } from './http/routes/settings/index.ts';
-import { createTeamFeatures } from './notifications/team-features.ts';
+import { runbookRoutes, type RunbookRouteDeps } from './http/routes/runbooks/index.ts';
+import { createRunbooks } from './runbooks/create-runbooks.ts';
+import { createTeamFeatures } from './team-events/team-features.ts';
+import { clustersUnavailableMessage } from './clusters/clusters-unavailable.ts';
 import { createClusterDirectory } from './clusters/cluster-directory.ts';
 import { createClusterHealth } from './clusters/cluster-health.ts';
 import { createClusterPolicies } from './clusters/cluster-policies.ts';
@@ -77,6 +81,8 @@ export interface Engine {
   app: FastifyInstance;
   storage: PlatformStorage;
   accounts: AccountService;
+  /** integrations (skyflo sandbox provisions kube-sim's Prometheus and Loki as data sources through it) */
+  integrations: IntegrationService;
   /** what the model is, or why there is none (for start-up logs) */
   llmDescription: string;
   /** the one-time token for creating the first admin, when one is needed (printed at start-up while no user exists) */
@@ -184,7 +190,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const encryptionKey = await encryptionKeyPromise;
     const secretBox = createSecretBox(encryptionKey);
     const accessTokens = createAccessTokens({ secret, ttlMinutes: config.auth.accessTokenMinutes });
-    // API tokens, the per-user notification stream and the notifiers (notifications/team-features.ts).
+    // API tokens, the per-user notification stream and the notifiers (team-events/team-features.ts).
     const team = createTeamFeatures({
       storage,
       bus,
@@ -245,6 +251,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       audit: storage.audit,
       checkCredentials: overrides.checkJenkinsCredentials ?? lazyJenkinsCredentialCheck({ timeoutMs: 10_000, ...(overrides.resolveHost ? { resolve: overrides.resolveHost } : {}) }),
       ...(overrides.resolveHost ? { checkUrl: createIntegrationUrlGuard({ resolve: overrides.resolveHost }) } : {}),
+      checkDataSource: lazyDataSourceCheck({ timeoutMs: 10_000, ...(overrides.resolveHost ? { resolve: overrides.resolveHost } : {}) }),
     });
 
     let rateLimitRedis: Redis | undefined;
@@ -264,6 +271,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const clusterDirectory = createClusterDirectory({ tools });
     const clusterPolicies = createClusterPolicies({ settings: storage.settings, defaults: approvalPolicy });
     const clusterHealth = createClusterHealth({ directory: clusterDirectory });
+    // Team runbooks (issue 36): RUNBOOKS_DIR and those uploaded in Settings, offered to the model when they match.
+    const runbooks = createRunbooks({ settings: storage.settings, audit: storage.audit, logger: reconcileLogger, ...(config.integrations.runbooksDir ? { directory: config.integrations.runbooksDir } : {}) });
     // The agent service: its dependencies are fixed here, its workflow module loads after listen (or on first use).
     const agentService = deferAgentService({
       storage,
@@ -272,12 +281,14 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       llm,
       config: config.agent,
       jenkinsIntegration: () => integrations.activeJenkins(),
+      observabilitySources: (cluster) => integrations.observabilitySources(cluster),
       secretBox,
       observeEvent: team.observeEvent,
       audit: storage.audit,
       approvalPolicy,
       clusters: { directory: clusterDirectory, policies: clusterPolicies },
       scopeOf: async (userId) => (await storage.users.findById(userId))?.scope,
+      runbooks,
       ...(config.governance.executeAsApprover ? { executeAsApprover: { groupsByRole: config.governance.impersonationGroups } } : {}),
       // the app's logger, which exists by the time the service loads
       logger: reconcileLogger,
@@ -313,6 +324,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
         },
         { plugin: integrationRoutes, options: { integrations, webhooks: team.webhooks, slack: team.slack } satisfies IntegrationRouteDeps },
         { plugin: settingsRoutes, options: { llmSettings } satisfies SettingsRouteDeps },
+        { plugin: runbookRoutes, options: { runbooks } satisfies RunbookRouteDeps },
         { plugin: clusterRoutes, options: { directory: clusterDirectory, policies: clusterPolicies, users: storage.users, audit: storage.audit } satisfies ClusterRouteDeps },
         ...team.routes,
         { plugin: auditHeadRoutes, options: { audit: storage.audit, heads: { current: () => auditHeads!.current() }, signer: auditSigner } satisfies AuditHeadRouteDeps },
@@ -351,6 +363,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       app,
       storage,
       accounts,
+      integrations,
       llmDescription: overrides.llm ? overrides.llm.modelName : llmSettings.selection().describe,
       ...(setupToken ? { setupToken } : {}),
       ...(llm.model ? {} : { llmProblem: llm.problem ?? 'no LLM configured' }),
@@ -359,7 +372,15 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
         // Loading the agent and the MCP catalogue compiles ~0.5 s of modules on this thread; started at once, it would
         // hold up the first requests (health probes, the UI's first page). A request that needs either loads it now.
         warmUp = setTimeout(() => {
-          deferredTools?.start();
+          // A first run without a kubeconfig fails here: say so in the start-up log, in the words /health and
+          // GET /clusters use, rather than only when someone asks (issue 37 item 1).
+          // The listing is then cached for the first page that asks.
+          deferredTools
+            ?.listTools()
+            .then(() => clusterDirectory.list())
+            .catch((error: unknown) => {
+              if (!closing) app.log.error(clustersUnavailableMessage(error));
+            });
           agentService.start();
         }, warmUpDelayMs);
         warmUp.unref();

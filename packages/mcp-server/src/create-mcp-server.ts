@@ -6,6 +6,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
 import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { mcpMetaKeys, previewToolCallName } from '@skyflo/protocol';
 import { listedAnnotations, type AnyToolDefinition } from './tools/tool-definition.ts';
 import { withToolDeps, type ToolDeps } from './tools/deps.ts';
 import { allTools } from './tools/catalogue.ts';
@@ -13,10 +14,11 @@ import { isCallable, runTool } from './tools/run-tool.ts';
 import { schemaObject } from './tools/schema-objects.ts';
 import { toolError } from './errors.ts';
 import { applyOutputBudget } from './budgets/apply-output-budget.ts';
-import { impersonatingDeps, impersonationMetaKey, readImpersonation } from './kube/impersonation.ts';
-import { jenkinsCredentialsMetaKey, readJenkinsCredentials, withEngineJenkinsCredentials } from './tools/jenkins/engine-credentials.ts';
+import { impersonatingDeps, readImpersonation } from './kube/impersonation.ts';
+import { readJenkinsCredentials, withEngineJenkinsCredentials } from './tools/jenkins/engine-credentials.ts';
+import { readObservabilitySources, withEngineObservabilitySources } from './tools/observability/data-sources.ts';
 import type { ToolOutput } from './tools/tool-definition.ts';
-import { isPreviewable, previewMetaKey, previewToolCallName, previewToolMetaKey } from './tools/preview/preview-tool-call.ts';
+import { isPreviewable } from './tools/preview/preview-tool-call.ts';
 import { createPortForwards } from './port-forward/create-port-forwards.ts';
 import { defaultConfirmMode, type ConfirmMode } from './confirm/confirm-mode.ts';
 import { confirmToolCall, type Elicitor } from './confirm/confirm-tool-call.ts';
@@ -79,15 +81,15 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
         inputSchema: definition.inputSchema,
         outputSchema: definition.outputSchema,
         annotations: { title: definition.title, ...listedAnnotations(definition.annotations) },
-        // Our own keys share one prefix, `skyflo.ai/`, as the spec advises for implementation-specific `_meta` keys.
+        // Our own keys (@skyflo/protocol's mcpMetaKeys) share one prefix, `skyflo.ai/`, as the spec advises.
         _meta: {
-          ...(definition.toolset ? { [toolsetMetaKey]: definition.toolset } : {}),
-          [tagsMetaKey]: tagsOf(definition),
+          ...(definition.toolset ? { [mcpMetaKeys.toolset]: definition.toolset } : {}),
+          [mcpMetaKeys.tags]: tagsOf(definition),
           // The preview tool's name is for people reading the listing; clients preview through
           // preview_tool_call, which maps the arguments server-side, so they need no copy of the mapping.
-          ...(definition.preview ? { [previewToolMetaKey]: definition.preview.tool } : {}),
+          ...(definition.preview ? { [mcpMetaKeys.previewTool]: definition.preview.tool } : {}),
           // Tools that resolve relative arguments or describe themselves go through preview_tool_call too.
-          ...(isPreviewable(definition) && canPreview ? { [previewMetaKey]: true } : {}),
+          ...(isPreviewable(definition) && canPreview ? { [mcpMetaKeys.preview]: true } : {}),
         },
       },
       async (input: unknown, extra: RequestExtra) => {
@@ -97,11 +99,20 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
             ? undefined
             : (progress: number, total?: number, message?: string) =>
                 extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) } });
-        const impersonation = readImpersonation(extra._meta?.[impersonationMetaKey]);
-        const jenkinsCredentials = readJenkinsCredentials(extra._meta?.[jenkinsCredentialsMetaKey]);
+        const impersonation = readImpersonation(extra._meta?.[mcpMetaKeys.impersonate]);
+        const jenkinsCredentials = readJenkinsCredentials(extra._meta?.[mcpMetaKeys.jenkinsCredentials]);
+        const observabilitySources = readObservabilitySources(extra._meta?.[mcpMetaKeys.observabilitySources]);
         let output: ToolOutput;
         if (typeof impersonation === 'string') output = toolError(impersonation, 'send {"user", "groups"}', 'INVALID_INPUT');
         else if (typeof jenkinsCredentials === 'string') output = toolError(jenkinsCredentials, undefined, 'INVALID_INPUT');
+        else if (typeof observabilitySources === 'string') output = toolError(observabilitySources, undefined, 'INVALID_INPUT');
+        else if (observabilitySources && !options.trustedCaller) {
+          output = toolError(
+            'This caller sent Prometheus/Loki data sources with the call, which only the Skyflo engine\'s own connection may do.',
+            'connect in-process or with the server\'s auth token (MCP_AUTH_TOKEN); nothing was run',
+            'FORBIDDEN',
+          );
+        }
         else if (impersonation && !options.trustedCaller) {
           output = toolError(
             `This caller asked to act as "${impersonation.user}", which only the Skyflo engine's own connection may do.`,
@@ -126,13 +137,14 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
         } else {
           let callDeps = impersonation ? impersonatingDeps(deps, impersonation) : deps;
           if (jenkinsCredentials) callDeps = withEngineJenkinsCredentials(callDeps, jenkinsCredentials);
+          if (observabilitySources) callDeps = withEngineObservabilitySources(callDeps, observabilitySources);
           output = await runTool(definition, input, callDeps, { signal: extra.signal, reportProgress, trustedCaller: options.trustedCaller === true });
         }
         const content = [{ type: 'text' as const, text: output.text }];
         if (output.isError) {
           // Failures carry no structuredContent (the spec asks for it on success); their machine-readable error
           // ({code, message, hint}) travels under our `_meta` key.
-          return { content, isError: true, ...(output.structured ? { _meta: { [structuredMetaKey]: output.structured } } : {}) };
+          return { content, isError: true, ...(output.structured ? { _meta: { [mcpMetaKeys.structured]: output.structured } } : {}) };
         }
         return { content, structuredContent: structuredContentOf(definition, output, deps.settings.outputBudgetBytes) };
       },
@@ -159,12 +171,6 @@ function listedSchemas(definition: AnyToolDefinition<ToolDeps>): Pick<Tool, 'inp
   }
   return schemas;
 }
-
-/** `_meta` keys of our own, one prefix (`skyflo.ai/`). Engines read the older `skyflo/…` names too. */
-export const toolsetMetaKey = 'skyflo.ai/toolset';
-export const tagsMetaKey = 'skyflo.ai/tags';
-/** On a failed call: the structured error. */
-export const structuredMetaKey = 'skyflo.ai/structured';
 
 /**
  * The success result as structuredContent: the tool's `structured` plus `text`, reduced to the fields its

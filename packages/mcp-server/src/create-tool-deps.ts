@@ -68,6 +68,8 @@ export function createToolDeps(
     }
     return loaded;
   };
+  // one pinned egress for every integration URL (Jenkins, Prometheus, Loki): one connection pool, one address rule
+  const egress = createIntegrationEgress();
   const deps: ToolDeps = {
     settings: merged,
     get kubeConfig() {
@@ -78,7 +80,8 @@ export function createToolDeps(
     },
     runner: runner ?? createCommandRunner(),
     // the URL comes from the integration (a Secret or the engine): its name may answer another address by now
-    jenkinsFetch: createIntegrationEgress().fetch,
+    jenkinsFetch: egress.fetch,
+    observabilityFetch: egress.fetch,
     jenkinsCredentials: createJenkinsCredentialResolver({
       get kubeConfig() {
         return deps.kubeConfig;

@@ -1,19 +1,14 @@
 /** Public surface of @skyflo/mcp-server. */
-export { createMcpServer, listToolCatalogue, SERVER_INFO, structuredMetaKey, tagsMetaKey, toolsetMetaKey, type CatalogueEntry, type CreateMcpServerOptions } from './create-mcp-server.ts';
+export { createMcpServer, listToolCatalogue, SERVER_INFO, type CatalogueEntry, type CreateMcpServerOptions } from './create-mcp-server.ts';
 export { createToolDeps, defaultToolSettings } from './create-tool-deps.ts';
 export { startMcpHttpServer, type McpHttpServer, type StartMcpHttpServerOptions } from './http/start-mcp-http-server.ts';
 export { checkReadiness, type Readiness } from './http/check-readiness.ts';
 export { connectInProcess } from './connect-in-process.ts';
 export { runTool, isCallable } from './tools/run-tool.ts';
 export { allTools } from './tools/catalogue.ts';
-export {
-  isPreviewable,
-  previewMetaKey,
-  previewToolMetaKey,
-  previewResultShape,
-  previewToolCallName,
-  type PreviewToolCallResult,
-} from './tools/preview/preview-tool-call.ts';
+export { isPreviewable } from './tools/preview/preview-tool-call.ts';
+// The engine ↔ MCP contract (toolsets, annotations, `_meta` keys, preview_tool_call's arguments and result) is
+// @skyflo/protocol's mcp-wire.ts: clients import it from there.
 // The risk and redaction rules live in @skyflo/safety; re-exported so the server's public surface is unchanged.
 export * from '@skyflo/safety';
 export { chartDigestPattern, defaultChartCacheDir } from './tools/helm/chart-cache.ts';
@@ -22,10 +17,9 @@ export { createCommandRunner } from './exec/create-command-runner.ts';
 export { createFakeCommandRunner, type FakeCommandRunner } from './exec/fake-command-runner.ts';
 export { applyOutputBudget, estimateTokens } from './budgets/apply-output-budget.ts';
 export type { ToolDeps, ToolSettings, JenkinsCredentialResolver } from './tools/deps.ts';
-export type { AnyToolDefinition, ToolCallDescription, ToolCallResolution, ToolDefinition, ToolOutput, ToolAnnotations, Toolset } from './tools/tool-definition.ts';
+export type { AnyToolDefinition, ToolCallDescription, ToolCallResolution, ToolDefinition, ToolOutput } from './tools/tool-definition.ts';
 export type { CommandRunner, CommandRequest, CommandResult } from './exec/command-runner.ts';
-export { impersonationMetaKey, type Impersonation } from './kube/impersonation.ts';
-export { jenkinsCredentialsMetaKey, type EngineJenkinsCredentials } from './tools/jenkins/engine-credentials.ts';
+export type { ObservabilitySource, ObservabilitySources } from './tools/observability/data-sources.ts';
 export { createJenkinsClient, parseJenkinsUrl } from './tools/jenkins/jenkins-client.ts';
 export { confirmModes, defaultConfirmMode, parseConfirmMode, type ConfirmMode } from './confirm/confirm-mode.ts';
 export { textOutputShape, withTextOutput } from './tools/output-shapes.ts';

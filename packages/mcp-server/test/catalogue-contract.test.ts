@@ -93,6 +93,11 @@ const ANNOTATIONS: Record<string, [Kind, boolean, string]> = {
   jenkins_trigger_build: ['destructive', false, 'runs a pipeline, which can do whatever the job does (deploy, delete); each call queues another build'],
   jenkins_update_build: ['write', true, "sets a build's display name or description"],
   jenkins_stop_build: ['destructive', true, 'aborts a running build, which can leave a deployment half done'],
+  prometheus_query: ['read-only', true, 'reads Prometheus (an instant query)'],
+  prometheus_query_range: ['read-only', true, 'reads Prometheus (a range query)'],
+  prometheus_alerts: ['read-only', true, "reads Prometheus' alerts and rules"],
+  prometheus_series: ['read-only', true, "reads Prometheus' series and label index"],
+  loki_query_range: ['read-only', true, 'reads Loki (a log query)'],
   preview_tool_call: ['read-only', true, 'runs only read-only previews (refuses a preview tool that is not read-only)'],
   list_clusters: ['read-only', true, 'reads each cluster\'s version and identity (a SelfSubjectReview is a question: nothing is stored)'],
   capture_change_baseline: ['read-only', true, "reads the live state a change will replace (the engine's, before executing)"],
@@ -128,7 +133,7 @@ describe('every listed tool', () => {
         if (typeof tool.annotations?.[hint] !== 'boolean') problems.push(`${tool.name}: ${hint} not set`);
       }
       const toolset = tool._meta?.['skyflo.ai/toolset'];
-      if (!toolsetNeutral.has(tool.name) && !['k8s', 'helm', 'argo', 'jenkins'].includes(String(toolset))) problems.push(`${tool.name}: no toolset tag`);
+      if (!toolsetNeutral.has(tool.name) && !['k8s', 'helm', 'argo', 'jenkins', 'observability'].includes(String(toolset))) problems.push(`${tool.name}: no toolset tag`);
       for (const [field, schema] of Object.entries((tool.inputSchema.properties ?? {}) as Record<string, { description?: string }>)) {
         if (!schema.description) problems.push(`${tool.name}.${field}: no description`);
       }
@@ -138,8 +143,9 @@ describe('every listed tool', () => {
 
   it('says openWorldHint true only for tools that reach outside the cluster', () => {
     const open = full.filter((tool) => tool.annotations?.openWorldHint).map((tool) => tool.name);
-    expect(open.filter((name) => !name.startsWith('jenkins_') && !name.startsWith('helm_'))).toEqual([]);
-    expect(full.filter((tool) => tool.name.startsWith('jenkins_')).every((tool) => tool.annotations?.openWorldHint === true)).toBe(true);
+    const outside = /^(jenkins|helm|prometheus|loki)_/;
+    expect(open.filter((name) => !outside.test(name))).toEqual([]);
+    expect(full.filter((tool) => /^(jenkins|prometheus|loki)_/.test(tool.name)).every((tool) => tool.annotations?.openWorldHint === true)).toBe(true);
     expect(open).toEqual(expect.arrayContaining(['helm_repo_add', 'helm_install', 'jenkins_get_build']));
   });
 });

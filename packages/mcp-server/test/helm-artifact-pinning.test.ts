@@ -18,7 +18,7 @@ import { helmPath, kubectlPath } from '@skyflo/testkit/tools';
 import { createCommandRunner } from '../src/exec/create-command-runner.ts';
 import { allTools } from '../src/tools/catalogue.ts';
 import type { ToolDeps } from '../src/tools/deps.ts';
-import type { PreviewToolCallResult } from '../src/tools/preview/preview-tool-call.ts';
+import type { PreviewToolCallResult } from '@skyflo/protocol';
 import { runTool } from '../src/tools/run-tool.ts';
 import type { ToolOutput } from '../src/tools/tool-definition.ts';
 import { chartsDir, createHelmHome, type HelmTestEnv } from './helm-test-env.ts';

@@ -12,6 +12,7 @@ import { listToolCatalogue } from '../src/create-mcp-server.ts';
 import { helmTools } from '../src/tools/helm/index.ts';
 import { argoTools } from '../src/tools/argo/index.ts';
 import { jenkinsTools } from '../src/tools/jenkins/index.ts';
+import { observabilityTools } from '../src/tools/observability/index.ts';
 import { startKubeHarness, type KubeHarness } from './support/kube-harness.ts';
 
 /** Spec §5 kubectl tools and their parameters (same names, so existing prompts carry over), plus k8s_diff. */
@@ -105,7 +106,7 @@ describe('catalogue over Streamable HTTP', () => {
     const client = await connect(server.url);
     const { tools } = await client.listTools();
     // + the tools of no toolset: preview_tool_call, list_clusters (issue 22), capture_change_baseline and verify_change (issue 21)
-    const expected = Object.keys(KUBECTL).length + helmTools.length + argoTools.length + jenkinsTools.length + 4;
+    const expected = Object.keys(KUBECTL).length + helmTools.length + argoTools.length + jenkinsTools.length + observabilityTools.length + 4;
     expect(tools).toHaveLength(expected);
     expect(new Set(tools.map((tool) => tool.name)).size).toBe(tools.length);
     if (helmTools.length > 0 && argoTools.length > 0 && jenkinsTools.length > 0) {

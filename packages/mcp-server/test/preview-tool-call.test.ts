@@ -9,7 +9,8 @@ import { z } from 'zod';
 import { connectInProcess } from '../src/connect-in-process.ts';
 import { allTools } from '../src/tools/catalogue.ts';
 import type { ToolDeps } from '../src/tools/deps.ts';
-import { createPreviewToolCall, isPreviewable, previewMetaKey } from '../src/tools/preview/preview-tool-call.ts';
+import { mcpMetaKeys } from '@skyflo/protocol';
+import { createPreviewToolCall, isPreviewable } from '../src/tools/preview/preview-tool-call.ts';
 import { runTool } from '../src/tools/run-tool.ts';
 import { defineTool, type AnyToolDefinition } from '../src/tools/tool-definition.ts';
 import { textOutputShape } from '../src/tools/output-shapes.ts';
@@ -167,7 +168,7 @@ describe('over MCP', () => {
     const { client, close } = await connectInProcess({ deps });
     try {
       const { tools } = await client.listTools();
-      const flagged = tools.filter((tool) => tool._meta?.[previewMetaKey] === true).map((tool) => tool.name).sort();
+      const flagged = tools.filter((tool) => tool._meta?.[mcpMetaKeys.preview] === true).map((tool) => tool.name).sort();
       // the tool-backed previews above, plus the tools that describe their own calls (argo_undo, jenkins_*)
       expect(flagged).toEqual(allTools.filter(isPreviewable).map((tool) => tool.name).sort());
       expect(flagged).toEqual(expect.arrayContaining([...Object.keys(cases), 'argo_undo', 'jenkins_stop_build', 'jenkins_update_build']));

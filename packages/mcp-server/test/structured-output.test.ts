@@ -26,7 +26,7 @@ let podName: string;
 const jenkinsAuth = { credentials_ref: 'skyflo/jenkins' };
 
 beforeAll(async () => {
-  harness = await startKubeHarness();
+  harness = await startKubeHarness({ observability: {} });
   installArgoRolloutsCrds(harness.sim.cluster);
   helmHome = await createHelmHome();
   repository = await startChartRepository(helmHome);
@@ -37,6 +37,8 @@ beforeAll(async () => {
   });
   deps = harness.depsWith({ helmEnv: helmHome.helmEnv, helmChartDirs: [chartsDir] });
   deps = { ...deps, jenkinsCredentials: { resolve: async () => ({ apiUrl: jenkins.url, username: 'admin', apiToken: jenkins.token }) } };
+  // kube-sim's own Prometheus and Loki APIs (issue 36)
+  deps = { ...deps, observabilitySources: { prometheus: { url: harness.sim.observability!.url }, loki: { url: harness.sim.observability!.url } } };
   const setUp = async (name: string, input: Record<string, unknown>) => {
     const result = await harness.call(name, input, deps);
     expect(result.isError, `${name}: ${result.text}`).toBeFalsy();
@@ -101,6 +103,11 @@ const readCalls: Record<string, () => Record<string, unknown>> = {
   jenkins_get_build_scm: () => ({ ...jenkinsAuth, jobFullName: 'deploy', build: 1 }),
   jenkins_get_build_changesets: () => ({ ...jenkinsAuth, jobFullName: 'deploy', build: 1 }),
   jenkins_get_job_parameters: () => ({ ...jenkinsAuth, jobFullName: 'deploy' }),
+  prometheus_query: () => ({ query: 'sum by (namespace) (kube_pod_status_phase{phase="Running"})' }),
+  prometheus_query_range: () => ({ query: 'sum by (pod) (rate(container_cpu_usage_seconds_total[5m]))', start: '15m' }),
+  prometheus_alerts: () => ({ include_rules: true }),
+  prometheus_series: () => ({ match: ['kube_deployment_spec_replicas'] }),
+  loki_query_range: () => ({ query: '{namespace="default"}', limit: 5 }),
   preview_tool_call: () => ({ tool: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', namespace: 'default', replicas: 2 } }),
   list_clusters: () => ({}),
   capture_change_baseline: () => ({ tool: 'k8s_scale', args: { name: 'web', resource_type: 'deployment', namespace: 'default', replicas: 2 } }),

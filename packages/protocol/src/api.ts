@@ -166,6 +166,8 @@ export const updateMeRequestSchema = z
     role: z.never({ error: 'role cannot be changed by yourself; an admin changes roles in Team settings' }).optional(),
   })
   .strict();
+/** PATCH /auth/me's answer: the profile fields it changes (GET /auth/me has the rest). */
+export const updateMeResponseSchema = userReadSchema.pick({ id: true, email: true, full_name: true });
 /** PATCH /auth/users/{id} (admin only): what an admin may change about another account. */
 export const adminUpdateUserRequestSchema = z
   .object({

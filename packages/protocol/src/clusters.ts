@@ -34,6 +34,18 @@ export type ClusterStatus = z.infer<typeof clusterStatusSchema>;
 export const clustersResponseSchema = z.object({ clusters: z.array(clusterStatusSchema) });
 export type ClustersResponse = z.infer<typeof clustersResponseSchema>;
 
+/**
+ * GET /clusters answers 503 with this body when the clusters cannot be listed at all (no kubeconfig, an unreadable
+ * one, an MCP server that does not answer). `detail` is the reason in the engine's words and what to do about it
+ * (for a missing kubeconfig: --kubeconfig, KUBECONFIG, or `npm run sandbox` for a simulated cluster), meant to be
+ * shown as is: the same text /health reports and the start-up log prints.
+ */
+export const clustersUnavailableSchema = z.object({
+  detail: z.string(),
+  code: z.literal('CLUSTERS_UNAVAILABLE'),
+});
+export type ClustersUnavailable = z.infer<typeof clustersUnavailableSchema>;
+
 /** Approval policy by scope: per cluster, optionally narrowed by a namespace glob ("payments-*"). */
 export const clusterPolicyModeSchema = z.enum(['read_only', 'self', 'approver', 'four_eyes']);
 export type ClusterPolicyMode = z.infer<typeof clusterPolicyModeSchema>;

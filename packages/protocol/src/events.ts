@@ -4,6 +4,7 @@
  * Every event except `ready` and `heartbeat` carries `timestamp`, `conversation_id` and `run_id`, added by the engine.
  */
 import { clusterRefSchema } from './clusters.ts';
+import { runbookRefSchema } from './runbooks.ts';
 import { undoProposalSchema, verificationEventFields } from './verification.ts';
 import { z } from './zod.ts';
 
@@ -22,6 +23,23 @@ const toolIdentity = {
 };
 
 export const toolResultContentSchema = z.array(z.object({ type: z.literal('text'), text: z.string() }));
+
+/**
+ * A PromQL range result for the tool card to draw (issue 36): the series as Prometheus answered them ([unix seconds,
+ * value as a string]), thinned to the tool's output budget; the model read only their summary. `source_url` is the
+ * Prometheus the query ran on (for an "open in Prometheus" link).
+ */
+export const toolResultChartSchema = z.object({
+  query: z.string(),
+  start: z.number(),
+  end: z.number(),
+  step: z.number(),
+  series: z.array(z.object({ metric: z.record(z.string(), z.string()), values: z.array(z.tuple([z.number(), z.string()])) })),
+  /** how many series the query answered (more than `series` when the budget dropped some) */
+  series_total: z.number().optional(),
+  source_url: z.string().optional(),
+});
+export type ToolResultChart = z.infer<typeof toolResultChartSchema>;
 
 export const pendingToolSchema = z.object({
   ...toolIdentity,
@@ -165,6 +183,8 @@ export const agentEventSchemas = {
     ...runFields,
     ...toolIdentity,
     result: toolResultContentSchema,
+    /** prometheus_query_range: the series to draw (issue 36) */
+    chart: toolResultChartSchema.optional(),
     /** an executed change whose before-state was recorded: POST /agent/approvals/{call_id}/undo proposes its inverse */
     undo_available: z.boolean().optional(),
   }),
@@ -200,6 +220,8 @@ export const agentEventSchemas = {
   /** a failure the user should see (iteration limit, model error after retries); always followed by `completed` */
   'workflow.error': z.object({ type: z.literal('workflow.error'), ...runFields, error: z.string(), code: z.string().optional() }),
   /** the conversation's token budget (AGENT_TOKEN_BUDGET) is spent; the run stops before the next model call */
+  /** the team runbooks offered to the model for this run's question (issue 36); the answer shows "Runbook: <title>" */
+  'runbook.used': z.object({ type: z.literal('runbook.used'), ...runFields, runbooks: z.array(runbookRefSchema) }),
   'budget.exceeded': z.object({ type: z.literal('budget.exceeded'), ...runFields, budget_tokens: z.number(), used_tokens: z.number() }),
   'conversation.title.generated': z.object({ type: z.literal('conversation.title.generated'), ...runFields, conversation_id: z.string(), title: z.string() }),
   error: z.object({ type: z.literal('error'), ...runFields, error: z.string() }),

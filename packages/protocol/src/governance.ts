@@ -39,6 +39,8 @@ export const addMemberRequestSchema = z
     name: z.string().max(255).optional(),
   })
   .strict();
+/** what a client sends to POST /team/members (the role in any case; the engine lower-cases it) */
+export type AddMemberRequest = z.input<typeof addMemberRequestSchema>;
 export const updateMemberRequestSchema = z.object({ role: roleInputSchema }).strict();
 
 // ---- approvals waiting across conversations (APPROVAL_POLICY=approver) ----
@@ -65,17 +67,29 @@ export const pendingApprovalSchema = approvalFactsSchema.extend({
   cannot_decide_reason: z.string().optional(),
 });
 export type PendingApproval = z.infer<typeof pendingApprovalSchema>;
+/**
+ * GET /approvals/pending: the one shape of the approval queue, for the engine (which serialises its answer with it),
+ * the typed client (which checks it) and every client that shows it (the Command Center's queue and cards, the CLI).
+ */
 export const pendingApprovalsResponseSchema = z.object({ policy: z.enum(approvalPolicies), four_eyes: z.boolean(), data: z.array(pendingApprovalSchema) });
+export type PendingApprovalsResponse = z.infer<typeof pendingApprovalsResponseSchema>;
 
-// ---- integrations (Jenkins) ----
+// ---- integrations (Jenkins; Prometheus and Loki data sources, issue 36) ----
 
-export const integrationProviders = ['jenkins'] as const;
+export const integrationProviders = ['jenkins', 'prometheus', 'loki'] as const;
+/** Providers that are data sources for the observability tools: per cluster, bearer (api_token alone) or basic auth. */
+export const dataSourceProviders = ['prometheus', 'loki'] as const;
 
 export const integrationSchema = z.object({
   id: z.string(),
   provider: z.enum(integrationProviders),
   name: z.string(),
-  metadata: z.object({ api_url: z.string(), username: z.string().optional() }),
+  metadata: z.object({
+    api_url: z.string(),
+    username: z.string().optional(),
+    /** Prometheus/Loki: the cluster (kubeconfig context) the data source serves; absent = every cluster */
+    cluster: z.string().optional(),
+  }),
   status: z.enum(['active', 'disabled']),
   /** whether credentials are stored; the token itself is never returned */
   credentials: z.object({ set: z.boolean(), token_last4: z.string().optional() }),
@@ -89,17 +103,22 @@ const apiUrlSchema = z.url({ error: 'metadata.api_url must be a URL such as http
 
 export const createIntegrationRequestSchema = z
   .object({
-    provider: z.enum(integrationProviders, { error: 'provider must be "jenkins" (the only supported integration)' }),
+    provider: z.enum(integrationProviders, { error: 'provider must be "jenkins", "prometheus" or "loki"' }),
     name: z.string().min(1).max(100).optional(),
-    metadata: z.object({ api_url: apiUrlSchema }),
-    credentials: z.object({ username: z.string().min(1, 'credentials.username is required'), api_token: z.string().min(1, 'credentials.api_token is required') }),
+    metadata: z.object({ api_url: apiUrlSchema, cluster: z.string().min(1).max(253).optional() }),
+    // Jenkins: username and API token. Prometheus/Loki: api_token alone is a bearer token; with a username, basic auth.
+    credentials: z.object({ username: z.string().min(1, 'credentials.username is required').optional(), api_token: z.string().min(1, 'credentials.api_token is required') }),
   })
-  .strict();
+  .strict()
+  .superRefine((request, context) => {
+    if (request.provider === 'jenkins' && request.credentials.username === undefined) context.addIssue({ code: 'custom', path: ['credentials', 'username'], message: 'credentials.username is required' });
+    if (request.provider === 'jenkins' && request.metadata.cluster !== undefined) context.addIssue({ code: 'custom', path: ['metadata', 'cluster'], message: 'metadata.cluster applies to prometheus and loki data sources only' });
+  });
 export const updateIntegrationRequestSchema = z
   .object({
     name: z.string().min(1).max(100).optional(),
     metadata: z.object({ api_url: apiUrlSchema }).optional(),
-    credentials: z.object({ username: z.string().min(1), api_token: z.string().min(1) }).optional(),
+    credentials: z.object({ username: z.string().min(1).optional(), api_token: z.string().min(1) }).optional(),
     status: z.enum(['active', 'disabled']).optional(),
   })
   .strict();
@@ -352,3 +371,4 @@ export const llmProviderSchema = z.object({
 export type LlmProvider = z.infer<typeof llmProviderSchema>;
 export const llmProvidersResponseSchema = z.array(llmProviderSchema);
 export const ollamaModelsResponseSchema = z.object({ available: z.boolean(), base_url: z.string(), models: z.array(z.string()), error: z.string().optional() });
+export type OllamaModelsResponse = z.infer<typeof ollamaModelsResponseSchema>;

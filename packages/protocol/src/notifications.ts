@@ -137,19 +137,6 @@ export const createSlackRequestSchema = z.object({
 });
 export type CreateSlackRequest = z.infer<typeof createSlackRequestSchema>;
 
-/** GET /integrations lists Slack so: the bot token and signing secret are write-only (only the token's last 4). */
-export const slackIntegrationSchema = z.object({
-  id: z.string(),
-  provider: z.literal('slack'),
-  name: z.string(),
-  metadata: z.object({ channel: z.string(), api_url: z.string() }),
-  status: z.enum(['active', 'disabled']),
-  credentials: z.object({ set: z.literal(true), bot_token_last4: z.string() }),
-  created_at: z.string(),
-  updated_at: z.string(),
-});
-export type SlackIntegration = z.infer<typeof slackIntegrationSchema>;
-
 /** Where the Slack app's Interactivity "Request URL" points, under the engine's public address. */
 export const SLACK_INTERACTIONS_PATH = '/api/v1/integrations/slack/interactions';
 

@@ -36,6 +36,7 @@ export const timelineEventTypes: ReadonlySet<AgentEvent['type']> = new Set<Agent
   'ttft',
   'completed',
   'workflow.error',
+  'runbook.used',
 ]);
 
 export function affectsTimeline(event: AgentEvent): boolean {
@@ -202,6 +203,7 @@ function applyToolEvent(record: ToolExecutionRecord | undefined, event: ToolEven
     }
     case 'tool.result':
       next.result = event.result;
+      if (event.chart) next.chart = event.chart;
       if (event.undo_available) next.undo_available = true;
       break;
     case 'tool.error':
@@ -275,6 +277,9 @@ function fold(timeline: TimelineEntry[], event: AgentEvent, live: boolean): Time
       const mayCreate = event.type === 'tool.awaiting_approval' || event.type === 'tool.executing' || event.type === 'tool.error';
       return withAssistant(timeline, event, (entry) => upsertTool(entry, event.call_id, (record) => applyToolEvent(record, event, timestamp, live)), mayCreate);
     }
+    case 'runbook.used':
+      // Emitted before the model's first turn: it opens the answer, which then shows "Runbook: <title>" (a replay is a no-op).
+      return withAssistant(timeline, event, (entry) => (JSON.stringify(entry.runbooks) === JSON.stringify(event.runbooks) ? entry : { ...entry, runbooks: event.runbooks }));
     case 'tool.verification':
       return foldVerification(timeline, event, live);
     case 'token.usage':

@@ -3,6 +3,7 @@
  * `messages_json`): what the engine folds run events into, and what a client renders after a reload.
  */
 import type { RiskFlag } from './events.ts';
+import type { RunbookRef } from './runbooks.ts';
 import type { UndoProposal, VerificationEvidence, VerificationOutcome } from './verification.ts';
 
 /** The engine's verification of an executed change (tool.verification), as the card shows it (issue 21). */
@@ -36,6 +37,8 @@ export type TimelineEntry =
       error?: string;
       /** workflow.error's machine-readable code, when it had one */
       error_code?: string;
+      /** the team runbooks the model was given for this answer (runbook.used) */
+      runbooks?: RunbookRef[];
     };
 
 export type TimelineSegment =
@@ -55,6 +58,8 @@ export interface ToolExecutionRecord {
   status: ToolStatus;
   requires_approval?: boolean;
   result?: Array<{ type: 'text'; text: string }>;
+  /** a PromQL range result to draw (tool.result `chart`, issue 36) */
+  chart?: import('./events.ts').ToolResultChart;
   error?: string;
   /** machine-readable cause of an error the engine reported (tool.error `code`, e.g. TARGET_CHANGED) */
   error_code?: string;

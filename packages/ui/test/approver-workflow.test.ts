@@ -3,10 +3,10 @@
  * the queue against a fake engine (the stream is read only until the decision is confirmed or refused), and the
  * chat store following a run that someone else's decision resumed, through the saved timeline.
  */
-import type { PendingApproval } from '@skyflo/protocol';
+import type { PendingApproval, PendingApprovalsResponse } from '@skyflo/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decidePending, decisionOutcome } from '../src/features/approvals/decide.ts';
-import { approverMustDecide, cannotDecideReason, decisionRight, type PendingList } from '../src/features/approvals/decision-rights.ts';
+import { approverMustDecide, cannotDecideReason, decisionRight } from '../src/lib/decision-rights.ts';
 import { useChatStore } from '../src/features/chat/state/chat-store.ts';
 import { decisionProgress, runTimeOf } from '../src/features/chat/state/decided-elsewhere.ts';
 import { timelineFromPersisted } from '../src/features/chat/state/timeline.ts';
@@ -36,7 +36,7 @@ function pendingItem(overrides: Partial<PendingApproval> = {}): PendingApproval 
   };
 }
 
-const list = (policy: PendingList['policy'], items: PendingApproval[], fourEyes = false): PendingList => ({ policy, four_eyes: fourEyes, data: items });
+const list = (policy: PendingApprovalsResponse['policy'], items: PendingApproval[], fourEyes = false): PendingApprovalsResponse => ({ policy, four_eyes: fourEyes, data: items });
 
 afterEach(() => {
   vi.unstubAllGlobals();

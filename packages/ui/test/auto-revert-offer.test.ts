@@ -1,6 +1,6 @@
 /** Issue 31: the approval card and the queue offer automatic revert only to whom the engine would let choose it. */
 import { describe, expect, it } from 'vitest';
-import { autoRevertBlocked } from '../src/features/approvals/auto-revert-offer.ts';
+import { autoRevertBlocked } from '../src/lib/auto-revert-offer.ts';
 
 const reason = 'Four-eyes (APPROVAL_FOUR_EYES): the inverse is destructive and carries a high risk (SCALE_TO_ZERO): only someone other than the requester may approve with automatic revert.';
 

@@ -4,8 +4,8 @@
  */
 import type { ClusterStatus } from '@skyflo/protocol';
 import { describe, expect, it } from 'vitest';
-import { clusterHeadline, clusterOfCall, describeScope, healthStrip, invalidPatterns, labelBadge, parseList, policiesOf, scopeFromFields, withClusterPolicies } from '../src/features/clusters/cluster-labels.ts';
-import { distinguishingArgs } from '../src/features/chat/components/tool-card-labels.ts';
+import { clusterHeadline, clusterOfCall, describeScope, healthStrip, invalidPatterns, labelBadge, parseList, policiesOf, scopeFromFields, withClusterPolicies } from '../src/components/clusters/cluster-labels.ts';
+import { distinguishingArgs } from '../src/lib/tool-card-labels.ts';
 
 describe('the cluster of a call', () => {
   it('the approval names the cluster it is bound to and the namespace: "prod-eu · namespace payments"', () => {

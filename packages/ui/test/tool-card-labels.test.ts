@@ -1,6 +1,6 @@
 /** What a tool card's header says about its call (issue 23 item 8): the arguments that tell calls apart, and a cut output. */
 import { describe, expect, it } from 'vitest';
-import { distinguishingArgs, outputCut } from '../src/features/chat/components/tool-card-labels.ts';
+import { distinguishingArgs, outputCut } from '../src/lib/tool-card-labels.ts';
 
 describe('tool card header', () => {
   it('names the arguments that differ between two calls of one tool, leaving out what the target already shows', () => {

@@ -50,6 +50,13 @@ describe('Undo on an executed change', () => {
     expect(undoState(answer({ ...change, status: 'error' }), { ...change, status: 'error' })).toBeUndefined();
   });
 
+  it('is not offered for a change a controller already set back: the card says it is already back (issue 37)', () => {
+    const reverted: VerifiableTool = { ...change, verification: { outcome: 'reverted_by_controller', controller: 'HorizontalPodAutoscaler shop/web' } as VerifiableTool['verification'] };
+    expect(undoState(answer(reverted), reverted)).toBe('already_back');
+    const verified: VerifiableTool = { ...change, verification: { outcome: 'verified' } as VerifiableTool['verification'] };
+    expect(undoState(answer(verified), verified)).toBe('available');
+  });
+
   it('once an undo of it is proposed the card points at that card; a denied undo offers Undo again; a done one says so', () => {
     const undo = (status: VerifiableTool['status']): VerifiableTool => ({ call_id: 'call_undo', tool: 'k8s_set_image', title: 'Set image', args: { image: 'web:1.0' }, status, undo_of: change.call_id });
     expect(undoState(answer(change, undo('awaiting_approval')), change)).toBe('proposed');

@@ -49,6 +49,8 @@ export interface ApiClient {
   /** POST /agent/approvals/{call_id}/undo; the stream is a run that proposes the call's inverse for approval. */
   undo(input: { callId: string; conversationId: string; signal?: AbortSignal }): Promise<AsyncGenerator<StreamedEvent>>;
   stop(input: { conversationId: string; runId: string }): Promise<StopResponse>;
+  /** GET /approvals/pending: who may decide each waiting call (read by field name: decision-right.ts) */
+  pendingApprovals(): Promise<unknown>;
 }
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
@@ -137,5 +139,6 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     decide: ({ callId, decision, signal }) => streamed(() => client.decide({ callId, decision, ...(signal ? { signal } : {}) })),
     undo: ({ callId, conversationId, signal }) => streamed(() => client.undo({ callId, conversationId, ...(signal ? { signal } : {}) })),
     stop: (input) => signedIn(() => client.stop(input)),
+    pendingApprovals: () => signedIn(() => client.pendingApprovals()),
   };
 }

@@ -6,7 +6,9 @@
  */
 import { hasFailedPreview } from '@skyflo/protocol';
 import { approvalKeysLine, diffIsCut, diffPage, formatArgs, type AwaitingApproval } from './approval-card.ts';
+import type { ApiClient } from './api-client.ts';
 import type { Context } from './chat-context.ts';
+import { cannotDecideReason } from './decision-right.ts';
 import type { Decision, DecisionPosition } from './run-turn.ts';
 import { summarizeArgs } from './renderer.ts';
 
@@ -78,7 +80,22 @@ async function askApproval(context: Context, approval: AwaitingApproval, positio
   }
 }
 
-export function decider(context: Context): (approval: AwaitingApproval, position: DecisionPosition) => Promise<Decision> {
+/**
+ * A call this user may not decide (approver policy, four-eyes, out of their scope) is shown with the engine's reason
+ * and left pending, as the web UI's card does: no keys the engine would refuse with a 403 (issue 37 item 6).
+ */
+async function waitingForApprover(context: Context, client: ApiClient, approval: AwaitingApproval): Promise<Decision | undefined> {
+  // the engine has the last word when a decision is sent; a list that cannot be read leaves the keys as they were
+  const pending = await client.pendingApprovals().catch(() => undefined);
+  const reason = cannotDecideReason(pending, approval.call_id);
+  if (reason === undefined) return undefined;
+  const { renderer, palette } = context;
+  renderer.approvalCard(approval, { keys: false });
+  renderer.info(`${palette.yellow('╰─ ⧗ waiting for an approver')} ${palette.dim(`(${reason})`)}`);
+  return { leave: true, why: `waiting for an approver: ${approval.tool} stays pending until someone allowed to decide it does (conversation ${approval.context.conversation_id})` };
+}
+
+export function decider(context: Context, client?: ApiClient): (approval: AwaitingApproval, position: DecisionPosition) => Promise<Decision> {
   if (context.options.approveAll) {
     return async (approval) => {
       // --approve-all never approves blind: a call whose preview failed waits for a person.
@@ -91,7 +108,7 @@ export function decider(context: Context): (approval: AwaitingApproval, position
       return { approve: true, automatic: true, reason: 'approved automatically by skyflo chat --approve-all' };
     };
   }
-  if (context.input.isTTY) return (approval, position) => askApproval(context, approval, position);
+  if (context.input.isTTY) return async (approval, position) => (client ? await waitingForApprover(context, client, approval) : undefined) ?? askApproval(context, approval, position);
   return async (approval) => {
     const args = formatArgs(approval.args, { full: true, palette: context.palette }).text;
     context.io.stderr.write(

@@ -73,6 +73,30 @@ async function interactiveLogin(context: Context, client: ApiClient, store: Toke
   throw new ChatError('LOGIN_FAILED', 'Login failed; check the email and password (an admin can reset the password in the web UI).');
 }
 
+/**
+ * --logout: ends the stored refresh token on the engine and forgets the login. Without --url and SKYFLO_URL, the
+ * login to forget is the one stored, wherever that engine runs (not the default :8080); with several, one is named.
+ */
+async function logout(context: Context, store: TokenStore, given: string): Promise<never> {
+  let url = given;
+  if (!context.options.url && !context.env.url) {
+    const saved = store.servers();
+    if (saved.length === 0) {
+      context.io.stdout.write(`No stored login to forget (${store.file} holds none).\n`);
+      return finish(context, 0);
+    }
+    if (saved.length > 1) throw new ChatError('INVALID_OPTIONS', `Logins are stored for ${saved.join(', ')}: pass --url with the one to log out of.`);
+    url = saved[0]!;
+  }
+  const current = store.load(url);
+  if (current) {
+    await createApiClient({ baseUrl: url, session: current }).logout();
+    store.remove(url);
+    context.io.stdout.write(`Logged out of ${url} (${store.file} no longer holds its tokens).\n`);
+  } else context.io.stdout.write(`No stored login for ${url}.\n`);
+  return finish(context, 0);
+}
+
 /** A client with a working session: SKYFLO_TOKEN, the stored login (refreshed if expired) or a new login. */
 async function connect(context: Context, url: string): Promise<{ client: ApiClient; email?: string }> {
   const store = createTokenStore({ configDir: context.env.configDir, warn: (message) => context.io.stderr.write(`skyflo: ${message}\n`) });
@@ -87,16 +111,7 @@ async function connect(context: Context, url: string): Promise<{ client: ApiClie
     },
   });
 
-  if (context.options.logout) {
-    const current = store.load(url);
-    if (current) {
-      client.setSession(current);
-      await client.logout();
-      store.remove(url);
-      context.io.stdout.write(`Logged out of ${url} (${store.file} no longer holds its tokens).\n`);
-    } else context.io.stdout.write(`No stored login for ${url}.\n`);
-    return finish(context, 0);
-  }
+  if (context.options.logout) return logout(context, store, url);
 
   if (client.session()) {
     try {
@@ -149,7 +164,7 @@ async function converse(context: Context, client: ApiClient, message: string, co
   // Ctrl-C reaches us as a key (terminal in raw mode) or as SIGINT (no terminal); both land here.
   context.onInterrupt = onInterrupt;
   let stopWatching = context.input.watchInterrupts(onInterrupt);
-  const decide = decider(context);
+  const decide = decider(context, client);
   try {
     turn = runTurn({
       client,

@@ -21,7 +21,8 @@ Options:
                          approval is printed on stderr and recorded in the audit as automatic, by your account
   --login                log in again (asks for email and password; the password is not echoed)
   --email <address>      the email to log in with (default: asked)
-  --logout               forget the stored login for this engine and end its refresh token
+  --logout               forget the stored login and end its refresh token: of --url (or SKYFLO_URL), else of the
+                         one engine a login is stored for
   -h, --help             show this help
 
 Login: the first run asks for your email and password and keeps the tokens (access and refresh) in

@@ -8,6 +8,7 @@
  * - `json`: every event as one JSON line, exactly as validated.
  * Notices that are not part of the answer (approvals made by --approve-all, warnings) go to stderr.
  */
+import { chartLines } from './sparkline.ts';
 import { stripVTControlCharacters } from 'node:util';
 import type { AgentEvent } from '@skyflo/protocol';
 import { markdownToPlainText } from '@skyflo/protocol/plain-text';
@@ -54,6 +55,11 @@ export interface Renderer {
   diffLinesShown(event: AwaitingApproval): number;
   /** a line on stdout (tty/plain) that is not part of the answer */
   info(text: string): void;
+  /**
+   * A whole answer read back (a resumed conversation's history, a stopped one included): Markdown rendered as a
+   * streamed answer is in tty style, as plain text otherwise.
+   */
+  markdown(text: string): void;
   /** a line on stderr */
   notice(text: string): void;
   error(text: string): void;
@@ -194,6 +200,8 @@ export function createRenderer(options: RendererOptions): Renderer {
         const text = (call.result ?? []).map((part) => part.text).join('\n');
         const lines = text ? text.split('\n').length : 0;
         showToolLine(event.call_id, toolLine(palette.green('✓'), call, palette.dim(`  ${lines} line${lines === 1 ? '' : 's'}`)));
+        // a PromQL range result: a sparkline per series with min/max/last (the Command Center draws the chart)
+        if (event.chart) showToolLine(`chart-${event.call_id}`, chartLines(event.chart, { width: Math.max(8, Math.min(32, width() - 60)) }).map((line) => palette.dim(`    ${line}`)).join('\n'));
         screen.startSpinner();
         return;
       }
@@ -298,6 +306,7 @@ export function createRenderer(options: RendererOptions): Renderer {
           const text = (callOf(event).result ?? []).map((part) => part.text).join('\n').replace(/\n$/, '');
           if (text) write(`${text}\n`);
         }
+        if (event.chart) write(`${chartLines(event.chart).map((line) => `  ${line}`).join('\n')}\n`);
         return;
       case 'tool.error':
         ensureNewline();
@@ -349,6 +358,17 @@ export function createRenderer(options: RendererOptions): Renderer {
       write(`${formatApprovalCard(event, { palette, full, keys, ...(full ? {} : cardBudget(out.rows, event)), ...(undoOfLabel ? { undoOfLabel } : {}) })}\n`);
     },
     diffLinesShown: (event) => diffBudget(out.rows, event),
+    markdown(text) {
+      if (options.style === 'json' || !text.trim()) return;
+      const stream = createMarkdownStream(options.style === 'tty' ? markdown : markdownToPlainText);
+      const rendered = stream.push(text) + stream.flush();
+      if (options.style === 'plain') {
+        err.write(rendered.endsWith('\n') ? rendered : `${rendered}\n`);
+        return;
+      }
+      ensureNewline();
+      write(rendered.endsWith('\n') ? rendered : `${rendered}\n`);
+    },
     info(text) {
       if (options.style === 'json') return;
       if (options.style === 'plain') {

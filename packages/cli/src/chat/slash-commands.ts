@@ -2,12 +2,22 @@
  * The interactive session's slash commands (/new, /list, /resume, /id, /tools, /model, /help, /quit) and the history
  * shown when a conversation is resumed. Kept apart from the command's wiring (chat-command.ts).
  */
-import { llmSettingsSchema, type LlmSettings } from '@skyflo/protocol';
+import { isInternalTool, llmSettingsSchema, toolRisk, toolRiskLabels, toolStatusLabels, type LlmSettings, type ToolStatus } from '@skyflo/protocol';
 import { API_PREFIX, type ApiClient, type ConversationDetail } from './api-client.ts';
 import type { Context } from './chat-context.ts';
 import { summarizeArgs } from './renderer.ts';
 import { lastUndoable, type UndoableCall } from './verification-lines.ts';
 import { checkContext, formatClusterList, knownClusters } from './clusters.ts';
+
+const historySymbols: Record<ToolStatus, string> = { completed: '✓', error: '✗', denied: '✗', awaiting_approval: '⧗', pending: '·', approved: '·', executing: '⏵' };
+
+/** A call of a resumed conversation: ✓ only for one that completed, its state in the words the web UI's card uses. */
+export function historyToolLine(palette: Context['palette'], tool: { tool: string; args: Record<string, unknown>; status: string }): string {
+  const status = tool.status as ToolStatus;
+  const symbol = historySymbols[status] ?? '·';
+  const color = status === 'completed' ? palette.green : status === 'error' || status === 'denied' ? palette.red : status === 'awaiting_approval' ? palette.yellow : palette.dim;
+  return `  ${color(symbol)} ${palette.dim(`${tool.tool} ${summarizeArgs(tool.args)}`)} ${color(`[${toolStatusLabels[status] ?? tool.status}]`)}`;
+}
 
 export function showHistory(context: Context, conversation: ConversationDetail): void {
   const { palette } = context;
@@ -17,9 +27,10 @@ export function showHistory(context: Context, conversation: ConversationDetail):
     else if (entry.type === 'assistant') {
       for (const segment of entry.segments ?? []) {
         const tool = segment.toolExecution;
-        if (segment.kind === 'tool' && tool) context.renderer.info(palette.dim(`  ${tool.status === 'error' || tool.status === 'denied' ? '✗' : '✓'} ${tool.tool} ${summarizeArgs(tool.args)} [${tool.status}]`));
+        if (segment.kind === 'tool' && tool) context.renderer.info(historyToolLine(palette, tool));
       }
-      if (entry.content.trim()) context.renderer.info(entry.content.trim());
+      // rendered as the live answer was, a stopped one too (issue 37: not left as raw Markdown)
+      context.renderer.markdown(entry.content.trim());
     }
   }
   const pending = conversation.messages
@@ -45,19 +56,26 @@ export async function listConversations(context: Context, client: ApiClient): Pr
   if (page.pagination.has_more) context.io.stdout.write(context.palette.dim('(newest 20 shown)\n'));
 }
 
-/** The tools the agent can call (GET /agent/tools), read-only ones first; changes are marked (they wait for approval). */
+/**
+ * The tools the agent can call (GET /agent/tools), read-only ones first, each change marked with the risk word the
+ * web UI's cards use (shared through the protocol). The engine's internal tools (preview, baseline, verification)
+ * are left out: the agent never calls them (issue 37).
+ */
 export async function listTools(context: Context, client: ApiClient): Promise<void> {
   const { palette, renderer } = context;
-  const tools = await client.tools();
-  const reads = tools.filter((tool) => tool.annotations.readOnlyHint === true);
-  const writes = tools.filter((tool) => tool.annotations.readOnlyHint !== true);
+  const tools = (await client.tools()).filter((tool) => !isInternalTool(tool.name));
+  const reads = tools.filter((tool) => toolRisk(tool.annotations) === 'read-only');
+  const writes = tools.filter((tool) => toolRisk(tool.annotations) !== 'read-only');
   const width = Math.max(0, ...tools.map((tool) => tool.name.length));
-  const line = (tool: (typeof tools)[number]) => `  ${palette.bold(tool.name.padEnd(width))}  ${tool.title}${tool.annotations.destructiveHint ? palette.red(' (destructive)') : ''}`;
+  const line = (tool: (typeof tools)[number]) => {
+    const risk = toolRisk(tool.annotations);
+    return `  ${palette.bold(tool.name.padEnd(width))}  ${tool.title}${risk === 'destructive' ? palette.red(` (${toolRiskLabels.destructive})`) : ''}`;
+  };
   renderer.info(
     [
-      `${tools.length} tools. ${palette.dim('Read-only tools run at once:')}`,
+      `${tools.length} tools. ${palette.dim(`${toolRiskLabels['read-only']}: run at once.`)}`,
       ...reads.map(line),
-      palette.dim('Changes wait for your approval:'),
+      palette.dim('Changes: each shows its dry-run diff and waits for an approval (yours, or an approver\'s under the approver policy).'),
       ...writes.map(line),
     ].join('\n'),
   );

@@ -26,6 +26,8 @@ export interface TokenStore {
   load(url: string): StoredLogin | undefined;
   save(url: string, login: StoredLogin): void;
   remove(url: string): void;
+  /** the engines a login is stored for, as saved (what `--logout` without `--url` chooses from) */
+  servers(): string[];
 }
 
 /** The same engine reached as http://127.0.0.1:8080/ or http://127.0.0.1:8080 is one entry. */
@@ -94,6 +96,9 @@ export function createTokenStore(input: { configDir: string; warn?: (message: st
         saved_at: new Date().toISOString(),
       };
       write(content);
+    },
+    servers() {
+      return Object.keys(read().servers);
     },
     remove(url) {
       const content = read();

@@ -75,6 +75,8 @@ export interface UndoableCall {
   status: string;
   undo_available?: boolean;
   undo_of?: string;
+  /** the engine's verification of it: `reverted_by_controller` means it is already back (nothing to undo) */
+  verification?: { outcome?: string };
 }
 
 /**
@@ -83,5 +85,6 @@ export interface UndoableCall {
  */
 export function lastUndoable(calls: readonly UndoableCall[]): UndoableCall | undefined {
   const undone = new Set(calls.filter((call) => call.undo_of && call.status !== 'denied' && call.status !== 'error').map((call) => call.undo_of!));
-  return calls.findLast((call) => call.status === 'completed' && call.undo_available === true && !undone.has(call.call_id));
+  // issue 37 item 8: a change a controller already set back has nothing to undo
+  return calls.findLast((call) => call.status === 'completed' && call.undo_available === true && !undone.has(call.call_id) && call.verification?.outcome !== 'reverted_by_controller');
 }

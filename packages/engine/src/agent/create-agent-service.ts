@@ -7,21 +7,21 @@ import { randomUUID } from 'node:crypto';
 import { hasFailedPreview, type ApiTokenScope } from '@skyflo/protocol';
 import type { AuditLog, AuthenticatedUser, Conversation } from '../ports/index.ts';
 import { appendUserEntry } from '../timeline/apply-event.ts';
-import type { ApprovalPolicyName } from '../approvals/decision-authority.ts';
+import type { ApprovalPolicyName } from '../tool-calls/decide/decision-authority.ts';
 import { decide, requestShapeRule, type DecisionRefusal } from '../tool-calls/decide/decide.ts';
-import { decisionAuditRecord, inverseNeedsSecondPerson } from '../tool-calls/decide/decision-facts.ts';
-import { conversationAccess, type ConversationAction } from '../access/conversation-access.ts';
+import { decisionAuditRecord, earlierAwaiting, inverseNeedsSecondPerson } from '../tool-calls/decide/decision-facts.ts';
+import { conversationAccess, type ConversationAction } from '../tool-calls/decide/conversation-access.ts';
 import { BusPublishError } from '../bus/bus-publish-error.ts';
-import { isDatabaseUnavailable } from '../storage/database-unavailable.ts';
-import { reconcileOrphanedApprovals } from './reconcile-orphaned-approvals.ts';
-import { AgentRequestError } from './agent-request-error.ts';
+import { reconcileOrphanedApprovals } from '../tool-calls/execute/reconcile-orphaned-approvals.ts';
+import { AgentRequestError } from '../errors/agent-request-error.ts';
+import { createConversationRuns } from './conversation-runs.ts';
 import { buildAgentGraph } from '../graph/build-graph.ts';
-import { createResumeCheckpoints, pausedCallIds } from '../approvals/resume-checkpoint.ts';
+import { createResumeCheckpoints, pausedCallIds } from '../graph/resume-checkpoint.ts';
 import { runAgent, type RunAgentDeps, type RunResult } from './run-agent.ts';
 import { createRunEventAuditor } from '../audit/run-event-auditor.ts';
-import { createSecretScrubber } from './scrub-secrets.ts';
-import { createUndoProposer } from '../undo/propose-undo.ts';
-import { resumeVerifications } from '../verification/resume-verifications.ts';
+import { createSecretScrubber } from '../graph/scrub-secrets.ts';
+import { createUndoProposer } from '../tool-calls/undo/propose-undo.ts';
+import { resumeVerifications } from '../tool-calls/verify/resume-verifications.ts';
 import type { MemberScope } from '@skyflo/protocol';
 import { createConversationClusters } from '../clusters/conversation-cluster.ts';
 
@@ -57,7 +57,7 @@ export interface AgentService {
   }): Promise<StartedRun>;
   /**
    * Issue 21: proposes the inverse of an executed call (its recorded before-state) as a new call awaiting approval in
-   * the same conversation (undo/propose-undo.ts). 404 for an unknown or unexecuted call, 409 when no inverse was recorded.
+   * the same conversation (tool-calls/undo/propose-undo.ts). 404 for an unknown or unexecuted call, 409 when no inverse was recorded.
    */
   prepareUndo(input: { user: AuthenticatedUser; conversationId: string; callId: string; ip?: string }): Promise<StartedRun & { undoCallId: string }>;
   stop(input: { user: AuthenticatedUser; conversationId: string; runId: string }): Promise<void>;
@@ -78,9 +78,6 @@ export interface AgentServiceDeps extends RunAgentDeps {
   scopeOf?: (userId: string) => Promise<MemberScope | undefined>;
 }
 
-/** How long a new request waits for a stopped run to finish checkpointing before answering 409. */
-const STOPPED_RUN_GRACE_MS = 5_000;
-
 export async function createAgentService(deps: AgentServiceDeps): Promise<AgentService> {
   const { storage } = deps;
   const checkpointer = await storage.checkpointer();
@@ -97,16 +94,14 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         deps.observeEvent?.(event);
       }
     : deps.observeEvent;
-  // A decision hands the checkpoint it read to the run it starts (approvals/resume-checkpoint.ts): one read, not two.
+  // A decision hands the checkpoint it read to the run it starts (graph/resume-checkpoint.ts): one read, not two.
   const checkpoints = createResumeCheckpoints(checkpointer);
   // Compiled once per engine; each run passes its own RunContext to invoke.
   const runDeps = { ...deps, ...(observeEvent ? { observeEvent } : {}), graph: buildAgentGraph({ ...deps, approvals: storage.approvals, checkpointer: checkpoints.saver }) };
-  // Runs started by this process, so shutdown (and tests) can wait for them; the guard itself is storage.runs.
-  const localRuns = new Map<string, Promise<unknown>>();
-  // Runs of this process that have ended but whose claim could not be released yet (the database was down).
-  const unreleased = new Set<string>();
+  // One run per conversation, on any engine process (conversation-runs.ts): each use case claims, then launches.
+  const { claim, launch, settled } = createConversationRuns<RunResult>({ storage, bus: deps.bus, config: deps.config, logger: deps.logger });
   const idle = async () => {
-    while (localRuns.size > 0) await Promise.all([...localRuns.values()]);
+    await settled();
     await auditor?.flush();
   };
 
@@ -129,7 +124,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   const notFound = (conversationId: string) => new AgentRequestError(404, 'CONVERSATION_NOT_FOUND', `Conversation ${conversationId} not found`);
   const refusalError = (refusal: DecisionRefusal) => new AgentRequestError(refusal.status, refusal.code, refusal.reason);
   /**
-   * The conversation, when `user` may do `action` with it (access/conversation-access.ts): chatting (`change`) only in
+   * The conversation, when `user` may do `action` with it (tool-calls/decide/conversation-access.ts): chatting (`change`) only in
    * your own; deciding, stopping and re-attaching (`act`) also, with APPROVAL_POLICY=approver, as an approver or admin.
    * Refused access is reported as missing, so ids cannot be probed.
    */
@@ -137,105 +132,6 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
     const conversation = await storage.conversations.get(conversationId);
     if (!conversation || !conversationAccess({ policy: policy.policy, actor: user, conversationOwnerId: conversation.userId }, action)) throw notFound(conversationId);
     return conversation;
-  }
-
-  /**
-   * Claims the conversation for `runId` in storage, so that on ANY engine process a second chat or approval
-   * while a run is active is refused: two runs on one checkpoint thread would interleave their state.
-   */
-  async function claim(conversationId: string, runId: string, userId: string): Promise<void> {
-    const stopWaitUntil = Date.now() + STOPPED_RUN_GRACE_MS;
-    for (;;) {
-      const claimed = await storage.runs.begin({ runId, conversationId, leaseMs: deps.config.runLeaseMs, userId, maxRunningPerUser: deps.config.maxRunsPerUser });
-      if (claimed.ok) return;
-      if (claimed.reason === 'user_limit') {
-        throw new AgentRequestError(
-          429,
-          'TOO_MANY_RUNS',
-          `You already have ${claimed.running} agent runs in progress (the limit is ${deps.config.maxRunsPerUser} per user, MAX_CONCURRENT_RUNS_PER_USER); wait for one to finish or stop it with POST /agent/stop.`,
-        );
-      }
-      // A run of this process that ended while the database was down still holds it: release it now rather than
-      // refuse the user until the next retry (or the lease) frees it.
-      if (unreleased.has(claimed.active.runId)) {
-        await storage.runs.finish(claimed.active.runId);
-        unreleased.delete(claimed.active.runId);
-        continue;
-      }
-      // A stopped run has already sent `completed` but may still be checkpointing; let it finish (briefly).
-      if (Date.now() < stopWaitUntil && (await deps.bus.isStopRequested(claimed.active.runId))) {
-        await new Promise((resolve) => setTimeout(resolve, 25));
-        continue;
-      }
-      throw new AgentRequestError(
-        409,
-        'RUN_IN_PROGRESS',
-        `A run is already in progress for this conversation (run_id ${claimed.active.runId}); stop it with POST /agent/stop or wait for it to finish.`,
-      );
-    }
-  }
-
-  /**
-   * Frees the conversation's claim after a failed release, retrying while the database is unreachable (a restart):
-   * otherwise the conversation stays refused (RUN_IN_PROGRESS) until the run's lease lapses, although the database
-   * came back long before. Gives up after a lease, when the lapsed lease frees it anyway.
-   */
-  async function retryRelease(runId: string, error: unknown): Promise<void> {
-    unreleased.add(runId);
-    const giveUpAt = Date.now() + deps.config.runLeaseMs;
-    try {
-      while (isDatabaseUnavailable(error) && Date.now() < giveUpAt) {
-        await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, deps.config.runLeaseMs / 4)).unref());
-        if (!unreleased.has(runId)) return; // a claim on its conversation released it meanwhile
-        try {
-          await storage.runs.finish(runId);
-          return;
-        } catch (next) {
-          error = next;
-        }
-      }
-      deps.logger?.error({ err: error, runId }, 'could not mark the run finished; its lease will free the conversation');
-    } finally {
-      unreleased.delete(runId);
-    }
-  }
-
-  /**
-   * Returns the run's starter; `execute` gets the claim's release, which the run calls just before its `completed`
-   * (run-agent.ts); the claim is released again, if need be, when the run ends (or its lease lapses if it never starts).
-   */
-  function launch(conversationId: string, runId: string, execute: (release: () => Promise<void>) => Promise<RunResult>): () => Promise<RunResult> {
-    let started: Promise<RunResult> | undefined;
-    return () => {
-      if (started) return started;
-      // Renewing the lease is what tells other processes this run is alive; a third of the lease leaves slack.
-      const renewal = setInterval(() => void storage.runs.renew(runId, deps.config.runLeaseMs).catch(() => undefined), Math.max(1, Math.floor(deps.config.runLeaseMs / 3)));
-      renewal.unref();
-      started = execute(() => storage.runs.finish(runId))
-        .catch((error: unknown) => {
-          deps.logger?.error({ err: error, runId }, 'agent run crashed');
-          return { status: 'error', awaitingApproval: false } as RunResult;
-        })
-        .finally(async () => {
-          clearInterval(renewal);
-          // Released before `completed` already, normally; this is a no-op then. Retries are not awaited by idle().
-          await storage.runs.finish(runId).catch((error: unknown) => void retryRelease(runId, error));
-          localRuns.delete(runId);
-        });
-      localRuns.set(runId, started);
-      return started;
-    };
-  }
-
-  /**
-   * The first call of the paused turn that comes before `callId` (the model's order, from the checkpoint) and still
-   * awaits a decision; undefined when there is none.
-   */
-  async function earlierAwaiting(conversationId: string, callId: string, pending: string[]) {
-    const position = pending.indexOf(callId);
-    if (position <= 0) return undefined;
-    const before = new Set(pending.slice(0, position));
-    return (await storage.approvals.listForConversation(conversationId)).find((other) => other.status === 'awaiting' && before.has(other.callId));
   }
 
   const proposeUndo = createUndoProposer({
@@ -322,7 +218,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       const ownership = storage.conversations.access ? storage.conversations.access(conversationId) : storage.conversations.get(conversationId);
       const [found, record, deciderScope] = await Promise.all([ownership, storage.approvals.get(conversationId, callId), deps.scopeOf?.(user.id)]);
       // The order of the paused turn matters only for an approval of an awaiting call the caller may see.
-      const earlier = approve && found && record?.status === 'awaiting' ? await earlierAwaiting(conversationId, callId, pausedCallIds(await pausedTurn)) : undefined;
+      const earlier = approve && found && record?.status === 'awaiting' ? await earlierAwaiting(storage.approvals, conversationId, callId, pausedCallIds(await pausedTurn)) : undefined;
       // One function decides, the same the pending list asks (tool-calls/decide): the first refusal is the answer.
       const refusal = decide({
         conversationId,
@@ -346,7 +242,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       const decidedAt = new Date();
       const decisionAudit = deps.audit ? decisionAuditRecord({ record, actorId: user.id, approve, automatic, autoRevert, reason, runId, decidedAt, approvedWithoutPreview, ip }) : undefined;
       // The state the run resumes from, read once the conversation is claimed, so no run can write it before the run
-      // started here takes it (its graph takes this read instead of making its own: approvals/resume-checkpoint.ts).
+      // started here takes it (its graph takes this read instead of making its own: graph/resume-checkpoint.ts).
       // Read while the decision is recorded (one round trip); unreadable, the run reads it itself.
       const [resumeFrom, decided] = await Promise.all([
         approve ? checkpoints.read(conversationId).catch(() => undefined) : undefined,

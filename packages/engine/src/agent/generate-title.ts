@@ -6,7 +6,7 @@
 import { generateText, type LanguageModel } from 'ai';
 import { redactText } from '@skyflo/safety';
 import { titlePrompt } from '../prompts/title-prompt.ts';
-import { wellFormedText } from './model-output.ts';
+import { wellFormedText } from '../graph/model-output.ts';
 
 export const maxTitleLength = 60;
 

@@ -17,8 +17,9 @@ import type { AgentStateValue } from '../graph/state.ts';
 import { affectsTimeline, applyEventToTimeline } from '../timeline/apply-event.ts';
 import type { ApprovalRecord, EventBus, Storage } from '../ports/index.ts';
 import { isDatabaseUnavailable, unavailableReason } from '../storage/database-unavailable.ts';
-import { generateTitle } from './generate-title.ts';
-import { createSecretScrubber } from './scrub-secrets.ts';
+import { fallbackTitle, generateTitle } from './generate-title.ts';
+import { createSecretScrubber } from '../graph/scrub-secrets.ts';
+import type { Runbooks } from '../runbooks/create-runbooks.ts';
 
 export interface RunAgentDeps extends Omit<GraphDeps, 'approvals' | 'checkpointer'> {
   storage: Storage;
@@ -31,6 +32,8 @@ export interface RunAgentDeps extends Omit<GraphDeps, 'approvals' | 'checkpointe
   observeEvent?: (event: AgentEvent) => void;
   /** override of defaultTimelineFlushMs (tests) */
   timelineFlushMs?: number;
+  /** the team's runbooks matching a chat's message, fenced for the system prompt (runbooks/create-runbooks.ts) */
+  runbooks?: Pick<Runbooks, 'contextFor'>;
 }
 
 /** What one run needs: the service's dependencies plus the graph it compiled once (graph/build-graph.ts). */
@@ -304,6 +307,12 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
         throw error;
       }
     }
+    // Issue 36: matching runbooks join the system prompt for this run, and the answer names them (runbook.used).
+    const runbook = input.userMessage !== undefined ? await deps.runbooks?.contextFor(input.userMessage).catch((error: unknown) => void deps.logger?.error({ err: error, runId: input.runId }, 'could not read the runbooks; the run goes on without them')) : undefined;
+    if (runbook) {
+      run.clusterPrompt = [run.clusterPrompt, runbook.prompt].filter(Boolean).join('\n\n');
+      await emit('runbook.used', { runbooks: runbook.used });
+    }
     const graphInput = input.userMessage !== undefined ? { messages: [{ role: 'user', content: input.userMessage } as ModelMessage] } : (input.inject ?? {});
     finalState = (await deps.graph.invoke(graphInput, {
       configurable: { thread_id: input.conversationId },
@@ -355,8 +364,13 @@ export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<Run
     let pending = titlePromise;
     // No answer text streamed (e.g. the first turn only called tools): name it from the user's message now.
     if (!pending && wantsTitle && status === 'completed') pending = startTitle(assistantTextOf(finalState?.messages ?? []));
+    // Stopped or failed before its first answer (issue 37): no model call, the first words of the user's message, so
+    // the conversation is not left as "New conversation" in the history and search.
+    else if (!pending && wantsTitle) pending = Promise.resolve(fallbackTitle(input.userMessage!));
     const title = await pending;
-    if (title && !controller.signal.aborted && (await storage.conversations.setTitleIfEmpty(input.conversationId, title))) {
+    // A stopped run still names its conversation: a title asked of the model when the stop came falls back to the
+    // user's words (generateTitle catches the abort).
+    if (title && (await storage.conversations.setTitleIfEmpty(input.conversationId, title))) {
       await emit('conversation.title.generated', { conversation_id: input.conversationId, title } as AgentEventPayload<'conversation.title.generated'>);
     }
   } catch (error) {

@@ -15,8 +15,8 @@
  * announced to the notifiers (alert.investigated).
  */
 import type { AgentService } from '../agent/create-agent-service.ts';
-import { AgentRequestError } from '../agent/agent-request-error.ts';
-import type { TeamEvent } from '../notifications/team-event.ts';
+import { AgentRequestError } from '../errors/agent-request-error.ts';
+import type { TeamEvent } from '../team-events/team-event.ts';
 import type { AlertQueueStore, AuditLog, AuthenticatedUser, ConversationStore, QueuedAlert, SettingsStore, UserStore } from '../ports/index.ts';
 import type { AlertGroup } from './alert-payloads.ts';
 
@@ -60,7 +60,8 @@ interface OpenGroup {
   closed?: boolean;
 }
 
-const instructions =
+/** what every investigation is asked first (exported for the runbook matcher's tests: these words match no runbook) */
+export const instructions =
   'An alert fired. Investigate it with read-only tools only (get, describe, logs, events) and end with a short diagnosis: what is wrong, the evidence, and the likely cause. Do not change anything; if a fix is needed, propose it and it will wait for a human decision.';
 
 export function createAlertInvestigator(deps: AlertInvestigatorDeps) {

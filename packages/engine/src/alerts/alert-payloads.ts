@@ -48,6 +48,8 @@ const describeLabels = (values: Record<string, string>) =>
     .map(([key, value]) => `${key}=${value}`)
     .join(', ');
 
+const runbookUrls = (payload: z.infer<typeof alertmanagerPayloadSchema>) => [...new Set([payload.commonAnnotations['runbook_url'], ...payload.alerts.map((alert) => alert.annotations['runbook_url'])].filter((url): url is string => Boolean(url)))].map((url) => `runbook_url: ${url}`);
+
 export function fromAlertmanager(received: z.infer<typeof alertmanagerPayloadSchema>): AlertGroup {
   const payload = redactObject(received) as typeof received;
   const name = payload.commonLabels['alertname'] ?? payload.groupLabels['alertname'] ?? 'Alert';
@@ -57,7 +59,8 @@ export function fromAlertmanager(received: z.infer<typeof alertmanagerPayloadSch
     key: `am:${digest(payload.groupKey)}`,
     status: payload.status,
     title: `${name}${where ? ` ${where}` : ''}`.slice(0, 200),
-    description: [payload.commonAnnotations['summary'], payload.commonAnnotations['description'], ...lines].filter(Boolean).join('\n'),
+    // runbook_url is named, never fetched: the runbooks module follows it only to a configured runbook (issue 36)
+    description: [payload.commonAnnotations['summary'], payload.commonAnnotations['description'], ...lines, ...runbookUrls(payload)].filter(Boolean).join('\n'),
     source: 'alertmanager',
   };
 }

@@ -13,7 +13,7 @@
 import type { AnalyticsResponse } from '@skyflo/protocol';
 import type { ApprovalOutcome, UsageRecord } from '../ports/index.ts';
 import { bucketStarts, type AnalyticsWindow } from './analytics-window.ts';
-import { costOf, type PriceLookup } from './model-prices.ts';
+import { costOf, type PriceLookup } from '@skyflo/protocol';
 
 const approvedStatuses = new Set(['approved', 'executing', 'executed', 'failed', 'unknown']);
 

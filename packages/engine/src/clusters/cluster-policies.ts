@@ -7,8 +7,7 @@
  */
 import type { ClusterPolicy, ClusterPolicyMode } from '@skyflo/protocol';
 import { clusterPoliciesSchema } from '@skyflo/protocol';
-import type { ApprovalPolicyApplied, SettingsStore } from '../ports/index.ts';
-import type { ApprovalPolicyName } from '../access/conversation-access.ts';
+import type { ApprovalPolicyApplied, ApprovalPolicyName, SettingsStore } from '../ports/index.ts';
 import { globMatches } from './glob.ts';
 
 export const clusterPoliciesKey = 'cluster_policies';

@@ -4,7 +4,7 @@
  * of a conversation knows about clusters (its cluster, the requester's scope, the lines of the prompt naming them).
  */
 import type { ClusterStatus, MemberScope } from '@skyflo/protocol';
-import { AgentRequestError } from '../agent/agent-request-error.ts';
+import { AgentRequestError } from '../errors/agent-request-error.ts';
 import { clusterPrompt } from '../prompts/cluster-prompt.ts';
 import type { ClusterDirectory } from './cluster-directory.ts';
 import type { ClusterPolicies } from './cluster-policies.ts';

@@ -6,19 +6,11 @@
  * in its namespace (metadata.namespace, else the release's), outside every namespace (a cluster-scoped kind), or
  * nowhere (a document that could not be read). Pure rules; the gate supplies the objects and the cluster's CRDs.
  */
-import type { MemberScope, RiskFlag } from '@skyflo/protocol';
+import type { ManifestObjectRef, MemberScope, RiskFlag } from '@skyflo/protocol';
 import { namespaceInScope } from './member-scope.ts';
 
-/** One object of a rendered manifest, as the MCP server's preview reports it (preview_tool_call `objects`). */
-export interface WrittenObject {
-  kind?: string;
-  apiVersion?: string;
-  name?: string;
-  /** metadata.namespace as written; absent: the release namespace, for a namespaced kind */
-  namespace?: string;
-  /** in the live release but not in the new manifest (or an uninstall): helm deletes it */
-  removed?: boolean;
-}
+/** One object of a rendered manifest, as the MCP server's preview reports it (preview_tool_call `objects`, the protocol's shape). */
+export type WrittenObject = ManifestObjectRef;
 
 /** The Helm tools that write a manifest: their preview reports its objects, and scope is judged on those. */
 export const manifestTools: ReadonlySet<string> = new Set(['helm_install', 'helm_install_with_values', 'helm_upgrade', 'helm_rollback', 'helm_uninstall']);

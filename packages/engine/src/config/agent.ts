@@ -2,14 +2,10 @@
  * Settings of the agent workflow (spec §8 plus ours). Parsed once by config/index.ts from the environment.
  */
 import { z } from 'zod';
+import { booleanFlag } from './boolean-flag.ts';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
-const booleanFlag = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .default(fallback ? 'true' : 'false')
-    .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
 export const agentConfigSchema = z
   .object({
@@ -22,7 +18,7 @@ export const agentConfigSchema = z
     /** Base of the exponential backoff in ms (2^n × base, capped at 60 s for rate limits, 30 s otherwise). */
     LLM_RETRY_BASE_DELAY_MS: nonNegativeInt(1000),
     /** Generate a 3–6 word conversation title with the model after the first answer. */
-    TITLE_GENERATION_ENABLED: booleanFlag(true),
+    TITLE_GENERATION_ENABLED: booleanFlag.default(true),
     /** Give up on the title model call after this many ms and use the first words of the message. */
     TITLE_GENERATION_TIMEOUT_MS: positiveInt(10_000),
     /** Send an SSE heartbeat after this many ms without an event (spec: 60 s). */

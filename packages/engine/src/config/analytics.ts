@@ -1,13 +1,6 @@
 /** Analytics settings (GET /analytics/metrics). Parsed once by config/index.ts. */
 import { z } from 'zod';
-
-const price = z
-  .object({
-    prompt: z.number().min(0),
-    completion: z.number().min(0),
-    cached: z.number().min(0).optional(),
-  })
-  .strict();
+import { modelPriceSchema } from '@skyflo/protocol';
 
 const prices = z
   .string()
@@ -19,12 +12,12 @@ const prices = z
       return z.NEVER;
     }
   })
-  .pipe(z.record(z.string().min(1), price, { error: 'must map model names to {prompt, completion, cached?} in US dollars per million tokens' }));
+  .pipe(z.record(z.string().min(1), modelPriceSchema, { error: 'must map model names to {prompt, completion, cached?} in US dollars per million tokens' }));
 
 export const analyticsConfigSchema = z
   .object({
     /**
-     * Model prices that replace or extend the built-in table (analytics/model-prices.ts), in US dollars per million
+     * Model prices that replace or extend the built-in table (@skyflo/protocol's model-prices.ts), in US dollars per million
      * tokens, e.g. {"gpt-4o":{"prompt":2.5,"completion":10,"cached":1.25},"my-finetune":{"prompt":3,"completion":12}}.
      */
     ANALYTICS_MODEL_PRICES: prices.default({}),

@@ -1,12 +1,6 @@
 /** Accounts and tokens (spec §1/§8, with the fixes listed in the engine issue). */
 import { z } from 'zod';
-
-const booleanFlag = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }))
-  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+import { booleanFlag } from './boolean-flag.ts';
 
 export const authConfigSchema = z
   .object({

@@ -1,12 +1,6 @@
 /** Who may approve what, and as whom approved calls run. Parsed once by config/index.ts. */
 import { z } from 'zod';
-
-const booleanFlag = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }))
-  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+import { booleanFlag } from './boolean-flag.ts';
 
 const groupsByRole = z
   .string()

@@ -23,7 +23,9 @@ export const integrationsConfigSchema = z
      * The queue is kept in the database, so a restart resumes it.
      */
     ALERT_QUEUE_LIMIT: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').default(20),
+    /** A folder of Markdown runbooks (or a git checkout of one), matched to alerts and questions (docs/runbooks.md). */
+    RUNBOOKS_DIR: z.string().trim().min(1).optional(),
   })
-  .transform((env) => ({ backend: env.INTEGRATIONS_BACKEND, secretNamespace: env.INTEGRATIONS_SECRET_NAMESPACE, alertMaxConcurrentInvestigations: env.ALERT_MAX_CONCURRENT_INVESTIGATIONS, alertQueueLimit: env.ALERT_QUEUE_LIMIT }));
+  .transform((env) => ({ backend: env.INTEGRATIONS_BACKEND, secretNamespace: env.INTEGRATIONS_SECRET_NAMESPACE, alertMaxConcurrentInvestigations: env.ALERT_MAX_CONCURRENT_INVESTIGATIONS, alertQueueLimit: env.ALERT_QUEUE_LIMIT, ...(env.RUNBOOKS_DIR ? { runbooksDir: env.RUNBOOKS_DIR } : {}) }));
 
 export type IntegrationsConfig = z.output<typeof integrationsConfigSchema>;

@@ -3,6 +3,7 @@
  * at start-up, by config/index.ts.
  */
 import { z } from 'zod';
+import { booleanFlag } from './boolean-flag.ts';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -53,13 +54,7 @@ export const serverConfigSchema = z
      * so session cookies get the Secure flag and logins are rate-limited by the client's address. Off by default:
      * without a proxy, any client could forge those headers.
      */
-    TRUST_PROXY: z
-      .string()
-      .trim()
-      .toLowerCase()
-      .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }))
-      .transform((value) => value === 'true' || value === '1' || value === 'yes')
-      .default(false),
+    TRUST_PROXY: booleanFlag.default(false),
     /** Folder with the built UI; defaults to packages/ui/dist when that exists. */
     UI_DIST_DIR: z.string().min(1).optional(),
     /** The URL users reach Skyflo at (e.g. https://skyflo.example.com); its host is accepted in the Host header. */

@@ -4,17 +4,9 @@
  */
 import { Annotation } from '@langchain/langgraph';
 import type { ModelMessage } from 'ai';
+import type { PendingCall } from '../tool-calls/deps.ts';
 
-/** A tool call the model made that the gate has not finished yet. */
-export interface PendingCall {
-  callId: string;
-  tool: string;
-  args: Record<string, unknown>;
-  /** set when the call cannot run (unknown tool, malformed arguments): the model is told why */
-  invalid?: string;
-  /** issue 21: this call is the Undo of that call id; its exact arguments are the inverse sealed with that call's before-state */
-  undoOf?: string;
-}
+export type { PendingCall };
 
 const replace = <T>(fallback: () => T) => Annotation<T>({ reducer: (_current: T, next: T) => next, default: fallback });
 

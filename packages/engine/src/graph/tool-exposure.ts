@@ -1,7 +1,8 @@
 /**
  * Which tools the model sees this turn (spec §3): read-only Kubernetes tools plus load_toolset by default;
  * a loaded toolset adds its read-only tools, and its write tools when loaded with include_write_tools.
- * Jenkins stays hidden until an integration is configured. Fewer tools = a smaller prompt every turn.
+ * Jenkins stays hidden until an integration is configured. The observability tools (Prometheus, Loki; all read-only)
+ * are offered without loading whenever the conversation's cluster has a data source, and hidden otherwise. Fewer tools = a smaller prompt every turn.
  * A member limited to namespaces (issue 22) is not offered the tools that only act outside namespaces (nodes,
  * cluster-info), and every cluster tool's `context`, `namespace` and `all_namespaces` name only what their scope allows.
  */
@@ -18,7 +19,7 @@ export const loadToolsetName = 'load_toolset';
 export const loadToolsetSchema = {
   type: 'object',
   properties: {
-    toolset: { type: 'string', enum: [...toolsets], description: 'Toolset to load: k8s, helm, argo (Argo Rollouts) or jenkins.' },
+    toolset: { type: 'string', enum: [...toolsets], description: 'Toolset to load: k8s, helm, argo (Argo Rollouts), jenkins or observability (Prometheus, Loki).' },
     include_write_tools: { type: 'boolean', description: 'Also load the tools that change state (each call still needs human approval).' },
   },
   required: ['toolset', 'include_write_tools'],
@@ -28,7 +29,7 @@ export const loadToolsetSchema = {
 export const loadToolsetDescription =
   'Load more tools for your next turn. Kubernetes read-only tools are always available; load helm, argo or jenkins, or k8s with include_write_tools=true to change cluster state.';
 
-export function exposeTools(catalogue: ToolInfo[], loaded: Record<string, boolean>, options: { jenkinsAvailable: boolean; scope?: MemberScope | undefined }): ToolInfo[] {
+export function exposeTools(catalogue: ToolInfo[], loaded: Record<string, boolean>, options: { jenkinsAvailable: boolean; observabilityAvailable?: boolean; scope?: MemberScope | undefined }): ToolInfo[] {
   return catalogue.filter((tool) => {
     if (!tool.toolset) return false;
     // the gate refuses them for a member limited to namespaces: offering them would only invite refusals
@@ -37,6 +38,7 @@ export function exposeTools(catalogue: ToolInfo[], loaded: Record<string, boolea
     if (tool.name === 'list_clusters') return false;
     if (tool.toolset === 'jenkins' && !options.jenkinsAvailable) return false;
     const readOnly = tool.annotations?.readOnlyHint === true;
+    if (tool.toolset === 'observability') return options.observabilityAvailable === true && readOnly;
     if (tool.toolset === 'k8s' && readOnly) return true;
     if (!(tool.toolset in loaded)) return false;
     return readOnly || loaded[tool.toolset] === true;

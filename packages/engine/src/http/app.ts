@@ -27,7 +27,7 @@ import { registerStrictJsonBody } from './plugins/strict-json-body.ts';
 import { registerRequestBodyTimeout } from './plugins/request-body-timeout.ts';
 import type { DiskWatch } from '../storage/disk-full.ts';
 import { approvalRoutes, type ApprovalRouteDeps } from './routes/approvals/index.ts';
-import { createPriceLookup, type ModelPrice } from '../analytics/model-prices.ts';
+import { createPriceLookup, type ModelPrice } from '@skyflo/protocol';
 import { analyticsRoutes } from './routes/analytics/index.ts';
 import { auditRoutes } from './routes/audit/index.ts';
 import { authRoutes } from './routes/auth/index.ts';

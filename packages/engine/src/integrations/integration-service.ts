@@ -14,6 +14,8 @@ import type { CheckJenkinsCredentials, JenkinsCheckResult } from './check-jenkin
 import { createIntegrationUrlGuard, type CheckIntegrationUrl } from './integration-url-guard.ts';
 import { normaliseJenkinsUrl, type CredentialVault, type JenkinsCredentials } from './credential-vault.ts';
 import { SkyfloError } from '../errors/skyflo-error.ts';
+import type { ObservabilitySources } from '@skyflo/protocol';
+import { isDataSource, observabilitySourcesFor, providerTitle, type CheckDataSource, type DataSourceProvider } from './data-sources.ts';
 
 export class IntegrationError extends SkyfloError {
   readonly category = 'user';
@@ -49,6 +51,13 @@ export interface IntegrationService {
   test(actor: AuthenticatedUser, id: string): Promise<JenkinsCheckResult>;
   /** The active Jenkins integration for tool calls, credentials opened; undefined when there is none. */
   activeJenkins(): Promise<JenkinsIntegration | undefined>;
+  /** The Prometheus and Loki sources of `cluster` (issue 36), credentials opened; undefined when it has neither. */
+  observabilitySources(cluster: string | undefined): Promise<ObservabilitySources | undefined>;
+  /**
+   * Adds a data source without an admin (skyflo sandbox wires kube-sim's own), unless an active one of that provider
+   * already serves the cluster; checked like any other, and recorded in the audit log as the system's.
+   */
+  provisionDataSource(input: { provider: DataSourceProvider; name: string; apiUrl: string; cluster?: string; credentials: Credentials }): Promise<Integration | undefined>;
 }
 
 /** The stores an integration change writes, bound to one transaction (PlatformStorage.atomically). */
@@ -62,6 +71,8 @@ export interface IntegrationServiceDeps {
   vault: CredentialVault;
   audit: AuditLog;
   checkCredentials: CheckJenkinsCredentials;
+  /** how Prometheus/Loki sources are checked before saving (default: refuse, naming the missing check) */
+  checkDataSource?: CheckDataSource;
   /** which URLs tool calls may use (default: no link-local or cloud metadata address, by name or resolved address) */
   checkUrl?: CheckIntegrationUrl;
 }
@@ -73,7 +84,7 @@ export function toIntegration(record: IntegrationRecord): Integration {
     id: record.id,
     provider: record.provider,
     name: record.name,
-    metadata: { api_url: record.apiUrl, username: record.username },
+    metadata: { api_url: record.apiUrl, ...(record.username ? { username: record.username } : {}), ...(record.cluster ? { cluster: record.cluster } : {}) },
     status: record.status,
     credentials: { set: true, token_last4: record.tokenLast4 },
     created_at: record.createdAt.toISOString(),
@@ -94,9 +105,18 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       throw new IntegrationError('CREDENTIALS_UNREADABLE', `the credentials of integration "${record.name}" ${why}; enter them again`, 409);
     }
   };
-  const check = async (apiUrl: string, credentials: Credentials) => {
-    const result = await deps.checkCredentials({ apiUrl, username: credentials.username, apiToken: credentials.api_token });
-    if (!result.ok) throw new IntegrationError('CREDENTIALS_REJECTED', `the Jenkins credentials were not saved: ${result.error}`, 400);
+  const checkAny = (provider: IntegrationRecord['provider'], apiUrl: string, credentials: Credentials) => {
+    if (!isDataSource(provider)) return deps.checkCredentials({ apiUrl, username: credentials.username, apiToken: credentials.api_token });
+    if (!deps.checkDataSource) return Promise.resolve({ ok: false as const, latencyMs: 0, error: 'this engine has no data source check configured' });
+    return deps.checkDataSource({ provider, apiUrl, credentials });
+  };
+  const check = async (provider: IntegrationRecord['provider'], apiUrl: string, credentials: Credentials) => {
+    const result = await checkAny(provider, apiUrl, credentials);
+    if (!result.ok) throw new IntegrationError('CREDENTIALS_REJECTED', `the ${providerTitle[provider]} credentials were not saved: ${result.error}`, 400);
+  };
+  const credentialsOf = (provider: IntegrationRecord['provider'], given: { username?: string | undefined; api_token: string }): Credentials => {
+    if (provider === 'jenkins' && !given.username) throw new IntegrationError('CREDENTIALS_REQUIRED', 'credentials.username is required', 400);
+    return { username: given.username ?? '', api_token: given.api_token };
   };
   const normalised = (apiUrl: string) => {
     try {
@@ -105,9 +125,35 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       throw new IntegrationError('INVALID_URL', `metadata.api_url is not usable: ${(error as Error).message}`, 400);
     }
   };
-  const ensureNoOtherActive = async (provider: string, exceptId?: string) => {
-    const other = (await deps.store.list()).find((record) => record.provider === provider && record.status === 'active' && record.id !== exceptId);
-    if (other) throw new IntegrationError('ALREADY_EXISTS', `an active ${provider} integration already exists ("${other.name}"); edit it, or disable it first`, 409);
+  // one active integration per provider (and, for a data source, per cluster)
+  const ensureNoOtherActive = async (provider: string, exceptId?: string, cluster?: string) => {
+    const other = (await deps.store.list()).find((record) => record.provider === provider && record.status === 'active' && record.id !== exceptId && (!isDataSource(provider) || record.cluster === cluster));
+    if (other) throw new IntegrationError('ALREADY_EXISTS', `an active ${provider} integration already exists${isDataSource(provider) ? ` for ${cluster ? `cluster ${cluster}` : 'every cluster'}` : ''} ("${other.name}"); edit it, or disable it first`, 409);
+  };
+  const createRecord = async (actor: AuthenticatedUser | undefined, input: { provider: IntegrationRecord['provider']; name?: string | undefined; apiUrl: string; cluster?: string | undefined; credentials: Credentials }, ip?: string) => {
+    await ensureNoOtherActive(input.provider, undefined, input.cluster);
+    normalised(input.apiUrl);
+    await check(input.provider, input.apiUrl, input.credentials);
+    const id = randomUUID();
+    const stored = await deps.vault.put(id, input.apiUrl, input.credentials);
+    return atomically(async (tx) => {
+      const created = await tx.integrations.create({
+        id,
+        provider: input.provider,
+        name: input.name ?? providerTitle[input.provider],
+        apiUrl: input.apiUrl,
+        username: input.credentials.username,
+        ...(input.cluster ? { cluster: input.cluster } : {}),
+        credentialsSealed: stored,
+        tokenLast4: last4(input.credentials.api_token),
+        status: 'active',
+        ...(actor ? { createdBy: actor.id } : {}),
+      });
+      const fields = { name: created.name, api_url: created.apiUrl, username: created.username || undefined, cluster: created.cluster, credentials: 'set' };
+      if (actor) await recordIntegrationChange(tx.audit, { actor, ...(ip ? { ip } : {}), change: 'created', integration: created, fields, tokenLast4: created.tokenLast4 });
+      else await tx.audit.record({ action: 'integration.created', subjectType: 'integration', subjectId: created.id, details: { provider: created.provider, name: created.name, by: 'system', api_url: created.apiUrl, ...(created.cluster ? { cluster: created.cluster } : {}), token_last4: created.tokenLast4 } });
+      return created;
+    });
   };
 
   return {
@@ -117,41 +163,15 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
 
     async create(actor, input, ip) {
       requireAdmin(actor);
-      await ensureNoOtherActive(input.provider);
-      const credentials: Credentials = { username: input.credentials.username, api_token: input.credentials.api_token };
-      normalised(input.metadata.api_url);
-      await check(input.metadata.api_url, credentials);
-      const id = randomUUID();
-      const stored = await deps.vault.put(id, input.metadata.api_url, credentials);
-      const record = await atomically(async (tx) => {
-        const created = await tx.integrations.create({
-          id,
-          provider: input.provider,
-          name: input.name ?? 'Jenkins',
-          apiUrl: input.metadata.api_url,
-          username: credentials.username,
-          credentialsSealed: stored,
-          tokenLast4: last4(credentials.api_token),
-          status: 'active',
-          createdBy: actor.id,
-        });
-        await recordIntegrationChange(tx.audit, {
-          actor,
-          ...(ip ? { ip } : {}),
-          change: 'created',
-          integration: created,
-          fields: { name: created.name, api_url: created.apiUrl, username: created.username, credentials: 'set' },
-          tokenLast4: created.tokenLast4,
-        });
-        return created;
-      });
+      const credentials = credentialsOf(input.provider, input.credentials);
+      const record = await createRecord(actor, { provider: input.provider, name: input.name, apiUrl: input.metadata.api_url, cluster: input.metadata.cluster, credentials }, ip);
       return toIntegration(record);
     },
 
     async update(actor, id, input, ip) {
       requireAdmin(actor);
       const current = await find(id);
-      if (input.status === 'active' && current.status !== 'active') await ensureNoOtherActive(current.provider, id);
+      if (input.status === 'active' && current.status !== 'active') await ensureNoOtherActive(current.provider, id, current.cluster);
       const apiUrl = input.metadata?.api_url ?? current.apiUrl;
       const urlChanged = input.metadata?.api_url !== undefined && normalised(input.metadata.api_url) !== normalised(current.apiUrl);
       // A stored token is only ever sent to the URL it was saved with: a new URL needs the token again.
@@ -162,9 +182,9 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
           400,
         );
       }
-      const credentials = input.credentials;
+      const credentials = input.credentials ? credentialsOf(current.provider, input.credentials) : undefined;
       // New credentials are checked as the pair that will be used; a name, status or same-URL change is not.
-      if (credentials) await check(apiUrl, credentials);
+      if (credentials) await check(current.provider, apiUrl, credentials);
       // The URL is stored beside the credentials too (a Secret names its Jenkins), so either change rewrites them.
       const stored = credentials ? await deps.vault.put(id, apiUrl, credentials) : undefined;
       const updated = await atomically(async (tx) => {
@@ -173,7 +193,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
           ...(input.metadata?.api_url !== undefined ? { apiUrl } : {}),
           ...(input.status !== undefined ? { status: input.status } : {}),
           ...(stored ? { credentialsSealed: stored } : {}),
-          ...(input.credentials ? { username: input.credentials.username, tokenLast4: last4(input.credentials.api_token) } : {}),
+          ...(credentials ? { username: credentials.username, tokenLast4: last4(credentials.api_token) } : {}),
         });
         if (!changed) throw new IntegrationError('NOT_FOUND', `integration ${id} not found`, 404);
         await recordIntegrationChange(tx.audit, {
@@ -203,7 +223,32 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
     async test(actor, id) {
       requireAdmin(actor);
       const current = await find(id);
-      return deps.checkCredentials({ apiUrl: current.apiUrl, username: current.username, apiToken: (await open(current)).api_token });
+      return checkAny(current.provider, current.apiUrl, await open(current));
+    },
+
+    async observabilitySources(cluster) {
+      const records = (await deps.store.list()).filter((record) => isDataSource(record.provider));
+      if (records.length === 0) return undefined;
+      return observabilitySourcesFor(records, cluster, async (record) => {
+        // like Jenkins: a metadata address, or credentials that no longer open, hide the tools rather than fail each turn
+        if (await checkUrl(record.apiUrl)) return undefined;
+        return open(record).catch(() => undefined);
+      });
+    },
+
+    async provisionDataSource(input) {
+      const existing = (await deps.store.list()).find((record) => record.provider === input.provider && record.status === 'active' && record.cluster === input.cluster);
+      // an admin's own source is left alone; the one provisioned before (same name: a restarted sandbox) is re-pointed
+      if (existing && existing.name !== input.name) return undefined;
+      if (!existing) return toIntegration(await createRecord(undefined, input));
+      await check(input.provider, input.apiUrl, input.credentials);
+      const stored = await deps.vault.put(existing.id, input.apiUrl, input.credentials);
+      const updated = await atomically(async (tx) => {
+        const changed = await tx.integrations.update(existing.id, { apiUrl: input.apiUrl, credentialsSealed: stored, username: input.credentials.username, tokenLast4: last4(input.credentials.api_token) });
+        await tx.audit.record({ action: 'integration.updated', subjectType: 'integration', subjectId: existing.id, details: { provider: existing.provider, name: existing.name, by: 'system', api_url: input.apiUrl, token_last4: last4(input.credentials.api_token) } });
+        return changed;
+      });
+      return updated ? toIntegration(updated) : undefined;
     },
 
     async activeJenkins() {
@@ -213,7 +258,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       if (await checkUrl(record.apiUrl)) return undefined;
       const credentialsRef = deps.vault.reference(record.id, record.credentialsSealed);
       // A Secret is read by the MCP server itself; only database-held credentials travel beside the call.
-      if (deps.vault.backend === 'kubernetes') return { apiUrl: record.apiUrl, credentialsRef };
+      if (deps.vault.backend === 'kubernetes') return { apiUrl: record.apiUrl, name: record.name, credentialsRef };
       let credentials: Credentials;
       try {
         credentials = await open(record);
@@ -221,7 +266,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
         // Unreadable credentials (changed key) hide the tools rather than fail every turn; the admin page says why.
         return undefined;
       }
-      return { apiUrl: record.apiUrl, credentialsRef, credentials: { api_url: record.apiUrl, username: credentials.username, api_token: credentials.api_token } };
+      return { apiUrl: record.apiUrl, name: record.name, credentialsRef, credentials: { api_url: record.apiUrl, username: credentials.username, api_token: credentials.api_token } };
     },
   };
 }

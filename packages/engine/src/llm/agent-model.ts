@@ -3,8 +3,22 @@
  * createLanguageModel → LanguageModelSelection → AgentModel (what the workflow reads). This is the one conversion
  * and the one read-through view, so an admin's change (PUT /settings/llm) reaches the next model call of any run.
  */
-import type { AgentModel } from '../graph/run-context.ts';
+import type { LanguageModel } from 'ai';
 import type { LanguageModelSelection } from './create-language-model.ts';
+
+/** The language model and how to describe it. */
+export interface AgentModel {
+  model: LanguageModel | undefined;
+  /** e.g. "openai/gpt-4o", shown in generation.start and token.usage */
+  modelName: string;
+  /** provider-specific options (reasoning effort, thinking budget) */
+  providerOptions?: Record<string, Record<string, unknown>>;
+  maxOutputTokens?: number;
+  /** why no model is configured, shown to the user */
+  problem?: string;
+  /** credential values (the provider keys) scrubbed from every event before it is persisted or streamed */
+  secrets?: readonly string[];
+}
 
 /** e.g. "openai/gpt-4o"; the first word of the description when the provider or model is missing. */
 export function modelNameOf(selection: Pick<LanguageModelSelection, 'provider' | 'modelId' | 'describe'>): string {

@@ -1,36 +1,27 @@
-import { toolsets, type Toolset, type ToolAnnotations, type ToolInfo } from './tool-gateway.ts';
-
-/** The MCP SDK's listed-tool shape, reduced to what we read. */
-export interface ListedTool {
-  name: string;
-  title?: string;
-  description?: string;
-  inputSchema: Record<string, unknown>;
-  annotations?: ToolAnnotations;
-  _meta?: Record<string, unknown>;
-}
+/**
+ * A listed tool (tools/list) → the engine's ToolInfo: its toolset, tags, annotations and how it is previewed, read
+ * from the `_meta` keys of the engine ↔ MCP contract (@skyflo/protocol's mcp-wire.ts), and from the `skyflo/…` names
+ * older versions of our server listed.
+ */
+import { legacyMcpMetaKeys, mcpMetaKeys, previewToolCallName, toolsets, type ListedTool, type Toolset } from '@skyflo/protocol';
+import type { ToolInfo } from './tool-gateway.ts';
 
 function readTags(meta: Record<string, unknown> | undefined): string[] {
-  // `skyflo.ai/…` is the server's prefix; `skyflo/…` is what older servers listed.
-  const tags = meta?.['tags'] ?? meta?.['skyflo.ai/tags'] ?? meta?.['skyflo/tags'];
+  const tags = meta?.['tags'] ?? meta?.[mcpMetaKeys.tags] ?? meta?.[legacyMcpMetaKeys.tags];
   return Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === 'string') : [];
 }
 
-/** The server-side preview capability: `preview_tool_call {tool, arguments}` previews tools listed with this `_meta` flag. */
-export const previewToolCallName = 'preview_tool_call';
-export const previewMetaKey = 'skyflo.ai/preview';
-
 function readPreview(meta: Record<string, unknown> | undefined): ToolInfo['preview'] {
-  // 'skyflo.ai/preview-tool' (older servers: 'skyflo/preview') only names the preview tool (informational); the
-  // 'skyflo.ai/preview' flag is what makes it callable over the wire.
-  const named = meta?.['skyflo.ai/preview-tool'] ?? meta?.['skyflo/preview'] ?? meta?.['preview'];
+  // The preview tool's name (older servers: 'skyflo/preview') is informational; the `preview` flag is what makes
+  // the preview callable over the wire, through preview_tool_call.
+  const named = meta?.[mcpMetaKeys.previewTool] ?? meta?.[legacyMcpMetaKeys.previewTool] ?? meta?.['preview'];
   const tool =
     typeof named === 'string' && named.length > 0
       ? named
       : named && typeof named === 'object' && typeof (named as { tool?: unknown }).tool === 'string'
         ? (named as { tool: string }).tool
         : undefined;
-  if (meta?.[previewMetaKey] === true) return { tool: tool ?? previewToolCallName, viaPreviewToolCall: true };
+  if (meta?.[mcpMetaKeys.preview] === true) return { tool: tool ?? previewToolCallName, viaPreviewToolCall: true };
   return tool ? { tool, viaPreviewToolCall: false } : undefined;
 }
 
@@ -47,7 +38,7 @@ export function toolsetOf(name: string, tags: string[]): Toolset | undefined {
 export function toToolInfo(tool: ListedTool): ToolInfo {
   const meta = tool._meta;
   const tags = readTags(meta);
-  const declared = meta?.['skyflo.ai/toolset'] ?? meta?.['skyflo/toolset'];
+  const declared = meta?.[mcpMetaKeys.toolset] ?? meta?.[legacyMcpMetaKeys.toolset];
   const toolset = toolsetOf(tool.name, typeof declared === 'string' ? [declared, ...tags] : tags);
   return {
     name: tool.name,

@@ -5,8 +5,9 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { connectInProcess, createToolDeps, impersonationMetaKey, jenkinsCredentialsMetaKey } from '@skyflo/mcp-server';
-import { previewToolCallName, toToolInfo, type ListedTool } from './classify-tool.ts';
+import { connectInProcess, createToolDeps } from '@skyflo/mcp-server';
+import { legacyMcpMetaKeys, listedToolSchema, mcpMetaKeys, previewToolCallName, type PreviewToolCallArguments } from '@skyflo/protocol';
+import { toToolInfo } from './classify-tool.ts';
 import { fetchWithLinkedSignals, linkAbort } from './linked-abort.ts';
 import type { ToolCallOutcome, ToolGateway, ToolInfo } from './tool-gateway.ts';
 
@@ -48,7 +49,7 @@ function textOf(result: { content?: unknown; structuredContent?: unknown }): str
  * `_meta["skyflo.ai/structured"]` (older versions of our server: `_meta["skyflo/structured"]` for both).
  */
 function structuredOf(result: { structuredContent?: unknown; _meta?: Record<string, unknown> }): { structured?: Record<string, unknown> } {
-  const structured = result.structuredContent ?? result._meta?.['skyflo.ai/structured'] ?? result._meta?.['skyflo/structured'];
+  const structured = result.structuredContent ?? result._meta?.[mcpMetaKeys.structured] ?? result._meta?.[legacyMcpMetaKeys.structured];
   return structured && typeof structured === 'object' && !Array.isArray(structured) ? { structured: structured as Record<string, unknown> } : {};
 }
 
@@ -112,7 +113,8 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
     let cursor: string | undefined;
     do {
       const page = await client.listTools(cursor ? { cursor } : undefined);
-      for (const tool of page.tools) tools.push(toToolInfo(tool as ListedTool));
+      // The SDK has checked each tool against MCP's schema; ours is the part of it the engine reads.
+      for (const tool of page.tools) tools.push(toToolInfo(listedToolSchema.parse(tool)));
       cursor = page.nextCursor;
     } while (cursor);
     cache = { at: Date.now(), tools };
@@ -131,9 +133,13 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
       return listing;
     },
 
-    async callTool({ name, args, signal, timeoutMs, impersonate, jenkinsCredentials }): Promise<ToolCallOutcome> {
+    async callTool({ name, args, signal, timeoutMs, impersonate, jenkinsCredentials, observabilitySources }): Promise<ToolCallOutcome> {
       const client = await getClient();
-      const meta = { ...(impersonate ? { [impersonationMetaKey]: impersonate } : {}), ...(jenkinsCredentials ? { [jenkinsCredentialsMetaKey]: jenkinsCredentials } : {}) };
+      const meta = {
+        ...(impersonate ? { [mcpMetaKeys.impersonate]: impersonate } : {}),
+        ...(jenkinsCredentials ? { [mcpMetaKeys.jenkinsCredentials]: jenkinsCredentials } : {}),
+        ...(observabilitySources ? { [mcpMetaKeys.observabilitySources]: observabilitySources } : {}),
+      };
       // The SDK hangs an abort listener on the signal it is given and never takes it off: give it one of this call's
       // own, so the caller's (a run's, across all its calls) does not collect one per call.
       const link = signal ? linkAbort(signal) : undefined;
@@ -163,7 +169,10 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
         return { text: `preview tool '${previewTool?.name ?? info.preview.tool}' is not listed as read-only; no preview`, isError: true };
       }
       const credentials = jenkinsCredentials ? { jenkinsCredentials } : {};
-      if (info.preview.viaPreviewToolCall) return gateway.callTool({ name: previewTool.name, args: { tool: name, arguments: args }, signal, ...credentials });
+      if (info.preview.viaPreviewToolCall) {
+        const previewArgs: PreviewToolCallArguments = { tool: name, arguments: args as PreviewToolCallArguments['arguments'] };
+        return gateway.callTool({ name: previewTool.name, args: previewArgs, signal, ...credentials });
+      }
       return gateway.callTool({ name: previewTool.name, args: previewArguments({ tool: name, previewTool: previewTool.name, args }), signal, ...credentials });
     },
 

@@ -9,6 +9,8 @@ export const engineInjectedJenkinsArgs = ['api_url', 'credentials_ref'] as const
 /** The active Jenkins integration, as a tool call needs it. */
 export interface JenkinsIntegration {
   apiUrl: string;
+  /** the integration's name as the admin gave it (Integrations page), so a card can say which Jenkins */
+  name?: string;
   /** "namespace/secret-name" of the Secret holding username/api-token, or "skyflo/<integration id>" */
   credentialsRef: string;
   /** credentials the engine keeps itself (encrypted at rest), sent to the MCP server beside the arguments */
@@ -39,4 +41,18 @@ export function stripJenkinsArgs(args: Record<string, unknown>): Record<string, 
 /** The arguments actually sent: what the model asked for, with the integration's values overriding any it invented. */
 export function injectJenkinsArgs(args: Record<string, unknown>, integration: JenkinsIntegration): Record<string, unknown> {
   return { ...stripJenkinsArgs(args), api_url: integration.apiUrl, credentials_ref: integration.credentialsRef };
+}
+
+/**
+ * Which Jenkins a call goes to, as its approval card says it (issue 37 item 8): the integration's name and the host of
+ * its URL. Only the host: a URL may carry user info, which is never shown.
+ */
+export function jenkinsTargetLine(integration: Pick<JenkinsIntegration, 'apiUrl' | 'name'>): string {
+  let host: string;
+  try {
+    host = new URL(integration.apiUrl).host;
+  } catch {
+    host = 'an unreadable URL';
+  }
+  return integration.name ? `Jenkins: ${integration.name} (${host})` : `Jenkins: ${host}`;
 }

@@ -2,16 +2,14 @@
  * The tool gateway port: what the workflow needs from the MCP server. The adapter over the MCP SDK client
  * is in create-tool-gateway.ts; tests may pass any object with this shape.
  */
-export type Toolset = 'k8s' | 'helm' | 'argo' | 'jenkins';
-export const toolsets: readonly Toolset[] = ['k8s', 'helm', 'argo', 'jenkins'];
+import type { ObservabilitySources, Toolset, ToolAnnotations, ToolCallImpersonation, ToolCallJenkinsCredentials } from '@skyflo/protocol';
 
-export interface ToolAnnotations {
-  readOnlyHint?: boolean;
-  destructiveHint?: boolean;
-  idempotentHint?: boolean;
-  openWorldHint?: boolean;
-  title?: string;
-}
+/** Prometheus/Loki tools (issue 36): the engine hands them the conversation's cluster's data sources. */
+export const isObservabilityTool = (name: string) => name.startsWith('prometheus_') || name.startsWith('loki_');
+
+// The toolsets and the listed annotations are the engine ↔ MCP contract (@skyflo/protocol's mcp-wire.ts); re-exported
+// because the workflow reaches them through this port.
+export { toolsets, type Toolset, type ToolAnnotations } from '@skyflo/protocol';
 
 export interface ToolInfo {
   name: string;
@@ -39,12 +37,8 @@ export interface ToolCallOutcome {
   structured?: Record<string, unknown>;
 }
 
-/** What the MCP server needs to call Jenkins for one tool call (see @skyflo/mcp-server's engine-credentials). */
-export interface JenkinsCallCredentials {
-  api_url: string;
-  username: string;
-  api_token: string;
-}
+/** What the MCP server needs to call Jenkins for one tool call (sent under `_meta`, see @skyflo/protocol's mcp-wire.ts). */
+export type JenkinsCallCredentials = ToolCallJenkinsCredentials;
 
 export interface ToolGateway {
   /** The catalogue with annotations (cached for a short time). Throws when the MCP server is unreachable. */
@@ -61,9 +55,11 @@ export interface ToolGateway {
      */
     timeoutMs?: number;
     /** act as this Kubernetes identity (EXECUTE_AS_APPROVER); the MCP server honours it only from the engine's connection */
-    impersonate?: { user: string; groups: string[] };
+    impersonate?: ToolCallImpersonation;
     /** the Jenkins integration's credentials, sent beside the arguments (never in them); only the engine may */
     jenkinsCredentials?: JenkinsCallCredentials;
+    /** the Prometheus/Loki data sources of the conversation's cluster (issue 36), beside the arguments; only the engine may */
+    observabilitySources?: ObservabilitySources;
   }): Promise<ToolCallOutcome>;
   /** Runs the tool's preview (dry-run/diff) tool; undefined when it has none. */
   preview(input: { name: string; args: Record<string, unknown>; signal?: AbortSignal; jenkinsCredentials?: JenkinsCallCredentials }): Promise<ToolCallOutcome | undefined>;

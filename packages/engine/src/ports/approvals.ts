@@ -2,6 +2,13 @@
 import type { ClusterPolicyMode, ClusterRef, RiskFlag, UndoProposal, VerificationEvidence, VerificationOutcome } from '@skyflo/protocol';
 import type { NewAuditEvent } from './audit.ts';
 
+/**
+ * APPROVAL_POLICY: `self`, the requester decides their own calls; `approver`, approvers and admins decide them
+ * (tool-calls/decide/conversation-access.ts says what each role may do under it). A port type so clusters/ can name
+ * it without importing the tool calls above it.
+ */
+export type ApprovalPolicyName = 'self' | 'approver';
+
 /** The approval policy that applied to one call: its mode and where it came from ("cluster beta, namespace pay-*", "APPROVAL_POLICY"). */
 export interface ApprovalPolicyApplied {
   mode: ClusterPolicyMode;

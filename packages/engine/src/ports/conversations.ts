@@ -20,6 +20,41 @@ export interface Conversation extends ConversationSummary {
   timeline: TimelineEntry[];
 }
 
+/** Issue 37: what GET /conversations/search asks the store. */
+export interface ConversationSearchInput {
+  /** the words to find in titles and content (prefix matches, all words must match); absent: filters only, newest first */
+  text?: string;
+  /**
+   * only this owner's conversations; absent: every owner's. The caller decides it with the conversation access rule
+   * (src/access/conversation-access.ts): absent only for a user who may read other people's conversations.
+   */
+  ownerId?: string;
+  cluster?: string;
+  /** a tool call of the conversation targets this namespace */
+  namespace?: string;
+  /** the conversation called this tool */
+  tool?: string;
+  /** active during [from, to]: last activity at or after `from`, created at or before `to` */
+  from?: Date;
+  to?: Date;
+  limit: number;
+}
+
+/** Text with the ranges (start inclusive, end exclusive, in UTF-16 code units) that matched the search. */
+export interface HighlightedText {
+  text: string;
+  highlights: Array<[number, number]>;
+}
+
+export interface ConversationSearchHit extends ConversationSummary {
+  ownerEmail: string;
+  /** ts_rank of the match (0 for a filters-only search or a title substring match) */
+  rank: number;
+  titleHighlights: Array<[number, number]>;
+  /** the passage of the content that matched; absent when only the title matched or there was no text */
+  snippet?: HighlightedText;
+}
+
 export interface ConversationStore {
   /**
    * `welcome` adds the reference's system welcome message as a `messages` row (role "system", sequence -1, before
@@ -36,6 +71,11 @@ export interface ConversationStore {
    */
   access?(id: string): Promise<{ userId: string; cluster?: string } | undefined>;
   list(input: { userId: string; limit: number; cursor?: string; query?: string }): Promise<{ items: ConversationSummary[]; nextCursor: string | null }>;
+  /**
+   * Full-text search over titles and content, best match first (issue 37). Optional: a store without it (the
+   * in-memory test double) makes GET /conversations/search answer 501.
+   */
+  search?(input: ConversationSearchInput): Promise<{ items: ConversationSearchHit[]; hasMore: boolean }>;
   /** `cluster`: pins a conversation that has none yet (its first chat); never re-pins one that has a cluster */
   update(id: string, patch: { title?: string; isActive?: boolean; metadata?: Record<string, unknown>; cluster?: string }): Promise<Conversation | undefined>;
   /** Sets the title only if it is still empty; returns true when it did. */

@@ -1,12 +1,15 @@
-/** Integrations (Jenkins) and their sealed credentials. */
+/** Integrations (Jenkins; Prometheus and Loki data sources) and their sealed credentials. */
 
 /** A stored integration; `credentialsSealed` opens only with the engine's encryption key. */
 export interface IntegrationRecord {
   id: string;
-  provider: 'jenkins';
+  provider: 'jenkins' | 'prometheus' | 'loki';
   name: string;
   apiUrl: string;
+  /** '' for a data source with a bearer token */
   username: string;
+  /** Prometheus/Loki: the cluster the data source serves; undefined = every cluster */
+  cluster?: string;
   credentialsSealed: string;
   tokenLast4: string;
   status: 'active' | 'disabled';
@@ -20,6 +23,6 @@ export interface IntegrationStore {
   get(id: string): Promise<IntegrationRecord | undefined>;
   /** `id` is chosen by the caller, because the sealed credentials are bound to it */
   create(input: Omit<IntegrationRecord, 'createdAt' | 'updatedAt'>): Promise<IntegrationRecord>;
-  update(id: string, patch: Partial<Pick<IntegrationRecord, 'name' | 'apiUrl' | 'username' | 'credentialsSealed' | 'tokenLast4' | 'status'>>): Promise<IntegrationRecord | undefined>;
+  update(id: string, patch: Partial<Pick<IntegrationRecord, 'name' | 'apiUrl' | 'cluster' | 'username' | 'credentialsSealed' | 'tokenLast4' | 'status'>>): Promise<IntegrationRecord | undefined>;
   remove(id: string): Promise<boolean>;
 }

@@ -5,8 +5,9 @@
  * not need. A failed load is not remembered (load-once.ts): the next call tries again.
  */
 import type { PasswordHasher } from '../accounts/password-hasher.ts';
-import type { ToolCallInspector } from '../approvals/tool-call-inspector.ts';
+import type { ToolCallInspector } from '../tool-calls/propose/tool-call-inspector.ts';
 import type { CheckJenkinsCredentials } from '../integrations/check-jenkins-credentials.ts';
+import type { CheckDataSource } from '../integrations/data-sources.ts';
 import type { ResolveHost } from '../integrations/integration-url-guard.ts';
 import { loadOnce } from './load-once.ts';
 
@@ -25,7 +26,16 @@ export function lazyJenkinsCredentialCheck(options: { timeoutMs: number; resolve
   return async (credentials) => (await check.get())(credentials);
 }
 
+/** The Prometheus/Loki data source check (integrations/data-sources.ts) over the pinned egress fetch, loaded on first use. */
+export function lazyDataSourceCheck(options: { timeoutMs: number; resolve?: ResolveHost }): CheckDataSource {
+  const check = loadOnce(async () => {
+    const [{ createDataSourceCheck }, { createIntegrationEgress }] = await Promise.all([import('../integrations/data-sources.ts'), import('../integrations/integration-egress.ts')]);
+    return createDataSourceCheck({ timeoutMs: options.timeoutMs, fetch: createIntegrationEgress(options.resolve ? { resolve: options.resolve } : {}).fetch });
+  });
+  return async (input) => (await check.get())(input);
+}
+
 /** The tool-call inspector for the agent service, which loads after the engine listens (deferred-agent-service.ts). */
 export async function loadToolCallInspector(options: { encryptionKey: Buffer }): Promise<ToolCallInspector> {
-  return (await import('../approvals/tool-call-inspector.ts')).createToolCallInspector(options);
+  return (await import('../tool-calls/propose/tool-call-inspector.ts')).createToolCallInspector(options);
 }

@@ -2,6 +2,7 @@ import { and, desc, eq, ilike, inArray, lt, or, sql, type SQL } from 'drizzle-or
 import { ConversationIdTakenError } from '../ports/conversation-id-taken-error.ts';
 import type { Conversation, ConversationStore, ConversationSummary, TimelineEntry } from '../ports/index.ts';
 import { formatConversationCursor, isUuid, parseConversationCursor } from './conversation-cursor.ts';
+import { createConversationSearch, likeContains } from './conversation-search.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { createKeyedMutex } from './keyed-mutex.ts';
 import { approvals, conversations, conversationTombstones, messages, runs } from './schema.ts';
@@ -20,11 +21,6 @@ function toConversation(row: ConversationRow): Conversation {
     timeline: row.messagesJson as TimelineEntry[],
     ...(row.cluster ? { cluster: row.cluster } : {}),
   };
-}
-
-/** Escapes LIKE wildcards so a search for "50%" means the literal text. */
-function likeContains(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
 }
 
 /** The welcome row's entry id: never a timeline entry id (those are UUIDs), so the mirror never touches it. */
@@ -99,6 +95,8 @@ export function createConversationStore(db: SkyfloDatabase): ConversationStore {
       const nextCursor = rows.length > limit && last ? formatConversationCursor(last) : null;
       return { items, nextCursor };
     },
+
+    search: createConversationSearch(db),
 
     async update(id, patch) {
       if (!isUuid(id)) return undefined;

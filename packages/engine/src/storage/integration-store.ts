@@ -15,6 +15,7 @@ function toRecord(row: Row): IntegrationRecord {
     credentialsSealed: row.credentialsSealed,
     tokenLast4: row.tokenLast4,
     status: row.status as IntegrationRecord['status'],
+    ...(row.cluster ? { cluster: row.cluster } : {}),
     ...(row.createdBy ? { createdBy: row.createdBy } : {}),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

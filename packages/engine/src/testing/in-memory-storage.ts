@@ -1,6 +1,6 @@
 /**
  * In-memory Storage for tests of the agent (the real adapters are PGlite/Postgres in storage/). Same contract, checked
- * by test/storage-conformance.test.ts like the SQL adapters: atomic approval transitions, serialised timeline updates,
+ * by test/storage/conformance.test.ts like the SQL adapters: atomic approval transitions, serialised timeline updates,
  * pages newest first with the same cursor, leases, deletion taking approvals, runs and checkpoints with it, and a
  * MemorySaver checkpointer.
  */

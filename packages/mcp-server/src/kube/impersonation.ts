@@ -6,25 +6,21 @@
  */
 import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { mcpMetaKeys, type ToolCallImpersonation } from '@skyflo/protocol';
 import type { ToolDeps } from '../tools/deps.ts';
 
-export interface Impersonation {
-  user: string;
-  groups: string[];
-}
+/** The `_meta` key of a tools/call request that carries the impersonation (the engine ↔ MCP contract, @skyflo/protocol). */
+const impersonationMetaKey = mcpMetaKeys.impersonate;
 
-/** The `_meta` key of a tools/call request that carries the impersonation. */
-export const impersonationMetaKey = 'skyflo.ai/impersonate';
-
-const impersonationOf = new WeakMap<KubeConfig, Impersonation>();
+const impersonationOf = new WeakMap<KubeConfig, ToolCallImpersonation>();
 
 /** The impersonation a KubeConfig made by impersonatingDeps carries (read by the HTTP client). */
-export function impersonationFor(kubeConfig: KubeConfig): Impersonation | undefined {
+export function impersonationFor(kubeConfig: KubeConfig): ToolCallImpersonation | undefined {
   return impersonationOf.get(kubeConfig);
 }
 
 /** Parses the request's `_meta` value; undefined when absent, an error message when malformed. */
-export function readImpersonation(value: unknown): Impersonation | undefined | string {
+export function readImpersonation(value: unknown): ToolCallImpersonation | undefined | string {
   if (value === undefined) return undefined;
   const candidate = value as { user?: unknown; groups?: unknown };
   if (!candidate || typeof candidate.user !== 'string' || candidate.user.trim() === '' || (candidate.groups !== undefined && !Array.isArray(candidate.groups))) {
@@ -41,7 +37,7 @@ const memo = new WeakMap<ToolDeps, Map<string, ToolDeps>>();
  * The same deps acting as someone else: API requests carry Impersonate-User/-Group (a KubeConfig of its own, so it
  * gets its own connection and cache), and kubectl/helm get --as/--as-group. Memoised per identity.
  */
-export function impersonatingDeps(deps: ToolDeps, impersonation: Impersonation): ToolDeps {
+export function impersonatingDeps(deps: ToolDeps, impersonation: ToolCallImpersonation): ToolDeps {
   const key = `${impersonation.user}\u0000${impersonation.groups.join('\u0000')}`;
   let byIdentity = memo.get(deps);
   if (!byIdentity) memo.set(deps, (byIdentity = new Map()));

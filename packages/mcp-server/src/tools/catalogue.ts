@@ -1,5 +1,5 @@
 /**
- * Every tool the server offers, in a stable order: kubectl, helm, argo, jenkins, then preview_tool_call and
+ * Every tool the server offers, in a stable order: kubectl, helm, argo, jenkins, observability, then preview_tool_call and
  * list_clusters. The Kubernetes, Helm and Argo tools take an optional `context` (the cluster; cluster-context.ts).
  */
 import type { AnyToolDefinition } from './tool-definition.ts';
@@ -8,12 +8,13 @@ import { kubectlTools } from './kubectl/index.ts';
 import { helmTools } from './helm/index.ts';
 import { argoTools } from './argo/index.ts';
 import { jenkinsTools } from './jenkins/index.ts';
+import { observabilityTools } from './observability/index.ts';
 import { createPreviewToolCall } from './preview/preview-tool-call.ts';
 import { createVerificationTools } from '../verify/index.ts';
 import { withClusterContext } from './cluster-context.ts';
 import { listClusters } from './clusters/list-clusters.ts';
 
-const familyTools: AnyToolDefinition<ToolDeps>[] = [...[...kubectlTools, ...helmTools, ...argoTools].map(withClusterContext), ...jenkinsTools];
+const familyTools: AnyToolDefinition<ToolDeps>[] = [...[...kubectlTools, ...helmTools, ...argoTools].map(withClusterContext), ...jenkinsTools, ...observabilityTools];
 
 /** The families, then the toolset-neutral preview_tool_call (which previews any of them that has a preview) and list_clusters. */
 // capture_change_baseline and verify_change (issue 21) are the engine's: no toolset, so never shown to the model.

@@ -57,6 +57,8 @@ export interface ToolSettings {
   jenkinsTimeoutMs?: number;
   /** Interval between Jenkins queue polls after a trigger, in ms (default 1000; tests use a few ms). */
   jenkinsPollIntervalMs?: number;
+  /** Prometheus/Loki HTTP request timeout in ms (default 15000). */
+  observabilityTimeoutMs?: number;
 }
 
 /**
@@ -88,6 +90,10 @@ export interface ToolDeps {
    * link-local or metadata address, checked on the address connected to). Deps built by hand (tests) may omit it.
    */
   jenkinsFetch?: typeof fetch;
+  /** The Prometheus and Loki data sources of this call (set per call from the engine's integrations; see tools/observability/data-sources.ts). */
+  observabilitySources?: import('./observability/data-sources.ts').ObservabilitySources;
+  /** How the observability tools send requests: the same pinned egress fetch as Jenkins' (createToolDeps). */
+  observabilityFetch?: typeof fetch;
 }
 
 /**

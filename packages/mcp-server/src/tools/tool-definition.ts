@@ -4,25 +4,12 @@
  * engine lists them, and the approval gate reads the annotations (anything not readOnlyHint: true is gated).
  */
 import type { z } from 'zod';
-import type { ManifestObjectRef } from './helm/manifest-objects.ts';
+import type { DeclaredToolAnnotations, ManifestObjectRef, Toolset } from '@skyflo/protocol';
 
-export type Toolset = 'k8s' | 'helm' | 'argo' | 'jenkins';
-
-export interface ToolAnnotations {
-  /** true only when the tool can never change cluster or CI state. The engine gates everything else. */
-  readOnlyHint: boolean;
-  /**
-   * true when the call can lose data or take a service down: deletes, drains, uninstalls, rollbacks, anything that
-   * replaces running pods or overwrites live fields (apply, patch, scale, set image, restart, upgrade, promote),
-   * arbitrary commands (exec, Jenkins pipelines). false only for additive or scheduling-only changes. The reason for
-   * each tool is in test/catalogue-contract.test.ts; the approval card badges destructive calls.
-   */
-  destructiveHint: boolean;
-  /** true when repeating the call with the same arguments has no further effect. Required: MCP clients read absent as false. */
-  idempotentHint: boolean;
-  /** true when the tool reaches outside the cluster (Jenkins, chart repositories). Absent means false here (see listedAnnotations). */
-  openWorldHint?: boolean;
-}
+// The toolsets and the annotations every tool declares are part of the engine ↔ MCP contract (@skyflo/protocol).
+export type { Toolset } from '@skyflo/protocol';
+/** The hints a tool declares; the reason for each tool's destructiveHint is in test/catalogue-contract.test.ts. */
+export type ToolAnnotations = DeclaredToolAnnotations;
 
 /**
  * The annotations as listed: all four hints explicit. MCP clients read an absent openWorldHint as true, but

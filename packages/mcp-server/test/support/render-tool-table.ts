@@ -10,7 +10,7 @@ import { listToolCatalogue } from '../../src/create-mcp-server.ts';
 export const readmePath = fileURLToPath(new URL('../../README.md', import.meta.url));
 export const START = '<!-- tools:start (generated from the catalogue by test/support/render-tool-table.ts) -->';
 export const END = '<!-- tools:end -->';
-const FAMILY_TITLES = { k8s: 'Kubernetes (kubectl)', helm: 'Helm', argo: 'Argo Rollouts', jenkins: 'Jenkins' } as const;
+const FAMILY_TITLES = { k8s: 'Kubernetes (kubectl)', helm: 'Helm', argo: 'Argo Rollouts', jenkins: 'Jenkins', observability: 'Observability (Prometheus, Loki)' } as const;
 
 const yes = (value: boolean | undefined) => (value ? 'yes' : '');
 

@@ -12,10 +12,13 @@ import type { z } from 'zod';
 import type { ApprovalRequest, ChatRequest, StopResponse, ToolSummary } from '../api.ts';
 import type { ClusterPolicy, ClustersResponse, HealthResponse, MemberScope } from '../clusters.ts';
 import type { UndoRequest } from '../verification.ts';
+import type { RunbookDetail, RunbookList, RunbookSummary, UploadRunbookRequest } from '../runbooks.ts';
 import type { ConversationDetail } from '../conversation-detail.ts';
-import type { PendingApproval } from '../governance.ts';
+import type { PendingApprovalsResponse } from '../governance.ts';
+import type { SearchConversationsQuery, SearchConversationsResponse } from '../conversation-search.ts';
 import { readAgentEvents, type StreamedEvent } from './agent-event-stream.ts';
 import { SkyfloApiError, SkyfloClientError } from './client-errors.ts';
+import { workspaceRoutes, type RouteCaller, type WorkspaceRoutes } from './workspace-routes.ts';
 
 export const API_PREFIX = '/api/v1';
 
@@ -35,18 +38,24 @@ export interface SkyfloClientOptions {
   auth?: SkyfloClientAuth;
 }
 
-type Protocol = typeof import('../index.ts');
+export type Protocol = typeof import('../index.ts');
 let protocolLoading: Promise<Protocol> | undefined;
 const loadProtocol = () => (protocolLoading ??= import('../index.ts'));
 
 export type UserRead = z.infer<Protocol['userReadSchema']>;
 export type ConversationPage = z.infer<Protocol['listConversationsResponseSchema']>;
 export type { ConversationDetail };
+export type { SearchConversationsResponse };
+/** GET /conversations/search's query; every field optional here (the engine answers 400 naming what is missing) */
+export type SearchConversationsInput = Partial<SearchConversationsQuery>;
 
-export interface PendingApprovals {
-  policy: 'self' | 'approver';
-  four_eyes: boolean;
-  data: PendingApproval[];
+/**
+ * One frame of GET /notifications/stream (an EventSource in the browser), checked with the protocol's schema:
+ * undefined for a frame that is not a notification, which a client skips like a stream's unknown event.
+ */
+export async function readNotification(data: string): Promise<z.infer<Protocol['notificationSchema']> | undefined> {
+  const parsed = (await loadProtocol()).notificationSchema.safeParse(safeJson(data));
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** An event stream of one run; iterate it, or leave the loop to let go (the run goes on). */
@@ -58,23 +67,33 @@ export interface StreamOptions {
   invalid?: 'throw' | 'skip';
 }
 
-export interface SkyfloClient {
+/** A call that must not renew the session on a 401 (the page decides what a 401 means, e.g. "signed out"). */
+export interface NoRenew {
+  renew?: false;
+}
+
+export interface SkyfloClient extends WorkspaceRoutes {
   readonly baseUrl: string;
-  register(input: { email: string; password: string; fullName?: string }): Promise<UserRead>;
+  /** `setupToken`: the first admin's one-time token from the engine's start-up log, when GET /auth/is_admin_user asks for it */
+  register(input: { email: string; password: string; fullName?: string; setupToken?: string }): Promise<UserRead>;
   /** POST /auth/jwt/login (form); returns the access token */
   login(input: { email: string; password: string }): Promise<{ access_token: string }>;
   /** POST /auth/refresh/issue: a refresh token for a client without cookies */
-  issueRefreshToken(): Promise<{ refresh_token: string }>;
+  issueRefreshToken(options?: NoRenew): Promise<{ refresh_token: string }>;
   /** POST /auth/refresh with a refresh token; the engine rotates it */
   refresh(input: { refreshToken: string }): Promise<{ access_token: string; refresh_token: string }>;
-  logout(input: { refreshToken: string }): Promise<void>;
-  me(): Promise<UserRead>;
+  /** POST /auth/logout: revokes `refreshToken`, or (a browser) the refresh cookie, and clears the cookies */
+  logout(input?: { refreshToken?: string }): Promise<void>;
+  me(options?: NoRenew): Promise<UserRead>;
   listConversations(input?: { limit?: number; cursor?: string | null; query?: string }): Promise<ConversationPage>;
+  /** GET /conversations/search (issue 37): titles and content of the conversations you may read, best match first */
+  searchConversations(input: SearchConversationsInput): Promise<SearchConversationsResponse>;
   getConversation(id: string): Promise<ConversationDetail>;
   renameConversation(id: string, title: string): Promise<void>;
   deleteConversation(id: string): Promise<void>;
   tools(): Promise<ToolSummary[]>;
-  pendingApprovals(): Promise<PendingApprovals>;
+  /** GET /approvals/pending: the protocol's one shape of the queue */
+  pendingApprovals(): Promise<PendingApprovalsResponse>;
   /**
    * POST /agent/chat; the engine creates the conversation when `conversationId` is omitted. `context` pins a new
    * conversation to that cluster (a kubeconfig context name); later turns keep the conversation's cluster.
@@ -104,9 +123,17 @@ export interface SkyfloClient {
   setClusterPolicies(policies: ClusterPolicy[]): Promise<{ policies: ClusterPolicy[] }>;
   /** PATCH /team/members/:id/scope (admin): the clusters and namespaces a member may touch (absent = everything) */
   setMemberScope(memberId: string, scope: MemberScope): Promise<void>;
+  /** GET /runbooks: the team's runbooks (RUNBOOKS_DIR's files and the uploaded ones) */
+  runbooks(): Promise<RunbookList>;
+  /** GET /runbooks/{name}: one runbook, redacted as the model sees it */
+  runbook(name: string): Promise<RunbookDetail>;
+  /** POST /runbooks (admin): uploads or replaces a runbook by name */
+  uploadRunbook(input: UploadRunbookRequest): Promise<RunbookSummary>;
+  /** DELETE /runbooks/{name} (admin): uploaded runbooks only */
+  deleteRunbook(name: string): Promise<void>;
 }
 
-interface RequestInput {
+export interface RequestInput {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   json?: unknown;
@@ -115,6 +142,8 @@ interface RequestInput {
   signal?: AbortSignal;
   /** public routes: sent without the session, never renewed */
   anonymous?: boolean;
+  /** sent with the session, but a 401 is the caller's to handle: no renewal, no onUnauthorized */
+  noRenew?: boolean;
 }
 
 function safeJson(text: string): unknown {
@@ -159,7 +188,7 @@ export function createSkyfloClient(options: SkyfloClientOptions): SkyfloClient {
 
   async function request(input: RequestInput): Promise<Response> {
     let response = await send(input);
-    if (response.status === 401 && !input.anonymous) {
+    if (response.status === 401 && !input.anonymous && !input.noRenew) {
       if (auth.renew) {
         await response.body?.cancel().catch(() => undefined);
         if (await auth.renew()) response = await send(input);
@@ -200,22 +229,32 @@ export function createSkyfloClient(options: SkyfloClientOptions): SkyfloClient {
     return readAgentEvents(response.body, { invalid });
   }
 
+  const caller: RouteCaller = { json, none };
   return {
     baseUrl,
-    register: ({ email, password, fullName }) =>
-      json({ method: 'POST', path: '/auth/register/register', json: { email, password, ...(fullName ? { full_name: fullName } : {}) }, anonymous: true }, (p) => p.userReadSchema),
+    ...workspaceRoutes(caller),
+    register: ({ email, password, fullName, setupToken }) =>
+      json(
+        { method: 'POST', path: '/auth/register/register', json: { email, password, ...(fullName ? { full_name: fullName } : {}), ...(setupToken ? { setup_token: setupToken } : {}) }, anonymous: true },
+        (p) => p.userReadSchema,
+      ),
     login: ({ email, password }) => json({ method: 'POST', path: '/auth/jwt/login', form: { username: email, password }, anonymous: true }, (p) => p.tokenResponseSchema),
-    issueRefreshToken: () => json({ method: 'POST', path: '/auth/refresh/issue' }, (p) => p.refreshIssueResponseSchema),
+    issueRefreshToken: (options = {}) => json({ method: 'POST', path: '/auth/refresh/issue', noRenew: options.renew === false }, (p) => p.refreshIssueResponseSchema),
     refresh: ({ refreshToken }) =>
       json({ method: 'POST', path: '/auth/refresh', json: { refresh_token: refreshToken }, anonymous: true }, (p) => p.tokenResponseSchema.extend({ refresh_token: p.refreshIssueResponseSchema.shape.refresh_token })),
-    logout: ({ refreshToken }) => none({ method: 'POST', path: '/auth/logout', json: { refresh_token: refreshToken }, anonymous: true }),
-    me: () => json({ method: 'GET', path: '/auth/me' }, (p) => p.userReadSchema),
+    logout: ({ refreshToken } = {}) => none({ method: 'POST', path: '/auth/logout', ...(refreshToken ? { json: { refresh_token: refreshToken } } : {}), anonymous: true }),
+    me: (options = {}) => json({ method: 'GET', path: '/auth/me', noRenew: options.renew === false }, (p) => p.userReadSchema),
     listConversations: ({ limit, cursor, query } = {}) => {
       const params = new URLSearchParams();
       if (limit !== undefined) params.set('limit', String(limit));
       if (cursor) params.set('cursor', cursor);
       if (query) params.set('query', query);
       return json({ method: 'GET', path: `/conversations${params.size > 0 ? `?${params}` : ''}` }, (p) => p.listConversationsResponseSchema);
+    },
+    searchConversations: (input) => {
+      const params = new URLSearchParams();
+      for (const [key, value] of Object.entries(input)) if (value !== undefined && value !== '') params.set(key, String(value));
+      return json({ method: 'GET', path: `/conversations/search?${params}` }, (p) => p.searchConversationsResponseSchema);
     },
     getConversation: (id) => json({ method: 'GET', path: `/conversations/${encodeURIComponent(id)}` }, (p) => p.conversationDetailSchema),
     renameConversation: (id, title) => none({ method: 'PATCH', path: `/conversations/${encodeURIComponent(id)}`, json: { title } }),
@@ -243,5 +282,10 @@ export function createSkyfloClient(options: SkyfloClientOptions): SkyfloClient {
     clusterPolicies: () => json({ method: 'GET', path: '/clusters/policies' }, (p) => p.clusterPoliciesSchema),
     setClusterPolicies: (policies) => json({ method: 'PUT', path: '/clusters/policies', json: { policies } }, (p) => p.clusterPoliciesSchema),
     setMemberScope: (memberId, scope) => none({ method: 'PATCH', path: `/team/members/${encodeURIComponent(memberId)}/scope`, json: scope }),
+    // a runbook name may hold "/" (a path under RUNBOOKS_DIR): sent as %2F, one path segment
+    runbooks: () => json({ method: 'GET', path: '/runbooks' }, (p) => p.runbookListSchema),
+    runbook: (name) => json({ method: 'GET', path: `/runbooks/${encodeURIComponent(name)}` }, (p) => p.runbookDetailSchema),
+    uploadRunbook: (input) => json({ method: 'POST', path: '/runbooks', json: input }, (p) => p.runbookSummarySchema),
+    deleteRunbook: (name) => none({ method: 'DELETE', path: `/runbooks/${encodeURIComponent(name)}` }),
   };
 }

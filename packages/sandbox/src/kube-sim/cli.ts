@@ -2,9 +2,12 @@ import { parseArgs } from 'node:util';
 import { startKubeSim } from './index.ts';
 import { parsePort } from '../parse-port.ts';
 
-const usage = `usage: kube-sim [--port <n|0>] [--host 127.0.0.1] [--kubeconfig <file to write>] [--scenario <file|demo>] [--tls] [--insecure] [--debug]
+const usage = `usage: kube-sim [--port <n|0>] [--host 127.0.0.1] [--kubeconfig <file to write>] [--scenario <file|demo>] [--tls] [--insecure] [--debug] [--observability-port <n|0>]
   --tls       serve HTTPS (self-signed) and require a bearer token on every request
-  --insecure  accept requests without a token as the admin (the default over plain HTTP, see docs/adr/0002)`;
+  --insecure  accept requests without a token as the admin (the default over plain HTTP, see docs/adr/0002)
+  --observability-port  also serve a Prometheus query API (/api/v1/query…) and a Loki log query API
+              (/loki/api/v1/query_range) over the simulated cluster on this port (plain HTTP, 0 picks one);
+              KUBE_SIM_OBSERVABILITY_TOKEN=<token> makes it require that bearer token`;
 
 /**
  * Why this is printed: over plain HTTP kubectl and client-go send no credentials at all, so kube-sim has
@@ -28,6 +31,7 @@ try {
       insecure: { type: 'boolean' },
       tls: { type: 'boolean', default: false },
       debug: { type: 'boolean', default: false },
+      'observability-port': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -44,6 +48,9 @@ if (values.help) {
 
 const parsedPort = parsePort(values.port as string);
 const port = typeof parsedPort === 'number' ? parsedPort : fail(parsedPort.error);
+const parsedObservabilityPort = values['observability-port'] === undefined ? undefined : parsePort(values['observability-port'] as string);
+const observabilityPort = parsedObservabilityPort === undefined || typeof parsedObservabilityPort === 'number' ? parsedObservabilityPort : fail(parsedObservabilityPort.error);
+const observabilityToken = process.env.KUBE_SIM_OBSERVABILITY_TOKEN || undefined;
 
 try {
   const sim = await startKubeSim({
@@ -54,8 +61,10 @@ try {
     insecure: values.insecure as boolean | undefined,
     tls: values.tls as boolean,
     debug: (values.debug as boolean) || process.env.KUBE_SIM_DEBUG === '1',
+    ...(observabilityPort !== undefined ? { observability: { port: observabilityPort, ...(observabilityToken ? { bearerToken: observabilityToken } : {}) } } : {}),
   });
   process.stdout.write(`kube-sim listening on ${sim.url}\n`);
+  if (sim.observability) process.stdout.write(`prometheus and loki APIs on ${sim.observability.url}\n`);
   const insecure = (values.insecure as boolean | undefined) ?? !values.tls;
   if (!insecure) process.stdout.write('authentication: bearer tokens required; anonymous requests are refused (401)\n');
   else if (values.tls) process.stdout.write('authentication: --insecure: requests without a token act as admin; a wrong token is still refused\n');

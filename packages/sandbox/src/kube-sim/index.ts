@@ -13,12 +13,14 @@ import { createKubeApiServer } from './http/kube-api-server.ts';
 import { createRequestLog, type KubeSimCall } from './http/request-log.ts';
 import { createSelfSignedCertificate } from './http/self-signed-certificate.ts';
 import { installWorkloads } from './workloads/index.ts';
+import { startObservabilityServer, type ObservabilityOptions, type ObservabilityServer } from './observability-server.ts';
 
 export * from './cluster-types.ts';
 export { installArgoRolloutsCrds, argoRolloutsCrds } from './crds/argo-rollouts.ts';
 export { createSimCluster, defaultSettings } from './cluster.ts';
 export type { SimUserConfig } from './auth/authenticator.ts';
 export type { KubeSimCall } from './http/request-log.ts';
+export type { ObservabilityOptions, ObservabilityServer } from './observability-server.ts';
 
 export interface StartKubeSimOptions {
   /** port to listen on; 0 (the default) picks a free one */
@@ -50,6 +52,11 @@ export interface StartKubeSimOptions {
   clock?: SimClock;
   /** how many requests `calls` keeps (the oldest go first); default 5,000 */
   callLogLimit?: number;
+  /**
+   * also serve a Prometheus-compatible query API and a Loki-compatible log query API over the simulated cluster, on a
+   * plain-HTTP listener of their own (`observability.url`); needs the workloads (their pods and logs)
+   */
+  observability?: ObservabilityOptions;
 }
 
 export interface KubeSim {
@@ -68,13 +75,15 @@ export interface KubeSim {
   calls: KubeSimCall[];
   /** Writes a kubeconfig for the admin, or for one of `users` by name. */
   writeKubeconfig(path: string, options?: { user?: string; namespace?: string }): void;
+  /** the Prometheus/Loki listener, when `observability` was asked for */
+  observability?: ObservabilityServer;
   close(): Promise<void>;
 }
 
 /** Starts a simulated Kubernetes API server that the real kubectl and helm can talk to. */
 export async function startKubeSim(options: StartKubeSimOptions = {}): Promise<KubeSim> {
   const cluster = createSimCluster({ settings: options.settings, clock: options.clock });
-  if (options.workloads !== false) installWorkloads(cluster, { scenario: options.scenario });
+  const workloads = options.workloads !== false ? installWorkloads(cluster, { scenario: options.scenario }) : undefined;
   const adminToken = options.adminToken ?? randomBytes(24).toString('hex');
   const users = options.users ?? [];
   const serviceAccountTokens = createServiceAccountTokens(cluster);
@@ -117,6 +126,14 @@ export async function startKubeSim(options: StartKubeSimOptions = {}): Promise<K
     writeFileSync(file, toYaml(config), { mode: 0o600 });
   };
   if (options.kubeconfigPath) writeKubeconfig(options.kubeconfigPath);
+  let observability: ObservabilityServer | undefined;
+  if (options.observability) {
+    if (!workloads) {
+      await api.close();
+      throw new Error('the Prometheus/Loki API needs the simulated workloads (workloads: false leaves no pods or logs to serve)');
+    }
+    observability = await startObservabilityServer({ cluster, logs: workloads.context.logs, host, options: options.observability });
+  }
 
   let closed = false;
   return {
@@ -127,9 +144,11 @@ export async function startKubeSim(options: StartKubeSimOptions = {}): Promise<K
     adminToken,
     calls: requestLog.calls,
     writeKubeconfig,
+    ...(observability ? { observability } : {}),
     async close() {
       if (closed) return;
       closed = true;
+      await observability?.close();
       cluster.close();
       await api.close();
     },

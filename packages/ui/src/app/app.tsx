@@ -2,12 +2,12 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import * as Tooltip from '@radix-ui/react-tooltip';
 import { lazy, Suspense } from 'react';
 import { createBrowserRouter, Navigate, RouterProvider } from 'react-router-dom';
-import { ApiError, onUnauthorized } from '../lib/api.ts';
+import { ApiError, isMalformedAnswer, onUnauthorized } from '../lib/api.ts';
 import { Spinner } from '../components/ui.tsx';
 import { FirstRunPage, LoginPage } from '../features/auth/index.tsx';
 import { ChatPage, HomePage } from '../features/chat/index.tsx';
 import { AppLayout } from './layout.tsx';
-import { RequireAuth } from './session.tsx';
+import { RequireAuth } from '../lib/session.tsx';
 
 const SettingsPage = lazy(() => import('../features/settings/settings-page.tsx'));
 const PendingApprovalsPage = lazy(() => import('../features/approvals/pending-page.tsx'));
@@ -17,7 +17,8 @@ const AnalyticsPage = lazy(() => import('../features/analytics/analytics-page.ts
 
 const queryClient = new QueryClient({
   defaultOptions: {
-    queries: { retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2, refetchOnWindowFocus: false },
+    // a refusal (4xx) or an answer of the wrong shape would come back the same: show it at once instead of retrying
+    queries: { retry: (count, error) => !(error instanceof ApiError && error.status < 500) && !isMalformedAnswer(error) && count < 2, refetchOnWindowFocus: false },
   },
 });
 

@@ -3,13 +3,13 @@ import { useQueryClient } from '@tanstack/react-query';
 import { BarChart3, Bell, BellOff, ChevronsUpDown, FileClock, LogOut, Menu, Plug, Plus, Search, Settings, ShieldCheck } from 'lucide-react';
 import { useCallback, useEffect, useState } from 'react';
 import { NavLink, Outlet, useLocation, useNavigate } from 'react-router-dom';
-import { api } from '../lib/api.ts';
+import { skyflo } from '../lib/api.ts';
 import { Kbd } from '../components/ui.tsx';
 import { HistoryList, SearchDialog } from '../features/history/index.tsx';
 import { useChatStore } from '../features/chat/state/chat-store.ts';
-import { useMe } from './session.tsx';
+import { useMe } from '../lib/session.tsx';
 import { useDesktopNotificationsOptIn, useNotificationStream } from './notifications.tsx';
-import { useReportBrowserOrigin } from './public-url.tsx';
+import { useReportBrowserOrigin } from '../lib/public-url.tsx';
 
 const navItem = ({ isActive }: { isActive: boolean }) =>
   `flex items-center gap-2 rounded-md px-2.5 py-1.5 text-sm ${isActive ? 'bg-panel-2 font-medium text-fg' : 'text-muted hover:bg-panel-2 hover:text-fg'}`;
@@ -45,7 +45,7 @@ export function AppLayout() {
   }, []);
 
   async function logout() {
-    await api('/auth/logout', { method: 'POST', noRefresh: true }).catch(() => {});
+    await skyflo.logout().catch(() => {});
     useChatStore.getState().close();
     queryClient.clear();
     queryClient.setQueryData(['me'], null);

@@ -4,20 +4,16 @@
  * when the user opted in, shows a browser notification when a call starts waiting for their decision.
  */
 import type { Notification as SkyfloNotification } from '@skyflo/protocol';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useState } from 'react';
+import { readNotification } from '@skyflo/protocol/client';
 import { API_BASE, refreshSession } from '../lib/api.ts';
-import { fetchPendingApprovals, pendingApprovalsKey } from '../features/approvals/pending-query.tsx';
+import { pendingApprovalsKey, useWaitingForMe } from '../lib/pending-approvals.tsx';
 import { useChatStore } from '../features/chat/state/chat-store.ts';
 
 const OPT_IN_KEY = 'skyflo.desktop-notifications';
 const BASE_TITLE = 'Skyflo';
 
-/** Calls waiting for the signed-in user's decision (can_decide), from the shared pending-approvals query. */
-export function useWaitingForMe() {
-  const pending = useQuery({ queryKey: pendingApprovalsKey, queryFn: fetchPendingApprovals });
-  return (pending.data?.data ?? []).filter((item) => item.can_decide);
-}
 
 /** Whether browser notifications are on for this browser, and a way to turn them on (asks permission) or off. */
 export function useDesktopNotificationsOptIn() {
@@ -74,8 +70,9 @@ export function useNotificationStream(open: (conversationId: string) => void) {
         // anything that happened while disconnected is in the list
         void queryClient.invalidateQueries({ queryKey: pendingApprovalsKey });
       });
-      source.addEventListener('notification', (event) => {
-        const notification = JSON.parse((event as MessageEvent<string>).data) as SkyfloNotification;
+      source.addEventListener('notification', (event) => void readNotification((event as MessageEvent<string>).data).then((notification) => {
+        // a frame the protocol does not describe is skipped; the list is still refreshed
+        if (!notification) return void queryClient.invalidateQueries({ queryKey: pendingApprovalsKey });
         void queryClient.invalidateQueries({ queryKey: pendingApprovalsKey });
         if (notification.kind === 'run.completed') void queryClient.invalidateQueries({ queryKey: ['conversations'] });
         if (notification.kind === 'approval.requested' && notification.can_decide) showDesktopNotification(notification, open);
@@ -90,7 +87,7 @@ export function useNotificationStream(open: (conversationId: string) => void) {
           if (notification.kind === 'run.completed') decidedElsewhere.delete(notification.conversation_id);
           void chat.followDecision(decidedCall);
         }
-      });
+      }));
       source.onerror = () => {
         // The browser reconnects by itself unless the answer was an error (e.g. 401 after the access cookie expired):
         // then refresh the session and reconnect, backing off.

@@ -1,5 +1,9 @@
 /** A unified diff, coloured line by line (loaded on demand: only approval cards need it). */
 /** `caption`/`label`/`testId`: another diff on the same card (an inverse's) is told apart from the card's own. */
+/**
+ * Long lines (an image reference, an annotation) wrap inside the card instead of running past its edge (issue 37
+ * item 8): a wrapped line keeps its colour and is indented under its first character, so it still reads as one line.
+ */
 export default function DiffView({ diff, caption = 'Dry-run diff (live → after)', label = 'Dry-run diff', testId = 'diff-view' }: { diff: string; caption?: string; label?: string; testId?: string }) {
   const lines = diff.replace(/\n$/, '').split('\n');
   let added = 0;
@@ -9,7 +13,7 @@ export default function DiffView({ diff, caption = 'Dry-run diff (live → after
     else if (line.startsWith('-') && !line.startsWith('---')) removed += 1;
   }
   return (
-    <figure className="overflow-hidden rounded-md border border-border" data-testid={testId}>
+    <figure className="min-w-0 max-w-full overflow-hidden rounded-md border border-border" data-testid={testId}>
       <figcaption className="flex items-center justify-between bg-panel-2 px-3 py-1 text-xs text-muted">
         <span>{caption}</span>
         <span>
@@ -30,7 +34,7 @@ export default function DiffView({ diff, caption = 'Dry-run diff (live → after
                     ? { fontWeight: 600 }
                     : undefined;
           return (
-            <div key={index} data-diff={kind} className="px-3 whitespace-pre" style={style}>
+            <div key={index} data-diff={kind} className="whitespace-pre-wrap pr-3 pl-[calc(0.75rem+2ch)] -indent-[2ch] [overflow-wrap:anywhere]" style={style}>
               {line || ' '}
             </div>
           );

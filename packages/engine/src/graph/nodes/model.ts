@@ -3,12 +3,12 @@
  * reports usage, retries rate limits and transient failures with backoff (llm/with-retries.ts), and turns the model's tool calls into
  * pending calls for the gate. Malformed or unknown tool calls become pending calls marked invalid, so the model is
  * told what was wrong instead of the run crashing. The answer and reasoning are redacted as they stream and as they
- * are kept, and everything the model wrote is made well-formed first (agent/model-output.ts).
+ * are kept, and everything the model wrote is made well-formed first (graph/model-output.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { streamText, type AssistantModelMessage, type LanguageModelUsage, type ModelMessage } from 'ai';
-import { createAnswerStream, redactAnswer, wellFormedText, wellFormedValue } from '../../agent/model-output.ts';
-import { secretsProposedIn, secretsProposedInCalls } from '../../agent/scrub-secrets.ts';
+import { createAnswerStream, redactAnswer, wellFormedText, wellFormedValue } from '../model-output.ts';
+import { secretsProposedIn, secretsProposedInCalls } from '../scrub-secrets.ts';
 import { systemPrompt } from '../../prompts/system-prompt.ts';
 import type { ToolInfo } from '../../mcp/tool-gateway.ts';
 import { abortable } from '../abortable.ts';
@@ -159,7 +159,11 @@ export function createModelNode(deps: GraphDeps, run: RunContext) {
       // Without the MCP server the model can still answer; calls it makes will fail with a clear tool error.
       catalogue = [];
     }
-    const exposed = exposeTools(catalogue, state.loadedToolsets, { jenkinsAvailable: (await deps.jenkinsIntegration?.()) !== undefined, scope: run.scope });
+    const exposed = exposeTools(catalogue, state.loadedToolsets, {
+      jenkinsAvailable: (await deps.jenkinsIntegration?.()) !== undefined,
+      observabilityAvailable: (await deps.observabilitySources?.(run.cluster)) !== undefined,
+      scope: run.scope,
+    });
     const tools = toModelTools(exposed, await toolScopeFor(deps.clusters?.directory, run.scope));
     const messages = trimContext(state.messages, deps.config.contextWindowMessages - 1);
     const hidden = [...(deps.llm.secrets ?? []), ...secretsProposedIn(state.messages)];

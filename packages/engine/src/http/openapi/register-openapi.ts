@@ -21,7 +21,7 @@ function toFastifySchema(doc: RouteDoc): FastifySchema {
   for (const [status, answer] of Object.entries(doc.responses ?? {})) {
     if (answer === 'empty') response[status] = { description: 'No content', type: 'null' };
     else if (answer === 'text/event-stream') response[status] = { description: 'Server-sent events (see the SSE event schemas in @skyflo/protocol)', content: { 'text/event-stream': { schema: { type: 'string' } } } };
-    else response[status] = { description: 'Success', ...jsonSchema(answer, 'output') };
+    else response[status] = { description: Number(status) < 400 ? 'Success' : 'The problem, typed', ...jsonSchema(answer, 'output') };
   }
   const error = { description: 'The problem, in words that name the field or what to do', ...jsonSchema(errorSchema, 'output') };
   for (const status of ['400', '401', '403', '404', '409', '429']) response[status] ??= error;

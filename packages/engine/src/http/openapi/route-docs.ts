@@ -3,7 +3,7 @@
  * body, query and answers. Kept beside each other so one glance shows the API; the handlers still validate with
  * the same schemas themselves (their errors name the field), so these are documentation, not a second validator.
  */
-import { clusterPoliciesSchema, clustersResponseSchema, memberScopeSchema } from '@skyflo/protocol';
+import { clusterPoliciesSchema, clustersResponseSchema, clustersUnavailableSchema, memberScopeSchema, runbookDetailSchema, runbookListSchema, runbookSummarySchema, uploadRunbookRequestSchema } from '@skyflo/protocol';
 import {
   addMemberRequestSchema,
   analyticsQuerySchema,
@@ -21,14 +21,15 @@ import {
   createConversationRequestSchema,
   createConversationResponseSchema,
   createIntegrationRequestSchema,
-  errorResponseSchema,
   integrationSchema,
-  integrationsResponseSchema,
+  errorResponseSchema,
   publicUrlSettingsSchema,
   updatePublicUrlRequestSchema,
   integrationTestResultSchema,
   isAdminUserResponseSchema,
   listConversationsQuerySchema,
+  searchConversationsQuerySchema,
+  searchConversationsResponseSchema,
   listConversationsResponseSchema,
   memberSchema,
   membersResponseSchema,
@@ -43,6 +44,7 @@ import {
   updateConversationRequestSchema,
   updateIntegrationRequestSchema,
   updateMeRequestSchema,
+  updateMeResponseSchema,
   updateMemberRequestSchema,
   userReadSchema,
   adminUpdateUserRequestSchema,
@@ -54,7 +56,7 @@ import {
   updateLlmSettingsRequestSchema,
 } from '@skyflo/protocol';
 import { z } from 'zod';
-import { apiTokenSchema, createApiTokenRequestSchema, createdApiTokenSchema, webhookDeliverySchema } from '@skyflo/protocol';
+import { anyIntegrationSchema, apiTokenSchema, apiTokensResponseSchema, createApiTokenRequestSchema, createdApiTokenSchema, integrationListResponseSchema, webhookDeliveriesResponseSchema } from '@skyflo/protocol';
 import { alertmanagerPayloadSchema, genericAlertSchema } from '../../alerts/alert-payloads.ts';
 
 const alertOutcomeSchema = z.object({ status: z.enum(['investigating', 'queued', 'noted', 'closed', 'ignored', 'refused']), conversation_id: z.string().optional(), queued: z.literal(false).optional(), position: z.number().optional(), detail: z.string() });
@@ -64,7 +66,7 @@ export interface RouteDoc {
   tag: string;
   body?: z.ZodType;
   query?: z.ZodType;
-  /** the success answer, by status code */
+  /** the answers, by status code: the success answer, and any error with a body of its own (the rest are errorSchema) */
   responses?: Record<number, z.ZodType | 'text/event-stream' | 'empty'>;
   /** true for routes that need no sign-in */
   public?: boolean;
@@ -83,7 +85,7 @@ export const routeDocs: Record<string, RouteDoc> = {
   'POST /api/v1/auth/refresh': { tag: 'auth', summary: 'Rotate a refresh token (cookie or body) for a new access token', public: true, responses: { 200: tokenResponseSchema } },
   'POST /api/v1/auth/logout': { tag: 'auth', summary: 'Revoke the refresh token and clear the cookies', public: true },
   'GET /api/v1/auth/me': { tag: 'auth', summary: 'The signed-in user', responses: { 200: userReadSchema } },
-  'PATCH /api/v1/auth/me': { tag: 'auth', summary: 'Change your full name (only)', body: updateMeRequestSchema, responses: { 200: userReadSchema } },
+  'PATCH /api/v1/auth/me': { tag: 'auth', summary: 'Change your full name (only)', body: updateMeRequestSchema, responses: { 200: updateMeResponseSchema } },
   'PATCH /api/v1/auth/users/me/password': { tag: 'auth', summary: 'Change your password (ends every other session)', body: passwordChangeRequestSchema },
   'GET /api/v1/auth/users/:id': { tag: 'auth', summary: 'A user (admin)', responses: { 200: userReadSchema } },
   'PATCH /api/v1/auth/users/:id': { tag: 'auth', summary: 'Change a user (admin)', body: adminUpdateUserRequestSchema, responses: { 200: userReadSchema } },
@@ -93,12 +95,18 @@ export const routeDocs: Record<string, RouteDoc> = {
   'PATCH /api/v1/team/members/:id': { tag: 'team', summary: "Change a member's role (admin; never the last admin)", body: updateMemberRequestSchema, responses: { 200: memberSchema } },
   'DELETE /api/v1/team/members/:id': { tag: 'team', summary: 'Remove a member: soft delete that ends their sessions (admin)', responses: { 204: 'empty' } },
   'PATCH /api/v1/team/members/:id/scope': { tag: 'team', summary: 'Limit a member to clusters and namespaces (globs; {} = no limit) (admin)', body: memberScopeSchema, responses: { 200: memberSchema } },
-  'GET /api/v1/clusters': { tag: 'clusters', summary: "The configured clusters in the caller's scope: reachability and why not, version, identity, approval policy (?refresh=true skips the brief cache)", responses: { 200: clustersResponseSchema } },
+  'GET /api/v1/clusters': { tag: 'clusters', summary: "The configured clusters in the caller's scope: reachability and why not, version, identity, approval policy (?refresh=true skips the brief cache); 503 CLUSTERS_UNAVAILABLE says why none can be listed (no kubeconfig…) and what to do", responses: { 200: clustersResponseSchema, 503: clustersUnavailableSchema } },
   'GET /api/v1/clusters/policies': { tag: 'clusters', summary: 'Approval policy per cluster and namespace pattern (admin)', responses: { 200: clusterPoliciesSchema } },
   'PUT /api/v1/clusters/policies': { tag: 'clusters', summary: 'Replace the approval policies: read_only, self, approver or four_eyes per cluster, optionally per namespace glob (admin)', body: clusterPoliciesSchema, responses: { 200: clusterPoliciesSchema } },
 
   'GET /api/v1/conversations': { tag: 'conversations', summary: 'Your conversations, newest first, paged by cursor, searchable', query: listConversationsQuerySchema, responses: { 200: listConversationsResponseSchema } },
   'POST /api/v1/conversations': { tag: 'conversations', summary: 'Start a conversation', body: createConversationRequestSchema, responses: { 200: createConversationResponseSchema } },
+  'GET /api/v1/conversations/search': {
+    tag: 'conversations',
+    summary: 'Full-text search over the titles and content (messages, answers, tool calls) of the conversations you may read, best match first, with highlighted snippets and filters',
+    query: searchConversationsQuerySchema,
+    responses: { 200: searchConversationsResponseSchema },
+  },
   'GET /api/v1/conversations/:id': { tag: 'conversations', summary: 'A conversation with its timeline' },
   'PATCH /api/v1/conversations/:id': { tag: 'conversations', summary: 'Rename a conversation', body: updateConversationRequestSchema },
   'DELETE /api/v1/conversations/:id': { tag: 'conversations', summary: 'Delete a conversation with its runs, pending approvals and checkpoints' },
@@ -112,9 +120,9 @@ export const routeDocs: Record<string, RouteDoc> = {
 
   'GET /api/v1/approvals/pending': { tag: 'approvals', summary: 'Calls waiting for a decision that you may see (across conversations in approver mode)', responses: { 200: pendingApprovalsResponseSchema } },
 
-  'GET /api/v1/integrations': { tag: 'integrations', summary: 'Integrations (metadata only; credentials are never returned)', responses: { 200: integrationsResponseSchema } },
+  'GET /api/v1/integrations': { tag: 'integrations', summary: 'Integrations: Jenkins, webhooks and Slack (metadata only; credentials are never returned)', responses: { 200: integrationListResponseSchema } },
   'POST /api/v1/integrations': { tag: 'integrations', summary: 'Add a Jenkins integration; the credentials are checked against Jenkins first (admin)', body: createIntegrationRequestSchema, responses: { 201: integrationSchema } },
-  'PATCH /api/v1/integrations/:id': { tag: 'integrations', summary: 'Change, disable or re-key an integration (admin)', body: updateIntegrationRequestSchema, responses: { 200: integrationSchema } },
+  'PATCH /api/v1/integrations/:id': { tag: 'integrations', summary: 'Change, disable or re-key an integration (admin)', body: updateIntegrationRequestSchema, responses: { 200: anyIntegrationSchema } },
   'DELETE /api/v1/integrations/:id': { tag: 'integrations', summary: 'Delete an integration (admin)', responses: { 204: 'empty' } },
   'GET /api/v1/audit': { tag: 'audit', summary: 'The audit trail, newest first: filter by user, conversation, tool, action, time; paged by cursor (admin)', query: auditQuerySchema, responses: { 200: auditListResponseSchema } },
   'GET /api/v1/audit/export': { tag: 'audit', summary: 'Every matching audit record, oldest first, streamed as JSON lines or CSV (admin)', query: auditExportQuerySchema },
@@ -133,14 +141,20 @@ export const routeDocs: Record<string, RouteDoc> = {
   'GET /api/v1/settings/llm/providers': { tag: 'settings', summary: 'Supported providers and what each needs', responses: { 200: llmProvidersResponseSchema } },
   'GET /api/v1/settings/llm/ollama-models': { tag: 'settings', summary: 'Models of a local Ollama server (admin)', responses: { 200: ollamaModelsResponseSchema } },
 
+  // team runbooks (issue 36)
+  'GET /api/v1/runbooks': { tag: 'runbooks', summary: 'The team runbooks: RUNBOOKS_DIR files (read-only) and uploaded ones', responses: { 200: runbookListSchema } },
+  'GET /api/v1/runbooks/:name': { tag: 'runbooks', summary: 'One runbook, redacted as the model sees it (a "/" in the name as %2F)', responses: { 200: runbookDetailSchema } },
+  'POST /api/v1/runbooks': { tag: 'runbooks', summary: 'Upload or replace a runbook by name (admin)', body: uploadRunbookRequestSchema, responses: { 201: runbookSummarySchema } },
+  'DELETE /api/v1/runbooks/:name': { tag: 'runbooks', summary: 'Delete an uploaded runbook (admin); RUNBOOKS_DIR files are changed where they live', responses: { 204: 'empty' } },
+
   // team notifications (issue 24)
-  'GET /api/v1/auth/tokens': { tag: 'auth', summary: 'Your API tokens (never the token itself), with their last use', responses: { 200: z.object({ data: z.array(apiTokenSchema) }) } },
+  'GET /api/v1/auth/tokens': { tag: 'auth', summary: 'Your API tokens (never the token itself), with their last use', responses: { 200: apiTokensResponseSchema } },
   'POST /api/v1/auth/tokens': { tag: 'auth', summary: 'Create an API token with scopes and an expiry; the token is in this answer only (a session, not a token, is needed)', body: createApiTokenRequestSchema, responses: { 201: createdApiTokenSchema } },
   'DELETE /api/v1/auth/tokens/:id': { tag: 'auth', summary: 'Revoke one of your API tokens', responses: { 200: apiTokenSchema } },
   'GET /api/v1/notifications/stream': { tag: 'notifications', summary: 'Your notifications as SSE: calls waiting for you, decisions, runs ended (Last-Event-ID resumes; API tokens need approvals:read)', responses: { 200: sse } },
   'POST /api/v1/alerts/alertmanager': { tag: 'alerts', summary: "Alertmanager's webhook: one read-only investigation per firing group; repeats add to it, resolved closes the caller's own; 429 with queued: false when the queue is full (ALERT_QUEUE_LIMIT) or past CONVERSATIONS_PER_MINUTE (API tokens need alerts:write)", body: alertmanagerPayloadSchema, responses: { 202: alertOutcomeSchema } },
   'POST /api/v1/alerts': { tag: 'alerts', summary: 'A generic alert {title, description, labels}: investigated like an Alertmanager group (API tokens need alerts:write)', body: genericAlertSchema, responses: { 202: alertOutcomeSchema } },
-  'GET /api/v1/integrations/:id/deliveries': { tag: 'integrations', summary: "A webhook's recent deliveries: event, status, attempts, answer", responses: { 200: z.object({ data: z.array(webhookDeliverySchema) }) } },
+  'GET /api/v1/integrations/:id/deliveries': { tag: 'integrations', summary: "A webhook's recent deliveries: event, status, attempts, answer", responses: { 200: webhookDeliveriesResponseSchema } },
   'POST /api/v1/integrations/slack/interactions': { tag: 'integrations', summary: "The Slack app's interactivity Request URL (Approve / Deny clicks), verified by Slack's signature", public: true, responses: { 200: z.object({ detail: z.string() }) } },
 };
 

@@ -6,7 +6,7 @@
  * must not be posted twice.
  */
 import type { SettingsStore } from '../../ports/index.ts';
-import type { TeamEvent } from '../../notifications/team-event.ts';
+import type { TeamEvent } from '../../team-events/team-event.ts';
 
 export const SLACK_MESSAGE_PREFIX = 'slack.message.';
 

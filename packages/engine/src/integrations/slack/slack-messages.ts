@@ -3,7 +3,7 @@
  * link to the conversation for the rest) and Approve / Deny buttons; once decided, the same message without buttons
  * saying who decided and how. Text only from the TeamEvent (display-form arguments: no secrets).
  */
-import type { TeamEvent } from '../../notifications/team-event.ts';
+import type { TeamEvent } from '../../team-events/team-event.ts';
 
 /** Slack's section text limit is 3000 characters; the diff gets most of it. */
 const MAX_DIFF_CHARS = 2_500;

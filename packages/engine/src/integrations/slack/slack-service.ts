@@ -12,8 +12,8 @@
 import { randomUUID } from 'node:crypto';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { AgentService } from '../../agent/create-agent-service.ts';
-import { AgentRequestError } from '../../agent/agent-request-error.ts';
-import type { NotificationSink, TeamEvent } from '../../notifications/team-event.ts';
+import { AgentRequestError } from '../../errors/agent-request-error.ts';
+import type { TeamEventSink, TeamEvent } from '../../team-events/team-event.ts';
 import type { ApprovalStore, AuditLog, AuthenticatedUser, ExpiringSettings, SettingsStore, UserStore } from '../../ports/index.ts';
 import { IntegrationError, requireIntegrationAdmin } from '../integration-service.ts';
 import type { CheckIntegrationUrl } from '../integration-url-guard.ts';
@@ -96,7 +96,7 @@ export function createSlackService(deps: SlackServiceDeps) {
   const clientOf = (stored: StoredSlack): SlackClient => createSlackClient({ apiUrl: stored.api_url, botToken: open(stored).bot_token, fetch: deps.fetch });
   const requireAdmin = requireIntegrationAdmin;
 
-  const sink: NotificationSink = {
+  const sink: TeamEventSink = {
     name: 'slack',
     async deliver(event) {
       if (event.type === 'alert.investigated') {

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog, WebhookRecord, WebhookStore } from '../../ports/index.ts';
 import type { SecretBox } from '../../crypto/secret-box.ts';
-import type { NotificationSink, TeamEvent } from '../../notifications/team-event.ts';
+import type { TeamEventSink, TeamEvent } from '../../team-events/team-event.ts';
 import { IntegrationUrlRefusedError } from '../integration-egress.ts';
 import { signWebhookBody } from './webhook-signature.ts';
 import { webhookSealContext } from './webhook-service.ts';
@@ -28,7 +28,7 @@ export interface WebhookSinkDeps {
   logger?: { error(object: unknown, message?: string): void };
 }
 
-export interface WebhookSink extends NotificationSink {
+export interface WebhookSink extends TeamEventSink {
   /** resolves when every delivery started so far has finished (delivered or given up) */
   idle(): Promise<void>;
   /** no new deliveries, no more retries (a delivery that had retries left stays `failed` with what it got) */

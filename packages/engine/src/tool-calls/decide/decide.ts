@@ -8,8 +8,8 @@
  * nothing here reads storage or knows HTTP. A refusal carries the status and code the API answers with.
  */
 import { hasFailedPreview, type ApiTokenScope, type MemberScope } from '@skyflo/protocol';
-import { decisionRefusal as authorityRefusal, type ApprovalPolicyName } from '../../approvals/decision-authority.ts';
-import { conversationAccess } from '../../access/conversation-access.ts';
+import { decisionRefusal as authorityRefusal, type ApprovalPolicyName } from './decision-authority.ts';
+import { conversationAccess } from './conversation-access.ts';
 import { decisionPolicyOf } from '../../clusters/cluster-policies.ts';
 import { clusterInScope, namespaceInScope } from '../../clusters/member-scope.ts';
 import type { ApprovalRecord, Role } from '../../ports/index.ts';
@@ -113,7 +113,7 @@ export const tokenScopeRule: DecideRule = ({ actor }) =>
       }
     : undefined;
 
-/** The role rule, four-eyes (APPROVAL_FOUR_EYES) and a cluster's four_eyes mode (approvals/decision-authority.ts). */
+/** The role rule, four-eyes (APPROVAL_FOUR_EYES) and a cluster's four_eyes mode (decision-authority.ts). */
 export const roleAndFourEyesRule: DecideRule = (facts) => {
   if (!facts.call || !facts.conversation) return undefined;
   const deciding = decidingPolicy(facts);

@@ -3,10 +3,10 @@
  * inverse would need a second person (the auto-revert rule under four-eyes), and the audit record the decision
  * commits with (issue 32.3: written by the same statement as the decision).
  */
-import type { ApprovalPolicyName } from '../../approvals/decision-authority.ts';
-import type { ToolCallInspector } from '../../approvals/tool-call-inspector.ts';
-import type { ApprovalRecord, NewAuditEvent, RecordedUndo } from '../../ports/index.ts';
-import { inverseNeedsSecondPerson as inverseSecondPersonCause, revertPolicyOf } from '../../undo/auto-revert-rules.ts';
+import type { ApprovalPolicyName } from './decision-authority.ts';
+import type { ToolCallInspector } from '../propose/tool-call-inspector.ts';
+import type { ApprovalRecord, ApprovalStore, NewAuditEvent, RecordedUndo } from '../../ports/index.ts';
+import { inverseNeedsSecondPerson as inverseSecondPersonCause, revertPolicyOf } from '../undo/auto-revert-rules.ts';
 
 /**
  * Issue 31 item 6: whether the inverse of a call would itself need a second person, under the policy the call was
@@ -66,4 +66,15 @@ export function decisionAuditRecord(options: {
     },
     ...(options.ip ? { ip: options.ip } : {}),
   };
+}
+
+/**
+ * The first call of the paused turn that comes before `callId` (the model's order, `pending`: from the checkpoint)
+ * and still awaits a decision; undefined when there is none (the order rule of decide.ts).
+ */
+export async function earlierAwaiting(approvals: Pick<ApprovalStore, 'listForConversation'>, conversationId: string, callId: string, pending: string[]): Promise<ApprovalRecord | undefined> {
+  const position = pending.indexOf(callId);
+  if (position <= 0) return undefined;
+  const before = new Set(pending.slice(0, position));
+  return (await approvals.listForConversation(conversationId)).find((other) => other.status === 'awaiting' && before.has(other.callId));
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { riskFlagSchema, type RiskFlag } from '@skyflo/protocol';
+import { manifestObjectRefSchema, riskFlagSchema, type ManifestObjectRef, type RiskFlag } from '@skyflo/protocol';
 import { createTwoFilesPatch } from 'diff';
 import { parseAllDocuments, stringify } from 'yaml';
 import { z } from 'zod';
@@ -15,7 +15,7 @@ import { runHelm } from './run-helm.ts';
 import { crdFilesOfLocalChart, findGeneratedValues, findLiveClusterUse, templatesOfLocalChart, templatesOfRelease, type LiveClusterUse, type TemplateSource } from './live-cluster-templates.ts';
 import { readLiveSecretValues, redactLiveSecretValues } from './live-secret-values.ts';
 import { withTextOutput } from '../output-shapes.ts';
-import { manifestObjectShape, manifestObjectsOf, touchedObjects, type ManifestObjectRef } from './manifest-objects.ts';
+import { manifestObjectsOf, touchedObjects } from './manifest-objects.ts';
 
 export const helmUpgradeDiff = defineTool({
   name: 'helm_upgrade_diff',
@@ -34,7 +34,7 @@ export const helmUpgradeDiff = defineTool({
     chart_digest: chartDigestField,
     to_revision: z.number().int().min(1).optional().describe('Instead of a chart, diff against this earlier revision (the preview of helm_rollback)'),
   },
-  outputSchema: withTextOutput({ changed: z.boolean().optional().describe('Whether the upgrade would change the manifest'), releaseExists: z.boolean().optional().describe('The release is installed (false: an install)'), diff: z.string().optional().describe('Unified diff of the live vs rendered manifest'), risks: z.array(riskFlagSchema).optional().describe('Risk flags from the rendered manifests'), manifest_digest: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional().describe('"sha256:<hex>" of the full, unredacted manifest (hooks included) the call would produce; changes whenever the cluster state a template reads changes'), objects: z.array(manifestObjectShape).optional().describe('Every object of that manifest (kind, apiVersion, name, metadata.namespace), read from the same text the digest covers, and the live objects it would delete (removed)') }),
+  outputSchema: withTextOutput({ changed: z.boolean().optional().describe('Whether the upgrade would change the manifest'), releaseExists: z.boolean().optional().describe('The release is installed (false: an install)'), diff: z.string().optional().describe('Unified diff of the live vs rendered manifest'), risks: z.array(riskFlagSchema).optional().describe('Risk flags from the rendered manifests'), manifest_digest: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional().describe('"sha256:<hex>" of the full, unredacted manifest (hooks included) the call would produce; changes whenever the cluster state a template reads changes'), objects: z.array(manifestObjectRefSchema).optional().describe('Every object of that manifest (kind, apiVersion, name, metadata.namespace), read from the same text the digest covers, and the live objects it would delete (removed)') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     assertSafeName('release_name', input.release_name);

@@ -7,19 +7,10 @@
  *
  * A namespaced object without metadata.namespace lands in the release's namespace; which kinds are namespaced is the
  * engine's call (its table of built-in kinds and the cluster's CRDs), so the namespace is left out here, not guessed.
+ * The ref's shape is part of preview_tool_call's result, so it is written with that result (@skyflo/protocol).
  */
 import { parseAllDocuments } from 'yaml';
-import { z } from 'zod';
-
-export const manifestObjectShape = z.object({
-  kind: z.string().optional().describe('absent when the document could not be read (the engine cannot place it)'),
-  apiVersion: z.string().optional(),
-  name: z.string().optional(),
-  namespace: z.string().optional().describe('metadata.namespace as written; absent: the release namespace (for a namespaced kind)'),
-  removed: z.boolean().optional().describe('in the live release but not in the new manifest: helm deletes it'),
-});
-
-export type ManifestObjectRef = z.infer<typeof manifestObjectShape>;
+import type { ManifestObjectRef } from '@skyflo/protocol';
 
 const isObject = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
 

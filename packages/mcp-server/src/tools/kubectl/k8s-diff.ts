@@ -5,6 +5,7 @@ import { defineTool } from '../tool-definition.ts';
 import type { ToolDeps } from '../deps.ts';
 import { ToolInputError } from '../../errors.ts';
 import { cleanObject } from './format-object.ts';
+import { normalizeForDiff } from './diff-normalize.ts';
 import { REDACTED } from '@skyflo/safety';
 import { restartRollout, rolloutResourceField, undoRollout } from './rollouts.ts';
 import { applyManifest, deleteObject, patchObject, scaleObject, setImage, type MutationResult } from './mutations.ts';
@@ -30,7 +31,7 @@ function changedSecretKeys(before: Record<string, any> | undefined, after: Recor
   return changed;
 }
 
-/** Fields that change on every write and would drown the real change. */
+/** One side of the diff: redacted, Secret rotations kept visible, then normalised (fields that change on every write would drown the real change). */
 function forDiff(object: Record<string, any> | undefined, changedKeys: Set<string> = new Set()): string {
   if (!object) return '';
   const cleaned = cleanObject(object);
@@ -39,9 +40,8 @@ function forDiff(object: Record<string, any> | undefined, changedKeys: Set<strin
     if (!values || typeof values !== 'object') continue;
     cleaned[field] = Object.fromEntries(Object.entries(values).map(([key, value]) => [key, changedKeys.has(key) ? CHANGED_SECRET_VALUE : value]));
   }
-  const { apiVersion, kind, metadata = {}, status: _status, ...rest } = cleaned;
-  const { resourceVersion: _rv, generation: _g, uid: _uid, creationTimestamp: _ct, ...keptMetadata } = metadata;
-  return stringify({ apiVersion, kind, metadata: keptMetadata, ...rest }, { lineWidth: 0 });
+  // both sides normalised alike: server-managed noise dropped, keys sorted (diff-normalize.ts, issue 37 item 8)
+  return stringify(normalizeForDiff(cleaned), { lineWidth: 0 });
 }
 
 export function renderDiff(result: MutationResult): string {

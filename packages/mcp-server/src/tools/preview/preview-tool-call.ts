@@ -9,9 +9,12 @@
  * Why resolve here: what a human approves must be what runs. The engine executes `resolved_arguments`, not the
  * model's relative ones, and re-runs this preview right before executing; the preview text is deterministic for
  * unchanged state, so a changed hash means the target moved and the call is refused.
+ *
+ * The call's name, arguments and result, and the `_meta` flag that advertises it, are the engine ↔ MCP contract
+ * (@skyflo/protocol's mcp-wire.ts).
  */
 import { z } from 'zod';
-import { riskFlagSchema, type RiskFlag } from '@skyflo/protocol';
+import { manifestObjectRefSchema, previewToolCallArgumentsShape, previewToolCallName, previewToolCallResultShape, riskFlagSchema, type ManifestObjectRef, type PreviewToolCallResult, type RiskFlag } from '@skyflo/protocol';
 import { toolError } from '../../errors.ts';
 import { assessToolCallRisks, mergeRisks } from '@skyflo/safety';
 import { assessControllerRisks, hasControllerCheck } from '../../risk/controller-risks.ts';
@@ -21,47 +24,6 @@ import type { ToolDeps } from '../deps.ts';
 import { runTool, validateInput } from '../run-tool.ts';
 import { defineTool, type AnyToolDefinition, type ToolCallResolution } from '../tool-definition.ts';
 import { withTextOutput } from '../output-shapes.ts';
-import { manifestObjectShape, type ManifestObjectRef } from '../helm/manifest-objects.ts';
-
-export const previewToolCallName = 'preview_tool_call';
-
-/** The tool-listing `_meta` key that says "preview_tool_call can preview this tool". */
-export const previewMetaKey = 'skyflo.ai/preview';
-
-/** The tool-listing `_meta` key naming a tool's read-only preview tool (informational: clients go through preview_tool_call). */
-export const previewToolMetaKey = 'skyflo.ai/preview-tool';
-
-/** The structured result of preview_tool_call (MCP structuredContent). The engine reads these field names. */
-export const previewResultShape = {
-  tool: z.string().describe('The previewed tool'),
-  previewTool: z.string().describe("The read-only tool that produced the preview (k8s_diff, helm_upgrade_diff), or the tool's own name when it describes itself"),
-  resolved_arguments: z
-    .record(z.string(), z.unknown())
-    .describe("The exact arguments to execute: the caller's arguments with relative values made absolute (equal to them when nothing was relative); valid against the tool's schema"),
-  resolution: z.array(z.string()).describe('One line per argument that was made absolute, e.g. "to_revision: previous → 1 (image nginx:1.27)"'),
-  artifact_digest: z
-    .string()
-    .regex(/^sha256:[0-9a-f]{64}$/)
-    .optional()
-    .describe('The exact artifact the call installs (a pinned Helm chart archive), "sha256:<hex>"'),
-  diff: z.string().describe("Unified diff of live vs would-be state ('' when the preview has none)"),
-  changed: z.boolean().describe('Whether the call would change anything'),
-  risks: z
-    .array(riskFlagSchema)
-    .describe("Risk flags from the call's arguments, from what manages its target in the cluster (MANAGED_BY_CONTROLLER: an HPA, Argo CD, Flux, an owner) and, for Helm, from the manifests the preview rendered"),
-  truncated: z.boolean().optional().describe('The diff was cut to the output budget'),
-  manifest_digest: z
-    .string()
-    .regex(/^sha256:[0-9a-f]{64}$/)
-    .optional()
-    .describe('Helm: "sha256:<hex>" of the full, unredacted manifest the call would install (the diff shows it redacted); bound to the approval and re-checked before executing'),
-  objects: z
-    .array(manifestObjectShape)
-    .optional()
-    .describe('Helm: every Kubernetes object the call writes or deletes (kind, apiVersion, name, metadata.namespace as written), from the manifest the digest covers; the engine judges the caller\'s scope on each'),
-};
-
-export type PreviewToolCallResult = z.infer<z.ZodObject<typeof previewResultShape>>;
 
 /** preview_tool_call accepts a tool that has a read-only preview tool or describes its own calls. */
 export function isPreviewable(definition: AnyToolDefinition<ToolDeps>): boolean {
@@ -101,13 +63,8 @@ export function createPreviewToolCall(tools: AnyToolDefinition<ToolDeps>[]): Any
     title: 'Preview a tool call',
     description:
       `Show what a mutating tool call would change, without changing anything: validates the arguments against that tool's schema, makes relative arguments absolute (previous revision, latest chart version, lastBuild), pins Helm chart archives by sha-256, and runs its dry-run/diff preview. Returns a unified diff; the structured result carries resolved_arguments (what to execute), resolution notes, artifact_digest and risk flags. Tools with a preview: ${previewable.join(', ')}.`,
-    inputSchema: {
-      tool: z.string().min(1).describe('Name of the mutating tool whose call to preview, e.g. k8s_scale'),
-      // An object whose values are checked against the named tool's own schema below: a precise JSON schema
-      // ("object") rather than z.unknown(), which strict schema checkers report as "accepts any value".
-      arguments: z.object({}).catchall(z.json()).default({}).describe('The exact arguments that would be sent to that tool (an object; checked against that tool\'s input schema)'),
-    },
-    outputSchema: withTextOutput(previewResultShape),
+    inputSchema: previewToolCallArgumentsShape,
+    outputSchema: withTextOutput(previewToolCallResultShape),
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
     async handler(input, deps: ToolDeps, context) {
       const target = byName.get(input.tool);
@@ -151,7 +108,7 @@ export function createPreviewToolCall(tools: AnyToolDefinition<ToolDeps>[]): Any
         previewRisks = risksOf(output.structured);
         truncated = output.structured?.['truncated'] === true;
         if (typeof output.structured?.['manifest_digest'] === 'string') manifestDigest = output.structured['manifest_digest'];
-        const listed = z.array(manifestObjectShape).safeParse(output.structured?.['objects']);
+        const listed = z.array(manifestObjectRefSchema).safeParse(output.structured?.['objects']);
         if (listed.success) objects = listed.data;
       } else {
         const description = await target.describeCall!(resolved.data, deps, context);

@@ -18,6 +18,8 @@ export interface ContainerLogs {
   end(podUid: string, container: string): void;
   /** instance by container id (the kubelet reports ids in containerStatuses) */
   byId(podUid: string, container: string, id: string): LogInstance | undefined;
+  /** the instances kept for a container (the previous one, then the current one), for the Loki API */
+  instances(podUid: string, container: string): readonly LogInstance[];
   removePod(podUid: string): void;
 }
 
@@ -59,6 +61,9 @@ export function createContainerLogs(): ContainerLogs {
     },
     byId(podUid, container, id) {
       return instances.get(key(podUid, container))?.find((instance) => instance.id === id);
+    },
+    instances(podUid, container) {
+      return instances.get(key(podUid, container)) ?? [];
     },
     removePod(podUid) {
       for (const [instanceKey, list] of instances) {

@@ -1,9 +1,8 @@
-import type { AnalyticsResponse } from '@skyflo/protocol';
 import { useQuery } from '@tanstack/react-query';
 import { BarChart3 } from 'lucide-react';
 import { useState } from 'react';
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { api } from '../../lib/api.ts';
+import { skyflo } from '../../lib/api.ts';
 import { QueryError } from '../../components/unavailable.tsx';
 import { EmptyState, PageHeader, Spinner } from '../../components/ui.tsx';
 
@@ -70,7 +69,7 @@ function costAxis(buckets: readonly { cost: number }[]) {
 /** Usage and outcomes over a time window (the analytics endpoint of the governance contracts). */
 export default function AnalyticsPage() {
   const [range, setRange] = useState<(typeof ranges)[number]['id']>('24h');
-  const metrics = useQuery({ queryKey: ['analytics', range], queryFn: () => api<AnalyticsResponse>(`/analytics/metrics?${rangeQuery(range)}`), retry: false });
+  const metrics = useQuery({ queryKey: ['analytics', range], queryFn: () => skyflo.analytics(rangeQuery(range)), retry: false });
   const data = metrics.data;
   const buckets = (data?.buckets ?? []).map((bucket) => ({ ...bucket, label: new Date(bucket.start).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }) }));
   return (

@@ -4,14 +4,14 @@ import { Ban, CheckCircle2, Hourglass, RotateCcw, ShieldCheck, XCircle } from 'l
 import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { Badge, Button, EmptyState, ErrorNote, PageHeader, Spinner } from '../../components/ui.tsx';
-import { target } from '../chat/components/tool-card-labels.ts';
-import { AutoRevertOption } from '../chat/components/undo-approval.tsx';
-import { ApprovalCluster } from '../clusters/approval-cluster.tsx';
-import { useMe } from '../../app/session.tsx';
-import { autoRevertBlocked } from './auto-revert-offer.ts';
+import { target } from '../../lib/tool-card-labels.ts';
+import { AutoRevertOption } from '../../components/auto-revert-option.tsx';
+import { ApprovalCluster } from '../../components/clusters/approval-cluster.tsx';
+import { useMe } from '../../lib/session.tsx';
+import { autoRevertBlocked } from '../../lib/auto-revert-offer.ts';
 import { decidePending, type DecisionOutcome } from './decide.ts';
-import { cannotDecideReason } from './decision-rights.ts';
-import { fetchPendingApprovals, pendingApprovalsKey } from './pending-query.tsx';
+import { cannotDecideReason } from '../../lib/decision-rights.ts';
+import { fetchPendingApprovals, pendingApprovalsKey } from '../../lib/pending-approvals.tsx';
 
 const DiffView = lazy(() => import('../../components/diff-view.tsx'));
 

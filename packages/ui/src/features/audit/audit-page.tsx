@@ -1,9 +1,9 @@
-import { knownAuditActions, type AuditListResponse, type AuditRecord, type AuditVerifyResponse } from '@skyflo/protocol';
+import { knownAuditActions, type AuditRecord } from '@skyflo/protocol';
 import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
 import { Download, ShieldCheck } from 'lucide-react';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { useMe } from '../../app/session.tsx';
-import { api, API_BASE } from '../../lib/api.ts';
+import { useMe } from '../../lib/session.tsx';
+import { API_BASE, skyflo } from '../../lib/api.ts';
 import { QueryError } from '../../components/unavailable.tsx';
 import { Badge, Button, EmptyState, ErrorNote, Input, PageHeader, Spinner } from '../../components/ui.tsx';
 import { actorOf, AuditRecordPanel, ConversationLink } from './audit-record-panel.tsx';
@@ -43,12 +43,12 @@ function AdminAuditPage() {
   const [open, setOpen] = useState<AuditRecord>();
   const records = useInfiniteQuery({
     queryKey: ['audit', filters],
-    queryFn: ({ pageParam }) => api<AuditListResponse>(`/audit?${queryString(filters, { limit: '50', ...(pageParam ? { cursor: pageParam } : {}) })}`),
+    queryFn: ({ pageParam }) => skyflo.audit(queryString(filters, { limit: '50', ...(pageParam ? { cursor: pageParam } : {}) })),
     initialPageParam: null as string | null,
     getNextPageParam: (page) => (page.pagination.has_more ? page.pagination.next_cursor : undefined),
     retry: false,
   });
-  const verify = useMutation({ mutationFn: () => api<AuditVerifyResponse>('/audit/verify') });
+  const verify = useMutation({ mutationFn: () => skyflo.verifyAudit() });
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();

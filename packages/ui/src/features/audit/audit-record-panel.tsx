@@ -1,7 +1,7 @@
-import { membersResponseSchema, type AuditRecord } from '@skyflo/protocol';
+import type { AuditRecord } from '@skyflo/protocol';
 import { useQuery } from '@tanstack/react-query';
 import { lazy, Suspense } from 'react';
-import { api } from '../../lib/api.ts';
+import { skyflo } from '../../lib/api.ts';
 import { Link } from 'react-router-dom';
 import { Spinner } from '../../components/ui.tsx';
 
@@ -42,7 +42,7 @@ function ShortHash({ label, value }: { label: string; value: string | null }) {
 
 /** Member ids → e-mails (the audit is for admins, who may list the team): details name people by id. */
 function useMemberEmails(): Map<string, string> | undefined {
-  const members = useQuery({ queryKey: ['team'], queryFn: async () => membersResponseSchema.parse(await api<unknown>('/team/members')), retry: false });
+  const members = useQuery({ queryKey: ['team'], queryFn: () => skyflo.members(), retry: false });
   return members.data ? new Map(members.data.map((member) => [member.id, member.email])) : undefined;
 }
 

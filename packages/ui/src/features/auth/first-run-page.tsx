@@ -1,8 +1,8 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Navigate, useNavigate } from 'react-router-dom';
-import { api } from '../../lib/api.ts';
-import { useAdminCheck, type Me } from '../../app/session.tsx';
+import { skyflo } from '../../lib/api.ts';
+import { useAdminCheck } from '../../lib/session.tsx';
 import { Button, ErrorNote, Field, Input, Spinner } from '../../components/ui.tsx';
 import { AuthCard } from './auth-card.tsx';
 
@@ -27,12 +27,13 @@ export function FirstRunPage() {
     setBusy(true);
     setError(undefined);
     try {
-      await api('/auth/register/register', { body: { email, password, full_name: String(form.get('full_name') || '') || undefined, ...(setupToken ? { setup_token: setupToken } : {}) }, noRefresh: true });
-      await api('/auth/jwt/login', { body: new URLSearchParams({ username: email, password }), noRefresh: true });
-      await api('/auth/refresh/issue', { method: 'POST', noRefresh: true });
+      const fullName = String(form.get('full_name') || '');
+      await skyflo.register({ email, password, ...(fullName ? { fullName } : {}), ...(setupToken ? { setupToken } : {}) });
+      await skyflo.login({ email, password });
+      await skyflo.issueRefreshToken({ renew: false });
       queryClient.setQueryData(['admin-check'], { is_admin: false });
       // the session now exists: put the user in the cache before the guarded pages read it
-      queryClient.setQueryData(['me'], await api<Me>('/auth/me', { noRefresh: true }));
+      queryClient.setQueryData(['me'], await skyflo.me({ renew: false }));
       navigate('/', { replace: true });
     } catch (caught) {
       setError(caught instanceof Error ? caught.message : String(caught));

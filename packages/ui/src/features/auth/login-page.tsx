@@ -1,8 +1,8 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Navigate, useNavigate, useSearchParams } from 'react-router-dom';
-import { api } from '../../lib/api.ts';
-import { useAdminCheck, type Me } from '../../app/session.tsx';
+import { skyflo } from '../../lib/api.ts';
+import { useAdminCheck } from '../../lib/session.tsx';
 import { Button, ErrorNote, Field, Input } from '../../components/ui.tsx';
 import { AuthCard } from './auth-card.tsx';
 
@@ -27,11 +27,11 @@ export function LoginPage() {
     setBusy(true);
     setError(undefined);
     try {
-      await api('/auth/jwt/login', { body: new URLSearchParams({ username: String(form.get('email')), password: String(form.get('password')) }), noRefresh: true });
+      await skyflo.login({ email: String(form.get('email')), password: String(form.get('password')) });
       // the refresh cookie (7 days) so the session survives the 15-minute access cookie
-      await api('/auth/refresh/issue', { method: 'POST', noRefresh: true });
+      await skyflo.issueRefreshToken({ renew: false });
       // the session now exists: put the user in the cache before the guarded pages read it
-      queryClient.setQueryData(['me'], await api<Me>('/auth/me', { noRefresh: true }));
+      queryClient.setQueryData(['me'], await skyflo.me({ renew: false }));
       navigate(safeNext(params.get('next')), { replace: true });
     } catch (caught) {
       setError(caught instanceof Error ? caught.message : String(caught));

@@ -1,13 +1,13 @@
 import { AlertTriangle, Info, ListOrdered, Send, X } from 'lucide-react';
 import { useCallback, useEffect, useRef } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router-dom';
-import { useMe } from '../../app/session.tsx';
+import { useMe } from '../../lib/session.tsx';
 import { Button, ErrorNote, Spinner } from '../../components/ui.tsx';
-import { useWaitingForOthers } from '../approvals/pending-query.tsx';
-import { ClusterSwitcher } from '../clusters/cluster-switcher.tsx';
+import { useWaitingForOthers } from '../../lib/pending-approvals.tsx';
+import { ClusterSwitcher } from '../../components/clusters/cluster-switcher.tsx';
 import { ChatTimeline } from './components/chat-timeline.tsx';
 import { Composer } from './components/composer.tsx';
-import { target as targetOf } from './components/tool-card-labels.ts';
+import { target as targetOf } from '../../lib/tool-card-labels.ts';
 import { decisionTargets, useChatStore } from './state/chat-store.ts';
 import { pendingApprovals, type DecisionTarget } from './state/timeline.ts';
 

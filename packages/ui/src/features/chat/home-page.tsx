@@ -1,13 +1,13 @@
-import type { LlmSettings } from '@skyflo/protocol';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
-import { api } from '../../lib/api.ts';
+import { ApiError, skyflo } from '../../lib/api.ts';
 import { ErrorNote } from '../../components/ui.tsx';
-import { useMe } from '../../app/session.tsx';
-import { useWaitingForMe } from '../../app/notifications.tsx';
-import { ClusterSwitcher } from '../clusters/cluster-switcher.tsx';
-import { HealthStrip } from '../clusters/health-strip.tsx';
+import { useMe } from '../../lib/session.tsx';
+import { useWaitingForMe } from '../../lib/pending-approvals.tsx';
+import { ClusterSwitcher } from '../../components/clusters/cluster-switcher.tsx';
+import { useClusters } from '../../components/clusters/clusters-query.ts';
+import { HealthStrip } from '../../components/clusters/health-strip.tsx';
 import { Composer } from './components/composer.tsx';
 
 const suggestions = ['Which pods are not running in any namespace?', 'Show me the deployments in default', 'Why is my last rollout stuck?'];
@@ -22,18 +22,24 @@ export function HomePage() {
   const admin = me.data?.role === 'admin';
   // Everyone signed in may read whether a model is configured; an engine without the endpoint (404) is configured by
   // its environment, so the error is simply not shown.
-  const model = useQuery({ queryKey: ['settings', 'llm'], queryFn: () => api<LlmSettings>('/settings/llm'), retry: false, enabled: me.isSuccess });
+  const model = useQuery({ queryKey: ['settings', 'llm'], queryFn: () => skyflo.llmSettings(), retry: false, enabled: me.isSuccess });
   const noModel = model.data !== undefined && !model.data.configured;
   const waitingForMe = useWaitingForMe();
   // `?cluster=NAME` (the header's switcher): the new conversation is pinned to that cluster by its first message
   const [search, setSearch] = useSearchParams();
   const context = search.get('cluster') ?? undefined;
+  // No cluster can be listed (no kubeconfig on a first run): the engine's 503 says why and what to do. Said here, in
+  // place of a cluster picker that would have nothing to offer, and in the composer, since no tool can run.
+  const clusters = useClusters();
+  const noCluster = clusters.error instanceof ApiError && clusters.error.status === 503 ? clusters.error.detail : undefined;
+  const hasClusters = (clusters.data?.clusters.length ?? 0) > 0;
+  const placeholder = noModel ? 'Chats cannot run until a model is configured (see above).' : noCluster ? 'No tool can run until a cluster is configured (see above).' : 'Ready.';
 
   async function start(text: string) {
     setBusy(true);
     setError(undefined);
     try {
-      const created = await api<{ id: string }>('/conversations', { body: {} });
+      const created = await skyflo.createConversation();
       void queryClient.invalidateQueries({ queryKey: ['conversations'] });
       navigate(`/chat/${created.id}`, { state: { initialMessage: text, ...(context ? { context } : {}) } });
     } catch (caught) {
@@ -66,12 +72,22 @@ export function HomePage() {
             {model.data?.problem && model.data.source !== 'none' ? <span className="mt-1 block text-xs text-muted">{model.data.problem}</span> : null}
           </div>
         ) : null}
-        <div className="mt-6 flex flex-wrap items-center gap-2 text-sm text-muted" data-testid="new-conversation-cluster">
-          <span>{context ? 'New conversation pinned to' : 'New conversation on'}</span>
-          <ClusterSwitcher pinned={context} chooseLabel="Start the conversation on…" onChoose={(name) => setSearch({ cluster: name }, { replace: true })} />
-        </div>
+        {noCluster ? (
+          <div role="status" className="mt-4 rounded-md border border-warn/50 bg-warn/10 px-3 py-2 text-sm" data-testid="no-cluster">
+            <p className="font-medium">No cluster to act on.</p>
+            <p className="mt-1 break-words">{noCluster}</p>
+          </div>
+        ) : null}
+        {context || hasClusters ? (
+          <div className="mt-6 flex flex-wrap items-center gap-2 text-sm text-muted" data-testid="new-conversation-cluster">
+            <span>{context ? 'New conversation pinned to' : 'New conversation on'}</span>
+            <ClusterSwitcher pinned={context} chooseLabel="Start the conversation on…" onChoose={(name) => setSearch({ cluster: name }, { replace: true })} />
+          </div>
+        ) : (
+          <div className="mt-6" />
+        )}
         <div className="mt-2">
-          <Composer placeholder="Ready." onSend={(text) => void start(text)} disabled={busy} autoFocus />
+          <Composer placeholder={placeholder} onSend={(text) => void start(text)} disabled={busy} autoFocus />
         </div>
         {error ? (
           <div className="mt-3">

@@ -1,4 +1,4 @@
-import type { ConversationPage as ClientConversationPage } from '@skyflo/protocol/client';
+import type { ConversationPage as ClientConversationPage, SearchConversationsInput, SearchConversationsResponse } from '@skyflo/protocol/client';
 import { skyflo } from '../../lib/api.ts';
 
 /** GET /conversations (the protocol's typed client). */
@@ -9,6 +9,12 @@ export const PAGE_SIZE = 25;
 
 export function listConversations(input: { cursor?: string | null; query?: string; limit?: number }): Promise<ConversationPage> {
   return skyflo.listConversations({ limit: input.limit ?? PAGE_SIZE, cursor: input.cursor ?? null, ...(input.query ? { query: input.query } : {}) });
+}
+
+/** GET /conversations/search: titles and content, best match first, with highlight ranges (checked by the protocol's schema). */
+export type SearchHit = SearchConversationsResponse['data'][number];
+export function searchConversations(input: SearchConversationsInput): Promise<SearchConversationsResponse> {
+  return skyflo.searchConversations(input);
 }
 
 export const renameConversation = (id: string, title: string) => skyflo.renameConversation(id, title);

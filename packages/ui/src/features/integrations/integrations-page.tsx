@@ -1,9 +1,9 @@
-import type { CreateIntegrationRequest, Integration, IntegrationTestResult, UpdateIntegrationRequest } from '@skyflo/protocol';
+import type { CreateIntegrationRequest, Integration, UpdateIntegrationRequest } from '@skyflo/protocol';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Plug } from 'lucide-react';
 import { useState, type FormEvent } from 'react';
-import { api } from '../../lib/api.ts';
-import { useMe } from '../../app/session.tsx';
+import { skyflo } from '../../lib/api.ts';
+import { useMe } from '../../lib/session.tsx';
 import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import { QueryError } from '../../components/unavailable.tsx';
 import { Badge, Button, EmptyState, ErrorNote, Field, Input, PageHeader, Spinner } from '../../components/ui.tsx';
@@ -12,19 +12,20 @@ import { AddWebhookForm, WebhookCard } from './notification-integrations.tsx';
 import { AddSlackForm, PublicUrlWarning, SlackCard } from './slack-integration.tsx';
 import { StatusBadge } from './status-badge.tsx';
 
-/** Jenkins connections (create with credentials checked by the engine, test, disable/enable, delete), webhooks and Slack. Admins edit. */
+/** Jenkins connections (create with credentials checked by the engine, test, disable/enable, delete), data sources, webhooks and Slack. Admins edit. */
 export default function IntegrationsPage() {
   const me = useMe();
   const admin = me.data?.role === 'admin';
   const queryClient = useQueryClient();
-  const all = useQuery({ queryKey: ['integrations'], queryFn: () => api<Array<Integration | WebhookIntegration | SlackIntegration>>('/integrations'), retry: false });
-  // Jenkins connections keep their card; webhooks and Slack have their own (notification-integrations.tsx)
-  const list = { ...all, data: all.data?.filter((item): item is Integration => item.provider === 'jenkins') };
+  const all = useQuery({ queryKey: ['integrations'], queryFn: () => skyflo.integrations(), retry: false });
+  // Jenkins connections and data sources (Prometheus, Loki: no form of their own yet, the API or the sandbox adds them)
+  // share the connection card; webhooks and Slack have their own (notification-integrations.tsx, slack-integration.tsx)
+  const list = { ...all, data: all.data?.filter((item): item is Integration => item.provider !== 'webhook' && item.provider !== 'slack') };
   const webhooks = all.data?.filter((item): item is WebhookIntegration => item.provider === 'webhook') ?? [];
   const slack = all.data?.filter((item): item is SlackIntegration => item.provider === 'slack') ?? [];
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['integrations'] });
   const create = useMutation({
-    mutationFn: (body: CreateIntegrationRequest) => api<Integration>('/integrations', { body }),
+    mutationFn: (body: CreateIntegrationRequest) => skyflo.createIntegration(body),
     onSuccess: refresh,
   });
   function submit(event: FormEvent<HTMLFormElement>) {
@@ -91,19 +92,28 @@ export default function IntegrationsPage() {
   );
 }
 
+/** What each connection is called and what deleting it costs; any provider not named here still gets a card. */
+const providerNames: Record<string, { label: string; loses: string }> = {
+  jenkins: { label: 'Jenkins', loses: 'The agent loses its Jenkins tools for this server' },
+  prometheus: { label: 'Prometheus', loses: 'The agent stops querying metrics from this Prometheus' },
+  loki: { label: 'Loki', loses: 'The agent stops querying logs from this Loki' },
+};
+const providerOf = (provider: string) => providerNames[provider] ?? { label: provider, loses: 'The agent stops using this connection' };
+
 function IntegrationCard({ integration, admin, onChanged }: { integration: Integration; admin: boolean; onChanged(): void }) {
+  const provider = providerOf(integration.provider);
   const [confirming, setConfirming] = useState(false);
-  const test = useMutation({ mutationFn: () => api<IntegrationTestResult>(`/integrations/${integration.id}/test`, { method: 'POST' }) });
+  const test = useMutation({ mutationFn: () => skyflo.testIntegration(integration.id) });
   const toggle = useMutation({
-    mutationFn: () => api(`/integrations/${integration.id}`, { method: 'PATCH', body: { status: integration.status === 'active' ? 'disabled' : 'active' } satisfies UpdateIntegrationRequest }),
+    mutationFn: () => skyflo.updateIntegration(integration.id, { status: integration.status === 'active' ? 'disabled' : 'active' } satisfies UpdateIntegrationRequest),
     onSettled: onChanged,
   });
-  const remove = useMutation({ mutationFn: () => api(`/integrations/${integration.id}`, { method: 'DELETE' }), onSuccess: () => setConfirming(false), onSettled: onChanged });
+  const remove = useMutation({ mutationFn: () => skyflo.deleteIntegration(integration.id), onSuccess: () => setConfirming(false), onSettled: onChanged });
   return (
-    <li className="rounded-lg border border-border bg-panel p-4" data-testid="integration">
+    <li className="rounded-lg border border-border bg-panel p-4" data-testid={integration.provider === 'jenkins' ? 'integration' : 'data-source-integration'} aria-label={`${provider.label} ${integration.name}`}>
       <div className="flex flex-wrap items-center gap-2">
         <span className="font-semibold">{integration.name}</span>
-        <Badge tone="accent">Jenkins</Badge>
+        <Badge tone="accent">{provider.label}</Badge>
         <StatusBadge status={integration.status} />
         <span className="ml-auto flex gap-2">
           <Button size="sm" onClick={() => test.mutate()} disabled={test.isPending}>
@@ -124,6 +134,7 @@ function IntegrationCard({ integration, admin, onChanged }: { integration: Integ
       <p className="mt-1 font-mono text-xs text-muted">
         {integration.metadata.api_url}
         {integration.metadata.username ? ` · ${integration.metadata.username}` : ''}
+        {integration.metadata.cluster ? ` · cluster ${integration.metadata.cluster}` : ''}
         {integration.credentials.set ? ` · token …${integration.credentials.token_last4 ?? ''}` : ' · no token'}
       </p>
       {test.data ? (
@@ -137,7 +148,7 @@ function IntegrationCard({ integration, admin, onChanged }: { integration: Integ
         open={confirming}
         onOpenChange={setConfirming}
         title={`Delete ${integration.name}?`}
-        description="The agent loses its Jenkins tools for this server and the stored token is erased."
+        description={`${provider.loses} and the stored token is erased.`}
         confirmLabel="Delete"
         busy={remove.isPending}
         onConfirm={() => remove.mutate()}

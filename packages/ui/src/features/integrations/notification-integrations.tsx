@@ -2,18 +2,18 @@
  * The notification integrations on the Integrations page: outgoing webhooks (URL, events, each delivery's status
  * and attempts from GET /integrations/:id/deliveries). Admins add and delete them. Slack: slack-integration.tsx.
  */
-import { webhookEvents, type WebhookDelivery, type WebhookIntegration } from '@skyflo/protocol';
+import { webhookEvents, type CreateWebhookRequest, type WebhookIntegration } from '@skyflo/protocol';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { api } from '../../lib/api.ts';
+import { skyflo } from '../../lib/api.ts';
 import { Badge, Button, ErrorNote, Field, Input } from '../../components/ui.tsx';
 import { StatusBadge } from './status-badge.tsx';
 
 const tone = { delivered: 'ok', pending: 'warn', failed: 'danger' } as const;
 
 export function WebhookCard({ webhook, admin, onChanged }: { webhook: WebhookIntegration; admin: boolean; onChanged: () => void }) {
-  const deliveries = useQuery({ queryKey: ['integrations', webhook.id, 'deliveries'], queryFn: () => api<{ data: WebhookDelivery[] }>(`/integrations/${webhook.id}/deliveries`) });
-  const remove = useMutation({ mutationFn: () => api(`/integrations/${webhook.id}`, { method: 'DELETE' }), onSuccess: onChanged });
+  const deliveries = useQuery({ queryKey: ['integrations', webhook.id, 'deliveries'], queryFn: () => skyflo.webhookDeliveries(webhook.id) });
+  const remove = useMutation({ mutationFn: () => skyflo.deleteIntegration(webhook.id), onSuccess: onChanged });
   return (
     <li className="rounded-lg border border-border bg-panel p-4" aria-label={`Webhook ${webhook.name}`} data-testid="webhook-card">
       <div className="flex flex-wrap items-center gap-2">
@@ -31,6 +31,7 @@ export function WebhookCard({ webhook, admin, onChanged }: { webhook: WebhookInt
       </p>
       <h3 className="mt-3 text-sm font-medium">Recent deliveries</h3>
       {deliveries.data && deliveries.data.data.length === 0 ? <p className="text-sm text-muted">None yet.</p> : null}
+      {deliveries.isError ? <ErrorNote>{deliveries.error.message}</ErrorNote> : null}
       <table className="mt-1 w-full text-left text-sm">
         <thead className="text-xs text-muted">
           <tr>
@@ -62,7 +63,7 @@ export function WebhookCard({ webhook, admin, onChanged }: { webhook: WebhookInt
 export function AddWebhookForm({ onCreated }: { onCreated: () => void }) {
   const [error, setError] = useState<string>();
   const create = useMutation({
-    mutationFn: (body: unknown) => api<WebhookIntegration>('/integrations', { body }),
+    mutationFn: (body: CreateWebhookRequest) => skyflo.createIntegration(body),
     onSuccess: () => {
       setError(undefined);
       onCreated();

@@ -3,13 +3,13 @@
  * write-only), test (auth.test and a test message in the channel), delete, and the Interactivity Request URL to paste
  * into the Slack app, absolute (the engine's public address) and copyable.
  */
-import { integrationTestResultSchema, slackIntegrationSchema, SLACK_INTERACTIONS_PATH, type SlackIntegration } from '@skyflo/protocol';
+import { SLACK_INTERACTIONS_PATH, type CreateSlackRequest, type SlackIntegration } from '@skyflo/protocol';
 import { useMutation } from '@tanstack/react-query';
 import { Check, Copy } from 'lucide-react';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
-import { api } from '../../lib/api.ts';
-import { usePublicUrl } from '../../app/public-url.tsx';
+import { skyflo } from '../../lib/api.ts';
+import { usePublicUrl } from '../../lib/public-url.tsx';
 import { Badge, Button, ErrorNote, Field, Input } from '../../components/ui.tsx';
 import { StatusBadge } from './status-badge.tsx';
 
@@ -63,8 +63,8 @@ export function SlackRequestUrl() {
 }
 
 export function SlackCard({ slack, admin, onChanged }: { slack: SlackIntegration; admin: boolean; onChanged: () => void }) {
-  const remove = useMutation({ mutationFn: () => api(`/integrations/${slack.id}`, { method: 'DELETE' }), onSuccess: onChanged });
-  const test = useMutation({ mutationFn: async () => integrationTestResultSchema.parse(await api<unknown>(`/integrations/${slack.id}/test`, { method: 'POST' })) });
+  const remove = useMutation({ mutationFn: () => skyflo.deleteIntegration(slack.id), onSuccess: onChanged });
+  const test = useMutation({ mutationFn: () => skyflo.testIntegration(slack.id) });
   return (
     <li className="space-y-2 rounded-lg border border-border bg-panel p-4" aria-label={`Slack ${slack.name}`} data-testid="slack-card">
       <div className="flex flex-wrap items-center gap-2">
@@ -83,7 +83,7 @@ export function SlackCard({ slack, admin, onChanged }: { slack: SlackIntegration
         </span>
       </div>
       <p className="break-words text-sm text-muted">
-        Approval requests go to channel {slack.metadata.channel} with Approve / Deny buttons; bot token …{slack.credentials.bot_token_last4}; Web API {slack.metadata.api_url}.
+        Approval requests go to channel {slack.metadata.channel} with Approve / Deny buttons; bot token …{slack.credentials.bot_token_last4}{slack.metadata.api_url ? `; Web API ${slack.metadata.api_url}` : ''}.
       </p>
       {test.data ? (
         <p role="status" className={`text-sm ${test.data.ok ? 'text-ok' : 'text-danger'}`}>
@@ -98,7 +98,7 @@ export function SlackCard({ slack, admin, onChanged }: { slack: SlackIntegration
 
 export function AddSlackForm({ onCreated }: { onCreated: () => void }) {
   const create = useMutation({
-    mutationFn: async (body: unknown) => slackIntegrationSchema.parse(await api<unknown>('/integrations', { body })),
+    mutationFn: (body: CreateSlackRequest) => skyflo.createIntegration(body),
     onSuccess: onCreated,
   });
   function submit(event: FormEvent<HTMLFormElement>) {

@@ -2,10 +2,10 @@
  * Settings → API tokens: create a named token with scopes and an expiry (shown once, to copy now), see each token's
  * last use, and revoke it. Backed by GET/POST/DELETE /auth/tokens; the engine keeps only a hash of each token.
  */
-import { apiTokenScopes, type ApiToken, type ApiTokenScope, type CreatedApiToken } from '@skyflo/protocol';
+import { apiTokenScopes, type ApiTokenScope, type CreatedApiToken } from '@skyflo/protocol';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { api } from '../../lib/api.ts';
+import { skyflo } from '../../lib/api.ts';
 import { Button, ErrorNote, Field, Input } from '../../components/ui.tsx';
 
 const scopeWords: Record<ApiTokenScope, string> = {
@@ -21,11 +21,11 @@ const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : 'ne
 
 export function ApiTokensSection() {
   const queryClient = useQueryClient();
-  const tokens = useQuery({ queryKey: ['auth', 'tokens'], queryFn: () => api<{ data: ApiToken[] }>('/auth/tokens') });
+  const tokens = useQuery({ queryKey: ['auth', 'tokens'], queryFn: () => skyflo.apiTokens() });
   const [created, setCreated] = useState<CreatedApiToken>();
   const [error, setError] = useState<string>();
   const create = useMutation({
-    mutationFn: (body: { name: string; scopes: ApiTokenScope[]; expires_in_days: number }) => api<CreatedApiToken>('/auth/tokens', { body }),
+    mutationFn: (body: { name: string; scopes: ApiTokenScope[]; expires_in_days: number }) => skyflo.createApiToken(body),
     onSuccess: (token) => {
       setCreated(token);
       setError(undefined);
@@ -34,7 +34,7 @@ export function ApiTokensSection() {
     onError: (caught) => setError(caught instanceof Error ? caught.message : String(caught)),
   });
   const revoke = useMutation({
-    mutationFn: (id: string) => api<ApiToken>(`/auth/tokens/${id}`, { method: 'DELETE' }),
+    mutationFn: (id: string) => skyflo.revokeApiToken(id),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['auth', 'tokens'] }),
   });
 
@@ -86,6 +86,7 @@ export function ApiTokensSection() {
           </code>
         </div>
       ) : null}
+      {tokens.isError ? <div className="mt-2"><ErrorNote>{tokens.error.message}</ErrorNote></div> : null}
       <table className="mt-4 w-full text-left text-sm">
         <thead className="text-xs text-muted">
           <tr>

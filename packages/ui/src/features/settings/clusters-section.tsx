@@ -9,9 +9,9 @@ import { Plus, Trash2 } from 'lucide-react';
 import { useState } from 'react';
 import { ApiError, skyflo } from '../../lib/api.ts';
 import { Button, ErrorNote, Input, Spinner } from '../../components/ui.tsx';
-import { ClusterLabelBadge } from '../clusters/cluster-badge.tsx';
-import { invalidPatterns, policiesOf, policyModes, withClusterPolicies } from '../clusters/cluster-labels.ts';
-import { useClusters } from '../clusters/clusters-query.ts';
+import { ClusterLabelBadge } from '../../components/clusters/cluster-badge.tsx';
+import { invalidPatterns, policiesOf, policyModes, withClusterPolicies } from '../../components/clusters/cluster-labels.ts';
+import { useClusters } from '../../components/clusters/clusters-query.ts';
 
 function ModeSelect({ value, onChange, label, allowDefault }: { value: ClusterPolicyMode | ''; onChange(mode: ClusterPolicyMode | ''): void; label: string; allowDefault?: boolean }) {
   return (

@@ -1,22 +1,22 @@
-import type { LlmProvider, LlmSettings, LlmTestResult, UpdateLlmSettingsRequest } from '@skyflo/protocol';
+import type { UpdateLlmSettingsRequest } from '@skyflo/protocol';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
-import { api } from '../../lib/api.ts';
+import { skyflo } from '../../lib/api.ts';
 import { isUnavailable } from '../../components/unavailable.tsx';
 import { Badge, Button, ErrorNote, Field, Input, Spinner } from '../../components/ui.tsx';
 
 /** The model Skyflo uses (admins): provider, model, base URL, key (write-only), with a test before saving. */
 export function LlmSection() {
   const queryClient = useQueryClient();
-  const settings = useQuery({ queryKey: ['settings', 'llm'], queryFn: () => api<LlmSettings>('/settings/llm'), retry: false });
-  const providers = useQuery({ queryKey: ['settings', 'llm', 'providers'], queryFn: () => api<LlmProvider[]>('/settings/llm/providers'), retry: false, enabled: settings.isSuccess });
+  const settings = useQuery({ queryKey: ['settings', 'llm'], queryFn: () => skyflo.llmSettings(), retry: false });
+  const providers = useQuery({ queryKey: ['settings', 'llm', 'providers'], queryFn: () => skyflo.llmProviders(), retry: false, enabled: settings.isSuccess });
   const [provider, setProvider] = useState('');
   useEffect(() => setProvider((current) => current || settings.data?.provider || ''), [settings.data?.provider]);
   const chosen = providers.data?.find((item) => item.id === provider);
   // a local Ollama lists the models it has pulled; the others offer the catalogue's known models
   const ollama = useQuery({
     queryKey: ['settings', 'llm', 'ollama-models'],
-    queryFn: () => api<{ available: boolean; models: string[] }>('/settings/llm/ollama-models'),
+    queryFn: () => skyflo.ollamaModels(),
     retry: false,
     enabled: settings.isSuccess && provider === 'ollama',
   });
@@ -28,8 +28,8 @@ export function LlmSection() {
     ...(form.get('base_url') ? { base_url: String(form.get('base_url')) } : {}),
     ...(form.get('api_key') ? { api_key: String(form.get('api_key')) } : {}),
   });
-  const test = useMutation({ mutationFn: (body: UpdateLlmSettingsRequest) => api<LlmTestResult>('/settings/llm/test', { body }) });
-  const save = useMutation({ mutationFn: (body: UpdateLlmSettingsRequest) => api<LlmSettings>('/settings/llm', { method: 'PUT', body }), onSuccess: (data) => queryClient.setQueryData(['settings', 'llm'], data) });
+  const test = useMutation({ mutationFn: (body: UpdateLlmSettingsRequest) => skyflo.testLlmSettings(body) });
+  const save = useMutation({ mutationFn: (body: UpdateLlmSettingsRequest) => skyflo.saveLlmSettings(body), onSuccess: (data) => queryClient.setQueryData(['settings', 'llm'], data) });
 
   if (settings.isPending) return <Spinner />;
   if (settings.isError) {

@@ -1,7 +1,7 @@
 /** Settings → Public address: where users reach the Command Center, the base of every link Skyflo sends out. */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { publicUrlQueryKey, savePublicUrl, usePublicUrl } from '../../app/public-url.tsx';
+import { publicUrlQueryKey, savePublicUrl, usePublicUrl } from '../../lib/public-url.tsx';
 import { Badge, Button, ErrorNote, Field, Input, Spinner } from '../../components/ui.tsx';
 
 export function PublicUrlSection() {

@@ -1,14 +1,15 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { Navigate, NavLink, useLocation, useParams } from 'react-router-dom';
-import { api } from '../../lib/api.ts';
-import { useMe } from '../../app/session.tsx';
+import { skyflo } from '../../lib/api.ts';
+import { useMe } from '../../lib/session.tsx';
 import { Button, ErrorNote, Field, Input, PageHeader } from '../../components/ui.tsx';
 import { LlmSection } from './llm-section.tsx';
 import { TeamSection } from './team-section.tsx';
 import { ClustersSection } from './clusters-section.tsx';
 import { ApiTokensSection } from './api-tokens-section.tsx';
 import { PublicUrlSection } from './public-url-section.tsx';
+import { RunbooksSection } from './runbooks-section.tsx';
 
 function Section({ title, description, children }: { title: string; description: string; children: React.ReactNode }) {
   return (
@@ -26,7 +27,7 @@ function ProfileSection() {
   const [name, setName] = useState('');
   useEffect(() => setName(me.data?.full_name ?? ''), [me.data?.full_name]);
   const save = useMutation({
-    mutationFn: () => api('/auth/me', { method: 'PATCH', body: { full_name: name.trim() || null } }),
+    mutationFn: () => skyflo.updateMe({ full_name: name.trim() || null }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['me'] }),
   });
   const unchanged = name.trim() === (me.data?.full_name ?? '');
@@ -57,7 +58,7 @@ function ProfileSection() {
 function PasswordSection() {
   const [error, setError] = useState<string>();
   const [done, setDone] = useState(false);
-  const change = useMutation({ mutationFn: (body: { current_password: string; new_password: string }) => api('/auth/users/me/password', { method: 'PATCH', body }) });
+  const change = useMutation({ mutationFn: (body: { current_password: string; new_password: string }) => skyflo.changePassword(body) });
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
@@ -110,6 +111,8 @@ const sections = [
   { path: 'model', title: 'Model', admin: true },
   { path: 'clusters', title: 'Clusters', admin: true },
   { path: 'server', title: 'Public address', admin: true },
+  // everyone reads the team's runbooks (the answer's "Runbook:" chip opens one here); admins upload and delete
+  { path: 'runbooks', title: 'Runbooks', admin: false },
 ] as const;
 
 const tab = ({ isActive }: { isActive: boolean }) => `rounded-md px-2.5 py-1.5 text-sm ${isActive ? 'bg-panel-2 font-medium text-fg' : 'text-muted hover:bg-panel-2 hover:text-fg'}`;
@@ -117,12 +120,13 @@ const tab = ({ isActive }: { isActive: boolean }) => `rounded-md px-2.5 py-1.5 t
 export default function SettingsPage() {
   const me = useMe();
   const { section } = useParams();
-  const { hash } = useLocation();
+  const { hash, search } = useLocation();
   const admin = me.data?.role === 'admin';
   const known = sections.find((entry) => entry.path === section);
   if (!section) {
     const anchored = sections.find((entry) => `#${entry.path}` === hash);
-    return <Navigate to={`/settings/${anchored?.path ?? 'profile'}`} replace />;
+    // the query goes along: an old link such as /settings?runbook=<name>#runbooks still opens that runbook
+    return <Navigate to={{ pathname: `/settings/${anchored?.path ?? 'profile'}`, search }} replace />;
   }
   return (
     <div className="h-full overflow-y-auto">
@@ -150,6 +154,7 @@ export default function SettingsPage() {
         {section === 'model' && admin ? <LlmSection /> : null}
         {section === 'clusters' && admin ? <ClustersSection /> : null}
         {section === 'server' && admin ? <PublicUrlSection /> : null}
+        {section === 'runbooks' && me.data ? <RunbooksSection isAdmin={admin} /> : null}
       </div>
     </div>
   );

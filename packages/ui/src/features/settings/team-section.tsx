@@ -1,9 +1,9 @@
 import type { Member } from '@skyflo/protocol';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { api } from '../../lib/api.ts';
+import { skyflo } from '../../lib/api.ts';
 import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
-import { MemberScopeCell } from '../clusters/member-scope.tsx';
+import { MemberScopeCell } from '../../components/clusters/member-scope.tsx';
 import { Button, ErrorNote, Field, Input, Spinner } from '../../components/ui.tsx';
 
 const roles = ['member', 'approver', 'admin'] as const;
@@ -11,11 +11,11 @@ const roles = ['member', 'approver', 'admin'] as const;
 /** Team admin (admins only): add with an initial password, change role, remove (soft delete, sessions end). */
 export function TeamSection({ selfId }: { selfId: string }) {
   const queryClient = useQueryClient();
-  const members = useQuery({ queryKey: ['team'], queryFn: () => api<Member[]>('/team/members') });
+  const members = useQuery({ queryKey: ['team'], queryFn: () => skyflo.members() });
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['team'] });
-  const add = useMutation({ mutationFn: (body: { email: string; password: string; role: string; name?: string }) => api('/team/members', { body }), onSuccess: refresh });
-  const changeRole = useMutation({ mutationFn: ({ id, role }: { id: string; role: string }) => api(`/team/members/${id}`, { method: 'PATCH', body: { role } }), onSettled: refresh });
-  const remove = useMutation({ mutationFn: (id: string) => api(`/team/members/${id}`, { method: 'DELETE' }), onSuccess: () => setRemoving(undefined), onSettled: refresh });
+  const add = useMutation({ mutationFn: (body: { email: string; password: string; role: string; name?: string }) => skyflo.addMember(body), onSuccess: refresh });
+  const changeRole = useMutation({ mutationFn: ({ id, role }: { id: string; role: string }) => skyflo.setMemberRole(id, role), onSettled: refresh });
+  const remove = useMutation({ mutationFn: (id: string) => skyflo.removeMember(id), onSuccess: () => setRemoving(undefined), onSettled: refresh });
   const [removing, setRemoving] = useState<Member>();
 
   function submit(event: FormEvent<HTMLFormElement>) {

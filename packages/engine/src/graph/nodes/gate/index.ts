@@ -1,158 +1,44 @@
 /**
- * The approval gate: runs the model's tool calls in order. Read-only tools run at once; every other call (by the
- * fail-closed policy in approvals/) is previewed and recorded as awaiting approval, bound to:
- *   - its exact arguments — relative ones made absolute by the preview (a revision number instead of "previous",
- *     a pinned chart archive instead of "latest") — by hash, and kept sealed (encrypted) until it is done;
- *   - the preview (diff) the approver saw, by hash: right before executing, the preview is re-run and the call is
- *     refused if the target changed.
- * When the run pauses for a decision, every later call of the turn that needs one is previewed too, so no call
- * can be decided (alone or by "Approve all") while another of its turn is shown without its preview.
- * A resumed run executes an approved call only with the sealed exact arguments, once (the claim is atomic).
- *
- * Steps: preview-and-request.ts (preview, record, awaiting event), execute-approved.ts (decided calls),
- * close-leftovers.ts (calls closed without running), gate-tools.ts (what they share).
+ * The gate node: the LangGraph adapter of the approval gate, which lives in tool-calls/ (run-calls.ts: propose,
+ * decide, execute, verify, undo). It hands the turn's pending calls from the state to the tool calls' runner and
+ * writes back what they came to; a call awaiting a decision ends the run (no interrupt(): the approval starts a new
+ * run from the checkpoint). It also answers load_toolset, which only changes what the model is shown.
  */
-import type { ModelMessage } from 'ai';
-import { decideApproval } from '../../../approvals/approval-policy.ts';
-import { toolsets, type Toolset, type ToolInfo } from '../../../mcp/tool-gateway.ts';
+import { jenkinsMissingText } from '../../../tool-calls/execute/gate-tools.ts';
+import { createToolCallRunner, type EngineTool } from '../../../tool-calls/run-calls.ts';
+import { toolsets, type Toolset } from '../../../mcp/tool-gateway.ts';
 import type { GraphDeps, RunContext } from '../../run-context.ts';
-import type { AgentStateUpdate, AgentStateValue, PendingCall } from '../../state.ts';
+import type { AgentStateUpdate, AgentStateValue } from '../../state.ts';
 import { exposeTools, loadToolsetName } from '../../tool-exposure.ts';
-import { createLeftoverClosing } from './close-leftovers.ts';
-import { createDecidedCalls } from './execute-approved.ts';
-import { cancelledText, createGateTools, jenkinsMissingText, toolResult, type CallOutcome } from './gate-tools.ts';
-import { createApprovalRequests } from './preview-and-request.ts';
 
-export { cancelledText, deniedText, sealContext, supersededText } from './gate-tools.ts';
+export { cancelledText, deniedText, sealContext, stoppedUndecidedText, supersededText } from '../../../tool-calls/run-calls.ts';
 
-/** The result of an awaiting call closed because the run was stopped before anyone decided it. */
-export const stoppedUndecidedText = 'Not executed: the run was stopped before this call was decided.';
+/** load_toolset: exposes a toolset's tools (and, asked for, its write tools) to the model from its next turn. */
+function loadToolsetTool(deps: GraphDeps, run: RunContext): EngineTool {
+  return {
+    name: loadToolsetName,
+    async run(call, tools, loaded, fail) {
+      const { toolset, include_write_tools: includeWrite } = call.args as { toolset?: unknown; include_write_tools?: unknown };
+      const identity = { call_id: call.callId, tool: call.tool, title: 'Load toolset', args: call.args };
+      if (typeof toolset !== 'string' || !(toolsets as readonly string[]).includes(toolset)) return fail(identity, `toolset must be one of ${toolsets.join(', ')}`);
+      if (typeof includeWrite !== 'boolean') return fail(identity, 'include_write_tools must be true or false');
+      const jenkinsAvailable = (await deps.jenkinsIntegration?.()) !== undefined;
+      if (toolset === 'jenkins' && !jenkinsAvailable) return fail(identity, jenkinsMissingText);
+      loaded[toolset] = includeWrite || loaded[toolset] === true;
+      const observabilityAvailable = (await deps.observabilitySources?.(run.cluster)) !== undefined;
+      const names = exposeTools(tools ?? [], loaded, { jenkinsAvailable, observabilityAvailable, ...(run.scope ? { scope: run.scope } : {}) })
+        .filter((tool) => tool.toolset === (toolset as Toolset))
+        .map((tool) => tool.name);
+      await run.emit('toolset.loaded', { toolset, include_write_tools: loaded[toolset] === true, tools: names });
+      return { kind: 'done', text: `Loaded toolset ${toolset}${loaded[toolset] ? ' with write tools' : ''}. Available from your next turn: ${names.join(', ') || '(none)'}.`, isError: false };
+    },
+  };
+}
 
 export function createGateNode(deps: GraphDeps, run: RunContext) {
-  const gate = createGateTools(deps, run);
-  const requests = createApprovalRequests(deps, run, gate);
-  const decided = createDecidedCalls(deps, run, gate);
-  const leftovers = createLeftoverClosing(deps, run, gate);
-
-  async function catalogue(): Promise<ToolInfo[] | undefined> {
-    try {
-      return await deps.tools.listTools();
-    } catch {
-      return undefined; // unknown annotations → every call needs approval (fail closed)
-    }
-  }
-
-  async function loadToolset(call: PendingCall, tools: ToolInfo[] | undefined, loaded: Record<string, boolean>): Promise<CallOutcome> {
-    const { toolset, include_write_tools: includeWrite } = call.args as { toolset?: unknown; include_write_tools?: unknown };
-    const identity = { call_id: call.callId, tool: call.tool, title: 'Load toolset', args: call.args };
-    if (typeof toolset !== 'string' || !(toolsets as readonly string[]).includes(toolset)) return gate.fail(identity, `toolset must be one of ${toolsets.join(', ')}`);
-    if (typeof includeWrite !== 'boolean') return gate.fail(identity, 'include_write_tools must be true or false');
-    const jenkinsAvailable = (await deps.jenkinsIntegration?.()) !== undefined;
-    if (toolset === 'jenkins' && !jenkinsAvailable) return gate.fail(identity, jenkinsMissingText);
-    loaded[toolset] = includeWrite || loaded[toolset] === true;
-    const names = exposeTools(tools ?? [], loaded, { jenkinsAvailable, ...(run.scope ? { scope: run.scope } : {}) })
-      .filter((tool) => tool.toolset === (toolset as Toolset))
-      .map((tool) => tool.name);
-    await run.emit('toolset.loaded', { toolset, include_write_tools: loaded[toolset] === true, tools: names });
-    return { kind: 'done', text: `Loaded toolset ${toolset}${loaded[toolset] ? ' with write tools' : ''}. Available from your next turn: ${names.join(', ') || '(none)'}.`, isError: false };
-  }
-
-  const needsApproval = (call: PendingCall, tools: ToolInfo[] | undefined) =>
-    !call.invalid && call.tool !== loadToolsetName && decideApproval({ tool: call.tool, info: tools?.find((tool) => tool.name === call.tool) }).requiresApproval;
-
-  async function handle(call: PendingCall, tools: ToolInfo[] | undefined, loaded: Record<string, boolean>): Promise<CallOutcome> {
-    const info = tools?.find((tool) => tool.name === call.tool);
-    if (call.invalid) return gate.fail(gate.identityOf(call, info, gate.shownArgsOf(call.tool, call.args)), call.invalid);
-    if (call.tool === loadToolsetName) return loadToolset(call, tools, loaded);
-
-    if (!decideApproval({ tool: call.tool, info }).requiresApproval) {
-      // A read runs in the conversation's cluster too (or the one it names), and only inside the requester's scope.
-      const located = await gate.resolveCluster(call, info, false);
-      if (!located.ok) return gate.fail(gate.identityOf(call, info, gate.shownArgsOf(call.tool, call.args)), located.text, located.code);
-      const identity = gate.identityOf(call, info, gate.shownArgsOf(call.tool, located.args));
-      const injected = await gate.withInjected(call.tool, located.args);
-      if (!injected.ok) return gate.fail(identity, injected.text);
-      return { kind: 'done', ...(await gate.execute(call, identity, injected.args, { ...(injected.credentials ? { credentials: injected.credentials } : {}), ...(located.limit ? { limit: located.limit } : {}) })) };
-    }
-
-    // The decision that started this run is fresh from its atomic update; claimExecution still guards the run.
-    const record = run.decided?.callId === call.callId ? run.decided : await deps.approvals.get(run.conversationId, call.callId);
-    if (!record) return requests.requestApproval(call, info);
-    if (record.status === 'awaiting') {
-      await requests.emitAwaiting(call, info, record);
-      return { kind: 'await' };
-    }
-    return decided.handleDecided(call, info, record);
-  }
-
-  /** A stop: every call left gets a result; approved ones are closed as cancelled, undecided ones as stopped. */
-  async function cancelRest(rest: PendingCall[], tools: ToolInfo[] | undefined): Promise<ModelMessage[]> {
-    const messages: ModelMessage[] = [];
-    for (const call of rest) {
-      const info = tools?.find((tool) => tool.name === call.tool);
-      await leftovers.cancelApproved(call, info);
-      await closeUndecided(call, info);
-      messages.push(toolResult(call, cancelledText, true));
-    }
-    return messages;
-  }
-
-  /**
-   * A call of this turn already previewed and awaiting (the gate previews the whole turn before pausing) can never
-   * run once its turn is cancelled; left awaiting it would be listed, and block the conversation, for ever.
-   */
-  async function closeUndecided(call: PendingCall, info: ToolInfo | undefined): Promise<void> {
-    const record = await deps.approvals.get(run.conversationId, call.callId).catch(() => undefined);
-    if (record?.status !== 'awaiting') return;
-    const closed = await deps.approvals.decide({ conversationId: run.conversationId, callId: call.callId, approve: false, decidedBy: run.approver?.id ?? run.requester.id, reason: stoppedUndecidedText, decisionRunId: run.runId });
-    if (closed) await run.emit('tool.error', { ...gate.identityOf(call, info, record.args), error: stoppedUndecidedText, code: 'CANCELLED' });
-  }
-
+  const runTurn = createToolCallRunner(deps, run, loadToolsetTool(deps, run));
   return async function gateNode(state: AgentStateValue): Promise<AgentStateUpdate> {
-    const pending = state.pendingTools;
-    const tools = await catalogue();
-    const loaded: Record<string, boolean> = { ...state.loadedToolsets };
-    if (run.kind === 'chat' && !run.modelCalled) {
-      const messages: ModelMessage[] = [];
-      for (const call of pending) messages.push(toolResult(call, await leftovers.closeLeftover(call, tools?.find((tool) => tool.name === call.tool)), true));
-      return { messages, pendingTools: [], awaitingApproval: false, suppressPendingEvent: false, stopped: run.signal.aborted, loadedToolsets: loaded };
-    }
-    if (!state.suppressPendingEvent) {
-      const shown = pending.filter((call) => call.tool !== loadToolsetName);
-      if (shown.length > 0) {
-        await run.emit('tools.pending', {
-          tools: shown.map((call) => {
-            const info = tools?.find((tool) => tool.name === call.tool);
-            const args = gate.shownArgsOf(call.tool, call.args);
-            return {
-              call_id: call.callId,
-              tool: call.tool,
-              title: info?.title ?? call.tool,
-              args,
-              requires_approval: needsApproval(call, tools),
-              destructive: !call.invalid && gate.destructive(call.tool, call.args),
-              timestamp: Date.now(),
-            };
-          }),
-        });
-      }
-    }
-
-    const messages: ModelMessage[] = [];
-    for (let index = 0; index < pending.length; index += 1) {
-      const call = pending[index]!;
-      if (run.signal.aborted) {
-        // Every call of the batch gets a result so the history stays valid for the next turn.
-        messages.push(...(await cancelRest(pending.slice(index), tools)));
-        return { messages, pendingTools: [], awaitingApproval: false, stopped: true, loadedToolsets: loaded };
-      }
-      const outcome = await handle(call, tools, loaded);
-      if (outcome.kind === 'await') {
-        await requests.previewTheRest(pending.slice(index + 1), (later) => tools?.find((tool) => tool.name === later.tool), (later) => needsApproval(later, tools));
-        return { messages, pendingTools: pending.slice(index), awaitingApproval: true, loadedToolsets: loaded };
-      }
-      messages.push(toolResult(call, outcome.text, outcome.isError));
-    }
-    return { messages, pendingTools: [], awaitingApproval: false, suppressPendingEvent: false, stopped: run.signal.aborted, loadedToolsets: loaded };
+    const { pending, ...outcome } = await runTurn({ pending: state.pendingTools, loadedToolsets: state.loadedToolsets, suppressPendingEvent: state.suppressPendingEvent });
+    return { ...outcome, pendingTools: pending };
   };
 }

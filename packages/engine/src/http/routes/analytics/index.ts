@@ -8,7 +8,7 @@ import { analyticsQuerySchema, type AnalyticsResponse } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { resolveWindow, WindowError } from '../../../analytics/analytics-window.ts';
 import { computeMetrics } from '../../../analytics/compute-metrics.ts';
-import type { PriceLookup } from '../../../analytics/model-prices.ts';
+import type { PriceLookup } from '@skyflo/protocol';
 import type { AnalyticsReader } from '../../../ports/index.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';

@@ -5,11 +5,11 @@
  * and when not, `cannot_decide_reason` says why in the engine's words. Both come from the one function a decision asks
  * (tool-calls/decide), with the same facts bar the request itself: the queue never offers a call the decision refuses.
  */
-import type { MemberScope, PendingApproval } from '@skyflo/protocol';
+import type { MemberScope, PendingApproval, PendingApprovalsResponse } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
-import { othersConversationGrant, type ApprovalPolicyName } from '../../../access/conversation-access.ts';
-import { approvalFacts } from '../../../approvals/approval-facts.ts';
-import { decidingRoles } from '../../../approvals/decision-authority.ts';
+import { othersConversationGrant, type ApprovalPolicyName } from '../../../tool-calls/decide/conversation-access.ts';
+import { approvalFacts } from '../../../tool-calls/propose/approval-facts.ts';
+import { decidingRoles } from '../../../tool-calls/decide/decision-authority.ts';
 import { decisionPolicyOf } from '../../../clusters/cluster-policies.ts';
 import type { ApprovalStore, PendingApprovalRecord } from '../../../ports/index.ts';
 import { decide } from '../../../tool-calls/decide/decide.ts';
@@ -41,7 +41,7 @@ export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app,
     const toWire = (record: PendingApprovalRecord): PendingApproval => {
       const refusal = decide({ conversationId: record.conversationId, callId: record.callId, environment: policy, actor, conversation: { ownerId: record.conversationOwnerId }, call: record, deciderScope });
       return {
-        // the same facts the chat's card gets (approvals/approval-facts.ts): add new facts there
+        // the same facts the chat's card gets (tool-calls/propose/approval-facts.ts): add new facts there
         ...approvalFacts(record, {
           title: titles.get(record.tool),
           requesterIdFallback: record.conversationOwnerId,
@@ -55,6 +55,8 @@ export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app,
         ...(refusal ? { cannot_decide_reason: refusal.reason } : {}),
       };
     };
-    return { policy: policy.policy, four_eyes: policy.fourEyes, data: records.map(toWire) };
+    // the protocol's one shape of the queue (the client checks its answer with the same schema)
+    const answer: PendingApprovalsResponse = { policy: policy.policy, four_eyes: policy.fourEyes, data: records.map(toWire) };
+    return answer;
   });
 };

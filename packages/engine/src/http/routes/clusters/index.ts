@@ -7,11 +7,12 @@
  *                                       read_only | self | approver | four_eyes; unset = the environment's policy
  *   PATCH /team/members/:id/scope     → Member (admin): {clusters?, namespaces?}; {} = no limit
  */
-import { clusterPoliciesSchema, memberScopeSchema, type ClustersResponse, type MemberScope } from '@skyflo/protocol';
+import { clusterPoliciesSchema, memberScopeSchema, type ClustersResponse, type ClustersUnavailable, type MemberScope } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ClusterDirectory } from '../../../clusters/cluster-directory.ts';
 import type { ClusterPolicies } from '../../../clusters/cluster-policies.ts';
+import { clustersUnavailableMessage } from '../../../clusters/clusters-unavailable.ts';
 import { clusterInScope } from '../../../clusters/member-scope.ts';
 import type { AuditLog, UserStore } from '../../../ports/index.ts';
 import { HttpError } from '../../plugins/http-error.ts';
@@ -39,12 +40,15 @@ function normaliseScope(scope: MemberScope): MemberScope | undefined {
 }
 
 export const clusterRoutes: FastifyPluginAsync<ClusterRouteDeps> = async (app, { directory, policies, users, audit }) => {
-  app.get('/clusters', async (request): Promise<ClustersResponse> => {
+  app.get('/clusters', async (request, reply): Promise<ClustersResponse | ClustersUnavailable> => {
     let clusters;
     try {
       clusters = await directory.list({ refresh: request.query !== null && typeof request.query === 'object' && (request.query as Record<string, unknown>)['refresh'] === 'true' });
     } catch (error) {
-      throw new HttpError(503, `The clusters could not be listed: ${error instanceof Error ? error.message : String(error)}`, 'CLUSTERS_UNAVAILABLE');
+      // Answered here, not thrown: the error handler hides every 5xx's words, and these are the ones a first run
+      // needs ("No kubeconfig found … Pass --kubeconfig …"). They come from configuration, never from a secret.
+      request.log.warn({ err: error }, 'the clusters could not be listed');
+      return reply.code(503).send({ detail: clustersUnavailableMessage(error), code: 'CLUSTERS_UNAVAILABLE' } satisfies ClustersUnavailable);
     }
     const scope = (await users.findById(request.user.id))?.scope;
     const visible = clusters.filter((cluster) => clusterInScope(scope, cluster.name));

@@ -1,11 +1,12 @@
 import { createConversationRequestSchema, listConversationsQuerySchema, updateConversationRequestSchema } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { conversationAccess, type ApprovalPolicyName } from '../../../access/conversation-access.ts';
+import { conversationAccess, type ApprovalPolicyName } from '../../../tool-calls/decide/conversation-access.ts';
 import type { ApprovalStore, AuditLog, Conversation, ConversationStore } from '../../../ports/index.ts';
 import { isUuid, parseConversationCursor } from '../../../storage/conversation-cursor.ts';
 import { HttpError, notFound } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
+import { conversationSearchRoute } from './search.ts';
 
 export interface ConversationRouteDeps {
   conversations: ConversationStore;
@@ -52,6 +53,8 @@ export const conversationRoutes: FastifyPluginAsync<ConversationRouteDeps> = asy
     }
     throw notFound('Conversation not found');
   }
+
+  await app.register(conversationSearchRoute, { conversations, audit, approvalPolicy });
 
   app.post('/conversations', async (request, reply) => {
     const input = parseInput(createConversationRequestSchema, request.body ?? {});

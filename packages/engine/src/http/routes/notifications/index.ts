@@ -7,12 +7,12 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import type { NotificationHub } from '../../../notifications/notification-hub.ts';
+import type { UserNotificationHub } from '../../../team-events/user-notification-hub.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 import { sseFrame } from '../agent/stream-run.ts';
 
 export interface NotificationRouteDeps {
-  hub: NotificationHub;
+  hub: UserNotificationHub;
   heartbeatMs: number;
 }
 

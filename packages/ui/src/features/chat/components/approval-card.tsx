@@ -1,16 +1,17 @@
 import { AlertOctagon, Hourglass, ShieldAlert, ShieldQuestion } from 'lucide-react';
 import { lazy, Suspense, useRef, useState, type KeyboardEvent } from 'react';
 import { Badge, Button, Kbd, Spinner } from '../../../components/ui.tsx';
-import { useMe } from '../../../app/session.tsx';
-import { autoRevertBlocked } from '../../approvals/auto-revert-offer.ts';
-import { useDecisionRight } from '../../approvals/pending-query.tsx';
+import { useMe } from '../../../lib/session.tsx';
+import { autoRevertBlocked } from '../../../lib/auto-revert-offer.ts';
+import { useDecisionRight } from '../../../lib/pending-approvals.tsx';
 import { useChatStore } from '../state/chat-store.ts';
 import { decisionTargetOf, type DecisionTarget, type ToolView } from '../state/timeline.ts';
 import { decisionOfKey } from './card-keys.ts';
 import { hasFailedPreview } from '@skyflo/protocol';
-import { ApprovalCluster } from '../../clusters/approval-cluster.tsx';
+import { ApprovalCluster } from '../../../components/clusters/approval-cluster.tsx';
 import { ArgsView } from './tool-card.tsx';
-import { AutoRevertOption, UndoOfBanner } from './undo-approval.tsx';
+import { AutoRevertOption } from '../../../components/auto-revert-option.tsx';
+import { UndoOfBanner } from './undo-approval.tsx';
 import type { VerifiableTool } from './verification-labels.ts';
 
 const DiffView = lazy(() => import('../../../components/diff-view.tsx'));

@@ -1,4 +1,5 @@
-import { AlertTriangle, Bot, Square } from 'lucide-react';
+import { AlertTriangle, BookOpen, Bot, Square } from 'lucide-react';
+import { Link } from 'react-router-dom';
 import { memo } from 'react';
 import { CopyButton } from '../../../components/copy-button.tsx';
 import { StreamingMarkdown } from '../../../components/markdown.tsx';
@@ -54,6 +55,23 @@ export const AssistantMessage = memo(function AssistantMessage(props: {
           if (segment.tool.status === 'awaiting_approval') return <ApprovalCard key={segment.id} tool={segment.tool} locked={props.decisionsLocked} onDecide={props.onDecide} />;
           return <ToolCard key={segment.id} tool={segment.tool} />;
         })}
+        {entry.runbooks?.length ? (
+          // Issue 36: the team runbooks the model was given for this answer; each opens in Settings → Runbooks.
+          <div className="mt-2 flex flex-wrap gap-1.5">
+            {entry.runbooks.map((runbook) => (
+              <Link
+                key={runbook.name}
+                to={`/settings/runbooks?runbook=${encodeURIComponent(runbook.name)}`}
+                title={`Given to the model as reference (${runbook.reasons.join('; ')})`}
+                className="inline-flex items-center gap-1 rounded-md border border-border bg-panel px-2 py-0.5 text-xs text-muted hover:text-fg"
+                data-testid="runbook-chip"
+              >
+                <BookOpen className="h-3 w-3" aria-hidden />
+                <span>Runbook: {runbook.title}</span>
+              </Link>
+            ))}
+          </div>
+        ) : null}
         {entry.stopped ? (
           <p className="mt-2 inline-flex items-center gap-1.5 rounded-md border border-warn/50 bg-warn/10 px-2 py-0.5 text-xs font-medium text-warn" data-testid="stopped-marker">
             <Square className="h-3 w-3 fill-current" aria-hidden /> Stopped — the answer ends here because the run was stopped

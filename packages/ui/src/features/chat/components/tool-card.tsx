@@ -1,22 +1,19 @@
 import { Ban, CheckCircle2, ChevronRight, CircleDashed, Clock, Download, Loader2, ShieldQuestion, ThumbsUp, XCircle } from 'lucide-react';
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
+import { toolStatusLabels } from '@skyflo/protocol';
 import { TerminalOutput } from '../../../components/terminal-output.tsx';
 import { Badge } from '../../../components/ui.tsx';
 import type { ToolStatus, ToolView } from '../state/timeline.ts';
-import { ClusterChip } from '../../clusters/cluster-badge.tsx';
+import { ClusterChip } from '../../../components/clusters/cluster-badge.tsx';
 import { DecisionNote, wasDecided } from './decision-note.tsx';
-import { distinguishingArgs, outputCut, target } from './tool-card-labels.ts';
+import { distinguishingArgs, outputCut, target } from '../../../lib/tool-card-labels.ts';
 import { VerifyAndUndo } from './verification-view.tsx';
 
-export const statusLabel: Record<ToolStatus, string> = {
-  pending: 'Pending',
-  awaiting_approval: 'Awaiting approval',
-  approved: 'Approved',
-  denied: 'Denied',
-  executing: 'Running',
-  completed: 'Completed',
-  error: 'Failed',
-};
+// recharts is large: loaded only when a card has a chart to draw (issue 36)
+const PrometheusChart = lazy(() => import('./prometheus-chart.tsx'));
+
+/** the protocol's words, shared with the terminal client (issue 37) */
+export const statusLabel: Record<ToolStatus, string> = toolStatusLabels;
 
 const statusIcon: Record<ToolStatus, { icon: typeof Clock; className: string }> = {
   pending: { icon: CircleDashed, className: 'text-muted' },
@@ -85,6 +82,12 @@ export function ToolCard({ tool }: { tool: ToolView }) {
         </span>
       </button>
       {wasDecided(tool) ? <DecisionNote tool={tool} /> : null}
+      {/* a PromQL range result is drawn even while the card is closed: it is what people would rather look at */}
+      {tool.chart && tool.status === 'completed' ? (
+        <Suspense fallback={<div className="h-44 px-3 pb-3 text-xs text-muted">Loading chart…</div>}>
+          <PrometheusChart chart={tool.chart} />
+        </Suspense>
+      ) : null}
       {/* the engine's verification of an executed change (live) and its Undo */}
       <VerifyAndUndo tool={tool} />
       {open ? (

@@ -5,7 +5,7 @@
  */
 import type { UndoProposal, VerificationEvidence, VerificationOutcome } from '@skyflo/protocol';
 import type { Entry, ToolView } from '../state/timeline.ts';
-import { target } from './tool-card-labels.ts';
+import { target } from '../../../lib/tool-card-labels.ts';
 
 /** The verification a tool card shows: the latest `tool.verification` of its call, as the timeline fold keeps it. */
 export interface ToolVerificationView {
@@ -88,13 +88,17 @@ export function describeCall(entries: readonly Entry[], callId: string): string 
 /**
  * What the card's Undo offers for `tool`: `available` (an executed change with a recorded before-state and no undo
  * under way), `proposed` (an undo of it waits or runs in this conversation: decide that card), `undone` (its undo
- * ran), or none. A denied or failed undo makes it available again.
+ * ran), `already_back` (a controller set it back, as its verification saw: nothing to undo), or none. A denied or
+ * failed undo makes it available again.
  */
-export function undoState(entries: readonly Entry[], tool: VerifiableTool): 'available' | 'proposed' | 'undone' | undefined {
+export function undoState(entries: readonly Entry[], tool: VerifiableTool): 'available' | 'proposed' | 'undone' | 'already_back' | undefined {
   if (tool.status !== 'completed' || tool.undo_available !== true) return undefined;
   const undos = tools(entries).filter((item) => item.undo_of === tool.call_id && item.status !== 'denied' && item.status !== 'error');
   if (undos.some((item) => item.status === 'completed')) return 'undone';
-  return undos.length > 0 ? 'proposed' : 'available';
+  if (undos.length > 0) return 'proposed';
+  // Issue 37 item 8: the verification read the live object and found a controller had already set the changed
+  // fields back: there is nothing to undo, and an Undo would only propose an empty change.
+  return tool.verification?.outcome === 'reverted_by_controller' ? 'already_back' : 'available';
 }
 
 /** The change whose verification started `callId` as its automatic revert, or undefined when it is not one. */

@@ -80,7 +80,8 @@ export function VerificationView({ verification, describe }: { verification: Too
 }
 
 /** The card's Undo: proposes the inverse as a new approval card in this conversation (it is decided like any other). */
-export function UndoAction({ state, disabled, onUndo }: { state: 'available' | 'proposed' | 'undone'; disabled?: string; onUndo(): void }) {
+export function UndoAction({ state, disabled, onUndo, controller }: { state: 'available' | 'proposed' | 'undone' | 'already_back'; disabled?: string; onUndo(): void; controller?: string | undefined }) {
+  if (state === 'already_back') return <p className="border-t border-border px-3 py-2 text-xs text-muted" data-testid="undo-already-back">Already back: {controller ?? 'a controller'} set the change back, so there is nothing to undo.</p>;
   if (state === 'proposed') return <p className="border-t border-border px-3 py-2 text-xs text-muted" data-testid="undo-proposed">Undo proposed: decide it on its card below.</p>;
   if (state === 'undone') return <p className="border-t border-border px-3 py-2 text-xs text-muted" data-testid="undo-done">Undone: its inverse ran (see the card below).</p>;
   return (
@@ -114,7 +115,7 @@ export function VerifyAndUndo({ tool }: { tool: ToolView }) {
   return (
     <>
       {verification ? <VerificationView verification={undoOf ? { ...verification, undo_of: undoOf } : verification} describe={undoneCall ? () => undoneCall : undefined} /> : null}
-      {undo ? <UndoAction state={undo} disabled={disabled} onUndo={() => void useChatStore.getState().undo(item.call_id)} /> : null}
+      {undo ? <UndoAction state={undo} disabled={disabled} controller={verification?.controller} onUndo={() => void useChatStore.getState().undo(item.call_id)} /> : null}
     </>
   );
 }

@@ -1,0 +1,16 @@
+/**
+ * Whether the signed-in user may decide a call, as the engine says it in GET /approvals/pending (`can_decide`, and
+ * `cannot_decide_reason` when false: the words a refused decision answers 403 with). The terminal then shows
+ * "waiting for an approver (…)" as the web UI's card does, instead of keys the engine would refuse (issue 37).
+ * The list is read by field name only, so a change to the rest of its shape does not break the prompt.
+ */
+
+/** The engine's reason when `callId` is listed and cannot be decided by this user; undefined when it can (or is not listed). */
+export function cannotDecideReason(pending: unknown, callId: string): string | undefined {
+  const data = Array.isArray(pending) ? pending : (pending as { data?: unknown } | undefined)?.data;
+  if (!Array.isArray(data)) return undefined;
+  const item = data.find((entry): entry is Record<string, unknown> => typeof entry === 'object' && entry !== null && (entry as { call_id?: unknown }).call_id === callId);
+  if (!item || item['can_decide'] !== false) return undefined;
+  const reason = item['cannot_decide_reason'];
+  return typeof reason === 'string' && reason.trim() ? reason.trim() : 'you are not allowed to decide this call; ask an approver or an admin';
+}

@@ -1,0 +1,59 @@
+/**
+ * Alert payloads become AlertGroups with every field redacted (issue 31, item 4): a secret in any field an alert
+ * source fills — labels, annotations, the rule link, a generic alert's title, description or labels — is masked in
+ * the group's title and description (what is stored, audited and sent to the model) and does not shape its key.
+ */
+import { describe, expect, it } from 'vitest';
+import { alertmanagerPayloadSchema, fromAlertmanager, fromGeneric, genericAlertSchema } from './alert-payloads.ts';
+
+const SECRET = 'Pa55-w0rd-of-the-payments-db';
+
+const alertmanager = (change: (payload: Record<string, any>) => void) => {
+  const payload: Record<string, any> = {
+    groupKey: '{}:{alertname="DbDown"}',
+    status: 'firing',
+    groupLabels: { alertname: 'DbDown' },
+    commonLabels: { alertname: 'DbDown', namespace: 'payments' },
+    commonAnnotations: { summary: 'The database does not answer' },
+    alerts: [{ status: 'firing', labels: { alertname: 'DbDown' }, annotations: {}, generatorURL: 'http://prometheus/graph?g0.expr=up' }],
+  };
+  change(payload);
+  return fromAlertmanager(alertmanagerPayloadSchema.parse(payload));
+};
+
+describe('alert fields are redacted', () => {
+  it.each([
+    ['a common annotation with a DSN', (p: Record<string, any>) => (p.commonAnnotations.summary = `cannot reach postgres://app:${SECRET}@db:5432/app`), 'postgres://app:[REDACTED]@db:5432/app'],
+    ['a common annotation with password=', (p: Record<string, any>) => (p.commonAnnotations.description = `login failed password=${SECRET}`), 'password=[REDACTED]'],
+    ["an alert's annotation", (p: Record<string, any>) => (p.alerts[0].annotations.description = `PGPASSWORD=${SECRET}`), 'PGPASSWORD=[REDACTED]'],
+    ["an alert's label named like a secret", (p: Record<string, any>) => (p.alerts[0].labels.db_password = SECRET), 'db_password=[REDACTED]'],
+    ["an alert's label holding a URL with credentials", (p: Record<string, any>) => (p.alerts[0].labels.upstream = `https://svc:${SECRET}@api.internal/v1`), 'upstream=https://svc:[REDACTED]@api.internal/v1'],
+    ['the rule link', (p: Record<string, any>) => (p.alerts[0].generatorURL = `http://grafana/explore?api_key=${SECRET}`), 'api_key=[REDACTED]'],
+  ])('Alertmanager: %s', (_, change, shown) => {
+    const group = alertmanager(change);
+    expect(JSON.stringify(group)).not.toContain(SECRET);
+    expect(group.description).toContain(shown);
+  });
+
+  it.each([
+    ['the title', { title: `backup failed password=${SECRET}` }, 'password=[REDACTED]'],
+    ['the description', { title: 'backup failed', description: `pg_dump postgres://backup:${SECRET}@db/payments` }, 'postgres://backup:[REDACTED]@db/payments'],
+    ['a label', { title: 'backup failed', labels: { token: SECRET } }, 'token=[REDACTED]'],
+  ])('generic: %s', (_, alert, shown) => {
+    const group = fromGeneric(genericAlertSchema.parse(alert));
+    expect(JSON.stringify(group)).not.toContain(SECRET);
+    expect(`${group.title}\n${group.description}`).toContain(shown);
+  });
+
+  it('keeps ordinary alert text as it is, and the same group under the same key', () => {
+    const group = alertmanager(() => undefined);
+    expect(group).toEqual({
+      key: alertmanager(() => undefined).key,
+      status: 'firing',
+      title: 'DbDown payments',
+      description: 'The database does not answer\n- firing: alertname=DbDown [rule: http://prometheus/graph?g0.expr=up]',
+      source: 'alertmanager',
+    });
+    expect(alertmanager((p) => (p.groupKey = '{}:{alertname="Other"}')).key).not.toBe(group.key);
+  });
+});

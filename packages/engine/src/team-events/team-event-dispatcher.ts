@@ -1,0 +1,199 @@
+/**
+ * The team-event dispatcher (formerly "the run-event notifier"), the engine's one notifier: it observes every run's
+ * events (RunAgentDeps.observeEvent, beside the audit trail's run-event auditor) and turns the ones a team cares about
+ * into TeamEvents: a call starts waiting for a decision (approval.requested), a call is decided (approval.decided), a
+ * run ends (run.completed), an executed change's verification reaches its verdict (tool.verification; the `verifying`
+ * one is not news). Each goes to the per-user notification stream of whoever may see it (not verifications: the
+ * stream's kinds are about decisions), and to every sink (webhooks, Slack).
+ * Synchronous and never throws on the run's hot path; the work happens on a queue, in event order.
+ *
+ * Three things are called "notifications" in Skyflo; this folder names them apart:
+ * - user notifications (user-notification-hub.ts): the per-user in-app stream, GET /notifications/stream, which the
+ *   Command Center turns into its pending list and, when opted in, the browser's desktop notifications;
+ * - team event sinks (team-event.ts' TeamEventSink): the outgoing channels a team configures, webhooks and Slack
+ *   (the "notification integrations" of the Integrations page);
+ * - this dispatcher, which turns run events into team events and hands them to both.
+ */
+import type { AgentEvent } from '@skyflo/protocol';
+import type { MemberScope } from '@skyflo/protocol';
+import { redactText } from '@skyflo/safety';
+import type { ApprovalPolicyName } from '../tool-calls/decide/decision-authority.ts';
+import { decide } from '../tool-calls/decide/decide.ts';
+import { conversationAccess } from '../tool-calls/decide/conversation-access.ts';
+import type { ApprovalStore, ConversationStore, UserStore } from '../ports/index.ts';
+import type { UserNotificationHub } from './user-notification-hub.ts';
+import { redactTeamEventText, type TeamEventSink, type TeamEvent } from './team-event.ts';
+
+export interface TeamEventDispatcherDeps {
+  conversations: Pick<ConversationStore, 'get'>;
+  approvals: Pick<ApprovalStore, 'get'>;
+  users: Pick<UserStore, 'list'>;
+  hub: UserNotificationHub;
+  sinks: () => TeamEventSink[];
+  policy: { policy: ApprovalPolicyName; fourEyes: boolean };
+  conversationUrl(conversationId: string): string;
+  logger?: { error(object: unknown, message?: string): void };
+}
+
+export interface TeamEventDispatcher {
+  observe(event: AgentEvent): void;
+  /** Sends a TeamEvent built elsewhere (an alert's investigation) to the sinks. */
+  announce(event: TeamEvent): void;
+  /** resolves once everything observed so far is handed to the stream and the sinks */
+  flush(): Promise<void>;
+}
+
+/** The gate re-sends tool.awaiting_approval for calls still waiting after each decision: notify once per call. */
+const MAX_REMEMBERED_CALLS = 10_000;
+
+export function createTeamEventDispatcher(deps: TeamEventDispatcherDeps): TeamEventDispatcher {
+  let queue: Promise<void> = Promise.resolve();
+  const announced = new Set<string>();
+  const remember = (key: string) => {
+    if (announced.size >= MAX_REMEMBERED_CALLS) announced.delete(announced.values().next().value!);
+    announced.add(key);
+  };
+
+  /** Who hears about a call: its conversation's owner, and (APPROVAL_POLICY=approver) every approver and admin. */
+  async function audience(ownerId: string): Promise<Array<{ id: string; role: 'admin' | 'approver' | 'member'; scope?: MemberScope | undefined }>> {
+    const users = await deps.users.list();
+    // whoever may act on the conversation's calls (access/conversation-access.ts, the rule every surface uses)
+    return users.filter((user) => conversationAccess({ policy: deps.policy.policy, actor: user, conversationOwnerId: ownerId }, 'act') !== undefined);
+  }
+
+  async function toSinks(unredacted: TeamEvent): Promise<void> {
+    const event = redactTeamEventText(unredacted);
+    await Promise.all(
+      deps.sinks().map((sink) => sink.deliver(event).catch((error: unknown) => deps.logger?.error({ err: error, sink: sink.name, type: event.type }, 'a notifier failed'))),
+    );
+  }
+
+  async function handle(event: AgentEvent): Promise<void> {
+    if (event.type !== 'tool.awaiting_approval' && event.type !== 'tool.approved' && event.type !== 'tool.denied' && event.type !== 'completed' && event.type !== 'tool.verification') return;
+    if (event.type === 'tool.verification' && event.outcome === 'verifying') return;
+    const conversationId = event.conversation_id;
+    if (!conversationId) return;
+    const conversation = await deps.conversations.get(conversationId);
+    if (!conversation) return;
+    // titles are redacted when made (generate-title.ts); again here, as every notification shows one
+    const title = conversation.title ? redactText(conversation.title) : undefined;
+    const base = { at: event.timestamp ?? Date.now(), conversation_id: conversationId, ...(title ? { conversation_title: title } : {}), conversation_url: deps.conversationUrl(conversationId), ...(event.run_id ? { run_id: event.run_id } : {}) };
+
+    if (event.type === 'completed') {
+      const teamEvent: TeamEvent = { ...base, type: 'run.completed', status: event.status, ...(event.awaiting_approval ? { awaiting_approval: true } : {}) };
+      await deps.hub.publish(conversation.userId, { kind: 'run.completed', conversation_id: conversationId, ...(title ? { conversation_title: title } : {}), summary: event.awaiting_approval ? 'The run is waiting for a decision.' : `The run ended (${event.status}).`, status: event.status });
+      await toSinks(teamEvent);
+      return;
+    }
+
+    if (event.type === 'tool.verification') {
+      // once per call and verdict (a verification a restarted engine finished is announced by that engine)
+      const key = `${conversationId}:${event.call_id}:verification`;
+      if (announced.has(key) || event.outcome === 'verifying') return;
+      remember(key);
+      await toSinks({
+        ...base,
+        type: 'tool.verification',
+        call_id: event.call_id,
+        tool: event.tool,
+        outcome: event.outcome,
+        summary: event.summary,
+        evidence: event.evidence ?? [],
+        ...(event.controller ? { controller: event.controller } : {}),
+        ...(event.undo_of ? { undo_of: event.undo_of } : {}),
+        ...(event.auto_revert_call_id ? { auto_revert_call_id: event.auto_revert_call_id } : {}),
+      });
+      return;
+    }
+
+    const record = await deps.approvals.get(conversationId, event.call_id);
+    const requestedBy = record?.requestedBy ?? conversation.userId;
+    if (event.type === 'tool.awaiting_approval') {
+      const key = `${conversationId}:${event.call_id}:requested`;
+      if (announced.has(key)) return;
+      remember(key);
+      const teamEvent: TeamEvent = {
+        ...base,
+        type: 'approval.requested',
+        call_id: event.call_id,
+        tool: event.tool,
+        args: event.args,
+        args_hash: event.args_hash,
+        ...(event.diff_hash ? { diff_hash: event.diff_hash } : {}),
+        ...(event.diff !== undefined ? { diff: event.diff } : {}),
+        risks: event.risks ?? [],
+        destructive: event.destructive ?? false,
+        ...(event.policy_reason ? { policy_reason: event.policy_reason } : {}),
+        requested_by: { id: requestedBy, ...(event.requested_by?.email ? { email: event.requested_by.email } : {}) },
+      };
+      for (const user of await audience(conversation.userId)) {
+        // the question the Pending approvals list asks, with the same function (tool-calls/decide): scope and cluster
+        // policy included, so a notification never says "you can decide" about a call the decision would refuse
+        const refusal = decide({
+          conversationId,
+          callId: event.call_id,
+          environment: deps.policy,
+          actor: user,
+          conversation: { ownerId: conversation.userId },
+          call: record ?? { callId: event.call_id, tool: event.tool, status: 'awaiting', requestedBy, argsHash: event.args_hash, destructive: event.destructive ?? false, risks: event.risks ?? [] },
+          deciderScope: user.scope,
+        });
+        await deps.hub.publish(user.id, {
+          kind: 'approval.requested',
+          conversation_id: conversationId,
+          ...(title ? { conversation_title: title } : {}),
+          call_id: event.call_id,
+          tool: event.tool,
+          summary: event.policy_reason ?? `${event.tool} waits for approval`,
+          can_decide: refusal === undefined,
+          ...(refusal ? { cannot_decide_reason: refusal.reason } : {}),
+        });
+      }
+      await toSinks(teamEvent);
+      return;
+    }
+
+    const key = `${conversationId}:${event.call_id}:decided`;
+    if (announced.has(key)) return;
+    remember(key);
+    const outcome = event.type === 'tool.approved' ? 'approved' : 'denied';
+    const decidedBy = event.decided_by ? { id: event.decided_by, ...(event.decided_by_email ? { email: event.decided_by_email } : {}) } : undefined;
+    const teamEvent: TeamEvent = {
+      ...base,
+      type: 'approval.decided',
+      call_id: event.call_id,
+      tool: event.tool,
+      outcome,
+      ...(record ? { args: record.args, args_hash: record.argsHash, risks: record.risks, destructive: record.destructive, ...(record.diff !== undefined ? { diff: record.diff } : {}) } : {}),
+      ...(decidedBy ? { decided_by: decidedBy } : {}),
+      ...(event.reason ? { reason: event.reason } : {}),
+    };
+    for (const user of await audience(conversation.userId)) {
+      await deps.hub.publish(user.id, {
+        kind: 'approval.decided',
+        conversation_id: conversationId,
+        ...(title ? { conversation_title: title } : {}),
+        call_id: event.call_id,
+        tool: event.tool,
+        summary: `${event.tool} was ${outcome}${decidedBy?.email ? ` by ${decidedBy.email}` : ''}.`,
+        outcome,
+        ...(decidedBy?.email ? { decided_by_email: decidedBy.email } : {}),
+      });
+    }
+    await toSinks(teamEvent);
+  }
+
+  const enqueue = (work: () => Promise<void>, what: string) => {
+    queue = queue.then(work).catch((error: unknown) => deps.logger?.error({ err: error }, `could not notify ${what}`));
+  };
+
+  return {
+    observe(event) {
+      enqueue(() => handle(event), event.type);
+    },
+    announce(event) {
+      enqueue(() => toSinks(event), event.type);
+    },
+    flush: () => queue,
+  };
+}

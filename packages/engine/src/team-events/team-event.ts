@@ -1,0 +1,70 @@
+/**
+ * What the notifiers (the per-user stream, webhooks, Slack) are told about: one shape per event, built from a run's
+ * (already scrubbed) events and the stored approval record. Arguments are the display form shown on approval cards
+ * (Secret values replaced by key, length and digest), so nothing here carries a secret.
+ */
+import type { RiskFlag, VerificationEvidence, VerificationOutcome } from '@skyflo/protocol';
+import { redactText } from '@skyflo/safety';
+
+export type TeamEventType = 'approval.requested' | 'approval.decided' | 'run.completed' | 'tool.verification' | 'alert.investigated';
+
+export interface TeamEvent {
+  type: TeamEventType;
+  /** epoch ms */
+  at: number;
+  conversation_id: string;
+  conversation_title?: string;
+  /** the Command Center page of the conversation */
+  conversation_url: string;
+  run_id?: string;
+  call_id?: string;
+  tool?: string;
+  args?: Record<string, unknown>;
+  args_hash?: string;
+  diff_hash?: string;
+  diff?: string;
+  risks?: RiskFlag[];
+  destructive?: boolean;
+  policy_reason?: string;
+  requested_by?: { id: string; email?: string };
+  /** approval.decided: the decision; tool.verification: the final verdict (never `verifying`) */
+  outcome?: 'approved' | 'denied' | Exclude<VerificationOutcome, 'verifying'>;
+  decided_by?: { id: string; email?: string };
+  reason?: string;
+  /** run.completed */
+  status?: string;
+  awaiting_approval?: boolean;
+  /** tool.verification: one line, and what the engine read to reach it (redacted like every tool output) */
+  summary?: string;
+  evidence?: VerificationEvidence[];
+  /** tool.verification, outcome reverted_by_controller: who set the fields back */
+  controller?: string;
+  /** tool.verification of an undo (or automatic revert) of this call */
+  undo_of?: string;
+  /** tool.verification, regressed with automatic revert chosen: the inverse call the engine now runs */
+  auto_revert_call_id?: string;
+  /** alert.investigated: the agent's conclusion */
+  conclusion?: string;
+}
+
+/** An outgoing channel team events go to (a webhook, Slack). Must not throw: failures are its own to record. */
+export interface TeamEventSink {
+  name: string;
+  deliver(event: TeamEvent): Promise<void>;
+}
+
+/** The free text of a team event: model-written (an investigation's conclusion, a title) or built from it. */
+const FREE_TEXT_FIELDS = ['conversation_title', 'summary', 'reason', 'conclusion', 'policy_reason'] as const;
+
+/**
+ * Defence in depth before an event leaves the engine (webhooks, Slack): its free text is redacted again, though the
+ * answer, the title and tool outputs it comes from already were, so a path that forgets cannot send a secret out.
+ */
+export function redactTeamEventText(event: TeamEvent): TeamEvent {
+  const redacted: TeamEvent = { ...event };
+  for (const field of FREE_TEXT_FIELDS) {
+    const value = redacted[field];
+    if (typeof value === 'string') redacted[field] = redactText(value);
+  }
+  return redacted;
+}

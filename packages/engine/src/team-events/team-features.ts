@@ -1,0 +1,145 @@
+/**
+ * The team features in one place for the composition root (create-engine.ts): API tokens for automation, the
+ * per-user notification stream and the team-event dispatcher that feeds it and the sinks (webhooks, Slack).
+ */
+import type { AgentEvent } from '@skyflo/protocol';
+import { createApiTokenService, type ApiTokenService } from '../accounts/api-token-service.ts';
+import type { ApprovalPolicyName } from '../tool-calls/decide/decision-authority.ts';
+import type { MountedRoutes } from '../http/app.ts';
+import { apiTokenRoutes, type ApiTokenRouteDeps } from '../http/routes/auth-tokens/index.ts';
+import { notificationRoutes, type NotificationRouteDeps } from '../http/routes/notifications/index.ts';
+import type { EventBus, PlatformStorage } from '../ports/index.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import type { ResolveHost } from '../integrations/integration-url-guard.ts';
+import { createIntegrationEgress } from '../integrations/integration-egress.ts';
+import { createWebhookService, type WebhookService } from '../integrations/webhook/webhook-service.ts';
+import { createWebhookSink, type WebhookSink } from '../integrations/webhook/webhook-sink.ts';
+import { createSlackService, type SlackService } from '../integrations/slack/slack-service.ts';
+import { slackInteractionRoutes, type SlackInteractionRouteDeps } from '../http/routes/integrations/slack-interactions.ts';
+import type { AgentService } from '../agent/create-agent-service.ts';
+import { createAlertInvestigator } from '../alerts/alert-investigator.ts';
+import { alertRoutes, type AlertRouteDeps } from '../http/routes/alerts/index.ts';
+import { createUserNotificationHub, type UserNotificationHub } from './user-notification-hub.ts';
+import { createTeamEventDispatcher, type TeamEventDispatcher } from './team-event-dispatcher.ts';
+import type { TeamEventSink } from './team-event.ts';
+import { createPublicUrlService, type PublicUrlService } from '../public-url/public-url-service.ts';
+import { publicUrlRoutes, type PublicUrlRouteDeps } from '../http/routes/settings/public-url.ts';
+
+export interface TeamFeaturesDeps {
+  storage: PlatformStorage;
+  bus: EventBus;
+  policy: { policy: ApprovalPolicyName; fourEyes: boolean };
+  /** PUBLIC_URL: links in notifications point there; without it, the stored public address (public-url/) */
+  publicUrl?: string;
+  heartbeatMs: number;
+  /** seals webhook secrets (the engine's encryption key) */
+  secretBox: SecretBox;
+  /** how webhook and Slack host names resolve, for the URL guard and for connecting (default: the system's DNS) */
+  resolveHost?: ResolveHost;
+  /** webhook retries: attempts and first delay (default 5, 1 s, doubling) */
+  webhookRetry?: { maxAttempts: number; baseDelayMs: number };
+  /** the agent service, once the composition root has it: Slack decisions go through its prepareDecision */
+  agent: () => Pick<AgentService, 'prepareDecision' | 'prepareChat'> | undefined;
+  /** ALERT_MAX_CONCURRENT_INVESTIGATIONS (default 2) */
+  alertConcurrency?: number;
+  /** ALERT_QUEUE_LIMIT (default 20) */
+  alertQueueLimit?: number;
+  logger: { error(object: unknown, message?: string): void; warn(object: unknown, message?: string): void };
+}
+
+export interface TeamFeatures {
+  apiTokens: ApiTokenService;
+  hub: UserNotificationHub;
+  notifier: TeamEventDispatcher;
+  /** give to the agent service: sees every run event */
+  observeEvent(event: AgentEvent): void;
+  /** mounted under /api/v1 behind the auth hook */
+  routes: MountedRoutes<any>[];
+  /** adds a sink (webhooks, Slack) */
+  addSink(sink: TeamEventSink): void;
+  webhooks: WebhookService;
+  webhookSink: WebhookSink;
+  slack: SlackService;
+  alerts: ReturnType<typeof createAlertInvestigator>;
+  /** the address links point to (load() before serving) */
+  publicUrl: PublicUrlService;
+  /** lets investigations, notifications and deliveries in progress finish (queued investigations stay queued) */
+  close(): Promise<void>;
+}
+
+export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
+  const apiTokens = createApiTokenService({ tokens: deps.storage.apiTokens, users: deps.storage.users, audit: deps.storage.audit, logger: deps.logger });
+  const hub = createUserNotificationHub({ bus: deps.bus, logger: deps.logger });
+  const egress = createIntegrationEgress(deps.resolveHost ? { resolve: deps.resolveHost } : {});
+  const checkUrl = egress.checkUrl;
+  const webhooks = createWebhookService({ store: deps.storage.webhooks, secretBox: deps.secretBox, audit: deps.storage.audit, checkUrl });
+  const webhookSink = createWebhookSink({ store: deps.storage.webhooks, secretBox: deps.secretBox, audit: deps.storage.audit, fetch: egress.fetch, ...deps.webhookRetry, logger: deps.logger });
+  // relative links only while no public address is known (neither PUBLIC_URL nor the first admin's browser origin)
+  const publicUrl = createPublicUrlService({ settings: deps.storage.settings, audit: deps.storage.audit, ...(deps.publicUrl ? { environment: deps.publicUrl } : {}), logger: deps.logger });
+  const conversationUrl = (id: string) => `${publicUrl.base()}/chat/${id}`;
+  const slack = createSlackService({
+    settings: deps.storage.settings,
+    secretBox: deps.secretBox,
+    audit: deps.storage.audit,
+    users: deps.storage.users,
+    approvals: deps.storage.approvals,
+    checkUrl,
+    fetch: egress.fetch,
+    agent: deps.agent,
+    conversationUrl,
+    logger: deps.logger,
+  });
+  const sinks: TeamEventSink[] = [webhookSink, slack.sink];
+  const notifier = createTeamEventDispatcher({
+    conversations: deps.storage.conversations,
+    approvals: deps.storage.approvals,
+    users: deps.storage.users,
+    hub,
+    sinks: () => sinks,
+    policy: deps.policy,
+    conversationUrl,
+    logger: deps.logger,
+  });
+  const alerts = createAlertInvestigator({
+    conversations: deps.storage.conversations,
+    settings: deps.storage.settings,
+    queue: deps.storage.alertQueue,
+    users: deps.storage.users,
+    audit: deps.storage.audit,
+    agent: deps.agent,
+    announce: (event) => notifier.announce(event),
+    conversationUrl,
+    maxConcurrent: deps.alertConcurrency ?? 2,
+    queueLimit: deps.alertQueueLimit ?? 20,
+    logger: deps.logger,
+  });
+  return {
+    apiTokens,
+    hub,
+    notifier,
+    observeEvent: (event) => {
+      // undici loads on first use (start-up time); a run's first event is the cue, well before its notifications
+      egress.warm();
+      notifier.observe(event);
+    },
+    routes: [
+      { plugin: apiTokenRoutes, options: { apiTokens } satisfies ApiTokenRouteDeps },
+      { plugin: notificationRoutes, options: { hub, heartbeatMs: deps.heartbeatMs } satisfies NotificationRouteDeps },
+      { plugin: slackInteractionRoutes, options: { slack } satisfies SlackInteractionRouteDeps },
+      { plugin: alertRoutes, options: { investigator: alerts } satisfies AlertRouteDeps },
+      { plugin: publicUrlRoutes, options: { publicUrl } satisfies PublicUrlRouteDeps },
+    ],
+    addSink: (sink) => void sinks.push(sink),
+    webhooks,
+    webhookSink,
+    slack,
+    alerts,
+    publicUrl,
+    async close() {
+      await alerts.close();
+      await notifier.flush();
+      await webhookSink.close();
+      await egress.close();
+    },
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * Who may do what with a conversation: the one rule behind the conversation routes, the agent API (chat, decide,
+ * stop, re-attach) and GET /approvals/pending. The owner may do everything; anyone else only what the table below
+ * grants their role under APPROVAL_POLICY. Callers answer 404 (not 403) when access is refused, so a conversation id
+ * cannot be probed.
+ */
+import type { ApprovalPolicyName, Role } from '../../ports/index.ts';
+
+export type { ApprovalPolicyName };
+
+/**
+ * - `read`: its timeline (GET /conversations/:id); a read by someone else is written to the audit log
+ * - `change`: chat in it, rename or delete it
+ * - `act`: its pending calls and runs: list and decide calls, stop a run, re-attach to a run's events
+ */
+export type ConversationAction = 'read' | 'change' | 'act';
+
+/** In what capacity access is granted: the owner's, or a role's reach into other people's conversations. */
+export type AccessGrant = 'owner' | 'admin' | 'approver';
+
+/** Roles that decide (and so act on) other people's calls in approver mode. */
+export const decidingRoles: readonly Role[] = ['approver', 'admin'];
+
+/**
+ * What a user who does not own a conversation may do with it, by role and policy: admins read any conversation;
+ * with APPROVAL_POLICY=approver, approvers read them too (they need the context of the calls they decide), and
+ * approvers and admins act on their calls and runs. Nobody changes someone else's conversation.
+ */
+export function othersConversationGrant(policy: ApprovalPolicyName, role: Role, action: ConversationAction): Exclude<AccessGrant, 'owner'> | undefined {
+  const grantedAs = role === 'admin' ? 'admin' : role === 'approver' ? 'approver' : undefined;
+  if (!grantedAs) return undefined;
+  switch (action) {
+    case 'read':
+      return role === 'admin' || policy === 'approver' ? grantedAs : undefined;
+    case 'act':
+      return policy === 'approver' && decidingRoles.includes(role) ? grantedAs : undefined;
+    case 'change':
+      return undefined;
+  }
+}
+
+export interface ConversationAccessInput {
+  policy: ApprovalPolicyName;
+  actor: { id: string; role: Role };
+  conversationOwnerId: string;
+}
+
+/** The capacity in which `actor` may do `action` with the conversation, or undefined when they may not. */
+export function conversationAccess(input: ConversationAccessInput, action: ConversationAction): AccessGrant | undefined {
+  if (input.actor.id === input.conversationOwnerId) return 'owner';
+  return othersConversationGrant(input.policy, input.actor.role, action);
+}

@@ -1,0 +1,82 @@
+/**
+ * The ports a tool call's life needs (propose, decide, execute, verify, undo), and nothing else: what the LangGraph
+ * adapter (graph/nodes/gate) and the agent service hand in. Split out of the graph's GraphDeps and RunContext so
+ * nothing in tool-calls/ imports graph/, agent/ or http/ (scripts/package-boundaries.ts checks it): the graph's own
+ * types extend these.
+ */
+import type { AgentEventPayload, AgentEventType, MemberScope, ObservabilitySources } from '@skyflo/protocol';
+import type { AgentConfig } from '../config/agent.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import type { ClusterDeps } from '../clusters/cluster-gate.ts';
+import type { JenkinsIntegration } from '../mcp/jenkins-args.ts';
+import type { ToolGateway } from '../mcp/tool-gateway.ts';
+import type { ApprovalRecord, ApprovalStore, Role } from '../ports/index.ts';
+import type { ApprovalPolicyName } from './decide/conversation-access.ts';
+import type { ToolCallInspector } from './propose/tool-call-inspector.ts';
+
+export type Emit = <T extends AgentEventType>(type: T, payload: AgentEventPayload<T>) => Promise<void>;
+
+/** A tool call the model made that the gate has not finished yet. */
+export interface PendingCall {
+  callId: string;
+  tool: string;
+  args: Record<string, unknown>;
+  /** set when the call cannot run (unknown tool, malformed arguments): the model is told why */
+  invalid?: string;
+  /** issue 21: this call is the Undo of that call id; its exact arguments are the inverse sealed with that call's before-state */
+  undoOf?: string;
+}
+
+/** What the engine provides to every step of a tool call. */
+export interface ToolCallDeps {
+  tools: ToolGateway;
+  approvals: ApprovalStore;
+  /** seals the exact arguments of a call awaiting approval (crypto/secret-box.ts) */
+  secretBox: SecretBox;
+  /** display redaction and risk flags for mutating calls */
+  inspector: ToolCallInspector;
+  /**
+   * EXECUTE_AS_APPROVER: approved calls run as the approver (Kubernetes impersonation), with these groups per role.
+   * Absent: they run as the MCP server's own identity.
+   */
+  executeAsApprover?: { groupsByRole: Partial<Record<Role, string[]>> };
+  config: AgentConfig;
+  /** the active Jenkins integration; undefined hides the Jenkins tools */
+  jenkinsIntegration?: () => Promise<JenkinsIntegration | undefined>;
+  /** the Prometheus/Loki data sources of a cluster (issue 36); undefined hides the observability tools */
+  observabilitySources?: (cluster: string | undefined) => Promise<ObservabilitySources | undefined>;
+  /** the clusters (issue 22): calls are pinned to the conversation's cluster, scoped, and bound to the cluster's API server */
+  clusters?: ClusterDeps;
+  /**
+   * APPROVAL_POLICY and APPROVAL_FOUR_EYES (the agent service's own): an automatic revert whose inverse would need a
+   * second person does not run on its requester's choice (issue 31). Absent: four-eyes is assumed.
+   */
+  approvalPolicy?: { policy: ApprovalPolicyName; fourEyes: boolean };
+  /** a user's scope as it is now (issue 22): rechecked right before an approved call runs */
+  scopeOf?: (userId: string) => Promise<MemberScope | undefined>;
+}
+
+/** The run a tool call is proposed or executed in: who asked, who decided, its stop signal and its events. */
+export interface ToolCallRun {
+  runId: string;
+  conversationId: string;
+  /** a chat run starts from a new user message; a decision run resumes the calls an approval decision unblocked */
+  kind: 'chat' | 'decision';
+  /** the conversation's owner, who proposes its calls (shown on approval cards) */
+  requester: { id: string; email?: string };
+  /** who made the decision that started this run (a decision run), for EXECUTE_AS_APPROVER */
+  approver?: { id: string; email: string; role: Role };
+  /** set once the model has been called in this run: until then, calls pending in the checkpoint are an earlier run's */
+  modelCalled?: boolean;
+  /** aborted by POST /agent/stop (from any engine process, through the bus) */
+  signal: AbortSignal;
+  emit: Emit;
+  /** approval decisions seen in this run, for tool.awaiting_approval's context */
+  decisions: Record<string, boolean>;
+  /** the approval record decided by the request that started this run, as the atomic decide returned it */
+  decided?: ApprovalRecord;
+  /** the cluster the conversation is pinned to (issue 22): a cluster call without `context` runs there */
+  cluster?: string;
+  /** the clusters and namespaces the requester may touch; absent = everything */
+  scope?: MemberScope;
+}

@@ -1,0 +1,162 @@
+/**
+ * Step 2 of the gate, for a call that was decided: a denial becomes the model's tool result; an approval runs
+ * only with the sealed exact arguments, once (the claim is atomic), and only if its re-run preview still matches
+ * the one the approver saw (else TARGET_CHANGED). Every decision event says who decided, when and why.
+ */
+import { closedCallCode } from './reconcile-orphaned-approvals.ts';
+import { executionStartedRecord } from '../../audit/run-event-auditor.ts';
+import { hashToolCall, sealContext } from '../propose/hash-tool-call.ts';
+import type { JenkinsCallCredentials, ToolInfo } from '../../mcp/tool-gateway.ts';
+import type { ApprovalRecord } from '../../ports/index.ts';
+import type { ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
+import { approverImpersonation, deniedText, errorText, type CallOutcome, type GateTools } from './gate-tools.ts';
+import { previewHash } from '../propose/preview-and-request.ts';
+import type { WritesAtExecution } from '../../clusters/cluster-gate.ts';
+import { writtenObjectsOf } from '../../clusters/manifest-scope.ts';
+import { createGateVerification } from '../verify/gate-verification.ts';
+import { captureBaseline } from '../verify/baseline.ts';
+
+/** How much of a changed preview to quote back when refusing (the model and the user both read it). */
+const changedPreviewQuoteChars = 4000;
+
+export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: GateTools) {
+  const verification = createGateVerification(deps, run, gate);
+  /** Who decided, when and why, for tool.approved / tool.denied (the email when this run's approver decided it). */
+  function decisionFields(record: ApprovalRecord) {
+    const email = run.approver && run.approver.id === record.decidedBy ? run.approver.email : undefined;
+    return {
+      ...(record.decidedBy ? { decided_by: record.decidedBy } : {}),
+      ...(email ? { decided_by_email: email } : {}),
+      ...(record.decidedAt ? { decided_at: record.decidedAt.getTime() } : {}),
+      ...(record.reason ? { reason: record.reason } : {}),
+    };
+  }
+
+  /** Opens the sealed exact arguments and checks they are the ones the approval's hash names. */
+  function exactArgsOf(record: ApprovalRecord): Record<string, unknown> | undefined {
+    if (!record.exactArgsSealed) return undefined;
+    try {
+      const args = JSON.parse(deps.secretBox.open(record.exactArgsSealed, sealContext(record.conversationId, record.callId))) as Record<string, unknown>;
+      // The cluster (name and API server) is part of the hash: a row whose cluster was edited does not open.
+      return hashToolCall(record.tool, args, record.cluster) === record.argsHash ? args : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Re-runs the preview of an approved call: `change` is undefined when it still matches what the approver saw. Then
+   * its objects (a Helm call's, issue 31) are those of the approved manifest — the hash covers the manifest's digest —
+   * and the scope check judges them (`writes`).
+   */
+  async function targetChange(call: PendingCall, record: ApprovalRecord, execArgs: Record<string, unknown>, credentials?: JenkinsCallCredentials): Promise<{ change?: string; writes: WritesAtExecution }> {
+    const changed = (change: string) => ({ change, writes: { matched: false } });
+    // no preview was approved: there are no objects to judge (a scope limited to namespaces refuses a Helm call then)
+    if (!record.diffHash) return { writes: { matched: true } };
+    let preview;
+    try {
+      preview = await deps.tools.preview({ name: call.tool, args: execArgs, signal: run.signal, ...(credentials ? { jenkinsCredentials: credentials } : {}) });
+    } catch (error) {
+      return changed(`its preview could not be re-run (${errorText(error)})`);
+    }
+    if (!preview) return changed('its preview is no longer available');
+    if (preview.isError) return changed(`its preview now fails: ${preview.text}`);
+    if (previewHash(preview.text, preview.structured) === record.diffHash) {
+      const objects = writtenObjectsOf(preview.structured?.['objects']);
+      return { writes: { matched: true, ...(objects ? { objects } : {}) } };
+    }
+    if (preview.text === record.diff) return changed('the rendered manifest differs from the one that was approved (the shown diff hides the change, e.g. a redacted value).');
+    const quoted = preview.text.length > changedPreviewQuoteChars ? `${preview.text.slice(0, changedPreviewQuoteChars)}\n…` : preview.text;
+    return changed(`the preview differs from the one that was approved. Preview now:\n${quoted}`);
+  }
+
+  async function executeApproved(call: PendingCall, info: ToolInfo | undefined, record: ApprovalRecord): Promise<CallOutcome> {
+    const identity = gate.identityOf(call, info, record.args);
+    const exact = exactArgsOf(record);
+    if (!exact) {
+      const text = `Not executed: the exact arguments approved for ${call.callId} are not available (they are kept encrypted with SKYFLO_ENCRYPTION_KEY; a changed key or a tampered row makes them unreadable). Propose the change again.`;
+      await deps.approvals.failApproved({ conversationId: run.conversationId, callId: call.callId, reason: text });
+      return gate.fail(identity, text, 'NOT_EXECUTED');
+    }
+    const identityToUse = approverImpersonation(deps, run, record.decidedBy);
+    if (!identityToUse.ok) {
+      const text = 'Not executed: EXECUTE_AS_APPROVER is on, but this run does not know who approved the call, so it cannot run as them. Decide it again.';
+      await deps.approvals.failApproved({ conversationId: run.conversationId, callId: call.callId, reason: text });
+      return gate.fail(identity, text, 'NOT_EXECUTED');
+    }
+    const actingAs = identityToUse.impersonate;
+    run.decisions[call.callId] = true;
+    const approvedEvent = () => run.emit('tool.approved', { ...identity, ...decisionFields(record), ...(record.automatic ? { automatic: true } : {}), ...(record.autoRevert ? { auto_revert: true } : {}) });
+    const injected = await gate.withInjected(call.tool, exact);
+    if (!injected.ok) {
+      await approvedEvent();
+      await deps.approvals.failApproved({ conversationId: run.conversationId, callId: call.callId, reason: injected.text });
+      return gate.fail(identity, injected.text, 'NOT_EXECUTED');
+    }
+    // Claim first, execute second: if two runs ever resume the same approved call, only one wins the claim. The claim is
+    // sent before the tool.approved event (P4: its database round trip then overlaps the event and the checks' MCP
+    // round trips instead of following them); its answer is awaited below, before any check's verdict.
+    // Its audit record (tool.execution_started) is written by the same statement: no execution without its record.
+    const claimed = deps.approvals.claimExecution({
+      conversationId: run.conversationId,
+      callId: call.callId,
+      runId: run.runId,
+      audit: executionStartedRecord({ conversationId: run.conversationId, callId: call.callId, runId: run.runId, tool: record.tool, decidedBy: record.decidedBy, startedAt: new Date() }),
+    });
+    claimed.catch(() => undefined); // awaited below
+    await approvedEvent();
+    // The checks before execution start once the approval is announced (what changed up to then is seen) and run while
+    // the claim is made (their MCP and database round trips overlap instead of adding up). They only read; their
+    // verdicts are awaited below, after the claim, in this order, and nothing runs before all of them say go.
+    // Issue 22: a call approved for one cluster never runs on another (a context repointed at another API server),
+    // nor outside the scope an admin has since given the requester or the approver.
+    const targetCheck = targetChange(call, record, injected.args, injected.credentials);
+    // Issue 31: a Helm call's scope is judged on the objects of the re-run preview (the approved manifest when it matched).
+    const writes = targetCheck.then((checked) => checked.writes).catch((): WritesAtExecution => ({ matched: true }));
+    const clusterCheck = gate.clusterGate?.checkAtExecution(record, exact, { ...(run.scope ? { scope: run.scope } : {}), ...(run.approver ? { approverId: run.approver.id } : {}) }, writes);
+    clusterCheck?.catch(() => undefined); // awaited below
+    // Issue 21's before-state is read now too (a read; it is recorded only once the checks pass, below).
+    const baseline = captureBaseline(deps.tools, { tool: record.tool, args: exact, signal: run.signal });
+    if (!(await claimed)) {
+      return gate.fail(identity, 'This call is already being executed by another run and is not run again.', 'NOT_EXECUTED');
+    }
+    const refused = await clusterCheck;
+    if (refused !== undefined) {
+      await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: false, resultSummary: refused.text.slice(0, 500) });
+      return gate.fail(identity, refused.text, refused.code);
+    }
+    const { change } = await targetCheck;
+    if (change !== undefined) {
+      const text = `Not executed: the target of ${call.tool} changed after it was approved — ${change}\nNothing was changed. Inspect the current state and propose the change again if it is still right.`;
+      await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: false, resultSummary: text.slice(0, 500) });
+      return gate.fail(identity, text, 'TARGET_CHANGED');
+    }
+    // Issue 21: the before-state is recorded right before the change (Undo), and the change verified right after it.
+    const before = await verification.beforeExecute(record, exact, baseline);
+    const outcome = await gate.execute(call, identity, injected.args, { ...(actingAs ? { impersonate: actingAs } : {}), ...(injected.credentials ? { credentials: injected.credentials } : {}), ...(before.undoAvailable ? { undoAvailable: true } : {}) });
+    await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: !outcome.isError, resultSummary: outcome.text.slice(0, 500) });
+    if (outcome.isError || outcome.cancelled) return { kind: 'done', ...outcome };
+    const verdict = await verification.afterExecute(record, exact, before);
+    return { kind: 'done', ...outcome, ...(verdict ? { text: `${outcome.text}\n\n${verdict}` } : {}) };
+  }
+
+  /** A call whose approval record is no longer awaiting: denied, approved, or already dealt with. */
+  async function handleDecided(call: PendingCall, info: ToolInfo | undefined, record: ApprovalRecord): Promise<CallOutcome> {
+    const identity = gate.identityOf(call, info, record.args);
+    // The approver saw exactly one tool; a record for another tool under this call id is not an approval of this call.
+    if (record.tool !== call.tool) return gate.fail(identity, `Not executed: the approval for ${call.callId} is for another tool.`, 'APPROVAL_MISMATCH');
+    if (record.status === 'denied') {
+      run.decisions[call.callId] = false;
+      await run.emit('tool.denied', { ...identity, ...decisionFields(record) });
+      return { kind: 'done', text: record.reason ? `${deniedText}: ${record.reason}` : deniedText, isError: true };
+    }
+    if (record.status !== 'approved') {
+      // executed, failed, unknown or cancelled: a previous run dealt with it (or the engine lost it). Never run it twice.
+      const text = `This call was already ${record.status === 'executed' ? 'executed' : 'closed'} and is not run again.${record.resultSummary ? ` ${record.resultSummary}` : ''}`;
+      return gate.fail(identity, text, closedCallCode(record));
+    }
+    return executeApproved(call, info, record);
+  }
+
+  return { handleDecided };
+}

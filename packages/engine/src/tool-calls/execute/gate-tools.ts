@@ -1,0 +1,215 @@
+/**
+ * What every step of the gate shares: the tool catalogue, how a call is shown (never engine-injected values or
+ * Secret values), the Jenkins integration the engine injects, and running a tool with its events.
+ */
+import { createHash } from 'node:crypto';
+import type { ToolModelMessage } from 'ai';
+import { injectJenkinsArgs, isJenkinsTool, jenkinsTargetLine, stripJenkinsArgs } from '../../mcp/jenkins-args.ts';
+import { toolResultChartSchema, type ObservabilitySources, type ToolResultChart } from '@skyflo/protocol';
+import { isObservabilityTool, type JenkinsCallCredentials, type ToolGateway, type ToolInfo } from '../../mcp/tool-gateway.ts';
+import type { Emit, ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
+import { createClusterGate, type ClusterBinding, type ClusterResolution } from '../../clusters/cluster-gate.ts';
+import { manifestTools, placementRisks, type WrittenObject } from '../../clusters/manifest-scope.ts';
+import type { RiskFlag } from '../../ports/index.ts';
+import { limitedToNamespaces, type NamespaceLimit } from '../../clusters/limited-listing.ts';
+
+export type CallOutcome = { kind: 'done'; text: string; isError: boolean; cancelled?: boolean } | { kind: 'await' };
+export type Identity = { call_id: string; tool: string; title: string; args: Record<string, unknown> };
+/** `target`: which Jenkins the call goes to (jenkinsTargetLine), for the approval card */
+export type Injected = { ok: true; args: Record<string, unknown>; credentials?: JenkinsCallCredentials; observabilitySources?: ObservabilitySources; target?: string } | { ok: false; text: string };
+
+export const deniedText = 'Tool call was denied by the user';
+export const cancelledText = 'Tool call was cancelled: the run was stopped by the user.';
+export const jenkinsMissingText = 'Jenkins integration is not configured (or is disabled); an admin must add one in Integrations before Jenkins tools can be used.';
+export const observabilityMissingText = 'No Prometheus or Loki data source is configured for this conversation\'s cluster; an admin must add one in Integrations before the observability tools can be used.';
+export const supersededText = 'Not executed: a new message was sent before this call ran.';
+
+export function toolResult(call: PendingCall, text: string, isError: boolean): ToolModelMessage {
+  return {
+    role: 'tool',
+    content: [{ type: 'tool-result', toolCallId: call.callId, toolName: call.tool, output: isError ? { type: 'error-text', value: text } : { type: 'text', value: text } }],
+  };
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * EXECUTE_AS_APPROVER: the Kubernetes identity a call decided by `decidedBy` runs as. Fails closed — with the setting
+ * on, a call whose approver this run does not know is not run as the server's own (broader) identity instead.
+ */
+export function approverImpersonation(deps: Pick<ToolCallDeps, 'executeAsApprover'>, run: Pick<ToolCallRun, 'approver'>, decidedBy: string | undefined): { ok: true; impersonate?: { user: string; groups: string[] } } | { ok: false } {
+  if (!deps.executeAsApprover) return { ok: true };
+  const approver = run.approver;
+  if (!approver || approver.id !== decidedBy) return { ok: false };
+  return { ok: true, impersonate: { user: approver.email, groups: deps.executeAsApprover.groupsByRole[approver.role] ?? [] } };
+}
+
+/** prometheus_query_range's series (its structured result) as the card's chart; undefined for anything else or a malformed one. */
+export function chartOf(tool: string, structured: Record<string, unknown> | undefined): ToolResultChart | undefined {
+  if (tool !== 'prometheus_query_range' || !structured) return undefined;
+  const parsed = toolResultChartSchema.safeParse({ ...structured, ...(typeof structured['prometheus_url'] === 'string' ? { source_url: structured['prometheus_url'] } : {}) });
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * Runs one tool call and reports it as a run does: tool.executing, then tool.result or tool.error; once the request's
+ * signal is aborted (the run was stopped), tool.error CANCELLED. The gate runs approved and read-only calls through
+ * it, and so does an automatic revert resumed after a restart, outside any run.
+ */
+export async function callToolWithEvents(
+  emit: Emit,
+  tools: Pick<ToolGateway, 'callTool'>,
+  identity: Identity,
+  request: Parameters<ToolGateway['callTool']>[0],
+  options: { /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean } = {},
+): Promise<{ text: string; isError: boolean; cancelled?: boolean }> {
+  const { signal } = request;
+  await emit('tool.executing', identity);
+  try {
+    const outcome = await tools.callTool(request);
+    if (signal?.aborted) throw new Error('stopped');
+    if (outcome.isError) {
+      await emit('tool.error', { ...identity, error: outcome.text || 'The tool reported an error without a message' });
+      return { text: `Tool error: ${outcome.text}`, isError: true };
+    }
+    const chart = chartOf(request.name, outcome.structured);
+    await emit('tool.result', { ...identity, result: [{ type: 'text', text: outcome.text }], ...(chart ? { chart } : {}), ...(options.undoAvailable ? { undo_available: true } : {}) });
+    return { text: outcome.text, isError: false };
+  } catch (error) {
+    if (signal?.aborted) {
+      await emit('tool.error', { ...identity, error: cancelledText, code: 'CANCELLED' });
+      return { text: cancelledText, isError: true, cancelled: true };
+    }
+    const message = `Tool error: ${errorText(error)}`;
+    await emit('tool.error', { ...identity, error: message });
+    return { text: message, isError: true };
+  }
+}
+
+export type GateTools = ReturnType<typeof createGateTools>;
+
+export function createGateTools(deps: ToolCallDeps, run: ToolCallRun) {
+  /** The arguments any event, timeline entry or approval row may carry: never engine-injected values or Secret values. */
+  function shownArgsOf(tool: string, args: Record<string, unknown>): Record<string, unknown> {
+    const withoutInjected = isJenkinsTool(tool) ? stripJenkinsArgs(args) : args;
+    try {
+      return deps.inspector.displayArgs(tool, withoutInjected);
+    } catch {
+      return {}; // fail closed: show nothing rather than something unredacted
+    }
+  }
+
+  const identityOf = (call: PendingCall, info: ToolInfo | undefined, args: Record<string, unknown>): Identity => ({
+    call_id: call.callId,
+    tool: call.tool,
+    title: info?.title ?? call.tool,
+    args,
+  });
+
+  /** Adds the engine-held Jenkins integration (URL, reference, and credentials beside the args), or explains that there is none. */
+  async function withInjected(tool: string, args: Record<string, unknown>): Promise<Injected> {
+    if (isObservabilityTool(tool)) {
+      const sources = await deps.observabilitySources?.(run.cluster);
+      return sources ? { ok: true, args, observabilitySources: sources } : { ok: false, text: observabilityMissingText };
+    }
+    if (!isJenkinsTool(tool)) return { ok: true, args };
+    const integration = await deps.jenkinsIntegration?.();
+    if (!integration) return { ok: false, text: jenkinsMissingText };
+    return { ok: true, args: injectJenkinsArgs(args, integration), target: jenkinsTargetLine(integration), ...(integration.credentials ? { credentials: integration.credentials } : {}) };
+  }
+
+  async function fail(identity: Identity, text: string, code?: string): Promise<CallOutcome> {
+    await run.emit('tool.error', { ...identity, error: text, ...(code ? { code } : {}) });
+    return { kind: 'done', text, isError: true };
+  }
+
+  async function execute(
+    call: PendingCall,
+    identity: Identity,
+    execArgs: Record<string, unknown>,
+    extra: { impersonate?: { user: string; groups: string[] }; credentials?: JenkinsCallCredentials; observabilitySources?: ObservabilitySources; /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean; /** issue 22: run per allowed namespace */ limit?: NamespaceLimit } = {},
+  ) {
+    return callToolWithEvents(
+      run.emit,
+      extra.limit ? limitedToNamespaces(deps.tools, extra.limit) : deps.tools,
+      identity,
+      {
+        name: call.tool,
+        args: execArgs,
+        signal: run.signal,
+        timeoutMs: deps.config.toolCallTimeoutMs,
+        ...(extra.impersonate ? { impersonate: extra.impersonate } : {}),
+        ...(extra.credentials ? { jenkinsCredentials: extra.credentials } : {}),
+        ...(extra.observabilitySources ? { observabilitySources: extra.observabilitySources } : {}),
+      },
+      extra.undoAvailable ? { undoAvailable: true } : {},
+    );
+  }
+
+  /** Whether the call can lose data or take a service down, from its arguments (fails closed: destructive). */
+  function destructive(tool: string, args: Record<string, unknown>, risks = risksOf(tool, args)): boolean {
+    try {
+      return deps.inspector.destructive(tool, args, risks);
+    } catch {
+      return true;
+    }
+  }
+
+  function risksOf(tool: string, args: Record<string, unknown>) {
+    try {
+      return deps.inspector.risks(tool, args);
+    } catch {
+      return [];
+    }
+  }
+
+  const clusterGate = deps.clusters ? createClusterGate({ ...deps.clusters, tools: deps.tools, ...(deps.scopeOf ? { scopeOf: deps.scopeOf } : {}) }) : undefined;
+  /**
+   * Issue 22: the cluster a Kubernetes/Helm/Argo call acts on is written into its arguments (the conversation's when it
+   * names none) before anything previews, hashes or runs it; outside the requester's scope, or a write on a read-only
+   * cluster, it is refused here.
+   */
+  async function resolveCluster(call: PendingCall, info: ToolInfo | undefined, write: boolean): Promise<ClusterResolution> {
+    if (!clusterGate) return { ok: true, args: call.args };
+    return clusterGate.resolve({ tool: call.tool, info, args: call.args, write, ...(run.cluster ? { pinned: run.cluster } : {}), ...(run.scope ? { scope: run.scope } : {}) });
+  }
+
+  /**
+   * Issue 31: a Helm call's rendered objects (its preview's), judged against the requester's scope before any approval
+   * is asked. Inside it, what the card shows: every namespace written (when more than the release's), cluster-scoped
+   * objects, their risk flags, and the strictest approval policy of those namespaces (a read-only one refuses here).
+   */
+  async function judgeWrites(
+    tool: string,
+    binding: ClusterBinding | undefined,
+    objects: WrittenObject[] | undefined,
+  ): Promise<
+    | { ok: true; risks: RiskFlag[]; binding?: ClusterBinding; namespaces?: string[]; clusterScoped?: boolean }
+    | { ok: false; text: string; code: 'OUT_OF_SCOPE' | 'READ_ONLY_CLUSTER' }
+  > {
+    if (!clusterGate || !binding || !manifestTools.has(tool)) return { ok: true, risks: [] };
+    const cluster = binding.cluster.name;
+    const judged = await clusterGate.judgeWrites({ tool, cluster, releaseNamespace: binding.namespace ?? 'default', objects, scopes: [run.scope] });
+    if (!judged.ok) return { ok: false, text: judged.text, code: 'OUT_OF_SCOPE' };
+    if (!judged.placement) return { ok: true, risks: [] };
+    const { namespaces, clusterScoped } = judged.placement;
+    const several = namespaces.length > 1;
+    const policy = several ? await clusterGate.policyFor(cluster, namespaces) : binding.policy;
+    if (policy?.mode === 'read_only') {
+      return { ok: false, code: 'READ_ONLY_CLUSTER', text: `Refused: ${tool} writes into namespaces ${namespaces.join(', ')} of cluster ${cluster}, and changes are not allowed there (${policy.source}), so no approval was asked and nothing was run.` };
+    }
+    return {
+      ok: true,
+      risks: placementRisks(judged.placement),
+      binding: { ...binding, ...(policy ? { policy } : {}) },
+      ...(several ? { namespaces } : {}),
+      ...(clusterScoped.length > 0 ? { clusterScoped: true } : {}),
+    };
+  }
+
+  return { shownArgsOf, identityOf, withInjected, fail, execute, destructive, resolveCluster, judgeWrites, clusterGate };
+}

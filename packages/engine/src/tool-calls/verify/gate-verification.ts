@@ -1,0 +1,98 @@
+/**
+ * Verify, then undo, in the gate (issue 21): around the execution of an approved call (execute/
+ * execute-approved.ts), record its before-state just before it runs, and verify it once it ran; with automatic
+ * revert chosen and a `regressed` verdict, run the recorded inverse (undo/auto-revert.ts). What the model reads as
+ * the call's result ends with the verdict, so its answer says what really happened.
+ */
+import { hashToolCall } from '../propose/hash-tool-call.ts';
+import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
+import type { GateTools } from '../execute/gate-tools.ts';
+import type { ApprovalRecord, RecordedUndo } from '../../ports/index.ts';
+import { autoRevertInRun, type PreparedRevert } from '../undo/auto-revert.ts';
+import { captureBaseline, openBefore, sealBefore, type Baseline, type SealedBefore } from './baseline.ts';
+import { jenkinsTarget, jenkinsVerifyInput } from './jenkins-result.ts';
+import { verificationLine } from './verify-change.ts';
+import { canVerify, runVerification } from './verify-executed.ts';
+import { isJenkinsTool } from '../../mcp/jenkins-args.ts';
+
+export interface BeforeExecute {
+  sealed?: SealedBefore;
+  /** an inverse is recorded: tool.result says undo_available */
+  undoAvailable: boolean;
+  /** the inverse recorded now is the one the approver was shown (automatic revert may run it) */
+  inverseAsShown: boolean;
+}
+
+export function createGateVerification(deps: ToolCallDeps, run: ToolCallRun, gate: GateTools) {
+  /**
+   * The before-state right before execution (the preview's may be older). When it implies another inverse than the
+   * one the card showed, that one is kept for Undo (previewed again anyway) but automatic revert will not run it.
+   */
+  async function beforeExecute(record: ApprovalRecord, exactArgs: Record<string, unknown>, captured?: Promise<Baseline | undefined>): Promise<BeforeExecute> {
+    const atPreview = openBefore(deps.secretBox, record.conversationId, record.callId, record.beforeSealed);
+    // `captured`: the read already started by the gate while it re-checked the call (P4); recording waits for the checks.
+    const baseline = await (captured ?? captureBaseline(deps.tools, { tool: record.tool, args: exactArgs, signal: run.signal }));
+    if (!baseline) {
+      return { ...(atPreview ? { sealed: atPreview } : {}), undoAvailable: !!atPreview?.inverse, inverseAsShown: !!atPreview?.inverse };
+    }
+    const sealed: SealedBefore = { args: exactArgs, ...(baseline.before ? { before: baseline.before } : {}), ...(baseline.undoable && baseline.inverse ? { inverse: baseline.inverse } : {}) };
+    const inverseHash = sealed.inverse ? hashToolCall(sealed.inverse.tool, sealed.inverse.args) : undefined;
+    const inverseAsShown = inverseHash !== undefined && inverseHash === record.undo?.argsHash;
+    const undo: RecordedUndo | undefined =
+      sealed.inverse && !inverseAsShown ? { tool: sealed.inverse.tool, args: gate.shownArgsOf(sealed.inverse.tool, sealed.inverse.args), summary: sealed.inverse.summary, argsHash: inverseHash! } : undefined;
+    try {
+      await deps.approvals.recordBaseline({ conversationId: record.conversationId, callId: record.callId, beforeSealed: sealBefore(deps.secretBox, record.conversationId, record.callId, sealed), ...(undo ? { undo } : {}) });
+    } catch {
+      // not recorded: the call offers no Undo, but the approved change still runs
+      return { undoAvailable: false, inverseAsShown: false };
+    }
+    return { sealed, undoAvailable: !!sealed.inverse, inverseAsShown };
+  }
+
+  /** Verifies the executed call; the text to append to its result, or undefined when the MCP server cannot verify. */
+  async function afterExecute(record: ApprovalRecord, exactArgs: Record<string, unknown>, before: BeforeExecute): Promise<string | undefined> {
+    if (!(await canVerify(deps.tools))) return undefined;
+    const autoRevert = record.autoRevert === true && before.inverseAsShown && before.sealed?.inverse !== undefined;
+    const revertCallId = `${record.callId}-revert`;
+    const revert = autoRevert ? autoRevertInRun(deps, run, gate, { original: record, inverse: before.sealed!.inverse!, callId: revertCallId }) : undefined;
+    let prepared: PreparedRevert | undefined;
+    // A Jenkins call is followed through the build its result names (stored on the row by markExecuted).
+    const jenkins = await jenkinsVerifyInput(
+      { tool: record.tool, args: exactArgs, ...(isJenkinsTool(record.tool) ? { resultSummary: (await deps.approvals.get(record.conversationId, record.callId))?.resultSummary } : {}) },
+      deps.jenkinsIntegration,
+    );
+    const { result } = await runVerification(
+      deps,
+      {
+        conversationId: record.conversationId,
+        callId: record.callId,
+        tool: record.tool,
+        args: exactArgs,
+        ...(before.sealed?.before ? { before: before.sealed.before } : {}),
+        ...(record.undoOf ? { undoOf: record.undoOf } : {}),
+        ...jenkinsTarget(jenkins),
+        ...(autoRevert ? { autoRevert: true } : {}),
+      },
+      {
+        emit: (payload) => run.emit('tool.verification', payload),
+        signal: run.signal,
+        // a revert that will not run on its own (issue 31) is not announced as the automatic revert
+        afterVerdict: async (verdict) => {
+          if (verdict.outcome !== 'regressed' || !revert || run.signal.aborted) return undefined;
+          prepared = await revert.prepare();
+          return prepared.withheld ? undefined : revertCallId;
+        },
+      },
+    );
+    let extra: string | undefined;
+    if (result.outcome === 'regressed' && record.autoRevert === true && !autoRevert) {
+      extra = 'Automatic revert was chosen but not run: the inverse recorded before execution is not the one the approver was shown. Offer Undo instead.';
+    }
+    if (result.outcome === 'regressed' && autoRevert && !run.signal.aborted) {
+      extra = await revert!.run(prepared);
+    }
+    return verificationLine(result, extra);
+  }
+
+  return { beforeExecute, afterExecute };
+}

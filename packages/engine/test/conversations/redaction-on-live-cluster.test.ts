@@ -1,0 +1,206 @@
+/**
+ * Issue 19 item 11, end to end with the real pieces: kube-sim as the cluster, the real MCP server over Streamable
+ * HTTP, llm-sim as the model (it records every request it received), the agent routes over HTTP and PGlite as the
+ * database. Two paths a secret took to the model, the SSE stream and the database:
+ *   1. a tool output holding the shapes that leaked (describe env values after `pwd:`/`X-Api-Key:`/…, several words,
+ *      continued lines, `mysql -pPASS` in a container command, a PagerDuty routing key, an htpasswd hash);
+ *   2. the model repeating, in its answer, a password it proposed in a tool call (the approval card hides it).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
+import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
+import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
+import { kubectlPath } from '@skyflo/testkit/tools';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryEventBus } from '../../src/bus/memory-event-bus.ts';
+import { agentConfig } from '../../src/config/agent.ts';
+import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
+import type { ToolGateway } from '../../src/mcp/tool-gateway.ts';
+import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
+import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
+import { storageBackends, type StorageBackend } from '../storage/harness.ts';
+
+const run = promisify(execFile);
+let directory: string;
+let kubeconfig: string;
+let kube: KubeSim;
+let mcp: McpHttpServer;
+let sim: LlmSim;
+let tools: ToolGateway;
+let database: StorageBackend;
+let harness: AgentTestApp;
+/** the test user's id (conversations reference a real user row) */
+let userId: string;
+
+// Fake values, assembled at runtime; each must never be seen outside the cluster.
+const fake = (...parts: string[]) => parts.join('');
+const describedSecrets = {
+  pwdColon: 'ColonPwdE2e4471',
+  apiKeyColon: 'XApiKeyE2e4471',
+  clientSecretColon: 'ClientSecretE2e4471',
+  apiKeyWord: 'ApiKeyColonE2e4471',
+  credentialsColon: 'CredentialsE2e4471',
+  multiWord: 'StapleE2e4471',
+  continued: 'ContinuedE2e4471',
+  mysql: 'MysqlRootE2e4471',
+  pagerduty: 'PdRoutingE2e4471abcdef0123456789',
+  htpasswd: fake('$apr1$', 'e2e4471z$', 'FakeApr1HashE2e4471xyz/'),
+};
+
+async function kubectl(...args: string[]): Promise<string> {
+  const { stdout } = await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') } });
+  return stdout.trim();
+}
+
+async function post(pathname: string, body: unknown): Promise<SseFrame[]> {
+  const response = await fetch(`${harness.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': userId }, body: JSON.stringify(body) });
+  expect(response.status, response.status === 200 ? '' : await response.text()).toBe(200);
+  return readSse(response);
+}
+
+const find = (frames: SseFrame[], event: string) => frames.filter((frame) => frame.event === event).map((frame) => frame.data);
+
+/** Every row of every table of the database, as text. */
+async function databaseText(): Promise<string> {
+  const tables = (await database.query(`SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'`)) as Array<{ table_schema: string; table_name: string }>;
+  const rows = await Promise.all(tables.map(async (table) => JSON.stringify(await database.query(`SELECT * FROM "${table.table_schema}"."${table.table_name}"`))));
+  expect(tables.map((table) => table.table_name)).toEqual(expect.arrayContaining(['conversations']));
+  return rows.join('\n');
+}
+
+beforeAll(async () => {
+  directory = await mkdtemp(path.join(tmpdir(), 'skyflo-redaction-e2e-'));
+  kubeconfig = path.join(directory, 'kubeconfig');
+  kube = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig });
+  const manifest = path.join(directory, 'pod.yaml');
+  const s = describedSecrets;
+  await writeFile(
+    manifest,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'leaky', namespace: 'default' },
+      spec: {
+        containers: [
+          {
+            name: 'app',
+            image: 'mysql:8.4',
+            command: ['mysql', '-uroot', `-p${s.mysql}`, '-h', 'db'],
+            env: [
+              { name: 'APP_SECRET', value: `pwd: ${s.pwdColon}` },
+              { name: 'API_CREDENTIALS', value: `X-Api-Key: ${s.apiKeyColon}` },
+              { name: 'OAUTH_SECRET', value: `client_secret: ${s.clientSecretColon}` },
+              { name: 'SERVICE_TOKEN', value: `api_key: ${s.apiKeyWord}` },
+              { name: 'GCP_AUTH', value: `credentials: ${s.credentialsColon}` },
+              { name: 'DB_PASSWORD', value: `correct horse battery ${s.multiWord}` },
+              { name: 'CREDENTIALS', value: `user=app\npass=${s.continued}` },
+              { name: 'PAGERDUTY_ROUTING_KEY', value: s.pagerduty },
+              { name: 'HTPASSWD_USERS', value: `admin:${s.htpasswd}` },
+              { name: 'LOG_LEVEL', value: 'info' },
+            ],
+          },
+        ],
+      },
+    }),
+  );
+  await kubectl('apply', '-f', manifest);
+  mcp = await startMcpHttpServer({ port: 0, authToken: 'engine-mcp-token', settings: { kubeconfigPath: kubeconfig, kubectlPath } });
+  sim = await startLlmSim({ port: 0 });
+  tools = createToolGateway({ url: mcp.url, authToken: 'engine-mcp-token' });
+  database = await storageBackends['pglite']!();
+  const created = await database.storage.users.create({ email: 'alice@example.test', hashedPassword: 'x', allowWhenUsersExist: true });
+  if (!created.ok) throw new Error(`test user not created: ${created.reason}`);
+  userId = created.user.id;
+  const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
+  harness = await startAgentTestApp({
+    storage: database.storage,
+    bus: createMemoryEventBus(),
+    tools,
+    llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
+    config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1 }),
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await harness?.close();
+  await tools?.close();
+  await mcp?.close();
+  await kube?.close();
+  await sim?.close();
+  await database?.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+describe('issue 19: secrets in tool output and in the answer never reach the model, the SSE stream or the database', () => {
+  it('kubectl describe of a pod with the shapes that leaked: hidden from the model request, SSE and the stored timeline', async () => {
+    sim.reset({
+      rules: [
+        { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_describe', name: 'k8s_describe', arguments: { resource_type: 'pod', name: 'leaky', namespace: 'default' } }] } },
+        { match: { toolName: 'k8s_describe' }, reply: 'The pod leaky runs mysql with its settings in env.' },
+      ],
+    });
+    const frames = await post('/agent/chat', { messages: [{ role: 'user', content: 'describe pod leaky' }] });
+    expect(find(frames, 'completed')[0]).toMatchObject({ status: 'completed' });
+    const described = (find(frames, 'tool.result')[0]!['result'] as Array<{ text: string }>)[0]!.text;
+    // not vacuous: the describe output is there, with its keys and the harmless values
+    expect(described).toMatch(/APP_SECRET:\s+\[REDACTED\]/);
+    expect(described).toMatch(/DB_PASSWORD:\s+\[REDACTED\]/);
+    expect(described).toMatch(/LOG_LEVEL:\s+info/);
+    expect(described).toMatch(/-uroot/);
+
+    // the model's second request carried the tool result: it is the redacted text
+    const toModel = JSON.stringify(sim.calls.map((call) => call.messages));
+    expect(toModel).toContain('APP_SECRET:');
+    const stream = JSON.stringify(frames);
+    const stored = await databaseText();
+    expect(stored).toContain('APP_SECRET:');
+    for (const [shape, secret] of Object.entries(describedSecrets)) {
+      expect(toModel, `${shape} reached the model`).not.toContain(secret);
+      expect(stream, `${shape} reached the SSE stream`).not.toContain(secret);
+      expect(stored, `${shape} reached the database`).not.toContain(secret);
+    }
+  }, 60_000);
+
+  it('a password the model proposed in a tool call and then repeats in its answer is hidden in the streamed tokens and the stored message', async () => {
+    const proposed = fake('Sup3rS3cret', 'Pw-4471');
+    const manifest = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db-credentials\n  namespace: default\nstringData:\n  password: ${proposed}\n`;
+    sim.reset({
+      rules: [
+        { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+        { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: 'call_apply_secret', name: 'k8s_apply', arguments: { content: manifest } }] } },
+        // llm-sim streams words of more than 8 characters in 8-character pieces: the password arrives in three chunks
+        { match: { toolName: 'k8s_apply' }, reply: `Done: db-credentials now holds the password ${proposed} — keep ${proposed} safe.` },
+      ],
+    });
+    const first = await post('/agent/chat', { messages: [{ role: 'user', content: 'create the db secret' }] });
+    const conversationId = String(first[0]!.data['conversation_id']);
+    const awaiting = find(first, 'tool.awaiting_approval')[0]!;
+    expect(JSON.stringify(first)).not.toContain(proposed); // the approval card already hid it
+
+    const second = await post('/agent/approvals/call_apply_secret', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] });
+    expect(find(second, 'tool.result')[0]).toMatchObject({ call_id: 'call_apply_secret' });
+    expect(await kubectl('get', 'secret', 'db-credentials', '-o', 'jsonpath={.data.password}')).toBe(Buffer.from(proposed).toString('base64'));
+
+    const tokens = find(second, 'token').map((token) => String(token['text']));
+    const streamed = tokens.join('');
+    expect(streamed).toContain('Done: db-credentials now holds the password [REDACTED]');
+    expect(streamed).toContain('keep [REDACTED] safe.');
+    expect(streamed).not.toContain(proposed);
+    for (const token of tokens) expect(token).not.toContain(proposed);
+    const complete = find(second, 'generation.complete').map((event) => String(event['content'])).join('\n');
+    expect(complete).toContain('the password [REDACTED]');
+    expect(JSON.stringify(second)).not.toContain(proposed);
+
+    const timeline = JSON.stringify((await database.storage.conversations.get(conversationId))!.timeline);
+    expect(timeline).toContain('the password [REDACTED]');
+    expect(timeline).not.toContain(proposed);
+    const stored = await databaseText();
+    expect(stored).toContain('the password [REDACTED]');
+    expect(stored).not.toContain(proposed);
+  }, 60_000);
+});

@@ -1,0 +1,96 @@
+/**
+ * Issue 33 item 4: the Command Center reads every engine answer through the protocol's typed client, which checks it
+ * with the protocol's schema. So each route a page uses must answer exactly that shape: here the client talks to the
+ * real engine (its Fastify app, in process) and walks the pages' calls — set-up, settings, team, API tokens,
+ * integrations, audit, analytics, the approval queue — as an admin would. A route whose answer drifts from its schema
+ * fails here with the client's "answered something this client cannot read", the error a page would show.
+ */
+import type { PGlite } from '@electric-sql/pglite';
+import { createSkyfloClient, SkyfloClientError, type SkyfloClient } from '@skyflo/protocol/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestEngine, testPassword, type TestEngine } from '../support/test-engine.ts';
+import { createTestPglite } from '../support/test-databases.ts';
+
+let lite: PGlite;
+let engine: TestEngine;
+let client: SkyfloClient;
+let anonymous: SkyfloClient;
+let token: string | undefined;
+
+/** fetch, answered by the engine's own app (no socket): what the browser would get from the same request */
+const engineFetch = (): typeof fetch => async (input, init) => {
+  const url = new URL(String(input));
+  const headers: Record<string, string> = {};
+  new Headers(init?.headers).forEach((value, name) => (headers[name] = value));
+  const reply = await engine.engine.app.inject({ method: (init?.method ?? 'GET') as 'GET', url: `${url.pathname}${url.search}`, headers, ...(init?.body !== undefined ? { payload: String(init.body) } : {}) });
+  const status = reply.statusCode;
+  return new Response(status === 204 ? null : new Uint8Array(reply.rawPayload), { status, headers: reply.headers as Record<string, string> });
+};
+
+beforeAll(async () => {
+  ({ lite } = await createTestPglite());
+  engine = await startTestEngine({ lite });
+  anonymous = createSkyfloClient({ baseUrl: 'http://engine.test', fetch: engineFetch() });
+  client = createSkyfloClient({ baseUrl: 'http://engine.test', fetch: engineFetch(), auth: { headers: (): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {}) } });
+});
+
+afterAll(async () => {
+  await engine?.close();
+  await lite?.close();
+});
+
+describe('the typed client reads every answer the Command Center asks for', () => {
+  it('first run and sign-in: is_admin_user, register with the setup token field, login, refresh token, me', async () => {
+    expect(await anonymous.isAdminUser()).toMatchObject({ is_admin: true });
+    const admin = await anonymous.register({ email: 'ada@example.com', password: testPassword, fullName: 'Ada Lovelace' });
+    expect(admin).toMatchObject({ email: 'ada@example.com', role: 'admin', full_name: 'Ada Lovelace' });
+    expect(await anonymous.isAdminUser()).toMatchObject({ is_admin: false });
+    token = (await client.login({ email: 'ada@example.com', password: testPassword })).access_token;
+    expect((await client.issueRefreshToken({ renew: false })).refresh_token).toEqual(expect.any(String));
+    expect(await client.me({ renew: false })).toMatchObject({ email: 'ada@example.com', role: 'admin' });
+    expect(await client.updateMe({ full_name: 'Ada King' })).toMatchObject({ full_name: 'Ada King' });
+  });
+
+  it('team: list, add, change role, remove', async () => {
+    const added = await client.addMember({ email: 'bob@example.com', password: testPassword, role: 'Member', name: 'Bob' });
+    expect(added).toMatchObject({ email: 'bob@example.com', role: 'member', status: 'active' });
+    expect(await client.setMemberRole(added.id, 'approver')).toMatchObject({ id: added.id, role: 'approver' });
+    expect((await client.members()).map((member) => member.email).sort()).toEqual(['ada@example.com', 'bob@example.com']);
+    await client.removeMember(added.id);
+    expect((await client.members()).map((member) => member.email)).toEqual(['ada@example.com']);
+  });
+
+  it('API tokens: create (the token once), list (never the token), revoke', async () => {
+    const created = await client.createApiToken({ name: 'ci', scopes: ['chat'], expires_in_days: 7 });
+    expect(created.token).toEqual(expect.any(String));
+    const listed = await client.apiTokens();
+    expect(listed.data.map((item) => item.name)).toEqual(['ci']);
+    expect(JSON.stringify(listed)).not.toContain(created.token);
+    expect(await client.revokeApiToken(created.id)).toMatchObject({ id: created.id });
+  });
+
+  it('model settings, providers, a new conversation, integrations, the approval queue', async () => {
+    expect(await client.llmSettings()).toMatchObject({ configured: expect.any(Boolean) });
+    expect((await client.llmProviders()).length).toBeGreaterThan(0);
+    expect(await client.createConversation()).toMatchObject({ status: 'success', id: expect.any(String) });
+    expect(await client.integrations()).toEqual([]);
+    expect(await client.pendingApprovals()).toEqual({ policy: 'self', four_eyes: false, data: [] });
+  });
+
+  it('audit trail, its verification, and analytics', async () => {
+    const trail = await client.audit({ limit: '50' });
+    expect(trail.data.map((record) => record.action)).toContain('team.member_added');
+    expect(await client.verifyAudit()).toMatchObject({ ok: true });
+    const metrics = await client.analytics('last_n_days=7');
+    expect(metrics).toMatchObject({ scope: 'all', summary: { conversations: 0 } });
+    await client.changePassword({ current_password: testPassword, new_password: `${testPassword}!` });
+  });
+
+  it('an answer of another shape is an error that says which route and what is wrong, not data', async () => {
+    const lying = createSkyfloClient({ baseUrl: 'http://engine.test', fetch: async () => Response.json({ policy: 'self', four_eyes: false, data: [{ call_id: 'c1' }] }) });
+    const failure = await lying.pendingApprovals().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(SkyfloClientError);
+    expect(failure).toMatchObject({ code: 'MALFORMED_RESPONSE' });
+    expect((failure as Error).message).toMatch(/^GET \/api\/v1\/approvals\/pending answered something this client cannot read: .*data\[0\]/s);
+  });
+});

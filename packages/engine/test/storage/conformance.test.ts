@@ -1,0 +1,503 @@
+/**
+ * One conformance suite for the Storage port, run against every adapter: PGlite (in memory and in a data dir), a fresh
+ * Postgres database, and the in-memory Storage the agent tests use (src/testing/in-memory-storage.ts). Same
+ * expectations for all, and no test is skipped on any of them. The platform's own stores (users, refresh tokens,
+ * audit) are not part of the Storage port the agent runs on, and the in-memory Storage has none: their suites are
+ * declared only for the SQL adapters, the only ones that have them (not declared and skipped elsewhere; and on the
+ * same database as the port's suite, so no adapter is opened twice). The checks that read the SQL rows behind the
+ * port do so where there are rows to read.
+ *
+ * Nothing here sleeps a fixed time: where a test needs time to pass (a lease to lapse, the clock to move past a
+ * timestamp), it waits for exactly that with vi.waitFor.
+ */
+import { randomUUID } from 'node:crypto';
+import { Annotation, Command, END, interrupt, START, StateGraph } from '@langchain/langgraph';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ConversationIdTakenError } from '../../src/ports/conversation-id-taken-error.ts';
+import type { PlatformStorage, Storage, TimelineEntry } from '../../src/ports/index.ts';
+import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';
+import { storageBackends, type StorageBackend } from './harness.ts';
+
+/** A backend of the suite: the SQL ones are whole PlatformStorages with raw SQL; the in-memory one is the Storage port. */
+type ConformanceBackend = Omit<StorageBackend, 'storage' | 'query'> & { storage: Storage; platform?: PlatformStorage; query?: StorageBackend['query'] };
+
+const sqlBackends = new Set(Object.keys(storageBackends));
+
+const backends: Record<string, () => Promise<ConformanceBackend>> = {
+  ...Object.fromEntries(
+    Object.entries(storageBackends).map(([name, open]) => [name, async (): Promise<ConformanceBackend> => {
+      const backend = await open();
+      return { ...backend, platform: backend.storage };
+    }]),
+  ),
+  'in-memory': async () => ({ storage: createInMemoryStorage(), close: async () => undefined }),
+};
+
+const userEntry = (id: string, content: string): TimelineEntry => ({ id, type: 'user', content, timestamp: Date.now() });
+
+describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
+  let backend: ConformanceBackend;
+  let storage: Storage;
+  /** the platform's stores (users, refresh tokens, audit); SQL adapters only */
+  let platform: PlatformStorage;
+  let alice: string;
+  let bob: string;
+
+  /** A user to own conversations: a real row where there is a users table, an id otherwise. */
+  const newUser = async (email: string, allowWhenUsersExist = true): Promise<string> => {
+    if (!backend.platform) return randomUUID();
+    const created = await backend.platform.users.create({ email, hashedPassword: 'h', allowWhenUsersExist });
+    if (!created.ok) throw new Error(`could not create ${email}: ${created.reason}`);
+    return created.user.id;
+  };
+
+  beforeAll(async () => {
+    backend = await backends[driver]!();
+    storage = backend.storage;
+    if (backend.platform) platform = backend.platform;
+    alice = await newUser('Alice@Example.com', false);
+    bob = await newUser('bob@example.com');
+  });
+
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  // Only where the platform's stores exist (the SQL adapters): the in-memory Storage is the agent's port alone.
+  if (sqlBackends.has(driver)) {
+    describe('users', () => {
+      it('made the first user admin and later users members, and refuses new users when registration is closed', async () => {
+        const first = await platform.users.findById(alice);
+        const second = await platform.users.findById(bob);
+        expect(first).toMatchObject({ email: 'alice@example.com', role: 'admin', isSuperuser: true, isVerified: true });
+        expect(second).toMatchObject({ role: 'member', isSuperuser: false });
+        const closed = await platform.users.create({ email: 'carol@example.com', hashedPassword: 'h', allowWhenUsersExist: false });
+        expect(closed).toEqual({ ok: false, reason: 'registration_closed' });
+        const duplicate = await platform.users.create({ email: 'ALICE@example.com', hashedPassword: 'h', allowWhenUsersExist: true });
+        expect(duplicate).toEqual({ ok: false, reason: 'email_taken' });
+        expect(await platform.users.findByEmail('BOB@EXAMPLE.COM')).toMatchObject({ id: bob });
+      });
+
+      it('updates profile fields and refuses an email that belongs to someone else', async () => {
+        expect(await platform.users.updateProfile(bob, { email: 'alice@example.com' })).toEqual({ ok: false, reason: 'email_taken' });
+        const updated = await platform.users.updateProfile(bob, { fullName: 'Bob B' });
+        expect(updated).toMatchObject({ ok: true, user: { fullName: 'Bob B', role: 'member' } });
+      });
+    });
+
+    describe('refresh tokens and audit', () => {
+      it('rotates a token once and revokes a whole family', async () => {
+        const familyId = randomUUID();
+        const expiresAt = new Date(Date.now() + 60_000);
+        const token = await platform.refreshTokens.insert({ tokenHash: `hash-${driver}-1`, userId: alice, familyId, expiresAt });
+        await platform.refreshTokens.insert({ tokenHash: `hash-${driver}-2`, userId: alice, familyId, expiresAt });
+        const rotations = await Promise.all([platform.refreshTokens.markRotated(token.id), platform.refreshTokens.markRotated(token.id)]);
+        expect(rotations.filter(Boolean)).toHaveLength(1);
+        expect((await platform.refreshTokens.findByHash(`hash-${driver}-1`))?.rotatedAt).toBeInstanceOf(Date);
+        expect(await platform.refreshTokens.revokeFamily(familyId)).toBe(2);
+        expect((await platform.refreshTokens.findByHash(`hash-${driver}-2`))?.revokedAt).toBeInstanceOf(Date);
+      });
+
+      it('records and lists audit events, newest first', async () => {
+        await platform.audit.record({ actorId: alice, action: 'test.first', details: { n: 1 } });
+        await platform.audit.record({ actorId: alice, action: 'test.second', subjectType: 'conversation', subjectId: 'x', details: {}, ip: '127.0.0.1' });
+        const events = await platform.audit.list({ limit: 10, actorId: alice });
+        expect(events.map((event) => event.action).slice(0, 2)).toEqual(['test.second', 'test.first']);
+        expect(events[0]).toMatchObject({ subjectType: 'conversation', ip: '127.0.0.1' });
+      });
+    });
+
+    describe('a decision and an execution start commit with their audit record, or not at all (issue 32.3)', () => {
+      /** Makes the database refuse audit records of `action` (a trigger, as a full disk or a lost lock would fail the insert). */
+      const refuseAuditOf = async (action: string) => {
+        await backend.query!(`CREATE OR REPLACE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit insert refused for %', NEW.action; END; $$`);
+        await backend.query!(`CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW WHEN (NEW.action = '${action}') EXECUTE FUNCTION test_refuse_audit()`);
+      };
+      /** Drizzle reports the database's error as the cause of its own. */
+      const refusedByTheAuditTrigger = (error: unknown) => /audit insert refused/.test(`${(error as Error).message} ${((error as Error).cause as Error | undefined)?.message ?? ''}`);
+      const allowAudit = () => backend.query!('DROP TRIGGER IF EXISTS test_refuse_audit ON audit_events');
+      const recordsOf = async (callId: string) => (await backend.query!('SELECT action, actor_id FROM audit_events WHERE subject_id = $1 ORDER BY sequence', [callId])) as Array<{ action: string; actor_id: string }>;
+      const awaiting = (conversationId: string, callId: string) =>
+        storage.approvals.request({ conversationId, callId, runId: 'run-1', tool: 'k8s_scale', args: { replicas: 3 }, argsHash: 'abc', resolution: [], risks: [], destructive: false, requestedBy: alice });
+      const audit = (action: string, callId: string, conversationId: string) => ({ actorId: alice, action, subjectType: 'tool_call', subjectId: callId, conversationId, tool: 'k8s_scale', details: { call_id: callId } });
+
+      it('a decision whose audit record cannot be written is not made; once it can, decision and record land together', async () => {
+        const conversationId = randomUUID();
+        const callId = `call-${randomUUID()}`;
+        await awaiting(conversationId, callId);
+        await refuseAuditOf('approval.approved');
+        try {
+          await expect(storage.approvals.decide({ conversationId, callId, approve: true, decidedBy: alice, decisionRunId: randomUUID(), audit: audit('approval.approved', callId, conversationId) })).rejects.toSatisfy(refusedByTheAuditTrigger);
+        } finally {
+          await allowAudit();
+        }
+        // Still waiting, and no record: the decision did not happen.
+        expect((await storage.approvals.get(conversationId, callId))?.status).toBe('awaiting');
+        expect(await recordsOf(callId)).toEqual([]);
+        const decided = await storage.approvals.decide({ conversationId, callId, approve: true, decidedBy: alice, decisionRunId: randomUUID(), audit: audit('approval.approved', callId, conversationId) });
+        expect(decided).toMatchObject({ status: 'approved', decidedBy: alice, tool: 'k8s_scale', argsHash: 'abc', risks: [], automatic: false });
+        expect(decided?.decidedAt).toBeInstanceOf(Date);
+        expect(await recordsOf(callId)).toEqual([{ action: 'approval.approved', actor_id: alice }]);
+        // A second decision changes nothing and writes no record.
+        expect(await storage.approvals.decide({ conversationId, callId, approve: false, decidedBy: bob, decisionRunId: randomUUID(), audit: audit('approval.denied', callId, conversationId) })).toBeUndefined();
+        expect(await recordsOf(callId)).toHaveLength(1);
+        expect((await platform.audit.verify()).ok).toBe(true);
+      });
+
+      it('an execution claim whose audit record cannot be written is not made; of many claims one wins, with one record', async () => {
+        const conversationId = randomUUID();
+        const callId = `call-${randomUUID()}`;
+        const runId = randomUUID();
+        await awaiting(conversationId, callId);
+        await storage.approvals.decide({ conversationId, callId, approve: true, decidedBy: alice, decisionRunId: runId });
+        await refuseAuditOf('tool.execution_started');
+        try {
+          await expect(storage.approvals.claimExecution({ conversationId, callId, runId, audit: audit('tool.execution_started', callId, conversationId) })).rejects.toSatisfy(refusedByTheAuditTrigger);
+        } finally {
+          await allowAudit();
+        }
+        expect((await storage.approvals.get(conversationId, callId))?.status).toBe('approved');
+        const stores = [platform, backend.secondProcess ?? platform];
+        const claims = await Promise.all(Array.from({ length: 6 }, (_, index) => stores[index % 2]!.approvals.claimExecution({ conversationId, callId, runId, audit: audit('tool.execution_started', callId, conversationId) })));
+        expect(claims.filter(Boolean)).toHaveLength(1);
+        expect((await storage.approvals.get(conversationId, callId))?.status).toBe('executing');
+        expect(await recordsOf(callId)).toEqual([{ action: 'tool.execution_started', actor_id: alice }]);
+        expect((await platform.audit.verify()).ok).toBe(true);
+      });
+    });
+  }
+
+  describe('conversations', () => {
+    it('creates with a chosen id, reads back, updates and deletes', async () => {
+      const id = randomUUID();
+      const created = await storage.conversations.create({ id, userId: alice });
+      expect(created).toMatchObject({ id, title: '', userId: alice, isActive: true, metadata: {}, timeline: [] });
+      const updated = await storage.conversations.update(id, { title: 'Fix nginx', isActive: false, metadata: { pinned: true } });
+      expect(updated).toMatchObject({ title: 'Fix nginx', isActive: false, metadata: { pinned: true } });
+      expect(await storage.conversations.get(id)).toMatchObject({ title: 'Fix nginx' });
+      expect(await storage.conversations.delete(id)).toEqual({ runningRunIds: [] });
+      expect(await storage.conversations.get(id)).toBeUndefined();
+      expect(await storage.conversations.delete(id)).toBeUndefined();
+      expect(await storage.conversations.get('not-a-uuid')).toBeUndefined();
+    });
+
+    it('sets a title only while it is empty', async () => {
+      const { id } = await storage.conversations.create({ userId: alice });
+      expect(await storage.conversations.setTitleIfEmpty(id, 'First title')).toBe(true);
+      expect(await storage.conversations.setTitleIfEmpty(id, 'Second title')).toBe(false);
+      expect((await storage.conversations.get(id))?.title).toBe('First title');
+    });
+
+    it('pages by -updated_at with a cursor, per user, and searches titles case-insensitively', async () => {
+      const owner = { user: { id: await newUser(`pager-${driver}@example.com`) } };
+      const ids: string[] = [];
+      let lastUpdatedAt = 0;
+      for (let index = 0; index < 7; index += 1) {
+        const { id, updatedAt } = await storage.conversations.create({ userId: owner.user.id, title: index % 2 === 0 ? `Deploy 100% api ${index}` : `Other ${index}` });
+        ids.push(id);
+        lastUpdatedAt = Math.max(lastUpdatedAt, updatedAt.getTime());
+      }
+      // Touching the oldest moves it to the front. Timestamps have millisecond resolution, so let the clock move
+      // past the last create first; within one millisecond the order is by id, which is equally valid.
+      await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(lastUpdatedAt), { interval: 1 });
+      await storage.conversations.update(ids[0], { title: 'Deploy 100% api 0 (renamed)' });
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await storage.conversations.list({ userId: owner.user.id, limit: 3, ...(cursor ? { cursor } : {}) });
+        expect(page.items.length).toBeLessThanOrEqual(3);
+        seen.push(...page.items.map((item) => item.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect(seen).toHaveLength(7);
+      expect(new Set(seen).size).toBe(7);
+      expect(seen[0]).toBe(ids[0]);
+      const search = await storage.conversations.list({ userId: owner.user.id, limit: 20, query: 'DEPLOY 100%' });
+      expect(search.items.map((item) => item.title).every((title) => title.startsWith('Deploy 100% api'))).toBe(true);
+      expect(search.items).toHaveLength(4);
+      // "%" is literal, not a wildcard: no title contains "1000".
+      expect((await storage.conversations.list({ userId: owner.user.id, limit: 20, query: '_0%' })).items).toHaveLength(0);
+      expect((await storage.conversations.list({ userId: bob, limit: 20, query: 'Deploy' })).items).toHaveLength(0);
+    });
+
+    it('serialises concurrent timeline updates and mirrors entries into messages', async () => {
+      const { id } = await storage.conversations.create({ userId: alice });
+      const writers = [storage, backend.secondProcess ?? storage];
+      await Promise.all(
+        Array.from({ length: 24 }, (_, index) =>
+          writers[index % writers.length].conversations.updateTimeline(id, (timeline) => [...timeline, userEntry(`entry-${index}`, `message ${index}`)]),
+        ),
+      );
+      const conversation = await storage.conversations.get(id);
+      expect(conversation?.timeline).toHaveLength(24);
+      expect(new Set(conversation?.timeline.map((entry) => entry.id)).size).toBe(24);
+      if (backend.query) {
+        const rows = (await backend.query('select entry_id, sequence from messages where conversation_id = $1 order by sequence', [id])) as Array<{ entry_id: string; sequence: number }>;
+        expect(rows.map((row) => row.entry_id)).toEqual(conversation?.timeline.map((entry) => entry.id));
+      }
+
+      await storage.conversations.updateTimeline(id, (timeline) => timeline.slice(1).map((entry) => (entry.id === 'entry-5' ? { ...entry, content: 'edited' } : entry)));
+      const edited = (await storage.conversations.get(id))?.timeline;
+      expect(edited).toHaveLength(23);
+      expect(edited?.find((entry) => entry.id === 'entry-5')).toMatchObject({ content: 'edited' });
+      if (backend.query) {
+        const after = (await backend.query('select entry_id, content from messages where conversation_id = $1 order by sequence', [id])) as Array<{ entry_id: string; content: string }>;
+        expect(after).toHaveLength(23);
+        expect(after.find((row) => row.entry_id === 'entry-5')?.content).toBe('edited');
+      }
+    });
+
+    it('ignores timeline updates for a conversation that does not exist', async () => {
+      let called = false;
+      const result = await storage.conversations.updateTimeline(randomUUID(), (timeline) => {
+        called = true;
+        return timeline;
+      });
+      expect(result).toEqual([]);
+      expect(called).toBe(false);
+    });
+  });
+
+  describe('approvals', () => {
+    const request = (conversationId: string, callId: string) =>
+      storage.approvals.request({
+        conversationId,
+        callId,
+        runId: 'run-1',
+        tool: 'k8s_scale',
+        args: { name: 'web', replicas: 3 },
+        argsHash: 'abc',
+        exactArgsSealed: 'sealed-exact-args',
+        diff: '- 1\n+ 3',
+        diffHash: 'd1',
+        resolution: ['replicas: kept'],
+        risks: [{ code: 'SCALE_TO_ZERO', message: 'scales to zero', severity: 'high' }],
+        destructive: true,
+        policyReason: 'k8s_scale may change state',
+        requestedBy: alice,
+      });
+
+    it('requests idempotently and lets exactly one of many concurrent decisions win', async () => {
+      const conversationId = randomUUID();
+      const first = await request(conversationId, 'call-1');
+      const again = await request(conversationId, 'call-1');
+      expect(first).toMatchObject({
+        status: 'awaiting',
+        tool: 'k8s_scale',
+        diff: '- 1\n+ 3',
+        diffHash: 'd1',
+        exactArgsSealed: 'sealed-exact-args',
+        resolution: ['replicas: kept'],
+        risks: [{ code: 'SCALE_TO_ZERO', message: 'scales to zero', severity: 'high' }],
+        destructive: true,
+        policyReason: 'k8s_scale may change state',
+        requestedBy: alice,
+        automatic: false,
+      });
+      expect(again.requestedAt.getTime()).toBe(first.requestedAt.getTime());
+      const stores = [storage, backend.secondProcess ?? storage];
+      const decisions = await Promise.all(
+        Array.from({ length: 10 }, (_, index) =>
+          stores[index % stores.length].approvals.decide({ conversationId, callId: 'call-1', approve: index % 3 !== 0, decidedBy: `user-${index}`, reason: 'ok', decisionRunId: randomUUID() }),
+        ),
+      );
+      const winners = decisions.filter((decision) => decision !== undefined);
+      expect(winners).toHaveLength(1);
+      const stored = await storage.approvals.get(conversationId, 'call-1');
+      expect(stored?.status).toBe(winners[0]?.status);
+      expect(stored?.decidedBy).toBe(winners[0]?.decidedBy);
+    });
+
+    it('lets exactly one claimant execute an approved call, and never a denied or unknown one', async () => {
+      const conversationId = randomUUID();
+      await request(conversationId, 'approve-me');
+      await request(conversationId, 'deny-me');
+      const runId = randomUUID();
+      await storage.approvals.decide({ conversationId, callId: 'approve-me', approve: true, decidedBy: alice, decisionRunId: runId, automatic: true });
+      await storage.approvals.decide({ conversationId, callId: 'deny-me', approve: false, decidedBy: alice, reason: 'too risky', decisionRunId: runId });
+      // A denial erases the sealed exact arguments at once: they will never be needed.
+      expect((await storage.approvals.get(conversationId, 'deny-me'))?.exactArgsSealed).toBeUndefined();
+      expect(await storage.approvals.get(conversationId, 'approve-me')).toMatchObject({ automatic: true, decisionRunId: runId, exactArgsSealed: 'sealed-exact-args' });
+      expect(await storage.approvals.claimExecution({ conversationId, callId: 'deny-me', runId })).toBe(false);
+      expect(await storage.approvals.claimExecution({ conversationId, callId: 'missing', runId })).toBe(false);
+      // Finishing needs a claim: an approved-but-unclaimed call cannot be marked executed.
+      expect(await storage.approvals.markExecuted({ conversationId, callId: 'approve-me', ok: true })).toBe(false);
+      const stores = [storage, backend.secondProcess ?? storage];
+      const claims = await Promise.all(Array.from({ length: 6 }, (_, index) => stores[index % stores.length].approvals.claimExecution({ conversationId, callId: 'approve-me', runId })));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      expect((await storage.approvals.get(conversationId, 'approve-me'))?.status).toBe('executing');
+      const results = await Promise.all([1, 2, 3].map(() => storage.approvals.markExecuted({ conversationId, callId: 'approve-me', ok: true, resultSummary: 'scaled' })));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const records = await storage.approvals.listForConversation(conversationId);
+      expect(records.map((record) => [record.callId, record.status])).toEqual([
+        ['approve-me', 'executed'],
+        ['deny-me', 'denied'],
+      ]);
+      expect(records[1]).toMatchObject({ reason: 'too risky', decidedBy: alice });
+      expect(records[0]).toMatchObject({ resultSummary: 'scaled' });
+      // Executed: the sealed exact arguments are gone with it.
+      expect(records[0].exactArgsSealed).toBeUndefined();
+      expect(records[0].executedAt).toBeInstanceOf(Date);
+      expect(await storage.approvals.decide({ conversationId, callId: 'approve-me', approve: false, decidedBy: bob, decisionRunId: randomUUID() })).toBeUndefined();
+    });
+  });
+
+  describe('runs', () => {
+    it('lets one run at a time hold a conversation, also when many claim it at once (from two processes on Postgres)', async () => {
+      const { id } = await storage.conversations.create({ userId: alice });
+      const claimers = [storage, backend.secondProcess ?? storage];
+      const runIds = Array.from({ length: 8 }, () => randomUUID());
+      const results = await Promise.all(runIds.map((runId, index) => claimers[index % 2]!.runs.begin({ runId, conversationId: id, leaseMs: 60_000 })));
+      const winners = runIds.filter((_, index) => results[index]!.ok);
+      expect(winners).toHaveLength(1);
+      for (const result of results) if (!result.ok) expect(result.reason === 'conversation_busy' && result.active.runId).toBe(winners[0]);
+      expect(await storage.runs.get(winners[0]!)).toMatchObject({ conversationId: id, status: 'running' });
+
+      await storage.runs.finish(winners[0]!);
+      expect((await storage.runs.get(winners[0]!))?.finishedAt).toBeInstanceOf(Date);
+      expect(await storage.runs.renew(winners[0]!, 60_000)).toBe(false);
+      expect(await storage.runs.begin({ runId: randomUUID(), conversationId: id, leaseMs: 60_000 })).toEqual({ ok: true });
+    });
+
+    it('frees a conversation whose run lease lapsed, and knows nothing of unknown run ids', async () => {
+      const { id } = await storage.conversations.create({ userId: alice });
+      const stale = randomUUID();
+      expect(await storage.runs.begin({ runId: stale, conversationId: id, leaseMs: 1 })).toEqual({ ok: true });
+      // Once the 1 ms lease has lapsed (however long the machine takes to get there), a new run may claim it.
+      const next = randomUUID();
+      await vi.waitFor(async () => expect(await storage.runs.begin({ runId: next, conversationId: id, leaseMs: 60_000 })).toEqual({ ok: true }), { interval: 5 });
+      expect((await storage.runs.get(stale))?.status).toBe('finished');
+      expect(await storage.runs.get(randomUUID())).toBeUndefined();
+      expect(await storage.runs.get('not-a-uuid')).toBeUndefined();
+    });
+  });
+
+  describe('deleting a conversation', () => {
+    const approval = (conversationId: string, callId: string) => ({
+      conversationId,
+      callId,
+      runId: randomUUID(),
+      tool: 'k8s_scale',
+      args: { name: 'web', replicas: 0 },
+      argsHash: `hash-${callId}`,
+      exactArgsSealed: `sealed-${callId}`,
+      resolution: [],
+      risks: [],
+      destructive: true,
+      requestedBy: alice,
+    });
+
+    it('takes its checkpoints, open decisions and runs with it in one go, and never gives its id out again', async () => {
+      const { id } = await storage.conversations.create({ userId: alice, title: 'to delete' });
+      await (await storage.checkpointer()).put(
+        { configurable: { thread_id: id, checkpoint_ns: '' } },
+        { v: 4, id: '1ef00000-0000-6000-8000-0000000000aa', ts: new Date().toISOString(), channel_values: { secret: 'hunter2' }, channel_versions: {}, versions_seen: {} },
+        { source: 'input', step: -1, parents: {} },
+        {},
+      );
+      await storage.approvals.request(approval(id, 'awaiting-call'));
+      await storage.approvals.request(approval(id, 'approved-call'));
+      await storage.approvals.request(approval(id, 'done-call'));
+      const runId = randomUUID();
+      await storage.approvals.decide({ conversationId: id, callId: 'approved-call', approve: true, decidedBy: alice, decisionRunId: runId });
+      await storage.approvals.decide({ conversationId: id, callId: 'done-call', approve: false, decidedBy: alice, decisionRunId: runId });
+      expect(await storage.runs.begin({ runId, conversationId: id, leaseMs: 60_000, userId: alice })).toEqual({ ok: true });
+
+      expect(await storage.conversations.delete(id)).toEqual({ runningRunIds: [runId] });
+
+      expect(await storage.conversations.get(id)).toBeUndefined();
+      expect(await (await storage.checkpointer()).getTuple({ configurable: { thread_id: id, checkpoint_ns: '' } })).toBeUndefined();
+      const records = (await storage.approvals.listForConversation(id)).sort((left, right) => left.callId.localeCompare(right.callId));
+      expect(records.map((record) => [record.callId, record.status, record.exactArgsSealed])).toEqual([
+        ['approved-call', 'cancelled', undefined],
+        ['awaiting-call', 'cancelled', undefined],
+        ['done-call', 'denied', undefined],
+      ]);
+      if (backend.query) {
+        const rows = (await backend.query('select call_id, status, exact_args_sealed from approvals where conversation_id = $1 order by call_id', [id])) as Array<{ call_id: string; status: string; exact_args_sealed: string | null }>;
+        expect(rows).toEqual([
+          { call_id: 'approved-call', status: 'cancelled', exact_args_sealed: null },
+          { call_id: 'awaiting-call', status: 'cancelled', exact_args_sealed: null },
+          { call_id: 'done-call', status: 'denied', exact_args_sealed: null },
+        ]);
+      }
+      // A cancelled call can be neither decided nor claimed any more.
+      expect(await storage.approvals.decide({ conversationId: id, callId: 'awaiting-call', approve: true, decidedBy: bob, decisionRunId: randomUUID() })).toBeUndefined();
+      expect(await storage.approvals.claimExecution({ conversationId: id, callId: 'approved-call', runId })).toBe(false);
+      expect(await storage.runs.get(runId)).toBeUndefined();
+
+      // Re-creating the deleted id (by anyone) is refused; so is an id in use.
+      await expect(storage.conversations.create({ id, userId: bob })).rejects.toBeInstanceOf(ConversationIdTakenError);
+      const live = await storage.conversations.create({ userId: bob });
+      await expect(storage.conversations.create({ id: live.id, userId: alice })).rejects.toBeInstanceOf(ConversationIdTakenError);
+      expect(await storage.conversations.delete(id)).toBeUndefined();
+    });
+  });
+
+  describe('decisions whose run died', () => {
+    it('marks an approved-but-unstarted call failed and an executing one unknown, leaving live runs alone', async () => {
+      const { id } = await storage.conversations.create({ userId: alice });
+      const base = { runId: randomUUID(), tool: 'k8s_scale', args: { replicas: 3 }, resolution: [], risks: [], destructive: false, exactArgsSealed: 'sealed', conversationId: id };
+      for (const callId of ['orphan-approved', 'orphan-executing', 'live-approved']) await storage.approvals.request({ ...base, callId, argsHash: callId });
+      const dead = randomUUID();
+      const live = randomUUID();
+      expect(await storage.runs.begin({ runId: dead, conversationId: id, leaseMs: 1 })).toEqual({ ok: true });
+      await storage.approvals.decide({ conversationId: id, callId: 'orphan-approved', approve: true, decidedBy: alice, decisionRunId: dead });
+      await storage.approvals.decide({ conversationId: id, callId: 'orphan-executing', approve: true, decidedBy: alice, decisionRunId: dead });
+      expect(await storage.approvals.claimExecution({ conversationId: id, callId: 'orphan-executing', runId: dead })).toBe(true);
+      // the dead run's lease lapses: then, and only then, the live run can claim the conversation
+      await vi.waitFor(async () => expect(await storage.runs.begin({ runId: live, conversationId: id, leaseMs: 60_000 })).toEqual({ ok: true }), { interval: 5 });
+      await storage.approvals.decide({ conversationId: id, callId: 'live-approved', approve: true, decidedBy: alice, decisionRunId: live });
+
+      const changed = await storage.approvals.reconcileOrphans();
+      expect(changed.filter((record) => record.conversationId === id).map((record) => [record.callId, record.status]).sort()).toEqual([
+        ['orphan-approved', 'failed'],
+        ['orphan-executing', 'unknown'],
+      ]);
+      expect(await storage.approvals.get(id, 'orphan-executing')).toMatchObject({ status: 'unknown', resultSummary: expect.stringContaining('Outcome unknown') });
+      expect((await storage.approvals.get(id, 'orphan-approved'))?.exactArgsSealed).toBeUndefined();
+      expect(await storage.approvals.get(id, 'live-approved')).toMatchObject({ status: 'approved' });
+      // Closed for good: a second pass changes nothing and nothing can claim them.
+      expect((await storage.approvals.reconcileOrphans()).filter((record) => record.conversationId === id)).toEqual([]);
+      expect(await storage.approvals.claimExecution({ conversationId: id, callId: 'orphan-approved', runId: live })).toBe(false);
+    });
+  });
+
+  describe('per-user run limit', () => {
+    it('admits at most N running runs per user, also when many start at once (from two processes on Postgres)', async () => {
+      const user = randomUUID();
+      const conversations = await Promise.all(Array.from({ length: 8 }, () => storage.conversations.create({ userId: bob })));
+      const claimers = [storage, backend.secondProcess ?? storage];
+      const results = await Promise.all(
+        conversations.map((conversation, index) => claimers[index % 2]!.runs.begin({ runId: randomUUID(), conversationId: conversation.id, leaseMs: 60_000, userId: user, maxRunningPerUser: 3 })),
+      );
+      expect(results.filter((result) => result.ok)).toHaveLength(3);
+      for (const result of results) if (!result.ok) expect(result).toEqual({ ok: false, reason: 'user_limit', running: 3 });
+    });
+  });
+
+  describe('checkpointer', () => {
+    it('persists a LangGraph interrupt and resumes it in a freshly compiled graph', async () => {
+      const State = Annotation.Root({ steps: Annotation<string[]>({ reducer: (left, right) => [...left, ...right], default: () => [] }) });
+      const checkpointer = await storage.checkpointer();
+      const build = () =>
+        new StateGraph(State)
+          .addNode('ask', () => {
+            const approved = interrupt({ question: 'scale web to 3?' });
+            return { steps: [approved ? 'approved' : 'denied'] };
+          })
+          .addEdge(START, 'ask')
+          .addEdge('ask', END)
+          .compile({ checkpointer });
+      const config = { configurable: { thread_id: randomUUID() } };
+      const paused = await build().invoke({ steps: ['start'] }, config);
+      expect((paused as { __interrupt__?: Array<{ value: unknown }> }).__interrupt__?.[0]?.value).toEqual({ question: 'scale web to 3?' });
+      const resumed = await build().invoke(new Command({ resume: true }), config);
+      expect(resumed.steps).toEqual(['start', 'approved']);
+    });
+  });
+
+  it('answers ping', async () => {
+    await expect(storage.ping()).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,191 @@
+/**
+ * P4: the PGlite storage keeps each conversation's latest checkpoint as the database returned it
+ * (storage/latest-checkpoint-cache.ts), so an approval's checkpoint reads cost no trip to the database thread. What it
+ * must never do is answer something the database would not: a read overtaken by a write, a checkpoint whose
+ * conversation was deleted, pending writes it did not see. Each case below reads stale data without its guard.
+ */
+import { randomUUID } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import type { RunnableConfig } from '@langchain/core/runnables';
+import { emptyCheckpoint, uuid6, type BaseCheckpointSaver, type Checkpoint } from '@langchain/langgraph-checkpoint';
+import type { Pool } from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createBatchedCheckpointSaver } from '../../src/storage/batched-checkpoint-saver.ts';
+import { createLatestCheckpointCache, type LatestCheckpointCache } from '../../src/storage/latest-checkpoint-cache.ts';
+import { createPglitePool } from '../../src/storage/pglite-pool.ts';
+import { createPgliteStorage } from '../../src/storage/pglite-storage.ts';
+import { pgliteStartParams } from '../../src/storage/pglite-start-params.ts';
+import type { PlatformStorage } from '../../src/ports/index.ts';
+
+const closers: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+/** A checkpoint whose `messages` channel holds `text`, one version after `previous`. */
+function checkpointWith(text: string, previous?: Checkpoint): { checkpoint: Checkpoint; newVersions: Record<string, number> } {
+  const version = Number(previous?.channel_versions['messages'] ?? 0) + 1;
+  const checkpoint: Checkpoint = { ...emptyCheckpoint(), id: uuid6(-1), channel_values: { messages: [text], step: version }, channel_versions: { messages: version, step: version } };
+  return { checkpoint, newVersions: { messages: version, step: version } };
+}
+
+const threadConfig = (threadId: string): RunnableConfig => ({ configurable: { thread_id: threadId, checkpoint_ns: '' } });
+const latestOf = async (saver: BaseCheckpointSaver, threadId: string) => (await saver.getTuple({ configurable: { thread_id: threadId } }))?.checkpoint.channel_values['messages'];
+
+/**
+ * One PGlite with two checkpointers on it: `cached` (what the PGlite storage uses) and `plain` (the library's reads,
+ * the reference). `holdReads` makes the cached saver's database reads wait for `release()` before they answer.
+ */
+async function saversOnOnePglite() {
+  const lite = new PGlite({ startParams: pgliteStartParams });
+  await lite.waitReady;
+  closers.push(() => lite.close());
+  const pool = createPglitePool(lite);
+  let held: Array<() => void> | undefined;
+  const slowPool = {
+    ...pool,
+    async query(text: string, params?: unknown[]) {
+      const answer = await pool.query(text, params);
+      if (held) await new Promise<void>((resolve) => held!.push(resolve));
+      return answer;
+    },
+  };
+  const cache = createLatestCheckpointCache();
+  const transaction = (statements: Array<{ sql: string; params?: unknown[] }>) =>
+    lite.transaction(async (tx) => {
+      const results: Array<{ rows: unknown[] }> = [];
+      for (const statement of statements) results.push({ rows: (await tx.query(statement.sql, statement.params)).rows });
+      return results;
+    });
+  const cached = await createBatchedCheckpointSaver(slowPool as unknown as Pool, { latest: { cache, transaction } });
+  await cached.setup();
+  const plain = await createBatchedCheckpointSaver(pool as unknown as Pool);
+  return {
+    cached,
+    plain,
+    cache,
+    /** from now on, the cached saver's database reads answer only on release() */
+    holdReads: () => (held = []),
+    release: () => {
+      const waiting = held ?? [];
+      held = undefined;
+      for (const resolve of waiting) resolve();
+    },
+    heldCount: () => held?.length ?? 0,
+  };
+}
+
+describe('the latest-checkpoint cache of the PGlite checkpointer', () => {
+  it('answers what the database answers, without asking it again after a write', async () => {
+    const { cached, plain, cache } = await saversOnOnePglite();
+    const thread = randomUUID();
+    expect(await cached.getTuple({ configurable: { thread_id: thread } })).toBeUndefined();
+    const first = checkpointWith('first');
+    const written = await cached.put(threadConfig(thread), first.checkpoint, { source: 'loop', step: 1, parents: {} }, first.newVersions);
+    const second = checkpointWith('second', first.checkpoint);
+    await cached.put(written, second.checkpoint, { source: 'loop', step: 2, parents: {} }, second.newVersions);
+    expect(cache.stats().entries).toBe(1);
+    const fromCache = await cached.getTuple({ configurable: { thread_id: thread } });
+    const fromDatabase = await plain.getTuple({ configurable: { thread_id: thread } });
+    expect(fromCache).toEqual(fromDatabase);
+    expect(fromCache?.checkpoint.channel_values['messages']).toEqual(['second']);
+    expect(fromCache?.parentConfig?.configurable?.['checkpoint_id']).toBe(first.checkpoint.id);
+    // a copy each time: changing one answer does not change the next
+    (fromCache!.checkpoint.channel_values['messages'] as string[]).push('changed by the caller');
+    fromCache!.checkpoint.channel_versions['messages'] = 99;
+    expect(await cached.getTuple({ configurable: { thread_id: thread } })).toEqual(fromDatabase);
+  });
+
+  it('does not keep a read that a write overtook (the answer predates the write)', async () => {
+    const { cached, plain, holdReads, release, heldCount } = await saversOnOnePglite();
+    const thread = randomUUID();
+    const first = checkpointWith('first');
+    const written = await plain.put(threadConfig(thread), first.checkpoint, { source: 'loop', step: 1, parents: {} }, first.newVersions);
+    // a read reaches the database, answers `first`, and is slow to come back…
+    holdReads();
+    const slowRead = cached.getTuple({ configurable: { thread_id: thread } });
+    await expect.poll(heldCount).toBe(1);
+    // …while a write of `second` commits
+    const second = checkpointWith('second', first.checkpoint);
+    await cached.put(written, second.checkpoint, { source: 'loop', step: 2, parents: {} }, second.newVersions);
+    release();
+    expect((await slowRead)?.checkpoint.channel_values['messages']).toEqual(['first']);
+    // the next read must see `second`, as the database does
+    expect(await latestOf(cached, thread)).toEqual(['second']);
+    expect(await latestOf(plain, thread)).toEqual(['second']);
+  });
+
+  it('reads from the database after pending writes were added, and after the thread was deleted', async () => {
+    const { cached, plain } = await saversOnOnePglite();
+    const thread = randomUUID();
+    const first = checkpointWith('first');
+    const written = await cached.put(threadConfig(thread), first.checkpoint, { source: 'loop', step: 1, parents: {} }, first.newVersions);
+    expect((await cached.getTuple({ configurable: { thread_id: thread } }))?.pendingWrites).toEqual([]);
+    await cached.putWrites(written, [['messages', 'a pending write']], 'task-1');
+    const withWrites = await cached.getTuple({ configurable: { thread_id: thread } });
+    expect(withWrites?.pendingWrites).toEqual([['task-1', 'messages', 'a pending write']]);
+    expect(withWrites).toEqual(await plain.getTuple({ configurable: { thread_id: thread } }));
+    await cached.deleteThread(thread);
+    expect(await cached.getTuple({ configurable: { thread_id: thread } })).toBeUndefined();
+  });
+
+  it('in the PGlite storage: deleting a conversation drops its kept checkpoint', async () => {
+    const storage: PlatformStorage = await createPgliteStorage({});
+    closers.push(() => storage.close());
+    const created = await storage.users.create({ email: 'cache@example.test', hashedPassword: 'x', allowWhenUsersExist: true });
+    if (!created.ok) throw new Error(created.reason);
+    const conversation = await storage.conversations.create({ userId: created.user.id });
+    const saver = await storage.checkpointer();
+    const first = checkpointWith('the model context of a deleted conversation');
+    await saver.put(threadConfig(conversation.id), first.checkpoint, { source: 'loop', step: 1, parents: {} }, first.newVersions);
+    expect(await latestOf(saver, conversation.id)).toEqual(['the model context of a deleted conversation']);
+    await storage.conversations.delete(conversation.id);
+    expect(await saver.getTuple({ configurable: { thread_id: conversation.id } })).toBeUndefined();
+  });
+});
+
+describe('the cache itself', () => {
+  const row = (text: string) => ({ checkpoint_id: text, checkpoint: { v: 4 }, metadata: {}, channel_values: [[new Uint8Array(1), new Uint8Array(1), new Uint8Array(1000)]], pending_writes: null });
+
+  function write(cache: LatestCheckpointCache, thread: string, latest: Record<string, unknown> | null) {
+    let finish!: () => void;
+    const done = cache.writing(thread, () => new Promise<{ result: void; latest: Record<string, unknown> | null }>((resolve) => (finish = () => resolve({ result: undefined, latest }))));
+    return { finish: async () => (finish(), done) };
+  }
+
+  it('serves nothing for a thread while a write to it runs, and keeps nothing when two writes overlap', async () => {
+    const cache = createLatestCheckpointCache();
+    cache.reading('t')(row('old'));
+    expect(cache.get('t')).toEqual(row('old'));
+    const one = write(cache, 't', row('one'));
+    expect(cache.get('t')).toBeUndefined();
+    const two = write(cache, 't', row('two'));
+    await one.finish();
+    await two.finish();
+    // which write committed last is the database's to say: read it from there
+    expect(cache.get('t')).toBeUndefined();
+  });
+
+  it('does not keep a read answered while a write was in flight, or a failed write', async () => {
+    const cache = createLatestCheckpointCache();
+    const keep = cache.reading('t');
+    const pending = write(cache, 't', row('new'));
+    keep(row('old'));
+    expect(cache.get('t')).toBeUndefined();
+    await pending.finish();
+    expect(cache.get('t')).toEqual(row('new'));
+    await expect(cache.writing('t', async () => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
+    expect(cache.get('t')).toBeUndefined();
+  });
+
+  it('stays within its byte budget, least recently used first out', () => {
+    const cache = createLatestCheckpointCache({ maxBytes: 3_000 });
+    for (const thread of ['a', 'b']) cache.reading(thread)(row(thread));
+    cache.get('a');
+    cache.reading('c')(row('c'));
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toEqual(row('a'));
+    expect(cache.get('c')).toEqual(row('c'));
+    expect(cache.stats().bytes).toBeLessThanOrEqual(3_000);
+  });
+});

@@ -1,0 +1,34 @@
+/**
+ * Response payloads that had no schema of their own: the engine produced them, the Command Center read them on
+ * trust. Declared here so the typed client checks every answer it reads, and the OpenAPI document names them.
+ */
+import { z } from './zod.ts';
+import { integrationSchema } from './governance.ts';
+import { apiTokenSchema, webhookDeliverySchema, webhookIntegrationSchema } from './notifications.ts';
+
+/** GET /auth/tokens: your API tokens, never the token itself. */
+export const apiTokensResponseSchema = z.object({ data: z.array(apiTokenSchema) });
+export type ApiTokensResponse = z.infer<typeof apiTokensResponseSchema>;
+
+/** GET /integrations/:id/deliveries: a webhook's recent deliveries. */
+export const webhookDeliveriesResponseSchema = z.object({ data: z.array(webhookDeliverySchema) });
+export type WebhookDeliveriesResponse = z.infer<typeof webhookDeliveriesResponseSchema>;
+
+/** The Slack integration as the engine shows it: the channel, never the bot token or signing secret (only the token's last 4). */
+export const slackIntegrationSchema = z.object({
+  id: z.string(),
+  provider: z.literal('slack'),
+  name: z.string(),
+  metadata: z.object({ channel: z.string(), api_url: z.string().optional() }),
+  status: z.enum(['active', 'disabled']),
+  credentials: z.object({ set: z.literal(true), bot_token_last4: z.string() }),
+  created_at: z.string().optional(),
+  updated_at: z.string().optional(),
+});
+export type SlackIntegration = z.infer<typeof slackIntegrationSchema>;
+
+/** Any integration GET /integrations lists: Jenkins, outgoing webhooks and Slack, told apart by `provider`. */
+export const anyIntegrationSchema = z.discriminatedUnion('provider', [integrationSchema, webhookIntegrationSchema, slackIntegrationSchema]);
+export type AnyIntegration = z.infer<typeof anyIntegrationSchema>;
+export const integrationListResponseSchema = z.array(anyIntegrationSchema);
+
