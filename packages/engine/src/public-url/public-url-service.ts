@@ -10,6 +10,7 @@
  */
 import type { PublicUrlSettings, UpdatePublicUrlRequest } from '@skyflo/protocol';
 import type { AuditLog, AuthenticatedUser, SettingsStore } from '../ports/index.ts';
+import { SkyfloError } from '../errors/skyflo-error.ts';
 
 export const PUBLIC_URL_SETTINGS_KEY = 'server.public_url';
 
@@ -20,7 +21,7 @@ interface StoredPublicUrl {
   updated_at: string;
 }
 
-export class PublicUrlError extends Error {
+export class PublicUrlError extends SkyfloError {
   constructor(
     readonly statusCode: number,
     message: string,
