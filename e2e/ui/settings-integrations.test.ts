@@ -96,7 +96,7 @@ describe('Settings and Integrations', () => {
     expect(await page.getByRole('region', { name: 'Profile' }).count()).toBe(0);
     expect(await page.getByRole('region', { name: 'Team' }).count()).toBe(0);
     const sections = page.getByRole('navigation', { name: 'Settings sections' });
-    expect(await sections.getByRole('link').allTextContents()).toEqual(['Profile', 'API tokens', 'Team', 'Model', 'Clusters', 'Public address']);
+    expect(await sections.getByRole('link').allTextContents()).toEqual(['Profile', 'API tokens', 'Team', 'Model', 'Clusters', 'Public address', 'Runbooks']);
     await sections.getByRole('link', { name: 'Team' }).click();
     await page.waitForURL('**/settings/team');
     await page.getByRole('region', { name: 'Team' }).getByRole('cell', { name: MEMBER.email }).waitFor();
@@ -172,6 +172,8 @@ describe('Settings and Integrations', () => {
     await page.goto('/audit');
     await page.getByTestId('audit-table').getByRole('button', { name: 'tool.proposed' }).first().click();
     const record = page.getByRole('complementary', { name: 'Audit record' });
+    // the e-mail shows once the team list has loaded ('…' until then)
+    await record.getByTestId('audit-requested-by').getByText(ADMIN.email, { exact: true }).waitFor();
     expect(await record.getByTestId('audit-requested-by').textContent()).toBe(ADMIN.email);
     const json = await record.getByTestId('audit-record-json').textContent();
     expect(json).toContain(`"requested_by": "${ADMIN.email}"`);
