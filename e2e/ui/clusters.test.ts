@@ -209,7 +209,7 @@ describe('clusters in the Command Center', () => {
 
   it('Settings → Clusters sets a policy per cluster and namespace pattern; the team table edits a member scope', async () => {
     const member = await adminApi('POST', '/team/members', { email: 'grace@example.com', password: 'correct-horse-battery', role: 'member' });
-    await page.goto('/settings');
+    await page.goto('/settings/clusters');
     const row = page.locator('[data-testid="cluster-policy"][data-cluster="prod-eu"]');
     await row.getByRole('combobox', { name: 'Policy for writes on prod-eu' }).selectOption('four_eyes');
     await row.getByRole('button', { name: 'Namespace pattern' }).click();
@@ -223,6 +223,7 @@ describe('clusters in the Command Center', () => {
       { cluster: 'prod-eu', namespace_pattern: 'kube-*', mode: 'read_only' },
     ]);
 
+    await page.goto('/settings/team');
     const memberRow = page.getByTestId('team-table').locator('tr', { hasText: 'grace@example.com' });
     await memberRow.getByRole('button', { name: 'Edit scope' }).click();
     await memberRow.getByRole('checkbox', { name: 'staging' }).check();

@@ -166,6 +166,9 @@ describe('Command Center', () => {
     // the Model section has its own Save: this one is the profile's
     await page.getByRole('region', { name: 'Profile' }).getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    // each settings section has its own address (issue 37 item 11)
+    await page.getByRole('navigation', { name: 'Settings sections' }).getByRole('link', { name: 'Team' }).click();
+    await page.waitForURL('**/settings/team');
     const team = page.getByRole('region', { name: 'Team' });
     await team.getByLabel('Email').fill('grace@example.com');
     await team.getByLabel('Initial password').fill('another-long-password');
@@ -179,6 +182,7 @@ describe('Command Center', () => {
     await team.getByRole('cell', { name: 'grace@example.com' }).waitFor({ state: 'detached' });
 
     // this engine takes its model from LLM_MODEL: the Model section says the environment wins over saved settings
+    await page.getByRole('navigation', { name: 'Settings sections' }).getByRole('link', { name: 'Model' }).click();
     const model = page.getByRole('region', { name: 'Model' });
     await model.getByText('Set by the environment').waitFor();
     await model.getByRole('note').getByText(/^The environment wins: .*LLM_MODEL.* set on the server/).waitFor();
@@ -209,7 +213,7 @@ describe('Command Center', () => {
     await page.getByRole('alert').waitFor();
     await page.getByLabel('Password').fill(ADMIN.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL('**/settings');
+    await page.waitForURL('**/settings/profile');
     await page.getByRole('heading', { name: 'Settings' }).waitFor();
   });
 

@@ -92,7 +92,7 @@ describe('governance pages against the real engine', () => {
     await callToAction.waitFor();
     await stack.screenshot('36-admin-no-model');
     await callToAction.click();
-    await page.waitForURL('**/settings#model');
+    await page.waitForURL('**/settings/model');
     const section = page.getByRole('region', { name: 'Model' });
     await section.getByText('Not configured').waitFor();
     await section.getByLabel('Provider').selectOption('openai-compatible');

@@ -41,7 +41,7 @@ describe('runbooks in the Command Center', () => {
     expect(await page.getByTestId('runbook-chip').allTextContents()).toEqual(['Runbook: Pod crash looping']);
 
     await page.getByTestId('runbook-chip').click();
-    await page.waitForURL(/\/settings\?runbook=crashloop\.md/);
+    await page.waitForURL(/\/settings\/runbooks\?runbook=crashloop\.md/);
     await expect.poll(async () => page.getByTestId('runbook-view').textContent()).toContain('kubectl logs --previous');
   });
 });

@@ -24,6 +24,8 @@ let member: Page;
 /** a webhook receiver on loopback: what the team's webhook integration posts to */
 let receiver: Server;
 const hooks: string[] = [];
+/** the webhook integration's id (its deliveries are read through the API) */
+let hookId: string;
 
 beforeAll(async () => {
   stack = await startUiStack({ env: { APPROVAL_POLICY: 'approver' } });
@@ -53,6 +55,7 @@ beforeAll(async () => {
     data: { provider: 'webhook', name: 'ops pager', metadata: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/skyflo`, events: ['approval.requested', 'approval.decided'] }, credentials: { secret: 'pager-signing-secret-0123' } },
   });
   expect(hook.status()).toBe(201);
+  hookId = ((await hook.json()) as { id: string }).id;
   memberContext = await stack.browser.newContext({ baseURL: stack.url, viewport: { width: 1366, height: 860 }, colorScheme: 'light' });
   memberContext.setDefaultTimeout(90_000);
   member = await memberContext.newPage();
@@ -110,10 +113,15 @@ describe('team notifications', () => {
     expect(await shown(page)).toHaveLength(1);
 
     // the webhook got both events; its page lists the deliveries
-    await expect.poll(() => hooks).toEqual(['approval.requested', 'approval.decided']);
+    // The receiver sees a delivery before the engine records its answer, and the card reads the deliveries once when
+    // it opens: wait (through the API, for as long as a loaded machine needs) until both are recorded as delivered,
+    // then open the page, which may itself take more than the default second to load and draw them.
+    await expect.poll(() => hooks, { timeout: 60_000 }).toEqual(['approval.requested', 'approval.decided']);
+    const recorded = async () => ((await (await page.request.get(`/api/v1/integrations/${hookId}/deliveries`)).json()) as { data: Array<{ event: string; status: string }> }).data.map((delivery) => `${delivery.event} ${delivery.status}`);
+    await expect.poll(recorded, { timeout: 60_000 }).toEqual(['approval.decided delivered', 'approval.requested delivered']);
     await page.goto('/integrations');
     const card = page.getByRole('listitem', { name: 'Webhook ops pager' });
-    await expect.poll(() => card.getByTestId('webhook-delivery').allTextContents()).toEqual([expect.stringMatching(/^approval\.decideddelivered1204/), expect.stringMatching(/^approval\.requesteddelivered1204/)]);
+    await expect.poll(() => card.getByTestId('webhook-delivery').allTextContents(), { timeout: 60_000 }).toEqual([expect.stringMatching(/^approval\.decideddelivered1204/), expect.stringMatching(/^approval\.requesteddelivered1204/)]);
     expect(await stack.seriousA11yViolations()).toEqual([]);
     await card.screenshot({ path: path.join(docsDir, 'integrations-webhook-deliveries.png') });
     // a limit above the 60 s its waits may each take on a loaded two-core machine (the default is 60 s in all)
@@ -121,7 +129,7 @@ describe('team notifications', () => {
 
   it('Settings → API tokens: a token is shown once, works with its scope, and is listed with its last use', async () => {
     const { page } = stack;
-    await page.goto('/settings');
+    await page.goto('/settings/tokens');
     const section = page.getByRole('region', { name: 'API tokens' });
     await section.getByLabel('Name').fill('alertmanager');
     await section.getByRole('checkbox', { name: /approvals:read/ }).check();

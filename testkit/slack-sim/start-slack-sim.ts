@@ -114,6 +114,8 @@ export async function startSlackSim(options: SlackSimOptions = {}): Promise<Slac
       const tokenOk = options.botToken ? token === options.botToken : token?.startsWith('xoxb-') === true;
       if (!tokenOk) return send(response, 200, { ok: false, error: 'invalid_auth' });
       switch (method) {
+        case 'auth.test':
+          return send(response, 200, { ok: true, team: 'Skyflo Sim', user: 'skyflo', user_id: 'U_SKYFLO_BOT' });
         case 'chat.postMessage': {
           sequence += 1;
           const ts = `1700000000.${String(sequence).padStart(6, '0')}`;

@@ -237,7 +237,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const ownsWholeDatabase = !config.storage.postgresUrl && !overrides.storage;
     const reconcileLogger = { error: (object: unknown, message?: string) => engineLog?.error(object, message) };
     const reconcile = (everyRunIsDead: boolean) => reconcileOrphanedApprovals({ storage, tools, logger: reconcileLogger, everyRunIsDead });
-    const databaseReady = Promise.all([verifyEncryptionKey(storage.settings, secretBox), llmSettings.load(), reconcile(ownsWholeDatabase)]);
+    const databaseReady = Promise.all([verifyEncryptionKey(storage.settings, secretBox), llmSettings.load(), team.publicUrl.load(), reconcile(ownsWholeDatabase)]);
     databaseReady.catch(() => undefined);
     const llm: AgentModel = overrides.llm ?? liveAgentModel(llmSettings);
 

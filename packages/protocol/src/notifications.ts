@@ -124,7 +124,10 @@ export const createSlackRequestSchema = z.object({
   name: z.string().trim().min(1, 'name is required').max(100),
   metadata: z.object({
     channel: z.string().trim().min(1, 'metadata.channel is required (a channel id such as C0123456789)'),
-    /** Slack's Web API base URL; only tests (slack-sim) change it */
+    /**
+     * Slack's Web API base URL, default https://slack.com/api. Change it only for a proxy in front of Slack (an
+     * egress gateway) or a test server such as testkit's slack-sim; the URL guard applies to it like to webhooks.
+     */
     api_url: z.url({ protocol: /^https?$/ }).optional(),
   }),
   credentials: z.object({
@@ -133,3 +136,33 @@ export const createSlackRequestSchema = z.object({
   }),
 });
 export type CreateSlackRequest = z.infer<typeof createSlackRequestSchema>;
+
+/** Where the Slack app's Interactivity "Request URL" points, under the engine's public address. */
+export const SLACK_INTERACTIONS_PATH = '/api/v1/integrations/slack/interactions';
+
+/**
+ * GET /settings/public-url: the address users reach the Command Center at, for links in webhooks and Slack and the
+ * Slack Request URL. "environment": PUBLIC_URL; "settings": stored (the first admin's browser origin, or changed in
+ * Settings); "unknown": neither yet, so links are relative.
+ */
+export const publicUrlSettingsSchema = z.object({
+  url: z.string().nullable(),
+  source: z.enum(['environment', 'settings', 'unknown']),
+  /** how the stored address was set: seen in the first admin's browser, or typed in Settings */
+  origin: z.enum(['browser', 'admin']).optional(),
+  set_by: z.string().optional(),
+  updated_at: z.string().optional(),
+});
+export type PublicUrlSettings = z.infer<typeof publicUrlSettingsSchema>;
+
+/**
+ * PUT /settings/public-url (admin): `from_browser` marks the UI reporting the origin it was loaded from, which is
+ * stored only while no address is known (it never overrides one an admin typed); otherwise the address is replaced.
+ */
+export const updatePublicUrlRequestSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/, error: 'url must be an http(s) address such as https://skyflo.example.com' }),
+    from_browser: z.boolean().optional(),
+  })
+  .strict();
+export type UpdatePublicUrlRequest = z.infer<typeof updatePublicUrlRequestSchema>;

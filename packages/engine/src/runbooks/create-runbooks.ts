@@ -12,6 +12,7 @@ import { parseRunbook, type RunbookDocument } from './runbook-document.ts';
 import { rankRunbooks, signalsOf } from './match-runbooks.ts';
 import { buildRunbookPrompt, defaultRunbookTokenBudget } from './runbook-prompt.ts';
 import { runbookNameFromUrl } from './runbook-url.ts';
+import { SkyfloError } from '../errors/skyflo-error.ts';
 
 export interface RunbooksDeps {
   settings: SettingsStore;
@@ -28,7 +29,7 @@ interface StoredRunbook {
   updated_at: number;
 }
 
-export class RunbookError extends Error {
+export class RunbookError extends SkyfloError {
   constructor(
     readonly statusCode: number,
     message: string,

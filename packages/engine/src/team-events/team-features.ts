@@ -22,12 +22,14 @@ import { alertRoutes, type AlertRouteDeps } from '../http/routes/alerts/index.ts
 import { createUserNotificationHub, type UserNotificationHub } from './user-notification-hub.ts';
 import { createTeamEventDispatcher, type TeamEventDispatcher } from './team-event-dispatcher.ts';
 import type { TeamEventSink } from './team-event.ts';
+import { createPublicUrlService, type PublicUrlService } from '../public-url/public-url-service.ts';
+import { publicUrlRoutes, type PublicUrlRouteDeps } from '../http/routes/settings/public-url.ts';
 
 export interface TeamFeaturesDeps {
   storage: PlatformStorage;
   bus: EventBus;
   policy: { policy: ApprovalPolicyName; fourEyes: boolean };
-  /** PUBLIC_URL: links in notifications point there (relative links without it) */
+  /** PUBLIC_URL: links in notifications point there; without it, the stored public address (public-url/) */
   publicUrl?: string;
   heartbeatMs: number;
   /** seals webhook secrets (the engine's encryption key) */
@@ -59,6 +61,8 @@ export interface TeamFeatures {
   webhookSink: WebhookSink;
   slack: SlackService;
   alerts: ReturnType<typeof createAlertInvestigator>;
+  /** the address links point to (load() before serving) */
+  publicUrl: PublicUrlService;
   /** lets investigations, notifications and deliveries in progress finish (queued investigations stay queued) */
   close(): Promise<void>;
 }
@@ -70,7 +74,9 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
   const checkUrl = egress.checkUrl;
   const webhooks = createWebhookService({ store: deps.storage.webhooks, secretBox: deps.secretBox, audit: deps.storage.audit, checkUrl });
   const webhookSink = createWebhookSink({ store: deps.storage.webhooks, secretBox: deps.secretBox, audit: deps.storage.audit, fetch: egress.fetch, ...deps.webhookRetry, logger: deps.logger });
-  const base = (deps.publicUrl ?? '').replace(/\/$/, '');
+  // relative links only while no public address is known (neither PUBLIC_URL nor the first admin's browser origin)
+  const publicUrl = createPublicUrlService({ settings: deps.storage.settings, audit: deps.storage.audit, ...(deps.publicUrl ? { environment: deps.publicUrl } : {}), logger: deps.logger });
+  const conversationUrl = (id: string) => `${publicUrl.base()}/chat/${id}`;
   const slack = createSlackService({
     settings: deps.storage.settings,
     secretBox: deps.secretBox,
@@ -80,7 +86,7 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
     checkUrl,
     fetch: egress.fetch,
     agent: deps.agent,
-    conversationUrl: (id) => `${base}/chat/${id}`,
+    conversationUrl,
     logger: deps.logger,
   });
   const sinks: TeamEventSink[] = [webhookSink, slack.sink];
@@ -91,7 +97,7 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
     hub,
     sinks: () => sinks,
     policy: deps.policy,
-    conversationUrl: (id) => `${base}/chat/${id}`,
+    conversationUrl,
     logger: deps.logger,
   });
   const alerts = createAlertInvestigator({
@@ -102,7 +108,7 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
     audit: deps.storage.audit,
     agent: deps.agent,
     announce: (event) => notifier.announce(event),
-    conversationUrl: (id) => `${base}/chat/${id}`,
+    conversationUrl,
     maxConcurrent: deps.alertConcurrency ?? 2,
     queueLimit: deps.alertQueueLimit ?? 20,
     logger: deps.logger,
@@ -121,12 +127,14 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
       { plugin: notificationRoutes, options: { hub, heartbeatMs: deps.heartbeatMs } satisfies NotificationRouteDeps },
       { plugin: slackInteractionRoutes, options: { slack } satisfies SlackInteractionRouteDeps },
       { plugin: alertRoutes, options: { investigator: alerts } satisfies AlertRouteDeps },
+      { plugin: publicUrlRoutes, options: { publicUrl } satisfies PublicUrlRouteDeps },
     ],
     addSink: (sink) => void sinks.push(sink),
     webhooks,
     webhookSink,
     slack,
     alerts,
+    publicUrl,
     async close() {
       await alerts.close();
       await notifier.flush();

@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import type { AddMemberRequest, AnalyticsResponse, AuditListResponse, AuditVerifyResponse, CreateIntegrationRequest, IntegrationTestResult, LlmProvider, LlmSettings, LlmTestResult, Member, OllamaModelsResponse, UpdateIntegrationRequest, UpdateLlmSettingsRequest } from '../governance.ts';
-import type { ApiToken, CreateApiTokenRequest, CreatedApiToken, CreateSlackRequest, CreateWebhookRequest } from '../notifications.ts';
+import type { ApiToken, CreateApiTokenRequest, CreatedApiToken, CreateSlackRequest, CreateWebhookRequest, PublicUrlSettings, UpdatePublicUrlRequest } from '../notifications.ts';
 import type { AnyIntegration, ApiTokensResponse, WebhookDeliveriesResponse } from '../responses.ts';
 import type { Protocol, RequestInput } from './skyflo-client.ts';
 
@@ -39,6 +39,10 @@ export interface WorkspaceRoutes {
   ollamaModels(): Promise<OllamaModelsResponse>;
   testLlmSettings(input: Partial<UpdateLlmSettingsRequest>): Promise<LlmTestResult>;
   saveLlmSettings(input: UpdateLlmSettingsRequest): Promise<LlmSettings>;
+  /** GET /settings/public-url: the address links in webhooks and Slack start with, and where it comes from */
+  publicUrl(): Promise<PublicUrlSettings>;
+  /** PUT /settings/public-url (admin): `from_browser` only fills it in while unknown */
+  savePublicUrl(input: UpdatePublicUrlRequest): Promise<PublicUrlSettings>;
 
   apiTokens(): Promise<ApiTokensResponse>;
   createApiToken(input: CreateApiTokenRequest): Promise<CreatedApiToken>;
@@ -76,6 +80,8 @@ export function workspaceRoutes({ json, none }: RouteCaller): WorkspaceRoutes {
     ollamaModels: () => json({ method: 'GET', path: '/settings/llm/ollama-models' }, (p) => p.ollamaModelsResponseSchema),
     testLlmSettings: (input) => json({ method: 'POST', path: '/settings/llm/test', json: input }, (p) => p.llmTestResultSchema),
     saveLlmSettings: (input) => json({ method: 'PUT', path: '/settings/llm', json: input }, (p) => p.llmSettingsSchema),
+    publicUrl: () => json({ method: 'GET', path: '/settings/public-url' }, (p) => p.publicUrlSettingsSchema),
+    savePublicUrl: (input) => json({ method: 'PUT', path: '/settings/public-url', json: input }, (p) => p.publicUrlSettingsSchema),
 
     apiTokens: () => json({ method: 'GET', path: '/auth/tokens' }, (p) => p.apiTokensResponseSchema),
     createApiToken: (input) => json({ method: 'POST', path: '/auth/tokens', json: input }, (p) => p.createdApiTokenSchema),

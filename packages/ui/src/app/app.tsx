@@ -40,6 +40,7 @@ const router = createBrowserRouter([
       { path: '/chat/:id', element: <ChatPage /> },
       { path: '/approvals', element: <Lazy><PendingApprovalsPage /></Lazy> },
       { path: '/settings', element: <Lazy><SettingsPage /></Lazy> },
+      { path: '/settings/:section', element: <Lazy><SettingsPage /></Lazy> },
       { path: '/integrations', element: <Lazy><IntegrationsPage /></Lazy> },
       { path: '/audit', element: <Lazy><AuditPage /></Lazy> },
       { path: '/analytics', element: <Lazy><AnalyticsPage /></Lazy> },

@@ -9,6 +9,7 @@ import { HistoryList, SearchDialog } from '../features/history/index.tsx';
 import { useChatStore } from '../features/chat/state/chat-store.ts';
 import { useMe } from '../lib/session.tsx';
 import { useDesktopNotificationsOptIn, useNotificationStream } from './notifications.tsx';
+import { useReportBrowserOrigin } from '../lib/public-url.tsx';
 
 const navItem = ({ isActive }: { isActive: boolean }) =>
   `flex items-center gap-2 rounded-md px-2.5 py-1.5 text-sm ${isActive ? 'bg-panel-2 font-medium text-fg' : 'text-muted hover:bg-panel-2 hover:text-fg'}`;
@@ -25,6 +26,7 @@ export function AppLayout() {
   const openConversation = useCallback((id: string) => navigate(`/chat/${id}`), [navigate]);
   const waitingForMe = useNotificationStream(openConversation);
   const desktop = useDesktopNotificationsOptIn();
+  useReportBrowserOrigin();
 
   // Live title updates and re-ordering after each run.
   useEffect(() => {
@@ -63,7 +65,7 @@ export function AppLayout() {
             S
           </div>
           <span className="font-semibold">Skyflo</span>
-          <span className="ml-auto rounded bg-panel-2 px-1.5 py-0.5 text-[10px] uppercase tracking-wide text-muted">Command Center</span>
+          <span className="ml-auto rounded bg-panel-2 px-1.5 py-0.5 text-[11px] uppercase tracking-wide text-muted">Command Center</span>
         </div>
         <div className="space-y-1 px-3">
           <NavLink to="/" end className={navItem}>
@@ -71,7 +73,8 @@ export function AppLayout() {
           </NavLink>
           <button type="button" onClick={() => setSearchOpen(true)} className="flex w-full items-center gap-2 rounded-md px-2.5 py-1.5 text-sm text-muted hover:bg-panel-2 hover:text-fg">
             <Search className="h-4 w-4" aria-hidden /> Search chats
-            <span className="ml-auto">
+            {/* the shortcut only where there is a keyboard to press it */}
+            <span className="ml-auto hidden lg:inline">
               <Kbd>Ctrl K</Kbd>
             </span>
           </button>
@@ -135,7 +138,9 @@ export function AppLayout() {
           </DropdownMenu.Root>
         </div>
       </aside>
-      <main id="main" className="flex min-w-0 flex-1 flex-col overflow-hidden">
+      {/* overflow-clip, not overflow-hidden: a hidden-overflow box is still a scroll container, so following a link to
+          #section (or scrollIntoView) scrolled the whole shell up and left a blank band; a clipped box cannot scroll */}
+      <main id="main" className="flex min-w-0 flex-1 flex-col overflow-clip">
         <div className="flex h-11 shrink-0 items-center gap-2 border-b border-border px-3 lg:hidden">
           <button type="button" onClick={() => setNavOpen(true)} aria-label="Open the sidebar" className="rounded p-1.5 hover:bg-panel-2">
             <Menu className="h-5 w-5" aria-hidden />

@@ -23,6 +23,8 @@ import {
   createIntegrationRequestSchema,
   integrationSchema,
   errorResponseSchema,
+  publicUrlSettingsSchema,
+  updatePublicUrlRequestSchema,
   integrationTestResultSchema,
   isAdminUserResponseSchema,
   listConversationsQuerySchema,
@@ -129,7 +131,9 @@ export const routeDocs: Record<string, RouteDoc> = {
   'POST /api/v1/audit/verify': { tag: 'audit', summary: 'Re-walk the audit hash chain and check it still holds a signed head published earlier; rewritten: true when it does not (admin)', body: auditVerifySignedHeadRequestSchema, responses: { 200: auditVerifySignedHeadResponseSchema } },
   'GET /api/v1/analytics/metrics': { tag: 'analytics', summary: 'Tokens, cost, TTFT/TTR, cache hit rate, approvals and tool calls per bucket (your own; admins: everyone\'s)', query: analyticsQuerySchema, responses: { 200: analyticsResponseSchema } },
 
-  'POST /api/v1/integrations/:id/test': { tag: 'integrations', summary: 'Check the stored credentials against Jenkins now (admin)', responses: { 200: integrationTestResultSchema } },
+  'POST /api/v1/integrations/:id/test': { tag: 'integrations', summary: 'Check the stored credentials now: Jenkins (whoami), Slack (auth.test and a test message in the channel)', responses: { 200: integrationTestResultSchema } },
+  'GET /api/v1/settings/public-url': { tag: 'settings', summary: 'The public address links in webhooks and Slack start with: PUBLIC_URL, the stored one, or unknown (links relative)', responses: { 200: publicUrlSettingsSchema } },
+  'PUT /api/v1/settings/public-url': { tag: 'settings', summary: 'Set the public address (admin); from_browser only fills it in while unknown, and must be the request\'s Origin', body: updatePublicUrlRequestSchema, responses: { 200: publicUrlSettingsSchema } },
 
   'GET /api/v1/settings/llm': { tag: 'settings', summary: 'The model settings in effect and where they come from (the key only as set/not set)', responses: { 200: llmSettingsSchema } },
   'PUT /api/v1/settings/llm': { tag: 'settings', summary: 'Choose provider, model and key (admin); applies to the next model call unless LLM_MODEL is set', body: updateLlmSettingsRequestSchema, responses: { 200: llmSettingsSchema } },

@@ -1,7 +1,9 @@
 import { SkyfloError } from '../../errors/skyflo-error.ts';
 
-/** The few Slack Web API calls Skyflo makes (chat.postMessage, chat.update, users.info) and response_url replies. */
+/** The few Slack Web API calls Skyflo makes (auth.test, chat.postMessage, chat.update, users.info) and response_url replies. */
 export interface SlackClient {
+  /** who the bot token belongs to (auth.test): the workspace and the bot user */
+  whoAmI(): Promise<{ team: string; user: string }>;
   postMessage(input: { channel: string; text: string; blocks: unknown[] }): Promise<{ channel: string; ts: string }>;
   update(input: { channel: string; ts: string; text: string; blocks: unknown[] }): Promise<void>;
   /** the user's e-mail address (users:read.email), or undefined when Slack does not know them */
@@ -35,6 +37,10 @@ export function createSlackClient(options: { apiUrl: string; botToken: string; t
     return answer;
   };
   return {
+    async whoAmI() {
+      const answer = await call('auth.test', {});
+      return { team: String(answer['team'] ?? ''), user: String(answer['user'] ?? '') };
+    },
     async postMessage(input) {
       const answer = await call('chat.postMessage', input);
       return { channel: String(answer['channel']), ts: String(answer['ts']) };

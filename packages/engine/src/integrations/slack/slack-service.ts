@@ -191,6 +191,23 @@ export function createSlackService(deps: SlackServiceDeps) {
       await deps.audit.record({ actorId: actor.id, action: 'integration.created', subjectType: 'integration', subjectId: id, details: { provider: 'slack', name: input.name, channel: input.channel, api_url: apiUrl, bot_token_last4: stored.bot_token_last4 }, ...(ip ? { ip } : {}) });
       return toView(stored);
     },
+    /**
+     * POST /integrations/:id/test: the bot token is valid (auth.test) and can post in the channel (a short test
+     * message there, which is what approval requests need). Undefined when `id` is not the Slack integration.
+     */
+    async test(id: string): Promise<{ ok: boolean; latencyMs: number; user?: string; error?: string } | undefined> {
+      const stored = await load();
+      if (!stored || stored.id !== id) return undefined;
+      const started = now().getTime();
+      try {
+        const client = clientOf(stored);
+        const who = await client.whoAmI();
+        await client.postMessage({ channel: stored.channel, text: 'Skyflo test: approval requests will be posted in this channel.', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'Skyflo test: approval requests will be posted in this channel.' } }] });
+        return { ok: true, latencyMs: now().getTime() - started, user: `${who.user}${who.team ? ` in ${who.team}` : ''}` };
+      } catch (error) {
+        return { ok: false, latencyMs: now().getTime() - started, error: error instanceof Error ? error.message : String(error) };
+      }
+    },
     async remove(actor: AuthenticatedUser, id: string, ip?: string): Promise<boolean> {
       const stored = await load();
       if (!stored || stored.id !== id) return false;

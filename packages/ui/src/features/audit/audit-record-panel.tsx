@@ -1,5 +1,7 @@
 import type { AuditRecord } from '@skyflo/protocol';
+import { useQuery } from '@tanstack/react-query';
 import { lazy, Suspense } from 'react';
+import { skyflo } from '../../lib/api.ts';
 import { Link } from 'react-router-dom';
 import { Spinner } from '../../components/ui.tsx';
 
@@ -38,8 +40,23 @@ function ShortHash({ label, value }: { label: string; value: string | null }) {
   );
 }
 
+/** Member ids → e-mails (the audit is for admins, who may list the team): details name people by id. */
+function useMemberEmails(): Map<string, string> | undefined {
+  const members = useQuery({ queryKey: ['team'], queryFn: () => skyflo.members(), retry: false });
+  return members.data ? new Map(members.data.map((member) => [member.id, member.email])) : undefined;
+}
+
+/** The details as shown: `requested_by` (a user id) as the member's e-mail, which a reader recognises. */
+function readableDetails(details: Record<string, unknown>, emails: Map<string, string> | undefined): Record<string, unknown> {
+  const requestedBy = details['requested_by'];
+  if (typeof requestedBy !== 'string' || !emails?.has(requestedBy)) return details;
+  return { ...details, requested_by: emails.get(requestedBy) };
+}
+
 /** One record: who, what, where (linked), the change itself for approvals and proposals, then the raw details. */
 export function AuditRecordPanel({ record }: { record: AuditRecord }) {
+  const emails = useMemberEmails();
+  const requestedBy = typeof record.details['requested_by'] === 'string' ? (record.details['requested_by'] as string) : undefined;
   const diff = typeof record.details['diff'] === 'string' ? (record.details['diff'] as string) : (record.approved_diff ?? undefined);
   const reason = typeof record.details['reason'] === 'string' ? (record.details['reason'] as string) : undefined;
   return (
@@ -55,6 +72,14 @@ export function AuditRecordPanel({ record }: { record: AuditRecord }) {
         <dd className="break-all" title={record.actor_id ?? undefined}>
           {actorOf(record)}
         </dd>
+        {requestedBy ? (
+          <>
+            <dt className="text-muted">Requested by</dt>
+            <dd className="break-all" title={requestedBy} data-testid="audit-requested-by">
+              {emails ? (emails.get(requestedBy) ?? 'removed member') : '…'}
+            </dd>
+          </>
+        ) : null}
         {conversationIdOf(record) ? (
           <>
             <dt className="text-muted">Conversation</dt>
@@ -94,7 +119,7 @@ export function AuditRecordPanel({ record }: { record: AuditRecord }) {
       <p className="mt-2 text-xs font-medium text-muted">Details</p>
       {/* wrapped, not scrolled sideways: a long argument or diff line stays readable in the side panel and on a phone */}
       <pre tabIndex={0} className="mt-1 max-h-80 overflow-y-auto whitespace-pre-wrap break-words rounded-md bg-panel-2 p-2 font-mono text-xs [overflow-wrap:anywhere]" data-testid="audit-record-json">
-        {JSON.stringify(record.details, null, 2)}
+        {JSON.stringify(readableDetails(record.details, emails), null, 2)}
       </pre>
     </div>
   );

@@ -21,7 +21,7 @@ function RunError({ error, retry }: { error: string; retry?: () => void }) {
       <span className="min-w-0 flex-1 break-words">{error}</span>
       <span className="flex shrink-0 items-center gap-2">
         {modelFailure && me.data?.role === 'admin' ? (
-          <Link to="/settings#model" className="font-medium underline">
+          <Link to="/settings/model" className="font-medium underline">
             Settings → Model
           </Link>
         ) : null}
@@ -85,18 +85,23 @@ export function ChatPage() {
 
   return (
     <div className="flex h-full flex-col">
-      <header className="flex h-12 shrink-0 items-center gap-3 border-b border-border px-6">
-        <h1 className="truncate text-sm font-semibold" data-testid="conversation-title">
+      {/* on a phone the title takes its own line, so the cluster switcher keeps its whole name instead of "k… · …" */}
+      <header className="flex min-h-12 shrink-0 flex-wrap items-center gap-x-3 gap-y-1 border-b border-border px-4 py-2 sm:flex-nowrap sm:px-6">
+        <h1 className="w-full break-words text-sm font-semibold sm:w-auto sm:truncate" data-testid="conversation-title">
           {timeline.title || 'New conversation'}
         </h1>
         {/* the cluster this conversation acts on; another cluster means a new conversation pinned there */}
-        {loaded ? <ClusterSwitcher pinned={store.cluster} chooseLabel="New conversation on…" onChoose={(name) => navigate(`/?cluster=${encodeURIComponent(name)}`)} /> : null}
+        {loaded ? (
+          <div className="flex min-w-0 max-w-full shrink-0">
+            <ClusterSwitcher pinned={store.cluster} chooseLabel="New conversation on…" onChoose={(name) => navigate(`/?cluster=${encodeURIComponent(name)}`)} />
+          </div>
+        ) : null}
         <span className="ml-auto text-xs text-muted" role="status" aria-live="polite" data-testid="run-status">
           {streaming || store.following ? 'Working…' : timeline.status === 'awaiting_approval' ? (waitingForOthers ? 'Waiting for an approver' : 'Waiting for your decision') : timeline.status === 'stopped' ? 'Stopped' : ''}
         </span>
       </header>
       <div ref={scroller} className="min-h-0 flex-1 overflow-y-auto">
-        <div className="mx-auto max-w-3xl px-6" data-testid="timeline">
+        <div className="mx-auto max-w-3xl px-4 sm:px-6" data-testid="timeline">
           {loaded && timeline.entries.length > 0 ? (
             <ChatTimeline key={id} entries={timeline.entries} scroller={scroller} thinking={streaming && timeline.entries.at(-1)?.type !== 'assistant'} decisionsLocked={decisionsLocked} onDecide={decide} />
           ) : (
@@ -104,7 +109,7 @@ export function ChatPage() {
           )}
         </div>
       </div>
-      <div className="shrink-0 border-t border-border bg-bg px-6 pb-4 pt-3">
+      <div className="shrink-0 border-t border-border bg-bg px-4 pb-4 pt-3 sm:px-6">
         <div className="mx-auto max-w-3xl space-y-2">
           {timeline.notice ? (
             <p role="status" className="flex items-center gap-2 text-sm text-warn">

@@ -50,7 +50,9 @@ export function HomePage() {
 
   const name = me.data?.full_name?.split(' ')[0];
   return (
-    <div className="flex h-full flex-col items-center justify-center px-6">
+    // centred when it fits; on a phone it scrolls below the top bar instead of overflowing above it
+    <div className="h-full overflow-y-auto">
+      <div className="flex min-h-full flex-col items-center justify-center px-4 py-6 sm:px-6">
       <div className="w-full max-w-2xl">
         <h1 className="text-2xl font-semibold">{name ? `Hello ${name}.` : 'Hello.'} What should we look at?</h1>
         <p className="mt-1 text-sm text-muted">Ask about your cluster or pipelines. Reads run at once; every change shows its exact diff and waits for your approval.</p>
@@ -59,7 +61,7 @@ export function HomePage() {
             No model is configured yet, so chats cannot run.{' '}
             {admin ? (
               <>
-                <Link to="/settings#model" className="font-medium text-accent underline">
+                <Link to="/settings/model" className="font-medium text-accent underline">
                   Choose a provider and model in Settings
                 </Link>
                 .
@@ -117,6 +119,7 @@ export function HomePage() {
           ))}
         </div>
         <HealthStrip />
+      </div>
       </div>
     </div>
   );

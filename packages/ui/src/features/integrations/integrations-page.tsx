@@ -7,20 +7,23 @@ import { useMe } from '../../lib/session.tsx';
 import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import { QueryError } from '../../components/unavailable.tsx';
 import { Badge, Button, EmptyState, ErrorNote, Field, Input, PageHeader, Spinner } from '../../components/ui.tsx';
-import type { WebhookIntegration } from '@skyflo/protocol';
+import type { SlackIntegration, WebhookIntegration } from '@skyflo/protocol';
+import { AddWebhookForm, WebhookCard } from './notification-integrations.tsx';
+import { AddSlackForm, PublicUrlWarning, SlackCard } from './slack-integration.tsx';
+import { StatusBadge } from './status-badge.tsx';
 import { DataSourceIntegrations } from './data-source-integration.tsx';
-import { AddWebhookForm, SlackCard, WebhookCard, type SlackIntegrationView } from './notification-integrations.tsx';
 
-/** Jenkins connections: create (credentials checked by the engine), test, disable/enable, delete. Admins edit. */
+/** Jenkins connections (create with credentials checked by the engine, test, disable/enable, delete), data sources, webhooks and Slack. Admins edit. */
 export default function IntegrationsPage() {
   const me = useMe();
   const admin = me.data?.role === 'admin';
   const queryClient = useQueryClient();
   const all = useQuery({ queryKey: ['integrations'], queryFn: () => skyflo.integrations(), retry: false });
-  // Jenkins connections keep their card; webhooks and Slack have their own (notification-integrations.tsx)
-  const list = { ...all, data: all.data?.filter((item): item is Integration => item.provider === 'jenkins') };
+  // Jenkins connections here; Prometheus and Loki in their own section (data-source-integration.tsx), webhooks and Slack
+  // in theirs (notification-integrations.tsx, slack-integration.tsx)
+  const list = { ...all, data: all.data?.filter((item): item is Integration => item.provider !== 'webhook' && item.provider !== 'slack' && item.provider !== 'prometheus' && item.provider !== 'loki') };
   const webhooks = all.data?.filter((item): item is WebhookIntegration => item.provider === 'webhook') ?? [];
-  const slack = all.data?.filter((item): item is SlackIntegrationView => item.provider === 'slack') ?? [];
+  const slack = all.data?.filter((item): item is SlackIntegration => item.provider === 'slack') ?? [];
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['integrations'] });
   const create = useMutation({
     mutationFn: (body: CreateIntegrationRequest) => skyflo.createIntegration(body),
@@ -42,8 +45,9 @@ export default function IntegrationsPage() {
   }
   return (
     <div className="h-full overflow-y-auto">
-      <div className="mx-auto max-w-4xl space-y-6 px-6 py-8">
+      <div className="mx-auto max-w-4xl space-y-6 px-4 py-6 sm:px-6 sm:py-8">
         <PageHeader title="Integrations" />
+        <PublicUrlWarning />
         {list.isPending ? <Spinner /> : null}
         {list.isError ? <QueryError error={list.error} what="integrations (Jenkins connections)" /> : null}
         {list.data && list.data.length === 0 ? (
@@ -56,6 +60,7 @@ export default function IntegrationsPage() {
           {webhooks.map((webhook) => <WebhookCard key={webhook.id} webhook={webhook} admin={admin} onChanged={refresh} />)}
           {slack.map((item) => <SlackCard key={item.id} slack={item} admin={admin} onChanged={refresh} />)}
         </ul>
+        {admin && all.isSuccess && slack.length === 0 ? <AddSlackForm onCreated={refresh} /> : null}
         {admin && all.isSuccess ? <AddWebhookForm onCreated={refresh} /> : null}
         {admin && list.isSuccess ? (
           <section className="rounded-lg border border-border bg-panel p-5" aria-label="Add Jenkins">
@@ -89,7 +94,16 @@ export default function IntegrationsPage() {
   );
 }
 
+/** What each connection is called and what deleting it costs; any provider not named here still gets a card. */
+const providerNames: Record<string, { label: string; loses: string }> = {
+  jenkins: { label: 'Jenkins', loses: 'The agent loses its Jenkins tools for this server' },
+  prometheus: { label: 'Prometheus', loses: 'The agent stops querying metrics from this Prometheus' },
+  loki: { label: 'Loki', loses: 'The agent stops querying logs from this Loki' },
+};
+const providerOf = (provider: string) => providerNames[provider] ?? { label: provider, loses: 'The agent stops using this connection' };
+
 function IntegrationCard({ integration, admin, onChanged }: { integration: Integration; admin: boolean; onChanged(): void }) {
+  const provider = providerOf(integration.provider);
   const [confirming, setConfirming] = useState(false);
   const test = useMutation({ mutationFn: () => skyflo.testIntegration(integration.id) });
   const toggle = useMutation({
@@ -98,11 +112,11 @@ function IntegrationCard({ integration, admin, onChanged }: { integration: Integ
   });
   const remove = useMutation({ mutationFn: () => skyflo.deleteIntegration(integration.id), onSuccess: () => setConfirming(false), onSettled: onChanged });
   return (
-    <li className="rounded-lg border border-border bg-panel p-4" data-testid="integration">
+    <li className="rounded-lg border border-border bg-panel p-4" data-testid={integration.provider === 'jenkins' ? 'integration' : 'data-source-integration'} aria-label={`${provider.label} ${integration.name}`}>
       <div className="flex flex-wrap items-center gap-2">
         <span className="font-semibold">{integration.name}</span>
-        <Badge tone="accent">Jenkins</Badge>
-        <Badge tone={integration.status === 'active' ? 'ok' : 'neutral'}>{integration.status === 'active' ? 'Active' : 'Disabled'}</Badge>
+        <Badge tone="accent">{provider.label}</Badge>
+        <StatusBadge status={integration.status} />
         <span className="ml-auto flex gap-2">
           <Button size="sm" onClick={() => test.mutate()} disabled={test.isPending}>
             {test.isPending ? 'Testing…' : 'Test connection'}
@@ -122,6 +136,7 @@ function IntegrationCard({ integration, admin, onChanged }: { integration: Integ
       <p className="mt-1 font-mono text-xs text-muted">
         {integration.metadata.api_url}
         {integration.metadata.username ? ` · ${integration.metadata.username}` : ''}
+        {integration.metadata.cluster ? ` · cluster ${integration.metadata.cluster}` : ''}
         {integration.credentials.set ? ` · token …${integration.credentials.token_last4 ?? ''}` : ' · no token'}
       </p>
       {test.data ? (
@@ -135,7 +150,7 @@ function IntegrationCard({ integration, admin, onChanged }: { integration: Integ
         open={confirming}
         onOpenChange={setConfirming}
         title={`Delete ${integration.name}?`}
-        description="The agent loses its Jenkins tools for this server and the stored token is erased."
+        description={`${provider.loses} and the stored token is erased.`}
         confirmLabel="Delete"
         busy={remove.isPending}
         onConfirm={() => remove.mutate()}

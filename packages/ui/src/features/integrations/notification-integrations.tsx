@@ -1,15 +1,13 @@
 /**
  * The notification integrations on the Integrations page: outgoing webhooks (URL, events, each delivery's status
- * and attempts from GET /integrations/:id/deliveries) and Slack (channel). Admins add webhooks and delete either.
+ * and attempts from GET /integrations/:id/deliveries). Admins add and delete them. Slack: slack-integration.tsx.
  */
-import { webhookEvents, type CreateWebhookRequest, type SlackIntegration, type WebhookIntegration } from '@skyflo/protocol';
+import { webhookEvents, type CreateWebhookRequest, type WebhookIntegration } from '@skyflo/protocol';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { skyflo } from '../../lib/api.ts';
 import { Badge, Button, ErrorNote, Field, Input } from '../../components/ui.tsx';
-
-/** the Slack integration as GET /integrations lists it (the protocol's schema; the client checks it) */
-export type SlackIntegrationView = SlackIntegration;
+import { StatusBadge } from './status-badge.tsx';
 
 const tone = { delivered: 'ok', pending: 'warn', failed: 'danger' } as const;
 
@@ -20,8 +18,8 @@ export function WebhookCard({ webhook, admin, onChanged }: { webhook: WebhookInt
     <li className="rounded-lg border border-border bg-panel p-4" aria-label={`Webhook ${webhook.name}`} data-testid="webhook-card">
       <div className="flex flex-wrap items-center gap-2">
         <span className="font-semibold">{webhook.name}</span>
-        <Badge tone="accent">webhook</Badge>
-        <Badge tone={webhook.status === 'active' ? 'ok' : 'neutral'}>{webhook.status}</Badge>
+        <Badge tone="accent">Webhook</Badge>
+        <StatusBadge status={webhook.status} />
         {admin ? (
           <Button variant="ghost" size="sm" className="ml-auto" onClick={() => remove.mutate()} aria-label={`Delete webhook ${webhook.name}`}>
             Delete
@@ -58,27 +56,6 @@ export function WebhookCard({ webhook, admin, onChanged }: { webhook: WebhookInt
           ))}
         </tbody>
       </table>
-    </li>
-  );
-}
-
-export function SlackCard({ slack, admin, onChanged }: { slack: SlackIntegrationView; admin: boolean; onChanged: () => void }) {
-  const remove = useMutation({ mutationFn: () => skyflo.deleteIntegration(slack.id), onSuccess: onChanged });
-  return (
-    <li className="rounded-lg border border-border bg-panel p-4" aria-label={`Slack ${slack.name}`}>
-      <div className="flex flex-wrap items-center gap-2">
-        <span className="font-semibold">{slack.name}</span>
-        <Badge tone="accent">Slack</Badge>
-        <Badge tone={slack.status === 'active' ? 'ok' : 'neutral'}>{slack.status}</Badge>
-        {admin ? (
-          <Button variant="ghost" size="sm" className="ml-auto" onClick={() => remove.mutate()} aria-label={`Delete Slack ${slack.name}`}>
-            Delete
-          </Button>
-        ) : null}
-      </div>
-      <p className="mt-1 text-sm text-muted">
-        Approval requests go to channel {slack.metadata.channel} with Approve / Deny buttons; bot token …{slack.credentials.bot_token_last4}. Interactivity Request URL: /api/v1/integrations/slack/interactions
-      </p>
     </li>
   );
 }

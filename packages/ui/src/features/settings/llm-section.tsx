@@ -1,7 +1,6 @@
 import type { UpdateLlmSettingsRequest } from '@skyflo/protocol';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { useLocation } from 'react-router-dom';
+import { useEffect, useState, type FormEvent } from 'react';
 import { skyflo } from '../../lib/api.ts';
 import { isUnavailable } from '../../components/unavailable.tsx';
 import { Badge, Button, ErrorNote, Field, Input, Spinner } from '../../components/ui.tsx';
@@ -22,13 +21,6 @@ export function LlmSection() {
     enabled: settings.isSuccess && provider === 'ollama',
   });
   const modelOptions = [...new Set([...(provider === 'ollama' ? (ollama.data?.models ?? []) : []), ...(chosen?.example_models ?? [])])];
-  // the home page's "choose a model" link lands here (/settings#model), below profile, password and team
-  const { hash } = useLocation();
-  const sectionRef = useRef<HTMLElement>(null);
-  const loaded = settings.isSuccess;
-  useEffect(() => {
-    if (loaded && hash === '#model') sectionRef.current?.scrollIntoView({ block: 'start' });
-  }, [loaded, hash]);
 
   const candidate = (form: FormData): UpdateLlmSettingsRequest => ({
     provider,
@@ -53,7 +45,7 @@ export function LlmSection() {
     else save.mutate(body);
   };
   return (
-    <section ref={sectionRef} id="model" className="scroll-mt-4 rounded-lg border border-border bg-panel p-5" aria-label="Model">
+    <section id="model" className="rounded-lg border border-border bg-panel p-5" aria-label="Model">
       <div className="flex items-center gap-2">
         <h2 className="font-semibold">Model</h2>
         <Badge tone={current.configured ? 'ok' : 'warn'}>{current.configured ? 'Configured' : 'Not configured'}</Badge>

@@ -1,5 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
+import { Navigate, NavLink, useLocation, useParams } from 'react-router-dom';
 import { skyflo } from '../../lib/api.ts';
 import { useMe } from '../../lib/session.tsx';
 import { Button, ErrorNote, Field, Input, PageHeader } from '../../components/ui.tsx';
@@ -7,6 +8,7 @@ import { LlmSection } from './llm-section.tsx';
 import { TeamSection } from './team-section.tsx';
 import { ClustersSection } from './clusters-section.tsx';
 import { ApiTokensSection } from './api-tokens-section.tsx';
+import { PublicUrlSection } from './public-url-section.tsx';
 import { RunbooksSection } from './runbooks-section.tsx';
 
 function Section({ title, description, children }: { title: string; description: string; children: React.ReactNode }) {
@@ -98,19 +100,61 @@ function PasswordSection() {
   );
 }
 
+/**
+ * Settings, one section per address (/settings/profile, /settings/team…), each with its own Save: a long page with
+ * several Save buttons left it unclear which one saved what. The old anchors (/settings#model) still land right.
+ */
+const sections = [
+  { path: 'profile', title: 'Profile', admin: false },
+  { path: 'tokens', title: 'API tokens', admin: false },
+  { path: 'team', title: 'Team', admin: true },
+  { path: 'model', title: 'Model', admin: true },
+  { path: 'clusters', title: 'Clusters', admin: true },
+  { path: 'server', title: 'Public address', admin: true },
+  // everyone reads the team's runbooks (the answer's "Runbook:" chip opens one here); admins upload and delete
+  { path: 'runbooks', title: 'Runbooks', admin: false },
+] as const;
+
+const tab = ({ isActive }: { isActive: boolean }) => `rounded-md px-2.5 py-1.5 text-sm ${isActive ? 'bg-panel-2 font-medium text-fg' : 'text-muted hover:bg-panel-2 hover:text-fg'}`;
+
 export default function SettingsPage() {
   const me = useMe();
+  const { section } = useParams();
+  const { hash, search } = useLocation();
+  const admin = me.data?.role === 'admin';
+  const known = sections.find((entry) => entry.path === section);
+  if (!section) {
+    const anchored = sections.find((entry) => `#${entry.path}` === hash);
+    // the query goes along: an old link such as /settings?runbook=<name>#runbooks still opens that runbook
+    return <Navigate to={{ pathname: `/settings/${anchored?.path ?? 'profile'}`, search }} replace />;
+  }
   return (
     <div className="h-full overflow-y-auto">
-      <div className="mx-auto max-w-4xl space-y-6 px-6 py-8">
+      <div className="mx-auto max-w-4xl space-y-6 px-4 py-6 sm:px-6 sm:py-8">
         <PageHeader title="Settings" />
-        <ProfileSection />
-        <PasswordSection />
-        <ApiTokensSection />
-        {me.data?.role === 'admin' ? <TeamSection selfId={me.data.id} /> : null}
-        {me.data?.role === 'admin' ? <LlmSection /> : null}
-        {me.data?.role === 'admin' ? <ClustersSection /> : null}
-        {me.data ? <RunbooksSection isAdmin={me.data.role === 'admin'} /> : null}
+        <nav aria-label="Settings sections" className="-mt-3 flex flex-wrap gap-1 border-b border-border pb-3">
+          {sections
+            .filter((entry) => !entry.admin || admin)
+            .map((entry) => (
+              <NavLink key={entry.path} to={`/settings/${entry.path}`} className={tab}>
+                {entry.title}
+              </NavLink>
+            ))}
+        </nav>
+        {!known ? <p className="text-sm text-muted">There is no settings section called “{section}”.</p> : null}
+        {known?.admin && me.data && !admin ? <p className="text-sm text-muted">Only admins see the {known.title} settings.</p> : null}
+        {section === 'profile' ? (
+          <>
+            <ProfileSection />
+            <PasswordSection />
+          </>
+        ) : null}
+        {section === 'tokens' ? <ApiTokensSection /> : null}
+        {section === 'team' && admin ? <TeamSection selfId={me.data!.id} /> : null}
+        {section === 'model' && admin ? <LlmSection /> : null}
+        {section === 'clusters' && admin ? <ClustersSection /> : null}
+        {section === 'server' && admin ? <PublicUrlSection /> : null}
+        {section === 'runbooks' && me.data ? <RunbooksSection isAdmin={admin} /> : null}
       </div>
     </div>
   );

@@ -35,13 +35,15 @@ export function TeamSection({ selfId }: { selfId: string }) {
       {members.isPending ? <Spinner /> : null}
       {members.isError ? <ErrorNote>{members.error.message}</ErrorNote> : null}
       {members.data ? (
+        // on a phone the table scrolls sideways inside the card, not the page
+        <div className="overflow-x-auto">
         <table className="w-full text-sm" data-testid="team-table">
           <thead>
             <tr className="border-b border-border text-left text-xs uppercase tracking-wide text-muted">
               <th className="py-2 font-medium">Member</th>
               <th className="py-2 font-medium">Role</th>
               <th className="py-2 font-medium">Scope</th>
-              <th className="py-2 font-medium">Added</th>
+              <th className="hidden py-2 font-medium sm:table-cell">Added</th>
               <th className="py-2" aria-label="Actions" />
             </tr>
           </thead>
@@ -70,7 +72,7 @@ export function TeamSection({ selfId }: { selfId: string }) {
                 <td className="py-2">
                   <MemberScopeCell member={member} />
                 </td>
-                <td className="py-2 text-muted">{new Date(member.created_at).toLocaleDateString()}</td>
+                <td className="hidden py-2 text-muted sm:table-cell">{new Date(member.created_at).toLocaleDateString()}</td>
                 <td className="py-2 text-right">
                   {member.id !== selfId ? (
                     <Button size="sm" variant="ghost" className="text-danger" onClick={() => setRemoving(member)}>
@@ -84,6 +86,7 @@ export function TeamSection({ selfId }: { selfId: string }) {
             ))}
           </tbody>
         </table>
+        </div>
       ) : null}
       {changeRole.isError ? <div className="mt-2"><ErrorNote>{changeRole.error.message}</ErrorNote></div> : null}
       <form onSubmit={submit} className="mt-5 grid grid-cols-1 gap-3 md:grid-cols-5 md:items-end" aria-label="Add a member">

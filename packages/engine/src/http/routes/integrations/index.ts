@@ -5,7 +5,7 @@
  *   POST   /integrations            → 201 Integration | 400 naming what Jenkins said | 409 one is already active
  *   PATCH  /integrations/:id        → Integration
  *   DELETE /integrations/:id        → 204
- *   POST   /integrations/:id/test   → { ok, latency_ms, user? , error? }
+ *   POST   /integrations/:id/test   → { ok, latency_ms, user? , error? } (Slack: auth.test and a test message in the channel)
  * Outgoing webhooks are integrations too (provider "webhook", integrations/webhook/): POST with
  * {provider: "webhook", name, metadata: {url, events}, credentials: {secret}}, listed with the others, changed and
  * deleted by id, and GET /integrations/:id/deliveries → {data: WebhookDelivery[]} (newest first).
@@ -76,7 +76,7 @@ export const integrationRoutes: FastifyPluginAsync<IntegrationRouteDeps> = async
 
   app.post('/integrations/:id/test', async (request): Promise<IntegrationTestResult> => {
     const { id } = parseInput(idParamsSchema, request.params, 'params');
-    const result = await run(() => integrations.test(request.user, id));
+    const result = (await slack?.test(id)) ?? (await run(() => integrations.test(request.user, id)));
     return result.ok ? { ok: true, latency_ms: result.latencyMs, user: result.user } : { ok: false, latency_ms: result.latencyMs, error: result.error };
   });
 

@@ -61,7 +61,7 @@ export const AssistantMessage = memo(function AssistantMessage(props: {
             {entry.runbooks.map((runbook) => (
               <Link
                 key={runbook.name}
-                to={`/settings?runbook=${encodeURIComponent(runbook.name)}#runbooks`}
+                to={`/settings/runbooks?runbook=${encodeURIComponent(runbook.name)}`}
                 title={`Given to the model as reference (${runbook.reasons.join('; ')})`}
                 className="inline-flex items-center gap-1 rounded-md border border-border bg-panel px-2 py-0.5 text-xs text-muted hover:text-fg"
                 data-testid="runbook-chip"

@@ -58,15 +58,16 @@ export function ToolCard({ tool }: { tool: ToolView }) {
   const extra = distinguishingArgs(tool.args);
   return (
     <div className="my-2 rounded-lg border border-border bg-panel" data-testid="tool-card" data-status={tool.status} data-tool={tool.tool}>
-      <button type="button" aria-expanded={open} onClick={() => setOpen(!open)} className="flex w-full items-center gap-2 px-3 py-2 text-left">
+      {/* on a phone the header wraps instead of cutting the title, tool and target to "Get Kub… k… · depl…" */}
+      <button type="button" aria-expanded={open} onClick={() => setOpen(!open)} className="flex w-full flex-wrap items-center gap-x-2 gap-y-0.5 px-3 py-2 text-left sm:flex-nowrap">
         <ChevronRight className={`h-4 w-4 shrink-0 text-muted transition-transform ${open ? 'rotate-90' : ''}`} aria-hidden />
         <Icon className={`h-4 w-4 shrink-0 ${className}`} aria-hidden />
-        <span className="truncate text-sm font-medium">{tool.title}</span>
-        <code className="truncate font-mono text-xs text-muted">{tool.tool}</code>
+        <span className="min-w-0 break-words text-sm font-medium sm:truncate">{tool.title}</span>
+        <code className="min-w-0 break-all font-mono text-xs text-muted sm:truncate">{tool.tool}</code>
         <ClusterChip tool={tool} />
-        {target(tool.args) ? <span className="truncate text-xs text-muted">· {target(tool.args)}</span> : null}
+        {target(tool.args) ? <span className="min-w-0 break-all text-xs text-muted sm:truncate">· {target(tool.args)}</span> : null}
         {extra ? (
-          <code className="truncate font-mono text-xs text-muted" data-testid="tool-card-args" title={extra}>
+          <code className="min-w-0 break-all font-mono text-xs text-muted sm:truncate" data-testid="tool-card-args" title={extra}>
             {extra}
           </code>
         ) : null}
