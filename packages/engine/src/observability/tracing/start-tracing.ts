@@ -32,7 +32,7 @@ export async function startTracing(config: TracingConfig): Promise<Tracing> {
       : new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
   const provider = new sdk.TracerProvider({
     resource: resources.resourceFromAttributes({ 'service.name': config.serviceName }),
-    spanProcessors: [new sdk.BatchSpanProcessor(exporter)],
+    spanProcessors: [new sdk.BatchSpanProcessor({ exporter })],
   });
   const contextManager = new contextHooks.AsyncLocalStorageContextManager().enable();
   api.context.setGlobalContextManager(contextManager);
