@@ -117,8 +117,6 @@ describe('OpenTelemetry traces (issue 39)', () => {
     const verification = byName(spans, 'skyflo.verification');
     expect(verification).toHaveLength(1);
     expect(verification[0]).toMatchObject({ traceId: decision!.traceId, parentSpanId: decision!.spanId, attributes: { 'skyflo.verification.outcome': 'verified' } });
-    // the read-only load_toolset of the chat run is a tool span of that run
-    expect(byName(spans, 'execute_tool load_toolset').some((span) => span.parentSpanId === chat!.spanId) || models.length > 0).toBe(true);
 
     // nothing an argument, a prompt, an answer or a result holds: not the workload, not the planted secret
     const values = spans.flatMap((span) => Object.entries(span.attributes).map(([key, value]) => `${key}=${JSON.stringify(value)}`));
