@@ -96,7 +96,9 @@ export function disallowedImports(edges: UnitImport[], allowed: Readonly<Record<
  *   - `http` is the outermost adapter: routes call the services below, never the other way round;
  *   - the team features (`team-events`, `alerts`, `integrations`) react to runs and drive the agent (an alert
  *     starts an investigation, Slack decides calls): peers above the agent, since they compose each other;
- *   - `observability`, `accounts`, `analytics`, `llm-settings`, `public-url`: services the routes use, below the team features;
+ *   - `accounts`, `analytics`, `llm-settings`, `public-url`: services the routes use, below the team features;
+ *   - `observability` (metrics, logs, and the trace spans every layer opens, issue 39) sits beside `config`, low enough
+ *     for the agent, graph, tool-calls and mcp to open spans in it;
  *   - `agent` (use cases: chat, decide, stop, undo) → `graph` (LangGraph: model node, gate node) → `llm`, `prompts`, `runbooks`
  *     (what the model node calls and says) → `tool-calls` (a tool call's life, no LangGraph, no Fastify) →
  *     `clusters`, `mcp` (where a call runs and through what) → storage and events (`audit`, `storage`, `bus`,
@@ -107,14 +109,14 @@ export const engineLayers: readonly (readonly string[])[] = [
   ['startup'],
   ['http'],
   ['team-events', 'alerts', 'integrations'],
-  ['observability', 'accounts', 'analytics', 'llm-settings', 'public-url'],
+  ['accounts', 'analytics', 'llm-settings', 'public-url'],
   ['agent'],
   ['graph'],
   ['llm', 'prompts', 'runbooks'],
   ['tool-calls'],
   ['clusters', 'mcp'],
   ['audit', 'storage', 'bus', 'timeline'],
-  ['crypto', 'config'],
+  ['observability', 'crypto', 'config'],
   ['ports', 'errors'],
 ];
 

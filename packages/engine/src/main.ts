@@ -51,6 +51,10 @@ export async function runServer(options: RunServerOptions = {}): Promise<{ engin
     early = undefined;
   }
 
+  // Issue 39: OpenTelemetry traces, only when the OTEL_* variables ask for them (nothing of the SDK is loaded otherwise).
+  const { startTracing, tracingConfigFromEnv } = await import('./observability/tracing/index.ts');
+  const tracing = await startTracing(tracingConfigFromEnv(env));
+
   let engine: Engine;
   let url: string;
   try {
@@ -90,7 +94,7 @@ export async function runServer(options: RunServerOptions = {}): Promise<{ engin
   if (options.handleSignals !== false) {
     const stop = (signal: string) => {
       log.info(`${signal} received, shutting down`);
-      engine.close().then(
+      engine.close().then(() => tracing.shutdown()).then(
         () => process.exit(0),
         (error: unknown) => {
           log.error({ err: error }, 'shutdown failed');

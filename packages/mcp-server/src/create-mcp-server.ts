@@ -2,6 +2,7 @@
  * Builds an McpServer from ToolDefinitions. Read-only mode drops mutating tools from the list, and
  * runTool refuses them too, so a client that guesses a name still can't call one.
  */
+import { traceServedToolCall } from './trace-tool-call.ts';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
 import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
@@ -92,7 +93,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
           ...(isPreviewable(definition) && canPreview ? { [mcpMetaKeys.preview]: true } : {}),
         },
       },
-      async (input: unknown, extra: RequestExtra) => {
+      async (input: unknown, extra: RequestExtra) => traceServedToolCall(definition.name, extra._meta, async () => {
         const progressToken = extra._meta?.progressToken;
         const reportProgress =
           progressToken === undefined
@@ -147,7 +148,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
           return { content, isError: true, ...(output.structured ? { _meta: { [mcpMetaKeys.structured]: output.structured } } : {}) };
         }
         return { content, structuredContent: structuredContentOf(definition, output, deps.settings.outputBudgetBytes) };
-      },
+      }),
     );
     listed.push({ name: definition.name, title: registered.title, description: registered.description, ...listedSchemas(definition), annotations: registered.annotations, execution: registered.execution, _meta: registered._meta });
   }

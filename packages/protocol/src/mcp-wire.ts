@@ -61,6 +61,12 @@ export const mcpMetaKeys = {
   jenkinsCredentials: 'skyflo.ai/jenkins-credentials',
   observabilitySources: 'skyflo.ai/observability-sources',
   structured: 'skyflo.ai/structured',
+  /**
+   * issue 39: the W3C trace context of the engine's tool span on a tools/call request, so the server's span continues
+   * the engine's trace. Unprefixed by the spec's own exception: MCP reserves these bare keys for it (SEP-414).
+   */
+  traceparent: 'traceparent',
+  tracestate: 'tracestate',
 } as const;
 
 /**

@@ -6,6 +6,7 @@
  * (a timeline, approval or checkpoint write the database refuses) ends it with `workflow.error` + `completed(error)`:
  * a client must never be left with heartbeats and no end.
  */
+import { traceRun } from '../observability/tracing/spans.ts';
 import { GraphRecursionError, isGraphBubbleUp } from '@langchain/langgraph';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { describeDiskFull, isDiskFull } from '../storage/disk-full.ts';
@@ -136,7 +137,12 @@ async function tokensSpent(storage: Storage, conversationId: string): Promise<nu
   return total;
 }
 
-export async function runAgent(deps: RunAgentWith, input: RunInput): Promise<RunResult> {
+/** One run, its trace's root span (issue 39; a no-op span unless OTEL tracing is on). */
+export function runAgent(deps: RunAgentWith, input: RunInput): Promise<RunResult> {
+  return traceRun({ runId: input.runId, conversationId: input.conversationId, kind: input.userMessage !== undefined ? 'chat' : 'decision' }, () => runAgentTraced(deps, input));
+}
+
+async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunResult> {
   const { storage, bus } = deps;
   const controller = new AbortController();
   const startedAt = Date.now();

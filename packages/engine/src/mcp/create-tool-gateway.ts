@@ -3,6 +3,7 @@
  * (e.g. from @skyflo/mcp-server's connectInProcess), a Streamable HTTP `url`, or `embedded` (the MCP server
  * runs in this process over an in-memory transport).
  */
+import { toolCallTraceContext } from '../observability/tracing/spans.ts';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { connectInProcess, createToolDeps } from '@skyflo/mcp-server';
@@ -139,6 +140,8 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
         ...(impersonate ? { [mcpMetaKeys.impersonate]: impersonate } : {}),
         ...(jenkinsCredentials ? { [mcpMetaKeys.jenkinsCredentials]: jenkinsCredentials } : {}),
         ...(observabilitySources ? { [mcpMetaKeys.observabilitySources]: observabilitySources } : {}),
+        // issue 39: the tool span's W3C trace context (`traceparent`), so the MCP server's span continues it
+        ...toolCallTraceContext(),
       };
       // The SDK hangs an abort listener on the signal it is given and never takes it off: give it one of this call's
       // own, so the caller's (a run's, across all its calls) does not collect one per call.

@@ -5,6 +5,7 @@
  * told what was wrong instead of the run crashing. The answer and reasoning are redacted as they stream and as they
  * are kept, and everything the model wrote is made well-formed first (graph/model-output.ts).
  */
+import { genAiModelOf, traceModelCall } from '../../observability/tracing/spans.ts';
 import { randomUUID } from 'node:crypto';
 import { streamText, type AssistantModelMessage, type Tool, type LanguageModelUsage, type ModelMessage } from 'ai';
 import { createAnswerStream, redactAnswer, wellFormedText, wellFormedValue } from '../model-output.ts';
@@ -184,7 +185,11 @@ export function createModelNode(deps: GraphDeps, run: RunContext, toolCache: Mod
     try {
       outcome = await withLlmRetries(
         async () => {
-          const attempt = await streamOnce(messages, tools, hidden);
+          const attempt = await traceModelCall(genAiModelOf(deps.llm.modelName), async (report) => {
+            const streamed = await streamOnce(messages, tools, hidden);
+            report({ ...(streamed.usage?.inputTokens !== undefined ? { inputTokens: streamed.usage.inputTokens } : {}), ...(streamed.usage?.outputTokens !== undefined ? { outputTokens: streamed.usage.outputTokens } : {}) });
+            return streamed;
+          });
           // Only a call that streamed nothing is retried: after streamed text a retry would show the user duplicates.
           if (attempt.error !== undefined && !attempt.streamed && !run.signal.aborted) throw attempt.error;
           return attempt;

@@ -3,6 +3,7 @@
  * only with the sealed exact arguments, once (the claim is atomic), and only if its re-run preview still matches
  * the one the approver saw (else TARGET_CHANGED). Every decision event says who decided, when and why.
  */
+import { recordApproval } from '../../observability/tracing/spans.ts';
 import { closedCallCode } from './reconcile-orphaned-approvals.ts';
 import { executionStartedRecord } from '../../audit/run-event-auditor.ts';
 import { hashToolCall, sealContext } from '../propose/hash-tool-call.ts';
@@ -86,6 +87,7 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
     }
     const actingAs = identityToUse.impersonate;
     run.decisions[call.callId] = true;
+    recordApproval({ tool: record.tool, decision: 'approved', requestedAt: record.requestedAt, ...(record.decidedAt ? { decidedAt: record.decidedAt } : {}), automatic: record.automatic });
     const approvedEvent = () => run.emit('tool.approved', { ...identity, ...decisionFields(record), ...(record.automatic ? { automatic: true } : {}), ...(record.autoRevert ? { auto_revert: true } : {}) });
     const injected = await gate.withInjected(call.tool, exact);
     if (!injected.ok) {
@@ -147,6 +149,7 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
     if (record.tool !== call.tool) return gate.fail(identity, `Not executed: the approval for ${call.callId} is for another tool.`, 'APPROVAL_MISMATCH');
     if (record.status === 'denied') {
       run.decisions[call.callId] = false;
+      recordApproval({ tool: record.tool, decision: 'denied', requestedAt: record.requestedAt, ...(record.decidedAt ? { decidedAt: record.decidedAt } : {}) });
       await run.emit('tool.denied', { ...identity, ...decisionFields(record) });
       return { kind: 'done', text: record.reason ? `${deniedText}: ${record.reason}` : deniedText, isError: true };
     }

@@ -2,6 +2,7 @@
  * What every step of the gate shares: the tool catalogue, how a call is shown (never engine-injected values or
  * Secret values), the Jenkins integration the engine injects, and running a tool with its events.
  */
+import { traceToolCall } from '../../observability/tracing/spans.ts';
 import { createHash } from 'node:crypto';
 import type { ToolModelMessage } from 'ai';
 import { injectJenkinsArgs, isJenkinsTool, jenkinsTargetLine, stripJenkinsArgs } from '../../mcp/jenkins-args.ts';
@@ -65,7 +66,18 @@ export async function callToolWithEvents(
   tools: Pick<ToolGateway, 'callTool'>,
   identity: Identity,
   request: Parameters<ToolGateway['callTool']>[0],
-  options: { /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean } = {},
+  options: { /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean; /** the cluster it acts on, for its trace span */ cluster?: string } = {},
+): Promise<{ text: string; isError: boolean; cancelled?: boolean }> {
+  // issue 39: the tool's span (name, cluster, outcome, duration; never its arguments or result)
+  return traceToolCall({ name: request.name, ...(options.cluster ? { cluster: options.cluster } : {}) }, () => callToolReporting(emit, tools, identity, request, options));
+}
+
+async function callToolReporting(
+  emit: Emit,
+  tools: Pick<ToolGateway, 'callTool'>,
+  identity: Identity,
+  request: Parameters<ToolGateway['callTool']>[0],
+  options: { undoAvailable?: boolean },
 ): Promise<{ text: string; isError: boolean; cancelled?: boolean }> {
   const { signal } = request;
   await emit('tool.executing', identity);
@@ -146,7 +158,7 @@ export function createGateTools(deps: ToolCallDeps, run: ToolCallRun) {
         ...(extra.credentials ? { jenkinsCredentials: extra.credentials } : {}),
         ...(extra.observabilitySources ? { observabilitySources: extra.observabilitySources } : {}),
       },
-      extra.undoAvailable ? { undoAvailable: true } : {},
+      { ...(extra.undoAvailable ? { undoAvailable: true } : {}), ...(run.cluster ? { cluster: run.cluster } : {}) },
     );
   }
 

@@ -4,6 +4,7 @@
  * revert chosen and a `regressed` verdict, run the recorded inverse (undo/auto-revert.ts). What the model reads as
  * the call's result ends with the verdict, so its answer says what really happened.
  */
+import { traceVerification } from '../../observability/tracing/spans.ts';
 import { hashToolCall } from '../propose/hash-tool-call.ts';
 import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
 import type { GateTools } from '../execute/gate-tools.ts';
@@ -61,7 +62,7 @@ export function createGateVerification(deps: ToolCallDeps, run: ToolCallRun, gat
       { tool: record.tool, args: exactArgs, ...(isJenkinsTool(record.tool) ? { resultSummary: (await deps.approvals.get(record.conversationId, record.callId))?.resultSummary } : {}) },
       deps.jenkinsIntegration,
     );
-    const { result } = await runVerification(
+    const { result } = await traceVerification(record.tool, () => runVerification(
       deps,
       {
         conversationId: record.conversationId,
@@ -83,7 +84,7 @@ export function createGateVerification(deps: ToolCallDeps, run: ToolCallRun, gat
           return prepared.withheld ? undefined : revertCallId;
         },
       },
-    );
+    ));
     let extra: string | undefined;
     if (result.outcome === 'regressed' && record.autoRevert === true && !autoRevert) {
       extra = 'Automatic revert was chosen but not run: the inverse recorded before execution is not the one the approver was shown. Offer Undo instead.';
