@@ -124,5 +124,9 @@ describe('OIDC sign-in with a real provider', () => {
     // accounts exist already (first provider sign-ins), so registration is closed for everyone; sign-in is still allowed
     expect(breakGlass.statusCode).toBe(403);
     expect(breakGlass.body).toMatch(/Registration is closed/);
+    // the break-glass email goes past the LOCAL_LOGIN gate to the ordinary password check
+    const breakGlassLogin = await engine.login('breakglass@acme.test', 'wrong password here');
+    expect(breakGlassLogin.statusCode).toBe(400);
+    expect(breakGlassLogin.body).toMatch(/Incorrect email or password/);
   });
 });
