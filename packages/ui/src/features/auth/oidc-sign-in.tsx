@@ -52,3 +52,16 @@ export function OidcSignInButton({ providerName }: { providerName: string }) {
     </a>
   );
 }
+
+/**
+ * After the Skyflo logout: the provider's logout page when company sign-in is on and the provider advertises one
+ * (returns true when the browser is being sent there); otherwise nothing (404 without a provider).
+ */
+export async function endProviderSession(): Promise<boolean> {
+  const response = await fetch(`${API_BASE}/auth/oidc/logout`, { method: 'POST', credentials: 'same-origin' }).catch(() => undefined);
+  if (!response?.ok) return false;
+  const body = (await response.json().catch(() => ({}))) as { end_session_url?: string };
+  if (!body.end_session_url) return false;
+  window.location.assign(body.end_session_url);
+  return true;
+}
