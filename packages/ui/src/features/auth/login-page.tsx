@@ -23,7 +23,9 @@ export function LoginPage() {
   const [breakGlass, setBreakGlass] = useState(false);
   const oidcError = oidcErrorMessage(params.get('oidc_error'));
 
-  if (adminCheck.data?.is_admin) return <Navigate to="/welcome" replace />;
+  // A fresh install creates its first admin on the first-run page, unless people sign in with the company provider
+  // (the first of them signs in here; LOCAL_LOGIN_BREAK_GLASS_EMAIL can still be registered through the API).
+  if (adminCheck.data?.is_admin && oidc.data && !oidc.data.enabled) return <Navigate to="/welcome" replace />;
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
