@@ -6,6 +6,8 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import { createAccessTokens } from './accounts/access-tokens.ts';
 import { createAccountService, type AccountService } from './accounts/account-service.ts';
+import { createOidcSignIn, isLoopbackHttp, oidcSettings } from './accounts/oidc-sign-in.ts';
+import { oidcRoutes, type OidcRouteDeps } from './http/routes/auth/oidc.ts';
 import { loadOrCreateAuditSigningKeyPem, loadOrCreateEncryptionKey, loadOrCreateJwtSecret } from './crypto/data-dir-secret.ts';
 import { createAuditHeadSigner, parseAuditSigningKey } from './crypto/audit-signing-key.ts';
 import { createAuditHeadPublisher, type AuditHeadPublisher } from './audit/chain-head-publisher.ts';
@@ -204,13 +206,16 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       alertQueueLimit: config.integrations.alertQueueLimit,
       logger: { error: (object, message) => engineLog?.error(object, message), warn: (object, message) => engineLog?.warn(object, message) },
     });
+    const passwordHasher = overrides.passwordHasher ?? lazyPasswordHasher();
+    const oidcSignIn = config.oidc.oidc ? createOidcSignIn({ settings: oidcSettings(config.oidc.oidc, config.server.publicUrl), stateSecret: secret, allowInsecureRequests: isLoopbackHttp(config.oidc.oidc.issuerUrl) }) : undefined;
     const accounts = createAccountService({
       users: storage.users,
       refreshTokens: storage.refreshTokens,
       audit: storage.audit,
       atomically: storage.atomically,
-      hasher: overrides.passwordHasher ?? lazyPasswordHasher(),
+      hasher: passwordHasher,
       accessTokens,
+      localLogin: { enabled: config.oidc.localLogin, breakGlassEmail: config.oidc.breakGlassEmail, providerName: config.oidc.oidc?.providerName },
       loginLimiter: createLoginRateLimiter(config.auth.loginRateLimit),
       addressLimiter: createLoginRateLimiter(config.auth.loginAddressRateLimit),
       allowRegistration: config.auth.allowRegistration,
@@ -332,6 +337,18 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
         { plugin: runbookRoutes, options: { runbooks } satisfies RunbookRouteDeps },
         { plugin: clusterRoutes, options: { directory: clusterDirectory, policies: clusterPolicies, users: storage.users, audit: storage.audit } satisfies ClusterRouteDeps },
         ...team.routes,
+        {
+          plugin: oidcRoutes,
+          options: {
+            accounts,
+            signIn: oidcSignIn,
+            hasher: passwordHasher,
+            accessTokenTtlSeconds: accessTokens.ttlSeconds,
+            localLogin: config.oidc.localLogin,
+            breakGlass: config.oidc.breakGlassEmail !== undefined,
+            publicUrl: config.server.publicUrl,
+          } satisfies OidcRouteDeps,
+        },
         { plugin: auditHeadRoutes, options: { audit: storage.audit, heads: { current: () => auditHeads!.current() }, signer: auditSigner } satisfies AuditHeadRouteDeps },
       ],
     });

@@ -5,6 +5,7 @@ export class AccountError extends SkyfloError {
   constructor(
     readonly code:
       | 'INVALID_CREDENTIALS'
+      | 'LOCAL_LOGIN_DISABLED'
       | 'INACTIVE_USER'
       | 'TOO_MANY_ATTEMPTS'
       | 'EMAIL_TAKEN'

@@ -31,6 +31,11 @@ export interface AccountServiceDeps {
    * One database transaction with stores bound to it (PlatformStorage.atomically). When given, each admin action and
    * its audit record commit together: no change without its record, no record of a change that did not happen.
    */
+  /**
+   * LOCAL_LOGIN=false: password registration and sign-in are refused (company sign-in only), except for the
+   * break-glass admin's email, kept for when the identity provider is down.
+   */
+  localLogin?: { enabled: boolean; breakGlassEmail?: string | undefined; providerName?: string | undefined };
   atomically?: <T>(work: (stores: Pick<TransactionalStores, 'users' | 'refreshTokens' | 'audit'>) => Promise<T>) => Promise<T>;
 }
 
@@ -96,6 +101,12 @@ export function createAccountService(deps: AccountServiceDeps) {
     return rest;
   }
 
+  function assertLocalLoginAllowed(email: string): void {
+    if (!deps.localLogin || deps.localLogin.enabled) return;
+    if (deps.localLogin.breakGlassEmail && email.trim().toLowerCase() === deps.localLogin.breakGlassEmail) return;
+    throw new AccountError('LOCAL_LOGIN_DISABLED', `Password sign-in is turned off on this installation (LOCAL_LOGIN=false): sign in with ${deps.localLogin.providerName ?? 'your company account'}`, 403);
+  }
+
   return {
     /** No account exists yet: the next registration creates the admin (GET /auth/is_admin_user). */
     async isFirstUserPending(): Promise<boolean> {
@@ -107,6 +118,7 @@ export function createAccountService(deps: AccountServiceDeps) {
 
     /** Roles are never taken from the caller: the first user is admin, everyone after is a member. */
     async register(input: { email: string; password: string; fullName?: string | null; ip?: string; setupToken?: string }): Promise<User> {
+      assertLocalLoginAllowed(input.email);
       assertStrongPassword(input.password, { email: input.email });
       if (deps.setupToken !== undefined && (await deps.users.count()) === 0 && !sameSecret(input.setupToken, deps.setupToken)) {
         await deps.audit.record({ action: 'auth.setup_token_rejected', details: { email: input.email.trim().toLowerCase() }, ...(input.ip ? { ip: input.ip } : {}) });
@@ -127,6 +139,7 @@ export function createAccountService(deps: AccountServiceDeps) {
     },
 
     async login(input: { email: string; password: string; ip: string }): Promise<SessionTokens> {
+      assertLocalLoginAllowed(input.email);
       const limiterKey = `${input.ip}|${input.email.trim().toLowerCase()}`;
       if (deps.loginLimiter.isBlocked(limiterKey) || deps.addressLimiter.isBlocked(input.ip)) {
         throw new AccountError('TOO_MANY_ATTEMPTS', 'Too many failed logins; wait a few minutes and try again', 429);
@@ -157,6 +170,37 @@ export function createAccountService(deps: AccountServiceDeps) {
     },
 
     me: activeUser,
+
+    /**
+     * A session for a person the identity provider vouched for: the account is created on first sign-in and its role
+     * set from the provider's groups at every sign-in (removed from a group → loses the role at the next one).
+     * A deactivated account stays deactivated. Never demotes the last active admin (the change is audited as skipped).
+     */
+    async signInWithProvider(input: { email: string; fullName: string | null; role: Role; subject: string; ip: string; unusablePassword: string }): Promise<SessionTokens> {
+      const user = await atomically(async (tx) => {
+        const existing = await tx.users.findByEmail(input.email);
+        if (existing && !existing.isActive) throw new AccountError('INACTIVE_USER', 'This account is deactivated', 403);
+        if (!existing) {
+          const created = await tx.users.addMember({ email: input.email, hashedPassword: input.unusablePassword, fullName: input.fullName, role: input.role });
+          if (!created.ok) throw new AccountError('EMAIL_TAKEN', 'A user with this email already exists', 400);
+          await tx.audit.record({ actorId: created.user.id, action: 'user.registered', subjectType: 'user', subjectId: created.user.id, details: { role: input.role, via: 'oidc', subject: input.subject }, ip: input.ip });
+          return created.user;
+        }
+        const { hashedPassword: _hidden, ...current } = existing;
+        if (current.role === input.role) return current;
+        const changed = await tx.users.updateAccess(current.id, { role: input.role });
+        if (!changed.ok) {
+          await tx.audit.record({ actorId: current.id, action: 'auth.oidc_role_kept', subjectType: 'user', subjectId: current.id, details: { role: current.role, mapped: input.role, reason: changed.reason }, ip: input.ip });
+          return current;
+        }
+        await tx.audit.record({ actorId: current.id, action: 'team.role_changed', subjectType: 'user', subjectId: current.id, details: { email: current.email, from: current.role, to: input.role, via: 'oidc' }, ip: input.ip });
+        return changed.user;
+      });
+      const accessToken = await deps.accessTokens.issue(toAuthenticated(user), user.sessionVersion);
+      const refresh = await issueRefreshToken(user.id);
+      await deps.audit.record({ actorId: user.id, action: 'auth.login', subjectType: 'user', subjectId: user.id, details: { via: 'oidc' }, ip: input.ip });
+      return { user, accessToken, refresh };
+    },
 
     async updateProfile(userId: string, patch: { email?: string; fullName?: string | null }): Promise<User> {
       const result = await deps.users.updateProfile(userId, patch);

@@ -14,6 +14,7 @@ import { integrationsConfigSchema } from './integrations.ts';
 import { limitsConfigSchema } from './limits.ts';
 import { llmConfigSchema } from './llm.ts';
 import { observabilityConfigSchema } from './observability.ts';
+import { oidcConfigSchema } from './oidc.ts';
 import { securityConfigSchema } from './security.ts';
 import { serverConfigSchema } from './server.ts';
 import { storageConfigSchema } from './storage.ts';
@@ -33,6 +34,7 @@ export type { ServerConfig } from './server.ts';
 export type { StorageConfig } from './storage.ts';
 
 const schemas = {
+  oidc: oidcConfigSchema,
   server: serverConfigSchema,
   storage: storageConfigSchema,
   auth: authConfigSchema,
@@ -75,7 +77,7 @@ export class ConfigError extends SkyfloError {
  * Variables that may be given as `<NAME>_FILE` (Docker/Kubernetes secrets mounted as files). Model API keys
  * are resolved by config/llm.ts itself, which also records which variable a key came from.
  */
-const fileSecrets = ['JWT_SECRET', 'MCP_AUTH_TOKEN', 'METRICS_TOKEN', 'POSTGRES_DATABASE_URL', 'POSTGRES_MIGRATION_URL', 'REDIS_URL', 'SKYFLO_AUDIT_SIGNING_KEY', 'SKYFLO_ENCRYPTION_KEY', 'SKYFLO_SETUP_TOKEN'];
+const fileSecrets = ['JWT_SECRET', 'MCP_AUTH_TOKEN', 'METRICS_TOKEN', 'OIDC_CLIENT_SECRET', 'POSTGRES_DATABASE_URL', 'POSTGRES_MIGRATION_URL', 'REDIS_URL', 'SKYFLO_AUDIT_SIGNING_KEY', 'SKYFLO_ENCRYPTION_KEY', 'SKYFLO_SETUP_TOKEN'];
 const isFileSecret = (name: string) => fileSecrets.includes(name);
 /** Never echo these values in error messages. */
 const isSecretName = (name: string) => isFileSecret(name) || /(_API_KEY|_SECRET|_TOKEN|_KEY_ID|_ACCESS_KEY)(_FILE)?$/.test(name);

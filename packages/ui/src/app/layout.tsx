@@ -10,6 +10,7 @@ import { useChatStore } from '../features/chat/state/chat-store.ts';
 import { useMe } from '../lib/session.tsx';
 import { useDesktopNotificationsOptIn, useNotificationStream } from './notifications.tsx';
 import { useReportBrowserOrigin } from '../lib/public-url.tsx';
+import { endProviderSession } from '../features/auth/oidc-sign-in.tsx';
 
 const navItem = ({ isActive }: { isActive: boolean }) =>
   `flex items-center gap-2 rounded-md px-2.5 py-1.5 text-sm ${isActive ? 'bg-panel-2 font-medium text-fg' : 'text-muted hover:bg-panel-2 hover:text-fg'}`;
@@ -49,6 +50,7 @@ export function AppLayout() {
     useChatStore.getState().close();
     queryClient.clear();
     queryClient.setQueryData(['me'], null);
+    if (await endProviderSession()) return;
     navigate('/login', { replace: true });
   }
 

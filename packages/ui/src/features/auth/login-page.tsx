@@ -5,6 +5,7 @@ import { skyflo } from '../../lib/api.ts';
 import { useAdminCheck } from '../../lib/session.tsx';
 import { Button, ErrorNote, Field, Input } from '../../components/ui.tsx';
 import { AuthCard } from './auth-card.tsx';
+import { OidcSignInButton, oidcErrorMessage, useOidcInfo } from './oidc-sign-in.tsx';
 
 /** Only same-app paths are followed after login (no open redirect through ?next=). */
 export function safeNext(next: string | null): string {
@@ -18,8 +19,13 @@ export function LoginPage() {
   const adminCheck = useAdminCheck();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const oidc = useOidcInfo();
+  const [breakGlass, setBreakGlass] = useState(false);
+  const oidcError = oidcErrorMessage(params.get('oidc_error'));
 
-  if (adminCheck.data?.is_admin) return <Navigate to="/welcome" replace />;
+  // A fresh install creates its first admin on the first-run page, unless people sign in with the company provider
+  // (the first of them signs in here; LOCAL_LOGIN_BREAK_GLASS_EMAIL can still be registered through the API).
+  if (adminCheck.data?.is_admin && oidc.data && !oidc.data.enabled) return <Navigate to="/welcome" replace />;
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -41,7 +47,21 @@ export function LoginPage() {
   }
 
   return (
-    <AuthCard title="Sign in" subtitle="Use the account your Skyflo admin created for you.">
+    <AuthCard title="Sign in" subtitle={oidc.data?.enabled ? 'Use your company account.' : 'Use the account your Skyflo admin created for you.'}>
+      {oidcError ? <ErrorNote>{oidcError}</ErrorNote> : null}
+      {oidc.data?.enabled && oidc.data.provider_name ? (
+        <div className="mb-4 mt-2">
+          <OidcSignInButton providerName={oidc.data.provider_name} />
+        </div>
+      ) : null}
+      {/* LOCAL_LOGIN=false: passwords only for the break-glass admin, behind a small link */}
+      {oidc.data && !oidc.data.local_login && !breakGlass ? (
+        oidc.data.break_glass ? (
+          <button type="button" className="text-xs text-slate-400 underline" onClick={() => setBreakGlass(true)}>
+            Break-glass admin sign-in
+          </button>
+        ) : null
+      ) : (
       <form onSubmit={submit} className="space-y-4">
         <Field label="Email" htmlFor="email">
           <Input id="email" name="email" type="email" autoComplete="username" required autoFocus />
@@ -54,6 +74,7 @@ export function LoginPage() {
           {busy ? 'Signing in…' : 'Sign in'}
         </Button>
       </form>
+      )}
     </AuthCard>
   );
 }

@@ -1,0 +1,132 @@
+/**
+ * Company sign-in against a real OpenID Provider (oidc-provider on loopback): the whole Authorization Code + PKCE
+ * flow through its login form, the account created on first sign-in, the role from the person's groups re-read at
+ * every sign-in, provider logout, and LOCAL_LOGIN=false refusing passwords except the break-glass admin's.
+ */
+import type { PGlite } from '@electric-sql/pglite';
+import { startOidcProvider, type TestOidcProvider } from '@skyflo/testkit/oidc-provider';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOidcBrowser } from '../support/oidc-browser.ts';
+import { createTestPglite } from '../support/test-databases.ts';
+import { startTestEngine, testPassword, type TestEngine } from '../support/test-engine.ts';
+
+const engineOrigin = 'http://skyflo.test';
+let lite: PGlite;
+let provider: TestOidcProvider;
+let engine: TestEngine;
+
+beforeAll(async () => {
+  ({ lite } = await createTestPglite());
+  provider = await startOidcProvider({
+    clients: [{ clientId: 'skyflo', clientSecret: 'skyflo-client-secret', redirectUris: [`${engineOrigin}/api/v1/auth/oidc/callback`], postLogoutRedirectUris: [`${engineOrigin}/login`] }],
+    users: {
+      alice: { email: 'alice@acme.test', name: 'Alice Lead', groups: ['sre-leads', 'everyone'] },
+      bob: { email: 'bob@acme.test', name: 'Bob Admin', groups: ['platform-admins'] },
+    },
+  });
+  engine = await startTestEngine({
+    lite,
+    env: {
+      PUBLIC_URL: engineOrigin,
+      OIDC_ISSUER_URL: provider.issuer,
+      OIDC_CLIENT_ID: 'skyflo',
+      OIDC_CLIENT_SECRET: 'skyflo-client-secret',
+      OIDC_PROVIDER_NAME: 'Acme SSO',
+      OIDC_ROLE_MAPPING: '{"sre-leads":"approver","platform-admins":"admin"}',
+      LOCAL_LOGIN: 'false',
+      LOCAL_LOGIN_BREAK_GLASS_EMAIL: 'breakglass@acme.test',
+    },
+  });
+});
+
+afterAll(async () => {
+  await engine?.close();
+  await provider?.close();
+  await lite?.close();
+});
+
+/** A fresh browser signs in as `login` through the provider's form; returns the browser and the page it ends on. */
+async function signIn(login: string) {
+  const browser = createOidcBrowser(engine, engineOrigin);
+  const form = await browser.visit('/api/v1/auth/oidc/login');
+  expect(form.url.origin).toBe(provider.issuer);
+  expect(form.body).toMatch(/name="login"/);
+  const landed = await browser.submitForm(form, { login, password: 'any' });
+  return { browser, landed };
+}
+
+async function me(browser: ReturnType<typeof createOidcBrowser>) {
+  const token = browser.cookies(engineOrigin).auth_token;
+  expect(token).toBeTruthy();
+  const response = await engine.request({ method: 'GET', url: '/api/v1/auth/me', token });
+  expect(response.statusCode).toBe(200);
+  return response.json() as { email: string; role: string; full_name: string | null };
+}
+
+describe('OIDC sign-in with a real provider', () => {
+  it('tells the UI the provider and that passwords are off', async () => {
+    const info = await engine.request({ method: 'GET', url: '/api/v1/auth/oidc/info' });
+    expect(info.json()).toEqual({ enabled: true, provider_name: 'Acme SSO', local_login: false, break_glass: true });
+  });
+
+  it('creates the account on first sign-in with the role its groups map to, in HttpOnly session cookies', async () => {
+    const { browser, landed } = await signIn('alice');
+    expect(landed.url.href).toBe(`${engineOrigin}/`);
+    expect(await me(browser)).toMatchObject({ email: 'alice@acme.test', role: 'approver', full_name: 'Alice Lead' });
+    expect(browser.cookies(engineOrigin).refresh_token).toBeTruthy();
+    // the session refreshes like a password one
+    const refreshed = await engine.request({ method: 'POST', url: '/api/v1/auth/refresh', cookies: { refresh_token: browser.cookies(engineOrigin).refresh_token! } });
+    expect(refreshed.statusCode).toBe(200);
+    expect(refreshed.json().user).toMatchObject({ email: 'alice@acme.test', role: 'approver' });
+  });
+
+  it('re-reads the groups at every sign-in: promoted, then removed from the group and back to member', async () => {
+    const bob = await signIn('bob');
+    expect(await me(bob.browser)).toMatchObject({ email: 'bob@acme.test', role: 'admin' });
+
+    provider.users.get('alice')!.groups = ['sre-leads', 'platform-admins'];
+    expect(await me((await signIn('alice')).browser)).toMatchObject({ role: 'admin' });
+
+    provider.users.get('alice')!.groups = ['everyone'];
+    expect(await me((await signIn('alice')).browser)).toMatchObject({ role: 'member' });
+    const accounts = await engine.request({ method: 'GET', url: '/api/v1/team/members', token: bob.browser.cookies(engineOrigin).auth_token! });
+    expect(accounts.json().filter((member: { email: string }) => member.email === 'alice@acme.test')).toHaveLength(1);
+  });
+
+  it('logout ends the Skyflo session and points at the provider end_session_endpoint', async () => {
+    const { browser } = await signIn('bob');
+    const refresh = browser.cookies(engineOrigin).refresh_token!;
+    const out = await engine.request({ method: 'POST', url: '/api/v1/auth/oidc/logout', cookies: { refresh_token: refresh } });
+    expect(out.statusCode).toBe(200);
+    const endSession = new URL(out.json().end_session_url);
+    expect(endSession.origin).toBe(provider.issuer);
+    expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${engineOrigin}/login`);
+    const reuse = await engine.request({ method: 'POST', url: '/api/v1/auth/refresh', cookies: { refresh_token: refresh } });
+    expect(reuse.statusCode).toBe(401);
+  });
+
+  it('a callback without the login cookie lands on the login page with invalid_state', async () => {
+    const browser = createOidcBrowser(engine, engineOrigin);
+    const page = await browser.visit('/api/v1/auth/oidc/callback?code=stolen&state=whatever');
+    expect(page.url.pathname + page.url.search).toBe('/login?oidc_error=invalid_state');
+    expect(browser.cookies(engineOrigin).auth_token).toBeUndefined();
+  });
+
+  it('LOCAL_LOGIN=false refuses password registration and sign-in with a clear message, except the break-glass admin', async () => {
+    const register = await engine.request({ method: 'POST', url: '/api/v1/auth/register/register', payload: { email: 'mallory@acme.test', password: testPassword } });
+    expect(register.statusCode).toBe(403);
+    expect(register.json().detail ?? register.body).toMatch(/Password sign-in is turned off.*LOCAL_LOGIN=false.*Acme SSO/);
+    const login = await engine.login('alice@acme.test', 'anything at all');
+    expect(login.statusCode).toBe(403);
+    expect(login.body).toMatch(/sign in with Acme SSO/);
+
+    const breakGlass = await engine.request({ method: 'POST', url: '/api/v1/auth/register/register', payload: { email: 'breakglass@acme.test', password: testPassword } });
+    // accounts exist already (first provider sign-ins), so registration is closed for everyone; sign-in is still allowed
+    expect(breakGlass.statusCode).toBe(403);
+    expect(breakGlass.body).toMatch(/Registration is closed/);
+    // the break-glass email goes past the LOCAL_LOGIN gate to the ordinary password check
+    const breakGlassLogin = await engine.login('breakglass@acme.test', 'wrong password here');
+    expect(breakGlassLogin.statusCode).toBe(400);
+    expect(breakGlassLogin.body).toMatch(/Incorrect email or password/);
+  });
+});

@@ -1,0 +1,69 @@
+/**
+ * A real OpenID Provider on loopback for sign-in tests: the `oidc-provider` package (certified OP), with test users
+ * whose groups a test can change between sign-ins, and its development login form (any password) for browsers.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { listenOnLoopback } from '../shared/listen-on-loopback.ts';
+
+export interface TestOidcUser {
+  email: string;
+  name: string;
+  groups: string[];
+}
+
+export interface TestOidcClient {
+  clientId: string;
+  clientSecret: string;
+  redirectUris: string[];
+  postLogoutRedirectUris?: string[];
+}
+
+export interface TestOidcProvider {
+  issuer: string;
+  /** the users by login name (what the login form's "login" field takes); change `groups` between sign-ins */
+  users: Map<string, TestOidcUser>;
+  close(): Promise<void>;
+}
+
+export { startTamperingOidcProvider, type Tampering, type TamperingOidcProvider } from './tampering-provider.ts';
+
+export async function startOidcProvider(options: { clients: TestOidcClient[]; users: Record<string, TestOidcUser> }): Promise<TestOidcProvider> {
+  const users = new Map(Object.entries(options.users));
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const server = createServer((req, res) => handler?.(req, res));
+  const listener = await listenOnLoopback(server, {});
+  const configuration: Configuration = {
+    clients: options.clients.map((client) => ({
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      redirect_uris: client.redirectUris,
+      post_logout_redirect_uris: client.postLogoutRedirectUris ?? [],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+    })),
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
+    // claims in the ID token itself (the engine reads groups from it), not only from userinfo
+    conformIdTokenClaims: false,
+    pkce: { required: () => true },
+    features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
+    async findAccount(_ctx, id) {
+      const user = users.get(id);
+      if (!user) return undefined;
+      return { accountId: id, claims: async () => ({ sub: id, email: user.email, email_verified: true, name: user.name, groups: [...user.groups] }) };
+    },
+    // Consent is the provider's business, not the engine's: grant the requested scopes without a second page.
+    async loadExistingGrant(ctx: KoaContextWithOIDC) {
+      const { oidc } = ctx;
+      const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(oidc.client!.clientId);
+      if (grantId) return oidc.provider.Grant.find(grantId);
+      const grant = new oidc.provider.Grant({ clientId: oidc.client!.clientId, accountId: oidc.session!.accountId! });
+      grant.addOIDCScope('openid email profile groups');
+      await grant.save();
+      return grant;
+    },
+  };
+  const provider = new Provider(listener.origin, configuration);
+  handler = provider.callback();
+  return { issuer: listener.origin, users, close: () => listener.close() };
+}
