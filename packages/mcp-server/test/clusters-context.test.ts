@@ -99,12 +99,13 @@ afterAll(async () => {
 });
 
 describe('context on every Kubernetes, Helm and Argo tool', () => {
-  it('is in the schema of every k8s/helm/argo tool and of none of the Jenkins tools', () => {
+  it('is in the schema of every k8s/helm/argo tool and of none of the Jenkins or observability tools', () => {
     const catalogue = listToolCatalogue();
-    for (const tool of catalogue.filter((entry) => entry.toolset && entry.toolset !== 'jenkins')) {
+    for (const tool of catalogue.filter((entry) => entry.toolset === 'k8s' || entry.toolset === 'helm' || entry.toolset === 'argo')) {
       expect((tool.inputSchema['properties'] as Record<string, unknown>)['context'], tool.name).toMatchObject({ type: 'string' });
     }
-    for (const tool of catalogue.filter((entry) => entry.toolset === 'jenkins')) {
+    // Jenkins has no cluster; Prometheus and Loki are the data sources of the conversation's cluster, which the engine hands over
+    for (const tool of catalogue.filter((entry) => entry.toolset === 'jenkins' || entry.toolset === 'observability')) {
       expect((tool.inputSchema['properties'] as Record<string, unknown>)['context'], tool.name).toBeUndefined();
     }
   });
