@@ -7,6 +7,7 @@ import * as oidc from 'openid-client';
 import { jwtVerify, SignJWT } from 'jose';
 import { createHash } from 'node:crypto';
 import type { Role } from '../ports/index.ts';
+import { SkyfloError } from '../errors/skyflo-error.ts';
 
 export interface OidcSettings {
   issuerUrl: string;
@@ -23,7 +24,7 @@ export interface OidcSettings {
 /** The reasons a sign-in fails, as the login page explains them (`/login?oidc_error=<code>`). */
 export type OidcErrorCode = 'wrong_audience' | 'wrong_issuer' | 'nonce_mismatch' | 'token_expired' | 'provider_error' | 'unmapped_user' | 'invalid_state' | 'no_email' | 'account_disabled';
 
-export class OidcSignInError extends Error {
+export class OidcSignInError extends SkyfloError {
   constructor(
     readonly code: OidcErrorCode,
     message: string,
