@@ -14,3 +14,4 @@ export * from './conversation-search.ts';
 export * from './runbooks.ts';
 export * from './tool-labels.ts';
 export * from './kubernetes-object.ts';
+export * from './oidc.ts';

@@ -13,6 +13,7 @@ import type { ApprovalRequest, ChatRequest, StopResponse, ToolSummary } from '..
 import type { ClusterPolicy, ClustersResponse, HealthResponse, MemberScope } from '../clusters.ts';
 import type { UndoRequest } from '../verification.ts';
 import type { RunbookDetail, RunbookList, RunbookSummary, UploadRunbookRequest } from '../runbooks.ts';
+import type { OidcInfo, OidcLogoutResponse } from '../oidc.ts';
 import type { ConversationDetail } from '../conversation-detail.ts';
 import type { PendingApprovalsResponse } from '../governance.ts';
 import type { SearchConversationsQuery, SearchConversationsResponse } from '../conversation-search.ts';
@@ -84,6 +85,10 @@ export interface SkyfloClient extends WorkspaceRoutes {
   refresh(input: { refreshToken: string }): Promise<{ access_token: string; refresh_token: string }>;
   /** POST /auth/logout: revokes `refreshToken`, or (a browser) the refresh cookie, and clears the cookies */
   logout(input?: { refreshToken?: string }): Promise<void>;
+  /** GET /auth/oidc/info: whether company sign-in is on and whether passwords still are (the login page) */
+  oidcInfo(): Promise<OidcInfo>;
+  /** POST /auth/oidc/logout: ends the session and names the provider's logout page, when it has one */
+  oidcLogout(): Promise<OidcLogoutResponse>;
   me(options?: NoRenew): Promise<UserRead>;
   listConversations(input?: { limit?: number; cursor?: string | null; query?: string }): Promise<ConversationPage>;
   /** GET /conversations/search (issue 37): titles and content of the conversations you may read, best match first */
@@ -243,6 +248,8 @@ export function createSkyfloClient(options: SkyfloClientOptions): SkyfloClient {
     refresh: ({ refreshToken }) =>
       json({ method: 'POST', path: '/auth/refresh', json: { refresh_token: refreshToken }, anonymous: true }, (p) => p.tokenResponseSchema.extend({ refresh_token: p.refreshIssueResponseSchema.shape.refresh_token })),
     logout: ({ refreshToken } = {}) => none({ method: 'POST', path: '/auth/logout', ...(refreshToken ? { json: { refresh_token: refreshToken } } : {}), anonymous: true }),
+    oidcInfo: () => json({ method: 'GET', path: '/auth/oidc/info', anonymous: true }, (p) => p.oidcInfoSchema),
+    oidcLogout: () => json({ method: 'POST', path: '/auth/oidc/logout', anonymous: true }, (p) => p.oidcLogoutResponseSchema),
     me: (options = {}) => json({ method: 'GET', path: '/auth/me', noRenew: options.renew === false }, (p) => p.userReadSchema),
     listConversations: ({ limit, cursor, query } = {}) => {
       const params = new URLSearchParams();

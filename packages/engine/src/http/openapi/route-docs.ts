@@ -4,6 +4,7 @@
  * the same schemas themselves (their errors name the field), so these are documentation, not a second validator.
  */
 import { clusterPoliciesSchema, clustersResponseSchema, clustersUnavailableSchema, memberScopeSchema, runbookDetailSchema, runbookListSchema, runbookSummarySchema, uploadRunbookRequestSchema } from '@skyflo/protocol';
+import { oidcInfoSchema, oidcLogoutResponseSchema } from '@skyflo/protocol';
 import {
   addMemberRequestSchema,
   analyticsQuerySchema,
@@ -84,6 +85,10 @@ export const routeDocs: Record<string, RouteDoc> = {
   'POST /api/v1/auth/refresh/issue': { tag: 'auth', summary: 'Issue a refresh token for the signed-in user', responses: { 200: refreshIssueResponseSchema } },
   'POST /api/v1/auth/refresh': { tag: 'auth', summary: 'Rotate a refresh token (cookie or body) for a new access token', public: true, responses: { 200: tokenResponseSchema } },
   'POST /api/v1/auth/logout': { tag: 'auth', summary: 'Revoke the refresh token and clear the cookies', public: true },
+  'GET /api/v1/auth/oidc/info': { tag: 'auth', summary: 'Whether company sign-in (OIDC) is on, its name, and whether password sign-in still is', public: true, responses: { 200: oidcInfoSchema } },
+  'GET /api/v1/auth/oidc/login': { tag: 'auth', summary: 'Start company sign-in: redirects to the identity provider (Authorization Code with PKCE)', public: true },
+  'GET /api/v1/auth/oidc/callback': { tag: 'auth', summary: "The identity provider's redirect back: sets the session cookies, or redirects to /login?oidc_error=<code>", public: true },
+  'POST /api/v1/auth/oidc/logout': { tag: 'auth', summary: "Sign out and name the identity provider's logout page, when it has one", public: true, responses: { 200: oidcLogoutResponseSchema } },
   'GET /api/v1/auth/me': { tag: 'auth', summary: 'The signed-in user', responses: { 200: userReadSchema } },
   'PATCH /api/v1/auth/me': { tag: 'auth', summary: 'Change your full name (only)', body: updateMeRequestSchema, responses: { 200: updateMeResponseSchema } },
   'PATCH /api/v1/auth/users/me/password': { tag: 'auth', summary: 'Change your password (ends every other session)', body: passwordChangeRequestSchema },

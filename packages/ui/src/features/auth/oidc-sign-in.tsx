@@ -2,24 +2,17 @@
  * Company sign-in on the login page (issue 35): the "Sign in with <provider>" button when the engine has an OpenID
  * provider, and what each `?oidc_error=` the engine's callback redirects with means to the person who got it.
  */
+import type { OidcInfo } from '@skyflo/protocol';
 import { useQuery } from '@tanstack/react-query';
-import { API_BASE } from '../../lib/api.ts';
+import { API_BASE, ApiError, skyflo } from '../../lib/api.ts';
 
-export interface OidcInfo {
-  enabled: boolean;
-  provider_name: string | null;
-  local_login: boolean;
-  break_glass: boolean;
-}
+/** An engine that does not answer /auth/oidc/info (an older one) has passwords only. */
+const passwordsOnly: OidcInfo = { enabled: false, provider_name: null, local_login: true, break_glass: false };
 
 export function useOidcInfo() {
   return useQuery({
     queryKey: ['oidc-info'],
-    queryFn: async (): Promise<OidcInfo> => {
-      const response = await fetch(`${API_BASE}/auth/oidc/info`, { credentials: 'same-origin' });
-      if (!response.ok) return { enabled: false, provider_name: null, local_login: true, break_glass: false };
-      return (await response.json()) as OidcInfo;
-    },
+    queryFn: () => skyflo.oidcInfo().catch((error: unknown) => (error instanceof ApiError && error.status === 404 ? passwordsOnly : Promise.reject(error))),
     staleTime: 5 * 60_000,
   });
 }
@@ -58,10 +51,8 @@ export function OidcSignInButton({ providerName }: { providerName: string }) {
  * (returns true when the browser is being sent there); otherwise nothing (404 without a provider).
  */
 export async function endProviderSession(): Promise<boolean> {
-  const response = await fetch(`${API_BASE}/auth/oidc/logout`, { method: 'POST', credentials: 'same-origin' }).catch(() => undefined);
-  if (!response?.ok) return false;
-  const body = (await response.json().catch(() => ({}))) as { end_session_url?: string };
-  if (!body.end_session_url) return false;
+  const body = await skyflo.oidcLogout().catch(() => undefined);
+  if (!body?.end_session_url) return false;
   window.location.assign(body.end_session_url);
   return true;
 }
