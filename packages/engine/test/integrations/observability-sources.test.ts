@@ -114,6 +114,12 @@ describe('Prometheus and Loki data sources', () => {
     // the change is in the audit trail
     const audit = (await query("select details from audit_events where action = 'integration.updated' order by sequence desc limit 1")) as Array<{ details: Record<string, unknown> }>;
     expect(JSON.stringify(audit[0]!.details)).toContain(grafana);
+    // null removes it (the form's emptied field); set again for the chart below
+    const cleared = await request({ method: 'PATCH', url: `/api/v1/integrations/${prometheus!.id}`, token: admin, payload: { metadata: { grafana_url: null } } });
+    expect(cleared.statusCode, cleared.body).toBe(200);
+    expect(cleared.json().metadata).not.toHaveProperty('grafana_url');
+    expect(await query('select grafana_url from integrations where grafana_url is not null')).toEqual([]);
+    expect((await request({ method: 'PATCH', url: `/api/v1/integrations/${prometheus!.id}`, token: admin, payload: { metadata: { grafana_url: grafana } } })).statusCode).toBe(200);
   });
 
   it('a conversation where the model calls prometheus_query_range gets the summary, worst series first', async () => {
