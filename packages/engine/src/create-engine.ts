@@ -287,6 +287,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       config: config.agent,
       jenkinsIntegration: () => integrations.activeJenkins(),
       observabilitySources: (cluster) => integrations.observabilitySources(cluster),
+      grafanaUrl: (cluster) => integrations.grafanaUrl(cluster),
       secretBox,
       observeEvent: team.observeEvent,
       audit: storage.audit,

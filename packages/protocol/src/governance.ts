@@ -101,6 +101,8 @@ export const integrationSchema = z.object({
     username: z.string().optional(),
     /** Prometheus/Loki: the cluster (kubeconfig context) the data source serves; absent = every cluster */
     cluster: z.string().optional(),
+    /** Prometheus: the Grafana in front of it, for the chart's "Open in Grafana" link; absent = none */
+    grafana_url: z.string().optional(),
   }),
   status: z.enum(['active', 'disabled']),
   /** whether credentials are stored; the token itself is never returned */
@@ -112,12 +114,15 @@ export type Integration = z.infer<typeof integrationSchema>;
 export const integrationsResponseSchema = z.array(integrationSchema);
 
 const apiUrlSchema = z.url({ error: 'metadata.api_url must be a URL such as https://jenkins.example.com' }).refine((value) => /^https?:\/\//i.test(value), 'metadata.api_url must use http or https');
+/** a link users follow from the chart, so http(s) only (never javascript: or data:) */
+const grafanaUrlSchema = z.url({ error: 'metadata.grafana_url must be a URL such as https://grafana.example.com' }).refine((value) => /^https?:\/\//i.test(value), 'metadata.grafana_url must use http or https');
+const grafanaOnlyOnPrometheus = 'metadata.grafana_url applies to prometheus data sources only';
 
 export const createIntegrationRequestSchema = z
   .object({
     provider: z.enum(integrationProviders, { error: 'provider must be "jenkins", "prometheus" or "loki"' }),
     name: z.string().min(1).max(100).optional(),
-    metadata: z.object({ api_url: apiUrlSchema, cluster: z.string().min(1).max(253).optional() }),
+    metadata: z.object({ api_url: apiUrlSchema, cluster: z.string().min(1).max(253).optional(), grafana_url: grafanaUrlSchema.optional() }),
     // Jenkins: username and API token. Prometheus/Loki: api_token alone is a bearer token; with a username, basic auth.
     credentials: z.object({ username: z.string().min(1, 'credentials.username is required').optional(), api_token: z.string().min(1, 'credentials.api_token is required') }),
   })
@@ -125,15 +130,20 @@ export const createIntegrationRequestSchema = z
   .superRefine((request, context) => {
     if (request.provider === 'jenkins' && request.credentials.username === undefined) context.addIssue({ code: 'custom', path: ['credentials', 'username'], message: 'credentials.username is required' });
     if (request.provider === 'jenkins' && request.metadata.cluster !== undefined) context.addIssue({ code: 'custom', path: ['metadata', 'cluster'], message: 'metadata.cluster applies to prometheus and loki data sources only' });
+    if (request.provider !== 'prometheus' && request.metadata.grafana_url !== undefined) context.addIssue({ code: 'custom', path: ['metadata', 'grafana_url'], message: grafanaOnlyOnPrometheus });
   });
 export const updateIntegrationRequestSchema = z
   .object({
     name: z.string().min(1).max(100).optional(),
-    metadata: z.object({ api_url: apiUrlSchema }).optional(),
+    // grafana_url: null removes it (Prometheus only; the engine refuses it on other providers, which it knows by id)
+    metadata: z.object({ api_url: apiUrlSchema.optional(), grafana_url: grafanaUrlSchema.nullable().optional() }).optional(),
     credentials: z.object({ username: z.string().min(1).optional(), api_token: z.string().min(1) }).optional(),
     status: z.enum(['active', 'disabled']).optional(),
   })
   .strict();
+
+/** the update check's words, for the engine, which knows the provider only from the stored integration */
+export const grafanaUrlProviderMessage = grafanaOnlyOnPrometheus;
 
 export type CreateIntegrationRequest = z.infer<typeof createIntegrationRequestSchema>;
 export type UpdateIntegrationRequest = z.infer<typeof updateIntegrationRequestSchema>;

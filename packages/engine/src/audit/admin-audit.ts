@@ -15,7 +15,7 @@ export interface AdminChangeContext {
 }
 
 /** Field names whose values are shown in the record; anything else is listed as changed, without its value. */
-const shownIntegrationFields = new Set(['name', 'provider', 'status', 'api_url', 'username']);
+const shownIntegrationFields = new Set(['name', 'provider', 'status', 'api_url', 'username', 'grafana_url']);
 const shownSettingsFields = new Set(['provider', 'model', 'base_url', 'reasoning_effort', 'thinking_budget_tokens', 'max_tokens']);
 
 function describeChanges(fields: Record<string, unknown>, shown: Set<string>): { values: Record<string, unknown>; changed: string[] } {

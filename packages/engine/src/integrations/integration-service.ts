@@ -6,7 +6,7 @@
  * again (a PATCH of the URL alone once sent the stored token to the new host).
  */
 import { randomUUID } from 'node:crypto';
-import type { CreateIntegrationRequest, Integration, UpdateIntegrationRequest } from '@skyflo/protocol';
+import { grafanaUrlProviderMessage, type CreateIntegrationRequest, type Integration, type UpdateIntegrationRequest } from '@skyflo/protocol';
 import type { JenkinsIntegration } from '../mcp/jenkins-args.ts';
 import { recordIntegrationChange } from '../audit/admin-audit.ts';
 import type { AuditLog, AuthenticatedUser, IntegrationRecord, IntegrationStore, TransactionalStores } from '../ports/index.ts';
@@ -15,12 +15,12 @@ import { createIntegrationUrlGuard, type CheckIntegrationUrl } from './integrati
 import { normaliseJenkinsUrl, type CredentialVault, type JenkinsCredentials } from './credential-vault.ts';
 import { SkyfloError } from '../errors/skyflo-error.ts';
 import type { ObservabilitySources } from '@skyflo/protocol';
-import { isDataSource, observabilitySourcesFor, providerTitle, type CheckDataSource, type DataSourceProvider } from './data-sources.ts';
+import { isDataSource, observabilitySourcesFor, providerTitle, sourceFor, type CheckDataSource, type DataSourceProvider } from './data-sources.ts';
 
 export class IntegrationError extends SkyfloError {
   readonly category = 'user';
   constructor(
-    readonly code: 'FORBIDDEN' | 'NOT_FOUND' | 'CREDENTIALS_REJECTED' | 'ALREADY_EXISTS' | 'CREDENTIALS_UNREADABLE' | 'CREDENTIALS_REQUIRED' | 'INVALID_URL',
+    readonly code: 'FORBIDDEN' | 'NOT_FOUND' | 'CREDENTIALS_REJECTED' | 'ALREADY_EXISTS' | 'CREDENTIALS_UNREADABLE' | 'CREDENTIALS_REQUIRED' | 'INVALID_URL' | 'NOT_APPLICABLE',
     message: string,
     readonly statusCode: number,
   ) {
@@ -53,6 +53,8 @@ export interface IntegrationService {
   activeJenkins(): Promise<JenkinsIntegration | undefined>;
   /** The Prometheus and Loki sources of `cluster` (issue 36), credentials opened; undefined when it has neither. */
   observabilitySources(cluster: string | undefined): Promise<ObservabilitySources | undefined>;
+  /** The Grafana in front of `cluster`'s active Prometheus, for the chart's "Open in Grafana" link; undefined when none. */
+  grafanaUrl(cluster: string | undefined): Promise<string | undefined>;
   /**
    * Adds a data source without an admin (skyflo sandbox wires kube-sim's own), unless an active one of that provider
    * already serves the cluster; checked like any other, and recorded in the audit log as the system's.
@@ -84,7 +86,7 @@ export function toIntegration(record: IntegrationRecord): Integration {
     id: record.id,
     provider: record.provider,
     name: record.name,
-    metadata: { api_url: record.apiUrl, ...(record.username ? { username: record.username } : {}), ...(record.cluster ? { cluster: record.cluster } : {}) },
+    metadata: { api_url: record.apiUrl, ...(record.username ? { username: record.username } : {}), ...(record.cluster ? { cluster: record.cluster } : {}), ...(record.grafanaUrl ? { grafana_url: record.grafanaUrl } : {}) },
     status: record.status,
     credentials: { set: true, token_last4: record.tokenLast4 },
     created_at: record.createdAt.toISOString(),
@@ -130,7 +132,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
     const other = (await deps.store.list()).find((record) => record.provider === provider && record.status === 'active' && record.id !== exceptId && (!isDataSource(provider) || record.cluster === cluster));
     if (other) throw new IntegrationError('ALREADY_EXISTS', `an active ${provider} integration already exists${isDataSource(provider) ? ` for ${cluster ? `cluster ${cluster}` : 'every cluster'}` : ''} ("${other.name}"); edit it, or disable it first`, 409);
   };
-  const createRecord = async (actor: AuthenticatedUser | undefined, input: { provider: IntegrationRecord['provider']; name?: string | undefined; apiUrl: string; cluster?: string | undefined; credentials: Credentials }, ip?: string) => {
+  const createRecord = async (actor: AuthenticatedUser | undefined, input: { provider: IntegrationRecord['provider']; name?: string | undefined; apiUrl: string; cluster?: string | undefined; grafanaUrl?: string | undefined; credentials: Credentials }, ip?: string) => {
     await ensureNoOtherActive(input.provider, undefined, input.cluster);
     normalised(input.apiUrl);
     await check(input.provider, input.apiUrl, input.credentials);
@@ -144,12 +146,13 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
         apiUrl: input.apiUrl,
         username: input.credentials.username,
         ...(input.cluster ? { cluster: input.cluster } : {}),
+        ...(input.grafanaUrl ? { grafanaUrl: input.grafanaUrl } : {}),
         credentialsSealed: stored,
         tokenLast4: last4(input.credentials.api_token),
         status: 'active',
         ...(actor ? { createdBy: actor.id } : {}),
       });
-      const fields = { name: created.name, api_url: created.apiUrl, username: created.username || undefined, cluster: created.cluster, credentials: 'set' };
+      const fields = { name: created.name, api_url: created.apiUrl, username: created.username || undefined, cluster: created.cluster, grafana_url: created.grafanaUrl, credentials: 'set' };
       if (actor) await recordIntegrationChange(tx.audit, { actor, ...(ip ? { ip } : {}), change: 'created', integration: created, fields, tokenLast4: created.tokenLast4 });
       else await tx.audit.record({ action: 'integration.created', subjectType: 'integration', subjectId: created.id, details: { provider: created.provider, name: created.name, by: 'system', api_url: created.apiUrl, ...(created.cluster ? { cluster: created.cluster } : {}), token_last4: created.tokenLast4 } });
       return created;
@@ -164,13 +167,15 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
     async create(actor, input, ip) {
       requireAdmin(actor);
       const credentials = credentialsOf(input.provider, input.credentials);
-      const record = await createRecord(actor, { provider: input.provider, name: input.name, apiUrl: input.metadata.api_url, cluster: input.metadata.cluster, credentials }, ip);
+      const record = await createRecord(actor, { provider: input.provider, name: input.name, apiUrl: input.metadata.api_url, cluster: input.metadata.cluster, grafanaUrl: input.metadata.grafana_url, credentials }, ip);
       return toIntegration(record);
     },
 
     async update(actor, id, input, ip) {
       requireAdmin(actor);
       const current = await find(id);
+      // the request schema cannot see the stored provider; a link to Grafana only means something on a Prometheus chart
+      if (input.metadata?.grafana_url !== undefined && current.provider !== 'prometheus') throw new IntegrationError('NOT_APPLICABLE', grafanaUrlProviderMessage, 400);
       if (input.status === 'active' && current.status !== 'active') await ensureNoOtherActive(current.provider, id, current.cluster);
       const apiUrl = input.metadata?.api_url ?? current.apiUrl;
       const urlChanged = input.metadata?.api_url !== undefined && normalised(input.metadata.api_url) !== normalised(current.apiUrl);
@@ -191,6 +196,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
         const changed = await tx.integrations.update(id, {
           ...(input.name !== undefined ? { name: input.name } : {}),
           ...(input.metadata?.api_url !== undefined ? { apiUrl } : {}),
+          ...(input.metadata?.grafana_url !== undefined ? { grafanaUrl: input.metadata.grafana_url } : {}),
           ...(input.status !== undefined ? { status: input.status } : {}),
           ...(stored ? { credentialsSealed: stored } : {}),
           ...(credentials ? { username: credentials.username, tokenLast4: last4(credentials.api_token) } : {}),
@@ -201,7 +207,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
           ...(ip ? { ip } : {}),
           change: 'updated',
           integration: changed,
-          fields: { name: input.name, api_url: input.metadata?.api_url, status: input.status, username: input.credentials?.username, credentials: input.credentials ? 'set' : undefined },
+          fields: { name: input.name, api_url: input.metadata?.api_url, grafana_url: input.metadata?.grafana_url, status: input.status, username: input.credentials?.username, credentials: input.credentials ? 'set' : undefined },
           ...(input.credentials ? { tokenLast4: changed.tokenLast4 } : {}),
         });
         return changed;
@@ -234,6 +240,10 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
         if (await checkUrl(record.apiUrl)) return undefined;
         return open(record).catch(() => undefined);
       });
+    },
+
+    async grafanaUrl(cluster) {
+      return sourceFor(await deps.store.list(), 'prometheus', cluster)?.grafanaUrl;
     },
 
     async provisionDataSource(input) {

@@ -10,6 +10,8 @@ export interface IntegrationRecord {
   username: string;
   /** Prometheus/Loki: the cluster the data source serves; undefined = every cluster */
   cluster?: string;
+  /** Prometheus: the Grafana in front of it (the chart's "Open in Grafana" link); undefined = none */
+  grafanaUrl?: string;
   credentialsSealed: string;
   tokenLast4: string;
   status: 'active' | 'disabled';
@@ -23,6 +25,7 @@ export interface IntegrationStore {
   get(id: string): Promise<IntegrationRecord | undefined>;
   /** `id` is chosen by the caller, because the sealed credentials are bound to it */
   create(input: Omit<IntegrationRecord, 'createdAt' | 'updatedAt'>): Promise<IntegrationRecord>;
-  update(id: string, patch: Partial<Pick<IntegrationRecord, 'name' | 'apiUrl' | 'cluster' | 'username' | 'credentialsSealed' | 'tokenLast4' | 'status'>>): Promise<IntegrationRecord | undefined>;
+  /** `grafanaUrl: null` removes it */
+  update(id: string, patch: Partial<Pick<IntegrationRecord, 'name' | 'apiUrl' | 'cluster' | 'username' | 'credentialsSealed' | 'tokenLast4' | 'status'>> & { grafanaUrl?: string | null }): Promise<IntegrationRecord | undefined>;
   remove(id: string): Promise<boolean>;
 }

@@ -16,6 +16,7 @@ function toRecord(row: Row): IntegrationRecord {
     tokenLast4: row.tokenLast4,
     status: row.status as IntegrationRecord['status'],
     ...(row.cluster ? { cluster: row.cluster } : {}),
+    ...(row.grafanaUrl ? { grafanaUrl: row.grafanaUrl } : {}),
     ...(row.createdBy ? { createdBy: row.createdBy } : {}),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

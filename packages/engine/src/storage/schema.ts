@@ -283,6 +283,8 @@ export const integrations = pgTable('integrations', {
   status: varchar('status', { length: 20 }).notNull().default('active'),
   /** Prometheus/Loki data sources (issue 36): the cluster served; null = every cluster */
   cluster: text('cluster'),
+  /** Prometheus (issue 36): the Grafana in front of it, for the chart's "Open in Grafana" link; null = none */
+  grafanaUrl: text('grafana_url'),
   createdBy: uuid('created_by'),
   createdAt: instant('created_at').notNull().defaultNow(),
   updatedAt: instant('updated_at').notNull().defaultNow(),

@@ -45,6 +45,8 @@ export interface ToolCallDeps {
   jenkinsIntegration?: () => Promise<JenkinsIntegration | undefined>;
   /** the Prometheus/Loki data sources of a cluster (issue 36); undefined hides the observability tools */
   observabilitySources?: (cluster: string | undefined) => Promise<ObservabilitySources | undefined>;
+  /** the Grafana in front of a cluster's Prometheus: copied onto the chart for its "Open in Grafana" link, never sent to the MCP server */
+  grafanaUrl?: (cluster: string | undefined) => Promise<string | undefined>;
   /** the clusters (issue 22): calls are pinned to the conversation's cluster, scoped, and bound to the cluster's API server */
   clusters?: ClusterDeps;
   /**

@@ -92,6 +92,7 @@ export function createToolCallRunner(deps: ToolCallDeps, run: ToolCallRun, engin
         ...(await gate.execute(call, identity, injected.args, {
           ...(injected.credentials ? { credentials: injected.credentials } : {}),
           ...(injected.observabilitySources ? { observabilitySources: injected.observabilitySources } : {}),
+          ...(injected.grafanaUrl ? { grafanaUrl: injected.grafanaUrl } : {}),
           ...(located.limit ? { limit: located.limit } : {}),
         })),
       };

@@ -83,6 +83,45 @@ describe('Prometheus and Loki data sources', () => {
     expect(second.statusCode).toBe(409);
   });
 
+  it('keeps a Grafana URL on a Prometheus source only, http(s) only, and returns it', async () => {
+    const grafana = 'https://grafana.example.com/';
+    const byProvider = async () => Object.fromEntries(((await request({ method: 'GET', url: '/api/v1/integrations', token: admin })).json() as Array<{ provider: string; id: string; metadata: Record<string, string> }>).map((item) => [item.provider, item]));
+    const { prometheus, loki } = await byProvider();
+    const saved = await request({ method: 'PATCH', url: `/api/v1/integrations/${prometheus!.id}`, token: admin, payload: { metadata: { grafana_url: grafana } } });
+    expect(saved.statusCode, saved.body).toBe(200);
+    expect(saved.json().metadata).toMatchObject({ api_url: sim.observability!.url, grafana_url: grafana });
+    expect((await byProvider())['prometheus']!.metadata['grafana_url']).toBe(grafana);
+    expect(await query("select provider, grafana_url from integrations where grafana_url is not null")).toEqual([{ provider: 'prometheus', grafana_url: grafana }]);
+    // a link users click: no javascript: or other schemes
+    for (const bad of ['javascript:alert(1)', 'ftp://grafana.example.com', 'not a url']) {
+      const refused = await request({ method: 'PATCH', url: `/api/v1/integrations/${prometheus!.id}`, token: admin, payload: { metadata: { grafana_url: bad } } });
+      expect(refused.statusCode, bad).toBe(400);
+      expect(refused.body).toContain('metadata.grafana_url must');
+    }
+    // Loki and Jenkins have no chart: refused with the reason, on update and on create
+    const onLoki = await request({ method: 'PATCH', url: `/api/v1/integrations/${loki!.id}`, token: admin, payload: { metadata: { grafana_url: grafana } } });
+    expect(onLoki.statusCode).toBe(400);
+    expect(onLoki.json().detail).toContain('metadata.grafana_url applies to prometheus data sources only');
+    for (const payload of [
+      { ...source('loki'), metadata: { api_url: sim.observability!.url, cluster: 'other', grafana_url: grafana } },
+      { provider: 'jenkins', metadata: { api_url: 'https://jenkins.example.com', grafana_url: grafana }, credentials: { username: 'ci', api_token: 'jenkins-token' } },
+    ]) {
+      const created = await request({ method: 'POST', url: '/api/v1/integrations', token: admin, payload });
+      expect(created.statusCode, created.body).toBe(400);
+      expect(created.body).toContain('metadata.grafana_url applies to prometheus data sources only');
+    }
+    expect(await query("select provider, grafana_url from integrations where grafana_url is not null")).toEqual([{ provider: 'prometheus', grafana_url: grafana }]);
+    // the change is in the audit trail
+    const audit = (await query("select details from audit_events where action = 'integration.updated' order by sequence desc limit 1")) as Array<{ details: Record<string, unknown> }>;
+    expect(JSON.stringify(audit[0]!.details)).toContain(grafana);
+    // null removes it (the form's emptied field); set again for the chart below
+    const cleared = await request({ method: 'PATCH', url: `/api/v1/integrations/${prometheus!.id}`, token: admin, payload: { metadata: { grafana_url: null } } });
+    expect(cleared.statusCode, cleared.body).toBe(200);
+    expect(cleared.json().metadata).not.toHaveProperty('grafana_url');
+    expect(await query('select grafana_url from integrations where grafana_url is not null')).toEqual([]);
+    expect((await request({ method: 'PATCH', url: `/api/v1/integrations/${prometheus!.id}`, token: admin, payload: { metadata: { grafana_url: grafana } } })).statusCode).toBe(200);
+  });
+
   it('a conversation where the model calls prometheus_query_range gets the summary, worst series first', async () => {
     llm.reset({
       rules: [
@@ -98,9 +137,11 @@ describe('Prometheus and Loki data sources', () => {
     const result = frames.find((frame) => frame.event === 'tool.result' && frame.data['tool'] === 'prometheus_query_range');
     expect(result, JSON.stringify(frames.map((frame) => frame.event))).toBeDefined();
     // the card's chart: the series themselves, the query and the Prometheus to open it in
-    const chart = result!.data['chart'] as { query: string; series: Array<{ metric: Record<string, string>; values: unknown[] }>; source_url: string };
+    const chart = result!.data['chart'] as { query: string; series: Array<{ metric: Record<string, string>; values: unknown[] }>; source_url: string; grafana_url?: string };
     expect(chart.query).toBe(p99);
     expect(chart.source_url).toBe(sim.observability!.url);
+    // and the Grafana configured in front of that Prometheus, for "Open in Grafana"
+    expect(chart.grafana_url).toBe('https://grafana.example.com/');
     expect(chart.series.map((series) => series.metric['app'])).toContain('checkout');
     expect(chart.series[0]!.values.length).toBeGreaterThan(10);
     // what the model read back: one line per series, not the points

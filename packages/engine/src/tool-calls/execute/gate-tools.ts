@@ -17,7 +17,7 @@ import { limitedToNamespaces, type NamespaceLimit } from '../../clusters/limited
 export type CallOutcome = { kind: 'done'; text: string; isError: boolean; cancelled?: boolean } | { kind: 'await' };
 export type Identity = { call_id: string; tool: string; title: string; args: Record<string, unknown> };
 /** `target`: which Jenkins the call goes to (jenkinsTargetLine), for the approval card */
-export type Injected = { ok: true; args: Record<string, unknown>; credentials?: JenkinsCallCredentials; observabilitySources?: ObservabilitySources; target?: string } | { ok: false; text: string };
+export type Injected = { ok: true; args: Record<string, unknown>; credentials?: JenkinsCallCredentials; observabilitySources?: ObservabilitySources; /** for the chart's link only; the MCP server does not need it */ grafanaUrl?: string; target?: string } | { ok: false; text: string };
 
 export const deniedText = 'Tool call was denied by the user';
 export const cancelledText = 'Tool call was cancelled: the run was stopped by the user.';
@@ -49,10 +49,14 @@ export function approverImpersonation(deps: Pick<ToolCallDeps, 'executeAsApprove
   return { ok: true, impersonate: { user: approver.email, groups: deps.executeAsApprover.groupsByRole[approver.role] ?? [] } };
 }
 
-/** prometheus_query_range's series (its structured result) as the card's chart; undefined for anything else or a malformed one. */
-export function chartOf(tool: string, structured: Record<string, unknown> | undefined): ToolResultChart | undefined {
+/**
+ * prometheus_query_range's series (its structured result) as the card's chart, with the Grafana configured in front of
+ * that Prometheus (the engine's, not the tool's); undefined for anything else or a malformed one.
+ */
+export function chartOf(tool: string, structured: Record<string, unknown> | undefined, grafanaUrl?: string): ToolResultChart | undefined {
   if (tool !== 'prometheus_query_range' || !structured) return undefined;
-  const parsed = toolResultChartSchema.safeParse({ ...structured, ...(typeof structured['prometheus_url'] === 'string' ? { source_url: structured['prometheus_url'] } : {}) });
+  const { grafana_url: _fromTool, ...fromTool } = structured;
+  const parsed = toolResultChartSchema.safeParse({ ...fromTool, ...(typeof structured['prometheus_url'] === 'string' ? { source_url: structured['prometheus_url'] } : {}), ...(grafanaUrl ? { grafana_url: grafanaUrl } : {}) });
   return parsed.success ? parsed.data : undefined;
 }
 
@@ -66,7 +70,7 @@ export async function callToolWithEvents(
   tools: Pick<ToolGateway, 'callTool'>,
   identity: Identity,
   request: Parameters<ToolGateway['callTool']>[0],
-  options: { /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean; /** the cluster it acts on, for its trace span */ cluster?: string } = {},
+  options: { /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean; /** the cluster it acts on, for its trace span */ cluster?: string; /** issue 36: for a chart's "Open in Grafana" link */ grafanaUrl?: string } = {},
 ): Promise<{ text: string; isError: boolean; cancelled?: boolean }> {
   // issue 39: the tool's span (name, cluster, outcome, duration; never its arguments or result)
   return traceToolCall({ name: request.name, ...(options.cluster ? { cluster: options.cluster } : {}) }, () => callToolReporting(emit, tools, identity, request, options));
@@ -77,7 +81,7 @@ async function callToolReporting(
   tools: Pick<ToolGateway, 'callTool'>,
   identity: Identity,
   request: Parameters<ToolGateway['callTool']>[0],
-  options: { undoAvailable?: boolean },
+  options: { undoAvailable?: boolean; grafanaUrl?: string },
 ): Promise<{ text: string; isError: boolean; cancelled?: boolean }> {
   const { signal } = request;
   await emit('tool.executing', identity);
@@ -88,7 +92,7 @@ async function callToolReporting(
       await emit('tool.error', { ...identity, error: outcome.text || 'The tool reported an error without a message' });
       return { text: `Tool error: ${outcome.text}`, isError: true };
     }
-    const chart = chartOf(request.name, outcome.structured);
+    const chart = chartOf(request.name, outcome.structured, options.grafanaUrl);
     await emit('tool.result', { ...identity, result: [{ type: 'text', text: outcome.text }], ...(chart ? { chart } : {}), ...(options.undoAvailable ? { undo_available: true } : {}) });
     return { text: outcome.text, isError: false };
   } catch (error) {
@@ -126,7 +130,9 @@ export function createGateTools(deps: ToolCallDeps, run: ToolCallRun) {
   async function withInjected(tool: string, args: Record<string, unknown>): Promise<Injected> {
     if (isObservabilityTool(tool)) {
       const sources = await deps.observabilitySources?.(run.cluster);
-      return sources ? { ok: true, args, observabilitySources: sources } : { ok: false, text: observabilityMissingText };
+      if (!sources) return { ok: false, text: observabilityMissingText };
+      const grafanaUrl = tool === 'prometheus_query_range' ? await deps.grafanaUrl?.(run.cluster) : undefined;
+      return { ok: true, args, observabilitySources: sources, ...(grafanaUrl ? { grafanaUrl } : {}) };
     }
     if (!isJenkinsTool(tool)) return { ok: true, args };
     const integration = await deps.jenkinsIntegration?.();
@@ -143,7 +149,7 @@ export function createGateTools(deps: ToolCallDeps, run: ToolCallRun) {
     call: PendingCall,
     identity: Identity,
     execArgs: Record<string, unknown>,
-    extra: { impersonate?: { user: string; groups: string[] }; credentials?: JenkinsCallCredentials; observabilitySources?: ObservabilitySources; /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean; /** issue 22: run per allowed namespace */ limit?: NamespaceLimit } = {},
+    extra: { impersonate?: { user: string; groups: string[] }; credentials?: JenkinsCallCredentials; observabilitySources?: ObservabilitySources; /** issue 36: the chart's "Open in Grafana" link */ grafanaUrl?: string; /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean; /** issue 22: run per allowed namespace */ limit?: NamespaceLimit } = {},
   ) {
     return callToolWithEvents(
       run.emit,
@@ -158,7 +164,7 @@ export function createGateTools(deps: ToolCallDeps, run: ToolCallRun) {
         ...(extra.credentials ? { jenkinsCredentials: extra.credentials } : {}),
         ...(extra.observabilitySources ? { observabilitySources: extra.observabilitySources } : {}),
       },
-      { ...(extra.undoAvailable ? { undoAvailable: true } : {}), ...(run.cluster ? { cluster: run.cluster } : {}) },
+      { ...(extra.undoAvailable ? { undoAvailable: true } : {}), ...(run.cluster ? { cluster: run.cluster } : {}), ...(extra.grafanaUrl ? { grafanaUrl: extra.grafanaUrl } : {}) },
     );
   }
 

@@ -64,8 +64,10 @@ function AddDataSourceForm({ onCreated }: { onCreated(): void }) {
     const form = new FormData(element);
     const name = String(form.get('name') ?? '').trim();
     const cluster = String(form.get('cluster') ?? '');
+    // Prometheus only: the Grafana the chart's "Open in Grafana" link goes to
+    const grafanaUrl = provider === 'prometheus' ? String(form.get('grafana_url') ?? '').trim() : '';
     create.mutate(
-      { provider, ...(name ? { name } : {}), metadata: { api_url: String(form.get('api_url')), ...(cluster ? { cluster } : {}) }, credentials: credentialsOf(form) },
+      { provider, ...(name ? { name } : {}), metadata: { api_url: String(form.get('api_url')), ...(cluster ? { cluster } : {}), ...(grafanaUrl ? { grafana_url: grafanaUrl } : {}) }, credentials: credentialsOf(form) },
       { onSuccess: () => element.reset() },
     );
   }
@@ -96,6 +98,11 @@ function AddDataSourceForm({ onCreated }: { onCreated(): void }) {
             ))}
           </select>
         </Field>
+        {provider === 'prometheus' ? (
+          <Field label="Grafana URL (optional)" htmlFor="ds-grafana" hint="Charts of this source get an “Open in Grafana” link.">
+            <Input id="ds-grafana" name="grafana_url" type="url" placeholder="https://grafana.example.com" />
+          </Field>
+        ) : null}
         <Field label="Username (basic auth, optional)" htmlFor="ds-user">
           <Input id="ds-user" name="username" autoComplete="off" />
         </Field>
@@ -135,10 +142,15 @@ function DataSourceCard({ source, admin, onChanged }: { source: Integration; adm
     const name = String(form.get('name') ?? '').trim();
     const apiUrl = String(form.get('api_url') ?? '').trim();
     const secret = String(form.get('secret') ?? '');
+    // Prometheus: an emptied Grafana URL removes the link (null); unchanged sends nothing
+    const grafanaUrl = source.provider === 'prometheus' ? String(form.get('grafana_url') ?? '').trim() : undefined;
+    const grafanaChange = grafanaUrl === undefined || grafanaUrl === (source.metadata.grafana_url ?? '') ? {} : { grafana_url: grafanaUrl || null };
+    const urlChange = apiUrl && apiUrl !== source.metadata.api_url ? { api_url: apiUrl } : {};
+    const metadata = { ...urlChange, ...grafanaChange };
     // a blank secret keeps the stored one; a new URL needs it again (the engine never sends a token to another host)
     update.mutate({
       ...(name && name !== source.name ? { name } : {}),
-      ...(apiUrl && apiUrl !== source.metadata.api_url ? { metadata: { api_url: apiUrl } } : {}),
+      ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
       ...(secret ? { credentials: credentialsOf(form) } : {}),
     });
   }
@@ -169,6 +181,7 @@ function DataSourceCard({ source, admin, onChanged }: { source: Integration; adm
       </div>
       <p className="mt-1 break-all font-mono text-xs text-muted">
         {source.metadata.api_url} · {source.metadata.cluster ? `cluster ${source.metadata.cluster}` : 'every cluster'}
+        {source.metadata.grafana_url ? ` · Grafana ${source.metadata.grafana_url}` : ''}
         {source.metadata.username ? ` · basic auth ${source.metadata.username}` : ''}
         {source.credentials.set ? ` · secret …${source.credentials.token_last4 ?? ''}` : ' · no secret'}
       </p>
@@ -180,6 +193,11 @@ function DataSourceCard({ source, admin, onChanged }: { source: Integration; adm
           <Field label="URL" htmlFor={`ds-url-${source.id}`}>
             <Input id={`ds-url-${source.id}`} name="api_url" type="url" defaultValue={source.metadata.api_url} />
           </Field>
+          {source.provider === 'prometheus' ? (
+            <Field label="Grafana URL (optional)" htmlFor={`ds-grafana-${source.id}`} hint="Empty: no “Open in Grafana” link.">
+              <Input id={`ds-grafana-${source.id}`} name="grafana_url" type="url" defaultValue={source.metadata.grafana_url ?? ''} />
+            </Field>
+          ) : null}
           <Field label="Username (basic auth, optional)" htmlFor={`ds-user-${source.id}`}>
             <Input id={`ds-user-${source.id}`} name="username" autoComplete="off" defaultValue={source.metadata.username ?? ''} />
           </Field>
