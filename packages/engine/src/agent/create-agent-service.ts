@@ -217,7 +217,10 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       pausedTurn.catch(() => undefined); // awaited only when the record is an awaiting call
       // Only the owner and the pinned cluster (access), not the timeline: a long conversation's is megabytes to read.
       const ownership = storage.conversations.access ? storage.conversations.access(conversationId) : storage.conversations.get(conversationId);
-      const [found, record, deciderScope] = await Promise.all([ownership, storage.approvals.get(conversationId, callId), deps.scopeOf?.(user.id)]);
+      // The clusters configured now, for an approval (issue 37 item 7: a call bound to an API server that is gone is
+      // refused here, as the pending list shows it); unknown when the MCP server cannot answer — execution still checks.
+      const configuredClusters = approve && deps.clusters ? deps.clusters.directory.list().catch(() => undefined) : Promise.resolve(undefined);
+      const [found, record, deciderScope, configured] = await Promise.all([ownership, storage.approvals.get(conversationId, callId), deps.scopeOf?.(user.id), configuredClusters]);
       // The order of the paused turn matters only for an approval of an awaiting call the caller may see.
       const earlier = approve && found && record?.status === 'awaiting' ? await earlierAwaiting(storage.approvals, conversationId, callId, pausedCallIds(await pausedTurn)) : undefined;
       // One function decides, the same the pending list asks (tool-calls/decide): the first refusal is the answer.
@@ -230,6 +233,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         call: record,
         deciderScope,
         request,
+        ...(configured ? { configuredClusters: configured } : {}),
         ...(earlier ? { earlierAwaiting: { callId: earlier.callId, tool: earlier.tool } } : {}),
         ...(autoRevert && record?.undo ? { inverseNeedsSecondPerson: inverseNeedsSecondPerson({ record: { ...record, undo: record.undo }, environment: policy, inspector: deps.inspector }) } : {}),
       });
