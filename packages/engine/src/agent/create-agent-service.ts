@@ -4,9 +4,9 @@
  * the route streams the run's events from the bus. The run does not depend on the stream staying open.
  */
 import { randomUUID } from 'node:crypto';
-import { hasFailedPreview, type ApiTokenScope } from '@skyflo/protocol';
+import { hasFailedPreview, type AlertCard, type ApiTokenScope } from '@skyflo/protocol';
 import type { AuditLog, AuthenticatedUser, Conversation } from '../ports/index.ts';
-import { appendUserEntry } from '../timeline/apply-event.ts';
+import { appendAlertEntry, appendUserEntry } from '../timeline/apply-event.ts';
 import type { ApprovalPolicyName } from '../tool-calls/decide/decision-authority.ts';
 import { decide, requestShapeRule, type DecisionRefusal } from '../tool-calls/decide/decide.ts';
 import { decisionAuditRecord, earlierAwaiting, inverseNeedsSecondPerson } from '../tool-calls/decide/decision-facts.ts';
@@ -35,7 +35,8 @@ export interface StartedRun {
 export interface AgentService {
   /** `context`: the cluster a new conversation is pinned to (default: the current context) */
   /** `alert`: an alert investigation's run (the alert's receiver), whose calls the alert asks for (issue 37 item 9) */
-  prepareChat(input: { user: AuthenticatedUser; conversationId?: string; message: string; context?: string; ip?: string; alert?: string }): Promise<StartedRun>;
+  /** `alertCard`: the alert the timeline shows instead of the message (which the model still receives) */
+  prepareChat(input: { user: AuthenticatedUser; conversationId?: string; message: string; context?: string; ip?: string; alert?: string; alertCard?: AlertCard }): Promise<StartedRun>;
   /**
    * Decides a call whose preview was shown: refused unless it is awaiting (previewed), an approval echoes the
    * args_hash it was shown (and, when sent, its diff_hash), and no earlier call of its turn still waits.
@@ -152,7 +153,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   });
 
   return {
-    async prepareChat({ user, conversationId, message, context, ip, alert }) {
+    async prepareChat({ user, conversationId, message, context, ip, alert, alertCard }) {
       const content = message.trim();
       if (!content) throw new AgentRequestError(400, 'EMPTY_MESSAGE', 'The message is empty; send at least one user message with content.');
       const runId = randomUUID();
@@ -199,7 +200,12 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
           ...(await clusterContext),
           // inside the run: if the database refuses the message, the stream ends with the error instead of hanging
           prepare: async () => {
-            await storage.conversations.updateTimeline(conversation.id, (timeline) => appendUserEntry(timeline, { id: randomUUID(), content, timestamp: Date.now() }));
+            // An alert investigation shows the alert, not the engine's instruction, as its entry (issue 37 item 9).
+            await storage.conversations.updateTimeline(conversation.id, (timeline) =>
+              alertCard
+                ? appendAlertEntry(timeline, { id: randomUUID(), content: alertCard.annotations['description'] ?? alertCard.annotations['summary'] ?? alertCard.title, timestamp: Date.now(), alert: alertCard })
+                : appendUserEntry(timeline, { id: randomUUID(), content, timestamp: Date.now() }),
+            );
           },
         }),
       );
