@@ -35,6 +35,8 @@ export interface Usage {
 
 export type Entry =
   | { id: string; type: 'user'; content: string; timestamp: number; local?: boolean }
+  /** an alert investigation's alert, shown instead of the instruction the model was given (issue 37 item 9) */
+  | Extract<TimelineEntry, { type: 'alert' }>
   /**
    * `stopped`: a stop interrupted this answer; what it holds is where it stopped. `error`: the failure that ended it
    * (workflow.error), shown once: as the run's error with Retry while it is the last answer, in the answer once a
@@ -73,7 +75,7 @@ function viewOfSegment(segment: TimelineSegment, previous: { source: TimelineSeg
 
 function viewOfEntry(entry: TimelineEntry, previous: { source: TimelineEntry; view: Entry } | undefined): Entry {
   if (previous && previous.source === entry) return previous.view;
-  if (entry.type === 'user') return entry;
+  if (entry.type === 'user' || entry.type === 'alert') return entry;
   const before = previous?.source.type === 'assistant' && previous.view.type === 'assistant' && previous.source.id === entry.id ? { source: previous.source, view: previous.view } : undefined;
   const segments = entry.segments.map((segment, index) => {
     const source = before?.source.segments[index];
