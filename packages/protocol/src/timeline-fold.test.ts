@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent, TimelineEntry } from './index.ts';
 import { createSkyfloClient } from './client/index.ts';
-import { foldLiveTimelineEvent, foldTimelineEvent } from './timeline-fold.ts';
+import { appendAlertEntry, foldLiveTimelineEvent, foldTimelineEvent } from './timeline-fold.ts';
 
 const base = { run_id: 'r1', conversation_id: 'c1' };
 const tool = { call_id: 'call_1', tool: 'k8s_scale', title: 'Scale', args: { name: 'web', replicas: 0 } };
@@ -25,6 +25,19 @@ const run: AgentEvent[] = [
 ];
 
 describe('one fold', () => {
+  it("an alert investigation's alert is its own entry: the run's answer follows it, live and stored alike (issue 37 item 9)", () => {
+    const alert = { title: 'KubePodCrashLooping', status: 'firing' as const, source: 'alertmanager' as const, receiver: 'pager', labels: { pod: 'web-7d9' }, annotations: { summary: 'crash looping' }, links: [], count: 1 };
+    const opened = appendAlertEntry([], { id: 'a', content: 'crash looping', timestamp: 0, alert });
+    const stored = run.reduce(foldTimelineEvent, opened);
+    const live = run.reduce(foldLiveTimelineEvent, opened);
+    expect(stored.map((entry) => entry.type)).toEqual(['alert', 'assistant']);
+    expect(stored[0]).toEqual({ id: 'a', type: 'alert', content: 'crash looping', timestamp: 0, alert });
+    // (the live answer is dated by its first streamed token: entries are compared, not their dates)
+    expect(live.map((entry) => entry.type)).toEqual(['alert', 'assistant']);
+    expect(live[0]).toEqual(stored[0]);
+    expect((live[1] as { content: string }).content).toBe((stored[1] as { content: string }).content);
+  });
+
   it('the live view of a run ends with the same answer the engine stores', () => {
     const user: TimelineEntry[] = [{ id: 'u', type: 'user', content: 'scale web to 0', timestamp: 0 }];
     const stored = run.reduce(foldTimelineEvent, user);

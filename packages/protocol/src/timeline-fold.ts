@@ -50,6 +50,11 @@ export function appendUserEntry(timeline: TimelineEntry[], entry: { id: string; 
   return [...timeline, { id: entry.id, type: 'user', content: entry.content, timestamp: entry.timestamp }];
 }
 
+/** Appends the alert an investigation's run answers (issue 37 item 9): shown where the user's message would be. */
+export function appendAlertEntry(timeline: TimelineEntry[], entry: { id: string; content: string; timestamp: number; alert: Extract<TimelineEntry, { type: 'alert' }>['alert'] }): TimelineEntry[] {
+  return [...timeline, { id: entry.id, type: 'alert', content: entry.content, timestamp: entry.timestamp, alert: entry.alert }];
+}
+
 /** Order of tool states; a state never moves back (denied/completed/error are final and equal). */
 const statusRank: Record<ToolStatus, number> = { pending: 0, awaiting_approval: 1, approved: 2, executing: 3, denied: 4, completed: 4, error: 4 };
 

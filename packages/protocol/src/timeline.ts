@@ -18,9 +18,27 @@ export interface ToolVerification {
   auto_revert_call_id?: string;
 }
 
+/**
+ * The alert an investigation was opened for (issue 37 item 9), as its first entry shows it: what fired, with its
+ * labels, annotations and links (runbook_url, the rule's generatorURL). Redacted like the rest of the alert.
+ */
+export interface AlertCard {
+  title: string;
+  status: 'firing' | 'resolved';
+  source: 'alertmanager' | 'generic';
+  receiver: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  links: Array<{ label: string; url: string }>;
+  /** how many alerts the group holds (Alertmanager groups several) */
+  count: number;
+}
+
 /** A timeline entry (`messages_json` in the reference spec §4). */
 export type TimelineEntry =
   | { id: string; type: 'user'; content: string; timestamp: number }
+  /** an alert investigation's alert, shown instead of the instruction the model is given (`content`: its description) */
+  | { id: string; type: 'alert'; content: string; timestamp: number; alert: AlertCard }
   | {
       id: string;
       type: 'assistant';

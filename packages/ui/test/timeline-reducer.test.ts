@@ -181,3 +181,43 @@ describe('model retry notices', () => {
     expect(state.notice).toBe('The model is rate-limited; retrying in 3s (attempt 2 of 4).');
   });
 });
+
+describe('an alert investigation reloaded (issue 37 item 9)', () => {
+  it('its first entry is the alert card, not a user message, and only http(s) links are kept', () => {
+    const state = timelineFromPersisted([
+      {
+        id: 'a1',
+        type: 'alert',
+        content: 'crash looping',
+        timestamp: 1,
+        alert: {
+          title: 'KubePodCrashLooping',
+          status: 'firing',
+          source: 'alertmanager',
+          receiver: 'pager',
+          labels: { pod: 'web-7d9', weird: 42 },
+          annotations: { summary: 'crash looping' },
+          links: [
+            { label: 'runbook_url', url: 'https://runbooks.example/crashloop' },
+            { label: 'evil_url', url: 'javascript:alert(1)' },
+          ],
+          count: 1,
+        },
+      },
+      { id: 'r1', type: 'assistant', content: 'Diagnosis.', timestamp: 2, segments: [{ kind: 'text', id: 'r1:0', text: 'Diagnosis.' }] },
+    ]);
+    expect(state.entries.map((entry) => entry.type)).toEqual(['alert', 'assistant']);
+    const [first] = state.entries;
+    if (first?.type !== 'alert') throw new Error('expected the alert first');
+    expect(first.alert).toEqual({
+      title: 'KubePodCrashLooping',
+      status: 'firing',
+      source: 'alertmanager',
+      receiver: 'pager',
+      labels: { pod: 'web-7d9' },
+      annotations: { summary: 'crash looping' },
+      links: [{ label: 'runbook_url', url: 'https://runbooks.example/crashloop' }],
+      count: 1,
+    });
+  });
+});

@@ -24,6 +24,11 @@ export function showHistory(context: Context, conversation: ConversationDetail):
   context.renderer.info(`${palette.bold(conversation.title || 'Untitled conversation')} ${palette.dim(`(${conversation.id}, updated ${conversation.updated_at})`)}`);
   for (const entry of conversation.messages.slice(-6)) {
     if (entry.type === 'user') context.renderer.info(`${palette.cyan('you ›')} ${entry.content}`);
+    else if (entry.type === 'alert') {
+      // an alert investigation's alert (issue 37 item 9), not the instruction the model was given
+      const alert = (entry as { alert?: { title?: unknown; status?: unknown } }).alert;
+      context.renderer.info(`${palette.red('alert ›')} ${palette.bold(String(alert?.title ?? 'Alert'))} ${palette.dim(`[${String(alert?.status ?? 'firing')}]`)}${entry.content ? ` ${entry.content}` : ''}`);
+    }
     else if (entry.type === 'assistant') {
       for (const segment of entry.segments ?? []) {
         const tool = segment.toolExecution;

@@ -4,9 +4,9 @@
  * the route streams the run's events from the bus. The run does not depend on the stream staying open.
  */
 import { randomUUID } from 'node:crypto';
-import { hasFailedPreview, type ApiTokenScope } from '@skyflo/protocol';
+import { hasFailedPreview, type AlertCard, type ApiTokenScope } from '@skyflo/protocol';
 import type { AuditLog, AuthenticatedUser, Conversation } from '../ports/index.ts';
-import { appendUserEntry } from '../timeline/apply-event.ts';
+import { appendAlertEntry, appendUserEntry } from '../timeline/apply-event.ts';
 import type { ApprovalPolicyName } from '../tool-calls/decide/decision-authority.ts';
 import { decide, requestShapeRule, type DecisionRefusal } from '../tool-calls/decide/decide.ts';
 import { decisionAuditRecord, earlierAwaiting, inverseNeedsSecondPerson } from '../tool-calls/decide/decision-facts.ts';
@@ -35,7 +35,8 @@ export interface StartedRun {
 export interface AgentService {
   /** `context`: the cluster a new conversation is pinned to (default: the current context) */
   /** `alert`: an alert investigation's run (the alert's receiver), whose calls the alert asks for (issue 37 item 9) */
-  prepareChat(input: { user: AuthenticatedUser; conversationId?: string; message: string; context?: string; ip?: string; alert?: string }): Promise<StartedRun>;
+  /** `alertCard`: the alert the timeline shows instead of the message (which the model still receives) */
+  prepareChat(input: { user: AuthenticatedUser; conversationId?: string; message: string; context?: string; ip?: string; alert?: string; alertCard?: AlertCard }): Promise<StartedRun>;
   /**
    * Decides a call whose preview was shown: refused unless it is awaiting (previewed), an approval echoes the
    * args_hash it was shown (and, when sent, its diff_hash), and no earlier call of its turn still waits.
@@ -152,7 +153,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   });
 
   return {
-    async prepareChat({ user, conversationId, message, context, ip, alert }) {
+    async prepareChat({ user, conversationId, message, context, ip, alert, alertCard }) {
       const content = message.trim();
       if (!content) throw new AgentRequestError(400, 'EMPTY_MESSAGE', 'The message is empty; send at least one user message with content.');
       const runId = randomUUID();
@@ -199,7 +200,12 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
           ...(await clusterContext),
           // inside the run: if the database refuses the message, the stream ends with the error instead of hanging
           prepare: async () => {
-            await storage.conversations.updateTimeline(conversation.id, (timeline) => appendUserEntry(timeline, { id: randomUUID(), content, timestamp: Date.now() }));
+            // An alert investigation shows the alert, not the engine's instruction, as its entry (issue 37 item 9).
+            await storage.conversations.updateTimeline(conversation.id, (timeline) =>
+              alertCard
+                ? appendAlertEntry(timeline, { id: randomUUID(), content: alertCard.annotations['description'] ?? alertCard.annotations['summary'] ?? alertCard.title, timestamp: Date.now(), alert: alertCard })
+                : appendUserEntry(timeline, { id: randomUUID(), content, timestamp: Date.now() }),
+            );
           },
         }),
       );
@@ -217,7 +223,10 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       pausedTurn.catch(() => undefined); // awaited only when the record is an awaiting call
       // Only the owner and the pinned cluster (access), not the timeline: a long conversation's is megabytes to read.
       const ownership = storage.conversations.access ? storage.conversations.access(conversationId) : storage.conversations.get(conversationId);
-      const [found, record, deciderScope] = await Promise.all([ownership, storage.approvals.get(conversationId, callId), deps.scopeOf?.(user.id)]);
+      // The clusters configured now, for an approval (issue 37 item 7: a call bound to an API server that is gone is
+      // refused here, as the pending list shows it); unknown when the MCP server cannot answer — execution still checks.
+      const configuredClusters = approve && deps.clusters ? deps.clusters.directory.list().catch(() => undefined) : Promise.resolve(undefined);
+      const [found, record, deciderScope, configured] = await Promise.all([ownership, storage.approvals.get(conversationId, callId), deps.scopeOf?.(user.id), configuredClusters]);
       // The order of the paused turn matters only for an approval of an awaiting call the caller may see.
       const earlier = approve && found && record?.status === 'awaiting' ? await earlierAwaiting(storage.approvals, conversationId, callId, pausedCallIds(await pausedTurn)) : undefined;
       // One function decides, the same the pending list asks (tool-calls/decide): the first refusal is the answer.
@@ -230,6 +239,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         call: record,
         deciderScope,
         request,
+        ...(configured ? { configuredClusters: configured } : {}),
         ...(earlier ? { earlierAwaiting: { callId: earlier.callId, tool: earlier.tool } } : {}),
         ...(autoRevert && record?.undo ? { inverseNeedsSecondPerson: inverseNeedsSecondPerson({ record: { ...record, undo: record.undo }, environment: policy, inspector: deps.inspector }) } : {}),
       });

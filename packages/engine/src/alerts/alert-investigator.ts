@@ -18,6 +18,7 @@ import type { AgentService } from '../agent/create-agent-service.ts';
 import { AgentRequestError } from '../errors/agent-request-error.ts';
 import type { TeamEvent } from '../team-events/team-event.ts';
 import type { AlertQueueStore, AuditLog, AuthenticatedUser, ConversationStore, QueuedAlert, SettingsStore, UserStore } from '../ports/index.ts';
+import type { AlertCard } from '@skyflo/protocol';
 import type { AlertGroup } from './alert-payloads.ts';
 
 export interface AlertInvestigatorDeps {
@@ -124,11 +125,12 @@ export function createAlertInvestigator(deps: AlertInvestigatorDeps) {
     // Issue 37 item 9: the calls this run proposes are asked for by the alert, not by the owner of its token (who
     // may then approve them like any approver; a call the owner asks for by typing stays theirs).
     const opened = await deps.conversations.get(job.conversationId);
-    const alertOf = (opened?.metadata as { alert?: { receiver?: unknown; source?: unknown } } | undefined)?.alert;
+    const alertOf = (opened?.metadata as { alert?: { receiver?: unknown; source?: unknown; card?: AlertCard } } | undefined)?.alert;
     const receiver = typeof alertOf?.receiver === 'string' ? alertOf.receiver : typeof alertOf?.source === 'string' ? alertOf.source : 'alert';
     let result: { status: string; awaitingApproval: boolean };
     try {
-      const started = await agent.prepareChat({ user, conversationId: job.conversationId, message: job.message, alert: receiver });
+      // The model is given the instruction (job.message); the timeline shows the alert itself (issue 37 item 9).
+      const started = await agent.prepareChat({ user, conversationId: job.conversationId, message: job.message, alert: receiver, ...(alertOf?.card ? { alertCard: alertOf.card } : {}) });
       result = await started.start();
     } catch (error) {
       if (error instanceof AgentRequestError) {
@@ -157,7 +159,7 @@ export function createAlertInvestigator(deps: AlertInvestigatorDeps) {
     } else {
       await deps.settings.put(keyOf(user, group), { conversation_id: conversation.id });
     }
-    await deps.conversations.update(conversation.id, { metadata: { alert: { key: group.key, status: 'firing', source: group.source, receiver: group.receiver } } });
+    await deps.conversations.update(conversation.id, { metadata: { alert: { key: group.key, status: 'firing', source: group.source, receiver: group.receiver, card: group.card } } });
     return { conversationId: conversation.id };
   }
 
@@ -180,8 +182,13 @@ export function createAlertInvestigator(deps: AlertInvestigatorDeps) {
       let conversationId: string;
       let repeat = known;
       let opened = false;
-      if (known) conversationId = known.conversation_id;
-      else {
+      if (known) {
+        conversationId = known.conversation_id;
+        // the repeat's run shows the alert as it fired this time
+        const conversation = await deps.conversations.get(conversationId);
+        const previous = (conversation?.metadata as { alert?: Record<string, unknown> } | undefined)?.alert;
+        if (previous) await deps.conversations.update(conversationId, { metadata: { ...(conversation?.metadata ?? {}), alert: { ...previous, card: group.card } } });
+      } else {
         await options.admitConversation?.();
         const result = await open(user, group, existing);
         conversationId = result.conversationId;

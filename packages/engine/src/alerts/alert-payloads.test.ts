@@ -55,7 +55,22 @@ describe('alert fields are redacted', () => {
       source: 'alertmanager',
       // no receiver in the payload: the alert is named by its source
       receiver: 'alertmanager',
+      // issue 37 item 9: the alert as the investigation's first entry shows it, with the rule's link
+      card: {
+        title: 'DbDown',
+        status: 'firing',
+        source: 'alertmanager',
+        receiver: 'alertmanager',
+        labels: { alertname: 'DbDown', namespace: 'payments' },
+        annotations: { summary: 'The database does not answer' },
+        links: [{ label: 'rule (generatorURL)', url: 'http://prometheus/graph?g0.expr=up' }],
+        count: 1,
+      },
     });
+    expect(alertmanager((p) => (p.commonAnnotations.runbook_url = 'https://runbooks.example/db-down')).card.links).toEqual([
+      { label: 'runbook_url', url: 'https://runbooks.example/db-down' },
+      { label: 'rule (generatorURL)', url: 'http://prometheus/graph?g0.expr=up' },
+    ]);
     expect(alertmanager((p) => (p.receiver = 'pager')).receiver).toBe('pager');
     expect(alertmanager((p) => (p.groupKey = '{}:{alertname="Other"}')).key).not.toBe(group.key);
   });

@@ -6,6 +6,7 @@
  * the model, the conversation, the audit trail, Slack and webhooks in clear.
  */
 import { createHash } from 'node:crypto';
+import type { AlertCard } from '@skyflo/protocol';
 import { redactObject, redactText } from '@skyflo/safety';
 import { z } from 'zod';
 
@@ -42,6 +43,8 @@ export interface AlertGroup {
   source: 'alertmanager' | 'generic';
   /** who the alert is from: Alertmanager's receiver, else its source (its calls are "asked by alert: <receiver>") */
   receiver: string;
+  /** the alert as the investigation's first entry shows it (issue 37 item 9), redacted like the description */
+  card: AlertCard;
 }
 
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
@@ -49,6 +52,15 @@ const describeLabels = (values: Record<string, string>) =>
   Object.entries(values)
     .map(([key, value]) => `${key}=${value}`)
     .join(', ');
+
+/** Links worth a click: runbook_url (and other *_url annotations) and each rule's generatorURL, http(s) only. */
+function linksOf(annotations: Record<string, string>, generatorUrls: readonly string[]): AlertCard['links'] {
+  const links = [
+    ...Object.entries(annotations).filter(([key]) => key.endsWith('_url') || key.endsWith('URL')).map(([key, url]) => ({ label: key, url })),
+    ...generatorUrls.map((url) => ({ label: 'rule (generatorURL)', url })),
+  ].filter((link) => /^https?:\/\//i.test(link.url));
+  return links.filter((link, index) => links.findIndex((other) => other.url === link.url) === index);
+}
 
 const runbookUrls = (payload: z.infer<typeof alertmanagerPayloadSchema>) => [...new Set([payload.commonAnnotations['runbook_url'], ...payload.alerts.map((alert) => alert.annotations['runbook_url'])].filter((url): url is string => Boolean(url)))].map((url) => `runbook_url: ${url}`);
 
@@ -65,6 +77,17 @@ export function fromAlertmanager(received: z.infer<typeof alertmanagerPayloadSch
     description: [payload.commonAnnotations['summary'], payload.commonAnnotations['description'], ...lines, ...runbookUrls(payload)].filter(Boolean).join('\n'),
     source: 'alertmanager',
     receiver: payload.receiver?.trim() || 'alertmanager',
+    card: {
+      title: name,
+      status: payload.status,
+      source: 'alertmanager',
+      receiver: payload.receiver?.trim() || 'alertmanager',
+      // what the group's alerts share, else the first alert's own (a group of one)
+      labels: Object.keys(payload.commonLabels).length > 0 ? payload.commonLabels : (payload.alerts[0]?.labels ?? payload.groupLabels),
+      annotations: Object.keys(payload.commonAnnotations).length > 0 ? payload.commonAnnotations : (payload.alerts[0]?.annotations ?? {}),
+      links: linksOf({ ...payload.commonAnnotations, ...Object.assign({}, ...payload.alerts.map((alert) => alert.annotations)) }, [...new Set(payload.alerts.map((alert) => alert.generatorURL).filter((url): url is string => Boolean(url)))]),
+      count: payload.alerts.length,
+    },
   };
 }
 
@@ -77,5 +100,6 @@ export function fromGeneric(received: z.infer<typeof genericAlertSchema>): Alert
     description: [alert.description, Object.keys(alert.labels).length > 0 ? `Labels: ${describeLabels(alert.labels)}` : ''].filter(Boolean).join('\n'),
     source: 'generic',
     receiver: 'generic',
+    card: { title: alert.title, status: alert.status, source: 'generic', receiver: 'generic', labels: alert.labels, annotations: alert.description ? { description: alert.description } : {}, links: [], count: 1 },
   };
 }

@@ -29,7 +29,7 @@ const crashLoop = (status: 'firing' | 'resolved') => ({
   groupLabels: { alertname: 'KubePodCrashLooping' },
   commonLabels: { alertname: 'KubePodCrashLooping', namespace: 'default', pod: 'web-7d9', severity: 'warning' },
   commonAnnotations: { summary: 'Pod default/web-7d9 is crash looping' },
-  alerts: [{ status, labels: { alertname: 'KubePodCrashLooping', namespace: 'default', pod: 'web-7d9' }, annotations: { description: 'Pod default/web-7d9 (web) is restarting 3 times / 5 minutes.' }, startsAt: '2026-11-22T23:00:00Z' }],
+  alerts: [{ status, labels: { alertname: 'KubePodCrashLooping', namespace: 'default', pod: 'web-7d9' }, annotations: { description: 'Pod default/web-7d9 (web) is restarting 3 times / 5 minutes.' }, startsAt: '2026-11-22T23:00:00Z', generatorURL: 'http://prometheus.example/graph?g0.expr=kube_pod_restarts' }],
 });
 
 const investigated = async () => (await team.lite.query<{ conversation_id: string }>("SELECT conversation_id FROM audit_events WHERE action = 'alert.investigated' ORDER BY sequence")).rows.map((row) => row.conversation_id);
@@ -100,8 +100,27 @@ describe('alert-triggered investigations', () => {
     await vi.waitFor(async () => expect(await investigated()).toEqual([conversationId, conversationId]), { timeout: 30_000 });
     const listed = (await team.call(mia, 'GET', '/conversations')).json();
     expect(JSON.stringify(listed).match(/Alert: KubePodCrashLooping/g)).toHaveLength(1);
-    const users = ((await team.call(mia, 'GET', `/conversations/${conversationId}`)).json().messages as Array<{ type: string; content?: string }>).filter((entry) => entry.type === 'user');
-    expect(users.map((entry) => entry.content?.split('\n')[0])).toEqual([expect.stringMatching(/^An alert fired/), 'The alert fired again:']);
+    // Issue 37 item 9: each run's entry is the alert itself (labels, annotations, the rule's link), not the engine's
+    // instruction as a chat bubble of the user; the model is still given the instruction.
+    const entries = (await team.call(mia, 'GET', `/conversations/${conversationId}`)).json().messages as Array<{ type: string; content?: string; alert?: Record<string, unknown> }>;
+    expect(entries[0]).toMatchObject({
+      type: 'alert',
+      alert: {
+        title: 'KubePodCrashLooping',
+        status: 'firing',
+        source: 'alertmanager',
+        receiver: 'skyflo',
+        labels: { alertname: 'KubePodCrashLooping', namespace: 'default', pod: 'web-7d9', severity: 'warning' },
+        annotations: { summary: 'Pod default/web-7d9 is crash looping' },
+        links: [{ label: 'rule (generatorURL)', url: 'http://prometheus.example/graph?g0.expr=kube_pod_restarts' }],
+        count: 1,
+      },
+    });
+    expect(entries.map((entry) => entry.type)).toEqual(['alert', 'assistant', 'alert', 'assistant']);
+    expect(JSON.stringify(entries)).not.toMatch(/An alert fired|The alert fired again/);
+    const asked = sim.calls.flatMap((call) => call.messages).filter((message) => message.role === 'user').map((message) => String(message.content));
+    expect(asked.some((text) => text.startsWith('An alert fired. Investigate it with read-only tools'))).toBe(true);
+    expect(asked.some((text) => text.startsWith('The alert fired again:'))).toBe(true);
 
     const resolved = await post('/alerts/alertmanager', crashLoop('resolved'));
     expect(resolved.json()).toMatchObject({ status: 'closed', conversation_id: conversationId });

@@ -27,6 +27,8 @@ const catalogue: ToolInfo[] = [
 ];
 
 let clusters: ClusterStatus[];
+/** run before each list_clusters answers (a kubeconfig that changes between two listings) */
+let beforeListing: (() => Promise<void>) | undefined;
 const executed: Array<{ name: string; args: Record<string, unknown>; impersonate?: { user: string; groups: string[] } }> = [];
 const previewed: Array<Record<string, unknown>> = [];
 const tools: ToolGateway = {
@@ -34,7 +36,10 @@ const tools: ToolGateway = {
     return catalogue;
   },
   async callTool({ name, args, impersonate }) {
-    if (name === 'list_clusters') return { text: '', isError: false, structured: { clusters } };
+    if (name === 'list_clusters') {
+      await beforeListing?.();
+      return { text: '', isError: false, structured: { clusters } };
+    }
     executed.push({ name, args, ...(impersonate ? { impersonate } : {}) });
     return { text: `${name} ran in ${String(args['context'])}`, isError: false };
   },
@@ -101,6 +106,7 @@ beforeEach(() => {
     { name: 'alpha', server: 'https://alpha.example:6443', current: true, reachable: true, default_namespace: 'default' },
     { name: 'beta', server: 'https://beta.example:6443', current: false, reachable: true, label: 'prod' },
   ];
+  beforeListing = undefined;
   executed.length = 0;
   previewed.length = 0;
   settingsMap.clear();
@@ -155,10 +161,27 @@ describe('a conversation pinned to a cluster', () => {
     sim.reset({ rules: [loadWrite, scaleReply('call_moved', { name: 'web', namespace: 'shop', replicas: 3 }), { match: { toolName: 'k8s_scale' }, reply: 'It was refused.' }] });
     const first = await post('/agent/chat', { messages: [{ role: 'user', content: 'scale' }], context: 'beta' });
     const awaiting = find(first.frames, 'tool.awaiting_approval')[0]!;
-    clusters[1] = { ...clusters[1]!, server: 'https://elsewhere.example:6443' };
-    const second = await post('/agent/approvals/call_moved', { approve: true, conversation_id: String(first.frames[0]!.data['conversation_id']), args_hash: awaiting['args_hash'] });
+    const conversationId = String(first.frames[0]!.data['conversation_id']);
+    // repointed once the approval was accepted (the decision read the clusters as they were), before the check right
+    // before execution
+    beforeListing = async () => {
+      if ((await storage.approvals.get(conversationId, 'call_moved'))?.status !== 'awaiting') clusters[1] = { ...clusters[1]!, server: 'https://elsewhere.example:6443' };
+    };
+    const second = await post('/agent/approvals/call_moved', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] });
+    expect(second.status, JSON.stringify(second.json)).toBe(200);
     expect(find(second.frames, 'tool.error')[0]).toMatchObject({ call_id: 'call_moved', code: 'CLUSTER_CHANGED', error: expect.stringMatching(/now points at https:\/\/elsewhere\.example:6443/) });
     expect(find(second.frames, 'tool.executing')).toHaveLength(0);
+    expect(executed).toEqual([]);
+  });
+
+  it('a context repointed before the decision: the decision itself is refused (CLUSTER_STALE, issue 37 item 7)', async () => {
+    sim.reset({ rules: [loadWrite, scaleReply('call_stale', { name: 'web', namespace: 'shop', replicas: 3 }), { match: { toolName: 'k8s_scale' }, reply: 'It was refused.' }] });
+    const first = await post('/agent/chat', { messages: [{ role: 'user', content: 'scale' }], context: 'beta' });
+    const awaiting = find(first.frames, 'tool.awaiting_approval')[0]!;
+    clusters[1] = { ...clusters[1]!, server: 'https://moved.example:6443' };
+    const decided = await post('/agent/approvals/call_stale', { approve: true, conversation_id: String(first.frames[0]!.data['conversation_id']), args_hash: awaiting['args_hash'] });
+    expect(decided.status).toBe(409);
+    expect(String(decided.json?.['detail'])).toMatch(/^Stale: this call is bound to cluster beta at .*, but beta now points at https:\/\/moved\.example:6443/);
     expect(executed).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Issue 37 item 7: the pending approvals list says, per call, the policy that decides it (a cluster policy recorded
  * with the call, else APPROVAL_POLICY), and lists a call bound to an API server that is no longer configured as
- * stale (not offered for approval) with the reason. Two kube-sims behind one kubeconfig, the all-in-one engine.
+ * stale (not offered for approval) with the reason, and a decision approving it is refused (CLUSTER_STALE) unrun. Two kube-sims behind one kubeconfig, the all-in-one engine.
  */
 import { writeFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -109,6 +109,20 @@ describe('GET /approvals/pending: the policy of each call, and stale calls', () 
     const alphaAfter = (await listPending(memberToken)).find((call) => call.call_id === 'call_scale_alpha');
     expect(alphaAfter).toMatchObject({ can_decide: true });
     expect(alphaAfter!.stale_reason).toBeUndefined();
+    expect(await fx.kubectl('beta', 'get', 'deployment', 'web', '-n', 'shop', '-o', 'jsonpath={.spec.replicas}')).toBe('2');
+
+    // The decision asks the same rules: the admin (who may decide beta's calls) approving the stale call is refused
+    // with the words the list shows, and nothing runs — not on beta, nor on alpha, where "beta" now points.
+    const betaAwaiting = find(onBeta.frames, 'tool.awaiting_approval')[0]!;
+    const decision = await fetch(`${base}/api/v1/agent/approvals/call_scale_beta`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ approve: true, conversation_id: String(onBeta.frames[0]!.data['conversation_id']), args_hash: betaAwaiting['args_hash'] }),
+    });
+    expect(decision.status).toBe(409);
+    expect(((await decision.json()) as { detail: string }).detail).toBe(stale.stale_reason);
+    expect((await listPending()).find((call) => call.call_id === 'call_scale_beta')).toMatchObject({ can_decide: false, stale_reason: stale.stale_reason });
+    expect(await fx.kubectl('alpha', 'get', 'deployment', 'web', '-n', 'shop', '-o', 'jsonpath={.spec.replicas}')).toBe('2');
     expect(await fx.kubectl('beta', 'get', 'deployment', 'web', '-n', 'shop', '-o', 'jsonpath={.spec.replicas}')).toBe('2');
   });
 });

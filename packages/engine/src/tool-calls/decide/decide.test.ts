@@ -78,6 +78,14 @@ describe('deciding a call: the first refusal wins', () => {
     ['a member (the alert token owner) approving the alert\'s call under APPROVAL_POLICY=approver', { actor: { id: 'ann', role: 'member' }, ...withCall({ destructive: true, requestedByAlert: 'pager' }) }, 'NOT_ALLOWED_TO_DECIDE'],
     ['a member who is not the owner approving the alert\'s call: reported missing', { actor: { id: 'bob', role: 'member' }, ...withCall({ requestedByAlert: 'pager' }) }, 'CONVERSATION_NOT_FOUND'],
     ['the alert token owner may not pre-approve an unreviewed inverse (auto_revert) of the alert\'s call', { actor: { id: 'ann', role: 'approver' }, ...withCall({ undo, requestedByAlert: 'pager' }), request: { ...approve, autoRevert: true } }, 'AUTO_REVERT_NEEDS_SECOND_PERSON'],
+    // Issue 37 item 7: a call bound to an API server that is no longer configured is not approved (denying clears it).
+    ['a call bound to an API server that is gone', { configuredClusters: [{ name: 'alpha', server: 'https://alpha.example' }] }, 'CLUSTER_STALE'],
+    ['a call bound to a cluster name that now points elsewhere', { configuredClusters: [{ name: 'beta', server: 'https://beta-2.example' }] }, 'CLUSTER_STALE'],
+    ['a stale call, denied', { configuredClusters: [{ name: 'alpha', server: 'https://alpha.example' }], request: { approve: false } }, undefined],
+    ['a stale call already decided: already decided comes first', { configuredClusters: [{ name: 'alpha', server: 'https://alpha.example' }], ...withCall({ status: 'denied' }) }, 'ALREADY_DECIDED'],
+    ['the cluster still configured', { configuredClusters: [{ name: 'beta', server: 'https://beta.example' }] }, undefined],
+    ['the clusters unknown (MCP server loading): execution still checks', { configuredClusters: undefined }, undefined],
+    ['the pending list asks: a stale call', { request: undefined, configuredClusters: [{ name: 'alpha', server: 'https://alpha.example' }] }, 'CLUSTER_STALE'],
     ['the pending list asks (no request): another approver', { request: undefined }, undefined],
     ['the pending list asks: an approver limited to cluster alpha', { request: undefined, deciderScope: { clusters: ['alpha'] } }, 'OUT_OF_SCOPE'],
     ['the pending list asks: a chat token', { request: undefined, actor: { id: 'zoe', role: 'approver', apiToken: { name: 'cli', scopes: ['chat', 'approvals:read'] } } }, 'TOKEN_SCOPE'],
@@ -94,6 +102,14 @@ describe('deciding a call: the first refusal wins', () => {
     expect(decide({ ...base, actor: { id: 'zoe', role: 'approver', apiToken: { name: 'cli', scopes: ['chat'] } } })?.reason).toBe(
       'API token "cli" lacks the scope approvals:write needed to approve or deny calls (a chat token can ask and read, not decide); decide in the Command Center, or create a token with approvals:write in Settings → API tokens.',
     );
+  });
+
+  it('a stale call is refused with the words the pending list shows', () => {
+    expect(decide({ ...base, configuredClusters: [{ name: 'alpha', server: 'https://alpha.example' }] })).toEqual({
+      status: 409,
+      code: 'CLUSTER_STALE',
+      reason: 'Stale: this call is bound to cluster beta at https://beta.example, which is no longer configured (the kubeconfig changed); it cannot run as shown. Deny it and ask again.',
+    });
   });
 
   it('a rule that throws refuses instead of letting the decision through', () => {

@@ -12,6 +12,7 @@ import { decisionRefusal as authorityRefusal, type ApprovalPolicyName } from './
 import { conversationAccess } from './conversation-access.ts';
 import { decisionPolicyOf } from '../../clusters/cluster-policies.ts';
 import { clusterInScope, namespaceInScope } from '../../clusters/member-scope.ts';
+import { staleReasonOf, type ConfiguredCluster } from '../../clusters/stale-binding.ts';
 import type { ApprovalRecord, Role } from '../../ports/index.ts';
 
 
@@ -64,6 +65,12 @@ export interface DecisionFacts {
    * change the requester could not have approved.
    */
   inverseNeedsSecondPerson?: boolean | undefined;
+  /**
+   * Issue 37 item 7: the clusters configured now (name and API server). A call bound to an API server not among them
+   * is stale. Undefined (the MCP server is loading or could not be asked): nothing is called stale here, and the check
+   * right before execution still refuses it.
+   */
+  configuredClusters?: ReadonlyArray<ConfiguredCluster> | undefined;
 }
 
 export interface DecisionRefusal {
@@ -110,6 +117,16 @@ export const requesterRule: DecideRule = ({ call, conversation, callId }) =>
 
 export const statusRule: DecideRule = ({ call, callId }) =>
   call && call.status !== 'awaiting' ? { status: 409, code: 'ALREADY_DECIDED', reason: `Tool call ${callId} was already ${call.status}; nothing was executed again.` } : undefined;
+
+/**
+ * Issue 37 item 7: a call bound to a cluster API server that is no longer configured cannot run as shown, so it is
+ * not approved (the pending list shows it stale, not offered). Denying it stays open: that is how it leaves the queue.
+ */
+export const clusterStaleRule: DecideRule = (facts) => {
+  if (!approving(facts) || !facts.call) return undefined;
+  const stale = staleReasonOf(facts.call, facts.configuredClusters);
+  return stale ? { status: 409, code: 'CLUSTER_STALE', reason: stale } : undefined;
+};
 
 /**
  * Issue 31 item 8: an API token decides only with `approvals:write`. A `chat` token (made for `skyflo chat` or an
@@ -236,6 +253,7 @@ export const decideRules: readonly DecideRule[] = [
   existsRule,
   requesterRule,
   statusRule,
+  clusterStaleRule,
   roleAndFourEyesRule,
   clusterScopeRule,
   tokenScopeRule,

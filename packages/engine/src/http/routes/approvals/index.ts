@@ -13,6 +13,7 @@ import { decidingRoles } from '../../../tool-calls/decide/decision-authority.ts'
 import { decisionPolicyOf } from '../../../clusters/cluster-policies.ts';
 import type { ApprovalStore, PendingApprovalRecord } from '../../../ports/index.ts';
 import { decide } from '../../../tool-calls/decide/decide.ts';
+import { staleReasonOf } from '../../../clusters/stale-binding.ts';
 
 export interface ApprovalRouteDeps {
   approvals: ApprovalStore;
@@ -35,17 +36,8 @@ export function effectivePolicyOf(record: Pick<PendingApprovalRecord, 'policy'>,
   return { mode: environment.policy, source: 'APPROVAL_POLICY', four_eyes: environment.fourEyes };
 }
 
-/** Why a call can no longer run where it was approved for, or undefined (no binding, or its API server is still configured). */
-export function staleReasonOf(record: Pick<PendingApprovalRecord, 'cluster'>, configured: ReadonlyArray<{ name: string; server: string }> | undefined): string | undefined {
-  // [] is an MCP server that predates clusters (cluster-directory.ts): nothing is known to be gone
-  if (!record.cluster || !configured || configured.length === 0) return undefined;
-  const { name, server } = record.cluster;
-  if (configured.some((cluster) => cluster.name === name && cluster.server === server)) return undefined;
-  const renamed = configured.find((cluster) => cluster.name === name);
-  return renamed
-    ? `Stale: this call is bound to cluster ${name} at ${server}, but ${name} now points at ${renamed.server} (the kubeconfig changed); it cannot run as shown. Deny it and ask again.`
-    : `Stale: this call is bound to cluster ${name} at ${server}, which is no longer configured (the kubeconfig changed); it cannot run as shown. Deny it and ask again.`;
-}
+// The stale check lives with the clusters and is one of the decision's rules (tool-calls/decide: clusterStaleRule).
+export { staleReasonOf };
 
 export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app, { approvals, policy, toolTitles, scopeOf, clusters }) => {
   app.get('/approvals/pending', async (request) => {
@@ -65,7 +57,7 @@ export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app,
     const actor = { id: user.id, role: user.role, ...(request.apiToken ? { apiToken: request.apiToken } : {}) };
     const toWire = (record: PendingApprovalRecord): PendingApproval => {
       const stale = staleReasonOf(record, configured);
-      const refusal = decide({ conversationId: record.conversationId, callId: record.callId, environment: policy, actor, conversation: { ownerId: record.conversationOwnerId }, call: record, deciderScope });
+      const refusal = decide({ conversationId: record.conversationId, callId: record.callId, environment: policy, actor, conversation: { ownerId: record.conversationOwnerId }, call: record, deciderScope, configuredClusters: configured });
       return {
         // the same facts the chat's card gets (tool-calls/propose/approval-facts.ts): add new facts there
         ...approvalFacts(record, {
@@ -76,10 +68,10 @@ export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app,
         conversation_id: record.conversationId,
         conversation_title: record.conversationTitle,
         requested_at: record.requestedAt.toISOString(),
-        // a stale call is never offered for approval: it would be refused at execution (its API server is gone)
-        can_decide: refusal === undefined && stale === undefined,
-        // the same words a refused decision answers with (403), so clients show them instead of re-deriving the rules
-        ...(refusal || stale ? { cannot_decide_reason: (stale ?? refusal?.reason)! } : {}),
+        // a stale call is never offered for approval: the decision refuses it (CLUSTER_STALE), as execution would
+        can_decide: refusal === undefined,
+        // the same words a refused decision answers with, so clients show them instead of re-deriving the rules
+        ...(refusal ? { cannot_decide_reason: refusal.reason } : {}),
         effective_policy: effectivePolicyOf(record, policy),
         ...(stale ? { stale_reason: stale } : {}),
       };

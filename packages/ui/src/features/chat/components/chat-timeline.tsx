@@ -13,6 +13,7 @@ import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/rea
 import { useCallback, useLayoutEffect, useMemo, type RefObject } from 'react';
 import { Spinner } from '../../../components/ui.tsx';
 import type { DecisionTarget, Entry } from '../state/timeline.ts';
+import { AlertEntry } from './alert-entry.tsx';
 import { AssistantMessage } from './assistant-message.tsx';
 import { estimateEntryHeight } from './entry-height.ts';
 
@@ -93,6 +94,8 @@ export function ChatTimeline(props: {
                   {entry.content}
                 </div>
               </div>
+            ) : entry.type === 'alert' ? (
+              <AlertEntry alert={entry.alert} />
             ) : (
               <AssistantMessage entry={entry} decisionsLocked={props.decisionsLocked} onDecide={props.onDecide} failureShownBelow={entry === lastAnswer} />
             )}

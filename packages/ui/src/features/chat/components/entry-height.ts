@@ -34,6 +34,7 @@ export function estimateEntryHeight(entry: Entry): number {
 
 function estimate(entry: Entry): number {
   if (entry.type === 'user') return 16 + textHeight(entry.content);
+  if (entry.type === 'alert') return 96 + textHeight(Object.values(entry.alert.annotations).join('\n'));
   let height = 24; // the footer (copy buttons, usage)
   for (const segment of entry.segments) {
     if (segment.kind === 'text') height += textHeight(segment.text);

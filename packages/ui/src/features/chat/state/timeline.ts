@@ -6,7 +6,7 @@
  * status, errors and notices, and the view of the stored shape the components render (`entries`, derived from
  * `timeline` reusing every unchanged entry and segment, so a streamed token re-derives only the last answer).
  */
-import type { AgentEvent, TimelineEntry, TimelineSegment, ToolExecutionRecord, ToolStatus, RunbookRef } from '@skyflo/protocol';
+import type { AgentEvent, AlertCard, TimelineEntry, TimelineSegment, ToolExecutionRecord, ToolStatus, RunbookRef } from '@skyflo/protocol';
 // the subpath keeps the protocol's zod schemas out of the initial bundle (they load with the first stream)
 import { finishStreaming, foldLiveTimelineEvent } from '@skyflo/protocol/timeline-fold';
 
@@ -35,6 +35,8 @@ export interface Usage {
 
 export type Entry =
   | { id: string; type: 'user'; content: string; timestamp: number; local?: boolean }
+  /** an alert investigation's alert, shown instead of the instruction the model was given (issue 37 item 9) */
+  | Extract<TimelineEntry, { type: 'alert' }>
   /**
    * `stopped`: a stop interrupted this answer; what it holds is where it stopped. `error`: the failure that ended it
    * (workflow.error), shown once: as the run's error with Retry while it is the last answer, in the answer once a
@@ -73,7 +75,7 @@ function viewOfSegment(segment: TimelineSegment, previous: { source: TimelineSeg
 
 function viewOfEntry(entry: TimelineEntry, previous: { source: TimelineEntry; view: Entry } | undefined): Entry {
   if (previous && previous.source === entry) return previous.view;
-  if (entry.type === 'user') return entry;
+  if (entry.type === 'user' || entry.type === 'alert') return entry;
   const before = previous?.source.type === 'assistant' && previous.view.type === 'assistant' && previous.source.id === entry.id ? { source: previous.source, view: previous.view } : undefined;
   const segments = entry.segments.map((segment, index) => {
     const source = before?.source.segments[index];
@@ -177,6 +179,25 @@ export function hasPendingApproval(state: TimelineState): boolean {
  * The persisted timeline (`messages` of GET /conversations/:id, engine timeline format) as UI state. Unknown
  * shapes are skipped rather than trusted: the page must open even if one entry is odd.
  */
+/** A stored alert card, read defensively like the rest of a persisted timeline (only strings are shown). */
+function alertCardOf(raw: Record<string, unknown>): AlertCard {
+  const strings = (value: unknown) => Object.fromEntries(Object.entries(value && typeof value === 'object' ? value : {}).filter((pair): pair is [string, string] => typeof pair[1] === 'string'));
+  const links = (Array.isArray(raw['links']) ? raw['links'] : []).flatMap((link: unknown) => {
+    const { label, url } = (link ?? {}) as Record<string, unknown>;
+    return typeof label === 'string' && typeof url === 'string' && /^https?:\/\//i.test(url) ? [{ label, url }] : [];
+  });
+  return {
+    title: typeof raw['title'] === 'string' ? raw['title'] : 'Alert',
+    status: raw['status'] === 'resolved' ? 'resolved' : 'firing',
+    source: raw['source'] === 'generic' ? 'generic' : 'alertmanager',
+    receiver: typeof raw['receiver'] === 'string' ? raw['receiver'] : 'alert',
+    labels: strings(raw['labels']),
+    annotations: strings(raw['annotations']),
+    links,
+    count: typeof raw['count'] === 'number' ? raw['count'] : 1,
+  };
+}
+
 export function timelineFromPersisted(messages: unknown, title?: string): TimelineState {
   const timeline: TimelineEntry[] = [];
   for (const raw of Array.isArray(messages) ? messages : []) {
@@ -186,6 +207,8 @@ export function timelineFromPersisted(messages: unknown, title?: string): Timeli
     const timestamp = typeof item['timestamp'] === 'number' ? item['timestamp'] : 0;
     if (item['type'] === 'user' && typeof item['content'] === 'string') {
       timeline.push({ id, type: 'user', content: item['content'], timestamp });
+    } else if (item['type'] === 'alert' && item['alert'] && typeof item['alert'] === 'object') {
+      timeline.push({ id, type: 'alert', content: typeof item['content'] === 'string' ? item['content'] : '', timestamp, alert: alertCardOf(item['alert'] as Record<string, unknown>) });
     } else if (item['type'] === 'assistant') {
       const segments: TimelineSegment[] = [];
       for (const rawSegment of Array.isArray(item['segments']) ? item['segments'] : []) {
