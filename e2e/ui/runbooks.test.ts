@@ -34,6 +34,8 @@ describe('runbooks in the Command Center', () => {
     const chip = page.getByTestId('runbook-chip');
     await chip.waitFor();
     expect(await chip.textContent()).toBe('Runbook: Pod crash looping');
+    // the chip comes from runbook.used, sent before the model is called: wait for the model's call to be logged
+    await expect.poll(() => stack.llm.calls.length, { timeout: 60_000 }).toBeGreaterThan(0);
     expect(JSON.stringify(stack.llm.calls[0]!.messages)).toContain('Read the previous logs');
 
     await page.reload();

@@ -168,9 +168,9 @@ describe('skyflo chat in a 30-row terminal', () => {
   it('/tools lists the agent\'s tools and /model shows the configured model', async () => {
     await terminal.type('/tools');
     await terminal.keys('Enter');
-    const tools = await after(terminal, '› /tools', /Changes wait for your approval:[\s\S]*^› $/m);
+    const tools = await after(terminal, '› /tools', /Changes: each shows its dry-run diff and waits for an approval[\s\S]*^› $/m);
     expect(tools).toMatch(/^\s+k8s_get\s+\S/m);
-    expect(tools).toMatch(/Changes wait for your approval:[\s\S]*k8s_delete/);
+    expect(tools).toMatch(/Changes: each shows its dry-run diff and waits for an approval[\s\S]*k8s_delete/);
     await terminal.type('/model');
     await terminal.keys('Enter');
     const model = await after(terminal, '› /model', /^› $/m);
