@@ -42,6 +42,8 @@ describe('an answer the protocol does not describe', () => {
     // the rest of the app still works: the sidebar navigates to another page, which loads its own data
     await page.getByRole('link', { name: 'Settings' }).first().click();
     await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    // Settings has a section per address (issue 37): the team table is under Team
+    await page.getByRole('link', { name: 'Team', exact: true }).first().click();
     await page.getByRole('cell', { name: 'ada@example.com' }).first().waitFor();
     await page.unroute('**/api/v1/approvals/pending');
     expect(pageErrors).toEqual([]);
