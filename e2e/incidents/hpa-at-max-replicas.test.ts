@@ -41,7 +41,7 @@ spec:
 
 it('shows the HPA pinned at its maximum, then scales out after maxReplicas is raised', async () => {
   await cluster.apply(manifest);
-  await waitFor(async () => conditionOf(await cluster.json(['get', 'hpa', 'checkout']), 'ScalingLimited')?.reason === 'TooManyReplicas' && (await cluster.json(['get', 'deployment', 'checkout'])).status.readyReplicas === 3, 20_000);
+  await waitFor(async () => conditionOf(await cluster.json(['get', 'hpa', 'checkout']), 'ScalingLimited')?.reason === 'TooManyReplicas' && (await cluster.json(['get', 'deployment', 'checkout'])).status.readyReplicas === 3 && (await cluster.json(['get', 'hpa', 'checkout'])).status.currentReplicas === 3, 20_000);
   expect((await cluster.ok(['get', 'hpa', 'checkout', '--no-headers'])).trim()).toMatch(/^checkout\s+Deployment\/checkout\s+cpu: 90%\/50%\s+2\s+3\s+3\s+\d+s$/);
   const describe = await cluster.ok(['describe', 'hpa', 'checkout']);
   expect(describe).toMatch(/Deployment pods:\s+3 current \/ 3 desired/);
