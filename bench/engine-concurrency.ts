@@ -20,25 +20,33 @@
  * to each baseline, split per thread from /proc (main thread, PGlite's worker, the rest: V8's GC helpers and libuv),
  * with the main thread's GC pauses beside.
  * Any stream that did not complete with exactly its token count fails the bench.
- * Prints figures; not a test. `--cpu-only` skips the latency levels.
- *   npx tsx bench/engine-concurrency.ts [streams=100,500,1000] [tokens=40] [tokensPerSecond=20] [--storage pglite|postgres] [--cpu-streams 20] [--cpu-only]
+ * `--capacity` (issue 38 goal 3) then searches, for the streamText relay and for the engine, the most streams one
+ * process sustains with its main thread ≤ 80% busy (its CPU time over wall time) and p99 added token latency
+ * < 50 ms, the streams arriving at a steady rate (support/steady-capacity.ts), and prints their ratio.
+ * `--replicas 1,2,3` (goal 4) runs the same search against that many engine processes sharing a scratch Postgres
+ * database (TEST_POSTGRES_URL's server) and Redis (TEST_REDIS_URL), prints the curve and what it projects for 1,000
+ * streams on a 16-core node.
+ * Prints figures; not a test. `--cpu-only` skips the latency levels. `npm run bench:streams -- …` runs it.
+ *   npx tsx bench/engine-concurrency.ts [streams=100,500,1000] [tokens=40] [tokensPerSecond=20] [--storage pglite|postgres] [--cpu-streams 20] [--cpu-only] [--capacity] [--replicas 1,2,3]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { repoRoot } from '@skyflo/testkit/tools';
+import { testRedisUrl } from '@skyflo/testkit/services';
 import { Agent, setGlobalDispatcher } from 'undici';
-import { agentConfig, createEventBus, createPgliteStorage, createPostgresStorage, createToolGateway, iterateSse, startAgentTestApp, startFakeMcpServer } from '@skyflo/engine/testing';
+import { agentConfig, createEventBus, createPgliteStorage, createPostgresStorage, createToolGateway, startAgentTestApp, startFakeMcpServer } from '@skyflo/engine/testing';
 import type { PlatformStorage } from '@skyflo/engine';
 import { failBench, machineLoad } from './support/bench-header.ts';
 import { postgresUnavailable, withBenchPostgresDatabase } from './support/bench-postgres.ts';
 import { compareCpu, type CpuSample } from './support/cpu-comparison.ts';
 import { startRawRelay, startStreamTextRelay } from './support/relay-baselines.ts';
+import { directStream, engineStream, spawnAndWait, type StreamResult } from './support/bench-streams.ts';
+import { searchCapacity, type LevelOutcome, type LoopSample, type SteadyOptions, type SteadyTarget } from './support/steady-capacity.ts';
 
 /** The value after `--name`, and the arguments without that pair. */
 function takeOption(argv: string[], name: string): { value: string | undefined; rest: string[] } {
@@ -53,18 +61,28 @@ const databaseOption = takeOption(serveOption.rest, '--database-url');
 const usersOption = takeOption(databaseOption.rest, '--users');
 const storageOption = takeOption(usersOption.rest, '--storage');
 const cpuStreamsOption = takeOption(storageOption.rest, '--cpu-streams');
-const cpuOnly = cpuStreamsOption.rest.includes('--cpu-only');
+const redisOption = takeOption(cpuStreamsOption.rest, '--redis-url');
+const replicasOption = takeOption(redisOption.rest, '--replicas');
+const flags = new Set(['--cpu-only', '--capacity']);
+const cpuOnly = replicasOption.rest.includes('--cpu-only');
+const capacity = replicasOption.rest.includes('--capacity');
 const serveSimUrl = serveOption.value;
-const args = cpuStreamsOption.rest.filter((arg) => arg !== '--cpu-only');
+const args = replicasOption.rest.filter((arg) => !flags.has(arg));
+/** `--replicas 1,2,3`: the capacity curve of that many engine processes on Postgres + Redis (both on 127.0.0.1) */
+const replicaCounts = replicasOption.value ? replicasOption.value.split(',').map(Number) : [];
+// --replicas alone measures only the curve
+const storages = storageOption.value ? [storageOption.value] : replicaCounts.length > 0 ? [] : ['pglite', 'postgres'];
 const cpuStreams = Number(cpuStreamsOption.value ?? 20);
 /** the short stream's token count: its difference to `tokens` gives the per-token cost, the rest is the run start */
 const shortTokens = 2;
 const levels = (args[0] ?? '100,500,1000').split(',').map(Number);
-const storages = storageOption.value ? [storageOption.value] : ['pglite', 'postgres'];
+
 if (storages.some((storage) => storage !== 'pglite' && storage !== 'postgres')) failBench(`--storage must be pglite or postgres, not ${storageOption.value}`);
 // one user per stream of the largest level, and one for the warm-up stream
 // and, for the CPU comparison, a fresh user per engine stream of its two phases (a run may finish after its last frame)
-const userCount = Number(usersOption.value ?? Math.max(Math.max(...levels) + 1, 2 * cpuStreams + 3));
+// and, for the capacity search, a user per stream of its largest level's three stream-lengths of arrivals
+const capacityMax = 400;
+const userCount = Number(usersOption.value ?? Math.max(Math.max(...levels) + 1, 2 * cpuStreams + 3, capacity || replicaCounts.length ? 3 * capacityMax + 1 : 0));
 const tokens = Number(args[1] ?? 40);
 const rate = Number(args[2] ?? 20);
 const interval = 1000 / rate;
@@ -85,69 +103,6 @@ function lateness(arrivals: number[]): number[] {
   const offsets = arrivals.map((at, index) => at - index * interval);
   const best = Math.min(...offsets);
   return offsets.map((offset) => offset - best);
-}
-
-async function directStream(url: string): Promise<number[]> {
-  const response = await fetch(`${url}/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'sim-model', stream: true, messages: [{ role: 'user', content: 'bench' }] }),
-  });
-  const arrivals: number[] = [];
-  const decoder = new TextDecoder();
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    const now = performance.now();
-    const text = decoder.decode(chunk, { stream: true });
-    const deltas = text.split('\n').filter((line) => line.startsWith('data:') && line.includes('"content":"')).length;
-    for (let index = 0; index < deltas; index += 1) arrivals.push(now);
-  }
-  return arrivals;
-}
-
-interface StreamResult {
-  /** when the request was sent (performance.now()) */
-  sentAt: number;
-  arrivals: number[];
-  /** the last token frame's tokens_generated: the model's token count (frames can carry several tokens under load) */
-  generated?: number;
-  ok: boolean;
-  /** why the stream did not complete (HTTP status and body, connection error, final status), for the failure message */
-  problem?: string;
-}
-
-/** One stream through the engine (`/agent/chat`) or a relay baseline (same frames); `short` asks llm-sim for 2 tokens. */
-async function engineStream(url: string, userId: string, options: { path?: string; short?: boolean } = {}): Promise<StreamResult> {
-  // A stream that cannot even connect (listen backlog full, connect timeout) counts as not complete.
-  const sentAt = performance.now();
-  const response = await fetch(`${url}${options.path ?? '/agent/chat'}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-test-user': userId },
-    body: JSON.stringify({ messages: [{ role: 'user', content: options.short ? 'bench short' : 'bench' }] }),
-  }).catch((error: unknown) => error as Error);
-  const arrivals: number[] = [];
-  let ok = false;
-  if (response instanceof Error) return { sentAt, arrivals, ok, problem: `could not connect: ${response.message}` };
-  if (!response.ok) return { sentAt, arrivals, ok, problem: `HTTP ${response.status} ${(await response.text()).slice(0, 200)}` };
-  let finalStatus = 'no completed frame';
-  let generated: number | undefined;
-  try {
-    for await (const frame of iterateSse(response)) {
-      if (frame.event === 'token') {
-        // a frame can carry several model tokens (the answer stream holds text back for redaction): each of them
-        // arrived with it, as directStream counts several deltas in one chunk
-        const now = performance.now();
-        generated = Number(frame.data['tokens_generated']) || arrivals.length + 1;
-        while (arrivals.length < generated) arrivals.push(now);
-      }
-      if (frame.event === 'completed') {
-        finalStatus = `completed with status ${String(frame.data['status'])}`;
-        ok = frame.data['status'] === 'completed';
-      }
-    }
-  } catch (error) {
-    return { sentAt, arrivals, ok: false, problem: `the connection broke mid-stream: ${(error as Error).message}` };
-  }
-  return ok ? { sentAt, arrivals, generated, ok } : { sentAt, arrivals, generated, ok, problem: finalStatus };
 }
 
 /** PGlite in a fresh data dir (what `skyflo serve` runs by default) or the Postgres database at `databaseUrl`. */
@@ -193,7 +148,8 @@ async function serve(simUrl: string) {
   // The runs and conversations refer to their user: every stream's user exists in the storage, as after sign-up.
   const userIds: string[] = [];
   for (let index = 0; index < userCount; index += 1) {
-    const created = await storage.users.create({ email: `bench-${index}@example.test`, hashedPassword: 'x', allowWhenUsersExist: true });
+    // the process id in the address: the replica curve starts several first engines on one database
+    const created = await storage.users.create({ email: `bench-${process.pid}-${index}@example.test`, hashedPassword: 'x', allowWhenUsersExist: true });
     if (!created.ok) throw new Error(`creating bench user ${index}: ${created.reason}`);
     userIds.push(created.user.id);
   }
@@ -202,7 +158,8 @@ async function serve(simUrl: string) {
   const provider = createOpenAICompatible({ baseURL: simUrl, name: 'sim', includeUsage: true });
   const app = await startAgentTestApp({
     storage,
-    bus: await createEventBus({}),
+    // one engine of several (--replicas): they share Postgres and Redis, as replicas behind a load balancer do
+    bus: await createEventBus(redisOption.value ? { redisUrl: redisOption.value, keyPrefix: `skyflo-bench-${process.ppid}:` } : {}),
     tools,
     llm: { model: provider.chatModel('sim-model'), modelName: 'sim' },
     config: agentConfig({ titleGeneration: false }),
@@ -222,7 +179,9 @@ async function serve(simUrl: string) {
     const { user, system } = process.cpuUsage();
     const threads = threadCpu();
     const storageMs = storageThreads.reduce((sum, tid) => sum + (threads.get(tid) ?? 0), 0);
-    process.stdout.write(`${JSON.stringify({ cpuMs: (user + system) / 1000, mainMs: threads.get(String(process.pid)) ?? NaN, storageMs, gcMs })}\n`);
+    // the main thread's event-loop utilization (perf_hooks), printed beside its CPU share by the capacity search
+    const loop = performance.eventLoopUtilization();
+    process.stdout.write(`${JSON.stringify({ cpuMs: (user + system) / 1000, mainMs: threads.get(String(process.pid)) ?? NaN, storageMs, gcMs, loopActive: loop.active, loopIdle: loop.idle })}\n`);
   });
   process.stdin.resume();
   process.stdin.on('end', () => {
@@ -235,61 +194,31 @@ async function serve(simUrl: string) {
   });
 }
 
-/** Runs `command`, resolving with the first stdout line `match` accepts; the rest of its lines go to `onLine`. */
-function spawnAndWait<T>(argv: string[], match: (line: string) => T | undefined, onLine: (line: string) => void = () => {}): Promise<{ child: ChildProcess; value: T }> {
-  const child = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'inherit'], cwd: repoRoot });
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    let found = false;
-    child.once('exit', (code) => {
-      if (!found) reject(new Error(`${argv.join(' ')} exited with ${code} before it was ready`));
-    });
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        const value = found ? undefined : match(line);
-        if (value === undefined) onLine(line);
-        else {
-          found = true;
-          resolve({ child, value });
-        }
-      }
-    });
-  });
-}
 
 
-interface Servers {
-  sim: string;
-  engine: string;
+/** One engine process (this file with --serve) and the relay baselines it serves. */
+interface EngineProcess {
+  url: string;
   raw: string;
   streamText: string;
   userIds: string[];
   rss: () => number;
-  /** the engine process's CPU time so far (user + system, every thread), in ms */
-  cpuMs: () => Promise<number>;
   cpu: () => Promise<CpuSample>;
   stop: () => Promise<void>;
 }
 
-async function startServers(databaseUrl: string | undefined): Promise<Servers> {
-  const scriptDir = await mkdtemp(path.join(tmpdir(), 'skyflo-bench-p2-'));
-  const scriptFile = path.join(scriptDir, 'script.json');
-  await writeFile(scriptFile, JSON.stringify({
-      rules: [
-        { match: { userContains: 'short' }, reply: { mode: 'stream', tokens: shortTokens, tokensPerSecond: rate } },
-        { match: { always: true }, reply: { mode: 'stream', tokens, tokensPerSecond: rate } },
-      ],
-    }));
-  const sim = await spawnAndWait([path.join(repoRoot, 'testkit/bin/llm-sim.mjs'), '--port', '0', '--script', scriptFile], (line) => /listening on (\S+)/.exec(line)?.[1]);
+async function startEngine(simUrl: string, users: number, databaseUrl: string | undefined, redisUrl: string | undefined): Promise<EngineProcess> {
   let rss = 0;
   let cpuAnswer: ((sample: CpuSample) => void) | undefined;
   const engine = await spawnAndWait(
     // BENCH_CPU_PROF=<dir> profiles the engine process only (written when it exits)
-    [...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []), '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', sim.value, '--users', String(userCount), ...(databaseUrl ? ['--database-url', databaseUrl] : []), ...args],
+    [
+      ...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []),
+      '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', simUrl, '--users', String(users),
+      ...(databaseUrl ? ['--database-url', databaseUrl] : []),
+      ...(redisUrl ? ['--redis-url', redisUrl] : []),
+      ...args,
+    ],
     (line) => {
       const ready = JSON.parse(line) as { engine?: string; raw?: string; streamText?: string; userIds?: string[] };
       return ready.engine ? { url: ready.engine, raw: ready.raw!, streamText: ready.streamText!, userIds: ready.userIds ?? [] } : undefined;
@@ -300,25 +229,64 @@ async function startServers(databaseUrl: string | undefined): Promise<Servers> {
       rss = stats.rss ?? rss;
     },
   );
-  const cpu = () =>
-    new Promise<CpuSample>((resolve) => {
-      cpuAnswer = resolve;
-      engine.child.stdin!.write('cpu\n');
-    });
   return {
-    sim: sim.value,
-    engine: engine.value.url,
-    raw: engine.value.raw,
-    streamText: engine.value.streamText,
-    userIds: engine.value.userIds,
+    ...engine.value,
     rss: () => rss,
-    cpu,
-    cpuMs: async () => (await cpu()).cpuMs,
+    cpu: () =>
+      new Promise<CpuSample>((resolve) => {
+        cpuAnswer = resolve;
+        engine.child.stdin!.write('cpu\n');
+      }),
     stop: async () => {
       // closing stdin lets the engine exit normally (so a CPU profile is written)
       const exited = new Promise((resolve) => engine.child.once('exit', resolve));
       engine.child.stdin!.end();
       await exited;
+    },
+  };
+}
+
+interface Servers {
+  sim: string;
+  engine: string;
+  raw: string;
+  streamText: string;
+  userIds: string[];
+  /** every engine process (one unless --replicas); the first is `engine` and made the users */
+  engines: EngineProcess[];
+  rss: () => number;
+  /** the engine process's CPU time so far (user + system, every thread), in ms */
+  cpuMs: () => Promise<number>;
+  cpu: () => Promise<CpuSample>;
+  stop: () => Promise<void>;
+}
+
+async function startServers(databaseUrl: string | undefined, options: { replicas?: number; redisUrl?: string } = {}): Promise<Servers> {
+  const scriptDir = await mkdtemp(path.join(tmpdir(), 'skyflo-bench-p2-'));
+  const scriptFile = path.join(scriptDir, 'script.json');
+  await writeFile(scriptFile, JSON.stringify({
+      rules: [
+        { match: { userContains: 'short' }, reply: { mode: 'stream', tokens: shortTokens, tokensPerSecond: rate } },
+        { match: { always: true }, reply: { mode: 'stream', tokens, tokensPerSecond: rate } },
+      ],
+    }));
+  const sim = await spawnAndWait([path.join(repoRoot, 'testkit/bin/llm-sim.mjs'), '--port', '0', '--script', scriptFile], (line) => /listening on (\S+)/.exec(line)?.[1]);
+  // the first engine creates the users (and migrates the database); the others share them
+  const first = await startEngine(sim.value, userCount, databaseUrl, options.redisUrl);
+  const engines = [first];
+  for (let replica = 1; replica < (options.replicas ?? 1); replica += 1) engines.push(await startEngine(sim.value, 0, databaseUrl, options.redisUrl));
+  return {
+    sim: sim.value,
+    engine: first.url,
+    raw: first.raw,
+    streamText: first.streamText,
+    userIds: first.userIds,
+    engines,
+    rss: first.rss,
+    cpu: first.cpu,
+    cpuMs: async () => (await first.cpu()).cpuMs,
+    stop: async () => {
+      await Promise.all(engines.map((engine) => engine.stop()));
       sim.child.kill('SIGTERM');
       await rm(scriptDir, { recursive: true, force: true });
     },
@@ -335,6 +303,75 @@ function peakLive(results: StreamResult[]): number {
   let peak = 0;
   for (const [, delta] of edges) peak = Math.max(peak, (live += delta!));
   return peak;
+}
+
+const loopOf = (sample: CpuSample): LoopSample => ({ active: sample.loopActive ?? NaN, idle: sample.loopIdle ?? NaN, cpuMs: sample.cpuMs, mainMs: sample.mainMs });
+
+/** The capacity search's goals and pace (issue 38 goal 3). */
+function steadyOptions(server: Servers): SteadyOptions {
+  return { tokens, intervalMs: interval, start: 10, max: capacityMax, busyGoal: 0.8, addedP99GoalMs: 50, direct: () => directStream(server.sim) };
+}
+
+/** Streams through every engine process of `server` in turn, each with a user of its own (a rolling pool). */
+function engineTarget(server: Servers, name: string): SteadyTarget {
+  let user = 0;
+  return {
+    name,
+    stream: (index) => engineStream(server.engines[index % server.engines.length]!.url, server.userIds[user++ % (server.userIds.length - 1)]!),
+    loops: async () => (await Promise.all(server.engines.map((engine) => engine.cpu()))).map(loopOf),
+  };
+}
+
+/** Streams per process for the streamText relay (the in-run baseline) and the engine, and their ratio. */
+async function capacityRows(storageName: string, server: Servers): Promise<string[]> {
+  console.log(`  ${storageName}: streams per process at a steady arrival rate (main thread ≤ 80% busy, p99 added token latency < 50 ms); ${machineLoad()}`);
+  const relay = await searchCapacity(
+    { name: 'streamText relay', stream: () => engineStream(server.streamText, 'none', { path: '/' }), loops: async () => [loopOf(await server.cpu())] },
+    steadyOptions(server),
+  );
+  const engine = await searchCapacity(engineTarget(server, 'engine'), steadyOptions(server));
+  console.log(
+    `    → ${storageName}: the engine sustains ${engine.capacity} streams per process (goal ≥ 100), the streamText relay ${relay.capacity}: ` +
+      `engine ÷ streamText relay ×${relay.capacity ? (engine.capacity / relay.capacity).toFixed(2) : 'n/a'}; ${machineLoad()}`,
+  );
+  return [...relay.failures, ...engine.failures];
+}
+
+/**
+ * The replica curve (issue 38 goal 4): 1, 2, 3… engine processes on one Postgres and one Redis (127.0.0.1), the
+ * streams spread over them in turn; the capacity search on each, then what one process's figures project for 1,000
+ * streams on a 16-core node.
+ */
+async function replicaCurve(databaseUrl: string, redisUrl: string): Promise<string[]> {
+  const failures: string[] = [];
+  const curve: Array<{ replicas: number; capacity: number; atCapacity?: LevelOutcome }> = [];
+  console.log(`  Replicas on Postgres + Redis (127.0.0.1): streams sustained by 1..${Math.max(...replicaCounts)} engine processes together; ${machineLoad()}`);
+  for (const replicas of replicaCounts) {
+    const server = await startServers(databaseUrl, { replicas, redisUrl });
+    try {
+      const warm = await Promise.all(server.engines.map((engine, index) => engineStream(engine.url, server.userIds.at(-1 - index)!)));
+      const cold = warm.find((result) => !result.ok);
+      if (cold) throw new Error(`a warm-up stream did not complete: ${cold.problem}`);
+      const found = await searchCapacity(engineTarget(server, `${replicas} replica${replicas > 1 ? 's' : ''}`), { ...steadyOptions(server), start: 10 * replicas, max: capacityMax });
+      failures.push(...found.failures);
+      curve.push({ replicas, capacity: found.capacity, atCapacity: found.levels.find((level) => level.streams === found.capacity) });
+    } finally {
+      await server.stop();
+    }
+  }
+  const one = curve.find((point) => point.replicas === 1);
+  console.log(`    curve: ${curve.map((point) => `${point.replicas} → ${point.capacity} streams (${(point.capacity / point.replicas).toFixed(0)} per process)`).join(', ')}; ${machineLoad()}`);
+  if (one?.atCapacity && one.capacity > 0) {
+    const processes = Math.ceil(1000 / one.capacity);
+    const coresPerProcess = one.atCapacity.cores;
+    const cores = processes * coresPerProcess;
+    console.log(
+      `    projection for 1,000 streams: ${processes} engine processes of ${one.capacity} streams each, using ${cores.toFixed(1)} cores ` +
+        `(${coresPerProcess.toFixed(2)} per process at its capacity, measured here) — ${cores <= 16 ? 'fits' : 'does not fit'} a 16-core node, before Postgres', Redis' and the clients' own CPU; ` +
+        `per 100 concurrent chats: ${Math.ceil(100 / one.capacity)} replica(s)`,
+    );
+  }
+  return failures;
 }
 
 /** Runs every level on one storage; returns the failures (empty when every level did the work it reports). */
@@ -355,6 +392,7 @@ async function runLevels(storageName: string, databaseUrl: string | undefined): 
         tokens,
         shortTokens,
         load: machineLoad,
+        streamSeconds: ((tokens - 1) * interval) / 1000,
         targets: [
           { name: 'raw node:http relay', stream: (_index, short) => engineStream(server.raw, 'none', { path: '/', short }) },
           { name: 'streamText relay', stream: (_index, short) => engineStream(server.streamText, 'none', { path: '/', short }) },
@@ -362,7 +400,8 @@ async function runLevels(storageName: string, databaseUrl: string | undefined): 
         ],
       })),
     );
-    if (cpuOnly) return failures;
+    if (capacity) failures.push(...(await capacityRows(storageName, server)));
+    if (cpuOnly || capacity) return failures;
     for (const streams of levels) {
       const directStart = performance.now();
       const direct = (await staggered(streams, () => directStream(server.sim))).flatMap(lateness);
@@ -431,6 +470,11 @@ async function main() {
       continue;
     }
     failures.push(...(await withBenchPostgresDatabase((url) => runLevels('Postgres', url))));
+  }
+  if (replicaCounts.length > 0) {
+    const unavailable = await postgresUnavailable();
+    if (unavailable) failures.push(`replicas: ${unavailable}`);
+    else failures.push(...(await withBenchPostgresDatabase((url) => replicaCurve(url, testRedisUrl()))));
   }
   if (failures.length > 0) failBench(`P2 measured fewer streams than it reports:\n  ${failures.join('\n  ')}`);
 }

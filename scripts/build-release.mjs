@@ -43,6 +43,9 @@ const assets = [
   { from: 'packages/sandbox/src/kube-sim/scenarios/demo-b.yaml' },
   { from: 'packages/sandbox/src/kube-sim/scenarios/incidents.yaml' },
   { from: 'packages/sandbox/src/kube-sim/protobuf/proto-schema.json' },
+  // `skyflo sandbox` installs the SkyfloApproval CRD into its simulated clusters (packages/cli/src/sandbox-approvals.ts)
+  { from: 'deploy/helm/skyflo/crds/skyfloapprovals.skyflo.ai.yaml' },
+  { from: 'deploy/helm/skyflo/crds/skyfloapproverkeys.skyflo.ai.yaml' },
   { from: '.tools/pglite-template', optional: true },
   { from: 'packages/ui/dist', source: uiBuild },
 ];

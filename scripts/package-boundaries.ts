@@ -114,7 +114,7 @@ export const engineLayers: readonly (readonly string[])[] = [
   ['graph'],
   ['llm', 'prompts', 'runbooks'],
   ['tool-calls'],
-  ['clusters', 'mcp'],
+  ['clusters', 'mcp', 'passkeys'],
   ['audit', 'storage', 'bus', 'timeline'],
   ['observability', 'crypto', 'config'],
   ['ports', 'errors'],

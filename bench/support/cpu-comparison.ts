@@ -15,6 +15,9 @@ export interface CpuSample {
   storageMs: number;
   /** GC pause time */
   gcMs: number;
+  /** the main thread's event-loop time so far, busy and idle (perf_hooks eventLoopUtilization), ms */
+  loopActive?: number;
+  loopIdle?: number;
 }
 
 export interface StreamOutcome {
@@ -42,7 +45,17 @@ interface PhaseCost {
 const staggered = <T>(count: number, start: (index: number) => Promise<T>) =>
   Promise.all(Array.from({ length: count }, (_, index) => new Promise<T>((resolve, reject) => setTimeout(() => start(index).then(resolve, reject), index))));
 
-export async function compareCpu(options: { label: string; cpu: () => Promise<CpuSample>; targets: CpuTarget[]; streams: number; tokens: number; shortTokens: number; load: () => string }): Promise<string[]> {
+export async function compareCpu(options: {
+  label: string;
+  cpu: () => Promise<CpuSample>;
+  targets: CpuTarget[];
+  streams: number;
+  tokens: number;
+  shortTokens: number;
+  load: () => string;
+  /** how long a `tokens`-token stream lasts (s): with it, the streams per process its main thread's CPU allows */
+  streamSeconds?: number;
+}): Promise<string[]> {
   const { cpu, targets, streams, tokens, shortTokens } = options;
   const failures: string[] = [];
   const costs = new Map<string, { short: PhaseCost; long: PhaseCost }>();
@@ -76,6 +89,13 @@ export async function compareCpu(options: { label: string; cpu: () => Promise<Cp
       `    ${target.name.padEnd(18)} ${tokens}-token ${long.all.toFixed(2)} ms/stream (CPU: main thread ${long.main.toFixed(2)}, PGlite thread ${long.storage.toFixed(2)}, other threads ${(long.all - long.main - long.storage).toFixed(2)}; GC pauses, wall time, ${long.gc.toFixed(2)}); ` +
         `${shortTokens}-token ${short.all.toFixed(2)} ms/stream (main ${short.main.toFixed(2)}) → ${perToken.toFixed(3)} ms per token, ${perStart.toFixed(2)} ms per start`,
     );
+  }
+  // The main thread is the limit of one process: at steady arrivals of these streams, it is 80% busy with
+  // 0.8 s ÷ (its CPU ms per stream-second) streams live. A projection from CPU alone (no scheduling, no latency goal),
+  // which a loaded shared machine cannot distort the way it distorts the measured capacity search.
+  if (options.streamSeconds) {
+    const projected = [...costs].map(([name, cost]) => `${name} ${Math.floor((0.8 * 1000 * options.streamSeconds!) / cost.long.main)}`);
+    if (projected.length) console.log(`    streams per process until the main thread is 80% busy, from its CPU per stream: ${projected.join(', ')}`);
   }
   const subject = targets.at(-1)!.name;
   const measured = costs.get(subject);

@@ -201,14 +201,17 @@ describe('a full disk under the embedded data dir', () => {
     await fillDisk(filler);
 
     // a chat carrying 90,000 characters that do not compress: its rows need new pages, which the disk refuses
+    // The run starts in one statement (conversation, claim, the message, its audit record): on a full disk that
+    // statement fails before any stream opens, so the answer is a plain 507 and nothing of the chat was written.
+    const conversationCount = async () => ((await (await admin.get('/conversations')).json()) as { data: unknown[] }).data.length;
+    const conversationsBefore = await conversationCount();
+    expect(conversationsBefore).toBeGreaterThan(0);
     const refused = await admin.post('/agent/chat', { messages: [{ role: 'user', content: `hello on a full disk ${randomBytes(67_500).toString('base64')}` }] });
-    expect(refused.headers.get('content-type')).toContain('text/event-stream');
-    const frames = await readSse(refused);
-    const failure = frames.find((frame) => frame.event === 'workflow.error');
-    expect(failure?.data, JSON.stringify(frames)).toMatchObject({ code: 'STORAGE_FULL' });
-    expect(String(failure!.data['error'])).toContain('The disk holding the database is full');
-    expect(String(failure!.data['error'])).toContain('No space left on device');
-    expect(frames.at(-1)).toMatchObject({ event: 'completed', data: { status: 'error' } });
+    const refusal = (await refused.json()) as { detail: string; code?: string };
+    expect({ status: refused.status, code: refusal.code }, refusal.detail).toEqual({ status: 507, code: 'STORAGE_FULL' });
+    expect(refusal.detail).toContain('The disk holding the database is full');
+    expect(refusal.detail).toContain('No space left on device');
+    expect(await conversationCount()).toBe(conversationsBefore);
     // A request whose write fails answers 507 naming the disk. Small rows still fit in the table's free pages: create
     // conversations until one needs a page the disk refuses (a page holds a few dozen).
     let created: Response | undefined;

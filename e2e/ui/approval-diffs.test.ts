@@ -7,6 +7,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { deploymentYaml } from '@skyflo/testkit/manifests';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { askInChat, registerAndSignIn, screenshotOnFailure, startUiStack, type UiStack } from './ui-stack.ts';
 
@@ -20,16 +21,7 @@ beforeAll(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'skyflo-ui-diffs-'));
   writeFileSync(
     path.join(dir, 'queue.yaml'),
-    `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: queue, namespace: default}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: queue}}
-  template:
-    metadata: {labels: {app: queue}}
-    spec: {containers: [{name: queue, image: "nginx:1.27"}]}
-`,
+    deploymentYaml('queue', 1),
   );
   await stack.kubectl('apply', '-f', path.join(dir, 'queue.yaml'));
   await registerAndSignIn(stack);

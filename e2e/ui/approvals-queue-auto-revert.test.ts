@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '@skyflo/testkit/tools';
 import type { Request } from 'playwright-core';
+import { deploymentYaml } from '@skyflo/testkit/manifests';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { artifactsDir, askInChat, registerAndSignIn, screenshotOnFailure, startUiStack, type UiStack } from './ui-stack.ts';
 
@@ -30,16 +31,7 @@ beforeAll(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'skyflo-ui-queue-revert-'));
   writeFileSync(
     path.join(dir, 'queue.yaml'),
-    `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: queue, namespace: default}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: queue}}
-  template:
-    metadata: {labels: {app: queue}}
-    spec: {containers: [{name: queue, image: "nginx:1.27"}]}
-`,
+    deploymentYaml('queue'),
   );
   await stack.kubectl('apply', '-f', path.join(dir, 'queue.yaml'));
   await stack.kubectl('rollout', 'status', 'deployment/queue', '--timeout=120s');

@@ -6,25 +6,23 @@
  * Settings → Clusters and a member's scope, and a stopped cluster shown unreachable with why. Cluster state is read
  * with the real kubectl; screenshots of the header, the card and the health strip go to packages/ui/docs/.
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { createEngine, loadConfig, type Engine } from '@skyflo/engine';
-import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
+import type { KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
+import { repoRoot } from '@skyflo/testkit/tools';
+import { startTwoClusters, type TwoClusters } from '@skyflo/testkit/two-clusters';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ADMIN, artifactsDir, buildUi, chromiumArgs, registerAndSignIn, screenshotOnFailure, type UiStack } from './ui-stack.ts';
 
-const run = promisify(execFile);
 const docsDir = path.join(repoRoot, 'packages', 'ui', 'docs');
 
 let dir: string;
-let kubeconfig: string;
+let clusters: TwoClusters;
 let staging: KubeSim;
 let prod: KubeSim;
 let llm: LlmSim;
@@ -33,27 +31,6 @@ let url: string;
 let browser: Browser;
 let page: Page;
 let stack: UiStack;
-
-const workloads = `apiVersion: v1
-kind: Namespace
-metadata: {name: payments}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: payments}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: "nginx:1.27"}]}
-`;
-
-async function kubectl(context: string, ...args: string[]): Promise<string> {
-  const { stdout } = await run(kubectlPath, ['--kubeconfig', kubeconfig, '--context', context, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(dir, 'kube-cache') } });
-  return stdout.trim();
-}
-const replicas = (context: string) => kubectl(context, 'get', 'deployment', 'web', '-n', 'payments', '-o', 'jsonpath={.spec.replicas}');
 
 async function adminApi(method: string, pathname: string, body?: unknown): Promise<any> {
   const login = await fetch(`${url}/api/v1/auth/jwt/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: ADMIN.email, password: ADMIN.password }) });
@@ -79,42 +56,12 @@ async function saveDocScreenshot(locator: ReturnType<Page['locator']>, name: str
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'skyflo-ui-clusters-'));
   const uiDir = path.join(dir, 'ui-dist');
-  [staging, prod, llm] = await Promise.all([
-    startKubeSim({ port: 0, settings: { startDelayMs: 20, readinessDelayMs: 50 } }),
-    startKubeSim({ port: 0, settings: { startDelayMs: 20, readinessDelayMs: 50 } }),
-    startLlmSim({ port: 0 }),
-    buildUi(uiDir),
-  ]);
-  kubeconfig = path.join(dir, 'kubeconfig');
-  // One kubeconfig (JSON is YAML), two contexts: staging is the current one.
-  writeFileSync(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      'current-context': 'staging',
-      clusters: [
-        { name: 'staging', cluster: { server: staging.url, 'insecure-skip-tls-verify': true } },
-        { name: 'prod-eu', cluster: { server: prod.url, 'insecure-skip-tls-verify': true } },
-      ],
-      users: [
-        { name: 'staging-admin', user: { token: staging.adminToken } },
-        { name: 'prod-admin', user: { token: prod.adminToken } },
-      ],
-      contexts: [
-        { name: 'staging', context: { cluster: 'staging', user: 'staging-admin', namespace: 'default' } },
-        { name: 'prod-eu', context: { cluster: 'prod-eu', user: 'prod-admin', namespace: 'default' } },
-      ],
-    }),
-    { mode: 0o600 },
-  );
-  writeFileSync(path.join(dir, 'workloads.yaml'), workloads);
-  await kubectl('staging', 'apply', '-f', path.join(dir, 'workloads.yaml'));
-  await kubectl('prod-eu', 'apply', '-f', path.join(dir, 'workloads.yaml'));
+  [clusters, llm] = await Promise.all([startTwoClusters(dir, { startDelayMs: 20, readinessDelayMs: 50 }), startLlmSim({ port: 0 }), buildUi(uiDir)]);
+  ({ staging, prod } = clusters);
   // the embedded MCP server reads the labels from the process environment
   process.env['SKYFLO_CLUSTER_LABELS'] = 'prod-eu=prod,staging=staging';
   engine = await createEngine(
-    loadConfig({ PORT: '0', SKYFLO_DATA_DIR: path.join(dir, 'data'), LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: llm.url, LLM_RETRY_BASE_DELAY_MS: '10', KUBECONFIG: kubeconfig, TITLE_GENERATION_ENABLED: 'false', UI_DIST_DIR: uiDir, LOG_LEVEL: 'silent' }),
+    loadConfig({ PORT: '0', SKYFLO_DATA_DIR: path.join(dir, 'data'), LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: llm.url, LLM_RETRY_BASE_DELAY_MS: '10', KUBECONFIG: clusters.kubeconfig, TITLE_GENERATION_ENABLED: 'false', UI_DIST_DIR: uiDir, LOG_LEVEL: 'silent' }),
     { logger: false },
   );
   url = await engine.listen();
@@ -192,8 +139,8 @@ describe('clusters in the Command Center', () => {
 
     await card.getByRole('button', { name: /^Approve/ }).click();
     await page.getByText('web in payments now has 4 replicas.').waitFor();
-    expect(await replicas('prod-eu')).toBe('4');
-    expect(await replicas('staging')).toBe('2');
+    expect(await clusters.replicas('prod-eu')).toBe('4');
+    expect(await clusters.replicas('staging')).toBe('2');
     // the executed call's card keeps naming its cluster
     const scaled = page.locator('[data-testid="tool-card"][data-tool="k8s_scale"]');
     expect(await scaled.getByTestId('tool-card-cluster').textContent()).toBe('prod-eu');

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
+import { deploymentYaml } from '@skyflo/testkit/manifests';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { askInChat, artifactsDir, slowScript, startUiStack, type UiStack, registerAndSignIn, screenshotOnFailure } from './ui-stack.ts';
 
@@ -144,16 +145,7 @@ describe('live run', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'skyflo-ui-api-'));
     writeFileSync(
       path.join(dir, 'api.yaml'),
-      `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: api, namespace: default}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata: {labels: {app: api}}
-    spec: {containers: [{name: api, image: "nginx:1.27"}]}
-`,
+      deploymentYaml('api', 1),
     );
     await stack.kubectl('apply', '-f', path.join(dir, 'api.yaml'));
     stack.llm.reset({

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pendingApprovalsResponseSchema, type PendingApproval } from '@skyflo/protocol';
 import type { Request } from 'playwright-core';
+import { deploymentYaml } from '@skyflo/testkit/manifests';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ADMIN, askInChat, registerAndSignIn, scaleScript, screenshotOnFailure, slowScript, startUiStack, type UiStack } from './ui-stack.ts';
 
@@ -34,16 +35,7 @@ beforeAll(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'skyflo-ui-trust-'));
   writeFileSync(
     path.join(dir, 'api.yaml'),
-    `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: api, namespace: default}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata: {labels: {app: api}}
-    spec: {containers: [{name: api, image: "nginx:1.27"}]}
-`,
+    deploymentYaml('api', 1),
   );
   await stack.kubectl('apply', '-f', path.join(dir, 'api.yaml'));
 }, 180_000);

@@ -13,6 +13,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { createEngine, loadConfig, type Engine } from '@skyflo/engine';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
+import { deploymentYaml } from '@skyflo/testkit/manifests';
 import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
@@ -23,16 +24,7 @@ export const artifactsDir = path.join(repoRoot, 'artifacts', 'ui');
 /** The flags that let Debian's Chromium run headless in a container without a user namespace sandbox or GPU. */
 export const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--no-default-browser-check', '--disable-extensions'];
 
-export const webDeployment = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: default}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: "nginx:1.27"}]}
-`;
+export const webDeployment = deploymentYaml('web');
 
 export interface UiStack {
   url: string;

@@ -13,6 +13,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setImageScript } from '@skyflo/testkit/llm-sim';
+import { deploymentYaml } from '@skyflo/testkit/manifests';
 import { repoRoot } from '@skyflo/testkit/tools';
 import type { Locator, Request } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -31,23 +33,12 @@ const recordPost = (request: Request) => {
   if (request.method() === 'POST' && pathname.startsWith('/api/v1/agent/approvals/')) posts.push({ path: decodeURIComponent(pathname), body: request.postDataJSON() as Record<string, unknown> });
 };
 
-const deployment = (name: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}, namespace: default}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec: {containers: [{name: ${name}, image: "nginx:1.27"}]}
-`;
-
 beforeAll(async () => {
   // the default hold, so the "verifying" state stays on screen long enough to be seen and photographed
   stack = await startUiStack({ env: { VERIFY_HOLD_SECONDS: '5' } });
   const dir = mkdtempSync(path.join(tmpdir(), 'skyflo-ui-verify-'));
   for (const name of ['shop', 'cart', 'pay']) {
-    writeFileSync(path.join(dir, `${name}.yaml`), deployment(name));
+    writeFileSync(path.join(dir, `${name}.yaml`), deploymentYaml(name));
     await stack.kubectl('apply', '-f', path.join(dir, `${name}.yaml`));
   }
   for (const name of ['shop', 'cart', 'pay']) await stack.kubectl('rollout', 'status', `deployment/${name}`, '--timeout=120s');
@@ -60,18 +51,6 @@ beforeEach(screenshotOnFailure(() => stack));
 afterAll(async () => {
   await stack?.close();
 }, 180_000);
-
-/** The model sets `image` on deployment `name` (after loading the write tools), then answers `afterwards`. */
-const setImageScript = (name: string, image: string, afterwards: string) => ({
-  rules: [
-    { match: { lastRole: 'user' as const }, reply: { toolCalls: [{ name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
-    {
-      match: { toolName: 'load_toolset' },
-      reply: { toolCalls: [{ name: 'k8s_set_image', arguments: { resource_type: 'deployment', resource_name: name, container_images: `${name}=${image}`, namespace: 'default', dry_run: false } }] },
-    },
-    { match: { toolName: 'k8s_set_image' }, reply: afterwards },
-  ],
-});
 
 const imageOf = (name: string) => stack.kubectl('get', 'deployment', name, '-o', 'jsonpath={.spec.template.spec.containers[0].image}');
 const changeCard = (name: string) => stack.page.locator('[data-testid="tool-card"][data-tool="k8s_set_image"]').filter({ hasText: name });

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { messageText, viewChatRequest, type ChatMessage, type ChatRequestView } from './chat-request.ts';
-import { ConnectionDropped, type Usage } from './openai-routes.ts';
-import { createPacer, wait } from './pacer.ts';
+import { ConnectionDropped, openEventStream, type Usage } from './openai-routes.ts';
+import { wait } from './pacer.ts';
 import { randomId, type ReplyPlan } from './reply-plan.ts';
 import { splitArguments } from './token-count.ts';
 
@@ -106,14 +106,7 @@ export async function streamAnthropicMessage(options: AnthropicOptions & { dropA
     response.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
     eventsSent += 1;
   };
-  if (options.dropAfterChunks === 0) {
-    response.socket?.destroy();
-    throw new ConnectionDropped();
-  }
-  response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  response.flushHeaders();
-  await wait(plan.delayMs, signal);
-  const pacer = createPacer(plan.tokenDelayMs, signal);
+  const pacer = await openEventStream(response, options.dropAfterChunks, plan, signal);
   send('message_start', {
     message: { id: randomId('msg_'), type: 'message', role: 'assistant', model: options.model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usageJson(options.usage), output_tokens: 1 } },
   });

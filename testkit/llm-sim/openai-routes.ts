@@ -13,6 +13,21 @@ export interface Usage {
 /** Thrown inside a stream when the script asked for the connection to be dropped. */
 export class ConnectionDropped extends Error {}
 
+/**
+ * Starts the event stream both APIs answer with (or drops the connection before any byte when told to drop after 0
+ * chunks), waits the reply's first-token delay and returns the pacer for its tokens.
+ */
+export async function openEventStream(response: ServerResponse, dropAfterChunks: number | undefined, plan: Pick<ReplyPlan, 'delayMs' | 'tokenDelayMs'>, signal: AbortSignal) {
+  if (dropAfterChunks === 0) {
+    response.socket?.destroy();
+    throw new ConnectionDropped();
+  }
+  response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  response.flushHeaders();
+  await wait(plan.delayMs, signal);
+  return createPacer(plan.tokenDelayMs, signal);
+}
+
 export function openAiUsage(usage: Usage) {
   return {
     prompt_tokens: usage.promptTokens,
@@ -91,15 +106,7 @@ export async function streamChatCompletion(options: ChatCompletionOptions & { in
       }),
     );
 
-  if (options.dropAfterChunks === 0) {
-    response.socket?.destroy();
-    throw new ConnectionDropped();
-  }
-  response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  response.flushHeaders();
-  await wait(plan.delayMs, signal);
-
-  const pacer = createPacer(plan.tokenDelayMs, signal);
+  const pacer = await openEventStream(response, options.dropAfterChunks, plan, signal);
   chunk({ role: 'assistant', content: '', refusal: null });
   for (const piece of plan.reasoningPieces) {
     await pacer.next();

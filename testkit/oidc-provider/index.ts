@@ -10,6 +10,8 @@ export interface TestOidcUser {
   email: string;
   name: string;
   groups: string[];
+  /** the email_verified claim (default true) */
+  emailVerified?: boolean;
 }
 
 export interface TestOidcClient {
@@ -17,6 +19,20 @@ export interface TestOidcClient {
   clientSecret: string;
   redirectUris: string[];
   postLogoutRedirectUris?: string[];
+  /** issue 39: a machine client (e.g. an MCP client) gets `['client_credentials']` and the scopes it may ask for */
+  grantTypes?: string[];
+  scope?: string;
+}
+
+/**
+ * issue 39: the provider as an OAuth authorization server for resource servers (the MCP server): a token asked for with
+ * `resource=<url>` (RFC 8707) is a JWT access token (RFC 9068) for that audience, carrying the granted scopes.
+ */
+export interface TestResourceServers {
+  /** the scopes any resource accepts (a client still gets only those in its own `scope`) */
+  scopes: string[];
+  /** lifetime of those access tokens (default 300 s) */
+  ttlSeconds?: number;
 }
 
 export interface TestOidcProvider {
@@ -28,7 +44,13 @@ export interface TestOidcProvider {
 
 export { startTamperingOidcProvider, type Tampering, type TamperingOidcProvider } from './tampering-provider.ts';
 
-export async function startOidcProvider(options: { clients: TestOidcClient[]; users: Record<string, TestOidcUser> }): Promise<TestOidcProvider> {
+export async function startOidcProvider(options: {
+  clients: TestOidcClient[];
+  users: Record<string, TestOidcUser>;
+  resourceServers?: TestResourceServers;
+  /** the signing keys (private JWKs), so a test can sign a token the provider's JWKS vouches for; default: generated */
+  jwks?: { keys: Record<string, unknown>[] };
+}): Promise<TestOidcProvider> {
   const users = new Map(Object.entries(options.users));
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const server = createServer((req, res) => handler?.(req, res));
@@ -39,18 +61,25 @@ export async function startOidcProvider(options: { clients: TestOidcClient[]; us
       client_secret: client.clientSecret,
       redirect_uris: client.redirectUris,
       post_logout_redirect_uris: client.postLogoutRedirectUris ?? [],
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
+      grant_types: client.grantTypes ?? ['authorization_code'],
+      response_types: client.grantTypes && !client.grantTypes.includes('authorization_code') ? [] : ['code'],
+      ...(client.scope ? { scope: client.scope } : {}),
     })),
+    ...(options.jwks ? { jwks: options.jwks as Configuration['jwks'] } : {}),
+    ...(options.resourceServers ? { scopes: ['openid', 'offline_access', ...options.resourceServers.scopes] } : {}),
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
     // claims in the ID token itself (the engine reads groups from it), not only from userinfo
     conformIdTokenClaims: false,
     pkce: { required: () => true },
-    features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
+    features: {
+      devInteractions: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      ...(options.resourceServers ? resourceServerFeatures(options.resourceServers) : {}),
+    },
     async findAccount(_ctx, id) {
       const user = users.get(id);
       if (!user) return undefined;
-      return { accountId: id, claims: async () => ({ sub: id, email: user.email, email_verified: true, name: user.name, groups: [...user.groups] }) };
+      return { accountId: id, claims: async () => ({ sub: id, email: user.email, email_verified: user.emailVerified ?? true, name: user.name, groups: [...user.groups] }) };
     },
     // Consent is the provider's business, not the engine's: grant the requested scopes without a second page.
     async loadExistingGrant(ctx: KoaContextWithOIDC) {
@@ -66,4 +95,22 @@ export async function startOidcProvider(options: { clients: TestOidcClient[]; us
   const provider = new Provider(listener.origin, configuration);
   handler = provider.callback();
   return { issuer: listener.origin, users, close: () => listener.close() };
+}
+
+function resourceServerFeatures(resourceServers: TestResourceServers): NonNullable<Configuration['features']> {
+  return {
+    clientCredentials: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      // no `resource` asked for: no resource server (an opaque token, as before)
+      defaultResource: () => undefined as unknown as string,
+      useGrantedResource: () => true,
+      getResourceServerInfo: (_ctx, resourceIndicator) => ({
+        scope: resourceServers.scopes.join(' '),
+        audience: resourceIndicator,
+        accessTokenFormat: 'jwt',
+        accessTokenTTL: resourceServers.ttlSeconds ?? 300,
+      }),
+    },
+  };
 }

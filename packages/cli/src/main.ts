@@ -4,6 +4,7 @@
  *   skyflo sandbox [--port 8080] [--host 127.0.0.1] [--clusters 2] [--scenario incidents]   the same against kube-sim's simulated demo cluster(s)
  *   skyflo mcp     [--port 8888] [--confirm=elicit|deny|allow] [...]   the MCP server alone (see `skyflo mcp --help`)
  *   skyflo chat    [--url …] [-p "question"] [...]     the terminal client (see `skyflo chat --help`)
+ *   skyflo executor [...]   per-approval credentials + admission webhook, in its own pod (see `skyflo executor --help`)
  * Heavy pieces (kube-sim, the MCP server's CLI) are imported only by the command that needs them.
  */
 import path from 'node:path';
@@ -22,6 +23,7 @@ Commands:
             (--confirm=elicit|deny|allow; skyflo mcp --help for its options)
   chat      Talk to a running engine from the terminal, or run one benchmark prompt (skyflo chat --help)
   operator  Run the SkyfloAI Kubernetes operator (skyflo operator --help for its options)
+  executor  Run the approval executor: per-approval credentials and the admission webhook (skyflo executor --help)
 
 Options for serve and sandbox:
   --port <n>    port to listen on (default: PORT or 8080; 0 picks a free one)
@@ -114,11 +116,26 @@ async function sandbox(argv: string[]): Promise<void> {
   stopWithParent(flags.exitWithParent);
   const dataDir = path.resolve(process.env.SKYFLO_DATA_DIR || './.skyflo');
   const kubeconfigPath = path.join(dataDir, 'sandbox.kubeconfig');
-  const sims = await startSandboxClusters({ count, kubeconfigPath, scenario });
+  const { sandboxIdentities, startSandboxApprovals } = await import('./sandbox-approvals.ts');
+  const identities = sandboxIdentities();
+  // Enforced approvals (issue 34): the executor in this process; without it, say so and keep the engine's own gate.
+  const engineOnly = (error: Error) => ({
+    env: {} as Record<string, string>,
+    lines: [`  approvals: enforced by the engine only (the executor did not start: ${error.message})`],
+    close: async () => {},
+  });
+  // HTTPS, so each identity's token is sent (over plain HTTP kubectl sends none and everyone acts as the admin);
+  // kube-sim makes its certificate with openssl: without it, plain HTTP and the engine's gate only
+  const secured = await startSandboxClusters({ count, kubeconfigPath, scenario, users: identities.users, tls: true }).then(
+    (clusters) => ({ clusters, error: undefined }),
+    (error: Error) => ({ clusters: undefined, error }),
+  );
+  const sims = secured.clusters ?? (await startSandboxClusters({ count, kubeconfigPath, scenario }));
+  const approvals = secured.error ? engineOnly(secured.error) : await startSandboxApprovals(sims, identities, dataDir).catch(engineOnly);
   const { runServer } = await import('@skyflo/engine/run-server');
   // The sandbox must never reach a real cluster, so its kubeconfig replaces KUBECONFIG and a remote MCP server.
   const { engine, url } = await runServer({
-    env: { ...process.env, SKYFLO_DATA_DIR: dataDir, KUBECONFIG: kubeconfigPath, MCP_SERVER_URL: '' },
+    env: { ...process.env, SKYFLO_DATA_DIR: dataDir, KUBECONFIG: kubeconfigPath, MCP_SERVER_URL: '', ...approvals.env },
     adjust: withFlags(flags),
     handleSignals: false,
   });
@@ -132,6 +149,7 @@ async function sandbox(argv: string[]): Promise<void> {
       ...sandboxClusterLines(sims),
       ...dataSourceLines,
       `  kubectl against it: kubectl --kubeconfig ${kubeconfigPath} get pods -A${count > 1 ? ` (--context ${sims.clusters[1]!.name} for the other one)` : ''}`,
+      ...approvals.lines,
       firstUserPending
         ? '  open the URL, register the first user (it becomes admin) and ask e.g.'
         : `  open the URL, sign in with your account (${dataDir} already has users; SKYFLO_DATA_DIR=<a new folder> starts afresh) and ask e.g.`,
@@ -144,6 +162,7 @@ async function sandbox(argv: string[]): Promise<void> {
   const stop = () => {
     engine
       .close()
+      .then(() => approvals.close())
       .then(() => sims.close())
       .then(
         () => process.exit(0),
@@ -170,6 +189,11 @@ async function operator(argv: string[]): Promise<void> {
   await main(argv);
 }
 
+async function executor(argv: string[]): Promise<void> {
+  const { executorMain } = await import('@skyflo/operator');
+  await executorMain(argv);
+}
+
 export async function run(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -183,6 +207,8 @@ export async function run(argv: string[]): Promise<void> {
       return chat(rest);
     case 'operator':
       return operator(rest);
+    case 'executor':
+      return executor(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import type { KubeSim } from '@skyflo/sandbox/kube-sim';
+import type { KubeSim, SimUserConfig } from '@skyflo/sandbox/kube-sim';
 
 export interface SandboxCluster {
   /** the kubeconfig context */
@@ -60,16 +60,20 @@ export function parseClusterCount(value: string | undefined): number | string {
  */
 const observability = () => ({ observability: { bearerToken: randomBytes(24).toString('hex') } });
 
-export async function startSandboxClusters(options: { count: number; kubeconfigPath: string; scenario?: string }): Promise<SandboxClusters> {
+/**
+ * `users`: extra identities (the MCP server's and the executor's ServiceAccounts, sandbox-approvals.ts). `tls`: serve
+ * HTTPS, without which kubectl and client-go send no bearer token, so every identity would act as the admin.
+ */
+export async function startSandboxClusters(options: { count: number; kubeconfigPath: string; scenario?: string; users?: SimUserConfig[]; tls?: boolean }): Promise<SandboxClusters> {
   const { startKubeSim } = await import('@skyflo/sandbox/kube-sim');
   // --scenario replaces the first cluster's demo; a second cluster keeps demo-b
   const chosen = [options.scenario ?? 'demo', ...scenarios.slice(1)];
   if (options.count === 1) {
     // one cluster: the kubeconfig kube-sim writes itself (context "kube-sim"), as before --clusters existed
-    const sim = await startKubeSim({ port: 0, scenario: chosen[0]!, kubeconfigPath: options.kubeconfigPath, ...observability() });
+    const sim = await startKubeSim({ port: 0, scenario: chosen[0]!, kubeconfigPath: options.kubeconfigPath, users: options.users, tls: options.tls, ...observability() });
     return { clusters: [{ name: 'kube-sim', scenario: chosen[0]!, sim }], kubeconfigPath: options.kubeconfigPath, close: () => sim.close() };
   }
-  const sims = await Promise.all(chosen.slice(0, options.count).map((scenario) => startKubeSim({ port: 0, scenario, ...observability() })));
+  const sims = await Promise.all(chosen.slice(0, options.count).map((scenario) => startKubeSim({ port: 0, scenario, users: options.users, tls: options.tls, ...observability() })));
   const clusters = sims.map((sim, index) => ({ name: `sandbox-${String.fromCharCode(97 + index)}`, scenario: chosen[index]!, sim }));
   const config = {
     apiVersion: 'v1',

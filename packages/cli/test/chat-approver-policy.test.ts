@@ -5,10 +5,9 @@
  * leaves out the engine's internal tools and marks changes with the web UI's risk words; a resumed conversation
  * shows the pending call as awaiting approval (not a green ✓) and a stopped answer rendered, not as raw Markdown.
  */
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { skyfloBin, startChatStack, waitFor, type ChatStack } from './chat-test-stack.ts';
-import { startTerminal, type Terminal } from './tmux.ts';
+import { startChatStack, startSignedInChat, type ChatStack } from './chat-test-stack.ts';
+import type { Terminal } from './tmux.ts';
 
 const TEST_TIMEOUT = 300_000;
 const MEMBER = 'mia@example.com';
@@ -27,34 +26,13 @@ beforeAll(async () => {
   if (added.status !== 201) throw new Error(`adding the member failed: ${added.status} ${await added.text()}`);
   const login = await fetch(`${stack.url}/api/v1/auth/jwt/login`, { method: 'POST', body: new URLSearchParams({ username: MEMBER, password: MEMBER_PASSWORD }) });
   const { access_token: token } = (await login.json()) as { access_token: string };
-  terminal = await startTerminal({
-    dir: stack.dir,
-    command: [process.execPath, skyfloBin, 'chat', '--url', stack.url],
-    env: { XDG_CONFIG_HOME: path.join(stack.dir, 'config'), SKYFLO_TOKEN: token, NO_COLOR: '1', TERM: 'xterm-256color' },
-    height: 60,
-  });
-  await terminal.waitFor(/^› $/m);
+  terminal = await startSignedInChat(stack, token, { height: 60 });
 }, 240_000);
 
 afterAll(async () => {
   await terminal?.kill();
   await stack?.close();
 }, 120_000);
-
-async function since(marker: string): Promise<string> {
-  const screen = await terminal.screen();
-  return screen.slice(screen.lastIndexOf(marker));
-}
-
-async function waitAfter(marker: string, pattern: RegExp): Promise<string> {
-  return waitFor(
-    async () => {
-      const output = await since(marker);
-      return pattern.test(output) ? output : undefined;
-    },
-    async () => `never showed ${pattern} after "${marker}":\n${await since(marker)}`,
-  );
-}
 
 describe('skyflo chat for a member under the approver policy', () => {
   let conversationId = '';
@@ -68,26 +46,26 @@ describe('skyflo chat for a member under the approver policy', () => {
     });
     await terminal.type('scale web to 5');
     await terminal.keys('Enter');
-    const card = await waitAfter('scale web to 5', /waiting for an approver/);
+    const card = await terminal.waitAfter('scale web to 5', /waiting for an approver/);
     expect(card).toMatch(/Approval needed: .*\(k8s_scale\)/);
     expect(card).toMatch(/waiting for an approver \(.*approver.*\)/s);
     expect(card).not.toContain('[a] approve');
     expect(card).not.toContain('[d] deny');
-    await waitAfter('scale web to 5', /^› $/m);
+    await terminal.waitAfter('scale web to 5', /^› $/m);
     // a key pressed now is text at the prompt, never a decision: nothing was sent, nothing refused
     await terminal.type('a');
     await terminal.keys('C-u');
-    expect(await since('scale web to 5')).not.toMatch(/failed with 403/);
+    expect(await terminal.since('scale web to 5')).not.toMatch(/failed with 403/);
     expect(await stack.kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('2');
     await terminal.type('/id');
     await terminal.keys('Enter');
-    conversationId = /^([0-9a-f-]{36})$/m.exec(await waitAfter('/id', /^[0-9a-f-]{36}$/m))![1]!;
+    conversationId = /^([0-9a-f-]{36})$/m.exec(await terminal.waitAfter('/id', /^[0-9a-f-]{36}$/m))![1]!;
   }, TEST_TIMEOUT);
 
   it('/tools leaves out the internal tools and marks changes with the web UI\'s risk words', async () => {
     await terminal.type('/tools');
     await terminal.keys('Enter');
-    const output = await waitAfter('/tools', /k8s_delete.*\n[\s\S]*^› $/m);
+    const output = await terminal.waitAfter('/tools', /k8s_delete.*\n[\s\S]*^› $/m);
     for (const internal of ['preview_tool_call', 'capture_change_baseline', 'verify_change']) expect(output).not.toContain(internal);
     expect(output).toMatch(/^\s+k8s_delete\s+.*\(Destructive\)$/m);
     expect(output).toMatch(/^\s+k8s_get\s+/m);
@@ -101,23 +79,23 @@ describe('skyflo chat for a member under the approver policy', () => {
     await terminal.keys('Enter');
     await terminal.type('write a long report');
     await terminal.keys('Enter');
-    await waitAfter('write a long report', /bold 4\b/);
+    await terminal.waitAfter('write a long report', /bold 4\b/);
     await terminal.keys('C-c');
-    await waitAfter('write a long report', /■ stopped[\s\S]*^› $/m);
+    await terminal.waitAfter('write a long report', /■ stopped[\s\S]*^› $/m);
     await terminal.type('/id');
     await terminal.keys('Enter');
-    const stoppedId = /^([0-9a-f-]{36})$/m.exec(await waitAfter('write a long report', /^[0-9a-f-]{36}$/m))![1]!;
+    const stoppedId = /^([0-9a-f-]{36})$/m.exec(await terminal.waitAfter('write a long report', /^[0-9a-f-]{36}$/m))![1]!;
 
     await terminal.type(`/resume ${stoppedId}`);
     await terminal.keys('Enter');
-    const stopped = await waitAfter(`/resume ${stoppedId}`, /bold 3[\s\S]*^› $/m);
+    const stopped = await terminal.waitAfter(`/resume ${stoppedId}`, /bold 3[\s\S]*^› $/m);
     expect(stopped).toMatch(/^Finding bold 1 in pod-1\.$/m);
     expect(stopped).not.toContain('**bold');
     expect(stopped).not.toContain('`pod-');
 
     await terminal.type(`/resume ${conversationId}`);
     await terminal.keys('Enter');
-    const pending = await waitAfter(`/resume ${conversationId}`, /A change is waiting for approval[\s\S]*^› $/m);
+    const pending = await terminal.waitAfter(`/resume ${conversationId}`, /A change is waiting for approval[\s\S]*^› $/m);
     expect(pending).toMatch(/⧗ k8s_scale .*replicas=5.* \[Awaiting approval\]/);
     expect(pending).not.toMatch(/✓ k8s_scale/);
   }, TEST_TIMEOUT);

@@ -5,51 +5,24 @@
  * marks it), the approval card names "prod-eu · namespace payments" under its title, and the change lands in prod-eu
  * only; /context staging starts a new conversation whose change lands in staging only. Read back with real kubectl.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { createEngine, loadConfig, type Engine } from '@skyflo/engine';
-import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { kubectlPath } from '@skyflo/testkit/tools';
+import { startTwoClusters, type TwoClusters } from '@skyflo/testkit/two-clusters';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EMAIL, PASSWORD, runCli, skyfloBin, waitFor } from './chat-test-stack.ts';
+import { EMAIL, PASSWORD, runCli, skyfloBin } from './chat-test-stack.ts';
 import { startTerminal, type Terminal } from './tmux.ts';
 
 const TEST_TIMEOUT = 300_000;
-const run = promisify(execFile);
 let dir: string;
-let kubeconfig: string;
-let staging: KubeSim;
-let prod: KubeSim;
+let clusters: TwoClusters;
 let llm: LlmSim;
 let engine: Engine;
 let url: string;
 let token: string;
 let terminal: Terminal;
-
-const workloads = `apiVersion: v1
-kind: Namespace
-metadata: {name: payments}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: payments}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: "nginx:1.27"}]}
-`;
-
-async function kubectl(context: string, ...args: string[]): Promise<string> {
-  const { stdout } = await run(kubectlPath, ['--kubeconfig', kubeconfig, '--context', context, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(dir, 'kube-cache') } });
-  return stdout.trim();
-}
-const replicas = (context: string) => kubectl(context, 'get', 'deployment', 'web', '-n', 'payments', '-o', 'jsonpath={.spec.replicas}');
 
 const scaleTo = (count: number) => ({
   rules: [
@@ -59,51 +32,12 @@ const scaleTo = (count: number) => ({
   ],
 });
 
-async function sinceLast(marker: string): Promise<string> {
-  const screen = await terminal.screen();
-  return screen.slice(screen.lastIndexOf(marker));
-}
-function waitAfter(marker: string, pattern: RegExp): Promise<string> {
-  return waitFor(
-    async () => {
-      const output = await sinceLast(marker);
-      return pattern.test(output) ? output : undefined;
-    },
-    async () => `never showed ${pattern} after "${marker}":\n${await sinceLast(marker)}`,
-  );
-}
-
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'skyflo-chat-clusters-'));
-  [staging, prod, llm] = await Promise.all([startKubeSim({ port: 0 }), startKubeSim({ port: 0 }), startLlmSim({ port: 0 })]);
-  kubeconfig = path.join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      'current-context': 'staging',
-      clusters: [
-        { name: 'staging', cluster: { server: staging.url, 'insecure-skip-tls-verify': true } },
-        { name: 'prod-eu', cluster: { server: prod.url, 'insecure-skip-tls-verify': true } },
-      ],
-      users: [
-        { name: 'staging-admin', user: { token: staging.adminToken } },
-        { name: 'prod-admin', user: { token: prod.adminToken } },
-      ],
-      contexts: [
-        { name: 'staging', context: { cluster: 'staging', user: 'staging-admin', namespace: 'default' } },
-        { name: 'prod-eu', context: { cluster: 'prod-eu', user: 'prod-admin', namespace: 'default' } },
-      ],
-    }),
-    { mode: 0o600 },
-  );
-  writeFileSync(path.join(dir, 'workloads.yaml'), workloads);
-  await kubectl('staging', 'apply', '-f', path.join(dir, 'workloads.yaml'));
-  await kubectl('prod-eu', 'apply', '-f', path.join(dir, 'workloads.yaml'));
+  [clusters, llm] = await Promise.all([startTwoClusters(dir), startLlmSim({ port: 0 })]);
   process.env['SKYFLO_CLUSTER_LABELS'] = 'prod-eu=prod';
   engine = await createEngine(
-    loadConfig({ PORT: '0', SKYFLO_DATA_DIR: path.join(dir, 'data'), LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: llm.url, LLM_MAX_RETRIES: '2', LLM_RETRY_BASE_DELAY_MS: '10', KUBECONFIG: kubeconfig, TITLE_GENERATION_ENABLED: 'false', LOG_LEVEL: 'silent' }),
+    loadConfig({ PORT: '0', SKYFLO_DATA_DIR: path.join(dir, 'data'), LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: llm.url, LLM_MAX_RETRIES: '2', LLM_RETRY_BASE_DELAY_MS: '10', KUBECONFIG: clusters.kubeconfig, TITLE_GENERATION_ENABLED: 'false', LOG_LEVEL: 'silent' }),
     { logger: false },
   );
   url = await engine.listen();
@@ -118,8 +52,8 @@ afterAll(async () => {
   await terminal?.kill();
   await engine?.close();
   await llm?.close();
-  await staging?.close();
-  await prod?.close();
+  await clusters?.staging.close();
+  await clusters?.prod.close();
 }, 120_000);
 
 describe('skyflo chat on two clusters', () => {
@@ -136,36 +70,36 @@ describe('skyflo chat on two clusters', () => {
     expect(start).toMatch(/cluster prod-eu/);
     await terminal.type('/context');
     await terminal.keys('Enter');
-    const list = await waitAfter('› /context', /Current: prod-eu\./);
+    const list = await terminal.waitAfter('› /context', /Current: prod-eu\./);
     expect(list).toMatch(/^ {2}staging\s+reachable .*\(default\)$/m);
     expect(list).toMatch(/^▸ prod-eu\s+PROD\s+reachable/m);
 
     llm.reset(scaleTo(4));
     await terminal.type('scale web in payments to 4');
     await terminal.keys('Enter');
-    const card = await waitAfter('scale web in payments to 4', /\[a\] approve/);
+    const card = await terminal.waitAfter('scale web in payments to 4', /\[a\] approve/);
     const lines = card.split('\n');
     const title = lines.findIndex((line) => /Approval needed: .*\(k8s_scale\)/.test(line));
     expect(lines[title + 1]).toMatch(/^│ CLUSTER\s+prod-eu · namespace payments\s+PROD\s+http:\/\/127\.0\.0\.1:\d+$/);
     await terminal.type('a');
-    await waitAfter('scale web in payments to 4', /Scaled web to 4\./);
-    expect(await replicas('prod-eu')).toBe('4');
-    expect(await replicas('staging')).toBe('2');
-    await waitAfter('scale web in payments to 4', /^› $/m);
+    await terminal.waitAfter('scale web in payments to 4', /Scaled web to 4\./);
+    expect(await clusters.replicas('prod-eu')).toBe('4');
+    expect(await clusters.replicas('staging')).toBe('2');
+    await terminal.waitAfter('scale web in payments to 4', /^› $/m);
   }, TEST_TIMEOUT);
 
   it('/context staging starts a new conversation there: its change lands in staging only', async () => {
     await terminal.type('/context staging');
     await terminal.keys('Enter');
-    await waitAfter('› /context staging', /New conversation on staging\./);
+    await terminal.waitAfter('› /context staging', /New conversation on staging\./);
     llm.reset(scaleTo(3));
     await terminal.type('scale web in payments to 3');
     await terminal.keys('Enter');
-    const card = await waitAfter('scale web in payments to 3', /\[a\] approve/);
+    const card = await terminal.waitAfter('scale web in payments to 3', /\[a\] approve/);
     expect(card).toMatch(/^│ CLUSTER\s+staging · namespace payments\s+http:\/\/127\.0\.0\.1:\d+$/m);
     await terminal.type('a');
-    await waitAfter('scale web in payments to 3', /Scaled web to 3\./);
-    expect(await replicas('staging')).toBe('3');
-    expect(await replicas('prod-eu')).toBe('4');
+    await terminal.waitAfter('scale web in payments to 3', /Scaled web to 3\./);
+    expect(await clusters.replicas('staging')).toBe('3');
+    expect(await clusters.replicas('prod-eu')).toBe('4');
   }, TEST_TIMEOUT);
 });

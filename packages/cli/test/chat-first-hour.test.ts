@@ -60,17 +60,6 @@ async function visible(terminal: Terminal): Promise<string> {
   return (await terminal.screen()).replace(/\n+$/, '').split('\n').slice(-HEIGHT).join('\n');
 }
 
-async function after(terminal: Terminal, marker: string, pattern: RegExp): Promise<string> {
-  return waitFor(
-    async () => {
-      const screen = await terminal.screen();
-      const since = screen.slice(screen.lastIndexOf(marker));
-      return pattern.test(since) ? since : undefined;
-    },
-    async () => `never showed ${pattern} after "${marker}":\n${await terminal.screen()}`,
-  );
-}
-
 describe('a fresh engine (no account yet)', () => {
   it('without a terminal: says the first account is created in the Command Center, not "Incorrect email or password"', async () => {
     const result = await runCli(['chat', '--url', fresh.url, '-p', 'hello'], { env: { XDG_CONFIG_HOME: path.join(stack.dir, 'config-fresh-pipe') } });
@@ -123,7 +112,7 @@ describe('skyflo chat in a 30-row terminal', () => {
     });
     await terminal.type('delete the web deployment');
     await terminal.keys('Enter');
-    await after(terminal, 'delete the web deployment', /\[a\] approve/);
+    await terminal.waitAfter('delete the web deployment', /\[a\] approve/);
     const screen = await visible(terminal);
     // the whole card fits: its header and the keys are both on screen, the diff is cut with a count
     expect(screen).toMatch(/Approval needed: .*\(k8s_delete\)/);
@@ -133,7 +122,7 @@ describe('skyflo chat in a 30-row terminal', () => {
     const total = Number(cut![2]);
 
     await terminal.type('m');
-    const paged = await after(terminal, 'delete the web deployment', /lines \d+–\d+ of \d+ \(\[m\] more\)|end of the diff/);
+    const paged = await terminal.waitAfter('delete the web deployment', /lines \d+–\d+ of \d+ \(\[m\] more\)|end of the diff/);
     expect(paged).toMatch(new RegExp(`of ${total}`));
     // keep paging until the end of the diff
     for (let page = 0; page < 10 && !/end of the diff/.test(await terminal.screen()); page++) {
@@ -144,9 +133,9 @@ describe('skyflo chat in a 30-row terminal', () => {
     expect(await terminal.screen()).toContain(`(end of the diff: ${total} lines)`);
 
     await terminal.type('d');
-    await after(terminal, 'delete the web deployment', /Why deny it\?/);
+    await terminal.waitAfter('delete the web deployment', /Why deny it\?/);
     await terminal.keys('Enter');
-    await after(terminal, 'delete the web deployment', /Left web alone\.[\s\S]*^› $/m);
+    await terminal.waitAfter('delete the web deployment', /Left web alone\.[\s\S]*^› $/m);
     expect(await stack.kubectl('get', 'deployment', 'web', '-o', 'name')).toBe('deployment.apps/web');
   }, TEST_TIMEOUT);
 
@@ -155,11 +144,11 @@ describe('skyflo chat in a 30-row terminal', () => {
     stack.llm.reset({ rules: [{ match: { lastRole: 'user' }, reply: { text: `${words}.`, delayMs: 1_500, tokenDelayMs: 30 } }] });
     await terminal.type('one long paragraph please');
     await terminal.keys('Enter');
-    await after(terminal, 'one long paragraph please', /working…/);
+    await terminal.waitAfter('one long paragraph please', /working…/);
     // part of the paragraph is on screen while the rest is still to come (the line has not ended)
-    const partial = await after(terminal, 'one long paragraph please', /\bword20\b/);
+    const partial = await terminal.waitAfter('one long paragraph please', /\bword20\b/);
     expect(partial).not.toContain('word300');
-    const done = await after(terminal, 'one long paragraph please', /word300\.[\s\S]*^› $/m);
+    const done = await terminal.waitAfter('one long paragraph please', /word300\.[\s\S]*^› $/m);
     // once complete, the line is shown once (the raw partial was replaced by the rendered paragraph)
     expect(done.match(/\bword20\b/g)).toHaveLength(1);
     expect(done).not.toContain('working…');
@@ -168,12 +157,12 @@ describe('skyflo chat in a 30-row terminal', () => {
   it('/tools lists the agent\'s tools and /model shows the configured model', async () => {
     await terminal.type('/tools');
     await terminal.keys('Enter');
-    const tools = await after(terminal, '› /tools', /Changes: each shows its dry-run diff and waits for an approval[\s\S]*^› $/m);
+    const tools = await terminal.waitAfter('› /tools', /Changes: each shows its dry-run diff and waits for an approval[\s\S]*^› $/m);
     expect(tools).toMatch(/^\s+k8s_get\s+\S/m);
     expect(tools).toMatch(/Changes: each shows its dry-run diff and waits for an approval[\s\S]*k8s_delete/);
     await terminal.type('/model');
     await terminal.keys('Enter');
-    const model = await after(terminal, '› /model', /^› $/m);
+    const model = await terminal.waitAfter('› /model', /^› $/m);
     expect(model).toMatch(/openai-compatible\/sim-model \(from the environment \(LLM_MODEL\)\)/);
   }, TEST_TIMEOUT);
 });

@@ -27,23 +27,6 @@ afterAll(async () => {
   await stack?.close();
 }, 120_000);
 
-/** The screen from the last prompt on (what the current step printed). */
-async function sinceLastQuestion(question: string): Promise<string> {
-  const screen = await terminal.screen();
-  return screen.slice(screen.lastIndexOf(question));
-}
-
-/** Waits until what was printed after `question` matches (earlier steps' output does not count). */
-async function waitAfter(question: string, pattern: RegExp): Promise<string> {
-  return waitFor(
-    async () => {
-      const output = await sinceLastQuestion(question);
-      return pattern.test(output) ? output : undefined;
-    },
-    async () => `never showed ${pattern} after "${question}":\n${await sinceLastQuestion(question)}`,
-  );
-}
-
 describe('skyflo chat in a terminal', () => {
   it('logs in once without echoing the password, and keeps the tokens readable by the user only', async () => {
     await terminal.waitFor(/Email: $/m);
@@ -72,7 +55,7 @@ describe('skyflo chat in a terminal', () => {
     await terminal.type('which deployments run in default?');
     await terminal.keys('Enter');
     // The answer is rendered block by block as it streams: wait for its end (the prompt is back), not its first lines.
-    const output = await waitAfter('which deployments run in default?', /^› $/m);
+    const output = await terminal.waitAfter('which deployments run in default?', /^› $/m);
     expect(output).toMatch(/✓ k8s_get resource_type=deployments namespace=default all_namespaces=false +\d+ lines/);
     expect(output).toMatch(/Only web runs, with 2\/2 replicas ready/);
     expect(output).not.toContain('**web**');
@@ -92,7 +75,7 @@ describe('skyflo chat in a terminal', () => {
     });
     await terminal.type('scale web to 4');
     await terminal.keys('Enter');
-    const card = await waitAfter('scale web to 4', /\[a\] approve/);
+    const card = await terminal.waitAfter('scale web to 4', /\[a\] approve/);
     expect(card).toMatch(/Approval needed: .*\(k8s_scale\)/);
     expect(card).toMatch(/"replicas": 4,/);
     expect(card).toMatch(/"name": "web",/);
@@ -103,10 +86,10 @@ describe('skyflo chat in a terminal', () => {
     expect(await stack.kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('2');
 
     await terminal.type('a');
-    const after = await waitAfter('scale web to 4', /Verified: web now wants 4 replicas/);
+    const after = await terminal.waitAfter('scale web to 4', /Verified: web now wants 4 replicas/);
     expect(after).toMatch(/✓ approved k8s_scale/);
     expect(await stack.kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('4');
-    await waitAfter('scale web to 4', /^› $/m);
+    await terminal.waitAfter('scale web to 4', /^› $/m);
   }, TEST_TIMEOUT);
 
   it('denies on "d" with a reason the engine records and the agent is told; the cluster stays as it was', async () => {
@@ -119,19 +102,19 @@ describe('skyflo chat in a terminal', () => {
     });
     await terminal.type('delete the web deployment');
     await terminal.keys('Enter');
-    expect(await waitAfter('delete the web deployment', /\[a\] approve/)).toMatch(/Approval needed: .*\(k8s_delete\)/);
+    expect(await terminal.waitAfter('delete the web deployment', /\[a\] approve/)).toMatch(/Approval needed: .*\(k8s_delete\)/);
     await terminal.type('d');
-    await waitAfter('delete the web deployment', /Why deny it\?/);
+    await terminal.waitAfter('delete the web deployment', /Why deny it\?/);
     await terminal.type('change freeze until Monday');
     await terminal.keys('Enter');
-    const after = await waitAfter('delete the web deployment', /Understood, I left web alone/);
+    const after = await terminal.waitAfter('delete the web deployment', /Understood, I left web alone/);
     // the reason shown comes back from the engine's tool.denied event
     expect(after).toMatch(/✗ denied k8s_delete: change freeze until Monday/);
     expect(await stack.kubectl('get', 'deployment', 'web', '-o', 'name')).toBe('deployment.apps/web');
     const toolMessage = JSON.stringify(stack.llm.calls.at(-1)!.messages.at(-1));
     expect(toolMessage).toMatch(/denied/i);
     expect(toolMessage).toContain('change freeze until Monday');
-    await waitAfter('delete the web deployment', /^› $/m);
+    await terminal.waitAfter('delete the web deployment', /^› $/m);
   }, TEST_TIMEOUT);
 
   it('Ctrl-C stops a streaming answer (the run ends "stopped"), and a second Ctrl-C quits', async () => {
@@ -139,22 +122,22 @@ describe('skyflo chat in a terminal', () => {
     stack.llm.reset({ rules: [{ match: { lastRole: 'user' }, reply: { text: lines, tokenDelayMs: 25 } }] });
     await terminal.type('tell me a long story');
     await terminal.keys('Enter');
-    await waitAfter('tell me a long story', /streamed line 5\b/);
+    await terminal.waitAfter('tell me a long story', /streamed line 5\b/);
     await terminal.keys('C-c');
-    const output = await waitAfter('tell me a long story', /■ stopped/);
+    const output = await terminal.waitAfter('tell me a long story', /■ stopped/);
     expect(output).toContain('stopping the run');
     expect(output).not.toContain('streamed line 400');
     // the engine aborted the model request
     await waitFor(() => stack.llm.calls.at(-1)?.aborted || undefined, () => JSON.stringify(stack.llm.calls.at(-1)));
-    await waitAfter('tell me a long story', /^› $/m);
+    await terminal.waitAfter('tell me a long story', /^› $/m);
 
     // A second Ctrl-C while a run streams quits at once.
     await terminal.type('tell me a long story again');
     await terminal.keys('Enter');
-    await waitAfter('tell me a long story again', /streamed line 3\b/);
+    await terminal.waitAfter('tell me a long story again', /streamed line 3\b/);
     await terminal.keys('C-c');
     // the second Ctrl-C may land while the run is still stopping or once it has stopped: both quit
-    await waitAfter('tell me a long story again', /stopping the run/);
+    await terminal.waitAfter('tell me a long story again', /stopping the run/);
     await terminal.keys('C-c');
     const status = await waitFor(() => terminal.exitStatus(), async () => `${await terminal.processReport()}\n${await terminal.screen()}`);
     expect(status, (await terminal.screen()).split('tell me a long story again').at(-1)).toBe(130);

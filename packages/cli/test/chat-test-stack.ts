@@ -9,10 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createEngine, loadConfig, type Engine } from '@skyflo/engine';
+import { pendingApprovalsResponseSchema, type PendingApproval } from '@skyflo/protocol';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
+import { deploymentYaml } from '@skyflo/testkit/manifests';
 import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
-import { vi } from 'vitest';
+import { expect, vi } from 'vitest';
+import { startTerminal, type Terminal } from './tmux.ts';
 
 const run = promisify(execFile);
 export const skyfloBin = path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs');
@@ -32,16 +35,7 @@ export interface ChatStack {
   close(): Promise<void>;
 }
 
-export const webDeployment = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: default}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: "nginx:1.27"}]}
-`;
+export const webDeployment = deploymentYaml('web');
 
 /** `env`: engine settings on top of the defaults below (e.g. APPROVAL_POLICY=approver). */
 export async function startChatStack(input: { env?: Record<string, string> } = {}): Promise<ChatStack> {
@@ -138,4 +132,23 @@ export async function waitFor<T>(check: () => Promise<T | undefined> | T | undef
     if (error === notYet) throw new Error(`timed out: ${await describe()}`);
     throw error;
   }
+}
+
+/** `skyflo chat` on the stack in a real terminal, signed in with `token`, without colours, at its first prompt. */
+export async function startSignedInChat(stack: ChatStack, token: string, size: { width?: number; height?: number } = {}): Promise<Terminal> {
+  const terminal = await startTerminal({
+    dir: stack.dir,
+    command: [process.execPath, skyfloBin, 'chat', '--url', stack.url],
+    env: { XDG_CONFIG_HOME: path.join(stack.dir, 'config'), NO_COLOR: '1', TERM: 'xterm-256color', SKYFLO_TOKEN: token },
+    ...size,
+  });
+  await terminal.waitFor(/^› $/m);
+  return terminal;
+}
+
+/** the approval queue `token`'s user sees, in the protocol's one shape (parsing fails the test if the engine answers another) */
+export async function pendingApprovals(stack: ChatStack, token: string): Promise<PendingApproval[]> {
+  const response = await fetch(`${stack.url}/api/v1/approvals/pending`, { headers: { authorization: `Bearer ${token}` } });
+  expect(response.status).toBe(200);
+  return pendingApprovalsResponseSchema.parse(await response.json()).data;
 }

@@ -6,10 +6,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pendingApprovalsResponseSchema, type PendingApproval } from '@skyflo/protocol';
+import { deploymentYaml } from '@skyflo/testkit/manifests';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { skyfloBin, startChatStack, waitFor, type ChatStack } from './chat-test-stack.ts';
-import { startTerminal, type Terminal } from './tmux.ts';
+import { pendingApprovals, startChatStack, startSignedInChat, type ChatStack } from './chat-test-stack.ts';
+import type { Terminal } from './tmux.ts';
 
 /** bounds a hang; a loaded machine may take minutes where an idle one takes seconds */
 const TEST_TIMEOUT = 300_000;
@@ -20,41 +20,13 @@ let token: string;
 beforeAll(async () => {
   stack = await startChatStack();
   token = await stack.token();
-  terminal = await startTerminal({
-    dir: stack.dir,
-    command: [process.execPath, skyfloBin, 'chat', '--url', stack.url],
-    env: { XDG_CONFIG_HOME: path.join(stack.dir, 'config'), NO_COLOR: '1', TERM: 'xterm-256color', SKYFLO_TOKEN: token },
-    height: 60,
-  });
-  await terminal.waitFor(/^› $/m);
+  terminal = await startSignedInChat(stack, token, { height: 60 });
 }, 240_000);
 
 afterAll(async () => {
   await terminal?.kill();
   await stack?.close();
 }, 120_000);
-
-async function sinceLastQuestion(question: string): Promise<string> {
-  const screen = await terminal.screen();
-  return screen.slice(screen.lastIndexOf(question));
-}
-
-async function waitAfter(question: string, pattern: RegExp): Promise<string> {
-  return waitFor(
-    async () => {
-      const output = await sinceLastQuestion(question);
-      return pattern.test(output) ? output : undefined;
-    },
-    async () => `never showed ${pattern} after "${question}":\n${await sinceLastQuestion(question)}\n${await terminal.processReport()}`,
-  );
-}
-
-/** the queue in the protocol's one shape (parsing fails the test if the engine answers another) */
-async function pendingApprovals(): Promise<PendingApproval[]> {
-  const response = await fetch(`${stack.url}/api/v1/approvals/pending`, { headers: { authorization: `Bearer ${token}` } });
-  expect(response.status).toBe(200);
-  return pendingApprovalsResponseSchema.parse(await response.json()).data;
-}
 
 const replicasOf = (name: string) => stack.kubectl('get', 'deployment', name, '-o', 'jsonpath={.spec.replicas}');
 
@@ -71,38 +43,26 @@ describe('skyflo chat: typed-ahead text never decides an approval', () => {
     await terminal.type(question);
     await terminal.keys('Enter');
     // the keys line appears once the prompt listens; the follow-up arrives right then, in one burst
-    await waitAfter(question, /\[a\] approve/);
+    await terminal.waitAfter(question, /\[a\] approve/);
     await terminal.type('please double check');
-    const screen = await waitAfter(question, /ignored 19 keys typed before the card appeared/);
+    const screen = await terminal.waitAfter(question, /ignored 19 keys typed before the card appeared/);
     expect(screen).toContain('nothing was decided: read the card, then press a or d');
     expect(screen).not.toMatch(/approving…|Why deny it\?/);
     // the engine still waits for a decision, and the cluster is as it was
-    expect((await pendingApprovals()).map((item) => [item.tool, item.args['replicas']])).toEqual([['k8s_scale', 4]]);
+    expect((await pendingApprovals(stack, token)).map((item) => [item.tool, item.args['replicas']])).toEqual([['k8s_scale', 4]]);
     expect(await replicasOf('web')).toBe('2');
 
     await terminal.type('a');
-    const after = await waitAfter(question, /web now has 4 replicas\./);
+    const after = await terminal.waitAfter(question, /web now has 4 replicas\./);
     expect(after).toMatch(/approving…/);
     expect(after).toMatch(/✓ approved k8s_scale/);
     expect(await replicasOf('web')).toBe('4');
-    expect(await pendingApprovals()).toEqual([]);
-    await waitAfter(question, /^› $/m);
+    expect(await pendingApprovals(stack, token)).toEqual([]);
+    await terminal.waitAfter(question, /^› $/m);
   }, TEST_TIMEOUT);
 
   it('a turn with two mutations lists both and shows each card before the first decision is sent', async () => {
-    writeFileSync(
-      path.join(stack.dir, 'api.yaml'),
-      `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: api, namespace: default}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata: {labels: {app: api}}
-    spec: {containers: [{name: api, image: "nginx:1.27"}]}
-`,
-    );
+    writeFileSync(path.join(stack.dir, 'api.yaml'), deploymentYaml('api', 1));
     await stack.kubectl('apply', '-f', path.join(stack.dir, 'api.yaml'));
     stack.llm.reset({
       rules: [
@@ -122,21 +82,21 @@ spec:
     const question = 'scale web to 3 and api to 5';
     await terminal.type(question);
     await terminal.keys('Enter');
-    const first = await waitAfter(question, /\(1\/2\) .*\[a\] approve/);
+    const first = await terminal.waitAfter(question, /\(1\/2\) .*\[a\] approve/);
     expect(first).toMatch(/This turn proposes 2 changes/);
     expect(first).toMatch(/1\. k8s_scale .*name=web/);
     expect(first).toMatch(/2\. k8s_scale .*name=api/);
     // both were previewed (the engine lists both) and nothing is decided yet
-    expect((await pendingApprovals()).map((item) => item.args['name']).sort()).toEqual(['api', 'web']);
+    expect((await pendingApprovals(stack, token)).map((item) => item.args['name']).sort()).toEqual(['api', 'web']);
     await terminal.type('a');
-    const second = await waitAfter(question, /\(2\/2\) .*\[a\] approve/);
+    const second = await terminal.waitAfter(question, /\(2\/2\) .*\[a\] approve/);
     expect(second).toMatch(/│\s+\+\s+replicas: 5$/m);
     // the first decision is not sent before the second card was decided
     expect(await replicasOf('web')).toBe('4');
     await terminal.type('a');
-    await waitAfter(question, /Both are scaled\./);
+    await terminal.waitAfter(question, /Both are scaled\./);
     expect(await replicasOf('web')).toBe('3');
     expect(await replicasOf('api')).toBe('5');
-    await waitAfter(question, /^› $/m);
+    await terminal.waitAfter(question, /^› $/m);
   }, TEST_TIMEOUT);
 });

@@ -9,10 +9,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pendingApprovalsResponseSchema, type PendingApproval } from '@skyflo/protocol';
+import { setImageScript } from '@skyflo/testkit/llm-sim';
+import { deploymentYaml } from '@skyflo/testkit/manifests';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { skyfloBin, startChatStack, waitFor, type ChatStack } from './chat-test-stack.ts';
-import { startTerminal, type Terminal } from './tmux.ts';
+import { pendingApprovals, startChatStack, startSignedInChat, waitFor, type ChatStack } from './chat-test-stack.ts';
+import type { Terminal } from './tmux.ts';
 
 /** bounds a hang; a loaded machine may take minutes where an idle one takes seconds */
 const TEST_TIMEOUT = 300_000;
@@ -20,33 +21,15 @@ let stack: ChatStack;
 let terminal: Terminal;
 let token: string;
 
-const deployment = (name: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}, namespace: default}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec: {containers: [{name: ${name}, image: "nginx:1.27"}]}
-`;
-
 beforeAll(async () => {
   stack = await startChatStack();
   for (const name of ['cart', 'pay']) {
-    writeFileSync(path.join(stack.dir, `${name}.yaml`), deployment(name));
+    writeFileSync(path.join(stack.dir, `${name}.yaml`), deploymentYaml(name));
     await stack.kubectl('apply', '-f', path.join(stack.dir, `${name}.yaml`));
   }
   for (const name of ['cart', 'pay']) await stack.kubectl('rollout', 'status', `deployment/${name}`, '--timeout=120s');
   token = await stack.token();
-  terminal = await startTerminal({
-    dir: stack.dir,
-    command: [process.execPath, skyfloBin, 'chat', '--url', stack.url],
-    env: { XDG_CONFIG_HOME: path.join(stack.dir, 'config'), NO_COLOR: '1', TERM: 'xterm-256color', SKYFLO_TOKEN: token },
-    width: 140,
-    height: 70,
-  });
-  await terminal.waitFor(/^› $/m);
+  terminal = await startSignedInChat(stack, token, { width: 140, height: 70 });
 }, 240_000);
 
 afterAll(async () => {
@@ -54,41 +37,10 @@ afterAll(async () => {
   await stack?.close();
 }, 120_000);
 
-async function since(marker: string): Promise<string> {
-  const screen = await terminal.screen();
-  return screen.slice(screen.lastIndexOf(marker));
-}
-
-async function waitAfter(marker: string, pattern: RegExp): Promise<string> {
-  return waitFor(
-    async () => {
-      const output = await since(marker);
-      return pattern.test(output) ? output : undefined;
-    },
-    async () => `never showed ${pattern} after "${marker}":\n${await since(marker)}\n${await terminal.processReport()}`,
-    180_000,
-  );
-}
-
-const setImageScript = (name: string, image: string, afterwards: string) => ({
-  rules: [
-    { match: { lastRole: 'user' as const }, reply: { toolCalls: [{ name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
-    {
-      match: { toolName: 'load_toolset' },
-      reply: { toolCalls: [{ name: 'k8s_set_image', arguments: { resource_type: 'deployment', resource_name: name, container_images: `${name}=${image}`, namespace: 'default', dry_run: false } }] },
-    },
-    { match: { toolName: 'k8s_set_image' }, reply: afterwards },
-  ],
-});
+// a change, its verification and its undo take longer than one screen line on a busy machine
+const STEP_TIMEOUT = 180_000;
 
 const imageOf = (name: string) => stack.kubectl('get', 'deployment', name, '-o', 'jsonpath={.spec.template.spec.containers[0].image}');
-
-/** the queue in the protocol's one shape (parsing fails the test if the engine answers another) */
-async function pendingApprovals(): Promise<PendingApproval[]> {
-  const response = await fetch(`${stack.url}/api/v1/approvals/pending`, { headers: { authorization: `Bearer ${token}` } });
-  expect(response.status).toBe(200);
-  return pendingApprovalsResponseSchema.parse(await response.json()).data;
-}
 
 describe('skyflo chat: verify, then undo (issue 21)', () => {
   it('an unpullable image is shown regressed with its evidence; /undo shows the inverse card, and approved it restores the image', async () => {
@@ -96,9 +48,9 @@ describe('skyflo chat: verify, then undo (issue 21)', () => {
     const question = 'set cart to nginx:9.9.9';
     await terminal.type(question);
     await terminal.keys('Enter');
-    await waitAfter(question, /\[a\] approve/);
+    await terminal.waitAfter(question, /\[a\] approve/, STEP_TIMEOUT);
     await terminal.type('a');
-    const regressed = await waitAfter(question, /cart was updated\.[\s\S]*^› $/m);
+    const regressed = await terminal.waitAfter(question, /cart was updated\.[\s\S]*^› $/m, STEP_TIMEOUT);
     expect(regressed).toMatch(/↳ ✗ regressed: \S/);
     expect(regressed).toMatch(/│ .*(ImagePullBackOff|ErrImagePull)/);
     expect(regressed).toContain('/undo proposes its inverse');
@@ -110,14 +62,14 @@ describe('skyflo chat: verify, then undo (issue 21)', () => {
     stack.llm.reset(setImageScript('cart', 'nginx:9.9.9', 'cart is back on nginx:1.27.'));
     await terminal.type('/undo');
     await terminal.keys('Enter');
-    const card = await waitAfter('/undo', /\[a\] approve/);
+    const card = await terminal.waitAfter('/undo', /\[a\] approve/, STEP_TIMEOUT);
     expect(card).toMatch(/│ ↶ UNDO OF k8s_set_image .*container_images=cart=nginx:9\.9\.9/);
     expect(card).toMatch(/│\s+\+\s+.*image: nginx:1\.27/);
     // proposed, not run: the engine waits for this decision and the cluster is as it was
-    expect((await pendingApprovals()).map((item) => item.tool)).toEqual(['k8s_set_image']);
+    expect((await pendingApprovals(stack, token)).map((item) => item.tool)).toEqual(['k8s_set_image']);
     expect(await imageOf('cart')).toBe('nginx:9.9.9');
     await terminal.type('a');
-    const undone = await waitAfter('/undo', /cart is back on nginx:1\.27\.[\s\S]*^› $/m);
+    const undone = await terminal.waitAfter('/undo', /cart is back on nginx:1\.27\.[\s\S]*^› $/m, STEP_TIMEOUT);
     expect(undone).toMatch(/↳ ✓ verified/);
     expect(await imageOf('cart')).toBe('nginx:1.27');
   }, TEST_TIMEOUT);
@@ -128,11 +80,11 @@ describe('skyflo chat: verify, then undo (issue 21)', () => {
     const question = 'set pay to busybox:1.36';
     await terminal.type(question);
     await terminal.keys('Enter');
-    const card = await waitAfter(question, /\[a!\] approve with automatic revert/);
+    const card = await terminal.waitAfter(question, /\[a!\] approve with automatic revert/, STEP_TIMEOUT);
     expect(card).toContain('if it regresses [a!] approves with automatic revert, which would run:');
     expect(card).toMatch(/│\s+\+\s+.*image: nginx:1\.27/);
     await terminal.type('a!');
-    const after = await waitAfter(question, /pay was updated\.[\s\S]*^› $/m);
+    const after = await terminal.waitAfter(question, /pay was updated\.[\s\S]*^› $/m, STEP_TIMEOUT);
     expect(after).toContain('approving with automatic revert…');
     expect(after).toMatch(/✓ approved k8s_set_image with automatic revert/);
     expect(after).toMatch(/↳ ✗ regressed/);
@@ -142,9 +94,9 @@ describe('skyflo chat: verify, then undo (issue 21)', () => {
     expect(after).not.toContain('--approve-all');
     await waitFor(
       async () => ((await imageOf('pay')) === 'nginx:1.27' ? true : undefined),
-      async () => `pay still runs ${await imageOf('pay')}:\n${await since(question)}`,
+      async () => `pay still runs ${await imageOf('pay')}:\n${await terminal.since(question)}`,
       180_000,
     );
-    expect(await pendingApprovals()).toEqual([]);
+    expect(await pendingApprovals(stack, token)).toEqual([]);
   }, TEST_TIMEOUT);
 });

@@ -1,6 +1,7 @@
 /**
  * `skyflo sandbox`'s banner says what to do first (issue 37 item 3): on a new data dir, register the first user (the
- * admin); on a data dir an earlier sandbox left with accounts, where registering is closed, sign in.
+ * admin); on a data dir an earlier sandbox left with accounts, where registering is closed, sign in. And it shows the
+ * `kubectl … get skyfloapprovals` line of cluster-enforced approvals (issue 34).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,12 +53,29 @@ describe('skyflo sandbox banner', () => {
   it('says register the first user on a new data dir, and sign in once the data dir has users', { timeout: 300_000 }, async () => {
     const first = await startSandbox();
     expect(first.banner).toContain('register the first user (it becomes admin)');
+    // approvals are enforced by the simulated cluster, and the banner says how to see them (issue 34)
+    expect(first.banner).toContain('approvals are enforced by the cluster');
+    expect(first.banner).toContain(`kubectl --kubeconfig ${path.join(directory, 'data', 'sandbox.kubeconfig')} get skyfloapprovals -n skyflo`);
+    expect(first.banner).not.toContain('enforced by the engine only');
     const registered = await fetch(`${first.url}/api/v1/auth/register/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: EMAIL, password: PASSWORD, full_name: 'Sandbox User' }),
     });
     expect(registered.status).toBe(201);
+    // the engine runs with the sandbox's executor: its clusters report approvals enforced by the cluster
+    const login = await fetch(`${first.url}/api/v1/auth/jwt/login`, { method: 'POST', body: new URLSearchParams({ username: EMAIL, password: PASSWORD }) });
+    const { access_token: token } = (await login.json()) as { access_token: string };
+    const clusters = await vi.waitFor(
+      async () => {
+        const response = await fetch(`${first.url}/api/v1/clusters`, { headers: { authorization: `Bearer ${token}` } });
+        const body = (await response.json()) as { clusters?: Array<{ name: string; approval_enforcement?: string }> };
+        if (!body.clusters?.length) throw new Error(`no clusters yet: ${JSON.stringify(body)}`);
+        return body.clusters;
+      },
+      { timeout: 60_000, interval: 200 },
+    );
+    expect(clusters.map((cluster) => cluster.approval_enforcement)).toEqual(clusters.map(() => 'cluster'));
     await stop(first.child);
 
     const second = await startSandbox();

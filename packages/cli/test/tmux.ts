@@ -20,6 +20,10 @@ export interface Terminal {
   /** sends named keys: Enter, C-c, C-d, … */
   keys(...keys: string[]): Promise<void>;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** the screen from the last `marker` on: what the current step printed (earlier steps' output does not count) */
+  since(marker: string): Promise<string>;
+  /** waits until what was printed after the last `marker` matches `pattern`, and returns that part of the screen */
+  waitAfter(marker: string, pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** undefined while running, else the exit status, or `signal N` when a signal ended the program */
   exitStatus(): Promise<number | string | undefined>;
   /** for failure messages: what tmux and the kernel say about the program (dead? its state and where it waits) */
@@ -28,6 +32,7 @@ export interface Terminal {
 }
 
 let counter = 0;
+const notYet = new Error('not yet');
 
 export async function startTerminal(input: { dir: string; command: string[]; env: Record<string, string>; width?: number; height?: number }): Promise<Terminal> {
   const socket = `skyflo-test-${process.pid}-${++counter}`;
@@ -60,6 +65,27 @@ export async function startTerminal(input: { dir: string; command: string[]; env
         },
         { timeout: timeoutMs, interval: 100 },
       );
+    },
+    async since(marker) {
+      const screen = await terminal.screen();
+      return screen.slice(screen.lastIndexOf(marker));
+    },
+    async waitAfter(marker, pattern, timeoutMs = 90_000) {
+      try {
+        return await vi.waitFor(
+          async () => {
+            const output = await terminal.since(marker);
+            if (!pattern.test(output)) throw notYet;
+            return output;
+          },
+          { timeout: timeoutMs, interval: 100 },
+        );
+      } catch (error) {
+        if (error !== notYet) throw error;
+        // asked only on failure: the report says whether the program is dead or stuck rather than slow
+        const report = await terminal.processReport().catch((reason: Error) => `no process report: ${reason.message}`);
+        throw new Error(`the terminal never showed ${pattern} after "${marker}"; since then it shows:\n${await terminal.since(marker)}\n${report}`);
+      }
     },
     async exitStatus() {
       if (!existsSync(statusFile)) return undefined;

@@ -42,6 +42,8 @@ import { createIntegrationService } from './integrations/integration-service.ts'
 import { createIntegrationUrlGuard, type ResolveHost } from './integrations/integration-url-guard.ts';
 import { createDatabaseVault, createKubernetesVault } from './integrations/credential-vault.ts';
 import { createKubernetesSecretClient } from './integrations/kubernetes-secret-client.ts';
+import { createExternalMcp } from './integrations/external-mcp/index.ts';
+import { externalMcpRoutes, type ExternalMcpRouteDeps } from './http/routes/external-mcp/index.ts';
 import { integrationRoutes, type IntegrationRouteDeps } from './http/routes/integrations/index.ts';
 import { settingsRoutes, type SettingsRouteDeps } from './http/routes/settings/index.ts';
 import { runbookRoutes, type RunbookRouteDeps } from './http/routes/runbooks/index.ts';
@@ -49,11 +51,19 @@ import { createRunbooks } from './runbooks/create-runbooks.ts';
 import { createTeamFeatures } from './team-events/team-features.ts';
 import { clustersUnavailableMessage } from './clusters/clusters-unavailable.ts';
 import { createClusterDirectory } from './clusters/cluster-directory.ts';
+import { createClusterEnforcement } from './clusters/enforcement/cluster-enforcement.ts';
 import { createClusterHealth } from './clusters/cluster-health.ts';
 import { createClusterPolicies } from './clusters/cluster-policies.ts';
 import { clusterRoutes, type ClusterRouteDeps } from './http/routes/clusters/index.ts';
 import type { LlmConfig } from './config/llm.ts';
 import { markStartup } from './startup/startup-trace.ts';
+import { createPasskeyPolicies } from './passkeys/passkey-policy.ts';
+import { createPasskeyService } from './passkeys/passkey-service.ts';
+import { approvalPageUrl, type PasskeyApprovals } from './passkeys/passkey-approvals.ts';
+import { passkeyRoutes, type PasskeyRouteDeps } from './http/routes/passkeys/index.ts';
+import { deviceKeyRoutes, type DeviceKeyRouteDeps } from './http/routes/device-keys/index.ts';
+import { createDeviceKeyService } from './passkeys/device-keys.ts';
+import { decide } from './tool-calls/decide/decide.ts';
 
 export interface EngineOverrides {
   /** storage the caller owns and closes */
@@ -180,7 +190,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const bus = instrumentEventBus(rawBus, metrics);
 
     const deferredTools = overrides.tools ? undefined : deferToolGateway(config);
-    const tools: ToolGateway = overrides.tools ?? deferredTools!;
+    const ownTools: ToolGateway = overrides.tools ?? deferredTools!;
     if (deferredTools) owned.push(() => deferredTools.close());
     const toolStatus = (): ToolGatewayStatus => deferredTools?.status() ?? 'ready';
 
@@ -191,9 +201,16 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const setupToken = isLoopbackHost(config.server.host) ? undefined : (config.server.setupToken ?? randomBytes(18).toString('base64url'));
     const encryptionKey = await encryptionKeyPromise;
     const secretBox = createSecretBox(encryptionKey);
+    // Issue 39 item 4: the MCP servers an admin connected, their tools beside ours behind the same gate.
+    const externalMcp = createExternalMcp({ storage, secretBox, ownTools, checkUrl: createIntegrationUrlGuard(overrides.resolveHost ? { resolve: overrides.resolveHost } : {}) });
+    owned.push(() => externalMcp.close());
+    const tools = externalMcp.tools;
     const accessTokens = createAccessTokens({ secret, ttlMinutes: config.auth.accessTokenMinutes });
+    // Passkeys for risky approvals (issue 35): the relying party is the Command Center's public address.
+    let passkeyApprovals: PasskeyApprovals | undefined;
     // API tokens, the per-user notification stream and the notifiers (team-events/team-features.ts).
     const team = createTeamFeatures({
+      passkeys: () => passkeyApprovals,
       storage,
       bus,
       policy: { policy: config.governance.approvalPolicy, fourEyes: config.governance.fourEyes },
@@ -202,10 +219,47 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       secretBox,
       ...(overrides.resolveHost ? { resolveHost: overrides.resolveHost } : {}),
       agent: () => agentService,
+      ...(config.integrations.teamsOpenIdMetadataUrl ? { teamsOpenIdMetadataUrl: config.integrations.teamsOpenIdMetadataUrl } : {}),
       alertConcurrency: config.integrations.alertMaxConcurrentInvestigations,
       alertQueueLimit: config.integrations.alertQueueLimit,
+      ...(config.integrations.pagerDuty ? { pagerDuty: config.integrations.pagerDuty } : {}),
       logger: { error: (object, message) => engineLog?.error(object, message), warn: (object, message) => engineLog?.warn(object, message) },
     });
+    const passkeyPolicies = createPasskeyPolicies({ settings: storage.settings });
+    // the cluster enforcement exists a little later; passkey keys are mirrored to its executors once it does
+    let approverKeyMirror: Awaited<ReturnType<typeof createClusterEnforcement>> | undefined;
+    const passkeyService = createPasskeyService({
+      mirrorKey: async (change) => (approverKeyMirror ? approverKeyMirror.mirrorApproverKey(change) : []),
+      passkeys: storage.passkeys,
+      atomically: storage.atomically,
+      audit: storage.audit,
+      publicUrl: () => team.publicUrl.base(),
+      secret,
+      // a new key is a new way to approve: every other active admin hears of it
+      announce: async ({ userId, email, name }) => {
+        const admins = (await storage.users.list()).filter((member) => member.role === 'admin' && member.id !== userId);
+        await Promise.all(admins.map((admin) => team.hub.publish(admin.id, { kind: 'passkey.registered', conversation_id: '', summary: `${email} registered a new passkey "${name}"; if this was not them, remove their access and the passkey.` })));
+      },
+    });
+    const deviceKeyService = createDeviceKeyService({
+      deviceKeys: storage.deviceKeys,
+      passkeys: storage.passkeys,
+      atomically: storage.atomically,
+      audit: storage.audit,
+      relyingParty: () => passkeyService.relyingParty(),
+      publicUrl: () => team.publicUrl.base(),
+      // a confirmed device key is a new way to approve: every other active admin hears of it
+      announce: async ({ userId, email, name }) => {
+        const admins = (await storage.users.list()).filter((member) => member.role === 'admin' && member.id !== userId);
+        await Promise.all(admins.map((admin) => team.hub.publish(admin.id, { kind: 'passkey.registered', conversation_id: '', summary: `${email} confirmed a new device key "${name}" for approving from the terminal; if this was not them, remove their access and the key.` })));
+      },
+    });
+    passkeyApprovals = {
+      verifyDeviceSignature: (user, record, signature) => deviceKeyService.verifyApproval(user, record, signature),
+      requirementOf: (call) => passkeyPolicies.requirementOf(call),
+      approvalPage: (conversationId, callId) => approvalPageUrl(team.publicUrl.base(), conversationId, callId),
+      verifyApproval: (user, record, webauthn) => passkeyService.verifyApproval(user, record, webauthn),
+    };
     const passwordHasher = overrides.passwordHasher ?? lazyPasswordHasher();
     const oidcSignIn = config.oidc.oidc ? createOidcSignIn({ settings: oidcSettings(config.oidc.oidc, config.server.publicUrl), stateSecret: secret, allowInsecureRequests: isLoopbackHttp(config.oidc.oidc.issuerUrl) }) : undefined;
     const accounts = createAccountService({
@@ -242,7 +296,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const ownsWholeDatabase = !config.storage.postgresUrl && !overrides.storage;
     const reconcileLogger = { error: (object: unknown, message?: string) => engineLog?.error(object, message) };
     const reconcile = (everyRunIsDead: boolean) => reconcileOrphanedApprovals({ storage, tools, logger: reconcileLogger, everyRunIsDead });
-    const databaseReady = Promise.all([verifyEncryptionKey(storage.settings, secretBox), llmSettings.load(), team.publicUrl.load(), reconcile(ownsWholeDatabase)]);
+    const databaseReady = Promise.all([verifyEncryptionKey(storage.settings, secretBox), llmSettings.load(), team.publicUrl.load(), reconcile(ownsWholeDatabase), externalMcp.load()]);
     databaseReady.catch(() => undefined);
     const llm: AgentModel = overrides.llm ?? liveAgentModel(llmSettings);
 
@@ -276,6 +330,9 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const clusterDirectory = createClusterDirectory({ tools });
     const clusterPolicies = createClusterPolicies({ settings: storage.settings, defaults: approvalPolicy });
     const clusterHealth = createClusterHealth({ directory: clusterDirectory });
+    // Issue 34: approvals the cluster enforces (SKYFLO_APPROVAL_ENFORCEMENT=cluster): signed, mirrored, per-approval credentials.
+    const enforcement = config.enforcement.mode === 'cluster' ? await createClusterEnforcement({ config: config.enforcement, logger: { warn: (object, message) => engineLog?.warn(object, message) } }) : undefined;
+    approverKeyMirror = enforcement;
     // Team runbooks (issue 36): RUNBOOKS_DIR and those uploaded in Settings, offered to the model when they match.
     const runbooks = createRunbooks({ settings: storage.settings, audit: storage.audit, logger: reconcileLogger, ...(config.integrations.runbooksDir ? { directory: config.integrations.runbooksDir } : {}) });
     // The agent service: its dependencies are fixed here, its workflow module loads after listen (or on first use).
@@ -294,8 +351,10 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       approvalPolicy,
       clusters: { directory: clusterDirectory, policies: clusterPolicies },
       scopeOf: async (userId) => (await storage.users.findById(userId))?.scope,
+      passkeys: passkeyApprovals,
       runbooks,
       ...(config.governance.executeAsApprover ? { executeAsApprover: { groupsByRole: config.governance.impersonationGroups } } : {}),
+      ...(enforcement ? { enforcement } : {}),
       // the app's logger, which exists by the time the service loads
       logger: reconcileLogger,
     }, () => loadToolCallInspector({ encryptionKey }));
@@ -307,6 +366,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       metrics: { metrics, ...(config.observability.metricsToken ? { token: config.observability.metricsToken } : {}) },
       modelPrices: config.analytics.modelPrices,
       approvalPolicy,
+      passkeys: passkeyApprovals,
       // the pending list titles calls as the chat's card does; while the MCP server loads, by the tool's name
       toolTitles: async () => (toolStatus() === 'ready' ? new Map((await tools.listTools()).map((tool) => [tool.name, tool.title])) : new Map()),
       // while the MCP server loads nothing is called stale (the listing would wait for it)
@@ -333,10 +393,27 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
           plugin: agentRoutes,
           options: { service: agentService, bus, tools, runs: storage.runs, config: config.agent } satisfies AgentRouteDeps,
         },
-        { plugin: integrationRoutes, options: { integrations, webhooks: team.webhooks, slack: team.slack } satisfies IntegrationRouteDeps },
+        { plugin: integrationRoutes, options: { integrations, webhooks: team.webhooks, slack: team.slack, teams: team.teams } satisfies IntegrationRouteDeps },
+        { plugin: externalMcpRoutes, options: { externalMcp: externalMcp.service } satisfies ExternalMcpRouteDeps },
         { plugin: settingsRoutes, options: { llmSettings } satisfies SettingsRouteDeps },
         { plugin: runbookRoutes, options: { runbooks } satisfies RunbookRouteDeps },
-        { plugin: clusterRoutes, options: { directory: clusterDirectory, policies: clusterPolicies, users: storage.users, audit: storage.audit } satisfies ClusterRouteDeps },
+        { plugin: deviceKeyRoutes, options: { deviceKeys: deviceKeyService } satisfies DeviceKeyRouteDeps },
+        {
+          plugin: passkeyRoutes,
+          options: {
+            passkeys: passkeyService,
+            policies: passkeyPolicies,
+            approvals: storage.approvals,
+            atomically: storage.atomically,
+            clusters: () => clusterDirectory.list(),
+            // the options are given only to someone who may decide the call (the decision's own rules, as the queue asks)
+            mayDecide: async (user, record) => {
+              const [conversation, call, deciderScope] = await Promise.all([storage.conversations.get(record.conversationId), storage.approvals.get(record.conversationId, record.callId), storage.users.findById(user.id).then((found) => found?.scope)]);
+              return decide({ conversationId: record.conversationId, callId: record.callId, environment: approvalPolicy, actor: { id: user.id, role: user.role }, conversation: conversation ? { ownerId: conversation.userId } : undefined, call, deciderScope }) === undefined;
+            },
+          } satisfies PasskeyRouteDeps,
+        },
+        { plugin: clusterRoutes, options: { directory: clusterDirectory, policies: clusterPolicies, users: storage.users, audit: storage.audit, ...(enforcement ? { enforcementOf: (cluster: string) => enforcement.modeFor(cluster) } : {}) } satisfies ClusterRouteDeps },
         ...team.routes,
         {
           plugin: oidcRoutes,

@@ -7,7 +7,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
 import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { mcpMetaKeys, previewToolCallName } from '@skyflo/protocol';
+import { mcpMetaKeys, previewToolCallName, toolRbacRules } from '@skyflo/protocol';
 import { listedAnnotations, type AnyToolDefinition } from './tools/tool-definition.ts';
 import { withToolDeps, type ToolDeps } from './tools/deps.ts';
 import { allTools } from './tools/catalogue.ts';
@@ -16,6 +16,8 @@ import { schemaObject } from './tools/schema-objects.ts';
 import { toolError } from './errors.ts';
 import { applyOutputBudget } from './budgets/apply-output-budget.ts';
 import { impersonatingDeps, readImpersonation } from './kube/impersonation.ts';
+import { credentialExpired, readCredential, startCredentialCall } from './kube/call-credential.ts';
+import { depsForContext } from './kube/context-deps.ts';
 import { readJenkinsCredentials, withEngineJenkinsCredentials } from './tools/jenkins/engine-credentials.ts';
 import { readObservabilitySources, withEngineObservabilitySources } from './tools/observability/data-sources.ts';
 import type { ToolOutput } from './tools/tool-definition.ts';
@@ -23,6 +25,8 @@ import { isPreviewable } from './tools/preview/preview-tool-call.ts';
 import { createPortForwards } from './port-forward/create-port-forwards.ts';
 import { defaultConfirmMode, type ConfirmMode } from './confirm/confirm-mode.ts';
 import { confirmToolCall, type Elicitor } from './confirm/confirm-tool-call.ts';
+import { registerInvestigationPrompts } from './prompts/investigation-prompts.ts';
+import { registerClusterResources } from './resources/cluster-resources.ts';
 
 function tagsOf(definition: AnyToolDefinition<ToolDeps>): string[] {
   return [...(definition.toolset ? [definition.toolset] : []), ...(definition.tags ?? [])];
@@ -65,7 +69,8 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   // Forwards belong to whoever made the registry: one made here lives and dies with this server.
   const ownPortForwards = options.deps.portForwards ? undefined : createPortForwards({ runner: options.deps.runner });
   const deps: ToolDeps = withToolDeps(options.deps, { settings: { ...options.deps.settings, readOnly }, portForwards: options.deps.portForwards ?? ownPortForwards });
-  const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} } });
+  // prompts and resources (issue 39): what desktop MCP clients offer besides tools
+  const server = new McpServer(SERVER_INFO, { capabilities: { tools: {}, prompts: {}, resources: {} } });
   if (ownPortForwards) server.server.onclose = () => ownPortForwards.closeAll();
   const tools = options.tools ?? allTools;
   const previewTool = tools.find((definition) => definition.name === previewToolCallName);
@@ -91,6 +96,8 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
           ...(definition.preview ? { [mcpMetaKeys.previewTool]: definition.preview.tool } : {}),
           // Tools that resolve relative arguments or describe themselves go through preview_tool_call too.
           ...(isPreviewable(definition) && canPreview ? { [mcpMetaKeys.preview]: true } : {}),
+          // the Kubernetes RBAC the tool needs (issue 39), from the table the operator grants its ClusterRoles from
+          ...rbacMeta(definition.name),
         },
       },
       async (input: unknown, extra: RequestExtra) => traceServedToolCall(definition.name, extra._meta, async () => {
@@ -101,10 +108,23 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
             : (progress: number, total?: number, message?: string) =>
                 extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) } });
         const impersonation = readImpersonation(extra._meta?.[mcpMetaKeys.impersonate]);
+        const credential = readCredential(extra._meta?.[mcpMetaKeys.credential]);
         const jenkinsCredentials = readJenkinsCredentials(extra._meta?.[mcpMetaKeys.jenkinsCredentials]);
         const observabilitySources = readObservabilitySources(extra._meta?.[mcpMetaKeys.observabilitySources]);
         let output: ToolOutput;
         if (typeof impersonation === 'string') output = toolError(impersonation, 'send {"user", "groups"}', 'INVALID_INPUT');
+        else if (typeof credential === 'string') output = toolError(credential, undefined, 'INVALID_INPUT');
+        else if (credential && !options.trustedCaller) {
+          output = toolError(
+            'This caller sent an approval credential with the call, which only the Skyflo engine\'s own connection may do.',
+            'connect in-process or with the server\'s auth token (MCP_AUTH_TOKEN); nothing was run',
+            'FORBIDDEN',
+          );
+        } else if (credential && impersonation) {
+          output = toolError('A call runs either with an approval credential or as an impersonated identity, not both; nothing was run.', undefined, 'INVALID_INPUT');
+        } else if (credential && credentialExpired(credential)) {
+          output = toolError(`The credential of approval "${credential.approval}" expired at ${credential.expiresAt}; nothing was run.`, 'approve the change again', 'FORBIDDEN');
+        }
         else if (typeof jenkinsCredentials === 'string') output = toolError(jenkinsCredentials, undefined, 'INVALID_INPUT');
         else if (typeof observabilitySources === 'string') output = toolError(observabilitySources, undefined, 'INVALID_INPUT');
         else if (observabilitySources && !options.trustedCaller) {
@@ -139,7 +159,16 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
           let callDeps = impersonation ? impersonatingDeps(deps, impersonation) : deps;
           if (jenkinsCredentials) callDeps = withEngineJenkinsCredentials(callDeps, jenkinsCredentials);
           if (observabilitySources) callDeps = withEngineObservabilitySources(callDeps, observabilitySources);
-          output = await runTool(definition, input, callDeps, { signal: extra.signal, reportProgress, trustedCaller: options.trustedCaller === true });
+          // Issue 34: the approval's own credential for this one call; its temporary kubeconfig is gone when the call ends.
+          const credentialCall = credential ? await startCredentialCall(callDeps, credential, depsForContext).catch((error: unknown) => error as Error) : undefined;
+          if (credentialCall instanceof Error) output = toolError(`The approval's credential could not be set up: ${credentialCall.message}; nothing was run.`, undefined, 'FAILED');
+          else {
+            try {
+              output = await runTool(definition, input, credentialCall?.deps ?? callDeps, { signal: extra.signal, reportProgress, trustedCaller: options.trustedCaller === true });
+            } finally {
+              await credentialCall?.dispose();
+            }
+          }
         }
         const content = [{ type: 'text' as const, text: output.text }];
         if (output.isError) {
@@ -155,7 +184,15 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   // The SDK's own tools/list handler converts every zod schema to JSON Schema on each call (~140 schemas here, a
   // large part of a cold start and of every new HTTP session); the schemas never change, so list them once.
   server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));
+  const callable = tools.filter((definition) => isCallable(definition, readOnly));
+  registerInvestigationPrompts(server, new Set(callable.filter((definition) => definition.annotations.readOnlyHint === true).map((definition) => definition.name)));
+  registerClusterResources(server, deps, callable);
   return server;
+}
+
+function rbacMeta(toolName: string): Record<string, unknown> {
+  const rules = toolRbacRules(toolName);
+  return rules ? { [mcpMetaKeys.rbac]: rules } : {};
 }
 
 /** JSON schemas per tool definition, converted once per process exactly as the SDK converts them. */

@@ -3,7 +3,8 @@
  * Flags: --port, --host, --read-only, --kubeconfig, --stdio, --auth-token (or MCP_AUTH_TOKEN), --client-token (or
  * MCP_CLIENT_TOKEN), --data-dir (or SKYFLO_DATA_DIR), --helm-allowed-registries (or HELM_ALLOWED_REGISTRIES),
  * --helm-chart-cache-dir (or HELM_CHART_CACHE_DIR), --confirm=elicit|deny|allow (or MCP_CONFIRM), SKYFLO_CLUSTER_LABELS
- * ("context=label,…"). KUBECONFIG may list several files (':'): every context is a cluster tools can name.
+ * ("context=label,…"), MCP_OAUTH_ISSUER / MCP_OAUTH_AUDIENCE / MCP_OAUTH_REQUIRED_SCOPES (remote clients with access
+ * tokens of that authorization server, http/oauth-resource.ts). KUBECONFIG may list several files (':'): every context is a cluster tools can name.
  *
  * Over HTTP every client presents a token (loopback included); with neither token set, a client token is generated
  * once into the data dir (mode 0600) and its path printed. --stdio needs none: only the parent process speaks to it.
@@ -17,6 +18,7 @@ import type { ToolDeps } from './tools/deps.ts';
 import { startMcpHttpServer } from './http/start-mcp-http-server.ts';
 import { allowModeWarning, parseConfirmMode } from './confirm/confirm-mode.ts';
 import { loadOrCreateClientToken } from './http/client-token.ts';
+import { oauthSettingsFromEnv } from './http/oauth-resource.ts';
 import { parseClusterLabels } from './kube/cluster-registry.ts';
 import { reportClusters } from './kube/report-clusters.ts';
 
@@ -145,9 +147,11 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       clientToken = generated.token;
       clientTokenNote = `Client token: ${generated.file} (${generated.created ? 'generated now' : 'kept from an earlier start'}; clients send "Authorization: Bearer <its contents>").`;
     }
-    const server = await startMcpHttpServer({ port, host: values.host, authToken, clientToken, confirm, deps });
+    const oauth = oauthSettingsFromEnv(process.env);
+    const server = await startMcpHttpServer({ port, host: values.host, authToken, clientToken, confirm, deps, ...(oauth ? { oauth } : {}) });
     console.log(`Skyflo MCP server listening at ${server.url}${deps.settings.readOnly ? ' (read-only)' : ` (changes from direct clients: --confirm=${confirm})`}`);
     console.log(clientTokenNote);
+    if (server.resourceMetadataUrl) console.log(`OAuth: access tokens of ${oauth?.issuer} accepted (untrusted clients); metadata at ${server.resourceMetadataUrl}.`);
     // every cluster and what this server may do there; in the background, so a slow cluster delays nothing
     void reportClusters(deps, (line) => console.log(line));
     const stop = () => void server.close().then(() => process.exit(0));

@@ -2,6 +2,7 @@
  * Shared set-up for the helm tool tests: isolated helm home directories, ToolDeps around a runner, and
  * a local chart repository served on 127.0.0.1 (so repo add/update/search never touch the network).
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -38,6 +39,13 @@ export async function createHelmHome(): Promise<HelmTestEnv> {
   return { home, helmEnv, cleanup: () => rm(home, { recursive: true, force: true }) };
 }
 
+function kubeConfigFrom(file: string | undefined): KubeConfig {
+  const config = new KubeConfig();
+  // a fake runner's tests name a path that is never read
+  if (file && existsSync(file)) config.loadFromFile(file);
+  return config;
+}
+
 export function helmDeps(options: { runner?: CommandRunner; helmEnv?: Record<string, string>; settings?: Partial<ToolSettings>; kubeConfig?: KubeConfig }): ToolDeps {
   const settings: ToolSettings = {
     kubectlPath,
@@ -53,7 +61,8 @@ export function helmDeps(options: { runner?: CommandRunner; helmEnv?: Record<str
   };
   return {
     settings,
-    kubeConfig: options.kubeConfig ?? new KubeConfig(),
+    // as the server does: API requests (a preview's dry-runs and reads) go to the cluster the kubeconfig file names
+    kubeConfig: options.kubeConfig ?? kubeConfigFrom(settings.kubeconfigPath),
     runner: options.runner ?? createCommandRunner(),
     jenkinsCredentials: {
       resolve: () => Promise.reject(new Error('jenkins is not used by helm tests')),

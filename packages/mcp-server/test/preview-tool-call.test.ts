@@ -189,6 +189,8 @@ describe('over MCP', () => {
         diff: expect.stringMatching(/^\+\s+replicas: 3$/m),
         changed: true,
         risks: [],
+        // issue 34: what an approval the cluster enforces grants (the scale subresource, its dry-run content)
+        access: [{ apiGroup: 'apps', resource: 'deployments', subresource: 'scale', namespace: 'default', name: 'web', verbs: ['patch'], contentHash: expect.stringMatching(/^[0-9a-f]{64}$/) }],
         text: expect.stringMatching(/^\+\s+replicas: 3$/m),
       });
       expect(workload('web')).toBe(before);

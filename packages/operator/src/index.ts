@@ -8,3 +8,13 @@ export { accessProfileOf, parseSkyfloAiSpec, skyfloAiSpecSchema, specProblems, t
 export { desiredState } from './desired/desired-state.ts';
 export { namespacedRules, profileRules, toolPermissions, type PolicyRule } from './rbac/tool-permissions.ts';
 export { createKubeRest, type KubeRest, type KubeObject } from './kube/kube-rest.ts';
+export { startExecutor, ExecutorError, type ExecutorOptions, type RunningExecutor } from './executor/index.ts';
+export { executorMain } from './executor/executor-main.ts';
+export {
+  approvalWebhookConfiguration,
+  executorClusterScopeRules,
+  executorDryRunRules,
+  executorGrantRules,
+  executorInstallNamespaceRules,
+  executorServiceAccountName,
+} from './executor/index.ts';

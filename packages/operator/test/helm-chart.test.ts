@@ -15,6 +15,8 @@ import { helmPath, repoRoot } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessProfileOf, desiredState, namespacedRules, parseSkyfloAiSpec, profileRules } from '../src/index.ts';
 import { chartRulesFile, chartRulesText } from '../../../scripts/write-chart-rbac.ts';
+import { freshExecutorTls } from '../src/reconcile/executor-tls.ts';
+import { executorRulesFile, executorRulesText } from '../../../scripts/write-chart-rbac.ts';
 import { condition, crdPath, eventually, startOperatorHarness, type OperatorHarness } from './support/operator-harness.ts';
 
 const run = promisify(execFile);
@@ -53,6 +55,7 @@ async function validateBuiltin(object: any): Promise<void> {
 }
 
 const crd = parseAllDocuments(readFileSync(crdPath, 'utf8'))[0].toJSON();
+const testCa = freshExecutorTls('skyflo-executor', 'skyflo')['ca.crt'];
 const ajv = new Ajv({ strict: false, allErrors: true });
 const validateSkyfloAi = ajv.compile(crd.spec.versions[0].schema.openAPIV3Schema);
 
@@ -66,6 +69,7 @@ describe('chart files', () => {
 
   it('grants the operator the MCP operate rules generated from the tool catalogue (files/mcp-operate-rules.json is current)', () => {
     expect(readFileSync(chartRulesFile, 'utf8'), 'stale: run `npx tsx scripts/write-chart-rbac.ts`').toBe(chartRulesText());
+    expect(readFileSync(executorRulesFile, 'utf8'), 'stale: run `npx tsx scripts/write-chart-rbac.ts`').toBe(executorRulesText());
   });
 
   it.each([
@@ -93,8 +97,17 @@ describe('helm template', () => {
   ])('%s renders manifests valid against the Kubernetes and CRD schemas', async (_name, values) => {
     const documents = await render(values);
     const kinds = documents.map((document) => document.kind).sort();
-    // the Pod is the `helm test` hook
-    expect(kinds).toEqual(['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Pod', 'Role', 'RoleBinding', 'ServiceAccount', 'SkyfloAI']);
+    // the Pod is the `helm test` hook; the CRDs (SkyfloAI, SkyfloApproval, SkyfloApproverKey); a profile that writes adds the executor's
+    // ServiceAccount, its Role and RoleBinding in the release namespace, and its grant ClusterRole bound cluster-wide or
+    // by a RoleBinding in each listed namespace
+    const base = ['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'Deployment', 'Pod', 'Role', 'RoleBinding', 'ServiceAccount', 'SkyfloAI'];
+    const executorKinds = values.includes('skyfloai.accessProfile=namespaced')
+      ? ['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'RoleBinding', 'RoleBinding']
+      : values.includes('skyfloai.accessProfile=custom')
+        ? ['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']
+        : [];
+    expect(kinds).toEqual([...base, ...executorKinds].sort());
+    expect(documents.filter((document) => document.kind === 'CustomResourceDefinition').map((document) => document.metadata.name).sort()).toEqual(['skyfloais.skyflo.ai', 'skyfloapprovals.skyflo.ai', 'skyfloapproverkeys.skyflo.ai']);
     for (const document of documents) {
       if (document.kind === 'SkyfloAI') {
         expect(validateSkyfloAi(document), JSON.stringify(validateSkyfloAi.errors)).toBe(true);
@@ -102,45 +115,113 @@ describe('helm template', () => {
         expect(problems).toEqual([]);
         // what the operator will create from it validates too
         const owner = { ...document, metadata: { ...document.metadata, uid: '00000000-0000-0000-0000-000000000001' } };
-        for (const { object } of desiredState(owner, parseSkyfloAiSpec(document.spec).spec!, () => ({ 'jwt-secret': 'x', 'encryption-key': 'y', 'mcp-token': 'z' })).objects) {
+        // (with a CA, so the approvals webhook of a profile that writes is validated too)
+        for (const { object } of desiredState(owner, parseSkyfloAiSpec(document.spec).spec!, () => ({ 'jwt-secret': 'x', 'encryption-key': 'y', 'mcp-token': 'z' }), undefined, testCa).objects) {
           await expect(validateBuiltin(object), `${object.kind}/${object.metadata.name}`).resolves.toBeUndefined();
         }
       } else {
         await expect(validateBuiltin(document), `${document.kind}/${document.metadata.name}`).resolves.toBeUndefined();
       }
     }
-    const operatorRole = documents.find((document) => document.kind === 'ClusterRole');
+    const operatorRole = documents.find((document) => document.kind === 'ClusterRole' && document.metadata.name === 'skyflo-operator');
     for (const rule of operatorRole.rules) for (const verb of ['*', 'escalate', 'impersonate']) expect(rule.verbs).not.toContain(verb);
     const binds = operatorRole.rules.filter((rule: any) => rule.verbs.includes('bind'));
     expect(binds).toEqual(values.includes('skyfloai.accessProfile=custom') ? [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: ['my-role'] }] : []);
   });
 
-  it.each([
+  const profiles: Array<[string, string[], string]> = [
     ['read-only (a first install, nothing set)', [], 'read-only'],
     ['namespaced', ['skyfloai.accessProfile=namespaced', 'skyfloai.namespaces={payments,checkout}'], 'namespaced'],
     ['cluster-admin-like', ['skyfloai.accessProfile=cluster-admin-like'], 'cluster-admin-like'],
     ['operate (the older skyfloai.rbac.profile)', ['skyfloai.rbac.profile=operate'], 'cluster-admin-like'],
-  ])('access profile %s: the MCP server gets exactly that profile\'s rules', async (_name, values, profile) => {
+    ['custom', ['skyfloai.accessProfile=custom', 'skyfloai.rbac.clusterRoleName=my-role'], 'custom'],
+  ];
+  const writeVerbs = ['create', 'update', 'patch', 'delete', 'deletecollection', 'escalate', 'bind', 'impersonate', '*'];
+  const writes = (rules: any[]) => rules.filter((rule) => rule.verbs.some((verb: string) => writeVerbs.includes(verb)) && !rule.apiGroups.includes('authorization.k8s.io'));
+
+  /** The rendered SkyfloAI and what the operator makes from it (with a CA: the webhook too). */
+  async function renderedInstall(values: string[]) {
     const documents = await render(values);
     const sky = documents.find((document) => document.kind === 'SkyfloAI');
     const parsed = parseSkyfloAiSpec(sky.spec);
     expect(parsed.problems).toEqual([]);
-    expect(accessProfileOf(parsed.spec!)).toBe(profile);
     const owner = { ...sky, metadata: { ...sky.metadata, uid: '00000000-0000-0000-0000-000000000001' } };
-    const rbac = desiredState(owner, parsed.spec!, () => ({})).objects.map(({ object }) => object as any).filter((object) => object.apiVersion.startsWith('rbac.'));
-    const cluster = rbac.filter((object) => object.kind.startsWith('Cluster'));
-    const writeVerbs = ['create', 'update', 'patch', 'delete', 'deletecollection', '*'];
-    const writes = (rules: any[]) => rules.filter((rule) => rule.verbs.some((verb: string) => writeVerbs.includes(verb)) && !rule.apiGroups.includes('authorization.k8s.io'));
+    const made = desiredState(owner, parsed.spec!, () => ({}), undefined, testCa).objects.map(({ object }) => object as any);
+    const mcpRbac = made.filter((object) => object.apiVersion.startsWith('rbac.'));
+    return { documents, spec: parsed.spec!, made, mcpRbac };
+  }
+
+  it.each(profiles)("access profile %s with approvals.enforcement=cluster (the default): no write verb in the MCP server's role; the executor, its RBAC, the webhook and the CRD are there", async (_name, values, profile) => {
+    const { documents, spec, made, mcpRbac } = await renderedInstall(values);
+    expect(accessProfileOf(spec)).toBe(profile);
+    expect(spec.approvals.enforcement).toBe('cluster');
+    const roles = mcpRbac.filter((object) => object.kind === 'Role' || object.kind === 'ClusterRole');
+    expect(roles.length).toBeGreaterThan(0);
+    for (const role of roles) expect(writes(role.rules), `${role.kind} ${role.metadata.namespace ?? ''}/${role.metadata.name}`).toEqual([]);
+    // the MCP server is bound to our read-only rules only (never the custom ClusterRole)
+    expect(mcpRbac.filter((object) => object.kind.endsWith('Binding')).map((binding) => binding.roleRef.name)).not.toContain('my-role');
+    if (profile === 'namespaced') for (const role of roles) expect(role.rules).toEqual(namespacedRules(profileRules('read-only')));
+    else expect(roles.map((role) => role.rules)).toEqual([profileRules('read-only')]);
+    expect(documents.some((document) => document.kind === 'CustomResourceDefinition' && document.metadata.name === 'skyfloapprovals.skyflo.ai')).toBe(true);
+
+    const executorRbac = documents.filter((document) => document.metadata.labels?.['app.kubernetes.io/component'] === 'executor');
+    const executorDeployment = made.find((object) => object.kind === 'Deployment' && object.metadata.name === 'skyflo-executor');
+    const webhook = made.find((object) => object.kind === 'ValidatingWebhookConfiguration');
+    if (profile === 'read-only') {
+      // nothing to approve into the cluster: no executor
+      expect(executorRbac).toEqual([]);
+      expect(executorDeployment).toBeUndefined();
+      expect(webhook).toBeUndefined();
+      return;
+    }
+    expect(executorDeployment.spec.template.spec.serviceAccountName).toBe('skyflo-executor');
+    expect(executorDeployment.spec.template.spec.containers[0].args).toEqual(['executor']);
+    expect(made.find((object) => object.kind === 'Service' && object.metadata.name === 'skyflo-executor')).toBeDefined();
+    expect(webhook.webhooks[0].failurePolicy).toBe('Fail');
+    expect(webhook.webhooks[0].matchConditions[0].expression).toBe("request.userInfo.username.startsWith('system:serviceaccount:skyflo:skyflo-approval-') || request.userInfo.username == 'system:serviceaccount:skyflo:skyflo-executor'");
+    expect(executorRbac.find((document) => document.kind === 'ServiceAccount').metadata.name).toBe('skyflo-executor');
+    const installRole = executorRbac.find((document) => document.kind === 'Role');
+    expect(installRole.rules).toContainEqual({ apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'] });
+    const grant = executorRbac.find((document) => document.kind === 'ClusterRole');
+    expect(grant.metadata.name).toBe('skyflo:skyflo:executor');
+    // the executor's write verbs beyond its bookkeeping (approvals, approver keys, ServiceAccounts and RBAC) are the
+    // dry-run rule only, which its webhook (matching the executor's own username above) keeps to dry-runs
+    const isDryRunRule = (rule: any) => JSON.stringify(rule.apiGroups) === '["*"]' && JSON.stringify(rule.resources) === '["*"]';
+    expect(grant.rules.filter(isDryRunRule)).toEqual([{ apiGroups: ['*'], resources: ['*'], verbs: ['create', 'update', 'patch', 'delete'] }]);
+    for (const rule of writes([...installRole.rules, ...grant.rules]).filter((rule: any) => !isDryRunRule(rule))) {
+      expect(rule.resources.every((resource: string) => ['skyfloapprovals', 'skyfloapprovals/status', 'skyfloapproverkeys', 'skyfloapproverkeys/status', 'serviceaccounts', 'serviceaccounts/token', 'roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'].includes(resource)), JSON.stringify(rule)).toBe(true);
+    }
+    const grantBindings = executorRbac.filter((document) => document.kind.endsWith('Binding') && document.roleRef.name === grant.metadata.name);
+    if (profile === 'namespaced') {
+      expect(grantBindings.map((binding) => `${binding.kind} ${binding.metadata.namespace}`).sort()).toEqual(['RoleBinding checkout', 'RoleBinding payments']);
+      expect(grant.rules.flatMap((rule: any) => rule.resources)).not.toContain('clusterroles');
+    } else {
+      expect(grantBindings.map((binding) => binding.kind)).toEqual(['ClusterRoleBinding']);
+    }
+    // the operator may make the webhook, never hold the executor's escalate/bind (the chart grants those)
+    const operatorRole = documents.find((document) => document.kind === 'ClusterRole' && document.metadata.name === 'skyflo-operator');
+    expect(operatorRole.rules).toContainEqual({ apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] });
+    for (const rule of operatorRole.rules) expect(rule.verbs).not.toContain('escalate');
+  });
+
+  it.each(profiles)("access profile %s with approvals.enforcement=engine: the MCP server gets exactly that profile's rules, and no executor", async (_name, values, profile) => {
+    const { documents, spec, made, mcpRbac } = await renderedInstall([...values, 'skyfloai.approvals.enforcement=engine']);
+    expect(accessProfileOf(spec)).toBe(profile);
+    expect(documents.filter((document) => document.metadata.labels?.['app.kubernetes.io/component'] === 'executor')).toEqual([]);
+    expect(made.find((object) => object.kind === 'ValidatingWebhookConfiguration')).toBeUndefined();
+    const cluster = mcpRbac.filter((object) => object.kind.startsWith('Cluster'));
     if (profile === 'namespaced') {
       // nothing cluster-wide at all: one Role and RoleBinding in each listed namespace
       expect(cluster).toEqual([]);
-      expect(rbac.map((object) => `${object.kind} ${object.metadata.namespace}`).sort()).toEqual(['Role checkout', 'Role payments', 'RoleBinding checkout', 'RoleBinding payments']);
-      const role = rbac.find((object) => object.kind === 'Role');
+      expect(mcpRbac.map((object) => `${object.kind} ${object.metadata.namespace}`).sort()).toEqual(['Role checkout', 'Role payments', 'RoleBinding checkout', 'RoleBinding payments']);
+      const role = mcpRbac.find((object) => object.kind === 'Role');
       expect(role.rules).toEqual(namespacedRules());
       expect(writes(role.rules).length).toBeGreaterThan(0);
+    } else if (profile === 'custom') {
+      expect(mcpRbac.map((object) => `${object.kind} ${object.roleRef?.name ?? ''}`)).toEqual(['ClusterRoleBinding my-role']);
     } else {
-      expect(rbac.map((object) => object.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding']);
-      const rules = rbac.find((object) => object.kind === 'ClusterRole').rules;
+      expect(mcpRbac.map((object) => object.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding']);
+      const rules = mcpRbac.find((object) => object.kind === 'ClusterRole').rules;
       expect(rules).toEqual(profileRules(profile === 'read-only' ? 'read-only' : 'operate'));
       if (profile === 'read-only') {
         expect(writes(rules)).toEqual([]);
@@ -318,6 +399,21 @@ describe('helm install on kube-sim', () => {
     const keptProfile = await helm(['upgrade', 'skyflo', chart, '--kubeconfig', harness.kubeconfig, '--namespace', 'skyflo', '--reuse-values']);
     expect(keptProfile.code, keptProfile.stderr).toBe(0);
     expect((await harness.tryGet('skyfloai', 'skyflo', 'skyflo')).spec.rbac.profile).toBe('cluster-admin-like');
+    // a profile that writes, with the default approvals.enforcement=cluster: the upgrade gave the executor its identity
+    // (ServiceAccount skyflo-executor and its RBAC), and the operator, with only the chart's RBAC, made the executor
+    // and its webhook; the MCP server's own identity stays read-only
+    const enforced = await eventually(async () => {
+      const webhook = await harness.tryGet('validatingwebhookconfiguration', 'skyflo-skyflo-skyflo-approvals', '');
+      const executorDeployment = await harness.tryGet('deployment', 'skyflo-executor', 'skyflo');
+      return webhook && executorDeployment ? { webhook, executorDeployment } : undefined;
+    }, { timeoutMs: 45_000, what: 'the executor and its webhook' }).catch((error: Error) => {
+      throw new Error(`${error.message}\noperator output:\n${operator.output()}`);
+    });
+    expect(enforced.webhook.webhooks[0].failurePolicy).toBe('Fail');
+    expect(enforced.executorDeployment.spec.template.spec.serviceAccountName).toBe('skyflo-executor');
+    expect(await harness.tryGet('serviceaccount', 'skyflo-executor', 'skyflo')).toBeDefined();
+    expect((await harness.tryGet('clusterrole', 'skyflo:skyflo:skyflo:mcp', '')).rules.flatMap((rule: any) => rule.verbs)).not.toContain('patch');
+    expect(operator.output()).not.toMatch(/forbidden/i);
     // and an explicit value still changes it
     const narrowed = await helm(['upgrade', 'skyflo', chart, '--kubeconfig', harness.kubeconfig, '--namespace', 'skyflo', '--reuse-values', '--set', 'skyfloai.accessProfile=read-only']);
     expect(narrowed.code, narrowed.stderr).toBe(0);
@@ -325,7 +421,11 @@ describe('helm install on kube-sim', () => {
 
     // The documented teardown: delete the SkyfloAI while the operator runs (it removes the cluster RBAC), then uninstall.
     await harness.kubectl(['delete', 'sky', 'skyflo', '-n', 'skyflo']);
-    await eventually(async () => (await harness.tryGet('deployment', 'skyflo-engine', 'skyflo')) === undefined && (await harness.tryGet('clusterrole', 'skyflo:skyflo:skyflo:mcp', '')) === undefined, { timeoutMs: 30_000, what: 'cleanup after the SkyfloAI is deleted' });
+    await eventually(async () => (await harness.tryGet('deployment', 'skyflo-engine', 'skyflo')) === undefined && (await harness.tryGet('clusterrole', 'skyflo:skyflo:skyflo:mcp', '')) === undefined, { timeoutMs: 90_000, what: 'cleanup after the SkyfloAI is deleted' }).catch(async (error: Error) => {
+      const engine = await harness.tryGet('deployment', 'skyflo-engine', 'skyflo');
+      const left = engine ? `the engine Deployment is left, owned by ${JSON.stringify(engine.metadata.ownerReferences)} (generation ${engine.metadata.generation}, annotations ${JSON.stringify(engine.metadata.annotations ?? {})})` : 'the MCP ClusterRole is left';
+      throw new Error(`${error.message}: ${left}\noperator output:\n${operator.output()}`);
+    });
     const uninstall = await helm(['uninstall', 'skyflo', '--kubeconfig', harness.kubeconfig, '--namespace', 'skyflo']);
     expect(uninstall.code, uninstall.stderr).toBe(0);
     expect(await harness.tryGet('deployment', 'skyflo-operator', 'skyflo')).toBeUndefined();

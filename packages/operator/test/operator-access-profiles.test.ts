@@ -5,6 +5,8 @@
  * - namespaced: a Role and RoleBinding in each listed namespace and nothing cluster-wide (no ClusterRoleBinding names
  *   the ServiceAccount), so it changes things in its namespaces only; a namespace dropped from the list loses its Role;
  * - cluster-admin-like: every tool's verbs everywhere, still without escalate/bind/impersonate or cluster RBAC writes.
+ * The write profiles here run with approvals.enforcement=engine (the MCP server holds the profile's rules); with the
+ * default, cluster, it is read-only in every profile: operator-approvals.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { condition, eventually, startOperatorHarness, type OperatorHarness } from './support/operator-harness.ts';
@@ -58,7 +60,7 @@ describe('access profiles of the MCP server', () => {
   });
 
   it('namespaced: Roles in the listed namespaces only, and nothing cluster-wide', async () => {
-    await applied({ rbac: { profile: 'namespaced', namespaces: ['payments', 'checkout'] } });
+    await applied({ rbac: { profile: 'namespaced', namespaces: ['payments', 'checkout'] }, approvals: { enforcement: 'engine' } });
     const bindings = await bindingsOfMcp();
     // the read-only ClusterRole and its binding of the previous profile are gone
     expect(bindings.cluster).toEqual([]);
@@ -80,7 +82,7 @@ describe('access profiles of the MCP server', () => {
     expect(await canI('create', 'clusterrolebindings')).toBe('no');
 
     // a namespace taken off the list loses its Role and RoleBinding
-    await applied({ rbac: { profile: 'namespaced', namespaces: ['payments'] } });
+    await applied({ rbac: { profile: 'namespaced', namespaces: ['payments'] }, approvals: { enforcement: 'engine' } });
     expect(await harness.tryGet('role', rbacName, 'checkout')).toBeUndefined();
     expect(await harness.tryGet('rolebinding', rbacName, 'checkout')).toBeUndefined();
     expect(await canI('patch', 'deployments/scale', '-n', 'checkout')).toBe('no');
@@ -88,7 +90,7 @@ describe('access profiles of the MCP server', () => {
   });
 
   it('cluster-admin-like: every tool everywhere, and the namespaced Roles are removed', async () => {
-    await applied({ rbac: { profile: 'cluster-admin-like' } });
+    await applied({ rbac: { profile: 'cluster-admin-like' }, approvals: { enforcement: 'engine' } });
     const bindings = await bindingsOfMcp();
     expect(bindings.namespaced).toEqual([]);
     expect(bindings.cluster.map((binding) => binding.roleRef.name)).toEqual([rbacName]);

@@ -5,12 +5,19 @@
  */
 import { allTools } from '@skyflo/mcp-server';
 import { describe, expect, it } from 'vitest';
+import { mergeRules, toolRbacRules } from '@skyflo/protocol';
 import { accessProfileOf, namespacedRules, parseSkyfloAiSpec, profileRules, toolPermissions } from '../src/index.ts';
 
 describe('RBAC profiles from the tool catalogue', () => {
   it('has exactly one row per catalogue tool, with the same read-only flag', () => {
     expect(Object.keys(toolPermissions).sort()).toEqual(allTools.map((tool) => tool.name).sort());
     for (const tool of allTools) expect(toolPermissions[tool.name].readOnly, tool.name).toBe(tool.annotations.readOnlyHint);
+  });
+
+  it('grants under operate exactly the union of the rules each tool lists to MCP clients (issue 39: one table)', () => {
+    const listed = allTools.flatMap((tool) => toolRbacRules(tool.name) ?? []);
+    expect(mergeRules(listed)).toEqual(profileRules('operate'));
+    expect(toolRbacRules('k8s_drain')).toContainEqual({ apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] });
   });
 
   it('read-only grants only get/list/watch, plus the access reviews k8s_auth_can_i asks (they change nothing)', () => {

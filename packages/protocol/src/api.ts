@@ -4,6 +4,8 @@
  */
 import { z } from './zod.ts';
 import { memberScopeSchema } from './clusters.ts';
+import { approvalWebauthnSchema } from './passkeys.ts';
+import { deviceSignatureSchema } from './device-keys.ts';
 
 /** Upper bound on one chat message; larger bodies are refused with 413 by the server's body limit anyway. */
 export const MAX_MESSAGE_CHARS = 100_000;
@@ -53,6 +55,17 @@ export const approvalRequestSchema = z
      * PREVIEW_FAILED); recorded in the audit trail. Refused (400 PREVIEW_NOT_ACKNOWLEDGED) without it.
      */
     approve_without_preview: z.boolean().optional(),
+    /**
+     * Issue 35: the passkey assertion over the call's facts (POST /approvals/:call_id/passkey-options gave the
+     * challenge and `expires_at`). Required to approve a call whose cluster's passkey policy asks for one (otherwise
+     * 403 PASSKEY_REQUIRED); stored with the decision and in its audit record.
+     */
+    webauthn: approvalWebauthnSchema.optional(),
+    /**
+     * Issue 35: instead of `webauthn`, the signature of the call's facts by a confirmed device key (`skyflo chat`);
+     * accepted wherever a passkey is required, stored with the decision and in its audit record the same way.
+     */
+    device_signature: deviceSignatureSchema.optional(),
   })
   .refine((request) => !request.approve || request.args_hash !== undefined, {
     message: 'approve needs args_hash: the args_hash of the tool.awaiting_approval event the approver was shown',

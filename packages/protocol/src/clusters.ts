@@ -28,6 +28,11 @@ export const clusterStatusSchema = clusterRefSchema.extend({
   default_namespace: z.string().optional(),
   /** the approval policy for writes here: read_only | self | approver | four_eyes */
   policy: z.string().optional(),
+  /**
+   * Issue 34: who enforces approved writes here. `cluster`: the cluster's executor mints a credential per approval and
+   * its admission webhook refuses anything else; `engine`: only Skyflo's own gate (the MCP server's identity writes)
+   */
+  approval_enforcement: z.enum(['cluster', 'engine']).optional(),
 });
 export type ClusterStatus = z.infer<typeof clusterStatusSchema>;
 

@@ -177,9 +177,11 @@ export const agentEventSchemas = {
     automatic: z.boolean().optional(),
     /** approved with automatic revert: if verification ends `regressed`, the shown inverse runs without asking again */
     auto_revert: z.boolean().optional(),
+    /** issue 34: the cluster enforces this approval: its SkyfloApproval object (`kubectl get skyfloapproval <name>`) */
+    approval_object: z.string().optional(),
   }),
-  'tool.denied': z.object({ type: z.literal('tool.denied'), ...runFields, ...toolIdentity, ...decisionFields }),
-  'tool.executing': z.object({ type: z.literal('tool.executing'), ...runFields, ...toolIdentity }),
+  'tool.denied': z.object({ type: z.literal('tool.denied'), ...runFields, ...toolIdentity, ...decisionFields, /** issue 34: the mirrored SkyfloApproval */ approval_object: z.string().optional() }),
+  'tool.executing': z.object({ type: z.literal('tool.executing'), ...runFields, ...toolIdentity, /** issue 34: the SkyfloApproval whose credential the call runs with */ approval_object: z.string().optional() }),
   'tool.result': z.object({
     type: z.literal('tool.result'),
     ...runFields,

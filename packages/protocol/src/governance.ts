@@ -50,6 +50,13 @@ export const approvalPolicies = ['self', 'approver'] as const;
 /** The queue's item: the approval's facts (the same schema as tool.awaiting_approval) plus where and who may decide. */
 export const pendingApprovalSchema = approvalFactsSchema.extend({
   conversation_id: z.string(),
+  /**
+   * Issue 35: approving needs the approver's passkey (the cluster's passkey policy): ask POST
+   * /approvals/:call_id/passkey-options and send the assertion as `webauthn`; a plain approval is refused.
+   */
+  passkey_required: z.boolean().optional(),
+  /** with passkey_required: the call's approval page in the Command Center (where a browser approves it with a passkey) */
+  approve_at: z.string().optional(),
   conversation_title: z.string(),
   /** as shown to approvers: Secret values replaced by key, length and digest */
   args: z.record(z.string(), z.unknown()),

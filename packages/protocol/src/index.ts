@@ -15,3 +15,8 @@ export * from './runbooks.ts';
 export * from './tool-labels.ts';
 export * from './kubernetes-object.ts';
 export * from './oidc.ts';
+export * from './skyflo-approval.ts';
+export * from './tool-permissions.ts';
+export * from './passkeys.ts';
+export * from './external-mcp.ts';
+export * from './device-keys.ts';

@@ -9,6 +9,7 @@
 import { z } from './zod.ts';
 import { riskFlagSchema } from './events.ts';
 import { toolAnnotationsSchema } from './api.ts';
+import { approvedAccessSchema } from './skyflo-approval.ts';
 
 /** The families the engine loads tools by (`load_toolset`); a tool's toolset is listed under `_meta["skyflo.ai/toolset"]`. */
 export const toolsets = ['k8s', 'helm', 'argo', 'jenkins', 'observability'] as const;
@@ -51,6 +52,9 @@ export type DeclaredToolAnnotations = z.infer<typeof declaredToolAnnotationsSche
  * - on a tools/call request, honoured only from the engine's own connection: `impersonate` (EXECUTE_AS_APPROVER) and
  *   `jenkinsCredentials` (an integration the engine keeps; never in the arguments, so never displayed or hashed);
  * - on a failed result: `structured` (the machine-readable error; success carries structuredContent instead).
+ * - on a listed tool, issue 39: `rbac`, the Kubernetes RBAC rules the tool needs (`[{apiGroups, resources, verbs}]`,
+ *   from tool-permissions.ts; `[]` when it needs nothing from the Kubernetes API), as the containers MCP server
+ *   publishes, so a client can check a ServiceAccount before connecting it.
  */
 export const mcpMetaKeys = {
   toolset: 'skyflo.ai/toolset',
@@ -58,9 +62,12 @@ export const mcpMetaKeys = {
   preview: 'skyflo.ai/preview',
   previewTool: 'skyflo.ai/preview-tool',
   impersonate: 'skyflo.ai/impersonate',
+  /** issue 34: the per-approval token (ToolCallCredential, skyflo-approval.ts) the one approved call runs with */
+  credential: 'skyflo.ai/credential',
   jenkinsCredentials: 'skyflo.ai/jenkins-credentials',
   observabilitySources: 'skyflo.ai/observability-sources',
   structured: 'skyflo.ai/structured',
+  rbac: 'skyflo.ai/rbac',
   /**
    * issue 39: the W3C trace context of the engine's tool span on a tools/call request, so the server's span continues
    * the engine's trace. Unprefixed by the spec's own exception: MCP reserves these bare keys for it (SEP-414).
@@ -80,12 +87,17 @@ export const legacyMcpMetaKeys = {
   structured: 'skyflo/structured',
 } as const;
 
+/** One Kubernetes RBAC rule a listed tool needs (`_meta["skyflo.ai/rbac"]`): the fields of a Role's rule. */
+export const toolRbacRuleSchema = z.object({ apiGroups: z.array(z.string()), resources: z.array(z.string()).min(1), verbs: z.array(z.string()).min(1) });
+export type ToolRbacRule = z.infer<typeof toolRbacRuleSchema>;
+
 /** The `_meta` of a tool as our server lists it. Loose: other keys (the SDK's, another server's) pass through. */
 export const listedToolMetaSchema = z.looseObject({
   [mcpMetaKeys.toolset]: toolsetSchema.optional(),
   [mcpMetaKeys.tags]: z.array(z.string()).optional(),
   [mcpMetaKeys.previewTool]: z.string().min(1).optional(),
   [mcpMetaKeys.preview]: z.literal(true).optional(),
+  [mcpMetaKeys.rbac]: z.array(toolRbacRuleSchema).optional(),
 });
 export type ListedToolMeta = z.infer<typeof listedToolMetaSchema>;
 
@@ -159,6 +171,10 @@ export const previewToolCallResultShape = {
     .array(manifestObjectRefSchema)
     .optional()
     .describe("Helm: every Kubernetes object the call writes or deletes (kind, apiVersion, name, metadata.namespace as written), from the manifest the digest covers; the engine judges the caller's scope on each"),
+  access: z
+    .array(approvedAccessSchema)
+    .optional()
+    .describe('Issue 34: every object the call writes (group, plural resource, subresource, namespace, name, verbs) and, where a server-side dry-run computes it, contentHash = sha256 of canonicalJson(normaliseForAdmission(dry-run object)); what the SkyfloApproval grants'),
 };
 export const previewToolCallResultSchema = z.object(previewToolCallResultShape);
 export type PreviewToolCallResult = z.infer<typeof previewToolCallResultSchema>;

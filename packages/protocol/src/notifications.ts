@@ -40,7 +40,8 @@ export type CreatedApiToken = z.infer<typeof createdApiTokenSchema>;
 
 // ---- notifications (GET /notifications/stream) ----
 
-export const notificationKinds = ['approval.requested', 'approval.decided', 'run.completed'] as const;
+/** `passkey.registered` (issue 35): another admin or approver registered a passkey (conversation_id is empty) */
+export const notificationKinds = ['approval.requested', 'approval.decided', 'run.completed', 'passkey.registered'] as const;
 export type NotificationKind = (typeof notificationKinds)[number];
 
 export const notificationSchema = z.object({
@@ -136,6 +137,37 @@ export const createSlackRequestSchema = z.object({
   }),
 });
 export type CreateSlackRequest = z.infer<typeof createSlackRequestSchema>;
+
+/**
+ * POST /integrations with provider "teams": the Microsoft Teams conversation approval requests go to (a channel or
+ * chat the bot is installed in), and the Azure Bot's credentials. The app password is sealed like every credential.
+ */
+export const createTeamsRequestSchema = z.object({
+  provider: z.literal('teams'),
+  name: z.string().trim().min(1, 'name is required').max(100),
+  metadata: z.object({
+    /** the Azure Bot's Microsoft App ID: the audience of every activity Teams sends the bot */
+    app_id: z.string().trim().min(1, 'metadata.app_id is the Azure Bot\'s Microsoft App ID'),
+    /** the Entra tenant the bot's app registration lives in (single-tenant bots; "botframework.com" for multi-tenant) */
+    tenant_id: z.string().trim().min(1, 'metadata.tenant_id is the Entra tenant ID of the bot\'s app registration'),
+    /** where approval cards are posted: a Teams conversation id (19:…@thread.tacv2 for a channel) */
+    conversation_id: z.string().trim().min(1, 'metadata.conversation_id is the Teams conversation (channel) id'),
+    /**
+     * The Bot Framework connector the bot posts through, default https://smba.trafficmanager.net/teams/. Change it only
+     * for a regional service URL, a proxy, or a test channel such as testkit's teams-sim; the URL guard applies.
+     */
+    service_url: z.url({ protocol: /^https?$/ }).optional(),
+    /** the token service (client credentials), default https://login.microsoftonline.com; the URL guard applies */
+    login_url: z.url({ protocol: /^https?$/ }).optional(),
+  }),
+  credentials: z.object({
+    app_password: z.string().min(8, 'credentials.app_password is the bot app registration\'s client secret'),
+  }),
+});
+export type CreateTeamsRequest = z.infer<typeof createTeamsRequestSchema>;
+
+/** The Azure Bot's "Messaging endpoint", under the engine's public address: Teams posts card clicks there. */
+export const TEAMS_MESSAGES_PATH = '/api/v1/integrations/teams/messages';
 
 /** Where the Slack app's Interactivity "Request URL" points, under the engine's public address. */
 export const SLACK_INTERACTIONS_PATH = '/api/v1/integrations/slack/interactions';

@@ -27,8 +27,21 @@ export const slackIntegrationSchema = z.object({
 });
 export type SlackIntegration = z.infer<typeof slackIntegrationSchema>;
 
-/** Any integration GET /integrations lists: Jenkins, outgoing webhooks and Slack, told apart by `provider`. */
-export const anyIntegrationSchema = z.discriminatedUnion('provider', [integrationSchema, webhookIntegrationSchema, slackIntegrationSchema]);
+/** The Teams integration as the engine shows it: app, tenant and conversation, never the app password (only its last 4). */
+export const teamsIntegrationSchema = z.object({
+  id: z.string(),
+  provider: z.literal('teams'),
+  name: z.string(),
+  metadata: z.object({ app_id: z.string(), tenant_id: z.string(), conversation_id: z.string(), service_url: z.string(), login_url: z.string() }),
+  status: z.enum(['active', 'disabled']),
+  credentials: z.object({ set: z.literal(true), app_password_last4: z.string() }),
+  created_at: z.string().optional(),
+  updated_at: z.string().optional(),
+});
+export type TeamsIntegration = z.infer<typeof teamsIntegrationSchema>;
+
+/** Any integration GET /integrations lists: Jenkins, outgoing webhooks, Slack and Teams, told apart by `provider`. */
+export const anyIntegrationSchema = z.discriminatedUnion('provider', [integrationSchema, webhookIntegrationSchema, slackIntegrationSchema, teamsIntegrationSchema]);
 export type AnyIntegration = z.infer<typeof anyIntegrationSchema>;
 export const integrationListResponseSchema = z.array(anyIntegrationSchema);
 

@@ -25,7 +25,7 @@ export interface ToolVerification {
 export interface AlertCard {
   title: string;
   status: 'firing' | 'resolved';
-  source: 'alertmanager' | 'generic';
+  source: 'alertmanager' | 'generic' | 'pagerduty';
   receiver: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;

@@ -267,6 +267,26 @@ describe('deletion: finalizers, garbage collection, namespaces', () => {
     expect(sim.cluster.store.get(secrets, 'default', 'fg-child')).toBeUndefined();
   });
 
+  it('collects a dependent written after its owner was gone (a controller racing the deletion), as the real collector does', async () => {
+    const secrets = resource('', 'secrets');
+    const gone = owner('raced-owner');
+    await call('DELETE', '/api/v1/namespaces/default/configmaps/raced-owner');
+    await vi.waitFor(() => expect(sim.cluster.store.get(resource('', 'configmaps'), 'default', 'raced-owner')).toBeUndefined());
+    dependent('late-child', gone);
+    await vi.waitFor(() => expect(sim.cluster.store.get(secrets, 'default', 'late-child')).toBeUndefined());
+    // one live owner is enough to keep it, and an owner of a kind the cluster does not serve is not judged
+    const alive = owner('live-owner');
+    sim.cluster.store.create(secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'kept-child', namespace: 'default', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'raced-owner', uid: gone.metadata.uid! }, { apiVersion: 'v1', kind: 'ConfigMap', name: 'live-owner', uid: alive.metadata.uid! }] } });
+    sim.cluster.store.create(secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'foreign-child', namespace: 'default', ownerReferences: [{ apiVersion: 'example.com/v1', kind: 'Unserved', name: 'x', uid: 'not-a-uid' }] } });
+    const marker = owner('gc-pass-marker');
+    const markerChild = dependent('gc-pass-child', marker);
+    await call('DELETE', '/api/v1/namespaces/default/configmaps/gc-pass-marker');
+    // once a later collection has run, the two that must stay are still there
+    await vi.waitFor(() => expect(sim.cluster.store.get(secrets, 'default', markerChild.metadata.name!)).toBeUndefined());
+    expect(sim.cluster.store.get(secrets, 'default', 'kept-child')).toBeDefined();
+    expect(sim.cluster.store.get(secrets, 'default', 'foreign-child')).toBeDefined();
+  });
+
   it('holds objects with finalizers until the finalizers are removed', async () => {
     const configMaps = resource('', 'configmaps');
     sim.cluster.store.create(configMaps, { ...configMap('held'), metadata: { name: 'held', namespace: 'default', finalizers: ['example.com/hold'] } });

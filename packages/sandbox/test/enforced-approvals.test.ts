@@ -320,3 +320,30 @@ describe('CRD status subresource and transition rules', () => {
     expect(await status()).toBe('Approved/ana');
   });
 });
+
+describe('RBAC privilege-escalation prevention', () => {
+  it('lets an account grant only what it holds, unless it has escalate (roles) and bind (bindings)', async () => {
+    await ok(['create', 'serviceaccount', 'granter', '-n', 'prod']);
+    await ok(['create', 'role', 'granter', '-n', 'prod', '--verb=create,get,delete', '--resource=roles,rolebindings']);
+    await ok(['create', 'rolebinding', 'granter', '-n', 'prod', '--role=granter', '--serviceaccount=prod:granter']);
+    const kubeconfig = tokenKubeconfig('granter.kubeconfig', await mintToken('granter'));
+
+    // It holds create/get/delete on roles: a role with exactly those is fine; one with patch on deployments is not.
+    await ok(['create', 'role', 'held', '-n', 'prod', '--verb=get', '--resource=roles'], { kubeconfig });
+    const escalating = await harness.kubectl(['create', 'role', 'more', '-n', 'prod', '--verb=patch', '--resource=deployments', '--resource-name=web'], { kubeconfig });
+    expect(escalating.stderr).toContain(
+      'roles.rbac.authorization.k8s.io "more" is forbidden: user "system:serviceaccount:prod:granter" (groups=["system:serviceaccounts" "system:serviceaccounts:prod" "system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:["apps"], Resources:["deployments"], ResourceNames:["web"], Verbs:["patch"]}',
+    );
+    await ok(['create', 'role', 'more', '-n', 'prod', '--verb=patch', '--resource=deployments', '--resource-name=web']);
+    const binding = await harness.kubectl(['create', 'rolebinding', 'more', '-n', 'prod', '--role=more', '--serviceaccount=prod:granter'], { kubeconfig });
+    expect(binding.stderr).toContain('rolebindings.rbac.authorization.k8s.io "more" is forbidden: user "system:serviceaccount:prod:granter"');
+    expect(binding.stderr).toContain('is attempting to grant RBAC permissions not currently held');
+
+    // With escalate and bind it may grant what it does not hold (what the approval executor is given).
+    await ok(['create', 'role', 'granter-escalate', '-n', 'prod', '--verb=escalate,bind', '--resource=roles']);
+    await ok(['create', 'rolebinding', 'granter-escalate', '-n', 'prod', '--role=granter-escalate', '--serviceaccount=prod:granter']);
+    await ok(['create', 'role', 'more-2', '-n', 'prod', '--verb=patch', '--resource=deployments', '--resource-name=web'], { kubeconfig });
+    await ok(['create', 'rolebinding', 'more', '-n', 'prod', '--role=more', '--serviceaccount=prod:granter'], { kubeconfig });
+    expect(await ok(['auth', 'can-i', 'patch', 'deployments/web', '-n', 'prod'], { kubeconfig })).toBe('yes\n');
+  });
+});

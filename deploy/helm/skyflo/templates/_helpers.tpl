@@ -47,3 +47,12 @@ what an installation may do), else read-only: the default for a first install.
 {{- end -}}
 {{- toJson $namespaces -}}
 {{- end -}}
+
+{{/*
+"true" when this release's SkyfloAI runs cluster-enforced approvals: it is created here, may write (not read-only),
+and approvals.enforcement is cluster. Then the chart creates the executor's ServiceAccount and RBAC.
+*/}}
+{{- define "skyflo.clusterEnforced" -}}
+{{- $s := .Values.skyfloai -}}
+{{- if and $s.create (not $s.readOnly) (ne (include "skyflo.accessProfile" .) "read-only") (eq $s.approvals.enforcement "cluster") -}}true{{- end -}}
+{{- end -}}

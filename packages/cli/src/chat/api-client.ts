@@ -4,6 +4,7 @@
  * ChatErrors. An expired access token is renewed once with the refresh token (rotated by the engine) and the
  * request retried.
  */
+import type { DeviceKey, RegisterDeviceKeyRequest } from '@skyflo/protocol';
 import type { ApprovalRequest, ClustersResponse, ConversationDetail, StopResponse, ToolSummary } from '@skyflo/protocol';
 import { API_PREFIX, createSkyfloClient, SkyfloApiError, SkyfloClientError, type ConversationPage, type StreamedEvent, type UserRead } from '@skyflo/protocol/client';
 import { ChatError } from './chat-error.ts';
@@ -51,6 +52,10 @@ export interface ApiClient {
   stop(input: { conversationId: string; runId: string }): Promise<StopResponse>;
   /** GET /approvals/pending: who may decide each waiting call (read by field name: decision-right.ts) */
   pendingApprovals(): Promise<unknown>;
+  /** POST /auth/device-keys: this terminal's public key, pending until confirmed with a passkey (issue 35) */
+  registerDeviceKey(input: RegisterDeviceKeyRequest): Promise<DeviceKey>;
+  /** GET /auth/device-keys/:id */
+  deviceKey(keyId: string): Promise<DeviceKey>;
 }
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
@@ -140,5 +145,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     undo: ({ callId, conversationId, signal }) => streamed(() => client.undo({ callId, conversationId, ...(signal ? { signal } : {}) })),
     stop: (input) => signedIn(() => client.stop(input)),
     pendingApprovals: () => signedIn(() => client.pendingApprovals()),
+    registerDeviceKey: (input) => signedIn(() => client.registerDeviceKey(input)),
+    deviceKey: (keyId) => signedIn(() => client.deviceKey(keyId)),
   };
 }

@@ -8,7 +8,9 @@ import { hasFailedPreview } from '@skyflo/protocol';
 import { approvalKeysLine, diffIsCut, diffPage, formatArgs, type AwaitingApproval } from './approval-card.ts';
 import type { ApiClient } from './api-client.ts';
 import type { Context } from './chat-context.ts';
-import { cannotDecideReason } from './decision-right.ts';
+import { cannotDecideReason, passkeyNeed } from './decision-right.ts';
+import { openDeviceKey } from './device-key.ts';
+import type { DeviceSignature } from '@skyflo/protocol';
 import type { Decision, DecisionPosition } from './run-turn.ts';
 import { summarizeArgs } from './renderer.ts';
 
@@ -19,7 +21,8 @@ function describeCall(approval: AwaitingApproval): string {
   return `${approval.tool} ${JSON.stringify(approval.args)}`;
 }
 
-async function askApproval(context: Context, approval: AwaitingApproval, position: DecisionPosition): Promise<Decision> {
+/** `sign`: the device key's signature of this call, for a call that needs the approver's passkey (issue 35) */
+async function askApproval(context: Context, approval: AwaitingApproval, position: DecisionPosition, sign?: () => DeviceSignature): Promise<Decision> {
   const { input, renderer, palette, io } = context;
   if (position.index === 0 && position.total > 1) {
     // every call of the turn was previewed before any decision; say so, and which ones, before the first card
@@ -67,11 +70,11 @@ async function askApproval(context: Context, approval: AwaitingApproval, positio
     }
     if (key.name === 'a!') {
       io.stdout.write(palette.green('approving with automatic revert…\n'));
-      return { approve: true, autoRevert: true, ...(withoutPreview ? { withoutPreview } : {}) };
+      return { approve: true, autoRevert: true, ...(withoutPreview ? { withoutPreview } : {}), ...(sign ? { deviceSignature: sign() } : {}) };
     }
     if (approving) {
-      io.stdout.write(palette.green('approving…\n'));
-      return { approve: true, ...(withoutPreview ? { withoutPreview } : {}) };
+      io.stdout.write(palette.green(sign ? 'approving (signed with this terminal\'s device key)…\n' : 'approving…\n'));
+      return { approve: true, ...(withoutPreview ? { withoutPreview } : {}), ...(sign ? { deviceSignature: sign() } : {}) };
     }
     const reason = await input.readLine('Why deny it? (the agent is told; Enter for no reason): ');
     if (reason.kind === 'interrupt') continue;
@@ -84,15 +87,50 @@ async function askApproval(context: Context, approval: AwaitingApproval, positio
  * A call this user may not decide (approver policy, four-eyes, out of their scope) is shown with the engine's reason
  * and left pending, as the web UI's card does: no keys the engine would refuse with a 403 (issue 37 item 6).
  */
-async function waitingForApprover(context: Context, client: ApiClient, approval: AwaitingApproval): Promise<Decision | undefined> {
+async function waitingForApprover(context: Context, client: ApiClient, approval: AwaitingApproval, position: DecisionPosition): Promise<Decision | undefined> {
   // the engine has the last word when a decision is sent; a list that cannot be read leaves the keys as they were
   const pending = await client.pendingApprovals().catch(() => undefined);
   const reason = cannotDecideReason(pending, approval.call_id);
-  if (reason === undefined) return undefined;
   const { renderer, palette } = context;
+  const passkey = reason === undefined ? passkeyNeed(pending, approval.call_id) : undefined;
+  if (passkey) return passkeyApproval(context, client, approval, position, passkey.approveAt);
+  if (reason === undefined) return undefined;
   renderer.approvalCard(approval, { keys: false });
   renderer.info(`${palette.yellow('╰─ ⧗ waiting for an approver')} ${palette.dim(`(${reason})`)}`);
   return { leave: true, why: `waiting for an approver: ${approval.tool} stays pending until someone allowed to decide it does (conversation ${approval.context.conversation_id})` };
+}
+
+/**
+ * Issue 35: a call that needs the approver's passkey is approved at the terminal only with this terminal's confirmed
+ * device key (its signature of the call's facts goes with the decision); without one the card says where to approve
+ * it in the browser and nothing is sent. A keypress alone never approves such a call.
+ */
+async function passkeyApproval(context: Context, client: ApiClient, approval: AwaitingApproval, position: DecisionPosition, approveAt: string | undefined): Promise<Decision> {
+  const { renderer, palette } = context;
+  const where = approveAt ?? `the Command Center's approval page (conversation ${approval.context.conversation_id})`;
+  let keyId: string | undefined;
+  let problem: string | undefined;
+  let key: ReturnType<typeof openDeviceKey> | undefined;
+  try {
+    key = openDeviceKey(context.env.configDir);
+    keyId = key.registrationAt(client.baseUrl);
+    if (keyId && (await client.deviceKey(keyId).catch(() => undefined))?.status !== 'active') {
+      problem = 'this terminal\'s device key is not confirmed (or was removed)';
+      keyId = undefined;
+    }
+  } catch (error) {
+    problem = error instanceof Error ? error.message : String(error);
+  }
+  if (!key || !keyId) {
+    renderer.approvalCard(approval, { keys: false });
+    renderer.info(`${palette.yellow('╰─ 🔑 approving this call needs your passkey')} ${palette.dim(`(${problem ?? 'this terminal has no confirmed device key'})`)}`);
+    renderer.info(`   approve it in the browser: ${where}`);
+    renderer.info(palette.dim('   or register this terminal once with `skyflo chat --register-device` (confirmed with your passkey)'));
+    return { leave: true, why: `${approval.tool} needs your passkey: approve it in the browser (${where}); nothing was sent` };
+  }
+  const signer = key;
+  const registered = keyId;
+  return askApproval(context, approval, position, () => signer.signApproval(approval, registered));
 }
 
 export function decider(context: Context, client?: ApiClient): (approval: AwaitingApproval, position: DecisionPosition) => Promise<Decision> {
@@ -108,7 +146,7 @@ export function decider(context: Context, client?: ApiClient): (approval: Awaiti
       return { approve: true, automatic: true, reason: 'approved automatically by skyflo chat --approve-all' };
     };
   }
-  if (context.input.isTTY) return async (approval, position) => (client ? await waitingForApprover(context, client, approval) : undefined) ?? askApproval(context, approval, position);
+  if (context.input.isTTY) return async (approval, position) => (client ? await waitingForApprover(context, client, approval, position) : undefined) ?? askApproval(context, approval, position);
   return async (approval) => {
     const args = formatArgs(approval.args, { full: true, palette: context.palette }).text;
     context.io.stderr.write(

@@ -21,6 +21,7 @@ import { exitCodeOf, runTurn, type Turn, type TurnOutcome } from './run-turn.ts'
 import { listConversations, runSlashCommand, showHistory } from './slash-commands.ts';
 import { createTerminalInput } from './terminal-input.ts';
 import { createTokenStore, type TokenStore } from './token-store.ts';
+import { registerDevice } from './device-registration.ts';
 
 const DEFAULT_URL = 'http://127.0.0.1:8080';
 const EXIT_INTERRUPTED = 130;
@@ -304,7 +305,7 @@ export async function chat(argv: string[], io: Io = { stdin: process.stdin, stdo
 
     // The prompt: -p/argument, else stdin when it is not a terminal (one prompt: everything up to EOF).
     let prompt = options.prompt;
-    if (prompt === undefined && !options.list && !options.logout && !io.stdin.isTTY && !(options.login && !embedded)) {
+    if (prompt === undefined && !options.list && !options.logout && !options.registerDevice && !io.stdin.isTTY && !(options.login && !embedded)) {
       prompt = (await readAll(io.stdin)).trim();
       if (!prompt) throw new ChatError('INVALID_OPTIONS', 'stdin is not a terminal and held no question: pass -p "question", pipe one in, or run in a terminal');
     }
@@ -328,6 +329,7 @@ export async function chat(argv: string[], io: Io = { stdin: process.stdin, stdo
       if (options.login && prompt === undefined && !options.resume && !options.list) return finish(context, 0);
     }
 
+    if (options.registerDevice) return finish(context, await registerDevice(context, client));
     if (options.list) {
       await listConversations(context, client);
       return finish(context, 0);

@@ -10,7 +10,8 @@ export type ChatErrorCode =
   | 'MALFORMED_RESPONSE'
   | 'STREAM_FAILED'
   | 'INVALID_OPTIONS'
-  | 'EMBEDDED_ENGINE_FAILED';
+  | 'EMBEDDED_ENGINE_FAILED'
+  | 'DEVICE_KEY_UNSAFE';
 
 export class ChatError extends Error {
   readonly category = 'user';

@@ -23,6 +23,9 @@ Options:
   --email <address>      the email to log in with (default: asked)
   --logout               forget the stored login and end its refresh token: of --url (or SKYFLO_URL), else of the
                          one engine a login is stored for
+  --register-device      create this terminal's device key (Ed25519, device-key.json in the config folder, 0600)
+                         and register it; waits until you confirm it with your passkey in the Command Center.
+                         Then [a] signs calls that need a passkey with it (without one, the card links to the browser)
   -h, --help             show this help
 
 Login: the first run asks for your email and password and keeps the tokens (access and refresh) in
@@ -67,6 +70,8 @@ export interface ChatOptions {
   approveAll: boolean;
   login: boolean;
   logout: boolean;
+  /** --register-device: register this terminal's device key (issue 35) */
+  registerDevice: boolean;
   email?: string;
   help: boolean;
   kubeconfig?: string;
@@ -94,6 +99,7 @@ export function parseChatOptions(argv: string[]): ChatOptions {
         'approve-all': { type: 'boolean' },
         login: { type: 'boolean' },
         logout: { type: 'boolean' },
+        'register-device': { type: 'boolean' },
         email: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         kubeconfig: { type: 'string' },
@@ -135,6 +141,7 @@ export function parseChatOptions(argv: string[]): ChatOptions {
     approveAll: (values['approve-all'] ?? false) || (values['skip-permissions'] ?? false),
     login: values.login ?? false,
     logout: values.logout ?? false,
+    registerDevice: values['register-device'] ?? false,
     ...(values.email !== undefined ? { email: values.email } : {}),
     help: values.help ?? false,
     ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),

@@ -5,6 +5,18 @@
  * The list is read by field name only, so a change to the rest of its shape does not break the prompt.
  */
 
+/**
+ * Issue 35: whether approving `callId` needs the approver's passkey (`passkey_required`), and the call's approval page
+ * in the Command Center; undefined when it does not (or the call is not listed: the engine still decides).
+ */
+export function passkeyNeed(pending: unknown, callId: string): { approveAt: string | undefined } | undefined {
+  const data = Array.isArray(pending) ? pending : (pending as { data?: unknown } | undefined)?.data;
+  if (!Array.isArray(data)) return undefined;
+  const item = data.find((entry): entry is Record<string, unknown> => typeof entry === 'object' && entry !== null && (entry as { call_id?: unknown }).call_id === callId);
+  if (!item || item['passkey_required'] !== true) return undefined;
+  return { approveAt: typeof item['approve_at'] === 'string' ? item['approve_at'] : undefined };
+}
+
 /** The engine's reason when `callId` is listed and cannot be decided by this user; undefined when it can (or is not listed). */
 export function cannotDecideReason(pending: unknown, callId: string): string | undefined {
   const data = Array.isArray(pending) ? pending : (pending as { data?: unknown } | undefined)?.data;

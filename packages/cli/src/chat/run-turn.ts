@@ -8,7 +8,7 @@
  * `stop()` asks the engine to stop the current run (POST /agent/stop); its stream then ends with
  * `completed` status `stopped`. Used by the terminal client and the eval harness alike.
  */
-import type { AgentEvent, AgentEventOf } from '@skyflo/protocol';
+import type { AgentEvent, AgentEventOf, DeviceSignature } from '@skyflo/protocol';
 import type { ApiClient } from './api-client.ts';
 import type { AwaitingApproval } from './approval-card.ts';
 import { ChatError } from './chat-error.ts';
@@ -16,7 +16,8 @@ import { ChatError } from './chat-error.ts';
 export type Decision =
   /** `autoRevert`: approved with automatic revert (`a!`, only on a card that showed the call's inverse) */
   /** `withoutPreview`: the person confirmed approving a call whose dry-run preview failed (issue 31 item 10) */
-  | { approve: true; reason?: string; automatic?: boolean; autoRevert?: boolean; withoutPreview?: boolean }
+  /** `deviceSignature`: the device key's signature of this call's facts (a passkey-required call, issue 35) */
+  | { approve: true; reason?: string; automatic?: boolean; autoRevert?: boolean; withoutPreview?: boolean; deviceSignature?: DeviceSignature }
   | { approve: false; reason?: string }
   /** decide later (in the UI or another client): the call stays pending */
   | { leave: true; why: string };
@@ -150,6 +151,7 @@ export function runTurn(input: RunTurnInput): Turn {
           ...(decision.approve && decision.automatic ? { automatic: true } : {}),
           ...(decision.approve && decision.autoRevert ? { auto_revert: true } : {}),
           ...(decision.approve && decision.withoutPreview ? { approve_without_preview: true } : {}),
+          ...(decision.approve && decision.deviceSignature ? { device_signature: decision.deviceSignature } : {}),
         },
         ...(input.signal ? { signal: input.signal } : {}),
       });

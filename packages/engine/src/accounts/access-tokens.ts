@@ -3,7 +3,8 @@ import { roleNames, type AuthenticatedUser, type Role } from '../ports/index.ts'
 
 export interface AccessTokens {
   /** Signed HS256 JWT carrying the user id, email, role and the user's session version. */
-  issue(user: AuthenticatedUser, sessionVersion: number): Promise<string>;
+  /** `authTime`: when the person signed in (epoch seconds), set at a sign-in, not at a refresh (freshness, issue 35) */
+  issue(user: AuthenticatedUser, sessionVersion: number, authTime?: number): Promise<string>;
   /** The token's user and session version, or undefined when it is invalid, expired or not ours. */
   verify(token: string): Promise<(AuthenticatedUser & { sessionVersion: number }) | undefined>;
   ttlSeconds: number;
@@ -16,8 +17,8 @@ export function createAccessTokens(options: { secret: string; ttlMinutes: number
   const ttlSeconds = options.ttlMinutes * 60;
   return {
     ttlSeconds,
-    issue: (user, sessionVersion) =>
-      new SignJWT({ email: user.email, role: user.role, sv: sessionVersion })
+    issue: (user, sessionVersion, authTime) =>
+      new SignJWT({ email: user.email, role: user.role, sv: sessionVersion, ...(authTime !== undefined ? { auth_time: authTime } : {}) })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(user.id)
         .setAudience(audience)
@@ -31,7 +32,7 @@ export function createAccessTokens(options: { secret: string; ttlMinutes: number
         if (typeof payload.sub !== 'string' || typeof payload.email !== 'string') return undefined;
         const role: Role = roleNames.includes(payload.role as Role) ? (payload.role as Role) : 'member';
         const sessionVersion = typeof payload.sv === 'number' ? payload.sv : 0;
-        return { id: payload.sub, email: payload.email, role, sessionVersion };
+        return { id: payload.sub, email: payload.email, role, sessionVersion, ...(typeof payload['auth_time'] === 'number' ? { authTime: payload['auth_time'] } : {}) };
       } catch {
         return undefined;
       }

@@ -17,7 +17,9 @@ export class AccountError extends SkyfloError {
       | 'LAST_ADMIN'
       | 'SETUP_TOKEN_REQUIRED'
       | 'WEAK_PASSWORD'
-      | 'CANNOT_REMOVE_SELF',
+      | 'CANNOT_REMOVE_SELF'
+      | 'OIDC_IDENTITY_MISMATCH'
+      | 'OIDC_EMAIL_UNVERIFIED',
     message: string,
     readonly statusCode: number,
   ) {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { AuditLog, AuthenticatedUser, RefreshTokenStore, Role, TransactionalStores, User, UserStore } from '../ports/index.ts';
+import type { AuditLog, AuthenticatedUser, RefreshTokenStore, Role, TransactionalStores, User, UserStore, UserWithPassword } from '../ports/index.ts';
 import type { AccessTokens } from './access-tokens.ts';
 import { isApiToken, type ApiTokenUse, type ApiTokenUser } from './api-token-service.ts';
 import { AccountError } from './account-error.ts';
@@ -78,6 +78,35 @@ function assertStrongPassword(password: string, context: { email?: string; field
 
 function requireAdmin(actor: AuthenticatedUser): void {
   if (actor.role !== 'admin') throw new AccountError('FORBIDDEN', 'Only admins can view or change other accounts', 403);
+}
+
+
+/**
+ * Issue 35: which account a provider sign-in is. (iss, sub) first — emails change and get reassigned, the subject
+ * never does; a changed email follows the provider's unless another account holds it. Otherwise an account with the
+ * email is linked to the person, once: not when it is already linked to another person at the provider (someone who
+ * was given a former colleague's address must not inherit their account), and not when the provider says it has not
+ * verified the email (anyone can type an address into some providers' profiles).
+ */
+async function accountOfProviderPerson(
+  tx: { users: UserStore; audit: AuditLog },
+  input: { email: string; emailVerified?: boolean; ip: string },
+  identity: { issuer: string; subject: string },
+): Promise<UserWithPassword | undefined> {
+  const linked = await tx.users.findByOidcIdentity(identity.issuer, identity.subject);
+  if (linked) {
+    if (linked.email === input.email) return linked;
+    const moved = await tx.users.updateProfile(linked.id, { email: input.email });
+    await tx.audit.record({ actorId: linked.id, action: moved.ok ? 'user.email_changed' : 'auth.oidc_email_kept', subjectType: 'user', subjectId: linked.id, details: { from: linked.email, to: input.email, via: 'oidc', ...(moved.ok ? {} : { reason: moved.reason }) }, ip: input.ip });
+    return moved.ok ? { ...linked, email: input.email } : linked;
+  }
+  const byEmail = await tx.users.findByEmail(input.email);
+  if (!byEmail) return undefined;
+  if (byEmail.oidcIdentity) throw new AccountError('OIDC_IDENTITY_MISMATCH', 'The Skyflo account with this email belongs to another person at the identity provider', 403);
+  if (input.emailVerified === false) throw new AccountError('OIDC_EMAIL_UNVERIFIED', 'The identity provider has not verified this email address, so it is not linked to the existing Skyflo account with that email', 403);
+  if ((await tx.users.linkOidcIdentity(byEmail.id, identity)) !== 'linked') throw new AccountError('OIDC_IDENTITY_MISMATCH', 'Another account is already linked to this person at the identity provider', 409);
+  await tx.audit.record({ actorId: byEmail.id, action: 'auth.oidc_linked', subjectType: 'user', subjectId: byEmail.id, details: { email: byEmail.email, issuer: identity.issuer, subject: identity.subject }, ip: input.ip });
+  return { ...byEmail, oidcIdentity: identity };
 }
 
 export function createAccountService(deps: AccountServiceDeps) {
@@ -163,7 +192,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       }
       deps.loginLimiter.reset(limiterKey);
       const { hashedPassword: _hidden, ...publicUser } = user;
-      const accessToken = await deps.accessTokens.issue(toAuthenticated(publicUser), publicUser.sessionVersion);
+      const accessToken = await deps.accessTokens.issue(toAuthenticated(publicUser), publicUser.sessionVersion, Math.floor(Date.now() / 1000));
       const refresh = await issueRefreshToken(user.id);
       await deps.audit.record({ actorId: user.id, action: 'auth.login', subjectType: 'user', subjectId: user.id, details: {}, ip: input.ip });
       return { user: publicUser, accessToken, refresh };
@@ -176,14 +205,16 @@ export function createAccountService(deps: AccountServiceDeps) {
      * set from the provider's groups at every sign-in (removed from a group → loses the role at the next one).
      * A deactivated account stays deactivated. Never demotes the last active admin (the change is audited as skipped).
      */
-    async signInWithProvider(input: { email: string; fullName: string | null; role: Role; subject: string; ip: string; unusablePassword: string }): Promise<SessionTokens> {
+    async signInWithProvider(input: { email: string; emailVerified?: boolean; fullName: string | null; role: Role; issuer: string; subject: string; ip: string; unusablePassword: string }): Promise<SessionTokens> {
+      const identity = { issuer: input.issuer, subject: input.subject };
       const user = await atomically(async (tx) => {
-        const existing = await tx.users.findByEmail(input.email);
+        const existing = await accountOfProviderPerson(tx, input, identity);
         if (existing && !existing.isActive) throw new AccountError('INACTIVE_USER', 'This account is deactivated', 403);
         if (!existing) {
           const created = await tx.users.addMember({ email: input.email, hashedPassword: input.unusablePassword, fullName: input.fullName, role: input.role });
           if (!created.ok) throw new AccountError('EMAIL_TAKEN', 'A user with this email already exists', 400);
-          await tx.audit.record({ actorId: created.user.id, action: 'user.registered', subjectType: 'user', subjectId: created.user.id, details: { role: input.role, via: 'oidc', subject: input.subject }, ip: input.ip });
+          if ((await tx.users.linkOidcIdentity(created.user.id, identity)) !== 'linked') throw new AccountError('OIDC_IDENTITY_MISMATCH', 'Another account is already linked to this person at the identity provider', 409);
+          await tx.audit.record({ actorId: created.user.id, action: 'user.registered', subjectType: 'user', subjectId: created.user.id, details: { role: input.role, via: 'oidc', issuer: input.issuer, subject: input.subject }, ip: input.ip });
           return created.user;
         }
         const { hashedPassword: _hidden, ...current } = existing;
@@ -196,7 +227,7 @@ export function createAccountService(deps: AccountServiceDeps) {
         await tx.audit.record({ actorId: current.id, action: 'team.role_changed', subjectType: 'user', subjectId: current.id, details: { email: current.email, from: current.role, to: input.role, via: 'oidc' }, ip: input.ip });
         return changed.user;
       });
-      const accessToken = await deps.accessTokens.issue(toAuthenticated(user), user.sessionVersion);
+      const accessToken = await deps.accessTokens.issue(toAuthenticated(user), user.sessionVersion, Math.floor(Date.now() / 1000));
       const refresh = await issueRefreshToken(user.id);
       await deps.audit.record({ actorId: user.id, action: 'auth.login', subjectType: 'user', subjectId: user.id, details: { via: 'oidc' }, ip: input.ip });
       return { user, accessToken, refresh };
@@ -360,7 +391,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (!claims) return undefined;
       const user = await deps.users.findById(claims.id);
       if (!user || !user.isActive || user.sessionVersion !== claims.sessionVersion) return undefined;
-      return toAuthenticated(user);
+      return { ...toAuthenticated(user), ...(claims.authTime !== undefined ? { authTime: claims.authTime } : {}) };
     },
   };
 }

@@ -22,7 +22,7 @@ export interface OidcSettings {
 }
 
 /** The reasons a sign-in fails, as the login page explains them (`/login?oidc_error=<code>`). */
-export type OidcErrorCode = 'wrong_audience' | 'wrong_issuer' | 'nonce_mismatch' | 'token_expired' | 'provider_error' | 'unmapped_user' | 'invalid_state' | 'no_email' | 'account_disabled';
+export type OidcErrorCode = 'wrong_audience' | 'wrong_issuer' | 'nonce_mismatch' | 'token_expired' | 'provider_error' | 'unmapped_user' | 'invalid_state' | 'no_email' | 'account_disabled' | 'identity_mismatch' | 'email_unverified';
 
 export class OidcSignInError extends SkyfloError {
   constructor(
@@ -35,7 +35,11 @@ export class OidcSignInError extends SkyfloError {
 }
 
 export interface OidcIdentity {
+  /** the ID token's iss: with `subject`, who this person is at the provider (emails change; these do not) */
+  issuer: string;
   subject: string;
+  /** the email_verified claim (undefined when the provider does not send it) */
+  emailVerified?: boolean;
   email: string;
   fullName: string | null;
   role: Role;
@@ -148,7 +152,8 @@ export function createOidcSignIn(deps: { settings: OidcSettings; stateSecret: st
         const rawGroups = claims[settings.groupsClaim];
         const groups = Array.isArray(rawGroups) ? rawGroups.filter((group): group is string => typeof group === 'string') : [];
         const fullName = typeof claims.name === 'string' ? claims.name : null;
-        return { subject: claims.sub, email, fullName, groups, role: roleFromGroups(groups, settings.roleMapping, settings.requireMappedGroup) };
+        const emailVerified = typeof claims.email_verified === 'boolean' ? claims.email_verified : undefined;
+        return { issuer: claims.iss, subject: claims.sub, email, ...(emailVerified !== undefined ? { emailVerified } : {}), fullName, groups, role: roleFromGroups(groups, settings.roleMapping, settings.requireMappedGroup) };
       } catch (error) {
         throw classifyOidcError(error);
       }

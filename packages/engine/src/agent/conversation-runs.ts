@@ -11,6 +11,15 @@ import type { AgentConfig } from '../config/agent.ts';
 /** How long a new request waits for a stopped run to finish checkpointing before answering 409. */
 const STOPPED_RUN_GRACE_MS = 5_000;
 
+/** The answer to a run the user's limit of concurrent runs refuses (also from a chat's one-statement start). */
+export function tooManyRuns(running: number, maxRunsPerUser: number): AgentRequestError {
+  return new AgentRequestError(
+    429,
+    'TOO_MANY_RUNS',
+    `You already have ${running} agent runs in progress (the limit is ${maxRunsPerUser} per user, MAX_CONCURRENT_RUNS_PER_USER); wait for one to finish or stop it with POST /agent/stop.`,
+  );
+}
+
 export interface ConversationRunsDeps {
   storage: Pick<Storage, 'runs'>;
   bus: Pick<EventBus, 'isStopRequested'>;
@@ -35,11 +44,7 @@ export function createConversationRuns<Result extends { status: string; awaiting
       const claimed = await storage.runs.begin({ runId, conversationId, leaseMs: deps.config.runLeaseMs, userId, maxRunningPerUser: deps.config.maxRunsPerUser });
       if (claimed.ok) return;
       if (claimed.reason === 'user_limit') {
-        throw new AgentRequestError(
-          429,
-          'TOO_MANY_RUNS',
-          `You already have ${claimed.running} agent runs in progress (the limit is ${deps.config.maxRunsPerUser} per user, MAX_CONCURRENT_RUNS_PER_USER); wait for one to finish or stop it with POST /agent/stop.`,
-        );
+        throw tooManyRuns(claimed.running, deps.config.maxRunsPerUser);
       }
       // A run of this process that ended while the database was down still holds it: release it now rather than
       // refuse the user until the next retry (or the lease) frees it.
@@ -97,15 +102,21 @@ export function createConversationRuns<Result extends { status: string; awaiting
       // Renewing the lease is what tells other processes this run is alive; a third of the lease leaves slack.
       const renewal = setInterval(() => void storage.runs.renew(runId, deps.config.runLeaseMs).catch(() => undefined), Math.max(1, Math.floor(deps.config.runLeaseMs / 3)));
       renewal.unref();
-      started = execute(() => storage.runs.finish(runId))
+      let released = false;
+      const release = async () => {
+        await storage.runs.finish(runId);
+        released = true;
+      };
+      started = execute(release)
         .catch((error: unknown) => {
           deps.logger?.error({ err: error, runId }, 'agent run crashed');
           return { status: 'error', awaitingApproval: false } as Result;
         })
         .finally(async () => {
           clearInterval(renewal);
-          // Released before `completed` already, normally; this is a no-op then. Retries are not awaited by idle().
-          await storage.runs.finish(runId).catch((error: unknown) => void retryRelease(runId, error));
+          // Released before `completed` already, normally: then not again (a statement per run saved). Otherwise now;
+          // retries are not awaited by idle().
+          if (!released) await storage.runs.finish(runId).catch((error: unknown) => void retryRelease(runId, error));
           localRuns.delete(runId);
         });
       localRuns.set(runId, started);

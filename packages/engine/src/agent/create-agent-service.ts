@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hasFailedPreview, type AlertCard, type ApiTokenScope } from '@skyflo/protocol';
-import type { AuditLog, AuthenticatedUser, Conversation } from '../ports/index.ts';
+import type { AuditLog, AuthenticatedUser, Conversation, PlatformStorage } from '../ports/index.ts';
 import { appendAlertEntry, appendUserEntry } from '../timeline/apply-event.ts';
 import type { ApprovalPolicyName } from '../tool-calls/decide/decision-authority.ts';
 import { decide, requestShapeRule, type DecisionRefusal } from '../tool-calls/decide/decide.ts';
@@ -14,7 +14,7 @@ import { conversationAccess, type ConversationAction } from '../tool-calls/decid
 import { BusPublishError } from '../bus/bus-publish-error.ts';
 import { reconcileOrphanedApprovals } from '../tool-calls/execute/reconcile-orphaned-approvals.ts';
 import { AgentRequestError } from '../errors/agent-request-error.ts';
-import { createConversationRuns } from './conversation-runs.ts';
+import { createConversationRuns, tooManyRuns } from './conversation-runs.ts';
 import { buildAgentGraph } from '../graph/build-graph.ts';
 import { createResumeCheckpoints, pausedCallIds } from '../graph/resume-checkpoint.ts';
 import { runAgent, type RunAgentDeps, type RunResult } from './run-agent.ts';
@@ -24,6 +24,11 @@ import { createUndoProposer } from '../tool-calls/undo/propose-undo.ts';
 import { resumeVerifications } from '../tool-calls/verify/resume-verifications.ts';
 import type { MemberScope } from '@skyflo/protocol';
 import { createConversationClusters } from '../clusters/conversation-cluster.ts';
+import type { ApprovalWebauthn, DeviceSignature } from '@skyflo/protocol';
+import type { StoredDeviceSignature } from '../passkeys/device-keys.ts';
+import { passkeyFactsOf, type PasskeyApprovals } from '../passkeys/passkey-approvals.ts';
+import type { StoredAssertion } from '../passkeys/passkey-service.ts';
+import { PasskeyError } from '../passkeys/passkey-error.ts';
 
 export interface StartedRun {
   runId: string;
@@ -55,6 +60,10 @@ export interface AgentService {
     autoRevert?: boolean;
     /** "approve without a preview": required to approve a call whose dry-run preview failed */
     withoutPreview?: boolean;
+    /** issue 35: the approver's passkey assertion over the call's facts (required where the cluster asks for one) */
+    webauthn?: ApprovalWebauthn;
+    /** issue 35: a confirmed device key's signature of the call's facts (`skyflo chat`), in place of `webauthn` */
+    deviceSignature?: DeviceSignature;
     ip?: string;
   }): Promise<StartedRun>;
   /**
@@ -78,6 +87,8 @@ export interface AgentServiceDeps extends RunAgentDeps {
   approvalPolicy?: { policy: ApprovalPolicyName; fourEyes: boolean };
   /** a user's cluster/namespace scope (issue 22); absent: nobody is limited */
   scopeOf?: (userId: string) => Promise<MemberScope | undefined>;
+  /** issue 35: which calls need the approver's passkey, and the assertion's check; absent: none does */
+  passkeys?: PasskeyApprovals;
 }
 
 export async function createAgentService(deps: AgentServiceDeps): Promise<AgentService> {
@@ -113,7 +124,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   const reconcile = () => {
     reconciling ??= reconcileOrphanedApprovals({ storage, logger: deps.logger })
       // Issue 21: verifications a stopped engine left `verifying` are finished (remaining budget) or timed out.
-      .then(() => resumeVerifications({ storage, tools: deps.tools, secretBox: deps.secretBox, config: deps.config, inspector: deps.inspector, ...(deps.clusters ? { clusters: deps.clusters } : {}), ...(deps.scopeOf ? { scopeOf: deps.scopeOf } : {}), ...(deps.executeAsApprover ? { executeAsApprover: deps.executeAsApprover } : {}), ...(deps.jenkinsIntegration ? { jenkinsIntegration: deps.jenkinsIntegration } : {}), ...(deps.approvalPolicy ? { approvalPolicy: deps.approvalPolicy } : {}), ...(observeEvent ? { observeEvent } : {}), ...(deps.logger ? { logger: deps.logger } : {}) }))
+      .then(() => resumeVerifications({ storage, tools: deps.tools, secretBox: deps.secretBox, config: deps.config, inspector: deps.inspector, ...(deps.clusters ? { clusters: deps.clusters } : {}), ...(deps.scopeOf ? { scopeOf: deps.scopeOf } : {}), ...(deps.executeAsApprover ? { executeAsApprover: deps.executeAsApprover } : {}), ...(deps.enforcement ? { enforcement: deps.enforcement } : {}), ...(deps.jenkinsIntegration ? { jenkinsIntegration: deps.jenkinsIntegration } : {}), ...(deps.approvalPolicy ? { approvalPolicy: deps.approvalPolicy } : {}), ...(observeEvent ? { observeEvent } : {}), ...(deps.logger ? { logger: deps.logger } : {}) }))
       .then(() => undefined)
       .finally(() => (reconciling = undefined));
   };
@@ -158,6 +169,9 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       if (!content) throw new AgentRequestError(400, 'EMPTY_MESSAGE', 'The message is empty; send at least one user message with content.');
       const runId = randomUUID();
       let conversation: Conversation;
+      /** the conversation was started with the user's message and the request's audit record in one statement */
+      let messageWritten = false;
+      const chatRequestRecord = (id: string) => ({ actorId: user.id, action: 'chat.request', conversationId: id, subjectType: 'conversation', subjectId: id, details: { run_id: runId, text: scrubSecrets(content) }, ...(ip ? { ip } : {}) });
       if (conversationId) {
         conversation = await accessibleConversation(user, conversationId, 'change');
         if (context !== undefined && conversation.cluster !== undefined && context !== conversation.cluster) {
@@ -180,12 +194,31 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         }
       } else {
         const pinned = await conversationClusters?.pinFor(user.id, context);
-        conversation = await storage.conversations.create({ userId: user.id, ...(pinned ? { cluster: pinned } : {}) });
-        await claim(conversation.id, runId, user.id);
+        // One statement for the conversation, the claim, the user's message and the request's audit record (issue 38;
+        // storage/start-chat.ts): when the audit trail is the storage's own, so the record commits with the state.
+        if (storage.conversations.startChat && !alertCard && (!deps.audit || deps.audit === (storage as Partial<PlatformStorage>).audit)) {
+          const started = await storage.conversations.startChat({
+            userId: user.id,
+            cluster: pinned,
+            runId,
+            leaseMs: deps.config.runLeaseMs,
+            maxRunningPerUser: deps.config.maxRunsPerUser,
+            timeline: appendUserEntry([], { id: randomUUID(), content, timestamp: Date.now() }),
+            audit: deps.audit ? (id) => chatRequestRecord(id) : undefined,
+          });
+          if (!started.ok) throw tooManyRuns(started.running, deps.config.maxRunsPerUser);
+          conversation = started.conversation;
+          messageWritten = true;
+        } else {
+          conversation = await storage.conversations.create({ userId: user.id, ...(pinned ? { cluster: pinned } : {}) });
+          await claim(conversation.id, runId, user.id);
+        }
       }
-      await deps.audit
-        ?.record({ actorId: user.id, action: 'chat.request', conversationId: conversation.id, subjectType: 'conversation', subjectId: conversation.id, details: { run_id: runId, text: scrubSecrets(content) }, ...(ip ? { ip } : {}) })
-        .catch((error: unknown) => deps.logger?.error({ err: error, runId }, 'could not record the chat request in the audit trail'));
+      if (!messageWritten) {
+        await deps.audit
+          ?.record(chatRequestRecord(conversation.id))
+          .catch((error: unknown) => deps.logger?.error({ err: error, runId }, 'could not record the chat request in the audit trail'));
+      }
       // Read while the stream is set up; a failure (the scope unreadable) fails the run rather than running unscoped.
       const clusterContext = conversationClusters?.forRun(user.id, conversation.cluster);
       clusterContext?.catch(() => undefined);
@@ -200,6 +233,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
           ...(await clusterContext),
           // inside the run: if the database refuses the message, the stream ends with the error instead of hanging
           prepare: async () => {
+            if (messageWritten) return;
             // An alert investigation shows the alert, not the engine's instruction, as its entry (issue 37 item 9).
             await storage.conversations.updateTimeline(conversation.id, (timeline) =>
               alertCard
@@ -212,8 +246,8 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       return { runId, conversationId: conversation.id, start };
     },
 
-    async prepareDecision({ user, apiToken, conversationId, callId, approve, reason, argsHash, diffHash, automatic, autoRevert, withoutPreview, ip }) {
-      const request = { approve, argsHash, diffHash, autoRevert, withoutPreview };
+    async prepareDecision({ user, apiToken, conversationId, callId, approve, reason, argsHash, diffHash, automatic, autoRevert, withoutPreview, webauthn, deviceSignature, ip }) {
+      const request = { approve, argsHash, diffHash, autoRevert, withoutPreview, webauthn: webauthn !== undefined, deviceSignature: deviceSignature !== undefined && webauthn === undefined };
       // The request's own shape first: nothing is read for a request that could never be granted.
       const malformed = decide({ conversationId, callId, environment: policy, actor: user, conversation: undefined, call: undefined, deciderScope: undefined, request }, [requestShapeRule]);
       if (malformed) throw refusalError(malformed);
@@ -229,6 +263,8 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       const [found, record, deciderScope, configured] = await Promise.all([ownership, storage.approvals.get(conversationId, callId), deps.scopeOf?.(user.id), configuredClusters]);
       // The order of the paused turn matters only for an approval of an awaiting call the caller may see.
       const earlier = approve && found && record?.status === 'awaiting' ? await earlierAwaiting(storage.approvals, conversationId, callId, pausedCallIds(await pausedTurn)) : undefined;
+      // Issue 35: whether approving it needs the approver's passkey (the cluster's passkey policy, read now).
+      const passkey = approve && found && record ? await passkeyFactsOf(deps.passkeys, record) : undefined;
       // One function decides, the same the pending list asks (tool-calls/decide): the first refusal is the answer.
       const refusal = decide({
         conversationId,
@@ -242,8 +278,19 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         ...(configured ? { configuredClusters: configured } : {}),
         ...(earlier ? { earlierAwaiting: { callId: earlier.callId, tool: earlier.tool } } : {}),
         ...(autoRevert && record?.undo ? { inverseNeedsSecondPerson: inverseNeedsSecondPerson({ record: { ...record, undo: record.undo }, environment: policy, inspector: deps.inspector }) } : {}),
+        ...(passkey ? { passkey } : {}),
       });
       if (refusal || !found || !record) throw refusalError(refusal ?? { status: 404, code: 'CONVERSATION_NOT_FOUND', reason: `Conversation ${conversationId} not found` });
+      // The rules let a passkey call through only with an assertion: it must be this person's, over this call's facts.
+      let passkeyAssertion: StoredAssertion | StoredDeviceSignature | undefined;
+      if (passkey && (webauthn || deviceSignature)) {
+        try {
+          passkeyAssertion = webauthn ? await deps.passkeys!.verifyApproval(user, record, webauthn) : await deps.passkeys!.verifyDeviceSignature(user, record, deviceSignature!);
+        } catch (error) {
+          if (error instanceof PasskeyError) throw new AgentRequestError(error.statusCode, error.code, `${error.message} (tool call ${callId}: ${passkey.approveAt})`);
+          throw error;
+        }
+      }
       const conversation = found;
       // Recorded only when the call had no preview: the acknowledgement is part of what was approved.
       const approvedWithoutPreview = approve && withoutPreview === true && record !== undefined && hasFailedPreview(record);
@@ -251,14 +298,14 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       await claim(conversationId, runId, user.id);
       // The decision's audit record is written by the same statement as the decision (issue 32.3).
       const decidedAt = new Date();
-      const decisionAudit = deps.audit ? decisionAuditRecord({ record, actorId: user.id, approve, automatic, autoRevert, reason, runId, decidedAt, approvedWithoutPreview, ip }) : undefined;
+      const decisionAudit = deps.audit ? decisionAuditRecord({ record, actorId: user.id, approve, automatic, autoRevert, reason, runId, decidedAt, approvedWithoutPreview, ip, ...(passkeyAssertion ? { passkeyAssertion } : {}) }) : undefined;
       // The state the run resumes from, read once the conversation is claimed, so no run can write it before the run
       // started here takes it (its graph takes this read instead of making its own: graph/resume-checkpoint.ts).
       // Read while the decision is recorded (one round trip); unreadable, the run reads it itself.
       const [resumeFrom, decided] = await Promise.all([
         approve ? checkpoints.read(conversationId).catch(() => undefined) : undefined,
         // The atomic awaiting → decided update is what makes a double click (or two engines) execute once.
-        storage.approvals.decide({ conversationId, callId, approve, decidedBy: user.id, reason, automatic, autoRevert, decisionRunId: runId, decidedAt, ...(decisionAudit ? { audit: decisionAudit } : {}) }).catch(async (error: unknown) => {
+        storage.approvals.decide({ conversationId, callId, approve, decidedBy: user.id, reason, automatic, autoRevert, decisionRunId: runId, decidedAt, ...(decisionAudit ? { audit: decisionAudit } : {}), ...(passkeyAssertion ? { passkeyAssertion: { ...passkeyAssertion } } : {}) }).catch(async (error: unknown) => {
           // Not decided (its record could not be written with it): the conversation is free again, the call still waits.
           await storage.runs.finish(runId).catch(() => undefined);
           throw error;

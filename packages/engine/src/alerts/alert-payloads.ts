@@ -40,7 +40,7 @@ export interface AlertGroup {
   title: string;
   /** what the investigation is told: alert names, labels and annotations, redacted */
   description: string;
-  source: 'alertmanager' | 'generic';
+  source: 'alertmanager' | 'generic' | 'pagerduty';
   /** who the alert is from: Alertmanager's receiver, else its source (its calls are "asked by alert: <receiver>") */
   receiver: string;
   /** the alert as the investigation's first entry shows it (issue 37 item 9), redacted like the description */

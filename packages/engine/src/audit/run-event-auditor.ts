@@ -30,7 +30,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  * the same statement (issue 32.3: a call that ran always has its record), so before the last checks at execution
  * (cluster, target); when those refuse, the call's tool.failed record says `executed: false`.
  */
-export function executionStartedRecord(input: { conversationId: string; callId: string; runId: string; tool: string; decidedBy?: string | undefined; startedAt: Date }): NewAuditEvent {
+export function executionStartedRecord(input: { conversationId: string; callId: string; runId: string; tool: string; decidedBy?: string | undefined; startedAt: Date; /** issue 34: the SkyfloApproval the cluster enforces it with */ approvalObject?: string }): NewAuditEvent {
   return {
     ...(input.decidedBy ? { actorId: input.decidedBy } : {}),
     action: 'tool.execution_started',
@@ -38,7 +38,7 @@ export function executionStartedRecord(input: { conversationId: string; callId: 
     subjectType: 'tool_call',
     subjectId: input.callId,
     conversationId: input.conversationId,
-    details: { run_id: input.runId, call_id: input.callId, tool: input.tool, started_at: input.startedAt.toISOString(), claimed: true },
+    details: { run_id: input.runId, call_id: input.callId, tool: input.tool, started_at: input.startedAt.toISOString(), claimed: true, ...(input.approvalObject ? { approval_object: input.approvalObject } : {}) },
   };
 }
 

@@ -21,5 +21,6 @@ export async function createEventBus(config: EventBusConfig): Promise<ReadyEvent
       logger: config.logger,
     });
   }
-  return createMemoryEventBus({ bufferTtlSeconds: config.bufferTtlSeconds, logger: config.logger });
+  // the replay buffer keeps a run's answer as its text so far, not an object per token (memory-event-bus.ts)
+  return createMemoryEventBus({ bufferTtlSeconds: config.bufferTtlSeconds, logger: config.logger, coalesceText: true });
 }

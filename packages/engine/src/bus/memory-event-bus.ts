@@ -13,12 +13,46 @@ export interface MemoryEventBusOptions {
   maxBufferedEvents?: number;
   /** How long a stop flag stays set (default 600 s, as in the reference). */
   stopTtlSeconds?: number;
+  /**
+   * Keep consecutive `token`/`thinking` events of a run as one replay entry holding the text so far (issue 38), rather
+   * than a message per model token for the buffer's whole TTL: a long answer was thousands of objects per run, kept
+   * for an hour, in the engine's heap. A replay from inside such a stretch (Last-Event-ID) gets the rest of its text
+   * in one message (index = the stretch's last, `firstIndex` = the first one the subscriber had not seen), so the
+   * answer it shows is still complete. Off by default (the port's conformance suite replays message by message);
+   * the engine's bus turns it on (create-event-bus.ts).
+   */
+  coalesceText?: boolean;
   logger?: BusLogger;
+}
+
+/** Consecutive text events of one kind, kept as their joined text and where each event's text ended in it. */
+interface TextStretch {
+  firstIndex: number;
+  index: number;
+  event: string;
+  /** the last event's payload (its text replaced by the stretch's on replay) */
+  data: Record<string, unknown>;
+  text: string;
+  /** `ends[i]`: the length of `text` after event firstIndex + i */
+  ends: number[];
+}
+
+type BufferEntry = BusMessage | TextStretch;
+const isStretch = (entry: BufferEntry): entry is TextStretch => 'ends' in entry;
+const textEvents = new Set(['token', 'thinking']);
+
+/** What a subscriber that has seen up to `afterIndex` is replayed of `entry` (undefined: nothing). */
+function replayOf(entry: BufferEntry, afterIndex: number): BusMessage | undefined {
+  if (entry.index <= afterIndex) return undefined;
+  if (!isStretch(entry)) return entry;
+  const seen = afterIndex >= entry.firstIndex ? afterIndex - entry.firstIndex + 1 : 0;
+  const from = seen > 0 ? entry.ends[seen - 1]! : 0;
+  return { index: entry.index, firstIndex: entry.firstIndex + seen, event: entry.event, data: { ...entry.data, text: entry.text.slice(from) } };
 }
 
 interface RunChannel {
   lastIndex: number;
-  buffer: BusMessage[];
+  buffer: BufferEntry[];
   subscribers: Set<(message: BusMessage) => void>;
   expiry?: NodeJS.Timeout;
 }
@@ -27,6 +61,7 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Ready
   const bufferTtlMs = (options.bufferTtlSeconds ?? 3600) * 1000;
   const maxBufferedEvents = options.maxBufferedEvents ?? 50_000;
   const stopTtlMs = (options.stopTtlSeconds ?? 600) * 1000;
+  const coalesceText = options.coalesceText ?? false;
   const runs = new Map<string, RunChannel>();
   const stopFlags = new Map<string, number>();
   const stopListeners = createStopListeners(options.logger);
@@ -59,6 +94,23 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Ready
     run.expiry.unref();
   }
 
+  function keep(run: RunChannel, message: BusMessage): void {
+    const text = message.data['text'];
+    if (!coalesceText || !textEvents.has(message.event) || typeof text !== 'string') {
+      run.buffer.push(message);
+      return;
+    }
+    const last = run.buffer.at(-1);
+    if (last && isStretch(last) && last.event === message.event && last.index === message.index - 1) {
+      last.text += text;
+      last.ends.push(last.text.length);
+      last.index = message.index;
+      last.data = message.data;
+      return;
+    }
+    run.buffer.push({ firstIndex: message.index, index: message.index, event: message.event, data: message.data, text, ends: [text.length] });
+  }
+
   function deliver(handler: (message: BusMessage) => void, message: BusMessage): void {
     try {
       handler(message);
@@ -75,7 +127,7 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Ready
       assertOpen();
       const run = channelFor(runId);
       const message: BusMessage = { index: ++run.lastIndex, event, data };
-      run.buffer.push(message);
+      keep(run, message);
       if (run.buffer.length > maxBufferedEvents) run.buffer.splice(0, run.buffer.length - maxBufferedEvents);
       touch(runId, run);
       // A copy only when several listen (one SSE stream per run is the usual case, and this runs per token).
@@ -90,7 +142,10 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Ready
       const afterIndex = subscribeOptions.afterIndex ?? 0;
       // Single-threaded: replaying the buffer and joining the live set happen in one tick, so no
       // publish can fall between them.
-      for (const message of run.buffer) if (message.index > afterIndex) deliver(onMessage, message);
+      for (const entry of run.buffer) {
+        const message = replayOf(entry, afterIndex);
+        if (message) deliver(onMessage, message);
+      }
       const subscriber = (message: BusMessage) => {
         if (message.index > afterIndex) onMessage(message);
       };

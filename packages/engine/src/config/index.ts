@@ -10,6 +10,7 @@ import { analyticsConfigSchema } from './analytics.ts';
 import { authConfigSchema } from './auth.ts';
 import { busConfigSchema } from './bus.ts';
 import { governanceConfigSchema } from './governance.ts';
+import { enforcementConfigSchema } from './enforcement.ts';
 import { integrationsConfigSchema } from './integrations.ts';
 import { limitsConfigSchema } from './limits.ts';
 import { llmConfigSchema } from './llm.ts';
@@ -25,6 +26,7 @@ export type { AnalyticsConfig } from './analytics.ts';
 export type { AuthConfig } from './auth.ts';
 export type { BusConfig } from './bus.ts';
 export type { GovernanceConfig } from './governance.ts';
+export type { EnforcementConfig } from './enforcement.ts';
 export type { IntegrationsConfig } from './integrations.ts';
 export type { LimitsConfig } from './limits.ts';
 export type { LlmConfig } from './llm.ts';
@@ -44,6 +46,7 @@ const schemas = {
   security: securityConfigSchema,
   limits: limitsConfigSchema,
   governance: governanceConfigSchema,
+  enforcement: enforcementConfigSchema,
   observability: observabilityConfigSchema,
   integrations: integrationsConfigSchema,
   analytics: analyticsConfigSchema,
@@ -77,7 +80,7 @@ export class ConfigError extends SkyfloError {
  * Variables that may be given as `<NAME>_FILE` (Docker/Kubernetes secrets mounted as files). Model API keys
  * are resolved by config/llm.ts itself, which also records which variable a key came from.
  */
-const fileSecrets = ['JWT_SECRET', 'MCP_AUTH_TOKEN', 'METRICS_TOKEN', 'OIDC_CLIENT_SECRET', 'POSTGRES_DATABASE_URL', 'POSTGRES_MIGRATION_URL', 'REDIS_URL', 'SKYFLO_AUDIT_SIGNING_KEY', 'SKYFLO_ENCRYPTION_KEY', 'SKYFLO_SETUP_TOKEN'];
+const fileSecrets = ['JWT_SECRET', 'MCP_AUTH_TOKEN', 'METRICS_TOKEN', 'OIDC_CLIENT_SECRET', 'POSTGRES_DATABASE_URL', 'POSTGRES_MIGRATION_URL', 'REDIS_URL', 'SKYFLO_APPROVAL_SIGNING_KEY', 'SKYFLO_AUDIT_SIGNING_KEY', 'SKYFLO_ENCRYPTION_KEY', 'SKYFLO_EXECUTOR_TOKEN', 'SKYFLO_SETUP_TOKEN'];
 const isFileSecret = (name: string) => fileSecrets.includes(name);
 /** Never echo these values in error messages. */
 const isSecretName = (name: string) => isFileSecret(name) || /(_API_KEY|_SECRET|_TOKEN|_KEY_ID|_ACCESS_KEY)(_FILE)?$/.test(name);

@@ -23,9 +23,48 @@ export const integrationsConfigSchema = z
      * The queue is kept in the database, so a restart resumes it.
      */
     ALERT_QUEUE_LIMIT: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').default(20),
+    /**
+     * Where the Bot Framework channel publishes the keys it signs Teams activities with (OpenID metadata whose jwks_uri
+     * lists them). Default Microsoft's public cloud; change it only for another cloud or a test channel (teams-sim).
+     */
+    TEAMS_OPENID_METADATA_URL: z.url({ error: 'must be a URL such as https://login.botframework.com/v1/.well-known/openidconfiguration' }).optional(),
     /** A folder of Markdown runbooks (or a git checkout of one), matched to alerts and questions (docs/runbooks.md). */
     RUNBOOKS_DIR: z.string().trim().min(1).optional(),
+    /**
+     * PagerDuty (issue 39): the v3 webhook subscription's signing secret (PAGERDUTY_WEBHOOK_SECRET_FILE supported;
+     * several separated by commas during a rotation). Set, POST /api/v1/alerts/pagerduty opens investigations.
+     */
+    PAGERDUTY_WEBHOOK_SECRET: z.string().trim().min(16, 'must be the webhook subscription\'s signing secret (PagerDuty shows it once, when the subscription is created)').optional(),
+    /** The email of the Skyflo account PagerDuty investigations belong to (an active member; its calls are "asked by alert"). */
+    PAGERDUTY_RUN_AS: z.email('must be the email of a Skyflo account').optional(),
+    /** A PagerDuty REST API key: set, each investigation's conclusion is posted to its incident as a note. */
+    PAGERDUTY_API_TOKEN: z.string().trim().min(1).optional(),
+    /** The email of the PagerDuty user the notes are posted as (PagerDuty's From header); required with PAGERDUTY_API_TOKEN. */
+    PAGERDUTY_FROM: z.email('must be the email of a PagerDuty user').optional(),
+    PAGERDUTY_API_URL: z.url('must be an http(s) URL').default('https://api.pagerduty.com'),
   })
-  .transform((env) => ({ backend: env.INTEGRATIONS_BACKEND, secretNamespace: env.INTEGRATIONS_SECRET_NAMESPACE, alertMaxConcurrentInvestigations: env.ALERT_MAX_CONCURRENT_INVESTIGATIONS, alertQueueLimit: env.ALERT_QUEUE_LIMIT, ...(env.RUNBOOKS_DIR ? { runbooksDir: env.RUNBOOKS_DIR } : {}) }));
+  .superRefine((env, context) => {
+    if (env.PAGERDUTY_WEBHOOK_SECRET && !env.PAGERDUTY_RUN_AS) context.addIssue({ code: 'custom', path: ['PAGERDUTY_RUN_AS'], message: 'is required with PAGERDUTY_WEBHOOK_SECRET: set it to the email of the Skyflo account PagerDuty investigations belong to' });
+    if (env.PAGERDUTY_RUN_AS && !env.PAGERDUTY_WEBHOOK_SECRET) context.addIssue({ code: 'custom', path: ['PAGERDUTY_WEBHOOK_SECRET'], message: "is required with PAGERDUTY_RUN_AS: set it to the webhook subscription's signing secret" });
+    if (env.PAGERDUTY_API_TOKEN && !env.PAGERDUTY_FROM) context.addIssue({ code: 'custom', path: ['PAGERDUTY_FROM'], message: 'is required with PAGERDUTY_API_TOKEN: set it to the email of the PagerDuty user the incident notes are posted as' });
+  })
+  .transform((env) => ({
+    backend: env.INTEGRATIONS_BACKEND,
+    secretNamespace: env.INTEGRATIONS_SECRET_NAMESPACE,
+    alertMaxConcurrentInvestigations: env.ALERT_MAX_CONCURRENT_INVESTIGATIONS,
+    alertQueueLimit: env.ALERT_QUEUE_LIMIT,
+    ...(env.TEAMS_OPENID_METADATA_URL ? { teamsOpenIdMetadataUrl: env.TEAMS_OPENID_METADATA_URL } : {}),
+    ...(env.RUNBOOKS_DIR ? { runbooksDir: env.RUNBOOKS_DIR } : {}),
+    ...(env.PAGERDUTY_WEBHOOK_SECRET && env.PAGERDUTY_RUN_AS
+      ? {
+          pagerDuty: {
+            webhookSecrets: env.PAGERDUTY_WEBHOOK_SECRET.split(',').map((secret) => secret.trim()).filter(Boolean),
+            runAs: env.PAGERDUTY_RUN_AS,
+            apiUrl: env.PAGERDUTY_API_URL,
+            ...(env.PAGERDUTY_API_TOKEN && env.PAGERDUTY_FROM ? { notes: { apiToken: env.PAGERDUTY_API_TOKEN, from: env.PAGERDUTY_FROM } } : {}),
+          },
+        }
+      : {}),
+  }));
 
 export type IntegrationsConfig = z.output<typeof integrationsConfigSchema>;

@@ -54,6 +54,14 @@ describe('loadConfig', () => {
     expect(message).not.toMatch(/mysql:\/\/nope/);
   });
 
+  it('PagerDuty: names the missing partner variable, never echoes the secret, and splits rotated secrets', () => {
+    const issues = issuesOf({ PAGERDUTY_WEBHOOK_SECRET: 'pd-webhook-secret-0123456789', PAGERDUTY_API_TOKEN: 'pd-api-token-0123' });
+    expect(issues.map((issue) => issue.variable).sort()).toEqual(['PAGERDUTY_FROM', 'PAGERDUTY_RUN_AS']);
+    expect(new ConfigError(issues).message).not.toContain('pd-webhook-secret-0123456789');
+    const config = loadConfig({ PAGERDUTY_WEBHOOK_SECRET: 'old-secret-0123456789, new-secret-0123456789', PAGERDUTY_RUN_AS: 'sre@example.com' });
+    expect(config.integrations.pagerDuty).toEqual({ webhookSecrets: ['old-secret-0123456789', 'new-secret-0123456789'], runAs: 'sre@example.com', apiUrl: 'https://api.pagerduty.com' });
+  });
+
   it('reads secrets from *_FILE and refuses both forms or an unreadable file', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'skyflo-config-'));
     const secretFile = path.join(dir, 'jwt');

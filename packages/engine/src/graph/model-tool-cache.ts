@@ -12,7 +12,7 @@
 import type { MemberScope } from '@skyflo/protocol';
 import type { Tool } from 'ai';
 import type { ToolInfo } from '../mcp/tool-gateway.ts';
-import { exposeTools, toModelTools, type ToolScope } from './tool-exposure.ts';
+import { exposeTools, externalToolsetsOf, toModelTools, type ToolScope } from './tool-exposure.ts';
 
 export interface ModelToolInputs {
   catalogue: ToolInfo[];
@@ -58,7 +58,9 @@ export function createModelToolCache(): ModelToolCache {
         observabilityAvailable: inputs.observabilityAvailable,
         scope: inputs.scope,
       });
-      const tools = toModelTools(exposed, inputs.toolScope);
+      // issue 39: external MCP servers' toolsets are loadable too; the gateway hands a new catalogue array whenever an
+      // external server's catalogue version changes, so its sets are built again then
+      const tools = toModelTools(exposed, inputs.toolScope, externalToolsetsOf(inputs.catalogue));
       if (sets.size >= maxSetsPerCatalogue) sets.delete(sets.keys().next().value!);
       sets.set(key, tools);
       return tools;

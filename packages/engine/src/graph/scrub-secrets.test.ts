@@ -26,6 +26,17 @@ describe('secret scrubbing of events', () => {
     expect(scrub(event)).toEqual({ type: 'tool.error', error: 'bad key [REDACTED] (twice: [REDACTED])', args: { list: ['x', '[REDACTED]'], tiny: 'tiny', count: 3, ok: true, none: null } });
   });
 
+  it('copies only what holds a secret: an event without one is passed on as it is, and the original is never changed', () => {
+    const scrub = createSecretScrubber(['sk-openai-0123456789']);
+    const token = { type: 'token', text: 'hello', tokens_generated: 1, nested: { list: ['a'] } };
+    expect(scrub(token)).toBe(token);
+    const leaky = { type: 'tool.error', error: 'key sk-openai-0123456789', nested: { list: ['a', 'sk-openai-0123456789'] }, other: { kept: true } };
+    const scrubbed = scrub(leaky);
+    expect(scrubbed).toEqual({ type: 'tool.error', error: 'key [REDACTED]', nested: { list: ['a', '[REDACTED]'] }, other: { kept: true } });
+    expect(leaky.error).toBe('key sk-openai-0123456789');
+    expect(leaky.nested.list[1]).toBe('sk-openai-0123456789');
+  });
+
   it('streamed text: a secret split across chunks at any point never appears in what is sent, and the rest arrives whole', () => {
     const secret = 'Sup3rS3cretPw-4471';
     const answer = `I set the password to ${secret}; the old one, ${secret.slice(0, 9)}, is gone. Keep ${secret} safe.`;

@@ -30,11 +30,27 @@ export function createSecretScrubber(secrets: readonly string[]): <T>(value: T) 
   const values = secretsToHide(secrets);
   if (values.length === 0) return (value) => value;
 
+  // Copies only what changes: every run event passes here (a token per model token), and almost none holds a key, so
+  // the usual answer is the value itself rather than a copy of every object on the way (issue 38: per-token churn).
   const scrub = (value: unknown): unknown => {
     if (typeof value === 'string') return replaceAll(value, values);
-    if (Array.isArray(value)) return value.map(scrub);
+    if (Array.isArray(value)) {
+      let copy: unknown[] | undefined;
+      for (let index = 0; index < value.length; index += 1) {
+        const inner = scrub(value[index]);
+        if (inner !== value[index]) (copy ??= [...value])[index] = inner;
+      }
+      return copy ?? value;
+    }
     if (value !== null && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, inner]) => [key, scrub(inner)]));
+      let copy: Record<string, unknown> | undefined;
+      for (const key in value as Record<string, unknown>) {
+        if (!Object.hasOwn(value, key)) continue;
+        const original = (value as Record<string, unknown>)[key];
+        const inner = scrub(original);
+        if (inner !== original) (copy ??= { ...(value as Record<string, unknown>) })[key] = inner;
+      }
+      return copy ?? value;
     }
     return value;
   };

@@ -54,6 +54,8 @@ export interface AppDeps {
   toolTitles?: ApprovalRouteDeps['toolTitles'];
   /** the clusters configured now: the pending list marks calls bound to an API server no longer among them as stale */
   clusterServers?: ApprovalRouteDeps['clusters'];
+  /** issue 35: which pending calls need the approver's passkey */
+  passkeys?: ApprovalRouteDeps['passkeys'];
   /** stops runs (through the bus, on whichever engine process runs them); used when a conversation is deleted */
   stopRuns?: (runIds: string[]) => Promise<void>;
   storage: PlatformStorage;
@@ -142,7 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(teamRoutes, { accounts: deps.accounts });
       await api.register(auditRoutes, { audit: deps.storage.audit, users: deps.storage.users, conversations: deps.storage.conversations });
       await api.register(analyticsRoutes, { analytics: deps.storage.analytics, priceOf: createPriceLookup(deps.modelPrices ?? {}) });
-      await api.register(approvalRoutes, { approvals: deps.storage.approvals, policy: deps.approvalPolicy ?? { policy: 'self', fourEyes: false }, ...(deps.toolTitles ? { toolTitles: deps.toolTitles } : {}), ...(deps.clusterServers ? { clusters: deps.clusterServers } : {}), scopeOf: async (userId) => (await deps.storage.users.findById(userId))?.scope });
+      await api.register(approvalRoutes, { approvals: deps.storage.approvals, policy: deps.approvalPolicy ?? { policy: 'self', fourEyes: false }, ...(deps.toolTitles ? { toolTitles: deps.toolTitles } : {}), ...(deps.clusterServers ? { clusters: deps.clusterServers } : {}), ...(deps.passkeys ? { passkeys: deps.passkeys } : {}), scopeOf: async (userId) => (await deps.storage.users.findById(userId))?.scope });
       await api.register(conversationRoutes, { conversations: deps.storage.conversations, audit: deps.storage.audit, stopRuns: deps.stopRuns ?? (async () => {}), approvalPolicy: deps.approvalPolicy?.policy ?? 'self', approvals: deps.storage.approvals });
       for (const mounted of deps.routes ?? []) await api.register(mounted.plugin, mounted.options);
     },

@@ -134,10 +134,11 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
       return listing;
     },
 
-    async callTool({ name, args, signal, timeoutMs, impersonate, jenkinsCredentials, observabilitySources }): Promise<ToolCallOutcome> {
+    async callTool({ name, args, signal, timeoutMs, impersonate, credential, jenkinsCredentials, observabilitySources }): Promise<ToolCallOutcome> {
       const client = await getClient();
       const meta = {
         ...(impersonate ? { [mcpMetaKeys.impersonate]: impersonate } : {}),
+        ...(credential ? { [mcpMetaKeys.credential]: credential } : {}),
         ...(jenkinsCredentials ? { [mcpMetaKeys.jenkinsCredentials]: jenkinsCredentials } : {}),
         ...(observabilitySources ? { [mcpMetaKeys.observabilitySources]: observabilitySources } : {}),
         // issue 39: the tool span's W3C trace context (`traceparent`), so the MCP server's span continues it

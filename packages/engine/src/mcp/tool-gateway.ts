@@ -2,7 +2,7 @@
  * The tool gateway port: what the workflow needs from the MCP server. The adapter over the MCP SDK client
  * is in create-tool-gateway.ts; tests may pass any object with this shape.
  */
-import type { ObservabilitySources, Toolset, ToolAnnotations, ToolCallImpersonation, ToolCallJenkinsCredentials } from '@skyflo/protocol';
+import type { ObservabilitySources, Toolset, ToolAnnotations, ToolCallCredential, ToolCallImpersonation, ToolCallJenkinsCredentials } from '@skyflo/protocol';
 
 /** Prometheus/Loki tools (issue 36): the engine hands them the conversation's cluster's data sources. */
 export const isObservabilityTool = (name: string) => name.startsWith('prometheus_') || name.startsWith('loki_');
@@ -20,8 +20,11 @@ export interface ToolInfo {
   /** undefined when the server listed none (the gate then requires approval) */
   annotations?: ToolAnnotations;
   tags: string[];
-  /** first known toolset tag, else the name prefix (k8s_, helm_, argo_, jenkins_); undefined when neither */
-  toolset?: Toolset;
+  /**
+   * first known toolset tag, else the name prefix (k8s_, helm_, argo_, jenkins_); undefined when neither. An external
+   * MCP server's tools (issue 39) carry the toolset its admin named, never one of ours.
+   */
+  toolset?: Toolset | (string & {});
   /**
    * How this tool is previewed (dry-run/diff), if at all: `viaPreviewToolCall` means the server offers
    * `preview_tool_call` for it (`_meta["skyflo.ai/preview"]`); otherwise `tool` is an older server's
@@ -56,6 +59,8 @@ export interface ToolGateway {
     timeoutMs?: number;
     /** act as this Kubernetes identity (EXECUTE_AS_APPROVER); the MCP server honours it only from the engine's connection */
     impersonate?: ToolCallImpersonation;
+    /** issue 34: run this one call with the credential the cluster's executor minted for its approval; only the engine may */
+    credential?: ToolCallCredential;
     /** the Jenkins integration's credentials, sent beside the arguments (never in them); only the engine may */
     jenkinsCredentials?: JenkinsCallCredentials;
     /** the Prometheus/Loki data sources of the conversation's cluster (issue 36), beside the arguments; only the engine may */

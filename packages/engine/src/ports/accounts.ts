@@ -18,6 +18,8 @@ export interface User {
   sessionVersion: number;
   /** the clusters and namespaces this member may touch (issue 22); absent = everything */
   scope?: MemberScope;
+  /** issue 35: the identity-provider person (iss, sub) this account is linked to, once it signed in through OIDC */
+  oidcIdentity?: { issuer: string; subject: string };
 }
 
 /** The caller of a request, set by the auth hook on every non-public route (request.user). */
@@ -25,6 +27,11 @@ export interface AuthenticatedUser {
   id: string;
   email: string;
   role: Role;
+  /**
+   * Issue 35: when this session's person signed in (epoch seconds, the access token's auth_time); absent for a token
+   * issued by a refresh or an API token. Registering a passkey needs a recent one.
+   */
+  authTime?: number;
 }
 
 /** A user row including the password hash; only accounts/ ever sees this shape. */
@@ -41,6 +48,10 @@ export interface UserStore {
     { ok: true; user: User } | { ok: false; reason: 'email_taken' | 'registration_closed' }
   >;
   findByEmail(email: string): Promise<UserWithPassword | undefined>;
+  /** The account linked to this identity-provider person (issue 35), if any. */
+  findByOidcIdentity(issuer: string, subject: string): Promise<UserWithPassword | undefined>;
+  /** Links an account to an identity-provider person; 'taken' when another account is linked to them. */
+  linkOidcIdentity(id: string, identity: { issuer: string; subject: string }): Promise<'linked' | 'taken' | 'not_found'>;
   findById(id: string): Promise<UserWithPassword | undefined>;
   updateProfile(id: string, patch: { email?: string; fullName?: string | null }): Promise<{ ok: true; user: User } | { ok: false; reason: 'email_taken' | 'not_found' }>;
   setPassword(id: string, hashedPassword: string): Promise<void>;

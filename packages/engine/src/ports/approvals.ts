@@ -91,6 +91,8 @@ export interface ApprovalRecord {
   autoRevert?: boolean;
   /** the engine's verification of the executed call */
   verification?: VerificationState;
+  /** issue 35: the approver's verified passkey assertion over the call's facts (passkeys/approval-assertion.ts) */
+  passkeyAssertion?: Record<string, unknown>;
 }
 
 /** The inverse of a call as recorded: what the card showed (UndoProposal) plus the hash of its exact arguments. */
@@ -128,7 +130,7 @@ export interface PendingApprovalRecord extends ApprovalRecord {
   requester?: { email: string; name: string | null };
 }
 
-export type NewApproval = Omit<ApprovalRecord, 'status' | 'requestedAt' | 'decidedBy' | 'reason' | 'automatic' | 'decisionRunId' | 'decidedAt' | 'executedAt' | 'resultSummary' | 'autoRevert' | 'verification'>;
+export type NewApproval = Omit<ApprovalRecord, 'status' | 'requestedAt' | 'decidedBy' | 'reason' | 'automatic' | 'decisionRunId' | 'decidedAt' | 'executedAt' | 'resultSummary' | 'autoRevert' | 'verification' | 'passkeyAssertion'>;
 
 export interface ApprovalStore {
   /** Creates the awaiting row (idempotent per conversation+callId). */
@@ -152,6 +154,8 @@ export interface ApprovalStore {
     decidedAt?: Date;
     /** the decision's audit record: written in the same statement, so the decision never commits without it */
     audit?: NewAuditEvent;
+    /** issue 35: the verified passkey assertion, stored on the row by the same statement */
+    passkeyAssertion?: Record<string, unknown>;
   }): Promise<ApprovalRecord | undefined>;
   /**
    * Atomically moves approved → executing for `runId`, just before the tool runs; returns false when the call is not

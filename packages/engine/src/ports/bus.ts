@@ -3,6 +3,11 @@
 /** A published run event. `index` is per-run and monotonically increasing (shared by SSE ids and replay). */
 export interface BusMessage {
   index: number;
+  /**
+   * Set on a replayed message that stands for several consecutive text events (token/thinking) joined: the index of
+   * the first of them it carries (`index` is the last). Absent: the message is the one event `index`.
+   */
+  firstIndex?: number;
   event: string;
   data: Record<string, unknown>;
 }

@@ -1,5 +1,6 @@
 /** Conversations and their timelines. */
 import type { TimelineEntry } from '@skyflo/protocol';
+import type { NewAuditEvent } from './audit.ts';
 
 // The timeline entry types are part of the API (GET /conversations/:id `messages`): they live in the protocol.
 export type { TimelineEntry, TimelineSegment, ToolExecutionRecord, ToolStatus } from '@skyflo/protocol';
@@ -55,7 +56,28 @@ export interface ConversationSearchHit extends ConversationSummary {
   snippet?: HighlightedText;
 }
 
+/** A chat's start in a new conversation, written at once (storage/start-chat.ts). */
+export interface StartChatInput {
+  userId: string;
+  cluster?: string | undefined;
+  runId: string;
+  leaseMs: number;
+  maxRunningPerUser: number;
+  /** the new conversation's timeline: the user's message */
+  timeline: TimelineEntry[];
+  /** the request's audit record, given the new conversation's id; written by the same statement */
+  audit?: ((conversationId: string) => NewAuditEvent) | undefined;
+}
+
+export type StartChatOutcome = { ok: true; conversation: Conversation } | { ok: false; reason: 'user_limit'; running: number };
+
 export interface ConversationStore {
+  /**
+   * Creates a conversation with `timeline`, claims it for `runId` within the user's limit of running runs and appends
+   * the audit record, all committed together; nothing is written when the limit is reached. Optional: without it the
+   * agent makes the calls one by one (create, runs.begin, audit, updateTimeline).
+   */
+  startChat?(input: StartChatInput): Promise<StartChatOutcome>;
   /**
    * `welcome` adds the reference's system welcome message as a `messages` row (role "system", sequence -1, before
    * every timeline entry). It is not a timeline entry: spec §4's timeline has only user and assistant entries, and

@@ -19,4 +19,6 @@ export * from './analytics.ts';
 export * from './api-tokens.ts';
 export * from './webhooks.ts';
 export * from './alert-queue.ts';
+export * from './passkeys.ts';
+export * from './device-keys.ts';
 export * from './storage.ts';

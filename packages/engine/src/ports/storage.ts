@@ -11,6 +11,8 @@ import type { AnalyticsReader } from './analytics.ts';
 import type { ApiTokenStore } from './api-tokens.ts';
 import type { WebhookStore } from './webhooks.ts';
 import type { AlertQueueStore } from './alert-queue.ts';
+import type { PasskeyStore } from './passkeys.ts';
+import type { DeviceKeyStore } from './device-keys.ts';
 
 /** Everything persistent, built by storage/create-storage.ts from config (PGlite or Postgres). */
 export interface Storage {
@@ -36,6 +38,8 @@ export interface TransactionalStores {
   audit: AuditLog;
   settings: SettingsStore;
   integrations: IntegrationStore;
+  passkeys: PasskeyStore;
+  deviceKeys: DeviceKeyStore;
 }
 
 /** Storage plus the account tables: what createStorage returns and the platform routes need. */
@@ -58,4 +62,8 @@ export interface PlatformStorage extends Storage {
   webhooks: WebhookStore;
   /** alert investigations waiting for a free slot (survives a restart) */
   alertQueue: AlertQueueStore;
+  /** WebAuthn credentials for passkey approvals (issue 35) */
+  passkeys: PasskeyStore;
+  /** the terminal's Ed25519 approval keys (issue 35) */
+  deviceKeys: DeviceKeyStore;
 }

@@ -59,6 +59,7 @@ function toRecord(row: ApprovalRow): ApprovalRecord {
     ...(row.executedAt !== null ? { executedAt: row.executedAt } : {}),
     ...(row.resultSummary !== null ? { resultSummary: row.resultSummary } : {}),
     ...verificationFieldsOf(row),
+    ...(row.passkeyAssertion ? { passkeyAssertion: row.passkeyAssertion } : {}),
   };
 }
 
@@ -125,7 +126,7 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
       return row ? toRecord(row) : undefined;
     },
 
-    async decide({ conversationId, callId, approve, decidedBy, reason, automatic, autoRevert, decisionRunId, decidedAt, audit }) {
+    async decide({ conversationId, callId, approve, decidedBy, reason, automatic, autoRevert, decisionRunId, decidedAt, audit, passkeyAssertion }) {
       if (!isUuid(conversationId)) return undefined;
       const decision = (chainReady?: SQL) =>
         db
@@ -138,6 +139,7 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
           autoRevert: approve && autoRevert === true,
           decisionRunId,
           decidedAt: decidedAt ?? new Date(),
+          ...(passkeyAssertion ? { passkeyAssertion } : {}),
           // A denied call never runs: its exact arguments (possibly a Secret) have no reason to be kept.
           ...(approve ? {} : { exactArgsSealed: null }),
         })

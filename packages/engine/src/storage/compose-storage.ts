@@ -5,11 +5,14 @@ import { createAnalyticsReader } from './analytics-reader.ts';
 import { createApprovalStore } from './approval-store.ts';
 import { createAuditLog } from './audit-log.ts';
 import { createConversationStore } from './conversation-store.ts';
+import { createStartChat } from './start-chat.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { createIntegrationStore } from './integration-store.ts';
 import { createApiTokenStore } from './api-token-store.ts';
 import { createWebhookStore } from './webhook-store.ts';
 import { createAlertQueueStore } from './alert-queue-store.ts';
+import { createDeviceKeyStore } from './device-key-store.ts';
+import { createPasskeyStore } from './passkey-store.ts';
 import { createRefreshTokenStore } from './refresh-token-store.ts';
 import { createRunStore } from './run-store.ts';
 import { createSettingsStore } from './settings-store.ts';
@@ -37,10 +40,11 @@ export function composeStorage(parts: {
     atomically: (work) =>
       parts.db.transaction((tx) => {
         const bound = tx as unknown as SkyfloDatabase;
-        return work({ users: createUserStore(bound), refreshTokens: createRefreshTokenStore(bound), audit: createAuditLog(bound, parts.auditSigner), settings: createSettingsStore(bound), integrations: createIntegrationStore(bound) });
+        return work({ users: createUserStore(bound), refreshTokens: createRefreshTokenStore(bound), audit: createAuditLog(bound, parts.auditSigner), settings: createSettingsStore(bound), integrations: createIntegrationStore(bound), passkeys: createPasskeyStore(bound), deviceKeys: createDeviceKeyStore(bound) });
       }),
     conversations: {
       ...conversations,
+      startChat: createStartChat(parts.db, { exclusiveConnection: parts.exclusiveConnection === true, auditSigner: parts.auditSigner }),
       // Its checkpoint rows go in the same transaction, so their tables must exist first.
       delete: async (id) => {
         await parts.checkpointer();
@@ -60,6 +64,8 @@ export function composeStorage(parts: {
     apiTokens: createApiTokenStore(parts.db),
     webhooks: createWebhookStore(parts.db),
     alertQueue: createAlertQueueStore(parts.db),
+    passkeys: createPasskeyStore(parts.db),
+    deviceKeys: createDeviceKeyStore(parts.db),
     checkpointer: parts.checkpointer,
     ping: parts.ping,
     close: () => (closing ??= parts.close()),

@@ -21,9 +21,15 @@ export const users = pgTable('users', {
   sessionVersion: integer('session_version').notNull().default(0),
   /** clusters and namespaces this member may touch (protocol memberScopeSchema); null = everything */
   scope: jsonb('scope').$type<{ clusters?: string[]; namespaces?: string[] }>(),
+  /**
+   * Issue 35: the person at the identity provider this account is (the ID token's iss and sub). Emails change and can
+   * be reassigned; (iss, sub) never is, so a sign-in finds its account by these first (unique together).
+   */
+  oidcIssuer: text('oidc_issuer'),
+  oidcSubject: text('oidc_subject'),
   createdAt: instant('created_at').notNull().defaultNow(),
   updatedAt: instant('updated_at').notNull().defaultNow(),
-});
+}, (table) => [uniqueIndex('users_oidc_identity_idx').on(table.oidcIssuer, table.oidcSubject).where(sql`${table.oidcSubject} IS NOT NULL`)]);
 
 export const refreshTokens = pgTable(
   'refresh_tokens',
@@ -163,6 +169,12 @@ export const approvals = pgTable(
     verification: jsonb('verification').$type<Record<string, unknown>>(),
     /** a verification resumed after a restart is held by one process until then */
     verificationLeaseUntil: instant('verification_lease_until'),
+    /**
+     * Issue 35: the approver's verified passkey assertion over the call's facts (credential id, authenticatorData,
+     * clientDataJSON, signature, user handle, the signed facts and expiry): with the registered public key, anyone
+     * (the executor, a reviewer) can check that this person approved exactly this call.
+     */
+    passkeyAssertion: jsonb('passkey_assertion').$type<Record<string, unknown>>(),
   },
   (table) => [
     primaryKey({ columns: [table.conversationId, table.callId] }),
@@ -369,4 +381,50 @@ export const alertQueue = pgTable('alert_queue', {
   createdAt: instant('created_at').notNull().defaultNow(),
 });
 
-export const schema = { users, refreshTokens, conversations, conversationTombstones, messages, approvals, runs, auditEvents, settings, integrations, apiTokens, webhooks, webhookDeliveries, alertQueue };
+/**
+ * Passkeys (issue 35): WebAuthn credentials a user registered to sign risky approvals. The public key (COSE, base64url)
+ * is the trust anchor a passkey approval is checked against; `counter` is the authenticator's signature counter.
+ */
+export const passkeys = pgTable(
+  'passkeys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** base64url credential id */
+    credentialId: text('credential_id').notNull().unique(),
+    /** base64url COSE public key */
+    publicKey: text('public_key').notNull(),
+    counter: bigint('counter', { mode: 'number' }).notNull().default(0),
+    transports: jsonb('transports').$type<string[]>().notNull().default([]),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    lastUsedAt: instant('last_used_at'),
+  },
+  (table) => [index('passkeys_user_idx').on(table.userId)],
+);
+
+/**
+ * Device keys (issue 35 item 4): Ed25519 public keys (SPKI DER, base64url) `skyflo chat` signs approvals with; a key
+ * counts only once `status` is active, which a passkey assertion over its fingerprint (`confirmed_with`) made it.
+ */
+export const deviceKeys = pgTable(
+  'device_keys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    publicKey: text('public_key').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    status: text('status').$type<'pending' | 'active'>().notNull().default('pending'),
+    confirmedWith: jsonb('confirmed_with').$type<Record<string, unknown>>(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    confirmedAt: instant('confirmed_at'),
+  },
+  (table) => [index('device_keys_user_idx').on(table.userId)],
+);
+
+export const schema = { deviceKeys, passkeys, users, refreshTokens, conversations, conversationTombstones, messages, approvals, runs, auditEvents, settings, integrations, apiTokens, webhooks, webhookDeliveries, alertQueue };

@@ -19,6 +19,7 @@ function toUser(row: UserRow): UserWithPassword {
     sessionVersion: row.sessionVersion,
     hashedPassword: row.hashedPassword,
     ...(row.scope ? { scope: row.scope } : {}),
+    ...(row.oidcIssuer && row.oidcSubject ? { oidcIdentity: { issuer: row.oidcIssuer, subject: row.oidcSubject } } : {}),
   };
 }
 
@@ -59,6 +60,19 @@ export function createUserStore(db: SkyfloDatabase): UserStore {
     async findByEmail(email) {
       const [row] = await db.select().from(users).where(eq(users.email, normalise(email)));
       return row ? toUser(row) : undefined;
+    },
+
+    async findByOidcIdentity(issuer, subject) {
+      const [row] = await db.select().from(users).where(and(eq(users.oidcIssuer, issuer), eq(users.oidcSubject, subject)));
+      return row ? toUser(row) : undefined;
+    },
+
+    async linkOidcIdentity(id, identity) {
+      if (!isUuid(id)) return 'not_found';
+      const [holder] = await db.select({ id: users.id }).from(users).where(and(eq(users.oidcIssuer, identity.issuer), eq(users.oidcSubject, identity.subject)));
+      if (holder && holder.id !== id) return 'taken';
+      const [row] = await db.update(users).set({ oidcIssuer: identity.issuer, oidcSubject: identity.subject, updatedAt: new Date() }).where(eq(users.id, id)).returning({ id: users.id });
+      return row ? 'linked' : 'not_found';
     },
 
     async findById(id) {

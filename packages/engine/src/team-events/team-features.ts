@@ -1,6 +1,6 @@
 /**
  * The team features in one place for the composition root (create-engine.ts): API tokens for automation, the
- * per-user notification stream and the team-event dispatcher that feeds it and the sinks (webhooks, Slack).
+ * per-user notification stream and the team-event dispatcher that feeds it and the sinks (webhooks, Slack, Teams).
  */
 import type { AgentEvent } from '@skyflo/protocol';
 import { createApiTokenService, type ApiTokenService } from '../accounts/api-token-service.ts';
@@ -16,14 +16,21 @@ import { createWebhookService, type WebhookService } from '../integrations/webho
 import { createWebhookSink, type WebhookSink } from '../integrations/webhook/webhook-sink.ts';
 import { createSlackService, type SlackService } from '../integrations/slack/slack-service.ts';
 import { slackInteractionRoutes, type SlackInteractionRouteDeps } from '../http/routes/integrations/slack-interactions.ts';
+import { createTeamsService, type TeamsService } from '../integrations/teams/teams-service.ts';
+import { BOT_FRAMEWORK_OPENID_METADATA_URL } from '../integrations/teams/teams-activity-verifier.ts';
+import { teamsMessageRoutes, type TeamsMessageRouteDeps } from '../http/routes/integrations/teams-messages.ts';
 import type { AgentService } from '../agent/create-agent-service.ts';
 import { createAlertInvestigator } from '../alerts/alert-investigator.ts';
 import { alertRoutes, type AlertRouteDeps } from '../http/routes/alerts/index.ts';
+import { pagerDutyAlertRoutes, type PagerDutyRouteDeps } from '../http/routes/alerts/pagerduty.ts';
+import { createPagerDutyNotesSink } from '../alerts/pagerduty/pagerduty-notes.ts';
+import type { IntegrationsConfig } from '../config/integrations.ts';
 import { createUserNotificationHub, type UserNotificationHub } from './user-notification-hub.ts';
 import { createTeamEventDispatcher, type TeamEventDispatcher } from './team-event-dispatcher.ts';
 import type { TeamEventSink } from './team-event.ts';
 import { createPublicUrlService, type PublicUrlService } from '../public-url/public-url-service.ts';
 import { publicUrlRoutes, type PublicUrlRouteDeps } from '../http/routes/settings/public-url.ts';
+import type { PasskeyApprovals } from '../passkeys/passkey-approvals.ts';
 
 export interface TeamFeaturesDeps {
   storage: PlatformStorage;
@@ -40,10 +47,16 @@ export interface TeamFeaturesDeps {
   webhookRetry?: { maxAttempts: number; baseDelayMs: number };
   /** the agent service, once the composition root has it: Slack decisions go through its prepareDecision */
   agent: () => Pick<AgentService, 'prepareDecision' | 'prepareChat'> | undefined;
+  /** TEAMS_OPENID_METADATA_URL: where the Bot Framework channel publishes its signing keys (default Microsoft's) */
+  teamsOpenIdMetadataUrl?: string;
+  /** issue 35: which calls need a passkey (their Slack button opens the approval page instead of deciding) */
+  passkeys?: () => PasskeyApprovals | undefined;
   /** ALERT_MAX_CONCURRENT_INVESTIGATIONS (default 2) */
   alertConcurrency?: number;
   /** ALERT_QUEUE_LIMIT (default 20) */
   alertQueueLimit?: number;
+  /** PAGERDUTY_*: incidents open investigations, conclusions go back as incident notes */
+  pagerDuty?: IntegrationsConfig['pagerDuty'];
   logger: { error(object: unknown, message?: string): void; warn(object: unknown, message?: string): void };
 }
 
@@ -60,6 +73,7 @@ export interface TeamFeatures {
   webhooks: WebhookService;
   webhookSink: WebhookSink;
   slack: SlackService;
+  teams: TeamsService;
   alerts: ReturnType<typeof createAlertInvestigator>;
   /** the address links point to (load() before serving) */
   publicUrl: PublicUrlService;
@@ -87,9 +101,25 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
     fetch: egress.fetch,
     agent: deps.agent,
     conversationUrl,
+    ...(deps.passkeys ? { passkeys: deps.passkeys } : {}),
     logger: deps.logger,
   });
-  const sinks: TeamEventSink[] = [webhookSink, slack.sink];
+  const teams = createTeamsService({
+    settings: deps.storage.settings,
+    secretBox: deps.secretBox,
+    audit: deps.storage.audit,
+    users: deps.storage.users,
+    approvals: deps.storage.approvals,
+    checkUrl,
+    fetch: egress.fetch,
+    openIdMetadataUrl: deps.teamsOpenIdMetadataUrl ?? BOT_FRAMEWORK_OPENID_METADATA_URL,
+    agent: deps.agent,
+    conversationUrl,
+    logger: deps.logger,
+  });
+  const sinks: TeamEventSink[] = [webhookSink, slack.sink, teams.sink];
+  const pagerDuty = deps.pagerDuty;
+  if (pagerDuty?.notes) sinks.push(createPagerDutyNotesSink({ apiUrl: pagerDuty.apiUrl, ...pagerDuty.notes, conversations: deps.storage.conversations, audit: deps.storage.audit, fetch: egress.fetch, logger: deps.logger }));
   const notifier = createTeamEventDispatcher({
     conversations: deps.storage.conversations,
     approvals: deps.storage.approvals,
@@ -126,13 +156,16 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
       { plugin: apiTokenRoutes, options: { apiTokens } satisfies ApiTokenRouteDeps },
       { plugin: notificationRoutes, options: { hub, heartbeatMs: deps.heartbeatMs } satisfies NotificationRouteDeps },
       { plugin: slackInteractionRoutes, options: { slack } satisfies SlackInteractionRouteDeps },
+      { plugin: teamsMessageRoutes, options: { teams } satisfies TeamsMessageRouteDeps },
       { plugin: alertRoutes, options: { investigator: alerts } satisfies AlertRouteDeps },
+      { plugin: pagerDutyAlertRoutes, options: { investigator: alerts, users: deps.storage.users, settings: deps.storage.settings, ...(pagerDuty ? { config: { webhookSecrets: pagerDuty.webhookSecrets, runAs: pagerDuty.runAs } } : {}) } satisfies PagerDutyRouteDeps },
       { plugin: publicUrlRoutes, options: { publicUrl } satisfies PublicUrlRouteDeps },
     ],
     addSink: (sink) => void sinks.push(sink),
     webhooks,
     webhookSink,
     slack,
+    teams,
     alerts,
     publicUrl,
     async close() {

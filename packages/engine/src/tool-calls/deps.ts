@@ -8,6 +8,7 @@ import type { AgentEventPayload, AgentEventType, MemberScope, ObservabilitySourc
 import type { AgentConfig } from '../config/agent.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { ClusterDeps } from '../clusters/cluster-gate.ts';
+import type { ClusterEnforcement } from '../clusters/enforcement/cluster-enforcement.ts';
 import type { JenkinsIntegration } from '../mcp/jenkins-args.ts';
 import type { ToolGateway } from '../mcp/tool-gateway.ts';
 import type { ApprovalRecord, ApprovalStore, Role } from '../ports/index.ts';
@@ -54,6 +55,11 @@ export interface ToolCallDeps {
    * second person does not run on its requester's choice (issue 31). Absent: four-eyes is assumed.
    */
   approvalPolicy?: { policy: ApprovalPolicyName; fourEyes: boolean };
+  /**
+   * Issue 34: approvals the cluster enforces (SKYFLO_APPROVAL_ENFORCEMENT=cluster): decisions mirrored to the cluster's
+   * executor, approved calls run with the credential it mints. Absent: the engine alone enforces (today's behaviour).
+   */
+  enforcement?: ClusterEnforcement;
   /** a user's scope as it is now (issue 22): rechecked right before an approved call runs */
   scopeOf?: (userId: string) => Promise<MemberScope | undefined>;
 }

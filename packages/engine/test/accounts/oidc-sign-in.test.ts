@@ -129,4 +129,55 @@ describe('OIDC sign-in with a real provider', () => {
     expect(breakGlassLogin.statusCode).toBe(400);
     expect(breakGlassLogin.body).toMatch(/Incorrect email or password/);
   });
+
+  describe('accounts are the provider\'s person (iss, sub), not an email address (issue 35)', () => {
+    /** A sign-in that is refused: the login page with the reason, and no session. */
+    async function refused(login: string) {
+      const { browser, landed } = await signIn(login);
+      expect(browser.cookies(engineOrigin).auth_token).toBeUndefined();
+      return landed.url.pathname + landed.url.search;
+    }
+    const members = async () => {
+      const admin = (await signIn('bob')).browser.cookies(engineOrigin).auth_token!;
+      return (await engine.request({ method: 'GET', url: '/api/v1/team/members', token: admin })).json() as Array<{ id: string; email: string }>;
+    };
+
+    it('follows an email changed at the provider: the same account, now with the new address', async () => {
+      provider.users.set('carol', { email: 'carol@acme.test', name: 'Carol', groups: ['everyone'] });
+      const first = await me((await signIn('carol')).browser);
+      const before = (await members()).find((member) => member.email === 'carol@acme.test')!;
+      provider.users.get('carol')!.email = 'carol.jones@acme.test';
+      expect((await me((await signIn('carol')).browser)).email).toBe('carol.jones@acme.test');
+      const after = await members();
+      expect(after.find((member) => member.email === 'carol.jones@acme.test')?.id).toBe(before.id);
+      expect(after.some((member) => member.email === 'carol@acme.test')).toBe(false);
+      expect(first.email).toBe('carol@acme.test');
+    });
+
+    it("a new person given a former colleague's address does not get the colleague's account", async () => {
+      // alice signed in earlier: her account is linked to her subject at the provider
+      provider.users.set('alicia', { email: 'alice@acme.test', name: 'Alicia New', groups: ['platform-admins'] });
+      expect(await refused('alicia')).toBe('/login?oidc_error=identity_mismatch');
+      const rows = await lite.query<{ action: string }>("SELECT action FROM audit_events WHERE action = 'auth.oidc_linked' AND details->>'email' = 'alice@acme.test'");
+      expect(rows.rows).toEqual([]);
+    });
+
+    it('links an existing password account on its first company sign-in only when the provider verified the email', async () => {
+      const admin = (await signIn('bob')).browser.cookies(engineOrigin).auth_token!;
+      const added = await engine.request({ method: 'POST', url: '/api/v1/team/members', token: admin, payload: { email: 'erin@acme.test', role: 'member', password: testPassword } });
+      expect(added.statusCode).toBe(201);
+      provider.users.set('erin-unverified', { email: 'erin@acme.test', name: 'Not Erin', groups: ['everyone'], emailVerified: false });
+      expect(await refused('erin-unverified')).toBe('/login?oidc_error=email_unverified');
+
+      provider.users.set('erin', { email: 'erin@acme.test', name: 'Erin', groups: ['everyone'] });
+      const { browser } = await signIn('erin');
+      expect(await me(browser)).toMatchObject({ email: 'erin@acme.test' });
+      expect((await members()).filter((member) => member.email === 'erin@acme.test').map((member) => member.id)).toEqual([added.json().id]);
+      const linked = await lite.query<{ subject: string }>("SELECT details->>'subject' AS subject FROM audit_events WHERE action = 'auth.oidc_linked' AND details->>'email' = 'erin@acme.test'");
+      expect(linked.rows).toEqual([{ subject: 'erin' }]);
+      // and from now on the unverified claimant is refused as another person
+      provider.users.get('erin-unverified')!.emailVerified = true;
+      expect(await refused('erin-unverified')).toBe('/login?oidc_error=identity_mismatch');
+    });
+  });
 });

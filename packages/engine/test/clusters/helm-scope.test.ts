@@ -220,7 +220,7 @@ describe("an unscoped requester's chart that reaches prod", () => {
 
     const refused = await post('/agent/approvals/call_wide', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] }, `${users.stagingApprover}:approver`);
     expect(refused.status).toBe(403);
-    expect(refused.json).toEqual({ detail: 'Tool call call_wide changes cluster kube-sim, namespace prod, which is outside your scope; someone whose scope includes it must approve it.' });
+    expect(refused.json).toEqual({ code: 'OUT_OF_SCOPE', detail: 'Tool call call_wide changes cluster kube-sim, namespace prod, which is outside your scope; someone whose scope includes it must approve it.' });
     expect(await configMapExists('prod', 'wide-leak')).toBe(false);
 
     const approved = await post('/agent/approvals/call_wide', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'], diff_hash: awaiting['diff_hash'] }, `${users.approver}:approver`);
@@ -237,7 +237,7 @@ describe("an unscoped requester's chart that reaches prod", () => {
     expect((awaiting['risks'] as Array<{ code: string }>).map((risk) => risk.code)).toEqual(expect.arrayContaining(['CLUSTER_ADMIN_GRANT', 'CLUSTER_SCOPED_OBJECTS']));
     const refused = await post('/agent/approvals/call_bind', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] }, `${users.stagingApprover}:approver`);
     expect(refused.status).toBe(403);
-    expect(refused.json).toEqual({ detail: 'Tool call call_bind changes cluster kube-sim, cluster-scoped objects, which is outside your scope; someone whose scope includes it must approve it.' });
+    expect(refused.json).toEqual({ code: 'OUT_OF_SCOPE', detail: 'Tool call call_bind changes cluster kube-sim, cluster-scoped objects, which is outside your scope; someone whose scope includes it must approve it.' });
     expect((await kubectl('get', 'clusterrolebinding', 'bind-everyone-admin')).code).not.toBe(0);
   }, 60_000);
 

@@ -33,7 +33,8 @@ const alice = 'alice';
 async function startApp(overrides: Partial<AgentConfig> = {}, llm: { secrets?: string[] } = {}) {
   await harness?.close();
   storage = createInMemoryStorage();
-  bus = createMemoryEventBus();
+  // as the engine makes it (create-event-bus.ts): the replay buffer joins a run's token events into its text so far
+  bus = createMemoryEventBus({ coalesceText: true });
   const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
   harness = await startAgentTestApp({
     storage,
@@ -684,7 +685,7 @@ describe('streams and persistence', () => {
     expect(assistant.content).toBe('api scaled to 3.');
   });
 
-  it('a dropped client re-attaches with Last-Event-ID and gets exactly the frames it missed', async () => {
+  it('a dropped client re-attaches with Last-Event-ID and gets exactly the rest of the answer', async () => {
     const text = 'one two three four five six seven eight nine ten eleven twelve';
     sim.reset(script([{ match: { always: true }, reply: { text, tokenDelayMs: 10 } }]));
     const controller = new AbortController();
@@ -711,10 +712,14 @@ describe('streams and persistence', () => {
     expect(resumed.status).toBe(200);
     const after = await readValid(resumed);
     expect(after[0]!.event).toBe('ready');
+    // the tokens it missed may come joined in one frame (the replay buffer keeps the text so far, not a frame per
+    // token), whose id is the last token's: ids only go up, and nothing before the stream's Last-Event-ID comes again
     const ids = after.slice(1).map((frame) => frame.id!);
-    expect(ids[0]).toBe(lastId + 1);
-    expect(ids).toEqual(ids.map((_, index) => lastId + 1 + index));
+    expect(ids[0]).toBeGreaterThan(lastId);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(ids.length);
     expect(after.at(-1)!.event).toBe('completed');
+    expect(find(after, 'token').length).toBeGreaterThan(0);
     expect([...find(before, 'token'), ...find(after, 'token')].map((frame) => frame.data['text']).join('')).toBe(text);
   });
 

@@ -72,7 +72,7 @@ const chat = (harness: AgentTestApp, content: string) =>
 const assistantOf = (timeline: TimelineEntry[]) => timeline.find((entry) => entry.type === 'assistant') as Extract<TimelineEntry, { type: 'assistant' }> | undefined;
 
 describe('a chat run writes its timeline', () => {
-  it('twice for a plain answer: the user message at once, then the answer with its first-token time, usage and end together', async () => {
+  it('once for a plain answer: the user message comes with the conversation, then the answer with its first-token time, usage and end together', async () => {
     await sim.setScript({ rules: [{ reply: { mode: 'stream', tokens: 12, tokensPerSecond: 200 } }] });
     const harness = await app(60_000);
     try {
@@ -82,12 +82,14 @@ describe('a chat run writes its timeline', () => {
       const answer = String(frames.find((frame) => frame.event === 'generation.complete')!.data['content']);
 
       const written = writes.get(conversationId)!;
-      // before: the user message, the first-token time, the answer + usage, the end: three or four writes (5 round trips each on PGlite)
-      expect(written).toHaveLength(2);
-      expect(written[0]!.map((entry) => entry.type)).toEqual(['user']);
+      // before: the user message, the first-token time, the answer + usage, the end: three or four writes (5 round trips each on PGlite);
+      // the user message is now written by the statement that starts the chat (storage/start-chat.ts), so one write is left
+      expect(written).toHaveLength(1);
+      expect(written[0]!.map((entry) => entry.type)).toEqual(['user', 'assistant']);
+      expect(written[0]![0]).toMatchObject({ type: 'user', content: 'say something' });
       // what the conversation keeps is complete: the answer, its usage and first-token time, the run's duration
       const stored = (await storage.conversations.get(conversationId))!.timeline;
-      expect(stored).toEqual(written[1]);
+      expect(stored).toEqual(written[0]);
       const assistant = assistantOf(stored)!;
       expect(assistant.content).toBe(answer);
       expect(assistant.token_usage).toMatchObject({ ttft_ms: expect.any(Number), total_tokens: expect.any(Number), ttr_ms: expect.any(Number) });

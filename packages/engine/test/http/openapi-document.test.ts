@@ -33,7 +33,9 @@ function servedRoutes(): Set<string> {
     if (!match) continue;
     const depth = match[1]!.length / 4;
     const parent = parents[depth - 1] ?? '';
-    const path = parent.endsWith('/') || match[2]!.startsWith('/') ? `${parent}${match[2]}`.replace(/\/\/+/g, '/') : `${parent}/${match[2]}`;
+    // a child continues its parent's text (find-my-way's radix tree: `/confirm` then `-options`), except after a
+    // parameter, whose children the tree prints without their leading slash
+    const path = parent.endsWith('/') || match[2]!.startsWith('/') || !/:[^/]+$/.test(parent) ? `${parent}${match[2]}`.replace(/\/\/+/g, '/') : `${parent}/${match[2]}`;
     parents[depth] = path;
     if (!path.startsWith('/api/v1/')) continue;
     for (const method of match[3]!.split(', ')) if (method !== 'HEAD') served.add(`${method} ${path}`);

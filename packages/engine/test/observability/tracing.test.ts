@@ -76,7 +76,8 @@ const byName = (spans: ReceivedSpan[], name: string) => spans.filter((span) => s
 
 describe('OpenTelemetry traces (issue 39)', () => {
   it('an approved, verified scale is one trace per run with model, tool, MCP server, approval and verification spans, and no argument or secret values', async () => {
-    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'skyflo-test' };
+    // no OTEL_EXPORTER_OTLP_PROTOCOL: the exporter's default, http/protobuf, as most installs run it
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'skyflo-test' };
     Object.assign(process.env, env); // the exporter reads its endpoint from the environment, as in production
     const tracing = await startTracing(tracingConfigFromEnv(env));
     expect(tracing.enabled).toBe(true);
@@ -88,6 +89,8 @@ describe('OpenTelemetry traces (issue 39)', () => {
       await tracing.shutdown();
       for (const key of Object.keys(env)) delete process.env[key];
     }
+    expect(receiver.rejected).toEqual([]);
+    expect(new Set(receiver.encodings)).toEqual(new Set(['protobuf']));
     const spans = receiver.spans;
     const runs = byName(spans, 'invoke_agent skyflo');
     expect(runs.map((span) => span.attributes['skyflo.run.kind']).sort()).toEqual(['chat', 'decision']);
@@ -124,11 +127,31 @@ describe('OpenTelemetry traces (issue 39)', () => {
     expect(spans.flatMap((span) => Object.keys(span.attributes)).filter((key) => /arg|input\.value|output\.value|message|prompt|result/i.test(key))).toEqual([]);
   }, 180_000);
 
+  it('with OTEL_EXPORTER_OTLP_PROTOCOL=http/json the same trace arrives as OTLP JSON', async () => {
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'skyflo-json' };
+    Object.assign(process.env, env);
+    const exportsBefore = receiver.encodings.length;
+    const tracing = await startTracing(tracingConfigFromEnv(env));
+    try {
+      await approvedScale('billing-otel', 3);
+      await tracing.forceFlush();
+      await receiver.waitFor((spans) => spans.some((span) => span.service === 'skyflo-json' && span.name === 'skyflo.verification'));
+    } finally {
+      await tracing.shutdown();
+      for (const key of Object.keys(env)) delete process.env[key];
+    }
+    expect(new Set(receiver.encodings.slice(exportsBefore))).toEqual(new Set(['json']));
+    const spans = receiver.spans.filter((span) => span.service === 'skyflo-json');
+    const decision = spans.find((span) => span.name === 'invoke_agent skyflo' && span.attributes['skyflo.run.kind'] === 'decision');
+    expect(decision).toBeDefined();
+    expect(byName(spans, 'execute_tool k8s_scale')).toEqual([expect.objectContaining({ traceId: decision!.traceId, parentSpanId: decision!.spanId })]);
+  }, 180_000);
+
   it('with no OTEL_* variables set, the same flow makes no exporter request', async () => {
     const before = receiver.requests;
     const tracing = await startTracing(tracingConfigFromEnv({}));
     expect(tracing.enabled).toBe(false);
-    await approvedScale('billing-otel', 2);
+    await approvedScale('billing-otel', 1);
     await tracing.shutdown();
     expect(receiver.requests).toBe(before);
   }, 180_000);

@@ -165,6 +165,58 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
         expect((await platform.audit.verify()).ok).toBe(true);
       });
     });
+
+    describe('a chat in a new conversation starts in one statement with its audit record (issue 38)', () => {
+      const start = (store: PlatformStorage, userId: string, text: string, maxRunningPerUser = 3) => {
+        const runId = randomUUID();
+        return store.conversations.startChat!({
+          userId,
+          cluster: 'kind-dev',
+          runId,
+          leaseMs: 60_000,
+          maxRunningPerUser,
+          timeline: [userEntry(`entry-${runId}`, text)],
+          audit: (conversationId) => ({ actorId: userId, action: 'chat.request', conversationId, subjectType: 'conversation', subjectId: conversationId, details: { run_id: runId, text } }),
+        }).then((outcome) => ({ outcome, runId }));
+      };
+
+      it('writes the conversation with the message, its messages row, the running claim and the chat.request record', async () => {
+        const user = await newUser(`start-${randomUUID()}@example.com`);
+        const { outcome, runId } = await start(platform, user, 'how many pods?');
+        if (!outcome.ok) throw new Error('not started');
+        const stored = await storage.conversations.get(outcome.conversation.id);
+        expect(stored).toMatchObject({ userId: user, title: '', cluster: 'kind-dev', timeline: [{ type: 'user', content: 'how many pods?' }] });
+        expect(outcome.conversation).toMatchObject({ id: stored!.id, userId: user, cluster: 'kind-dev', title: '' });
+        expect(await backend.query!('SELECT role, content, sequence FROM messages WHERE conversation_id = $1', [stored!.id])).toEqual([{ role: 'user', content: 'how many pods?', sequence: 0 }]);
+        expect(await storage.runs.get(runId)).toMatchObject({ conversationId: stored!.id, userId: user, status: 'running' });
+        expect(await backend.query!('SELECT action, actor_id, conversation_id FROM audit_events WHERE subject_id = $1', [stored!.id])).toEqual([{ action: 'chat.request', actor_id: user, conversation_id: stored!.id }]);
+        expect((await platform.audit.verify()).ok).toBe(true);
+      });
+
+      it('a start whose audit record cannot be written writes nothing', async () => {
+        const user = await newUser(`start-${randomUUID()}@example.com`);
+        await backend.query!(`CREATE OR REPLACE FUNCTION test_refuse_chat_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit insert refused'; END; $$`);
+        await backend.query!(`CREATE TRIGGER test_refuse_chat_audit BEFORE INSERT ON audit_events FOR EACH ROW WHEN (NEW.action = 'chat.request') EXECUTE FUNCTION test_refuse_chat_audit()`);
+        try {
+          await expect(start(platform, user, 'refused')).rejects.toThrow();
+        } finally {
+          await backend.query!('DROP TRIGGER IF EXISTS test_refuse_chat_audit ON audit_events');
+        }
+        expect(await backend.query!('SELECT id FROM conversations WHERE user_id = $1', [user])).toEqual([]);
+        expect(await backend.query!('SELECT run_id FROM runs WHERE user_id = $1', [user])).toEqual([]);
+        expect((await start(platform, user, 'accepted')).outcome.ok).toBe(true);
+      });
+
+      it('admits at most N running runs per user when many start at once (from two processes on Postgres), creating nothing for the refused', async () => {
+        const user = await newUser(`start-${randomUUID()}@example.com`);
+        const stores = [platform, backend.secondProcess ?? platform];
+        const results = await Promise.all(Array.from({ length: 8 }, (_, index) => start(stores[index % 2]!, user, `chat ${index}`, 3)));
+        expect(results.filter(({ outcome }) => outcome.ok)).toHaveLength(3);
+        for (const { outcome } of results) if (!outcome.ok) expect(outcome).toEqual({ ok: false, reason: 'user_limit', running: 3 });
+        expect(await backend.query!('SELECT id FROM conversations WHERE user_id = $1', [user])).toHaveLength(3);
+        expect(await backend.query!("SELECT action FROM audit_events WHERE actor_id = $1 AND action = 'chat.request'", [user])).toHaveLength(3);
+      });
+    });
   }
 
   describe('conversations', () => {

@@ -9,7 +9,11 @@
  *
  * Auth: every request to /mcp presents a bearer token, loopback included (bearer-auth.ts): the engine token makes
  * a trusted session (the engine's gate already asked a human), the client token an untrusted one (changes go
- * through --confirm). A session belongs to the kind of caller that opened it.
+ * through --confirm). A session belongs to the caller that opened it.
+ *
+ * OAuth (issue 39, MCP authorization spec): with `oauth` set, the server is also a protected resource of an external
+ * authorization server: it publishes /.well-known/oauth-protected-resource and accepts that server's access tokens
+ * (oauth-resource.ts). Their holders are untrusted clients, exactly like the client token's.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -21,7 +25,9 @@ import { createMcpServer } from '../create-mcp-server.ts';
 import { createToolDeps } from '../create-tool-deps.ts';
 import type { AnyToolDefinition } from '../tools/tool-definition.ts';
 import { withToolDeps, type ToolDeps, type ToolSettings } from '../tools/deps.ts';
-import { authenticate, isLoopback, rebindingRefusal, type HttpCaller } from './bearer-auth.ts';
+import { isLoopback, rebindingRefusal, type HttpCaller } from './bearer-auth.ts';
+import { authorizeRequest } from './authorize-request.ts';
+import { createOAuthResourceServer, type OAuthResourceServer, type OAuthSettings } from './oauth-resource.ts';
 import { checkReadiness } from './check-readiness.ts';
 import { createPortForwards } from '../port-forward/create-port-forwards.ts';
 import type { ConfirmMode } from '../confirm/confirm-mode.ts';
@@ -46,14 +52,17 @@ export interface StartMcpHttpServerOptions {
   confirm?: ConfirmMode;
   /** drop sessions unused for this long (default 30 min) */
   sessionIdleMs?: number;
+  /** accept access tokens of this authorization server too (MCP_OAUTH_ISSUER…); their holders are untrusted clients */
+  oauth?: OAuthSettings;
 }
 
 interface Session {
   transport: StreamableHTTPServerTransport;
   server: McpServer;
   lastUsed: number;
-  /** who opened it; only the same kind of caller may use it */
+  /** who opened it; only the same caller (the engine, the client token, one OAuth subject) may use it */
   caller: HttpCaller;
+  principal: string;
 }
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -62,25 +71,32 @@ export interface McpHttpServer {
   /** http://127.0.0.1:PORT/mcp */
   url: string;
   port: number;
+  /** with OAuth: where the protected-resource metadata is published */
+  resourceMetadataUrl?: string;
   close(): Promise<void>;
 }
 
 export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}): Promise<McpHttpServer> {
   const host = options.host ?? '127.0.0.1';
   const tokens = { engineToken: options.authToken || undefined, clientToken: options.clientToken || undefined };
-  if (!tokens.engineToken && !tokens.clientToken) {
+  if (!tokens.engineToken && !tokens.clientToken && !options.oauth) {
     // Anyone who can reach this port, 127.0.0.1 included (any local process or user), could drive the cluster.
-    throw new Error('The MCP HTTP server needs a token: set the engine token (--auth-token / MCP_AUTH_TOKEN) or a client token (--client-token / MCP_CLIENT_TOKEN); skyflo mcp generates a client token into the data dir when neither is set.');
+    throw new Error('The MCP HTTP server needs a token: set the engine token (--auth-token / MCP_AUTH_TOKEN) or a client token (--client-token / MCP_CLIENT_TOKEN), or accept OAuth access tokens (MCP_OAUTH_ISSUER); skyflo mcp generates a client token into the data dir when none is set.');
   }
   if (tokens.engineToken && tokens.engineToken === tokens.clientToken) {
     throw new Error('The client token must differ from the engine token (--auth-token): a client holding it would bypass confirmation.');
   }
+  // a misconfigured issuer or audience fails the start, not the first request (discovery itself waits for a token)
+  if (options.oauth) createOAuthResourceServer(options.oauth, 'http://127.0.0.1/mcp');
   const loopbackOnly = isLoopback(host);
   const baseDeps = options.deps ?? createToolDeps(options.settings ?? {});
   const readOnly = options.readOnly ?? baseDeps.settings.readOnly;
   // One registry for all sessions: a forward belongs to the server process, not to the session that asked.
   const portForwards = baseDeps.portForwards ?? createPortForwards({ runner: baseDeps.runner });
   const deps: ToolDeps = withToolDeps(baseDeps, { settings: { ...baseDeps.settings, readOnly }, portForwards });
+
+  // set once listening (the default resource identifier is our own URL, port included)
+  let oauth: OAuthResourceServer | undefined;
 
   const server = http.createServer((request, response) => {
     handle(request, response).catch(() => {
@@ -97,17 +113,21 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
       if (readiness.ready) return sendJson(response, 200, { status: 'ready' });
       return sendJson(response, 503, { status: 'error', missing: readiness.missing, missing_tools: readiness.missing, cluster: readiness.cluster });
     }
+    if (oauth && oauth.metadataPaths.includes(path) && request.method === 'GET') {
+      // public, and read by browser-based clients from another origin (RFC 9728 §3)
+      response.setHeader('Access-Control-Allow-Origin', '*');
+      return sendJson(response, 200, oauth.metadata);
+    }
     if (path !== '/mcp') return sendJson(response, 404, { error: 'not found', hint: 'the MCP endpoint is /mcp' });
     // Before anything else (initialize included): no valid token, nothing is served.
-    const caller = authenticate(request, tokens);
-    if (!caller) {
-      response.setHeader('WWW-Authenticate', 'Bearer realm="skyflo-mcp"');
-      return sendJson(response, 401, {
-        error: 'unauthorized',
-        message: request.headers.authorization ? 'The bearer token is not valid for this server.' : 'This server requires a bearer token, on loopback too.',
-        hint: 'send Authorization: Bearer <token>: the client token (the file skyflo mcp printed at start, or MCP_CLIENT_TOKEN), or the engine token (MCP_AUTH_TOKEN)',
-      });
+    const authorization = await authorizeRequest(request, tokens, oauth);
+    if (!authorization.ok) {
+      for (const [name, value] of Object.entries(authorization.headers)) response.setHeader(name, value);
+      return sendJson(response, authorization.status, authorization.body);
     }
+    const { caller, principal } = authorization;
+    // the SDK hands this to request handlers as `extra.authInfo`
+    if (authorization.authInfo) (request as http.IncomingMessage & { auth?: unknown }).auth = authorization.authInfo;
     if (caller === 'client' && loopbackOnly) {
       const refusal = rebindingRefusal(request);
       if (refusal) return sendJson(response, 403, { error: 'forbidden', message: refusal, hint: 'connect to http://127.0.0.1:<port>/mcp' });
@@ -116,7 +136,7 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
     if (typeof sessionId === 'string') {
       const session = sessions.get(sessionId);
       // A session opened by the engine is trusted; a client token must never ride on it (nor the reverse).
-      if (!session || session.caller !== caller) return sendJson(response, 404, { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found; initialize again.' }, id: null });
+      if (!session || session.caller !== caller || session.principal !== principal) return sendJson(response, 404, { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found; initialize again.' }, id: null });
       session.lastUsed = Date.now();
       return session.transport.handleRequest(request, response);
     }
@@ -138,7 +158,7 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
         // SSE responses, so progress notifications of slow tools reach the client while the call runs.
         enableJsonResponse: false,
         onsessioninitialized: (id) => {
-          sessions.set(id, { transport, server: mcp, lastUsed: Date.now(), caller });
+          sessions.set(id, { transport, server: mcp, lastUsed: Date.now(), caller, principal });
         },
       });
       transport.onclose = () => {
@@ -179,8 +199,11 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
   });
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
+  const url = `http://${urlHost}:${port}/mcp`;
+  if (options.oauth) oauth = createOAuthResourceServer(options.oauth, url);
   return {
-    url: `http://${urlHost}:${port}/mcp`,
+    url,
+    ...(oauth ? { resourceMetadataUrl: oauth.metadataUrl } : {}),
     port,
     close: async () => {
       clearInterval(sweeper);

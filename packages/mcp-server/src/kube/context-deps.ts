@@ -9,6 +9,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { withToolDeps, type ToolDeps } from '../tools/deps.ts';
 import { createClusterRegistry, parseClusterLabels, type ClusterRegistry } from './cluster-registry.ts';
 import { impersonatingDeps } from './impersonation.ts';
+import { credentialedContext } from './call-credential.ts';
 import type { LoadedContext } from './load-kube-configs.ts';
 
 const registryOfConfig = new WeakMap<KubeConfig, ClusterRegistry>();
@@ -48,6 +49,9 @@ const derivedDeps = new WeakMap<ToolDeps, Map<string, ToolDeps>>();
  * ToolInputError naming an unknown (or broken) cluster and the known ones: a call is never run on another cluster.
  */
 export function depsForContext(deps: ToolDeps, name: string | undefined): ToolDeps {
+  // A call run with a per-approval credential (issue 34) reaches every cluster with that credential, never its own identity.
+  const credentialed = credentialedContext(deps, name);
+  if (credentialed) return credentialed;
   if (name === undefined) return deps;
   let byName = derivedDeps.get(deps);
   if (!byName) derivedDeps.set(deps, (byName = new Map()));

@@ -10,6 +10,7 @@ import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeApiError } from './kube-api-error.ts';
 import { impersonationFor } from './impersonation.ts';
+import { isDryRun, sendThroughDryRunProxy, type DryRunProxyTarget } from './dry-run-proxy.ts';
 
 export interface KubeRequest {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -38,7 +39,7 @@ export interface KubeHttp {
   close(): void;
 }
 
-export function createKubeHttp(kubeConfig: KubeConfig, options: { defaultTimeoutMs?: number } = {}): KubeHttp {
+export function createKubeHttp(kubeConfig: KubeConfig, options: { defaultTimeoutMs?: number; /** the executor that runs this identity's dry-runs (kube/dry-run-proxy.ts) */ dryRunProxy?: DryRunProxyTarget } = {}): KubeHttp {
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster) throw new Error('The kubeconfig has no current cluster; set a current-context.');
   const base = new URL(cluster.server);
@@ -48,6 +49,7 @@ export function createKubeHttp(kubeConfig: KubeConfig, options: { defaultTimeout
   const impersonation = impersonationFor(kubeConfig);
 
   async function request(kubeRequest: KubeRequest): Promise<KubeResponse> {
+    if (options.dryRunProxy && isDryRun(kubeRequest)) return sendThroughDryRunProxy(options.dryRunProxy, kubeRequest, kubeRequest.timeoutMs ?? defaultTimeoutMs);
     const requestOptions: https.RequestOptions = { headers: {} };
     await kubeConfig.applyToHTTPSOptions(requestOptions);
     const newAgent = (keepAlive: boolean): http.Agent =>

@@ -6,6 +6,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createKubeHttp, type KubeHttp } from './create-kube-http.ts';
 import { createDiscovery, type Discovery } from './create-discovery.ts';
+import { dryRunProxyFor } from './dry-run-proxy.ts';
 
 export interface KubeClients {
   http: KubeHttp;
@@ -19,7 +20,7 @@ const clientsByConfig = new WeakMap<KubeConfig, KubeClients>();
 export function kubeClientsFor(kubeConfig: KubeConfig): KubeClients {
   let clients = clientsByConfig.get(kubeConfig);
   if (!clients) {
-    const http = createKubeHttp(kubeConfig);
+    const http = createKubeHttp(kubeConfig, { dryRunProxy: dryRunProxyFor(kubeConfig) });
     const context = kubeConfig.getContextObject(kubeConfig.getCurrentContext());
     clients = { http, discovery: createDiscovery(http), defaultNamespace: context?.namespace || 'default' };
     clientsByConfig.set(kubeConfig, clients);

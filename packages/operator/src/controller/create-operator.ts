@@ -8,6 +8,7 @@ import { managedBy, skyfloAiApiVersion, skyfloAiKind } from '../desired/names.ts
 import { createEventRecorder } from '../kube/event-recorder.ts';
 import { createKubeRest, resourcePath, type KubeObject, type KubeRest } from '../kube/kube-rest.ts';
 import { reconcileSkyfloAi } from '../reconcile/reconcile-skyfloai.ts';
+import { createSecretIndex } from './secret-index.ts';
 import { createWorkQueue, type WorkQueue } from './work-queue.ts';
 
 export interface OperatorOptions {
@@ -61,7 +62,7 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
 
   const informers: Array<{ stop(): Promise<void> }> = [];
   let stopped = false;
-  function watch(reference: { apiVersion: string; kind: string }, onObject: (object: KubernetesObject) => void, labelSelector?: string): Promise<void> {
+  function watch(reference: { apiVersion: string; kind: string }, onObject: (object: KubernetesObject, verb: 'add' | 'update' | 'delete') => void, labelSelector?: string): Promise<void> {
     const namespaced = reference.kind !== 'ClusterRole' && reference.kind !== 'ClusterRoleBinding';
     const path = resourcePath({ ...reference, ...(namespaced && options.namespace ? { namespace: options.namespace } : {}) });
     const informer = makeInformer<KubernetesObject>(
@@ -73,7 +74,7 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
       },
       labelSelector,
     );
-    for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, onObject);
+    for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, (object) => onObject(object, verb));
     // client-node's informer stops on a watch error; start it again after a pause, as client-go's reflector does.
     informer.on('error', (error: unknown) => {
       if (stopped) return;
@@ -90,12 +91,16 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
   };
   const skyfloAis = { apiVersion: skyfloAiApiVersion, kind: skyfloAiKind };
   const known = new Set<string>();
-  await watch(skyfloAis, (object) => {
+  const secretReaders = createSecretIndex();
+  await watch(skyfloAis, (object, verb) => {
     const key = `${object.metadata?.namespace}/${object.metadata?.name}`;
     known.add(key);
+    secretReaders.track(object, verb === 'delete');
     queue.add(key);
   });
   await Promise.all(ownedKinds.map((reference) => watch(reference, enqueueOwner, `app.kubernetes.io/managed-by=${managedBy}`)));
+  // The user's Secrets a SkyfloAI reads (not ours, so no label): a rotated one rolls the pods that read it.
+  await watch({ apiVersion: 'v1', kind: 'Secret' }, (secret) => secretReaders.readersOf(secret).forEach((key) => queue.add(key)));
 
   // Resync: a safety net for a missed watch event.
   const resync = setInterval(() => {

@@ -4,8 +4,10 @@
  */
 import type { KubeObject } from '../kube/kube-rest.ts';
 import { namespacedRules, profileRules } from '../rbac/tool-permissions.ts';
-import { accessProfileOf, apiKeyVariable, type SkyfloAiSpec } from '../spec/skyfloai-spec.ts';
-import { clusterOwnerLabels, instanceLabels, instanceNames, ownerReference, selectorLabels, type Component, type SkyfloAiObject } from './names.ts';
+import { authEngineEnv, authMcpEnv } from './auth-env.ts';
+import { accessProfileOf, apiKeyVariable, approvalEnforcementOf, type SkyfloAiSpec } from '../spec/skyfloai-spec.ts';
+import { approvalWebhook, engineApprovalEnv, engineApprovalVolumes, executorObjects, mcpApprovalEnv, mcpApprovalVolumes } from './executor.ts';
+import { clusterOwnerLabels, executorNames, instanceLabels, instanceNames, ownerReference, selectorLabels, type Component, type SkyfloAiObject } from './names.ts';
 
 export const enginePort = 8080;
 export const mcpPort = 8888;
@@ -104,7 +106,10 @@ function engineDeployment(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject
     ...(spec.llm.apiKeySecretRef ? [secretEnv(apiKeyVariable(spec.llm.model), spec.llm.apiKeySecretRef.name, spec.llm.apiKeySecretRef.key)] : []),
     ...(spec.storage.type === 'postgres' && spec.storage.postgres ? [secretEnv('POSTGRES_DATABASE_URL', spec.storage.postgres.urlSecretRef.name, spec.storage.postgres.urlSecretRef.key)] : []),
     ...(spec.redis ? [secretEnv('REDIS_URL', spec.redis.urlSecretRef.name, spec.redis.urlSecretRef.key)] : []),
+    ...engineApprovalEnv(owner, approvalEnforcementOf(spec)),
+    ...authEngineEnv(spec),
   ];
+  const approvals = approvalEnforcementOf(spec) === 'cluster' ? engineApprovalVolumes(owner) : { volumes: [], volumeMounts: [] };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -137,10 +142,11 @@ function engineDeployment(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject
               volumeMounts: [
                 { name: 'data', mountPath: '/data' },
                 { name: 'tmp', mountPath: '/tmp' },
+                ...approvals.volumeMounts,
               ],
             },
           ],
-          volumes: [embedded ? { name: 'data', persistentVolumeClaim: { claimName: names.data } } : { name: 'data', emptyDir: {} }, { name: 'tmp', emptyDir: {} }],
+          volumes: [embedded ? { name: 'data', persistentVolumeClaim: { claimName: names.data } } : { name: 'data', emptyDir: {} }, { name: 'tmp', emptyDir: {} }, ...approvals.volumes],
         },
       },
     },
@@ -154,7 +160,10 @@ function mcpDeployment(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject {
     { name: 'INTEGRATIONS_SECRET_NAMESPACE', value: owner.metadata.namespace ?? 'default' },
     // kubectl and helm keep caches and config under HOME; the root filesystem is read-only.
     { name: 'HOME', value: '/tmp' },
+    ...authMcpEnv(spec),
+    ...mcpApprovalEnv(owner, approvalEnforcementOf(spec)),
   ];
+  const approvals = approvalEnforcementOf(spec) === 'cluster' ? mcpApprovalVolumes(owner) : { volumes: [], volumeMounts: [] };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -182,10 +191,10 @@ function mcpDeployment(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject {
               securityContext: containerSecurity,
               readinessProbe: { httpGet: { path: '/health', port: 'mcp' }, periodSeconds: 5, failureThreshold: 3 },
               livenessProbe: { httpGet: { path: '/health', port: 'mcp' }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6 },
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...approvals.volumeMounts],
             },
           ],
-          volumes: [{ name: 'tmp', emptyDir: {} }],
+          volumes: [{ name: 'tmp', emptyDir: {} }, ...approvals.volumes],
         },
       },
     },
@@ -253,15 +262,20 @@ function ingress(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject {
  * cluster-admin-like) and its binding, the user's own ClusterRole (custom), or for `namespaced` one Role and
  * RoleBinding in each listed namespace and nothing cluster-wide. Every object carries the owner labels, since none can
  * have an owner reference (cluster-scoped, or in another namespace): the reconciler finds and removes stale ones by them.
+ * With cluster-enforced approvals the MCP server writes nothing with its own identity in any profile: it gets the
+ * `read-only` rules (as Roles in the listed namespaces for `namespaced`; our read-only ClusterRole instead of the custom
+ * one), and each approved write runs under the credential the executor mints for that approval.
  */
 export function mcpRbac(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject[] {
   const names = instanceNames(owner);
-  const profile = accessProfileOf(spec);
+  const enforced = approvalEnforcementOf(spec) === 'cluster';
+  const configured = accessProfileOf(spec);
+  const profile = enforced && configured !== 'namespaced' ? 'read-only' : configured;
   const labels = { ...instanceLabels(owner, 'rbac'), ...clusterOwnerLabels(owner), 'skyflo.ai/rbac-profile': profile };
   const subjects = [{ kind: 'ServiceAccount', name: names.mcp, namespace: owner.metadata.namespace ?? 'default' }];
   const group = 'rbac.authorization.k8s.io';
   if (profile === 'namespaced') {
-    const rules = namespacedRules();
+    const rules = enforced ? namespacedRules(profileRules('read-only')) : namespacedRules();
     return [...new Set(spec.rbac.namespaces)].flatMap((namespace) => [
       { apiVersion: `${group}/v1`, kind: 'Role', metadata: { name: names.clusterRbac, namespace, labels }, rules },
       { apiVersion: `${group}/v1`, kind: 'RoleBinding', metadata: { name: names.clusterRbac, namespace, labels }, roleRef: { apiGroup: group, kind: 'Role', name: names.clusterRbac }, subjects },
@@ -288,7 +302,7 @@ export const dataKeyAnnotation = 'skyflo.ai/encryption-key-sha256';
  * Everything a valid spec asks for. `generatedSecret` makes fresh secret values (used only if the Secret is missing);
  * `dataKeyFingerprint` is recorded on a data volume created now.
  */
-export function desiredState(owner: SkyfloAiObject, spec: SkyfloAiSpec, generatedSecret: () => Record<string, string>, dataKeyFingerprint?: string): DesiredState {
+export function desiredState(owner: SkyfloAiObject, spec: SkyfloAiSpec, generatedSecret: () => Record<string, string>, dataKeyFingerprint?: string, executorCaPem?: string): DesiredState {
   const names = instanceNames(owner);
   const namespace = owner.metadata.namespace;
   const objects: DesiredObject[] = [];
@@ -316,11 +330,19 @@ export function desiredState(owner: SkyfloAiObject, spec: SkyfloAiSpec, generate
   if (spec.engine.replicas > 1) sync(disruptionBudget(owner, 'engine'));
   if (spec.mcp.replicas > 1) sync(disruptionBudget(owner, 'mcp'));
   if (spec.ingress.enabled) sync(ingress(owner, spec));
+  if (approvalEnforcementOf(spec) === 'cluster') {
+    for (const object of executorObjects(owner, spec, { pod: podSecurity, container: containerSecurity })) sync(object);
+    // without the CA (its Secret not made yet) there is no webhook yet: the per-approval identities then write nothing
+    if (executorCaPem) sync(approvalWebhook(owner, executorCaPem));
+  }
 
   const optional = [
     { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name: names.engine, namespace },
     { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name: names.mcp, namespace },
     { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: names.ingress, namespace },
+    // after a switch to `engine` enforcement (or to read-only); the webhook goes with the cluster-scoped RBAC, by its labels
+    { apiVersion: 'apps/v1', kind: 'Deployment', name: executorNames(owner).executor, namespace },
+    { apiVersion: 'v1', kind: 'Service', name: executorNames(owner).executor, namespace },
   ];
   return { objects, optional };
 }

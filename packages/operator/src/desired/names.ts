@@ -49,3 +49,18 @@ export function ownerReference(owner: SkyfloAiObject): OwnerReference {
 export function clusterOwnerLabels(owner: SkyfloAiObject): Record<string, string> {
   return { 'skyflo.ai/owner-namespace': owner.metadata.namespace ?? 'default', 'skyflo.ai/owner-name': owner.metadata.name };
 }
+
+/** The executor's objects (issue 34: cluster-enforced approvals); its ServiceAccount and RBAC come from the chart. */
+export function executorNames(owner: { metadata: { name: string; namespace?: string } }) {
+  const { name } = owner.metadata;
+  const namespace = owner.metadata.namespace ?? 'default';
+  return {
+    executor: `${name}-executor`,
+    /** the engine's Ed25519 signing key pair and the executor's caller token (generated once, never owned) */
+    approvalKeys: `${name}-approval-keys`,
+    /** the webhook's serving certificate and the CA the API server trusts it by */
+    tls: `${name}-executor-tls`,
+    /** cluster-scoped, so it carries the namespace to stay unique */
+    webhook: `skyflo-${namespace}-${name}-approvals`,
+  };
+}

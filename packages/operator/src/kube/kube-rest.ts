@@ -34,6 +34,7 @@ const resources: Record<string, { plural: string; namespaced: boolean }> = {
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': { plural: 'clusterrolebindings', namespaced: false },
   'rbac.authorization.k8s.io/v1/Role': { plural: 'roles', namespaced: true },
   'rbac.authorization.k8s.io/v1/RoleBinding': { plural: 'rolebindings', namespaced: true },
+  'admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration': { plural: 'validatingwebhookconfigurations', namespaced: false },
   'coordination.k8s.io/v1/Lease': { plural: 'leases', namespaced: true },
   'skyflo.ai/v1/SkyfloAI': { plural: 'skyfloais', namespaced: true },
 };

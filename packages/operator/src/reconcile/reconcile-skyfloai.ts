@@ -8,11 +8,15 @@ import { desiredState, generatedSecretKeys, keptSecret } from '../desired/desire
 import { clusterOwnerLabels, instanceNames, managedBy, skyfloAiApiVersion, skyfloAiKind, type SkyfloAiObject } from '../desired/names.ts';
 import type { EventRecorder } from '../kube/event-recorder.ts';
 import { isConflict, type KubeObject, type KubeRest } from '../kube/kube-rest.ts';
-import { parseSkyfloAiSpec } from '../spec/skyfloai-spec.ts';
+import { accessProfileOf, approvalEnforcementOf, parseSkyfloAiSpec } from '../spec/skyfloai-spec.ts';
+import { executorNames } from '../desired/names.ts';
+import { executorRbacProblem } from './executor-rbac-check.ts';
+import { ensureExecutorSecrets } from './executor-tls.ts';
 import { hasDrifted, mergeForReplace } from './compare.ts';
 import { checkDataVolumeKey, ensureKeptSecret } from './kept-keys.ts';
 import { missingSecretKeys } from './referenced-secrets.ts';
-import { appliedStatus, componentStatus, degradedStatus, withTransitionTimes, type RunProblem, type SkyfloAiStatus } from './status.ts';
+import { annotateReferencedSecrets } from './secret-rollout.ts';
+import { appliedStatus, approvalsEnforcedByEngine, componentStatus, degradedStatus, withTransitionTimes, type RunProblem, type SkyfloAiStatus } from './status.ts';
 
 export interface ReconcileDeps {
   kube: KubeRest;
@@ -46,7 +50,9 @@ async function writeStatus(deps: ReconcileDeps, owner: SkyfloAiObject, next: Sky
   await deps.kube.replaceStatus({ ...owner, status });
 }
 
-const rbacKinds = ['ClusterRoleBinding', 'ClusterRole', 'RoleBinding', 'Role'];
+/** What has no namespaced owner and is found by the owner labels: the MCP server's RBAC and the approvals webhook. */
+const rbacKinds = ['ClusterRoleBinding', 'ClusterRole', 'RoleBinding', 'Role', 'ValidatingWebhookConfiguration'];
+const apiVersionOf = (kind: string) => (kind === 'ValidatingWebhookConfiguration' ? 'admissionregistration.k8s.io/v1' : 'rbac.authorization.k8s.io/v1');
 const rbacKey = (object: { kind: string; metadata: { name: string; namespace?: string } }) => `${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`;
 
 /**
@@ -63,7 +69,7 @@ async function removeRbac(deps: ReconcileDeps, key: { namespace: string; name: s
   const selector = `app.kubernetes.io/managed-by=${managedBy},${Object.entries(labels).map(([label, value]) => `${label}=${value}`).join(',')}`;
   const removed: string[] = [];
   for (const kind of rbacKinds) {
-    for (const object of await deps.kube.list({ apiVersion: 'rbac.authorization.k8s.io/v1', kind }, selector)) {
+    for (const object of await deps.kube.list({ apiVersion: apiVersionOf(kind), kind }, selector)) {
       if (keep.has(rbacKey(object))) continue;
       await deps.kube.delete(ref(object));
       removed.push(`${kind}/${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`);
@@ -112,8 +118,20 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
       actions.push(action);
       await deps.events.record(owner, 'Normal', action.startsWith('created') ? 'Created' : 'Kept', action);
     }
+    // The executor's keys and certificate (kept like the generated Secret): the webhook's caBundle is the CA made here.
+    const enforcement = approvalEnforcementOf(spec);
+    let executorCa: string | undefined;
+    if (enforcement === 'cluster') {
+      const executorSecrets = await ensureExecutorSecrets(deps.kube, owner);
+      executorCa = executorSecrets.caPem;
+      for (const action of executorSecrets.actions) {
+        actions.push(action);
+        await deps.events.record(owner, 'Normal', 'Created', action);
+      }
+    }
     // desired state
-    const desired = desiredState(owner, spec, freshSecret, kept.fingerprint);
+    const desired = desiredState(owner, spec, freshSecret, kept.fingerprint, executorCa);
+    await annotateReferencedSecrets(deps.kube, owner, spec, desired);
     // diff → apply
     for (const { object, mode } of desired.objects) {
       const actual = await deps.kube.get(ref(object));
@@ -152,7 +170,15 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
     // What keeps the applied pods from starting, said in the status rather than left to look like a slow rollout.
     const missing = await missingSecretKeys(deps.kube, owner, spec);
     const keyMismatch = await checkDataVolumeKey(deps.kube, owner, claim, kept.fingerprint);
-    problem = missing.length > 0 ? { reason: 'SecretMissing', message: missing.join('; ') } : keyMismatch ? { reason: 'EncryptionKeyMismatch', message: keyMismatch } : undefined;
+    const executorRbac = enforcement === 'cluster' ? await executorRbacProblem(deps.kube, owner, accessProfileOf(spec)) : undefined;
+    problem =
+      missing.length > 0
+        ? { reason: 'SecretMissing', message: missing.join('; ') }
+        : keyMismatch
+          ? { reason: 'EncryptionKeyMismatch', message: keyMismatch }
+          : executorRbac
+            ? { reason: 'ExecutorRbacMissing', message: executorRbac }
+            : undefined;
   } catch (error) {
     if (isConflict(error)) throw error; // someone wrote in between: retry with a fresh read
     const message = `applying the spec failed: ${error instanceof Error ? error.message : String(error)}`;
@@ -168,9 +194,14 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
     {
       engine: componentStatus(deployments[names.engine], spec.engine.replicas),
       mcp: componentStatus(deployments[names.mcp], spec.mcp.replicas),
+      ...(approvalEnforcementOf(spec) === 'cluster' ? { executor: componentStatus(deployments[executorNames(owner).executor], 1) } : {}),
     },
     problem,
+    approvalEnforcementOf(spec),
   );
+  // `engine` enforcement: said once per spec change as a Warning (kubectl describe sky), and kept as a condition
+  const warned = previousStatus?.observedGeneration === generation && previousStatus?.conditions?.some((entry) => entry.type === 'ApprovalsEnforced' && entry.reason === approvalsEnforcedByEngine.reason);
+  if (approvalEnforcementOf(spec) === 'engine' && !warned) await deps.events.record(owner, 'Warning', approvalsEnforcedByEngine.reason, approvalsEnforcedByEngine.message);
   if (problem) {
     const reported = previousStatus?.conditions?.find((condition) => condition.type === 'Degraded');
     if (reported?.reason !== problem.reason || reported.message !== problem.message) await deps.events.record(owner, 'Warning', problem.reason, problem.message);

@@ -3,6 +3,7 @@
  * missing Secret or key otherwise shows only as pods stuck in CreateContainerConfigError and a SkyfloAI that stays
  * "Progressing" for ever; this names the Secret, the key and the field that refers to it, and what to run.
  */
+import { authSecretReferences } from '../desired/auth-env.ts';
 import { generatedSecretKeys } from '../desired/desired-state.ts';
 import { instanceNames, type SkyfloAiObject } from '../desired/names.ts';
 import type { KubeObject, KubeRest } from '../kube/kube-rest.ts';
@@ -17,11 +18,12 @@ interface SecretReference {
   example: string;
 }
 
-function references(owner: SkyfloAiObject, spec: SkyfloAiSpec): SecretReference[] {
+export function references(owner: SkyfloAiObject, spec: SkyfloAiSpec): SecretReference[] {
   const list: SecretReference[] = [];
   if (spec.storage.type === 'postgres' && spec.storage.postgres) list.push({ field: 'spec.storage.postgres.urlSecretRef', ...spec.storage.postgres.urlSecretRef, example: 'postgres://user:password@host:5432/skyflo' });
   if (spec.redis) list.push({ field: 'spec.redis.urlSecretRef', ...spec.redis.urlSecretRef, example: 'redis://host:6379' });
   if (spec.llm.apiKeySecretRef) list.push({ field: 'spec.llm.apiKeySecretRef', ...spec.llm.apiKeySecretRef, example: '<the provider API key>' });
+  list.push(...authSecretReferences(spec));
   const generated = instanceNames(owner).secrets;
   for (const key of Object.values(generatedSecretKeys)) list.push({ field: `the operator-generated Secret`, name: generated, key, example: '' });
   return list;

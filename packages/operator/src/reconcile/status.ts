@@ -9,7 +9,7 @@ export interface ComponentStatus {
 }
 
 export interface Condition {
-  type: 'Ready' | 'Progressing' | 'Degraded';
+  type: 'Ready' | 'Progressing' | 'Degraded' | 'ApprovalsEnforced';
   status: 'True' | 'False' | 'Unknown';
   reason: string;
   message: string;
@@ -24,6 +24,8 @@ export interface SkyfloAiStatus {
   observedGeneration?: number;
   engine?: ComponentStatus;
   mcp?: ComponentStatus;
+  /** with cluster-enforced approvals */
+  executor?: ComponentStatus;
   conditions: Condition[];
 }
 
@@ -41,17 +43,41 @@ export function componentStatus(deployment: KubeObject | undefined, desiredRepli
 
 /** Something that stops the applied spec from running, found while applying it (the pods cannot start until it is fixed). */
 export interface RunProblem {
-  reason: 'SecretMissing' | 'EncryptionKeyMismatch';
+  reason: 'SecretMissing' | 'EncryptionKeyMismatch' | 'ExecutorRbacMissing';
   message: string;
+}
+
+export const approvalsEnforcedByEngine = {
+  reason: 'ApprovalsEnforcedByEngine',
+  message:
+    'approvals.enforcement is engine: the MCP server\'s ServiceAccount holds the access profile\'s write rules and only Skyflo\'s own ' +
+    'approval gate stands between the model and the cluster; set spec.approvals.enforcement=cluster so the API server itself refuses ' +
+    'any write that no one approved (README: Who can write to your cluster)',
+};
+
+/** Who enforces approvals, as a condition that `kubectl describe sky` shows (False + a warning for `engine`). */
+function approvalsCondition(enforcement: 'cluster' | 'engine' | 'none', generation: number | undefined): Condition {
+  if (enforcement === 'engine') return { type: 'ApprovalsEnforced', status: 'False', ...approvalsEnforcedByEngine, observedGeneration: generation };
+  if (enforcement === 'none') return { type: 'ApprovalsEnforced', status: 'True', reason: 'ReadOnly', message: 'the access profile is read-only: Skyflo cannot write to this cluster', observedGeneration: generation };
+  return { type: 'ApprovalsEnforced', status: 'True', reason: 'ClusterEnforced', message: 'the MCP server is read-only; each approved write runs under a ServiceAccount the executor mints for that approval, checked by its admission webhook', observedGeneration: generation };
 }
 
 /**
  * Status for a spec that was applied: Ready once both components run the current spec; Degraded, with the reason
  * and what to do, while a problem keeps the pods from starting (a rollout would otherwise look merely slow).
  */
-export function appliedStatus(generation: number | undefined, storage: 'embedded' | 'postgres', components: Record<Component, ComponentStatus>, problem?: RunProblem): SkyfloAiStatus {
-  const ready = components.engine.phase === 'Running' && components.mcp.phase === 'Running';
-  const summary = `engine ${components.engine.readyReplicas}/${components.engine.desiredReplicas} ready, mcp ${components.mcp.readyReplicas}/${components.mcp.desiredReplicas} ready`;
+export function appliedStatus(
+  generation: number | undefined,
+  storage: 'embedded' | 'postgres',
+  components: Record<Component, ComponentStatus> & { executor?: ComponentStatus },
+  problem?: RunProblem,
+  enforcement: 'cluster' | 'engine' | 'none' = 'none',
+): SkyfloAiStatus {
+  const ready = components.engine.phase === 'Running' && components.mcp.phase === 'Running' && (!components.executor || components.executor.phase === 'Running');
+  const summary =
+    `engine ${components.engine.readyReplicas}/${components.engine.desiredReplicas} ready, mcp ${components.mcp.readyReplicas}/${components.mcp.desiredReplicas} ready` +
+    (components.executor ? `, executor ${components.executor.readyReplicas}/${components.executor.desiredReplicas} ready` : '');
+  const approvals = approvalsCondition(enforcement, generation);
   if (problem) {
     return {
       phase: 'Degraded',
@@ -62,6 +88,7 @@ export function appliedStatus(generation: number | undefined, storage: 'embedded
         { type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'AllComponentsReady' : problem.reason, message: `${summary}; ${problem.message}`, observedGeneration: generation },
         { type: 'Progressing', status: 'False', reason: problem.reason, message: problem.message, observedGeneration: generation },
         { type: 'Degraded', status: 'True', reason: problem.reason, message: problem.message, observedGeneration: generation },
+        approvals,
       ],
     };
   }
@@ -74,6 +101,7 @@ export function appliedStatus(generation: number | undefined, storage: 'embedded
       { type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'AllComponentsReady' : 'ComponentsNotReady', message: summary, observedGeneration: generation },
       { type: 'Progressing', status: ready ? 'False' : 'True', reason: ready ? 'Reconciled' : 'RollingOut', message: ready ? 'every component runs the current spec' : summary, observedGeneration: generation },
       { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'the spec is valid and was applied', observedGeneration: generation },
+      approvals,
     ],
   };
 }
@@ -86,6 +114,7 @@ export function degradedStatus(generation: number | undefined, reason: 'InvalidS
     observedGeneration: generation,
     ...(previous?.engine ? { engine: previous.engine } : {}),
     ...(previous?.mcp ? { mcp: previous.mcp } : {}),
+    ...(previous?.executor ? { executor: previous.executor } : {}),
     conditions: [
       { type: 'Ready', status: 'False', reason, message, observedGeneration: generation },
       { type: 'Progressing', status: 'False', reason, message, observedGeneration: generation },

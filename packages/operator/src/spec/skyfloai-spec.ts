@@ -5,6 +5,7 @@
  * schema cannot express on every cluster are checked by `specProblems`.
  */
 import { z } from 'zod';
+import { alertsSpecSchema, authSpecProblems, authSpecSchema, mcpOAuthSpecSchema } from './auth-spec.ts';
 
 // Objects use .prefault({}): in zod 4 a .default() value is returned as is, so the inner defaults would not apply.
 
@@ -19,7 +20,7 @@ const secretKeyRef = (defaultKey: string) =>
 
 const quantityMap = z.record(z.string(), z.union([z.string(), z.number()]));
 
-const component = (defaults: { replicas: number; cpu: string; memory: string; memoryLimit: string }) =>
+const component = <Extra extends z.ZodRawShape = {}>(defaults: { replicas: number; cpu: string; memory: string; memoryLimit: string }, extra?: Extra) =>
   z
     .object({
       image: z.string().min(1).default(defaultImage),
@@ -40,11 +41,13 @@ const component = (defaults: { replicas: number; cpu: string; memory: string; me
       /** e.g. eks.amazonaws.com/role-arn or iam.gke.io/gcp-service-account, for cloud workload identity */
       serviceAccount: z.object({ annotations: z.record(z.string(), z.string()).default({}) }).prefault({}),
     })
-    .prefault({});
+    .extend(extra ?? ({} as Extra))
+    // every field is optional or defaulted; `never` only because TypeScript cannot see that through the generic Extra
+    .prefault({} as never);
 
 export const skyfloAiSpecSchema = z.object({
   engine: component({ replicas: 1, cpu: '100m', memory: '256Mi', memoryLimit: '1Gi' }),
-  mcp: component({ replicas: 1, cpu: '50m', memory: '128Mi', memoryLimit: '512Mi' }),
+  mcp: component({ replicas: 1, cpu: '50m', memory: '128Mi', memoryLimit: '512Mi' }, { oauth: mcpOAuthSpecSchema }),
   llm: z
     .object({
       /** provider/model, e.g. openai/gpt-4o; unset = the engine starts and says what to configure */
@@ -91,6 +94,17 @@ export const skyfloAiSpecSchema = z.object({
       fourEyes: z.boolean().default(false),
     })
     .prefault({}),
+  approvals: z
+    .object({
+      /**
+       * Who enforces an approval (issue 34). `cluster`: the MCP server's ServiceAccount is read-only in every access
+       * profile; each approved write runs under a ServiceAccount the executor mints for that one approval, and its
+       * admission webhook refuses any other content. `engine`: the MCP server's ServiceAccount holds the profile's
+       * write rules and only Skyflo's own gate stands between the model and the cluster (a Warning on the SkyfloAI).
+       */
+      enforcement: z.enum(['cluster', 'engine']).default('cluster'),
+    })
+    .prefault({}),
   /** true: the MCP server offers only read-only tools, and its ServiceAccount gets the read-only profile */
   readOnly: z.boolean().default(false),
   rbac: z
@@ -107,6 +121,10 @@ export const skyfloAiSpecSchema = z.object({
       clusterRoleName: z.string().min(1).optional(),
     })
     .prefault({}),
+  /** company sign-in (OIDC) and local passwords: spec/auth-spec.ts */
+  auth: authSpecSchema,
+  /** PagerDuty webhooks and Teams: spec/auth-spec.ts */
+  alerts: alertsSpecSchema,
 });
 
 export type SkyfloAiSpec = z.infer<typeof skyfloAiSpecSchema>;
@@ -117,6 +135,15 @@ export type AccessProfile = 'read-only' | 'namespaced' | 'cluster-admin-like' | 
 export function accessProfileOf(spec: SkyfloAiSpec): AccessProfile {
   if (spec.readOnly) return 'read-only';
   return spec.rbac.profile === 'operate' ? 'cluster-admin-like' : spec.rbac.profile;
+}
+
+/**
+ * What enforces approvals for this spec: `cluster` (the executor and its webhook), `engine` (Skyflo's own gate only),
+ * or `none` when the access profile grants no write at all (read-only: there is nothing to approve into the cluster).
+ */
+export function approvalEnforcementOf(spec: SkyfloAiSpec): 'cluster' | 'engine' | 'none' {
+  if (accessProfileOf(spec) === 'read-only') return 'none';
+  return spec.approvals.enforcement;
 }
 
 export interface SpecProblem {
@@ -162,6 +189,7 @@ export function specProblems(spec: SkyfloAiSpec): SpecProblem[] {
   if (spec.ingress.enabled && !spec.ingress.host) {
     problems.push({ field: 'spec.ingress.host', message: 'ingress.enabled is true: set ingress.host' });
   }
+  problems.push(...authSpecProblems(spec));
   return problems;
 }
 

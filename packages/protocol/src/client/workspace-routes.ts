@@ -6,8 +6,11 @@
  */
 import type { z } from 'zod';
 import type { AddMemberRequest, AnalyticsResponse, AuditListResponse, AuditVerifyResponse, CreateIntegrationRequest, IntegrationTestResult, LlmProvider, LlmSettings, LlmTestResult, Member, OllamaModelsResponse, UpdateIntegrationRequest, UpdateLlmSettingsRequest } from '../governance.ts';
-import type { ApiToken, CreateApiTokenRequest, CreatedApiToken, CreateSlackRequest, CreateWebhookRequest, PublicUrlSettings, UpdatePublicUrlRequest } from '../notifications.ts';
+import type { ApiToken, CreateApiTokenRequest, CreatedApiToken, CreateSlackRequest, CreateTeamsRequest, CreateWebhookRequest, PublicUrlSettings, UpdatePublicUrlRequest } from '../notifications.ts';
+import type { CreateExternalMcpServerRequest, ExternalMcpServer, ExternalMcpServerListResponse, ExternalMcpTestResult, UpdateExternalMcpServerRequest } from '../external-mcp.ts';
 import type { AnyIntegration, ApiTokensResponse, WebhookDeliveriesResponse } from '../responses.ts';
+import type { ConfirmDeviceKeyRequest, DeviceKey, DeviceKeyConfirmOptions, DeviceKeysResponse, RegisterDeviceKeyRequest } from '../device-keys.ts';
+import type { ApprovalPasskeyOptions, ClusterPasskeyPolicies, ClusterPasskeyPolicyView, Passkey, PasskeyRegistrationOptions, PasskeysResponse, RegisterPasskeyRequest } from '../passkeys.ts';
 import type { Protocol, RequestInput } from './skyflo-client.ts';
 
 /** What the routes need from the client: a checked JSON answer, or an answer whose body is not read. */
@@ -53,13 +56,45 @@ export interface WorkspaceRoutes {
   setMemberRole(memberId: string, role: string): Promise<Member>;
   removeMember(memberId: string): Promise<void>;
 
-  /** GET /integrations: Jenkins, webhooks and Slack, told apart by `provider` */
+  /** GET /integrations: Jenkins, webhooks, Slack and Teams, told apart by `provider` */
   integrations(): Promise<AnyIntegration[]>;
-  createIntegration(input: CreateIntegrationRequest | CreateWebhookRequest | CreateSlackRequest): Promise<AnyIntegration>;
+  createIntegration(input: CreateIntegrationRequest | CreateWebhookRequest | CreateSlackRequest | CreateTeamsRequest): Promise<AnyIntegration>;
   updateIntegration(integrationId: string, input: UpdateIntegrationRequest): Promise<AnyIntegration>;
   deleteIntegration(integrationId: string): Promise<void>;
   testIntegration(integrationId: string): Promise<IntegrationTestResult>;
   webhookDeliveries(integrationId: string): Promise<WebhookDeliveriesResponse>;
+
+  /** POST /auth/device-keys: a terminal's Ed25519 key, pending until confirmed with a passkey */
+  registerDeviceKey(input: RegisterDeviceKeyRequest): Promise<DeviceKey>;
+  deviceKeys(): Promise<DeviceKeysResponse>;
+  deviceKey(keyId: string): Promise<DeviceKey>;
+  /** POST /auth/device-keys/:id/confirm-options: passkey options whose challenge is derived from the key */
+  deviceKeyConfirmOptions(keyId: string): Promise<DeviceKeyConfirmOptions>;
+  /** POST /auth/device-keys/:id/confirm: activates the key (audited, announced to the other admins) */
+  confirmDeviceKey(keyId: string, input: ConfirmDeviceKeyRequest): Promise<DeviceKey>;
+  removeDeviceKey(keyId: string): Promise<void>;
+  /** GET /auth/passkeys: your registered passkeys */
+  passkeys(): Promise<PasskeysResponse>;
+  /** POST /auth/passkeys/registration-options: needs a sign-in within the last minutes (else 403 FRESH_SIGN_IN_REQUIRED) */
+  passkeyRegistrationOptions(): Promise<PasskeyRegistrationOptions>;
+  /** POST /auth/passkeys: stores the new passkey (audited, announced to the other admins) */
+  registerPasskey(input: RegisterPasskeyRequest): Promise<Passkey>;
+  removePasskey(passkeyId: string): Promise<void>;
+  /** POST /approvals/:call_id/passkey-options: the assertion options whose challenge is the call's facts */
+  approvalPasskeyOptions(callId: string, conversationId: string): Promise<ApprovalPasskeyOptions>;
+  /** GET /clusters/passkey-policies: when an approval on each cluster needs a passkey */
+  clusterPasskeyPolicies(): Promise<ClusterPasskeyPolicyView>;
+  /** PUT /clusters/passkey-policies (admin) */
+  saveClusterPasskeyPolicies(input: ClusterPasskeyPolicies): Promise<ClusterPasskeyPolicyView>;
+  /** GET /integrations/mcp-servers (admin): the MCP servers an admin connected, their status and tools (never a secret) */
+  externalMcpServers(): Promise<ExternalMcpServerListResponse>;
+  /** POST /integrations/mcp-servers (admin): connects it first; refused with the reason when it cannot be reached */
+  createExternalMcpServer(input: CreateExternalMcpServerRequest): Promise<ExternalMcpServer>;
+  /** PATCH /integrations/mcp-servers/:id (admin): enable or disable */
+  updateExternalMcpServer(serverId: string, input: UpdateExternalMcpServerRequest): Promise<ExternalMcpServer>;
+  deleteExternalMcpServer(serverId: string): Promise<void>;
+  /** POST /integrations/mcp-servers/:id/test (admin): connects and lists its tools now */
+  testExternalMcpServer(serverId: string): Promise<ExternalMcpTestResult>;
 
   /** GET /audit with the page's filters (user, action, tool, conversation, from, to, limit, cursor) */
   audit(query: Query): Promise<AuditListResponse>;
@@ -98,6 +133,25 @@ export function workspaceRoutes({ json, none }: RouteCaller): WorkspaceRoutes {
     deleteIntegration: (integrationId) => none({ method: 'DELETE', path: `/integrations/${id(integrationId)}` }),
     testIntegration: (integrationId) => json({ method: 'POST', path: `/integrations/${id(integrationId)}/test` }, (p) => p.integrationTestResultSchema),
     webhookDeliveries: (integrationId) => json({ method: 'GET', path: `/integrations/${id(integrationId)}/deliveries` }, (p) => p.webhookDeliveriesResponseSchema),
+
+    registerDeviceKey: (input) => json({ method: 'POST', path: '/auth/device-keys', json: input }, (p) => p.deviceKeySchema),
+    deviceKeys: () => json({ method: 'GET', path: '/auth/device-keys' }, (p) => p.deviceKeysResponseSchema),
+    deviceKey: (keyId) => json({ method: 'GET', path: `/auth/device-keys/${id(keyId)}` }, (p) => p.deviceKeySchema),
+    deviceKeyConfirmOptions: (keyId) => json({ method: 'POST', path: `/auth/device-keys/${id(keyId)}/confirm-options`, json: {} }, (p) => p.deviceKeyConfirmOptionsSchema),
+    confirmDeviceKey: (keyId, input) => json({ method: 'POST', path: `/auth/device-keys/${id(keyId)}/confirm`, json: input }, (p) => p.deviceKeySchema),
+    removeDeviceKey: (keyId) => none({ method: 'DELETE', path: `/auth/device-keys/${id(keyId)}` }),
+    passkeys: () => json({ method: 'GET', path: '/auth/passkeys' }, (p) => p.passkeysResponseSchema),
+    passkeyRegistrationOptions: () => json({ method: 'POST', path: '/auth/passkeys/registration-options', json: {} }, (p) => p.passkeyRegistrationOptionsSchema),
+    registerPasskey: (input) => json({ method: 'POST', path: '/auth/passkeys', json: input }, (p) => p.passkeySchema),
+    removePasskey: (passkeyId) => none({ method: 'DELETE', path: `/auth/passkeys/${id(passkeyId)}` }),
+    approvalPasskeyOptions: (callId, conversationId) => json({ method: 'POST', path: `/approvals/${id(callId)}/passkey-options`, json: { conversation_id: conversationId } }, (p) => p.approvalPasskeyOptionsSchema),
+    clusterPasskeyPolicies: () => json({ method: 'GET', path: '/clusters/passkey-policies' }, (p) => p.clusterPasskeyPolicyViewSchema),
+    saveClusterPasskeyPolicies: (input) => json({ method: 'PUT', path: '/clusters/passkey-policies', json: input }, (p) => p.clusterPasskeyPolicyViewSchema),
+    externalMcpServers: () => json({ method: 'GET', path: '/integrations/mcp-servers' }, (p) => p.externalMcpServerListResponseSchema),
+    createExternalMcpServer: (input) => json({ method: 'POST', path: '/integrations/mcp-servers', json: input }, (p) => p.externalMcpServerSchema),
+    updateExternalMcpServer: (serverId, input) => json({ method: 'PATCH', path: `/integrations/mcp-servers/${id(serverId)}`, json: input }, (p) => p.externalMcpServerSchema),
+    deleteExternalMcpServer: (serverId) => none({ method: 'DELETE', path: `/integrations/mcp-servers/${id(serverId)}` }),
+    testExternalMcpServer: (serverId) => json({ method: 'POST', path: `/integrations/mcp-servers/${id(serverId)}/test` }, (p) => p.externalMcpTestResultSchema),
 
     audit: (query) => json({ method: 'GET', path: withQuery('/audit', query) }, (p) => p.auditListResponseSchema),
     verifyAudit: () => json({ method: 'GET', path: '/audit/verify' }, (p) => p.auditVerifyResponseSchema),

@@ -7,12 +7,12 @@
  */
 import { genAiModelOf, traceModelCall } from '../../observability/tracing/spans.ts';
 import { randomUUID } from 'node:crypto';
-import { streamText, type AssistantModelMessage, type Tool, type LanguageModelUsage, type ModelMessage } from 'ai';
+import type { AssistantModelMessage, Tool, LanguageModelUsage, ModelMessage } from 'ai';
+import { parseToolCall, readParts, startModelStream, usageOf } from '../model-stream.ts';
 import { createAnswerStream, redactAnswer, wellFormedText, wellFormedValue } from '../model-output.ts';
 import { secretsProposedIn, secretsProposedInCalls } from '../scrub-secrets.ts';
 import { systemPrompt } from '../../prompts/system-prompt.ts';
 import type { ToolInfo } from '../../mcp/tool-gateway.ts';
-import { abortable } from '../abortable.ts';
 import { classifyLlmError } from '../../llm/classify-llm-error.ts';
 import { LlmCallError, withLlmRetries } from '../../llm/with-retries.ts';
 import type { GraphDeps, RunContext } from '../run-context.ts';
@@ -64,62 +64,64 @@ export function createModelNode(deps: GraphDeps, run: RunContext, toolCache: Mod
       run.ttftSent = true;
       await run.emit('ttft', { duration: Date.now() - run.startedAt });
     };
-    const result = streamText({
-      model: deps.llm.model!,
-      system: run.clusterPrompt ? `${deps.systemPrompt ?? systemPrompt}\n\n${run.clusterPrompt}` : (deps.systemPrompt ?? systemPrompt),
-      messages,
-      tools,
-      toolChoice: 'auto',
-      // Retries are ours, so the user sees rate_limit/transient_error events.
-      maxRetries: 0,
-      abortSignal: run.signal,
-      providerOptions: deps.llm.providerOptions as never,
-      maxOutputTokens: deps.llm.maxOutputTokens,
-      onError: () => {},
-    });
     try {
-      for await (const part of abortable(result.fullStream, run.signal)) {
-        switch (part.type) {
-          case 'reasoning-delta':
-            if (!part.text) break;
-            reasoningStartedAt ??= Date.now();
-            await firstDelta();
-            outcome.reasoning += part.text;
-            {
-              const shown = shownReasoning.push(part.text);
-              if (shown) await run.emit('thinking', { text: shown });
+      // the provider's own stream (graph/model-stream.ts): retries are ours (withLlmRetries), so the user sees
+      // rate_limit/transient_error events; an error before the stream starts is thrown here, like a stream error part
+      const stream = await startModelStream({
+        model: deps.llm.model!,
+        system: run.clusterPrompt ? `${deps.systemPrompt ?? systemPrompt}\n\n${run.clusterPrompt}` : (deps.systemPrompt ?? systemPrompt),
+        messages,
+        tools,
+        providerOptions: deps.llm.providerOptions,
+        maxOutputTokens: deps.llm.maxOutputTokens,
+        abortSignal: run.signal,
+      });
+      const parts = readParts(stream, run.signal);
+      try {
+        for (let part = await parts.next(); part !== undefined; part = await parts.next()) {
+          switch (part.type) {
+            case 'reasoning-delta':
+              if (!part.delta) break;
+              reasoningStartedAt ??= Date.now();
+              if (!outcome.streamed || !run.ttftSent) await firstDelta();
+              outcome.reasoning += part.delta;
+              {
+                const shown = shownReasoning.push(part.delta);
+                if (shown) await run.emit('thinking', { text: shown });
+              }
+              break;
+            case 'text-delta':
+              if (!part.delta) break;
+              if (!outcome.streamed || !run.ttftSent) await firstDelta();
+              if (reasoningStartedAt !== undefined && outcome.reasoningMs === 0) outcome.reasoningMs = Date.now() - reasoningStartedAt;
+              outcome.text += part.delta;
+              outcome.tokens += 1;
+              {
+                const shown = shownText.push(part.delta);
+                if (shown) await run.emit('token', { text: shown, tokens_generated: outcome.tokens });
+              }
+              break;
+            case 'tool-input-start':
+              await firstDelta();
+              break;
+            case 'tool-call': {
+              // Arguments are made well-formed, not redacted: they are what is approved and run.
+              const call = await parseToolCall(part, tools);
+              outcome.toolCalls.push({ ...call, toolCallId: wellFormedText(call.toolCallId ?? ''), toolName: wellFormedText(call.toolName), input: wellFormedValue(call.input) });
+              break;
             }
-            break;
-          case 'text-delta':
-            if (!part.text) break;
-            await firstDelta();
-            if (reasoningStartedAt !== undefined && outcome.reasoningMs === 0) outcome.reasoningMs = Date.now() - reasoningStartedAt;
-            outcome.text += part.text;
-            outcome.tokens += 1;
-            {
-              const shown = shownText.push(part.text);
-              if (shown) await run.emit('token', { text: shown, tokens_generated: outcome.tokens });
-            }
-            break;
-          case 'tool-input-start':
-            await firstDelta();
-            break;
-          case 'tool-call': {
-            // Arguments are made well-formed, not redacted: they are what is approved and run.
-            const call = part as StreamOutcome['toolCalls'][number];
-            outcome.toolCalls.push({ ...call, toolCallId: wellFormedText(call.toolCallId ?? ''), toolName: wellFormedText(call.toolName), input: wellFormedValue(call.input) });
-            break;
+            case 'finish':
+              outcome.usage = usageOf(part);
+              break;
+            case 'error':
+              outcome.error = part.error;
+              break;
+            default:
+              break;
           }
-            break;
-          case 'finish':
-            outcome.usage = part.totalUsage;
-            break;
-          case 'error':
-            outcome.error = part.error;
-            break;
-          default:
-            break;
         }
+      } finally {
+        parts.close();
       }
     } catch (error) {
       outcome.error = error;

@@ -5,6 +5,8 @@
  */
 import { clusterPoliciesSchema, clustersResponseSchema, clustersUnavailableSchema, memberScopeSchema, runbookDetailSchema, runbookListSchema, runbookSummarySchema, uploadRunbookRequestSchema } from '@skyflo/protocol';
 import { oidcInfoSchema, oidcLogoutResponseSchema } from '@skyflo/protocol';
+import { confirmDeviceKeyRequestSchema, deviceKeyConfirmOptionsSchema, deviceKeySchema, deviceKeysResponseSchema, registerDeviceKeyRequestSchema } from '@skyflo/protocol';
+import { approvalPasskeyOptionsRequestSchema, approvalPasskeyOptionsSchema, clusterPasskeyPoliciesSchema, clusterPasskeyPolicyViewSchema, passkeyRegistrationOptionsSchema, passkeySchema, passkeysResponseSchema, registerPasskeyRequestSchema } from '@skyflo/protocol';
 import {
   addMemberRequestSchema,
   analyticsQuerySchema,
@@ -57,8 +59,10 @@ import {
   updateLlmSettingsRequestSchema,
 } from '@skyflo/protocol';
 import { z } from 'zod';
+import { createExternalMcpServerRequestSchema, externalMcpServerListResponseSchema, externalMcpServerSchema, externalMcpTestResultSchema, updateExternalMcpServerRequestSchema } from '@skyflo/protocol';
 import { anyIntegrationSchema, apiTokenSchema, apiTokensResponseSchema, createApiTokenRequestSchema, createdApiTokenSchema, integrationListResponseSchema, webhookDeliveriesResponseSchema } from '@skyflo/protocol';
 import { alertmanagerPayloadSchema, genericAlertSchema } from '../../alerts/alert-payloads.ts';
+import { pagerDutyWebhookSchema } from '../../alerts/pagerduty/pagerduty-webhook.ts';
 
 const alertOutcomeSchema = z.object({ status: z.enum(['investigating', 'queued', 'noted', 'closed', 'ignored', 'refused']), conversation_id: z.string().optional(), queued: z.literal(false).optional(), position: z.number().optional(), detail: z.string() });
 
@@ -123,9 +127,22 @@ export const routeDocs: Record<string, RouteDoc> = {
   'GET /api/v1/agent/runs/:run_id/events': { tag: 'agent', summary: 'Re-attach to a run (Last-Event-ID replays what was missed)', responses: { 200: sse } },
   'GET /api/v1/agent/tools': { tag: 'agent', summary: 'The tool catalogue with annotations', responses: { 200: toolsResponseSchema } },
 
+  'POST /api/v1/approvals/:call_id/passkey-options': { tag: 'approvals', summary: "WebAuthn assertion options for approving a call with your passkey: the challenge is base64url(sha256(canonicalJson({callId, argsHash, diffHash, cluster, expiresAt, conversationId}))); send the assertion and expires_at as `webauthn` with the approval (a session, not a token)", body: approvalPasskeyOptionsRequestSchema, responses: { 200: approvalPasskeyOptionsSchema } },
+  'POST /api/v1/auth/device-keys': { tag: 'auth', summary: "Register a device key (`skyflo chat`'s Ed25519 public key, SPKI DER base64url): pending until you confirm it with your passkey at confirm_url", body: registerDeviceKeyRequestSchema, responses: { 201: deviceKeySchema } },
+  'GET /api/v1/auth/device-keys': { tag: 'auth', summary: 'Your device keys (pending and active)', responses: { 200: deviceKeysResponseSchema } },
+  'GET /api/v1/auth/device-keys/:id': { tag: 'auth', summary: 'One of your device keys (the CLI polls it until it is active)', responses: { 200: deviceKeySchema } },
+  'POST /api/v1/auth/device-keys/:id/confirm-options': { tag: 'auth', summary: "Passkey options confirming a pending device key: the challenge is base64url(sha256(canonicalJson({purpose:'skyflo-device-key', keyId, fingerprint, userId}))) (a session, not a token)", responses: { 200: deviceKeyConfirmOptionsSchema } },
+  'POST /api/v1/auth/device-keys/:id/confirm': { tag: 'auth', summary: 'Confirm a device key with the passkey assertion over it: it can then sign passkey-required approvals (audited; the other admins are notified)', body: confirmDeviceKeyRequestSchema, responses: { 200: deviceKeySchema } },
+  'DELETE /api/v1/auth/device-keys/:id': { tag: 'auth', summary: 'Remove one of your device keys (audited): its signatures approve nothing any more', responses: { 204: 'empty' } },
+  'GET /api/v1/auth/passkeys': { tag: 'auth', summary: 'Your registered passkeys', responses: { 200: passkeysResponseSchema } },
+  'POST /api/v1/auth/passkeys/registration-options': { tag: 'auth', summary: 'WebAuthn registration options for a new passkey; needs a sign-in within the last 5 minutes (403 FRESH_SIGN_IN_REQUIRED)', responses: { 200: passkeyRegistrationOptionsSchema } },
+  'POST /api/v1/auth/passkeys': { tag: 'auth', summary: 'Register the passkey the browser created (audited; the other admins are notified)', body: registerPasskeyRequestSchema, responses: { 201: passkeySchema } },
+  'DELETE /api/v1/auth/passkeys/:id': { tag: 'auth', summary: 'Remove one of your passkeys (audited)', responses: { 204: 'empty' } },
+  'GET /api/v1/clusters/passkey-policies': { tag: 'clusters', summary: "When approving on each cluster needs a passkey: every_approval, destructive_and_high_risk (default on clusters labelled production) or never", responses: { 200: clusterPasskeyPolicyViewSchema } },
+  'PUT /api/v1/clusters/passkey-policies': { tag: 'clusters', summary: 'Set the passkey policy per cluster (admin, audited)', body: clusterPasskeyPoliciesSchema, responses: { 200: clusterPasskeyPolicyViewSchema } },
   'GET /api/v1/approvals/pending': { tag: 'approvals', summary: 'Calls waiting for a decision that you may see (across conversations in approver mode)', responses: { 200: pendingApprovalsResponseSchema } },
 
-  'GET /api/v1/integrations': { tag: 'integrations', summary: 'Integrations: Jenkins, webhooks and Slack (metadata only; credentials are never returned)', responses: { 200: integrationListResponseSchema } },
+  'GET /api/v1/integrations': { tag: 'integrations', summary: 'Integrations: Jenkins, webhooks, Slack and Teams (metadata only; credentials are never returned)', responses: { 200: integrationListResponseSchema } },
   'POST /api/v1/integrations': { tag: 'integrations', summary: 'Add a Jenkins integration; the credentials are checked against Jenkins first (admin)', body: createIntegrationRequestSchema, responses: { 201: integrationSchema } },
   'PATCH /api/v1/integrations/:id': { tag: 'integrations', summary: 'Change, disable or re-key an integration (admin)', body: updateIntegrationRequestSchema, responses: { 200: anyIntegrationSchema } },
   'DELETE /api/v1/integrations/:id': { tag: 'integrations', summary: 'Delete an integration (admin)', responses: { 204: 'empty' } },
@@ -136,7 +153,7 @@ export const routeDocs: Record<string, RouteDoc> = {
   'POST /api/v1/audit/verify': { tag: 'audit', summary: 'Re-walk the audit hash chain and check it still holds a signed head published earlier; rewritten: true when it does not (admin)', body: auditVerifySignedHeadRequestSchema, responses: { 200: auditVerifySignedHeadResponseSchema } },
   'GET /api/v1/analytics/metrics': { tag: 'analytics', summary: 'Tokens, cost, TTFT/TTR, cache hit rate, approvals and tool calls per bucket (your own; admins: everyone\'s)', query: analyticsQuerySchema, responses: { 200: analyticsResponseSchema } },
 
-  'POST /api/v1/integrations/:id/test': { tag: 'integrations', summary: 'Check the stored credentials now: Jenkins (whoami), Slack (auth.test and a test message in the channel)', responses: { 200: integrationTestResultSchema } },
+  'POST /api/v1/integrations/:id/test': { tag: 'integrations', summary: 'Check the stored credentials now: Jenkins (whoami), Slack (auth.test and a test message in the channel), Teams (a bot token and a test message in the conversation)', responses: { 200: integrationTestResultSchema } },
   'GET /api/v1/settings/public-url': { tag: 'settings', summary: 'The public address links in webhooks and Slack start with: PUBLIC_URL, the stored one, or unknown (links relative)', responses: { 200: publicUrlSettingsSchema } },
   'PUT /api/v1/settings/public-url': { tag: 'settings', summary: 'Set the public address (admin); from_browser only fills it in while unknown, and must be the request\'s Origin', body: updatePublicUrlRequestSchema, responses: { 200: publicUrlSettingsSchema } },
 
@@ -158,8 +175,15 @@ export const routeDocs: Record<string, RouteDoc> = {
   'DELETE /api/v1/auth/tokens/:id': { tag: 'auth', summary: 'Revoke one of your API tokens', responses: { 200: apiTokenSchema } },
   'GET /api/v1/notifications/stream': { tag: 'notifications', summary: 'Your notifications as SSE: calls waiting for you, decisions, runs ended (Last-Event-ID resumes; API tokens need approvals:read)', responses: { 200: sse } },
   'POST /api/v1/alerts/alertmanager': { tag: 'alerts', summary: "Alertmanager's webhook: one read-only investigation per firing group; repeats add to it, resolved closes the caller's own; 429 with queued: false when the queue is full (ALERT_QUEUE_LIMIT) or past CONVERSATIONS_PER_MINUTE (API tokens need alerts:write)", body: alertmanagerPayloadSchema, responses: { 202: alertOutcomeSchema } },
+  'POST /api/v1/alerts/pagerduty': { tag: 'alerts', summary: "A PagerDuty v3 webhook subscription's endpoint, verified by X-PagerDuty-Signature (PAGERDUTY_WEBHOOK_SECRET): incident.triggered/reopened opens a read-only investigation owned by PAGERDUTY_RUN_AS, incident.resolved closes it, each event id is taken once; the conclusion is posted back as an incident note when PAGERDUTY_API_TOKEN is set", public: true, body: pagerDutyWebhookSchema, responses: { 200: alertOutcomeSchema, 202: alertOutcomeSchema } },
   'POST /api/v1/alerts': { tag: 'alerts', summary: 'A generic alert {title, description, labels}: investigated like an Alertmanager group (API tokens need alerts:write)', body: genericAlertSchema, responses: { 202: alertOutcomeSchema } },
+  'GET /api/v1/integrations/mcp-servers': { tag: 'integrations', summary: 'External MCP servers: their status, toolset and tools (admin; tokens and env values are never returned)', responses: { 200: externalMcpServerListResponseSchema } },
+  'POST /api/v1/integrations/mcp-servers': { tag: 'integrations', summary: 'Connect an external MCP server (stdio argv or Streamable HTTP URL with a bearer token); it is connected and listed before it is saved (admin)', body: createExternalMcpServerRequestSchema, responses: { 201: externalMcpServerSchema } },
+  'PATCH /api/v1/integrations/mcp-servers/:id': { tag: 'integrations', summary: "Enable or disable an external MCP server; disabling denies its tools' undecided approvals (admin)", body: updateExternalMcpServerRequestSchema, responses: { 200: externalMcpServerSchema } },
+  'DELETE /api/v1/integrations/mcp-servers/:id': { tag: 'integrations', summary: "Remove an external MCP server; its tools' undecided approvals are denied (admin)", responses: { 204: 'empty' } },
+  'POST /api/v1/integrations/mcp-servers/:id/test': { tag: 'integrations', summary: 'Connect to an external MCP server and list its tools now (admin)', responses: { 200: externalMcpTestResultSchema } },
   'GET /api/v1/integrations/:id/deliveries': { tag: 'integrations', summary: "A webhook's recent deliveries: event, status, attempts, answer", responses: { 200: webhookDeliveriesResponseSchema } },
+  'POST /api/v1/integrations/teams/messages': { tag: 'integrations', summary: "The Azure Bot's messaging endpoint (Teams card clicks: Action.Execute invokes, Action.Submit messages), verified by the Bot Framework channel's JWT; an invoke is answered with the card to show", public: true, responses: { 200: z.record(z.string(), z.unknown()), 401: z.object({ detail: z.string() }), 404: z.object({ detail: z.string() }) } },
   'POST /api/v1/integrations/slack/interactions': { tag: 'integrations', summary: "The Slack app's interactivity Request URL (Approve / Deny clicks), verified by Slack's signature", public: true, responses: { 200: z.object({ detail: z.string() }) } },
 };
 

@@ -28,8 +28,22 @@ function summaryBlocks(event: TeamEvent, link: string) {
   ];
 }
 
-export function approvalRequestMessage(event: TeamEvent, link: string) {
+/**
+ * `passkeyPage`: the call needs the approver's passkey (issue 35), so its only button is a link to its approval page
+ * in the Command Center: a click in Slack never decides it (and a forged approve action is refused by the decision).
+ */
+export function approvalRequestMessage(event: TeamEvent, link: string, passkeyPage?: string) {
   const value: ButtonValue = { conversation_id: event.conversation_id, call_id: event.call_id! };
+  if (passkeyPage) {
+    return {
+      text: `Skyflo: ${event.policy_reason ?? `${event.tool} waits for approval`} (approve with a passkey in the Command Center)`,
+      blocks: [
+        ...summaryBlocks(event, link),
+        { type: 'context', elements: [{ type: 'mrkdwn', text: 'This change needs the approver\'s passkey: approve or deny it in the Command Center.' }] },
+        { type: 'actions', block_id: 'skyflo_passkey', elements: [{ type: 'button', action_id: 'open_approval', style: 'primary', text: { type: 'plain_text', text: 'Review and approve in Skyflo' }, url: passkeyPage }] },
+      ],
+    };
+  }
   return {
     text: `Skyflo: ${event.policy_reason ?? `${event.tool} waits for approval`}`,
     blocks: [

@@ -21,6 +21,7 @@ import { createSlackClient, type SlackClient } from './slack-client.ts';
 import { createSlackMessageMap, requestFacts, type PostedMessage } from './slack-message-map.ts';
 import { approvalRequestMessage, decidedMessage, type ButtonValue } from './slack-messages.ts';
 import { createSlackRequestVerifier } from './slack-request-verifier.ts';
+import { passkeyFactsOf, type PasskeyApprovals } from '../../passkeys/passkey-approvals.ts';
 
 export const SLACK_SETTINGS_KEY = 'integration.slack';
 
@@ -68,6 +69,11 @@ export interface SlackServiceDeps {
   agent: () => Pick<AgentService, 'prepareDecision'> | undefined;
   /** absolute link to a conversation (PUBLIC_URL), for the message */
   conversationUrl(conversationId: string): string;
+  /**
+   * Issue 35: which calls need the approver's passkey. Such a call's message gets a link button to its approval page
+   * in the Command Center instead of Approve / Deny, and a click forged for it is refused by the decision itself.
+   */
+  passkeys?: () => PasskeyApprovals | undefined;
   now?: () => Date;
   logger?: { error(object: unknown, message?: string): void };
 }
@@ -114,7 +120,10 @@ export function createSlackService(deps: SlackServiceDeps) {
       if (event.type === 'approval.requested') {
         // re-announced (the gate re-sends a call still waiting, or another engine process restarted): posted once
         if (await messages.get(event.conversation_id, event.call_id)) return;
-        const message = approvalRequestMessage(event, link);
+        // a call that needs a passkey is approved on its Command Center page, never by a click here (issue 35)
+        const record = deps.passkeys ? await deps.approvals.get(event.conversation_id, event.call_id) : undefined;
+        const passkey = record ? await passkeyFactsOf(deps.passkeys?.(), record) : undefined;
+        const message = approvalRequestMessage(event, link, passkey?.approveAt);
         const sent = await client.postMessage({ channel: stored.channel, ...message });
         await messages.remember(event.conversation_id, event.call_id, { channel: sent.channel, ts: sent.ts, request: requestFacts(event), decided: false });
         await deps.audit.record({ action: 'slack.posted', subjectType: 'tool_call', subjectId: event.call_id, conversationId: event.conversation_id, details: { conversation_id: event.conversation_id, call_id: event.call_id, tool: event.tool, channel: sent.channel, ts: sent.ts } });
@@ -135,6 +144,8 @@ export function createSlackService(deps: SlackServiceDeps) {
       if (payload.response_url) await client.respond(payload.response_url, `Skyflo did not record your decision: ${reason}`).catch(() => undefined);
       return reason;
     };
+    // the link button of a passkey call (issue 35) opens the Command Center; Slack still reports its click: nothing to do
+    if (action?.action_id === 'open_approval') return undefined;
     if (!action || (action.action_id !== 'approve' && action.action_id !== 'deny')) return refuse('unknown action', {});
     let value: ButtonValue;
     try {
@@ -154,6 +165,12 @@ export function createSlackService(deps: SlackServiceDeps) {
     const agent = deps.agent();
     if (!agent) return refuse('the agent is still starting; try again in a moment.', about, user.id);
     const approve = action.action_id === 'approve';
+    // Issue 35: a call that needs a passkey was posted with a link, not buttons; a click for it (forged, or on a message
+    // posted before its cluster asked for one) decides nothing, either way. The approval itself refuses it too.
+    const passkey = record && record.status === 'awaiting' ? await passkeyFactsOf(deps.passkeys?.(), record) : undefined;
+    if (passkey) {
+      return refuse(`PASSKEY_REQUIRED: tool call ${value.call_id} needs the approver's passkey (${passkey.required}); a click in Slack does not decide it. Approve or deny it in the Command Center: ${passkey.approveAt}`, { ...about, code: 'PASSKEY_REQUIRED' }, user.id);
+    }
     try {
       const run = await agent.prepareDecision({ user, conversationId: value.conversation_id, callId: value.call_id, approve, ...(approve && record ? { argsHash: record.argsHash } : {}), ...(record?.diffHash ? { diffHash: record.diffHash } : {}), reason: 'decided in Slack', ...(ip ? { ip } : {}) });
       void run.start();

@@ -30,6 +30,7 @@ const base: DecisionFacts = {
   request: approve,
 };
 const withCall = (patch: Partial<DecidedCall>): Partial<DecisionFacts> => ({ call: { ...call, ...patch } });
+const prodPasskey = { required: 'cluster prod asks for a passkey on destructive calls, and this one is destructive', approveAt: 'https://skyflo.example/approvals?call=call_1' };
 const undo = { tool: 'k8s_scale', args: { name: 'web', replicas: 3 }, summary: 'scale web back to 3', argsHash: 'u'.repeat(64) };
 
 describe('deciding a call: the first refusal wins', () => {
@@ -58,6 +59,14 @@ describe('deciding a call: the first refusal wins', () => {
     ['an API token with only chat, denying', { actor: { id: 'zoe', role: 'approver', apiToken: { name: 'cli', scopes: ['chat'] } }, request: { approve: false } }, 'TOKEN_SCOPE'],
     ['an API token with approvals:write', { actor: { id: 'zoe', role: 'approver', apiToken: { name: 'cli', scopes: ['chat', 'approvals:write'] } } }, undefined],
     ['another args_hash', { request: { ...approve, argsHash: 'b'.repeat(64) } }, 'ARGS_MISMATCH'],
+    ['a passkey call approved by a plain click', { passkey: prodPasskey }, 'PASSKEY_REQUIRED'],
+    ['a passkey call approved with an assertion (verified after the rules)', { passkey: prodPasskey, request: { ...approve, webauthn: true } }, undefined],
+    ['a passkey call approved by a chat token: the passkey answers first', { passkey: prodPasskey, actor: { id: 'zoe', role: 'approver', apiToken: { name: 'cli', scopes: ['chat'] } } }, 'PASSKEY_REQUIRED'],
+    ['a passkey call approved by an approvals:write token, even with an assertion', { passkey: prodPasskey, actor: { id: 'zoe', role: 'approver', apiToken: { name: 'cli', scopes: ['approvals:write'] } }, request: { ...approve, webauthn: true } }, 'PASSKEY_REQUIRED'],
+    ['a passkey call approved with a device signature (verified after the rules)', { passkey: prodPasskey, request: { ...approve, deviceSignature: true } }, undefined],
+    ['a passkey call approved by a chat token with a device signature: the token scope still applies', { passkey: prodPasskey, actor: { id: 'zoe', role: 'approver', apiToken: { name: 'cli', scopes: ['chat'] } }, request: { ...approve, deviceSignature: true } }, 'TOKEN_SCOPE'],
+    ['a passkey call denied by a plain click', { passkey: prodPasskey, request: { approve: false } }, undefined],
+    ['the pending list offers a passkey call to a person', { passkey: prodPasskey, request: undefined }, undefined],
     ['another diff_hash', { request: { ...approve, diffHash: 'e'.repeat(64) } }, 'PREVIEW_MISMATCH'],
     ['an earlier call of the turn still waits', { earlierAwaiting: { callId: 'call_0', tool: 'k8s_delete' } }, 'DECIDE_IN_ORDER'],
     ['a denial while an earlier call waits', { earlierAwaiting: { callId: 'call_0', tool: 'k8s_delete' }, request: { approve: false } }, undefined],

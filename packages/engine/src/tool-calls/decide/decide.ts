@@ -27,6 +27,10 @@ export interface DecisionRequest {
   autoRevert?: boolean | undefined;
   /** the approver ticked "approve without a preview" (a call whose dry-run preview failed) */
   withoutPreview?: boolean | undefined;
+  /** issue 35: the request carries a passkey assertion (verified after the rules, before the decision is stored) */
+  webauthn?: boolean | undefined;
+  /** issue 35: the request carries a device key's signature of the call's facts (`skyflo chat`; verified after the rules) */
+  deviceSignature?: boolean | undefined;
 }
 
 /** The parts of a recorded call the rules read. */
@@ -71,6 +75,11 @@ export interface DecisionFacts {
    * right before execution still refuses it.
    */
   configuredClusters?: ReadonlyArray<ConfiguredCluster> | undefined;
+  /**
+   * Issue 35: approving this call needs the approver's passkey (`required`: why, from the cluster's passkey policy),
+   * and where to approve it with one (the Command Center's approval page of the call). Absent: no passkey needed.
+   */
+  passkey?: { required: string; approveAt: string } | undefined;
 }
 
 export interface DecisionRefusal {
@@ -181,6 +190,24 @@ export const clusterScopeRule: DecideRule = (facts) => {
   };
 };
 
+/**
+ * Issue 35: a call whose cluster asks for a passkey is approved only with the approver's passkey assertion over its
+ * facts — never by a plain click (Command Center, Slack) or an API token, whatever its scopes. The assertion itself is
+ * verified right after these rules (passkeys/passkey-service.ts verifyApproval). The pending list (no request) offers
+ * the call to a person in a browser and says `passkey_required`; to an API token it is not offered.
+ */
+export const passkeyRule: DecideRule = ({ passkey, actor, request, callId }) => {
+  if (!passkey) return undefined;
+  if (request !== undefined && !request.approve) return undefined;
+  const refusal = (how: string) => ({ status: 403 as const, code: 'PASSKEY_REQUIRED', reason: `Approving tool call ${callId} needs your passkey (${passkey.required}); ${how}. Approve it in the Command Center with your passkey: ${passkey.approveAt}` });
+  // A confirmed device key's signature over the call's facts stands for the person (`skyflo chat`, whatever its
+  // credential): the token's scope is still checked by tokenScopeRule.
+  if (request?.deviceSignature) return undefined;
+  if (actor.apiToken) return refusal(`an API token ("${actor.apiToken.name}") cannot approve it`);
+  if (request !== undefined && !request.webauthn) return refusal('a click alone does not approve it');
+  return undefined;
+};
+
 export const argsHashRule: DecideRule = ({ request, call, callId }) =>
   request?.argsHash !== undefined && call && request.argsHash !== call.argsHash
     ? { status: 409, code: 'ARGS_MISMATCH', reason: `Tool call ${callId} is not the call you were shown (its arguments hash differs); reload the conversation and decide again.` }
@@ -256,6 +283,7 @@ export const decideRules: readonly DecideRule[] = [
   clusterStaleRule,
   roleAndFourEyesRule,
   clusterScopeRule,
+  passkeyRule,
   tokenScopeRule,
   argsHashRule,
   diffHashRule,

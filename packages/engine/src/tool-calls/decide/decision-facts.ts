@@ -40,6 +40,8 @@ export function decisionAuditRecord(options: {
   decidedAt: Date;
   approvedWithoutPreview: boolean;
   ip: string | undefined;
+  /** issue 35: the verified passkey assertion (credential id, authenticatorData, clientDataJSON, signature, facts) */
+  passkeyAssertion?: object;
 }): NewAuditEvent {
   const { record, approve, automatic, reason } = options;
   return {
@@ -63,6 +65,7 @@ export function decisionAuditRecord(options: {
       ...(record.namespace ? { namespace: record.namespace } : {}),
       ...(record.policy ? { policy: record.policy } : {}),
       ...(options.approvedWithoutPreview ? { approved_without_preview: true } : {}),
+      ...(options.passkeyAssertion ? { passkey_assertion: options.passkeyAssertion } : {}),
     },
     ...(options.ip ? { ip: options.ip } : {}),
   };

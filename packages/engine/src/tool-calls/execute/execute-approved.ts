@@ -9,6 +9,7 @@ import { executionStartedRecord } from '../../audit/run-event-auditor.ts';
 import { hashToolCall, sealContext } from '../propose/hash-tool-call.ts';
 import type { JenkinsCallCredentials, ToolInfo } from '../../mcp/tool-gateway.ts';
 import type { ApprovalRecord } from '../../ports/index.ts';
+import type { ApprovedAccess } from '@skyflo/protocol';
 import type { ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
 import { approverImpersonation, deniedText, errorText, type CallOutcome, type GateTools } from './gate-tools.ts';
 import { previewHash } from '../propose/preview-and-request.ts';
@@ -16,6 +17,7 @@ import type { WritesAtExecution } from '../../clusters/cluster-gate.ts';
 import { writtenObjectsOf } from '../../clusters/manifest-scope.ts';
 import { createGateVerification } from '../verify/gate-verification.ts';
 import { captureBaseline } from '../verify/baseline.ts';
+import { approvedAccessOf, enforcedDecision, enforcedGrant } from './enforced-approval.ts';
 
 /** How much of a changed preview to quote back when refusing (the model and the user both read it). */
 const changedPreviewQuoteChars = 4000;
@@ -50,7 +52,7 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
    * its objects (a Helm call's, issue 31) are those of the approved manifest — the hash covers the manifest's digest —
    * and the scope check judges them (`writes`).
    */
-  async function targetChange(call: PendingCall, record: ApprovalRecord, execArgs: Record<string, unknown>, credentials?: JenkinsCallCredentials): Promise<{ change?: string; writes: WritesAtExecution }> {
+  async function targetChange(call: PendingCall, record: ApprovalRecord, execArgs: Record<string, unknown>, credentials?: JenkinsCallCredentials): Promise<{ change?: string; writes: WritesAtExecution; access?: ApprovedAccess[] }> {
     const changed = (change: string) => ({ change, writes: { matched: false } });
     // no preview was approved: there are no objects to judge (a scope limited to namespaces refuses a Helm call then)
     if (!record.diffHash) return { writes: { matched: true } };
@@ -64,7 +66,9 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
     if (preview.isError) return changed(`its preview now fails: ${preview.text}`);
     if (previewHash(preview.text, preview.structured) === record.diffHash) {
       const objects = writtenObjectsOf(preview.structured?.['objects']);
-      return { writes: { matched: true, ...(objects ? { objects } : {}) } };
+      // issue 34: what the matching preview says the call writes, for a cluster that enforces the approval
+      const access = approvedAccessOf(preview.structured);
+      return { writes: { matched: true, ...(objects ? { objects } : {}) }, ...(access ? { access } : {}) };
     }
     if (preview.text === record.diff) return changed('the rendered manifest differs from the one that was approved (the shown diff hides the change, e.g. a redacted value).');
     const quoted = preview.text.length > changedPreviewQuoteChars ? `${preview.text.slice(0, changedPreviewQuoteChars)}\n…` : preview.text;
@@ -86,9 +90,12 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
       return gate.fail(identity, text, 'NOT_EXECUTED');
     }
     const actingAs = identityToUse.impersonate;
+    // Issue 34: on a cluster that enforces approvals, this one is mirrored as a SkyfloApproval of this name.
+    const enforced = deps.enforcement?.modeFor(record.cluster?.name) === 'cluster' ? deps.enforcement : undefined;
+    const approvalObject = enforced?.nameOf(record.conversationId, record.callId);
     run.decisions[call.callId] = true;
     recordApproval({ tool: record.tool, decision: 'approved', requestedAt: record.requestedAt, ...(record.decidedAt ? { decidedAt: record.decidedAt } : {}), automatic: record.automatic });
-    const approvedEvent = () => run.emit('tool.approved', { ...identity, ...decisionFields(record), ...(record.automatic ? { automatic: true } : {}), ...(record.autoRevert ? { auto_revert: true } : {}) });
+    const approvedEvent = () => run.emit('tool.approved', { ...identity, ...decisionFields(record), ...(record.automatic ? { automatic: true } : {}), ...(record.autoRevert ? { auto_revert: true } : {}), ...(approvalObject ? { approval_object: approvalObject } : {}) });
     const injected = await gate.withInjected(call.tool, exact);
     if (!injected.ok) {
       await approvedEvent();
@@ -103,7 +110,7 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
       conversationId: run.conversationId,
       callId: call.callId,
       runId: run.runId,
-      audit: executionStartedRecord({ conversationId: run.conversationId, callId: call.callId, runId: run.runId, tool: record.tool, decidedBy: record.decidedBy, startedAt: new Date() }),
+      audit: executionStartedRecord({ conversationId: run.conversationId, callId: call.callId, runId: run.runId, tool: record.tool, decidedBy: record.decidedBy, startedAt: new Date(), ...(approvalObject ? { approvalObject } : {}) }),
     });
     claimed.catch(() => undefined); // awaited below
     await approvedEvent();
@@ -127,7 +134,7 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
       await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: false, resultSummary: refused.text.slice(0, 500) });
       return gate.fail(identity, refused.text, refused.code);
     }
-    const { change } = await targetCheck;
+    const { change, access } = await targetCheck;
     if (change !== undefined) {
       const text = `Not executed: the target of ${call.tool} changed after it was approved — ${change}\nNothing was changed. Inspect the current state and propose the change again if it is still right.`;
       await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: false, resultSummary: text.slice(0, 500) });
@@ -135,7 +142,24 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
     }
     // Issue 21: the before-state is recorded right before the change (Undo), and the change verified right after it.
     const before = await verification.beforeExecute(record, exact, baseline);
-    const outcome = await gate.execute(call, identity, injected.args, { ...(actingAs ? { impersonate: actingAs } : {}), ...(injected.credentials ? { credentials: injected.credentials } : {}), ...(before.undoAvailable ? { undoAvailable: true } : {}) });
+    // Issue 34: the approval's own credential, minted right before the call and released right after; no credential,
+    // no call (fail closed). Impersonation does not apply then: the per-approval identity is the one that writes.
+    const grant = enforced ? await enforcedGrant(enforced, record, access, decisionFields(record)) : undefined;
+    if (grant && !grant.ok) {
+      await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: false, resultSummary: grant.text.slice(0, 500) });
+      return gate.fail(identity, grant.text, 'NOT_EXECUTED');
+    }
+    let outcome;
+    try {
+      outcome = await gate.execute(call, identity, injected.args, {
+        ...(actingAs && !grant ? { impersonate: actingAs } : {}),
+        ...(grant ? { credential: grant.credential } : {}),
+        ...(injected.credentials ? { credentials: injected.credentials } : {}),
+        ...(before.undoAvailable ? { undoAvailable: true } : {}),
+      });
+    } finally {
+      await grant?.release();
+    }
     await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: !outcome.isError, resultSummary: outcome.text.slice(0, 500) });
     if (outcome.isError || outcome.cancelled) return { kind: 'done', ...outcome };
     const verdict = await verification.afterExecute(record, exact, before);
@@ -150,7 +174,11 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
     if (record.status === 'denied') {
       run.decisions[call.callId] = false;
       recordApproval({ tool: record.tool, decision: 'denied', requestedAt: record.requestedAt, ...(record.decidedAt ? { decidedAt: record.decidedAt } : {}) });
-      await run.emit('tool.denied', { ...identity, ...decisionFields(record) });
+      // Issue 34: a denial is mirrored too, so the cluster's record of decisions is complete (it runs nothing either way).
+      const enforced = deps.enforcement?.modeFor(record.cluster?.name) === 'cluster' ? deps.enforcement : undefined;
+      if (enforced) await enforced.mirrorDenial(enforcedDecision(record, [], decisionFields(record)));
+      const approvalObject = enforced?.nameOf(record.conversationId, record.callId);
+      await run.emit('tool.denied', { ...identity, ...decisionFields(record), ...(approvalObject ? { approval_object: approvalObject } : {}) });
       return { kind: 'done', text: record.reason ? `${deniedText}: ${record.reason}` : deniedText, isError: true };
     }
     if (record.status !== 'approved') {

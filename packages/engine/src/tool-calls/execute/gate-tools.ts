@@ -6,7 +6,7 @@ import { traceToolCall } from '../../observability/tracing/spans.ts';
 import { createHash } from 'node:crypto';
 import type { ToolModelMessage } from 'ai';
 import { injectJenkinsArgs, isJenkinsTool, jenkinsTargetLine, stripJenkinsArgs } from '../../mcp/jenkins-args.ts';
-import { toolResultChartSchema, type ObservabilitySources, type ToolResultChart } from '@skyflo/protocol';
+import { toolResultChartSchema, type ObservabilitySources, type ToolCallCredential, type ToolResultChart } from '@skyflo/protocol';
 import { isObservabilityTool, type JenkinsCallCredentials, type ToolGateway, type ToolInfo } from '../../mcp/tool-gateway.ts';
 import type { Emit, ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
 import { createClusterGate, type ClusterBinding, type ClusterResolution } from '../../clusters/cluster-gate.ts';
@@ -70,7 +70,7 @@ export async function callToolWithEvents(
   tools: Pick<ToolGateway, 'callTool'>,
   identity: Identity,
   request: Parameters<ToolGateway['callTool']>[0],
-  options: { /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean; /** the cluster it acts on, for its trace span */ cluster?: string; /** issue 36: for a chart's "Open in Grafana" link */ grafanaUrl?: string } = {},
+  options: { /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean; /** the cluster it acts on, for its trace span */ cluster?: string; /** issue 36: for a chart's "Open in Grafana" link */ grafanaUrl?: string; /** issue 34: the SkyfloApproval it runs under */ approvalObject?: string } = {},
 ): Promise<{ text: string; isError: boolean; cancelled?: boolean }> {
   // issue 39: the tool's span (name, cluster, outcome, duration; never its arguments or result)
   return traceToolCall({ name: request.name, ...(options.cluster ? { cluster: options.cluster } : {}) }, () => callToolReporting(emit, tools, identity, request, options));
@@ -81,10 +81,10 @@ async function callToolReporting(
   tools: Pick<ToolGateway, 'callTool'>,
   identity: Identity,
   request: Parameters<ToolGateway['callTool']>[0],
-  options: { undoAvailable?: boolean; grafanaUrl?: string },
+  options: { undoAvailable?: boolean; grafanaUrl?: string; approvalObject?: string },
 ): Promise<{ text: string; isError: boolean; cancelled?: boolean }> {
   const { signal } = request;
-  await emit('tool.executing', identity);
+  await emit('tool.executing', { ...identity, ...(options.approvalObject ? { approval_object: options.approvalObject } : {}) });
   try {
     const outcome = await tools.callTool(request);
     if (signal?.aborted) throw new Error('stopped');
@@ -149,7 +149,7 @@ export function createGateTools(deps: ToolCallDeps, run: ToolCallRun) {
     call: PendingCall,
     identity: Identity,
     execArgs: Record<string, unknown>,
-    extra: { impersonate?: { user: string; groups: string[] }; credentials?: JenkinsCallCredentials; observabilitySources?: ObservabilitySources; /** issue 36: the chart's "Open in Grafana" link */ grafanaUrl?: string; /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean; /** issue 22: run per allowed namespace */ limit?: NamespaceLimit } = {},
+    extra: { impersonate?: { user: string; groups: string[] }; credentials?: JenkinsCallCredentials; observabilitySources?: ObservabilitySources; /** issue 36: the chart's "Open in Grafana" link */ grafanaUrl?: string; /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean; /** issue 22: run per allowed namespace */ limit?: NamespaceLimit; /** issue 34: the approval's own credential and its SkyfloApproval */ credential?: ToolCallCredential } = {},
   ) {
     return callToolWithEvents(
       run.emit,
@@ -161,10 +161,11 @@ export function createGateTools(deps: ToolCallDeps, run: ToolCallRun) {
         signal: run.signal,
         timeoutMs: deps.config.toolCallTimeoutMs,
         ...(extra.impersonate ? { impersonate: extra.impersonate } : {}),
+        ...(extra.credential ? { credential: extra.credential } : {}),
         ...(extra.credentials ? { jenkinsCredentials: extra.credentials } : {}),
         ...(extra.observabilitySources ? { observabilitySources: extra.observabilitySources } : {}),
       },
-      { ...(extra.undoAvailable ? { undoAvailable: true } : {}), ...(run.cluster ? { cluster: run.cluster } : {}), ...(extra.grafanaUrl ? { grafanaUrl: extra.grafanaUrl } : {}) },
+      { ...(extra.undoAvailable ? { undoAvailable: true } : {}), ...(run.cluster ? { cluster: run.cluster } : {}), ...(extra.grafanaUrl ? { grafanaUrl: extra.grafanaUrl } : {}), ...(extra.credential ? { approvalObject: extra.credential.approval } : {}) },
     );
   }
 

@@ -14,6 +14,9 @@ import type { ToolCallInspector } from '../propose/tool-call-inspector.ts';
 import type { ClusterGate, WritesAtExecution } from '../../clusters/cluster-gate.ts';
 import type { WrittenObject } from '../../clusters/manifest-scope.ts';
 import type { SecretBox } from '../../crypto/secret-box.ts';
+import type { ApprovedAccess, ToolCallCredential } from '@skyflo/protocol';
+import type { ClusterEnforcement } from '../../clusters/enforcement/cluster-enforcement.ts';
+import { approvedAccessOf, enforcedGrant } from '../execute/enforced-approval.ts';
 import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
 import type { GateTools, Identity } from '../execute/gate-tools.ts';
 import { previewFacts, previewHash } from '../propose/preview-and-request.ts';
@@ -28,6 +31,8 @@ import { type EnvironmentPolicy, inverseDiffChanged, inverseNeedsSecondPerson, i
 
 export interface AutoRevertDeps {
   tools: ToolGateway;
+  /** issue 34: approvals the cluster enforces (see ToolCallDeps.enforcement) */
+  enforcement?: ClusterEnforcement | undefined;
   approvals: ApprovalStore;
   secretBox: SecretBox;
   inspector: ToolCallInspector;
@@ -79,7 +84,7 @@ export interface RevertSurroundings {
   /** EXECUTE_AS_APPROVER for the original's approver (fails closed when the approver is not known) */
   actingAs: { ok: true; impersonate?: { user: string; groups: string[] } } | { ok: false };
   /** runs the call (tool.executing, then tool.result or tool.error) */
-  execute(identity: Identity, args: Record<string, unknown>, impersonate?: { user: string; groups: string[] }): Promise<{ text: string; isError: boolean }>;
+  execute(identity: Identity, args: Record<string, unknown>, impersonate?: { user: string; groups: string[] }, credential?: ToolCallCredential): Promise<{ text: string; isError: boolean }>;
   /** reports a call that will not run (tool.error with a code) */
   fail(identity: Identity, text: string, code: string): Promise<unknown>;
   /** the gate's check at execution (issue 22): the cluster is still the one the original was approved on (clusterCheckOf) */
@@ -133,6 +138,8 @@ export interface PreparedRevert {
   withheld?: { code: string; text: string } | undefined;
   /** what the fresh preview says the inverse writes (a Helm rollback's objects), judged right before it runs */
   objects?: WrittenObject[] | undefined;
+  /** issue 34: what the fresh preview says the inverse writes, for a cluster that enforces its approval */
+  access?: ApprovedAccess[] | undefined;
 }
 
 type RevertInput = { original: ApprovalRecord; inverse: InverseCall; callId: string };
@@ -151,6 +158,7 @@ export async function prepareRevert(deps: AutoRevertDeps, at: Pick<RevertSurroun
   let diffHash: string | undefined;
   let previewRisks: RiskFlag[] = [];
   let objects: WrittenObject[] | undefined;
+  let access: ApprovedAccess[] | undefined;
   if (!refusedBefore) {
     try {
       const preview = await deps.tools.preview({ name: inverse.tool, args: inverse.args, ...(at.signal ? { signal: at.signal } : {}) });
@@ -158,6 +166,7 @@ export async function prepareRevert(deps: AutoRevertDeps, at: Pick<RevertSurroun
         diff = preview.text;
         diffHash = previewHash(preview.text, preview.structured);
         ({ risks: previewRisks, objects } = previewFacts(preview.structured));
+        access = approvedAccessOf(preview.structured);
       }
     } catch {
       // no fresh preview: a card that showed a diff then withholds the revert (inverseDiffChanged fails closed)
@@ -167,14 +176,14 @@ export async function prepareRevert(deps: AutoRevertDeps, at: Pick<RevertSurroun
   const destructive = isDestructive(deps.inspector, inverse, risks);
   // Issue 31: not in the approver's name when the inverse needs a second person or is no longer the one shown.
   const refusal = refusedBefore ? undefined : withheld(deps, { original, inverse, risks, destructive, diff });
-  return { refusedBefore, diff, diffHash, risks, destructive, withheld: refusal, objects };
+  return { refusedBefore, diff, diffHash, risks, destructive, withheld: refusal, objects, ...(access ? { access } : {}) };
 }
 
 export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurroundings, input: RevertInput, prepared?: PreparedRevert): Promise<string> {
   const { original, inverse, callId } = input;
   const shown = shownArgs(deps.inspector, inverse);
   const identity: Identity = { call_id: callId, tool: inverse.tool, title: inverse.summary, args: shown };
-  const { refusedBefore, diff, diffHash, risks, destructive, withheld: refusal, objects } = prepared ?? (await prepareRevert(deps, at, input));
+  const { refusedBefore, diff, diffHash, risks, destructive, withheld: refusal, objects, access } = prepared ?? (await prepareRevert(deps, at, input));
   const reason = `Automatic revert: the verification of ${original.callId} ended regressed and it was approved with automatic revert.`;
   await deps.approvals.request({
     conversationId: at.conversationId,
@@ -206,8 +215,9 @@ export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurrou
   const decided = await deps.approvals.decide({ conversationId: at.conversationId, callId, approve: true, decidedBy, reason, automatic: true, decisionRunId: at.runId });
   if (!decided) return `Automatic revert ${callId} was not run: it was already decided.`;
   await at.emit('tools.pending', { tools: [{ ...identity, requires_approval: true, destructive: decided.destructive, timestamp: Date.now() }] });
-  await at.emit('tool.approved', { ...identity, decided_by: decidedBy, ...(at.approverEmail ? { decided_by_email: at.approverEmail } : {}), decided_at: (decided.decidedAt ?? new Date()).getTime(), reason, automatic: true });
-  const claimAudit = executionStartedRecord({ conversationId: at.conversationId, callId, runId: at.runId, tool: inverse.tool, decidedBy, startedAt: new Date() });
+  await at.emit('tool.approved', { ...identity, decided_by: decidedBy, ...(at.approverEmail ? { decided_by_email: at.approverEmail } : {}), decided_at: (decided.decidedAt ?? new Date()).getTime(), reason, automatic: true, ...(deps.enforcement?.modeFor(decided.cluster?.name) === 'cluster' ? { approval_object: deps.enforcement.nameOf(at.conversationId, callId) } : {}) });
+  const revertApprovalObject = deps.enforcement?.modeFor(decided.cluster?.name) === 'cluster' ? deps.enforcement.nameOf(at.conversationId, callId) : undefined;
+  const claimAudit = executionStartedRecord({ conversationId: at.conversationId, callId, runId: at.runId, tool: inverse.tool, decidedBy, startedAt: new Date(), ...(revertApprovalObject ? { approvalObject: revertApprovalObject } : {}) });
   if (!(await deps.approvals.claimExecution({ conversationId: at.conversationId, callId, runId: at.runId, audit: claimAudit }))) return `Automatic revert ${callId} was not run: another run claimed it.`;
   if (!at.actingAs.ok) {
     const text = 'Not executed: EXECUTE_AS_APPROVER is on, but the engine does not know the approver here, so the automatic revert cannot run as them. Use Undo.';
@@ -225,7 +235,21 @@ export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurrou
     await at.fail(identity, text, refused.code);
     return `Automatic revert (${inverse.summary}): ${text}`;
   }
-  const outcome = await at.execute(identity, inverse.args, at.actingAs.impersonate);
+  // Issue 34: an automatic revert is an approval too: on a cluster that enforces approvals it runs with its own
+  // SkyfloApproval's credential, minted now and released after; without one it does not run (fail closed).
+  const enforced = deps.enforcement?.modeFor(decided.cluster?.name) === 'cluster' ? deps.enforcement : undefined;
+  const grant = enforced ? await enforcedGrant(enforced, decided, access, { decided_by: decidedBy, decided_at: (decided.decidedAt ?? new Date()).getTime() }) : undefined;
+  if (grant && !grant.ok) {
+    await deps.approvals.markExecuted({ conversationId: at.conversationId, callId, ok: false, resultSummary: grant.text.slice(0, 500) });
+    await at.fail(identity, grant.text, 'NOT_EXECUTED');
+    return `Automatic revert (${inverse.summary}): ${grant.text}`;
+  }
+  let outcome;
+  try {
+    outcome = await at.execute(identity, inverse.args, grant ? undefined : at.actingAs.impersonate, grant?.credential);
+  } finally {
+    await grant?.release();
+  }
   await deps.approvals.markExecuted({ conversationId: at.conversationId, callId, ok: !outcome.isError, resultSummary: outcome.text.slice(0, 500) });
   if (outcome.isError) return `Automatic revert (${inverse.summary}, call ${callId}) failed: ${outcome.text}`;
   const { result } = await runVerification(
@@ -252,7 +276,7 @@ export function autoRevertInRun(deps: ToolCallDeps, run: ToolCallRun, gate: Gate
     signal: run.signal,
     ...(email ? { approverEmail: email } : {}),
     actingAs: approverImpersonation(deps, run, decidedBy),
-    execute: (identity, args, impersonate) => gate.execute({ callId: identity.call_id, tool: identity.tool, args }, identity, args, impersonate ? { impersonate } : {}),
+    execute: (identity, args, impersonate, credential) => gate.execute({ callId: identity.call_id, tool: identity.tool, args }, identity, args, { ...(impersonate ? { impersonate } : {}), ...(credential ? { credential } : {}) }),
     fail: (identity, text, code) => gate.fail(identity, text, code),
     checkCluster: clusterCheckOf(gate.clusterGate, { ...(run.scope ? { scope: run.scope } : {}), approverId: decidedBy }),
   };

@@ -20,6 +20,7 @@ import type { JenkinsIntegration } from '../../mcp/jenkins-args.ts';
 import type { ToolGateway } from '../../mcp/tool-gateway.ts';
 import type { ApprovalRecord, Storage } from '../../ports/index.ts';
 import { applyEventToTimeline } from '../../timeline/apply-event.ts';
+import type { ClusterEnforcement } from '../../clusters/enforcement/cluster-enforcement.ts';
 import { clusterCheckOf, prepareRevert, revertAutomatically, type AutoRevertDeps, type PreparedRevert, type RevertSurroundings } from '../undo/auto-revert.ts';
 import { openBefore, type InverseCall, type SealedBefore } from './baseline.ts';
 import { jenkinsTarget, jenkinsVerifyInput } from './jenkins-result.ts';
@@ -27,6 +28,8 @@ import { canVerify, runVerification, type VerifyExecutedDeps } from './verify-ex
 
 export interface ResumeVerificationDeps {
   storage: Pick<Storage, 'approvals' | 'conversations'>;
+  /** issue 34: an automatic revert on a cluster that enforces approvals runs with its own approval's credential */
+  enforcement?: ClusterEnforcement;
   tools?: ToolGateway;
   secretBox?: SecretBox;
   config: VerifyExecutedDeps['config'] & Partial<Pick<AgentConfig, 'toolCallTimeoutMs'>>;
@@ -75,8 +78,8 @@ function plannedRevert(record: ApprovalRecord, sealed: SealedBefore | undefined)
 /** Runs the revert's call outside any run, with the events the gate emits for any call (tool.executing, then tool.result or tool.error). */
 function executorFor(deps: ResumeVerificationDeps & { tools: ToolGateway }, emit: Emit): Pick<RevertSurroundings, 'execute' | 'fail'> {
   return {
-    execute: (identity, args, impersonate) =>
-      callToolWithEvents(emit, deps.tools, identity, { name: identity.tool, args, ...(deps.config.toolCallTimeoutMs ? { timeoutMs: deps.config.toolCallTimeoutMs } : {}), ...(impersonate ? { impersonate } : {}) }),
+    execute: (identity, args, impersonate, credential) =>
+      callToolWithEvents(emit, deps.tools, identity, { name: identity.tool, args, ...(deps.config.toolCallTimeoutMs ? { timeoutMs: deps.config.toolCallTimeoutMs } : {}), ...(impersonate ? { impersonate } : {}), ...(credential ? { credential } : {}) }, credential ? { approvalObject: credential.approval } : {}),
     fail: (identity, text, code) => emit('tool.error', { ...identity, error: text, code }),
   };
 }
@@ -103,7 +106,7 @@ export async function resumeVerifications(deps: ResumeVerificationDeps): Promise
     const autoRevert = plannedRevert(record, sealed) && deps.inspector !== undefined && deps.secretBox !== undefined;
     const revertCallId = `${record.callId}-revert`;
     const revertInput = { original: record, inverse: sealed?.inverse as InverseCall, callId: revertCallId };
-    const revertDeps = (tools: ToolGateway): AutoRevertDeps => ({ tools, approvals: deps.storage.approvals, secretBox: deps.secretBox!, inspector: deps.inspector!, config: deps.config, ...(deps.approvalPolicy ? { approvalPolicy: deps.approvalPolicy } : {}) });
+    const revertDeps = (tools: ToolGateway): AutoRevertDeps => ({ tools, approvals: deps.storage.approvals, secretBox: deps.secretBox!, inspector: deps.inspector!, config: deps.config, ...(deps.approvalPolicy ? { approvalPolicy: deps.approvalPolicy } : {}), ...(deps.enforcement ? { enforcement: deps.enforcement } : {}) });
     // the stopped run's id when known, so the revert sits beside the change in the timeline and the audit
     const runId = record.decisionRunId ?? randomUUID();
     const surroundings = (tools: ToolGateway): RevertSurroundings => ({

@@ -16,6 +16,8 @@ import { crdFilesOfLocalChart, findGeneratedValues, findLiveClusterUse, template
 import { readLiveSecretValues, redactLiveSecretValues } from './live-secret-values.ts';
 import { withTextOutput } from '../output-shapes.ts';
 import { manifestObjectsOf, touchedObjects } from './manifest-objects.ts';
+import { helmReleaseAccess } from '../../kube/approved-access.ts';
+import { approvedAccessSchema } from '@skyflo/protocol';
 
 export const helmUpgradeDiff = defineTool({
   name: 'helm_upgrade_diff',
@@ -34,7 +36,7 @@ export const helmUpgradeDiff = defineTool({
     chart_digest: chartDigestField,
     to_revision: z.number().int().min(1).optional().describe('Instead of a chart, diff against this earlier revision (the preview of helm_rollback)'),
   },
-  outputSchema: withTextOutput({ changed: z.boolean().optional().describe('Whether the upgrade would change the manifest'), releaseExists: z.boolean().optional().describe('The release is installed (false: an install)'), diff: z.string().optional().describe('Unified diff of the live vs rendered manifest'), risks: z.array(riskFlagSchema).optional().describe('Risk flags from the rendered manifests'), manifest_digest: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional().describe('"sha256:<hex>" of the full, unredacted manifest (hooks included) the call would produce; changes whenever the cluster state a template reads changes'), objects: z.array(manifestObjectRefSchema).optional().describe('Every object of that manifest (kind, apiVersion, name, metadata.namespace), read from the same text the digest covers, and the live objects it would delete (removed)') }),
+  outputSchema: withTextOutput({ changed: z.boolean().optional().describe('Whether the upgrade would change the manifest'), releaseExists: z.boolean().optional().describe('The release is installed (false: an install)'), diff: z.string().optional().describe('Unified diff of the live vs rendered manifest'), risks: z.array(riskFlagSchema).optional().describe('Risk flags from the rendered manifests'), manifest_digest: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional().describe('"sha256:<hex>" of the full, unredacted manifest (hooks included) the call would produce; changes whenever the cluster state a template reads changes'), objects: z.array(manifestObjectRefSchema).optional().describe('Every object of that manifest (kind, apiVersion, name, metadata.namespace), read from the same text the digest covers, and the live objects it would delete (removed)'), access: z.array(approvedAccessSchema).optional().describe('Every object the call writes or deletes with its verbs and, for a created object, the normalised dry-run content hash (approvals the cluster enforces)') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     assertSafeName('release_name', input.release_name);
@@ -56,6 +58,8 @@ export const helmUpgradeDiff = defineTool({
     }
 
     let proposed: string;
+    // the live release's revision (its storage Secret is updated, the next one created): from the dry run's release
+    let liveRevision: number | undefined;
     let label: string;
     let liveUse: LiveClusterUse = { templates: [] };
     let generated: LiveClusterUse = { templates: [] };
@@ -98,7 +102,7 @@ export const helmUpgradeDiff = defineTool({
         await chart.close();
       }
       if (!dryRun.ok) return dryRun.output;
-      let release: { manifest?: string; hooks?: Array<{ path?: string; manifest?: string }>; chart?: { templates?: Array<{ name?: string; data?: string }> } };
+      let release: { version?: number; manifest?: string; hooks?: Array<{ path?: string; manifest?: string }>; chart?: { templates?: Array<{ name?: string; data?: string }> } };
       try {
         release = JSON.parse(dryRun.stdout) as typeof release;
       } catch {
@@ -107,6 +111,7 @@ export const helmUpgradeDiff = defineTool({
       // the same text `helm get hooks` prints for an installed release, so unchanged hooks diff as unchanged
       const hooks = (release.hooks ?? []).map((hook) => `---\n# Source: ${hook.path ?? ''}\n${hook.manifest ?? ''}\n`).join('');
       proposed = joinManifests(release.manifest ?? '', hooks);
+      if (exists && typeof release.version === 'number') liveRevision = release.version - 1;
       label = 'proposed';
       const templates = [...templatesOfRelease(release), ...localTemplates];
       liveUse = findLiveClusterUse(templates);
@@ -119,6 +124,7 @@ export const helmUpgradeDiff = defineTool({
     // What the call writes, object by object, from the digested text (and what it deletes, from the live release, which
     // the diff shows): the engine judges the caller's scope on these.
     const objects = [...touchedObjects(liveManifest, proposed), ...crdObjects];
+    const access = await helmReleaseAccess(deps, { release: input.release_name, namespace: input.namespace, proposed, live: liveManifest, ...(liveRevision ? { revision: liveRevision } : {}), signal: context.signal });
     const secretValues = liveUse.templates.some((template) => template.uses.includes('lookup')) ? await readLiveSecretValues(deps, input.namespace, context.signal) : [];
     const before = redactText(redactLiveSecretValues(liveManifest, secretValues));
     const after = redactText(redactLiveSecretValues(proposed, secretValues));
@@ -126,12 +132,12 @@ export const helmUpgradeDiff = defineTool({
     // Risks of what the release would add or change (a chart's ClusterRoleBinding to cluster-admin shows here).
     const risks = [...assessManifest(changedDocuments(liveManifest, proposed), { namespace: input.namespace }), ...liveClusterRisk(liveUse), ...generatedValuesRisk(generated)];
     if (before === after) {
-      return { text: `No changes: the ${label} manifest of ${input.namespace}/${input.release_name} matches the live release.`, structured: { changed: false, diff: '', risks, manifest_digest: manifestDigest, objects } };
+      return { text: `No changes: the ${label} manifest of ${input.namespace}/${input.release_name} matches the live release.`, structured: { changed: false, diff: '', risks, manifest_digest: manifestDigest, objects }, verbatim: { access } };
     }
     const diff = createTwoFilesPatch(`${input.release_name} (${current})`, `${input.release_name} (${label})`, before, after, undefined, undefined, { context: 3 });
     const summary = summarizeDiff(diff);
     const text = applyOutputBudget(`${summary}\n${diff}`, { budgetBytes: deps.settings.outputBudgetBytes, kind: 'text', hint: 'render single objects with helm_template to inspect the rest' });
-    return { text, structured: { changed: true, releaseExists: exists, diff: applyOutputBudget(diff, { budgetBytes: deps.settings.outputBudgetBytes, kind: 'text' }), risks, manifest_digest: manifestDigest, objects } };
+    return { text, structured: { changed: true, releaseExists: exists, diff: applyOutputBudget(diff, { budgetBytes: deps.settings.outputBudgetBytes, kind: 'text' }), risks, manifest_digest: manifestDigest, objects }, verbatim: { access } };
   },
 });
 

@@ -10,6 +10,7 @@ import { REDACTED } from '@skyflo/safety';
 import { restartRollout, rolloutResourceField, undoRollout } from './rollouts.ts';
 import { applyManifest, deleteObject, patchObject, scaleObject, setImage, type MutationResult } from './mutations.ts';
 import { withTextOutput } from '../output-shapes.ts';
+import { approvedAccessSchema } from '@skyflo/protocol';
 
 /** What a changed Secret value shows on the would-be side: redaction hides both values, this keeps the change visible. */
 export const CHANGED_SECRET_VALUE = `${REDACTED} (changed)`;
@@ -74,7 +75,7 @@ export const k8sDiff = defineTool({
     container_images: z.string().optional().describe("set_image: 'container1=image1,container2=image2'"),
     to_revision: z.number().int().min(1).optional().describe('rollout_undo: revision to return to (default: the previous one)'),
   },
-  outputSchema: withTextOutput({ diff: z.string().optional().describe("Unified diff of live vs would-be state ('' when nothing changes)"), changed: z.boolean().optional().describe('Whether the change would alter anything'), objects: z.array(z.string()).optional().describe('The objects the diff covers (kind/namespace/name)') }),
+  outputSchema: withTextOutput({ diff: z.string().optional().describe("Unified diff of live vs would-be state ('' when nothing changes)"), changed: z.boolean().optional().describe('Whether the change would alter anything'), objects: z.array(z.string()).optional().describe('The objects the diff covers (kind/namespace/name)'), access: z.array(approvedAccessSchema).optional().describe('The objects the change writes, its verbs and the normalised dry-run content hash (for approvals the cluster enforces)') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   async handler(input, deps: ToolDeps, context) {
     const options = { dryRun: true, signal: context.signal };
@@ -115,7 +116,9 @@ export const k8sDiff = defineTool({
     const diff = renderDiff(result);
     return {
       text: diff ? `${result.summary}\n\n${diff}` : `${result.summary}\n\nNo changes: the live state already matches.`,
-      structured: { diff, changed: diff.length > 0, objects: result.before.map((entry) => entry.key) },
+      // access: what an approval the cluster enforces grants (issue 34); a result too large for the output budget loses
+      // it, and such an approval is then refused (preview_tool_call passes it on uncut)
+      structured: { diff, changed: diff.length > 0, objects: result.before.map((entry) => entry.key), ...(result.access ? { access: result.access } : {}) },
     };
   },
 });

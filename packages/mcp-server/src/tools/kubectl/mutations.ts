@@ -11,6 +11,8 @@ import { KubeApiError } from '../../kube/kube-api-error.ts';
 import { apiVersionOf, resourcePath, type ResourceInfo } from '../../kube/create-discovery.ts';
 import type { ToolDeps } from '../deps.ts';
 import { clients, displayName, namespaceOf, resolveResource } from './kubectl-common.ts';
+import { accessEntry } from '../../kube/approved-access.ts';
+import type { ApprovedAccess } from '@skyflo/protocol';
 
 export interface MutationResult {
   /** what kubectl would print, e.g. "deployment.apps/web scaled" */
@@ -19,6 +21,11 @@ export interface MutationResult {
   before: Array<{ key: string; object?: Record<string, any> }>;
   /** the objects after the change (undefined = deleted) */
   after: Array<{ key: string; object?: Record<string, any> }>;
+  /**
+   * Dry runs only (issue 34): the objects the real call writes, its verbs and the dry-run content's hash, for the
+   * approval the cluster enforces (kube/approved-access.ts)
+   */
+  access?: ApprovedAccess[];
 }
 
 const dryRunQuery = (dryRun: boolean) => (dryRun ? { dryRun: 'All' } : {});
@@ -37,7 +44,7 @@ async function target(deps: ToolDeps, resourceType: string, name: string, namesp
   assertSafeName('name', name);
   const info = await resolveResource(deps, resourceType);
   const resolvedNamespace = info.namespaced ? namespaceOf(deps, namespace) : undefined;
-  return { info, namespace: resolvedNamespace, path: resourcePath(info, { namespace: resolvedNamespace, name }), key: `${displayName(info, name)}` };
+  return { info, namespace: resolvedNamespace, name, path: resourcePath(info, { namespace: resolvedNamespace, name }), key: `${displayName(info, name)}` };
 }
 
 // ---------------------------------------------------------------- apply
@@ -83,7 +90,7 @@ export async function applyManifest(deps: ToolDeps, args: ApplyArgs, options: { 
       namespace = namespaceOf(deps, object.metadata.namespace ?? args.namespace);
     }
     const body = { ...object, apiVersion: `${group ? `${group}/` : ''}${version}`, metadata: { ...object.metadata, ...(namespace ? { namespace } : {}) } };
-    plans.push({ info, namespace, body, path: resourcePath(info, { namespace, name: object.metadata.name }), key: displayName(info, object.metadata.name) });
+    plans.push({ info, namespace, name: String(object.metadata.name), body, path: resourcePath(info, { namespace, name: object.metadata.name }), key: displayName(info, object.metadata.name) });
   }
   for (const plan of plans) {
     const before = await readOrUndefined(deps, plan.path, options.signal);
@@ -104,6 +111,8 @@ export async function applyManifest(deps: ToolDeps, args: ApplyArgs, options: { 
     lines.push(`${plan.key} ${verb}${suffix(options.dryRun)}`);
     result.before.push({ key: plan.key, object: before });
     result.after.push({ key: plan.key, object: after });
+    // server-side apply is a PATCH; of an object that does not exist yet the API server also checks `create`
+    if (options.dryRun) (result.access ??= []).push(accessEntry(plan.info, { namespace: plan.namespace, name: plan.name, verbs: before ? ['patch'] : ['create', 'patch'], object: after }));
   }
   result.summary = lines.join('\n');
   return result;
@@ -131,7 +140,7 @@ const PATCH_CONTENT_TYPES = {
 } as const;
 
 export async function patchObject(deps: ToolDeps, args: PatchArgs, options: { dryRun: boolean; signal?: AbortSignal }): Promise<MutationResult> {
-  const { info, path, key } = await target(deps, args.resource_type, args.name, args.namespace);
+  const { info, namespace, path, key } = await target(deps, args.resource_type, args.name, args.namespace);
   let body: unknown;
   try {
     body = parse(args.patch);
@@ -159,7 +168,12 @@ export async function patchObject(deps: ToolDeps, args: PatchArgs, options: { dr
   // As in apply: a dry run keeps the old resourceVersion, so only the fields say whether it would change.
   const sameVersion = !options.dryRun && before.metadata?.resourceVersion === after.metadata?.resourceVersion;
   const changed = !sameVersion && !equalSpecs(before, after);
-  return { summary: `${key} ${changed ? 'patched' : 'patched (no change)'}${suffix(options.dryRun)}`, before: [{ key, object: before }], after: [{ key, object: after }] };
+  return {
+    summary: `${key} ${changed ? 'patched' : 'patched (no change)'}${suffix(options.dryRun)}`,
+    before: [{ key, object: before }],
+    after: [{ key, object: after }],
+    ...(options.dryRun ? { access: [accessEntry(info, { namespace, name: args.name, verbs: ['patch'], object: after })] } : {}),
+  };
 }
 
 // ---------------------------------------------------------------- scale
@@ -172,17 +186,32 @@ export interface ScaleArgs {
 }
 
 export async function scaleObject(deps: ToolDeps, args: ScaleArgs, options: { dryRun: boolean; signal?: AbortSignal }): Promise<MutationResult> {
-  const { info, path, key } = await target(deps, args.resource_type, args.name, args.namespace);
+  const { info, namespace, path, key } = await target(deps, args.resource_type, args.name, args.namespace);
   if (!info.verbs.includes('patch')) throw new ToolInputError(`${info.resource} cannot be scaled.`, { hint: 'scale a deployment, statefulset or replicaset' });
   const before = await clients(deps).http.json<Record<string, any>>({ path, signal: options.signal });
   if (before.spec?.replicas === undefined && !['deployments', 'statefulsets', 'replicasets', 'replicationcontrollers'].includes(info.resource)) {
     throw new ToolInputError(`${key} has no spec.replicas, so it cannot be scaled.`, { hint: 'scale a deployment, statefulset or replicaset' });
   }
   if (options.dryRun) {
-    const after = await clients(deps).http.json<Record<string, any>>({
-      method: 'PATCH', path, query: { fieldManager: 'skyflo', dryRun: 'All' }, contentType: 'application/merge-patch+json', body: { spec: { replicas: args.replicas } }, signal: options.signal,
-    });
-    return { summary: `${key} scaled${suffix(true)}`, before: [{ key, object: before }], after: [{ key, object: after }] };
+    // A read-only identity (a cluster that enforces approvals, issue 34) may not dry-run a write: RBAC authorizes a
+    // dry-run like the write. A scale's result is fully known without the server, so the preview then computes it.
+    const forbidden = (error: unknown) => error instanceof KubeApiError && error.status === 403;
+    const after = await clients(deps)
+      .http.json<Record<string, any>>({
+        method: 'PATCH', path, query: { fieldManager: 'skyflo', dryRun: 'All' }, contentType: 'application/merge-patch+json', body: { spec: { replicas: args.replicas } }, signal: options.signal,
+      })
+      .catch((error: unknown) => (forbidden(error) ? { ...before, spec: { ...before.spec, replicas: args.replicas } } : Promise.reject(error)));
+    // The real call writes the scale subresource, so admission sees an autoscaling/v1 Scale: its dry-run is what is
+    // bound. Normalised, a Scale is its name, namespace and replicas, which is also what it is without the server.
+    const scale = await clients(deps)
+      .http.json<Record<string, any>>({
+        method: 'PATCH', path: `${path}/scale`, query: { fieldManager: 'skyflo', dryRun: 'All' }, contentType: 'application/merge-patch+json', body: { spec: { replicas: args.replicas } }, signal: options.signal,
+      })
+      .catch((error: unknown) =>
+        forbidden(error) ? { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: args.name, ...(namespace ? { namespace } : {}) }, spec: { replicas: args.replicas } } : Promise.reject(error),
+      );
+    const access = [accessEntry(info, { namespace, name: args.name, subresource: 'scale', verbs: ['patch'], object: scale })];
+    return { summary: `${key} scaled${suffix(true)}`, before: [{ key, object: before }], after: [{ key, object: after }], access };
   }
   // The scale subresource is what `kubectl scale` uses (and what RBAC usually grants for scaling).
   await clients(deps).http.json({
@@ -227,7 +256,7 @@ export function parseContainerImages(value: string): Array<{ container: string; 
 
 export async function setImage(deps: ToolDeps, args: SetImageArgs, options: { dryRun: boolean; signal?: AbortSignal }): Promise<MutationResult> {
   const pairs = parseContainerImages(args.container_images);
-  const { info, path, key } = await target(deps, args.resource_type, args.resource_name, args.namespace);
+  const { info, namespace, path, key } = await target(deps, args.resource_type, args.resource_name, args.namespace);
   const before = await clients(deps).http.json<Record<string, any>>({ path, signal: options.signal });
   const operations: Array<{ op: 'replace'; path: string; value: string }> = [];
   const known: string[] = [];
@@ -250,7 +279,12 @@ export async function setImage(deps: ToolDeps, args: SetImageArgs, options: { dr
   const after = await clients(deps).http.json<Record<string, any>>({
     method: 'PATCH', path, query: { fieldManager: 'skyflo', ...dryRunQuery(options.dryRun) }, contentType: 'application/json-patch+json', body: operations, signal: options.signal,
   });
-  return { summary: `${key} image updated${suffix(options.dryRun)}`, before: [{ key, object: before }], after: [{ key, object: after }] };
+  return {
+    summary: `${key} image updated${suffix(options.dryRun)}`,
+    before: [{ key, object: before }],
+    after: [{ key, object: after }],
+    ...(options.dryRun ? { access: [accessEntry(info, { namespace, name: args.resource_name, verbs: ['patch'], object: after })] } : {}),
+  };
 }
 
 // ---------------------------------------------------------------- delete
@@ -262,11 +296,19 @@ export interface DeleteArgs {
 }
 
 export async function deleteObject(deps: ToolDeps, args: DeleteArgs, options: { dryRun: boolean; signal?: AbortSignal }): Promise<MutationResult> {
-  const { info, path, key } = await target(deps, args.resource_type, args.name, args.namespace);
+  const { info, namespace, path, key } = await target(deps, args.resource_type, args.name, args.namespace);
   const before = await clients(deps).http.json<Record<string, any>>({ path, signal: options.signal });
-  await clients(deps).http.json({
-    method: 'DELETE', path, query: dryRunQuery(options.dryRun), body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' }, signal: options.signal,
-  });
+  await clients(deps)
+    .http.json({
+      method: 'DELETE', path, query: dryRunQuery(options.dryRun), body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' }, signal: options.signal,
+    })
+    // a read-only identity (issue 34) may not dry-run the delete; the object exists, and a delete binds no content
+    .catch((error: unknown) => (options.dryRun && error instanceof KubeApiError && error.status === 403 ? undefined : Promise.reject(error)));
   const group = info.group ? `.${info.group}` : '';
-  return { summary: `${info.singular}${group} "${args.name}" deleted${suffix(options.dryRun)}`, before: [{ key, object: before }], after: [{ key, object: undefined }] };
+  return {
+    summary: `${info.singular}${group} "${args.name}" deleted${suffix(options.dryRun)}`,
+    before: [{ key, object: before }],
+    after: [{ key, object: undefined }],
+    ...(options.dryRun ? { access: [accessEntry(info, { namespace, name: args.name, verbs: ['delete'] })] } : {}),
+  };
 }

@@ -5,9 +5,14 @@
  */
 import { z } from 'zod';
 import { ToolInputError } from '../../errors.ts';
+import { KubeApiError } from '../../kube/kube-api-error.ts';
 import type { ToolDeps } from '../deps.ts';
 import { assertSafeName, clients, namespaceOf } from './kubectl-common.ts';
 import type { MutationResult } from './mutations.ts';
+import { accessEntry } from '../../kube/approved-access.ts';
+
+/** The workload resource of a rollout kind (for the approved access, issue 34). */
+const workloadResource = (kind: RolloutKind) => ({ group: 'apps', resource: `${kind}s` });
 
 export const rolloutResourceField = z
   .enum(['deployment', 'daemonset', 'statefulset'])
@@ -141,6 +146,7 @@ export async function undoRollout(deps: ToolDeps, args: UndoArgs, options: { dry
     before: [{ key: label, object: workload }],
     after: [{ key: label, object: after }],
     revision: wanted.revision,
+    ...(options.dryRun ? { access: [accessEntry(workloadResource(args.resource_type), { namespace, name: args.name, verbs: ['patch'], object: after })] } : {}),
   };
 }
 
@@ -194,13 +200,27 @@ export async function restartRollout(
   const { http } = clients(deps);
   const before = options.dryRun ? await http.json<any>({ path, signal: options.signal }) : undefined;
   const restartedAt = options.dryRun ? RESTARTED_AT_PLACEHOLDER : (options.now ?? (() => new Date()))().toISOString();
-  const after = await http.json<any>({
-    method: 'PATCH',
-    path,
-    query: { fieldManager: 'kubectl-rollout', ...(options.dryRun ? { dryRun: 'All' } : {}) },
-    contentType: 'application/strategic-merge-patch+json',
-    body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': restartedAt } } } } },
-    signal: options.signal,
-  });
-  return { summary: `${label} restarted${options.dryRun ? ' (server dry run)' : ''}`, before: [{ key: label, object: before }], after: [{ key: label, object: after }] };
+  const after = await http
+    .json<any>({
+      method: 'PATCH',
+      path,
+      query: { fieldManager: 'kubectl-rollout', ...(options.dryRun ? { dryRun: 'All' } : {}) },
+      contentType: 'application/strategic-merge-patch+json',
+      body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': restartedAt } } } } },
+      signal: options.signal,
+    })
+    // a read-only identity (issue 34) may not dry-run it; the change is one pod-template annotation, known without the server
+    .catch((error: unknown) => {
+      if (!(options.dryRun && error instanceof KubeApiError && error.status === 403)) throw error;
+      const template = before?.spec?.template ?? {};
+      const annotations = { ...(template.metadata?.annotations ?? {}), 'kubectl.kubernetes.io/restartedAt': restartedAt };
+      return { ...before, spec: { ...before?.spec, template: { ...template, metadata: { ...template.metadata, annotations } } } };
+    });
+  return {
+    summary: `${label} restarted${options.dryRun ? ' (server dry run)' : ''}`,
+    before: [{ key: label, object: before }],
+    after: [{ key: label, object: after }],
+    // no contentHash: the real annotation is the time of execution, which no dry-run can know
+    ...(options.dryRun ? { access: [accessEntry(workloadResource(args.resource_type), { namespace, name: args.name, verbs: ['patch'] })] } : {}),
+  };
 }

@@ -14,7 +14,7 @@
  * (@skyflo/protocol's mcp-wire.ts).
  */
 import { z } from 'zod';
-import { manifestObjectRefSchema, previewToolCallArgumentsShape, previewToolCallName, previewToolCallResultShape, riskFlagSchema, type ManifestObjectRef, type PreviewToolCallResult, type RiskFlag } from '@skyflo/protocol';
+import { approvedAccessSchema, manifestObjectRefSchema, previewToolCallArgumentsShape, previewToolCallName, previewToolCallResultShape, riskFlagSchema, type ApprovedAccess, type ManifestObjectRef, type PreviewToolCallResult, type RiskFlag } from '@skyflo/protocol';
 import { toolError } from '../../errors.ts';
 import { assessToolCallRisks, mergeRisks } from '@skyflo/safety';
 import { assessControllerRisks, hasControllerCheck } from '../../risk/controller-risks.ts';
@@ -99,6 +99,7 @@ export function createPreviewToolCall(tools: AnyToolDefinition<ToolDeps>[]): Any
       let truncated = false;
       let manifestDigest: string | undefined;
       let objects: ManifestObjectRef[] | undefined;
+      let access: ApprovedAccess[] | undefined;
       if (target.preview && previewTool) {
         const output = await runTool(previewTool, target.preview.mapArguments(resolved.data), deps, context);
         if (output.isError) return { ...output, structured: { ...output.structured, tool: target.name, previewTool: previewTool.name } };
@@ -110,6 +111,8 @@ export function createPreviewToolCall(tools: AnyToolDefinition<ToolDeps>[]): Any
         if (typeof output.structured?.['manifest_digest'] === 'string') manifestDigest = output.structured['manifest_digest'];
         const listed = z.array(manifestObjectRefSchema).safeParse(output.structured?.['objects']);
         if (listed.success) objects = listed.data;
+        const granted = z.array(approvedAccessSchema).safeParse(output.structured?.['access']);
+        if (granted.success) access = granted.data;
       } else {
         const description = await target.describeCall!(resolved.data, deps, context);
         ({ text, diff, changed } = description);
@@ -127,7 +130,8 @@ export function createPreviewToolCall(tools: AnyToolDefinition<ToolDeps>[]): Any
         ...(manifestDigest ? { manifest_digest: manifestDigest } : {}),
         ...(objects ? { objects } : {}),
       };
-      return { text, structured, verbatim: { resolved_arguments: resolvedArguments } };
+      // resolved_arguments and access are never cut by the output budget: they are what is executed and granted
+      return { text, structured, verbatim: { resolved_arguments: resolvedArguments, ...(access ? { access } : {}) } };
     },
   });
 }

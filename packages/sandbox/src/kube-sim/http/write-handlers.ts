@@ -4,6 +4,7 @@ import { ApiError, type KubeObject, type ResourceType } from '../cluster-types.t
 import { crdProblems } from '../crds/crd-resources.ts';
 import { validationRuleCauses } from '../crds/crd-validation-rules.ts';
 import { webhookConfigurationProblems } from '../admission/validating-webhooks.ts';
+import { checkRbacEscalation } from '../auth/rbac-escalation.ts';
 import { badRequest, invalid, notFound, unsupportedMediaType, type FieldCause } from '../errors/api-errors.ts';
 import { applyMergePatch } from '../patch/merge-patch.ts';
 import { fieldsOf, managerFromUserAgent, recordManager, removeUnappliedFields, type FieldsTree, type ManagedFieldsEntry } from '../patch/managed-fields.ts';
@@ -65,6 +66,9 @@ function validate(context: ResourceRequest, object: KubeObject): void {
   if (resource.group === 'apiextensions.k8s.io' && resource.resource === 'customresourcedefinitions') causes.push(...crdProblems(object));
   if (resource.group === 'admissionregistration.k8s.io' && resource.resource === 'validatingwebhookconfigurations') causes.push(...webhookConfigurationProblems(object));
   if (causes.length) throw invalid(resource, object.metadata.name ?? '', causes);
+  if (resource.group === 'rbac.authorization.k8s.io') {
+    checkRbacEscalation({ authorizer: context.authorizer, store: context.cluster.store, registry: context.cluster.registry, user: context.user, resource: resource.resource, object });
+  }
 }
 
 /** x-kubernetes-validations of a custom resource's schema (transition rules only when there is an old object). */

@@ -34,10 +34,33 @@ export function startGarbageCollector(store: SimObjectStore, registry: ResourceR
     }
   }
 
+  /**
+   * A dependent written after its owner was already gone (a controller that read the owner, then created or replaced
+   * the object once the owner's DELETED event had been handled) is collected too, as the real collector does: its
+   * graph sees an object whose owners are all absent. An owner of a kind this cluster does not serve is left alone
+   * (the real collector cannot resolve it either).
+   */
+  function collectOrphan(resource: Parameters<SimObjectStore['delete']>[0], object: KubeObject): void {
+    if (stopped || object.metadata.deletionTimestamp) return;
+    const owners = object.metadata.ownerReferences ?? [];
+    if (owners.length === 0) return;
+    const absent = owners.every((owner) => registry.byKind(groupOf(owner.apiVersion), owner.kind) !== undefined && !ownerAlive(object, owner));
+    if (!absent) return;
+    try {
+      store.delete(resource, object.metadata.namespace, object.metadata.name!);
+    } catch {
+      // already gone
+    }
+  }
+
   const unsubscribe = store.subscribe((change) => {
     const uid = change.object.metadata.uid;
     // Objects held by finalizers release their dependents only once actually gone.
     if (change.type === 'DELETED' && uid) setImmediate(() => collect(uid));
+    else if (change.type === 'ADDED' && change.object.metadata.ownerReferences?.length) {
+      const { resource, object } = change;
+      setImmediate(() => collectOrphan(resource, object));
+    }
   });
   return () => {
     stopped = true;

@@ -6,6 +6,7 @@
 import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
 import { Check, ChevronDown, Server } from 'lucide-react';
 import { ClusterLabelBadge } from './cluster-badge.tsx';
+import { engineOnlyEnforcement, engineOnlyWarning } from '../../lib/approval-enforcement.ts';
 import { effectiveCluster, labelBadge } from './cluster-labels.ts';
 import { useClusters } from './clusters-query.ts';
 
@@ -49,6 +50,11 @@ export function ClusterSwitcher({ pinned, onChoose, chooseLabel }: { pinned?: st
               <span className="font-medium">{entry.name}</span>
               <ClusterLabelBadge label={entry.label} />
               {!entry.reachable ? <span className="text-xs text-danger">unreachable</span> : null}
+              {engineOnlyEnforcement(entry) ? (
+                <span className="text-xs text-warn" title={engineOnlyWarning} data-testid="cluster-option-engine-only">
+                  engine-enforced
+                </span>
+              ) : null}
               {entry.name === name ? <Check role="img" className="ml-auto h-4 w-4 text-accent" aria-label="current" /> : null}
             </DropdownMenu.Item>
           ))}

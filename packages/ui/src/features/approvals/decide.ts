@@ -3,6 +3,7 @@
  * the SSE stream of the run the decision resumes; the queue reads it only until the decision is confirmed or fails,
  * then lets go (closing the stream only unsubscribes: the run goes on and writes its result to the conversation).
  */
+import type { ApprovalWebauthn } from '@skyflo/protocol';
 import { SkyfloClientError, type StreamedEvent } from '@skyflo/protocol/client';
 import { ApiError, skyflo } from '../../lib/api.ts';
 
@@ -45,13 +46,13 @@ export interface DecisionTarget {
  * `autoRevert`: approve with automatic revert (the queue showed the call's recorded inverse and it was ticked);
  * `withoutPreview`: "approve without a preview" was ticked on a call whose dry-run preview failed.
  */
-export async function decidePending(item: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean, withoutPreview?: boolean): Promise<DecisionOutcome> {
+export async function decidePending(item: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean, withoutPreview?: boolean, webauthn?: ApprovalWebauthn): Promise<DecisionOutcome> {
   const controller = new AbortController();
   try {
     const events = await skyflo.decide({
       callId: item.call_id,
       // args_hash binds the decision to the exact arguments shown in the queue, diff_hash to the diff shown with them
-      decision: { conversation_id: item.conversation_id, approve, args_hash: item.args_hash, ...(item.diff_hash ? { diff_hash: item.diff_hash } : {}), ...(reason ? { reason } : {}), ...(approve && autoRevert ? { auto_revert: true } : {}), ...(approve && withoutPreview ? { approve_without_preview: true } : {}) },
+      decision: { conversation_id: item.conversation_id, approve, args_hash: item.args_hash, ...(item.diff_hash ? { diff_hash: item.diff_hash } : {}), ...(reason ? { reason } : {}), ...(approve && autoRevert ? { auto_revert: true } : {}), ...(approve && withoutPreview ? { approve_without_preview: true } : {}), ...(approve && webauthn ? { webauthn } : {}) },
       signal: controller.signal,
       // an event this page does not know (a newer engine) or cannot read is skipped, not a failed decision
       invalid: 'skip',

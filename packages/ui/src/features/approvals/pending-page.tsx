@@ -2,7 +2,8 @@ import { hasFailedPreview, type PendingApproval } from '@skyflo/protocol';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Ban, CheckCircle2, Hourglass, RotateCcw, ShieldCheck, XCircle } from 'lucide-react';
 import { lazy, Suspense, useEffect, useRef, useState } from 'react';
-import { Link } from 'react-router-dom';
+import { Link, useSearchParams } from 'react-router-dom';
+import { signApproval } from '../../lib/passkeys.ts';
 import { Badge, Button, EmptyState, ErrorNote, PageHeader, Spinner } from '../../components/ui.tsx';
 import { target } from '../../lib/tool-card-labels.ts';
 import { AutoRevertOption } from '../../components/auto-revert-option.tsx';
@@ -93,18 +94,41 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
   const withoutPreview = previewFailed && withoutPreviewFor === preview;
   const where = target(item.args);
   const subject = `${item.tool}${where ? ` on ${where}` : ''}`;
+  // Issue 35: the call's cluster asks for the approver's passkey: Approve signs the call's facts with it first.
+  const passkey = item.passkey_required === true;
+  // Opened from a link to this call (Slack's button on a passkey call, a refusal's "approve it in the Command Center")
+  const [search] = useSearchParams();
+  const focused = search.get('call') === item.call_id;
+  const self = useRef<HTMLLIElement>(null);
+  useEffect(() => {
+    if (focused) self.current?.scrollIntoView({ block: 'start' });
+  }, [focused]);
   const decide = async (approve: boolean) => {
     setSending(approve ? 'approve' : 'deny');
     setRefusal(undefined);
+    let webauthn;
+    if (approve && passkey) {
+      try {
+        webauthn = await signApproval(item.call_id, item.conversation_id);
+      } catch (error) {
+        setSending(undefined);
+        return setRefusal(error instanceof Error ? error.message : String(error));
+      }
+    }
     const withRevert = approve && autoRevert;
-    const outcome = await decidePending(item, approve, reason.trim() || undefined, withRevert || undefined, (approve && withoutPreview) || undefined);
+    const outcome = await decidePending(item, approve, reason.trim() || undefined, withRevert || undefined, (approve && withoutPreview) || undefined, webauthn);
     setSending(undefined);
     // A refusal (four-eyes, a changed call, already decided…) leaves the call where it was: say why on it.
     if (outcome.kind === 'failed' && !outcome.decided) setRefusal(outcome.message);
     else onDecided({ item, approve, ...(withRevert ? { autoRevert: true } : {}), outcome });
   };
   return (
-    <li className="rounded-lg border border-border bg-panel p-4" data-testid="pending-approval" aria-label={`${subject} in ${conversationName(item)}`}>
+    <li ref={self} className={`rounded-lg border bg-panel p-4 ${focused ? 'border-accent' : 'border-border'}`} data-testid="pending-approval" aria-label={`${subject} in ${conversationName(item)}`}>
+      {passkey && item.can_decide ? (
+        <p className="mb-2 text-sm text-muted" data-testid="passkey-required">
+          This change needs your passkey: approving signs exactly this call (its arguments, preview and cluster).
+        </p>
+      ) : null}
       {/* the cluster and namespace in large type, as on the chat's card: an approver deciding from the queue must not
           approve in prod believing it is staging */}
       <div className="-mx-4 -mt-4 mb-3 overflow-hidden rounded-t-lg">
@@ -174,8 +198,8 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
           <Button type="button" variant="danger" disabled={sending !== undefined} aria-label={`Deny ${subject}`} onClick={() => void decide(false)}>
             {sending === 'deny' ? 'Denying…' : 'Deny'}
           </Button>
-          <Button type="button" variant="primary" disabled={sending !== undefined || (previewFailed && !withoutPreview)} aria-label={`Approve ${subject}${autoRevert ? ' with automatic revert' : ''}`} onClick={() => void decide(true)}>
-            {sending === 'approve' ? 'Approving…' : autoRevert ? 'Approve with automatic revert' : 'Approve'}
+          <Button type="button" variant="primary" disabled={sending !== undefined || (previewFailed && !withoutPreview)} aria-label={`Approve ${subject}${autoRevert ? ' with automatic revert' : ''}${passkey ? ' with your passkey' : ''}`} onClick={() => void decide(true)}>
+            {sending === 'approve' ? (passkey ? 'Waiting for your passkey…' : 'Approving…') : `${autoRevert ? 'Approve with automatic revert' : 'Approve'}${passkey ? ' with passkey' : ''}`}
           </Button>
         </div>
       ) : (

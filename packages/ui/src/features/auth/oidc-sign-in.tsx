@@ -27,6 +27,8 @@ const explanations: Record<string, string> = {
   invalid_state: 'This sign-in link was stale or was started in another browser. Start again from this page.',
   no_email: 'The identity provider did not share your email address, which Skyflo needs. Ask your admin to allow the "email" scope.',
   account_disabled: 'Your Skyflo account is deactivated. Ask an admin to reactivate it.',
+  identity_mismatch: 'The Skyflo account with your email address belongs to another person at your identity provider (it was linked to them when they signed in). Ask an admin.',
+  email_unverified: 'Your identity provider has not verified your email address, so Skyflo will not link it to the existing account with that address. Verify it with your provider, or ask an admin.',
 };
 
 export function oidcErrorMessage(code: string | null): string | undefined {

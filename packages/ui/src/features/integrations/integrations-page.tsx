@@ -7,13 +7,15 @@ import { useMe } from '../../lib/session.tsx';
 import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import { QueryError } from '../../components/unavailable.tsx';
 import { Badge, Button, EmptyState, ErrorNote, Field, Input, PageHeader, Spinner } from '../../components/ui.tsx';
-import type { SlackIntegration, WebhookIntegration } from '@skyflo/protocol';
+import type { SlackIntegration, TeamsIntegration, WebhookIntegration } from '@skyflo/protocol';
 import { AddWebhookForm, WebhookCard } from './notification-integrations.tsx';
 import { AddSlackForm, PublicUrlWarning, SlackCard } from './slack-integration.tsx';
+import { AddTeamsForm, TeamsCard } from './teams-integration.tsx';
 import { StatusBadge } from './status-badge.tsx';
 import { DataSourceIntegrations } from './data-source-integration.tsx';
+import { ExternalMcpServers } from './external-mcp-servers.tsx';
 
-/** Jenkins connections (create with credentials checked by the engine, test, disable/enable, delete), data sources, webhooks and Slack. Admins edit. */
+/** Jenkins connections (create with credentials checked by the engine, test, disable/enable, delete), data sources, webhooks, Slack and Teams. Admins edit. */
 export default function IntegrationsPage() {
   const me = useMe();
   const admin = me.data?.role === 'admin';
@@ -21,9 +23,10 @@ export default function IntegrationsPage() {
   const all = useQuery({ queryKey: ['integrations'], queryFn: () => skyflo.integrations(), retry: false });
   // Jenkins connections here; Prometheus and Loki in their own section (data-source-integration.tsx), webhooks and Slack
   // in theirs (notification-integrations.tsx, slack-integration.tsx)
-  const list = { ...all, data: all.data?.filter((item): item is Integration => item.provider !== 'webhook' && item.provider !== 'slack' && item.provider !== 'prometheus' && item.provider !== 'loki') };
+  const list = { ...all, data: all.data?.filter((item): item is Integration => item.provider !== 'webhook' && item.provider !== 'slack' && item.provider !== 'teams' && item.provider !== 'prometheus' && item.provider !== 'loki') };
   const webhooks = all.data?.filter((item): item is WebhookIntegration => item.provider === 'webhook') ?? [];
   const slack = all.data?.filter((item): item is SlackIntegration => item.provider === 'slack') ?? [];
+  const teams = all.data?.filter((item): item is TeamsIntegration => item.provider === 'teams') ?? [];
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['integrations'] });
   const create = useMutation({
     mutationFn: (body: CreateIntegrationRequest) => skyflo.createIntegration(body),
@@ -59,8 +62,10 @@ export default function IntegrationsPage() {
           {list.data?.map((integration) => <IntegrationCard key={integration.id} integration={integration} admin={admin} onChanged={refresh} />)}
           {webhooks.map((webhook) => <WebhookCard key={webhook.id} webhook={webhook} admin={admin} onChanged={refresh} />)}
           {slack.map((item) => <SlackCard key={item.id} slack={item} admin={admin} onChanged={refresh} />)}
+          {teams.map((item) => <TeamsCard key={item.id} teams={item} admin={admin} onChanged={refresh} />)}
         </ul>
         {admin && all.isSuccess && slack.length === 0 ? <AddSlackForm onCreated={refresh} /> : null}
+        {admin && all.isSuccess && teams.length === 0 ? <AddTeamsForm onCreated={refresh} /> : null}
         {admin && all.isSuccess ? <AddWebhookForm onCreated={refresh} /> : null}
         {admin && list.isSuccess ? (
           <section className="rounded-lg border border-border bg-panel p-5" aria-label="Add Jenkins">
@@ -89,6 +94,7 @@ export default function IntegrationsPage() {
           </section>
         ) : null}
         {all.isSuccess ? <DataSourceIntegrations items={all.data} admin={admin} onChanged={refresh} /> : null}
+        {admin ? <ExternalMcpServers /> : null}
       </div>
     </div>
   );

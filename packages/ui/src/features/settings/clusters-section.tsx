@@ -12,6 +12,7 @@ import { Button, ErrorNote, Input, Spinner } from '../../components/ui.tsx';
 import { ClusterLabelBadge } from '../../components/clusters/cluster-badge.tsx';
 import { invalidPatterns, policiesOf, policyModes, withClusterPolicies } from '../../components/clusters/cluster-labels.ts';
 import { useClusters } from '../../components/clusters/clusters-query.ts';
+import { engineOnlyEnforcement, engineOnlyWarning } from '../../lib/approval-enforcement.ts';
 
 function ModeSelect({ value, onChange, label, allowDefault }: { value: ClusterPolicyMode | ''; onChange(mode: ClusterPolicyMode | ''): void; label: string; allowDefault?: boolean }) {
   return (
@@ -61,6 +62,11 @@ function ClusterPolicyRow({ cluster, policies, saving, onSave }: { cluster: Clus
             </li>
           ))}
         </ul>
+      ) : null}
+      {engineOnlyEnforcement(cluster) ? (
+        <p role="note" className="mt-2 rounded-md border border-warn/60 bg-warn/10 px-3 py-2 text-xs text-warn" data-testid="engine-only-enforcement">
+          {engineOnlyWarning}
+        </p>
       ) : null}
       {invalid.length > 0 ? <p className="mt-1 text-xs text-danger">Not a namespace pattern: {invalid.join(', ')} (lower-case letters, digits, '-', '.' and '*').</p> : null}
       <div className="mt-2 flex gap-2">

@@ -10,6 +10,9 @@ import { ClustersSection } from './clusters-section.tsx';
 import { ApiTokensSection } from './api-tokens-section.tsx';
 import { PublicUrlSection } from './public-url-section.tsx';
 import { RunbooksSection } from './runbooks-section.tsx';
+import { PasskeysSection } from './passkeys-section.tsx';
+import { DeviceKeysSection } from './device-keys-section.tsx';
+import { PasskeyPolicySection } from './passkey-policy-section.tsx';
 
 function Section({ title, description, children }: { title: string; description: string; children: React.ReactNode }) {
   return (
@@ -146,13 +149,20 @@ export default function SettingsPage() {
         {section === 'profile' ? (
           <>
             <ProfileSection />
+            <PasskeysSection />
+            <DeviceKeysSection />
             <PasswordSection />
           </>
         ) : null}
         {section === 'tokens' ? <ApiTokensSection /> : null}
         {section === 'team' && admin ? <TeamSection selfId={me.data!.id} /> : null}
         {section === 'model' && admin ? <LlmSection /> : null}
-        {section === 'clusters' && admin ? <ClustersSection /> : null}
+        {section === 'clusters' && admin ? (
+          <>
+            <ClustersSection />
+            <PasskeyPolicySection />
+          </>
+        ) : null}
         {section === 'server' && admin ? <PublicUrlSection /> : null}
         {section === 'runbooks' && me.data ? <RunbooksSection isAdmin={admin} /> : null}
       </div>

@@ -9,7 +9,7 @@ import { createToolCallRunner, type EngineTool } from '../../../tool-calls/run-c
 import { toolsets, type Toolset } from '../../../mcp/tool-gateway.ts';
 import type { GraphDeps, RunContext } from '../../run-context.ts';
 import type { AgentStateUpdate, AgentStateValue } from '../../state.ts';
-import { exposeTools, loadToolsetName } from '../../tool-exposure.ts';
+import { exposeTools, externalToolsetsOf, loadToolsetName } from '../../tool-exposure.ts';
 
 export { cancelledText, deniedText, sealContext, stoppedUndecidedText, supersededText } from '../../../tool-calls/run-calls.ts';
 
@@ -20,7 +20,9 @@ function loadToolsetTool(deps: GraphDeps, run: RunContext): EngineTool {
     async run(call, tools, loaded, fail) {
       const { toolset, include_write_tools: includeWrite } = call.args as { toolset?: unknown; include_write_tools?: unknown };
       const identity = { call_id: call.callId, tool: call.tool, title: 'Load toolset', args: call.args };
-      if (typeof toolset !== 'string' || !(toolsets as readonly string[]).includes(toolset)) return fail(identity, `toolset must be one of ${toolsets.join(', ')}`);
+      // ours, or an external MCP server's (issue 39) as the catalogue lists it
+      const known = [...toolsets, ...externalToolsetsOf(tools ?? [])];
+      if (typeof toolset !== 'string' || !known.includes(toolset)) return fail(identity, `toolset must be one of ${known.join(', ')}`);
       if (typeof includeWrite !== 'boolean') return fail(identity, 'include_write_tools must be true or false');
       const jenkinsAvailable = (await deps.jenkinsIntegration?.()) !== undefined;
       if (toolset === 'jenkins' && !jenkinsAvailable) return fail(identity, jenkinsMissingText);

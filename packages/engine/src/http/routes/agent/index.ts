@@ -64,7 +64,8 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
     if (isSkyfloError(error) && error.statusCode !== undefined) {
       // A per-user run limit frees up as runs finish; tell clients when to look again.
       if (error.code === 'TOO_MANY_RUNS') void reply.header('retry-after', '5');
-      return reply.code(error.statusCode).send({ detail: error.message });
+      // the code too: a client tells PASSKEY_REQUIRED (approve with a passkey) from other refusals without parsing words
+      return reply.code(error.statusCode).send({ detail: error.message, code: error.code });
     }
     throw error;
   };
@@ -103,6 +104,8 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
         automatic: parsed.data.automatic,
         ...(parsed.data.auto_revert ? { autoRevert: true } : {}),
         ...(parsed.data.approve_without_preview ? { withoutPreview: true } : {}),
+        ...(parsed.data.webauthn ? { webauthn: parsed.data.webauthn } : {}),
+        ...(parsed.data.device_signature ? { deviceSignature: parsed.data.device_signature } : {}),
         // an API token decides only with approvals:write (tool-calls/decide)
         ...(request.apiToken ? { apiToken: request.apiToken } : {}),
         ip: request.ip,

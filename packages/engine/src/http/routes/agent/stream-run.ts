@@ -144,7 +144,8 @@ export async function streamRun(input: StreamRunInput): Promise<void> {
   unsubscribe = await bus.subscribe(
     input.runId,
     (message) => {
-      const skipped = message.index > lastIndex + 1;
+      // a replayed stretch of joined text events starts at its firstIndex (memory-event-bus.ts)
+      const skipped = (message.firstIndex ?? message.index) > lastIndex + 1;
       lastIndex = Math.max(lastIndex, message.index);
       // Only this conversation's events: a run id alone must not open another user's run.
       if (!open || message.data['conversation_id'] !== input.conversationId) return;

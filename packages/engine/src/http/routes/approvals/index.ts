@@ -14,6 +14,7 @@ import { decisionPolicyOf } from '../../../clusters/cluster-policies.ts';
 import type { ApprovalStore, PendingApprovalRecord } from '../../../ports/index.ts';
 import { decide } from '../../../tool-calls/decide/decide.ts';
 import { staleReasonOf } from '../../../clusters/stale-binding.ts';
+import { passkeyFactsOf, type PasskeyApprovals } from '../../../passkeys/passkey-approvals.ts';
 
 export interface ApprovalRouteDeps {
   approvals: ApprovalStore;
@@ -27,6 +28,8 @@ export interface ApprovalRouteDeps {
    * item 7). Absent, or when it throws (the MCP server is loading), no call is called stale: execution still checks.
    */
   clusters?: () => Promise<ReadonlyArray<{ name: string; server: string }>>;
+  /** issue 35: which calls need the approver's passkey (`passkey_required`) */
+  passkeys?: PasskeyApprovals;
 }
 
 /** The policy that decides a recorded call, as the decision reads it (clusters/cluster-policies.ts decisionPolicyOf). */
@@ -39,7 +42,7 @@ export function effectivePolicyOf(record: Pick<PendingApprovalRecord, 'policy'>,
 // The stale check lives with the clusters and is one of the decision's rules (tool-calls/decide: clusterStaleRule).
 export { staleReasonOf };
 
-export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app, { approvals, policy, toolTitles, scopeOf, clusters }) => {
+export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app, { approvals, policy, toolTitles, scopeOf, clusters, passkeys }) => {
   app.get('/approvals/pending', async (request) => {
     const user = request.user;
     // Those who may act on others' calls list every conversation's; everyone else, their own.
@@ -55,9 +58,12 @@ export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app,
     const deciderScope = records.length > 0 ? await scopeOf?.(user.id) : undefined;
     const configured = records.some((record) => record.cluster) && clusters ? await clusters().catch(() => undefined) : undefined;
     const actor = { id: user.id, role: user.role, ...(request.apiToken ? { apiToken: request.apiToken } : {}) };
-    const toWire = (record: PendingApprovalRecord): PendingApproval => {
+    // the same passkey facts the decision reads (issue 35), per call
+    const passkeyFacts = await Promise.all(records.map((record) => passkeyFactsOf(passkeys, record)));
+    const toWire = (record: PendingApprovalRecord, index: number): PendingApproval => {
       const stale = staleReasonOf(record, configured);
-      const refusal = decide({ conversationId: record.conversationId, callId: record.callId, environment: policy, actor, conversation: { ownerId: record.conversationOwnerId }, call: record, deciderScope, configuredClusters: configured });
+      const passkey = passkeyFacts[index];
+      const refusal = decide({ conversationId: record.conversationId, callId: record.callId, environment: policy, actor, conversation: { ownerId: record.conversationOwnerId }, call: record, deciderScope, configuredClusters: configured, ...(passkey ? { passkey } : {}) });
       return {
         // the same facts the chat's card gets (tool-calls/propose/approval-facts.ts): add new facts there
         ...approvalFacts(record, {
@@ -67,6 +73,7 @@ export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app,
         }),
         conversation_id: record.conversationId,
         conversation_title: record.conversationTitle,
+        ...(passkey ? { passkey_required: true, approve_at: passkey.approveAt } : {}),
         requested_at: record.requestedAt.toISOString(),
         // a stale call is never offered for approval: the decision refuses it (CLUSTER_STALE), as execution would
         can_decide: refusal === undefined,

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AccountError } from '../../../accounts/account-error.ts';
 import type { AccountService } from '../../../accounts/account-service.ts';
-import { OidcSignInError, type OidcSignIn } from '../../../accounts/oidc-sign-in.ts';
+import { OidcSignInError, type OidcErrorCode, type OidcSignIn } from '../../../accounts/oidc-sign-in.ts';
 import type { PasswordHasher } from '../../../accounts/password-hasher.ts';
 import { clearSessionCookies, REFRESH_TOKEN_COOKIE, setSessionCookies } from '../../plugins/session-cookies.ts';
 
@@ -38,6 +38,8 @@ export const oidcRoutes: FastifyPluginAsync<OidcRouteDeps> = async (app, deps) =
   }));
 
   if (!deps.signIn) return;
+  /** the account refusals a person can act on, as the login page explains them */
+  const accountErrorCodes: Record<string, OidcErrorCode | undefined> = { INACTIVE_USER: 'account_disabled', OIDC_IDENTITY_MISMATCH: 'identity_mismatch', OIDC_EMAIL_UNVERIFIED: 'email_unverified' };
   const signIn = deps.signIn;
 
   app.get('/auth/oidc/login', open, async (request, reply) => {
@@ -65,7 +67,7 @@ export const oidcRoutes: FastifyPluginAsync<OidcRouteDeps> = async (app, deps) =
       setSessionCookies(request, reply, { accessToken: session.accessToken, accessTtlSeconds: deps.accessTokenTtlSeconds, refreshToken: session.refresh.token, refreshTtlSeconds: session.refresh.expiresInSeconds });
       return reply.redirect('/');
     } catch (error) {
-      const code = error instanceof OidcSignInError ? error.code : error instanceof AccountError && error.code === 'INACTIVE_USER' ? 'account_disabled' : undefined;
+      const code = error instanceof OidcSignInError ? error.code : error instanceof AccountError ? accountErrorCodes[error.code] : undefined;
       if (!code) throw error;
       request.log.warn({ oidc_error: code, reason: (error as Error).message }, 'oidc sign-in refused');
       return reply.redirect(`/login?oidc_error=${code}`);

@@ -7,7 +7,7 @@
  *                                       read_only | self | approver | four_eyes; unset = the environment's policy
  *   PATCH /team/members/:id/scope     → Member (admin): {clusters?, namespaces?}; {} = no limit
  */
-import { clusterPoliciesSchema, memberScopeSchema, type ClustersResponse, type ClustersUnavailable, type MemberScope } from '@skyflo/protocol';
+import { clusterPoliciesSchema, memberScopeSchema, type ApprovalEnforcement, type ClustersResponse, type ClustersUnavailable, type MemberScope } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ClusterDirectory } from '../../../clusters/cluster-directory.ts';
@@ -24,6 +24,8 @@ export interface ClusterRouteDeps {
   policies: ClusterPolicies;
   users: UserStore;
   audit: AuditLog;
+  /** issue 34: who enforces a cluster's approvals (absent: the engine alone, SKYFLO_APPROVAL_ENFORCEMENT unset) */
+  enforcementOf?: (cluster: string) => ApprovalEnforcement;
 }
 
 const idParamsSchema = z.object({ id: z.uuid('id must be a member id (UUID) from GET /team/members') });
@@ -39,7 +41,7 @@ function normaliseScope(scope: MemberScope): MemberScope | undefined {
   return scope.clusters || scope.namespaces ? { ...(scope.clusters ? { clusters: scope.clusters } : {}), ...(scope.namespaces ? { namespaces: scope.namespaces } : {}) } : undefined;
 }
 
-export const clusterRoutes: FastifyPluginAsync<ClusterRouteDeps> = async (app, { directory, policies, users, audit }) => {
+export const clusterRoutes: FastifyPluginAsync<ClusterRouteDeps> = async (app, { directory, policies, users, audit, enforcementOf }) => {
   app.get('/clusters', async (request, reply): Promise<ClustersResponse | ClustersUnavailable> => {
     let clusters;
     try {
@@ -52,7 +54,7 @@ export const clusterRoutes: FastifyPluginAsync<ClusterRouteDeps> = async (app, {
     }
     const scope = (await users.findById(request.user.id))?.scope;
     const visible = clusters.filter((cluster) => clusterInScope(scope, cluster.name));
-    return { clusters: await Promise.all(visible.map(async (cluster) => ({ ...cluster, policy: await policies.clusterMode(cluster.name) }))) };
+    return { clusters: await Promise.all(visible.map(async (cluster) => ({ ...cluster, policy: await policies.clusterMode(cluster.name), approval_enforcement: enforcementOf?.(cluster.name) ?? 'engine' }))) };
   });
 
   app.get('/clusters/policies', async (request) => {

@@ -5,17 +5,19 @@
  *   POST   /integrations            → 201 Integration | 400 naming what Jenkins said | 409 one is already active
  *   PATCH  /integrations/:id        → Integration
  *   DELETE /integrations/:id        → 204
- *   POST   /integrations/:id/test   → { ok, latency_ms, user? , error? } (Slack: auth.test and a test message in the channel)
+ *   POST   /integrations/:id/test   → { ok, latency_ms, user? , error? } (Slack: auth.test and a test message in the channel;
+ *                                       Teams: a bot token and a test message in the conversation)
  * Outgoing webhooks are integrations too (provider "webhook", integrations/webhook/): POST with
  * {provider: "webhook", name, metadata: {url, events}, credentials: {secret}}, listed with the others, changed and
  * deleted by id, and GET /integrations/:id/deliveries → {data: WebhookDelivery[]} (newest first).
  */
-import { createIntegrationRequestSchema, createSlackRequestSchema, createWebhookRequestSchema, updateIntegrationRequestSchema, updateWebhookRequestSchema, type IntegrationTestResult } from '@skyflo/protocol';
+import { createIntegrationRequestSchema, createSlackRequestSchema, createTeamsRequestSchema, createWebhookRequestSchema, updateIntegrationRequestSchema, updateWebhookRequestSchema, type IntegrationTestResult } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { IntegrationError, type IntegrationService } from '../../../integrations/integration-service.ts';
 import type { WebhookService } from '../../../integrations/webhook/webhook-service.ts';
 import type { SlackService } from '../../../integrations/slack/slack-service.ts';
+import type { TeamsService } from '../../../integrations/teams/teams-service.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 
@@ -25,11 +27,13 @@ export interface IntegrationRouteDeps {
   webhooks?: WebhookService;
   /** Slack (one per installation); without it provider "slack" is refused */
   slack?: SlackService;
+  /** Microsoft Teams (one per installation); without it provider "teams" is refused */
+  teams?: TeamsService;
 }
 
 const idParamsSchema = z.object({ id: z.uuid('id must be an integration id (UUID) from GET /integrations') });
 
-export const integrationRoutes: FastifyPluginAsync<IntegrationRouteDeps> = async (app, { integrations, webhooks, slack }) => {
+export const integrationRoutes: FastifyPluginAsync<IntegrationRouteDeps> = async (app, { integrations, webhooks, slack, teams }) => {
   const run = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
@@ -40,7 +44,8 @@ export const integrationRoutes: FastifyPluginAsync<IntegrationRouteDeps> = async
 
   app.get('/integrations', async (request) => {
     const slackView = await slack?.view();
-    return [...(await integrations.list(request.user)), ...((await webhooks?.list()) ?? []), ...(slackView ? [slackView] : [])];
+    const teamsView = await teams?.view();
+    return [...(await integrations.list(request.user)), ...((await webhooks?.list()) ?? []), ...(slackView ? [slackView] : []), ...(teamsView ? [teamsView] : [])];
   });
 
   const isWebhook = async (id: string) => (webhooks ? webhooks.has(id) : false);
@@ -49,6 +54,12 @@ export const integrationRoutes: FastifyPluginAsync<IntegrationRouteDeps> = async
     if (slack && (request.body as { provider?: unknown } | undefined)?.provider === 'slack') {
       const input = parseInput(createSlackRequestSchema, request.body);
       const created = await run(() => slack.create(request.user, { name: input.name, channel: input.metadata.channel, ...(input.metadata.api_url ? { apiUrl: input.metadata.api_url } : {}), botToken: input.credentials.bot_token, signingSecret: input.credentials.signing_secret }, request.ip));
+      return reply.code(201).send(created);
+    }
+    if (teams && (request.body as { provider?: unknown } | undefined)?.provider === 'teams') {
+      const input = parseInput(createTeamsRequestSchema, request.body);
+      const { metadata } = input;
+      const created = await run(() => teams.create(request.user, { name: input.name, appId: metadata.app_id, tenantId: metadata.tenant_id, conversationId: metadata.conversation_id, ...(metadata.service_url ? { serviceUrl: metadata.service_url } : {}), ...(metadata.login_url ? { loginUrl: metadata.login_url } : {}), appPassword: input.credentials.app_password }, request.ip));
       return reply.code(201).send(created);
     }
     if (webhooks && (request.body as { provider?: unknown } | undefined)?.provider === 'webhook') {
@@ -69,6 +80,7 @@ export const integrationRoutes: FastifyPluginAsync<IntegrationRouteDeps> = async
   app.delete('/integrations/:id', async (request, reply) => {
     const { id } = parseInput(idParamsSchema, request.params, 'params');
     if (slack && (await run(() => slack.remove(request.user, id, request.ip)))) return reply.code(204).send();
+    if (teams && (await run(() => teams.remove(request.user, id, request.ip)))) return reply.code(204).send();
     if (webhooks && (await isWebhook(id))) await run(() => webhooks.remove(request.user, id, request.ip));
     else await run(() => integrations.remove(request.user, id, request.ip));
     return reply.code(204).send();
@@ -76,7 +88,7 @@ export const integrationRoutes: FastifyPluginAsync<IntegrationRouteDeps> = async
 
   app.post('/integrations/:id/test', async (request): Promise<IntegrationTestResult> => {
     const { id } = parseInput(idParamsSchema, request.params, 'params');
-    const result = (await slack?.test(id)) ?? (await run(() => integrations.test(request.user, id)));
+    const result = (await slack?.test(id)) ?? (await teams?.test(id)) ?? (await run(() => integrations.test(request.user, id)));
     return result.ok ? { ok: true, latency_ms: result.latencyMs, user: result.user } : { ok: false, latency_ms: result.latencyMs, error: result.error };
   });
 

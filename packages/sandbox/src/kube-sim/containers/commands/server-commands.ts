@@ -700,13 +700,13 @@ const packageManagers: Record<string, CommandImplementation> = {
 };
 
 /**
- * Skyflo's own CLI: `serve`, `mcp` and `operator` answer health checks on $PORT or their first containerPort (the
+ * Skyflo's own CLI: `serve`, `mcp`, `operator` and `executor` answer health checks on $PORT or their first containerPort (the
  * operator here does not reconcile; tests run the real one outside); anything else is a usage error.
  */
 async function skyflo(context: ProcessContext): Promise<number> {
   const subcommand = context.args[0];
-  if (subcommand === 'serve' || subcommand === 'mcp' || subcommand === 'operator') return appServer(context);
-  context.stderr(`skyflo: unknown command "${subcommand ?? ''}"; use serve, mcp, sandbox, operator or chat\n`);
+  if (subcommand === 'serve' || subcommand === 'mcp' || subcommand === 'operator' || subcommand === 'executor') return appServer(context);
+  context.stderr(`skyflo: unknown command "${subcommand ?? ''}"; use serve, mcp, sandbox, operator, executor or chat\n`);
   return 2;
 }
 

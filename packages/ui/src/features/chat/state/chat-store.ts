@@ -14,6 +14,7 @@ import { createEventBatcher } from './event-batcher.ts';
 import { enqueue, holdAll, persistQueue, promote, removeQueued, restoreQueue, takeNext, type QueuedMessage } from './queue.ts';
 import { rememberedRun, rememberRun } from './run-memory.ts';
 import { addUserMessage, applyEvent, emptyTimeline, markInterrupted, pendingApprovals, timelineFromPersisted, type DecisionTarget, type TimelineState } from './timeline.ts';
+import { signApproval } from '../../../lib/passkeys.ts';
 
 export { decisionTargets } from './decision-rules.ts';
 
@@ -194,18 +195,28 @@ export const useChatStore = create<ChatStore>((set, get) => {
   /** why `target` may not be decided from this page right now (decision-rules.ts), or undefined when it may */
   const refusal = (target: DecisionTarget, approve: boolean, withoutPreview?: boolean) => decisionRefusal(get().timeline, target, approve, withoutPreview);
 
+  /** the passkey assertion for approving `callId`, when the queue says its cluster asks for one */
+  async function passkeyApproval(conversationId: string, callId: string) {
+    // unreadable queue: approve plainly, and the engine refuses it (PASSKEY_REQUIRED) if a passkey was needed
+    const entry = (await skyflo.pendingApprovals().catch(() => undefined))?.data.find((item) => item.call_id === callId && item.conversation_id === conversationId);
+    return entry?.passkey_required ? signApproval(callId, conversationId) : undefined;
+  }
+
   async function decideOne(conversationId: string, target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean, withoutPreview?: boolean): Promise<void> {
     set({ deciding: target.call_id });
     try {
-      await run(conversationId, (signal) =>
-        skyflo.decide({
+      await run(conversationId, async (signal) => {
+        // Issue 35: a call whose cluster asks for a passkey is approved with the approver's passkey over its facts (the
+        // queue says which); the prompt's failure (cancelled, no passkey here) is shown like a refusal, nothing decided.
+        const webauthn = approve ? await passkeyApproval(conversationId, target.call_id) : undefined;
+        return skyflo.decide({
           callId: target.call_id,
           // bound to the awaiting event the card showed: its arguments, and its diff when it had one
-          decision: { approve, conversation_id: conversationId, ...(reason ? { reason } : {}), ...(target.args_hash ? { args_hash: target.args_hash } : {}), ...(target.diff_hash ? { diff_hash: target.diff_hash } : {}), ...(approve && autoRevert ? { auto_revert: true } : {}), ...(approve && withoutPreview ? { approve_without_preview: true } : {}) },
+          decision: { approve, conversation_id: conversationId, ...(reason ? { reason } : {}), ...(target.args_hash ? { args_hash: target.args_hash } : {}), ...(target.diff_hash ? { diff_hash: target.diff_hash } : {}), ...(approve && autoRevert ? { auto_revert: true } : {}), ...(approve && withoutPreview ? { approve_without_preview: true } : {}), ...(webauthn ? { webauthn } : {}) },
           signal,
           invalid: 'skip',
-        }),
-      );
+        });
+      });
     } finally {
       set({ deciding: undefined });
     }

@@ -189,7 +189,7 @@ function alertCardOf(raw: Record<string, unknown>): AlertCard {
   return {
     title: typeof raw['title'] === 'string' ? raw['title'] : 'Alert',
     status: raw['status'] === 'resolved' ? 'resolved' : 'firing',
-    source: raw['source'] === 'generic' ? 'generic' : 'alertmanager',
+    source: raw['source'] === 'generic' || raw['source'] === 'pagerduty' ? raw['source'] : 'alertmanager',
     receiver: typeof raw['receiver'] === 'string' ? raw['receiver'] : 'alert',
     labels: strings(raw['labels']),
     annotations: strings(raw['annotations']),

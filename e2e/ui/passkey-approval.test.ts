@@ -1,0 +1,118 @@
+/**
+ * Passkeys for risky approvals (issue 35) in real headless Chromium against a real engine, with Chromium's virtual
+ * authenticator (DevTools protocol WebAuthn domain: ctap2, internal transport, resident key, user verification) as
+ * the passkey. The admin registers a passkey in Settings → Profile, asks for passkeys on every approval on the cluster
+ * (Settings → Clusters), and a change there is then refused as a plain approval (403 PASSKEY_REQUIRED) but approved
+ * from its approval page with the passkey: the cluster changes and the decision row carries the signed assertion.
+ *
+ * WebAuthn needs a secure context and a domain as RP ID: the browser uses http://localhost (not 127.0.0.1), which is
+ * also the public address the RP ID comes from.
+ */
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ADMIN, artifactsDir, askInChat, scaleScript, screenshotOnFailure, startUiStack, type UiStack } from './ui-stack.ts';
+
+vi.setConfig({ testTimeout: 180_000 });
+
+let stack: UiStack;
+let context: BrowserContext;
+let page: Page;
+let cdp: CDPSession;
+let origin: string;
+/** the virtual authenticator's id */
+let authenticator: string;
+
+const replicas = () => stack.kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}');
+
+beforeAll(async () => {
+  stack = await startUiStack();
+  origin = stack.url.replace('127.0.0.1', 'localhost');
+  const registered = await fetch(`${stack.url}/api/v1/auth/register/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password, full_name: ADMIN.name }) });
+  expect(registered.status).toBe(201);
+  context = await stack.browser.newContext({ baseURL: origin, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, colorScheme: 'light' });
+  context.setDefaultTimeout(90_000);
+  page = await context.newPage();
+  // the passkey: Chromium's virtual platform authenticator, which answers every prompt as a verified user
+  cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  ({ authenticatorId: authenticator } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true } }));
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(ADMIN.email);
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: /What should we look at/ }).waitFor();
+  // the relying party is the Command Center's public address: this browser's
+  const publicUrl = await page.request.put('/api/v1/settings/public-url', { data: { url: origin } });
+  expect(publicUrl.status(), await publicUrl.text()).toBe(200);
+}, 180_000);
+
+beforeEach(screenshotOnFailure(() => stack));
+
+afterAll(async () => {
+  await context?.close().catch(() => {});
+  await stack?.close();
+}, 180_000);
+
+describe('a passkey approves a change on a cluster that asks for one', () => {
+  it('registers a passkey in Settings; the cluster asks for one on every approval', async () => {
+    await page.goto('/settings/profile');
+    const section = page.getByRole('region', { name: 'Passkeys' });
+    await section.getByText('No passkey yet.').waitFor();
+    await section.getByLabel('Passkey name').fill('Phone passkey');
+    await section.getByRole('button', { name: 'Add a passkey' }).click();
+    await section.getByText('Passkey added.').waitFor();
+    await section.getByRole('list', { name: 'Your passkeys' }).getByText('Phone passkey').waitFor();
+    const credentials = await cdp.send('WebAuthn.getCredentials', { authenticatorId: authenticator });
+    expect(credentials.credentials).toEqual([expect.objectContaining({ rpId: 'localhost', isResidentCredential: true })]);
+    await page.screenshot({ path: `${artifactsDir}/passkey-registered.png` });
+
+    await page.goto('/settings/clusters');
+    const policies = page.getByRole('region', { name: 'Passkeys for approvals' });
+    const select = policies.getByRole('combobox').first();
+    await select.selectOption('every_approval');
+    await policies.getByText('Saved.').waitFor();
+  });
+
+  it('a plain approval is refused; the approval page approves it with the passkey', async () => {
+    stack.llm.reset(scaleScript(3));
+    await askInChat(page, 'Scale web to 3 replicas');
+    await page.getByTestId('approval-card').waitFor();
+    const pending = (await (await page.request.get('/api/v1/approvals/pending')).json()) as { data: Array<{ call_id: string; conversation_id: string; args_hash: string; diff_hash?: string; passkey_required?: boolean }> };
+    const call = pending.data[0]!;
+    expect(call.passkey_required).toBe(true);
+
+    // a plain approval (what a click, a Slack button or a token sends) is refused, and says where to approve
+    const plain = await page.request.post(`/api/v1/agent/approvals/${call.call_id}`, { data: { approve: true, conversation_id: call.conversation_id, args_hash: call.args_hash, ...(call.diff_hash ? { diff_hash: call.diff_hash } : {}) } });
+    expect(plain.status()).toBe(403);
+    const refusal = (await plain.json()) as { code: string; detail: string };
+    expect(refusal.code).toBe('PASSKEY_REQUIRED');
+    expect(refusal.detail).toContain(`${origin}/approvals?call=${call.call_id}`);
+    expect(await replicas()).toBe('2');
+
+    await page.goto(`/approvals?call=${encodeURIComponent(call.call_id)}&conversation=${call.conversation_id}`);
+    const item = page.getByTestId('pending-approval');
+    await item.getByTestId('passkey-required').waitFor();
+    await page.screenshot({ path: `${artifactsDir}/passkey-approval-page.png` });
+    // the person does not confirm (user verification fails): nothing is decided, and the card says why
+    await cdp.send('WebAuthn.setUserVerified', { authenticatorId: authenticator, isUserVerified: false });
+    await item.getByRole('button', { name: /with your passkey/ }).click();
+    await item.getByText(/Not decided: The passkey prompt was cancelled or timed out/).waitFor({ timeout: 30_000 });
+    expect(await replicas()).toBe('2');
+    await cdp.send('WebAuthn.setUserVerified', { authenticatorId: authenticator, isUserVerified: true });
+    await item.getByRole('button', { name: /with your passkey/ }).click();
+    await page.getByTestId('decided-approval').getByText(/Approved/).waitFor();
+    await vi.waitFor(async () => expect(await replicas()).toBe('3'), { timeout: 60_000, interval: 250 });
+    const row = await stack.engine.storage.approvals.get(call.conversation_id, call.call_id);
+    expect(row?.passkeyAssertion).toMatchObject({ rp_id: 'localhost', origin, user_verified: true, signed_facts: { callId: call.call_id, conversationId: call.conversation_id, argsHash: call.args_hash } });
+  });
+
+  it("the chat's approval card approves it with the passkey too", async () => {
+    stack.llm.reset(scaleScript(4));
+    await askInChat(page, 'Scale web to 4 replicas');
+    const card = page.getByTestId('approval-card');
+    await card.getByRole('button', { name: /^Approve/ }).click();
+    await vi.waitFor(async () => expect(await replicas()).toBe('4'), { timeout: 60_000, interval: 250 });
+    const audit = (await (await page.request.get('/api/v1/audit?action=approval.approved')).json()) as { data: Array<{ details: Record<string, unknown> }> };
+    expect(audit.data.filter((record) => record.details['passkey_assertion'] !== undefined)).toHaveLength(2);
+  });
+});

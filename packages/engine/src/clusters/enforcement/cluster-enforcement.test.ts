@@ -1,0 +1,174 @@
+/**
+ * Issue 34, the engine's side in isolation: the signature verifies over exactly the protocol's signing input with the
+ * engine's public key (and not over anything else), the executor client turns every failure into a clear
+ * ExecutorRequestError, a grant fails closed, approval names are DNS-safe and stable, and the configuration refuses
+ * an enforced mode it cannot run.
+ */
+import { base64url, compactVerify, exportPKCS8, exportSPKI, generateKeyPair, importSPKI } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { approvalSigningInput, skyfloApprovalDocumentSchema, type SkyfloApprovalDocument, type SkyfloApprovalSpec } from '@skyflo/protocol';
+import { loadConfig } from '../../config/index.ts';
+import { approvalObjectName } from './approval-name.ts';
+import { createClusterEnforcement } from './cluster-enforcement.ts';
+import { createExecutorClient, ExecutorRequestError } from './executor-client.ts';
+import { createApprovalSigner } from './sign-approval.ts';
+
+const spec: SkyfloApprovalSpec = {
+  conversationId: 'conv-1',
+  callId: 'call-1',
+  tool: 'k8s_scale',
+  cluster: { name: 'prod-eu', server: 'https://prod.example:6443' },
+  access: [{ apiGroup: 'apps', resource: 'deployments', subresource: 'scale', namespace: 'shop', name: 'web', verbs: ['patch'], contentHash: 'a'.repeat(64) }],
+  argsHash: 'b'.repeat(64),
+  requestedAt: '2026-11-23T10:00:00.000Z',
+};
+const status = { decision: 'approved' as const, decidedBy: { id: 'u1', email: 'ann@example.com' }, decidedAt: '2026-11-23T10:01:00.000Z', expiresAt: '2026-11-23T10:11:00.000Z' };
+
+async function keys() {
+  const pair = await generateKeyPair('EdDSA', { extractable: true });
+  return { privatePem: await exportPKCS8(pair.privateKey), publicPem: await exportSPKI(pair.publicKey) };
+}
+
+async function verifies(publicPem: string, signature: string, name: string, signedSpec: SkyfloApprovalSpec, signedStatus: typeof status): Promise<boolean> {
+  const [header, payload, sig] = signature.split('.');
+  expect(payload).toBe(''); // detached
+  try {
+    await compactVerify(`${header}.${base64url.encode(approvalSigningInput(name, signedSpec, signedStatus))}.${sig}`, await importSPKI(publicPem, 'EdDSA'), { algorithms: ['EdDSA'] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A stand-in executor behind a fetch (unit tests open no sockets): answers each request and records what it got. */
+function fakeExecutor(reply: (request: { method: string; url: string }, body: string) => { status: number; body?: unknown }) {
+  const url = 'http://executor.test:8443';
+  const received: Array<{ method: string; url: string; authorization?: string; body: string }> = [];
+  const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+    const path = new URL(String(input)).pathname;
+    const method = init?.method ?? 'GET';
+    const body = typeof init?.body === 'string' ? init.body : '';
+    const authorization = new Headers(init?.headers).get('authorization') ?? undefined;
+    received.push({ method, url: path, ...(authorization ? { authorization } : {}), body });
+    const answer = reply({ method, url: path }, body);
+    const text = answer.body === undefined ? null : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+    return new Response(text, { status: answer.status, headers: { 'Content-Type': 'application/json' } });
+  }) as typeof globalThis.fetch;
+  return { url, received, fetch };
+}
+
+const unreachable = (async () => {
+  throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8443'), { code: 'ECONNREFUSED' }) });
+}) as typeof globalThis.fetch;
+
+describe('approval signature', () => {
+  it("round-trips with the protocol's signing input and the engine's public key, and binds every field", async () => {
+    const { privatePem, publicPem } = await keys();
+    const signer = await createApprovalSigner(privatePem);
+    const signature = await signer.sign('a-1', spec, status);
+    expect(await verifies(publicPem, signature, 'a-1', spec, status)).toBe(true);
+    // another name, a widened access, another decision: the same signature no longer verifies
+    expect(await verifies(publicPem, signature, 'a-2', spec, status)).toBe(false);
+    expect(await verifies(publicPem, signature, 'a-1', { ...spec, access: [{ ...spec.access[0]!, namespace: 'prod' }] }, status)).toBe(false);
+    expect(await verifies(publicPem, signature, 'a-1', spec, { ...status, expiresAt: '2026-11-24T10:11:00.000Z' })).toBe(false);
+    // and another key does not verify it
+    expect(await verifies((await keys()).publicPem, signature, 'a-1', spec, status)).toBe(false);
+  });
+});
+
+describe('approval object names', () => {
+  it('are DNS-safe, at most 40 characters, stable per conversation and call, and differ between calls', () => {
+    const name = approvalObjectName('0b7a9f1e-long-conversation-id-with-UPPER_and_underscores', 'toolu_01ABC/def');
+    expect(name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    expect(name.length).toBeLessThanOrEqual(40);
+    expect(approvalObjectName('0b7a9f1e-long-conversation-id-with-UPPER_and_underscores', 'toolu_01ABC/def')).toBe(name);
+    expect(approvalObjectName('0b7a9f1e-long-conversation-id-with-UPPER_and_underscores', 'toolu_01ABC/deg')).not.toBe(name);
+    expect(approvalObjectName('c', 'x', 'revert')).not.toBe(approvalObjectName('c', 'x'));
+  });
+});
+
+describe('the executor client', () => {
+  it('sends the bearer and maps the executor errors, an unexpected answer and an unreachable executor', async () => {
+    const executor = fakeExecutor((request) =>
+      request.url.endsWith('/credential') && request.method === 'POST'
+        ? { status: 403, body: { code: 'BAD_SIGNATURE', message: 'SkyfloApproval "a-1" is not signed by the engine' } }
+        : request.method === 'DELETE'
+          ? { status: 502, body: '<html>bad gateway</html>' }
+          : { status: 200, body: { token: 'not-a-credential-shape' } },
+    );
+    {
+      const client = createExecutorClient({ url: `${executor.url}/`, token: 'caller-token', fetch: executor.fetch });
+      await expect(client.mint('a-1')).rejects.toMatchObject({ code: 'BAD_SIGNATURE', message: expect.stringContaining('is not signed by the engine') });
+      await expect(client.release('a-1')).rejects.toMatchObject({ code: 'BAD_RESPONSE', message: expect.stringContaining('HTTP 502') });
+      expect(executor.received.map((entry) => [entry.method, entry.url, entry.authorization])).toEqual([
+        ['POST', '/v1/approvals/a-1/credential', 'Bearer caller-token'],
+        ['DELETE', '/v1/approvals/a-1/credential', 'Bearer caller-token'],
+      ]);
+    }
+    const gone = createExecutorClient({ url: executor.url, token: 'caller-token', fetch: unreachable });
+    const error = await gone.mint('a-1').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ExecutorRequestError);
+    expect(error).toMatchObject({ code: 'UNREACHABLE', message: expect.stringContaining('could not be reached') });
+  });
+});
+
+describe('the enforcement', () => {
+  it('mirrors a signed document, mints, and releases once; refuses without access or executor (fail closed)', async () => {
+    const { privatePem, publicPem } = await keys();
+    const executor = fakeExecutor((request) =>
+      request.method === 'POST' && request.url === '/v1/approvals'
+        ? { status: 201, body: { created: true } }
+        : request.method === 'POST'
+          ? { status: 200, body: { token: 'minted-token', expiresAt: '2026-11-23T10:11:00.000Z', username: 'system:serviceaccount:skyflo:skyflo-approval-x' } }
+          : { status: 204 },
+    );
+    {
+      const enforcement = await createClusterEnforcement({
+        fetch: executor.fetch,
+        config: { mode: 'cluster', executors: { 'prod-eu': executor.url }, executorToken: 'caller-token', signingKeyPem: privatePem },
+        now: () => new Date('2026-11-23T10:01:00.000Z'),
+      });
+      expect(enforcement.modeFor('prod-eu')).toBe('cluster');
+      const decision = { conversationId: 'conv-1', callId: 'call-1', tool: 'k8s_scale', cluster: spec.cluster, access: spec.access, argsHash: spec.argsHash, requestedAt: new Date(spec.requestedAt), decidedBy: { id: 'u1' } };
+      const grant = await enforcement.grant(decision);
+      expect(grant).toMatchObject({ ok: true, name: approvalObjectName('conv-1', 'call-1'), credential: { token: 'minted-token', approval: approvalObjectName('conv-1', 'call-1') } });
+      const mirrored = skyfloApprovalDocumentSchema.parse(JSON.parse(executor.received[0]!.body)) as SkyfloApprovalDocument;
+      expect(mirrored.status).toMatchObject({ decision: 'approved', expiresAt: '2026-11-23T10:11:00.000Z' });
+      const { signature, ...unsigned } = mirrored.status;
+      expect(await verifies(publicPem, signature, mirrored.name, mirrored.spec, unsigned as typeof status)).toBe(true);
+      if (grant.ok) {
+        await grant.release();
+        await grant.release();
+      }
+      expect(executor.received.map((entry) => entry.method)).toEqual(['POST', 'POST', 'DELETE']);
+
+      const noAccess = await enforcement.grant({ ...decision, callId: 'call-2', access: [] });
+      expect(noAccess).toMatchObject({ ok: false, text: expect.stringMatching(/^Not executed: cluster "prod-eu" enforces approvals, and the preview of k8s_scale did not say which objects it writes.*Nothing was changed\.$/) });
+      const noExecutor = await enforcement.grant({ ...decision, callId: 'call-3', cluster: { name: 'other', server: 'https://other' } });
+      expect(noExecutor).toMatchObject({ ok: false, text: expect.stringContaining('no approval executor is configured for it') });
+      expect(executor.received).toHaveLength(3);
+    }
+  });
+});
+
+describe('configuration', () => {
+  it('defaults to the engine; cluster mode needs an executor URL, its token and a valid Ed25519 key', async () => {
+    expect(loadConfig({}).enforcement).toMatchObject({ mode: 'engine' });
+    expect(() => loadConfig({ SKYFLO_APPROVAL_ENFORCEMENT: 'cluster' })).toThrow(/SKYFLO_EXECUTOR_URL: is required with SKYFLO_APPROVAL_ENFORCEMENT=cluster[\s\S]*SKYFLO_EXECUTOR_TOKEN: is required[\s\S]*SKYFLO_APPROVAL_SIGNING_KEY: is required/);
+    const badKey = '-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----';
+    let message = '';
+    try {
+      loadConfig({ SKYFLO_APPROVAL_ENFORCEMENT: 'cluster', SKYFLO_EXECUTOR_URL: 'https://executor:8443', SKYFLO_EXECUTOR_TOKEN: 't', SKYFLO_APPROVAL_SIGNING_KEY: badKey });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/SKYFLO_APPROVAL_SIGNING_KEY: must be an Ed25519 private key in PKCS8 PEM/);
+    expect(message).not.toContain('not-a-key');
+    expect(() => loadConfig({ SKYFLO_APPROVAL_ENFORCEMENT: 'cluster', SKYFLO_EXECUTORS: '{"prod": "ftp://x"}', SKYFLO_EXECUTOR_TOKEN: 't', SKYFLO_APPROVAL_SIGNING_KEY: badKey })).toThrow(/SKYFLO_EXECUTORS/);
+    const { privatePem } = await keys();
+    expect(loadConfig({ SKYFLO_APPROVAL_ENFORCEMENT: 'cluster', SKYFLO_EXECUTORS: '{"prod-eu":"https://executor.prod:8443"}', SKYFLO_EXECUTOR_TOKEN: 't', SKYFLO_APPROVAL_SIGNING_KEY: privatePem }).enforcement).toMatchObject({
+      mode: 'cluster',
+      executors: { 'prod-eu': 'https://executor.prod:8443' },
+    });
+  });
+});

@@ -1,0 +1,187 @@
+/**
+ * Issue 34: the engine's side of approvals the cluster enforces. For a cluster with `enforcement: cluster`:
+ * - every decision (approvals, denials, automatic approvals) is mirrored to that cluster's executor as a signed
+ *   SkyfloApproval — `kubectl get skyfloapprovals` shows it, and the conversation and the audit name it;
+ * - an approved call asks the executor for the credential of exactly that approval right before it runs, and releases
+ *   it when the call ends. Anything missing (no executor, unreachable, a refusal, no access computed by the preview)
+ *   refuses the call: fail closed, nothing runs.
+ * Clusters with `enforcement: engine` (the embedded default) are untouched: today's behaviour, EXECUTE_AS_APPROVER too.
+ */
+import {
+  approvalCredentialMaxSeconds,
+  unboundClusterName,
+  type ApprovalEnforcement,
+  type ApprovedAccess,
+  type ApproverKey,
+  type ApproverProof,
+  type SkyfloApprovalDocument,
+  type SkyfloApprovalSpec,
+  type SkyfloApprovalStatus,
+  type ToolCallCredential,
+} from '@skyflo/protocol';
+import type { EnforcementConfig } from '../../config/index.ts';
+import { approvalObjectName } from './approval-name.ts';
+import { createExecutorClient, ExecutorRequestError, type ExecutorClient } from './executor-client.ts';
+import { createApprovalSigner, type ApprovalSigner } from './sign-approval.ts';
+
+export { approvalObjectName } from './approval-name.ts';
+
+export interface ApprovalDecision {
+  conversationId: string;
+  callId: string;
+  /** an automatic revert's own approval */
+  purpose?: 'revert';
+  tool: string;
+  /** the call's cluster; absent: the engine's own (SKYFLO_EXECUTOR_URL) */
+  cluster?: { name: string; server: string };
+  /** what the preview computed; empty for a denial that never got one */
+  access: ApprovedAccess[];
+  argsHash: string;
+  diffHash?: string;
+  requestedBy?: { id: string; email?: string };
+  requestedAt: Date;
+  decision: 'approved' | 'denied';
+  decidedBy?: { id: string; email?: string };
+  decidedAt?: Date;
+  automatic?: boolean;
+  /** issue 35: the approver's passkey assertion over the call's facts; the executor may require it before minting */
+  approverProof?: ApproverProof;
+}
+
+export type Grant =
+  | { ok: true; name: string; credential: ToolCallCredential; release(): Promise<void> }
+  | { ok: false; name: string; text: string };
+
+export interface ClusterEnforcement {
+  /** How the cluster's writes are enforced (the clusters API reports it). */
+  modeFor(cluster: string | undefined): ApprovalEnforcement;
+  /** The SkyfloApproval name of a call (the same whether or not its cluster enforces). */
+  nameOf(conversationId: string, callId: string, purpose?: 'revert'): string;
+  /** Mirrors a denial; never throws (a denial runs nothing either way), returns why it failed if it did. */
+  mirrorDenial(decision: Omit<ApprovalDecision, 'decision'>): Promise<string | undefined>;
+  /** Mirrors an approval and mints its credential; `ok: false` says why nothing may run. */
+  grant(decision: Omit<ApprovalDecision, 'decision'>): Promise<Grant>;
+  /**
+   * Issue 35: mirrors a passkey registration (or removal) to every configured executor, which checks approvers'
+   * signatures against these keys. Never throws; one entry per executor, `error` when it failed.
+   */
+  mirrorApproverKey(change: ApproverKeyChange): Promise<Array<{ executor: string; error?: string }>>;
+}
+
+export type ApproverKeyChange = { action: 'register'; key: ApproverKey } | { action: 'remove'; credentialId: string };
+
+export interface ClusterEnforcementDeps {
+  config: EnforcementConfig;
+  fetch?: typeof fetch;
+  now?: () => Date;
+  logger?: { warn(object: Record<string, unknown>, message: string): void };
+}
+
+export async function createClusterEnforcement(deps: ClusterEnforcementDeps): Promise<ClusterEnforcement> {
+  const { config } = deps;
+  const now = deps.now ?? (() => new Date());
+  const signer: ApprovalSigner | undefined = config.signingKeyPem ? await createApprovalSigner(config.signingKeyPem) : undefined;
+  const clients = new Map<string, ExecutorClient>();
+
+  function executorFor(cluster: string | undefined): ExecutorClient | undefined {
+    const url = (cluster !== undefined ? config.executors[cluster] : undefined) ?? config.executorUrl;
+    if (!url || !config.executorToken) return undefined;
+    let client = clients.get(url);
+    if (!client) clients.set(url, (client = createExecutorClient({ url, token: config.executorToken, ...(deps.fetch ? { fetch: deps.fetch } : {}) })));
+    return client;
+  }
+
+  async function documentOf(decision: ApprovalDecision): Promise<SkyfloApprovalDocument> {
+    if (!signer) throw new ExecutorRequestError('BAD_SIGNATURE', 'the engine has no approval signing key (SKYFLO_APPROVAL_SIGNING_KEY)');
+    const name = approvalObjectName(decision.conversationId, decision.callId, decision.purpose);
+    const decidedAt = decision.decidedAt ?? now();
+    const spec: SkyfloApprovalSpec = {
+      conversationId: decision.conversationId,
+      callId: decision.callId,
+      tool: decision.tool,
+      cluster: decision.cluster ?? { name: unboundClusterName, server: '' },
+      access: decision.access,
+      argsHash: decision.argsHash,
+      ...(decision.diffHash ? { diffHash: decision.diffHash } : {}),
+      ...(decision.requestedBy ? { requestedBy: decision.requestedBy } : {}),
+      requestedAt: decision.requestedAt.toISOString(),
+    };
+    // A credential is minted right after this; it may not outlive the approval (≤ 10 minutes, TokenRequest's cap here).
+    const status: Omit<SkyfloApprovalStatus, 'signature'> = {
+      decision: decision.decision,
+      ...(decision.decidedBy ? { decidedBy: decision.decidedBy } : {}),
+      decidedAt: decidedAt.toISOString(),
+      expiresAt: new Date(now().getTime() + approvalCredentialMaxSeconds * 1000).toISOString(),
+      ...(decision.automatic ? { automatic: true } : {}),
+      ...(decision.approverProof ? { approverProof: decision.approverProof } : {}),
+    };
+    return { name, spec, status: { ...status, signature: await signer.sign(name, spec, status) } };
+  }
+
+  const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+  async function mirrorApproverKey(change: ApproverKeyChange): Promise<Array<{ executor: string; error?: string }>> {
+    const urls = [...new Set([...(config.executorUrl ? [config.executorUrl] : []), ...Object.values(config.executors)])];
+    return Promise.all(
+      urls.map(async (url) => {
+        const client = executorFor(Object.keys(config.executors).find((cluster) => config.executors[cluster] === url));
+        if (!client) return { executor: url, error: 'no executor token (SKYFLO_EXECUTOR_TOKEN)' };
+        try {
+          if (change.action === 'register') await client.registerApproverKey(change.key);
+          else await client.removeApproverKey(change.credentialId);
+          return { executor: url };
+        } catch (error) {
+          deps.logger?.warn({ executor: url, action: change.action, err: describe(error) }, 'could not mirror an approver key to an executor');
+          return { executor: url, error: describe(error) };
+        }
+      }),
+    );
+  }
+
+  return {
+    mirrorApproverKey,
+    modeFor: (cluster) => (config.mode === 'cluster' ? 'cluster' : 'engine'),
+    nameOf: approvalObjectName,
+    async mirrorDenial(decision) {
+      const name = approvalObjectName(decision.conversationId, decision.callId, decision.purpose);
+      const executor = executorFor(decision.cluster?.name);
+      if (!executor) return `no approval executor is configured for cluster "${decision.cluster?.name ?? unboundClusterName}"`;
+      try {
+        await executor.mirror(await documentOf({ ...decision, decision: 'denied' }));
+        return undefined;
+      } catch (error) {
+        deps.logger?.warn({ approval: name, err: describe(error) }, 'the denial could not be mirrored to the executor');
+        return describe(error);
+      }
+    },
+    async grant(decision) {
+      const name = approvalObjectName(decision.conversationId, decision.callId, decision.purpose);
+      const cluster = decision.cluster?.name ?? unboundClusterName;
+      const refuse = (why: string): Grant => ({ ok: false, name, text: `Not executed: cluster "${cluster}" enforces approvals, and ${why}. Nothing was changed.` });
+      const executor = executorFor(decision.cluster?.name);
+      if (!executor) return refuse('no approval executor is configured for it (SKYFLO_EXECUTOR_URL or SKYFLO_EXECUTORS)');
+      if (decision.access.length === 0) {
+        return refuse(`the preview of ${decision.tool} did not say which objects it writes, so no credential can be limited to them (only previewed calls run on such a cluster)`);
+      }
+      let credential;
+      try {
+        await executor.mirror(await documentOf({ ...decision, decision: 'approved' }));
+        credential = await executor.mint(name);
+      } catch (error) {
+        return refuse(`${describe(error)} (SkyfloApproval ${name})`);
+      }
+      let released = false;
+      return {
+        ok: true,
+        name,
+        credential: { token: credential.token, expiresAt: credential.expiresAt, approval: name },
+        async release() {
+          if (released) return;
+          released = true;
+          // the executor's sweep removes what a failed release leaves, at the approval's expiry
+          await executor.release(name).catch((error: unknown) => deps.logger?.warn({ approval: name, err: describe(error) }, 'the approval credential could not be released (the executor sweeps it at expiry)'));
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * One external MCP server over the MCP SDK client: a stdio command (argv, never a shell; only the variables the admin
+ * set plus the SDK's minimal PATH/HOME set, so none of the engine's own secrets reach the process) or a Streamable HTTP
+ * URL with a bearer token. Connects on first use, lists its tools (cached, dropped on `notifications/tools/list_changed`),
+ * reconnects with backoff after a disconnect, and says what went wrong in an admin's words: command not found,
+ * HTTP 401, handshake timeout, the process's last stderr lines.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { redactText } from '@skyflo/safety';
+import { fetchWithLinkedSignals, linkAbort } from '../../mcp/linked-abort.ts';
+import type { ListedExternalTool } from './external-catalogue.ts';
+import { ExternalMcpUnavailableError } from './external-errors.ts';
+
+export type ExternalTransportConfig =
+  | { type: 'stdio'; command: string[]; env: Record<string, string>; cwd?: string }
+  | { type: 'http'; url: string; token?: string };
+
+export interface ExternalConnectionOptions {
+  name: string;
+  transport: ExternalTransportConfig;
+  /** how long connecting (the initialize handshake) may take; default 10 s */
+  handshakeTimeoutMs?: number;
+  /** how long tools/list is kept; default 60 s */
+  cacheMs?: number;
+  /** the first wait before reconnecting after a failure, doubled each time up to `maxBackoffMs`; default 1 s */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** told when the listing may have changed (list_changed, a reconnect) */
+  onChange?: () => void;
+}
+
+export interface ExternalConnection {
+  /** the listed tools; throws (with an admin's explanation) when the server cannot be reached */
+  listTools(options?: { refresh?: boolean }): Promise<ListedExternalTool[]>;
+  callTool(input: { tool: string; args: Record<string, unknown>; signal?: AbortSignal; timeoutMs?: number }): Promise<{ content?: unknown; structuredContent?: unknown; isError?: boolean }>;
+  state(): { status: 'connected' | 'connecting' | 'error'; error?: string };
+  close(): Promise<void>;
+}
+
+
+const stderrTailChars = 600;
+
+/** An error from connecting or calling, in an admin's words. */
+export function explainConnectionError(name: string, transport: ExternalTransportConfig, error: unknown, stderr = ''): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const tail = stderr.trim() ? ` Its stderr ended with: ${redactText(stderr.trim().slice(-stderrTailChars))}` : '';
+  if (transport.type === 'stdio') {
+    if (code === 'ENOENT') return `Command not found: ${transport.command[0]} (server "${name}"); give the full path of a program installed where the engine runs.`;
+    if (code === 'EACCES') return `Permission denied running ${transport.command[0]} (server "${name}").`;
+    if (/timed out|timeout/i.test(message)) return `Handshake timeout: ${transport.command[0]} started but did not answer MCP's initialize (server "${name}").${tail}`;
+    if (/closed/i.test(message)) return `The process of server "${name}" exited before answering (${message}).${tail}`;
+    return `Server "${name}" (${transport.command[0]}): ${redactText(message)}${tail}`;
+  }
+  const status = error instanceof StreamableHTTPError ? error.code : undefined;
+  if (status === 401) return `HTTP 401 from ${transport.url}: the server refused the bearer token (server "${name}"); enter a valid token.`;
+  if (status === 403) return `HTTP 403 from ${transport.url}: the token is not allowed to use this server (server "${name}").`;
+  if (typeof status === 'number' && status > 0) return `HTTP ${status} from ${transport.url} (server "${name}"): ${redactText(message)}`;
+  if (/timed out|timeout/i.test(message)) return `Handshake timeout: ${transport.url} did not answer MCP's initialize (server "${name}").`;
+  return `Cannot reach ${transport.url} (server "${name}"): ${redactText(message)}`;
+}
+
+export function createExternalConnection(options: ExternalConnectionOptions): ExternalConnection {
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+  const cacheMs = options.cacheMs ?? 60_000;
+  const baseBackoff = options.backoffMs ?? 1_000;
+  const maxBackoff = options.maxBackoffMs ?? 60_000;
+  let client: Client | undefined;
+  let connecting: Promise<Client> | undefined;
+  let lastError: string | undefined;
+  let failures = 0;
+  let retryAt = 0;
+  let closed = false;
+  let cache: { at: number; tools: ListedExternalTool[] } | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+
+  const invalidate = () => {
+    cache = undefined;
+    options.onChange?.();
+  };
+
+  function scheduleReconnect(): void {
+    if (closed || retryTimer) return;
+    const delay = Math.min(maxBackoff, baseBackoff * 2 ** Math.max(0, failures - 1));
+    retryAt = Date.now() + delay;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      void connect().catch(() => undefined);
+    }, delay);
+    retryTimer.unref();
+  }
+
+  async function open(): Promise<Client> {
+    const next = new Client({ name: 'skyflo-engine', version: '0.1.0' });
+    let stderr = '';
+    let transport: Transport;
+    if (options.transport.type === 'stdio') {
+      const [command, ...args] = options.transport.command;
+      const stdio = new StdioClientTransport({ command: command!, args, env: options.transport.env, ...(options.transport.cwd ? { cwd: options.transport.cwd } : {}), stderr: 'pipe' });
+      stdio.stderr?.on('data', (chunk: Buffer) => {
+        stderr = (stderr + chunk.toString('utf8')).slice(-4 * stderrTailChars);
+      });
+      transport = stdio;
+    } else {
+      const headers: Record<string, string> = options.transport.token ? { Authorization: `Bearer ${options.transport.token}` } : {};
+      transport = new StreamableHTTPClientTransport(new URL(options.transport.url), { requestInit: { headers }, fetch: fetchWithLinkedSignals() });
+    }
+    try {
+      await next.connect(transport, { timeout: handshakeTimeoutMs });
+    } catch (error) {
+      await next.close().catch(() => undefined);
+      throw new ExternalMcpUnavailableError(explainConnectionError(options.name, options.transport, error, stderr));
+    }
+    next.setNotificationHandler(ToolListChangedNotificationSchema, async () => invalidate());
+    next.onclose = () => {
+      if (client !== next) return;
+      client = undefined;
+      cache = undefined;
+      if (closed) return;
+      lastError = explainConnectionError(options.name, options.transport, new Error('connection closed'), stderr);
+      failures = 1;
+      options.onChange?.();
+      scheduleReconnect();
+    };
+    return next;
+  }
+
+  function connect(): Promise<Client> {
+    if (client) return Promise.resolve(client);
+    connecting ??= open()
+      .then((opened) => {
+        if (closed) {
+          void opened.close();
+          throw new ExternalMcpUnavailableError(`server "${options.name}" was removed`);
+        }
+        client = opened;
+        lastError = undefined;
+        failures = 0;
+        invalidate();
+        return opened;
+      })
+      .catch((error: unknown) => {
+        lastError = error instanceof Error ? error.message : String(error);
+        failures += 1;
+        scheduleReconnect();
+        throw error;
+      })
+      .finally(() => {
+        connecting = undefined;
+      });
+    return connecting;
+  }
+
+  async function connected(): Promise<Client> {
+    if (closed) throw new ExternalMcpUnavailableError(`The external MCP server "${options.name}" is not configured any more.`);
+    if (client) return client;
+    // Between attempts a caller gets the last failure at once instead of a new process (or request) each time.
+    if (!connecting && lastError && Date.now() < retryAt) {
+      throw new ExternalMcpUnavailableError(`${lastError} (reconnecting in ${Math.ceil((retryAt - Date.now()) / 1000)} s)`);
+    }
+    return connect();
+  }
+
+  return {
+    async listTools(listOptions) {
+      if (!listOptions?.refresh && cache && Date.now() - cache.at < cacheMs) return cache.tools;
+      const current = await connected();
+      const tools: ListedExternalTool[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await current.listTools(cursor ? { cursor } : undefined, { timeout: handshakeTimeoutMs });
+        for (const tool of page.tools) tools.push(tool as ListedExternalTool);
+        cursor = page.nextCursor;
+      } while (cursor && tools.length < 1000);
+      cache = { at: Date.now(), tools };
+      return tools;
+    },
+    async callTool({ tool, args, signal, timeoutMs }) {
+      const current = await connected();
+      const link = signal ? linkAbort(signal) : undefined;
+      try {
+        return (await current.callTool({ name: tool, arguments: args }, undefined, { ...(link ? { signal: link.signal } : {}), ...(timeoutMs ? { timeout: timeoutMs } : {}) })) as { content?: unknown; structuredContent?: unknown; isError?: boolean };
+      } finally {
+        link?.release();
+      }
+    },
+    state() {
+      if (client) return { status: 'connected' };
+      if (connecting) return { status: 'connecting' };
+      return lastError ? { status: 'error', error: lastError } : { status: 'connecting' };
+    },
+    async close() {
+      closed = true;
+      clearTimeout(retryTimer);
+      retryTimer = undefined;
+      const current = client;
+      client = undefined;
+      await connecting?.catch(() => undefined);
+      await current?.close().catch(() => undefined);
+    },
+  };
+}

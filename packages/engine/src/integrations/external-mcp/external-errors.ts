@@ -1,0 +1,7 @@
+/** Errors of the external MCP servers, apart from the connection module (which loads the MCP SDK only when first used). */
+import { SkyfloError } from '../../errors/skyflo-error.ts';
+
+/** An external server that cannot be used now: not configured, disabled, unreachable, or not listing the tool. */
+export class ExternalMcpUnavailableError extends SkyfloError {
+  readonly code = 'EXTERNAL_MCP_UNAVAILABLE';
+}

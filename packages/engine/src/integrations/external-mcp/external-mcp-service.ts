@@ -1,0 +1,272 @@
+/**
+ * The admin side of bringing your own MCP servers: add (connected and listed first, so a saved server is one that
+ * answers), list, test, enable/disable and remove, admins only, each change committed with its audit record. Servers
+ * are kept as one settings value (there are a handful per installation); the bearer token and the environment values
+ * are sealed with the engine's secret box, bound to the server (and the token to its URL), and never answered.
+ * A server that is disabled or removed takes its undecided approvals with it: they are denied (fail closed), so a
+ * server added again under the same name can never run a call someone approved for the old one.
+ */
+import { randomUUID } from 'node:crypto';
+import { externalToolSeparator, type CreateExternalMcpServerRequest, type ExternalMcpServer, type ExternalMcpTestResult } from '@skyflo/protocol';
+import type { AuthenticatedUser, ApprovalStore, AuditLog, SettingsStore, TransactionalStores } from '../../ports/index.ts';
+import type { SecretBox } from '../../crypto/secret-box.ts';
+import { SkyfloError } from '../../errors/skyflo-error.ts';
+import { toExternalCatalogue } from './external-catalogue.ts';
+import type { ExternalConnection, ExternalTransportConfig } from './external-connection.ts';
+import { deferredConnection } from './deferred-connection.ts';
+import type { ExternalServerConfig, ExternalServers } from './external-servers.ts';
+
+export class ExternalMcpError extends SkyfloError {
+  readonly category = 'user';
+  constructor(
+    readonly code: 'FORBIDDEN' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'UNREACHABLE' | 'CREDENTIALS_UNREADABLE' | 'URL_REFUSED',
+    message: string,
+    readonly statusCode: number,
+  ) {
+    super(message);
+  }
+}
+
+export const externalMcpSettingsKey = 'external_mcp_servers';
+
+/** What is stored: secrets sealed. */
+interface StoredServer {
+  id: string;
+  name: string;
+  toolset: string;
+  transport: { type: 'stdio'; command: string[]; envNames: string[]; envSealed?: string; cwd?: string } | { type: 'http'; url: string; tokenSealed?: string };
+  enabled: boolean;
+  held: string[];
+  createdBy?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ExternalMcpService {
+  list(actor: AuthenticatedUser): Promise<ExternalMcpServer[]>;
+  create(actor: AuthenticatedUser, input: CreateExternalMcpServerRequest, ip?: string): Promise<ExternalMcpServer>;
+  setEnabled(actor: AuthenticatedUser, id: string, enabled: boolean, ip?: string): Promise<ExternalMcpServer>;
+  remove(actor: AuthenticatedUser, id: string, ip?: string): Promise<void>;
+  test(actor: AuthenticatedUser, id: string): Promise<ExternalMcpTestResult>;
+  /** Connects every stored, enabled server (at start-up). */
+  load(): Promise<void>;
+}
+
+export interface ExternalMcpServiceDeps {
+  settings: SettingsStore;
+  audit: AuditLog;
+  atomically?: <T>(work: (stores: Pick<TransactionalStores, 'settings' | 'audit'>) => Promise<T>) => Promise<T>;
+  secretBox: SecretBox;
+  servers: ExternalServers;
+  approvals: Pick<ApprovalStore, 'listPending' | 'decide'>;
+  /** Skyflo's own tool names (a listed tool named like one is left out); default none */
+  builtInNames?: () => Promise<ReadonlySet<string>>;
+  /** a connection for the check before saving; default the real one */
+  connect?: (name: string, transport: ExternalTransportConfig) => ExternalConnection;
+  /** the integration URL guard (link-local and cloud metadata addresses are refused), as for webhooks and Slack */
+  checkUrl?: (url: string) => Promise<string | undefined>;
+}
+
+const envContext = (id: string) => `external-mcp:${id}:env`;
+const tokenContext = (id: string, url: string) => `external-mcp:${id}:token:${url}`;
+
+function requireAdmin(actor: AuthenticatedUser): void {
+  if (actor.role !== 'admin') throw new ExternalMcpError('FORBIDDEN', 'only an admin can manage MCP servers', 403);
+}
+
+export function createExternalMcpService(deps: ExternalMcpServiceDeps): ExternalMcpService {
+  const atomically = deps.atomically ?? (<T>(work: (stores: Pick<TransactionalStores, 'settings' | 'audit'>) => Promise<T>) => work({ settings: deps.settings, audit: deps.audit }));
+  const connect = deps.connect ?? ((name, transport) => deferredConnection({ name, transport, cacheMs: 0 }));
+  const read = async (settings: Pick<SettingsStore, 'get'> = deps.settings): Promise<StoredServer[]> => {
+    const value = await settings.get(externalMcpSettingsKey);
+    return Array.isArray(value) ? (value as StoredServer[]) : [];
+  };
+  const find = async (id: string) => {
+    const server = (await read()).find((candidate) => candidate.id === id);
+    if (!server) throw new ExternalMcpError('NOT_FOUND', `MCP server ${id} not found`, 404);
+    return server;
+  };
+
+  function opened(server: StoredServer): ExternalServerConfig {
+    try {
+      const transport: ExternalTransportConfig =
+        server.transport.type === 'stdio'
+          ? { type: 'stdio', command: server.transport.command, env: server.transport.envSealed ? (JSON.parse(deps.secretBox.open(server.transport.envSealed, envContext(server.id))) as Record<string, string>) : {}, ...(server.transport.cwd ? { cwd: server.transport.cwd } : {}) }
+          : { type: 'http', url: server.transport.url, ...(server.transport.tokenSealed ? { token: deps.secretBox.open(server.transport.tokenSealed, tokenContext(server.id, server.transport.url)) } : {}) };
+      return { id: server.id, name: server.name, toolset: server.toolset, transport, enabled: server.enabled, held: server.held };
+    } catch {
+      throw new ExternalMcpError('CREDENTIALS_UNREADABLE', `the secrets of MCP server "${server.name}" cannot be opened (SKYFLO_ENCRYPTION_KEY changed?); remove it and add it again`, 409);
+    }
+  }
+
+  function view(server: StoredServer): ExternalMcpServer {
+    const state = deps.servers.state(server.id);
+    return {
+      id: server.id,
+      name: server.name,
+      toolset: server.toolset,
+      transport: server.transport.type === 'stdio' ? { type: 'stdio', command: server.transport.command, env_names: server.transport.envNames, ...(server.transport.cwd ? { cwd: server.transport.cwd } : {}) } : { type: 'http', url: server.transport.url, token: { set: server.transport.tokenSealed !== undefined } },
+      enabled: server.enabled,
+      status: server.enabled ? state.status : 'disabled',
+      ...(state.error ? { error: state.error } : {}),
+      tools: (state.catalogue?.tools ?? []).map((tool) => ({ name: tool.name, original_name: tool.external.tool, title: tool.title, read_only: tool.annotations?.readOnlyHint === true })),
+      problems: state.catalogue?.problems ?? [],
+      created_at: server.createdAt,
+      updated_at: server.updatedAt,
+    };
+  }
+
+  /** Undecided calls of the server's tools are denied: nobody can approve a call to a server that is gone. */
+  async function closePending(actor: AuthenticatedUser, server: StoredServer, why: string): Promise<void> {
+    const pending = await deps.approvals.listPending({ limit: 1000 });
+    for (const record of pending.filter((candidate) => candidate.tool.startsWith(`${server.name}${externalToolSeparator}`))) {
+      const reason = `Not executed: the external MCP server "${server.name}" was ${why} before this call was decided.`;
+      await deps.approvals.decide({
+        conversationId: record.conversationId,
+        callId: record.callId,
+        approve: false,
+        decidedBy: actor.id,
+        reason,
+        decisionRunId: `external-mcp-${why}-${server.id}`,
+        audit: { actorId: actor.id, action: 'approval.denied', subjectType: 'tool_call', subjectId: record.callId, details: { conversation_id: record.conversationId, tool: record.tool, args_hash: record.argsHash, reason } },
+      });
+    }
+  }
+
+  const audited = (actor: AuthenticatedUser, change: string, server: StoredServer, ip: string | undefined, details: Record<string, unknown> = {}) => ({
+    actorId: actor.id,
+    action: `external_mcp.${change}`,
+    subjectType: 'external_mcp_server',
+    subjectId: server.id,
+    details: { name: server.name, toolset: server.toolset, transport: server.transport.type, ...details },
+    ...(ip ? { ip } : {}),
+  });
+
+  const service: ExternalMcpService = {
+    async list(actor) {
+      requireAdmin(actor);
+      return (await read()).map(view);
+    },
+
+    async create(actor, input, ip) {
+      requireAdmin(actor);
+      const existing = await read();
+      if (existing.some((server) => server.name === input.name)) throw new ExternalMcpError('ALREADY_EXISTS', `an MCP server named "${input.name}" already exists; remove it first or choose another name`, 409);
+      if (input.transport.type === 'http') {
+        const refused = await deps.checkUrl?.(input.transport.url);
+        if (refused) throw new ExternalMcpError('URL_REFUSED', `the MCP server was not added: ${refused}`, 400);
+      }
+      const transport: ExternalTransportConfig = input.transport.type === 'stdio' ? { type: 'stdio', command: input.transport.command, env: input.transport.env ?? {}, ...(input.transport.cwd ? { cwd: input.transport.cwd } : {}) } : { type: 'http', url: input.transport.url, ...(input.transport.token ? { token: input.transport.token } : {}) };
+      // A saved server is one that answers: connect and list before anything is stored.
+      const probe = connect(input.name, transport);
+      let held: string[];
+      try {
+        const listed = await probe.listTools({ refresh: true });
+        held = toExternalCatalogue({ server: input.name, toolset: input.toolset, listed, held: [], builtIn: (await deps.builtInNames?.()) ?? new Set() }).gated;
+      } catch (error) {
+        throw new ExternalMcpError('UNREACHABLE', `MCP server "${input.name}" was not saved: ${error instanceof Error ? error.message : String(error)}`, 400);
+      } finally {
+        await probe.close();
+      }
+      const id = randomUUID();
+      const now = new Date().toISOString();
+      const server: StoredServer = {
+        id,
+        name: input.name,
+        toolset: input.toolset,
+        transport:
+          input.transport.type === 'stdio'
+            ? { type: 'stdio', command: input.transport.command, envNames: Object.keys(input.transport.env ?? {}).sort(), ...(input.transport.env && Object.keys(input.transport.env).length > 0 ? { envSealed: deps.secretBox.seal(JSON.stringify(input.transport.env), envContext(id)) } : {}), ...(input.transport.cwd ? { cwd: input.transport.cwd } : {}) }
+            : { type: 'http', url: input.transport.url, ...(input.transport.token ? { tokenSealed: deps.secretBox.seal(input.transport.token, tokenContext(id, input.transport.url)) } : {}) },
+        enabled: input.enabled ?? true,
+        held,
+        createdBy: actor.id,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await atomically(async ({ settings, audit }) => {
+        const current = await read(settings);
+        if (current.some((other) => other.name === server.name)) throw new ExternalMcpError('ALREADY_EXISTS', `an MCP server named "${input.name}" already exists`, 409);
+        await settings.put(externalMcpSettingsKey, [...current, server]);
+        await audit.record(audited(actor, 'created', server, ip, { enabled: server.enabled, ...(server.transport.type === 'stdio' ? { command: server.transport.command[0], env_names: server.transport.envNames } : { url: server.transport.url, token_set: server.transport.tokenSealed !== undefined }) }));
+      });
+      deps.servers.put({ id, name: server.name, toolset: server.toolset, transport, enabled: server.enabled, held });
+      if (server.enabled) await deps.servers.refresh(id);
+      return view(server);
+    },
+
+    async setEnabled(actor, id, enabled, ip) {
+      requireAdmin(actor);
+      const server = await find(id);
+      const updated: StoredServer = { ...server, enabled, updatedAt: new Date().toISOString() };
+      await atomically(async ({ settings, audit }) => {
+        const current = await read(settings);
+        await settings.put(externalMcpSettingsKey, current.map((other) => (other.id === id ? { ...updated, held: other.held } : other)));
+        await audit.record(audited(actor, enabled ? 'enabled' : 'disabled', updated, ip));
+      });
+      deps.servers.put(opened(updated));
+      if (!enabled) await closePending(actor, server, 'disabled');
+      else await deps.servers.refresh(id);
+      return view(updated);
+    },
+
+    async remove(actor, id, ip) {
+      requireAdmin(actor);
+      const server = await find(id);
+      await atomically(async ({ settings, audit }) => {
+        await settings.put(externalMcpSettingsKey, (await read(settings)).filter((other) => other.id !== id));
+        await audit.record(audited(actor, 'removed', server, ip));
+      });
+      await deps.servers.remove(id);
+      await closePending(actor, server, 'removed');
+    },
+
+    async test(actor, id) {
+      requireAdmin(actor);
+      const server = await find(id);
+      const started = Date.now();
+      if (!server.enabled) {
+        const probe = connect(server.name, opened(server).transport);
+        try {
+          const listed = await probe.listTools({ refresh: true });
+          const catalogue = toExternalCatalogue({ server: server.name, toolset: server.toolset, listed, held: server.held, builtIn: new Set() });
+          return { ok: true, latency_ms: Date.now() - started, tools: catalogue.tools.length, ...(catalogue.problems.length > 0 ? { problems: catalogue.problems } : {}) };
+        } catch (error) {
+          return { ok: false, latency_ms: Date.now() - started, error: error instanceof Error ? error.message : String(error) };
+        } finally {
+          await probe.close();
+        }
+      }
+      const state = await deps.servers.refresh(id);
+      if (state.status !== 'connected') return { ok: false, latency_ms: Date.now() - started, error: state.error ?? 'not connected' };
+      return { ok: true, latency_ms: Date.now() - started, tools: state.catalogue?.tools.length ?? 0, ...(state.catalogue?.problems.length ? { problems: state.catalogue.problems } : {}) };
+    },
+
+    async load() {
+      for (const server of await read()) {
+        try {
+          deps.servers.put(opened(server));
+        } catch {
+          // unreadable secrets: listed with its error by the admin page, never connected
+        }
+      }
+    },
+  };
+  return service;
+}
+
+/** Persists the tools that became gated (external-servers.ts `onGated`), with their audit record. */
+export function recordGatedTools(deps: Pick<ExternalMcpServiceDeps, 'settings' | 'audit' | 'atomically'>) {
+  const atomically = deps.atomically ?? (<T>(work: (stores: Pick<TransactionalStores, 'settings' | 'audit'>) => Promise<T>) => work({ settings: deps.settings, audit: deps.audit }));
+  return (serverId: string, gated: string[]) =>
+    atomically(async ({ settings, audit }) => {
+      const value = await settings.get(externalMcpSettingsKey);
+      const current = Array.isArray(value) ? (value as StoredServer[]) : [];
+      const server = current.find((candidate) => candidate.id === serverId);
+      if (!server) return;
+      const added = gated.filter((tool) => !server.held.includes(tool));
+      const held = [...new Set([...server.held, ...gated])].sort();
+      await settings.put(externalMcpSettingsKey, current.map((other) => (other.id === serverId ? { ...other, held } : other)));
+      if (added.length > 0) await audit.record({ action: 'external_mcp.tools_gated', subjectType: 'external_mcp_server', subjectId: serverId, details: { name: server.name, tools: added } });
+    });
+}

@@ -1,0 +1,38 @@
+/**
+ * Bring your own MCP servers (issue 39 item 4), wired: the servers (connections and catalogues), the gateway that puts
+ * their tools beside Skyflo's own behind the one gate, and the admin service. create-engine.ts calls this once.
+ */
+import type { SecretBox } from '../../crypto/secret-box.ts';
+import type { ToolGateway } from '../../mcp/tool-gateway.ts';
+import type { PlatformStorage } from '../../ports/index.ts';
+import { createExternalMcpService, recordGatedTools, type ExternalMcpService } from './external-mcp-service.ts';
+import { createExternalServers, type ExternalServersOptions } from './external-servers.ts';
+import { withExternalServers } from './external-tool-gateway.ts';
+
+export { externalMcpSettingsKey, type ExternalMcpService } from './external-mcp-service.ts';
+
+export interface ExternalMcp {
+  /** Skyflo's own tools and the external servers' */
+  tools: ToolGateway;
+  service: ExternalMcpService;
+  /** connects the stored servers (their secrets opened from the database) */
+  load(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createExternalMcp(deps: { storage: Pick<PlatformStorage, 'settings' | 'audit' | 'atomically' | 'approvals'>; secretBox: SecretBox; ownTools: ToolGateway; checkUrl?: (url: string) => Promise<string | undefined>; options?: Omit<ExternalServersOptions, 'onGated'> }): ExternalMcp {
+  const { storage } = deps;
+  const atomically = <T>(work: Parameters<PlatformStorage['atomically']>[0] extends (stores: infer S) => Promise<unknown> ? (stores: S) => Promise<T> : never) => storage.atomically(work);
+  const servers = createExternalServers({ ...deps.options, onGated: recordGatedTools({ settings: storage.settings, audit: storage.audit, atomically }) });
+  const service = createExternalMcpService({
+    settings: storage.settings,
+    audit: storage.audit,
+    atomically,
+    secretBox: deps.secretBox,
+    servers,
+    approvals: storage.approvals,
+    builtInNames: async () => new Set((await deps.ownTools.listTools().catch(() => [])).map((tool) => tool.name)),
+    ...(deps.checkUrl ? { checkUrl: deps.checkUrl } : {}),
+  });
+  return { tools: withExternalServers(deps.ownTools, servers), service, load: () => service.load(), close: () => servers.close() };
+}

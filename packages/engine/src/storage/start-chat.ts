@@ -1,0 +1,102 @@
+/**
+ * A chat in a new conversation starts with ONE statement (issue 38): the conversation (with the user's message as its
+ * timeline), the run's claim within the user's limit of running runs, the message's `messages` row and the
+ * `chat.request` audit record, committed together or not at all. Before, that was four storage calls (the insert,
+ * the claim, the audit transaction, the timeline transaction): about ten round trips, and on PGlite ten messages to its
+ * one database thread, which every run of the process shares. A chat refused by the limit creates nothing.
+ * On PGlite (one connection, one statement at a time, no other process) one statement is atomic against every other,
+ * so the count and the inserts need nothing around them; on Postgres the per-user advisory lock the run store takes
+ * (run-store.ts) orders concurrent starts of one user, in a transaction around the statement.
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { AuditRecordSigner } from '../crypto/audit-record-signer.ts';
+import type { Conversation, NewAuditEvent, StartChatInput, StartChatOutcome, TimelineEntry } from '../ports/index.ts';
+import { auditAppendCtes, prepareAuditRecord, rowsOf } from './audit-append.ts';
+import type { SkyfloDatabase } from './database.ts';
+
+export interface StartChatOptions {
+  exclusiveConnection: boolean;
+  auditSigner?: AuditRecordSigner | undefined;
+}
+
+interface ConversationRowOut {
+  id: string;
+  title: string;
+  user_id: string;
+  is_active: boolean;
+  metadata: Record<string, unknown>;
+  cluster: string | null;
+  created_at: string | Date;
+  updated_at: string | Date;
+}
+
+const asDate = (value: string | Date) => (value instanceof Date ? value : new Date(value));
+
+async function startStatement(db: SkyfloDatabase, input: StartChatInput, options: StartChatOptions): Promise<StartChatOutcome> {
+  const conversationId = randomUUID();
+  const timeline: TimelineEntry[] = input.timeline;
+  const audit: NewAuditEvent | undefined = input.audit?.(conversationId);
+  const record = audit ? prepareAuditRecord(audit, options.auditSigner) : undefined;
+  // the mirror rows of the timeline, as conversation-store.ts's mirrorMessages writes them
+  const mirror = timeline.map((entry, position) => ({
+    entry_id: entry.id,
+    role: entry.type,
+    content: entry.content,
+    sequence: position,
+    message_metadata: entry.type === 'assistant' ? { segments: entry.segments } : {},
+    token_usage: entry.type === 'assistant' ? (entry.token_usage ?? null) : null,
+  }));
+  const room = sql`(select count(*) from runs where user_id = ${input.userId}::uuid and status = 'running' and lease_until > now()) < ${input.maxRunningPerUser}`;
+  const rows = rowsOf<ConversationRowOut>(
+    await db.execute(sql`WITH conversation AS (
+        INSERT INTO conversations (id, user_id, title, cluster, messages_json)
+        SELECT ${conversationId}::uuid, ${input.userId}::uuid, '', ${input.cluster ?? null}::text, ${JSON.stringify(timeline)}::jsonb
+         WHERE ${room}${record ? sql` AND EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)` : sql``}
+        RETURNING id, title, user_id, is_active, metadata, cluster, created_at, updated_at),
+      run AS (
+        INSERT INTO runs (run_id, conversation_id, user_id, lease_until)
+        SELECT ${input.runId}::uuid, conversation.id, ${input.userId}::uuid, now() + ${input.leaseMs} * interval '1 millisecond' FROM conversation
+        RETURNING run_id),
+      mirrored AS (
+        INSERT INTO messages (conversation_id, entry_id, role, content, sequence, message_metadata, token_usage)
+        SELECT conversation.id, m.entry_id, m.role, m.content, m.sequence, m.message_metadata, m.token_usage
+          FROM conversation, jsonb_to_recordset(${JSON.stringify(mirror)}::jsonb)
+            AS m(entry_id text, role text, content text, sequence int, message_metadata jsonb, token_usage jsonb)
+        RETURNING 1)${record ? sql`, ${auditAppendCtes(record, sql`EXISTS (SELECT 1 FROM conversation)`)}` : sql``}
+      SELECT conversation.* FROM conversation, run${record ? sql`, audit_appended` : sql``}`),
+  );
+  const row = rows[0];
+  if (!row) {
+    // Nothing was written: the user's limit (a new conversation cannot be held by another run), or, with a record
+    // to write, the audit chain's head row is missing; which one, a read tells.
+    const [{ running }] = rowsOf<{ running: number }>(
+      await db.execute(sql`select count(*)::int as running from runs where user_id = ${input.userId}::uuid and status = 'running' and lease_until > now()`),
+    ) as [{ running: number }];
+    if (running >= input.maxRunningPerUser) return { ok: false, reason: 'user_limit', running };
+    throw new Error('the chat could not start: the audit chain has no head row (audit_chain_head, migration 0011); restore it before writing audit records');
+  }
+  const conversation: Conversation = {
+    id: row.id,
+    title: row.title,
+    userId: row.user_id,
+    createdAt: asDate(row.created_at),
+    updatedAt: asDate(row.updated_at),
+    isActive: row.is_active,
+    metadata: row.metadata,
+    timeline,
+    ...(row.cluster ? { cluster: row.cluster } : {}),
+  };
+  return { ok: true, conversation };
+}
+
+export function createStartChat(db: SkyfloDatabase, options: StartChatOptions) {
+  return (input: StartChatInput): Promise<StartChatOutcome> => {
+    if (options.exclusiveConnection) return startStatement(db, input, options);
+    return db.transaction(async (tx) => {
+      // "count, then insert" must not let two of one user's requests both see room for one more (as run-store.ts)
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`skyflo-runs:${input.userId}`}))`);
+      return startStatement(tx as unknown as SkyfloDatabase, input, options);
+    });
+  };
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { approverProofOf } from './enforced-approval.ts';
+
+describe('the approver proof mirrored to the executor', () => {
+  const stored = {
+    credential_id: 'cred',
+    passkey_id: 'pk-1',
+    user_handle: 'dXNlcg',
+    authenticator_data: 'YXV0aA',
+    client_data_json: 'Y2xpZW50',
+    signature: 'c2ln',
+    signed_facts: { callId: 'c', argsHash: 'a', diffHash: null, cluster: 'prod', expiresAt: '2026-11-23T20:00:00.000Z', conversationId: 'x' },
+    challenge: 'ch',
+  };
+
+  it('carries the stored assertion and the expiry the approver signed', () => {
+    expect(approverProofOf(stored)).toEqual({
+      challengeExpiresAt: '2026-11-23T20:00:00.000Z',
+      assertion: { credentialId: 'cred', authenticatorData: 'YXV0aA', clientDataJSON: 'Y2xpZW50', signature: 'c2ln', userHandle: 'dXNlcg' },
+    });
+  });
+
+  it('is absent for a decision without a passkey, or a stored value of another shape', () => {
+    expect(approverProofOf(undefined)).toBeUndefined();
+    expect(approverProofOf({ credential_id: 'cred' })).toBeUndefined();
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * Issue 34: an approval record as the cluster's executor sees it (a SkyfloApproval decision), and the access a
+ * matching preview reported. Shared by the approved-call path, denials and automatic reverts.
+ */
+import { z } from 'zod';
+import { approvedAccessSchema, type ApprovedAccess, type ApproverProof } from '@skyflo/protocol';
+import type { ApprovalDecision, ClusterEnforcement, Grant } from '../../clusters/enforcement/cluster-enforcement.ts';
+import type { ApprovalRecord } from '../../ports/index.ts';
+
+/** The `access` of a preview's structured result (preview_tool_call), when it reported one. */
+export function approvedAccessOf(structured: Record<string, unknown> | undefined): ApprovedAccess[] | undefined {
+  const parsed = z.array(approvedAccessSchema).safeParse(structured?.['access']);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * Issue 35: the approver's passkey assertion stored with the decision (passkeys/passkey-service.ts StoredAssertion),
+ * in the SkyfloApproval's shape, so the executor can check the approver's own signature. Absent without a passkey.
+ */
+export function approverProofOf(stored: Record<string, unknown> | undefined): ApproverProof | undefined {
+  const parsed = z
+    .object({
+      credential_id: z.string().min(1),
+      user_handle: z.string().nullish(),
+      authenticator_data: z.string().min(1),
+      client_data_json: z.string().min(1),
+      signature: z.string().min(1),
+      signed_facts: z.object({ expiresAt: z.string().min(1) }),
+    })
+    .safeParse(stored);
+  if (!parsed.success) return undefined;
+  const assertion = parsed.data;
+  return {
+    challengeExpiresAt: assertion.signed_facts.expiresAt,
+    assertion: {
+      credentialId: assertion.credential_id,
+      authenticatorData: assertion.authenticator_data,
+      clientDataJSON: assertion.client_data_json,
+      signature: assertion.signature,
+      ...(assertion.user_handle ? { userHandle: assertion.user_handle } : {}),
+    },
+  };
+}
+
+export function enforcedDecision(
+  record: ApprovalRecord,
+  access: ApprovedAccess[],
+  decided: { decided_by?: string; decided_by_email?: string; decided_at?: number },
+  purpose?: 'revert',
+): Omit<ApprovalDecision, 'decision'> {
+  return {
+    conversationId: record.conversationId,
+    callId: record.callId,
+    ...(purpose ? { purpose } : {}),
+    tool: record.tool,
+    ...(record.cluster ? { cluster: { name: record.cluster.name, server: record.cluster.server } } : {}),
+    access,
+    argsHash: record.argsHash,
+    ...(record.diffHash ? { diffHash: record.diffHash } : {}),
+    ...(record.requestedBy ? { requestedBy: { id: record.requestedBy } } : {}),
+    requestedAt: record.requestedAt,
+    ...(decided.decided_by ? { decidedBy: { id: decided.decided_by, ...(decided.decided_by_email ? { email: decided.decided_by_email } : {}) } } : {}),
+    ...(decided.decided_at !== undefined ? { decidedAt: new Date(decided.decided_at) } : {}),
+    ...(record.automatic ? { automatic: true } : {}),
+    ...(purpose !== 'revert' && approverProofOf(record.passkeyAssertion) ? { approverProof: approverProofOf(record.passkeyAssertion)! } : {}),
+  };
+}
+
+/** Mirrors the approval and mints its credential; a call whose preview reported no access is refused by the enforcement. */
+export function enforcedGrant(
+  enforcement: ClusterEnforcement,
+  record: ApprovalRecord,
+  access: ApprovedAccess[] | undefined,
+  decided: { decided_by?: string; decided_by_email?: string; decided_at?: number },
+  purpose?: 'revert',
+): Promise<Grant> {
+  return enforcement.grant(enforcedDecision(record, access ?? [], decided, purpose));
+}

@@ -1,0 +1,211 @@
+/**
+ * Issue 34, end to end: the engine (SKYFLO_APPROVAL_ENFORCEMENT=cluster) + the real MCP server in-process on a
+ * read-only identity + kube-sim (TLS, RBAC, the SkyfloApproval CRD, the webhook) + the real executor. An approved
+ * scale is written by the approval's own ServiceAccount, which is gone afterwards; the MCP server's standing token
+ * cannot write; a denial is mirrored too; with the executor down nothing runs (fail closed).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { PGlite } from '@electric-sql/pglite';
+import { KubeConfig } from '@kubernetes/client-node';
+import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
+import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
+import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
+import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify as toYaml } from 'yaml';
+import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
+import type { ToolGateway } from '../../src/mcp/tool-gateway.ts';
+import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
+import { simModel, startTestEngine, type TestEngine } from '../support/test-engine.ts';
+import { createTestPglite } from '../support/test-databases.ts';
+import {
+  approvalWebhookConfiguration,
+  executorClusterScopeRules,
+  executorGrantRules,
+  executorInstallNamespaceRules,
+  executorServiceAccountName,
+  startExecutor,
+  type RunningExecutor,
+} from '@skyflo/operator/executor';
+
+const run = promisify(execFile);
+const installNamespace = 'skyflo';
+const callerToken = 'engine-executor-flow-token';
+const mcpUser = 'skyflo-mcp';
+const mcpToken = 'mcp-standing-token-read-only';
+let dir: string;
+let adminKubeconfig: string;
+let mcpKubeconfig: string;
+let kube: KubeSim;
+let llm: LlmSim;
+let lite: PGlite;
+let tools: ToolGateway;
+let engine: TestEngine;
+let executor: RunningExecutor | undefined;
+let executorKubeConfig: KubeConfig;
+let publicKeyPem: string;
+let token: string;
+
+const kubectlWith = async (kubeconfig: string, args: string[], input?: string) => {
+  const child = run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(dir, 'cache') } });
+  if (input !== undefined) {
+    child.child.stdin?.end(input);
+  }
+  return (await child).stdout.trim();
+};
+const kubectl = (...args: string[]) => kubectlWith(adminKubeconfig, args);
+const apply = (objects: unknown[]) => kubectlWith(adminKubeconfig, ['apply', '-f', '-'], objects.map((object) => toYaml(object)).join('---\n'));
+const replicas = () => kubectl('get', 'deployment', 'web', '-n', 'default', '-o', 'jsonpath={.spec.replicas}');
+const frames = async (options: Parameters<TestEngine['request']>[0]): Promise<SseFrame[]> => {
+  const response = await engine.request(options);
+  expect(response.statusCode, response.body).toBe(200);
+  return readSse(new Response(response.body));
+};
+const scaleScript = (callId: string, count: number) => ({
+  rules: [
+    { match: { sequence: 1 }, reply: { toolCalls: [{ id: `${callId}_load`, name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+    { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: callId, name: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas: count, namespace: 'default' } }] } },
+    { match: { toolName: 'k8s_scale' }, reply: 'Done.' },
+  ],
+});
+
+/** Asks for a scale and decides it; returns the decision run's frames. */
+async function scale(callId: string, count: number, approve: boolean): Promise<SseFrame[]> {
+  llm.reset(scaleScript(callId, count));
+  const asked = await frames({ method: 'POST', url: '/api/v1/agent/chat', token, payload: { messages: [{ role: 'user', content: `scale web to ${count}` }] } });
+  const awaiting = asked.find((frame) => frame.event === 'tool.awaiting_approval');
+  expect(awaiting, JSON.stringify(asked.map((frame) => frame.event))).toBeDefined();
+  const conversationId = String(asked[0]!.data['conversation_id']);
+  return frames({ method: 'POST', url: `/api/v1/agent/approvals/${callId}`, token, payload: { approve, conversation_id: conversationId, args_hash: awaiting!.data['args_hash'] } });
+}
+
+async function startOurExecutor(): Promise<RunningExecutor> {
+  executor = await startExecutor({ kubeConfig: executorKubeConfig, namespace: installNamespace, enginePublicKeys: [publicKeyPem], callerToken, port: 0 });
+  return executor;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'skyflo-enforcement-'));
+  adminKubeconfig = path.join(dir, 'admin.kubeconfig');
+  mcpKubeconfig = path.join(dir, 'mcp.kubeconfig');
+  // TLS: kubectl and client-go send bearer tokens only over HTTPS
+  kube = await startKubeSim({ port: 0, tls: true, kubeconfigPath: adminKubeconfig, users: [{ name: mcpUser, token: mcpToken }], settings: { startDelayMs: 20, readinessDelayMs: 50 } });
+  kube.writeKubeconfig(mcpKubeconfig, { user: mcpUser });
+  await kubectl('apply', '-f', path.join(repoRoot, 'deploy', 'helm', 'skyflo', 'crds', 'skyfloapprovals.skyflo.ai.yaml'));
+  await kubectl('create', 'namespace', installNamespace);
+  await kubectl('create', 'deployment', 'web', '-n', 'default', '--image=nginx:1.27', '--replicas=2');
+  // The MCP server's standing identity: read-only, as every access profile is with enforced approvals.
+  await kubectl('create', 'clusterrolebinding', 'skyflo-mcp-view', '--clusterrole=view', `--user=${mcpUser}`);
+  // The executor's identity, exactly as an install grants it (cluster-wide).
+  const subjects = [{ kind: 'ServiceAccount', name: executorServiceAccountName, namespace: installNamespace }];
+  const rbac = 'rbac.authorization.k8s.io';
+  await apply([
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: executorServiceAccountName, namespace: installNamespace } },
+    { apiVersion: `${rbac}/v1`, kind: 'Role', metadata: { name: 'skyflo-executor', namespace: installNamespace }, rules: executorInstallNamespaceRules },
+    { apiVersion: `${rbac}/v1`, kind: 'RoleBinding', metadata: { name: 'skyflo-executor', namespace: installNamespace }, roleRef: { apiGroup: rbac, kind: 'Role', name: 'skyflo-executor' }, subjects },
+    { apiVersion: `${rbac}/v1`, kind: 'ClusterRole', metadata: { name: 'skyflo-executor-grant' }, rules: [...executorGrantRules, ...executorClusterScopeRules] },
+    { apiVersion: `${rbac}/v1`, kind: 'ClusterRoleBinding', metadata: { name: 'skyflo-executor-grant' }, roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: 'skyflo-executor-grant' }, subjects },
+  ]);
+  const executorToken = await kubectl('create', 'token', executorServiceAccountName, '-n', installNamespace, '--duration=2h');
+  const executorKubeconfig = path.join(dir, 'executor.kubeconfig');
+  writeFileSync(
+    executorKubeconfig,
+    toYaml({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'executor',
+      clusters: [{ name: 'sim', cluster: { server: kube.url, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'executor', user: { token: executorToken } }],
+      contexts: [{ name: 'executor', context: { cluster: 'sim', user: 'executor', namespace: installNamespace } }],
+    }),
+  );
+  executorKubeConfig = new KubeConfig();
+  executorKubeConfig.loadFromFile(executorKubeconfig);
+  const keys = await generateKeyPair('EdDSA', { extractable: true });
+  publicKeyPem = await exportSPKI(keys.publicKey);
+  const privateKeyPem = await exportPKCS8(keys.privateKey);
+  const running = await startOurExecutor();
+  await apply([approvalWebhookConfiguration({ namespace: installNamespace, url: running.webhookUrl })]);
+
+  llm = await startLlmSim({ port: 0 });
+  ({ lite } = await createTestPglite());
+  tools = createToolGateway({ embedded: { kubeconfigPath: mcpKubeconfig } });
+  engine = await startTestEngine({
+    lite,
+    tools,
+    llm: simModel(llm),
+    env: {
+      TITLE_GENERATION_ENABLED: 'false',
+      SKYFLO_APPROVAL_ENFORCEMENT: 'cluster',
+      SKYFLO_EXECUTOR_URL: running.url,
+      SKYFLO_EXECUTOR_TOKEN: callerToken,
+      SKYFLO_APPROVAL_SIGNING_KEY: privateKeyPem,
+    },
+  });
+  token = await engine.signUp('admin@example.com');
+}, 120_000);
+
+afterAll(async () => {
+  await engine?.close();
+  await tools?.close();
+  await lite?.close();
+  await executor?.close();
+  await kube?.close();
+  await llm?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('approvals the cluster enforces', () => {
+  it("the MCP server's standing identity cannot write (403 from the API server)", async () => {
+    await expect(kubectlWith(mcpKubeconfig, ['scale', 'deployment', 'web', '-n', 'default', '--replicas=9'])).rejects.toThrow(/forbidden/i);
+    await expect(kubectlWith(mcpKubeconfig, ['delete', 'deployment', 'web', '-n', 'default'])).rejects.toThrow(/forbidden/i);
+    expect(await replicas()).toBe('2');
+  });
+
+  it('an approved scale is written by the approval’s own ServiceAccount, which is gone afterwards', async () => {
+    const before = kube.calls.length;
+    const decided = await scale('call_enforced_1', 3, true);
+    const approved = decided.find((frame) => frame.event === 'tool.approved');
+    const name = String(approved?.data['approval_object'] ?? '');
+    expect(name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    expect(name.length).toBeLessThanOrEqual(40);
+    expect(decided.find((frame) => frame.event === 'tool.executing')?.data['approval_object']).toBe(name);
+    expect(decided.find((frame) => frame.event === 'tool.result')?.data, JSON.stringify(decided.filter((frame) => frame.event === 'tool.error').map((frame) => frame.data))).toMatchObject({ call_id: 'call_enforced_1' });
+    expect(await replicas()).toBe('3');
+    const account = `system:serviceaccount:${installNamespace}:skyflo-approval-${name}`;
+    // (the previews' dry-runs by the read-only identity were refused: 403, nothing written)
+    const writes = kube.calls.slice(before).filter((call) => call.verb === 'patch' && call.path.startsWith('/apis/apps/v1/namespaces/default/deployments/web') && call.query['dryRun'] !== 'All');
+    expect(writes.map((call) => [call.path, call.user, call.status])).toEqual([['/apis/apps/v1/namespaces/default/deployments/web/scale', account, 200]]);
+    await expect(kubectl('get', 'serviceaccount', `skyflo-approval-${name}`, '-n', installNamespace)).rejects.toThrow(/NotFound|not found/);
+    expect(await kubectl('get', 'skyfloapproval', name, '-n', installNamespace, '-o', 'jsonpath={.status.decision} {.spec.tool} {.spec.access[0].subresource}')).toBe('approved k8s_scale scale');
+    // the audit record of the execution names it too
+    const audit = await engine.request({ method: 'GET', url: '/api/v1/audit?limit=50', token });
+    expect(audit.body).toContain(name);
+  });
+
+  it('a denial is mirrored as a SkyfloApproval too, and nothing runs', async () => {
+    const decided = await scale('call_enforced_denied', 5, false);
+    const denied = decided.find((frame) => frame.event === 'tool.denied');
+    const name = String(denied?.data['approval_object'] ?? '');
+    expect(name).not.toBe('');
+    expect(await kubectl('get', 'skyfloapproval', name, '-n', installNamespace, '-o', 'jsonpath={.status.decision}')).toBe('denied');
+    expect(await replicas()).toBe('3');
+  });
+
+  it('with the executor down, an approved call is not executed and nothing is written', async () => {
+    await executor!.close();
+    executor = undefined;
+    const before = kube.calls.length;
+    const decided = await scale('call_enforced_down', 6, true);
+    const error = decided.find((frame) => frame.event === 'tool.error' && frame.data['call_id'] === 'call_enforced_down');
+    expect(error?.data['code']).toBe('NOT_EXECUTED');
+    expect(String(error?.data['error'])).toMatch(/enforces approvals.*could not be reached.*Nothing was changed/s);
+    expect(decided.some((frame) => frame.event === 'tool.executing')).toBe(false);
+    expect(kube.calls.slice(before).filter((call) => ['create', 'update', 'patch', 'delete'].includes(call.verb ?? '') && call.path.includes('/deployments/') && call.status < 300 && call.query['dryRun'] !== 'All')).toEqual([]);
+    expect(await replicas()).toBe('3');
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * The approver key registry the executor reads (issue 35 item 5): one SkyfloApproverKey object per registered passkey
+ * in the install's namespace, created by the executor when the engine mirrors a registration (`POST /v1/approver-keys`)
+ * and deleted when the passkey is removed. The spec (credential id, user, COSE public key) is immutable (CRD rule);
+ * the status keeps the last signature counter the executor accepted, so a replayed assertion mints nothing.
+ * A CR the executor owns rather than a ConfigMap: the executor gets no write on the install's config.
+ */
+import { createHash } from 'node:crypto';
+import { approverKeySchema, canonicalJson, skyfloApprovalGroup, skyfloApprovalVersion, skyfloApproverKeyKind, skyfloApproverKeyPlural, type ApproverKey, type KubeObject } from '@skyflo/protocol';
+import { isNotFound, KubeRequestError, type KubeRest } from '../kube/kube-rest.ts';
+import { ExecutorError, managedByLabel, managedByValue } from './executor-options.ts';
+
+export interface StoredApproverKey {
+  key: ApproverKey;
+  /** the last counter accepted (status.counter, else the registration's) */
+  counter: number;
+  /** the approval that last advanced the counter (a retried mint of the same approval is not a replay) */
+  lastApproval?: string;
+  resourceVersion?: string;
+}
+
+export interface ApproverKeyStore {
+  get(credentialId: string): Promise<StoredApproverKey | undefined>;
+  /** Creates the key, or confirms an identical one; IMMUTABLE when the credential id is registered with another key or user. */
+  register(key: ApproverKey): Promise<{ created: boolean }>;
+  remove(credentialId: string): Promise<boolean>;
+  /** Records the counter an approval used; false when someone else moved it in between (a concurrent replay). */
+  advance(stored: StoredApproverKey, counter: number, approval: string): Promise<boolean>;
+}
+
+export const approverKeyLabel = 'skyflo.ai/approver';
+/** Kubernetes names are short and DNS-like; credential ids are neither, so the name is a hash of the id. */
+export const approverKeyObjectName = (credentialId: string) => `approver-key-${createHash('sha256').update(credentialId).digest('hex').slice(0, 40)}`;
+
+export function createApproverKeyStore(kube: KubeRest, namespace: string): ApproverKeyStore {
+  const collection = `/apis/${skyfloApprovalGroup}/${skyfloApprovalVersion}/namespaces/${encodeURIComponent(namespace)}/${skyfloApproverKeyPlural}`;
+  const objectPath = (credentialId: string) => `${collection}/${approverKeyObjectName(credentialId)}`;
+
+  async function get(credentialId: string): Promise<StoredApproverKey | undefined> {
+    let object: KubeObject;
+    try {
+      object = await kube.request<KubeObject>('GET', objectPath(credentialId));
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    const parsed = approverKeySchema.safeParse(object.spec);
+    // Another credential id hashing to the same name, or a malformed object: not this key.
+    if (!parsed.success || parsed.data.credentialId !== credentialId) return undefined;
+    const status = (object.status ?? {}) as { counter?: unknown; lastApproval?: unknown };
+    return {
+      key: parsed.data,
+      counter: typeof status.counter === 'number' ? status.counter : parsed.data.counter,
+      ...(typeof status.lastApproval === 'string' ? { lastApproval: status.lastApproval } : {}),
+      ...(object.metadata.resourceVersion ? { resourceVersion: object.metadata.resourceVersion } : {}),
+    };
+  }
+
+  return {
+    get,
+    async register(key) {
+      try {
+        await kube.request('POST', collection, {
+          apiVersion: `${skyfloApprovalGroup}/${skyfloApprovalVersion}`,
+          kind: skyfloApproverKeyKind,
+          metadata: { name: approverKeyObjectName(key.credentialId), namespace, labels: { [managedByLabel]: managedByValue, [approverKeyLabel]: createHash('sha256').update(key.userId).digest('hex').slice(0, 40) } },
+          spec: key,
+        });
+        return { created: true };
+      } catch (error) {
+        if (!(error instanceof KubeRequestError && error.status === 409)) throw error;
+      }
+      const existing = await get(key.credentialId);
+      if (existing && canonicalJson({ ...existing.key, counter: 0 }) === canonicalJson({ ...key, counter: 0 })) return { created: false };
+      throw new ExecutorError('IMMUTABLE', `passkey ${key.credentialId} is already registered with another public key or user; remove it first (DELETE /v1/approver-keys/${key.credentialId})`);
+    },
+    async remove(credentialId) {
+      try {
+        await kube.request('DELETE', objectPath(credentialId));
+        return true;
+      } catch (error) {
+        if (isNotFound(error)) return false;
+        throw error;
+      }
+    },
+    async advance(stored, counter, approval) {
+      try {
+        const object = await kube.request<KubeObject>('GET', objectPath(stored.key.credentialId));
+        if (stored.resourceVersion && object.metadata.resourceVersion !== stored.resourceVersion) return false;
+        await kube.request('PUT', `${objectPath(stored.key.credentialId)}/status`, { ...object, status: { counter, lastApproval: approval } });
+        return true;
+      } catch (error) {
+        if (error instanceof KubeRequestError && error.status === 409) return false;
+        throw error;
+      }
+    },
+  };
+}

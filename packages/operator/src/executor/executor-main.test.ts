@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { loadExecutorConfig, pemBlocks } from './executor-main.ts';
+
+const pem = '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAx\n-----END PUBLIC KEY-----';
+
+describe('skyflo executor settings', () => {
+  it('reads the environment, with the namespaces list and the keys split into PEM blocks', () => {
+    const config = loadExecutorConfig([], { SKYFLO_EXECUTOR_NAMESPACE: 'skyflo', SKYFLO_EXECUTOR_NAMESPACES: 'staging, qa', SKYFLO_ENGINE_PUBLIC_KEYS: `${pem}\n${pem}`, SKYFLO_EXECUTOR_TOKEN: 't' });
+    expect(config).toMatchObject({ namespace: 'skyflo', allowedNamespaces: ['staging', 'qa'], enginePublicKeys: [pem, pem], callerToken: 't', port: 8443, host: '127.0.0.1' });
+    expect(pemBlocks('nothing here')).toEqual([]);
+  });
+
+  it('names every problem together', () => {
+    expect(() => loadExecutorConfig(['--port', 'x'], { SKYFLO_EXECUTOR_TLS_CERT_FILE: '/c' })).toThrow(
+      [
+        'the install namespace is missing: set --namespace or SKYFLO_EXECUTOR_NAMESPACE',
+        "the engine's public key is missing: set SKYFLO_ENGINE_PUBLIC_KEYS (PEM) or SKYFLO_ENGINE_PUBLIC_KEYS_FILE (--engine-public-keys-file); without it no approval can be verified",
+        'the caller token is missing: set SKYFLO_EXECUTOR_TOKEN or SKYFLO_EXECUTOR_TOKEN_FILE (--token-file), the bearer the engine presents',
+        'TLS needs both SKYFLO_EXECUTOR_TLS_CERT_FILE and SKYFLO_EXECUTOR_TLS_KEY_FILE (--tls-cert-file, --tls-key-file)',
+        'PORT (--port) must be a number between 0 and 65535, got "x"',
+      ].join('\n'),
+    );
+  });
+});

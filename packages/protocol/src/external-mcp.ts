@@ -1,0 +1,103 @@
+/**
+ * Bring your own MCP servers (issue 39 item 4): the admin API's wire types. An admin connects more MCP servers (a
+ * stdio command, argv only, or a Streamable HTTP URL with a bearer token); their tools reach the model as
+ * `<server>__<tool>` under the server's own toolset, and every tool not listed with `readOnlyHint: true` goes through
+ * the approval gate. Secrets (the bearer token, env values) are write-only: answers say whether they are set, never
+ * what they are.
+ */
+import { z } from './zod.ts';
+import { toolsets } from './mcp-wire.ts';
+
+/** Between a server's name and its tool's in the name the model sees: `argocd__sync_app`. */
+export const externalToolSeparator = '__';
+
+/**
+ * Names our own tools and toolsets start with: a server or toolset named like them could be taken for one of ours by
+ * the engine's name-based rules (the Jenkins/observability injection, the cluster gate), so they are refused.
+ */
+export const reservedExternalMcpNames: readonly string[] = [...toolsets, 'kubernetes', 'prometheus', 'loki', 'skyflo', 'load', 'preview', 'list', 'wait', 'verify', 'capture'];
+
+const slug = (what: string) =>
+  z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{1,30}$/, `${what} must be 2–31 characters: lower-case letters, digits and '-', starting with a letter`)
+    .refine((value) => !reservedExternalMcpNames.includes(value), { message: `${what} is reserved for Skyflo's own tools (${reservedExternalMcpNames.join(', ')})` });
+
+export const externalMcpServerNameSchema = slug('name');
+export const externalMcpToolsetSchema = slug('toolset');
+
+const envNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'an environment variable name is letters, digits and _');
+
+export const externalMcpStdioInputSchema = z.object({
+  type: z.literal('stdio'),
+  /** argv: the program and its arguments; never run through a shell */
+  command: z.array(z.string().min(1).max(4096)).min(1).max(64),
+  /** environment variables for the process (values are kept sealed; only the names are ever shown) */
+  env: z.record(envNameSchema, z.string().max(8192)).optional(),
+  /** working directory (absolute) */
+  cwd: z.string().regex(/^\//, 'cwd must be an absolute path').max(4096).optional(),
+});
+
+export const externalMcpHttpInputSchema = z.object({
+  type: z.literal('http'),
+  /** the Streamable HTTP endpoint, e.g. https://argocd-mcp.internal/mcp */
+  url: z.url({ error: 'url must be a URL such as https://argocd-mcp.internal/mcp' }).max(2048).refine((value) => /^https?:\/\//i.test(value), 'url must use http or https'),
+  /** sent as `Authorization: Bearer …`; kept sealed, never answered */
+  token: z.string().min(1).max(8192).optional(),
+});
+
+export const createExternalMcpServerRequestSchema = z.object({
+  name: externalMcpServerNameSchema,
+  toolset: externalMcpToolsetSchema,
+  transport: z.discriminatedUnion('type', [externalMcpStdioInputSchema, externalMcpHttpInputSchema]),
+  /** default true */
+  enabled: z.boolean().optional(),
+});
+export type CreateExternalMcpServerRequest = z.infer<typeof createExternalMcpServerRequestSchema>;
+
+export const updateExternalMcpServerRequestSchema = z.object({ enabled: z.boolean() });
+export type UpdateExternalMcpServerRequest = z.infer<typeof updateExternalMcpServerRequestSchema>;
+
+export const externalMcpToolSchema = z.object({
+  /** the name the model calls: `<server>__<tool>` */
+  name: z.string(),
+  /** the tool's own name on its server */
+  original_name: z.string(),
+  title: z.string(),
+  /** listed with readOnlyHint: true (and never listed otherwise since it was connected): runs without approval */
+  read_only: z.boolean(),
+});
+
+export const externalMcpServerSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  toolset: z.string(),
+  transport: z.discriminatedUnion('type', [
+    z.object({ type: z.literal('stdio'), command: z.array(z.string()), env_names: z.array(z.string()), cwd: z.string().optional() }),
+    z.object({ type: z.literal('http'), url: z.string(), token: z.object({ set: z.boolean() }) }),
+  ]),
+  enabled: z.boolean(),
+  /** connected: its tools are offered; error: the last attempt failed (`error` says why); disabled: by an admin */
+  status: z.enum(['connected', 'connecting', 'error', 'disabled']),
+  error: z.string().optional(),
+  tools: z.array(externalMcpToolSchema),
+  /** tools left out or held back, in plain words (duplicate names, a name too long, a tool that claims read-only after a write) */
+  problems: z.array(z.string()),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type ExternalMcpServer = z.infer<typeof externalMcpServerSchema>;
+
+export const externalMcpServerListResponseSchema = z.object({ data: z.array(externalMcpServerSchema) });
+export type ExternalMcpServerListResponse = z.infer<typeof externalMcpServerListResponseSchema>;
+
+export const externalMcpTestResultSchema = z.object({
+  ok: z.boolean(),
+  latency_ms: z.number(),
+  /** how many tools it lists (when it answered) */
+  tools: z.number().optional(),
+  /** in plain words: command not found, HTTP 401, handshake timeout, duplicate tool names… */
+  error: z.string().optional(),
+  problems: z.array(z.string()).optional(),
+});
+export type ExternalMcpTestResult = z.infer<typeof externalMcpTestResultSchema>;

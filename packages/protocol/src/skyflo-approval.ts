@@ -1,0 +1,234 @@
+/**
+ * Issue 34: the cluster enforces the approval. The contract between the engine (which decides and signs), the
+ * executor (a separate identity in each cluster that verifies the signature and mints a per-approval credential)
+ * and the MCP server (which runs the one approved call with that credential). Written once here; the engine, the
+ * executor (packages/operator/src/executor) and the MCP server all read it.
+ *
+ * Flow for one approved call on a cluster with `enforcement: cluster`:
+ *  1. the engine sends the signed decision to the executor: `POST {executor}/v1/approvals` (every decision, denials
+ *     too, is mirrored as a `SkyfloApproval` object in the install's namespace);
+ *  2. for an approval, the engine asks `POST {executor}/v1/approvals/{name}/credential`: the executor re-reads the
+ *     object from the cluster, verifies the signature over spec + status, the decision and the expiry, creates
+ *     ServiceAccount `skyflo-approval-{name}` with Roles/ClusterRole granting exactly `spec.access`, and mints a
+ *     token (TokenRequest, ≤ 10 min);
+ *  3. the engine passes the token to the MCP server in the tools/call `_meta[mcpMetaKeys.credential]`; kubectl/helm
+ *     run with it for that one call;
+ *  4. the engine calls `DELETE {executor}/v1/approvals/{name}/credential` when the call ends (a sweep removes what a
+ *     crash left after `expiresAt`);
+ *  5. the executor's validating webhook admits a write by a `skyflo-approval-*` identity only when it names an object
+ *     of `spec.access` and its normalised content hashes to that entry's `contentHash` (when one is given).
+ */
+import { z } from './zod.ts';
+
+export const skyfloApprovalGroup = 'skyflo.ai';
+export const skyfloApprovalVersion = 'v1alpha1';
+export const skyfloApprovalPlural = 'skyfloapprovals';
+export const skyfloApprovalKind = 'SkyfloApproval';
+/**
+ * The cluster name of a call bound to no named cluster (the MCP server's own, in a pod): the SkyfloApproval and the
+ * passkey challenge both use it, so the executor recomputes the challenge the approver signed.
+ */
+export const unboundClusterName = 'in-cluster';
+/** The ServiceAccount (and Role/ClusterRole/bindings) minted for approval `name`. */
+export const approvalServiceAccountPrefix = 'skyflo-approval-';
+/** The longest a minted token may live (TokenRequest expirationSeconds). */
+export const approvalCredentialMaxSeconds = 600;
+
+/** How a cluster's writes are enforced: by the cluster (executor, per-approval credential) or by the engine alone. */
+export const approvalEnforcementSchema = z.enum(['cluster', 'engine']);
+export type ApprovalEnforcement = z.infer<typeof approvalEnforcementSchema>;
+
+export const approvedVerbSchema = z.enum(['create', 'update', 'patch', 'delete']);
+export type ApprovedVerb = z.infer<typeof approvedVerbSchema>;
+
+/**
+ * One object the approved call may write and how. RBAC gets `verbs` on `resource[/subresource]` with
+ * `resourceNames: [name]` (create cannot be limited by name in RBAC: the webhook checks the name then).
+ */
+export const approvedAccessSchema = z.object({
+  /** '' for the core group */
+  apiGroup: z.string(),
+  /** plural resource, e.g. deployments */
+  resource: z.string().min(1),
+  subresource: z.string().min(1).optional(),
+  /** absent: a cluster-scoped object */
+  namespace: z.string().min(1).optional(),
+  name: z.string().min(1),
+  verbs: z.array(approvedVerbSchema).min(1),
+  /** sha256 hex of canonicalJson(normaliseForAdmission(the approved dry-run object)); absent for deletes */
+  contentHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+});
+export type ApprovedAccess = z.infer<typeof approvedAccessSchema>;
+
+export const approvalPersonSchema = z.object({ id: z.string().min(1), email: z.string().optional() });
+
+export const skyfloApprovalSpecSchema = z.object({
+  conversationId: z.string().min(1),
+  callId: z.string().min(1),
+  tool: z.string().min(1),
+  cluster: z.object({ name: z.string().min(1), server: z.string() }),
+  access: z.array(approvedAccessSchema),
+  argsHash: z.string().min(1),
+  diffHash: z.string().optional(),
+  requestedBy: approvalPersonSchema.optional(),
+  /** ISO 8601 */
+  requestedAt: z.string().min(1),
+});
+export type SkyfloApprovalSpec = z.infer<typeof skyfloApprovalSpecSchema>;
+
+/**
+ * Issue 35 item 5: the approver's own proof, a WebAuthn assertion (as the browser's passkey made it) over the
+ * challenge derived from this approval's facts (approvalChallengeFacts in passkeys.ts). The executor checks it
+ * against the approver's registered public key (a SkyfloApproverKey) before it mints: the engine's signature alone
+ * then does not make an approval for a call that needs one. Fields are base64url, as AuthenticationResponseJSON.
+ */
+export const approverAssertionSchema = z.object({
+  credentialId: z.string().min(1).max(1024),
+  authenticatorData: z.string().min(1).max(4096),
+  clientDataJSON: z.string().min(1).max(8192),
+  signature: z.string().min(1).max(1024),
+  userHandle: z.string().max(1024).optional(),
+});
+export type ApproverAssertion = z.infer<typeof approverAssertionSchema>;
+export const approverProofSchema = z.object({
+  /** ISO 8601: the expiry the approver was shown, part of the signed challenge facts */
+  challengeExpiresAt: z.string().min(1).max(64),
+  assertion: approverAssertionSchema,
+});
+export type ApproverProof = z.infer<typeof approverProofSchema>;
+
+/**
+ * A registered passkey's public key, mirrored by the engine to each cluster's executor (`POST /v1/approver-keys`)
+ * when the approver registers it; the executor keeps it as an immutable SkyfloApproverKey object.
+ */
+export const approverKeySchema = z.object({
+  /** base64url WebAuthn credential id */
+  credentialId: z.string().min(1).max(1024).regex(/^[A-Za-z0-9_-]+$/, 'credentialId must be base64url'),
+  /** the Skyflo user the key belongs to (status.decidedBy.id of the approvals it signs) */
+  userId: z.string().min(1).max(256),
+  email: z.string().max(320).optional(),
+  /** base64url COSE public key, as SimpleWebAuthn's registration gives it */
+  publicKey: z.string().min(1).max(4096).regex(/^[A-Za-z0-9_-]+$/, 'publicKey must be base64url'),
+  /** the signature counter at registration */
+  counter: z.number().int().min(0).default(0),
+});
+export type ApproverKey = z.infer<typeof approverKeySchema>;
+export const skyfloApproverKeyKind = 'SkyfloApproverKey';
+export const skyfloApproverKeyPlural = 'skyfloapproverkeys';
+
+/** Which approvals the executor requires an approver's passkey proof for (SKYFLO_EXECUTOR_REQUIRE_APPROVER_SIGNATURE). */
+export const approverSignatureRequirementSchema = z.enum(['all', 'destructive', 'none']);
+export type ApproverSignatureRequirement = z.infer<typeof approverSignatureRequirementSchema>;
+
+export const skyfloApprovalStatusSchema = z.object({
+  decision: z.enum(['approved', 'denied']),
+  decidedBy: approvalPersonSchema.optional(),
+  /** ISO 8601 */
+  decidedAt: z.string().min(1),
+  /** ISO 8601: no credential is minted after this */
+  expiresAt: z.string().min(1),
+  /** true for a rule's automatic approval (policy), so a reviewer sees no human decided */
+  automatic: z.boolean().optional(),
+  /** issue 35: the approver's passkey assertion over this approval's facts (covered by the engine's signature too) */
+  approverProof: approverProofSchema.optional(),
+  /**
+   * Compact JWS (alg EdDSA) with a detached payload: base64url(approvalSigningInput(name, spec, status-without-signature)).
+   * Made with the engine's key (SKYFLO_APPROVAL_SIGNING_KEY); the executor holds only the public key(s).
+   */
+  signature: z.string().min(1),
+});
+export type SkyfloApprovalStatus = z.infer<typeof skyfloApprovalStatusSchema>;
+
+/** The object as the executor stores it (and `kubectl get skyfloapprovals -o json` shows it). */
+export const skyfloApprovalDocumentSchema = z.object({
+  name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(40),
+  spec: skyfloApprovalSpecSchema,
+  status: skyfloApprovalStatusSchema,
+});
+export type SkyfloApprovalDocument = z.infer<typeof skyfloApprovalDocumentSchema>;
+
+/** `POST /v1/approvals/{name}/credential` answer. The token is a secret: never logged, never stored. */
+export const approvalCredentialSchema = z.object({
+  token: z.string().min(1),
+  /** ISO 8601 */
+  expiresAt: z.string().min(1),
+  /** system:serviceaccount:<namespace>:skyflo-approval-<name> */
+  username: z.string().min(1),
+});
+export type ApprovalCredential = z.infer<typeof approvalCredentialSchema>;
+
+/** The executor's error body: `code` is one of these, `message` says what was wrong and what to do. */
+export const executorErrorSchema = z.object({
+  code: z.enum(['UNAUTHORIZED', 'INVALID', 'NOT_FOUND', 'BAD_SIGNATURE', 'NOT_APPROVED', 'EXPIRED', 'IMMUTABLE', 'MINT_FAILED', 'APPROVER_SIGNATURE']),
+  message: z.string(),
+});
+export type ExecutorError = z.infer<typeof executorErrorSchema>;
+
+/** `_meta[mcpMetaKeys.credential]` of a tools/call: run this one call with this token (trusted connections only). */
+export const toolCallCredentialSchema = z.object({ token: z.string().min(1), expiresAt: z.string().min(1), approval: z.string().min(1) });
+export type ToolCallCredential = z.infer<typeof toolCallCredentialSchema>;
+
+/**
+ * Canonical JSON (the RFC 8785 idea): object keys sorted by UTF-16 code units, no whitespace, `undefined` members
+ * dropped, non-finite numbers as null. The signature and the content hashes are computed over it on both sides.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+  if (typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record)
+    .filter((key) => record[key] !== undefined)
+    .sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
+}
+
+/** What the signature covers: the object's name, its spec and its status without the signature itself. */
+export function approvalSigningInput(name: string, spec: SkyfloApprovalSpec, status: Omit<SkyfloApprovalStatus, 'signature'>): string {
+  const { signature: _signature, ...unsigned } = status as SkyfloApprovalStatus;
+  return canonicalJson({ name, spec, status: unsigned });
+}
+
+/** Server-set metadata that differs between a server-side dry-run and the real write of the same change. */
+const serverSetMetadata = ['resourceVersion', 'uid', 'creationTimestamp', 'generation', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'];
+
+/**
+ * The part of an object the approval binds: everything but `status` and server-set metadata (and the
+ * last-applied annotation, which restates the rest). The same function on the approved dry-run object and on the
+ * admission request's object must give the same canonical JSON for the same change.
+ */
+export function normaliseForAdmission(object: Record<string, unknown>): Record<string, unknown> {
+  const { status: _status, ...rest } = object;
+  const metadata = rest['metadata'] && typeof rest['metadata'] === 'object' ? { ...(rest['metadata'] as Record<string, unknown>) } : undefined;
+  if (metadata) {
+    for (const key of serverSetMetadata) delete metadata[key];
+    const annotations = metadata['annotations'] as Record<string, unknown> | undefined;
+    if (annotations && 'kubectl.kubernetes.io/last-applied-configuration' in annotations) {
+      const { ['kubectl.kubernetes.io/last-applied-configuration']: _applied, ...others } = annotations;
+      if (Object.keys(others).length > 0) metadata['annotations'] = others;
+      else delete metadata['annotations'];
+    }
+  }
+  const normalised = metadata ? { ...rest, metadata } : rest;
+  return rest['kind'] === 'Service' ? withoutAllocatedServiceFields(normalised) : normalised;
+}
+
+/**
+ * A Service's addresses and node ports are allocated by the API server on every create (a dry-run allocates others
+ * than the real write), so they are not part of the approved content. They are immutable or allocator-checked anyway.
+ */
+function withoutAllocatedServiceFields(service: Record<string, unknown>): Record<string, unknown> {
+  const spec = service['spec'];
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return service;
+  const { clusterIP: _clusterIP, clusterIPs: _clusterIPs, healthCheckNodePort: _healthCheckNodePort, ...kept } = spec as Record<string, unknown>;
+  const ports = Array.isArray(kept['ports'])
+    ? (kept['ports'] as unknown[]).map((port) => {
+        if (!port || typeof port !== 'object') return port;
+        const { nodePort: _nodePort, ...rest } = port as Record<string, unknown>;
+        return rest;
+      })
+    : undefined;
+  return { ...service, spec: ports ? { ...kept, ports } : kept };
+}

@@ -1,0 +1,1 @@
+export { startTeamsSim, signChannelJwt, BOT_FRAMEWORK_ISSUER, type TeamsSim, type TeamsSimActivity, type TeamsSimOptions, type TeamsSimUser, type TeamsClickInput, type TeamsClickResult } from './start-teams-sim.ts';
