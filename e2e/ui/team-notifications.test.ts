@@ -106,7 +106,14 @@ describe('team notifications', () => {
 
     // deciding from the list's link: the chat's card, then the count and the title clear
     await waiting.getByRole('link', { name: /scales deployment default\/web to 4 replicas/ }).click();
-    await page.getByTestId('approval-card').getByRole('button', { name: /^Approve/ }).first().click();
+    // Decide as a reader does, once the card's diffs are drawn: they load lazily and change the card's height, and on
+    // a loaded machine a click aimed while they arrive can land beside the button (CI saw one such lost click).
+    const approvalCard = page.getByTestId('approval-card');
+    await approvalCard.getByTestId('diff-view').waitFor();
+    await approvalCard.getByTestId('inverse-diff-view').waitFor();
+    await approvalCard.getByRole('button', { name: /^Approve/ }).first().click();
+    // the decision reached the engine: the card gives way to the call's progress
+    await expect.poll(() => approvalCard.count(), { timeout: 60_000 }).toBe(0);
     await expect.poll(() => stack.kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}'), { timeout: 60_000 }).toBe('4');
     await expect.poll(() => page.title()).toBe('Skyflo');
     expect(await page.getByTestId('pending-count').count()).toBe(0);
