@@ -7,7 +7,7 @@
 import { auditListResponseSchema } from '@skyflo/protocol';
 import type { ConsoleMessage, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ADMIN, artifactsDir, askInChat, registerAndSignIn, scaleScript, screenshotOnFailure, startUiStack, type UiStack } from './ui-stack.ts';
+import { ADMIN, approveOnCard, artifactsDir, askInChat, registerAndSignIn, scaleScript, screenshotOnFailure, startUiStack, type UiStack } from './ui-stack.ts';
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -68,8 +68,7 @@ describe('the first hour: audit, analytics, signed-out visits', () => {
     llm.reset(scaleScript(3));
     conversationPath = await askInChat(page, 'Scale web to 3');
     const card = page.getByTestId('approval-card');
-    await card.waitFor();
-    await card.getByRole('button', { name: /Approve/ }).click();
+    await approveOnCard(card);
     await page.getByText('web now has 3 replicas.').waitFor();
     const renamed = await page.request.patch(`/api/v1${conversationPath.replace('/chat/', '/conversations/')}`, { data: { title: TITLE } });
     expect(renamed.status()).toBe(200);

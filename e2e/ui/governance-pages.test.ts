@@ -11,7 +11,7 @@ import { auditListResponseSchema, auditRecordSchema, auditCsvColumns, integratio
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { askInChat, artifactsDir, readOnlyScript, scaleScript, startUiStack, type UiStack, registerAndSignIn, screenshotOnFailure } from './ui-stack.ts';
+import { approveOnCard, askInChat, artifactsDir, readOnlyScript, scaleScript, startUiStack, type UiStack, registerAndSignIn, screenshotOnFailure } from './ui-stack.ts';
 
 // A loaded 2-core machine (another suite running beside this one) can take far longer than an idle one.
 vi.setConfig({ testTimeout: 180_000 });
@@ -133,8 +133,7 @@ describe('governance pages against the real engine', () => {
     llm.reset(scaleScript(3));
     await ask(page, 'Scale web to 3');
     const card = page.getByTestId('approval-card');
-    await card.waitFor();
-    await card.getByRole('button', { name: /Approve/ }).click();
+    await approveOnCard(card);
     await page.getByText('web now has 3 replicas.').waitFor();
     expect(await stack.kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('3');
   });

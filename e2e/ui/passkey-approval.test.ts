@@ -10,7 +10,7 @@
  */
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ADMIN, artifactsDir, askInChat, scaleScript, screenshotOnFailure, startUiStack, type UiStack } from './ui-stack.ts';
+import { ADMIN, approveOnCard, artifactsDir, askInChat, scaleScript, screenshotOnFailure, startUiStack, type UiStack } from './ui-stack.ts';
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -110,7 +110,7 @@ describe('a passkey approves a change on a cluster that asks for one', () => {
     stack.llm.reset(scaleScript(4));
     await askInChat(page, 'Scale web to 4 replicas');
     const card = page.getByTestId('approval-card');
-    await card.getByRole('button', { name: /^Approve/ }).click();
+    await approveOnCard(card);
     await vi.waitFor(async () => expect(await replicas()).toBe('4'), { timeout: 60_000, interval: 250 });
     const audit = (await (await page.request.get('/api/v1/audit?action=approval.approved')).json()) as { data: Array<{ details: Record<string, unknown> }> };
     expect(audit.data.filter((record) => record.details['passkey_assertion'] !== undefined)).toHaveLength(2);

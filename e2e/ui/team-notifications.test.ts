@@ -11,7 +11,7 @@ import path from 'node:path';
 import { repoRoot } from '@skyflo/testkit/tools';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { askInChat, registerAndSignIn, scaleScript, screenshotOnFailure, startUiStack, type UiStack } from './ui-stack.ts';
+import { approveOnCard, askInChat, registerAndSignIn, scaleScript, screenshotOnFailure, startUiStack, type UiStack } from './ui-stack.ts';
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -106,12 +106,8 @@ describe('team notifications', () => {
 
     // deciding from the list's link: the chat's card, then the count and the title clear
     await waiting.getByRole('link', { name: /scales deployment default\/web to 4 replicas/ }).click();
-    // Decide as a reader does, once the card's diffs are drawn: they load lazily and change the card's height, and on
-    // a loaded machine a click aimed while they arrive can land beside the button (CI saw one such lost click).
     const approvalCard = page.getByTestId('approval-card');
-    await approvalCard.getByTestId('diff-view').waitFor();
-    await approvalCard.getByTestId('inverse-diff-view').waitFor();
-    await approvalCard.getByRole('button', { name: /^Approve/ }).first().click();
+    await approveOnCard(approvalCard);
     // the decision reached the engine: the card gives way to the call's progress
     await expect.poll(() => approvalCard.count(), { timeout: 60_000 }).toBe(0);
     await expect.poll(() => stack.kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}'), { timeout: 60_000 }).toBe('4');

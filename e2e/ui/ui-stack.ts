@@ -15,7 +15,7 @@ import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { deploymentYaml } from '@skyflo/testkit/manifests';
 import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 const run = promisify(execFile);
 export const ADMIN = { email: 'ada@example.com', password: 'correct-horse-battery', name: 'Ada Lovelace' };
@@ -155,6 +155,15 @@ export async function askInChat(page: Page, question: string): Promise<string> {
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
   return new URL(page.url()).pathname;
+}
+
+/**
+ * Approves on an approval card as a reader does: once its dry-run diff is drawn. The diff loads lazily and changes the
+ * card's height; on a loaded machine a click aimed while it arrives can land beside the button (CI lost one so).
+ */
+export async function approveOnCard(card: Locator): Promise<void> {
+  await card.getByTestId('diff-view').first().waitFor();
+  await card.getByRole('button', { name: /^Approve/ }).first().click();
 }
 
 /** Creates the first admin (ADMIN) through the API and signs the stack's page in as them, through the login page. */

@@ -18,7 +18,7 @@ import { deploymentYaml } from '@skyflo/testkit/manifests';
 import { repoRoot } from '@skyflo/testkit/tools';
 import type { Locator, Request } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { askInChat, registerAndSignIn, screenshotOnFailure, startUiStack, type UiStack } from './ui-stack.ts';
+import { approveOnCard, askInChat, registerAndSignIn, screenshotOnFailure, startUiStack, type UiStack } from './ui-stack.ts';
 
 // A loaded 2-core machine (another suite running beside this one) can take far longer than an idle one.
 vi.setConfig({ testTimeout: 300_000 });
@@ -84,11 +84,6 @@ async function shoot(card: Locator, name: string): Promise<void> {
   }
 }
 
-async function approve(card: Locator): Promise<void> {
-  await card.getByTestId('diff-view').first().waitFor();
-  await card.getByRole('button', { name: /^Approve/ }).click();
-}
-
 describe('verify, then undo, in the Command Center (issue 21)', () => {
   it('a healthy change: "Verifying…" with a spinner, then ✓ Verified with the summary', async () => {
     const { page } = stack;
@@ -96,7 +91,7 @@ describe('verify, then undo, in the Command Center (issue 21)', () => {
     await askInChat(page, 'Set shop to nginx:1.26');
     const outcomes = await watchOutcomes();
     const card = page.getByTestId('approval-card');
-    await approve(card);
+    await approveOnCard(card);
     const tool = changeCard('shop').first();
     const verification = tool.getByTestId('verification');
     await verification.and(page.locator('[data-outcome="verifying"]')).waitFor();
@@ -116,7 +111,7 @@ describe('verify, then undo, in the Command Center (issue 21)', () => {
     const { page } = stack;
     stack.llm.reset(setImageScript('cart', 'nginx:9.9.9', 'cart was updated.'));
     const conversation = await askInChat(page, 'Set cart to nginx:9.9.9');
-    await approve(page.getByTestId('approval-card'));
+    await approveOnCard(page.getByTestId('approval-card'));
     const tool = changeCard('cart').first();
     const verification = tool.getByTestId('verification');
     await verification.and(page.locator('[data-outcome="regressed"]')).waitFor();
@@ -154,7 +149,7 @@ describe('verify, then undo, in the Command Center (issue 21)', () => {
     // nothing changed before the undo is approved
     expect(await imageOf('cart')).toBe('nginx:9.9.9');
 
-    await approve(undoCard);
+    await approveOnCard(undoCard);
     const undone = page.locator('[data-testid="tool-card"][data-tool="k8s_set_image"]').last();
     await undone.getByTestId('verification').and(page.locator('[data-outcome="verified"]')).waitFor();
     expect(await imageOf('cart')).toBe('nginx:1.27');
