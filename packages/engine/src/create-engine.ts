@@ -39,6 +39,7 @@ import type { CheckJenkinsCredentials } from './integrations/check-jenkins-crede
 import { lazyDataSourceCheck, lazyJenkinsCredentialCheck, lazyPasswordHasher, loadToolCallInspector } from './startup/lazy-dependencies.ts';
 import type { IntegrationService } from './integrations/integration-service.ts';
 import { createIntegrationService } from './integrations/integration-service.ts';
+import { createIntegrationEgress } from './integrations/integration-egress.ts';
 import { createIntegrationUrlGuard, type ResolveHost } from './integrations/integration-url-guard.ts';
 import { createDatabaseVault, createKubernetesVault } from './integrations/credential-vault.ts';
 import { createKubernetesSecretClient } from './integrations/kubernetes-secret-client.ts';
@@ -202,7 +203,9 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const encryptionKey = await encryptionKeyPromise;
     const secretBox = createSecretBox(encryptionKey);
     // Issue 39 item 4: the MCP servers an admin connected, their tools beside ours behind the same gate.
-    const externalMcp = createExternalMcp({ storage, secretBox, ownTools, checkUrl: createIntegrationUrlGuard(overrides.resolveHost ? { resolve: overrides.resolveHost } : {}) });
+    const externalEgress = createIntegrationEgress(overrides.resolveHost ? { resolve: overrides.resolveHost } : {});
+    const externalMcp = createExternalMcp({ storage, secretBox, ownTools, egress: externalEgress });
+    owned.push(() => externalEgress.close());
     owned.push(() => externalMcp.close());
     const tools = externalMcp.tools;
     const accessTokens = createAccessTokens({ secret, ttlMinutes: config.auth.accessTokenMinutes });

@@ -39,6 +39,17 @@ const frames = async (response: { statusCode: number; body: string }): Promise<S
 const deployCalls = () => (existsSync(callsFile) ? readFileSync(callsFile, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { args: Record<string, unknown>; meta: unknown }) : []);
 const setState = (state: Record<string, unknown>) => writeFileSync(stateFile, JSON.stringify(state));
 
+/**
+ * The engine's DNS (no network): what each name answers now, changed by a test the way an attacker's DNS server with
+ * a TTL of 0 changes its answer between the URL check and the connection.
+ */
+const dnsAnswers = new Map<string, { address: string; family: number }>();
+const resolveScripted = async (hostname: string) => {
+  const answer = dnsAnswers.get(hostname);
+  if (!answer) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+  return [answer];
+};
+
 /** The model: loads the external toolset, reads the status, then asks to deploy. */
 function scriptDeploy(version: string) {
   sim.reset({
@@ -63,7 +74,7 @@ beforeAll(async () => {
   sim = await startLlmSim({ port: 0 });
   lite = new PGlite();
   await lite.waitReady;
-  engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false', APPROVAL_POLICY: 'approver', APPROVAL_FOUR_EYES: 'true' }, llm: simModel(sim) });
+  engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false', APPROVAL_POLICY: 'approver', APPROVAL_FOUR_EYES: 'true' }, llm: simModel(sim), resolveHost: resolveScripted });
   admin = await engine.signUp('admin@example.com');
   for (const email of ['ann@example.com', 'zoe@example.com']) {
     await call(admin, 'POST', '/team/members', { email, role: 'approver', password: `${email.split('@')[0]}-pass-4242` });
@@ -263,5 +274,23 @@ describe('an external MCP server over Streamable HTTP', () => {
     expect(names).toEqual(['remote']);
     const audit = await call(admin, 'GET', '/audit?action=external_mcp.removed');
     expect(audit.json().data).toHaveLength(1);
+  });
+
+  it('attack: DNS rebinding — requests go only to the address the guard checked; a name that turns to the metadata address is refused', async () => {
+    // The URL names a host only the engine's checked resolver knows: the server connects, so its requests used the
+    // checked address (before the fix the SDK's own fetch asked the system's DNS again).
+    const rebinding = 'mcp.rebind.example.test';
+    dnsAnswers.set(rebinding, { address: '127.0.0.1', family: 4 });
+    const pinnedUrl = url.replace('127.0.0.1', rebinding);
+    const created = await call(admin, 'POST', '/integrations/mcp-servers', { name: 'rebinding', toolset: 'rebindops', transport: { type: 'http', url: pinnedUrl, token: httpToken } });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json()).toMatchObject({ status: 'connected', tools: expect.arrayContaining([expect.objectContaining({ original_name: 'get_status' })]) });
+    const serverId = created.json().id as string;
+
+    // the name now answers the cloud's metadata address: the next connection is refused before any socket opens
+    dnsAnswers.set(rebinding, { address: '169.254.169.254', family: 4 });
+    const tested = await call(admin, 'POST', `/integrations/mcp-servers/${serverId}/test`);
+    expect(JSON.stringify(tested.json())).toContain('link-local or cloud metadata address');
+    expect((await call(admin, 'DELETE', `/integrations/mcp-servers/${serverId}`)).statusCode).toBe(204);
   });
 });

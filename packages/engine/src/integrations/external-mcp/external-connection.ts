@@ -31,6 +31,12 @@ export interface ExternalConnectionOptions {
   maxBackoffMs?: number;
   /** told when the listing may have changed (list_changed, a reconnect) */
   onChange?: () => void;
+  /**
+   * the fetch of a Streamable HTTP server: the engine passes integration-egress.ts's pinned fetch, so the connection
+   * goes only to an address the URL guard accepted (a name re-resolving to the metadata address is refused); default
+   * the global fetch
+   */
+  fetch?: typeof fetch;
 }
 
 export interface ExternalConnection {
@@ -107,7 +113,7 @@ export function createExternalConnection(options: ExternalConnectionOptions): Ex
       transport = stdio;
     } else {
       const headers: Record<string, string> = options.transport.token ? { Authorization: `Bearer ${options.transport.token}` } : {};
-      transport = new StreamableHTTPClientTransport(new URL(options.transport.url), { requestInit: { headers }, fetch: fetchWithLinkedSignals() });
+      transport = new StreamableHTTPClientTransport(new URL(options.transport.url), { requestInit: { headers }, fetch: fetchWithLinkedSignals(options.fetch) });
     }
     try {
       await next.connect(transport, { timeout: handshakeTimeoutMs });

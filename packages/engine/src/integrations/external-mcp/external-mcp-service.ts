@@ -65,6 +65,8 @@ export interface ExternalMcpServiceDeps {
   connect?: (name: string, transport: ExternalTransportConfig) => ExternalConnection;
   /** the integration URL guard (link-local and cloud metadata addresses are refused), as for webhooks and Slack */
   checkUrl?: (url: string) => Promise<string | undefined>;
+  /** the pinned fetch the check before saving connects through (integration-egress.ts), as the servers do */
+  fetch?: typeof fetch;
 }
 
 const envContext = (id: string) => `external-mcp:${id}:env`;
@@ -76,7 +78,7 @@ function requireAdmin(actor: AuthenticatedUser): void {
 
 export function createExternalMcpService(deps: ExternalMcpServiceDeps): ExternalMcpService {
   const atomically = deps.atomically ?? (<T>(work: (stores: Pick<TransactionalStores, 'settings' | 'audit'>) => Promise<T>) => work({ settings: deps.settings, audit: deps.audit }));
-  const connect = deps.connect ?? ((name, transport) => deferredConnection({ name, transport, cacheMs: 0 }));
+  const connect = deps.connect ?? ((name, transport) => deferredConnection({ name, transport, cacheMs: 0, ...(deps.fetch ? { fetch: deps.fetch } : {}) }));
   const read = async (settings: Pick<SettingsStore, 'get'> = deps.settings): Promise<StoredServer[]> => {
     const value = await settings.get(externalMcpSettingsKey);
     return Array.isArray(value) ? (value as StoredServer[]) : [];

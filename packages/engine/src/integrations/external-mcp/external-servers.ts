@@ -51,6 +51,8 @@ export interface ExternalServersOptions {
   /** how long a listing may hold up a model turn before the turn goes on without that server's tools; default 1.5 s */
   listingGraceMs?: number;
   connect?: (config: ExternalServerConfig, onChange: () => void) => ExternalConnection;
+  /** the pinned fetch HTTP servers are reached through (integration-egress.ts) */
+  fetch?: typeof fetch;
 }
 
 interface Entry {
@@ -62,11 +64,9 @@ interface Entry {
   signature?: string;
 }
 
-const connectDefault = (config: ExternalServerConfig, onChange: () => void) => deferredConnection({ name: config.name, transport: config.transport, onChange });
-
 export function createExternalServers(options: ExternalServersOptions = {}): ExternalServers {
   const entries = new Map<string, Entry>();
-  const connect = options.connect ?? connectDefault;
+  const connect = options.connect ?? ((config: ExternalServerConfig, onChange: () => void) => deferredConnection({ name: config.name, transport: config.transport, onChange, ...(options.fetch ? { fetch: options.fetch } : {}) }));
   const grace = options.listingGraceMs ?? 1_500;
   let version = 0;
   /** Skyflo's own tool names as last seen (the Test button lists without asking for them) */

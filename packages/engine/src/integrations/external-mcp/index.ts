@@ -3,6 +3,7 @@
  * their tools beside Skyflo's own behind the one gate, and the admin service. create-engine.ts calls this once.
  */
 import type { SecretBox } from '../../crypto/secret-box.ts';
+import type { IntegrationEgress } from '../integration-egress.ts';
 import type { ToolGateway } from '../../mcp/tool-gateway.ts';
 import type { PlatformStorage } from '../../ports/index.ts';
 import { createExternalMcpService, recordGatedTools, type ExternalMcpService } from './external-mcp-service.ts';
@@ -20,10 +21,14 @@ export interface ExternalMcp {
   close(): Promise<void>;
 }
 
-export function createExternalMcp(deps: { storage: Pick<PlatformStorage, 'settings' | 'audit' | 'atomically' | 'approvals'>; secretBox: SecretBox; ownTools: ToolGateway; checkUrl?: (url: string) => Promise<string | undefined>; options?: Omit<ExternalServersOptions, 'onGated'> }): ExternalMcp {
+/**
+ * `egress` is integration-egress.ts's guard and pinned fetch: a URL is checked before it is saved, and every request
+ * to the server connects only to an address that check accepts (no DNS rebinding between the two).
+ */
+export function createExternalMcp(deps: { storage: Pick<PlatformStorage, 'settings' | 'audit' | 'atomically' | 'approvals'>; secretBox: SecretBox; ownTools: ToolGateway; egress?: Pick<IntegrationEgress, 'checkUrl' | 'fetch'>; options?: Omit<ExternalServersOptions, 'onGated' | 'fetch'> }): ExternalMcp {
   const { storage } = deps;
   const atomically = <T>(work: Parameters<PlatformStorage['atomically']>[0] extends (stores: infer S) => Promise<unknown> ? (stores: S) => Promise<T> : never) => storage.atomically(work);
-  const servers = createExternalServers({ ...deps.options, onGated: recordGatedTools({ settings: storage.settings, audit: storage.audit, atomically }) });
+  const servers = createExternalServers({ ...deps.options, ...(deps.egress ? { fetch: deps.egress.fetch } : {}), onGated: recordGatedTools({ settings: storage.settings, audit: storage.audit, atomically }) });
   const service = createExternalMcpService({
     settings: storage.settings,
     audit: storage.audit,
@@ -32,7 +37,7 @@ export function createExternalMcp(deps: { storage: Pick<PlatformStorage, 'settin
     servers,
     approvals: storage.approvals,
     builtInNames: async () => new Set((await deps.ownTools.listTools().catch(() => [])).map((tool) => tool.name)),
-    ...(deps.checkUrl ? { checkUrl: deps.checkUrl } : {}),
+    ...(deps.egress ? { checkUrl: deps.egress.checkUrl, fetch: deps.egress.fetch } : {}),
   });
   return { tools: withExternalServers(deps.ownTools, servers), service, load: () => service.load(), close: () => servers.close() };
 }
