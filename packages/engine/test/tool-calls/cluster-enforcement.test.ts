@@ -196,6 +196,53 @@ describe('approvals the cluster enforces', () => {
     expect(await replicas()).toBe('3');
   });
 
+  it('an approval recorded without the passkey the cluster asks for (a row written into the database) is not executed', async () => {
+    // Issue 35 item 5: destructive and high-risk calls need the approver's passkey; the executor keeps its default (none).
+    const put = await engine.request({ method: 'PUT', url: '/api/v1/clusters/passkey-policies', token, payload: { policies: [{ cluster: '*', mode: 'destructive_and_high_risk' }] } });
+    expect(put.statusCode, put.body).toBe(200);
+    try {
+      // One turn, two calls: scaling to zero (high risk: a passkey) and a plain scale (a click is enough).
+      const scaleCall = (id: string, count: number) => ({ id, name: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas: count, namespace: 'default' } });
+      llm.reset({
+        rules: [
+          { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'by_hand_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+          { match: { toolName: 'load_toolset' }, reply: { toolCalls: [scaleCall('call_by_hand_zero', 0), scaleCall('call_by_hand_four', 4)] } },
+          { match: { toolName: 'k8s_scale' }, reply: 'Done.' },
+        ],
+      });
+      const asked = await frames({ method: 'POST', url: '/api/v1/agent/chat', token, payload: { messages: [{ role: 'user', content: 'scale web to 0, then to 4' }] } });
+      const awaiting = (callId: string) => asked.find((frame) => frame.event === 'tool.awaiting_approval' && frame.data['call_id'] === callId);
+      expect(awaiting('call_by_hand_zero'), JSON.stringify(asked.map((frame) => frame.event))).toBeDefined();
+      const conversationId = String(asked[0]!.data['conversation_id']);
+      const approve = (callId: string) => engine.request({ method: 'POST', url: `/api/v1/agent/approvals/${callId}`, token, payload: { approve: true, conversation_id: conversationId, args_hash: awaiting(callId)!.data['args_hash'] } });
+      // A plain click on the scale to zero is refused by the engine...
+      const click = await approve('call_by_hand_zero');
+      expect(click.statusCode, click.body).toBe(403);
+      expect(click.body).toContain('PASSKEY_REQUIRED');
+      // ...so someone with write access to the database approves it there, without any passkey,
+      const admin = await lite.query<{ id: string }>("SELECT id FROM users WHERE email = 'admin@example.com'");
+      await lite.query("UPDATE approvals SET status = 'approved', decided_by = $1, decided_at = now() WHERE call_id = 'call_by_hand_zero'", [admin.rows[0]!.id]);
+      // and the plain scale's approval resumes the turn, which reaches the hand-approved call first.
+      const before = kube.calls.length;
+      const resumed = await frames({ method: 'POST', url: '/api/v1/agent/approvals/call_by_hand_four', token, payload: { approve: true, conversation_id: conversationId, args_hash: awaiting('call_by_hand_four')!.data['args_hash'] } });
+      const error = resumed.find((frame) => frame.event === 'tool.error' && frame.data['call_id'] === 'call_by_hand_zero');
+      expect(error?.data['code'], JSON.stringify(resumed.map((frame) => [frame.event, frame.data['call_id'] ?? '', frame.data['code'] ?? '']))).toBe('NOT_EXECUTED');
+      expect(String(error?.data['error'])).toMatch(/enforces approvals.*carries no approver passkey signature.*Nothing was changed/s);
+      expect(resumed.some((frame) => frame.event === 'tool.executing' && frame.data['call_id'] === 'call_by_hand_zero')).toBe(false);
+      // the plain scale, approved by a click as the policy allows, ran after it with its own approval
+      expect(await replicas()).toBe('4');
+      // the cluster's record says why: the engine's signed approval carries the policy, and no account was made for it
+      const name = String(resumed.find((frame) => frame.event === 'tool.approved' && frame.data['call_id'] === 'call_by_hand_zero')?.data['approval_object'] ?? '');
+      expect(name).not.toBe('');
+      expect(kube.calls.slice(before).filter((call) => call.user === `system:serviceaccount:${installNamespace}:skyflo-approval-${name}`)).toEqual([]);
+      expect(await kubectl('get', 'skyfloapproval', name, '-n', installNamespace, '-o', 'jsonpath={.status.approverSignatureRequired}')).toBe('true');
+      await expect(kubectl('get', 'serviceaccount', `skyflo-approval-${name}`, '-n', installNamespace)).rejects.toThrow(/NotFound|not found/);
+    } finally {
+      await engine.request({ method: 'PUT', url: '/api/v1/clusters/passkey-policies', token, payload: { policies: [] } });
+      await kubectl('scale', 'deployment', 'web', '-n', 'default', '--replicas=3');
+    }
+  });
+
   it('with the executor down, an approved call is not executed and nothing is written', async () => {
     await executor!.close();
     executor = undefined;
