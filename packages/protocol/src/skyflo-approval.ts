@@ -142,7 +142,10 @@ export type ApproverKey = z.infer<typeof approverKeySchema>;
 export const skyfloApproverKeyKind = 'SkyfloApproverKey';
 export const skyfloApproverKeyPlural = 'skyfloapproverkeys';
 
-/** Which approvals the executor requires an approver's passkey proof for (SKYFLO_EXECUTOR_REQUIRE_APPROVER_SIGNATURE). */
+/**
+ * Which approvals the executor requires an approver's proof for on its own (SKYFLO_EXECUTOR_REQUIRE_APPROVER_SIGNATURE),
+ * on top of those whose status.approverSignatureRequired is set.
+ */
 export const approverSignatureRequirementSchema = z.enum(['all', 'destructive', 'none']);
 export type ApproverSignatureRequirement = z.infer<typeof approverSignatureRequirementSchema>;
 

@@ -65,7 +65,7 @@ export interface ClusterEnforcement {
   /** Mirrors an approval and mints its credential; `ok: false` says why nothing may run. */
   grant(decision: Omit<ApprovalDecision, 'decision'>): Promise<Grant>;
   /**
-   * Issue 35: mirrors a passkey registration (or removal) to every configured executor, which checks approvers'
+   * Issue 35: mirrors a passkey registration or device key confirmation (or a removal) to every configured executor, which checks approvers'
    * signatures against these keys. Never throws; one entry per executor, `error` when it failed.
    */
   mirrorApproverKey(change: ApproverKeyChange): Promise<Array<{ executor: string; error?: string }>>;
