@@ -294,6 +294,11 @@ describe('approvals the cluster enforces', () => {
       // the executor checked the device key's signature itself: the approval it minted for says so
       const stored = JSON.parse(await kubectl('get', 'skyfloapproval', name, '-n', installNamespace, '-o', 'json'));
       expect(stored.status).toMatchObject({ approverSignatureRequired: true, approverProof: { challengeExpiresAt: expiresAt, deviceSignature: { keyId, signature } } });
+      // removing the device key removes it from the cluster too: its signatures mint nothing from then on
+      const removed = await engine.request({ method: 'DELETE', url: `/api/v1/auth/device-keys/${keyId}`, token });
+      expect(removed.statusCode, removed.body).toBe(204);
+      const left = JSON.parse(await kubectl('get', 'skyfloapproverkeys', '-n', installNamespace, '-o', 'json')).items.map((item: { spec: { credentialId: string } }) => item.spec.credentialId);
+      expect(left).toEqual([authenticator.credentialId]);
     } finally {
       await api('PUT', '/clusters/passkey-policies', { policies: [] });
       await kubectl('scale', 'deployment', 'web', '-n', 'default', '--replicas=3');
