@@ -245,6 +245,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       },
     });
     const deviceKeyService = createDeviceKeyService({
+      mirrorKey: async (change) => (approverKeyMirror ? approverKeyMirror.mirrorApproverKey(change) : []),
       deviceKeys: storage.deviceKeys,
       passkeys: storage.passkeys,
       atomically: storage.atomically,
@@ -334,7 +335,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const clusterPolicies = createClusterPolicies({ settings: storage.settings, defaults: approvalPolicy });
     const clusterHealth = createClusterHealth({ directory: clusterDirectory });
     // Issue 34: approvals the cluster enforces (SKYFLO_APPROVAL_ENFORCEMENT=cluster): signed, mirrored, per-approval credentials.
-    const enforcement = config.enforcement.mode === 'cluster' ? await createClusterEnforcement({ config: config.enforcement, logger: { warn: (object, message) => engineLog?.warn(object, message) } }) : undefined;
+    const enforcement = config.enforcement.mode === 'cluster' ? await createClusterEnforcement({ config: config.enforcement, passkeyRequirement: (call) => passkeyPolicies.requirementOf(call), logger: { warn: (object, message) => engineLog?.warn(object, message) } }) : undefined;
     approverKeyMirror = enforcement;
     // Team runbooks (issue 36): RUNBOOKS_DIR and those uploaded in Settings, offered to the model when they match.
     const runbooks = createRunbooks({ settings: storage.settings, audit: storage.audit, logger: reconcileLogger, ...(config.integrations.runbooksDir ? { directory: config.integrations.runbooksDir } : {}) });

@@ -90,16 +90,34 @@ export const approverAssertionSchema = z.object({
   userHandle: z.string().max(1024).optional(),
 });
 export type ApproverAssertion = z.infer<typeof approverAssertionSchema>;
-export const approverProofSchema = z.object({
+/** A passkey approval's proof: the WebAuthn assertion the approver's browser made. */
+export const passkeyApproverProofSchema = z.object({
   /** ISO 8601: the expiry the approver was shown, part of the signed challenge facts */
   challengeExpiresAt: z.string().min(1).max(64),
   assertion: approverAssertionSchema,
 });
+/**
+ * A terminal approval's proof (`skyflo chat`): the Ed25519 signature of the approver's confirmed device key over
+ * sha256(approvalChallengeInput(facts)) — the same facts a passkey signs — checked against the device key's
+ * SkyfloApproverKey (kind device_key, SPKI DER public key).
+ */
+export const deviceKeyApproverProofSchema = z.object({
+  challengeExpiresAt: z.string().min(1).max(64),
+  deviceSignature: z.object({
+    /** the device key's id (its SkyfloApproverKey's credentialId) */
+    keyId: z.string().min(1).max(1024),
+    /** base64url Ed25519 signature */
+    signature: z.string().min(1).max(200),
+  }),
+});
+export const approverProofSchema = z.union([passkeyApproverProofSchema, deviceKeyApproverProofSchema]);
 export type ApproverProof = z.infer<typeof approverProofSchema>;
+export type PasskeyApproverProof = z.infer<typeof passkeyApproverProofSchema>;
+export type DeviceKeyApproverProof = z.infer<typeof deviceKeyApproverProofSchema>;
 
 /**
- * A registered passkey's public key, mirrored by the engine to each cluster's executor (`POST /v1/approver-keys`)
- * when the approver registers it; the executor keeps it as an immutable SkyfloApproverKey object.
+ * A registered passkey's (or confirmed device key's) public key, mirrored by the engine to each cluster's executor
+ * (`POST /v1/approver-keys`) when the approver registers it; the executor keeps it as an immutable SkyfloApproverKey.
  */
 export const approverKeySchema = z.object({
   /** base64url WebAuthn credential id */
@@ -111,12 +129,23 @@ export const approverKeySchema = z.object({
   publicKey: z.string().min(1).max(4096).regex(/^[A-Za-z0-9_-]+$/, 'publicKey must be base64url'),
   /** the signature counter at registration */
   counter: z.number().int().min(0).default(0),
+  /** absent: a passkey (COSE public key); `device_key`: a terminal's Ed25519 key, `publicKey` is its SPKI DER */
+  kind: z.enum(['passkey', 'device_key']).optional(),
+  /**
+   * The WebAuthn relying party the passkey was registered for (the Command Center's host name and origin): used when
+   * the executor has none configured (SKYFLO_EXECUTOR_WEBAUTHN_RP_ID / _ORIGIN win when set).
+   */
+  rpId: z.string().min(1).max(253).optional(),
+  origin: z.string().min(1).max(2048).optional(),
 });
 export type ApproverKey = z.infer<typeof approverKeySchema>;
 export const skyfloApproverKeyKind = 'SkyfloApproverKey';
 export const skyfloApproverKeyPlural = 'skyfloapproverkeys';
 
-/** Which approvals the executor requires an approver's passkey proof for (SKYFLO_EXECUTOR_REQUIRE_APPROVER_SIGNATURE). */
+/**
+ * Which approvals the executor requires an approver's proof for on its own (SKYFLO_EXECUTOR_REQUIRE_APPROVER_SIGNATURE),
+ * on top of those whose status.approverSignatureRequired is set.
+ */
 export const approverSignatureRequirementSchema = z.enum(['all', 'destructive', 'none']);
 export type ApproverSignatureRequirement = z.infer<typeof approverSignatureRequirementSchema>;
 
@@ -131,6 +160,12 @@ export const skyfloApprovalStatusSchema = z.object({
   automatic: z.boolean().optional(),
   /** issue 35: the approver's passkey assertion over this approval's facts (covered by the engine's signature too) */
   approverProof: approverProofSchema.optional(),
+  /**
+   * Issue 35 item 5: the engine's passkey policy asked for the approver's passkey (or device key) on this call. The
+   * executor then refuses to mint without a valid approverProof by a registered key of `decidedBy`, whatever its own
+   * SKYFLO_EXECUTOR_REQUIRE_APPROVER_SIGNATURE says (that setting can only add approvals to check, never remove one).
+   */
+  approverSignatureRequired: z.boolean().optional(),
   /**
    * Compact JWS (alg EdDSA) with a detached payload: base64url(approvalSigningInput(name, spec, status-without-signature)).
    * Made with the engine's key (SKYFLO_APPROVAL_SIGNING_KEY); the executor holds only the public key(s).

@@ -12,7 +12,7 @@ import { approvalChallengeFacts, deviceKeyChallengeInput, type ApprovalChallenge
 import type { ApprovalRecord, AuditLog, AuthenticatedUser, DeviceKeyRecord, DeviceKeyStore, PasskeyStore, TransactionalStores } from '../ports/index.ts';
 import { approvalChallengeBytes } from './approval-challenge.ts';
 import { PasskeyError } from './passkey-error.ts';
-import { APPROVAL_ASSERTION_TTL_MS } from './passkey-service.ts';
+import { APPROVAL_ASSERTION_TTL_MS, type ApproverKeyMirrorChange } from './passkey-service.ts';
 
 /** What is stored with a decision approved by a device key (as a passkey's StoredAssertion is). */
 export interface StoredDeviceSignature {
@@ -35,6 +35,11 @@ export interface DeviceKeyServiceDeps {
   /** the Command Center's address ('' while unknown) */
   publicUrl(): string;
   announce(event: { userId: string; email: string; name: string }): Promise<void>;
+  /**
+   * Issue 35 item 5: mirrors a confirmed (or removed) device key to every cluster's executor as a SkyfloApproverKey
+   * (kind device_key), so the executor can check a terminal approval's Ed25519 signature itself. Absent: no executor.
+   */
+  mirrorKey?(change: ApproverKeyMirrorChange): Promise<Array<{ executor: string; error?: string }>>;
   now?: () => number;
 }
 
@@ -48,6 +53,14 @@ export function createDeviceKeyService(deps: DeviceKeyServiceDeps) {
   const confirmUrl = (id: string) => `${deps.publicUrl()}/settings?device_key=${encodeURIComponent(id)}`;
   const view = (key: DeviceKeyRecord): DeviceKey => ({ id: key.id, name: key.name, fingerprint: key.fingerprint, status: key.status, created_at: key.createdAt.toISOString(), confirmed_at: key.confirmedAt?.toISOString() ?? null, confirm_url: confirmUrl(key.id) });
   const challengeOf = (key: DeviceKeyRecord) => Uint8Array.from(sha256(deviceKeyChallengeInput({ id: key.id, fingerprint: key.fingerprint, userId: key.userId })));
+
+  /** The executors' copies follow the engine's registry; each mirroring and its outcome per executor is audited. */
+  async function mirrorToExecutors(actorId: string, keyId: string, change: ApproverKeyMirrorChange, ip?: string): Promise<void> {
+    if (!deps.mirrorKey) return;
+    const results = await deps.mirrorKey(change);
+    if (!results.length) return;
+    await deps.audit.record({ actorId, action: change.action === 'register' ? 'device_key.mirrored_to_executors' : 'device_key.removed_from_executors', subjectType: 'device_key', subjectId: keyId, details: { executors: results }, ...(ip ? { ip } : {}) });
+  }
 
   async function ownKey(user: AuthenticatedUser, id: string): Promise<DeviceKeyRecord> {
     const key = await deps.deviceKeys.get(id);
@@ -117,15 +130,19 @@ export function createDeviceKeyService(deps: DeviceKeyServiceDeps) {
         return activated;
       });
       await deps.announce({ userId: user.id, email: user.email, name: key.name });
+      await mirrorToExecutors(user.id, key.id, { action: 'register', key: { credentialId: key.id, userId: user.id, email: user.email, publicKey: key.publicKey, counter: 0, kind: 'device_key' } }, ip);
       return view(active);
     },
 
     async remove(user: AuthenticatedUser, id: string, ip?: string): Promise<void> {
-      await deps.atomically(async (stores) => {
+      const removed = await deps.atomically(async (stores) => {
         const removed = await stores.deviceKeys.remove({ id, userId: user.id });
         if (!removed) throw new PasskeyError(404, 'DEVICE_KEY_NOT_FOUND', `No device key ${id} of yours.`);
         await stores.audit.record({ actorId: user.id, action: 'device_key.removed', subjectType: 'device_key', subjectId: removed.id, details: { name: removed.name, fingerprint: removed.fingerprint }, ...(ip ? { ip } : {}) });
+        return removed;
       });
+      // a pending key was never mirrored
+      if (removed.status === 'active') await mirrorToExecutors(user.id, removed.id, { action: 'remove', credentialId: removed.id }, ip);
     },
 
     /**

@@ -9,7 +9,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse, type AuthenticatorTransportFuture } from '@simplewebauthn/server';
-import { approvalChallengeFacts, type ApprovalChallengeFacts, type ApprovalPasskeyOptions, type Passkey, type PasskeyRegistrationOptions, type RegisterPasskeyRequest, type WebauthnAssertion } from '@skyflo/protocol';
+import { approvalChallengeFacts, type ApprovalChallengeFacts, type ApproverKey, type ApprovalPasskeyOptions, type Passkey, type PasskeyRegistrationOptions, type RegisterPasskeyRequest, type WebauthnAssertion } from '@skyflo/protocol';
 import type { ApprovalRecord, AuditLog, AuthenticatedUser, PasskeyRecord, PasskeyStore, TransactionalStores } from '../ports/index.ts';
 import { approvalChallenge, approvalChallengeBytes } from './approval-challenge.ts';
 import { PasskeyError } from './passkey-error.ts';
@@ -37,6 +37,9 @@ export interface StoredAssertion {
   user_verified: boolean;
 }
 
+/** A key registration (or removal) as the executors receive it (POST/DELETE /v1/approver-keys). */
+export type ApproverKeyMirrorChange = { action: 'register'; key: ApproverKey } | { action: 'remove'; credentialId: string };
+
 export interface PasskeyServiceDeps {
   passkeys: PasskeyStore;
   atomically<T>(work: (stores: TransactionalStores) => Promise<T>): Promise<T>;
@@ -51,7 +54,7 @@ export interface PasskeyServiceDeps {
    * Issue 35 item 5: mirrors a registered (or removed) key to every cluster's executor, which verifies approvers'
    * signatures against it before minting; answers one entry per executor (`error` when it failed). Absent: no executor.
    */
-  mirrorKey?(change: { action: 'register'; key: { credentialId: string; userId: string; email?: string; publicKey: string; counter: number } } | { action: 'remove'; credentialId: string }): Promise<Array<{ executor: string; error?: string }>>;
+  mirrorKey?(change: ApproverKeyMirrorChange): Promise<Array<{ executor: string; error?: string }>>;
   now?: () => number;
 }
 
@@ -146,7 +149,7 @@ export function createPasskeyService(deps: PasskeyServiceDeps) {
         return inserted;
       });
       await deps.announce({ userId: user.id, email: user.email, name: input.name });
-      await mirrorToExecutors(user.id, record.id, { action: 'register', key: { credentialId: record.credentialId, userId: user.id, email: user.email, publicKey: record.publicKey, counter: record.counter } }, ip);
+      await mirrorToExecutors(user.id, record.id, { action: 'register', key: { credentialId: record.credentialId, userId: user.id, email: user.email, publicKey: record.publicKey, counter: record.counter, kind: 'passkey', rpId: rp.id, origin: rp.origin } }, ip);
       return passkeyView(record);
     },
 

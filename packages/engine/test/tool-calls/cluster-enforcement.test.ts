@@ -2,9 +2,12 @@
  * Issue 34, end to end: the engine (SKYFLO_APPROVAL_ENFORCEMENT=cluster) + the real MCP server in-process on a
  * read-only identity + kube-sim (TLS, RBAC, the SkyfloApproval CRD, the webhook) + the real executor. An approved
  * scale is written by the approval's own ServiceAccount, which is gone afterwards; the MCP server's standing token
- * cannot write; a denial is mirrored too; with the executor down nothing runs (fail closed).
+ * cannot write; a denial is mirrored too; with the executor down nothing runs (fail closed). Issue 35 item 5: an
+ * approval a database write made without the passkey the cluster's policy asks for is refused by the executor (at its
+ * default setting), and a terminal approval signed with a confirmed device key (mirrored to the executor) runs.
  */
 import { execFile } from 'node:child_process';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,12 +18,14 @@ import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
+import { approvalChallengeFacts, approvalChallengeInput } from '@skyflo/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/mcp/tool-gateway.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
 import { simModel, startTestEngine, type TestEngine } from '../support/test-engine.ts';
+import { createSoftwareAuthenticator } from '../support/software-authenticator.ts';
 import { createTestPglite } from '../support/test-databases.ts';
 import {
   approvalWebhookConfiguration,
@@ -37,6 +42,7 @@ const installNamespace = 'skyflo';
 const callerToken = 'engine-executor-flow-token';
 const mcpUser = 'skyflo-mcp';
 const mcpToken = 'mcp-standing-token-read-only';
+const commandCenter = 'http://localhost:5173';
 let dir: string;
 let adminKubeconfig: string;
 let mcpKubeconfig: string;
@@ -96,6 +102,7 @@ beforeAll(async () => {
   kube = await startKubeSim({ port: 0, tls: true, kubeconfigPath: adminKubeconfig, users: [{ name: mcpUser, token: mcpToken }], settings: { startDelayMs: 20, readinessDelayMs: 50 } });
   kube.writeKubeconfig(mcpKubeconfig, { user: mcpUser });
   await kubectl('apply', '-f', path.join(repoRoot, 'deploy', 'helm', 'skyflo', 'crds', 'skyfloapprovals.skyflo.ai.yaml'));
+  await kubectl('apply', '-f', path.join(repoRoot, 'deploy', 'helm', 'skyflo', 'crds', 'skyfloapproverkeys.skyflo.ai.yaml'));
   await kubectl('create', 'namespace', installNamespace);
   await kubectl('create', 'deployment', 'web', '-n', 'default', '--image=nginx:1.27', '--replicas=2');
   // The MCP server's standing identity: read-only, as every access profile is with enforced approvals.
@@ -144,6 +151,8 @@ beforeAll(async () => {
       SKYFLO_EXECUTOR_URL: running.url,
       SKYFLO_EXECUTOR_TOKEN: callerToken,
       SKYFLO_APPROVAL_SIGNING_KEY: privateKeyPem,
+      // passkeys are bound to the Command Center's address
+      PUBLIC_URL: commandCenter,
     },
   });
   token = await engine.signUp('admin@example.com');
@@ -194,6 +203,106 @@ describe('approvals the cluster enforces', () => {
     expect(name).not.toBe('');
     expect(await kubectl('get', 'skyfloapproval', name, '-n', installNamespace, '-o', 'jsonpath={.status.decision}')).toBe('denied');
     expect(await replicas()).toBe('3');
+  });
+
+  it('an approval recorded without the passkey the cluster asks for (a row written into the database) is not executed', async () => {
+    // Issue 35 item 5: destructive and high-risk calls need the approver's passkey; the executor keeps its default (none).
+    const put = await engine.request({ method: 'PUT', url: '/api/v1/clusters/passkey-policies', token, payload: { policies: [{ cluster: '*', mode: 'destructive_and_high_risk' }] } });
+    expect(put.statusCode, put.body).toBe(200);
+    try {
+      // One turn, two calls: scaling to zero (high risk: a passkey) and a plain scale (a click is enough).
+      const scaleCall = (id: string, count: number) => ({ id, name: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas: count, namespace: 'default' } });
+      llm.reset({
+        rules: [
+          { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'by_hand_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+          { match: { toolName: 'load_toolset' }, reply: { toolCalls: [scaleCall('call_by_hand_zero', 0), scaleCall('call_by_hand_four', 4)] } },
+          { match: { toolName: 'k8s_scale' }, reply: 'Done.' },
+        ],
+      });
+      const asked = await frames({ method: 'POST', url: '/api/v1/agent/chat', token, payload: { messages: [{ role: 'user', content: 'scale web to 0, then to 4' }] } });
+      const awaiting = (callId: string) => asked.find((frame) => frame.event === 'tool.awaiting_approval' && frame.data['call_id'] === callId);
+      expect(awaiting('call_by_hand_zero'), JSON.stringify(asked.map((frame) => frame.event))).toBeDefined();
+      const conversationId = String(asked[0]!.data['conversation_id']);
+      const approve = (callId: string) => engine.request({ method: 'POST', url: `/api/v1/agent/approvals/${callId}`, token, payload: { approve: true, conversation_id: conversationId, args_hash: awaiting(callId)!.data['args_hash'] } });
+      // A plain click on the scale to zero is refused by the engine...
+      const click = await approve('call_by_hand_zero');
+      expect(click.statusCode, click.body).toBe(403);
+      expect(click.body).toContain('PASSKEY_REQUIRED');
+      // ...so someone with write access to the database approves it there, without any passkey,
+      const admin = await lite.query<{ id: string }>("SELECT id FROM users WHERE email = 'admin@example.com'");
+      await lite.query("UPDATE approvals SET status = 'approved', decided_by = $1, decided_at = now() WHERE call_id = 'call_by_hand_zero'", [admin.rows[0]!.id]);
+      // and the plain scale's approval resumes the turn, which reaches the hand-approved call first.
+      const before = kube.calls.length;
+      const resumed = await frames({ method: 'POST', url: '/api/v1/agent/approvals/call_by_hand_four', token, payload: { approve: true, conversation_id: conversationId, args_hash: awaiting('call_by_hand_four')!.data['args_hash'] } });
+      const error = resumed.find((frame) => frame.event === 'tool.error' && frame.data['call_id'] === 'call_by_hand_zero');
+      expect(error?.data['code'], JSON.stringify(resumed.map((frame) => [frame.event, frame.data['call_id'] ?? '', frame.data['code'] ?? '']))).toBe('NOT_EXECUTED');
+      expect(String(error?.data['error'])).toMatch(/enforces approvals.*carries no approver passkey signature.*Nothing was changed/s);
+      expect(resumed.some((frame) => frame.event === 'tool.executing' && frame.data['call_id'] === 'call_by_hand_zero')).toBe(false);
+      // the plain scale, approved by a click as the policy allows, ran after it with its own approval
+      expect(await replicas()).toBe('4');
+      // the cluster's record says why: the engine's signed approval carries the policy, and no account was made for it
+      const name = String(resumed.find((frame) => frame.event === 'tool.approved' && frame.data['call_id'] === 'call_by_hand_zero')?.data['approval_object'] ?? '');
+      expect(name).not.toBe('');
+      expect(kube.calls.slice(before).filter((call) => call.user === `system:serviceaccount:${installNamespace}:skyflo-approval-${name}`)).toEqual([]);
+      expect(await kubectl('get', 'skyfloapproval', name, '-n', installNamespace, '-o', 'jsonpath={.status.approverSignatureRequired}')).toBe('true');
+      await expect(kubectl('get', 'serviceaccount', `skyflo-approval-${name}`, '-n', installNamespace)).rejects.toThrow(/NotFound|not found/);
+    } finally {
+      await engine.request({ method: 'PUT', url: '/api/v1/clusters/passkey-policies', token, payload: { policies: [] } });
+      await kubectl('scale', 'deployment', 'web', '-n', 'default', '--replicas=3');
+    }
+  });
+
+  it('a terminal approval signed with a confirmed device key mints its credential: the key is mirrored to the executor', async () => {
+    const api = async (method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown) => engine.request({ method, url: `/api/v1${url}`, token, ...(payload !== undefined ? { payload: payload as Record<string, unknown> } : {}) });
+    // The admin's passkey (right after signing in), then a device key as `skyflo chat` makes it, confirmed with that passkey.
+    const authenticator = createSoftwareAuthenticator();
+    const creation = await api('POST', '/auth/passkeys/registration-options');
+    expect(creation.statusCode, creation.body).toBe(200);
+    const registered = await api('POST', '/auth/passkeys', { name: 'laptop', registration_token: creation.json().registration_token, response: authenticator.register(creation.json().options, commandCenter) });
+    expect(registered.statusCode, registered.body).toBe(201);
+    const device = generateKeyPairSync('ed25519');
+    const posted = await api('POST', '/auth/device-keys', { name: 'terminal', public_key: device.publicKey.export({ format: 'der', type: 'spki' }).toString('base64url') });
+    expect(posted.statusCode, posted.body).toBe(201);
+    const keyId = String(posted.json().id);
+    const confirmOptions = await api('POST', `/auth/device-keys/${keyId}/confirm-options`);
+    expect(confirmOptions.statusCode, confirmOptions.body).toBe(200);
+    const confirmed = await api('POST', `/auth/device-keys/${keyId}/confirm`, { assertion: authenticator.assert(confirmOptions.json().options, commandCenter) });
+    expect(confirmed.statusCode, confirmed.body).toBe(200);
+    // Both keys are on the cluster as SkyfloApproverKeys of the admin, and the mirroring is audited.
+    const adminId = (await lite.query<{ id: string }>("SELECT id FROM users WHERE email = 'admin@example.com'")).rows[0]!.id;
+    const keys = JSON.parse(await kubectl('get', 'skyfloapproverkeys', '-n', installNamespace, '-o', 'json')).items.map((item: { spec: { credentialId: string; userId: string; kind?: string } }) => [item.spec.kind, item.spec.credentialId, item.spec.userId]);
+    expect(keys.sort()).toEqual([['device_key', keyId, adminId], ['passkey', authenticator.credentialId, adminId]].sort());
+    const mirrored = (await lite.query<{ details: { executors: unknown[] } }>("SELECT details FROM audit_events WHERE action = 'device_key.mirrored_to_executors' AND subject_id = $1", [keyId])).rows;
+    expect(mirrored.map((row) => row.details.executors)).toEqual([[{ executor: executor!.url }]]);
+
+    const put = await api('PUT', '/clusters/passkey-policies', { policies: [{ cluster: '*', mode: 'every_approval' }] });
+    expect(put.statusCode, put.body).toBe(200);
+    try {
+      llm.reset(scaleScript('call_device_signed', 5));
+      const asked = await frames({ method: 'POST', url: '/api/v1/agent/chat', token, payload: { messages: [{ role: 'user', content: 'scale web to 5' }] } });
+      const awaiting = asked.find((frame) => frame.event === 'tool.awaiting_approval')!;
+      const conversationId = String(asked[0]!.data['conversation_id']);
+      // what the terminal signs: sha256 of this call's facts with an expiry it chose
+      const expiresAt = new Date(Date.now() + 60_000).toISOString();
+      const cluster = awaiting.data['cluster'] as { name: string } | undefined;
+      const facts = approvalChallengeFacts({ callId: 'call_device_signed', conversationId, argsHash: String(awaiting.data['args_hash']), diffHash: awaiting.data['diff_hash'] as string | undefined, cluster }, expiresAt);
+      const signature = sign(null, createHash('sha256').update(approvalChallengeInput(facts)).digest(), device.privateKey).toString('base64url');
+      const decided = await frames({ method: 'POST', url: '/api/v1/agent/approvals/call_device_signed', token, payload: { approve: true, conversation_id: conversationId, args_hash: awaiting.data['args_hash'], device_signature: { key_id: keyId, expires_at: expiresAt, signature } } });
+      const name = String(decided.find((frame) => frame.event === 'tool.approved')?.data['approval_object'] ?? '');
+      expect(decided.find((frame) => frame.event === 'tool.result')?.data, JSON.stringify(decided.filter((frame) => frame.event === 'tool.error').map((frame) => frame.data))).toMatchObject({ call_id: 'call_device_signed' });
+      expect(await replicas()).toBe('5');
+      // the executor checked the device key's signature itself: the approval it minted for says so
+      const stored = JSON.parse(await kubectl('get', 'skyfloapproval', name, '-n', installNamespace, '-o', 'json'));
+      expect(stored.status).toMatchObject({ approverSignatureRequired: true, approverProof: { challengeExpiresAt: expiresAt, deviceSignature: { keyId, signature } } });
+      // removing the device key removes it from the cluster too: its signatures mint nothing from then on
+      const removed = await engine.request({ method: 'DELETE', url: `/api/v1/auth/device-keys/${keyId}`, token });
+      expect(removed.statusCode, removed.body).toBe(204);
+      const left = JSON.parse(await kubectl('get', 'skyfloapproverkeys', '-n', installNamespace, '-o', 'json')).items.map((item: { spec: { credentialId: string } }) => item.spec.credentialId);
+      expect(left).toEqual([authenticator.credentialId]);
+    } finally {
+      await api('PUT', '/clusters/passkey-policies', { policies: [] });
+      await kubectl('scale', 'deployment', 'web', '-n', 'default', '--replicas=3');
+    }
   });
 
   it('with the executor down, an approved call is not executed and nothing is written', async () => {

@@ -1,8 +1,9 @@
 /**
  * The approver key registry the executor reads (issue 35 item 5): one SkyfloApproverKey object per registered passkey
- * in the install's namespace, created by the executor when the engine mirrors a registration (`POST /v1/approver-keys`)
- * and deleted when the passkey is removed. The spec (credential id, user, COSE public key) is immutable (CRD rule);
- * the status keeps the last signature counter the executor accepted, so a replayed assertion mints nothing.
+ * or confirmed terminal device key (spec.kind device_key: an Ed25519 SPKI key, no counter) in the install's namespace,
+ * created by the executor when the engine mirrors a registration (`POST /v1/approver-keys`) and deleted when the key is
+ * removed. The spec (credential id, user, public key) is immutable (CRD rule); the status keeps the last passkey
+ * signature counter the executor accepted, so a replayed assertion mints nothing.
  * A CR the executor owns rather than a ConfigMap: the executor gets no write on the install's config.
  */
 import { createHash } from 'node:crypto';

@@ -30,7 +30,8 @@ Options (each also from the environment):
   --tls-key-file <path>        SKYFLO_EXECUTOR_TLS_KEY_FILE
   --port <n>                   PORT (default 8443)
   SKYFLO_EXECUTOR_REQUIRE_APPROVER_SIGNATURE  all | destructive | none (default none): which approvals need the
-                               approver's passkey signature (checked against SkyfloApproverKeys) before a credential
+                               approver's passkey signature (checked against SkyfloApproverKeys) before a credential,
+                               besides those the engine's passkey policy marks (always checked)
   SKYFLO_EXECUTOR_WEBAUTHN_RP_ID / SKYFLO_EXECUTOR_WEBAUTHN_ORIGIN  the Command Center's WebAuthn RP ID and origin
                                (required unless none)
   --host <ip>                  HOST (default 0.0.0.0 with TLS, 127.0.0.1 without)

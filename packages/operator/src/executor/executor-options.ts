@@ -34,9 +34,11 @@ export interface ExecutorOptions {
   sweepIntervalMs?: number;
   logger?: ExecutorLogger;
   /**
-   * Issue 35: which approvals need the approver's own passkey proof before a credential is minted — the executor's
-   * setting, not the engine's word (SKYFLO_EXECUTOR_REQUIRE_APPROVER_SIGNATURE; default none). `rpId`/`origin` are the
-   * Command Center's WebAuthn relying party (SKYFLO_EXECUTOR_WEBAUTHN_RP_ID / _ORIGIN), required unless `none`.
+   * Issue 35: which approvals need the approver's own passkey proof before a credential is minted besides those the
+   * approval itself marks (status.approverSignatureRequired: always checked) — the executor's own setting, which the
+   * engine cannot lower (SKYFLO_EXECUTOR_REQUIRE_APPROVER_SIGNATURE; default none). `rpId`/`origin` are the Command
+   * Center's WebAuthn relying party (SKYFLO_EXECUTOR_WEBAUTHN_RP_ID / _ORIGIN), required unless `none`; without them a
+   * passkey is checked for the relying party recorded with its SkyfloApproverKey.
    */
   approverSignature?: { require: ApproverSignatureRequirement; rpId?: string; origin?: string };
   /** the executor's clock (tests); default real time */

@@ -151,6 +151,42 @@ describe('the enforcement', () => {
   });
 });
 
+describe('the passkey policy in the signed approval (issue 35 item 5)', () => {
+  it('marks an approval whose call the policy asks a passkey for, one carrying a proof, and fails closed on an unreadable policy', async () => {
+    const { privatePem } = await keys();
+    const executor = fakeExecutor((request) => (request.url === '/v1/approvals' ? { status: 201, body: { created: true } } : { status: 200, body: { token: 't', expiresAt: '2026-11-23T10:11:00.000Z', username: 'u' } }));
+    const asked: unknown[] = [];
+    let policy: (call: { destructive: boolean }) => Promise<string | undefined> = async (call) => (call.destructive ? 'cluster prod-eu asks for a passkey on destructive calls' : undefined);
+    const enforcement = await createClusterEnforcement({
+      fetch: executor.fetch,
+      config: { mode: 'cluster', executors: { 'prod-eu': executor.url }, executorToken: 'caller-token', signingKeyPem: privatePem },
+      passkeyRequirement: (call) => {
+        asked.push(call);
+        return policy(call);
+      },
+    });
+    const base = { conversationId: 'conv-1', tool: 'k8s_scale', cluster: spec.cluster, access: spec.access, argsHash: spec.argsHash, requestedAt: new Date(spec.requestedAt), decidedBy: { id: 'u1' } };
+    const facts = (destructive: boolean) => ({ destructive, risks: [], cluster: { name: 'prod-eu', server: spec.cluster.server } });
+    const statusOf = async (decision: Parameters<typeof enforcement.grant>[0]) => {
+      await enforcement.grant(decision);
+      const mirrored = executor.received.filter((entry) => entry.url === '/v1/approvals').at(-1)!;
+      return skyfloApprovalDocumentSchema.parse(JSON.parse(mirrored.body)).status;
+    };
+    expect((await statusOf({ ...base, callId: 'destructive', policyFacts: facts(true) })).approverSignatureRequired).toBe(true);
+    expect((await statusOf({ ...base, callId: 'plain', policyFacts: facts(false) })).approverSignatureRequired).toBeUndefined();
+    // a proof stored with the decision means the policy asked for it then, whatever it says now
+    const proof = { challengeExpiresAt: '2026-11-23T10:05:00.000Z', deviceSignature: { keyId: 'key-1', signature: 'c2ln' } };
+    expect(await statusOf({ ...base, callId: 'proved', policyFacts: facts(false), approverProof: proof })).toMatchObject({ approverSignatureRequired: true, approverProof: proof });
+    // an automatic approval carries no person's signature: the engine's word alone (the executor's `all` refuses it)
+    expect((await statusOf({ ...base, callId: 'automatic', automatic: true, policyFacts: facts(true) })).approverSignatureRequired).toBeUndefined();
+    policy = async () => {
+      throw new Error('settings unreadable');
+    };
+    expect((await statusOf({ ...base, callId: 'unreadable', policyFacts: facts(false) })).approverSignatureRequired).toBe(true);
+    expect(asked).toHaveLength(3);
+  });
+});
+
 describe('configuration', () => {
   it('defaults to the engine; cluster mode needs an executor URL, its token and a valid Ed25519 key', async () => {
     expect(loadConfig({}).enforcement).toMatchObject({ mode: 'engine' });

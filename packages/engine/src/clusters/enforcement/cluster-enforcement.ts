@@ -20,6 +20,7 @@ import {
   type ToolCallCredential,
 } from '@skyflo/protocol';
 import type { EnforcementConfig } from '../../config/index.ts';
+import type { ApprovalRecord } from '../../ports/index.ts';
 import { approvalObjectName } from './approval-name.ts';
 import { createExecutorClient, ExecutorRequestError, type ExecutorClient } from './executor-client.ts';
 import { createApprovalSigner, type ApprovalSigner } from './sign-approval.ts';
@@ -46,6 +47,8 @@ export interface ApprovalDecision {
   automatic?: boolean;
   /** issue 35: the approver's passkey assertion over the call's facts; the executor may require it before minting */
   approverProof?: ApproverProof;
+  /** issue 35 item 5: what the cluster's passkey policy is judged on (absent: only a carried proof marks it required) */
+  policyFacts?: Pick<ApprovalRecord, 'destructive' | 'risks' | 'cluster'>;
 }
 
 export type Grant =
@@ -62,7 +65,7 @@ export interface ClusterEnforcement {
   /** Mirrors an approval and mints its credential; `ok: false` says why nothing may run. */
   grant(decision: Omit<ApprovalDecision, 'decision'>): Promise<Grant>;
   /**
-   * Issue 35: mirrors a passkey registration (or removal) to every configured executor, which checks approvers'
+   * Issue 35: mirrors a passkey registration or device key confirmation (or a removal) to every configured executor, which checks approvers'
    * signatures against these keys. Never throws; one entry per executor, `error` when it failed.
    */
   mirrorApproverKey(change: ApproverKeyChange): Promise<Array<{ executor: string; error?: string }>>;
@@ -75,6 +78,12 @@ export interface ClusterEnforcementDeps {
   fetch?: typeof fetch;
   now?: () => Date;
   logger?: { warn(object: Record<string, unknown>, message: string): void };
+  /**
+   * Issue 35 item 5: why the cluster's passkey policy asks for the approver's passkey on a call, or undefined
+   * (passkeys/passkey-policy.ts). Read when the approval is signed, so an approval recorded without the passkey check
+   * (a row written into the database) still carries `approverSignatureRequired` and the executor refuses it.
+   */
+  passkeyRequirement?(call: Pick<ApprovalRecord, 'destructive' | 'risks' | 'cluster'>): Promise<string | undefined>;
 }
 
 export async function createClusterEnforcement(deps: ClusterEnforcementDeps): Promise<ClusterEnforcement> {
@@ -89,6 +98,19 @@ export async function createClusterEnforcement(deps: ClusterEnforcementDeps): Pr
     let client = clients.get(url);
     if (!client) clients.set(url, (client = createExecutorClient({ url, token: config.executorToken, ...(deps.fetch ? { fetch: deps.fetch } : {}) })));
     return client;
+  }
+
+  /**
+   * Whether the executor must see the approver's own signature before minting: when a proof was stored with the
+   * decision (the policy asked for it then), or the policy asks for it now. Automatic approvals (a pre-approved revert)
+   * carry no person's signature and are the engine's word alone (README: what the approval gate binds). A policy that
+   * cannot be read requires it (fail closed).
+   */
+  async function approverSignatureRequired(decision: ApprovalDecision): Promise<boolean> {
+    if (decision.decision !== 'approved') return false;
+    if (decision.approverProof) return true;
+    if (decision.automatic || decision.purpose === 'revert' || !decision.policyFacts || !deps.passkeyRequirement) return false;
+    return (await deps.passkeyRequirement(decision.policyFacts).catch(() => 'unreadable policy')) !== undefined;
   }
 
   async function documentOf(decision: ApprovalDecision): Promise<SkyfloApprovalDocument> {
@@ -114,6 +136,7 @@ export async function createClusterEnforcement(deps: ClusterEnforcementDeps): Pr
       expiresAt: new Date(now().getTime() + approvalCredentialMaxSeconds * 1000).toISOString(),
       ...(decision.automatic ? { automatic: true } : {}),
       ...(decision.approverProof ? { approverProof: decision.approverProof } : {}),
+      ...((await approverSignatureRequired(decision)) ? { approverSignatureRequired: true } : {}),
     };
     return { name, spec, status: { ...status, signature: await signer.sign(name, spec, status) } };
   }

@@ -20,6 +20,11 @@ describe('the approver proof mirrored to the executor', () => {
     });
   });
 
+  it('carries a terminal device key signature as deviceSignature', () => {
+    const device = { kind: 'device_key', device_key_id: 'key-1', public_key: 'MCow', fingerprint: 'fp', signature: 'ZWQ', signed_facts: stored.signed_facts, challenge: 'ch' };
+    expect(approverProofOf(device)).toEqual({ challengeExpiresAt: '2026-11-23T20:00:00.000Z', deviceSignature: { keyId: 'key-1', signature: 'ZWQ' } });
+  });
+
   it('is absent for a decision without a passkey, or a stored value of another shape', () => {
     expect(approverProofOf(undefined)).toBeUndefined();
     expect(approverProofOf({ credential_id: 'cred' })).toBeUndefined();

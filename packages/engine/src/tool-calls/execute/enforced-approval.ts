@@ -14,10 +14,14 @@ export function approvedAccessOf(structured: Record<string, unknown> | undefined
 }
 
 /**
- * Issue 35: the approver's passkey assertion stored with the decision (passkeys/passkey-service.ts StoredAssertion),
- * in the SkyfloApproval's shape, so the executor can check the approver's own signature. Absent without a passkey.
+ * Issue 35: the approver's proof stored with the decision — a passkey assertion (passkeys/passkey-service.ts
+ * StoredAssertion) or a terminal's device key signature (passkeys/device-keys.ts StoredDeviceSignature) — in the
+ * SkyfloApproval's shape, so the executor can check the approver's own signature. Absent without one.
  */
 export function approverProofOf(stored: Record<string, unknown> | undefined): ApproverProof | undefined {
+  const facts = z.object({ expiresAt: z.string().min(1) });
+  const device = z.object({ kind: z.literal('device_key'), device_key_id: z.string().min(1), signature: z.string().min(1), signed_facts: facts }).safeParse(stored);
+  if (device.success) return { challengeExpiresAt: device.data.signed_facts.expiresAt, deviceSignature: { keyId: device.data.device_key_id, signature: device.data.signature } };
   const parsed = z
     .object({
       credential_id: z.string().min(1),
@@ -25,7 +29,7 @@ export function approverProofOf(stored: Record<string, unknown> | undefined): Ap
       authenticator_data: z.string().min(1),
       client_data_json: z.string().min(1),
       signature: z.string().min(1),
-      signed_facts: z.object({ expiresAt: z.string().min(1) }),
+      signed_facts: facts,
     })
     .safeParse(stored);
   if (!parsed.success) return undefined;
@@ -63,6 +67,8 @@ export function enforcedDecision(
     ...(decided.decided_at !== undefined ? { decidedAt: new Date(decided.decided_at) } : {}),
     ...(record.automatic ? { automatic: true } : {}),
     ...(purpose !== 'revert' && approverProofOf(record.passkeyAssertion) ? { approverProof: approverProofOf(record.passkeyAssertion)! } : {}),
+    // what the passkey policy is judged on when the approval is signed (cluster-enforcement.ts approverSignatureRequired)
+    policyFacts: { destructive: record.destructive, risks: record.risks, ...(record.cluster ? { cluster: record.cluster } : {}) },
   };
 }
 
