@@ -34,6 +34,7 @@ import {
   startExecutor,
   type RunningExecutor,
 } from '@skyflo/operator/executor';
+import { profileRules } from '@skyflo/operator';
 
 const run = promisify(execFile);
 const installNamespace = 'skyflo';
@@ -117,10 +118,11 @@ beforeAll(async () => {
   // crash-looping already: the new pods of a scale-up crash too, so its verification ends `regressed`
   await kubectl('create', 'deployment', 'worker', '-n', 'default', '--image=crash:1.0', '--replicas=1');
   const rbac = 'rbac.authorization.k8s.io';
-  // The MCP server's standing identity: read-only. Helm reads a release from its storage Secrets, so the identity may
-  // read Secrets in the release's namespace (still no write anywhere).
-  await kubectl('create', 'clusterrolebinding', 'skyflo-mcp-view', '--clusterrole=view', `--user=${mcpUser}`);
+  // The MCP server's standing identity: the `read-only` profile an enforced install grants. Helm reads a release from
+  // its storage Secrets, so here it may also read Secrets in the release's namespace (still no write anywhere).
   await apply([
+    { apiVersion: `${rbac}/v1`, kind: 'ClusterRole', metadata: { name: 'skyflo-mcp-read-only' }, rules: profileRules('read-only') },
+    { apiVersion: `${rbac}/v1`, kind: 'ClusterRoleBinding', metadata: { name: 'skyflo-mcp-read-only' }, roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: 'skyflo-mcp-read-only' }, subjects: [{ kind: 'User', name: mcpUser, apiGroup: rbac }] },
     { apiVersion: `${rbac}/v1`, kind: 'Role', metadata: { name: 'mcp-read-releases', namespace: 'shop' }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] }] },
     { apiVersion: `${rbac}/v1`, kind: 'RoleBinding', metadata: { name: 'mcp-read-releases', namespace: 'shop' }, roleRef: { apiGroup: rbac, kind: 'Role', name: 'mcp-read-releases' }, subjects: [{ kind: 'User', name: mcpUser, apiGroup: rbac }] },
   ]);
@@ -323,7 +325,7 @@ describe('undo and automatic revert on a cluster that enforces approvals', () =>
     const name = String(decided.find((frame) => frame.event === 'tool.approved')?.data['approval_object']);
     const secrets = (await approvalJson(name)).spec.access.filter((entry) => entry.resource === 'secrets').map((entry) => [entry.name, entry.verbs]);
     expect(secrets).toEqual([
-      ['sh.helm.release.v1.shop.v3', ['create']],
+      ['sh.helm.release.v1.shop.v3', ['create', 'update', 'patch']],
       ['sh.helm.release.v1.shop.v2', ['update', 'patch']],
     ]);
     const helmWrites = writesTo(before, '/api/v1/namespaces/shop/secrets').map((call) => [call.verb, call.user]);
