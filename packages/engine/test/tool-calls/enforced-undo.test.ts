@@ -115,8 +115,20 @@ beforeAll(async () => {
   await kubectl('create', 'namespace', installNamespace);
   await kubectl('create', 'namespace', 'shop');
   await kubectl('create', 'deployment', 'web', '-n', 'default', '--image=nginx:1.27', '--replicas=2');
-  // crash-looping already: the new pods of a scale-up crash too, so its verification ends `regressed`
-  await kubectl('create', 'deployment', 'worker', '-n', 'default', '--image=crash:1.0', '--replicas=1');
+  // two pods of 3 CPUs each fill the two 4-CPU workers: a third stays Pending, so a scale-up to 3 ends `regressed`
+  await apply([
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'worker', namespace: 'default' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'worker' } },
+        template: { metadata: { labels: { app: 'worker' } }, spec: { containers: [{ name: 'worker', image: 'nginx:1.27', resources: { requests: { cpu: '3' } } }] } },
+      },
+    },
+  ]);
+  await kubectl('rollout', 'status', 'deployment/worker', '-n', 'default', '--timeout=60s');
   const rbac = 'rbac.authorization.k8s.io';
   // The MCP server's standing identity: the `read-only` profile an enforced install grants. Helm reads a release from
   // its storage Secrets, so here it may also read Secrets in the release's namespace (still no write anywhere).
@@ -188,7 +200,7 @@ beforeAll(async () => {
       SKYFLO_EXECUTOR_URL: executor.url,
       SKYFLO_EXECUTOR_TOKEN: callerToken,
       SKYFLO_APPROVAL_SIGNING_KEY: privateKeyPem,
-      VERIFY_TIMEOUT_SECONDS: '60',
+      VERIFY_TIMEOUT_SECONDS: '20',
       VERIFY_HOLD_SECONDS: '1',
     },
   });
@@ -213,6 +225,8 @@ describe('undo and automatic revert on a cluster that enforces approvals', () =>
     const decided = await decide(conversationId, 'call_scale_worker', awaiting['args_hash'], { auto_revert: true });
     const verifications = decided.filter((frame) => frame.event === 'tool.verification').map((frame) => frame.data);
     expect(verifications.filter((event) => event['call_id'] === 'call_scale_worker').at(-1), errorsOf(decided)).toMatchObject({ outcome: 'regressed', auto_revert_call_id: 'call_scale_worker-revert' });
+    expect(String(verifications.find((event) => event['outcome'] === 'regressed')?.['summary'])).toMatch(/Pending/);
+    expect(verifications.filter((event) => event['call_id'] === 'call_scale_worker-revert').at(-1)).toMatchObject({ outcome: 'verified', undo_of: 'call_scale_worker' });
     const approvedFrames = decided.filter((frame) => frame.event === 'tool.approved').map((frame) => frame.data);
     const original = String(approvedFrames.find((event) => event['call_id'] === 'call_scale_worker')?.['approval_object']);
     const revert = String(approvedFrames.find((event) => event['call_id'] === 'call_scale_worker-revert')?.['approval_object']);
@@ -221,7 +235,7 @@ describe('undo and automatic revert on a cluster that enforces approvals', () =>
     // no second approval was asked; the revert ran and brought the replicas back
     expect(decided.some((frame) => frame.event === 'tool.awaiting_approval')).toBe(false);
     expect(decided.find((frame) => frame.event === 'tool.result' && frame.data['call_id'] === 'call_scale_worker-revert'), errorsOf(decided)).toBeDefined();
-    expect(await replicasOf('worker')).toBe('1');
+    expect(await replicasOf('worker')).toBe('2');
     // who wrote: the change by its approval's account, the revert by its own
     const writes = writesTo(before, '/apis/apps/v1/namespaces/default/deployments/worker');
     expect(writes.map((call) => [call.verb, call.path, call.user])).toEqual([
