@@ -73,6 +73,13 @@ export const skyfloApprovalSpecSchema = z.object({
   requestedBy: approvalPersonSchema.optional(),
   /** ISO 8601 */
   requestedAt: z.string().min(1),
+  /**
+   * An automatic revert's approval: the recorded inverse of the approval named here, which a human approved "with
+   * automatic revert" (its status.autoRevert). The executor mints for it only when that approval exists, is signed,
+   * approved with automatic revert, by the same person, on the same cluster and conversation, and every object the
+   * inverse writes is one the original's access named. Names starting with `r-` must carry it.
+   */
+  revertOf: z.object({ approval: z.string().min(1).max(40), callId: z.string().min(1) }).optional(),
 });
 export type SkyfloApprovalSpec = z.infer<typeof skyfloApprovalSpecSchema>;
 
@@ -158,6 +165,8 @@ export const skyfloApprovalStatusSchema = z.object({
   expiresAt: z.string().min(1),
   /** true for a rule's automatic approval (policy), so a reviewer sees no human decided */
   automatic: z.boolean().optional(),
+  /** approved "with automatic revert": the approver consented, here, to the recorded inverse running on a regression */
+  autoRevert: z.boolean().optional(),
   /** issue 35: the approver's passkey assertion over this approval's facts (covered by the engine's signature too) */
   approverProof: approverProofSchema.optional(),
   /**

@@ -14,6 +14,7 @@ import { resourcePath, type ResourceInfo } from './create-discovery.ts';
 import { clients, resolveResource } from '../tools/kubectl/kubectl-common.ts';
 import type { ToolDeps } from '../tools/deps.ts';
 import { KubeApiError } from './kube-api-error.ts';
+import type { HelmStorageWrites } from '../tools/helm/helm-storage-writes.ts';
 
 /** sha256 hex of the object as admission judges it (see normaliseForAdmission). */
 export function admissionContentHash(object: Record<string, unknown>): string {
@@ -49,12 +50,13 @@ const isRecord = (value: unknown): value is Record<string, any> => !!value && ty
  * The access of a Helm install/upgrade/rollback: each object of the manifest helm would write (create for a new
  * object, with the content a server-side dry-run of that create gives; patch/update for an existing one — helm's
  * three-way merge is not reproduced here, so those carry no contentHash), delete for each object the live release has
- * and the new manifest drops, and the release's storage Secrets (`sh.helm.release.v1.<release>.v<revision>`).
+ * and the new manifest drops, and the release's storage Secrets (`sh.helm.release.v1.<release>.v<revision>`) helm
+ * creates, updates and prunes (`storage`, from the release's history).
  * An object whose kind the cluster does not serve is left out: the call fails on it before writing it anyway.
  */
 export async function helmReleaseAccess(
   deps: ToolDeps,
-  options: { release: string; namespace: string; proposed: string; live: string; revision?: number; signal?: AbortSignal },
+  options: { release: string; namespace: string; proposed: string; live: string; storage: HelmStorageWrites; signal?: AbortSignal },
 ): Promise<ApprovedAccess[]> {
   const access: ApprovedAccess[] = [];
   const objectsOf = (manifest: string): Record<string, any>[] =>
@@ -106,10 +108,12 @@ export async function helmReleaseAccess(
     if (!placed || written.has(keyOf(object, placed.namespace))) continue;
     access.push(accessEntry(placed.info, { namespace: placed.namespace, name: placed.name, verbs: ['delete'] }));
   }
+  // helm's own bookkeeping, revision by revision (helm-storage-writes.ts): the new one, those it supersedes, those
+  // --history-max prunes; no other release's and no other revision's
   const secrets = { group: '', resource: 'secrets' };
-  const next = (options.revision ?? 0) + 1;
   const storage = (revision: number) => `sh.helm.release.v1.${options.release}.v${revision}`;
-  access.push(accessEntry(secrets, { namespace: options.namespace, name: storage(next), verbs: ['create', 'update', 'patch'] }));
-  if (options.revision) access.push(accessEntry(secrets, { namespace: options.namespace, name: storage(options.revision), verbs: ['update', 'patch'] }));
+  access.push(accessEntry(secrets, { namespace: options.namespace, name: storage(options.storage.create), verbs: ['create', 'update', 'patch'] }));
+  for (const revision of options.storage.update) access.push(accessEntry(secrets, { namespace: options.namespace, name: storage(revision), verbs: ['update', 'patch'] }));
+  for (const revision of options.storage.delete) access.push(accessEntry(secrets, { namespace: options.namespace, name: storage(revision), verbs: ['delete'] }));
   return access;
 }

@@ -15,6 +15,7 @@ import type { CredentialMinter } from './mint-credential.ts';
 import { dryRunRequestSchema, type DryRunProxy } from './dry-run-proxy.ts';
 import { approvalWebhookPath } from './webhook-configuration.ts';
 import { checkUsable, type ApprovalVerifier } from './verify-approval.ts';
+import { checkRevertBinding } from './revert-binding.ts';
 
 export interface ExecutorHttpDeps {
   namespace: string;
@@ -97,6 +98,8 @@ export function createExecutorHttpServer(deps: ExecutorHttpDeps): FastifyInstanc
         // Signature first: an unsigned object's claims (decision, expiry) mean nothing.
         await deps.verifier.verify(stored.document);
         const expiresAt = checkUsable(stored.document, deps.now(), stored.releasedAt);
+        // An automatic revert is minted for only because a human approved its change with automatic revert.
+        await checkRevertBinding(stored.document, deps);
         // The approver's own passkey proof, when this executor requires one (issue 35): the engine's word is not enough.
         await deps.approverSignature.check(stored.document);
         const credential = await deps.minter.mint(stored.document, expiresAt);

@@ -38,4 +38,15 @@ describe('rulesForAccess', () => {
     ]);
     expect(rulesForAccess([{ apiGroup: '', resource: 'secrets', namespace: 'staging', name: 'db-password', verbs: ['update'] }]).namespaced.get('staging')!.every((rule) => rule.resourceNames)).toBe(true);
   });
+
+  it("lets a rollback read its release's own revisions by name (the one it restores), and no other release's", () => {
+    const staging = rulesForAccess([
+      { apiGroup: '', resource: 'secrets', namespace: 'staging', name: 'sh.helm.release.v1.shop.v3', verbs: ['create', 'update', 'patch'] },
+      { apiGroup: '', resource: 'secrets', namespace: 'staging', name: 'sh.helm.release.v1.shop.v2', verbs: ['update', 'patch'] },
+    ]).namespaced.get('staging')!;
+    expect(staging.filter((rule) => rule.verbs.join() === 'get')).toEqual([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['sh.helm.release.v1.shop.v1', 'sh.helm.release.v1.shop.v2', 'sh.helm.release.v1.shop.v3'] },
+    ]);
+    expect(staging.flatMap((rule) => rule.resourceNames ?? []).some((name) => !name.startsWith('sh.helm.release.v1.shop.'))).toBe(false);
+  });
 });

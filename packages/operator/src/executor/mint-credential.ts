@@ -40,6 +40,13 @@ export interface AccessRules {
 
 /** Helm keeps a release's state in Secrets named so; it finds them by listing with a label selector. */
 const helmReleaseSecret = /^sh\.helm\.release\.v1\./;
+/** a release's revision Secret: its release and revision number */
+function helmRevisionOf(name: string): { release: string; number: number } | undefined {
+  const match = /^sh\.helm\.release\.v1\.(.+)\.v(\d+)$/.exec(name);
+  return match ? { release: match[1]!, number: Number(match[2]) } : undefined;
+}
+/** helm history's own cap (--max 256 in our tools); beyond it no name list is granted (helm then fails closed) */
+const maxReadableRevisions = 1000;
 
 /**
  * RBAC rules granting exactly `access`: each entry's verbs on `resource[/subresource]` limited to its name, plus the
@@ -53,6 +60,7 @@ const helmReleaseSecret = /^sh\.helm\.release\.v1\./;
 export function rulesForAccess(access: ApprovedAccess[]): AccessRules {
   const namespaced = new Map<string, PolicyRule[]>();
   const cluster: PolicyRule[] = [];
+  const releaseHistory = new Map<string, { namespace: string | undefined; release: string; upTo: number }>();
   for (const entry of access) {
     const target = entry.namespace ? (namespaced.get(entry.namespace) ?? namespaced.set(entry.namespace, []).get(entry.namespace)!) : cluster;
     const resource = entry.subresource ? `${entry.resource}/${entry.subresource}` : entry.resource;
@@ -64,7 +72,19 @@ export function rulesForAccess(access: ApprovedAccess[]): AccessRules {
     if (entry.verbs.includes('create') && !entry.subresource) target.push({ apiGroups, resources: [resource], verbs: ['create'] });
     if (entry.apiGroup === '' && entry.resource === 'secrets' && !entry.subresource && helmReleaseSecret.test(entry.name)) {
       if (!target.some((rule) => rule.resources?.[0] === 'secrets' && !rule.resourceNames && rule.verbs.includes('list'))) target.push({ apiGroups: [''], resources: ['secrets'], verbs: ['list'] });
+      const revision = helmRevisionOf(entry.name);
+      if (revision) {
+        const key = `${entry.namespace ?? ''}\u0000${revision.release}`;
+        releaseHistory.set(key, { namespace: entry.namespace, release: revision.release, upTo: Math.max(releaseHistory.get(key)?.upTo ?? 0, revision.number) });
+      }
     }
+  }
+  // A rollback reads the revision it restores (helm gets it by name), which is not one it writes: `get` on this
+  // release's own revisions up to the one it creates (the `list` above already shows them; no other release's).
+  for (const { namespace, release, upTo } of releaseHistory.values()) {
+    if (!namespace || upTo > maxReadableRevisions) continue;
+    const rules = namespaced.get(namespace)!;
+    rules.push({ apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: Array.from({ length: upTo }, (_, index) => `sh.helm.release.v1.${release}.v${index + 1}`) });
   }
   return { namespaced, cluster };
 }

@@ -32,6 +32,10 @@ export interface ApprovalDecision {
   callId: string;
   /** an automatic revert's own approval */
   purpose?: 'revert';
+  /** an automatic revert: the approval (and call) it is the recorded inverse of; the executor checks that one */
+  revertOf?: { approval: string; callId: string };
+  /** approved "with automatic revert": the approver's consent to the inverse, which its revert's approval names */
+  autoRevert?: boolean;
   tool: string;
   /** the call's cluster; absent: the engine's own (SKYFLO_EXECUTOR_URL) */
   cluster?: { name: string; server: string };
@@ -127,6 +131,7 @@ export async function createClusterEnforcement(deps: ClusterEnforcementDeps): Pr
       ...(decision.diffHash ? { diffHash: decision.diffHash } : {}),
       ...(decision.requestedBy ? { requestedBy: decision.requestedBy } : {}),
       requestedAt: decision.requestedAt.toISOString(),
+      ...(decision.revertOf ? { revertOf: decision.revertOf } : {}),
     };
     // A credential is minted right after this; it may not outlive the approval (≤ 10 minutes, TokenRequest's cap here).
     const status: Omit<SkyfloApprovalStatus, 'signature'> = {
@@ -135,6 +140,7 @@ export async function createClusterEnforcement(deps: ClusterEnforcementDeps): Pr
       decidedAt: decidedAt.toISOString(),
       expiresAt: new Date(now().getTime() + approvalCredentialMaxSeconds * 1000).toISOString(),
       ...(decision.automatic ? { automatic: true } : {}),
+      ...(decision.autoRevert ? { autoRevert: true } : {}),
       ...(decision.approverProof ? { approverProof: decision.approverProof } : {}),
       ...((await approverSignatureRequired(decision)) ? { approverSignatureRequired: true } : {}),
     };

@@ -46,16 +46,22 @@ export function approverProofOf(stored: Record<string, unknown> | undefined): Ap
   };
 }
 
+/** An automatic revert's binding: the SkyfloApproval of the change it reverts (approved with automatic revert). */
+export interface RevertOf {
+  approval: string;
+  callId: string;
+}
+
 export function enforcedDecision(
   record: ApprovalRecord,
   access: ApprovedAccess[],
   decided: { decided_by?: string; decided_by_email?: string; decided_at?: number },
-  purpose?: 'revert',
+  revert?: RevertOf,
 ): Omit<ApprovalDecision, 'decision'> {
   return {
     conversationId: record.conversationId,
     callId: record.callId,
-    ...(purpose ? { purpose } : {}),
+    ...(revert ? { purpose: 'revert' as const, revertOf: revert } : {}),
     tool: record.tool,
     ...(record.cluster ? { cluster: { name: record.cluster.name, server: record.cluster.server } } : {}),
     access,
@@ -66,7 +72,9 @@ export function enforcedDecision(
     ...(decided.decided_by ? { decidedBy: { id: decided.decided_by, ...(decided.decided_by_email ? { email: decided.decided_by_email } : {}) } } : {}),
     ...(decided.decided_at !== undefined ? { decidedAt: new Date(decided.decided_at) } : {}),
     ...(record.automatic ? { automatic: true } : {}),
-    ...(purpose !== 'revert' && approverProofOf(record.passkeyAssertion) ? { approverProof: approverProofOf(record.passkeyAssertion)! } : {}),
+    // the approver's consent to the automatic revert, which the executor checks before minting for the revert
+    ...(!revert && record.autoRevert ? { autoRevert: true } : {}),
+    ...(!revert && approverProofOf(record.passkeyAssertion) ? { approverProof: approverProofOf(record.passkeyAssertion)! } : {}),
     // what the passkey policy is judged on when the approval is signed (cluster-enforcement.ts approverSignatureRequired)
     policyFacts: { destructive: record.destructive, risks: record.risks, ...(record.cluster ? { cluster: record.cluster } : {}) },
   };
@@ -78,7 +86,7 @@ export function enforcedGrant(
   record: ApprovalRecord,
   access: ApprovedAccess[] | undefined,
   decided: { decided_by?: string; decided_by_email?: string; decided_at?: number },
-  purpose?: 'revert',
+  revert?: RevertOf,
 ): Promise<Grant> {
-  return enforcement.grant(enforcedDecision(record, access ?? [], decided, purpose));
+  return enforcement.grant(enforcedDecision(record, access ?? [], decided, revert));
 }

@@ -215,8 +215,10 @@ export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurrou
   const decided = await deps.approvals.decide({ conversationId: at.conversationId, callId, approve: true, decidedBy, reason, automatic: true, decisionRunId: at.runId });
   if (!decided) return `Automatic revert ${callId} was not run: it was already decided.`;
   await at.emit('tools.pending', { tools: [{ ...identity, requires_approval: true, destructive: decided.destructive, timestamp: Date.now() }] });
-  await at.emit('tool.approved', { ...identity, decided_by: decidedBy, ...(at.approverEmail ? { decided_by_email: at.approverEmail } : {}), decided_at: (decided.decidedAt ?? new Date()).getTime(), reason, automatic: true, ...(deps.enforcement?.modeFor(decided.cluster?.name) === 'cluster' ? { approval_object: deps.enforcement.nameOf(at.conversationId, callId) } : {}) });
-  const revertApprovalObject = deps.enforcement?.modeFor(decided.cluster?.name) === 'cluster' ? deps.enforcement.nameOf(at.conversationId, callId) : undefined;
+  // Issue 34: on a cluster that enforces approvals the revert has its own SkyfloApproval (`r-…`), bound to the
+  // original's, which records that a human approved the change with automatic revert.
+  const revertApprovalObject = deps.enforcement?.modeFor(decided.cluster?.name) === 'cluster' ? deps.enforcement.nameOf(at.conversationId, callId, 'revert') : undefined;
+  await at.emit('tool.approved', { ...identity, decided_by: decidedBy, ...(at.approverEmail ? { decided_by_email: at.approverEmail } : {}), decided_at: (decided.decidedAt ?? new Date()).getTime(), reason, automatic: true, ...(revertApprovalObject ? { approval_object: revertApprovalObject } : {}) });
   const claimAudit = executionStartedRecord({ conversationId: at.conversationId, callId, runId: at.runId, tool: inverse.tool, decidedBy, startedAt: new Date(), ...(revertApprovalObject ? { approvalObject: revertApprovalObject } : {}) });
   if (!(await deps.approvals.claimExecution({ conversationId: at.conversationId, callId, runId: at.runId, audit: claimAudit }))) return `Automatic revert ${callId} was not run: another run claimed it.`;
   if (!at.actingAs.ok) {
@@ -238,7 +240,8 @@ export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurrou
   // Issue 34: an automatic revert is an approval too: on a cluster that enforces approvals it runs with its own
   // SkyfloApproval's credential, minted now and released after; without one it does not run (fail closed).
   const enforced = deps.enforcement?.modeFor(decided.cluster?.name) === 'cluster' ? deps.enforcement : undefined;
-  const grant = enforced ? await enforcedGrant(enforced, decided, access, { decided_by: decidedBy, decided_at: (decided.decidedAt ?? new Date()).getTime() }) : undefined;
+  const revertOf = { approval: enforced?.nameOf(at.conversationId, original.callId) ?? '', callId: original.callId };
+  const grant = enforced ? await enforcedGrant(enforced, decided, access, { decided_by: decidedBy, decided_at: (decided.decidedAt ?? new Date()).getTime() }, revertOf) : undefined;
   if (grant && !grant.ok) {
     await deps.approvals.markExecuted({ conversationId: at.conversationId, callId, ok: false, resultSummary: grant.text.slice(0, 500) });
     await at.fail(identity, grant.text, 'NOT_EXECUTED');

@@ -17,6 +17,7 @@ import { readLiveSecretValues, redactLiveSecretValues } from './live-secret-valu
 import { withTextOutput } from '../output-shapes.ts';
 import { manifestObjectsOf, touchedObjects } from './manifest-objects.ts';
 import { helmReleaseAccess } from '../../kube/approved-access.ts';
+import { helmStorageWrites, readHelmHistory } from './helm-storage-writes.ts';
 import { approvedAccessSchema } from '@skyflo/protocol';
 
 export const helmUpgradeDiff = defineTool({
@@ -124,7 +125,11 @@ export const helmUpgradeDiff = defineTool({
     // What the call writes, object by object, from the digested text (and what it deletes, from the live release, which
     // the diff shows): the engine judges the caller's scope on these.
     const objects = [...touchedObjects(liveManifest, proposed), ...crdObjects];
-    const access = await helmReleaseAccess(deps, { release: input.release_name, namespace: input.namespace, proposed, live: liveManifest, ...(liveRevision ? { revision: liveRevision } : {}), signal: context.signal });
+    // The storage Secrets helm will write follow from the release's history (the rollback and the upgrade differ); an
+    // unreadable history leaves only what the dry-run said, and helm then fails on its bookkeeping before any object.
+    const history = exists ? await readHelmHistory(deps, input.release_name, input.namespace, context.signal) : [];
+    const storage = helmStorageWrites(history ?? (liveRevision ? [{ revision: liveRevision, status: 'deployed' }] : []), input.to_revision !== undefined ? 'rollback' : 'upgrade');
+    const access = await helmReleaseAccess(deps, { release: input.release_name, namespace: input.namespace, proposed, live: liveManifest, storage, signal: context.signal });
     const secretValues = liveUse.templates.some((template) => template.uses.includes('lookup')) ? await readLiveSecretValues(deps, input.namespace, context.signal) : [];
     const before = redactText(redactLiveSecretValues(liveManifest, secretValues));
     const after = redactText(redactLiveSecretValues(proposed, secretValues));
