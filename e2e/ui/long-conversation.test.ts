@@ -164,6 +164,9 @@ describe('a 500-entry conversation', () => {
     await page.waitForTimeout(200);
     expect(await card.evaluate((element) => element === document.activeElement)).toBe(true);
     expect(await card.getByLabel('Reason (optional)').inputValue()).toBe('not during the long read');
+    // the card takes a decision once the turn has paused for it (while it streams, the hint says it is locked): on a
+    // loaded machine the pause can come after the scrolling above
+    await card.getByTestId('approval-hint').getByText('A approves, D denies.').waitFor({ timeout: 60_000 });
     await page.keyboard.press('d');
     await timeline().getByText('Understood, web stays as it is.').waitFor();
     await page.locator('[data-testid="tool-card"][data-tool="k8s_scale"][data-status="denied"]').waitFor();
