@@ -255,12 +255,15 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       // through this thread between them); the record and the paused turn are only used once ownership is confirmed.
       const pausedTurn = approve ? checkpoints.read(conversationId) : Promise.resolve(undefined);
       pausedTurn.catch(() => undefined); // awaited only when the record is an awaiting call
-      // Only the owner and the pinned cluster (access), not the timeline: a long conversation's is megabytes to read.
-      const ownership = storage.conversations.access ? storage.conversations.access(conversationId) : storage.conversations.get(conversationId);
+      // Only the owner and the pinned cluster (access), not the timeline: a long conversation's is megabytes to read;
+      // with the call's record in the same query where the store can (one round trip, P4).
+      const facts = storage.approvals.getWithConversation
+        ? storage.approvals.getWithConversation(conversationId, callId)
+        : Promise.all([storage.conversations.access ? storage.conversations.access(conversationId) : storage.conversations.get(conversationId), storage.approvals.get(conversationId, callId)]).then(([conversation, record]) => ({ conversation, record }));
       // The clusters configured now, for an approval (issue 37 item 7: a call bound to an API server that is gone is
       // refused here, as the pending list shows it); unknown when the MCP server cannot answer — execution still checks.
       const configuredClusters = approve && deps.clusters ? deps.clusters.directory.list().catch(() => undefined) : Promise.resolve(undefined);
-      const [found, record, deciderScope, configured] = await Promise.all([ownership, storage.approvals.get(conversationId, callId), deps.scopeOf?.(user.id), configuredClusters]);
+      const [{ conversation: found, record }, deciderScope, configured] = await Promise.all([facts, deps.scopeOf?.(user.id), configuredClusters]);
       // The order of the paused turn matters only for an approval of an awaiting call the caller may see.
       const earlier = approve && found && record?.status === 'awaiting' ? await earlierAwaiting(storage.approvals, conversationId, callId, pausedCallIds(await pausedTurn)) : undefined;
       // Issue 35: whether approving it needs the approver's passkey (the cluster's passkey policy, read now).

@@ -126,6 +126,18 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
       return row ? toRecord(row) : undefined;
     },
 
+    async getWithConversation(conversationId, callId) {
+      if (!isUuid(conversationId)) return { conversation: undefined, record: undefined };
+      // The conversation's row drives the query: no conversation, no record (the decision refuses it as missing anyway).
+      const [row] = await db
+        .select({ userId: conversations.userId, cluster: conversations.cluster, approval: approvals })
+        .from(conversations)
+        .leftJoin(approvals, key(conversationId, callId))
+        .where(eq(conversations.id, conversationId));
+      if (!row) return { conversation: undefined, record: undefined };
+      return { conversation: { userId: row.userId, ...(row.cluster ? { cluster: row.cluster } : {}) }, record: row.approval ? toRecord(row.approval) : undefined };
+    },
+
     async decide({ conversationId, callId, approve, decidedBy, reason, automatic, autoRevert, decisionRunId, decidedAt, audit, passkeyAssertion }) {
       if (!isUuid(conversationId)) return undefined;
       const decision = (chainReady?: SQL) =>

@@ -217,6 +217,24 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
         expect(await backend.query!("SELECT action FROM audit_events WHERE actor_id = $1 AND action = 'chat.request'", [user])).toHaveLength(3);
       });
     });
+
+    describe('what a decision reads first: the conversation and the call in one query (issue 38.5)', () => {
+      it("answers the owner, the pinned cluster and the call's record; no record for another call; nothing for a missing conversation", async () => {
+        const conversationId = randomUUID();
+        await storage.conversations.create({ id: conversationId, userId: alice, cluster: 'alpha' });
+        await storage.approvals.request({ conversationId, callId: 'call-1', runId: 'run-1', tool: 'k8s_scale', args: { replicas: 3 }, argsHash: 'abc', resolution: [], risks: [], destructive: false, requestedBy: alice });
+        const read = await storage.approvals.getWithConversation!(conversationId, 'call-1');
+        expect(read.conversation).toEqual({ userId: alice, cluster: 'alpha' });
+        // the same record the plain read answers
+        expect(read.record).toEqual(await storage.approvals.get(conversationId, 'call-1'));
+        expect(await storage.approvals.getWithConversation!(conversationId, 'other-call')).toEqual({ conversation: { userId: alice, cluster: 'alpha' }, record: undefined });
+        // a call recorded under a conversation id that has no conversation row is not answered: the decision refuses it
+        const orphan = randomUUID();
+        await storage.approvals.request({ conversationId: orphan, callId: 'call-1', runId: 'run-1', tool: 'k8s_scale', args: {}, argsHash: 'abc', resolution: [], risks: [], destructive: false });
+        expect(await storage.approvals.getWithConversation!(orphan, 'call-1')).toEqual({ conversation: undefined, record: undefined });
+        expect(await storage.approvals.getWithConversation!('not-a-uuid', 'call-1')).toEqual({ conversation: undefined, record: undefined });
+      });
+    });
   }
 
   describe('conversations', () => {

@@ -138,8 +138,10 @@ export async function streamRun(input: StreamRunInput): Promise<void> {
     response.write(chunk);
   };
 
-  // `ready` first, then replayed and live frames in bus order
-  response.write(sseFrame('ready', { type: 'ready', run_id: input.runId, conversation_id: input.conversationId }));
+  // `ready` first, then replayed and live frames in bus order. Through `write` too: a bare response.write corks the
+  // socket until process.nextTick (Node's http does so for a write on an uncorked socket), and that cork held every
+  // later frame — tool.approved, tool.executing — until the run's promise chain next waited on real I/O (P4).
+  write(sseFrame('ready', { type: 'ready', run_id: input.runId, conversation_id: input.conversationId }));
   let lastIndex = input.afterIndex ?? 0;
   unsubscribe = await bus.subscribe(
     input.runId,
