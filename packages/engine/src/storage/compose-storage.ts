@@ -34,7 +34,8 @@ export function composeStorage(parts: {
   close(): Promise<void>;
 }): PlatformStorage {
   let closing: Promise<void> | undefined;
-  const conversations = createConversationStore(parts.db);
+  const conversations = createConversationStore(parts.db, { exclusiveConnection: parts.exclusiveConnection === true });
+  const startChat = createStartChat(parts.db, { exclusiveConnection: parts.exclusiveConnection === true, auditSigner: parts.auditSigner });
   return {
     // Nested transactions inside the stores (user-store's table locks) become savepoints of this one.
     atomically: (work) =>
@@ -44,7 +45,13 @@ export function composeStorage(parts: {
       }),
     conversations: {
       ...conversations,
-      startChat: createStartChat(parts.db, { exclusiveConnection: parts.exclusiveConnection === true, auditSigner: parts.auditSigner }),
+      startChat: async (input) => {
+        const started = await startChat(input);
+        // A conversation created under a fresh id has no checkpoint: its run's first read is answered here (one round
+        // trip fewer per new chat on PGlite, issue 38).
+        if (started.ok) parts.latestCheckpoints?.created(started.conversation.id);
+        return started;
+      },
       // Its checkpoint rows go in the same transaction, so their tables must exist first.
       delete: async (id) => {
         await parts.checkpointer();

@@ -26,7 +26,12 @@ function toConversation(row: ConversationRow): Conversation {
 /** The welcome row's entry id: never a timeline entry id (those are UUIDs), so the mirror never touches it. */
 const WELCOME_ENTRY_ID = 'system-welcome';
 
-export function createConversationStore(db: SkyfloDatabase): ConversationStore {
+export interface ConversationStoreOptions {
+  /** one connection running one statement at a time, no other process (PGlite): the timeline write needs no transaction */
+  exclusiveConnection?: boolean;
+}
+
+export function createConversationStore(db: SkyfloDatabase, options: ConversationStoreOptions = {}): ConversationStore {
   const timelineLocks = createKeyedMutex();
 
   return {
@@ -153,6 +158,7 @@ export function createConversationStore(db: SkyfloDatabase): ConversationStore {
       if (!isUuid(id)) return [];
       // The in-process mutex queues writers of this process cheaply; the row lock inside the transaction
       // serialises writers from other engine processes on the same Postgres.
+      if (options.exclusiveConnection) return timelineLocks.run(id, () => updateTimelineExclusive(db, id, change));
       return timelineLocks.run(id, () =>
         db.transaction(async (tx) => {
           const [row] = await tx
@@ -173,6 +179,28 @@ export function createConversationStore(db: SkyfloDatabase): ConversationStore {
 }
 
 /**
+ * The timeline's read-modify-write on a connection no other process shares (PGlite, issue 38): two round trips to its
+ * thread instead of three (the read with its BEGIN, the write, the COMMIT). No transaction is needed around them: every writer of a
+ * conversation's timeline (messages_json and its mirror rows) is updateTimeline or start-chat.ts's insert, and this
+ * process's writers of one conversation queue on the keyed mutex, so nothing can change the timeline between the read
+ * and the write; the write itself is one statement (atomic), or a transaction when entries are removed. A conversation
+ * deleted in between (its user's deletion) is written nowhere: the mirror rows are inserted only for an updated row.
+ */
+async function updateTimelineExclusive(db: SkyfloDatabase, id: string, change: (timeline: TimelineEntry[]) => TimelineEntry[]): Promise<TimelineEntry[]> {
+  const [row] = await db.select({ messagesJson: conversations.messagesJson }).from(conversations).where(eq(conversations.id, id));
+  if (!row) return [];
+  const before = row.messagesJson as TimelineEntry[];
+  const after = change(structuredClone(before));
+  const updateOn = (target: SkyfloDatabase) => target.update(conversations).set({ messagesJson: after, updatedAt: new Date() }).where(eq(conversations.id, id));
+  if (before.some((entry) => !after.some((next) => next.id === entry.id))) {
+    await db.transaction((tx) => mirrorMessages(tx as unknown as SkyfloDatabase, id, before, after, updateOn(tx as unknown as SkyfloDatabase)));
+  } else {
+    await mirrorMessages(db, id, before, after, updateOn(db));
+  }
+  return after;
+}
+
+/**
  * Keeps the messages table equal to the timeline, touching only entries that changed. `update` (the timeline row's
  * own write) runs as a data-modifying WITH of the upsert when there is one: one statement instead of two, which on
  * PGlite is one round trip fewer to its thread per timeline write (P2). PostgreSQL runs such a WITH exactly once,
@@ -188,31 +216,23 @@ async function mirrorMessages(db: SkyfloDatabase, conversationId: string, before
     });
   if (changed.length === 0) await update;
   else {
-    const timelineWrite = db.$with('timeline_write', { done: sql<number>`1` }).as(sql`${update.getSQL()} returning 1 as done`);
-    await db
-      .with(timelineWrite)
-      .insert(messages)
-      .values(
-        changed.map(({ entry, position }) => ({
-          conversationId,
-          entryId: entry.id,
-          role: entry.type,
-          content: entry.content,
-          sequence: position,
-          messageMetadata: entry.type === 'assistant' ? { segments: entry.segments } : {},
-          tokenUsage: entry.type === 'assistant' ? (entry.token_usage ?? null) : null,
-        })),
-      )
-      .onConflictDoUpdate({
-        target: [messages.conversationId, messages.entryId],
-        set: {
-          role: sql`excluded.role`,
-          content: sql`excluded.content`,
-          sequence: sql`excluded.sequence`,
-          messageMetadata: sql`excluded.message_metadata`,
-          tokenUsage: sql`excluded.token_usage`,
-        },
-      });
+    // raw SQL, as start-chat.ts writes the same rows: the rows come from the update's RETURNING, so a conversation
+    // that is gone gets none (instead of failing on the foreign key), and the rows travel as one JSON parameter
+    const rows = changed.map(({ entry, position }) => ({
+      entry_id: entry.id,
+      role: entry.type,
+      content: entry.content,
+      sequence: position,
+      message_metadata: entry.type === 'assistant' ? { segments: entry.segments } : {},
+      token_usage: entry.type === 'assistant' ? (entry.token_usage ?? null) : null,
+    }));
+    await db.execute(sql`WITH timeline_write AS (${update.getSQL()} returning 1 as done)
+      INSERT INTO messages (conversation_id, entry_id, role, content, sequence, message_metadata, token_usage)
+      SELECT ${conversationId}::uuid, m.entry_id, m.role, coalesce(m.content, ''), m.sequence, coalesce(m.message_metadata, '{}'::jsonb), m.token_usage
+        FROM timeline_write, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+          AS m(entry_id text, role text, content text, sequence int, message_metadata jsonb, token_usage jsonb)
+      ON CONFLICT (conversation_id, entry_id) DO UPDATE SET role = excluded.role, content = excluded.content, sequence = excluded.sequence,
+        message_metadata = excluded.message_metadata, token_usage = excluded.token_usage`);
   }
   const removed = before.filter((entry) => !after.some((next) => next.id === entry.id)).map((entry) => entry.id);
   if (removed.length > 0) {
