@@ -5,6 +5,7 @@ import { formatConversationCursor, isUuid, parseConversationCursor } from './con
 import { createConversationSearch, likeContains } from './conversation-search.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { createKeyedMutex } from './keyed-mutex.ts';
+import type { TimelineCache } from './timeline-cache.ts';
 import { approvals, conversations, conversationTombstones, messages, runs } from './schema.ts';
 
 type ConversationRow = typeof conversations.$inferSelect;
@@ -27,8 +28,11 @@ function toConversation(row: ConversationRow): Conversation {
 const WELCOME_ENTRY_ID = 'system-welcome';
 
 export interface ConversationStoreOptions {
-  /** one connection running one statement at a time, no other process (PGlite): the timeline write needs no transaction */
-  exclusiveConnection?: boolean;
+  /**
+   * A PGlite this storage alone writes (timeline-cache.ts): the timeline write needs no transaction, and the timeline
+   * last written is kept, so an append needs no read.
+   */
+  timelines?: TimelineCache;
 }
 
 export function createConversationStore(db: SkyfloDatabase, options: ConversationStoreOptions = {}): ConversationStore {
@@ -132,6 +136,7 @@ export function createConversationStore(db: SkyfloDatabase, options: Conversatio
 
     async delete(id) {
       if (!isUuid(id)) return undefined;
+      options.timelines?.drop(id);
       return db.transaction(async (tx) => {
         const [row] = await tx.select({ userId: conversations.userId }).from(conversations).where(eq(conversations.id, id)).for('update');
         if (!row) return undefined;
@@ -158,7 +163,8 @@ export function createConversationStore(db: SkyfloDatabase, options: Conversatio
       if (!isUuid(id)) return [];
       // The in-process mutex queues writers of this process cheaply; the row lock inside the transaction
       // serialises writers from other engine processes on the same Postgres.
-      if (options.exclusiveConnection) return timelineLocks.run(id, () => updateTimelineExclusive(db, id, change));
+      const { timelines } = options;
+      if (timelines) return timelineLocks.run(id, () => updateTimelineExclusive(db, timelines, id, change));
       return timelineLocks.run(id, () =>
         db.transaction(async (tx) => {
           const [row] = await tx
@@ -179,24 +185,33 @@ export function createConversationStore(db: SkyfloDatabase, options: Conversatio
 }
 
 /**
- * The timeline's read-modify-write on a connection no other process shares (PGlite, issue 38): two round trips to its
- * thread instead of three (the read with its BEGIN, the write, the COMMIT). No transaction is needed around them: every writer of a
- * conversation's timeline (messages_json and its mirror rows) is updateTimeline or start-chat.ts's insert, and this
- * process's writers of one conversation queue on the keyed mutex, so nothing can change the timeline between the read
- * and the write; the write itself is one statement (atomic), or a transaction when entries are removed. A conversation
- * deleted in between (its user's deletion) is written nowhere: the mirror rows are inserted only for an updated row.
+ * The timeline's read-modify-write on a PGlite this storage alone writes (issue 38): one round trip to its thread when
+ * the timeline is kept (timeline-cache.ts), two when it must be read, instead of three (the read with its BEGIN, the
+ * write, the COMMIT). No transaction is needed: every writer of a conversation's timeline (messages_json and its mirror
+ * rows) is updateTimeline or start-chat.ts's insert, all in this process, and its writers of one conversation queue on
+ * the keyed mutex, so nothing changes the timeline between the read and the write; the write is one statement
+ * (atomic), or a transaction when entries are removed. A conversation deleted meanwhile (with its user) is written
+ * nowhere: the mirror rows are inserted only for an updated row.
  */
-async function updateTimelineExclusive(db: SkyfloDatabase, id: string, change: (timeline: TimelineEntry[]) => TimelineEntry[]): Promise<TimelineEntry[]> {
-  const [row] = await db.select({ messagesJson: conversations.messagesJson }).from(conversations).where(eq(conversations.id, id));
-  if (!row) return [];
-  const before = row.messagesJson as TimelineEntry[];
-  const after = change(structuredClone(before));
-  const updateOn = (target: SkyfloDatabase) => target.update(conversations).set({ messagesJson: after, updatedAt: new Date() }).where(eq(conversations.id, id));
+async function updateTimelineExclusive(db: SkyfloDatabase, timelines: TimelineCache, id: string, change: (timeline: TimelineEntry[]) => TimelineEntry[]): Promise<TimelineEntry[]> {
+  let kept = timelines.get(id);
+  if (kept === undefined) {
+    const [row] = await db.select({ messagesJson: conversations.messagesJson }).from(conversations).where(eq(conversations.id, id));
+    if (!row) return [];
+    kept = JSON.stringify(row.messagesJson);
+  }
+  const before = JSON.parse(kept) as TimelineEntry[];
+  const after = change(JSON.parse(kept) as TimelineEntry[]);
+  const json = JSON.stringify(after);
+  // set again only once written: a failed write is read from the database next time
+  timelines.drop(id);
+  const updateOn = (target: SkyfloDatabase) => target.update(conversations).set({ messagesJson: sql`${json}::jsonb`, updatedAt: new Date() }).where(eq(conversations.id, id));
   if (before.some((entry) => !after.some((next) => next.id === entry.id))) {
     await db.transaction((tx) => mirrorMessages(tx as unknown as SkyfloDatabase, id, before, after, updateOn(tx as unknown as SkyfloDatabase)));
   } else {
     await mirrorMessages(db, id, before, after, updateOn(db));
   }
+  timelines.set(id, json);
   return after;
 }
 
