@@ -18,6 +18,7 @@ import { createRunStore } from './run-store.ts';
 import { createSettingsStore } from './settings-store.ts';
 import { createUserStore } from './user-store.ts';
 import type { LatestCheckpointCache } from './latest-checkpoint-cache.ts';
+import type { TimelineCache } from './timeline-cache.ts';
 
 /** The driver-independent part: the same store code on PGlite and on Postgres. */
 export function composeStorage(parts: {
@@ -26,6 +27,8 @@ export function composeStorage(parts: {
   checkpointer(): Promise<BaseCheckpointSaver>;
   /** the checkpointer's latest checkpoints (PGlite): a conversation's deletion, which deletes its checkpoints, drops them */
   latestCheckpoints?: LatestCheckpointCache;
+  /** a PGlite this storage alone writes: each conversation's timeline as last written (timeline-cache.ts) */
+  timelines?: TimelineCache;
   /** one connection running one statement at a time, no other process (PGlite): see RunStoreOptions */
   exclusiveConnection?: boolean;
   /** signs every audit record written and checks them on verify (the engine's audit key); absent: unsigned, unchecked */
@@ -34,7 +37,8 @@ export function composeStorage(parts: {
   close(): Promise<void>;
 }): PlatformStorage {
   let closing: Promise<void> | undefined;
-  const conversations = createConversationStore(parts.db);
+  const conversations = createConversationStore(parts.db, parts.timelines ? { timelines: parts.timelines } : {});
+  const startChat = createStartChat(parts.db, { exclusiveConnection: parts.exclusiveConnection === true, auditSigner: parts.auditSigner });
   return {
     // Nested transactions inside the stores (user-store's table locks) become savepoints of this one.
     atomically: (work) =>
@@ -44,7 +48,15 @@ export function composeStorage(parts: {
       }),
     conversations: {
       ...conversations,
-      startChat: createStartChat(parts.db, { exclusiveConnection: parts.exclusiveConnection === true, auditSigner: parts.auditSigner }),
+      startChat: async (input) => {
+        const started = await startChat(input);
+        // A conversation created under a fresh id has no checkpoint: its run's first read is answered here (one round
+        // trip fewer per new chat on PGlite, issue 38).
+        if (started.ok) parts.latestCheckpoints?.created(started.conversation.id);
+        // its timeline is what the statement wrote (start-chat.ts stringifies it the same way): the answer's write needs no read
+        if (started.ok) parts.timelines?.set(started.conversation.id, JSON.stringify(input.timeline));
+        return started;
+      },
       // Its checkpoint rows go in the same transaction, so their tables must exist first.
       delete: async (id) => {
         await parts.checkpointer();

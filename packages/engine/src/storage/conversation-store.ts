@@ -5,6 +5,7 @@ import { formatConversationCursor, isUuid, parseConversationCursor } from './con
 import { createConversationSearch, likeContains } from './conversation-search.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { createKeyedMutex } from './keyed-mutex.ts';
+import type { TimelineCache } from './timeline-cache.ts';
 import { approvals, conversations, conversationTombstones, messages, runs } from './schema.ts';
 
 type ConversationRow = typeof conversations.$inferSelect;
@@ -26,7 +27,15 @@ function toConversation(row: ConversationRow): Conversation {
 /** The welcome row's entry id: never a timeline entry id (those are UUIDs), so the mirror never touches it. */
 const WELCOME_ENTRY_ID = 'system-welcome';
 
-export function createConversationStore(db: SkyfloDatabase): ConversationStore {
+export interface ConversationStoreOptions {
+  /**
+   * A PGlite this storage alone writes (timeline-cache.ts): the timeline write needs no transaction, and the timeline
+   * last written is kept, so an append needs no read.
+   */
+  timelines?: TimelineCache;
+}
+
+export function createConversationStore(db: SkyfloDatabase, options: ConversationStoreOptions = {}): ConversationStore {
   const timelineLocks = createKeyedMutex();
 
   return {
@@ -127,6 +136,7 @@ export function createConversationStore(db: SkyfloDatabase): ConversationStore {
 
     async delete(id) {
       if (!isUuid(id)) return undefined;
+      options.timelines?.drop(id);
       return db.transaction(async (tx) => {
         const [row] = await tx.select({ userId: conversations.userId }).from(conversations).where(eq(conversations.id, id)).for('update');
         if (!row) return undefined;
@@ -153,6 +163,8 @@ export function createConversationStore(db: SkyfloDatabase): ConversationStore {
       if (!isUuid(id)) return [];
       // The in-process mutex queues writers of this process cheaply; the row lock inside the transaction
       // serialises writers from other engine processes on the same Postgres.
+      const { timelines } = options;
+      if (timelines) return timelineLocks.run(id, () => updateTimelineExclusive(db, timelines, id, change));
       return timelineLocks.run(id, () =>
         db.transaction(async (tx) => {
           const [row] = await tx
@@ -173,6 +185,37 @@ export function createConversationStore(db: SkyfloDatabase): ConversationStore {
 }
 
 /**
+ * The timeline's read-modify-write on a PGlite this storage alone writes (issue 38): one round trip to its thread when
+ * the timeline is kept (timeline-cache.ts), two when it must be read, instead of three (the read with its BEGIN, the
+ * write, the COMMIT). No transaction is needed: every writer of a conversation's timeline (messages_json and its mirror
+ * rows) is updateTimeline or start-chat.ts's insert, all in this process, and its writers of one conversation queue on
+ * the keyed mutex, so nothing changes the timeline between the read and the write; the write is one statement
+ * (atomic), or a transaction when entries are removed. A conversation deleted meanwhile (with its user) is written
+ * nowhere: the mirror rows are inserted only for an updated row.
+ */
+async function updateTimelineExclusive(db: SkyfloDatabase, timelines: TimelineCache, id: string, change: (timeline: TimelineEntry[]) => TimelineEntry[]): Promise<TimelineEntry[]> {
+  let kept = timelines.get(id);
+  if (kept === undefined) {
+    const [row] = await db.select({ messagesJson: conversations.messagesJson }).from(conversations).where(eq(conversations.id, id));
+    if (!row) return [];
+    kept = JSON.stringify(row.messagesJson);
+  }
+  const before = JSON.parse(kept) as TimelineEntry[];
+  const after = change(JSON.parse(kept) as TimelineEntry[]);
+  const json = JSON.stringify(after);
+  // set again only once written: a failed write is read from the database next time
+  timelines.drop(id);
+  const updateOn = (target: SkyfloDatabase) => target.update(conversations).set({ messagesJson: sql`${json}::jsonb`, updatedAt: new Date() }).where(eq(conversations.id, id));
+  if (before.some((entry) => !after.some((next) => next.id === entry.id))) {
+    await db.transaction((tx) => mirrorMessages(tx as unknown as SkyfloDatabase, id, before, after, updateOn(tx as unknown as SkyfloDatabase)));
+  } else {
+    await mirrorMessages(db, id, before, after, updateOn(db));
+  }
+  timelines.set(id, json);
+  return after;
+}
+
+/**
  * Keeps the messages table equal to the timeline, touching only entries that changed. `update` (the timeline row's
  * own write) runs as a data-modifying WITH of the upsert when there is one: one statement instead of two, which on
  * PGlite is one round trip fewer to its thread per timeline write (P2). PostgreSQL runs such a WITH exactly once,
@@ -188,31 +231,23 @@ async function mirrorMessages(db: SkyfloDatabase, conversationId: string, before
     });
   if (changed.length === 0) await update;
   else {
-    const timelineWrite = db.$with('timeline_write', { done: sql<number>`1` }).as(sql`${update.getSQL()} returning 1 as done`);
-    await db
-      .with(timelineWrite)
-      .insert(messages)
-      .values(
-        changed.map(({ entry, position }) => ({
-          conversationId,
-          entryId: entry.id,
-          role: entry.type,
-          content: entry.content,
-          sequence: position,
-          messageMetadata: entry.type === 'assistant' ? { segments: entry.segments } : {},
-          tokenUsage: entry.type === 'assistant' ? (entry.token_usage ?? null) : null,
-        })),
-      )
-      .onConflictDoUpdate({
-        target: [messages.conversationId, messages.entryId],
-        set: {
-          role: sql`excluded.role`,
-          content: sql`excluded.content`,
-          sequence: sql`excluded.sequence`,
-          messageMetadata: sql`excluded.message_metadata`,
-          tokenUsage: sql`excluded.token_usage`,
-        },
-      });
+    // raw SQL, as start-chat.ts writes the same rows: the rows come from the update's RETURNING, so a conversation
+    // that is gone gets none (instead of failing on the foreign key), and the rows travel as one JSON parameter
+    const rows = changed.map(({ entry, position }) => ({
+      entry_id: entry.id,
+      role: entry.type,
+      content: entry.content,
+      sequence: position,
+      message_metadata: entry.type === 'assistant' ? { segments: entry.segments } : {},
+      token_usage: entry.type === 'assistant' ? (entry.token_usage ?? null) : null,
+    }));
+    await db.execute(sql`WITH timeline_write AS (${update.getSQL()} returning 1 as done)
+      INSERT INTO messages (conversation_id, entry_id, role, content, sequence, message_metadata, token_usage)
+      SELECT ${conversationId}::uuid, m.entry_id, m.role, coalesce(m.content, ''), m.sequence, coalesce(m.message_metadata, '{}'::jsonb), m.token_usage
+        FROM timeline_write, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+          AS m(entry_id text, role text, content text, sequence int, message_metadata jsonb, token_usage jsonb)
+      ON CONFLICT (conversation_id, entry_id) DO UPDATE SET role = excluded.role, content = excluded.content, sequence = excluded.sequence,
+        message_metadata = excluded.message_metadata, token_usage = excluded.token_usage`);
   }
   const removed = before.filter((entry) => !after.some((next) => next.id === entry.id)).map((entry) => entry.id);
   if (removed.length > 0) {

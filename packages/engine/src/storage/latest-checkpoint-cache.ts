@@ -36,6 +36,11 @@ export interface LatestCheckpointCache {
    * (undefined: the thread is read from the database next time).
    */
   writing<T>(threadId: string, work: () => Promise<{ result: T; latest?: CheckpointRow | null }>): Promise<T>;
+  /**
+   * The thread was just created under a fresh id (a new conversation, storage/start-chat.ts): it has no checkpoint, so
+   * its first run's read needs no trip to the database. Ignored while a read or write of it is in flight.
+   */
+  created(threadId: string): void;
   /** entries and bytes held (for tests and diagnostics) */
   stats(): { entries: number; bytes: number };
 }
@@ -147,6 +152,10 @@ export function createLatestCheckpointCache(options: LatestCheckpointCacheOption
         else drop(threadId);
         settle(threadId);
       }
+    },
+
+    created(threadId) {
+      if (!writes.has(threadId) && !reads.has(threadId)) keep(threadId, null);
     },
 
     stats: () => ({ entries: entries.size, bytes }),

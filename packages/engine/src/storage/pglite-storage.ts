@@ -11,6 +11,7 @@ import type { SkyfloDatabase } from './database.ts';
 import { openEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.ts';
 import { createLazyCheckpointer } from './lazy-checkpointer.ts';
 import { createLatestCheckpointCache } from './latest-checkpoint-cache.ts';
+import { createTimelineCache } from './timeline-cache.ts';
 import { migrationsFolder } from './migrations-folder.ts';
 import { createPglitePool } from './pglite-pool.ts';
 import { pgliteStartParams } from './pglite-start-params.ts';
@@ -60,6 +61,8 @@ export async function createPgliteStorage(options: PgliteStorageOptions): Promis
       ...(options.auditSigningKey ? { auditSigner: createAuditRecordSigner(options.auditSigningKey) } : {}),
       checkpointer: checkpointer.get,
       ...(latestCheckpoints ? { latestCheckpoints } : {}),
+      // the same condition: every writer of its timelines is this storage
+      ...(owned ? { timelines: createTimelineCache() } : {}),
       // PGlite runs one statement at a time on its one connection, whoever shares the instance
       exclusiveConnection: true,
       ping: async () => {

@@ -142,6 +142,20 @@ describe('the latest-checkpoint cache of the PGlite checkpointer', () => {
     await storage.conversations.delete(conversation.id);
     expect(await saver.getTuple({ configurable: { thread_id: conversation.id } })).toBeUndefined();
   });
+  it('in the PGlite storage: a chat started in a new conversation is known to have no checkpoint, until one is written', async () => {
+    const storage: PlatformStorage = await createPgliteStorage({});
+    closers.push(() => storage.close());
+    const created = await storage.users.create({ email: 'fresh@example.test', hashedPassword: 'x', allowWhenUsersExist: true });
+    if (!created.ok) throw new Error(created.reason);
+    const saver = await storage.checkpointer();
+    const started = await storage.conversations.startChat!({ userId: created.user.id, cluster: undefined, runId: randomUUID(), leaseMs: 60_000, maxRunningPerUser: 3, timeline: [], audit: undefined });
+    if (!started.ok) throw new Error('the chat did not start');
+    // answered from the cache (none: the id is fresh); a later write must still be what the next read returns
+    expect(await saver.getTuple({ configurable: { thread_id: started.conversation.id } })).toBeUndefined();
+    const first = checkpointWith('the first answer of a new conversation');
+    await saver.put(threadConfig(started.conversation.id), first.checkpoint, { source: 'loop', step: 1, parents: {} }, first.newVersions);
+    expect(await latestOf(saver, started.conversation.id)).toEqual(['the first answer of a new conversation']);
+  });
 });
 
 describe('the cache itself', () => {
@@ -176,6 +190,22 @@ describe('the cache itself', () => {
     expect(cache.get('t')).toEqual(row('new'));
     await expect(cache.writing('t', async () => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
     expect(cache.get('t')).toBeUndefined();
+  });
+
+  it('knows a thread created under a fresh id has no checkpoint, unless a read or write of it is in flight', async () => {
+    const cache = createLatestCheckpointCache();
+    cache.created('fresh');
+    expect(cache.get('fresh')).toBeNull();
+    const pending = write(cache, 'busy', row('written'));
+    cache.created('busy');
+    expect(cache.get('busy')).toBeUndefined();
+    await pending.finish();
+    expect(cache.get('busy')).toEqual(row('written'));
+    const keep = cache.reading('read');
+    cache.created('read');
+    expect(cache.get('read')).toBeUndefined();
+    keep(row('as read'));
+    expect(cache.get('read')).toEqual(row('as read'));
   });
 
   it('stays within its byte budget, least recently used first out', () => {
