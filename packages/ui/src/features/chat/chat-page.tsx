@@ -43,7 +43,7 @@ export function ChatPage() {
   const { timeline, queue, batch } = store;
   const scroller = useRef<HTMLDivElement>(null);
   // stable, so the memoised entries do not re-render for every streamed token
-  const decide = useCallback((target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean) => void useChatStore.getState().decide(target, approve, reason, autoRevert), []);
+  const decide = useCallback((target: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean, withoutPreview?: boolean) => void useChatStore.getState().decide(target, approve, reason, autoRevert, withoutPreview), []);
 
   useEffect(() => {
     if (!id) return;
