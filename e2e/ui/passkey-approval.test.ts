@@ -8,6 +8,7 @@
  * WebAuthn needs a secure context and a domain as RP ID: the browser uses http://localhost (not 127.0.0.1), which is
  * also the public address the RP ID comes from.
  */
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ADMIN, approveOnCard, artifactsDir, askInChat, scaleScript, screenshotOnFailure, startUiStack, type UiStack } from './ui-stack.ts';
@@ -114,5 +115,38 @@ describe('a passkey approves a change on a cluster that asks for one', () => {
     await vi.waitFor(async () => expect(await replicas()).toBe('4'), { timeout: 60_000, interval: 250 });
     const audit = (await (await page.request.get('/api/v1/audit?action=approval.approved')).json()) as { data: Array<{ details: Record<string, unknown> }> };
     expect(audit.data.filter((record) => record.details['passkey_assertion'] !== undefined)).toHaveLength(2);
+  });
+
+  it("a terminal's device key: its link shows the fingerprint, the passkey confirms it, and only then it is listed as confirmed", async () => {
+    // what `skyflo chat --register-device` posts: an Ed25519 public key (SPKI DER, base64url)
+    const { publicKey } = generateKeyPairSync('ed25519');
+    const der = publicKey.export({ format: 'der', type: 'spki' });
+    const registered = await page.request.post('/api/v1/auth/device-keys', { data: { name: 'skyflo chat on laptop', public_key: der.toString('base64url') } });
+    expect(registered.status(), await registered.text()).toBe(201);
+    const key = (await registered.json()) as { id: string; fingerprint: string; status: string; confirm_url: string };
+    expect(key).toMatchObject({ status: 'pending', fingerprint: createHash('sha256').update(der).digest('base64url') });
+
+    // the link the terminal prints opens the confirmation with the same fingerprint to compare
+    await page.goto(new URL(key.confirm_url).pathname + new URL(key.confirm_url).search);
+    const confirm = page.getByRole('group', { name: 'Confirm device key' });
+    await confirm.getByText(key.fingerprint).waitFor();
+    // on the phone the link scrolls the confirmation into view, below the profile and passkeys
+    await expect.poll(() => confirm.evaluate((element) => { const box = element.getBoundingClientRect(); return box.top >= 0 && box.bottom <= window.innerHeight; })).toBe(true);
+    await page.screenshot({ path: `${artifactsDir}/device-key-confirm.png` });
+    // a person who does not confirm on the authenticator confirms nothing
+    await cdp.send('WebAuthn.setUserVerified', { authenticatorId: authenticator, isUserVerified: false });
+    await confirm.getByRole('button', { name: 'Confirm with my passkey' }).click();
+    await page.getByRole('region', { name: 'Device keys' }).getByRole('alert').waitFor({ timeout: 30_000 });
+    expect(((await (await page.request.get(`/api/v1/auth/device-keys/${key.id}`)).json()) as { status: string }).status).toBe('pending');
+    // a confirmation without any passkey assertion is refused by the engine
+    const bare = await page.request.post(`/api/v1/auth/device-keys/${key.id}/confirm`, { data: {} });
+    expect(bare.status()).toBeGreaterThanOrEqual(400);
+    expect(((await (await page.request.get(`/api/v1/auth/device-keys/${key.id}`)).json()) as { status: string }).status).toBe('pending');
+
+    await cdp.send('WebAuthn.setUserVerified', { authenticatorId: authenticator, isUserVerified: true });
+    await confirm.getByRole('button', { name: 'Confirm with my passkey' }).click();
+    await page.getByRole('status').getByText('Device key confirmed: the terminal can now sign your approvals.').waitFor();
+    await page.getByRole('list', { name: 'Your device keys' }).getByText(/confirmed/).waitFor();
+    expect(((await (await page.request.get(`/api/v1/auth/device-keys/${key.id}`)).json()) as { status: string }).status).toBe('active');
   });
 });

@@ -3,6 +3,7 @@
  * approvals of passkey-required changes. A terminal's key is pending until you confirm it here with your passkey; the
  * link the terminal prints (/settings?device_key=<id>) opens this section on that key, with its fingerprint to compare.
  */
+import { useEffect, useRef } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useLocation } from 'react-router-dom';
 import { skyflo } from '../../lib/api.ts';
@@ -18,6 +19,13 @@ export function DeviceKeysSection() {
   const confirm = useMutation({ mutationFn: (id: string) => confirmDeviceKey(id), onSuccess: refresh });
   const remove = useMutation({ mutationFn: (id: string) => skyflo.removeDeviceKey(id), onSuccess: refresh });
   const pending = keys.data?.data.find((key) => key.id === asked && key.status === 'pending');
+  // The terminal's link opens Settings on this key: bring its confirmation into view (on a phone it sits below the
+  // profile and passkeys), once, when it appears.
+  const confirmBox = useRef<HTMLDivElement>(null);
+  const pendingId = pending?.id;
+  useEffect(() => {
+    if (pendingId) confirmBox.current?.scrollIntoView({ block: 'center' });
+  }, [pendingId]);
 
   return (
     <section className="rounded-lg border border-border bg-panel p-5" aria-label="Device keys">
@@ -26,7 +34,7 @@ export function DeviceKeysSection() {
         A terminal running <code>skyflo chat</code> signs your approvals of passkey-protected changes with its own key, once you confirmed that key here with your passkey. The other admins are told.
       </p>
       {pending ? (
-        <div className="mb-3 rounded-md border border-border bg-panel-2 p-3 text-sm" role="group" aria-label="Confirm device key">
+        <div ref={confirmBox} className="mb-3 rounded-md border border-border bg-panel-2 p-3 text-sm" role="group" aria-label="Confirm device key">
           <p>
             Confirm <span className="font-medium">{pending.name}</span> — check that your terminal shows the fingerprint <code className="break-all">{pending.fingerprint}</code>.
           </p>
