@@ -216,6 +216,21 @@ async function updateTimelineExclusive(db: SkyfloDatabase, timelines: TimelineCa
 }
 
 /**
+ * A timeline entry's row in the messages table (the search mirror), as a jsonb_to_recordset record: what
+ * mirrorMessages and start-chat.ts's one-statement start both insert.
+ */
+export function messageRowOf(entry: TimelineEntry, position: number) {
+  return {
+    entry_id: entry.id,
+    role: entry.type,
+    content: entry.content,
+    sequence: position,
+    message_metadata: entry.type === 'assistant' ? { segments: entry.segments } : {},
+    token_usage: entry.type === 'assistant' ? (entry.token_usage ?? null) : null,
+  };
+}
+
+/**
  * Keeps the messages table equal to the timeline, touching only entries that changed. `update` (the timeline row's
  * own write) runs as a data-modifying WITH of the upsert when there is one: one statement instead of two, which on
  * PGlite is one round trip fewer to its thread per timeline write (P2). PostgreSQL runs such a WITH exactly once,
@@ -233,14 +248,7 @@ async function mirrorMessages(db: SkyfloDatabase, conversationId: string, before
   else {
     // raw SQL, as start-chat.ts writes the same rows: the rows come from the update's RETURNING, so a conversation
     // that is gone gets none (instead of failing on the foreign key), and the rows travel as one JSON parameter
-    const rows = changed.map(({ entry, position }) => ({
-      entry_id: entry.id,
-      role: entry.type,
-      content: entry.content,
-      sequence: position,
-      message_metadata: entry.type === 'assistant' ? { segments: entry.segments } : {},
-      token_usage: entry.type === 'assistant' ? (entry.token_usage ?? null) : null,
-    }));
+    const rows = changed.map(({ entry, position }) => messageRowOf(entry, position));
     await db.execute(sql`WITH timeline_write AS (${update.getSQL()} returning 1 as done)
       INSERT INTO messages (conversation_id, entry_id, role, content, sequence, message_metadata, token_usage)
       SELECT ${conversationId}::uuid, m.entry_id, m.role, coalesce(m.content, ''), m.sequence, coalesce(m.message_metadata, '{}'::jsonb), m.token_usage

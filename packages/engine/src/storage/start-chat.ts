@@ -13,6 +13,7 @@ import { sql } from 'drizzle-orm';
 import type { AuditRecordSigner } from '../crypto/audit-record-signer.ts';
 import type { Conversation, NewAuditEvent, StartChatInput, StartChatOutcome, TimelineEntry } from '../ports/index.ts';
 import { auditAppendCtes, prepareAuditRecord, rowsOf } from './audit-append.ts';
+import { messageRowOf } from './conversation-store.ts';
 import type { SkyfloDatabase } from './database.ts';
 
 export interface StartChatOptions {
@@ -38,15 +39,8 @@ async function startStatement(db: SkyfloDatabase, input: StartChatInput, options
   const timeline: TimelineEntry[] = input.timeline;
   const audit: NewAuditEvent | undefined = input.audit?.(conversationId);
   const record = audit ? prepareAuditRecord(audit, options.auditSigner) : undefined;
-  // the mirror rows of the timeline, as conversation-store.ts's mirrorMessages writes them
-  const mirror = timeline.map((entry, position) => ({
-    entry_id: entry.id,
-    role: entry.type,
-    content: entry.content,
-    sequence: position,
-    message_metadata: entry.type === 'assistant' ? { segments: entry.segments } : {},
-    token_usage: entry.type === 'assistant' ? (entry.token_usage ?? null) : null,
-  }));
+  // the mirror rows of the timeline, the rows mirrorMessages writes
+  const mirror = timeline.map(messageRowOf);
   const room = sql`(select count(*) from runs where user_id = ${input.userId}::uuid and status = 'running' and lease_until > now()) < ${input.maxRunningPerUser}`;
   const rows = rowsOf<ConversationRowOut>(
     await db.execute(sql`WITH conversation AS (

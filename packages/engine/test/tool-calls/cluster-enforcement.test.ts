@@ -8,12 +8,12 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { PGlite } from '@electric-sql/pglite';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
@@ -26,13 +26,10 @@ import type { ToolGateway } from '../../src/mcp/tool-gateway.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
 import { simModel, startTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { createSoftwareAuthenticator } from '../support/software-authenticator.ts';
+import { installExecutorIdentity } from '../support/executor-install.ts';
 import { createTestPglite } from '../support/test-databases.ts';
 import {
   approvalWebhookConfiguration,
-  executorClusterScopeRules,
-  executorGrantRules,
-  executorInstallNamespaceRules,
-  executorServiceAccountName,
   startExecutor,
   type RunningExecutor,
 } from '@skyflo/operator/executor';
@@ -108,30 +105,7 @@ beforeAll(async () => {
   // The MCP server's standing identity: read-only, as every access profile is with enforced approvals.
   await kubectl('create', 'clusterrolebinding', 'skyflo-mcp-view', '--clusterrole=view', `--user=${mcpUser}`);
   // The executor's identity, exactly as an install grants it (cluster-wide).
-  const subjects = [{ kind: 'ServiceAccount', name: executorServiceAccountName, namespace: installNamespace }];
-  const rbac = 'rbac.authorization.k8s.io';
-  await apply([
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: executorServiceAccountName, namespace: installNamespace } },
-    { apiVersion: `${rbac}/v1`, kind: 'Role', metadata: { name: 'skyflo-executor', namespace: installNamespace }, rules: executorInstallNamespaceRules },
-    { apiVersion: `${rbac}/v1`, kind: 'RoleBinding', metadata: { name: 'skyflo-executor', namespace: installNamespace }, roleRef: { apiGroup: rbac, kind: 'Role', name: 'skyflo-executor' }, subjects },
-    { apiVersion: `${rbac}/v1`, kind: 'ClusterRole', metadata: { name: 'skyflo-executor-grant' }, rules: [...executorGrantRules, ...executorClusterScopeRules] },
-    { apiVersion: `${rbac}/v1`, kind: 'ClusterRoleBinding', metadata: { name: 'skyflo-executor-grant' }, roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: 'skyflo-executor-grant' }, subjects },
-  ]);
-  const executorToken = await kubectl('create', 'token', executorServiceAccountName, '-n', installNamespace, '--duration=2h');
-  const executorKubeconfig = path.join(dir, 'executor.kubeconfig');
-  writeFileSync(
-    executorKubeconfig,
-    toYaml({
-      apiVersion: 'v1',
-      kind: 'Config',
-      'current-context': 'executor',
-      clusters: [{ name: 'sim', cluster: { server: kube.url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'executor', user: { token: executorToken } }],
-      contexts: [{ name: 'executor', context: { cluster: 'sim', user: 'executor', namespace: installNamespace } }],
-    }),
-  );
-  executorKubeConfig = new KubeConfig();
-  executorKubeConfig.loadFromFile(executorKubeconfig);
+  executorKubeConfig = await installExecutorIdentity({ apply, kubectl, kubeUrl: kube.url, installNamespace, dir });
   const keys = await generateKeyPair('EdDSA', { extractable: true });
   publicKeyPem = await exportSPKI(keys.publicKey);
   const privateKeyPem = await exportPKCS8(keys.privateKey);

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { PGlite } from '@electric-sql/pglite';
-import { KubeConfig } from '@kubernetes/client-node';
 import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
@@ -23,13 +22,10 @@ import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/mcp/tool-gateway.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
 import { simModel, startTestEngine, type TestEngine } from '../support/test-engine.ts';
+import { installExecutorIdentity } from '../support/executor-install.ts';
 import { createTestPglite } from '../support/test-databases.ts';
 import {
   approvalWebhookConfiguration,
-  executorClusterScopeRules,
-  executorGrantRules,
-  executorInstallNamespaceRules,
-  executorServiceAccountName,
   signApproval,
   startExecutor,
   type RunningExecutor,
@@ -138,29 +134,7 @@ beforeAll(async () => {
     { apiVersion: `${rbac}/v1`, kind: 'Role', metadata: { name: 'mcp-read-releases', namespace: 'shop' }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] }] },
     { apiVersion: `${rbac}/v1`, kind: 'RoleBinding', metadata: { name: 'mcp-read-releases', namespace: 'shop' }, roleRef: { apiGroup: rbac, kind: 'Role', name: 'mcp-read-releases' }, subjects: [{ kind: 'User', name: mcpUser, apiGroup: rbac }] },
   ]);
-  const subjects = [{ kind: 'ServiceAccount', name: executorServiceAccountName, namespace: installNamespace }];
-  await apply([
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: executorServiceAccountName, namespace: installNamespace } },
-    { apiVersion: `${rbac}/v1`, kind: 'Role', metadata: { name: 'skyflo-executor', namespace: installNamespace }, rules: executorInstallNamespaceRules },
-    { apiVersion: `${rbac}/v1`, kind: 'RoleBinding', metadata: { name: 'skyflo-executor', namespace: installNamespace }, roleRef: { apiGroup: rbac, kind: 'Role', name: 'skyflo-executor' }, subjects },
-    { apiVersion: `${rbac}/v1`, kind: 'ClusterRole', metadata: { name: 'skyflo-executor-grant' }, rules: [...executorGrantRules, ...executorClusterScopeRules] },
-    { apiVersion: `${rbac}/v1`, kind: 'ClusterRoleBinding', metadata: { name: 'skyflo-executor-grant' }, roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: 'skyflo-executor-grant' }, subjects },
-  ]);
-  const executorToken = await kubectl('create', 'token', executorServiceAccountName, '-n', installNamespace, '--duration=2h');
-  const executorKubeconfig = path.join(dir, 'executor.kubeconfig');
-  writeFileSync(
-    executorKubeconfig,
-    toYaml({
-      apiVersion: 'v1',
-      kind: 'Config',
-      'current-context': 'executor',
-      clusters: [{ name: 'sim', cluster: { server: kube.url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'executor', user: { token: executorToken } }],
-      contexts: [{ name: 'executor', context: { cluster: 'sim', user: 'executor', namespace: installNamespace } }],
-    }),
-  );
-  const executorKubeConfig = new KubeConfig();
-  executorKubeConfig.loadFromFile(executorKubeconfig);
+  const executorKubeConfig = await installExecutorIdentity({ apply, kubectl, kubeUrl: kube.url, installNamespace, dir });
   const keys = await generateKeyPair('EdDSA', { extractable: true });
   privateKeyPem = await exportPKCS8(keys.privateKey);
   executor = await startExecutor({ kubeConfig: executorKubeConfig, namespace: installNamespace, enginePublicKeys: [await exportSPKI(keys.publicKey)], callerToken, port: 0 });
