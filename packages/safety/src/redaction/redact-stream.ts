@@ -5,9 +5,12 @@
  * The rules read a secret in its context ("mysql … -pSECRET", "machine … password SECRET" over several lines), so
  * each time the text is redacted from the start of its open block (the paragraph or code block being written), not
  * chunk by chunk. Held back: the word being written (a token split over chunks — "ghp_abcd" + "efgh…" — is whole
- * before it is shown); fewer than max(`step`, a sixteenth of the block) characters since the last redaction, so a
- * paragraph streams about word by word and a long code block in bursts (each redaction reads the whole block:
- * redacting at every word cost 440 ms for a 4,000-character block, quadratic); and in a line being written, the text
+ * before it is shown); once the block is longer than `wordByWordChars`, fewer than max(`step`, a sixteenth of the
+ * block beyond them) characters since the last redaction. So a paragraph streams word by word, and only a long block
+ * (a code block, a log excerpt) in growing bursts: each redaction reads the whole block, and redacting at every word
+ * cost 440 ms for a 4,000-character block (quadratic), while every word of a 512-character block costs about 5 ms in all.
+ * (Issue 38: a sixteenth of even a short block held two or three tokens back at times, so at 20 tokens/s the 99th
+ * percentile of a token's added latency was over 50 ms at any load.) And in a line being written, the text
  * from its first redaction marker on (see release). A block closes at a blank line outside a code fence, or once it
  * is `maxBlockChars` long; then its last lines stay as context for the next (never sent twice). A rule whose context
  * reaches further is only applied by the whole-text redaction of the stored answer, which callers run on the
@@ -24,6 +27,8 @@ export interface TextStreamRedactor {
 export interface TextStreamRedactorOptions {
   /** at least this many completed characters between two redactions of the open block (default 1: every word) */
   step?: number;
+  /** up to this length the open block is redacted at every word; beyond, at every sixteenth of the rest (default 512) */
+  wordByWordChars?: number;
   /** the open block is closed at the next word boundary once this long (default 4,000) */
   maxBlockChars?: number;
 }
@@ -52,6 +57,7 @@ function contextStart(closed: string): number {
 export function createTextStreamRedactor(options: TextStreamRedactorOptions = {}): TextStreamRedactor {
   const step = options.step ?? 1;
   const maxBlockChars = options.maxBlockChars ?? 4_000;
+  const wordByWordChars = options.wordByWordChars ?? 512;
   /**
    * The raw text of the open block, after `contextLength` characters of context (the last lines of the block before,
    * already sent: the rules see them, nothing of them is sent again); how much of its redaction was already
@@ -107,8 +113,9 @@ export function createTextStreamRedactor(options: TextStreamRedactorOptions = {}
       const open = cut - contextLength;
       // outside a code fence: the fence state at the block's start, flipped by each fence line since
       const paragraphEnd = BLANK_LINE_END.test(head) && fenceAtStart === (fencesIn(head) % 2 === 1);
-      // a sixteenth of what each redaction reads (context included): linear in the block's length, not quadratic
-      if (!paragraphEnd && open <= maxBlockChars && cut - redactedUpTo < Math.max(step, Math.floor(cut / 16))) return '';
+      // beyond the first wordByWordChars, a sixteenth of what each redaction reads (context included): linear in the
+      // block's length, not quadratic
+      if (!paragraphEnd && open <= maxBlockChars && cut - redactedUpTo < Math.max(step, Math.floor((cut - wordByWordChars) / 16))) return '';
       return release(cut, paragraphEnd ? 'paragraph' : open > maxBlockChars ? 'size' : 'no');
     },
     flush() {
