@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hasFailedPreview, type AlertCard, type ApiTokenScope } from '@skyflo/protocol';
-import type { AuditLog, AuthenticatedUser, Conversation, PlatformStorage } from '../ports/index.ts';
+import type { ApprovalRecord, AuditLog, AuthenticatedUser, Conversation, PlatformStorage } from '../ports/index.ts';
 import { appendAlertEntry, appendUserEntry } from '../timeline/apply-event.ts';
 import type { ApprovalPolicyName } from '../tool-calls/decide/decision-authority.ts';
 import { decide, requestShapeRule, type DecisionRefusal } from '../tool-calls/decide/decide.ts';
@@ -298,22 +298,36 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       // Recorded only when the call had no preview: the acknowledgement is part of what was approved.
       const approvedWithoutPreview = approve && withoutPreview === true && record !== undefined && hasFailedPreview(record);
       const runId = randomUUID();
-      await claim(conversationId, runId, user.id);
       // The decision's audit record is written by the same statement as the decision (issue 32.3).
       const decidedAt = new Date();
       const decisionAudit = deps.audit ? decisionAuditRecord({ record, actorId: user.id, approve, automatic, autoRevert, reason, runId, decidedAt, approvedWithoutPreview, ip, ...(passkeyAssertion ? { passkeyAssertion } : {}) }) : undefined;
-      // The state the run resumes from, read once the conversation is claimed, so no run can write it before the run
-      // started here takes it (its graph takes this read instead of making its own: graph/resume-checkpoint.ts).
-      // Read while the decision is recorded (one round trip); unreadable, the run reads it itself.
-      const [resumeFrom, decided] = await Promise.all([
-        approve ? checkpoints.read(conversationId).catch(() => undefined) : undefined,
-        // The atomic awaiting → decided update is what makes a double click (or two engines) execute once.
-        storage.approvals.decide({ conversationId, callId, approve, decidedBy: user.id, reason, automatic, autoRevert, decisionRunId: runId, decidedAt, ...(decisionAudit ? { audit: decisionAudit } : {}), ...(passkeyAssertion ? { passkeyAssertion: { ...passkeyAssertion } } : {}) }).catch(async (error: unknown) => {
-          // Not decided (its record could not be written with it): the conversation is free again, the call still waits.
-          await storage.runs.finish(runId).catch(() => undefined);
-          throw error;
-        }),
-      ]);
+      const decision = { conversationId, callId, approve, decidedBy: user.id, reason, automatic, autoRevert, decisionRunId: runId, decidedAt, ...(decisionAudit ? { audit: decisionAudit } : {}), ...(passkeyAssertion ? { passkeyAssertion: { ...passkeyAssertion } } : {}) };
+      // Not decided (its record could not be written with it): the conversation is free again, the call still waits.
+      const releasing = async (error: unknown): Promise<never> => {
+        await storage.runs.finish(runId).catch(() => undefined);
+        throw error;
+      };
+      // The state the run resumes from is read once the conversation is claimed, so no run can write it before the
+      // run started here takes it (its graph takes this read instead of making its own: graph/resume-checkpoint.ts);
+      // unreadable, the run reads it itself.
+      const resumeState = () => (approve ? checkpoints.read(conversationId).catch(() => undefined) : Promise.resolve(undefined));
+      // The claim and the decision in one statement where the store can (issue 38: a round trip fewer on the way to
+      // the tool); when that claim is refused nothing was written, and the claim takes the long way (409, 429, a
+      // stopped run's grace) before the decision.
+      const together = storage.approvals.decideClaimingRun
+        ? await storage.approvals.decideClaimingRun({ ...decision, claim: { leaseMs: deps.config.runLeaseMs, userId: user.id, maxRunningPerUser: deps.config.maxRunsPerUser } }).catch(releasing)
+        : { claimed: false as const };
+      let resumeFrom: Awaited<ReturnType<typeof resumeState>>;
+      let decided: ApprovalRecord | undefined;
+      if (together.claimed) {
+        decided = together.decided;
+        resumeFrom = decided ? await resumeState() : undefined;
+      } else {
+        await claim(conversationId, runId, user.id);
+        // Read while the decision is recorded (one round trip). The atomic awaiting → decided update is what makes a
+        // double click (or two engines) execute once.
+        [resumeFrom, decided] = await Promise.all([resumeState(), storage.approvals.decide(decision).catch(releasing)]);
+      }
       if (!decided) {
         await storage.runs.finish(runId);
         throw new AgentRequestError(409, 'ALREADY_DECIDED', `Tool call ${callId} was already decided; nothing was executed again.`);

@@ -132,6 +132,31 @@ export interface PendingApprovalRecord extends ApprovalRecord {
 
 export type NewApproval = Omit<ApprovalRecord, 'status' | 'requestedAt' | 'decidedBy' | 'reason' | 'automatic' | 'decisionRunId' | 'decidedAt' | 'executedAt' | 'resultSummary' | 'autoRevert' | 'verification' | 'passkeyAssertion'>;
 
+/** A decision on an awaiting call (ApprovalStore.decide). */
+export interface DecisionInput {
+  conversationId: string;
+  callId: string;
+  approve: boolean;
+  decidedBy: string;
+  reason?: string;
+  automatic?: boolean;
+  autoRevert?: boolean;
+  decisionRunId: string;
+  /** when it was decided (default now): the audit record's details carry the same instant */
+  decidedAt?: Date;
+  /** the decision's audit record: written in the same statement, so the decision never commits without it */
+  audit?: NewAuditEvent;
+  /** issue 35: the verified passkey assertion, stored on the row by the same statement */
+  passkeyAssertion?: Record<string, unknown>;
+}
+
+/** What claiming a conversation for a run needs (as RunStore.begin takes it; the run is the decision's run). */
+export interface RunClaimInput {
+  leaseMs: number;
+  userId: string;
+  maxRunningPerUser: number;
+}
+
 export interface ApprovalStore {
   /** Creates the awaiting row (idempotent per conversation+callId). */
   request(record: NewApproval): Promise<ApprovalRecord>;
@@ -147,22 +172,15 @@ export interface ApprovalStore {
    * when the row is not awaiting (already decided, or never requested), so a second approval executes nothing. A
    * denial clears the sealed exact arguments.
    */
-  decide(input: {
-    conversationId: string;
-    callId: string;
-    approve: boolean;
-    decidedBy: string;
-    reason?: string;
-    automatic?: boolean;
-    autoRevert?: boolean;
-    decisionRunId: string;
-    /** when it was decided (default now): the audit record's details carry the same instant */
-    decidedAt?: Date;
-    /** the decision's audit record: written in the same statement, so the decision never commits without it */
-    audit?: NewAuditEvent;
-    /** issue 35: the verified passkey assertion, stored on the row by the same statement */
-    passkeyAssertion?: Record<string, unknown>;
-  }): Promise<ApprovalRecord | undefined>;
+  decide(input: DecisionInput): Promise<ApprovalRecord | undefined>;
+  /**
+   * The claim of the conversation for the run that acts on the decision (`decisionRunId`, as RunStore.begin claims
+   * it) and the decision, in one statement (issue 38 goal 5: one round trip fewer from the approval to the tool).
+   * `claimed: false`: nothing was written (the conversation is held, the user's limit, the audit chain unready):
+   * claim the long way, then `decide`. `claimed: true` with no record: the call was not awaiting; the run holds the
+   * conversation and must be released. Optional: without it the caller claims and decides apart.
+   */
+  decideClaimingRun?(input: DecisionInput & { claim: RunClaimInput }): Promise<{ claimed: false } | { claimed: true; decided: ApprovalRecord | undefined }>;
   /**
    * Atomically moves approved → executing for `runId`, just before the tool runs; returns false when the call is not
    * approved-and-unclaimed. Only the winner executes, so a call runs at most once even if two runs resume it.

@@ -1,6 +1,7 @@
 import { and, asc, eq, getTableColumns, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { AuditRecordSigner } from '../crypto/audit-record-signer.ts';
-import type { ApprovalPolicyApplied, ApprovalRecord, ApprovalStore, RiskFlag } from '../ports/index.ts';
+import type { ApprovalPolicyApplied, ApprovalRecord, ApprovalStore, DecisionInput, RiskFlag } from '../ports/index.ts';
+import { decideClaimingRunStatement } from './decide-claiming-run.ts';
 import { auditedChange } from './audit-append.ts';
 import { isUuid } from './conversation-cursor.ts';
 import { verificationFieldsOf, verificationStoreMethods } from './verification-store.ts';
@@ -84,8 +85,26 @@ export const unknownOutcomeText =
  * Approvals as conditional updates: each state change is one `UPDATE … WHERE status = <expected> RETURNING`,
  * so two engine processes racing on the same call cannot both win (a second approval executes nothing).
  */
-export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?: AuditRecordSigner | undefined } = {}): ApprovalStore {
+export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?: AuditRecordSigner | undefined; exclusiveConnection?: boolean } = {}): ApprovalStore {
   const key = (conversationId: string, callId: string) => and(eq(approvals.conversationId, conversationId), eq(approvals.callId, callId));
+  /** The awaiting → approved/denied update; `condition` joins its WHERE (the audit chain is ready, the run was claimed). */
+  const decisionUpdate = ({ conversationId, callId, approve, decidedBy, reason, automatic, autoRevert, decisionRunId, decidedAt, passkeyAssertion }: DecisionInput, condition?: SQL) =>
+    db
+      .update(approvals)
+      .set({
+        status: approve ? 'approved' : 'denied',
+        decidedBy,
+        reason: reason ?? null,
+        automatic: automatic === true,
+        autoRevert: approve && autoRevert === true,
+        decisionRunId,
+        decidedAt: decidedAt ?? new Date(),
+        ...(passkeyAssertion ? { passkeyAssertion } : {}),
+        // A denied call never runs: its exact arguments (possibly a Secret) have no reason to be kept.
+        ...(approve ? {} : { exactArgsSealed: null }),
+      })
+      .where(and(key(conversationId, callId), eq(approvals.status, 'awaiting'), condition))
+      .returning();
 
   return {
     async request(record) {
@@ -138,32 +157,30 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
       return { conversation: { userId: row.userId, ...(row.cluster ? { cluster: row.cluster } : {}) }, record: row.approval ? toRecord(row.approval) : undefined };
     },
 
-    async decide({ conversationId, callId, approve, decidedBy, reason, automatic, autoRevert, decisionRunId, decidedAt, audit, passkeyAssertion }) {
-      if (!isUuid(conversationId)) return undefined;
-      const decision = (chainReady?: SQL) =>
-        db
-        .update(approvals)
-        .set({
-          status: approve ? 'approved' : 'denied',
-          decidedBy,
-          reason: reason ?? null,
-          automatic: automatic === true,
-          autoRevert: approve && autoRevert === true,
-          decisionRunId,
-          decidedAt: decidedAt ?? new Date(),
-          ...(passkeyAssertion ? { passkeyAssertion } : {}),
-          // A denied call never runs: its exact arguments (possibly a Secret) have no reason to be kept.
-          ...(approve ? {} : { exactArgsSealed: null }),
-        })
-        .where(and(key(conversationId, callId), eq(approvals.status, 'awaiting'), chainReady))
-        .returning();
+    async decide(input) {
+      if (!isUuid(input.conversationId)) return undefined;
+      const decision = (chainReady?: SQL) => decisionUpdate(input, chainReady);
       // With its audit record: one statement, so the decision never exists without it (issue 32.3).
-      if (audit) {
-        const [raw] = await auditedChange<Record<string, unknown>>(db, decision, audit, options.auditSigner);
+      if (input.audit) {
+        const [raw] = await auditedChange<Record<string, unknown>>(db, decision, input.audit, options.auditSigner);
         return raw ? toRecord(fromDriver(raw)) : undefined;
       }
       const [row] = await decision();
       return row ? toRecord(row) : undefined;
+    },
+
+    decideClaimingRun(input) {
+      if (!isUuid(input.conversationId)) return Promise.resolve({ claimed: false });
+      const statement = async (executor: SkyfloDatabase): Promise<{ claimed: false } | { claimed: true; decided: ApprovalRecord | undefined }> => {
+        const outcome = await decideClaimingRunStatement(executor, input, (condition) => decisionUpdate(input, condition), options.auditSigner);
+        return outcome.claimed ? { claimed: true, decided: outcome.decided ? toRecord(fromDriver(outcome.decided)) : undefined } : outcome;
+      };
+      if (options.exclusiveConnection) return statement(db);
+      return db.transaction(async (tx) => {
+        // as run-store.ts: "count, then insert" must not let two of one user's requests both see room for one more
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`skyflo-runs:${input.claim.userId}`}))`);
+        return statement(tx as unknown as SkyfloDatabase);
+      });
     },
 
     async claimExecution({ conversationId, callId, runId, audit }) {

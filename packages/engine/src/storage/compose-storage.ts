@@ -65,7 +65,7 @@ export function composeStorage(parts: {
         return latest.writing(id, async () => ({ result: await conversations.delete(id) }));
       },
     },
-    approvals: createApprovalStore(parts.db, { auditSigner: parts.auditSigner }),
+    approvals: createApprovalStore(parts.db, { auditSigner: parts.auditSigner, exclusiveConnection: parts.exclusiveConnection === true }),
     runs: createRunStore(parts.db, { exclusiveConnection: parts.exclusiveConnection === true }),
     users: createUserStore(parts.db),
     refreshTokens: createRefreshTokenStore(parts.db),

@@ -218,6 +218,97 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
       });
     });
 
+    describe('an approval claims its run and decides in one statement, with its audit record (issue 38 goal 5)', () => {
+      const claim = (userId: string, maxRunningPerUser = 3) => ({ leaseMs: 60_000, userId, maxRunningPerUser });
+      /** a conversation of `userId` with an awaiting call */
+      const awaitingIn = async (userId: string) => {
+        const conversationId = randomUUID();
+        const callId = `call-${randomUUID()}`;
+        await storage.conversations.create({ id: conversationId, userId });
+        await storage.approvals.request({ conversationId, callId, runId: 'run-1', tool: 'k8s_scale', args: { replicas: 3 }, argsHash: 'abc', resolution: [], risks: [], destructive: false, requestedBy: userId });
+        return { conversationId, callId };
+      };
+      const decision = (conversationId: string, callId: string, userId: string, runId = randomUUID()) => ({
+        conversationId,
+        callId,
+        approve: true,
+        decidedBy: userId,
+        decisionRunId: runId,
+        audit: { actorId: userId, action: 'approval.approved', subjectType: 'tool_call', subjectId: callId, conversationId, tool: 'k8s_scale', details: { call_id: callId, run_id: runId } },
+      });
+      const recordsOf = async (callId: string) => (await backend.query!('SELECT action FROM audit_events WHERE subject_id = $1', [callId])) as Array<{ action: string }>;
+      const runsOf = async (conversationId: string) => (await backend.query!("SELECT run_id FROM runs WHERE conversation_id = $1 AND status = 'running'", [conversationId])) as Array<{ run_id: string }>;
+
+      it('on a free conversation: the run holds it, the call is approved for that run, and the record is written', async () => {
+        const user = await newUser(`decide-${randomUUID()}@example.com`);
+        const { conversationId, callId } = await awaitingIn(user);
+        const runId = randomUUID();
+        const outcome = await platform.approvals.decideClaimingRun!({ ...decision(conversationId, callId, user, runId), claim: claim(user) });
+        expect(outcome).toMatchObject({ claimed: true, decided: { status: 'approved', decidedBy: user, decisionRunId: runId, tool: 'k8s_scale', argsHash: 'abc' } });
+        expect(await storage.runs.get(runId)).toMatchObject({ conversationId, userId: user, status: 'running' });
+        expect(await recordsOf(callId)).toEqual([{ action: 'approval.approved' }]);
+        expect((await platform.audit.verify()).ok).toBe(true);
+      });
+
+      it('a conversation held by another run, or a user at their limit: nothing is written and the call still waits', async () => {
+        const user = await newUser(`decide-${randomUUID()}@example.com`);
+        const { conversationId, callId } = await awaitingIn(user);
+        const holder = randomUUID();
+        expect(await storage.runs.begin({ runId: holder, conversationId, leaseMs: 60_000, userId: user, maxRunningPerUser: 3 })).toEqual({ ok: true });
+        expect(await platform.approvals.decideClaimingRun!({ ...decision(conversationId, callId, user), claim: claim(user) })).toEqual({ claimed: false });
+        expect(await runsOf(conversationId)).toEqual([{ run_id: holder }]);
+        await storage.runs.finish(holder);
+        // one run elsewhere and a limit of one
+        const other = await awaitingIn(user);
+        await storage.runs.begin({ runId: randomUUID(), conversationId: other.conversationId, leaseMs: 60_000, userId: user, maxRunningPerUser: 3 });
+        expect(await platform.approvals.decideClaimingRun!({ ...decision(conversationId, callId, user), claim: claim(user, 1) })).toEqual({ claimed: false });
+        expect(await runsOf(conversationId)).toEqual([]);
+        expect((await storage.approvals.get(conversationId, callId))?.status).toBe('awaiting');
+        expect(await recordsOf(callId)).toEqual([]);
+      });
+
+      it('a call decided already: the run is claimed (the caller releases it) and no second decision or record is written', async () => {
+        const user = await newUser(`decide-${randomUUID()}@example.com`);
+        const { conversationId, callId } = await awaitingIn(user);
+        const first = randomUUID();
+        await platform.approvals.decideClaimingRun!({ ...decision(conversationId, callId, user, first), claim: claim(user) });
+        await storage.runs.finish(first);
+        const second = randomUUID();
+        expect(await platform.approvals.decideClaimingRun!({ ...decision(conversationId, callId, user, second), approve: false, claim: claim(user) })).toEqual({ claimed: true, decided: undefined });
+        expect(await runsOf(conversationId)).toEqual([{ run_id: second }]);
+        expect((await storage.approvals.get(conversationId, callId))).toMatchObject({ status: 'approved', decisionRunId: first });
+        expect(await recordsOf(callId)).toEqual([{ action: 'approval.approved' }]);
+      });
+
+      it('a decision whose audit record cannot be written claims nothing and decides nothing', async () => {
+        const user = await newUser(`decide-${randomUUID()}@example.com`);
+        const { conversationId, callId } = await awaitingIn(user);
+        await backend.query!(`CREATE OR REPLACE FUNCTION test_refuse_decision_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit insert refused'; END; $$`);
+        await backend.query!(`CREATE TRIGGER test_refuse_decision_audit BEFORE INSERT ON audit_events FOR EACH ROW WHEN (NEW.action = 'approval.approved') EXECUTE FUNCTION test_refuse_decision_audit()`);
+        try {
+          await expect(platform.approvals.decideClaimingRun!({ ...decision(conversationId, callId, user), claim: claim(user) })).rejects.toThrow();
+        } finally {
+          await backend.query!('DROP TRIGGER IF EXISTS test_refuse_decision_audit ON audit_events');
+        }
+        expect(await runsOf(conversationId)).toEqual([]);
+        expect((await storage.approvals.get(conversationId, callId))?.status).toBe('awaiting');
+        expect(await recordsOf(callId)).toEqual([]);
+      });
+
+      it('of many decisions at once (from two processes on Postgres) one claims and decides, with one record', async () => {
+        const user = await newUser(`decide-${randomUUID()}@example.com`);
+        const { conversationId, callId } = await awaitingIn(user);
+        const stores = [platform, backend.secondProcess ?? platform];
+        const outcomes = await Promise.all(Array.from({ length: 6 }, (_, index) => stores[index % 2]!.approvals.decideClaimingRun!({ ...decision(conversationId, callId, user), claim: claim(user) })));
+        const winners = outcomes.filter((outcome) => outcome.claimed && outcome.decided);
+        expect(winners).toHaveLength(1);
+        expect(outcomes.filter((outcome) => outcome.claimed)).toHaveLength(1);
+        expect(await runsOf(conversationId)).toEqual([{ run_id: (winners[0] as { decided: { decisionRunId: string } }).decided.decisionRunId }]);
+        expect(await recordsOf(callId)).toEqual([{ action: 'approval.approved' }]);
+        expect((await platform.audit.verify()).ok).toBe(true);
+      });
+    });
+
     describe('what a decision reads first: the conversation and the call in one query (issue 38.5)', () => {
       it("answers the owner, the pinned cluster and the call's record; no record for another call; nothing for a missing conversation", async () => {
         const conversationId = randomUUID();

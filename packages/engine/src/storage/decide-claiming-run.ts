@@ -1,0 +1,50 @@
+/**
+ * An approval's decision and its run's claim as ONE statement (issue 38 goal 5): the run that acts on the decision
+ * claims the conversation (within the user's limit of running runs), the call moves awaiting → approved/denied, and
+ * the decision's audit record is appended, committed together or not at all. Before, the claim was a statement of
+ * its own ahead of the decision: on PGlite, whose one database thread every run of the process shares, one more
+ * round trip on the path from the approval's POST to `tool.executing`.
+ * The decision happens only if the claim did (the update's WHERE reads the claim's CTE), so a refused claim writes
+ * nothing and the caller takes the long way (conversation-runs.ts: waits for a stopped run, frees a lapsed lease,
+ * answers 409/429). A claim whose decision finds the call no longer awaiting (decided meanwhile) is left for the
+ * caller to release, as after a separate claim.
+ * On PGlite one statement is atomic against every other; on Postgres the caller wraps it in the transaction holding
+ * the per-user advisory lock the run store takes (run-store.ts).
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { AuditRecordSigner } from '../crypto/audit-record-signer.ts';
+import type { DecisionInput, RunClaimInput } from '../ports/index.ts';
+import { auditAppendCtes, prepareAuditRecord, rowsOf } from './audit-append.ts';
+import type { SkyfloDatabase } from './database.ts';
+
+/** The decision's UPDATE … RETURNING with `condition` added to its WHERE (as approval-store.ts builds it). */
+type DecisionUpdate = (condition: SQL) => SQL | { getSQL(): SQL };
+
+export type DecideClaimingRunOutcome = { claimed: false } | { claimed: true; decided: Record<string, unknown> | undefined };
+
+export async function decideClaimingRunStatement(
+  db: SkyfloDatabase,
+  input: DecisionInput & { claim: RunClaimInput },
+  decision: DecisionUpdate,
+  signer: AuditRecordSigner | undefined,
+): Promise<DecideClaimingRunOutcome> {
+  const { conversationId, decisionRunId, claim } = input;
+  const record = input.audit ? prepareAuditRecord(input.audit, signer) : undefined;
+  const room = sql`(select count(*) from runs where user_id = ${claim.userId}::uuid and status = 'running' and lease_until > now()) < ${claim.maxRunningPerUser}`;
+  // Without the audit chain's head row nothing is claimed (so nothing decided): the long way then reports it, as a
+  // decision alone does (auditedChange), instead of the decision committing unrecorded.
+  const chainReady = record ? sql` AND EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)` : sql``;
+  const rows = rowsOf<Record<string, unknown> & { claimed_run: number }>(
+    await db.execute(sql`WITH run AS (
+        INSERT INTO runs (run_id, conversation_id, user_id, lease_until)
+        SELECT ${decisionRunId}::uuid, ${conversationId}::uuid, ${claim.userId}::uuid, now() + ${claim.leaseMs} * interval '1 millisecond'
+         WHERE ${room}${chainReady}
+        ON CONFLICT DO NOTHING
+        RETURNING run_id),
+      changed AS (${decision(sql`EXISTS (SELECT 1 FROM run)`).getSQL()})${record ? sql`, ${auditAppendCtes(record, sql`EXISTS (SELECT 1 FROM changed)`)}` : sql``}
+      SELECT (SELECT count(*) FROM run)::int AS claimed_run, changed.* FROM (SELECT 1) AS one LEFT JOIN changed ON true`),
+  );
+  const row = rows[0];
+  if (!row || Number(row.claimed_run) === 0) return { claimed: false };
+  return { claimed: true, decided: row['call_id'] === null || row['call_id'] === undefined ? undefined : row };
+}
