@@ -1,7 +1,8 @@
 /**
  * How many round trips to the PGlite thread one chat run and one approval cost (the PGlite thread serialises every
  * statement, so on a busy machine the count, not the CPU, is what delays the start of 100 concurrent runs: P2, P4).
- * Lists each statement (its first 90 characters) in order. Prints figures; not a test.
+ * Lists each statement (its first 90 characters) in order with --list. The audit trail is on, as `skyflo serve` runs.
+ * Prints figures; not a test; fails when a run did not complete.
  *   npx tsx bench/engine-run-queries.ts
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -48,7 +49,8 @@ const storage = await createPgliteStorage({ dataDir });
 const created = await storage.users.create({ email: 'bench@example.test', hashedPassword: 'x', allowWhenUsersExist: true });
 if (!created.ok) throw new Error(created.reason);
 const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
-const app = await startAgentTestApp({ storage, bus: await createEventBus({}), tools, llm: { model: provider.chatModel('sim-model'), modelName: 'sim' }, config: agentConfig({ titleGeneration: false }) });
+// the audit trail on, as `skyflo serve` runs: each chat and decision writes its record
+const app = await startAgentTestApp({ storage, audit: storage.audit, bus: await createEventBus({}), tools, llm: { model: provider.chatModel('sim-model'), modelName: 'sim' }, config: agentConfig({ titleGeneration: false }) });
 const post = (pathname: string, body: unknown) =>
   fetch(`${app.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': created.user.id }, body: JSON.stringify(body) });
 
@@ -64,8 +66,15 @@ async function counted(label: string, action: () => Promise<void>) {
 }
 
 await readSse(await post('/agent/chat', { messages: [{ role: 'user', content: 'warm up' }] }));
+let conversationId: string | undefined;
 await counted('chat run, new conversation, 20 streamed tokens', async () => {
-  await readSse(await post('/agent/chat', { messages: [{ role: 'user', content: 'hello' }] }));
+  const frames = await readSse(await post('/agent/chat', { messages: [{ role: 'user', content: 'hello' }] }));
+  if (frames.at(-1)?.data['status'] !== 'completed') throw new Error(`the chat did not complete: ${frames.map((frame) => frame.event).join(',')}`);
+  conversationId = String(frames[0]!.data['conversation_id']);
+});
+await counted('chat run, the same conversation again, 20 streamed tokens', async () => {
+  const frames = await readSse(await post('/agent/chat', { conversation_id: conversationId, messages: [{ role: 'user', content: 'and now?' }] }));
+  if (frames.at(-1)?.data['status'] !== 'completed') throw new Error(`the second chat did not complete: ${frames.map((frame) => `${frame.event} ${JSON.stringify(frame.data).slice(0, 200)}`).join('\n')}`);
 });
 let approval: { callId: string; conversationId: string; argsHash: string } | undefined;
 await counted('chat run that stops for an approval', async () => {

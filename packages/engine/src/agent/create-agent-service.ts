@@ -133,6 +133,8 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   reconciler.unref();
 
   const policy = deps.approvalPolicy ?? { policy: 'self' as const, fourEyes: false };
+  // A chat's start writes its audit record with its claim only where the audit trail is the storage's own.
+  const ownAuditTrail = !deps.audit || deps.audit === (storage as Partial<PlatformStorage>).audit;
   const conversationClusters = deps.clusters ? createConversationClusters({ ...deps.clusters, ...(deps.scopeOf ? { scopeOf: deps.scopeOf } : {}) }) : undefined;
   const notFound = (conversationId: string) => new AgentRequestError(404, 'CONVERSATION_NOT_FOUND', `Conversation ${conversationId} not found`);
   const refusalError = (refusal: DecisionRefusal) => new AgentRequestError(refusal.status, refusal.code, refusal.reason);
@@ -171,6 +173,8 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       let conversation: Conversation;
       /** the conversation was started with the user's message and the request's audit record in one statement */
       let messageWritten = false;
+      /** the request's audit record was written with the run's claim */
+      let recorded = false;
       const chatRequestRecord = (id: string) => ({ actorId: user.id, action: 'chat.request', conversationId: id, subjectType: 'conversation', subjectId: id, details: { run_id: runId, text: scrubSecrets(content) }, ...(ip ? { ip } : {}) });
       if (conversationId) {
         conversation = await accessibleConversation(user, conversationId, 'change');
@@ -182,21 +186,31 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
           const pinned = await conversationClusters.pinFor(user.id, context);
           if (pinned) conversation = (await storage.conversations.update(conversation.id, { cluster: pinned })) ?? conversation;
         }
-        await claim(conversationId, runId, user.id);
-        const awaiting = (await storage.approvals.listForConversation(conversationId)).filter((record) => record.status === 'awaiting');
-        if (awaiting.length > 0) {
-          await storage.runs.finish(runId);
-          throw new AgentRequestError(
-            409,
-            'APPROVAL_PENDING',
-            `This conversation has tool calls waiting for approval (${awaiting.map((record) => record.callId).join(', ')}); approve or deny them with POST /agent/approvals/{call_id} first.`,
-          );
+        const approvalPending = (callIds: string[]) =>
+          new AgentRequestError(409, 'APPROVAL_PENDING', `This conversation has tool calls waiting for approval (${callIds.join(', ')}); approve or deny them with POST /agent/approvals/{call_id} first.`);
+        // One statement for the claim, the check for calls awaiting approval and the request's audit record (issue 38;
+        // storage/start-chat.ts), when the audit trail is the storage's own; a held conversation takes the long way.
+        const continued =
+          storage.conversations.continueChat && !alertCard && ownAuditTrail
+            ? await storage.conversations.continueChat({ conversationId, userId: user.id, runId, leaseMs: deps.config.runLeaseMs, maxRunningPerUser: deps.config.maxRunsPerUser, audit: deps.audit ? chatRequestRecord(conversationId) : undefined })
+            : undefined;
+        if (continued?.ok === false && continued.reason === 'user_limit') throw tooManyRuns(continued.running, deps.config.maxRunsPerUser);
+        if (continued?.ok === false && continued.reason === 'approval_pending') throw approvalPending(continued.callIds);
+        if (continued?.ok) {
+          recorded = true;
+        } else {
+          await claim(conversationId, runId, user.id);
+          const awaiting = (await storage.approvals.listForConversation(conversationId)).filter((record) => record.status === 'awaiting');
+          if (awaiting.length > 0) {
+            await storage.runs.finish(runId);
+            throw approvalPending(awaiting.map((record) => record.callId));
+          }
         }
       } else {
         const pinned = await conversationClusters?.pinFor(user.id, context);
         // One statement for the conversation, the claim, the user's message and the request's audit record (issue 38;
         // storage/start-chat.ts): when the audit trail is the storage's own, so the record commits with the state.
-        if (storage.conversations.startChat && !alertCard && (!deps.audit || deps.audit === (storage as Partial<PlatformStorage>).audit)) {
+        if (storage.conversations.startChat && !alertCard && ownAuditTrail) {
           const started = await storage.conversations.startChat({
             userId: user.id,
             cluster: pinned,
@@ -209,12 +223,13 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
           if (!started.ok) throw tooManyRuns(started.running, deps.config.maxRunsPerUser);
           conversation = started.conversation;
           messageWritten = true;
+          recorded = true;
         } else {
           conversation = await storage.conversations.create({ userId: user.id, ...(pinned ? { cluster: pinned } : {}) });
           await claim(conversation.id, runId, user.id);
         }
       }
-      if (!messageWritten) {
+      if (!recorded) {
         await deps.audit
           ?.record(chatRequestRecord(conversation.id))
           .catch((error: unknown) => deps.logger?.error({ err: error, runId }, 'could not record the chat request in the audit trail'));

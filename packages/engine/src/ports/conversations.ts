@@ -71,6 +71,27 @@ export interface StartChatInput {
 
 export type StartChatOutcome = { ok: true; conversation: Conversation } | { ok: false; reason: 'user_limit'; running: number };
 
+/** A chat's start in an existing conversation (storage/start-chat.ts); access was checked by the caller. */
+export interface ContinueChatInput {
+  conversationId: string;
+  userId: string;
+  runId: string;
+  leaseMs: number;
+  maxRunningPerUser: number;
+  /** the request's audit record; written by the same statement as the claim */
+  audit?: NewAuditEvent | undefined;
+}
+
+/**
+ * `conversation_busy`: nothing was written and the conversation is held by a run (or the audit chain is not ready):
+ * claim it the long way (agent/conversation-runs.ts), which waits for a stopped run and frees a lapsed lease.
+ */
+export type ContinueChatOutcome =
+  | { ok: true }
+  | { ok: false; reason: 'user_limit'; running: number }
+  | { ok: false; reason: 'approval_pending'; callIds: string[] }
+  | { ok: false; reason: 'conversation_busy' };
+
 export interface ConversationStore {
   /**
    * Creates a conversation with `timeline`, claims it for `runId` within the user's limit of running runs and appends
@@ -78,6 +99,12 @@ export interface ConversationStore {
    * agent makes the calls one by one (create, runs.begin, audit, updateTimeline).
    */
   startChat?(input: StartChatInput): Promise<StartChatOutcome>;
+  /**
+   * Claims an existing conversation for `runId` within the user's limit, unless it has calls awaiting approval, and
+   * appends the audit record, committed together (issue 38: one statement instead of the claim, the awaiting calls'
+   * read and the audit append); nothing is written when it is refused. Optional, like startChat.
+   */
+  continueChat?(input: ContinueChatInput): Promise<ContinueChatOutcome>;
   /**
    * `welcome` adds the reference's system welcome message as a `messages` row (role "system", sequence -1, before
    * every timeline entry). It is not a timeline entry: spec §4's timeline has only user and assistant entries, and

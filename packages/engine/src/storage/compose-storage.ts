@@ -5,7 +5,7 @@ import { createAnalyticsReader } from './analytics-reader.ts';
 import { createApprovalStore } from './approval-store.ts';
 import { createAuditLog } from './audit-log.ts';
 import { createConversationStore } from './conversation-store.ts';
-import { createStartChat } from './start-chat.ts';
+import { createContinueChat, createStartChat } from './start-chat.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { createIntegrationStore } from './integration-store.ts';
 import { createApiTokenStore } from './api-token-store.ts';
@@ -39,6 +39,7 @@ export function composeStorage(parts: {
   let closing: Promise<void> | undefined;
   const conversations = createConversationStore(parts.db, parts.timelines ? { timelines: parts.timelines } : {});
   const startChat = createStartChat(parts.db, { exclusiveConnection: parts.exclusiveConnection === true, auditSigner: parts.auditSigner });
+  const continueChat = createContinueChat(parts.db, { exclusiveConnection: parts.exclusiveConnection === true, auditSigner: parts.auditSigner });
   return {
     // Nested transactions inside the stores (user-store's table locks) become savepoints of this one.
     atomically: (work) =>
@@ -57,6 +58,7 @@ export function composeStorage(parts: {
         if (started.ok) parts.timelines?.set(started.conversation.id, JSON.stringify(input.timeline));
         return started;
       },
+      continueChat,
       // Its checkpoint rows go in the same transaction, so their tables must exist first.
       delete: async (id) => {
         await parts.checkpointer();

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { AuditRecordSigner } from '../crypto/audit-record-signer.ts';
-import type { Conversation, NewAuditEvent, StartChatInput, StartChatOutcome, TimelineEntry } from '../ports/index.ts';
+import type { ContinueChatInput, ContinueChatOutcome, Conversation, NewAuditEvent, StartChatInput, StartChatOutcome, TimelineEntry } from '../ports/index.ts';
 import { auditAppendCtes, prepareAuditRecord, rowsOf } from './audit-append.ts';
 import { messageRowOf } from './conversation-store.ts';
 import type { SkyfloDatabase } from './database.ts';
@@ -91,6 +91,48 @@ export function createStartChat(db: SkyfloDatabase, options: StartChatOptions) {
       // "count, then insert" must not let two of one user's requests both see room for one more (as run-store.ts)
       await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`skyflo-runs:${input.userId}`}))`);
       return startStatement(tx as unknown as SkyfloDatabase, input, options);
+    });
+  };
+}
+
+/**
+ * A chat in an existing conversation, in ONE statement: the claim of the conversation within the user's limit, only
+ * if no call in it awaits approval, and the `chat.request` record, committed together or not at all. Before, the
+ * claim, the read of the conversation's approvals and the audit append were three statements, and an audit record
+ * that could not be written was only logged while the chat went on. The refusals keep the order the separate steps
+ * had: the user's limit, then a run holding the conversation, then the calls awaiting approval.
+ */
+async function continueStatement(db: SkyfloDatabase, input: ContinueChatInput, options: StartChatOptions): Promise<ContinueChatOutcome> {
+  const record = input.audit ? prepareAuditRecord(input.audit, options.auditSigner) : undefined;
+  const runningOfUser = sql`(select count(*) from runs where user_id = ${input.userId}::uuid and status = 'running' and lease_until > now())`;
+  const [row] = rowsOf<{ claimed: number; running: number; held: number; awaiting: string[] }>(
+    await db.execute(sql`WITH awaiting AS (
+        SELECT call_id FROM approvals WHERE conversation_id = ${input.conversationId}::uuid AND status = 'awaiting'),
+      run AS (
+        INSERT INTO runs (run_id, conversation_id, user_id, lease_until)
+        SELECT ${input.runId}::uuid, ${input.conversationId}::uuid, ${input.userId}::uuid, now() + ${input.leaseMs} * interval '1 millisecond'
+         WHERE ${runningOfUser} < ${input.maxRunningPerUser} AND NOT EXISTS (SELECT 1 FROM awaiting)${record ? sql` AND EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)` : sql``}
+        ON CONFLICT DO NOTHING
+        RETURNING run_id)${record ? sql`, ${auditAppendCtes(record, sql`EXISTS (SELECT 1 FROM run)`)}` : sql``}
+      SELECT (SELECT count(*) FROM run)::int AS claimed, ${runningOfUser}::int AS running,
+             (SELECT count(*) FROM runs WHERE conversation_id = ${input.conversationId}::uuid AND status = 'running')::int AS held,
+             (SELECT coalesce(json_agg(call_id ORDER BY call_id), '[]'::json) FROM awaiting) AS awaiting`),
+  ) as [{ claimed: number; running: number; held: number; awaiting: string[] | string }];
+  if (Number(row.claimed) > 0) return { ok: true };
+  // the counts are of the statement's snapshot: before its own insert, which did not happen
+  if (Number(row.running) >= input.maxRunningPerUser) return { ok: false, reason: 'user_limit', running: Number(row.running) };
+  if (Number(row.held) > 0) return { ok: false, reason: 'conversation_busy' };
+  const callIds = typeof row.awaiting === 'string' ? (JSON.parse(row.awaiting) as string[]) : row.awaiting;
+  if (callIds.length > 0) return { ok: false, reason: 'approval_pending', callIds };
+  return { ok: false, reason: 'conversation_busy' };
+}
+
+export function createContinueChat(db: SkyfloDatabase, options: StartChatOptions) {
+  return (input: ContinueChatInput): Promise<ContinueChatOutcome> => {
+    if (options.exclusiveConnection) return continueStatement(db, input, options);
+    return db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`skyflo-runs:${input.userId}`}))`);
+      return continueStatement(tx as unknown as SkyfloDatabase, input, options);
     });
   };
 }

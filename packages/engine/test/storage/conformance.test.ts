@@ -218,6 +218,73 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
       });
     });
 
+    describe('a chat in an existing conversation claims it with its audit record in one statement (issue 38)', () => {
+      const continueIn = (store: PlatformStorage, conversationId: string, userId: string, maxRunningPerUser = 3) => {
+        const runId = randomUUID();
+        return store.conversations.continueChat!({
+          conversationId,
+          userId,
+          runId,
+          leaseMs: 60_000,
+          maxRunningPerUser,
+          audit: { actorId: userId, action: 'chat.request', conversationId, subjectType: 'conversation', subjectId: conversationId, details: { run_id: runId } },
+        }).then((outcome) => ({ outcome, runId }));
+      };
+      const conversationOf = async (userId: string) => (await storage.conversations.create({ userId })).id;
+      const requestsIn = async (conversationId: string) => (await backend.query!("SELECT details->>'run_id' AS run_id FROM audit_events WHERE action = 'chat.request' AND subject_id = $1", [conversationId])) as Array<{ run_id: string }>;
+
+      it('claims the conversation for the run and writes the chat.request record with it', async () => {
+        const user = await newUser(`continue-${randomUUID()}@example.com`);
+        const conversationId = await conversationOf(user);
+        const { outcome, runId } = await continueIn(platform, conversationId, user);
+        expect(outcome).toEqual({ ok: true });
+        expect(await storage.runs.get(runId)).toMatchObject({ conversationId, userId: user, status: 'running' });
+        expect(await requestsIn(conversationId)).toEqual([{ run_id: runId }]);
+        expect((await platform.audit.verify()).ok).toBe(true);
+      });
+
+      it('refuses without writing anything: a call awaiting approval, a run holding it, the user at their limit', async () => {
+        const user = await newUser(`continue-${randomUUID()}@example.com`);
+        const conversationId = await conversationOf(user);
+        await storage.approvals.request({ conversationId, callId: 'call-b', runId: 'run-1', tool: 'k8s_scale', args: {}, argsHash: 'abc', resolution: [], risks: [], destructive: false });
+        await storage.approvals.request({ conversationId, callId: 'call-a', runId: 'run-1', tool: 'k8s_scale', args: {}, argsHash: 'abd', resolution: [], risks: [], destructive: false });
+        expect((await continueIn(platform, conversationId, user)).outcome).toEqual({ ok: false, reason: 'approval_pending', callIds: ['call-a', 'call-b'] });
+        const held = await conversationOf(user);
+        const holder = randomUUID();
+        await storage.runs.begin({ runId: holder, conversationId: held, leaseMs: 60_000, userId: user, maxRunningPerUser: 3 });
+        expect((await continueIn(platform, held, user)).outcome).toEqual({ ok: false, reason: 'conversation_busy' });
+        const free = await conversationOf(user);
+        expect((await continueIn(platform, free, user, 1)).outcome).toEqual({ ok: false, reason: 'user_limit', running: 1 });
+        expect(await backend.query!("SELECT run_id FROM runs WHERE user_id = $1 AND status = 'running'", [user])).toEqual([{ run_id: holder }]);
+        for (const id of [conversationId, held, free]) expect(await requestsIn(id)).toEqual([]);
+      });
+
+      it('a start whose audit record cannot be written claims nothing', async () => {
+        const user = await newUser(`continue-${randomUUID()}@example.com`);
+        const conversationId = await conversationOf(user);
+        await backend.query!(`CREATE OR REPLACE FUNCTION test_refuse_continue_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit insert refused'; END; $$`);
+        await backend.query!(`CREATE TRIGGER test_refuse_continue_audit BEFORE INSERT ON audit_events FOR EACH ROW WHEN (NEW.action = 'chat.request') EXECUTE FUNCTION test_refuse_continue_audit()`);
+        try {
+          await expect(continueIn(platform, conversationId, user)).rejects.toThrow();
+        } finally {
+          await backend.query!('DROP TRIGGER IF EXISTS test_refuse_continue_audit ON audit_events');
+        }
+        expect(await backend.query!('SELECT run_id FROM runs WHERE conversation_id = $1', [conversationId])).toEqual([]);
+        expect((await continueIn(platform, conversationId, user)).outcome).toEqual({ ok: true });
+      });
+
+      it('of many starts at once (from two processes on Postgres) one holds the conversation, with one record', async () => {
+        const user = await newUser(`continue-${randomUUID()}@example.com`);
+        const conversationId = await conversationOf(user);
+        const stores = [platform, backend.secondProcess ?? platform];
+        const results = await Promise.all(Array.from({ length: 6 }, (_, index) => continueIn(stores[index % 2]!, conversationId, user)));
+        const started = results.filter(({ outcome }) => outcome.ok);
+        expect(started).toHaveLength(1);
+        for (const { outcome } of results) if (!outcome.ok) expect(outcome).toEqual({ ok: false, reason: 'conversation_busy' });
+        expect(await requestsIn(conversationId)).toEqual([{ run_id: started[0]!.runId }]);
+      });
+    });
+
     describe('an approval claims its run and decides in one statement, with its audit record (issue 38 goal 5)', () => {
       const claim = (userId: string, maxRunningPerUser = 3) => ({ leaseMs: 60_000, userId, maxRunningPerUser });
       /** a conversation of `userId` with an awaiting call */
