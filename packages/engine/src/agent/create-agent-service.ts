@@ -91,6 +91,9 @@ export interface AgentServiceDeps extends RunAgentDeps {
   passkeys?: PasskeyApprovals;
 }
 
+/** What a request needs of its conversation (agent service): not its timeline. */
+type ConversationFacts = Pick<Conversation, 'id' | 'userId' | 'title' | 'cluster'>;
+
 export async function createAgentService(deps: AgentServiceDeps): Promise<AgentService> {
   const { storage } = deps;
   const checkpointer = await storage.checkpointer();
@@ -143,10 +146,11 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
    * your own; deciding, stopping and re-attaching (`act`) also, with APPROVAL_POLICY=approver, as an approver or admin.
    * Refused access is reported as missing, so ids cannot be probed.
    */
-  async function accessibleConversation(user: AuthenticatedUser, conversationId: string, action: ConversationAction): Promise<Conversation> {
-    const conversation = await storage.conversations.get(conversationId);
-    if (!conversation || !conversationAccess({ policy: policy.policy, actor: user, conversationOwnerId: conversation.userId }, action)) throw notFound(conversationId);
-    return conversation;
+  async function accessibleConversation(user: AuthenticatedUser, conversationId: string, action: ConversationAction): Promise<ConversationFacts> {
+    // Its owner, cluster and title, not its timeline: a long conversation's is megabytes to read.
+    const found = storage.conversations.access ? await storage.conversations.access(conversationId) : await storage.conversations.get(conversationId);
+    if (!found || !conversationAccess({ policy: policy.policy, actor: user, conversationOwnerId: found.userId }, action)) throw notFound(conversationId);
+    return { id: conversationId, userId: found.userId, title: found.title ?? '', ...(found.cluster !== undefined ? { cluster: found.cluster } : {}) };
   }
 
   const proposeUndo = createUndoProposer({
@@ -170,7 +174,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       const content = message.trim();
       if (!content) throw new AgentRequestError(400, 'EMPTY_MESSAGE', 'The message is empty; send at least one user message with content.');
       const runId = randomUUID();
-      let conversation: Conversation;
+      let conversation: ConversationFacts;
       /** the conversation was started with the user's message and the request's audit record in one statement */
       let messageWritten = false;
       /** the request's audit record was written with the run's claim */

@@ -118,7 +118,7 @@ export interface ConversationStore {
    * Who owns it and the cluster it is pinned to, without its timeline (an access check needs no more; a long
    * conversation's timeline is megabytes to read). Optional: without it callers use get().
    */
-  access?(id: string): Promise<{ userId: string; cluster?: string } | undefined>;
+  access?(id: string): Promise<{ userId: string; cluster?: string; title?: string } | undefined>;
   list(input: { userId: string; limit: number; cursor?: string; query?: string }): Promise<{ items: ConversationSummary[]; nextCursor: string | null }>;
   /**
    * Full-text search over titles and content, best match first (issue 37). Optional: a store without it (the

@@ -75,8 +75,8 @@ export function createConversationStore(db: SkyfloDatabase, options: Conversatio
 
     async access(id) {
       if (!isUuid(id)) return undefined;
-      const [row] = await db.select({ userId: conversations.userId, cluster: conversations.cluster }).from(conversations).where(eq(conversations.id, id));
-      return row ? { userId: row.userId, ...(row.cluster ? { cluster: row.cluster } : {}) } : undefined;
+      const [row] = await db.select({ userId: conversations.userId, cluster: conversations.cluster, title: conversations.title }).from(conversations).where(eq(conversations.id, id));
+      return row ? { userId: row.userId, title: row.title, ...(row.cluster ? { cluster: row.cluster } : {}) } : undefined;
     },
 
     async list({ userId, limit, cursor, query }) {

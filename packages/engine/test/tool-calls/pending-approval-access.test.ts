@@ -88,14 +88,14 @@ describe('the access check of a decision', () => {
     expect(stranger.status).toBe(404);
   });
 
-  it('access answers the owner and pinned cluster that get answers; nothing for unknown or deleted conversations', async () => {
-    const pinned = await storage.conversations.create({ userId, cluster: 'alpha' });
+  it('access answers the owner, pinned cluster and title that get answers; nothing for unknown or deleted conversations', async () => {
+    const pinned = await storage.conversations.create({ userId, cluster: 'alpha', title: 'checkout in prod' });
     const unpinned = await storage.conversations.create({ userId });
     for (const conversation of [pinned, unpinned]) {
       const whole = await storage.conversations.get(conversation.id);
-      expect(await storage.conversations.access!(conversation.id)).toEqual({ userId: whole!.userId, ...(whole!.cluster ? { cluster: whole!.cluster } : {}) });
+      expect(await storage.conversations.access!(conversation.id)).toEqual({ userId: whole!.userId, title: whole!.title, ...(whole!.cluster ? { cluster: whole!.cluster } : {}) });
     }
-    expect(await storage.conversations.access!(pinned.id)).toEqual({ userId, cluster: 'alpha' });
+    expect(await storage.conversations.access!(pinned.id)).toEqual({ userId, cluster: 'alpha', title: 'checkout in prod' });
     expect(await storage.conversations.access!(randomUUID())).toBeUndefined();
     expect(await storage.conversations.access!('not-a-uuid')).toBeUndefined();
     await storage.conversations.delete(pinned.id);

@@ -27,7 +27,7 @@ export interface UndoProposerDeps<Result> {
   audit?: AuditLog;
   logger?: { error(object: unknown, message?: string): void };
   /** the agent service's access rule (`act`, as for deciding); refused access is reported as missing */
-  accessibleConversation(user: AuthenticatedUser, conversationId: string): Promise<Conversation>;
+  accessibleConversation(user: AuthenticatedUser, conversationId: string): Promise<Pick<Conversation, 'userId'>>;
   /** claims the conversation for the run (409 while another run is active) */
   claim(conversationId: string, runId: string, userId: string): Promise<void>;
   /** releases a claim taken for a run that will not start */
