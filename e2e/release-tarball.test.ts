@@ -72,6 +72,12 @@ describe('the npm tarball installed globally', { timeout: 180_000 }, () => {
       body: JSON.stringify({ email: 'first@example.com', password: 'release-test-password', full_name: 'First User' }),
     });
     expect(registered.status).toBe(201);
+    // Signing in sets the refresh cookie: @fastify/cookie loads `cookie` at run time, which the bundle must leave to
+    // Node (inlined, every sign-in of the compiled release answered 500)
+    const signedIn = await fetch(`${url}/api/v1/auth/jwt/login`, { method: 'POST', body: new URLSearchParams({ username: 'first@example.com', password: 'release-test-password' }) });
+    expect(signedIn.status, await signedIn.clone().text()).toBe(200);
+    expect(((await signedIn.json()) as { access_token?: string }).access_token).toEqual(expect.any(String));
+    expect(signedIn.headers.get('set-cookie')).toMatch(/HttpOnly/i);
     // the Command Center ships in the release: / and a client-side route answer with the app
     for (const page of ['/', '/settings']) {
       const html = await (await fetch(`${url}${page}`)).text();

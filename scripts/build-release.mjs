@@ -71,9 +71,12 @@ const inlined = new Set(['@modelcontextprotocol/sdk', 'zod', 'yaml', 'diff', 'dr
  * Never inlined, even when an inlined package imports them: packages with native addons, WebAssembly or data files,
  * and ones loaded lazily on purpose (@kubernetes/client-node). zod is inlined too (the MCP SDK loads three of its
  * entry points): our schemas never cross into the external packages, which get JSON Schema (see the engine's
- * tool-exposure.ts); @langchain/langgraph's own zod peer is installed from the CLI's dependencies.
+ * tool-exposure.ts); @langchain/langgraph's own zod peer is installed from the CLI's dependencies. `cookie` too:
+ * @fastify/cookie loads it with a dynamic import() of a CommonJS package, whose named exports (stringifySetCookie,
+ * parseCookie) only Node's own loader provides; inlined, esbuild's chunk exported only a default, and every sign-in
+ * of the compiled release answered 500 ("cookieModule.stringifySetCookie is not a function").
  */
-const alwaysExternal = new Set(['@kubernetes/client-node', '@electric-sql/pglite', 'argon2', 'pg']);
+const alwaysExternal = new Set(['@kubernetes/client-node', '@electric-sql/pglite', 'argon2', 'pg', 'cookie']);
 
 const externals = new Map();
 
