@@ -7,7 +7,8 @@
  * same text a passkey signs: approvalChallengeInput) then counts as the approver's passkey for that call.
  */
 import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto';
-import { generateAuthenticationOptions, verifyAuthenticationResponse, type AuthenticatorTransportFuture } from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, AuthenticatorTransportFuture, VerifiedAuthenticationResponse } from '@simplewebauthn/server';
+import { webauthnLibrary } from './webauthn-library.ts';
 import { approvalChallengeFacts, deviceKeyChallengeInput, type ApprovalChallengeFacts, type ConfirmDeviceKeyRequest, type DeviceKey, type DeviceKeyConfirmOptions, type DeviceSignature, type RegisterDeviceKeyRequest } from '@skyflo/protocol';
 import type { ApprovalRecord, AuditLog, AuthenticatedUser, DeviceKeyRecord, DeviceKeyStore, PasskeyStore, TransactionalStores } from '../ports/index.ts';
 import { approvalChallengeBytes } from './approval-challenge.ts';
@@ -99,7 +100,7 @@ export function createDeviceKeyService(deps: DeviceKeyServiceDeps) {
       const rp = deps.relyingParty();
       const passkeys = await deps.passkeys.listForUser(user.id);
       if (passkeys.length === 0) throw new PasskeyError(409, 'NO_PASSKEY', 'You have no passkey registered: add one in Settings → Passkeys, then confirm the device key.');
-      const options = await generateAuthenticationOptions({ rpID: rp.id, challenge: challengeOf(key), allowCredentials: passkeys.map((passkey) => ({ id: passkey.credentialId, transports: passkey.transports as AuthenticatorTransportFuture[] })), userVerification: 'required', timeout: CONFIRM_TTL_MS });
+      const options = await (await webauthnLibrary()).generateAuthenticationOptions({ rpID: rp.id, challenge: challengeOf(key), allowCredentials: passkeys.map((passkey) => ({ id: passkey.credentialId, transports: passkey.transports as AuthenticatorTransportFuture[] })), userVerification: 'required', timeout: CONFIRM_TTL_MS });
       return { options: options as unknown as DeviceKeyConfirmOptions['options'], key: view(key) };
     },
 
@@ -112,9 +113,9 @@ export function createDeviceKeyService(deps: DeviceKeyServiceDeps) {
       const passkey = await deps.passkeys.findByCredentialId(input.assertion.id);
       if (!passkey || passkey.userId !== user.id) throw new PasskeyError(403, 'PASSKEY_INVALID', 'The assertion was not made with a passkey registered to you.');
       const challenge = Buffer.from(challengeOf(key)).toString('base64url');
-      let result: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+      let result: VerifiedAuthenticationResponse;
       try {
-        result = await verifyAuthenticationResponse({ response: input.assertion as Parameters<typeof verifyAuthenticationResponse>[0]['response'], expectedChallenge: challenge, expectedOrigin: rp.origin, expectedRPID: rp.id, credential: { id: passkey.credentialId, publicKey: Uint8Array.from(Buffer.from(passkey.publicKey, 'base64url')), counter: passkey.counter, transports: passkey.transports as AuthenticatorTransportFuture[] }, requireUserVerification: true });
+        result = await (await webauthnLibrary()).verifyAuthenticationResponse({ response: input.assertion as AuthenticationResponseJSON, expectedChallenge: challenge, expectedOrigin: rp.origin, expectedRPID: rp.id, credential: { id: passkey.credentialId, publicKey: Uint8Array.from(Buffer.from(passkey.publicKey, 'base64url')), counter: passkey.counter, transports: passkey.transports as AuthenticatorTransportFuture[] }, requireUserVerification: true });
       } catch (error) {
         throw new PasskeyError(403, 'PASSKEY_INVALID', `The passkey assertion does not confirm this device key (${error instanceof Error ? error.message : String(error)}).`);
       }

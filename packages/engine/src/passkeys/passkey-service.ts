@@ -8,7 +8,8 @@
  * (PUBLIC_URL, else the address the first admin's browser reported: public-url/).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse, type AuthenticatorTransportFuture } from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, AuthenticatorTransportFuture, RegistrationResponseJSON, VerifiedAuthenticationResponse, VerifiedRegistrationResponse } from '@simplewebauthn/server';
+import { webauthnLibrary } from './webauthn-library.ts';
 import { approvalChallengeFacts, type ApprovalChallengeFacts, type ApproverKey, type ApprovalPasskeyOptions, type Passkey, type PasskeyRegistrationOptions, type RegisterPasskeyRequest, type WebauthnAssertion } from '@skyflo/protocol';
 import type { ApprovalRecord, AuditLog, AuthenticatedUser, PasskeyRecord, PasskeyStore, TransactionalStores } from '../ports/index.ts';
 import { approvalChallenge, approvalChallengeBytes } from './approval-challenge.ts';
@@ -115,7 +116,7 @@ export function createPasskeyService(deps: PasskeyServiceDeps) {
       assertFreshSignIn(user, apiToken);
       const rp = relyingParty();
       const existing = await deps.passkeys.listForUser(user.id);
-      const options = await generateRegistrationOptions({
+      const options = await (await webauthnLibrary()).generateRegistrationOptions({
         rpName: 'Skyflo',
         rpID: rp.id,
         userName: user.email,
@@ -133,9 +134,9 @@ export function createPasskeyService(deps: PasskeyServiceDeps) {
       assertFreshSignIn(user, apiToken);
       const challenge = openRegistrationToken(input.registration_token, user.id);
       const rp = relyingParty();
-      let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+      let verified: VerifiedRegistrationResponse;
       try {
-        verified = await verifyRegistrationResponse({ response: input.response as Parameters<typeof verifyRegistrationResponse>[0]['response'], expectedChallenge: challenge, expectedOrigin: rp.origin, expectedRPID: rp.id, requireUserVerification: true });
+        verified = await (await webauthnLibrary()).verifyRegistrationResponse({ response: input.response as RegistrationResponseJSON, expectedChallenge: challenge, expectedOrigin: rp.origin, expectedRPID: rp.id, requireUserVerification: true });
       } catch (error) {
         throw new PasskeyError(400, 'REGISTRATION_INVALID', `The passkey could not be registered: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -169,7 +170,7 @@ export function createPasskeyService(deps: PasskeyServiceDeps) {
       const keys = await deps.passkeys.listForUser(user.id);
       if (keys.length === 0) throw new PasskeyError(409, 'NO_PASSKEY', 'You have no passkey registered: add one in Settings → Profile → Passkeys, then approve.');
       const expiresAt = new Date(now() + APPROVAL_ASSERTION_TTL_MS).toISOString();
-      const options = await generateAuthenticationOptions({
+      const options = await (await webauthnLibrary()).generateAuthenticationOptions({
         rpID: rp.id,
         challenge: approvalChallengeBytes(approvalChallengeFacts(record, expiresAt)),
         allowCredentials: keys.map((key) => ({ id: key.credentialId, transports: key.transports as AuthenticatorTransportFuture[] })),
@@ -194,10 +195,10 @@ export function createPasskeyService(deps: PasskeyServiceDeps) {
       if (!key || key.userId !== user.id) throw new PasskeyError(403, 'PASSKEY_INVALID', 'The assertion was not made with a passkey registered to you.');
       const facts = approvalChallengeFacts(record, webauthn.expires_at);
       const challenge = approvalChallenge(facts);
-      let result: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+      let result: VerifiedAuthenticationResponse;
       try {
-        result = await verifyAuthenticationResponse({
-          response: webauthn.assertion as Parameters<typeof verifyAuthenticationResponse>[0]['response'],
+        result = await (await webauthnLibrary()).verifyAuthenticationResponse({
+          response: webauthn.assertion as AuthenticationResponseJSON,
           expectedChallenge: challenge,
           expectedOrigin: rp.origin,
           expectedRPID: rp.id,
