@@ -2,6 +2,7 @@ import { and, asc, eq, getTableColumns, inArray, isNotNull, lt, or, sql, type SQ
 import type { AuditRecordSigner } from '../crypto/audit-record-signer.ts';
 import type { ApprovalPolicyApplied, ApprovalRecord, ApprovalStore, DecisionInput, RiskFlag } from '../ports/index.ts';
 import { decideClaimingRunStatement } from './decide-claiming-run.ts';
+import { underUserRunLock } from './run-store.ts';
 import { auditedChange } from './audit-append.ts';
 import { isUuid } from './conversation-cursor.ts';
 import { verificationFieldsOf, verificationStoreMethods } from './verification-store.ts';
@@ -175,12 +176,7 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
         const outcome = await decideClaimingRunStatement(executor, input, (condition) => decisionUpdate(input, condition), options.auditSigner);
         return outcome.claimed ? { claimed: true, decided: outcome.decided ? toRecord(fromDriver(outcome.decided)) : undefined } : outcome;
       };
-      if (options.exclusiveConnection) return statement(db);
-      return db.transaction(async (tx) => {
-        // as run-store.ts: "count, then insert" must not let two of one user's requests both see room for one more
-        await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`skyflo-runs:${input.claim.userId}`}))`);
-        return statement(tx as unknown as SkyfloDatabase);
-      });
+      return underUserRunLock(db, options.exclusiveConnection === true, input.claim.userId, statement);
     },
 
     async claimExecution({ conversationId, callId, runId, audit }) {

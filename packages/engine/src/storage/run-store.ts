@@ -37,6 +37,20 @@ export interface RunStoreOptions {
 }
 
 /**
+ * Runs `statement`, which counts `userId`'s running runs and claims a conversation in one statement, so that two of
+ * the user's requests cannot both see room for one more: as it is on PGlite (`exclusiveConnection`: one statement is
+ * atomic against every other), and on Postgres in a transaction holding the user's advisory lock (a statement of its
+ * own first, so under READ COMMITTED the claim's snapshot sees the previous holder's committed row).
+ */
+export function underUserRunLock<T>(db: SkyfloDatabase, exclusiveConnection: boolean, userId: string, statement: (executor: SkyfloDatabase) => Promise<T>): Promise<T> {
+  if (exclusiveConnection) return statement(db);
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`skyflo-runs:${userId}`}))`);
+    return statement(tx as unknown as SkyfloDatabase);
+  });
+}
+
+/**
  * Counts the user's running runs and inserts this one in one statement, when the count leaves room; only when nothing
  * was inserted is the reason looked up (undefined: the conversation is held, not the user's limit).
  */
@@ -84,15 +98,7 @@ export function createRunStore(db: SkyfloDatabase, options: RunStoreOptions = {}
         const outcome =
           userId === undefined || maxRunningPerUser === undefined
             ? await insertRun(db)
-            : options.exclusiveConnection
-              ? await insertWithinLimit(db, { runId, conversationId, leaseMs, userId, maxRunningPerUser })
-              : await db.transaction(async (tx) => {
-                  // Why a per-user advisory lock: "count, then insert" would let two requests both see room for one more.
-                  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`skyflo-runs:${userId}`}))`);
-                  // Count and insert in one statement, after the lock (a statement of its own, so under READ COMMITTED
-                  // its snapshot sees the previous holder's committed row).
-                  return insertWithinLimit(tx as unknown as SkyfloDatabase, { runId, conversationId, leaseMs, userId, maxRunningPerUser });
-                });
+            : await underUserRunLock(db, options.exclusiveConnection === true, userId, (executor) => insertWithinLimit(executor, { runId, conversationId, leaseMs, userId, maxRunningPerUser }));
         if (outcome) return outcome;
         // A process that died mid-run never finishes its row; once its lease has passed, the conversation is free.
         const lapsed = await db

@@ -15,6 +15,7 @@ import type { ContinueChatInput, ContinueChatOutcome, Conversation, NewAuditEven
 import { auditAppendCtes, prepareAuditRecord, rowsOf } from './audit-append.ts';
 import { messageRowOf } from './conversation-store.ts';
 import type { SkyfloDatabase } from './database.ts';
+import { underUserRunLock } from './run-store.ts';
 
 export interface StartChatOptions {
   exclusiveConnection: boolean;
@@ -85,14 +86,7 @@ async function startStatement(db: SkyfloDatabase, input: StartChatInput, options
 }
 
 export function createStartChat(db: SkyfloDatabase, options: StartChatOptions) {
-  return (input: StartChatInput): Promise<StartChatOutcome> => {
-    if (options.exclusiveConnection) return startStatement(db, input, options);
-    return db.transaction(async (tx) => {
-      // "count, then insert" must not let two of one user's requests both see room for one more (as run-store.ts)
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`skyflo-runs:${input.userId}`}))`);
-      return startStatement(tx as unknown as SkyfloDatabase, input, options);
-    });
-  };
+  return (input: StartChatInput): Promise<StartChatOutcome> => underUserRunLock(db, options.exclusiveConnection, input.userId, (executor) => startStatement(executor, input, options));
 }
 
 /**
@@ -128,11 +122,5 @@ async function continueStatement(db: SkyfloDatabase, input: ContinueChatInput, o
 }
 
 export function createContinueChat(db: SkyfloDatabase, options: StartChatOptions) {
-  return (input: ContinueChatInput): Promise<ContinueChatOutcome> => {
-    if (options.exclusiveConnection) return continueStatement(db, input, options);
-    return db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`skyflo-runs:${input.userId}`}))`);
-      return continueStatement(tx as unknown as SkyfloDatabase, input, options);
-    });
-  };
+  return (input: ContinueChatInput): Promise<ContinueChatOutcome> => underUserRunLock(db, options.exclusiveConnection, input.userId, (executor) => continueStatement(executor, input, options));
 }
