@@ -107,15 +107,25 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
       });
     });
 
+    /** Makes the database refuse audit records of `action` (a trigger, as a full disk or a lost lock would fail the insert). */
+    const refuseAuditOf = async (action: string) => {
+      await backend.query!(`CREATE OR REPLACE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit insert refused for %', NEW.action; END; $$`);
+      await backend.query!(`CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW WHEN (NEW.action = '${action}') EXECUTE FUNCTION test_refuse_audit()`);
+    };
+    /** Drizzle reports the database's error as the cause of its own. */
+    const refusedByTheAuditTrigger = (error: unknown) => /audit insert refused/.test(`${(error as Error).message} ${((error as Error).cause as Error | undefined)?.message ?? ''}`);
+    const allowAudit = () => backend.query!('DROP TRIGGER IF EXISTS test_refuse_audit ON audit_events');
+    /** `attempt` while audit records of `action` are refused: it must fail with the database's refusal. */
+    const refusedWhileAuditFails = async (action: string, attempt: () => Promise<unknown>) => {
+      await refuseAuditOf(action);
+      try {
+        await expect(attempt()).rejects.toSatisfy(refusedByTheAuditTrigger);
+      } finally {
+        await allowAudit();
+      }
+    };
+
     describe('a decision and an execution start commit with their audit record, or not at all (issue 32.3)', () => {
-      /** Makes the database refuse audit records of `action` (a trigger, as a full disk or a lost lock would fail the insert). */
-      const refuseAuditOf = async (action: string) => {
-        await backend.query!(`CREATE OR REPLACE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit insert refused for %', NEW.action; END; $$`);
-        await backend.query!(`CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW WHEN (NEW.action = '${action}') EXECUTE FUNCTION test_refuse_audit()`);
-      };
-      /** Drizzle reports the database's error as the cause of its own. */
-      const refusedByTheAuditTrigger = (error: unknown) => /audit insert refused/.test(`${(error as Error).message} ${((error as Error).cause as Error | undefined)?.message ?? ''}`);
-      const allowAudit = () => backend.query!('DROP TRIGGER IF EXISTS test_refuse_audit ON audit_events');
       const recordsOf = async (callId: string) => (await backend.query!('SELECT action, actor_id FROM audit_events WHERE subject_id = $1 ORDER BY sequence', [callId])) as Array<{ action: string; actor_id: string }>;
       const awaiting = (conversationId: string, callId: string) =>
         storage.approvals.request({ conversationId, callId, runId: 'run-1', tool: 'k8s_scale', args: { replicas: 3 }, argsHash: 'abc', resolution: [], risks: [], destructive: false, requestedBy: alice });
@@ -262,13 +272,7 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
       it('a start whose audit record cannot be written claims nothing', async () => {
         const user = await newUser(`continue-${randomUUID()}@example.com`);
         const conversationId = await conversationOf(user);
-        await backend.query!(`CREATE OR REPLACE FUNCTION test_refuse_continue_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit insert refused'; END; $$`);
-        await backend.query!(`CREATE TRIGGER test_refuse_continue_audit BEFORE INSERT ON audit_events FOR EACH ROW WHEN (NEW.action = 'chat.request') EXECUTE FUNCTION test_refuse_continue_audit()`);
-        try {
-          await expect(continueIn(platform, conversationId, user)).rejects.toThrow();
-        } finally {
-          await backend.query!('DROP TRIGGER IF EXISTS test_refuse_continue_audit ON audit_events');
-        }
+        await refusedWhileAuditFails('chat.request', () => continueIn(platform, conversationId, user));
         expect(await backend.query!('SELECT run_id FROM runs WHERE conversation_id = $1', [conversationId])).toEqual([]);
         expect((await continueIn(platform, conversationId, user)).outcome).toEqual({ ok: true });
       });
@@ -350,13 +354,7 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
       it('a decision whose audit record cannot be written claims nothing and decides nothing', async () => {
         const user = await newUser(`decide-${randomUUID()}@example.com`);
         const { conversationId, callId } = await awaitingIn(user);
-        await backend.query!(`CREATE OR REPLACE FUNCTION test_refuse_decision_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit insert refused'; END; $$`);
-        await backend.query!(`CREATE TRIGGER test_refuse_decision_audit BEFORE INSERT ON audit_events FOR EACH ROW WHEN (NEW.action = 'approval.approved') EXECUTE FUNCTION test_refuse_decision_audit()`);
-        try {
-          await expect(platform.approvals.decideClaimingRun!({ ...decision(conversationId, callId, user), claim: claim(user) })).rejects.toThrow();
-        } finally {
-          await backend.query!('DROP TRIGGER IF EXISTS test_refuse_decision_audit ON audit_events');
-        }
+        await refusedWhileAuditFails('approval.approved', () => platform.approvals.decideClaimingRun!({ ...decision(conversationId, callId, user), claim: claim(user) }));
         expect(await runsOf(conversationId)).toEqual([]);
         expect((await storage.approvals.get(conversationId, callId))?.status).toBe('awaiting');
         expect(await recordsOf(callId)).toEqual([]);
