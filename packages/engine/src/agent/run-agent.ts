@@ -15,6 +15,7 @@ import type { ModelMessage } from 'ai';
 import type { AgentGraph } from '../graph/build-graph.ts';
 import type { Emit, GraphDeps, RunContext } from '../graph/run-context.ts';
 import type { AgentStateValue } from '../graph/state.ts';
+import { runInput } from '../graph/run-input.ts';
 import { affectsTimeline, applyEventToTimeline } from '../timeline/apply-event.ts';
 import type { ApprovalRecord, EventBus, Storage } from '../ports/index.ts';
 import { isDatabaseUnavailable, unavailableReason } from '../storage/database-unavailable.ts';
@@ -319,7 +320,11 @@ async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunR
       run.clusterPrompt = [run.clusterPrompt, runbook.prompt].filter(Boolean).join('\n\n');
       await emit('runbook.used', { runbooks: runbook.used });
     }
-    const graphInput = input.userMessage !== undefined ? { messages: [{ role: 'user', content: input.userMessage } as ModelMessage] } : (input.inject ?? {});
+    const graphInput = runInput({
+      runId: input.runId,
+      stopped: controller.signal.aborted,
+      ...(input.userMessage !== undefined ? { messages: [{ role: 'user', content: input.userMessage } as ModelMessage] } : (input.inject ?? {})),
+    });
     finalState = (await deps.graph.invoke(graphInput, {
       configurable: { thread_id: input.conversationId },
       // the same object reaches every node (LangGraph passes context by reference), so ttftSent/decisions are shared

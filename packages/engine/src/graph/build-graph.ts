@@ -1,13 +1,14 @@
 /**
- * The workflow: START → entry → model → gate → final (spec §3 routing). thread_id = conversation id; the
+ * The workflow: START → model ⇄ gate → END (spec §3 routing). The per-run fields come in with the run's input
+ * (graph/run-input.ts) and the routes go straight to END: each node is a superstep of LangGraph's Pregel loop, with
+ * its task preparation, channel writes and a run tree per runnable, and the entry and final nodes that did only that
+ * were ~40% of LangGraph's CPU in a plain chat's run (issue 38). thread_id = conversation id; the
  * checkpoint after each step is what lets an approval resume the run in a later request, in any engine process,
  * after a restart. No interrupt(): a run that needs approval ends, and the approval starts a new run.
  * Compiled once per engine; each invoke passes its RunContext as LangGraph's `context` (kept out of
  * `configurable`, whose primitive values checkpointers copy into checkpoint metadata).
  */
 import { END, START, StateGraph, type LangGraphRunnableConfig } from '@langchain/langgraph';
-import { createEntryNode } from './nodes/entry.ts';
-import { finalNode } from './nodes/final.ts';
 import { createGateNode } from './nodes/gate/index.ts';
 import { createModelNode } from './nodes/model.ts';
 import { createModelToolCache } from './model-tool-cache.ts';
@@ -15,20 +16,23 @@ import type { GraphDeps, RunContext } from './run-context.ts';
 import type { AgentStateUpdate } from './state.ts';
 import { AgentState, type AgentStateValue } from './state.ts';
 
-export function routeAfterEntry(state: AgentStateValue): 'gate' | 'model' | 'final' {
+type End = typeof END;
+
+/** Where a run starts: a run that starts with pending calls is a resume (an approval decided) or an undo proposal. */
+export function routeAtStart(state: AgentStateValue): 'gate' | 'model' | End {
   // A stopped run with calls left still passes through the gate, which cancels them: left pending, an approved
   // call would run as a side effect of the user's next, unrelated message.
-  if (state.stopped) return state.pendingTools.length > 0 ? 'gate' : 'final';
+  if (state.stopped) return state.pendingTools.length > 0 ? 'gate' : END;
   return state.pendingTools.length > 0 ? 'gate' : 'model';
 }
 
-export function routeAfterModel(state: AgentStateValue): 'gate' | 'final' {
-  if (state.stopped || state.error) return 'final';
-  return state.pendingTools.length > 0 ? 'gate' : 'final';
+export function routeAfterModel(state: AgentStateValue): 'gate' | End {
+  if (state.stopped || state.error) return END;
+  return state.pendingTools.length > 0 ? 'gate' : END;
 }
 
-export function routeAfterGate(state: AgentStateValue): 'model' | 'final' {
-  return state.awaitingApproval || state.error || state.stopped ? 'final' : 'model';
+export function routeAfterGate(state: AgentStateValue): 'model' | End {
+  return state.awaitingApproval || state.error || state.stopped ? END : 'model';
 }
 
 function runOf(config: LangGraphRunnableConfig): RunContext {
@@ -47,15 +51,11 @@ export function buildAgentGraph(deps: GraphDeps) {
   // one per graph (per engine): runs with the same catalogue, toolsets and scope share the converted tool set
   const toolCache = createModelToolCache();
   return new StateGraph(AgentState)
-    .addNode('entry', perRun(createEntryNode))
     .addNode('model', perRun((run) => createModelNode(deps, run, toolCache)))
     .addNode('gate', perRun((run) => createGateNode(deps, run)))
-    .addNode('final', finalNode)
-    .addEdge(START, 'entry')
-    .addConditionalEdges('entry', routeAfterEntry, ['gate', 'model', 'final'])
-    .addConditionalEdges('model', routeAfterModel, ['gate', 'final'])
-    .addConditionalEdges('gate', routeAfterGate, ['model', 'final'])
-    .addEdge('final', END)
+    .addConditionalEdges(START, routeAtStart, ['gate', 'model', END])
+    .addConditionalEdges('model', routeAfterModel, ['gate', END])
+    .addConditionalEdges('gate', routeAfterGate, ['model', END])
     .compile({ checkpointer: deps.checkpointer });
 }
 

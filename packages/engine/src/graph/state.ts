@@ -1,6 +1,6 @@
 /**
  * The workflow state, checkpointed per conversation (thread_id = conversation id). Messages are AI SDK
- * ModelMessages (plain JSON, so any checkpointer can store them). Per-run fields are reset by the entry node.
+ * ModelMessages (plain JSON, so any checkpointer can store them). Per-run fields are reset by each run's input (graph/run-input.ts).
  */
 import { Annotation } from '@langchain/langgraph';
 import type { ModelMessage } from 'ai';
@@ -16,8 +16,6 @@ export const AgentState = Annotation.Root({
   /** the model's tool calls not yet finished, in order; non-empty while awaiting approval */
   pendingTools: replace<PendingCall[]>(() => []),
   awaitingApproval: replace<boolean>(() => false),
-  /** entry sets it when resuming, so tools.pending is not sent twice for the same batch */
-  suppressPendingEvent: replace<boolean>(() => false),
   /** toolset → include write tools; merged, so loading write tools sticks for the conversation */
   loadedToolsets: Annotation<Record<string, boolean>>({ reducer: (current, next) => ({ ...current, ...next }), default: () => ({}) }),
   /** model turns in the current run (LLM_MAX_ITERATIONS bounds it) */

@@ -43,7 +43,6 @@ export interface TurnOutcome {
   pending: PendingCall[];
   awaitingApproval: boolean;
   stopped?: boolean;
-  suppressPendingEvent?: false;
   loadedToolsets: Record<string, boolean>;
 }
 
@@ -138,7 +137,7 @@ export function createToolCallRunner(deps: ToolCallDeps, run: ToolCallRun, engin
     if (run.kind === 'chat' && !run.modelCalled) {
       const messages: ModelMessage[] = [];
       for (const call of pending) messages.push(toolResult(call, await leftovers.closeLeftover(call, tools?.find((tool) => tool.name === call.tool)), true));
-      return { messages, pending: [], awaitingApproval: false, suppressPendingEvent: false, stopped: run.signal.aborted, loadedToolsets: loaded };
+      return { messages, pending: [], awaitingApproval: false, stopped: run.signal.aborted, loadedToolsets: loaded };
     }
     if (!state.suppressPendingEvent) {
       const shown = pending.filter((call) => call.tool !== engineTool?.name);
@@ -176,6 +175,6 @@ export function createToolCallRunner(deps: ToolCallDeps, run: ToolCallRun, engin
       }
       messages.push(toolResult(call, outcome.text, outcome.isError));
     }
-    return { messages, pending: [], awaitingApproval: false, suppressPendingEvent: false, stopped: run.signal.aborted, loadedToolsets: loaded };
+    return { messages, pending: [], awaitingApproval: false, stopped: run.signal.aborted, loadedToolsets: loaded };
   };
 }

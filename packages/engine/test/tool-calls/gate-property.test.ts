@@ -103,9 +103,9 @@ function baseState(pending: PendingCall[]): AgentStateValue {
     messages: [],
     pendingTools: pending,
     awaitingApproval: false,
-    suppressPendingEvent: false,
     loadedToolsets: {},
-    iterations: 0,
+    // the model's turn that proposed the batch
+    iterations: 1,
     stopped: false,
     error: null,
     runId: 'r0',
@@ -146,7 +146,8 @@ describe('approval gate property', () => {
           }
           // the deployment changes between the approval and the execution
           if (action === 'drift') world.targetVersion += 1;
-          state = { ...previous, suppressPendingEvent: true, awaitingApproval: false };
+          // the decision's run resumes the checkpoint with no model turn yet
+          state = { ...previous, iterations: 0, awaitingApproval: false };
           if (action === 'tamper') {
             // the state now holds different arguments than the human approved
             state = { ...state, pendingTools: [{ ...first, args: { ...first.args, replicas: 99 } }, ...state.pendingTools.slice(1)] };

@@ -275,7 +275,7 @@ export function createModelNode(deps: GraphDeps, run: RunContext, toolCache: Mod
       content.push({ type: 'tool-call', toolCallId: callId, toolName: call.toolName, input: args });
       pendingTools.push({ callId, tool: call.toolName, args, ...(invalid ? { invalid } : {}) });
     }
-    const update: AgentStateUpdate = { pendingTools, iterations: state.iterations + 1, suppressPendingEvent: false };
+    const update: AgentStateUpdate = { pendingTools, iterations: state.iterations + 1 };
     if (content.length > 0) update.messages = [{ role: 'assistant', content } as AssistantModelMessage];
     return update;
   };

@@ -40,7 +40,10 @@ function loadToolsetTool(deps: GraphDeps, run: RunContext): EngineTool {
 export function createGateNode(deps: GraphDeps, run: RunContext) {
   const runTurn = createToolCallRunner(deps, run, loadToolsetTool(deps, run));
   return async function gateNode(state: AgentStateValue): Promise<AgentStateUpdate> {
-    const { pending, ...outcome } = await runTurn({ pending: state.pendingTools, loadedToolsets: state.loadedToolsets, suppressPendingEvent: state.suppressPendingEvent });
+    // No model turn yet in this run: the calls came with the checkpoint (a decision's resume) or the input (an undo's
+    // proposal), and tools.pending was already sent for them.
+    const suppressPendingEvent = state.iterations === 0;
+    const { pending, ...outcome } = await runTurn({ pending: state.pendingTools, loadedToolsets: state.loadedToolsets, suppressPendingEvent });
     return { ...outcome, pendingTools: pending };
   };
 }
