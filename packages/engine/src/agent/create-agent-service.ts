@@ -192,16 +192,26 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         }
         const approvalPending = (callIds: string[]) =>
           new AgentRequestError(409, 'APPROVAL_PENDING', `This conversation has tool calls waiting for approval (${callIds.join(', ')}); approve or deny them with POST /agent/approvals/{call_id} first.`);
-        // One statement for the claim, the check for calls awaiting approval and the request's audit record (issue 38;
-        // storage/start-chat.ts), when the audit trail is the storage's own; a held conversation takes the long way.
+        // One statement for the claim, the check for calls awaiting approval, the request's audit record and the user's
+        // entry (issue 38; storage/start-chat.ts), when the audit trail is the storage's own; a held conversation takes
+        // the long way.
         const continued =
           storage.conversations.continueChat && !alertCard && ownAuditTrail
-            ? await storage.conversations.continueChat({ conversationId, userId: user.id, runId, leaseMs: deps.config.runLeaseMs, maxRunningPerUser: deps.config.maxRunsPerUser, audit: deps.audit ? chatRequestRecord(conversationId) : undefined })
+            ? await storage.conversations.continueChat({
+                conversationId,
+                userId: user.id,
+                runId,
+                leaseMs: deps.config.runLeaseMs,
+                maxRunningPerUser: deps.config.maxRunsPerUser,
+                audit: deps.audit ? chatRequestRecord(conversationId) : undefined,
+                entry: { id: randomUUID(), content, timestamp: Date.now() },
+              })
             : undefined;
         if (continued?.ok === false && continued.reason === 'user_limit') throw tooManyRuns(continued.running, deps.config.maxRunsPerUser);
         if (continued?.ok === false && continued.reason === 'approval_pending') throw approvalPending(continued.callIds);
         if (continued?.ok) {
           recorded = true;
+          messageWritten = true;
         } else {
           await claim(conversationId, runId, user.id);
           const awaiting = (await storage.approvals.listForConversation(conversationId)).filter((record) => record.status === 'awaiting');

@@ -80,6 +80,11 @@ export interface ContinueChatInput {
   maxRunningPerUser: number;
   /** the request's audit record; written by the same statement as the claim */
   audit?: NewAuditEvent | undefined;
+  /**
+   * The user's message, appended to the timeline (and its `messages` row written) by the same statement, as
+   * `appendUserEntry` appends it: not again when it is already the timeline's last entry. Nothing when refused.
+   */
+  entry?: { id: string; content: string; timestamp: number } | undefined;
 }
 
 /**
@@ -101,8 +106,9 @@ export interface ConversationStore {
   startChat?(input: StartChatInput): Promise<StartChatOutcome>;
   /**
    * Claims an existing conversation for `runId` within the user's limit, unless it has calls awaiting approval, and
-   * appends the audit record, committed together (issue 38: one statement instead of the claim, the awaiting calls'
-   * read and the audit append); nothing is written when it is refused. Optional, like startChat.
+   * appends the audit record and the user's entry, committed together (issue 38: one statement instead of the claim,
+   * the awaiting calls' read, the audit append and the timeline write); nothing is written when it is refused.
+   * Optional, like startChat.
    */
   continueChat?(input: ContinueChatInput): Promise<ContinueChatOutcome>;
   /**

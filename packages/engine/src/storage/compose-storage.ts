@@ -1,6 +1,8 @@
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import type { AuditRecordSigner } from '../crypto/audit-record-signer.ts';
-import type { PlatformStorage } from '../ports/index.ts';
+import type { PlatformStorage, TimelineEntry } from '../ports/index.ts';
+import { appendUserEntry } from '../timeline/apply-event.ts';
+import { createKeyedMutex } from './keyed-mutex.ts';
 import { createAnalyticsReader } from './analytics-reader.ts';
 import { createApprovalStore } from './approval-store.ts';
 import { createAuditLog } from './audit-log.ts';
@@ -37,7 +39,9 @@ export function composeStorage(parts: {
   close(): Promise<void>;
 }): PlatformStorage {
   let closing: Promise<void> | undefined;
-  const conversations = createConversationStore(parts.db, parts.timelines ? { timelines: parts.timelines } : {});
+  // one queue per conversation for every writer of its timeline in this process: updateTimeline and continueChat
+  const timelineLocks = createKeyedMutex();
+  const conversations = createConversationStore(parts.db, { timelineLocks, ...(parts.timelines ? { timelines: parts.timelines } : {}) });
   const startChat = createStartChat(parts.db, { exclusiveConnection: parts.exclusiveConnection === true, auditSigner: parts.auditSigner });
   const continueChat = createContinueChat(parts.db, { exclusiveConnection: parts.exclusiveConnection === true, auditSigner: parts.auditSigner });
   return {
@@ -58,7 +62,16 @@ export function composeStorage(parts: {
         if (started.ok) parts.timelines?.set(started.conversation.id, JSON.stringify(input.timeline));
         return started;
       },
-      continueChat,
+      // Queued with the conversation's other timeline writers (a verification's result may be written meanwhile). The
+      // kept timeline (PGlite) is dropped before the statement and set again, with the entry, once it committed.
+      continueChat: (input) =>
+        timelineLocks.run(input.conversationId, async () => {
+          const kept = input.entry ? parts.timelines?.get(input.conversationId) : undefined;
+          if (kept !== undefined) parts.timelines!.drop(input.conversationId);
+          const outcome = await continueChat(input);
+          if (kept !== undefined) parts.timelines!.set(input.conversationId, outcome.ok ? JSON.stringify(appendUserEntry(JSON.parse(kept) as TimelineEntry[], input.entry!)) : kept);
+          return outcome;
+        }),
       // Its checkpoint rows go in the same transaction, so their tables must exist first.
       delete: async (id) => {
         await parts.checkpointer();

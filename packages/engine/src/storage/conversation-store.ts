@@ -4,7 +4,7 @@ import type { Conversation, ConversationStore, ConversationSummary, TimelineEntr
 import { formatConversationCursor, isUuid, parseConversationCursor } from './conversation-cursor.ts';
 import { createConversationSearch, likeContains } from './conversation-search.ts';
 import type { SkyfloDatabase } from './database.ts';
-import { createKeyedMutex } from './keyed-mutex.ts';
+import { createKeyedMutex, type KeyedMutex } from './keyed-mutex.ts';
 import type { TimelineCache } from './timeline-cache.ts';
 import { approvals, conversations, conversationTombstones, messages, runs } from './schema.ts';
 
@@ -33,10 +33,12 @@ export interface ConversationStoreOptions {
    * last written is kept, so an append needs no read.
    */
   timelines?: TimelineCache;
+  /** the per-conversation queue of this process's timeline writers, shared with start-chat.ts's continueChat */
+  timelineLocks?: KeyedMutex;
 }
 
 export function createConversationStore(db: SkyfloDatabase, options: ConversationStoreOptions = {}): ConversationStore {
-  const timelineLocks = createKeyedMutex();
+  const timelineLocks = options.timelineLocks ?? createKeyedMutex();
 
   return {
     async create({ id, userId, title, welcome, cluster }) {

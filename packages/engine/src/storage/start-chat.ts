@@ -9,7 +9,8 @@
  * (run-store.ts) orders concurrent starts of one user, in a transaction around the statement.
  */
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
+import { appendUserEntry } from '../timeline/apply-event.ts';
 import type { AuditRecordSigner } from '../crypto/audit-record-signer.ts';
 import type { ContinueChatInput, ContinueChatOutcome, Conversation, NewAuditEvent, StartChatInput, StartChatOutcome, TimelineEntry } from '../ports/index.ts';
 import { auditAppendCtes, prepareAuditRecord, rowsOf } from './audit-append.ts';
@@ -90,11 +91,34 @@ export function createStartChat(db: SkyfloDatabase, options: StartChatOptions) {
 }
 
 /**
+ * The CTEs that append the user's entry to the timeline of the conversation `run` claimed, with its `messages` row at
+ * its position, as `appendUserEntry` does (protocol/timeline-fold.ts): not when the last entry is already the same
+ * user message (a chat resent after its run failed). messages_json is a JSON array, so the append is in place: the
+ * timeline, however long, is neither read nor sent.
+ */
+function appendEntryCtes(conversationId: string, entry: NonNullable<ContinueChatInput['entry']>): SQL {
+  const [appended] = appendUserEntry([], entry);
+  const row = messageRowOf(appended!, 0);
+  return sql`timeline_write AS (
+        UPDATE conversations SET messages_json = messages_json || jsonb_build_array(${JSON.stringify(appended)}::jsonb), updated_at = now()
+         WHERE id = ${conversationId}::uuid AND EXISTS (SELECT 1 FROM run)
+           AND NOT coalesce(messages_json -> -1 ->> 'type' = 'user' AND messages_json -> -1 ->> 'content' = ${entry.content}::text, false)
+        RETURNING jsonb_array_length(messages_json) - 1 AS position),
+      mirrored AS (
+        INSERT INTO messages (conversation_id, entry_id, role, content, sequence, message_metadata, token_usage)
+        SELECT ${conversationId}::uuid, ${row.entry_id}::text, ${row.role}::text, ${row.content}::text, timeline_write.position, '{}'::jsonb, NULL
+          FROM timeline_write
+        ON CONFLICT (conversation_id, entry_id) DO UPDATE SET content = excluded.content, sequence = excluded.sequence
+        RETURNING 1)`;
+}
+
+/**
  * A chat in an existing conversation, in ONE statement: the claim of the conversation within the user's limit, only
- * if no call in it awaits approval, and the `chat.request` record, committed together or not at all. Before, the
- * claim, the read of the conversation's approvals and the audit append were three statements, and an audit record
- * that could not be written was only logged while the chat went on. The refusals keep the order the separate steps
- * had: the user's limit, then a run holding the conversation, then the calls awaiting approval.
+ * if no call in it awaits approval, the `chat.request` record and the user's entry in the timeline, committed together
+ * or not at all. Before, the claim, the read of the conversation's approvals, the audit append and the timeline write
+ * were four statements, and an audit record that could not be written was only logged while the chat went on. The
+ * refusals keep the order the separate steps had: the user's limit, then a run holding the conversation, then the
+ * calls awaiting approval.
  */
 async function continueStatement(db: SkyfloDatabase, input: ContinueChatInput, options: StartChatOptions): Promise<ContinueChatOutcome> {
   const record = input.audit ? prepareAuditRecord(input.audit, options.auditSigner) : undefined;
@@ -107,7 +131,7 @@ async function continueStatement(db: SkyfloDatabase, input: ContinueChatInput, o
         SELECT ${input.runId}::uuid, ${input.conversationId}::uuid, ${input.userId}::uuid, now() + ${input.leaseMs} * interval '1 millisecond'
          WHERE ${runningOfUser} < ${input.maxRunningPerUser} AND NOT EXISTS (SELECT 1 FROM awaiting)${record ? sql` AND EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)` : sql``}
         ON CONFLICT DO NOTHING
-        RETURNING run_id)${record ? sql`, ${auditAppendCtes(record, sql`EXISTS (SELECT 1 FROM run)`)}` : sql``}
+        RETURNING run_id)${record ? sql`, ${auditAppendCtes(record, sql`EXISTS (SELECT 1 FROM run)`)}` : sql``}${input.entry ? sql`, ${appendEntryCtes(input.conversationId, input.entry)}` : sql``}
       SELECT (SELECT count(*) FROM run)::int AS claimed, ${runningOfUser}::int AS running,
              (SELECT count(*) FROM runs WHERE conversation_id = ${input.conversationId}::uuid AND status = 'running')::int AS held,
              (SELECT coalesce(json_agg(call_id ORDER BY call_id), '[]'::json) FROM awaiting) AS awaiting`),

@@ -229,7 +229,7 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
     });
 
     describe('a chat in an existing conversation claims it with its audit record in one statement (issue 38)', () => {
-      const continueIn = (store: PlatformStorage, conversationId: string, userId: string, maxRunningPerUser = 3) => {
+      const continueIn = (store: PlatformStorage, conversationId: string, userId: string, maxRunningPerUser = 3, content?: string) => {
         const runId = randomUUID();
         return store.conversations.continueChat!({
           conversationId,
@@ -238,8 +238,11 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
           leaseMs: 60_000,
           maxRunningPerUser,
           audit: { actorId: userId, action: 'chat.request', conversationId, subjectType: 'conversation', subjectId: conversationId, details: { run_id: runId } },
+          ...(content !== undefined ? { entry: { id: `entry-${runId}`, content, timestamp: Date.now() } } : {}),
         }).then((outcome) => ({ outcome, runId }));
       };
+      const timelineOf = async (conversationId: string) => (await storage.conversations.get(conversationId))!.timeline.map((entry) => `${entry.type}: ${entry.content}`);
+      const messageRowsOf = (conversationId: string) => backend.query!('SELECT role, content, sequence FROM messages WHERE conversation_id = $1 ORDER BY sequence', [conversationId]);
       const conversationOf = async (userId: string) => (await storage.conversations.create({ userId })).id;
       const requestsIn = async (conversationId: string) => (await backend.query!("SELECT details->>'run_id' AS run_id FROM audit_events WHERE action = 'chat.request' AND subject_id = $1", [conversationId])) as Array<{ run_id: string }>;
 
@@ -272,9 +275,47 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
       it('a start whose audit record cannot be written claims nothing', async () => {
         const user = await newUser(`continue-${randomUUID()}@example.com`);
         const conversationId = await conversationOf(user);
-        await refusedWhileAuditFails('chat.request', () => continueIn(platform, conversationId, user));
+        await refusedWhileAuditFails('chat.request', () => continueIn(platform, conversationId, user, 3, 'not recorded'));
         expect(await backend.query!('SELECT run_id FROM runs WHERE conversation_id = $1', [conversationId])).toEqual([]);
+        expect(await timelineOf(conversationId)).toEqual([]);
+        expect(await messageRowsOf(conversationId)).toEqual([]);
         expect((await continueIn(platform, conversationId, user)).outcome).toEqual({ ok: true });
+      });
+
+      it("appends the user's message to the timeline with its messages row, and the run's answer follows it", async () => {
+        const user = await newUser(`continue-${randomUUID()}@example.com`);
+        const conversationId = await conversationOf(user);
+        await storage.conversations.updateTimeline(conversationId, (timeline) => [...timeline, userEntry('first', 'how many pods?'), { id: 'answer-1', type: 'assistant', content: 'Three.', timestamp: 1, segments: [] } as TimelineEntry]);
+        const { outcome, runId } = await continueIn(platform, conversationId, user, 3, 'and nodes?');
+        expect(outcome).toEqual({ ok: true });
+        expect(await timelineOf(conversationId)).toEqual(['user: how many pods?', 'assistant: Three.', 'user: and nodes?']);
+        expect(await messageRowsOf(conversationId)).toEqual([
+          { role: 'user', content: 'how many pods?', sequence: 0 },
+          { role: 'assistant', content: 'Three.', sequence: 1 },
+          { role: 'user', content: 'and nodes?', sequence: 2 },
+        ]);
+        expect((await storage.conversations.get(conversationId))!.timeline[2]).toMatchObject({ id: `entry-${runId}`, type: 'user' });
+        // the run's answer: written after the entry (on PGlite from the timeline it keeps, which must hold the entry)
+        await storage.conversations.updateTimeline(conversationId, (timeline) => [...timeline, { id: 'answer-2', type: 'assistant', content: 'Two.', timestamp: 2, segments: [] } as TimelineEntry]);
+        expect(await timelineOf(conversationId)).toEqual(['user: how many pods?', 'assistant: Three.', 'user: and nodes?', 'assistant: Two.']);
+        expect(await messageRowsOf(conversationId)).toHaveLength(4);
+      });
+
+      it('a refused start adds no entry, and a message resent after a failed run is not appended twice', async () => {
+        const user = await newUser(`continue-${randomUUID()}@example.com`);
+        const conversationId = await conversationOf(user);
+        await storage.approvals.request({ conversationId, callId: 'call-a', runId: 'run-1', tool: 'k8s_scale', args: {}, argsHash: 'abc', resolution: [], risks: [], destructive: false });
+        expect((await continueIn(platform, conversationId, user, 3, 'refused')).outcome).toEqual({ ok: false, reason: 'approval_pending', callIds: ['call-a'] });
+        expect(await timelineOf(conversationId)).toEqual([]);
+        expect(await messageRowsOf(conversationId)).toEqual([]);
+
+        const again = await conversationOf(user);
+        const first = await continueIn(platform, again, user, 3, 'scale web');
+        expect(first.outcome).toEqual({ ok: true });
+        await storage.runs.finish(first.runId);
+        expect((await continueIn(platform, again, user, 3, 'scale web')).outcome).toEqual({ ok: true });
+        expect(await timelineOf(again)).toEqual(['user: scale web']);
+        expect(await messageRowsOf(again)).toEqual([{ role: 'user', content: 'scale web', sequence: 0 }]);
       });
 
       it('of many starts at once (from two processes on Postgres) one holds the conversation, with one record', async () => {
