@@ -5,8 +5,11 @@
  *     transaction holds it, so every other run waited for 15 trips per run end (P2: 100 runs starting together queued
  *     behind them). Same rows, same transaction, same ON CONFLICT rule.
  *   - with `latest` (PGlite only: a database this process alone writes), the latest checkpoint of each thread is kept
- *     as the database returned it (latest-checkpoint-cache.ts): `put` reads it back in its own transaction, in the same
- *     round trip, and `getTuple` of a thread's latest checkpoint answers from it (P4: an approval read it twice).
+ *     as the database returned it (latest-checkpoint-cache.ts), and `getTuple` of a thread's latest checkpoint answers
+ *     from it (P4: an approval read it twice). After `put` the row is built from what was written and the thread's
+ *     previous row (written-checkpoint-row.ts), with only the pending writes read in the same transaction; it is read
+ *     back whole, in the same round trip, only when the previous row is not known here.
+ *     (Reading back every channel's blob was ~3 ms of the PGlite thread per run, growing with the conversation.)
  * Everything else is the library's: its SQL, and the same code turning a row into a checkpoint tuple.
  */
 import type { RunnableConfig } from '@langchain/core/runnables';
@@ -14,6 +17,7 @@ import type { Checkpoint, CheckpointMetadata, ChannelVersions, CheckpointTuple, 
 import type { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import type { Pool } from 'pg';
 import type { CheckpointRow, LatestCheckpointCache } from './latest-checkpoint-cache.ts';
+import { planWrittenRow, type WrittenCheckpoint } from './written-checkpoint-row.ts';
 
 /** The library's single-row blob upsert, whose VALUES clause is widened to every blob of the checkpoint. */
 const singleRowValues = 'VALUES ($1, $2, $3, $4, $5, $6)';
@@ -48,6 +52,12 @@ export async function createBatchedCheckpointSaver(pool: Pool, options: BatchedC
     // private in the library's types; read here only to reuse its statements verbatim
     private get statements(): Statements {
       return (this as unknown as { SQL_STATEMENTS: Statements }).SQL_STATEMENTS;
+    }
+
+    /** The library's own query of a checkpoint's pending writes (the pending_writes column of its SELECT_SQL). */
+    private get pendingWritesSql(): string {
+      const writesTable = /INSERT INTO (\S+) /.exec((this as unknown as { SQL_STATEMENTS: { UPSERT_CHECKPOINT_WRITES_SQL: string } }).SQL_STATEMENTS.UPSERT_CHECKPOINT_WRITES_SQL)![1]!;
+      return `SELECT array_agg(array[cw.task_id::text::bytea, cw.channel::bytea, cw.type::bytea, cw.blob] ORDER BY cw.task_id, cw.idx) AS pending_writes FROM ${writesTable} cw`;
     }
 
     /** The tuple the library's getTuple makes of `row` (a latest-checkpoint row that needs no migration). */
@@ -114,10 +124,25 @@ export async function createBatchedCheckpointSaver(pool: Pool, options: BatchedC
       const next = { configurable: { thread_id: thread, checkpoint_ns: checkpointNs, checkpoint_id: checkpoint.id } };
 
       if (latest) {
+        // Taken before the write starts (writing() forgets the thread's row): the channels this write leaves unchanged
+        // keep that row's blobs.
+        const previous = checkpointNs === '' ? latest.cache.get(thread) : undefined;
+        const finishRow =
+          previous !== undefined && blobs.length > 0
+            ? planWrittenRow({ threadId: thread, checkpointNs, checkpointId: checkpoint.id, parentId, checkpoint: this._dumpCheckpoint(checkpoint), metadata: serializedMetadata, blobs: blobs as WrittenCheckpoint['blobs'] }, previous)
+            : undefined;
         return latest.cache.writing(thread, async () => {
           if (checkpointNs !== '') {
             await latest.transaction(writes);
             return { result: next };
+          }
+          if (finishRow) {
+            // RETURNING: which blobs were inserted (one already there under its version is the database's, not ours)
+            const [blobWrite, ...rest] = writes;
+            const results = await latest.transaction([{ ...blobWrite!, sql: `${blobWrite!.sql.trimEnd()} RETURNING channel` }, ...rest, { sql: `${this.pendingWritesSql} WHERE cw.thread_id = $1 AND cw.checkpoint_ns = $2 AND cw.checkpoint_id = $3`, params: [thread, checkpointNs, checkpoint.id] }]);
+            if (results[0]!.rows.length !== blobs.length) return { result: next };
+            const [pending] = results[results.length - 1]!.rows as Array<{ pending_writes: unknown }>;
+            return { result: next, latest: finishRow(pending?.pending_writes) };
           }
           // The thread's latest checkpoint as the database resolves it right after this write, in the same transaction
           // and the same round trip: what a getTuple would read next.

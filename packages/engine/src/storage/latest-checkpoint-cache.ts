@@ -8,9 +8,11 @@
  * database and nothing here could know what another one wrote: it is never used there.
  *
  * Why it cannot serve a stale checkpoint:
- *   - what is kept is always the database's own answer: the row a read returned, or the row a write read back in its
- *     own transaction, after its own statements (batched-checkpoint-saver.ts). Nothing is rebuilt from what was
- *     written, so the cache cannot drift from how PostgreSQL resolves conflicts or versions;
+ *   - what is kept is always the database's answer: the row a read returned, the row a write read back in its own
+ *     transaction, after its own statements, or the row a write built from what it wrote and the thread's previous
+ *     row only where that is exactly what the database holds (written-checkpoint-row.ts: its blob insert reports
+ *     every blob inserted, unchanged channels keep the previous answer's blobs, the pending writes are read in the
+ *     write's transaction, the JSON is as jsonb returns it); it cannot drift from how PostgreSQL resolves conflicts;
  *   - every write to a thread's checkpoint rows (put, putWrites, deleteThread, a conversation's deletion) runs inside
  *     `writing()`, which drops the thread's entry before it starts: while it runs, reads go to the database;
  *   - an answer is kept only when no write to the thread started or ended while it was on its way (a per-thread

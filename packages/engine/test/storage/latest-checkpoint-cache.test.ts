@@ -60,10 +60,14 @@ async function saversOnOnePglite() {
   const cached = await createBatchedCheckpointSaver(slowPool as unknown as Pool, { latest: { cache, transaction } });
   await cached.setup();
   const plain = await createBatchedCheckpointSaver(pool as unknown as Pool);
+  const selectLatest = (cached as unknown as { SQL_STATEMENTS: { SELECT_SQL: string } }).SQL_STATEMENTS.SELECT_SQL;
   return {
     cached,
     plain,
     cache,
+    /** the thread's latest row as the database returns it now (the library's own query) */
+    databaseRow: async (threadId: string) =>
+      (await lite.query<Record<string, unknown>>(`${selectLatest} WHERE thread_id = $1 AND checkpoint_ns = '' ORDER BY checkpoint_id DESC LIMIT 1`, [threadId])).rows[0],
     /** from now on, the cached saver's database reads answer only on release() */
     holdReads: () => (held = []),
     release: () => {
@@ -94,6 +98,50 @@ describe('the latest-checkpoint cache of the PGlite checkpointer', () => {
     (fromCache!.checkpoint.channel_values['messages'] as string[]).push('changed by the caller');
     fromCache!.checkpoint.channel_versions['messages'] = 99;
     expect(await cached.getTuple({ configurable: { thread_id: thread } })).toEqual(fromDatabase);
+  });
+
+  it("keeps after a write the row the database returns, built from what was written: jsonb's key order, unchanged channels' blobs, pending writes", async () => {
+    const { cached, plain, cache, databaseRow } = await saversOnOnePglite();
+    const thread = randomUUID();
+    const decoder = new TextDecoder();
+    /** the row with its channels in one order (the database's array_agg has none) and its JSON as text (key order counts) */
+    const comparable = (row: Record<string, unknown> | null | undefined) =>
+      row && {
+        ...row,
+        checkpoint: JSON.stringify(row['checkpoint']),
+        metadata: JSON.stringify(row['metadata']),
+        channel_values: ((row['channel_values'] as Uint8Array[][] | null) ?? []).map((entry) => entry.map((part) => (part === null ? null : decoder.decode(part)))).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      };
+    const metadata = { source: 'loop' as const, step: 1, parents: {}, writes: { zebra: 1, a: { yy: 2, x: 3 } } };
+    // a first checkpoint with three channels, one of them empty (no value: an "empty" blob)
+    const first: Checkpoint = { ...emptyCheckpoint(), id: uuid6(-1), channel_values: { messages: ['hello'], runId: 'r1' }, channel_versions: { messages: 1, runId: 1, 'branch:to:model': 1 }, versions_seen: { model: { messages: 1 }, __input__: {} } };
+    let config = await cached.put(threadConfig(thread), first, metadata, { messages: 1, runId: 1, 'branch:to:model': 1 });
+    expect(comparable(cache.get(thread) as Record<string, unknown>)).toEqual(comparable(await databaseRow(thread)));
+    // the next run changes `messages` only: `runId` keeps its version, and its blob is the first write's
+    const second: Checkpoint = { ...first, id: uuid6(-1), channel_values: { messages: ['hello', 'hi'], runId: 'r1' }, channel_versions: { ...first.channel_versions, messages: 2 } };
+    config = await cached.put(config, second, { ...metadata, step: 2 }, { messages: 2 });
+    expect(comparable(cache.get(thread) as Record<string, unknown>)).toEqual(comparable(await databaseRow(thread)));
+    // string versions, as LangGraph makes them, and pending writes written to the checkpoint before its own write
+    const third: Checkpoint = { ...second, id: uuid6(-1), channel_values: { messages: ['hello', 'hi', 'bye'], runId: 'r2' }, channel_versions: { ...second.channel_versions, messages: '00000000000000000000000000000003.0.5', runId: '00000000000000000000000000000003.0.6' } };
+    await plain.putWrites({ configurable: { thread_id: thread, checkpoint_ns: '', checkpoint_id: third.id } }, [['messages', 'pending']], 'task-9');
+    await cached.put(config, third, { ...metadata, step: 3 }, { messages: third.channel_versions['messages']!, runId: third.channel_versions['runId']! });
+    const kept = cache.get(thread) as Record<string, unknown>;
+    expect(kept['pending_writes']).not.toBeNull();
+    expect(comparable(kept)).toEqual(comparable(await databaseRow(thread)));
+    expect(await cached.getTuple({ configurable: { thread_id: thread } })).toEqual(await plain.getTuple({ configurable: { thread_id: thread } }));
+  });
+
+  it('does not keep a written row when a blob of the same version was already in the database (the database keeps its own)', async () => {
+    const { cached, plain, cache } = await saversOnOnePglite();
+    const thread = randomUUID();
+    const first = checkpointWith('first');
+    const written = await cached.put(threadConfig(thread), first.checkpoint, { source: 'loop', step: 1, parents: {} }, first.newVersions);
+    // a second checkpoint that claims the same versions for a different value: the blob insert does nothing
+    const clash: Checkpoint = { ...first.checkpoint, id: uuid6(-1), channel_values: { messages: ['other'], step: 1 } };
+    await cached.put(written, clash, { source: 'loop', step: 2, parents: {} }, first.newVersions);
+    expect(cache.get(thread)).toBeUndefined();
+    expect(await latestOf(cached, thread)).toEqual(['first']);
+    expect(await latestOf(plain, thread)).toEqual(['first']);
   });
 
   it('does not keep a read that a write overtook (the answer predates the write)', async () => {
