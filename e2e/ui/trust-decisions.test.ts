@@ -219,4 +219,17 @@ describe('trust in approval decisions (issue 19)', () => {
     expect(await markedAfterText()).toBe(true);
     await stack.screenshot('55-stopped-answer-marked');
   });
+
+  it('an answer that ends inside a bold span (as a stop can cut it) shows it bold, not its asterisks, also after a reload', async () => {
+    const { page } = stack;
+    stack.llm.reset({ rules: [{ match: { lastRole: 'user' }, reply: { text: 'First **web-0** is fine.\n\nThe pod web-1 is **CrashLoopBack' } }] });
+    await askInChat(page, 'What is wrong with web-1?');
+    const timeline = page.getByTestId('timeline');
+    await timeline.locator('strong', { hasText: 'CrashLoopBack' }).waitFor();
+    await page.getByTestId('run-status').getByText('Working…').waitFor({ state: 'detached' });
+    expect(await timeline.getByText('**CrashLoopBack').count()).toBe(0);
+    await page.reload();
+    await timeline.locator('strong', { hasText: 'CrashLoopBack' }).waitFor();
+    expect(await timeline.getByText('**CrashLoopBack').count()).toBe(0);
+  });
 });

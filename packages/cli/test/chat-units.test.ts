@@ -108,6 +108,24 @@ describe('Markdown while it streams', () => {
     expect(stream.flush()).toBe('Done\n');
   });
 
+  it('renders a stopped answer cut inside a bold or code span as Markdown, not with its opener shown', () => {
+    for (const [cut, shown] of [
+      ['Finding **bold 3** in `pod-3`.\n\nFinding **bold', 'Finding bold'],
+      ['Finding **bold ', 'Finding bold'],
+      ['Finding **bold 4** in `pod-', 'Finding bold 4 in pod-'],
+      ['Finding **bold 4** in `', 'Finding bold 4 in'],
+    ] as const) {
+      const stream = createMarkdownStream(render);
+      const rendered = stream.push(cut) + stream.flush();
+      expect(rendered.trimEnd().split('\n').at(-1)).toBe(shown);
+    }
+    // a complete last line is left as it is: a lone `*` or a closed span
+    for (const done of ['3 * 4 = 12', 'It is **done**.', 'Run `kubectl get pods`']) {
+      const stream = createMarkdownStream(render);
+      expect(stream.push(done) + stream.flush()).toBe(`${render(done).trimEnd()}\n`);
+    }
+  });
+
   it('has no escape codes without colours', () => {
     expect(createMarkdownRenderer({ width: 80, colors: false })('# Title\n\n**bold** and `code`')).not.toMatch(/\x1b\[/);
   });

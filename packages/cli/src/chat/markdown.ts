@@ -5,6 +5,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import { Marked } from 'marked';
 import { markedTerminal } from 'marked-terminal';
+import { closeCutSpan } from '@skyflo/protocol/markdown-cut';
 
 export interface MarkdownStream {
   /** adds streamed text; returns the rendered output of the lines it completed ('' if none) */
@@ -84,7 +85,8 @@ export function createMarkdownStream(render: (markdown: string) => string): Mark
       return partial;
     },
     flush() {
-      let out = partial ? line(partial) : '';
+      // the answer's last line: when the answer was stopped, it may end inside a span (not inside a held fence)
+      let out = partial ? line(holding ? partial : closeCutSpan(partial)) : '';
       partial = '';
       if (holding) out += release();
       return out;

@@ -2,6 +2,7 @@ import { memo, useEffect, useState, type ReactNode } from 'react';
 import ReactMarkdown from 'react-markdown';
 import remarkGfm from 'remark-gfm';
 import { CopyButton } from './copy-button.tsx';
+import { closeCutAnswer } from '@skyflo/protocol/markdown-cut';
 import { splitBlocks } from './markdown-blocks.ts';
 
 function CodeBlock({ code, language }: { code: string; language: string }) {
@@ -54,8 +55,13 @@ export const Markdown = memo(function Markdown({ text }: { text: string }) {
   );
 });
 
+/**
+ * An answer as it streams, or as it stopped: block by block, and the last block's last line with a span the stream or
+ * a stop left open closed (`Finding **bold` reads as bold, not with its asterisks).
+ */
 export function StreamingMarkdown({ text }: { text: string }) {
   const blocks = splitBlocks(text);
+  if (blocks.length > 0) blocks[blocks.length - 1] = closeCutAnswer(blocks[blocks.length - 1]!);
   return (
     <>
       {blocks.map((block, index) => (
