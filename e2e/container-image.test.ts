@@ -30,13 +30,29 @@ const containers: string[] = [];
 const volumes: string[] = [];
 let context: string;
 
+/**
+ * buildah and podman re-execute themselves from a sealed memfd copy of their own binary (containers/storage's
+ * unshare.c, when this sandbox refuses the read-only bind mount it tries first). Sealing waits only briefly for the
+ * kernel to let go of the copy's freshly written pages, and on a busy machine it can give up with EBUSY before the
+ * step even starts: a failure of the sandbox, not of the image, so that one message is tried again, at most twice.
+ */
+const sealRace = /sealing memfd copy: Device or resource busy/;
+const sealRaceAttempts = 3;
+
 async function sh(command: string, args: string[], timeoutMs = 120_000): Promise<string> {
-  try {
-    const { stdout } = await run(command, args, { maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs });
-    return stdout;
-  } catch (error) {
-    const failed = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(' ')} failed: ${failed.message}\n${(failed.stdout ?? '').slice(-4000)}\n${(failed.stderr ?? '').slice(-4000)}`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { stdout } = await run(command, args, { maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs });
+      return stdout;
+    } catch (error) {
+      const failed = error as { stdout?: string; stderr?: string; message: string };
+      const output = `${failed.stdout ?? ''}\n${failed.stderr ?? ''}`;
+      if (sealRace.test(output) && attempt < sealRaceAttempts) {
+        console.warn(`[container-image] ${command} ${args[0]}: the re-exec's memfd seal was refused (EBUSY); attempt ${attempt + 1} of ${sealRaceAttempts}`);
+        continue;
+      }
+      throw new Error(`${command} ${args.join(' ')} failed: ${failed.message}\n${(failed.stdout ?? '').slice(-4000)}\n${(failed.stderr ?? '').slice(-4000)}`);
+    }
   }
 }
 
