@@ -11,4 +11,5 @@ export { changedSystem, describeToolCall, destructiveReason, destructiveRiskCode
 export { describeSecretValue, redactToolArguments, secretValuesInToolArguments, type RedactToolArgumentsOptions } from './redaction/redact-tool-arguments.ts';
 export { redactObject, redactText, type RedactOptions } from './redaction/redact.ts';
 export { createTextStreamRedactor, type TextStreamRedactor, type TextStreamRedactorOptions } from './redaction/redact-stream.ts';
-export { REDACTED } from './redaction/names.ts';
+export { REDACTED, type TokenPattern } from './redaction/names.ts';
+export { TOKEN_PATTERNS } from './redaction/rules.ts';

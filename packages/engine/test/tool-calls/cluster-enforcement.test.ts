@@ -271,8 +271,11 @@ describe('approvals the cluster enforces', () => {
       // removing the device key removes it from the cluster too: its signatures mint nothing from then on
       const removed = await engine.request({ method: 'DELETE', url: `/api/v1/auth/device-keys/${keyId}`, token });
       expect(removed.statusCode, removed.body).toBe(204);
+      // what each executor answered is audited: shown if the key is still there (once seen left on a very busy machine)
+      const removal = (await lite.query<{ details: unknown }>("SELECT details FROM audit_events WHERE action = 'device_key.removed_from_executors' AND subject_id = $1", [keyId])).rows;
       const left = JSON.parse(await kubectl('get', 'skyfloapproverkeys', '-n', installNamespace, '-o', 'json')).items.map((item: { spec: { credentialId: string } }) => item.spec.credentialId);
-      expect(left).toEqual([authenticator.credentialId]);
+      expect(left, JSON.stringify(removal)).toEqual([authenticator.credentialId]);
+      expect(removal.map((row) => row.details)).toEqual([{ executors: [{ executor: executor!.url }] }]);
     } finally {
       await api('PUT', '/clusters/passkey-policies', { policies: [] });
       await kubectl('scale', 'deployment', 'web', '-n', 'default', '--replicas=3');

@@ -86,6 +86,13 @@ export interface TokenPattern {
   pattern: RegExp;
   /** decides per match whether to mask it (e.g. structural flag names are left alone) */
   accept?: (groups: Record<string, string | undefined>) => boolean;
+  /**
+   * A cheap test every text the pattern can match passes (built from a piece of the pattern every match must contain:
+   * its command names, its secret words, a literal), so the pattern is not run over a text that fails it. Why: the
+   * whole rule set is run over the open block of a streamed answer at every word, and most rules' costly scans of
+   * ordinary prose find nothing (issue 38). Never global: `test` must not keep a position.
+   */
+  requires?: RegExp;
 }
 
 // Sensitive words for names met inside a line (logs, command lines). Narrower than SENSITIVE_NAME: "auth" alone
@@ -93,5 +100,8 @@ export interface TokenPattern {
 // "pass" only as a word of its own (smtp_pass, PASS=), never inside another (compass, bypass, passes).
 export const INLINE_WORD =
   '(?:password|passwd|passphrase|pwd|(?<![a-z])pass(?![a-z])|secret|token|api[-_]?key|apikey|access[-_]?key|private[-_]?key|account[-_]?key|(?:routing|integration|service|app|subscription)[-_]?key|credentials?|session(?:[-_]?id)?|sid|cookie)';
+
+/** Passed by every text holding an INLINE_WORD (the `requires` of the rules built on it). */
+export const HAS_INLINE_WORD = new RegExp(INLINE_WORD, 'i');
 
 export const notStructural = (groups: Record<string, string | undefined>) => !isStructuralName(groups['name'] ?? '') && !SHELL_VARIABLES.has(groups['name'] ?? '');

@@ -198,6 +198,8 @@ const FLOW_NAMED_PAIR = /(\{\s*["']?name["']?\s*:\s*["']?([^,"'}\s]+)["']?\s*,\s
  * re-serialising the YAML would lose helm's `# Source:` comments and reformat every document.
  */
 function redactNamedPairLines(text: string, mask: Mask, keepLineCount: boolean): string {
+  // Both forms are keyed by a literal `name` (a streamed answer is redacted at every word, and mostly has none)
+  if (!text.includes('name')) return text;
   const lines = text.split('\n');
   const parsed = lines.map((line) => {
     const match = YAML_KEY_LINE.exec(line);

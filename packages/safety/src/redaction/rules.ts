@@ -21,7 +21,7 @@
  * the order they apply in), key-value-lines.ts (line rules), argument-lists.ts (commands held as lists), redact.ts
  * (objects and text).
  */
-import { INLINE_WORD, isCount, isNameList, isSecretName, isTrivialValue, notStructural, type Mask, type TokenPattern, defaultMask } from './names.ts';
+import { HAS_INLINE_WORD, INLINE_WORD, isCount, isNameList, isSecretName, isTrivialValue, notStructural, type Mask, type TokenPattern, defaultMask } from './names.ts';
 import { COMMAND_TOKEN_PATTERNS } from './token-commands.ts';
 import { VENDOR_TOKEN_PATTERNS } from './token-vendors.ts';
 
@@ -30,6 +30,12 @@ export * from './names.ts';
 /** A value word that a phrase like "secret is …" is usually followed by when it does not print a secret. */
 // …or a placeholder a template or tool prints in its place ({{ .Values.x }}, ${VAR}, $(VAR), "16 bytes").
 const NOT_A_VALUE = '(?!\\{\\{|\\$[({]|\\d+[ \\t]+bytes\\b)(?!(?:not|missing|empty|invalid|expired|required|set|unset|null|none|ok|correct|incorrect|wrong|valid|too|a|an|the|for|from|to|of|in|and|or|authentication|auth|based|file|rotated|refreshed|updated|changed|reset|stored|saved|provided|accepted|rejected)\\b)';
+
+/** The secret words of the phrase rules, and the tests every text they can match passes. */
+const USING_WORDS = '(?:password|passwd|passphrase|token|secret|api[- ]key)';
+const IS_WORDS = '(?:password|passwd|passphrase|token|secret)';
+/** Every URL with credentials in it has a scheme separator. */
+const HAS_URL = /:\/\//;
 
 export const TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
   ...VENDOR_TOKEN_PATTERNS,
@@ -48,17 +54,18 @@ export const TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
     pattern: /(?<pre>[?&;](?:[A-Za-z0-9_.-]*(?:token|secret|password|passwd|api[-_]?key|apikey|signature|credential)[A-Za-z0-9_.-]*|sig|pwd|auth)=)(?<secret>[^&\s"'#]+)/gi,
   },
   // Credentials in any URL scheme: postgres://user:pw@, redis://:pw@ (no user), amqp://, mongodb+srv://, https://…
-  { name: 'url-password', pattern: /(?<pre>\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)(?<secret>[^\s@/]+)(?<post>@)/gi },
+  { name: 'url-password', pattern: /(?<pre>\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)(?<secret>[^\s@/]+)(?<post>@)/gi, requires: HAS_URL },
   // A long token as the whole userinfo: https://<token>@host (Sentry DSNs, git over https with a token).
-  { name: 'url-token-user', pattern: /(?<pre>\b[a-z][a-z0-9+.-]*:\/\/)(?<secret>[A-Za-z0-9_-]{20,})(?<post>@)/gi },
+  { name: 'url-token-user', pattern: /(?<pre>\b[a-z][a-z0-9+.-]*:\/\/)(?<secret>[A-Za-z0-9_-]{20,})(?<post>@)/gi, requires: HAS_URL },
   // XML elements: <password>…</password> (Maven settings, Tomcat users printed by build tools).
-  { name: 'xml-secret', pattern: new RegExp(`(?<pre><(?<tag>[A-Za-z0-9_.:-]*${INLINE_WORD}[A-Za-z0-9_.:-]*)>)(?<secret>[^<]+)(?<post></\\k<tag>>)`, 'gi') },
+  { name: 'xml-secret', pattern: new RegExp(`(?<pre><(?<tag>[A-Za-z0-9_.:-]*${INLINE_WORD}[A-Za-z0-9_.:-]*)>)(?<secret>[^<]+)(?<post></\\k<tag>>)`, 'gi'), requires: HAS_INLINE_WORD },
   ...COMMAND_TOKEN_PATTERNS,
   // name=value / "name": "value" inside a line (logfmt, connection strings, cookies, JSON log lines, headers), also
   // as Markdown code in a model's answer (`password: "…"`).
   {
     name: 'inline-pair',
     pattern: new RegExp(`(?<pre>(?:^|[\\s,;?&{(=\`])["']?(?<name>[A-Za-z0-9_.-]*${INLINE_WORD}[A-Za-z0-9_.-]*)["']?[ \\t]*[=:][ \\t]*)(?!\\d+[ \\t]+bytes\\b)(?<secret>"[^"\\n]*"?|'[^'\\n]*'?|\\$\\([A-Za-z_][\\w.-]*\\)|\\$\\{[A-Za-z_][\\w.-]*\\}|\\{\\{[^{}\\n]*\\}\\}|(?!\\[REDACTED)[^\\s,;&"'}<)]+)`, 'gim'),
+    requires: HAS_INLINE_WORD,
     accept: (groups) => notStructural(groups) && !isCount(groups['name'] ?? '', groups['secret'] ?? '') && !isNameList(groups['name'] ?? '', groups['secret'] ?? '') && !isTrivialValue(groups['secret'] ?? '') && !/^["']?\[REDACTED/.test(groups['secret'] ?? ''),
   },
   // "auth": "…" and friends as quoted JSON keys inside any text (a docker config.json held in YAML, a JSON log line).
@@ -70,18 +77,32 @@ export const TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
   // Phrases: "Using password X", "with token X", "password for admin: X", "password is X".
   {
     name: 'phrase-using',
-    pattern: new RegExp(`(?<=^|\\s)(?<pre>(?:using|use|with)[ \\t]+(?:the[ \\t]+)?(?:password|passwd|passphrase|token|secret|api[- ]key)[ \\t]+)${NOT_A_VALUE}(?<secret>[^\\s,;'"]+)`, 'gi'),
+    pattern: new RegExp(`(?<=^|\\s)(?<pre>(?:using|use|with)[ \\t]+(?:the[ \\t]+)?${USING_WORDS}[ \\t]+)${NOT_A_VALUE}(?<secret>[^\\s,;'"]+)`, 'gi'),
+    requires: new RegExp(USING_WORDS, 'i'),
   },
   {
     name: 'phrase-is',
-    pattern: new RegExp(`(?<=^|\\s)(?<pre>(?:password|passwd|passphrase|token|secret)(?:[ \\t]+for[ \\t]+[\\w@.-]+)?[ \\t]*(?:[ \\t]is|[ \\t]was|[ \\t]set to|:)[ \\t]+)${NOT_A_VALUE}(?<secret>(?!\\[REDACTED)[^\\s,;'"]+)`, 'gi'),
+    pattern: new RegExp(`(?<=^|\\s)(?<pre>${IS_WORDS}(?:[ \\t]+for[ \\t]+[\\w@.-]+)?[ \\t]*(?:[ \\t]is|[ \\t]was|[ \\t]set to|:)[ \\t]+)${NOT_A_VALUE}(?<secret>(?!\\[REDACTED)[^\\s,;'"]+)`, 'gi'),
+    requires: new RegExp(IS_WORDS, 'i'),
   },
 ];
 
 /** Replaces every token-shaped substring (the secret part only; prefixes such as "Bearer " stay). */
 export function redactTokens(text: string, mask: Mask = defaultMask): string {
   let result = text;
-  for (const { pattern, accept } of TOKEN_PATTERNS) {
+  // A `requires` shared by several rules is tested once per version of the text (a replacement makes a new one).
+  const passes = new Map<RegExp, boolean>();
+  let testedOn = text;
+  for (const { pattern, accept, requires } of TOKEN_PATTERNS) {
+    if (requires) {
+      if (result !== testedOn) {
+        passes.clear();
+        testedOn = result;
+      }
+      let passed = passes.get(requires);
+      if (passed === undefined) passes.set(requires, (passed = requires.test(result)));
+      if (!passed) continue;
+    }
     result = result.replace(pattern, (...matchArgs) => {
       const whole = matchArgs[0] as string;
       const groups = (typeof matchArgs.at(-1) === 'object' ? matchArgs.at(-1) : undefined) as Record<string, string | undefined> | undefined;

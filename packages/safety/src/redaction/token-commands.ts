@@ -3,7 +3,7 @@
  * says secret (`--db-password=…`), and the short flags that mean "password" only for one command (`mysql -pPASS`,
  * `redis-cli -a PASS`, `sshpass -p PASS`, `ldapsearch -w PASS`…), where the same flag elsewhere is a port or a path.
  */
-import { INLINE_WORD, notStructural, type TokenPattern } from './names.ts';
+import { HAS_INLINE_WORD, INLINE_WORD, notStructural, type TokenPattern } from './names.ts';
 
 /** What may precede a command word: start of line, a blank, a path, a quote (a backtick too: Markdown code in an answer) or a shell operator. */
 const COMMAND_START = String.raw`(?:^|(?<=[\s"'\`/;&|(]))`;
@@ -26,26 +26,35 @@ const SPACE_SEPARATED_PASSWORD_FLAGS: ReadonlyArray<{ commands: string; flag: st
 /** mysql and its tools take the password glued to -p (`-pPASS`, `-p'PASS'`); `-p` alone prompts, `-P` is the port. */
 const MYSQL_COMMANDS = 'mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mysqlslap|mysqlpump|mysqlsh|mysqlbinlog|mariadb|mariadb-dump|mariadb-admin|mariadb-import|mariadb-check';
 
+/** Passed by every text that names one of the commands above: the `requires` of their rules (one test for them all). */
+const NAMES_A_PASSWORD_COMMAND = new RegExp([MYSQL_COMMANDS, ...SPACE_SEPARATED_PASSWORD_FLAGS.map(({ commands }) => commands), 'htpasswd'].map((commands) => `(?:${commands})\\b`).join('|'));
+
 export const COMMAND_TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
   // Command-line flags: --db-password=…, --token …, --client-secret=… (a space-separated value on the same line).
   {
     name: 'cli-flag',
     pattern: new RegExp(`(?<pre>(?:^|[\\s"'=])--?(?<name>[A-Za-z0-9_.-]*${INLINE_WORD}[A-Za-z0-9_.-]*)(?:=|[ \\t]+))(?<secret>(?!-)[^\\s"']+)`, 'gim'),
     accept: notStructural,
+    requires: HAS_INLINE_WORD,
   },
   { name: 'cli-oauth2-bearer', pattern: /(?<pre>--oauth2-bearer(?:=|[ \t]+))(?<secret>[^\s"']+)/g },
   {
     name: 'cli-mysql-p',
     pattern: new RegExp(`(?<pre>${COMMAND_START}(?:${MYSQL_COMMANDS})\\b[^\\n|;&]*?[ \\t]-p)(?<secret>"[^"\\n]+"|'[^'\\n]+'|[^\\s"'|;&]+)`, 'gm'),
+    requires: NAMES_A_PASSWORD_COMMAND,
   },
+  // The command is looked for behind the flag, not matched: a line can hold the flag more than once (`keytool
+  // -importkeystore -srcstorepass A -deststorepass B`), and a match that began at the command took only the first.
   ...SPACE_SEPARATED_PASSWORD_FLAGS.map(({ commands, flag }) => ({
     name: `cli-password-flag ${flag}`,
-    pattern: new RegExp(`(?<pre>${COMMAND_START}(?:${commands})\\b[^\\n|;&]*?[ \\t]${flag}[ \\t]+)(?<secret>${PLAIN_VALUE})`, 'gm'),
+    pattern: new RegExp(`(?<=${COMMAND_START}(?:${commands})\\b[^\\n|;&]*?)(?<pre>[ \\t]${flag}[ \\t]+)(?<secret>${PLAIN_VALUE})`, 'gm'),
+    requires: NAMES_A_PASSWORD_COMMAND,
   })),
   // htpasswd -b[c|n…] [file] user PASSWORD: batch mode takes the password as the last positional argument.
   {
     name: 'cli-htpasswd-batch',
     pattern: new RegExp(`(?<pre>${COMMAND_START}htpasswd[ \\t]+-[a-zA-Z]*b[a-zA-Z]*[ \\t]+(?:-\\S+[ \\t]+)*(?:[^\\s-]\\S*[ \\t]+){1,2})(?<secret>(?![>|&;])${PLAIN_VALUE})`, 'gm'),
+    requires: NAMES_A_PASSWORD_COMMAND,
   },
   // sqlplus user/PASSWORD@db (Oracle tools), jdbc:oracle:thin:user/PASSWORD@host
   { name: 'cli-oracle-login', pattern: /(?<pre>(?:\b(?:sqlplus|rman|expdp|impdp|dgmgrl)(?:[ \t]+-\S+)*[ \t]+|jdbc:oracle:[a-z]+:)["']?[\w$#.]+\/)(?<secret>[^\s@"'/]+)(?<post>@)/g },

@@ -67,7 +67,7 @@ export const VENDOR_TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
   { name: 'pulumi-token', pattern: /\bpul-[a-f0-9]{40}\b/g },
   { name: 'linear-key', pattern: /\blin_api_[A-Za-z0-9]{32,}\b/g },
   { name: 'atlassian-token', pattern: /\bATATT3[A-Za-z0-9_=-]{40,}/g },
-  { name: 'terraform-token', pattern: /\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{40,}/g },
+  { name: 'terraform-token', pattern: /\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{40,}/g, requires: /\.atlasv1\./ },
   // Password hashes: htpasswd (bcrypt, apr1, {SHA}), crypt(3) in /etc/shadow, argon2/scrypt/pbkdf2 strings.
   // Offline-crackable, so as secret as the password they hash.
   {
