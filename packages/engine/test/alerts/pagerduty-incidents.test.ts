@@ -6,7 +6,7 @@
  */
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { startPagerDutySim, type PagerDutySim } from '@skyflo/testkit/pagerduty-sim';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTeamEngine, type TeamEngine } from '../support/team-engine.ts';
 
 const SECRET = 'Pa55-w0rd-of-the-orders-db';
@@ -65,7 +65,8 @@ describe('PagerDuty v3 webhooks', () => {
     expect(conversation.title).toContain('checkout 5xx');
     expect(JSON.stringify(conversation)).not.toContain(SECRET);
     expect(JSON.stringify(sim.calls)).not.toContain(SECRET);
-    expect(await count("SELECT count(*)::int AS n FROM audit_events WHERE action = 'alert.note_posted'")).toBe(1);
+    // the sink audits the note once PagerDuty has answered, which can be after the test sees the note arrive
+    await vi.waitFor(async () => expect(await count("SELECT count(*)::int AS n FROM audit_events WHERE action = 'alert.note_posted'")).toBe(1), { timeout: 30_000 });
   }, 120_000);
 
   it('refuses a forged, an unsigned and a tampered delivery, and opens nothing', async () => {
