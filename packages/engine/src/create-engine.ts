@@ -65,6 +65,7 @@ import { passkeyRoutes, type PasskeyRouteDeps } from './http/routes/passkeys/ind
 import { deviceKeyRoutes, type DeviceKeyRouteDeps } from './http/routes/device-keys/index.ts';
 import { createDeviceKeyService } from './passkeys/device-keys.ts';
 import { decide } from './tool-calls/decide/decide.ts';
+import { createIdleHeapTrim } from './memory/idle-heap-trim.ts';
 
 export interface EngineOverrides {
   /** storage the caller owns and closes */
@@ -188,7 +189,9 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     markStartup('storage and model modules loaded');
     const metrics = createEngineMetrics({ database: () => storage.ping(), bus: async () => rawBus.health().status === 'ok' });
     // Everything that publishes or streams run events goes through the instrumented bus (runs, tools, tokens, SSE).
-    const bus = instrumentEventBus(rawBus, metrics);
+    // An idle engine gives back the young generation start-up and bursts of runs grew (memory/idle-heap-trim.ts).
+    const heapTrim = createIdleHeapTrim({ logger: { debug: (object, message) => engineLog?.debug(object, message) } });
+    const bus = instrumentEventBus(rawBus, metrics, heapTrim.noteActivity);
 
     const deferredTools = overrides.tools ? undefined : deferToolGateway(config);
     const ownTools: ToolGateway = overrides.tools ?? deferredTools!;
@@ -437,6 +440,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     markStartup('app built');
     appLog = app.log;
     engineLog = app.log;
+    // every request is activity: the heap is not collected while people use the engine
+    app.server.on('request', heapTrim.noteActivity);
     auditHeads = createAuditHeadPublisher({ audit: storage.audit, signer: auditSigner, logger: app.log, intervalMs: (config.storage.auditHeadPublishSeconds ?? 30) * 1000 });
     if (config.storage.postgresUrl && !config.storage.postgresMigrationUrl && !overrides.storage) {
       app.log.warn(
@@ -484,17 +489,20 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
             .then(() => clusterDirectory.list())
             .catch((error: unknown) => {
               if (!closing) app.log.error(clustersUnavailableMessage(error));
-            });
+            })
+            .finally(heapTrim.noteActivity);
           agentService.start();
         }, warmUpDelayMs);
         warmUp.unref();
         auditHeads!.start();
+        heapTrim.start();
         return address.replace('[::1]', 'localhost');
       },
       close: () =>
         (closing ??= (async () => {
           clearTimeout(warmUp);
           clearInterval(reconciler);
+          heapTrim.stop();
           // no more queued alert investigations start here: they wait in the database for the next start
           team.alerts.stop();
           await app.close();

@@ -6,7 +6,8 @@
 import type { EventBus } from '../ports/index.ts';
 import type { EngineMetrics } from './metrics.ts';
 
-export function instrumentEventBus(bus: EventBus, metrics: EngineMetrics): EventBus {
+/** `onPublish`: told of every event published (the idle heap trim waits until runs are quiet, memory/idle-heap-trim.ts). */
+export function instrumentEventBus(bus: EventBus, metrics: EngineMetrics, onPublish?: () => void): EventBus {
   // tool executions in flight, by run and call id: when they started
   const started = new Map<string, number>();
 
@@ -60,6 +61,7 @@ export function instrumentEventBus(bus: EventBus, metrics: EngineMetrics): Event
     health: () => bus.health(),
     close: () => bus.close(),
     async publish(runId, event, data) {
+      onPublish?.();
       const message = await bus.publish(runId, event, data);
       observe(runId, event, data);
       return message;
