@@ -187,6 +187,38 @@ describe('the passkey policy in the signed approval (issue 35 item 5)', () => {
   });
 });
 
+describe("an approver key's mirroring (issue 35 item 5)", () => {
+  it('tries a failed removal again when the executor was unreachable or failed, not when it refused; each outcome says how many attempts', async () => {
+    const { privatePem } = await keys();
+    const answers: Record<string, Array<{ status: number; body?: unknown }>> = {
+      // busy, then its own request to the API server failed, then done
+      '/v1/approver-keys/cred-flaky': [{ status: 503 }, { status: 502, body: { code: 'MINT_FAILED', message: 'the executor could not complete the request: etcdserver: request timed out' } }, { status: 204 }],
+      '/v1/approver-keys/cred-refused': [{ status: 400, body: { code: 'INVALID', message: 'not a base64url credential id' } }],
+      '/v1/approver-keys/cred-down': [{ status: 503 }, { status: 503 }, { status: 503 }, { status: 204 }],
+    };
+    const executor = fakeExecutor((request) => answers[request.url]!.shift()!);
+    const warnings: unknown[] = [];
+    const enforcement = await createClusterEnforcement({
+      fetch: executor.fetch,
+      config: { mode: 'cluster', executors: { 'prod-eu': executor.url }, executorToken: 'caller-token', signingKeyPem: privatePem },
+      approverKeyRetryDelaysMs: [0, 0],
+      logger: { warn: (object) => void warnings.push(object) },
+    });
+    expect(await enforcement.mirrorApproverKey({ action: 'remove', credentialId: 'cred-flaky' })).toEqual([{ executor: executor.url, attempts: 3 }]);
+    expect(await enforcement.mirrorApproverKey({ action: 'remove', credentialId: 'cred-refused' })).toEqual([{ executor: executor.url, error: "the cluster's approval executor refused: not a base64url credential id" }]);
+    expect(await enforcement.mirrorApproverKey({ action: 'remove', credentialId: 'cred-down' })).toEqual([{ executor: executor.url, error: `the cluster's approval executor at ${executor.url} answered HTTP 503 without an explanation`, attempts: 3 }]);
+    expect(executor.received.map((request) => `${request.method} ${request.url}`)).toEqual([
+      ...Array(3).fill('DELETE /v1/approver-keys/cred-flaky'),
+      'DELETE /v1/approver-keys/cred-refused',
+      ...Array(3).fill('DELETE /v1/approver-keys/cred-down'),
+    ]);
+    // every failed attempt is logged, with the wait before the next one when there is one
+    expect(warnings).toHaveLength(6);
+    expect(warnings[0]).toMatchObject({ executor: executor.url, action: 'remove', attempt: 1, retryInMs: 0 });
+    expect(warnings.at(-1)).not.toHaveProperty('retryInMs');
+  });
+});
+
 describe('configuration', () => {
   it('defaults to the engine; cluster mode needs an executor URL, its token and a valid Ed25519 key', async () => {
     expect(loadConfig({}).enforcement).toMatchObject({ mode: 'engine' });

@@ -72,8 +72,21 @@ export interface ClusterEnforcement {
    * Issue 35: mirrors a passkey registration or device key confirmation (or a removal) to every configured executor, which checks approvers'
    * signatures against these keys. Never throws; one entry per executor, `error` when it failed.
    */
-  mirrorApproverKey(change: ApproverKeyChange): Promise<Array<{ executor: string; error?: string }>>;
+  mirrorApproverKey(change: ApproverKeyChange): Promise<ApproverKeyMirrorOutcome[]>;
 }
+
+/** What one executor answered to a key's mirroring: `error` when it failed, `attempts` when it took more than one. */
+export interface ApproverKeyMirrorOutcome {
+  executor: string;
+  error?: string;
+  attempts?: number;
+}
+
+/**
+ * Failures worth trying again: the executor not reached, an answer without an explanation, or the executor's own
+ * request to the API server failing (MINT_FAILED). A refusal (unauthorized, invalid, immutable) stays a refusal.
+ */
+const transientExecutorCodes: ReadonlySet<string> = new Set(['UNREACHABLE', 'BAD_RESPONSE', 'MINT_FAILED']);
 
 export type ApproverKeyChange = { action: 'register'; key: ApproverKey } | { action: 'remove'; credentialId: string };
 
@@ -88,6 +101,11 @@ export interface ClusterEnforcementDeps {
    * (a row written into the database) still carries `approverSignatureRequired` and the executor refuses it.
    */
   passkeyRequirement?(call: Pick<ApprovalRecord, 'destructive' | 'risks' | 'cluster'>): Promise<string | undefined>;
+  /**
+   * The waits before each further attempt of a key's mirroring that failed transiently (default 1 s, then 3 s): a key
+   * removed in the engine but left on an executor would still verify there until someone removed it by hand.
+   */
+  approverKeyRetryDelaysMs?: readonly number[];
 }
 
 export async function createClusterEnforcement(deps: ClusterEnforcementDeps): Promise<ClusterEnforcement> {
@@ -149,19 +167,25 @@ export async function createClusterEnforcement(deps: ClusterEnforcementDeps): Pr
 
   const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-  async function mirrorApproverKey(change: ApproverKeyChange): Promise<Array<{ executor: string; error?: string }>> {
+  const retryDelaysMs = deps.approverKeyRetryDelaysMs ?? [1_000, 3_000];
+
+  async function mirrorApproverKey(change: ApproverKeyChange): Promise<ApproverKeyMirrorOutcome[]> {
     const urls = [...new Set([...(config.executorUrl ? [config.executorUrl] : []), ...Object.values(config.executors)])];
     return Promise.all(
-      urls.map(async (url) => {
+      urls.map(async (url): Promise<ApproverKeyMirrorOutcome> => {
         const client = executorFor(Object.keys(config.executors).find((cluster) => config.executors[cluster] === url));
         if (!client) return { executor: url, error: 'no executor token (SKYFLO_EXECUTOR_TOKEN)' };
-        try {
-          if (change.action === 'register') await client.registerApproverKey(change.key);
-          else await client.removeApproverKey(change.credentialId);
-          return { executor: url };
-        } catch (error) {
-          deps.logger?.warn({ executor: url, action: change.action, err: describe(error) }, 'could not mirror an approver key to an executor');
-          return { executor: url, error: describe(error) };
+        for (let attempt = 1; ; attempt += 1) {
+          try {
+            if (change.action === 'register') await client.registerApproverKey(change.key);
+            else await client.removeApproverKey(change.credentialId);
+            return { executor: url, ...(attempt > 1 ? { attempts: attempt } : {}) };
+          } catch (error) {
+            const retryIn = error instanceof ExecutorRequestError && transientExecutorCodes.has(error.code) ? retryDelaysMs[attempt - 1] : undefined;
+            deps.logger?.warn({ executor: url, action: change.action, attempt, err: describe(error), ...(retryIn !== undefined ? { retryInMs: retryIn } : {}) }, 'could not mirror an approver key to an executor');
+            if (retryIn === undefined) return { executor: url, error: describe(error), ...(attempt > 1 ? { attempts: attempt } : {}) };
+            await new Promise((resolve) => setTimeout(resolve, retryIn));
+          }
         }
       }),
     );
