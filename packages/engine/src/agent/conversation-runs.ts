@@ -95,7 +95,7 @@ export function createConversationRuns<Result extends { status: string; awaiting
    * Returns the run's starter; `execute` gets the claim's release, which the run calls just before its `completed`
    * (run-agent.ts); the claim is released again, if need be, when the run ends (or its lease lapses if it never starts).
    */
-  function launch(conversationId: string, runId: string, execute: (release: () => Promise<void>) => Promise<Result>): () => Promise<Result> {
+  function launch(conversationId: string, runId: string, execute: (release: (finishedByTimelineWrite?: boolean) => Promise<void>) => Promise<Result>): () => Promise<Result> {
     let started: Promise<Result> | undefined;
     return () => {
       if (started) return started;
@@ -103,8 +103,8 @@ export function createConversationRuns<Result extends { status: string; awaiting
       const renewal = setInterval(() => void storage.runs.renew(runId, deps.config.runLeaseMs).catch(() => undefined), Math.max(1, Math.floor(deps.config.runLeaseMs / 3)));
       renewal.unref();
       let released = false;
-      const release = async () => {
-        await storage.runs.finish(runId);
+      const release = async (finishedByTimelineWrite = false) => {
+        if (!finishedByTimelineWrite) await storage.runs.finish(runId);
         released = true;
       };
       started = execute(release)

@@ -10,7 +10,7 @@ import { traceRun } from '../observability/tracing/spans.ts';
 import { GraphRecursionError, isGraphBubbleUp } from '@langchain/langgraph';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { describeDiskFull, isDiskFull } from '../storage/disk-full.ts';
-import type { AgentEvent, AgentEventPayload, AgentEventType, CompletedStatus } from '@skyflo/protocol';
+import type { AgentEvent, AgentEventPayload, AgentEventType, CompletedStatus, TimelineEntry } from '@skyflo/protocol';
 import type { ModelMessage } from 'ai';
 import type { AgentGraph } from '../graph/build-graph.ts';
 import type { Emit, GraphDeps, RunContext } from '../graph/run-context.ts';
@@ -73,8 +73,10 @@ export interface RunInput {
    * final `completed` is sent: a client that approves the moment it sees `completed{awaiting_approval}` (or chats on
    * at `completed`) must find the conversation free, not be refused with RUN_IN_PROGRESS (issue 32 item 4). Not
    * called for the early `completed(stopped)`: the stopped graph is still unwinding and checkpointing then.
+   * `finishedByTimelineWrite`: the run's last timeline write already marked it finished, in the same statement
+   * (storage.conversations.updateTimelineAndFinishRun); the claim is only to be recorded as released.
    */
-  release?: () => Promise<void>;
+  release?: (finishedByTimelineWrite?: boolean) => Promise<void>;
 }
 
 export interface RunResult {
@@ -182,6 +184,9 @@ async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunR
   let queued: AgentEvent[] = [];
   let writeScheduled = false;
   let flushTimer: NodeJS.Timeout | undefined;
+  // Set at `completed`: the write that takes the last events also releases the conversation, in one statement.
+  let finishRunOnNextWrite = false;
+  let finishedByTimelineWrite = false;
   const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
   const flushTimeline = (): Promise<unknown> => {
     clearTimeout(flushTimer);
@@ -195,7 +200,11 @@ async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunR
         const batch = queued;
         queued = [];
         if (batch.length === 0) return undefined;
-        return storage.conversations.updateTimeline(input.conversationId, (timeline) => batch.reduce(applyEventToTimeline, timeline));
+        const change = (timeline: TimelineEntry[]) => batch.reduce(applyEventToTimeline, timeline);
+        const finishing = finishRunOnNextWrite && storage.conversations.updateTimelineAndFinishRun;
+        finishRunOnNextWrite = false;
+        if (!finishing) return storage.conversations.updateTimeline(input.conversationId, change);
+        return storage.conversations.updateTimelineAndFinishRun!(input.conversationId, change, input.runId).then(() => void (finishedByTimelineWrite = true));
       })
       // A lost timeline write would leave the conversation silently incomplete: the run ends and says so instead.
       .catch(failStorage);
@@ -244,8 +253,11 @@ async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunR
       // Normally the timeline is complete before the client is told the run is over (it may reload it at once),
       // and the conversation is free for its next chat or decision.
       if (!options.early) {
+        finishRunOnNextWrite = input.release !== undefined;
         await flushTimeline();
-        await input.release?.().catch((error: unknown) => deps.logger?.error({ err: error, runId: input.runId }, 'could not release the conversation before completed; retried when the run ends'));
+        // no write took it (nothing was left to write): the release is a statement of its own
+        finishRunOnNextWrite = false;
+        await input.release?.(finishedByTimelineWrite).catch((error: unknown) => deps.logger?.error({ err: error, runId: input.runId }, 'could not release the conversation before completed; retried when the run ends'));
       }
     }
     try {

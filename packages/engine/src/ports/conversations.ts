@@ -148,4 +148,10 @@ export interface ConversationStore {
    * from two engine processes never overwrite each other. Also mirrors entries into the messages table.
    */
   updateTimeline(id: string, change: (timeline: TimelineEntry[]) => TimelineEntry[]): Promise<TimelineEntry[]>;
+  /**
+   * updateTimeline, and `runId`'s claim released (runs.finish) in the same statement or transaction: a run's last
+   * write before `completed` (issue 38: on PGlite one round trip fewer per run). Once it resolves, the run is
+   * finished, whether or not the conversation still exists. Optional: without it the run makes the two calls.
+   */
+  updateTimelineAndFinishRun?(id: string, change: (timeline: TimelineEntry[]) => TimelineEntry[], runId: string): Promise<TimelineEntry[]>;
 }

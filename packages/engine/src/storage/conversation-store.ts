@@ -5,6 +5,7 @@ import { formatConversationCursor, isUuid, parseConversationCursor } from './con
 import { createConversationSearch, likeContains } from './conversation-search.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { createKeyedMutex, type KeyedMutex } from './keyed-mutex.ts';
+import { finishRunStatement } from './run-store.ts';
 import type { TimelineCache } from './timeline-cache.ts';
 import { approvals, conversations, conversationTombstones, messages, runs } from './schema.ts';
 
@@ -161,29 +162,41 @@ export function createConversationStore(db: SkyfloDatabase, options: Conversatio
     },
 
     /** Returns [] without calling `change` when the conversation does not exist (events of unsaved chats). */
-    async updateTimeline(id, change) {
-      if (!isUuid(id)) return [];
-      // The in-process mutex queues writers of this process cheaply; the row lock inside the transaction
-      // serialises writers from other engine processes on the same Postgres.
-      const { timelines } = options;
-      if (timelines) return timelineLocks.run(id, () => updateTimelineExclusive(db, timelines, id, change));
-      return timelineLocks.run(id, () =>
-        db.transaction(async (tx) => {
-          const [row] = await tx
-            .select({ messagesJson: conversations.messagesJson })
-            .from(conversations)
-            .where(eq(conversations.id, id))
-            .for('update');
-          if (!row) return [];
-          const before = row.messagesJson as TimelineEntry[];
-          const after = change(structuredClone(before));
-          const update = tx.update(conversations).set({ messagesJson: after, updatedAt: new Date() }).where(eq(conversations.id, id));
-          await mirrorMessages(tx as unknown as SkyfloDatabase, id, before, after, update);
-          return after;
-        }),
-      );
-    },
+    updateTimeline: (id, change) => writeTimeline(id, change),
+    updateTimelineAndFinishRun: (id, change, runId) => writeTimeline(id, change, runId),
   };
+
+  /** `finishRunId`: the run whose claim is released with this write, in its statement or transaction (issue 38). */
+  async function writeTimeline(id: string, change: (timeline: TimelineEntry[]) => TimelineEntry[], finishRunId?: string): Promise<TimelineEntry[]> {
+    if (!isUuid(id)) {
+      if (finishRunId) await finishRunStatement(db, finishRunId);
+      return [];
+    }
+    // The in-process mutex queues writers of this process cheaply; the row lock inside the transaction
+    // serialises writers from other engine processes on the same Postgres.
+    const { timelines } = options;
+    if (timelines) return timelineLocks.run(id, () => updateTimelineExclusive(db, timelines, id, change, finishRunId));
+    return timelineLocks.run(id, () =>
+      db.transaction(async (tx) => {
+        const bound = tx as unknown as SkyfloDatabase;
+        const [row] = await tx
+          .select({ messagesJson: conversations.messagesJson })
+          .from(conversations)
+          .where(eq(conversations.id, id))
+          .for('update');
+        let after: TimelineEntry[] = [];
+        if (row) {
+          const before = row.messagesJson as TimelineEntry[];
+          after = change(structuredClone(before));
+          const update = tx.update(conversations).set({ messagesJson: after, updatedAt: new Date() }).where(eq(conversations.id, id));
+          await mirrorMessages(bound, id, before, after, update);
+        }
+        // after the conversation's row lock, as the two statements were ordered before they shared a transaction
+        if (finishRunId) await finishRunStatement(bound, finishRunId);
+        return after;
+      }),
+    );
+  }
 }
 
 /**
@@ -195,11 +208,14 @@ export function createConversationStore(db: SkyfloDatabase, options: Conversatio
  * (atomic), or a transaction when entries are removed. A conversation deleted meanwhile (with its user) is written
  * nowhere: the mirror rows are inserted only for an updated row.
  */
-async function updateTimelineExclusive(db: SkyfloDatabase, timelines: TimelineCache, id: string, change: (timeline: TimelineEntry[]) => TimelineEntry[]): Promise<TimelineEntry[]> {
+async function updateTimelineExclusive(db: SkyfloDatabase, timelines: TimelineCache, id: string, change: (timeline: TimelineEntry[]) => TimelineEntry[], finishRunId?: string): Promise<TimelineEntry[]> {
   let kept = timelines.get(id);
   if (kept === undefined) {
     const [row] = await db.select({ messagesJson: conversations.messagesJson }).from(conversations).where(eq(conversations.id, id));
-    if (!row) return [];
+    if (!row) {
+      if (finishRunId) await finishRunStatement(db, finishRunId);
+      return [];
+    }
     kept = JSON.stringify(row.messagesJson);
   }
   const before = JSON.parse(kept) as TimelineEntry[];
@@ -208,10 +224,12 @@ async function updateTimelineExclusive(db: SkyfloDatabase, timelines: TimelineCa
   // set again only once written: a failed write is read from the database next time
   timelines.drop(id);
   const updateOn = (target: SkyfloDatabase) => target.update(conversations).set({ messagesJson: sql`${json}::jsonb`, updatedAt: new Date() }).where(eq(conversations.id, id));
+  // the run's release rides in the write's statement: one round trip to the database thread fewer per run
+  const alsoOn = (target: SkyfloDatabase) => (finishRunId ? finishRunStatement(target, finishRunId).getSQL() : undefined);
   if (before.some((entry) => !after.some((next) => next.id === entry.id))) {
-    await db.transaction((tx) => mirrorMessages(tx as unknown as SkyfloDatabase, id, before, after, updateOn(tx as unknown as SkyfloDatabase)));
+    await db.transaction((tx) => mirrorMessages(tx as unknown as SkyfloDatabase, id, before, after, updateOn(tx as unknown as SkyfloDatabase), alsoOn(tx as unknown as SkyfloDatabase)));
   } else {
-    await mirrorMessages(db, id, before, after, updateOn(db));
+    await mirrorMessages(db, id, before, after, updateOn(db), alsoOn(db));
   }
   timelines.set(id, json);
   return after;
@@ -236,9 +254,9 @@ export function messageRowOf(entry: TimelineEntry, position: number) {
  * Keeps the messages table equal to the timeline, touching only entries that changed. `update` (the timeline row's
  * own write) runs as a data-modifying WITH of the upsert when there is one: one statement instead of two, which on
  * PGlite is one round trip fewer to its thread per timeline write (P2). PostgreSQL runs such a WITH exactly once,
- * whether or not the statement reads it.
+ * whether or not the statement reads it; so does `also`, a further write made part of the same statement.
  */
-async function mirrorMessages(db: SkyfloDatabase, conversationId: string, before: TimelineEntry[], after: TimelineEntry[], update: { getSQL(): SQL } & PromiseLike<unknown>): Promise<void> {
+async function mirrorMessages(db: SkyfloDatabase, conversationId: string, before: TimelineEntry[], after: TimelineEntry[], update: { getSQL(): SQL } & PromiseLike<unknown>, also?: SQL): Promise<void> {
   const previous = new Map(before.map((entry, position) => [entry.id, { json: JSON.stringify(entry), position }]));
   const changed = after
     .map((entry, position) => ({ entry, position }))
@@ -246,12 +264,16 @@ async function mirrorMessages(db: SkyfloDatabase, conversationId: string, before
       const old = previous.get(entry.id);
       return !old || old.position !== position || old.json !== JSON.stringify(entry);
     });
-  if (changed.length === 0) await update;
-  else {
+  // `also`: one more data-modifying statement (a run's release) run as a WITH of the same statement
+  const alsoCte = also ? sql`also_done AS (${also}), ` : sql``;
+  if (changed.length === 0) {
+    if (also) await db.execute(sql`WITH also_done AS (${also}) ${update.getSQL()}`);
+    else await update;
+  } else {
     // raw SQL, as start-chat.ts writes the same rows: the rows come from the update's RETURNING, so a conversation
     // that is gone gets none (instead of failing on the foreign key), and the rows travel as one JSON parameter
     const rows = changed.map(({ entry, position }) => messageRowOf(entry, position));
-    await db.execute(sql`WITH timeline_write AS (${update.getSQL()} returning 1 as done)
+    await db.execute(sql`WITH ${alsoCte}timeline_write AS (${update.getSQL()} returning 1 as done)
       INSERT INTO messages (conversation_id, entry_id, role, content, sequence, message_metadata, token_usage)
       SELECT ${conversationId}::uuid, m.entry_id, m.role, coalesce(m.content, ''), m.sequence, coalesce(m.message_metadata, '{}'::jsonb), m.token_usage
         FROM timeline_write, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)

@@ -26,6 +26,17 @@ function rowsOf<T>(result: unknown): T[] {
 // The database's clock, not this process's: leases are compared by every engine process, whose clocks may differ.
 const leaseFromNow = (leaseMs: number) => sql`now() + ${leaseMs} * interval '1 millisecond'`;
 
+/**
+ * A run's claim released: the statement of `runs.finish`, also run as a data-modifying WITH of a run's last timeline
+ * write (conversation-store.ts, updateTimelineAndFinishRun). Only a running run changes: finishing twice is harmless.
+ */
+export function finishRunStatement(db: SkyfloDatabase, runId: string) {
+  return db
+    .update(runs)
+    .set({ status: 'finished', finishedAt: sql`now()` })
+    .where(and(eq(runs.runId, runId), eq(runs.status, 'running')));
+}
+
 export interface RunStoreOptions {
   /**
    * The database has one connection that runs one statement at a time and no other process (PGlite): one statement is
@@ -123,10 +134,7 @@ export function createRunStore(db: SkyfloDatabase, options: RunStoreOptions = {}
     },
 
     async finish(runId) {
-      await db
-        .update(runs)
-        .set({ status: 'finished', finishedAt: sql`now()` })
-        .where(and(eq(runs.runId, runId), eq(runs.status, 'running')));
+      await finishRunStatement(db, runId);
     },
 
     async get(runId) {

@@ -94,7 +94,7 @@ export function createInMemoryApprovalStore(options: { runs?: RunStore } = {}): 
 export function createInMemoryConversationStore(
   options: {
     approvals?: { cancelOpen(conversationId: string): void };
-    runs?: { runningFor(conversationId: string): Promise<string[]>; forget(conversationId: string): void };
+    runs?: { runningFor(conversationId: string): Promise<string[]>; forget(conversationId: string): void; finish(runId: string): Promise<void> };
     checkpointer?: MemorySaver;
   } = {},
 ): ConversationStore {
@@ -102,7 +102,7 @@ export function createInMemoryConversationStore(
   const deleted = new Set<string>();
   const locks = new Map<string, Promise<unknown>>();
   const copy = (conversation: Conversation | undefined) => (conversation ? structuredClone(conversation) : undefined);
-  return {
+  const store: ConversationStore = {
     async create({ id, userId, title, cluster }) {
       if (id !== undefined && (conversations.has(id) || deleted.has(id))) throw new ConversationIdTakenError(id);
       const now = new Date();
@@ -166,7 +166,13 @@ export function createInMemoryConversationStore(
       locks.set(id, next.catch(() => {}));
       return next;
     },
+    async updateTimelineAndFinishRun(id, change, runId) {
+      const after = await store.updateTimeline(id, change);
+      await options.runs?.finish(runId);
+      return after;
+    },
   };
+  return store;
 }
 
 /** Runs in one process: the same contract as storage/run-store.ts (one running run per conversation, leases). */

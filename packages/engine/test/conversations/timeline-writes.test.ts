@@ -33,13 +33,16 @@ beforeAll(async () => {
   sim = await startLlmSim({ port: 0 });
   ({ lite } = await createTestPglite());
   const real = await createPgliteStorage({ lite });
-  // The real store, watched: each write's result is recorded (the runs under test see no difference).
-  const updateTimeline = real.conversations.updateTimeline.bind(real.conversations);
-  real.conversations.updateTimeline = async (id, change) => {
-    const after = await updateTimeline(id, change);
+  // The real store, watched: each write's result is recorded (the runs under test see no difference). A run's last
+  // write also releases its conversation (updateTimelineAndFinishRun): one write all the same.
+  const record = (id: string, after: TimelineEntry[]) => {
     writes.set(id, [...(writes.get(id) ?? []), structuredClone(after)]);
     return after;
   };
+  const updateTimeline = real.conversations.updateTimeline.bind(real.conversations);
+  const updateTimelineAndFinishRun = real.conversations.updateTimelineAndFinishRun!.bind(real.conversations);
+  real.conversations.updateTimeline = async (id, change) => record(id, await updateTimeline(id, change));
+  real.conversations.updateTimelineAndFinishRun = async (id, change, runId) => record(id, await updateTimelineAndFinishRun(id, change, runId));
   storage = real;
   mcp = await startFakeMcpServer();
   const created = await storage.users.create({ email: 'ops@example.com', hashedPassword: 'x', allowWhenUsersExist: true });

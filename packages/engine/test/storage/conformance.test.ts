@@ -523,6 +523,38 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
       expect(result).toEqual([]);
       expect(called).toBe(false);
     });
+
+    it("a run's last timeline write releases its claim with it (issue 38): the entries written, the run finished, the conversation free", async () => {
+      const write = storage.conversations.updateTimelineAndFinishRun!.bind(storage.conversations);
+      const { id } = await storage.conversations.create({ userId: alice });
+      await storage.conversations.updateTimeline(id, () => [userEntry('question', 'why is checkout crashing?')]);
+      const runId = randomUUID();
+      expect(await storage.runs.begin({ runId, conversationId: id, leaseMs: 60_000 })).toEqual({ ok: true });
+      // a change that adds an entry (one statement on PGlite); then one that removes an entry (a transaction)
+      const after = await write(id, (timeline) => [...timeline, userEntry('answer', 'the image tag is wrong')], runId);
+      expect(after.map((entry) => entry.id)).toEqual(['question', 'answer']);
+      expect(await storage.runs.get(runId)).toMatchObject({ status: 'finished', finishedAt: expect.any(Date) });
+      expect(await storage.runs.begin({ runId: randomUUID(), conversationId: id, leaseMs: 60_000 })).toEqual({ ok: true });
+      if (backend.query) {
+        const rows = (await backend.query('select entry_id from messages where conversation_id = $1 order by sequence', [id])) as Array<{ entry_id: string }>;
+        expect(rows.map((row) => row.entry_id)).toEqual(['question', 'answer']);
+      }
+
+      const second = randomUUID();
+      const { id: other } = await storage.conversations.create({ userId: alice });
+      await storage.conversations.updateTimeline(other, () => [userEntry('a', 'one'), userEntry('b', 'two')]);
+      expect(await storage.runs.begin({ runId: second, conversationId: other, leaseMs: 60_000 })).toEqual({ ok: true });
+      expect((await write(other, (timeline) => timeline.slice(1), second)).map((entry) => entry.id)).toEqual(['b']);
+      expect((await storage.runs.get(second))?.status).toBe('finished');
+      expect((await storage.conversations.get(other))?.timeline.map((entry) => entry.id)).toEqual(['b']);
+
+      // written to a conversation that does not exist: nothing is written, and the run is finished all the same
+      const orphan = randomUUID();
+      const { id: third } = await storage.conversations.create({ userId: alice });
+      expect(await storage.runs.begin({ runId: orphan, conversationId: third, leaseMs: 60_000 })).toEqual({ ok: true });
+      expect(await write(randomUUID(), (timeline) => [...timeline, userEntry('x', 'lost')], orphan)).toEqual([]);
+      expect((await storage.runs.get(orphan))?.status).toBe('finished');
+    });
   });
 
   describe('approvals', () => {
