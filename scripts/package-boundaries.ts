@@ -116,7 +116,7 @@ export const engineLayers: readonly (readonly string[])[] = [
   ['tool-calls'],
   ['clusters', 'mcp', 'passkeys'],
   ['audit', 'storage', 'bus', 'timeline'],
-  ['observability', 'crypto', 'config'],
+  ['observability', 'memory', 'crypto', 'config'],
   ['ports', 'errors'],
 ];
 
