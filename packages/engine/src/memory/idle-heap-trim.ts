@@ -76,16 +76,15 @@ export function createIdleHeapTrim(deps: IdleHeapTrimDeps = {}): IdleHeapTrim {
   const measure = deps.youngGenerationBytes ?? youngGenerationBytes;
   let collect = deps.collect;
   // start-up itself is the first activity: the process is quiet `quietTicks` ticks after it
-  let activity = 1;
-  let seenAtLastTick = 0;
+  let activeSinceLastTick = true;
   let quietFor = 0;
   let roundStartedAt = Number.NEGATIVE_INFINITY;
   let attemptsLeft = 0;
   let timer: NodeJS.Timeout | undefined;
 
   function tick(): void {
-    quietFor = activity === seenAtLastTick ? quietFor + 1 : 0;
-    seenAtLastTick = activity;
+    quietFor = activeSinceLastTick ? 0 : quietFor + 1;
+    activeSinceLastTick = false;
     if (quietFor === 0) attemptsLeft = 0;
     if (quietFor < quietTicks) return;
     const before = measure();
@@ -107,7 +106,7 @@ export function createIdleHeapTrim(deps: IdleHeapTrimDeps = {}): IdleHeapTrim {
 
   return {
     noteActivity() {
-      activity += 1;
+      activeSinceLastTick = true;
     },
     start() {
       if (timer) return;

@@ -13,6 +13,7 @@ import { approvalChallengeFacts, deviceKeyChallengeInput, type ApprovalChallenge
 import type { ApprovalRecord, AuditLog, AuthenticatedUser, DeviceKeyRecord, DeviceKeyStore, PasskeyStore, TransactionalStores } from '../ports/index.ts';
 import { approvalChallengeBytes } from './approval-challenge.ts';
 import { PasskeyError } from './passkey-error.ts';
+import type { ApproverKeyMirrorOutcome } from '../clusters/enforcement/cluster-enforcement.ts';
 import { APPROVAL_ASSERTION_TTL_MS, type ApproverKeyMirrorChange } from './passkey-service.ts';
 
 /** What is stored with a decision approved by a device key (as a passkey's StoredAssertion is). */
@@ -40,7 +41,7 @@ export interface DeviceKeyServiceDeps {
    * Issue 35 item 5: mirrors a confirmed (or removed) device key to every cluster's executor as a SkyfloApproverKey
    * (kind device_key), so the executor can check a terminal approval's Ed25519 signature itself. Absent: no executor.
    */
-  mirrorKey?(change: ApproverKeyMirrorChange): Promise<Array<{ executor: string; error?: string }>>;
+  mirrorKey?(change: ApproverKeyMirrorChange): Promise<ApproverKeyMirrorOutcome[]>;
   now?: () => number;
 }
 

@@ -14,6 +14,7 @@ import { approvalChallengeFacts, type ApprovalChallengeFacts, type ApproverKey, 
 import type { ApprovalRecord, AuditLog, AuthenticatedUser, PasskeyRecord, PasskeyStore, TransactionalStores } from '../ports/index.ts';
 import { approvalChallenge, approvalChallengeBytes } from './approval-challenge.ts';
 import { PasskeyError } from './passkey-error.ts';
+import type { ApproverKeyMirrorOutcome } from '../clusters/enforcement/cluster-enforcement.ts';
 
 /** How recent a sign-in must be to register a passkey. */
 export const FRESH_SIGN_IN_SECONDS = 5 * 60;
@@ -53,9 +54,9 @@ export interface PasskeyServiceDeps {
   announce(event: { userId: string; email: string; name: string }): Promise<void>;
   /**
    * Issue 35 item 5: mirrors a registered (or removed) key to every cluster's executor, which verifies approvers'
-   * signatures against it before minting; answers one entry per executor (`error` when it failed). Absent: no executor.
+   * signatures against it before minting; answers one entry per executor (`error` when it failed, `attempts` when it was tried more than once). Absent: no executor.
    */
-  mirrorKey?(change: ApproverKeyMirrorChange): Promise<Array<{ executor: string; error?: string }>>;
+  mirrorKey?(change: ApproverKeyMirrorChange): Promise<ApproverKeyMirrorOutcome[]>;
   now?: () => number;
 }
 
