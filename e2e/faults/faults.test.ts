@@ -177,16 +177,18 @@ async function runFault(index: number, fault: string, injection: Injection): Pro
   const verdicts: FlowVerdict[] = [];
   const audit = await vi.waitFor(
     async () => {
-      const cardsSettled = await Promise.all(
+      const moving = await Promise.all(
         records.map(async (record) => {
-          if (!record.conversationId) return true;
+          if (!record.conversationId) return undefined;
           const { card } = await readCard(replicas[0]!, record.plan.user, record.conversationId, record.callId);
           // a decided call must end somewhere: a run the fault cut off is closed once its lease lapses (the card then
           // says it did not run, or that its outcome is unknown); an undecided one may still wait for its approval
-          return !card || settledStatuses.has(card.status) || (!record.decided && card.status === 'awaiting_approval');
+          const settled = !card || settledStatuses.has(card.status) || (!record.decided && card.status === 'awaiting_approval');
+          return settled ? undefined : `${record.callId} ${card.status}${card.verification ? ` (verification ${JSON.stringify(card.verification).slice(0, 200)})` : ''}`;
         }),
       );
-      if (!cardsSettled.every(Boolean)) throw new Error('cards still moving');
+      const stillMoving = moving.filter((line) => line !== undefined);
+      if (stillMoving.length > 0) throw new Error(`cards still moving: ${stillMoving.join('; ')}`);
       return readAudit(replicas[0]!, admin);
     },
     { timeout: 120_000, interval: 500 },

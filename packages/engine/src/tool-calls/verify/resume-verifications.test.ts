@@ -13,24 +13,24 @@ import { createInMemoryStorage } from '../../testing/in-memory-storage.ts';
 import { sealBefore } from './baseline.ts';
 import { resumeVerifications } from './resume-verifications.ts';
 
-const toolCard = (callId: string): TimelineEntry => ({
+const toolCard = (callId: string, status: 'completed' | 'executing' = 'completed'): TimelineEntry => ({
   id: 'assistant-1',
   type: 'assistant',
   content: '',
   timestamp: 1,
-  segments: [{ kind: 'tool', id: callId, toolExecution: { call_id: callId, tool: 'k8s_scale', title: 'Scale', args: {}, status: 'completed', timestamp: 1 } }],
+  segments: [{ kind: 'tool', id: callId, toolExecution: { call_id: callId, tool: 'k8s_scale', title: 'Scale', args: {}, status, timestamp: 1 } }],
 });
 
-async function leftVerifying(deadline: number) {
+async function leftVerifying(deadline: number, cardStatus: 'completed' | 'executing' = 'completed') {
   const storage = createInMemoryStorage();
   const box = createSecretBox(randomBytes(32));
   const conversation = await storage.conversations.create({ userId: 'alice' });
-  await storage.conversations.updateTimeline(conversation.id, () => [toolCard('call-1'), { id: 'u2', type: 'user', content: 'later message', timestamp: 2 }]);
+  await storage.conversations.updateTimeline(conversation.id, () => [toolCard('call-1', cardStatus), { id: 'u2', type: 'user', content: 'later message', timestamp: 2 }]);
   await storage.approvals.request({ conversationId: conversation.id, callId: 'call-1', runId: 'r', tool: 'k8s_scale', args: { name: 'web' }, argsHash: 'h', resolution: [], risks: [], destructive: false, requestedBy: 'alice', beforeSealed: sealBefore(box, conversation.id, 'call-1', { args: { name: 'web', replicas: 3 }, before: { replicas: 2 } }) });
   const runId = randomUUID();
   await storage.approvals.decide({ conversationId: conversation.id, callId: 'call-1', approve: true, decidedBy: 'alice', decisionRunId: runId });
   await storage.approvals.claimExecution({ conversationId: conversation.id, callId: 'call-1', runId });
-  await storage.approvals.markExecuted({ conversationId: conversation.id, callId: 'call-1', ok: true });
+  await storage.approvals.markExecuted({ conversationId: conversation.id, callId: 'call-1', ok: true, resultSummary: 'deployment.apps/web scaled' });
   await storage.approvals.saveVerification({ conversationId: conversation.id, callId: 'call-1', verification: { outcome: 'verifying', summary: 'Verifying', evidence: [], startedAt: Date.now() - 1000, deadline } });
   return { storage, box, conversationId: conversation.id };
 }
@@ -45,7 +45,8 @@ const verifyingTools = (calls: Array<Record<string, unknown>>): ToolGateway => (
   close: async () => undefined,
 });
 
-const cardOf = (timeline: TimelineEntry[]) => (timeline[0] as Extract<TimelineEntry, { type: 'assistant' }>).segments[0] as { toolExecution: { verification?: { outcome: string; summary: string } } };
+const cardOf = (timeline: TimelineEntry[]) =>
+  (timeline[0] as Extract<TimelineEntry, { type: 'assistant' }>).segments[0] as { toolExecution: { status: string; result?: unknown; verification?: { outcome: string; summary: string } } };
 
 describe('resumed verifications', () => {
   it('re-runs a verification a dead run left, with the arguments and before-state it recorded and the budget left', async () => {
@@ -62,6 +63,25 @@ describe('resumed verifications', () => {
     expect(seen.map((event) => (event as { outcome?: string }).outcome)).toEqual(['verifying', 'verified']);
     // claimed once: a second pass finds nothing
     expect(await resumeVerifications({ storage, tools: verifyingTools(calls), secretBox: box, config: agentConfig(), everyRunIsDead: true })).toBe(0);
+  });
+
+  it('completes a card the dead run left executing (its tool.result not yet written when it was killed), without a second audit event', async () => {
+    const { storage, box, conversationId } = await leftVerifying(Date.now() + 60_000, 'executing');
+    const seen: AgentEvent[] = [];
+    await resumeVerifications({ storage, tools: verifyingTools([]), secretBox: box, config: agentConfig(), everyRunIsDead: true, observeEvent: (event) => seen.push(event) });
+    const card = cardOf((await storage.conversations.get(conversationId))!.timeline).toolExecution;
+    expect(card.status).toBe('completed');
+    expect(card.result).toEqual([{ type: 'text', text: 'deployment.apps/web scaled' }]);
+    expect(card.verification).toMatchObject({ outcome: 'verified' });
+    expect(seen.map((event) => event.type)).toEqual(['tool.verification', 'tool.verification']);
+  });
+
+  it('leaves a card the run did complete as it was: its full result is not replaced by the stored summary', async () => {
+    const { storage, box, conversationId } = await leftVerifying(Date.now() + 60_000);
+    await resumeVerifications({ storage, tools: verifyingTools([]), secretBox: box, config: agentConfig(), everyRunIsDead: true });
+    const card = cardOf((await storage.conversations.get(conversationId))!.timeline).toolExecution;
+    expect(card.status).toBe('completed');
+    expect(card.result).toBeUndefined();
   });
 
   it('ends timed_out when the budget is spent, without asking the cluster', async () => {

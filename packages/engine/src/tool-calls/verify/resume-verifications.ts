@@ -9,7 +9,7 @@
  * (undo/auto-revert.ts), exactly as the run that was stopped would have.
  */
 import { randomUUID } from 'node:crypto';
-import type { AgentEvent, AgentEventPayload, AgentEventType, MemberScope } from '@skyflo/protocol';
+import type { AgentEvent, AgentEventPayload, AgentEventType, MemberScope, TimelineEntry } from '@skyflo/protocol';
 import { hashToolCall } from '../propose/hash-tool-call.ts';
 import type { ToolCallInspector } from '../propose/tool-call-inspector.ts';
 import { createClusterGate, type ClusterDeps } from '../../clusters/cluster-gate.ts';
@@ -69,6 +69,39 @@ function emitterFor(deps: ResumeVerificationDeps, record: ApprovalRecord, runId:
   };
 }
 
+/**
+ * The call's recorded outcome, shown on its card before the verdict. The stopped run emitted `tool.result` just before
+ * its verification began, but its timeline write is queued, not awaited: killed in between, the stored card still said
+ * `executing` while the row said executed, and a verdict alone does not move a card's status. Timeline only, not the
+ * audit observer: the outcome's audit record was written with the row (markExecuted). A card that has its outcome
+ * (the write did land) is left as it is.
+ */
+async function showRecordedOutcome(deps: ResumeVerificationDeps, record: ApprovalRecord, runId: string | undefined): Promise<void> {
+  const identity = { call_id: record.callId, tool: record.tool, title: record.tool, args: record.args, conversation_id: record.conversationId, ...(runId ? { run_id: runId } : {}), timestamp: Date.now() };
+  const summary = record.resultSummary ?? '';
+  const event = (record.status === 'executed' ? { ...identity, type: 'tool.result', result: [{ type: 'text', text: summary }] } : { ...identity, type: 'tool.error', error: summary || 'The tool reported an error without a message' }) as unknown as AgentEvent;
+  await deps.storage.conversations.updateTimeline(record.conversationId, (timeline) => foldIntoUnsettledCard(timeline, record.callId, event)).catch((error: unknown) => deps.logger?.error({ err: error, callId: record.callId }, 'could not show the outcome of a call whose verification is resumed'));
+}
+
+const settledCardStatuses = new Set(['completed', 'error', 'denied']);
+
+/**
+ * Folds a tool event into the entry that holds the call's card, wherever it is (later messages may follow it), and
+ * only while the card has no outcome: the stored fold applies events as they come, so a card the run completed would
+ * have its full result replaced by the row's 500-character summary.
+ */
+function foldIntoUnsettledCard(timeline: TimelineEntry[], callId: string, event: AgentEvent): TimelineEntry[] {
+  const cardOf = (entry: TimelineEntry) => (entry.type === 'assistant' ? entry.segments.find((segment) => segment.kind === 'tool' && segment.id === callId) : undefined);
+  const index = timeline.findLastIndex((entry) => cardOf(entry) !== undefined);
+  const card = index < 0 ? undefined : cardOf(timeline[index]!);
+  if (card?.kind !== 'tool' || settledCardStatuses.has(card.toolExecution.status)) return timeline;
+  // the fold applies a tool event to the last entry: given the card's entry alone, that is the one it changes
+  const [changed] = applyEventToTimeline([timeline[index]!], event);
+  const copy = timeline.slice();
+  copy[index] = changed!;
+  return copy;
+}
+
 /** The automatic revert still applies: chosen, recorded with the verification, and the inverse is the one shown. */
 function plannedRevert(record: ApprovalRecord, sealed: SealedBefore | undefined): boolean {
   if (record.autoRevert !== true || record.verification?.autoRevert !== true || !sealed?.inverse) return false;
@@ -102,6 +135,7 @@ export async function resumeVerifications(deps: ResumeVerificationDeps): Promise
     // Without the tool or the call's arguments, nothing can be re-checked: the remaining budget is taken as spent.
     const deadline = verifier && sealed ? verification.deadline : Math.min(verification.deadline, Date.now());
     const emit = emitterFor(deps, record, record.decisionRunId);
+    await showRecordedOutcome(deps, record, record.decisionRunId);
     const args = sealed?.args ?? record.args;
     const autoRevert = plannedRevert(record, sealed) && deps.inspector !== undefined && deps.secretBox !== undefined;
     const revertCallId = `${record.callId}-revert`;
