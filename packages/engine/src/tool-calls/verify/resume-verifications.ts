@@ -77,9 +77,9 @@ function emitterFor(deps: ResumeVerificationDeps, record: ApprovalRecord, runId:
  * (the write did land) is left as it is.
  */
 async function showRecordedOutcome(deps: ResumeVerificationDeps, record: ApprovalRecord, runId: string | undefined): Promise<void> {
-  const identity = { call_id: record.callId, tool: record.tool, title: record.tool, args: record.args, conversation_id: record.conversationId, ...(runId ? { run_id: runId } : {}), timestamp: Date.now() };
-  const summary = record.resultSummary ?? '';
-  const event = (record.status === 'executed' ? { ...identity, type: 'tool.result', result: [{ type: 'text', text: summary }] } : { ...identity, type: 'tool.error', error: summary || 'The tool reported an error without a message' }) as unknown as AgentEvent;
+  // only a call that ran without an error is verified (execute-approved.ts): its outcome is a tool.result
+  if (record.status !== 'executed') return;
+  const event = { type: 'tool.result', call_id: record.callId, tool: record.tool, title: record.tool, args: record.args, result: [{ type: 'text', text: record.resultSummary ?? '' }], conversation_id: record.conversationId, ...(runId ? { run_id: runId } : {}), timestamp: Date.now() } as AgentEvent;
   await deps.storage.conversations.updateTimeline(record.conversationId, (timeline) => foldIntoUnsettledCard(timeline, record.callId, event)).catch((error: unknown) => deps.logger?.error({ err: error, callId: record.callId }, 'could not show the outcome of a call whose verification is resumed'));
 }
 
