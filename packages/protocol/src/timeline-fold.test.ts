@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent, TimelineEntry } from './index.ts';
 import { createSkyfloClient } from './client/index.ts';
-import { appendAlertEntry, foldLiveTimelineEvent, foldTimelineEvent } from './timeline-fold.ts';
+import { appendAlertEntry, appendUserEntry, foldLiveTimelineEvent, foldTimelineEvent } from './timeline-fold.ts';
 
 const base = { run_id: 'r1', conversation_id: 'c1' };
 const tool = { call_id: 'call_1', tool: 'k8s_scale', title: 'Scale', args: { name: 'web', replicas: 0 } };
@@ -59,6 +59,32 @@ describe('one fold', () => {
     const replayed = run.reduce(foldLiveTimelineEvent, once);
     expect(replayed).toHaveLength(1);
     expect((replayed[0] as Extract<TimelineEntry, { type: 'assistant' }>).segments).toEqual((once[0] as Extract<TimelineEntry, { type: 'assistant' }>).segments);
+  });
+
+  it("an outcome that arrives after later messages closes the call's own card, not a second one in the last answer", () => {
+    // The call stopped at `executing` (its run was killed); the user asked again and got an answer before the
+    // restart's reconciler (or a resumed verification) wrote the outcome.
+    const cut = run.slice(0, run.findIndex((event) => event.type === 'tool.result'));
+    const later: AgentEvent[] = [
+      { type: 'generation.complete', run_id: 'r2', conversation_id: 'c1', content: 'Web is at 0.', tokens_generated: 4, tool_calls: 0, timestamp: 21 },
+      { type: 'completed', run_id: 'r2', conversation_id: 'c1', status: 'completed', duration: 0.01, duration_ms: 5, timestamp: 22 },
+    ];
+    const outcomes: AgentEvent[] = [
+      { type: 'tool.error', ...base, ...tool, error: 'The engine stopped while this call was executing: its outcome is unknown.', code: 'UNKNOWN_OUTCOME', timestamp: 30 },
+      { type: 'tool.result', ...base, ...tool, result: [{ type: 'text', text: 'scaled' }], timestamp: 30 },
+    ];
+    for (const [name, foldEvent] of [['stored', foldTimelineEvent], ['live', foldLiveTimelineEvent]] as const) {
+      for (const outcome of outcomes) {
+        const before = later.reduce(foldEvent, appendUserEntry(cut.reduce(foldEvent, [{ id: 'u1', type: 'user', content: 'scale web to 0', timestamp: 0 }]), { id: 'u2', content: 'is web down?', timestamp: 20 }));
+        const after = foldEvent(before, outcome);
+        const cards = after.flatMap((entry) => (entry.type === 'assistant' ? entry.segments.filter((segment) => segment.kind === 'tool') : []));
+        expect(cards, `${name} fold, ${outcome.type}`).toHaveLength(1);
+        expect(cards[0], `${name} fold, ${outcome.type}`).toMatchObject({ id: 'call_1', toolExecution: { status: outcome.type === 'tool.error' ? 'error' : 'completed' } });
+        // the card stayed in the first answer; the later answer is untouched
+        expect(after.map((entry) => entry.type)).toEqual(['user', 'assistant', 'user', 'assistant']);
+        expect(after[3]).toBe(before[3]);
+      }
+    }
   });
 });
 

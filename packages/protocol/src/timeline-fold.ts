@@ -144,6 +144,11 @@ function upsertTool(entry: AssistantEntry, callId: string, update: (record: Tool
   return { ...entry, segments: index >= 0 ? replaceAt(entry.segments, index, segment) : [...entry.segments, segment] };
 }
 
+/** The index of the assistant entry that holds the card of `callId` (call ids are unique in a conversation), or -1. */
+function entryHoldingCard(timeline: readonly TimelineEntry[], callId: string): number {
+  return findLastIndex(timeline, (entry) => entry.type === 'assistant' && entry.segments.some((segment) => segment.kind === 'tool' && segment.id === callId));
+}
+
 type ToolEvent = Extract<AgentEvent, { type: 'tool.awaiting_approval' | 'tool.approved' | 'tool.denied' | 'tool.executing' | 'tool.result' | 'tool.error' }>;
 
 const toolStatusOf: Record<ToolEvent['type'], ToolStatus> = {
@@ -279,8 +284,16 @@ function fold(timeline: TimelineEntry[], event: AgentEvent, live: boolean): Time
     case 'tool.executing':
     case 'tool.result':
     case 'tool.error': {
+      const update = (entry: AssistantEntry) => upsertTool(entry, event.call_id, (record) => applyToolEvent(record, event, timestamp, live));
+      // The call's card wherever it is: an outcome written after later messages (a restart's reconciler, a resumed
+      // verification) closes that card instead of adding a second one to the last answer.
+      const holder = entryHoldingCard(timeline, event.call_id);
+      if (holder >= 0) {
+        const changed = update(timeline[holder] as AssistantEntry);
+        return changed === timeline[holder] ? timeline : replaceAt(timeline, holder, changed);
+      }
       const mayCreate = event.type === 'tool.awaiting_approval' || event.type === 'tool.executing' || event.type === 'tool.error';
-      return withAssistant(timeline, event, (entry) => upsertTool(entry, event.call_id, (record) => applyToolEvent(record, event, timestamp, live)), mayCreate);
+      return withAssistant(timeline, event, update, mayCreate);
     }
     case 'runbook.used':
       // Emitted before the model's first turn: it opens the answer, which then shows "Runbook: <title>" (a replay is a no-op).
@@ -330,26 +343,23 @@ type VerificationEvent = Extract<AgentEvent, { type: 'tool.verification' }>;
  * answers may exist). It never creates a card, and `verifying` never replaces a verdict (a live replay).
  */
 function foldVerification(timeline: TimelineEntry[], event: VerificationEvent, live: boolean): TimelineEntry[] {
-  for (let index = timeline.length - 1; index >= 0; index -= 1) {
-    const entry = timeline[index]!;
-    if (entry.type !== 'assistant') continue;
-    const position = entry.segments.findIndex((segment) => segment.kind === 'tool' && segment.id === event.call_id);
-    if (position < 0) continue;
-    const record = (entry.segments[position] as ToolSegment).toolExecution;
-    if (event.outcome === 'verifying' && record.verification && record.verification.outcome !== 'verifying') return timeline;
-    if (live && record.verification?.outcome === event.outcome && record.verification.finished_at === event.finished_at) return timeline;
-    const verification: ToolVerification = {
-      outcome: event.outcome,
-      summary: event.summary,
-      evidence: event.evidence ?? [],
-      ...(event.controller !== undefined ? { controller: event.controller } : {}),
-      ...(event.started_at !== undefined ? { started_at: event.started_at } : {}),
-      ...(event.finished_at !== undefined ? { finished_at: event.finished_at } : {}),
-      ...(event.auto_revert_call_id !== undefined ? { auto_revert_call_id: event.auto_revert_call_id } : {}),
-    };
-    const next: ToolExecutionRecord = { ...record, verification, ...(event.undo_of !== undefined ? { undo_of: event.undo_of } : {}) };
-    const changed: AssistantEntry = { ...entry, segments: replaceAt(entry.segments, position, { kind: 'tool', id: event.call_id, toolExecution: next }) };
-    return replaceAt(timeline, index, changed);
-  }
-  return timeline;
+  const index = entryHoldingCard(timeline, event.call_id);
+  if (index < 0) return timeline;
+  const entry = timeline[index] as AssistantEntry;
+  const position = entry.segments.findIndex((segment) => segment.kind === 'tool' && segment.id === event.call_id);
+  const record = (entry.segments[position] as ToolSegment).toolExecution;
+  if (event.outcome === 'verifying' && record.verification && record.verification.outcome !== 'verifying') return timeline;
+  if (live && record.verification?.outcome === event.outcome && record.verification.finished_at === event.finished_at) return timeline;
+  const verification: ToolVerification = {
+    outcome: event.outcome,
+    summary: event.summary,
+    evidence: event.evidence ?? [],
+    ...(event.controller !== undefined ? { controller: event.controller } : {}),
+    ...(event.started_at !== undefined ? { started_at: event.started_at } : {}),
+    ...(event.finished_at !== undefined ? { finished_at: event.finished_at } : {}),
+    ...(event.auto_revert_call_id !== undefined ? { auto_revert_call_id: event.auto_revert_call_id } : {}),
+  };
+  const next: ToolExecutionRecord = { ...record, verification, ...(event.undo_of !== undefined ? { undo_of: event.undo_of } : {}) };
+  const changed: AssistantEntry = { ...entry, segments: replaceAt(entry.segments, position, { kind: 'tool', id: event.call_id, toolExecution: next }) };
+  return replaceAt(timeline, index, changed);
 }

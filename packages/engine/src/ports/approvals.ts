@@ -157,6 +157,14 @@ export interface RunClaimInput {
   maxRunningPerUser: number;
 }
 
+/** What a reconciler pass did: the decisions it closed, and where the runs it found dead had been working. */
+export interface OrphansReconciled {
+  /** approved-but-unclaimed calls now failed, executing ones now unknown */
+  closed: ApprovalRecord[];
+  /** the conversations of the runs this pass ended (each once) */
+  conversationsOfDeadRuns: string[];
+}
+
 export interface ApprovalStore {
   /** Creates the awaiting row (idempotent per conversation+callId). */
   request(record: NewApproval): Promise<ApprovalRecord>;
@@ -204,8 +212,10 @@ export interface ApprovalStore {
    * executing → unknown. Returns the records it changed, so their conversations can show what happened.
    * `everyRunIsDead`: this process has the database to itself and just started (PGlite's data-dir lock), so every
    * run still marked running died with the previous process; they are ended first, leases notwithstanding.
+   * Also returns the conversations of the runs this pass ended: a run killed outright never wrote the outcomes it had
+   * queued for its timeline, so their cards may still show calls under way.
    */
-  reconcileOrphans(options?: { everyRunIsDead?: boolean }): Promise<ApprovalRecord[]>;
+  reconcileOrphans(options?: { everyRunIsDead?: boolean }): Promise<OrphansReconciled>;
   /** Replaces the result text of a call whose outcome is unknown (adds what the cluster shows now); false otherwise. */
   noteUnknownOutcome?(input: { conversationId: string; callId: string; resultSummary: string }): Promise<boolean>;
   /** Records the before-state captured just before execution (and the inverse it implies); false when the row is gone. */

@@ -250,10 +250,11 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
     async reconcileOrphans(options = {}) {
       // The runs themselves are ended too, so their conversations are free and no reader takes them for live:
       // all of them when this process has the database to itself and just started, else those whose lease lapsed.
-      await db
+      const ended = await db
         .update(runs)
         .set({ status: 'finished', finishedAt: sql`now()` })
-        .where(and(eq(runs.status, 'running'), options.everyRunIsDead ? undefined : lt(runs.leaseUntil, sql`now()`)));
+        .where(and(eq(runs.status, 'running'), options.everyRunIsDead ? undefined : lt(runs.leaseUntil, sql`now()`)))
+        .returning({ conversationId: runs.conversationId });
       // A decision's run is dead when its row is finished or its lease has lapsed (database clock, as runs use).
       const deadRuns = db
         .select({ runId: sql<string>`${runs.runId}::text` })
@@ -270,7 +271,7 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
         .set({ status: 'unknown', executedAt: new Date(), resultSummary: unknownOutcomeText, exactArgsSealed: null })
         .where(and(eq(approvals.status, 'executing'), orphaned))
         .returning();
-      return [...failed, ...unknown].map(toRecord);
+      return { closed: [...failed, ...unknown].map(toRecord), conversationsOfDeadRuns: [...new Set(ended.map((run) => run.conversationId))] };
     },
   };
 }

@@ -13,7 +13,7 @@ import { formatConversationCursor, parseConversationCursor } from '../storage/co
 import type { ApprovalRecord, ApprovalStore, Conversation, ConversationStore, RunRecord, RunStore, Storage, TimelineEntry } from '../ports/index.ts';
 
 /** No audit trail here: the `audit` records decide and claimExecution are given are not kept (agent-only tests). */
-export function createInMemoryApprovalStore(options: { runs?: RunStore } = {}): ApprovalStore & { cancelOpen(conversationId: string): void } {
+export function createInMemoryApprovalStore(options: { runs?: RunStore & Partial<Pick<InMemoryRunStore, 'endDead'>> } = {}): ApprovalStore & { cancelOpen(conversationId: string): void } {
   const records = new Map<string, ApprovalRecord>();
   const key = (conversationId: string, callId: string) => `${conversationId}\u0000${callId}`;
   const copy = (record: ApprovalRecord | undefined) => (record ? structuredClone(record) : undefined);
@@ -74,7 +74,8 @@ export function createInMemoryApprovalStore(options: { runs?: RunStore } = {}): 
         delete record.beforeSealed;
       }
     },
-    async reconcileOrphans() {
+    async reconcileOrphans(reconcile = {}) {
+      const conversationsOfDeadRuns = options.runs?.endDead?.(reconcile.everyRunIsDead === true) ?? [];
       const changed: ApprovalRecord[] = [];
       for (const record of records.values()) {
         if ((record.status !== 'approved' && record.status !== 'executing') || !record.decisionRunId || !options.runs) continue;
@@ -86,7 +87,7 @@ export function createInMemoryApprovalStore(options: { runs?: RunStore } = {}): 
         });
         changed.push(copy(record)!);
       }
-      return changed;
+      return { closed: changed, conversationsOfDeadRuns };
     },
   };
 }
@@ -176,7 +177,14 @@ export function createInMemoryConversationStore(
 }
 
 /** Runs in one process: the same contract as storage/run-store.ts (one running run per conversation, leases). */
-export function createInMemoryRunStore(): RunStore & { runningFor(conversationId: string): Promise<string[]>; forget(conversationId: string): void } {
+export type InMemoryRunStore = RunStore & {
+  runningFor(conversationId: string): Promise<string[]>;
+  forget(conversationId: string): void;
+  /** ends the runs a reconciler finds dead (lease lapsed, or every running one) and returns their conversations */
+  endDead(everyRunIsDead: boolean): string[];
+};
+
+export function createInMemoryRunStore(): InMemoryRunStore {
   const records = new Map<string, RunRecord>();
   const isLive = (record: RunRecord) => record.status === 'running' && record.leaseUntil.getTime() >= Date.now();
   return {
@@ -210,6 +218,15 @@ export function createInMemoryRunStore(): RunStore & { runningFor(conversationId
     },
     forget(conversationId) {
       for (const [runId, record] of records) if (record.conversationId === conversationId) records.delete(runId);
+    },
+    endDead(everyRunIsDead) {
+      const ended = new Set<string>();
+      for (const record of records.values()) {
+        if (record.status !== 'running' || (isLive(record) && !everyRunIsDead)) continue;
+        Object.assign(record, { status: 'finished', finishedAt: new Date() });
+        ended.add(record.conversationId);
+      }
+      return [...ended];
     },
     async runningFor(conversationId) {
       return [...records.values()].filter((record) => record.conversationId === conversationId && isLive(record)).map((record) => record.runId);

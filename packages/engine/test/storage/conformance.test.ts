@@ -748,7 +748,7 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
       await vi.waitFor(async () => expect(await storage.runs.begin({ runId: live, conversationId: id, leaseMs: 60_000 })).toEqual({ ok: true }), { interval: 5 });
       await storage.approvals.decide({ conversationId: id, callId: 'live-approved', approve: true, decidedBy: alice, decisionRunId: live });
 
-      const changed = await storage.approvals.reconcileOrphans();
+      const { closed: changed } = await storage.approvals.reconcileOrphans();
       expect(changed.filter((record) => record.conversationId === id).map((record) => [record.callId, record.status]).sort()).toEqual([
         ['orphan-approved', 'failed'],
         ['orphan-executing', 'unknown'],
@@ -757,8 +757,22 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
       expect((await storage.approvals.get(id, 'orphan-approved'))?.exactArgsSealed).toBeUndefined();
       expect(await storage.approvals.get(id, 'live-approved')).toMatchObject({ status: 'approved' });
       // Closed for good: a second pass changes nothing and nothing can claim them.
-      expect((await storage.approvals.reconcileOrphans()).filter((record) => record.conversationId === id)).toEqual([]);
+      expect((await storage.approvals.reconcileOrphans()).closed.filter((record) => record.conversationId === id)).toEqual([]);
       expect(await storage.approvals.claimExecution({ conversationId: id, callId: 'orphan-approved', runId: live })).toBe(false);
+    });
+
+    it('ends runs whose lease lapsed and names their conversations once, so their timelines can be settled', async () => {
+      const dying = await storage.conversations.create({ userId: alice });
+      const alive = await storage.conversations.create({ userId: alice });
+      expect(await storage.runs.begin({ runId: randomUUID(), conversationId: dying.id, leaseMs: 1 })).toEqual({ ok: true });
+      const liveRun = randomUUID();
+      expect(await storage.runs.begin({ runId: liveRun, conversationId: alive.id, leaseMs: 60_000 })).toEqual({ ok: true });
+      const ours = (ids: string[]) => ids.filter((conversationId) => conversationId === dying.id || conversationId === alive.id);
+      await vi.waitFor(async () => expect(ours((await storage.approvals.reconcileOrphans()).conversationsOfDeadRuns)).toEqual([dying.id]), { interval: 5 });
+      // ended: the conversation is free, and the next pass does not name it again
+      expect(await storage.runs.begin({ runId: randomUUID(), conversationId: dying.id, leaseMs: 60_000 })).toEqual({ ok: true });
+      expect(ours((await storage.approvals.reconcileOrphans()).conversationsOfDeadRuns)).toEqual([]);
+      expect(await storage.runs.get(liveRun)).toMatchObject({ status: 'running' });
     });
   });
 

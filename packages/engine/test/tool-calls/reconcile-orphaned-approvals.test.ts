@@ -1,12 +1,16 @@
 /**
  * Issue 19 item 13, the parts a kill -9 on one PGlite process does not show: on Postgres (several processes) a call
  * is closed only once its run's lease has lapsed, and then also when that happens after this process started; a
- * cluster that cannot be read is said so; on a data dir's PGlite every run left running at start is dead.
+ * cluster that cannot be read is said so; on a data dir's PGlite every run left running at start is dead; the cards a
+ * killed run left under way show what the database recorded.
  */
 import { randomUUID } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentEvent } from '@skyflo/protocol';
 import { reconcileOrphanedApprovals } from '../../src/tool-calls/execute/reconcile-orphaned-approvals.ts';
+import { interruptedCallText } from '../../src/tool-calls/execute/settle-dead-run-cards.ts';
+import { appendUserEntry, applyEventToTimeline } from '../../src/timeline/apply-event.ts';
 import type { PlatformStorage } from '../../src/ports/index.ts';
 import { createPgliteStorage } from '../../src/storage/pglite-storage.ts';
 import { createPostgresStorage } from '../../src/storage/postgres-storage.ts';
@@ -85,5 +89,39 @@ describe('data-dir PGlite: every run left running at start is dead', () => {
     expect(await pglite.approvals.get(conversationId, 'call_scale')).toMatchObject({ status: 'unknown' });
     expect(await pglite.runs.get(runId)).toMatchObject({ status: 'finished' });
     expect(await toolRecord(pglite, conversationId)).toMatchObject({ status: 'error', error_code: 'UNKNOWN_OUTCOME' });
+  });
+});
+
+describe('cards a killed run left under way', () => {
+  it("a call that ran shows its recorded result, a read shows it was cut short, and other conversations are not written", async () => {
+    // The run was killed right after the change ran (markExecuted committed) and before its queued timeline writes
+    // landed: the stored cards still say executing, for the change and for a read the model had asked for alongside.
+    const { conversationId, runId } = await executingCall(postgres);
+    expect(await postgres.approvals.markExecuted({ conversationId, callId: 'call_scale', ok: true, resultSummary: 'deployment.apps/web scaled' })).toBe(true);
+    const executing = (callId: string, tool: string): AgentEvent => ({ type: 'tool.executing', call_id: callId, tool, title: tool, args: { name: 'web' }, conversation_id: conversationId, run_id: runId, timestamp: 1 }) as AgentEvent;
+    await postgres.conversations.updateTimeline(conversationId, (timeline) =>
+      [executing('call_scale', 'k8s_scale'), executing('call_read', 'k8s_get')].reduce(applyEventToTimeline, appendUserEntry(timeline, { id: 'u1', content: 'scale web to 6', timestamp: 0 })),
+    );
+    // a quiet conversation of the same user, with a call that finished long ago
+    const quiet = await executingCall(postgres);
+    expect(await postgres.approvals.markExecuted({ conversationId: quiet.conversationId, callId: 'call_scale', ok: true, resultSummary: 'scaled' })).toBe(true);
+    await postgres.runs.finish(quiet.runId);
+    const quietBefore = await postgres.conversations.get(quiet.conversationId);
+
+    await database.query(`UPDATE runs SET lease_until = now() - interval '1 second' WHERE run_id = $1`, [runId]);
+    // nothing was left approved or executing: no decision is closed, but the cards are settled
+    expect(await reconcileOrphanedApprovals({ storage: postgres })).toBe(0);
+    const cards = (await postgres.conversations.get(conversationId))!.timeline.flatMap((entry) => (entry.type === 'assistant' ? entry.segments : []));
+    expect(cards.map((segment) => (segment.kind === 'tool' ? [segment.id, segment.toolExecution.status] : segment.kind))).toEqual([
+      ['call_scale', 'completed'],
+      ['call_read', 'error'],
+    ]);
+    expect(cards[0]).toMatchObject({ toolExecution: { result: [{ type: 'text', text: 'deployment.apps/web scaled' }] } });
+    expect(cards[1]).toMatchObject({ toolExecution: { error_code: 'INTERRUPTED', error: interruptedCallText } });
+    expect((await postgres.conversations.get(quiet.conversationId))!.updatedAt).toEqual(quietBefore!.updatedAt);
+    // settled once: a second pass has no dead run to look at
+    const settled = await postgres.conversations.get(conversationId);
+    await reconcileOrphanedApprovals({ storage: postgres });
+    expect((await postgres.conversations.get(conversationId))!.updatedAt).toEqual(settled!.updatedAt);
   });
 });

@@ -5,6 +5,9 @@
  * re-run silently. For an unknown outcome the cluster is then read (read-only) and what it shows now is added: the
  * object a k8s_* call named, or the Helm release of a helm call (describe-release-now.ts: a release left pending-*).
  *
+ * The other cards those runs left under way are settled from the database too (settle-dead-run-cards.ts): a call
+ * that ran shows its recorded result even when the run died before writing it to the timeline.
+ *
  * Runs at start-up, before the engine listens (issue 19 item 13: a conversation opened right after a restart must
  * not show the call "executing"), and then periodically for runs whose lease lapses later (other processes).
  */
@@ -13,6 +16,7 @@ import type { ToolGateway } from '../../mcp/tool-gateway.ts';
 import type { ApprovalRecord, Storage } from '../../ports/index.ts';
 import { applyEventToTimeline } from '../../timeline/apply-event.ts';
 import { describeReleaseNow } from './describe-release-now.ts';
+import { settleCardsOfDeadRuns } from './settle-dead-run-cards.ts';
 
 export interface ReconcileDeps {
   storage: Pick<Storage, 'approvals' | 'conversations'>;
@@ -86,19 +90,36 @@ async function addClusterNotes(deps: ReconcileDeps & { tools: Pick<ToolGateway, 
   }
 }
 
-export async function reconcileOrphanedApprovals(deps: ReconcileDeps): Promise<number> {
-  let changed;
+/**
+ * The cards a dead run left under way in one conversation get what the database recorded for their calls
+ * (settle-dead-run-cards.ts). Read first: a conversation with nothing to settle is not written (nor moved up the list).
+ */
+async function settleConversation(deps: ReconcileDeps, conversationId: string): Promise<void> {
   try {
-    changed = await deps.storage.approvals.reconcileOrphans(deps.everyRunIsDead ? { everyRunIsDead: true } : undefined);
+    const [conversation, records] = await Promise.all([deps.storage.conversations.get(conversationId), deps.storage.approvals.listForConversation(conversationId)]);
+    const rows = new Map(records.map((record) => [record.callId, record]));
+    if (!conversation || settleCardsOfDeadRuns(conversation.timeline, rows, conversationId, Date.now()).settled === 0) return;
+    await deps.storage.conversations.updateTimeline(conversationId, (timeline) => settleCardsOfDeadRuns(timeline, rows, conversationId, Date.now()).timeline);
+  } catch (error) {
+    deps.logger?.error({ err: error, conversationId }, 'could not settle the cards a dead run left under way');
+  }
+}
+
+export async function reconcileOrphanedApprovals(deps: ReconcileDeps): Promise<number> {
+  let reconciled;
+  try {
+    reconciled = await deps.storage.approvals.reconcileOrphans(deps.everyRunIsDead ? { everyRunIsDead: true } : undefined);
   } catch (error) {
     deps.logger?.error({ err: error }, 'could not reconcile approvals of runs that died');
     return 0;
   }
-  for (const record of changed) await showInConversation(deps, record, record.resultSummary ?? 'Not executed.');
-  const unknown = changed.filter((record) => record.status === 'unknown');
+  const { closed, conversationsOfDeadRuns } = reconciled;
+  for (const record of closed) await showInConversation(deps, record, record.resultSummary ?? 'Not executed.');
+  for (const conversationId of conversationsOfDeadRuns) await settleConversation(deps, conversationId);
+  const unknown = closed.filter((record) => record.status === 'unknown');
   if (deps.tools && unknown.length > 0) {
     const notes = addClusterNotes({ ...deps, tools: deps.tools }, unknown);
     deps.onClusterNotes?.(notes);
   }
-  return changed.length;
+  return closed.length;
 }

@@ -86,20 +86,14 @@ async function showRecordedOutcome(deps: ResumeVerificationDeps, record: Approva
 const settledCardStatuses = new Set(['completed', 'error', 'denied']);
 
 /**
- * Folds a tool event into the entry that holds the call's card, wherever it is (later messages may follow it), and
- * only while the card has no outcome: the stored fold applies events as they come, so a card the run completed would
- * have its full result replaced by the row's 500-character summary.
+ * Folds a tool event into the call's card (the fold finds it wherever it is: later messages may follow it) only while
+ * the card has no outcome: the stored fold applies events as they come, so a card the run completed would have its
+ * full result replaced by the row's 500-character summary.
  */
 function foldIntoUnsettledCard(timeline: TimelineEntry[], callId: string, event: AgentEvent): TimelineEntry[] {
-  const cardOf = (entry: TimelineEntry) => (entry.type === 'assistant' ? entry.segments.find((segment) => segment.kind === 'tool' && segment.id === callId) : undefined);
-  const index = timeline.findLastIndex((entry) => cardOf(entry) !== undefined);
-  const card = index < 0 ? undefined : cardOf(timeline[index]!);
+  const card = timeline.flatMap((entry) => (entry.type === 'assistant' ? entry.segments : [])).find((segment) => segment.kind === 'tool' && segment.id === callId);
   if (card?.kind !== 'tool' || settledCardStatuses.has(card.toolExecution.status)) return timeline;
-  // the fold applies a tool event to the last entry: given the card's entry alone, that is the one it changes
-  const [changed] = applyEventToTimeline([timeline[index]!], event);
-  const copy = timeline.slice();
-  copy[index] = changed!;
-  return copy;
+  return applyEventToTimeline(timeline, event);
 }
 
 /** The automatic revert still applies: chosen, recorded with the verification, and the inverse is the one shown. */
