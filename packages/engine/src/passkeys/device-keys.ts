@@ -13,8 +13,8 @@ import { approvalChallengeFacts, deviceKeyChallengeInput, type ApprovalChallenge
 import type { ApprovalRecord, AuditLog, AuthenticatedUser, DeviceKeyRecord, DeviceKeyStore, PasskeyStore, TransactionalStores } from '../ports/index.ts';
 import { approvalChallengeBytes } from './approval-challenge.ts';
 import { PasskeyError } from './passkey-error.ts';
-import type { ApproverKeyMirrorOutcome } from '../clusters/enforcement/cluster-enforcement.ts';
-import { APPROVAL_ASSERTION_TTL_MS, type ApproverKeyMirrorChange } from './passkey-service.ts';
+import type { ApproverKeyChange, ApproverKeyMirrorOutcome } from '../clusters/enforcement/cluster-enforcement.ts';
+import { APPROVAL_ASSERTION_TTL_MS } from './passkey-service.ts';
 
 /** What is stored with a decision approved by a device key (as a passkey's StoredAssertion is). */
 export interface StoredDeviceSignature {
@@ -41,7 +41,7 @@ export interface DeviceKeyServiceDeps {
    * Issue 35 item 5: mirrors a confirmed (or removed) device key to every cluster's executor as a SkyfloApproverKey
    * (kind device_key), so the executor can check a terminal approval's Ed25519 signature itself. Absent: no executor.
    */
-  mirrorKey?(change: ApproverKeyMirrorChange): Promise<ApproverKeyMirrorOutcome[]>;
+  mirrorKey?(change: ApproverKeyChange): Promise<ApproverKeyMirrorOutcome[]>;
   now?: () => number;
 }
 
@@ -57,7 +57,7 @@ export function createDeviceKeyService(deps: DeviceKeyServiceDeps) {
   const challengeOf = (key: DeviceKeyRecord) => Uint8Array.from(sha256(deviceKeyChallengeInput({ id: key.id, fingerprint: key.fingerprint, userId: key.userId })));
 
   /** The executors' copies follow the engine's registry; each mirroring and its outcome per executor is audited. */
-  async function mirrorToExecutors(actorId: string, keyId: string, change: ApproverKeyMirrorChange, ip?: string): Promise<void> {
+  async function mirrorToExecutors(actorId: string, keyId: string, change: ApproverKeyChange, ip?: string): Promise<void> {
     if (!deps.mirrorKey) return;
     const results = await deps.mirrorKey(change);
     if (!results.length) return;

@@ -10,11 +10,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AuthenticationResponseJSON, AuthenticatorTransportFuture, RegistrationResponseJSON, VerifiedAuthenticationResponse, VerifiedRegistrationResponse } from '@simplewebauthn/server';
 import { webauthnLibrary } from './webauthn-library.ts';
-import { approvalChallengeFacts, type ApprovalChallengeFacts, type ApproverKey, type ApprovalPasskeyOptions, type Passkey, type PasskeyRegistrationOptions, type RegisterPasskeyRequest, type WebauthnAssertion } from '@skyflo/protocol';
+import { approvalChallengeFacts, type ApprovalChallengeFacts, type ApprovalPasskeyOptions, type Passkey, type PasskeyRegistrationOptions, type RegisterPasskeyRequest, type WebauthnAssertion } from '@skyflo/protocol';
 import type { ApprovalRecord, AuditLog, AuthenticatedUser, PasskeyRecord, PasskeyStore, TransactionalStores } from '../ports/index.ts';
 import { approvalChallenge, approvalChallengeBytes } from './approval-challenge.ts';
 import { PasskeyError } from './passkey-error.ts';
-import type { ApproverKeyMirrorOutcome } from '../clusters/enforcement/cluster-enforcement.ts';
+import type { ApproverKeyChange, ApproverKeyMirrorOutcome } from '../clusters/enforcement/cluster-enforcement.ts';
 
 /** How recent a sign-in must be to register a passkey. */
 export const FRESH_SIGN_IN_SECONDS = 5 * 60;
@@ -39,9 +39,6 @@ export interface StoredAssertion {
   user_verified: boolean;
 }
 
-/** A key registration (or removal) as the executors receive it (POST/DELETE /v1/approver-keys). */
-export type ApproverKeyMirrorChange = { action: 'register'; key: ApproverKey } | { action: 'remove'; credentialId: string };
-
 export interface PasskeyServiceDeps {
   passkeys: PasskeyStore;
   atomically<T>(work: (stores: TransactionalStores) => Promise<T>): Promise<T>;
@@ -56,7 +53,7 @@ export interface PasskeyServiceDeps {
    * Issue 35 item 5: mirrors a registered (or removed) key to every cluster's executor, which verifies approvers'
    * signatures against it before minting; answers one entry per executor (`error` when it failed, `attempts` when it was tried more than once). Absent: no executor.
    */
-  mirrorKey?(change: ApproverKeyMirrorChange): Promise<ApproverKeyMirrorOutcome[]>;
+  mirrorKey?(change: ApproverKeyChange): Promise<ApproverKeyMirrorOutcome[]>;
   now?: () => number;
 }
 

@@ -88,6 +88,7 @@ export interface ApproverKeyMirrorOutcome {
  */
 const transientExecutorCodes: ReadonlySet<string> = new Set(['UNREACHABLE', 'BAD_RESPONSE', 'MINT_FAILED']);
 
+/** A key registration (or removal) as the executors receive it (POST/DELETE /v1/approver-keys); passkeys and device keys send it. */
 export type ApproverKeyChange = { action: 'register'; key: ApproverKey } | { action: 'remove'; credentialId: string };
 
 export interface ClusterEnforcementDeps {
