@@ -161,6 +161,15 @@ describe('kill -9 of the embedded engine during chats and approvals', () => {
     expect(patchesOf('web-b')).toBeLessThanOrEqual(1);
     expect(patchesOf('web-d')).toBe(0);
     expect(await kubectl('get', 'deployment', 'web-d', '-o', 'jsonpath={.spec.replicas}')).toBe('1');
+    // Nothing is shown under way for ever: after the restarts every card of these conversations has its outcome (the
+    // one the database recorded, even when a kill cut the run's timeline write) or still awaits a decision.
+    const cards: Array<{ id: string; status: string }> = [];
+    for (const [client, ask] of [[alice, asks.a], [bob, asks.b], [carol, asks.c], [alice, asks.d]] as const) {
+      const { messages } = (await (await conversationOf(client, ask.conversationId)).json()) as { messages: Array<{ segments?: Array<{ kind: string; id: string; toolExecution?: { status: string } }> }> };
+      for (const segment of messages.flatMap((entry) => entry.segments ?? [])) if (segment.kind === 'tool') cards.push({ id: segment.id, status: segment.toolExecution!.status });
+    }
+    expect(cards.filter((card) => card.id.startsWith('call_scale_')).map((card) => card.id).sort()).toEqual(['call_scale_web-a', 'call_scale_web-b', 'call_scale_web-c', 'call_scale_web-d']);
+    expect(cards.filter((card) => ['pending', 'approved', 'executing'].includes(card.status))).toEqual([]);
 
     // The restarted engine still works: carol's call, asked before the first kill, runs once now.
     const last = await readSse(await carol.post('/agent/approvals/call_scale_web-c', { approve: true, conversation_id: asks.c.conversationId, args_hash: asks.c.argsHash }));

@@ -109,7 +109,8 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
 
   return {
     async request(record) {
-      await db
+      // RETURNING: a new row (the usual case) comes back with its insert, one round trip; an existing one is read.
+      const [inserted] = await db
         .insert(approvals)
         .values({
           conversationId: record.conversationId,
@@ -135,7 +136,9 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
           // the alert that asked for the call rides in the policy column (what decides the call, and who asked)
           policy: record.policy || record.requestedByAlert !== undefined ? { ...record.policy, ...(record.requestedByAlert !== undefined ? { requested_by_alert: record.requestedByAlert } : {}) } : null,
         })
-        .onConflictDoNothing();
+        .onConflictDoNothing()
+        .returning();
+      if (inserted) return toRecord(inserted);
       const [row] = await db.select().from(approvals).where(key(record.conversationId, record.callId));
       return toRecord(row);
     },

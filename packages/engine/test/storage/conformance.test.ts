@@ -733,6 +733,17 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
     });
   });
 
+  describe('approval requests', () => {
+    it('a request answers the row it created; asked again (a resumed run) it answers the row as it is, unchanged', async () => {
+      const { id } = await storage.conversations.create({ userId: alice });
+      const request = { conversationId: id, callId: 'call-once', runId: randomUUID(), tool: 'k8s_scale', args: { replicas: 3 }, argsHash: 'first', resolution: [], risks: [], destructive: true, requestedBy: alice };
+      expect(await storage.approvals.request(request)).toMatchObject({ callId: 'call-once', status: 'awaiting', argsHash: 'first', args: { replicas: 3 }, destructive: true, requestedBy: alice });
+      await storage.approvals.decide({ conversationId: id, callId: 'call-once', approve: true, decidedBy: alice, decisionRunId: randomUUID() });
+      expect(await storage.approvals.request({ ...request, args: { replicas: 9 }, argsHash: 'second' })).toMatchObject({ status: 'approved', argsHash: 'first', args: { replicas: 3 }, decidedBy: alice });
+      expect(await storage.approvals.get(id, 'call-once')).toMatchObject({ status: 'approved', argsHash: 'first' });
+    });
+  });
+
   describe('decisions whose run died', () => {
     it('marks an approved-but-unstarted call failed and an executing one unknown, leaving live runs alone', async () => {
       const { id } = await storage.conversations.create({ userId: alice });
