@@ -25,6 +25,11 @@ export interface ConversationRunsDeps {
   bus: Pick<EventBus, 'isStopRequested'>;
   config: Pick<AgentConfig, 'runLeaseMs' | 'maxRunsPerUser'>;
   logger?: { error(object: unknown, message?: string): void } | undefined;
+  /**
+   * Settles the cards a dead run left under way in the conversation (reconcile-orphaned-approvals.ts), when a claim
+   * ended that run's lapsed lease itself: the reconciler names only the runs it ends, so it never would.
+   */
+  settleCardsOfDeadRun?: (conversationId: string) => Promise<void>;
 }
 
 export function createConversationRuns<Result extends { status: string; awaitingApproval: boolean }>(deps: ConversationRunsDeps) {
@@ -42,7 +47,11 @@ export function createConversationRuns<Result extends { status: string; awaiting
     const stopWaitUntil = Date.now() + STOPPED_RUN_GRACE_MS;
     for (;;) {
       const claimed = await storage.runs.begin({ runId, conversationId, leaseMs: deps.config.runLeaseMs, userId, maxRunningPerUser: deps.config.maxRunsPerUser });
-      if (claimed.ok) return;
+      if (claimed.ok) {
+        // Before the new run writes its own cards, so the dead run's are not left spinning beside them.
+        if (claimed.endedLapsedRun) await deps.settleCardsOfDeadRun?.(conversationId);
+        return;
+      }
       if (claimed.reason === 'user_limit') {
         throw tooManyRuns(claimed.running, deps.config.maxRunsPerUser);
       }

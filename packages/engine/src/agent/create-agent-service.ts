@@ -12,7 +12,7 @@ import { decide, requestShapeRule, type DecisionRefusal } from '../tool-calls/de
 import { decisionAuditRecord, earlierAwaiting, inverseNeedsSecondPerson } from '../tool-calls/decide/decision-facts.ts';
 import { conversationAccess, type ConversationAction } from '../tool-calls/decide/conversation-access.ts';
 import { BusPublishError } from '../bus/bus-publish-error.ts';
-import { reconcileOrphanedApprovals } from '../tool-calls/execute/reconcile-orphaned-approvals.ts';
+import { reconcileOrphanedApprovals, settleCardsOfDeadRunsIn } from '../tool-calls/execute/reconcile-orphaned-approvals.ts';
 import { AgentRequestError } from '../errors/agent-request-error.ts';
 import { createConversationRuns, tooManyRuns } from './conversation-runs.ts';
 import { buildAgentGraph } from '../graph/build-graph.ts';
@@ -115,7 +115,13 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   // Compiled once per engine; each run passes its own RunContext to invoke.
   const runDeps = { ...deps, ...(observeEvent ? { observeEvent } : {}), graph: buildAgentGraph({ ...deps, approvals: storage.approvals, checkpointer: checkpoints.saver }) };
   // One run per conversation, on any engine process (conversation-runs.ts): each use case claims, then launches.
-  const { claim, launch, settled } = createConversationRuns<RunResult>({ storage, bus: deps.bus, config: deps.config, logger: deps.logger });
+  const { claim, launch, settled } = createConversationRuns<RunResult>({
+    storage,
+    bus: deps.bus,
+    config: deps.config,
+    logger: deps.logger,
+    settleCardsOfDeadRun: (conversationId) => settleCardsOfDeadRunsIn({ storage, logger: deps.logger }, conversationId),
+  });
   const idle = async () => {
     await settled();
     await auditor?.flush();

@@ -97,6 +97,7 @@ export function createRunStore(db: SkyfloDatabase, options: RunStoreOptions = {}
     async begin({ runId, conversationId, leaseMs, userId, maxRunningPerUser }) {
       // A few attempts: the holder may finish, or its lease lapse, between our insert and our look-up.
       // The insert comes first: a free conversation (the usual case, and the approval latency path) costs one query.
+      let endedLapsedRun: string | undefined;
       for (let attempt = 0; attempt < 3; attempt++) {
         const insertRun = async (executor: SkyfloDatabase) => {
           const inserted = await executor
@@ -110,14 +111,17 @@ export function createRunStore(db: SkyfloDatabase, options: RunStoreOptions = {}
           userId === undefined || maxRunningPerUser === undefined
             ? await insertRun(db)
             : await underUserRunLock(db, options.exclusiveConnection === true, userId, (executor) => insertWithinLimit(executor, { runId, conversationId, leaseMs, userId, maxRunningPerUser }));
-        if (outcome) return outcome;
+        if (outcome) return outcome.ok && endedLapsedRun ? { ...outcome, endedLapsedRun } : outcome;
         // A process that died mid-run never finishes its row; once its lease has passed, the conversation is free.
         const lapsed = await db
           .update(runs)
           .set({ status: 'finished', finishedAt: sql`now()` })
           .where(and(running(conversationId), lt(runs.leaseUntil, sql`now()`)))
           .returning({ runId: runs.runId });
-        if (lapsed.length > 0) continue;
+        if (lapsed.length > 0) {
+          endedLapsedRun = lapsed[0]!.runId;
+          continue;
+        }
         const [active] = await db.select().from(runs).where(running(conversationId));
         if (active) return { ok: false, reason: 'conversation_busy', active: toRecord(active) };
       }

@@ -189,9 +189,12 @@ export function createInMemoryRunStore(): InMemoryRunStore {
   const isLive = (record: RunRecord) => record.status === 'running' && record.leaseUntil.getTime() >= Date.now();
   return {
     async begin({ runId, conversationId, leaseMs, userId, maxRunningPerUser }) {
-      // A run whose lease lapsed is over: it is marked finished as the conversation is claimed again.
+      // A run whose lease lapsed is over: it is marked finished as the conversation is claimed again, and named.
+      let endedLapsedRun: string | undefined;
       for (const record of records.values()) {
-        if (record.conversationId === conversationId && record.status === 'running' && !isLive(record)) Object.assign(record, { status: 'finished', finishedAt: new Date() });
+        if (record.conversationId !== conversationId || record.status !== 'running' || isLive(record)) continue;
+        Object.assign(record, { status: 'finished', finishedAt: new Date() });
+        endedLapsedRun = record.runId;
       }
       const active = [...records.values()].find((record) => record.conversationId === conversationId && isLive(record));
       if (active) return { ok: false, reason: 'conversation_busy', active: structuredClone(active) };
@@ -200,7 +203,7 @@ export function createInMemoryRunStore(): InMemoryRunStore {
         if (running >= maxRunningPerUser) return { ok: false, reason: 'user_limit', running };
       }
       records.set(runId, { runId, conversationId, ...(userId ? { userId } : {}), status: 'running', startedAt: new Date(), leaseUntil: new Date(Date.now() + leaseMs) });
-      return { ok: true };
+      return endedLapsedRun ? { ok: true, endedLapsedRun } : { ok: true };
     },
     async renew(runId, leaseMs) {
       const record = records.get(runId);

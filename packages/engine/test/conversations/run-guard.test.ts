@@ -2,20 +2,24 @@
  * One run per conversation, on any engine process: a second chat while a run is active gets 409 naming the run,
  * whether it reaches the same process (PGlite, in-process bus) or another one (two engines on one Postgres
  * database and one Redis). Also: GET /agent/runs/:run_id/events answers 404 at once for unknown or expired
- * runs, and a run whose process died (lapsed lease) does not block its conversation.
+ * runs, and a run whose process died (lapsed lease) does not block its conversation, nor leaves its cards spinning.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
+import type { AgentEvent } from '@skyflo/protocol';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPasswordHasher } from '../../src/accounts/password-hasher.ts';
 import { loadConfig, type Environment } from '../../src/config/index.ts';
 import { createEngine, type Engine, type EngineOverrides } from '../../src/create-engine.ts';
 import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
+import type { PlatformStorage } from '../../src/ports/index.ts';
 import { createPgliteStorage } from '../../src/storage/pglite-storage.ts';
+import { interruptedCallText } from '../../src/tool-calls/execute/settle-dead-run-cards.ts';
+import { appendUserEntry, applyEventToTimeline } from '../../src/timeline/apply-event.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 import { iterateSse, readSse, type SseFrame } from '../../src/testing/read-sse.ts';
 import { createTestPglite, createTestPostgresDatabase, type TestPostgresDatabase } from '../support/test-databases.ts';
@@ -26,6 +30,8 @@ interface Backend {
   first: string;
   second: string;
   query(text: string, params?: unknown[]): Promise<unknown[]>;
+  /** the storage of the engine that takes the second chat */
+  storage: PlatformStorage;
   close(): Promise<void>;
 }
 
@@ -74,6 +80,7 @@ async function pgliteBackend(): Promise<Backend> {
     first: url,
     second: url,
     query,
+    storage,
     async close() {
       await engine.close();
       await storage.close();
@@ -91,6 +98,7 @@ async function postgresBackend(): Promise<Backend> {
     first: first.url,
     second: second.url,
     query: database.query,
+    storage: second.engine.storage,
     async close() {
       await first.engine.close();
       await second.engine.close();
@@ -189,13 +197,27 @@ describe.each([
     expect(((await expired.json()) as { detail: string }).detail).toMatch(/no longer kept \(EVENT_BUFFER_TTL_SECONDS\); read the outcome with GET \/conversations\//);
   });
 
-  it('does not let a run whose process died (lease lapsed) block the conversation', async () => {
+  it('does not let a run whose process died (lease lapsed) block the conversation, nor leave its card under way', async () => {
     const conversationId = await createConversation();
+    // A first chat has run to its end (and loaded the agent, whose start-up reconciliation would otherwise end the
+    // dead run below before any claim could).
+    const first = await call(backend.first, 'POST', '/agent/chat', { conversation_id: conversationId, messages: [{ role: 'user', content: 'hello' }] });
+    const firstRun = String((await readSse(first))[0]!.data['run_id']);
+    await vi.waitFor(async () => expect(await backend.query('SELECT status FROM runs WHERE run_id = $1', [firstRun])).toEqual([{ status: 'finished' }]), { timeout: 10_000, interval: 50 });
     const crashed = randomUUID();
+    // The dead run had a read under way; its last landed timeline write left the card executing.
+    const executing = { type: 'tool.executing', call_id: 'call_read', tool: 'k8s_get', title: 'k8s_get', args: { resource_type: 'pods' }, conversation_id: conversationId, run_id: crashed, timestamp: 1 } as AgentEvent;
+    await backend.storage.conversations.updateTimeline(conversationId, (timeline) => applyEventToTimeline(appendUserEntry(timeline, { id: 'u1', content: 'what pods run?', timestamp: 0 }), executing));
     await backend.query("INSERT INTO runs (run_id, conversation_id, status, lease_until) VALUES ($1, $2, 'running', now() - interval '1 second')", [crashed, conversationId]);
     const chat = await call(backend.second, 'POST', '/agent/chat', { conversation_id: conversationId, messages: [{ role: 'user', content: 'list pods' }] });
     expect(chat.status).toBe(200);
     expect((await readSse(chat)).at(-1)).toMatchObject({ event: 'completed', data: { status: 'completed' } });
     expect(await backend.query('SELECT status FROM runs WHERE run_id = $1', [crashed])).toEqual([{ status: 'finished' }]);
+    // The claim that ended the dead run settled its card (the reconciler never names a run it did not end itself),
+    // and the new answer follows it.
+    const conversation = (await (await call(backend.second, 'GET', `/conversations/${conversationId}`)).json()) as { messages: { type: string; segments?: { kind: string; id?: string; toolExecution?: Record<string, unknown> }[]; content?: string }[] };
+    const card = conversation.messages.flatMap((entry) => entry.segments ?? []).find((segment) => segment.kind === 'tool' && segment.id === 'call_read');
+    expect(card?.toolExecution).toMatchObject({ status: 'error', error_code: 'INTERRUPTED', error: interruptedCallText });
+    expect(JSON.stringify(conversation.messages.at(-1))).toContain('All pods are running.');
   });
 });

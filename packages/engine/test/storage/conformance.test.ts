@@ -658,13 +658,14 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
       expect(await storage.runs.begin({ runId: randomUUID(), conversationId: id, leaseMs: 60_000 })).toEqual({ ok: true });
     });
 
-    it('frees a conversation whose run lease lapsed, and knows nothing of unknown run ids', async () => {
+    it('frees a conversation whose run lease lapsed, names the run it ended, and knows nothing of unknown run ids', async () => {
       const { id } = await storage.conversations.create({ userId: alice });
       const stale = randomUUID();
       expect(await storage.runs.begin({ runId: stale, conversationId: id, leaseMs: 1 })).toEqual({ ok: true });
-      // Once the 1 ms lease has lapsed (however long the machine takes to get there), a new run may claim it.
+      // Once the 1 ms lease has lapsed (however long the machine takes to get there), a new run may claim it; the
+      // claim names the run it ended, whose cards the caller settles (the reconciler never sees that run).
       const next = randomUUID();
-      await vi.waitFor(async () => expect(await storage.runs.begin({ runId: next, conversationId: id, leaseMs: 60_000 })).toEqual({ ok: true }), { interval: 5 });
+      await vi.waitFor(async () => expect(await storage.runs.begin({ runId: next, conversationId: id, leaseMs: 60_000 })).toEqual({ ok: true, endedLapsedRun: stale }), { interval: 5 });
       expect((await storage.runs.get(stale))?.status).toBe('finished');
       expect(await storage.runs.get(randomUUID())).toBeUndefined();
       expect(await storage.runs.get('not-a-uuid')).toBeUndefined();

@@ -93,8 +93,9 @@ async function addClusterNotes(deps: ReconcileDeps & { tools: Pick<ToolGateway, 
 /**
  * The cards a dead run left under way in one conversation get what the database recorded for their calls
  * (settle-dead-run-cards.ts). Read first: a conversation with nothing to settle is not written (nor moved up the list).
+ * Also asked by a claim that ended a lapsed run itself (conversation-runs.ts). Never throws: the failure is logged.
  */
-async function settleConversation(deps: ReconcileDeps, conversationId: string): Promise<void> {
+export async function settleCardsOfDeadRunsIn(deps: Pick<ReconcileDeps, 'storage' | 'logger'>, conversationId: string): Promise<void> {
   try {
     const [conversation, records] = await Promise.all([deps.storage.conversations.get(conversationId), deps.storage.approvals.listForConversation(conversationId)]);
     const rows = new Map(records.map((record) => [record.callId, record]));
@@ -115,7 +116,7 @@ export async function reconcileOrphanedApprovals(deps: ReconcileDeps): Promise<n
   }
   const { closed, conversationsOfDeadRuns } = reconciled;
   for (const record of closed) await showInConversation(deps, record, record.resultSummary ?? 'Not executed.');
-  for (const conversationId of conversationsOfDeadRuns) await settleConversation(deps, conversationId);
+  for (const conversationId of conversationsOfDeadRuns) await settleCardsOfDeadRunsIn(deps, conversationId);
   const unknown = closed.filter((record) => record.status === 'unknown');
   if (deps.tools && unknown.length > 0) {
     const notes = addClusterNotes({ ...deps, tools: deps.tools }, unknown);

@@ -2,8 +2,9 @@
  * A run killed outright (kill -9, a lost node) leaves its conversation's cards where its last landed timeline write
  * put them: a run queues the writes of its events and does not await each one, so the outcome of the call it was
  * running (or had just finished) may never reach the stored timeline. The approval rows did commit with the change
- * (markExecuted, the reconciler's closing), so once the reconciler has ended such a run, every card of its
- * conversation still under way gets what the database recorded for that call:
+ * (markExecuted, the reconciler's closing), so once the reconciler has ended such a run — or a new run's claim of
+ * the conversation has ended it on finding its lease lapsed (conversation-runs.ts) — every card of its conversation
+ * still under way gets what the database recorded for that call:
  *  - executed: its recorded result (the row's summary);
  *  - failed, unknown, cancelled, denied: the recorded reason;
  *  - no approval row: a read, or a change that was never approved — cut short, and it changed nothing.
