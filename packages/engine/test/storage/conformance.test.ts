@@ -757,7 +757,7 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
       await storage.approvals.decide({ conversationId: id, callId: 'orphan-executing', approve: true, decidedBy: alice, decisionRunId: dead });
       expect(await storage.approvals.claimExecution({ conversationId: id, callId: 'orphan-executing', runId: dead })).toBe(true);
       // the dead run's lease lapses: then, and only then, the live run can claim the conversation
-      await vi.waitFor(async () => expect(await storage.runs.begin({ runId: live, conversationId: id, leaseMs: 60_000 })).toEqual({ ok: true }), { interval: 5 });
+      await vi.waitFor(async () => expect(await storage.runs.begin({ runId: live, conversationId: id, leaseMs: 60_000 })).toEqual({ ok: true, endedLapsedRun: dead }), { interval: 5 });
       await storage.approvals.decide({ conversationId: id, callId: 'live-approved', approve: true, decidedBy: alice, decisionRunId: live });
 
       const { closed: changed } = await storage.approvals.reconcileOrphans();
