@@ -144,9 +144,19 @@ function upsertTool(entry: AssistantEntry, callId: string, update: (record: Tool
   return { ...entry, segments: index >= 0 ? replaceAt(entry.segments, index, segment) : [...entry.segments, segment] };
 }
 
-/** The index of the assistant entry that holds the card of `callId` (call ids are unique in a conversation), or -1. */
-function entryHoldingCard(timeline: readonly TimelineEntry[], callId: string): number {
-  return findLastIndex(timeline, (entry) => entry.type === 'assistant' && entry.segments.some((segment) => segment.kind === 'tool' && segment.id === callId));
+/**
+ * The card of `callId` wherever it is (call ids are unique in a conversation): the index of the assistant entry that
+ * holds it, its segment's position there and its record; undefined when no entry has it. Searched from the end, where
+ * a live call's card is.
+ */
+export function locateToolCard(timeline: readonly TimelineEntry[], callId: string): { index: number; position: number; record: ToolExecutionRecord } | undefined {
+  for (let index = timeline.length - 1; index >= 0; index -= 1) {
+    const entry = timeline[index]!;
+    if (entry.type !== 'assistant') continue;
+    const position = entry.segments.findIndex((segment) => segment.kind === 'tool' && segment.id === callId);
+    if (position >= 0) return { index, position, record: (entry.segments[position] as ToolSegment).toolExecution };
+  }
+  return undefined;
 }
 
 type ToolEvent = Extract<AgentEvent, { type: 'tool.awaiting_approval' | 'tool.approved' | 'tool.denied' | 'tool.executing' | 'tool.result' | 'tool.error' }>;
@@ -287,8 +297,8 @@ function fold(timeline: TimelineEntry[], event: AgentEvent, live: boolean): Time
       const update = (entry: AssistantEntry) => upsertTool(entry, event.call_id, (record) => applyToolEvent(record, event, timestamp, live));
       // The call's card wherever it is: an outcome written after later messages (a restart's reconciler, a resumed
       // verification) closes that card instead of adding a second one to the last answer.
-      const holder = entryHoldingCard(timeline, event.call_id);
-      if (holder >= 0) {
+      const holder = locateToolCard(timeline, event.call_id)?.index;
+      if (holder !== undefined) {
         const changed = update(timeline[holder] as AssistantEntry);
         return changed === timeline[holder] ? timeline : replaceAt(timeline, holder, changed);
       }
@@ -343,11 +353,10 @@ type VerificationEvent = Extract<AgentEvent, { type: 'tool.verification' }>;
  * answers may exist). It never creates a card, and `verifying` never replaces a verdict (a live replay).
  */
 function foldVerification(timeline: TimelineEntry[], event: VerificationEvent, live: boolean): TimelineEntry[] {
-  const index = entryHoldingCard(timeline, event.call_id);
-  if (index < 0) return timeline;
+  const card = locateToolCard(timeline, event.call_id);
+  if (!card) return timeline;
+  const { index, position, record } = card;
   const entry = timeline[index] as AssistantEntry;
-  const position = entry.segments.findIndex((segment) => segment.kind === 'tool' && segment.id === event.call_id);
-  const record = (entry.segments[position] as ToolSegment).toolExecution;
   if (event.outcome === 'verifying' && record.verification && record.verification.outcome !== 'verifying') return timeline;
   if (live && record.verification?.outcome === event.outcome && record.verification.finished_at === event.finished_at) return timeline;
   const verification: ToolVerification = {

@@ -9,7 +9,7 @@
  * (undo/auto-revert.ts), exactly as the run that was stopped would have.
  */
 import { randomUUID } from 'node:crypto';
-import type { AgentEvent, AgentEventPayload, AgentEventType, MemberScope, TimelineEntry } from '@skyflo/protocol';
+import { locateToolCard, type AgentEvent, type AgentEventPayload, type AgentEventType, type MemberScope, type TimelineEntry } from '@skyflo/protocol';
 import { hashToolCall } from '../propose/hash-tool-call.ts';
 import type { ToolCallInspector } from '../propose/tool-call-inspector.ts';
 import { createClusterGate, type ClusterDeps } from '../../clusters/cluster-gate.ts';
@@ -91,8 +91,8 @@ const settledCardStatuses = new Set(['completed', 'error', 'denied']);
  * full result replaced by the row's 500-character summary.
  */
 function foldIntoUnsettledCard(timeline: TimelineEntry[], callId: string, event: AgentEvent): TimelineEntry[] {
-  const card = timeline.flatMap((entry) => (entry.type === 'assistant' ? entry.segments : [])).find((segment) => segment.kind === 'tool' && segment.id === callId);
-  if (card?.kind !== 'tool' || settledCardStatuses.has(card.toolExecution.status)) return timeline;
+  const card = locateToolCard(timeline, callId)?.record;
+  if (!card || settledCardStatuses.has(card.status)) return timeline;
   return applyEventToTimeline(timeline, event);
 }
 
