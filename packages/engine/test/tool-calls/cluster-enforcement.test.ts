@@ -247,7 +247,9 @@ describe('approvals the cluster enforces', () => {
     const keys = JSON.parse(await kubectl('get', 'skyfloapproverkeys', '-n', installNamespace, '-o', 'json')).items.map((item: { spec: { credentialId: string; userId: string; kind?: string } }) => [item.spec.kind, item.spec.credentialId, item.spec.userId]);
     expect(keys.sort()).toEqual([['device_key', keyId, adminId], ['passkey', authenticator.credentialId, adminId]].sort());
     const mirrored = (await lite.query<{ details: { executors: unknown[] } }>("SELECT details FROM audit_events WHERE action = 'device_key.mirrored_to_executors' AND subject_id = $1", [keyId])).rows;
-    expect(mirrored.map((row) => row.details.executors)).toEqual([[{ executor: executor!.url }]]);
+    // An executor's answer may come on a retry on a busy machine (`attempts`); what matters is that each took the key, with no error.
+    const retriesSetAside = (outcomes: Array<{ attempts?: number }>) => outcomes.map(({ attempts: _retries, ...outcome }) => outcome);
+    expect(mirrored.map((row) => retriesSetAside(row.details.executors as Array<{ attempts?: number }>))).toEqual([[{ executor: executor!.url }]]);
 
     const put = await api('PUT', '/clusters/passkey-policies', { policies: [{ cluster: '*', mode: 'every_approval' }] });
     expect(put.statusCode, put.body).toBe(200);
@@ -275,7 +277,7 @@ describe('approvals the cluster enforces', () => {
       const removal = (await lite.query<{ details: unknown }>("SELECT details FROM audit_events WHERE action = 'device_key.removed_from_executors' AND subject_id = $1", [keyId])).rows;
       const left = JSON.parse(await kubectl('get', 'skyfloapproverkeys', '-n', installNamespace, '-o', 'json')).items.map((item: { spec: { credentialId: string } }) => item.spec.credentialId);
       expect(left, JSON.stringify(removal)).toEqual([authenticator.credentialId]);
-      expect(removal.map((row) => row.details)).toEqual([{ executors: [{ executor: executor!.url }] }]);
+      expect(removal.map((row) => retriesSetAside((row.details as { executors: Array<{ attempts?: number }> }).executors))).toEqual([[{ executor: executor!.url }]]);
     } finally {
       await api('PUT', '/clusters/passkey-policies', { policies: [] });
       await kubectl('scale', 'deployment', 'web', '-n', 'default', '--replicas=3');
