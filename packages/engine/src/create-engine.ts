@@ -53,6 +53,7 @@ import { createTeamFeatures } from './team-events/team-features.ts';
 import { clustersUnavailableMessage } from './clusters/clusters-unavailable.ts';
 import { createClusterDirectory } from './clusters/cluster-directory.ts';
 import { createClusterEnforcement } from './clusters/enforcement/cluster-enforcement.ts';
+import { createStrayKeySweep } from './passkeys/stray-key-sweep.ts';
 import { createClusterHealth } from './clusters/cluster-health.ts';
 import { createClusterPolicies } from './clusters/cluster-policies.ts';
 import { clusterRoutes, type ClusterRouteDeps } from './http/routes/clusters/index.ts';
@@ -340,6 +341,18 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     // Issue 34: approvals the cluster enforces (SKYFLO_APPROVAL_ENFORCEMENT=cluster): signed, mirrored, per-approval credentials.
     const enforcement = config.enforcement.mode === 'cluster' ? await createClusterEnforcement({ config: config.enforcement, passkeyRequirement: (call) => passkeyPolicies.requirementOf(call), logger: { warn: (object, message) => engineLog?.warn(object, message) } }) : undefined;
     approverKeyMirror = enforcement;
+    // Keys a failed removal left on an executor are taken off on a beat (never added: passkeys/stray-key-sweep.ts).
+    const strayKeySweep = enforcement
+      ? createStrayKeySweep({
+          users: storage.users,
+          passkeys: storage.passkeys,
+          deviceKeys: storage.deviceKeys,
+          removeStrays: (registry) => enforcement.removeStrayApproverKeys(registry),
+          audit: storage.audit,
+          logger: reconcileLogger,
+          intervalMs: config.enforcement.approverKeySweepMs,
+        })
+      : undefined;
     // Team runbooks (issue 36): RUNBOOKS_DIR and those uploaded in Settings, offered to the model when they match.
     const runbooks = createRunbooks({ settings: storage.settings, audit: storage.audit, logger: reconcileLogger, ...(config.integrations.runbooksDir ? { directory: config.integrations.runbooksDir } : {}) });
     // The agent service: its dependencies are fixed here, its workflow module loads after listen (or on first use).
@@ -452,6 +465,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     try {
       await databaseReady;
       markStartup('first queries answered');
+      strayKeySweep?.start();
       // Alert investigations a previous process left queued start now (the agent loads on first use).
       void team.alerts.resume().catch((error: unknown) => app.log.error({ err: error }, 'could not resume the queued alert investigations'));
     } catch (error) {
@@ -509,6 +523,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
           await team.close();
           await agentService.close();
           await auditHeads?.stop();
+          await strayKeySweep?.stop();
           await closeOwned();
         })()),
     };

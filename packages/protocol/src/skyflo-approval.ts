@@ -146,6 +146,8 @@ export const approverKeySchema = z.object({
   origin: z.string().min(1).max(2048).optional(),
 });
 export type ApproverKey = z.infer<typeof approverKeySchema>;
+/** The keys an executor holds (GET /v1/approver-keys): what the engine's stray key sweep checks against its registry. */
+export const approverKeyListSchema = z.object({ keys: z.array(approverKeySchema) });
 export const skyfloApproverKeyKind = 'SkyfloApproverKey';
 export const skyfloApproverKeyPlural = 'skyfloapproverkeys';
 

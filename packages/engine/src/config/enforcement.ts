@@ -39,6 +39,8 @@ export const enforcementConfigSchema = z
     SKYFLO_EXECUTOR_TOKEN: z.string().min(1).optional(),
     /** PKCS8 PEM Ed25519 (SKYFLO_APPROVAL_SIGNING_KEY_FILE supported); the executor holds its public key */
     SKYFLO_APPROVAL_SIGNING_KEY: signingKeySchema.optional(),
+    /** between passes that take keys the engine removed off every executor (passkeys/stray-key-sweep.ts) */
+    SKYFLO_APPROVER_KEY_SWEEP_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').min(1, 'must be at least 1 second').max(86_400, 'must be at most 86400 (a day)').default(300),
   })
   .superRefine((env, context) => {
     if (env.SKYFLO_APPROVAL_ENFORCEMENT !== 'cluster') return;
@@ -56,6 +58,7 @@ export const enforcementConfigSchema = z
     executors: env.SKYFLO_EXECUTORS ?? {},
     ...(env.SKYFLO_EXECUTOR_TOKEN ? { executorToken: env.SKYFLO_EXECUTOR_TOKEN } : {}),
     ...(env.SKYFLO_APPROVAL_SIGNING_KEY ? { signingKeyPem: env.SKYFLO_APPROVAL_SIGNING_KEY } : {}),
+    approverKeySweepMs: env.SKYFLO_APPROVER_KEY_SWEEP_SECONDS * 1000,
   }));
 
 export type EnforcementConfig = z.output<typeof enforcementConfigSchema>;

@@ -19,7 +19,7 @@ import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
 import { approvalChallengeFacts, approvalChallengeInput } from '@skyflo/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/mcp/tool-gateway.ts';
@@ -52,6 +52,7 @@ let executor: RunningExecutor | undefined;
 let executorKubeConfig: KubeConfig;
 let publicKeyPem: string;
 let token: string;
+let engineEnv: Record<string, string>;
 
 const kubectlWith = async (kubeconfig: string, args: string[], input?: string) => {
   const child = run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(dir, 'cache') } });
@@ -115,20 +116,16 @@ beforeAll(async () => {
   llm = await startLlmSim({ port: 0 });
   ({ lite } = await createTestPglite());
   tools = createToolGateway({ embedded: { kubeconfigPath: mcpKubeconfig } });
-  engine = await startTestEngine({
-    lite,
-    tools,
-    llm: simModel(llm),
-    env: {
-      TITLE_GENERATION_ENABLED: 'false',
-      SKYFLO_APPROVAL_ENFORCEMENT: 'cluster',
-      SKYFLO_EXECUTOR_URL: running.url,
-      SKYFLO_EXECUTOR_TOKEN: callerToken,
-      SKYFLO_APPROVAL_SIGNING_KEY: privateKeyPem,
-      // passkeys are bound to the Command Center's address
-      PUBLIC_URL: commandCenter,
-    },
-  });
+  engineEnv = {
+    TITLE_GENERATION_ENABLED: 'false',
+    SKYFLO_APPROVAL_ENFORCEMENT: 'cluster',
+    SKYFLO_EXECUTOR_URL: running.url,
+    SKYFLO_EXECUTOR_TOKEN: callerToken,
+    SKYFLO_APPROVAL_SIGNING_KEY: privateKeyPem,
+    // passkeys are bound to the Command Center's address
+    PUBLIC_URL: commandCenter,
+  };
+  engine = await startTestEngine({ lite, tools, llm: simModel(llm), env: engineEnv });
   token = await engine.signUp('admin@example.com');
 }, 120_000);
 
@@ -282,6 +279,40 @@ describe('approvals the cluster enforces', () => {
       await api('PUT', '/clusters/passkey-policies', { policies: [] });
       await kubectl('scale', 'deployment', 'web', '-n', 'default', '--replicas=3');
     }
+  });
+
+  it("a key a failed removal left on the executor is taken off by the stray key sweep (audited); a key is never put there from a database row", async () => {
+    const onExecutor = (method: 'POST' | 'DELETE', pathname: string, body?: unknown) =>
+      fetch(`${executor!.url}${pathname}`, { method, headers: { Authorization: `Bearer ${callerToken}`, ...(body ? { 'Content-Type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    const heldKeys = async () => (JSON.parse(await kubectl('get', 'skyfloapproverkeys', '-n', installNamespace, '-o', 'json')).items as Array<{ spec: { credentialId: string } }>).map((item) => item.spec.credentialId).sort();
+    const swept = async () => (await lite.query<{ subject_id: string; details: Record<string, unknown> }>("SELECT subject_id, details FROM audit_events WHERE action = 'approver_keys.strays_removed' ORDER BY sequence")).rows;
+    const adminId = (await lite.query<{ id: string }>("SELECT id FROM users WHERE email = 'admin@example.com'")).rows[0]!.id;
+    const registered = (await lite.query<{ credential_id: string }>('SELECT credential_id FROM passkeys')).rows.map((row) => row.credential_id);
+    expect(registered).toHaveLength(1);
+    expect(await heldKeys()).toEqual(registered);
+    const ed25519PublicKey = () => generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).toString('base64url');
+    // A removal the executor never got (it was down through every retry): the removed key still verifies there.
+    expect((await onExecutor('POST', '/v1/approver-keys', { credentialId: 'removed-while-executor-down', userId: adminId, publicKey: ed25519PublicKey(), kind: 'device_key' })).status).toBe(201);
+    // The attack the executor's own signature check exists for: a key written straight into the database for the admin.
+    await lite.query("INSERT INTO passkeys (user_id, name, credential_id, public_key) VALUES ($1, 'planted', 'planted-by-a-database-write', $2)", [adminId, ed25519PublicKey()]);
+    expect(await swept()).toEqual([]);
+
+    // A replica starting (here with a one-second beat) takes the stray off on its first pass.
+    const replica = await startTestEngine({ lite, env: { ...engineEnv, SKYFLO_APPROVER_KEY_SWEEP_SECONDS: '1' } });
+    try {
+      await vi.waitFor(async () => expect(await heldKeys()).toEqual(registered), { timeout: 30_000, interval: 100 });
+      await vi.waitFor(async () => expect(await swept()).toEqual([{ subject_id: executor!.url, details: { removed: ['removed-while-executor-down'] } }]), { timeout: 30_000, interval: 100 });
+      // and on every beat after: a stray that appears later is gone by the next pass
+      expect((await onExecutor('POST', '/v1/approver-keys', { credentialId: 'left-by-a-later-failure', userId: adminId, publicKey: ed25519PublicKey(), kind: 'device_key' })).status).toBe(201);
+      await vi.waitFor(async () => expect(await heldKeys()).toEqual(registered), { timeout: 30_000, interval: 100 });
+      await vi.waitFor(async () => expect((await swept()).map((row) => row.details)).toEqual([{ removed: ['removed-while-executor-down'] }, { removed: ['left-by-a-later-failure'] }]), { timeout: 30_000, interval: 100 });
+      // the planted row never reached the cluster: passes with nothing to take off change nothing and write nothing
+      expect(await heldKeys()).not.toContain('planted-by-a-database-write');
+    } finally {
+      await replica.close();
+      await lite.query("DELETE FROM passkeys WHERE credential_id = 'planted-by-a-database-write'");
+    }
+    expect(await swept()).toHaveLength(2);
   });
 
   it('with the executor down, an approved call is not executed and nothing is written', async () => {

@@ -25,6 +25,11 @@ export interface ApproverKeyStore {
   /** Creates the key, or confirms an identical one; IMMUTABLE when the credential id is registered with another key or user. */
   register(key: ApproverKey): Promise<{ created: boolean }>;
   remove(credentialId: string): Promise<boolean>;
+  /**
+   * Every key the executor would check a signature against (each SkyfloApproverKey in the namespace whose spec is a
+   * key, whoever made it): what the engine's stray key sweep checks against its registry. A malformed object verifies nothing.
+   */
+  list(): Promise<ApproverKey[]>;
   /** Records the counter an approval used; false when someone else moved it in between (a concurrent replay). */
   advance(stored: StoredApproverKey, counter: number, approval: string): Promise<boolean>;
 }
@@ -83,6 +88,14 @@ export function createApproverKeyStore(kube: KubeRest, namespace: string): Appro
         if (isNotFound(error)) return false;
         throw error;
       }
+    },
+    async list() {
+      const listed = await kube.request<{ items?: KubeObject[] }>('GET', collection);
+      return (listed.items ?? []).flatMap((object) => {
+        const parsed = approverKeySchema.safeParse(object.spec);
+        // stored under another credential id's name: get() would not find it, so it verifies nothing either
+        return parsed.success && object.metadata.name === approverKeyObjectName(parsed.data.credentialId) ? [parsed.data] : [];
+      });
     },
     async advance(stored, counter, approval) {
       try {

@@ -127,6 +127,15 @@ export function createExecutorHttpServer(deps: ExecutorHttpDeps): FastifyInstanc
       }
     });
 
+    // What the executor holds, so the engine can take off keys a failed removal left here (its stray key sweep).
+    engine.get('/v1/approver-keys', async (_request, reply) => {
+      try {
+        return reply.code(200).send({ keys: await deps.approverKeys.list() });
+      } catch (error) {
+        return sendError(reply, error, deps.logger);
+      }
+    });
+
     engine.delete<{ Params: { credentialId: string } }>('/v1/approver-keys/:credentialId', async (request, reply) => {
       const { credentialId } = request.params;
       try {

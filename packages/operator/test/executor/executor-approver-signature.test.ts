@@ -70,6 +70,9 @@ describe('the approver\'s passkey signature, checked by the executor', () => {
     expect(registered).toMatchObject({ status: 201, body: { created: true } });
     const keys = JSON.parse(await h.kubectl(['get', 'skyfloapproverkeys', '-n', installNamespace, '-o', 'json']));
     expect(keys.items.map((item: { spec: { credentialId: string; userId: string } }) => [item.spec.credentialId, item.spec.userId])).toEqual([[passkey.credentialId, approver.id]]);
+    // what the executor holds, listed for the engine to reconcile with its registry (the engine's bearer only)
+    expect(await h.api(executor, 'GET', '/v1/approver-keys')).toEqual({ status: 200, body: { keys: [{ credentialId: passkey.credentialId, userId: approver.id, email: approver.email, publicKey: passkey.publicKey, counter: 0 }] } });
+    expect((await h.api(executor, 'GET', '/v1/approver-keys', undefined, 'not-the-engine-token')).status).toBe(401);
     // The same credential id with another public key (an engine slipping in its own key under a known id) is refused.
     const other = createSoftwarePasskey();
     const swapped = await h.api(executor, 'POST', '/v1/approver-keys', { credentialId: passkey.credentialId, userId: approver.id, publicKey: other.publicKey });
@@ -132,6 +135,7 @@ describe('the approver\'s passkey signature, checked by the executor', () => {
     expect(await accountExists('del-replay-2')).toBe(false);
 
     expect((await h.api(executor, 'DELETE', `/v1/approver-keys/${passkey.credentialId}`)).status).toBe(204);
+    expect((await h.api(executor, 'GET', '/v1/approver-keys')).body.keys.map((key: { credentialId: string }) => key.credentialId)).not.toContain(passkey.credentialId);
     const afterRemoval = await mirrorAndMint(await approval('del-removed', deleteApi, { proof: proofFor(passkey, { callId: 'call-del-removed' }) }));
     expect(afterRemoval).toMatchObject({ status: 403, body: { code: 'APPROVER_SIGNATURE' } });
     expect(afterRemoval.body.message).toContain('not registered');

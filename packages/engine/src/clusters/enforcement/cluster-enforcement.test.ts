@@ -6,7 +6,7 @@
  */
 import { base64url, compactVerify, exportPKCS8, exportSPKI, generateKeyPair, importSPKI } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { approvalSigningInput, skyfloApprovalDocumentSchema, type SkyfloApprovalDocument, type SkyfloApprovalSpec } from '@skyflo/protocol';
+import { approvalSigningInput, skyfloApprovalDocumentSchema, type ApproverKey, type SkyfloApprovalDocument, type SkyfloApprovalSpec } from '@skyflo/protocol';
 import { loadConfig } from '../../config/index.ts';
 import { approvalObjectName } from './approval-name.ts';
 import { createClusterEnforcement } from './cluster-enforcement.ts';
@@ -216,6 +216,73 @@ describe("an approver key's mirroring (issue 35 item 5)", () => {
     expect(warnings).toHaveLength(6);
     expect(warnings[0]).toMatchObject({ executor: executor.url, action: 'remove', attempt: 1, retryInMs: 0 });
     expect(warnings.at(-1)).not.toHaveProperty('retryInMs');
+  });
+});
+
+describe("taking stray approver keys off the executors", () => {
+  const key = (credentialId: string, publicKey = `pk-${credentialId}`, userId = 'u1'): ApproverKey => ({ credentialId, userId, publicKey, counter: 0, kind: 'passkey' });
+
+  it("takes off the keys the registry does not have (or has under another public key or owner), never adds one, lists before it reads the registry, and reports each executor's failures", async () => {
+    const { privatePem } = await keys();
+    // one executor holding what failed removals left, one not answering
+    const held = new Map([key('cred-kept'), key('cred-removed-in-engine'), key('cred-swapped', 'pk-old'), key('cred-other-owner', 'pk-cred-other-owner', 'u2')].map((each) => [each.credentialId, each]));
+    const steps: string[] = [];
+    const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+      const url = new URL(String(input));
+      const method = init?.method ?? 'GET';
+      if (url.host === 'down.test:8443') throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+      steps.push(`${method} ${url.pathname}`);
+      if (method === 'GET') return Response.json({ keys: [...held.values()] });
+      if (method === 'DELETE') {
+        const id = decodeURIComponent(url.pathname.split('/').at(-1)!);
+        if (id === 'cred-stuck') return Response.json({ code: 'MINT_FAILED', message: 'etcdserver: request timed out' }, { status: 502 });
+        held.delete(id);
+        return new Response(null, { status: 204 });
+      }
+      return Response.json({ code: 'INVALID', message: 'the sweep never registers' }, { status: 400 });
+    }) as typeof globalThis.fetch;
+    const warnings: unknown[] = [];
+    const enforcement = await createClusterEnforcement({
+      fetch,
+      config: { mode: 'cluster', executors: { 'prod-eu': 'http://executor.test:8443', 'prod-us': 'http://down.test:8443' }, executorToken: 'caller-token', signingKeyPem: privatePem },
+      logger: { warn: (object) => void warnings.push(object) },
+    });
+    // the registry also has a key the executor never got: it stays off (only its own registration puts it there)
+    const registry = [key('cred-kept'), key('cred-swapped'), key('cred-other-owner'), key('cred-never-mirrored')];
+    const outcomes = await enforcement.removeStrayApproverKeys(async () => {
+      steps.push('registry read');
+      return registry;
+    });
+    expect(outcomes).toEqual([
+      { executor: 'http://executor.test:8443', removed: ['cred-removed-in-engine', 'cred-swapped', 'cred-other-owner'] },
+      { executor: 'http://down.test:8443', removed: [], error: "the cluster's approval executor at http://down.test:8443 could not be reached (ECONNREFUSED)" },
+    ]);
+    expect([...held.keys()]).toEqual(['cred-kept']);
+    // listed first: a key registered while the pass runs is not in the listing, so it is never taken off
+    expect(steps).toEqual(['GET /v1/approver-keys', 'registry read', 'DELETE /v1/approver-keys/cred-removed-in-engine', 'DELETE /v1/approver-keys/cred-swapped', 'DELETE /v1/approver-keys/cred-other-owner']);
+    // nothing to do is nothing done: a second pass only lists
+    steps.length = 0;
+    expect(await enforcement.removeStrayApproverKeys(async () => registry)).toEqual([
+      { executor: 'http://executor.test:8443', removed: [] },
+      expect.objectContaining({ executor: 'http://down.test:8443', error: expect.stringContaining('could not be reached') }),
+    ]);
+    expect(steps).toEqual(['GET /v1/approver-keys']);
+    // a removal that fails is reported (and logged); the rest of the pass still happens
+    held.set('cred-stuck', key('cred-stuck'));
+    held.set('cred-later', key('cred-later'));
+    const [partly] = await enforcement.removeStrayApproverKeys(async () => registry);
+    expect(partly).toEqual({ executor: 'http://executor.test:8443', removed: ['cred-later'], error: "removing cred-stuck: the cluster's approval executor refused: etcdserver: request timed out" });
+    expect(warnings).toEqual([{ executor: 'http://executor.test:8443', failures: [partly!.error] }]);
+  });
+
+  it('an executor answering the listing with something else is an error, and nothing is taken off', async () => {
+    const { privatePem } = await keys();
+    const executor = fakeExecutor(() => ({ status: 200, body: { items: [] } }));
+    const enforcement = await createClusterEnforcement({ fetch: executor.fetch, config: { mode: 'cluster', executors: { 'prod-eu': executor.url }, executorToken: 'caller-token', signingKeyPem: privatePem } });
+    expect(await enforcement.removeStrayApproverKeys(async () => [])).toEqual([
+      { executor: executor.url, removed: [], error: `the cluster's approval executor at ${executor.url} answered the key listing with something that is not a list of approver keys` },
+    ]);
+    expect(executor.received.map((request) => `${request.method} ${request.url}`)).toEqual(['GET /v1/approver-keys']);
   });
 });
 

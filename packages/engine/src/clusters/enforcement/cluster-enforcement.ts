@@ -73,6 +73,23 @@ export interface ClusterEnforcement {
    * signatures against these keys. Never throws; one entry per executor, `error` when it failed.
    */
   mirrorApproverKey(change: ApproverKeyChange): Promise<ApproverKeyMirrorOutcome[]>;
+  /**
+   * Takes off every executor the keys the engine's registry does not have: a removal that failed left a removed passkey
+   * or device key verifying on that cluster. Each executor's keys are listed before `registry` is read, so a key
+   * registered meanwhile is never taken off. Nothing is ever added: a key reaches an executor only through its own
+   * registration (a fresh sign-in, audited and announced), never from rows in the database. Never throws.
+   */
+  removeStrayApproverKeys(registry: () => Promise<RegisteredApproverKey[]>): Promise<StrayApproverKeysOutcome[]>;
+}
+
+/** A key as the engine's registry has it: what a key an executor holds must match to stay there. */
+export type RegisteredApproverKey = Pick<ApproverKey, 'credentialId' | 'userId' | 'publicKey' | 'kind'>;
+
+/** What one executor's pass took off (credential ids); `error` when a step failed (the next pass tries again). */
+export interface StrayApproverKeysOutcome {
+  executor: string;
+  removed: string[];
+  error?: string;
 }
 
 /** What one executor answered to a key's mirroring: `error` when it failed, `attempts` when it took more than one. */
@@ -92,7 +109,8 @@ const transientExecutorCodes: ReadonlySet<string> = new Set(['UNREACHABLE', 'BAD
 export type ApproverKeyChange = { action: 'register'; key: ApproverKey } | { action: 'remove'; credentialId: string };
 
 export interface ClusterEnforcementDeps {
-  config: EnforcementConfig;
+  /** the executors and keys (the stray key sweep's beat is not this module's: passkeys/stray-key-sweep.ts) */
+  config: Omit<EnforcementConfig, 'approverKeySweepMs'>;
   fetch?: typeof fetch;
   now?: () => Date;
   logger?: { warn(object: Record<string, unknown>, message: string): void };
@@ -170,12 +188,18 @@ export async function createClusterEnforcement(deps: ClusterEnforcementDeps): Pr
 
   const retryDelaysMs = deps.approverKeyRetryDelaysMs ?? [1_000, 3_000];
 
+  const noExecutorToken = 'no executor token (SKYFLO_EXECUTOR_TOKEN)';
+  /** Every configured executor once (one may serve several clusters), with its client when there is a token. */
+  const everyExecutor = () =>
+    [...new Set([...(config.executorUrl ? [config.executorUrl] : []), ...Object.values(config.executors)])].map((url) => ({
+      url,
+      client: executorFor(Object.keys(config.executors).find((cluster) => config.executors[cluster] === url)),
+    }));
+
   async function mirrorApproverKey(change: ApproverKeyChange): Promise<ApproverKeyMirrorOutcome[]> {
-    const urls = [...new Set([...(config.executorUrl ? [config.executorUrl] : []), ...Object.values(config.executors)])];
     return Promise.all(
-      urls.map(async (url): Promise<ApproverKeyMirrorOutcome> => {
-        const client = executorFor(Object.keys(config.executors).find((cluster) => config.executors[cluster] === url));
-        if (!client) return { executor: url, error: 'no executor token (SKYFLO_EXECUTOR_TOKEN)' };
+      everyExecutor().map(async ({ url, client }): Promise<ApproverKeyMirrorOutcome> => {
+        if (!client) return { executor: url, error: noExecutorToken };
         for (let attempt = 1; ; attempt += 1) {
           try {
             if (change.action === 'register') await client.registerApproverKey(change.key);
@@ -192,8 +216,46 @@ export async function createClusterEnforcement(deps: ClusterEnforcementDeps): Pr
     );
   }
 
+  /** The same key: a key held under a credential id with another owner or public key is not the registry's key. */
+  const sameKey = (held: ApproverKey, registered: RegisteredApproverKey) => held.userId === registered.userId && held.publicKey === registered.publicKey && (held.kind ?? 'passkey') === (registered.kind ?? 'passkey');
+
+  async function removeStrayApproverKeys(registry: () => Promise<RegisteredApproverKey[]>): Promise<StrayApproverKeysOutcome[]> {
+    const held = await Promise.all(
+      everyExecutor().map(async ({ url, client }) => {
+        if (!client) return { url, error: noExecutorToken };
+        try {
+          return { url, client, keys: await client.listApproverKeys() };
+        } catch (error) {
+          return { url, error: describe(error) };
+        }
+      }),
+    );
+    if (!held.length) return [];
+    const registered = new Map((await registry()).map((key) => [key.credentialId, key]));
+    return Promise.all(
+      held.map(async ({ url, client, keys, error }): Promise<StrayApproverKeysOutcome> => {
+        const outcome: StrayApproverKeysOutcome = { executor: url, removed: [] };
+        if (!client || !keys) return { ...outcome, error: error ?? 'the executor could not be asked' };
+        const failures: string[] = [];
+        for (const key of keys) {
+          const known = registered.get(key.credentialId);
+          if (known && sameKey(key, known)) continue;
+          try {
+            await client.removeApproverKey(key.credentialId);
+            outcome.removed.push(key.credentialId);
+          } catch (failure) {
+            failures.push(`removing ${key.credentialId}: ${describe(failure)}`);
+          }
+        }
+        if (failures.length) deps.logger?.warn({ executor: url, failures }, 'could not take stray approver keys off an executor');
+        return failures.length ? { ...outcome, error: failures.join('; ') } : outcome;
+      }),
+    );
+  }
+
   return {
     mirrorApproverKey,
+    removeStrayApproverKeys,
     modeFor: (cluster) => (config.mode === 'cluster' ? 'cluster' : 'engine'),
     nameOf: approvalObjectName,
     async mirrorDenial(decision) {

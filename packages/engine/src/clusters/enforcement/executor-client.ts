@@ -4,7 +4,7 @@
  * executor down, a refusal, an unexpected body — is an ExecutorRequestError whose message says what happened, so the
  * gate can fail closed with a clear text.
  */
-import { approvalCredentialSchema, executorErrorSchema, type ApprovalCredential, type ApproverKey, type ExecutorError, type SkyfloApprovalDocument } from '@skyflo/protocol';
+import { approvalCredentialSchema, approverKeyListSchema, executorErrorSchema, type ApprovalCredential, type ApproverKey, type ExecutorError, type SkyfloApprovalDocument } from '@skyflo/protocol';
 import { SkyfloError } from '../../errors/skyflo-error.ts';
 
 export type ExecutorErrorCode = ExecutorError['code'] | 'UNREACHABLE' | 'BAD_RESPONSE';
@@ -28,6 +28,8 @@ export interface ExecutorClient {
   /** Issue 35: a passkey's public key the executor checks approvers' signatures against (an immutable SkyfloApproverKey). */
   registerApproverKey(key: ApproverKey): Promise<void>;
   removeApproverKey(credentialId: string): Promise<void>;
+  /** The keys the executor holds (GET /v1/approver-keys), for the stray key sweep. */
+  listApproverKeys(): Promise<ApproverKey[]>;
 }
 
 /** How long one executor request may take: the executor creates a few RBAC objects and a token. */
@@ -84,6 +86,12 @@ export function createExecutorClient(options: { url: string; token: string; fetc
     },
     async removeApproverKey(credentialId) {
       await request('DELETE', `/v1/approver-keys/${encodeURIComponent(credentialId)}`);
+    },
+    async listApproverKeys() {
+      const { json } = await request('GET', '/v1/approver-keys');
+      const parsed = approverKeyListSchema.safeParse(json);
+      if (!parsed.success) throw new ExecutorRequestError('BAD_RESPONSE', `the cluster's approval executor at ${base} answered the key listing with something that is not a list of approver keys`);
+      return parsed.data.keys;
     },
   };
 }
