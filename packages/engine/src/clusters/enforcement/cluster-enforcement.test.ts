@@ -304,6 +304,11 @@ describe('configuration', () => {
     expect(loadConfig({ SKYFLO_APPROVAL_ENFORCEMENT: 'cluster', SKYFLO_EXECUTORS: '{"prod-eu":"https://executor.prod:8443"}', SKYFLO_EXECUTOR_TOKEN: 't', SKYFLO_APPROVAL_SIGNING_KEY: privatePem }).enforcement).toMatchObject({
       mode: 'cluster',
       executors: { 'prod-eu': 'https://executor.prod:8443' },
+      approverKeySweepMs: 300_000,
     });
+    // the stray key sweep's beat: whole seconds, at least one
+    expect(loadConfig({ SKYFLO_APPROVER_KEY_SWEEP_SECONDS: '30' }).enforcement.approverKeySweepMs).toBe(30_000);
+    expect(() => loadConfig({ SKYFLO_APPROVER_KEY_SWEEP_SECONDS: '0' })).toThrow(/SKYFLO_APPROVER_KEY_SWEEP_SECONDS: must be at least 1 second/);
+    expect(() => loadConfig({ SKYFLO_APPROVER_KEY_SWEEP_SECONDS: 'often' })).toThrow(/SKYFLO_APPROVER_KEY_SWEEP_SECONDS: must be a number of seconds/);
   });
 });
