@@ -31,9 +31,9 @@ export function createStrayKeySweep(deps: StrayKeySweepDeps) {
   let running: Promise<StrayApproverKeysOutcome[]> | undefined;
 
   async function registry(): Promise<RegisteredApproverKey[]> {
-    const people = (await deps.users.list()).filter((user) => user.isActive);
+    // active accounts only (the store's default): a deactivated user's keys are strays
     const perUser = await Promise.all(
-      people.map(async (user) => {
+      (await deps.users.list()).map(async (user) => {
         const [passkeys, deviceKeys] = await Promise.all([deps.passkeys.listForUser(user.id), deps.deviceKeys.listForUser(user.id)]);
         return [
           ...passkeys.map((passkey) => ({ credentialId: passkey.credentialId, userId: user.id, publicKey: passkey.publicKey, kind: 'passkey' as const })),

@@ -220,8 +220,9 @@ export async function createClusterEnforcement(deps: ClusterEnforcementDeps): Pr
   const sameKey = (held: ApproverKey, registered: RegisteredApproverKey) => held.userId === registered.userId && held.publicKey === registered.publicKey && (held.kind ?? 'passkey') === (registered.kind ?? 'passkey');
 
   async function removeStrayApproverKeys(registry: () => Promise<RegisteredApproverKey[]>): Promise<StrayApproverKeysOutcome[]> {
+    type Held = { url: string; client: ExecutorClient; keys: ApproverKey[] } | { url: string; error: string };
     const held = await Promise.all(
-      everyExecutor().map(async ({ url, client }) => {
+      everyExecutor().map(async ({ url, client }): Promise<Held> => {
         if (!client) return { url, error: noExecutorToken };
         try {
           return { url, client, keys: await client.listApproverKeys() };
@@ -233,9 +234,10 @@ export async function createClusterEnforcement(deps: ClusterEnforcementDeps): Pr
     if (!held.length) return [];
     const registered = new Map((await registry()).map((key) => [key.credentialId, key]));
     return Promise.all(
-      held.map(async ({ url, client, keys, error }): Promise<StrayApproverKeysOutcome> => {
-        const outcome: StrayApproverKeysOutcome = { executor: url, removed: [] };
-        if (!client || !keys) return { ...outcome, error: error ?? 'the executor could not be asked' };
+      held.map(async (executor): Promise<StrayApproverKeysOutcome> => {
+        const outcome: StrayApproverKeysOutcome = { executor: executor.url, removed: [] };
+        if ('error' in executor) return { ...outcome, error: executor.error };
+        const { url, client, keys } = executor;
         const failures: string[] = [];
         for (const key of keys) {
           const known = registered.get(key.credentialId);
