@@ -22,6 +22,7 @@ import { isDatabaseUnavailable, unavailableReason } from '../storage/database-un
 import { fallbackTitle, generateTitle } from './generate-title.ts';
 import { createSecretScrubber } from '../graph/scrub-secrets.ts';
 import type { Runbooks } from '../runbooks/create-runbooks.ts';
+import { claimDecidedAtStart, releaseUnusedClaim } from '../tool-calls/execute/execution-claim.ts';
 
 export interface RunAgentDeps extends Omit<GraphDeps, 'approvals' | 'checkpointer'> {
   storage: Storage;
@@ -289,6 +290,9 @@ async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunR
     ...(input.scope ? { scope: input.scope } : {}),
     ...(input.clusterPrompt ? { clusterPrompt: input.clusterPrompt } : {}),
   };
+  // The call this run's decision approved is claimed now, while the graph resumes (issue 38 goal 5); released below if
+  // the run never reaches it.
+  claimDecidedAtStart({ approvals: storage.approvals, enforcement: deps.enforcement }, run);
   if (deps.config.tokenBudget !== undefined) {
     try {
       run.tokensUsed = await tokensSpent(storage, input.conversationId);
@@ -310,6 +314,13 @@ async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunR
     busFailure = error;
     controller.abort();
   }
+
+  /** A claim sent at the start for a call the run never reached is released before the run says it is over. */
+  const releaseClaim = () =>
+    releaseUnusedClaim({ approvals: storage.approvals, enforcement: deps.enforcement }, run).catch((error: unknown) => {
+      // the reconciler closes it once the run is over (as outcome unknown: it cannot tell it never ran)
+      deps.logger?.error({ err: error, runId: input.runId }, 'could not release the execution claim of a call the run did not reach');
+    });
 
   let status: CompletedStatus = 'completed';
   let awaitingApproval = false;
@@ -357,7 +368,10 @@ async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunR
       failure = finalState.error;
     }
   } catch (error) {
-    if (isGraphBubbleUp(error)) throw error;
+    if (isGraphBubbleUp(error)) {
+      await releaseClaim();
+      throw error;
+    }
     if (isStorageError(error)) failStorage(error);
     status = controller.signal.aborted && !busFailure && !storageFailure ? 'stopped' : 'error';
     if (status === 'error' && !busFailure && !storageFailure) {
@@ -369,6 +383,8 @@ async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunR
       await emit('workflow.error', { error: failure, code: 'WORKFLOW_ERROR' }).catch(() => {});
     }
   }
+
+  await releaseClaim();
 
   if (storageFailure && !busFailure) {
     failure = describeStorageFailure(storageFailure, storage.label);

@@ -14,6 +14,7 @@ import type { ToolGateway } from '../mcp/tool-gateway.ts';
 import type { ApprovalRecord, ApprovalStore, Role } from '../ports/index.ts';
 import type { ApprovalPolicyName } from './decide/conversation-access.ts';
 import type { ToolCallInspector } from './propose/tool-call-inspector.ts';
+import type { ExecutionClaim } from './execute/execution-claim.ts';
 
 export type Emit = <T extends AgentEventType>(type: T, payload: AgentEventPayload<T>) => Promise<void>;
 
@@ -86,6 +87,8 @@ export interface ToolCallRun {
   decisions: Record<string, boolean>;
   /** the approval record decided by the request that started this run, as the atomic decide returned it */
   decided?: ApprovalRecord;
+  /** the execution claim of the call `decided` approved, sent as the run started, until the gate takes it (execute/execution-claim.ts) */
+  executionClaim?: ExecutionClaim;
   /** the cluster the conversation is pinned to (issue 22): a cluster call without `context` runs there */
   cluster?: string;
   /** the clusters and namespaces the requester may touch; absent = everything */

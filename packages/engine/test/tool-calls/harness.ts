@@ -91,6 +91,8 @@ export interface StoppableAgent {
   harness: AgentTestApp;
   /** the next run is stopped the moment it starts listening for a stop: a Stop that lands before its first step */
   stopNextRunOnStart(): void;
+  /** the next run's event bus fails the moment it starts listening for a stop: the run ends before its first step */
+  failNextRunOnStart(): void;
   close(): Promise<void>;
 }
 
@@ -102,9 +104,14 @@ export async function startStoppableAgent(): Promise<StoppableAgent> {
   const storage = createInMemoryStorage();
   const memory = createMemoryEventBus();
   let stopNext = false;
+  let failNext = false;
   const bus: EventBus = {
     ...memory,
     async onStop(runId, callback) {
+      if (failNext) {
+        failNext = false;
+        throw new Error('the event bus is unavailable');
+      }
       if (stopNext) {
         stopNext = false;
         await memory.requestStop(runId);
@@ -128,6 +135,9 @@ export async function startStoppableAgent(): Promise<StoppableAgent> {
     harness,
     stopNextRunOnStart: () => {
       stopNext = true;
+    },
+    failNextRunOnStart: () => {
+      failNext = true;
     },
     async close() {
       await harness.close();

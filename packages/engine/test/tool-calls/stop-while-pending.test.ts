@@ -65,4 +65,31 @@ describe('stop racing an approval run', () => {
     expect(record?.status).toBe('failed');
     expect(record?.resultSummary).toContain('cancelled');
   });
+
+  it('an approved call whose run ends before reaching it is closed as not executed, not left "outcome unknown"', async () => {
+    // The run claims the call it was started for as it starts (issue 38 goal 5); a run that never reaches the call
+    // must give that claim back as "not executed" (the reconciler would otherwise call it outcome unknown).
+    sim.reset({
+      rules: [
+        { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+        { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: 'call_scale_2', name: 'k8s_scale', arguments: { name: 'web', replicas: 7 } }] } },
+        { match: { always: true }, reply: 'Nothing else to do.' },
+      ],
+    });
+    const first = await readSse(await post('/agent/chat', { messages: [{ role: 'user', content: 'Scale web to 7' }] }));
+    const conversationId = String(first[0]!.data['conversation_id']);
+    const awaiting = find(first, 'tool.awaiting_approval')[0]!.data;
+
+    agent.failNextRunOnStart();
+    const decision = await readSse(await post('/agent/approvals/call_scale_2', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] }));
+    expect(decision.at(-1)).toMatchObject({ event: 'completed', data: { status: 'error' } });
+    expect(find(decision, 'workflow.error')[0]?.data).toMatchObject({ code: 'EVENT_BUS_UNAVAILABLE' });
+    await harness.service.idle();
+    expect(find(decision, 'tool.executing')).toHaveLength(0);
+    expect(mcp.calls.some((call) => call.name === 'k8s_scale' && call.args['replicas'] === 7)).toBe(false);
+    const record = await storage.approvals.get(conversationId, 'call_scale_2');
+    expect(record).toMatchObject({ status: 'failed', resultSummary: expect.stringMatching(/^Not executed: the run this approval started ended before it reached the call/) });
+    // the reconciler finds nothing of it to close
+    expect((await storage.approvals.reconcileOrphans()).closed.map((closed) => closed.callId)).not.toContain('call_scale_2');
+  });
 });

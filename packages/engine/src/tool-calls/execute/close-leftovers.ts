@@ -3,6 +3,7 @@
  * and those a stop cancels. Either way each gets a result, so the history stays valid for the next model turn.
  */
 import { closedCallCode } from './reconcile-orphaned-approvals.ts';
+import { closeNotExecuted } from './execution-claim.ts';
 import type { ToolInfo } from '../../mcp/tool-gateway.ts';
 import type { ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
 import { cancelledText, supersededText, type GateTools } from './gate-tools.ts';
@@ -29,7 +30,7 @@ export function createLeftoverClosing(deps: ToolCallDeps, run: ToolCallRun, gate
   async function cancelApproved(call: PendingCall, info: ToolInfo | undefined): Promise<void> {
     const record = run.decided?.callId === call.callId ? run.decided : await deps.approvals.get(run.conversationId, call.callId).catch(() => undefined);
     if (record?.status !== 'approved') return;
-    if (!(await deps.approvals.failApproved({ conversationId: run.conversationId, callId: call.callId, reason: cancelledText }))) return;
+    if (!(await closeNotExecuted(deps, run, call.callId, cancelledText))) return;
     await run.emit('tool.error', { ...gate.identityOf(call, info, record.args), error: cancelledText, code: 'CANCELLED' });
   }
 

@@ -5,7 +5,7 @@
  */
 import { recordApproval } from '../../observability/tracing/spans.ts';
 import { closedCallCode } from './reconcile-orphaned-approvals.ts';
-import { executionStartedRecord } from '../../audit/run-event-auditor.ts';
+import { approvalObjectOf, closeNotExecuted, sendExecutionClaim, takeClaim } from './execution-claim.ts';
 import { hashToolCall, sealContext } from '../propose/hash-tool-call.ts';
 import type { JenkinsCallCredentials, ToolInfo } from '../../mcp/tool-gateway.ts';
 import type { ApprovalRecord } from '../../ports/index.ts';
@@ -80,39 +80,34 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
     const exact = exactArgsOf(record);
     if (!exact) {
       const text = `Not executed: the exact arguments approved for ${call.callId} are not available (they are kept encrypted with SKYFLO_ENCRYPTION_KEY; a changed key or a tampered row makes them unreadable). Propose the change again.`;
-      await deps.approvals.failApproved({ conversationId: run.conversationId, callId: call.callId, reason: text });
+      await closeNotExecuted(deps, run, call.callId, text);
       return gate.fail(identity, text, 'NOT_EXECUTED');
     }
     const identityToUse = approverImpersonation(deps, run, record.decidedBy);
     if (!identityToUse.ok) {
       const text = 'Not executed: EXECUTE_AS_APPROVER is on, but this run does not know who approved the call, so it cannot run as them. Decide it again.';
-      await deps.approvals.failApproved({ conversationId: run.conversationId, callId: call.callId, reason: text });
+      await closeNotExecuted(deps, run, call.callId, text);
       return gate.fail(identity, text, 'NOT_EXECUTED');
     }
     const actingAs = identityToUse.impersonate;
     // Issue 34: on a cluster that enforces approvals, this one is mirrored as a SkyfloApproval of this name.
-    const enforced = deps.enforcement?.modeFor(record.cluster?.name) === 'cluster' ? deps.enforcement : undefined;
-    const approvalObject = enforced?.nameOf(record.conversationId, record.callId);
+    const approvalObject = approvalObjectOf(deps, record);
+    const enforced = approvalObject !== undefined ? deps.enforcement : undefined;
     run.decisions[call.callId] = true;
     recordApproval({ tool: record.tool, decision: 'approved', requestedAt: record.requestedAt, ...(record.decidedAt ? { decidedAt: record.decidedAt } : {}), automatic: record.automatic });
     const approvedEvent = () => run.emit('tool.approved', { ...identity, ...decisionFields(record), ...(record.automatic ? { automatic: true } : {}), ...(record.autoRevert ? { auto_revert: true } : {}), ...(approvalObject ? { approval_object: approvalObject } : {}) });
     const injected = await gate.withInjected(call.tool, exact);
     if (!injected.ok) {
       await approvedEvent();
-      await deps.approvals.failApproved({ conversationId: run.conversationId, callId: call.callId, reason: injected.text });
+      await closeNotExecuted(deps, run, call.callId, injected.text);
       return gate.fail(identity, injected.text, 'NOT_EXECUTED');
     }
-    // Claim first, execute second: if two runs ever resume the same approved call, only one wins the claim. The claim is
-    // sent before the tool.approved event (P4: its database round trip then overlaps the event and the checks' MCP
-    // round trips instead of following them); its answer is awaited below, before any check's verdict.
-    // Its audit record (tool.execution_started) is written by the same statement: no execution without its record.
-    const claimed = deps.approvals.claimExecution({
-      conversationId: run.conversationId,
-      callId: call.callId,
-      runId: run.runId,
-      audit: executionStartedRecord({ conversationId: run.conversationId, callId: call.callId, runId: run.runId, tool: record.tool, decidedBy: record.decidedBy, startedAt: new Date(), ...(approvalObject ? { approvalObject } : {}) }),
-    });
-    claimed.catch(() => undefined); // awaited below
+    // Claim first, execute second: if two runs ever resume the same approved call, only one wins the claim. The call
+    // this run's decision approved was claimed as the run started (execution-claim.ts); any other is claimed now, before
+    // the tool.approved event (P4: its database round trip then overlaps the event and the checks' MCP round trips).
+    // Its answer is awaited below, before any check's verdict. Its audit record (tool.execution_started) is written by
+    // the same statement: no execution without its record.
+    const claimed = takeClaim(run, call.callId) ?? sendExecutionClaim(deps, run, record);
     await approvedEvent();
     // The checks before execution start once the approval is announced (what changed up to then is seen) and run while
     // the claim is made (their MCP and database round trips overlap instead of adding up). They only read; their
