@@ -86,6 +86,11 @@ describe('stop racing an approval run', () => {
     expect(find(decision, 'workflow.error')[0]?.data).toMatchObject({ code: 'EVENT_BUS_UNAVAILABLE' });
     await harness.service.idle();
     expect(find(decision, 'tool.executing')).toHaveLength(0);
+    // the card says it did not run, in the stream and in the stored conversation
+    expect(find(decision, 'tool.error').map((frame) => frame.data)).toEqual([expect.objectContaining({ call_id: 'call_scale_2', code: 'NOT_EXECUTED' })]);
+    const timeline = (await storage.conversations.get(conversationId))!.timeline;
+    const card = timeline.flatMap((entry) => (entry.type === 'assistant' ? entry.segments : [])).find((segment) => segment.kind === 'tool' && segment.id === 'call_scale_2');
+    expect(card?.kind === 'tool' ? card.toolExecution : undefined).toMatchObject({ status: 'error', error: expect.stringMatching(/^Not executed/) });
     expect(mcp.calls.some((call) => call.name === 'k8s_scale' && call.args['replicas'] === 7)).toBe(false);
     const record = await storage.approvals.get(conversationId, 'call_scale_2');
     expect(record).toMatchObject({ status: 'failed', resultSummary: expect.stringMatching(/^Not executed: the run this approval started ended before it reached the call/) });

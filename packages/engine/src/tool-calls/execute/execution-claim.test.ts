@@ -23,7 +23,11 @@ async function approved(...callIds: string[]) {
   return { store, claims, records };
 }
 
-const runOf = (decided?: ApprovalRecord): Pick<ToolCallRun, 'runId' | 'conversationId' | 'decided' | 'executionClaim'> => ({ runId: 'r1', conversationId, ...(decided ? { decided } : {}) });
+/** A run of conversation c1 started by `decided`; `events` are what it emitted. */
+function runOf(decided?: ApprovalRecord): Pick<ToolCallRun, 'runId' | 'conversationId' | 'decided' | 'executionClaim' | 'emit'> & { events: Array<[string, unknown]> } {
+  const events: Array<[string, unknown]> = [];
+  return { runId: 'r1', conversationId, ...(decided ? { decided } : {}), events, emit: async (type, payload) => void events.push([type, payload]) };
+}
 const statusOf = async (store: ApprovalStore, callId: string) => (await store.get(conversationId, callId))?.status;
 
 describe("a decision run's execution claim, sent as the run starts", () => {
@@ -39,6 +43,7 @@ describe("a decision run's execution claim, sent as the run starts", () => {
     expect(takeClaim(run, 'call_a')).toBeUndefined();
     await releaseUnusedClaim({ approvals: store }, run);
     expect(await statusOf(store, 'call_a')).toBe('executing');
+    expect(run.events).toEqual([]);
   });
 
   it('claims nothing for a denial or a run without a decision', async () => {
@@ -84,6 +89,8 @@ describe("a decision run's execution claim, sent as the run starts", () => {
     await releaseUnusedClaim({ approvals: store }, run);
     expect(await store.get(conversationId, 'call_a')).toMatchObject({ status: 'failed', resultSummary: unusedClaimText });
     expect(run.executionClaim).toBeUndefined();
+    // its card says so in the run's stream and timeline
+    expect(run.events).toEqual([['tool.error', { call_id: 'call_a', tool: 'k8s_scale', title: 'k8s_scale', args: { name: 'web', replicas: 3 }, error: unusedClaimText, code: 'NOT_EXECUTED' }]]);
   });
 
   it('a claim whose statement failed is released as nothing (the record stays as the database has it)', async () => {
@@ -93,5 +100,6 @@ describe("a decision run's execution claim, sent as the run starts", () => {
     claimDecidedAtStart({ approvals: store }, run);
     await releaseUnusedClaim({ approvals: store }, run);
     expect(await statusOf(store, 'call_a')).toBe('approved');
+    expect(run.events).toEqual([]);
   });
 });

@@ -69,8 +69,13 @@ export async function closeNotExecuted(deps: ClaimDeps, run: ClaimRun, callId: s
 
 export const unusedClaimText = 'Not executed: the run this approval started ended before it reached the call. Nothing was changed; propose it again if it is still needed.';
 
-/** When the run ends: a claim no step took (the call was never reached) is released as not executed. */
-export async function releaseUnusedClaim(deps: ClaimDeps, run: ClaimRun): Promise<void> {
+/**
+ * When the run ends: a claim no step took (the call was never reached) is released as not executed, and its card says
+ * so in this run's stream and the conversation (as the reconciler's closing would, later).
+ */
+export async function releaseUnusedClaim(deps: ClaimDeps, run: ClaimRun & Pick<ToolCallRun, 'decided' | 'emit'>): Promise<void> {
   const callId = run.executionClaim?.callId;
-  if (callId !== undefined) await closeNotExecuted(deps, run, callId, unusedClaimText);
+  if (callId === undefined || !(await closeNotExecuted(deps, run, callId, unusedClaimText))) return;
+  const record = run.decided?.callId === callId ? run.decided : undefined;
+  await run.emit('tool.error', { call_id: callId, tool: record?.tool ?? '', title: record?.tool ?? callId, args: record?.args ?? {}, error: unusedClaimText, code: 'NOT_EXECUTED' });
 }
