@@ -14,7 +14,6 @@ import type { ToolGateway } from '../mcp/tool-gateway.ts';
 import type { ApprovalRecord, ApprovalStore, Role } from '../ports/index.ts';
 import type { ApprovalPolicyName } from './decide/conversation-access.ts';
 import type { ToolCallInspector } from './propose/tool-call-inspector.ts';
-import type { ExecutionClaim } from './execute/execution-claim.ts';
 
 export type Emit = <T extends AgentEventType>(type: T, payload: AgentEventPayload<T>) => Promise<void>;
 
@@ -27,6 +26,12 @@ export interface PendingCall {
   invalid?: string;
   /** issue 21: this call is the Undo of that call id; its exact arguments are the inverse sealed with that call's before-state */
   undoOf?: string;
+}
+
+/** An approved call's execution claim, sent for one call of a run until a step of the run takes it (execute/execution-claim.ts). */
+export interface ExecutionClaim {
+  callId: string;
+  claimed: Promise<boolean>;
 }
 
 /** What the engine provides to every step of a tool call. */

@@ -15,12 +15,6 @@ import { executionStartedRecord } from '../../audit/run-event-auditor.ts';
 import type { ApprovalRecord } from '../../ports/index.ts';
 import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
 
-/** A claim sent for one call of a run, until a step of the run takes it. */
-export interface ExecutionClaim {
-  callId: string;
-  claimed: Promise<boolean>;
-}
-
 type ClaimDeps = Pick<ToolCallDeps, 'approvals' | 'enforcement'>;
 type ClaimRun = Pick<ToolCallRun, 'runId' | 'conversationId' | 'executionClaim'>;
 
