@@ -7,6 +7,11 @@ import { approvedAccessSchema, type ApprovedAccess, type ApproverProof } from '@
 import type { ApprovalDecision, ClusterEnforcement, Grant } from '../../clusters/enforcement/cluster-enforcement.ts';
 import type { ApprovalRecord } from '../../ports/index.ts';
 
+/** The enforcement that binds `record`'s cluster (SKYFLO_APPROVAL_ENFORCEMENT=cluster for it), or undefined where the engine alone enforces. */
+export function enforcementFor(deps: { enforcement?: ClusterEnforcement | undefined }, record: Pick<ApprovalRecord, 'cluster'>): ClusterEnforcement | undefined {
+  return deps.enforcement?.modeFor(record.cluster?.name) === 'cluster' ? deps.enforcement : undefined;
+}
+
 /** The `access` of a preview's structured result (preview_tool_call), when it reported one. */
 export function approvedAccessOf(structured: Record<string, unknown> | undefined): ApprovedAccess[] | undefined {
   const parsed = z.array(approvedAccessSchema).safeParse(structured?.['access']);

@@ -17,7 +17,7 @@ import type { WritesAtExecution } from '../../clusters/cluster-gate.ts';
 import { writtenObjectsOf } from '../../clusters/manifest-scope.ts';
 import { createGateVerification } from '../verify/gate-verification.ts';
 import { captureBaseline } from '../verify/baseline.ts';
-import { approvedAccessOf, enforcedDecision, enforcedGrant } from './enforced-approval.ts';
+import { approvedAccessOf, enforcedDecision, enforcedGrant, enforcementFor } from './enforced-approval.ts';
 
 /** How much of a changed preview to quote back when refusing (the model and the user both read it). */
 const changedPreviewQuoteChars = 4000;
@@ -91,8 +91,8 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
     }
     const actingAs = identityToUse.impersonate;
     // Issue 34: on a cluster that enforces approvals, this one is mirrored as a SkyfloApproval of this name.
+    const enforced = enforcementFor(deps, record);
     const approvalObject = approvalObjectOf(deps, record);
-    const enforced = approvalObject !== undefined ? deps.enforcement : undefined;
     run.decisions[call.callId] = true;
     recordApproval({ tool: record.tool, decision: 'approved', requestedAt: record.requestedAt, ...(record.decidedAt ? { decidedAt: record.decidedAt } : {}), automatic: record.automatic });
     const approvedEvent = () => run.emit('tool.approved', { ...identity, ...decisionFields(record), ...(record.automatic ? { automatic: true } : {}), ...(record.autoRevert ? { auto_revert: true } : {}), ...(approvalObject ? { approval_object: approvalObject } : {}) });
@@ -170,9 +170,9 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
       run.decisions[call.callId] = false;
       recordApproval({ tool: record.tool, decision: 'denied', requestedAt: record.requestedAt, ...(record.decidedAt ? { decidedAt: record.decidedAt } : {}) });
       // Issue 34: a denial is mirrored too, so the cluster's record of decisions is complete (it runs nothing either way).
-      const enforced = deps.enforcement?.modeFor(record.cluster?.name) === 'cluster' ? deps.enforcement : undefined;
+      const enforced = enforcementFor(deps, record);
       if (enforced) await enforced.mirrorDenial(enforcedDecision(record, [], decisionFields(record)));
-      const approvalObject = enforced?.nameOf(record.conversationId, record.callId);
+      const approvalObject = approvalObjectOf(deps, record);
       await run.emit('tool.denied', { ...identity, ...decisionFields(record), ...(approvalObject ? { approval_object: approvalObject } : {}) });
       return { kind: 'done', text: record.reason ? `${deniedText}: ${record.reason}` : deniedText, isError: true };
     }

@@ -12,6 +12,7 @@
  * `unknown` where it used to leave it `failed`; either way nothing runs twice.
  */
 import { executionStartedRecord } from '../../audit/run-event-auditor.ts';
+import { enforcementFor } from './enforced-approval.ts';
 import type { ApprovalRecord } from '../../ports/index.ts';
 import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
 
@@ -20,7 +21,7 @@ type ClaimRun = Pick<ToolCallRun, 'runId' | 'conversationId' | 'executionClaim'>
 
 /** The SkyfloApproval a cluster that enforces approvals (issue 34) knows this call's approval by, if it is one. */
 export function approvalObjectOf(deps: Pick<ToolCallDeps, 'enforcement'>, record: ApprovalRecord): string | undefined {
-  return deps.enforcement?.modeFor(record.cluster?.name) === 'cluster' ? deps.enforcement.nameOf(record.conversationId, record.callId) : undefined;
+  return enforcementFor(deps, record)?.nameOf(record.conversationId, record.callId);
 }
 
 /** Sends the claim of `record` for this run; resolves false when another run holds it or it is no longer approved. */

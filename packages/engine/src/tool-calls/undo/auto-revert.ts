@@ -16,7 +16,7 @@ import type { WrittenObject } from '../../clusters/manifest-scope.ts';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { ApprovedAccess, ToolCallCredential } from '@skyflo/protocol';
 import type { ClusterEnforcement } from '../../clusters/enforcement/cluster-enforcement.ts';
-import { approvedAccessOf, enforcedGrant } from '../execute/enforced-approval.ts';
+import { approvedAccessOf, enforcedGrant, enforcementFor } from '../execute/enforced-approval.ts';
 import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
 import type { GateTools, Identity } from '../execute/gate-tools.ts';
 import { previewFacts, previewHash } from '../propose/preview-and-request.ts';
@@ -217,7 +217,7 @@ export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurrou
   await at.emit('tools.pending', { tools: [{ ...identity, requires_approval: true, destructive: decided.destructive, timestamp: Date.now() }] });
   // Issue 34: on a cluster that enforces approvals the revert has its own SkyfloApproval (`r-…`), bound to the
   // original's, which records that a human approved the change with automatic revert.
-  const revertApprovalObject = deps.enforcement?.modeFor(decided.cluster?.name) === 'cluster' ? deps.enforcement.nameOf(at.conversationId, callId, 'revert') : undefined;
+  const revertApprovalObject = enforcementFor(deps, decided)?.nameOf(at.conversationId, callId, 'revert');
   await at.emit('tool.approved', { ...identity, decided_by: decidedBy, ...(at.approverEmail ? { decided_by_email: at.approverEmail } : {}), decided_at: (decided.decidedAt ?? new Date()).getTime(), reason, automatic: true, ...(revertApprovalObject ? { approval_object: revertApprovalObject } : {}) });
   const claimAudit = executionStartedRecord({ conversationId: at.conversationId, callId, runId: at.runId, tool: inverse.tool, decidedBy, startedAt: new Date(), ...(revertApprovalObject ? { approvalObject: revertApprovalObject } : {}) });
   if (!(await deps.approvals.claimExecution({ conversationId: at.conversationId, callId, runId: at.runId, audit: claimAudit }))) return `Automatic revert ${callId} was not run: another run claimed it.`;
@@ -239,7 +239,7 @@ export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurrou
   }
   // Issue 34: an automatic revert is an approval too: on a cluster that enforces approvals it runs with its own
   // SkyfloApproval's credential, minted now and released after; without one it does not run (fail closed).
-  const enforced = deps.enforcement?.modeFor(decided.cluster?.name) === 'cluster' ? deps.enforcement : undefined;
+  const enforced = enforcementFor(deps, decided);
   const revertOf = { approval: enforced?.nameOf(at.conversationId, original.callId) ?? '', callId: original.callId };
   const grant = enforced ? await enforcedGrant(enforced, decided, access, { decided_by: decidedBy, decided_at: (decided.decidedAt ?? new Date()).getTime() }, revertOf) : undefined;
   if (grant && !grant.ok) {
