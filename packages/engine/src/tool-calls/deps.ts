@@ -28,12 +28,6 @@ export interface PendingCall {
   undoOf?: string;
 }
 
-/** An approved call's execution claim, sent for one call of a run until a step of the run takes it (execute/execution-claim.ts). */
-export interface ExecutionClaim {
-  callId: string;
-  claimed: Promise<boolean>;
-}
-
 /** What the engine provides to every step of a tool call. */
 export interface ToolCallDeps {
   tools: ToolGateway;
@@ -92,8 +86,8 @@ export interface ToolCallRun {
   decisions: Record<string, boolean>;
   /** the approval record decided by the request that started this run, as the atomic decide returned it */
   decided?: ApprovalRecord;
-  /** the execution claim of the call `decided` approved, sent as the run started, until the gate takes it (execute/execution-claim.ts) */
-  executionClaim?: ExecutionClaim;
+  /** the execution claim of the call `decided` approved, sent as the run started; gone once a step took it (execute/execution-claim.ts) */
+  decidedClaim?: Promise<boolean>;
   /** the cluster the conversation is pinned to (issue 22): a cluster call without `context` runs there */
   cluster?: string;
   /** the clusters and namespaces the requester may touch; absent = everything */

@@ -24,7 +24,7 @@ async function approved(...callIds: string[]) {
 }
 
 /** A run of conversation c1 started by `decided`; `events` are what it emitted. */
-function runOf(decided?: ApprovalRecord): Pick<ToolCallRun, 'runId' | 'conversationId' | 'decided' | 'executionClaim' | 'emit'> & { events: Array<[string, unknown]> } {
+function runOf(decided?: ApprovalRecord): Pick<ToolCallRun, 'runId' | 'conversationId' | 'decided' | 'decidedClaim' | 'emit'> & { events: Array<[string, unknown]> } {
   const events: Array<[string, unknown]> = [];
   return { runId: 'r1', conversationId, ...(decided ? { decided } : {}), events, emit: async (type, payload) => void events.push([type, payload]) };
 }
@@ -52,7 +52,7 @@ describe("a decision run's execution claim, sent as the run starts", () => {
     const denied = (await store.decide({ conversationId, callId: 'call_d', approve: false, decidedBy: 'bob', decisionRunId: 'r1' }))!;
     for (const run of [runOf(denied), runOf()]) {
       claimDecidedAtStart({ approvals: store }, run);
-      expect(run.executionClaim).toBeUndefined();
+      expect(run.decidedClaim).toBeUndefined();
     }
     expect(claims).toEqual([]);
   });
@@ -88,7 +88,7 @@ describe("a decision run's execution claim, sent as the run starts", () => {
     claimDecidedAtStart({ approvals: store }, run);
     await releaseUnusedClaim({ approvals: store }, run);
     expect(await store.get(conversationId, 'call_a')).toMatchObject({ status: 'failed', resultSummary: unusedClaimText });
-    expect(run.executionClaim).toBeUndefined();
+    expect(run.decidedClaim).toBeUndefined();
     // its card says so in the run's stream and timeline
     expect(run.events).toEqual([['tool.error', { call_id: 'call_a', tool: 'k8s_scale', title: 'k8s_scale', args: { name: 'web', replicas: 3 }, error: unusedClaimText, code: 'NOT_EXECUTED' }]]);
   });

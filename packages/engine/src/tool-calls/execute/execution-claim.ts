@@ -13,11 +13,12 @@
  */
 import { executionStartedRecord } from '../../audit/run-event-auditor.ts';
 import { enforcementFor } from './enforced-approval.ts';
+import { closingPayload } from './reconcile-orphaned-approvals.ts';
 import type { ApprovalRecord } from '../../ports/index.ts';
 import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
 
 type ClaimDeps = Pick<ToolCallDeps, 'approvals' | 'enforcement'>;
-type ClaimRun = Pick<ToolCallRun, 'runId' | 'conversationId' | 'executionClaim'>;
+type ClaimRun = Pick<ToolCallRun, 'runId' | 'conversationId' | 'decided' | 'decidedClaim'>;
 
 /** The SkyfloApproval a cluster that enforces approvals (issue 34) knows this call's approval by, if it is one. */
 export function approvalObjectOf(deps: Pick<ToolCallDeps, 'enforcement'>, record: ApprovalRecord): string | undefined {
@@ -38,17 +39,17 @@ export function sendExecutionClaim(deps: ClaimDeps, run: Pick<ToolCallRun, 'runI
 }
 
 /** A decision run: the call its decision approved is claimed now, while the graph resumes the paused turn. */
-export function claimDecidedAtStart(deps: ClaimDeps, run: ClaimRun & Pick<ToolCallRun, 'decided'>): void {
+export function claimDecidedAtStart(deps: ClaimDeps, run: ClaimRun): void {
   if (run.decided?.status !== 'approved' || run.decided.conversationId !== run.conversationId) return;
-  run.executionClaim = { callId: run.decided.callId, claimed: sendExecutionClaim(deps, run, run.decided) };
+  run.decidedClaim = sendExecutionClaim(deps, run, run.decided);
 }
 
 /** This run's claim of `callId`, sent at its start, if it has one and no step took it yet; taking it is final. */
 export function takeClaim(run: ClaimRun, callId: string): Promise<boolean> | undefined {
-  const claim = run.executionClaim;
-  if (claim?.callId !== callId) return undefined;
-  delete run.executionClaim;
-  return claim.claimed;
+  const claimed = run.decidedClaim;
+  if (!claimed || run.decided?.callId !== callId) return undefined;
+  delete run.decidedClaim;
+  return claimed;
 }
 
 /**
@@ -68,9 +69,8 @@ export const unusedClaimText = 'Not executed: the run this approval started ende
  * When the run ends: a claim no step took (the call was never reached) is released as not executed, and its card says
  * so in this run's stream and the conversation (as the reconciler's closing would, later).
  */
-export async function releaseUnusedClaim(deps: ClaimDeps, run: ClaimRun & Pick<ToolCallRun, 'decided' | 'emit'>): Promise<void> {
-  const callId = run.executionClaim?.callId;
-  if (callId === undefined || !(await closeNotExecuted(deps, run, callId, unusedClaimText))) return;
-  const record = run.decided?.callId === callId ? run.decided : undefined;
-  await run.emit('tool.error', { call_id: callId, tool: record?.tool ?? '', title: record?.tool ?? callId, args: record?.args ?? {}, error: unusedClaimText, code: 'NOT_EXECUTED' });
+export async function releaseUnusedClaim(deps: ClaimDeps, run: ClaimRun & Pick<ToolCallRun, 'emit'>): Promise<void> {
+  const record = run.decided;
+  if (!record || !run.decidedClaim || !(await closeNotExecuted(deps, run, record.callId, unusedClaimText))) return;
+  await run.emit('tool.error', closingPayload({ ...record, status: 'failed' }, unusedClaimText));
 }

@@ -11,7 +11,7 @@
  * Runs at start-up, before the engine listens (issue 19 item 13: a conversation opened right after a restart must
  * not show the call "executing"), and then periodically for runs whose lease lapses later (other processes).
  */
-import type { AgentEvent } from '@skyflo/protocol';
+import type { AgentEvent, AgentEventPayload } from '@skyflo/protocol';
 import type { ToolGateway } from '../../mcp/tool-gateway.ts';
 import type { ApprovalRecord, Storage } from '../../ports/index.ts';
 import { applyEventToTimeline } from '../../timeline/apply-event.ts';
@@ -32,15 +32,15 @@ export interface ReconcileDeps {
 /** One code per closing, so the stored text, the event and the timeline say the same thing. */
 export const closedCallCode = (record: Pick<ApprovalRecord, 'status'>) => (record.status === 'unknown' ? 'UNKNOWN_OUTCOME' : 'NOT_EXECUTED');
 
+/** The card's closing for a call closed without running: what a run emits, and what the reconciler writes for a dead one. */
+export function closingPayload(record: ApprovalRecord, text: string): AgentEventPayload<'tool.error'> {
+  return { call_id: record.callId, tool: record.tool, title: record.tool, args: record.args, error: text, code: closedCallCode(record) };
+}
+
 function closingEvent(record: ApprovalRecord, text: string): AgentEvent {
   return {
     type: 'tool.error',
-    call_id: record.callId,
-    tool: record.tool,
-    title: record.tool,
-    args: record.args,
-    error: text,
-    code: closedCallCode(record),
+    ...closingPayload(record, text),
     conversation_id: record.conversationId,
     ...(record.decisionRunId ? { run_id: record.decisionRunId } : {}),
     timestamp: Date.now(),
