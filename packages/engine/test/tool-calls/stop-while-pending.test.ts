@@ -23,6 +23,18 @@ const find = (frames: SseFrame[], event: string) => frames.filter((frame) => fra
 
 let agent: StoppableAgent;
 
+/** A new conversation in which the model asks to scale web to `replicas` as `callId`; the chat's frames (it pauses for approval). */
+async function askToScale(callId: string, replicas: number): Promise<SseFrame[]> {
+  sim.reset({
+    rules: [
+      { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+      { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: callId, name: 'k8s_scale', arguments: { name: 'web', replicas } }] } },
+      { match: { always: true }, reply: 'Nothing else to do.' },
+    ],
+  });
+  return readSse(await post('/agent/chat', { messages: [{ role: 'user', content: `Scale web to ${replicas}` }] }));
+}
+
 beforeAll(async () => {
   agent = await startStoppableAgent();
   ({ sim, mcp, storage, harness } = agent);
@@ -34,14 +46,7 @@ afterAll(async () => {
 
 describe('stop racing an approval run', () => {
   it('an approved call whose run is stopped before it executes never runs later, and the model is told it was cancelled', async () => {
-    sim.reset({
-      rules: [
-        { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
-        { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: 'call_scale', name: 'k8s_scale', arguments: { name: 'web', replicas: 9 } }] } },
-        { match: { always: true }, reply: 'Nothing else to do.' },
-      ],
-    });
-    const first = await readSse(await post('/agent/chat', { messages: [{ role: 'user', content: 'Scale web to 9' }] }));
+    const first = await askToScale('call_scale', 9);
     const conversationId = String(first[0]!.data['conversation_id']);
     expect(find(first, 'tool.awaiting_approval')[0]!.data).toMatchObject({ call_id: 'call_scale' });
 
@@ -69,14 +74,7 @@ describe('stop racing an approval run', () => {
   it('an approved call whose run ends before reaching it is closed as not executed, not left "outcome unknown"', async () => {
     // The run claims the call it was started for as it starts (issue 38 goal 5); a run that never reaches the call
     // must give that claim back as "not executed" (the reconciler would otherwise call it outcome unknown).
-    sim.reset({
-      rules: [
-        { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
-        { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: 'call_scale_2', name: 'k8s_scale', arguments: { name: 'web', replicas: 7 } }] } },
-        { match: { always: true }, reply: 'Nothing else to do.' },
-      ],
-    });
-    const first = await readSse(await post('/agent/chat', { messages: [{ role: 'user', content: 'Scale web to 7' }] }));
+    const first = await askToScale('call_scale_2', 7);
     const conversationId = String(first[0]!.data['conversation_id']);
     const awaiting = find(first, 'tool.awaiting_approval')[0]!.data;
 
