@@ -3,13 +3,11 @@
  * conversation_id and run_id) and folds them into the conversation's timeline, invokes the graph, names the
  * conversation, and always ends with exactly one `completed` event. Persistence happens here, on the producer
  * side, so a client that disconnects (or a failed approval stream) loses nothing. A storage failure during the run
- * (a timeline, approval or checkpoint write the database refuses) ends it with `workflow.error` + `completed(error)`:
- * a client must never be left with heartbeats and no end.
+ * (a timeline, approval or checkpoint write the database refuses) ends it with `workflow.error` + `completed(error)`
+ * (what it says: run-failure.ts): a client must never be left with heartbeats and no end.
  */
 import { traceRun } from '../observability/tracing/spans.ts';
 import { GraphRecursionError, isGraphBubbleUp } from '@langchain/langgraph';
-import { DrizzleQueryError } from 'drizzle-orm/errors';
-import { describeDiskFull, isDiskFull } from '../storage/disk-full.ts';
 import type { AgentEvent, AgentEventPayload, AgentEventType, CompletedStatus, TimelineEntry } from '@skyflo/protocol';
 import type { ModelMessage } from 'ai';
 import type { AgentGraph } from '../graph/build-graph.ts';
@@ -18,7 +16,7 @@ import type { AgentStateValue } from '../graph/state.ts';
 import { runInput } from '../graph/run-input.ts';
 import { affectsTimeline, applyEventToTimeline } from '../timeline/apply-event.ts';
 import type { ApprovalRecord, EventBus, Storage } from '../ports/index.ts';
-import { isDatabaseUnavailable, unavailableReason } from '../storage/database-unavailable.ts';
+import { busFailureEvent, isStorageError, storageFailureEvent } from './run-failure.ts';
 import { fallbackTitle, generateTitle } from './generate-title.ts';
 import { createSecretScrubber } from '../graph/scrub-secrets.ts';
 import type { Runbooks } from '../runbooks/create-runbooks.ts';
@@ -94,31 +92,6 @@ const persistLater: ReadonlySet<AgentEventType> = new Set<AgentEventType>(['ttft
 
 /** At most this long (ms) between a persistLater event and its write (a crash loses at most this much). */
 export const defaultTimelineFlushMs = 1000;
-
-function describeBus(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return /redis/i.test(message) ? 'Redis' : 'event bus';
-}
-
-/**
- * The reason a storage failure gives the user: what the database said, never the query's parameters (they hold the
- * conversation's text). Drizzle wraps the driver's error; its own message carries the parameters. A database that
- * went away (a restart, a failover) is said to be unavailable: the conversation is fine, the run is what was lost.
- */
-function describeStorageFailure(error: unknown, database: string | undefined): string {
-  if (isDiskFull(error)) return `The disk holding the database is full (the database said: ${describeDiskFull(error)}), so this run was ended and nothing more was written. Free space on the engine's data dir (GET /api/v1/health names it), then send your message again.`;
-  if (isDatabaseUnavailable(error)) {
-    return `The database${database ? ` (${database})` : ''} became unavailable during this run (${unavailableReason(error)}), so it was ended. What was saved before is kept in the conversation; once GET /api/v1/health reports the database ok, reload the conversation and send your message again.`;
-  }
-  const cause = error instanceof DrizzleQueryError ? error.cause : error;
-  const said = cause instanceof Error ? cause.message : String(cause);
-  return `The conversation could not be saved (the database said: ${said}), so this run was ended. Reload the conversation and send your message again; if it keeps failing, check the engine's database (GET /api/v1/health).`;
-}
-
-/** A failure of the storage rather than of the model or a tool: a statement refused, or the database unreachable. */
-function isStorageError(error: unknown): boolean {
-  return error instanceof DrizzleQueryError || (error instanceof Error && error.name === 'DrizzleQueryError') || isDatabaseUnavailable(error);
-}
 
 function assistantTextOf(messages: ModelMessage[]): string {
   for (let index = messages.length - 1; index >= 0; index -= 1) {
@@ -387,16 +360,18 @@ async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunR
   await releaseClaim();
 
   if (storageFailure && !busFailure) {
-    failure = describeStorageFailure(storageFailure, storage.label);
+    const event = storageFailureEvent(storageFailure, storage.label);
+    failure = event.error;
     status = 'error';
     awaitingApproval = false;
-    await emit('workflow.error', { error: failure, code: isDiskFull(storageFailure) ? 'STORAGE_FULL' : 'STORAGE_UNAVAILABLE' });
+    await emit('workflow.error', event);
   }
 
   if (busFailure) {
-    failure = `The event stream (${describeBus(busFailure)}) failed during this run, so it was ended. Everything produced so far is saved in the conversation; reload it, and send your message again once the engine reports healthy.`;
+    const event = busFailureEvent(busFailure);
+    failure = event.error;
     status = 'error';
-    await emit('workflow.error', { error: failure, code: 'EVENT_BUS_UNAVAILABLE' });
+    await emit('workflow.error', event);
   }
 
   try {
