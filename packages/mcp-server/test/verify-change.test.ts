@@ -123,7 +123,10 @@ describe('scale', () => {
     expect(verification.evidence).toEqual([{ read: 'horizontalpodautoscaler shop/autoscaled-hpa', text: 'HorizontalPodAutoscaler shop/autoscaled-hpa keeps replicas between 2 and 3; the call set 6' }]);
     // what the summary promised is what the HPA's next sync did: 6 went to 3 (its first sync can come late on a busy machine)
     try {
-      await vi.waitFor(() => expect(replicaHistory.slice(replicaHistory.indexOf(6), replicaHistory.indexOf(6) + 2)).toEqual([6, 3]), { timeout: 45_000 });
+      await vi.waitFor(() => {
+        const scaled = replicaHistory.indexOf(6);
+        expect(replicaHistory.slice(scaled, scaled + 2)).toEqual([6, 3]);
+      }, { timeout: 45_000 });
     } finally {
       stopRecording();
     }
