@@ -47,11 +47,11 @@ export function createConversationRuns<Result extends { status: string; awaiting
     const stopWaitUntil = Date.now() + STOPPED_RUN_GRACE_MS;
     for (;;) {
       const claimed = await storage.runs.begin({ runId, conversationId, leaseMs: deps.config.runLeaseMs, userId, maxRunningPerUser: deps.config.maxRunsPerUser });
-      if (claimed.ok) {
-        // Before the new run writes its own cards, so the dead run's are not left spinning beside them.
-        if (claimed.endedLapsedRun) await deps.settleCardsOfDeadRun?.(conversationId);
-        return;
-      }
+      // Before the new run writes its own cards, so the dead run's are not left spinning beside them; and also when
+      // the claim is then refused (another claim took the conversation it freed, the user's limit filled): no one
+      // else knows that run ended, so its cards would spin for ever.
+      if (claimed.endedLapsedRun) await deps.settleCardsOfDeadRun?.(conversationId);
+      if (claimed.ok) return;
       if (claimed.reason === 'user_limit') {
         throw tooManyRuns(claimed.running, deps.config.maxRunsPerUser);
       }

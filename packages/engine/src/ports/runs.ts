@@ -18,10 +18,11 @@ export interface RunStore {
    * Claims the conversation for a new running run, atomically across processes. When another run holds it
    * (and its lease is live), nothing is written and that run is returned instead. A run whose lease lapsed (its
    * process died) is ended by the claim and named in `endedLapsedRun`: the cards it left under way are then the
-   * caller's to settle, since the reconciler never sees a run it did not end itself.
+   * caller's to settle, since the reconciler never sees a run it did not end itself. It is named whatever the claim's
+   * outcome: another claim may take the conversation it freed, or the user's limit fill, before this one inserts.
    */
   begin(input: { runId: string; conversationId: string; leaseMs: number; userId?: string; maxRunningPerUser?: number }): Promise<
-    { ok: true; endedLapsedRun?: string } | { ok: false; reason: 'conversation_busy'; active: RunRecord } | { ok: false; reason: 'user_limit'; running: number }
+    ({ ok: true } | { ok: false; reason: 'conversation_busy'; active: RunRecord } | { ok: false; reason: 'user_limit'; running: number }) & { endedLapsedRun?: string }
   >;
   /** Extends a running run's lease; false when it is no longer running. */
   renew(runId: string, leaseMs: number): Promise<boolean>;

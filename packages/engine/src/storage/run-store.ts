@@ -98,6 +98,8 @@ export function createRunStore(db: SkyfloDatabase, options: RunStoreOptions = {}
       // A few attempts: the holder may finish, or its lease lapse, between our insert and our look-up.
       // The insert comes first: a free conversation (the usual case, and the approval latency path) costs one query.
       let endedLapsedRun: string | undefined;
+      // A run this claim ended is named whatever the claim's outcome: a claim refused after it is the only one that knows.
+      const naming = <Outcome extends object>(outcome: Outcome) => (endedLapsedRun ? { ...outcome, endedLapsedRun } : outcome);
       for (let attempt = 0; attempt < 3; attempt++) {
         const insertRun = async (executor: SkyfloDatabase) => {
           const inserted = await executor
@@ -111,7 +113,7 @@ export function createRunStore(db: SkyfloDatabase, options: RunStoreOptions = {}
           userId === undefined || maxRunningPerUser === undefined
             ? await insertRun(db)
             : await underUserRunLock(db, options.exclusiveConnection === true, userId, (executor) => insertWithinLimit(executor, { runId, conversationId, leaseMs, userId, maxRunningPerUser }));
-        if (outcome) return outcome.ok && endedLapsedRun ? { ...outcome, endedLapsedRun } : outcome;
+        if (outcome) return naming(outcome);
         // A process that died mid-run never finishes its row; once its lease has passed, the conversation is free.
         const lapsed = await db
           .update(runs)
@@ -123,7 +125,7 @@ export function createRunStore(db: SkyfloDatabase, options: RunStoreOptions = {}
           continue;
         }
         const [active] = await db.select().from(runs).where(running(conversationId));
-        if (active) return { ok: false, reason: 'conversation_busy', active: toRecord(active) };
+        if (active) return naming({ ok: false, reason: 'conversation_busy', active: toRecord(active) });
       }
       throw new Error(`could not claim conversation ${conversationId} for run ${runId}: the running run kept changing`);
     },

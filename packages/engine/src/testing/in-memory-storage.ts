@@ -196,14 +196,15 @@ export function createInMemoryRunStore(): InMemoryRunStore {
         Object.assign(record, { status: 'finished', finishedAt: new Date() });
         endedLapsedRun = record.runId;
       }
+      const named = endedLapsedRun ? { endedLapsedRun } : {};
       const active = [...records.values()].find((record) => record.conversationId === conversationId && isLive(record));
-      if (active) return { ok: false, reason: 'conversation_busy', active: structuredClone(active) };
+      if (active) return { ok: false, reason: 'conversation_busy', active: structuredClone(active), ...named };
       if (userId !== undefined && maxRunningPerUser !== undefined) {
         const running = [...records.values()].filter((record) => record.userId === userId && isLive(record)).length;
-        if (running >= maxRunningPerUser) return { ok: false, reason: 'user_limit', running };
+        if (running >= maxRunningPerUser) return { ok: false, reason: 'user_limit', running, ...named };
       }
       records.set(runId, { runId, conversationId, ...(userId ? { userId } : {}), status: 'running', startedAt: new Date(), leaseUntil: new Date(Date.now() + leaseMs) });
-      return endedLapsedRun ? { ok: true, endedLapsedRun } : { ok: true };
+      return { ok: true, ...named };
     },
     async renew(runId, leaseMs) {
       const record = records.get(runId);

@@ -670,6 +670,34 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
       expect(await storage.runs.get(randomUUID())).toBeUndefined();
       expect(await storage.runs.get('not-a-uuid')).toBeUndefined();
     });
+
+    it('names a lapsed run to exactly one of many claims at once, the refused ones included (from two processes on Postgres)', async () => {
+      const { id } = await storage.conversations.create({ userId: alice });
+      const stale = randomUUID();
+      expect(await storage.runs.begin({ runId: stale, conversationId: id, leaseMs: 1 })).toEqual({ ok: true });
+      await vi.waitFor(async () => expect((await storage.runs.get(stale))!.leaseUntil.getTime()).toBeLessThan(Date.now()), { interval: 5 });
+      // The claim that ends the dead run may lose the conversation it freed to another claim; it alone knows the run
+      // ended, so its answer names it even when refused (conversation-runs.ts settles the dead run's cards then too).
+      const claimers = [storage, backend.secondProcess ?? storage];
+      const results = await Promise.all(Array.from({ length: 8 }, (_, index) => claimers[index % 2]!.runs.begin({ runId: randomUUID(), conversationId: id, leaseMs: 60_000 })));
+      expect(results.filter((result) => result.ok)).toHaveLength(1);
+      expect(results.filter((result) => result.endedLapsedRun === stale)).toHaveLength(1);
+      expect((await storage.runs.get(stale))?.status).toBe('finished');
+    });
+
+    it("a claim the user's limit refuses names the lapsed run it ended, if it ended one", async () => {
+      const busy = await storage.conversations.create({ userId: alice });
+      const { id } = await storage.conversations.create({ userId: alice });
+      const stale = randomUUID();
+      expect(await storage.runs.begin({ runId: stale, conversationId: id, leaseMs: 1, userId: alice, maxRunningPerUser: 1 })).toEqual({ ok: true });
+      await vi.waitFor(async () => expect((await storage.runs.get(stale))!.leaseUntil.getTime()).toBeLessThan(Date.now()), { interval: 5 });
+      expect(await storage.runs.begin({ runId: randomUUID(), conversationId: busy.id, leaseMs: 60_000, userId: alice, maxRunningPerUser: 1 })).toEqual({ ok: true });
+      // The SQL stores count the user's live runs first and refuse without touching the dead run (the next claim or
+      // the reconciler ends it); a store that ends it first must say so, or no one settles what that run left.
+      const refused = await storage.runs.begin({ runId: randomUUID(), conversationId: id, leaseMs: 60_000, userId: alice, maxRunningPerUser: 1 });
+      const ended = (await storage.runs.get(stale))?.status === 'finished';
+      expect(refused).toEqual({ ok: false, reason: 'user_limit', running: 1, ...(ended ? { endedLapsedRun: stale } : {}) });
+    });
   });
 
   describe('deleting a conversation', () => {
