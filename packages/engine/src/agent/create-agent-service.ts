@@ -344,8 +344,8 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       };
       // The state the run resumes from is read once the conversation is claimed, so no run can write it before the
       // run started here takes it (its graph takes this read instead of making its own: graph/resume-checkpoint.ts);
-      // unreadable, the run reads it itself.
-      const resumeState = () => (approve ? checkpoints.read(conversationId).catch(() => undefined) : Promise.resolve(undefined));
+      // unreadable, the run reads it itself. The paused turn read above is that state when nothing was written since.
+      const resumeState = async () => (approve ? checkpoints.readAgain(conversationId, await pausedTurn.catch(() => undefined)).catch(() => undefined) : undefined);
       // The claim and the decision in one statement where the store can (issue 38: a round trip fewer on the way to
       // the tool); when that claim is refused nothing was written, and the claim takes the long way (409, 429, a
       // stopped run's grace) before the decision.

@@ -48,6 +48,9 @@ export async function createBatchedCheckpointSaver(pool: Pool, options: BatchedC
   const { PostgresSaver } = await import('@langchain/langgraph-checkpoint-postgres');
   const { latest } = options;
 
+  /** The kept row each latest-checkpoint tuple was decoded from (the cache's own object, which it never changes). */
+  const decodedFrom = new WeakMap<CheckpointTuple, CheckpointRow>();
+
   class BatchedCheckpointSaver extends PostgresSaver {
     // private in the library's types; read here only to reuse its statements verbatim
     private get statements(): Statements {
@@ -83,7 +86,9 @@ export async function createBatchedCheckpointSaver(pool: Pool, options: BatchedC
         // holding them back (requests go out once this turn's microtasks are done, pglite-thread-client.ts).
         await new Promise<void>((resolve) => setImmediate(resolve));
         // a copy: the tuple's objects are the caller's to change, the kept row is not
-        return this.tupleOf(threadId, checkpointNs, structuredClone(known));
+        const tuple = await this.tupleOf(threadId, checkpointNs, structuredClone(known));
+        decodedFrom.set(tuple, known);
+        return tuple;
       }
       const keep = latest.cache.reading(threadId);
       let row: CheckpointRow | undefined;
@@ -101,8 +106,22 @@ export async function createBatchedCheckpointSaver(pool: Pool, options: BatchedC
         keep(undefined);
         return super.getTuple(config);
       }
-      keep(structuredClone(row));
-      return this.tupleOf(threadId, checkpointNs, row);
+      const kept = structuredClone(row);
+      keep(kept);
+      const tuple = await this.tupleOf(threadId, checkpointNs, row);
+      decodedFrom.set(tuple, kept);
+      return tuple;
+    }
+
+    /**
+     * Whether `tuple`, an answer of getTuple for a thread's latest checkpoint, is still that thread's latest: true only
+     * when the row it was decoded from is still the one kept. Every write to the thread drops or replaces the kept row
+     * (latest-checkpoint-cache.ts), so true means nothing was written since; false may also mean "not known here".
+     */
+    isLatest(tuple: CheckpointTuple): boolean {
+      const threadId = (tuple.config.configurable as { thread_id?: unknown } | undefined)?.thread_id;
+      const row = decodedFrom.get(tuple);
+      return latest !== undefined && row !== undefined && typeof threadId === 'string' && latest.cache.get(threadId) === row;
     }
 
     override async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions): Promise<RunnableConfig> {

@@ -10,6 +10,7 @@ import type { RunnableConfig } from '@langchain/core/runnables';
 import { emptyCheckpoint, uuid6, type BaseCheckpointSaver, type Checkpoint } from '@langchain/langgraph-checkpoint';
 import type { Pool } from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createResumeCheckpoints } from '../../src/graph/resume-checkpoint.ts';
 import { createBatchedCheckpointSaver } from '../../src/storage/batched-checkpoint-saver.ts';
 import { createLatestCheckpointCache, type LatestCheckpointCache } from '../../src/storage/latest-checkpoint-cache.ts';
 import { createPglitePool } from '../../src/storage/pglite-pool.ts';
@@ -175,6 +176,52 @@ describe('the latest-checkpoint cache of the PGlite checkpointer', () => {
     expect(withWrites).toEqual(await plain.getTuple({ configurable: { thread_id: thread } }));
     await cached.deleteThread(thread);
     expect(await cached.getTuple({ configurable: { thread_id: thread } })).toBeUndefined();
+  });
+
+  it("an approval's second read is its first answer only while nothing was written: a read the cache did not keep, a put, pending writes or a deletion make it read again", async () => {
+    const { cached, plain, holdReads, release, heldCount } = await saversOnOnePglite();
+    const checkpoints = createResumeCheckpoints(cached);
+    const thread = randomUUID();
+    const first = checkpointWith('first');
+    const written = await plain.put(threadConfig(thread), first.checkpoint, { source: 'loop', step: 1, parents: {} }, first.newVersions);
+    // a first answer the cache did not keep (a write overtook its read) is never taken for the latest
+    holdReads();
+    const slowRead = checkpoints.read(thread);
+    await expect.poll(heldCount).toBe(1);
+    const second = checkpointWith('second', first.checkpoint);
+    const secondConfig = await cached.put(written, second.checkpoint, { source: 'loop', step: 2, parents: {} }, second.newVersions);
+    release();
+    const overtaken = await slowRead;
+    expect(overtaken?.checkpoint.channel_values['messages']).toEqual(['first']);
+    const afterOvertaken = await checkpoints.readAgain(thread, overtaken);
+    expect(afterOvertaken).not.toBe(overtaken);
+    expect(afterOvertaken?.checkpoint.channel_values['messages']).toEqual(['second']);
+    // nothing written since the first answer: the second read is that answer, no copy or decoding again
+    const paused = await checkpoints.read(thread);
+    expect(await checkpoints.readAgain(thread, paused)).toBe(paused);
+    // a later checkpoint: the second read is the database's, not the first answer
+    const third = checkpointWith('third', second.checkpoint);
+    const thirdConfig = await cached.put(secondConfig, third.checkpoint, { source: 'loop', step: 3, parents: {} }, third.newVersions);
+    const afterPut = await checkpoints.readAgain(thread, paused);
+    expect(afterPut).not.toBe(paused);
+    expect(afterPut?.checkpoint.channel_values['messages']).toEqual(['third']);
+    expect(afterPut).toEqual(await plain.getTuple({ configurable: { thread_id: thread } }));
+    // pending writes to the same checkpoint (its id unchanged): read again, with them
+    await cached.putWrites(thirdConfig, [['messages', 'pending']], 'task-1');
+    const afterWrites = await checkpoints.readAgain(thread, afterPut);
+    expect(afterWrites).not.toBe(afterPut);
+    expect(afterWrites?.pendingWrites).toEqual([['task-1', 'messages', 'pending']]);
+    // the thread deleted: nothing to resume
+    await cached.deleteThread(thread);
+    expect(await checkpoints.readAgain(thread, afterWrites)).toBeUndefined();
+    // a checkpointer that cannot tell (the library's, as on Postgres) always reads again
+    const other = randomUUID();
+    await plain.put(threadConfig(other), first.checkpoint, { source: 'loop', step: 1, parents: {} }, first.newVersions);
+    const library = createResumeCheckpoints(plain);
+    const earlier = await library.read(other);
+    const again = await library.readAgain(other, earlier);
+    expect(again).not.toBe(earlier);
+    expect(again).toEqual(earlier);
   });
 
   it('in the PGlite storage: deleting a conversation drops its kept checkpoint', async () => {
