@@ -2,6 +2,9 @@
  * Issue 39 item 4: an external MCP server's connection in an admin's words, and after a crash. Real processes over stdio
  * (the tiny MCP server of test/fixtures/external-mcp, and programs that never speak MCP).
  */
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createExternalConnection, type ExternalConnection } from '../../src/integrations/external-mcp/external-connection.ts';
@@ -23,8 +26,16 @@ describe('an external MCP server that fails', () => {
     await expect(open(['/nonexistent/bin/mcp-server']).listTools()).rejects.toThrow('Command not found: /nonexistent/bin/mcp-server');
   });
 
-  it('says handshake timeout for a program that never answers initialize', async () => {
-    await expect(open([process.execPath, '-e', 'setInterval(() => {}, 1000)'], { handshakeTimeoutMs: 500 }).listTools()).rejects.toThrow(/Handshake timeout/);
+  it('says handshake timeout for a program that never answers initialize, and the program is gone when it does', async () => {
+    // a program that ignores the end of its input (so only a signal ends it) and says which process it is
+    const pidFile = path.join(await mkdtemp(path.join(tmpdir(), 'skyflo-mcp-handshake-')), 'pid');
+    const silent = [process.execPath, '-e', 'require("node:fs").writeFileSync(process.argv[1], String(process.pid)); setInterval(() => {}, 1000)', pidFile];
+    await expect(open(silent, { handshakeTimeoutMs: 500 }).listTools()).rejects.toThrow(/Handshake timeout/);
+    // No file: the program was ended before it ran its first line (only on a machine too busy to start node within
+    // the seconds the close takes): gone as well.
+    const pid = Number(await readFile(pidFile, 'utf8').catch(() => 'ended before it started'));
+    // signal 0 only asks whether the process exists: ESRCH, it does not
+    if (!Number.isNaN(pid)) expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
   });
 
   it('quotes the stderr of a process that exits before answering', async () => {

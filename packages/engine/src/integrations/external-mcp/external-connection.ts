@@ -70,6 +70,19 @@ export function explainConnectionError(name: string, transport: ExternalTranspor
   return `Cannot reach ${transport.url} (server "${name}"): ${redactText(message)}`;
 }
 
+/** Longer than the SDK's stdio close takes to reach SIGKILL (2 s for the process to leave after its input ends, 2 more after SIGTERM). */
+const processExitWaitMs = 6_000;
+
+/** The program could not be started at all (not found, not executable): no process was left to wait for. */
+const isSpawnError = (error: unknown) => ['ENOENT', 'EACCES'].includes(String((error as { code?: unknown } | undefined)?.code));
+
+/** Resolves when `gone` does, or after processExitWaitMs (on a timer that keeps the process alive meanwhile). */
+async function untilGone(gone: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([gone, new Promise<void>((resolve) => (timer = setTimeout(resolve, processExitWaitMs)))]);
+  clearTimeout(timer);
+}
+
 export function createExternalConnection(options: ExternalConnectionOptions): ExternalConnection {
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
   const cacheMs = options.cacheMs ?? 60_000;
@@ -115,10 +128,18 @@ export function createExternalConnection(options: ExternalConnectionOptions): Ex
       const headers: Record<string, string> = options.transport.token ? { Authorization: `Bearer ${options.transport.token}` } : {};
       transport = new StreamableHTTPClientTransport(new URL(options.transport.url), { requestInit: { headers }, fetch: fetchWithLinkedSignals(options.fetch) });
     }
+    // Fires when the server's process has exited (stdio: its 'close' event).
+    const gone = new Promise<void>((resolve) => (next.onclose = resolve));
     try {
       await next.connect(transport, { timeout: handshakeTimeoutMs });
     } catch (error) {
       await next.close().catch(() => undefined);
+      // A failed handshake is closed by the SDK itself, without waiting: its stdio transport lets the process go at
+      // once and ends it seconds later (stdin closed, then SIGTERM, then SIGKILL) on timers that do not keep the engine
+      // alive, so the close above returns before the process is gone. Waited for here, a server that ignores the end
+      // of its input is never left running behind an engine that stops right after (a process that never started has
+      // nothing to wait for).
+      if (options.transport.type === 'stdio' && !isSpawnError(error)) await untilGone(gone);
       throw new ExternalMcpUnavailableError(explainConnectionError(options.name, options.transport, error, stderr));
     }
     next.setNotificationHandler(ToolListChangedNotificationSchema, async () => invalidate());
@@ -138,9 +159,10 @@ export function createExternalConnection(options: ExternalConnectionOptions): Ex
   function connect(): Promise<Client> {
     if (client) return Promise.resolve(client);
     connecting ??= open()
-      .then((opened) => {
+      .then(async (opened) => {
         if (closed) {
-          void opened.close();
+          // awaited: close() waits for this connection attempt, so the process is gone when it returns
+          await opened.close().catch(() => undefined);
           throw new ExternalMcpUnavailableError(`server "${options.name}" was removed`);
         }
         client = opened;
