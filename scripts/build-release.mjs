@@ -97,6 +97,38 @@ const externalDependencies = {
 };
 
 /**
+ * drizzle-orm/pglite, inlined into the engine's bundle, imports @electric-sql/pglite for two things: PostgreSQL's
+ * type OIDs (its session passes dates and intervals through as PostgreSQL wrote them) and a PGlite to create when it
+ * is handed a connection string, which the engine never does (its database runs PGlite on a thread of its own,
+ * storage/pglite-thread; tests on one thread hand it an instance). Importing the package on the engine's thread for
+ * that compiles PGlite's ~0.5 MB Emscripten runtime there at every start without ever running it (~45 ms of the
+ * start's critical path). So in the main bundle drizzle's import gets the installed PGlite's OIDs, read here at build
+ * time, and a PGlite that says why it cannot be created; the engine's own imports of the package are untouched.
+ */
+const { types: pgliteTypes } = await import('@electric-sql/pglite');
+const pgliteTypeOids = Object.fromEntries(Object.entries(pgliteTypes).filter(([, value]) => typeof value === 'number'));
+if (!['TIMESTAMP', 'TIMESTAMPTZ', 'INTERVAL', 'DATE'].every((name) => typeof pgliteTypeOids[name] === 'number')) {
+  console.error('[build-release] @electric-sql/pglite no longer exports the type OIDs drizzle-orm/pglite reads (types.TIMESTAMP, …)');
+  process.exit(1);
+}
+const drizzlePgliteTypesOnly = {
+  name: 'drizzle-pglite-types-only',
+  setup(esbuild) {
+    const drizzlePglite = `${path.sep}node_modules${path.sep}drizzle-orm${path.sep}pglite${path.sep}`;
+    esbuild.onResolve({ filter: /^@electric-sql\/pglite$/ }, (args) => (args.importer.includes(drizzlePglite) ? { path: 'pglite-types', namespace: 'drizzle-pglite-types-only' } : undefined));
+    esbuild.onLoad({ filter: /.*/, namespace: 'drizzle-pglite-types-only' }, () => ({
+      loader: 'js',
+      contents: [
+        `export const types = ${JSON.stringify(pgliteTypeOids)};`,
+        'export class PGlite {',
+        "  constructor() { throw new Error('drizzle-orm/pglite in this build runs on an open PGlite instance (drizzle(instance)); create it with @electric-sql/pglite'); }",
+        '}',
+      ].join('\n'),
+    }));
+  },
+};
+
+/**
  * Gives each inlined source module an import.meta.url that mirrors its repository path under dist/assets, relative
  * to the directory its output file is written to.
  */
@@ -138,7 +170,7 @@ const result = await build({
   // Flat output: chunks beside the entry, so the mirrored asset URLs are the same from every file.
   chunkNames: '[name]-[hash]',
   splitting: true,
-  plugins: [externalDependencies, mirroredModuleUrls(outDir)],
+  plugins: [drizzlePgliteTypesOnly, externalDependencies, mirroredModuleUrls(outDir)],
 });
 
 /**

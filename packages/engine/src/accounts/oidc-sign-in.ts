@@ -2,10 +2,13 @@
  * Company sign-in: OpenID Connect Authorization Code with PKCE through `openid-client` (discovery, token exchange
  * and every ID-token check are the library's). What stays here: the short-lived login state, which failure the
  * person is told about, and how groups become a role.
+ * openid-client (with oauth4webapi and jose's JWE code) is imported at the first discovery, not with this module: it
+ * was ~40 ms of every engine start, a sign-in configured or not, that /health and password logins never need.
  */
-import * as oidc from 'openid-client';
+import type * as Oidc from 'openid-client';
 import { jwtVerify, SignJWT } from 'jose';
 import { createHash } from 'node:crypto';
+import { loadOnce } from '../startup/load-once.ts';
 import type { Role } from '../ports/index.ts';
 import { SkyfloError } from '../errors/skyflo-error.ts';
 
@@ -91,14 +94,19 @@ export type OidcSignIn = ReturnType<typeof createOidcSignIn>;
 export function createOidcSignIn(deps: { settings: OidcSettings; stateSecret: string; allowInsecureRequests?: boolean }) {
   const { settings } = deps;
   const stateKey = createHash('sha256').update(`skyflo-oidc-state:${deps.stateSecret}`).digest();
-  let discovered: Promise<oidc.Configuration> | undefined;
+  const library = loadOnce(() => import('openid-client'));
+  let discovered: Promise<{ oidc: typeof Oidc; config: Oidc.Configuration }> | undefined;
 
   // Discovery once, retried after a failure: a provider down at engine start must not need a restart.
   const configuration = () => {
-    discovered ??= oidc
-      .discovery(new URL(settings.issuerUrl), settings.clientId, settings.clientSecret, settings.clientSecret ? undefined : oidc.None(), {
-        ...(deps.allowInsecureRequests ? { execute: [oidc.allowInsecureRequests] } : {}),
-      })
+    discovered ??= library
+      .get()
+      .then(async (oidc) => ({
+        oidc,
+        config: await oidc.discovery(new URL(settings.issuerUrl), settings.clientId, settings.clientSecret, settings.clientSecret ? undefined : oidc.None(), {
+          ...(deps.allowInsecureRequests ? { execute: [oidc.allowInsecureRequests] } : {}),
+        }),
+      }))
       .catch((error: unknown) => {
         discovered = undefined;
         throw error;
@@ -112,7 +120,7 @@ export function createOidcSignIn(deps: { settings: OidcSettings; stateSecret: st
 
     /** The provider's authorization URL and the sealed state to keep in the browser's cookie until the callback. */
     async start(): Promise<{ url: string; stateToken: string }> {
-      const config = await configuration().catch((error: unknown) => {
+      const { oidc, config } = await configuration().catch((error: unknown) => {
         throw new OidcSignInError('provider_error', `The identity provider cannot be reached (${(error as Error).message}).`);
       });
       const pending: PendingLogin = { state: oidc.randomState(), nonce: oidc.randomNonce(), verifier: oidc.randomPKCECodeVerifier() };
@@ -138,7 +146,7 @@ export function createOidcSignIn(deps: { settings: OidcSettings; stateSecret: st
         },
       );
       try {
-        const config = await configuration();
+        const { oidc, config } = await configuration();
         const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
           pkceCodeVerifier: pending.verifier,
           expectedState: pending.state,
@@ -161,9 +169,9 @@ export function createOidcSignIn(deps: { settings: OidcSettings; stateSecret: st
 
     /** RP-initiated logout at the provider, when it advertises an end_session_endpoint. */
     async endSessionUrl(postLogoutRedirect: string): Promise<string | undefined> {
-      const config = await configuration().catch(() => undefined);
-      if (!config?.serverMetadata().end_session_endpoint) return undefined;
-      return oidc.buildEndSessionUrl(config, { client_id: settings.clientId, post_logout_redirect_uri: postLogoutRedirect }).href;
+      const discovery = await configuration().catch(() => undefined);
+      if (!discovery?.config.serverMetadata().end_session_endpoint) return undefined;
+      return discovery.oidc.buildEndSessionUrl(discovery.config, { client_id: settings.clientId, post_logout_redirect_uri: postLogoutRedirect }).href;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
@@ -14,7 +14,6 @@ import { createLatestCheckpointCache } from './latest-checkpoint-cache.ts';
 import { createTimelineCache } from './timeline-cache.ts';
 import { migrationsFolder } from './migrations-folder.ts';
 import { createPglitePool } from './pglite-pool.ts';
-import { pgliteStartParams } from './pglite-start-params.ts';
 import { canBatch, type PgliteConnection } from './pglite-thread/pglite-thread-client.ts';
 import { schema } from './schema.ts';
 
@@ -86,7 +85,13 @@ async function inOneTransaction(lite: PgliteConnection, statements: Array<{ sql:
   });
 }
 
+/**
+ * PGlite on this thread, in memory (tests, and callers without a data dir). Imported here, not at the top: a data
+ * dir's database runs PGlite on its own thread, and `skyflo serve` would otherwise compile PGlite's ~0.5 MB
+ * Emscripten runtime on the engine's thread too (~45 ms of every start) without ever running it.
+ */
 async function openInMemory(): Promise<PGlite> {
+  const [{ PGlite }, { pgliteStartParams }] = await Promise.all([import('@electric-sql/pglite'), import('./pglite-start-params.ts')]);
   const lite = new PGlite({ startParams: pgliteStartParams });
   await lite.waitReady;
   return lite;
