@@ -8,7 +8,6 @@
 import type * as Oidc from 'openid-client';
 import { jwtVerify, SignJWT } from 'jose';
 import { createHash } from 'node:crypto';
-import { loadOnce } from '../startup/load-once.ts';
 import type { Role } from '../ports/index.ts';
 import { SkyfloError } from '../errors/skyflo-error.ts';
 
@@ -94,13 +93,12 @@ export type OidcSignIn = ReturnType<typeof createOidcSignIn>;
 export function createOidcSignIn(deps: { settings: OidcSettings; stateSecret: string; allowInsecureRequests?: boolean }) {
   const { settings } = deps;
   const stateKey = createHash('sha256').update(`skyflo-oidc-state:${deps.stateSecret}`).digest();
-  const library = loadOnce(() => import('openid-client'));
   let discovered: Promise<{ oidc: typeof Oidc; config: Oidc.Configuration }> | undefined;
 
-  // Discovery once, retried after a failure: a provider down at engine start must not need a restart.
+  // Discovery once, retried after a failure: a provider down at engine start must not need a restart. The library is
+  // imported with it (Node keeps the module once loaded; a failed import is tried again with the discovery).
   const configuration = () => {
-    discovered ??= library
-      .get()
+    discovered ??= import('openid-client')
       .then(async (oidc) => ({
         oidc,
         config: await oidc.discovery(new URL(settings.issuerUrl), settings.clientId, settings.clientSecret, settings.clientSecret ? undefined : oidc.None(), {
