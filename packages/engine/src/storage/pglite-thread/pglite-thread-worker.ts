@@ -13,6 +13,7 @@ import { migrationsFolder } from '../migrations-folder.ts';
 import { openTransaction, type OpenTransaction } from '../pglite-open-transaction.ts';
 import { pgliteTemplateMarker, seedFromPgliteTemplate } from '../pglite-template.ts';
 import { serializeError, type PgliteReply, type PgliteRequest, type PgliteThreadOptions } from './messages.ts';
+import { createPreparedStatements, type PreparedStatements } from './prepared-statements.ts';
 
 const port = parentPort!;
 const options = workerData as PgliteThreadOptions;
@@ -114,6 +115,9 @@ async function openWhileSeeding(seeding: ReturnType<typeof seedFromPgliteTemplat
 }
 
 const opened = open();
+/** Every statement the engine sends is prepared once and then only bound and executed (prepared-statements.ts). */
+const prepared: Promise<PreparedStatements> = opened.then((lite) => createPreparedStatements(lite));
+prepared.catch(() => undefined); // the open's failure is reported below, and each request's
 opened.then(
   () => reply({ type: 'ready' }),
   (error: unknown) => reply({ type: 'failed', error: serializeError(error) }),
@@ -134,12 +138,14 @@ function rawTextParsers(types: number[] | undefined): Record<number, (value: str
 
 async function handle(request: PgliteRequest): Promise<unknown> {
   const lite = await opened;
+  const statements = await prepared;
   /** the connection a statement runs on: its transaction's, or PGlite's own */
   const on = async (tx: number | undefined) => (tx === undefined ? lite : (await transactionOf(tx)).tx);
   switch (request.op) {
     case 'query': {
       const parsers = rawTextParsers(request.rawTextTypes);
-      return (await on(request.tx)).query(request.sql, request.params, { ...(request.rowMode ? { rowMode: request.rowMode } : {}), ...(parsers ? { parsers } : {}) });
+      const transaction = request.tx === undefined ? undefined : (await transactionOf(request.tx)).tx;
+      return statements.query(request.sql, request.params, { ...(request.rowMode ? { rowMode: request.rowMode } : {}), ...(parsers ? { parsers } : {}) }, transaction);
     }
     case 'exec':
       return (await on(request.tx)).exec(request.sql);
@@ -147,7 +153,7 @@ async function handle(request: PgliteRequest): Promise<unknown> {
       return lite.transaction(async (tx) => {
         const results: Array<{ rows: unknown[]; affectedRows?: number }> = [];
         for (const statement of request.statements) {
-          const { rows, affectedRows } = await tx.query(statement.sql, statement.params);
+          const { rows, affectedRows } = await statements.query(statement.sql, statement.params, undefined, tx);
           results.push({ rows, ...(affectedRows === undefined ? {} : { affectedRows }) });
         }
         return results;
