@@ -101,6 +101,17 @@ describe('PGlite on its own thread', () => {
     // the connection is still usable after a failed statement
     await expect(db().query('select 1 as one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
   });
+
+  it('prepares a statement once and runs it again from PostgreSQL’s prepared statements, in and out of transactions', async () => {
+    const text = 'select note from items where id = $1';
+    await db().query(text, [1]);
+    await db().transaction(async (tx) => {
+      await tx.query(text, [1]);
+    });
+    await expect(db().query(text, [1])).resolves.toMatchObject({ rows: [{ note: 'first' }] });
+    const kept = await db().query<{ count: number }>('select count(*)::int as count from pg_prepared_statements where statement = $1', [text]);
+    expect(kept.rows).toEqual([{ count: 1 }]);
+  });
 });
 
 describe('a data dir whose database cannot open', () => {
