@@ -81,7 +81,7 @@ describe('incident: StatefulSet loses its data on restart', () => {
     await waitFor(async () => (await incident.kubectl(['get', 'pod', 'orders-db-0'])).code !== 0, 30_000);
     await incident.fix('k8s_apply', { content: statefulSet('persistentVolumeClaim: {claimName: orders-db-data}') });
     await readyPod();
-    expect((await incident.exec('orders-db-0', ['cat', '/var/lib/postgresql/data/orders.csv'])).stdout).toBe('order-42,paid\n');
-    expect((await incident.exec('orders-db-0', ['cat', '/var/lib/postgresql/data/PG_VERSION'])).stdout).toBe('16\n');
+    expect(await incident.exec('orders-db-0', ['cat', '/var/lib/postgresql/data/orders.csv'])).toMatchObject({ code: 0, stdout: 'order-42,paid\n' });
+    expect(await incident.exec('orders-db-0', ['cat', '/var/lib/postgresql/data/PG_VERSION'])).toMatchObject({ code: 0, stdout: '16\n' });
   });
 });
