@@ -173,6 +173,8 @@ export interface SimulationSettings {
   hpaDownscaleStabilizationMs?: number;
   /** workloads: how long the simulated CSI driver takes to provision or expand a volume (ms); default 500 */
   provisionDelayMs?: number;
+  /** workloads: how long after a pods/exec stream opens its command starts (ms), as runc exec takes; default 100 */
+  execStartDelayMs?: number;
   /**
    * workloads: how long one second of container time lasts (ms); default 1000. Scales `sleep N` in
    * container commands, probe delays and periods, and client timeouts (wget -T, curl -m, a dropped

@@ -57,14 +57,8 @@ export function createPodExecHandler(context: WorkloadContext, runtime: KubeletR
       open = false;
       ws.close(1000);
     };
-    const instance = runtime.execInstance(pod, container.name);
-    if (!instance) {
-      send(channel.stderr, `container ${container.name} is not running\n`);
-      finish(1);
-      return;
-    }
     const input = options.stdin ? streamInput() : undefined;
-    const execution = instance.exec(argv, { stdin: input ?? emptyInput, stdout: (text) => send(channel.stdout, text), stderr: (text) => send(channel.stderr, text) }, { tty: options.tty });
+    let execution: { kill(): void } | undefined;
     ws.on('message', (data: Buffer) => {
       if (data.length === 0 || !input) return;
       const stream = data[0];
@@ -78,24 +72,41 @@ export function createPodExecHandler(context: WorkloadContext, runtime: KubeletR
       if (options.tty) send(channel.stdout, text.replace(/\r/g, '\n'));
       input.push(text.replace(/\r/g, '\n'));
     });
+    const start = () => {
+      if (!open) return;
+      const instance = runtime.execInstance(pod, container.name);
+      if (!instance) {
+        send(channel.stderr, `container ${container.name} is not running\n`);
+        finish(1);
+        return;
+      }
+      const running = instance.exec(argv, { stdin: input ?? emptyInput, stdout: (text) => send(channel.stdout, text), stderr: (text) => send(channel.stderr, text) }, { tty: options.tty });
+      execution = running;
+      running.done.then(
+        (code) => finish(code),
+        (error) => {
+          if (error instanceof ProgramNotFound) {
+            // What a missing binary looks like through a shell; a real runtime answers with an OCI error.
+            send(channel.stderr, `sh: ${error.program}: not found\n`);
+            finish(error.kind === 'missing' ? 127 : 126);
+            return;
+          }
+          send(channel.stderr, `kube-sim: ${error instanceof Error ? error.message : String(error)}\n`);
+          finish(1);
+        },
+      );
+    };
+    // The runtime starts the process a moment after the stream opens, as runc exec does. kubectl's WebSocket client
+    // registers its streams only after the handshake, in a goroutine racing its reader, and drops frames that
+    // arrive first ("Unknown stream id 1, discarding message"): output sent in the same instant was lost on a busy
+    // machine (an empty stdout, or "error: closed all streams" when the exit status went too).
+    const cancelStart = context.timers.after(context.settings().execStartDelayMs, start);
     ws.on('close', () => {
       open = false;
+      cancelStart();
       input?.end();
-      execution.kill();
+      execution?.kill();
     });
-    execution.done.then(
-      (code) => finish(code),
-      (error) => {
-        if (error instanceof ProgramNotFound) {
-          // What a missing binary looks like through a shell; a real runtime answers with an OCI error.
-          send(channel.stderr, `sh: ${error.program}: not found\n`);
-          finish(error.kind === 'missing' ? 127 : 126);
-          return;
-        }
-        send(channel.stderr, `kube-sim: ${error instanceof Error ? error.message : String(error)}\n`);
-        finish(1);
-      },
-    );
   }
 
   return ({ namespace, name, url, request, socket, head }) => {

@@ -19,6 +19,7 @@ export interface ResolvedSettings {
   provisionDelayMs: number;
   /** how long one second of container time lasts: `sleep N`, probe periods and delays, client timeouts */
   secondMs: number;
+  execStartDelayMs: number;
 }
 
 /** Everything a controller, subresource or the metrics API needs; built once by installWorkloads. */
@@ -50,6 +51,7 @@ export function resolveSettings(cluster: SimCluster): ResolvedSettings {
     hpaDownscaleStabilizationMs: settings.hpaDownscaleStabilizationMs ?? 300_000,
     provisionDelayMs: settings.provisionDelayMs ?? 500,
     secondMs: settings.secondMs ?? 1000,
+    execStartDelayMs: settings.execStartDelayMs ?? 100,
   };
 }
 
