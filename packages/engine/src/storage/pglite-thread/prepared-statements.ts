@@ -12,8 +12,8 @@
  * The results, parameter serialisation and errors are PGlite's own (`parse`, `serializers`, DatabaseError with the
  * query attached), and the locks are PGlite's: a statement outside a transaction waits for the transaction lock,
  * as `query` does, so it never lands inside a transaction held open by another caller (`_runExclusiveTransaction`,
-`_runExclusiveQuery` and `_checkReady` are the methods PGlite's own `query` and `transaction` use; the version is
-pinned, and test/storage/pglite-prepared-statements.test.ts holds them to that).
+ * `_runExclusiveQuery` and `_checkReady` are the methods PGlite's own `query` and `transaction` use; the version is
+ * pinned, and test/storage/pglite-prepared-statements.test.ts holds them to that).
  * At most `maxStatements` are kept, least recently used first out (closed with the next message sent), so texts
  * that vary (a list of n ids) cannot grow PostgreSQL's memory without bound.
  */
