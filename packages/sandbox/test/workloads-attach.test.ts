@@ -40,6 +40,14 @@ spec:
     await waitFor(async () => (await harness.ok(['get', 'pods', '-o', 'name'])).split('\n').every((line) => !line.includes('check')));
   });
 
+  it('shows what a `kubectl run -i` pod printed before kubectl attached, then the rest', async () => {
+    // The first line is printed as the container starts, before kubectl has seen the pod running and attached: it is
+    // sent as the attach's backlog, which kubectl drops if it arrives before its streams are set up.
+    const result = await harness.kubectl(['run', 'early', '-i', '--rm', '--restart=Never', '--image=busybox:1.36', '--', 'sh', '-c', 'echo printed before the attach; sleep 1; echo printed after'], { timeoutMs: 30_000 });
+    expect(result.stdout).toBe('printed before the attach\nprinted after\npod "early" deleted\n');
+    expect(result.code).toBe(0);
+  });
+
   it('feeds stdin to a `kubectl run -i` shell', async () => {
     const result = await harness.kubectl(['run', 'shell', '-i', '--rm', '--restart=Never', '--image=busybox:1.36', '--', 'sh'], { input: 'echo hello from stdin\nwget -qO- http://web\nexit 0\n', timeoutMs: 30_000 });
     expect(result.stdout).toContain('hello from stdin\nhello from web\n');

@@ -173,7 +173,7 @@ export interface SimulationSettings {
   hpaDownscaleStabilizationMs?: number;
   /** workloads: how long the simulated CSI driver takes to provision or expand a volume (ms); default 500 */
   provisionDelayMs?: number;
-  /** workloads: how long after a pods/exec stream opens its command starts (ms), as runc exec takes; default 100 */
+  /** workloads: how long after a pods/exec stream opens its command starts, and a pods/attach stream its first frame (ms), as runc takes; default 100 */
   execStartDelayMs?: number;
   /**
    * workloads: how long one second of container time lasts (ms); default 1000. Scales `sleep N` in

@@ -21,16 +21,30 @@ export function createPodAttachHandler(context: WorkloadContext, runtime: Kubele
     const instance = runtime.instance(pod, spec.name);
     const logInstance = context.logs.byId(pod.metadata.uid!, spec.name, containerId);
     let open = true;
+    // Frames are held until a moment after the stream opens (execStartDelayMs, as for pods/exec): kubectl registers
+    // its streams in a goroutine racing its reader and drops frames that arrive first ("Unknown stream id 1"), so the
+    // backlog a `kubectl run -i` pod printed before the attach, sent at once, was lost on a busy machine.
+    let held: Buffer[] | undefined = [];
+    let closeWhenFlushed = false;
+    const write = (data: Buffer) => (held ? held.push(data) : ws.send(data));
     const send = (text: string) => {
       if (!text || !open) return;
-      ws.send(frame(channel.stdout, options.tty ? text.replace(/\r?\n/g, '\r\n') : text));
+      write(frame(channel.stdout, options.tty ? text.replace(/\r?\n/g, '\r\n') : text));
     };
     const finish = () => {
       if (!open) return;
-      ws.send(frame(channel.error, JSON.stringify({ metadata: {}, status: 'Success' })));
+      write(frame(channel.error, JSON.stringify({ metadata: {}, status: 'Success' })));
       open = false;
-      ws.close(1000);
+      if (held) closeWhenFlushed = true;
+      else ws.close(1000);
     };
+    const cancelFlush = context.timers.after(context.settings().execStartDelayMs, () => {
+      const frames = held ?? [];
+      held = undefined;
+      if (ws.readyState !== ws.OPEN) return;
+      for (const data of frames) ws.send(data);
+      if (closeWhenFlushed) ws.close(1000);
+    });
     if (!instance || !logInstance || logInstance.ended) {
       finish();
       return;
@@ -61,6 +75,7 @@ export function createPodAttachHandler(context: WorkloadContext, runtime: Kubele
     });
     ws.on('close', () => {
       open = false;
+      cancelFlush();
       detach();
       // stdinOnce: the first attach that closes stdin ends the container's input for good.
       if (spec.stdinOnce) instance.stdin?.end();

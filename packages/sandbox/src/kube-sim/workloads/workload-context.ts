@@ -19,7 +19,7 @@ export interface ResolvedSettings {
   provisionDelayMs: number;
   /** how long one second of container time lasts: `sleep N`, probe periods and delays, client timeouts */
   secondMs: number;
-  /** how long after a pods/exec stream opens its command starts (real milliseconds, not scaled by secondMs) */
+  /** how long after a pods/exec stream opens its command starts, and a pods/attach stream sends its first frame (real milliseconds, not scaled by secondMs) */
   execStartDelayMs: number;
 }
 
