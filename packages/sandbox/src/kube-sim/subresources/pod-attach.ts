@@ -23,7 +23,7 @@ export function createPodAttachHandler(context: WorkloadContext, runtime: Kubele
     let open = true;
     // Frames are held until a moment after the stream opens (execStartDelayMs, as for pods/exec): kubectl registers
     // its streams in a goroutine racing its reader and drops frames that arrive first ("Unknown stream id 1"), so the
-    // backlog a `kubectl run -i` pod printed before the attach, sent at once, was lost on a busy machine.
+    // backlog a `kubectl run -i` pod printed before the attach, sent at once, could be lost (pods/exec lost output so).
     let held: Buffer[] | undefined = [];
     let closeWhenFlushed = false;
     const write = (data: Buffer) => (held ? held.push(data) : ws.send(data));
