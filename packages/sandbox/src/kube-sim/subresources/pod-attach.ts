@@ -25,7 +25,6 @@ export function createPodAttachHandler(context: WorkloadContext, runtime: Kubele
     // its streams in a goroutine racing its reader and drops frames that arrive first ("Unknown stream id 1"), so the
     // backlog a `kubectl run -i` pod printed before the attach, sent at once, could be lost (pods/exec lost output so).
     let held: Buffer[] | undefined = [];
-    let closeWhenFlushed = false;
     const write = (data: Buffer) => (held ? held.push(data) : ws.send(data));
     const send = (text: string) => {
       if (!text || !open) return;
@@ -35,15 +34,16 @@ export function createPodAttachHandler(context: WorkloadContext, runtime: Kubele
       if (!open) return;
       write(frame(channel.error, JSON.stringify({ metadata: {}, status: 'Success' })));
       open = false;
-      if (held) closeWhenFlushed = true;
-      else ws.close(1000);
+      // while frames are held, the flush sends them and then closes
+      if (!held) ws.close(1000);
     };
+    // cancelled when the socket closes, so here `open` is false only because finish() ran
     const cancelFlush = context.timers.after(context.settings().execStartDelayMs, () => {
       const frames = held ?? [];
       held = undefined;
       if (ws.readyState !== ws.OPEN) return;
       for (const data of frames) ws.send(data);
-      if (closeWhenFlushed) ws.close(1000);
+      if (!open) ws.close(1000);
     });
     if (!instance || !logInstance || logInstance.ended) {
       finish();
