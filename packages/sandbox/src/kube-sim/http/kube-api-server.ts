@@ -19,7 +19,8 @@ import { sendError, sendJson } from './respond.ts';
 import { handleReview } from './review-handlers.ts';
 import { handleScale } from './scale-subresource.ts';
 import { handleWatch } from './watch-stream.ts';
-import { handleCreate, handleDelete, handleDeleteCollection, handlePatch, handleUpdate } from './write-handlers.ts';
+import { handleDelete, handleDeleteCollection } from './delete-handlers.ts';
+import { handleCreate, handlePatch, handleUpdate } from './write-handlers.ts';
 
 export const serverVersion = {
   major: '1',

@@ -10,6 +10,7 @@ import { crdVersionFor } from './read-handlers.ts';
 import { parseBody } from './request-body.ts';
 import type { ResourceRequest } from './request-context.ts';
 import { sendJson } from './respond.ts';
+import { retryUnconditionalWrite } from './unconditional-writes.ts';
 
 interface ScalePaths {
   spec: string;
@@ -63,27 +64,44 @@ export async function handleScale(context: ResourceRequest): Promise<void> {
   const existing = store.get(resource, namespace, name!);
   if (!existing) throw notFound(resource, name!);
   const method = context.request.method;
-  const current = toScale(existing, paths);
   if (method === 'GET') {
-    sendJson(context.response, 200, current);
+    sendJson(context.response, 200, toScale(existing, paths));
     return;
   }
+  if (method !== 'PUT' && method !== 'PATCH') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+  const contentType = String(context.request.headers['content-type'] ?? '').split(';')[0].trim();
+  const body = parseBody(context.bodyText, method === 'PATCH' && contentType.includes('yaml') ? 'yaml' : 'json');
+  const updated = await retryUnconditionalWrite(namesResourceVersion(body), () => scaleOnce(context, paths, method, contentType, clone(body)));
+  sendJson(context.response, 200, toScale(updated, paths));
+}
+
+/** The Scale (or the patch of one) sets a resourceVersion: a precondition, refused when the object has moved on. */
+function namesResourceVersion(body: unknown): boolean {
+  if (Array.isArray(body)) return body.some((operation) => isPlainObject(operation) && operation.path === '/metadata/resourceVersion');
+  return isPlainObject(body) && isPlainObject(body.metadata) && body.metadata.resourceVersion !== undefined;
+}
+
+/** One attempt of a scale, on the object as it is now; what it stored (the object itself on a dry run). */
+async function scaleOnce(context: ResourceRequest, paths: ScalePaths, method: 'PUT' | 'PATCH', contentType: string, body: unknown): Promise<KubeObject> {
+  const { resource, namespace, name } = context.path;
+  const { store } = context.cluster;
+  const existing = store.get(resource, namespace, name!);
+  if (!existing) throw notFound(resource, name!);
+  const current = toScale(existing, paths);
   let desired: any;
   if (method === 'PUT') {
-    desired = parseBody(context.bodyText, 'application/json');
-  } else if (method === 'PATCH') {
-    const contentType = String(context.request.headers['content-type'] ?? '').split(';')[0].trim();
-    const patch = parseBody(context.bodyText, contentType.includes('yaml') ? 'yaml' : 'json');
-    if (contentType === 'application/merge-patch+json') desired = applyMergePatch(current, patch);
-    else if (contentType === 'application/strategic-merge-patch+json' || contentType === 'application/apply-patch+yaml') desired = applyStrategicMergePatch(current, patch);
+    desired = body;
+  } else {
+    if (contentType === 'application/merge-patch+json') desired = applyMergePatch(current, body);
+    else if (contentType === 'application/strategic-merge-patch+json' || contentType === 'application/apply-patch+yaml') desired = applyStrategicMergePatch(current, body);
     else if (contentType === 'application/json-patch+json') {
       try {
-        desired = fastJsonPatch.applyPatch(clone(current), patch as any, true, false).newDocument;
+        desired = fastJsonPatch.applyPatch(clone(current), body as any, true, false).newDocument;
       } catch (error) {
         throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
       }
     } else throw unsupportedMediaType(contentType);
-  } else throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+  }
   const replicas = desired?.spec?.replicas;
   if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
     throw new ApiError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, {
@@ -111,6 +129,5 @@ export async function handleScale(context: ResourceRequest): Promise<void> {
     user: context.user,
   });
   setPath(existing, paths.spec, replicas);
-  const updated = dryRun ? existing : store.update(resource, existing);
-  sendJson(context.response, 200, toScale(updated, paths));
+  return dryRun ? existing : store.update(resource, existing);
 }

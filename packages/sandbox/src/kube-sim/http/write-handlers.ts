@@ -15,10 +15,10 @@ import { admitCreate, admitUpdate } from '../resources/storage-admission.ts';
 import { toStorageVersion } from '../resources/version-conversion.ts';
 import { checkAppliedFields, checkDecodedFields, checkPatchedFields, fieldValidationDirective } from './field-validation.ts';
 import { clone, formatTimestamp, isPlainObject } from '../util/json-values.ts';
-import { selectObjects, sendObject } from './read-handlers.ts';
+import { sendObject } from './read-handlers.ts';
 import { parseBody } from './request-body.ts';
 import { asRequestedVersion, groupVersion, isDryRun, type ResourceRequest } from './request-context.ts';
-import { sendJson } from './respond.ts';
+import { retryUnconditionalWrite } from './unconditional-writes.ts';
 
 function hasStatusSubresource(resource: ResourceType): boolean {
   return resource.subresources.includes('status');
@@ -126,7 +126,7 @@ function prepareCreate(context: ResourceRequest, decoded: KubeObject, operation:
 }
 
 /** Validating admission (webhooks) on the object as it would be stored, after defaulting and validation. */
-async function admit(context: ResourceRequest, operation: 'CREATE' | 'UPDATE' | 'DELETE', object: KubeObject | undefined, oldObject: KubeObject | undefined, dryRun: boolean): Promise<void> {
+async function admit(context: ResourceRequest, operation: 'CREATE' | 'UPDATE', object: KubeObject | undefined, oldObject: KubeObject | undefined, dryRun: boolean): Promise<void> {
   const { resource, subresource, namespace, name } = context.path;
   await context.admit?.({ operation, resource, subresource, namespace, name: name ?? object?.metadata.name, object, oldObject, dryRun, user: context.user });
 }
@@ -214,8 +214,14 @@ export async function handleUpdate(context: ResourceRequest): Promise<void> {
   }
   object.metadata.name = name;
   checkDecodedFields(context, object);
-  const existing = existingOrNotFound(context);
-  const updated = await storeUpdate(context, existing, object, managerEntry(context, 'Update', updateFields(object), context.path.subresource));
+  const conditional = Boolean(object.metadata.resourceVersion);
+  const updated = await retryUnconditionalWrite(conditional, () => {
+    const existing = existingOrNotFound(context);
+    const next = clone(object);
+    // unconditional: written over the object as read here, so a write by someone else meanwhile is not overwritten
+    if (!conditional) next.metadata.resourceVersion = existing.metadata.resourceVersion;
+    return storeUpdate(context, existing, next, managerEntry(context, 'Update', updateFields(object), context.path.subresource));
+  });
   sendObject(context, updated);
 }
 
@@ -235,13 +241,23 @@ export async function handlePatch(context: ResourceRequest): Promise<void> {
     throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml');
   }
   fieldValidationDirective(context);
+  // a missing object is answered before a malformed patch, as the real server reads the object first
+  existingOrNotFound(context);
+  const patch = patchDocument(context, 'application/json');
+  if (contentType === 'application/json-patch+json' && !Array.isArray(patch)) throw badRequest('json patch must be an array of operations');
+  // A patch only conflicts when it names a resourceVersion itself.
+  const patchVersion = isPlainObject(patch) && isPlainObject(patch.metadata) ? patch.metadata.resourceVersion : undefined;
+  const updated = await retryUnconditionalWrite(patchVersion !== undefined, () => patchOnce(context, contentType, clone(patch), patchVersion));
+  sendObject(context, updated);
+}
+
+/** One attempt of a patch, on the object as it is now. */
+function patchOnce(context: ResourceRequest, contentType: string, patch: unknown, patchVersion: unknown): Promise<KubeObject> {
   const existing = existingOrNotFound(context);
   // Patches apply to the object as the requested version shows it (an autoscaling/v1 HPA has no `metrics`).
   const view = asRequestedVersion(existing, context.path);
-  const patch = patchDocument(context, 'application/json');
   let patched: KubeObject;
   if (contentType === 'application/json-patch+json') {
-    if (!Array.isArray(patch)) throw badRequest('json patch must be an array of operations');
     try {
       patched = fastJsonPatch.applyPatch(clone(view), patch as any, true, false).newDocument as KubeObject;
     } catch (error) {
@@ -255,12 +271,9 @@ export async function handlePatch(context: ResourceRequest): Promise<void> {
   }
   if (!isPlainObject(patched) || !isPlainObject(patched.metadata)) throw badRequest('the patch removed the object metadata');
   if (!context.path.subresource) checkPatchedFields(context, patched, contentType === 'application/json-patch+json' ? undefined : context.bodyText);
-  // A patch only conflicts when it names a resourceVersion itself.
-  const patchVersion = isPlainObject(patch) && isPlainObject(patch.metadata) ? patch.metadata.resourceVersion : undefined;
-  patched.metadata.resourceVersion = patchVersion ?? existing.metadata.resourceVersion;
+  patched.metadata.resourceVersion = (patchVersion as string | undefined) ?? existing.metadata.resourceVersion;
   patched.metadata.name = existing.metadata.name;
-  const updated = await storeUpdate(context, existing, patched, managerEntry(context, 'Update', updateFields(patch), context.path.subresource));
-  sendObject(context, updated);
+  return storeUpdate(context, existing, patched, managerEntry(context, 'Update', updateFields(patch), context.path.subresource));
 }
 
 /** Server-side apply: create if missing, else merge the applied fields and drop fields this manager stopped applying. */
@@ -290,6 +303,19 @@ async function handleApply(context: ResourceRequest): Promise<void> {
     sendObject(context, created, 201);
     return;
   }
+  const appliedVersion = appliedObject.metadata.resourceVersion as string | undefined;
+  const updated = await retryUnconditionalWrite(appliedVersion !== undefined, () => {
+    const current = context.cluster.store.get(resource, context.path.namespace, name!);
+    if (!current) throw notFound(resource, name!);
+    // a copy per attempt: the merge and the defaults write into what they are given
+    return applyOnce(context, current, manager, clone(appliedObject), fields);
+  });
+  sendObject(context, updated);
+}
+
+/** One attempt of a server-side apply to an object that exists, as it is now. */
+function applyOnce(context: ResourceRequest, existing: KubeObject, manager: string, appliedObject: KubeObject, fields: FieldsTree): Promise<KubeObject> {
+  const { subresource } = context.path;
   const entries = (existing.metadata.managedFields ?? []) as ManagedFieldsEntry[];
   const previous = entries.find((entry) => entry.manager === manager && entry.operation === 'Apply' && (entry.subresource ?? '') === (subresource ?? ''));
   const { metadata: appliedMetadata, ...appliedRest } = appliedObject;
@@ -302,93 +328,5 @@ async function handleApply(context: ResourceRequest): Promise<void> {
   }
   merged.metadata.resourceVersion = (appliedVersion as string | undefined) ?? existing.metadata.resourceVersion;
   merged.metadata.managedFields = existing.metadata.managedFields;
-  const updated = await storeUpdate(context, existing, merged, managerEntry(context, 'Apply', fields, subresource));
-  sendObject(context, updated);
+  return storeUpdate(context, existing, merged, managerEntry(context, 'Apply', fields, subresource));
 }
-
-interface DeleteOptions {
-  propagationPolicy?: string;
-  dryRun?: string[];
-  preconditions?: { uid?: string; resourceVersion?: string };
-  orphanDependents?: boolean;
-  gracePeriodSeconds?: number;
-}
-
-function deleteOptions(context: ResourceRequest): DeleteOptions {
-  const body = context.bodyText.trim() ? parseBody(context.bodyText, 'application/json') : undefined;
-  const options: DeleteOptions = isPlainObject(body) ? (body as DeleteOptions) : {};
-  const policy = context.url.searchParams.get('propagationPolicy');
-  if (policy) options.propagationPolicy = policy;
-  const grace = context.url.searchParams.get('gracePeriodSeconds');
-  if (grace !== null) options.gracePeriodSeconds = grace.trim() === '' ? Number.NaN : Number(grace);
-  if (options.gracePeriodSeconds !== undefined && options.gracePeriodSeconds !== null && !Number.isInteger(options.gracePeriodSeconds)) {
-    throw badRequest(`DeleteOptions.meta.k8s.io "" is invalid: gracePeriodSeconds: Invalid value: ${JSON.stringify(String(grace ?? options.gracePeriodSeconds))}: must be a whole number of seconds (0 deletes a pod at once)`);
-  }
-  if (options.gracePeriodSeconds === null) delete options.gracePeriodSeconds;
-  if (options.orphanDependents === true && !options.propagationPolicy) options.propagationPolicy = 'Orphan';
-  if (options.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)) {
-    throw badRequest(`DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${options.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`);
-  }
-  return options;
-}
-
-const undeletableNamespaces = new Set(['default', 'kube-system', 'kube-public']);
-
-/** Deletes one object with the requested propagation; returns what the API answers with. */
-function deleteOne(context: ResourceRequest, resource: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions, dryRun: boolean): KubeObject {
-  const { store } = context.cluster;
-  const existing = store.get(resource, namespace, name);
-  if (!existing) throw notFound(resource, name);
-  if (resource.group === '' && resource.resource === 'namespaces' && undeletableNamespaces.has(name)) {
-    throw new ApiError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
-  }
-  if (options.preconditions?.uid && options.preconditions.uid !== existing.metadata.uid) {
-    throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${resource.resource} "${name}": Precondition failed: UID in precondition: ${options.preconditions.uid}, UID in object meta: ${existing.metadata.uid}`);
-  }
-  if (options.preconditions?.resourceVersion && options.preconditions.resourceVersion !== existing.metadata.resourceVersion) {
-    throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${resource.resource} "${name}": Precondition failed: ResourceVersion in precondition: ${options.preconditions.resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion}`);
-  }
-  if (dryRun) return existing;
-  const uid = existing.metadata.uid!;
-  if (options.propagationPolicy === 'Orphan') {
-    for (const dependent of store.dependentsOf(uid)) {
-      store.mutate(dependent.resource, dependent.object.metadata.namespace, dependent.object.metadata.name!, (object) => {
-        object.metadata.ownerReferences = (object.metadata.ownerReferences ?? []).filter((reference) => reference.uid !== uid);
-        if (object.metadata.ownerReferences.length === 0) delete object.metadata.ownerReferences;
-        return object;
-      });
-    }
-  } else if (options.propagationPolicy === 'Foreground') {
-    // Dependents go first (depth first), then the owner, as the foreground GC finalizer would arrange.
-    for (const dependent of store.dependentsOf(uid)) {
-      try {
-        deleteOne(context, dependent.resource, dependent.object.metadata.namespace, dependent.object.metadata.name!, options, false);
-      } catch {
-        // already gone
-      }
-    }
-  }
-  return store.delete(resource, namespace, name, { gracePeriodSeconds: options.gracePeriodSeconds }).object;
-}
-
-export async function handleDelete(context: ResourceRequest): Promise<void> {
-  const { resource, namespace, name } = context.path;
-  const options = deleteOptions(context);
-  const existing = context.cluster.store.get(resource, namespace, name!);
-  if (existing) await admit(context, 'DELETE', undefined, existing, isDryRun(context.url, options));
-  const object = deleteOne(context, resource, namespace, name!, options, isDryRun(context.url, options));
-  sendObject(context, object);
-}
-
-export async function handleDeleteCollection(context: ResourceRequest): Promise<void> {
-  const { resource } = context.path;
-  const options = deleteOptions(context);
-  const dryRun = isDryRun(context.url, options);
-  const selected = [...selectObjects(context)];
-  for (const object of selected) {
-    await context.admit?.({ operation: 'DELETE', resource, namespace: object.metadata.namespace, name: object.metadata.name, oldObject: object, dryRun, user: context.user });
-  }
-  const deleted = selected.map((object) => deleteOne(context, resource, object.metadata.namespace, object.metadata.name!, options, dryRun));
-  sendJson(context.response, 200, { kind: resource.listKind, apiVersion: groupVersion(context.path), metadata: { resourceVersion: context.cluster.store.currentResourceVersion() }, items: deleted });
-}
-
