@@ -59,9 +59,9 @@ console.log(`createTextStreamRedactor word by word, median of ${runs}: 200 pairs
  * the rule set ran in full at every word before). Fails if the redactor changed a word of an answer with no secret.
  */
 const answer = 'The checkout deployment in prod is crash looping because the new image reads DATABASE_URL from a ConfigMap that was renamed in the last rollout. Pods checkout-7f9c and checkout-8a1b restarted 14 times in the last hour; the previous revision 41 ran fine, so roll back to it and fix the reference. ';
-const answerWords = answer.split(/(?<=\s)/).slice(0, 40);
-const expected = answerWords.join('');
-function measureAnswer(): number {
+function measureAnswer(text: string): number {
+  const answerWords = text.split(/(?<=\s)/).slice(0, 40);
+  const expected = answerWords.join('');
   const timings: number[] = [];
   for (let run = 0; run < runs; run += 1) {
     const started = performance.now();
@@ -76,5 +76,28 @@ function measureAnswer(): number {
   }
   return median(timings);
 }
-measureAnswer(); // warm-up
-console.log(`a 40-word answer streamed word by word, median of ${runs}: ${measureAnswer().toFixed(3)} ms per answer (${answerWords.length} redactions of its open paragraph)`);
+/**
+ * The same answer naming a command whose short flag can carry a password (mysql, redis-cli, docker login…): the
+ * rules for those flags then run, and each once looked behind from every position of a line (quadratic in its length).
+ */
+const namingMysql = answer.replace('the new image', 'the mysql client in the new image');
+measureAnswer(answer); // warm-up
+const plainAnswer = measureAnswer(answer);
+const mysqlAnswer = measureAnswer(namingMysql);
+console.log(`a 40-word answer streamed word by word, median of ${runs}: ${plainAnswer.toFixed(3)} ms per answer (40 redactions of its open paragraph); naming mysql ${mysqlAnswer.toFixed(3)} ms, ${(mysqlAnswer / plainAnswer).toFixed(1)}×`);
+
+/** One line of prose naming mysql, 1,000 and 10,000 characters long: linear ≈ 10×, quadratic ≈ 100×. */
+function measureLine(length: number): number {
+  const line = `mysql ${'the replica lags behind its primary '.repeat(Math.ceil(length / 36))}`.slice(0, length);
+  const timings: number[] = [];
+  for (let run = 0; run < runs; run += 1) {
+    const started = performance.now();
+    if (redactText(line) !== line) throw new Error('a line with no secret was changed by redaction');
+    timings.push(performance.now() - started);
+  }
+  return median(timings);
+}
+measureLine(1_000); // warm-up
+const shortLine = measureLine(1_000);
+const longLine = measureLine(10_000);
+console.log(`redactText of one line naming mysql, median of ${runs}: 1,000 characters ${shortLine.toFixed(2)} ms, 10,000 ${longLine.toFixed(2)} ms → ${(longLine / shortLine).toFixed(1)}× for 10× the input (linear ≈ 10×, quadratic ≈ 100×)`);

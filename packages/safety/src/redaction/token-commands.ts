@@ -45,9 +45,12 @@ export const COMMAND_TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
   },
   // The command is looked for behind the flag, not matched: a line can hold the flag more than once (`keytool
   // -importkeystore -srcstorepass A -deststorepass B`), and a match that began at the command took only the first.
+  // The lookahead first, for the same matches at a fraction of the cost: the look behind scans back to the line's
+  // start from every position it is tried at, so, tried everywhere, it made these rules quadratic in a line's length
+  // (a 500-character answer naming mysql took 1.9 ms to redact, 0.02 without the name; streamed word by word, 50 ms).
   ...SPACE_SEPARATED_PASSWORD_FLAGS.map(({ commands, flag }) => ({
     name: `cli-password-flag ${flag}`,
-    pattern: new RegExp(`(?<=${COMMAND_START}(?:${commands})\\b[^\\n|;&]*?)(?<pre>[ \\t]${flag}[ \\t]+)(?<secret>${PLAIN_VALUE})`, 'gm'),
+    pattern: new RegExp(`(?=[ \\t]${flag}[ \\t])(?<=${COMMAND_START}(?:${commands})\\b[^\\n|;&]*?)(?<pre>[ \\t]${flag}[ \\t]+)(?<secret>${PLAIN_VALUE})`, 'gm'),
     requires: NAMES_A_PASSWORD_COMMAND,
   })),
   // htpasswd -b[c|n…] [file] user PASSWORD: batch mode takes the password as the last positional argument.
