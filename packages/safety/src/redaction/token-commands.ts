@@ -40,7 +40,9 @@ export const COMMAND_TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
   { name: 'cli-oauth2-bearer', pattern: /(?<pre>--oauth2-bearer(?:=|[ \t]+))(?<secret>[^\s"']+)/g },
   {
     name: 'cli-mysql-p',
-    pattern: new RegExp(`(?<pre>${COMMAND_START}(?:${MYSQL_COMMANDS})\\b[^\\n|;&]*?[ \\t]-p)(?<secret>"[^"\\n]+"|'[^'\\n]+'|[^\\s"'|;&]+)`, 'gm'),
+    // at the flag, looking behind for the command (as the flag rules below), not from each command name to the line's
+    // end: a line naming mysql many times was quadratic in its length
+    pattern: new RegExp(`(?=[ \\t]-p[^\\s|;&])(?<=${COMMAND_START}(?:${MYSQL_COMMANDS})\\b[^\\n|;&]*?)(?<pre>[ \\t]-p)(?<secret>"[^"\\n]+"|'[^'\\n]+'|[^\\s"'|;&]+)`, 'gm'),
     requires: NAMES_A_PASSWORD_COMMAND,
   },
   // The command is looked for behind the flag, not matched: a line can hold the flag more than once (`keytool
@@ -62,7 +64,8 @@ export const COMMAND_TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
   // sqlplus user/PASSWORD@db (Oracle tools), jdbc:oracle:thin:user/PASSWORD@host
   { name: 'cli-oracle-login', pattern: /(?<pre>(?:\b(?:sqlplus|rman|expdp|impdp|dgmgrl)(?:[ \t]+-\S+)*[ \t]+|jdbc:oracle:[a-z]+:)["']?[\w$#.]+\/)(?<secret>[^\s@"'/]+)(?<post>@)/g },
   // rabbitmqctl add_user NAME PASSWORD / change_password NAME PASSWORD
-  { name: 'cli-rabbitmqctl', pattern: /(?<pre>\brabbitmqctl\b[^\n]*?\b(?:add_user|change_password)[ \t]+\S+[ \t]+)(?<secret>[^\s"'|;&]+)/g },
+  // (the value's place first, the command behind it: from each command name to the line's end was quadratic)
+  { name: 'cli-rabbitmqctl', pattern: /(?<=\b(?:add_user|change_password)[ \t]+\S+[ \t]+)(?<=\brabbitmqctl\b[^\n]*?)(?<secret>[^\s"'|;&]+)/g },
   // openssl … -passin pass:SECRET / -passout pass:SECRET
   { name: 'cli-openssl-pass', pattern: /(?<pre>[ \t]-pass(?:in|out)?[ \t]+pass:)(?<secret>[^\s"'|;&]+)/g },
   // echo SECRET | docker login --password-stdin: the echoed word is the password (a $VARIABLE is not).
