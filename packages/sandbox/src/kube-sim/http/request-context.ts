@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject, SimUser } from '../cluster-types.ts';
 import type { Authorizer } from '../auth/rbac-authorizer.ts';
 import type { ValidatingAdmission } from '../admission/validating-webhooks.ts';
+import { notFound } from '../errors/api-errors.ts';
 import { convertToVersion } from '../resources/version-conversion.ts';
 import type { SimClusterInternals } from '../cluster.ts';
 import type { ResourceRequestPath } from './resource-path.ts';
@@ -39,4 +40,12 @@ export function isDryRun(url: URL, body?: { dryRun?: string[] }): boolean {
 
 export function wantsTable(request: IncomingMessage): boolean {
   return /as=Table/.test(String(request.headers.accept ?? ''));
+}
+
+/** The object the request names, as it is now (a copy), or the API's 404. */
+export function existingOrNotFound(context: ResourceRequest): KubeObject {
+  const { resource, namespace, name } = context.path;
+  const existing = context.cluster.store.get(resource, namespace, name!);
+  if (!existing) throw notFound(resource, name!);
+  return existing;
 }

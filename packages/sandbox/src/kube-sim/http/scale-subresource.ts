@@ -8,7 +8,7 @@ import { evaluateJsonPath } from '../tables/simple-json-path.ts';
 import { clone, isPlainObject } from '../util/json-values.ts';
 import { crdVersionFor } from './read-handlers.ts';
 import { parseBody } from './request-body.ts';
-import type { ResourceRequest } from './request-context.ts';
+import { existingOrNotFound, type ResourceRequest } from './request-context.ts';
 import { sendJson } from './respond.ts';
 import { retryUnconditionalWrite } from './unconditional-writes.ts';
 
@@ -57,12 +57,10 @@ function toScale(object: KubeObject, paths: ScalePaths) {
 
 /** The autoscaling/v1 Scale subresource (GET, PUT, PATCH) of deployments, replica sets, stateful sets and CRDs declaring one. */
 export async function handleScale(context: ResourceRequest): Promise<void> {
-  const { resource, namespace, name } = context.path;
+  const { resource, name } = context.path;
   const paths = scalePaths(context);
   if (!paths) throw notFound(resource, name!);
-  const { store } = context.cluster;
-  const existing = store.get(resource, namespace, name!);
-  if (!existing) throw notFound(resource, name!);
+  const existing = existingOrNotFound(context);
   const method = context.request.method;
   if (method === 'GET') {
     sendJson(context.response, 200, toScale(existing, paths));
@@ -71,7 +69,7 @@ export async function handleScale(context: ResourceRequest): Promise<void> {
   if (method !== 'PUT' && method !== 'PATCH') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
   const contentType = String(context.request.headers['content-type'] ?? '').split(';')[0].trim();
   const body = parseBody(context.bodyText, method === 'PATCH' && contentType.includes('yaml') ? 'yaml' : 'json');
-  const updated = await retryUnconditionalWrite(namesResourceVersion(body), () => scaleOnce(context, paths, method, contentType, clone(body)));
+  const updated = await retryUnconditionalWrite(context, existing, namesResourceVersion(body), (current) => scaleOnce(context, current, paths, method, contentType, clone(body)));
   sendJson(context.response, 200, toScale(updated, paths));
 }
 
@@ -82,11 +80,9 @@ function namesResourceVersion(body: unknown): boolean {
 }
 
 /** One attempt of a scale, on the object as it is now; what it stored (the object itself on a dry run). */
-async function scaleOnce(context: ResourceRequest, paths: ScalePaths, method: 'PUT' | 'PATCH', contentType: string, body: unknown): Promise<KubeObject> {
+async function scaleOnce(context: ResourceRequest, existing: KubeObject, paths: ScalePaths, method: 'PUT' | 'PATCH', contentType: string, body: unknown): Promise<KubeObject> {
   const { resource, namespace, name } = context.path;
   const { store } = context.cluster;
-  const existing = store.get(resource, namespace, name!);
-  if (!existing) throw notFound(resource, name!);
   const current = toScale(existing, paths);
   let desired: any;
   if (method === 'PUT') {

@@ -17,7 +17,7 @@ import { checkAppliedFields, checkDecodedFields, checkPatchedFields, fieldValida
 import { clone, formatTimestamp, isPlainObject } from '../util/json-values.ts';
 import { sendObject } from './read-handlers.ts';
 import { parseBody } from './request-body.ts';
-import { asRequestedVersion, groupVersion, isDryRun, type ResourceRequest } from './request-context.ts';
+import { asRequestedVersion, existingOrNotFound, groupVersion, isDryRun, type ResourceRequest } from './request-context.ts';
 import { retryUnconditionalWrite } from './unconditional-writes.ts';
 
 function hasStatusSubresource(resource: ResourceType): boolean {
@@ -199,13 +199,6 @@ async function storeUpdate(context: ResourceRequest, existing: KubeObject, next:
   return context.cluster.store.update(resource, object);
 }
 
-function existingOrNotFound(context: ResourceRequest): KubeObject {
-  const { resource, namespace, name } = context.path;
-  const existing = context.cluster.store.get(resource, namespace, name!);
-  if (!existing) throw notFound(resource, name!);
-  return existing;
-}
-
 export async function handleUpdate(context: ResourceRequest): Promise<void> {
   const object = decodeObject(context);
   const { name } = context.path;
@@ -215,8 +208,7 @@ export async function handleUpdate(context: ResourceRequest): Promise<void> {
   object.metadata.name = name;
   checkDecodedFields(context, object);
   const conditional = Boolean(object.metadata.resourceVersion);
-  const updated = await retryUnconditionalWrite(conditional, () => {
-    const existing = existingOrNotFound(context);
+  const updated = await retryUnconditionalWrite(context, existingOrNotFound(context), conditional, (existing) => {
     const next = clone(object);
     // unconditional: written over the object as read here, so a write by someone else meanwhile is not overwritten
     if (!conditional) next.metadata.resourceVersion = existing.metadata.resourceVersion;
@@ -242,18 +234,17 @@ export async function handlePatch(context: ResourceRequest): Promise<void> {
   }
   fieldValidationDirective(context);
   // a missing object is answered before a malformed patch, as the real server reads the object first
-  existingOrNotFound(context);
+  const existing = existingOrNotFound(context);
   const patch = patchDocument(context, 'application/json');
   if (contentType === 'application/json-patch+json' && !Array.isArray(patch)) throw badRequest('json patch must be an array of operations');
   // A patch only conflicts when it names a resourceVersion itself.
-  const patchVersion = isPlainObject(patch) && isPlainObject(patch.metadata) ? patch.metadata.resourceVersion : undefined;
-  const updated = await retryUnconditionalWrite(patchVersion !== undefined, () => patchOnce(context, contentType, clone(patch), patchVersion));
+  const patchVersion = isPlainObject(patch) && isPlainObject(patch.metadata) ? (patch.metadata.resourceVersion as string | undefined) : undefined;
+  const updated = await retryUnconditionalWrite(context, existing, patchVersion !== undefined, (current) => patchOnce(context, current, contentType, clone(patch), patchVersion));
   sendObject(context, updated);
 }
 
 /** One attempt of a patch, on the object as it is now. */
-function patchOnce(context: ResourceRequest, contentType: string, patch: unknown, patchVersion: unknown): Promise<KubeObject> {
-  const existing = existingOrNotFound(context);
+function patchOnce(context: ResourceRequest, existing: KubeObject, contentType: string, patch: unknown, patchVersion: string | undefined): Promise<KubeObject> {
   // Patches apply to the object as the requested version shows it (an autoscaling/v1 HPA has no `metrics`).
   const view = asRequestedVersion(existing, context.path);
   let patched: KubeObject;
@@ -271,7 +262,7 @@ function patchOnce(context: ResourceRequest, contentType: string, patch: unknown
   }
   if (!isPlainObject(patched) || !isPlainObject(patched.metadata)) throw badRequest('the patch removed the object metadata');
   if (!context.path.subresource) checkPatchedFields(context, patched, contentType === 'application/json-patch+json' ? undefined : context.bodyText);
-  patched.metadata.resourceVersion = (patchVersion as string | undefined) ?? existing.metadata.resourceVersion;
+  patched.metadata.resourceVersion = patchVersion ?? existing.metadata.resourceVersion;
   patched.metadata.name = existing.metadata.name;
   return storeUpdate(context, existing, patched, managerEntry(context, 'Update', updateFields(patch), context.path.subresource));
 }
@@ -304,12 +295,8 @@ async function handleApply(context: ResourceRequest): Promise<void> {
     return;
   }
   const appliedVersion = appliedObject.metadata.resourceVersion as string | undefined;
-  const updated = await retryUnconditionalWrite(appliedVersion !== undefined, () => {
-    const current = context.cluster.store.get(resource, context.path.namespace, name!);
-    if (!current) throw notFound(resource, name!);
-    // a copy per attempt: the merge and the defaults write into what they are given
-    return applyOnce(context, current, manager, clone(appliedObject), fields);
-  });
+  // a copy per attempt: the merge and the defaults write into what they are given
+  const updated = await retryUnconditionalWrite(context, existing, appliedVersion !== undefined, (current) => applyOnce(context, current, manager, clone(appliedObject), fields));
   sendObject(context, updated);
 }
 
