@@ -39,7 +39,7 @@ import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { testRedisUrl } from '@skyflo/testkit/services';
 import { Agent, setGlobalDispatcher } from 'undici';
-import { agentConfig, createEventBus, createPgliteStorage, createPostgresStorage, createToolGateway, startAgentTestApp, startFakeMcpServer } from '@skyflo/engine/testing';
+import { agentConfig, createEventBus, createLanguageModel, createPgliteStorage, createPostgresStorage, createToolGateway, llmConfigSchema, startAgentTestApp, startFakeMcpServer } from '@skyflo/engine/testing';
 import type { PlatformStorage } from '@skyflo/engine';
 import { failBench, machineLoad } from './support/bench-header.ts';
 import { postgresUnavailable, withBenchPostgresDatabase } from './support/bench-postgres.ts';
@@ -155,13 +155,17 @@ async function serve(simUrl: string) {
   }
   const mcp = await startFakeMcpServer();
   const tools = createToolGateway({ client: mcp.client });
+  // The engine gets the model a user's LLM_MODEL=openai-compatible/… builds (with its LLM_TIMEOUT_MS watch on every
+  // chunk of the answer); the baselines get the AI SDK's provider as it comes.
+  const selection = await createLanguageModel(llmConfigSchema.parse({ LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: simUrl }));
+  if (!selection.model) throw new Error(`the engine's model: ${selection.problem}`);
   const provider = createOpenAICompatible({ baseURL: simUrl, name: 'sim', includeUsage: true });
   const app = await startAgentTestApp({
     storage,
     // one engine of several (--replicas): they share Postgres and Redis, as replicas behind a load balancer do
     bus: await createEventBus(redisOption.value ? { redisUrl: redisOption.value, keyPrefix: `skyflo-bench-${process.ppid}:` } : {}),
     tools,
-    llm: { model: provider.chatModel('sim-model'), modelName: 'sim' },
+    llm: { model: selection.model, modelName: 'sim' },
     config: agentConfig({ titleGeneration: false }),
   });
   // the baselines, in this process so the same CPU counter measures them (support/relay-baselines.ts)

@@ -21,9 +21,12 @@ const argv = process.argv.slice(2);
 const windowIndex = argv.indexOf('--window');
 const [fromMs, toMs] = windowIndex >= 0 ? argv[windowIndex + 1]!.split('-').map(Number) : [0, Infinity];
 const positional = windowIndex >= 0 ? [...argv.slice(0, windowIndex), ...argv.slice(windowIndex + 2)] : argv;
-const [file, countArgument] = positional;
-if (!file) {
+const [file, countArgument, ...extra] = positional;
+// A second profile in the place of the count (a shell glob that matched the loader thread's profile too) printed
+// the header and nothing else.
+if (!file || extra.length > 0 || (countArgument !== undefined && !/^\d+$/.test(countArgument))) {
   console.error('usage: npx tsx bench/support/cpuprofile-packages.ts <file.cpuprofile> [count=30] [--window from-to]');
+  if (extra.length > 0 || countArgument !== undefined) console.error(`one profile and a count, not: ${[countArgument, ...extra].join(' ')} (a node started with --import tsx writes a second profile, for its loader thread)`);
   process.exit(2);
 }
 const profile = JSON.parse(await readFile(file, 'utf8')) as Profile;

@@ -17,9 +17,12 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const [file, countArgument] = process.argv.slice(2);
-if (!file) {
+const [file, countArgument, ...extra] = process.argv.slice(2);
+// A second profile in the place of the count (a shell glob that matched the loader thread's profile too) printed
+// the header and nothing else.
+if (!file || extra.length > 0 || (countArgument !== undefined && !/^\d+$/.test(countArgument))) {
   console.error('usage: npx tsx bench/support/cpuprofile-top.ts <file.cpuprofile> [count=25]');
+  if (extra.length > 0 || countArgument !== undefined) console.error(`one profile and a count, not: ${[countArgument, ...extra].join(' ')} (a node started with --import tsx writes a second profile, for its loader thread)`);
   process.exit(2);
 }
 const profile = JSON.parse(await readFile(file, 'utf8')) as Profile;
@@ -39,6 +42,6 @@ for (const [id, micros] of selfMicros) {
 }
 const idle = [...byFunction].filter(([key]) => key.startsWith('(idle)')).reduce((sum, [, micros]) => sum + micros, 0);
 console.log(`${path.basename(file)}: ${(total / 1000).toFixed(0)} ms sampled, ${((total - idle) / 1000).toFixed(0)} ms busy`);
-for (const [key, micros] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, count)) {
+for (const [key, micros] of [...byFunction].filter(([key]) => !key.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, count)) {
   console.log(`${(micros / 1000).toFixed(1).padStart(9)} ms ${((100 * micros) / (total - idle || 1)).toFixed(1).padStart(5)}% of busy  ${key}`);
 }

@@ -27,16 +27,34 @@ export function createIdleTimeoutFetch(timeoutMs: number, baseFetch: FetchFuncti
       return response;
     }
     timer.refresh();
-    const watched = response.body.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
+    // The body is read through a pull source rather than piped through a TransformStream: every chunk of an answer
+    // passes here, and a pipe's read, write, transform and enqueue promises cost ~13 µs of CPU a chunk against ~4
+    // for one read and enqueue (issue 38). highWaterMark 0: nothing is read before the provider asks for it.
+    const reader = response.body.getReader();
+    const watched = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          let read: ReadableStreamReadResult<Uint8Array>;
+          try {
+            read = await reader.read();
+          } catch (error) {
+            clearTimeout(timer);
+            throw error;
+          }
+          if (read.done) {
+            clearTimeout(timer);
+            controller.close();
+            return;
+          }
           timer.refresh();
-          controller.enqueue(chunk);
+          controller.enqueue(read.value);
         },
-        flush() {
+        cancel(reason) {
           clearTimeout(timer);
+          return reader.cancel(reason);
         },
-      }),
+      },
+      { highWaterMark: 0 },
     );
     // A consumer that stops reading early (e.g. a stop) must not leave the timer to fire later.
     signal.addEventListener('abort', () => clearTimeout(timer), { once: true });

@@ -15,6 +15,8 @@ export { createEventBus } from '../bus/create-event-bus.ts';
 export { createMemoryEventBus } from '../bus/memory-event-bus.ts';
 export { createRedisEventBus } from '../bus/redis-event-bus.ts';
 export { createToolGateway } from '../mcp/create-tool-gateway.ts';
+export { createLanguageModel } from '../llm/create-language-model.ts';
+export { llmConfigSchema } from '../config/llm.ts';
 export { createPgliteStorage } from '../storage/pglite-storage.ts';
 export { createPostgresStorage } from '../storage/postgres-storage.ts';
 export { exposeTools, toModelTools } from '../graph/tool-exposure.ts';

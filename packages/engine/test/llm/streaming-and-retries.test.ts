@@ -197,7 +197,27 @@ describe('failures against llm-sim', () => {
 
     sim.setScript({ rules: [{ reply: { text: 'one two three', tokenDelayMs: 4000 } }] });
     const failure = await turn(await simModel({ LLM_TIMEOUT_MS: '1000' }), [{ role: 'user', content: 'stall' }]).catch((error: unknown) => error);
-    expect(classifyLlmError(failure).kind).toBe('transient');
+    expect(classifyLlmError(failure)).toEqual({ kind: 'transient', message: 'The model did not answer in time (LLM_TIMEOUT_MS).' });
+    // the stalled answer's HTTP request is closed, not left open behind the failed turn
+    await expect.poll(() => sim.calls.at(-1)!.aborted, { timeout: 15_000 }).toBe(true);
+  });
+
+  it('closes the answer\'s HTTP request when the agent stops reading, without a stop signal (the idle watch passes the cancel on)', async () => {
+    sim.setScript({ rules: [{ reply: { mode: 'stream', tokens: 2000, tokensPerSecond: 100 } }] });
+    const selection = await simModel();
+    // as the model node reads: the provider's own stream, one part at a time, released early (readParts.close)
+    const { stream } = await selection.model!.doStream({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'a long answer' }] }] });
+    const reader = stream.getReader();
+    const seen: string[] = [];
+    while (seen.length < 3) {
+      const part = await reader.read();
+      if (part.done) break;
+      if (part.value.type === 'text-delta') seen.push(part.value.delta);
+    }
+    expect(seen).toHaveLength(3);
+    await reader.cancel();
+    // a poll, not a wait: a busy machine may take a while to see the socket close
+    await expect.poll(() => sim.calls.at(-1)!.aborted, { timeout: 15_000 }).toBe(true);
   });
 
   it('calls an unreachable LLM_HOST transient and names the URL', async () => {
