@@ -15,7 +15,8 @@
  * CPU per stream against the libraries' own floor (issue 38), before the levels, on each storage: the same client
  * reads the same scripted llm-sim stream through a raw `node:http` relay, through the AI SDK's `streamText` alone and
  * through the engine — all three served by the engine's process (bench/support/relay-baselines.ts), one phase at a
- * time, `--cpu-streams` concurrent streams per phase (default 20, one user each), with 2 and with `tokens` tokens, so
+ * time, `--cpu-streams` concurrent streams per phase (default 20, one user each; `--cpu-rounds N` repeats it all N times
+ * and prints the median of each figure), with 2 and with `tokens` tokens, so
  * the difference splits each one's CPU into per-token and per-run-start parts. Printed as ms and as the engine's ratio
  * to each baseline, split per thread from /proc (main thread, PGlite's worker, the rest: V8's GC helpers and libuv),
  * with the main thread's GC pauses beside.
@@ -27,7 +28,7 @@
  * database (TEST_POSTGRES_URL's server) and Redis (TEST_REDIS_URL), prints the curve and what it projects for 1,000
  * streams on a 16-core node.
  * Prints figures; not a test. `--cpu-only` skips the latency levels. `npm run bench:streams -- …` runs it.
- *   npx tsx bench/engine-concurrency.ts [streams=100,500,1000] [tokens=40] [tokensPerSecond=20] [--storage pglite|postgres] [--cpu-streams 20] [--cpu-only] [--capacity] [--replicas 1,2,3]
+ *   npx tsx bench/engine-concurrency.ts [streams=100,500,1000] [tokens=40] [tokensPerSecond=20] [--storage pglite|postgres] [--cpu-streams 20] [--cpu-rounds 1] [--cpu-only] [--capacity] [--replicas 1,2,3]
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -61,7 +62,8 @@ const databaseOption = takeOption(serveOption.rest, '--database-url');
 const usersOption = takeOption(databaseOption.rest, '--users');
 const storageOption = takeOption(usersOption.rest, '--storage');
 const cpuStreamsOption = takeOption(storageOption.rest, '--cpu-streams');
-const redisOption = takeOption(cpuStreamsOption.rest, '--redis-url');
+const cpuRoundsOption = takeOption(cpuStreamsOption.rest, '--cpu-rounds');
+const redisOption = takeOption(cpuRoundsOption.rest, '--redis-url');
 const replicasOption = takeOption(redisOption.rest, '--replicas');
 const flags = new Set(['--cpu-only', '--capacity']);
 const cpuOnly = replicasOption.rest.includes('--cpu-only');
@@ -73,11 +75,14 @@ const replicaCounts = replicasOption.value ? replicasOption.value.split(',').map
 // --replicas alone measures only the curve
 const storages = storageOption.value ? [storageOption.value] : replicaCounts.length > 0 ? [] : ['pglite', 'postgres'];
 const cpuStreams = Number(cpuStreamsOption.value ?? 20);
+/** `--cpu-rounds N`: the CPU comparison N times, then the median of each figure (one round moves ±20% on a shared machine) */
+const cpuRounds = Number(cpuRoundsOption.value ?? 1);
 /** the short stream's token count: its difference to `tokens` gives the per-token cost, the rest is the run start */
 const shortTokens = 2;
 const levels = (args[0] ?? '100,500,1000').split(',').map(Number);
 
 if (storages.some((storage) => storage !== 'pglite' && storage !== 'postgres')) failBench(`--storage must be pglite or postgres, not ${storageOption.value}`);
+if (!Number.isInteger(cpuRounds) || cpuRounds < 1) failBench(`--cpu-rounds must be a whole number of rounds, 1 or more, not ${cpuRoundsOption.value}`);
 // one user per stream of the largest level, and one for the warm-up stream
 // and, for the CPU comparison, a fresh user per engine stream of its two phases (a run may finish after its last frame)
 // and, for the capacity search, a user per stream of its largest level's three stream-lengths of arrivals
@@ -397,6 +402,7 @@ async function runLevels(storageName: string, databaseUrl: string | undefined): 
         shortTokens,
         load: machineLoad,
         streamSeconds: ((tokens - 1) * interval) / 1000,
+        rounds: cpuRounds,
         targets: [
           { name: 'raw node:http relay', stream: (_index, short) => engineStream(server.raw, 'none', { path: '/', short }) },
           { name: 'streamText relay', stream: (_index, short) => engineStream(server.streamText, 'none', { path: '/', short }) },

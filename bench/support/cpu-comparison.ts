@@ -4,7 +4,8 @@
  * counters read before and after each phase. Per target: CPU per stream at each length, the per-token cost (the
  * difference over the extra tokens) and the per-run-start cost (the short stream minus its tokens), the main thread's
  * share and GC; then the last target's ratio to each of the others. A phase in which any stream did not complete with
- * exactly its token count is a failure: no figure is printed for it.
+ * exactly its token count is a failure: no figure is printed for it. With `rounds`, the whole comparison runs that many
+ * times and the median of each figure follows, with its range.
  */
 export interface CpuSample {
   /** all threads of the process */
@@ -55,10 +56,62 @@ export async function compareCpu(options: {
   load: () => string;
   /** how long a `tokens`-token stream lasts (s): with it, the streams per process its main thread's CPU allows */
   streamSeconds?: number;
+  /**
+   * Rounds of all targets, one after another (default 1). With more than one, the median of each figure over the
+   * rounds is printed after them: on a shared machine one round's ratio moves by ±20%, the median of five much less.
+   */
+  rounds?: number;
 }): Promise<string[]> {
-  const { cpu, targets, streams, tokens, shortTokens } = options;
+  const rounds = options.rounds ?? 1;
   const failures: string[] = [];
+  const perRound: RoundFigures[] = [];
+  for (let round = 1; round <= rounds; round += 1) {
+    const label = rounds > 1 ? `${options.label}, round ${round} of ${rounds}` : options.label;
+    const figures = await compareOnce({ ...options, label }, failures);
+    if (figures) perRound.push(figures);
+  }
+  if (rounds > 1 && perRound.length === rounds) printMedians(options, perRound);
+  return failures;
+}
+
+/** One round's figures per target: CPU per stream (both lengths), per token and per start; and the ratios. */
+interface RoundFigures {
+  perTarget: Map<string, { long: number; short: number; perToken: number; perStart: number }>;
+  ratios: Map<string, { long: number; short: number }>;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+const spread = (values: number[], digits: number) => `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
+
+function printMedians(options: { label: string; tokens: number; shortTokens: number; targets: CpuTarget[]; load: () => string }, rounds: RoundFigures[]): void {
+  console.log(`  ${options.label}: median of ${rounds.length} rounds (range in brackets); ${options.load()}`);
+  for (const { name } of options.targets) {
+    const of = (pick: (figures: { long: number; short: number; perToken: number; perStart: number }) => number) => rounds.map((round) => pick(round.perTarget.get(name)!));
+    console.log(
+      `    ${name.padEnd(18)} ${options.tokens}-token ${median(of((f) => f.long)).toFixed(2)} ms/stream [${spread(of((f) => f.long), 2)}], ${options.shortTokens}-token ${median(of((f) => f.short)).toFixed(2)} [${spread(of((f) => f.short), 2)}] → ` +
+        `${median(of((f) => f.perToken)).toFixed(3)} ms per token [${spread(of((f) => f.perToken), 3)}], ${median(of((f) => f.perStart)).toFixed(2)} ms per start [${spread(of((f) => f.perStart), 2)}]`,
+    );
+  }
+  const subject = options.targets.at(-1)!.name;
+  for (const name of rounds[0]!.ratios.keys()) {
+    const longs = rounds.map((round) => round.ratios.get(name)!.long);
+    const shorts = rounds.map((round) => round.ratios.get(name)!.short);
+    console.log(`    ${subject} ÷ ${name}: ${options.tokens}-token stream ×${median(longs).toFixed(2)} [${spread(longs, 2)}], ${options.shortTokens}-token stream ×${median(shorts).toFixed(2)} [${spread(shorts, 2)}]`);
+  }
+}
+
+/** One round: every target's two phases; prints them and returns the figures, or undefined when a phase failed. */
+async function compareOnce(
+  options: { label: string; cpu: () => Promise<CpuSample>; targets: CpuTarget[]; streams: number; tokens: number; shortTokens: number; load: () => string; streamSeconds?: number },
+  failures: string[],
+): Promise<RoundFigures | undefined> {
+  const { cpu, targets, streams, tokens, shortTokens } = options;
   const costs = new Map<string, { short: PhaseCost; long: PhaseCost }>();
+  const figures: RoundFigures = { perTarget: new Map(), ratios: new Map() };
   console.log(`  ${options.label}: CPU per stream, ${streams} concurrent streams per phase, ${shortTokens} and ${tokens} tokens; ${options.load()}`);
   for (const target of targets) {
     const phase = async (short: boolean): Promise<PhaseCost | undefined> => {
@@ -85,6 +138,7 @@ export async function compareCpu(options: {
     costs.set(target.name, { short, long });
     const perToken = (long.all - short.all) / (tokens - shortTokens);
     const perStart = short.all - shortTokens * perToken;
+    figures.perTarget.set(target.name, { long: long.all, short: short.all, perToken, perStart });
     console.log(
       `    ${target.name.padEnd(18)} ${tokens}-token ${long.all.toFixed(2)} ms/stream (CPU: main thread ${long.main.toFixed(2)}, PGlite thread ${long.storage.toFixed(2)}, other threads ${(long.all - long.main - long.storage).toFixed(2)}; GC pauses, wall time, ${long.gc.toFixed(2)}); ` +
         `${shortTokens}-token ${short.all.toFixed(2)} ms/stream (main ${short.main.toFixed(2)}) → ${perToken.toFixed(3)} ms per token, ${perStart.toFixed(2)} ms per start`,
@@ -103,7 +157,8 @@ export async function compareCpu(options: {
     for (const [name, cost] of costs) {
       if (name === subject) continue;
       console.log(`    ${subject} ÷ ${name}: ${tokens}-token stream ×${(measured.long.all / cost.long.all).toFixed(2)}, ${shortTokens}-token stream ×${(measured.short.all / cost.short.all).toFixed(2)}`);
+      figures.ratios.set(name, { long: measured.long.all / cost.long.all, short: measured.short.all / cost.short.all });
     }
   }
-  return failures;
+  return costs.size === targets.length ? figures : undefined;
 }
