@@ -46,7 +46,7 @@ interface PhaseCost {
 const staggered = <T>(count: number, start: (index: number) => Promise<T>) =>
   Promise.all(Array.from({ length: count }, (_, index) => new Promise<T>((resolve, reject) => setTimeout(() => start(index).then(resolve, reject), index))));
 
-export async function compareCpu(options: {
+export interface CpuComparisonOptions {
   label: string;
   cpu: () => Promise<CpuSample>;
   targets: CpuTarget[];
@@ -61,7 +61,9 @@ export async function compareCpu(options: {
    * rounds is printed after them: on a shared machine one round's ratio moves by ±20%, the median of five much less.
    */
   rounds?: number;
-}): Promise<string[]> {
+}
+
+export async function compareCpu(options: CpuComparisonOptions): Promise<string[]> {
   const rounds = options.rounds ?? 1;
   const failures: string[] = [];
   const perRound: RoundFigures[] = [];
@@ -74,11 +76,15 @@ export async function compareCpu(options: {
   return failures;
 }
 
-/** One round's figures per target: CPU per stream (both lengths), per token and per start; and the ratios. */
-interface RoundFigures {
-  perTarget: Map<string, { long: number; short: number; perToken: number; perStart: number }>;
-  ratios: Map<string, { long: number; short: number }>;
+/** One target's figures in one round, ms: CPU per stream of each length, per token and per run start. */
+interface TargetFigures {
+  long: number;
+  short: number;
+  perToken: number;
+  perStart: number;
 }
+/** One round's figures, by target name. */
+type RoundFigures = Map<string, TargetFigures>;
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -87,31 +93,29 @@ const median = (values: number[]) => {
 };
 const spread = (values: number[], digits: number) => `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
 
-function printMedians(options: { label: string; tokens: number; shortTokens: number; targets: CpuTarget[]; load: () => string }, rounds: RoundFigures[]): void {
+function printMedians(options: CpuComparisonOptions, rounds: RoundFigures[]): void {
   console.log(`  ${options.label}: median of ${rounds.length} rounds (range in brackets); ${options.load()}`);
   for (const { name } of options.targets) {
-    const of = (pick: (figures: { long: number; short: number; perToken: number; perStart: number }) => number) => rounds.map((round) => pick(round.perTarget.get(name)!));
+    const of = (pick: (figures: TargetFigures) => number) => rounds.map((round) => pick(round.get(name)!));
     console.log(
       `    ${name.padEnd(18)} ${options.tokens}-token ${median(of((f) => f.long)).toFixed(2)} ms/stream [${spread(of((f) => f.long), 2)}], ${options.shortTokens}-token ${median(of((f) => f.short)).toFixed(2)} [${spread(of((f) => f.short), 2)}] → ` +
         `${median(of((f) => f.perToken)).toFixed(3)} ms per token [${spread(of((f) => f.perToken), 3)}], ${median(of((f) => f.perStart)).toFixed(2)} ms per start [${spread(of((f) => f.perStart), 2)}]`,
     );
   }
+  // the median of each round's ratio (each round's own baseline), not the ratio of the medians
   const subject = options.targets.at(-1)!.name;
-  for (const name of rounds[0]!.ratios.keys()) {
-    const longs = rounds.map((round) => round.ratios.get(name)!.long);
-    const shorts = rounds.map((round) => round.ratios.get(name)!.short);
+  for (const { name } of options.targets.slice(0, -1)) {
+    const longs = rounds.map((round) => round.get(subject)!.long / round.get(name)!.long);
+    const shorts = rounds.map((round) => round.get(subject)!.short / round.get(name)!.short);
     console.log(`    ${subject} ÷ ${name}: ${options.tokens}-token stream ×${median(longs).toFixed(2)} [${spread(longs, 2)}], ${options.shortTokens}-token stream ×${median(shorts).toFixed(2)} [${spread(shorts, 2)}]`);
   }
 }
 
 /** One round: every target's two phases; prints them and returns the figures, or undefined when a phase failed. */
-async function compareOnce(
-  options: { label: string; cpu: () => Promise<CpuSample>; targets: CpuTarget[]; streams: number; tokens: number; shortTokens: number; load: () => string; streamSeconds?: number },
-  failures: string[],
-): Promise<RoundFigures | undefined> {
+async function compareOnce(options: CpuComparisonOptions, failures: string[]): Promise<RoundFigures | undefined> {
   const { cpu, targets, streams, tokens, shortTokens } = options;
   const costs = new Map<string, { short: PhaseCost; long: PhaseCost }>();
-  const figures: RoundFigures = { perTarget: new Map(), ratios: new Map() };
+  const figures: RoundFigures = new Map();
   console.log(`  ${options.label}: CPU per stream, ${streams} concurrent streams per phase, ${shortTokens} and ${tokens} tokens; ${options.load()}`);
   for (const target of targets) {
     const phase = async (short: boolean): Promise<PhaseCost | undefined> => {
@@ -138,7 +142,7 @@ async function compareOnce(
     costs.set(target.name, { short, long });
     const perToken = (long.all - short.all) / (tokens - shortTokens);
     const perStart = short.all - shortTokens * perToken;
-    figures.perTarget.set(target.name, { long: long.all, short: short.all, perToken, perStart });
+    figures.set(target.name, { long: long.all, short: short.all, perToken, perStart });
     console.log(
       `    ${target.name.padEnd(18)} ${tokens}-token ${long.all.toFixed(2)} ms/stream (CPU: main thread ${long.main.toFixed(2)}, PGlite thread ${long.storage.toFixed(2)}, other threads ${(long.all - long.main - long.storage).toFixed(2)}; GC pauses, wall time, ${long.gc.toFixed(2)}); ` +
         `${shortTokens}-token ${short.all.toFixed(2)} ms/stream (main ${short.main.toFixed(2)}) → ${perToken.toFixed(3)} ms per token, ${perStart.toFixed(2)} ms per start`,
@@ -157,7 +161,6 @@ async function compareOnce(
     for (const [name, cost] of costs) {
       if (name === subject) continue;
       console.log(`    ${subject} ÷ ${name}: ${tokens}-token stream ×${(measured.long.all / cost.long.all).toFixed(2)}, ${shortTokens}-token stream ×${(measured.short.all / cost.short.all).toFixed(2)}`);
-      figures.ratios.set(name, { long: measured.long.all / cost.long.all, short: measured.short.all / cost.short.all });
     }
   }
   return costs.size === targets.length ? figures : undefined;
