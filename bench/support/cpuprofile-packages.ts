@@ -4,32 +4,14 @@
  * `--window <fromMs>-<toMs>` keeps only the samples in that slice of the profile (e.g. the measured level, not start-up).
  * Not a test.  npx tsx bench/support/cpuprofile-packages.ts <file.cpuprofile> [count=30] [--window 20000-40000]
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string };
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
+import { readProfileArguments, type ProfileNode } from './cpuprofile-file.ts';
 
 const argv = process.argv.slice(2);
 const windowIndex = argv.indexOf('--window');
 const [fromMs, toMs] = windowIndex >= 0 ? argv[windowIndex + 1]!.split('-').map(Number) : [0, Infinity];
 const positional = windowIndex >= 0 ? [...argv.slice(0, windowIndex), ...argv.slice(windowIndex + 2)] : argv;
-const [file, countArgument, ...extra] = positional;
-// A second profile in the place of the count (a shell glob that matched the loader thread's profile too) printed
-// the header and nothing else.
-if (!file || extra.length > 0 || (countArgument !== undefined && !/^\d+$/.test(countArgument))) {
-  console.error('usage: npx tsx bench/support/cpuprofile-packages.ts <file.cpuprofile> [count=30] [--window from-to]');
-  if (extra.length > 0 || countArgument !== undefined) console.error(`one profile and a count, not: ${[countArgument, ...extra].join(' ')} (a node started with --import tsx writes a second profile, for its loader thread)`);
-  process.exit(2);
-}
-const profile = JSON.parse(await readFile(file, 'utf8')) as Profile;
+const { file, profile, count } = await readProfileArguments(positional, 'npx tsx bench/support/cpuprofile-packages.ts <file.cpuprofile> [count=30] [--window from-to]', 30);
 const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
 
 /** The layer a frame belongs to: its npm package, the engine's folder, or a V8/Node pseudo-frame. */
@@ -61,6 +43,6 @@ profile.samples.forEach((id, index) => {
 });
 const idle = selfByLayer.get('(idle)') ?? 0;
 console.log(`${path.basename(file)}: ${(total / 1000).toFixed(0)} ms sampled in the window, ${((total - idle) / 1000).toFixed(0)} ms busy (profile is ${elapsed.toFixed(0)} ms long)`);
-for (const [layer, micros] of [...selfByLayer].filter(([layer]) => layer !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, Number(countArgument ?? 30))) {
+for (const [layer, micros] of [...selfByLayer].filter(([layer]) => layer !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, count)) {
   console.log(`${(micros / 1000).toFixed(1).padStart(9)} ms ${((100 * micros) / (total - idle || 1)).toFixed(1).padStart(5)}%  ${layer}`);
 }

@@ -3,30 +3,10 @@
  * sampled time, so a bench's closing note can say where the milliseconds went. Not a test.
  *   npx tsx bench/support/cpuprofile-top.ts <file.cpuprofile> [count=25]
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readProfileArguments } from './cpuprofile-file.ts';
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
-
-const [file, countArgument, ...extra] = process.argv.slice(2);
-// A second profile in the place of the count (a shell glob that matched the loader thread's profile too) printed
-// the header and nothing else.
-if (!file || extra.length > 0 || (countArgument !== undefined && !/^\d+$/.test(countArgument))) {
-  console.error('usage: npx tsx bench/support/cpuprofile-top.ts <file.cpuprofile> [count=25]');
-  if (extra.length > 0 || countArgument !== undefined) console.error(`one profile and a count, not: ${[countArgument, ...extra].join(' ')} (a node started with --import tsx writes a second profile, for its loader thread)`);
-  process.exit(2);
-}
-const profile = JSON.parse(await readFile(file, 'utf8')) as Profile;
-const count = Number(countArgument ?? 25);
+const { file, profile, count } = await readProfileArguments(process.argv.slice(2), 'npx tsx bench/support/cpuprofile-top.ts <file.cpuprofile> [count=25]', 25);
 const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
 // self time per node: the time delta before each sample belongs to the sampled node
 const selfMicros = new Map<number, number>();
