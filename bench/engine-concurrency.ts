@@ -40,11 +40,12 @@ import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { testRedisUrl } from '@skyflo/testkit/services';
 import { Agent, setGlobalDispatcher } from 'undici';
-import { agentConfig, createEventBus, createLanguageModel, createPgliteStorage, createPostgresStorage, createToolGateway, llmConfigSchema, startAgentTestApp, startFakeMcpServer } from '@skyflo/engine/testing';
+import { agentConfig, createEventBus, createPgliteStorage, createPostgresStorage, createToolGateway, startAgentTestApp, startFakeMcpServer } from '@skyflo/engine/testing';
 import type { PlatformStorage } from '@skyflo/engine';
 import { failBench, machineLoad } from './support/bench-header.ts';
 import { postgresUnavailable, withBenchPostgresDatabase } from './support/bench-postgres.ts';
 import { compareCpu, type CpuSample } from './support/cpu-comparison.ts';
+import { engineModelFor } from './support/engine-model.ts';
 import { startRawRelay, startStreamTextRelay } from './support/relay-baselines.ts';
 import { directStream, engineStream, spawnAndWait, type StreamResult } from './support/bench-streams.ts';
 import { searchCapacity, type LevelOutcome, type LoopSample, type SteadyOptions, type SteadyTarget } from './support/steady-capacity.ts';
@@ -160,17 +161,13 @@ async function serve(simUrl: string) {
   }
   const mcp = await startFakeMcpServer();
   const tools = createToolGateway({ client: mcp.client });
-  // The engine gets the model a user's LLM_MODEL=openai-compatible/… builds (with its LLM_TIMEOUT_MS watch on every
-  // chunk of the answer); the baselines get the AI SDK's provider as it comes.
-  const selection = await createLanguageModel(llmConfigSchema.parse({ LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: simUrl }));
-  if (!selection.model) throw new Error(`the engine's model: ${selection.problem}`);
   const provider = createOpenAICompatible({ baseURL: simUrl, name: 'sim', includeUsage: true });
   const app = await startAgentTestApp({
     storage,
     // one engine of several (--replicas): they share Postgres and Redis, as replicas behind a load balancer do
     bus: await createEventBus(redisOption.value ? { redisUrl: redisOption.value, keyPrefix: `skyflo-bench-${process.ppid}:` } : {}),
     tools,
-    llm: { model: selection.model, modelName: 'sim' },
+    llm: { model: await engineModelFor(simUrl), modelName: 'sim' },
     config: agentConfig({ titleGeneration: false }),
   });
   // the baselines, in this process so the same CPU counter measures them (support/relay-baselines.ts)

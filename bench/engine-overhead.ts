@@ -8,8 +8,9 @@
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { startLlmSim } from '@skyflo/testkit/llm-sim';
 import { streamText } from 'ai';
-import { agentConfig, createEventBus, createLanguageModel, createToolGateway, llmConfigSchema, readSse, startAgentTestApp, startFakeMcpServer } from '@skyflo/engine/testing';
+import { agentConfig, createEventBus, createToolGateway, readSse, startAgentTestApp, startFakeMcpServer } from '@skyflo/engine/testing';
 import { machineLoad } from './support/bench-header.ts';
+import { engineModelFor } from './support/engine-model.ts';
 import { forEachBenchStorage, type BenchStorage } from './support/bench-storage.ts';
 
 const tokens = Number(process.argv[2] ?? 400);
@@ -23,14 +24,11 @@ async function measure({ label: storageLabel, storage, userId }: BenchStorage) {
   const mcp = await startFakeMcpServer();
   const tools = createToolGateway({ client: mcp.client });
   const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
-  // the engine's model as a user's LLM_MODEL=openai-compatible/… builds it (its LLM_TIMEOUT_MS watch included)
-  const selection = await createLanguageModel(llmConfigSchema.parse({ LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: sim.url }));
-  if (!selection.model) throw new Error(`the engine's model: ${selection.problem}`);
   const app = await startAgentTestApp({
     storage,
     bus: await createEventBus({}),
     tools,
-    llm: { model: selection.model, modelName: 'sim/sim-model' },
+    llm: { model: await engineModelFor(sim.url), modelName: 'sim/sim-model' },
     config: agentConfig({ titleGeneration: false }),
   });
 
