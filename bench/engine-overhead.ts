@@ -56,8 +56,12 @@ async function measure({ label: storageLabel, storage, userId }: BenchStorage) {
       body: JSON.stringify({ messages: [{ role: 'user', content: 'bench' }] }),
     });
     const frames = await readSse(response);
-    const received = frames.filter((frame) => frame.event === 'token').length;
-    if (frames.at(-1)?.event !== 'completed' || received < tokens) throw new Error(`engine stream incomplete: ${received} tokens, last ${frames.at(-1)?.event}`);
+    // a frame can carry several model tokens (the answer stream holds text back for redaction): the last token frame's
+    // tokens_generated counts them, as engine-concurrency's client does
+    const received = Number(frames.filter((frame) => frame.event === 'token').at(-1)?.data['tokens_generated'] ?? 0);
+    if (frames.at(-1)?.event !== 'completed' || frames.at(-1)?.data['status'] !== 'completed' || received < tokens) {
+      throw new Error(`engine stream incomplete: ${received} of ${tokens} tokens, last ${frames.at(-1)?.event} ${String(frames.at(-1)?.data['status'] ?? '')}`);
+    }
     return performance.now() - started;
   };
 
