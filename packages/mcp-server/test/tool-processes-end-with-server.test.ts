@@ -74,4 +74,25 @@ setInterval(() => {}, 60000);
     expect(await running).toMatchObject(reason === 'timeout' ? { timedOut: true } : { exitCode: 130, stderr: 'cancelled' });
     await vi.waitFor(() => expect({ command: isRunning(command!), grandchild: isRunning(grandchild!) }).toEqual({ command: false, grandchild: false }), { timeout: 10_000, interval: 50 });
   });
+
+  // Each runner's reaper listened for this process's exit for the life of the process: a test worker (or an engine
+  // reloading its catalogue) starting a dozen servers printed Node's MaxListenersExceededWarning.
+  it('leave no exit listener behind once they ended, however many runners ran them', async () => {
+    const before = process.listenerCount('exit');
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const runners = Array.from({ length: 15 }, () => createCommandRunner());
+      const running = runners.map((runner) => runner.run({ binary: process.execPath, args: ['-e', 'setTimeout(() => {}, 200)'], timeoutMs: 60_000 }));
+      // while they run, one listener ends all their groups should this process exit
+      expect(process.listenerCount('exit')).toBe(before + 1);
+      const results = await Promise.all(running);
+      expect(results.map((result) => result.exitCode)).toEqual(Array(15).fill(0));
+      expect(process.listenerCount('exit')).toBe(before);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
 });

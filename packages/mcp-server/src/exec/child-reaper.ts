@@ -80,19 +80,36 @@ process.stdin.on('error', finish);
 armIdle();
 `;
 
+function signalGroupIfAlive(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
+// A normal exit (or an uncaught error) ends the live groups at once, without waiting for the reapers' read. The
+// process's exit is one event for every reaper in it, so one listener serves them all, and only while a group is
+// alive: a listener per reaper for the life of the process printed Node's MaxListenersExceededWarning wherever a
+// dozen servers started in one process (a test worker; an engine reloading its catalogue).
+const reapersWithLiveGroups = new Set<ReadonlySet<number>>();
+const endLiveGroups = () => {
+  for (const live of reapersWithLiveGroups) for (const pid of live) signalGroupIfAlive(pid, 'SIGTERM');
+};
+let listeningForExit = false;
+function syncExitListener(): void {
+  const wanted = reapersWithLiveGroups.size > 0;
+  if (wanted === listeningForExit) return;
+  if (wanted) process.on('exit', endLiveGroups);
+  else process.off('exit', endLiveGroups);
+  listeningForExit = wanted;
+}
+
 export function createChildReaper(options: ChildReaperOptions = {}): ChildReaper {
   const graceMs = options.graceMs ?? 5_000;
   const idleMs = options.idleMs ?? 30_000;
   const live = new Set<number>();
   let reaper: ChildProcess | undefined;
-
-  const signalGroup = (pid: number, signal: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      // the group is gone already
-    }
-  };
 
   const send = (line: string) => {
     if (!reaper) {
@@ -121,20 +138,19 @@ export function createChildReaper(options: ChildReaperOptions = {}): ChildReaper
     return child;
   }
 
-  // A normal exit (or an uncaught error) ends the groups at once, without waiting for the reaper's read.
-  process.once('exit', () => {
-    for (const pid of live) signalGroup(pid, 'SIGTERM');
-  });
-
   return {
     watch(pid) {
       live.add(pid);
+      reapersWithLiveGroups.add(live);
+      syncExitListener();
       send(`+${pid}\n`);
       return () => {
         if (!live.delete(pid)) return;
+        if (live.size === 0) reapersWithLiveGroups.delete(live);
+        syncExitListener();
         if (reaper) reaper.stdin?.write(`-${pid}\n`);
       };
     },
-    signalGroup,
+    signalGroup: signalGroupIfAlive,
   };
 }
