@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import {
   type FolderImport,
   type UnitImport,
 } from '../package-boundaries.ts';
+import { listSourceFiles, readImports } from '../import-cycles.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -148,5 +149,22 @@ describe("the engine's layers (http → agent → graph → tool-calls → clust
       expect(treeReport.forbidden.map((edge) => `${edge.from} → ${edge.specifier}`)).toEqual(['tool-calls/gate.ts → ../http/types.ts', 'tool-calls/gate.ts → ../graph/run.ts']);
       expect(treeReport.unplaced).toEqual(['lonely']);
     });
+  });
+});
+
+// Issue 38: importing LangGraph's Node entry ('@langchain/langgraph') installs an AsyncLocalStorage, and from its first
+// run Node 20 calls promise hooks for every promise of the process: the engine's, the provider's web streams', the HTTP
+// server's (~1 ms of main-thread CPU per two-token chat in a profile). The engine passes every node its config and never
+// calls interrupt() or getConfig(), the only features that need it, so shipped code imports the web entry instead.
+describe("LangGraph's entry", () => {
+  const importsOfTheNodeEntry = (dirs: string[]) =>
+    listSourceFiles(repoRoot, dirs).flatMap((file) => (readImports(file).some((statement) => statement.specifier === '@langchain/langgraph') ? [path.relative(repoRoot, file)] : []));
+
+  it("shipped code imports '@langchain/langgraph/web', never the Node entry that turns on promise hooks", () => {
+    // the scan does find the Node entry where it is imported: the storage conformance suite tests interrupt()
+    expect(importsOfTheNodeEntry(['packages/engine/test/storage'])).toEqual(['packages/engine/test/storage/conformance.test.ts']);
+    const sourceDirs = readdirSync(path.join(repoRoot, 'packages')).map((name) => `packages/${name}/src`).filter((dir) => existsSync(path.join(repoRoot, dir)));
+    expect(sourceDirs).toContain('packages/engine/src');
+    expect(importsOfTheNodeEntry(sourceDirs).filter((file) => !file.endsWith('.test.ts'))).toEqual([]);
   });
 });

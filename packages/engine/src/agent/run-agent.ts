@@ -7,7 +7,7 @@
  * (what it says: run-failure.ts): a client must never be left with heartbeats and no end.
  */
 import { traceRun } from '../observability/tracing/spans.ts';
-import { GraphRecursionError, isGraphBubbleUp } from '@langchain/langgraph';
+import { GraphRecursionError, isGraphBubbleUp } from '@langchain/langgraph/web';
 import type { AgentEvent, AgentEventPayload, AgentEventType, CompletedStatus, TimelineEntry } from '@skyflo/protocol';
 import type { ModelMessage } from 'ai';
 import type { AgentGraph } from '../graph/build-graph.ts';

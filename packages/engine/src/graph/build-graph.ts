@@ -7,8 +7,11 @@
  * after a restart. No interrupt(): a run that needs approval ends, and the approval starts a new run.
  * Compiled once per engine; each invoke passes its RunContext as LangGraph's `context` (kept out of
  * `configurable`, whose primitive values checkpointers copy into checkpoint metadata).
+ * LangGraph comes from its web entry everywhere in the engine: the Node entry installs an AsyncLocalStorage, and Node 20
+ * then runs promise hooks for every promise of the process, which only interrupt() and getConfig() need (neither is
+ * used: nodes get their config as an argument). scripts/test/package-boundaries.test.ts keeps it so.
  */
-import { END, START, StateGraph, type LangGraphRunnableConfig } from '@langchain/langgraph';
+import { END, START, StateGraph, type LangGraphRunnableConfig } from '@langchain/langgraph/web';
 import { createGateNode } from './nodes/gate/index.ts';
 import { createModelNode } from './nodes/model.ts';
 import { createModelToolCache } from './model-tool-cache.ts';

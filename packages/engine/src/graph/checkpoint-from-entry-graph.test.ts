@@ -4,7 +4,7 @@
  * branch channels for both nodes. The current graph's state and routes (build-graph.ts) must resume it: the decision's
  * run reaches the gate with the pending call, without a model turn first, and the conversation goes on from there.
  */
-import { Annotation, END, MemorySaver, START, StateGraph } from '@langchain/langgraph';
+import { Annotation, END, MemorySaver, START, StateGraph } from '@langchain/langgraph/web';
 import { describe, expect, it } from 'vitest';
 import { routeAfterGate, routeAfterModel, routeAtStart } from './build-graph.ts';
 import { runInput } from './run-input.ts';

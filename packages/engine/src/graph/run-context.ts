@@ -3,7 +3,7 @@
  * agent/run-agent.ts per run and handed to the (once-compiled) graph as LangGraph's `context`, not through
  * `configurable` (whose primitive values checkpointers copy into metadata).
  */
-import type { BaseCheckpointSaver } from '@langchain/langgraph';
+import type { BaseCheckpointSaver } from '@langchain/langgraph/web';
 import type { AgentModel } from '../llm/agent-model.ts';
 import type { Emit, ToolCallDeps, ToolCallRun } from '../tool-calls/deps.ts';
 import type { LlmRetryOptions } from '../llm/with-retries.ts';

@@ -2,7 +2,7 @@
  * The workflow state, checkpointed per conversation (thread_id = conversation id). Messages are AI SDK
  * ModelMessages (plain JSON, so any checkpointer can store them). Per-run fields are reset by each run's input (graph/run-input.ts).
  */
-import { Annotation } from '@langchain/langgraph';
+import { Annotation } from '@langchain/langgraph/web';
 import type { ModelMessage } from 'ai';
 import type { PendingCall } from '../tool-calls/deps.ts';
 

@@ -5,7 +5,7 @@
  * MemorySaver checkpointer.
  */
 import { randomUUID } from 'node:crypto';
-import { MemorySaver } from '@langchain/langgraph';
+import { MemorySaver } from '@langchain/langgraph/web';
 import { orphanedApprovedText, unknownOutcomeText } from '../storage/approval-store.ts';
 import { inMemoryVerificationMethods } from './in-memory-verification.ts';
 import { ConversationIdTakenError } from '../ports/conversation-id-taken-error.ts';

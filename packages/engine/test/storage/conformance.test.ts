@@ -11,6 +11,7 @@
  * timestamp), it waits for exactly that with vi.waitFor.
  */
 import { randomUUID } from 'node:crypto';
+// the Node entry, unlike the engine's (graph/build-graph.ts): interrupt() reads its config from AsyncLocalStorage
 import { Annotation, Command, END, interrupt, START, StateGraph } from '@langchain/langgraph';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConversationIdTakenError } from '../../src/ports/conversation-id-taken-error.ts';

@@ -16,7 +16,7 @@ import { AgentState, type AgentStateValue, type PendingCall } from '../../src/gr
 import type { ToolGateway, ToolInfo } from '../../src/mcp/tool-gateway.ts';
 import type { ApprovalStore } from '../../src/ports/index.ts';
 import { createInMemoryApprovalStore } from '../../src/testing/in-memory-storage.ts';
-import { MemorySaver } from '@langchain/langgraph';
+import { MemorySaver } from '@langchain/langgraph/web';
 import { randomBytes } from 'node:crypto';
 import { createToolCallInspector } from '../../src/tool-calls/propose/tool-call-inspector.ts';
 import { createSecretBox } from '../../src/crypto/secret-box.ts';
