@@ -91,7 +91,7 @@ function signalGroupIfAlive(pid: number, signal: NodeJS.Signals): void {
 // A normal exit (or an uncaught error) ends the live groups at once, without waiting for the reapers' read. The
 // process's exit is one event for every reaper in it, so one listener serves them all, and only while a group is
 // alive: a listener per reaper for the life of the process printed Node's MaxListenersExceededWarning wherever a
-// dozen servers started in one process (a test worker; an engine reloading its catalogue).
+// dozen MCP servers started in one process (a test worker).
 const reapersWithLiveGroups = new Set<ReadonlySet<number>>();
 const endLiveGroups = () => {
   for (const live of reapersWithLiveGroups) for (const pid of live) signalGroupIfAlive(pid, 'SIGTERM');
