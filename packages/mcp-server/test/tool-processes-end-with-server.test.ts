@@ -75,8 +75,8 @@ setInterval(() => {}, 60000);
     await vi.waitFor(() => expect({ command: isRunning(command!), grandchild: isRunning(grandchild!) }).toEqual({ command: false, grandchild: false }), { timeout: 10_000, interval: 50 });
   });
 
-  // Each runner's reaper listened for this process's exit for the life of the process: a test worker (or an engine
-  // reloading its catalogue) starting a dozen servers printed Node's MaxListenersExceededWarning.
+  // Each runner's reaper listened for this process's exit for the life of the process: a test worker starting a dozen
+  // MCP servers printed Node's MaxListenersExceededWarning.
   it('leave no exit listener behind once they ended, however many runners ran them', async () => {
     const before = process.listenerCount('exit');
     const warnings: Error[] = [];

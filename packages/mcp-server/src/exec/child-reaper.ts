@@ -96,14 +96,6 @@ const reapersWithLiveGroups = new Set<ReadonlySet<number>>();
 const endLiveGroups = () => {
   for (const live of reapersWithLiveGroups) for (const pid of live) signalGroupIfAlive(pid, 'SIGTERM');
 };
-let listeningForExit = false;
-function syncExitListener(): void {
-  const wanted = reapersWithLiveGroups.size > 0;
-  if (wanted === listeningForExit) return;
-  if (wanted) process.on('exit', endLiveGroups);
-  else process.off('exit', endLiveGroups);
-  listeningForExit = wanted;
-}
 
 export function createChildReaper(options: ChildReaperOptions = {}): ChildReaper {
   const graceMs = options.graceMs ?? 5_000;
@@ -141,13 +133,12 @@ export function createChildReaper(options: ChildReaperOptions = {}): ChildReaper
   return {
     watch(pid) {
       live.add(pid);
+      if (reapersWithLiveGroups.size === 0) process.on('exit', endLiveGroups);
       reapersWithLiveGroups.add(live);
-      syncExitListener();
       send(`+${pid}\n`);
       return () => {
         if (!live.delete(pid)) return;
-        if (live.size === 0) reapersWithLiveGroups.delete(live);
-        syncExitListener();
+        if (live.size === 0 && reapersWithLiveGroups.delete(live) && reapersWithLiveGroups.size === 0) process.off('exit', endLiveGroups);
         if (reaper) reaper.stdin?.write(`-${pid}\n`);
       };
     },
