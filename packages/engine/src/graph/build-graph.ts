@@ -18,6 +18,7 @@ import { createModelToolCache } from './model-tool-cache.ts';
 import type { GraphDeps, RunContext } from './run-context.ts';
 import type { AgentStateUpdate } from './state.ts';
 import { AgentState, type AgentStateValue } from './state.ts';
+import { skipUnreadRunTrees } from './unread-run-trees.ts';
 
 type End = typeof END;
 
@@ -51,6 +52,7 @@ const perRun =
     factory(runOf(config))(state);
 
 export function buildAgentGraph(deps: GraphDeps) {
+  skipUnreadRunTrees();
   // one per graph (per engine): runs with the same catalogue, toolsets and scope share the converted tool set
   const toolCache = createModelToolCache();
   return new StateGraph(AgentState)
