@@ -33,34 +33,35 @@ async function runTwoNodeGraph() {
   }
 }
 
+/** Runs `test` with no AsyncLocalStorage installed at its start, and puts back whatever the worker had (unit tests share it). */
+async function fromNoStorage(test: () => Promise<void>) {
+  const storageBefore = globals[storageKey];
+  delete globals[storageKey];
+  try {
+    await test();
+  } finally {
+    globals[storageKey] = storageBefore;
+  }
+}
+
 describe('skipUnreadRunTrees', () => {
-  it('a graph run from the web entry builds no RunTree, and returns what it returned before', async () => {
-    const storageBefore = globals[storageKey];
-    delete globals[storageKey];
-    try {
+  it('a graph run from the web entry builds no RunTree, and returns what it returned before', () =>
+    fromNoStorage(async () => {
       skipUnreadRunTrees();
       const run = await runTwoNodeGraph();
       expect(run.steps).toEqual(['first', 'second']);
       expect(run.runTreesBuilt).toBe(0);
-    } finally {
-      globals[storageKey] = storageBefore;
-    }
-  });
+    }));
 
-  it('once a real AsyncLocalStorage is installed, runs build their trees again and getConfig() reads them', async () => {
-    const storageBefore = globals[storageKey];
-    delete globals[storageKey];
-    try {
+  it('once a real AsyncLocalStorage is installed, runs build their trees again and getConfig() reads them', () =>
+    fromNoStorage(async () => {
       skipUnreadRunTrees();
       AsyncLocalStorageProviderSingleton.initializeGlobalInstance(new AsyncLocalStorage());
       const run = await runTwoNodeGraph();
       expect(run.steps).toEqual(['first', 'second']);
       expect(run.seenThreads).toEqual(['conversation-1']);
       expect(run.runTreesBuilt).toBeGreaterThan(0);
-    } finally {
-      globals[storageKey] = storageBefore;
-    }
-  });
+    }));
 
   it('is installed once however many engines ask', async () => {
     skipUnreadRunTrees();
