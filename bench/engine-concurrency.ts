@@ -35,7 +35,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { testRedisUrl } from '@skyflo/testkit/services';
@@ -48,6 +47,7 @@ import { compareCpu, type CpuSample } from './support/cpu-comparison.ts';
 import { engineModelFor } from './support/engine-model.ts';
 import { startRawRelay, startStreamTextRelay } from './support/relay-baselines.ts';
 import { directStream, engineStream, spawnAndWait, type StreamResult } from './support/bench-streams.ts';
+import { mainAndThreadsCpu, threadsStartedBy } from './support/thread-cpu.ts';
 import { searchCapacity, type LevelOutcome, type LoopSample, type SteadyOptions, type SteadyTarget } from './support/steady-capacity.ts';
 
 /** The value after `--name`, and the arguments without that pair. */
@@ -128,29 +128,12 @@ async function openStorage(databaseUrl: string | undefined): Promise<{ storage: 
   };
 }
 
-/**
- * CPU time (user + system, ms) of each of this process's threads, from /proc (Linux): Node 20 has no per-thread CPU
- * clock. Resolution is the kernel's tick (10 ms), so only a phase's sum of many streams is read from it.
- */
-function threadCpu(): Map<string, number> {
-  const times = new Map<string, number>();
-  if (!existsSync('/proc/self/task')) return times;
-  for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      times.set(tid, (Number(fields[11]) + Number(fields[12])) * 10);
-    } catch {
-      // the thread ended between the listing and the read
-    }
-  }
-  return times;
-}
-
 async function serve(simUrl: string) {
   // the threads that appear while the storage opens are PGlite's worker (none for Postgres)
-  const threadsBefore = new Set(threadCpu().keys());
-  const { storage, close } = await openStorage(databaseOption.value);
-  const storageThreads = [...threadCpu().keys()].filter((tid) => !threadsBefore.has(tid));
+  const {
+    value: { storage, close },
+    threads: storageThreads,
+  } = await threadsStartedBy(() => openStorage(databaseOption.value));
   // The runs and conversations refer to their user: every stream's user exists in the storage, as after sign-up.
   const userIds: string[] = [];
   for (let index = 0; index < userCount; index += 1) {
@@ -183,11 +166,10 @@ async function serve(simUrl: string) {
   // thread's busy time and the GC pauses
   process.stdin.on('data', () => {
     const { user, system } = process.cpuUsage();
-    const threads = threadCpu();
-    const storageMs = storageThreads.reduce((sum, tid) => sum + (threads.get(tid) ?? 0), 0);
+    const { mainMs, threadsMs: storageMs } = mainAndThreadsCpu(storageThreads);
     // the main thread's event-loop utilization (perf_hooks), printed beside its CPU share by the capacity search
     const loop = performance.eventLoopUtilization();
-    process.stdout.write(`${JSON.stringify({ cpuMs: (user + system) / 1000, mainMs: threads.get(String(process.pid)) ?? NaN, storageMs, gcMs, loopActive: loop.active, loopIdle: loop.idle })}\n`);
+    process.stdout.write(`${JSON.stringify({ cpuMs: (user + system) / 1000, mainMs, storageMs, gcMs, loopActive: loop.active, loopIdle: loop.idle })}\n`);
   });
   process.stdin.resume();
   process.stdin.on('end', () => {

@@ -36,6 +36,26 @@ describe('prepared statements on PGlite', () => {
     expect(updated).toMatchObject({ rows: [], affectedRows: 1 });
   });
 
+  it("reads a caller's own parsers over PGlite's without changing PGlite's, and sees parsers PGlite adds later", async () => {
+    const statements = createPreparedStatements(lite);
+    await lite.query(`insert into items (id, at, doc) values (30, '2026-11-27T06:00:00Z', '{"replicas": 2}')`);
+    const text = 'select id, at, doc from items where id = $1';
+    const rawDates = { 1184: (value: string) => `text:${value}` };
+    // the same own parsers object twice (the PGlite thread keeps one per list of types), then none
+    for (let run = 0; run < 2; run += 1) {
+      expect((await statements.query(text, [30], { parsers: rawDates })).rows).toEqual([{ id: 30, at: 'text:2026-11-27 06:00:00+00', doc: { replicas: 2 } }]);
+    }
+    expect((await statements.query(text, [30])).rows).toEqual([{ id: 30, at: new Date('2026-11-27T06:00:00Z'), doc: { replicas: 2 } }]);
+    expect((await lite.query(text, [30])).rows).toEqual([{ id: 30, at: new Date('2026-11-27T06:00:00Z'), doc: { replicas: 2 } }]);
+    // an enum's array type is PGlite's to parse only once refreshArrayTypes has added its parser
+    await lite.exec("create type mood as enum ('calm', 'busy')");
+    const moods = "select array['calm', 'busy']::mood[] as moods, timestamptz '2026-11-27T06:00:00Z' as at";
+    expect((await statements.query(moods, [], { parsers: rawDates })).rows).toEqual([{ moods: '{calm,busy}', at: 'text:2026-11-27 06:00:00+00' }]);
+    await lite.refreshArrayTypes();
+    expect((await statements.query(moods, [], { parsers: rawDates })).rows).toEqual([{ moods: ['calm', 'busy'], at: 'text:2026-11-27 06:00:00+00' }]);
+    await lite.query('delete from items where id = 30');
+  });
+
   it('parses each text once: a second run binds the kept statement', async () => {
     const statements = createPreparedStatements(lite);
     await lite.query("insert into items (id, note) values (100, 'counted')");

@@ -130,10 +130,19 @@ opened.then(
  */
 const transactions = new Map<number, Promise<OpenTransaction>>();
 
-/** Identity parsers: the engine asked for these types as PostgreSQL sent them (Drizzle parses dates itself). */
+/**
+ * Identity parsers: the engine asked for these types as PostgreSQL sent them (Drizzle parses dates itself). One object
+ * per list of types (a handful: the statements' shapes are fixed), so the prepared statements merge it with PGlite's
+ * parsers once, not per statement.
+ */
+const rawTextParsersByTypes = new Map<string, Record<number, (value: string) => string>>();
+const keepText = (value: string) => value;
 function rawTextParsers(types: number[] | undefined): Record<number, (value: string) => string> | undefined {
   if (!types?.length) return undefined;
-  return Object.fromEntries(types.map((type) => [type, (value: string) => value]));
+  const key = types.join();
+  let parsers = rawTextParsersByTypes.get(key);
+  if (!parsers) rawTextParsersByTypes.set(key, (parsers = Object.fromEntries(types.map((type) => [type, keepText]))));
+  return parsers;
 }
 
 async function handle(request: PgliteRequest): Promise<unknown> {
