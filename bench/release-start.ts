@@ -12,12 +12,13 @@
  * machine the wall clock stretches but the CPU times barely move: compare those between builds.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { timeMcpToolsList, timeNodeStart } from './support/mcp-tools-list-time.ts';
 import { printBenchHeader } from './support/bench-header.ts';
+import { statCpuMs } from './support/thread-cpu.ts';
 
 printBenchHeader('release-start', 'PGlite in a fresh data dir for `skyflo serve`; none for `skyflo mcp`');
 
@@ -35,14 +36,7 @@ type Phases = Record<string, { ms: number; cpuMs?: number; processCpuMs?: number
 const traces: Array<{ phases: Phases; processCpuMs: number; healthMs: number }> = [];
 
 /** utime + stime of every thread of `pid` so far, in ms (Linux); NaN elsewhere */
-function processCpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
+const processCpuMs = (pid: number): number => statCpuMs(`/proc/${pid}/stat`);
 
 async function timeServe(command: string[], trace = false): Promise<number> {
   const dataDir = mkdtempSync(path.join(scratch, 'data-'));

@@ -1,20 +1,27 @@
 /**
- * CPU time (user + system, ms) of each of this process's threads, from /proc (Linux): Node 20 has no per-thread CPU
- * clock. Resolution is the kernel's tick (10 ms), so only the sum over many streams or approvals is read from it.
- * Empty where there is no /proc (the benches then print NaN for a thread's share).
+ * CPU time (user + system, ms) from /proc (Linux): of each of this process's threads (Node 20 has no per-thread CPU
+ * clock), or of another process. Resolution is the kernel's tick (10 ms), so only the sum over many streams or
+ * approvals is read from it. Empty (NaN for one process) where there is no /proc: the benches then print NaN.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+
+/** utime + stime in ms from a /proc `stat` file (a process's or a thread's); NaN when it cannot be read. */
+export function statCpuMs(statPath: string): number {
+  try {
+    const fields = readFileSync(statPath, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 export function threadCpu(): Map<string, number> {
   const times = new Map<string, number>();
   if (!existsSync('/proc/self/task')) return times;
   for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      times.set(tid, (Number(fields[11]) + Number(fields[12])) * 10);
-    } catch {
-      // the thread ended between the listing and the read
-    }
+    const ms = statCpuMs(`/proc/self/task/${tid}/stat`);
+    // NaN: the thread ended between the listing and the read
+    if (!Number.isNaN(ms)) times.set(tid, ms);
   }
   return times;
 }
