@@ -6,11 +6,8 @@ import { asc, sql } from 'drizzle-orm';
 import type { AlertQueueStore, QueuedAlert } from '../ports/index.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { alertQueue } from './schema.ts';
+import { rowsOf } from './rendered-statements.ts';
 
-/** The rows of a raw `execute` (node-postgres and PGlite both answer `{ rows }`). */
-function rowsOf<T>(result: unknown): T[] {
-  return (result as { rows?: T[] }).rows ?? (result as T[]);
-}
 
 const toJob = (row: typeof alertQueue.$inferSelect): QueuedAlert => ({ id: row.id, userId: row.userId, conversationId: row.conversationId, title: row.title, message: row.message });
 

@@ -2,6 +2,7 @@ import { and, asc, eq, getTableColumns, inArray, isNotNull, lt, or, sql, type SQ
 import type { AuditRecordSigner } from '../crypto/audit-record-signer.ts';
 import type { ApprovalPolicyApplied, ApprovalRecord, ApprovalStore, DecisionInput, RiskFlag } from '../ports/index.ts';
 import { decideClaimingRunStatement } from './decide-claiming-run.ts';
+import { jsonSlot, jsonText, preparedOnce, slot } from './rendered-statements.ts';
 import { underUserRunLock } from './run-store.ts';
 import { auditedChange } from './audit-append.ts';
 import { isUuid } from './conversation-cursor.ts';
@@ -65,6 +66,25 @@ function toRecord(row: ApprovalRow): ApprovalRecord {
   };
 }
 
+/** Which variant of the decision's UPDATE: its text differs only by these (its values are placeholders). */
+type DecisionShape = `${'approve' | 'deny'}${'' | '+passkey'}`;
+const decisionShapeOf = (input: DecisionInput): DecisionShape => `${input.approve ? 'approve' : 'deny'}${input.passkeyAssertion ? '+passkey' : ''}`;
+
+/** The values of the decision update's placeholders (never null for a date or JSON column: see slot). */
+function decisionValues({ conversationId, callId, approve, decidedBy, reason, automatic, autoRevert, decisionRunId, decidedAt, passkeyAssertion }: DecisionInput): Record<string, unknown> {
+  return {
+    conversation_id: conversationId,
+    call_id: callId,
+    decided_by: decidedBy,
+    reason: reason ?? null,
+    automatic: automatic === true,
+    auto_revert: approve && autoRevert === true,
+    decision_run_id: decisionRunId,
+    decided_at: decidedAt ?? new Date(),
+    ...(passkeyAssertion ? { passkey_assertion: passkeyAssertion } : {}),
+  };
+}
+
 const approvalColumns = Object.entries(getTableColumns(approvals));
 
 /** A row as a raw statement returned it (snake_case, driver values), read as Drizzle reads its own selects. */
@@ -88,95 +108,149 @@ export const unknownOutcomeText =
  */
 export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?: AuditRecordSigner | undefined; exclusiveConnection?: boolean } = {}): ApprovalStore {
   const key = (conversationId: string, callId: string) => and(eq(approvals.conversationId, conversationId), eq(approvals.callId, callId));
-  /** The awaiting → approved/denied update; `condition` joins its WHERE (the audit chain is ready, the run was claimed). */
-  const decisionUpdate = ({ conversationId, callId, approve, decidedBy, reason, automatic, autoRevert, decisionRunId, decidedAt, passkeyAssertion }: DecisionInput, condition?: SQL) =>
+  /**
+   * The awaiting → approved/denied update over placeholders (rendered once per shape where it runs with its run claim
+   * or audit record: rendered-statements.ts); `condition` joins its WHERE (the audit chain is ready, the run was
+   * claimed). Its values: decisionValues.
+   */
+  const decisionUpdate = (condition: SQL | undefined, shape: DecisionShape) =>
     db
       .update(approvals)
       .set({
-        status: approve ? 'approved' : 'denied',
-        decidedBy,
-        reason: reason ?? null,
-        automatic: automatic === true,
-        autoRevert: approve && autoRevert === true,
-        decisionRunId,
-        decidedAt: decidedAt ?? new Date(),
-        ...(passkeyAssertion ? { passkeyAssertion } : {}),
+        status: shape.startsWith('approve') ? 'approved' : 'denied',
+        decidedBy: slot('decided_by'),
+        reason: slot('reason'),
+        automatic: slot('automatic'),
+        autoRevert: slot('auto_revert'),
+        decisionRunId: slot('decision_run_id'),
+        decidedAt: slot('decided_at'),
+        ...(shape.endsWith('+passkey') ? { passkeyAssertion: slot<NonNullable<DecisionInput['passkeyAssertion']>>('passkey_assertion') } : {}),
         // A denied call never runs: its exact arguments (possibly a Secret) have no reason to be kept.
-        ...(approve ? {} : { exactArgsSealed: null }),
+        ...(shape.startsWith('approve') ? {} : { exactArgsSealed: null }),
       })
-      .where(and(key(conversationId, callId), eq(approvals.status, 'awaiting'), condition))
+      .where(and(key(slot('conversation_id'), slot('call_id')), eq(approvals.status, 'awaiting'), condition))
       .returning();
+  const auditedDecision = auditedChange(decisionUpdate);
+  const decisionClaimingRun = decideClaimingRunStatement((condition, shape: DecisionShape) => decisionUpdate(condition, shape));
+  /** The execution claim approved → executing, over placeholders (`conversation_id`, `call_id`, `run_id`). */
+  const executionClaim = (chainReady?: SQL) =>
+    db
+      .update(approvals)
+      .set({ status: 'executing', decisionRunId: slot('run_id') })
+      .where(and(key(slot('conversation_id'), slot('call_id')), eq(approvals.status, 'approved'), chainReady))
+      .returning({ callId: approvals.callId });
+  const auditedExecutionClaim = auditedChange<'claim'>((chainReady) => executionClaim(chainReady));
+  /** executing → executed/failed, the exact arguments dropped (they ran); values `conversation_id`, `call_id`, `executed_at`, `result_summary` */
+  const executionEnd = (status: 'executed' | 'failed') =>
+    db
+      .update(approvals)
+      .set({ status, executedAt: slot('executed_at'), resultSummary: slot('result_summary'), exactArgsSealed: null })
+      .where(and(key(slot('conversation_id'), slot('call_id')), eq(approvals.status, 'executing')))
+      .returning({ callId: approvals.callId });
+  const markedExecuted = preparedOnce(() => executionEnd('executed'));
+  const markedFailed = preparedOnce(() => executionEnd('failed'));
+  /** a proposed call's row (RETURNING: a new row comes back with its insert, one round trip); values as `request` gives */
+  const approvalRequest = preparedOnce(() =>
+    db
+      .insert(approvals)
+      .values({
+        conversationId: slot('conversation_id'),
+        callId: slot('call_id'),
+        runId: slot('run_id'),
+        tool: slot('tool'),
+        args: slot('args'),
+        argsHash: slot('args_hash'),
+        exactArgsSealed: slot('exact_args_sealed'),
+        diff: slot('diff'),
+        diffHash: slot('diff_hash'),
+        artifactDigest: slot('artifact_digest'),
+        resolution: slot('resolution'),
+        risks: slot('risks'),
+        destructive: slot('destructive'),
+        policyReason: slot('policy_reason'),
+        requestedBy: slot('requested_by'),
+        beforeSealed: slot('before_sealed'),
+        undo: jsonSlot('undo'),
+        undoOf: slot('undo_of'),
+        cluster: jsonSlot('cluster'),
+        namespace: slot('namespace'),
+        policy: jsonSlot('policy'),
+      })
+      .onConflictDoNothing()
+      .returning(),
+  );
+  // The reads an approval makes on its way to the tool, rendered once (Drizzle's own prepared queries).
+  const approvalByKey = preparedOnce(() => db.select().from(approvals).where(key(slot('conversation_id'), slot('call_id'))));
+  const approvalWithConversation = preparedOnce(() =>
+    db
+      .select({ userId: conversations.userId, cluster: conversations.cluster, approval: approvals })
+      .from(conversations)
+      .leftJoin(approvals, key(slot('conversation_id'), slot('call_id')))
+      .where(eq(conversations.id, slot('conversation_id'))),
+  );
 
   return {
     async request(record) {
-      // RETURNING: a new row (the usual case) comes back with its insert, one round trip; an existing one is read.
-      const [inserted] = await db
-        .insert(approvals)
-        .values({
-          conversationId: record.conversationId,
-          callId: record.callId,
-          runId: record.runId,
-          tool: record.tool,
-          args: record.args,
-          argsHash: record.argsHash,
-          exactArgsSealed: record.exactArgsSealed ?? null,
-          diff: record.diff ?? null,
-          diffHash: record.diffHash ?? null,
-          artifactDigest: record.artifactDigest ?? null,
-          resolution: record.resolution,
-          risks: record.risks,
-          destructive: record.destructive,
-          policyReason: record.policyReason ?? null,
-          requestedBy: record.requestedBy ?? null,
-          beforeSealed: record.beforeSealed ?? null,
-          undo: (record.undo as unknown as Record<string, unknown> | undefined) ?? null,
-          undoOf: record.undoOf ?? null,
-          cluster: record.cluster ?? null,
-          namespace: encodeNamespaces(record),
-          // the alert that asked for the call rides in the policy column (what decides the call, and who asked)
-          policy: record.policy || record.requestedByAlert !== undefined ? { ...record.policy, ...(record.requestedByAlert !== undefined ? { requested_by_alert: record.requestedByAlert } : {}) } : null,
-        })
-        .onConflictDoNothing()
-        .returning();
+      // a new row (the usual case) comes back with its insert; an existing one is read
+      const [inserted] = await approvalRequest().execute({
+        conversation_id: record.conversationId,
+        call_id: record.callId,
+        run_id: record.runId,
+        tool: record.tool,
+        args: record.args,
+        args_hash: record.argsHash,
+        exact_args_sealed: record.exactArgsSealed ?? null,
+        diff: record.diff ?? null,
+        diff_hash: record.diffHash ?? null,
+        artifact_digest: record.artifactDigest ?? null,
+        resolution: record.resolution,
+        risks: record.risks,
+        destructive: record.destructive,
+        policy_reason: record.policyReason ?? null,
+        requested_by: record.requestedBy ?? null,
+        before_sealed: record.beforeSealed ?? null,
+        undo: jsonText(record.undo),
+        undo_of: record.undoOf ?? null,
+        cluster: jsonText(record.cluster),
+        namespace: encodeNamespaces(record),
+        // the alert that asked for the call rides in the policy column (what decides the call, and who asked)
+        policy: jsonText(record.policy || record.requestedByAlert !== undefined ? { ...record.policy, ...(record.requestedByAlert !== undefined ? { requested_by_alert: record.requestedByAlert } : {}) } : undefined),
+      });
       if (inserted) return toRecord(inserted);
-      const [row] = await db.select().from(approvals).where(key(record.conversationId, record.callId));
+      const [row] = await approvalByKey().execute({ conversation_id: record.conversationId, call_id: record.callId });
       return toRecord(row);
     },
 
     async get(conversationId, callId) {
       if (!isUuid(conversationId)) return undefined;
-      const [row] = await db.select().from(approvals).where(key(conversationId, callId));
+      const [row] = await approvalByKey().execute({ conversation_id: conversationId, call_id: callId });
       return row ? toRecord(row) : undefined;
     },
 
     async getWithConversation(conversationId, callId) {
       if (!isUuid(conversationId)) return { conversation: undefined, record: undefined };
       // The conversation's row drives the query: no conversation, no record (the decision refuses it as missing anyway).
-      const [row] = await db
-        .select({ userId: conversations.userId, cluster: conversations.cluster, approval: approvals })
-        .from(conversations)
-        .leftJoin(approvals, key(conversationId, callId))
-        .where(eq(conversations.id, conversationId));
+      const [row] = await approvalWithConversation().execute({ conversation_id: conversationId, call_id: callId });
       if (!row) return { conversation: undefined, record: undefined };
       return { conversation: { userId: row.userId, ...(row.cluster ? { cluster: row.cluster } : {}) }, record: row.approval ? toRecord(row.approval) : undefined };
     },
 
     async decide(input) {
       if (!isUuid(input.conversationId)) return undefined;
-      const decision = (chainReady?: SQL) => decisionUpdate(input, chainReady);
+      const shape = decisionShapeOf(input);
       // With its audit record: one statement, so the decision never exists without it (issue 32.3).
       if (input.audit) {
-        const [raw] = await auditedChange<Record<string, unknown>>(db, decision, input.audit, options.auditSigner);
+        const [raw] = await auditedDecision<Record<string, unknown>>(db, shape, decisionValues(input), input.audit, options.auditSigner);
         return raw ? toRecord(fromDriver(raw)) : undefined;
       }
-      const [row] = await decision();
+      const [row] = await decisionUpdate(undefined, shape).execute(decisionValues(input));
       return row ? toRecord(row) : undefined;
     },
 
     decideClaimingRun(input) {
       if (!isUuid(input.conversationId)) return Promise.resolve({ claimed: false });
       const statement = async (executor: SkyfloDatabase): Promise<{ claimed: false } | { claimed: true; decided: ApprovalRecord | undefined }> => {
-        const outcome = await decideClaimingRunStatement(executor, input, (condition) => decisionUpdate(input, condition), options.auditSigner);
+        const outcome = await decisionClaimingRun(executor, input, decisionShapeOf(input), decisionValues(input), options.auditSigner);
         return outcome.claimed ? { claimed: true, decided: outcome.decided ? toRecord(fromDriver(outcome.decided)) : undefined } : outcome;
       };
       return underUserRunLock(db, options.exclusiveConnection === true, input.claim.userId, statement);
@@ -184,24 +258,15 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
 
     async claimExecution({ conversationId, callId, runId, audit }) {
       if (!isUuid(conversationId)) return false;
-      const claim = (chainReady?: SQL) =>
-        db
-          .update(approvals)
-          .set({ status: 'executing', decisionRunId: runId })
-          .where(and(key(conversationId, callId), eq(approvals.status, 'approved'), chainReady))
-          .returning({ callId: approvals.callId });
+      const values = { conversation_id: conversationId, call_id: callId, run_id: runId };
       // The execution start and its audit record commit together: a call that ran always has its record.
-      const rows = audit ? await auditedChange(db, claim, audit, options.auditSigner) : await claim();
+      const rows = audit ? await auditedExecutionClaim(db, 'claim', values, audit, options.auditSigner) : await executionClaim().execute(values);
       return rows.length > 0;
     },
 
     async markExecuted({ conversationId, callId, ok, resultSummary }) {
       if (!isUuid(conversationId)) return false;
-      const rows = await db
-        .update(approvals)
-        .set({ status: ok ? 'executed' : 'failed', executedAt: new Date(), resultSummary: resultSummary ?? null, exactArgsSealed: null })
-        .where(and(key(conversationId, callId), eq(approvals.status, 'executing')))
-        .returning({ callId: approvals.callId });
+      const rows = await (ok ? markedExecuted : markedFailed)().execute({ conversation_id: conversationId, call_id: callId, executed_at: new Date(), result_summary: resultSummary ?? null });
       return rows.length > 0;
     },
 

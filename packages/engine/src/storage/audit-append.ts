@@ -17,6 +17,7 @@ import type { AuditRecordSigner } from '../crypto/audit-record-signer.ts';
 import type { NewAuditEvent, StoredAuditEvent } from '../ports/index.ts';
 import { isUuid } from './conversation-cursor.ts';
 import type { SkyfloDatabase } from './database.ts';
+import { param, renderedOnce, rowsOf } from './rendered-statements.ts';
 
 export type PreparedAuditRecord = Omit<ChainedFields, 'sequence'> & { digest: string; signature: string | null };
 
@@ -49,30 +50,46 @@ export function prepareAuditRecord(event: NewAuditEvent, signer: AuditRecordSign
 }
 
 /**
- * The CTEs `audit_head` and `audit_appended` that append `record`; with `when` (an SQL condition over earlier CTEs),
- * only if it holds. The caller writes `WITH …, ${auditAppendCtes(…)} SELECT …`.
+ * The CTEs `audit_head` and `audit_appended` that append the record whose values `auditValues` gives (placeholders
+ * `audit_*`, so a statement carrying them is rendered once: rendered-statements.ts); with `when` (an SQL condition
+ * over earlier CTEs), only if it holds. The caller writes `WITH …, ${auditAppendCtes(…)} SELECT …`.
  */
-export function auditAppendCtes(record: PreparedAuditRecord, when?: SQL): SQL {
+export function auditAppendCtes(when?: SQL): SQL {
   return sql`audit_head AS (
       UPDATE audit_chain_head
          SET prev_hash = hash,
-             hash = encode(sha256(convert_to(hash || ${record.digest}::text, 'UTF8')), 'hex'),
+             hash = encode(sha256(convert_to(hash || ${param('audit_digest')}::text, 'UTF8')), 'hex'),
              sequence = nextval(pg_get_serial_sequence('audit_events', 'sequence'))
        WHERE id = 1${when ? sql` AND ${when}` : sql``}
        RETURNING sequence, prev_hash, hash),
     audit_appended AS (
       INSERT INTO audit_events (id, sequence, at, actor_id, action, conversation_id, tool, subject_type, subject_id, details, ip, prev_hash, hash, signature)
-      SELECT ${record.id}::uuid, audit_head.sequence, ${record.at.toISOString()}::timestamptz, ${record.actorId}::uuid, ${record.action}::text,
-             ${record.conversationId}::uuid, ${record.tool}::text, ${record.subjectType}::text, ${record.subjectId}::text,
-             ${JSON.stringify(record.details)}::jsonb, ${record.ip}::text, audit_head.prev_hash, audit_head.hash, ${record.signature}::text
+      SELECT ${param('audit_id')}::uuid, audit_head.sequence, ${param('audit_at')}::timestamptz, ${param('audit_actor_id')}::uuid, ${param('audit_action')}::text,
+             ${param('audit_conversation_id')}::uuid, ${param('audit_tool')}::text, ${param('audit_subject_type')}::text, ${param('audit_subject_id')}::text,
+             ${param('audit_details')}::jsonb, ${param('audit_ip')}::text, audit_head.prev_hash, audit_head.hash, ${param('audit_signature')}::text
         FROM audit_head
       RETURNING sequence, prev_hash, hash)`;
 }
 
-/** The rows of a raw `execute` (node-postgres and PGlite both answer `{ rows }`). */
-export function rowsOf<T>(result: unknown): T[] {
-  return (result as { rows?: T[] }).rows ?? (result as T[]);
+/** The values of auditAppendCtes' placeholders for `record`. */
+export function auditValues(record: PreparedAuditRecord): Record<string, unknown> {
+  return {
+    audit_digest: record.digest,
+    audit_id: record.id,
+    audit_at: record.at.toISOString(),
+    audit_actor_id: record.actorId,
+    audit_action: record.action,
+    audit_conversation_id: record.conversationId,
+    audit_tool: record.tool,
+    audit_subject_type: record.subjectType,
+    audit_subject_id: record.subjectId,
+    audit_details: JSON.stringify(record.details),
+    audit_ip: record.ip,
+    audit_signature: record.signature,
+  };
 }
+
+const appendStatement = renderedOnce<'append'>(() => sql`WITH ${auditAppendCtes()} SELECT sequence, prev_hash, hash FROM audit_appended`);
 
 const missingHead = () =>
   new Error('the audit chain has no head row (audit_chain_head, migration 0011): the database was not migrated by this version, or the row was removed; restore it before writing audit records');
@@ -83,7 +100,7 @@ const missingHead = () =>
  */
 export async function appendAuditEvent(db: SkyfloDatabase, event: NewAuditEvent, signer: AuditRecordSigner | undefined): Promise<StoredAuditEvent> {
   const record = prepareAuditRecord(event, signer);
-  const [linked] = rowsOf<{ sequence: string | number; prev_hash: string; hash: string }>(await db.execute(sql`WITH ${auditAppendCtes(record)} SELECT sequence, prev_hash, hash FROM audit_appended`));
+  const [linked] = await appendStatement.rows<{ sequence: string | number; prev_hash: string; hash: string }>(db, auditValues(record), 'append');
   if (!linked) throw missingHead();
   return storedOf(record, linked);
 }
@@ -107,21 +124,26 @@ function storedOf(record: PreparedAuditRecord, linked: { sequence: string | numb
 }
 
 /**
- * Runs `change` (an UPDATE … RETURNING, as a Drizzle query) and, only when it changed a row, appends `event`: one
- * statement, so the change never commits without its record (and a failing append leaves the change undone).
- * `change` receives a condition to add to its WHERE: the chain's head row exists, so a missing head makes the change
- * not happen rather than happen unrecorded. Returns the changed rows as the driver returned them (snake_case columns).
+ * A change and its audit record as ONE statement, so the change never commits without its record (and a failing
+ * append leaves the change undone): `change` builds an UPDATE … RETURNING over placeholders (rendered once per
+ * shape, rendered-statements.ts) and receives a condition to add to its WHERE — the chain's head row exists, so a
+ * missing head makes the change not happen rather than happen unrecorded. The returned function runs it with a call's
+ * values and appends `event` only when the change changed a row; it returns the changed rows as the driver returned
+ * them (snake_case columns).
  */
-export async function auditedChange<Row>(db: SkyfloDatabase, change: (chainReady: SQL) => SQL | { getSQL(): SQL }, event: NewAuditEvent, signer: AuditRecordSigner | undefined): Promise<Row[]> {
-  const record = prepareAuditRecord(event, signer);
-  const rows = rowsOf<Row>(
+export function auditedChange<Shape extends string>(change: (chainReady: SQL, shape: Shape) => SQL | { getSQL(): SQL }) {
+  const statement = renderedOnce<Shape>(
     // getSQL(): a query builder embedded as is gets parentheses of its own, which a CTE's body must not have.
-    await db.execute(sql`WITH changed AS (${change(sql`EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)`).getSQL()}), ${auditAppendCtes(record, sql`EXISTS (SELECT 1 FROM changed)`)}
-      SELECT changed.* FROM changed`),
+    (shape) => sql`WITH changed AS (${change(sql`EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)`, shape).getSQL()}), ${auditAppendCtes(sql`EXISTS (SELECT 1 FROM changed)`)}
+      SELECT changed.* FROM changed`,
   );
-  if (rows.length === 0) {
-    const [head] = rowsOf<{ id: number }>(await db.execute(sql`SELECT id FROM audit_chain_head WHERE id = 1`));
-    if (!head) throw missingHead();
-  }
-  return rows;
+  return async <Row>(db: SkyfloDatabase, shape: Shape, values: Record<string, unknown>, event: NewAuditEvent, signer: AuditRecordSigner | undefined): Promise<Row[]> => {
+    const record = prepareAuditRecord(event, signer);
+    const rows = await statement.rows<Row>(db, { ...values, ...auditValues(record) }, shape);
+    if (rows.length === 0) {
+      const [head] = rowsOf<{ id: number }>(await db.execute(sql`SELECT id FROM audit_chain_head WHERE id = 1`));
+      if (!head) throw missingHead();
+    }
+    return rows;
+  };
 }

@@ -5,6 +5,7 @@ import { formatConversationCursor, isUuid, parseConversationCursor } from './con
 import { createConversationSearch, likeContains } from './conversation-search.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { createKeyedMutex, type KeyedMutex } from './keyed-mutex.ts';
+import { param, renderedOnce, slot, type RenderedStatement } from './rendered-statements.ts';
 import { finishRunStatement } from './run-store.ts';
 import type { TimelineCache } from './timeline-cache.ts';
 import { approvals, conversations, conversationTombstones, messages, runs } from './schema.ts';
@@ -40,6 +41,7 @@ export interface ConversationStoreOptions {
 
 export function createConversationStore(db: SkyfloDatabase, options: ConversationStoreOptions = {}): ConversationStore {
   const timelineLocks = options.timelineLocks ?? createKeyedMutex();
+  const timelineWrite = timelineWriteStatement(db);
 
   return {
     async create({ id, userId, title, welcome, cluster }) {
@@ -175,7 +177,7 @@ export function createConversationStore(db: SkyfloDatabase, options: Conversatio
     // The in-process mutex queues writers of this process cheaply; the row lock inside the transaction
     // serialises writers from other engine processes on the same Postgres.
     const { timelines } = options;
-    if (timelines) return timelineLocks.run(id, () => updateTimelineExclusive(db, timelines, id, change, finishRunId));
+    if (timelines) return timelineLocks.run(id, () => updateTimelineExclusive(db, timelineWrite, timelines, id, change, finishRunId));
     return timelineLocks.run(id, () =>
       db.transaction(async (tx) => {
         const bound = tx as unknown as SkyfloDatabase;
@@ -188,11 +190,10 @@ export function createConversationStore(db: SkyfloDatabase, options: Conversatio
         if (row) {
           const before = row.messagesJson as TimelineEntry[];
           after = change(structuredClone(before));
-          const update = tx.update(conversations).set({ messagesJson: after, updatedAt: new Date() }).where(eq(conversations.id, id));
-          await mirrorMessages(bound, id, before, after, update);
-        }
-        // after the conversation's row lock, as the two statements were ordered before they shared a transaction
-        if (finishRunId) await finishRunStatement(bound, finishRunId);
+          // the run's release after the conversation's row lock, as the two statements were ordered before they
+          // shared a transaction
+          await mirrorMessages(bound, timelineWrite, id, before, after, JSON.stringify(after), finishRunId);
+        } else if (finishRunId) await finishRunStatement(bound, finishRunId);
         return after;
       }),
     );
@@ -208,7 +209,7 @@ export function createConversationStore(db: SkyfloDatabase, options: Conversatio
  * (atomic), or a transaction when entries are removed. A conversation deleted meanwhile (with its user) is written
  * nowhere: the mirror rows are inserted only for an updated row.
  */
-async function updateTimelineExclusive(db: SkyfloDatabase, timelines: TimelineCache, id: string, change: (timeline: TimelineEntry[]) => TimelineEntry[], finishRunId?: string): Promise<TimelineEntry[]> {
+async function updateTimelineExclusive(db: SkyfloDatabase, timelineWrite: TimelineWrite, timelines: TimelineCache, id: string, change: (timeline: TimelineEntry[]) => TimelineEntry[], finishRunId?: string): Promise<TimelineEntry[]> {
   let kept = timelines.get(id);
   if (kept === undefined) {
     const [row] = await db.select({ messagesJson: conversations.messagesJson }).from(conversations).where(eq(conversations.id, id));
@@ -223,13 +224,11 @@ async function updateTimelineExclusive(db: SkyfloDatabase, timelines: TimelineCa
   const json = JSON.stringify(after);
   // set again only once written: a failed write is read from the database next time
   timelines.drop(id);
-  const updateOn = (target: SkyfloDatabase) => target.update(conversations).set({ messagesJson: sql`${json}::jsonb`, updatedAt: new Date() }).where(eq(conversations.id, id));
   // the run's release rides in the write's statement: one round trip to the database thread fewer per run
-  const alsoOn = (target: SkyfloDatabase) => (finishRunId ? finishRunStatement(target, finishRunId).getSQL() : undefined);
   if (before.some((entry) => !after.some((next) => next.id === entry.id))) {
-    await db.transaction((tx) => mirrorMessages(tx as unknown as SkyfloDatabase, id, before, after, updateOn(tx as unknown as SkyfloDatabase), alsoOn(tx as unknown as SkyfloDatabase)));
+    await db.transaction((tx) => mirrorMessages(tx as unknown as SkyfloDatabase, timelineWrite, id, before, after, json, finishRunId));
   } else {
-    await mirrorMessages(db, id, before, after, updateOn(db), alsoOn(db));
+    await mirrorMessages(db, timelineWrite, id, before, after, json, finishRunId);
   }
   timelines.set(id, json);
   return after;
@@ -250,13 +249,47 @@ export function messageRowOf(entry: TimelineEntry, position: number) {
   };
 }
 
+/** Which parts a timeline write has: the mirror rows' upsert (entries changed), a run's release (its last write). */
+type TimelineWriteShape = { mirror: boolean; finishRun: boolean };
+type TimelineWrite = RenderedStatement<TimelineWriteShape>;
+
 /**
- * Keeps the messages table equal to the timeline, touching only entries that changed. `update` (the timeline row's
- * own write) runs as a data-modifying WITH of the upsert when there is one: one statement instead of two, which on
- * PGlite is one round trip fewer to its thread per timeline write (P2). PostgreSQL runs such a WITH exactly once,
- * whether or not the statement reads it; so does `also`, a further write made part of the same statement.
+ * The timeline row's write as one statement, rendered once per shape (rendered-statements.ts; it was rendered per
+ * write, twice per run). Its values: `conversation_id`, `timeline` (the JSON text), `updated_at`; `rows` (the mirror
+ * rows as JSON) with the mirror; `run_id` with the release. The timeline row's own update runs as a data-modifying
+ * WITH of the mirror rows' upsert when there is one: one statement instead of two, which on PGlite is one round trip
+ * fewer to its thread per timeline write (P2). PostgreSQL runs such a WITH exactly once, whether or not the statement
+ * reads it; so does the run's release.
  */
-async function mirrorMessages(db: SkyfloDatabase, conversationId: string, before: TimelineEntry[], after: TimelineEntry[], update: { getSQL(): SQL } & PromiseLike<unknown>, also?: SQL): Promise<void> {
+function timelineWriteStatement(db: SkyfloDatabase): TimelineWrite {
+  return renderedOnce<TimelineWriteShape>(
+    ({ mirror, finishRun }) => {
+      const update = db
+        .update(conversations)
+        .set({ messagesJson: sql`${param('timeline')}::jsonb`, updatedAt: slot('updated_at') })
+        .where(eq(conversations.id, slot('conversation_id')))
+        .getSQL();
+      const release = finishRun ? finishRunStatement(db, slot('run_id')).getSQL() : undefined;
+      if (!mirror) return release ? sql`WITH also_done AS (${release}) ${update}` : update;
+      // raw SQL, as start-chat.ts writes the same rows: the rows come from the update's RETURNING, so a conversation
+      // that is gone gets none (instead of failing on the foreign key), and the rows travel as one JSON parameter
+      return sql`WITH ${release ? sql`also_done AS (${release}), ` : sql``}timeline_write AS (${update} returning 1 as done)
+      INSERT INTO messages (conversation_id, entry_id, role, content, sequence, message_metadata, token_usage)
+      SELECT ${param('conversation_id')}::uuid, m.entry_id, m.role, coalesce(m.content, ''), m.sequence, coalesce(m.message_metadata, '{}'::jsonb), m.token_usage
+        FROM timeline_write, jsonb_to_recordset(${param('rows')}::jsonb)
+          AS m(entry_id text, role text, content text, sequence int, message_metadata jsonb, token_usage jsonb)
+      ON CONFLICT (conversation_id, entry_id) DO UPDATE SET role = excluded.role, content = excluded.content, sequence = excluded.sequence,
+        message_metadata = excluded.message_metadata, token_usage = excluded.token_usage`;
+    },
+    ({ mirror, finishRun }) => `${mirror ? 'mirror' : 'row'}${finishRun ? '+finish' : ''}`,
+  );
+}
+
+/**
+ * Writes the timeline `after` (its JSON text `json`) and keeps the messages table equal to it, touching only entries
+ * that changed; with `finishRunId`, that run's claim is released by the same statement.
+ */
+async function mirrorMessages(db: SkyfloDatabase, timelineWrite: TimelineWrite, conversationId: string, before: TimelineEntry[], after: TimelineEntry[], json: string, finishRunId?: string): Promise<void> {
   const previous = new Map(before.map((entry, position) => [entry.id, { json: JSON.stringify(entry), position }]));
   const changed = after
     .map((entry, position) => ({ entry, position }))
@@ -264,23 +297,12 @@ async function mirrorMessages(db: SkyfloDatabase, conversationId: string, before
       const old = previous.get(entry.id);
       return !old || old.position !== position || old.json !== JSON.stringify(entry);
     });
-  // `also`: one more data-modifying statement (a run's release) run as a WITH of the same statement
-  const alsoCte = also ? sql`also_done AS (${also}), ` : sql``;
-  if (changed.length === 0) {
-    if (also) await db.execute(sql`WITH also_done AS (${also}) ${update.getSQL()}`);
-    else await update;
-  } else {
-    // raw SQL, as start-chat.ts writes the same rows: the rows come from the update's RETURNING, so a conversation
-    // that is gone gets none (instead of failing on the foreign key), and the rows travel as one JSON parameter
-    const rows = changed.map(({ entry, position }) => messageRowOf(entry, position));
-    await db.execute(sql`WITH ${alsoCte}timeline_write AS (${update.getSQL()} returning 1 as done)
-      INSERT INTO messages (conversation_id, entry_id, role, content, sequence, message_metadata, token_usage)
-      SELECT ${conversationId}::uuid, m.entry_id, m.role, coalesce(m.content, ''), m.sequence, coalesce(m.message_metadata, '{}'::jsonb), m.token_usage
-        FROM timeline_write, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-          AS m(entry_id text, role text, content text, sequence int, message_metadata jsonb, token_usage jsonb)
-      ON CONFLICT (conversation_id, entry_id) DO UPDATE SET role = excluded.role, content = excluded.content, sequence = excluded.sequence,
-        message_metadata = excluded.message_metadata, token_usage = excluded.token_usage`);
-  }
+  const rows = changed.map(({ entry, position }) => messageRowOf(entry, position));
+  await timelineWrite.rows(
+    db,
+    { conversation_id: conversationId, timeline: json, updated_at: new Date(), ...(rows.length > 0 ? { rows: JSON.stringify(rows) } : {}), ...(finishRunId ? { run_id: finishRunId } : {}) },
+    { mirror: rows.length > 0, finishRun: finishRunId !== undefined },
+  );
   const removed = before.filter((entry) => !after.some((next) => next.id === entry.id)).map((entry) => entry.id);
   if (removed.length > 0) {
     await db.delete(messages).where(and(eq(messages.conversationId, conversationId), inArray(messages.entryId, removed)));

@@ -10,41 +10,57 @@
  * caller to release, as after a separate claim.
  * On PGlite one statement is atomic against every other; on Postgres the caller wraps it in the transaction holding
  * the per-user advisory lock the run store takes (run-store.ts).
+ * The text is rendered once per shape (rendered-statements.ts): it was the engine's largest to render per call.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { AuditRecordSigner } from '../crypto/audit-record-signer.ts';
 import type { DecisionInput, RunClaimInput } from '../ports/index.ts';
-import { auditAppendCtes, prepareAuditRecord, rowsOf } from './audit-append.ts';
+import { auditAppendCtes, auditValues, prepareAuditRecord } from './audit-append.ts';
 import type { SkyfloDatabase } from './database.ts';
+import { param, renderedOnce } from './rendered-statements.ts';
 
-/** The decision's UPDATE … RETURNING with `condition` added to its WHERE (as approval-store.ts builds it). */
-type DecisionUpdate = (condition: SQL) => SQL | { getSQL(): SQL };
+/**
+ * The decision's UPDATE … RETURNING of shape `shape` over placeholders (as approval-store.ts builds it, its values
+ * named as there: `conversation_id`, `decision_run_id`, …), with `condition` added to its WHERE.
+ */
+export type DecisionUpdate<Shape extends string> = (condition: SQL, shape: Shape) => SQL | { getSQL(): SQL };
 
 export type DecideClaimingRunOutcome = { claimed: false } | { claimed: true; decided: Record<string, unknown> | undefined };
 
-export async function decideClaimingRunStatement(
-  db: SkyfloDatabase,
-  input: DecisionInput & { claim: RunClaimInput },
-  decision: DecisionUpdate,
-  signer: AuditRecordSigner | undefined,
-): Promise<DecideClaimingRunOutcome> {
-  const { conversationId, decisionRunId, claim } = input;
-  const record = input.audit ? prepareAuditRecord(input.audit, signer) : undefined;
-  const room = sql`(select count(*) from runs where user_id = ${claim.userId}::uuid and status = 'running' and lease_until > now()) < ${claim.maxRunningPerUser}`;
-  // Without the audit chain's head row nothing is claimed (so nothing decided): the long way then reports it, as a
-  // decision alone does (auditedChange), instead of the decision committing unrecorded.
-  const chainReady = record ? sql` AND EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)` : sql``;
-  const rows = rowsOf<Record<string, unknown> & { claimed_run: number }>(
-    await db.execute(sql`WITH run AS (
+/** The statement for the store's decision update; run it with a decision's shape and the update's values. */
+export function decideClaimingRunStatement<Shape extends string>(decision: DecisionUpdate<Shape>) {
+  const statement = renderedOnce<{ decision: Shape; audited: boolean }>(
+    ({ decision: shape, audited }) => sql`WITH run AS (
         INSERT INTO runs (run_id, conversation_id, user_id, lease_until)
-        SELECT ${decisionRunId}::uuid, ${conversationId}::uuid, ${claim.userId}::uuid, now() + ${claim.leaseMs} * interval '1 millisecond'
-         WHERE ${room}${chainReady}
+        SELECT ${param('decision_run_id')}::uuid, ${param('conversation_id')}::uuid, ${param('claim_user_id')}::uuid, now() + ${param('claim_lease_ms')} * interval '1 millisecond'
+         WHERE (select count(*) from runs where user_id = ${param('claim_user_id')}::uuid and status = 'running' and lease_until > now()) < ${param('claim_max_running')}${
+           // Without the audit chain's head row nothing is claimed (so nothing decided): the long way then reports
+           // it, as a decision alone does (auditedChange), instead of the decision committing unrecorded.
+           audited ? sql` AND EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)` : sql``
+         }
         ON CONFLICT DO NOTHING
         RETURNING run_id),
-      changed AS (${decision(sql`EXISTS (SELECT 1 FROM run)`).getSQL()})${record ? sql`, ${auditAppendCtes(record, sql`EXISTS (SELECT 1 FROM changed)`)}` : sql``}
-      SELECT (SELECT count(*) FROM run)::int AS claimed_run, changed.* FROM (SELECT 1) AS one LEFT JOIN changed ON true`),
+      changed AS (${decision(sql`EXISTS (SELECT 1 FROM run)`, shape).getSQL()})${audited ? sql`, ${auditAppendCtes(sql`EXISTS (SELECT 1 FROM changed)`)}` : sql``}
+      SELECT (SELECT count(*) FROM run)::int AS claimed_run, changed.* FROM (SELECT 1) AS one LEFT JOIN changed ON true`,
+    ({ decision: shape, audited }) => `${shape}${audited ? '+audit' : ''}`,
   );
-  const row = rows[0];
-  if (!row || Number(row.claimed_run) === 0) return { claimed: false };
-  return { claimed: true, decided: row['call_id'] === null || row['call_id'] === undefined ? undefined : row };
+
+  return async (
+    db: SkyfloDatabase,
+    input: DecisionInput & { claim: RunClaimInput },
+    shape: Shape,
+    values: Record<string, unknown>,
+    signer: AuditRecordSigner | undefined,
+  ): Promise<DecideClaimingRunOutcome> => {
+    const { claim } = input;
+    const record = input.audit ? prepareAuditRecord(input.audit, signer) : undefined;
+    const rows = await statement.rows<Record<string, unknown> & { claimed_run: number }>(
+      db,
+      { ...values, claim_user_id: claim.userId, claim_lease_ms: claim.leaseMs, claim_max_running: claim.maxRunningPerUser, ...(record ? auditValues(record) : {}) },
+      { decision: shape, audited: record !== undefined },
+    );
+    const row = rows[0];
+    if (!row || Number(row.claimed_run) === 0) return { claimed: false };
+    return { claimed: true, decided: row['call_id'] === null || row['call_id'] === undefined ? undefined : row };
+  };
 }

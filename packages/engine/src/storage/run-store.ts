@@ -3,6 +3,7 @@ import type { RunRecord, RunStore } from '../ports/index.ts';
 import { isUuid } from './conversation-cursor.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { runs } from './schema.ts';
+import { rowsOf } from './rendered-statements.ts';
 
 type RunRow = typeof runs.$inferSelect;
 
@@ -18,10 +19,6 @@ function toRecord(row: RunRow): RunRecord {
   };
 }
 
-/** The rows of a raw `execute` (node-postgres and PGlite both answer `{ rows }`). */
-function rowsOf<T>(result: unknown): T[] {
-  return (result as { rows?: T[] }).rows ?? (result as T[]);
-}
 
 // The database's clock, not this process's: leases are compared by every engine process, whose clocks may differ.
 const leaseFromNow = (leaseMs: number) => sql`now() + ${leaseMs} * interval '1 millisecond'`;

@@ -13,9 +13,10 @@ import { sql, type SQL } from 'drizzle-orm';
 import { appendUserEntry } from '../timeline/apply-event.ts';
 import type { AuditRecordSigner } from '../crypto/audit-record-signer.ts';
 import type { ContinueChatInput, ContinueChatOutcome, Conversation, NewAuditEvent, StartChatInput, StartChatOutcome, TimelineEntry } from '../ports/index.ts';
-import { auditAppendCtes, prepareAuditRecord, rowsOf } from './audit-append.ts';
+import { auditAppendCtes, auditValues, prepareAuditRecord } from './audit-append.ts';
 import { messageRowOf } from './conversation-store.ts';
 import type { SkyfloDatabase } from './database.ts';
+import { param, renderedOnce, rowsOf } from './rendered-statements.ts';
 import { underUserRunLock } from './run-store.ts';
 
 export interface StartChatOptions {
@@ -36,31 +37,48 @@ interface ConversationRowOut {
 
 const asDate = (value: string | Date) => (value instanceof Date ? value : new Date(value));
 
+/** The start's one statement: with the audit record's CTEs or without (the trail off), rendered once each. */
+const startChatStatement = renderedOnce<'audited' | 'unaudited'>(
+  (shape) => sql`WITH conversation AS (
+        INSERT INTO conversations (id, user_id, title, cluster, messages_json)
+        SELECT ${param('conversation_id')}::uuid, ${param('user_id')}::uuid, '', ${param('cluster')}::text, ${param('timeline')}::jsonb
+         WHERE (select count(*) from runs where user_id = ${param('user_id')}::uuid and status = 'running' and lease_until > now()) < ${param('max_running')}${
+           shape === 'audited' ? sql` AND EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)` : sql``
+         }
+        RETURNING id, title, user_id, is_active, metadata, cluster, created_at, updated_at),
+      run AS (
+        INSERT INTO runs (run_id, conversation_id, user_id, lease_until)
+        SELECT ${param('run_id')}::uuid, conversation.id, ${param('user_id')}::uuid, now() + ${param('lease_ms')} * interval '1 millisecond' FROM conversation
+        RETURNING run_id),
+      mirrored AS (
+        INSERT INTO messages (conversation_id, entry_id, role, content, sequence, message_metadata, token_usage)
+        SELECT conversation.id, m.entry_id, m.role, m.content, m.sequence, m.message_metadata, m.token_usage
+          FROM conversation, jsonb_to_recordset(${param('mirror')}::jsonb)
+            AS m(entry_id text, role text, content text, sequence int, message_metadata jsonb, token_usage jsonb)
+        RETURNING 1)${shape === 'audited' ? sql`, ${auditAppendCtes(sql`EXISTS (SELECT 1 FROM conversation)`)}` : sql``}
+      SELECT conversation.* FROM conversation, run${shape === 'audited' ? sql`, audit_appended` : sql``}`,
+);
+
 async function startStatement(db: SkyfloDatabase, input: StartChatInput, options: StartChatOptions): Promise<StartChatOutcome> {
   const conversationId = randomUUID();
   const timeline: TimelineEntry[] = input.timeline;
   const audit: NewAuditEvent | undefined = input.audit?.(conversationId);
   const record = audit ? prepareAuditRecord(audit, options.auditSigner) : undefined;
-  // the mirror rows of the timeline, the rows mirrorMessages writes
-  const mirror = timeline.map(messageRowOf);
-  const room = sql`(select count(*) from runs where user_id = ${input.userId}::uuid and status = 'running' and lease_until > now()) < ${input.maxRunningPerUser}`;
-  const rows = rowsOf<ConversationRowOut>(
-    await db.execute(sql`WITH conversation AS (
-        INSERT INTO conversations (id, user_id, title, cluster, messages_json)
-        SELECT ${conversationId}::uuid, ${input.userId}::uuid, '', ${input.cluster ?? null}::text, ${JSON.stringify(timeline)}::jsonb
-         WHERE ${room}${record ? sql` AND EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)` : sql``}
-        RETURNING id, title, user_id, is_active, metadata, cluster, created_at, updated_at),
-      run AS (
-        INSERT INTO runs (run_id, conversation_id, user_id, lease_until)
-        SELECT ${input.runId}::uuid, conversation.id, ${input.userId}::uuid, now() + ${input.leaseMs} * interval '1 millisecond' FROM conversation
-        RETURNING run_id),
-      mirrored AS (
-        INSERT INTO messages (conversation_id, entry_id, role, content, sequence, message_metadata, token_usage)
-        SELECT conversation.id, m.entry_id, m.role, m.content, m.sequence, m.message_metadata, m.token_usage
-          FROM conversation, jsonb_to_recordset(${JSON.stringify(mirror)}::jsonb)
-            AS m(entry_id text, role text, content text, sequence int, message_metadata jsonb, token_usage jsonb)
-        RETURNING 1)${record ? sql`, ${auditAppendCtes(record, sql`EXISTS (SELECT 1 FROM conversation)`)}` : sql``}
-      SELECT conversation.* FROM conversation, run${record ? sql`, audit_appended` : sql``}`),
+  const rows = await startChatStatement.rows<ConversationRowOut>(
+    db,
+    {
+      conversation_id: conversationId,
+      user_id: input.userId,
+      cluster: input.cluster ?? null,
+      timeline: JSON.stringify(timeline),
+      max_running: input.maxRunningPerUser,
+      run_id: input.runId,
+      lease_ms: input.leaseMs,
+      // the mirror rows of the timeline, the rows mirrorMessages writes
+      mirror: JSON.stringify(timeline.map(messageRowOf)),
+      ...(record ? auditValues(record) : {}),
+    },
+    record ? 'audited' : 'unaudited',
   );
   const row = rows[0];
   if (!row) {
@@ -94,23 +112,43 @@ export function createStartChat(db: SkyfloDatabase, options: StartChatOptions) {
  * The CTEs that append the user's entry to the timeline of the conversation `run` claimed, with its `messages` row at
  * its position, as `appendUserEntry` does (protocol/timeline-fold.ts): not when the last entry is already the same
  * user message (a chat resent after its run failed). messages_json is a JSON array, so the append is in place: the
- * timeline, however long, is neither read nor sent.
+ * timeline, however long, is neither read nor sent. Its values: entryValues.
  */
-function appendEntryCtes(conversationId: string, entry: NonNullable<ContinueChatInput['entry']>): SQL {
-  const [appended] = appendUserEntry([], entry);
-  const row = messageRowOf(appended!, 0);
-  return sql`timeline_write AS (
-        UPDATE conversations SET messages_json = messages_json || jsonb_build_array(${JSON.stringify(appended)}::jsonb), updated_at = now()
-         WHERE id = ${conversationId}::uuid AND EXISTS (SELECT 1 FROM run)
-           AND NOT coalesce(messages_json -> -1 ->> 'type' = 'user' AND messages_json -> -1 ->> 'content' = ${entry.content}::text, false)
+const appendEntryCtes = sql`timeline_write AS (
+        UPDATE conversations SET messages_json = messages_json || jsonb_build_array(${param('entry')}::jsonb), updated_at = now()
+         WHERE id = ${param('conversation_id')}::uuid AND EXISTS (SELECT 1 FROM run)
+           AND NOT coalesce(messages_json -> -1 ->> 'type' = 'user' AND messages_json -> -1 ->> 'content' = ${param('entry_content')}::text, false)
         RETURNING jsonb_array_length(messages_json) - 1 AS position),
       mirrored AS (
         INSERT INTO messages (conversation_id, entry_id, role, content, sequence, message_metadata, token_usage)
-        SELECT ${conversationId}::uuid, ${row.entry_id}::text, ${row.role}::text, ${row.content}::text, timeline_write.position, '{}'::jsonb, NULL
+        SELECT ${param('conversation_id')}::uuid, ${param('entry_id')}::text, ${param('entry_role')}::text, ${param('entry_row_content')}::text, timeline_write.position, '{}'::jsonb, NULL
           FROM timeline_write
         ON CONFLICT (conversation_id, entry_id) DO UPDATE SET content = excluded.content, sequence = excluded.sequence
         RETURNING 1)`;
+
+function entryValues(entry: NonNullable<ContinueChatInput['entry']>): Record<string, unknown> {
+  const [appended] = appendUserEntry([], entry);
+  const row = messageRowOf(appended!, 0);
+  return { entry: JSON.stringify(appended), entry_content: entry.content, entry_id: row.entry_id, entry_role: row.role, entry_row_content: row.content };
 }
+
+/** Which parts the continuing statement has: the audit record (the trail on), the user's entry (not for a resumption). */
+type ContinueShape = { audited: boolean; entry: boolean };
+
+const continueChatStatement = renderedOnce<ContinueShape>(({ audited, entry }) => {
+  const runningOfUser = sql`(select count(*) from runs where user_id = ${param('user_id')}::uuid and status = 'running' and lease_until > now())`;
+  return sql`WITH awaiting AS (
+        SELECT call_id FROM approvals WHERE conversation_id = ${param('conversation_id')}::uuid AND status = 'awaiting'),
+      run AS (
+        INSERT INTO runs (run_id, conversation_id, user_id, lease_until)
+        SELECT ${param('run_id')}::uuid, ${param('conversation_id')}::uuid, ${param('user_id')}::uuid, now() + ${param('lease_ms')} * interval '1 millisecond'
+         WHERE ${runningOfUser} < ${param('max_running')} AND NOT EXISTS (SELECT 1 FROM awaiting)${audited ? sql` AND EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)` : sql``}
+        ON CONFLICT DO NOTHING
+        RETURNING run_id)${audited ? sql`, ${auditAppendCtes(sql`EXISTS (SELECT 1 FROM run)`)}` : sql``}${entry ? sql`, ${appendEntryCtes}` : sql``}
+      SELECT (SELECT count(*) FROM run)::int AS claimed, ${runningOfUser}::int AS running,
+             (SELECT count(*) FROM runs WHERE conversation_id = ${param('conversation_id')}::uuid AND status = 'running')::int AS held,
+             (SELECT coalesce(json_agg(call_id ORDER BY call_id), '[]'::json) FROM awaiting) AS awaiting`;
+}, ({ audited, entry }) => `${audited ? 'audited' : 'unaudited'}${entry ? '+entry' : ''}`);
 
 /**
  * A chat in an existing conversation, in ONE statement: the claim of the conversation within the user's limit, only
@@ -122,20 +160,19 @@ function appendEntryCtes(conversationId: string, entry: NonNullable<ContinueChat
  */
 async function continueStatement(db: SkyfloDatabase, input: ContinueChatInput, options: StartChatOptions): Promise<ContinueChatOutcome> {
   const record = input.audit ? prepareAuditRecord(input.audit, options.auditSigner) : undefined;
-  const runningOfUser = sql`(select count(*) from runs where user_id = ${input.userId}::uuid and status = 'running' and lease_until > now())`;
-  const [row] = rowsOf<{ claimed: number; running: number; held: number; awaiting: string[] }>(
-    await db.execute(sql`WITH awaiting AS (
-        SELECT call_id FROM approvals WHERE conversation_id = ${input.conversationId}::uuid AND status = 'awaiting'),
-      run AS (
-        INSERT INTO runs (run_id, conversation_id, user_id, lease_until)
-        SELECT ${input.runId}::uuid, ${input.conversationId}::uuid, ${input.userId}::uuid, now() + ${input.leaseMs} * interval '1 millisecond'
-         WHERE ${runningOfUser} < ${input.maxRunningPerUser} AND NOT EXISTS (SELECT 1 FROM awaiting)${record ? sql` AND EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)` : sql``}
-        ON CONFLICT DO NOTHING
-        RETURNING run_id)${record ? sql`, ${auditAppendCtes(record, sql`EXISTS (SELECT 1 FROM run)`)}` : sql``}${input.entry ? sql`, ${appendEntryCtes(input.conversationId, input.entry)}` : sql``}
-      SELECT (SELECT count(*) FROM run)::int AS claimed, ${runningOfUser}::int AS running,
-             (SELECT count(*) FROM runs WHERE conversation_id = ${input.conversationId}::uuid AND status = 'running')::int AS held,
-             (SELECT coalesce(json_agg(call_id ORDER BY call_id), '[]'::json) FROM awaiting) AS awaiting`),
-  ) as [{ claimed: number; running: number; held: number; awaiting: string[] | string }];
+  const [row] = (await continueChatStatement.rows<{ claimed: number; running: number; held: number; awaiting: string[] }>(
+    db,
+    {
+      conversation_id: input.conversationId,
+      user_id: input.userId,
+      run_id: input.runId,
+      lease_ms: input.leaseMs,
+      max_running: input.maxRunningPerUser,
+      ...(record ? auditValues(record) : {}),
+      ...(input.entry ? entryValues(input.entry) : {}),
+    },
+    { audited: record !== undefined, entry: input.entry !== undefined },
+  )) as [{ claimed: number; running: number; held: number; awaiting: string[] | string }];
   if (Number(row.claimed) > 0) return { ok: true };
   // the counts are of the statement's snapshot: before its own insert, which did not happen
   if (Number(row.running) >= input.maxRunningPerUser) return { ok: false, reason: 'user_limit', running: Number(row.running) };
