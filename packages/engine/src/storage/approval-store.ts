@@ -131,7 +131,7 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
       .where(and(key(slot('conversation_id'), slot('call_id')), eq(approvals.status, 'awaiting'), condition))
       .returning();
   const auditedDecision = auditedChange(decisionUpdate);
-  const decisionClaimingRun = decideClaimingRunStatement((condition, shape: DecisionShape) => decisionUpdate(condition, shape));
+  const decisionClaimingRun = decideClaimingRunStatement(decisionUpdate);
   /** The execution claim approved → executing, over placeholders (`conversation_id`, `call_id`, `run_id`). */
   const executionClaim = (chainReady?: SQL) =>
     db
@@ -139,7 +139,7 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
       .set({ status: 'executing', decisionRunId: slot('run_id') })
       .where(and(key(slot('conversation_id'), slot('call_id')), eq(approvals.status, 'approved'), chainReady))
       .returning({ callId: approvals.callId });
-  const auditedExecutionClaim = auditedChange<'claim'>((chainReady) => executionClaim(chainReady));
+  const auditedExecutionClaim = auditedChange<'claim'>(executionClaim);
   /** executing → executed/failed, the exact arguments dropped (they ran); values `conversation_id`, `call_id`, `executed_at`, `result_summary` */
   const executionEnd = (status: 'executed' | 'failed') =>
     db

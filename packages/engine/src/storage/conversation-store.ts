@@ -1,4 +1,4 @@
-import { and, desc, eq, ilike, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ilike, inArray, lt, or, sql } from 'drizzle-orm';
 import { ConversationIdTakenError } from '../ports/conversation-id-taken-error.ts';
 import type { Conversation, ConversationStore, ConversationSummary, TimelineEntry } from '../ports/index.ts';
 import { formatConversationCursor, isUuid, parseConversationCursor } from './conversation-cursor.ts';

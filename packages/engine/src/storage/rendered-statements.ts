@@ -1,9 +1,9 @@
 /**
  * Statements whose SQL text is rendered once (issue 38). Drizzle renders a statement's text from its chunks on every
- * call (`sqlToQuery`: each chunk tested against each kind with `is()`, the pieces merged), and for the engine's CTE
- * statements — a decision with its run claim and audit record, a chat's start — that was 0.4–0.9 ms of main-thread CPU
- * per call, on the approval's way to `tool.executing`, for a text that never changes: more than PGlite's thread then
- * takes to run it prepared. So such a statement is built with a placeholder (`sql.placeholder`, `slot`) for every
+ * call (`sqlToQuery`: each chunk tested against each kind with `is()`, the pieces merged): 0.3–1.7 ms of main-thread
+ * CPU per statement (an approval's insert 1.7, its read with the conversation 1.1, the decision with its run claim and
+ * audit record 0.9; ~5.5 ms per approval cycle), partly on the approval's way to `tool.executing`, for texts that never
+ * change: more than PGlite's thread then takes to run most of them. So such a statement is built with a placeholder (`sql.placeholder`, `slot`) for every
  * value, rendered the first time it is run (per shape: the few variants its optional parts make), and run as Drizzle
  * runs its own `.prepare()`d queries: the session's prepared query, its placeholders filled with this call's values
  * (`fillPlaceholders`, which applies a column's encoder to a value a query builder bound to that column). Errors are
@@ -14,7 +14,7 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 import type { SkyfloDatabase } from './database.ts';
 
 // The engine's databases are made with Drizzle's defaults (drizzle(client, { schema }), no casing option), so this
-// dialect renders the text db.execute renders (test/storage/rendered-statements.test.ts compares them).
+// dialect renders the text their own would (every store statement rendered here runs on each driver in test/storage).
 const dialect = new PgDialect();
 
 /**
@@ -44,8 +44,6 @@ export function rowsOf<T>(result: unknown): T[] {
 export interface RenderedStatement<Shape> {
   /** the driver's rows (snake_case columns, driver values) of the statement of `shape` run on `db` with `values` */
   rows<Row>(db: SkyfloDatabase, values: Record<string, unknown>, shape: Shape): Promise<Row[]>;
-  /** the rendered text of `shape` (tests and diagnostics) */
-  text(shape: Shape): Query;
 }
 
 /**
@@ -65,7 +63,6 @@ export function renderedOnce<Shape>(build: (shape: Shape) => SQL | { getSQL(): S
     return query;
   };
   return {
-    text,
     async rows<Row>(db: SkyfloDatabase, values: Record<string, unknown>, shape: Shape): Promise<Row[]> {
       return rowsOf<Row>(await db._.session.prepareQuery(text(shape), undefined, undefined, false).execute(values));
     },

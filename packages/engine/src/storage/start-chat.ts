@@ -9,7 +9,7 @@
  * (run-store.ts) orders concurrent starts of one user, in a transaction around the statement.
  */
 import { randomUUID } from 'node:crypto';
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { appendUserEntry } from '../timeline/apply-event.ts';
 import type { AuditRecordSigner } from '../crypto/audit-record-signer.ts';
 import type { ContinueChatInput, ContinueChatOutcome, Conversation, NewAuditEvent, StartChatInput, StartChatOutcome, TimelineEntry } from '../ports/index.ts';
