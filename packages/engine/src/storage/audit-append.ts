@@ -91,6 +91,12 @@ export function auditValues(record: PreparedAuditRecord): Record<string, unknown
 
 const appendStatement = renderedOnce<'append'>(() => sql`WITH ${auditAppendCtes()} SELECT sequence, prev_hash, hash FROM audit_appended`);
 
+/**
+ * The condition a change recorded with its audit record is made under: the chain's head row exists, so a missing head
+ * makes the change not happen rather than happen unrecorded.
+ */
+export const auditChainReady = sql`EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)`;
+
 const missingHead = () =>
   new Error('the audit chain has no head row (audit_chain_head, migration 0011): the database was not migrated by this version, or the row was removed; restore it before writing audit records');
 
@@ -134,7 +140,7 @@ function storedOf(record: PreparedAuditRecord, linked: { sequence: string | numb
 export function auditedChange<Shape extends string>(change: (chainReady: SQL, shape: Shape) => SQL | { getSQL(): SQL }) {
   const statement = renderedOnce<Shape>(
     // getSQL(): a query builder embedded as is gets parentheses of its own, which a CTE's body must not have.
-    (shape) => sql`WITH changed AS (${change(sql`EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)`, shape).getSQL()}), ${auditAppendCtes(sql`EXISTS (SELECT 1 FROM changed)`)}
+    (shape) => sql`WITH changed AS (${change(auditChainReady, shape).getSQL()}), ${auditAppendCtes(sql`EXISTS (SELECT 1 FROM changed)`)}
       SELECT changed.* FROM changed`,
   );
   return async <Row>(db: SkyfloDatabase, shape: Shape, values: Record<string, unknown>, event: NewAuditEvent, signer: AuditRecordSigner | undefined): Promise<Row[]> => {

@@ -15,9 +15,10 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { AuditRecordSigner } from '../crypto/audit-record-signer.ts';
 import type { DecisionInput, RunClaimInput } from '../ports/index.ts';
-import { auditAppendCtes, auditValues, prepareAuditRecord } from './audit-append.ts';
+import { auditAppendCtes, auditChainReady, auditValues, prepareAuditRecord } from './audit-append.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { param, renderedOnce } from './rendered-statements.ts';
+import { leaseFromNow, runningRunsOf } from './run-store.ts';
 
 /**
  * The decision's UPDATE … RETURNING of shape `shape` over placeholders (as approval-store.ts builds it, its values
@@ -32,11 +33,11 @@ export function decideClaimingRunStatement<Shape extends string>(decision: Decis
   const statement = renderedOnce<{ decision: Shape; audited: boolean }>(
     ({ decision: shape, audited }) => sql`WITH run AS (
         INSERT INTO runs (run_id, conversation_id, user_id, lease_until)
-        SELECT ${param('decision_run_id')}::uuid, ${param('conversation_id')}::uuid, ${param('claim_user_id')}::uuid, now() + ${param('claim_lease_ms')} * interval '1 millisecond'
-         WHERE (select count(*) from runs where user_id = ${param('claim_user_id')}::uuid and status = 'running' and lease_until > now()) < ${param('claim_max_running')}${
+        SELECT ${param('decision_run_id')}::uuid, ${param('conversation_id')}::uuid, ${param('claim_user_id')}::uuid, ${leaseFromNow(param('claim_lease_ms'))}
+         WHERE ${runningRunsOf(param('claim_user_id'))} < ${param('claim_max_running')}${
            // Without the audit chain's head row nothing is claimed (so nothing decided): the long way then reports
            // it, as a decision alone does (auditedChange), instead of the decision committing unrecorded.
-           audited ? sql` AND EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)` : sql``
+           audited ? sql` AND ${auditChainReady}` : sql``
          }
         ON CONFLICT DO NOTHING
         RETURNING run_id),

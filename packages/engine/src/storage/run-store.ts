@@ -1,4 +1,4 @@
-import { and, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, eq, gt, lt, sql, type Placeholder } from 'drizzle-orm';
 import type { RunRecord, RunStore } from '../ports/index.ts';
 import { isUuid } from './conversation-cursor.ts';
 import type { SkyfloDatabase } from './database.ts';
@@ -21,7 +21,11 @@ function toRecord(row: RunRow): RunRecord {
 
 
 // The database's clock, not this process's: leases are compared by every engine process, whose clocks may differ.
-const leaseFromNow = (leaseMs: number) => sql`now() + ${leaseMs} * interval '1 millisecond'`;
+// A value or a placeholder (rendered-statements.ts), as every statement that claims a run writes it.
+export const leaseFromNow = (leaseMs: number | Placeholder) => sql`now() + ${leaseMs} * interval '1 millisecond'`;
+
+/** The user's running runs whose lease has not lapsed: what the per-user limit counts, wherever a run is claimed. */
+export const runningRunsOf = (userId: string | Placeholder) => sql`(select count(*) from runs where user_id = ${userId}::uuid and status = 'running' and lease_until > now())`;
 
 /**
  * A run's claim released: the statement of `runs.finish`, also run as a data-modifying WITH of a run's last timeline
@@ -70,7 +74,7 @@ async function insertWithinLimit(
     await executor.execute(sql`
       insert into ${runs} (run_id, conversation_id, user_id, lease_until)
       select ${runId}::uuid, ${conversationId}::uuid, ${userId}::uuid, ${leaseFromNow(leaseMs)}
-      where (select count(*) from ${runs} where user_id = ${userId}::uuid and status = 'running' and lease_until > now()) < ${maxRunningPerUser}
+      where ${runningRunsOf(userId)} < ${maxRunningPerUser}
       on conflict do nothing
       returning run_id`),
   );

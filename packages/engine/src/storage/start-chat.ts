@@ -13,11 +13,11 @@ import { sql } from 'drizzle-orm';
 import { appendUserEntry } from '../timeline/apply-event.ts';
 import type { AuditRecordSigner } from '../crypto/audit-record-signer.ts';
 import type { ContinueChatInput, ContinueChatOutcome, Conversation, NewAuditEvent, StartChatInput, StartChatOutcome, TimelineEntry } from '../ports/index.ts';
-import { auditAppendCtes, auditValues, prepareAuditRecord } from './audit-append.ts';
+import { auditAppendCtes, auditChainReady, auditValues, prepareAuditRecord } from './audit-append.ts';
 import { messageRowOf } from './conversation-store.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { param, renderedOnce, rowsOf } from './rendered-statements.ts';
-import { underUserRunLock } from './run-store.ts';
+import { leaseFromNow, runningRunsOf, underUserRunLock } from './run-store.ts';
 
 export interface StartChatOptions {
   exclusiveConnection: boolean;
@@ -42,13 +42,11 @@ const startChatStatement = renderedOnce<'audited' | 'unaudited'>(
   (shape) => sql`WITH conversation AS (
         INSERT INTO conversations (id, user_id, title, cluster, messages_json)
         SELECT ${param('conversation_id')}::uuid, ${param('user_id')}::uuid, '', ${param('cluster')}::text, ${param('timeline')}::jsonb
-         WHERE (select count(*) from runs where user_id = ${param('user_id')}::uuid and status = 'running' and lease_until > now()) < ${param('max_running')}${
-           shape === 'audited' ? sql` AND EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)` : sql``
-         }
+         WHERE ${runningRunsOf(param('user_id'))} < ${param('max_running')}${shape === 'audited' ? sql` AND ${auditChainReady}` : sql``}
         RETURNING id, title, user_id, is_active, metadata, cluster, created_at, updated_at),
       run AS (
         INSERT INTO runs (run_id, conversation_id, user_id, lease_until)
-        SELECT ${param('run_id')}::uuid, conversation.id, ${param('user_id')}::uuid, now() + ${param('lease_ms')} * interval '1 millisecond' FROM conversation
+        SELECT ${param('run_id')}::uuid, conversation.id, ${param('user_id')}::uuid, ${leaseFromNow(param('lease_ms'))} FROM conversation
         RETURNING run_id),
       mirrored AS (
         INSERT INTO messages (conversation_id, entry_id, role, content, sequence, message_metadata, token_usage)
@@ -85,7 +83,7 @@ async function startStatement(db: SkyfloDatabase, input: StartChatInput, options
     // Nothing was written: the user's limit (a new conversation cannot be held by another run), or, with a record
     // to write, the audit chain's head row is missing; which one, a read tells.
     const [{ running }] = rowsOf<{ running: number }>(
-      await db.execute(sql`select count(*)::int as running from runs where user_id = ${input.userId}::uuid and status = 'running' and lease_until > now()`),
+      await db.execute(sql`select ${runningRunsOf(input.userId)}::int as running`),
     ) as [{ running: number }];
     if (running >= input.maxRunningPerUser) return { ok: false, reason: 'user_limit', running };
     throw new Error('the chat could not start: the audit chain has no head row (audit_chain_head, migration 0011); restore it before writing audit records');
@@ -136,13 +134,13 @@ function entryValues(entry: NonNullable<ContinueChatInput['entry']>): Record<str
 type ContinueShape = { audited: boolean; entry: boolean };
 
 const continueChatStatement = renderedOnce<ContinueShape>(({ audited, entry }) => {
-  const runningOfUser = sql`(select count(*) from runs where user_id = ${param('user_id')}::uuid and status = 'running' and lease_until > now())`;
+  const runningOfUser = runningRunsOf(param('user_id'));
   return sql`WITH awaiting AS (
         SELECT call_id FROM approvals WHERE conversation_id = ${param('conversation_id')}::uuid AND status = 'awaiting'),
       run AS (
         INSERT INTO runs (run_id, conversation_id, user_id, lease_until)
-        SELECT ${param('run_id')}::uuid, ${param('conversation_id')}::uuid, ${param('user_id')}::uuid, now() + ${param('lease_ms')} * interval '1 millisecond'
-         WHERE ${runningOfUser} < ${param('max_running')} AND NOT EXISTS (SELECT 1 FROM awaiting)${audited ? sql` AND EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)` : sql``}
+        SELECT ${param('run_id')}::uuid, ${param('conversation_id')}::uuid, ${param('user_id')}::uuid, ${leaseFromNow(param('lease_ms'))}
+         WHERE ${runningOfUser} < ${param('max_running')} AND NOT EXISTS (SELECT 1 FROM awaiting)${audited ? sql` AND ${auditChainReady}` : sql``}
         ON CONFLICT DO NOTHING
         RETURNING run_id)${audited ? sql`, ${auditAppendCtes(sql`EXISTS (SELECT 1 FROM run)`)}` : sql``}${entry ? sql`, ${appendEntryCtes}` : sql``}
       SELECT (SELECT count(*) FROM run)::int AS claimed, ${runningOfUser}::int AS running,
