@@ -38,6 +38,14 @@ const writtenShapes = [
   'The password is IsPw-9 and the token was TokPw-10.',
   'secret: SecretValue-11',
   './deploy --db-password=FlagPw-12 --token FlagTok-13',
+  // vendor shapes (one requires test for them all: token-vendors.ts HAS_VENDOR_MARK)
+  'SONAR_LOGIN sqp_0123456789abcdefghijABCDEFGHIJ0123456789 for the scanner',
+  'twilio key SK0123456789abcdef0123456789abcdef in use',
+  'postman PMAK-0123456789abcdef01234567-0123456789abcdef0123456789abcdef01 rotated',
+  'doppler dp.st.prd_0123456789ABCDEFGHIJ set',
+  'pulumi pul-0123456789abcdef0123456789abcdef01234567 logged in',
+  'linear lin_api_0123456789ABCDEFGHIJ0123456789abcdef works',
+  'jira ATATT3xFfGF0123456789abcdefghijABCDEFGHIJ0123456789 expires',
 ];
 
 const texts = [...[...secretEntries, ...keepEntries].flatMap((entry) => textsOf(entry.placement)), ...writtenShapes];
@@ -45,7 +53,7 @@ const withRequires = TOKEN_PATTERNS.filter((rule) => rule.requires);
 
 describe('token rules skipped by their requires test', () => {
   it('cover the costly rules, and no requires test keeps a position (global or sticky)', () => {
-    expect(withRequires.map((rule) => rule.name)).toEqual(expect.arrayContaining(['inline-pair', 'phrase-is', 'phrase-using', 'cli-mysql-p', 'cli-htpasswd-batch', 'terraform-token', 'url-password']));
+    expect(withRequires.map((rule) => rule.name)).toEqual(expect.arrayContaining(['inline-pair', 'phrase-is', 'phrase-using', 'cli-mysql-p', 'cli-htpasswd-batch', 'terraform-token', 'url-password', 'jwt', 'pem-private-key', 'bearer', 'json-pair', 'url-query-secret']));
     for (const rule of withRequires) expect(`${rule.name}: ${rule.requires!.flags}`).not.toMatch(/: .*[gy]/);
   });
 
@@ -66,7 +74,7 @@ describe('token rules skipped by their requires test', () => {
   });
 
   it('the written shapes are still redacted whole', () => {
-    const leaks = writtenShapes.map((text) => redactText(text)).filter((redacted) => /Pw-\d|Tok-13|SecretValue|atlasv1\.abc|ghp0123|IsPw|UsingPw/.test(redacted));
+    const leaks = writtenShapes.map((text) => redactText(text)).filter((redacted) => /Pw-\d|Tok-13|SecretValue|atlasv1\.abc|ghp0123|IsPw|UsingPw|0123456789/.test(redacted));
     expect(leaks).toEqual([]);
   });
 });

@@ -40,18 +40,20 @@ const HAS_URL = /:\/\//;
 export const TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
   ...VENDOR_TOKEN_PATTERNS,
   // .npmrc: "//registry.npmjs.org/:_authToken=…", "_auth=…", "_password=…"
-  { name: 'npmrc-auth', pattern: /(?<pre>(?:^|[\s"'])(?:\/\/[^\s:]+\/?:)?_(?:authToken|auth|password)\s*=\s*)(?<secret>[^\s"']+)/gm },
+  { name: 'npmrc-auth', pattern: /(?<pre>(?:^|[\s"'])(?:\/\/[^\s:]+\/?:)?_(?:authToken|auth|password)\s*=\s*)(?<secret>[^\s"']+)/gm, requires: /_(?:auth|password)/ },
   // .netrc / _netrc (curl, git, ftp): "machine HOST login USER password SECRET" on one line or over several, the
   // tokens in any order after the host (login, account, port); `default` (any host) only with a login, so prose
   // such as "the default password policy" keeps its words.
   {
     name: 'netrc-password',
     pattern: /(?<pre>(?<![\w.-])(?:machine[ \t\r\n]+\S+(?:[ \t\r\n]+(?:login|account|port)[ \t\r\n]+\S+)*|default(?:[ \t\r\n]+(?:login|account|port)[ \t\r\n]+\S+)+)[ \t\r\n]+password[ \t\r\n]+)(?<secret>(?!\[REDACTED)[^\s`]+)/g,
+    requires: /password/,
   },
   // Query parameters that carry credentials (webhook/API tokens, presigned-URL signatures, JDBC passwords).
   {
     name: 'url-query-secret',
     pattern: /(?<pre>[?&;](?:[A-Za-z0-9_.-]*(?:token|secret|password|passwd|api[-_]?key|apikey|signature|credential)[A-Za-z0-9_.-]*|sig|pwd|auth)=)(?<secret>[^&\s"'#]+)/gi,
+    requires: /[?&;][A-Za-z0-9_.-]+=/,
   },
   // Credentials in any URL scheme: postgres://user:pw@, redis://:pw@ (no user), amqp://, mongodb+srv://, https://…
   { name: 'url-password', pattern: /(?<pre>\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)(?<secret>[^\s@/]+)(?<post>@)/gi, requires: HAS_URL },
@@ -73,6 +75,7 @@ export const TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
     name: 'json-pair',
     pattern: /(?<pre>"(?<name>[A-Za-z0-9_.-]*(?:auth|password|passwd|pwd|secret|token|api[-_]?key|apikey|credential|(?:private|access|routing|integration|service|app|subscription)[-_]?key)[A-Za-z0-9_.-]*)"[ \t]*:[ \t]*)(?<secret>"(?:[^"\\\n]|\\.)*")/gi,
     accept: (groups) => isSecretName(groups['name'] ?? '') && !isTrivialValue(groups['secret'] ?? '') && !/^"\[REDACTED/.test(groups['secret'] ?? ''),
+    requires: /"[ \t]*:[ \t]*"/,
   },
   // Phrases: "Using password X", "with token X", "password for admin: X", "password is X".
   {

@@ -37,7 +37,7 @@ export const COMMAND_TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
     accept: notStructural,
     requires: HAS_INLINE_WORD,
   },
-  { name: 'cli-oauth2-bearer', pattern: /(?<pre>--oauth2-bearer(?:=|[ \t]+))(?<secret>[^\s"']+)/g },
+  { name: 'cli-oauth2-bearer', pattern: /(?<pre>--oauth2-bearer(?:=|[ \t]+))(?<secret>[^\s"']+)/g, requires: /--oauth2-bearer/ },
   {
     name: 'cli-mysql-p',
     // at the flag, looking behind for the command (as the flag rules below), not from each command name to the line's
@@ -62,7 +62,7 @@ export const COMMAND_TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
     requires: NAMES_A_PASSWORD_COMMAND,
   },
   // sqlplus user/PASSWORD@db (Oracle tools), jdbc:oracle:thin:user/PASSWORD@host
-  { name: 'cli-oracle-login', pattern: /(?<pre>(?:\b(?:sqlplus|rman|expdp|impdp|dgmgrl)(?:[ \t]+-\S+)*[ \t]+|jdbc:oracle:[a-z]+:)["']?[\w$#.]+\/)(?<secret>[^\s@"'/]+)(?<post>@)/g },
+  { name: 'cli-oracle-login', pattern: /(?<pre>(?:\b(?:sqlplus|rman|expdp|impdp|dgmgrl)(?:[ \t]+-\S+)*[ \t]+|jdbc:oracle:[a-z]+:)["']?[\w$#.]+\/)(?<secret>[^\s@"'/]+)(?<post>@)/g, requires: /sqlplus|rman|expdp|impdp|dgmgrl|jdbc:oracle:/ },
   // rabbitmqctl add_user NAME PASSWORD / change_password NAME PASSWORD
   // (the value's place first, the command behind it: from each command name to the line's end was quadratic; tried at
   // every position, the look behinds cost ~1.5 µs on a paragraph of prose, so a text without the command skips it)
@@ -72,15 +72,16 @@ export const COMMAND_TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
     requires: /rabbitmqctl/,
   },
   // openssl … -passin pass:SECRET / -passout pass:SECRET
-  { name: 'cli-openssl-pass', pattern: /(?<pre>[ \t]-pass(?:in|out)?[ \t]+pass:)(?<secret>[^\s"'|;&]+)/g },
+  { name: 'cli-openssl-pass', pattern: /(?<pre>[ \t]-pass(?:in|out)?[ \t]+pass:)(?<secret>[^\s"'|;&]+)/g, requires: /pass:/ },
   // echo SECRET | docker login --password-stdin: the echoed word is the password (a $VARIABLE is not).
   {
     name: 'cli-echo-password-stdin',
     pattern: /(?<pre>\b(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?)(?<secret>"[^"\n]*"|'[^'\n]*'|[^\s|;&]+)(?<post>[ \t]*\|[^\n]*--password-stdin)/g,
     accept: (groups) => !/^["']?\$/.test(groups['secret'] ?? ''),
+    requires: /--password-stdin/,
   },
   // `curl -u user:password`, `--user user:password`
-  { name: 'cli-user-password', pattern: /(?<pre>(?:^|\s)(?:-u|--user)[ \t]+[^\s:]+:)(?<secret>[^\s@"']+)/gm },
+  { name: 'cli-user-password', pattern: /(?<pre>(?:^|\s)(?:-u|--user)[ \t]+[^\s:]+:)(?<secret>[^\s@"']+)/gm, requires: /-u/ },
   // `aws configure set aws_secret_access_key …`
-  { name: 'cli-configure-set', pattern: /(?<pre>\bconfigure\s+set\s+\S*(?:secret|token|password)\S*[ \t]+)(?<secret>\S+)/gi },
+  { name: 'cli-configure-set', pattern: /(?<pre>\bconfigure\s+set\s+\S*(?:secret|token|password)\S*[ \t]+)(?<secret>\S+)/gi, requires: /configure/i },
 ];

@@ -27,7 +27,7 @@ function isBase64KeyFile(groups: Record<string, string | undefined>): boolean {
 
 const AUTH_SCHEMES = 'Bearer|Basic|Token|Digest|ApiKey|Api-Key|SSWS|Splunk|GenieKey|Bot|Negotiate|NTLM|Key|OAuth|JWT|Client-ID|Hawk';
 
-export const VENDOR_TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
+const SHAPED_TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
   { name: 'pem-private-key', pattern: new RegExp(`${PEM_BEGIN}(?:[\\s\\S]*?${PEM_END}|${PEM_BODY_WITHOUT_END})`, 'g') },
   { name: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\b/g },
   { name: 'aws-access-key', pattern: /\b(AKIA|ASIA)[0-9A-Z]{16}\b/g },
@@ -79,8 +79,31 @@ export const VENDOR_TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = [
   {
     name: 'authorization-header',
     pattern: new RegExp(`(?<pre>\\b(?:Proxy-)?Authorization["']?[ \\t]*[:=][ \\t]*["']?(?:(?:${AUTH_SCHEMES})[ \\t]+)?)(?<secret>(?!\\[REDACTED|realm=)[^\\s"',;}]{6,})`, 'gi'),
+    requires: /authorization/i,
   },
   // base64 of "-----BEGIN" (kubeconfig client-key-data, Secret data printed elsewhere): a PEM blob in disguise.
   { name: 'base64-key-file', pattern: /(?<secret>\b(?:ewog|eyJ|ew0K|e30K)[A-Za-z0-9+/]{60,}={0,2})/g, accept: isBase64KeyFile },
   { name: 'base64-pem', pattern: /(?<secret>\bLS0tLS1CRUdJTi[A-Za-z0-9+/=]{20,})/g, accept: isBase64PrivateKey },
 ];
+
+/**
+ * A piece every match of a shape above contains (its vendor prefix, its URL's host or path, its header word): one
+ * scan for them all instead of one per shape over every text (issue 38: the rule set is run over a streamed answer's
+ * open block at every word, and ordinary prose holds none of them). A shape with a `requires` of its own keeps it
+ * (the Terraform token's; the Authorization header's, which is case-insensitive). The pieces are in the shapes' order.
+ * A shape added above needs its piece here: mcp-server's redaction-rule-prefilters.test.ts fails until it has an example
+ * the shape matches, and then while that example fails this test.
+ */
+const HAS_VENDOR_MARK = new RegExp(
+  [
+    '-----BEGIN', 'eyJ|ewog|ew0K|e30K|LS0tLS1CRUdJTi', 'AKIA|ASIA', 'gh[pousr]_|github_pat_', 'gl(?:pat|ptt|dt|rt|cbt|soat|ft|imt|agent)-',
+    'xox[abposr]-', 'hooks\\.slack\\.com/', 'discord', '/webhook', 'pagerduty\\.com/', ':AA', '_(?:live|test)_|whsec_', 'sk-', 'AIza',
+    'npm_', 'pypi-', 'SG\\.', 'hv[sbr]\\.', 'sq[pua]_', 'hf_', 'glsa_|glc_', 'do[opr]_v1_', 'dckr_pat_', 'shp(?:at|ca|pa|ss)_',
+    'AGE-SECRET-KEY-1', 'NR(?:AK|AA|II|JS)-', 'key-', 'sntry[su]_', 'dapi', 'SK[0-9a-f]', 'PMAK-', 'dp\\.', 'pul-', 'lin_api_', 'ATATT3',
+    '\\$[0-9a-z-]+\\$|\\{[A-Za-z0-9_-]+\\}', 'Bearer|Basic',
+  ].join('|'),
+);
+
+export const VENDOR_TOKEN_PATTERNS: ReadonlyArray<TokenPattern> = SHAPED_TOKEN_PATTERNS.map((rule) =>
+  rule.requires ? rule : { ...rule, requires: HAS_VENDOR_MARK },
+);
