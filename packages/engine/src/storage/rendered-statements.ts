@@ -3,11 +3,12 @@
  * call (`sqlToQuery`: each chunk tested against each kind with `is()`, the pieces merged): 0.3–1.7 ms of main-thread
  * CPU per statement (an approval's insert 1.7, its read with the conversation 1.1, the decision with its run claim and
  * audit record 0.9; ~5.5 ms per approval cycle), partly on the approval's way to `tool.executing`, for texts that never
- * change: more than PGlite's thread then takes to run most of them. So such a statement is built with a placeholder (`sql.placeholder`, `slot`) for every
- * value, rendered the first time it is run (per shape: the few variants its optional parts make), and run as Drizzle
- * runs its own `.prepare()`d queries: the session's prepared query, its placeholders filled with this call's values
- * (`fillPlaceholders`, which applies a column's encoder to a value a query builder bound to that column). Errors are
- * Drizzle's own (DrizzleQueryError with the database's error as its cause), as with `db.execute`.
+ * change: more than PGlite's thread then takes to run most of them. So such a statement is built with a placeholder
+ * (`sql.placeholder`, `slot`) for every value, rendered the first time it is run (per shape: the few variants its
+ * optional parts make), and run as Drizzle runs its own `.prepare()`d queries: the session's prepared query, its
+ * placeholders filled with this call's values (`fillPlaceholders`, which applies a column's encoder to a value a query
+ * builder bound to that column). Errors are Drizzle's own (DrizzleQueryError with the database's error as its cause),
+ * as with `db.execute`.
  */
 import { sql, type Placeholder, type Query, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
