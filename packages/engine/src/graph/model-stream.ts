@@ -4,14 +4,16 @@
  * stages (step bookkeeping, tool execution, telemetry, output parsing) that the agent does not use: it makes one
  * call with no tool execution and no steps. Measured in bench/engine-concurrency.ts, that pipeline was most of the
  * engine's per-token CPU.
- * What streamText did for us is kept, with the SDK's own exported helpers (`ai/internal`): the prompt is standardized
- * and validated (standardizePrompt, convertToLanguageModelPrompt), the tools converted (prepareToolsAndToolChoice),
- * the call settings validated (prepareCallSettings), the usage converted (asLanguageModelUsage); a tool call's input
- * is parsed and validated against the tool's schema the way streamText does (an invalid call is reported with
- * `invalid` and its error, so the model is told what was wrong).
+ * What streamText did for us is kept, with the SDK's own schemas and exported helpers (`ai/internal`): the prompt is
+ * validated against the SDK's message schemas (validatedPrompt below) and converted (convertToLanguageModelPrompt),
+ * the tools converted (prepareToolsAndToolChoice), the call settings validated (prepareCallSettings), the usage
+ * converted (asLanguageModelUsage); a tool call's input is parsed and validated against the tool's schema the way
+ * streamText does (an invalid call is reported with `invalid` and its error, so the model is told what was wrong).
  */
-import { asSchema, type LanguageModel, type LanguageModelUsage, type ModelMessage, type Tool } from 'ai';
-import { asLanguageModelUsage, convertToLanguageModelPrompt, prepareCallSettings, prepareToolsAndToolChoice, standardizePrompt } from 'ai/internal';
+import { asSchema, assistantModelMessageSchema, InvalidPromptError, modelMessageSchema, systemModelMessageSchema, toolModelMessageSchema, TypeValidationError, userModelMessageSchema } from 'ai';
+import type { LanguageModel, LanguageModelUsage, ModelMessage, Tool } from 'ai';
+import { asLanguageModelUsage, convertToLanguageModelPrompt, prepareCallSettings, prepareToolsAndToolChoice } from 'ai/internal';
+import { z } from 'zod';
 import type { LanguageModelV3 } from '../llm/provider-catalogue.ts';
 import { SkyfloError } from '../errors/skyflo-error.ts';
 
@@ -93,10 +95,47 @@ export function readParts(stream: ReadableStream<ProviderStreamPart>, signal: Ab
   };
 }
 
+/**
+ * Each message checked against its own role's schema, built once. Why not the SDK's standardizePrompt: it builds
+ * `z.array(modelMessageSchema)` anew for every call (a fresh zod schema's first-parse set-up was ~120 µs of a
+ * one-message prompt's validation) and parses every message against the union of the four roles, which tries the
+ * other roles first and builds their failures: a tool result cost ~55 µs that way, ~3 µs against the tool schema
+ * (bench/model-prompt-validation.ts). The union accepts a message exactly when the schema of its role does (each
+ * option pins `role` to its literal), so the answer is the same; a refused history is parsed again the SDK's way, so
+ * its error is too.
+ */
+const messageSchemaByRole = new Map<unknown, { safeParse(value: unknown): { success: boolean } }>([
+  ['system', systemModelMessageSchema],
+  ['user', userModelMessageSchema],
+  ['assistant', assistantModelMessageSchema],
+  ['tool', toolModelMessageSchema],
+]);
+const modelMessagesSchema = z.array(modelMessageSchema);
+
+function isValidMessage(message: unknown): boolean {
+  const role = typeof message === 'object' && message !== null ? (message as { role?: unknown }).role : undefined;
+  return messageSchemaByRole.get(role)?.safeParse(message).success === true;
+}
+
+/** The same checks and errors as the SDK's standardizePrompt for a system string and a message list. */
+export function validatedPrompt(system: string, messages: ModelMessage[]): { system: string; messages: ModelMessage[] } {
+  if (messages.length === 0) throw new InvalidPromptError({ prompt: { system, messages }, message: 'messages must not be empty' });
+  if (!messages.every(isValidMessage)) {
+    const parsed = modelMessagesSchema.safeParse(messages);
+    throw new InvalidPromptError({
+      prompt: { system, messages },
+      message: 'The messages do not match the ModelMessage[] schema.',
+      ...(parsed.success ? {} : { cause: TypeValidationError.wrap({ value: messages, cause: parsed.error }) }),
+    });
+  }
+  // the messages as given, not the parse's copy (as the SDK's does)
+  return { system, messages };
+}
+
 /** Starts the call; the provider's own stream parts come back (errors before the stream throw, as streamText's did). */
 export async function startModelStream(call: ModelCall): Promise<ReadableStream<ProviderStreamPart>> {
   const model = asV3(call.model);
-  const standardized = await standardizePrompt({ system: call.system, messages: call.messages });
+  const standardized = validatedPrompt(call.system, call.messages);
   const [prompt, { tools, toolChoice }] = await Promise.all([
     convertToLanguageModelPrompt({ prompt: standardized, supportedUrls: await model.supportedUrls, download: undefined, abortSignal: call.abortSignal }),
     prepareTools(call.tools),

@@ -20,6 +20,7 @@ export { llmConfigSchema } from '../config/llm.ts';
 export { createPgliteStorage } from '../storage/pglite-storage.ts';
 export { createPostgresStorage } from '../storage/postgres-storage.ts';
 export { exposeTools, toModelTools } from '../graph/tool-exposure.ts';
+export { validatedPrompt } from '../graph/model-stream.ts';
 export { systemPrompt } from '../prompts/system-prompt.ts';
 export { registerAuthenticate } from '../http/plugins/authenticate.ts';
 export { registerErrorHandler } from '../http/plugins/error-handler.ts';
