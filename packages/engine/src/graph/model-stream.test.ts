@@ -80,6 +80,7 @@ describe('the prompt validation matches the SDK', () => {
       engineError = error as InvalidPromptError;
     }
     expect(engineError?.message).toBe(sdkError?.message);
+    expect(engineError?.prompt).toBe(sdkError?.prompt);
     expect((engineError?.cause as Error).message).toBe((sdkError?.cause as Error).message);
     expect((engineError?.cause as Error).message).toContain('"path": [\n      1');
   });

@@ -119,16 +119,16 @@ function isValidMessage(message: unknown): boolean {
 
 /** The same checks and errors as the SDK's standardizePrompt for a system string and a message list. */
 export function validatedPrompt(system: string, messages: ModelMessage[]): { system: string; messages: ModelMessage[] } {
-  if (messages.length === 0) throw new InvalidPromptError({ prompt: { system, messages }, message: 'messages must not be empty' });
+  if (messages.length === 0) throw new InvalidPromptError({ prompt: undefined, message: 'messages must not be empty' });
   if (!messages.every(isValidMessage)) {
     const parsed = modelMessagesSchema.safeParse(messages);
     throw new InvalidPromptError({
-      prompt: { system, messages },
+      prompt: undefined,
       message: 'The messages do not match the ModelMessage[] schema.',
       ...(parsed.success ? {} : { cause: TypeValidationError.wrap({ value: messages, cause: parsed.error }) }),
     });
   }
-  // the messages as given, not the parse's copy (as the SDK's does)
+  // the messages as given, not the parse's copy; the errors carry no prompt (the SDK's, given messages, carry none)
   return { system, messages };
 }
 
