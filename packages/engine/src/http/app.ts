@@ -24,6 +24,7 @@ import { registerOpenApi } from './openapi/register-openapi.ts';
 import type { EngineMetrics } from '../observability/metrics.ts';
 import { registerStaticUi } from './plugins/static-ui.ts';
 import { registerStrictJsonBody } from './plugins/strict-json-body.ts';
+import { registerClosePromptly } from './plugins/close-promptly.ts';
 import { registerRequestBodyTimeout } from './plugins/request-body-timeout.ts';
 import type { DiskWatch } from '../storage/disk-full.ts';
 import { approvalRoutes, type ApprovalRouteDeps } from './routes/approvals/index.ts';
@@ -103,6 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // then come from X-Forwarded-*, which a client talking to the engine directly could otherwise forge.
     trustProxy: deps.server.trustProxy ?? false,
   });
+  registerClosePromptly(app);
   registerStrictJsonBody(app);
   registerRequestBodyTimeout(app, { timeoutMs: deps.server.requestBodyTimeoutMs ?? 30_000 });
   registerErrorHandler(app, { bodyLimit: deps.server.bodyLimitBytes, ...(deps.storage.label ? { database: deps.storage.label } : {}), ...(deps.disk ? { disk: deps.disk } : {}) });

@@ -1,6 +1,8 @@
 /** The `skyflo` command as a user runs it: a real child process, answering on /api/v1/health, and clear failures. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '@skyflo/testkit/tools';
@@ -84,6 +86,38 @@ describe('skyflo serve', { timeout: 300_000 }, () => {
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(existsSync(path.join(directory, 'skyflo.lock'))).toBe(false);
+  });
+
+  // Closing the engine waited for every connection to end: a Command Center tab's notifications stream never does,
+  // and neither does a connection that has sent no request yet (a browser's preconnect): the engine never exited.
+  it('on SIGTERM ends open event streams and connections that sent no request, and exits', async () => {
+    const server = start(['serve', '--port', '0'], { SKYFLO_DATA_DIR: dataDir(), LOG_LEVEL: 'info' });
+    const [, url] = await waitFor(server, /Skyflo engine listening on (http:\/\/[^"\s]+)/);
+    const credentials = { email: 'ops@example.test', password: 'correct horse battery' };
+    expect((await fetch(`${url}/api/v1/auth/register/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(credentials) })).status).toBe(201);
+    const login = await fetch(`${url}/api/v1/auth/jwt/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: credentials.email, password: credentials.password }) });
+    const { access_token: token } = (await login.json()) as { access_token: string };
+    // a tab's notifications stream, open and answered
+    const stream = await fetch(`${url}/api/v1/notifications/stream`, { headers: { authorization: `Bearer ${token}` } });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('event: ready');
+    // a preconnect: connected, nothing sent
+    const preconnect = net.connect({ host: '127.0.0.1', port: Number(new URL(url!).port) });
+    let received = '';
+    preconnect.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    preconnect.on('error', () => undefined); // a reset is an end too; what matters is that nothing was answered
+    const closed = once(preconnect, 'close');
+    await once(preconnect, 'connect');
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    await closed;
+    expect(received).toBe('');
+    // the stream ended (the client reconnects to the next engine)
+    let ended = false;
+    while (!ended) ended = (await reader.read().catch(() => ({ done: true }))).done;
+    expect(server.output()).toMatch(/SIGTERM received, shutting down/);
   });
 
   it('refuses a data dir another running engine holds, and takes over a lock left by a dead process', async () => {

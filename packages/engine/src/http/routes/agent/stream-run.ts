@@ -2,11 +2,35 @@
  * Streams one run's bus events as SSE: `ready` first, then `id/event/data` frames until `completed`, with a
  * heartbeat after a quiet period. Closing the connection only unsubscribes; the run and its persistence go on.
  */
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { BusMessage, EventBus } from '../../../ports/index.ts';
+import { endsWhenServerCloses } from '../../plugins/close-promptly.ts';
 
 export function sseFrame(event: string, data: unknown, id?: number): string {
   return `${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/**
+ * Takes the reply over as an event stream: its headers sent, and marked for the server to end when it closes
+ * (http/plugins/close-promptly.ts; the client reconnects). Hijacking skips Fastify's header handling, so the headers
+ * hooks already set (the CORS policy in http/plugins/cors.ts: allowed origins only, with credentials) are copied over
+ * rather than re-decided here.
+ */
+export function openEventStream(reply: FastifyReply): ServerResponse {
+  const response = reply.raw;
+  const hookHeaders = Object.fromEntries(Object.entries(reply.getHeaders()).filter(([, value]) => value !== undefined)) as Record<string, string | number | string[]>;
+  reply.hijack();
+  response.writeHead(200, {
+    ...hookHeaders,
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    vary: 'Origin',
+  });
+  endsWhenServerCloses(response);
+  return response;
 }
 
 /**
@@ -73,19 +97,7 @@ function endedWithoutCompleted(state: Exclude<RunState, 'alive'>, busFailed: str
 
 export async function streamRun(input: StreamRunInput): Promise<void> {
   const { reply, bus } = input;
-  const response = reply.raw;
-  // Hijacking skips Fastify's header handling, so the headers hooks already set (the CORS policy in
-  // http/plugins/cors.ts: allowed origins only, with credentials) are copied over rather than re-decided here.
-  const hookHeaders = Object.fromEntries(Object.entries(reply.getHeaders()).filter(([, value]) => value !== undefined)) as Record<string, string | number | string[]>;
-  reply.hijack();
-  response.writeHead(200, {
-    ...hookHeaders,
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-    vary: 'Origin',
-  });
+  const response = openEventStream(reply);
 
   let open = true;
   let heartbeat: NodeJS.Timeout | undefined;

@@ -9,7 +9,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { UserNotificationHub } from '../../../team-events/user-notification-hub.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
-import { sseFrame } from '../agent/stream-run.ts';
+import { openEventStream, sseFrame } from '../agent/stream-run.ts';
 
 export interface NotificationRouteDeps {
   hub: UserNotificationHub;
@@ -22,11 +22,7 @@ export const notificationRoutes: FastifyPluginAsync<NotificationRouteDeps> = asy
   app.get<{ Querystring: { last_event_id?: string } }>('/notifications/stream', async (request, reply) => {
     const { last_event_id: afterIndex } = parseInput(resumeSchema, { last_event_id: request.headers['last-event-id'] ?? request.query.last_event_id }, 'query');
     const connectedAt = Date.now();
-    const response = reply.raw;
-    // The CORS headers hooks already set are kept (see agent/stream-run.ts).
-    const hookHeaders = Object.fromEntries(Object.entries(reply.getHeaders()).filter(([, value]) => value !== undefined)) as Record<string, string | number | string[]>;
-    reply.hijack();
-    response.writeHead(200, { ...hookHeaders, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no', vary: 'Origin' });
+    const response = openEventStream(reply);
     response.write(sseFrame('ready', { type: 'ready', user_id: request.user.id }));
     let open = true;
     const unsubscribe = await hub.subscribe(
