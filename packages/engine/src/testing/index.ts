@@ -16,6 +16,8 @@ export { createMemoryEventBus } from '../bus/memory-event-bus.ts';
 export { createRedisEventBus } from '../bus/redis-event-bus.ts';
 export { createToolGateway } from '../mcp/create-tool-gateway.ts';
 export { createLanguageModel } from '../llm/create-language-model.ts';
+export { createIdleTimeoutFetch } from '../llm/idle-timeout-fetch.ts';
+export { createRequestFetch } from '../llm/request-fetch.ts';
 export { llmConfigSchema } from '../config/llm.ts';
 export { createPgliteStorage } from '../storage/pglite-storage.ts';
 export { createPostgresStorage } from '../storage/postgres-storage.ts';
