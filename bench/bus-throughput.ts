@@ -13,6 +13,7 @@ import { createMemoryEventBus, createRedisEventBus } from '@skyflo/engine/testin
 import type { ReadyEventBus } from '@skyflo/engine/testing';
 import { printBenchHeader } from './support/bench-header.ts';
 import { testRedisKeyPrefix, testRedisUrl } from '@skyflo/testkit/services';
+import { percentile } from './support/statistics.ts';
 
 printBenchHeader('bus-throughput', 'none (measures the event bus: in-process and Redis on 127.0.0.1:6379)');
 
@@ -23,10 +24,6 @@ export interface BusLatency {
   p50Ms: number;
   p99Ms: number;
   eventsPerSecond: number;
-}
-
-function percentile(sorted: number[], fraction: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
 }
 
 async function measure(bus: ReadyEventBus, backend: BusLatency['backend'], runs: number, totalEvents: number): Promise<BusLatency> {
@@ -53,13 +50,12 @@ async function measure(bus: ReadyEventBus, backend: BusLatency['backend'], runs:
   await allDelivered;
   const elapsedMs = performance.now() - started;
   await Promise.all(unsubscribes.map((unsubscribe) => unsubscribe()));
-  latencies.sort((a, b) => a - b);
   return {
     backend,
     runs,
     events: latencies.length,
-    p50Ms: percentile(latencies, 0.5),
-    p99Ms: percentile(latencies, 0.99),
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
     eventsPerSecond: Math.round((latencies.length / elapsedMs) * 1000),
   };
 }

@@ -31,6 +31,7 @@ import { createSpanTrace } from './support/span-trace.ts';
 import { mainAndThreadsCpu, threadsStartedBy } from './support/thread-cpu.ts';
 import { Worker } from 'node:worker_threads';
 import { testDatabaseName, testPostgresAdminUrl, testPostgresUrl } from '@skyflo/testkit/services';
+import { percentile } from './support/statistics.ts';
 
 printBenchHeader('engine-approval-latency', 'one row each for in-memory, PGlite (data dir, the default) and Postgres on 127.0.0.1:5432');
 
@@ -78,7 +79,6 @@ function traced(storage: Storage): Storage {
   };
 }
 
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))]!;
 
 async function measure(label: string, sim: LlmSim, untracedTools: ToolGateway, untracedStorage: Storage, userId: string, executed: () => number, storageThreads: string[] = []) {
   const storage = traced(untracedStorage);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { skyfloBin as bin, startServe } from './support/serve-process.ts';
 import { printBenchHeader } from './support/bench-header.ts';
+import { median } from './support/statistics.ts';
 
 printBenchHeader('engine-cold-start', 'PGlite in a fresh data dir (cold), then the same data dir (warm)');
 
@@ -43,7 +44,6 @@ for (let run = 0; run < runs; run += 1) {
   warm.push(await timeStart(dataDir));
   rmSync(dataDir, { recursive: true, force: true });
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const format = (values: number[]) => values.map((value) => `${(value / 1000).toFixed(2)} s`).join(', ');
 const ratio = (values: number[]) => `${(median(values) / median(baseline)).toFixed(1)}× the baseline`;
 console.log(`P6 baseline (skyflo --help: node + tsx + CLI): median ${(median(baseline) / 1000).toFixed(2)} s  [${format(baseline)}]`);

@@ -49,6 +49,7 @@ import { startRawRelay, startStreamTextRelay } from './support/relay-baselines.t
 import { directStream, engineStream, spawnAndWait, type StreamResult } from './support/bench-streams.ts';
 import { mainAndThreadsCpu, threadsStartedBy } from './support/thread-cpu.ts';
 import { searchCapacity, type LevelOutcome, type LoopSample, type SteadyOptions, type SteadyTarget } from './support/steady-capacity.ts';
+import { percentile } from './support/statistics.ts';
 
 /** The value after `--name`, and the arguments without that pair. */
 function takeOption(argv: string[], name: string): { value: string | undefined; rest: string[] } {
@@ -95,11 +96,6 @@ const interval = 1000 / rate;
 
 // Both the engine's model client and this script open one connection per stream.
 setGlobalDispatcher(new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 30_000 }));
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
-};
 
 /**
  * Per token: how much later it arrived than the stream's own schedule (arrival − i·T), measured against the stream's

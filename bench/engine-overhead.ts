@@ -12,12 +12,12 @@ import { agentConfig, createEventBus, createToolGateway, readSse, startAgentTest
 import { machineLoad } from './support/bench-header.ts';
 import { engineModelFor } from './support/engine-model.ts';
 import { forEachBenchStorage, type BenchStorage } from './support/bench-storage.ts';
+import { median } from './support/statistics.ts';
 
 const tokens = Number(process.argv[2] ?? 400);
 const rate = Number(process.argv[3] ?? 200);
 const runs = Number(process.argv[4] ?? 5);
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function measure({ label: storageLabel, storage, userId }: BenchStorage) {
   const sim = await startLlmSim({ port: 0 });

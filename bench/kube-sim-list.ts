@@ -6,13 +6,13 @@
  */
 import { startKubeSim } from '@skyflo/sandbox/kube-sim';
 import { printBenchHeader } from './support/bench-header.ts';
+import { median } from './support/statistics.ts';
 
 printBenchHeader('kube-sim-list', 'none (kube-sim keeps its objects in memory)');
 
 const POD_COUNT = 10_000;
 const RUNS = 7;
 const tableAccept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function timed(url: string, accept?: string): Promise<number> {
   const started = performance.now();

@@ -12,13 +12,13 @@ import path from 'node:path';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { timeMcpToolsList, timeNodeStart } from './support/mcp-tools-list-time.ts';
 import { printBenchHeader } from './support/bench-header.ts';
+import { median } from './support/statistics.ts';
 
 printBenchHeader('mcp-cold-start', 'none (the MCP server keeps no database)');
 
 const runs = Number(process.argv.slice(2).find((argument) => /^\d+$/.test(argument)) ?? 7);
 const compiledEntry = path.join(repoRoot, 'packages', 'cli', 'dist', 'skyflo.js');
 const tsxEntry = path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs');
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const scratch = mkdtempSync(path.join(tmpdir(), 'skyflo-bench-mcp-'));
 // A kubeconfig naming a cluster nobody listens on: listing tools talks to no cluster, and nothing may leave 127.0.0.1.
 const kubeconfig = path.join(scratch, 'kubeconfig');

@@ -27,13 +27,13 @@ import { kubectlPath, helmPath } from '@skyflo/testkit/tools';
 import { createToolDeps, estimateTokens, startMcpHttpServer } from '@skyflo/mcp-server';
 import { createToolGateway } from '@skyflo/engine/testing';
 import { failBench, printBenchHeader } from './support/bench-header.ts';
+import { median } from './support/statistics.ts';
 
 printBenchHeader('mcp-latency', 'none (the MCP server keeps no database)');
 
 const run = promisify(execFile);
 const RUNS = 21;
 const describeOnly = process.argv.includes('--describe-only');
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function timeIt(runs: number, action: () => Promise<unknown>): Promise<number[]> {
   const timings: number[] = [];

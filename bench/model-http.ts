@@ -1,8 +1,9 @@
 /**
  * The model's HTTP (issue 38): CPU per streamed answer through the AI SDK's provider (`doStream`, read part by part
- * as the model node reads it) over three transports, in one run against the same llm-sim in its own process: Node's
+ * as the model node reads it) over four transports, in one run against the same llm-sim in its own process: Node's
  * fetch as the SDK ships it (the floor the SDK sets), Node's fetch inside the engine's idle watch (LLM_TIMEOUT_MS; what
- * the engine ran before), and the request fetch inside the idle watch (llm/request-fetch.ts, what it runs now). A
+ * the engine ran until Nov 27), the request fetch (llm/request-fetch.ts) inside the idle watch's own body stream (what
+ * it ran next), and the request fetch with the watch in its body stream (what it runs now). A
  * 2-token and a 40-token answer at 20 tokens/s, `streams` per phase (50 at a time), `rounds` rounds, medians.
  * Printed as ms of this process's CPU (all threads) per answer and as ratios. Fails when an answer did not arrive whole.
  *   npx tsx bench/model-http.ts [streams=100] [rounds=3]
@@ -15,13 +16,13 @@ import { repoRoot } from '@skyflo/testkit/tools';
 import { createIdleTimeoutFetch, createRequestFetch } from '@skyflo/engine/testing';
 import { failBench, printBenchHeader } from './support/bench-header.ts';
 import { spawnAndWait } from './support/bench-streams.ts';
+import { median } from './support/statistics.ts';
 
 printBenchHeader('model-http', 'none (model calls only)');
 const streams = Number(process.argv[2] ?? 100);
 const rounds = Number(process.argv[3] ?? 3);
 const concurrency = 50;
 const tokenCounts = [2, 40];
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 const scriptDir = await mkdtemp(path.join(tmpdir(), 'skyflo-bench-model-http-'));
 const scriptFile = path.join(scriptDir, 'script.json');
@@ -35,6 +36,7 @@ const transports = [
   { name: "Node fetch, the SDK's own", fetch: globalThis.fetch },
   { name: 'Node fetch in the idle watch', fetch: createIdleTimeoutFetch(timeoutMs) },
   { name: 'request fetch in the idle watch', fetch: createIdleTimeoutFetch(timeoutMs, createRequestFetch()) },
+  { name: 'request fetch, the watch inside', fetch: createRequestFetch({ idleTimeoutMs: timeoutMs }) },
 ].map((transport) => ({ ...transport, model: createOpenAICompatible({ baseURL: sim.value, name: 'sim', includeUsage: true, fetch: transport.fetch }).chatModel('sim-model') }));
 
 /** One answer as the model node reads it; fails the bench unless every token and the finish arrived. */
@@ -67,9 +69,11 @@ async function cpuPerAnswer({ name, model }: (typeof transports)[number], tokens
 // warm-up: every transport's code compiled before anything is measured
 for (const transport of transports) for (const tokens of tokenCounts) await cpuPerAnswer(transport, tokens, 20);
 const figures = new Map<string, number[]>();
-for (let round = 1; round <= rounds; round += 1) {
+for (let round = 0; round < rounds; round += 1) {
+  // each round starts at the next transport: none always runs right after the same one (its garbage, its warm caches)
+  const inTurn = [...transports.slice(round % transports.length), ...transports.slice(0, round % transports.length)];
   for (const tokens of tokenCounts) {
-    for (const transport of transports) {
+    for (const transport of inTurn) {
       const key = `${transport.name}|${tokens}`;
       figures.set(key, [...(figures.get(key) ?? []), await cpuPerAnswer(transport, tokens, streams)]);
     }
@@ -81,10 +85,14 @@ await rm(scriptDir, { recursive: true, force: true });
 console.log(`CPU per streamed answer (this process, all threads), median of ${rounds} rounds of ${streams} answers, ${concurrency} at a time [range]:`);
 for (const tokens of tokenCounts) {
   const of = (name: string) => figures.get(`${name}|${tokens}`)!;
-  const [sdk, before, now] = transports.map((transport) => of(transport.name));
+  const [sdk, nodeWatched, wrapped, now] = transports.map((transport) => of(transport.name));
   for (const transport of transports) {
     const values = of(transport.name);
     console.log(`  ${tokens}-token answer, ${transport.name.padEnd(32)} ${median(values).toFixed(3)} ms [${Math.min(...values).toFixed(3)}–${Math.max(...values).toFixed(3)}]`);
   }
-  console.log(`  ${tokens}-token answer: request fetch ÷ Node fetch in the idle watch ×${(median(now!) / median(before!)).toFixed(2)}; ÷ the SDK's own ×${(median(now!) / median(sdk!)).toFixed(2)}`);
+  const ratio = (of: number[]) => `×${(median(now!) / median(of)).toFixed(2)}`;
+  console.log(
+    `  ${tokens}-token answer, the watch inside the request fetch ÷ the request fetch in the idle watch ${ratio(wrapped!)}; ` +
+      `÷ Node fetch in the idle watch ${ratio(nodeWatched!)}; ÷ the SDK's own ${ratio(sdk!)}`,
+  );
 }

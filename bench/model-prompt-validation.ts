@@ -9,12 +9,12 @@ import type { ModelMessage } from 'ai';
 import { standardizePrompt } from 'ai/internal';
 import { validatedPrompt } from '@skyflo/engine/testing';
 import { failBench, printBenchHeader } from './support/bench-header.ts';
+import { median } from './support/statistics.ts';
 
 printBenchHeader('model-prompt-validation', 'none (validation in memory)');
 
 const calls = Number(process.argv[2] ?? 2000);
 const rounds = 5;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 const kubectlAnswer = ['NAME                         READY   STATUS             RESTARTS   AGE', ...Array.from({ length: 30 }, (_, index) => `checkout-7d9f8b6c4-${index.toString(36).padStart(5, 'x')}   0/1     CrashLoopBackOff   ${index}         3d`)].join('\n');
 function history(exchanges: number): ModelMessage[] {

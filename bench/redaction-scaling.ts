@@ -9,11 +9,11 @@
  */
 import { createTextStreamRedactor, redactText } from '@skyflo/safety';
 import { printBenchHeader } from './support/bench-header.ts';
+import { median } from './support/statistics.ts';
 
 printBenchHeader('redaction-scaling', 'none (pure text redaction)');
 
 const runs = Number(process.argv[2] ?? 5);
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const pairs = (count: number) => Array.from({ length: count }, (_, index) => `name: password\nvalue: secret-${index}`).join('\n');
 
 function measure(count: number): number {

@@ -19,13 +19,13 @@ import { repoRoot } from '@skyflo/testkit/tools';
 import { timeMcpToolsList, timeNodeStart } from './support/mcp-tools-list-time.ts';
 import { printBenchHeader } from './support/bench-header.ts';
 import { statCpuMs } from './support/thread-cpu.ts';
+import { median } from './support/statistics.ts';
 
 printBenchHeader('release-start', 'PGlite in a fresh data dir for `skyflo serve`; none for `skyflo mcp`');
 
 const runs = Number(process.argv[2] ?? 5);
 const compiled = [path.join(repoRoot, 'packages', 'cli', 'dist', 'skyflo.js')];
 const tsxPath = [path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs')];
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const scratch = mkdtempSync(path.join(tmpdir(), 'skyflo-bench-release-'));
 // A kubeconfig naming a cluster nobody listens on: nothing here talks to a cluster, and nothing may leave 127.0.0.1.
 const kubeconfig = path.join(scratch, 'kubeconfig');

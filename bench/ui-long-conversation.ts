@@ -10,6 +10,7 @@
 import { registerAndSignIn, startUiStack } from '../e2e/ui/ui-stack.ts';
 import { createLongConversation, question } from '../e2e/ui/long-conversation.ts';
 import { printBenchHeader } from './support/bench-header.ts';
+import { median } from './support/statistics.ts';
 
 printBenchHeader('ui-long-conversation', 'PGlite in a fresh data dir (e2e/ui/ui-stack.ts)');
 
@@ -79,7 +80,6 @@ try {
     return result;
   }
 
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const spread = (values: number[]) => `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)} ms`;
   const runs = { short: [] as Painted[], long: [] as Painted[] };
   // a warm-up of each (compiles the app's code, fills the HTTP cache), then alternate so drift hits both alike

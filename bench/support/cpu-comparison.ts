@@ -1,3 +1,4 @@
+import { median } from './statistics.ts';
 /**
  * Issue 38's CPU-per-stream comparison: each target (raw relay, streamText relay, engine) streams `streams`
  * concurrent streams of `shortTokens` and then of `tokens` tokens, one phase at a time, with the engine process's CPU
@@ -86,11 +87,6 @@ interface TargetFigures {
 /** One round's figures, by target name. */
 type RoundFigures = Map<string, TargetFigures>;
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 const spread = (values: number[], digits: number) => `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
 
 function printMedians(options: CpuComparisonOptions, rounds: RoundFigures[]): void {

@@ -1,3 +1,4 @@
+import { median } from './statistics.ts';
 /**
  * Where the milliseconds of one request go, for benchmarks: wraps the methods of storage stores, the checkpointer and
  * the tool gateway so each call is recorded as a span (start, end, relative to a mark the bench sets), then prints the
@@ -70,7 +71,6 @@ export function createSpanTrace() {
           rows.set(key, row);
         }
       }
-      const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
       const table = [...rows].map(([name, row]) => ({ name, start: median(row.starts), end: median(row.ends), count: row.starts.length }));
       table.sort((a, b) => a.start - b.start);
       console.log(`   spans (${title}; median ms from the POST, ${rounds.length} requests):`);

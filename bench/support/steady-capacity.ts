@@ -11,6 +11,7 @@
  * A stream that does not complete with its full token count is a failure of the bench (never a figure).
  */
 import { machineLoad } from './bench-header.ts';
+import { percentile } from './statistics.ts';
 
 export interface SteadyStream {
   ok: boolean;
@@ -63,11 +64,6 @@ export interface LevelOutcome {
   failures: string[];
   ok: boolean;
 }
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
-};
 
 /** Lateness per token against the stream's own schedule (its best-aligned token), as engine-concurrency.ts counts it. */
 export function lateness(arrivals: number[], intervalMs: number): number[] {

@@ -6,27 +6,50 @@
  */
 export type FetchFunction = typeof globalThis.fetch;
 
+/** One call's watch: its timer, and the signal that fires when the model went quiet or the caller stopped. */
+export interface IdleWatch {
+  /** the caller's signal and the watch's together: the call's transport must stop when this aborts */
+  readonly signal: AbortSignal;
+  /** something arrived (the headers, a chunk): the model is alive, the quiet time starts again */
+  alive(): void;
+  /** the call is over (answered whole, failed or cancelled): the timer must not fire later */
+  end(): void;
+}
+
+export function watchIdle(timeoutMs: number, callerSignal: AbortSignal | null | undefined): IdleWatch {
+  const idle = new AbortController();
+  const timer = setTimeout(
+    () => idle.abort(new DOMException(`The model sent nothing for ${timeoutMs} ms (LLM_TIMEOUT_MS).`, 'TimeoutError')),
+    timeoutMs,
+  );
+  timer.unref?.();
+  const signal = callerSignal ? AbortSignal.any([callerSignal, idle.signal]) : idle.signal;
+  const end = () => clearTimeout(timer);
+  // A consumer that stops reading early (e.g. a stop) must not leave the timer to fire later.
+  signal.addEventListener('abort', end, { once: true });
+  return { signal, alive: () => timer.refresh(), end };
+}
+
+/**
+ * The watch around any fetch, by reading its body through a stream of its own. The request fetch (request-fetch.ts,
+ * what the providers use) keeps the watch inside its own body stream instead and hands only the calls it does not
+ * take on to this.
+ */
 export function createIdleTimeoutFetch(timeoutMs: number, baseFetch: FetchFunction = globalThis.fetch): FetchFunction {
   return async (input, init) => {
-    const idle = new AbortController();
-    const timer = setTimeout(
-      () => idle.abort(new DOMException(`The model sent nothing for ${timeoutMs} ms (LLM_TIMEOUT_MS).`, 'TimeoutError')),
-      timeoutMs,
-    );
-    timer.unref?.();
-    const signal = init?.signal ? AbortSignal.any([init.signal, idle.signal]) : idle.signal;
+    const watch = watchIdle(timeoutMs, init?.signal);
     let response: Response;
     try {
-      response = await baseFetch(input, { ...init, signal });
+      response = await baseFetch(input, { ...init, signal: watch.signal });
     } catch (error) {
-      clearTimeout(timer);
+      watch.end();
       throw error;
     }
     if (!response.body) {
-      clearTimeout(timer);
+      watch.end();
       return response;
     }
-    timer.refresh();
+    watch.alive();
     // The body is read through a pull source rather than piped through a TransformStream: every chunk of an answer
     // passes here, and a pipe adds a read, a write, a transform and an enqueue per chunk. Measured in the provider
     // against llm-sim (issue 38), CPU per answer chunk: 144.4 µs without a watch, 150.9 piped, 148.6 pulled.
@@ -39,26 +62,24 @@ export function createIdleTimeoutFetch(timeoutMs: number, baseFetch: FetchFuncti
           try {
             read = await reader.read();
           } catch (error) {
-            clearTimeout(timer);
+            watch.end();
             throw error;
           }
           if (read.done) {
-            clearTimeout(timer);
+            watch.end();
             controller.close();
             return;
           }
-          timer.refresh();
+          watch.alive();
           controller.enqueue(read.value);
         },
         cancel(reason) {
-          clearTimeout(timer);
+          watch.end();
           return reader.cancel(reason);
         },
       },
       { highWaterMark: 0 },
     );
-    // A consumer that stops reading early (e.g. a stop) must not leave the timer to fire later.
-    signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
     return new Response(watched, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 }

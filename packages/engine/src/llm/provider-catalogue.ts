@@ -6,7 +6,7 @@
  */
 import type { LanguageModel } from 'ai';
 import { apiKeyVariables, type ApiKeyProvider, type LlmConfig, type Secret } from '../config/llm.ts';
-import { createIdleTimeoutFetch, type FetchFunction } from './idle-timeout-fetch.ts';
+import type { FetchFunction } from './idle-timeout-fetch.ts';
 import { createRequestFetch } from './request-fetch.ts';
 
 export type LanguageModelV3 = Extract<LanguageModel, { specificationVersion: 'v3' }>;
@@ -32,7 +32,7 @@ const ollamaDefaultHost = 'http://127.0.0.1:11434/v1';
  * undici's request rather than Node's fetch (request-fetch.ts: less CPU per model call, fetch's contract kept).
  */
 function timed(config: LlmConfig): FetchFunction {
-  return createIdleTimeoutFetch(config.timeoutMs, createRequestFetch());
+  return createRequestFetch({ idleTimeoutMs: config.timeoutMs });
 }
 
 function missingKey(provider: ApiKeyProvider, modelName: string): { problem: string } {

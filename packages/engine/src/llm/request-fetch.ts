@@ -10,11 +10,13 @@
  * abort signal's own reason when the call is stopped or goes quiet, `TypeError('terminated')` when the answer breaks
  * off, redirects followed, compressed answers decoded. Calls it does not take on as fetch does (a Request object, a
  * streamed or form body, a redirect mode other than follow) go to `fallback`.
+ * With `idleTimeoutMs` (LLM_TIMEOUT_MS) the idle watch lives in the body stream below rather than in a stream of its
+ * own around this one (idle-timeout-fetch.ts): every chunk of every answer crossed both.
  */
 import { STATUS_CODES } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import type { FetchFunction } from './idle-timeout-fetch.ts';
+import { createIdleTimeoutFetch, watchIdle, type FetchFunction, type IdleWatch } from './idle-timeout-fetch.ts';
 
 /** fetch's limit (the Fetch standard's redirect count). */
 const maxRedirections = 20;
@@ -26,19 +28,29 @@ const decoders: Record<string, () => NodeJS.ReadWriteStream> = { gzip: createGun
 const loadUndici = () => import('undici');
 let undici: ReturnType<typeof loadUndici> | undefined;
 
-export function createRequestFetch(fallback: FetchFunction = globalThis.fetch): FetchFunction {
+export interface RequestFetchOptions {
+  /** LLM_TIMEOUT_MS: a call fails when the model sends nothing for this long; no limit when unset */
+  idleTimeoutMs?: number | undefined;
+  /** where the calls go that this does not take on as fetch does (inside the same idle watch); Node's fetch by default */
+  fallback?: FetchFunction | undefined;
+}
+
+export function createRequestFetch({ idleTimeoutMs, fallback = globalThis.fetch }: RequestFetchOptions = {}): FetchFunction {
+  const handOver = idleTimeoutMs === undefined ? fallback : createIdleTimeoutFetch(idleTimeoutMs, fallback);
   return async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : undefined;
     const body = init?.body ?? undefined;
     const bodyTaken = body === undefined || typeof body === 'string' || body instanceof Uint8Array;
-    if (url === undefined || !bodyTaken || (init?.redirect !== undefined && init.redirect !== 'follow')) return fallback(input, init);
+    if (url === undefined || !bodyTaken || (init?.redirect !== undefined && init.redirect !== 'follow')) return handOver(input, init);
     const { request } = await (undici ??= loadUndici());
-    const signal = init?.signal ?? undefined;
+    const watch = idleTimeoutMs === undefined ? undefined : watchIdle(idleTimeoutMs, init?.signal);
+    const signal = watch?.signal ?? init?.signal ?? undefined;
     const method = init?.method?.toUpperCase() ?? 'GET';
     let answer: Awaited<ReturnType<typeof request>>;
     try {
       answer = await request(url, { method: method as 'GET', headers: requestHeaders(init?.headers), body, signal, maxRedirections });
     } catch (error) {
+      watch?.end();
       throw fetchError(error, signal, 'fetch failed');
     }
     const headers = new Headers();
@@ -52,9 +64,11 @@ export function createRequestFetch(fallback: FetchFunction = globalThis.fetch): 
     answer.body.on('error', () => {});
     if (nullBodyStatuses.has(status) || method === 'HEAD') {
       answer.body.destroy();
+      watch?.end();
       return new Response(null, responseInit);
     }
-    return new Response(readOnDemand(decoded(answer.body, headers.get('content-encoding')), signal), responseInit);
+    watch?.alive();
+    return new Response(readOnDemand(decoded(answer.body, headers.get('content-encoding')), signal, watch), responseInit);
   };
 }
 
@@ -81,8 +95,11 @@ function decoded(body: Readable, contentEncoding: string | null): Readable {
   return pipeline([body, ...stages], () => {}) as unknown as Readable;
 }
 
-/** A web stream that reads the socket only when the provider asks for more (highWaterMark 0), as fetch's body does. */
-function readOnDemand(body: Readable, signal: AbortSignal | undefined): ReadableStream<Uint8Array> {
+/**
+ * A web stream that reads the socket only when the provider asks for more (highWaterMark 0), as fetch's body does;
+ * each chunk tells the idle watch the model is alive.
+ */
+function readOnDemand(body: Readable, signal: AbortSignal | undefined, watch: IdleWatch | undefined): ReadableStream<Uint8Array> {
   const chunks = body[Symbol.asyncIterator]();
   return new ReadableStream<Uint8Array>(
     {
@@ -91,12 +108,19 @@ function readOnDemand(body: Readable, signal: AbortSignal | undefined): Readable
         try {
           next = await chunks.next();
         } catch (error) {
+          watch?.end();
           throw fetchError(error, signal, 'terminated');
         }
-        if (next.done) controller.close();
-        else controller.enqueue(next.value);
+        if (next.done) {
+          watch?.end();
+          controller.close();
+        } else {
+          watch?.alive();
+          controller.enqueue(next.value);
+        }
       },
       cancel() {
+        watch?.end();
         // closes the connection: the model stops generating an answer nobody reads
         body.destroy();
       },
