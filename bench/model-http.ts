@@ -90,7 +90,7 @@ for (const tokens of tokenCounts) {
     const values = of(transport.name);
     console.log(`  ${tokens}-token answer, ${transport.name.padEnd(32)} ${median(values).toFixed(3)} ms [${Math.min(...values).toFixed(3)}–${Math.max(...values).toFixed(3)}]`);
   }
-  const ratio = (of: number[]) => `×${(median(now!) / median(of)).toFixed(2)}`;
+  const ratio = (baseline: number[]) => `×${(median(now!) / median(baseline)).toFixed(2)}`;
   console.log(
     `  ${tokens}-token answer, the watch inside the request fetch ÷ the request fetch in the idle watch ${ratio(wrapped!)}; ` +
       `÷ Node fetch in the idle watch ${ratio(nodeWatched!)}; ÷ the SDK's own ${ratio(sdk!)}`,

@@ -1,4 +1,3 @@
-import { median } from './statistics.ts';
 /**
  * Issue 38's CPU-per-stream comparison: each target (raw relay, streamText relay, engine) streams `streams`
  * concurrent streams of `shortTokens` and then of `tokens` tokens, one phase at a time, with the engine process's CPU
@@ -8,6 +7,8 @@ import { median } from './statistics.ts';
  * exactly its token count is a failure: no figure is printed for it. With `rounds`, the whole comparison runs that many
  * times and the median of each figure follows, with its range.
  */
+import { median } from './statistics.ts';
+
 export interface CpuSample {
   /** all threads of the process */
   cpuMs: number;

@@ -1,10 +1,11 @@
-import { median } from './statistics.ts';
 /**
  * Where the milliseconds of one request go, for benchmarks: wraps the methods of storage stores, the checkpointer and
  * the tool gateway so each call is recorded as a span (start, end, relative to a mark the bench sets), then prints the
  * median span of each operation in the order they start. A profile of waiting (database thread, MCP round trips), which
  * a CPU profile does not show.
  */
+import { median } from './statistics.ts';
+
 type Span = { name: string; start: number; end: number };
 
 export function createSpanTrace() {
