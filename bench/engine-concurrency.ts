@@ -28,7 +28,7 @@
  * database (TEST_POSTGRES_URL's server) and Redis (TEST_REDIS_URL), prints the curve and what it projects for 1,000
  * streams on a 16-core node.
  * Prints figures; not a test. `--cpu-only` skips the latency levels. `npm run bench:streams -- …` runs it.
- *   npx tsx bench/engine-concurrency.ts [streams=100,500,1000] [tokens=40] [tokensPerSecond=20] [--storage pglite|postgres] [--cpu-streams 20] [--cpu-rounds 1] [--cpu-only] [--capacity] [--replicas 1,2,3]
+ *   npx tsx bench/engine-concurrency.ts [streams=100,500,1000] [tokens=40] [tokensPerSecond=20] [--storage pglite|postgres] [--cpu-streams 20] [--cpu-rounds 1] [--warm-up 1000] [--cpu-only] [--capacity] [--replicas 1,2,3]
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -67,11 +67,12 @@ const cpuStreamsOption = takeOption(storageOption.rest, '--cpu-streams');
 const cpuRoundsOption = takeOption(cpuStreamsOption.rest, '--cpu-rounds');
 const redisOption = takeOption(cpuRoundsOption.rest, '--redis-url');
 const replicasOption = takeOption(redisOption.rest, '--replicas');
+const warmUpOption = takeOption(replicasOption.rest, '--warm-up');
 const flags = new Set(['--cpu-only', '--capacity']);
-const cpuOnly = replicasOption.rest.includes('--cpu-only');
-const capacity = replicasOption.rest.includes('--capacity');
+const cpuOnly = warmUpOption.rest.includes('--cpu-only');
+const capacity = warmUpOption.rest.includes('--capacity');
 const serveSimUrl = serveOption.value;
-const args = replicasOption.rest.filter((arg) => !flags.has(arg));
+const args = warmUpOption.rest.filter((arg) => !flags.has(arg));
 /** `--replicas 1,2,3`: the capacity curve of that many engine processes on Postgres + Redis (both on 127.0.0.1) */
 const replicaCounts = replicasOption.value ? replicasOption.value.split(',').map(Number) : [];
 // --replicas alone measures only the curve
@@ -79,12 +80,15 @@ const storages = storageOption.value ? [storageOption.value] : replicaCounts.len
 const cpuStreams = Number(cpuStreamsOption.value ?? 20);
 /** `--cpu-rounds N`: the CPU comparison N times, then the median of each figure (one round moves ±20% on a shared machine) */
 const cpuRounds = Number(cpuRoundsOption.value ?? 1);
+/** `--warm-up N`: short streams each target serves before the CPU comparison, so it measures optimised code (cpu-comparison.ts) */
+const warmUpStreams = Number(warmUpOption.value ?? 1000);
 /** the short stream's token count: its difference to `tokens` gives the per-token cost, the rest is the run start */
 const shortTokens = 2;
 const levels = (args[0] ?? '100,500,1000').split(',').map(Number);
 
 if (storages.some((storage) => storage !== 'pglite' && storage !== 'postgres')) failBench(`--storage must be pglite or postgres, not ${storageOption.value}`);
 if (!Number.isInteger(cpuRounds) || cpuRounds < 1) failBench(`--cpu-rounds must be a whole number of rounds, 1 or more, not ${cpuRoundsOption.value}`);
+if (!Number.isInteger(warmUpStreams) || warmUpStreams < 0) failBench(`--warm-up must be a whole number of streams, 0 or more, not ${warmUpOption.value}`);
 // one user per stream of the largest level, and one for the warm-up stream
 // and, for the CPU comparison, a fresh user per engine stream of its two phases (a run may finish after its last frame)
 // and, for the capacity search, a user per stream of its largest level's three stream-lengths of arrivals
@@ -378,6 +382,7 @@ async function runLevels(storageName: string, databaseUrl: string | undefined): 
         load: machineLoad,
         streamSeconds: ((tokens - 1) * interval) / 1000,
         rounds: cpuRounds,
+        warmUpStreams,
         targets: [
           { name: 'raw node:http relay', stream: (_index, short) => engineStream(server.raw, 'none', { path: '/', short }) },
           { name: 'streamText relay', stream: (_index, short) => engineStream(server.streamText, 'none', { path: '/', short }) },

@@ -5,7 +5,8 @@
  * difference over the extra tokens) and the per-run-start cost (the short stream minus its tokens), the main thread's
  * share and GC; then the last target's ratio to each of the others. A phase in which any stream did not complete with
  * exactly its token count is a failure: no figure is printed for it. With `rounds`, the whole comparison runs that many
- * times and the median of each figure follows, with its range.
+ * times and the median of each figure follows, with its range. With `warmUpStreams`, each target first serves that many
+ * short streams, so the rounds measure code V8 has finished optimising (see the option).
  */
 import { median } from './statistics.ts';
 
@@ -63,12 +64,27 @@ export interface CpuComparisonOptions {
    * rounds is printed after them: on a shared machine one round's ratio moves by ±20%, the median of five much less.
    */
   rounds?: number;
+  /**
+   * Short streams each target serves, `streams` at a time, before the first round (default 0). Why: until V8 has
+   * optimised a target's code, its optimising compiler's background threads and the unoptimised code itself are part
+   * of every stream's CPU, and the engine has far more code than a relay. 1,500 two-token chats through an engine in
+   * one process (client included), ten at a time, cost 47 ms of CPU each in the first hundred, 28 around 400 and
+   * 18–23 from 1,000 on; with V8's concurrent recompilation turned off, the background threads' CPU moved to the main
+   * thread, so it was the compiler's. A phase of 20 streams after one warm-up stream measured those first hundreds.
+   * The warm-up's own CPU per stream is printed by block, so the curve it leaves out is in the output.
+   */
+  warmUpStreams?: number;
 }
 
 export async function compareCpu(options: CpuComparisonOptions): Promise<string[]> {
   const rounds = options.rounds ?? 1;
   const failures: string[] = [];
   const perRound: RoundFigures[] = [];
+  if (options.warmUpStreams) {
+    console.log(`  ${options.label}: warm-up, ${options.warmUpStreams} ${options.shortTokens}-token streams per target, ${options.streams} at a time; CPU per stream by block of ${warmUpBlock(options)}; ${options.load()}`);
+    for (const target of options.targets) await warmUp(options, target, failures);
+    if (failures.length > 0) return failures;
+  }
   for (let round = 1; round <= rounds; round += 1) {
     const label = rounds > 1 ? `${options.label}, round ${round} of ${rounds}` : options.label;
     const figures = await compareOnce({ ...options, label }, failures);
@@ -76,6 +92,47 @@ export async function compareCpu(options: CpuComparisonOptions): Promise<string[
   }
   if (rounds > 1 && perRound.length === rounds) printMedians(options, perRound);
   return failures;
+}
+
+const warmUpBlock = (options: CpuComparisonOptions) => Math.max(options.streams, Math.ceil(options.warmUpStreams! / 5));
+
+/** Why streams did not complete with `expected` tokens, each reason once. */
+const reasonsOf = (bad: StreamOutcome[], expected: number) => [...new Set(bad.map((result) => result.problem ?? `${result.generated ?? 0} of ${expected} tokens`))].join('; ');
+
+/** Runs `count` short streams of `target`, `concurrency` at a time; returns those that did not complete with `expected` tokens. */
+async function pooledShort(target: CpuTarget, count: number, concurrency: number, expected: number): Promise<StreamOutcome[]> {
+  let next = 0;
+  const bad: StreamOutcome[] = [];
+  const worker = async () => {
+    while (next < count) {
+      const result = await target.stream(next++, true);
+      if (!(result.ok && result.generated === expected)) bad.push(result);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return bad;
+}
+
+/** `warmUpStreams` short streams of `target`, printed as CPU per stream (all threads, main thread) by block. */
+async function warmUp(options: CpuComparisonOptions, target: CpuTarget, failures: string[]): Promise<void> {
+  const total = options.warmUpStreams!;
+  const block = warmUpBlock(options);
+  const all: string[] = [];
+  const main: string[] = [];
+  for (let done = 0; done < total; done += block) {
+    const count = Math.min(block, total - done);
+    const before = await options.cpu();
+    const bad = await pooledShort(target, count, options.streams, options.shortTokens);
+    const after = await options.cpu();
+    if (bad.length > 0) {
+      failures.push(`${options.label}, ${target.name}, warm-up: ${bad.length} of ${count} streams did not complete with ${options.shortTokens} tokens (${reasonsOf(bad, options.shortTokens)})`);
+      console.log(`    ${target.name.padEnd(18)} warm-up FAILED (see below)`);
+      return;
+    }
+    all.push(((after.cpuMs - before.cpuMs) / count).toFixed(1));
+    main.push(((after.mainMs - before.mainMs) / count).toFixed(1));
+  }
+  console.log(`    ${target.name.padEnd(18)} warm-up ${all.join(' → ')} ms/stream (main thread ${main.join(' → ')})`);
 }
 
 /** One target's figures in one round, ms: CPU per stream of each length, per token and per run start. */
@@ -124,8 +181,7 @@ async function compareOnce(options: CpuComparisonOptions, failures: string[]): P
       const after = await cpu();
       const bad = results.filter((result) => !(result.ok && result.generated === expected));
       if (bad.length > 0) {
-        const reasons = [...new Set(bad.map((result) => result.problem ?? `${result.generated ?? 0} of ${expected} tokens`))].join('; ');
-        failures.push(`${options.label}, ${target.name}, ${expected}-token phase: ${bad.length} of ${results.length} streams did not complete with ${expected} tokens (${reasons})`);
+        failures.push(`${options.label}, ${target.name}, ${expected}-token phase: ${bad.length} of ${results.length} streams did not complete with ${expected} tokens (${reasonsOf(bad, expected)})`);
         return undefined;
       }
       return { all: (after.cpuMs - before.cpuMs) / streams, main: (after.mainMs - before.mainMs) / streams, storage: (after.storageMs - before.storageMs) / streams, gc: (after.gcMs - before.gcMs) / streams };
