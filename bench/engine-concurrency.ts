@@ -43,7 +43,7 @@ import { agentConfig, createEventBus, createPgliteStorage, createPostgresStorage
 import type { PlatformStorage } from '@skyflo/engine';
 import { failBench, machineLoad } from './support/bench-header.ts';
 import { postgresUnavailable, withBenchPostgresDatabase } from './support/bench-postgres.ts';
-import { compareCpu, type CpuSample } from './support/cpu-comparison.ts';
+import { compareCpu, warmUp, type CpuSample } from './support/cpu-comparison.ts';
 import { engineModelFor } from './support/engine-model.ts';
 import { startRawRelay, startStreamTextRelay } from './support/relay-baselines.ts';
 import { directStream, engineStream, spawnAndWait, type StreamResult } from './support/bench-streams.ts';
@@ -80,7 +80,7 @@ const storages = storageOption.value ? [storageOption.value] : replicaCounts.len
 const cpuStreams = Number(cpuStreamsOption.value ?? 20);
 /** `--cpu-rounds N`: the CPU comparison N times, then the median of each figure (one round moves ±20% on a shared machine) */
 const cpuRounds = Number(cpuRoundsOption.value ?? 1);
-/** `--warm-up N`: short streams each target serves before the CPU comparison, so it measures optimised code (cpu-comparison.ts) */
+/** `--warm-up N`: short streams each target (each engine process of the replica curve) serves before it is measured, so the figures are of optimised code (cpu-comparison.ts) */
 const warmUpStreams = Number(warmUpOption.value ?? 1000);
 /** the short stream's token count: its difference to `tokens` gives the per-token cost, the rest is the run start */
 const shortTokens = 2;
@@ -340,7 +340,18 @@ async function replicaCurve(databaseUrl: string, redisUrl: string): Promise<stri
       const warm = await Promise.all(server.engines.map((engine, index) => engineStream(engine.url, server.userIds.at(-1 - index)!)));
       const cold = warm.find((result) => !result.ok);
       if (cold) throw new Error(`a warm-up stream did not complete: ${cold.problem}`);
-      const found = await searchCapacity(engineTarget(server, `${replicas} replica${replicas > 1 ? 's' : ''}`), { ...steadyOptions(server), start: 10 * replicas, max: capacityMax });
+      const name = `${replicas} replica${replicas > 1 ? 's' : ''}`;
+      // each engine process serves the CPU comparison's warm-up first, so the search meets optimised code
+      if (warmUpStreams > 0) {
+        let user = 0;
+        for (const [index, engine] of server.engines.entries()) {
+          const target = { name: `engine ${index + 1} of ${replicas}`, stream: (_index: number, short: boolean) => engineStream(engine.url, server.userIds[user++ % (server.userIds.length - 1)]!, { short }) };
+          // one process at a time, with that process's CPU
+          const warmUpFailures = await warmUp({ label: name, cpu: engine.cpu, streams: cpuStreams, shortTokens, load: machineLoad, warmUpStreams }, [target]);
+          if (warmUpFailures.length > 0) return [...failures, ...warmUpFailures];
+        }
+      }
+      const found = await searchCapacity(engineTarget(server, name), { ...steadyOptions(server), start: 10 * replicas, max: capacityMax });
       failures.push(...found.failures);
       curve.push({ replicas, capacity: found.capacity, atCapacity: found.levels.find((level) => level.streams === found.capacity) });
     } finally {

@@ -81,9 +81,8 @@ export async function compareCpu(options: CpuComparisonOptions): Promise<string[
   const failures: string[] = [];
   const perRound: RoundFigures[] = [];
   if (options.warmUpStreams) {
-    console.log(`  ${options.label}: warm-up, ${options.warmUpStreams} ${options.shortTokens}-token streams per target, ${options.streams} at a time; CPU per stream by block of ${warmUpBlock(options)}; ${options.load()}`);
-    for (const target of options.targets) await warmUp(options, target, failures);
-    if (failures.length > 0) return failures;
+    const warmUpFailures = await warmUp({ ...options, warmUpStreams: options.warmUpStreams }, options.targets);
+    if (warmUpFailures.length > 0) return warmUpFailures;
   }
   for (let round = 1; round <= rounds; round += 1) {
     const label = rounds > 1 ? `${options.label}, round ${round} of ${rounds}` : options.label;
@@ -94,7 +93,10 @@ export async function compareCpu(options: CpuComparisonOptions): Promise<string[
   return failures;
 }
 
-const warmUpBlock = (options: CpuComparisonOptions) => Math.max(options.streams, Math.ceil(options.warmUpStreams! / 5));
+/** What a warm-up needs of the comparison's options; the replica curve warms each engine process with it too. */
+export type WarmUpOptions = Pick<CpuComparisonOptions, 'label' | 'cpu' | 'streams' | 'shortTokens' | 'load'> & { warmUpStreams: number };
+
+const warmUpBlock = (options: WarmUpOptions) => Math.max(options.streams, Math.ceil(options.warmUpStreams / 5));
 
 /** Why streams did not complete with `expected` tokens, each reason once. */
 const reasonsOf = (bad: StreamOutcome[], expected: number) => [...new Set(bad.map((result) => result.problem ?? `${result.generated ?? 0} of ${expected} tokens`))].join('; ');
@@ -113,26 +115,32 @@ async function pooledShort(target: CpuTarget, count: number, concurrency: number
   return bad;
 }
 
-/** `warmUpStreams` short streams of `target`, printed as CPU per stream (all threads, main thread) by block. */
-async function warmUp(options: CpuComparisonOptions, target: CpuTarget, failures: string[]): Promise<void> {
-  const total = options.warmUpStreams!;
+/**
+ * `warmUpStreams` short streams of each target in turn (`cpu` must be the CPU of the process serving them), printed
+ * as CPU per stream (all threads, main thread) by block; returns the failures (a stream that did not complete).
+ */
+export async function warmUp(options: WarmUpOptions, targets: CpuTarget[]): Promise<string[]> {
+  const total = options.warmUpStreams;
   const block = warmUpBlock(options);
-  const all: string[] = [];
-  const main: string[] = [];
-  for (let done = 0; done < total; done += block) {
-    const count = Math.min(block, total - done);
-    const before = await options.cpu();
-    const bad = await pooledShort(target, count, options.streams, options.shortTokens);
-    const after = await options.cpu();
-    if (bad.length > 0) {
-      failures.push(`${options.label}, ${target.name}, warm-up: ${bad.length} of ${count} streams did not complete with ${options.shortTokens} tokens (${reasonsOf(bad, options.shortTokens)})`);
-      console.log(`    ${target.name.padEnd(18)} warm-up FAILED (see below)`);
-      return;
+  console.log(`  ${options.label}: warm-up, ${total} ${options.shortTokens}-token streams per target, ${options.streams} at a time; CPU per stream by block of ${block}; ${options.load()}`);
+  for (const target of targets) {
+    const all: string[] = [];
+    const main: string[] = [];
+    for (let done = 0; done < total; done += block) {
+      const count = Math.min(block, total - done);
+      const before = await options.cpu();
+      const bad = await pooledShort(target, count, options.streams, options.shortTokens);
+      const after = await options.cpu();
+      if (bad.length > 0) {
+        console.log(`    ${target.name.padEnd(18)} warm-up FAILED (see below)`);
+        return [`${options.label}, ${target.name}, warm-up: ${bad.length} of ${count} streams did not complete with ${options.shortTokens} tokens (${reasonsOf(bad, options.shortTokens)})`];
+      }
+      all.push(((after.cpuMs - before.cpuMs) / count).toFixed(1));
+      main.push(((after.mainMs - before.mainMs) / count).toFixed(1));
     }
-    all.push(((after.cpuMs - before.cpuMs) / count).toFixed(1));
-    main.push(((after.mainMs - before.mainMs) / count).toFixed(1));
+    console.log(`    ${target.name.padEnd(18)} warm-up ${all.join(' → ')} ms/stream (main thread ${main.join(' → ')})`);
   }
-  console.log(`    ${target.name.padEnd(18)} warm-up ${all.join(' → ')} ms/stream (main thread ${main.join(' → ')})`);
+  return [];
 }
 
 /** One target's figures in one round, ms: CPU per stream of each length, per token and per run start. */
