@@ -300,12 +300,21 @@ function steadyOptions(server: Servers): SteadyOptions {
   return { tokens, intervalMs: interval, start: 10, max: capacityMax, busyGoal: 0.8, addedP99GoalMs: 50, direct: () => directStream(server.sim) };
 }
 
+/**
+ * A rolling pool of `server`'s users: each call gives the next, wrapping round before the last user (kept for the
+ * first warm-up stream), so a user's previous run has long finished when it streams again.
+ */
+function userPool(server: Servers): () => string {
+  let user = 0;
+  return () => server.userIds[user++ % (server.userIds.length - 1)]!;
+}
+
 /** Streams through every engine process of `server` in turn, each with a user of its own (a rolling pool). */
 function engineTarget(server: Servers, name: string): SteadyTarget {
-  let user = 0;
+  const nextUser = userPool(server);
   return {
     name,
-    stream: (index) => engineStream(server.engines[index % server.engines.length]!.url, server.userIds[user++ % (server.userIds.length - 1)]!),
+    stream: (index) => engineStream(server.engines[index % server.engines.length]!.url, nextUser()),
     loops: async () => (await Promise.all(server.engines.map((engine) => engine.cpu()))).map(loopOf),
   };
 }
@@ -343,9 +352,9 @@ async function replicaCurve(databaseUrl: string, redisUrl: string): Promise<stri
       const name = `${replicas} replica${replicas > 1 ? 's' : ''}`;
       // each engine process serves the CPU comparison's warm-up first, so the search meets optimised code
       if (warmUpStreams > 0) {
-        let user = 0;
+        const nextUser = userPool(server);
         for (const [index, engine] of server.engines.entries()) {
-          const target = { name: `engine ${index + 1} of ${replicas}`, stream: (_index: number, short: boolean) => engineStream(engine.url, server.userIds[user++ % (server.userIds.length - 1)]!, { short }) };
+          const target = { name: `engine ${index + 1} of ${replicas}`, stream: (_index: number, short: boolean) => engineStream(engine.url, nextUser(), { short }) };
           // one process at a time, with that process's CPU
           const warmUpFailures = await warmUp({ label: name, cpu: engine.cpu, streams: cpuStreams, shortTokens, load: machineLoad, warmUpStreams }, [target]);
           if (warmUpFailures.length > 0) return [...failures, ...warmUpFailures];
@@ -379,10 +388,10 @@ async function runLevels(storageName: string, databaseUrl: string | undefined): 
   const server = await startServers(databaseUrl);
   try {
     if (server.userIds.length < Math.max(...levels) + 1) throw new Error(`the engine created ${server.userIds.length} users, ${Math.max(...levels) + 1} are needed`);
-    const warmUp = await engineStream(server.engine, server.userIds.at(-1)!);
-    if (!warmUp.ok) throw new Error(`the warm-up stream did not complete: ${warmUp.problem}`);
+    const first = await engineStream(server.engine, server.userIds.at(-1)!);
+    if (!first.ok) throw new Error(`the warm-up stream did not complete: ${first.problem}`);
     // the engine's users: a fresh one per stream of each phase (its own warm-up stream is index cpuStreams)
-    let engineUser = 0;
+    const nextEngineUser = userPool(server);
     failures.push(
       ...(await compareCpu({
         label: storageName,
@@ -397,7 +406,7 @@ async function runLevels(storageName: string, databaseUrl: string | undefined): 
         targets: [
           { name: 'raw node:http relay', stream: (_index, short) => engineStream(server.raw, 'none', { path: '/', short }) },
           { name: 'streamText relay', stream: (_index, short) => engineStream(server.streamText, 'none', { path: '/', short }) },
-          { name: 'engine', stream: (_index, short) => engineStream(server.engine, server.userIds[engineUser++ % (server.userIds.length - 1)]!, { short }) },
+          { name: 'engine', stream: (_index, short) => engineStream(server.engine, nextEngineUser(), { short }) },
         ],
       })),
     );
