@@ -3,6 +3,9 @@
  * (packages/cli/bin/skyflo.mjs in the checkout), both measured in this run, with `node -e 0` as the baseline:
  *   1. `skyflo serve` with a fresh PGlite data dir until /api/v1/health answers 200 (goal <= 1 s compiled);
  *   2. `skyflo mcp --stdio` until it answers tools/list (goal <= 400 ms compiled).
+ * A second baseline, the floor under the first: PGlite's own start in a bare `node` process (support/pglite-open-floor
+ * .mjs: a fresh copy of the same template, the engine's start parameters, one query answered), so the serve line also
+ * says what the engine adds on top of the database it waits for last.
  * Prints medians and ratios; not a test.   npx tsx bench/release-start.ts [runs=5]
  *
  * Also prints where the compiled start's time goes: each start runs with SKYFLO_STARTUP_TRACE=1, which makes the
@@ -12,9 +15,10 @@
  * machine the wall clock stretches but the CPU times barely move: compare those between builds.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { defaultPgliteTemplateDir, pgliteStartParams } from '@skyflo/engine/testing';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { timeMcpToolsList, timeNodeStart } from './support/mcp-tools-list-time.ts';
 import { printBenchHeader } from './support/bench-header.ts';
@@ -69,12 +73,43 @@ async function timeServe(command: string[], trace = false): Promise<number> {
   }
 }
 
+const floorCpuMs: number[] = [];
+
+/**
+ * ms from spawning the floor (support/pglite-open-floor.mjs) to its `ready`: PGlite alone opening a fresh copy of the
+ * template, made before the clock starts. Notes the process's CPU time at that moment in floorCpuMs.
+ */
+async function timePgliteFloor(): Promise<number> {
+  const databaseDir = path.join(mkdtempSync(path.join(scratch, 'floor-')), 'pglite');
+  cpSync(path.join(defaultPgliteTemplateDir, 'pglite'), databaseDir, { recursive: true });
+  const script = path.join(repoRoot, 'bench', 'support', 'pglite-open-floor.mjs');
+  const started = performance.now();
+  const child = spawn(process.execPath, [script, databaseDir, JSON.stringify(pgliteStartParams)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const ready = await new Promise<number>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (!output.includes('ready\n')) return;
+      const readyMs = performance.now() - started;
+      floorCpuMs.push(processCpuMs(child.pid!));
+      resolve(readyMs);
+    });
+    child.once('exit', (code) => reject(new Error(`the PGlite floor exited (${code}) before it was ready:\n${output}`)));
+  });
+  child.removeAllListeners('exit');
+  await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(undefined)));
+  rmSync(path.dirname(databaseDir), { recursive: true, force: true });
+  return ready;
+}
+
 console.log('building the release bundle (scripts/build-release.mjs)...');
 execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-release.mjs')], { stdio: 'inherit' });
 
-const figures: Record<string, number[]> = { baseline: [], serveCompiled: [], serveTsx: [], mcpCompiled: [], mcpTsx: [] };
+const figures: Record<string, number[]> = { baseline: [], pgliteFloor: [], serveCompiled: [], serveTsx: [], mcpCompiled: [], mcpTsx: [] };
 for (let run = 0; run < runs; run += 1) {
   figures.baseline.push(await timeNodeStart());
+  figures.pgliteFloor.push(await timePgliteFloor());
   figures.mcpCompiled.push(await timeMcpToolsList(compiled, env));
   figures.mcpTsx.push(await timeMcpToolsList(tsxPath, env));
   figures.serveCompiled.push(await timeServe(compiled, true));
@@ -91,7 +126,9 @@ console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((valu
 console.log(line('baseline node -e 0', figures.baseline));
 console.log(line('skyflo mcp → tools/list, compiled', figures.mcpCompiled, 400, figures.mcpTsx));
 console.log(line('skyflo mcp → tools/list, tsx     ', figures.mcpTsx));
+console.log(line('floor: PGlite alone opens a fresh copy (bare node)', figures.pgliteFloor));
 console.log(line('skyflo serve → /api/v1/health (fresh PGlite), compiled', figures.serveCompiled, 1000, figures.serveTsx));
+console.log(`  = ${(median(figures.serveCompiled) / median(figures.pgliteFloor)).toFixed(2)}× the floor: the engine adds ${(median(figures.serveCompiled) - median(figures.pgliteFloor)).toFixed(0)} ms to PGlite's own start`);
 console.log(line('skyflo serve → /api/v1/health (fresh PGlite), tsx     ', figures.serveTsx));
 
 // Phase by phase (medians over the compiled starts): when it ended, and the CPU time used by then.
@@ -102,4 +139,5 @@ for (const name of phaseNames) {
   const at = (key: 'ms' | 'cpuMs' | 'processCpuMs') => median(traces.map((trace) => trace.phases[name]?.[key] ?? Number.NaN));
   console.log(`  ${name.padEnd(34)} ${`${at('ms')} ms`.padStart(9)} ${`${at('cpuMs')} ms`.padStart(16)} ${`${at('processCpuMs')} ms`.padStart(12)}`);
 }
+console.log(`  ${'(the floor: PGlite alone, ready)'.padEnd(34)} ${`${median(figures.pgliteFloor).toFixed(0)} ms`.padStart(9)} ${''.padStart(16)} ${`${median(floorCpuMs).toFixed(0)} ms`.padStart(12)}`);
 console.log(`  ${'first 200 on /health (from spawn)'.padEnd(34)} ${`${median(traces.map((trace) => trace.healthMs)).toFixed(0)} ms`.padStart(9)} ${''.padStart(16)} ${`${median(traces.map((trace) => trace.processCpuMs)).toFixed(0)} ms`.padStart(12)}`);

@@ -65,6 +65,14 @@ describe('the npm tarball installed globally', { timeout: 180_000 }, () => {
     const [, url] = await serve.waitFor(/listening on (http:\/\/[^"\s]+)/);
     const health = (await waitForJson(`${url}/api/v1/health`)) as { status: string };
     expect(health.status).toBe('ok');
+    // zod's own English messages ship: the bundle keeps its `en` locale and drops the other fifty (build-release.mjs)
+    const refused = await fetch(`${url}/api/v1/auth/register/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'first@example.com', password: 'release-test-password', full_name: ['First User'] }),
+    });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { detail: string }).detail).toBe('full_name: Invalid input: expected string, received array');
     // The engine really uses its database: registering the first user makes an admin.
     const registered = await fetch(`${url}/api/v1/auth/register/register`, {
       method: 'POST',

@@ -129,6 +129,23 @@ const drizzlePgliteTypesOnly = {
 };
 
 /**
+ * zod's `locales` namespace (`z.locales.fr()`, ...) re-exports its translations of error messages into some fifty
+ * languages; an ES namespace re-export keeps every one of them in the bundle, ~300 KB that `skyflo serve` and `skyflo
+ * mcp` compiled at every start (a tenth of what the engine loads before it listens) without ever running one.
+ * Skyflo's messages are English, zod's default, which zod sets from locales/en.js itself: the namespace keeps `en`.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(esbuild) {
+    const zodPackage = `${path.sep}node_modules${path.sep}zod${path.sep}`;
+    esbuild.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(zodPackage) ? { path: path.join(path.dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-english-only' } : undefined,
+    );
+    esbuild.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({ contents: "export { default as en } from './en.js';", resolveDir: path.dirname(args.path), loader: 'js' }));
+  },
+};
+
+/**
  * Gives each inlined source module an import.meta.url that mirrors its repository path under dist/assets, relative
  * to the directory its output file is written to.
  */
@@ -157,6 +174,7 @@ const bundleOptions = {
   sourcemap: 'linked',
   metafile: true,
   legalComments: 'none',
+  minifyWhitespace: true,
   // Inlined CommonJS packages call require() for Node built-ins; an ES module has no require of its own.
   banner: { js: "import { createRequire as __skyfloCreateRequire } from 'node:module'; const require = __skyfloCreateRequire(import.meta.url);" },
   logLevel: 'warning',
@@ -170,7 +188,7 @@ const result = await build({
   // Flat output: chunks beside the entry, so the mirrored asset URLs are the same from every file.
   chunkNames: '[name]-[hash]',
   splitting: true,
-  plugins: [drizzlePgliteTypesOnly, externalDependencies, mirroredModuleUrls(outDir)],
+  plugins: [zodEnglishOnly, drizzlePgliteTypesOnly, externalDependencies, mirroredModuleUrls(outDir)],
 });
 
 /**
@@ -187,7 +205,7 @@ const workerResult = await build({
   // Split, so that what the thread imports later (PGlite, the migrator) does not load before it starts copying.
   splitting: true,
   chunkNames: '[name]-[hash]',
-  plugins: [externalDependencies, mirroredModuleUrls(path.dirname(workerOutput))],
+  plugins: [zodEnglishOnly, externalDependencies, mirroredModuleUrls(path.dirname(workerOutput))],
 });
 Object.assign(result.metafile.outputs, workerResult.metafile.outputs);
 
