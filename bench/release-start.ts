@@ -6,6 +6,10 @@
  * A second baseline, the floor under the first: PGlite's own start in a bare `node` process (support/pglite-open-floor
  * .mjs: a fresh copy of the same template, the engine's start parameters, one query answered), so the serve line also
  * says what the engine adds on top of the database it waits for last.
+ * Two figures say what the first start pays that later ones do not: the same compiled build started again on the data
+ * dir its first start seeded (every start after a user's first), and the template's copy alone, made here by the
+ * engine's own seeding function (its cost is creating ~400 files: 1-1.8 ms of CPU each on the virtual disk of the
+ * two-core machine in the README, ~0.1 ms on the same machine's tmpfs).
  * Prints medians and ratios; not a test.   npx tsx bench/release-start.ts [runs=5]
  *
  * Also prints where the compiled start's time goes: each start runs with SKYFLO_STARTUP_TRACE=1, which makes the
@@ -15,10 +19,10 @@
  * machine the wall clock stretches but the CPU times barely move: compare those between builds.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { defaultPgliteTemplateDir, pgliteStartParams } from '@skyflo/engine/testing';
+import { defaultPgliteTemplateDir, pgliteStartParams, seedFromPgliteTemplate } from '@skyflo/engine/testing';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { timeMcpToolsList, timeNodeStart } from './support/mcp-tools-list-time.ts';
 import { printBenchHeader } from './support/bench-header.ts';
@@ -42,8 +46,13 @@ const traces: Array<{ phases: Phases; processCpuMs: number; healthMs: number }> 
 /** utime + stime of every thread of `pid` so far, in ms (Linux); NaN elsewhere */
 const processCpuMs = (pid: number): number => statCpuMs(`/proc/${pid}/stat`);
 
-async function timeServe(command: string[], trace = false): Promise<number> {
-  const dataDir = mkdtempSync(path.join(scratch, 'data-'));
+/**
+ * ms from spawning `skyflo serve` to its first 200 on /health. In a fresh data dir of its own unless given one (which
+ * is then kept: the caller starts it again there).
+ */
+async function timeServe(command: string[], options: { trace?: boolean; dataDir?: string } = {}): Promise<number> {
+  const trace = options.trace ?? false;
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(scratch, 'data-'));
   const started = performance.now();
   const child = spawn(process.execPath, [...command, 'serve', '--port', '0'], { env: { ...env, SKYFLO_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...(trace ? { SKYFLO_STARTUP_TRACE: '1' } : {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -69,7 +78,7 @@ async function timeServe(command: string[], trace = false): Promise<number> {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     await exited;
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -103,17 +112,44 @@ async function timePgliteFloor(): Promise<number> {
   return ready;
 }
 
+const templateFiles = readdirSync(path.join(defaultPgliteTemplateDir, 'pglite'), { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).length;
+const copyCpuMs: number[] = [];
+
+/**
+ * ms the engine's own seeding (seedFromPgliteTemplate, as a fresh start runs it on its database thread) takes to copy
+ * the template into an empty directory here, alone; its CPU time (this process's, libuv's threads included) goes to
+ * copyCpuMs. Fails when nothing was copied (no template for this PGlite: `npm install` makes it).
+ */
+async function timeTemplateCopy(): Promise<number> {
+  const databaseDir = mkdtempSync(path.join(scratch, 'copy-'));
+  const before = process.resourceUsage();
+  const started = performance.now();
+  const marker = await seedFromPgliteTemplate({ databaseDir });
+  const copiedMs = performance.now() - started;
+  const after = process.resourceUsage();
+  if (!marker || !existsSync(path.join(databaseDir, 'PG_VERSION'))) throw new Error(`no template was copied into ${databaseDir} (is ${defaultPgliteTemplateDir} there? npm install makes it)`);
+  copyCpuMs.push((after.userCPUTime - before.userCPUTime + after.systemCPUTime - before.systemCPUTime) / 1000);
+  rmSync(databaseDir, { recursive: true, force: true });
+  return copiedMs;
+}
+
 console.log('building the release bundle (scripts/build-release.mjs)...');
 execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-release.mjs')], { stdio: 'inherit' });
 
-const figures: Record<string, number[]> = { baseline: [], pgliteFloor: [], serveCompiled: [], serveTsx: [], mcpCompiled: [], mcpTsx: [] };
+const figures: Record<string, number[]> = { baseline: [], pgliteFloor: [], serveCompiled: [], serveCompiledAgain: [], serveTsx: [], mcpCompiled: [], mcpTsx: [], templateCopy: [] };
 for (let run = 0; run < runs; run += 1) {
   figures.baseline.push(await timeNodeStart());
   figures.pgliteFloor.push(await timePgliteFloor());
   figures.mcpCompiled.push(await timeMcpToolsList(compiled, env));
   figures.mcpTsx.push(await timeMcpToolsList(tsxPath, env));
-  figures.serveCompiled.push(await timeServe(compiled, true));
+  const seeded = mkdtempSync(path.join(scratch, 'data-'));
+  figures.serveCompiled.push(await timeServe(compiled, { trace: true, dataDir: seeded }));
+  // The same build again on the directory its first start seeded: what every later start of an install pays.
+  if (!existsSync(path.join(seeded, 'pglite', 'PG_VERSION'))) throw new Error(`the first start left no database in ${seeded} to start again on`);
+  figures.serveCompiledAgain.push(await timeServe(compiled, { dataDir: seeded }));
+  rmSync(seeded, { recursive: true, force: true });
   figures.serveTsx.push(await timeServe(tsxPath));
+  figures.templateCopy.push(await timeTemplateCopy());
 }
 rmSync(scratch, { recursive: true, force: true });
 
@@ -130,6 +166,11 @@ console.log(line('floor: PGlite alone opens a fresh copy (bare node)', figures.p
 console.log(line('skyflo serve → /api/v1/health (fresh PGlite), compiled', figures.serveCompiled, 1000, figures.serveTsx));
 console.log(`  = ${(median(figures.serveCompiled) / median(figures.pgliteFloor)).toFixed(2)}× the floor: the engine adds ${(median(figures.serveCompiled) - median(figures.pgliteFloor)).toFixed(0)} ms to PGlite's own start`);
 console.log(line('skyflo serve → /api/v1/health (fresh PGlite), tsx     ', figures.serveTsx));
+console.log(line('skyflo serve → /api/v1/health, compiled, started again on its data dir', figures.serveCompiledAgain));
+console.log(
+  `the template's copy alone (${templateFiles} files, the engine's seeding, in this process): median ${median(figures.templateCopy).toFixed(0)} ms, ` +
+    `${median(copyCpuMs).toFixed(0)} ms of CPU (${((1000 * median(copyCpuMs)) / templateFiles).toFixed(0)} µs per file): what a first start pays beyond the floor's own start`,
+);
 
 // Phase by phase (medians over the compiled starts): when it ended, and the CPU time used by then.
 const phaseNames = Object.keys(traces[0]!.phases).sort((a, b) => traces[0]!.phases[a]!.ms - traces[0]!.phases[b]!.ms);

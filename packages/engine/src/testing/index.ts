@@ -33,7 +33,8 @@ export type { ToolGateway } from '../mcp/tool-gateway.ts';
 export { GENESIS_HASH, hashAuditRecord } from '../audit/audit-chain.ts';
 export type { SkyfloDatabase } from '../storage/database.ts';
 export { openEmbeddedDatabase } from '../storage/embedded-database.ts';
-// The cold-start bench (bench/release-start.ts) opens PGlite alone as the engine's thread does, for its floor.
+// The cold-start bench (bench/release-start.ts) opens PGlite alone as the engine's thread does, for its floor, and
+// times the template's copy alone as a fresh start makes it.
 export { pgliteStartParams } from '../storage/pglite-start-params.ts';
-export { defaultPgliteTemplateDir } from '../storage/pglite-template.ts';
+export { defaultPgliteTemplateDir, seedFromPgliteTemplate } from '../storage/pglite-template.ts';
 export { auditEvents, schema } from '../storage/schema.ts';
