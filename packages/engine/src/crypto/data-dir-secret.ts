@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { makePrivateDirectory } from '../storage/private-directory.ts';
 
 /**
  * A secret generated once and kept (mode 0600) in the data dir, for settings the operator did not set: a fresh
@@ -15,7 +16,7 @@ export async function loadOrCreateDataDirSecret(input: { dataDir: string; fileNa
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  await mkdir(input.dataDir, { recursive: true });
+  await makePrivateDirectory(input.dataDir);
   const secret = input.create();
   // 'wx' fails if another process created it meanwhile; then theirs wins and we read it back.
   try {

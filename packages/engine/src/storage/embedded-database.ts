@@ -2,10 +2,10 @@
  * The data dir's database, opening: its lock taken and its PGlite thread started. Kept apart from the storage code
  * (Drizzle, the stores) on purpose: `skyflo serve` starts this first, and loads everything else while it opens.
  */
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { lockDataDir, type DataDirLock } from './pglite-lock.ts';
 import { defaultPgliteTemplateDir } from './pglite-template.ts';
+import { makeOwnDirectoryPrivate } from './private-directory.ts';
 import { startPgliteThread, type PgliteThreadClient } from './pglite-thread/pglite-thread-client.ts';
 import { markStartup } from '../startup/startup-trace.ts';
 
@@ -21,7 +21,7 @@ export async function openEmbeddedDatabase(dataDir: string, templateDir = defaul
   const lock = await lockDataDir(dataDir);
   try {
     const databaseDir = path.join(dataDir, 'pglite');
-    await mkdir(databaseDir, { recursive: true });
+    await makeOwnDirectoryPrivate(databaseDir);
     const connection = startPgliteThread({ databaseDir, templateDir });
     markStartup('database thread started');
     connection.ready.then(() => markStartup('database open'), () => undefined);

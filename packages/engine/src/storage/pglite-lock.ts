@@ -2,9 +2,10 @@
  * One process per PGlite directory: PGlite is an in-process database, so two engines opening the same files would
  * corrupt them. The lock is a file holding the owner's pid; a lock left by a process that no longer runs is taken over.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SkyfloError } from '../errors/skyflo-error.ts';
+import { makePrivateDirectory } from './private-directory.ts';
 
 export class DataDirLockedError extends SkyfloError {
   readonly code = 'DATA_DIR_LOCKED';
@@ -38,7 +39,7 @@ function isRunning(pid: number): boolean {
 /** Takes `<dataDir>/skyflo.lock` for this process or throws DataDirLockedError naming the holder. */
 export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   const file = path.join(dataDir, 'skyflo.lock');
-  await mkdir(dataDir, { recursive: true });
+  await makePrivateDirectory(dataDir);
   for (let attempt = 0; attempt < 3; attempt += 1) {
     try {
       // 'wx' fails when the file exists, so two processes racing here cannot both win.

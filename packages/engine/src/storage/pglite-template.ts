@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrationsFolder } from './migrations-folder.ts';
+import { privateDirectoryMode } from './private-directory.ts';
 
 /** Where scripts/create-pglite-template.mjs puts it: <repo>/.tools/pglite-template */
 export const defaultPgliteTemplateDir = fileURLToPath(new URL('../../../../.tools/pglite-template', import.meta.url));
@@ -78,14 +79,14 @@ export async function seedFromPgliteTemplate(options: { databaseDir: string; tem
     if (marker?.pgliteVersion !== pgliteVersion()) return undefined;
     await rm(staging, { recursive: true, force: true });
     await copyTree(path.join(templateDir, 'pglite'), staging);
-    for (const directory of marker.emptyDirectories ?? []) mkdirSync(path.join(staging, directory), { recursive: true });
+    for (const directory of marker.emptyDirectories ?? []) mkdirSync(path.join(staging, directory), { recursive: true, mode: privateDirectoryMode });
     // Back to back, synchronously: nothing on this thread sees the directory missing between the two.
     rmdirSync(options.databaseDir);
     renameSync(staging, options.databaseDir);
     return marker;
   } catch {
     await rm(staging, { recursive: true, force: true });
-    mkdirSync(options.databaseDir, { recursive: true });
+    mkdirSync(options.databaseDir, { recursive: true, mode: privateDirectoryMode });
     return undefined;
   }
 }
@@ -94,10 +95,11 @@ export async function seedFromPgliteTemplate(options: { databaseDir: string; tem
  * Every file at once, on libuv's thread pool: for the template's ~360 small files, where creating each file is most
  * of the cost, this measured ~40% faster than a synchronous walk (fs.promises.cp, which stats every source, target
  * and parent, 3-4x slower), and it leaves this thread free to start PostgreSQL meanwhile (pglite-thread-worker.ts).
+ * Its directories are private to the owner, as PostgreSQL makes its own (private-directory.ts).
  * FICLONE: a copy-on-write clone where the filesystem can (btrfs, xfs), a plain copy elsewhere.
  */
 async function copyTree(from: string, to: string): Promise<void> {
-  await mkdir(to);
+  await mkdir(to, { mode: privateDirectoryMode });
   const entries = await readdir(from, { withFileTypes: true });
   // allSettled: on a failure, no copy may still be writing into the directory the caller then removes.
   const copies = await Promise.allSettled(

@@ -3,7 +3,7 @@
  * PGlite does in-process — transactions commit or roll back as a whole, PostgreSQL's error fields survive, a database
  * that cannot open says why on the first query — and a fresh data dir is the install-time template, migrated.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -152,6 +152,8 @@ describe('a template that cannot be copied', () => {
       expect(databases.rows.map((row) => row.datname)).toEqual(['postgres', 'template0', 'template1']);
       await expect(database.connection.query('select count(*)::int as count from users')).resolves.toMatchObject({ rows: [{ count: 0 }] });
       expect(readdirSync(dataDir).filter((name) => name.startsWith('pglite.seeding-'))).toEqual([]);
+      // made by the fallback, not the copy: still its owner's alone (data-dir-permissions.test.ts)
+      expect(statSync(path.join(dataDir, 'pglite')).mode & 0o077).toBe(0);
     } finally {
       await database.close();
     }
