@@ -12,7 +12,7 @@ export const imageTest = 'e2e/container-image.test.ts';
  * no socket, no database: scripts/unit-test-guard.ts makes spawning a process, listening or connecting throw in them,
  * and a test that needs any of those belongs in the package's test/<capability>/ folder (the integration project).
  */
-export const unitTests = ['packages/*/src/**/*.test.ts', 'testkit/services/*.test.ts'];
+export const unitTests = ['packages/*/src/**/*.test.ts', 'testkit/services/*.test.ts', 'bench/support/*.test.ts'];
 
 export default defineConfig({
   test: {

@@ -32,16 +32,22 @@ import { mainAndThreadsCpu, threadsStartedBy } from './support/thread-cpu.ts';
 import { Worker } from 'node:worker_threads';
 import { testDatabaseName, testPostgresAdminUrl, testPostgresUrl } from '@skyflo/testkit/services';
 import { percentile } from './support/statistics.ts';
+import { benchArguments } from './support/bench-arguments.ts';
 
 printBenchHeader('engine-approval-latency', 'one row each for in-memory, PGlite (data dir, the default) and Postgres on 127.0.0.1:5432');
 
-const count = Number(process.argv[2] ?? 50);
-const withPglite = !process.argv.includes('--no-pglite');
-const withPostgres = !process.argv.includes('--no-postgres');
-const trace = process.argv.includes('--trace') ? createSpanTrace() : undefined;
-const sameThreadClient = process.argv.includes('--same-thread-client');
-const fetchClient = process.argv.includes('--fetch-client');
-const withAudit = !process.argv.includes('--no-audit');
+const commandLine = benchArguments(
+  'npx tsx bench/engine-approval-latency.ts [approvals=50] [--no-pglite] [--no-postgres] [--trace] [--fetch-client] [--same-thread-client] [--no-audit]',
+  [{ name: 'approvals', fallback: 50 }],
+  ['--no-pglite', '--no-postgres', '--trace', '--fetch-client', '--same-thread-client', '--no-audit'],
+);
+const [count = 50] = commandLine.counts;
+const withPglite = !commandLine.flags['--no-pglite'];
+const withPostgres = !commandLine.flags['--no-postgres'];
+const trace = commandLine.flags['--trace'] ? createSpanTrace() : undefined;
+const sameThreadClient = commandLine.flags['--same-thread-client'];
+const fetchClient = commandLine.flags['--fetch-client'];
+const withAudit = !commandLine.flags['--no-audit'];
 
 /** POSTs and reads the SSE stream on the client thread: ms from the POST to the first frame of each event. */
 function createThreadClient() {

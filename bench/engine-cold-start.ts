@@ -12,6 +12,7 @@ import path from 'node:path';
 import { skyfloBin as bin, startServe } from './support/serve-process.ts';
 import { printBenchHeader } from './support/bench-header.ts';
 import { median } from './support/statistics.ts';
+import { benchArguments } from './support/bench-arguments.ts';
 
 printBenchHeader('engine-cold-start', 'PGlite in a fresh data dir (cold), then the same data dir (warm)');
 
@@ -33,7 +34,7 @@ async function timeHelp(): Promise<number> {
   return performance.now() - started;
 }
 
-const runs = Number(process.argv[2] ?? 3);
+const [runs = 3] = benchArguments('npx tsx bench/engine-cold-start.ts [runs=3]', [{ name: 'runs', fallback: 3 }]).counts;
 const cold: number[] = [];
 const warm: number[] = [];
 const baseline: number[] = [];

@@ -13,10 +13,13 @@ import { machineLoad } from './support/bench-header.ts';
 import { engineModelFor } from './support/engine-model.ts';
 import { forEachBenchStorage, type BenchStorage } from './support/bench-storage.ts';
 import { median } from './support/statistics.ts';
+import { benchArguments } from './support/bench-arguments.ts';
 
-const tokens = Number(process.argv[2] ?? 400);
-const rate = Number(process.argv[3] ?? 200);
-const runs = Number(process.argv[4] ?? 5);
+const [tokens = 400, rate = 200, runs = 5] = benchArguments('npx tsx bench/engine-overhead.ts [tokens=400] [tokensPerSecond=200] [runs=5]', [
+  { name: 'tokens', fallback: 400 },
+  { name: 'tokensPerSecond', fallback: 200 },
+  { name: 'runs', fallback: 5 },
+]).counts;
 
 
 async function measure({ label: storageLabel, storage, userId }: BenchStorage) {

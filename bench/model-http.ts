@@ -17,10 +17,13 @@ import { createIdleTimeoutFetch, createRequestFetch } from '@skyflo/engine/testi
 import { failBench, printBenchHeader } from './support/bench-header.ts';
 import { spawnAndWait } from './support/bench-streams.ts';
 import { median } from './support/statistics.ts';
+import { benchArguments } from './support/bench-arguments.ts';
 
 printBenchHeader('model-http', 'none (model calls only)');
-const streams = Number(process.argv[2] ?? 100);
-const rounds = Number(process.argv[3] ?? 3);
+const [streams = 100, rounds = 3] = benchArguments('npx tsx bench/model-http.ts [streams=100] [rounds=3]', [
+  { name: 'streams', fallback: 100 },
+  { name: 'rounds', fallback: 3 },
+]).counts;
 const concurrency = 50;
 const tokenCounts = [2, 40];
 

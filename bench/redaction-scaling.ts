@@ -10,10 +10,11 @@
 import { createTextStreamRedactor, redactText } from '@skyflo/safety';
 import { printBenchHeader } from './support/bench-header.ts';
 import { median } from './support/statistics.ts';
+import { benchArguments } from './support/bench-arguments.ts';
 
 printBenchHeader('redaction-scaling', 'none (pure text redaction)');
 
-const runs = Number(process.argv[2] ?? 5);
+const [runs = 5] = benchArguments('npx tsx bench/redaction-scaling.ts [runs=5]', [{ name: 'runs', fallback: 5 }]).counts;
 const pairs = (count: number) => Array.from({ length: count }, (_, index) => `name: password\nvalue: secret-${index}`).join('\n');
 
 function measure(count: number): number {

@@ -28,10 +28,11 @@ import { timeMcpToolsList, timeNodeStart } from './support/mcp-tools-list-time.t
 import { printBenchHeader } from './support/bench-header.ts';
 import { statCpuMs } from './support/thread-cpu.ts';
 import { median } from './support/statistics.ts';
+import { benchArguments } from './support/bench-arguments.ts';
 
 printBenchHeader('release-start', 'PGlite in a fresh data dir for `skyflo serve`; none for `skyflo mcp`');
 
-const runs = Number(process.argv[2] ?? 5);
+const [runs = 5] = benchArguments('npx tsx bench/release-start.ts [runs=5]', [{ name: 'runs', fallback: 5 }]).counts;
 const compiled = [path.join(repoRoot, 'packages', 'cli', 'dist', 'skyflo.js')];
 const tsxPath = [path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs')];
 const scratch = mkdtempSync(path.join(tmpdir(), 'skyflo-bench-release-'));
