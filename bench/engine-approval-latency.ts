@@ -41,7 +41,7 @@ const commandLine = benchArguments(
   [{ name: 'approvals', fallback: 50 }],
   ['--no-pglite', '--no-postgres', '--trace', '--fetch-client', '--same-thread-client', '--no-audit'],
 );
-const [count = 50] = commandLine.counts;
+const [count] = commandLine.counts;
 const withPglite = !commandLine.flags['--no-pglite'];
 const withPostgres = !commandLine.flags['--no-postgres'];
 const trace = commandLine.flags['--trace'] ? createSpanTrace() : undefined;

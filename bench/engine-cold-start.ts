@@ -34,7 +34,7 @@ async function timeHelp(): Promise<number> {
   return performance.now() - started;
 }
 
-const [runs = 3] = benchArguments('npx tsx bench/engine-cold-start.ts [runs=3]', [{ name: 'runs', fallback: 3 }]).counts;
+const [runs] = benchArguments('npx tsx bench/engine-cold-start.ts [runs=3]', [{ name: 'runs', fallback: 3 }]).counts;
 const cold: number[] = [];
 const warm: number[] = [];
 const baseline: number[] = [];

@@ -15,7 +15,7 @@ import { forEachBenchStorage, type BenchStorage } from './support/bench-storage.
 import { median } from './support/statistics.ts';
 import { benchArguments } from './support/bench-arguments.ts';
 
-const [tokens = 400, rate = 200, runs = 5] = benchArguments('npx tsx bench/engine-overhead.ts [tokens=400] [tokensPerSecond=200] [runs=5]', [
+const [tokens, rate, runs] = benchArguments('npx tsx bench/engine-overhead.ts [tokens=400] [tokensPerSecond=200] [runs=5]', [
   { name: 'tokens', fallback: 400 },
   { name: 'tokensPerSecond', fallback: 200 },
   { name: 'runs', fallback: 5 },

@@ -20,7 +20,7 @@ import { median } from './support/statistics.ts';
 import { benchArguments } from './support/bench-arguments.ts';
 
 printBenchHeader('model-http', 'none (model calls only)');
-const [streams = 100, rounds = 3] = benchArguments('npx tsx bench/model-http.ts [streams=100] [rounds=3]', [
+const [streams, rounds] = benchArguments('npx tsx bench/model-http.ts [streams=100] [rounds=3]', [
   { name: 'streams', fallback: 100 },
   { name: 'rounds', fallback: 3 },
 ]).counts;

@@ -14,7 +14,7 @@ import { benchArguments } from './support/bench-arguments.ts';
 
 printBenchHeader('model-prompt-validation', 'none (validation in memory)');
 
-const [calls = 2000] = benchArguments('npx tsx bench/model-prompt-validation.ts [calls=2000]', [{ name: 'calls', fallback: 2000 }]).counts;
+const [calls] = benchArguments('npx tsx bench/model-prompt-validation.ts [calls=2000]', [{ name: 'calls', fallback: 2000 }]).counts;
 const rounds = 5;
 
 const kubectlAnswer = ['NAME                         READY   STATUS             RESTARTS   AGE', ...Array.from({ length: 30 }, (_, index) => `checkout-7d9f8b6c4-${index.toString(36).padStart(5, 'x')}   0/1     CrashLoopBackOff   ${index}         3d`)].join('\n');

@@ -14,7 +14,7 @@ import { benchArguments } from './support/bench-arguments.ts';
 
 printBenchHeader('redaction-scaling', 'none (pure text redaction)');
 
-const [runs = 5] = benchArguments('npx tsx bench/redaction-scaling.ts [runs=5]', [{ name: 'runs', fallback: 5 }]).counts;
+const [runs] = benchArguments('npx tsx bench/redaction-scaling.ts [runs=5]', [{ name: 'runs', fallback: 5 }]).counts;
 const pairs = (count: number) => Array.from({ length: count }, (_, index) => `name: password\nvalue: secret-${index}`).join('\n');
 
 function measure(count: number): number {

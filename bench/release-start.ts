@@ -8,8 +8,8 @@
  * says what the engine adds on top of the database it waits for last.
  * Two figures say what the first start pays that later ones do not: the same compiled build started again on the data
  * dir its first start seeded (every start after a user's first), and the template's copy alone, made here by the
- * engine's own seeding function (its cost is creating ~400 files: 1-1.8 ms of CPU each on the virtual disk of the
- * two-core machine in the README, ~0.1 ms on the same machine's tmpfs).
+ * engine's own seeding function (its cost is creating ~400 files: 0.1-1.8 ms of CPU each on the virtual disks of the
+ * two-core machines in the README, moving with the host's own disk work; ~0.1 ms on the same machines' tmpfs).
  * Prints medians and ratios; not a test.   npx tsx bench/release-start.ts [runs=5]
  *
  * Also prints where the compiled start's time goes: each start runs with SKYFLO_STARTUP_TRACE=1, which makes the
@@ -32,7 +32,7 @@ import { benchArguments } from './support/bench-arguments.ts';
 
 printBenchHeader('release-start', 'PGlite in a fresh data dir for `skyflo serve`; none for `skyflo mcp`');
 
-const [runs = 5] = benchArguments('npx tsx bench/release-start.ts [runs=5]', [{ name: 'runs', fallback: 5 }]).counts;
+const [runs] = benchArguments('npx tsx bench/release-start.ts [runs=5]', [{ name: 'runs', fallback: 5 }]).counts;
 const compiled = [path.join(repoRoot, 'packages', 'cli', 'dist', 'skyflo.js')];
 const tsxPath = [path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs')];
 const scratch = mkdtempSync(path.join(tmpdir(), 'skyflo-bench-release-'));

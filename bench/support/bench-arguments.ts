@@ -11,13 +11,14 @@ export interface BenchCount {
   fallback: number;
 }
 
-export interface BenchArguments<Flag extends string> {
-  counts: number[];
+/** one number per count asked for, in its order (so a caller destructures them without restating the defaults) */
+export interface BenchArguments<Counts extends readonly BenchCount[], Flag extends string> {
+  counts: { -readonly [Index in keyof Counts]: number };
   flags: Record<Flag, boolean>;
 }
 
 /** This process's command line, or the bench stops with what was wrong and its usage (exit 1, no stack trace). */
-export function benchArguments<const Flag extends string = never>(usage: string, counts: BenchCount[], flags: readonly Flag[] = []): BenchArguments<Flag> {
+export function benchArguments<const Counts extends readonly BenchCount[], const Flag extends string = never>(usage: string, counts: Counts, flags: readonly Flag[] = []): BenchArguments<Counts, Flag> {
   try {
     return parseBenchArguments(usage, counts, flags, process.argv.slice(2));
   } catch (error) {
@@ -26,7 +27,12 @@ export function benchArguments<const Flag extends string = never>(usage: string,
 }
 
 /** Throws with what was wrong and the usage line. */
-export function parseBenchArguments<const Flag extends string = never>(usage: string, counts: BenchCount[], flags: readonly Flag[], argv: string[]): BenchArguments<Flag> {
+export function parseBenchArguments<const Counts extends readonly BenchCount[], const Flag extends string = never>(
+  usage: string,
+  counts: Counts,
+  flags: readonly Flag[],
+  argv: string[],
+): BenchArguments<Counts, Flag> {
   const fail = (problem: string): never => {
     throw new Error(`${problem}\n  usage: ${usage}`);
   };
@@ -44,5 +50,5 @@ export function parseBenchArguments<const Flag extends string = never>(usage: st
     return Number(given);
   });
   const flagValues = Object.fromEntries(flags.map((flag) => [flag, parsed.values[flag.replace(/^--/, '')] === true])) as Record<Flag, boolean>;
-  return { counts: values, flags: flagValues };
+  return { counts: values as BenchArguments<Counts, Flag>['counts'], flags: flagValues };
 }
