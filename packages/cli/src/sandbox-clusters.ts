@@ -84,7 +84,8 @@ export async function startSandboxClusters(options: { count: number; kubeconfigP
     contexts: clusters.map(({ name }) => ({ name, context: { cluster: name, user: `${name}-admin`, namespace: 'default' } })),
     preferences: {},
   };
-  mkdirSync(path.dirname(options.kubeconfigPath), { recursive: true });
+  // The data dir, when this makes it: its owner's alone, as the engine makes one (its kubeconfig holds an admin token).
+  mkdirSync(path.dirname(options.kubeconfigPath), { recursive: true, mode: 0o700 });
   writeFileSync(options.kubeconfigPath, toYaml(config), { mode: 0o600 });
   return {
     clusters,

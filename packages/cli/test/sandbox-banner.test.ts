@@ -4,7 +4,7 @@
  * `kubectl … get skyfloapprovals` line of cluster-enforced approvals (issue 34).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -57,6 +57,8 @@ describe('skyflo sandbox banner', () => {
     expect(first.banner).toContain('approvals are enforced by the cluster');
     expect(first.banner).toContain(`kubectl --kubeconfig ${path.join(directory, 'data', 'sandbox.kubeconfig')} get skyfloapprovals -n skyflo`);
     expect(first.banner).not.toContain('enforced by the engine only');
+    // the data dir the sandbox made is its owner's alone, as a data dir `skyflo serve` makes (0755 before)
+    expect(statSync(path.join(directory, 'data')).mode & 0o077).toBe(0);
     const registered = await fetch(`${first.url}/api/v1/auth/register/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -3,7 +3,7 @@
  * sandbox-a (current, the demo scenario) and sandbox-b (demo-b), driven with the real kubectl as a user would.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -30,6 +30,9 @@ describe('skyflo sandbox --clusters 2', () => {
   it('writes one kubeconfig with a context per cluster, sandbox-a current', async () => {
     expect((await kubectl('config', 'get-contexts', '-o', 'name')).split('\n').filter(Boolean)).toEqual(['sandbox-a', 'sandbox-b']);
     expect((await kubectl('config', 'current-context')).trim()).toBe('sandbox-a');
+    // it holds each cluster's admin token: the file and the data dir it made are their owner's alone (0755 before)
+    expect(statSync(sandbox.kubeconfigPath).mode & 0o077).toBe(0);
+    expect(statSync(path.join(directory, 'data')).mode & 0o077).toBe(0);
   });
 
   it('serves different apps in each cluster', async () => {

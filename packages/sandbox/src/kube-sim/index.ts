@@ -122,7 +122,8 @@ export async function startKubeSim(options: StartKubeSimOptions = {}): Promise<K
       contexts: [{ name: 'kube-sim', context: { cluster: 'kube-sim', user: userName, namespace: kubeconfigOptions.namespace ?? 'default' } }],
       preferences: {},
     };
-    mkdirSync(path.dirname(file), { recursive: true });
+    // A folder this makes (a data dir, as `skyflo sandbox` names) is its owner's alone: the file holds a token.
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     writeFileSync(file, toYaml(config), { mode: 0o600 });
   };
   if (options.kubeconfigPath) writeKubeconfig(options.kubeconfigPath);
