@@ -71,11 +71,14 @@ export type MemberScope = z.infer<typeof memberScopeSchema>;
 
 /**
  * GET /health: `degraded` names what fails (the database, the event bus, or a cluster: "cluster beta": "error: …").
+ * Why it fails is for a signed-in caller: anyone else reads just "error", and `reasons` says where the reasons are.
  * Loose: the engine may add readiness fields (the embedded MCP server's) that clients pass over.
  */
 export const healthResponseSchema = z.looseObject({
   status: z.enum(['ok', 'degraded']),
   components: z.record(z.string(), z.string()).optional(),
+  /** present when a failing component's reason was withheld from this caller (not signed in) */
+  reasons: z.string().optional(),
   /** the clusters that fail, by name, with why */
   clusters: z.array(z.looseObject({ name: z.string(), reachable: z.boolean().optional(), error: z.string().optional() })).optional(),
 });

@@ -383,6 +383,15 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (actorId) await deps.audit.record({ actorId, action: 'auth.logout', subjectType: 'user', subjectId: actorId, details: {}, ...(input.ip ? { ip: input.ip } : {}) });
     },
 
+    /**
+     * Whether `token` is a session's access token this engine signed and that has not expired, from its signature
+     * alone: for what may be shown to a signed-in person while the database itself is down (/health's reasons).
+     * Never an API token (each use of one is looked up and audited).
+     */
+    async isSessionAccessToken(token: string): Promise<boolean> {
+      return !isApiToken(token) && (await deps.accessTokens.verify(token)) !== undefined;
+    },
+
     /** The request's user from a bearer token, re-checked against the database so deactivation takes effect. */
     async authenticate(token: string, use?: ApiTokenUse): Promise<AuthenticatedUser | ApiTokenUser | undefined> {
       // An API token is never a JWT; it is looked up by its hash and carries its scopes.

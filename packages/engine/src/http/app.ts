@@ -10,7 +10,7 @@ import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifySer
 import type { AccountService } from '../accounts/account-service.ts';
 import type { ServerConfig } from '../config/index.ts';
 import type { PlatformStorage } from '../ports/index.ts';
-import { registerAuthenticate } from './plugins/authenticate.ts';
+import { readAccessToken, registerAuthenticate } from './plugins/authenticate.ts';
 import { registerConversationQuota } from './plugins/conversation-quota.ts';
 import { registerCors } from './plugins/cors.ts';
 import { registerErrorHandler } from './plugins/error-handler.ts';
@@ -141,7 +141,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registerAuthenticate(api, deps.accounts.authenticate);
       registerRejectControlCharacters(api);
       registerRequestRateLimit(api, { max: deps.limits?.requestsPerWindow ?? 600, windowSeconds: deps.limits?.windowSeconds ?? 60, exemptPrefix: `${API_PREFIX}/health` });
-      await api.register(healthRoutes, { storage: deps.storage, ...(deps.bus ? { bus: deps.bus } : {}), readiness: deps.readiness, ...(deps.clusterHealth ? { clusters: deps.clusterHealth } : {}), ...(deps.disk ? { disk: deps.disk.health } : {}) });
+      await api.register(healthRoutes, { storage: deps.storage, ...(deps.bus ? { bus: deps.bus } : {}), readiness: deps.readiness, ...(deps.clusterHealth ? { clusters: deps.clusterHealth } : {}), ...(deps.disk ? { disk: deps.disk.health } : {}), showsReasons: async (request) => {
+        const token = readAccessToken(request);
+        return token !== undefined && deps.accounts.isSessionAccessToken(token);
+      } });
       await api.register(authRoutes, { accounts: deps.accounts, accessTokenTtlSeconds: deps.accessTokenTtlSeconds });
       await api.register(teamRoutes, { accounts: deps.accounts });
       await api.register(auditRoutes, { audit: deps.storage.audit, users: deps.storage.users, conversations: deps.storage.conversations });

@@ -156,9 +156,9 @@ describe('Redis dies mid-run', () => {
     expect(savedText.startsWith(streamed)).toBe(true);
     expect(JSON.stringify(conversation!.timeline)).not.toMatch(/model call failed/i);
 
-    // /health says which component is down.
+    // /health says which component is down (and why, to a caller who may read reasons: a signed-in user).
     const health = Fastify();
-    await health.register(healthRoutes, { storage, bus });
+    await health.register(healthRoutes, { storage, bus, showsReasons: async () => true });
     const answer = await health.inject({ method: 'GET', url: '/health' });
     expect(answer.json()).toMatchObject({ status: 'degraded', components: { database: 'ok', bus: expect.stringMatching(/^error: Redis \(redis:\/\/127\.0\.0\.1:\d+\/?\) is unreachable/) } });
     await health.close();

@@ -119,9 +119,13 @@ describe('the database restarts while a run streams', () => {
     expect(engine.child.exitCode).toBeNull();
 
     // while it is down: /health names the database, and requests that need it answer 503 with Retry-After
-    const health = await fetch(`${engine.url}/health`);
+    // (why, to a signed-in user: the session's token is checked without the database; anyone else learns only that)
+    const health = await fetch(`${engine.url}/health`, { headers: { authorization: `Bearer ${token}` } });
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'degraded', components: { database: expect.stringMatching(/^error: Postgres at 127\.0\.0\.1:\d+\/postgres is unreachable/) } });
+    const anonymousHealth = await (await fetch(`${engine.url}/health`)).text();
+    expect(JSON.parse(anonymousHealth)).toMatchObject({ status: 'degraded', components: { database: 'error' } });
+    expect(anonymousHealth).not.toContain('127.0.0.1');
     const list = await fetch(`${engine.url}/conversations`, { headers: { authorization: `Bearer ${token}` } });
     expect(list.status).toBe(503);
     expect(list.headers.get('retry-after')).toMatch(/^\d+$/);
