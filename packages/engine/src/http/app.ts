@@ -6,7 +6,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
-import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { AccountService } from '../accounts/account-service.ts';
 import type { ServerConfig } from '../config/index.ts';
 import type { PlatformStorage } from '../ports/index.ts';
@@ -107,7 +107,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerClosePromptly(app);
   registerStrictJsonBody(app);
   registerRequestBodyTimeout(app, { timeoutMs: deps.server.requestBodyTimeoutMs ?? 30_000 });
-  registerErrorHandler(app, { bodyLimit: deps.server.bodyLimitBytes, ...(deps.storage.label ? { database: deps.storage.label } : {}), ...(deps.disk ? { disk: deps.disk } : {}) });
+  // A signed-in person (a session's token, checked without the database, which may be the part that is down) reads why
+  // a part fails, in /health and in a 503/507; anyone else reads that it fails (http/routes/health, error-handler.ts).
+  const showsReasons = async (request: FastifyRequest): Promise<boolean> => {
+    const token = readAccessToken(request);
+    return token !== undefined && deps.accounts.isSessionAccessToken(token);
+  };
+  registerErrorHandler(app, { bodyLimit: deps.server.bodyLimitBytes, showsReasons, ...(deps.storage.label ? { database: deps.storage.label } : {}), ...(deps.disk ? { disk: deps.disk } : {}) });
   registerHostAllowlist(app, {
     bindHost: deps.server.host ?? '127.0.0.1',
     ...(deps.server.publicUrl ? { publicUrl: deps.server.publicUrl } : {}),
@@ -141,10 +147,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registerAuthenticate(api, deps.accounts.authenticate);
       registerRejectControlCharacters(api);
       registerRequestRateLimit(api, { max: deps.limits?.requestsPerWindow ?? 600, windowSeconds: deps.limits?.windowSeconds ?? 60, exemptPrefix: `${API_PREFIX}/health` });
-      await api.register(healthRoutes, { storage: deps.storage, ...(deps.bus ? { bus: deps.bus } : {}), readiness: deps.readiness, ...(deps.clusterHealth ? { clusters: deps.clusterHealth } : {}), ...(deps.disk ? { disk: deps.disk.health } : {}), showsReasons: async (request) => {
-        const token = readAccessToken(request);
-        return token !== undefined && deps.accounts.isSessionAccessToken(token);
-      } });
+      await api.register(healthRoutes, { storage: deps.storage, ...(deps.bus ? { bus: deps.bus } : {}), readiness: deps.readiness, ...(deps.clusterHealth ? { clusters: deps.clusterHealth } : {}), ...(deps.disk ? { disk: deps.disk.health } : {}), showsReasons });
       await api.register(authRoutes, { accounts: deps.accounts, accessTokenTtlSeconds: deps.accessTokenTtlSeconds });
       await api.register(teamRoutes, { accounts: deps.accounts });
       await api.register(auditRoutes, { audit: deps.storage.audit, users: deps.storage.users, conversations: deps.storage.conversations });

@@ -130,6 +130,12 @@ describe('the database restarts while a run streams', () => {
     expect(list.status).toBe(503);
     expect(list.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(((await list.json()) as { detail: string }).detail).toMatch(/^The database \(Postgres at 127\.0\.0\.1:\d+\/postgres\) is unavailable/);
+    // a public route (a sign-in) is anyone's to call: it says the database is unavailable, not where it is
+    const signIn = await fetch(`${engine.url}/auth/jwt/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'ops@example.test', password: 'correct horse battery' }) });
+    expect(signIn.status).toBe(503);
+    const signInDetail = ((await signIn.json()) as { detail: string }).detail;
+    expect(signInDetail).toMatch(/^The database is unavailable\. Retry in \d+ seconds/);
+    expect(signInDetail).not.toContain('127.0.0.1');
     const refused = await chat({ messages: [{ role: 'user', content: 'try again' }] });
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);

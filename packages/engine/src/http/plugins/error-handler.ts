@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { isSkyfloError } from '../../errors/skyflo-error.ts';
 import { databaseRetryAfterSeconds, isDatabaseUnavailable, unavailableReason } from '../../storage/database-unavailable.ts';
 import type { DiskWatch } from '../../storage/disk-full.ts';
@@ -45,23 +45,35 @@ function statusOf(error: FastifyError | ErrorWithStatus): number {
  * One error handler for the whole API: 4xx answers `{detail}` with a message meant for the caller; 5xx answers
  * a generic message and logs the real error, so stack traces and SQL never reach users.
  */
-export function registerErrorHandler(app: FastifyInstance, options: { bodyLimit: number; /** names the database in a 503 (Storage.label) */ database?: string; disk?: Pick<DiskWatch, 'classify'> }): void {
+export function registerErrorHandler(
+  app: FastifyInstance,
+  options: {
+    bodyLimit: number;
+    /** names the database in a 503 (Storage.label) */
+    database?: string;
+    disk?: Pick<DiskWatch, 'classify'>;
+    /** whether the caller may read where and why the database fails (signed in); without it, nobody does */
+    showsReasons?: (request: FastifyRequest) => Promise<boolean>;
+  },
+): void {
   app.setErrorHandler(async (error: FastifyError | ErrorWithStatus, request, reply) => {
     // a full disk under the embedded database: say so (what is full, where) rather than a bare 500
+    // Where and why (the data dir's path, the database's host) only to a signed-in caller, as /health does: a public
+    // route (a login, a registration) is anyone's to call. The log has both either way.
+    const signedIn = Boolean(request.user) || ((await options.showsReasons?.(request).catch(() => false)) ?? false);
     const full = await options.disk?.classify(error);
     if (full) {
       request.log.error({ err: error }, full.message);
-      return reply.code(full.statusCode).send({ detail: full.message, code: full.code });
+      return reply.code(full.statusCode).send({ detail: signedIn ? full.message : 'The disk holding the database is full; the engine log says where.', code: full.code });
     }
     // The database is down (restarting, failing over): not a bug, and it passes. Say so, and when to come back.
     if (isDatabaseUnavailable(error)) {
       request.log.warn({ err: error }, 'request failed: the database is unavailable');
+      const which = signedIn ? `${options.database ? ` (${options.database})` : ''} is unavailable: ${unavailableReason(error)}` : ' is unavailable';
       return reply
         .code(503)
         .header('retry-after', String(databaseRetryAfterSeconds))
-        .send({
-          detail: `The database${options.database ? ` (${options.database})` : ''} is unavailable: ${unavailableReason(error)}. Retry in ${databaseRetryAfterSeconds} seconds; GET /api/v1/health shows when it is back.`,
-        });
+        .send({ detail: `The database${which}. Retry in ${databaseRetryAfterSeconds} seconds; GET /api/v1/health shows when it is back.` });
     }
     const statusCode = statusOf(error);
     if (statusCode >= 500) {
