@@ -57,19 +57,19 @@ export function registerErrorHandler(
   },
 ): void {
   app.setErrorHandler(async (error: FastifyError | ErrorWithStatus, request, reply) => {
-    // a full disk under the embedded database: say so (what is full, where) rather than a bare 500
     // Where and why (the data dir's path, the database's host) only to a signed-in caller, as /health does: a public
     // route (a login, a registration) is anyone's to call. The log has both either way.
-    const signedIn = Boolean(request.user) || ((await options.showsReasons?.(request).catch(() => false)) ?? false);
+    const signedIn = async () => Boolean(request.user) || ((await options.showsReasons?.(request).catch(() => false)) ?? false);
+    // a full disk under the embedded database: say so (what is full, where) rather than a bare 500
     const full = await options.disk?.classify(error);
     if (full) {
       request.log.error({ err: error }, full.message);
-      return reply.code(full.statusCode).send({ detail: signedIn ? full.message : 'The disk holding the database is full; the engine log says where.', code: full.code });
+      return reply.code(full.statusCode).send({ detail: (await signedIn()) ? full.message : 'The disk holding the database is full; the engine log says where.', code: full.code });
     }
     // The database is down (restarting, failing over): not a bug, and it passes. Say so, and when to come back.
     if (isDatabaseUnavailable(error)) {
       request.log.warn({ err: error }, 'request failed: the database is unavailable');
-      const which = signedIn ? `${options.database ? ` (${options.database})` : ''} is unavailable: ${unavailableReason(error)}` : ' is unavailable';
+      const which = (await signedIn()) ? `${options.database ? ` (${options.database})` : ''} is unavailable: ${unavailableReason(error)}` : ' is unavailable';
       return reply
         .code(503)
         .header('retry-after', String(databaseRetryAfterSeconds))
