@@ -11,6 +11,7 @@ import path from 'node:path';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { phoneProblems } from './phone-checks.ts';
 import { ADMIN, artifactsDir, buildUi, chromiumArgs } from './ui-stack.ts';
 
 const noKubeconfig = /No kubeconfig found: \S+\/\.kube\/config does not exist, KUBECONFIG and --kubeconfig are unset, and this is not a pod \(KUBERNETES_SERVICE_HOST is unset\)\. Pass --kubeconfig <file>, set KUBECONFIG, or run in a pod with a service account\./;
@@ -110,6 +111,13 @@ describe('first run without a kubeconfig', () => {
     const composer = page.getByRole('textbox', { name: 'Message' });
     expect(await composer.getAttribute('placeholder')).toBe('No tool can run until a cluster is configured (see above).');
     await page.screenshot({ path: path.join(artifactsDir, 'first-run-no-kubeconfig.png') });
+
+    // on a phone, the same page reads whole: the note, and the composer's reason (its placeholder wraps to two lines)
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    await note.waitFor();
+    expect(await phoneProblems(page)).toEqual([]);
+    await page.screenshot({ path: path.join(artifactsDir, 'first-run-no-kubeconfig-phone.png') });
     await context.close();
   });
 });

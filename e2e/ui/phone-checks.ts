@@ -1,8 +1,9 @@
 /**
  * What "works on a phone" means for a page, measured in the browser (issue 37 item 5): nothing scrolls the page
  * sideways, no container that hides its overflow has been scrolled (the app shell shifted up, leaving a blank band),
- * every control is on screen and is what a tap at its centre reaches (document.elementFromPoint), and every piece of
- * text is on screen, at a readable size, not cut with an ellipsis and not drawn under something else. Each problem
+ * every control is on screen and is what a tap at its centre reaches (document.elementFromPoint), every piece of
+ * text is on screen, at a readable size, not cut with an ellipsis and not drawn under something else, and an empty text
+ * area shows the whole of its placeholder. Each problem
  * comes back as a sentence naming the element, so a failing test says what a user would see.
  */
 import type { Page } from 'playwright-core';
@@ -70,6 +71,19 @@ export async function phoneProblems(page: Page, within = 'body'): Promise<string
       const x = Math.min(Math.max(box.left + box.width / 2, 0), width - 1);
       const y = box.top + box.height / 2;
       if (!reaches(control, x, y)) problems.push(`${describe(control)} is covered by ${document.elementFromPoint(x, y) ? describe(document.elementFromPoint(x, y)!) : 'nothing'}: a tap does not reach it`);
+    }
+
+    // An empty text area's placeholder is text too (the composer's says why nothing can run): a copy of the area, as wide
+    // and styled alike, holding the placeholder as its value, says how tall the area must be to show all of it.
+    for (const area of Array.from(root.querySelectorAll('textarea'))) {
+      if (!rendered(area) || area.value !== '' || !area.placeholder) continue;
+      const copy = area.cloneNode() as HTMLTextAreaElement;
+      copy.value = area.placeholder;
+      Object.assign(copy.style, { position: 'fixed', left: '0', top: '0', visibility: 'hidden', width: `${area.getBoundingClientRect().width}px`, height: `${area.getBoundingClientRect().height}px` });
+      document.body.append(copy);
+      const needed = copy.scrollHeight;
+      copy.remove();
+      if (needed > area.clientHeight + 1) problems.push(`${describe(area)}'s placeholder "${area.placeholder.slice(0, 40)}" is cut: ${area.clientHeight} of ${needed} px shown`);
     }
 
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);

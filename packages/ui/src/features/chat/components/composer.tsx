@@ -1,6 +1,18 @@
 import { ArrowUp, Square } from 'lucide-react';
-import { useRef, useState, type ReactNode } from 'react';
+import { useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import { Button } from '../../../components/ui.tsx';
+
+/**
+ * As tall as its text (up to 240 px) or, empty, as its placeholder: a placeholder that says why nothing can run wraps to
+ * two lines on a phone, and a one-line area showed half of it.
+ */
+function fitHeight(area: HTMLTextAreaElement): void {
+  const empty = area.value === '';
+  if (empty) area.value = area.placeholder;
+  area.style.height = 'auto';
+  area.style.height = `${Math.min(240, area.scrollHeight)}px`;
+  if (empty) area.value = '';
+}
 
 /** Auto-growing input: Enter sends, Shift+Enter is a new line; Stop replaces Send while a run streams. */
 export function Composer(props: { onSend(text: string): void; onStop?(): void; streaming?: boolean; disabled?: boolean; placeholder?: string; autoFocus?: boolean; footer?: ReactNode }) {
@@ -11,8 +23,11 @@ export function Composer(props: { onSend(text: string): void; onStop?(): void; s
     if (!value || props.disabled) return;
     props.onSend(value);
     setText('');
-    if (area.current) area.current.style.height = '';
   };
+  // after each change of the text (sent, typed) or of the placeholder, before the browser paints
+  useLayoutEffect(() => {
+    if (area.current) fitHeight(area.current);
+  }, [text, props.placeholder]);
   return (
     <div className="rounded-xl border border-border bg-panel shadow-sm focus-within:border-accent">
       <textarea
@@ -22,11 +37,7 @@ export function Composer(props: { onSend(text: string): void; onStop?(): void; s
         autoFocus={props.autoFocus}
         aria-label="Message"
         placeholder={props.placeholder ?? 'Ask Skyflo…'}
-        onChange={(event) => {
-          setText(event.target.value);
-          event.target.style.height = 'auto';
-          event.target.style.height = `${Math.min(240, event.target.scrollHeight)}px`;
-        }}
+        onChange={(event) => setText(event.target.value)}
         onKeyDown={(event) => {
           if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
             event.preventDefault();
