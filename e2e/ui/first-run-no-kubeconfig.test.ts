@@ -112,8 +112,12 @@ describe('first run without a kubeconfig', () => {
     expect(await composer.getAttribute('placeholder')).toBe('No tool can run until a cluster is configured (see above).');
     await page.screenshot({ path: path.join(artifactsDir, 'first-run-no-kubeconfig.png') });
 
-    // on a phone, the same page reads whole: the note, and the composer's reason (its placeholder wraps to two lines)
+    // on a phone, the same page reads whole: the note, and the composer's reason (its placeholder wraps to two lines),
+    // both when the window narrows under an open page (a phone turned upright) and when the page loads narrow
     await page.setViewportSize({ width: 390, height: 844 });
+    // a frame drawn at the new width, as the user sees it
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    expect(await phoneProblems(page)).toEqual([]);
     await page.reload();
     await note.waitFor();
     expect(await phoneProblems(page)).toEqual([]);

@@ -3,7 +3,7 @@
  * sideways, no container that hides its overflow has been scrolled (the app shell shifted up, leaving a blank band),
  * every control is on screen and is what a tap at its centre reaches (document.elementFromPoint), every piece of
  * text is on screen, at a readable size, not cut with an ellipsis and not drawn under something else, and an empty text
- * area shows the whole of its placeholder. Each problem
+ * area or field shows the whole of its placeholder. Each problem
  * comes back as a sentence naming the element, so a failing test says what a user would see.
  */
 import type { Page } from 'playwright-core';
@@ -84,6 +84,17 @@ export async function phoneProblems(page: Page, within = 'body'): Promise<string
       const needed = copy.scrollHeight;
       copy.remove();
       if (needed > area.clientHeight + 1) problems.push(`${describe(area)}'s placeholder "${area.placeholder.slice(0, 40)}" is cut: ${area.clientHeight} of ${needed} px shown`);
+    }
+    // A one-line field cannot grow: its placeholder (a search box's "Filter by …", a form's example value) must fit its width.
+    for (const input of Array.from(root.querySelectorAll('input'))) {
+      if (!rendered(input) || input.value !== '' || !input.placeholder) continue;
+      const copy = input.cloneNode() as HTMLInputElement;
+      copy.value = input.placeholder;
+      Object.assign(copy.style, { position: 'fixed', left: '0', top: '0', visibility: 'hidden', width: `${input.getBoundingClientRect().width}px` });
+      document.body.append(copy);
+      const needed = copy.scrollWidth;
+      copy.remove();
+      if (needed > input.clientWidth + 1) problems.push(`${describe(input)}'s placeholder "${input.placeholder.slice(0, 40)}" is cut: ${input.clientWidth} of ${needed} px shown`);
     }
 
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);

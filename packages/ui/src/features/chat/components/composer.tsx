@@ -1,5 +1,5 @@
 import { ArrowUp, Square } from 'lucide-react';
-import { useLayoutEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import { Button } from '../../../components/ui.tsx';
 
 /**
@@ -28,6 +28,20 @@ export function Composer(props: { onSend(text: string): void; onStop?(): void; s
   useLayoutEffect(() => {
     if (area.current) fitHeight(area.current);
   }, [text, props.placeholder]);
+  // and after each change of its width (a phone turned upright wraps the same words onto more lines); its height, which
+  // fitHeight itself sets, is not a reason to measure again
+  useEffect(() => {
+    const element = area.current;
+    if (!element || typeof ResizeObserver === 'undefined') return;
+    let width = element.clientWidth;
+    const observer = new ResizeObserver(() => {
+      if (element.clientWidth === width) return;
+      width = element.clientWidth;
+      fitHeight(element);
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
   return (
     <div className="rounded-xl border border-border bg-panel shadow-sm focus-within:border-accent">
       <textarea
