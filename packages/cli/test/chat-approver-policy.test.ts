@@ -96,7 +96,8 @@ describe('skyflo chat for a member under the approver policy', () => {
     await terminal.type(`/resume ${conversationId}`);
     await terminal.keys('Enter');
     const pending = await terminal.waitAfter(`/resume ${conversationId}`, /A change is waiting for approval[\s\S]*^› $/m);
-    expect(pending).toMatch(/⧗ k8s_scale .*replicas=5.* \[Awaiting approval\]/);
+    // one history line, wrapped at a space when it is wider than the terminal
+    expect(pending).toMatch(/⧗ k8s_scale .*replicas=5.*\s+\[Awaiting approval\]/);
     expect(pending).not.toMatch(/✓ k8s_scale/);
   }, TEST_TIMEOUT);
 });

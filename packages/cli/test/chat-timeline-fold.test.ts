@@ -50,7 +50,7 @@ describe('skyflo chat draws from the protocol fold', () => {
     expect(out).toBe(
       '✓ approved k8s_scale: capacity · by ann@example.com\n' +
         '⏵ k8s_scale name=web namespace=shop replicas=5 running…\n' +
-        '\x1b[1A\x1b[2K\r✓ k8s_scale name=web namespace=shop replicas=5  1 line\n' +
+        '\x1b[1A\r\x1b[J✓ k8s_scale name=web namespace=shop replicas=5  1 line\n' +
         'web runs 5 replicas.\n' +
         'error: The model call failed after 3 attempts: HTTP 500\n',
     );

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AgentEvent } from '@skyflo/protocol';
 import { describe, expect, it } from 'vitest';
-import { formatApprovalCard, type AwaitingApproval } from '../src/chat/approval-card.ts';
+import { cardBudget, formatApprovalCard, type AwaitingApproval } from '../src/chat/approval-card.ts';
 import { llmModelFrom, normalizeGoBooleans } from '../src/chat/benchmark-contract.ts';
 import { configDirFor } from '../src/chat/chat-environment.ts';
 import { parseChatOptions } from '../src/chat/chat-options.ts';
@@ -83,6 +83,42 @@ describe('approval card', () => {
     expect(coloured).toContain('\x1b[31m-  image: nginx:1.72');
     const noDiff = formatApprovalCard(event({ diff: undefined, preview_error: 'the API server is unreachable\nTry: check the kubeconfig' }), { palette: createPalette(false) });
     expect(noDiff).toMatch(/no diff +the API server is unreachable\n│ +Try: check the kubeconfig/);
+  });
+
+  it("on a phone's terminal (44×30) every row of the card fits under its border with its words whole, and its foot names the call and cluster again", () => {
+    const palette = createPalette(false);
+    const reason = 'Changes the cluster: rolls back helm release shop/web to revision 3 — approval policy self (APPROVAL_POLICY=self)';
+    const phone = event({ cluster: { name: 'prod-eu', server: 'https://prod-eu.example.com:6443' }, namespace: 'shop', policy_reason: reason, requested_by: { id: 'u1', email: 'sam@example.com' }, diff: Array.from({ length: 30 }, (_, index) => `+  line ${index} of a long manifest that a narrow terminal has to wrap`).join('\n') });
+    const card = formatApprovalCard(phone, { palette, columns: 44, rows: 30, ...cardBudget(30, phone, 44) });
+    const rows = card.split('\n');
+    for (const row of rows) {
+      expect(row.length, row).toBeLessThanOrEqual(44);
+      expect(row, 'a row without the card\'s border').toMatch(/^(│|╭─|╰─| {3}\S)/);
+    }
+    // the policy reason reads whole when its rows are put back together: no word cut at the terminal's edge
+    const why = rows.findIndex((row) => row.startsWith('│ why'));
+    let end = why + 1;
+    while (/^│ {11}\S/.test(rows[end] ?? '')) end++;
+    expect(rows.slice(why, end).map((row) => row.slice(12)).join(' ')).toBe(reason);
+    // the diff gave up the rows the wrapping took, down to its least (4 lines)
+    expect(rows.filter((row) => row.includes('line '))).toHaveLength(4);
+    // taller than the screen: its header has scrolled away when the keys are pressed, so the foot says it again
+    expect(rows.slice(-6).join('\n')).toMatch(/↑ deciding helm_rollback on prod-eu ·\s+(│\s+)?namespace shop/);
+    // a terminal wide and tall enough shows the card as it was, without the reminder
+    const wide = formatApprovalCard(phone, { palette, columns: 160, rows: 80, ...cardBudget(80, phone, 160) });
+    expect(wide).not.toContain('↑ deciding');
+    expect(wide).toContain(`why       ${reason}`);
+  });
+
+  it('rewrites a status line that wrapped on a narrow terminal whole: up to its first row, then erased to the end', () => {
+    let out = '';
+    const renderer = createRenderer({ style: 'tty', palette: createPalette(false), colors: false, out: { write: (text: string) => (out += text), columns: 30 }, err: { write: () => {} } });
+    const call = { type: 'tool.executing' as const, conversation_id: 'c', run_id: 'r', call_id: 'call_1', tool: 'argo_rollouts_promote_full', title: 'Promote a rollout', args: { name: 'checkout', namespace: 'prod' } };
+    renderer.event(call);
+    renderer.event({ ...call, type: 'tool.result', result: [{ type: 'text', text: 'promoted' }] });
+    const [running, result] = out.split('\x1b[2A\r\x1b[J');
+    expect(running).toMatch(/^⏵ argo_rollouts_promote_full .*running…\n$/);
+    expect(result).toMatch(/^✓ argo_rollouts_promote_full .* 1 line\n$/);
   });
 
   it('cuts long multi-line arguments until the full args are asked for', () => {

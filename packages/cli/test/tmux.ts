@@ -13,8 +13,11 @@ import { vi } from 'vitest';
 const run = promisify(execFile);
 
 export interface Terminal {
-  /** the screen and scrollback as text (escape codes stripped unless `escapes`) */
-  screen(options?: { escapes?: boolean }): Promise<string>;
+  /**
+   * the screen and scrollback as text (escape codes stripped unless `escapes`); a line the terminal wrapped is one
+   * line unless `rows` (then each row as the user sees it), and `visible` leaves the scrollback out
+   */
+  screen(options?: { escapes?: boolean; rows?: boolean; visible?: boolean }): Promise<string>;
   /** types text literally */
   type(text: string): Promise<void>;
   /** sends named keys: Enter, C-c, C-d, … */
@@ -47,7 +50,7 @@ export async function startTerminal(input: { dir: string; command: string[]; env
 
   const terminal: Terminal = {
     async screen(options = {}) {
-      const { stdout } = await tmux('capture-pane', '-p', '-J', '-S', '-5000', ...(options.escapes ? ['-e'] : []), '-t', 'main');
+      const { stdout } = await tmux('capture-pane', '-p', ...(options.rows ? [] : ['-J']), ...(options.visible ? [] : ['-S', '-5000']), ...(options.escapes ? ['-e'] : []), '-t', 'main');
       return stdout;
     },
     async type(text) {

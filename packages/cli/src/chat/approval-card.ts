@@ -4,8 +4,9 @@
  * were resolved, the pinned artifact digest). A pure function of the event, so tests read the same text.
  */
 import type { AgentEventOf } from '@skyflo/protocol';
-import type { Palette } from './colors.ts';
+import { createPalette, type Palette } from './colors.ts';
 import { clusterLabel } from './clusters.ts';
+import { packItems, terminalRows, wrapHanging } from './terminal-rows.ts';
 
 export type AwaitingApproval = AgentEventOf<'tool.awaiting_approval'>;
 
@@ -75,12 +76,15 @@ export function clusterHeadline(event: Pick<AwaitingApproval, 'args' | 'cluster'
  * The keys line under a card; the interactive prompt prints it only once it listens (keys typed before are ignored).
  * `autoRevert`: the card shows the call's inverse, so `a!` approves with automatic revert.
  */
-export function approvalKeysLine(palette: Palette, input: { more?: boolean; autoRevert?: boolean } = {}): string {
-  return (
-    palette.yellow('╰─ ') +
-    `${palette.bold('[a]')} approve  ${input.autoRevert ? `${palette.bold('[a!]')} approve with automatic revert  ` : ''}${palette.bold('[d]')} deny (with a reason)  ${palette.bold('[f]')} full args` +
-    (input.more ? `  ${palette.bold('[m]')} more of the diff` : '')
-  );
+export function approvalKeysLine(palette: Palette, input: { more?: boolean; autoRevert?: boolean; columns?: number; lead?: string } = {}): string {
+  const keys = [
+    `${palette.bold('[a]')} approve`,
+    ...(input.autoRevert ? [`${palette.bold('[a!]')} approve with automatic revert`] : []),
+    `${palette.bold('[d]')} deny (with a reason)`,
+    `${palette.bold('[f]')} full args`,
+    ...(input.more ? [`${palette.bold('[m]')} more of the diff`] : []),
+  ];
+  return packItems(`${input.lead ?? ''}${palette.yellow('╰─ ')}`, keys, '   ', input.columns);
 }
 
 /** Lines of the inverse's diff a card shows under "automatic revert would run" (the change's own diff comes first). */
@@ -99,11 +103,14 @@ export function diffIsCut(event: AwaitingApproval, maxDiffLines: number | undefi
  * The diff lines after the first `from`, at most `count` of them, as the [m] key shows them under a cut card;
  * `next` is where the following page starts, undefined once the diff is all shown.
  */
-export function diffPage(event: AwaitingApproval, input: { palette: Palette; from: number; count: number }): { text: string; next?: number } {
+export function diffPage(event: AwaitingApproval, input: { palette: Palette; from: number; count: number; columns?: number }): { text: string; next?: number } {
   const lines = diffLines(event);
   const end = Math.min(lines.length, input.from + input.count);
   const bar = input.palette.yellow('│');
-  const page = indent(colorDiff(lines.slice(input.from, end).join('\n'), input.palette), `${bar}   `);
+  const page = colorDiff(lines.slice(input.from, end).join('\n'), input.palette)
+    .split('\n')
+    .map((line) => wrapHanging(`${bar}   `, line, `${bar}     `, input.columns))
+    .join('\n');
   const footer = end < lines.length ? input.palette.dim(`… lines ${input.from + 1}–${end} of ${lines.length} ([m] more)`) : input.palette.dim(`(end of the diff: ${lines.length} lines)`);
   return { text: `${page}\n${bar} ${footer}`, ...(end < lines.length ? { next: end } : {}) };
 }
@@ -139,27 +146,58 @@ export function diffBudget(rows: number | undefined, event?: AwaitingApproval): 
   return Math.max(4, Math.min(20, (rows ?? 50) - 22 - (event ? extraLines(rows, event) : 0)));
 }
 
-/** The card's size limits on a terminal of `rows` rows (see diffBudget and inverseBudget). */
-export function cardBudget(rows: number | undefined, event: AwaitingApproval): { maxDiffLines: number; maxInverseLines: number } {
-  return { maxDiffLines: diffBudget(rows, event), maxInverseLines: inverseBudget(rows, event) };
+/**
+ * The card's size limits on a terminal of `rows` rows (see diffBudget and inverseBudget). On a terminal `columns` wide
+ * the card's long lines wrap onto more rows, so the diff gives up as many lines as the wrapping adds (down to the
+ * least diffBudget shows), and the header keeps its place on screen as far as it can.
+ */
+export function cardBudget(rows: number | undefined, event: AwaitingApproval, columns?: number): { maxDiffLines: number; maxInverseLines: number } {
+  const budget = { maxDiffLines: diffBudget(rows, event), maxInverseLines: inverseBudget(rows, event) };
+  if (columns === undefined || !event.diff) return budget;
+  const plain = { palette: createPalette(false) };
+  const added = terminalRows(formatApprovalCard(event, { ...plain, ...budget, columns }), columns) - terminalRows(formatApprovalCard(event, { ...plain, ...budget }), Number.MAX_SAFE_INTEGER);
+  return { ...budget, maxDiffLines: Math.max(Math.min(4, budget.maxDiffLines), budget.maxDiffLines - added) };
+}
+
+/** One line of a card: where it starts (the border, a label), what it says, and what its wrapped rows start with. */
+interface CardLine {
+  prefix: string;
+  content: string;
+  hang: string;
 }
 
 /**
  * `keys: false` leaves out the last line (the keys to press), for a prompt that prints it when it is ready.
  * `maxDiffLines`: show at most that many diff lines, then say how many are left (the prompt pages them with [m]).
+ * `columns`: the terminal's width; lines longer than it wrap at their spaces under the card's border. `rows`: its
+ * height; a card taller than it names the call and its cluster again at its foot, where the keys are pressed.
  */
-export function formatApprovalCard(event: AwaitingApproval, input: { palette: Palette; full?: boolean; keys?: boolean; maxDiffLines?: number; maxInverseLines?: number; undoOfLabel?: string }): string {
+export function formatApprovalCard(
+  event: AwaitingApproval,
+  input: { palette: Palette; full?: boolean; keys?: boolean; maxDiffLines?: number; maxInverseLines?: number; undoOfLabel?: string; columns?: number; rows?: number },
+): string {
   const { palette } = input;
   const bar = palette.yellow('│');
-  const lines: string[] = [];
+  const lines: CardLine[] = [];
+  const line = (content: string, hang = `${bar}   `) => lines.push({ prefix: `${bar} `, content, hang });
+  /** a block of lines indented under the border (the args, a diff): each wraps under its own indent */
+  const block = (text: string) => {
+    for (const row of text.split('\n')) {
+      // its own indent (the JSON's, the YAML's in a diff) is kept on every row it wraps onto, and two spaces more
+      const lead = /^ */.exec(row)![0];
+      lines.push({ prefix: `${bar}   ${lead}`, content: row.slice(lead.length), hang: `${bar}   ${lead}  ` });
+    }
+  };
   const title = event.title && event.title !== event.tool ? `${event.title} (${event.tool})` : event.tool;
-  lines.push(palette.yellow(`╭─ Approval needed: `) + palette.bold(title) + (event.destructive ? ' ' + palette.bgRed(palette.white(' DESTRUCTIVE ')) : ''));
-  const field = (label: string, value: string) => lines.push(`${bar} ${palette.dim(label.padEnd(10))}${value.replace(/\n/g, `\n${bar} ${' '.repeat(10)}`)}`);
+  lines.push({ prefix: palette.yellow('╭─ '), content: palette.yellow('Approval needed: ') + palette.bold(title) + (event.destructive ? ' ' + palette.bgRed(palette.white(' DESTRUCTIVE ')) : ''), hang: `${bar}  ` });
+  const field = (label: string, value: string) => {
+    for (const [index, row] of value.split('\n').entries()) lines.push({ prefix: `${bar} ${index === 0 ? palette.dim(label.padEnd(10)) : ' '.repeat(10)}`, content: row, hang: `${bar} ${' '.repeat(10)}` });
+  };
   // where the change lands, before anything else (issue 22): the cluster the approval is bound to, and the namespace
   const cluster = clusterHeadline(event);
-  if (cluster) lines.push(`${bar} ${palette.bold('CLUSTER')}   ${palette.bold(palette.cyan(cluster))}${event.cluster?.label ? ` ${clusterLabel(event.cluster.label, palette)}` : ''}${event.cluster?.server ? palette.dim(`  ${event.cluster.server}`) : ''}`);
+  if (cluster) line(`${palette.bold('CLUSTER')}   ${palette.bold(palette.cyan(cluster))}${event.cluster?.label ? ` ${clusterLabel(event.cluster.label, palette)}` : ''}${event.cluster?.server ? palette.dim(`  ${event.cluster.server}`) : ''}`, `${bar} ${' '.repeat(10)}`);
   // an undo says what it undoes before anything else (issue 21)
-  if (event.undo_of) lines.push(`${bar} ${palette.bold(palette.cyan(`↶ UNDO OF ${input.undoOfLabel ?? event.undo_of}`))}${input.undoOfLabel ? palette.dim(` (${event.undo_of})`) : ''}`);
+  if (event.undo_of) line(`${palette.bold(palette.cyan(`↶ UNDO OF ${input.undoOfLabel ?? event.undo_of}`))}${input.undoOfLabel ? palette.dim(` (${event.undo_of})`) : ''}`);
   if (event.requested_by) field('asked by', event.requested_by.email ?? event.requested_by.name ?? event.requested_by.id);
   if (event.policy_reason) field('why', event.policy_reason);
   for (const risk of [...(event.risks ?? [])].sort((a, b) => severityOrder[a.severity] - severityOrder[b.severity])) {
@@ -169,14 +207,14 @@ export function formatApprovalCard(event: AwaitingApproval, input: { palette: Pa
   for (const resolution of event.resolution ?? []) field('resolved', resolution);
   if (event.artifact_digest) field('artifact', event.artifact_digest);
   const args = formatArgs(event.args, { full: input.full ?? false, palette });
-  lines.push(`${bar} ${palette.dim('args')}`);
-  lines.push(indent(args.text, `${bar}   `));
+  line(palette.dim('args'));
+  block(args.text);
   if (event.diff) {
-    lines.push(`${bar} ${palette.dim('diff (dry run)')}`);
+    line(palette.dim('diff (dry run)'));
     const all = diffLines(event);
     const shown = input.maxDiffLines !== undefined && all.length > input.maxDiffLines ? all.slice(0, input.maxDiffLines) : all;
-    lines.push(indent(colorDiff(shown.join('\n'), palette), `${bar}   `));
-    if (shown.length < all.length) lines.push(`${bar} ${palette.dim(`… ${all.length - shown.length} more diff lines of ${all.length} ([m] more)`)}`);
+    block(colorDiff(shown.join('\n'), palette));
+    if (shown.length < all.length) line(palette.dim(`… ${all.length - shown.length} more diff lines of ${all.length} ([m] more)`));
   } else if (event.preview_error) {
     field('no diff', palette.yellow(event.preview_error));
   } else {
@@ -184,18 +222,24 @@ export function formatApprovalCard(event: AwaitingApproval, input: { palette: Pa
   }
   if (event.undo) {
     // what automatic revert would run, seen before deciding (issue 21): it is only run when [a!] is chosen
-    lines.push(`${bar} ${palette.dim('if it regresses')} ${palette.bold('[a!]')} approves with automatic revert, which would run:`);
-    lines.push(`${bar}   ${palette.bold(event.undo.tool)} ${event.undo.summary}`);
+    line(`${palette.dim('if it regresses')} ${palette.bold('[a!]')} approves with automatic revert, which would run:`);
+    lines.push({ prefix: `${bar}   `, content: `${palette.bold(event.undo.tool)} ${event.undo.summary}`, hang: `${bar}     ` });
     if (event.undo.diff) {
       // the full diff with f; otherwise only the lines it changes, as many as fit
       const inverse = input.full ? event.undo.diff.replace(/\n$/, '').split('\n') : inverseChanges(event.undo.diff);
       const shown = input.full ? inverse : inverse.slice(0, input.maxInverseLines ?? INVERSE_DIFF_LINES);
-      if (shown.length > 0) lines.push(indent(colorDiff(shown.join('\n'), palette), `${bar}   `));
+      if (shown.length > 0) block(colorDiff(shown.join('\n'), palette));
       const more = inverse.length - shown.length;
-      if (more > 0) lines.push(`${bar}   ${palette.dim(shown.length > 0 ? `… ${more} more changed line${more === 1 ? '' : 's'} (f: the inverse's whole diff)` : `it changes ${more} line${more === 1 ? '' : 's'} (f: the inverse's whole diff)`)}`);
+      if (more > 0) lines.push({ prefix: `${bar}   `, content: palette.dim(shown.length > 0 ? `… ${more} more changed line${more === 1 ? '' : 's'} (f: the inverse's whole diff)` : `it changes ${more} line${more === 1 ? '' : 's'} (f: the inverse's whole diff)`), hang: `${bar}     ` });
     }
   }
   field('args hash', palette.dim(event.args_hash));
-  if (input.keys !== false) lines.push(approvalKeysLine(palette, { more: diffIsCut(event, input.maxDiffLines), autoRevert: event.undo !== undefined }));
-  return lines.join('\n');
+  const keys = approvalKeysLine(palette, { more: diffIsCut(event, input.maxDiffLines), autoRevert: event.undo !== undefined, columns: input.columns });
+  const render = () => lines.map(({ prefix, content, hang }) => wrapHanging(prefix, content, hang, input.columns)).join('\n');
+  // A card taller than the screen has scrolled its header away by the time the keys are pressed: say again, at its
+  // foot, what is approved and where (the prompt's line comes after the keys).
+  if (input.rows !== undefined && terminalRows(`${render()}\n${keys}`, input.columns ?? Number.MAX_SAFE_INTEGER) + 1 > input.rows) {
+    line(`${palette.bold('↑ deciding')} ${palette.bold(event.tool)}${cluster ? ` on ${palette.bold(palette.cyan(cluster))}` : ''} ${palette.dim('(the card starts above)')}`);
+  }
+  return input.keys !== false ? `${render()}\n${keys}` : render();
 }

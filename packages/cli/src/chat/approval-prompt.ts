@@ -37,7 +37,7 @@ async function askApproval(context: Context, approval: AwaitingApproval, positio
   const autoRevert = approval.undo !== undefined;
   const typeahead = {
     quietMs: DECISION_QUIET_MS,
-    onReady: () => io.stdout.write(`${position.total > 1 ? palette.dim(`(${position.index + 1}/${position.total}) `) : ''}${approvalKeysLine(palette, { more: nextDiffLine !== undefined, autoRevert })}\n`),
+    onReady: () => io.stdout.write(`${approvalKeysLine(palette, { more: nextDiffLine !== undefined, autoRevert, columns: io.stdout.columns, lead: position.total > 1 ? palette.dim(`(${position.index + 1}/${position.total}) `) : '' })}\n`),
     onIgnored: (count: number) =>
       io.stdout.write(`${palette.yellow(`ignored ${count} key${count === 1 ? '' : 's'} typed before the card appeared`)}${palette.dim(' (nothing was decided: read the card, then press a or d)')}\n`),
   };
@@ -48,9 +48,9 @@ async function askApproval(context: Context, approval: AwaitingApproval, positio
     }
     if (key.name === 'm') {
       if (nextDiffLine === undefined) continue;
-      const page = diffPage(approval, { palette, from: nextDiffLine, count: pageSize });
+      const page = diffPage(approval, { palette, from: nextDiffLine, count: pageSize, columns: io.stdout.columns });
       nextDiffLine = page.next;
-      io.stdout.write(`${page.text}\n${approvalKeysLine(palette, { more: nextDiffLine !== undefined, autoRevert })}\n`);
+      io.stdout.write(`${page.text}\n${approvalKeysLine(palette, { more: nextDiffLine !== undefined, autoRevert, columns: io.stdout.columns })}\n`);
       continue;
     }
     if (key.name === 'f') {

@@ -12,7 +12,8 @@ import { chartLines } from './sparkline.ts';
 import { stripVTControlCharacters } from 'node:util';
 import type { AgentEvent } from '@skyflo/protocol';
 import { markdownToPlainText } from '@skyflo/protocol/plain-text';
-import { cardBudget, diffBudget, formatApprovalCard, type AwaitingApproval } from './approval-card.ts';
+import { cardBudget, formatApprovalCard, type AwaitingApproval } from './approval-card.ts';
+import { wrapLines } from './terminal-rows.ts';
 import type { Palette } from './colors.ts';
 import { createMarkdownRenderer, createMarkdownStream, type MarkdownStream } from './markdown.ts';
 import { createTerminalScreen, WORKING_LABEL } from './terminal-screen.ts';
@@ -148,7 +149,8 @@ export function createRenderer(options: RendererOptions): Renderer {
     // shows what tells two calls apart.
     const { context: _cluster, ...shownArgs } = event.args;
     const args = summarizeArgs(shownArgs);
-    const budget = Math.max(20, width() - event.tool.length - 6 - suffix.length);
+    // the line fits the terminal's width where it can (a rewritten line that wrapped takes more rows to erase)
+    const budget = Math.max(8, width() - event.tool.length - 4 - stripVTControlCharacters(suffix).length);
     const shown = args.length > budget ? `${args.slice(0, budget - 1)}…` : args;
     return `${symbol} ${palette.bold(event.tool)} ${palette.dim(shown)}${suffix}`;
   };
@@ -227,7 +229,7 @@ export function createRenderer(options: RendererOptions): Renderer {
         }
         screen.spinnerLabel(WORKING_LABEL);
         if (event.auto_revert_call_id) autoReverts.add(event.auto_revert_call_id);
-        showToolLine(`verify-${event.call_id}`, verificationBlock(event, palette, { width: width(), undoAvailable: undoable.has(event.call_id) }));
+        showToolLine(`verify-${event.call_id}`, wrapLines(verificationBlock(event, palette, { width: width(), undoAvailable: undoable.has(event.call_id) }), out.columns));
         screen.startSpinner();
         return;
       case 'tool.error': {
@@ -278,7 +280,7 @@ export function createRenderer(options: RendererOptions): Renderer {
         if (event.status === 'error' && event.error) write(`${palette.red('run failed:')} ${event.error}\n`);
         if (!options.quiet && !event.awaiting_approval && usage.prompt + usage.completion > 0) {
           const cached = usage.cached ? `, ${usage.cached} cached` : '';
-          write(palette.dim(`${(event.duration_ms / 1000).toFixed(1)} s · ${usage.prompt} prompt + ${usage.completion} completion tokens${cached}\n`));
+          write(`${wrapLines(palette.dim(`${(event.duration_ms / 1000).toFixed(1)} s · ${usage.prompt} prompt + ${usage.completion} completion tokens${cached}`), out.columns)}\n`);
           usage.prompt = usage.completion = usage.cached = 0;
         }
         return;
@@ -372,9 +374,9 @@ export function createRenderer(options: RendererOptions): Renderer {
       flushAnswer();
       ensureNewline();
       const undoOfLabel = event.undo_of ? seenCalls.get(event.undo_of) : undefined;
-      write(`${formatApprovalCard(event, { palette, full, keys, ...(full ? {} : cardBudget(out.rows, event)), ...(undoOfLabel ? { undoOfLabel } : {}) })}\n`);
+      write(`${formatApprovalCard(event, { palette, full, keys, columns: out.columns, rows: out.rows, ...(full ? {} : cardBudget(out.rows, event, out.columns)), ...(undoOfLabel ? { undoOfLabel } : {}) })}\n`);
     },
-    diffLinesShown: (event) => diffBudget(out.rows, event),
+    diffLinesShown: (event) => cardBudget(out.rows, event, out.columns).maxDiffLines,
     markdown(text) {
       if (options.style === 'json' || !text.trim()) return;
       const stream = createMarkdownStream(options.style === 'tty' ? markdown : markdownToPlainText);
@@ -393,7 +395,7 @@ export function createRenderer(options: RendererOptions): Renderer {
         return;
       }
       ensureNewline();
-      write(`${text}\n`);
+      write(`${wrapLines(text, out.columns)}\n`);
     },
     notice(text) {
       err.write(`${text}\n`);

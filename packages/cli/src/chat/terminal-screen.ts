@@ -6,6 +6,7 @@
  */
 import { stripVTControlCharacters } from 'node:util';
 import type { Palette } from './colors.ts';
+import { terminalRows } from './terminal-rows.ts';
 
 /** The output stream the screen writes to: stdout, or a test's buffer. */
 export interface ScreenWriter {
@@ -35,6 +36,8 @@ export const WORKING_LABEL = 'working…';
 export function createTerminalScreen({ out, palette, live = false }: { out: ScreenWriter; palette: Palette; live?: boolean }): TerminalScreen {
   /** the last line on screen is this call's status line, so it can be rewritten in place */
   let liveStatusLine: string | undefined;
+  /** the rows that line took: a narrow terminal wraps a long one, and all of them are rewritten */
+  let liveStatusRows = 1;
   let atLineStart = true;
   // Live output: at most one of the spinner and the raw unfinished answer line is on screen, always last; anything
   // else written first erases it.
@@ -51,7 +54,7 @@ export function createTerminalScreen({ out, palette, live = false }: { out: Scre
     }
     if (partialShown) {
       // the raw line may have wrapped: go back to its first row and erase to the end of the screen
-      const rows = Math.max(1, Math.ceil(stripVTControlCharacters(partialShown).length / Math.max(20, out.columns ?? 80)));
+      const rows = terminalRows(stripVTControlCharacters(partialShown), Math.max(20, out.columns ?? 80));
       out.write(`${rows > 1 ? `\x1b[${rows - 1}A` : ''}\r\x1b[J`);
       partialShown = '';
     }
@@ -84,10 +87,12 @@ export function createTerminalScreen({ out, palette, live = false }: { out: Scre
     statusLine(id, line) {
       clearLive();
       ensureNewline();
-      if (liveStatusLine === id) out.write('\x1b[1A\x1b[2K\r');
+      // up to the line's first row, then erase it and everything under it
+      if (liveStatusLine === id) out.write(`\x1b[${liveStatusRows}A\r\x1b[J`);
       out.write(`${line}\n`);
       atLineStart = true;
       liveStatusLine = id;
+      liveStatusRows = out.columns ? terminalRows(stripVTControlCharacters(line), out.columns) : 1;
     },
     spinnerLabel(text, { show = false } = {}) {
       label = text;

@@ -1,0 +1,57 @@
+/**
+ * Text sized for the terminal it is shown on. A terminal breaks a line that is too long at its last column, in the
+ * middle of a word and without the card's left border; on a phone's SSH client (40-odd columns) that was most of an
+ * approval card, and a status line rewritten in place (one row up) left the rows it had wrapped onto behind.
+ */
+import stringWidth from 'string-width';
+import wrapAnsi from 'wrap-ansi';
+
+/** Rows `text` takes on a terminal `columns` wide: each of its lines one, or as many as it wraps onto. */
+export function terminalRows(text: string, columns: number): number {
+  return text.split('\n').reduce((rows, line) => rows + Math.max(1, Math.ceil(stringWidth(line) / Math.max(1, columns))), 0);
+}
+
+/**
+ * `prefix` + `content` as one line when it fits `columns` (or no width is known); otherwise `content` wrapped at its
+ * spaces, the first row after `prefix` and each further one after `hang` (a card's border and indent). Colours carry
+ * over the breaks; a word longer than the room left is cut where it must be.
+ */
+export function wrapHanging(prefix: string, content: string, hang: string, columns: number | undefined): string {
+  if (columns === undefined || stringWidth(prefix + content) <= columns) return prefix + content;
+  const room = Math.max(12, columns - Math.max(stringWidth(prefix), stringWidth(hang)));
+  return wrapAnsi(content, room, { hard: true })
+    .split('\n')
+    .map((row, index) => (index === 0 ? prefix : hang) + row)
+    .join('\n');
+}
+
+/**
+ * Items (a card's keys: "[a] approve", "[d] deny (with a reason)") on as few rows as fit `columns`, two spaces apart,
+ * never one split across rows: the first row after `prefix`, the others after `hang`.
+ */
+export function packItems(prefix: string, items: readonly string[], hang: string, columns: number | undefined): string {
+  if (columns === undefined) return prefix + items.join('  ');
+  const rows: string[] = [];
+  let row = '';
+  for (const item of items) {
+    const lead = rows.length === 0 ? prefix : hang;
+    if (row && stringWidth(lead + row + '  ' + item) > columns) {
+      rows.push(lead + row);
+      row = item;
+    } else row = row ? `${row}  ${item}` : item;
+  }
+  rows.push((rows.length === 0 ? prefix : hang) + row);
+  return rows.join('\n');
+}
+
+/** Each line of `text` wrapped to `columns` at its spaces, its rows after the first indented two more than it is. */
+export function wrapLines(text: string, columns: number | undefined): string {
+  if (columns === undefined) return text;
+  return text
+    .split('\n')
+    .map((line) => {
+      const lead = /^ */.exec(line)![0];
+      return wrapHanging(lead, line.slice(lead.length), `${lead}  `, columns);
+    })
+    .join('\n');
+}
