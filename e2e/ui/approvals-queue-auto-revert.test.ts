@@ -84,6 +84,8 @@ describe('the approvals queue offers approve with automatic revert (issue 21)', 
     await noUndo.getByTestId('diff-view').first().waitFor();
     // the cluster and namespace the change will hit, in large type as on the chat's card
     expect(await item.getByTestId('approval-cluster-headline').textContent()).toBe('kube-sim · namespace default');
+    // and again by the buttons, below the diff
+    expect(await item.getByTestId('approval-target').textContent()).toBe('Deciding k8s_set_image on kube-sim · namespace default');
     // offered only where the engine recorded an inverse
     expect(await noUndo.getByTestId('auto-revert').count()).toBe(0);
     const option = item.getByTestId('auto-revert');

@@ -135,9 +135,21 @@ describe('clusters in the Command Center', () => {
     await page.setViewportSize({ width: 1366, height: 1500 });
     await card.scrollIntoViewIfNeeded();
     await saveDocScreenshot(card, 'approval-card-cluster');
+    // On a phone the decision bar, at the foot of the screen with Approve in it, says what and where too: the card's
+    // cluster line has scrolled away by the time the thumb reaches Approve.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const approve = card.getByRole('button', { name: /^Approve/ });
+    await approve.scrollIntoViewIfNeeded();
+    const target = card.getByTestId('approval-target');
+    expect(await target.textContent()).toBe('Deciding k8s_scale on prod-eu · namespace payments PROD');
+    const onScreen = await target.evaluate((node) => {
+      const box = node.getBoundingClientRect();
+      return box.top >= 0 && box.bottom <= window.innerHeight && document.elementFromPoint(box.left + 4, box.top + box.height / 2) !== null && node.contains(document.elementFromPoint(box.left + 4, box.top + box.height / 2));
+    });
+    expect(onScreen).toBe(true);
     await page.setViewportSize({ width: 1366, height: 860 });
 
-    await card.getByRole('button', { name: /^Approve/ }).click();
+    await approve.click();
     await page.getByText('web in payments now has 4 replicas.').waitFor();
     expect(await clusters.replicas('prod-eu')).toBe('4');
     expect(await clusters.replicas('staging')).toBe('2');

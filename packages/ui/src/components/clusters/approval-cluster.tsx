@@ -23,3 +23,27 @@ export function ApprovalCluster({ tool }: { tool: ClusterFacts }) {
     </div>
   );
 }
+
+/**
+ * The same facts, small, in the card's decision bar (which stays at the foot of the screen): on a phone a long diff
+ * scrolls the cluster line away before Approve is in reach, and the person deciding still reads what and where.
+ */
+export function ApprovalTarget({ tool }: { tool: ClusterFacts & { tool: string } }) {
+  const cluster = clusterOfCall(tool);
+  const headline = clusterHeadline(tool);
+  if (!cluster || !headline) return null;
+  return (
+    <p className="mb-1.5 flex flex-wrap items-center gap-x-1.5 gap-y-1 text-xs text-muted" data-testid="approval-target">
+      <span>
+        Deciding <code className="font-mono">{tool.tool}</code> on
+      </span>{' '}
+      <strong className="font-semibold">{headline}</strong>
+      {labelBadge(cluster.label) ? (
+        <>
+          {' '}
+          <ClusterLabelBadge label={cluster.label} />
+        </>
+      ) : null}
+    </p>
+  );
+}

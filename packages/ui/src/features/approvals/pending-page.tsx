@@ -7,7 +7,7 @@ import { signApproval } from '../../lib/passkeys.ts';
 import { Badge, Button, EmptyState, ErrorNote, PageHeader, Spinner } from '../../components/ui.tsx';
 import { target } from '../../lib/tool-card-labels.ts';
 import { AutoRevertOption } from '../../components/auto-revert-option.tsx';
-import { ApprovalCluster } from '../../components/clusters/approval-cluster.tsx';
+import { ApprovalCluster, ApprovalTarget } from '../../components/clusters/approval-cluster.tsx';
 import { useMe } from '../../lib/session.tsx';
 import { autoRevertBlocked } from '../../lib/auto-revert-offer.ts';
 import { decidePending, type DecisionOutcome } from './decide.ts';
@@ -186,7 +186,13 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
         </div>
       ) : null}
       {item.can_decide ? (
-        <div role="group" className="mt-3 flex flex-wrap items-center gap-2" aria-label={`Decide ${subject}`}>
+        <div className="mt-3">
+          {/* by the buttons, what and where once more: a long diff has scrolled the cluster line away */}
+          <ApprovalTarget tool={item} />
+        </div>
+      ) : null}
+      {item.can_decide ? (
+        <div role="group" className="flex flex-wrap items-center gap-2" aria-label={`Decide ${subject}`}>
           <input
             aria-label={`Reason for ${item.tool} (optional)`}
             placeholder="Reason (optional)"

@@ -8,7 +8,7 @@ import { useChatStore } from '../state/chat-store.ts';
 import { decisionTargetOf, type DecisionTarget, type ToolView } from '../state/timeline.ts';
 import { decisionOfKey } from './card-keys.ts';
 import { hasFailedPreview } from '@skyflo/protocol';
-import { ApprovalCluster } from '../../../components/clusters/approval-cluster.tsx';
+import { ApprovalCluster, ApprovalTarget } from '../../../components/clusters/approval-cluster.tsx';
 import { ArgsView } from './tool-card.tsx';
 import { AutoRevertOption } from '../../../components/auto-revert-option.tsx';
 import { UndoOfBanner } from './undo-approval.tsx';
@@ -173,6 +173,7 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
           </div>
         ) : (
           <div className="sticky bottom-0 -mx-4 border-t border-border bg-panel px-4 py-2">
+            <ApprovalTarget tool={tool} />
             <div className="flex flex-wrap items-center gap-2">
               <input
                 aria-label="Reason (optional)"
