@@ -22,6 +22,7 @@ import { listConversations, runSlashCommand, showHistory } from './slash-command
 import { createTerminalInput } from './terminal-input.ts';
 import { createTokenStore, type TokenStore } from './token-store.ts';
 import { registerDevice } from './device-registration.ts';
+import { wrapLines } from './terminal-rows.ts';
 
 const DEFAULT_URL = 'http://127.0.0.1:8080';
 const EXIT_INTERRUPTED = 130;
@@ -62,7 +63,7 @@ async function interactiveLogin(context: Context, client: ApiClient, store: Toke
     try {
       const session = await client.login({ email, password: password.text });
       store.save(client.baseUrl, { ...session, email });
-      io.stdout.write(palette.dim(`Logged in as ${email}; tokens kept in ${store.file} (readable by you only).\n`));
+      io.stdout.write(`${wrapLines(palette.dim(`Logged in as ${email}; tokens kept in ${store.file} (readable by you only).`), io.stdout.columns)}\n`);
       return session;
     } catch (error) {
       if (!(error instanceof ChatError) || error.code !== 'LOGIN_FAILED') throw error;

@@ -8,6 +8,7 @@ import type { Context } from './chat-context.ts';
 import { summarizeArgs } from './renderer.ts';
 import { lastUndoable, type UndoableCall } from './verification-lines.ts';
 import { checkContext, formatClusterList, knownClusters } from './clusters.ts';
+import { wrapLines } from './terminal-rows.ts';
 
 const historySymbols: Record<ToolStatus, string> = { completed: '✓', error: '✗', denied: '✗', awaiting_approval: '⧗', pending: '·', approved: '·', executing: '⏵' };
 
@@ -57,7 +58,7 @@ export async function listConversations(context: Context, client: ApiClient): Pr
     context.io.stdout.write('No conversations yet.\n');
     return;
   }
-  for (const item of page.data) context.io.stdout.write(`${item.id}  ${context.palette.dim(item.updated_at.slice(0, 16).replace('T', ' '))}  ${item.title || 'Untitled'}\n`);
+  for (const item of page.data) context.io.stdout.write(`${wrapLines(`${item.id}  ${context.palette.dim(item.updated_at.slice(0, 16).replace('T', ' '))}  ${item.title || 'Untitled'}`, context.io.stdout.columns)}\n`);
   if (page.pagination.has_more) context.io.stdout.write(context.palette.dim('(newest 20 shown)\n'));
 }
 
