@@ -48,5 +48,8 @@ describe('text sized for the terminal', () => {
       '      inverse (shown, then',
       '      decided like any change)',
     ]);
+    // a path longer than the width stays whole, so it can be copied (the terminal folds it)
+    const path = '/home/sam/.config/skyflo/credentials.json';
+    expect(wrapLines(`tokens kept in ${path} (readable by you only).`, 30).split('\n')).toEqual(['tokens kept in', `  ${path}`, '  (readable by you only).']);
   });
 });

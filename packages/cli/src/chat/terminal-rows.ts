@@ -14,12 +14,13 @@ export function terminalRows(text: string, columns: number): number {
 /**
  * `prefix` + `content` as one line when it fits `columns` (or no width is known); otherwise `content` wrapped at its
  * spaces, the first row after `prefix` and each further one after `hang` (a card's border and indent). Colours carry
- * over the breaks; a word longer than the room left is cut where it must be.
+ * over the breaks. A word longer than the room left is cut where it must be, unless `keepWords` (a path or a URL in a
+ * notice stays whole, so it can still be copied; the terminal folds it).
  */
-export function wrapHanging(prefix: string, content: string, hang: string, columns: number | undefined): string {
+export function wrapHanging(prefix: string, content: string, hang: string, columns: number | undefined, keepWords = false): string {
   if (columns === undefined || stringWidth(prefix + content) <= columns) return prefix + content;
   const room = Math.max(12, columns - Math.max(stringWidth(prefix), stringWidth(hang)));
-  return wrapAnsi(content, room, { hard: true })
+  return wrapAnsi(content, room, { hard: !keepWords })
     .split('\n')
     .map((row, index) => (index === 0 ? prefix : hang) + row)
     .join('\n');
@@ -44,14 +45,17 @@ export function packItems(prefix: string, items: readonly string[], hang: string
   return rows.join('\n');
 }
 
-/** Each line of `text` wrapped to `columns` at its spaces, its rows after the first indented two more than it is. */
+/**
+ * Each line of `text` wrapped to `columns` at its spaces, its rows after the first indented two more than it is; no
+ * word is cut (a notice's path, URL or id stays whole, and copyable).
+ */
 export function wrapLines(text: string, columns: number | undefined): string {
   if (columns === undefined) return text;
   return text
     .split('\n')
     .map((line) => {
       const lead = /^ */.exec(line)![0];
-      return wrapHanging(lead, line.slice(lead.length), `${lead}  `, columns);
+      return wrapHanging(lead, line.slice(lead.length), `${lead}  `, columns, true);
     })
     .join('\n');
 }
