@@ -99,6 +99,24 @@ export function diffIsCut(event: AwaitingApproval, maxDiffLines: number | undefi
   return maxDiffLines !== undefined && diffLines(event).length > maxDiffLines;
 }
 
+/** One line of a card: where it starts (the border, a label), what it says, and what its wrapped rows start with. */
+interface CardLine {
+  prefix: string;
+  content: string;
+  hang: string;
+}
+
+/** A row of a block under the border (the args, a diff): it wraps under its own indent (the JSON's, a diff's YAML), and two spaces more. */
+function blockRow(bar: string, row: string): CardLine {
+  const lead = /^ */.exec(row)![0];
+  return { prefix: `${bar}   ${lead}`, content: row.slice(lead.length), hang: `${bar}   ${lead}  ` };
+}
+
+/** A card's line as the terminal `columns` wide shows it (one row when it fits, or when no width is known). */
+function renderLine({ prefix, content, hang }: CardLine, columns: number | undefined): string {
+  return wrapHanging(prefix, content, hang, columns);
+}
+
 /**
  * The diff lines after the first `from`, at most `count` of them, as the [m] key shows them under a cut card;
  * `next` is where the following page starts, undefined once the diff is all shown.
@@ -109,7 +127,7 @@ export function diffPage(event: AwaitingApproval, input: { palette: Palette; fro
   const bar = input.palette.yellow('│');
   const page = colorDiff(lines.slice(input.from, end).join('\n'), input.palette)
     .split('\n')
-    .map((line) => wrapHanging(`${bar}   `, line, `${bar}     `, input.columns))
+    .map((row) => renderLine(blockRow(bar, row), input.columns))
     .join('\n');
   const footer = end < lines.length ? input.palette.dim(`… lines ${input.from + 1}–${end} of ${lines.length} ([m] more)`) : input.palette.dim(`(end of the diff: ${lines.length} lines)`);
   return { text: `${page}\n${bar} ${footer}`, ...(end < lines.length ? { next: end } : {}) };
@@ -159,13 +177,6 @@ export function cardBudget(rows: number | undefined, event: AwaitingApproval, co
   return { ...budget, maxDiffLines: Math.max(Math.min(4, budget.maxDiffLines), budget.maxDiffLines - added) };
 }
 
-/** One line of a card: where it starts (the border, a label), what it says, and what its wrapped rows start with. */
-interface CardLine {
-  prefix: string;
-  content: string;
-  hang: string;
-}
-
 /**
  * `keys: false` leaves out the last line (the keys to press), for a prompt that prints it when it is ready.
  * `maxDiffLines`: show at most that many diff lines, then say how many are left (the prompt pages them with [m]).
@@ -180,13 +191,11 @@ export function formatApprovalCard(
   const bar = palette.yellow('│');
   const lines: CardLine[] = [];
   const line = (content: string, hang = `${bar}   `) => lines.push({ prefix: `${bar} `, content, hang });
-  /** a block of lines indented under the border (the args, a diff): each wraps under its own indent */
+  /** a line under the one before it (what automatic revert would run) */
+  const detail = (content: string) => lines.push({ prefix: `${bar}   `, content, hang: `${bar}     ` });
+  /** a block of lines indented under the border (the args, a diff) */
   const block = (text: string) => {
-    for (const row of text.split('\n')) {
-      // its own indent (the JSON's, the YAML's in a diff) is kept on every row it wraps onto, and two spaces more
-      const lead = /^ */.exec(row)![0];
-      lines.push({ prefix: `${bar}   ${lead}`, content: row.slice(lead.length), hang: `${bar}   ${lead}  ` });
-    }
+    for (const row of text.split('\n')) lines.push(blockRow(bar, row));
   };
   const title = event.title && event.title !== event.tool ? `${event.title} (${event.tool})` : event.tool;
   lines.push({ prefix: palette.yellow('╭─ '), content: palette.yellow('Approval needed: ') + palette.bold(title) + (event.destructive ? ' ' + palette.bgRed(palette.white(' DESTRUCTIVE ')) : ''), hang: `${bar}  ` });
@@ -223,23 +232,24 @@ export function formatApprovalCard(
   if (event.undo) {
     // what automatic revert would run, seen before deciding (issue 21): it is only run when [a!] is chosen
     line(`${palette.dim('if it regresses')} ${palette.bold('[a!]')} approves with automatic revert, which would run:`);
-    lines.push({ prefix: `${bar}   `, content: `${palette.bold(event.undo.tool)} ${event.undo.summary}`, hang: `${bar}     ` });
+    detail(`${palette.bold(event.undo.tool)} ${event.undo.summary}`);
     if (event.undo.diff) {
       // the full diff with f; otherwise only the lines it changes, as many as fit
       const inverse = input.full ? event.undo.diff.replace(/\n$/, '').split('\n') : inverseChanges(event.undo.diff);
       const shown = input.full ? inverse : inverse.slice(0, input.maxInverseLines ?? INVERSE_DIFF_LINES);
       if (shown.length > 0) block(colorDiff(shown.join('\n'), palette));
       const more = inverse.length - shown.length;
-      if (more > 0) lines.push({ prefix: `${bar}   `, content: palette.dim(shown.length > 0 ? `… ${more} more changed line${more === 1 ? '' : 's'} (f: the inverse's whole diff)` : `it changes ${more} line${more === 1 ? '' : 's'} (f: the inverse's whole diff)`), hang: `${bar}     ` });
+      if (more > 0) detail(palette.dim(shown.length > 0 ? `… ${more} more changed line${more === 1 ? '' : 's'} (f: the inverse's whole diff)` : `it changes ${more} line${more === 1 ? '' : 's'} (f: the inverse's whole diff)`));
     }
   }
   field('args hash', palette.dim(event.args_hash));
   const keys = approvalKeysLine(palette, { more: diffIsCut(event, input.maxDiffLines), autoRevert: event.undo !== undefined, columns: input.columns });
-  const render = () => lines.map(({ prefix, content, hang }) => wrapHanging(prefix, content, hang, input.columns)).join('\n');
+  let card = lines.map((cardLine) => renderLine(cardLine, input.columns)).join('\n');
   // A card taller than the screen has scrolled its header away by the time the keys are pressed: say again, at its
   // foot, what is approved and where (the prompt's line comes after the keys).
-  if (input.rows !== undefined && terminalRows(`${render()}\n${keys}`, input.columns ?? Number.MAX_SAFE_INTEGER) + 1 > input.rows) {
+  if (input.rows !== undefined && terminalRows(`${card}\n${keys}`, input.columns ?? Number.MAX_SAFE_INTEGER) + 1 > input.rows) {
     line(`${palette.bold('↑ deciding')} ${palette.bold(event.tool)}${cluster ? ` on ${palette.bold(palette.cyan(cluster))}` : ''} ${palette.dim('(the card starts above)')}`);
+    card += `\n${renderLine(lines[lines.length - 1]!, input.columns)}`;
   }
-  return input.keys !== false ? `${render()}\n${keys}` : render();
+  return input.keys !== false ? `${card}\n${keys}` : card;
 }

@@ -6,7 +6,7 @@
 import stringWidth from 'string-width';
 import wrapAnsi from 'wrap-ansi';
 
-/** Rows `text` takes on a terminal `columns` wide: each of its lines one, or as many as it wraps onto. */
+/** Rows `text` takes on a terminal `columns` wide: each of its lines one, or as many as it wraps onto (colour codes take none). */
 export function terminalRows(text: string, columns: number): number {
   return text.split('\n').reduce((rows, line) => rows + Math.max(1, Math.ceil(stringWidth(line) / Math.max(1, columns))), 0);
 }

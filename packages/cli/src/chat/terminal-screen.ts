@@ -54,7 +54,7 @@ export function createTerminalScreen({ out, palette, live = false }: { out: Scre
     }
     if (partialShown) {
       // the raw line may have wrapped: go back to its first row and erase to the end of the screen
-      const rows = terminalRows(stripVTControlCharacters(partialShown), Math.max(20, out.columns ?? 80));
+      const rows = terminalRows(partialShown, Math.max(20, out.columns ?? 80));
       out.write(`${rows > 1 ? `\x1b[${rows - 1}A` : ''}\r\x1b[J`);
       partialShown = '';
     }
@@ -92,7 +92,7 @@ export function createTerminalScreen({ out, palette, live = false }: { out: Scre
       out.write(`${line}\n`);
       atLineStart = true;
       liveStatusLine = id;
-      liveStatusRows = out.columns ? terminalRows(stripVTControlCharacters(line), out.columns) : 1;
+      liveStatusRows = out.columns ? terminalRows(line, out.columns) : 1;
     },
     spinnerLabel(text, { show = false } = {}) {
       label = text;
