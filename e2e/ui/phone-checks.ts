@@ -73,28 +73,20 @@ export async function phoneProblems(page: Page, within = 'body'): Promise<string
       if (!reaches(control, x, y)) problems.push(`${describe(control)} is covered by ${document.elementFromPoint(x, y) ? describe(document.elementFromPoint(x, y)!) : 'nothing'}: a tap does not reach it`);
     }
 
-    // An empty text area's placeholder is text too (the composer's says why nothing can run): a copy of the area, as wide
-    // and styled alike, holding the placeholder as its value, says how tall the area must be to show all of it.
-    for (const area of Array.from(root.querySelectorAll('textarea'))) {
-      if (!rendered(area) || area.value !== '' || !area.placeholder) continue;
-      const copy = area.cloneNode() as HTMLTextAreaElement;
-      copy.value = area.placeholder;
-      Object.assign(copy.style, { position: 'fixed', left: '0', top: '0', visibility: 'hidden', width: `${area.getBoundingClientRect().width}px`, height: `${area.getBoundingClientRect().height}px` });
+    // An empty text area's or field's placeholder is text too (the composer's says why nothing can run): a copy of it, as
+    // wide and styled alike, holding the placeholder as its value, says how much room it needs. A text area can be as
+    // tall as that; a one-line field cannot grow, so its placeholder must fit its width.
+    for (const field of Array.from(root.querySelectorAll<HTMLTextAreaElement | HTMLInputElement>('textarea, input'))) {
+      if (!rendered(field) || field.value !== '' || !field.placeholder) continue;
+      const area = field instanceof HTMLTextAreaElement;
+      const box = field.getBoundingClientRect();
+      const copy = field.cloneNode() as typeof field;
+      copy.value = field.placeholder;
+      Object.assign(copy.style, { position: 'fixed', left: '0', top: '0', visibility: 'hidden', width: `${box.width}px`, ...(area ? { height: `${box.height}px` } : {}) });
       document.body.append(copy);
-      const needed = copy.scrollHeight;
+      const [needed, shown] = area ? [copy.scrollHeight, field.clientHeight] : [copy.scrollWidth, field.clientWidth];
       copy.remove();
-      if (needed > area.clientHeight + 1) problems.push(`${describe(area)}'s placeholder "${area.placeholder.slice(0, 40)}" is cut: ${area.clientHeight} of ${needed} px shown`);
-    }
-    // A one-line field cannot grow: its placeholder (a search box's "Filter by …", a form's example value) must fit its width.
-    for (const input of Array.from(root.querySelectorAll('input'))) {
-      if (!rendered(input) || input.value !== '' || !input.placeholder) continue;
-      const copy = input.cloneNode() as HTMLInputElement;
-      copy.value = input.placeholder;
-      Object.assign(copy.style, { position: 'fixed', left: '0', top: '0', visibility: 'hidden', width: `${input.getBoundingClientRect().width}px` });
-      document.body.append(copy);
-      const needed = copy.scrollWidth;
-      copy.remove();
-      if (needed > input.clientWidth + 1) problems.push(`${describe(input)}'s placeholder "${input.placeholder.slice(0, 40)}" is cut: ${input.clientWidth} of ${needed} px shown`);
+      if (needed > shown + 1) problems.push(`${describe(field)}'s placeholder "${field.placeholder.slice(0, 40)}" is cut: ${shown} of ${needed} px shown`);
     }
 
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);

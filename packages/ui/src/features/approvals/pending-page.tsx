@@ -186,28 +186,28 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
         </div>
       ) : null}
       {item.can_decide ? (
-        <div className="mt-3">
-          {/* by the buttons, what and where once more: a long diff has scrolled the cluster line away */}
-          <ApprovalTarget tool={item} />
-        </div>
-      ) : null}
-      {item.can_decide ? (
-        <div role="group" className="flex flex-wrap items-center gap-2" aria-label={`Decide ${subject}`}>
-          <input
-            aria-label={`Reason for ${item.tool} (optional)`}
-            placeholder="Reason (optional)"
-            value={reason}
-            disabled={sending !== undefined}
-            onChange={(event) => setReason(event.target.value)}
-            className="h-9 min-w-48 flex-1 rounded-md border border-border bg-panel px-3 text-sm"
-          />
-          <Button type="button" variant="danger" disabled={sending !== undefined} aria-label={`Deny ${subject}`} onClick={() => void decide(false)}>
-            {sending === 'deny' ? 'Denying…' : 'Deny'}
-          </Button>
-          <Button type="button" variant="primary" disabled={sending !== undefined || (previewFailed && !withoutPreview)} aria-label={`Approve ${subject}${autoRevert ? ' with automatic revert' : ''}${passkey ? ' with your passkey' : ''}`} onClick={() => void decide(true)}>
-            {sending === 'approve' ? (passkey ? 'Waiting for your passkey…' : 'Approving…') : `${autoRevert ? 'Approve with automatic revert' : 'Approve'}${passkey ? ' with passkey' : ''}`}
-          </Button>
-        </div>
+        <>
+          <div className="mt-3">
+            {/* by the buttons, what and where once more: a long diff has scrolled the cluster line away */}
+            <ApprovalTarget tool={item} />
+          </div>
+          <div role="group" className="flex flex-wrap items-center gap-2" aria-label={`Decide ${subject}`}>
+            <input
+              aria-label={`Reason for ${item.tool} (optional)`}
+              placeholder="Reason (optional)"
+              value={reason}
+              disabled={sending !== undefined}
+              onChange={(event) => setReason(event.target.value)}
+              className="h-9 min-w-48 flex-1 rounded-md border border-border bg-panel px-3 text-sm"
+            />
+            <Button type="button" variant="danger" disabled={sending !== undefined} aria-label={`Deny ${subject}`} onClick={() => void decide(false)}>
+              {sending === 'deny' ? 'Denying…' : 'Deny'}
+            </Button>
+            <Button type="button" variant="primary" disabled={sending !== undefined || (previewFailed && !withoutPreview)} aria-label={`Approve ${subject}${autoRevert ? ' with automatic revert' : ''}${passkey ? ' with your passkey' : ''}`} onClick={() => void decide(true)}>
+              {sending === 'approve' ? (passkey ? 'Waiting for your passkey…' : 'Approving…') : `${autoRevert ? 'Approve with automatic revert' : 'Approve'}${passkey ? ' with passkey' : ''}`}
+            </Button>
+          </div>
+        </>
       ) : (
         <p className="mt-3 flex items-start gap-2 text-sm" data-testid="cannot-decide">
           <Hourglass className="mt-0.5 h-4 w-4 shrink-0 text-warn" aria-hidden />
