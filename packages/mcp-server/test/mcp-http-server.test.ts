@@ -226,7 +226,10 @@ describe('health', () => {
     try {
       const response = await fetch(dead.url.replace(/\/mcp$/, '/health/ready'));
       expect(response.status).toBe(503);
-      expect(await response.json()).toMatchObject({ status: 'error', missing: [], cluster: 'unreachable: ECONNREFUSED' });
+      const body = (await response.json()) as { status: string; missing: string[]; cluster: string };
+      expect(body).toMatchObject({ status: 'error', missing: [] });
+      // where to look: the kubeconfig file, the context and its server, then the socket's own error
+      expect(body.cluster).toBe(`unreachable: kubeconfig ${deadConfig}: context d: http://127.0.0.1:1 is unreachable: connect ECONNREFUSED 127.0.0.1:1`);
     } finally {
       await dead.close();
     }

@@ -1,6 +1,8 @@
 /** /health/ready: are the CLIs the tools need installed, and does the cluster answer? */
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
+import { clusterNameOf, clusterRegistryOf } from '../kube/context-deps.ts';
+import { unreachableReason } from '../kube/cluster-status.ts';
 import { kubeClientsFor } from '../kube/kube-clients.ts';
 import type { ToolDeps } from '../tools/deps.ts';
 
@@ -8,6 +10,10 @@ export interface Readiness {
   ready: boolean;
   /** missing binaries by name (kubectl, helm) */
   missing: string[];
+  /**
+   * 'reachable', or "unreachable: " and why, naming the kubeconfig and context as the engine's cluster list does
+   * ("unreachable: kubeconfig /x/config: context prod: https://10.0.0.1:6443 is unreachable: ECONNREFUSED …")
+   */
   cluster: 'reachable' | string;
 }
 
@@ -25,6 +31,15 @@ async function isExecutable(binary: string): Promise<boolean> {
   return false;
 }
 
+function whyUnreachable(deps: ToolDeps, error: unknown): string {
+  try {
+    return unreachableReason(clusterRegistryOf(deps).entry(clusterNameOf(deps)), error);
+  } catch {
+    // a kubeconfig without a current context: there is no entry to name
+    return (error as { code?: string }).code ?? (error as Error).message;
+  }
+}
+
 export async function checkReadiness(deps: ToolDeps, options: { timeoutMs?: number } = {}): Promise<Readiness> {
   const binaries = { kubectl: deps.settings.kubectlPath, helm: deps.settings.helmPath };
   const missing: string[] = [];
@@ -38,7 +53,7 @@ export async function checkReadiness(deps: ToolDeps, options: { timeoutMs?: numb
     const response = await kubeClientsFor(deps.kubeConfig).http.request({ path: '/version', timeoutMs: options.timeoutMs ?? 3000 });
     if (response.status >= 400) cluster = `unreachable: HTTP ${response.status}`;
   } catch (error) {
-    cluster = `unreachable: ${(error as { code?: string }).code ?? (error as Error).message}`;
+    cluster = `unreachable: ${whyUnreachable(deps, error)}`;
   }
   return { ready: missing.length === 0 && cluster === 'reachable', missing: missing.sort(), cluster };
 }

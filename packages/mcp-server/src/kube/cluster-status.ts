@@ -46,8 +46,13 @@ export async function probeCluster(deps: ToolDeps, entry: ClusterEntry, signal?:
     const identity = review?.status?.userInfo?.username;
     return { ...base, reachable: true, ...(version.gitVersion ? { version: version.gitVersion } : {}), ...(identity ? { identity } : {}) };
   } catch (error) {
-    return { ...base, error: `${entry.source}: context ${entry.name}: ${entry.server} is unreachable: ${reason(error)}` };
+    return { ...base, error: unreachableReason(entry, error) };
   }
+}
+
+/** Why a cluster could not be reached, naming where it is configured: "kubeconfig /x/config: context beta: https://… is unreachable: ECONNREFUSED …" */
+export function unreachableReason(entry: ClusterEntry, error: unknown): string {
+  return `${entry.source}: context ${entry.name}: ${entry.server} is unreachable: ${reason(error)}`;
 }
 
 /** Every cluster's status, probed in parallel. */
