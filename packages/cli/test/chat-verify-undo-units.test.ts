@@ -6,12 +6,14 @@
  */
 import { PassThrough } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
-import type { AgentEvent } from '@skyflo/protocol';
+import { conversationDetailSchema, type AgentEvent } from '@skyflo/protocol';
 import { describe, expect, it, vi } from 'vitest';
 import type { ApiClient } from '../src/chat/api-client.ts';
 import { formatApprovalCard, type AwaitingApproval } from '../src/chat/approval-card.ts';
 import { createPalette } from '../src/chat/colors.ts';
+import type { Context } from '../src/chat/chat-context.ts';
 import { createRenderer } from '../src/chat/renderer.ts';
+import { showHistory } from '../src/chat/slash-commands.ts';
 import { runTurn, type Decision } from '../src/chat/run-turn.ts';
 import { createTerminalInput, type KeyResult, type TypeaheadGuard } from '../src/chat/terminal-input.ts';
 import { evidenceLines, lastUndoable, verificationLine, type VerificationEvent } from '../src/chat/verification-lines.ts';
@@ -73,6 +75,55 @@ describe('the verification line', () => {
     renderer.event(verification({ outcome: 'verified', summary: '3/3 replicas ready' }));
     expect(out.text()).toBe('');
     expect(err.text()).toBe('skyflo: ✓ verified: 3/3 replicas ready (k8s_set_image)\n');
+  });
+});
+
+describe('a resumed conversation', () => {
+  it('shows what the verification of each change found, as the live stream did: the outcome, the evidence and the way to undo', () => {
+    // as GET /conversations/:id returns it, read through the client's schema
+    const stored = conversationDetailSchema.parse({
+      id: conversation,
+      title: 'Roll web to 9.9',
+      updated_at: '2026-11-28T22:00:00Z',
+      messages: [
+        { id: 'u1', type: 'user', content: 'set web to 9.9', timestamp: 1 },
+        {
+          id: 'a1',
+          type: 'assistant',
+          content: 'The new pods cannot pull web:9.9.',
+          timestamp: 2,
+          segments: [
+            { kind: 'tool', id: 'call_scale', toolExecution: { call_id: 'call_scale', tool: 'k8s_scale', args: { namespace: 'shop', name: 'web', replicas: 3 }, status: 'completed', verification: { outcome: 'verified', summary: '3/3 replicas of shop/web ready', evidence: [] } } },
+            {
+              kind: 'tool',
+              id: 'call_set',
+              toolExecution: {
+                ...setImage,
+                status: 'completed',
+                undo_available: true,
+                verification: { outcome: 'regressed', summary: 'new pods of shop/web cannot pull web:9.9', evidence: [{ read: 'pods -n shop -l app=web', text: pods }] },
+              },
+            },
+            // an odd record (an outcome this client does not know) is left out; the call's line is still shown
+            { kind: 'tool', id: 'call_odd', toolExecution: { call_id: 'call_odd', tool: 'k8s_restart', args: {}, status: 'completed', verification: { outcome: 'exploded' } } },
+          ],
+        },
+      ],
+    });
+    const out = capture();
+    const renderer = createRenderer({ style: 'tty', palette, colors: false, out, err: capture() });
+    showHistory({ palette, renderer, io: { stdout: out } } as unknown as Context, stored);
+    const text = out.text();
+    expect(text).toContain('↳ ✓ verified: 3/3 replicas of shop/web ready');
+    expect(text).toContain('↳ ✗ regressed: new pods of shop/web cannot pull web:9.9');
+    expect(text).toContain('│ pods -n shop -l app=web');
+    expect(text).toContain('/undo proposes its inverse');
+    expect(text).toContain('k8s_restart');
+    expect(text.match(/↳/g)).toHaveLength(2);
+    // each outcome sits under its own call
+    expect(text.indexOf('k8s_scale')).toBeLessThan(text.indexOf('✓ verified'));
+    expect(text.indexOf('k8s_set_image')).toBeLessThan(text.indexOf('✗ regressed'));
+    expect(text.indexOf('✗ regressed')).toBeLessThan(text.indexOf('k8s_restart'));
   });
 });
 

@@ -2,6 +2,7 @@
  * GET /conversations/:id as clients read it. The stored timeline is checked loosely (the fields a client shows;
  * unknown entry kinds are kept and ignored), so a page or a terminal opens even if one entry is odd.
  */
+import { verificationEvidenceSchema, verificationOutcomeSchema } from './verification.ts';
 import { z } from './zod.ts';
 
 const timelineToolSchema = z.looseObject({
@@ -11,6 +12,19 @@ const timelineToolSchema = z.looseObject({
   status: z.string(),
   diff: z.string().optional(),
   error: z.string().optional(),
+  /** the engine's verification of a change (issue 21); an odd one is left out, not a reason to fail the whole page */
+  verification: z
+    .looseObject({
+      outcome: verificationOutcomeSchema,
+      summary: z.string().default(''),
+      evidence: z.array(verificationEvidenceSchema).default([]),
+      controller: z.string().optional(),
+      auto_revert_call_id: z.string().optional(),
+    })
+    .optional()
+    .catch(undefined),
+  undo_of: z.string().optional().catch(undefined),
+  undo_available: z.boolean().optional().catch(undefined),
 });
 const timelineEntrySchema = z.looseObject({
   type: z.string(),

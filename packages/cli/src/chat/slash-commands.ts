@@ -6,7 +6,7 @@ import { isInternalTool, llmSettingsSchema, toolRisk, toolRiskLabels, toolStatus
 import { API_PREFIX, type ApiClient, type ConversationDetail } from './api-client.ts';
 import type { Context } from './chat-context.ts';
 import { summarizeArgs } from './renderer.ts';
-import { lastUndoable, type UndoableCall } from './verification-lines.ts';
+import { lastUndoable, verificationBlock, verificationLine, type UndoableCall } from './verification-lines.ts';
 import { checkContext, formatClusterList, knownClusters } from './clusters.ts';
 import { wrapLines } from './terminal-rows.ts';
 
@@ -33,7 +33,15 @@ export function showHistory(context: Context, conversation: ConversationDetail):
     else if (entry.type === 'assistant') {
       for (const segment of entry.segments ?? []) {
         const tool = segment.toolExecution;
-        if (segment.kind === 'tool' && tool) context.renderer.info(historyToolLine(palette, tool));
+        if (segment.kind !== 'tool' || !tool) continue;
+        context.renderer.info(historyToolLine(palette, tool));
+        // what the engine's verification found, as the live stream showed it (and /undo's hint for a regression)
+        const verification = tool.verification;
+        if (verification) {
+          const facts = { ...verification, tool: tool.tool, ...(tool.undo_of ? { undo_of: tool.undo_of } : {}) };
+          const width = Math.min(context.io.stdout.columns ?? 100, 120);
+          context.renderer.info(verification.outcome === 'verifying' ? verificationLine(facts, palette, width) : verificationBlock(facts, palette, { width, undoAvailable: tool.undo_available === true }));
+        }
       }
       // rendered as the live answer was, a stopped one too (issue 37: not left as raw Markdown)
       context.renderer.markdown(entry.content.trim());

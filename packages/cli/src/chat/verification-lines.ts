@@ -8,6 +8,8 @@ import type { AgentEventOf, VerificationEvidence, VerificationOutcome } from '@s
 import type { Palette } from './colors.ts';
 
 export type VerificationEvent = AgentEventOf<'tool.verification'>;
+/** What the lines read of a verification: the live event has it, and so does a stored call's record (a resumed conversation). */
+export type VerificationFacts = Pick<VerificationEvent, 'tool' | 'outcome' | 'summary' | 'evidence' | 'controller' | 'undo_of' | 'auto_revert_call_id'>;
 
 const marks: Record<Exclude<VerificationOutcome, 'verifying'>, { mark: string; word: string; color: keyof Pick<Palette, 'green' | 'red' | 'yellow' | 'dim'> }> = {
   verified: { mark: '✓', word: 'verified', color: 'green' },
@@ -23,12 +25,12 @@ function cut(text: string, max: number): string {
 }
 
 /** What the live spinner says while the engine verifies a change (one line, cut to `width`). */
-export function verifyingLabel(event: VerificationEvent, width: number): string {
+export function verifyingLabel(event: VerificationFacts, width: number): string {
   return cut(`verifying ${event.tool}${event.undo_of ? ' (the undo)' : ''}${event.summary ? `: ${event.summary}` : '…'}`, Math.max(20, width - 4));
 }
 
 /** The outcome line under the tool line: "  ↳ ✗ regressed: new pods of shop/web cannot pull web:9.9". */
-export function verificationLine(event: VerificationEvent, palette: Palette, width = 100): string {
+export function verificationLine(event: VerificationFacts, palette: Palette, width = 100): string {
   if (event.outcome === 'verifying') return `  ${palette.dim('↳ …')} ${palette.dim(verifyingLabel(event, width - 6))}`;
   const { mark, word, color } = marks[event.outcome];
   const head = event.outcome === 'reverted_by_controller' ? `${word} ${event.controller ?? 'a controller'}` : word;
@@ -60,7 +62,7 @@ export function evidenceLines(evidence: readonly VerificationEvidence[], palette
 }
 
 /** Everything printed for a final verification event: the outcome line, its evidence, and what happens next. */
-export function verificationBlock(event: VerificationEvent, palette: Palette, input: { width?: number; undoAvailable?: boolean } = {}): string {
+export function verificationBlock(event: VerificationFacts, palette: Palette, input: { width?: number; undoAvailable?: boolean } = {}): string {
   const lines = [verificationLine(event, palette, input.width)];
   if (showsEvidence(event.outcome)) lines.push(...evidenceLines(event.evidence ?? [], palette, { width: input.width ?? 100 }));
   if (event.auto_revert_call_id) lines.push(`    ${palette.yellow(`↺ automatic revert (approved with the change): the engine runs the recorded inverse now (${event.auto_revert_call_id}), without asking again`)}`);
