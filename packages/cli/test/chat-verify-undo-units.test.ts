@@ -104,6 +104,11 @@ describe('a resumed conversation', () => {
                 verification: { outcome: 'regressed', summary: 'new pods of shop/web cannot pull web:9.9', evidence: [{ read: 'pods -n shop -l app=web', text: pods }] },
               },
             },
+            {
+              kind: 'tool',
+              id: 'call_replicas',
+              toolExecution: { call_id: 'call_replicas', tool: 'k8s_scale', args: { namespace: 'shop', name: 'api', replicas: 0 }, status: 'completed', verification: { outcome: 'regressed', summary: 'shop/api serves nothing', evidence: [], auto_revert_call_id: 'call_revert' } },
+            },
             // an odd record (an outcome this client does not know) is left out; the call's line is still shown
             { kind: 'tool', id: 'call_odd', toolExecution: { call_id: 'call_odd', tool: 'k8s_restart', args: {}, status: 'completed', verification: { outcome: 'exploded' } } },
           ],
@@ -119,7 +124,10 @@ describe('a resumed conversation', () => {
     expect(text).toContain('│ pods -n shop -l app=web');
     expect(text).toContain('/undo proposes its inverse');
     expect(text).toContain('k8s_restart');
-    expect(text.match(/↳/g)).toHaveLength(2);
+    // the automatic revert is told as past, not "runs … now"
+    expect(text.replace(/\s+/g, ' ')).toContain('↺ automatic revert (approved with the change): the engine ran the recorded inverse (call_revert)');
+    expect(text).not.toContain('inverse now');
+    expect(text.match(/↳/g)).toHaveLength(3);
     // each outcome sits under its own call
     expect(text.indexOf('k8s_scale')).toBeLessThan(text.indexOf('✓ verified'));
     expect(text.indexOf('k8s_set_image')).toBeLessThan(text.indexOf('✗ regressed'));

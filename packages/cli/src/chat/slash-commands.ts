@@ -40,7 +40,7 @@ export function showHistory(context: Context, conversation: ConversationDetail):
         if (verification) {
           const facts = { ...verification, tool: tool.tool, ...(tool.undo_of ? { undo_of: tool.undo_of } : {}) };
           const width = Math.min(context.io.stdout.columns ?? 100, 120);
-          context.renderer.info(verification.outcome === 'verifying' ? verificationLine(facts, palette, width) : verificationBlock(facts, palette, { width, undoAvailable: tool.undo_available === true }));
+          context.renderer.info(verification.outcome === 'verifying' ? verificationLine(facts, palette, width) : verificationBlock(facts, palette, { width, undoAvailable: tool.undo_available === true, resumed: true }));
         }
       }
       // rendered as the live answer was, a stopped one too (issue 37: not left as raw Markdown)

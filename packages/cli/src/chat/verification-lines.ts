@@ -62,10 +62,12 @@ export function evidenceLines(evidence: readonly VerificationEvidence[], palette
 }
 
 /** Everything printed for a final verification event: the outcome line, its evidence, and what happens next. */
-export function verificationBlock(event: VerificationFacts, palette: Palette, input: { width?: number; undoAvailable?: boolean } = {}): string {
+export function verificationBlock(event: VerificationFacts, palette: Palette, input: { width?: number; undoAvailable?: boolean; resumed?: boolean } = {}): string {
   const lines = [verificationLine(event, palette, input.width)];
   if (showsEvidence(event.outcome)) lines.push(...evidenceLines(event.evidence ?? [], palette, { width: input.width ?? 100 }));
-  if (event.auto_revert_call_id) lines.push(`    ${palette.yellow(`↺ automatic revert (approved with the change): the engine runs the recorded inverse now (${event.auto_revert_call_id}), without asking again`)}`);
+  // resumed: a conversation's history, where the revert is past (its own call is listed with the others)
+  const revert = input.resumed ? 'the engine ran the recorded inverse' : 'the engine runs the recorded inverse now';
+  if (event.auto_revert_call_id) lines.push(`    ${palette.yellow(`↺ automatic revert (approved with the change): ${revert} (${event.auto_revert_call_id}), without asking again`)}`);
   else if (event.outcome === 'regressed' && input.undoAvailable) lines.push(`    ${palette.dim('/undo proposes its inverse (shown, then decided like any change)')}`);
   return lines.join('\n');
 }
