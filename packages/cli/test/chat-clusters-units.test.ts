@@ -60,6 +60,17 @@ describe('the approval card in the terminal', () => {
     expect(clusterHeadline({ args: {}, cluster: { name: 'alpha', server: 'https://alpha:6443' }, namespace: 'staging', cluster_scoped: true })).toBe('alpha · namespace staging + cluster-scoped objects');
   });
 
+  it("on a narrow terminal the CLUSTER line wraps between the cluster and its namespace, never between 'namespace' and its name", () => {
+    const card = formatApprovalCard(awaiting({ cluster: { name: 'prod-eu', server: 'https://prod-eu:6443' }, namespace: 'payments-critical' }), { palette: plain, keys: false, columns: 44 });
+    const rows = card.split('\n');
+    const at = rows.findIndex((row) => row.includes('namespace'));
+    expect(rows[at]).toMatch(/namespace payments-critical$/);
+    expect(rows.slice(1, at + 1).join(' ')).toMatch(/^│ CLUSTER\s+prod-eu ·\s+│\s+namespace payments-critical$/);
+    // printed with a plain space: what the terminal shows can be copied and searched as typed
+    expect(card).not.toContain('\u00a0');
+    expect(formatApprovalCard(awaiting({ cluster: { name: 'prod-eu', server: 'https://prod-eu:6443' }, namespace: 'payments' }), { palette: plain, keys: false })).not.toContain('\u00a0');
+  });
+
   it('falls back to the call\'s context argument, and says nothing when the call names no cluster', () => {
     expect(clusterHeadline({ args: { context: 'beta', namespace: 'shop' } })).toBe('beta · namespace shop');
     expect(formatApprovalCard(awaiting({}), { palette: plain, keys: false })).not.toContain('CLUSTER');

@@ -6,7 +6,7 @@
 import type { AgentEventOf } from '@skyflo/protocol';
 import { createPalette, type Palette } from './colors.ts';
 import { clusterLabel } from './clusters.ts';
-import { packItems, terminalRows, wrapHanging } from './terminal-rows.ts';
+import { packItems, terminalRows, unbreakableSpace, wrapHanging } from './terminal-rows.ts';
 
 export type AwaitingApproval = AgentEventOf<'tool.awaiting_approval'>;
 
@@ -203,7 +203,8 @@ export function formatApprovalCard(
     for (const [index, row] of value.split('\n').entries()) lines.push({ prefix: `${bar} ${index === 0 ? palette.dim(label.padEnd(10)) : ' '.repeat(10)}`, content: row, hang: `${bar} ${' '.repeat(10)}` });
   };
   // where the change lands, before anything else (issue 22): the cluster the approval is bound to, and the namespace
-  const cluster = clusterHeadline(event);
+  // "namespace" stays on the row of the name it introduces when the line wraps (a phone's terminal)
+  const cluster = clusterHeadline(event)?.replace(/\b(namespaces?) /g, `$1${unbreakableSpace}`);
   if (cluster) line(`${palette.bold('CLUSTER')}   ${palette.bold(palette.cyan(cluster))}${event.cluster?.label ? ` ${clusterLabel(event.cluster.label, palette)}` : ''}${event.cluster?.server ? palette.dim(`  ${event.cluster.server}`) : ''}`, `${bar} ${' '.repeat(10)}`);
   // an undo says what it undoes before anything else (issue 21)
   if (event.undo_of) line(`${palette.bold(palette.cyan(`↶ UNDO OF ${input.undoOfLabel ?? event.undo_of}`))}${input.undoOfLabel ? palette.dim(` (${event.undo_of})`) : ''}`);

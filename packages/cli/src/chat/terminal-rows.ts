@@ -12,17 +12,23 @@ export function terminalRows(text: string, columns: number): number {
 }
 
 /**
+ * A space a row is never broken at: "namespace" + unbreakableSpace + "payments" keeps the word and its name on one
+ * row when a line wraps, and is printed as a plain space (wrapHanging puts it back).
+ */
+export const unbreakableSpace = '\u00a0';
+
+/**
  * `prefix` + `content` as one line when it fits `columns` (or no width is known); otherwise `content` wrapped at its
  * spaces, the first row after `prefix` and each further one after `hang` (a card's border and indent). Colours carry
  * over the breaks. A word longer than the room left is cut where it must be, unless `keepWords` (a path or a URL in a
  * notice stays whole, so it can still be copied; the terminal folds it).
  */
 export function wrapHanging(prefix: string, content: string, hang: string, columns: number | undefined, keepWords = false): string {
-  if (columns === undefined || stringWidth(prefix + content) <= columns) return prefix + content;
+  if (columns === undefined || stringWidth(prefix + content) <= columns) return (prefix + content).replaceAll(unbreakableSpace, ' ');
   const room = Math.max(12, columns - Math.max(stringWidth(prefix), stringWidth(hang)));
   return wrapAnsi(content, room, { hard: !keepWords })
     .split('\n')
-    .map((row, index) => (index === 0 ? prefix : hang) + row)
+    .map((row, index) => (index === 0 ? prefix : hang) + row.replaceAll(unbreakableSpace, ' '))
     .join('\n');
 }
 
