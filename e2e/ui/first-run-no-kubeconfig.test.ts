@@ -121,6 +121,14 @@ describe('first run without a kubeconfig', () => {
     await page.reload();
     await note.waitFor();
     expect(await phoneProblems(page)).toEqual([]);
+    // the note's commands read as code, each on one line: the page had printed the backticks as they are and broken
+    // "--kubeconfig" after its dashes
+    expect(await note.textContent()).not.toContain('`');
+    for (const command of ['--kubeconfig <file>', 'npm run sandbox', 'skyflo sandbox']) {
+      const code = note.locator('code', { hasText: command });
+      expect(await code.count(), command).toBe(1);
+      expect(await code.evaluate((element) => element.getClientRects().length), command).toBe(1);
+    }
     await page.screenshot({ path: path.join(artifactsDir, 'first-run-no-kubeconfig-phone.png') });
     await context.close();
   });

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { ApiError, skyflo } from '../../lib/api.ts';
 import { ErrorNote } from '../../components/ui.tsx';
+import { CommandText } from '../../components/command-text.tsx';
 import { useMe } from '../../lib/session.tsx';
 import { useWaitingForMe } from '../../lib/pending-approvals.tsx';
 import { ClusterSwitcher } from '../../components/clusters/cluster-switcher.tsx';
@@ -69,13 +70,19 @@ export function HomePage() {
             ) : (
               'An admin must configure a model before you can chat.'
             )}
-            {model.data?.problem && model.data.source !== 'none' ? <span className="mt-1 block text-xs text-muted">{model.data.problem}</span> : null}
+            {model.data?.problem && model.data.source !== 'none' ? (
+              <span className="mt-1 block text-xs text-muted">
+                <CommandText text={model.data.problem} />
+              </span>
+            ) : null}
           </div>
         ) : null}
         {noCluster ? (
           <div role="status" className="mt-4 rounded-md border border-warn/50 bg-warn/10 px-3 py-2 text-sm" data-testid="no-cluster">
             <p className="font-medium">No cluster to act on.</p>
-            <p className="mt-1 break-words">{noCluster}</p>
+            <p className="mt-1 break-words">
+              <CommandText text={noCluster} />
+            </p>
           </div>
         ) : null}
         {context || hasClusters ? (
