@@ -4,6 +4,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { skyflo } from '../../lib/api.ts';
 import { isUnavailable } from '../../components/unavailable.tsx';
 import { Badge, Button, ErrorNote, Field, Input, Spinner } from '../../components/ui.tsx';
+import { CommandText } from '../../components/command-text.tsx';
 
 /** The model Skyflo uses (admins): provider, model, base URL, key (write-only), with a test before saving. */
 export function LlmSection() {
@@ -61,7 +62,7 @@ export function LlmSection() {
         </p>
       ) : null}
       {/* with nothing configured the engine's problem names environment variables; this form is the other way */}
-      {current.problem && current.source !== 'none' ? <div className="mb-3"><ErrorNote>{current.problem}</ErrorNote></div> : null}
+      {current.problem && current.source !== 'none' ? <div className="mb-3"><ErrorNote><CommandText text={current.problem} /></ErrorNote></div> : null}
       <form onSubmit={submit} className="grid max-w-2xl grid-cols-1 gap-3 md:grid-cols-2">
         <Field label="Provider" htmlFor="llm-provider">
           <select id="llm-provider" value={provider} onChange={(event) => setProvider(event.target.value)} required className="h-9 w-full rounded-md border border-border bg-panel px-2 text-sm">
