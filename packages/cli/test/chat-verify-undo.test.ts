@@ -72,6 +72,19 @@ describe('skyflo chat: verify, then undo (issue 21)', () => {
     const undone = await terminal.waitAfter('/undo', /cart is back on nginx:1\.27\.[\s\S]*^› $/m, STEP_TIMEOUT);
     expect(undone).toMatch(/↳ ✓ verified/);
     expect(await imageOf('cart')).toBe('nginx:1.27');
+
+    // opened again later (/resume), the history says what the verification found under each change, as it did live
+    const listed = await fetch(`${stack.url}/api/v1/conversations?limit=1`, { headers: { authorization: `Bearer ${token}` } });
+    const [conversation] = ((await listed.json()) as { data: Array<{ id: string }> }).data;
+    await terminal.type(`/resume ${conversation!.id}`);
+    await terminal.keys('Enter');
+    const history = await terminal.waitAfter(`/resume ${conversation!.id}`, /↳ ✓ verified/, STEP_TIMEOUT);
+    expect(history.replace(/\n\s+/g, ' ')).toMatch(/✓ k8s_set_image [^↳]*nginx:9\.9\.9 \[Completed\] ↳ ✗ regressed: \S/);
+    expect(history).toMatch(/│ .*(ImagePullBackOff|ErrImagePull)/);
+    // in the order it happened: the change, its verdict and the answer about it, then the undo, its verdict and its answer
+    const order = ['✗ regressed', 'cart was updated.', 'nginx:1.27 [Completed]', '✓ verified', 'cart is back on nginx:1.27.'].map((text) => history.replace(/\n\s+/g, ' ').indexOf(text));
+    expect(order, history).toEqual([...order].sort((a, b) => a - b));
+    expect(Math.min(...order), history).toBeGreaterThanOrEqual(0);
   }, TEST_TIMEOUT);
 
   it('a card with an inverse shows it and offers a!; a! approves with automatic revert and a crash-looping image is put back', async () => {

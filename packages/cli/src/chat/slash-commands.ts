@@ -20,6 +20,35 @@ export function historyToolLine(palette: Context['palette'], tool: { tool: strin
   return `  ${color(symbol)} ${palette.dim(`${tool.tool} ${summarizeArgs(tool.args)}`)} ${color(`[${toolStatusLabels[status] ?? tool.status}]`)}`;
 }
 
+type StoredEntry = ConversationDetail['messages'][number];
+type StoredCall = NonNullable<NonNullable<StoredEntry['segments']>[number]['toolExecution']>;
+
+/** A stored call's line, and under it what the engine's verification found, as the live stream showed it. */
+function showCall(context: Context, tool: StoredCall): void {
+  const { palette } = context;
+  context.renderer.info(historyToolLine(palette, tool));
+  const verification = tool.verification;
+  if (!verification) return;
+  const facts = { ...verification, tool: tool.tool, ...(tool.undo_of ? { undo_of: tool.undo_of } : {}) };
+  const width = Math.min(context.io.stdout.columns ?? 100, 120);
+  context.renderer.info(verification.outcome === 'verifying' ? verificationLine(facts, palette, width) : verificationBlock(facts, palette, { width, undoAvailable: tool.undo_available === true, resumed: true }));
+}
+
+/**
+ * An answer in the order it was given: its text and its calls interleaved (an undo's run adds its call and its words
+ * to the answer it undoes), each text rendered as the live answer was, a stopped one too (issue 37: not left as raw
+ * Markdown). A record without text segments has its whole text after its calls.
+ */
+function showAnswer(context: Context, entry: StoredEntry): void {
+  const segments = entry.segments ?? [];
+  const inOrder = segments.some((segment) => segment.kind === 'text' && segment.text?.trim());
+  for (const segment of segments) {
+    if (segment.kind === 'tool' && segment.toolExecution) showCall(context, segment.toolExecution);
+    else if (inOrder && segment.kind === 'text' && segment.text) context.renderer.markdown(segment.text.trim());
+  }
+  if (!inOrder) context.renderer.markdown(entry.content.trim());
+}
+
 export function showHistory(context: Context, conversation: ConversationDetail): void {
   const { palette } = context;
   context.renderer.info(`${palette.bold(conversation.title || 'Untitled conversation')} ${palette.dim(`(${conversation.id}, updated ${conversation.updated_at})`)}`);
@@ -30,22 +59,7 @@ export function showHistory(context: Context, conversation: ConversationDetail):
       const alert = (entry as { alert?: { title?: unknown; status?: unknown } }).alert;
       context.renderer.info(`${palette.red('alert ›')} ${palette.bold(String(alert?.title ?? 'Alert'))} ${palette.dim(`[${String(alert?.status ?? 'firing')}]`)}${entry.content ? ` ${entry.content}` : ''}`);
     }
-    else if (entry.type === 'assistant') {
-      for (const segment of entry.segments ?? []) {
-        const tool = segment.toolExecution;
-        if (segment.kind !== 'tool' || !tool) continue;
-        context.renderer.info(historyToolLine(palette, tool));
-        // what the engine's verification found, as the live stream showed it (and /undo's hint for a regression)
-        const verification = tool.verification;
-        if (verification) {
-          const facts = { ...verification, tool: tool.tool, ...(tool.undo_of ? { undo_of: tool.undo_of } : {}) };
-          const width = Math.min(context.io.stdout.columns ?? 100, 120);
-          context.renderer.info(verification.outcome === 'verifying' ? verificationLine(facts, palette, width) : verificationBlock(facts, palette, { width, undoAvailable: tool.undo_available === true, resumed: true }));
-        }
-      }
-      // rendered as the live answer was, a stopped one too (issue 37: not left as raw Markdown)
-      context.renderer.markdown(entry.content.trim());
-    }
+    else if (entry.type === 'assistant') showAnswer(context, entry);
   }
   const pending = conversation.messages
     .flatMap((entry) => entry.segments ?? [])
