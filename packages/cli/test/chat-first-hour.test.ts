@@ -6,6 +6,8 @@
  * command quietly, and /tools and /model answer.
  */
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createEngine, loadConfig, type Engine } from '@skyflo/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,12 +46,13 @@ afterAll(async () => {
   await stack?.close();
 }, 120_000);
 
-async function terminalOn(url: string, env: Record<string, string>, name: string): Promise<Terminal> {
+async function terminalOn(url: string, env: Record<string, string>, name: string, width?: number): Promise<Terminal> {
   const terminal = await startTerminal({
     dir: stack.dir,
     command: [process.execPath, skyfloBin, 'chat', '--url', url],
     env: { XDG_CONFIG_HOME: path.join(stack.dir, `config-${name}`), NO_COLOR: '', TERM: 'xterm-256color', ...env },
     height: HEIGHT,
+    ...(width ? { width } : {}),
   });
   terminals.push(terminal);
   return terminal;
@@ -69,10 +72,13 @@ describe('a fresh engine (no account yet)', () => {
     expect(result.stderr).not.toMatch(/Incorrect email or password/i);
   }, TEST_TIMEOUT);
 
-  it('at a terminal: offers to create the administrator account there, and then chats as it', async () => {
-    const terminal = await terminalOn(fresh.url, {}, 'fresh-tty');
-    const offer = await terminal.waitFor(/Create the administrator account here instead\? \[y\/N\] $/m);
-    expect(offer).toContain(`created in the Command Center: open ${fresh.url}`);
+  it('at a terminal (a phone\'s, 44 columns): offers to create the administrator account there, and then chats as it', async () => {
+    const terminal = await terminalOn(fresh.url, {}, 'fresh-tty', 44);
+    const offer = await terminal.waitFor(/Create the admin account here\? \[y\/N\] $/m);
+    // wrapped at spaces: no row past the edge, and put back together the words and the URL are whole
+    const rows = offer.split('\n');
+    for (const row of rows) expect(row.length, offer).toBeLessThanOrEqual(44);
+    expect(offer.replace(/\n\s*/g, ' ')).toContain(`there is nothing to log in with. The first account (its administrator) is created in the Command Center: open ${fresh.url} in a browser and sign up`);
     expect(offer).not.toMatch(/Password/);
     await terminal.type('y');
     await terminal.keys('Enter');
@@ -86,12 +92,29 @@ describe('a fresh engine (no account yet)', () => {
     await terminal.type('correct-horse-battery-staple');
     await terminal.keys('Enter');
     const screen = await terminal.waitFor(/^› $/m);
-    expect(screen).toContain('Created the administrator account first@example.com');
-    expect(screen).toContain(`as first@example.com`);
+    const joined = screen.replace(/\n\s*/g, ' ');
+    expect(joined).toContain('Created the administrator account first@example.com');
+    expect(joined).toContain(`as first@example.com`);
     expect(screen).not.toContain('correct-horse-battery-staple');
     // the account exists on the engine: its password logs in
     const login = await fetch(`${fresh.url}/api/v1/auth/jwt/login`, { method: 'POST', body: new URLSearchParams({ username: 'first@example.com', password: 'correct-horse-battery-staple' }) });
     expect(login.status).toBe(200);
+  }, TEST_TIMEOUT);
+});
+
+describe('an engine nobody answers at', () => {
+  it('at a terminal: says so at once, wrapped to the terminal, without asking for an email and a password first', async () => {
+    // a port that was just free: nothing listens there
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    const url = `http://127.0.0.1:${port}`;
+    const terminal = await terminalOn(url, {}, 'nobody', 44);
+    const screen = await terminal.waitFor(/--url\.\s*$/m);
+    expect(screen.replace(/\n\s*/g, ' ')).toContain(`skyflo chat: Cannot reach the Skyflo engine at ${url} (ECONNREFUSED). Start it with \`skyflo serve\`, or pass --url.`);
+    expect(screen).not.toMatch(/Email|Log in to/);
+    for (const row of screen.split('\n')) expect(row.length, screen).toBeLessThanOrEqual(44);
   }, TEST_TIMEOUT);
 });
 

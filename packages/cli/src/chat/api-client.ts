@@ -58,6 +58,11 @@ export interface ApiClient {
   deviceKey(keyId: string): Promise<DeviceKey>;
 }
 
+/** An engine nobody answers at, in words for the terminal: what was tried, why it failed, and what to do. */
+export function engineUnreachable(baseUrl: string, reason: string): ChatError {
+  return new ChatError('ENGINE_UNREACHABLE', `Cannot reach the Skyflo engine at ${baseUrl} (${reason}). Start it with \`skyflo serve\`, or pass --url.`);
+}
+
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   let session = options.session;
@@ -93,7 +98,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       return new ChatError('HTTP_ERROR', `${error.request.method} ${error.request.path} failed with ${error.status}: ${error.detail}`, error.status);
     }
     if (error instanceof SkyfloClientError) {
-      if (error.code === 'UNREACHABLE') return new ChatError('ENGINE_UNREACHABLE', `Cannot reach the Skyflo engine at ${baseUrl} (${error.message}). Start it with \`skyflo serve\`, or pass --url.`);
+      if (error.code === 'UNREACHABLE') return engineUnreachable(baseUrl, error.message);
       return new ChatError(error.code, error.message);
     }
     return error;

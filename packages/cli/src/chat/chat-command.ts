@@ -354,11 +354,12 @@ export async function chat(argv: string[], io: Io = { stdin: process.stdin, stdo
   } catch (error) {
     if (context.quitting) return new Promise<never>(() => undefined);
     if (error instanceof ChatError && error.code === 'INVALID_OPTIONS') {
-      io.stderr.write(`skyflo chat: ${error.message}\n`);
+      io.stderr.write(`${wrapLines(`skyflo chat: ${error.message}`, io.stderr.columns)}\n`);
       return finish(context, 2);
     }
     const message = error instanceof Error ? error.message : String(error);
-    io.stderr.write(`skyflo chat: ${message}\n`);
+    // at a terminal, wrapped at spaces (a path or URL in it stays whole); piped, one line as before
+    io.stderr.write(`${wrapLines(`skyflo chat: ${message}`, io.stderr.columns)}\n`);
     return finish(context, 1);
   }
 }

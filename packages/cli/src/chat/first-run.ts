@@ -4,9 +4,10 @@
  * GET /auth/is_admin_user the Command Center's sign-up page uses) and, if so, says where it is created; at a
  * terminal, when the engine needs no setup token, it offers to create it right here (the same register call).
  */
-import { API_PREFIX, type ApiClient, type Session } from './api-client.ts';
+import { API_PREFIX, engineUnreachable, type ApiClient, type Session } from './api-client.ts';
 import type { Context } from './chat-context.ts';
 import { ChatError } from './chat-error.ts';
+import { wrapLines } from './terminal-rows.ts';
 
 export interface FirstRunState {
   /** no account exists yet: the next registration creates the administrator */
@@ -14,11 +15,20 @@ export interface FirstRunState {
   setupTokenRequired: boolean;
 }
 
-/** undefined when the engine does not say (an older engine, a proxy in between): the login goes on as before. */
+/**
+ * undefined when the engine does not say (an older engine, a proxy in between): the login goes on as before. Nobody
+ * answering at all is said at once (ENGINE_UNREACHABLE), before an email and a password are asked for nothing.
+ */
 export async function readFirstRunState(baseUrl: string, doFetch: typeof fetch = fetch): Promise<FirstRunState | undefined> {
+  let response: Response;
   try {
-    const response = await doFetch(`${baseUrl.replace(/\/+$/, '')}${API_PREFIX}/auth/is_admin_user`, { headers: { accept: 'application/json' } });
-    if (!response.ok) return undefined;
+    response = await doFetch(`${baseUrl.replace(/\/+$/, '')}${API_PREFIX}/auth/is_admin_user`, { headers: { accept: 'application/json' } });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw engineUnreachable(baseUrl, cause?.code ?? cause?.message ?? (error as Error).message);
+  }
+  if (!response.ok) return undefined;
+  try {
     const body = (await response.json()) as { is_admin?: unknown; setup_token_required?: unknown };
     return { pending: body.is_admin === true, setupTokenRequired: body.setup_token_required === true };
   } catch {
@@ -42,8 +52,8 @@ export async function handleNoAccountYet(context: Context, client: ApiClient, st
   const { input, io, palette } = context;
   const message = noAccountYetMessage(client.baseUrl, state);
   if (!input.isTTY || state.setupTokenRequired) throw new ChatError('NOT_LOGGED_IN', message);
-  io.stdout.write(`${palette.yellow(message)}\n`);
-  const answer = await input.readLine('Create the administrator account here instead? [y/N] ');
+  io.stdout.write(`${palette.yellow(wrapLines(message, io.stdout.columns))}\n`);
+  const answer = await input.readLine('Create the admin account here? [y/N] ');
   if (answer.kind !== 'line' || !/^y(es)?$/i.test(answer.text.trim())) throw new ChatError('NOT_LOGGED_IN', `No account created. ${message}`);
   for (let attempt = 1; attempt <= 3; attempt++) {
     const email = await input.readLine('Email for the administrator: ');
@@ -59,11 +69,11 @@ export async function handleNoAccountYet(context: Context, client: ApiClient, st
     try {
       await client.register({ email: email.text.trim(), password: password.text });
       const session = await client.login({ email: email.text.trim(), password: password.text });
-      io.stdout.write(`${palette.green(`Created the administrator account ${email.text.trim()}.`)} ${palette.dim(`Invite your team from the Command Center at ${client.baseUrl}.`)}\n`);
+      io.stdout.write(`${wrapLines(`${palette.green(`Created the administrator account ${email.text.trim()}.`)} ${palette.dim(`Invite your team from the Command Center at ${client.baseUrl}.`)}`, io.stdout.columns)}\n`);
       return { ...session, email: email.text.trim() };
     } catch (error) {
       // the engine says what was wrong (a weak password, an invalid email): show it and ask again
-      io.stderr.write(`${palette.red((error as Error).message.replace(/^.*failed with \d+: /, ''))}\n`);
+      io.stderr.write(`${palette.red(wrapLines((error as Error).message.replace(/^.*failed with \d+: /, ''), io.stderr.columns))}\n`);
     }
   }
   throw new ChatError('NOT_LOGGED_IN', `No account created. ${message}`);
