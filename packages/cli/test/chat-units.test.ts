@@ -121,6 +121,32 @@ describe('approval card', () => {
     expect(result).toMatch(/^✓ argo_rollouts_promote_full .* 1 line\n$/);
   });
 
+  it('a failed call whose reason does not fit beside it has the reason under it, whole and wrapped at spaces; a short one stays on the line', () => {
+    let out = '';
+    const renderer = createRenderer({ style: 'tty', palette: createPalette(false), colors: false, out: { write: (text: string) => (out += text), columns: 60 }, err: { write: () => {} } });
+    const reason = 'Not executed: the dry-run preview of k8s_scale found no target, so nobody was asked to approve it and nothing changed.';
+    const call = { conversation_id: 'c', run_id: 'r', call_id: 'call_1', tool: 'k8s_scale', title: 'Scale', args: { name: 'web', namespace: 'shop', replicas: 0 } };
+    renderer.event({ ...call, type: 'tool.error', error: reason, code: 'TARGET_NOT_FOUND' });
+    const rows = out.replace(/\n$/, '').split('\n');
+    expect(rows[0]).toBe('✗ k8s_scale name=web namespace=shop replicas=0');
+    for (const row of rows) expect(row.length, out).toBeLessThanOrEqual(60);
+    expect(rows.slice(1).map((row) => row.trim()).join(' ')).toBe(`${reason} [TARGET_NOT_FOUND]`);
+    out = '';
+    renderer.event({ ...call, call_id: 'call_2', type: 'tool.error', error: 'forbidden', code: 'FORBIDDEN' });
+    expect(out).toMatch(/^✗ k8s_scale name=web [^\n]* forbidden \[FORBIDDEN\]\n$/);
+    expect(out.length).toBeLessThanOrEqual(61);
+  });
+
+  it("a decision's reason, typed by a person, wraps at its spaces under the decision", () => {
+    let out = '';
+    const renderer = createRenderer({ style: 'tty', palette: createPalette(false), colors: false, out: { write: (text: string) => (out += text), columns: 40 }, err: { write: () => {} } });
+    const reason = 'change freeze until Monday; ask the release manager before touching checkout';
+    renderer.event({ type: 'tool.denied', conversation_id: 'c', run_id: 'r', call_id: 'call_1', tool: 'k8s_delete', args: { name: 'web' }, reason, decided_by_email: 'sam@example.com' });
+    const rows = out.replace(/\n$/, '').split('\n');
+    for (const row of rows) expect(row.length, out).toBeLessThanOrEqual(40);
+    expect(rows.map((row) => row.trim()).join(' ')).toBe(`✗ denied k8s_delete: ${reason} · by sam@example.com`);
+  });
+
   it('cuts long multi-line arguments until the full args are asked for', () => {
     const manifest = Array.from({ length: 40 }, (_, index) => `line ${index}`).join('\n');
     const apply = event({ tool: 'k8s_apply', title: 'Apply', args: { content: manifest, dry_run: false }, diff: undefined });

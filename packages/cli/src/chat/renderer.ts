@@ -13,7 +13,8 @@ import { stripVTControlCharacters } from 'node:util';
 import type { AgentEvent } from '@skyflo/protocol';
 import { markdownToPlainText } from '@skyflo/protocol/plain-text';
 import { cardBudget, formatApprovalCard, type AwaitingApproval } from './approval-card.ts';
-import { wrapLines } from './terminal-rows.ts';
+import stringWidth from 'string-width';
+import { wrapHanging, wrapLines } from './terminal-rows.ts';
 import type { Palette } from './colors.ts';
 import { createMarkdownRenderer, createMarkdownStream, type MarkdownStream } from './markdown.ts';
 import { createTerminalScreen, WORKING_LABEL } from './terminal-screen.ts';
@@ -154,6 +155,8 @@ export function createRenderer(options: RendererOptions): Renderer {
     const shown = args.length > budget ? `${args.slice(0, budget - 1)}…` : args;
     return `${symbol} ${palette.bold(event.tool)} ${palette.dim(shown)}${suffix}`;
   };
+  /** a decision's line with its reason (any length, typed by a person) wrapped at its spaces to the terminal */
+  const decisionLine = (line: string) => wrapHanging('', line, '    ', out.columns);
   /** a call's status line ends the thinking and the answer so far, then takes (or rewrites) the last line */
   const showToolLine = (callId: string, line: string) => {
     screen.clearLive();
@@ -235,17 +238,22 @@ export function createRenderer(options: RendererOptions): Renderer {
       case 'tool.error': {
         const call = view.tool(event.call_id);
         const [error, code] = call ? [call.error ?? event.error, call.error_code] : [event.error, event.code];
-        showToolLine(event.call_id, toolLine(palette.red('✗'), event, ` ${palette.red(firstLine(error, 100))}${code ? palette.dim(` [${code}]`) : ''}`));
+        const why = `${palette.red(firstLine(error, 300))}${code ? palette.dim(` [${code}]`) : ''}`;
+        const oneLine = toolLine(palette.red('✗'), event, ` ${why}`);
+        // where the reason does not fit beside the call, it goes under it, whole and wrapped at its spaces: beside it,
+        // it squeezed the call's arguments to "name=we…" and the terminal broke the reason mid-word
+        const fits = stringWidth(oneLine) <= (out.columns ?? Number.MAX_SAFE_INTEGER);
+        showToolLine(event.call_id, fits ? oneLine : `${toolLine(palette.red('✗'), event)}\n${wrapHanging('    ', why, '    ', out.columns)}`);
         return;
       }
       case 'tool.approved': {
         const call = callOf(event);
-        showToolLine(`approved-${event.call_id}`, `${palette.green('✓ approved')} ${palette.bold(call.tool)}${autoReverts.has(event.call_id) ? palette.yellow(' (automatic revert, no second approval)') : call.automatic ? palette.yellow(' (automatic, --approve-all)') : ''}${event.auto_revert ? palette.yellow(' with automatic revert') : ''}${call.reason ? palette.dim(`: ${call.reason}`) : ''}${decider(call) ? palette.dim(` · by ${decider(call)}`) : ''}`);
+        showToolLine(`approved-${event.call_id}`, decisionLine(`${palette.green('✓ approved')} ${palette.bold(call.tool)}${autoReverts.has(event.call_id) ? palette.yellow(' (automatic revert, no second approval)') : call.automatic ? palette.yellow(' (automatic, --approve-all)') : ''}${event.auto_revert ? palette.yellow(' with automatic revert') : ''}${call.reason ? palette.dim(`: ${call.reason}`) : ''}${decider(call) ? palette.dim(` · by ${decider(call)}`) : ''}`));
         return;
       }
       case 'tool.denied': {
         const call = callOf(event);
-        showToolLine(`denied-${event.call_id}`, `${palette.red('✗ denied')} ${palette.bold(call.tool)}${call.reason ? `: ${call.reason}` : ''}${decider(call) ? palette.dim(` · by ${decider(call)}`) : ''}`);
+        showToolLine(`denied-${event.call_id}`, decisionLine(`${palette.red('✗ denied')} ${palette.bold(call.tool)}${call.reason ? `: ${call.reason}` : ''}${decider(call) ? palette.dim(` · by ${decider(call)}`) : ''}`));
         return;
       }
       case 'rate_limit':
