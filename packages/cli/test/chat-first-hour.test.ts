@@ -144,16 +144,18 @@ describe('skyflo chat in a 30-row terminal', () => {
     expect(cut, screen).not.toBeNull();
     const total = Number(cut![2]);
 
-    await terminal.type('m');
-    const paged = await terminal.waitAfter('delete the web deployment', /lines \d+–\d+ of \d+ \(\[m\] more\)|end of the diff/);
-    expect(paged).toMatch(new RegExp(`of ${total}`));
-    // keep paging until the end of the diff
-    for (let page = 0; page < 10 && !/end of the diff/.test(await terminal.screen()); page++) {
-      const before = (await terminal.screen()).length;
+    // each page is followed by the keys, once (they were printed twice), and [m] is pressed once they are shown
+    const keyBlocks = async () => ((await terminal.since('delete the web deployment')).match(/^╰─ \[a\] approve/gm) ?? []).length;
+    let pages = 0;
+    for (; pages < 10 && !/end of the diff/.test(await terminal.screen()); pages++) {
+      const shown = await keyBlocks();
       await terminal.type('m');
-      await waitFor(async () => (await terminal.screen()).length > before || undefined, () => terminal.screen());
+      await waitFor(async () => ((await keyBlocks()) > shown ? true : undefined), () => terminal.screen());
     }
-    expect(await terminal.screen()).toContain(`(end of the diff: ${total} lines)`);
+    const paged = await terminal.since('delete the web deployment');
+    expect(paged).toMatch(new RegExp(`lines \\d+–\\d+ of ${total} \\(\\[m\\] more\\)`));
+    expect(paged).toContain(`(end of the diff: ${total} lines)`);
+    expect(await keyBlocks(), paged).toBe(pages + 1);
 
     await terminal.type('d');
     await terminal.waitAfter('delete the web deployment', /Why deny it\?/);

@@ -50,7 +50,8 @@ async function askApproval(context: Context, approval: AwaitingApproval, positio
       if (nextDiffLine === undefined) continue;
       const page = diffPage(approval, { palette, from: nextDiffLine, count: pageSize, columns: io.stdout.columns });
       nextDiffLine = page.next;
-      io.stdout.write(`${page.text}\n${approvalKeysLine(palette, { more: nextDiffLine !== undefined, autoRevert, columns: io.stdout.columns })}\n`);
+      // the keys follow from the prompt itself (typeahead.onReady, with [m] gone at the diff's end), once
+      io.stdout.write(`${page.text}\n`);
       continue;
     }
     if (key.name === 'f') {
