@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AgentEvent } from '@skyflo/protocol';
 import { describe, expect, it } from 'vitest';
-import { cardBudget, formatApprovalCard, type AwaitingApproval } from '../src/chat/approval-card.ts';
+import { cardBudget, diffPage, firstDiffPage, formatApprovalCard, type AwaitingApproval } from '../src/chat/approval-card.ts';
 import { llmModelFrom, normalizeGoBooleans } from '../src/chat/benchmark-contract.ts';
 import { configDirFor } from '../src/chat/chat-environment.ts';
 import { parseChatOptions } from '../src/chat/chat-options.ts';
@@ -110,6 +110,41 @@ describe('approval card', () => {
     expect(wide).toContain(`why       ${reason}`);
   });
 
+  it('a diff cut to fit the screen shows the lines it changes (not its headers and context), and [m] pages the whole diff from its start', () => {
+    const palette = createPalette(false);
+    const diff = [
+      'deployment.apps/payments scaled (server dry run)',
+      '',
+      '--- live/deployment.apps/payments',
+      '+++ would-be/deployment.apps/payments',
+      '@@ -11,7 +11,7 @@',
+      '   namespace: prod',
+      ' spec:',
+      '   progressDeadlineSeconds: 600',
+      '-  replicas: 3',
+      '+  replicas: 0',
+      '   revisionHistoryLimit: 10',
+      '   selector:',
+      '     matchLabels:',
+    ].join('\n');
+    const scale = event({ tool: 'k8s_scale', title: 'Scale', args: { name: 'payments', namespace: 'prod', replicas: 0 }, diff });
+    const card = formatApprovalCard(scale, { palette, maxDiffLines: 4 });
+    expect(card).toContain('diff (dry run): the lines it changes');
+    expect(card).toMatch(/│ {3}- {2}replicas: 3\n│ {3}\+ {2}replicas: 0\n/);
+    expect(card).toContain('the whole diff: 13 lines ([m])');
+    expect(card).not.toContain('--- live/deployment.apps/payments');
+    // [m] starts at the diff's first line
+    expect(firstDiffPage(scale, 4)).toBe(0);
+    expect(diffPage(scale, { palette, from: 0, count: 4 }).text).toMatch(/deployment\.apps\/payments scaled \(server dry run\)[\s\S]*… lines 1–4 of 13 \(\[m\] more\)/);
+    // the whole diff fits: shown as it is, headers and all, and nothing to page
+    expect(formatApprovalCard(scale, { palette, maxDiffLines: 20 })).toContain('--- live/deployment.apps/payments');
+    expect(firstDiffPage(scale, 20)).toBeUndefined();
+    // a cut diff without a changed line (nothing to pick out) is shown from its top, and [m] goes on after it
+    const listing = event({ diff: Array.from({ length: 10 }, (_, index) => `  line ${index}`).join('\n') });
+    expect(formatApprovalCard(listing, { palette, maxDiffLines: 4 })).toContain('… 6 more diff lines of 10 ([m] more)');
+    expect(firstDiffPage(listing, 4)).toBe(4);
+  });
+
   it('rewrites a status line that wrapped on a narrow terminal whole: up to its first row, then erased to the end', () => {
     let out = '';
     const renderer = createRenderer({ style: 'tty', palette: createPalette(false), colors: false, out: { write: (text: string) => (out += text), columns: 30 }, err: { write: () => {} } });
@@ -141,7 +176,7 @@ describe('approval card', () => {
     let out = '';
     const renderer = createRenderer({ style: 'tty', palette: createPalette(false), colors: false, out: { write: (text: string) => (out += text), columns: 40 }, err: { write: () => {} } });
     const reason = 'change freeze until Monday; ask the release manager before touching checkout';
-    renderer.event({ type: 'tool.denied', conversation_id: 'c', run_id: 'r', call_id: 'call_1', tool: 'k8s_delete', args: { name: 'web' }, reason, decided_by_email: 'sam@example.com' });
+    renderer.event({ type: 'tool.denied', conversation_id: 'c', run_id: 'r', call_id: 'call_1', tool: 'k8s_delete', title: 'Delete', args: { name: 'web' }, reason, decided_by_email: 'sam@example.com' });
     const rows = out.replace(/\n$/, '').split('\n');
     for (const row of rows) expect(row.length, out).toBeLessThanOrEqual(40);
     expect(rows.map((row) => row.trim()).join(' ')).toBe(`✗ denied k8s_delete: ${reason} · by sam@example.com`);

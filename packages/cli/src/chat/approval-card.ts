@@ -99,6 +99,15 @@ export function diffIsCut(event: AwaitingApproval, maxDiffLines: number | undefi
   return maxDiffLines !== undefined && diffLines(event).length > maxDiffLines;
 }
 
+/**
+ * Where [m] starts paging a card shown with `maxDiffLines`: undefined when it showed the whole diff; the diff's first
+ * line when the card showed only the lines it changes; otherwise the line after the ones it showed.
+ */
+export function firstDiffPage(event: AwaitingApproval, maxDiffLines: number | undefined): number | undefined {
+  if (!diffIsCut(event, maxDiffLines)) return undefined;
+  return changedLines(event.diff!).length > 0 ? 0 : maxDiffLines;
+}
+
 /** One line of a card: where it starts (the border, a label), what it says, and what its wrapped rows start with. */
 interface CardLine {
   prefix: string;
@@ -140,8 +149,8 @@ function inverseBudget(rows: number | undefined, event: AwaitingApproval): numbe
   return Math.max(0, Math.min(INVERSE_DIFF_LINES, (rows ?? 50) - 22 - fixed - 7));
 }
 
-/** The lines of the inverse's diff that change something: what the revert would do, without headers and context. */
-function inverseChanges(diff: string): string[] {
+/** The lines of a diff that change something, without its headers and context: what a call (or its revert) would do. */
+function changedLines(diff: string): string[] {
   return diff.replace(/\n$/, '').split('\n').filter((line) => /^[+-]/.test(line) && !/^(\+\+\+|---) /.test(line));
 }
 
@@ -149,7 +158,7 @@ function inverseChanges(diff: string): string[] {
 function extraLines(rows: number | undefined, event: AwaitingApproval): number {
   let lines = (clusterHeadline(event) ? 1 : 0) + (event.undo_of ? 1 : 0);
   if (event.undo) {
-    const inverse = event.undo.diff ? inverseChanges(event.undo.diff).length : 0;
+    const inverse = event.undo.diff ? changedLines(event.undo.diff).length : 0;
     const shown = Math.min(inverse, inverseBudget(rows, event));
     lines += 2 + shown + (inverse > shown ? 1 : 0);
   }
@@ -220,11 +229,22 @@ export function formatApprovalCard(
   line(palette.dim('args'));
   block(args.text);
   if (event.diff) {
-    line(palette.dim('diff (dry run)'));
     const all = diffLines(event);
-    const shown = input.maxDiffLines !== undefined && all.length > input.maxDiffLines ? all.slice(0, input.maxDiffLines) : all;
-    block(colorDiff(shown.join('\n'), palette));
-    if (shown.length < all.length) line(palette.dim(`… ${all.length - shown.length} more diff lines of ${all.length} ([m] more)`));
+    const changed = diffIsCut(event, input.maxDiffLines) ? changedLines(event.diff) : [];
+    if (changed.length > 0) {
+      // cut to fit the screen: the top of a diff is its headers and unchanged context, so the card shows what changes
+      // (as many of those lines as fit) and [m] pages the whole diff from its start
+      const shown = changed.slice(0, input.maxDiffLines);
+      line(palette.dim(`diff (dry run): the line${changed.length === 1 ? '' : 's'} it changes`));
+      block(colorDiff(shown.join('\n'), palette));
+      const more = changed.length - shown.length;
+      line(palette.dim(`${more > 0 ? `… ${more} more changed line${more === 1 ? '' : 's'}; ` : ''}the whole diff: ${all.length} lines ([m])`));
+    } else {
+      line(palette.dim('diff (dry run)'));
+      const shown = input.maxDiffLines !== undefined && all.length > input.maxDiffLines ? all.slice(0, input.maxDiffLines) : all;
+      block(colorDiff(shown.join('\n'), palette));
+      if (shown.length < all.length) line(palette.dim(`… ${all.length - shown.length} more diff lines of ${all.length} ([m] more)`));
+    }
   } else if (event.preview_error) {
     field('no diff', palette.yellow(event.preview_error));
   } else {
@@ -236,7 +256,7 @@ export function formatApprovalCard(
     detail(`${palette.bold(event.undo.tool)} ${event.undo.summary}`);
     if (event.undo.diff) {
       // the full diff with f; otherwise only the lines it changes, as many as fit
-      const inverse = input.full ? event.undo.diff.replace(/\n$/, '').split('\n') : inverseChanges(event.undo.diff);
+      const inverse = input.full ? event.undo.diff.replace(/\n$/, '').split('\n') : changedLines(event.undo.diff);
       const shown = input.full ? inverse : inverse.slice(0, input.maxInverseLines ?? INVERSE_DIFF_LINES);
       if (shown.length > 0) block(colorDiff(shown.join('\n'), palette));
       const more = inverse.length - shown.length;

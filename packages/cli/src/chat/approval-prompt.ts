@@ -5,7 +5,7 @@
  * before the card could be read are discarded and reported (terminal-input.ts TypeaheadGuard).
  */
 import { hasFailedPreview } from '@skyflo/protocol';
-import { approvalKeysLine, diffIsCut, diffPage, formatArgs, type AwaitingApproval } from './approval-card.ts';
+import { approvalKeysLine, diffPage, firstDiffPage, formatArgs, type AwaitingApproval } from './approval-card.ts';
 import type { ApiClient } from './api-client.ts';
 import type { Context } from './chat-context.ts';
 import { cannotDecideReason, passkeyNeed } from './decision-right.ts';
@@ -30,9 +30,11 @@ async function askApproval(context: Context, approval: AwaitingApproval, positio
     position.calls.forEach((call, index) => renderer.info(`  ${index + 1}. ${call.tool} ${summarizeArgs(call.args)}`));
   }
   renderer.approvalCard(approval, { keys: false });
-  // a long diff is cut so the card's header and risks stay on screen; [m] pages through the rest
-  const pageSize = renderer.diffLinesShown(approval);
-  let nextDiffLine: number | undefined = diffIsCut(approval, pageSize) ? pageSize : undefined;
+  // a long diff is cut so the card's header and risks stay on screen; [m] pages through it, a screenful at a time
+  // (less the keys under the page and the rows its long lines wrap onto)
+  const cardDiffLines = renderer.diffLinesShown(approval);
+  let nextDiffLine: number | undefined = firstDiffPage(approval, cardDiffLines);
+  const pageSize = Math.max(cardDiffLines, (io.stdout.rows ?? 24) - 8);
   // `a!` (approve with automatic revert) exists only on a card that showed the inverse it would run (issue 21)
   const autoRevert = approval.undo !== undefined;
   const typeahead = {
