@@ -139,6 +139,13 @@ describe('approval card', () => {
     // the whole diff fits: shown as it is, headers and all, and nothing to page
     expect(formatApprovalCard(scale, { palette, maxDiffLines: 20 })).toContain('--- live/deployment.apps/payments');
     expect(firstDiffPage(scale, 20)).toBeUndefined();
+    // several objects: each run of changes keeps the line naming its object (a diff header, a chart's "# Source:")
+    const twoObjects = event({
+      diff: ['--- live/deployment.apps/api', '+++ would-be/deployment.apps/api', '@@ -1,3 +1,3 @@', '   a: 1', '-  replicas: 2', '+  replicas: 0', '   b: 2', '--- live/deployment.apps/web', '+++ would-be/deployment.apps/web', '@@ -1,3 +1,3 @@', '   a: 1', '-  replicas: 5', '+  replicas: 0', '   b: 2'].join('\n'),
+    });
+    expect(formatApprovalCard(twoObjects, { palette, maxDiffLines: 8 })).toMatch(/\+\+\+ would-be\/deployment\.apps\/api\n│ {3}- {2}replicas: 2\n│ {3}\+ {2}replicas: 0\n│ {3}\+\+\+ would-be\/deployment\.apps\/web\n│ {3}- {2}replicas: 5\n│ {3}\+ {2}replicas: 0\n/);
+    const chart = event({ diff: ['--- web (revision 3)', '+++ web (upgrade)', '@@ -10,6 +10,6 @@', ' # Source: web/templates/deployment.yaml', ' kind: Deployment', ' spec:', '-  replicas: 2', '+  replicas: 4', ' x', ' y', ' z', ' w'].join('\n') });
+    expect(formatApprovalCard(chart, { palette, maxDiffLines: 4 })).toMatch(/# Source: web\/templates\/deployment\.yaml\n│ {3}- {2}replicas: 2\n│ {3}\+ {2}replicas: 4\n/);
     // a cut diff without a changed line (nothing to pick out) is shown from its top, and [m] goes on after it
     const listing = event({ diff: Array.from({ length: 10 }, (_, index) => `  line ${index}`).join('\n') });
     expect(formatApprovalCard(listing, { palette, maxDiffLines: 4 })).toContain('… 6 more diff lines of 10 ([m] more)');

@@ -149,9 +149,27 @@ function inverseBudget(rows: number | undefined, event: AwaitingApproval): numbe
   return Math.max(0, Math.min(INVERSE_DIFF_LINES, (rows ?? 50) - 22 - fixed - 7));
 }
 
-/** The lines of a diff that change something, without its headers and context: what a call (or its revert) would do. */
+/**
+ * The lines of a diff that change something, without its context: what a call (or its revert) would do. Each run of
+ * changes keeps the line that names its object when the diff has one: a multi-object diff's "+++ would-be/…" header
+ * (a multi-document apply), a Helm manifest's "# Source: …" line (a chart) — a changed line is not shown without it.
+ */
 function changedLines(diff: string): string[] {
-  return diff.replace(/\n$/, '').split('\n').filter((line) => /^[+-]/.test(line) && !/^(\+\+\+|---) /.test(line));
+  const lines = diff.replace(/\n$/, '').split('\n');
+  const severalObjects = lines.filter((line) => line.startsWith('+++ ')).length > 1;
+  const kept: string[] = [];
+  let object: string | undefined;
+  for (const line of lines) {
+    if (/^(\+\+\+|---) /.test(line)) {
+      if (severalObjects && line.startsWith('+++ ')) object = line;
+    } else if (/^ # Source: /.test(line)) object = line;
+    else if (/^[+-]/.test(line)) {
+      if (object) kept.push(object);
+      object = undefined;
+      kept.push(line);
+    }
+  }
+  return kept;
 }
 
 /** Lines a card spends beyond the fixed ones: the cluster, an undo's origin, the inverse automatic revert would run. */
