@@ -82,6 +82,12 @@ describe('preview_tool_call names what manages the target (kube-sim)', () => {
   it('an HPA owns the replicas of a scaled deployment: "HPA payments owns replicas (min 3, max 10) and will undo this"', async () => {
     const risks = await preview('k8s_scale', { name: 'payments', resource_type: 'deployment', replicas: 5, namespace: 'shop' });
     expect(risks).toEqual([{ code: 'MANAGED_BY_CONTROLLER', severity: 'medium', message: 'HPA payments owns replicas (min 3, max 10) and will undo this.' }]);
+    // scaled to 0 the HPA turns itself off (Kubernetes' implicit maintenance mode) instead of scaling back up: the card
+    // says so, as the verification then finds (it had said "will undo this", and the count held at 0)
+    expect(await preview('k8s_scale', { name: 'payments', resource_type: 'deployment', replicas: 0, namespace: 'shop' })).toEqual([
+      { code: 'SCALE_TO_ZERO', severity: 'high', message: 'Scales Deployment shop/payments to 0 replicas (no pods serve it).' },
+      { code: 'MANAGED_BY_CONTROLLER', severity: 'medium', message: 'HPA payments (min 3, max 10) stops autoscaling Deployment shop/payments while it has 0 replicas: it stays at 0, and the HPA is off until it is scaled up again.' },
+    ]);
     // an image change is not the HPA's business
     expect(await preview('k8s_set_image', { resource_name: 'payments', resource_type: 'deployment', container_images: 'app=nginx:1.28', namespace: 'shop' })).toEqual([]);
   });

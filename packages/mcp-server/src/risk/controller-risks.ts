@@ -10,6 +10,7 @@
 import type { RiskFlag } from '@skyflo/protocol';
 import { resourcePath, type Discovery } from '../kube/create-discovery.ts';
 import type { KubeHttp } from '../kube/create-kube-http.ts';
+import { ownsReplicas } from '../verify/replica-owner.ts';
 
 export interface ClusterReader {
   http: Pick<KubeHttp, 'json'>;
@@ -28,12 +29,18 @@ interface Target {
   touchesReplicas: boolean;
   /** "undo this" for a change, "recreate it" for a delete */
   undo: string;
+  /** the replica count the call sets, when it says (a scale) */
+  replicas?: number;
 }
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 ? value : undefined);
 
 const targets: Record<string, (args: Arguments) => Target | undefined> = {
-  k8s_scale: (args) => target(args['resource_type'], args['name'], args['namespace'], true, 'will undo this'),
+  k8s_scale: (args) => {
+    const found = target(args['resource_type'], args['name'], args['namespace'], true, 'will undo this');
+    const replicas = Number(args['replicas']);
+    return found && Number.isInteger(replicas) ? { ...found, replicas } : found;
+  },
   k8s_patch: (args) => target(args['resource_type'], args['name'], args['namespace'], /replicas/.test(text(args['patch']) ?? ''), 'will undo this'),
   k8s_set_image: (args) => target(args['resource_type'], args['resource_name'], args['namespace'], false, 'will undo this'),
   k8s_delete: (args) => target(args['resource_type'], args['name'], args['namespace'], false, 'will recreate it'),
@@ -64,17 +71,25 @@ interface Hpa {
   spec?: { scaleTargetRef?: { kind?: string; name?: string }; minReplicas?: number; maxReplicas?: number };
 }
 
-async function hpaFlags(reader: ClusterReader, kind: string, name: string, namespace: string, signal?: AbortSignal): Promise<RiskFlag[]> {
+async function hpaFlags(reader: ClusterReader, kind: string, name: string, namespace: string, replicas: number | undefined, signal?: AbortSignal): Promise<RiskFlag[]> {
   const list =
     (await readOrUndefined<{ items?: Hpa[] }>(reader, `/apis/autoscaling/v2/namespaces/${encodeURIComponent(namespace)}/horizontalpodautoscalers`, signal)) ??
     (await readOrUndefined<{ items?: Hpa[] }>(reader, `/apis/autoscaling/v1/namespaces/${encodeURIComponent(namespace)}/horizontalpodautoscalers`, signal));
   return (list?.items ?? [])
     .filter((hpa) => hpa.spec?.scaleTargetRef?.kind === kind && hpa.spec.scaleTargetRef.name === name)
-    .map((hpa) => ({
-      code: 'MANAGED_BY_CONTROLLER',
-      severity: 'medium' as const,
-      message: `HPA ${hpa.metadata?.name ?? '?'} owns replicas (min ${hpa.spec?.minReplicas ?? 1}, max ${hpa.spec?.maxReplicas ?? '?'}) and will undo this.`,
-    }));
+    .map((hpa) => {
+      const range = `min ${hpa.spec?.minReplicas ?? 1}, max ${hpa.spec?.maxReplicas ?? '?'}`;
+      // Scaled to 0 (minReplicas not 0), the HPA turns itself off rather than scaling back up, as the verification
+      // predicts too (verify/replica-owner.ts): the count holds, and autoscaling stays off until someone scales it up.
+      const turnedOff = replicas !== undefined && !ownsReplicas({ minReplicas: Number(hpa.spec?.minReplicas ?? 1) }, replicas);
+      return {
+        code: 'MANAGED_BY_CONTROLLER',
+        severity: 'medium' as const,
+        message: turnedOff
+          ? `HPA ${hpa.metadata?.name ?? '?'} (${range}) stops autoscaling ${kind} ${namespace}/${name} while it has 0 replicas: it stays at 0, and the HPA is off until it is scaled up again.`
+          : `HPA ${hpa.metadata?.name ?? '?'} owns replicas (${range}) and will undo this.`,
+      };
+    });
 }
 
 /** Argo CD and Flux mark what they sync with labels or annotations; either will put the Git version back. */
@@ -120,7 +135,7 @@ export async function assessControllerRisks(reader: ClusterReader, tool: string,
   if (!object) return [];
   const label = `${info.kind} ${namespace ? `${namespace}/` : ''}${found.name}`;
   return [
-    ...(found.touchesReplicas && namespace ? await hpaFlags(reader, info.kind, found.name, namespace, signal) : []),
+    ...(found.touchesReplicas && namespace ? await hpaFlags(reader, info.kind, found.name, namespace, found.replicas, signal) : []),
     ...gitOpsFlags(object, label, found.undo),
     ...ownerFlags(object, label, found.undo),
   ];

@@ -58,6 +58,6 @@ export function predictReplicaOwner(owner: ReplicaOwner, replicas: number): { re
 }
 
 /** Whether the HPA owns replicas at all once they are `replicas` (a target scaled to 0 turns the HPA off). */
-export function ownsReplicas(owner: ReplicaOwner, replicas: number): boolean {
+export function ownsReplicas(owner: Pick<ReplicaOwner, 'minReplicas'>, replicas: number): boolean {
   return !(replicas === 0 && owner.minReplicas !== 0);
 }
