@@ -148,6 +148,13 @@ describe('one-shot exit codes', () => {
     expect(anonymous.code).toBe(1);
     expect(anonymous.stderr).toMatch(/Not logged in to .*: run `skyflo chat --login` in a terminal once, or set SKYFLO_TOKEN/);
   }, TEST_TIMEOUT);
+
+  it('1 for --resume of a conversation there is none of (or not yours), saying so and where the user\'s are listed', async () => {
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const result = await runCli(['chat', '--url', stack.url, '--resume', missing, '-p', 'hi'], { env: withToken() });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`skyflo chat: No conversation ${missing} that you can open (it does not exist, or it is another user's): skyflo chat --list, or /list in a session, shows yours.\n`);
+  }, TEST_TIMEOUT);
 });
 
 describe('stored login, conversations and logout', () => {

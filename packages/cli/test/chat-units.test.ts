@@ -179,6 +179,13 @@ describe('approval card', () => {
     expect(out.length).toBeLessThanOrEqual(61);
   });
 
+  it('an error at a terminal wraps at its spaces, its path whole', () => {
+    let out = '';
+    const renderer = createRenderer({ style: 'tty', palette: createPalette(false), colors: false, out: { write: (text: string) => (out += text), columns: 40 }, err: { write: () => {} } });
+    renderer.error('GET /api/v1/conversations/nope failed with 404: Conversation not found');
+    expect(out).toBe('error: GET /api/v1/conversations/nope\n  failed with 404: Conversation not\n  found\n');
+  });
+
   it("a decision's reason, typed by a person, wraps at its spaces under the decision", () => {
     let out = '';
     const renderer = createRenderer({ style: 'tty', palette: createPalette(false), colors: false, out: { write: (text: string) => (out += text), columns: 40 }, err: { write: () => {} } });

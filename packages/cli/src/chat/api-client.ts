@@ -142,7 +142,12 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     },
     me: () => signedIn(() => client.me()),
     listConversations: (input = {}) => signedIn(() => client.listConversations(input)),
-    getConversation: (id) => signedIn(() => client.getConversation(id)),
+    getConversation: (id) =>
+      signedIn(() => client.getConversation(id)).catch((error: unknown) => {
+        // the engine answers 404 for a conversation that does not exist and for another user's alike
+        if (error instanceof ChatError && error.status === 404) throw new ChatError('HTTP_ERROR', `No conversation ${id} that you can open (it does not exist, or it is another user's): skyflo chat --list, or /list in a session, shows yours.`, 404);
+        throw error;
+      }),
     tools: () => signedIn(() => client.tools()),
     chat: ({ message, conversationId, context, signal }) => streamed(() => client.chat({ message, ...(conversationId ? { conversationId } : {}), ...(context ? { context } : {}), ...(signal ? { signal } : {}) })),
     clusters: () => signedIn(() => client.clusters()),

@@ -411,7 +411,7 @@ export function createRenderer(options: RendererOptions): Renderer {
     error(text) {
       if (options.style === 'tty') {
         ensureNewline();
-        write(`${palette.red('error:')} ${text}\n`);
+        write(`${wrapLines(`${palette.red('error:')} ${text}`, out.columns)}\n`);
       } else err.write(`skyflo: ${text}\n`);
     },
   };
