@@ -10,10 +10,10 @@
  */
 import { chartLines } from './sparkline.ts';
 import { stripVTControlCharacters } from 'node:util';
+import stringWidth from 'string-width';
 import type { AgentEvent } from '@skyflo/protocol';
 import { markdownToPlainText } from '@skyflo/protocol/plain-text';
 import { cardBudget, formatApprovalCard, type AwaitingApproval } from './approval-card.ts';
-import stringWidth from 'string-width';
 import { wrapHanging, wrapLines } from './terminal-rows.ts';
 import type { Palette } from './colors.ts';
 import { createMarkdownRenderer, createMarkdownStream, type MarkdownStream } from './markdown.ts';
