@@ -33,6 +33,11 @@ describe('a UI built after the engine started', () => {
     expect(before.headers['content-type']).toMatch(/^text\/plain/);
     expect(before.body).toContain('The Command Center web UI is not built');
     expect((await engine.request({ method: 'GET', url: '/chat/abc' })).statusCode).toBe(404);
+    // a browser at a page of the UI (a bookmark, /login) is told why there is nothing, and what to do
+    const bookmark = await engine.request({ method: 'GET', url: '/login', headers: { accept: 'text/html,application/xhtml+xml' } });
+    expect(bookmark.statusCode).toBe(404);
+    expect(bookmark.headers['content-type']).toMatch(/^text\/plain/);
+    expect(bookmark.body).toContain('Build it with `npm run build:ui`');
 
     // what `npm run build:ui` writes, while the engine keeps running
     mkdirSync(path.join(uiDir, 'assets'), { recursive: true });

@@ -113,6 +113,8 @@ export async function registerStaticUi(app: FastifyInstance, uiDistDir: string |
     if (pathname === '/api' || pathname.startsWith('/api/')) return reply.code(404).send(notFound(request.method, pathname));
     if (!isBuilt()) {
       if (pathname === '/') return reply.type('text/plain; charset=utf-8').send(apiHelpPage);
+      // a browser at a page of the UI (a bookmark, /login): still nothing there, but why and what to do, not bare JSON
+      if (!pathname.startsWith('/assets/') && (request.headers.accept ?? '').includes('text/html')) return reply.code(404).type('text/plain; charset=utf-8').send(apiHelpPage);
       return reply.code(404).send(notFound(request.method, pathname));
     }
     const file = pathname === '/' ? undefined : fileUnder(root, pathname);
