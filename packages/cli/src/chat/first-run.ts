@@ -4,6 +4,7 @@
  * GET /auth/is_admin_user the Command Center's sign-up page uses) and, if so, says where it is created; at a
  * terminal, when the engine needs no setup token, it offers to create it right here (the same register call).
  */
+import { unreachableError } from '@skyflo/protocol/client';
 import { API_PREFIX, engineUnreachable, type ApiClient, type Session } from './api-client.ts';
 import type { Context } from './chat-context.ts';
 import { ChatError } from './chat-error.ts';
@@ -24,8 +25,7 @@ export async function readFirstRunState(baseUrl: string, doFetch: typeof fetch =
   try {
     response = await doFetch(`${baseUrl.replace(/\/+$/, '')}${API_PREFIX}/auth/is_admin_user`, { headers: { accept: 'application/json' } });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw engineUnreachable(baseUrl, cause?.code ?? cause?.message ?? (error as Error).message);
+    throw engineUnreachable(baseUrl, unreachableError(error).message);
   }
   if (!response.ok) return undefined;
   try {

@@ -31,3 +31,9 @@ export class SkyfloClientError extends Error {
     this.name = 'SkyfloClientError';
   }
 }
+
+/** A fetch that got no answer, named by its cause ("ECONNREFUSED", "bad port"…) rather than fetch's own "fetch failed". */
+export function unreachableError(error: unknown): SkyfloClientError {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return new SkyfloClientError('UNREACHABLE', cause?.code ?? cause?.message ?? (error as Error).message);
+}

@@ -18,7 +18,7 @@ import type { ConversationDetail } from '../conversation-detail.ts';
 import type { PendingApprovalsResponse } from '../governance.ts';
 import type { SearchConversationsQuery, SearchConversationsResponse } from '../conversation-search.ts';
 import { readAgentEvents, type StreamedEvent } from './agent-event-stream.ts';
-import { SkyfloApiError, SkyfloClientError } from './client-errors.ts';
+import { SkyfloApiError, SkyfloClientError, unreachableError } from './client-errors.ts';
 import { workspaceRoutes, type RouteCaller, type WorkspaceRoutes } from './workspace-routes.ts';
 
 export const API_PREFIX = '/api/v1';
@@ -186,8 +186,7 @@ export function createSkyfloClient(options: SkyfloClientOptions): SkyfloClient {
       return await doFetch(`${baseUrl}${API_PREFIX}${input.path}`, { method: input.method, headers, ...(body !== undefined ? { body } : {}), ...(input.signal ? { signal: input.signal } : {}) });
     } catch (error) {
       if ((error as Error).name === 'AbortError') throw error;
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new SkyfloClientError('UNREACHABLE', cause?.code ?? cause?.message ?? (error as Error).message);
+      throw unreachableError(error);
     }
   }
 
