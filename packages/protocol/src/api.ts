@@ -2,6 +2,7 @@
  * Request and response payloads of the engine's HTTP API (spec §1), shared by the engine (validation)
  * and clients (UI, CLI). Field names follow Skyflo's wire format (snake_case).
  */
+import { deferred } from './deferred.ts';
 import { z } from './zod.ts';
 import { memberScopeSchema } from './clusters.ts';
 import { approvalWebauthnSchema } from './passkeys.ts';
@@ -10,21 +11,21 @@ import { deviceSignatureSchema } from './device-keys.ts';
 /** Upper bound on one chat message; larger bodies are refused with 413 by the server's body limit anyway. */
 export const MAX_MESSAGE_CHARS = 100_000;
 
-export const chatMessageSchema = z.object({
+export const chatMessageSchema = deferred(() => z.object({
   role: z.enum(['user', 'assistant', 'system']).default('user'),
   content: z.string().max(MAX_MESSAGE_CHARS, `A message may be at most ${MAX_MESSAGE_CHARS} characters`),
-});
+}));
 
-export const chatRequestSchema = z.object({
+export const chatRequestSchema = deferred(() => z.object({
   messages: z.array(chatMessageSchema).min(1, 'messages must contain at least one message'),
   /** continue this conversation; omitted → a new conversation owned by the caller (its id arrives in `ready`) */
   conversation_id: z.uuid('conversation_id must be a UUID').optional(),
   /** pin a new conversation to this cluster (a kubeconfig context name); later turns keep the conversation's cluster */
   context: z.string().min(1).optional(),
-});
+}));
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
-export const approvalRequestSchema = z
+export const approvalRequestSchema = deferred(() => z
   .object({
     approve: z.boolean({ error: 'approve must be true or false' }),
     reason: z.string().max(2_000).optional(),
@@ -69,43 +70,43 @@ export const approvalRequestSchema = z
   })
   .refine((request) => !request.approve || request.args_hash !== undefined, {
     message: 'approve needs args_hash: the args_hash of the tool.awaiting_approval event the approver was shown',
-  });
+  }));
 export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
 
-export const stopRequestSchema = z.object({
+export const stopRequestSchema = deferred(() => z.object({
   conversation_id: z.uuid('conversation_id must be a UUID'),
   run_id: z.string().min(1, 'run_id is required'),
-});
+}));
 export type StopRequest = z.infer<typeof stopRequestSchema>;
 
-export const stopResponseSchema = z.object({ status: z.literal('stopped'), conversation_id: z.string(), run_id: z.string() });
+export const stopResponseSchema = deferred(() => z.object({ status: z.literal('stopped'), conversation_id: z.string(), run_id: z.string() }));
 export type StopResponse = z.infer<typeof stopResponseSchema>;
 
-export const toolAnnotationsSchema = z.object({
+export const toolAnnotationsSchema = deferred(() => z.object({
   readOnlyHint: z.boolean().optional(),
   destructiveHint: z.boolean().optional(),
   idempotentHint: z.boolean().optional(),
   openWorldHint: z.boolean().optional(),
   title: z.string().optional(),
-});
+}));
 
-export const toolSummarySchema = z.object({
+export const toolSummarySchema = deferred(() => z.object({
   name: z.string(),
   title: z.string(),
   annotations: toolAnnotationsSchema,
   tags: z.array(z.string()),
-});
+}));
 export type ToolSummary = z.infer<typeof toolSummarySchema>;
-export const toolsResponseSchema = z.array(toolSummarySchema);
+export const toolsResponseSchema = deferred(() => z.array(toolSummarySchema));
 
 /** Every 4xx/5xx body. */
-export const errorResponseSchema = z.object({ detail: z.string() });
+export const errorResponseSchema = deferred(() => z.object({ detail: z.string() }));
 export type ErrorResponse = z.infer<typeof errorResponseSchema>;
 
 // Conversations (spec §1)
-export const createConversationRequestSchema = z.object({ conversation_id: z.uuid().optional() });
-export const createConversationResponseSchema = z.object({ status: z.literal('success'), id: z.string(), title: z.string(), created_at: z.string() });
-export const conversationSummarySchema = z.object({
+export const createConversationRequestSchema = deferred(() => z.object({ conversation_id: z.uuid().optional() }));
+export const createConversationResponseSchema = deferred(() => z.object({ status: z.literal('success'), id: z.string(), title: z.string(), created_at: z.string() }));
+export const conversationSummarySchema = deferred(() => z.object({
   id: z.string(),
   title: z.string(),
   created_at: z.string(),
@@ -114,25 +115,25 @@ export const conversationSummarySchema = z.object({
   cluster: z.string().optional(),
   /** a change made in this conversation was verified `regressed` (and not undone since) */
   regressed: z.boolean().optional(),
-});
-export const listConversationsQuerySchema = z.object({
+}));
+export const listConversationsQuerySchema = deferred(() => z.object({
   limit: z.coerce.number().int().min(1).max(50).default(20),
   cursor: z.string().optional(),
   query: z.string().min(2, 'query must be at least 2 characters').optional(),
-});
-export const listConversationsResponseSchema = z.object({
+}));
+export const listConversationsResponseSchema = deferred(() => z.object({
   status: z.literal('success'),
   data: z.array(conversationSummarySchema),
   pagination: z.object({ limit: z.number(), next_cursor: z.string().nullable(), has_more: z.boolean() }),
-});
-export const updateConversationRequestSchema = z.object({
+}));
+export const updateConversationRequestSchema = deferred(() => z.object({
   title: z.string().max(255).optional(),
   is_active: z.boolean().optional(),
   conversation_metadata: z.record(z.string(), z.unknown()).optional(),
-});
+}));
 
 // Accounts (spec §1)
-export const registerRequestSchema = z.object({
+export const registerRequestSchema = deferred(() => z.object({
   email: z.email('email must be a valid address'),
   password: z.string().min(8, 'password must be at least 8 characters'),
   full_name: z.string().max(255).optional(),
@@ -141,8 +142,8 @@ export const registerRequestSchema = z.object({
    * engine's start-up log (GET /auth/is_admin_user says whether it is required).
    */
   setup_token: z.string().max(200).optional(),
-});
-export const isAdminUserResponseSchema = z.object({
+}));
+export const isAdminUserResponseSchema = deferred(() => z.object({
   /** no account exists yet: the next registration creates the admin */
   is_admin: z.boolean(),
   /** creating that first admin needs the setup token from the start-up log */
@@ -152,8 +153,8 @@ export const isAdminUserResponseSchema = z.object({
    * knows the visitor is signed out without asking /auth/me and /auth/refresh for two 401s
    */
   has_session: z.literal(true).optional(),
-});
-export const userReadSchema = z.object({
+}));
+export const userReadSchema = deferred(() => z.object({
   id: z.string(),
   email: z.string(),
   full_name: z.string().nullable(),
@@ -164,25 +165,25 @@ export const userReadSchema = z.object({
   created_at: z.string(),
   /** the clusters and namespaces this user may touch; absent = everything */
   scope: memberScopeSchema.optional(),
-});
-export const tokenResponseSchema = z.object({ access_token: z.string(), token_type: z.literal('bearer') });
-export const refreshIssueResponseSchema = z.object({ refresh_token: z.string(), expires_in: z.number() });
-export const passwordChangeRequestSchema = z.object({
+}));
+export const tokenResponseSchema = deferred(() => z.object({ access_token: z.string(), token_type: z.literal('bearer') }));
+export const refreshIssueResponseSchema = deferred(() => z.object({ refresh_token: z.string(), expires_in: z.number() }));
+export const passwordChangeRequestSchema = deferred(() => z.object({
   current_password: z.string().min(1),
   new_password: z.string().min(8, 'new_password must be at least 8 characters'),
-});
+}));
 /** PATCH /auth/me: the profile's name only; role and email are not self-service (an email change needs re-verification). */
-export const updateMeRequestSchema = z
+export const updateMeRequestSchema = deferred(() => z
   .object({
     full_name: z.string().max(255).nullable().optional(),
     email: z.never({ error: 'email cannot be changed here: it needs re-verification, which this server does not offer; ask an admin to add an account with the new address' }).optional(),
     role: z.never({ error: 'role cannot be changed by yourself; an admin changes roles in Team settings' }).optional(),
   })
-  .strict();
+  .strict());
 /** PATCH /auth/me's answer: the profile fields it changes (GET /auth/me has the rest). */
-export const updateMeResponseSchema = userReadSchema.pick({ id: true, email: true, full_name: true });
+export const updateMeResponseSchema = deferred(() => userReadSchema.pick({ id: true, email: true, full_name: true }));
 /** PATCH /auth/users/{id} (admin only): what an admin may change about another account. */
-export const adminUpdateUserRequestSchema = z
+export const adminUpdateUserRequestSchema = deferred(() => z
   .object({
     role: z
       .string({ error: 'role must be one of admin, approver, member' })
@@ -192,5 +193,5 @@ export const adminUpdateUserRequestSchema = z
     is_active: z.boolean({ error: 'is_active must be true or false' }).optional(),
     full_name: z.string().max(255).nullable().optional(),
   })
-  .strict();
+  .strict());
 export type AdminUpdateUserRequest = z.infer<typeof adminUpdateUserRequestSchema>;

@@ -2,20 +2,21 @@
  * Clusters and scope (issue 22): which cluster and namespace the agent acts on, named everywhere.
  * A cluster is a kubeconfig context (or the in-cluster identity, named "in-cluster"), by name.
  */
+import { deferred } from './deferred.ts';
 import { z } from './zod.ts';
 
 /** The cluster an approval is bound to: its name and API server URL are both in the call's args hash. */
-export const clusterRefSchema = z.object({
+export const clusterRefSchema = deferred(() => z.object({
   /** the context name (display name) */
   name: z.string(),
   /** the API server URL */
   server: z.string(),
   /** an optional label such as "prod" */
   label: z.string().optional(),
-});
+}));
 export type ClusterRef = z.infer<typeof clusterRefSchema>;
 
-export const clusterStatusSchema = clusterRefSchema.extend({
+export const clusterStatusSchema = deferred(() => clusterRefSchema.extend({
   /** the kubeconfig's current context (the default for a new conversation) */
   current: z.boolean(),
   reachable: z.boolean(),
@@ -33,10 +34,10 @@ export const clusterStatusSchema = clusterRefSchema.extend({
    * its admission webhook refuses anything else; `engine`: only Skyflo's own gate (the MCP server's identity writes)
    */
   approval_enforcement: z.enum(['cluster', 'engine']).optional(),
-});
+}));
 export type ClusterStatus = z.infer<typeof clusterStatusSchema>;
 
-export const clustersResponseSchema = z.object({ clusters: z.array(clusterStatusSchema) });
+export const clustersResponseSchema = deferred(() => z.object({ clusters: z.array(clusterStatusSchema) }));
 export type ClustersResponse = z.infer<typeof clustersResponseSchema>;
 
 /**
@@ -45,28 +46,28 @@ export type ClustersResponse = z.infer<typeof clustersResponseSchema>;
  * (for a missing kubeconfig: --kubeconfig, KUBECONFIG, or `npm run sandbox` for a simulated cluster), meant to be
  * shown as is: the same text /health reports and the start-up log prints.
  */
-export const clustersUnavailableSchema = z.object({
+export const clustersUnavailableSchema = deferred(() => z.object({
   detail: z.string(),
   code: z.literal('CLUSTERS_UNAVAILABLE'),
-});
+}));
 export type ClustersUnavailable = z.infer<typeof clustersUnavailableSchema>;
 
 /** Approval policy by scope: per cluster, optionally narrowed by a namespace glob ("payments-*"). */
-export const clusterPolicyModeSchema = z.enum(['read_only', 'self', 'approver', 'four_eyes']);
+export const clusterPolicyModeSchema = deferred(() => z.enum(['read_only', 'self', 'approver', 'four_eyes']));
 export type ClusterPolicyMode = z.infer<typeof clusterPolicyModeSchema>;
-export const clusterPolicySchema = z.object({
+export const clusterPolicySchema = deferred(() => z.object({
   cluster: z.string().min(1, 'cluster is required'),
   namespace_pattern: z.string().optional(),
   mode: clusterPolicyModeSchema,
-});
+}));
 export type ClusterPolicy = z.infer<typeof clusterPolicySchema>;
-export const clusterPoliciesSchema = z.object({ policies: z.array(clusterPolicySchema) });
+export const clusterPoliciesSchema = deferred(() => z.object({ policies: z.array(clusterPolicySchema) }));
 
 /** What one team member may touch; absent = everything. Namespace globs apply in every allowed cluster. */
-export const memberScopeSchema = z.object({
+export const memberScopeSchema = deferred(() => z.object({
   clusters: z.array(z.string()).optional(),
   namespaces: z.array(z.string()).optional(),
-});
+}));
 export type MemberScope = z.infer<typeof memberScopeSchema>;
 
 /**
@@ -74,12 +75,12 @@ export type MemberScope = z.infer<typeof memberScopeSchema>;
  * Why it fails is for a signed-in caller: anyone else reads just "error", and `reasons` says where the reasons are.
  * Loose: the engine may add readiness fields (the embedded MCP server's) that clients pass over.
  */
-export const healthResponseSchema = z.looseObject({
+export const healthResponseSchema = deferred(() => z.looseObject({
   status: z.enum(['ok', 'degraded']),
   components: z.record(z.string(), z.string()).optional(),
   /** present when a failing component's reason was withheld from this caller (not signed in) */
   reasons: z.string().optional(),
   /** the clusters that fail, by name, with why */
   clusters: z.array(z.looseObject({ name: z.string(), reachable: z.boolean().optional(), error: z.string().optional() })).optional(),
-});
+}));
 export type HealthResponse = z.infer<typeof healthResponseSchema>;

@@ -3,9 +3,10 @@
  * unknown entry kinds are kept and ignored), so a page or a terminal opens even if one entry is odd.
  */
 import { verificationEvidenceSchema, verificationOutcomeSchema } from './verification.ts';
+import { deferred } from './deferred.ts';
 import { z } from './zod.ts';
 
-const timelineToolSchema = z.looseObject({
+const timelineToolSchema = deferred(() => z.looseObject({
   call_id: z.string(),
   tool: z.string(),
   args: z.record(z.string(), z.unknown()).default({}),
@@ -25,17 +26,17 @@ const timelineToolSchema = z.looseObject({
     .catch(undefined),
   undo_of: z.string().optional().catch(undefined),
   undo_available: z.boolean().optional().catch(undefined),
-});
-const timelineEntrySchema = z.looseObject({
+}));
+const timelineEntrySchema = deferred(() => z.looseObject({
   type: z.string(),
   content: z.string().default(''),
   segments: z.array(z.looseObject({ kind: z.string(), text: z.string().optional(), toolExecution: timelineToolSchema.optional() })).optional(),
-});
-export const conversationDetailSchema = z.looseObject({
+}));
+export const conversationDetailSchema = deferred(() => z.looseObject({
   id: z.string(),
   title: z.string(),
   /** optional: a client shows the conversation without it */
   updated_at: z.string().optional(),
   messages: z.array(timelineEntrySchema).default([]),
-});
+}));
 export type ConversationDetail = z.infer<typeof conversationDetailSchema>;

@@ -4,13 +4,14 @@
  * them as elements and nothing from a conversation is interpreted as HTML.
  */
 import { conversationSummarySchema } from './api.ts';
+import { deferred } from './deferred.ts';
 import { z } from './zod.ts';
 
 /** A date (YYYY-MM-DD, UTC: `from` at its start, `to` at its end) or an ISO 8601 date-time with its offset. */
 const dateBound = (name: string) =>
   z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: `${name} must be a date (YYYY-MM-DD) or an ISO 8601 date-time with offset` });
 
-export const searchConversationsQuerySchema = z
+export const searchConversationsQuerySchema = deferred(() => z
   .object({
     /** words to find in titles, messages, answers and tool calls (each word a prefix; every word must appear in the conversation) */
     q: z.string().trim().min(2, 'q must be at least 2 characters').max(200, 'q may be at most 200 characters').optional(),
@@ -36,7 +37,7 @@ export const searchConversationsQuerySchema = z
     if (query.from !== undefined && query.to !== undefined && searchDateBound(query.from, 'from') > searchDateBound(query.to, 'to')) {
       context.addIssue({ code: 'custom', path: ['from'], message: 'from must not be after to' });
     }
-  });
+  }));
 export type SearchConversationsQuery = z.infer<typeof searchConversationsQuerySchema>;
 
 /** The instant a `from` or `to` bound stands for: a bare date covers that whole day (UTC). */
@@ -46,10 +47,10 @@ export function searchDateBound(value: string, side: 'from' | 'to'): Date {
 }
 
 /** [start, end) in UTF-16 code units of the text they belong to. */
-export const highlightRangesSchema = z.array(z.tuple([z.number().int().min(0), z.number().int().min(0)]));
+export const highlightRangesSchema = deferred(() => z.array(z.tuple([z.number().int().min(0), z.number().int().min(0)])));
 export type HighlightRanges = z.infer<typeof highlightRangesSchema>;
 
-export const conversationSearchHitSchema = conversationSummarySchema.extend({
+export const conversationSearchHitSchema = deferred(() => conversationSummarySchema.extend({
   /** who owns it: someone else's conversation appears for an admin (or an approver under APPROVAL_POLICY=approver) */
   owner: z.object({ id: z.string(), email: z.string() }),
   owned_by_me: z.boolean(),
@@ -58,13 +59,13 @@ export const conversationSearchHitSchema = conversationSummarySchema.extend({
   title_highlights: highlightRangesSchema,
   /** the passage of the content that matched, with the matched words as ranges; absent when only the title matched */
   snippet: z.object({ text: z.string(), highlights: highlightRangesSchema }).optional(),
-});
+}));
 export type ConversationSearchHit = z.infer<typeof conversationSearchHitSchema>;
 
-export const searchConversationsResponseSchema = z.object({
+export const searchConversationsResponseSchema = deferred(() => z.object({
   status: z.literal('success'),
   data: z.array(conversationSearchHitSchema),
   /** more conversations matched than `limit` */
   has_more: z.boolean(),
-});
+}));
 export type SearchConversationsResponse = z.infer<typeof searchConversationsResponseSchema>;

@@ -6,6 +6,7 @@
 import { clusterRefSchema } from './clusters.ts';
 import { runbookRefSchema } from './runbooks.ts';
 import { undoProposalSchema, verificationEventFields } from './verification.ts';
+import { deferred } from './deferred.ts';
 import { z } from './zod.ts';
 
 const runFields = {
@@ -22,14 +23,14 @@ const toolIdentity = {
   args: z.record(z.string(), z.unknown()),
 };
 
-export const toolResultContentSchema = z.array(z.object({ type: z.literal('text'), text: z.string() }));
+export const toolResultContentSchema = deferred(() => z.array(z.object({ type: z.literal('text'), text: z.string() })));
 
 /**
  * A PromQL range result for the tool card to draw (issue 36): the series as Prometheus answered them ([unix seconds,
  * value as a string]), thinned to the tool's output budget; the model read only their summary. `source_url` is the
  * Prometheus the query ran on (for an "open in Prometheus" link).
  */
-export const toolResultChartSchema = z.object({
+export const toolResultChartSchema = deferred(() => z.object({
   query: z.string(),
   start: z.number(),
   end: z.number(),
@@ -40,27 +41,27 @@ export const toolResultChartSchema = z.object({
   source_url: z.string().optional(),
   /** the Grafana in front of that data source, when one is configured (an "open in Grafana" explore link) */
   grafana_url: z.string().optional(),
-});
+}));
 export type ToolResultChart = z.infer<typeof toolResultChartSchema>;
 
-export const pendingToolSchema = z.object({
+export const pendingToolSchema = deferred(() => z.object({
   ...toolIdentity,
   requires_approval: z.boolean(),
   /** this call can lose data or take a service down (scale to 0, delete, uninstall, drain), judged from its arguments */
   destructive: z.boolean().optional(),
   timestamp: z.number(),
-});
+}));
 
 /**
  * A risk the engine found in a mutating call (its arguments, or the manifests its preview rendered), shown
  * prominently on the approval card. Codes: PRIVILEGED_POD, HOST_NAMESPACE, HOST_PATH, RBAC_GRANT,
  * CLUSTER_ADMIN_GRANT, CLUSTER_SCOPED_DELETE, NAMESPACE_DELETE, SCALE_TO_ZERO, SECRET_CHANGE, ARBITRARY_EXEC, …
  */
-export const riskFlagSchema = z.object({
+export const riskFlagSchema = deferred(() => z.object({
   code: z.string(),
   message: z.string(),
   severity: z.enum(['high', 'medium', 'low']),
-});
+}));
 export type RiskFlag = z.infer<typeof riskFlagSchema>;
 
 /**
@@ -75,14 +76,14 @@ export function hasFailedPreview(call: { risks?: readonly Pick<RiskFlag, 'code'>
 }
 
 /** Who asked for a call and who decided it (the approval policy may let someone else decide). */
-export const actorSchema = z.object({ id: z.string(), email: z.string().optional(), name: z.string().nullable().optional() });
+export const actorSchema = deferred(() => z.object({ id: z.string(), email: z.string().optional(), name: z.string().nullable().optional() }));
 
 /** Who decided a call, when and why: kept on the card after the decision (tool.approved / tool.denied). */
 /**
  * The facts of one approval, one schema for every surface that shows them: the `tool.awaiting_approval` event (the
  * chat's card) and GET /approvals/pending (the queue) both extend it, so a field added here reaches both.
  */
-export const approvalFactsSchema = z.object({
+export const approvalFactsSchema = deferred(() => z.object({
   ...toolIdentity,
   /** unified diff of live vs would-be state from the tool's preview (dry-run) tool, when it has one */
   diff: z.string().optional(),
@@ -120,7 +121,7 @@ export const approvalFactsSchema = z.object({
   undo: undoProposalSchema.optional(),
   /** this call is the undo of that call id */
   undo_of: z.string().optional(),
-});
+}));
 export type ApprovalFacts = z.infer<typeof approvalFactsSchema>;
 
 const decisionFields = {
@@ -132,18 +133,18 @@ const decisionFields = {
   reason: z.string().optional(),
 };
 
-export const completedStatusSchema = z.enum(['completed', 'stopped', 'error']);
+export const completedStatusSchema = deferred(() => z.enum(['completed', 'stopped', 'error']));
 
 /** One schema per event; `type` is the SSE `event:` name. */
 export const agentEventSchemas = {
-  ready: z.object({ type: z.literal('ready'), run_id: z.string(), conversation_id: z.string() }),
-  heartbeat: z.object({ type: z.literal('heartbeat'), timestamp: z.number() }),
-  'generation.start': z.object({ type: z.literal('generation.start'), ...runFields, model: z.string(), tools_available: z.number() }),
+  ready: deferred(() => z.object({ type: z.literal('ready'), run_id: z.string(), conversation_id: z.string() })),
+  heartbeat: deferred(() => z.object({ type: z.literal('heartbeat'), timestamp: z.number() })),
+  'generation.start': deferred(() => z.object({ type: z.literal('generation.start'), ...runFields, model: z.string(), tools_available: z.number() })),
   /** ms from the start of the run to the first thinking, text or tool-call delta; once per run */
-  ttft: z.object({ type: z.literal('ttft'), ...runFields, duration: z.number() }),
-  thinking: z.object({ type: z.literal('thinking'), ...runFields, text: z.string() }),
-  token: z.object({ type: z.literal('token'), ...runFields, text: z.string(), tokens_generated: z.number() }),
-  'token.usage': z.object({
+  ttft: deferred(() => z.object({ type: z.literal('ttft'), ...runFields, duration: z.number() })),
+  thinking: deferred(() => z.object({ type: z.literal('thinking'), ...runFields, text: z.string() })),
+  token: deferred(() => z.object({ type: z.literal('token'), ...runFields, text: z.string(), tokens_generated: z.number() })),
+  'token.usage': deferred(() => z.object({
     type: z.literal('token.usage'),
     ...runFields,
     source: z.string(),
@@ -152,23 +153,23 @@ export const agentEventSchemas = {
     completion_tokens: z.number(),
     total_tokens: z.number(),
     cached_tokens: z.number(),
-  }),
-  'thinking.complete': z.object({ type: z.literal('thinking.complete'), ...runFields, content: z.string(), duration_ms: z.number() }),
-  'generation.complete': z.object({
+  })),
+  'thinking.complete': deferred(() => z.object({ type: z.literal('thinking.complete'), ...runFields, content: z.string(), duration_ms: z.number() })),
+  'generation.complete': deferred(() => z.object({
     type: z.literal('generation.complete'),
     ...runFields,
     tokens_generated: z.number(),
     tool_calls: z.number(),
     content: z.string(),
     thinking_content: z.string().optional(),
-  }),
-  'tools.pending': z.object({ type: z.literal('tools.pending'), ...runFields, tools: z.array(pendingToolSchema) }),
-  'tool.awaiting_approval': approvalFactsSchema.extend({
+  })),
+  'tools.pending': deferred(() => z.object({ type: z.literal('tools.pending'), ...runFields, tools: z.array(pendingToolSchema) })),
+  'tool.awaiting_approval': deferred(() => approvalFactsSchema.extend({
     type: z.literal('tool.awaiting_approval'),
     ...runFields,
     context: z.object({ conversation_id: z.string(), approval_decisions: z.record(z.string(), z.boolean()) }),
-  }),
-  'tool.approved': z.object({
+  })),
+  'tool.approved': deferred(() => z.object({
     type: z.literal('tool.approved'),
     ...runFields,
     ...toolIdentity,
@@ -179,10 +180,10 @@ export const agentEventSchemas = {
     auto_revert: z.boolean().optional(),
     /** issue 34: the cluster enforces this approval: its SkyfloApproval object (`kubectl get skyfloapproval <name>`) */
     approval_object: z.string().optional(),
-  }),
-  'tool.denied': z.object({ type: z.literal('tool.denied'), ...runFields, ...toolIdentity, ...decisionFields, /** issue 34: the mirrored SkyfloApproval */ approval_object: z.string().optional() }),
-  'tool.executing': z.object({ type: z.literal('tool.executing'), ...runFields, ...toolIdentity, /** issue 34: the SkyfloApproval whose credential the call runs with */ approval_object: z.string().optional() }),
-  'tool.result': z.object({
+  })),
+  'tool.denied': deferred(() => z.object({ type: z.literal('tool.denied'), ...runFields, ...toolIdentity, ...decisionFields, /** issue 34: the mirrored SkyfloApproval */ approval_object: z.string().optional() })),
+  'tool.executing': deferred(() => z.object({ type: z.literal('tool.executing'), ...runFields, ...toolIdentity, /** issue 34: the SkyfloApproval whose credential the call runs with */ approval_object: z.string().optional() })),
+  'tool.result': deferred(() => z.object({
     type: z.literal('tool.result'),
     ...runFields,
     ...toolIdentity,
@@ -191,10 +192,10 @@ export const agentEventSchemas = {
     chart: toolResultChartSchema.optional(),
     /** an executed change whose before-state was recorded: POST /agent/approvals/{call_id}/undo proposes its inverse */
     undo_available: z.boolean().optional(),
-  }),
+  })),
   /** the engine's check of an executed change: `verifying` first, then one final outcome (see verification.ts) */
-  'tool.verification': z.object({ type: z.literal('tool.verification'), ...runFields, ...verificationEventFields }),
-  'tool.error': z.object({
+  'tool.verification': deferred(() => z.object({ type: z.literal('tool.verification'), ...runFields, ...verificationEventFields })),
+  'tool.error': deferred(() => z.object({
     type: z.literal('tool.error'),
     ...runFields,
     ...toolIdentity,
@@ -205,12 +206,12 @@ export const agentEventSchemas = {
      * (the engine stopped while the call was executing: check the target), NOT_EXECUTED
      */
     code: z.string().optional(),
-  }),
-  'toolset.loaded': z.object({ type: z.literal('toolset.loaded'), ...runFields, toolset: z.string(), include_write_tools: z.boolean(), tools: z.array(z.string()) }),
-  rate_limit: z.object({ type: z.literal('rate_limit'), ...runFields, retry_in: z.number(), attempt: z.number(), max_retries: z.number() }),
-  transient_error: z.object({ type: z.literal('transient_error'), ...runFields, retry_in: z.number(), attempt: z.number(), max_retries: z.number(), error: z.string() }),
+  })),
+  'toolset.loaded': deferred(() => z.object({ type: z.literal('toolset.loaded'), ...runFields, toolset: z.string(), include_write_tools: z.boolean(), tools: z.array(z.string()) })),
+  rate_limit: deferred(() => z.object({ type: z.literal('rate_limit'), ...runFields, retry_in: z.number(), attempt: z.number(), max_retries: z.number() })),
+  transient_error: deferred(() => z.object({ type: z.literal('transient_error'), ...runFields, retry_in: z.number(), attempt: z.number(), max_retries: z.number(), error: z.string() })),
   /** the last event of every stream */
-  completed: z.object({
+  completed: deferred(() => z.object({
     type: z.literal('completed'),
     ...runFields,
     status: completedStatusSchema,
@@ -220,21 +221,21 @@ export const agentEventSchemas = {
     /** true when the run ended because a tool call waits for approval (POST /agent/approvals/{call_id} resumes it) */
     awaiting_approval: z.boolean().optional(),
     error: z.string().optional(),
-  }),
+  })),
   /** a failure the user should see (iteration limit, model error after retries); always followed by `completed` */
-  'workflow.error': z.object({ type: z.literal('workflow.error'), ...runFields, error: z.string(), code: z.string().optional() }),
+  'workflow.error': deferred(() => z.object({ type: z.literal('workflow.error'), ...runFields, error: z.string(), code: z.string().optional() })),
   /** the conversation's token budget (AGENT_TOKEN_BUDGET) is spent; the run stops before the next model call */
   /** the team runbooks offered to the model for this run's question (issue 36); the answer shows "Runbook: <title>" */
-  'runbook.used': z.object({ type: z.literal('runbook.used'), ...runFields, runbooks: z.array(runbookRefSchema) }),
-  'budget.exceeded': z.object({ type: z.literal('budget.exceeded'), ...runFields, budget_tokens: z.number(), used_tokens: z.number() }),
-  'conversation.title.generated': z.object({ type: z.literal('conversation.title.generated'), ...runFields, conversation_id: z.string(), title: z.string() }),
-  error: z.object({ type: z.literal('error'), ...runFields, error: z.string() }),
+  'runbook.used': deferred(() => z.object({ type: z.literal('runbook.used'), ...runFields, runbooks: z.array(runbookRefSchema) })),
+  'budget.exceeded': deferred(() => z.object({ type: z.literal('budget.exceeded'), ...runFields, budget_tokens: z.number(), used_tokens: z.number() })),
+  'conversation.title.generated': deferred(() => z.object({ type: z.literal('conversation.title.generated'), ...runFields, conversation_id: z.string(), title: z.string() })),
+  error: deferred(() => z.object({ type: z.literal('error'), ...runFields, error: z.string() })),
 } as const;
 
-export const agentEventSchema = z.discriminatedUnion('type', Object.values(agentEventSchemas) as unknown as [
+export const agentEventSchema = deferred(() => z.discriminatedUnion('type', Object.values(agentEventSchemas) as unknown as [
   (typeof agentEventSchemas)[keyof typeof agentEventSchemas],
   ...(typeof agentEventSchemas)[keyof typeof agentEventSchemas][],
-]);
+]));
 
 export type AgentEvent = z.infer<typeof agentEventSchema>;
 export type AgentEventType = AgentEvent['type'];

@@ -5,6 +5,7 @@
  * the approval gate. Secrets (the bearer token, env values) are write-only: answers say whether they are set, never
  * what they are.
  */
+import { deferred } from './deferred.ts';
 import { z } from './zod.ts';
 import { toolsets } from './mcp-wire.ts';
 
@@ -23,12 +24,12 @@ const slug = (what: string) =>
     .regex(/^[a-z][a-z0-9-]{1,30}$/, `${what} must be 2–31 characters: lower-case letters, digits and '-', starting with a letter`)
     .refine((value) => !reservedExternalMcpNames.includes(value), { message: `${what} is reserved for Skyflo's own tools (${reservedExternalMcpNames.join(', ')})` });
 
-export const externalMcpServerNameSchema = slug('name');
-export const externalMcpToolsetSchema = slug('toolset');
+export const externalMcpServerNameSchema = deferred(() => slug('name'));
+export const externalMcpToolsetSchema = deferred(() => slug('toolset'));
 
-const envNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'an environment variable name is letters, digits and _');
+const envNameSchema = deferred(() => z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'an environment variable name is letters, digits and _'));
 
-export const externalMcpStdioInputSchema = z.object({
+export const externalMcpStdioInputSchema = deferred(() => z.object({
   type: z.literal('stdio'),
   /** argv: the program and its arguments; never run through a shell */
   command: z.array(z.string().min(1).max(4096)).min(1).max(64),
@@ -36,29 +37,29 @@ export const externalMcpStdioInputSchema = z.object({
   env: z.record(envNameSchema, z.string().max(8192)).optional(),
   /** working directory (absolute) */
   cwd: z.string().regex(/^\//, 'cwd must be an absolute path').max(4096).optional(),
-});
+}));
 
-export const externalMcpHttpInputSchema = z.object({
+export const externalMcpHttpInputSchema = deferred(() => z.object({
   type: z.literal('http'),
   /** the Streamable HTTP endpoint, e.g. https://argocd-mcp.internal/mcp */
   url: z.url({ error: 'url must be a URL such as https://argocd-mcp.internal/mcp' }).max(2048).refine((value) => /^https?:\/\//i.test(value), 'url must use http or https'),
   /** sent as `Authorization: Bearer …`; kept sealed, never answered */
   token: z.string().min(1).max(8192).optional(),
-});
+}));
 
-export const createExternalMcpServerRequestSchema = z.object({
+export const createExternalMcpServerRequestSchema = deferred(() => z.object({
   name: externalMcpServerNameSchema,
   toolset: externalMcpToolsetSchema,
   transport: z.discriminatedUnion('type', [externalMcpStdioInputSchema, externalMcpHttpInputSchema]),
   /** default true */
   enabled: z.boolean().optional(),
-});
+}));
 export type CreateExternalMcpServerRequest = z.infer<typeof createExternalMcpServerRequestSchema>;
 
-export const updateExternalMcpServerRequestSchema = z.object({ enabled: z.boolean() });
+export const updateExternalMcpServerRequestSchema = deferred(() => z.object({ enabled: z.boolean() }));
 export type UpdateExternalMcpServerRequest = z.infer<typeof updateExternalMcpServerRequestSchema>;
 
-export const externalMcpToolSchema = z.object({
+export const externalMcpToolSchema = deferred(() => z.object({
   /** the name the model calls: `<server>__<tool>` */
   name: z.string(),
   /** the tool's own name on its server */
@@ -66,9 +67,9 @@ export const externalMcpToolSchema = z.object({
   title: z.string(),
   /** listed with readOnlyHint: true (and never listed otherwise since it was connected): runs without approval */
   read_only: z.boolean(),
-});
+}));
 
-export const externalMcpServerSchema = z.object({
+export const externalMcpServerSchema = deferred(() => z.object({
   id: z.string(),
   name: z.string(),
   toolset: z.string(),
@@ -85,13 +86,13 @@ export const externalMcpServerSchema = z.object({
   problems: z.array(z.string()),
   created_at: z.string(),
   updated_at: z.string(),
-});
+}));
 export type ExternalMcpServer = z.infer<typeof externalMcpServerSchema>;
 
-export const externalMcpServerListResponseSchema = z.object({ data: z.array(externalMcpServerSchema) });
+export const externalMcpServerListResponseSchema = deferred(() => z.object({ data: z.array(externalMcpServerSchema) }));
 export type ExternalMcpServerListResponse = z.infer<typeof externalMcpServerListResponseSchema>;
 
-export const externalMcpTestResultSchema = z.object({
+export const externalMcpTestResultSchema = deferred(() => z.object({
   ok: z.boolean(),
   latency_ms: z.number(),
   /** how many tools it lists (when it answered) */
@@ -99,5 +100,5 @@ export const externalMcpTestResultSchema = z.object({
   /** in plain words: command not found, HTTP 401, handshake timeout, duplicate tool names… */
   error: z.string().optional(),
   problems: z.array(z.string()).optional(),
-});
+}));
 export type ExternalMcpTestResult = z.infer<typeof externalMcpTestResultSchema>;

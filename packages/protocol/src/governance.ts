@@ -3,6 +3,7 @@
  * LLM settings): shared by the engine (validation, OpenAPI) and its clients (Command Center, CLI).
  * Field names follow Skyflo's wire format (snake_case) where Skyflo has the route (spec §1).
  */
+import { deferred } from './deferred.ts';
 import { z } from './zod.ts';
 import { actorSchema, approvalFactsSchema, riskFlagSchema } from './events.ts';
 import { memberScopeSchema } from './clusters.ts';
@@ -13,12 +14,12 @@ export const roles = ['admin', 'approver', 'member'] as const;
 export type RoleName = (typeof roles)[number];
 
 /** A role as clients send it: Skyflo's UI sends "Admin"/"Member", so the case is ignored. */
-export const roleInputSchema = z
+export const roleInputSchema = deferred(() => z
   .string({ error: 'role must be one of admin, approver, member' })
   .transform((value) => value.trim().toLowerCase())
-  .pipe(z.enum(roles, { error: 'role must be one of admin, approver, member' }));
+  .pipe(z.enum(roles, { error: 'role must be one of admin, approver, member' })));
 
-export const memberSchema = z.object({
+export const memberSchema = deferred(() => z.object({
   id: z.string(),
   email: z.string(),
   name: z.string().nullable(),
@@ -27,28 +28,28 @@ export const memberSchema = z.object({
   created_at: z.string(),
   /** the clusters and namespaces the member may touch; absent = everything (PATCH /team/members/{id}/scope) */
   scope: memberScopeSchema.optional(),
-});
+}));
 export type Member = z.infer<typeof memberSchema>;
-export const membersResponseSchema = z.array(memberSchema);
+export const membersResponseSchema = deferred(() => z.array(memberSchema));
 
-export const addMemberRequestSchema = z
+export const addMemberRequestSchema = deferred(() => z
   .object({
     email: z.email('email must be a valid address'),
     role: roleInputSchema.default('member'),
     password: z.string().min(8, 'password must be at least 8 characters'),
     name: z.string().max(255).optional(),
   })
-  .strict();
+  .strict());
 /** what a client sends to POST /team/members (the role in any case; the engine lower-cases it) */
 export type AddMemberRequest = z.input<typeof addMemberRequestSchema>;
-export const updateMemberRequestSchema = z.object({ role: roleInputSchema }).strict();
+export const updateMemberRequestSchema = deferred(() => z.object({ role: roleInputSchema }).strict());
 
 // ---- approvals waiting across conversations (APPROVAL_POLICY=approver) ----
 
 export const approvalPolicies = ['self', 'approver'] as const;
 
 /** The queue's item: the approval's facts (the same schema as tool.awaiting_approval) plus where and who may decide. */
-export const pendingApprovalSchema = approvalFactsSchema.extend({
+export const pendingApprovalSchema = deferred(() => approvalFactsSchema.extend({
   conversation_id: z.string(),
   /**
    * Issue 35: approving needs the approver's passkey (the cluster's passkey policy): ask POST
@@ -83,14 +84,14 @@ export const pendingApprovalSchema = approvalFactsSchema.extend({
    * a restart): it can never run as approved, so it is listed with this reason and not offered for approval
    */
   stale_reason: z.string().optional(),
-});
+}));
 export type PendingApproval = z.infer<typeof pendingApprovalSchema>;
 /**
  * GET /approvals/pending: the one shape of the approval queue, for the engine (which serialises its answer with it),
  * the typed client (which checks it) and every client that shows it (the Command Center's queue and cards, the CLI).
  */
 /** `policy` and `four_eyes` are the environment's defaults (APPROVAL_POLICY, APPROVAL_FOUR_EYES); each item's `effective_policy` is what decides it. */
-export const pendingApprovalsResponseSchema = z.object({ policy: z.enum(approvalPolicies), four_eyes: z.boolean(), data: z.array(pendingApprovalSchema) });
+export const pendingApprovalsResponseSchema = deferred(() => z.object({ policy: z.enum(approvalPolicies), four_eyes: z.boolean(), data: z.array(pendingApprovalSchema) }));
 export type PendingApprovalsResponse = z.infer<typeof pendingApprovalsResponseSchema>;
 
 // ---- integrations (Jenkins; Prometheus and Loki data sources, issue 36) ----
@@ -99,7 +100,7 @@ export const integrationProviders = ['jenkins', 'prometheus', 'loki'] as const;
 /** Providers that are data sources for the observability tools: per cluster, bearer (api_token alone) or basic auth. */
 export const dataSourceProviders = ['prometheus', 'loki'] as const;
 
-export const integrationSchema = z.object({
+export const integrationSchema = deferred(() => z.object({
   id: z.string(),
   provider: z.enum(integrationProviders),
   name: z.string(),
@@ -116,16 +117,16 @@ export const integrationSchema = z.object({
   credentials: z.object({ set: z.boolean(), token_last4: z.string().optional() }),
   created_at: z.string(),
   updated_at: z.string(),
-});
+}));
 export type Integration = z.infer<typeof integrationSchema>;
-export const integrationsResponseSchema = z.array(integrationSchema);
+export const integrationsResponseSchema = deferred(() => z.array(integrationSchema));
 
-const apiUrlSchema = z.url({ error: 'metadata.api_url must be a URL such as https://jenkins.example.com' }).refine((value) => /^https?:\/\//i.test(value), 'metadata.api_url must use http or https');
+const apiUrlSchema = deferred(() => z.url({ error: 'metadata.api_url must be a URL such as https://jenkins.example.com' }).refine((value) => /^https?:\/\//i.test(value), 'metadata.api_url must use http or https'));
 /** a link users follow from the chart, so http(s) only (never javascript: or data:) */
-const grafanaUrlSchema = z.url({ error: 'metadata.grafana_url must be a URL such as https://grafana.example.com' }).refine((value) => /^https?:\/\//i.test(value), 'metadata.grafana_url must use http or https');
+const grafanaUrlSchema = deferred(() => z.url({ error: 'metadata.grafana_url must be a URL such as https://grafana.example.com' }).refine((value) => /^https?:\/\//i.test(value), 'metadata.grafana_url must use http or https'));
 const grafanaOnlyOnPrometheus = 'metadata.grafana_url applies to prometheus data sources only';
 
-export const createIntegrationRequestSchema = z
+export const createIntegrationRequestSchema = deferred(() => z
   .object({
     provider: z.enum(integrationProviders, { error: 'provider must be "jenkins", "prometheus" or "loki"' }),
     name: z.string().min(1).max(100).optional(),
@@ -138,8 +139,8 @@ export const createIntegrationRequestSchema = z
     if (request.provider === 'jenkins' && request.credentials.username === undefined) context.addIssue({ code: 'custom', path: ['credentials', 'username'], message: 'credentials.username is required' });
     if (request.provider === 'jenkins' && request.metadata.cluster !== undefined) context.addIssue({ code: 'custom', path: ['metadata', 'cluster'], message: 'metadata.cluster applies to prometheus and loki data sources only' });
     if (request.provider !== 'prometheus' && request.metadata.grafana_url !== undefined) context.addIssue({ code: 'custom', path: ['metadata', 'grafana_url'], message: grafanaOnlyOnPrometheus });
-  });
-export const updateIntegrationRequestSchema = z
+  }));
+export const updateIntegrationRequestSchema = deferred(() => z
   .object({
     name: z.string().min(1).max(100).optional(),
     // grafana_url: null removes it (Prometheus only; the engine refuses it on other providers, which it knows by id)
@@ -147,7 +148,7 @@ export const updateIntegrationRequestSchema = z
     credentials: z.object({ username: z.string().min(1).optional(), api_token: z.string().min(1) }).optional(),
     status: z.enum(['active', 'disabled']).optional(),
   })
-  .strict();
+  .strict());
 
 /** the update check's words, for the engine, which knows the provider only from the stored integration */
 export const grafanaUrlProviderMessage = grafanaOnlyOnPrometheus;
@@ -156,19 +157,19 @@ export type CreateIntegrationRequest = z.infer<typeof createIntegrationRequestSc
 export type UpdateIntegrationRequest = z.infer<typeof updateIntegrationRequestSchema>;
 
 /** POST /integrations/:id/test — what checking the credentials against Jenkins found. */
-export const integrationTestResultSchema = z.object({
+export const integrationTestResultSchema = deferred(() => z.object({
   ok: z.boolean(),
   latency_ms: z.number().optional(),
   /** who Jenkins says the credentials belong to */
   user: z.string().optional(),
   /** in plain words: unreachable, rejected (401), not a Jenkins server… */
   error: z.string().optional(),
-});
+}));
 export type IntegrationTestResult = z.infer<typeof integrationTestResultSchema>;
 
 // ---- audit trail ----
 
-export const auditRecordSchema = z.object({
+export const auditRecordSchema = deferred(() => z.object({
   id: z.string(),
   sequence: z.number(),
   at: z.string(),
@@ -197,7 +198,7 @@ export const auditRecordSchema = z.object({
    * call when its diff_hash matches the decision's (null when there was none or it no longer matches).
    */
   approved_diff: z.string().nullable().optional(),
-});
+}));
 export type AuditRecord = z.infer<typeof auditRecordSchema>;
 
 /**
@@ -214,7 +215,7 @@ export const knownAuditActions = [
   'integration.*', 'settings.*', 'audit.exported',
 ] as const;
 
-export const auditQuerySchema = z.object({
+export const auditQuerySchema = deferred(() => z.object({
   user_id: z.uuid('user_id must be a user id').optional(),
   conversation_id: z.uuid('conversation_id must be a conversation id').optional(),
   tool: z.string().max(100).optional(),
@@ -223,30 +224,30 @@ export const auditQuerySchema = z.object({
   to: z.iso.datetime({ offset: true, error: 'to must be an ISO 8601 date-time such as 2026-11-30T23:59:59Z' }).optional(),
   cursor: z.string().regex(/^[1-9][0-9]{0,17}$/, 'cursor must be the next_cursor value of the previous page').optional(),
   limit: z.coerce.number({ error: 'limit must be a number from 1 to 500' }).int('limit must be a whole number').min(1, 'limit must be at least 1').max(500, 'limit must be at most 500').default(50),
-});
+}));
 
 /** GET /audit/export: the same filters as GET /audit (no paging: every matching record, oldest first). */
 export const auditExportFormats = ['jsonl', 'csv'] as const;
-export const auditExportQuerySchema = auditQuerySchema
+export const auditExportQuerySchema = deferred(() => auditQuerySchema
   .omit({ cursor: true, limit: true })
-  .extend({ format: z.enum(auditExportFormats, { error: 'format must be jsonl or csv' }).default('jsonl') });
+  .extend({ format: z.enum(auditExportFormats, { error: 'format must be jsonl or csv' }).default('jsonl') }));
 
 /** The CSV export's columns, in order (details is the record's JSON). */
 export const auditCsvColumns = ['sequence', 'id', 'at', 'actor_id', 'actor_email', 'action', 'conversation_id', 'tool', 'subject_type', 'subject_id', 'ip', 'details', 'prev_hash', 'hash'] as const;
-export const auditListResponseSchema = z.object({
+export const auditListResponseSchema = deferred(() => z.object({
   data: z.array(auditRecordSchema),
   pagination: z.object({ limit: z.number(), next_cursor: z.string().nullable(), has_more: z.boolean() }),
-});
+}));
 export type AuditListResponse = z.infer<typeof auditListResponseSchema>;
 /** GET /audit/verify: optionally an anchor, a head reported earlier (head_sequence, head_hash) and kept elsewhere. */
-export const auditVerifyQuerySchema = z
+export const auditVerifyQuerySchema = deferred(() => z
   .object({
     anchor_sequence: z.coerce.number({ error: 'anchor_sequence must be the head_sequence of an earlier verify' }).int('anchor_sequence must be a whole number').min(1, 'anchor_sequence must be at least 1').optional(),
     anchor_hash: z.string().regex(/^[0-9a-f]{64}$/, 'anchor_hash must be the head_hash (64 hex digits) of an earlier verify').optional(),
   })
-  .refine((query) => (query.anchor_sequence === undefined) === (query.anchor_hash === undefined), { message: 'anchor_sequence and anchor_hash go together', path: ['anchor_hash'] });
+  .refine((query) => (query.anchor_sequence === undefined) === (query.anchor_hash === undefined), { message: 'anchor_sequence and anchor_hash go together', path: ['anchor_hash'] }));
 
-export const auditVerifyResponseSchema = z.object({
+export const auditVerifyResponseSchema = deferred(() => z.object({
   ok: z.boolean(),
   records_checked: z.number(),
   head_hash: z.string().nullable(),
@@ -266,11 +267,11 @@ export const auditVerifyResponseSchema = z.object({
   not_written_by_engine: z
     .object({ count: z.number(), records: z.array(z.object({ position: z.number(), sequence: z.number(), id: z.string(), reason: z.string() })) })
     .optional(),
-});
+}));
 export type AuditVerifyResponse = z.infer<typeof auditVerifyResponseSchema>;
 
 /** GET /audit/head: the chain's newest record, signed by the engine's audit key (keep `signed_head` outside Skyflo). */
-export const auditHeadResponseSchema = z.object({
+export const auditHeadResponseSchema = deferred(() => z.object({
   /** null while no chained record exists */
   sequence: z.number().nullable(),
   hash: z.string().nullable(),
@@ -279,25 +280,25 @@ export const auditHeadResponseSchema = z.object({
   signed_head: z.string().nullable(),
   /** the Ed25519 public key (JWK) that checks signed_head, for verifying outside Skyflo */
   public_key: z.record(z.string(), z.unknown()),
-});
+}));
 export type AuditHeadResponse = z.infer<typeof auditHeadResponseSchema>;
 
 /** POST /audit/verify: re-walk the chain and check that it still contains a head published earlier. */
-export const auditVerifySignedHeadRequestSchema = z.object({
+export const auditVerifySignedHeadRequestSchema = deferred(() => z.object({
   signed_head: z.string({ error: 'signed_head must be the signed_head of GET /audit/head or of an "audit chain head" log line' }).min(20, 'signed_head must be the signed_head of GET /audit/head or of an "audit chain head" log line').max(4096, 'signed_head is too long'),
-});
+}));
 
-export const auditVerifySignedHeadResponseSchema = auditVerifyResponseSchema.extend({
+export const auditVerifySignedHeadResponseSchema = deferred(() => auditVerifyResponseSchema.extend({
   /** the head that was checked (from the signature) */
   signed_head: z.object({ sequence: z.number(), hash: z.string(), at: z.string() }),
   /** true when the chain no longer holds that head at that sequence: it was rewritten (or cut) since */
   rewritten: z.boolean(),
-});
+}));
 export type AuditVerifySignedHeadResponse = z.infer<typeof auditVerifySignedHeadResponseSchema>;
 
 // ---- analytics ----
 
-export const analyticsQuerySchema = z.object({
+export const analyticsQuerySchema = deferred(() => z.object({
   last_n_days: z.coerce.number({ error: 'last_n_days must be a number of days from 1 to 366' }).int('last_n_days must be a whole number of days').min(1, 'last_n_days must be at least 1').max(366, 'last_n_days must be at most 366').optional(),
   start_date: z.iso.date({ error: 'start_date must be a date such as 2026-11-01' }).optional(),
   end_date: z.iso.date({ error: 'end_date must be a date such as 2026-11-30' }).optional(),
@@ -305,7 +306,7 @@ export const analyticsQuerySchema = z.object({
   end_datetime: z.iso.datetime({ offset: true, error: 'end_datetime must be an ISO 8601 date-time' }).optional(),
   /** admins: one user's figures (default: everyone's); members always see their own */
   user_id: z.uuid('user_id must be a user id').optional(),
-});
+}));
 
 const usageTotals = {
   cost: z.number(),
@@ -318,7 +319,7 @@ const usageTotals = {
   avg_ttr_ms: z.number().nullable(),
 };
 
-export const analyticsResponseSchema = z.object({
+export const analyticsResponseSchema = deferred(() => z.object({
   period: z.object({ start: z.string(), end: z.string(), bucket: z.string(), bucket_seconds: z.number() }),
   scope: z.enum(['self', 'all', 'user']),
   summary: z.object({
@@ -339,14 +340,14 @@ export const analyticsResponseSchema = z.object({
   tools: z.array(z.object({ tool: z.string(), calls: z.number(), errors: z.number() })),
   /** models whose price is unknown: their tokens count, their cost is 0 */
   unpriced_models: z.array(z.string()),
-});
+}));
 export type AnalyticsResponse = z.infer<typeof analyticsResponseSchema>;
 
 // ---- runtime LLM settings ----
 
 export const reasoningEfforts = ['low', 'medium', 'high', 'default'] as const;
 
-export const llmSettingsSchema = z.object({
+export const llmSettingsSchema = deferred(() => z.object({
   /** whether chats can run: a provider, model and key (when the provider needs one) are known */
   configured: z.boolean(),
   provider: z.string().nullable(),
@@ -362,10 +363,10 @@ export const llmSettingsSchema = z.object({
   environment_overrides: z.array(z.string()),
   /** what is wrong with the configuration, in plain words */
   problem: z.string().optional(),
-});
+}));
 export type LlmSettings = z.infer<typeof llmSettingsSchema>;
 
-export const updateLlmSettingsRequestSchema = z
+export const updateLlmSettingsRequestSchema = deferred(() => z
   .object({
     provider: z.string().min(1, 'provider is required'),
     model: z.string().min(1, 'model is required'),
@@ -380,15 +381,15 @@ export const updateLlmSettingsRequestSchema = z
     thinking_budget_tokens: z.number().int().min(1024).nullable().optional(),
     max_tokens: z.number().int().min(1).nullable().optional(),
   })
-  .strict();
+  .strict());
 export type UpdateLlmSettingsRequest = z.infer<typeof updateLlmSettingsRequestSchema>;
 
 /** POST /settings/llm/test: the stored settings, or a candidate (same shape as PUT) tried without saving. */
-export const testLlmSettingsRequestSchema = updateLlmSettingsRequestSchema.partial();
-export const llmTestResultSchema = z.object({ ok: z.boolean(), latency_ms: z.number().optional(), model: z.string().optional(), reply: z.string().optional(), error: z.string().optional() });
+export const testLlmSettingsRequestSchema = deferred(() => updateLlmSettingsRequestSchema.partial());
+export const llmTestResultSchema = deferred(() => z.object({ ok: z.boolean(), latency_ms: z.number().optional(), model: z.string().optional(), reply: z.string().optional(), error: z.string().optional() }));
 export type LlmTestResult = z.infer<typeof llmTestResultSchema>;
 
-export const llmProviderSchema = z.object({
+export const llmProviderSchema = deferred(() => z.object({
   id: z.string(),
   label: z.string(),
   /** the environment variable its key comes from, e.g. OPENAI_API_KEY */
@@ -396,8 +397,8 @@ export const llmProviderSchema = z.object({
   needs_api_key: z.boolean(),
   needs_base_url: z.boolean(),
   example_models: z.array(z.string()),
-});
+}));
 export type LlmProvider = z.infer<typeof llmProviderSchema>;
-export const llmProvidersResponseSchema = z.array(llmProviderSchema);
-export const ollamaModelsResponseSchema = z.object({ available: z.boolean(), base_url: z.string(), models: z.array(z.string()), error: z.string().optional() });
+export const llmProvidersResponseSchema = deferred(() => z.array(llmProviderSchema));
+export const ollamaModelsResponseSchema = deferred(() => z.object({ available: z.boolean(), base_url: z.string(), models: z.array(z.string()), error: z.string().optional() }));
 export type OllamaModelsResponse = z.infer<typeof ollamaModelsResponseSchema>;

@@ -6,6 +6,7 @@
  * two sides cannot drift. Any other MCP client sees the same keys; nothing here is Skyflo-engine-only except where a
  * key says the server honours it only from the engine's own connection.
  */
+import { deferred } from './deferred.ts';
 import { z } from './zod.ts';
 import { riskFlagSchema } from './events.ts';
 import { toolAnnotationsSchema } from './api.ts';
@@ -13,7 +14,7 @@ import { approvedAccessSchema } from './skyflo-approval.ts';
 
 /** The families the engine loads tools by (`load_toolset`); a tool's toolset is listed under `_meta["skyflo.ai/toolset"]`. */
 export const toolsets = ['k8s', 'helm', 'argo', 'jenkins', 'observability'] as const;
-export const toolsetSchema = z.enum(toolsets);
+export const toolsetSchema = deferred(() => z.enum(toolsets));
 export type Toolset = z.infer<typeof toolsetSchema>;
 
 /**
@@ -28,7 +29,7 @@ export type ToolAnnotations = z.infer<typeof toolAnnotationsSchema>;
  * The annotations every tool of our server declares: the three hints MCP clients read an absent value of wrongly
  * are required (an absent idempotentHint reads as false; see create-mcp-server.ts for openWorldHint).
  */
-export const declaredToolAnnotationsSchema = z.object({
+export const declaredToolAnnotationsSchema = deferred(() => z.object({
   /** true only when the tool can never change cluster or CI state. The engine gates everything else. */
   readOnlyHint: z.boolean(),
   /**
@@ -42,7 +43,7 @@ export const declaredToolAnnotationsSchema = z.object({
   idempotentHint: z.boolean(),
   /** true when the tool reaches outside the cluster (Jenkins, chart repositories). Absent means false on our server (listed explicitly). */
   openWorldHint: z.boolean().optional(),
-});
+}));
 export type DeclaredToolAnnotations = z.infer<typeof declaredToolAnnotationsSchema>;
 
 /**
@@ -88,21 +89,21 @@ export const legacyMcpMetaKeys = {
 } as const;
 
 /** One Kubernetes RBAC rule a listed tool needs (`_meta["skyflo.ai/rbac"]`): the fields of a Role's rule. */
-export const toolRbacRuleSchema = z.object({ apiGroups: z.array(z.string()), resources: z.array(z.string()).min(1), verbs: z.array(z.string()).min(1) });
+export const toolRbacRuleSchema = deferred(() => z.object({ apiGroups: z.array(z.string()), resources: z.array(z.string()).min(1), verbs: z.array(z.string()).min(1) }));
 export type ToolRbacRule = z.infer<typeof toolRbacRuleSchema>;
 
 /** The `_meta` of a tool as our server lists it. Loose: other keys (the SDK's, another server's) pass through. */
-export const listedToolMetaSchema = z.looseObject({
+export const listedToolMetaSchema = deferred(() => z.looseObject({
   [mcpMetaKeys.toolset]: toolsetSchema.optional(),
   [mcpMetaKeys.tags]: z.array(z.string()).optional(),
   [mcpMetaKeys.previewTool]: z.string().min(1).optional(),
   [mcpMetaKeys.preview]: z.literal(true).optional(),
   [mcpMetaKeys.rbac]: z.array(toolRbacRuleSchema).optional(),
-});
+}));
 export type ListedToolMeta = z.infer<typeof listedToolMetaSchema>;
 
 /** A tool as tools/list carries it, reduced to what the engine reads. */
-export const listedToolSchema = z.looseObject({
+export const listedToolSchema = deferred(() => z.looseObject({
   name: z.string().min(1),
   title: z.string().optional(),
   description: z.string().optional(),
@@ -110,15 +111,15 @@ export const listedToolSchema = z.looseObject({
   inputSchema: z.record(z.string(), z.unknown()),
   annotations: toolAnnotationsSchema.optional(),
   _meta: z.record(z.string(), z.unknown()).optional(),
-});
+}));
 export type ListedTool = z.infer<typeof listedToolSchema>;
 
 /** `_meta["skyflo.ai/impersonate"]` of a tools/call: act as this Kubernetes identity (the approver). */
-export const toolCallImpersonationSchema = z.object({ user: z.string().min(1), groups: z.array(z.string().min(1)) });
+export const toolCallImpersonationSchema = deferred(() => z.object({ user: z.string().min(1), groups: z.array(z.string().min(1)) }));
 export type ToolCallImpersonation = z.infer<typeof toolCallImpersonationSchema>;
 
 /** `_meta["skyflo.ai/jenkins-credentials"]` of a tools/call: what the MCP server needs to call Jenkins for this one call. */
-export const toolCallJenkinsCredentialsSchema = z.object({ api_url: z.string().min(1), username: z.string().min(1), api_token: z.string().min(1) });
+export const toolCallJenkinsCredentialsSchema = deferred(() => z.object({ api_url: z.string().min(1), username: z.string().min(1), api_token: z.string().min(1) }));
 export type ToolCallJenkinsCredentials = z.infer<typeof toolCallJenkinsCredentialsSchema>;
 
 /** The wire-level preview capability: tools listed with `_meta["skyflo.ai/preview"]: true` are previewed through it. */
@@ -131,23 +132,23 @@ export const previewToolCallArgumentsShape = {
   // ("object") rather than z.unknown(), which strict schema checkers report as "accepts any value".
   arguments: z.object({}).catchall(z.json()).default({}).describe("The exact arguments that would be sent to that tool (an object; checked against that tool's input schema)"),
 };
-export const previewToolCallArgumentsSchema = z.object(previewToolCallArgumentsShape);
+export const previewToolCallArgumentsSchema = deferred(() => z.object(previewToolCallArgumentsShape));
 export type PreviewToolCallArguments = z.input<typeof previewToolCallArgumentsSchema>;
 
 /**
  * One Kubernetes object a Helm call writes or deletes (kind, apiVersion, name, metadata.namespace as written), read
  * from the manifest a preview rendered. The engine judges the caller's scope on each.
  */
-export const manifestObjectRefSchema = z.object({
+export const manifestObjectRefSchema = deferred(() => z.object({
   kind: z.string().optional().describe('absent when the document could not be read (the engine cannot place it)'),
   apiVersion: z.string().optional(),
   name: z.string().optional(),
   namespace: z.string().optional().describe('metadata.namespace as written; absent: the release namespace (for a namespaced kind)'),
   removed: z.boolean().optional().describe('in the live release but not in the new manifest: helm deletes it'),
-});
+}));
 export type ManifestObjectRef = z.infer<typeof manifestObjectRefSchema>;
 
-const sha256Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/);
+const sha256Digest = deferred(() => z.string().regex(/^sha256:[0-9a-f]{64}$/));
 
 /** preview_tool_call's structured result (MCP structuredContent, besides `text`). The engine reads these field names. */
 export const previewToolCallResultShape = {
@@ -176,25 +177,25 @@ export const previewToolCallResultShape = {
     .optional()
     .describe('Issue 34: every object the call writes (group, plural resource, subresource, namespace, name, verbs) and, where a server-side dry-run computes it, contentHash = sha256 of canonicalJson(normaliseForAdmission(dry-run object)); what the SkyfloApproval grants'),
 };
-export const previewToolCallResultSchema = z.object(previewToolCallResultShape);
+export const previewToolCallResultSchema = deferred(() => z.object(previewToolCallResultShape));
 export type PreviewToolCallResult = z.infer<typeof previewToolCallResultSchema>;
 
 /**
  * `_meta["skyflo.ai/observability-sources"]` of a tools/call: the Prometheus/Loki data sources of the conversation's
  * cluster (integrations the engine keeps, credentials sealed there), honoured only from the engine's own connection.
  */
-const observabilityAuthSchema = z.union([
+const observabilityAuthSchema = deferred(() => z.union([
   z.object({ type: z.literal('bearer'), token: z.string().min(1) }).strict(),
   z.object({ type: z.literal('basic'), username: z.string().min(1), password: z.string().min(1) }).strict(),
-]);
-export const observabilitySourceSchema = z
+]));
+export const observabilitySourceSchema = deferred(() => z
   .object({
     url: z.string().regex(/^https?:\/\//i, 'url must be http(s)'),
     auth: observabilityAuthSchema.optional(),
     /** the integration's name, for messages */
     name: z.string().optional(),
   })
-  .strict();
-export const observabilitySourcesSchema = z.object({ prometheus: observabilitySourceSchema.optional(), loki: observabilitySourceSchema.optional() }).strict();
+  .strict());
+export const observabilitySourcesSchema = deferred(() => z.object({ prometheus: observabilitySourceSchema.optional(), loki: observabilitySourceSchema.optional() }).strict());
 export type ObservabilitySource = z.infer<typeof observabilitySourceSchema>;
 export type ObservabilitySources = z.infer<typeof observabilitySourcesSchema>;

@@ -6,10 +6,11 @@
  * (Ollama, llm-sim) cost nothing. Pure data and arithmetic, no I/O: that is why it lives in the protocol, the one
  * package both the engine and the evals may import.
  */
+import { deferred } from './deferred.ts';
 import { z } from './zod.ts';
 
 /** One model's price, as the built-in table and ANALYTICS_MODEL_PRICES write it. */
-export const modelPriceSchema = z
+export const modelPriceSchema = deferred(() => z
   .object({
     /** per million prompt tokens that were not served from the cache */
     prompt: z.number().min(0),
@@ -18,7 +19,7 @@ export const modelPriceSchema = z
     /** per million cached prompt tokens (default: the prompt price) */
     cached: z.number().min(0).optional(),
   })
-  .strict();
+  .strict());
 export type ModelPrice = z.infer<typeof modelPriceSchema>;
 
 /** When the built-in table was last checked against the providers' price pages. */

@@ -2,6 +2,7 @@
  * Wire types of the team features: API tokens for automation (POST /auth/tokens), the per-user notification stream
  * (GET /notifications/stream, SSE) and outgoing webhook deliveries.
  */
+import { deferred } from './deferred.ts';
 import { z } from './zod.ts';
 
 // ---- API tokens ----
@@ -13,15 +14,15 @@ export type ApiTokenScope = (typeof apiTokenScopes)[number];
 /** Tokens start with this prefix so a leaked one is recognisable (secret scanners, logs). */
 export const API_TOKEN_PREFIX = 'sky_';
 
-export const createApiTokenRequestSchema = z.object({
+export const createApiTokenRequestSchema = deferred(() => z.object({
   name: z.string().trim().min(1, 'name is required').max(100, 'name is at most 100 characters'),
   scopes: z.array(z.enum(apiTokenScopes, { error: `scopes must be among ${apiTokenScopes.join(', ')}` })).min(1, 'give at least one scope'),
   /** days until the token stops working (1–365) */
   expires_in_days: z.number().int().min(1, 'expires_in_days is at least 1').max(365, 'expires_in_days is at most 365').default(90),
-});
+}));
 export type CreateApiTokenRequest = z.infer<typeof createApiTokenRequestSchema>;
 
-export const apiTokenSchema = z.object({
+export const apiTokenSchema = deferred(() => z.object({
   id: z.string(),
   name: z.string(),
   scopes: z.array(z.enum(apiTokenScopes)),
@@ -31,11 +32,11 @@ export const apiTokenSchema = z.object({
   expires_at: z.string(),
   last_used_at: z.string().nullable(),
   revoked_at: z.string().nullable(),
-});
+}));
 export type ApiToken = z.infer<typeof apiTokenSchema>;
 
 /** The answer to POST /auth/tokens: the only time the token itself is shown. */
-export const createdApiTokenSchema = apiTokenSchema.extend({ token: z.string() });
+export const createdApiTokenSchema = deferred(() => apiTokenSchema.extend({ token: z.string() }));
 export type CreatedApiToken = z.infer<typeof createdApiTokenSchema>;
 
 // ---- notifications (GET /notifications/stream) ----
@@ -44,7 +45,7 @@ export type CreatedApiToken = z.infer<typeof createdApiTokenSchema>;
 export const notificationKinds = ['approval.requested', 'approval.decided', 'run.completed', 'passkey.registered'] as const;
 export type NotificationKind = (typeof notificationKinds)[number];
 
-export const notificationSchema = z.object({
+export const notificationSchema = deferred(() => z.object({
   id: z.string(),
   kind: z.enum(notificationKinds),
   /** epoch ms */
@@ -64,7 +65,7 @@ export const notificationSchema = z.object({
   decided_by_email: z.string().optional(),
   /** run.completed */
   status: z.string().optional(),
-});
+}));
 export type Notification = z.infer<typeof notificationSchema>;
 
 // ---- outgoing webhooks ----
@@ -72,7 +73,7 @@ export type Notification = z.infer<typeof notificationSchema>;
 export const webhookEvents = ['approval.requested', 'approval.decided', 'run.completed', 'tool.verification', 'alert.investigated'] as const;
 export type WebhookEvent = (typeof webhookEvents)[number];
 
-export const webhookDeliverySchema = z.object({
+export const webhookDeliverySchema = deferred(() => z.object({
   id: z.string(),
   integration_id: z.string(),
   event: z.string(),
@@ -82,11 +83,11 @@ export const webhookDeliverySchema = z.object({
   last_error: z.string().nullable(),
   created_at: z.string(),
   delivered_at: z.string().nullable(),
-});
+}));
 export type WebhookDelivery = z.infer<typeof webhookDeliverySchema>;
 
 /** POST /integrations with provider "webhook": where to POST team events, which ones, and the signing secret. */
-export const createWebhookRequestSchema = z.object({
+export const createWebhookRequestSchema = deferred(() => z.object({
   provider: z.literal('webhook'),
   name: z.string().trim().min(1, 'name is required').max(100),
   metadata: z.object({
@@ -94,17 +95,17 @@ export const createWebhookRequestSchema = z.object({
     events: z.array(z.enum(webhookEvents, { error: `events must be among ${webhookEvents.join(', ')}` })).min(1, 'give at least one event'),
   }),
   credentials: z.object({ secret: z.string().min(16, 'the signing secret needs at least 16 characters') }),
-});
+}));
 export type CreateWebhookRequest = z.infer<typeof createWebhookRequestSchema>;
 
-export const updateWebhookRequestSchema = z.object({
+export const updateWebhookRequestSchema = deferred(() => z.object({
   name: z.string().trim().min(1).max(100).optional(),
   metadata: z.object({ events: z.array(z.enum(webhookEvents)).min(1) }).optional(),
   status: z.enum(['active', 'disabled']).optional(),
-});
+}));
 export type UpdateWebhookRequest = z.infer<typeof updateWebhookRequestSchema>;
 
-export const webhookIntegrationSchema = z.object({
+export const webhookIntegrationSchema = deferred(() => z.object({
   id: z.string(),
   provider: z.literal('webhook'),
   name: z.string(),
@@ -113,14 +114,14 @@ export const webhookIntegrationSchema = z.object({
   credentials: z.object({ set: z.literal(true), secret_last4: z.string() }),
   created_at: z.string(),
   updated_at: z.string(),
-});
+}));
 export type WebhookIntegration = z.infer<typeof webhookIntegrationSchema>;
 
 /** Header carrying `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` on every webhook delivery. */
 export const WEBHOOK_SIGNATURE_HEADER = 'x-skyflo-signature';
 
 /** POST /integrations with provider "slack": the channel approval requests go to, and the Slack app's credentials. */
-export const createSlackRequestSchema = z.object({
+export const createSlackRequestSchema = deferred(() => z.object({
   provider: z.literal('slack'),
   name: z.string().trim().min(1, 'name is required').max(100),
   metadata: z.object({
@@ -135,14 +136,14 @@ export const createSlackRequestSchema = z.object({
     bot_token: z.string().startsWith('xoxb-', 'credentials.bot_token must be a bot token (xoxb-…)'),
     signing_secret: z.string().min(16, 'credentials.signing_secret is the app\'s signing secret (Basic Information page)'),
   }),
-});
+}));
 export type CreateSlackRequest = z.infer<typeof createSlackRequestSchema>;
 
 /**
  * POST /integrations with provider "teams": the Microsoft Teams conversation approval requests go to (a channel or
  * chat the bot is installed in), and the Azure Bot's credentials. The app password is sealed like every credential.
  */
-export const createTeamsRequestSchema = z.object({
+export const createTeamsRequestSchema = deferred(() => z.object({
   provider: z.literal('teams'),
   name: z.string().trim().min(1, 'name is required').max(100),
   metadata: z.object({
@@ -163,7 +164,7 @@ export const createTeamsRequestSchema = z.object({
   credentials: z.object({
     app_password: z.string().min(8, 'credentials.app_password is the bot app registration\'s client secret'),
   }),
-});
+}));
 export type CreateTeamsRequest = z.infer<typeof createTeamsRequestSchema>;
 
 /** The Azure Bot's "Messaging endpoint", under the engine's public address: Teams posts card clicks there. */
@@ -177,24 +178,24 @@ export const SLACK_INTERACTIONS_PATH = '/api/v1/integrations/slack/interactions'
  * Slack Request URL. "environment": PUBLIC_URL; "settings": stored (the first admin's browser origin, or changed in
  * Settings); "unknown": neither yet, so links are relative.
  */
-export const publicUrlSettingsSchema = z.object({
+export const publicUrlSettingsSchema = deferred(() => z.object({
   url: z.string().nullable(),
   source: z.enum(['environment', 'settings', 'unknown']),
   /** how the stored address was set: seen in the first admin's browser, or typed in Settings */
   origin: z.enum(['browser', 'admin']).optional(),
   set_by: z.string().optional(),
   updated_at: z.string().optional(),
-});
+}));
 export type PublicUrlSettings = z.infer<typeof publicUrlSettingsSchema>;
 
 /**
  * PUT /settings/public-url (admin): `from_browser` marks the UI reporting the origin it was loaded from, which is
  * stored only while no address is known (it never overrides one an admin typed); otherwise the address is replaced.
  */
-export const updatePublicUrlRequestSchema = z
+export const updatePublicUrlRequestSchema = deferred(() => z
   .object({
     url: z.url({ protocol: /^https?$/, error: 'url must be an http(s) address such as https://skyflo.example.com' }),
     from_browser: z.boolean().optional(),
   })
-  .strict();
+  .strict());
 export type UpdatePublicUrlRequest = z.infer<typeof updatePublicUrlRequestSchema>;

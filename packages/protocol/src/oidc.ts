@@ -2,9 +2,10 @@
  * Company sign-in (issue 35): what the login page asks before it draws itself, and what the logout answers when the
  * identity provider has its own logout page.
  */
-import { z } from 'zod';
+import { deferred } from './deferred.ts';
+import { z } from './zod.ts';
 
-export const oidcInfoSchema = z.object({
+export const oidcInfoSchema = deferred(() => z.object({
   /** an OpenID provider is configured */
   enabled: z.boolean(),
   /** the login button's "Sign in with …" */
@@ -13,12 +14,12 @@ export const oidcInfoSchema = z.object({
   local_login: z.boolean(),
   /** a break-glass admin may still sign in with a password */
   break_glass: z.boolean(),
-});
+}));
 export type OidcInfo = z.infer<typeof oidcInfoSchema>;
 
-export const oidcLogoutResponseSchema = z.object({
+export const oidcLogoutResponseSchema = deferred(() => z.object({
   success: z.literal(true),
   /** the provider's end_session_endpoint, with the way back to the login page; absent when it has none */
   end_session_url: z.string().optional(),
-});
+}));
 export type OidcLogoutResponse = z.infer<typeof oidcLogoutResponseSchema>;

@@ -4,43 +4,44 @@
  * signs is derived from the approval's facts (approvalChallenge), so the signature approves exactly that call: the
  * engine and, later, the executor compute it the same way from the stored call.
  */
+import { deferred } from './deferred.ts';
 import { z } from './zod.ts';
 import { canonicalJson, unboundClusterName } from './skyflo-approval.ts';
 
 /** When an approval on a cluster needs a passkey. */
 export const passkeyPolicyModes = ['every_approval', 'destructive_and_high_risk', 'never'] as const;
-export const passkeyPolicyModeSchema = z.enum(passkeyPolicyModes, { error: `mode must be one of ${passkeyPolicyModes.join(', ')}` });
+export const passkeyPolicyModeSchema = deferred(() => z.enum(passkeyPolicyModes, { error: `mode must be one of ${passkeyPolicyModes.join(', ')}` }));
 export type PasskeyPolicyMode = z.infer<typeof passkeyPolicyModeSchema>;
 
-export const clusterPasskeyPolicySchema = z.object({ cluster: z.string().min(1, 'cluster is required'), mode: passkeyPolicyModeSchema });
+export const clusterPasskeyPolicySchema = deferred(() => z.object({ cluster: z.string().min(1, 'cluster is required'), mode: passkeyPolicyModeSchema }));
 export type ClusterPasskeyPolicy = z.infer<typeof clusterPasskeyPolicySchema>;
 /** PUT /clusters/passkey-policies (admin): the explicit entries; a cluster without one gets its default */
-export const clusterPasskeyPoliciesSchema = z.object({ policies: z.array(clusterPasskeyPolicySchema) });
+export const clusterPasskeyPoliciesSchema = deferred(() => z.object({ policies: z.array(clusterPasskeyPolicySchema) }));
 export type ClusterPasskeyPolicies = z.infer<typeof clusterPasskeyPoliciesSchema>;
 /** GET /clusters/passkey-policies: every known cluster's mode and whether it is the default (production label) */
-export const clusterPasskeyPolicyViewSchema = z.object({
+export const clusterPasskeyPolicyViewSchema = deferred(() => z.object({
   policies: z.array(clusterPasskeyPolicySchema.extend({ label: z.string().optional(), source: z.enum(['setting', 'default']) })),
-});
+}));
 export type ClusterPasskeyPolicyView = z.infer<typeof clusterPasskeyPolicyViewSchema>;
 
 /** A registered passkey as the owner sees it (the public key stays in the engine). */
-export const passkeySchema = z.object({
+export const passkeySchema = deferred(() => z.object({
   id: z.string(),
   name: z.string(),
   /** the credential id (base64url) */
   credential_id: z.string(),
   created_at: z.string(),
   last_used_at: z.string().nullable(),
-});
+}));
 export type Passkey = z.infer<typeof passkeySchema>;
-export const passkeysResponseSchema = z.object({ data: z.array(passkeySchema) });
+export const passkeysResponseSchema = deferred(() => z.object({ data: z.array(passkeySchema) }));
 export type PasskeysResponse = z.infer<typeof passkeysResponseSchema>;
 
 /** The WebAuthn options (PublicKeyCredentialCreationOptionsJSON / RequestOptionsJSON) as SimpleWebAuthn makes them. */
-export const webauthnOptionsSchema = z.looseObject({ challenge: z.string() });
+export const webauthnOptionsSchema = deferred(() => z.looseObject({ challenge: z.string() }));
 
 /** POST /auth/passkeys/registration-options: the options plus a token that ties the answer to them */
-export const passkeyRegistrationOptionsSchema = z.object({ options: webauthnOptionsSchema, registration_token: z.string() });
+export const passkeyRegistrationOptionsSchema = deferred(() => z.object({ options: webauthnOptionsSchema, registration_token: z.string() }));
 export type PasskeyRegistrationOptions = z.infer<typeof passkeyRegistrationOptionsSchema>;
 
 /** A WebAuthn credential response in its JSON form (RegistrationResponseJSON / AuthenticationResponseJSON). */
@@ -54,26 +55,26 @@ const credentialJson = <T extends z.ZodRawShape>(response: T) =>
     authenticatorAttachment: z.string().optional(),
   });
 
-export const registrationResponseSchema = credentialJson({ clientDataJSON: z.string(), attestationObject: z.string(), transports: z.array(z.string()).optional() });
+export const registrationResponseSchema = deferred(() => credentialJson({ clientDataJSON: z.string(), attestationObject: z.string(), transports: z.array(z.string()).optional() }));
 /** POST /auth/passkeys */
-export const registerPasskeyRequestSchema = z.object({ name: z.string().trim().min(1, 'name the passkey').max(100), registration_token: z.string().min(1), response: registrationResponseSchema });
+export const registerPasskeyRequestSchema = deferred(() => z.object({ name: z.string().trim().min(1, 'name the passkey').max(100), registration_token: z.string().min(1), response: registrationResponseSchema }));
 export type RegisterPasskeyRequest = z.infer<typeof registerPasskeyRequestSchema>;
 
 /** The assertion a passkey approval carries (AuthenticationResponseJSON). */
-export const webauthnAssertionSchema = credentialJson({ clientDataJSON: z.string(), authenticatorData: z.string(), signature: z.string(), userHandle: z.string().optional() });
+export const webauthnAssertionSchema = deferred(() => credentialJson({ clientDataJSON: z.string(), authenticatorData: z.string(), signature: z.string(), userHandle: z.string().optional() }));
 export type WebauthnAssertion = z.infer<typeof webauthnAssertionSchema>;
 
 /** POST /approvals/:call_id/passkey-options: the request options whose challenge is the call's facts */
-export const approvalPasskeyOptionsRequestSchema = z.object({ conversation_id: z.uuid('conversation_id must be a UUID') });
-export const approvalPasskeyOptionsSchema = z.object({
+export const approvalPasskeyOptionsRequestSchema = deferred(() => z.object({ conversation_id: z.uuid('conversation_id must be a UUID') }));
+export const approvalPasskeyOptionsSchema = deferred(() => z.object({
   options: webauthnOptionsSchema,
   /** ISO 8601: part of the signed facts; send it back with the assertion (`webauthn.expires_at`) */
   expires_at: z.string(),
-});
+}));
 export type ApprovalPasskeyOptions = z.infer<typeof approvalPasskeyOptionsSchema>;
 
 /** `webauthn` of POST /agent/approvals/:call_id */
-export const approvalWebauthnSchema = z.object({ expires_at: z.string().min(1), assertion: webauthnAssertionSchema });
+export const approvalWebauthnSchema = deferred(() => z.object({ expires_at: z.string().min(1), assertion: webauthnAssertionSchema }));
 export type ApprovalWebauthn = z.infer<typeof approvalWebauthnSchema>;
 
 /** The facts a passkey approval signs. `cluster`: the cluster's name (`unboundClusterName` for a call without one). */

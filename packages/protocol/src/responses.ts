@@ -2,20 +2,21 @@
  * Response payloads that had no schema of their own: the engine produced them, the Command Center read them on
  * trust. Declared here so the typed client checks every answer it reads, and the OpenAPI document names them.
  */
+import { deferred } from './deferred.ts';
 import { z } from './zod.ts';
 import { integrationSchema } from './governance.ts';
 import { apiTokenSchema, webhookDeliverySchema, webhookIntegrationSchema } from './notifications.ts';
 
 /** GET /auth/tokens: your API tokens, never the token itself. */
-export const apiTokensResponseSchema = z.object({ data: z.array(apiTokenSchema) });
+export const apiTokensResponseSchema = deferred(() => z.object({ data: z.array(apiTokenSchema) }));
 export type ApiTokensResponse = z.infer<typeof apiTokensResponseSchema>;
 
 /** GET /integrations/:id/deliveries: a webhook's recent deliveries. */
-export const webhookDeliveriesResponseSchema = z.object({ data: z.array(webhookDeliverySchema) });
+export const webhookDeliveriesResponseSchema = deferred(() => z.object({ data: z.array(webhookDeliverySchema) }));
 export type WebhookDeliveriesResponse = z.infer<typeof webhookDeliveriesResponseSchema>;
 
 /** The Slack integration as the engine shows it: the channel, never the bot token or signing secret (only the token's last 4). */
-export const slackIntegrationSchema = z.object({
+export const slackIntegrationSchema = deferred(() => z.object({
   id: z.string(),
   provider: z.literal('slack'),
   name: z.string(),
@@ -24,11 +25,11 @@ export const slackIntegrationSchema = z.object({
   credentials: z.object({ set: z.literal(true), bot_token_last4: z.string() }),
   created_at: z.string().optional(),
   updated_at: z.string().optional(),
-});
+}));
 export type SlackIntegration = z.infer<typeof slackIntegrationSchema>;
 
 /** The Teams integration as the engine shows it: app, tenant and conversation, never the app password (only its last 4). */
-export const teamsIntegrationSchema = z.object({
+export const teamsIntegrationSchema = deferred(() => z.object({
   id: z.string(),
   provider: z.literal('teams'),
   name: z.string(),
@@ -37,11 +38,11 @@ export const teamsIntegrationSchema = z.object({
   credentials: z.object({ set: z.literal(true), app_password_last4: z.string() }),
   created_at: z.string().optional(),
   updated_at: z.string().optional(),
-});
+}));
 export type TeamsIntegration = z.infer<typeof teamsIntegrationSchema>;
 
 /** Any integration GET /integrations lists: Jenkins, outgoing webhooks, Slack and Teams, told apart by `provider`. */
-export const anyIntegrationSchema = z.discriminatedUnion('provider', [integrationSchema, webhookIntegrationSchema, slackIntegrationSchema, teamsIntegrationSchema]);
+export const anyIntegrationSchema = deferred(() => z.discriminatedUnion('provider', [integrationSchema, webhookIntegrationSchema, slackIntegrationSchema, teamsIntegrationSchema]));
 export type AnyIntegration = z.infer<typeof anyIntegrationSchema>;
-export const integrationListResponseSchema = z.array(anyIntegrationSchema);
+export const integrationListResponseSchema = deferred(() => z.array(anyIntegrationSchema));
 

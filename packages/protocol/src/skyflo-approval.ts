@@ -18,6 +18,7 @@
  *  5. the executor's validating webhook admits a write by a `skyflo-approval-*` identity only when it names an object
  *     of `spec.access` and its normalised content hashes to that entry's `contentHash` (when one is given).
  */
+import { deferred } from './deferred.ts';
 import { z } from './zod.ts';
 
 export const skyfloApprovalGroup = 'skyflo.ai';
@@ -35,17 +36,17 @@ export const approvalServiceAccountPrefix = 'skyflo-approval-';
 export const approvalCredentialMaxSeconds = 600;
 
 /** How a cluster's writes are enforced: by the cluster (executor, per-approval credential) or by the engine alone. */
-export const approvalEnforcementSchema = z.enum(['cluster', 'engine']);
+export const approvalEnforcementSchema = deferred(() => z.enum(['cluster', 'engine']));
 export type ApprovalEnforcement = z.infer<typeof approvalEnforcementSchema>;
 
-export const approvedVerbSchema = z.enum(['create', 'update', 'patch', 'delete']);
+export const approvedVerbSchema = deferred(() => z.enum(['create', 'update', 'patch', 'delete']));
 export type ApprovedVerb = z.infer<typeof approvedVerbSchema>;
 
 /**
  * One object the approved call may write and how. RBAC gets `verbs` on `resource[/subresource]` with
  * `resourceNames: [name]` (create cannot be limited by name in RBAC: the webhook checks the name then).
  */
-export const approvedAccessSchema = z.object({
+export const approvedAccessSchema = deferred(() => z.object({
   /** '' for the core group */
   apiGroup: z.string(),
   /** plural resource, e.g. deployments */
@@ -57,12 +58,12 @@ export const approvedAccessSchema = z.object({
   verbs: z.array(approvedVerbSchema).min(1),
   /** sha256 hex of canonicalJson(normaliseForAdmission(the approved dry-run object)); absent for deletes */
   contentHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
-});
+}));
 export type ApprovedAccess = z.infer<typeof approvedAccessSchema>;
 
-export const approvalPersonSchema = z.object({ id: z.string().min(1), email: z.string().optional() });
+export const approvalPersonSchema = deferred(() => z.object({ id: z.string().min(1), email: z.string().optional() }));
 
-export const skyfloApprovalSpecSchema = z.object({
+export const skyfloApprovalSpecSchema = deferred(() => z.object({
   conversationId: z.string().min(1),
   callId: z.string().min(1),
   tool: z.string().min(1),
@@ -80,7 +81,7 @@ export const skyfloApprovalSpecSchema = z.object({
    * inverse writes is one the original's access named. Names starting with `r-` must carry it.
    */
   revertOf: z.object({ approval: z.string().min(1).max(40), callId: z.string().min(1) }).optional(),
-});
+}));
 export type SkyfloApprovalSpec = z.infer<typeof skyfloApprovalSpecSchema>;
 
 /**
@@ -89,26 +90,26 @@ export type SkyfloApprovalSpec = z.infer<typeof skyfloApprovalSpecSchema>;
  * against the approver's registered public key (a SkyfloApproverKey) before it mints: the engine's signature alone
  * then does not make an approval for a call that needs one. Fields are base64url, as AuthenticationResponseJSON.
  */
-export const approverAssertionSchema = z.object({
+export const approverAssertionSchema = deferred(() => z.object({
   credentialId: z.string().min(1).max(1024),
   authenticatorData: z.string().min(1).max(4096),
   clientDataJSON: z.string().min(1).max(8192),
   signature: z.string().min(1).max(1024),
   userHandle: z.string().max(1024).optional(),
-});
+}));
 export type ApproverAssertion = z.infer<typeof approverAssertionSchema>;
 /** A passkey approval's proof: the WebAuthn assertion the approver's browser made. */
-export const passkeyApproverProofSchema = z.object({
+export const passkeyApproverProofSchema = deferred(() => z.object({
   /** ISO 8601: the expiry the approver was shown, part of the signed challenge facts */
   challengeExpiresAt: z.string().min(1).max(64),
   assertion: approverAssertionSchema,
-});
+}));
 /**
  * A terminal approval's proof (`skyflo chat`): the Ed25519 signature of the approver's confirmed device key over
  * sha256(approvalChallengeInput(facts)) — the same facts a passkey signs — checked against the device key's
  * SkyfloApproverKey (kind device_key, SPKI DER public key).
  */
-export const deviceKeyApproverProofSchema = z.object({
+export const deviceKeyApproverProofSchema = deferred(() => z.object({
   challengeExpiresAt: z.string().min(1).max(64),
   deviceSignature: z.object({
     /** the device key's id (its SkyfloApproverKey's credentialId) */
@@ -116,8 +117,8 @@ export const deviceKeyApproverProofSchema = z.object({
     /** base64url Ed25519 signature */
     signature: z.string().min(1).max(200),
   }),
-});
-export const approverProofSchema = z.union([passkeyApproverProofSchema, deviceKeyApproverProofSchema]);
+}));
+export const approverProofSchema = deferred(() => z.union([passkeyApproverProofSchema, deviceKeyApproverProofSchema]));
 export type ApproverProof = z.infer<typeof approverProofSchema>;
 export type PasskeyApproverProof = z.infer<typeof passkeyApproverProofSchema>;
 export type DeviceKeyApproverProof = z.infer<typeof deviceKeyApproverProofSchema>;
@@ -126,7 +127,7 @@ export type DeviceKeyApproverProof = z.infer<typeof deviceKeyApproverProofSchema
  * A registered passkey's (or confirmed device key's) public key, mirrored by the engine to each cluster's executor
  * (`POST /v1/approver-keys`) when the approver registers it; the executor keeps it as an immutable SkyfloApproverKey.
  */
-export const approverKeySchema = z.object({
+export const approverKeySchema = deferred(() => z.object({
   /** base64url WebAuthn credential id */
   credentialId: z.string().min(1).max(1024).regex(/^[A-Za-z0-9_-]+$/, 'credentialId must be base64url'),
   /** the Skyflo user the key belongs to (status.decidedBy.id of the approvals it signs) */
@@ -144,10 +145,10 @@ export const approverKeySchema = z.object({
    */
   rpId: z.string().min(1).max(253).optional(),
   origin: z.string().min(1).max(2048).optional(),
-});
+}));
 export type ApproverKey = z.infer<typeof approverKeySchema>;
 /** The keys an executor holds (GET /v1/approver-keys): what the engine's stray key sweep checks against its registry. */
-export const approverKeyListSchema = z.object({ keys: z.array(approverKeySchema) });
+export const approverKeyListSchema = deferred(() => z.object({ keys: z.array(approverKeySchema) }));
 export const skyfloApproverKeyKind = 'SkyfloApproverKey';
 export const skyfloApproverKeyPlural = 'skyfloapproverkeys';
 
@@ -155,10 +156,10 @@ export const skyfloApproverKeyPlural = 'skyfloapproverkeys';
  * Which approvals the executor requires an approver's proof for on its own (SKYFLO_EXECUTOR_REQUIRE_APPROVER_SIGNATURE),
  * on top of those whose status.approverSignatureRequired is set.
  */
-export const approverSignatureRequirementSchema = z.enum(['all', 'destructive', 'none']);
+export const approverSignatureRequirementSchema = deferred(() => z.enum(['all', 'destructive', 'none']));
 export type ApproverSignatureRequirement = z.infer<typeof approverSignatureRequirementSchema>;
 
-export const skyfloApprovalStatusSchema = z.object({
+export const skyfloApprovalStatusSchema = deferred(() => z.object({
   decision: z.enum(['approved', 'denied']),
   decidedBy: approvalPersonSchema.optional(),
   /** ISO 8601 */
@@ -182,36 +183,36 @@ export const skyfloApprovalStatusSchema = z.object({
    * Made with the engine's key (SKYFLO_APPROVAL_SIGNING_KEY); the executor holds only the public key(s).
    */
   signature: z.string().min(1),
-});
+}));
 export type SkyfloApprovalStatus = z.infer<typeof skyfloApprovalStatusSchema>;
 
 /** The object as the executor stores it (and `kubectl get skyfloapprovals -o json` shows it). */
-export const skyfloApprovalDocumentSchema = z.object({
+export const skyfloApprovalDocumentSchema = deferred(() => z.object({
   name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(40),
   spec: skyfloApprovalSpecSchema,
   status: skyfloApprovalStatusSchema,
-});
+}));
 export type SkyfloApprovalDocument = z.infer<typeof skyfloApprovalDocumentSchema>;
 
 /** `POST /v1/approvals/{name}/credential` answer. The token is a secret: never logged, never stored. */
-export const approvalCredentialSchema = z.object({
+export const approvalCredentialSchema = deferred(() => z.object({
   token: z.string().min(1),
   /** ISO 8601 */
   expiresAt: z.string().min(1),
   /** system:serviceaccount:<namespace>:skyflo-approval-<name> */
   username: z.string().min(1),
-});
+}));
 export type ApprovalCredential = z.infer<typeof approvalCredentialSchema>;
 
 /** The executor's error body: `code` is one of these, `message` says what was wrong and what to do. */
-export const executorErrorSchema = z.object({
+export const executorErrorSchema = deferred(() => z.object({
   code: z.enum(['UNAUTHORIZED', 'INVALID', 'NOT_FOUND', 'BAD_SIGNATURE', 'NOT_APPROVED', 'EXPIRED', 'IMMUTABLE', 'MINT_FAILED', 'APPROVER_SIGNATURE']),
   message: z.string(),
-});
+}));
 export type ExecutorError = z.infer<typeof executorErrorSchema>;
 
 /** `_meta[mcpMetaKeys.credential]` of a tools/call: run this one call with this token (trusted connections only). */
-export const toolCallCredentialSchema = z.object({ token: z.string().min(1), expiresAt: z.string().min(1), approval: z.string().min(1) });
+export const toolCallCredentialSchema = deferred(() => z.object({ token: z.string().min(1), expiresAt: z.string().min(1), approval: z.string().min(1) }));
 export type ToolCallCredential = z.infer<typeof toolCallCredentialSchema>;
 
 /**

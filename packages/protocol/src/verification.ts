@@ -6,6 +6,7 @@
  * Before executing, the engine records the call's before-state; the inverse call that would restore it is shown on the
  * approval card (`undo`) so an approver can opt into automatic revert having seen it.
  */
+import { deferred } from './deferred.ts';
 import { z } from './zod.ts';
 
 /**
@@ -16,20 +17,20 @@ import { z } from './zod.ts';
  * - `timed_out`: no verdict within the object's progress deadline, capped by VERIFY_TIMEOUT_SECONDS
  * - `not_applicable`: nothing the engine can check (e.g. a repo add)
  */
-export const verificationOutcomeSchema = z.enum(['verifying', 'verified', 'regressed', 'reverted_by_controller', 'timed_out', 'not_applicable']);
+export const verificationOutcomeSchema = deferred(() => z.enum(['verifying', 'verified', 'regressed', 'reverted_by_controller', 'timed_out', 'not_applicable']));
 export type VerificationOutcome = z.infer<typeof verificationOutcomeSchema>;
 export const finalVerificationOutcomes = ['verified', 'regressed', 'reverted_by_controller', 'timed_out', 'not_applicable'] as const;
 
 /** One read the verification made, and what it saw (redacted like every tool output). */
-export const verificationEvidenceSchema = z.object({
+export const verificationEvidenceSchema = deferred(() => z.object({
   /** what was read, e.g. "pods -n shop -l app=web" or "events for deployment shop/web" */
   read: z.string(),
   text: z.string(),
-});
+}));
 export type VerificationEvidence = z.infer<typeof verificationEvidenceSchema>;
 
 /** The inverse of a call, proposed from its recorded before-state (shown on the approval card and by Undo). */
-export const undoProposalSchema = z.object({
+export const undoProposalSchema = deferred(() => z.object({
   tool: z.string(),
   /** the inverse call's arguments as shown (redacted) */
   args: z.record(z.string(), z.unknown()),
@@ -43,7 +44,7 @@ export const undoProposalSchema = z.object({
    * requester's card disables the checkbox with this reason and the engine refuses or withholds it (issue 31)
    */
   second_person_required: z.string().optional(),
-});
+}));
 export type UndoProposal = z.infer<typeof undoProposalSchema>;
 
 export const verificationEventFields = {
@@ -64,5 +65,5 @@ export const verificationEventFields = {
   auto_revert_call_id: z.string().optional(),
 };
 
-export const undoRequestSchema = z.object({ conversation_id: z.uuid('conversation_id must be a UUID') });
+export const undoRequestSchema = deferred(() => z.object({ conversation_id: z.uuid('conversation_id must be a UUID') }));
 export type UndoRequest = z.infer<typeof undoRequestSchema>;
