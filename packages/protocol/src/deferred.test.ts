@@ -75,6 +75,18 @@ describe('deferred schemas', () => {
     expect(() => loop.parse([])).toThrow('the schema was used while it was being built');
   });
 
+  it("passes on a builder's own error, and builds again at the next use", () => {
+    let attempts = 0;
+    const flaky = deferred(() => {
+      attempts += 1;
+      if (attempts === 1) throw new Error('not yet');
+      return z.number();
+    });
+    expect(() => flaky.parse(1)).toThrow('not yet');
+    expect(flaky.parse(2)).toBe(2);
+    expect(attempts).toBe(2);
+  });
+
   it('keeps zod metadata, so JSON Schema (the OpenAPI document) still describes a field that is a deferred schema', () => {
     const { schema: digest } = counted(() => z.string().regex(/^sha256:[0-9a-f]{64}$/).describe('"sha256:<hex>" of the manifest'));
     const { schema: titled } = counted(() => z.object({ n: z.number() }).meta({ title: 'Counter' }));

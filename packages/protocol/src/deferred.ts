@@ -28,7 +28,12 @@ export function deferred<Schema extends z.ZodType>(build: () => Schema): Schema 
     // a builder that touches its own schema would build forever (a recursive schema refers to itself in a getter)
     if (building) throw new Error('deferred: the schema was used while it was being built; refer to it inside a getter or z.lazy()');
     building = true;
-    const built = build();
+    let built: Schema;
+    try {
+      built = build();
+    } finally {
+      building = false;
+    }
     Object.setPrototypeOf(schema, Object.getPrototypeOf(built));
     constructInPlace(schema, built);
     // `.describe()` and `.meta()` keep their metadata in a registry keyed by the schema object
