@@ -139,7 +139,9 @@ describe('skyflo chat in a 30-row terminal', () => {
     const screen = await visible(terminal);
     // the whole card fits: its header and the keys are both on screen, the diff is cut with a count
     expect(screen).toMatch(/Approval needed: .*\(k8s_delete\)/);
-    expect(screen).toMatch(/\[m\] more of the diff/);
+    // [m] shows the whole diff from its first line: the card showed only the lines the delete changes
+    expect(screen).toMatch(/\[m\] the whole diff/);
+    expect(screen).not.toMatch(/\[m\] more of the diff/);
     // cut to fit: the card shows the lines the delete changes, and says how long the whole diff is
     expect(screen).toContain('diff (dry run): the lines it changes');
     const cut = /the whole diff: (\d+) lines \(\[m\]\)/.exec(screen);
@@ -158,6 +160,8 @@ describe('skyflo chat in a 30-row terminal', () => {
     expect(paged).toMatch(new RegExp(`lines \\d+–\\d+ of ${total} \\(\\[m\\] more\\)`));
     expect(paged).toContain(`(end of the diff: ${total} lines)`);
     expect(await keyBlocks(), paged).toBe(pages + 1);
+    // after the first page, [m] goes on from where it stopped
+    expect(paged).toMatch(/\[m\] more of the diff/);
 
     await terminal.type('d');
     await terminal.waitAfter('delete the web deployment', /Why deny it\?/);

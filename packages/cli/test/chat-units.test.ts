@@ -132,6 +132,9 @@ describe('approval card', () => {
     expect(card).toContain('diff (dry run): the lines it changes');
     expect(card).toMatch(/│ {3}- {2}replicas: 3\n│ {3}\+ {2}replicas: 0\n/);
     expect(card).toContain('the whole diff: 13 lines ([m])');
+    // and its keys say what [m] shows: the whole diff, from its first line (not "more" of what the card showed)
+    expect(card).toContain('[m] the whole diff');
+    expect(card).not.toContain('more of the diff');
     expect(card).not.toContain('--- live/deployment.apps/payments');
     // [m] starts at the diff's first line
     expect(firstDiffPage(scale, 4)).toBe(0);
@@ -149,6 +152,7 @@ describe('approval card', () => {
     // a cut diff without a changed line (nothing to pick out) is shown from its top, and [m] goes on after it
     const listing = event({ diff: Array.from({ length: 10 }, (_, index) => `  line ${index}`).join('\n') });
     expect(formatApprovalCard(listing, { palette, maxDiffLines: 4 })).toContain('… 6 more diff lines of 10 ([m] more)');
+    expect(formatApprovalCard(listing, { palette, maxDiffLines: 4 })).toContain('[m] more of the diff');
     expect(firstDiffPage(listing, 4)).toBe(4);
   });
 

@@ -74,15 +74,17 @@ export function clusterHeadline(event: Pick<AwaitingApproval, 'args' | 'cluster'
 
 /**
  * The keys line under a card; the interactive prompt prints it only once it listens (keys typed before are ignored).
- * `autoRevert`: the card shows the call's inverse, so `a!` approves with automatic revert.
+ * `autoRevert`: the card shows the call's inverse, so `a!` approves with automatic revert. `nextDiffLine`: where [m]
+ * would page from (firstDiffPage, then each page's `next`), undefined when there is nothing more to page: from line 0
+ * it shows the whole diff (the card showed only the lines it changes), else the rest of it.
  */
-export function approvalKeysLine(palette: Palette, input: { more?: boolean; autoRevert?: boolean; columns?: number; lead?: string } = {}): string {
+export function approvalKeysLine(palette: Palette, input: { nextDiffLine?: number; autoRevert?: boolean; columns?: number; lead?: string } = {}): string {
   const keys = [
     `${palette.bold('[a]')} approve`,
     ...(input.autoRevert ? [`${palette.bold('[a!]')} approve with automatic revert`] : []),
     `${palette.bold('[d]')} deny (with a reason)`,
     `${palette.bold('[f]')} full args`,
-    ...(input.more ? [`${palette.bold('[m]')} more of the diff`] : []),
+    ...(input.nextDiffLine === undefined ? [] : [`${palette.bold('[m]')} ${input.nextDiffLine === 0 ? 'the whole diff' : 'more of the diff'}`]),
   ];
   return packItems(`${input.lead ?? ''}${palette.yellow('╰─ ')}`, keys, '   ', input.columns);
 }
@@ -282,7 +284,7 @@ export function formatApprovalCard(
     }
   }
   field('args hash', palette.dim(event.args_hash));
-  const keys = approvalKeysLine(palette, { more: diffIsCut(event, input.maxDiffLines), autoRevert: event.undo !== undefined, columns: input.columns });
+  const keys = approvalKeysLine(palette, { nextDiffLine: firstDiffPage(event, input.maxDiffLines), autoRevert: event.undo !== undefined, columns: input.columns });
   let card = lines.map((cardLine) => renderLine(cardLine, input.columns)).join('\n');
   // A card taller than the screen has scrolled its header away by the time the keys are pressed: say again, at its
   // foot, what is approved and where (the prompt's line comes after the keys).

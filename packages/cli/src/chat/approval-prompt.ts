@@ -39,7 +39,7 @@ async function askApproval(context: Context, approval: AwaitingApproval, positio
   const autoRevert = approval.undo !== undefined;
   const typeahead = {
     quietMs: DECISION_QUIET_MS,
-    onReady: () => io.stdout.write(`${approvalKeysLine(palette, { more: nextDiffLine !== undefined, autoRevert, columns: io.stdout.columns, lead: position.total > 1 ? palette.dim(`(${position.index + 1}/${position.total}) `) : '' })}\n`),
+    onReady: () => io.stdout.write(`${approvalKeysLine(palette, { nextDiffLine, autoRevert, columns: io.stdout.columns, lead: position.total > 1 ? palette.dim(`(${position.index + 1}/${position.total}) `) : '' })}\n`),
     onIgnored: (count: number) =>
       io.stdout.write(`${palette.yellow(`ignored ${count} key${count === 1 ? '' : 's'} typed before the card appeared`)}${palette.dim(' (nothing was decided: read the card, then press a or d)')}\n`),
   };
