@@ -14,7 +14,7 @@ import stringWidth from 'string-width';
 import type { AgentEvent } from '@skyflo/protocol';
 import { markdownToPlainText } from '@skyflo/protocol/plain-text';
 import { cardBudget, formatApprovalCard, type AwaitingApproval } from './approval-card.ts';
-import { wrapHanging, wrapLines } from './terminal-rows.ts';
+import { layoutWidth, wrapHanging, wrapLines } from './terminal-rows.ts';
 import type { Palette } from './colors.ts';
 import { createMarkdownRenderer, createMarkdownStream, type MarkdownStream } from './markdown.ts';
 import { createTerminalScreen, WORKING_LABEL } from './terminal-screen.ts';
@@ -104,7 +104,7 @@ const repeatable: ReadonlySet<AgentEvent['type']> = new Set(['tool.approved', 't
 
 export function createRenderer(options: RendererOptions): Renderer {
   const { palette, out, err } = options;
-  const width = () => Math.min(out.columns ?? 100, 120);
+  const width = () => layoutWidth(out.columns);
   const markdown = createMarkdownRenderer({ width: width(), colors: options.colors });
   const screen = createTerminalScreen({ out, palette, live: options.live ?? false });
   const { write, ensureNewline } = screen;

@@ -8,7 +8,7 @@ import type { Context } from './chat-context.ts';
 import { summarizeArgs } from './renderer.ts';
 import { lastUndoable, verificationBlock, verificationLine, type UndoableCall } from './verification-lines.ts';
 import { checkContext, formatClusterList, knownClusters } from './clusters.ts';
-import { wrapLines } from './terminal-rows.ts';
+import { layoutWidth, wrapLines } from './terminal-rows.ts';
 
 const historySymbols: Record<ToolStatus, string> = { completed: '✓', error: '✗', denied: '✗', awaiting_approval: '⧗', pending: '·', approved: '·', executing: '⏵' };
 
@@ -30,7 +30,7 @@ function showCall(context: Context, tool: StoredCall): void {
   const verification = tool.verification;
   if (!verification) return;
   const facts = { ...verification, tool: tool.tool, ...(tool.undo_of ? { undo_of: tool.undo_of } : {}) };
-  const width = Math.min(context.io.stdout.columns ?? 100, 120);
+  const width = layoutWidth(context.io.stdout.columns);
   context.renderer.info(verification.outcome === 'verifying' ? verificationLine(facts, palette, width) : verificationBlock(facts, palette, { width, undoAvailable: tool.undo_available === true, resumed: true }));
 }
 

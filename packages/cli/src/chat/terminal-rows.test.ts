@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createPalette } from './colors.ts';
-import { packItems, terminalRows, wrapHanging, wrapLines } from './terminal-rows.ts';
+import { layoutWidth, packItems, terminalRows, wrapHanging, wrapLines } from './terminal-rows.ts';
 import { stripVTControlCharacters } from 'node:util';
 
 const widest = (text: string) => Math.max(...stripVTControlCharacters(text).split('\n').map((row) => row.length));
@@ -51,5 +51,11 @@ describe('text sized for the terminal', () => {
     // a path longer than the width stays whole, so it can be copied (the terminal folds it)
     const path = '/home/sam/.config/skyflo/credentials.json';
     expect(wrapLines(`tokens kept in ${path} (readable by you only).`, 30).split('\n')).toEqual(['tokens kept in', `  ${path}`, '  (readable by you only).']);
+  });
+
+  it('lays text out to the width of the terminal, at most 120 columns, and 100 when the output is not a terminal', () => {
+    expect(layoutWidth(44)).toBe(44);
+    expect(layoutWidth(200)).toBe(120);
+    expect(layoutWidth(undefined)).toBe(100);
   });
 });

@@ -12,6 +12,14 @@ export function terminalRows(text: string, columns: number): number {
 }
 
 /**
+ * The width the chat lays text out to (answers, call lines, verification blocks): the terminal's, at most 120
+ * columns so prose stays readable on a wide screen; 100 when the output is not a terminal.
+ */
+export function layoutWidth(columns: number | undefined): number {
+  return Math.min(columns ?? 100, 120);
+}
+
+/**
  * A space a row is never broken at: "namespace" + unbreakableSpace + "payments" keeps the word and its name on one
  * row when a line wraps, and is printed as a plain space (wrapHanging puts it back).
  */
