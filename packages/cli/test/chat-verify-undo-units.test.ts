@@ -67,6 +67,19 @@ describe('the verification line', () => {
     expect(text.indexOf('regressed')).toBeGreaterThan(text.indexOf('verifying'));
   });
 
+  it('on a phone-sized terminal (44 columns): the outcome says what regressed whole, wrapped under its line', () => {
+    const out = { ...capture(), columns: 44 };
+    const renderer = createRenderer({ style: 'tty', palette, colors: false, out, err: capture() });
+    renderer.event({ type: 'tool.result', ...base, ...setImage, result: [{ type: 'text', text: 'deployment.apps/web image updated' }], undo_available: true });
+    renderer.event(verification({ outcome: 'regressed', summary: '1 new pod(s) of deployment shop/web: ImagePullBackOff', evidence: [{ read: 'pods -n shop -l app=web', text: pods }] }));
+    const rows = out.text().split('\n');
+    const start = rows.findIndex((row) => row.includes('↳ ✗ regressed'));
+    // "ImagePullBackOff" was cut away at the width before ("1 new pod(s) of deployme…")
+    expect(rows.slice(start, start + 3).join(' ').replace(/\s+/g, ' ')).toContain('↳ ✗ regressed: 1 new pod(s) of deployment shop/web: ImagePullBackOff');
+    expect(rows[start + 1]).toMatch(/^ {4}\S/);
+    expect(Math.max(...rows.map((row) => row.length))).toBeLessThanOrEqual(44);
+  });
+
   it('piped (plain): stdout keeps only the answer; the outcome goes to stderr', () => {
     const out = capture();
     const err = capture();

@@ -63,7 +63,9 @@ export function evidenceLines(evidence: readonly VerificationEvidence[], palette
 
 /** Everything printed for a final verification event: the outcome line, its evidence, and what happens next. */
 export function verificationBlock(event: VerificationFacts, palette: Palette, input: { width?: number; undoAvailable?: boolean; resumed?: boolean } = {}): string {
-  const lines = [verificationLine(event, palette, input.width)];
+  // the outcome's summary whole (the caller wraps the block to the terminal): on a phone's 44 columns, cut to the
+  // width it lost what regressed ("1 new pod(s) of deployme…" for "…: CrashLoopBackOff"); the evidence stays cut
+  const lines = [verificationLine(event, palette, Number.POSITIVE_INFINITY)];
   if (showsEvidence(event.outcome)) lines.push(...evidenceLines(event.evidence ?? [], palette, { width: input.width ?? 100 }));
   // resumed: a conversation's history, where the revert is past (its own call is listed with the others)
   const revert = input.resumed ? 'the engine ran the recorded inverse' : 'the engine runs the recorded inverse now';
