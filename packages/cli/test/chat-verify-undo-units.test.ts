@@ -146,6 +146,37 @@ describe('a resumed conversation', () => {
     expect(text.indexOf('k8s_set_image')).toBeLessThan(text.indexOf('✗ regressed'));
     expect(text.indexOf('✗ regressed')).toBeLessThan(text.indexOf('k8s_restart'));
   });
+
+  it('no longer offers /undo under a regressed change once its undo ran; a denied undo leaves it offered', () => {
+    const historyWithUndo = (undoStatus: string) => {
+      const stored = conversationDetailSchema.parse({
+        id: conversation,
+        title: 'Roll web to 9.9',
+        updated_at: '2026-11-28T22:00:00Z',
+        messages: [
+          { id: 'u1', type: 'user', content: 'set web to 9.9', timestamp: 1 },
+          {
+            id: 'a1',
+            type: 'assistant',
+            content: 'Rolled back.',
+            timestamp: 2,
+            segments: [
+              { kind: 'tool', id: 'call_set', toolExecution: { ...setImage, status: 'completed', undo_available: true, verification: { outcome: 'regressed', summary: 'new pods of shop/web cannot pull web:9.9', evidence: [] } } },
+              { kind: 'tool', id: 'call_undo', toolExecution: { call_id: 'call_undo', tool: 'k8s_set_image', args: { namespace: 'shop', name: 'web', image: 'web:2.1' }, status: undoStatus, undo_of: 'call_set' } },
+            ],
+          },
+        ],
+      });
+      const out = capture();
+      const renderer = createRenderer({ style: 'tty', palette, colors: false, out, err: capture() });
+      showHistory({ palette, renderer, io: { stdout: out } } as unknown as Context, stored);
+      return out.text();
+    };
+    const undone = historyWithUndo('completed');
+    expect(undone).toContain('↳ ✗ regressed: new pods of shop/web cannot pull web:9.9');
+    expect(undone).not.toContain('/undo proposes its inverse');
+    expect(historyWithUndo('denied')).toContain('/undo proposes its inverse');
+  });
 });
 
 describe('approval cards of verify/undo', () => {

@@ -6,7 +6,7 @@ import { isInternalTool, llmSettingsSchema, toolRisk, toolRiskLabels, toolStatus
 import { API_PREFIX, type ApiClient, type ConversationDetail } from './api-client.ts';
 import type { Context } from './chat-context.ts';
 import { summarizeArgs } from './renderer.ts';
-import { lastUndoable, verificationBlock, verificationLine, type UndoableCall } from './verification-lines.ts';
+import { lastUndoable, undoneCalls, verificationBlock, verificationLine } from './verification-lines.ts';
 import { checkContext, formatClusterList, knownClusters } from './clusters.ts';
 import { layoutWidth, wrapLines } from './terminal-rows.ts';
 
@@ -23,15 +23,18 @@ export function historyToolLine(palette: Context['palette'], tool: { tool: strin
 type StoredEntry = ConversationDetail['messages'][number];
 type StoredCall = NonNullable<NonNullable<StoredEntry['segments']>[number]['toolExecution']>;
 
-/** A stored call's line, and under it what the engine's verification found, as the live stream showed it. */
-function showCall(context: Context, tool: StoredCall): void {
+/**
+ * A stored call's line, and under it what the engine's verification found, as the live stream showed it. `undone`:
+ * the conversation's calls an undo was proposed for, which the history no longer offers /undo for.
+ */
+function showCall(context: Context, tool: StoredCall, undone: ReadonlySet<string>): void {
   const { palette } = context;
   context.renderer.info(historyToolLine(palette, tool));
   const verification = tool.verification;
   if (!verification) return;
   const facts = { ...verification, tool: tool.tool, ...(tool.undo_of ? { undo_of: tool.undo_of } : {}) };
   const width = layoutWidth(context.io.stdout.columns);
-  context.renderer.info(verification.outcome === 'verifying' ? verificationLine(facts, palette, width) : verificationBlock(facts, palette, { width, undoAvailable: tool.undo_available === true, resumed: true }));
+  context.renderer.info(verification.outcome === 'verifying' ? verificationLine(facts, palette, width) : verificationBlock(facts, palette, { width, undoAvailable: tool.undo_available === true && !undone.has(tool.call_id), resumed: true }));
 }
 
 /**
@@ -39,18 +42,25 @@ function showCall(context: Context, tool: StoredCall): void {
  * to the answer it undoes), each text rendered as the live answer was, a stopped one too (issue 37: not left as raw
  * Markdown). A record without text segments has its whole text after its calls.
  */
-function showAnswer(context: Context, entry: StoredEntry): void {
+function showAnswer(context: Context, entry: StoredEntry, undone: ReadonlySet<string>): void {
   const segments = entry.segments ?? [];
   const inOrder = segments.some((segment) => segment.kind === 'text' && segment.text?.trim());
   for (const segment of segments) {
-    if (segment.kind === 'tool' && segment.toolExecution) showCall(context, segment.toolExecution);
+    if (segment.kind === 'tool' && segment.toolExecution) showCall(context, segment.toolExecution, undone);
     else if (inOrder && segment.kind === 'text' && segment.text) context.renderer.markdown(segment.text.trim());
   }
   if (!inOrder) context.renderer.markdown(entry.content.trim());
 }
 
+/** Every call of a stored conversation, in order. */
+function storedCalls(conversation: ConversationDetail): StoredCall[] {
+  return conversation.messages.flatMap((entry) => entry.segments ?? []).flatMap((segment) => (segment.kind === 'tool' && segment.toolExecution ? [segment.toolExecution] : []));
+}
+
 export function showHistory(context: Context, conversation: ConversationDetail): void {
   const { palette } = context;
+  const calls = storedCalls(conversation);
+  const undone = undoneCalls(calls);
   context.renderer.info(`${palette.bold(conversation.title || 'Untitled conversation')} ${palette.dim(`(${conversation.id}, updated ${conversation.updated_at})`)}`);
   for (const entry of conversation.messages.slice(-6)) {
     if (entry.type === 'user') context.renderer.info(`${palette.cyan('you ›')} ${entry.content}`);
@@ -59,14 +69,10 @@ export function showHistory(context: Context, conversation: ConversationDetail):
       const alert = (entry as { alert?: { title?: unknown; status?: unknown } }).alert;
       context.renderer.info(`${palette.red('alert ›')} ${palette.bold(String(alert?.title ?? 'Alert'))} ${palette.dim(`[${String(alert?.status ?? 'firing')}]`)}${entry.content ? ` ${entry.content}` : ''}`);
     }
-    else if (entry.type === 'assistant') showAnswer(context, entry);
+    else if (entry.type === 'assistant') showAnswer(context, entry, undone);
   }
-  const pending = conversation.messages
-    .flatMap((entry) => entry.segments ?? [])
-    .map((segment) => segment.toolExecution)
-    .filter((tool) => tool?.status === 'awaiting_approval');
-  for (const tool of pending) {
-    context.renderer.info(palette.yellow(`A change is waiting for approval: ${tool!.tool} ${summarizeArgs(tool!.args)} — decide it in the web UI (this client only decides calls it has streamed).`));
+  for (const tool of calls.filter((call) => call.status === 'awaiting_approval')) {
+    context.renderer.info(palette.yellow(`A change is waiting for approval: ${tool.tool} ${summarizeArgs(tool.args)} — decide it in the web UI (this client only decides calls it has streamed).`));
   }
 }
 
@@ -149,8 +155,7 @@ export async function modelCommand(context: Context, client: ApiClient, argument
  */
 async function defaultUndo(context: Context, client: ApiClient, conversationId: string): Promise<string | undefined> {
   const conversation = await client.getConversation(conversationId);
-  const calls = conversation.messages.flatMap((entry) => entry.segments ?? []).flatMap((segment) => (segment.kind === 'tool' && segment.toolExecution ? [segment.toolExecution as UndoableCall] : []));
-  const call = lastUndoable(calls);
+  const call = lastUndoable(storedCalls(conversation));
   if (!call) context.renderer.error('nothing to undo: no executed change in this conversation has a recorded before-state (or each one already has an undo)');
   return call?.call_id;
 }

@@ -85,12 +85,17 @@ export interface UndoableCall {
   verification?: { outcome?: string };
 }
 
+/** The calls an undo was proposed for (a denied or failed undo leaves its call undoable): /undo has nothing to offer there. */
+export function undoneCalls(calls: readonly UndoableCall[]): Set<string> {
+  return new Set(calls.filter((call) => call.undo_of && call.status !== 'denied' && call.status !== 'error').map((call) => call.undo_of!));
+}
+
 /**
  * The executed change `/undo` takes without an argument: the last completed call with a recorded before-state that
  * no undo has been proposed for (a denied or failed undo leaves it undoable), or undefined.
  */
 export function lastUndoable(calls: readonly UndoableCall[]): UndoableCall | undefined {
-  const undone = new Set(calls.filter((call) => call.undo_of && call.status !== 'denied' && call.status !== 'error').map((call) => call.undo_of!));
+  const undone = undoneCalls(calls);
   // issue 37 item 8: a change a controller already set back has nothing to undo
   return calls.findLast((call) => call.status === 'completed' && call.undo_available === true && !undone.has(call.call_id) && call.verification?.outcome !== 'reverted_by_controller');
 }
