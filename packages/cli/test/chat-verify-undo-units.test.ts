@@ -16,7 +16,7 @@ import { createRenderer } from '../src/chat/renderer.ts';
 import { showHistory } from '../src/chat/slash-commands.ts';
 import { runTurn, type Decision } from '../src/chat/run-turn.ts';
 import { createTerminalInput, type KeyResult, type TypeaheadGuard } from '../src/chat/terminal-input.ts';
-import { evidenceLines, lastUndoable, verificationLine, type VerificationEvent } from '../src/chat/verification-lines.ts';
+import { evidenceLines, lastUndoable, verificationLine, verifyingLabel, type VerificationEvent } from '../src/chat/verification-lines.ts';
 
 const palette = createPalette(false);
 const conversation = '22222222-2222-4222-8222-222222222222';
@@ -38,6 +38,13 @@ describe('the verification line', () => {
     );
     expect(verificationLine(verification({ outcome: 'timed_out', summary: 'no verdict in 120 s' }), palette)).toBe('  ↳ ⏱ timed out: no verdict in 120 s');
     expect(verificationLine(verification({ outcome: 'not_applicable', summary: 'nothing to check' }), palette)).toBe('  ↳ – not checked: nothing to check');
+  });
+
+  it('the spinner names the change being verified once, and how long it may take when the engine says so', () => {
+    // an older engine's first summary only repeats the tool ("Verifying k8s_set_image…")
+    expect(verifyingLabel(verification({ summary: 'Verifying k8s_set_image…' }), 100)).toBe('verifying k8s_set_image…');
+    expect(verifyingLabel(verification({ summary: 'Verifying k8s_set_image…', undo_of: 'call_a' }), 44)).toBe('verifying k8s_set_image (the undo)…');
+    expect(verifyingLabel(verification({ summary: 'up to 120 s' }), 44)).toBe('verifying k8s_set_image: up to 120 s');
   });
 
   it('bounds the evidence: three reads of six lines at most, each cut to the width, and says what it left out', () => {

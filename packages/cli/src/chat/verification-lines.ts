@@ -24,9 +24,15 @@ function cut(text: string, max: number): string {
   return line.length > max ? `${line.slice(0, Math.max(1, max - 1))}…` : line;
 }
 
-/** What the live spinner says while the engine verifies a change (one line, cut to `width`). */
+/**
+ * What the live spinner says while the engine verifies a change (one line, cut to `width`): "verifying k8s_scale: up
+ * to 120 s". An older engine's summary was only "Verifying <tool>…": said once, not "verifying k8s_scale: Verifying
+ * k8s_scale…" (on a phone's 44 columns the repeat pushed everything else off the line).
+ */
 export function verifyingLabel(event: VerificationFacts, width: number): string {
-  return cut(`verifying ${event.tool}${event.undo_of ? ' (the undo)' : ''}${event.summary ? `: ${event.summary}` : '…'}`, Math.max(20, width - 4));
+  const repeatsTool = event.summary.replace(/…$/, '').trim().toLowerCase() === `verifying ${event.tool}`.toLowerCase();
+  const summary = event.summary && !repeatsTool ? `: ${event.summary}` : '…';
+  return cut(`verifying ${event.tool}${event.undo_of ? ' (the undo)' : ''}${summary}`, Math.max(20, width - 4));
 }
 
 /** The outcome line under the tool line: "  ↳ ✗ regressed: new pods of shop/web cannot pull web:9.9". */

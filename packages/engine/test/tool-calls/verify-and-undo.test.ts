@@ -106,6 +106,8 @@ describe('verify, then undo (issue 21)', () => {
     const second = await post('/agent/approvals/call_img', { approve: true, conversation_id: conversationId, args_hash: awaiting['args_hash'] });
     const verifications = find(second, 'tool.verification').filter((event) => event['call_id'] === 'call_img');
     expect(verifications.map((event) => event['outcome'])).toEqual(['verifying', 'regressed']);
+    // while it waits, it says for how long at most (the harness's VERIFY_TIMEOUT_SECONDS, 60), not "Verifying k8s_set_image…"
+    expect(verifications[0]!['summary']).toBe('up to 60 s');
     expect(JSON.stringify(verifications[1]!['evidence'])).toMatch(/ImagePullBackOff|ErrImagePull/);
     expect(find(second, 'tool.result').find((event) => event['call_id'] === 'call_img')).toMatchObject({ undo_available: true });
     // the verification event comes after the tool's result and before the model's answer

@@ -79,7 +79,10 @@ export async function runVerification(
 ): Promise<{ result: VerificationResult; state: VerificationState; written: boolean }> {
   const startedAt = hooks.startedAt ?? Date.now();
   const deadline = hooks.deadline ?? startedAt + deps.config.verifyTimeoutSeconds * 1000;
-  const verifying: VerificationState = { outcome: 'verifying', summary: `Verifying ${target.tool}…`, evidence: [], startedAt, deadline, ...(target.autoRevert ? { autoRevert: true } : {}) };
+  // how long the wait may be: the UI shows "Verifying… up to 120 s", the terminal's spinner "verifying k8s_scale: up
+  // to 120 s" (a change that never settles is watched for all of VERIFY_TIMEOUT_SECONDS); it said "Verifying k8s_scale…"
+  const budgetSeconds = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+  const verifying: VerificationState = { outcome: 'verifying', summary: `up to ${budgetSeconds} s`, evidence: [], startedAt, deadline, ...(target.autoRevert ? { autoRevert: true } : {}) };
   await deps.approvals.saveVerification({ conversationId: target.conversationId, callId: target.callId, verification: verifying });
   await hooks.emit(verificationEvent(target, verifying));
   const remainingSeconds = (deadline - Date.now()) / 1000;
