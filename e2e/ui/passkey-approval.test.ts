@@ -111,6 +111,12 @@ describe('a passkey approves a change on a cluster that asks for one', () => {
     stack.llm.reset(scaleScript(4));
     await askInChat(page, 'Scale web to 4 replicas');
     const card = page.getByTestId('approval-card');
+    await card.getByTestId('diff-view').first().waitFor();
+    // on a phone (a touch screen, no mouse): no keyboard hints, neither under the buttons nor on them
+    expect(await card.getByTestId('approval-hint').isVisible()).toBe(false);
+    expect(await card.locator('kbd').count()).toBeGreaterThan(0);
+    for (const key of await card.locator('kbd').all()) expect(await key.isVisible()).toBe(false);
+    await card.getByRole('button', { name: 'Approve', exact: true }).waitFor();
     await approveOnCard(card);
     await vi.waitFor(async () => expect(await replicas()).toBe('4'), { timeout: 60_000, interval: 250 });
     const audit = (await (await page.request.get('/api/v1/audit?action=approval.approved')).json()) as { data: Array<{ details: Record<string, unknown> }> };

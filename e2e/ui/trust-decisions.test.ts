@@ -80,6 +80,9 @@ describe('trust in approval decisions (issue 19)', () => {
     expect(await composer().evaluate((element) => element === document.activeElement)).toBe(true);
     // React flushes a keydown's state at once: a decision made by those keys would already show "Sending the decision…"
     expect(await card.getByTestId('approval-hint').textContent()).toBe('Click or Tab into this card to decide with A / D.');
+    // with a mouse, the keys are shown: the hint and each button's key
+    expect(await card.getByTestId('approval-hint').isVisible()).toBe(true);
+    expect(await card.getByRole('button', { name: /^Approve/ }).locator('kbd').isVisible()).toBe(true);
     const waiting = await pendingApprovals();
     expect(waiting.map((item) => [item.tool, item.args['replicas']])).toEqual([['k8s_scale', 5]]);
     expect(await replicasOf('web')).toBe('2');

@@ -89,6 +89,7 @@ export function Badge({ tone = 'neutral', children }: { tone?: 'neutral' | 'ok' 
   return <span className={`inline-flex items-center gap-1 rounded border px-1.5 py-0.5 text-xs font-medium ${tones[tone]}`}>{children}</span>;
 }
 
+/** A keyboard shortcut's key; not shown on a touch screen without a mouse or trackpad (a phone), where it is noise. */
 export function Kbd({ children }: { children: ReactNode }) {
-  return <kbd className="rounded border border-border bg-panel-2 px-1 font-mono text-[10px] text-muted">{children}</kbd>;
+  return <kbd className="rounded border border-border bg-panel-2 px-1 font-mono text-[10px] text-muted not-any-pointer-fine:hidden">{children}</kbd>;
 }

@@ -56,6 +56,7 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
   const busy = locked !== undefined;
   const previewMissing = !tool.args_hash;
   const needsAcknowledgement = previewFailed && !withoutPreview;
+  const keysOnlyHint = locked === undefined && !previewMissing && !needsAcknowledgement;
   const decide = (approve: boolean) => {
     if (busy || right.kind !== 'can' || (approve && (previewMissing || needsAcknowledgement))) return;
     onDecide(decisionTargetOf(tool), approve, reason.trim() || undefined, approve && autoRevert ? true : undefined, approve && withoutPreview ? true : undefined);
@@ -189,7 +190,8 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
                 {autoRevert ? 'Approve with automatic revert' : 'Approve'} <Kbd>A</Kbd>
               </Button>
             </div>
-            <p className="mt-1 text-xs text-muted" data-testid="approval-hint">
+            {/* a hint that only names keys is not shown on a touch screen without a mouse or trackpad (a phone) */}
+            <p className={`mt-1 text-xs text-muted ${keysOnlyHint ? 'not-any-pointer-fine:hidden' : ''}`} data-testid="approval-hint">
               {locked ??
                 (previewMissing
                   ? 'The preview of this call did not reach this page; reload it to approve.'
