@@ -5,9 +5,9 @@
  */
 import path from 'node:path';
 import { writeFileSync, mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { deploymentYaml } from '@skyflo/testkit/manifests';
+import { startTcpRelay } from '@skyflo/testkit/tcp-relay';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { askInChat, artifactsDir, slowScript, startUiStack, type UiStack, registerAndSignIn, screenshotOnFailure } from './ui-stack.ts';
 
@@ -15,35 +15,6 @@ import { askInChat, artifactsDir, slowScript, startUiStack, type UiStack, regist
 vi.setConfig({ testTimeout: 180_000 });
 
 let stack: UiStack;
-
-/** A TCP relay to the engine whose open connections can all be cut (a network drop the browser cannot tell apart). */
-function startTcpRelay(target: URL): Promise<{ url: string; dropAll(): void; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
-        dropAll: () => sockets.forEach((socket) => socket.destroy()),
-        close: () => new Promise<void>((done) => {
-          sockets.forEach((socket) => socket.destroy());
-          server.close(() => done());
-        }),
-      }),
-    ),
-  );
-}
 
 beforeAll(async () => {
   stack = await startUiStack();

@@ -1,7 +1,7 @@
 /**
  * `skyflo chat` without a terminal (stdin and stdout are pipes): one-shot exit codes, plain and --json output,
  * approvals that cannot be asked, --approve-all (what it prints and sends), stored logins with token refresh,
- * listing and resuming conversations, and logout.
+ * a connection dropped mid-stream (re-attached to the run), listing and resuming conversations, and logout.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { agentEventSchema } from '@skyflo/protocol';
+import { startTcpRelay } from '@skyflo/testkit/tcp-relay';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EMAIL, runCli, skyfloBin, startChatStack, waitFor, type ChatStack } from './chat-test-stack.ts';
 
@@ -138,6 +139,29 @@ describe('one-shot exit codes', () => {
     expect(await exited).toBe(1);
     expect(stderr).toContain('the run was stopped');
     expect(stdout).not.toContain('line 299');
+  }, TEST_TIMEOUT);
+
+  it('0 when the connection drops mid-stream: it re-attaches to the run (Last-Event-ID), every line printed once', async () => {
+    // the client talks to the engine through a TCP relay that cuts every open connection at once
+    const relay = await startTcpRelay(new URL(stack.url));
+    try {
+      stack.llm.reset({ rules: [{ match: { lastRole: 'user' }, reply: { text: Array.from({ length: 60 }, (_, index) => `line ${index}`).join('\n'), tokenDelayMs: 25 } }] });
+      let dropped = false;
+      const result = await runCli(['chat', '--url', relay.url, '-p', 'stream sixty lines'], {
+        env: withToken(),
+        onStdout: (stdout) => {
+          if (dropped || !stdout.includes('line 5\n')) return;
+          dropped = true;
+          relay.dropAll();
+        },
+      });
+      expect(dropped).toBe(true);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/lost the stream \(The connection to the engine broke mid-stream: .*\); re-attaching to the run…/);
+      for (let index = 0; index < 60; index += 1) expect(result.stdout.match(new RegExp(`^line ${index}$`, 'gm')), `line ${index}`).toHaveLength(1);
+    } finally {
+      await relay.close();
+    }
   }, TEST_TIMEOUT);
 
   it('2 for contradictory options, and 1 with a clear message when not logged in', async () => {

@@ -93,7 +93,8 @@ export interface CliRun {
 }
 
 /** Runs `skyflo <args>` as a child process with stdin from `input` (not a terminal) and waits for it to exit. */
-export function runCli(args: string[], options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+/** `onStdout`: called with all of stdout so far each time more arrives (a test acts on what has been printed) */
+export function runCli(args: string[], options: { env?: Record<string, string>; input?: string; timeoutMs?: number; onStdout?: (stdout: string) => void } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [skyfloBin, ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), NO_COLOR: '1', ...options.env },
@@ -101,7 +102,10 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      options.onStdout?.(stdout);
+    });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

@@ -50,6 +50,8 @@ export interface ApiClient {
   /** POST /agent/approvals/{call_id}/undo; the stream is a run that proposes the call's inverse for approval. */
   undo(input: { callId: string; conversationId: string; signal?: AbortSignal }): Promise<AsyncGenerator<StreamedEvent>>;
   stop(input: { conversationId: string; runId: string }): Promise<StopResponse>;
+  /** GET /agent/runs/{run_id}/events with Last-Event-ID: re-attach to a run whose stream broke, from the next event */
+  runEvents(input: { conversationId: string; runId: string; lastEventId: number; signal?: AbortSignal }): Promise<AsyncGenerator<StreamedEvent>>;
   /** GET /approvals/pending: who may decide each waiting call (read by field name: decision-right.ts) */
   pendingApprovals(): Promise<unknown>;
   /** POST /auth/device-keys: this terminal's public key, pending until confirmed with a passkey (issue 35) */
@@ -154,6 +156,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     decide: ({ callId, decision, signal }) => streamed(() => client.decide({ callId, decision, ...(signal ? { signal } : {}) })),
     undo: ({ callId, conversationId, signal }) => streamed(() => client.undo({ callId, conversationId, ...(signal ? { signal } : {}) })),
     stop: (input) => signedIn(() => client.stop(input)),
+    runEvents: ({ conversationId, runId, lastEventId, signal }) => streamed(() => client.runEvents({ conversationId, runId, lastEventId, ...(signal ? { signal } : {}) })),
     pendingApprovals: () => signedIn(() => client.pendingApprovals()),
     registerDeviceKey: (input) => signedIn(() => client.registerDeviceKey(input)),
     deviceKey: (keyId) => signedIn(() => client.deviceKey(keyId)),

@@ -176,6 +176,7 @@ async function converse(context: Context, client: ApiClient, message: string, co
       ...(cluster ? { context: cluster } : {}),
       onEvent,
       signal: abort.signal,
+      onNotice: (text) => context.renderer.info(context.palette.yellow(text)),
       decide: async (approval, position) => {
         // The approval prompt reads keys itself (Ctrl-C there leaves the call pending rather than stopping). The
         // terminal stays raw across the hand-over, so keys typed meanwhile are neither echoed nor left for the prompt.

@@ -10,6 +10,7 @@
  */
 import type { AgentEvent, AgentEventOf, DeviceSignature } from '@skyflo/protocol';
 import type { ApiClient } from './api-client.ts';
+import type { StreamedEvent } from './sse-reader.ts';
 import type { AwaitingApproval } from './approval-card.ts';
 import { ChatError } from './chat-error.ts';
 
@@ -57,7 +58,19 @@ export interface RunTurnInput {
   decide(approval: AwaitingApproval, position: DecisionPosition): Promise<Decision>;
   /** aborts the HTTP streams (the run itself goes on unless stopped) */
   signal?: AbortSignal;
+  /** a line for the person while the client re-attaches to a run whose stream broke */
+  onNotice?(text: string): void;
+  /** waits before a re-attach (tests shorten it); default: setTimeout */
+  sleep?(ms: number): Promise<void>;
 }
+
+/**
+ * A stream that breaks before its run completed (a proxy's idle cut, a phone's network changing, the engine
+ * restarting) is re-attached with Last-Event-ID, as the Command Center does: nothing is missed, nothing shown twice.
+ * Attempts in a row without an event, and the back-off before each.
+ */
+const REATTACH_ATTEMPTS = 5;
+const reattachDelayMs = (attempt: number) => Math.min(4_000, 250 * 2 ** attempt);
 
 export interface Turn {
   done: Promise<TurnOutcome>;
@@ -79,29 +92,65 @@ export function runTurn(input: RunTurnInput): Turn {
     await input.client.stop({ conversationId, runId }).catch(() => undefined);
   };
 
-  async function follow(stream: AsyncGenerator<{ event: AgentEvent }>): Promise<{ completed?: AgentEventOf<'completed'>; awaiting: AwaitingApproval[]; error?: string }> {
+  const sleep = input.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  /** how a turn whose stream broke for good ends: what ran stays done, and where to look once the engine answers */
+  const lostRun = (why: string) =>
+    new ChatError('STREAM_FAILED', `${why}${conversationId ? `. What already ran stays done; once the engine answers again, skyflo chat --resume ${conversationId} shows where the conversation stands.` : '.'}`);
+
+  async function follow(first: AsyncGenerator<StreamedEvent>): Promise<{ completed?: AgentEventOf<'completed'>; awaiting: AwaitingApproval[]; error?: string }> {
     let completed: AgentEventOf<'completed'> | undefined;
     /** the calls this run paused on, in the order the engine announced them (the model's order) */
     const awaiting: AwaitingApproval[] = [];
     let error: string | undefined;
-    for await (const { event } of stream) {
-      if (event.type === 'ready') {
-        runId = event.run_id;
-        conversationId = event.conversation_id;
-        running = true;
-        if (stopRequested) void sendStop();
+    /** the run's last event seen: a re-attach asks for the ones after it */
+    let lastEventId = 0;
+    let failedAttempts = 0;
+    let broken: string | undefined;
+    let stream: AsyncGenerator<StreamedEvent> | undefined = first;
+    for (;;) {
+      if (stream) {
+        try {
+          for await (const { event, id } of stream) {
+            if (id !== undefined) lastEventId = id;
+            failedAttempts = 0;
+            if (event.type === 'ready') {
+              runId = event.run_id;
+              conversationId = event.conversation_id;
+              running = true;
+              if (stopRequested) void sendStop();
+            }
+            if (event.type === 'tool.awaiting_approval') {
+              const index = awaiting.findIndex((call) => call.call_id === event.call_id);
+              if (index >= 0) awaiting[index] = event;
+              else awaiting.push(event);
+            }
+            if (event.type === 'workflow.error' || event.type === 'error') error = event.error;
+            if (event.type === 'completed') {
+              completed = event;
+              running = false;
+            }
+            input.onEvent(event);
+          }
+          broken = 'The engine closed the stream before the run completed';
+        } catch (streamError) {
+          if (!(streamError instanceof ChatError && streamError.code === 'STREAM_FAILED')) throw streamError;
+          broken = streamError.message;
+        }
       }
-      if (event.type === 'tool.awaiting_approval') {
-        const index = awaiting.findIndex((call) => call.call_id === event.call_id);
-        if (index >= 0) awaiting[index] = event;
-        else awaiting.push(event);
+      if (completed || input.signal?.aborted || !runId || !conversationId) break;
+      if (failedAttempts >= REATTACH_ATTEMPTS) throw lostRun(`${broken}; re-attaching to run ${runId} failed ${REATTACH_ATTEMPTS} times`);
+      input.onNotice?.(failedAttempts === 0 ? `lost the stream (${broken}); re-attaching to the run…` : `re-attaching to the run (attempt ${failedAttempts + 1} of ${REATTACH_ATTEMPTS})…`);
+      await sleep(reattachDelayMs(failedAttempts));
+      failedAttempts += 1;
+      try {
+        stream = await input.client.runEvents({ conversationId, runId, lastEventId, ...(input.signal ? { signal: input.signal } : {}) });
+      } catch (reattachError) {
+        // the engine no longer knows the run (it restarted without it): nothing to re-attach to
+        if (reattachError instanceof ChatError && reattachError.status === 404) throw lostRun(`${broken}, and the engine no longer knows run ${runId}`);
+        if (input.signal?.aborted) break;
+        stream = undefined;
+        broken = reattachError instanceof Error ? reattachError.message : String(reattachError);
       }
-      if (event.type === 'workflow.error' || event.type === 'error') error = event.error;
-      if (event.type === 'completed') {
-        completed = event;
-        running = false;
-      }
-      input.onEvent(event);
     }
     running = false;
     return { ...(completed ? { completed } : {}), awaiting, ...(error ? { error } : {}) };
@@ -121,7 +170,7 @@ export function runTurn(input: RunTurnInput): Turn {
       const base = { ...(conversationId ? { conversationId } : {}), approved, denied };
       if (!completed) {
         if (input.signal?.aborted) return { ...base, status: 'stopped', error: 'the client stopped following the run' };
-        throw new ChatError('STREAM_FAILED', 'The engine closed the stream before the run completed; the run may still be going (see the conversation in the UI).');
+        throw lostRun('The engine closed the stream before the run completed; the run may still be going');
       }
       if (completed.status !== 'completed' || !completed.awaiting_approval) {
         const failure = completed.error ?? error;
