@@ -112,6 +112,11 @@ describe('kill -9 of the embedded engine during chats and approvals', () => {
 
     const conversationOf = async (client: ReturnType<typeof apiClient>, id: string) => client.get(`/conversations/${id}`);
     expect((await conversationOf(carol, storyConversation)).status).toBe(200);
+    // carol's question is not left alone, as if nobody had tried: its answer says the engine stopped (what had
+    // streamed was never stored)
+    const story = (await (await conversationOf(carol, storyConversation)).json()) as { messages: Array<{ type: string; error?: string }> };
+    expect(story.messages.map((entry) => entry.type)).toEqual(['user', 'assistant']);
+    expect(story.messages[1]!.error).toMatch(/^No answer: the engine stopped while answering this/);
     for (const [client, ask] of [[alice, asks.a], [bob, asks.b], [carol, asks.c], [alice, asks.d]] as const) expect((await conversationOf(client, ask.conversationId)).status).toBe(200);
     // under the default policy each user lists (and decides) the calls of their own conversations
     const pendingCallIds = async () => {

@@ -6,7 +6,8 @@
  * object a k8s_* call named, or the Helm release of a helm call (describe-release-now.ts: a release left pending-*).
  *
  * The other cards those runs left under way are settled from the database too (settle-dead-run-cards.ts): a call
- * that ran shows its recorded result even when the run died before writing it to the timeline.
+ * that ran shows its recorded result even when the run died before writing it to the timeline; a question the run
+ * never answered gets an answer that says so.
  *
  * Runs at start-up, before the engine listens (issue 19 item 13: a conversation opened right after a restart must
  * not show the call "executing"), and then periodically for runs whose lease lapses later (other processes).
@@ -16,7 +17,7 @@ import type { ToolGateway } from '../../mcp/tool-gateway.ts';
 import type { ApprovalRecord, Storage } from '../../ports/index.ts';
 import { applyEventToTimeline } from '../../timeline/apply-event.ts';
 import { describeReleaseNow } from './describe-release-now.ts';
-import { settleCardsOfDeadRuns } from './settle-dead-run-cards.ts';
+import { closeUnansweredQuestion, settleCardsOfDeadRuns } from './settle-dead-run-cards.ts';
 
 export interface ReconcileDeps {
   storage: Pick<Storage, 'approvals' | 'conversations'>;
@@ -106,7 +107,22 @@ export async function settleCardsOfDeadRunsIn(deps: Pick<ReconcileDeps, 'storage
   }
 }
 
+/**
+ * A question a dead run never answered gets a failed answer saying so (closeUnansweredQuestion). Read first, as
+ * above; the write re-checks on the row it updates. Never throws: the failure is logged.
+ */
+async function closeUnansweredQuestionIn(deps: Pick<ReconcileDeps, 'storage' | 'logger'>, conversationId: string, askedBefore: number): Promise<void> {
+  try {
+    const conversation = await deps.storage.conversations.get(conversationId);
+    if (!conversation || closeUnansweredQuestion(conversation.timeline, conversationId, askedBefore) === conversation.timeline) return;
+    await deps.storage.conversations.updateTimeline(conversationId, (timeline) => closeUnansweredQuestion(timeline, conversationId, askedBefore));
+  } catch (error) {
+    deps.logger?.error({ err: error, conversationId }, 'could not close the question a dead run left unanswered');
+  }
+}
+
 export async function reconcileOrphanedApprovals(deps: ReconcileDeps): Promise<number> {
+  const startedAt = Date.now();
   let reconciled;
   try {
     reconciled = await deps.storage.approvals.reconcileOrphans(deps.everyRunIsDead ? { everyRunIsDead: true } : undefined);
@@ -116,7 +132,10 @@ export async function reconcileOrphanedApprovals(deps: ReconcileDeps): Promise<n
   }
   const { closed, conversationsOfDeadRuns } = reconciled;
   for (const record of closed) await showInConversation(deps, record, record.resultSummary ?? 'Not executed.');
-  for (const conversationId of conversationsOfDeadRuns) await settleCardsOfDeadRunsIn(deps, conversationId);
+  for (const conversationId of conversationsOfDeadRuns) {
+    await settleCardsOfDeadRunsIn(deps, conversationId);
+    await closeUnansweredQuestionIn(deps, conversationId, startedAt);
+  }
   const unknown = closed.filter((record) => record.status === 'unknown');
   if (deps.tools && unknown.length > 0) {
     const notes = addClusterNotes({ ...deps, tools: deps.tools }, unknown);

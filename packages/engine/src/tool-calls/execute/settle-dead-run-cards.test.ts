@@ -2,7 +2,7 @@ import type { AgentEvent, TimelineEntry, ToolStatus } from '@skyflo/protocol';
 import { describe, expect, it } from 'vitest';
 import type { ApprovalRecord } from '../../ports/index.ts';
 import { applyEventToTimeline, appendUserEntry } from '../../timeline/apply-event.ts';
-import { interruptedCallText, settleCardsOfDeadRuns } from './settle-dead-run-cards.ts';
+import { closeUnansweredQuestion, interruptedCallText, settleCardsOfDeadRuns, unansweredText } from './settle-dead-run-cards.ts';
 
 const conversationId = 'c1';
 const event = (type: string, callId: string, extra: Record<string, unknown> = {}) =>
@@ -57,5 +57,25 @@ describe('settling the cards a dead run left under way', () => {
     expect(timeline[3]).toBe(withAnswer[3]);
     const again = settleCardsOfDeadRuns(timeline, new Map(), conversationId, 6);
     expect(again).toEqual({ timeline, settled: 0 });
+  });
+});
+
+describe('a question a dead run never answered', () => {
+  const asked = appendUserEntry([], { id: 'u1', content: 'tell me a slow story', timestamp: 100 });
+
+  it('gets a failed answer that says the engine stopped, once', () => {
+    const closed = closeUnansweredQuestion(asked, conversationId, 200);
+    expect(closed.at(-1)).toMatchObject({ type: 'assistant', error: unansweredText, error_code: 'INTERRUPTED', content: '' });
+    expect(closeUnansweredQuestion(closed, conversationId, 300)).toBe(closed);
+    // an answer that holds only its first-token time is no answer either
+    const started = applyEventToTimeline(asked, { type: 'ttft', duration: 40, conversation_id: conversationId, run_id: 'r1', timestamp: 140 } as AgentEvent);
+    expect(started).toHaveLength(2);
+    expect(closeUnansweredQuestion(started, conversationId, 200).at(-1)).toMatchObject({ type: 'assistant', error: unansweredText, token_usage: { ttft_ms: 40 } });
+  });
+
+  it('leaves an answered question, and a question asked after the run was found dead (a live run answers it)', () => {
+    const answered = applyEventToTimeline(asked, { type: 'generation.complete', content: 'Once upon a time', conversation_id: conversationId, run_id: 'r1', timestamp: 150 } as AgentEvent);
+    expect(closeUnansweredQuestion(answered, conversationId, 200)).toBe(answered);
+    expect(closeUnansweredQuestion(asked, conversationId, 50)).toBe(asked);
   });
 });

@@ -54,3 +54,22 @@ export function settleCardsOfDeadRuns(timeline: TimelineEntry[], rows: ReadonlyM
   }
   return { timeline: outcomes.reduce(applyEventToTimeline, timeline), settled: outcomes.length };
 }
+
+export const unansweredText =
+  'No answer: the engine stopped while answering this (a restart or a crash), and what it had streamed was not kept. Ask again if it is still needed.';
+
+/**
+ * The timeline with a failed answer under a question a dead run never answered: the conversation ends with the user's
+ * message (or an alert), or with an answer that holds nothing yet (its first-token time only), because nothing of the
+ * answer reached the stored timeline (a kill -9 mid-stream keeps no token). Without it the conversation showed the
+ * question alone, as if nobody had tried. `askedBefore`: only a question asked before the reconciler found the run
+ * dead — a later one is a new, live run's.
+ */
+export function closeUnansweredQuestion(timeline: TimelineEntry[], conversationId: string, askedBefore: number): TimelineEntry[] {
+  const last = timeline.at(-1);
+  const answer = last?.type === 'assistant' ? last : undefined;
+  if (answer && (answer.content !== '' || answer.segments.length > 0 || answer.error !== undefined)) return timeline;
+  const question = answer ? timeline.at(-2) : last;
+  if (!question || (question.type !== 'user' && question.type !== 'alert') || question.timestamp > askedBefore) return timeline;
+  return applyEventToTimeline(timeline, { type: 'workflow.error', conversation_id: conversationId, error: unansweredText, code: 'INTERRUPTED', timestamp: askedBefore } as AgentEvent);
+}
