@@ -67,6 +67,7 @@ describe('a stream that breaks mid-run', () => {
   it('gives up after five failed re-attaches in a row (the engine is down), with the same way back', async () => {
     let attempts = 0;
     const client = {
+      baseUrl: 'http://127.0.0.1:9',
       chat: async () => stream([[1, ready]], 'break'),
       runEvents: async () => {
         attempts += 1;
@@ -75,7 +76,9 @@ describe('a stream that breaks mid-run', () => {
       stop: async () => ({}),
     } as unknown as ApiClient;
     const turn = runTurn({ client, message: 'stream', onEvent: () => undefined, sleep: async () => undefined, decide: async () => ({ approve: false }) });
-    await expect(turn.done).rejects.toThrow(/Cannot reach the Skyflo engine .*; re-attaching to run run-1 failed 5 times\. What already ran stays done; .*skyflo chat --resume/);
+    await expect(turn.done).rejects.toThrow(
+      `Lost the stream of this run and could not re-attach to it (5 attempts; http://127.0.0.1:9 does not answer). What already ran stays done; once the engine answers again, skyflo chat --resume ${conversation} shows where the conversation stands.`,
+    );
     expect(attempts).toBe(5);
   });
 });

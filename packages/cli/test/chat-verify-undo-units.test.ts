@@ -154,6 +154,25 @@ describe('a resumed conversation', () => {
     expect(text.indexOf('✗ regressed')).toBeLessThan(text.indexOf('k8s_restart'));
   });
 
+  it('an answer that failed says why, and a stopped one says so, as the live stream ended them', () => {
+    const stored = conversationDetailSchema.parse({
+      id: conversation,
+      title: 'Two questions',
+      messages: [
+        { id: 'u1', type: 'user', content: 'tell me a slow story', timestamp: 1 },
+        { id: 'a1', type: 'assistant', content: '', timestamp: 2, segments: [], error: 'No answer: the engine stopped while answering this (a restart or a crash), and what it had streamed was not kept. Ask again if it is still needed.', error_code: 'INTERRUPTED' },
+        { id: 'u2', type: 'user', content: 'another one', timestamp: 3 },
+        { id: 'a2', type: 'assistant', content: 'Once upon', timestamp: 4, segments: [{ kind: 'text', text: 'Once upon' }], stopped: true },
+      ],
+    });
+    const out = capture();
+    const renderer = createRenderer({ style: 'tty', palette, colors: false, out, err: capture() });
+    showHistory({ palette, renderer, io: { stdout: out } } as unknown as Context, stored);
+    const text = out.text().replace(/\s+/g, ' ');
+    expect(text).toContain('you › tell me a slow story error: No answer: the engine stopped while answering this');
+    expect(text).toContain('you › another one Once upon ■ stopped');
+  });
+
   it('no longer offers /undo under a regressed change once its undo ran; a denied undo leaves it offered', () => {
     const historyWithUndo = (undoStatus: string) => {
       const stored = conversationDetailSchema.parse({

@@ -30,6 +30,9 @@ const timelineToolSchema = deferred(() => z.looseObject({
 const timelineEntrySchema = deferred(() => z.looseObject({
   type: z.string(),
   content: z.string().default(''),
+  /** an answer that failed, and why (the engine stopped, the model errored…); stopped: cut short by a Stop */
+  error: z.string().optional().catch(undefined),
+  stopped: z.boolean().optional().catch(undefined),
   segments: z.array(z.looseObject({ kind: z.string(), text: z.string().optional(), toolExecution: timelineToolSchema.optional() })).optional(),
 }));
 export const conversationDetailSchema = deferred(() => z.looseObject({

@@ -138,7 +138,7 @@ export function runTurn(input: RunTurnInput): Turn {
         }
       }
       if (completed || input.signal?.aborted || !runId || !conversationId) break;
-      if (failedAttempts >= REATTACH_ATTEMPTS) throw lostRun(`${broken}; re-attaching to run ${runId} failed ${REATTACH_ATTEMPTS} times`);
+      if (failedAttempts >= REATTACH_ATTEMPTS) throw lostRun(`Lost the stream of this run and could not re-attach to it (${REATTACH_ATTEMPTS} attempts; ${broken})`);
       input.onNotice?.(failedAttempts === 0 ? `lost the stream (${broken}); re-attaching to the run…` : `re-attaching to the run (attempt ${failedAttempts + 1} of ${REATTACH_ATTEMPTS})…`);
       await sleep(reattachDelayMs(failedAttempts));
       failedAttempts += 1;
@@ -149,7 +149,8 @@ export function runTurn(input: RunTurnInput): Turn {
         if (reattachError instanceof ChatError && reattachError.status === 404) throw lostRun(`${broken}, and the engine no longer knows run ${runId}`);
         if (input.signal?.aborted) break;
         stream = undefined;
-        broken = reattachError instanceof Error ? reattachError.message : String(reattachError);
+        // the engine's absence in a few words (the full "Cannot reach…, start it with…" is for a first connection)
+        broken = reattachError instanceof ChatError && reattachError.code === 'ENGINE_UNREACHABLE' ? `${input.client.baseUrl} does not answer` : reattachError instanceof Error ? reattachError.message : String(reattachError);
       }
     }
     running = false;

@@ -49,7 +49,10 @@ function showAnswer(context: Context, entry: StoredEntry, undone: ReadonlySet<st
     if (segment.kind === 'tool' && segment.toolExecution) showCall(context, segment.toolExecution, undone);
     else if (inOrder && segment.kind === 'text' && segment.text) context.renderer.markdown(segment.text.trim());
   }
-  if (!inOrder) context.renderer.markdown(entry.content.trim());
+  if (!inOrder && entry.content.trim()) context.renderer.markdown(entry.content.trim());
+  // as the live stream ended it: a failed answer says why (a restart's "No answer: the engine stopped…"), a stopped one so
+  if (entry.error) context.renderer.info(`${context.palette.red('error:')} ${entry.error}`);
+  else if (entry.stopped) context.renderer.info(context.palette.yellow('■ stopped'));
 }
 
 /** Every call of a stored conversation, in order. */
