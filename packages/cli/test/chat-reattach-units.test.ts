@@ -64,6 +64,21 @@ describe('a stream that breaks mid-run', () => {
     );
   });
 
+  it("does not re-attach to a stream the engine itself ended with an error event", async () => {
+    let reattached = 0;
+    const client = {
+      chat: async () => stream([[1, ready], [2, { type: 'error', error: 'the event stream failed' } as AgentEvent]], 'close'),
+      runEvents: async () => {
+        reattached += 1;
+        return stream([], 'close');
+      },
+      stop: async () => ({}),
+    } as unknown as ApiClient;
+    const turn = runTurn({ client, message: 'stream', onEvent: () => undefined, sleep: async () => undefined, decide: async () => ({ approve: false }) });
+    await expect(turn.done).rejects.toThrow(/^The engine closed the stream before the run completed; the run may still be going\. What already ran stays done/);
+    expect(reattached).toBe(0);
+  });
+
   it('gives up after five failed re-attaches in a row (the engine is down), with the same way back', async () => {
     let attempts = 0;
     const client = {

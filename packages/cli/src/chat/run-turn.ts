@@ -106,6 +106,7 @@ export function runTurn(input: RunTurnInput): Turn {
     let lastEventId = 0;
     let failedAttempts = 0;
     let broken: string | undefined;
+    let ended = false;
     let stream: AsyncGenerator<StreamedEvent> | undefined = first;
     for (;;) {
       if (stream) {
@@ -125,6 +126,8 @@ export function runTurn(input: RunTurnInput): Turn {
               else awaiting.push(event);
             }
             if (event.type === 'workflow.error' || event.type === 'error') error = event.error;
+            // the engine's own end of a stream without `completed` (as the Command Center reads it): nothing to re-attach to
+            if (event.type === 'error') ended = true;
             if (event.type === 'completed') {
               completed = event;
               running = false;
@@ -137,7 +140,7 @@ export function runTurn(input: RunTurnInput): Turn {
           broken = streamError.message;
         }
       }
-      if (completed || input.signal?.aborted || !runId || !conversationId) break;
+      if (completed || ended || input.signal?.aborted || !runId || !conversationId) break;
       if (failedAttempts >= REATTACH_ATTEMPTS) throw lostRun(`Lost the stream of this run and could not re-attach to it (${REATTACH_ATTEMPTS} attempts; ${broken})`);
       input.onNotice?.(failedAttempts === 0 ? `lost the stream (${broken}); re-attaching to the run…` : `re-attaching to the run (attempt ${failedAttempts + 1} of ${REATTACH_ATTEMPTS})…`);
       await sleep(reattachDelayMs(failedAttempts));
