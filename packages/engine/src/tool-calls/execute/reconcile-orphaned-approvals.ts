@@ -12,7 +12,7 @@
  * Runs at start-up, before the engine listens (issue 19 item 13: a conversation opened right after a restart must
  * not show the call "executing"), and then periodically for runs whose lease lapses later (other processes).
  */
-import type { AgentEvent, AgentEventPayload } from '@skyflo/protocol';
+import type { AgentEvent, AgentEventPayload, TimelineEntry } from '@skyflo/protocol';
 import type { ToolGateway } from '../../mcp/tool-gateway.ts';
 import type { ApprovalRecord, Storage } from '../../ports/index.ts';
 import { applyEventToTimeline } from '../../timeline/apply-event.ts';
@@ -93,31 +93,24 @@ async function addClusterNotes(deps: ReconcileDeps & { tools: Pick<ToolGateway, 
 
 /**
  * The cards a dead run left under way in one conversation get what the database recorded for their calls
- * (settle-dead-run-cards.ts). Read first: a conversation with nothing to settle is not written (nor moved up the list).
- * Also asked by a claim that ended a lapsed run itself (conversation-runs.ts). Never throws: the failure is logged.
+ * (settle-dead-run-cards.ts), and with `unansweredBefore` a question the run never answered gets a failed answer
+ * saying so (closeUnansweredQuestion; only the reconciler, which knows when it found the run dead, asks for that).
+ * Read first: a conversation with nothing to change is not written (nor moved up the list); the write re-applies both
+ * on the row it updates. Also asked by a claim that ended a lapsed run itself (conversation-runs.ts), without
+ * `unansweredBefore`: the claim's own question is the last entry then. Never throws: the failure is logged.
  */
-export async function settleCardsOfDeadRunsIn(deps: Pick<ReconcileDeps, 'storage' | 'logger'>, conversationId: string): Promise<void> {
+export async function settleCardsOfDeadRunsIn(deps: Pick<ReconcileDeps, 'storage' | 'logger'>, conversationId: string, options: { unansweredBefore?: number } = {}): Promise<void> {
   try {
     const [conversation, records] = await Promise.all([deps.storage.conversations.get(conversationId), deps.storage.approvals.listForConversation(conversationId)]);
     const rows = new Map(records.map((record) => [record.callId, record]));
-    if (!conversation || settleCardsOfDeadRuns(conversation.timeline, rows, conversationId, Date.now()).settled === 0) return;
-    await deps.storage.conversations.updateTimeline(conversationId, (timeline) => settleCardsOfDeadRuns(timeline, rows, conversationId, Date.now()).timeline);
+    const settle = (timeline: TimelineEntry[]) => {
+      const settled = settleCardsOfDeadRuns(timeline, rows, conversationId, Date.now()).timeline;
+      return options.unansweredBefore === undefined ? settled : closeUnansweredQuestion(settled, conversationId, options.unansweredBefore);
+    };
+    if (!conversation || settle(conversation.timeline) === conversation.timeline) return;
+    await deps.storage.conversations.updateTimeline(conversationId, settle);
   } catch (error) {
-    deps.logger?.error({ err: error, conversationId }, 'could not settle the cards a dead run left under way');
-  }
-}
-
-/**
- * A question a dead run never answered gets a failed answer saying so (closeUnansweredQuestion). Read first, as
- * above; the write re-checks on the row it updates. Never throws: the failure is logged.
- */
-async function closeUnansweredQuestionIn(deps: Pick<ReconcileDeps, 'storage' | 'logger'>, conversationId: string, askedBefore: number): Promise<void> {
-  try {
-    const conversation = await deps.storage.conversations.get(conversationId);
-    if (!conversation || closeUnansweredQuestion(conversation.timeline, conversationId, askedBefore) === conversation.timeline) return;
-    await deps.storage.conversations.updateTimeline(conversationId, (timeline) => closeUnansweredQuestion(timeline, conversationId, askedBefore));
-  } catch (error) {
-    deps.logger?.error({ err: error, conversationId }, 'could not close the question a dead run left unanswered');
+    deps.logger?.error({ err: error, conversationId }, 'could not settle what a dead run left under way');
   }
 }
 
@@ -132,10 +125,7 @@ export async function reconcileOrphanedApprovals(deps: ReconcileDeps): Promise<n
   }
   const { closed, conversationsOfDeadRuns } = reconciled;
   for (const record of closed) await showInConversation(deps, record, record.resultSummary ?? 'Not executed.');
-  for (const conversationId of conversationsOfDeadRuns) {
-    await settleCardsOfDeadRunsIn(deps, conversationId);
-    await closeUnansweredQuestionIn(deps, conversationId, startedAt);
-  }
+  for (const conversationId of conversationsOfDeadRuns) await settleCardsOfDeadRunsIn(deps, conversationId, { unansweredBefore: startedAt });
   const unknown = closed.filter((record) => record.status === 'unknown');
   if (deps.tools && unknown.length > 0) {
     const notes = addClusterNotes({ ...deps, tools: deps.tools }, unknown);
