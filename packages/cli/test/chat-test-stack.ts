@@ -92,8 +92,10 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `skyflo <args>` as a child process with stdin from `input` (not a terminal) and waits for it to exit. */
-/** `onStdout`: called with all of stdout so far each time more arrives (a test acts on what has been printed) */
+/**
+ * Runs `skyflo <args>` as a child process with stdin from `input` (not a terminal) and waits for it to exit.
+ * `onStdout`: called with all of stdout so far each time more arrives (a test acts on what has been printed).
+ */
 export function runCli(args: string[], options: { env?: Record<string, string>; input?: string; timeoutMs?: number; onStdout?: (stdout: string) => void } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [skyfloBin, ...args], {

@@ -30,6 +30,15 @@ function capture() {
   return { write: (chunk: string) => ((text += chunk), true), columns: 100, rows: 40, text: () => stripVTControlCharacters(text) };
 }
 
+/** What a resumed conversation shows (`/resume`) for these stored entries, read as GET /conversations/:id returns them, through the client's schema. */
+function resumed(messages: unknown[], title = 'Roll web to 9.9'): string {
+  const stored = conversationDetailSchema.parse({ id: conversation, title, updated_at: '2026-11-28T22:00:00Z', messages });
+  const out = capture();
+  const renderer = createRenderer({ style: 'tty', palette, colors: false, out, err: capture() });
+  showHistory({ palette, renderer, io: { stdout: out } } as unknown as Context, stored);
+  return out.text();
+}
+
 describe('the verification line', () => {
   it('says each outcome in words and a mark, naming the controller that reverted the change', () => {
     expect(verificationLine(verification({ outcome: 'verified', summary: '3/3 replicas of shop/web ready on web:2.1' }), palette)).toBe('  ↳ ✓ verified: 3/3 replicas of shop/web ready on web:2.1');
@@ -100,45 +109,35 @@ describe('the verification line', () => {
 
 describe('a resumed conversation', () => {
   it('shows what the verification of each change found, as the live stream did: the outcome, the evidence and the way to undo', () => {
-    // as GET /conversations/:id returns it, read through the client's schema
-    const stored = conversationDetailSchema.parse({
-      id: conversation,
-      title: 'Roll web to 9.9',
-      updated_at: '2026-11-28T22:00:00Z',
-      messages: [
-        { id: 'u1', type: 'user', content: 'set web to 9.9', timestamp: 1 },
-        {
-          id: 'a1',
-          type: 'assistant',
-          content: 'The new pods cannot pull web:9.9.',
-          timestamp: 2,
-          segments: [
-            { kind: 'tool', id: 'call_scale', toolExecution: { call_id: 'call_scale', tool: 'k8s_scale', args: { namespace: 'shop', name: 'web', replicas: 3 }, status: 'completed', verification: { outcome: 'verified', summary: '3/3 replicas of shop/web ready', evidence: [] } } },
-            {
-              kind: 'tool',
-              id: 'call_set',
-              toolExecution: {
-                ...setImage,
-                status: 'completed',
-                undo_available: true,
-                verification: { outcome: 'regressed', summary: 'new pods of shop/web cannot pull web:9.9', evidence: [{ read: 'pods -n shop -l app=web', text: pods }] },
-              },
+    const text = resumed([
+      { id: 'u1', type: 'user', content: 'set web to 9.9', timestamp: 1 },
+      {
+        id: 'a1',
+        type: 'assistant',
+        content: 'The new pods cannot pull web:9.9.',
+        timestamp: 2,
+        segments: [
+          { kind: 'tool', id: 'call_scale', toolExecution: { call_id: 'call_scale', tool: 'k8s_scale', args: { namespace: 'shop', name: 'web', replicas: 3 }, status: 'completed', verification: { outcome: 'verified', summary: '3/3 replicas of shop/web ready', evidence: [] } } },
+          {
+            kind: 'tool',
+            id: 'call_set',
+            toolExecution: {
+              ...setImage,
+              status: 'completed',
+              undo_available: true,
+              verification: { outcome: 'regressed', summary: 'new pods of shop/web cannot pull web:9.9', evidence: [{ read: 'pods -n shop -l app=web', text: pods }] },
             },
-            {
-              kind: 'tool',
-              id: 'call_replicas',
-              toolExecution: { call_id: 'call_replicas', tool: 'k8s_scale', args: { namespace: 'shop', name: 'api', replicas: 0 }, status: 'completed', verification: { outcome: 'regressed', summary: 'shop/api serves nothing', evidence: [], auto_revert_call_id: 'call_revert' } },
-            },
-            // an odd record (an outcome this client does not know) is left out; the call's line is still shown
-            { kind: 'tool', id: 'call_odd', toolExecution: { call_id: 'call_odd', tool: 'k8s_restart', args: {}, status: 'completed', verification: { outcome: 'exploded' } } },
-          ],
-        },
-      ],
-    });
-    const out = capture();
-    const renderer = createRenderer({ style: 'tty', palette, colors: false, out, err: capture() });
-    showHistory({ palette, renderer, io: { stdout: out } } as unknown as Context, stored);
-    const text = out.text();
+          },
+          {
+            kind: 'tool',
+            id: 'call_replicas',
+            toolExecution: { call_id: 'call_replicas', tool: 'k8s_scale', args: { namespace: 'shop', name: 'api', replicas: 0 }, status: 'completed', verification: { outcome: 'regressed', summary: 'shop/api serves nothing', evidence: [], auto_revert_call_id: 'call_revert' } },
+          },
+          // an odd record (an outcome this client does not know) is left out; the call's line is still shown
+          { kind: 'tool', id: 'call_odd', toolExecution: { call_id: 'call_odd', tool: 'k8s_restart', args: {}, status: 'completed', verification: { outcome: 'exploded' } } },
+        ],
+      },
+    ]);
     expect(text).toContain('↳ ✓ verified: 3/3 replicas of shop/web ready');
     expect(text).toContain('↳ ✗ regressed: new pods of shop/web cannot pull web:9.9');
     expect(text).toContain('│ pods -n shop -l app=web');
@@ -155,49 +154,31 @@ describe('a resumed conversation', () => {
   });
 
   it('an answer that failed says why, and a stopped one says so, as the live stream ended them', () => {
-    const stored = conversationDetailSchema.parse({
-      id: conversation,
-      title: 'Two questions',
-      messages: [
-        { id: 'u1', type: 'user', content: 'tell me a slow story', timestamp: 1 },
-        { id: 'a1', type: 'assistant', content: '', timestamp: 2, segments: [], error: 'No answer: the engine stopped while answering this (a restart or a crash), and what it had streamed was not kept. Ask again if it is still needed.', error_code: 'INTERRUPTED' },
-        { id: 'u2', type: 'user', content: 'another one', timestamp: 3 },
-        { id: 'a2', type: 'assistant', content: 'Once upon', timestamp: 4, segments: [{ kind: 'text', text: 'Once upon' }], stopped: true },
-      ],
-    });
-    const out = capture();
-    const renderer = createRenderer({ style: 'tty', palette, colors: false, out, err: capture() });
-    showHistory({ palette, renderer, io: { stdout: out } } as unknown as Context, stored);
-    const text = out.text().replace(/\s+/g, ' ');
+    const text = resumed([
+      { id: 'u1', type: 'user', content: 'tell me a slow story', timestamp: 1 },
+      { id: 'a1', type: 'assistant', content: '', timestamp: 2, segments: [], error: 'No answer: the engine stopped while answering this (a restart or a crash), and what it had streamed was not kept. Ask again if it is still needed.', error_code: 'INTERRUPTED' },
+      { id: 'u2', type: 'user', content: 'another one', timestamp: 3 },
+      { id: 'a2', type: 'assistant', content: 'Once upon', timestamp: 4, segments: [{ kind: 'text', text: 'Once upon' }], stopped: true },
+    ], 'Two questions').replace(/\s+/g, ' ');
     expect(text).toContain('you › tell me a slow story error: No answer: the engine stopped while answering this');
     expect(text).toContain('you › another one Once upon ■ stopped');
   });
 
   it('no longer offers /undo under a regressed change once its undo ran; a denied undo leaves it offered', () => {
-    const historyWithUndo = (undoStatus: string) => {
-      const stored = conversationDetailSchema.parse({
-        id: conversation,
-        title: 'Roll web to 9.9',
-        updated_at: '2026-11-28T22:00:00Z',
-        messages: [
-          { id: 'u1', type: 'user', content: 'set web to 9.9', timestamp: 1 },
-          {
-            id: 'a1',
-            type: 'assistant',
-            content: 'Rolled back.',
-            timestamp: 2,
-            segments: [
-              { kind: 'tool', id: 'call_set', toolExecution: { ...setImage, status: 'completed', undo_available: true, verification: { outcome: 'regressed', summary: 'new pods of shop/web cannot pull web:9.9', evidence: [] } } },
-              { kind: 'tool', id: 'call_undo', toolExecution: { call_id: 'call_undo', tool: 'k8s_set_image', args: { namespace: 'shop', name: 'web', image: 'web:2.1' }, status: undoStatus, undo_of: 'call_set' } },
-            ],
-          },
-        ],
-      });
-      const out = capture();
-      const renderer = createRenderer({ style: 'tty', palette, colors: false, out, err: capture() });
-      showHistory({ palette, renderer, io: { stdout: out } } as unknown as Context, stored);
-      return out.text();
-    };
+    const historyWithUndo = (undoStatus: string) =>
+      resumed([
+        { id: 'u1', type: 'user', content: 'set web to 9.9', timestamp: 1 },
+        {
+          id: 'a1',
+          type: 'assistant',
+          content: 'Rolled back.',
+          timestamp: 2,
+          segments: [
+            { kind: 'tool', id: 'call_set', toolExecution: { ...setImage, status: 'completed', undo_available: true, verification: { outcome: 'regressed', summary: 'new pods of shop/web cannot pull web:9.9', evidence: [] } } },
+            { kind: 'tool', id: 'call_undo', toolExecution: { call_id: 'call_undo', tool: 'k8s_set_image', args: { namespace: 'shop', name: 'web', image: 'web:2.1' }, status: undoStatus, undo_of: 'call_set' } },
+          ],
+        },
+      ]);
     const undone = historyWithUndo('completed');
     expect(undone).toContain('↳ ✗ regressed: new pods of shop/web cannot pull web:9.9');
     expect(undone).not.toContain('/undo proposes its inverse');
