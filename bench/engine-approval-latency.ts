@@ -35,6 +35,7 @@ import { percentile } from './support/statistics.ts';
 import { benchArguments } from './support/bench-arguments.ts';
 
 printBenchHeader('engine-approval-latency', 'one row each for in-memory, PGlite (data dir, the default) and Postgres on 127.0.0.1:5432');
+console.log('  a mechanism figure: the engine runs in this process as a test app (test-header auth, no titles), not the shipped build; user-facing figures come from the shipped build (docs/benchmarks.md)');
 
 const commandLine = benchArguments(
   'npx tsx bench/engine-approval-latency.ts [approvals=50] [--no-pglite] [--no-postgres] [--trace] [--fetch-client] [--same-thread-client] [--no-audit]',

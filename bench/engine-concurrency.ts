@@ -1,25 +1,30 @@
 /**
- * P2: concurrent chat streams on one engine process. Every stream gets paced tokens from llm-sim (interval T);
+ * P2: concurrent chat streams on one engine process: the shipped `skyflo serve` (the release build, checked against
+ * the checkout by support/shipped-build.ts; never rebuilt here), run with a user's settings — sessions as JWTs, a title
+ * generated for every new conversation, every audit record signed, request logging at its default — which the header
+ * prints (support/shipped-serve.ts). Every stream gets paced tokens from llm-sim (interval T);
  * a token's lateness = how far behind the stream's own schedule it arrived (see lateness()). The same streams read
  * directly from llm-sim give the baseline lateness, and the engine's added token latency is the difference of the
  * percentiles. Goal: ≥ 1,000 streams with p99 added < 50 ms.
- * Three processes, so nobody's CPU counts against the engine: llm-sim (`node testkit/bin/llm-sim.mjs`), the engine
- * (this file with --serve) and the clients (this file). The machine's cores are still shared by all three.
+ * Four processes, so nobody's CPU counts against another: llm-sim (`node testkit/bin/llm-sim.mjs`), the engine (the
+ * shipped build), the relay baselines (support/relay-process.ts) and the clients (this file). Each process's CPU is
+ * read from /proc. The machine's cores are still shared by all of them.
  * Streams start 1 ms apart (a burst of 1,000 SYNs overflows the listen backlog).
  * Every stream is a different user: the per-user limit (MAX_CONCURRENT_RUNS_PER_USER, 3) is left as shipped, so one
- * user's 1,000 streams would be 997 answers of 429, not 1,000 streams. The users are created in the storage first.
+ * user's 1,000 streams would be 997 answers of 429, not 1,000 streams. The users are written into the database before
+ * the engine starts, each with a session token the engine checks like any other (support/bench-users.ts).
  * Storage: PGlite in a fresh data dir (the default, a row per level), then Postgres on 127.0.0.1:5432 (a second row
  * per level; skipped with the reason when none answers). `--storage pglite` or `--storage postgres` runs one.
  * Exits non-zero, printing no latency figure for that level, when any stream did not complete or fewer than 90% of
  * the streams were delivering tokens at the same time: a figure from fewer streams is not the figure asked for.
  * CPU per stream against the libraries' own floor (issue 38), before the levels, on each storage: the same client
  * reads the same scripted llm-sim stream through a raw `node:http` relay, through the AI SDK's `streamText` alone and
- * through the engine — all three served by the engine's process (bench/support/relay-baselines.ts), one phase at a
+ * through the engine — the relays in a process of their own (bench/support/relay-process.ts), one phase at a
  * time, `--cpu-streams` concurrent streams per phase (default 20, one user each; `--cpu-rounds N` repeats it all N times
  * and prints the median of each figure), with 2 and with `tokens` tokens, so
  * the difference splits each one's CPU into per-token and per-run-start parts. Printed as ms and as the engine's ratio
- * to each baseline, split per thread from /proc (main thread, PGlite's worker, the rest: V8's GC helpers and libuv),
- * with the main thread's GC pauses beside.
+ * to each baseline, split per thread from /proc (the main thread, and the rest: PGlite's worker, V8's GC helpers and
+ * compiler, libuv). `BENCH_CPU_PROF=<dir>` runs the engine under `node --cpu-prof` (written when it stops).
  * Any stream that did not complete with exactly its token count fails the bench.
  * `--capacity` (issue 38 goal 3) then searches, for the streamText relay and for the engine, the most streams one
  * process sustains with its main thread ≤ 80% busy (its CPU time over wall time) and p99 added token latency
@@ -28,26 +33,25 @@
  * database (TEST_POSTGRES_URL's server) and Redis (TEST_REDIS_URL), prints the curve and what it projects for 1,000
  * streams on a 16-core node.
  * Prints figures; not a test. `--cpu-only` skips the latency levels. `npm run bench:streams -- …` runs it.
- *   npx tsx bench/engine-concurrency.ts [streams=100,500,1000] [tokens=40] [tokensPerSecond=20] [--storage pglite|postgres] [--cpu-streams 20] [--cpu-rounds 1] [--warm-up 1000] [--cpu-only] [--capacity] [--replicas 1,2,3]
+ *   npx tsx bench/engine-concurrency.ts [streams=100,500,1000] [tokens=40] [tokensPerSecond=20] [--storage pglite|postgres] [--cpu-streams 20] [--cpu-rounds 1] [--warm-up 1000] [--cpu-only] [--capacity] [--replicas 1,2,3] [--engine-env NAME=VALUE,…] [--allow-stale-build]
  */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { testRedisUrl } from '@skyflo/testkit/services';
 import { Agent, setGlobalDispatcher } from 'undici';
-import { agentConfig, createEventBus, createPgliteStorage, createPostgresStorage, createToolGateway, startAgentTestApp, startFakeMcpServer } from '@skyflo/engine/testing';
-import type { PlatformStorage } from '@skyflo/engine';
+import { createPgliteStorage, createPostgresStorage } from '@skyflo/engine/testing';
 import { failBench, machineLoad } from './support/bench-header.ts';
 import { postgresUnavailable, withBenchPostgresDatabase } from './support/bench-postgres.ts';
 import { compareCpu, warmUp, type CpuSample } from './support/cpu-comparison.ts';
-import { engineModelFor } from './support/engine-model.ts';
-import { startRawRelay, startStreamTextRelay } from './support/relay-baselines.ts';
 import { directStream, engineStream, spawnAndWait, type StreamResult } from './support/bench-streams.ts';
-import { mainAndThreadsCpu, threadsStartedBy } from './support/thread-cpu.ts';
+import { checkTokens, seedBenchUsers, type BenchUser } from './support/bench-users.ts';
+import { shippedBuild } from './support/shipped-build.ts';
+import { newJwtSecret, settingsLine, startShippedServe, type ShippedServe } from './support/shipped-serve.ts';
+import { statCpuMs } from './support/thread-cpu.ts';
 import { searchCapacity, type LevelOutcome, type LoopSample, type SteadyOptions, type SteadyTarget } from './support/steady-capacity.ts';
 import { percentile } from './support/statistics.ts';
 
@@ -58,21 +62,31 @@ function takeOption(argv: string[], name: string): { value: string | undefined; 
   return { value: argv[index + 1], rest: [...argv.slice(0, index), ...argv.slice(index + 2)] };
 }
 
-// --serve <llm-sim URL>: this process is the engine under test; --database-url <url>: its Postgres (else PGlite)
-const serveOption = takeOption(process.argv.slice(2), '--serve');
-const databaseOption = takeOption(serveOption.rest, '--database-url');
-const usersOption = takeOption(databaseOption.rest, '--users');
+const usersOption = takeOption(process.argv.slice(2), '--users');
 const storageOption = takeOption(usersOption.rest, '--storage');
 const cpuStreamsOption = takeOption(storageOption.rest, '--cpu-streams');
 const cpuRoundsOption = takeOption(cpuStreamsOption.rest, '--cpu-rounds');
-const redisOption = takeOption(cpuRoundsOption.rest, '--redis-url');
-const replicasOption = takeOption(redisOption.rest, '--replicas');
+const replicasOption = takeOption(cpuRoundsOption.rest, '--replicas');
 const warmUpOption = takeOption(replicasOption.rest, '--warm-up');
-const flags = new Set(['--cpu-only', '--capacity']);
-const cpuOnly = warmUpOption.rest.includes('--cpu-only');
-const capacity = warmUpOption.rest.includes('--capacity');
-const serveSimUrl = serveOption.value;
-const args = warmUpOption.rest.filter((arg) => !flags.has(arg));
+const engineEnvOption = takeOption(warmUpOption.rest, '--engine-env');
+const flags = new Set(['--cpu-only', '--capacity', '--allow-stale-build']);
+const cpuOnly = engineEnvOption.rest.includes('--cpu-only');
+const capacity = engineEnvOption.rest.includes('--capacity');
+const args = engineEnvOption.rest.filter((arg) => !flags.has(arg));
+/**
+ * `--engine-env NAME=VALUE,…`: settings changed from a user's defaults for a comparison (e.g.
+ * TITLE_GENERATION_ENABLED=false); the engine's line in the header lists them.
+ */
+const engineEnv = Object.fromEntries(
+  (engineEnvOption.value ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) failBench(`--engine-env takes NAME=VALUE pairs separated by commas, not "${pair}"`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+);
 /** `--replicas 1,2,3`: the capacity curve of that many engine processes on Postgres + Redis (both on 127.0.0.1) */
 const replicaCounts = replicasOption.value ? replicasOption.value.split(',').map(Number) : [];
 // --replicas alone measures only the curve
@@ -89,6 +103,7 @@ const levels = (args[0] ?? '100,500,1000').split(',').map(Number);
 if (storages.some((storage) => storage !== 'pglite' && storage !== 'postgres')) failBench(`--storage must be pglite or postgres, not ${storageOption.value}`);
 if (!Number.isInteger(cpuRounds) || cpuRounds < 1) failBench(`--cpu-rounds must be a whole number of rounds, 1 or more, not ${cpuRoundsOption.value}`);
 if (!Number.isInteger(warmUpStreams) || warmUpStreams < 0) failBench(`--warm-up must be a whole number of streams, 0 or more, not ${warmUpOption.value}`);
+const build = shippedBuild();
 // one user per stream of the largest level, and one for the warm-up stream
 // and, for the CPU comparison, a fresh user per engine stream of its two phases (a run may finish after its last frame)
 // and, for the capacity search, a user per stream of its largest level's three stream-lengths of arrivals
@@ -111,127 +126,34 @@ function lateness(arrivals: number[]): number[] {
   return offsets.map((offset) => offset - best);
 }
 
-/** PGlite in a fresh data dir (what `skyflo serve` runs by default) or the Postgres database at `databaseUrl`. */
-async function openStorage(databaseUrl: string | undefined): Promise<{ storage: PlatformStorage; close(): Promise<void> }> {
-  if (databaseUrl) {
-    const storage = await createPostgresStorage({ url: databaseUrl });
-    return { storage, close: () => storage.close() };
-  }
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'skyflo-bench-p2-data-'));
-  const storage = await createPgliteStorage({ dataDir });
-  return {
-    storage,
-    async close() {
-      await storage.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function serve(simUrl: string) {
-  // the threads that appear while the storage opens are PGlite's worker (none for Postgres)
-  const {
-    value: { storage, close },
-    threads: storageThreads,
-  } = await threadsStartedBy(() => openStorage(databaseOption.value));
-  // The runs and conversations refer to their user: every stream's user exists in the storage, as after sign-up.
-  const userIds: string[] = [];
-  for (let index = 0; index < userCount; index += 1) {
-    // the process id in the address: the replica curve starts several first engines on one database
-    const created = await storage.users.create({ email: `bench-${process.pid}-${index}@example.test`, hashedPassword: 'x', allowWhenUsersExist: true });
-    if (!created.ok) throw new Error(`creating bench user ${index}: ${created.reason}`);
-    userIds.push(created.user.id);
-  }
-  const mcp = await startFakeMcpServer();
-  const tools = createToolGateway({ client: mcp.client });
-  const provider = createOpenAICompatible({ baseURL: simUrl, name: 'sim', includeUsage: true });
-  const app = await startAgentTestApp({
-    storage,
-    // one engine of several (--replicas): they share Postgres and Redis, as replicas behind a load balancer do
-    bus: await createEventBus(redisOption.value ? { redisUrl: redisOption.value, keyPrefix: `skyflo-bench-${process.ppid}:` } : {}),
-    tools,
-    llm: { model: await engineModelFor(simUrl), modelName: 'sim' },
-    config: agentConfig({ titleGeneration: false }),
-  });
-  // the baselines, in this process so the same CPU counter measures them (support/relay-baselines.ts)
-  const raw = await startRawRelay(simUrl);
-  const sdk = await startStreamTextRelay(provider.chatModel('sim-model'));
-  process.stdout.write(`${JSON.stringify({ engine: app.url, raw: raw.url, streamText: sdk.url, userIds })}\n`);
-  setInterval(() => process.stdout.write(`${JSON.stringify({ rss: process.memoryUsage().rss })}\n`), 1000).unref();
-  let gcMs = 0;
-  new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) gcMs += entry.duration;
-  }).observe({ entryTypes: ['gc'] });
-  // a line on stdin asks for this process's CPU time so far (all its threads: the engine's and PGlite's), the main
-  // thread's busy time and the GC pauses
-  process.stdin.on('data', () => {
-    const { user, system } = process.cpuUsage();
-    const { mainMs, threadsMs: storageMs } = mainAndThreadsCpu(storageThreads);
-    // the main thread's event-loop utilization (perf_hooks), printed beside its CPU share by the capacity search
-    const loop = performance.eventLoopUtilization();
-    process.stdout.write(`${JSON.stringify({ cpuMs: (user + system) / 1000, mainMs, storageMs, gcMs, loopActive: loop.active, loopIdle: loop.idle })}\n`);
-  });
-  process.stdin.resume();
-  process.stdin.on('end', () => {
-    raw.server.close();
-    sdk.server.close();
-    void app
-      .close()
-      .then(close)
-      .finally(() => process.exit(0));
-  });
-}
-
-
-
-/** One engine process (this file with --serve) and the relay baselines it serves. */
+/** One engine process (the shipped skyflo serve) as the streams see it. */
 interface EngineProcess {
   url: string;
-  raw: string;
-  streamText: string;
-  userIds: string[];
   rss: () => number;
   cpu: () => Promise<CpuSample>;
   stop: () => Promise<void>;
 }
 
-async function startEngine(simUrl: string, users: number, databaseUrl: string | undefined, redisUrl: string | undefined): Promise<EngineProcess> {
-  let rss = 0;
-  let cpuAnswer: ((sample: CpuSample) => void) | undefined;
-  const engine = await spawnAndWait(
-    // BENCH_CPU_PROF=<dir> profiles the engine process only (written when it exits)
-    [
-      ...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []),
-      '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', simUrl, '--users', String(users),
-      ...(databaseUrl ? ['--database-url', databaseUrl] : []),
-      ...(redisUrl ? ['--redis-url', redisUrl] : []),
-      ...args,
-    ],
-    (line) => {
-      const ready = JSON.parse(line) as { engine?: string; raw?: string; streamText?: string; userIds?: string[] };
-      return ready.engine ? { url: ready.engine, raw: ready.raw!, streamText: ready.streamText!, userIds: ready.userIds ?? [] } : undefined;
-    },
-    (line) => {
-      const stats = JSON.parse(line) as { rss?: number } & Partial<CpuSample>;
-      if (stats.cpuMs !== undefined) cpuAnswer?.(stats as CpuSample);
-      rss = stats.rss ?? rss;
-    },
-  );
+/** A process's CPU from /proc, in the comparison's shape: every thread, the main thread (no GC figure from outside). */
+const cpuOfProcess = (read: () => { cpuMs: number; mainMs: number }) => async (): Promise<CpuSample> => {
+  const { cpuMs, mainMs } = read();
+  return { cpuMs, mainMs, storageMs: 0, gcMs: Number.NaN };
+};
+
+/** The secrets replicas share, as a scaled-out install sets them (one audit key, one encryption key, one JWT secret). */
+function sharedSecrets() {
   return {
-    ...engine.value,
-    rss: () => rss,
-    cpu: () =>
-      new Promise<CpuSample>((resolve) => {
-        cpuAnswer = resolve;
-        engine.child.stdin!.write('cpu\n');
-      }),
-    stop: async () => {
-      // closing stdin lets the engine exit normally (so a CPU profile is written)
-      const exited = new Promise((resolve) => engine.child.once('exit', resolve));
-      engine.child.stdin!.end();
-      await exited;
+    jwtSecret: newJwtSecret(),
+    env: {
+      ...engineEnv,
+      SKYFLO_AUDIT_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      SKYFLO_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     },
   };
+}
+
+function engineProcess(serve: ShippedServe): EngineProcess {
+  return { url: serve.api, rss: () => serve.rssMiB() * 1048576, cpu: cpuOfProcess(serve.cpu), stop: () => serve.stop() };
 }
 
 interface Servers {
@@ -239,46 +161,99 @@ interface Servers {
   engine: string;
   raw: string;
   streamText: string;
-  userIds: string[];
-  /** every engine process (one unless --replicas); the first is `engine` and made the users */
+  users: BenchUser[];
+  /** every engine process (one unless --replicas); the first is `engine` */
   engines: EngineProcess[];
   rss: () => number;
-  /** the engine process's CPU time so far (user + system, every thread), in ms */
+  /** the first engine process's CPU time so far (user + system, every thread), in ms */
   cpuMs: () => Promise<number>;
   cpu: () => Promise<CpuSample>;
+  /** the relay process's CPU */
+  relayCpu: () => Promise<CpuSample>;
   stop: () => Promise<void>;
 }
 
+/**
+ * llm-sim, the relay process and `replicas` shipped engines on `databaseUrl` (else each on PGlite in a data dir of its
+ * own; replicas need Postgres), with the users written into the database first.
+ */
 async function startServers(databaseUrl: string | undefined, options: { replicas?: number; redisUrl?: string } = {}): Promise<Servers> {
-  const scriptDir = await mkdtemp(path.join(tmpdir(), 'skyflo-bench-p2-'));
-  const scriptFile = path.join(scriptDir, 'script.json');
+  const scratch = await mkdtemp(path.join(tmpdir(), 'skyflo-bench-p2-'));
+  const scriptFile = path.join(scratch, 'script.json');
   await writeFile(scriptFile, JSON.stringify({
       rules: [
+        // the title of each new conversation (generate-title.ts asks for JSON; its prompt starts "User: ")
+        { match: { userMatches: '^User: ' }, reply: '{"title": "Bench stream"}' },
         { match: { userContains: 'short' }, reply: { mode: 'stream', tokens: shortTokens, tokensPerSecond: rate } },
         { match: { always: true }, reply: { mode: 'stream', tokens, tokensPerSecond: rate } },
       ],
     }));
-  const sim = await spawnAndWait([path.join(repoRoot, 'testkit/bin/llm-sim.mjs'), '--port', '0', '--script', scriptFile], (line) => /listening on (\S+)/.exec(line)?.[1]);
-  // the first engine creates the users (and migrates the database); the others share them
-  const first = await startEngine(sim.value, userCount, databaseUrl, options.redisUrl);
-  const engines = [first];
-  for (let replica = 1; replica < (options.replicas ?? 1); replica += 1) engines.push(await startEngine(sim.value, 0, databaseUrl, options.redisUrl));
-  return {
-    sim: sim.value,
-    engine: first.url,
-    raw: first.raw,
-    streamText: first.streamText,
-    userIds: first.userIds,
-    engines,
-    rss: first.rss,
-    cpu: first.cpu,
-    cpuMs: async () => (await first.cpu()).cpuMs,
-    stop: async () => {
-      await Promise.all(engines.map((engine) => engine.stop()));
-      sim.child.kill('SIGTERM');
-      await rm(scriptDir, { recursive: true, force: true });
-    },
-  };
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    const sim = await spawnAndWait([path.join(repoRoot, 'testkit/bin/llm-sim.mjs'), '--port', '0', '--script', scriptFile], (line) => /listening on (\S+)/.exec(line)?.[1]);
+    stops.push(async () => void sim.child.kill('SIGTERM'));
+    const relays = await spawnAndWait(['--import', 'tsx', fileURLToPath(new URL('./support/relay-process.ts', import.meta.url)), sim.value], (line) => {
+      const ready = JSON.parse(line) as { raw?: string; streamText?: string };
+      return ready.raw ? { raw: ready.raw, streamText: ready.streamText! } : undefined;
+    });
+    stops.push(async () => {
+      const gone = new Promise((resolve) => relays.child.once('exit', resolve));
+      relays.child.stdin!.end();
+      await gone;
+    });
+    const relayPid = relays.child.pid!;
+    const secrets = sharedSecrets();
+    // the users first: PGlite's data dir is the engine's alone once it runs
+    const firstDataDir = path.join(scratch, 'engine-1');
+    const storage = databaseUrl ? await createPostgresStorage({ url: databaseUrl }) : await createPgliteStorage({ dataDir: firstDataDir });
+    let users: BenchUser[];
+    try {
+      users = await seedBenchUsers(storage, userCount, secrets.jwtSecret, `bench-${process.pid}`);
+    } finally {
+      await storage.close();
+    }
+    const engines: EngineProcess[] = [];
+    for (let replica = 1; replica <= (options.replicas ?? 1); replica += 1) {
+      const serve = await startShippedServe({
+        build,
+        dataDir: replica === 1 ? firstDataDir : path.join(scratch, `engine-${replica}`),
+        jwtSecret: secrets.jwtSecret,
+        llmUrl: sim.value,
+        env: secrets.env,
+        ...(databaseUrl ? { postgresUrl: databaseUrl } : {}),
+        ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+        // BENCH_CPU_PROF=<dir> profiles the first engine process only (written when it stops)
+        ...(replica === 1 && process.env['BENCH_CPU_PROF'] ? { cpuProfileDir: process.env['BENCH_CPU_PROF'] } : {}),
+      });
+      stops.push(() => serve.stop());
+      if (replica === 1) {
+        await checkTokens(serve.api, users[0]!);
+        console.log(`  engine: ${settingsLine({ build, llmUrl: sim.value, env: secrets.env, ...(databaseUrl ? { postgresUrl: databaseUrl } : {}), ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}) })}`);
+      }
+      engines.push(engineProcess(serve));
+    }
+    const first = engines[0]!;
+    return {
+      sim: sim.value,
+      engine: first.url,
+      raw: relays.value.raw,
+      streamText: relays.value.streamText,
+      users,
+      engines,
+      rss: first.rss,
+      cpu: first.cpu,
+      cpuMs: async () => (await first.cpu()).cpuMs,
+      relayCpu: cpuOfProcess(() => ({ cpuMs: statCpuMs(`/proc/${relayPid}/stat`), mainMs: statCpuMs(`/proc/${relayPid}/task/${relayPid}/stat`) })),
+      stop: async () => {
+        for (const stop of stops.reverse()) await stop().catch(() => undefined);
+        await rm(scratch, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await rm(scratch, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 const staggered = <T>(count: number, start: (index: number) => Promise<T>) =>
@@ -293,7 +268,7 @@ function peakLive(results: StreamResult[]): number {
   return peak;
 }
 
-const loopOf = (sample: CpuSample): LoopSample => ({ active: sample.loopActive ?? NaN, idle: sample.loopIdle ?? NaN, cpuMs: sample.cpuMs, mainMs: sample.mainMs });
+const loopOf = (sample: CpuSample): LoopSample => ({ active: sample.loopActive ?? NaN, idle: sample.loopIdle ?? NaN, wallMs: performance.now(), cpuMs: sample.cpuMs, mainMs: sample.mainMs });
 
 /** The capacity search's goals and pace (issue 38 goal 3). */
 function steadyOptions(server: Servers): SteadyOptions {
@@ -301,12 +276,12 @@ function steadyOptions(server: Servers): SteadyOptions {
 }
 
 /**
- * A rolling pool of `server`'s users: each call gives the next, wrapping round before the last user (kept for the
- * first warm-up stream), so a user's previous run has long finished when it streams again.
+ * A rolling pool of `server`'s users' session tokens: each call gives the next, wrapping round before the last user
+ * (kept for the first warm-up stream), so a user's previous run has long finished when it streams again.
  */
 function userPool(server: Servers): () => string {
   let user = 0;
-  return () => server.userIds[user++ % (server.userIds.length - 1)]!;
+  return () => server.users[user++ % (server.users.length - 1)]!.token;
 }
 
 /** Streams through every engine process of `server` in turn, each with a user of its own (a rolling pool). */
@@ -323,7 +298,7 @@ function engineTarget(server: Servers, name: string): SteadyTarget {
 async function capacityRows(storageName: string, server: Servers): Promise<string[]> {
   console.log(`  ${storageName}: streams per process at a steady arrival rate (main thread ≤ 80% busy, p99 added token latency < 50 ms); ${machineLoad()}`);
   const relay = await searchCapacity(
-    { name: 'streamText relay', stream: () => engineStream(server.streamText, 'none', { path: '/' }), loops: async () => [loopOf(await server.cpu())] },
+    { name: 'streamText relay', stream: () => engineStream(server.streamText, undefined, { path: '/' }), loops: async () => [loopOf(await server.relayCpu())] },
     steadyOptions(server),
   );
   const engine = await searchCapacity(engineTarget(server, 'engine'), steadyOptions(server));
@@ -346,7 +321,7 @@ async function replicaCurve(databaseUrl: string, redisUrl: string): Promise<stri
   for (const replicas of replicaCounts) {
     const server = await startServers(databaseUrl, { replicas, redisUrl });
     try {
-      const warm = await Promise.all(server.engines.map((engine, index) => engineStream(engine.url, server.userIds.at(-1 - index)!)));
+      const warm = await Promise.all(server.engines.map((engine, index) => engineStream(engine.url, server.users.at(-1 - index)!.token)));
       const cold = warm.find((result) => !result.ok);
       if (cold) throw new Error(`a warm-up stream did not complete: ${cold.problem}`);
       const name = `${replicas} replica${replicas > 1 ? 's' : ''}`;
@@ -387,8 +362,8 @@ async function runLevels(storageName: string, databaseUrl: string | undefined): 
   const failures: string[] = [];
   const server = await startServers(databaseUrl);
   try {
-    if (server.userIds.length < Math.max(...levels) + 1) throw new Error(`the engine created ${server.userIds.length} users, ${Math.max(...levels) + 1} are needed`);
-    const first = await engineStream(server.engine, server.userIds.at(-1)!);
+    if (server.users.length < Math.max(...levels) + 1) throw new Error(`the bench made ${server.users.length} users, ${Math.max(...levels) + 1} are needed`);
+    const first = await engineStream(server.engine, server.users.at(-1)!.token);
     if (!first.ok) throw new Error(`the warm-up stream did not complete: ${first.problem}`);
     // the engine's users: a fresh one per stream of each phase (its own warm-up stream is index cpuStreams)
     const nextEngineUser = userPool(server);
@@ -404,8 +379,8 @@ async function runLevels(storageName: string, databaseUrl: string | undefined): 
         rounds: cpuRounds,
         warmUpStreams,
         targets: [
-          { name: 'raw node:http relay', stream: (_index, short) => engineStream(server.raw, 'none', { path: '/', short }) },
-          { name: 'streamText relay', stream: (_index, short) => engineStream(server.streamText, 'none', { path: '/', short }) },
+          { name: 'raw node:http relay', cpu: server.relayCpu, stream: (_index, short) => engineStream(server.raw, undefined, { path: '/', short }) },
+          { name: 'streamText relay', cpu: server.relayCpu, stream: (_index, short) => engineStream(server.streamText, undefined, { path: '/', short }) },
           { name: 'engine', stream: (_index, short) => engineStream(server.engine, nextEngineUser(), { short }) },
         ],
       })),
@@ -418,7 +393,7 @@ async function runLevels(storageName: string, databaseUrl: string | undefined): 
       const directWall = performance.now() - directStart;
       const cpuBefore = await server.cpuMs();
       const engineStart = performance.now();
-      const results = await staggered(streams, (index) => engineStream(server.engine, server.userIds[index]!));
+      const results = await staggered(streams, (index) => engineStream(server.engine, server.users[index]!.token));
       const engineWall = performance.now() - engineStart;
       // CPU time is what a loaded, shared machine distorts least: the engine's cost per token, whatever the wait
       const engineCpuMs = (await server.cpuMs()) - cpuBefore;
@@ -464,7 +439,7 @@ async function runLevels(storageName: string, databaseUrl: string | undefined): 
 }
 
 async function main() {
-  console.log(`P2 concurrent streams: ${tokens} tokens each at ${rate} tok/s (interval ${interval} ms); llm-sim, engine and clients in three processes; ${machineLoad()}`);
+  console.log(`P2 concurrent streams: ${tokens} tokens each at ${rate} tok/s (interval ${interval} ms); llm-sim, the shipped engine, the relays and the clients in four processes; ${machineLoad()}`);
   console.log(`   one user per stream (MAX_CONCURRENT_RUNS_PER_USER left at its default); storage rows: ${storages.join(', ')}`);
   const failures: string[] = [];
   for (const storage of storages) {
@@ -489,5 +464,4 @@ async function main() {
   if (failures.length > 0) failBench(`P2 measured fewer streams than it reports:\n  ${failures.join('\n  ')}`);
 }
 
-if (serveSimUrl) await serve(serveSimUrl);
-else await main();
+await main();

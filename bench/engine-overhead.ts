@@ -20,7 +20,7 @@ const [tokens, rate, runs] = benchArguments('npx tsx bench/engine-overhead.ts [t
   { name: 'tokensPerSecond', fallback: 200 },
   { name: 'runs', fallback: 5 },
 ]).counts;
-
+console.log('engine-overhead: a mechanism figure: the engine runs in this process as a test app (test-header auth, no titles), not the shipped build; user-facing figures come from the shipped build (docs/benchmarks.md)');
 
 async function measure({ label: storageLabel, storage, userId }: BenchStorage) {
   const sim = await startLlmSim({ port: 0 });

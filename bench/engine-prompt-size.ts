@@ -15,6 +15,7 @@ import { agentConfig, createEventBus, createInMemoryStorage, createToolGateway, 
 import { printBenchHeader } from './support/bench-header.ts';
 
 printBenchHeader('engine-prompt-size', 'in-memory (prompt tokens do not depend on the storage)');
+console.log('  a mechanism figure: the engine runs in this process as a test app (test-header auth, no titles), not the shipped build; user-facing figures come from the shipped build (docs/benchmarks.md)');
 
 async function main() {
   const directory = await mkdtemp(path.join(tmpdir(), 'skyflo-bench-p8-'));

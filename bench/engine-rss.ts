@@ -9,17 +9,18 @@
  * First row: PGlite in a fresh data dir (the default); second row: Postgres on TEST_POSTGRES_URL's server (POSTGRES_DATABASE_URL
  * set, so no PGlite in the process), skipped with the reason when none answers. Fails (exit 1) rather than print a
  * figure for work it did not do: the wrong storage, a conversation not stored, a process that died.
- *   npx tsx bench/engine-rss.ts [conversations=100] [--no-build] [--malloc-arena-max=N]
- *   (--no-build reuses an existing packages/cli/dist; --malloc-arena-max sets glibc's MALLOC_ARENA_MAX for the
+ *   npx tsx bench/engine-rss.ts [conversations=100] [--malloc-arena-max=N] [--allow-stale-build]
+ *   (the release build must exist: `npm run build`; --malloc-arena-max sets glibc's MALLOC_ARENA_MAX for the
  *   measured process, to compare against a run without it)
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { expectOk, failBench, machineLoad } from './support/bench-header.ts';
 import { postgresUnavailable, withBenchPostgresDatabase } from './support/bench-postgres.ts';
+import { shippedBuild } from './support/shipped-build.ts';
 
 const conversations = Number(process.argv.slice(2).find((arg) => /^\d+$/.test(arg)) ?? 100);
 const compiledEntry = path.join(repoRoot, 'packages', 'cli', 'dist', 'skyflo.js');
@@ -147,10 +148,9 @@ async function measure(storage: 'PGlite' | 'Postgres', extraEnv: Record<string, 
   }
 }
 
-if (!process.argv.includes('--no-build') || !existsSync(compiledEntry)) {
-  console.log('building the release bundle (scripts/build-release.mjs)...');
-  execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-release.mjs')], { stdio: 'inherit' });
-}
+// the release build as it is: a bench never builds (support/shipped-build.ts says why), it checks the build is this checkout's
+const build = shippedBuild();
+console.log(`   ${build.describe}`);
 console.log(`P7 engine RSS (compiled \`skyflo serve\`: engine + embedded MCP server + storage, one process); ${machineLoad()}`);
 console.log(`   raised for this run: ${Object.entries(raisedLimits).map(([name, value]) => `${name}=${value}`).join(', ')} (one user creates every conversation)`);
 console.log(`   glibc malloc arenas: ${arenaMax ? `MALLOC_ARENA_MAX=${arenaMax} set for the measured process` : 'the default (MALLOC_ARENA_MAX unset, 8 per core)'}`);

@@ -15,6 +15,7 @@ import { agentConfig, createEventBus, createPgliteStorage, createToolGateway, re
 import { printBenchHeader } from './support/bench-header.ts';
 
 printBenchHeader('engine-run-queries', 'PGlite (data dir, the default)');
+console.log('  a mechanism figure: the engine runs in this process as a test app (test-header auth, no titles), not the shipped build; user-facing figures come from the shipped build (docs/benchmarks.md)');
 
 // Every request the engine sends to the PGlite thread goes through Worker#postMessage, in arrays: the requests of one
 // tick travel together (storage/pglite-thread/messages.ts). A round trip is a message; a run alone sends one request each.
@@ -50,7 +51,7 @@ const created = await storage.users.create({ email: 'bench@example.test', hashed
 if (!created.ok) throw new Error(created.reason);
 const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
 // the audit trail on, as `skyflo serve` runs: each chat and decision writes its record
-const app = await startAgentTestApp({ storage, audit: storage.audit, bus: await createEventBus({}), tools, llm: { model: provider.chatModel('sim-model'), modelName: 'sim' }, config: agentConfig({ titleGeneration: false }) });
+const app = await startAgentTestApp({ storage, audit: storage.audit, bus: await createEventBus({}), tools, llm: { model: provider.chatModel('sim-model'), modelName: 'sim' }, config: agentConfig({ titleGeneration: process.argv.includes('--titles') }) });
 const post = (pathname: string, body: unknown) =>
   fetch(`${app.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': created.user.id }, body: JSON.stringify(body) });
 

@@ -3,15 +3,15 @@
  * for the compiled release bundle (packages/cli/dist/skyflo.js, built by scripts/build-release.mjs) and for the
  * checkout's tsx path (packages/cli/bin/skyflo.mjs), with `node -e 0` as the baseline measured in the same run.
  * Goal: <= 400 ms compiled. Prints medians and ratios; not a test.
- *   npx tsx bench/mcp-cold-start.ts [runs=7] [--no-build]
+ *   npx tsx bench/mcp-cold-start.ts [runs=7] [--allow-stale-build]   (the release build must exist: `npm run build`)
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { timeMcpToolsList, timeNodeStart } from './support/mcp-tools-list-time.ts';
 import { printBenchHeader } from './support/bench-header.ts';
+import { shippedBuild } from './support/shipped-build.ts';
 import { median } from './support/statistics.ts';
 
 printBenchHeader('mcp-cold-start', 'none (the MCP server keeps no database)');
@@ -25,10 +25,8 @@ const kubeconfig = path.join(scratch, 'kubeconfig');
 writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:9", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n');
 const env = { PATH: process.env.PATH ?? '', HOME: scratch, KUBECONFIG: kubeconfig };
 
-if (!process.argv.includes('--no-build') || !existsSync(compiledEntry)) {
-  console.log('building the release bundle (scripts/build-release.mjs)...');
-  execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-release.mjs')], { stdio: 'inherit' });
-}
+// the release build as it is: a bench never builds (support/shipped-build.ts says why), it checks the build is this checkout's
+console.log(`  ${shippedBuild().describe}`);
 
 const figures = { baseline: [] as number[], compiled: [] as number[], compiledDeny: [] as number[], tsx: [] as number[] };
 await timeMcpToolsList([compiledEntry], env); // warm the file-system cache once; the figures are about Node, not the disk

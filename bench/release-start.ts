@@ -18,7 +18,7 @@
  * when /health first answered 200 (/proc/<pid>/stat: every thread, the database's and libuv's included). On a loaded
  * machine the wall clock stretches but the CPU times barely move: compare those between builds.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,7 @@ import { printBenchHeader } from './support/bench-header.ts';
 import { statCpuMs } from './support/thread-cpu.ts';
 import { median } from './support/statistics.ts';
 import { benchArguments } from './support/bench-arguments.ts';
+import { shippedBuild } from './support/shipped-build.ts';
 
 printBenchHeader('release-start', 'PGlite in a fresh data dir for `skyflo serve`; none for `skyflo mcp`');
 
@@ -134,8 +135,8 @@ async function timeTemplateCopy(): Promise<number> {
   return copiedMs;
 }
 
-console.log('building the release bundle (scripts/build-release.mjs)...');
-execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-release.mjs')], { stdio: 'inherit' });
+// the release build as it is: a bench never builds (support/shipped-build.ts says why), it checks the build is this checkout's
+console.log(`  ${shippedBuild().describe}`);
 
 const figures: Record<string, number[]> = { baseline: [], pgliteFloor: [], serveCompiled: [], serveCompiledAgain: [], serveTsx: [], mcpCompiled: [], mcpTsx: [], templateCopy: [] };
 for (let run = 0; run < runs; run += 1) {

@@ -42,10 +42,14 @@ const assets = [
   { from: 'packages/sandbox/src/kube-sim/scenarios/demo.yaml' },
   { from: 'packages/sandbox/src/kube-sim/scenarios/demo-b.yaml' },
   { from: 'packages/sandbox/src/kube-sim/scenarios/incidents.yaml' },
+  // the runbooks `skyflo sandbox` serves when RUNBOOKS_DIR is unset (issue 80 item 7)
+  { from: 'packages/sandbox/src/kube-sim/scenarios/runbooks' },
   { from: 'packages/sandbox/src/kube-sim/protobuf/proto-schema.json' },
-  // `skyflo sandbox` installs the SkyfloApproval CRD into its simulated clusters (packages/cli/src/sandbox-approvals.ts)
+  // `skyflo sandbox` installs these CRDs into its simulated clusters (packages/cli/src/sandbox-approvals.ts)
   { from: 'deploy/helm/skyflo/crds/skyfloapprovals.skyflo.ai.yaml' },
   { from: 'deploy/helm/skyflo/crds/skyfloapproverkeys.skyflo.ai.yaml' },
+  { from: 'deploy/helm/skyflo/crds/skyflopolicies.skyflo.ai.yaml' },
+  { from: 'deploy/helm/skyflo/crds/skyflofreezes.skyflo.ai.yaml' },
   { from: '.tools/pglite-template', optional: true },
   { from: 'packages/ui/dist', source: uiBuild },
 ];
@@ -249,6 +253,20 @@ if (existsSync(shippedTemplate)) {
   const marker = JSON.parse(readFileSync(markerFile, 'utf8'));
   writeFileSync(markerFile, `${JSON.stringify({ ...marker, emptyDirectories: emptyDirectories.sort() })}\n`);
 }
+
+// What this build was made from, so a bench can tell a build of this checkout from an older one (bench/support/
+// shipped-build.ts): the commit, and the sha-256 of every source file of the repository that went into the bundle.
+const { createHash } = await import('node:crypto');
+const sourceInputs = [...new Set([...Object.keys(result.metafile.inputs), ...Object.keys(workerResult.metafile.inputs)])]
+  .map((input) => path.resolve(root, input.replace(/^[^:]+:/, '')))
+  .filter((file) => file.startsWith(root + path.sep) && !file.includes(`${path.sep}node_modules${path.sep}`) && existsSync(file))
+  .sort();
+// null where there is no git (the image's build stage) or no checkout: the build says so rather than failing
+const commit = (spawnSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout ?? '').trim() || null;
+writeFileSync(
+  path.join(outDir, 'build-info.json'),
+  `${JSON.stringify({ builtAt: new Date().toISOString(), commit, sources: Object.fromEntries(sourceInputs.map((file) => [path.relative(root, file).split(path.sep).join('/'), createHash('sha256').update(readFileSync(file)).digest('hex')])) }, null, 1)}\n`,
+);
 
 const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
 writeFileSync(path.join(outDir, 'externals.json'), `${JSON.stringify([...externals.keys()].sort(), null, 2)}\n`);

@@ -96,7 +96,8 @@ export function disallowedImports(edges: UnitImport[], allowed: Readonly<Record<
  *   - `http` is the outermost adapter: routes call the services below, never the other way round;
  *   - the team features (`team-events`, `alerts`, `integrations`) react to runs and drive the agent (an alert
  *     starts an investigation, Slack decides calls): peers above the agent, since they compose each other;
- *   - `accounts`, `analytics`, `llm-settings`, `public-url`: services the routes use, below the team features;
+ *   - `accounts`, `analytics`, `llm-settings`, `public-url`: services the routes use, below the team features; beside
+ *     them `declared` (policies, freezes and schedules declared in the cluster or in files, kept by the services below);
  *   - `observability` (metrics, logs, and the trace spans every layer opens, issue 39) sits beside `config`, low enough
  *     for the agent, graph, tool-calls and mcp to open spans in it;
  *   - `agent` (use cases: chat, decide, stop, undo) → `graph` (LangGraph: model node, gate node) → `llm`, `prompts`, `runbooks`
@@ -108,13 +109,13 @@ export const engineLayers: readonly (readonly string[])[] = [
   ['(root)', 'testing'],
   ['startup'],
   ['http'],
-  ['team-events', 'alerts', 'integrations'],
-  ['accounts', 'analytics', 'llm-settings', 'public-url'],
+  ['team-events', 'alerts', 'integrations', 'schedules'],
+  ['accounts', 'analytics', 'llm-settings', 'public-url', 'declared'],
   ['agent'],
   ['graph'],
-  ['llm', 'prompts', 'runbooks'],
+  ['llm', 'prompts', 'runbooks', 'incident-memory'],
   ['tool-calls'],
-  ['clusters', 'mcp', 'passkeys'],
+  ['clusters', 'mcp', 'passkeys', 'policies', 'emergency-stop', 'freezes'],
   ['audit', 'storage', 'bus', 'timeline'],
   ['observability', 'memory', 'crypto', 'config'],
   ['ports', 'errors'],

@@ -35,13 +35,16 @@ export interface StreamResult {
   problem?: string;
 }
 
-/** One stream through the engine (`/agent/chat`) or a relay baseline (same frames); `short` asks llm-sim for 2 tokens. */
-export async function engineStream(url: string, userId: string, options: { path?: string; short?: boolean } = {}): Promise<StreamResult> {
+/**
+ * One stream through the engine (`/agent/chat`, as the user whose session token is `token`) or a relay baseline (same
+ * frames; `token` undefined); `short` asks llm-sim for 2 tokens.
+ */
+export async function engineStream(url: string, token: string | undefined, options: { path?: string; short?: boolean } = {}): Promise<StreamResult> {
   // A stream that cannot even connect (listen backlog full, connect timeout) counts as not complete.
   const sentAt = performance.now();
   const response = await fetch(`${url}${options.path ?? '/agent/chat'}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-test-user': userId },
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ messages: [{ role: 'user', content: options.short ? 'bench short' : 'bench' }] }),
   }).catch((error: unknown) => error as Error);
   const arrivals: number[] = [];

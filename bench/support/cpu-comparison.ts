@@ -34,6 +34,8 @@ export interface StreamOutcome {
 
 export interface CpuTarget {
   name: string;
+  /** the CPU of the process serving this target, when it is not the comparison's `cpu` (each in its own process) */
+  cpu?: () => Promise<CpuSample>;
   /** one stream; `index` is unique within a phase (the engine uses it to pick a user) */
   stream(index: number, short: boolean): Promise<StreamOutcome>;
 }
@@ -128,9 +130,10 @@ export async function warmUp(options: WarmUpOptions, targets: CpuTarget[]): Prom
     const main: string[] = [];
     for (let done = 0; done < total; done += block) {
       const count = Math.min(block, total - done);
-      const before = await options.cpu();
+      const cpu = target.cpu ?? options.cpu;
+      const before = await cpu();
       const bad = await pooledShort(target, count, options.streams, options.shortTokens);
-      const after = await options.cpu();
+      const after = await cpu();
       if (bad.length > 0) {
         console.log(`    ${target.name.padEnd(18)} warm-up FAILED (see below)`);
         return [`${options.label}, ${target.name}, warm-up: ${bad.length} of ${count} streams did not complete with ${options.shortTokens} tokens (${reasonsOf(bad, options.shortTokens)})`];
@@ -175,11 +178,12 @@ function printMedians(options: CpuComparisonOptions, rounds: RoundFigures[]): vo
 
 /** One round: every target's two phases; prints them and returns the figures, or undefined when a phase failed. */
 async function compareOnce(options: CpuComparisonOptions, failures: string[]): Promise<RoundFigures | undefined> {
-  const { cpu, targets, streams, tokens, shortTokens } = options;
+  const { targets, streams, tokens, shortTokens } = options;
   const costs = new Map<string, { short: PhaseCost; long: PhaseCost }>();
   const figures: RoundFigures = new Map();
   console.log(`  ${options.label}: CPU per stream, ${streams} concurrent streams per phase, ${shortTokens} and ${tokens} tokens; ${options.load()}`);
   for (const target of targets) {
+    const cpu = target.cpu ?? options.cpu;
     const phase = async (short: boolean): Promise<PhaseCost | undefined> => {
       const expected = short ? shortTokens : tokens;
       // one stream first, so a first-use cost (connections, lazy imports) is not counted as the phase's
@@ -205,7 +209,7 @@ async function compareOnce(options: CpuComparisonOptions, failures: string[]): P
     const perStart = short.all - shortTokens * perToken;
     figures.set(target.name, { long: long.all, short: short.all, perToken, perStart });
     console.log(
-      `    ${target.name.padEnd(18)} ${tokens}-token ${long.all.toFixed(2)} ms/stream (CPU: main thread ${long.main.toFixed(2)}, PGlite thread ${long.storage.toFixed(2)}, other threads ${(long.all - long.main - long.storage).toFixed(2)}; GC pauses, wall time, ${long.gc.toFixed(2)}); ` +
+      `    ${target.name.padEnd(18)} ${tokens}-token ${long.all.toFixed(2)} ms/stream (CPU: main thread ${long.main.toFixed(2)}, other threads ${(long.all - long.main).toFixed(2)}${Number.isNaN(long.gc) ? '' : `; GC pauses, wall time, ${long.gc.toFixed(2)}`}); ` +
         `${shortTokens}-token ${short.all.toFixed(2)} ms/stream (main ${short.main.toFixed(2)}) → ${perToken.toFixed(3)} ms per token, ${perStart.toFixed(2)} ms per start`,
     );
   }

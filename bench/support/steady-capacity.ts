@@ -20,10 +20,15 @@ export interface SteadyStream {
   problem?: string | undefined;
 }
 
-/** Cumulative event-loop time of one engine process's main thread (perf_hooks eventLoopUtilization), ms. */
+/**
+ * Cumulative event-loop time of one engine process's main thread (perf_hooks eventLoopUtilization), ms; NaN for a
+ * process measured from outside (the shipped engine: /proc only), which gives `wallMs` instead.
+ */
 export interface LoopSample {
   active: number;
   idle: number;
+  /** when the sample was taken (performance.now() of the bench): the window's wall time without the loop's figures */
+  wallMs?: number;
   /** the process's CPU time so far, every thread */
   cpuMs: number;
   /** the main thread's CPU time so far (/proc) */
@@ -104,14 +109,16 @@ export async function runLevel(target: SteadyTarget, streams: number, options: S
   // Busy = the main thread's CPU time over the window's wall time. The event loop's own utilization (active ÷ all) is
   // printed beside it but not judged: it counts time the thread was runnable but not running as active, which on a
   // machine shared with other work (load above the core count) says how busy the machine is, not the engine.
+  const wallOf = (sample: LoopSample, earlier: LoopSample) =>
+    sample.wallMs !== undefined && earlier.wallMs !== undefined ? sample.wallMs - earlier.wallMs : sample.active - earlier.active + sample.idle - earlier.idle;
   const shares = after.map((sample, index) => {
     const active = sample.active - before![index]!.active;
-    const all = active + sample.idle - before![index]!.idle;
-    return { cpu: all > 0 ? (sample.mainMs - before![index]!.mainMs) / all : 0, loop: all > 0 ? active / all : 0 };
+    const all = wallOf(sample, before![index]!);
+    return { cpu: all > 0 ? (sample.mainMs - before![index]!.mainMs) / all : 0, loop: all > 0 ? active / all : Number.NaN };
   });
   const busy = Math.max(...shares.map((share) => share.cpu));
   const loopBusy = Math.max(...shares.map((share) => share.loop));
-  const wall = after[0]!.active + after[0]!.idle - before[0]!.active - before[0]!.idle;
+  const wall = wallOf(after[0]!, before[0]!);
   const cores = wall > 0 ? after.reduce((sum, sample, index) => sum + sample.cpuMs - before![index]!.cpuMs, 0) / wall : NaN;
   const failures: string[] = [];
   const incomplete = results.filter(({ result }) => !(result.ok && result.generated === options.tokens));

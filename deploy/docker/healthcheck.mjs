@@ -1,8 +1,8 @@
-// HEALTHCHECK for every role of the image: the engine answers /api/v1/health on PORT (default 8080), the MCP server
+// HEALTHCHECK for every role of the image: the engine answers /livez on PORT (default 8080), the MCP server
 // /health on 8888 (or its --port), the operator /healthz on its --health-port. Healthy when the role's endpoint answers 200.
 const role = process.env.SKYFLO_ROLE;
 const candidates = [
-  `http://127.0.0.1:${process.env.PORT ?? 8080}/api/v1/health`,
+  `http://127.0.0.1:${process.env.PORT ?? 8080}/livez`,
   `http://127.0.0.1:${process.env.MCP_PORT ?? 8888}/health`,
   `http://127.0.0.1:${process.env.HEALTH_PORT ?? 8081}/healthz`,
 ];

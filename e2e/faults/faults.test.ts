@@ -1,300 +1,72 @@
 /**
- * The fault suite (issue 32): three `skyflo serve` replicas on Postgres and Redis of their own, kube-sim as the
- * cluster, the scripted model, and users who ask on one replica, approve on another and re-attach on a third when a
- * stream breaks. One fault at a time is injected at a chosen point of the runs; afterwards the suite checks, from the
- * outside, the promises an operator relies on:
- *  - every approved call wrote exactly once (kube-sim's request log), or its card says it did not run and why;
+ * The fault suite (issues 32 and 75): three `skyflo serve` replicas on Postgres and Redis of their own, kube-sim as the
+ * cluster, the MCP server as a process of its own, the scripted model, and users who ask on one replica, approve on
+ * another and re-attach on a third when a stream breaks (support/fault-suite.ts). One fault at a time is injected at a
+ * chosen point of the runs; afterwards the suite checks, from the outside, the promises an operator relies on
+ * (support/fault-checks.ts):
+ *  - every approved call wrote at most once (kube-sim's request log), or its card says it did not run and why;
+ *  - what ran is recorded as run: a call the cluster shows written is `completed`, or `unknown` when its answer was
+ *    lost, never failed or cancelled (issue 75); and a card that says it ran wrote;
  *  - every decision and every execution has its audit record, and /audit/verify passes;
- *  - no stream showed duplicated or missing text;
+ *  - no stream showed duplicated or missing text, and every stream ended;
  *  - every conversation reads the same on every replica, and no card is left half-way;
- *  - /health told the truth while the fault lasted.
+ *  - health (/health, /readyz) told the truth while the fault lasted.
  * It prints a table of these figures and of the time each recovery took. No timing is asserted: every wait is for a
  * condition, bounded only so a hang fails instead of stalling CI.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
-import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
-import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { startThrowawayPostgres, startThrowawayRedis, type ThrowawayPostgres, type ThrowawayRedis } from '@skyflo/testkit/services';
-import { kubectlPath } from '@skyflo/testkit/tools';
-import pg from 'pg';
+import { freeLoopbackPort } from '@skyflo/testkit/services';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { judgeFlow, readAudit, readCard, settledStatuses, verifyAudit, writesOf, type FlowVerdict } from './support/fault-checks.ts';
-import { killReplica, readHealth, startReplica, stopReplica, type Replica, type ReplicaSettings } from './support/replicas.ts';
-import { runUserFlow, type FlowObserver, type FlowRecord, type FlowUser } from './support/user-flow.ts';
+import { fillDisk, faultTimeout, killOn, runLeaseMs, startFaultSuite, type FaultSuite, type FlowEvent } from './support/fault-suite.ts';
+import { readHealth, readReadiness, type Replica } from './support/replicas.ts';
 
-const run = promisify(execFile);
-const replicaCount = 3;
-const usersPerFault = 6;
-/** short, so a frozen replica's runs are taken over within the suite's patience */
-const runLeaseMs = 4_000;
-const mcpToken = 'fault-suite-mcp-token-0123456789';
-/** only ends a fault that hangs; a fault takes seconds idle and a minute or two on a loaded two-core machine */
-const faultTimeout = 600_000;
-
-let directory: string;
-let kubeconfig: string;
-let kube: KubeSim;
-let mcp: McpHttpServer;
-let sim: LlmSim;
-let postgres: ThrowawayPostgres;
-let redis: ThrowawayRedis;
-let settings: ReplicaSettings;
-const replicas: Replica[] = [];
-let admin: FlowUser;
-const users: FlowUser[] = [];
-
-interface FaultRow {
-  fault: string;
-  flows: number;
-  approved: number;
-  executedOnce: number;
-  notExecuted: number;
-  auditComplete: string;
-  chainVerifies: boolean;
-  streamsIntact: string;
-  health: string;
-  recoveryMs: number;
-  problems: string[];
-}
-const rows: FaultRow[] = [];
-
-async function login(replica: Replica, email: string, register: boolean): Promise<FlowUser> {
-  const password = 'correct horse battery staple';
-  if (register) {
-    const registered = await fetch(`${replica.url}/auth/register/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
-    expect(registered.status, await registered.clone().text()).toBe(201);
-  }
-  const response = await fetch(`${replica.url}/auth/jwt/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: email, password }) });
-  expect(response.status).toBe(200);
-  return { email, token: ((await response.json()) as { access_token: string }).access_token };
-}
-
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(directory, 'kube-cache') } });
-  return stdout.trim();
-}
-
-/** Waits until every live replica's /health satisfies `accept` (a replica that does not answer never does). */
-async function waitForHealth(accept: (body: { status?: string; components?: Record<string, string> }) => boolean, which: Replica[] = replicas, timeout = 120_000): Promise<void> {
-  await vi.waitFor(
-    async () => {
-      const readings = await Promise.all(which.map((replica) => readHealth(replica)));
-      const failing = readings.map((reading, index) => ({ reading, name: which[index]!.name })).filter(({ reading }) => reading.status !== 200 || !accept(reading.body as never));
-      if (failing.length) throw new Error(`health not as expected on ${failing.map(({ name, reading }) => `${name}: ${reading.status} ${JSON.stringify(reading.body)}`).join('; ')}`);
-    },
-    { timeout, interval: 200 },
-  );
-}
-const healthy = (body: { status?: string }) => body.status === 'ok';
-
-/** Answers a plain question on every replica: the time from a fault's end to this is its recovery time. */
-async function probeChats(): Promise<void> {
-  for (const replica of replicas) {
-    await vi.waitFor(
-      async () => {
-        const response = await fetch(`${replica.url}/agent/chat`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` }, body: JSON.stringify({ messages: [{ role: 'user', content: 'probe: are you there?' }] }), signal: AbortSignal.timeout(30_000) });
-        const text = await response.text();
-        if (!response.ok || !text.includes('"status":"completed"')) throw new Error(`probe on ${replica.name}: ${response.status} ${text.slice(-300)}`);
-      },
-      { timeout: 120_000, interval: 250 },
-    );
-  }
-}
-
-async function replaceReplica(index: number): Promise<void> {
-  const old = replicas[index]!;
-  await stopReplica(old);
-  replicas[index] = await startReplica(old.name, settings);
-}
-
-interface Injection {
-  /** when to strike, told of every frame any flow receives */
-  trigger: (event: Parameters<FlowObserver>[0]) => boolean;
-  /** the fault itself; resolves when the fault has ended (the broken part is back or replaced) */
-  strike: (event: Parameters<FlowObserver>[0], health: string[]) => Promise<void>;
-}
-
-/** A replica an earlier fault left dead (a failed test) is started again, so one failure does not fail the rest. */
-async function reviveReplicas(): Promise<void> {
-  for (let index = 0; index < replicas.length; index++) {
-    const replica = replicas[index]!;
-    if (replica.child.exitCode !== null || replica.child.signalCode !== null) replicas[index] = await startReplica(replica.name, settings);
-  }
-}
-
-async function runFault(index: number, fault: string, injection: Injection): Promise<FaultRow> {
-  await reviveReplicas();
-  await waitForHealth(healthy);
-  const deployments = Array.from({ length: usersPerFault }, (_, user) => `app-${index}-${user}`);
-  const manifest = deployments
-    .map((name) => `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ${name}, namespace: default}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: ${name}}}\n  template:\n    metadata: {labels: {app: ${name}}}\n    spec: {containers: [{name: web, image: nginx:1.27}]}\n`)
-    .join('---\n');
-  await writeFile(path.join(directory, `fault-${index}.yaml`), manifest);
-  await kubectl('apply', '-f', path.join(directory, `fault-${index}.yaml`));
-  const plans = deployments.map((deployment, user) => ({
-    plan: { user: users[user % users.length]!, deployment, replicas: 3, askOn: user % replicaCount, approveOn: (user + 1) % replicaCount, expectedAnswer: `${deployment} now runs 3 replicas, all of them ready.` },
-    callId: `call_${index}_${user}`,
-  }));
-  sim.reset({
-    rules: [
-      { match: { userContains: 'probe:' }, reply: 'Here.' },
-      ...plans.flatMap(({ plan, callId }) => [
-        { match: { lastRole: 'user' as const, userContains: `scale ${plan.deployment} to` }, reply: { toolCalls: [{ id: `load_${callId}`, name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
-        { match: { userContains: `scale ${plan.deployment} to`, toolName: 'load_toolset' }, reply: { toolCalls: [{ id: callId, name: 'k8s_scale', arguments: { name: plan.deployment, resource_type: 'deployment', replicas: 3, namespace: 'default' } }] } },
-        // streamed word by word, so a stream broken mid-answer shows whether re-attachment loses or repeats text
-        { match: { userContains: `scale ${plan.deployment} to`, toolName: 'k8s_scale' }, reply: { text: plan.expectedAnswer, tokenDelayMs: 40 } },
-      ]),
-    ],
-  });
-
-  const health: string[] = [];
-  const strikeProblems: string[] = [];
-  let struck: Promise<number> | undefined;
-  const observe: FlowObserver = (event) => {
-    if (struck || !injection.trigger(event)) return;
-    // recovery: from the fault's end (the part is back) until every replica is healthy and answers a chat again,
-    // measured while the workload's own users are still finishing
-    struck = injection
-      .strike(event, health)
-      .catch((error: unknown) => void strikeProblems.push(`the fault did not go as planned: ${error instanceof Error ? error.message : String(error)}`))
-      .then(async () => {
-        const faultEnded = performance.now();
-        await waitForHealth(healthy);
-        await probeChats();
-        return performance.now() - faultEnded;
-      });
-  };
-  const records: FlowRecord[] = await Promise.all(plans.map(({ plan, callId }) => runUserFlow(plan, () => replicas, callId, observe)));
-  if (!struck) throw new Error(`${fault}: the fault was never injected (its trigger never matched); the suite did not test it`);
-  const recoveryMs = Math.round(await struck);
-
-  // settle: a run cut off by the fault is reconciled once its lease lapses; every card must end somewhere
-  const verdicts: FlowVerdict[] = [];
-  const audit = await vi.waitFor(
-    async () => {
-      const moving = await Promise.all(
-        records.map(async (record) => {
-          if (!record.conversationId) return undefined;
-          const { card } = await readCard(replicas[0]!, record.plan.user, record.conversationId, record.callId);
-          // a decided call must end somewhere: a run the fault cut off is closed once its lease lapses (the card then
-          // says it did not run, or that its outcome is unknown); an undecided one may still wait for its approval
-          const settled = !card || settledStatuses.has(card.status) || (!record.decided && card.status === 'awaiting_approval');
-          return settled ? undefined : `${record.callId} ${card.status}${card.verification ? ` (verification ${JSON.stringify(card.verification).slice(0, 200)})` : ''}`;
-        }),
-      );
-      const stillMoving = moving.filter((line) => line !== undefined);
-      if (stillMoving.length > 0) throw new Error(`cards still moving: ${stillMoving.join('; ')}`);
-      return readAudit(replicas[0]!, admin);
-    },
-    { timeout: 120_000, interval: 500 },
-  );
-  for (const record of records) {
-    const cards = record.conversationId ? await Promise.all(replicas.map(async (replica) => ({ replica: replica.name, ...(await readCard(replica, record.plan.user, record.conversationId!, record.callId)) }))) : [];
-    verdicts.push(judgeFlow({ record, writes: writesOf(kube, record.plan.deployment), cards, audit }));
-  }
-  const verification = await verifyAudit(replicas[0]!, admin);
-  const exited = replicas.filter((replica) => replica.child.exitCode !== null || replica.child.signalCode !== null);
-  const problems = [...strikeProblems, ...exited.map((replica) => `${replica.name} exited by itself:\n${replica.output().slice(-2000)}`), ...verdicts.flatMap((verdict) => verdict.problems), ...records.flatMap((record) => (record.decided ? [] : [`${record.callId} was never decided: ${record.errors.join(' | ').slice(0, 400)}`]))];
-  if (!verification.ok) problems.push(`/audit/verify: ${JSON.stringify(verification)}`);
-  const row: FaultRow = {
-    fault,
-    flows: records.length,
-    approved: records.filter((record) => record.decided).length,
-    executedOnce: verdicts.filter((verdict) => verdict.writes === 1).length,
-    notExecuted: verdicts.filter((verdict) => verdict.writes === 0).length,
-    auditComplete: `${verdicts.filter((verdict) => verdict.decisionAudited).length} decisions, ${verdicts.filter((verdict) => verdict.executionAudited).length} executions`,
-    chainVerifies: verification.ok,
-    streamsIntact: `${verdicts.filter((verdict) => verdict.streamCompleted && !verdict.problems.some((problem) => problem.includes('stream'))).length}/${records.length} complete`,
-    health: health.join('; ') || '-',
-    recoveryMs,
-    problems,
-  };
-  rows.push(row);
-  return row;
-}
+let suite: FaultSuite;
 
 beforeAll(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'skyflo-faults-'));
-  kubeconfig = path.join(directory, 'kubeconfig');
-  [kube, sim, postgres, redis] = await Promise.all([startKubeSim({ port: 0, kubeconfigPath: kubeconfig }), startLlmSim({ port: 0 }), startThrowawayPostgres(), startThrowawayRedis()]);
-  mcp = await startMcpHttpServer({ port: 0, authToken: mcpToken, settings: { kubeconfigPath: kubeconfig, kubectlPath } });
-  const client = new pg.Client({ connectionString: postgres.adminUrl });
-  await client.connect();
-  await client.query('CREATE DATABASE skyflo');
-  await client.end();
-  settings = {
-    directory,
-    databaseUrl: postgres.urlFor('skyflo'),
-    redisUrl: redis.url,
-    redisPrefix: 'skyflo-faults:',
-    mcpUrl: mcp.url,
-    mcpToken,
-    llmUrl: sim.url,
-    env: { RUN_LEASE_MS: String(runLeaseMs), VERIFY_HOLD_SECONDS: '1' },
-  };
-  // one at a time: each runs the migrations under their lock, and start-up is faster without the contention
-  for (let index = 0; index < replicaCount; index++) replicas.push(await startReplica(`replica-${index}`, settings));
-  sim.reset({ rules: [{ match: { userContains: 'probe:' }, reply: 'Here.' }] });
-  admin = await login(replicas[0]!, 'admin@example.test', true);
-  users.push(admin, await login(replicas[1]!, 'sre-1@example.test', true), await login(replicas[2]!, 'sre-2@example.test', true));
+  suite = await startFaultSuite();
 }, 600_000);
 
 afterAll(async () => {
-  if (rows.length) {
-    console.log(
-      `\nFault suite (${replicaCount} replicas, ${usersPerFault} users a fault, Postgres + Redis):\n` +
-        rows.map((row) => `  ${row.fault.padEnd(34)} approved ${row.approved}/${row.flows}  ran once ${row.executedOnce}  not run ${row.notExecuted}  audit ${row.auditComplete}  chain ${row.chainVerifies ? 'verifies' : 'BROKEN'}  streams ${row.streamsIntact}  recovery ${row.recoveryMs} ms  health: ${row.health}${row.problems.length ? `\n    problems: ${row.problems.join('\n      ')}` : ''}`).join('\n'),
-    );
-  }
-  await Promise.all(replicas.map((replica) => stopReplica(replica)));
-  await mcp?.close();
-  await kube?.close();
-  await sim?.close();
-  await redis?.close();
-  await postgres?.close();
-  if (directory) await rm(directory, { recursive: true, force: true });
+  await suite?.close();
 }, 120_000);
 
-const replicaIndex = (name: string) => replicas.findIndex((replica) => replica.name === name);
+/** The deployment a call of the workload scales: call_<fault>_<user> → app-<fault>-<user>. */
+const deploymentOf = (callId: unknown) => String(callId).replace(/^call_/, 'app-').replace(/_/g, '-');
 
-/** kill -9 of the replica that sent the frame, then a new process on its data dir */
-function killOn(trigger: Injection['trigger']): Injection {
-  return {
-    trigger,
-    async strike(event, health) {
-      const index = replicaIndex(event.replica);
-      await killReplica(replicas[index]!);
-      try {
-        const others = replicas.filter((_, other) => other !== index);
-        await waitForHealth(healthy, others);
-        health.push(`others ok while ${event.replica} was down`);
-      } finally {
-        await replaceReplica(index);
-      }
+/** The request line of a real (not dry-run) scale of one of fault `index`'s deployments. */
+const scaleOfFault = (index: number) => (line: string) => line.startsWith('PATCH ') && line.includes(`/deployments/app-${index}-`) && line.includes('/scale?') && !line.includes('dryRun');
+
+/** kube-sim received (and answered, the relay may hold the answer) the real scale of `deployment`. */
+const scaleReceived = (deployment: string) => suite.kube.calls.some((call) => call.method === 'PATCH' && call.path.endsWith(`/deployments/${deployment}/scale`) && call.query['dryRun'] === undefined && call.status > 0);
+
+/** Until every replica's /readyz satisfies `accept` (a replica that does not answer counts as not). */
+async function waitForReadiness(accept: (reading: Awaited<ReturnType<typeof readReadiness>>) => boolean, which: Replica[] = suite.replicas): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      const readings = await Promise.all(which.map((replica) => readReadiness(replica)));
+      const failing = readings.map((reading, index) => ({ reading, name: which[index]!.name })).filter(({ reading }) => !accept(reading));
+      if (failing.length) throw new Error(`readiness not as expected on ${failing.map(({ name, reading }) => `${name}: ${reading.status} ${JSON.stringify(reading.body)}`).join('; ')}`);
     },
-  };
+    { timeout: 120_000, interval: 250 },
+  );
 }
 
 describe.sequential('faults across three replicas on Postgres + Redis', () => {
   it('a Postgres restart mid-run: runs end clearly, health says degraded, every replica recovers by itself', async () => {
-    const row = await runFault(0, 'postgres restart mid-run', {
+    const row = await suite.runFault(0, 'postgres restart mid-run', {
       trigger: (event) => event.stage === 'approve' && event.frame.event === 'tool.approved',
       async strike(_event, health) {
-        await postgres.stop();
+        await suite.postgres.stop();
         try {
-          await waitForHealth((body) => body.status === 'degraded' && String(body.components?.['database']).startsWith('error'));
+          await suite.waitForHealth((body) => body.status === 'degraded' && String(body.components?.['database']).startsWith('error'));
           health.push('all degraded naming the database');
-          const refused = await fetch(`${replicas[0]!.url}/agent/chat`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` }, body: JSON.stringify({ messages: [{ role: 'user', content: 'probe: during the outage' }] }) });
+          const refused = await suite.chatOn(suite.replicas[0]!, 'probe: during the outage');
           health.push(`new chat ${refused.status} retry-after ${refused.headers.get('retry-after') ?? 'none'}`);
           if (refused.status !== 503 || !refused.headers.get('retry-after')) throw new Error(`a new chat during the outage answered ${refused.status} (Retry-After ${refused.headers.get('retry-after') ?? 'none'}): ${await refused.text()}`);
         } finally {
           // the database comes back whatever the checks found, or every later fault would fail for this one
-          await postgres.start();
+          await suite.postgres.start();
         }
       },
     });
@@ -302,15 +74,15 @@ describe.sequential('faults across three replicas on Postgres + Redis', () => {
   }, faultTimeout);
 
   it('Redis killed (-9) and restarted mid-stream', async () => {
-    const row = await runFault(1, 'redis kill -9 mid-stream', {
+    const row = await suite.runFault(1, 'redis kill -9 mid-stream', {
       trigger: (event) => event.stage === 'approve' && event.frame.event === 'token',
       async strike(_event, health) {
-        await redis.kill();
+        await suite.redis.kill();
         try {
-          await waitForHealth((body) => body.status === 'degraded' && String(body.components?.['bus']).startsWith('error'));
+          await suite.waitForHealth((body) => body.status === 'degraded' && String(body.components?.['bus']).startsWith('error'));
           health.push('all degraded naming the bus');
         } finally {
-          await redis.start();
+          await suite.redis.start();
         }
       },
     });
@@ -318,32 +90,32 @@ describe.sequential('faults across three replicas on Postgres + Redis', () => {
   }, faultTimeout);
 
   it('a replica killed (-9) mid-stream', async () => {
-    const row = await runFault(2, 'replica kill -9 mid-stream', killOn((event) => event.stage === 'approve' && event.frame.event === 'token'));
+    const row = await suite.runFault(2, 'replica kill -9 mid-stream', killOn(() => suite, (event) => event.stage === 'approve' && event.frame.event === 'token'));
     expect(row.problems).toEqual([]);
   }, faultTimeout);
 
   it('a replica killed (-9) mid-approval', async () => {
-    const row = await runFault(3, 'replica kill -9 mid-approval', killOn((event) => event.stage === 'approve' && event.frame.event === 'tool.approved'));
+    const row = await suite.runFault(3, 'replica kill -9 mid-approval', killOn(() => suite, (event) => event.stage === 'approve' && event.frame.event === 'tool.approved'));
     expect(row.problems).toEqual([]);
   }, faultTimeout);
 
   it('a replica killed (-9) mid-execution', async () => {
-    const row = await runFault(4, 'replica kill -9 mid-execution', killOn((event) => event.stage === 'approve' && event.frame.event === 'tool.executing'));
+    const row = await suite.runFault(4, 'replica kill -9 mid-execution', killOn(() => suite, (event) => event.stage === 'approve' && event.frame.event === 'tool.executing'));
     expect(row.problems).toEqual([]);
   }, faultTimeout);
 
   it('a replica killed (-9) mid-verification', async () => {
-    const row = await runFault(5, 'replica kill -9 mid-verification', killOn((event) => event.stage === 'approve' && event.frame.event === 'tool.verification' && event.frame.data['outcome'] === 'verifying'));
+    const row = await suite.runFault(5, 'replica kill -9 mid-verification', killOn(() => suite, (event) => event.stage === 'approve' && event.frame.event === 'tool.verification' && event.frame.data['outcome'] === 'verifying'));
     expect(row.problems).toEqual([]);
   }, faultTimeout);
 
   it('a replica frozen (SIGSTOP) for longer than its lease: the others stay healthy and nothing runs twice', async () => {
-    const row = await runFault(6, 'replica SIGSTOP past its lease', {
+    const row = await suite.runFault(6, 'replica SIGSTOP past its lease', {
       trigger: (event) => event.stage === 'approve' && event.frame.event === 'tool.executing',
       async strike(event, health) {
-        const frozen = replicas[replicaIndex(event.replica)]!;
+        const frozen = suite.replicas[suite.replicaIndex(event.replica)]!;
         frozen.child.kill('SIGSTOP');
-        const others = replicas.filter((replica) => replica !== frozen);
+        const others = suite.replicas.filter((replica) => replica !== frozen);
         // the freeze lasts twice the lease, so the others must take over what the frozen one held; meanwhile their
         // health (a database round trip) must keep answering: a frozen holder may not stall them
         try {
@@ -361,5 +133,175 @@ describe.sequential('faults across three replicas on Postgres + Redis', () => {
     });
     expect(row.health).toBe('others ok throughout the freeze');
     expect(row.problems).toEqual([]);
+  }, faultTimeout);
+
+  it('Stop mid-execution (issue 75): the run ends, and every change that ran is recorded as run, never as cancelled', async () => {
+    // Each user stops their run the moment it executes; the first change's answer waits in the relay until its Stop
+    // has been accepted, so at least one Stop lands while a change is under way (kube-sim has applied it).
+    const stops = new Map<string, Promise<number>>();
+    const stop = (event: FlowEvent) => {
+      if (!event.runId || !event.conversationId || stops.has(event.runId)) return;
+      const replica = suite.replicas[suite.replicaIndex(event.replica)]!;
+      stops.set(event.runId, fetch(`${replica.url}/agent/stop`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${event.user.token}` }, body: JSON.stringify({ conversation_id: event.conversationId, run_id: event.runId }), signal: AbortSignal.timeout(30_000) }).then((response) => response.status, () => 0));
+    };
+    const executing = (event: FlowEvent) => event.stage === 'approve' && event.frame.event === 'tool.executing';
+    suite.relay.holdReplies(scaleOfFault(7));
+    const row = await suite.runFault(7, 'stop mid-execution', {
+      onEveryFrame: (event) => executing(event) && stop(event),
+      trigger: executing,
+      async strike(event, health) {
+        try {
+          await vi.waitFor(() => expect(scaleReceived(deploymentOf(event.frame.data['call_id']))).toBe(true), { timeout: 60_000, interval: 20 });
+          const stopped = await stops.get(event.runId!);
+          health.push(`stop answered ${stopped} while ${String(event.frame.data['call_id'])} was under way`);
+          if (stopped !== 200) throw new Error(`the Stop answered ${stopped}`);
+        } finally {
+          suite.relay.releaseReplies();
+        }
+      },
+    });
+    expect(row.problems).toEqual([]);
+    expect(row.executedOnce).toBeGreaterThan(0);
+    // the tool answered every change that ran: each is executed, none unknown
+    expect(row.cards.filter((card) => card.writes === 1).map((card) => `${card.callId} ${card.status}`)).toEqual(row.cards.filter((card) => card.writes === 1).map((card) => `${card.callId} completed`));
+  }, faultTimeout);
+
+  it('a Postgres restart mid-execution (issue 75): the change that ran is recorded as executed, not failed', async () => {
+    // kube-sim applies the change and its answer waits in the relay while the database restarts
+    suite.relay.holdReplies(scaleOfFault(13));
+    const row = await suite.runFault(13, 'postgres restart mid-execution', {
+      trigger: (event) => event.stage === 'approve' && event.frame.event === 'tool.executing',
+      async strike(event, health) {
+        try {
+          await vi.waitFor(() => expect(scaleReceived(deploymentOf(event.frame.data['call_id']))).toBe(true), { timeout: 60_000, interval: 20 });
+          await suite.postgres.restart();
+          health.push(`postgres restarted while ${String(event.frame.data['call_id'])} was under way`);
+        } finally {
+          suite.relay.releaseReplies();
+        }
+      },
+    });
+    expect(row.problems).toEqual([]);
+    expect(row.executedOnce).toBeGreaterThan(0);
+    // the tool answered every change that ran: each is executed (its run settled it once the database was back)
+    expect(row.cards.filter((card) => card.writes === 1).map((card) => `${card.callId} ${card.status}`)).toEqual(row.cards.filter((card) => card.writes === 1).map((card) => `${card.callId} completed`));
+  }, faultTimeout);
+
+  it('Redis stalled (SIGSTOP) mid-stream (issue 75): /readyz 503 naming the bus on every replica, a new chat 503 with Retry-After', async () => {
+    const row = await suite.runFault(8, 'redis stalled (SIGSTOP) mid-stream', {
+      trigger: (event) => event.stage === 'approve' && event.frame.event === 'token',
+      async strike(_event, health) {
+        suite.redis.pause();
+        try {
+          await waitForReadiness((reading) => reading.status === 503 && String(reading.body['components'] && (reading.body['components'] as Record<string, string>)['bus']).startsWith('error'));
+          health.push('every /readyz 503 naming the bus');
+          const refused = await suite.chatOn(suite.replicas[1]!, 'probe: during the stall');
+          health.push(`new chat ${refused.status} retry-after ${refused.headers.get('retry-after') ?? 'none'}`);
+          if (refused.status !== 503 || !refused.headers.get('retry-after')) throw new Error(`a new chat during the stall answered ${refused.status}: ${await refused.text()}`);
+        } finally {
+          suite.redis.resume();
+        }
+      },
+    });
+    expect(row.problems).toEqual([]);
+  }, faultTimeout);
+
+  it("the database server's disk full (issue 75): writes refused with 507 naming it, never 500, /readyz 503 once a write was refused, back when space is freed", async () => {
+    const filler = path.join(suite.databaseDisk, 'filler');
+    const row = await suite.runFault(9, 'postgres disk full mid-approval', {
+      trigger: (event) => event.stage === 'approve' && event.frame.event === 'tool.approved',
+      async strike(_event, health) {
+        await fillDisk(filler);
+        try {
+          // conversations fit in free pages until one needs a new page, which the disk refuses
+          const replica = suite.replicas[0]!;
+          let refusal: Response | undefined;
+          for (let attempt = 0; attempt < 2_000 && !refusal; attempt += 1) {
+            const created = await fetch(`${replica.url}/conversations`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${suite.admin.token}` }, body: JSON.stringify({ title: `filling the disk ${attempt} ${'x'.repeat(200)}` }), signal: AbortSignal.timeout(30_000) });
+            if (created.status !== 201) refusal = created;
+          }
+          const said = (await refusal?.json()) as { code?: string; detail?: string } | undefined;
+          health.push(`a new conversation ${refusal?.status ?? 'never refused'} ${said?.code ?? ''}`);
+          if (refusal?.status !== 507 || said?.code !== 'STORAGE_FULL') throw new Error(`a write on the full disk answered ${refusal?.status}: ${JSON.stringify(said)}`);
+          const ready = await readReadiness(replica);
+          health.push(`/readyz ${ready.status} (disk ${String((ready.body['components'] as Record<string, string> | undefined)?.['disk'])})`);
+          if (ready.status !== 503) throw new Error(`/readyz answered ${ready.status} while the disk refused writes: ${JSON.stringify(ready.body)}`);
+        } finally {
+          await rm(filler, { force: true });
+        }
+      },
+    });
+    expect(row.problems).toEqual([]);
+  }, faultTimeout);
+
+  it('a replica killed (-9) as a call awaits approval (issue 75): an approval is accepted only if the run can resume it', async () => {
+    const row = await suite.runFault(10, 'replica kill -9 as a call awaits approval', killOn(() => suite, (event) => event.stage === 'ask' && event.frame.event === 'tool.awaiting_approval'));
+    expect(row.problems).toEqual([]);
+  }, faultTimeout);
+
+  it('the MCP server (the process that executes calls) killed (-9) mid-execution (issue 75): a change whose answer was lost is unknown, never failed', async () => {
+    suite.relay.holdReplies(scaleOfFault(11));
+    const row = await suite.runFault(11, 'mcp server kill -9 mid-execution', {
+      trigger: (event) => event.stage === 'approve' && event.frame.event === 'tool.executing',
+      async strike(event, health) {
+        try {
+          // kube-sim applied the change; its answer is in the relay when the process that asked for it dies
+          await vi.waitFor(() => expect(scaleReceived(deploymentOf(event.frame.data['call_id']))).toBe(true), { timeout: 60_000, interval: 20 });
+          await suite.mcp.kill();
+        } finally {
+          suite.relay.releaseReplies();
+        }
+        try {
+          health.push(`mcp killed while ${String(event.frame.data['call_id'])} was under way`);
+        } finally {
+          await suite.mcp.start();
+        }
+      },
+    });
+    expect(row.problems).toEqual([]);
+    expect(row.ranRecordedRan).toMatch(/^(\d+)\/\1$/);
+  }, faultTimeout);
+
+  it('the admission webhook down (issue 75): writes refused by the cluster say so, never "the target changed"', async () => {
+    const deadPort = await freeLoopbackPort();
+    const webhook = {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: 'fault-suite-down' },
+      webhooks: [
+        {
+          name: 'scale.fault-suite.example',
+          clientConfig: { url: `http://127.0.0.1:${deadPort}/validate` },
+          rules: [{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['deployments', 'deployments/scale'] }],
+          failurePolicy: 'Fail',
+          sideEffects: 'None',
+          admissionReviewVersions: ['v1'],
+          timeoutSeconds: 2,
+        },
+      ],
+    };
+    const row = await suite.runFault(12, 'admission webhook down mid-approval', {
+      trigger: (event) => event.stage === 'approve' && event.frame.event === 'tool.approved',
+      async strike(_event, health) {
+        const file = path.join(suite.directory, 'webhook-down.json');
+        await writeFile(file, JSON.stringify(webhook));
+        await suite.kubectl('apply', '-f', file);
+        try {
+          // the cluster refuses the workload's writes while it is down
+          await vi.waitFor(() => expect(suite.kube.calls.some((call) => call.path.includes('/deployments/app-12-') && call.status === 500)).toBe(true), { timeout: 60_000, interval: 50 });
+          health.push('the cluster refused writes (failed calling webhook)');
+        } finally {
+          await suite.kubectl('delete', 'validatingwebhookconfiguration', 'fault-suite-down');
+        }
+      },
+    });
+    expect(row.problems).toEqual([]);
+    const refusedCards = row.cards.filter((card) => card.writes === 0 && card.status === 'error');
+    expect(refusedCards.length).toBeGreaterThan(0);
+    for (const card of refusedCards) {
+      expect(card.error, card.callId).not.toMatch(/changed after it was approved/);
+      expect(card.errorCode, card.callId).not.toBe('UNKNOWN_OUTCOME');
+    }
+    expect(refusedCards.some((card) => /failed calling webhook/.test(card.error ?? ''))).toBe(true);
   }, faultTimeout);
 });

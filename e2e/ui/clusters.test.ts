@@ -58,10 +58,8 @@ beforeAll(async () => {
   const uiDir = path.join(dir, 'ui-dist');
   [clusters, llm] = await Promise.all([startTwoClusters(dir, { startDelayMs: 20, readinessDelayMs: 50 }), startLlmSim({ port: 0 }), buildUi(uiDir)]);
   ({ staging, prod } = clusters);
-  // the embedded MCP server reads the labels from the process environment
-  process.env['SKYFLO_CLUSTER_LABELS'] = 'prod-eu=prod,staging=staging';
   engine = await createEngine(
-    loadConfig({ PORT: '0', SKYFLO_DATA_DIR: path.join(dir, 'data'), LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: llm.url, LLM_RETRY_BASE_DELAY_MS: '10', KUBECONFIG: clusters.kubeconfig, TITLE_GENERATION_ENABLED: 'false', UI_DIST_DIR: uiDir, LOG_LEVEL: 'silent' }),
+    loadConfig({ PORT: '0', SKYFLO_DATA_DIR: path.join(dir, 'data'), LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: llm.url, LLM_RETRY_BASE_DELAY_MS: '10', KUBECONFIG: clusters.kubeconfig, SKYFLO_CLUSTER_LABELS: 'prod-eu=prod,staging=staging', TITLE_GENERATION_ENABLED: 'false', UI_DIST_DIR: uiDir, LOG_LEVEL: 'silent' }),
     { logger: false },
   );
   url = await engine.listen();
@@ -75,7 +73,6 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  delete process.env['SKYFLO_CLUSTER_LABELS'];
   await browser?.close().catch(() => {});
   await engine?.close();
   await llm?.close();

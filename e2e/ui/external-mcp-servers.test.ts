@@ -32,7 +32,7 @@ describe('Settings → Integrations → MCP servers', () => {
     const { page } = stack;
     await page.goto('/integrations');
     const form = page.getByRole('region', { name: 'Add MCP server' });
-    await form.getByLabel('Name').fill('tiny');
+    await form.getByLabel('Name', { exact: true }).fill('tiny');
     await form.getByLabel('Toolset').fill('tinyops');
     await form.getByLabel('Command (stdio)').check();
     await form.getByLabel('Command, one argument per line').fill('/nonexistent/bin/some-mcp-server');
@@ -45,7 +45,8 @@ describe('Settings → Integrations → MCP servers', () => {
     const card = page.getByRole('listitem', { name: 'MCP server tiny' });
     await card.getByText('connected').waitFor();
     const tools = card.getByRole('list', { name: 'Tools of tiny' });
-    await expect.poll(() => tools.getByRole('listitem').allTextContents()).toEqual(['tiny__get_status read-only', 'tiny__deploy needs approval', 'tiny__k8s_delete read-only']);
+    // an external write is destructive unless an admin declared otherwise (issue 74: never the server's word)
+    await expect.poll(() => tools.getByRole('listitem').allTextContents()).toEqual(['tiny__get_status read-only', 'tiny__deploy needs approval · destructive', 'tiny__k8s_delete read-only']);
     await card.getByText('env TINY_SECRET').waitFor();
     expect(await page.content()).not.toContain(ENV_SECRET);
     await stack.screenshot('external-mcp-servers');

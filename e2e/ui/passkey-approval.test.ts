@@ -155,4 +155,35 @@ describe('a passkey approves a change on a cluster that asks for one', () => {
     await page.getByRole('list', { name: 'Your device keys' }).getByText(/confirmed/).waitFor();
     expect(((await (await page.request.get(`/api/v1/auth/device-keys/${key.id}`)).json()) as { status: string }).status).toBe('active');
   });
+
+  it('during a change freeze the card waits, frozen; the admin breaks the glass with a reason and the passkey (issue 76 item 6)', async () => {
+    const hour = 3_600_000;
+    const freeze = await page.request.post('/api/v1/freezes', { data: { name: 'release freeze', starts_at: new Date(Date.now() - hour).toISOString(), ends_at: new Date(Date.now() + 2 * hour).toISOString(), reason: 'release week' } });
+    expect(freeze.status(), await freeze.text()).toBe(201);
+    const before = await replicas();
+    stack.llm.reset(scaleScript(5));
+    await askInChat(page, 'Scale web to 5 replicas');
+    // the chat's card says which freeze holds it and who may still approve it
+    await page.getByTestId('approval-card').getByText(/Held: the change freeze "release freeze" holds until/).first().waitFor();
+    const pending = (await (await page.request.get('/api/v1/approvals/pending')).json()) as { data: Array<{ call_id: string; conversation_id: string; cannot_decide_code?: string; can_break_glass?: boolean }> };
+    const call = pending.data.find((entry) => entry.cannot_decide_code === 'FROZEN')!;
+    expect(call).toMatchObject({ can_break_glass: true });
+
+    await page.goto(`/approvals?call=${encodeURIComponent(call.call_id)}&conversation=${call.conversation_id}`);
+    const item = page.getByTestId('pending-approval').filter({ has: page.getByTestId('break-glass') });
+    await item.getByTestId('break-glass').waitFor();
+    // no reason: nothing is sent, and the card says what is missing
+    await item.getByRole('button', { name: /^Break glass/ }).click();
+    await item.getByText(/Breaking the freeze needs a reason/).waitFor();
+    await item.getByLabel(/required to break glass/).fill('hotfix for INC-7: web must scale now');
+    await page.screenshot({ path: `${artifactsDir}/break-glass.png` });
+    await item.getByRole('button', { name: /^Break glass/ }).click();
+    await page.getByTestId('decided-approval').getByText(/Approved/).first().waitFor();
+    await vi.waitFor(async () => expect(await replicas()).toBe('5'), { timeout: 60_000, interval: 250 });
+    expect(before).not.toBe('5');
+    const row = await stack.engine.storage.approvals.get(call.conversation_id, call.call_id);
+    expect(row?.breakGlass).toMatchObject({ reason: 'hotfix for INC-7: web must scale now', freeze: 'release freeze' });
+    expect(row?.passkeyAssertion).toMatchObject({ user_verified: true });
+    expect((await page.request.delete(`/api/v1/freezes/${((await freeze.json()) as { id: string }).id}`)).status()).toBe(204);
+  });
 });

@@ -4,7 +4,9 @@
  * shown again), then a conversation where the scripted model calls prometheus_query_range shows the series as a chart
  * in the tool card with the query, "Open in Prometheus", values on hover and drag-to-zoom — on a desktop and a phone
  * (390 px, nothing wider than the screen). The data source is a second kube-sim serving its Prometheus API on
- * loopback (the demo scenario's checkout latency histogram), saved for every cluster.
+ * loopback (the incident sandbox: checkout rolled out a slower build 20 minutes ago), saved for every cluster. Issue 78:
+ * the chart has a legend, its values in the unit the metric names spell, a time-range control, a marker at the
+ * rollout, and its "Open in Prometheus" link opens (kube-sim's /graph page).
  * Screenshots: packages/ui/docs/prometheus-chart-desktop.png, prometheus-chart-phone.png, integrations-data-sources.png.
  */
 import path from 'node:path';
@@ -16,14 +18,14 @@ import { askInChat, registerAndSignIn, screenshotOnFailure, startUiStack, type U
 vi.setConfig({ testTimeout: 180_000 });
 
 const metricsToken = 'prom-e2e-read-token-7f3a91';
-const p99 = 'histogram_quantile(0.99, sum by (le, app) (rate(http_request_duration_seconds_bucket{namespace="prod"}[5m])))';
+const p99 = 'histogram_quantile(0.99, sum by (le, app) (rate(http_request_duration_seconds_bucket{namespace="shop"}[5m])))';
 const docs = path.join(repoRoot, 'packages', 'ui', 'docs');
 
 let stack: UiStack;
 let metrics: KubeSim;
 
 beforeAll(async () => {
-  [stack, metrics] = await Promise.all([startUiStack(), startKubeSim({ scenario: 'demo', observability: { bearerToken: metricsToken } })]);
+  [stack, metrics] = await Promise.all([startUiStack(), startKubeSim({ scenario: 'incidents', observability: { bearerToken: metricsToken, publicGraph: true } })]);
   await registerAndSignIn(stack);
 }, 180_000);
 
@@ -77,7 +79,7 @@ describe('Prometheus in the Command Center', () => {
     const { page } = stack;
     stack.llm.reset({
       rules: [
-        { match: { lastRole: 'user' }, reply: { toolCalls: [{ name: 'prometheus_query_range', arguments: { query: p99, start: '30m' } }] } },
+        { match: { lastRole: 'user' }, reply: { toolCalls: [{ name: 'prometheus_query_range', arguments: { query: p99, start: '1h' } }] } },
         { match: { toolName: 'prometheus_query_range' }, reply: 'checkout has the highest p99 latency since the rollout.' },
       ],
     });
@@ -91,6 +93,19 @@ describe('Prometheus in the Command Center', () => {
     expect(link.searchParams.get('g0.expr')).toBe(p99);
     // no Grafana is configured for this source: no Grafana link
     expect(await chart.getByRole('link', { name: 'Open in Grafana' }).count()).toBe(0);
+    // the link opens: kube-sim's /graph draws the same query over the same range
+    const graph = await fetch(link);
+    expect(graph.status).toBe(200);
+    expect(await graph.text()).toMatch(/<polyline /);
+
+    // issue 78: a legend, the unit from the metric name, the rollout marked where it happened
+    expect(await chart.getByTestId('chart-legend').textContent()).toContain('{app="checkout"}');
+    expect(await chart.textContent()).toContain('Values in seconds, from the metric name.');
+    await expect.poll(async () => chart.locator('.recharts-surface').textContent()).toMatch(/\d (ms|s)/);
+    expect(await chart.getByTestId('chart-markers').textContent()).toMatch(/rollout: shop\/checkout: new ReplicaSet checkout-[a-z0-9]+/);
+    // a vertical line has no width, so it never counts as visible: its element and position are checked instead
+    await expect.poll(async () => chart.locator('.recharts-reference-line line').count()).toBeGreaterThan(0);
+    expect(Number(await chart.locator('.recharts-reference-line line').last().getAttribute('x1'))).toBeGreaterThan(0);
 
     // hover: the tooltip names a series and its value at that time
     const plot = (await chart.locator('.recharts-surface').boundingBox())!;
@@ -112,6 +127,14 @@ describe('Prometheus in the Command Center', () => {
     await chart.getByRole('button', { name: 'Reset zoom' }).click();
     await expect.poll(async () => chart.getByRole('button', { name: 'Reset zoom' }).count()).toBe(0);
     expect(await chart.locator('.recharts-surface').textContent()).toEqual(axesBefore);
+
+    // the range control: the last 15 minutes of what the query returned, then all of it again
+    const range = chart.getByRole('group', { name: 'Time range' });
+    await range.getByRole('button', { name: '15m' }).click();
+    await expect.poll(async () => range.getByRole('button', { name: '15m' }).getAttribute('aria-pressed')).toBe('true');
+    expect(await chart.locator('.recharts-surface').textContent()).not.toEqual(axesBefore);
+    await range.getByRole('button', { name: 'all' }).click();
+    await expect.poll(async () => chart.locator('.recharts-surface').textContent()).toEqual(axesBefore);
 
     // a phone: the card fits the screen, nothing scrolls sideways
     await page.setViewportSize({ width: 390, height: 844 });

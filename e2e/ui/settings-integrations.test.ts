@@ -96,7 +96,7 @@ describe('Settings and Integrations', () => {
     expect(await page.getByRole('region', { name: 'Profile' }).count()).toBe(0);
     expect(await page.getByRole('region', { name: 'Team' }).count()).toBe(0);
     const sections = page.getByRole('navigation', { name: 'Settings sections' });
-    expect(await sections.getByRole('link').allTextContents()).toEqual(['Profile', 'API tokens', 'Team', 'Model', 'Clusters', 'Public address', 'Runbooks']);
+    expect(await sections.getByRole('link').allTextContents()).toEqual(['Profile', 'API tokens', 'Team', 'Model', 'Clusters', 'Public address', 'Runbooks', 'Policies', 'Freezes', 'Schedules']);
     await sections.getByRole('link', { name: 'Team' }).click();
     await page.waitForURL('**/settings/team');
     await page.getByRole('region', { name: 'Team' }).getByRole('cell', { name: MEMBER.email }).waitFor();

@@ -48,7 +48,7 @@ export const stepSchema = z.union([
 export type Step = z.output<typeof stepSchema>;
 
 /** Scorecard categories; `adversarial` tasks attack the approval path and run without automatic approval. */
-export const taskCategories = ['diagnosis', 'remediation', 'question', 'rollback', 'progressive-delivery', 'helm', 'ci', 'adversarial', 'metrics-and-logs'] as const;
+export const taskCategories = ['diagnosis', 'remediation', 'question', 'rollback', 'progressive-delivery', 'helm', 'ci', 'adversarial', 'metrics-and-logs', 'memory'] as const;
 export type TaskCategory = (typeof taskCategories)[number];
 
 /**

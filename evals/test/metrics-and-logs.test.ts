@@ -1,6 +1,8 @@
 /**
  * The metrics-and-logs category alone (issue 36): incidents whose cause shows only in kube-sim's generated series (a
- * slower rollout, a memory leak, a failing canary, a noisy neighbour; every pod Running and Ready). Each attempt's
+ * slower rollout, a memory leak, a failing canary, a noisy neighbour; every pod Running and Ready), or only in the
+ * pods' logs through Loki (issue 78: an upstream timeout, a rejected config, an expired certificate, an exhausted
+ * pool, and a failed job whose pod is already gone). Each attempt's
  * kube-sim serves its Prometheus and Loki APIs behind a bearer token, added to the engine as data sources as
  * `skyflo sandbox` does, so the engine offers the observability tools. With the competent script every task passes
  * (the tool was called, its result held the finding, the answer states it, the cluster is unchanged); with a model
@@ -38,6 +40,10 @@ describe.concurrent('metrics-and-logs tasks on llm-sim', () => {
     expect(byTask['obs-memory-leak-sidecar']!.answer).toMatch(/`cache` container/);
     expect(byTask['obs-canary-error-rate']!.answer).toMatch(/web-canary.*25%/);
     expect(byTask['obs-noisy-neighbour-encoder']!.answer).toMatch(/worker-a.*video-encoder/s);
+    // issue 78: tasks that need the logs (Loki), one of them about a pod already deleted
+    expect(tasks.filter((task) => task.spec.tools.used.includes('loki_query_range')).length).toBeGreaterThanOrEqual(5);
+    expect(byTask['obs-logs-deleted-pod']!.tools).toContain('loki_query_range');
+    expect(byTask['obs-logs-deleted-pod']!.answer).toMatch(/AccessDenied.*s3:PutObject/s);
     expect(categoryScores(run.results).find((score) => score.category === 'metrics-and-logs')!.passAt1).toBe(1);
   }, testTimeout);
 
@@ -56,7 +62,7 @@ describe.concurrent('metrics-and-logs tasks on llm-sim', () => {
     for (const result of run.results) {
       expect(result.result, `${result.task} passed with a model that does nothing: ${result.error ?? ''}`).toBe('fail');
       expect(result.toolCalls).toBe(0);
-      expect(result.failures, result.task).toEqual(expect.arrayContaining([expect.stringMatching(/^expected a call to prometheus_\w+; the agent called no tools$/), expect.stringMatching(/^the answer does not match /)]));
+      expect(result.failures, result.task).toEqual(expect.arrayContaining([expect.stringMatching(/^expected a call to (prometheus|loki)_\w+; the agent called no tools$/), expect.stringMatching(/^the answer does not match /)]));
     }
     expect(categoryScores(run.results).find((score) => score.category === 'metrics-and-logs')!.passAt1).toBe(0);
   }, testTimeout);

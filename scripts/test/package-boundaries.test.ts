@@ -36,9 +36,11 @@ const allowedImports: Readonly<Record<string, readonly string[]>> = {
   engine: ['protocol', 'safety', 'mcp-server'],
   // The browser app speaks to the engine over HTTP/SSE only: the wire schemas, never engine code (not even types).
   ui: ['protocol'],
-  operator: ['protocol'],
-  // The command line starts the engine and MCP server, installs the operator, and `skyflo sandbox` runs kube-sim.
-  cli: ['protocol', 'engine', 'mcp-server', 'operator', 'sandbox'],
+  // The executor judges team policies and freezes again at each mint, with the engine's own evaluator (issue 76).
+  operator: ['protocol', 'safety'],
+  // The command line starts the engine and MCP server, installs the operator, and `skyflo sandbox` runs kube-sim —
+  // and, without a model key, llm-sim as its labelled demo model (issue 80 item 7, src/sandbox-demo-model.ts).
+  cli: ['protocol', 'engine', 'mcp-server', 'operator', 'sandbox', 'testkit'],
   // kube-sim, its scenarios and the demo: a product (`skyflo sandbox`, `kube-sim`) that knows nothing of Skyflo's code.
   sandbox: [],
   'sandbox/testing': [],

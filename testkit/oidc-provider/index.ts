@@ -48,6 +48,12 @@ export async function startOidcProvider(options: {
   clients: TestOidcClient[];
   users: Record<string, TestOidcUser>;
   resourceServers?: TestResourceServers;
+  /**
+   * issue 74: the provider gives relying parties refresh tokens (as most do for offline_access, without a consent
+   * prompt each time): a refresh answers a new ID token with the person's claims as they are then (groups changed,
+   * or `invalid_grant` once the user is deleted from `users`)
+   */
+  refreshTokens?: boolean;
   /** the signing keys (private JWKs), so a test can sign a token the provider's JWKS vouches for; default: generated */
   jwks?: { keys: Record<string, unknown>[] };
 }): Promise<TestOidcProvider> {
@@ -61,11 +67,12 @@ export async function startOidcProvider(options: {
       client_secret: client.clientSecret,
       redirect_uris: client.redirectUris,
       post_logout_redirect_uris: client.postLogoutRedirectUris ?? [],
-      grant_types: client.grantTypes ?? ['authorization_code'],
+      grant_types: client.grantTypes ?? (options.refreshTokens ? ['authorization_code', 'refresh_token'] : ['authorization_code']),
       response_types: client.grantTypes && !client.grantTypes.includes('authorization_code') ? [] : ['code'],
       ...(client.scope ? { scope: client.scope } : {}),
     })),
     ...(options.jwks ? { jwks: options.jwks as Configuration['jwks'] } : {}),
+    ...(options.refreshTokens ? { issueRefreshToken: async (_ctx: KoaContextWithOIDC, client: { grantTypeAllowed(type: string): boolean }) => client.grantTypeAllowed('refresh_token') } : {}),
     ...(options.resourceServers ? { scopes: ['openid', 'offline_access', ...options.resourceServers.scopes] } : {}),
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
     // claims in the ID token itself (the engine reads groups from it), not only from userinfo

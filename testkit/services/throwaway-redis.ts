@@ -15,6 +15,10 @@ export interface ThrowawayRedis {
   kill(): Promise<void>;
   /** starts it again on the same port (after kill) */
   start(): Promise<void>;
+  /** SIGSTOP: a stalled Redis — its sockets stay open and accept, nothing answers (issue 75) */
+  pause(): void;
+  /** SIGCONT after pause: it answers again, and what waited is served */
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -55,5 +59,14 @@ export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
     await exited;
   };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, kill, start, close: kill };
+  const signal = (name: NodeJS.Signals) => {
+    if (!child || child.exitCode !== null) throw new Error('redis-server is not running');
+    child.kill(name);
+  };
+  // a paused server is resumed before it is killed, so its SIGKILL is not left pending on a stopped process
+  const close = async () => {
+    if (child && child.exitCode === null) child.kill('SIGCONT');
+    await kill();
+  };
+  return { url: `redis://127.0.0.1:${port}`, port, kill, start, pause: () => signal('SIGSTOP'), resume: () => signal('SIGCONT'), close };
 }

@@ -56,6 +56,7 @@ export interface FlowVerdict {
   writes: number;
   cardStatus?: string;
   cardError?: string;
+  cardErrorCode?: string;
   decisionAudited: boolean;
   executionAudited: boolean;
   streamText: string;
@@ -83,6 +84,17 @@ export function judgeFlow(options: { record: FlowRecord; writes: number; cards: 
     if (!decisionAudited) problems.push(`${record.callId}: decided without an approval.* audit record`);
   }
   if (writes === 1 && !executionAudited) problems.push(`${record.callId}: the cluster shows the write but no tool.execution_started audit record exists`);
+  // Issue 75: what ran is recorded as run. A call the cluster shows written is `completed`, or `unknown` when nobody
+  // could know (its answer was lost), never failed or cancelled; one recorded as run wrote.
+  if (writes === 1 && card && card.status !== 'completed' && card.error_code !== 'UNKNOWN_OUTCOME') problems.push(`${record.callId}: the cluster shows its write, but its card says ${card.status}${card.error_code ? ` (${card.error_code})` : ''}: ${card.error ?? ''}`.slice(0, 600));
+  if (writes === 0 && card?.status === 'completed') problems.push(`${record.callId}: its card says it ran, but the cluster shows no write`);
+  if (writes === 1 && forCall('tool.failed')) problems.push(`${record.callId}: the cluster shows its write, but the audit trail records it as failed (tool.failed)`);
+  // A decision the engine accepted and then could not resume ("messages must not be empty"), or answered with a 500.
+  const lostTurn = record.approvalFrames.find((frame) => (frame.event === 'workflow.error' || frame.event === 'completed') && String(frame.data['error'] ?? '').includes('messages must not be empty'));
+  if (lostTurn) problems.push(`${record.callId}: the approval was accepted for a run that could not resume it: ${JSON.stringify(lostTurn.data).slice(0, 300)}`);
+  if (record.decisionStatuses.includes(500)) problems.push(`${record.callId}: a decision answered 500 (statuses ${record.decisionStatuses.join(', ')})`);
+  // Refused because its run could not resume: the card says the call is closed, and nothing ran.
+  if (record.notResumable && (card?.status !== 'error' || card.error_code !== 'NOT_EXECUTED' || writes !== 0)) problems.push(`${record.callId}: refused as not resumable, yet its card is ${card?.status ?? 'missing'} (${card?.error_code ?? '-'}) with ${writes} write(s)`);
   const tokens = record.approvalFrames.filter((frame) => frame.event === 'token').map((frame) => String(frame.data['text'] ?? ''));
   const streamText = tokens.join('');
   const completed = record.approvalFrames.findLast((frame) => frame.event === 'completed');
@@ -90,5 +102,5 @@ export function judgeFlow(options: { record: FlowRecord; writes: number; cards: 
   const seen = () => record.approvalFrames.map((frame) => `${frame.id ?? '-'}:${frame.event}${frame.event === 'workflow.error' || frame.event === 'completed' ? JSON.stringify(frame.data).slice(0, 300) : ''}`).join(' ');
   if (streamCompleted && streamText !== record.plan.expectedAnswer) problems.push(`${record.callId}: the stream showed ${JSON.stringify(streamText)}, the model said ${JSON.stringify(record.plan.expectedAnswer)} (frames: ${seen()})`);
   if (!streamCompleted && !record.plan.expectedAnswer.startsWith(streamText)) problems.push(`${record.callId}: the broken stream showed text the model never said in that order: ${JSON.stringify(streamText)} (frames: ${seen()})`);
-  return { callId: record.callId, writes, cardStatus: card?.status, cardError: card?.error, decisionAudited, executionAudited, streamText, streamCompleted, problems };
+  return { callId: record.callId, writes, cardStatus: card?.status, cardError: card?.error, cardErrorCode: card?.error_code, decisionAudited, executionAudited, streamText, streamCompleted, problems };
 }

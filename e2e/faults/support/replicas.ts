@@ -75,3 +75,13 @@ export async function readHealth(replica: Replica, timeoutMs = 5_000): Promise<H
     return { status: 0, body: {} };
   }
 }
+
+/** GET /readyz (the server's root), never throwing: 200 when everything answers, 503 while degraded; 0: no answer. */
+export async function readReadiness(replica: Replica, timeoutMs = 10_000): Promise<HealthReading> {
+  try {
+    const response = await fetch(`${replica.url.replace(/\/api\/v1$/, '')}/readyz`, { signal: AbortSignal.timeout(timeoutMs) });
+    return { status: response.status, body: (await response.json().catch(() => ({}))) as HealthReading['body'] };
+  } catch {
+    return { status: 0, body: {} };
+  }
+}

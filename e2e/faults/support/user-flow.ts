@@ -23,8 +23,11 @@ export interface FlowPlan {
   expectedAnswer: string;
 }
 
-/** Told of every frame a flow receives, so a fault can be injected at a chosen point of a run. */
-export type FlowObserver = (event: { stage: 'ask' | 'approve'; frame: SseFrame; replica: string }) => void;
+/**
+ * Told of every frame a flow receives, so a fault can be injected at a chosen point of a run — or a user can act on
+ * it (Stop needs the run, its conversation and the user's token).
+ */
+export type FlowObserver = (event: { stage: 'ask' | 'approve'; frame: SseFrame; replica: string; user: FlowUser; conversationId?: string; runId?: string }) => void;
 
 export interface FlowRecord {
   plan: FlowPlan;
@@ -34,6 +37,11 @@ export interface FlowRecord {
   approvalFrames: SseFrame[];
   /** true once a POST /agent/approvals answered 2xx (or 409 because an earlier attempt of ours had decided it) */
   decided: boolean;
+  /**
+   * Issue 75: the decision was refused with 409 RUN_NOT_RESUMABLE (the run that proposed the call died before saving
+   * its turn): what it said. The flow ends there, as a user told to ask again would.
+   */
+  notResumable?: string;
   /** the statuses the decision POSTs answered, in order (0: no answer) */
   decisionStatuses: number[];
   reattachments: number;
@@ -72,9 +80,9 @@ async function followRun(options: {
       try {
         for await (const frame of iterateSse(response)) {
           options.frames.push(frame);
-          options.observe?.({ stage: options.stage, frame, replica: replicaName });
-          if (frame.id !== undefined) lastId = frame.id;
           if (frame.event === 'ready' && typeof frame.data['run_id'] === 'string') runId = frame.data['run_id'];
+          options.observe?.({ stage: options.stage, frame, replica: replicaName, user: options.user, ...(options.conversationId() ? { conversationId: options.conversationId() } : {}), ...(runId ? { runId } : {}) });
+          if (frame.id !== undefined) lastId = frame.id;
           if (frame.event === 'completed') return;
         }
       } catch (error) {
@@ -148,6 +156,10 @@ export async function runUserFlow(plan: FlowPlan, replicas: () => Replica[], cal
         continue;
       }
       const detail = response ? await response.text().catch(() => '') : '';
+      if (response?.status === 409 && detail.includes('"code":"RUN_NOT_RESUMABLE"')) {
+        record.notResumable = detail;
+        break;
+      }
       // "already decided" after an attempt of ours that got no answer: that attempt decided it (a 409 for a run still
       // holding the conversation, RUN_IN_PROGRESS, is not a decision: asked again once the run lets go)
       if (response?.status === 409 && /was already \w+; nothing was executed again/.test(detail) && record.decisionStatuses.slice(0, -1).some((status) => status === 0 || status >= 500)) {

@@ -4,6 +4,7 @@
  *   skyflo sandbox [--port 8080] [--host 127.0.0.1] [--clusters 2] [--scenario incidents]   the same against kube-sim's simulated demo cluster(s)
  *   skyflo mcp     [--port 8888] [--confirm=elicit|deny|allow] [...]   the MCP server alone (see `skyflo mcp --help`)
  *   skyflo chat    [--url …] [-p "question"] [...]     the terminal client (see `skyflo chat --help`)
+ *   skyflo stop-all --reason <text> | --lift [--url …]   the emergency stop (issue 76; see `skyflo stop-all --help`)
  *   skyflo executor [...]   per-approval credentials + admission webhook, in its own pod (see `skyflo executor --help`)
  * Heavy pieces (kube-sim, the MCP server's CLI) are imported only by the command that needs them.
  */
@@ -22,6 +23,8 @@ Commands:
   mcp       Run only the MCP server; direct clients' changes are confirmed through MCP elicitation
             (--confirm=elicit|deny|allow; skyflo mcp --help for its options)
   chat      Talk to a running engine from the terminal, or run one benchmark prompt (skyflo chat --help)
+  stop-all  Engage the engine's emergency stop (admin): nothing is approved or changed until --lift (skyflo stop-all --help)
+  schedule  Scheduled checks on a running engine: list, add, run, runs, delete (skyflo schedule --help)
   operator  Run the SkyfloAI Kubernetes operator (skyflo operator --help for its options)
   executor  Run the approval executor: per-approval credentials and the admission webhook (skyflo executor --help)
 
@@ -126,16 +129,21 @@ async function sandbox(argv: string[]): Promise<void> {
   });
   // HTTPS, so each identity's token is sent (over plain HTTP kubectl sends none and everyone acts as the admin);
   // kube-sim makes its certificate with openssl: without it, plain HTTP and the engine's gate only
-  const secured = await startSandboxClusters({ count, kubeconfigPath, scenario, users: identities.users, tls: true }).then(
+  const secured = await startSandboxClusters({ count, kubeconfigPath, scenario, users: identities.users, tls: true, webhookToken: identities.admissionToken }).then(
     (clusters) => ({ clusters, error: undefined }),
     (error: Error) => ({ clusters: undefined, error }),
   );
   const sims = secured.clusters ?? (await startSandboxClusters({ count, kubeconfigPath, scenario }));
-  const approvals = secured.error ? engineOnly(secured.error) : await startSandboxApprovals(sims, identities, dataDir).catch(engineOnly);
+  const approvals = secured.error ? engineOnly(secured.error) : await startSandboxApprovals(sims, identities, dataDir, process.env['HELM_PATH'] ? { helmPath: process.env['HELM_PATH'] } : {}).catch(engineOnly);
+  // no model key: the labelled demo model, so a newcomer can click through an incident first (issue 80 item 7)
+  const { startDemoModel } = await import('./sandbox-demo-model.ts');
+  const model = await startDemoModel(process.env);
   const { runServer } = await import('@skyflo/engine/run-server');
+  // the sandbox's own runbooks (one per demo incident) unless the user points at theirs
+  const { sandboxRunbooksDir } = await import('@skyflo/sandbox/kube-sim');
   // The sandbox must never reach a real cluster, so its kubeconfig replaces KUBECONFIG and a remote MCP server.
   const { engine, url } = await runServer({
-    env: { ...process.env, SKYFLO_DATA_DIR: dataDir, KUBECONFIG: kubeconfigPath, MCP_SERVER_URL: '', ...approvals.env },
+    env: { ...process.env, SKYFLO_DATA_DIR: dataDir, KUBECONFIG: kubeconfigPath, MCP_SERVER_URL: '', ...approvals.env, ...model.env, RUNBOOKS_DIR: process.env['RUNBOOKS_DIR'] || sandboxRunbooksDir },
     adjust: withFlags(flags),
     handleSignals: false,
   });
@@ -150,6 +158,7 @@ async function sandbox(argv: string[]): Promise<void> {
       ...dataSourceLines,
       `  kubectl against it: kubectl --kubeconfig ${kubeconfigPath} get pods -A${count > 1 ? ` (--context ${sims.clusters[1]!.name} for the other one)` : ''}`,
       ...approvals.lines,
+      ...model.lines,
       firstUserPending
         ? '  open the URL, register the first user (it becomes admin) and ask e.g.'
         : `  open the URL, sign in with your account (${dataDir} already has users; SKYFLO_DATA_DIR=<a new folder> starts afresh) and ask e.g.`,
@@ -163,6 +172,7 @@ async function sandbox(argv: string[]): Promise<void> {
     engine
       .close()
       .then(() => approvals.close())
+      .then(() => model.close())
       .then(() => sims.close())
       .then(
         () => process.exit(0),
@@ -182,6 +192,11 @@ async function mcp(argv: string[]): Promise<void> {
 async function chat(argv: string[]): Promise<void> {
   const module = await import('./chat/chat-command.ts');
   await module.chat(argv);
+}
+
+async function schedule(argv: string[]): Promise<void> {
+  const module = await import('./schedule/schedule-command.ts');
+  process.exitCode = await module.schedule(argv);
 }
 
 async function operator(argv: string[]): Promise<void> {
@@ -205,6 +220,13 @@ export async function run(argv: string[]): Promise<void> {
       return mcp(rest);
     case 'chat':
       return chat(rest);
+    case 'stop-all': {
+      const { stopAll } = await import('./stop-all.ts');
+      process.exitCode = await stopAll(rest, { env: process.env, stdout: process.stdout, stderr: process.stderr });
+      return;
+    }
+    case 'schedule':
+      return schedule(rest);
     case 'operator':
       return operator(rest);
     case 'executor':

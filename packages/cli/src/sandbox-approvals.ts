@@ -3,7 +3,10 @@
  * SkyfloApproval CRD, a read-only identity for the MCP server (`skyflo-mcp`, the `read-only` access profile), and the
  * executor running in this process under its own identity (`skyflo-executor`, the rules an install grants it) with its
  * admission webhook registered. The engine gets the enforcement env: its Ed25519 signing key and the executor's caller
- * token are generated at start and kept in the sandbox's state dir (0600). Loaded only by the sandbox command.
+ * token are generated at start and kept in the sandbox's state dir (0600). Each caller of the executor has its own
+ * token (issue 73): the engine SKYFLO_EXECUTOR_TOKEN_FILE, the MCP server only SKYFLO_DRY_RUN_TOKEN_FILE (the dry-run
+ * proxy, nothing else), and the simulated API servers present the admission token to the webhook, as kube-apiserver
+ * does through its AdmissionConfiguration (sandbox-clusters.ts). Loaded only by the sandbox command.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,13 +19,22 @@ import type { SandboxClusters } from './sandbox-clusters.ts';
 export const sandboxInstallNamespace = 'skyflo';
 const mcpAccount = 'skyflo-mcp';
 const executorAccount = 'skyflo-executor';
-const crdFile = new URL('../../../deploy/helm/skyflo/crds/skyfloapprovals.skyflo.ai.yaml', import.meta.url);
-/** issue 35: the approver key registry the executor checks approvers' passkey signatures against */
-const approverKeysCrdFile = new URL('../../../deploy/helm/skyflo/crds/skyfloapproverkeys.skyflo.ai.yaml', import.meta.url);
+/**
+ * The chart's CRDs the sandbox installs: the approvals and the approver key registry (issue 35) the executor keeps, and
+ * the SkyfloPolicy and SkyfloFreeze objects it judges each mint by (issue 76), so a newcomer can `kubectl apply` one.
+ */
+const crdFiles = [
+  new URL('../../../deploy/helm/skyflo/crds/skyfloapprovals.skyflo.ai.yaml', import.meta.url),
+  new URL('../../../deploy/helm/skyflo/crds/skyfloapproverkeys.skyflo.ai.yaml', import.meta.url),
+  new URL('../../../deploy/helm/skyflo/crds/skyflopolicies.skyflo.ai.yaml', import.meta.url),
+  new URL('../../../deploy/helm/skyflo/crds/skyflofreezes.skyflo.ai.yaml', import.meta.url),
+];
 
 export interface SandboxIdentities {
   mcpToken: string;
   executorToken: string;
+  /** what the simulated API servers present to the executor's webhook (startSandboxClusters' webhookToken) */
+  admissionToken: string;
   /** kube-sim users (static bearer tokens) for the two ServiceAccounts, for every simulated cluster */
   users: SimUserConfig[];
 }
@@ -35,6 +47,7 @@ export function sandboxIdentities(): SandboxIdentities {
   return {
     mcpToken,
     executorToken,
+    admissionToken: randomBytes(32).toString('base64url'),
     users: [
       { name: `system:serviceaccount:${sandboxInstallNamespace}:${mcpAccount}`, token: mcpToken, groups },
       { name: `system:serviceaccount:${sandboxInstallNamespace}:${executorAccount}`, token: executorToken, groups },
@@ -68,7 +81,12 @@ async function applyAll(client: KubernetesObjectApi, objects: KubernetesObject[]
   for (const object of objects) await client.create(object);
 }
 
-export async function startSandboxApprovals(sandbox: SandboxClusters, identities: SandboxIdentities, stateDir: string): Promise<SandboxApprovals> {
+/**
+ * `helmPath`: the helm each executor renders Helm previews with as its own identity (issue 73 item 6: the MCP server's
+ * read-only identity may not read release storage); default the helm the embedded MCP server runs.
+ */
+export async function startSandboxApprovals(sandbox: SandboxClusters, identities: SandboxIdentities, stateDir: string, options: { helmPath?: string } = {}): Promise<SandboxApprovals> {
+  const helmPath = options.helmPath ?? (await import('@skyflo/mcp-server')).defaultToolSettings.helmPath;
   const { startExecutor, approvalWebhookConfiguration, executorClusterScopeRules, executorDryRunRules, executorGrantRules, executorInstallNamespaceRules, profileRules } = await import('@skyflo/operator');
   const directory = path.join(stateDir, 'sandbox-approvals');
   mkdirSync(directory, { recursive: true, mode: 0o700 });
@@ -76,12 +94,15 @@ export async function startSandboxApprovals(sandbox: SandboxClusters, identities
   const signingKeyPath = path.join(directory, 'signing-key.pem');
   const callerTokenPath = path.join(directory, 'executor-token');
   const callerToken = randomBytes(32).toString('base64url');
+  // the MCP server's own token: it opens the executor's dry-run proxy and no other endpoint
+  const dryRunTokenPath = path.join(directory, 'dry-run-token');
+  const dryRunToken = randomBytes(32).toString('base64url');
   writeFileSync(signingKeyPath, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), { mode: 0o600 });
   writeFileSync(callerTokenPath, callerToken, { mode: 0o600 });
+  writeFileSync(dryRunTokenPath, dryRunToken, { mode: 0o600 });
   const mcpKubeconfigPath = path.join(directory, 'mcp.kubeconfig');
   writeFileSync(mcpKubeconfigPath, tokenKubeconfig(sandbox, identities.mcpToken), { mode: 0o600 });
-  const crd = parseYaml(readFileSync(crdFile, 'utf8')) as KubernetesObject;
-  const approverKeysCrd = parseYaml(readFileSync(approverKeysCrdFile, 'utf8')) as KubernetesObject;
+  const crds = crdFiles.map((file) => parseYaml(readFileSync(file, 'utf8')) as KubernetesObject);
   const rbac = 'rbac.authorization.k8s.io';
   const subject = (name: string) => [{ kind: 'ServiceAccount', name, namespace: sandboxInstallNamespace }];
   const clusterRole = (name: string, rules: unknown, account: string): KubernetesObject[] => [
@@ -95,10 +116,9 @@ export async function startSandboxApprovals(sandbox: SandboxClusters, identities
       const admin = new KubeConfig();
       admin.loadFromString(toYaml({ apiVersion: 'v1', kind: 'Config', 'current-context': 'admin', clusters: [{ name: 'sim', cluster: { server: sim.url, 'insecure-skip-tls-verify': true } }], users: [{ name: 'admin', user: { token: sim.adminToken } }], contexts: [{ name: 'admin', context: { cluster: 'sim', user: 'admin' } }] }));
       const client = KubernetesObjectApi.makeApiClient(admin);
-      // What the chart installs (deploy/helm/skyflo): the CRD, the two ServiceAccounts and their RBAC
+      // What the chart installs (deploy/helm/skyflo): the CRDs, the two ServiceAccounts and their RBAC
       await applyAll(client, [
-        crd,
-        approverKeysCrd,
+        ...crds,
         { apiVersion: 'v1', kind: 'Namespace', metadata: { name: sandboxInstallNamespace } },
         { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: mcpAccount, namespace: sandboxInstallNamespace } },
         { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: executorAccount, namespace: sandboxInstallNamespace } },
@@ -111,7 +131,7 @@ export async function startSandboxApprovals(sandbox: SandboxClusters, identities
       ]);
       const own = new KubeConfig();
       own.loadFromString(tokenKubeconfig(sandbox, identities.executorToken, name));
-      const executor = await startExecutor({ kubeConfig: own, namespace: sandboxInstallNamespace, enginePublicKeys: [publicKey.export({ format: 'pem', type: 'spki' }).toString()], callerToken, port: 0 });
+      const executor = await startExecutor({ kubeConfig: own, namespace: sandboxInstallNamespace, clusterName: name, enginePublicKeys: [publicKey.export({ format: 'pem', type: 'spki' }).toString()], callerToken, dryRunToken, helmPath, ...(sandbox.webhookToken ? { admissionToken: sandbox.webhookToken } : {}), port: 0 });
       executors.push({ cluster: name, url: executor.url, close: executor.close });
       // kube-sim calls webhooks on loopback by URL (the chart's points at the executor's Service instead)
       await client.create(approvalWebhookConfiguration({ namespace: sandboxInstallNamespace, url: executor.webhookUrl }) as KubernetesObject);
@@ -127,8 +147,11 @@ export async function startSandboxApprovals(sandbox: SandboxClusters, identities
       SKYFLO_APPROVAL_ENFORCEMENT: 'cluster',
       SKYFLO_EXECUTOR_URL: executors[0]!.url,
       ...(several ? { SKYFLO_EXECUTORS: JSON.stringify(Object.fromEntries(executors.map(({ cluster, url }) => [cluster, url]))) } : {}),
+      // the engine's token (approvals, credentials, approver keys)
       SKYFLO_EXECUTOR_TOKEN_FILE: callerTokenPath,
-      // the MCP server's previews run their server-side dry-runs through the executor (RBAC refuses them to a read-only identity)
+      // the MCP server's previews run their server-side dry-runs, and its Helm previews, through the executor (RBAC
+      // refuses them to a read-only identity), with the MCP server's own token, which opens nothing else
+      SKYFLO_DRY_RUN_TOKEN_FILE: dryRunTokenPath,
       SKYFLO_DRY_RUN_URL: executors[0]!.url,
       ...(several ? { SKYFLO_DRY_RUN_URLS: JSON.stringify(Object.fromEntries(executors.map(({ cluster, url }) => [cluster, url]))) } : {}),
       SKYFLO_APPROVAL_SIGNING_KEY_FILE: signingKeyPath,

@@ -19,6 +19,8 @@ export interface SandboxCluster {
 export interface SandboxClusters {
   clusters: SandboxCluster[];
   kubeconfigPath: string;
+  /** the bearer every simulated API server presents to admission webhooks, when started with one */
+  webhookToken?: string;
   close(): Promise<void>;
 }
 
@@ -56,24 +58,39 @@ export function parseClusterCount(value: string | undefined): number | string {
 
 /**
  * Each simulated cluster also serves a Prometheus and a Loki API (issue 36), behind a bearer token of its own so the
- * data sources are wired up like a real one: the token is sealed in the engine's integrations, never printed.
+ * data sources are wired up like a real one: the token is sealed in the engine's integrations, never printed. Its
+ * /graph page is open (loopback only), so a chart's "Open in Prometheus" link works from the browser (issue 78).
  */
-const observability = () => ({ observability: { bearerToken: randomBytes(24).toString('hex') } });
+const observability = () => ({ observability: { bearerToken: randomBytes(24).toString('hex'), publicGraph: true } });
 
 /**
  * `users`: extra identities (the MCP server's and the executor's ServiceAccounts, sandbox-approvals.ts). `tls`: serve
  * HTTPS, without which kubectl and client-go send no bearer token, so every identity would act as the admin.
  */
-export async function startSandboxClusters(options: { count: number; kubeconfigPath: string; scenario?: string; users?: SimUserConfig[]; tls?: boolean }): Promise<SandboxClusters> {
-  const { startKubeSim } = await import('@skyflo/sandbox/kube-sim');
+export async function startSandboxClusters(options: {
+  count: number;
+  kubeconfigPath: string;
+  scenario?: string;
+  users?: SimUserConfig[];
+  tls?: boolean;
+  /**
+   * the bearer the simulated API servers present to admission webhooks (the executor's), written as kube-apiserver
+   * reads it: an AdmissionConfiguration and its webhook kubeconfig, 0600 beside the kubeconfig
+   */
+  webhookToken?: string;
+}): Promise<SandboxClusters> {
+  const { startKubeSim, writeAdmissionControlConfig } = await import('@skyflo/sandbox/kube-sim');
+  // the simulated clusters are on loopback and their only webhooks are this sandbox's executors: one token for any host
+  const admission = options.webhookToken ? { admissionControlConfigFile: writeAdmissionControlConfig(path.join(path.dirname(options.kubeconfigPath), 'sandbox-admission'), { '*': options.webhookToken }) } : {};
+  const webhookToken = options.webhookToken ? { webhookToken: options.webhookToken } : {};
   // --scenario replaces the first cluster's demo; a second cluster keeps demo-b
   const chosen = [options.scenario ?? 'demo', ...scenarios.slice(1)];
   if (options.count === 1) {
     // one cluster: the kubeconfig kube-sim writes itself (context "kube-sim"), as before --clusters existed
-    const sim = await startKubeSim({ port: 0, scenario: chosen[0]!, kubeconfigPath: options.kubeconfigPath, users: options.users, tls: options.tls, ...observability() });
-    return { clusters: [{ name: 'kube-sim', scenario: chosen[0]!, sim }], kubeconfigPath: options.kubeconfigPath, close: () => sim.close() };
+    const sim = await startKubeSim({ port: 0, scenario: chosen[0]!, kubeconfigPath: options.kubeconfigPath, users: options.users, tls: options.tls, ...admission, ...observability() });
+    return { clusters: [{ name: 'kube-sim', scenario: chosen[0]!, sim }], kubeconfigPath: options.kubeconfigPath, ...webhookToken, close: () => sim.close() };
   }
-  const sims = await Promise.all(chosen.slice(0, options.count).map((scenario) => startKubeSim({ port: 0, scenario, users: options.users, tls: options.tls, ...observability() })));
+  const sims = await Promise.all(chosen.slice(0, options.count).map((scenario) => startKubeSim({ port: 0, scenario, users: options.users, tls: options.tls, ...admission, ...observability() })));
   const clusters = sims.map((sim, index) => ({ name: `sandbox-${String.fromCharCode(97 + index)}`, scenario: chosen[index]!, sim }));
   const config = {
     apiVersion: 'v1',
@@ -90,6 +107,7 @@ export async function startSandboxClusters(options: { count: number; kubeconfigP
   return {
     clusters,
     kubeconfigPath: options.kubeconfigPath,
+    ...webhookToken,
     close: async () => void (await Promise.all(sims.map((sim) => sim.close()))),
   };
 }

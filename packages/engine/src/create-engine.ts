@@ -27,7 +27,7 @@ import type { Config } from './config/index.ts';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { buildApp } from './http/app.ts';
-import { createDiskWatch } from './storage/disk-full.ts';
+import { createDiskWatch, createServerDiskWatch } from './storage/disk-full.ts';
 import { isLoopbackHost } from './http/plugins/host-allowlist.ts';
 import type { ToolGateway } from './mcp/tool-gateway.ts';
 import { instrumentEventBus } from './observability/instrument-bus.ts';
@@ -55,6 +55,7 @@ import { createClusterDirectory } from './clusters/cluster-directory.ts';
 import { createClusterEnforcement } from './clusters/enforcement/cluster-enforcement.ts';
 import { createStrayKeySweep } from './passkeys/stray-key-sweep.ts';
 import { createClusterHealth } from './clusters/cluster-health.ts';
+import { createDependencyProbes } from './observability/dependency-probes.ts';
 import { createClusterPolicies } from './clusters/cluster-policies.ts';
 import { clusterRoutes, type ClusterRouteDeps } from './http/routes/clusters/index.ts';
 import type { LlmConfig } from './config/llm.ts';
@@ -63,10 +64,26 @@ import { createPasskeyPolicies } from './passkeys/passkey-policy.ts';
 import { createPasskeyService } from './passkeys/passkey-service.ts';
 import { approvalPageUrl, type PasskeyApprovals } from './passkeys/passkey-approvals.ts';
 import { passkeyRoutes, type PasskeyRouteDeps } from './http/routes/passkeys/index.ts';
+import { policyRoutes, type PolicyRouteDeps } from './http/routes/policies/index.ts';
+import { createPolicyGate } from './policies/policy-gate.ts';
+import { createPolicyService } from './policies/policy-service.ts';
+import { createEmergencyStop } from './emergency-stop/emergency-stop.ts';
+import { createFreezeService } from './freezes/freeze-service.ts';
+import { freezeRoutes, type FreezeRouteDeps } from './http/routes/freezes/index.ts';
+import { emergencyStopRoutes, emergencyStopView, type EmergencyStopRouteDeps } from './http/routes/emergency-stop/index.ts';
 import { deviceKeyRoutes, type DeviceKeyRouteDeps } from './http/routes/device-keys/index.ts';
 import { createDeviceKeyService } from './passkeys/device-keys.ts';
-import { decide } from './tool-calls/decide/decide.ts';
+import { decide, mayBreakGlass } from './tool-calls/decide/decide.ts';
+import { createDecisionFactsGatherer, type DecisionFactsGatherer } from './tool-calls/decide/gather-facts.ts';
+import { pausedCallIds } from './graph/resume-checkpoint.ts';
 import { createIdleHeapTrim } from './memory/idle-heap-trim.ts';
+import { createScheduler, type Scheduler } from './schedules/scheduler.ts';
+import { createClusterScheduleSync, type ClusterScheduleSync } from './schedules/cluster-schedules.ts';
+import { createKubernetesScheduleSource } from './schedules/kubernetes-schedule-source.ts';
+import { createDeclaredGuardrails, type DeclaredGuardrails } from './declared/declared-guardrails.ts';
+import { createClusterObjectSource, createFolderObjectSource, type DeclaredObjectSource } from './declared/declared-sources.ts';
+import { createIncidentMemory } from './incident-memory/incident-memory.ts';
+import { scheduleRoutes, type ScheduleRouteDeps } from './http/routes/schedules/index.ts';
 
 export interface EngineOverrides {
   /** storage the caller owns and closes */
@@ -90,6 +107,10 @@ export interface EngineOverrides {
   checkJenkinsCredentials?: CheckJenkinsCredentials;
   /** how integration host names resolve, for the URL guard and for connecting (tests: a stub; default: DNS) */
   resolveHost?: ResolveHost;
+  /** issue 81: the scheduler's clock (tests drive it; default Date.now) */
+  now?: () => number;
+  /** issue 81: how often the scheduler looks for due ticks after listen (default 15 s) */
+  scheduleBeatMs?: number;
 }
 
 export interface Engine {
@@ -103,6 +124,12 @@ export interface Engine {
   /** the one-time token for creating the first admin, when one is needed (printed at start-up while no user exists) */
   setupToken?: string;
   llmProblem?: string;
+  /** scheduled checks (issue 81): tick() claims and starts the due runs; idle() waits for them */
+  schedules: Scheduler;
+  /** issue 81: the SkyfloSchedule sync, when SCHEDULES_NAMESPACE is set (sync() reads the objects now) */
+  clusterSchedules?: ClusterScheduleSync;
+  /** issue 76: the SkyfloPolicy/SkyfloFreeze sync (cluster and POLICIES_DIR), when either is configured */
+  declaredGuardrails?: DeclaredGuardrails;
   /** Listens on config.server.host/port and resolves the base URL, e.g. http://127.0.0.1:8080 */
   listen(): Promise<string>;
   /** Stops accepting requests, lets running agent runs settle, then closes tools, bus and storage. */
@@ -131,7 +158,10 @@ function deferToolGateway(config: Config) {
         : {
             embedded: {
               ...(config.server.kubeconfigPath ? { kubeconfigPath: config.server.kubeconfigPath } : {}),
+              ...(config.server.dryRunProxy ? { dryRunProxyEnv: config.server.dryRunProxy } : {}),
               helmAllowedRegistries: config.server.helmAllowedRegistries,
+              ...(config.server.helmChartDirs.length ? { helmChartDirs: config.server.helmChartDirs } : {}),
+              clusterLabels: config.server.clusterLabels,
               helmChartCacheDir: config.server.helmChartCacheDir ?? path.join(config.storage.dataDir, 'helm-charts'),
               integrationsNamespace: config.integrations.secretNamespace,
             },
@@ -188,7 +218,18 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       busReady,
     ]);
     markStartup('storage and model modules loaded');
-    const metrics = createEngineMetrics({ database: () => storage.ping(), bus: async () => rawBus.health().status === 'ok' });
+    // Issue 75: one real round trip per dependency, shared by /health, /readyz, the metrics and the 503 of a new run.
+    const dependencies = createDependencyProbes({
+      probes: {
+        database: () => storage.ping(),
+        bus: async () => {
+          await rawBus.ping?.();
+          const said = rawBus.health();
+          if (said.status !== 'ok') throw new Error(said.detail);
+        },
+      },
+    });
+    const metrics = createEngineMetrics({ database: () => dependencies.require(['database']), bus: async () => (await dependencies.check()).bus.ok });
     // Everything that publishes or streams run events goes through the instrumented bus (runs, tools, tokens, SSE).
     // An idle engine gives back the young generation start-up and bursts of runs grew (memory/idle-heap-trim.ts).
     const heapTrim = createIdleHeapTrim({ logger: { debug: (object, message) => engineLog?.debug(object, message) } });
@@ -208,16 +249,22 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const secretBox = createSecretBox(encryptionKey);
     // Issue 39 item 4: the MCP servers an admin connected, their tools beside ours behind the same gate.
     const externalEgress = createIntegrationEgress(overrides.resolveHost ? { resolve: overrides.resolveHost } : {});
-    const externalMcp = createExternalMcp({ storage, secretBox, ownTools, egress: externalEgress });
+    // an external server's declared cluster must be one of ours (the directory exists by the time an admin adds one)
+    const externalMcp = createExternalMcp({ storage, secretBox, ownTools, egress: externalEgress, clusterNames: async () => (await clusterDirectory.list()).map((cluster) => cluster.name) });
     owned.push(() => externalEgress.close());
     owned.push(() => externalMcp.close());
     const tools = externalMcp.tools;
     const accessTokens = createAccessTokens({ secret, ttlMinutes: config.auth.accessTokenMinutes });
     // Passkeys for risky approvals (issue 35): the relying party is the Command Center's public address.
     let passkeyApprovals: PasskeyApprovals | undefined;
+    // LOCAL_LOGIN=false ends local accounts' passwords, refresh tokens and API tokens, the break-glass admin's excepted
+    const localLogin = { enabled: config.oidc.localLogin, breakGlassEmail: config.oidc.breakGlassEmail, providerName: config.oidc.oidc?.providerName };
+    let decisionFacts: DecisionFactsGatherer | undefined;
     // API tokens, the per-user notification stream and the notifiers (team-events/team-features.ts).
     const team = createTeamFeatures({
       passkeys: () => passkeyApprovals,
+      decisionFacts: () => decisionFacts,
+      localLogin,
       storage,
       bus,
       policy: { policy: config.governance.approvalPolicy, fourEyes: config.governance.fourEyes },
@@ -229,6 +276,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       ...(config.integrations.teamsOpenIdMetadataUrl ? { teamsOpenIdMetadataUrl: config.integrations.teamsOpenIdMetadataUrl } : {}),
       alertConcurrency: config.integrations.alertMaxConcurrentInvestigations,
       alertQueueLimit: config.integrations.alertQueueLimit,
+      alertReinvestigate: config.integrations.alertReinvestigate,
       ...(config.integrations.pagerDuty ? { pagerDuty: config.integrations.pagerDuty } : {}),
       logger: { error: (object, message) => engineLog?.error(object, message), warn: (object, message) => engineLog?.warn(object, message) },
     });
@@ -277,7 +325,17 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       atomically: storage.atomically,
       hasher: passwordHasher,
       accessTokens,
-      localLogin: { enabled: config.oidc.localLogin, breakGlassEmail: config.oidc.breakGlassEmail, providerName: config.oidc.oidc?.providerName },
+      localLogin,
+      // company sign-in's sessions ask the provider again at each refresh (its refresh token, sealed per family)
+      ...(oidcSignIn
+        ? {
+            providerSessions: {
+              seal: (familyId: string, session: { refreshToken?: string | undefined }) => secretBox.seal(JSON.stringify(session), `oidc-session:${familyId}`),
+              open: (familyId: string, sealed: string) => JSON.parse(secretBox.open(sealed, `oidc-session:${familyId}`)) as { refreshToken?: string },
+              refresh: (input: { refreshToken: string; issuer: string; subject: string }) => oidcSignIn.refresh(input),
+            },
+          }
+        : {}),
       loginLimiter: createLoginRateLimiter(config.auth.loginRateLimit),
       addressLimiter: createLoginRateLimiter(config.auth.loginAddressRateLimit),
       allowRegistration: config.auth.allowRegistration,
@@ -302,7 +360,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     // right after a restart never shows one "executing" (PGlite: this process holds the data dir's lock, so every
     // run still marked running is dead; Postgres: those whose lease lapsed, and again below as leases lapse).
     const ownsWholeDatabase = !config.storage.postgresUrl && !overrides.storage;
-    const reconcileLogger = { error: (object: unknown, message?: string) => engineLog?.error(object, message) };
+    const reconcileLogger = { error: (object: unknown, message?: string) => engineLog?.error(object, message), warn: (object: unknown, message?: string) => engineLog?.warn(object, message), info: (object: unknown, message?: string) => engineLog?.info(object, message) };
     const reconcile = (everyRunIsDead: boolean) => reconcileOrphanedApprovals({ storage, tools, logger: reconcileLogger, everyRunIsDead });
     const databaseReady = Promise.all([verifyEncryptionKey(storage.settings, secretBox), llmSettings.load(), team.publicUrl.load(), reconcile(ownsWholeDatabase), externalMcp.load()]);
     databaseReady.catch(() => undefined);
@@ -319,12 +377,16 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       checkCredentials: overrides.checkJenkinsCredentials ?? lazyJenkinsCredentialCheck({ timeoutMs: 10_000, ...(overrides.resolveHost ? { resolve: overrides.resolveHost } : {}) }),
       ...(overrides.resolveHost ? { checkUrl: createIntegrationUrlGuard({ resolve: overrides.resolveHost }) } : {}),
       checkDataSource: lazyDataSourceCheck({ timeoutMs: 10_000, ...(overrides.resolveHost ? { resolve: overrides.resolveHost } : {}) }),
+      // asked when an admin saves a data source for a cluster (the directory is built below; used only later)
+      clusterNames: async () => (await clusterDirectory.list({ refresh: true })).map((cluster) => cluster.name),
     });
 
     let rateLimitRedis: Redis | undefined;
     if (config.bus.redisUrl) {
       const { Redis: RedisClient } = await import('ioredis');
-      const client = new RedisClient(config.bus.redisUrl, { maxRetriesPerRequest: 1, keyPrefix: config.bus.keyPrefix });
+      // commandTimeout: a stalled Redis fails the count (skipped: the limit protects capacity, not access) rather than
+      // hold every API request behind it (issue 75: a new chat hung 15 s on a frozen Redis).
+      const client = new RedisClient(config.bus.redisUrl, { maxRetriesPerRequest: 1, keyPrefix: config.bus.keyPrefix, commandTimeout: 2_000 });
       // Errors are reported by the bus's health; this connection only counts requests and reconnects by itself.
       client.on('error', () => undefined);
       owned.push(async () => void (await client.quit().catch(() => client.disconnect())));
@@ -334,10 +396,35 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const auditSigner = createAuditHeadSigner(parseAuditSigningKey(await auditSigningKeyPromise));
     let auditHeads: AuditHeadPublisher | undefined;
     const approvalPolicy = { policy: config.governance.approvalPolicy, fourEyes: config.governance.fourEyes };
+    // Issue 76: the team's policies, judged by the gate on every proposed call and managed by admins (policies/).
+    const policyFacts = { users: storage.users, groupsByRole: config.governance.impersonationGroups, clusterLabels: config.governance.clusterLabels };
+    const policyGate = createPolicyGate({ ...policyFacts, store: storage.policies, audit: storage.audit });
+    const policyService = createPolicyService({ ...policyFacts, store: storage.policies, approvals: storage.approvals, atomically: storage.atomically });
+    // Issue 76: the emergency stop, in the database (every replica reads it) and announced on the bus.
+    const freezes = createFreezeService({ store: storage.freezes, atomically: storage.atomically });
+    const emergencyStop = createEmergencyStop({ settings: storage.settings, atomically: storage.atomically, bus, logger: { warn: (object, message) => engineLog?.warn(object, message) } });
     // Clusters (issue 22): the MCP server's list_clusters, briefly cached; per-cluster policies over the environment's.
     const clusterDirectory = createClusterDirectory({ tools });
     const clusterPolicies = createClusterPolicies({ settings: storage.settings, defaults: approvalPolicy });
     const clusterHealth = createClusterHealth({ directory: clusterDirectory });
+    const scopeOf = async (userId: string) => (await storage.users.findById(userId))?.scope;
+    // Every fact a decision reads about a call (issue 74 item 9), for the pending list, the passkey options and the
+    // notifications; the agent service gathers its decisions' facts with the same function.
+    decisionFacts = createDecisionFactsGatherer({
+      environment: approvalPolicy,
+      approvals: storage.approvals,
+      conversations: storage.conversations,
+      scopeOf,
+      // while the MCP server loads nothing is called stale (the listing would wait for it); execution still checks
+      configuredClusters: async () => {
+        if (toolStatus() !== 'ready') throw new Error('the MCP server is not ready');
+        return clusterDirectory.list();
+      },
+      pausedCallIds: async (conversationId) => pausedCallIds(await (await storage.checkpointer()).getTuple({ configurable: { thread_id: conversationId } })),
+      passkeys: passkeyApprovals,
+      emergencyStop: () => emergencyStop.state(),
+      activeFreeze: (call) => freezes.activeFor(call),
+    });
     // Issue 34: approvals the cluster enforces (SKYFLO_APPROVAL_ENFORCEMENT=cluster): signed, mirrored, per-approval credentials.
     const enforcement = config.enforcement.mode === 'cluster' ? await createClusterEnforcement({ config: config.enforcement, passkeyRequirement: (call) => passkeyPolicies.requirementOf(call), logger: { warn: (object, message) => engineLog?.warn(object, message) } }) : undefined;
     approverKeyMirror = enforcement;
@@ -354,7 +441,10 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
         })
       : undefined;
     // Team runbooks (issue 36): RUNBOOKS_DIR and those uploaded in Settings, offered to the model when they match.
-    const runbooks = createRunbooks({ settings: storage.settings, audit: storage.audit, logger: reconcileLogger, ...(config.integrations.runbooksDir ? { directory: config.integrations.runbooksDir } : {}) });
+    const runbooks = createRunbooks({ settings: storage.settings, audit: storage.audit, logger: { ...reconcileLogger, warn: (object, message) => engineLog?.warn(object, message) }, ...(config.integrations.runbooksDir ? { directory: config.integrations.runbooksDir } : {}) });
+    // A full disk under the database is named (507 STORAGE_FULL, /health degraded): the embedded database's data dir,
+    // or the database server's disk as the writes it refuses show it (issue 75).
+    const diskWatch = ownsWholeDatabase ? createDiskWatch({ dataDir: config.storage.dataDir }) : createServerDiskWatch({ label: storage.label ?? 'the database' });
     // The agent service: its dependencies are fixed here, its workflow module loads after listen (or on first use).
     const agentService = deferAgentService({
       storage,
@@ -369,15 +459,52 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       observeEvent: team.observeEvent,
       audit: storage.audit,
       approvalPolicy,
+      policies: policyGate,
+      emergencyStop,
+      freezes,
       clusters: { directory: clusterDirectory, policies: clusterPolicies },
       scopeOf: async (userId) => (await storage.users.findById(userId))?.scope,
       passkeys: passkeyApprovals,
       runbooks,
+      incidentMemory: createIncidentMemory({ similar: storage.similarConversations, conversations: storage.conversations }),
       ...(config.governance.executeAsApprover ? { executeAsApprover: { groupsByRole: config.governance.impersonationGroups } } : {}),
       ...(enforcement ? { enforcement } : {}),
       // the app's logger, which exists by the time the service loads
       logger: reconcileLogger,
+      // a run's write refused for a full disk marks the disk failing in /health too
+      onStorageFailure: (error) => void diskWatch.classify(error).catch(() => undefined),
     }, () => loadToolCallInspector({ encryptionKey }));
+    // Scheduled checks (issue 81): ticks claimed in the database, run as the owner's conversations.
+    const schedulerNow = overrides.now ?? Date.now;
+    const scheduleChannels: Record<string, string> = { slack: 'slack', teams: 'teams', webhook: 'webhooks' };
+    const scheduler = createScheduler({
+      store: storage.schedules,
+      users: storage.users,
+      conversations: storage.conversations,
+      audit: storage.audit,
+      agent: () => agentService,
+      admit: async (userId) => app.conversationQuotaFor?.(userId),
+      now: schedulerNow,
+      logger: reconcileLogger,
+      notify: async ({ schedule, conversationId, summary }) => {
+        const title = `Schedule: ${schedule.name}`;
+        if (schedule.notify.includes('in_app')) await team.hub.publish(schedule.ownerId, { kind: 'schedule.completed', conversation_id: conversationId ?? '', conversation_title: title, summary });
+        const sinks = schedule.notify.map((channel) => scheduleChannels[channel]).filter((name): name is string => name !== undefined);
+        if (sinks.length > 0 && conversationId) {
+          team.notifier.announce({ type: 'schedule.completed', at: schedulerNow(), conversation_id: conversationId, conversation_title: title, conversation_url: `${team.publicUrl.base()}/chat/${conversationId}`, schedule: schedule.name, status: 'completed', conclusion: summary }, sinks);
+        }
+      },
+    });
+    // Issue 81: an in-cluster install's SkyfloSchedule objects, kept as schedules (read with the engine's own identity)
+    const clusterSchedules = config.server.clusterSchedules
+      ? createClusterScheduleSync({ source: await createKubernetesScheduleSource({ namespace: config.server.clusterSchedules.namespace, ...(config.server.kubeconfigPath ? { kubeconfigPath: config.server.kubeconfigPath } : {}) }), store: storage.schedules, users: storage.users, scopeOf, audit: storage.audit, now: schedulerNow, logger: reconcileLogger })
+      : undefined;
+    // Issue 76: SkyfloPolicy/SkyfloFreeze objects (the cluster, with the engine's own identity) and POLICIES_DIR files
+    const declaredConfig = config.server.declaredGuardrails;
+    const declaredSources: DeclaredObjectSource[] = [];
+    if (declaredConfig?.namespace) declaredSources.push(await createClusterObjectSource({ namespace: declaredConfig.namespace, ...(config.server.kubeconfigPath ? { kubeconfigPath: config.server.kubeconfigPath } : {}) }));
+    if (declaredConfig?.directory) declaredSources.push(createFolderObjectSource({ directory: declaredConfig.directory, logger: reconcileLogger }));
+    const declaredGuardrails = declaredSources.length > 0 ? createDeclaredGuardrails({ sources: declaredSources, policies: storage.policies, freezes: storage.freezes, audit: storage.audit, logger: reconcileLogger }) : undefined;
     markStartup('building the app');
     const app = await buildApp({
       server: config.server,
@@ -386,14 +513,10 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       metrics: { metrics, ...(config.observability.metricsToken ? { token: config.observability.metricsToken } : {}) },
       modelPrices: config.analytics.modelPrices,
       approvalPolicy,
-      passkeys: passkeyApprovals,
+      decisionFacts,
+      scopeOf,
       // the pending list titles calls as the chat's card does; while the MCP server loads, by the tool's name
       toolTitles: async () => (toolStatus() === 'ready' ? new Map((await tools.listTools()).map((tool) => [tool.name, tool.title])) : new Map()),
-      // while the MCP server loads nothing is called stale (the listing would wait for it)
-      clusterServers: async () => {
-        if (toolStatus() !== 'ready') throw new Error('the MCP server is not ready');
-        return clusterDirectory.list();
-      },
       bus,
       stopRuns: async (runIds) => {
         await Promise.all(runIds.map((runId) => bus.requestStop(runId)));
@@ -406,17 +529,23 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       readiness: () => ({ mcp: toolStatus() }),
       // only once the MCP server is up: a health probe never starts it (cold start stays cheap)
       clusterHealth: async () => (toolStatus() === 'ready' ? clusterHealth() : undefined),
+      emergencyStop: async () => emergencyStopView(await emergencyStop.state()),
+      dependencies,
       // the embedded database lives in the data dir: a full disk there is named (507 STORAGE_FULL, /health degraded)
-      ...(ownsWholeDatabase ? { disk: createDiskWatch({ dataDir: config.storage.dataDir }) } : {}),
+      disk: diskWatch,
       routes: [
         {
           plugin: agentRoutes,
-          options: { service: agentService, bus, tools, runs: storage.runs, config: config.agent } satisfies AgentRouteDeps,
+          options: { service: agentService, bus, tools, runs: storage.runs, config: config.agent, dependencies } satisfies AgentRouteDeps,
         },
         { plugin: integrationRoutes, options: { integrations, webhooks: team.webhooks, slack: team.slack, teams: team.teams } satisfies IntegrationRouteDeps },
         { plugin: externalMcpRoutes, options: { externalMcp: externalMcp.service } satisfies ExternalMcpRouteDeps },
         { plugin: settingsRoutes, options: { llmSettings } satisfies SettingsRouteDeps },
         { plugin: runbookRoutes, options: { runbooks } satisfies RunbookRouteDeps },
+        { plugin: policyRoutes, options: { policies: policyService } satisfies PolicyRouteDeps },
+        { plugin: emergencyStopRoutes, options: { emergencyStop } satisfies EmergencyStopRouteDeps },
+        { plugin: freezeRoutes, options: { freezes } satisfies FreezeRouteDeps },
+        { plugin: scheduleRoutes, options: { store: storage.schedules, scheduler: () => scheduler, audit: storage.audit, scopeOf, now: schedulerNow } satisfies ScheduleRouteDeps },
         { plugin: deviceKeyRoutes, options: { deviceKeys: deviceKeyService } satisfies DeviceKeyRouteDeps },
         {
           plugin: passkeyRoutes,
@@ -426,10 +555,11 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
             approvals: storage.approvals,
             atomically: storage.atomically,
             clusters: () => clusterDirectory.list(),
-            // the options are given only to someone who may decide the call (the decision's own rules, as the queue asks)
+            // the options are given only to someone who may decide the call (the decision's own facts and rules, as the queue asks)
+            // issue 76 item 6: or, for a call a change freeze holds, may break the glass (an admin signs for that)
             mayDecide: async (user, record) => {
-              const [conversation, call, deciderScope] = await Promise.all([storage.conversations.get(record.conversationId), storage.approvals.get(record.conversationId, record.callId), storage.users.findById(user.id).then((found) => found?.scope)]);
-              return decide({ conversationId: record.conversationId, callId: record.callId, environment: approvalPolicy, actor: { id: user.id, role: user.role }, conversation: conversation ? { ownerId: conversation.userId } : undefined, call, deciderScope }) === undefined;
+              const facts = await decisionFacts!.forCall({ actor: { id: user.id, role: user.role }, conversationId: record.conversationId, callId: record.callId });
+              return decide(facts) === undefined || mayBreakGlass(facts);
             },
           } satisfies PasskeyRouteDeps,
         },
@@ -459,7 +589,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     if (config.storage.postgresUrl && !config.storage.postgresMigrationUrl && !overrides.storage) {
       app.log.warn(
         'POSTGRES_DATABASE_URL is the only database login: the engine runs the migrations with it, so it owns audit_events and could disable its triggers and rewrite the audit trail. ' +
-          'Set POSTGRES_MIGRATION_URL to the owner role and POSTGRES_DATABASE_URL to a role of its own (see the README, "Database roles"); until then keep the signed audit heads (GET /api/v1/audit/head) outside the database.',
+          'Set POSTGRES_MIGRATION_URL to the owner role and POSTGRES_DATABASE_URL to a role of its own (see docs/approvals-and-enforcement.md, "Audit history cannot be rewritten"); until then keep the signed audit heads (GET /api/v1/audit/head) outside the database.',
       );
     }
     try {
@@ -490,6 +620,9 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       llmDescription: overrides.llm ? overrides.llm.modelName : llmSettings.selection().describe,
       ...(setupToken ? { setupToken } : {}),
       ...(llm.model ? {} : { llmProblem: llm.problem ?? 'no LLM configured' }),
+      schedules: scheduler,
+      ...(clusterSchedules ? { clusterSchedules } : {}),
+      ...(declaredGuardrails ? { declaredGuardrails } : {}),
       async listen() {
         const address = await app.listen({ port: config.server.port, host: config.server.host });
         // Loading the agent and the MCP catalogue compiles ~0.5 s of modules on this thread; started at once, it would
@@ -510,6 +643,10 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
         warmUp.unref();
         auditHeads!.start();
         heapTrim.start();
+        // the first beat at once: a tick missed while no engine ran runs now, once
+        scheduler.start(overrides.scheduleBeatMs ?? 15_000);
+        clusterSchedules?.start(config.server.clusterSchedules!.intervalMs);
+        declaredGuardrails?.start(declaredConfig!.intervalMs);
         return address.replace('[::1]', 'localhost');
       },
       close: () =>
@@ -519,6 +656,9 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
           heapTrim.stop();
           // no more queued alert investigations start here: they wait in the database for the next start
           team.alerts.stop();
+          await scheduler.close();
+          await clusterSchedules?.close();
+          await declaredGuardrails?.close();
           await app.close();
           await team.close();
           await agentService.close();

@@ -4,7 +4,6 @@
  */
 import { traceServedToolCall } from './trace-tool-call.ts';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
 import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { mcpMetaKeys, previewToolCallName, toolRbacRules } from '@skyflo/protocol';
@@ -12,7 +11,7 @@ import { listedAnnotations, type AnyToolDefinition } from './tools/tool-definiti
 import { withToolDeps, type ToolDeps } from './tools/deps.ts';
 import { allTools } from './tools/catalogue.ts';
 import { isCallable, runTool } from './tools/run-tool.ts';
-import { schemaObject } from './tools/schema-objects.ts';
+import { schemaObject, strictSchemaObject } from './tools/schema-objects.ts';
 import { toolError } from './errors.ts';
 import { applyOutputBudget } from './budgets/apply-output-budget.ts';
 import { impersonatingDeps, readImpersonation } from './kube/impersonation.ts';
@@ -27,6 +26,7 @@ import { defaultConfirmMode, type ConfirmMode } from './confirm/confirm-mode.ts'
 import { confirmToolCall, type Elicitor } from './confirm/confirm-tool-call.ts';
 import { registerInvestigationPrompts } from './prompts/investigation-prompts.ts';
 import { registerClusterResources } from './resources/cluster-resources.ts';
+import { createClusterCompletions } from './completions/cluster-completions.ts';
 
 function tagsOf(definition: AnyToolDefinition<ToolDeps>): string[] {
   return [...(definition.toolset ? [definition.toolset] : []), ...(definition.tags ?? [])];
@@ -84,7 +84,8 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
       {
         title: definition.title,
         description: definition.description,
-        inputSchema: definition.inputSchema,
+        // strict: an argument the tool does not have is refused (schema-objects.ts)
+        inputSchema: strictSchemaObject(definition.inputSchema),
         outputSchema: definition.outputSchema,
         annotations: { title: definition.title, ...listedAnnotations(definition.annotations) },
         // Our own keys (@skyflo/protocol's mcpMetaKeys) share one prefix, `skyflo.ai/`, as the spec advises.
@@ -185,7 +186,9 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   // large part of a cold start and of every new HTTP session); the schemas never change, so list them once.
   server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));
   const callable = tools.filter((definition) => isCallable(definition, readOnly));
-  registerInvestigationPrompts(server, new Set(callable.filter((definition) => definition.annotations.readOnlyHint === true).map((definition) => definition.name)));
+  // Completions read cluster, namespace and workload names: offered only to a caller that could list them with k8s_get.
+  const completions = callable.some((definition) => definition.name === 'k8s_get') ? createClusterCompletions(deps) : undefined;
+  registerInvestigationPrompts(server, new Set(callable.filter((definition) => definition.annotations.readOnlyHint === true).map((definition) => definition.name)), completions);
   registerClusterResources(server, deps, callable);
   return server;
 }
@@ -195,15 +198,30 @@ function rbacMeta(toolName: string): Record<string, unknown> {
   return rules ? { [mcpMetaKeys.rbac]: rules } : {};
 }
 
-/** JSON schemas per tool definition, converted once per process exactly as the SDK converts them. */
+/**
+ * JSON schemas per tool definition, converted once per process by zod (as the SDK's converter does), as JSON Schema 2020-12 (the
+ * dialect MCP 2025-11-25 makes the default; each schema says so in `$schema`). Inputs are strict objects
+ * (`additionalProperties: false`), as the server validates them.
+ */
 const jsonSchemas = new WeakMap<AnyToolDefinition<ToolDeps>, Pick<Tool, 'inputSchema' | 'outputSchema'>>();
+
+/**
+ * The SDK's client (1.32) checks structuredContent with a draft-07 validator whatever `$schema` says, and draft-07
+ * reads a 2020-12 tuple's `items: false` as "no items at all", failing every result with a tuple in it. The tuple's
+ * minItems/maxItems already say what `items: false` says, so it is left out: the same schema in 2020-12, and one
+ * draft-07 validators accept.
+ */
+function sameUnderDraft07(context: { zodSchema: unknown; jsonSchema: Record<string, unknown> }): void {
+  const definition = (context.zodSchema as { _zod?: { def?: { type?: string; rest?: unknown } } })._zod?.def;
+  if (definition?.type === 'tuple' && !definition.rest && context.jsonSchema['items'] === false) delete context.jsonSchema['items'];
+}
 
 function listedSchemas(definition: AnyToolDefinition<ToolDeps>): Pick<Tool, 'inputSchema' | 'outputSchema'> {
   let schemas = jsonSchemas.get(definition);
   if (!schemas) {
     schemas = {
-      inputSchema: toJsonSchemaCompat(z.object(definition.inputSchema), { strictUnions: true, pipeStrategy: 'input' }) as Tool['inputSchema'],
-      outputSchema: toJsonSchemaCompat(z.object(definition.outputSchema), { strictUnions: true, pipeStrategy: 'output' }) as Tool['outputSchema'],
+      inputSchema: z.toJSONSchema(strictSchemaObject(definition.inputSchema), { target: 'draft-2020-12', io: 'input', override: sameUnderDraft07 }) as Tool['inputSchema'],
+      outputSchema: z.toJSONSchema(z.object(definition.outputSchema), { target: 'draft-2020-12', io: 'output', override: sameUnderDraft07 }) as Tool['outputSchema'],
     };
     jsonSchemas.set(definition, schemas);
   }

@@ -13,7 +13,7 @@ import { createJenkinsCredentialResolver } from './kube/create-jenkins-credentia
 import { createIntegrationEgress } from './net/integration-egress.ts';
 import { loadKubeConfigs } from './kube/load-kube-configs.ts';
 import { dryRunProxySettingsFromEnv, registerDryRunProxy } from './kube/dry-run-proxy.ts';
-import { createClusterRegistry, parseClusterLabels, type ClusterRegistry } from './kube/cluster-registry.ts';
+import { createClusterRegistry, type ClusterRegistry } from './kube/cluster-registry.ts';
 import type { CommandRunner } from './exec/command-runner.ts';
 import type { ToolDeps, ToolSettings } from './tools/deps.ts';
 
@@ -48,9 +48,9 @@ function loadClusters(settings: ToolSettings): { kubeConfig: KubeConfig; cluster
   // not loadFromDefault: in a pod it must pick the service account, several files must merge like kubectl merges
   // them, and nothing found must be an error, not localhost:8080 (see kube/load-kube-configs.ts)
   const loaded = loadKubeConfigs(KubeConfigClass, { kubeconfigPath: settings.kubeconfigPath });
-  const clusters = createClusterRegistry(loaded, { labels: settings.clusterLabels ?? parseClusterLabels(process.env.SKYFLO_CLUSTER_LABELS) });
+  const clusters = createClusterRegistry(loaded, { labels: settings.clusterLabels ?? {} });
   // cluster-enforced approvals: this identity's dry-runs go through the cluster's executor (kube/dry-run-proxy.ts)
-  const dryRunProxy = dryRunProxySettingsFromEnv();
+  const dryRunProxy = settings.dryRunProxyEnv ? dryRunProxySettingsFromEnv(settings.dryRunProxyEnv) : undefined;
   if (!dryRunProxy) return { kubeConfig: loaded.merged, clusters };
   const kubeConfigFor = clusters.kubeConfigFor.bind(clusters);
   clusters.kubeConfigFor = (name) => registerDryRunProxy(kubeConfigFor(name), name, dryRunProxy);

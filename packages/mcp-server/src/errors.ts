@@ -3,6 +3,7 @@
  * and the server turns it into an `isError` result the model can act on. Anything else that escapes a
  * handler is reported without its stack (see tools/run-tool.ts).
  */
+import type { outcomeUnknownErrorCode } from '@skyflo/protocol';
 import type { ToolOutput } from './tools/tool-definition.ts';
 
 export type ToolErrorCode =
@@ -19,6 +20,10 @@ export type ToolErrorCode =
   | 'ARTIFACT_CHANGED'
   /** an approved, pinned artifact is gone from the cache */
   | 'ARTIFACT_MISSING'
+  /** a write whose request was sent but whose answer never came (connection broken, timed out): applied or not, nobody knows */
+  | typeof outcomeUnknownErrorCode
+  /** an integration answered more bytes than Skyflo reads (net/capped-body.ts) */
+  | 'RESPONSE_TOO_LARGE'
   | 'FAILED';
 
 /** A user-facing failure: `message` is shown to the model verbatim, `hint` says what to try next. */

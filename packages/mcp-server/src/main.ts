@@ -9,17 +9,15 @@
  * Over HTTP every client presents a token (loopback included); with neither token set, a client token is generated
  * once into the data dir (mode 0600) and its path printed. --stdio needs none: only the parent process speaks to it.
  */
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createMcpServer } from './create-mcp-server.ts';
 import { createToolDeps } from './create-tool-deps.ts';
 import type { ToolDeps } from './tools/deps.ts';
 import { startMcpHttpServer } from './http/start-mcp-http-server.ts';
-import { allowModeWarning, parseConfirmMode } from './confirm/confirm-mode.ts';
+import { allowModeWarning } from './confirm/confirm-mode.ts';
+import { loadServerConfig } from './config/server-config.ts';
 import { loadOrCreateClientToken } from './http/client-token.ts';
-import { oauthSettingsFromEnv } from './http/oauth-resource.ts';
-import { parseClusterLabels } from './kube/cluster-registry.ts';
 import { reportClusters } from './kube/report-clusters.ts';
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
@@ -76,79 +74,55 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     console.error('--allow-insecure-remote was removed: every HTTP client now presents a token. Set --auth-token (the engine) and/or --client-token (direct clients), or let skyflo mcp generate a client token into its data dir.');
     process.exit(2);
   }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    console.error(`--port must be a number between 0 and 65535, got "${values.port}".`);
+  const loaded = loadServerConfig(values, process.env);
+  if ('problems' in loaded) {
+    for (const problem of loaded.problems) console.error(problem);
+    console.error('Run with --help for the options.');
     process.exit(2);
   }
-  const confirm = parseConfirmMode(values.confirm ?? process.env.MCP_CONFIRM);
-  if (typeof confirm === 'object') {
-    console.error(confirm.error);
-    process.exit(2);
-  }
+  const { config } = loaded;
   // stderr, so it shows with --stdio too (stdout is the protocol there).
-  if (confirm === 'allow') console.error(allowModeWarning);
-  const allowedRegistries = (values['helm-allowed-registries'] ?? process.env.HELM_ALLOWED_REGISTRIES ?? '')
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean);
-  const badRegistry = allowedRegistries.find((entry) => !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(entry));
-  if (badRegistry) {
-    console.error(`HELM_ALLOWED_REGISTRIES must list hosts (host or host:port), comma-separated; "${badRegistry}" is not one.`);
-    process.exit(2);
-  }
-  const chartCacheDir = values['helm-chart-cache-dir'] ?? process.env.HELM_CHART_CACHE_DIR;
-  const settings = {
-    // every file KUBECONFIG lists: their contexts are merged like kubectl merges them, each one a cluster
-    kubeconfigPath: values.kubeconfig ?? (process.env.KUBECONFIG || undefined),
-    readOnly: values['read-only'],
-    ...(process.env.KUBECTL_PATH ? { kubectlPath: process.env.KUBECTL_PATH } : {}),
-    ...(process.env.HELM_PATH ? { helmPath: process.env.HELM_PATH } : {}),
-    ...(process.env.INTEGRATIONS_SECRET_NAMESPACE ? { integrationsNamespace: process.env.INTEGRATIONS_SECRET_NAMESPACE } : {}),
-    ...(allowedRegistries.length > 0 ? { helmAllowedRegistries: allowedRegistries } : {}),
-    ...(chartCacheDir ? { helmChartCacheDir: path.resolve(chartCacheDir) } : {}),
-    ...(Number(process.env.HPA_SYNC_PERIOD_SECONDS) > 0 ? { hpaSyncPeriodSeconds: Number(process.env.HPA_SYNC_PERIOD_SECONDS) } : {}),
-  };
-  let clusterLabels;
-  try {
-    clusterLabels = parseClusterLabels(process.env.SKYFLO_CLUSTER_LABELS);
-  } catch (error) {
-    console.error((error as Error).message);
-    process.exit(2);
-  }
+  if (config.confirm === 'allow') console.error(allowModeWarning);
   let deps: ToolDeps;
   try {
     deps = createToolDeps({
-      ...settings,
-      clusterLabels,
+      readOnly: config.readOnly,
+      clusterLabels: config.clusterLabels,
+      ...(config.kubeconfigPath ? { kubeconfigPath: config.kubeconfigPath } : {}),
+      ...(config.kubectlPath ? { kubectlPath: config.kubectlPath } : {}),
+      ...(config.helmPath ? { helmPath: config.helmPath } : {}),
+      ...(config.integrationsNamespace ? { integrationsNamespace: config.integrationsNamespace } : {}),
+      ...(config.helmAllowedRegistries.length > 0 ? { helmAllowedRegistries: config.helmAllowedRegistries } : {}),
+      ...(config.helmChartCacheDir ? { helmChartCacheDir: config.helmChartCacheDir } : {}),
+      ...(config.hpaSyncPeriodSeconds !== undefined ? { hpaSyncPeriodSeconds: config.hpaSyncPeriodSeconds } : {}),
+      ...(config.dryRunProxyEnv ? { dryRunProxyEnv: config.dryRunProxyEnv } : {}),
       // --stdio: an IDE starts the server for its tools/list, which must not wait for the cluster client library
       // (see create-tool-deps.ts), so the clusters are reported when the first call loads the kubeconfig. stderr:
       // stdout is the protocol there.
-      ...(values.stdio ? { onClustersLoaded: () => void reportClusters(deps, (line) => console.error(line)) } : {}),
+      ...(config.stdio ? { onClustersLoaded: () => void reportClusters(deps, (line) => console.error(line)) } : {}),
     });
   } catch (error) {
     console.error(`Could not load the kubeconfig: ${(error as Error).message}`);
     process.exit(1);
   }
-  if (values.stdio) {
+  const { confirm } = config;
+  if (config.stdio) {
     const server = createMcpServer({ deps, confirm });
     await server.connect(new StdioServerTransport());
     return;
   }
   try {
-    const authToken = values['auth-token'] || process.env.MCP_AUTH_TOKEN || undefined;
-    let clientToken = values['client-token'] || process.env.MCP_CLIENT_TOKEN || undefined;
+    const { authToken, oauth } = config;
+    let clientToken = config.clientToken?.value;
     let clientTokenNote: string;
-    if (clientToken) clientTokenNote = `Client token: from ${values['client-token'] ? '--client-token' : 'MCP_CLIENT_TOKEN'}.`;
+    if (config.clientToken) clientTokenNote = `Client token: from ${config.clientToken.from}.`;
     else if (authToken) clientTokenNote = 'Client token: none (only the engine, with MCP_AUTH_TOKEN, can connect; set --client-token to let an IDE in).';
     else {
-      const dataDir = path.resolve(values['data-dir'] || process.env.SKYFLO_DATA_DIR || './.skyflo');
-      const generated = await loadOrCreateClientToken(dataDir);
+      const generated = await loadOrCreateClientToken(config.dataDir);
       clientToken = generated.token;
       clientTokenNote = `Client token: ${generated.file} (${generated.created ? 'generated now' : 'kept from an earlier start'}; clients send "Authorization: Bearer <its contents>").`;
     }
-    const oauth = oauthSettingsFromEnv(process.env);
-    const server = await startMcpHttpServer({ port, host: values.host, authToken, clientToken, confirm, deps, ...(oauth ? { oauth } : {}) });
+    const server = await startMcpHttpServer({ port: config.port, host: config.host, ...(authToken ? { authToken } : {}), ...(clientToken ? { clientToken } : {}), confirm, deps, ...(oauth ? { oauth } : {}) });
     console.log(`Skyflo MCP server listening at ${server.url}${deps.settings.readOnly ? ' (read-only)' : ` (changes from direct clients: --confirm=${confirm})`}`);
     console.log(clientTokenNote);
     if (server.resourceMetadataUrl) console.log(`OAuth: access tokens of ${oauth?.issuer} accepted (untrusted clients); metadata at ${server.resourceMetadataUrl}.`);

@@ -6,6 +6,7 @@ export { createWorkQueue, type WorkQueue } from './controller/work-queue.ts';
 export { createLeaderElector, type LeaderElector } from './controller/leader-election.ts';
 export { accessProfileOf, parseSkyfloAiSpec, skyfloAiSpecSchema, specProblems, type AccessProfile, type SkyfloAiSpec } from './spec/skyfloai-spec.ts';
 export { desiredState } from './desired/desired-state.ts';
+export { installMcpRbac, installMcpRbacName, type McpRbacMode } from './reconcile/install-rbac.ts';
 export { namespacedRules, profileRules, toolPermissions, type PolicyRule } from './rbac/tool-permissions.ts';
 export { createKubeRest, type KubeRest, type KubeObject } from './kube/kube-rest.ts';
 export { startExecutor, ExecutorError, type ExecutorOptions, type RunningExecutor } from './executor/index.ts';

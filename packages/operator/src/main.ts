@@ -85,6 +85,6 @@ export async function main(argv: string[]): Promise<void> {
     await elector.leading();
   }
   if (stopping) return;
-  operator = await startOperator({ kubeConfig, namespace: config.namespace, log });
+  operator = await startOperator({ kubeConfig, namespace: config.namespace, mcpRbac: config.mcpRbac, log });
   ready = true;
 }

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Ajv } from 'ajv';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify as toYaml } from 'yaml';
 import { helmPath, repoRoot } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessProfileOf, desiredState, namespacedRules, parseSkyfloAiSpec, profileRules } from '../src/index.ts';
+import { accessProfileOf, desiredState, installMcpRbac, namespacedRules, parseSkyfloAiSpec, profileRules } from '../src/index.ts';
 import { chartRulesFile, chartRulesText } from '../../../scripts/write-chart-rbac.ts';
 import { freshExecutorTls } from '../src/reconcile/executor-tls.ts';
 import { executorRulesFile, executorRulesText } from '../../../scripts/write-chart-rbac.ts';
@@ -67,7 +67,7 @@ describe('chart files', () => {
     expect(result.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
   });
 
-  it('grants the operator the MCP operate rules generated from the tool catalogue (files/mcp-operate-rules.json is current)', () => {
+  it("makes the MCP server's RBAC from the rules generated from the tool catalogue (files/mcp-rules.json and files/executor-rules.json are current)", () => {
     expect(readFileSync(chartRulesFile, 'utf8'), 'stale: run `npx tsx scripts/write-chart-rbac.ts`').toBe(chartRulesText());
     expect(readFileSync(executorRulesFile, 'utf8'), 'stale: run `npx tsx scripts/write-chart-rbac.ts`').toBe(executorRulesText());
   });
@@ -97,17 +97,27 @@ describe('helm template', () => {
   ])('%s renders manifests valid against the Kubernetes and CRD schemas', async (_name, values) => {
     const documents = await render(values);
     const kinds = documents.map((document) => document.kind).sort();
-    // the Pod is the `helm test` hook; the CRDs (SkyfloAI, SkyfloApproval, SkyfloApproverKey); a profile that writes adds the executor's
+    // the Pod is the `helm test` hook; the CRDs (SkyfloAI, SkyfloApproval, SkyfloApproverKey, and issue 76's SkyfloPolicy and SkyfloFreeze); a profile that writes adds the executor's
     // ServiceAccount, its Role and RoleBinding in the release namespace, and its grant ClusterRole bound cluster-wide or
     // by a RoleBinding in each listed namespace
-    const base = ['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'Deployment', 'Pod', 'Role', 'RoleBinding', 'ServiceAccount', 'SkyfloAI'];
-    const executorKinds = values.includes('skyfloai.accessProfile=namespaced')
+    // the operator: its ClusterRole and binding, its Role and binding in the namespace it watches, the leader-election
+    // Role and binding; the MCP server's RBAC (issue 73: the chart's, never the operator's): read-only ClusterRole and
+    // binding, or a Role and binding in each listed namespace
+    // the engine's Role and binding reading SkyfloSchedules in the release namespace (issue 81)
+    const base = ['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'Deployment', 'Pod', 'Role', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'RoleBinding', 'ServiceAccount', 'SkyfloAI'];
+    const namespaced = values.includes('skyfloai.accessProfile=namespaced');
+    const mcpKinds = namespaced ? ['Role', 'RoleBinding', 'Role', 'RoleBinding'] : ['ClusterRole', 'ClusterRoleBinding'];
+    const executorKinds = namespaced
       ? ['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'RoleBinding', 'RoleBinding']
       : values.includes('skyfloai.accessProfile=custom')
         ? ['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']
         : [];
-    expect(kinds).toEqual([...base, ...executorKinds].sort());
-    expect(documents.filter((document) => document.kind === 'CustomResourceDefinition').map((document) => document.metadata.name).sort()).toEqual(['skyfloais.skyflo.ai', 'skyfloapprovals.skyflo.ai', 'skyfloapproverkeys.skyflo.ai']);
+    expect(kinds).toEqual([...base, ...mcpKinds, ...executorKinds].sort());
+    expect(documents.filter((document) => document.kind === 'CustomResourceDefinition').map((document) => document.metadata.name).sort()).toEqual(['skyfloais.skyflo.ai', 'skyfloapprovals.skyflo.ai', 'skyfloapproverkeys.skyflo.ai', 'skyflofreezes.skyflo.ai', 'skyflopolicies.skyflo.ai', 'skyfloschedules.skyflo.ai']);
+    // the engine reads its namespace's SkyfloSchedules, SkyfloPolicies and SkyfloFreezes and nothing else; nobody gets to write them
+    const engineRole = documents.find((document) => document.kind === 'Role' && document.metadata.name === 'skyflo-engine-schedules');
+    expect(engineRole.rules).toEqual([{ apiGroups: ['skyflo.ai'], resources: ['skyfloschedules', 'skyflopolicies', 'skyflofreezes'], verbs: ['get', 'list', 'watch'] }]);
+    expect(documents.find((document) => document.kind === 'RoleBinding' && document.metadata.name === 'skyflo-engine-schedules').subjects).toEqual([{ kind: 'ServiceAccount', name: 'skyflo-engine', namespace: 'skyflo' }]);
     for (const document of documents) {
       if (document.kind === 'SkyfloAI') {
         expect(validateSkyfloAi(document), JSON.stringify(validateSkyfloAi.errors)).toBe(true);
@@ -125,8 +135,8 @@ describe('helm template', () => {
     }
     const operatorRole = documents.find((document) => document.kind === 'ClusterRole' && document.metadata.name === 'skyflo-operator');
     for (const rule of operatorRole.rules) for (const verb of ['*', 'escalate', 'impersonate']) expect(rule.verbs).not.toContain(verb);
-    const binds = operatorRole.rules.filter((rule: any) => rule.verbs.includes('bind'));
-    expect(binds).toEqual(values.includes('skyfloai.accessProfile=custom') ? [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: ['my-role'] }] : []);
+    // the chart binds the custom ClusterRole itself: the operator never holds bind
+    expect(operatorRole.rules.filter((rule: any) => rule.verbs.includes('bind'))).toEqual([]);
   });
 
   const profiles: Array<[string, string[], string]> = [
@@ -146,8 +156,15 @@ describe('helm template', () => {
     const parsed = parseSkyfloAiSpec(sky.spec);
     expect(parsed.problems).toEqual([]);
     const owner = { ...sky, metadata: { ...sky.metadata, uid: '00000000-0000-0000-0000-000000000001' } };
-    const made = desiredState(owner, parsed.spec!, () => ({}), undefined, testCa).objects.map(({ object }) => object as any);
-    const mcpRbac = made.filter((object) => object.apiVersion.startsWith('rbac.'));
+    // what the operator makes with --mcp-rbac=install (the chart's mode): everything but the MCP server's RBAC
+    const made = desiredState(owner, parsed.spec!, () => ({}), undefined, testCa).objects.map(({ object }) => object as any).filter((object) => !object.apiVersion.startsWith('rbac.'));
+    // the MCP server's RBAC is the chart's, and exactly what the operator checks for (installMcpRbac)
+    const mcpRbac = documents.filter((document) => document.metadata.name === 'skyflo:skyflo:skyflo:mcp-access');
+    const expected = installMcpRbac(owner, parsed.spec!) as any[];
+    const shape = (object: any) => ({ kind: object.kind, name: object.metadata.name, namespace: object.metadata.namespace, rules: object.rules, roleRef: object.roleRef, subjects: object.subjects });
+    // (helm orders its output by kind)
+    const inOrder = (objects: any[]) => objects.map(shape).sort((a, b) => `${a.kind}/${a.namespace}`.localeCompare(`${b.kind}/${b.namespace}`));
+    expect(inOrder(mcpRbac)).toEqual(inOrder(expected));
     return { documents, spec: parsed.spec!, made, mcpRbac };
   }
 
@@ -200,9 +217,62 @@ describe('helm template', () => {
     }
     // the operator may make the webhook, never hold the executor's escalate/bind (the chart grants those)
     const operatorRole = documents.find((document) => document.kind === 'ClusterRole' && document.metadata.name === 'skyflo-operator');
-    expect(operatorRole.rules).toContainEqual({ apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] });
+    expect(operatorRole.rules).toContainEqual({ apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], verbs: ['create'] });
+    expect(operatorRole.rules).toContainEqual({ apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], verbs: ['update', 'patch', 'delete'], resourceNames: ['skyflo-skyflo-skyflo-approvals'] });
     for (const rule of operatorRole.rules) expect(rule.verbs).not.toContain('escalate');
   });
+
+  /** The operator's rules, cluster-wide (its ClusterRole) and in the namespace it watches (its Role there). */
+  const operatorRules = (documents: any[]) => ({
+    cluster: documents.find((document) => document.kind === 'ClusterRole' && document.metadata.name === 'skyflo-operator').rules as any[],
+    namespaced: documents.find((document) => document.kind === 'Role' && document.metadata.name === 'skyflo-operator'),
+  });
+  const rbacResources = ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'];
+  const writeOf = (rule: any, resource: string) => rule.resources.includes(resource) && rule.verbs.some((verb: string) => writeVerbs.includes(verb));
+
+  it.each([...profiles, ['read-only tools (skyfloai.readOnly=true, with a profile that would write)', ['skyfloai.readOnly=true', 'skyfloai.accessProfile=cluster-admin-like'], 'read-only'] as [string, string[], string]])(
+    "issue 73: with access profile %s the operator holds only what that install needs: no rule of the MCP server's profile, no exec, no Secret or RBAC write cluster-wide, no escalate or bind",
+    async (_name, values, profile) => {
+      for (const enforcement of ['cluster', 'engine']) {
+        const documents = await render([...values, `skyfloai.approvals.enforcement=${enforcement}`]);
+        const { cluster, namespaced } = operatorRules(documents);
+        const all = [...cluster, ...namespaced.rules];
+        // never the MCP server's rules: nothing on pods (exec, logs, deletes), no wildcard, no workload kind it does not make
+        for (const rule of all) {
+          expect(rule.verbs, JSON.stringify(rule)).not.toContain('*');
+          expect(rule.resources, JSON.stringify(rule)).not.toContain('*');
+          for (const verb of ['escalate', 'bind', 'impersonate']) expect(rule.verbs).not.toContain(verb);
+          for (const resource of ['pods', 'pods/exec', 'pods/attach', 'nodes', 'configmaps', 'statefulsets', 'daemonsets', 'jobs', 'cronjobs', 'replicasets']) expect(rule.resources).not.toContain(resource);
+        }
+        // cluster-wide: no Secret at all; RBAC read, and delete only of what an older operator made, by name
+        expect(cluster.filter((rule) => rule.resources.includes('secrets'))).toEqual([]);
+        for (const resource of rbacResources) {
+          const writes = cluster.filter((rule) => writeOf(rule, resource));
+          for (const rule of writes) expect(rule, JSON.stringify(rule)).toMatchObject({ verbs: ['delete'], resourceNames: ['skyflo:skyflo:skyflo:mcp'] });
+        }
+        expect(namespaced.rules.filter((rule: any) => rbacResources.some((resource) => rule.resources.includes(resource)))).toEqual([]);
+        // in its one namespace: Secrets created (RBAC cannot limit a create by name) and only its own ones changed
+        expect(namespaced.metadata.namespace).toBe('skyflo');
+        const secretWrites = namespaced.rules.filter((rule: any) => writeOf(rule, 'secrets'));
+        expect(secretWrites).toEqual([
+          { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create'] },
+          { apiGroups: [''], resources: ['secrets'], verbs: ['update', 'patch'], resourceNames: ['skyflo-secrets', 'skyflo-approval-keys', 'skyflo-executor-tls', 'skyflo-executor-dry-run'] },
+        ]);
+        // the executor's webhook: created only when this install enforces approvals in the cluster
+        const webhookCreate = cluster.some((rule) => rule.resources.includes('validatingwebhookconfigurations') && rule.verbs.includes('create'));
+        expect(webhookCreate, `${profile} ${enforcement}`).toBe(profile !== 'read-only' && enforcement === 'cluster');
+        // the operator runs in install mode, watching its namespace only
+        const args = documents.find((document) => document.kind === 'Deployment' && document.metadata.name === 'skyflo-operator').spec.template.spec.containers[0].args;
+        expect(args).toEqual(expect.arrayContaining(['--mcp-rbac=install', '--namespace=skyflo']));
+        if (profile === 'read-only') {
+          // readOnly=true (or the read-only profile): nothing to approve into the cluster, so no webhook write beyond
+          // removing one a former profile left, by name
+          const webhookWrites = cluster.filter((rule) => writeOf(rule, 'validatingwebhookconfigurations'));
+          expect(webhookWrites).toEqual([{ apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], verbs: ['delete'], resourceNames: ['skyflo-skyflo-skyflo-approvals'] }]);
+        }
+      }
+    },
+  );
 
   it.each(profiles)("access profile %s with approvals.enforcement=engine: the MCP server gets exactly that profile's rules, and no executor", async (_name, values, profile) => {
     const { documents, spec, made, mcpRbac } = await renderedInstall([...values, 'skyfloai.approvals.enforcement=engine']);
@@ -302,7 +372,10 @@ describe('helm template', () => {
     // `helm test`: one pod, from inside the cluster, at the engine's Service by a name the engine accepts
     const testPod = documents.find((document) => document.metadata.annotations?.['helm.sh/hook'] === 'test');
     await validateBuiltin(testPod);
-    expect(testPod.spec.containers[0].args.at(-1)).toBe('http://skyflo-engine.skyflo.svc:8080/api/v1/health');
+    expect(testPod.spec.containers[0].args.at(-1)).toBe('http://skyflo-engine.skyflo.svc:8080/readyz');
+    // issue 75: the Service takes a degraded replica out (/readyz 503), and only a dead process is restarted (/livez)
+    expect(engine.spec.template.spec.containers[0].readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(engine.spec.template.spec.containers[0].livenessProbe.httpGet).toEqual({ path: '/livez', port: 'http' });
     expect(engine.spec.template.spec.containers[0].env.find((entry: any) => entry.name === 'ALLOWED_HOSTS').value.split(',')).toContain('skyflo-engine.skyflo.svc');
     expect(testPod.spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
   });
@@ -335,6 +408,17 @@ describe('helm install on kube-sim', () => {
     await harness.kubectl(['create', 'namespace', 'skyflo']);
     await harness.kubectl(['create', 'secret', 'generic', 'skyflo-llm', '-n', 'skyflo', '--from-literal=api-key=sk-test']);
     await harness.kubectl(['create', 'secret', 'docker-registry', 'regcred', '-n', 'skyflo', '--docker-server=ghcr.io', '--docker-username=skyflo', '--docker-password=not-a-real-one']);
+    // An upgrade from an operator that made the MCP server's RBAC itself: its ClusterRole (here with Secret writes, as
+    // an older cluster-admin-like profile had) and binding are still there, labelled as that operator labelled them.
+    const olderLabels = { 'app.kubernetes.io/managed-by': 'skyflo-operator', 'app.kubernetes.io/name': 'skyflo', 'app.kubernetes.io/instance': 'skyflo', 'skyflo.ai/owner-namespace': 'skyflo', 'skyflo.ai/owner-name': 'skyflo' };
+    await harness.apply(
+      [
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'skyflo:skyflo:skyflo:mcp', labels: olderLabels }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'delete'] }] },
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'skyflo:skyflo:skyflo:mcp', labels: olderLabels }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'skyflo:skyflo:skyflo:mcp' }, subjects: [{ kind: 'ServiceAccount', name: 'skyflo-mcp', namespace: 'skyflo' }] },
+      ]
+        .map((object) => toYaml(object))
+        .join('---\n'),
+    );
     const cloudIdentity = valuesFile('imagePullSecrets: [{name: regcred}]\nskyfloai:\n  engine:\n    serviceAccount: {annotations: {eks.amazonaws.com/role-arn: "arn:aws:iam::123456789012:role/skyflo"}}\n  service: {type: NodePort}\n');
     const install = await helm(['install', 'skyflo', chart, '--kubeconfig', harness.kubeconfig, '--namespace', 'skyflo', '--set', 'llm.model=openai/gpt-4o', '--set', 'llm.apiKeySecret=skyflo-llm', '--values', cloudIdentity, '--wait', '--timeout', '60s']);
     expect(install.code, install.stderr).toBe(0);
@@ -351,10 +435,14 @@ describe('helm install on kube-sim', () => {
     expect(early.stdout).toMatch(/TEST SUITE:\s+skyflo-test-engine-health[\s\S]*Phase:\s+Failed/);
     expect(early.stdout).toContain('curl: (6) Could not resolve host: skyflo-engine.skyflo.svc');
 
-    // The operator process, authenticated as the chart's ServiceAccount: only the chart's RBAC lets it work.
+    // The operator process, authenticated as the chart's ServiceAccount and started with the chart's own arguments
+    // (install mode, one namespace): only the chart's RBAC lets it work.
     const operatorKubeconfig = path.join(harness.directory, 'operator.kubeconfig');
     harness.sim.writeKubeconfig(operatorKubeconfig, { user: 'system:serviceaccount:skyflo:skyflo-operator' });
-    const operator = harness.spawnOperator(['--leader-election-namespace', 'skyflo', '--lease-name', 'skyflo-operator'], {}, operatorKubeconfig);
+    const chartArgs: string[] = operatorDeployment.spec.template.spec.containers[0].args;
+    expect(chartArgs).toEqual(expect.arrayContaining(['--mcp-rbac=install', '--namespace=skyflo']));
+    // (no health port: the chart's fixed 8081 could be taken on a shared machine)
+    const operator = harness.spawnOperator(chartArgs.filter((arg) => arg !== 'operator' && !arg.startsWith('--health-port')), {}, operatorKubeconfig);
     const sky = await eventually(async () => {
       const object = await harness.tryGet('skyfloai', 'skyflo', 'skyflo');
       return condition(object, 'Ready')?.status === 'True' ? object : undefined;
@@ -367,13 +455,45 @@ describe('helm install on kube-sim', () => {
     expect(env).toContainEqual({ name: 'LLM_MODEL', value: 'openai/gpt-4o' });
     expect(env).toContainEqual({ name: 'OPENAI_API_KEY', valueFrom: { secretKeyRef: { name: 'skyflo-llm', key: 'api-key' } } });
     expect(engine.spec.template.spec.containers[0].image).toBe('ghcr.io/skyflo-ai/skyflo:0.1.0');
-    expect(await harness.tryGet('clusterrolebinding', 'skyflo:skyflo:skyflo:mcp', '')).toBeDefined();
+    // the MCP server's RBAC is the chart's; what the older operator made is gone (deleted by name, all the operator may)
+    expect((await harness.tryGet('clusterrolebinding', 'skyflo:skyflo:skyflo:mcp-access', '')).roleRef.name).toBe('skyflo:skyflo:skyflo:mcp-access');
+    await eventually(async () => (await harness.tryGet('clusterrolebinding', 'skyflo:skyflo:skyflo:mcp', '')) === undefined && (await harness.tryGet('clusterrole', 'skyflo:skyflo:skyflo:mcp', '')) === undefined, { what: "the older operator's MCP RBAC to be removed" });
+    const canI = async (user: string, ...args: string[]) => {
+      const output = await harness.kubectl(['auth', 'can-i', ...args, '--as', `system:serviceaccount:skyflo:${user}`]).catch((error: Error) => error.message);
+      // kubectl exits 1 with "no"; the command line itself holds neither word
+      if (/\byes\b/.test(output)) return 'yes';
+      if (/\bno\b/.test(output)) return 'no';
+      throw new Error(`kubectl auth can-i ${args.join(' ')}: ${output}`);
+    };
+    expect(await canI('skyflo-mcp', 'create', 'secrets', '-n', 'skyflo')).toBe('no');
+    // the operator itself, with the chart's rules: no Secret outside its namespace, no exec, no RBAC write, no escalate
+    for (const check of [['get', 'secrets', '-n', 'default'], ['create', 'secrets', '-n', 'default'], ['create', 'pods/exec', '-n', 'skyflo'], ['create', 'clusterroles'], ['create', 'clusterrolebindings'], ['create', 'rolebindings', '-n', 'skyflo'], ['escalate', 'clusterroles'], ['bind', 'clusterroles'], ['patch', 'deployments', '-n', 'default']]) {
+      expect(await canI('skyflo-operator', ...check), check.join(' ')).toBe('no');
+    }
+    expect(await canI('skyflo-operator', 'create', 'deployments', '-n', 'skyflo')).toBe('yes');
     expect(operator.output()).not.toMatch(/forbidden/i);
+
+    // Whoever may edit the SkyfloAI cannot widen the MCP server's access through the operator: asking for
+    // cluster-admin-like with engine enforcement leaves the chart's read-only RBAC as it is, and the status says what to run.
+    await harness.kubectl(['patch', 'sky', 'skyflo', '-n', 'skyflo', '--type=merge', '-p', JSON.stringify({ spec: { rbac: { profile: 'cluster-admin-like' }, approvals: { enforcement: 'engine' } } })]);
+    const widened = await eventually(async () => {
+      const object = await harness.tryGet('skyfloai', 'skyflo', 'skyflo');
+      return object?.status?.observedGeneration === object?.metadata.generation && condition(object, 'Degraded')?.reason === 'McpRbacMissing' ? object : undefined;
+    }, { timeoutMs: 45_000, what: 'McpRbacMissing for a profile the chart was not installed with' });
+    expect(condition(widened, 'Degraded').message).toContain('ClusterRole skyflo:skyflo:skyflo:mcp-access grants something else');
+    expect(condition(widened, 'Degraded').message).toContain('helm upgrade --set skyfloai.accessProfile=cluster-admin-like --set skyfloai.approvals.enforcement=engine');
+    expect(await canI('skyflo-mcp', 'patch', 'deployments', '-n', 'skyflo')).toBe('no');
+    expect((await harness.tryGet('clusterrole', 'skyflo:skyflo:skyflo:mcp-access', '')).metadata.labels['skyflo.ai/rbac-profile']).toBe('read-only');
+    await harness.kubectl(['patch', 'sky', 'skyflo', '-n', 'skyflo', '--type=merge', '-p', JSON.stringify({ spec: { rbac: { profile: 'read-only' }, approvals: { enforcement: 'cluster' } } })]);
+    await eventually(async () => {
+      const object = await harness.tryGet('skyfloai', 'skyflo', 'skyflo');
+      return object?.status?.observedGeneration === object?.metadata.generation && condition(object, 'Ready')?.status === 'True';
+    }, { timeoutMs: 45_000, what: 'Ready again on the profile the chart made' });
     expect(engine.spec.template.spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
     expect((await harness.tryGet('serviceaccount', 'skyflo-engine', 'skyflo')).metadata.annotations).toMatchObject({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/skyflo' });
     expect((await harness.tryGet('service', 'skyflo-engine', 'skyflo')).spec.type).toBe('NodePort');
 
-    // `helm test` with the engine running: the hook pod reaches /api/v1/health through the Service
+    // `helm test` with the engine running: the hook pod reaches /readyz through the Service
     const tested = await helm(['test', 'skyflo', '--kubeconfig', harness.kubeconfig, '--namespace', 'skyflo', '--timeout', '60s']);
     expect(tested.code, tested.stdout + tested.stderr).toBe(0);
     expect(tested.stdout).toMatch(/TEST SUITE:\s+skyflo-test-engine-health[\s\S]*Phase:\s+Succeeded/);
@@ -412,7 +532,8 @@ describe('helm install on kube-sim', () => {
     expect(enforced.webhook.webhooks[0].failurePolicy).toBe('Fail');
     expect(enforced.executorDeployment.spec.template.spec.serviceAccountName).toBe('skyflo-executor');
     expect(await harness.tryGet('serviceaccount', 'skyflo-executor', 'skyflo')).toBeDefined();
-    expect((await harness.tryGet('clusterrole', 'skyflo:skyflo:skyflo:mcp', '')).rules.flatMap((rule: any) => rule.verbs)).not.toContain('patch');
+    expect((await harness.tryGet('clusterrole', 'skyflo:skyflo:skyflo:mcp-access', '')).rules.flatMap((rule: any) => rule.verbs)).not.toContain('patch');
+    expect(condition(await harness.tryGet('skyfloai', 'skyflo', 'skyflo'), 'Degraded')?.status).not.toBe('True');
     expect(operator.output()).not.toMatch(/forbidden/i);
     // and an explicit value still changes it
     const narrowed = await helm(['upgrade', 'skyflo', chart, '--kubeconfig', harness.kubeconfig, '--namespace', 'skyflo', '--reuse-values', '--set', 'skyfloai.accessProfile=read-only']);
@@ -421,7 +542,7 @@ describe('helm install on kube-sim', () => {
 
     // The documented teardown: delete the SkyfloAI while the operator runs (it removes the cluster RBAC), then uninstall.
     await harness.kubectl(['delete', 'sky', 'skyflo', '-n', 'skyflo']);
-    await eventually(async () => (await harness.tryGet('deployment', 'skyflo-engine', 'skyflo')) === undefined && (await harness.tryGet('clusterrole', 'skyflo:skyflo:skyflo:mcp', '')) === undefined, { timeoutMs: 90_000, what: 'cleanup after the SkyfloAI is deleted' }).catch(async (error: Error) => {
+    await eventually(async () => (await harness.tryGet('deployment', 'skyflo-engine', 'skyflo')) === undefined, { timeoutMs: 90_000, what: 'cleanup after the SkyfloAI is deleted' }).catch(async (error: Error) => {
       const engine = await harness.tryGet('deployment', 'skyflo-engine', 'skyflo');
       const left = engine ? `the engine Deployment is left, owned by ${JSON.stringify(engine.metadata.ownerReferences)} (generation ${engine.metadata.generation}, annotations ${JSON.stringify(engine.metadata.annotations ?? {})})` : 'the MCP ClusterRole is left';
       throw new Error(`${error.message}: ${left}\noperator output:\n${operator.output()}`);
@@ -429,5 +550,7 @@ describe('helm install on kube-sim', () => {
     const uninstall = await helm(['uninstall', 'skyflo', '--kubeconfig', harness.kubeconfig, '--namespace', 'skyflo']);
     expect(uninstall.code, uninstall.stderr).toBe(0);
     expect(await harness.tryGet('deployment', 'skyflo-operator', 'skyflo')).toBeUndefined();
+    // the MCP server's RBAC was the chart's: it goes with the release
+    expect(await harness.tryGet('clusterrole', 'skyflo:skyflo:skyflo:mcp-access', '')).toBeUndefined();
   });
 });

@@ -98,9 +98,11 @@ describe('approvals.enforcement=cluster (the default for a profile that writes)'
     expect(envOf(deployment)).toMatchObject({ SKYFLO_EXECUTOR_NAMESPACE: 'skyflo', PORT: '8443' });
     expect(envOf(deployment).SKYFLO_EXECUTOR_NAMESPACES).toBeUndefined();
     expect((await harness.tryGet('service', 'sky-executor', 'skyflo')).spec.ports).toEqual([expect.objectContaining({ port: 8443, targetPort: 'https' })]);
-    // it reads no Secret; its write verbs are for previews' dry-runs only (its webhook refuses its real writes:
-    // executor-credential.test.ts)
-    for (const [verb, resource] of [['get', 'secrets'], ['list', 'secrets']]) expect(await canI(executor, verb, resource, '-n', 'other'), `${verb} ${resource}`).toBe('no');
+    // it reads Secrets (issue 73 item 6: it renders Helm previews, and helm reads a release's storage Secrets; its
+    // answers hold no Secret value: executor-helm-render.test.ts); its write verbs are for previews' dry-runs only (its
+    // webhook refuses its real writes: executor-credential.test.ts)
+    for (const [verb, resource] of [['get', 'secrets'], ['list', 'secrets']]) expect(await canI(executor, verb, resource, '-n', 'other'), `${verb} ${resource}`).toBe('yes');
+    expect(envOf(await harness.tryGet('deployment', 'sky-executor', 'skyflo')).SKYFLO_EXECUTOR_HELM_PATH).toBe('/usr/local/bin/helm');
     expect(await canI(executor, 'patch', 'deployments', '-n', 'other')).toBe('yes');
     expect(await canI(executor, 'create', 'serviceaccounts/token', '-n', 'skyflo')).toBe('yes');
     expect(await canI(executor, 'create', 'serviceaccounts', '-n', 'skyflo')).toBe('yes');
@@ -129,17 +131,28 @@ describe('approvals.enforcement=cluster (the default for a profile that writes)'
     const keys = (await harness.getJson(['get', 'secret', 'sky-approval-keys', '-n', 'skyflo'])).data;
     expect(createPublicKey(createPrivateKey(decode(keys['signing-key.pem']))).export({ format: 'pem', type: 'spki' })).toBe(decode(keys['public-key.pem']));
     const engine = await harness.tryGet('deployment', 'sky-engine', 'skyflo');
-    const mountedKeys = (pod: any) => pod.spec.template.spec.volumes.filter((volume: any) => volume.secret?.secretName === 'sky-approval-keys').flatMap((volume: any) => volume.secret.items.map((item: any) => item.key)).sort();
+    const mountedKeys = (pod: any, secret = 'sky-approval-keys') => pod.spec.template.spec.volumes.filter((volume: any) => volume.secret?.secretName === secret).flatMap((volume: any) => volume.secret.items.map((item: any) => item.key)).sort();
     expect(mountedKeys(engine)).toEqual(['executor-token', 'signing-key.pem']);
     expect(mountedKeys(deployment)).toEqual(['executor-token', 'public-key.pem']);
-    // The MCP server gets the caller token only (its previews' dry-runs go through the executor), never the signing key
+    // Issue 73: the MCP server gets its own dry-run token, from a Secret of its own: nothing of the engine's (neither
+    // the signing key nor the engine's executor token, which opens credentials and approver keys)
     const mcpServer = await harness.tryGet('deployment', 'sky-mcp', 'skyflo');
-    expect(mountedKeys(mcpServer)).toEqual(['executor-token']);
+    expect(mountedKeys(mcpServer)).toEqual([]);
+    expect(mountedKeys(mcpServer, 'sky-executor-dry-run')).toEqual(['dry-run-token']);
+    expect(mountedKeys(deployment, 'sky-executor-dry-run')).toEqual(['dry-run-token']);
+    expect(mountedKeys(engine, 'sky-executor-dry-run')).toEqual([]);
+    const dryRunToken = decode((await harness.getJson(['get', 'secret', 'sky-executor-dry-run', '-n', 'skyflo'])).data['dry-run-token']);
+    expect(dryRunToken.length).toBeGreaterThanOrEqual(40);
+    expect(dryRunToken).not.toBe(decode(keys['executor-token']));
     expect(envOf(mcpServer)).toMatchObject({
       SKYFLO_DRY_RUN_URL: 'https://sky-executor.skyflo.svc:8443',
-      SKYFLO_EXECUTOR_TOKEN_FILE: '/var/run/skyflo/approval-keys/executor-token',
+      SKYFLO_DRY_RUN_TOKEN_FILE: '/var/run/skyflo/dry-run-token/dry-run-token',
       NODE_EXTRA_CA_CERTS: '/var/run/skyflo/executor-ca/ca.crt',
     });
+    expect(envOf(mcpServer).SKYFLO_EXECUTOR_TOKEN_FILE).toBeUndefined();
+    expect(envOf(deployment)).toMatchObject({ SKYFLO_EXECUTOR_TOKEN_FILE: '/var/run/skyflo/engine-key/executor-token', SKYFLO_DRY_RUN_TOKEN_FILE: '/var/run/skyflo/dry-run-token/dry-run-token' });
+    // no admission token asked for: the webhook answers the API server anonymously (docs/security.md)
+    expect(envOf(deployment).SKYFLO_EXECUTOR_ADMISSION_TOKEN_FILE).toBeUndefined();
     expect(envOf(engine)).toMatchObject({
       SKYFLO_APPROVAL_ENFORCEMENT: 'cluster',
       SKYFLO_EXECUTOR_URL: 'https://sky-executor.skyflo.svc:8443',
@@ -153,7 +166,12 @@ describe('approvals.enforcement=cluster (the default for a profile that writes)'
     // as `helm upgrade` to the namespaced profile would: the cluster-wide binding goes, RoleBindings in the namespaces come
     await harness.kubectl(['delete', 'clusterrolebinding', 'skyflo:skyflo:executor']);
     await applyChartExecutorRbac(['skyfloai.accessProfile=namespaced', 'skyfloai.namespaces={payments,checkout}']);
-    await applied({ rbac: { profile: 'namespaced', namespaces: ['payments', 'checkout'] } });
+    // with the API server's admission token (issue 73): the executor reads it from the named Secret
+    await harness.kubectl(['create', 'secret', 'generic', 'apiserver-webhook', '-n', 'skyflo', '--from-literal=bearer=the-api-servers-token']);
+    await applied({ rbac: { profile: 'namespaced', namespaces: ['payments', 'checkout'] }, approvals: { admissionTokenSecretRef: { name: 'apiserver-webhook', key: 'bearer' } } });
+    const withAdmission = await harness.tryGet('deployment', 'sky-executor', 'skyflo');
+    expect(envOf(withAdmission).SKYFLO_EXECUTOR_ADMISSION_TOKEN_FILE).toBe('/var/run/skyflo/admission-token/admission-token');
+    expect(withAdmission.spec.template.spec.volumes).toContainEqual({ name: 'admission-token', secret: { secretName: 'apiserver-webhook', defaultMode: 0o400, items: [{ key: 'bearer', path: 'admission-token' }] } });
     for (const namespace of ['payments', 'checkout']) {
       expect(writesIn(await rulesOf('role', 'skyflo:skyflo:sky:mcp', namespace)), namespace).toEqual([]);
       expect(await canI(mcp, 'get', 'deployments', '-n', namespace)).toBe('yes');

@@ -11,17 +11,29 @@ import { deviceSignatureSchema } from './device-keys.ts';
 /** Upper bound on one chat message; larger bodies are refused with 413 by the server's body limit anyway. */
 export const MAX_MESSAGE_CHARS = 100_000;
 
+/**
+ * Upper bound on `messages` in one chat request (issue 75: 10,000 were accepted). The engine answers the last user
+ * message and keeps the conversation's history itself; a client sends one message, or a short history.
+ */
+export const MAX_CHAT_MESSAGES = 100;
+
+/** Longest conversation title (the column and PATCH /conversations/:id allow no more). */
+export const MAX_TITLE_CHARS = 255;
+
 export const chatMessageSchema = deferred(() => z.object({
   role: z.enum(['user', 'assistant', 'system']).default('user'),
   content: z.string().max(MAX_MESSAGE_CHARS, `A message may be at most ${MAX_MESSAGE_CHARS} characters`),
 }));
 
 export const chatRequestSchema = deferred(() => z.object({
-  messages: z.array(chatMessageSchema).min(1, 'messages must contain at least one message'),
+  messages: z
+    .array(chatMessageSchema)
+    .min(1, 'messages must contain at least one message')
+    .max(MAX_CHAT_MESSAGES, `messages may hold at most ${MAX_CHAT_MESSAGES} messages; send the new one (the engine keeps the conversation's history, continue it with conversation_id)`),
   /** continue this conversation; omitted → a new conversation owned by the caller (its id arrives in `ready`) */
   conversation_id: z.uuid('conversation_id must be a UUID').optional(),
   /** pin a new conversation to this cluster (a kubeconfig context name); later turns keep the conversation's cluster */
-  context: z.string().min(1).optional(),
+  context: z.string().min(1).max(253, 'context must be a kubeconfig context name of at most 253 characters').optional(),
 }));
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
@@ -67,6 +79,12 @@ export const approvalRequestSchema = deferred(() => z
      * accepted wherever a passkey is required, stored with the decision and in its audit record the same way.
      */
     device_signature: deviceSignatureSchema.optional(),
+    /**
+     * Issue 76 item 6: break-glass. Approves a call a change freeze holds: only for an admin, only with `webauthn`
+     * (or `device_signature`), only while a freeze actually holds the call (otherwise 400 NOTHING_TO_BREAK). The
+     * reason is stored with the call, audited (`freeze.break_glass`) and announced to the team channels.
+     */
+    break_glass: z.object({ reason: z.string().trim().min(1, 'break_glass.reason is required: say why the change cannot wait for the freeze to end').max(500, 'break_glass.reason is at most 500 characters') }).optional(),
   })
   .refine((request) => !request.approve || request.args_hash !== undefined, {
     message: 'approve needs args_hash: the args_hash of the tool.awaiting_approval event the approver was shown',
@@ -75,7 +93,7 @@ export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
 
 export const stopRequestSchema = deferred(() => z.object({
   conversation_id: z.uuid('conversation_id must be a UUID'),
-  run_id: z.string().min(1, 'run_id is required'),
+  run_id: z.string().min(1, 'run_id is required').max(100, 'run_id must be the run_id of a `ready` event'),
 }));
 export type StopRequest = z.infer<typeof stopRequestSchema>;
 
@@ -99,12 +117,26 @@ export const toolSummarySchema = deferred(() => z.object({
 export type ToolSummary = z.infer<typeof toolSummarySchema>;
 export const toolsResponseSchema = deferred(() => z.array(toolSummarySchema));
 
-/** Every 4xx/5xx body. */
-export const errorResponseSchema = deferred(() => z.object({ detail: z.string() }));
+/**
+ * Every 4xx/5xx body. `code`, `category` and `retryable` come with answers of the engine's error handler (issue 80
+ * item 4): `category` says who can act — `user` (the request was wrong: fix it), `operational` (a dependency or the
+ * installation failed: an operator fixes it) or `unexpected` (a bug; the engine log has it) — and `retryable` whether
+ * the same request may succeed later unchanged (then `Retry-After` says when, where the engine knows).
+ */
+export const errorResponseSchema = deferred(() => z.object({
+  detail: z.string(),
+  code: z.string().optional(),
+  category: z.enum(['user', 'operational', 'unexpected']).optional(),
+  retryable: z.boolean().optional(),
+}));
 export type ErrorResponse = z.infer<typeof errorResponseSchema>;
 
 // Conversations (spec §1)
-export const createConversationRequestSchema = deferred(() => z.object({ conversation_id: z.uuid().optional() }));
+export const createConversationRequestSchema = deferred(() => z.object({
+  conversation_id: z.uuid().optional(),
+  /** the new conversation's title (issue 75: it used to be dropped, whatever its type); default: named from its first message */
+  title: z.string({ error: 'title must be a string' }).max(MAX_TITLE_CHARS, `title may be at most ${MAX_TITLE_CHARS} characters`).optional(),
+}));
 export const createConversationResponseSchema = deferred(() => z.object({ status: z.literal('success'), id: z.string(), title: z.string(), created_at: z.string() }));
 export const conversationSummarySchema = deferred(() => z.object({
   id: z.string(),
@@ -126,10 +158,18 @@ export const listConversationsResponseSchema = deferred(() => z.object({
   data: z.array(conversationSummarySchema),
   pagination: z.object({ limit: z.number(), next_cursor: z.string().nullable(), has_more: z.boolean() }),
 }));
+/** Bounds on a conversation's free-form metadata: a client's notes, not a store. */
+const MAX_METADATA_KEYS = 64;
+const MAX_METADATA_JSON_CHARS = 16_384;
+
 export const updateConversationRequestSchema = deferred(() => z.object({
-  title: z.string().max(255).optional(),
-  is_active: z.boolean().optional(),
-  conversation_metadata: z.record(z.string(), z.unknown()).optional(),
+  title: z.string({ error: 'title must be a string' }).max(MAX_TITLE_CHARS, `title may be at most ${MAX_TITLE_CHARS} characters`).optional(),
+  is_active: z.boolean({ error: 'is_active must be true or false' }).optional(),
+  conversation_metadata: z
+    .record(z.string().max(128, 'conversation_metadata keys may be at most 128 characters'), z.unknown())
+    .refine((metadata) => Object.keys(metadata).length <= MAX_METADATA_KEYS, `conversation_metadata may have at most ${MAX_METADATA_KEYS} keys`)
+    .refine((metadata) => JSON.stringify(metadata).length <= MAX_METADATA_JSON_CHARS, `conversation_metadata may be at most ${MAX_METADATA_JSON_CHARS} characters of JSON`)
+    .optional(),
 }));
 
 // Accounts (spec §1)

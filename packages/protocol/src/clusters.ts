@@ -22,6 +22,11 @@ export const clusterStatusSchema = deferred(() => clusterRefSchema.extend({
   reachable: z.boolean(),
   /** why it is not reachable, naming the file/context ("kubeconfig /x/config: context beta: connect ECONNREFUSED …") */
   error: z.string().optional(),
+  /**
+   * Issue 75: set when the API server answers but rejects the credentials (HTTP 401: expired, rotated, revoked):
+   * `reachable` is then false too, since no call can succeed, and this says it is not the network.
+   */
+  credentials_rejected: z.boolean().optional(),
   /** server version, e.g. "v1.31.0" */
   version: z.string().optional(),
   /** who Skyflo is there (SelfSubjectReview), e.g. "system:serviceaccount:skyflo:skyflo" */
@@ -65,8 +70,8 @@ export const clusterPoliciesSchema = deferred(() => z.object({ policies: z.array
 
 /** What one team member may touch; absent = everything. Namespace globs apply in every allowed cluster. */
 export const memberScopeSchema = deferred(() => z.object({
-  clusters: z.array(z.string()).optional(),
-  namespaces: z.array(z.string()).optional(),
+  clusters: z.array(z.string().max(253, 'a cluster name may be at most 253 characters')).max(500, 'a scope may name at most 500 clusters').optional(),
+  namespaces: z.array(z.string().max(253, 'a namespace glob may be at most 253 characters')).max(500, 'a scope may name at most 500 namespaces').optional(),
 }));
 export type MemberScope = z.infer<typeof memberScopeSchema>;
 
@@ -84,3 +89,18 @@ export const healthResponseSchema = deferred(() => z.looseObject({
   clusters: z.array(z.looseObject({ name: z.string(), reachable: z.boolean().optional(), error: z.string().optional() })).optional(),
 }));
 export type HealthResponse = z.infer<typeof healthResponseSchema>;
+
+/**
+ * SKYFLO_CLUSTER_LABELS ("prod-eu=prod,dev=dev": kubeconfig context = label), the labels clusters are shown with
+ * (`label` above). Written once for the two processes that read it — the engine's configuration (which hands it to
+ * its embedded MCP server) and `skyflo mcp`'s — so both accept and refuse the same text; an error names the bad entry.
+ */
+export function parseClusterLabels(text: string | undefined): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const part of (text ?? '').split(',').map((entry) => entry.trim()).filter(Boolean)) {
+    const match = /^([^=\s]+)=([^=,]+)$/.exec(part);
+    if (!match) throw new Error(`SKYFLO_CLUSTER_LABELS must be "context=label" pairs separated by commas (e.g. "prod-eu=prod,dev=dev"); "${part}" is not one.`);
+    labels[match[1]!] = match[2]!.trim();
+  }
+  return labels;
+}

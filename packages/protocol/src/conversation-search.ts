@@ -1,6 +1,6 @@
 /**
- * GET /conversations/search (issue 37): full-text search over the titles and content of the conversations the caller
- * may read, best match first, with filters. Highlights are ranges over plain text, never markup, so a client renders
+ * GET /conversations/search (issues 37, 79): full-text search over the titles and content of the conversations the
+ * caller may read, newest activity first, with filters, paged by cursor (`next_cursor` → `cursor`). Highlights are ranges over plain text, never markup, so a client renders
  * them as elements and nothing from a conversation is interpreted as HTML.
  */
 import { conversationSummarySchema } from './api.ts';
@@ -29,6 +29,8 @@ export const searchConversationsQuerySchema = deferred(() => z
     /** active on or before (created) */
     to: dateBound('to').optional(),
     limit: z.coerce.number({ error: 'limit must be a number' }).int().min(1, 'limit must be 1 to 50').max(50, 'limit must be 1 to 50').default(20),
+    /** the next page: `next_cursor` of the previous answer, as is (with the same q and filters) */
+    cursor: z.string().min(1).max(100, 'cursor: not a cursor returned by this API (use next_cursor as is)').optional(),
   })
   .superRefine((query, context) => {
     if (query.q === undefined && query.cluster === undefined && query.namespace === undefined && query.tool === undefined && query.from === undefined && query.to === undefined) {
@@ -54,7 +56,7 @@ export const conversationSearchHitSchema = deferred(() => conversationSummarySch
   /** who owns it: someone else's conversation appears for an admin (or an approver under APPROVAL_POLICY=approver) */
   owner: z.object({ id: z.string(), email: z.string() }),
   owned_by_me: z.boolean(),
-  /** relevance (ts_rank); 0 when no text was searched */
+  /** relevance (ts_rank of the title plus the best message); 0 when no text was searched. Hits are ordered by activity, not by it */
   rank: z.number(),
   title_highlights: highlightRangesSchema,
   /** the passage of the content that matched, with the matched words as ranges; absent when only the title matched */
@@ -67,5 +69,7 @@ export const searchConversationsResponseSchema = deferred(() => z.object({
   data: z.array(conversationSearchHitSchema),
   /** more conversations matched than `limit` */
   has_more: z.boolean(),
+  /** pass as `cursor` (with the same q and filters) for the next page; null on the last page */
+  next_cursor: z.string().nullable(),
 }));
 export type SearchConversationsResponse = z.infer<typeof searchConversationsResponseSchema>;

@@ -4,7 +4,7 @@
  * Every event except `ready` and `heartbeat` carries `timestamp`, `conversation_id` and `run_id`, added by the engine.
  */
 import { clusterRefSchema } from './clusters.ts';
-import { runbookRefSchema } from './runbooks.ts';
+import { pastIncidentRefSchema, runbookRefSchema } from './runbooks.ts';
 import { undoProposalSchema, verificationEventFields } from './verification.ts';
 import { deferred } from './deferred.ts';
 import { z } from './zod.ts';
@@ -41,6 +41,12 @@ export const toolResultChartSchema = deferred(() => z.object({
   source_url: z.string().optional(),
   /** the Grafana in front of that data source, when one is configured (an "open in Grafana" explore link) */
   grafana_url: z.string().optional(),
+  /** what the data source warned about this answer (a Thanos/Mimir partial response, a limit): shown on the chart */
+  warnings: z.array(z.string()).optional(),
+  /** series of native histograms in the answer: told in the text, not drawn */
+  native_histograms: z.number().optional(),
+  /** rollouts inside the range (new ReplicaSets, from kube-state-metrics): a marker on the chart at each */
+  markers: z.array(z.object({ at: z.number(), label: z.string() })).max(20).optional(),
 }));
 export type ToolResultChart = z.infer<typeof toolResultChartSchema>;
 
@@ -70,9 +76,27 @@ export type RiskFlag = z.infer<typeof riskFlagSchema>;
  */
 export const previewFailedRiskCode = 'PREVIEW_FAILED';
 
-/** Whether a call's risks say its dry-run preview failed (the card then asks for "approve without a preview"). */
-export function hasFailedPreview(call: { risks?: readonly Pick<RiskFlag, 'code'>[] | undefined }): boolean {
-  return call.risks?.some((risk) => risk.code === previewFailedRiskCode) ?? false;
+/**
+ * Issue 73 item 6: the risk (high) on a call whose dry-run preview failed on a cluster that enforces approvals
+ * (SKYFLO_APPROVAL_ENFORCEMENT=cluster). Its executor writes only what it computes from an approved preview, so such a
+ * call can never run there: "approve without a preview" is not offered, and an approval is refused (PREVIEW_REQUIRED).
+ * What is left: fix the cause the card shows and propose the call again, or deny it.
+ */
+export const previewRequiredRiskCode = 'PREVIEW_REQUIRED';
+
+type RiskCodes = { risks?: readonly Pick<RiskFlag, 'code'>[] | undefined };
+
+/** Whether a call's risks say its dry-run preview failed (the card then asks for "approve without a preview", or, where the cluster enforces approvals, says it cannot be approved). */
+export function hasFailedPreview(call: RiskCodes): boolean {
+  return call.risks?.some((risk) => risk.code === previewFailedRiskCode || risk.code === previewRequiredRiskCode) ?? false;
+}
+
+/**
+ * Whether a call cannot be approved at all because its preview failed on a cluster that enforces approvals: clients
+ * offer no "approve without a preview" and no Approve, show the risk's message (why, and what to do) and keep Deny.
+ */
+export function approvalNeedsPreview(call: RiskCodes): boolean {
+  return call.risks?.some((risk) => risk.code === previewRequiredRiskCode) ?? false;
 }
 
 /** Who asked for a call and who decided it (the approval policy may let someone else decide). */
@@ -227,6 +251,8 @@ export const agentEventSchemas = {
   /** the conversation's token budget (AGENT_TOKEN_BUDGET) is spent; the run stops before the next model call */
   /** the team runbooks offered to the model for this run's question (issue 36); the answer shows "Runbook: <title>" */
   'runbook.used': deferred(() => z.object({ type: z.literal('runbook.used'), ...runFields, runbooks: z.array(runbookRefSchema) })),
+  /** the requester's own resolved past incidents like this question, offered to the model (issue 81); "Seen before: …" */
+  'memory.used': deferred(() => z.object({ type: z.literal('memory.used'), ...runFields, incidents: z.array(pastIncidentRefSchema) })),
   'budget.exceeded': deferred(() => z.object({ type: z.literal('budget.exceeded'), ...runFields, budget_tokens: z.number(), used_tokens: z.number() })),
   'conversation.title.generated': deferred(() => z.object({ type: z.literal('conversation.title.generated'), ...runFields, conversation_id: z.string(), title: z.string() })),
   error: deferred(() => z.object({ type: z.literal('error'), ...runFields, error: z.string() })),

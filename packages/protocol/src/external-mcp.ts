@@ -12,6 +12,12 @@ import { toolsets } from './mcp-wire.ts';
 /** Between a server's name and its tool's in the name the model sees: `argocd__sync_app`. */
 export const externalToolSeparator = '__';
 
+/** Whether a tool name is an external MCP server's (`<server>__<tool>`); none of Skyflo's own tools has the separator. */
+export const isExternalToolName = (name: string): boolean => name.includes(externalToolSeparator);
+
+/** The external MCP server a tool name belongs to (`argocd` of `argocd__sync_app`); undefined for one of Skyflo's own. */
+export const externalServerOf = (name: string): string | undefined => (isExternalToolName(name) ? name.slice(0, name.indexOf(externalToolSeparator)) : undefined);
+
 /**
  * Names our own tools and toolsets start with: a server or toolset named like them could be taken for one of ours by
  * the engine's name-based rules (the Jenkins/observability injection, the cluster gate), so they are refused.
@@ -47,16 +53,47 @@ export const externalMcpHttpInputSchema = deferred(() => z.object({
   token: z.string().min(1).max(8192).optional(),
 }));
 
+/**
+ * Issue 74 item 3: where the server's tools act, as its admin declares it (the server itself cannot be trusted to
+ * say). Its calls are bound to that cluster (and namespace) and judged by the same rules as Skyflo's own: the
+ * requester's and approver's cluster scope, the cluster's approval policy, a cluster no longer configured. Without
+ * it, only an approver whose scope is not limited may approve a call of its tools.
+ */
+export const externalMcpActsOnSchema = deferred(() => z.object({
+  /** a configured cluster's name (its kubeconfig context) */
+  cluster: z.string().min(1).max(253),
+  /** the namespace its tools act in; absent: any namespace of the cluster */
+  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'namespace must be a Kubernetes namespace name').max(63).optional(),
+}).strict());
+export type ExternalMcpActsOn = z.infer<typeof externalMcpActsOnSchema>;
+
+/**
+ * Issue 74 item 10: the tools (their own names on the server) an admin vouches do not lose data or take anything
+ * down. Every other tool that changes something is treated as destructive (four-eyes applies), whatever the server's
+ * destructiveHint says: the server's word about its own tools is not trusted.
+ */
+const nonDestructiveToolsSchema = deferred(() => z.array(z.string().min(1).max(128)).max(256));
+
 export const createExternalMcpServerRequestSchema = deferred(() => z.object({
   name: externalMcpServerNameSchema,
   toolset: externalMcpToolsetSchema,
   transport: z.discriminatedUnion('type', [externalMcpStdioInputSchema, externalMcpHttpInputSchema]),
   /** default true */
   enabled: z.boolean().optional(),
+  acts_on: externalMcpActsOnSchema.optional(),
+  non_destructive_tools: nonDestructiveToolsSchema.optional(),
 }));
 export type CreateExternalMcpServerRequest = z.infer<typeof createExternalMcpServerRequestSchema>;
 
-export const updateExternalMcpServerRequestSchema = deferred(() => z.object({ enabled: z.boolean() }));
+/**
+ * Any of: enable or disable it; change where its tools act (`null`: declared nowhere) or which of them are not
+ * destructive. Changing either denies the calls of its tools still waiting: they were shown with the old declaration.
+ */
+export const updateExternalMcpServerRequestSchema = deferred(() =>
+  z
+    .object({ enabled: z.boolean().optional(), acts_on: externalMcpActsOnSchema.nullable().optional(), non_destructive_tools: nonDestructiveToolsSchema.optional() })
+    .refine((body) => body.enabled !== undefined || body.acts_on !== undefined || body.non_destructive_tools !== undefined, 'send enabled, acts_on or non_destructive_tools'),
+);
 export type UpdateExternalMcpServerRequest = z.infer<typeof updateExternalMcpServerRequestSchema>;
 
 export const externalMcpToolSchema = deferred(() => z.object({
@@ -67,6 +104,8 @@ export const externalMcpToolSchema = deferred(() => z.object({
   title: z.string(),
   /** listed with readOnlyHint: true (and never listed otherwise since it was connected): runs without approval */
   read_only: z.boolean(),
+  /** a write treated as destructive (four-eyes): every write, unless an admin listed it in non_destructive_tools */
+  destructive: z.boolean(),
 }));
 
 export const externalMcpServerSchema = deferred(() => z.object({
@@ -84,6 +123,10 @@ export const externalMcpServerSchema = deferred(() => z.object({
   tools: z.array(externalMcpToolSchema),
   /** tools left out or held back, in plain words (duplicate names, a name too long, a tool that claims read-only after a write) */
   problems: z.array(z.string()),
+  /** where its tools act (declared by an admin); absent: nowhere declared, so only an unscoped approver approves its calls */
+  acts_on: externalMcpActsOnSchema.optional(),
+  /** its tools an admin declared not destructive (their own names); every other write is destructive */
+  non_destructive_tools: z.array(z.string()),
   created_at: z.string(),
   updated_at: z.string(),
 }));

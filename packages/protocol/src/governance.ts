@@ -74,6 +74,23 @@ export const pendingApprovalSchema = deferred(() => approvalFactsSchema.extend({
    */
   cannot_decide_reason: z.string().optional(),
   /**
+   * with cannot_decide_reason: the refusal's code (the one a decision would answer with), for a client that acts on
+   * it — `DECIDE_IN_ORDER` is only a matter of order, which a client deciding the turn's calls in order meets itself
+   */
+  cannot_decide_code: z.string().optional(),
+  /**
+   * Issue 73 item 6: whether the caller may deny the call, asked of the same rules as a denial. With can_decide false
+   * it tells a call nobody can approve as it is (its preview failed on a cluster that enforces approvals, or its
+   * cluster is stale) — still denied from here — from one only someone else decides. Absent (an older engine): as
+   * can_decide.
+   */
+  can_deny: z.boolean().optional(),
+  /**
+   * Issue 76 item 6: a change freeze holds the call (cannot_decide_code FROZEN) and the caller, an admin, may approve it
+   * anyway with break-glass: a reason and their passkey (`break_glass` and `webauthn` on the decision). Absent: no.
+   */
+  can_break_glass: z.boolean().optional(),
+  /**
    * Issue 37 item 7: the policy that decides THIS call (a cluster/namespace policy recorded with it, else
    * APPROVAL_POLICY), with where it came from and whether APPROVAL_FOUR_EYES applies; clients show it per call
    * instead of the environment's default, which a cluster policy may override.
@@ -90,8 +107,37 @@ export type PendingApproval = z.infer<typeof pendingApprovalSchema>;
  * GET /approvals/pending: the one shape of the approval queue, for the engine (which serialises its answer with it),
  * the typed client (which checks it) and every client that shows it (the Command Center's queue and cards, the CLI).
  */
+/** The largest page of GET /approvals/pending, and the page a request without `limit` gets. */
+export const pendingApprovalsMaxLimit = 200;
+export const pendingApprovalsDefaultLimit = 50;
+
+/** GET /approvals/pending?limit&cursor&conversation_id: a page of the queue, oldest first (issue 79). */
+export const pendingApprovalsQuerySchema = deferred(() => z.object({
+  limit: z.coerce
+    .number({ error: `limit must be a number, 1 to ${pendingApprovalsMaxLimit}` })
+    .int(`limit must be 1 to ${pendingApprovalsMaxLimit}`)
+    .min(1, `limit must be 1 to ${pendingApprovalsMaxLimit}`)
+    .max(pendingApprovalsMaxLimit, `limit must be 1 to ${pendingApprovalsMaxLimit}`)
+    .default(pendingApprovalsDefaultLimit),
+  /** `next_cursor` of the previous page, as is */
+  cursor: z.string().min(1).max(600, 'cursor: not a cursor returned by this API (use next_cursor as is)').optional(),
+  /** only the calls of this conversation (a chat's cards ask for their own) */
+  conversation_id: z.uuid('conversation_id must be a conversation id (a UUID)').optional(),
+}));
+export type PendingApprovalsQuery = z.input<typeof pendingApprovalsQuerySchema>;
+
 /** `policy` and `four_eyes` are the environment's defaults (APPROVAL_POLICY, APPROVAL_FOUR_EYES); each item's `effective_policy` is what decides it. */
-export const pendingApprovalsResponseSchema = deferred(() => z.object({ policy: z.enum(approvalPolicies), four_eyes: z.boolean(), data: z.array(pendingApprovalSchema) }));
+export const pendingApprovalsResponseSchema = deferred(() => z.object({
+  policy: z.enum(approvalPolicies),
+  four_eyes: z.boolean(),
+  /** this page, oldest first */
+  data: z.array(pendingApprovalSchema),
+  /** every call waiting that the caller may see (with the filter), on every page: the queue's length */
+  total: z.number().int().min(0),
+  /** pass as `cursor` for the next page; null on the last */
+  next_cursor: z.string().nullable(),
+  has_more: z.boolean(),
+}));
 export type PendingApprovalsResponse = z.infer<typeof pendingApprovalsResponseSchema>;
 
 // ---- integrations (Jenkins; Prometheus and Loki data sources, issue 36) ----
@@ -111,6 +157,8 @@ export const integrationSchema = deferred(() => z.object({
     cluster: z.string().optional(),
     /** Prometheus: the Grafana in front of it, for the chart's "Open in Grafana" link; absent = none */
     grafana_url: z.string().optional(),
+    /** Prometheus/Loki: the tenant sent as X-Scope-OrgID (Loki, Mimir, Cortex, Thanos receive); absent = none */
+    org_id: z.string().optional(),
   }),
   status: z.enum(['active', 'disabled']),
   /** whether credentials are stored; the token itself is never returned */
@@ -125,12 +173,18 @@ const apiUrlSchema = deferred(() => z.url({ error: 'metadata.api_url must be a U
 /** a link users follow from the chart, so http(s) only (never javascript: or data:) */
 const grafanaUrlSchema = deferred(() => z.url({ error: 'metadata.grafana_url must be a URL such as https://grafana.example.com' }).refine((value) => /^https?:\/\//i.test(value), 'metadata.grafana_url must use http or https'));
 const grafanaOnlyOnPrometheus = 'metadata.grafana_url applies to prometheus data sources only';
+/**
+ * A tenant of a multi-tenant Loki or Mimir, sent as X-Scope-OrgID: Loki's tenant ids are at most 150 bytes of letters,
+ * digits and !-_.*'() ("|" joins several for a query across tenants). Nothing else, so no header can be smuggled.
+ */
+export const orgIdSchema = deferred(() => z.string().min(1, 'metadata.org_id must not be empty').max(150, 'metadata.org_id is at most 150 characters').regex(/^[A-Za-z0-9!\-_.*'()|]+$/, "metadata.org_id may hold letters, digits and !-_.*'() (| joins tenants)"));
+const orgIdOnDataSources = 'metadata.org_id applies to prometheus and loki data sources only';
 
 export const createIntegrationRequestSchema = deferred(() => z
   .object({
     provider: z.enum(integrationProviders, { error: 'provider must be "jenkins", "prometheus" or "loki"' }),
     name: z.string().min(1).max(100).optional(),
-    metadata: z.object({ api_url: apiUrlSchema, cluster: z.string().min(1).max(253).optional(), grafana_url: grafanaUrlSchema.optional() }),
+    metadata: z.object({ api_url: apiUrlSchema, cluster: z.string().min(1).max(253).optional(), grafana_url: grafanaUrlSchema.optional(), org_id: orgIdSchema.optional() }),
     // Jenkins: username and API token. Prometheus/Loki: api_token alone is a bearer token; with a username, basic auth.
     credentials: z.object({ username: z.string().min(1, 'credentials.username is required').optional(), api_token: z.string().min(1, 'credentials.api_token is required') }),
   })
@@ -139,12 +193,14 @@ export const createIntegrationRequestSchema = deferred(() => z
     if (request.provider === 'jenkins' && request.credentials.username === undefined) context.addIssue({ code: 'custom', path: ['credentials', 'username'], message: 'credentials.username is required' });
     if (request.provider === 'jenkins' && request.metadata.cluster !== undefined) context.addIssue({ code: 'custom', path: ['metadata', 'cluster'], message: 'metadata.cluster applies to prometheus and loki data sources only' });
     if (request.provider !== 'prometheus' && request.metadata.grafana_url !== undefined) context.addIssue({ code: 'custom', path: ['metadata', 'grafana_url'], message: grafanaOnlyOnPrometheus });
+    if (request.provider === 'jenkins' && request.metadata.org_id !== undefined) context.addIssue({ code: 'custom', path: ['metadata', 'org_id'], message: orgIdOnDataSources });
   }));
 export const updateIntegrationRequestSchema = deferred(() => z
   .object({
     name: z.string().min(1).max(100).optional(),
     // grafana_url: null removes it (Prometheus only; the engine refuses it on other providers, which it knows by id)
-    metadata: z.object({ api_url: apiUrlSchema.optional(), grafana_url: grafanaUrlSchema.nullable().optional() }).optional(),
+    // org_id: null removes it (data sources only, checked by the engine like grafana_url)
+    metadata: z.object({ api_url: apiUrlSchema.optional(), grafana_url: grafanaUrlSchema.nullable().optional(), org_id: orgIdSchema.nullable().optional() }).optional(),
     credentials: z.object({ username: z.string().min(1).optional(), api_token: z.string().min(1) }).optional(),
     status: z.enum(['active', 'disabled']).optional(),
   })
@@ -152,6 +208,7 @@ export const updateIntegrationRequestSchema = deferred(() => z
 
 /** the update check's words, for the engine, which knows the provider only from the stored integration */
 export const grafanaUrlProviderMessage = grafanaOnlyOnPrometheus;
+export const orgIdProviderMessage = orgIdOnDataSources;
 
 export type CreateIntegrationRequest = z.infer<typeof createIntegrationRequestSchema>;
 export type UpdateIntegrationRequest = z.infer<typeof updateIntegrationRequestSchema>;
@@ -207,12 +264,13 @@ export type AuditRecord = z.infer<typeof auditRecordSchema>;
  */
 export const knownAuditActions = [
   'approval.*', 'approval.approved', 'approval.auto_approved', 'approval.denied',
-  'tool.*', 'tool.proposed', 'tool.execution_started', 'tool.executed', 'tool.failed',
+  'tool.*', 'tool.proposed', 'tool.execution_started', 'tool.executed', 'tool.failed', 'tool.outcome_unknown',
   'chat.request', 'conversation.*',
   'auth.*', 'auth.login', 'auth.login_failed', 'auth.logout', 'auth.refresh_token_reused', 'auth.setup_token_rejected',
   'user.*', 'user.registered', 'user.password_changed', 'user.access_changed',
   'team.*', 'team.role_changed', 'team.member_removed',
   'integration.*', 'settings.*', 'audit.exported',
+  'freeze.*', 'freeze.break_glass',
 ] as const;
 
 export const auditQuerySchema = deferred(() => z.object({
@@ -239,9 +297,20 @@ export const auditListResponseSchema = deferred(() => z.object({
   pagination: z.object({ limit: z.number(), next_cursor: z.string().nullable(), has_more: z.boolean() }),
 }));
 export type AuditListResponse = z.infer<typeof auditListResponseSchema>;
-/** GET /audit/verify: optionally an anchor, a head reported earlier (head_sequence, head_hash) and kept elsewhere. */
+/** A checkpoint of a verify (a progress line's `checkpoint`): long, signed, passed back as is. */
+const resumeField = () => z.string().min(20, 'resume must be the checkpoint of a progress line of /audit/verify, as is').max(16_384, 'resume is too long to be a checkpoint');
+/** How many records a progress line stands for (GET and POST /audit/verify with Accept: application/x-ndjson). */
+const progressEveryField = () =>
+  z.coerce.number({ error: 'progress_every must be a number of records, 100 to 1,000,000' }).int().min(100, 'progress_every must be 100 to 1,000,000').max(1_000_000, 'progress_every must be 100 to 1,000,000');
+
+/**
+ * GET /audit/verify: optionally an anchor, a head reported earlier (head_sequence, head_hash) and kept elsewhere;
+ * `resume`: a checkpoint of an earlier verify to go on from (issue 79); `progress_every`: records per progress line.
+ */
 export const auditVerifyQuerySchema = deferred(() => z
   .object({
+    resume: resumeField().optional(),
+    progress_every: progressEveryField().optional(),
     anchor_sequence: z.coerce.number({ error: 'anchor_sequence must be the head_sequence of an earlier verify' }).int('anchor_sequence must be a whole number').min(1, 'anchor_sequence must be at least 1').optional(),
     anchor_hash: z.string().regex(/^[0-9a-f]{64}$/, 'anchor_hash must be the head_hash (64 hex digits) of an earlier verify').optional(),
   })
@@ -285,6 +354,8 @@ export type AuditHeadResponse = z.infer<typeof auditHeadResponseSchema>;
 
 /** POST /audit/verify: re-walk the chain and check that it still contains a head published earlier. */
 export const auditVerifySignedHeadRequestSchema = deferred(() => z.object({
+  resume: resumeField().optional(),
+  progress_every: progressEveryField().optional(),
   signed_head: z.string({ error: 'signed_head must be the signed_head of GET /audit/head or of an "audit chain head" log line' }).min(20, 'signed_head must be the signed_head of GET /audit/head or of an "audit chain head" log line').max(4096, 'signed_head is too long'),
 }));
 
@@ -295,6 +366,30 @@ export const auditVerifySignedHeadResponseSchema = deferred(() => auditVerifyRes
   rewritten: z.boolean(),
 }));
 export type AuditVerifySignedHeadResponse = z.infer<typeof auditVerifySignedHeadResponseSchema>;
+
+/**
+ * /audit/verify with `Accept: application/x-ndjson` (issue 79): one JSON object a line while the verify runs — a
+ * `progress` line every `progress_every` records, with a signed `checkpoint` to go on from (`resume`) should the
+ * connection break — then the `report` (the JSON answer's fields), or an `error`.
+ */
+export const auditVerifyProgressSchema = deferred(() => z.object({
+  type: z.literal('progress'),
+  records_checked: z.number(),
+  /** 1-based position of the last record checked, in write order */
+  position: z.number(),
+  sequence: z.number(),
+  /** the chain's newest record when the verify started: sequence ÷ head_sequence is how far it got */
+  head_sequence: z.number().nullable(),
+  /** pass as `resume` to go on after this record */
+  checkpoint: z.string(),
+}));
+export type AuditVerifyProgress = z.infer<typeof auditVerifyProgressSchema>;
+export const auditVerifyStreamLineSchema = deferred(() => z.discriminatedUnion('type', [
+  auditVerifyProgressSchema,
+  auditVerifyResponseSchema.extend({ type: z.literal('report'), signed_head: z.object({ sequence: z.number(), hash: z.string(), at: z.string() }).optional(), rewritten: z.boolean().optional() }),
+  z.object({ type: z.literal('error'), detail: z.string() }),
+]));
+export type AuditVerifyStreamLine = z.infer<typeof auditVerifyStreamLineSchema>;
 
 // ---- analytics ----
 
@@ -346,6 +441,14 @@ export type AnalyticsResponse = z.infer<typeof analyticsResponseSchema>;
 // ---- runtime LLM settings ----
 
 export const reasoningEfforts = ['low', 'medium', 'high', 'default'] as const;
+
+/**
+ * The model `skyflo sandbox` answers with when no model key is set (issue 80 item 7): scripted, labelled, and known
+ * to the Command Center by this name, so the home page can say so and offer the sandbox's own questions.
+ */
+export const sandboxDemoModel = 'skyflo-demo';
+/** The questions the demo model knows (the sandbox's demo incidents), as the home page offers them. */
+export const sandboxDemoQuestions = ['Why is the checkout pod in prod crash-looping?', "Why can't the frontend in staging pull its image?"] as const;
 
 export const llmSettingsSchema = deferred(() => z.object({
   /** whether chats can run: a provider, model and key (when the provider needs one) are known */

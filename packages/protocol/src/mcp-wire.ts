@@ -175,7 +175,11 @@ export const previewToolCallResultShape = {
   access: z
     .array(approvedAccessSchema)
     .optional()
-    .describe('Issue 34: every object the call writes (group, plural resource, subresource, namespace, name, verbs) and, where a server-side dry-run computes it, contentHash = sha256 of canonicalJson(normaliseForAdmission(dry-run object)); what the SkyfloApproval grants'),
+    .describe('Issue 34: every object the call writes (group, plural resource, subresource, namespace, name, verbs) and, where a server-side dry-run computes it, contentHash = sha256 of canonicalJson(normaliseForAdmission(dry-run object)); shown to people — the cluster\'s executor computes what it grants itself'),
+  bound: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe("The engine's own connection only (issue 73): what the cluster's executor binds the call to — for Helm the full, unredacted rendered manifest the digest covers (`manifest`), the release's current manifest (`live_manifest`) and its storage revisions (`helm_storage`)"),
 };
 export const previewToolCallResultSchema = deferred(() => z.object(previewToolCallResultShape));
 export type PreviewToolCallResult = z.infer<typeof previewToolCallResultSchema>;
@@ -194,8 +198,24 @@ export const observabilitySourceSchema = deferred(() => z
     auth: observabilityAuthSchema.optional(),
     /** the integration's name, for messages */
     name: z.string().optional(),
+    /** the tenant, sent as X-Scope-OrgID (a multi-tenant Loki or Mimir); checked like the integration's own */
+    org_id: z.string().max(150).regex(/^[A-Za-z0-9!\-_.*'()|]+$/).optional(),
   })
   .strict());
 export const observabilitySourcesSchema = deferred(() => z.object({ prometheus: observabilitySourceSchema.optional(), loki: observabilitySourceSchema.optional() }).strict());
 export type ObservabilitySource = z.infer<typeof observabilitySourceSchema>;
 export type ObservabilitySources = z.infer<typeof observabilitySourcesSchema>;
+
+/**
+ * Issue 75: the structured error code (`structured.error.code`) of a failed write whose request may have reached the
+ * cluster — the connection broke or timed out after it was sent (ECONNRESET, a timeout, kubectl/helm cut off mid-way).
+ * The engine records such a call's outcome as unknown, never as failed: nobody knows whether it was applied.
+ * Errors before anything was sent (connection refused, bad input, a refusal by the API server) keep their own codes.
+ */
+export const outcomeUnknownErrorCode = 'OUTCOME_UNKNOWN';
+
+/** Whether a tool's structured result says its write may or may not have been applied (outcomeUnknownErrorCode). */
+export function isOutcomeUnknownResult(structured: Record<string, unknown> | undefined): boolean {
+  const error = structured?.['error'];
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === outcomeUnknownErrorCode;
+}

@@ -42,7 +42,8 @@ export type CreatedApiToken = z.infer<typeof createdApiTokenSchema>;
 // ---- notifications (GET /notifications/stream) ----
 
 /** `passkey.registered` (issue 35): another admin or approver registered a passkey (conversation_id is empty) */
-export const notificationKinds = ['approval.requested', 'approval.decided', 'run.completed', 'passkey.registered'] as const;
+/** `freeze.break_glass` (issue 76 item 6): an admin approved a call a change freeze held (summary: who, which freeze, why) */
+export const notificationKinds = ['approval.requested', 'approval.decided', 'run.completed', 'passkey.registered', 'schedule.completed', 'freeze.break_glass'] as const;
 export type NotificationKind = (typeof notificationKinds)[number];
 
 export const notificationSchema = deferred(() => z.object({
@@ -70,7 +71,7 @@ export type Notification = z.infer<typeof notificationSchema>;
 
 // ---- outgoing webhooks ----
 
-export const webhookEvents = ['approval.requested', 'approval.decided', 'run.completed', 'tool.verification', 'alert.investigated'] as const;
+export const webhookEvents = ['approval.requested', 'approval.decided', 'run.completed', 'tool.verification', 'alert.investigated', 'schedule.completed', 'freeze.break_glass'] as const;
 export type WebhookEvent = (typeof webhookEvents)[number];
 
 export const webhookDeliverySchema = deferred(() => z.object({

@@ -23,3 +23,11 @@ export const oidcLogoutResponseSchema = deferred(() => z.object({
   end_session_url: z.string().optional(),
 }));
 export type OidcLogoutResponse = z.infer<typeof oidcLogoutResponseSchema>;
+
+/**
+ * Issue 74 item 7: POST /auth/oidc/link — where the signed-in owner of an account goes to link it to their company
+ * sign-in (the browser opens it; the engine links the person who signs in there, if the provider vouches for the same
+ * verified e-mail, and lands on /settings?oidc_link=linked or ?oidc_link_error=<code>).
+ */
+export const oidcLinkResponseSchema = deferred(() => z.object({ url: z.string() }));
+export type OidcLinkResponse = z.infer<typeof oidcLinkResponseSchema>;

@@ -77,12 +77,22 @@ export type ApprovalPasskeyOptions = z.infer<typeof approvalPasskeyOptionsSchema
 export const approvalWebauthnSchema = deferred(() => z.object({ expires_at: z.string().min(1), assertion: webauthnAssertionSchema }));
 export type ApprovalWebauthn = z.infer<typeof approvalWebauthnSchema>;
 
-/** The facts a passkey approval signs. `cluster`: the cluster's name (`unboundClusterName` for a call without one). */
+/**
+ * The facts a passkey (or terminal device key) approval signs (issue 73 item 2): the call (its tool, and its exact
+ * arguments by `argsHash`, which covers the tool, the arguments and the cluster's name and API server), the approved
+ * preview by `diffHash` (for a Helm call it covers the rendered manifest's digest: the content written), the cluster by
+ * name and API server, and an expiry. The executor recomputes them from the SkyfloApproval it mints for, checks the
+ * expiry against its own clock, recomputes `argsHash` from the arguments it is given, computes what those arguments
+ * write itself, and accepts each signature once. `cluster`: the cluster's name (`unboundClusterName` for a call
+ * without one); `server`: its API server URL ('' for a call without one).
+ */
 export interface ApprovalChallengeFacts {
   callId: string;
+  tool: string;
   argsHash: string;
   diffHash: string | null;
   cluster: string;
+  server: string;
   /** ISO 8601 */
   expiresAt: string;
   conversationId: string;
@@ -90,23 +100,34 @@ export interface ApprovalChallengeFacts {
 
 /** The exact text hashed into the challenge: canonicalJson of the facts. */
 export const approvalChallengeInput = (facts: ApprovalChallengeFacts): string =>
-  canonicalJson({ callId: facts.callId, argsHash: facts.argsHash, diffHash: facts.diffHash, cluster: facts.cluster, expiresAt: facts.expiresAt, conversationId: facts.conversationId });
+  canonicalJson({
+    callId: facts.callId,
+    tool: facts.tool,
+    argsHash: facts.argsHash,
+    diffHash: facts.diffHash,
+    cluster: facts.cluster,
+    server: facts.server,
+    expiresAt: facts.expiresAt,
+    conversationId: facts.conversationId,
+  });
 
 /**
  * The facts of one call, from wherever the call is read: the engine's stored approval, a SkyfloApproval's spec (the
  * executor recomputes the challenge from the object it mints for, issue 35 item 5) or the terminal's pending card.
  * Written once, so every signer and verifier agrees on the defaults: no diff is null, and a call bound to no named
- * cluster is `unboundClusterName`, the name its SkyfloApproval carries. An assertion made for another call (another
- * args or diff hash, cluster or conversation) does not verify.
+ * cluster is `unboundClusterName` with server ''. An assertion made for another call (another tool, args or diff
+ * hash, cluster, API server or conversation) does not verify.
  */
 export const approvalChallengeFacts = (
-  call: { callId: string; conversationId: string; argsHash: string; diffHash?: string | null | undefined; cluster?: { name: string } | null | undefined },
+  call: { callId: string; conversationId: string; tool: string; argsHash: string; diffHash?: string | null | undefined; cluster?: { name: string; server?: string } | null | undefined },
   expiresAt: string,
 ): ApprovalChallengeFacts => ({
   callId: call.callId,
+  tool: call.tool,
   argsHash: call.argsHash,
   diffHash: call.diffHash ?? null,
   cluster: call.cluster?.name ?? unboundClusterName,
+  server: call.cluster?.server ?? '',
   expiresAt,
   conversationId: call.conversationId,
 });

@@ -59,3 +59,34 @@ export const uploadRunbookRequestSchema = deferred(() => z.object({
   markdown: z.string().min(1, 'the runbook is empty').max(65_536, 'a runbook is at most 64 KiB'),
 }));
 export type UploadRunbookRequest = z.infer<typeof uploadRunbookRequestSchema>;
+
+/** A past incident offered to the model (issue 81, `memory.used`): the answer may cite "Seen before: …". */
+export const pastIncidentRefSchema = deferred(() => z.object({
+  conversation_id: z.string(),
+  title: z.string(),
+  /** YYYY-MM-DD */
+  date: z.string(),
+  resolved_by: z.string(),
+}));
+export type PastIncidentRef = z.infer<typeof pastIncidentRefSchema>;
+
+/**
+ * POST /conversations/{id}/runbook-draft (issue 81 item 5): a runbook drafted from a resolved conversation, for a
+ * person to edit and save with POST /runbooks. Nothing is stored: a draft is never offered to the model until saved.
+ */
+export const runbookDraftSchema = deferred(() => z.object({
+  /** a suggested name for POST /runbooks */
+  name: z.string(),
+  title: z.string(),
+  /** alert names the conversation was about (front matter `alerts:`) */
+  alerts: z.array(z.string()),
+  symptoms: z.array(z.string()),
+  diagnosis_steps: z.array(z.string()),
+  change: z.array(z.string()),
+  verification: z.array(z.string()),
+  /** the same, as the Markdown POST /runbooks takes (redacted) */
+  markdown: z.string(),
+  /** the conversation it was drafted from */
+  conversation_id: z.string(),
+}));
+export type RunbookDraft = z.infer<typeof runbookDraftSchema>;

@@ -7,16 +7,20 @@
  * Flow for one approved call on a cluster with `enforcement: cluster`:
  *  1. the engine sends the signed decision to the executor: `POST {executor}/v1/approvals` (every decision, denials
  *     too, is mirrored as a `SkyfloApproval` object in the install's namespace);
- *  2. for an approval, the engine asks `POST {executor}/v1/approvals/{name}/credential`: the executor re-reads the
- *     object from the cluster, verifies the signature over spec + status, the decision and the expiry, creates
- *     ServiceAccount `skyflo-approval-{name}` with Roles/ClusterRole granting exactly `spec.access`, and mints a
- *     token (TokenRequest, ≤ 10 min);
+ *  2. for an approval, the engine asks `POST {executor}/v1/approvals/{name}/credential` with the call's exact
+ *     arguments (and, for a Helm call, the rendered manifest the approved preview digested): the executor re-reads the
+ *     object from the cluster, verifies the signature over spec + status, the decision, the expiry, the name, the
+ *     cluster, that the arguments hash to the signed `argsHash`, and the approver's own signature; then it computes
+ *     itself, under its own identity, what exactly those arguments write (issue 73: never what the MCP server's preview
+ *     says), records that grant on the object (once: a second mint is refused), creates ServiceAccount
+ *     `skyflo-approval-{name}` with Roles/ClusterRole granting exactly it, and mints a token (TokenRequest, ≤ 10 min);
  *  3. the engine passes the token to the MCP server in the tools/call `_meta[mcpMetaKeys.credential]`; kubectl/helm
  *     run with it for that one call;
  *  4. the engine calls `DELETE {executor}/v1/approvals/{name}/credential` when the call ends (a sweep removes what a
  *     crash left after `expiresAt`);
  *  5. the executor's validating webhook admits a write by a `skyflo-approval-*` identity only when it names an object
- *     of `spec.access` and its normalised content hashes to that entry's `contentHash` (when one is given).
+ *     of the recorded grant and its normalised content hashes to that entry's `contentHash` (when one is given), or —
+ *     for an object a Helm release updates — changes nothing the approved manifest does not set.
  */
 import { deferred } from './deferred.ts';
 import { z } from './zod.ts';
@@ -58,6 +62,18 @@ export const approvedAccessSchema = deferred(() => z.object({
   verbs: z.array(approvedVerbSchema).min(1),
   /** sha256 hex of canonicalJson(normaliseForAdmission(the approved dry-run object)); absent for deletes */
   contentHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /**
+   * Issue 73: a write whose exact content no dry-run can know ahead (a restart's timestamp, an Argo status patch): the
+   * written object may differ from the live one only under `within` (JSON pointers, `*` matches one segment), and at
+   * each pointer of `values` it must hold exactly that value. Checked by the admission webhook on UPDATE.
+   */
+  change: z.object({ within: z.array(z.string().max(512)).max(200), values: z.record(z.string().max(512), z.unknown()).optional() }).optional(),
+  /**
+   * Issue 73 item 5: a Helm release's storage Secret (`sh.helm.release.v1.<release>.v<N>`): the release record it holds
+   * must carry exactly the approved manifest (its digest) — a created or re-written revision — or, for an older revision
+   * helm marks superseded, keep the manifest it had.
+   */
+  helmRelease: z.object({ release: z.string().min(1), manifestDigest: z.string().min(1).optional() }).optional(),
 }));
 export type ApprovedAccess = z.infer<typeof approvedAccessSchema>;
 
@@ -68,7 +84,7 @@ export const skyfloApprovalSpecSchema = deferred(() => z.object({
   callId: z.string().min(1),
   tool: z.string().min(1),
   cluster: z.object({ name: z.string().min(1), server: z.string() }),
-  access: z.array(approvedAccessSchema),
+  /** sha256 of the call's exact arguments, tool and cluster (toolCallHash): the executor recomputes it from the arguments it is given */
   argsHash: z.string().min(1),
   diffHash: z.string().optional(),
   requestedBy: approvalPersonSchema.optional(),
@@ -194,6 +210,43 @@ export const skyfloApprovalDocumentSchema = deferred(() => z.object({
 }));
 export type SkyfloApprovalDocument = z.infer<typeof skyfloApprovalDocumentSchema>;
 
+/**
+ * Issue 73: `POST /v1/approvals/{name}/credential` body — what the executor computes the grant from. `arguments` must
+ * hash (with the approval's tool and cluster) to its signed `argsHash`. A Helm call also sends the full rendered
+ * manifest (hooks included) and the approved preview's text, which must hash to the signed `diffHash` with the
+ * manifest's digest; `liveManifest` is the release's current manifest (what the call deletes is what it drops).
+ * Never stored: the manifest may hold Secret values.
+ */
+export const approvalCredentialRequestSchema = deferred(() => z.object({
+  arguments: z.record(z.string(), z.unknown()),
+  helm: z
+    .object({
+      /**
+       * absent for an uninstall (it writes no manifest), and where the executor rendered the preview itself (issue 73
+       * item 6: POST /v1/helm/render; the engine only ever saw it redacted): the executor then uses its own render
+       */
+      manifest: z.string().max(4 * 1024 * 1024).optional(),
+      liveManifest: z.string().max(4 * 1024 * 1024),
+      previewText: z.string().max(4 * 1024 * 1024),
+      /**
+       * Helm's own bookkeeping, from the release's history as the preview read it: the revision the call creates, those
+       * it marks superseded, those --history-max prunes. The executor grants these only as this release's storage
+       * Secrets, and the webhook holds the created one to the approved manifest.
+       */
+      storage: z.object({ create: z.number().int().min(1).optional(), update: z.array(z.number().int().min(1)).max(1000), delete: z.array(z.number().int().min(1)).max(1000) }),
+    })
+    .optional(),
+}));
+export type ApprovalCredentialRequest = z.infer<typeof approvalCredentialRequestSchema>;
+
+/**
+ * On the SkyfloApproval, written by the executor when it mints (issue 73): the access it computed and granted (JSON of
+ * ApprovedAccess[]) — what the admission webhook holds the approval's account to — and when. Written once, with the
+ * object's resourceVersion: a second mint of the same approval is refused and never touches the first token.
+ */
+export const grantedAccessAnnotation = 'skyflo.ai/granted-access';
+export const grantedAtAnnotation = 'skyflo.ai/granted-at';
+
 /** `POST /v1/approvals/{name}/credential` answer. The token is a secret: never logged, never stored. */
 export const approvalCredentialSchema = deferred(() => z.object({
   token: z.string().min(1),
@@ -201,12 +254,14 @@ export const approvalCredentialSchema = deferred(() => z.object({
   expiresAt: z.string().min(1),
   /** system:serviceaccount:<namespace>:skyflo-approval-<name> */
   username: z.string().min(1),
+  /** what the executor computed the call writes, and granted (nothing else) */
+  access: z.array(approvedAccessSchema).optional(),
 }));
 export type ApprovalCredential = z.infer<typeof approvalCredentialSchema>;
 
 /** The executor's error body: `code` is one of these, `message` says what was wrong and what to do. */
 export const executorErrorSchema = deferred(() => z.object({
-  code: z.enum(['UNAUTHORIZED', 'INVALID', 'NOT_FOUND', 'BAD_SIGNATURE', 'NOT_APPROVED', 'EXPIRED', 'IMMUTABLE', 'MINT_FAILED', 'APPROVER_SIGNATURE']),
+  code: z.enum(['UNAUTHORIZED', 'FORBIDDEN', 'INVALID', 'NOT_FOUND', 'BAD_SIGNATURE', 'NOT_APPROVED', 'EXPIRED', 'IMMUTABLE', 'ALREADY_MINTED', 'UNSUPPORTED', 'MINT_FAILED', 'APPROVER_SIGNATURE', 'EMERGENCY_STOP', 'POLICY_DENIED', 'FROZEN']),
   message: z.string(),
 }));
 export type ExecutorError = z.infer<typeof executorErrorSchema>;

@@ -37,6 +37,7 @@ export const timelineEventTypes: ReadonlySet<AgentEvent['type']> = new Set<Agent
   'completed',
   'workflow.error',
   'runbook.used',
+  'memory.used',
 ]);
 
 export function affectsTimeline(event: AgentEvent): boolean {
@@ -308,6 +309,8 @@ function fold(timeline: TimelineEntry[], event: AgentEvent, live: boolean): Time
     case 'runbook.used':
       // Emitted before the model's first turn: it opens the answer, which then shows "Runbook: <title>" (a replay is a no-op).
       return withAssistant(timeline, event, (entry) => (JSON.stringify(entry.runbooks) === JSON.stringify(event.runbooks) ? entry : { ...entry, runbooks: event.runbooks }));
+    case 'memory.used':
+      return withAssistant(timeline, event, (entry) => (JSON.stringify(entry.seen_before) === JSON.stringify(event.incidents) ? entry : { ...entry, seen_before: event.incidents }));
     case 'tool.verification':
       return foldVerification(timeline, event, live);
     case 'token.usage':

@@ -3,7 +3,7 @@
  * `messages_json`): what the engine folds run events into, and what a client renders after a reload.
  */
 import type { RiskFlag } from './events.ts';
-import type { RunbookRef } from './runbooks.ts';
+import type { PastIncidentRef, RunbookRef } from './runbooks.ts';
 import type { UndoProposal, VerificationEvidence, VerificationOutcome } from './verification.ts';
 
 /** The engine's verification of an executed change (tool.verification), as the card shows it (issue 21). */
@@ -32,6 +32,13 @@ export interface AlertCard {
   links: Array<{ label: string; url: string }>;
   /** how many alerts the group holds (Alertmanager groups several) */
   count: number;
+  /** how many of them were left out of the card and of what the investigation was told (issue 78: only the first 100) */
+  truncated_alerts?: number;
+  /**
+   * Lines added to the card after it was shown (issue 78 item 8): a repeat notification with the same alerts firing
+   * ("Fired again: the same 3 alerts"), or what changed when a new set is investigated.
+   */
+  notes?: Array<{ at: number; text: string }>;
 }
 
 /** A timeline entry (`messages_json` in the reference spec §4). */
@@ -57,6 +64,8 @@ export type TimelineEntry =
       error_code?: string;
       /** the team runbooks the model was given for this answer (runbook.used) */
       runbooks?: RunbookRef[];
+      /** the past incidents the model was given for this answer (memory.used, issue 81) */
+      seen_before?: PastIncidentRef[];
     };
 
 export type TimelineSegment =

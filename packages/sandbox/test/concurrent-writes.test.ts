@@ -12,7 +12,7 @@ import { startHarness, type KubeSimHarness } from './support/kube-sim-harness.ts
  * is made on demand: a validating webhook writes the object itself (straight into the store, as a controller updating
  * a status would) while it is asked about the request, i.e. between the server's read and its write. Without this, an
  * approved `k8s_patch` of a deployment whose pods were starting failed at random with 409 "the object has been
- * modified" (packages/mcp-server/test/approved-access.test.ts in CI), which a real cluster never answers to a patch
+ * modified" (packages/mcp-server/test/clusters/approved-access.test.ts in CI), which a real cluster never answers to a patch
  * without a precondition.
  */
 

@@ -1,7 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKubeSim, writeAdmissionControlConfig } from '../src/kube-sim/index.ts';
 import { startHarness, type KubeSimHarness } from './support/kube-sim-harness.ts';
 
 /*
@@ -126,13 +128,17 @@ describe('RBAC with resourceNames', () => {
 interface WebhookServer {
   url: string;
   reviews: any[];
+  /** the Authorization header of each call, in order ('' when none was sent) */
+  authorizations: string[];
   close(): Promise<void>;
 }
 
 /** A validating webhook on loopback: denies data.mode "unsafe", any delete, and scales above 3, as an approval check would. */
 async function startWebhook(): Promise<WebhookServer> {
   const reviews: any[] = [];
+  const authorizations: string[] = [];
   const server = http.createServer((request, response) => {
+    authorizations.push(request.headers.authorization ?? '');
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
@@ -147,7 +153,7 @@ async function startWebhook(): Promise<WebhookServer> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/validate`, reviews, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url: `http://127.0.0.1:${port}/validate`, reviews, authorizations, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 function webhookConfiguration(url: string, failurePolicy: 'Fail' | 'Ignore', sideEffects = 'None'): string {
@@ -345,5 +351,49 @@ describe('RBAC privilege-escalation prevention', () => {
     await ok(['create', 'role', 'more-2', '-n', 'prod', '--verb=patch', '--resource=deployments', '--resource-name=web'], { kubeconfig });
     await ok(['create', 'rolebinding', 'more', '-n', 'prod', '--role=more', '--serviceaccount=prod:granter'], { kubeconfig });
     expect(await ok(['auth', 'can-i', 'patch', 'deployments/web', '-n', 'prod'], { kubeconfig })).toBe('yes\n');
+  });
+});
+
+describe('credentials presented to webhooks (--admission-control-config-file)', () => {
+  it('calls webhooks anonymously without a configuration, as before', async () => {
+    const webhook = await startWebhook();
+    try {
+      await ok(['apply', '-f', '-'], { input: webhookConfiguration(webhook.url, 'Fail') });
+      await ok(['scale', 'deployment', 'web', '-n', 'prod', '--replicas=2']);
+      expect(webhook.authorizations.at(-1)).toBe('');
+    } finally {
+      await ok(['delete', 'validatingwebhookconfiguration', 'skyflo-approvals']);
+      await webhook.close();
+    }
+  });
+
+  it("sends the bearer token of the kubeconfig user named after the webhook's host, then `*`, as kube-apiserver does", async () => {
+    const named = await startWebhook();
+    const other = await startWebhook();
+    const directory = path.join(harness.directory, 'admission');
+    const configFile = writeAdmissionControlConfig(directory, { [new URL(named.url).host]: 'token-for-this-host', '*': 'token-for-any-other' });
+    const sim = await startKubeSim({ tls: true, workloads: false, admissionControlConfigFile: configFile, kubeconfigPath: path.join(directory, 'kubeconfig') });
+    try {
+      const kubeconfig = path.join(directory, 'kubeconfig');
+      await ok(['create', 'namespace', 'prod'], { kubeconfig });
+      await ok(['create', 'deployment', 'web', '-n', 'prod', '--image=nginx', '--replicas=1'], { kubeconfig });
+      for (const webhook of [named, other]) {
+        await ok(['apply', '-f', '-'], { kubeconfig, input: webhookConfiguration(webhook.url, 'Fail') });
+        await ok(['scale', 'deployment', 'web', '-n', 'prod', '--replicas=2'], { kubeconfig });
+      }
+      expect(named.authorizations.at(-1)).toBe('Bearer token-for-this-host');
+      expect(other.authorizations.at(-1)).toBe('Bearer token-for-any-other');
+    } finally {
+      await sim.close();
+      await named.close();
+      await other.close();
+    }
+  });
+
+  it('refuses to start with a configuration it cannot use, naming the problem', async () => {
+    const directory = path.join(harness.directory, 'admission-broken');
+    const relative = harness.file('relative-admission.yaml', toYaml({ apiVersion: 'apiserver.config.k8s.io/v1', kind: 'AdmissionConfiguration', plugins: [{ name: 'ValidatingAdmissionWebhook', configuration: { kind: 'WebhookAdmissionConfiguration', kubeConfigFile: 'webhook-kubeconfig.yaml' } }] }));
+    await expect(startKubeSim({ workloads: false, admissionControlConfigFile: relative })).rejects.toThrow(/kubeConfigFile "webhook-kubeconfig.yaml" must be an absolute file path/);
+    await expect(startKubeSim({ workloads: false, admissionControlConfigFile: path.join(directory, 'missing.yaml') })).rejects.toThrow(/cannot read admission control configuration/);
   });
 });

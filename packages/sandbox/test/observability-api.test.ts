@@ -88,7 +88,7 @@ describe('kube-sim Prometheus and Loki APIs', () => {
   beforeAll(async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kube-sim-obs-'));
     writeFileSync(path.join(dir, 'scenario.yaml'), scenario);
-    sim = await startKubeSim({ scenario: path.join(dir, 'scenario.yaml'), settings: { crashBackoffMs: 50 }, observability: { bearerToken: token } });
+    sim = await startKubeSim({ scenario: path.join(dir, 'scenario.yaml'), settings: { crashBackoffMs: 50 }, observability: { bearerToken: token, publicGraph: true } });
     base = sim.observability!.url;
     // the app pods are ready and the broken one crash-loops
     await waitFor(async () => ((await query('sum(kube_pod_container_status_ready{namespace="shop", pod=~"search-.*|cart-.*"})')).body as any).data.result[0]?.value[1] === '3', 'the three app pods ready');
@@ -163,9 +163,49 @@ describe('kube-sim Prometheus and Loki APIs', () => {
     expect(group.rules.find((rule: any) => rule.name === 'ContainerMemoryNearLimit')).toMatchObject({ state: 'inactive', alerts: [] });
   });
 
-  it('answers a bad query with 400 bad_data and an unsupported one with 422', async () => {
-    expect(await query('sum(rate(x[5m])')).toEqual({ status: 400, body: { status: 'error', errorType: 'bad_data', error: expect.stringContaining('parse error') } });
+  it('answers a bad query with 400 bad_data in Prometheus\' words and an unsupported one with 422', async () => {
+    expect(await query('sum(rate(x[5m])')).toEqual({ status: 400, body: { status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:16: parse error: unclosed left parenthesis' } });
+    expect(await query('foo(up)')).toEqual({ status: 400, body: { status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:1: parse error: unknown function with name "foo"' } });
     expect(await query('predict_linear(x[5m], 60)')).toEqual({ status: 422, body: { status: 'error', errorType: 'execution', error: expect.stringContaining('not supported') } });
+  });
+
+  it('refuses a result with two samples of one label set (422), in an instant and a range query, instead of merging them', async () => {
+    const duplicated = 'abs({__name__=~"kube_deployment_spec_replicas|kube_deployment_status_replicas", namespace="shop"})';
+    expect(await query(duplicated)).toEqual({ status: 422, body: { status: 'error', errorType: 'execution', error: 'vector cannot contain metrics with the same labelset' } });
+    const end = Math.floor(Date.now() / 1000);
+    const range = await get(`/api/v1/query_range?${new URLSearchParams({ query: duplicated, start: String(end - 600), end: String(end), step: '60' })}`);
+    expect(range).toEqual({ status: 422, body: { status: 'error', errorType: 'execution', error: 'vector cannot contain metrics with the same labelset' } });
+  });
+
+  it('a counter never reads lower on a later query: the crash loop\'s restarts at a fixed instant keep their value', async () => {
+    const selector = 'sum(kube_pod_container_status_restarts_total{namespace="shop", container="broken"})';
+    const at = async (time: number) => Number(((await get(`/api/v1/query?${new URLSearchParams({ query: selector, time: String(time) })}`)).body as any).data.result[0]?.value[1] ?? 0);
+    const instant = Date.now() / 1000;
+    const first = await at(instant);
+    // the pod keeps crashing (a 50 ms back-off): wait for more restarts, then ask for the same instant again
+    const later = await waitFor(async () => {
+      const now = await at(Date.now() / 1000);
+      return now > first && now;
+    }, 'more restarts');
+    expect(await at(instant)).toBe(first);
+    expect(later).toBeGreaterThan(first);
+    const increase = Number(((await query('sum(increase(kube_pod_container_status_restarts_total{namespace="shop", container="broken"}[1m]))')).body as any).data.result[0].value[1]);
+    // at most the restarts that happened, extrapolated to the minute: never the whole history at once
+    expect(increase).toBeLessThanOrEqual(later * 2);
+  });
+
+  it('opens a chart\'s "Open in Prometheus" link without the token (/graph, publicGraph), while the API still asks for it', async () => {
+    const params = new URLSearchParams({ 'g0.expr': 'sum by (app) (rate(http_requests_total{namespace="shop"}[5m]))', 'g0.tab': '0', 'g0.range_input': '1800s', 'g0.end_input': new Date().toISOString(), 'g0.step_input': '60' });
+    const page = await fetch(`${base}/graph?${params}`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const html = await page.text();
+    expect(html).toContain('sum by (app) (rate(http_requests_total{namespace=&quot;shop&quot;}[5m]))');
+    expect(html.match(/<polyline /g)?.length).toBeGreaterThanOrEqual(2);
+    expect(html).toContain('{app=&quot;search&quot;}');
+    const bad = await (await fetch(`${base}/graph?${new URLSearchParams({ 'g0.expr': 'sum(rate(x[5m])' })}`)).text();
+    expect(bad).toContain('Error: invalid parameter &quot;query&quot;: 1:16: parse error: unclosed left parenthesis');
+    expect((await get('/api/v1/query?query=up', {})).status).toBe(401);
   });
 
   it('serves pod logs through Loki query_range with line filters', async () => {

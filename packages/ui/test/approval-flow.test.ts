@@ -213,4 +213,37 @@ describe('approval flow in the chat store', () => {
     await useChatStore.getState().decide({ call_id: 'a', args_hash: hashA }, true, undefined, undefined, true);
     expect(requests.filter((request) => request.url.includes('/agent/approvals/')).map((request) => request.body)).toEqual([{ approve: true, conversation_id: conversation, args_hash: hashA, approve_without_preview: true }]);
   });
+
+  it('a call whose preview failed on a cluster that enforces approvals (PREVIEW_REQUIRED) is never approved from the page, "without a preview" or not; Deny is sent', async () => {
+    const requests: Array<{ url: string; body: unknown }> = [];
+    const previewRequired = { code: 'PREVIEW_REQUIRED', severity: 'high', message: 'The dry-run preview failed (forbidden). Cluster prod enforces approvals: fix the cause shown and ask for the change again, or deny it.' };
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string, init?: RequestInit) => {
+        requests.push({ url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+        if (url.endsWith(`/conversations/${conversation}`)) {
+          return Response.json({
+            id: conversation,
+            title: 'Scale',
+            messages: [
+              { id: 'u', type: 'user', content: 'scale', timestamp: 1 },
+              { id: 'assistant-r0', type: 'assistant', content: '', timestamp: 2, segments: [{ kind: 'tool', id: 'a', toolExecution: { ...tool('a'), status: 'awaiting_approval', requires_approval: true, args_hash: hashA, risks: [previewRequired], timestamp: 2 } }] },
+            ],
+          });
+        }
+        if (url.endsWith('/agent/approvals/a')) return sse('r1', [{ type: 'tool.denied', ...tool('a') }, { type: 'completed', status: 'completed', duration: 0, duration_ms: 1 }]);
+        return new Response('{"detail":"unexpected"}', { status: 500 });
+      }),
+    );
+    await useChatStore.getState().open(conversation);
+    const refused = 'k8s_scale cannot be approved: its dry-run preview failed and its cluster enforces approvals (its card says why); deny it, or fix the cause and ask again.';
+    await useChatStore.getState().decideAll(true, decisionTargets(useChatStore.getState().timeline));
+    expect(useChatStore.getState().timeline.error).toBe(refused);
+    await useChatStore.getState().decide({ call_id: 'a', args_hash: hashA }, true, undefined, undefined, true);
+    expect(useChatStore.getState().timeline.error).toBe(refused);
+    expect(requests.filter((request) => request.url.includes('/agent/approvals/'))).toEqual([]);
+
+    await useChatStore.getState().decide({ call_id: 'a', args_hash: hashA }, false);
+    expect(requests.filter((request) => request.url.includes('/agent/approvals/')).map((request) => request.body)).toEqual([{ approve: false, conversation_id: conversation, args_hash: hashA }]);
+  });
 });

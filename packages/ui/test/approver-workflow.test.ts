@@ -37,7 +37,7 @@ function pendingItem(overrides: Partial<PendingApproval> = {}): PendingApproval 
   };
 }
 
-const list = (policy: PendingApprovalsResponse['policy'], items: PendingApproval[], fourEyes = false): PendingApprovalsResponse => ({ policy, four_eyes: fourEyes, data: items });
+const list = (policy: PendingApprovalsResponse['policy'], items: PendingApproval[], fourEyes = false): PendingApprovalsResponse => ({ policy, four_eyes: fourEyes, data: items, total: items.length, next_cursor: null, has_more: false });
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -54,6 +54,14 @@ describe('who may decide', () => {
     expect(decisionRight('call-1', list('approver', [pendingItem({ can_decide: false, cannot_decide_reason: policyReason })]), member)).toEqual({ kind: 'cannot', reason: policyReason });
     const ownDestructive = pendingItem({ can_decide: false, cannot_decide_reason: fourEyesReason, destructive: true, requested_by: { id: admin.id } });
     expect(decisionRight('call-1', list('approver', [ownDestructive], true), admin)).toEqual({ kind: 'cannot', reason: fourEyesReason });
+  });
+
+  it('a call nobody can approve as it is, which the viewer may deny (can_deny): deny-only, with the engine\'s reason', () => {
+    // issue 73 item 6: its preview failed on a cluster that enforces approvals
+    const previewRequired = 'Tool call call-1 cannot be approved. The dry-run preview failed (forbidden). Cluster prod enforces approvals: fix the cause shown and ask for the change again, or deny it.';
+    expect(decisionRight('call-1', list('approver', [pendingItem({ can_decide: false, can_deny: true, cannot_decide_reason: previewRequired })]), admin)).toEqual({ kind: 'deny-only', reason: previewRequired });
+    // someone who may not deny it either waits, as before; an older engine (no can_deny) reads as can_decide
+    expect(decisionRight('call-1', list('approver', [pendingItem({ can_decide: false, can_deny: false, cannot_decide_reason: policyReason })]), member)).toEqual({ kind: 'cannot', reason: policyReason });
   });
 
   it('a call the list does not have yet: a member in approver mode never decides; a member waits for the first list', () => {

@@ -220,4 +220,36 @@ describe('an alert investigation reloaded (issue 37 item 9)', () => {
       count: 1,
     });
   });
+
+  it('keeps the lines repeat notifications added and the count of alerts left out (issue 78 item 8)', () => {
+    const state = timelineFromPersisted([
+      {
+        id: 'a1',
+        type: 'alert',
+        content: '',
+        timestamp: 1,
+        alert: { title: 'KubePodCrashLooping', status: 'firing', source: 'alertmanager', receiver: 'pager', labels: {}, annotations: {}, links: [], count: 101, truncated_alerts: 1, notes: [{ at: 5, text: 'Fired again: the same 101 alerts firing.' }, { at: 'x', text: 3 }] },
+      },
+    ]);
+    const [first] = state.entries;
+    if (first?.type !== 'alert') throw new Error('expected the alert');
+    expect(first.alert).toMatchObject({ count: 101, truncated_alerts: 1, notes: [{ at: 5, text: 'Fired again: the same 101 alerts firing.' }] });
+  });
+});
+
+describe('past incidents the answer was given (issue 81)', () => {
+  const incident = { conversation_id: 'c-0', title: 'Checkout OOMKilled', date: '2026-11-02', resolved_by: 'Scale a workload (name=web, replicas=3)' };
+  it('memory.used opens the answer with its "Seen before" incidents, live and reloaded alike', () => {
+    nextId = 0;
+    const live = play(addUserMessage(emptyTimeline, 'checkout OOMKilled again', 1), [
+      { event: { type: 'ready', ...base } as AgentEvent },
+      framed({ type: 'memory.used', incidents: [incident], timestamp: 1 }),
+      framed({ type: 'token', text: 'Seen before.', tokens_generated: 1, timestamp: 2 }),
+    ]);
+    const answer = live.entries.at(-1);
+    expect(answer?.type === 'assistant' ? answer.seen_before : undefined).toEqual([incident]);
+    const reloaded = timelineFromPersisted([{ id: 'r1', type: 'assistant', content: 'x', timestamp: 2, segments: [{ kind: 'text', id: 'r1:0', text: 'x' }], seen_before: [incident] }]);
+    const stored = reloaded.entries.at(-1);
+    expect(stored?.type === 'assistant' ? stored.seen_before : undefined).toEqual([incident]);
+  });
 });

@@ -1,4 +1,4 @@
-import type { ChatRequestView } from '../chat-request.ts';
+import { messageText, type ChatRequestView } from '../chat-request.ts';
 import type { ParsedRule } from './script-schema.ts';
 
 /** Where the request sits in the sim's history; `sequence` is 1-based. */
@@ -16,6 +16,10 @@ export function ruleMatches(rule: ParsedRule, { request, sequence }: MatchContex
   if (match.toolResultContains !== undefined) {
     const needle = match.toolResultContains.toLowerCase();
     if (!request.latestToolResults.some((result) => result.content.toLowerCase().includes(needle))) return false;
+  }
+  if (match.systemContains !== undefined) {
+    const system = request.messages.filter((message) => message.role === 'system').map((message) => messageText(message.content)).join('\n').toLowerCase();
+    if (!system.includes(match.systemContains.toLowerCase())) return false;
   }
   if (match.toolName !== undefined && !request.latestToolResults.some((result) => result.name === match.toolName)) return false;
   if (match.hasTool !== undefined && !request.toolNames.includes(match.hasTool)) return false;

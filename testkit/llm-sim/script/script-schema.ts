@@ -65,6 +65,7 @@ const matchSchema = z.strictObject({
   userContains: z.string().optional().describe('Substring of the last user message (case-insensitive).'),
   userMatches: z.string().optional().describe('Regular expression (case-insensitive) tested against the last user message.'),
   toolResultContains: z.string().optional().describe('Substring of a tool result from the latest round.'),
+  systemContains: z.string().optional().describe('Substring of the system messages (case-insensitive): what the engine gave the model as context.'),
   toolName: z.string().optional().describe('Name of a tool whose result is in the latest round.'),
   hasTool: z.string().optional().describe('The request offers a tool with this name.'),
   sequence: z.number().int().min(1).optional().describe('The Nth chat request since start/reset (1-based).'),

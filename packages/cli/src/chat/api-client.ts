@@ -4,7 +4,7 @@
  * ChatErrors. An expired access token is renewed once with the refresh token (rotated by the engine) and the
  * request retried.
  */
-import type { DeviceKey, RegisterDeviceKeyRequest } from '@skyflo/protocol';
+import type { DeviceKey, PendingApprovalsQuery, PendingApprovalsResponse, RegisterDeviceKeyRequest } from '@skyflo/protocol';
 import type { ApprovalRequest, ClustersResponse, ConversationDetail, StopResponse, ToolSummary } from '@skyflo/protocol';
 import { API_PREFIX, createSkyfloClient, SkyfloApiError, SkyfloClientError, type ConversationPage, type StreamedEvent, type UserRead } from '@skyflo/protocol/client';
 import { ChatError } from './chat-error.ts';
@@ -52,12 +52,14 @@ export interface ApiClient {
   stop(input: { conversationId: string; runId: string }): Promise<StopResponse>;
   /** GET /agent/runs/{run_id}/events with Last-Event-ID: re-attach to a run whose stream broke, from the next event */
   runEvents(input: { conversationId: string; runId: string; lastEventId: number; signal?: AbortSignal }): Promise<AsyncGenerator<StreamedEvent>>;
-  /** GET /approvals/pending: who may decide each waiting call (read by field name: decision-right.ts) */
-  pendingApprovals(): Promise<unknown>;
+  /** GET /approvals/pending: a page of the calls waiting (oldest first, with the total), or one conversation's */
+  pendingApprovals(input?: PendingApprovalsQuery): Promise<PendingApprovalsResponse>;
   /** POST /auth/device-keys: this terminal's public key, pending until confirmed with a passkey (issue 35) */
   registerDeviceKey(input: RegisterDeviceKeyRequest): Promise<DeviceKey>;
   /** GET /auth/device-keys/:id */
   deviceKey(keyId: string): Promise<DeviceKey>;
+  /** any other call of the typed client, with this session (renewed when it expired) and failures in terminal words */
+  call<T>(work: (client: ReturnType<typeof createSkyfloClient>) => Promise<T>): Promise<T>;
 }
 
 /** An engine nobody answers at, in words for the terminal: what was tried, why it failed, and what to do. */
@@ -119,6 +121,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
 
   return {
     baseUrl,
+    call: (work) => signedIn(() => work(client)),
     session: () => session,
     setSession(next) {
       session = next;
@@ -157,7 +160,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     undo: ({ callId, conversationId, signal }) => streamed(() => client.undo({ callId, conversationId, ...(signal ? { signal } : {}) })),
     stop: (input) => signedIn(() => client.stop(input)),
     runEvents: ({ conversationId, runId, lastEventId, signal }) => streamed(() => client.runEvents({ conversationId, runId, lastEventId, ...(signal ? { signal } : {}) })),
-    pendingApprovals: () => signedIn(() => client.pendingApprovals()),
+    pendingApprovals: (input) => signedIn(() => client.pendingApprovals(input)),
     registerDeviceKey: (input) => signedIn(() => client.registerDeviceKey(input)),
     deviceKey: (keyId) => signedIn(() => client.deviceKey(keyId)),
   };

@@ -78,10 +78,11 @@ export function clusterHeadline(event: Pick<AwaitingApproval, 'args' | 'cluster'
  * would page from (firstDiffPage, then each page's `next`), undefined when there is nothing more to page: from line 0
  * it shows the whole diff (the card showed only the lines it changes), else the rest of it.
  */
-export function approvalKeysLine(palette: Palette, input: { nextDiffLine?: number; autoRevert?: boolean; columns?: number; lead?: string } = {}): string {
+export function approvalKeysLine(palette: Palette, input: { nextDiffLine?: number; autoRevert?: boolean; columns?: number; lead?: string; denyOnly?: boolean } = {}): string {
   const keys = [
-    `${palette.bold('[a]')} approve`,
-    ...(input.autoRevert ? [`${palette.bold('[a!]')} approve with automatic revert`] : []),
+    // a call nobody can approve as it is (issue 73 item 6) is only denied here
+    ...(input.denyOnly ? [] : [`${palette.bold('[a]')} approve`]),
+    ...(input.autoRevert && !input.denyOnly ? [`${palette.bold('[a!]')} approve with automatic revert`] : []),
     `${palette.bold('[d]')} deny (with a reason)`,
     `${palette.bold('[f]')} full args`,
     ...(input.nextDiffLine === undefined ? [] : [`${palette.bold('[m]')} ${input.nextDiffLine === 0 ? 'the whole diff' : 'more of the diff'}`]),

@@ -4,11 +4,11 @@
  * nobody can be asked, so the call stays pending. At the terminal, text typed ahead is never a decision: keys typed
  * before the card could be read are discarded and reported (terminal-input.ts TypeaheadGuard).
  */
-import { hasFailedPreview } from '@skyflo/protocol';
+import { approvalNeedsPreview, hasFailedPreview } from '@skyflo/protocol';
 import { approvalKeysLine, diffPage, firstDiffPage, formatArgs, type AwaitingApproval } from './approval-card.ts';
 import type { ApiClient } from './api-client.ts';
 import type { Context } from './chat-context.ts';
-import { cannotDecideReason, passkeyNeed } from './decision-right.ts';
+import { cannotDecideReason, mayDenyOnly, passkeyNeed } from './decision-right.ts';
 import { openDeviceKey } from './device-key.ts';
 import type { DeviceSignature } from '@skyflo/protocol';
 import type { Decision, DecisionPosition } from './run-turn.ts';
@@ -17,12 +17,22 @@ import { summarizeArgs } from './renderer.ts';
 /** How long a decision key must stand alone (no other key just before or after it) to count as one. */
 export const DECISION_QUIET_MS = 600;
 
+/**
+ * Issue 73 item 6: what the terminal says of a call whose dry-run preview failed on a cluster that enforces approvals
+ * (its PREVIEW_REQUIRED risk, on the card, says why): it can never run there, so nobody approves it, not even without a
+ * preview; it is denied, or its cause fixed and the change asked for again.
+ */
+export const previewRequiredWords = 'nobody can approve this call on this cluster: its dry-run preview failed and the cluster enforces approvals (the PREVIEW_REQUIRED risk above says why). Deny it, or fix the cause and ask for the change again.';
+
 function describeCall(approval: AwaitingApproval): string {
   return `${approval.tool} ${JSON.stringify(approval.args)}`;
 }
 
-/** `sign`: the device key's signature of this call, for a call that needs the approver's passkey (issue 35) */
-async function askApproval(context: Context, approval: AwaitingApproval, position: DecisionPosition, sign?: () => DeviceSignature): Promise<Decision> {
+/**
+ * `sign`: the device key's signature of this call, for a call that needs the approver's passkey (issue 35).
+ * `cannotApprove`: why nobody can approve the call as it is (issue 73 item 6): it is shown, and only denied here.
+ */
+async function askApproval(context: Context, approval: AwaitingApproval, position: DecisionPosition, sign?: () => DeviceSignature, cannotApprove?: string): Promise<Decision> {
   const { input, renderer, palette, io } = context;
   if (position.index === 0 && position.total > 1) {
     // every call of the turn was previewed before any decision; say so, and which ones, before the first card
@@ -30,16 +40,17 @@ async function askApproval(context: Context, approval: AwaitingApproval, positio
     position.calls.forEach((call, index) => renderer.info(`  ${index + 1}. ${call.tool} ${summarizeArgs(call.args)}`));
   }
   renderer.approvalCard(approval, { keys: false });
+  if (cannotApprove !== undefined) renderer.info(`${palette.red('╰─ ✗ cannot be approved:')} ${cannotApprove}`);
   // a long diff is cut so the card's header and risks stay on screen; [m] pages through it, a screenful at a time
   // (less the keys under the page and the rows its long lines wrap onto)
   const cardDiffLines = renderer.diffLinesShown(approval);
   let nextDiffLine: number | undefined = firstDiffPage(approval, cardDiffLines);
   const pageSize = Math.max(cardDiffLines, (io.stdout.rows ?? 24) - 8);
   // `a!` (approve with automatic revert) exists only on a card that showed the inverse it would run (issue 21)
-  const autoRevert = approval.undo !== undefined;
+  const autoRevert = approval.undo !== undefined && cannotApprove === undefined;
   const typeahead = {
     quietMs: DECISION_QUIET_MS,
-    onReady: () => io.stdout.write(`${approvalKeysLine(palette, { nextDiffLine, autoRevert, columns: io.stdout.columns, lead: position.total > 1 ? palette.dim(`(${position.index + 1}/${position.total}) `) : '' })}\n`),
+    onReady: () => io.stdout.write(`${approvalKeysLine(palette, { nextDiffLine, autoRevert, columns: io.stdout.columns, lead: position.total > 1 ? palette.dim(`(${position.index + 1}/${position.total}) `) : '', ...(cannotApprove !== undefined ? { denyOnly: true } : {}) })}\n`),
     onIgnored: (count: number) =>
       io.stdout.write(`${palette.yellow(`ignored ${count} key${count === 1 ? '' : 's'} typed before the card appeared`)}${palette.dim(' (nothing was decided: read the card, then press a or d)')}\n`),
   };
@@ -61,6 +72,11 @@ async function askApproval(context: Context, approval: AwaitingApproval, positio
       continue;
     }
     const approving = key.name === 'a!' || key.name === 'a' || key.name === 'y';
+    // never "approve it without a preview?" for a call nobody can approve: say why again, and what is left
+    if (approving && cannotApprove !== undefined) {
+      io.stdout.write(`${palette.yellow('not approved:')} ${cannotApprove} ${palette.dim('(d denies it; Ctrl-C leaves it pending)')}\n`);
+      continue;
+    }
     // Issue 31 item 10: nobody has seen what a call whose dry run failed would change; approving it is said in words.
     let withoutPreview = false;
     if (approving && hasFailedPreview(approval)) {
@@ -92,9 +108,13 @@ async function askApproval(context: Context, approval: AwaitingApproval, positio
  */
 async function waitingForApprover(context: Context, client: ApiClient, approval: AwaitingApproval, position: DecisionPosition): Promise<Decision | undefined> {
   // the engine has the last word when a decision is sent; a list that cannot be read leaves the keys as they were
-  const pending = await client.pendingApprovals().catch(() => undefined);
-  const reason = cannotDecideReason(pending, approval.call_id);
+  // the call's own conversation: in a long queue the call may be on any page of the whole one (issue 79)
+  const pending = await client.pendingApprovals({ conversation_id: approval.context.conversation_id, limit: 200 }).catch(() => undefined);
+  // the turn's earlier calls are decided here first and sent in the model's order (run-turn.ts)
+  const reason = cannotDecideReason(pending, approval.call_id, position.calls.slice(0, position.index).map((call) => call.call_id));
   const { renderer, palette } = context;
+  // nobody can approve it as it is, and this user may deny it: the card says why and offers [d] only
+  if (reason !== undefined && mayDenyOnly(pending, approval.call_id)) return askApproval(context, approval, position, undefined, approvalNeedsPreview(approval) ? previewRequiredWords : reason);
   const passkey = reason === undefined ? passkeyNeed(pending, approval.call_id) : undefined;
   if (passkey) return passkeyApproval(context, client, approval, position, passkey.approveAt);
   if (reason === undefined) return undefined;
@@ -139,6 +159,11 @@ async function passkeyApproval(context: Context, client: ApiClient, approval: Aw
 export function decider(context: Context, client?: ApiClient): (approval: AwaitingApproval, position: DecisionPosition) => Promise<Decision> {
   if (context.options.approveAll) {
     return async (approval) => {
+      // Issue 73 item 6: nobody approves a call whose preview failed on a cluster that enforces approvals.
+      if (approvalNeedsPreview(approval)) {
+        context.io.stderr.write(`skyflo: --approve-all left ${describeCall(approval)} pending: ${previewRequiredWords}\n`);
+        return { leave: true, why: `${approval.tool} cannot be approved: its dry-run preview failed on a cluster that enforces approvals` };
+      }
       // --approve-all never approves blind: a call whose preview failed waits for a person.
       if (hasFailedPreview(approval)) {
         context.io.stderr.write(`skyflo: --approve-all left ${describeCall(approval)} pending: its dry-run preview failed, and only a person approves a call without a preview (in the UI, or at the terminal).\n`);
@@ -149,13 +174,15 @@ export function decider(context: Context, client?: ApiClient): (approval: Awaiti
       return { approve: true, automatic: true, reason: 'approved automatically by skyflo chat --approve-all' };
     };
   }
-  if (context.input.isTTY) return async (approval, position) => (client ? await waitingForApprover(context, client, approval, position) : undefined) ?? askApproval(context, approval, position);
+  // (an engine that does not say can_deny, or a list that could not be read: the card's own PREVIEW_REQUIRED risk)
+  if (context.input.isTTY) return async (approval, position) => (client ? await waitingForApprover(context, client, approval, position) : undefined) ?? askApproval(context, approval, position, undefined, approvalNeedsPreview(approval) ? previewRequiredWords : undefined);
   return async (approval) => {
     const args = formatArgs(approval.args, { full: true, palette: context.palette }).text;
     context.io.stderr.write(
       `skyflo: approval needed for ${approval.tool}, but stdin is not a terminal, so nobody can be asked.\n` +
         `  args: ${args.replace(/\n/g, '\n        ')}\n` +
         (approval.diff ? `  diff:\n${approval.diff.replace(/^/gm, '    ')}\n` : '') +
+        (approvalNeedsPreview(approval) ? `  It cannot be approved: ${previewRequiredWords}\n` : '') +
         `  The call stays pending: approve or deny it in the web UI (conversation ${approval.context.conversation_id}),\n` +
         `  or run again with --approve-all (throw-away clusters only).\n`,
     );

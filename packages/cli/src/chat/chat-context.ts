@@ -26,4 +26,8 @@ export interface Context {
   /** what a Ctrl-C does right now (stop the running turn…); unset: quit */
   onInterrupt?: () => void;
   cleanups: Array<() => Promise<void>>;
+  /** where `/pending more` goes on: the last page's next_cursor (unset: from the oldest) */
+  pendingCursor?: string | undefined;
+  /** how many calls the `/pending` pages shown so far held (for "21–40 shown") */
+  pendingShown?: number | undefined;
 }

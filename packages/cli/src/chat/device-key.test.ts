@@ -39,11 +39,11 @@ describe('the device key file', () => {
 
   it("signs exactly the card's call: the signature verifies over its facts and not over another diff_hash", () => {
     const key = openDeviceKey(configDir());
-    const card = { call_id: 'call_1', args_hash: 'a'.repeat(64), diff_hash: 'd'.repeat(64), cluster: { name: 'prod' }, context: { conversation_id: 'c1' } } as unknown as AwaitingApproval;
+    const card = { call_id: 'call_1', tool: 'k8s_scale', args_hash: 'a'.repeat(64), diff_hash: 'd'.repeat(64), cluster: { name: 'prod', server: 'https://prod' }, context: { conversation_id: 'c1' } } as unknown as AwaitingApproval;
     const signature = key.signApproval(card, 'key-1', Date.parse('2026-01-01T00:00:00.000Z'));
     expect(signature).toMatchObject({ key_id: 'key-1', expires_at: '2026-01-01T00:02:00.000Z' });
     const publicKey = createPublicKey({ key: Buffer.from(key.publicKey, 'base64url'), format: 'der', type: 'spki' });
-    const digest = (diffHash: string) => createHash('sha256').update(approvalChallengeInput({ callId: 'call_1', argsHash: 'a'.repeat(64), diffHash, cluster: 'prod', expiresAt: signature.expires_at, conversationId: 'c1' })).digest();
+    const digest = (diffHash: string) => createHash('sha256').update(approvalChallengeInput({ callId: 'call_1', tool: 'k8s_scale', server: 'https://prod', argsHash: 'a'.repeat(64), diffHash, cluster: 'prod', expiresAt: signature.expires_at, conversationId: 'c1' })).digest();
     expect(verify(null, digest('d'.repeat(64)), publicKey, Buffer.from(signature.signature, 'base64url'))).toBe(true);
     expect(verify(null, digest('e'.repeat(64)), publicKey, Buffer.from(signature.signature, 'base64url'))).toBe(false);
   });

@@ -85,7 +85,7 @@ export function openDeviceKey(configDir: string): DeviceKey {
     },
     signApproval(approval, keyId, now = Date.now()) {
       const expiresAt = new Date(now + DEVICE_SIGNATURE_TTL_MS).toISOString();
-      const facts = approvalChallengeFacts({ callId: approval.call_id, conversationId: approval.context.conversation_id, argsHash: approval.args_hash, diffHash: approval.diff_hash, cluster: approval.cluster }, expiresAt);
+      const facts = approvalChallengeFacts({ callId: approval.call_id, conversationId: approval.context.conversation_id, tool: approval.tool, argsHash: approval.args_hash, diffHash: approval.diff_hash, cluster: approval.cluster }, expiresAt);
       const digest = createHash('sha256').update(approvalChallengeInput(facts)).digest();
       return { key_id: keyId, expires_at: expiresAt, signature: sign(null, digest, privateKey).toString('base64url') };
     },

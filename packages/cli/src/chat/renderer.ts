@@ -85,6 +85,16 @@ function decider(event: { decided_by?: string; decided_by_email?: string }): str
   return event.decided_by_email ?? (event.decided_by?.includes('@') ? event.decided_by : undefined);
 }
 
+/** How much of a failed call's reason a terminal shows under it: enough for a refusal and what to do next. */
+const FAILURE_SHOWN_CHARACTERS = 900;
+
+/** A failed call's reason as the lines a terminal shows: its non-empty lines, cut (with "…") past the bound. */
+function failureLines(text: string): string[] {
+  const whole = text.trim();
+  const shown = whole.length > FAILURE_SHOWN_CHARACTERS ? `${whole.slice(0, FAILURE_SHOWN_CHARACTERS - 1)}…` : whole;
+  return shown.split('\n').map((line) => line.trimEnd()).filter((line) => line.trim() !== '');
+}
+
 function firstLine(text: string, max = 120): string {
   const line = text.trim().split('\n')[0] ?? '';
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
@@ -97,6 +107,13 @@ function firstLine(text: string, max = 120): string {
 export function runbookLine(title: string): string {
   // eslint-disable-next-line no-control-regex
   return `Runbook: ${stripVTControlCharacters(title).replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim()}`;
+}
+
+/** "Seen before: <title>, <date>, resolved by <change>" (issue 81): remembered text, cleaned like a runbook title. */
+export function seenBeforeLine(incident: { title: string; date: string; resolved_by: string }): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = (text: string) => stripVTControlCharacters(text).replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  return `Seen before: ${clean(incident.title)}, ${clean(incident.date)}, resolved by ${clean(incident.resolved_by)}`;
 }
 
 /** The call events a stream could repeat (the fold moves a call's state forward only and skips a repeat). */
@@ -209,6 +226,9 @@ export function createRenderer(options: RendererOptions): Renderer {
         // the team's runbooks the answer draws on, named before it (the Command Center shows the same)
         if (event.runbooks.length > 0) showToolLine(`runbook-${event.run_id}`, event.runbooks.map((runbook) => palette.dim(runbookLine(runbook.title))).join('\n'));
         return;
+      case 'memory.used':
+        if (event.incidents.length > 0) showToolLine(`memory-${event.run_id}`, event.incidents.map((incident) => palette.dim(seenBeforeLine(incident))).join('\n'));
+        return;
       case 'tool.executing':
         showToolLine(event.call_id, toolLine(palette.cyan('⏵'), callOf(event), palette.dim(' running…')));
         return;
@@ -238,12 +258,16 @@ export function createRenderer(options: RendererOptions): Renderer {
       case 'tool.error': {
         const call = view.tool(event.call_id);
         const [error, code] = call ? [call.error ?? event.error, call.error_code] : [event.error, event.code];
-        const why = `${palette.red(firstLine(error, 300))}${code ? palette.dim(` [${code}]`) : ''}`;
-        const oneLine = toolLine(palette.red('✗'), event, ` ${why}`);
+        // Issue 73 item 6: the whole reason, every line of it (a refusal's "Nothing was changed…" and what to do next
+        // follow its first line), within a bound
+        const lines = failureLines(error);
+        const tag = code ? palette.dim(` [${code}]`) : '';
+        const oneLine = toolLine(palette.red('✗'), event, ` ${palette.red(lines[0] ?? '')}${tag}`);
         // where the reason does not fit beside the call, it goes under it, whole and wrapped at its spaces: beside it,
         // it squeezed the call's arguments to "name=we…" and the terminal broke the reason mid-word
-        const fits = stringWidth(oneLine) <= (out.columns ?? Number.MAX_SAFE_INTEGER);
-        showToolLine(event.call_id, fits ? oneLine : `${toolLine(palette.red('✗'), event)}\n${wrapHanging('    ', why, '    ', out.columns)}`);
+        const fits = lines.length === 1 && stringWidth(oneLine) <= (out.columns ?? Number.MAX_SAFE_INTEGER);
+        const under = lines.map((line, index) => wrapHanging('    ', `${palette.red(line)}${index === lines.length - 1 ? tag : ''}`, '    ', out.columns)).join('\n');
+        showToolLine(event.call_id, fits ? oneLine : `${toolLine(palette.red('✗'), event)}\n${under}`);
         return;
       }
       case 'tool.approved': {
@@ -327,6 +351,9 @@ export function createRenderer(options: RendererOptions): Renderer {
       case 'runbook.used':
         // stdout holds the answer only (the benchmark reads it): the runbooks used go to stderr
         for (const runbook of event.runbooks) err.write(`skyflo: ${runbookLine(runbook.title)}\n`);
+        return;
+      case 'memory.used':
+        for (const incident of event.incidents) err.write(`skyflo: ${seenBeforeLine(incident)}\n`);
         return;
       case 'tool.result':
         if (options.showToolOutput) {

@@ -9,6 +9,7 @@ import { summarizeArgs } from './renderer.ts';
 import { lastUndoable, undoneCalls, verificationBlock, verificationLine } from './verification-lines.ts';
 import { checkContext, formatClusterList, knownClusters } from './clusters.ts';
 import { layoutWidth, wrapLines } from './terminal-rows.ts';
+import { showPendingQueue } from './pending-queue.ts';
 
 const historySymbols: Record<ToolStatus, string> = { completed: '✓', error: '✗', denied: '✗', awaiting_approval: '⧗', pending: '·', approved: '·', executing: '⏵' };
 
@@ -184,6 +185,7 @@ export async function runSlashCommand(
       '/new  start a new conversation\n/list  list your conversations\n/resume <id>  continue one\n/id  show this conversation\'s id\n' +
         '/undo [call]  propose the inverse of the last change made here (or of that call), to approve like any change\n' +
         '/context [name]  list the clusters and show the current one; with a name, start a new conversation on it\n' +
+        '/pending [more]  the calls waiting for a decision that you may see, oldest first (more: the next page)\n' +
         '/tools  list the tools the agent can use\n/model  show the model (admins: /model <provider>/<model> sets it)\n/quit  leave (or Ctrl-D)',
     );
   } else if (text === '/new') {
@@ -222,6 +224,8 @@ export async function runSlashCommand(
         renderer.error((error as Error).message);
       }
     }
+  } else if (text === '/pending' || text === '/pending more') {
+    await showPendingQueue(context, client, text === '/pending more').catch((error: unknown) => renderer.error((error as Error).message));
   } else if (text === '/list') {
     await listConversations(context, client).catch((error: unknown) => renderer.error((error as Error).message));
   } else if (text.startsWith('/resume')) {

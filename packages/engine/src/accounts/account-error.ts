@@ -1,7 +1,6 @@
 import { SkyfloError } from '../errors/skyflo-error.ts';
 /** A user-facing account failure; `statusCode` tells the HTTP layer how to answer, `message` is shown as is. */
 export class AccountError extends SkyfloError {
-  readonly category = 'user';
   constructor(
     readonly code:
       | 'INVALID_CREDENTIALS'
@@ -19,7 +18,11 @@ export class AccountError extends SkyfloError {
       | 'WEAK_PASSWORD'
       | 'CANNOT_REMOVE_SELF'
       | 'OIDC_IDENTITY_MISMATCH'
-      | 'OIDC_EMAIL_UNVERIFIED',
+      | 'OIDC_EMAIL_UNVERIFIED'
+      /** issue 74 item 7: an account with the e-mail exists, not linked to the person: only its owner links it */
+      | 'OIDC_LINK_REQUIRED'
+      /** issue 74 item 7: an explicit link refused (the break-glass account, another person's address) */
+      | 'OIDC_LINK_REFUSED',
     message: string,
     readonly statusCode: number,
   ) {

@@ -6,6 +6,20 @@ import { AccountError } from './account-error.ts';
 import type { LoginRateLimiter } from './login-rate-limiter.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { weakPasswordReason } from './password-policy.ts';
+import { isBreakGlass, localAccountRefusal, type LocalLoginPolicy } from './local-login.ts';
+import type { OidcIdentity } from './oidc-sign-in.ts';
+
+/**
+ * Issue 74 item 7: what a session that came from the identity provider keeps to ask it again at each refresh (its
+ * refresh token there, sealed with the engine's key per refresh-token family), and the asking itself.
+ */
+export interface ProviderSessions {
+  seal(familyId: string, session: { refreshToken?: string | undefined }): string;
+  /** throws when the sealed value cannot be opened (another key, another family) */
+  open(familyId: string, sealed: string): { refreshToken?: string };
+  /** the person as the provider sees them now; throws OidcSignInError (session_ended, provider_error, …) */
+  refresh(input: { refreshToken: string; issuer: string; subject: string }): Promise<OidcIdentity>;
+}
 
 export interface AccountServiceDeps {
   users: UserStore;
@@ -32,15 +46,20 @@ export interface AccountServiceDeps {
    * its audit record commit together: no change without its record, no record of a change that did not happen.
    */
   /**
-   * LOCAL_LOGIN=false: password registration and sign-in are refused (company sign-in only), except for the
-   * break-glass admin's email, kept for when the identity provider is down.
+   * LOCAL_LOGIN=false: password registration and sign-in are refused (company sign-in only), and so are the refresh
+   * tokens of sessions that did not come from the provider (issue 74 item 7), except for the break-glass admin's
+   * email, kept for when the identity provider is down (its refreshes audited).
    */
-  localLogin?: { enabled: boolean; breakGlassEmail?: string | undefined; providerName?: string | undefined };
+  localLogin?: LocalLoginPolicy;
+  /** company sign-in's sessions: each refresh asks the provider again (issue 74 item 7); absent: no provider */
+  providerSessions?: ProviderSessions;
   atomically?: <T>(work: (stores: Pick<TransactionalStores, 'users' | 'refreshTokens' | 'audit'>) => Promise<T>) => Promise<T>;
 }
 
 export interface IssuedRefreshToken {
   token: string;
+  /** the session (refresh-token family) this token continues; access tokens carry it as `sid` */
+  familyId: string;
   expiresAt: Date;
   expiresInSeconds: number;
 }
@@ -82,17 +101,13 @@ function requireAdmin(actor: AuthenticatedUser): void {
 
 
 /**
- * Issue 35: which account a provider sign-in is. (iss, sub) first — emails change and get reassigned, the subject
- * never does; a changed email follows the provider's unless another account holds it. Otherwise an account with the
- * email is linked to the person, once: not when it is already linked to another person at the provider (someone who
- * was given a former colleague's address must not inherit their account), and not when the provider says it has not
- * verified the email (anyone can type an address into some providers' profiles).
+ * Issue 35: which account a provider sign-in is: the one linked to the person's (iss, sub) — emails change and get
+ * reassigned, the subject never does; a changed email follows the provider's unless another account holds it.
+ * Issue 74 item 7: never an account found by e-mail. A provider user whose e-mail equalled the break-glass admin's was
+ * linked to that account and signed in as admin; an existing account is linked only by its owner, signed in to it,
+ * asking to (linkProviderIdentity), or not at all. A first sign-in whose e-mail an account holds is refused.
  */
-async function accountOfProviderPerson(
-  tx: { users: UserStore; audit: AuditLog },
-  input: { email: string; emailVerified?: boolean; ip: string },
-  identity: { issuer: string; subject: string },
-): Promise<UserWithPassword | undefined> {
+async function accountOfProviderPerson(tx: { users: UserStore; audit: AuditLog }, input: { email: string; ip: string }, identity: { issuer: string; subject: string }): Promise<UserWithPassword | undefined> {
   const linked = await tx.users.findByOidcIdentity(identity.issuer, identity.subject);
   if (linked) {
     if (linked.email === input.email) return linked;
@@ -103,10 +118,11 @@ async function accountOfProviderPerson(
   const byEmail = await tx.users.findByEmail(input.email);
   if (!byEmail) return undefined;
   if (byEmail.oidcIdentity) throw new AccountError('OIDC_IDENTITY_MISMATCH', 'The Skyflo account with this email belongs to another person at the identity provider', 403);
-  if (input.emailVerified === false) throw new AccountError('OIDC_EMAIL_UNVERIFIED', 'The identity provider has not verified this email address, so it is not linked to the existing Skyflo account with that email', 403);
-  if ((await tx.users.linkOidcIdentity(byEmail.id, identity)) !== 'linked') throw new AccountError('OIDC_IDENTITY_MISMATCH', 'Another account is already linked to this person at the identity provider', 409);
-  await tx.audit.record({ actorId: byEmail.id, action: 'auth.oidc_linked', subjectType: 'user', subjectId: byEmail.id, details: { email: byEmail.email, issuer: identity.issuer, subject: identity.subject }, ip: input.ip });
-  return { ...byEmail, oidcIdentity: identity };
+  throw new AccountError(
+    'OIDC_LINK_REQUIRED',
+    'A Skyflo account with this email exists and is not linked to your company sign-in; its owner links it from Settings (signed in to it), or an admin gives you another account. It is never linked by email alone.',
+    403,
+  );
 }
 
 export function createAccountService(deps: AccountServiceDeps) {
@@ -114,12 +130,36 @@ export function createAccountService(deps: AccountServiceDeps) {
   const atomically = deps.atomically ?? (<T>(work: (stores: Pick<TransactionalStores, 'users' | 'refreshTokens' | 'audit'>) => Promise<T>) => work(deps));
   const invalidRefresh = () => new AccountError('INVALID_REFRESH_TOKEN', 'Refresh token is invalid or expired; log in again', 401);
 
-  async function issueRefreshToken(userId: string, familyId: string = randomUUID()): Promise<IssuedRefreshToken> {
+  /** `providerSession`: the session came from the identity provider (what to ask it again with, sealed per family) */
+  async function issueRefreshToken(userId: string, familyId: string = randomUUID(), providerSession?: { refreshToken?: string | undefined }): Promise<IssuedRefreshToken> {
     const token = randomBytes(32).toString('base64url');
     const expiresInSeconds = deps.refreshTokenDays * 24 * 60 * 60;
     const expiresAt = new Date(now().getTime() + expiresInSeconds * 1000);
-    await deps.refreshTokens.insert({ tokenHash: hashToken(token), userId, familyId, expiresAt });
-    return { token, expiresAt, expiresInSeconds };
+    const providerSessionSealed = providerSession && deps.providerSessions ? deps.providerSessions.seal(familyId, providerSession) : undefined;
+    await deps.refreshTokens.insert({ tokenHash: hashToken(token), userId, familyId, expiresAt, ...(providerSessionSealed ? { providerSessionSealed } : {}) });
+    return { token, familyId, expiresAt, expiresInSeconds };
+  }
+
+  /**
+   * The role the provider's groups map to, applied as a sign-in does (never demoting the last active admin, each
+   * change audited); `via` says which: a sign-in or a refresh.
+   */
+  async function applyProviderRole(tx: { users: UserStore; audit: AuditLog }, current: User, role: Role, ip: string | undefined, via: 'oidc' | 'oidc_refresh'): Promise<User> {
+    if (current.role === role) return current;
+    const changed = await tx.users.updateAccess(current.id, { role });
+    if (!changed.ok) {
+      await tx.audit.record({ actorId: current.id, action: 'auth.oidc_role_kept', subjectType: 'user', subjectId: current.id, details: { role: current.role, mapped: role, reason: changed.reason, via }, ...(ip ? { ip } : {}) });
+      return current;
+    }
+    await tx.audit.record({ actorId: current.id, action: 'team.role_changed', subjectType: 'user', subjectId: current.id, details: { email: current.email, from: current.role, to: role, via }, ...(ip ? { ip } : {}) });
+    return changed.user;
+  }
+
+  /** A refresh refused for a reason other than the token itself: its family ends, and the reason is audited. */
+  async function refuseRefresh(record: { userId: string; familyId: string }, action: string, reason: string, ip: string | undefined): Promise<never> {
+    await deps.refreshTokens.revokeFamily(record.familyId);
+    await deps.audit.record({ actorId: record.userId, action, subjectType: 'refresh_token_family', subjectId: record.familyId, details: { reason }, ...(ip ? { ip } : {}) });
+    throw new AccountError('INVALID_REFRESH_TOKEN', `${reason} Log in again.`, 401);
   }
 
   async function activeUser(id: string): Promise<User> {
@@ -130,9 +170,32 @@ export function createAccountService(deps: AccountServiceDeps) {
     return rest;
   }
 
+  /**
+   * Asks the provider about the person of a provider session (its refresh token there); refuses the refresh (and ends
+   * its family) when it cannot: no refresh token was given (the session lasts one access token), the provider refused
+   * it, the person's groups no longer map to a role (OIDC_REQUIRE_MAPPED_GROUP), or the provider cannot be reached.
+   */
+  async function renewProviderSession(record: { userId: string; familyId: string; providerSessionSealed?: string }, user: User, ip: string | undefined): Promise<{ refreshToken?: string; role?: Role }> {
+    const providerName = deps.localLogin?.providerName ?? 'your company sign-in';
+    let opened: { refreshToken?: string };
+    try {
+      opened = deps.providerSessions!.open(record.familyId, record.providerSessionSealed!);
+    } catch {
+      return refuseRefresh(record, 'auth.oidc_refresh_refused', `This ${providerName} session cannot be renewed here (its provider session cannot be opened).`, ip);
+    }
+    if (!opened.refreshToken) return refuseRefresh(record, 'auth.oidc_refresh_refused', `${providerName} gave no refresh token for this session (add offline_access to OIDC_SCOPES for longer sessions), so it cannot be renewed without asking it again.`, ip);
+    if (!user.oidcIdentity) return refuseRefresh(record, 'auth.oidc_refresh_refused', 'This account is no longer linked to a person at the identity provider.', ip);
+    try {
+      const identity = await deps.providerSessions!.refresh({ refreshToken: opened.refreshToken, ...user.oidcIdentity });
+      return { role: identity.role, ...(identity.providerRefreshToken ? { refreshToken: identity.providerRefreshToken } : {}) };
+    } catch (error) {
+      return refuseRefresh(record, 'auth.oidc_refresh_refused', `${providerName} did not renew this session: ${error instanceof Error ? error.message : String(error)}`, ip);
+    }
+  }
+
   function assertLocalLoginAllowed(email: string): void {
     if (!deps.localLogin || deps.localLogin.enabled) return;
-    if (deps.localLogin.breakGlassEmail && email.trim().toLowerCase() === deps.localLogin.breakGlassEmail) return;
+    if (isBreakGlass(deps.localLogin, email)) return;
     throw new AccountError('LOCAL_LOGIN_DISABLED', `Password sign-in is turned off on this installation (LOCAL_LOGIN=false): sign in with ${deps.localLogin.providerName ?? 'your company account'}`, 403);
   }
 
@@ -192,8 +255,8 @@ export function createAccountService(deps: AccountServiceDeps) {
       }
       deps.loginLimiter.reset(limiterKey);
       const { hashedPassword: _hidden, ...publicUser } = user;
-      const accessToken = await deps.accessTokens.issue(toAuthenticated(publicUser), publicUser.sessionVersion, Math.floor(Date.now() / 1000));
       const refresh = await issueRefreshToken(user.id);
+      const accessToken = await deps.accessTokens.issue(toAuthenticated(publicUser), { version: publicUser.sessionVersion, id: refresh.familyId }, Math.floor(Date.now() / 1000));
       await deps.audit.record({ actorId: user.id, action: 'auth.login', subjectType: 'user', subjectId: user.id, details: {}, ip: input.ip });
       return { user: publicUser, accessToken, refresh };
     },
@@ -205,7 +268,7 @@ export function createAccountService(deps: AccountServiceDeps) {
      * set from the provider's groups at every sign-in (removed from a group → loses the role at the next one).
      * A deactivated account stays deactivated. Never demotes the last active admin (the change is audited as skipped).
      */
-    async signInWithProvider(input: { email: string; emailVerified?: boolean; fullName: string | null; role: Role; issuer: string; subject: string; ip: string; unusablePassword: string }): Promise<SessionTokens> {
+    async signInWithProvider(input: { email: string; emailVerified?: boolean; fullName: string | null; role: Role; issuer: string; subject: string; ip: string; unusablePassword: string; providerRefreshToken?: string | undefined }): Promise<SessionTokens> {
       const identity = { issuer: input.issuer, subject: input.subject };
       const user = await atomically(async (tx) => {
         const existing = await accountOfProviderPerson(tx, input, identity);
@@ -218,19 +281,50 @@ export function createAccountService(deps: AccountServiceDeps) {
           return created.user;
         }
         const { hashedPassword: _hidden, ...current } = existing;
-        if (current.role === input.role) return current;
-        const changed = await tx.users.updateAccess(current.id, { role: input.role });
-        if (!changed.ok) {
-          await tx.audit.record({ actorId: current.id, action: 'auth.oidc_role_kept', subjectType: 'user', subjectId: current.id, details: { role: current.role, mapped: input.role, reason: changed.reason }, ip: input.ip });
-          return current;
+        return applyProviderRole(tx, current, input.role, input.ip, 'oidc');
+      }).catch(async (error: unknown) => {
+        // a refused sign-in onto an existing account is an attempt worth seeing in the audit trail (written once the
+        // transaction that refused it has ended: it holds the embedded database's one connection)
+        if (error instanceof AccountError && error.code !== 'INACTIVE_USER') {
+          await deps.audit.record({ action: 'auth.oidc_sign_in_refused', subjectType: 'user', details: { email: input.email, issuer: input.issuer, subject: input.subject, code: error.code }, ip: input.ip }).catch(() => undefined);
         }
-        await tx.audit.record({ actorId: current.id, action: 'team.role_changed', subjectType: 'user', subjectId: current.id, details: { email: current.email, from: current.role, to: input.role, via: 'oidc' }, ip: input.ip });
-        return changed.user;
+        throw error;
       });
-      const accessToken = await deps.accessTokens.issue(toAuthenticated(user), user.sessionVersion, Math.floor(Date.now() / 1000));
-      const refresh = await issueRefreshToken(user.id);
+      // a provider session: each refresh asks the provider again (with its refresh token, when it gave one)
+      const refresh = await issueRefreshToken(user.id, undefined, { ...(input.providerRefreshToken ? { refreshToken: input.providerRefreshToken } : {}) });
+      const accessToken = await deps.accessTokens.issue(toAuthenticated(user), { version: user.sessionVersion, id: refresh.familyId }, Math.floor(Date.now() / 1000));
       await deps.audit.record({ actorId: user.id, action: 'auth.login', subjectType: 'user', subjectId: user.id, details: { via: 'oidc' }, ip: input.ip });
       return { user, accessToken, refresh };
+    },
+
+    /**
+     * Issue 74 item 7: the owner of an account, signed in to it, links it to the person who just signed in at the
+     * provider (POST /auth/oidc/link, then the provider, then the callback). Only with the provider's word that the
+     * e-mail is theirs (email_verified) and equal to the account's; never the break-glass admin (it must keep working
+     * when the provider does not); never an account already linked, or a person already linked to another account.
+     */
+    async linkProviderIdentity(input: { userId: string; identity: Pick<OidcIdentity, 'issuer' | 'subject' | 'email' | 'emailVerified'>; ip: string }): Promise<User> {
+      return atomically(async (tx) => {
+        const account = await tx.users.findById(input.userId);
+        if (!account || !account.isActive) throw new AccountError('INACTIVE_USER', 'This account is deactivated', 403);
+        const refuse = (code: AccountError['code'], message: string, status = 403): never => {
+          throw new AccountError(code, message, status);
+        };
+        if (isBreakGlass(deps.localLogin, account.email)) refuse('OIDC_LINK_REFUSED', 'The break-glass account stays a local account: it is what works when the identity provider does not.');
+        if (account.oidcIdentity) refuse('OIDC_IDENTITY_MISMATCH', 'This account is already linked to a person at the identity provider.', 409);
+        if (input.identity.emailVerified !== true) refuse('OIDC_EMAIL_UNVERIFIED', 'The identity provider does not say it verified your email address (email_verified), so it is not linked to this account.');
+        if (input.identity.email !== account.email) refuse('OIDC_LINK_REFUSED', `You signed in at the provider as ${input.identity.email}, not as ${account.email}: only the same person's address is linked.`);
+        if ((await tx.users.linkOidcIdentity(account.id, { issuer: input.identity.issuer, subject: input.identity.subject })) !== 'linked') refuse('OIDC_IDENTITY_MISMATCH', 'Another account is already linked to this person at the identity provider.', 409);
+        await tx.audit.record({ actorId: account.id, action: 'auth.oidc_linked', subjectType: 'user', subjectId: account.id, details: { email: account.email, issuer: input.identity.issuer, subject: input.identity.subject, via: 'owner' }, ip: input.ip });
+        const { hashedPassword: _hidden, ...linked } = account;
+        return { ...linked, oidcIdentity: { issuer: input.identity.issuer, subject: input.identity.subject } };
+      }).catch(async (error: unknown) => {
+        // audited once the transaction that refused it has ended
+        if (error instanceof AccountError && error.code !== 'INACTIVE_USER') {
+          await deps.audit.record({ actorId: input.userId, action: 'auth.oidc_link_refused', subjectType: 'user', subjectId: input.userId, details: { code: error.code, issuer: input.identity.issuer, subject: input.identity.subject, provider_email: input.identity.email }, ip: input.ip }).catch(() => undefined);
+        }
+        throw error;
+      });
     },
 
     async updateProfile(userId: string, patch: { email?: string; fullName?: string | null }): Promise<User> {
@@ -362,11 +456,25 @@ export function createAccountService(deps: AccountServiceDeps) {
         throw invalidRefresh();
       }
       if (record.expiresAt.getTime() <= now().getTime()) throw invalidRefresh();
-      const user = await activeUser(record.userId).catch(() => {
+      let user = await activeUser(record.userId).catch(() => {
         throw invalidRefresh();
       });
-      const refresh = await issueRefreshToken(user.id, record.familyId);
-      const accessToken = await deps.accessTokens.issue(toAuthenticated(user), user.sessionVersion);
+      let providerSession: { refreshToken?: string; role?: Role } | undefined;
+      if (record.providerSessionSealed === undefined) {
+        // Issue 74 item 7: LOCAL_LOGIN=false ends the sessions that did not come from the provider (the break-glass
+        // admin's excepted, and audited).
+        const refusal = localAccountRefusal(deps.localLogin, user, 'refresh token');
+        if (refusal) await refuseRefresh(record, 'auth.local_session_refused', refusal, input.ip);
+        if (deps.localLogin && !deps.localLogin.enabled) await deps.audit.record({ actorId: user.id, action: 'auth.break_glass_refresh', subjectType: 'user', subjectId: user.id, details: {}, ...(input.ip ? { ip: input.ip } : {}) });
+      } else {
+        // Issue 74 item 7: a provider session asks the provider again: its groups now decide the role, and a person
+        // the provider no longer renews (removed, disabled) loses the session here, not at their next sign-in.
+        providerSession = await renewProviderSession(record, user, input.ip);
+        user = await atomically(async (tx) => applyProviderRole(tx, user, providerSession!.role!, input.ip, 'oidc_refresh'));
+        delete providerSession.role;
+      }
+      const refresh = await issueRefreshToken(user.id, record.familyId, providerSession);
+      const accessToken = await deps.accessTokens.issue(toAuthenticated(user), { version: user.sessionVersion, id: refresh.familyId });
       return { user, accessToken, refresh };
     },
 
@@ -392,14 +500,20 @@ export function createAccountService(deps: AccountServiceDeps) {
       return !isApiToken(token) && (await deps.accessTokens.verify(token)) !== undefined;
     },
 
-    /** The request's user from a bearer token, re-checked against the database so deactivation takes effect. */
+    /**
+     * The request's user from a bearer token, re-checked against the database so deactivation takes effect. Why the
+     * session too (issue 74): the signature only proves the token was made with JWT_SECRET, and a leaked secret let
+     * anyone write an admin's id into one. A token must also name a live sign-in session of that very user (its
+     * refresh-token family, unguessable and never shown to anyone else), so a forged token, or one whose session was
+     * logged out or revoked, is refused. The user and the session are read together.
+     */
     async authenticate(token: string, use?: ApiTokenUse): Promise<AuthenticatedUser | ApiTokenUser | undefined> {
       // An API token is never a JWT; it is looked up by its hash and carries its scopes.
       if (isApiToken(token)) return use && deps.apiTokens ? deps.apiTokens.authenticate(token, use) : undefined;
       const claims = await deps.accessTokens.verify(token);
-      if (!claims) return undefined;
-      const user = await deps.users.findById(claims.id);
-      if (!user || !user.isActive || user.sessionVersion !== claims.sessionVersion) return undefined;
+      if (!claims?.sessionId) return undefined;
+      const [user, sessionLive] = await Promise.all([deps.users.findById(claims.id), deps.refreshTokens.isSessionLive(claims.sessionId, claims.id)]);
+      if (!user || !user.isActive || user.sessionVersion !== claims.sessionVersion || !sessionLive) return undefined;
       return { ...toAuthenticated(user), ...(claims.authTime !== undefined ? { authTime: claims.authTime } : {}) };
     },
   };

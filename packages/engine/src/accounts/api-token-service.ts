@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { API_TOKEN_PREFIX, type ApiToken, type ApiTokenScope, type CreateApiTokenRequest, type CreatedApiToken } from '@skyflo/protocol';
 import type { ApiTokenRecord, ApiTokenStore, AuditLog, AuthenticatedUser, UserStore } from '../ports/index.ts';
 import { AccountError } from './account-error.ts';
+import { isBreakGlass, localAccountRefusal, type LocalLoginPolicy } from './local-login.ts';
 
 export interface ApiTokenIdentity {
   id: string;
@@ -31,6 +32,11 @@ export interface ApiTokenServiceDeps {
   audit: AuditLog;
   now?: () => Date;
   logger?: { error(object: unknown, message?: string): void };
+  /**
+   * LOCAL_LOGIN (issue 74 item 7): with local accounts off, a token of an account never linked to the identity
+   * provider is refused (the break-glass admin's excepted; its uses are audited as such)
+   */
+  localLogin?: LocalLoginPolicy;
 }
 
 export type ApiTokenService = ReturnType<typeof createApiTokenService>;
@@ -91,18 +97,21 @@ export function createApiTokenService(deps: ApiTokenServiceDeps) {
       const user = await deps.users.findById(record.userId);
       if (!user || !user.isActive) return undefined;
       const scopes = record.scopes as ApiTokenScope[];
-      const refusal = !use.scope
+      // a local account's token outlives LOCAL_LOGIN=false no more than its password does
+      const localRefusal = user.oidcIdentity ? undefined : localAccountRefusal(deps.localLogin, user, 'API token');
+      const breakGlass = deps.localLogin?.enabled === false && isBreakGlass(deps.localLogin, user.email);
+      const refusal = localRefusal ?? (!use.scope
         ? `API tokens cannot be used for ${use.method} ${use.path.split('?')[0]}; sign in to the Command Center for that.`
         : scopes.includes(use.scope)
           ? undefined
-          : `API token "${record.name}" lacks the scope ${use.scope} needed for ${use.method} ${use.path.split('?')[0]}; create a token with that scope in Settings → API tokens.`;
+          : `API token "${record.name}" lacks the scope ${use.scope} needed for ${use.method} ${use.path.split('?')[0]}; create a token with that scope in Settings → API tokens.`);
       await deps.tokens.touch(record.id, at);
       await deps.audit.record({
         actorId: user.id,
         action: 'api_token.used',
         subjectType: 'api_token',
         subjectId: record.id,
-        details: { name: record.name, prefix: record.prefix, method: use.method, path: use.path.split('?')[0], scope: use.scope ?? null, allowed: refusal === undefined },
+        details: { name: record.name, prefix: record.prefix, method: use.method, path: use.path.split('?')[0], scope: use.scope ?? null, allowed: refusal === undefined, ...(localRefusal ? { reason: 'LOCAL_LOGIN=false' } : {}), ...(breakGlass ? { break_glass: true } : {}) },
         ...(use.ip ? { ip: use.ip } : {}),
       });
       return { id: user.id, email: user.email, role: user.role, apiToken: { id: record.id, name: record.name, scopes }, ...(refusal ? { apiTokenRefusal: refusal } : {}) };

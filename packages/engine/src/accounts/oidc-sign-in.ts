@@ -24,7 +24,22 @@ export interface OidcSettings {
 }
 
 /** The reasons a sign-in fails, as the login page explains them (`/login?oidc_error=<code>`). */
-export type OidcErrorCode = 'wrong_audience' | 'wrong_issuer' | 'nonce_mismatch' | 'token_expired' | 'provider_error' | 'unmapped_user' | 'invalid_state' | 'no_email' | 'account_disabled' | 'identity_mismatch' | 'email_unverified';
+export type OidcErrorCode =
+  | 'wrong_audience'
+  | 'wrong_issuer'
+  | 'nonce_mismatch'
+  | 'token_expired'
+  | 'provider_error'
+  | 'unmapped_user'
+  | 'invalid_state'
+  | 'no_email'
+  | 'account_disabled'
+  | 'identity_mismatch'
+  | 'email_unverified'
+  /** issue 74 item 7: a Skyflo account has this e-mail but is not linked to the person; its owner links it (or nobody) */
+  | 'link_required'
+  /** issue 74 item 7: the provider no longer renews the person's session (removed, disabled, signed out there) */
+  | 'session_ended';
 
 export class OidcSignInError extends SkyfloError {
   constructor(
@@ -46,7 +61,12 @@ export interface OidcIdentity {
   fullName: string | null;
   role: Role;
   groups: string[];
+  /** the provider's refresh token, when it issued one: each Skyflo refresh asks the provider again with it */
+  providerRefreshToken?: string;
 }
+
+/** A completed code flow: the person, and the Skyflo account that started it to link them (issue 74 item 7). */
+export type OidcSignInResult = OidcIdentity & { linkUserId?: string };
 
 const roleRank: Record<Role, number> = { member: 0, approver: 1, admin: 2 };
 
@@ -79,10 +99,28 @@ export function classifyOidcError(error: unknown): OidcSignInError {
   return new OidcSignInError('provider_error', 'The identity provider refused or failed the sign-in.');
 }
 
+/**
+ * Why a refresh grant failed: the provider refused the token (an OAuth error answer: the person was removed, disabled
+ * or signed out there) or could not be asked (network, server error).
+ */
+function refreshError(error: unknown): OidcSignInError {
+  const seen = new Set<unknown>();
+  for (let current: unknown = error; current && typeof current === 'object' && !seen.has(current); current = (current as { cause?: unknown }).cause) {
+    seen.add(current);
+    const { code, error: oauthError } = current as { code?: string; error?: unknown };
+    if (code === 'OAUTH_RESPONSE_BODY_ERROR' || typeof oauthError === 'string') {
+      return new OidcSignInError('session_ended', `The identity provider no longer renews this session (${typeof oauthError === 'string' ? oauthError : 'refused'}); sign in again.`);
+    }
+  }
+  return new OidcSignInError('provider_error', `The identity provider could not be asked to renew the session (${error instanceof Error ? error.message : String(error)}); sign in again.`);
+}
+
 interface PendingLogin {
   state: string;
   nonce: string;
   verifier: string;
+  /** issue 74 item 7: the signed-in account that asked to be linked to whoever signs in at the provider */
+  link?: string;
 }
 
 /** Login state lives in a signed, 10-minute, HttpOnly cookie: nothing to store server-side, nothing a browser can forge. */
@@ -112,16 +150,31 @@ export function createOidcSignIn(deps: { settings: OidcSettings; stateSecret: st
     return discovered;
   };
 
+  /** The person as the provider's claims say (ID token or userinfo). */
+  function identityOf(claims: Record<string, unknown> & { sub: string; iss?: string }): OidcIdentity {
+    const email = typeof claims['email'] === 'string' ? claims['email'].trim().toLowerCase() : '';
+    if (!email) throw new OidcSignInError('no_email', 'The provider did not share your email address (add the "email" scope).');
+    const rawGroups = claims[settings.groupsClaim];
+    const groups = Array.isArray(rawGroups) ? rawGroups.filter((group): group is string => typeof group === 'string') : [];
+    const fullName = typeof claims['name'] === 'string' ? claims['name'] : null;
+    const emailVerified = typeof claims['email_verified'] === 'boolean' ? claims['email_verified'] : undefined;
+    return { issuer: claims.iss ?? '', subject: claims.sub, email, ...(emailVerified !== undefined ? { emailVerified } : {}), fullName, groups, role: roleFromGroups(groups, settings.roleMapping, settings.requireMappedGroup) };
+  }
+
   return {
     providerName: settings.providerName,
     stateTtlSeconds: STATE_TTL_SECONDS,
 
-    /** The provider's authorization URL and the sealed state to keep in the browser's cookie until the callback. */
-    async start(): Promise<{ url: string; stateToken: string }> {
+    /**
+     * The provider's authorization URL and the sealed state to keep in the browser's cookie until the callback.
+     * `linkUserId`: a signed-in account links itself to the person who signs in now (issue 74 item 7); the provider is
+     * asked to authenticate them afresh (prompt=login), not to reuse whatever session the browser has there.
+     */
+    async start(options: { linkUserId?: string } = {}): Promise<{ url: string; stateToken: string }> {
       const { oidc, config } = await configuration().catch((error: unknown) => {
         throw new OidcSignInError('provider_error', `The identity provider cannot be reached (${(error as Error).message}).`);
       });
-      const pending: PendingLogin = { state: oidc.randomState(), nonce: oidc.randomNonce(), verifier: oidc.randomPKCECodeVerifier() };
+      const pending: PendingLogin = { state: oidc.randomState(), nonce: oidc.randomNonce(), verifier: oidc.randomPKCECodeVerifier(), ...(options.linkUserId ? { link: options.linkUserId } : {}) };
       const url = oidc.buildAuthorizationUrl(config, {
         redirect_uri: settings.redirectUrl,
         scope: settings.scopes,
@@ -129,13 +182,14 @@ export function createOidcSignIn(deps: { settings: OidcSettings; stateSecret: st
         nonce: pending.nonce,
         code_challenge: await oidc.calculatePKCECodeChallenge(pending.verifier),
         code_challenge_method: 'S256',
+        ...(options.linkUserId ? { prompt: 'login' } : {}),
       });
       const stateToken = await new SignJWT({ ...pending }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime(`${STATE_TTL_SECONDS}s`).sign(stateKey);
       return { url: url.href, stateToken };
     },
 
     /** Completes the code flow; every check (state, PKCE, iss, aud, nonce, exp, signature) is openid-client's. */
-    async finish(callbackUrl: URL, stateToken: string | undefined): Promise<OidcIdentity> {
+    async finish(callbackUrl: URL, stateToken: string | undefined): Promise<OidcSignInResult> {
       if (!stateToken) throw new OidcSignInError('invalid_state', 'This sign-in was not started in this browser (or took over 10 minutes); start again.');
       const pending = await jwtVerify<PendingLogin>(stateToken, stateKey).then(
         (verified) => verified.payload,
@@ -153,13 +207,38 @@ export function createOidcSignIn(deps: { settings: OidcSettings; stateSecret: st
         });
         const claims = tokens.claims();
         if (!claims) throw new OidcSignInError('provider_error', 'The provider returned no ID token.');
-        const email = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : '';
-        if (!email) throw new OidcSignInError('no_email', 'The provider did not share your email address (add the "email" scope).');
-        const rawGroups = claims[settings.groupsClaim];
-        const groups = Array.isArray(rawGroups) ? rawGroups.filter((group): group is string => typeof group === 'string') : [];
-        const fullName = typeof claims.name === 'string' ? claims.name : null;
-        const emailVerified = typeof claims.email_verified === 'boolean' ? claims.email_verified : undefined;
-        return { issuer: claims.iss, subject: claims.sub, email, ...(emailVerified !== undefined ? { emailVerified } : {}), fullName, groups, role: roleFromGroups(groups, settings.roleMapping, settings.requireMappedGroup) };
+        return {
+          ...identityOf(claims),
+          ...(typeof tokens.refresh_token === 'string' && tokens.refresh_token ? { providerRefreshToken: tokens.refresh_token } : {}),
+          ...(pending.link ? { linkUserId: pending.link } : {}),
+        };
+      } catch (error) {
+        throw classifyOidcError(error);
+      }
+    },
+
+    /**
+     * Issue 74 item 7: asks the provider again about a signed-in person, with the refresh token it gave (at every
+     * Skyflo refresh): their groups now (a group removed there takes effect here), or why the provider will not say —
+     * it refused the token (`session_ended`: the person was removed, disabled or signed out there) or could not be
+     * reached (`provider_error`). The person must be the same (iss, sub).
+     */
+    async refresh(input: { refreshToken: string; issuer: string; subject: string }): Promise<OidcIdentity> {
+      let tokens: Awaited<ReturnType<typeof Oidc.refreshTokenGrant>>;
+      let oidc: typeof Oidc;
+      let config: Oidc.Configuration;
+      try {
+        ({ oidc, config } = await configuration());
+        tokens = await oidc.refreshTokenGrant(config, input.refreshToken);
+      } catch (error) {
+        throw refreshError(error);
+      }
+      try {
+        // a provider that sends no new ID token on refresh is asked its userinfo endpoint for the same claims
+        const claims = tokens.claims() ?? { ...(await oidc.fetchUserInfo(config, tokens.access_token, input.subject)), iss: input.issuer };
+        const identity = identityOf(claims);
+        if (identity.subject !== input.subject || (claims.iss !== undefined && claims.iss !== input.issuer)) throw new OidcSignInError('identity_mismatch', 'The provider answered the refresh about another person.');
+        return { ...identity, issuer: input.issuer, providerRefreshToken: typeof tokens.refresh_token === 'string' && tokens.refresh_token ? tokens.refresh_token : input.refreshToken };
       } catch (error) {
         throw classifyOidcError(error);
       }

@@ -25,7 +25,7 @@ function claimAnswered(outcome: BeginOutcome) {
     storage: { runs },
     bus: { isStopRequested: async () => false },
     config: { runLeaseMs: 30_000, maxRunsPerUser: 3 },
-    settleCardsOfDeadRun: async (id) => void settled.push(id),
+    settleCardsOfDeadRun: async (id) => (settled.push(id), true),
   });
   return { claim: () => claim(conversationId, 'new-run', 'user-1'), settled };
 }

@@ -29,10 +29,10 @@ export interface ConversationRunsDeps {
    * Settles the cards a dead run left under way in the conversation (reconcile-orphaned-approvals.ts), when a claim
    * ended that run's lapsed lease itself: the reconciler names only the runs it ends, so it never would.
    */
-  settleCardsOfDeadRun?: (conversationId: string) => Promise<void>;
+  settleCardsOfDeadRun?: (conversationId: string) => Promise<boolean>;
 }
 
-export function createConversationRuns<Result extends { status: string; awaitingApproval: boolean }>(deps: ConversationRunsDeps) {
+export function createConversationRuns<Result extends { status: string; awaitingApproval: boolean; timelineIncomplete?: boolean }>(deps: ConversationRunsDeps) {
   const { storage } = deps;
   // Runs started by this process, so shutdown (and tests) can wait for them; the guard itself is storage.runs.
   const localRuns = new Map<string, Promise<unknown>>();
@@ -116,7 +116,16 @@ export function createConversationRuns<Result extends { status: string; awaiting
         if (!finishedByTimelineWrite) await storage.runs.finish(runId);
         released = true;
       };
+      // A run the database refused a write may have lost timeline writes (run-agent.ts): its claim is released as any
+      // run's (retried while the database is unreachable), and its cards are settled from the approval rows, which
+      // committed with each change, once the database takes writes again (a full disk may take a tiny release long
+      // before the timeline's rewrite): retried in the background until it works.
+      let timelineIncomplete = false;
       started = execute(release)
+        .then((result) => {
+          timelineIncomplete = result.timelineIncomplete === true;
+          return result;
+        })
         .catch((error: unknown) => {
           deps.logger?.error({ err: error, runId }, 'agent run crashed');
           return { status: 'error', awaitingApproval: false } as Result;
@@ -126,11 +135,25 @@ export function createConversationRuns<Result extends { status: string; awaiting
           // Released before `completed` already, normally: then not again (a statement per run saved). Otherwise now;
           // retries are not awaited by idle().
           if (!released) await storage.runs.finish(runId).catch((error: unknown) => void retryRelease(runId, error));
+          if (timelineIncomplete) void settleWhenWritable(conversationId);
           localRuns.delete(runId);
         });
       localRuns.set(runId, started);
       return started;
     };
+  }
+
+  /**
+   * Settles a conversation whose run lost timeline writes, retrying (every second or so, for up to an hour) until the
+   * database takes the write; not awaited by idle() or shutdown (the reconciler's own passes settle dead runs after a
+   * restart).
+   */
+  async function settleWhenWritable(conversationId: string): Promise<void> {
+    if (!deps.settleCardsOfDeadRun) return;
+    const giveUpAt = Date.now() + 60 * 60_000;
+    while (!(await deps.settleCardsOfDeadRun(conversationId)) && Date.now() < giveUpAt) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, Math.max(100, deps.config.runLeaseMs / 4))).unref());
+    }
   }
 
   /** Resolves when every run started here has finished. */

@@ -3,16 +3,21 @@
  * list tools. Checks ownership and state, then starts the run in the background and returns its id at once;
  * the route streams the run's events from the bus. The run does not depend on the stream staying open.
  */
+import { gateLogLineOfRefusal } from '../tool-calls/gate-log-lines.ts';
 import { randomUUID } from 'node:crypto';
 import { hasFailedPreview, type AlertCard, type ApiTokenScope } from '@skyflo/protocol';
 import type { ApprovalRecord, AuditLog, AuthenticatedUser, Conversation, PlatformStorage } from '../ports/index.ts';
 import { appendAlertEntry, appendUserEntry } from '../timeline/apply-event.ts';
+import { symptomQueryIn } from '../tool-calls/verify/symptom-check.ts';
 import type { ApprovalPolicyName } from '../tool-calls/decide/decision-authority.ts';
 import { decide, requestShapeRule, type DecisionRefusal } from '../tool-calls/decide/decide.ts';
-import { decisionAuditRecord, earlierAwaiting, inverseNeedsSecondPerson } from '../tool-calls/decide/decision-facts.ts';
+import { decisionAuditRecord } from '../tool-calls/decide/decision-facts.ts';
+import { createDecisionFactsGatherer } from '../tool-calls/decide/gather-facts.ts';
+import { recordCoApproval } from '../tool-calls/decide/co-approval.ts';
 import { conversationAccess, type ConversationAction } from '../tool-calls/decide/conversation-access.ts';
 import { BusPublishError } from '../bus/bus-publish-error.ts';
 import { reconcileOrphanedApprovals, settleCardsOfDeadRunsIn } from '../tool-calls/execute/reconcile-orphaned-approvals.ts';
+import { closeUnresumableCalls, unresumableDecisionText } from '../tool-calls/execute/close-unresumable.ts';
 import { AgentRequestError } from '../errors/agent-request-error.ts';
 import { createConversationRuns, tooManyRuns } from './conversation-runs.ts';
 import { buildAgentGraph } from '../graph/build-graph.ts';
@@ -26,7 +31,7 @@ import type { MemberScope } from '@skyflo/protocol';
 import { createConversationClusters } from '../clusters/conversation-cluster.ts';
 import type { ApprovalWebauthn, DeviceSignature } from '@skyflo/protocol';
 import type { StoredDeviceSignature } from '../passkeys/device-keys.ts';
-import { passkeyFactsOf, type PasskeyApprovals } from '../passkeys/passkey-approvals.ts';
+import type { PasskeyApprovals } from '../passkeys/passkey-approvals.ts';
 import type { StoredAssertion } from '../passkeys/passkey-service.ts';
 import { PasskeyError } from '../passkeys/passkey-error.ts';
 
@@ -41,7 +46,8 @@ export interface AgentService {
   /** `context`: the cluster a new conversation is pinned to (default: the current context) */
   /** `alert`: an alert investigation's run (the alert's receiver), whose calls the alert asks for (issue 37 item 9) */
   /** `alertCard`: the alert the timeline shows instead of the message (which the model still receives) */
-  prepareChat(input: { user: AuthenticatedUser; conversationId?: string; message: string; context?: string; ip?: string; alert?: string; alertCard?: AlertCard }): Promise<StartedRun>;
+  /** `schedule`: a scheduled check's run (issue 81): attributed "schedule: <name>" in the audit trail; read-only ones propose nothing */
+  prepareChat(input: { user: AuthenticatedUser; conversationId?: string; message: string; context?: string; ip?: string; alert?: string; alertCard?: AlertCard; schedule?: { name: string; readOnly: boolean } }): Promise<StartedRun>;
   /**
    * Decides a call whose preview was shown: refused unless it is awaiting (previewed), an approval echoes the
    * args_hash it was shown (and, when sent, its diff_hash), and no earlier call of its turn still waits.
@@ -64,6 +70,10 @@ export interface AgentService {
     webauthn?: ApprovalWebauthn;
     /** issue 35: a confirmed device key's signature of the call's facts (`skyflo chat`), in place of `webauthn` */
     deviceSignature?: DeviceSignature;
+    /** issue 74 item 2: the channel that names who clicked without proving it (Teams): its approvals count only for the requester */
+    unverifiedClicker?: string;
+    /** issue 76 item 6: an admin's break-glass approval during a change freeze (with `webauthn` or `deviceSignature`) */
+    breakGlass?: { reason: string };
     ip?: string;
   }): Promise<StartedRun>;
   /**
@@ -113,7 +123,9 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   // A decision hands the checkpoint it read to the run it starts (graph/resume-checkpoint.ts): one read, not two.
   const checkpoints = createResumeCheckpoints(checkpointer);
   // Compiled once per engine; each run passes its own RunContext to invoke.
-  const runDeps = { ...deps, ...(observeEvent ? { observeEvent } : {}), graph: buildAgentGraph({ ...deps, approvals: storage.approvals, checkpointer: checkpoints.saver }) };
+  // issue 78: a change's verification re-asks the symptom query the conversation ran (when a data source exists)
+  const symptomQuery = async (conversationId: string) => symptomQueryIn((await storage.conversations.get(conversationId))?.timeline ?? []);
+  const runDeps = { ...deps, ...(observeEvent ? { observeEvent } : {}), graph: buildAgentGraph({ ...deps, approvals: storage.approvals, checkpointer: checkpoints.saver, symptomQuery }) };
   // One run per conversation, on any engine process (conversation-runs.ts): each use case claims, then launches.
   const { claim, launch, settled } = createConversationRuns<RunResult>({
     storage,
@@ -133,7 +145,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   const reconcile = () => {
     reconciling ??= reconcileOrphanedApprovals({ storage, logger: deps.logger })
       // Issue 21: verifications a stopped engine left `verifying` are finished (remaining budget) or timed out.
-      .then(() => resumeVerifications({ storage, tools: deps.tools, secretBox: deps.secretBox, config: deps.config, inspector: deps.inspector, ...(deps.clusters ? { clusters: deps.clusters } : {}), ...(deps.scopeOf ? { scopeOf: deps.scopeOf } : {}), ...(deps.executeAsApprover ? { executeAsApprover: deps.executeAsApprover } : {}), ...(deps.enforcement ? { enforcement: deps.enforcement } : {}), ...(deps.jenkinsIntegration ? { jenkinsIntegration: deps.jenkinsIntegration } : {}), ...(deps.approvalPolicy ? { approvalPolicy: deps.approvalPolicy } : {}), ...(observeEvent ? { observeEvent } : {}), ...(deps.logger ? { logger: deps.logger } : {}) }))
+      .then(() => resumeVerifications({ storage, tools: deps.tools, secretBox: deps.secretBox, config: deps.config, inspector: deps.inspector, ...(deps.clusters ? { clusters: deps.clusters } : {}), ...(deps.scopeOf ? { scopeOf: deps.scopeOf } : {}), ...(deps.executeAsApprover ? { executeAsApprover: deps.executeAsApprover } : {}), ...(deps.enforcement ? { enforcement: deps.enforcement } : {}), ...(deps.jenkinsIntegration ? { jenkinsIntegration: deps.jenkinsIntegration } : {}), ...(deps.approvalPolicy ? { approvalPolicy: deps.approvalPolicy } : {}), ...(deps.emergencyStop ? { emergencyStop: deps.emergencyStop } : {}), ...(observeEvent ? { observeEvent } : {}), ...(deps.logger ? { logger: deps.logger } : {}) }))
       .then(() => undefined)
       .finally(() => (reconciling = undefined));
   };
@@ -142,6 +154,21 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   reconciler.unref();
 
   const policy = deps.approvalPolicy ?? { policy: 'self' as const, fourEyes: false };
+  // Every fact a decision's rules read, gathered as the pending list gathers them (tool-calls/decide/gather-facts.ts).
+  const decisionFacts = createDecisionFactsGatherer({
+    environment: policy,
+    approvals: storage.approvals,
+    conversations: storage.conversations,
+    scopeOf: deps.scopeOf,
+    // the clusters configured now (issue 37 item 7): unknown when the MCP server cannot answer — execution still checks
+    ...(deps.clusters ? { configuredClusters: () => deps.clusters!.directory.list() } : {}),
+    pausedCallIds: async (conversationId) => pausedCallIds(await checkpoints.read(conversationId)),
+    passkeys: deps.passkeys,
+    inspector: deps.inspector,
+    // issue 76: nothing is approved while the emergency stop is on
+    ...(deps.emergencyStop ? { emergencyStop: () => deps.emergencyStop!.state() } : {}),
+    ...(deps.freezes ? { activeFreeze: (call: { cluster?: string | undefined; namespaces: readonly string[] }) => deps.freezes!.activeFor(call) } : {}),
+  });
   // A chat's start writes its audit record with its claim only where the audit trail is the storage's own.
   const ownAuditTrail = !deps.audit || deps.audit === (storage as Partial<PlatformStorage>).audit;
   const conversationClusters = deps.clusters ? createConversationClusters({ ...deps.clusters, ...(deps.scopeOf ? { scopeOf: deps.scopeOf } : {}) }) : undefined;
@@ -155,8 +182,31 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   async function accessibleConversation(user: AuthenticatedUser, conversationId: string, action: ConversationAction): Promise<ConversationFacts> {
     // Its owner, cluster and title, not its timeline: a long conversation's is megabytes to read.
     const found = storage.conversations.access ? await storage.conversations.access(conversationId) : await storage.conversations.get(conversationId);
-    if (!found || !conversationAccess({ policy: policy.policy, actor: user, conversationOwnerId: found.userId }, action)) throw notFound(conversationId);
+    // the actor's cluster scope matters only in someone else's conversation (issue 74 item 8)
+    const actorScope = found && found.userId !== user.id ? await deps.scopeOf?.(user.id) : undefined;
+    if (!found || !conversationAccess({ policy: policy.policy, actor: user, conversationOwnerId: found.userId, reach: { actorScope, conversationCluster: found.cluster } }, action)) throw notFound(conversationId);
     return { id: conversationId, userId: found.userId, title: found.title ?? '', ...(found.cluster !== undefined ? { cluster: found.cluster } : {}) };
+  }
+
+  /**
+   * Claims the conversation for `runId` and reads its paused turn again, now that no run can be writing it: the turn
+   * (to resume from) when it holds `callId`; otherwise the conversation's stranded calls are closed
+   * (close-unresumable.ts), the claim released, and the decision refused with 409 RUN_NOT_RESUMABLE.
+   */
+  async function claimToCheckResumable(conversationId: string, runId: string, userId: string, callId: string): Promise<{ turn: Awaited<ReturnType<typeof checkpoints.read>> }> {
+    await claim(conversationId, runId, userId);
+    try {
+      const turn = await checkpoints.read(conversationId);
+      const paused = pausedCallIds(turn);
+      if (paused.includes(callId)) return { turn };
+      const closed = await closeUnresumableCalls({ storage }, conversationId, paused);
+      deps.logger?.error({ conversationId, callIds: closed.map((record) => record.callId) }, 'closed calls whose run ended before saving the turn they paused at');
+    } catch (error) {
+      await storage.runs.finish(runId).catch(() => undefined);
+      throw error;
+    }
+    await storage.runs.finish(runId);
+    throw new AgentRequestError(409, 'RUN_NOT_RESUMABLE', unresumableDecisionText(callId));
   }
 
   const proposeUndo = createUndoProposer({
@@ -176,7 +226,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
   });
 
   return {
-    async prepareChat({ user, conversationId, message, context, ip, alert, alertCard }) {
+    async prepareChat({ user, conversationId, message, context, ip, alert, alertCard, schedule }) {
       const content = message.trim();
       if (!content) throw new AgentRequestError(400, 'EMPTY_MESSAGE', 'The message is empty; send at least one user message with content.');
       const runId = randomUUID();
@@ -185,7 +235,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       let messageWritten = false;
       /** the request's audit record was written with the run's claim */
       let recorded = false;
-      const chatRequestRecord = (id: string) => ({ actorId: user.id, action: 'chat.request', conversationId: id, subjectType: 'conversation', subjectId: id, details: { run_id: runId, text: scrubSecrets(content) }, ...(ip ? { ip } : {}) });
+      const chatRequestRecord = (id: string) => ({ actorId: user.id, action: 'chat.request', conversationId: id, subjectType: 'conversation', subjectId: id, details: { run_id: runId, text: scrubSecrets(content), ...(schedule ? { via: `schedule: ${schedule.name}` } : {}) }, ...(ip ? { ip } : {}) });
       if (conversationId) {
         conversation = await accessibleConversation(user, conversationId, 'change');
         if (context !== undefined && conversation.cluster !== undefined && context !== conversation.cluster) {
@@ -264,7 +314,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
           conversationId: conversation.id,
           userMessage: content,
           wantsTitle: !conversation.title,
-          requester: { id: user.id, email: user.email, ...(alert !== undefined ? { alert } : {}) },
+          requester: { id: user.id, email: user.email, ...(alert !== undefined ? { alert } : {}), ...(schedule ? { schedule } : {}) },
           ...(await clusterContext),
           // inside the run: if the database refuses the message, the stream ends with the error instead of hanging
           prepare: async () => {
@@ -281,43 +331,33 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       return { runId, conversationId: conversation.id, start };
     },
 
-    async prepareDecision({ user, apiToken, conversationId, callId, approve, reason, argsHash, diffHash, automatic, autoRevert, withoutPreview, webauthn, deviceSignature, ip }) {
-      const request = { approve, argsHash, diffHash, autoRevert, withoutPreview, webauthn: webauthn !== undefined, deviceSignature: deviceSignature !== undefined && webauthn === undefined };
+    async prepareDecision({ user, apiToken, conversationId, callId, approve, reason, argsHash, diffHash, automatic, autoRevert, withoutPreview, webauthn, deviceSignature, unverifiedClicker, breakGlass: breakGlassAsked, ip }) {
+      const request = { approve, argsHash, diffHash, autoRevert, withoutPreview, webauthn: webauthn !== undefined, deviceSignature: deviceSignature !== undefined && webauthn === undefined, ...(unverifiedClicker ? { unverifiedClicker } : {}), ...(breakGlassAsked ? { breakGlass: breakGlassAsked } : {}) };
       // The request's own shape first: nothing is read for a request that could never be granted.
       const malformed = decide({ conversationId, callId, environment: policy, actor: user, conversation: undefined, call: undefined, deciderScope: undefined, request }, [requestShapeRule]);
       if (malformed) throw refusalError(malformed);
       // The reads at once (Postgres serves them in parallel; PGlite's thread takes them back to back, without a trip
-      // through this thread between them); the record and the paused turn are only used once ownership is confirmed.
-      const pausedTurn = approve ? checkpoints.read(conversationId) : Promise.resolve(undefined);
+      // through this thread between them); the paused turn is handed to the run below. Read for a denial too (issue 75):
+      // either decision resumes the paused turn, and one that is not there cannot be resumed.
+      const pausedTurn = checkpoints.read(conversationId);
       pausedTurn.catch(() => undefined); // awaited only when the record is an awaiting call
-      // Only the owner and the pinned cluster (access), not the timeline: a long conversation's is megabytes to read;
-      // with the call's record in the same query where the store can (one round trip, P4).
-      const facts = storage.approvals.getWithConversation
-        ? storage.approvals.getWithConversation(conversationId, callId)
-        : Promise.all([storage.conversations.access ? storage.conversations.access(conversationId) : storage.conversations.get(conversationId), storage.approvals.get(conversationId, callId)]).then(([conversation, record]) => ({ conversation, record }));
-      // The clusters configured now, for an approval (issue 37 item 7: a call bound to an API server that is gone is
-      // refused here, as the pending list shows it); unknown when the MCP server cannot answer — execution still checks.
-      const configuredClusters = approve && deps.clusters ? deps.clusters.directory.list().catch(() => undefined) : Promise.resolve(undefined);
-      const [{ conversation: found, record }, deciderScope, configured] = await Promise.all([facts, deps.scopeOf?.(user.id), configuredClusters]);
-      // The order of the paused turn matters only for an approval of an awaiting call the caller may see.
-      const earlier = approve && found && record?.status === 'awaiting' ? await earlierAwaiting(storage.approvals, conversationId, callId, pausedCallIds(await pausedTurn)) : undefined;
-      // Issue 35: whether approving it needs the approver's passkey (the cluster's passkey policy, read now).
-      const passkey = approve && found && record ? await passkeyFactsOf(deps.passkeys, record) : undefined;
-      // One function decides, the same the pending list asks (tool-calls/decide): the first refusal is the answer.
-      const refusal = decide({
+      const turnOrder = pausedTurn.then(pausedCallIds);
+      turnOrder.catch(() => undefined); // read only when another call of the turn still waits
+      // One function gathers what the rules read, the same the pending list asks (tool-calls/decide/gather-facts.ts);
+      // one function decides (tool-calls/decide): the first refusal is the answer.
+      const { facts, conversation: found, record } = await decisionFacts.forDecision({
+        actor: { id: user.id, role: user.role, ...(apiToken ? { apiToken } : {}) },
         conversationId,
         callId,
-        environment: policy,
-        actor: { id: user.id, role: user.role, ...(apiToken ? { apiToken } : {}) },
-        conversation: found ? { ownerId: found.userId } : undefined,
-        call: record,
-        deciderScope,
         request,
-        ...(configured ? { configuredClusters: configured } : {}),
-        ...(earlier ? { earlierAwaiting: { callId: earlier.callId, tool: earlier.tool } } : {}),
-        ...(autoRevert && record?.undo ? { inverseNeedsSecondPerson: inverseNeedsSecondPerson({ record: { ...record, undo: record.undo }, environment: policy, inspector: deps.inspector }) } : {}),
-        ...(passkey ? { passkey } : {}),
+        pausedCallIds: turnOrder,
       });
+      const passkey = facts.passkey;
+      const refusal = decide(facts);
+      if (refusal) {
+        const line = gateLogLineOfRefusal(refusal, { conversationId, callId, decidedBy: user.id });
+        deps.logger?.[line.level](line.fields, line.message);
+      }
       if (refusal || !found || !record) throw refusalError(refusal ?? { status: 404, code: 'CONVERSATION_NOT_FOUND', reason: `Conversation ${conversationId} not found` });
       // The rules let a passkey call through only with an assertion: it must be this person's, over this call's facts.
       let passkeyAssertion: StoredAssertion | StoredDeviceSignature | undefined;
@@ -329,14 +369,21 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
           throw error;
         }
       }
+      // Issue 76: a call a policy gives several approvers keeps waiting until the last of them approves; the earlier
+      // approvals are recorded with it (and audited), and the request answers 202 MORE_APPROVALS_NEEDED.
+      // Issue 76 item 6: the rules let a break-glass through only for an admin, with a verified passkey, while the freeze
+      // holds; the row records it (the execution then skips the freeze re-check for this call only).
+      const breakGlass = approve && breakGlassAsked && facts.freeze && passkeyAssertion ? { reason: breakGlassAsked.reason, freeze: facts.freeze.name, freezeEndsAt: facts.freeze.endsAt, by: user.id } : undefined;
+      if (breakGlassAsked && approve && !breakGlass) throw new AgentRequestError(403, 'BREAK_GLASS_PASSKEY_REQUIRED', `Breaking a change freeze for tool call ${callId} needs your verified passkey; approve it with "Break glass" in the Command Center.`);
+      if (approve) await recordCoApproval({ approvals: storage.approvals, audit: deps.audit, record, user, reason, ip });
       const conversation = found;
       // Recorded only when the call had no preview: the acknowledgement is part of what was approved.
       const approvedWithoutPreview = approve && withoutPreview === true && record !== undefined && hasFailedPreview(record);
       const runId = randomUUID();
       // The decision's audit record is written by the same statement as the decision (issue 32.3).
       const decidedAt = new Date();
-      const decisionAudit = deps.audit ? decisionAuditRecord({ record, actorId: user.id, approve, automatic, autoRevert, reason, runId, decidedAt, approvedWithoutPreview, ip, ...(passkeyAssertion ? { passkeyAssertion } : {}) }) : undefined;
-      const decision = { conversationId, callId, approve, decidedBy: user.id, reason, automatic, autoRevert, decisionRunId: runId, decidedAt, ...(decisionAudit ? { audit: decisionAudit } : {}), ...(passkeyAssertion ? { passkeyAssertion: { ...passkeyAssertion } } : {}) };
+      const decisionAudit = deps.audit ? decisionAuditRecord({ record, actorId: user.id, approve, automatic, autoRevert, reason, runId, decidedAt, approvedWithoutPreview, ip, ...(passkeyAssertion ? { passkeyAssertion } : {}), ...(breakGlass ? { breakGlass } : {}) }) : undefined;
+      const decision = { conversationId, callId, approve, decidedBy: user.id, reason, automatic, autoRevert, decisionRunId: runId, decidedAt, ...(decisionAudit ? { audit: decisionAudit } : {}), ...(passkeyAssertion ? { passkeyAssertion: { ...passkeyAssertion } } : {}), ...(breakGlass ? { breakGlass } : {}) };
       // Not decided (its record could not be written with it): the conversation is free again, the call still waits.
       const releasing = async (error: unknown): Promise<never> => {
         await storage.runs.finish(runId).catch(() => undefined);
@@ -346,17 +393,24 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       // run started here takes it (its graph takes this read instead of making its own: graph/resume-checkpoint.ts);
       // unreadable, the run reads it itself. The paused turn read above is that state when nothing was written since.
       const resumeState = async () => (approve ? checkpoints.readAgain(conversationId, await pausedTurn.catch(() => undefined)).catch(() => undefined) : undefined);
+      // Issue 75 item 2: the paused turn must hold the call, or no run can resume it. Read before the claim, it may
+      // be a run's that is still saving its turn: the conversation is claimed first (409 RUN_IN_PROGRESS while that
+      // run holds it) and the turn read again; still not there, the call is closed and the decision refused.
+      const claimedToCheck = record.status === 'awaiting' && !pausedCallIds(await pausedTurn).includes(callId) ? await claimToCheckResumable(conversationId, runId, user.id, callId) : undefined;
       // The claim and the decision in one statement where the store can (issue 38: a round trip fewer on the way to
       // the tool); when that claim is refused nothing was written, and the claim takes the long way (409, 429, a
       // stopped run's grace) before the decision.
-      const together = storage.approvals.decideClaimingRun
-        ? await storage.approvals.decideClaimingRun({ ...decision, claim: { leaseMs: deps.config.runLeaseMs, userId: user.id, maxRunningPerUser: deps.config.maxRunsPerUser } }).catch(releasing)
-        : { claimed: false as const };
+      const together =
+        storage.approvals.decideClaimingRun && !claimedToCheck
+          ? await storage.approvals.decideClaimingRun({ ...decision, claim: { leaseMs: deps.config.runLeaseMs, userId: user.id, maxRunningPerUser: deps.config.maxRunsPerUser } }).catch(releasing)
+          : { claimed: false as const };
       let resumeFrom: Awaited<ReturnType<typeof resumeState>>;
       let decided: ApprovalRecord | undefined;
       if (together.claimed) {
         decided = together.decided;
         resumeFrom = decided ? await resumeState() : undefined;
+      } else if (claimedToCheck) {
+        [resumeFrom, decided] = [approve ? claimedToCheck.turn : undefined, await storage.approvals.decide(decision).catch(releasing)];
       } else {
         await claim(conversationId, runId, user.id);
         // Read while the decision is recorded (one round trip). The atomic awaiting → decided update is what makes a

@@ -6,6 +6,7 @@
  * (a timeline, approval or checkpoint write the database refuses) ends it with `workflow.error` + `completed(error)`
  * (what it says: run-failure.ts): a client must never be left with heartbeats and no end.
  */
+import { gateLogLineOfEvent } from '../tool-calls/gate-log-lines.ts';
 import { traceRun } from '../observability/tracing/spans.ts';
 import { GraphRecursionError, isGraphBubbleUp } from '@langchain/langgraph/web';
 import type { AgentEvent, AgentEventPayload, AgentEventType, CompletedStatus, TimelineEntry } from '@skyflo/protocol';
@@ -20,21 +21,27 @@ import { busFailureEvent, isStorageError, storageFailureEvent } from './run-fail
 import { fallbackTitle, generateTitle } from './generate-title.ts';
 import { createSecretScrubber } from '../graph/scrub-secrets.ts';
 import type { Runbooks } from '../runbooks/create-runbooks.ts';
+import type { IncidentMemory } from '../incident-memory/incident-memory.ts';
 import { claimDecidedAtStart, releaseUnusedClaim } from '../tool-calls/execute/execution-claim.ts';
+import { runEndedReason, userStopCause } from '../tool-calls/execute/gate-tools.ts';
 
 export interface RunAgentDeps extends Omit<GraphDeps, 'approvals' | 'checkpointer'> {
   storage: Storage;
   bus: EventBus;
-  logger?: { error(object: unknown, message?: string): void };
+  logger?: { error(object: unknown, message?: string): void; warn(object: unknown, message?: string): void; info(object: unknown, message?: string): void };
   /**
    * Sees every event of every run after it is scrubbed (the audit trail's tool-call records, metrics). Must not
    * throw or block: it is called synchronously on the run's hot path.
    */
   observeEvent?: (event: AgentEvent) => void;
+  /** told of a write the storage refused during a run (a full disk is remembered for /health: storage/disk-full.ts) */
+  onStorageFailure?: (error: unknown) => void;
   /** override of defaultTimelineFlushMs (tests) */
   timelineFlushMs?: number;
   /** the team's runbooks matching a chat's message, fenced for the system prompt (runbooks/create-runbooks.ts) */
   runbooks?: Pick<Runbooks, 'contextFor'>;
+  /** issue 81: the requester's resolved past incidents like this message, fenced for the system prompt */
+  incidentMemory?: Pick<IncidentMemory, 'contextFor'>;
 }
 
 /** What one run needs: the service's dependencies plus the graph it compiled once (graph/build-graph.ts). */
@@ -50,7 +57,7 @@ export interface RunInput {
   /** the approval decided just before this run (saves the gate re-reading the row it was returned by) */
   decided?: ApprovalRecord;
   /** the conversation's owner, shown as the requester of the calls this run proposes */
-  requester: { id: string; email?: string; alert?: string };
+  requester: { id: string; email?: string; alert?: string; /** issue 81: a scheduled check's run (read-only ones propose nothing) */ schedule?: { name: string; readOnly: boolean } };
   /** who decided the approval that started this run */
   approver?: RunContext['approver'];
   /** the conversation's cluster, the requester's scope and the prompt naming them (issue 22) */
@@ -81,6 +88,11 @@ export interface RunInput {
 export interface RunResult {
   status: CompletedStatus;
   awaitingApproval: boolean;
+  /**
+   * The database refused a write of the run (a timeline write may be lost): the conversation's cards are settled from
+   * the approval rows once the database takes writes again (conversation-runs.ts).
+   */
+  timelineIncomplete?: boolean;
 }
 
 /**
@@ -114,6 +126,8 @@ async function tokensSpent(storage: Storage, conversationId: string): Promise<nu
   return total;
 }
 
+const firstLineOf = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 300);
+
 /** One run, its trace's root span (issue 39; a no-op span unless OTEL tracing is on). */
 export function runAgent(deps: RunAgentWith, input: RunInput): Promise<RunResult> {
   return traceRun({ runId: input.runId, conversationId: input.conversationId, kind: input.userMessage !== undefined ? 'chat' : 'decision' }, () => runAgentTraced(deps, input));
@@ -132,8 +146,9 @@ async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunR
   const failStorage = (error: unknown) => {
     if (storageFailure) return;
     storageFailure = error;
+    deps.onStorageFailure?.(error);
     deps.logger?.error({ err: error, runId: input.runId }, 'storage failed during a run; ending the run');
-    controller.abort();
+    controller.abort(runEndedReason(`the run ended because the database failed (${firstLineOf(error)})`));
   };
   const completedPayload = (status: CompletedStatus, extra: { awaitingApproval?: boolean; failure?: string } = {}) => {
     const durationMs = Date.now() - startedAt;
@@ -221,6 +236,9 @@ async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunR
     } catch (error) {
       deps.logger?.error({ err: error, runId: input.runId }, 'run event observer failed');
     }
+    // a refused or lost execution and a failed preview get a line of their own in the log (issue 80 item 7)
+    const line = gateLogLineOfEvent(event as unknown as { type: string });
+    if (line) deps.logger?.[line.level](line.fields, line.message);
     if (completedSent) return;
     if (type === 'completed') {
       completedSent = true;
@@ -242,7 +260,7 @@ async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunR
       if (!busFailure) {
         busFailure = error;
         deps.logger?.error({ err: error, runId: input.runId }, 'event bus failed during a run; ending the run');
-        controller.abort();
+        controller.abort(runEndedReason(`the run ended because the event bus failed (${firstLineOf(error)})`));
       }
     }
   }
@@ -280,12 +298,12 @@ async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunR
   try {
     unsubscribeStop = await bus.onStop(input.runId, () => {
       if (controller.signal.aborted) return;
-      controller.abort();
+      controller.abort(runEndedReason(userStopCause));
       if (!completedSent) void emit('completed', completedPayload('stopped'), { early: true }).catch(() => {});
     });
   } catch (error) {
     busFailure = error;
-    controller.abort();
+    controller.abort(runEndedReason(`the run ended because the event bus failed (${firstLineOf(error)})`));
   }
 
   /** A claim sent at the start for a call the run never reached is released before the run says it is over. */
@@ -315,6 +333,16 @@ async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunR
     if (runbook) {
       run.clusterPrompt = [run.clusterPrompt, runbook.prompt].filter(Boolean).join('\n\n');
       await emit('runbook.used', { runbooks: runbook.used });
+    }
+    // Issue 81: the requester's own resolved incidents like this one, cited "Seen before: …" (not for scheduled checks:
+    // their earlier runs are compared with findings.ts instead).
+    const remembered =
+      input.userMessage !== undefined && !input.requester.schedule
+        ? await deps.incidentMemory?.contextFor({ userId: input.requester.id, conversationId: input.conversationId, message: input.userMessage }).catch((error: unknown) => void deps.logger?.error({ err: error, runId: input.runId }, 'could not read past incidents; the run goes on without them'))
+        : undefined;
+    if (remembered) {
+      run.clusterPrompt = [run.clusterPrompt, remembered.prompt].filter(Boolean).join('\n\n');
+      await emit('memory.used', { incidents: remembered.incidents.map((incident) => ({ conversation_id: incident.conversationId, title: incident.title, date: incident.date, resolved_by: incident.resolvedBy })) });
     }
     const graphInput = runInput({
       runId: input.runId,
@@ -397,5 +425,5 @@ async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunR
   } finally {
     await unsubscribeStop().catch(() => {});
   }
-  return { status, awaitingApproval };
+  return { status, awaitingApproval, ...(storageFailure ? { timelineIncomplete: true } : {}) };
 }

@@ -14,7 +14,7 @@ describe('storageFailureEvent', () => {
     const refused = new DrizzleQueryError('update conversations set timeline = $1', [conversationText], withCode('could not extend file "base/5/16427": No space left on device', '53100'));
     const event = storageFailureEvent(refused, 'PGlite in /data');
     expect(event.code).toBe('STORAGE_FULL');
-    expect(event.error).toMatch(/^The disk holding the database is full \(the database said: .*No space left on device.*\), so this run was ended and nothing more was written\. Free space/);
+    expect(event.error).toMatch(/^The disk holding the database \(PGlite in \/data\) is full \(the database said: .*No space left on device.*\), so this run was ended and nothing more was written\. Free space there/);
     expect(event.error).not.toContain('hunter2');
   });
 

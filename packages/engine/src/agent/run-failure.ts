@@ -27,7 +27,7 @@ export function storageFailureEvent(error: unknown, database: string | undefined
   if (isDiskFull(error)) {
     return {
       code: 'STORAGE_FULL',
-      error: `The disk holding the database is full (the database said: ${describeDiskFull(error)}), so this run was ended and nothing more was written. Free space on the engine's data dir (GET /api/v1/health names it), then send your message again.`,
+      error: `The disk holding the database${database ? ` (${database})` : ''} is full (the database said: ${describeDiskFull(error)}), so this run was ended and nothing more was written. Free space there (GET /api/v1/health names it), then send your message again.`,
     };
   }
   if (isDatabaseUnavailable(error)) {

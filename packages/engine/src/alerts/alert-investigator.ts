@@ -10,7 +10,10 @@
  *
  * At most `maxConcurrent` investigations run at once per engine; the rest wait in a queue in the database (so a
  * restart resumes it) of at most `queueLimit` jobs: past it an alert is refused (`queued: false`, 429) rather than
- * queued without bound, since each job is a full model run. A new investigation counts against the owner's
+ * queued without bound, since each job is a full model run. A repeat notification with the same alerts firing (what
+ * Alertmanager sends every repeat_interval, and again after every restart) starts no run: it adds a line to the open
+ * investigation; a changed set is investigated again with the change spelled out (ALERT_REINVESTIGATE: on_change,
+ * the default; always; never). A new investigation counts against the owner's
  * CONVERSATIONS_PER_MINUTE like any other new conversation (`admitConversation`). When a run ends, its conclusion is
  * announced to the notifiers (alert.investigated).
  */
@@ -21,8 +24,11 @@ import type { AlertQueueStore, AuditLog, AuthenticatedUser, ConversationStore, Q
 import type { AlertCard } from '@skyflo/protocol';
 import type { AlertGroup } from './alert-payloads.ts';
 
+/** When a repeat of an open group runs the model again: on a change of what fires (default), every time, or never. */
+export type Reinvestigate = 'on_change' | 'always' | 'never';
+
 export interface AlertInvestigatorDeps {
-  conversations: Pick<ConversationStore, 'create' | 'get' | 'update' | 'delete'>;
+  conversations: Pick<ConversationStore, 'create' | 'get' | 'update' | 'delete' | 'updateTimeline'>;
   /** which conversation each owner's alert group opened (key → {conversation_id, closed?}) */
   settings: SettingsStore;
   /** the investigations waiting for a free slot */
@@ -37,6 +43,8 @@ export interface AlertInvestigatorDeps {
   maxConcurrent: number;
   /** ALERT_QUEUE_LIMIT */
   queueLimit: number;
+  /** ALERT_REINVESTIGATE (default on_change) */
+  reinvestigate?: Reinvestigate;
   logger?: { error(object: unknown, message?: string): void };
 }
 
@@ -59,6 +67,23 @@ export interface AlertOutcome {
 interface OpenGroup {
   conversation_id: string;
   closed?: boolean;
+  /** the firing set last investigated (AlertGroup.firing) */
+  firing?: string[];
+}
+
+/** The newest lines a card keeps: a group that repeats every hour for weeks must not grow its card without bound. */
+const maxNotes = 50;
+const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((id, index) => id === b[index]);
+
+/** "2 started firing: pod=web-2, pod=web-3; 1 stopped: pod=web-1", naming at most five of each. */
+export function describeFiringChange(before: string[], after: string[], names: Record<string, string> = {}): string {
+  const was = new Set(before);
+  const now = new Set(after);
+  const started = after.filter((id) => !was.has(id));
+  const stopped = before.filter((id) => !now.has(id));
+  const list = (ids: string[]) => `${ids.slice(0, 5).map((id) => names[id] ?? `alert ${id.slice(0, 8)}`).join('; ')}${ids.length > 5 ? `; and ${ids.length - 5} more` : ''}`;
+  const parts = [started.length > 0 ? `${started.length} started firing: ${list(started)}` : '', stopped.length > 0 ? `${stopped.length} stopped: ${list(stopped)}` : ''].filter(Boolean);
+  return `${parts.join('; ')} (${after.length} firing now)`;
 }
 
 /** what every investigation is asked first (exported for the runbook matcher's tests: these words match no runbook) */
@@ -145,19 +170,40 @@ export function createAlertInvestigator(deps: AlertInvestigatorDeps) {
     deps.announce({ type: 'alert.investigated', at: Date.now(), conversation_id: job.conversationId, conversation_title: job.title, conversation_url: deps.conversationUrl(job.conversationId), status: result.status, ...(result.awaitingApproval ? { awaiting_approval: true } : {}), conclusion });
   }
 
+  /**
+   * Adds a line to the investigation's alert card: on the conversation's newest alert entry (under the timeline's lock,
+   * so a run writing its events at the same moment loses nothing) and on the card kept in its metadata (what a run
+   * that has not started yet will show).
+   */
+  async function note(conversationId: string, text: string): Promise<void> {
+    const line = { at: Date.now(), text };
+    const withLine = (card: AlertCard): AlertCard => ({ ...card, notes: [...(card.notes ?? []), line].slice(-maxNotes) });
+    await deps.conversations.updateTimeline(conversationId, (timeline) => {
+      const index = timeline.map((entry) => entry.type).lastIndexOf('alert');
+      const entry = timeline[index];
+      if (entry?.type !== 'alert') return timeline;
+      const copy = timeline.slice();
+      copy[index] = { ...entry, alert: withLine(entry.alert) };
+      return copy;
+    });
+    const conversation = await deps.conversations.get(conversationId);
+    const alert = (conversation?.metadata as { alert?: { card?: AlertCard } } | undefined)?.alert;
+    if (alert?.card) await deps.conversations.update(conversationId, { metadata: { ...(conversation?.metadata ?? {}), alert: { ...alert, card: withLine(alert.card) } } });
+  }
+
   /** Opens the group's conversation (or finds the one another engine opened for it at the same moment). */
   async function open(user: AuthenticatedUser, group: AlertGroup, existing: OpenGroup | null | undefined): Promise<{ conversationId: string; repeat?: OpenGroup }> {
     const conversation = await deps.conversations.create({ userId: user.id, title: `Alert: ${group.title}`.slice(0, 255) });
     if (existing === undefined) {
       // A group never seen: engines behind one load balancer may receive it at once. The first to store its
       // conversation wins (putIfAbsent is one INSERT … ON CONFLICT DO NOTHING); a loser removes the one it opened.
-      const winner = (await deps.settings.putIfAbsent(keyOf(user, group), { conversation_id: conversation.id })) as OpenGroup;
+      const winner = (await deps.settings.putIfAbsent(keyOf(user, group), { conversation_id: conversation.id, ...(group.firing ? { firing: group.firing } : {}) })) as OpenGroup;
       if (winner.conversation_id !== conversation.id) {
         await deps.conversations.delete(conversation.id);
         return { conversationId: winner.conversation_id, repeat: winner };
       }
     } else {
-      await deps.settings.put(keyOf(user, group), { conversation_id: conversation.id });
+      await deps.settings.put(keyOf(user, group), { conversation_id: conversation.id, ...(group.firing ? { firing: group.firing } : {}) });
     }
     await deps.conversations.update(conversation.id, { metadata: { alert: { key: group.key, status: 'firing', source: group.source, receiver: group.receiver, card: group.card } } });
     return { conversationId: conversation.id };
@@ -177,6 +223,17 @@ export function createAlertInvestigator(deps: AlertInvestigatorDeps) {
         return { status: 'closed', conversation_id: known.conversation_id, detail: 'The alert resolved; its investigation is closed with a note.' };
       }
 
+      // A repeat of an open group: what fires is compared with what was last investigated.
+      const reinvestigate = deps.reinvestigate ?? 'on_change';
+      const changed = known?.firing && group.firing && !sameSet(known.firing, group.firing) ? describeFiringChange(known.firing, group.firing, group.alertNames) : undefined;
+      if (known && group.firing && reinvestigate !== 'always' && (reinvestigate === 'never' || (known.firing && !changed))) {
+        // no model run: a line on the open investigation (never a 429 either: nothing is queued)
+        const count = group.firing.length;
+        await note(known.conversation_id, changed ? `Fired again, and what fires changed: ${changed}.` : `Fired again: the same ${count} alert${count === 1 ? '' : 's'} firing.`);
+        if (changed) await deps.settings.put(keyOf(user, group), { ...known, firing: group.firing });
+        return { status: 'noted', conversation_id: known.conversation_id, detail: changed ? 'What fires changed; noted on the open investigation (ALERT_REINVESTIGATE=never: no new run).' : 'The same alerts are still firing: a line was added to the open investigation (no new model run).' };
+      }
+
       // A full queue refuses before anything is opened or counted (a flood stops here).
       if ((await deps.queue.size()) >= deps.queueLimit) return queueFull(known?.conversation_id);
       let conversationId: string;
@@ -184,10 +241,11 @@ export function createAlertInvestigator(deps: AlertInvestigatorDeps) {
       let opened = false;
       if (known) {
         conversationId = known.conversation_id;
-        // the repeat's run shows the alert as it fired this time
+        // the repeat's run shows the alert as it fired this time, with what changed
         const conversation = await deps.conversations.get(conversationId);
         const previous = (conversation?.metadata as { alert?: Record<string, unknown> } | undefined)?.alert;
-        if (previous) await deps.conversations.update(conversationId, { metadata: { ...(conversation?.metadata ?? {}), alert: { ...previous, card: group.card } } });
+        const card: AlertCard = changed ? { ...group.card, notes: [{ at: Date.now(), text: `Changed since the last investigation: ${changed}.` }] } : group.card;
+        if (previous) await deps.conversations.update(conversationId, { metadata: { ...(conversation?.metadata ?? {}), alert: { ...previous, card } } });
       } else {
         await options.admitConversation?.();
         const result = await open(user, group, existing);
@@ -195,7 +253,9 @@ export function createAlertInvestigator(deps: AlertInvestigatorDeps) {
         repeat = result.repeat;
         opened = !repeat;
       }
-      const message = repeat ? `The alert fired again:\n${group.description}\n\nHas anything changed? Update the diagnosis (read-only tools only).` : `${instructions}\n\nAlert: ${group.title}\n${group.description}`;
+      const message = repeat
+        ? `${changed ? `The alert group changed: ${changed}.` : 'The alert fired again.'}\n${group.description}\n\nHas anything changed? Update the diagnosis (read-only tools only).`
+        : `${instructions}\n\nAlert: ${group.title}\n${group.description}`;
       const queued = await deps.queue.enqueue({ userId: user.id, conversationId, message, title: group.title }, deps.queueLimit);
       if (!queued) {
         // The last places went to alerts received at the same moment: what this one opened is removed again.
@@ -205,6 +265,7 @@ export function createAlertInvestigator(deps: AlertInvestigatorDeps) {
         }
         return queueFull(opened ? undefined : conversationId);
       }
+      if (repeat && group.firing) await deps.settings.put(keyOf(user, group), { ...repeat, firing: group.firing });
       const started = await fill();
       if (started.includes(queued.id)) return { status: repeat ? 'noted' : 'investigating', conversation_id: conversationId, detail: repeat ? 'Added to the open investigation of this alert group.' : 'Investigation started.' };
       return {

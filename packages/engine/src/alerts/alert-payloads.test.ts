@@ -4,7 +4,8 @@
  * the group's title and description (what is stored, audited and sent to the model) and does not shape its key.
  */
 import { describe, expect, it } from 'vitest';
-import { alertmanagerPayloadSchema, fromAlertmanager, fromGeneric, genericAlertSchema } from './alert-payloads.ts';
+import { alertmanagerPayloadSchema, alertsShown, fromAlertmanager, fromGeneric, genericAlertSchema } from './alert-payloads.ts';
+import { describeFiringChange } from './alert-investigator.ts';
 
 const SECRET = 'Pa55-w0rd-of-the-payments-db';
 
@@ -49,6 +50,8 @@ describe('alert fields are redacted', () => {
     const group = alertmanager(() => undefined);
     expect(group).toEqual({
       key: alertmanager(() => undefined).key,
+      firing: [expect.stringMatching(/^[0-9a-f]{16}$/)],
+      alertNames: { [group.firing![0]!]: 'alertname=DbDown' },
       status: 'firing',
       title: 'DbDown payments',
       description: 'The database does not answer\n- firing: alertname=DbDown [rule: http://prometheus/graph?g0.expr=up]',
@@ -73,5 +76,32 @@ describe('alert fields are redacted', () => {
     ]);
     expect(alertmanager((p) => (p.receiver = 'pager')).receiver).toBe('pager');
     expect(alertmanager((p) => (p.groupKey = '{}:{alertname="Other"}')).key).not.toBe(group.key);
+  });
+});
+
+describe('alert groups at real volume (issue 78 item 8)', () => {
+  const pods = (count: number, status: 'firing' | 'resolved' = 'firing') =>
+    Array.from({ length: count }, (_, index) => ({ status, labels: { alertname: 'KubePodCrashLooping', namespace: 'prod', pod: `web-${index}` }, annotations: { summary: `pod web-${index} restarts` }, fingerprint: `f${String(index).padStart(4, '0')}` }));
+
+  it('accepts a group of any size: the first 100 are told and shown, the rest counted', () => {
+    const group = fromAlertmanager(alertmanagerPayloadSchema.parse({ groupKey: 'g', status: 'firing', commonLabels: { alertname: 'KubePodCrashLooping', namespace: 'prod' }, alerts: pods(1500) }));
+    expect(group.card.count).toBe(1500);
+    expect(group.card.truncated_alerts).toBe(1500 - alertsShown);
+    expect(group.description.split('\n').filter((line) => line.startsWith('- firing:'))).toHaveLength(alertsShown);
+    expect(group.description).toContain('… and 1400 more alert(s) of this group not listed (1500 in all, 1500 firing)');
+    // what fires is every alert, not only the ones shown
+    expect(group.firing).toHaveLength(1500);
+  });
+
+  it('names what fires by Alertmanager\'s fingerprint, resolved alerts excluded, in a stable order', () => {
+    const group = fromAlertmanager(alertmanagerPayloadSchema.parse({ groupKey: 'g', status: 'firing', commonLabels: { alertname: 'KubePodCrashLooping', namespace: 'prod' }, alerts: [...pods(3).reverse(), ...pods(1, 'resolved').map((alert) => ({ ...alert, fingerprint: 'gone' }))] }));
+    expect(group.firing).toEqual(['f0000', 'f0001', 'f0002']);
+    expect(group.alertNames?.['f0001']).toBe('pod=web-1');
+  });
+
+  it('says what changed in a firing set, naming at most five of each side', () => {
+    expect(describeFiringChange(['a', 'b'], ['b', 'c'], { a: 'pod=web-1', c: 'pod=web-3' })).toBe('1 started firing: pod=web-3; 1 stopped: pod=web-1 (2 firing now)');
+    const many = Array.from({ length: 8 }, (_, index) => `n${index}`);
+    expect(describeFiringChange([], many)).toBe('8 started firing: alert n0; alert n1; alert n2; alert n3; alert n4; and 3 more (8 firing now)');
   });
 });

@@ -21,10 +21,24 @@ export const alertmanagerPayloadSchema = z.object({
   commonLabels: labels,
   commonAnnotations: labels,
   externalURL: z.string().optional(),
-  alerts: z
-    .array(z.object({ status: z.enum(['firing', 'resolved']), labels, annotations: labels, startsAt: z.string().optional(), endsAt: z.string().optional(), generatorURL: z.string().optional() }))
-    .max(100, 'at most 100 alerts per group'),
+  // Any number: Alertmanager never retries a 4xx, so a group refused for its size would be lost (issue 78 item 8).
+  // The first `alertsShown` are told and shown; the rest are counted (card.truncated_alerts).
+  alerts: z.array(
+    z.object({
+      status: z.enum(['firing', 'resolved']),
+      labels,
+      annotations: labels,
+      startsAt: z.string().optional(),
+      endsAt: z.string().optional(),
+      generatorURL: z.string().optional(),
+      /** Alertmanager's id of the alert (a hash of its labels) */
+      fingerprint: z.string().optional(),
+    }),
+  ),
 });
+
+/** How many of a group's alerts the investigation is told and the card shows; the rest are counted. */
+export const alertsShown = 100;
 
 export const genericAlertSchema = z.object({
   title: z.string().trim().min(1, 'title is required').max(200),
@@ -45,6 +59,13 @@ export interface AlertGroup {
   receiver: string;
   /** the alert as the investigation's first entry shows it (issue 37 item 9), redacted like the description */
   card: AlertCard;
+  /**
+   * What is firing (issue 78 item 8): an id per firing alert, sorted. A repeat with the same set adds a line to the
+   * open investigation; a changed set is a change to investigate. Undefined: every repeat is investigated (PagerDuty).
+   */
+  firing?: string[];
+  /** firing or resolved alert id → a short description ("pod=web-1, namespace=prod"), for the change's words */
+  alertNames?: Record<string, string>;
 }
 
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
@@ -64,17 +85,47 @@ function linksOf(annotations: Record<string, string>, generatorUrls: readonly st
 
 const runbookUrls = (payload: z.infer<typeof alertmanagerPayloadSchema>) => [...new Set([payload.commonAnnotations['runbook_url'], ...payload.alerts.map((alert) => alert.annotations['runbook_url'])].filter((url): url is string => Boolean(url)))].map((url) => `runbook_url: ${url}`);
 
+/** An alert's id: Alertmanager's fingerprint, else a digest of its labels (what Alertmanager's fingerprint hashes). */
+const alertId = (alert: { labels: Record<string, string>; fingerprint?: string | undefined }) =>
+  alert.fingerprint?.trim() ||
+  digest(
+    Object.keys(alert.labels)
+      .sort()
+      .map((key) => `${key}\u0000${alert.labels[key]}`)
+      .join('\u0001'),
+  ).slice(0, 16);
+
+/** What tells one alert of a group from the others: its labels less those the group shares. */
+function nameOf(labels: Record<string, string>, common: Record<string, string>): string {
+  const own = Object.entries(labels).filter(([key, value]) => common[key] !== value);
+  return describeLabels(Object.fromEntries(own.length > 0 ? own : Object.entries(labels))).slice(0, 200) || 'an alert';
+}
+
 export function fromAlertmanager(received: z.infer<typeof alertmanagerPayloadSchema>): AlertGroup {
-  const payload = redactObject(received) as typeof received;
+  const redacted = redactObject(received) as typeof received;
+  // ids from the payload as received (a fingerprint is a hash, never a secret); everything shown is redacted
+  const ids = received.alerts.map(alertId);
+  const firing = [...new Set(ids.filter((_, index) => received.alerts[index]!.status === 'firing'))].sort();
+  const truncated = Math.max(0, redacted.alerts.length - alertsShown);
+  const payload = { ...redacted, alerts: redacted.alerts.slice(0, alertsShown) };
   const name = payload.commonLabels['alertname'] ?? payload.groupLabels['alertname'] ?? 'Alert';
   const where = [payload.commonLabels['namespace'], payload.commonLabels['pod'] ?? payload.commonLabels['deployment']].filter(Boolean).join('/');
+  const alertNames = Object.fromEntries(redacted.alerts.slice(0, 1000).map((alert, index) => [ids[index]!, nameOf(alert.labels, redacted.commonLabels)]));
   const lines = payload.alerts.map((alert) => `- ${alert.status}: ${describeLabels(alert.labels)}${alert.annotations['summary'] ? ` — ${alert.annotations['summary']}` : ''}${alert.annotations['description'] ? ` (${alert.annotations['description']})` : ''}${alert.generatorURL ? ` [rule: ${alert.generatorURL}]` : ''}`);
   return {
     key: `am:${digest(payload.groupKey)}`,
     status: payload.status,
     title: `${name}${where ? ` ${where}` : ''}`.slice(0, 200),
     // runbook_url is named, never fetched: the runbooks module follows it only to a configured runbook (issue 36)
-    description: [payload.commonAnnotations['summary'], payload.commonAnnotations['description'], ...lines, ...runbookUrls(payload)].filter(Boolean).join('\n'),
+    description: [
+      payload.commonAnnotations['summary'],
+      payload.commonAnnotations['description'],
+      ...lines,
+      truncated > 0 ? `… and ${truncated} more alert(s) of this group not listed (${redacted.alerts.length} in all, ${firing.length} firing)` : '',
+      ...runbookUrls(payload),
+    ]
+      .filter(Boolean)
+      .join('\n'),
     source: 'alertmanager',
     receiver: payload.receiver?.trim() || 'alertmanager',
     card: {
@@ -86,8 +137,11 @@ export function fromAlertmanager(received: z.infer<typeof alertmanagerPayloadSch
       labels: Object.keys(payload.commonLabels).length > 0 ? payload.commonLabels : (payload.alerts[0]?.labels ?? payload.groupLabels),
       annotations: Object.keys(payload.commonAnnotations).length > 0 ? payload.commonAnnotations : (payload.alerts[0]?.annotations ?? {}),
       links: linksOf({ ...payload.commonAnnotations, ...Object.assign({}, ...payload.alerts.map((alert) => alert.annotations)) }, [...new Set(payload.alerts.map((alert) => alert.generatorURL).filter((url): url is string => Boolean(url)))]),
-      count: payload.alerts.length,
+      count: redacted.alerts.length,
+      ...(truncated > 0 ? { truncated_alerts: truncated } : {}),
     },
+    firing,
+    alertNames,
   };
 }
 
@@ -101,5 +155,7 @@ export function fromGeneric(received: z.infer<typeof genericAlertSchema>): Alert
     source: 'generic',
     receiver: 'generic',
     card: { title: alert.title, status: alert.status, source: 'generic', receiver: 'generic', labels: alert.labels, annotations: alert.description ? { description: alert.description } : {}, links: [], count: 1 },
+    // one alert: sent again while firing, it is the same alert still firing (a line, not a new run)
+    firing: alert.status === 'firing' ? ['generic'] : [],
   };
 }

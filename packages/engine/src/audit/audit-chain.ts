@@ -12,6 +12,7 @@
  * written by the engine.
  */
 import { createHash } from 'node:crypto';
+import type { AuditVerifyCheckpoint } from '../ports/audit.ts';
 import { canonicalJson } from './canonical-json.ts';
 
 /** The `prev_hash` of the first chained record. */
@@ -115,6 +116,9 @@ export interface ChainAnchor {
   hash: string;
 }
 
+/** Where a walk got to (ports/audit.ts AuditVerifyCheckpoint): with it, a later walk goes on from there. */
+export type ChainCheckpoint = AuditVerifyCheckpoint;
+
 /**
  * Walks records in write order and stops at the first broken link. Feed rows with `next`, then read `report()`.
  * Constant memory: only the previous hash is kept.
@@ -125,21 +129,34 @@ export interface ChainWalkerOptions {
   signedFrom?: number;
   /** checks a v2 record's signature over its digest; absent, signatures are not checked (and the report says so) */
   checkSignature?: (digest: string, signature: string | null) => string | undefined;
+  /** go on from a checkpoint of an earlier walk (its anchor is this walk's): the next record must follow its record */
+  from?: ChainCheckpoint;
 }
 
 export function createChainWalker(options: ChainWalkerOptions = {}) {
-  const { anchor, signedFrom = Number.POSITIVE_INFINITY, checkSignature } = options;
-  let position = 0;
-  let signed = 0;
-  let unsignedCount = 0;
-  const unsigned: UnsignedRecord[] = [];
-  let previous: string | null = null;
-  let previousSequence: number | null = null;
-  let anchorFound = false;
-  let checked = 0;
-  let legacy = 0;
+  const { from, signedFrom = Number.POSITIVE_INFINITY, checkSignature } = options;
+  const anchor = from ? from.anchor : options.anchor;
+  let position = from?.position ?? 0;
+  let signed = from?.signed ?? 0;
+  let unsignedCount = from?.unsignedCount ?? 0;
+  const unsigned: UnsignedRecord[] = [...(from?.unsigned ?? [])];
+  let previous: string | null = from?.hash ?? null;
+  let previousSequence: number | null = from?.sequence ?? null;
+  let anchorFound = from?.anchorFound ?? false;
+  let checked = from?.checked ?? 0;
+  let legacy = from?.legacy ?? 0;
   let brokenAt: ChainBreak | undefined;
   return {
+    /** where the walk is now, to go on from later; undefined once it found a break (or before any chained record) */
+    checkpoint(): ChainCheckpoint | undefined {
+      if (brokenAt || previous === null || previousSequence === null) return undefined;
+      return { position, sequence: previousSequence, hash: previous, checked, legacy, signed, unsignedCount, unsigned: [...unsigned], ...(anchor ? { anchor } : {}), anchorFound };
+    },
+    /** the walk cannot go on from its checkpoint: the record it names is gone or changed */
+    breakAtCheckpoint(reason: string): void {
+      if (!from || brokenAt) return;
+      brokenAt = { position: from.position, sequence: from.sequence, id: '', reason };
+    },
     /** false once a break was found (no need to feed more) */
     next(row: ChainedFields & { hash: string | null; prevHash: string | null; signature?: string | null }): boolean {
       if (brokenAt) return false;

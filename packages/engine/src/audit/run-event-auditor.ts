@@ -145,7 +145,8 @@ export function createRunEventAuditor(deps: RunEventAuditorDeps): RunEventAudito
             actor,
             record: {
               ...base(event.tool, event.call_id),
-              action: 'tool.failed',
+              // issue 75: a change sent whose answer was lost did not fail: nobody knows whether it was applied
+              action: event.code === 'UNKNOWN_OUTCOME' ? 'tool.outcome_unknown' : 'tool.failed',
               details: { run_id: runId, call_id: event.call_id, tool: event.tool, ...timing, ended_at: new Date(endedAt).toISOString(), error: event.error, code: event.code, executed: tracked?.startedAt !== undefined },
             },
           },

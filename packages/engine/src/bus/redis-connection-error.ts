@@ -1,7 +1,16 @@
-import { SkyfloError } from '../errors/skyflo-error.ts';
+import { SkyfloError, type ErrorCategory } from '../errors/skyflo-error.ts';
 /** The error the Redis bus raises when Redis cannot be reached or REDIS_URL is unusable. */
 export class RedisConnectionError extends SkyfloError {
   readonly code = 'REDIS_UNAVAILABLE';
+
+  /** a dependency failed (issue 80 item 4): an operator's matter, and it may pass */
+  override get category(): ErrorCategory {
+    return 'operational';
+  }
+
+  override get retryable(): boolean {
+    return true;
+  }
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -26,6 +26,12 @@ export interface RedisEventBusOptions {
   /** Give up connecting at start-up after this many failed attempts (default 3). */
   connectAttempts?: number;
   connectTimeoutMs?: number;
+  /**
+   * How long one Redis command may go unanswered before it fails (default 5 s). Issue 75: a Redis that stalls (frozen,
+   * or its network gone quiet) keeps its connection open, and without a bound every publish — and the run waiting on
+   * it — hung for as long as the stall lasted.
+   */
+  commandTimeoutMs?: number;
   logger?: BusLogger;
 }
 
@@ -150,6 +156,7 @@ export function createRedisEventBus(options: RedisEventBusOptions): ReadyEventBu
       // Named so `CLIENT LIST` shows whose connections these are.
       connectionName: `${prefix.replace(/\s/g, '_')}event-bus-${role}`,
       connectTimeout: options.connectTimeoutMs ?? 5000,
+      commandTimeout: options.commandTimeoutMs ?? 5000,
       enableAutoPipelining: role === 'publisher',
       // Why fail fast: while Redis is down, queued commands would hold every run and every new chat for many
       // seconds with no answer (15 s were seen); failing at once lets runs end with a clear error instead.
@@ -364,6 +371,15 @@ export function createRedisEventBus(options: RedisEventBusOptions): ReadyEventBu
       // Redis down: the listener still fires for stops sent from this process (requestStop's local delivery).
       if (await bus.isStopRequested(runId).catch(() => false)) fire();
       return async () => remove();
+    },
+
+    async ping() {
+      if (closed) throw new Error('the event bus is closed');
+      try {
+        await Promise.all([publisher.ping(), subscriber.ping()]);
+      } catch (error) {
+        throw new Error(`Redis (${redactRedisUrl(options.url)}) did not answer PING: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
     },
 
     health() {

@@ -8,7 +8,7 @@
  * which an admin has since put outside the requester's (or the approver's) scope. A Helm call is also judged on every
  * object of its rendered manifest (`judgeWrites`, issue 31), at preview and again at execution.
  */
-import type { ClusterRef, ClusterStatus, MemberScope } from '@skyflo/protocol';
+import { isExternalToolName, type ClusterRef, type ClusterStatus, type MemberScope } from '@skyflo/protocol';
 import type { ToolGateway, ToolInfo } from '../mcp/tool-gateway.ts';
 import type { ApprovalPolicyApplied, ApprovalRecord } from '../ports/index.ts';
 import type { ClusterDirectory } from './cluster-directory.ts';
@@ -16,7 +16,7 @@ import type { ClusterPolicies } from './cluster-policies.ts';
 import { acceptsContext, actsOutsideNamespaces, isClusterTool, targetOf } from './cluster-target.ts';
 import { customResourceScopesFor } from './custom-resource-scopes.ts';
 import type { NamespaceLimit } from './limited-listing.ts';
-import { clusterInScope, scopeRefusal } from './member-scope.ts';
+import { clusterInScope, namespaceInScope, scopeRefusal } from './member-scope.ts';
 import { isClusterScopedKind } from './cluster-scoped-kinds.ts';
 import { manifestScopeRefusal, manifestTools, placeObjects, type Placement, type WrittenObject } from './manifest-scope.ts';
 
@@ -70,6 +70,20 @@ export interface WritesAtExecution {
 const strictness: Record<string, number> = { read_only: 3, four_eyes: 2, approver: 1, self: 0 };
 
 export const clusterRefOf = (cluster: ClusterStatus): ClusterRef => ({ name: cluster.name, server: cluster.server, ...(cluster.label ? { label: cluster.label } : {}) });
+
+/**
+ * Issue 74 item 3: why a tool of an external MCP server, declared by its admin to act on `cluster` (and `namespace`,
+ * or any namespace when none is declared), is outside `scope`; undefined when it is inside. Its arguments are the
+ * server's business and say nothing the gate can trust about where it acts: only the declaration counts.
+ */
+export function declaredTargetRefusal(scope: MemberScope | undefined, tool: string, cluster: string, namespace: string | undefined): string | undefined {
+  if (!scope) return undefined;
+  if (!clusterInScope(scope, cluster)) return `Refused: ${tool} acts on cluster ${cluster} (as an admin declared for its MCP server), which is outside your scope (you may use ${scope.clusters!.join(', ') || 'no cluster'}). Nothing was run.`;
+  if (!scope.namespaces) return undefined;
+  const allowed = scope.namespaces.join(', ') || 'none';
+  if (namespace === undefined) return `Refused: ${tool} may act in any namespace of cluster ${cluster} (its MCP server declares no namespace), and your scope is limited to the namespaces ${allowed}. Nothing was run.`;
+  return namespaceInScope(scope, namespace) ? undefined : `Refused: ${tool} acts in namespace ${namespace} of cluster ${cluster} (as an admin declared for its MCP server), which is outside your scope (you may use ${allowed}). Nothing was run.`;
+}
 
 export function createClusterGate(deps: ClusterDeps) {
   /**
@@ -131,7 +145,37 @@ export function createClusterGate(deps: ClusterDeps) {
     return strictest;
   }
 
+  /**
+   * Issue 74 item 3: a tool of an external MCP server is bound where its admin declared it acts (its arguments are
+   * left as they are: it takes no `context`), judged against the requester's scope and the cluster's policy there.
+   * Declared nowhere, it is bound nowhere: only an unscoped approver may approve it (tool-calls/decide).
+   */
+  async function resolveDeclared(input: ResolveInput): Promise<ClusterResolution> {
+    const declared = input.info?.declaredTarget;
+    if (!declared) return { ok: true, args: input.args };
+    let clusters: ClusterStatus[];
+    try {
+      clusters = await deps.directory.list();
+    } catch (error) {
+      return { ok: false, code: 'CLUSTER_UNAVAILABLE', text: `Not run: the list of clusters could not be read (${error instanceof Error ? error.message : String(error)}), so where ${input.tool} would run cannot be checked. Try again shortly.` };
+    }
+    const cluster = clusters.find((candidate) => candidate.name === declared.cluster);
+    if (!cluster) {
+      return { ok: false, code: 'UNKNOWN_CLUSTER', text: `Not run: ${input.tool} is declared (Integrations → MCP servers) to act on cluster "${declared.cluster}", which is not configured${clusters.length > 0 ? ` (the clusters are ${clusters.map((known) => known.name).join(', ')})` : ''}. Nothing was run; an admin must correct the declaration.` };
+    }
+    const refusal = declaredTargetRefusal(input.scope, input.tool, cluster.name, declared.namespace);
+    if (refusal) return { ok: false, code: 'OUT_OF_SCOPE', text: refusal };
+    const binding: ClusterBinding = { cluster: clusterRefOf(cluster), ...(declared.namespace ? { namespace: declared.namespace } : {}) };
+    if (!input.write) return { ok: true, args: input.args, binding };
+    const policy = await deps.policies?.resolve(cluster.name, declared.namespace);
+    if (policy?.mode === 'read_only') {
+      return { ok: false, code: 'READ_ONLY_CLUSTER', text: `Refused: cluster ${cluster.name}${declared.namespace ? ` (namespace ${declared.namespace})` : ''} is read-only (${policy.source}): changes are not allowed there, so no approval was asked and nothing was run. Read-only tools still work.` };
+    }
+    return { ok: true, args: input.args, binding: { ...binding, ...(policy ? { policy } : {}) } };
+  }
+
   async function resolve(input: ResolveInput): Promise<ClusterResolution> {
+    if (isExternalToolName(input.tool)) return resolveDeclared(input);
     if (!isClusterTool(input.tool, input.info)) return { ok: true, args: input.args };
     let clusters: ClusterStatus[];
     try {
@@ -190,8 +234,11 @@ export function createClusterGate(deps: ClusterDeps) {
     const now = clusters.find((cluster) => cluster.name === record.cluster!.name);
     if (!now) return `cluster ${record.cluster.name} is no longer configured`;
     if (now.server !== record.cluster.server) return `cluster ${record.cluster.name} now points at ${now.server}, not ${record.cluster.server} as approved`;
-    if (typeof exactArgs['context'] === 'string' && exactArgs['context'] !== record.cluster.name) return `the call names cluster ${exactArgs['context']}, not ${record.cluster.name} as approved`;
-    if (exactArgs['context'] === undefined && !now.current) return `cluster ${record.cluster.name} is no longer the current context, and ${record.tool} takes no context`;
+    // an external server's tool takes no context: it acts where its admin declared, which its binding records
+    if (!isExternalToolName(record.tool)) {
+      if (typeof exactArgs['context'] === 'string' && exactArgs['context'] !== record.cluster.name) return `the call names cluster ${exactArgs['context']}, not ${record.cluster.name} as approved`;
+      if (exactArgs['context'] === undefined && !now.current) return `cluster ${record.cluster.name} is no longer the current context, and ${record.tool} takes no context`;
+    }
     const policy = record.namespaces ? await policyFor(record.cluster.name, record.namespaces) : await deps.policies?.resolve(record.cluster.name, record.namespace);
     if (policy?.mode === 'read_only') return `cluster ${record.cluster.name} became read-only (${policy.source}) after the approval`;
     return undefined;
@@ -240,6 +287,21 @@ export function createClusterGate(deps: ClusterDeps) {
           }),
         )
       : undefined;
+    // Issue 74 item 3: an external tool declared nowhere was approved by someone whose scope was not limited; it runs
+    // only while that is still so (an admin may have limited them since).
+    if (!record.cluster && isExternalToolName(record.tool)) {
+      const decider = run.approverId ?? record.requestedBy;
+      if (!deps.scopeOf || !decider) return undefined;
+      let scope: MemberScope | undefined;
+      try {
+        scope = await deps.scopeOf(decider);
+      } catch (error) {
+        return { code: 'OUT_OF_SCOPE', text: `Not executed: the approver's scope could not be read to confirm they may still approve ${record.tool} (${error instanceof Error ? error.message : String(error)}). Nothing was changed; decide it again.` };
+      }
+      return scope?.clusters || scope?.namespaces
+        ? { code: 'OUT_OF_SCOPE', text: `Not executed: ${record.tool} is declared to act nowhere in particular, so only an approver whose scope is not limited may approve it, and an admin has limited the approver's scope since. Nothing was changed.` }
+        : undefined;
+    }
     const change = await checkStillSame(record, exactArgs);
     if (change !== undefined) {
       return { code: 'CLUSTER_CHANGED', text: `Not executed: the cluster of ${record.tool} changed after it was approved — ${change}.\nNothing was changed. Check the cluster configuration and propose the change again if it is still right.` };
@@ -251,8 +313,12 @@ export function createClusterGate(deps: ClusterDeps) {
         return { code: 'OUT_OF_SCOPE', text: `Not executed: the ${person.role}'s scope could not be read to confirm ${record.tool} is still inside it (${entry.error}). Nothing was changed; decide it again.` };
       }
       const scope = entry.scope;
-      const custom = await customScope(scope, record.cluster.name, record.tool, exactArgs);
-      const refusal = custom.refusal ?? scopeRefusal({ scope, tool: record.tool, args: exactArgs, cluster: record.cluster.name, target: targetOf(exactArgs), defaultNamespace: record.namespace ?? 'default', customClusterScoped: custom.outside });
+      let refusal: string | undefined;
+      if (isExternalToolName(record.tool)) refusal = declaredTargetRefusal(scope, record.tool, record.cluster.name, record.namespace);
+      else {
+        const custom = await customScope(scope, record.cluster.name, record.tool, exactArgs);
+        refusal = custom.refusal ?? scopeRefusal({ scope, tool: record.tool, args: exactArgs, cluster: record.cluster.name, target: targetOf(exactArgs), defaultNamespace: record.namespace ?? 'default', customClusterScoped: custom.outside });
+      }
       if (refusal) {
         return {
           code: 'OUT_OF_SCOPE',

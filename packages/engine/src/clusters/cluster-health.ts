@@ -10,12 +10,24 @@ export interface ClusterHealth {
   ok: boolean;
   /** "ok", or "error: beta unreachable (connect ECONNREFUSED …)" */
   detail: string;
+  /**
+   * The failure is this replica's own (credentials the API server rejects: a token file another replica has fresh),
+   * so another replica would serve better — /readyz then takes it out. An unreachable cluster is not: every replica
+   * sees it down, and taking them all out of the Service would cut people off while they investigate that outage.
+   */
+  replicaFault?: boolean;
 }
 
 export function describeClusterHealth(clusters: readonly ClusterStatus[]): ClusterHealth {
   const failing = clusters.filter((cluster) => !cluster.reachable);
   if (failing.length === 0) return { ok: true, detail: 'ok' };
-  return { ok: false, detail: `error: ${failing.map((cluster) => `${cluster.name} unreachable${cluster.error ? ` (${cluster.error})` : ''}`).join('; ')}` };
+  // the cause as the probe found it: unreachable, or reachable with credentials it rejects (issue 75)
+  const why = (cluster: ClusterStatus) => (cluster.credentials_rejected ? 'credentials rejected' : 'unreachable');
+  return {
+    ok: false,
+    detail: `error: ${failing.map((cluster) => `${cluster.name} ${why(cluster)}${cluster.error ? ` (${cluster.error})` : ''}`).join('; ')}`,
+    ...(failing.some((cluster) => cluster.credentials_rejected) ? { replicaFault: true } : {}),
+  };
 }
 
 export function createClusterHealth(deps: { directory: ClusterDirectory; waitMs?: number }) {

@@ -8,7 +8,7 @@
 import type { ClusterPolicy, ClusterPolicyMode } from '@skyflo/protocol';
 import { clusterPoliciesSchema } from '@skyflo/protocol';
 import type { ApprovalPolicyApplied, ApprovalPolicyName, SettingsStore } from '../ports/index.ts';
-import { globMatches } from './glob.ts';
+import { globMatches } from '@skyflo/safety/patterns';
 
 export const clusterPoliciesKey = 'cluster_policies';
 

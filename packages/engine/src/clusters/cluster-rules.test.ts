@@ -36,7 +36,7 @@ describe('approval policy by scope', () => {
 
   it('four_eyes: an approver who asked may not decide; another approver may; a member never', () => {
     const deciding = decisionPolicyOf({ mode: 'four_eyes', source: 'cluster policy prod' }, { policy: 'self', fourEyes: false });
-    const input = { ...deciding, conversationOwnerId: 'carol', requestedBy: 'carol', destructive: false, risks: [] };
+    const input = { ...deciding, reach: { actorScope: undefined, conversationCluster: 'prod' }, conversationOwnerId: 'carol', requestedBy: 'carol', destructive: false, risks: [] };
     expect(decisionRefusal({ ...input, actor: { id: 'carol', role: 'approver' } })?.reason).toMatch(/^Four-eyes \(cluster policy prod\)/);
     expect(decisionRefusal({ ...input, actor: { id: 'bob', role: 'approver' } })).toBeUndefined();
     expect(decisionRefusal({ ...input, actor: { id: 'dave', role: 'member' } })).toMatchObject({ hidden: true });
@@ -120,5 +120,14 @@ describe('cluster directory and health', () => {
       ok: false,
       detail: 'error: beta unreachable (connect ECONNREFUSED); gamma unreachable',
     });
+  });
+
+  it('calls rejected credentials a fault of this replica (readiness takes it out), an unreachable cluster not', () => {
+    expect(describeClusterHealth([cluster('alpha', false), cluster('beta', false, { credentials_rejected: true })])).toEqual({
+      ok: false,
+      detail: 'error: alpha unreachable; beta credentials rejected',
+      replicaFault: true,
+    });
+    expect(describeClusterHealth([cluster('alpha', false)]).replicaFault).toBeUndefined();
   });
 });

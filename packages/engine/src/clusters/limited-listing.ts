@@ -6,7 +6,7 @@
  * listed by the engine itself (names only; the list is not shown).
  */
 import type { ToolCallOutcome, ToolGateway } from '../mcp/tool-gateway.ts';
-import { globMatches } from './glob.ts';
+import { globMatches } from '@skyflo/safety/patterns';
 
 export interface NamespaceLimit {
   /** the scope's namespace patterns */

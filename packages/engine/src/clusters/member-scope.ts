@@ -7,7 +7,7 @@
  */
 import type { MemberScope } from '@skyflo/protocol';
 import { actsOutsideNamespaces, type CallTarget } from './cluster-target.ts';
-import { globMatches } from './glob.ts';
+import { globMatches } from '@skyflo/safety/patterns';
 
 export function clusterInScope(scope: MemberScope | undefined, cluster: string): boolean {
   if (!scope?.clusters) return true;

@@ -14,6 +14,18 @@ const groupsByRole = z
   })
   .pipe(z.record(z.enum(['admin', 'approver', 'member'], { error: 'keys must be roles: admin, approver, member' }), z.array(z.string().min(1))));
 
+const clusterLabels = z
+  .string()
+  .transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'must be JSON such as {"prod":{"env":"prod"}}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string().min(1), z.record(z.string().min(1), z.string())));
+
 export const governanceConfigSchema = z
   .object({
     /**
@@ -31,12 +43,15 @@ export const governanceConfigSchema = z
     EXECUTE_AS_APPROVER: booleanFlag.default(false),
     /** Kubernetes groups sent with impersonation, by Skyflo role (JSON). */
     IMPERSONATION_GROUPS: groupsByRole.default({ admin: ['skyflo:admins'], approver: ['skyflo:approvers'], member: ['skyflo:members'] }),
+    /** Issue 76: labels policies see on each cluster, by cluster name (JSON): {"prod":{"env":"prod"}} → cluster.labels.env */
+    CLUSTER_LABELS: clusterLabels.default({}),
   })
   .transform((env) => ({
     approvalPolicy: env.APPROVAL_POLICY,
     fourEyes: env.APPROVAL_FOUR_EYES,
     executeAsApprover: env.EXECUTE_AS_APPROVER,
     impersonationGroups: env.IMPERSONATION_GROUPS as Partial<Record<'admin' | 'approver' | 'member', string[]>>,
+    clusterLabels: env.CLUSTER_LABELS as Record<string, Record<string, string>>,
   }));
 
 export type GovernanceConfig = z.output<typeof governanceConfigSchema>;

@@ -19,7 +19,7 @@ import { oidcConfigSchema } from './oidc.ts';
 import { securityConfigSchema } from './security.ts';
 import { serverConfigSchema } from './server.ts';
 import { storageConfigSchema } from './storage.ts';
-import { SkyfloError } from '../errors/skyflo-error.ts';
+import { SkyfloError, type ErrorCategory } from '../errors/skyflo-error.ts';
 
 export type { AgentConfig } from './agent.ts';
 export type { AnalyticsConfig } from './analytics.ts';
@@ -65,6 +65,11 @@ export interface ConfigIssue {
 /** Thrown by loadConfig; `message` lists every issue, one per line, each naming its variable. */
 export class ConfigError extends SkyfloError {
   readonly code = 'INVALID_CONFIG';
+
+  /** the installation's own set-up is wrong (issue 80 item 4): an operator fixes it; the same start fails again */
+  override get category(): ErrorCategory {
+    return 'operational';
+  }
   readonly issues: ConfigIssue[];
 
   constructor(issues: ConfigIssue[]) {
@@ -80,7 +85,7 @@ export class ConfigError extends SkyfloError {
  * Variables that may be given as `<NAME>_FILE` (Docker/Kubernetes secrets mounted as files). Model API keys
  * are resolved by config/llm.ts itself, which also records which variable a key came from.
  */
-const fileSecrets = ['JWT_SECRET', 'MCP_AUTH_TOKEN', 'METRICS_TOKEN', 'OIDC_CLIENT_SECRET', 'POSTGRES_DATABASE_URL', 'POSTGRES_MIGRATION_URL', 'REDIS_URL', 'SKYFLO_APPROVAL_SIGNING_KEY', 'SKYFLO_AUDIT_SIGNING_KEY', 'SKYFLO_ENCRYPTION_KEY', 'SKYFLO_EXECUTOR_TOKEN', 'SKYFLO_SETUP_TOKEN'];
+const fileSecrets = ['JWT_SECRET', 'MCP_AUTH_TOKEN', 'METRICS_TOKEN', 'OIDC_CLIENT_SECRET', 'POSTGRES_DATABASE_URL', 'POSTGRES_MIGRATION_URL', 'REDIS_URL', 'SKYFLO_APPROVAL_SIGNING_KEY', 'SKYFLO_AUDIT_SIGNING_KEY', 'SKYFLO_ENCRYPTION_KEY', 'SKYFLO_EXECUTOR_TOKEN', 'SKYFLO_DRY_RUN_TOKEN', 'SKYFLO_SETUP_TOKEN'];
 const isFileSecret = (name: string) => fileSecrets.includes(name);
 /** Never echo these values in error messages. */
 const isSecretName = (name: string) => isFileSecret(name) || /(_API_KEY|_SECRET|_TOKEN|_KEY_ID|_ACCESS_KEY)(_FILE)?$/.test(name);

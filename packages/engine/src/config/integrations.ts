@@ -1,6 +1,11 @@
 /** Where integration credentials are kept. Parsed once by config/index.ts. */
 import { z } from 'zod';
 
+const minWebhookSecretLength = 16;
+const pagerDutySecretMessage = "must be the webhook subscription's signing secret (PagerDuty shows it once, when the subscription is created); several are separated by commas during a rotation";
+/** PAGERDUTY_WEBHOOK_SECRET holds several secrets during a rotation, separated by commas. */
+const splitWebhookSecrets = (value: string) => value.split(',').map((secret) => secret.trim()).filter(Boolean);
+
 export const integrationsConfigSchema = z
   .object({
     /**
@@ -24,6 +29,11 @@ export const integrationsConfigSchema = z
      */
     ALERT_QUEUE_LIMIT: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').default(20),
     /**
+     * When a repeat notification of an open alert group runs the model again: `on_change` (default) only when the set
+     * of firing alerts changed (a repeat with the same set adds a line to the investigation), `always`, or `never`.
+     */
+    ALERT_REINVESTIGATE: z.enum(['on_change', 'always', 'never'], { error: 'must be on_change, always or never' }).default('on_change'),
+    /**
      * Where the Bot Framework channel publishes the keys it signs Teams activities with (OpenID metadata whose jwks_uri
      * lists them). Default Microsoft's public cloud; change it only for another cloud or a test channel (teams-sim).
      */
@@ -34,7 +44,22 @@ export const integrationsConfigSchema = z
      * PagerDuty (issue 39): the v3 webhook subscription's signing secret (PAGERDUTY_WEBHOOK_SECRET_FILE supported;
      * several separated by commas during a rotation). Set, POST /api/v1/alerts/pagerduty opens investigations.
      */
-    PAGERDUTY_WEBHOOK_SECRET: z.string().trim().min(16, 'must be the webhook subscription\'s signing secret (PagerDuty shows it once, when the subscription is created)').optional(),
+    PAGERDUTY_WEBHOOK_SECRET: z
+      .string()
+      .trim()
+      .optional()
+      // Why each: a delivery is accepted when any one listed secret signs it, so one short secret in the list
+      // (`…,ab`) would let a guessed signature through however long the others are. The message never holds a secret.
+      .superRefine((value, context) => {
+        if (value === undefined) return;
+        const secrets = splitWebhookSecrets(value);
+        if (secrets.length === 0) context.addIssue({ code: 'custom', message: pagerDutySecretMessage });
+        secrets.forEach((secret, index) => {
+          if (secret.length < minWebhookSecretLength) {
+            context.addIssue({ code: 'custom', message: `${secrets.length > 1 ? `secret ${index + 1} of ${secrets.length} (comma-separated) is ${secret.length} characters; each` : 'the secret'} must be at least ${minWebhookSecretLength} characters: ${pagerDutySecretMessage}` });
+          }
+        });
+      }),
     /** The email of the Skyflo account PagerDuty investigations belong to (an active member; its calls are "asked by alert"). */
     PAGERDUTY_RUN_AS: z.email('must be the email of a Skyflo account').optional(),
     /** A PagerDuty REST API key: set, each investigation's conclusion is posted to its incident as a note. */
@@ -53,12 +78,13 @@ export const integrationsConfigSchema = z
     secretNamespace: env.INTEGRATIONS_SECRET_NAMESPACE,
     alertMaxConcurrentInvestigations: env.ALERT_MAX_CONCURRENT_INVESTIGATIONS,
     alertQueueLimit: env.ALERT_QUEUE_LIMIT,
+    alertReinvestigate: env.ALERT_REINVESTIGATE,
     ...(env.TEAMS_OPENID_METADATA_URL ? { teamsOpenIdMetadataUrl: env.TEAMS_OPENID_METADATA_URL } : {}),
     ...(env.RUNBOOKS_DIR ? { runbooksDir: env.RUNBOOKS_DIR } : {}),
     ...(env.PAGERDUTY_WEBHOOK_SECRET && env.PAGERDUTY_RUN_AS
       ? {
           pagerDuty: {
-            webhookSecrets: env.PAGERDUTY_WEBHOOK_SECRET.split(',').map((secret) => secret.trim()).filter(Boolean),
+            webhookSecrets: splitWebhookSecrets(env.PAGERDUTY_WEBHOOK_SECRET),
             runAs: env.PAGERDUTY_RUN_AS,
             apiUrl: env.PAGERDUTY_API_URL,
             ...(env.PAGERDUTY_API_TOKEN && env.PAGERDUTY_FROM ? { notes: { apiToken: env.PAGERDUTY_API_TOKEN, from: env.PAGERDUTY_FROM } } : {}),

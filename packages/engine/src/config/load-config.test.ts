@@ -54,12 +54,29 @@ describe('loadConfig', () => {
     expect(message).not.toMatch(/mysql:\/\/nope/);
   });
 
+  it('parses SKYFLO_CLUSTER_LABELS for its embedded MCP server, and refuses a bad one at start (issue 80 item 3)', () => {
+    expect(loadConfig({ SKYFLO_CLUSTER_LABELS: 'prod-eu=prod,dev=dev' }).server.clusterLabels).toEqual({ 'prod-eu': 'prod', dev: 'dev' });
+    expect(loadConfig({}).server.clusterLabels).toEqual({});
+    const issues = issuesOf({ SKYFLO_CLUSTER_LABELS: 'prod' });
+    expect(issues).toEqual([expect.objectContaining({ variable: 'SKYFLO_CLUSTER_LABELS', message: expect.stringContaining('"prod" is not one') })]);
+  });
+
   it('PagerDuty: names the missing partner variable, never echoes the secret, and splits rotated secrets', () => {
     const issues = issuesOf({ PAGERDUTY_WEBHOOK_SECRET: 'pd-webhook-secret-0123456789', PAGERDUTY_API_TOKEN: 'pd-api-token-0123' });
     expect(issues.map((issue) => issue.variable).sort()).toEqual(['PAGERDUTY_FROM', 'PAGERDUTY_RUN_AS']);
     expect(new ConfigError(issues).message).not.toContain('pd-webhook-secret-0123456789');
     const config = loadConfig({ PAGERDUTY_WEBHOOK_SECRET: 'old-secret-0123456789, new-secret-0123456789', PAGERDUTY_RUN_AS: 'sre@example.com' });
     expect(config.integrations.pagerDuty).toEqual({ webhookSecrets: ['old-secret-0123456789', 'new-secret-0123456789'], runAs: 'sre@example.com', apiUrl: 'https://api.pagerduty.com' });
+  });
+
+  it('PagerDuty: every secret of a rotation list is at least 16 characters, not the list as a whole (issue 74 item 6)', () => {
+    const issues = issuesOf({ PAGERDUTY_WEBHOOK_SECRET: 'pd-webhook-secret-0123456789,ab', PAGERDUTY_RUN_AS: 'sre@example.com' });
+    expect(issues).toEqual([expect.objectContaining({ variable: 'PAGERDUTY_WEBHOOK_SECRET', message: expect.stringContaining('secret 2 of 2 (comma-separated) is 2 characters; each must be at least 16 characters') })]);
+    expect(new ConfigError(issues).message).not.toContain('pd-webhook-secret-0123456789');
+    expect(issuesOf({ PAGERDUTY_WEBHOOK_SECRET: 'short', PAGERDUTY_RUN_AS: 'sre@example.com' })).toEqual([expect.objectContaining({ variable: 'PAGERDUTY_WEBHOOK_SECRET', message: expect.stringContaining('the secret must be at least 16') })]);
+    expect(issuesOf({ PAGERDUTY_WEBHOOK_SECRET: ' , ', PAGERDUTY_RUN_AS: 'sre@example.com' }).map((issue) => issue.variable)).toEqual(['PAGERDUTY_WEBHOOK_SECRET']);
+    // a trailing comma left by an edit is not a secret
+    expect(loadConfig({ PAGERDUTY_WEBHOOK_SECRET: 'pd-webhook-secret-0123456789,', PAGERDUTY_RUN_AS: 'sre@example.com' }).integrations.pagerDuty?.webhookSecrets).toEqual(['pd-webhook-secret-0123456789']);
   });
 
   it('reads secrets from *_FILE and refuses both forms or an unreadable file', () => {

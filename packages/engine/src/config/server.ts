@@ -2,6 +2,7 @@
  * HTTP server and outbound-connection settings (spec §8 plus ours). Parsed from the environment once,
  * at start-up, by config/index.ts.
  */
+import { parseClusterLabels } from '@skyflo/protocol';
 import { z } from 'zod';
 import { booleanFlag } from './boolean-flag.ts';
 
@@ -41,12 +42,51 @@ export const serverConfigSchema = z
     /** kubeconfig the embedded MCP server uses; unset follows kubectl's defaults. */
     KUBECONFIG: z.string().min(1).optional(),
     /**
+     * Cluster-enforced approvals (issue 34/73): the executor the embedded MCP server sends its previews' server-side
+     * dry-runs to (its identity is read-only), one URL or a JSON object {"<context>": "<url>"}, and the MCP server's own
+     * dry-run token (SKYFLO_DRY_RUN_TOKEN_FILE reads it from a file; never the engine's SKYFLO_EXECUTOR_TOKEN).
+     */
+    SKYFLO_DRY_RUN_URL: z.string().min(1).optional(),
+    SKYFLO_DRY_RUN_URLS: z.string().min(1).optional(),
+    SKYFLO_DRY_RUN_TOKEN: z.string().min(1).optional(),
+    /**
      * OCI registry hosts the embedded MCP server's Helm tools may contact besides repositories added through an
      * approved helm_repo_add (comma-separated host or host:port). Anything else is refused before helm runs.
      */
     HELM_ALLOWED_REGISTRIES: commaList.default([]),
+    /** Folders whose local charts the embedded MCP server's Helm tools may install (comma-separated); none: only repo and oci:// charts. */
+    HELM_CHART_DIRS: commaList.default([]),
+    /** "prod-eu=prod,dev=dev": the labels the embedded MCP server shows clusters with (parsed once, in @skyflo/protocol) */
+    SKYFLO_CLUSTER_LABELS: z
+      .string()
+      .optional()
+      .transform((text, context) => {
+        try {
+          return parseClusterLabels(text);
+        } catch (error) {
+          context.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
     /** Where chart archives pinned at preview time are kept for the approved install (default: SKYFLO_DATA_DIR/helm-charts). */
     HELM_CHART_CACHE_DIR: z.string().min(1).optional(),
+    /**
+     * Issue 81: the namespace whose SkyfloSchedule objects the engine keeps as schedules (an in-cluster install's own;
+     * the operator sets it). Unset: schedules are made in the API only.
+     */
+    SCHEDULES_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes namespace name').optional(),
+    /** How often the SkyfloSchedule objects are read again (seconds). */
+    SCHEDULES_SYNC_SECONDS: z.coerce.number({ error: 'must be a whole number of seconds' }).int('must be a whole number of seconds').min(1, 'must be at least 1').max(3600, 'must be at most 3600').default(30),
+    /**
+     * Issue 76: the namespace whose SkyfloPolicy and SkyfloFreeze objects the engine keeps as policies and freezes
+     * (declared/). Defaults to SCHEDULES_NAMESPACE (the install's own namespace, which the operator sets); unset
+     * with it: none are read from the cluster.
+     */
+    DECLARED_OBJECTS_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes namespace name').optional(),
+    /** Issue 76: a folder of YAML files declaring SkyfloPolicy/SkyfloFreeze objects (GitOps), read on start and every sync. */
+    POLICIES_DIR: z.string().min(1).optional(),
+    /** How often the declared policies and freezes are read again (seconds); defaults to SCHEDULES_SYNC_SECONDS. */
+    DECLARED_SYNC_SECONDS: z.coerce.number({ error: 'must be a whole number of seconds' }).int('must be a whole number of seconds').min(1, 'must be at least 1').max(3600, 'must be at most 3600').optional(),
     /** Namespace holding integration credentials (Jenkins) as Secrets. */
     INTEGRATIONS_SECRET_NAMESPACE: z.string().min(1).default('default'),
     /**
@@ -83,9 +123,17 @@ export const serverConfigSchema = z
     mcpServerUrl: env.MCP_SERVER_URL,
     mcpAuthToken: env.MCP_AUTH_TOKEN,
     kubeconfigPath: env.KUBECONFIG,
+    dryRunProxy: env.SKYFLO_DRY_RUN_URL || env.SKYFLO_DRY_RUN_URLS ? { SKYFLO_DRY_RUN_URL: env.SKYFLO_DRY_RUN_URL, SKYFLO_DRY_RUN_URLS: env.SKYFLO_DRY_RUN_URLS, SKYFLO_DRY_RUN_TOKEN: env.SKYFLO_DRY_RUN_TOKEN } : undefined,
     helmAllowedRegistries: env.HELM_ALLOWED_REGISTRIES,
+    helmChartDirs: env.HELM_CHART_DIRS,
+    clusterLabels: env.SKYFLO_CLUSTER_LABELS,
     helmChartCacheDir: env.HELM_CHART_CACHE_DIR,
     integrationsSecretNamespace: env.INTEGRATIONS_SECRET_NAMESPACE,
+    clusterSchedules: env.SCHEDULES_NAMESPACE ? { namespace: env.SCHEDULES_NAMESPACE, intervalMs: env.SCHEDULES_SYNC_SECONDS * 1000 } : undefined,
+    declaredGuardrails:
+      env.DECLARED_OBJECTS_NAMESPACE || env.SCHEDULES_NAMESPACE || env.POLICIES_DIR
+        ? { namespace: env.DECLARED_OBJECTS_NAMESPACE ?? env.SCHEDULES_NAMESPACE, directory: env.POLICIES_DIR, intervalMs: (env.DECLARED_SYNC_SECONDS ?? env.SCHEDULES_SYNC_SECONDS) * 1000 }
+        : undefined,
     uiDistDir: env.UI_DIST_DIR,
     trustProxy: env.TRUST_PROXY,
     publicUrl: env.PUBLIC_URL,

@@ -6,6 +6,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { CompactSign, compactVerify, exportJWK, calculateJwkThumbprint, type JWK } from 'jose';
 import { SkyfloError } from '../errors/skyflo-error.ts';
+import type { AuditVerifyCheckpoint } from '../ports/audit.ts';
 
 export { parseAuditSigningKey } from './parse-audit-signing-key.ts';
 
@@ -22,9 +23,15 @@ export interface AuditHeadSigner {
   open(signedHead: string): Promise<ChainHead>;
   /** the public key as a JWK (with `kid`), to check signatures outside Skyflo */
   publicJwk(): Promise<JWK>;
+  /** a verify's checkpoint, signed, for the caller to go on from later (issue 79) */
+  signCheckpoint(checkpoint: AuditVerifyCheckpoint): Promise<string>;
+  /** the checkpoint inside `token`, or a SignedHeadError saying why it is not one this engine handed out */
+  openCheckpoint(token: string): Promise<AuditVerifyCheckpoint>;
 }
 
 const headerType = 'skyflo-audit-head+jws';
+/** Another type than a head's: a checkpoint is never accepted as a head, nor a head as a checkpoint. */
+const checkpointType = 'skyflo-audit-verify-checkpoint+jws';
 
 export class SignedHeadError extends SkyfloError {
   readonly code = 'INVALID_SIGNED_HEAD';
@@ -55,5 +62,22 @@ export function createAuditHeadSigner(privateKey: KeyObject): AuditHeadSigner {
       return { sequence: head.sequence, hash: head.hash, at: head.at };
     },
     publicJwk: () => jwk,
+    async signCheckpoint(checkpoint) {
+      const payload = new TextEncoder().encode(JSON.stringify(checkpoint));
+      return new CompactSign(payload).setProtectedHeader({ alg: 'EdDSA', typ: checkpointType, kid: (await jwk).kid! }).sign(privateKey);
+    },
+    async openCheckpoint(token) {
+      let payload: Uint8Array;
+      try {
+        const verified = await compactVerify(token.trim(), publicKey, { algorithms: ['EdDSA'] });
+        if (verified.protectedHeader.typ !== checkpointType) throw new Error('not a verify checkpoint');
+        payload = verified.payload;
+      } catch {
+        throw new SignedHeadError('resume: not a checkpoint of /audit/verify signed by this engine\'s audit key (pass the `checkpoint` of a progress line as is)');
+      }
+      const checkpoint = JSON.parse(new TextDecoder().decode(payload)) as Partial<AuditVerifyCheckpoint>;
+      if (typeof checkpoint.sequence !== 'number' || typeof checkpoint.hash !== 'string' || typeof checkpoint.position !== 'number') throw new SignedHeadError('resume: the checkpoint carries no position, sequence and hash');
+      return checkpoint as AuditVerifyCheckpoint;
+    },
   };
 }

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { SkyfloError } from '../errors/skyflo-error.ts';
+import { SkyfloError, type ErrorCategory } from '../errors/skyflo-error.ts';
 
 /**
  * Authenticated encryption at rest (AES-256-GCM) for values the engine must keep but nobody may read from the
@@ -15,6 +15,11 @@ export interface SecretBox {
 
 export class SecretBoxError extends SkyfloError {
   readonly code = 'SEALED_VALUE_UNREADABLE';
+
+  /** the installation's own set-up is wrong (issue 80 item 4): an operator fixes it; the same start fails again */
+  override get category(): ErrorCategory {
+    return 'operational';
+  }
 }
 
 const version = 'v1';

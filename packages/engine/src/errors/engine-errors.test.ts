@@ -73,12 +73,30 @@ describe('engine errors', () => {
     app.get('/bus', async () => {
       throw new BusPublishError('redis is down: connection refused at 10.0.0.1', false);
     });
+    app.get('/bug', async () => {
+      throw new TypeError("Cannot read properties of undefined (reading 'id')");
+    });
     const taken = await app.inject({ url: '/taken' });
-    expect([taken.statusCode, taken.json()]).toEqual([409, { detail: 'Conversation id c1 is already in use or belonged to a deleted conversation; omit conversation_id to get a new one.' }]);
+    expect([taken.statusCode, taken.json()]).toEqual([409, { detail: 'Conversation id c1 is already in use or belonged to a deleted conversation; omit conversation_id to get a new one.', category: 'user', retryable: false }]);
     const forbidden = await app.inject({ url: '/forbidden' });
-    expect([forbidden.statusCode, forbidden.json()]).toEqual([403, { detail: 'only an admin can change the model settings' }]);
+    expect([forbidden.statusCode, forbidden.json()]).toEqual([403, { detail: 'only an admin can change the model settings', category: 'user', retryable: false }]);
+    // issue 80 item 4: an outage is not a bug — the caller is told it may pass, without the address in the message
     const bus = await app.inject({ url: '/bus' });
-    expect([bus.statusCode, bus.json()]).toEqual([500, { detail: 'Internal server error; the details are in the engine log' }]);
+    expect([bus.statusCode, bus.json()]).toEqual([500, { detail: 'A service the engine depends on failed; the details are in the engine log', category: 'operational', retryable: true }]);
+    const bug = await app.inject({ url: '/bug' });
+    expect([bug.statusCode, bug.json()]).toEqual([500, { detail: 'Internal server error; the details are in the engine log', category: 'unexpected', retryable: false }]);
     await app.close();
+  });
+
+  it('says who can act on each error and whether to retry it (issue 80 item 4)', () => {
+    expect([new AccountError('EMAIL_TAKEN', 'taken', 409).category, new AccountError('EMAIL_TAKEN', 'taken', 409).retryable]).toEqual(['user', false]);
+    expect([new BusPublishError('down', false).category, new BusPublishError('down', false).retryable]).toEqual(['operational', true]);
+    expect([new RedisConnectionError('down').category, new RedisConnectionError('down').retryable]).toEqual(['operational', true]);
+    expect([new ConfigError([{ variable: 'PORT', message: 'must be a number' }]).category, new ConfigError([{ variable: 'PORT', message: 'must be a number' }]).retryable]).toEqual(['operational', false]);
+    expect([new DataDirLockedError('/data', 42).category, new DataDirLockedError('/data', 42).retryable]).toEqual(['operational', false]);
+    const rateLimited = new LlmCallError({ kind: 'rate_limit', message: 'slow down', statusCode: 429 }, 3, { cause: undefined });
+    const refusedKey = new LlmCallError({ kind: 'fatal', message: 'invalid api key', statusCode: 401 }, 1, { cause: undefined });
+    expect([rateLimited.category, rateLimited.retryable, refusedKey.category, refusedKey.retryable]).toEqual(['operational', true, 'operational', false]);
+    expect([new HttpError(429, 'too many', 'RATE_LIMITED').retryable, new HttpError(400, 'bad').retryable, new WindowError('since', 'bad window').category]).toEqual([true, false, 'user']);
   });
 });

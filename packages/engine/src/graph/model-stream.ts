@@ -15,7 +15,7 @@ import type { LanguageModel, LanguageModelUsage, ModelMessage, Tool } from 'ai';
 import { asLanguageModelUsage, convertToLanguageModelPrompt, prepareCallSettings, prepareToolsAndToolChoice } from 'ai/internal';
 import { z } from 'zod';
 import type { LanguageModelV3 } from '../llm/provider-catalogue.ts';
-import { SkyfloError } from '../errors/skyflo-error.ts';
+import { SkyfloError, type ErrorCategory } from '../errors/skyflo-error.ts';
 
 type StreamResult = Awaited<ReturnType<LanguageModelV3['doStream']>>;
 export type ProviderStreamPart = StreamResult['stream'] extends ReadableStream<infer Part> ? Part : never;
@@ -23,6 +23,11 @@ type PreparedTools = Awaited<ReturnType<typeof prepareToolsAndToolChoice>>;
 
 export class UnsupportedModelError extends SkyfloError {
   readonly code = 'LLM_MODEL_UNSUPPORTED';
+
+  /** the installation's own set-up is wrong (issue 80 item 4): an operator fixes it; the same start fails again */
+  override get category(): ErrorCategory {
+    return 'operational';
+  }
 }
 
 export interface ParsedToolCall {

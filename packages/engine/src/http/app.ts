@@ -6,7 +6,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
-import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { AccountService } from '../accounts/account-service.ts';
 import type { ServerConfig } from '../config/index.ts';
 import type { PlatformStorage } from '../ports/index.ts';
@@ -28,12 +28,12 @@ import { registerClosePromptly } from './plugins/close-promptly.ts';
 import { registerRequestBodyTimeout } from './plugins/request-body-timeout.ts';
 import type { DiskWatch } from '../storage/disk-full.ts';
 import { approvalRoutes, type ApprovalRouteDeps } from './routes/approvals/index.ts';
-import { createPriceLookup, type ModelPrice } from '@skyflo/protocol';
+import { createPriceLookup, type MemberScope, type ModelPrice } from '@skyflo/protocol';
 import { analyticsRoutes } from './routes/analytics/index.ts';
 import { auditRoutes } from './routes/audit/index.ts';
 import { authRoutes } from './routes/auth/index.ts';
 import { conversationRoutes } from './routes/conversations/index.ts';
-import { healthRoutes, type HealthRouteDeps } from './routes/health/index.ts';
+import { healthRoutes, probeRoutes, type HealthRouteDeps } from './routes/health/index.ts';
 import { teamRoutes } from './routes/team/index.ts';
 
 export const API_PREFIX = '/api/v1';
@@ -53,10 +53,10 @@ export interface AppDeps {
   approvalPolicy?: ApprovalRouteDeps['policy'];
   /** the tool catalogue's titles for GET /approvals/pending (the card's titles) */
   toolTitles?: ApprovalRouteDeps['toolTitles'];
-  /** the clusters configured now: the pending list marks calls bound to an API server no longer among them as stale */
-  clusterServers?: ApprovalRouteDeps['clusters'];
-  /** issue 35: which pending calls need the approver's passkey */
-  passkeys?: ApprovalRouteDeps['passkeys'];
+  /** every fact a decision reads about a call (tool-calls/decide/gather-facts.ts): the pending list asks the same */
+  decisionFacts: ApprovalRouteDeps['decisionFacts'];
+  /** a person's cluster/namespace scope as it is now; absent: read from the users table */
+  scopeOf?: (userId: string) => Promise<MemberScope | undefined>;
   /** stops runs (through the bus, on whichever engine process runs them); used when a conversation is deleted */
   stopRuns?: (runIds: string[]) => Promise<void>;
   storage: PlatformStorage;
@@ -70,8 +70,12 @@ export interface AppDeps {
   readiness?: HealthRouteDeps['readiness'];
   /** the clusters' reachability for GET /health (issue 22) */
   clusterHealth?: HealthRouteDeps['clusters'];
+  /** issue 76: the emergency stop, shown by /health */
+  emergencyStop?: HealthRouteDeps['emergencyStop'];
   /** the embedded database's disk: a full one answers 507 STORAGE_FULL and makes /health degraded */
   disk?: DiskWatch;
+  /** issue 75: the database and the bus probed with a real round trip (GET /health, /readyz) */
+  dependencies?: HealthRouteDeps['dependencies'];
   /** Prometheus metrics: the per-request hook and GET /metrics (optionally behind METRICS_TOKEN) */
   metrics?: { metrics: EngineMetrics; token?: string };
   /** ANALYTICS_MODEL_PRICES: prices that replace or extend the built-in table */
@@ -86,6 +90,21 @@ export interface AppDeps {
  * with them. Given as the factory rather than set later, they also keep Fastify from loading Ajv and
  * fast-json-stringify when the app is created (~30 ms of module evaluation at every start).
  */
+/**
+ * Fastify's request log, one line per request: no "incoming request" line; "request completed" (or "request errored")
+ * carries what both said — method, path without the query string, request id, client address, status and time. Error
+ * logs are Fastify's own.
+ */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
+}
+
 const acceptAnyInput = () => () => true;
 const serializeAsJson = () => (data: unknown) => JSON.stringify(data);
 // Typed by Fastify for Ajv's compiled functions; at run time Fastify only calls what a compiler returns.
@@ -95,6 +114,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     schemaController: { compilersFactory: schemaCompilers },
     logger: deps.logger ?? false,
+    // One line per request, not Fastify's two (issue 79: a CPU profile of the run start put request logging among its
+    // costs, paid twice per request): oneLinePerRequest.
+    logController: new OneLinePerRequest(),
     bodyLimit: deps.server.bodyLimitBytes,
     routerOptions: { ignoreTrailingSlash: true },
     // SSE streams can be long; the proxy in front, not Node, decides when a request is too slow. A slow request body
@@ -119,7 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.server.publicUrl ? { publicUrl: deps.server.publicUrl } : {}),
     allowedHosts: deps.server.allowedHosts ?? [],
     healthPrefix: `${API_PREFIX}/health`,
-    exemptPaths: ['/metrics'],
+    exemptPaths: ['/metrics', '/livez', '/readyz'],
   });
   // Cross-site forms ride the session cookie (CSRF, login CSRF): unsafe requests from a foreign Origin are refused.
   registerRejectCrossSite(app, {
@@ -142,18 +164,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerConversationQuota(app, { perMinute: deps.limits?.conversationsPerMinute ?? 30 });
 
+  const healthDeps: HealthRouteDeps = { storage: deps.storage, ...(deps.bus ? { bus: deps.bus } : {}), readiness: deps.readiness, ...(deps.clusterHealth ? { clusters: deps.clusterHealth } : {}), ...(deps.disk ? { disk: deps.disk.health } : {}), ...(deps.dependencies ? { dependencies: deps.dependencies } : {}), ...(deps.emergencyStop ? { emergencyStop: deps.emergencyStop } : {}), showsReasons };
+  // /livez and /readyz at the root, where probes look (no auth hook, no rate limit; the host check lets them through)
+  await app.register(probeRoutes, healthDeps);
   await app.register(
     async (api) => {
       registerAuthenticate(api, deps.accounts.authenticate);
       registerRejectControlCharacters(api);
       registerRequestRateLimit(api, { max: deps.limits?.requestsPerWindow ?? 600, windowSeconds: deps.limits?.windowSeconds ?? 60, exemptPrefix: `${API_PREFIX}/health` });
-      await api.register(healthRoutes, { storage: deps.storage, ...(deps.bus ? { bus: deps.bus } : {}), readiness: deps.readiness, ...(deps.clusterHealth ? { clusters: deps.clusterHealth } : {}), ...(deps.disk ? { disk: deps.disk.health } : {}), showsReasons });
+      await api.register(healthRoutes, healthDeps);
       await api.register(authRoutes, { accounts: deps.accounts, accessTokenTtlSeconds: deps.accessTokenTtlSeconds });
       await api.register(teamRoutes, { accounts: deps.accounts });
       await api.register(auditRoutes, { audit: deps.storage.audit, users: deps.storage.users, conversations: deps.storage.conversations });
       await api.register(analyticsRoutes, { analytics: deps.storage.analytics, priceOf: createPriceLookup(deps.modelPrices ?? {}) });
-      await api.register(approvalRoutes, { approvals: deps.storage.approvals, policy: deps.approvalPolicy ?? { policy: 'self', fourEyes: false }, ...(deps.toolTitles ? { toolTitles: deps.toolTitles } : {}), ...(deps.clusterServers ? { clusters: deps.clusterServers } : {}), ...(deps.passkeys ? { passkeys: deps.passkeys } : {}), scopeOf: async (userId) => (await deps.storage.users.findById(userId))?.scope });
-      await api.register(conversationRoutes, { conversations: deps.storage.conversations, audit: deps.storage.audit, stopRuns: deps.stopRuns ?? (async () => {}), approvalPolicy: deps.approvalPolicy?.policy ?? 'self', approvals: deps.storage.approvals });
+      const scopeOf = deps.scopeOf ?? (async (userId: string) => (await deps.storage.users.findById(userId))?.scope);
+      await api.register(approvalRoutes, { approvals: deps.storage.approvals, policy: deps.approvalPolicy ?? { policy: 'self', fourEyes: false }, ...(deps.toolTitles ? { toolTitles: deps.toolTitles } : {}), decisionFacts: deps.decisionFacts });
+      await api.register(conversationRoutes, { conversations: deps.storage.conversations, audit: deps.storage.audit, stopRuns: deps.stopRuns ?? (async () => {}), approvalPolicy: deps.approvalPolicy?.policy ?? 'self', approvals: deps.storage.approvals, scopeOf });
       for (const mounted of deps.routes ?? []) await api.register(mounted.plugin, mounted.options);
     },
     { prefix: API_PREFIX },

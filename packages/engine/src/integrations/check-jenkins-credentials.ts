@@ -8,7 +8,7 @@
  * (a port scanner with the engine's network position). Only a server that identifies as Jenkins gets specifics.
  */
 import { createJenkinsClient } from '@skyflo/mcp-server/jenkins-client';
-import { createIntegrationEgress, IntegrationUrlRefusedError } from './integration-egress.ts';
+import { createIntegrationEgress, IntegrationUrlRefusedError, smallAnswerMaxBytes } from './integration-egress.ts';
 import type { ResolveHost } from './integration-url-guard.ts';
 
 export interface JenkinsCredentialsToCheck {
@@ -34,7 +34,7 @@ export function createJenkinsCredentialCheck(options: { timeoutMs: number; resol
     const elapsed = () => Math.round(performance.now() - started);
     let response;
     try {
-      const client = createJenkinsClient({ apiUrl, username, apiToken, timeoutMs: options.timeoutMs, fetch: guardedFetch });
+      const client = createJenkinsClient({ apiUrl, username, apiToken, timeoutMs: options.timeoutMs, fetch: guardedFetch, maxResponseBytes: smallAnswerMaxBytes });
       response = await client.get('whoAmI/api/json');
     } catch (error) {
       if (error instanceof IntegrationUrlRefusedError) return { ok: false, latencyMs: elapsed(), error: error.message };

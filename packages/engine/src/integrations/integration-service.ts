@@ -6,7 +6,7 @@
  * again (a PATCH of the URL alone once sent the stored token to the new host).
  */
 import { randomUUID } from 'node:crypto';
-import { grafanaUrlProviderMessage, type CreateIntegrationRequest, type Integration, type UpdateIntegrationRequest } from '@skyflo/protocol';
+import { grafanaUrlProviderMessage, orgIdProviderMessage, type CreateIntegrationRequest, type Integration, type UpdateIntegrationRequest } from '@skyflo/protocol';
 import type { JenkinsIntegration } from '../mcp/jenkins-args.ts';
 import { recordIntegrationChange } from '../audit/admin-audit.ts';
 import type { AuditLog, AuthenticatedUser, IntegrationRecord, IntegrationStore, TransactionalStores } from '../ports/index.ts';
@@ -18,9 +18,8 @@ import type { ObservabilitySources } from '@skyflo/protocol';
 import { isDataSource, observabilitySourcesFor, providerTitle, sourceFor, type CheckDataSource, type DataSourceProvider } from './data-sources.ts';
 
 export class IntegrationError extends SkyfloError {
-  readonly category = 'user';
   constructor(
-    readonly code: 'FORBIDDEN' | 'NOT_FOUND' | 'CREDENTIALS_REJECTED' | 'ALREADY_EXISTS' | 'CREDENTIALS_UNREADABLE' | 'CREDENTIALS_REQUIRED' | 'INVALID_URL' | 'NOT_APPLICABLE',
+    readonly code: 'FORBIDDEN' | 'NOT_FOUND' | 'CREDENTIALS_REJECTED' | 'ALREADY_EXISTS' | 'CREDENTIALS_UNREADABLE' | 'CREDENTIALS_REQUIRED' | 'INVALID_URL' | 'NOT_APPLICABLE' | 'UNKNOWN_CLUSTER' | 'CLUSTERS_UNAVAILABLE',
     message: string,
     readonly statusCode: number,
   ) {
@@ -77,6 +76,11 @@ export interface IntegrationServiceDeps {
   checkDataSource?: CheckDataSource;
   /** which URLs tool calls may use (default: no link-local or cloud metadata address, by name or resolved address) */
   checkUrl?: CheckIntegrationUrl;
+  /**
+   * The clusters Skyflo can act on, asked afresh when an admin saves a data source for one (the cluster directory):
+   * a source for a cluster that does not exist would sit unused, or serve a cluster added later under that name.
+   */
+  clusterNames?: () => Promise<string[]>;
 }
 
 const last4 = (token: string) => token.slice(-4);
@@ -86,7 +90,7 @@ export function toIntegration(record: IntegrationRecord): Integration {
     id: record.id,
     provider: record.provider,
     name: record.name,
-    metadata: { api_url: record.apiUrl, ...(record.username ? { username: record.username } : {}), ...(record.cluster ? { cluster: record.cluster } : {}), ...(record.grafanaUrl ? { grafana_url: record.grafanaUrl } : {}) },
+    metadata: { api_url: record.apiUrl, ...(record.username ? { username: record.username } : {}), ...(record.cluster ? { cluster: record.cluster } : {}), ...(record.grafanaUrl ? { grafana_url: record.grafanaUrl } : {}), ...(record.orgId ? { org_id: record.orgId } : {}) },
     status: record.status,
     credentials: { set: true, token_last4: record.tokenLast4 },
     created_at: record.createdAt.toISOString(),
@@ -107,13 +111,14 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       throw new IntegrationError('CREDENTIALS_UNREADABLE', `the credentials of integration "${record.name}" ${why}; enter them again`, 409);
     }
   };
-  const checkAny = (provider: IntegrationRecord['provider'], apiUrl: string, credentials: Credentials) => {
+  // a multi-tenant source is checked as its tenant: without X-Scope-OrgID it answers 401 "no org id"
+  const checkAny = (provider: IntegrationRecord['provider'], apiUrl: string, credentials: Credentials, orgId?: string) => {
     if (!isDataSource(provider)) return deps.checkCredentials({ apiUrl, username: credentials.username, apiToken: credentials.api_token });
     if (!deps.checkDataSource) return Promise.resolve({ ok: false as const, latencyMs: 0, error: 'this engine has no data source check configured' });
-    return deps.checkDataSource({ provider, apiUrl, credentials });
+    return deps.checkDataSource({ provider, apiUrl, credentials, ...(orgId ? { orgId } : {}) });
   };
-  const check = async (provider: IntegrationRecord['provider'], apiUrl: string, credentials: Credentials) => {
-    const result = await checkAny(provider, apiUrl, credentials);
+  const check = async (provider: IntegrationRecord['provider'], apiUrl: string, credentials: Credentials, orgId?: string) => {
+    const result = await checkAny(provider, apiUrl, credentials, orgId);
     if (!result.ok) throw new IntegrationError('CREDENTIALS_REJECTED', `the ${providerTitle[provider]} credentials were not saved: ${result.error}`, 400);
   };
   const credentialsOf = (provider: IntegrationRecord['provider'], given: { username?: string | undefined; api_token: string }): Credentials => {
@@ -127,15 +132,27 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       throw new IntegrationError('INVALID_URL', `metadata.api_url is not usable: ${(error as Error).message}`, 400);
     }
   };
+  const ensureClusterExists = async (cluster: string) => {
+    if (!deps.clusterNames) throw new IntegrationError('CLUSTERS_UNAVAILABLE', `this engine cannot list its clusters, so a data source cannot be saved for cluster "${cluster}"; leave metadata.cluster out to serve every cluster`, 503);
+    let names: string[];
+    try {
+      names = await deps.clusterNames();
+    } catch (error) {
+      throw new IntegrationError('CLUSTERS_UNAVAILABLE', `the clusters could not be listed to check metadata.cluster (${(error as Error).message.split('\n')[0]}); try again when the MCP server answers`, 503);
+    }
+    if (!names.includes(cluster)) {
+      throw new IntegrationError('UNKNOWN_CLUSTER', `metadata.cluster "${cluster}" is not a cluster Skyflo knows; ${names.length > 0 ? `the clusters are ${names.join(', ')}` : 'the MCP server lists none'} (leave metadata.cluster out to serve every cluster)`, 400);
+    }
+  };
   // one active integration per provider (and, for a data source, per cluster)
   const ensureNoOtherActive = async (provider: string, exceptId?: string, cluster?: string) => {
     const other = (await deps.store.list()).find((record) => record.provider === provider && record.status === 'active' && record.id !== exceptId && (!isDataSource(provider) || record.cluster === cluster));
     if (other) throw new IntegrationError('ALREADY_EXISTS', `an active ${provider} integration already exists${isDataSource(provider) ? ` for ${cluster ? `cluster ${cluster}` : 'every cluster'}` : ''} ("${other.name}"); edit it, or disable it first`, 409);
   };
-  const createRecord = async (actor: AuthenticatedUser | undefined, input: { provider: IntegrationRecord['provider']; name?: string | undefined; apiUrl: string; cluster?: string | undefined; grafanaUrl?: string | undefined; credentials: Credentials }, ip?: string) => {
+  const createRecord = async (actor: AuthenticatedUser | undefined, input: { provider: IntegrationRecord['provider']; name?: string | undefined; apiUrl: string; cluster?: string | undefined; grafanaUrl?: string | undefined; orgId?: string | undefined; credentials: Credentials }, ip?: string) => {
     await ensureNoOtherActive(input.provider, undefined, input.cluster);
     normalised(input.apiUrl);
-    await check(input.provider, input.apiUrl, input.credentials);
+    await check(input.provider, input.apiUrl, input.credentials, input.orgId);
     const id = randomUUID();
     const stored = await deps.vault.put(id, input.apiUrl, input.credentials);
     return atomically(async (tx) => {
@@ -147,12 +164,13 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
         username: input.credentials.username,
         ...(input.cluster ? { cluster: input.cluster } : {}),
         ...(input.grafanaUrl ? { grafanaUrl: input.grafanaUrl } : {}),
+        ...(input.orgId ? { orgId: input.orgId } : {}),
         credentialsSealed: stored,
         tokenLast4: last4(input.credentials.api_token),
         status: 'active',
         ...(actor ? { createdBy: actor.id } : {}),
       });
-      const fields = { name: created.name, api_url: created.apiUrl, username: created.username || undefined, cluster: created.cluster, grafana_url: created.grafanaUrl, credentials: 'set' };
+      const fields = { name: created.name, api_url: created.apiUrl, username: created.username || undefined, cluster: created.cluster, grafana_url: created.grafanaUrl, org_id: created.orgId, credentials: 'set' };
       if (actor) await recordIntegrationChange(tx.audit, { actor, ...(ip ? { ip } : {}), change: 'created', integration: created, fields, tokenLast4: created.tokenLast4 });
       else await tx.audit.record({ action: 'integration.created', subjectType: 'integration', subjectId: created.id, details: { provider: created.provider, name: created.name, by: 'system', api_url: created.apiUrl, ...(created.cluster ? { cluster: created.cluster } : {}), token_last4: created.tokenLast4 } });
       return created;
@@ -166,8 +184,9 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
 
     async create(actor, input, ip) {
       requireAdmin(actor);
+      if (input.metadata.cluster !== undefined) await ensureClusterExists(input.metadata.cluster);
       const credentials = credentialsOf(input.provider, input.credentials);
-      const record = await createRecord(actor, { provider: input.provider, name: input.name, apiUrl: input.metadata.api_url, cluster: input.metadata.cluster, grafanaUrl: input.metadata.grafana_url, credentials }, ip);
+      const record = await createRecord(actor, { provider: input.provider, name: input.name, apiUrl: input.metadata.api_url, cluster: input.metadata.cluster, grafanaUrl: input.metadata.grafana_url, orgId: input.metadata.org_id, credentials }, ip);
       return toIntegration(record);
     },
 
@@ -176,6 +195,8 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       const current = await find(id);
       // the request schema cannot see the stored provider; a link to Grafana only means something on a Prometheus chart
       if (input.metadata?.grafana_url !== undefined && current.provider !== 'prometheus') throw new IntegrationError('NOT_APPLICABLE', grafanaUrlProviderMessage, 400);
+      if (input.metadata?.org_id !== undefined && !isDataSource(current.provider)) throw new IntegrationError('NOT_APPLICABLE', orgIdProviderMessage, 400);
+      const orgId = input.metadata?.org_id === undefined ? current.orgId : (input.metadata.org_id ?? undefined);
       if (input.status === 'active' && current.status !== 'active') await ensureNoOtherActive(current.provider, id, current.cluster);
       const apiUrl = input.metadata?.api_url ?? current.apiUrl;
       const urlChanged = input.metadata?.api_url !== undefined && normalised(input.metadata.api_url) !== normalised(current.apiUrl);
@@ -189,7 +210,8 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       }
       const credentials = input.credentials ? credentialsOf(current.provider, input.credentials) : undefined;
       // New credentials are checked as the pair that will be used; a name, status or same-URL change is not.
-      if (credentials) await check(current.provider, apiUrl, credentials);
+      // new credentials, or another tenant, are checked as the pair that will be used
+      if (credentials || (input.metadata?.org_id !== undefined && orgId !== current.orgId)) await check(current.provider, apiUrl, credentials ?? (await open(current)), orgId);
       // The URL is stored beside the credentials too (a Secret names its Jenkins), so either change rewrites them.
       const stored = credentials ? await deps.vault.put(id, apiUrl, credentials) : undefined;
       const updated = await atomically(async (tx) => {
@@ -197,6 +219,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
           ...(input.name !== undefined ? { name: input.name } : {}),
           ...(input.metadata?.api_url !== undefined ? { apiUrl } : {}),
           ...(input.metadata?.grafana_url !== undefined ? { grafanaUrl: input.metadata.grafana_url } : {}),
+          ...(input.metadata?.org_id !== undefined ? { orgId: input.metadata.org_id } : {}),
           ...(input.status !== undefined ? { status: input.status } : {}),
           ...(stored ? { credentialsSealed: stored } : {}),
           ...(credentials ? { username: credentials.username, tokenLast4: last4(credentials.api_token) } : {}),
@@ -207,7 +230,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
           ...(ip ? { ip } : {}),
           change: 'updated',
           integration: changed,
-          fields: { name: input.name, api_url: input.metadata?.api_url, grafana_url: input.metadata?.grafana_url, status: input.status, username: input.credentials?.username, credentials: input.credentials ? 'set' : undefined },
+          fields: { name: input.name, api_url: input.metadata?.api_url, grafana_url: input.metadata?.grafana_url, org_id: input.metadata?.org_id, status: input.status, username: input.credentials?.username, credentials: input.credentials ? 'set' : undefined },
           ...(input.credentials ? { tokenLast4: changed.tokenLast4 } : {}),
         });
         return changed;
@@ -229,7 +252,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
     async test(actor, id) {
       requireAdmin(actor);
       const current = await find(id);
-      return checkAny(current.provider, current.apiUrl, await open(current));
+      return checkAny(current.provider, current.apiUrl, await open(current), current.orgId);
     },
 
     async observabilitySources(cluster) {

@@ -14,9 +14,12 @@ import { providerCatalogue } from '../llm/provider-catalogue.ts';
 import { recordSettingsChange } from '../audit/admin-audit.ts';
 import type { AuditLog, AuthenticatedUser, SettingsStore, TransactionalStores } from '../ports/index.ts';
 import { SkyfloError } from '../errors/skyflo-error.ts';
+import { readCappedJson, ResponseTooLargeError } from '@skyflo/mcp-server/egress';
+
+/** Ollama's model list is a small JSON document; its answer is read with a cap (issue 74: integration answers). */
+const ollamaAnswerMaxBytes = 1024 * 1024;
 
 export class LlmSettingsError extends SkyfloError {
-  readonly category = 'user';
   constructor(
     readonly code: 'FORBIDDEN' | 'INVALID_SETTINGS',
     message: string,
@@ -244,10 +247,12 @@ export function createLlmSettingsService(deps: LlmSettingsServiceDeps): LlmSetti
       try {
         const response = await fetchImpl(`${root}/api/tags`, { signal: AbortSignal.timeout(1500) });
         if (!response.ok) return { available: false, base_url: `${root}/v1`, models: [], error: `Ollama at ${root} answered HTTP ${response.status}` };
-        const body = (await response.json()) as { models?: Array<{ name?: string; model?: string }> };
+        const body = (await readCappedJson(response, { maxBytes: ollamaAnswerMaxBytes, what: `Ollama at ${root}` })) as { models?: Array<{ name?: string; model?: string }> } | undefined;
+        if (body === undefined) throw new SyntaxError('the answer is not JSON');
         const models = (body.models ?? []).map((entry) => entry.name ?? entry.model ?? '').filter(Boolean);
         return { available: true, base_url: `${root}/v1`, models };
       } catch (error) {
+        if (error instanceof ResponseTooLargeError) return { available: false, base_url: `${root}/v1`, models: [], error: error.message };
         return { available: false, base_url: `${root}/v1`, models: [], error: `no Ollama answers at ${root} (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name})` };
       }
     },

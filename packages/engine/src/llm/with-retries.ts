@@ -4,7 +4,7 @@
  * Turn the SDK's own retries off (`maxRetries: 0`) when using this, or the waits multiply.
  */
 import { classifyLlmError, type LlmErrorClass } from './classify-llm-error.ts';
-import { SkyfloError } from '../errors/skyflo-error.ts';
+import { SkyfloError, type ErrorCategory } from '../errors/skyflo-error.ts';
 
 export interface LlmRetryInfo {
   kind: 'rate_limit' | 'transient';
@@ -33,6 +33,15 @@ export interface LlmRetryOptions {
 /** The error thrown when retries are used up or the error is fatal; carries the classification. */
 export class LlmCallError extends SkyfloError {
   readonly code = 'LLM_CALL_FAILED';
+
+  /** a dependency failed (issue 80 item 4): an operator's matter, and it may pass */
+  override get category(): ErrorCategory {
+    return 'operational';
+  }
+
+  override get retryable(): boolean {
+    return this.classification.kind !== 'fatal';
+  }
 
   constructor(
     readonly classification: LlmErrorClass,

@@ -5,12 +5,12 @@
  */
 import { toolCallTraceContext } from '../observability/tracing/spans.ts';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { connectInProcess, createToolDeps } from '@skyflo/mcp-server';
 import { legacyMcpMetaKeys, listedToolSchema, mcpMetaKeys, previewToolCallName, type PreviewToolCallArguments } from '@skyflo/protocol';
 import { toToolInfo } from './classify-tool.ts';
 import { fetchWithLinkedSignals, linkAbort } from './linked-abort.ts';
-import type { ToolCallOutcome, ToolGateway, ToolInfo } from './tool-gateway.ts';
+import { ToolCallNotRunError, type ToolCallOutcome, type ToolGateway, type ToolInfo } from './tool-gateway.ts';
 
 export interface CreateToolGatewayOptions {
   /** an already connected MCP client; the gateway does not close it unless `closeClient` says so */
@@ -21,7 +21,7 @@ export interface CreateToolGatewayOptions {
   /** sent as `Authorization: Bearer …` to a remote MCP server */
   authToken?: string;
   /** run the MCP server in-process against this kubeconfig, with these Helm settings */
-  embedded?: { kubeconfigPath?: string; readOnly?: boolean; helmAllowedRegistries?: string[]; helmChartCacheDir?: string; integrationsNamespace?: string };
+  embedded?: { kubeconfigPath?: string; readOnly?: boolean; helmAllowedRegistries?: string[]; helmChartCacheDir?: string; integrationsNamespace?: string; dryRunProxyEnv?: Record<string, string | undefined>; helmChartDirs?: string[]; clusterLabels?: Record<string, string> };
   /** how long the tool list (and annotations) is cached, ms; default 60 s */
   cacheMs?: number;
   /**
@@ -65,14 +65,18 @@ async function connect(options: CreateToolGatewayOptions): Promise<Connection> {
     try {
       await client.connect(transport);
     } catch (error) {
-      throw new Error(`Cannot reach the MCP server at ${options.url} (MCP_SERVER_URL): ${error instanceof Error ? error.message : String(error)}`);
+      throw new ToolCallNotRunError(`Cannot reach the MCP server at ${options.url} (MCP_SERVER_URL): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
     return { client, close: () => client.close() };
   }
   const embedded = options.embedded ?? {};
   const deps = createToolDeps({
     kubeconfigPath: embedded.kubeconfigPath,
+    // the engine's own configuration, not this process's environment (the sandbox runs the engine with its own env)
+    ...(embedded.dryRunProxyEnv ? { dryRunProxyEnv: embedded.dryRunProxyEnv } : {}),
+    ...(embedded.clusterLabels ? { clusterLabels: embedded.clusterLabels } : {}),
     ...(embedded.helmAllowedRegistries ? { helmAllowedRegistries: embedded.helmAllowedRegistries } : {}),
+    ...(embedded.helmChartDirs ? { helmChartDirs: embedded.helmChartDirs } : {}),
     ...(embedded.helmChartCacheDir ? { helmChartCacheDir: embedded.helmChartCacheDir } : {}),
     ...(embedded.integrationsNamespace ? { integrationsNamespace: embedded.integrationsNamespace } : {}),
   });
@@ -86,6 +90,24 @@ async function connect(options: CreateToolGatewayOptions): Promise<Connection> {
  */
 export function legacyPreviewArguments({ tool, args }: { tool: string; previewTool: string; args: Record<string, unknown> }): Record<string, unknown> {
   return { operation: tool.replace(/^[a-z0-9]+_/, ''), ...args, tool };
+}
+
+/**
+ * The request never reached a server that could act on it: its session is unknown there (a restarted server: 404), or
+ * the connection was refused (nothing listens). A reset or a timeout is not one of these: the server may have it.
+ */
+function wasNotReceived(error: unknown): boolean {
+  if (error instanceof StreamableHTTPError && error.code === 404) return true;
+  for (let current: unknown = error, depth = 0; current && depth < 4; depth += 1) {
+    if ((current as { code?: unknown }).code === 'ECONNREFUSED') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** The HTTP transport itself failed (the socket closed under a request, an HTTP error): its session is not to be trusted. */
+function brokeTransport(error: unknown): boolean {
+  return error instanceof StreamableHTTPError || (error instanceof TypeError && error.message === 'fetch failed');
 }
 
 /** Progress only keeps a call alive (resetTimeoutOnProgress); the engine has no progress event to report it as. */
@@ -104,11 +126,36 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
     } catch (error) {
       // Let the next call try again instead of caching a failed connection forever.
       connection = undefined;
-      throw error;
+      // no connection, nothing sent: a call that fails here did not run
+      throw error instanceof ToolCallNotRunError ? error : new ToolCallNotRunError(error instanceof Error ? error.message : String(error), { cause: error });
     }
   };
 
+  /**
+   * Issue 75: a remote MCP server that restarted (or dropped an idle session) answers 404 "Session not found" to the
+   * session this gateway holds, and one that is down refuses the connection: the request was not received, and every
+   * later one would fail the same way on the cached connection. It is dropped, so the next request connects anew; the
+   * error says the call did not run.
+   */
+  const notReceived = async (error: unknown, used: Promise<Connection> | undefined): Promise<never> => {
+    if (!options.url || !(wasNotReceived(error) || brokeTransport(error))) throw error;
+    if (connection === used) connection = undefined;
+    void used?.then((stale) => stale.close()).catch(() => undefined);
+    // a connection that broke may have carried the request to the server before it did: that error stands as it is
+    if (!wasNotReceived(error)) throw error;
+    throw new ToolCallNotRunError(`The MCP server at ${options.url} did not receive the request (${error instanceof Error ? error.message : String(error)}); the next request connects again.`, { cause: error });
+  };
+
   const fetchTools = async (): Promise<ToolInfo[]> => {
+    const used = connection;
+    try {
+      return await listEveryTool();
+    } catch (error) {
+      return notReceived(error, used ?? connection);
+    }
+  };
+
+  const listEveryTool = async (): Promise<ToolInfo[]> => {
     const client = await getClient();
     const tools: ToolInfo[] = [];
     let cursor: string | undefined;
@@ -147,6 +194,7 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
       // The SDK hangs an abort listener on the signal it is given and never takes it off: give it one of this call's
       // own, so the caller's (a run's, across all its calls) does not collect one per call.
       const link = signal ? linkAbort(signal) : undefined;
+      const used = connection;
       try {
         const result = await client.callTool({ name, arguments: args, ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}) }, undefined, {
           ...(link ? { signal: link.signal } : {}),
@@ -158,6 +206,8 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
           resetTimeoutOnProgress: true,
         });
         return { text: textOf(result as { content?: unknown }), isError: result.isError === true, ...structuredOf(result) };
+      } catch (error) {
+        return notReceived(error, used);
       } finally {
         link?.release();
       }

@@ -3,6 +3,7 @@
  * is in create-tool-gateway.ts; tests may pass any object with this shape.
  */
 import type { ObservabilitySources, Toolset, ToolAnnotations, ToolCallCredential, ToolCallImpersonation, ToolCallJenkinsCredentials } from '@skyflo/protocol';
+import { SkyfloError, type ErrorCategory } from '../errors/skyflo-error.ts';
 
 /** Prometheus/Loki tools (issue 36): the engine hands them the conversation's cluster's data sources. */
 export const isObservabilityTool = (name: string) => name.startsWith('prometheus_') || name.startsWith('loki_');
@@ -31,6 +32,32 @@ export interface ToolInfo {
    * preview tool, called directly. `tool` names the preview tool either way, when the server says.
    */
   preview?: { tool: string; viaPreviewToolCall?: boolean };
+  /**
+   * Issue 74 item 3: where a tool of an external MCP server acts, as its admin declared it (the gate binds its calls
+   * to that cluster and namespace, and judges them there like Skyflo's own). Never set for Skyflo's own tools.
+   */
+  declaredTarget?: { cluster: string; namespace?: string | undefined };
+}
+
+/**
+ * A call that did not run: the MCP server could not be reached to send it (its connection could not be opened). Any
+ * other failure of a call may come after the server started it (even an SDK error about the answer's shape).
+ */
+export class ToolCallNotRunError extends SkyfloError {
+  readonly code = 'TOOL_CALL_NOT_RUN';
+
+  /** a dependency failed (issue 80 item 4): an operator's matter, and it may pass */
+  override get category(): ErrorCategory {
+    return 'operational';
+  }
+
+  override get retryable(): boolean {
+    return true;
+  }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ToolCallNotRunError';
+  }
 }
 
 export interface ToolCallOutcome {

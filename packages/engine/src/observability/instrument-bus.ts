@@ -59,6 +59,7 @@ export function instrumentEventBus(bus: EventBus, metrics: EngineMetrics, onPubl
     isStopRequested: (runId) => bus.isStopRequested(runId),
     onStop: (runId, callback) => bus.onStop(runId, callback),
     health: () => bus.health(),
+    ...(bus.ping ? { ping: () => bus.ping!() } : {}),
     close: () => bus.close(),
     async publish(runId, event, data) {
       onPublish?.();

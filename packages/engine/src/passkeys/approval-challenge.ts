@@ -1,6 +1,6 @@
 /**
  * The WebAuthn challenge of a passkey approval is derived from the approval's facts, not drawn at random:
- * base64url(sha256(canonicalJson({callId, argsHash, diffHash, cluster, expiresAt, conversationId}))). The approver's
+ * base64url(sha256(canonicalJson({callId, tool, argsHash, diffHash, cluster, server, expiresAt, conversationId}))). The approver's
  * signature is then over exactly that call (its arguments and its preview), on that cluster, until that instant; an
  * assertion made for one call can never approve another, and nothing has to be remembered between the options and
  * the decision. Whoever holds the stored assertion and the registered public key (the executor, a reviewer) can

@@ -6,7 +6,7 @@
  */
 import { clusterPasskeyPoliciesSchema, type ClusterPasskeyPolicy, type PasskeyPolicyMode } from '@skyflo/protocol';
 import type { ApprovalRecord, SettingsStore } from '../ports/index.ts';
-import { globMatches } from '../clusters/glob.ts';
+import { globMatches } from '@skyflo/safety/patterns';
 
 export const passkeyPoliciesKey = 'cluster_passkey_policies';
 

@@ -85,14 +85,24 @@ export interface RefreshTokenRecord {
   rotatedAt?: Date;
   revokedAt?: Date;
   createdAt: Date;
+  /**
+   * Issue 74 item 7: the session came from the identity provider; what it needs to ask the provider again at each
+   * refresh (its refresh token), sealed with the engine's key. Absent: a local (password) session.
+   */
+  providerSessionSealed?: string;
 }
 
 export interface RefreshTokenStore {
-  insert(input: { tokenHash: string; userId: string; familyId: string; expiresAt: Date }): Promise<RefreshTokenRecord>;
+  insert(input: { tokenHash: string; userId: string; familyId: string; expiresAt: Date; providerSessionSealed?: string }): Promise<RefreshTokenRecord>;
   findByHash(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
   /** Atomically marks a live token rotated; false when it was already rotated or revoked (i.e. reuse). */
   markRotated(id: string): Promise<boolean>;
   /** Revokes every token of the family; returns how many were still live. */
   revokeFamily(familyId: string): Promise<number>;
   revokeAllForUser(userId: string): Promise<number>;
+  /**
+   * Whether `familyId` is a sign-in session of `userId` that is neither revoked nor expired: what an access token's
+   * `sid` must name. A rotated token still counts (its successor is the same session).
+   */
+  isSessionLive(familyId: string, userId: string): Promise<boolean>;
 }

@@ -1,5 +1,5 @@
 /** Calls awaiting (or past) a human decision: the approval aggregate. */
-import type { ClusterPolicyMode, ClusterRef, RiskFlag, UndoProposal, VerificationEvidence, VerificationOutcome } from '@skyflo/protocol';
+import type { ClusterPolicyMode, ClusterRef, PolicyVerdict, RiskFlag, UndoProposal, VerificationEvidence, VerificationOutcome } from '@skyflo/protocol';
 import type { NewAuditEvent } from './audit.ts';
 
 /**
@@ -63,8 +63,9 @@ export interface ApprovalRecord {
   /** the approval policy that applied to this call (per cluster/namespace, or the environment's default) */
   policy?: ApprovalPolicyApplied;
   /**
-   * awaiting → approved|denied|cancelled (conversation deleted); approved → executing (claimed, just before the tool
-   * runs) → executed|failed; approved whose run died → failed; executing whose run died → unknown (never re-run)
+   * awaiting → approved|denied|cancelled (conversation deleted, or its run can no longer resume); approved → executing
+   * (claimed, just before the tool runs) → executed|failed|unknown (its answer was lost); approved whose run died →
+   * failed; executing whose run died → unknown (never re-run; its own run may still settle it to what the tool answered)
    */
   status: 'awaiting' | 'approved' | 'denied' | 'cancelled' | 'executing' | 'executed' | 'failed' | 'unknown';
   decidedBy?: string;
@@ -93,6 +94,15 @@ export interface ApprovalRecord {
   verification?: VerificationState;
   /** issue 35: the approver's verified passkey assertion over the call's facts (passkeys/approval-assertion.ts) */
   passkeyAssertion?: Record<string, unknown>;
+  /** issue 76: the policies that matched the call when it was proposed (policies/policy-verdicts.ts) */
+  policyVerdicts?: PolicyVerdict[];
+  /** issue 76: under require_approvers, the approvals given so far while the call awaits more (oldest first) */
+  coApprovals?: Array<{ userId: string; at: Date }>;
+  /**
+   * issue 76: approved by an admin's break-glass during a change freeze (reason, the freeze it overrode, who): the
+   * execution skips the freeze re-check for this call only (never the emergency stop)
+   */
+  breakGlass?: BreakGlass;
 }
 
 /** The inverse of a call as recorded: what the card showed (UndoProposal) plus the hash of its exact arguments. */
@@ -127,10 +137,37 @@ export interface VerificationState {
 export interface PendingApprovalRecord extends ApprovalRecord {
   conversationTitle: string;
   conversationOwnerId: string;
+  /** the cluster the conversation is pinned to (who may reach it: tool-calls/decide/conversation-access.ts) */
+  conversationCluster?: string;
   requester?: { email: string; name: string | null };
 }
 
-export type NewApproval = Omit<ApprovalRecord, 'status' | 'requestedAt' | 'decidedBy' | 'reason' | 'automatic' | 'decisionRunId' | 'decidedAt' | 'executedAt' | 'resultSummary' | 'autoRevert' | 'verification' | 'passkeyAssertion'>;
+/** Where a page of the pending queue starts: after this call in (requested_at, conversation_id, call_id) order. */
+export interface PendingCursor {
+  requestedAt: Date;
+  conversationId: string;
+  callId: string;
+}
+
+/**
+ * Which awaiting calls a reader may see (issue 79: the store counts and pages exactly these). Absent fields do not
+ * narrow. The route derives it from the one access rule (tool-calls/decide/conversation-access.ts).
+ */
+export interface PendingFilter {
+  /** only the calls of this user's conversations (and, with `orRecordedPolicyModes`, those recorded under these modes) */
+  conversationOwnerId?: string;
+  /** cluster policy modes (`approver`, `four_eyes`) whose calls the reader decides anywhere: listed beside their own */
+  orRecordedPolicyModes?: readonly string[];
+  /** only the calls of this conversation */
+  conversationId?: string;
+  /**
+   * a reader limited to some clusters (issue 74 item 8): others' conversations only when pinned to a cluster one of
+   * these patterns (`*` globs) matches; the reader's own always
+   */
+  reach?: { readerId: string; clusters: readonly string[] };
+}
+
+export type NewApproval = Omit<ApprovalRecord, 'status' | 'requestedAt' | 'decidedBy' | 'reason' | 'automatic' | 'decisionRunId' | 'decidedAt' | 'executedAt' | 'resultSummary' | 'autoRevert' | 'verification' | 'passkeyAssertion' | 'coApprovals'>;
 
 /** A decision on an awaiting call (ApprovalStore.decide). */
 export interface DecisionInput {
@@ -148,6 +185,16 @@ export interface DecisionInput {
   audit?: NewAuditEvent;
   /** issue 35: the verified passkey assertion, stored on the row by the same statement */
   passkeyAssertion?: Record<string, unknown>;
+  /** issue 76: an admin's break-glass approval during a change freeze, stored on the row by the same statement */
+  breakGlass?: BreakGlass;
+}
+
+/** Issue 76: an admin overrode a change freeze for one call (with their passkey and a reason). */
+export interface BreakGlass {
+  reason: string;
+  freeze: string;
+  freezeEndsAt: Date;
+  by: string;
 }
 
 /** What claiming a conversation for a run needs (as RunStore.begin takes it; the run is the decision's run). */
@@ -200,13 +247,36 @@ export interface ApprovalStore {
     /** the execution start's audit record (tool.execution_started): written with the claim or the claim does not happen */
     audit?: NewAuditEvent;
   }): Promise<boolean>;
-  /** Atomically moves executing → executed/failed and clears the sealed arguments; false when it was not claimed-and-unfinished. */
-  markExecuted(input: { conversationId: string; callId: string; ok: boolean; resultSummary?: string }): Promise<boolean>;
+  /**
+   * Atomically moves executing → executed/failed (`unknown: true`: → unknown, the change was sent and its answer lost)
+   * and clears the sealed arguments; false when it was not claimed-and-unfinished. With `runId`, a row the reconciler
+   * already closed as unknown for that run (its lease lapsed while the database was away) is settled too: the run
+   * that executed the call knows what the tool answered.
+   */
+  markExecuted(input: { conversationId: string; callId: string; ok: boolean; unknown?: boolean; runId?: string; resultSummary?: string }): Promise<boolean>;
   /** Moves an approved (never claimed) call to failed with a reason and clears its sealed arguments; false when it was not approved. */
   failApproved(input: { conversationId: string; callId: string; reason: string }): Promise<boolean>;
+  /**
+   * Closes a call still awaiting a decision as cancelled with a reason (issue 75: the run that proposed it can no
+   * longer resume) and clears its sealed arguments; false when it was not awaiting.
+   */
+  cancelAwaiting(input: { conversationId: string; callId: string; reason: string }): Promise<boolean>;
   listForConversation(conversationId: string): Promise<ApprovalRecord[]>;
-  /** Calls awaiting a decision, oldest first, with their conversation and requester; only one owner's when given. */
-  listPending(filter?: { conversationOwnerId?: string; limit?: number }): Promise<PendingApprovalRecord[]>;
+  /**
+   * Issue 76: records one approval of an awaiting call that needs several approvers (require_approvers), the call
+   * staying awaiting; undefined when it is no longer awaiting or this person already approved it. Optional: a store
+   * without it cannot hold such calls, and the decision refuses them.
+   */
+  coApprove?(input: { conversationId: string; callId: string; userId: string; at: Date }): Promise<ApprovalRecord | undefined>;
+  /** Issue 76: the last `limit` recorded calls, newest first ("what would this policy have done"). */
+  listRecent?(limit: number): Promise<ApprovalRecord[]>;
+  /**
+   * Calls awaiting a decision, oldest first, with their conversation and requester: at most `limit` (default 200)
+   * after `after`, of those `filter` lets through. Page with the last one's (requestedAt, conversationId, callId).
+   */
+  listPending(input?: PendingFilter & { limit?: number; after?: PendingCursor }): Promise<PendingApprovalRecord[]>;
+  /** How many calls `filter` lets through await a decision: the queue's total, whatever page is shown. */
+  countPending(filter?: PendingFilter): Promise<number>;
   /**
    * Closes decisions whose run died (its lease lapsed or it finished without acting): approved-but-unclaimed → failed,
    * executing → unknown. Returns the records it changed, so their conversations can show what happened.

@@ -62,12 +62,45 @@ export interface AuditChainReport {
   unsigned: Array<{ position: number; sequence: number; id: string; reason: string }>;
 }
 
+/**
+ * Where a verify got to (issue 79): the last record checked (its position, sequence and hash) and what was counted up
+ * to it. A verify started from a checkpoint checks the records after it only; those before it were checked by the
+ * verify that handed it out. The engine hands checkpoints out signed (crypto/audit-signing-key.ts): none can be made up.
+ */
+export interface AuditVerifyCheckpoint {
+  position: number;
+  sequence: number;
+  hash: string;
+  checked: number;
+  legacy: number;
+  signed: number;
+  unsignedCount: number;
+  unsigned: Array<{ position: number; sequence: number; id: string; reason: string }>;
+  /** the verify's anchor, and whether it was passed already */
+  anchor?: { sequence: number; hash: string };
+  anchorFound: boolean;
+}
+
+export interface AuditVerifyOptions {
+  /** go on from a checkpoint of an earlier verify (its anchor is this one's) */
+  from?: AuditVerifyCheckpoint;
+  /** told after every `progressEvery` records checked, with a checkpoint to go on from; the verify waits for it */
+  onProgress?(progress: { checkpoint: AuditVerifyCheckpoint; headSequence: number | null }): void | Promise<void>;
+  /** default 10,000 */
+  progressEvery?: number;
+  /** stops the verify at its next slice (its report is then not to be read) */
+  signal?: AbortSignal;
+}
+
 /** The audit trail behind GET /audit, /audit/export and /audit/verify (storage/audit-log.ts). */
 export interface AuditTrail extends AuditLog {
   /** newest first; `beforeSequence` is the cursor from the previous page */
   page(input: AuditFilter & { limit: number; beforeSequence?: number }): Promise<{ items: StoredAuditEvent[]; nextCursor: number | null }>;
   /** oldest first, read in batches (constant memory however many records match) */
   scan(input: AuditFilter & { batchSize?: number }): AsyncIterable<StoredAuditEvent>;
-  /** re-walks the whole chain and reports the first broken link; `anchor`: a head kept elsewhere that must still be in it */
-  verify(anchor?: { sequence: number; hash: string }): Promise<AuditChainReport>;
+  /**
+   * Re-walks the whole chain (or what follows `options.from`) and reports the first broken link; `anchor`: a head kept
+   * elsewhere that must still be in it. Never holds the event loop for long: it yields between short slices of work.
+   */
+  verify(anchor?: { sequence: number; hash: string }, options?: AuditVerifyOptions): Promise<AuditChainReport>;
 }

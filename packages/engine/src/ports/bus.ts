@@ -32,5 +32,11 @@ export interface EventBus {
   /** Resolves/aborts `signal` consumers when a stop for runId arrives (from any process). */
   onStop(runId: string, callback: () => void): Promise<() => Promise<void>>;
   health(): BusHealth;
+  /**
+   * A real round trip to the backend (Redis: PING on the publishing and the subscribing connection); rejects when it
+   * fails. Absent for the in-process bus, which has no backend to lose. Issue 75: a frozen Redis keeps its sockets
+   * open, so `health()` alone says ok while every command hangs.
+   */
+  ping?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -30,6 +30,11 @@ export interface ConversationSearchInput {
    * (src/access/conversation-access.ts): absent only for a user who may read other people's conversations.
    */
   ownerId?: string;
+  /**
+   * with `ownerId`: also other people's conversations pinned to a cluster matching one of these patterns (`*` globs,
+   * as a member's scope writes them): what a reader limited to those clusters may find (issue 74 item 8)
+   */
+  othersInClusters?: string[];
   cluster?: string;
   /** a tool call of the conversation targets this namespace */
   namespace?: string;
@@ -38,7 +43,16 @@ export interface ConversationSearchInput {
   /** active during [from, to]: last activity at or after `from`, created at or before `to` */
   from?: Date;
   to?: Date;
+  /** the page after this hit (the previous page's last: its updated_at and id); results are newest activity first */
+  cursor?: { updatedAt: Date; id: string };
   limit: number;
+}
+
+/** One page of a search: the hits, whether more matched, and the cursor of the next page (null on the last). */
+export interface ConversationSearchPage {
+  items: ConversationSearchHit[];
+  hasMore: boolean;
+  nextCursor: string | null;
 }
 
 /** Text with the ranges (start inclusive, end exclusive, in UTF-16 code units) that matched the search. */
@@ -49,7 +63,7 @@ export interface HighlightedText {
 
 export interface ConversationSearchHit extends ConversationSummary {
   ownerEmail: string;
-  /** ts_rank of the match (0 for a filters-only search or a title substring match) */
+  /** relevance: ts_rank of its title plus its best message (0 for a filters-only search); hits are not ordered by it */
   rank: number;
   titleHighlights: Array<[number, number]>;
   /** the passage of the content that matched; absent when only the title matched or there was no text */
@@ -127,10 +141,10 @@ export interface ConversationStore {
   access?(id: string): Promise<{ userId: string; cluster?: string; title?: string } | undefined>;
   list(input: { userId: string; limit: number; cursor?: string; query?: string }): Promise<{ items: ConversationSummary[]; nextCursor: string | null }>;
   /**
-   * Full-text search over titles and content, best match first (issue 37). Optional: a store without it (the
+   * Full-text search over titles and content, newest activity first, paged by cursor (issues 37, 79). Optional: a store without it (the
    * in-memory test double) makes GET /conversations/search answer 501.
    */
-  search?(input: ConversationSearchInput): Promise<{ items: ConversationSearchHit[]; hasMore: boolean }>;
+  search?(input: ConversationSearchInput): Promise<ConversationSearchPage>;
   /** `cluster`: pins a conversation that has none yet (its first chat); never re-pins one that has a cluster */
   update(id: string, patch: { title?: string; isActive?: boolean; metadata?: Record<string, unknown>; cluster?: string }): Promise<Conversation | undefined>;
   /** Sets the title only if it is still empty; returns true when it did. */

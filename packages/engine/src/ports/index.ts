@@ -21,4 +21,5 @@ export * from './webhooks.ts';
 export * from './alert-queue.ts';
 export * from './passkeys.ts';
 export * from './device-keys.ts';
+export * from './policies.ts';
 export * from './storage.ts';

@@ -12,6 +12,8 @@ export interface IntegrationRecord {
   cluster?: string;
   /** Prometheus: the Grafana in front of it (the chart's "Open in Grafana" link); undefined = none */
   grafanaUrl?: string;
+  /** Prometheus/Loki: the tenant sent as X-Scope-OrgID (issue 78); undefined = none */
+  orgId?: string;
   credentialsSealed: string;
   tokenLast4: string;
   status: 'active' | 'disabled';
@@ -25,7 +27,7 @@ export interface IntegrationStore {
   get(id: string): Promise<IntegrationRecord | undefined>;
   /** `id` is chosen by the caller, because the sealed credentials are bound to it */
   create(input: Omit<IntegrationRecord, 'createdAt' | 'updatedAt'>): Promise<IntegrationRecord>;
-  /** `grafanaUrl: null` removes it */
-  update(id: string, patch: Partial<Pick<IntegrationRecord, 'name' | 'apiUrl' | 'cluster' | 'username' | 'credentialsSealed' | 'tokenLast4' | 'status'>> & { grafanaUrl?: string | null }): Promise<IntegrationRecord | undefined>;
+  /** `grafanaUrl: null` and `orgId: null` remove them */
+  update(id: string, patch: Partial<Pick<IntegrationRecord, 'name' | 'apiUrl' | 'cluster' | 'username' | 'credentialsSealed' | 'tokenLast4' | 'status'>> & { grafanaUrl?: string | null; orgId?: string | null }): Promise<IntegrationRecord | undefined>;
   remove(id: string): Promise<boolean>;
 }

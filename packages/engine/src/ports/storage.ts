@@ -13,6 +13,9 @@ import type { WebhookStore } from './webhooks.ts';
 import type { AlertQueueStore } from './alert-queue.ts';
 import type { PasskeyStore } from './passkeys.ts';
 import type { DeviceKeyStore } from './device-keys.ts';
+import type { FreezeStore, PolicyStore } from './policies.ts';
+import type { ScheduleStore } from './schedules.ts';
+import type { SimilarConversations } from './similar-conversations.ts';
 
 /** Everything persistent, built by storage/create-storage.ts from config (PGlite or Postgres). */
 export interface Storage {
@@ -40,6 +43,8 @@ export interface TransactionalStores {
   integrations: IntegrationStore;
   passkeys: PasskeyStore;
   deviceKeys: DeviceKeyStore;
+  policies: PolicyStore;
+  freezes: FreezeStore;
 }
 
 /** Storage plus the account tables: what createStorage returns and the platform routes need. */
@@ -62,8 +67,16 @@ export interface PlatformStorage extends Storage {
   webhooks: WebhookStore;
   /** alert investigations waiting for a free slot (survives a restart) */
   alertQueue: AlertQueueStore;
+  /** scheduled checks and their runs (issue 81) */
+  schedules: ScheduleStore;
+  /** past conversations like a new one, by full text (issue 81 item 4) */
+  similarConversations: SimilarConversations;
   /** WebAuthn credentials for passkey approvals (issue 35) */
   passkeys: PasskeyStore;
   /** the terminal's Ed25519 approval keys (issue 35) */
   deviceKeys: DeviceKeyStore;
+  /** policies as code (issue 76) */
+  policies: PolicyStore;
+  /** change freezes (issue 76) */
+  freezes: FreezeStore;
 }

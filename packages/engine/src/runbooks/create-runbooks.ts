@@ -3,8 +3,7 @@
  * `git pull` shows at once; read-only here) and those an admin uploaded in Settings (kept in the settings table
  * under one key). `contextFor` chooses the best 1–2 for a message and fences them for the model (runbook-prompt.ts).
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { ConfinedFileError, openConfinedFolder } from '@skyflo/mcp-server/confined-folder';
 import { redactObject, redactText } from '@skyflo/safety';
 import type { RunbookDetail, RunbookRef, RunbookSummary, UploadRunbookRequest } from '@skyflo/protocol';
 import type { AuditLog, AuthenticatedUser, SettingsStore } from '../ports/index.ts';
@@ -20,7 +19,7 @@ export interface RunbooksDeps {
   /** RUNBOOKS_DIR */
   directory?: string;
   tokenBudget?: number;
-  logger?: { error(object: unknown, message?: string): void };
+  logger?: { error(object: unknown, message?: string): void; warn(object: unknown, message?: string): void };
 }
 
 interface StoredRunbook {
@@ -50,28 +49,37 @@ type Loaded = RunbookDocument & { source: 'directory' | 'uploaded'; markdown: st
 export type Runbooks = ReturnType<typeof createRunbooks>;
 
 export function createRunbooks(deps: RunbooksDeps) {
+  // Why confined (issue 74): the folder is often a git checkout others push to, and a link in it to the engine's
+  // jwt-secret or /proc/self/environ was served to members as a runbook. Links are followed only inside the folder.
+  const folder = deps.directory ? openConfinedFolder(deps.directory, { maxFileBytes, label: 'RUNBOOKS_DIR' }) : undefined;
+  // each refused file is logged once per reason (the folder is read on every use), so an operator learns why it is missing
+  const reported = new Set<string>();
+  const report = (entry: { relative: string; reason: string; message: string }) => {
+    const key = `${entry.relative}\0${entry.reason}`;
+    if (reported.has(key)) return;
+    reported.add(key);
+    deps.logger?.warn({ file: entry.relative, reason: entry.reason }, `runbook skipped: ${entry.message}`);
+  };
+
   async function readDirectory(): Promise<Loaded[]> {
-    if (!deps.directory) return [];
-    const root = path.resolve(deps.directory);
-    let entries: string[];
+    if (!folder) return [];
+    let listed;
     try {
-      entries = (await readdir(root, { recursive: true })) as string[];
+      // dot-folders (.git, a ConfigMap's ..data) are not runbooks
+      listed = await folder.list({ ignore: (relative) => relative.split('/').some((part) => part.startsWith('.')), include: (relative, kind) => kind === 'directory' || /\.md$/i.test(relative), maxFiles });
     } catch (error) {
-      deps.logger?.error({ err: error, directory: root }, 'could not read RUNBOOKS_DIR');
+      deps.logger?.error({ err: error, directory: folder.root }, 'could not read RUNBOOKS_DIR');
       return [];
     }
-    const files = entries.filter((entry) => /\.md$/i.test(entry) && !entry.split(path.sep).some((part) => part.startsWith('.'))).sort().slice(0, maxFiles);
+    listed.skipped.filter((entry) => /\.md$/i.test(entry.relative) || entry.reason !== 'missing').forEach(report);
     const loaded: Loaded[] = [];
-    for (const file of files) {
-      const full = path.join(root, file);
+    for (const name of listed.files) {
       try {
-        // symlinks are followed by stat, so a link out of the folder is refused by its size and path only when real
-        if ((await stat(full)).size > maxFileBytes) continue;
-        const markdown = await readFile(full, 'utf8');
-        const name = file.split(path.sep).join('/');
+        const markdown = (await folder.read(name)).toString('utf8');
         loaded.push({ ...parseRunbook(name, markdown), source: 'directory', markdown });
-      } catch {
-        // a file removed while reading, or unreadable: skipped
+      } catch (error) {
+        // refused (too large, swapped for a link since the listing) or removed while reading: skipped
+        if (error instanceof ConfinedFileError && error.reason !== 'missing') report(error);
       }
     }
     return loaded;
@@ -107,7 +115,9 @@ export function createRunbooks(deps: RunbooksDeps) {
       const stored = await readUploaded();
       const rest = stored.filter((item) => item.name !== input.name);
       if (rest.length >= maxUploaded) throw new RunbookError(409, `At most ${maxUploaded} runbooks can be uploaded; delete one, or keep them in a folder (RUNBOOKS_DIR).`, 'TOO_MANY_RUNBOOKS');
-      const item: StoredRunbook = { name: input.name, markdown: input.markdown, updated_at: Date.now() };
+      // Stored redacted (issue 74): every reader sees it redacted anyway, so a secret pasted into a runbook is never
+      // kept in clear in the database, its backups or a settings export.
+      const item: StoredRunbook = { name: input.name, markdown: redactText(input.markdown), updated_at: Date.now() };
       await deps.settings.put(uploadedKey, [...rest, item].sort((a, b) => a.name.localeCompare(b.name)));
       await deps.audit?.record({ actorId: user.id, action: rest.length < stored.length ? 'runbook.replaced' : 'runbook.uploaded', subjectType: 'runbook', subjectId: input.name, details: { chars: input.markdown.length }, ...(ip ? { ip } : {}) });
       return summary({ ...parseRunbook(item.name, item.markdown), source: 'uploaded', markdown: item.markdown, updated_at: item.updated_at });

@@ -3,7 +3,7 @@
  * and the MCP SDK (~1.7 s of imports), which must not delay /api/v1/health. Calls made before it is loaded wait
  * for it; `status()` says how far it got, for the health route.
  */
-import type { ToolGateway } from '../mcp/tool-gateway.ts';
+import { ToolCallNotRunError, type ToolGateway } from '../mcp/tool-gateway.ts';
 import { loadOnce } from './load-once.ts';
 
 export type ToolGatewayStatus = 'starting' | 'ready' | `error: ${string}`;
@@ -22,11 +22,12 @@ export function createDeferredToolGateway(load: () => Promise<ToolGateway>): Def
   let status: ToolGatewayStatus = 'starting';
   let closed = false;
 
+  // A gateway that is closed or could not load sends nothing: a call that fails here did not run.
   const gateway = (): Promise<ToolGateway> => {
-    if (closed) return Promise.reject(new Error('the tool gateway is closed'));
+    if (closed) return Promise.reject(new ToolCallNotRunError('the tool gateway is closed'));
     return loaded.get().catch((error: unknown) => {
       status = `error: ${messageOf(error)}`;
-      throw error;
+      throw error instanceof ToolCallNotRunError ? error : new ToolCallNotRunError(messageOf(error), { cause: error });
     });
   };
 

@@ -1,16 +1,35 @@
 import { and, asc, eq, getTableColumns, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { AuditRecordSigner } from '../crypto/audit-record-signer.ts';
-import type { ApprovalPolicyApplied, ApprovalRecord, ApprovalStore, DecisionInput, RiskFlag } from '../ports/index.ts';
+import type { PolicyVerdict } from '@skyflo/protocol';
+import type { ApprovalPolicyApplied, ApprovalRecord, ApprovalStore, DecisionInput, PendingFilter, RiskFlag } from '../ports/index.ts';
 import { decideClaimingRunStatement } from './decide-claiming-run.ts';
 import { jsonSlot, jsonText, preparedOnce, slot } from './rendered-statements.ts';
 import { underUserRunLock } from './run-store.ts';
 import { auditedChange } from './audit-append.ts';
 import { isUuid } from './conversation-cursor.ts';
 import { verificationFieldsOf, verificationStoreMethods } from './verification-store.ts';
+import { createTableStatistics } from './table-statistics.ts';
+import { clusterPatternAsLike } from './conversation-search.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { approvals, conversations, runs, users } from './schema.ts';
 
 type ApprovalRow = typeof approvals.$inferSelect;
+
+/** The awaiting calls a PendingFilter lets through (approvals joined with their conversation). */
+function pendingConditions(filter: PendingFilter): SQL[] {
+  const conditions: SQL[] = [eq(approvals.status, 'awaiting')];
+  if (filter.conversationId !== undefined) conditions.push(isUuid(filter.conversationId) ? eq(approvals.conversationId, filter.conversationId) : sql`false`);
+  if (filter.conversationOwnerId !== undefined) {
+    const owned = eq(conversations.userId, filter.conversationOwnerId);
+    const modes = filter.orRecordedPolicyModes ?? [];
+    conditions.push(modes.length > 0 ? or(owned, inArray(sql`${approvals.policy}->>'mode'`, [...modes]))! : owned);
+  }
+  if (filter.reach) {
+    const patterns = filter.reach.clusters.map((pattern) => sql`${conversations.cluster} like ${clusterPatternAsLike(pattern)} escape '\\'`);
+    conditions.push(or(eq(conversations.userId, filter.reach.readerId), ...patterns)!);
+  }
+  return conditions;
+}
 
 /**
  * The `namespace` column holds the call's namespace and, for a call whose objects reach beyond it (issue 31: a Helm
@@ -63,15 +82,18 @@ function toRecord(row: ApprovalRow): ApprovalRecord {
     ...(row.resultSummary !== null ? { resultSummary: row.resultSummary } : {}),
     ...verificationFieldsOf(row),
     ...(row.passkeyAssertion ? { passkeyAssertion: row.passkeyAssertion } : {}),
+    ...(row.policyVerdicts ? { policyVerdicts: row.policyVerdicts as unknown as PolicyVerdict[] } : {}),
+    ...(row.breakGlass ? { breakGlass: { reason: row.breakGlass.reason, freeze: row.breakGlass.freeze, freezeEndsAt: new Date(row.breakGlass.freeze_ends_at), by: row.breakGlass.by } } : {}),
+    ...(row.coApprovals ? { coApprovals: row.coApprovals.map((entry) => ({ userId: entry.user_id, at: new Date(entry.at) })) } : {}),
   };
 }
 
 /** Which variant of the decision's UPDATE: its text differs only by these (its values are placeholders). */
-type DecisionShape = `${'approve' | 'deny'}${'' | '+passkey'}`;
-const decisionShapeOf = (input: DecisionInput): DecisionShape => `${input.approve ? 'approve' : 'deny'}${input.passkeyAssertion ? '+passkey' : ''}`;
+type DecisionShape = `${'approve' | 'deny'}${'' | '+passkey'}${'' | '+breakglass'}`;
+const decisionShapeOf = (input: DecisionInput): DecisionShape => `${input.approve ? 'approve' : 'deny'}${input.passkeyAssertion ? '+passkey' : ''}${input.approve && input.breakGlass ? '+breakglass' : ''}`;
 
 /** The values of the decision update's placeholders (never null for a date or JSON column: see slot). */
-function decisionValues({ conversationId, callId, approve, decidedBy, reason, automatic, autoRevert, decisionRunId, decidedAt, passkeyAssertion }: DecisionInput): Record<string, unknown> {
+function decisionValues({ conversationId, callId, approve, decidedBy, reason, automatic, autoRevert, decisionRunId, decidedAt, passkeyAssertion, breakGlass }: DecisionInput): Record<string, unknown> {
   return {
     conversation_id: conversationId,
     call_id: callId,
@@ -82,6 +104,7 @@ function decisionValues({ conversationId, callId, approve, decidedBy, reason, au
     decision_run_id: decisionRunId,
     decided_at: decidedAt ?? new Date(),
     ...(passkeyAssertion ? { passkey_assertion: passkeyAssertion } : {}),
+    ...(approve && breakGlass ? { break_glass: { reason: breakGlass.reason, freeze: breakGlass.freeze, freeze_ends_at: breakGlass.freezeEndsAt.toISOString(), by: breakGlass.by } } : {}),
   };
 }
 
@@ -108,6 +131,10 @@ export const unknownOutcomeText =
  */
 export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?: AuditRecordSigner | undefined; exclusiveConnection?: boolean } = {}): ApprovalStore {
   const key = (conversationId: string, callId: string) => and(eq(approvals.conversationId, conversationId), eq(approvals.callId, callId));
+  // Issue 79: without statistics (PGlite runs no autovacuum) a member's page of the queue was planned as a scan of the
+  // whole queue's index per conversation of theirs (0.4 s at 10k calls waiting); with them, a walk of the queue's
+  // index (1 ms). Checked before the queue is read, at most every 30 s (table-statistics.ts).
+  const statistics = createTableStatistics(db, { tables: ['approvals', 'conversations'] });
   /**
    * The awaiting → approved/denied update over placeholders (rendered once per shape where it runs with its run claim
    * or audit record: rendered-statements.ts); `condition` joins its WHERE (the audit chain is ready, the run was
@@ -124,7 +151,8 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
         autoRevert: slot('auto_revert'),
         decisionRunId: slot('decision_run_id'),
         decidedAt: slot('decided_at'),
-        ...(shape.endsWith('+passkey') ? { passkeyAssertion: slot<NonNullable<DecisionInput['passkeyAssertion']>>('passkey_assertion') } : {}),
+        ...(shape.includes('+breakglass') ? { breakGlass: slot<NonNullable<ApprovalRow['breakGlass']>>('break_glass') } : {}),
+        ...(shape.includes('+passkey') ? { passkeyAssertion: slot<NonNullable<DecisionInput['passkeyAssertion']>>('passkey_assertion') } : {}),
         // A denied call never runs: its exact arguments (possibly a Secret) have no reason to be kept.
         ...(shape.startsWith('approve') ? {} : { exactArgsSealed: null }),
       })
@@ -140,15 +168,20 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
       .where(and(key(slot('conversation_id'), slot('call_id')), eq(approvals.status, 'approved'), chainReady))
       .returning({ callId: approvals.callId });
   const auditedExecutionClaim = auditedChange<'claim'>(executionClaim);
-  /** executing → executed/failed, the exact arguments dropped (they ran); values `conversation_id`, `call_id`, `executed_at`, `result_summary` */
-  const executionEnd = (status: 'executed' | 'failed') =>
+  /**
+   * executing → executed/failed/unknown, the exact arguments dropped (they ran); values `conversation_id`, `call_id`,
+   * `executed_at`, `result_summary`, `run_id` (null, or the run that executed it: then also over the reconciler's
+   * `unknown` for that run, which the run's own answer settles)
+   */
+  const executionEnd = (status: 'executed' | 'failed' | 'unknown') =>
     db
       .update(approvals)
       .set({ status, executedAt: slot('executed_at'), resultSummary: slot('result_summary'), exactArgsSealed: null })
-      .where(and(key(slot('conversation_id'), slot('call_id')), eq(approvals.status, 'executing')))
+      .where(and(key(slot('conversation_id'), slot('call_id')), or(eq(approvals.status, 'executing'), and(eq(approvals.status, 'unknown'), eq(approvals.decisionRunId, slot<string>('run_id'))))))
       .returning({ callId: approvals.callId });
   const markedExecuted = preparedOnce(() => executionEnd('executed'));
   const markedFailed = preparedOnce(() => executionEnd('failed'));
+  const markedUnknown = preparedOnce(() => executionEnd('unknown'));
   /** a proposed call's row (RETURNING: a new row comes back with its insert, one round trip); values as `request` gives */
   const approvalRequest = preparedOnce(() =>
     db
@@ -175,6 +208,7 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
         cluster: jsonSlot('cluster'),
         namespace: slot('namespace'),
         policy: jsonSlot('policy'),
+        policyVerdicts: jsonSlot('policy_verdicts'),
       })
       .onConflictDoNothing()
       .returning(),
@@ -215,6 +249,7 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
         namespace: encodeNamespaces(record),
         // the alert that asked for the call rides in the policy column (what decides the call, and who asked)
         policy: jsonText(record.policy || record.requestedByAlert !== undefined ? { ...record.policy, ...(record.requestedByAlert !== undefined ? { requested_by_alert: record.requestedByAlert } : {}) } : undefined),
+        policy_verdicts: jsonText(record.policyVerdicts),
       });
       if (inserted) return toRecord(inserted);
       const [row] = await approvalByKey().execute({ conversation_id: record.conversationId, call_id: record.callId });
@@ -264,9 +299,10 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
       return rows.length > 0;
     },
 
-    async markExecuted({ conversationId, callId, ok, resultSummary }) {
+    async markExecuted({ conversationId, callId, ok, unknown, runId, resultSummary }) {
       if (!isUuid(conversationId)) return false;
-      const rows = await (ok ? markedExecuted : markedFailed)().execute({ conversation_id: conversationId, call_id: callId, executed_at: new Date(), result_summary: resultSummary ?? null });
+      const statement = unknown ? markedUnknown : ok ? markedExecuted : markedFailed;
+      const rows = await statement().execute({ conversation_id: conversationId, call_id: callId, executed_at: new Date(), result_summary: resultSummary ?? null, run_id: runId ?? null });
       return rows.length > 0;
     },
 
@@ -280,27 +316,73 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
       return rows.length > 0;
     },
 
+    async cancelAwaiting({ conversationId, callId, reason }) {
+      if (!isUuid(conversationId)) return false;
+      const rows = await db
+        .update(approvals)
+        .set({ status: 'cancelled', executedAt: new Date(), resultSummary: reason, exactArgsSealed: null })
+        .where(and(key(conversationId, callId), eq(approvals.status, 'awaiting')))
+        .returning({ callId: approvals.callId });
+      return rows.length > 0;
+    },
+
+    async coApprove({ conversationId, callId, userId, at }) {
+      if (!isUuid(conversationId)) return undefined;
+      const entry = JSON.stringify([{ user_id: userId, at: at.toISOString() }]);
+      // One conditional update: still awaiting, and this person not among the approvals yet (two clicks count once).
+      const [row] = await db
+        .update(approvals)
+        .set({ coApprovals: sql`coalesce(${approvals.coApprovals}, '[]'::jsonb) || ${entry}::jsonb` })
+        .where(and(key(conversationId, callId), eq(approvals.status, 'awaiting'), sql`not coalesce(${approvals.coApprovals}, '[]'::jsonb) @> ${JSON.stringify([{ user_id: userId }])}::jsonb`))
+        .returning();
+      return row ? toRecord(row) : undefined;
+    },
+
+    async listRecent(limit) {
+      const rows = await db.select().from(approvals).orderBy(sql`${approvals.requestedAt} desc`, asc(approvals.callId)).limit(limit);
+      return rows.map(toRecord);
+    },
+
     async listForConversation(conversationId) {
       if (!isUuid(conversationId)) return [];
       const rows = await db.select().from(approvals).where(eq(approvals.conversationId, conversationId)).orderBy(asc(approvals.requestedAt), asc(approvals.callId));
       return rows.map(toRecord);
     },
 
-    async listPending(filter = {}) {
+    async listPending(input = {}) {
+      await statistics.ensureCurrent();
+      const after = input.after;
       const rows = await db
-        .select({ approval: approvals, title: conversations.title, ownerId: conversations.userId, email: users.email, name: users.fullName })
+        .select({ approval: approvals, title: conversations.title, ownerId: conversations.userId, cluster: conversations.cluster, email: users.email, name: users.fullName })
         .from(approvals)
         .innerJoin(conversations, eq(conversations.id, approvals.conversationId))
         .leftJoin(users, eq(users.id, approvals.requestedBy))
-        .where(and(eq(approvals.status, 'awaiting'), filter.conversationOwnerId ? eq(conversations.userId, filter.conversationOwnerId) : undefined))
-        .orderBy(asc(approvals.requestedAt), asc(approvals.callId))
-        .limit(filter.limit ?? 200);
+        .where(
+          and(
+            ...pendingConditions(input),
+            // keyset: the partial index approvals_awaiting_idx walks from here in this order (migration 0025)
+            ...(after ? [sql`(${approvals.requestedAt}, ${approvals.conversationId}, ${approvals.callId}) > (${after.requestedAt.toISOString()}::timestamptz, ${after.conversationId}::uuid, ${after.callId})`] : []),
+          ),
+        )
+        .orderBy(asc(approvals.requestedAt), asc(approvals.conversationId), asc(approvals.callId))
+        .limit(input.limit ?? 200);
       return rows.map((row) => ({
         ...toRecord(row.approval),
         conversationTitle: row.title,
         conversationOwnerId: row.ownerId,
+        ...(row.cluster !== null ? { conversationCluster: row.cluster } : {}),
         ...(row.email !== null ? { requester: { email: row.email, name: row.name } } : {}),
       }));
+    },
+
+    async countPending(filter = {}) {
+      await statistics.ensureCurrent();
+      // The conversation is joined only when the filter reads it (its owner, its cluster): the whole queue's count is
+      // the partial index approvals_awaiting_idx alone.
+      const needsConversation = filter.conversationOwnerId !== undefined || filter.reach !== undefined;
+      const count = db.select({ total: sql<number>`count(*)::int`.mapWith(Number) }).from(approvals);
+      const [row] = await (needsConversation ? count.innerJoin(conversations, eq(conversations.id, approvals.conversationId)) : count).where(and(...pendingConditions(filter)));
+      return row?.total ?? 0;
     },
 
     ...verificationStoreMethods(db, toRecord),

@@ -13,8 +13,11 @@ import { createIntegrationStore } from './integration-store.ts';
 import { createApiTokenStore } from './api-token-store.ts';
 import { createWebhookStore } from './webhook-store.ts';
 import { createAlertQueueStore } from './alert-queue-store.ts';
+import { createScheduleStore } from './schedule-store.ts';
+import { createSimilarConversations } from './similar-conversations.ts';
 import { createDeviceKeyStore } from './device-key-store.ts';
 import { createPasskeyStore } from './passkey-store.ts';
+import { createFreezeStore, createPolicyStore } from './policy-store.ts';
 import { createRefreshTokenStore } from './refresh-token-store.ts';
 import { createRunStore } from './run-store.ts';
 import { createSettingsStore } from './settings-store.ts';
@@ -49,7 +52,7 @@ export function composeStorage(parts: {
     atomically: (work) =>
       parts.db.transaction((tx) => {
         const bound = tx as unknown as SkyfloDatabase;
-        return work({ users: createUserStore(bound), refreshTokens: createRefreshTokenStore(bound), audit: createAuditLog(bound, parts.auditSigner), settings: createSettingsStore(bound), integrations: createIntegrationStore(bound), passkeys: createPasskeyStore(bound), deviceKeys: createDeviceKeyStore(bound) });
+        return work({ users: createUserStore(bound), refreshTokens: createRefreshTokenStore(bound), audit: createAuditLog(bound, parts.auditSigner), settings: createSettingsStore(bound), integrations: createIntegrationStore(bound), passkeys: createPasskeyStore(bound), deviceKeys: createDeviceKeyStore(bound), policies: createPolicyStore(bound), freezes: createFreezeStore(bound) });
       }),
     conversations: {
       ...conversations,
@@ -91,8 +94,12 @@ export function composeStorage(parts: {
     apiTokens: createApiTokenStore(parts.db),
     webhooks: createWebhookStore(parts.db),
     alertQueue: createAlertQueueStore(parts.db),
+    schedules: createScheduleStore(parts.db),
+    similarConversations: createSimilarConversations(parts.db),
     passkeys: createPasskeyStore(parts.db),
     deviceKeys: createDeviceKeyStore(parts.db),
+    policies: createPolicyStore(parts.db),
+    freezes: createFreezeStore(parts.db),
     checkpointer: parts.checkpointer,
     ping: parts.ping,
     close: () => (closing ??= parts.close()),

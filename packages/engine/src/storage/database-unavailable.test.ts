@@ -5,9 +5,15 @@
  */
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { describe, expect, it } from 'vitest';
-import { describePostgres, isDatabaseUnavailable, unavailableReason } from './database-unavailable.ts';
+import { SkyfloError } from '../errors/skyflo-error.ts';
+import { DatabaseUnavailableError, describePostgres, isDatabaseUnavailable, unavailableReason } from './database-unavailable.ts';
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
+/** an engine error about another service (a Teams connector call), over the socket error that caused it */
+class ServiceCallError extends SkyfloError {
+  readonly code = 'TEAMS_API_ERROR';
+}
+const serviceDown = new ServiceCallError('Teams member failed: unreachable', { cause: new TypeError('fetch failed', { cause: withCode('connect ECONNREFUSED 127.0.0.1:9', 'ECONNREFUSED') }) });
 
 describe('isDatabaseUnavailable', () => {
   it.each([
@@ -26,6 +32,9 @@ describe('isDatabaseUnavailable', () => {
     ['a unique violation (23505)', withCode('duplicate key value violates unique constraint', '23505'), false],
     ['wrong credentials (28P01): a configuration error, not an outage', withCode('password authentication failed for user "skyflo"', '28P01'), false],
     ['a bug', new TypeError("Cannot read properties of undefined (reading 'id')"), false],
+    // issue 74: a Teams connector outage was answered "the database is unavailable"
+    ['another service unreachable, said by the engine error about it', serviceDown, false],
+    ['the engine saying the database is unreachable, over the socket error', new DatabaseUnavailableError('Postgres is unreachable', { cause: withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED') }), true],
     ['not an error at all', 'ECONNREFUSED', false],
   ])('%s → %s', (_name, error, expected) => {
     expect(isDatabaseUnavailable(error)).toBe(expected);

@@ -27,11 +27,18 @@ function isUnavailableCause(error: unknown): boolean {
   return driverMessages.some((pattern) => pattern.test(error.message));
 }
 
-/** Whether `error`, or an error it wraps (`cause`, a few levels deep), says the database cannot be reached. */
+/**
+ * Whether `error`, or an error it wraps (`cause`, a few levels deep), says the database cannot be reached. An engine
+ * error of another kind (errors/skyflo-error.ts: a Teams or Slack call, the event bus, the model) already says what
+ * failed: a refused socket beneath it is that service's, not the database's (issue 74: a Teams connector outage was
+ * answered "the database is unavailable").
+ */
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current !== undefined && current !== null; depth += 1) {
-    if (current instanceof DatabaseUnavailableError || isUnavailableCause(current)) return true;
+    if (current instanceof DatabaseUnavailableError) return true;
+    if (current instanceof SkyfloError) return false;
+    if (isUnavailableCause(current)) return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;

@@ -83,6 +83,28 @@ export function createDiskWatch({ dataDir }: { dataDir: string }): DiskWatch {
   };
 }
 
+/**
+ * Issue 75: the disk of a database server the engine does not own (Postgres), seen through the writes it refuses: its
+ * files are not the engine's to measure. A write refused with disk_full answers 507 naming the server, and /health
+ * (so /readyz) stays degraded for `rememberMs` (default 30 s) after the last such refusal: while writes keep failing it keeps
+ * failing, and it clears by itself once none has for that long (reads never failed).
+ */
+export function createServerDiskWatch({ label, rememberMs = 30_000, now = Date.now }: { label: string; rememberMs?: number; now?: () => number }): DiskWatch {
+  let lastRefusal: { at: number; said: string } | undefined;
+  return {
+    async classify(error) {
+      if (!isDiskFull(error)) return undefined;
+      const said = describeDiskFull(error);
+      lastRefusal = { at: now(), said };
+      return new StorageFullError(`The disk of the database server (${label}) is full: ${said}. Free space on the database server; nothing was written.`);
+    },
+    async health() {
+      if (!lastRefusal || now() - lastRefusal.at > rememberMs) return { ok: true, detail: 'ok' };
+      return { ok: false, detail: `error: the disk of the database server (${label}) is full: a write was refused ${Math.round((now() - lastRefusal.at) / 1000)} s ago (${lastRefusal.said})` };
+    },
+  };
+}
+
 /** the innermost message that names the failure (PGlite's "could not extend file …: No space left on device") */
 export function describeDiskFull(error: unknown): string {
   let said = 'No space left on device';

@@ -17,6 +17,7 @@ function toRecord(row: Row): IntegrationRecord {
     status: row.status as IntegrationRecord['status'],
     ...(row.cluster ? { cluster: row.cluster } : {}),
     ...(row.grafanaUrl ? { grafanaUrl: row.grafanaUrl } : {}),
+    ...(row.orgId ? { orgId: row.orgId } : {}),
     ...(row.createdBy ? { createdBy: row.createdBy } : {}),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

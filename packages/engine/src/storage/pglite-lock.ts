@@ -4,11 +4,16 @@
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SkyfloError } from '../errors/skyflo-error.ts';
+import { SkyfloError, type ErrorCategory } from '../errors/skyflo-error.ts';
 import { makePrivateDirectory } from './private-directory.ts';
 
 export class DataDirLockedError extends SkyfloError {
   readonly code = 'DATA_DIR_LOCKED';
+
+  /** the installation's own set-up is wrong (issue 80 item 4): an operator fixes it; the same start fails again */
+  override get category(): ErrorCategory {
+    return 'operational';
+  }
   constructor(
     readonly dataDir: string,
     readonly pid: number,

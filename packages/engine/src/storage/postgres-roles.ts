@@ -6,13 +6,18 @@
  * the chain, and /audit/verify would call the result intact.
  */
 import type pg from 'pg';
-import { SkyfloError } from '../errors/skyflo-error.ts';
+import { SkyfloError, type ErrorCategory } from '../errors/skyflo-error.ts';
 
 /** What the serving role may do to the audit trail; everything else on it is revoked. */
 const auditPrivileges = 'SELECT, INSERT';
 
 export class ServingRoleError extends SkyfloError {
   readonly code = 'SERVING_ROLE_TOO_POWERFUL';
+
+  /** the installation's own set-up is wrong (issue 80 item 4): an operator fixes it; the same start fails again */
+  override get category(): ErrorCategory {
+    return 'operational';
+  }
 }
 
 /** Quotes a role name for SQL (roles are identifiers, not parameters). */

@@ -41,6 +41,12 @@ export interface PostgresSessionTimeouts {
 
 export const defaultPostgresTimeouts: PostgresSessionTimeouts = { statementMs: 30_000, lockMs: 10_000, idleInTransactionMs: 5_000 };
 
+/**
+ * How long the client waits for a connection or an answer before giving up on the server: past the server's own
+ * statement timeout (a statement the server ends answers with its error first), or 60 s with that timeout off.
+ */
+const clientBoundMs = (statementMs: number) => (statementMs > 0 ? statementMs + 10_000 : 60_000);
+
 /** Postgres through node-postgres; one pool shared by Drizzle and the LangGraph checkpointer. */
 export async function createPostgresStorage(options: PostgresStorageOptions): Promise<PlatformStorage> {
   const timeouts = { ...defaultPostgresTimeouts, ...options.timeouts };
@@ -51,20 +57,28 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     statement_timeout: timeouts.statementMs,
     lock_timeout: timeouts.lockMs,
     idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+    // Issue 75: bounds the client keeps itself, for a server that stops answering (frozen, its network gone quiet): the
+    // session limits above are the server's to enforce, and a server that does not answer enforces nothing. A request
+    // then fails (503) instead of hanging, and a run ends with its error instead of sending heartbeats for ever.
+    connectionTimeoutMillis: clientBoundMs(timeouts.statementMs),
+    query_timeout: clientBoundMs(timeouts.statementMs),
   });
   // A client dropped by the server (a restart, or a session ended by idle_in_transaction_session_timeout) must not
   // crash the process, idle or checked out; the pool replaces it.
   survivePostgresDisconnects(pool);
   // Two connections: one holds the migration lock while the checkpointer's setup runs on the other.
   const ownerPool = options.migrationUrl ? new pg.Pool({ connectionString: options.migrationUrl, max: 2 }) : undefined;
-  if (ownerPool) survivePostgresDisconnects(ownerPool);
+  let migrationOnlyPool: pg.Pool | undefined;
   try {
     const db = drizzle(pool, { schema }) as unknown as SkyfloDatabase;
     const { PostgresSaver } = await import('@langchain/langgraph-checkpoint-postgres');
     const checkpointer = new PostgresSaver(pool);
     // Set up at start, under the migration lock (replicas starting together would race creating its tables). The
     // owner creates the tables, checkpointer's included; the serving role only uses them.
-    const migrator = ownerPool ?? pool;
+    // Not the serving pool: its client-side query bound would cut a long migration, or the wait for another
+    // replica's, short. A pool of one connection of the serving role, for the migration only, when there is no owner.
+    const migrator = ownerPool ?? (migrationOnlyPool = new pg.Pool({ connectionString: options.url, max: 1 }));
+    survivePostgresDisconnects(migrator);
     // Several engine replicas may start at once: the advisory lock lets exactly one run migrations at a time.
     const lockClient = await migrator.connect();
     try {
@@ -83,7 +97,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
       await lockClient.query('RESET statement_timeout; RESET lock_timeout; RESET idle_in_transaction_session_timeout').catch(() => undefined);
       lockClient.release();
     }
-    await ownerPool?.end();
+    await migrator.end();
     if (ownerPool) await assertServingRoleCannotRewriteAudit(pool);
     const label = describePostgres(options.url);
     const storage = composeStorage({
@@ -104,6 +118,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     return { ...storage, label };
   } catch (error) {
     await ownerPool?.end().catch(() => undefined);
+    await migrationOnlyPool?.end().catch(() => undefined);
     await pool.end().catch(() => undefined);
     throw error;
   }

@@ -1,7 +1,9 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { RefreshTokenRecord, RefreshTokenStore } from '../ports/index.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { refreshTokens } from './schema.ts';
+
+const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 
 type RefreshTokenRow = typeof refreshTokens.$inferSelect;
 
@@ -15,6 +17,7 @@ function toRecord(row: RefreshTokenRow): RefreshTokenRecord {
     createdAt: row.createdAt,
     ...(row.rotatedAt ? { rotatedAt: row.rotatedAt } : {}),
     ...(row.revokedAt ? { revokedAt: row.revokedAt } : {}),
+    ...(row.providerSessionSealed ? { providerSessionSealed: row.providerSessionSealed } : {}),
   };
 }
 
@@ -41,6 +44,16 @@ export function createRefreshTokenStore(db: SkyfloDatabase): RefreshTokenStore {
         .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)))
         .returning({ id: refreshTokens.id });
       return rows.length;
+    },
+    async isSessionLive(familyId, userId) {
+      // both come from a token's claims: what is not a uuid is no session (and no database error)
+      if (!isUuid(familyId) || !isUuid(userId)) return false;
+      const rows = await db
+        .select({ id: refreshTokens.id })
+        .from(refreshTokens)
+        .where(and(eq(refreshTokens.familyId, familyId), eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt), gt(refreshTokens.expiresAt, new Date())))
+        .limit(1);
+      return rows.length > 0;
     },
     async revokeAllForUser(userId) {
       const rows = await db

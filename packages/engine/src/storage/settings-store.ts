@@ -10,10 +10,13 @@ export function createSettingsStore(db: SkyfloDatabase): SettingsStore & Expirin
       return row?.value;
     },
     async put(key, value) {
+      // null is stored as JSON null (Slack and Teams are disconnected that way): as a bare value the driver sent SQL
+      // NULL, which the column refuses, and removing either integration answered 500
+      const stored = value === null ? sql`'null'::jsonb` : value;
       await db
         .insert(settings)
-        .values({ key, value })
-        .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: sql`now()` } });
+        .values({ key, value: stored })
+        .onConflictDoUpdate({ target: settings.key, set: { value: stored, updatedAt: sql`now()` } });
     },
     async putIfAbsent(key, value) {
       await db.insert(settings).values({ key, value }).onConflictDoNothing();

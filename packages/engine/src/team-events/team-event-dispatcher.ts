@@ -20,6 +20,7 @@ import { redactText } from '@skyflo/safety';
 import type { ApprovalPolicyName } from '../tool-calls/decide/decision-authority.ts';
 import { decide } from '../tool-calls/decide/decide.ts';
 import { conversationAccess } from '../tool-calls/decide/conversation-access.ts';
+import type { DecisionFactsGatherer } from '../tool-calls/decide/gather-facts.ts';
 import type { ApprovalStore, ConversationStore, UserStore } from '../ports/index.ts';
 import type { UserNotificationHub } from './user-notification-hub.ts';
 import { redactTeamEventText, type TeamEventSink, type TeamEvent } from './team-event.ts';
@@ -31,14 +32,19 @@ export interface TeamEventDispatcherDeps {
   hub: UserNotificationHub;
   sinks: () => TeamEventSink[];
   policy: { policy: ApprovalPolicyName; fourEyes: boolean };
+  /**
+   * what a decision reads about a call, gathered as the pending list gathers it (tool-calls/decide/gather-facts.ts),
+   * once the composition root has it; until then the recorded call and each person's scope are asked alone
+   */
+  decisionFacts?: () => Pick<DecisionFactsGatherer, 'forCall'> | undefined;
   conversationUrl(conversationId: string): string;
   logger?: { error(object: unknown, message?: string): void };
 }
 
 export interface TeamEventDispatcher {
   observe(event: AgentEvent): void;
-  /** Sends a TeamEvent built elsewhere (an alert's investigation) to the sinks. */
-  announce(event: TeamEvent): void;
+  /** Sends a TeamEvent built elsewhere (an alert's investigation) to the sinks, or only to those named in `only`. */
+  announce(event: TeamEvent, only?: readonly string[]): void;
   /** resolves once everything observed so far is handed to the stream and the sinks */
   flush(): Promise<void>;
 }
@@ -55,16 +61,16 @@ export function createTeamEventDispatcher(deps: TeamEventDispatcherDeps): TeamEv
   };
 
   /** Who hears about a call: its conversation's owner, and (APPROVAL_POLICY=approver) every approver and admin. */
-  async function audience(ownerId: string): Promise<Array<{ id: string; role: 'admin' | 'approver' | 'member'; scope?: MemberScope | undefined }>> {
+  async function audience(conversation: { userId: string; cluster?: string | undefined }): Promise<Array<{ id: string; role: 'admin' | 'approver' | 'member'; scope?: MemberScope | undefined }>> {
     const users = await deps.users.list();
-    // whoever may act on the conversation's calls (access/conversation-access.ts, the rule every surface uses)
-    return users.filter((user) => conversationAccess({ policy: deps.policy.policy, actor: user, conversationOwnerId: ownerId }, 'act') !== undefined);
+    // whoever may act on the conversation's calls (conversation-access.ts, the rule every surface uses: scope included)
+    return users.filter((user) => conversationAccess({ policy: deps.policy.policy, actor: user, conversationOwnerId: conversation.userId, reach: { actorScope: user.scope, conversationCluster: conversation.cluster } }, 'act') !== undefined);
   }
 
-  async function toSinks(unredacted: TeamEvent): Promise<void> {
+  async function toSinks(unredacted: TeamEvent, only?: readonly string[]): Promise<void> {
     const event = redactTeamEventText(unredacted);
     await Promise.all(
-      deps.sinks().map((sink) => sink.deliver(event).catch((error: unknown) => deps.logger?.error({ err: error, sink: sink.name, type: event.type }, 'a notifier failed'))),
+      deps.sinks().filter((sink) => !only || only.includes(sink.name)).map((sink) => sink.deliver(event).catch((error: unknown) => deps.logger?.error({ err: error, sink: sink.name, type: event.type }, 'a notifier failed'))),
     );
   }
 
@@ -126,18 +132,25 @@ export function createTeamEventDispatcher(deps: TeamEventDispatcherDeps): TeamEv
         ...(event.policy_reason ? { policy_reason: event.policy_reason } : {}),
         requested_by: { id: requestedBy, ...(event.requested_by?.email ? { email: event.requested_by.email } : {}) },
       };
-      for (const user of await audience(conversation.userId)) {
-        // the question the Pending approvals list asks, with the same function (tool-calls/decide): scope and cluster
-        // policy included, so a notification never says "you can decide" about a call the decision would refuse
-        const refusal = decide({
-          conversationId,
-          callId: event.call_id,
-          environment: deps.policy,
-          actor: user,
-          conversation: { ownerId: conversation.userId },
-          call: record ?? { callId: event.call_id, tool: event.tool, status: 'awaiting', requestedBy, argsHash: event.args_hash, destructive: event.destructive ?? false, risks: event.risks ?? [] },
-          deciderScope: user.scope,
-        });
+      const gatherer = deps.decisionFacts?.();
+      for (const user of await audience(conversation)) {
+        // the question the Pending approvals list asks, with the same facts and function (tool-calls/decide): scope,
+        // cluster policy, the turn's order and passkeys included, so a notification never says "you can decide" about
+        // a call the decision would refuse
+        const actor = { id: user.id, role: user.role };
+        const refusal = decide(
+          gatherer && record
+            ? await gatherer.forCall({ actor, conversationId, callId: event.call_id })
+            : {
+                conversationId,
+                callId: event.call_id,
+                environment: deps.policy,
+                actor,
+                conversation: { ownerId: conversation.userId, cluster: conversation.cluster },
+                call: record ?? { callId: event.call_id, tool: event.tool, status: 'awaiting', requestedBy, argsHash: event.args_hash, destructive: event.destructive ?? false, risks: event.risks ?? [] },
+                deciderScope: user.scope,
+              },
+        );
         await deps.hub.publish(user.id, {
           kind: 'approval.requested',
           conversation_id: conversationId,
@@ -168,7 +181,7 @@ export function createTeamEventDispatcher(deps: TeamEventDispatcherDeps): TeamEv
       ...(decidedBy ? { decided_by: decidedBy } : {}),
       ...(event.reason ? { reason: event.reason } : {}),
     };
-    for (const user of await audience(conversation.userId)) {
+    for (const user of await audience(conversation)) {
       await deps.hub.publish(user.id, {
         kind: 'approval.decided',
         conversation_id: conversationId,
@@ -181,6 +194,15 @@ export function createTeamEventDispatcher(deps: TeamEventDispatcherDeps): TeamEv
       });
     }
     await toSinks(teamEvent);
+    // Issue 76 item 6: a break-glass is announced to the whole team, as loudly as the freeze it overrode.
+    if (outcome === 'approved' && record?.breakGlass) {
+      const { freeze, reason } = record.breakGlass;
+      const summary = `${decidedBy?.email ?? 'An admin'} broke the change freeze "${freeze}" to approve ${event.tool}: ${reason}`;
+      for (const user of await audience(conversation)) {
+        await deps.hub.publish(user.id, { kind: 'freeze.break_glass', conversation_id: conversationId, ...(title ? { conversation_title: title } : {}), call_id: event.call_id, tool: event.tool, summary, ...(decidedBy?.email ? { decided_by_email: decidedBy.email } : {}) });
+      }
+      await toSinks({ ...teamEvent, type: 'freeze.break_glass', freeze, reason, summary });
+    }
   }
 
   const enqueue = (work: () => Promise<void>, what: string) => {
@@ -191,8 +213,8 @@ export function createTeamEventDispatcher(deps: TeamEventDispatcherDeps): TeamEv
     observe(event) {
       enqueue(() => handle(event), event.type);
     },
-    announce(event) {
-      enqueue(() => toSinks(event), event.type);
+    announce(event, only) {
+      enqueue(() => toSinks(event, only), event.type);
     },
     flush: () => queue,
   };

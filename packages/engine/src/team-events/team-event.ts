@@ -6,7 +6,7 @@
 import type { RiskFlag, VerificationEvidence, VerificationOutcome } from '@skyflo/protocol';
 import { redactText } from '@skyflo/safety';
 
-export type TeamEventType = 'approval.requested' | 'approval.decided' | 'run.completed' | 'tool.verification' | 'alert.investigated';
+export type TeamEventType = 'approval.requested' | 'approval.decided' | 'run.completed' | 'tool.verification' | 'alert.investigated' | 'schedule.completed' | 'freeze.break_glass';
 
 export interface TeamEvent {
   type: TeamEventType;
@@ -43,8 +43,12 @@ export interface TeamEvent {
   undo_of?: string;
   /** tool.verification, regressed with automatic revert chosen: the inverse call the engine now runs */
   auto_revert_call_id?: string;
-  /** alert.investigated: the agent's conclusion */
+  /** alert.investigated: the agent's conclusion; schedule.completed: what is new, resolved and persists (issue 81) */
   conclusion?: string;
+  /** schedule.completed: the schedule's name */
+  schedule?: string;
+  /** freeze.break_glass (issue 76 item 6): the change freeze an admin broke for this call (`reason`: why, `decided_by`: who) */
+  freeze?: string;
 }
 
 /** An outgoing channel team events go to (a webhook, Slack). Must not throw: failures are its own to record. */

@@ -4,6 +4,7 @@
  */
 import type { AgentEvent } from '@skyflo/protocol';
 import { createApiTokenService, type ApiTokenService } from '../accounts/api-token-service.ts';
+import type { LocalLoginPolicy } from '../accounts/local-login.ts';
 import type { ApprovalPolicyName } from '../tool-calls/decide/decision-authority.ts';
 import type { MountedRoutes } from '../http/app.ts';
 import { apiTokenRoutes, type ApiTokenRouteDeps } from '../http/routes/auth-tokens/index.ts';
@@ -31,6 +32,7 @@ import type { TeamEventSink } from './team-event.ts';
 import { createPublicUrlService, type PublicUrlService } from '../public-url/public-url-service.ts';
 import { publicUrlRoutes, type PublicUrlRouteDeps } from '../http/routes/settings/public-url.ts';
 import type { PasskeyApprovals } from '../passkeys/passkey-approvals.ts';
+import type { DecisionFactsGatherer } from '../tool-calls/decide/gather-facts.ts';
 
 export interface TeamFeaturesDeps {
   storage: PlatformStorage;
@@ -51,10 +53,16 @@ export interface TeamFeaturesDeps {
   teamsOpenIdMetadataUrl?: string;
   /** issue 35: which calls need a passkey (their Slack button opens the approval page instead of deciding) */
   passkeys?: () => PasskeyApprovals | undefined;
+  /** LOCAL_LOGIN and the break-glass admin: with local accounts off, their API tokens are refused (issue 74 item 7) */
+  localLogin?: LocalLoginPolicy;
+  /** what a decision reads about a call (tool-calls/decide/gather-facts.ts), once the composition root has it */
+  decisionFacts?: () => DecisionFactsGatherer | undefined;
   /** ALERT_MAX_CONCURRENT_INVESTIGATIONS (default 2) */
   alertConcurrency?: number;
   /** ALERT_QUEUE_LIMIT (default 20) */
   alertQueueLimit?: number;
+  /** ALERT_REINVESTIGATE (default on_change) */
+  alertReinvestigate?: import('../alerts/alert-investigator.ts').Reinvestigate;
   /** PAGERDUTY_*: incidents open investigations, conclusions go back as incident notes */
   pagerDuty?: IntegrationsConfig['pagerDuty'];
   logger: { error(object: unknown, message?: string): void; warn(object: unknown, message?: string): void };
@@ -82,7 +90,7 @@ export interface TeamFeatures {
 }
 
 export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
-  const apiTokens = createApiTokenService({ tokens: deps.storage.apiTokens, users: deps.storage.users, audit: deps.storage.audit, logger: deps.logger });
+  const apiTokens = createApiTokenService({ tokens: deps.storage.apiTokens, users: deps.storage.users, audit: deps.storage.audit, logger: deps.logger, ...(deps.localLogin ? { localLogin: deps.localLogin } : {}) });
   const hub = createUserNotificationHub({ bus: deps.bus, logger: deps.logger });
   const egress = createIntegrationEgress(deps.resolveHost ? { resolve: deps.resolveHost } : {});
   const checkUrl = egress.checkUrl;
@@ -127,6 +135,7 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
     hub,
     sinks: () => sinks,
     policy: deps.policy,
+    ...(deps.decisionFacts ? { decisionFacts: deps.decisionFacts } : {}),
     conversationUrl,
     logger: deps.logger,
   });
@@ -141,6 +150,7 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
     conversationUrl,
     maxConcurrent: deps.alertConcurrency ?? 2,
     queueLimit: deps.alertQueueLimit ?? 20,
+    ...(deps.alertReinvestigate ? { reinvestigate: deps.alertReinvestigate } : {}),
     logger: deps.logger,
   });
   return {

@@ -19,7 +19,11 @@ export interface FakeMcpServer {
   close(): Promise<void>;
 }
 
-export async function startFakeMcpServer(options: { replicas?: Record<string, number> } = {}): Promise<FakeMcpServer> {
+export async function startFakeMcpServer(options: {
+  replicas?: Record<string, number>;
+  /** the kubeconfig contexts its internal `list_clusters` reports (absent: it predates clusters and lists none) */
+  clusters?: Array<{ name: string; server: string; current: boolean }>;
+} = {}): Promise<FakeMcpServer> {
   const replicas = new Map(Object.entries(options.replicas ?? { web: 2 }));
   const calls: FakeMcpServer['calls'] = [];
   const server = new McpServer({ name: 'fake-skyflo-mcp', version: '0.0.0' });
@@ -125,6 +129,15 @@ export async function startFakeMcpServer(options: { replicas?: Record<string, nu
       return text(`waited ${args.seconds}s`);
     },
   );
+
+  if (options.clusters) {
+    const clusters = options.clusters.map((cluster) => ({ ...cluster, reachable: true }));
+    server.registerTool(
+      'list_clusters',
+      { title: 'List clusters', description: 'The configured clusters (internal)', inputSchema: {}, annotations: { readOnlyHint: true, destructiveHint: false }, _meta: { tags: ['internal'] } },
+      async () => ({ content: [{ type: 'text' as const, text: JSON.stringify({ clusters }) }], structuredContent: { clusters } }),
+    );
+  }
 
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   await server.connect(serverTransport);

@@ -5,12 +5,23 @@
  * MemorySaver checkpointer.
  */
 import { randomUUID } from 'node:crypto';
+import { globMatches } from '@skyflo/safety/patterns';
 import { MemorySaver } from '@langchain/langgraph/web';
 import { orphanedApprovedText, unknownOutcomeText } from '../storage/approval-store.ts';
 import { inMemoryVerificationMethods } from './in-memory-verification.ts';
 import { ConversationIdTakenError } from '../ports/conversation-id-taken-error.ts';
 import { formatConversationCursor, parseConversationCursor } from '../storage/conversation-cursor.ts';
-import type { ApprovalRecord, ApprovalStore, Conversation, ConversationStore, RunRecord, RunStore, Storage, TimelineEntry } from '../ports/index.ts';
+import type { ApprovalRecord, ApprovalStore, Conversation, ConversationStore, PendingFilter, RunRecord, RunStore, Storage, TimelineEntry } from '../ports/index.ts';
+
+/** PendingFilter over an in-memory record (the requester stands in for the conversation's owner). */
+function pendingVisible(record: ApprovalRecord, filter: PendingFilter): boolean {
+  if (record.status !== 'awaiting') return false;
+  if (filter.conversationId !== undefined && record.conversationId !== filter.conversationId) return false;
+  // the call's cluster stands in for the conversation's pinned one
+  if (filter.reach && record.requestedBy !== filter.reach.readerId && !filter.reach.clusters.some((pattern) => record.cluster !== undefined && globMatches(pattern, record.cluster.name))) return false;
+  if (filter.conversationOwnerId === undefined || record.requestedBy === filter.conversationOwnerId) return true;
+  return record.policy?.mode !== undefined && (filter.orRecordedPolicyModes ?? []).includes(record.policy.mode);
+}
 
 /** No audit trail here: the `audit` records decide and claimExecution are given are not kept (agent-only tests). */
 export function createInMemoryApprovalStore(options: { runs?: RunStore & Partial<Pick<InMemoryRunStore, 'endDead'>> } = {}): ApprovalStore & { cancelOpen(conversationId: string): void } {
@@ -51,8 +62,15 @@ export function createInMemoryApprovalStore(options: { runs?: RunStore & Partial
     async claimExecution({ conversationId, callId, runId }) {
       return transition(conversationId, callId, 'approved', { status: 'executing', decisionRunId: runId }) !== undefined;
     },
-    async markExecuted({ conversationId, callId, ok, resultSummary }) {
-      return transition(conversationId, callId, 'executing', { status: ok ? 'executed' : 'failed', resultSummary, executedAt: new Date(), exactArgsSealed: undefined }) !== undefined;
+    async markExecuted({ conversationId, callId, ok, unknown, runId, resultSummary }) {
+      const change: Partial<ApprovalRecord> = { status: unknown ? 'unknown' : ok ? 'executed' : 'failed', resultSummary, executedAt: new Date(), exactArgsSealed: undefined };
+      // its own run settles a row the reconciler closed as unknown (ApprovalStore.markExecuted)
+      const current = records.get(key(conversationId, callId));
+      if (runId !== undefined && current?.status === 'unknown' && current.decisionRunId === runId) return transition(conversationId, callId, 'unknown', change) !== undefined;
+      return transition(conversationId, callId, 'executing', change) !== undefined;
+    },
+    async cancelAwaiting({ conversationId, callId, reason }) {
+      return transition(conversationId, callId, 'awaiting', { status: 'cancelled', resultSummary: reason, executedAt: new Date(), exactArgsSealed: undefined }) !== undefined;
     },
     async failApproved({ conversationId, callId, reason }) {
       return transition(conversationId, callId, 'approved', { status: 'failed', resultSummary: reason, executedAt: new Date(), exactArgsSealed: undefined }) !== undefined;
@@ -60,11 +78,18 @@ export function createInMemoryApprovalStore(options: { runs?: RunStore & Partial
     async listForConversation(conversationId) {
       return [...records.values()].filter((record) => record.conversationId === conversationId).map((record) => copy(record)!);
     },
-    async listPending(filter = {}) {
+    async listPending(input = {}) {
       // No conversations here (agent-only tests): the requester stands in for the owner.
+      const key = (record: { requestedAt: Date; conversationId: string; callId: string }) => [record.requestedAt.getTime(), record.conversationId, record.callId] as const;
+      const before = (a: ReturnType<typeof key>, b: ReturnType<typeof key>) => a[0] !== b[0] ? a[0] < b[0] : a[1] !== b[1] ? a[1] < b[1] : a[2] < b[2];
       return [...records.values()]
-        .filter((record) => record.status === 'awaiting' && (!filter.conversationOwnerId || record.requestedBy === filter.conversationOwnerId))
+        .filter((record) => pendingVisible(record, input) && (!input.after || before(key(input.after), key(record))))
+        .sort((a, b) => (before(key(a), key(b)) ? -1 : 1))
+        .slice(0, input.limit ?? 200)
         .map((record) => ({ ...copy(record)!, conversationTitle: '', conversationOwnerId: record.requestedBy ?? '' }));
+    },
+    async countPending(filter = {}) {
+      return [...records.values()].filter((record) => pendingVisible(record, filter)).length;
     },
     cancelOpen(conversationId) {
       for (const record of records.values()) {

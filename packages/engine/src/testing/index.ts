@@ -38,3 +38,6 @@ export { openEmbeddedDatabase } from '../storage/embedded-database.ts';
 export { pgliteStartParams } from '../storage/pglite-start-params.ts';
 export { defaultPgliteTemplateDir, seedFromPgliteTemplate } from '../storage/pglite-template.ts';
 export { auditEvents, schema } from '../storage/schema.ts';
+// Large audit trails for the verify suite and the audit growth bench (bench/audit-growth.ts).
+export { appendAuditInBulk, type BulkAuditOptions } from './bulk-audit.ts';
+export { savePausedTurn } from './paused-turn.ts';

@@ -14,6 +14,9 @@ import type { ToolGateway } from '../mcp/tool-gateway.ts';
 import type { ApprovalRecord, ApprovalStore, Role } from '../ports/index.ts';
 import type { ApprovalPolicyName } from './decide/conversation-access.ts';
 import type { ToolCallInspector } from './propose/tool-call-inspector.ts';
+import type { PolicyGate } from '../policies/policy-gate.ts';
+import type { EmergencyStop } from '../emergency-stop/emergency-stop.ts';
+import type { FreezeService } from '../freezes/freeze-service.ts';
 
 export type Emit = <T extends AgentEventType>(type: T, payload: AgentEventPayload<T>) => Promise<void>;
 
@@ -46,6 +49,11 @@ export interface ToolCallDeps {
   jenkinsIntegration?: () => Promise<JenkinsIntegration | undefined>;
   /** the Prometheus/Loki data sources of a cluster (issue 36); undefined hides the observability tools */
   observabilitySources?: (cluster: string | undefined) => Promise<ObservabilitySources | undefined>;
+  /**
+   * Issue 78 item 7: the PromQL query about latency or errors the model ran in a conversation (verify/symptom-check.ts);
+   * with a data source, the verification of a change re-asks it before and after. Absent: only the change is verified.
+   */
+  symptomQuery?: (conversationId: string) => Promise<string | undefined>;
   /** the Grafana in front of a cluster's Prometheus: copied onto the chart for its "Open in Grafana" link, never sent to the MCP server */
   grafanaUrl?: (cluster: string | undefined) => Promise<string | undefined>;
   /** the clusters (issue 22): calls are pinned to the conversation's cluster, scoped, and bound to the cluster's API server */
@@ -62,6 +70,12 @@ export interface ToolCallDeps {
   enforcement?: ClusterEnforcement;
   /** a user's scope as it is now (issue 22): rechecked right before an approved call runs */
   scopeOf?: (userId: string) => Promise<MemberScope | undefined>;
+  /** issue 76: the team's policies, judged on every proposed call; absent: none */
+  policies?: PolicyGate;
+  /** issue 76: the emergency stop; while it is on, nothing is proposed or executed (reads still run); absent: none */
+  emergencyStop?: Pick<EmergencyStop, 'state'>;
+  /** issue 76: change freezes; a call in scope of one holding now is not proposed or executed; absent: none */
+  freezes?: Pick<FreezeService, 'activeFor'>;
 }
 
 /** The run a tool call is proposed or executed in: who asked, who decided, its stop signal and its events. */
@@ -74,7 +88,7 @@ export interface ToolCallRun {
    * the conversation's owner, who proposes its calls (shown on approval cards); `alert`: this run is an alert
    * investigation and its calls are asked for by that alert receiver, not by the owner (issue 37 item 9)
    */
-  requester: { id: string; email?: string; alert?: string };
+  requester: { id: string; email?: string; alert?: string; /** issue 81: a scheduled check's run (read-only ones propose nothing) */ schedule?: { name: string; readOnly: boolean } };
   /** who made the decision that started this run (a decision run), for EXECUTE_AS_APPROVER */
   approver?: { id: string; email: string; role: Role };
   /** set once the model has been called in this run: until then, calls pending in the checkpoint are an earlier run's */

@@ -19,11 +19,14 @@ import type { ToolInfo } from '../mcp/tool-gateway.ts';
 import type { PendingCall, ToolCallDeps, ToolCallRun } from './deps.ts';
 import { createLeftoverClosing } from './execute/close-leftovers.ts';
 import { createDecidedCalls } from './execute/execute-approved.ts';
-import { cancelledText, createGateTools, toolResult, type CallOutcome, type Identity } from './execute/gate-tools.ts';
+import { cancelledTextFor, createGateTools, runEndedCause, toolResult, userStopCause, type CallOutcome, type Identity } from './execute/gate-tools.ts';
 import { createApprovalRequests } from './propose/preview-and-request.ts';
 
 export { cancelledText, deniedText, supersededText } from './execute/gate-tools.ts';
 export { sealContext } from './propose/hash-tool-call.ts';
+
+/** The result of a change a read-only scheduled check's model proposed (issue 81). */
+export const readOnlyScheduleText = (name: string) => `Refused: schedule "${name}" is read-only, so it proposes no changes. Report what you found instead; a person can ask for the change in the conversation.`;
 
 /** The result of an awaiting call closed because the run was stopped before anyone decided it. */
 export const stoppedUndecidedText = 'Not executed: the run was stopped before this call was decided.';
@@ -97,6 +100,11 @@ export function createToolCallRunner(deps: ToolCallDeps, run: ToolCallRun, engin
       };
     }
 
+    // Issue 81: a read-only scheduled check proposes nothing. Refused here, before any preview or approval record,
+    // so nobody is asked to decide a change nobody asked for; the refusal is a tool.error in the audit trail.
+    if (run.requester.schedule?.readOnly) {
+      return gate.fail(gate.identityOf(call, info, gate.shownArgsOf(call.tool, call.args)), readOnlyScheduleText(run.requester.schedule.name), 'SCHEDULE_READ_ONLY');
+    }
     // The decision that started this run is fresh from its atomic update; claimExecution still guards the run.
     const record = run.decided?.callId === call.callId ? run.decided : await deps.approvals.get(run.conversationId, call.callId);
     if (!record) return requests.requestApproval(call, info);
@@ -114,7 +122,7 @@ export function createToolCallRunner(deps: ToolCallDeps, run: ToolCallRun, engin
       const info = tools?.find((tool) => tool.name === call.tool);
       await leftovers.cancelApproved(call, info);
       await closeUndecided(call, info);
-      messages.push(toolResult(call, cancelledText, true));
+      messages.push(toolResult(call, cancelledTextFor(run.signal), true));
     }
     return messages;
   }
@@ -126,8 +134,10 @@ export function createToolCallRunner(deps: ToolCallDeps, run: ToolCallRun, engin
   async function closeUndecided(call: PendingCall, info: ToolInfo | undefined): Promise<void> {
     const record = await deps.approvals.get(run.conversationId, call.callId).catch(() => undefined);
     if (record?.status !== 'awaiting') return;
-    const closed = await deps.approvals.decide({ conversationId: run.conversationId, callId: call.callId, approve: false, decidedBy: run.approver?.id ?? run.requester.id, reason: stoppedUndecidedText, decisionRunId: run.runId });
-    if (closed) await run.emit('tool.error', { ...gate.identityOf(call, info, record.args), error: stoppedUndecidedText, code: 'CANCELLED' });
+    const cause = runEndedCause(run.signal);
+    const text = cause === userStopCause || cause === 'the run was stopped' ? stoppedUndecidedText : `Not executed: ${cause} before this call was decided.`;
+    const closed = await deps.approvals.decide({ conversationId: run.conversationId, callId: call.callId, approve: false, decidedBy: run.approver?.id ?? run.requester.id, reason: text, decisionRunId: run.runId });
+    if (closed) await run.emit('tool.error', { ...gate.identityOf(call, info, record.args), error: text, code: 'CANCELLED' });
   }
 
   return async function runTurn(state: Turn): Promise<TurnOutcome> {

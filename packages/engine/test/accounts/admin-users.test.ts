@@ -59,6 +59,10 @@ describe('GET/PATCH /auth/users/{id}', () => {
     const refreshed = await engine.request({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: memberRefresh.json().refresh_token } });
     expect(refreshed.statusCode).toBe(401);
     expect((await patchUser(ids.member, tokens.admin, { is_active: true })).json().is_active).toBe(true);
+    // reactivated, they sign in again: the sessions the deactivation ended stay ended, with their access tokens
+    expect((await engine.request({ method: 'GET', url: '/api/v1/auth/me', token: tokens.member })).statusCode).toBe(401);
+    tokens.member = (await engine.login('member@example.com')).json().access_token;
+    expect((await engine.request({ method: 'GET', url: '/api/v1/auth/me', token: tokens.member })).statusCode).toBe(200);
   });
 
   it('refuses members (403) and unknown fields or roles (400)', async () => {

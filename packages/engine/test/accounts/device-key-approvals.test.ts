@@ -8,7 +8,7 @@
  *   key are refused, and the call keeps waiting.
  */
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { approvalChallengeInput, deviceKeyChallengeInput } from '@skyflo/protocol';
+import { approvalChallengeFacts, approvalChallengeInput, deviceKeyChallengeInput } from '@skyflo/protocol';
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { approveBody, recordProdCall, type ProdCall } from '../support/passkey-calls.ts';
@@ -30,7 +30,7 @@ const hex = (digit: string) => digit.repeat(64);
 /** What `skyflo chat` sends: the Ed25519 signature of sha256(the call's facts with an expiry it chose). */
 function deviceSignature(call: ProdCall, keyId: string, privateKey: KeyObject = device.privateKey) {
   const expiresAt = new Date(Date.now() + 60_000).toISOString();
-  const facts = { callId: call.callId, argsHash: call.argsHash, diffHash: call.diffHash, cluster: 'prod', expiresAt, conversationId: call.conversationId };
+  const facts = approvalChallengeFacts({ callId: call.callId, conversationId: call.conversationId, tool: 'k8s_delete', argsHash: call.argsHash, diffHash: call.diffHash, cluster: { name: 'prod', server: 'https://prod.example.test' } }, expiresAt);
   const digest = createHash('sha256').update(approvalChallengeInput(facts)).digest();
   return { key_id: keyId, expires_at: expiresAt, signature: sign(null, digest, privateKey).toString('base64url') };
 }

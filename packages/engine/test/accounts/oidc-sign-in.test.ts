@@ -1,7 +1,10 @@
 /**
  * Company sign-in against a real OpenID Provider (oidc-provider on loopback): the whole Authorization Code + PKCE
  * flow through its login form, the account created on first sign-in, the role from the person's groups re-read at
- * every sign-in, provider logout, and LOCAL_LOGIN=false refusing passwords except the break-glass admin's.
+ * every sign-in and (issue 74 item 7) at every refresh, provider logout, and LOCAL_LOGIN=false refusing passwords
+ * except the break-glass admin's. Issue 74 item 7: an account is never linked by e-mail (a provider user with the
+ * break-glass admin's address was signed in as that admin); linking by the account's owner is in
+ * oidc-account-linking.test.ts.
  */
 import type { PGlite } from '@electric-sql/pglite';
 import { startOidcProvider, type TestOidcProvider } from '@skyflo/testkit/oidc-provider';
@@ -23,6 +26,7 @@ beforeAll(async () => {
       alice: { email: 'alice@acme.test', name: 'Alice Lead', groups: ['sre-leads', 'everyone'] },
       bob: { email: 'bob@acme.test', name: 'Bob Admin', groups: ['platform-admins'] },
     },
+    refreshTokens: true,
   });
   engine = await startTestEngine({
     lite,
@@ -162,22 +166,64 @@ describe('OIDC sign-in with a real provider', () => {
       expect(rows.rows).toEqual([]);
     });
 
-    it('links an existing password account on its first company sign-in only when the provider verified the email', async () => {
+    // Issue 74 item 7, as found: the identity provider's user with the break-glass admin's address became that admin.
+    it("attack: a provider user with the break-glass admin's e-mail (verified) is not signed in as that admin", async () => {
+      const admin = (await signIn('bob')).browser.cookies(engineOrigin).auth_token!;
+      const added = await engine.request({ method: 'POST', url: '/api/v1/team/members', token: admin, payload: { email: 'breakglass@acme.test', role: 'admin', password: testPassword } });
+      expect(added.statusCode).toBe(201);
+      provider.users.set('mallory', { email: 'breakglass@acme.test', name: 'Mallory', groups: ['everyone'], emailVerified: true });
+      expect(await refused('mallory')).toBe('/login?oidc_error=link_required');
+      const linked = await lite.query("SELECT action FROM audit_events WHERE action = 'auth.oidc_linked' AND details->>'email' = 'breakglass@acme.test'");
+      expect(linked.rows).toEqual([]);
+      const attempt = await lite.query<{ details: Record<string, unknown> }>("SELECT details FROM audit_events WHERE action = 'auth.oidc_sign_in_refused' ORDER BY sequence DESC LIMIT 1");
+      expect(attempt.rows[0]?.details).toMatchObject({ email: 'breakglass@acme.test', subject: 'mallory', code: 'OIDC_LINK_REQUIRED' });
+      expect((await lite.query<{ oidc_subject: string | null }>("SELECT oidc_subject FROM users WHERE email = 'breakglass@acme.test'")).rows).toEqual([{ oidc_subject: null }]);
+    });
+
+    it('never links an existing password account by e-mail, verified or not (its owner links it, or nobody)', async () => {
       const admin = (await signIn('bob')).browser.cookies(engineOrigin).auth_token!;
       const added = await engine.request({ method: 'POST', url: '/api/v1/team/members', token: admin, payload: { email: 'erin@acme.test', role: 'member', password: testPassword } });
       expect(added.statusCode).toBe(201);
       provider.users.set('erin-unverified', { email: 'erin@acme.test', name: 'Not Erin', groups: ['everyone'], emailVerified: false });
-      expect(await refused('erin-unverified')).toBe('/login?oidc_error=email_unverified');
-
+      expect(await refused('erin-unverified')).toBe('/login?oidc_error=link_required');
       provider.users.set('erin', { email: 'erin@acme.test', name: 'Erin', groups: ['everyone'] });
-      const { browser } = await signIn('erin');
-      expect(await me(browser)).toMatchObject({ email: 'erin@acme.test' });
+      expect(await refused('erin')).toBe('/login?oidc_error=link_required');
       expect((await members()).filter((member) => member.email === 'erin@acme.test').map((member) => member.id)).toEqual([added.json().id]);
-      const linked = await lite.query<{ subject: string }>("SELECT details->>'subject' AS subject FROM audit_events WHERE action = 'auth.oidc_linked' AND details->>'email' = 'erin@acme.test'");
-      expect(linked.rows).toEqual([{ subject: 'erin' }]);
-      // and from now on the unverified claimant is refused as another person
-      provider.users.get('erin-unverified')!.emailVerified = true;
-      expect(await refused('erin-unverified')).toBe('/login?oidc_error=identity_mismatch');
+      expect((await lite.query("SELECT action FROM audit_events WHERE action = 'auth.oidc_linked' AND details->>'email' = 'erin@acme.test'")).rows).toEqual([]);
+    });
+  });
+
+  // Issue 74 item 7: a group removed at the provider took effect only at the next sign-in, not at the next refresh.
+  describe('each refresh asks the provider again', () => {
+    const refresh = (token: string) => engine.request({ method: 'POST', url: '/api/v1/auth/refresh', cookies: { refresh_token: token } });
+
+    it('a group removed at the provider takes effect at the next refresh', async () => {
+      provider.users.set('dora', { email: 'dora@acme.test', name: 'Dora', groups: ['sre-leads'] });
+      const { browser } = await signIn('dora');
+      expect(await me(browser)).toMatchObject({ role: 'approver' });
+      provider.users.get('dora')!.groups = ['everyone'];
+      const refreshed = await refresh(browser.cookies(engineOrigin).refresh_token!);
+      expect(refreshed.statusCode, refreshed.body).toBe(200);
+      expect(refreshed.json().user).toMatchObject({ email: 'dora@acme.test', role: 'member' });
+      const change = await lite.query<{ details: Record<string, unknown> }>("SELECT details FROM audit_events WHERE action = 'team.role_changed' AND details->>'email' = 'dora@acme.test' ORDER BY sequence DESC LIMIT 1");
+      expect(change.rows[0]?.details).toMatchObject({ from: 'approver', to: 'member', via: 'oidc_refresh' });
+      // and back: the refreshed session keeps asking (the provider's rotated refresh token was kept)
+      provider.users.get('dora')!.groups = ['platform-admins'];
+      const again = await refresh(refreshed.json().refresh_token as string);
+      expect(again.statusCode, again.body).toBe(200);
+      expect(again.json().user).toMatchObject({ role: 'admin' });
+    });
+
+    it('a person removed at the provider loses the session at the next refresh, audited', async () => {
+      provider.users.set('finn', { email: 'finn@acme.test', name: 'Finn', groups: ['sre-leads'] });
+      const { browser } = await signIn('finn');
+      const token = browser.cookies(engineOrigin).refresh_token!;
+      provider.users.delete('finn');
+      const refused = await refresh(token);
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json().detail).toMatch(/^Acme SSO did not renew this session: The identity provider no longer renews this session \(invalid_grant\)/);
+      const audit = await lite.query<{ details: Record<string, unknown> }>("SELECT a.details FROM audit_events a JOIN users u ON u.id = a.actor_id WHERE a.action = 'auth.oidc_refresh_refused' AND u.email = 'finn@acme.test'");
+      expect(audit.rows).toHaveLength(1);
     });
   });
 });

@@ -140,7 +140,7 @@ describe('approving a destructive call on production', () => {
     const call = await recordProdCall(team, 'signed');
     const { options, webauthn } = await signedApproval(ann, call, annAuthenticator);
     // the challenge is the call's facts, as documented: anyone with the row can recompute it
-    const facts = { callId: call.callId, argsHash: call.argsHash, diffHash: call.diffHash, cluster: 'prod', expiresAt: webauthn.expires_at, conversationId: call.conversationId };
+    const facts = { callId: call.callId, tool: 'k8s_delete', argsHash: call.argsHash, diffHash: call.diffHash, cluster: 'prod', server: 'https://prod.example.test', expiresAt: webauthn.expires_at, conversationId: call.conversationId };
     expect(options.challenge).toBe(createHash('sha256').update(canonicalJson(facts)).digest('base64url'));
     const approved = await team.call(ann, 'POST', `/agent/approvals/${call.callId}`, approveBody(call, { webauthn }));
     expect(approved.statusCode, approved.body).toBe(200);

@@ -86,10 +86,10 @@ describe('investigations count against CONVERSATIONS_PER_MINUTE', () => {
     expect(answers[2]!.json()).toMatchObject({ queued: false, detail: expect.stringMatching(/CONVERSATIONS_PER_MINUTE/) });
     expect(Number(answers[2]!.headers['retry-after'])).toBeGreaterThan(0);
     expect(await alertConversations(team)).toBe(2);
-    // the same group again opens no conversation: it is added to the open investigation
+    // the same group again opens no conversation and queues no run: a line on the open investigation
     const repeat = await team.call(token, 'POST', '/alerts', alert(2));
     expect(repeat.statusCode).toBe(202);
-    expect(repeat.json()).toMatchObject({ status: 'queued', conversation_id: answers[1]!.json().conversation_id });
+    expect(repeat.json()).toMatchObject({ status: 'noted', conversation_id: answers[1]!.json().conversation_id });
     expect(await alertConversations(team)).toBe(2);
   });
 });

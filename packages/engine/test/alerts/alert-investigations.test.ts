@@ -2,7 +2,8 @@
  * Alert-triggered investigations (issue 24): an Alertmanager payload (bearer API token with alerts:write) for a
  * crash-looping pod opens one investigation conversation owned by the token's user, which reads and ends with a
  * diagnosis — no write runs — and the conclusion goes to the notifiers (a webhook subscribed to alert.investigated);
- * a repeat of the group adds to it, `resolved` closes it; an alert that asks for a change gets a proposal that waits
+ * a repeat of the group with the same alert firing adds a line to it (no model run), a changed set is investigated
+ * again with the change named, `resolved` closes it; an alert that asks for a change gets a proposal that waits
  * for a human (the token cannot decide it); over the concurrency limit an alert is queued and reported, then runs.
  */
 import { createServer, type Server } from 'node:http';
@@ -21,15 +22,18 @@ let alertToken: string;
 let receiver: Server;
 const hooks: Array<Record<string, any>> = [];
 
-const crashLoop = (status: 'firing' | 'resolved') => ({
+const crashLoop = (status: 'firing' | 'resolved', alsoFiring: string[] = []) => ({
   version: '4',
   groupKey: '{}:{alertname="KubePodCrashLooping", namespace="default"}',
   status,
   receiver: 'skyflo',
   groupLabels: { alertname: 'KubePodCrashLooping' },
-  commonLabels: { alertname: 'KubePodCrashLooping', namespace: 'default', pod: 'web-7d9', severity: 'warning' },
+  commonLabels: alsoFiring.length === 0 ? { alertname: 'KubePodCrashLooping', namespace: 'default', pod: 'web-7d9', severity: 'warning' } : { alertname: 'KubePodCrashLooping', namespace: 'default' },
   commonAnnotations: { summary: 'Pod default/web-7d9 is crash looping' },
-  alerts: [{ status, labels: { alertname: 'KubePodCrashLooping', namespace: 'default', pod: 'web-7d9' }, annotations: { description: 'Pod default/web-7d9 (web) is restarting 3 times / 5 minutes.' }, startsAt: '2026-11-22T23:00:00Z', generatorURL: 'http://prometheus.example/graph?g0.expr=kube_pod_restarts' }],
+  alerts: [
+    { status, labels: { alertname: 'KubePodCrashLooping', namespace: 'default', pod: 'web-7d9' }, annotations: { description: 'Pod default/web-7d9 (web) is restarting 3 times / 5 minutes.' }, startsAt: '2026-11-22T23:00:00Z', generatorURL: 'http://prometheus.example/graph?g0.expr=kube_pod_restarts' },
+    ...alsoFiring.map((pod) => ({ status, labels: { alertname: 'KubePodCrashLooping', namespace: 'default', pod }, annotations: {}, startsAt: '2026-11-22T23:05:00Z' })),
+  ],
 });
 
 const investigated = async () => (await team.lite.query<{ conversation_id: string }>("SELECT conversation_id FROM audit_events WHERE action = 'alert.investigated' ORDER BY sequence")).rows.map((row) => row.conversation_id);
@@ -95,8 +99,19 @@ describe('alert-triggered investigations', () => {
     expect(team.engine.mcp.replicas.get('web')).toBe(2);
     await vi.waitFor(() => expect(hooks).toEqual([expect.objectContaining({ event: 'alert.investigated', data: expect.objectContaining({ conversation_id: conversationId, conclusion: DIAGNOSIS, conversation_title: 'KubePodCrashLooping default/web-7d9' }) })]));
 
+    // the same alert again (Alertmanager's repeat_interval, or its restart): a line on the investigation, no model run
+    const modelCalls = sim.calls.length;
     const again = await post('/alerts/alertmanager', crashLoop('firing'));
-    expect(again.json()).toMatchObject({ status: 'noted', conversation_id: conversationId });
+    expect(again.json()).toMatchObject({ status: 'noted', conversation_id: conversationId, detail: expect.stringMatching(/no new model run/) });
+    const noted = (await team.call(mia, 'GET', `/conversations/${conversationId}`)).json().messages as Array<{ type: string; alert?: Record<string, any> }>;
+    expect(noted.map((entry) => entry.type)).toEqual(['alert', 'assistant']);
+    expect(noted[0]!.alert!['notes']).toEqual([{ at: expect.any(Number), text: 'Fired again: the same 1 alert firing.' }]);
+    expect(sim.calls.length).toBe(modelCalls);
+    expect(await investigated()).toEqual([conversationId]);
+
+    // a second pod starts crash-looping: what fires changed, so it is investigated again, told what changed
+    const changed = await post('/alerts/alertmanager', crashLoop('firing', ['web-8f2']));
+    expect(changed.json()).toMatchObject({ status: 'noted', conversation_id: conversationId });
     await vi.waitFor(async () => expect(await investigated()).toEqual([conversationId, conversationId]), { timeout: 30_000 });
     const listed = (await team.call(mia, 'GET', '/conversations')).json();
     expect(JSON.stringify(listed).match(/Alert: KubePodCrashLooping/g)).toHaveLength(1);
@@ -117,10 +132,11 @@ describe('alert-triggered investigations', () => {
       },
     });
     expect(entries.map((entry) => entry.type)).toEqual(['alert', 'assistant', 'alert', 'assistant']);
-    expect(JSON.stringify(entries)).not.toMatch(/An alert fired|The alert fired again/);
+    expect(entries[2]!.alert).toMatchObject({ count: 2, notes: [{ at: expect.any(Number), text: 'Changed since the last investigation: 1 started firing: pod=web-8f2 (2 firing now).' }] });
+    expect(JSON.stringify(entries)).not.toMatch(/An alert fired|The alert group changed/);
     const asked = sim.calls.flatMap((call) => call.messages).filter((message) => message.role === 'user').map((message) => String(message.content));
     expect(asked.some((text) => text.startsWith('An alert fired. Investigate it with read-only tools'))).toBe(true);
-    expect(asked.some((text) => text.startsWith('The alert fired again:'))).toBe(true);
+    expect(asked.some((text) => text.startsWith('The alert group changed: 1 started firing: pod=web-8f2 (2 firing now).'))).toBe(true);
 
     const resolved = await post('/alerts/alertmanager', crashLoop('resolved'));
     expect(resolved.json()).toMatchObject({ status: 'closed', conversation_id: conversationId });
@@ -130,6 +146,7 @@ describe('alert-triggered investigations', () => {
     const miaId = (await team.call(mia, 'GET', '/auth/me')).json().id;
     const received = (await team.lite.query<{ actor_id: string; details: Record<string, unknown> }>("SELECT actor_id, details FROM audit_events WHERE action = 'alert.received' ORDER BY sequence")).rows;
     expect(received.map((row) => [row.actor_id, row.details['status']])).toEqual([
+      [miaId, 'firing'],
       [miaId, 'firing'],
       [miaId, 'firing'],
       [miaId, 'resolved'],

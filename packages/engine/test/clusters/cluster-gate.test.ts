@@ -251,8 +251,9 @@ describe('EXECUTE_AS_APPROVER per cluster', () => {
   it('an approver limited to alpha cannot approve a change in beta', async () => {
     scopes.set('bob', { clusters: ['alpha'] });
     await createClusterPolicies({ settings, defaults: { policy: 'self' } }).replace([{ cluster: 'beta', mode: 'approver' }]);
-    sim.reset({ rules: [loadWrite, scaleReply('call_scoped', { name: 'web', namespace: 'shop', replicas: 6 })] });
-    const first = await post('/agent/chat', { messages: [{ role: 'user', content: 'scale' }], context: 'beta' });
+    // the call names beta in a conversation pinned to alpha, which bob reaches (issue 74 item 8: one pinned to beta he would not)
+    sim.reset({ rules: [loadWrite, scaleReply('call_scoped', { name: 'web', namespace: 'shop', replicas: 6, context: 'beta' })] });
+    const first = await post('/agent/chat', { messages: [{ role: 'user', content: 'scale' }], context: 'alpha' });
     const awaiting = find(first.frames, 'tool.awaiting_approval')[0]!;
     const refused = await post('/agent/approvals/call_scoped', { approve: true, conversation_id: String(first.frames[0]!.data['conversation_id']), args_hash: awaiting['args_hash'] }, 'bob:approver');
     expect(refused.status).toBe(403);

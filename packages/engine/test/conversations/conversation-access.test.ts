@@ -33,7 +33,7 @@ const table: Row[] = [
 
 describe('conversationAccess: roles × policy × owner', () => {
   it.each(table)('policy %s, %s, owner %s: read %s, change %s, act %s', (policy, role, owner, read, change, act) => {
-    const input = { policy, actor: { id: 'actor', role }, conversationOwnerId: owner ? 'actor' : 'someone-else' };
+    const input = { policy, actor: { id: 'actor', role }, conversationOwnerId: owner ? 'actor' : 'someone-else', reach: { actorScope: undefined, conversationCluster: undefined } };
     const answers = Object.fromEntries((['read', 'change', 'act'] as ConversationAction[]).map((action) => [action, conversationAccess(input, action)]));
     expect(answers).toEqual({ read, change, act });
   });
@@ -89,7 +89,7 @@ describe.each(['self', 'approver'] as const)('every surface follows the rule (AP
       { name: 'ada (admin)', id: adaId, role: 'admin', token: admin },
     ];
     for (const viewer of viewers) {
-      const access = (action: ConversationAction) => conversationAccess({ policy, actor: { id: viewer.id, role: viewer.role }, conversationOwnerId: mia.id }, action);
+      const access = (action: ConversationAction) => conversationAccess({ policy, actor: { id: viewer.id, role: viewer.role }, conversationOwnerId: mia.id, reach: { actorScope: undefined, conversationCluster: undefined } }, action);
       const read = await call(viewer.token, 'GET', `/conversations/${conversation.id}`);
       expect(read.statusCode, `${viewer.name} reads`).toBe(access('read') ? 200 : 404);
       // search (issue 37) finds her conversation's content exactly for those who may read it

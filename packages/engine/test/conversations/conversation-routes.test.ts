@@ -47,7 +47,7 @@ describe('create and read', () => {
     const { id } = (await create(alice)).json();
     const asBob = await engine.request({ method: 'GET', url: `/api/v1/conversations/${id}`, token: bob });
     expect(asBob.statusCode).toBe(404);
-    expect(asBob.json()).toEqual({ detail: 'Conversation not found' });
+    expect(asBob.json()).toEqual({ detail: 'Conversation not found', category: 'user', retryable: false });
     expect((await engine.request({ method: 'GET', url: '/api/v1/conversations/not-a-uuid', token: alice })).statusCode).toBe(404);
 
     const asAdmin = await engine.request({ method: 'GET', url: `/api/v1/conversations/${id}`, token: admin });

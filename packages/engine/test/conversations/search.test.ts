@@ -106,11 +106,12 @@ describe.each(Object.keys(storageBackends))('conversation search on %s', (driver
     expect(byTarget.items.map((item) => item.id)).toEqual([ids.postgres]);
   });
 
-  it('ranks a title match above a passing mention and highlights the title', async () => {
+  it('orders hits by latest activity, ranks a title match above a passing mention and highlights the title', async () => {
     const { items } = await storage.conversations.search!({ text: 'frontend', ownerId: alice, limit: 10 });
-    expect(items.map((item) => item.id)).toEqual([ids.frontend, ids.mention]);
-    expect(items[0]!.rank).toBeGreaterThan(items[1]!.rank);
-    expect(items[0]!.titleHighlights.map(([start, end]) => items[0]!.title.slice(start, end))).toEqual(['Frontend']);
+    // the mention was written last: newest activity first, whatever the rank
+    expect(items.map((item) => item.id)).toEqual([ids.mention, ids.frontend]);
+    expect(items[1]!.rank).toBeGreaterThan(items[0]!.rank);
+    expect(items[1]!.titleHighlights.map(([start, end]) => items[1]!.title.slice(start, end))).toEqual(['Frontend']);
   });
 
   it('searches every owner when asked to (the caller decided the reader may), and pages with hasMore', async () => {
@@ -119,6 +120,7 @@ describe.each(Object.keys(storageBackends))('conversation search on %s', (driver
     const first = await storage.conversations.search!({ text: 'ImagePullBackOff', limit: 1 });
     expect(first.items).toHaveLength(1);
     expect(first.hasMore).toBe(true);
+    expect(first.nextCursor).toEqual(expect.any(String));
   });
 
   it('filters by cluster, namespace, tool and date range', async () => {
@@ -311,5 +313,6 @@ describe('GET /api/v1/conversations/search', () => {
     expect(await refusal('q=pods&from=2026-02-02&to=2026-02-01')).toMatch(/from must not be after to/);
     expect(await refusal('namespace=Not_A_Namespace')).toMatch(/namespace must be a Kubernetes namespace name/);
     expect(await refusal('q=pods&limit=0')).toMatch(/limit must be 1 to 50/);
+    expect(await refusal('q=pods&cursor=yesterday')).toMatch(/cursor: not a cursor returned by this API/);
   });
 });

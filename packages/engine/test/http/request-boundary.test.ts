@@ -55,6 +55,50 @@ describe('Host allowlist (DNS rebinding)', () => {
       expect((await engine.request({ method: 'GET', url: '/api/v1/auth/is_admin_user', headers: { host } })).statusCode, host).toBe(200);
     }
     expect((await engine.request({ method: 'GET', url: '/api/v1/health', headers: { host: '10.244.1.7:8080' } })).statusCode).toBe(200);
+    // issue 75: the kubelet's probes at the root, by the pod's IP
+    expect((await engine.request({ method: 'GET', url: '/livez', headers: { host: '10.244.1.7:8080' } })).statusCode).toBe(200);
+    expect([200, 503]).toContain((await engine.request({ method: 'GET', url: '/readyz', headers: { host: '10.244.1.7:8080' } })).statusCode);
+  });
+});
+
+describe('request bodies: sizes bounded, wrong types refused (issue 75 item 6)', () => {
+  let engine: TestEngine;
+  let token: string;
+  beforeAll(async () => {
+    engine = await engineWith({ CONVERSATIONS_PER_MINUTE: '1000' });
+    token = await engine.signUp('bounds@example.com');
+  });
+
+  it('a chat with 10,000 messages is refused with 400 naming the limit (it answered 200)', async () => {
+    const messages = Array.from({ length: 10_000 }, () => ({ role: 'user', content: 'hi' }));
+    const refused = await engine.request({ method: 'POST', url: '/api/v1/agent/chat', token, payload: { messages } });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().detail).toBe("Invalid chat request: messages: messages may hold at most 100 messages; send the new one (the engine keeps the conversation's history, continue it with conversation_id)");
+    expect((await engine.request({ method: 'GET', url: '/api/v1/conversations', token })).json().data).toEqual([]);
+  });
+
+  it('a conversation created with a title of the wrong type is refused with 400 (it answered 201 and dropped it); a string title is kept', async () => {
+    const refused = await engine.request({ method: 'POST', url: '/api/v1/conversations', token, payload: { title: 12345 } });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().detail).toContain('title must be a string');
+    const tooLong = await engine.request({ method: 'POST', url: '/api/v1/conversations', token, payload: { title: 'x'.repeat(256) } });
+    expect(tooLong.statusCode).toBe(400);
+    expect(tooLong.json().detail).toContain('title may be at most 255 characters');
+    expect((await engine.request({ method: 'GET', url: '/api/v1/conversations', token })).json().data).toEqual([]);
+    const created = await engine.request({ method: 'POST', url: '/api/v1/conversations', token, payload: { title: 'Payments outage' } });
+    expect(created.statusCode).toBe(201);
+    expect(created.json().title).toBe('Payments outage');
+  });
+
+  it('conversation metadata is bounded, and a wrong-typed flag is refused', async () => {
+    const created = (await engine.request({ method: 'POST', url: '/api/v1/conversations', token, payload: {} })).json();
+    const huge = Object.fromEntries(Array.from({ length: 65 }, (_, index) => [`key${index}`, index]));
+    const refused = await engine.request({ method: 'PATCH', url: `/api/v1/conversations/${created.id}`, token, payload: { conversation_metadata: huge } });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().detail).toContain('conversation_metadata may have at most 64 keys');
+    const wrongType = await engine.request({ method: 'PATCH', url: `/api/v1/conversations/${created.id}`, token, payload: { is_active: 'yes' } });
+    expect(wrongType.statusCode).toBe(400);
+    expect(wrongType.json().detail).toContain('is_active must be true or false');
   });
 });
 
@@ -136,7 +180,7 @@ describe('limits', () => {
     const wrongPassword = await fresh.login('leaver@example.com', 'not-the-password');
     expect(rightPassword.statusCode).toBe(wrongPassword.statusCode);
     expect(rightPassword.json()).toEqual(wrongPassword.json());
-    expect(rightPassword.json()).toEqual({ detail: 'Incorrect email or password' });
+    expect(rightPassword.json()).toEqual({ detail: 'Incorrect email or password', category: 'user', retryable: false });
   });
 });
 

@@ -74,7 +74,24 @@ describe('the typed client reads every answer the Command Center asks for', () =
     expect((await client.llmProviders()).length).toBeGreaterThan(0);
     expect(await client.createConversation()).toMatchObject({ status: 'success', id: expect.any(String) });
     expect(await client.integrations()).toEqual([]);
-    expect(await client.pendingApprovals()).toEqual({ policy: 'self', four_eyes: false, data: [] });
+    expect(await client.pendingApprovals()).toEqual({ policy: 'self', four_eyes: false, data: [], total: 0, next_cursor: null, has_more: false });
+  });
+
+  it('issue 76: policies (and a draft\'s preview), freezes and the emergency stop, as the Settings pages and the banner read them', async () => {
+    const policy = await client.createPolicy({ name: 'no scale to zero', expression: 'tool == "k8s_scale" && args.replicas == 0', effect: 'deny', message: 'ask first', enabled: false });
+    expect(policy).toMatchObject({ version: 1, enabled: false });
+    expect(await client.updatePolicy(policy.id, { name: 'no scale to zero', expression: policy.expression, effect: { require_approvers: 2 }, message: '', enabled: true })).toMatchObject({ version: 2, effect: { require_approvers: 2 } });
+    expect((await client.policies()).data.map((item) => item.name)).toEqual(['no scale to zero']);
+    expect(await client.evaluatePolicy({ expression: 'tool == "k8s_delete"', effect: 'warn', limit: 10 })).toEqual({ evaluated: 0, matched: [], errors: [] });
+    await expect(client.evaluatePolicy({ expression: 'tool ==' })).rejects.toThrow(/does not compile at line 1, column 8/);
+    await client.deletePolicy(policy.id);
+    const freeze = await client.createFreeze({ name: 'weekend', starts_at: '2026-03-20T16:00:00+01:00', ends_at: '2026-03-23T08:00:00+01:00', recurrence: 'weekly', time_zone: 'Europe/Berlin', reason: 'no weekend changes' });
+    expect(freeze).toMatchObject({ name: 'weekend', recurrence: 'weekly', time_zone: 'Europe/Berlin', active_until: expect.toSatisfy((value: unknown) => value === null || typeof value === 'string') });
+    expect((await client.freezes()).data).toHaveLength(1);
+    await client.deleteFreeze(freeze.id);
+    expect(await client.emergencyStop()).toEqual({ active: false });
+    expect(await client.engageEmergencyStop('drill')).toMatchObject({ active: true, reason: 'drill', by: 'ada@example.com' });
+    expect(await client.liftEmergencyStop()).toEqual({ active: false });
   });
 
   it('audit trail, its verification, and analytics', async () => {
@@ -87,7 +104,7 @@ describe('the typed client reads every answer the Command Center asks for', () =
   });
 
   it('an answer of another shape is an error that says which route and what is wrong, not data', async () => {
-    const lying = createSkyfloClient({ baseUrl: 'http://engine.test', fetch: async () => Response.json({ policy: 'self', four_eyes: false, data: [{ call_id: 'c1' }] }) });
+    const lying = createSkyfloClient({ baseUrl: 'http://engine.test', fetch: async () => Response.json({ policy: 'self', four_eyes: false, data: [{ call_id: 'c1' }], total: 1, next_cursor: null, has_more: false }) });
     const failure = await lying.pendingApprovals().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(SkyfloClientError);
     expect(failure).toMatchObject({ code: 'MALFORMED_RESPONSE' });

@@ -4,6 +4,9 @@
  * to the model; once configured the model is offered the observability tools, and a conversation in which the
  * scripted model calls prometheus_query_range gets the per-series summary (the UI gets the series).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
@@ -24,6 +27,7 @@ let engine: TestEngine;
 let sim: KubeSim;
 let llm: LlmSim;
 let admin: string;
+let kubeDir: string;
 
 const request = (options: Parameters<TestEngine['request']>[0]) => engine.request(options);
 const chat = async (text: string): Promise<SseFrame[]> => {
@@ -35,10 +39,13 @@ const source = (provider: 'prometheus' | 'loki', token = metricsToken) => ({ pro
 const p99 = 'histogram_quantile(0.99, sum by (le, app) (rate(http_request_duration_seconds_bucket{namespace="prod"}[5m])))';
 
 beforeAll(async () => {
-  sim = await startKubeSim({ scenario: 'demo', observability: { bearerToken: metricsToken } });
+  kubeDir = await mkdtemp(path.join(tmpdir(), 'skyflo-observability-'));
+  const kubeconfigPath = path.join(kubeDir, 'kubeconfig');
+  // the engine's one cluster is kube-sim's context, "kube-sim"
+  sim = await startKubeSim({ scenario: 'demo', observability: { bearerToken: metricsToken }, kubeconfigPath });
   llm = await startLlmSim({ port: 0 });
   ({ lite, query } = await createTestPglite());
-  tools = createToolGateway({ embedded: {} });
+  tools = createToolGateway({ embedded: { kubeconfigPath } });
   engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false' }, tools, llm: simModel(llm), logger: { level: 'debug', stream: { write: (line: string) => logLines.push(line) } } });
   admin = await engine.signUp('admin@example.com');
 });
@@ -49,6 +56,7 @@ afterAll(async () => {
   await lite?.close();
   await sim?.close();
   await llm?.close();
+  if (kubeDir) await rm(kubeDir, { recursive: true, force: true });
 });
 
 describe('Prometheus and Loki data sources', () => {
@@ -81,6 +89,17 @@ describe('Prometheus and Loki data sources', () => {
     // one active source per provider and cluster
     const second = await request({ method: 'POST', url: '/api/v1/integrations', token: admin, payload: source('prometheus') });
     expect(second.statusCode).toBe(409);
+  });
+
+  it('refuses a source for a cluster Skyflo does not know, naming the clusters; saves one for a known cluster (issue 74)', async () => {
+    const unknown = await request({ method: 'POST', url: '/api/v1/integrations', token: admin, payload: { ...source('loki'), metadata: { api_url: sim.observability!.url, cluster: 'prod-eu' } } });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().detail).toBe('metadata.cluster "prod-eu" is not a cluster Skyflo knows; the clusters are kube-sim (leave metadata.cluster out to serve every cluster)');
+    expect(await query("select id from integrations where cluster = 'prod-eu'")).toEqual([]);
+    const known = await request({ method: 'POST', url: '/api/v1/integrations', token: admin, payload: { ...source('loki'), name: 'Loki (kube-sim)', metadata: { api_url: sim.observability!.url, cluster: 'kube-sim' } } });
+    expect(known.statusCode, known.body).toBe(201);
+    expect(known.json().metadata).toMatchObject({ cluster: 'kube-sim' });
+    expect((await request({ method: 'DELETE', url: `/api/v1/integrations/${known.json().id}`, token: admin })).statusCode).toBe(204);
   });
 
   it('keeps a Grafana URL on a Prometheus source only, http(s) only, and returns it', async () => {

@@ -140,6 +140,32 @@ describe('Slack approvals', () => {
       'slack.request_rejected',
     ]);
   });
+
+  it('issue 76: under a policy asking for two approvers, the first Slack approval is recorded and the call waits; the second runs it', async () => {
+    const policy = await team.call(admin, 'POST', '/policies', { name: 'two for seven', expression: 'tool == "k8s_scale" && args.replicas == 7', effect: { require_approvers: 2 } });
+    expect(policy.statusCode, policy.body).toBe(201);
+    sim.reset({
+      rules: [
+        { match: { toolName: 'load_toolset', userContains: 'seven' }, reply: { toolCalls: [{ id: 'call_seven', name: 'k8s_scale', arguments: { name: 'web', replicas: 7 } }] } },
+        { match: { toolName: 'k8s_scale' }, reply: 'Scaled web to 7.' },
+        { match: { always: true }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+      ],
+    });
+    const posted = slack.messages.size;
+    await readSse(new Response((await team.call(mia, 'POST', '/agent/chat', { messages: [{ role: 'user', content: 'scale web to seven' }] })).body));
+    await vi.waitFor(() => expect(slack.messages.size).toBe(posted + 1));
+    const message = [...slack.messages.values()].at(-1)!;
+
+    await slack.click({ url: interactionsUrl, signingSecret: SIGNING_SECRET, userId: 'U_ANN', message, actionId: 'approve' });
+    expect(slack.ephemeral.at(-1)?.text).toMatch(/^Your approval of tool call call_seven is recorded \(1 of 2\); it runs once 1 more approver other than the requester approves it\.$/);
+    expect(team.engine.mcp.replicas.get('web')).toBe(5);
+    expect(JSON.stringify(slack.messages.get(message.ts)!.blocks)).toContain('"action_id":"approve"');
+
+    slack.addUser('U_ADMIN', 'admin@example.com');
+    await slack.click({ url: interactionsUrl, signingSecret: SIGNING_SECRET, userId: 'U_ADMIN', message, actionId: 'approve' });
+    await vi.waitFor(() => expect(team.engine.mcp.replicas.get('web')).toBe(7));
+    expect(JSON.stringify(slack.messages.get(message.ts)!.blocks)).toContain('Approved by admin@example.com');
+  });
 });
 
 it("slack-sim signs as Slack's documentation example does", () => {

@@ -7,10 +7,15 @@
  * for another service URL and a replayed activity are refused (401); an unknown Teams user, a member without the
  * right, the requester under four-eyes and a stale card are refused on the card; the approver's click runs the call
  * and every card shows who decided, wherever the decision was made.
+ * Issue 74 item 2: Teams does not authenticate who clicked (the activity's `from` is a body field its channel token
+ * does not cover; one token serves many activities), so a Teams click approves only a call its named clicker asked
+ * for: an activity forged with a captured token, naming another approver, no longer approves a scale to 0. Denying
+ * still works. Issue 74 item 10: a connector outage is said as such on the card, not as "the database is unavailable".
  */
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { startSlackSim, type SlackSim, type SlackSimMessage } from '@skyflo/testkit/slack-sim';
 import { startTeamsSim, type TeamsSim, type TeamsSimActivity } from '@skyflo/testkit/teams-sim';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readSse } from '../../src/testing/read-sse.ts';
 import { startTeamEngine, type TeamEngine } from '../support/team-engine.ts';
@@ -48,6 +53,8 @@ beforeAll(async () => {
       { match: { toolName: 'load_toolset', userContains: 'scale' }, reply: { toolCalls: [{ id: 'call_scale', name: 'k8s_scale', arguments: { name: 'web', replicas: 5 } }] } },
       { match: { toolName: 'load_toolset', userContains: 'delete' }, reply: { toolCalls: [{ id: 'call_delete', name: 'k8s_delete', arguments: { name: 'old-web' } }] } },
       { match: { toolName: 'load_toolset', userContains: 'shrink' }, reply: { toolCalls: [{ id: 'call_shrink', name: 'k8s_scale', arguments: { name: 'web', replicas: 1 } }] } },
+      { match: { toolName: 'load_toolset', userContains: 'grow' }, reply: { toolCalls: [{ id: 'call_grow', name: 'k8s_scale', arguments: { name: 'web', replicas: 6 } }] } },
+      { match: { toolName: 'load_toolset', userContains: 'zero' }, reply: { toolCalls: [{ id: 'call_zero', name: 'k8s_scale', arguments: { name: 'web', replicas: 0 } }] } },
       { match: { toolName: 'k8s_scale' }, reply: 'Scaled web.' },
       { match: { toolName: 'k8s_delete' }, reply: 'Deleted old-web.' },
       { match: { always: true }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
@@ -145,44 +152,95 @@ describe('Teams approvals', () => {
     expect(team.engine.mcp.replicas.get('web')).toBe(2);
     expect(card.updates).toHaveLength(0);
 
-    const approved = await click('29:ann');
-    expect(approved.status).toBe(200);
-    expect(answerCard(approved.body)).toContain('Approved by ann@example.com');
-    await vi.waitFor(() => expect(team.engine.mcp.replicas.get('web')).toBe(5));
+    // Issue 74 item 2: Teams does not prove who clicked, so ann's click cannot be the approver mia's call needs
+    const approveInSkyflo = 'Teams does not prove who clicked, so an approval there counts only for the person who asked for the call; tool call call_scale was asked for by someone else, so approve it in the Command Center (denying in Teams still works).';
+    const byAnn = answerCard((await click('29:ann')).body);
+    expect(byAnn).toContain(`Skyflo did not record your decision: ${approveInSkyflo}`);
+    expect(byAnn).toContain('"title":"Open in Skyflo"');
+    expect(await statusOf(conversationId, 'call_scale')).toBe('awaiting');
+    expect(team.engine.mcp.replicas.get('web')).toBe(2);
+
+    // denying runs nothing, so Teams' word for who clicked is enough: ann denies through the gate
+    const denied = await click('29:ann', { verb: 'deny' });
+    expect(denied.status).toBe(200);
+    expect(answerCard(denied.body)).toContain('Denied by ann@example.com');
+    await vi.waitFor(async () => expect(await statusOf(conversationId, 'call_scale')).toBe('denied'));
+    expect(team.engine.mcp.replicas.get('web')).toBe(2);
     // the same activity again (same id, same token) is a replay
-    const replay = await teams.resend(approved.sent, messagesUrl);
+    const replay = await teams.resend(denied.sent, messagesUrl);
     expect(replay.status).toBe(401);
     expect(replay.body).toContain('already received');
     // the card everyone sees now says who decided, without actions
     const updated = cardOf(card.activity);
     expect(card.updates).toHaveLength(1);
-    expect(updated).toContain('Approved by ann@example.com');
+    expect(updated).toContain('Denied by ann@example.com');
     expect(updated).not.toContain('Action.Execute');
     // a stale card: another approver clicks the decided call's card as it was first shown
-    const stale = answerCard((await click('29:cat', { stale: true })).body);
-    expect(stale).toContain('Skyflo did not record your decision: Tool call call_scale was already executed; nothing was executed again.');
+    const stale = answerCard((await click('29:cat', { stale: true, verb: 'deny' })).body);
+    expect(stale).toContain('Skyflo did not record your decision: Tool call call_scale was already denied; nothing was executed again.');
     expect(card.updates).toHaveLength(1);
 
     await vi.waitFor(async () => {
       const timeline = (await team.call(mia, 'GET', `/conversations/${conversationId}`)).json().messages as Array<{ segments?: Array<{ kind: string; toolExecution?: { status: string; decided_by_email?: string } }> }>;
       const tool = timeline.flatMap((entry) => entry.segments ?? []).find((segment) => segment.kind === 'tool' && segment.toolExecution)?.toolExecution;
-      expect(tool).toMatchObject({ status: 'completed', decided_by_email: 'ann@example.com' });
+      expect(tool).toMatchObject({ decided_by_email: 'ann@example.com' });
     });
-    const approval = (await team.lite.query<{ action: string; actor_id: string | null }>("SELECT action, actor_id FROM audit_events WHERE action = 'approval.approved' ORDER BY sequence")).rows;
+    const decision = (await team.lite.query<{ action: string; actor_id: string | null }>("SELECT action, actor_id FROM audit_events WHERE action = 'approval.denied' ORDER BY sequence")).rows;
     const annId = (await team.lite.query<{ id: string }>("SELECT id FROM users WHERE email = 'ann@example.com'")).rows[0]!.id;
-    expect(approval.at(-1)?.actor_id).toBe(annId);
+    expect(decision.at(-1)?.actor_id).toBe(annId);
 
-    const audit = (await team.lite.query<{ action: string }>("SELECT action FROM audit_events WHERE action LIKE 'teams.%' OR action = 'approval.approved' ORDER BY sequence")).rows.map((row) => row.action);
-    expect(audit).toEqual([
+    const audit = (await team.lite.query<{ action: string; details: Record<string, unknown> }>("SELECT action, details FROM audit_events WHERE action LIKE 'teams.%' OR action LIKE 'approval.%' ORDER BY sequence")).rows;
+    expect(audit.map((row) => row.action)).toEqual([
       'teams.posted',
       ...Array(5).fill('teams.request_rejected'),
-      ...Array(4).fill('teams.click_refused'),
-      'approval.approved',
+      ...Array(5).fill('teams.click_refused'),
+      'approval.denied',
       'teams.click_accepted',
       'teams.request_rejected',
       'teams.click_refused',
     ]);
+    expect(audit[10]!.details).toMatchObject({ code: 'APPROVE_IN_COMMAND_CENTER', teams_user: 'aad-ann', reason: approveInSkyflo });
     expect(JSON.stringify((await team.lite.query("SELECT details FROM audit_events WHERE action LIKE 'teams.%'")).rows)).not.toContain(APP_PASSWORD);
+  });
+
+  it('the requester approves her own call from Teams when nobody else is needed: it runs', async () => {
+    team.engine.mcp.replicas.set('web', 2);
+    const conversationId = await chat(ann, 'grow web to 6');
+    const card = await cardFor('call_grow');
+    const approved = await teams.click({ url: messagesUrl, card, verb: 'approve', userId: '29:ann' });
+    expect(approved.status).toBe(200);
+    expect(answerCard(approved.body)).toContain('Approved by ann@example.com');
+    await vi.waitFor(() => expect(team.engine.mcp.replicas.get('web')).toBe(6));
+    await vi.waitFor(async () => expect(await statusOf(conversationId, 'call_grow')).toBe('executed'));
+    await vi.waitFor(() => expect(cardOf(card.activity)).toContain('Approved by ann@example.com'));
+  });
+
+  // Issue 74 item 2, as found: one captured Bot Framework token; a new activity whose `from` names another approver.
+  it('attack: an activity forged with a captured channel token, naming another approver, does not approve a scale to 0', async () => {
+    team.engine.mcp.replicas.set('web', 3);
+    const conversationId = await chat(ann, 'take web down to zero');
+    const card = await cardFor('call_zero');
+    // ann's own click: refused by four-eyes; its channel token is what the attacker captured (the channel reuses one)
+    const own = await teams.click({ url: messagesUrl, card, verb: 'approve', userId: '29:ann' });
+    expect(answerCard(own.body)).toContain('Four-eyes (APPROVAL_FOUR_EYES): this call is destructive');
+    const captured = JSON.parse(own.sent.body) as Record<string, unknown>;
+    const forged = { ...captured, id: 'f:forged-by-the-token-holder', from: { id: '29:cat', aadObjectId: 'aad-cat', name: 'cat' } };
+    const answer = await teams.resend({ body: JSON.stringify(forged), headers: own.sent.headers }, messagesUrl);
+    // the token is the channel's own, so the activity passes the channel check; who it names is not believed
+    expect(answer.status).toBe(200);
+    const shown = answerCard(answer.body);
+    expect(shown).toContain('Skyflo did not record your decision: Teams does not prove who clicked');
+    expect(shown).not.toContain('Approved by');
+    expect(await statusOf(conversationId, 'call_zero')).toBe('awaiting');
+    expect(team.engine.mcp.replicas.get('web')).toBe(3);
+    const refusal = (await team.lite.query<{ action: string; details: Record<string, unknown> }>("SELECT action, details FROM audit_events WHERE action LIKE 'teams.%' ORDER BY sequence DESC LIMIT 1")).rows[0];
+    expect(refusal).toMatchObject({ action: 'teams.click_refused', details: { teams_user: 'aad-cat', code: 'APPROVE_IN_COMMAND_CENTER', call_id: 'call_zero' } });
+    // cat, signed in to the Command Center, approves it there
+    const pending = (await team.call(cat, 'GET', '/approvals/pending')).json().data as Array<{ call_id: string; args_hash: string; diff_hash?: string }>;
+    const call = pending.find((entry) => entry.call_id === 'call_zero')!;
+    await readSse(new Response((await team.call(cat, 'POST', '/agent/approvals/call_zero', { approve: true, conversation_id: conversationId, args_hash: call.args_hash, diff_hash: call.diff_hash })).body));
+    await vi.waitFor(() => expect(team.engine.mcp.replicas.get('web')).toBe(0));
+    await vi.waitFor(() => expect(cardOf(card.activity)).toContain('Approved by cat@example.com'));
   });
 
   it('four-eyes: the requester cannot approve her destructive call from Teams (on the card, or by Action.Submit); a Command Center decision updates the card', async () => {
@@ -220,11 +278,34 @@ describe('Teams approvals', () => {
       message = [...slack.messages.values()].find((entry) => JSON.stringify(entry.blocks).includes('call_shrink'))!;
       expect(message).toBeDefined();
     });
+    const before = team.engine.mcp.replicas.get('web');
     const denied = await slack.click({ url: `${team.baseUrl}/api/v1/integrations/slack/interactions`, signingSecret: secret, userId: 'U_CAT', message: message!, actionId: 'deny' });
     expect(JSON.parse(denied.body)).toEqual({ detail: 'decided' });
     await vi.waitFor(() => expect(cardOf(card.activity)).toContain('Denied by cat@example.com'));
     expect(cardOf(card.activity)).not.toContain('Action.Execute');
     expect(card.updates).toHaveLength(1);
-    expect(team.engine.mcp.replicas.get('web')).toBe(5);
+    expect(team.engine.mcp.replicas.get('web')).toBe(before);
+  });
+
+  // Issue 74 item 10: Microsoft's connector down was answered "The database is unavailable" (503).
+  it("a Teams connector outage is said on the card as Teams', not as the database's", async () => {
+    // a card as first posted (it was decided since: its buttons are still on the screens that did not refresh)
+    const card = teams.activities.find((entry) => cardOf(entry.posted).includes('"call_id":"call_shrink"'))!;
+    // the bot's connector (its service URL) at an address nothing listens on
+    const dead = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const integration = ((await team.call(admin, 'GET', '/integrations')).json() as Array<{ id: string; provider: string }>).find((entry) => entry.provider === 'teams')!;
+    expect((await team.call(admin, 'DELETE', `/integrations/${integration.id}`)).statusCode).toBe(204);
+    const connected = await team.call(admin, 'POST', '/integrations', { provider: 'teams', name: 'ops', metadata: { app_id: APP_ID, tenant_id: 'contoso-tenant', conversation_id: CONVERSATION, service_url: `http://127.0.0.1:${dead}/`, login_url: teams.loginUrl }, credentials: { app_password: APP_PASSWORD } });
+    expect(connected.statusCode, connected.body).toBe(201);
+    const clicked = await teams.click({ url: messagesUrl, card, verb: 'deny', userId: '29:cat', stale: true });
+    expect(clicked.status).toBe(200);
+    const shown = answerCard(clicked.body);
+    expect(shown).toContain('Skyflo did not record your decision: Teams could not be asked who clicked (Teams member failed: the Bot Framework could not be reached (ECONNREFUSED))');
+    expect(shown).not.toMatch(/database/i);
   });
 });

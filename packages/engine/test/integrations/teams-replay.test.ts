@@ -50,13 +50,14 @@ const cardText = (activity: Record<string, unknown>) => JSON.stringify((activity
 describe('Teams across engines', () => {
   it('an activity accepted by one engine and replayed to another is refused there', async () => {
     const admin = await first.engine.signUp('admin@example.com');
-    const mia = await first.member(admin, 'mia@example.com', 'member');
-    await first.member(admin, 'ann@example.com', 'approver');
+    await first.member(admin, 'mia@example.com', 'member');
+    // ann asks and approves her own call: a Teams click approves only for its requester (issue 74 item 2)
+    const ann = await first.member(admin, 'ann@example.com', 'approver');
     const created = await first.call(admin, 'POST', '/integrations', { provider: 'teams', name: 'ops', metadata: { app_id: APP_ID, tenant_id: 'contoso', conversation_id: CONVERSATION, service_url: teams.serviceUrl, login_url: teams.loginUrl }, credentials: { app_password: APP_PASSWORD } });
     expect(created.statusCode, created.body).toBe(201);
 
     first.engine.mcp.replicas.set('web', 2);
-    const chat = await readSse(new Response((await first.call(mia, 'POST', '/agent/chat', { messages: [{ role: 'user', content: 'scale web to 5' }] })).body));
+    const chat = await readSse(new Response((await first.call(ann, 'POST', '/agent/chat', { messages: [{ role: 'user', content: 'scale web to 5' }] })).body));
     const conversationId = String(chat.find((frame) => frame.event === 'tool.awaiting_approval')!.data['conversation_id']);
     await vi.waitFor(() => expect(teams.activities).toHaveLength(1));
     const card = teams.activities[0]!;
@@ -81,7 +82,7 @@ describe('Teams across engines', () => {
     const ann = (await first.engine.login('ann@example.com', 'ann-pass-4242')).json().access_token as string;
     first.engine.mcp.replicas.set('web', 2);
     second.mcp.replicas.set('web', 2);
-    const chat = await readSse(new Response((await first.call(mia, 'POST', '/agent/chat', { messages: [{ role: 'user', content: 'scale web to 5 again' }] })).body));
+    const chat = await readSse(new Response((await first.call(ann, 'POST', '/agent/chat', { messages: [{ role: 'user', content: 'scale web to 5 again' }] })).body));
     const awaiting = chat.find((frame) => frame.event === 'tool.awaiting_approval')!;
     const conversationId = String(awaiting.data['conversation_id']);
     await vi.waitFor(() => expect(teams.activities).toHaveLength(2));

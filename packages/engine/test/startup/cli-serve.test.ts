@@ -184,7 +184,7 @@ describe('skyflo sandbox', { timeout: 300_000 }, () => {
       },
       { timeout: 120_000, interval: 100 },
     );
-    expect(health).toEqual({ status: 'ok', mcp: 'ready', components: { database: 'ok', bus: 'ok', clusters: 'ok', disk: 'ok' } });
+    expect(health).toEqual({ status: 'ok', mcp: 'ready', components: { database: 'ok', bus: 'ok', clusters: 'ok', disk: 'ok' }, emergency_stop: { active: false } });
     sandbox.child.kill('SIGTERM');
     expect(await sandbox.exited).toBe(0);
   });

@@ -800,6 +800,28 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
       // Closed for good: a second pass changes nothing and nothing can claim them.
       expect((await storage.approvals.reconcileOrphans()).closed.filter((record) => record.conversationId === id)).toEqual([]);
       expect(await storage.approvals.claimExecution({ conversationId: id, callId: 'orphan-approved', runId: live })).toBe(false);
+      // Issue 75: the run that executed the call learns its answer after the reconciler closed it (the database was
+      // away): it settles its own unknown row to what the tool answered; another run cannot, and neither can a run
+      // that does not say which it is.
+      expect(await storage.approvals.markExecuted({ conversationId: id, callId: 'orphan-executing', ok: true, resultSummary: 'scaled' })).toBe(false);
+      expect(await storage.approvals.markExecuted({ conversationId: id, callId: 'orphan-executing', ok: true, runId: live, resultSummary: 'scaled' })).toBe(false);
+      expect(await storage.approvals.markExecuted({ conversationId: id, callId: 'orphan-executing', ok: true, runId: dead, resultSummary: 'scaled' })).toBe(true);
+      expect(await storage.approvals.get(id, 'orphan-executing')).toMatchObject({ status: 'executed', resultSummary: 'scaled' });
+      // and once settled, it is final
+      expect(await storage.approvals.markExecuted({ conversationId: id, callId: 'orphan-executing', ok: false, unknown: true, runId: dead, resultSummary: 'lost' })).toBe(false);
+    });
+
+    it('records a change whose answer was lost as unknown, not failed (issue 75)', async () => {
+      const { id } = await storage.conversations.create({ userId: alice });
+      const runId = randomUUID();
+      await storage.approvals.request({ conversationId: id, callId: 'lost-answer', runId, tool: 'k8s_scale', args: { replicas: 3 }, argsHash: 'h', resolution: [], risks: [], destructive: false, exactArgsSealed: 'sealed' });
+      await storage.approvals.decide({ conversationId: id, callId: 'lost-answer', approve: true, decidedBy: alice, decisionRunId: runId });
+      expect(await storage.approvals.claimExecution({ conversationId: id, callId: 'lost-answer', runId })).toBe(true);
+      expect(await storage.approvals.markExecuted({ conversationId: id, callId: 'lost-answer', ok: false, unknown: true, runId, resultSummary: 'Outcome unknown: ECONNRESET' })).toBe(true);
+      const record = await storage.approvals.get(id, 'lost-answer');
+      expect(record).toMatchObject({ status: 'unknown', resultSummary: 'Outcome unknown: ECONNRESET' });
+      // it was sent: its exact arguments are not kept for a second run
+      expect(record?.exactArgsSealed).toBeUndefined();
     });
 
     it('ends runs whose lease lapsed and names their conversations once, so their timelines can be settled', async () => {

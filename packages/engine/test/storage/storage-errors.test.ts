@@ -9,7 +9,7 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { PGlite } from '@electric-sql/pglite';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMemoryEventBus } from '../../src/bus/memory-event-bus.ts';
 import { agentConfig } from '../../src/config/agent.ts';
 import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
@@ -174,5 +174,39 @@ describe('a storage error during a run', () => {
     expect(frames.map((frame) => frame.event)).not.toContain('tool.awaiting_approval');
     expectEndedByStorage(frames);
     expect(mcp.calls.filter((call) => call.name === 'k8s_scale')).toEqual([]);
+  });
+
+  it('a decision whose timeline writes the database refused (a full disk): once it takes writes again, the card shows what the approval row recorded', async () => {
+    sim.reset({
+      rules: [
+        { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+        { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: 'call_scale', name: 'k8s_scale', arguments: { name: 'web', replicas: 5 } }] } },
+        { match: { toolName: 'k8s_scale' }, reply: 'Scaled web to 5.' },
+      ],
+    });
+    const memory = createInMemoryStorage();
+    let diskFull = false;
+    const refusing = () => diskFull;
+    const conversations = failing(failing(memory.conversations, 'updateTimeline', refusing), 'updateTimelineAndFinishRun', refusing);
+    await harness?.close();
+    const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
+    // a short lease: the reconciler ends the run whose claim was left to lapse within a second or two
+    harness = await startAgentTestApp({ storage: { ...memory, conversations }, bus: createMemoryEventBus(), tools, llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' }, config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1, heartbeatMs: 100, runLeaseMs: 1_000 }) });
+    const asked = await chat(harness, 'scale web to 5');
+    const awaiting = asked.find((frame) => frame.event === 'tool.awaiting_approval')!.data as { conversation_id: string; args_hash: string };
+    const conversationId = awaiting.conversation_id;
+    diskFull = true;
+    const response = await fetch(`${harness.url}/agent/approvals/call_scale`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': 'alice' }, body: JSON.stringify({ approve: true, conversation_id: conversationId, args_hash: awaiting.args_hash }), signal: AbortSignal.timeout(20_000) });
+    const decided = await readSse(response);
+    // the change ran and its row says so; the run could not write its timeline and ended saying the database failed
+    expect(decided.map((frame) => frame.event)).toContain('tool.result');
+    expect(ending(decided)[0]).toMatchObject({ event: 'workflow.error', data: { code: 'STORAGE_UNAVAILABLE' } });
+    expect(mcp.calls.filter((call) => call.name === 'k8s_scale')).toHaveLength(1);
+    expect((await memory.approvals.listForConversation(conversationId)).find((row) => row.callId === 'call_scale')?.status).toBe('executed');
+    const card = async () => (await memory.conversations.get(conversationId))?.timeline.flatMap((entry) => (entry.type === 'assistant' ? entry.segments : [])).find((segment) => segment.kind === 'tool' && segment.id === 'call_scale');
+    expect(await card()).toMatchObject({ toolExecution: { status: 'awaiting_approval' } });
+    // the disk is freed: the card shows what ran, not an approval that waits for ever
+    diskFull = false;
+    await vi.waitFor(async () => expect(await card()).toMatchObject({ toolExecution: { status: 'completed' } }), { timeout: 30_000, interval: 100 });
   });
 });

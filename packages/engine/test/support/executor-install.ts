@@ -1,12 +1,12 @@
 /**
  * The executor's identity exactly as an install grants it (its ServiceAccount, a Role in the install's namespace, the
- * cluster-wide grant rules), and a kubeconfig holding a token of that account: what the enforcement tests start
+ * cluster-wide grant rules with the dry-runs and reads a grant is computed from, issue 73), and a kubeconfig holding a token of that account: what the enforcement tests start
  * their executor with.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { executorClusterScopeRules, executorGrantRules, executorInstallNamespaceRules, executorServiceAccountName } from '@skyflo/operator/executor';
+import { executorClusterScopeRules, executorDryRunRules, executorGrantRules, executorInstallNamespaceRules, executorServiceAccountName } from '@skyflo/operator/executor';
 import { stringify as toYaml } from 'yaml';
 
 export async function installExecutorIdentity(options: {
@@ -26,7 +26,7 @@ export async function installExecutorIdentity(options: {
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: executorServiceAccountName, namespace: installNamespace } },
     { apiVersion: `${rbac}/v1`, kind: 'Role', metadata: { name: 'skyflo-executor', namespace: installNamespace }, rules: executorInstallNamespaceRules },
     { apiVersion: `${rbac}/v1`, kind: 'RoleBinding', metadata: { name: 'skyflo-executor', namespace: installNamespace }, roleRef: { apiGroup: rbac, kind: 'Role', name: 'skyflo-executor' }, subjects },
-    { apiVersion: `${rbac}/v1`, kind: 'ClusterRole', metadata: { name: 'skyflo-executor-grant' }, rules: [...executorGrantRules, ...executorClusterScopeRules] },
+    { apiVersion: `${rbac}/v1`, kind: 'ClusterRole', metadata: { name: 'skyflo-executor-grant' }, rules: [...executorGrantRules, ...executorClusterScopeRules, ...executorDryRunRules] },
     { apiVersion: `${rbac}/v1`, kind: 'ClusterRoleBinding', metadata: { name: 'skyflo-executor-grant' }, roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: 'skyflo-executor-grant' }, subjects },
   ]);
   const token = await options.kubectl('create', 'token', executorServiceAccountName, '-n', installNamespace, '--duration=2h');

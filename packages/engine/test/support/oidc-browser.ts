@@ -56,6 +56,10 @@ export function createOidcBrowser(engine: TestEngine, engineOrigin: string) {
 
   return {
     cookies: (origin: string) => Object.fromEntries(cookiesFor(new URL(origin))),
+    /** Keeps the Set-Cookie headers of a response the test received itself (an API call made from this browser's page). */
+    keepCookies(origin: string, setCookie: string | string[] | undefined) {
+      store(new URL(origin), setCookie === undefined ? [] : Array.isArray(setCookie) ? setCookie : [setCookie]);
+    },
     /** Loads a URL and follows redirects (303/302 turn a POST into a GET, as browsers do). */
     async visit(start: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<BrowserPage> {
       let url = new URL(start, engineOrigin);

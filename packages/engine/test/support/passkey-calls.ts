@@ -4,6 +4,7 @@
  * decision body that approves it.
  */
 import type { NewApproval } from '../../src/ports/index.ts';
+import { savePausedTurn } from '../../src/testing/paused-turn.ts';
 import type { TeamEngine } from './team-engine.ts';
 
 const hex = (digit: string) => digit.repeat(64);
@@ -30,6 +31,8 @@ export async function recordProdCall(team: TeamEngine, name: string, patch: Part
     namespace: 'shop',
     ...patch,
   });
+  // the turn the run paused at, as its end saved it: without it the call could not be resumed (issue 75)
+  await savePausedTurn(await storage.checkpointer(), conversation.id, [{ callId: record.callId, tool: record.tool, args: record.args }]);
   return { conversationId: conversation.id, callId: record.callId, argsHash: record.argsHash, diffHash: record.diffHash! };
 }
 

@@ -12,13 +12,13 @@ export interface TeamEngine {
   engine: TestEngine;
   lite: PGlite;
   baseUrl: string;
-  call(token: string | undefined, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: Record<string, unknown>): ReturnType<TestEngine['request']>;
+  call(token: string | undefined, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: Record<string, unknown>): ReturnType<TestEngine['request']>;
   /** adds a member with a role; returns their session token */
   member(adminToken: string, email: string, role: 'member' | 'approver' | 'admin'): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function startTeamEngine(sim: LlmSim, env: Record<string, string> = {}, options: Pick<TestEngineOptions, 'resolveHost'> = {}): Promise<TeamEngine> {
+export async function startTeamEngine(sim: LlmSim, env: Record<string, string> = {}, options: Pick<TestEngineOptions, 'resolveHost' | 'fakeMcp'> = {}): Promise<TeamEngine> {
   const lite = new PGlite();
   await lite.waitReady;
   const engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false', ...env }, llm: simModel(sim), ...options });

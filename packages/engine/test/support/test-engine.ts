@@ -38,6 +38,8 @@ export interface TestEngineOptions {
   logger?: EngineOverrides['logger'];
   /** how integration host names resolve (a stub: no network); default: the system's DNS */
   resolveHost?: EngineOverrides['resolveHost'];
+  /** what the fake MCP server offers beyond its defaults (the clusters its list_clusters reports) */
+  fakeMcp?: Parameters<typeof startFakeMcpServer>[0];
 }
 
 export async function startTestEngine(options: TestEngineOptions): Promise<TestEngine> {
@@ -51,7 +53,7 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
     ...options.env,
   });
   const storage = await createPgliteStorage({ lite: options.lite });
-  const mcp = await startFakeMcpServer();
+  const mcp = await startFakeMcpServer(options.fakeMcp);
   const tools = options.tools ?? createToolGateway({ client: mcp.client });
   const llm = options.llm === 'from-config' ? {} : { llm: options.llm ?? { model: undefined, modelName: 'none', problem: 'no model in this test' } };
   const engine = await createEngine(config, { storage, tools, logger: options.logger ?? false, passwordHasher: createPasswordHasher({ memoryCost: 1024, timeCost: 1 }), ...llm, ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}) });
@@ -88,10 +90,10 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
 export function simEngineFleet(sim: () => { url: string }) {
   const started: Array<{ engine: TestEngine; lite: PGlite }> = [];
   return {
-    async start(env: Environment = {}): Promise<TestEngine> {
+    async start(env: Environment = {}, options: Pick<TestEngineOptions, 'fakeMcp'> = {}): Promise<TestEngine> {
       const lite = new PGlite();
       await lite.waitReady;
-      const engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false', ...env }, llm: simModel(sim()) });
+      const engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false', ...env }, llm: simModel(sim()), ...options });
       started.push({ engine, lite });
       return engine;
     },

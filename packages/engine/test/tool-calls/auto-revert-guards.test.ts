@@ -102,6 +102,7 @@ beforeAll(async () => {
   await apply('batch', 'crash:1.0', 0);
   await apply('jobs', 'crash:1.0', 0);
   await apply('nightly', 'crash:1.0', 0);
+  await apply('stopped', 'crash:1.0', 0);
   mcp = await startMcpHttpServer({ port: 0, authToken: 'engine-mcp-token', settings: { kubeconfigPath: kubeconfig, kubectlPath } });
   direct = createToolGateway({ url: mcp.url, authToken: 'engine-mcp-token' });
   agent = await startVerifyAgent({ tools, approvalPolicy: fourEyes });
@@ -123,7 +124,7 @@ afterAll(async () => {
  * A scale of `name` from 0 to 2 that ran and whose verification was under way when the engine stopped, approved with
  * automatic revert by `decidedBy` (alice asked for it); resumed, it ends `regressed` (crash:1.0 crash-loops).
  */
-async function resumedScale(name: string, decidedBy: string) {
+async function resumedScale(name: string, decidedBy: string, emergencyStop?: Parameters<typeof resumeVerifications>[0]['emergencyStop']) {
   const args = { name, resource_type: 'deployment', namespace: 'default', replicas: 2 };
   const baseline = await captureBaseline(direct, { tool: 'k8s_scale', args });
   expect(baseline?.inverse).toMatchObject({ tool: 'k8s_scale', args: expect.objectContaining({ replicas: 0 }) });
@@ -160,6 +161,7 @@ async function resumedScale(name: string, decidedBy: string) {
     config: agentConfig({ verifyTimeoutSeconds: 60, verifyHoldSeconds: 1 }),
     everyRunIsDead: true,
     approvalPolicy: fourEyes,
+    ...(emergencyStop ? { emergencyStop } : {}),
     observeEvent: (event) => seen.push(event),
   });
   expect(finished).toBe(1);
@@ -209,6 +211,17 @@ describe('automatic revert under four-eyes (issue 31, 6)', () => {
     expect(await replicas('nightly')).toBe('0');
     expect(await storage.approvals.get(conversationId, 'call_nightly-revert')).toMatchObject({ status: 'executed', automatic: true, decidedBy: 'bob' });
     expect(seen.find((event) => event.type === 'tool.approved' && event.call_id === 'call_nightly-revert')).toMatchObject({ decided_by: 'bob', automatic: true });
+  }, 180_000);
+});
+
+describe('automatic revert during the emergency stop (issue 76)', () => {
+  it('does not run while the stop is on: the replicas stay, the revert is refused with EMERGENCY_STOP, Undo stays', async () => {
+    const stop = { state: async () => ({ reason: 'incident 42', by: { id: 'admin', email: 'admin@example.com' }, since: new Date('2026-11-29T15:00:00Z') }) };
+    const { storage, conversationId, seen } = await resumedScale('stopped', 'bob', stop);
+    expect(await replicas('stopped')).toBe('2');
+    expect(await storage.approvals.get(conversationId, 'call_stopped-revert')).toMatchObject({ status: 'denied', automatic: true, decidedBy: 'system', reason: expect.stringContaining('the emergency stop is on (since 2026-11-29T15:00:00.000Z, by admin@example.com: incident 42)') });
+    expect(seen.find((event) => event.type === 'tool.error' && event.call_id === 'call_stopped-revert')).toMatchObject({ code: 'EMERGENCY_STOP', error: expect.stringContaining('Undo on call_stopped stays available to a person once it is lifted.') });
+    expect(seen.filter((event) => event.type === 'tool.approved' || event.type === 'tool.executing')).toEqual([]);
   }, 180_000);
 });
 

@@ -6,6 +6,7 @@
  * approval a database write made without the passkey the cluster's policy asks for is refused by the executor (at its
  * default setting), and a terminal approval signed with a confirmed device key (mirrored to the executor) runs.
  */
+import { Writable } from 'node:stream';
 import { execFile } from 'node:child_process';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,6 +26,9 @@ import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/mcp/tool-gateway.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
 import { simModel, startTestEngine, type TestEngine } from '../support/test-engine.ts';
+
+/** the engine's JSON log lines */
+const logLines: Array<Record<string, unknown>> = [];
 import { createSoftwareAuthenticator } from '../support/software-authenticator.ts';
 import { installExecutorIdentity } from '../support/executor-install.ts';
 import { createTestPglite } from '../support/test-databases.ts';
@@ -88,7 +92,7 @@ async function scale(callId: string, count: number, approve: boolean): Promise<S
 }
 
 async function startOurExecutor(): Promise<RunningExecutor> {
-  executor = await startExecutor({ kubeConfig: executorKubeConfig, namespace: installNamespace, enginePublicKeys: [publicKeyPem], callerToken, port: 0 });
+  executor = await startExecutor({ kubeConfig: executorKubeConfig, namespace: installNamespace, clusterName: 'kube-sim', enginePublicKeys: [publicKeyPem], callerToken, port: 0 });
   return executor;
 }
 
@@ -125,7 +129,14 @@ beforeAll(async () => {
     // passkeys are bound to the Command Center's address
     PUBLIC_URL: commandCenter,
   };
-  engine = await startTestEngine({ lite, tools, llm: simModel(llm), env: engineEnv });
+  // the engine's log, read as an operator would (issue 80 item 7: a line for every refused execution and failed preview)
+  const logStream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  engine = await startTestEngine({ lite, tools, llm: simModel(llm), env: engineEnv, logger: { level: 'info', stream: logStream } });
   token = await engine.signUp('admin@example.com');
 }, 120_000);
 
@@ -161,7 +172,10 @@ describe('approvals the cluster enforces', () => {
     const writes = kube.calls.slice(before).filter((call) => call.verb === 'patch' && call.path.startsWith('/apis/apps/v1/namespaces/default/deployments/web') && call.query['dryRun'] !== 'All');
     expect(writes.map((call) => [call.path, call.user, call.status])).toEqual([['/apis/apps/v1/namespaces/default/deployments/web/scale', account, 200]]);
     await expect(kubectl('get', 'serviceaccount', `skyflo-approval-${name}`, '-n', installNamespace)).rejects.toThrow(/NotFound|not found/);
-    expect(await kubectl('get', 'skyfloapproval', name, '-n', installNamespace, '-o', 'jsonpath={.status.decision} {.spec.tool} {.spec.access[0].subresource}')).toBe('approved k8s_scale scale');
+    expect(await kubectl('get', 'skyfloapproval', name, '-n', installNamespace, '-o', 'jsonpath={.status.decision} {.spec.tool}')).toBe('approved k8s_scale');
+    // issue 73: what the executor computed the call writes from its exact arguments, recorded when it minted
+    const granted = JSON.parse(await kubectl('get', 'skyfloapproval', name, '-n', installNamespace, '-o', "jsonpath={.metadata.annotations.skyflo\\.ai/granted-access}"));
+    expect(granted).toEqual([{ apiGroup: 'apps', resource: 'deployments', subresource: 'scale', namespace: 'default', name: 'web', verbs: ['patch'], contentHash: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
     // the audit record of the execution names it too
     const audit = await engine.request({ method: 'GET', url: '/api/v1/audit?limit=50', token });
     expect(audit.body).toContain(name);
@@ -257,8 +271,8 @@ describe('approvals the cluster enforces', () => {
       const conversationId = String(asked[0]!.data['conversation_id']);
       // what the terminal signs: sha256 of this call's facts with an expiry it chose
       const expiresAt = new Date(Date.now() + 60_000).toISOString();
-      const cluster = awaiting.data['cluster'] as { name: string } | undefined;
-      const facts = approvalChallengeFacts({ callId: 'call_device_signed', conversationId, argsHash: String(awaiting.data['args_hash']), diffHash: awaiting.data['diff_hash'] as string | undefined, cluster }, expiresAt);
+      const cluster = awaiting.data['cluster'] as { name: string; server: string } | undefined;
+      const facts = approvalChallengeFacts({ callId: 'call_device_signed', conversationId, tool: 'k8s_scale', argsHash: String(awaiting.data['args_hash']), diffHash: awaiting.data['diff_hash'] as string | undefined, cluster }, expiresAt);
       const signature = sign(null, createHash('sha256').update(approvalChallengeInput(facts)).digest(), device.privateKey).toString('base64url');
       const decided = await frames({ method: 'POST', url: '/api/v1/agent/approvals/call_device_signed', token, payload: { approve: true, conversation_id: conversationId, args_hash: awaiting.data['args_hash'], device_signature: { key_id: keyId, expires_at: expiresAt, signature } } });
       const name = String(decided.find((frame) => frame.event === 'tool.approved')?.data['approval_object'] ?? '');
@@ -319,6 +333,54 @@ describe('approvals the cluster enforces', () => {
     expect(await removals()).toHaveLength(2);
   });
 
+  it('a call whose preview failed cannot be approved here, not even "without a preview": the card says why, the queue and the decision agree (PREVIEW_REQUIRED), Deny still works', async () => {
+    // Issue 73 item 6: the MCP server's read-only identity has no dry-run power here (no dry-run proxy), so the
+    // preview of a patch fails with the API server's 403. The executor could never run it: nothing to bind it to.
+    const patch = JSON.stringify({ metadata: { labels: { tier: 'frontend' } } });
+    llm.reset({
+      rules: [
+        { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'no_preview_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+        { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: 'call_no_preview', name: 'k8s_patch', arguments: { name: 'web', resource_type: 'deployment', namespace: 'default', patch, patch_type: 'merge' } }] } },
+        { match: { toolName: 'k8s_patch' }, reply: 'Denied, then.' },
+      ],
+    });
+    const asked = await frames({ method: 'POST', url: '/api/v1/agent/chat', token, payload: { messages: [{ role: 'user', content: 'label web tier=frontend' }] } });
+    const awaiting = asked.find((frame) => frame.event === 'tool.awaiting_approval');
+    expect(awaiting, JSON.stringify(asked.map((frame) => [frame.event, frame.data['error'] ?? '']))).toBeDefined();
+    const conversationId = String(asked[0]!.data['conversation_id']);
+    // the card: no diff, the preview's error, and one high risk that says it cannot be approved here and what to do
+    expect(awaiting!.data['diff']).toBeUndefined();
+    expect(String(awaiting!.data['preview_error'])).toMatch(/forbidden/i);
+    const risks = awaiting!.data['risks'] as Array<{ code: string; severity: string; message: string }>;
+    expect(risks.map((risk) => risk.code)).toContain('PREVIEW_REQUIRED');
+    expect(risks.map((risk) => risk.code)).not.toContain('PREVIEW_FAILED');
+    const flag = risks.find((risk) => risk.code === 'PREVIEW_REQUIRED')!;
+    expect(flag.severity).toBe('high');
+    expect(flag.message).toMatch(/^The dry-run preview failed \(.*forbidden.*\)\. Cluster kube-sim enforces approvals: .*cannot be approved there, not even without a preview\. Fix the cause shown .* or deny it\.$/is);
+    const reason = `Tool call call_no_preview cannot be approved. ${flag.message}`;
+    // the queue does not offer it for approval, says why in the same words, and still offers Deny
+    const pending = await engine.request({ method: 'GET', url: '/api/v1/approvals/pending', token });
+    const listed = (pending.json().data as Array<Record<string, unknown>>).find((item) => item['call_id'] === 'call_no_preview');
+    expect(listed).toMatchObject({ can_decide: false, cannot_decide_reason: reason, can_deny: true });
+    // an approval is refused, with or without "approve without a preview", and nothing is mirrored or written
+    const before = kube.calls.length;
+    for (const acknowledged of [true, false]) {
+      const approved = await engine.request({ method: 'POST', url: '/api/v1/agent/approvals/call_no_preview', token, payload: { approve: true, conversation_id: conversationId, args_hash: awaiting!.data['args_hash'], ...(acknowledged ? { approve_without_preview: true } : {}) } });
+      expect(approved.statusCode, approved.body).toBe(409);
+      expect(approved.json()).toMatchObject({ code: 'PREVIEW_REQUIRED', detail: reason });
+    }
+    expect((await engine.engine.storage.approvals.get(conversationId, 'call_no_preview'))?.status).toBe('awaiting');
+    expect(kube.calls.slice(before).filter((call) => !['get', 'list', 'watch'].includes(call.verb ?? ''))).toEqual([]);
+    // the log says both, as warnings naming the call: the failed preview and each refused approval
+    const about = (message: string) => logLines.filter((line) => line['msg'] === message && line['callId'] === 'call_no_preview');
+    expect(about('dry-run preview failed: PREVIEW_REQUIRED').map((line) => line['level'])).toEqual([40]);
+    expect(about('decision refused: PREVIEW_REQUIRED').map((line) => line['level'])).toEqual([40, 40]);
+    // Deny clears it (mirrored as a denial, as every decision is) and the label was never written
+    const denied = await frames({ method: 'POST', url: '/api/v1/agent/approvals/call_no_preview', token, payload: { approve: false, conversation_id: conversationId } });
+    expect(denied.find((frame) => frame.event === 'tool.denied')?.data).toMatchObject({ call_id: 'call_no_preview' });
+    expect(await kubectl('get', 'deployment', 'web', '-n', 'default', '-o', 'jsonpath={.metadata.labels.tier}')).toBe('');
+  });
+
   it('with the executor down, an approved call is not executed and nothing is written', async () => {
     await executor!.close();
     executor = undefined;
@@ -326,6 +388,7 @@ describe('approvals the cluster enforces', () => {
     const decided = await scale('call_enforced_down', 6, true);
     const error = decided.find((frame) => frame.event === 'tool.error' && frame.data['call_id'] === 'call_enforced_down');
     expect(error?.data['code']).toBe('NOT_EXECUTED');
+    expect(logLines.filter((line) => line['msg'] === 'tool call not executed: NOT_EXECUTED' && line['callId'] === 'call_enforced_down').map((line) => line['level'])).toEqual([40]);
     expect(String(error?.data['error'])).toMatch(/enforces approvals.*could not be reached.*Nothing was changed/s);
     expect(decided.some((frame) => frame.event === 'tool.executing')).toBe(false);
     expect(kube.calls.slice(before).filter((call) => ['create', 'update', 'patch', 'delete'].includes(call.verb ?? '') && call.path.includes('/deployments/') && call.status < 300 && call.query['dryRun'] !== 'All')).toEqual([]);

@@ -89,7 +89,8 @@ beforeAll(async () => {
   expect(alfNotifications.status).toBe(200);
 
   // on beta, asked by a member; on alpha, a destructive call asked by ann; on alpha, ann's call whose preview fails
-  await proposeAwaiting('scale_beta', tokens['member']!, 'k8s_scale', { name: 'web', resource_type: 'deployment', namespace: 'shop', replicas: 3 }, 'beta');
+  // in a conversation pinned to alpha (the current cluster), so alf, limited to alpha, reaches it (issue 74 item 8)
+  await proposeAwaiting('scale_beta', tokens['member']!, 'k8s_scale', { name: 'web', resource_type: 'deployment', namespace: 'shop', replicas: 3, context: 'beta' });
   await proposeAwaiting('scale_to_zero', tokens['ann']!, 'k8s_scale', { name: 'web', resource_type: 'deployment', namespace: 'shop', replicas: 0 });
   // waking a deployment scaled to zero: its inverse (back to 0) is destructive
   await proposeAwaiting('wake', tokens['ann']!, 'k8s_scale', { name: 'idle', resource_type: 'deployment', namespace: 'shop', replicas: 2 });

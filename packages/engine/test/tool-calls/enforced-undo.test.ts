@@ -15,7 +15,8 @@ import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { helmPath, kubectlPath, repoRoot } from '@skyflo/testkit/tools';
-import type { SkyfloApprovalSpec, SkyfloApprovalStatus } from '@skyflo/protocol';
+import { grantedAccessAnnotation, type ApprovedAccess, type SkyfloApprovalSpec, type SkyfloApprovalStatus } from '@skyflo/protocol';
+import { approvalObjectName } from '@skyflo/protocol/approval-hashes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
@@ -61,7 +62,9 @@ const kubectl = (...args: string[]) => kubectlWith(adminKubeconfig, args);
 const helm = async (...args: string[]) => (await run(helmPath, ['--kubeconfig', adminKubeconfig, ...args], { env: env() })).stdout.trim();
 const apply = (objects: unknown[]) => kubectlWith(adminKubeconfig, ['apply', '-f', '-'], objects.map((object) => toYaml(object)).join('---\n'));
 const replicasOf = (name: string) => kubectl('get', 'deployment', name, '-n', 'default', '-o', 'jsonpath={.spec.replicas}');
-const approvalJson = async (name: string) => JSON.parse(await kubectl('get', 'skyfloapproval', name, '-n', installNamespace, '-o', 'json')) as { spec: SkyfloApprovalSpec; status: SkyfloApprovalStatus };
+const approvalJson = async (name: string) => JSON.parse(await kubectl('get', 'skyfloapproval', name, '-n', installNamespace, '-o', 'json')) as { metadata: { annotations?: Record<string, string> }; spec: SkyfloApprovalSpec; status: SkyfloApprovalStatus };
+/** What the executor computed the approved call writes and granted, recorded on its SkyfloApproval (issue 73). */
+const grantOf = (approval: { metadata: { annotations?: Record<string, string> } }): ApprovedAccess[] => JSON.parse(approval.metadata.annotations?.[grantedAccessAnnotation] ?? '[]') as ApprovedAccess[];
 const accountGone = (name: string) => expect(kubectl('get', 'serviceaccount', `skyflo-approval-${name}`, '-n', installNamespace)).rejects.toThrow(/NotFound|not found/);
 const accountOf = (name: string) => `system:serviceaccount:${installNamespace}:skyflo-approval-${name}`;
 const writesTo = (since: number, prefix: string) =>
@@ -137,7 +140,7 @@ beforeAll(async () => {
   const executorKubeConfig = await installExecutorIdentity({ apply, kubectl, kubeUrl: kube.url, installNamespace, dir });
   const keys = await generateKeyPair('EdDSA', { extractable: true });
   privateKeyPem = await exportPKCS8(keys.privateKey);
-  executor = await startExecutor({ kubeConfig: executorKubeConfig, namespace: installNamespace, enginePublicKeys: [await exportSPKI(keys.publicKey)], callerToken, port: 0 });
+  executor = await startExecutor({ kubeConfig: executorKubeConfig, namespace: installNamespace, clusterName: 'kube-sim', enginePublicKeys: [await exportSPKI(keys.publicKey)], callerToken, port: 0 });
   await apply([approvalWebhookConfiguration({ namespace: installNamespace, url: executor.webhookUrl })]);
 
   // Two releases in `shop` installed by an administrator: `shop` at revision 2 (to roll back), `other` beside it.
@@ -224,7 +227,8 @@ describe('undo and automatic revert on a cluster that enforces approvals', () =>
     expect(originalObject.status).toMatchObject({ decision: 'approved', autoRevert: true });
     expect(revertObject.spec.revertOf).toEqual({ approval: original, callId: 'call_scale_worker' });
     expect(revertObject.status).toMatchObject({ decision: 'approved', automatic: true, decidedBy: { id: originalObject.status.decidedBy?.id } });
-    expect(revertObject.spec.access.map((entry) => [entry.resource, entry.subresource, entry.namespace, entry.name, entry.verbs])).toEqual([['deployments', 'scale', 'default', 'worker', ['patch']]]);
+    // what the executor computed the revert writes (issue 73), recorded on its approval
+    expect(grantOf(revertObject).map((entry) => [entry.resource, entry.subresource, entry.namespace, entry.name, entry.verbs])).toEqual([['deployments', 'scale', 'default', 'worker', ['patch']]]);
   }, 180_000);
 
   it('a signed "automatic revert" of a change approved without automatic revert, or naming none, mints nothing', async () => {
@@ -234,19 +238,23 @@ describe('undo and automatic revert on a cluster that enforces approvals', () =>
     expect(await replicasOf('web')).toBe('3');
     const human = await approvalJson(original);
     expect(human.status.autoRevert).toBeUndefined();
+    // what the engine's key could sign for the "revert": the same scale (its arguments hash to the signed argsHash)
+    const scaleArguments = { name: 'web', resource_type: 'deployment', replicas: 3, namespace: 'default', context: 'kube-sim' };
     const forge = async (name: string, revertOf?: { approval: string; callId: string }) => {
-      const spec: SkyfloApprovalSpec = { ...human.spec, callId: 'call_scale_web-revert', access: human.spec.access.map(({ contentHash: _hash, ...entry }) => entry), ...(revertOf ? { revertOf } : {}) };
+      const spec: SkyfloApprovalSpec = { ...human.spec, callId: 'call_scale_web-revert', ...(revertOf ? { revertOf } : {}) };
       const status = { decision: 'approved' as const, decidedBy: human.status.decidedBy!, decidedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 300_000).toISOString(), automatic: true };
       expect((await executorApi('POST', '/v1/approvals', { name, spec, status: { ...status, signature: await signApproval(privateKeyPem, name, spec, status) } })).status).toBe(201);
-      return executorApi('POST', `/v1/approvals/${name}/credential`);
+      return executorApi('POST', `/v1/approvals/${name}/credential`, { arguments: scaleArguments });
     };
-    const unbound = await forge('r-forged-no-consent', { approval: original, callId: 'call_scale_web' });
+    const revertName = approvalObjectName(conversationId, 'call_scale_web-revert', 'revert');
+    const unbound = await forge(revertName, { approval: original, callId: 'call_scale_web' });
     expect(unbound).toMatchObject({ status: 403, json: { code: 'NOT_APPROVED' } });
     expect(String(unbound.json['message'])).toMatch(/not approved with automatic revert/);
+    // an `r-` approval that names no change is not named for its own call (a revert's name says it reverts something)
     const nameless = await forge('r-forged-unbound');
     expect(nameless).toMatchObject({ status: 403, json: { code: 'NOT_APPROVED' } });
-    expect(String(nameless.json['message'])).toMatch(/names no approved change/);
-    await accountGone('r-forged-no-consent');
+    expect(String(nameless.json['message'])).toMatch(/is not named for its own call/);
+    await accountGone(revertName);
     await accountGone('r-forged-unbound');
     expect(await replicasOf('web')).toBe('3');
   }, 120_000);
@@ -267,7 +275,7 @@ describe('undo and automatic revert on a cluster that enforces approvals', () =>
     expect(await replicasOf('web')).toBe('3');
     expect(writesTo(before, '/apis/apps/v1/namespaces/default/deployments/web').map((call) => [call.path, call.user])).toEqual([['/apis/apps/v1/namespaces/default/deployments/web/scale', accountOf(name)]]);
     await accountGone(name);
-    expect((await approvalJson(name)).spec.access.map((entry) => [entry.resource, entry.name, entry.verbs])).toEqual([['deployments', 'web', ['patch']]]);
+    expect(grantOf(await approvalJson(name)).map((entry) => [entry.resource, entry.subresource, entry.name, entry.verbs])).toEqual([['deployments', 'scale', 'web', ['patch']]]);
   }, 120_000);
 
   it('a Helm rollback runs with exactly the release’s revision Secrets, and its credential cannot write another release’s', async () => {
@@ -311,7 +319,7 @@ describe('undo and automatic revert on a cluster that enforces approvals', () =>
       [3, 'deployed'],
     ]);
     const name = String(decided.find((frame) => frame.event === 'tool.approved')?.data['approval_object']);
-    const secrets = (await approvalJson(name)).spec.access.filter((entry) => entry.resource === 'secrets').map((entry) => [entry.name, entry.verbs]);
+    const secrets = grantOf(await approvalJson(name)).filter((entry) => entry.resource === 'secrets').map((entry) => [entry.name, entry.verbs]);
     expect(secrets).toEqual([
       ['sh.helm.release.v1.shop.v3', ['create', 'update', 'patch']],
       ['sh.helm.release.v1.shop.v2', ['update', 'patch']],

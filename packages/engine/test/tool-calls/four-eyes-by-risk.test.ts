@@ -131,7 +131,7 @@ describe('four-eyes on high-risk calls', () => {
 });
 
 describe('the four-eyes rule', () => {
-  const base: DecisionInput = { policy: 'approver', fourEyes: true, actor: { id: 'ann', role: 'approver' }, conversationOwnerId: 'ann', requestedBy: 'ann', destructive: false, risks: [] };
+  const base: DecisionInput = { policy: 'approver', fourEyes: true, actor: { id: 'ann', role: 'approver' }, conversationOwnerId: 'ann', reach: { actorScope: undefined, conversationCluster: undefined }, requestedBy: 'ann', destructive: false, risks: [] };
   it.each<[string, Partial<DecisionInput>, RegExp | undefined]>([
     ['a high risk on a non-destructive call', { risks: [{ code: 'CLUSTER_ADMIN_GRANT', severity: 'high' }] }, /carries a high risk \(CLUSTER_ADMIN_GRANT\)/],
     ['several high risks are named once each', { risks: [{ code: 'PRIVILEGED_POD', severity: 'high' }, { code: 'PRIVILEGED_POD', severity: 'high' }, { code: 'HOST_PATH', severity: 'high' }] }, /\(PRIVILEGED_POD, HOST_PATH\)/],

@@ -34,7 +34,7 @@ export interface VerifyAgent {
 
 export const find = (frames: SseFrame[], event: string) => frames.filter((frame) => frame.event === event).map((frame) => frame.data);
 
-export async function startVerifyAgent(options: { tools: ToolGateway; jenkinsIntegration?: AgentTestAppDeps['jenkinsIntegration']; approvalPolicy?: AgentTestAppDeps['approvalPolicy'] }): Promise<VerifyAgent> {
+export async function startVerifyAgent(options: { tools: ToolGateway; jenkinsIntegration?: AgentTestAppDeps['jenkinsIntegration']; approvalPolicy?: AgentTestAppDeps['approvalPolicy']; observabilitySources?: AgentTestAppDeps['observabilitySources'] }): Promise<VerifyAgent> {
   const sim = await startLlmSim({ port: 0 });
   const storage = createInMemoryStorage();
   const auditRows: NewAuditEvent[] = [];
@@ -47,6 +47,7 @@ export async function startVerifyAgent(options: { tools: ToolGateway; jenkinsInt
     config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1, verifyTimeoutSeconds: 60, verifyHoldSeconds: 1 }),
     ...(options.jenkinsIntegration ? { jenkinsIntegration: options.jenkinsIntegration } : {}),
     ...(options.approvalPolicy ? { approvalPolicy: options.approvalPolicy } : {}),
+    ...(options.observabilitySources ? { observabilitySources: options.observabilitySources } : {}),
   });
   return {
     sim,

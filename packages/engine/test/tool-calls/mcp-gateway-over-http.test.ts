@@ -17,7 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { z } from 'zod';
 import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
 import { linkAbort } from '../../src/mcp/linked-abort.ts';
-import type { ToolGateway } from '../../src/mcp/tool-gateway.ts';
+import { ToolCallNotRunError, type ToolGateway } from '../../src/mcp/tool-gateway.ts';
 
 const authToken = 'engine-token-for-the-gateway-test';
 
@@ -270,4 +270,35 @@ describe('progress resets the call timeout', () => {
       await expect(gateway.callTool({ name: 'hang', args: {}, timeoutMs })).rejects.toThrow(/timed out/i);
     });
   }
+});
+
+describe('an MCP server that restarted (issue 75)', () => {
+  it('after the MCP server restarts the gateway connects again within a few calls, each failure saying what it knows', async () => {
+    const restarting = await startMcpHttpServer({ port: 0, authToken, deps: createToolDeps({}), tools: testTools });
+    const port = Number(new URL(restarting.url).port);
+    const gateway = createToolGateway({ url: restarting.url, authToken });
+    opened.push(gateway);
+    expect((await gateway.callTool({ name: 'echo', args: { value: 'before' } })).text).toBe('before');
+    // the process is replaced on the same address: the session the gateway holds is unknown to the new one
+    await restarting.close();
+    const replaced = await startMcpHttpServer({ port, authToken, deps: createToolDeps({}), tools: testTools });
+    try {
+      // the first request may meet the old process's closed keep-alive socket (fetch failed), and one on the lost
+      // session is answered 404 by the new process (it did not run): either way the gateway connects again
+      const failures: unknown[] = [];
+      let answer: string | undefined;
+      for (let attempt = 0; attempt < 3 && answer === undefined; attempt += 1) {
+        answer = await gateway.callTool({ name: 'echo', args: { value: 'after' } }).then((outcome) => outcome.text, (error: unknown) => void failures.push(error));
+      }
+      expect(answer).toBe('after');
+      // each failure is the broken transport as it was, or says the request did not run (lost session, no connection)
+      for (const failure of failures) {
+        const said = failure instanceof Error ? failure.message : String(failure);
+        expect(failure instanceof TypeError ? said : failure instanceof ToolCallNotRunError ? said.replace(/^(The MCP server at \S+ did not receive the request|Cannot reach the MCP server at \S+).*$/s, 'did not run') : said).toMatch(/^(fetch failed|did not run)$/);
+      }
+      expect((await gateway.listTools({ refresh: true })).map((tool) => tool.name)).toContain('echo');
+    } finally {
+      await replaced.close();
+    }
+  });
 });

@@ -197,7 +197,7 @@ describe('APPROVAL_POLICY=approver with four-eyes', () => {
 });
 
 describe('decision rules', () => {
-  const base: DecisionInput = { policy: 'self', fourEyes: false, actor: { id: 'owner', role: 'member' }, conversationOwnerId: 'owner', requestedBy: 'owner', destructive: false, risks: [] };
+  const base: DecisionInput = { policy: 'self', fourEyes: false, actor: { id: 'owner', role: 'member' }, conversationOwnerId: 'owner', reach: { actorScope: undefined, conversationCluster: undefined }, requestedBy: 'owner', destructive: false, risks: [] };
   it.each<[string, Partial<DecisionInput>, RegExp | undefined, boolean?]>([
     ['self: the owner decides', {}, undefined],
     ['self: nobody else, not even an admin (hidden)', { actor: { id: 'admin', role: 'admin' } }, /not yours/, true],

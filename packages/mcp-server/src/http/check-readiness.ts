@@ -50,8 +50,10 @@ export async function checkReadiness(deps: ToolDeps, options: { timeoutMs?: numb
   );
   let cluster = 'reachable';
   try {
-    const response = await kubeClientsFor(deps.kubeConfig).http.request({ path: '/version', timeoutMs: options.timeoutMs ?? 3000 });
-    if (response.status >= 400) cluster = `unreachable: HTTP ${response.status}`;
+    // /api, not /version: /version answers anyone, and credentials the API server rejects fail every call (issue 75)
+    const response = await kubeClientsFor(deps.kubeConfig).http.request({ path: '/api', timeoutMs: options.timeoutMs ?? 3000 });
+    if (response.status === 401) cluster = 'unreachable: the API server rejected the credentials (HTTP 401); refresh or replace them in the kubeconfig';
+    else if (response.status >= 400) cluster = `unreachable: HTTP ${response.status}`;
   } catch (error) {
     cluster = `unreachable: ${whyUnreachable(deps, error)}`;
   }

@@ -29,6 +29,9 @@ import { isLoopback, rebindingRefusal, type HttpCaller } from './bearer-auth.ts'
 import { authorizeRequest } from './authorize-request.ts';
 import { createOAuthResourceServer, type OAuthResourceServer, type OAuthSettings } from './oauth-resource.ts';
 import { checkReadiness } from './check-readiness.ts';
+import { parseJsonRpcBody } from './jsonrpc-body.ts';
+import { createSessionEventStore } from './session-event-store.ts';
+import { negotiatedProtocolVersion, withProtocolVersion } from './session-protocol-version.ts';
 import { createPortForwards } from '../port-forward/create-port-forwards.ts';
 import type { ConfirmMode } from '../confirm/confirm-mode.ts';
 
@@ -63,9 +66,13 @@ interface Session {
   /** who opened it; only the same caller (the engine, the client token, one OAuth subject) may use it */
   caller: HttpCaller;
   principal: string;
+  /** negotiated at initialize; the session's requests are answered as this version (session-protocol-version.ts) */
+  protocolVersion: string;
 }
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** how long a client waits before reconnecting to a dropped SSE stream (the priming event's `retry:` field) */
+export const sseRetryMs = 1000;
 
 export interface McpHttpServer {
   /** http://127.0.0.1:PORT/mcp */
@@ -132,33 +139,46 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
       const refusal = rebindingRefusal(request);
       if (refusal) return sendJson(response, 403, { error: 'forbidden', message: refusal, hint: 'connect to http://127.0.0.1:<port>/mcp' });
     }
+    // A POST body is checked here, before the session's transport: malformed JSON-RPC gets the error the spec names.
+    let body: unknown;
+    if (request.method === 'POST') {
+      let text: string;
+      try {
+        text = await readBody(request);
+      } catch (error) {
+        return sendJson(response, 413, { jsonrpc: '2.0', error: { code: -32600, message: `Invalid Request: ${(error as Error).message}` }, id: null });
+      }
+      const parsed = parseJsonRpcBody(text);
+      if (!parsed.ok) return sendJson(response, 400, parsed.error);
+      body = parsed.body;
+    }
     const sessionId = request.headers['mcp-session-id'];
     if (typeof sessionId === 'string') {
       const session = sessions.get(sessionId);
       // A session opened by the engine is trusted; a client token must never ride on it (nor the reverse).
       if (!session || session.caller !== caller || session.principal !== principal) return sendJson(response, 404, { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found; initialize again.' }, id: null });
       session.lastUsed = Date.now();
-      return session.transport.handleRequest(request, response);
+      withProtocolVersion(request, session.protocolVersion);
+      return session.transport.handleRequest(request, response, body);
     }
     if (request.method !== 'POST') {
       response.setHeader('Allow', 'POST');
       return sendJson(response, 405, { jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed without a session.' }, id: null });
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(await readBody(request));
-    } catch (error) {
-      return sendJson(response, 400, { jsonrpc: '2.0', error: { code: -32700, message: `Parse error: ${(error as Error).message}` }, id: null });
-    }
     // Only the engine token makes a trusted server; a client token's changes are confirmed by a human (--confirm).
     const mcp = createMcpServer({ deps, readOnly, tools: options.tools, trustedCaller: caller === 'engine', confirm: options.confirm });
     if (isInitializeRequest(body)) {
+      const protocolVersion = negotiatedProtocolVersion(body.params.protocolVersion);
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         // SSE responses, so progress notifications of slow tools reach the client while the call runs.
         enableJsonResponse: false,
+        // Resumable streams (MCP 2025-11-25): each POST stream opens with a priming event (id, `retry:`, empty
+        // data), and a client that lost its connection reconnects after `retry` ms with Last-Event-ID to get the rest.
+        eventStore: createSessionEventStore(),
+        retryInterval: sseRetryMs,
         onsessioninitialized: (id) => {
-          sessions.set(id, { transport, server: mcp, lastUsed: Date.now(), caller, principal });
+          sessions.set(id, { transport, server: mcp, lastUsed: Date.now(), caller, principal, protocolVersion });
         },
       });
       transport.onclose = () => {

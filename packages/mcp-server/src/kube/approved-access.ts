@@ -1,38 +1,23 @@
 /**
  * Issue 34: what a write tool's preview reports as `access` — every object the call would write, how (RBAC verbs) and,
  * where a server-side dry-run computes the resulting object, `contentHash`: sha256 hex of
- * canonicalJson(normaliseForAdmission(the dry-run object)). The engine puts this into the signed SkyfloApproval; the
- * cluster's executor mints a credential for exactly these objects and its admission webhook admits a write only when
- * the object the API server is about to store hashes the same (the same function on both sides, @skyflo/protocol).
+ * canonicalJson(normaliseForAdmission(the dry-run object)). Shown to people: since issue 73 the cluster's executor
+ * computes what it grants itself from the call's exact arguments, and never reads this (the same entry function on
+ * both sides, @skyflo/protocol/approval-hashes).
  *
  * Written once here; the mutations (tools/kubectl/mutations.ts) and helm_upgrade_diff call it.
  */
-import { createHash } from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
-import { canonicalJson, normaliseForAdmission, type ApprovedAccess, type ApprovedVerb } from '@skyflo/protocol';
+import type { ApprovedAccess } from '@skyflo/protocol';
 import { resourcePath, type ResourceInfo } from './create-discovery.ts';
 import { clients, resolveResource } from '../tools/kubectl/kubectl-common.ts';
 import type { ToolDeps } from '../tools/deps.ts';
 import { KubeApiError } from './kube-api-error.ts';
+import { dryRunProxyFor } from './dry-run-proxy.ts';
 import type { HelmStorageWrites } from '../tools/helm/helm-storage-writes.ts';
 
-/** sha256 hex of the object as admission judges it (see normaliseForAdmission). */
-export function admissionContentHash(object: Record<string, unknown>): string {
-  return createHash('sha256').update(canonicalJson(normaliseForAdmission(object))).digest('hex');
-}
-
-/** One access entry for an object of `info`; `object` (a dry-run result) adds its contentHash. */
-export function accessEntry(info: Pick<ResourceInfo, 'group' | 'resource'>, target: { namespace?: string; name: string; subresource?: string; verbs: ApprovedVerb[]; object?: Record<string, unknown> }): ApprovedAccess {
-  return {
-    apiGroup: info.group,
-    resource: info.resource,
-    ...(target.subresource ? { subresource: target.subresource } : {}),
-    ...(target.namespace ? { namespace: target.namespace } : {}),
-    name: target.name,
-    verbs: target.verbs,
-    ...(target.object ? { contentHash: admissionContentHash(target.object) } : {}),
-  };
-}
+export { accessEntry, admissionContentHash } from '@skyflo/protocol/approval-hashes';
+import { accessEntry } from '@skyflo/protocol/approval-hashes';
 
 const helmManagedBy = { label: 'app.kubernetes.io/managed-by', value: 'Helm' } as const;
 
@@ -88,10 +73,19 @@ export async function helmReleaseAccess(
     if (!placed) continue;
     written.add(keyOf(object, placed.namespace));
     const path = resourcePath(placed.info, { namespace: placed.namespace, name: placed.name });
-    const exists = await clients(deps)
-      .http.json({ path, signal: options.signal })
-      .then(() => true)
-      .catch((error: unknown) => (error instanceof KubeApiError && error.status === 404 ? false : Promise.reject(error)));
+    // undefined: this identity may not read it (a Secret on a cluster that enforces approvals, whose executor computes
+    // the grant itself; not even tried there): shown as written either way
+    const unreadable = placed.info.group === '' && placed.info.resource === 'secrets' && dryRunProxyFor(deps.kubeConfig) !== undefined;
+    const exists = unreadable
+      ? undefined
+      : await clients(deps)
+          .http.json({ path, signal: options.signal })
+          .then(() => true)
+          .catch((error: unknown) => (error instanceof KubeApiError && error.status === 404 ? false : error instanceof KubeApiError && error.status === 403 ? undefined : Promise.reject(error)));
+    if (exists === undefined) {
+      access.push(accessEntry(placed.info, { namespace: placed.namespace, name: placed.name, verbs: ['create', 'patch', 'update'] }));
+      continue;
+    }
     if (exists) {
       access.push(accessEntry(placed.info, { namespace: placed.namespace, name: placed.name, verbs: ['patch', 'update'] }));
       continue;

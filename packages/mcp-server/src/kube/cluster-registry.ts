@@ -69,16 +69,8 @@ export class UnknownClusterError extends ToolInputError {
   }
 }
 
-/** Parses SKYFLO_CLUSTER_LABELS ("prod-eu=prod,dev=dev": context name = label); an error names the bad entry. */
-export function parseClusterLabels(text: string | undefined): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const part of (text ?? '').split(',').map((entry) => entry.trim()).filter(Boolean)) {
-    const match = /^([^=\s]+)=([^=,]+)$/.exec(part);
-    if (!match) throw new Error(`SKYFLO_CLUSTER_LABELS must be "context=label" pairs separated by commas (e.g. "prod-eu=prod,dev=dev"); "${part}" is not one.`);
-    labels[match[1]!] = match[2]!.trim();
-  }
-  return labels;
-}
+/** SKYFLO_CLUSTER_LABELS, parsed as the engine parses it (@skyflo/protocol) */
+export { parseClusterLabels } from '@skyflo/protocol';
 
 export function createClusterRegistry(loaded: LoadedKubeConfigs, options: { labels?: Record<string, string> } = {}): ClusterRegistry {
   const labels = options.labels ?? {};

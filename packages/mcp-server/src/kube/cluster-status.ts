@@ -33,7 +33,9 @@ export async function probeCluster(deps: ToolDeps, entry: ClusterEntry, signal?:
   try {
     const { http } = kubeClientsFor(clusterRegistryOf(deps).kubeConfigFor(entry.name));
     const version = await http.json<{ gitVersion?: string }>({ path: '/version', timeoutMs: probeTimeoutMs, signal });
-    // an older API server without SelfSubjectReview (< 1.28) is still reachable: the identity is then unknown
+    // /version answers anyone; this one needs the credentials to work. An older API server without SelfSubjectReview
+    // (< 1.28) is still usable: the identity is then unknown. Credentials the server rejects (401: expired, rotated,
+    // revoked) are not: every call would fail, so the cluster is reported as failing (issue 75), not ok.
     const review = await http
       .json<{ status?: { userInfo?: { username?: string } } }>({
         method: 'POST',
@@ -42,16 +44,27 @@ export async function probeCluster(deps: ToolDeps, entry: ClusterEntry, signal?:
         timeoutMs: probeTimeoutMs,
         signal,
       })
-      .catch(() => undefined);
+      .catch((error: unknown) => {
+        if (error instanceof KubeApiError && error.status === 401) throw new CredentialsRejectedError(error);
+        return undefined;
+      });
     const identity = review?.status?.userInfo?.username;
     return { ...base, reachable: true, ...(version.gitVersion ? { version: version.gitVersion } : {}), ...(identity ? { identity } : {}) };
   } catch (error) {
-    return { ...base, error: unreachableReason(entry, error) };
+    return { ...base, error: unreachableReason(entry, error), ...(error instanceof CredentialsRejectedError ? { credentials_rejected: true } : {}) };
+  }
+}
+
+/** The API server answered, and refused the credentials (HTTP 401): reachable, and unusable. */
+class CredentialsRejectedError extends Error {
+  constructor(readonly rejection: KubeApiError) {
+    super(`the API server rejected the credentials (HTTP 401 ${rejection.reason}: ${rejection.message}); refresh or replace them in the kubeconfig`);
   }
 }
 
 /** Why a cluster could not be reached, naming where it is configured: "kubeconfig /x/config: context beta: https://… is unreachable: ECONNREFUSED …" */
 export function unreachableReason(entry: ClusterEntry, error: unknown): string {
+  if (error instanceof CredentialsRejectedError) return `${entry.source}: context ${entry.name}: ${entry.server}: ${error.message}`;
   return `${entry.source}: context ${entry.name}: ${entry.server} is unreachable: ${reason(error)}`;
 }
 

@@ -7,7 +7,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { withToolDeps, type ToolDeps } from '../tools/deps.ts';
-import { createClusterRegistry, parseClusterLabels, type ClusterRegistry } from './cluster-registry.ts';
+import { createClusterRegistry, type ClusterRegistry } from './cluster-registry.ts';
 import { impersonatingDeps } from './impersonation.ts';
 import { credentialedContext } from './call-credential.ts';
 import type { LoadedContext } from './load-kube-configs.ts';
@@ -35,7 +35,7 @@ export function clusterRegistryOf(deps: ToolDeps): ClusterRegistry {
     });
     registry = createClusterRegistry(
       { merged: kubeConfig, contexts, files: file ? file.split(':') : [], current: kubeConfig.currentContext ?? '', warnings: [] },
-      { labels: deps.settings.clusterLabels ?? parseClusterLabels(process.env.SKYFLO_CLUSTER_LABELS) },
+      { labels: deps.settings.clusterLabels ?? {} },
     );
     registryOfConfig.set(kubeConfig, registry);
   }

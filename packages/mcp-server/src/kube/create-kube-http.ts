@@ -8,7 +8,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeApiError } from './kube-api-error.ts';
+import { KubeApiError, WriteOutcomeUnknownError } from './kube-api-error.ts';
 import { impersonationFor } from './impersonation.ts';
 import { isDryRun, sendThroughDryRunProxy, type DryRunProxyTarget } from './dry-run-proxy.ts';
 
@@ -114,6 +114,8 @@ export function createKubeHttp(kubeConfig: KubeConfig, options: { defaultTimeout
         });
         outgoing.end(payload);
       });
+    // cancelled before it left: nothing was sent, whatever the error says
+    const cancelledBeforeSending = kubeRequest.signal?.aborted === true;
     try {
       return await attempt(agent);
     } catch (error) {
@@ -130,6 +132,9 @@ export function createKubeHttp(kubeConfig: KubeConfig, options: { defaultTimeout
           fresh.destroy();
         }
       }
+      // A write that was sent and then lost its connection (or its answer timed out, or was cancelled mid-way) may
+      // have been applied: say so, so the engine records its outcome as unknown rather than failed.
+      if (isWrite(kubeRequest) && !cancelledBeforeSending && isLostAnswer(error)) throw new WriteOutcomeUnknownError(method, kubeRequest.path, error);
       throw error;
     }
   }
@@ -141,6 +146,20 @@ export function createKubeHttp(kubeConfig: KubeConfig, options: { defaultTimeout
   }
 
   return { request, json, server: cluster.server, close: () => agent?.destroy() };
+}
+
+/** A request that changes something (not a read, not a dry-run). */
+function isWrite(request: KubeRequest): boolean {
+  return (request.method ?? 'GET') !== 'GET' && !isDryRun(request);
+}
+
+/**
+ * The request left and its answer was lost: the connection was reset or closed, it timed out, or it was aborted
+ * mid-way. A refused or unresolvable connection is not one of them (nothing was sent).
+ */
+function isLostAnswer(error: unknown): boolean {
+  const { code, name } = error as { code?: string; name?: string };
+  return isConnectionReset(error) || code === 'ETIMEDOUT' || code === 'EPIPE' || code === 'ABORT_ERR' || name === 'TimeoutError' || name === 'AbortError';
 }
 
 function isConnectionReset(error: unknown): boolean {

@@ -4,7 +4,9 @@
  * request carrying `dryRun=All` goes to the executor's POST /v1/dry-run instead (forced dryRun, no Secrets, its
  * namespaces only; the answer is the API server's status and body unchanged). Configured by SKYFLO_DRY_RUN_URL (the
  * executor's base URL for the current cluster) or SKYFLO_DRY_RUN_URLS (JSON {"<context>": "<url>"}) and
- * SKYFLO_EXECUTOR_TOKEN(_FILE).
+ * SKYFLO_DRY_RUN_TOKEN(_FILE): this server's own bearer, which opens the dry-run proxy and no other executor endpoint
+ * (issue 73). The engine's SKYFLO_EXECUTOR_TOKEN is never read here: it would let a taken-over MCP server mint and
+ * release credentials and register approver keys.
  *
  * Only the KubeConfigs this server loaded for its own identity are registered: a call acting with a per-approval
  * credential (kube/call-credential.ts) builds a new KubeConfig, so the real, approved write never goes through here.
@@ -16,7 +18,7 @@ import type { KubeRequest, KubeResponse } from './create-kube-http.ts';
 export interface DryRunProxyTarget {
   /** the executor's base URL */
   url: string;
-  /** the executor caller token */
+  /** this server's dry-run token */
   token: string;
 }
 
@@ -30,8 +32,11 @@ export function dryRunProxySettingsFromEnv(env: NodeJS.ProcessEnv = process.env)
   const single = env.SKYFLO_DRY_RUN_URL?.trim();
   const several = env.SKYFLO_DRY_RUN_URLS?.trim();
   if (!single && !several) return undefined;
-  const token = env.SKYFLO_EXECUTOR_TOKEN?.trim() || (env.SKYFLO_EXECUTOR_TOKEN_FILE ? readFileSync(env.SKYFLO_EXECUTOR_TOKEN_FILE, 'utf8').trim() : '');
-  if (!token) throw new Error('SKYFLO_DRY_RUN_URL(S) needs SKYFLO_EXECUTOR_TOKEN or SKYFLO_EXECUTOR_TOKEN_FILE: the bearer the executor expects');
+  const token = env.SKYFLO_DRY_RUN_TOKEN?.trim() || (env.SKYFLO_DRY_RUN_TOKEN_FILE ? readFileSync(env.SKYFLO_DRY_RUN_TOKEN_FILE, 'utf8').trim() : '');
+  if (!token) {
+    const engineTokenOnly = env.SKYFLO_EXECUTOR_TOKEN || env.SKYFLO_EXECUTOR_TOKEN_FILE ? " (SKYFLO_EXECUTOR_TOKEN is the engine's and does not open the dry-run proxy)" : '';
+    throw new Error(`SKYFLO_DRY_RUN_URL(S) needs SKYFLO_DRY_RUN_TOKEN or SKYFLO_DRY_RUN_TOKEN_FILE: this server's own dry-run token, which the executor expects${engineTokenOnly}`);
+  }
   let byContext: Record<string, string> = {};
   if (several) {
     const parsed: unknown = JSON.parse(several);

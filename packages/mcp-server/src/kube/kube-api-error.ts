@@ -17,6 +17,23 @@ export class KubeApiError extends Error {
   }
 }
 
+/**
+ * Issue 75: a write the API server may or may not have applied (its connection broke, or its answer timed out,
+ * after it was sent). Mapped to the OUTCOME_UNKNOWN tool error (toToolInputError below).
+ */
+export class WriteOutcomeUnknownError extends Error {
+  readonly code = 'OUTCOME_UNKNOWN';
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    cause: unknown,
+  ) {
+    const detail = (cause as { code?: string })?.code ?? (cause instanceof Error ? cause.message : String(cause));
+    super(`the ${method} to the Kubernetes API server was sent but its answer was lost (${detail})`, { cause });
+    this.name = 'WriteOutcomeUnknownError';
+  }
+}
+
 /** Maps an API failure (or a connection failure) to a ToolInputError with a hint. */
 export function toToolInputError(error: unknown, context: { action: string }): ToolInputError | undefined {
   if (error instanceof KubeApiError) {
@@ -37,6 +54,12 @@ export function toToolInputError(error: unknown, context: { action: string }): T
   if (error instanceof KubeConfigNotFoundError) {
     // not "retry": nothing changes until an operator gives the server a cluster identity
     return new ToolInputError(`Failed to ${context.action}: ${error.message}`, { hint: 'tell the user the Skyflo MCP server has no cluster configured; an operator must fix its deployment', code: 'FAILED' });
+  }
+  if (error instanceof WriteOutcomeUnknownError) {
+    return new ToolInputError(`Failed to ${context.action}: ${error.message}; the change may or may not have been applied.`, {
+      hint: 'read the object\'s current state (k8s_get) before retrying: it may already show the change',
+      code: 'OUTCOME_UNKNOWN',
+    });
   }
   const code = (error as { code?: string })?.code;
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {

@@ -6,32 +6,71 @@
  * counts). Private and loopback addresses stay allowed: a self-hosted Jenkins usually lives on one.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /** Resolves a host name to all its addresses (node:dns lookup with `all: true`); tests pass their own. */
 export type ResolveHost = (hostname: string) => Promise<Array<{ address: string; family: number }>>;
 
 export const resolveWithDns: ResolveHost = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
 
-const forbiddenAddresses = new BlockList();
-// IPv4 link-local: AWS, GCP, Azure, OpenStack and DigitalOcean metadata at 169.254.169.254, ECS task metadata, …
-forbiddenAddresses.addSubnet('169.254.0.0', 16, 'ipv4');
-// Alibaba Cloud's metadata service (not link-local)
-forbiddenAddresses.addAddress('100.100.100.200', 'ipv4');
-// IPv6 link-local, and AWS's IPv6 metadata endpoint
-forbiddenAddresses.addSubnet('fe80::', 10, 'ipv6');
-forbiddenAddresses.addAddress('fd00:ec2::254', 'ipv6');
+const subnet = (cidr: string) => ipaddr.parseCIDR(cidr);
+const forbiddenV4 = [
+  // IPv4 link-local: AWS, GCP, Azure, OpenStack and DigitalOcean metadata at 169.254.169.254, ECS task metadata, …
+  subnet('169.254.0.0/16'),
+  // Alibaba Cloud's metadata service (not link-local)
+  subnet('100.100.100.200/32'),
+];
+const forbiddenV6 = [
+  // IPv6 link-local, and AWS's IPv6 metadata endpoint
+  subnet('fe80::/10'),
+  subnet('fd00:ec2::254/128'),
+];
+
+/**
+ * The IPv6 prefixes that carry an IPv4 address inside them, and where. Why: a host that routes such an address (a
+ * NAT64 gateway, a 6to4 relay, a dual-stack kernel for IPv4-mapped and -compatible forms) delivers the packet to
+ * the IPv4 address, so `[64:ff9b::a9fe:a9fe]` reaches 169.254.169.254 as surely as the IPv4 spelling does.
+ */
+const embeddings: Array<{ prefix: [ipaddr.IPv6, number]; ipv4At: (parts: number[]) => number[][] }> = [
+  // IPv4-mapped ::ffff:a.b.c.d and IPv4-translated ::ffff:0:a.b.c.d (RFC 6145)
+  { prefix: ipaddr.IPv6.parseCIDR('::ffff:0:0/96'), ipv4At: (parts) => [parts.slice(6)] },
+  { prefix: ipaddr.IPv6.parseCIDR('::ffff:0:0:0/96'), ipv4At: (parts) => [parts.slice(6)] },
+  // NAT64: the well-known prefix (RFC 6052) and the local-use one (RFC 8215) with the common /96 layout
+  { prefix: ipaddr.IPv6.parseCIDR('64:ff9b::/96'), ipv4At: (parts) => [parts.slice(6)] },
+  { prefix: ipaddr.IPv6.parseCIDR('64:ff9b:1::/48'), ipv4At: (parts) => [parts.slice(6)] },
+  // 6to4 (RFC 3056): 2002:AABB:CCDD::/48 is the site behind IPv4 AA.BB.CC.DD
+  { prefix: ipaddr.IPv6.parseCIDR('2002::/16'), ipv4At: (parts) => [parts.slice(1, 3)] },
+  // Teredo (RFC 4380): the server's IPv4 in clear, the client's inverted in the last 32 bits
+  { prefix: ipaddr.IPv6.parseCIDR('2001::/32'), ipv4At: (parts) => [parts.slice(2, 4), parts.slice(6).map((part) => part ^ 0xffff)] },
+  // IPv4-compatible ::a.b.c.d (deprecated, still routed by some stacks); :: and ::1 are not IPv4 addresses
+  { prefix: ipaddr.IPv6.parseCIDR('::/96'), ipv4At: (parts) => (parts[6] === 0 && parts[7]! <= 1 ? [] : [parts.slice(6)]) },
+];
+
+const ipv4FromParts = ([high, low]: number[]) => new ipaddr.IPv4([high! >> 8, high! & 0xff, low! >> 8, low! & 0xff]);
+
+/** The address itself and every IPv4 address an IPv6 spelling carries (see `embeddings`); [] when it is no address. */
+export function addressesMeantBy(address: string): Array<ipaddr.IPv4 | ipaddr.IPv6> {
+  const plain = address.replace(/^\[|\]$/g, '').split('%')[0]!;
+  if (!ipaddr.isValid(plain)) return [];
+  const parsed = ipaddr.parse(plain);
+  if (parsed.kind() === 'ipv4') return [parsed];
+  const v6 = parsed as ipaddr.IPv6;
+  const embedded = embeddings.filter(({ prefix }) => v6.match(prefix)).flatMap(({ ipv4At }) => ipv4At(v6.parts).map(ipv4FromParts));
+  return [v6, ...embedded];
+}
+
+/**
+ * Whether an IP address is link-local or a metadata address, in any spelling: IPv4 in IPv6 clothing (IPv4-mapped,
+ * -compatible, NAT64, 6to4, Teredo) is judged by the IPv4 address it carries. Parsed by ipaddr.js, not by hand.
+ */
+export function isForbiddenAddress(address: string): boolean {
+  return addressesMeantBy(address).some((candidate) =>
+    candidate.kind() === 'ipv4' ? forbiddenV4.some((range) => candidate.match(range)) : forbiddenV6.some((range) => candidate.match(range)),
+  );
+}
 
 /** Names of metadata services that answer without DNS tricks (resolved by the cloud's own resolver). */
 const metadataHostNames = new Set(['metadata', 'metadata.google.internal', 'metadata.goog', 'metadata.azure.internal', 'instance-data', 'instance-data.ec2.internal', 'metadata.tencentyun.com', 'metadata.platformequinix.com']);
-
-/** Whether an IP address is link-local or a metadata address (IPv4-mapped IPv6 such as ::ffff:a9fe:a9fe included). */
-export function isForbiddenAddress(address: string): boolean {
-  const plain = address.replace(/^\[|\]$/g, '').split('%')[0]!;
-  const family = isIP(plain);
-  if (family === 0) return false;
-  return forbiddenAddresses.check(plain, family === 6 ? 'ipv6' : 'ipv4');
-}
 
 /** Says why `apiUrl` may not be used (undefined when it may); resolves the host name through `resolve`. */
 export type CheckIntegrationUrl = (apiUrl: string) => Promise<string | undefined>;
@@ -51,7 +90,7 @@ export function createIntegrationUrlGuard(options: { resolve?: ResolveHost } = {
     }
     const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
     if (metadataHostNames.has(host)) return refusalOf(url);
-    if (isIP(host) !== 0) return isForbiddenAddress(host) ? refusalOf(url) : undefined;
+    if (ipaddr.isValid(host)) return isForbiddenAddress(host) ? refusalOf(url) : undefined;
     let addresses: Array<{ address: string }>;
     try {
       addresses = await resolve(host);

@@ -11,6 +11,8 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { GetPromptResult } from '@modelcontextprotocol/sdk/types.js';
+import { completable, type CompleteCallback } from '@modelcontextprotocol/sdk/server/completable.js';
+import type { ClusterCompletions, WorkloadKind } from '../completions/cluster-completions.ts';
 
 /** One instruction; `tools` must all be listed (and read-only) for it to be included. */
 interface Step {
@@ -18,7 +20,33 @@ interface Step {
   text: string;
 }
 
-const clusterArgument = z.string().optional().describe('The cluster (kubeconfig context) to look at; omitted: the server\'s current context');
+const clusterDescription = 'The cluster (kubeconfig context) to look at; omitted: the server\'s current context';
+
+/**
+ * The prompts' argument schemas; with `completions`, the cluster, namespace and workload arguments complete
+ * (completion/complete) from the cluster the earlier arguments name, as the SDK's `completable` declares them.
+ */
+function promptArguments<T extends z.ZodType<string | undefined, string | undefined>>(
+  completions: ClusterCompletions | undefined,
+  kinds: WorkloadKind[],
+  text: (description: string) => T,
+  descriptions: { namespace: string; name: string },
+) {
+  const cluster = z.string().optional().describe(clusterDescription);
+  if (!completions) return { namespace: text(descriptions.namespace), name: text(descriptions.name), cluster };
+  // completion values are strings whatever T is (the SDK types them as T's input)
+  const namespaces: CompleteCallback = (value, context) => completions.namespaces(String(value ?? ''), context?.arguments?.['cluster']);
+  const workloads: CompleteCallback = (value, context) =>
+    completions.workloads(String(value ?? ''), kinds, { cluster: context?.arguments?.['cluster'], namespace: context?.arguments?.['namespace'] });
+  return {
+    namespace: completable(text(descriptions.namespace), namespaces as CompleteCallback<T>),
+    name: completable(text(descriptions.name), workloads as CompleteCallback<T>),
+    cluster: completable(cluster, (value) => completions.clusters(value ?? '')),
+  };
+}
+const requiredText = (description: string) => z.string().min(1).describe(description);
+const optionalText = (description: string) => z.string().optional().describe(description);
+
 const contextNote = (cluster: string | undefined) =>
   cluster ? `Pass context: "${cluster}" to every tool call; never look at another cluster.` : 'Use the server\'s current cluster (omit `context`).';
 
@@ -70,18 +98,17 @@ export function alertSteps(namespace: string | undefined, name: string | undefin
   ];
 }
 
-/** Registers the prompts whose steps this server can serve; `available` are the listed read-only tools. */
-export function registerInvestigationPrompts(server: McpServer, available: ReadonlySet<string>): void {
+/**
+ * Registers the prompts whose steps this server can serve; `available` are the listed read-only tools; `completions`
+ * (given when k8s_get is among them) completes their cluster, namespace and workload arguments.
+ */
+export function registerInvestigationPrompts(server: McpServer, available: ReadonlySet<string>, completions?: ClusterCompletions): void {
   server.registerPrompt(
     'diagnose_crashloop_pod',
     {
       title: 'Diagnose a crash-looping pod',
       description: 'Find out why a pod (or a workload\'s pods) keeps restarting: exit reason, logs of the crashed container, configuration and resources. Read-only.',
-      argsSchema: {
-        namespace: z.string().min(1).describe('The pod\'s namespace'),
-        name: z.string().min(1).describe('The pod, or the Deployment/StatefulSet whose pods crash'),
-        cluster: clusterArgument,
-      },
+      argsSchema: promptArguments(completions, ['pods', 'deployments', 'statefulsets', 'daemonsets'], requiredText, { namespace: 'The pod\'s namespace', name: 'The pod, or the Deployment/StatefulSet whose pods crash' }),
     },
     ({ namespace, name, cluster }) => ({
       description: `Why is ${namespace}/${name} crash-looping?`,
@@ -96,11 +123,7 @@ export function registerInvestigationPrompts(server: McpServer, available: Reado
     {
       title: 'Diagnose a failed rollout',
       description: 'Find out why a Deployment (or Argo Rollout) does not finish rolling out: stuck ReplicaSets, failing new pods, what changed between revisions. Read-only.',
-      argsSchema: {
-        namespace: z.string().min(1).describe('The workload\'s namespace'),
-        name: z.string().min(1).describe('The Deployment or Argo Rollout'),
-        cluster: clusterArgument,
-      },
+      argsSchema: promptArguments(completions, ['deployments', 'rollouts'], requiredText, { namespace: 'The workload\'s namespace', name: 'The Deployment or Argo Rollout' }),
     },
     ({ namespace, name, cluster }) => ({
       description: `Why did the rollout of ${namespace}/${name} fail?`,
@@ -117,9 +140,7 @@ export function registerInvestigationPrompts(server: McpServer, available: Reado
       description: 'Investigate a firing alert (Alertmanager, PagerDuty…): what it measures, since when, which workloads it concerns and why. Read-only.',
       argsSchema: {
         alert: z.string().min(1).describe('The alert as received: its name, labels, summary and description'),
-        namespace: z.string().optional().describe('The namespace it concerns, if known'),
-        name: z.string().optional().describe('The workload it concerns, if known'),
-        cluster: clusterArgument,
+        ...promptArguments(completions, ['deployments', 'statefulsets', 'daemonsets', 'cronjobs', 'pods'], optionalText, { namespace: 'The namespace it concerns, if known', name: 'The workload it concerns, if known' }),
       },
     },
     ({ alert, namespace, name, cluster }) => ({

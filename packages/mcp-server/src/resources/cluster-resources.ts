@@ -10,6 +10,7 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError, type ReadResourceResult, type Resource } from '@modelcontextprotocol/sdk/types.js';
 import { clusterRegistryOf } from '../kube/context-deps.ts';
+import { createClusterCompletions } from '../completions/cluster-completions.ts';
 import { runTool } from '../tools/run-tool.ts';
 import type { AnyToolDefinition, ToolOutput } from '../tools/tool-definition.ts';
 import type { ToolDeps } from '../tools/deps.ts';
@@ -61,6 +62,7 @@ export function registerClusterResources(server: McpServer, deps: ToolDeps, tool
   }
 
   if (k8sGet) {
+    const completions = createClusterCompletions(deps);
     const readNamespaces = async (cluster: string, signal: AbortSignal): Promise<string[]> => {
       const output = await runTool(k8sGet, { resource_type: 'namespaces', output: 'name', context: cluster }, deps, { signal });
       if (output.isError) return [];
@@ -81,8 +83,10 @@ export function registerClusterResources(server: McpServer, deps: ToolDeps, tool
           }
           return { resources };
         },
+        // what a client offers as the user types: cluster names, then that cluster's namespaces
         complete: {
-          cluster: (value) => clusterRegistryOf(deps).clusters().map((cluster) => cluster.name).filter((name) => name.startsWith(value)),
+          cluster: (value) => completions.clusters(value),
+          namespace: (value, context) => completions.namespaces(value, context?.arguments?.['cluster']),
         },
       }),
       {

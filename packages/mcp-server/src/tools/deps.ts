@@ -17,7 +17,13 @@ export interface ToolSettings {
   kubeContext?: string;
   /** Set with kubeContext: the API server loaded for that context at start, pinned on kubectl/helm (see KubeInvocation.server). */
   kubeServer?: string;
-  /** SKYFLO_CLUSTER_LABELS parsed: context name → label such as "prod" (default: read from the environment) */
+  /**
+   * SKYFLO_DRY_RUN_URL(S) and SKYFLO_DRY_RUN_TOKEN(_FILE) as the process configured them (`skyflo mcp` from its
+   * config/server-config.ts, the engine from its own configuration); absent: no dry-run proxy. Never read from the
+   * environment here, so what a server does is what its configuration says.
+   */
+  dryRunProxyEnv?: Record<string, string | undefined>;
+  /** SKYFLO_CLUSTER_LABELS parsed by the process's configuration: context name → label such as "prod" (default: none) */
   clusterLabels?: Record<string, string>;
   kubectlPath: string;
   helmPath: string;
@@ -59,6 +65,11 @@ export interface ToolSettings {
   jenkinsPollIntervalMs?: number;
   /** Prometheus/Loki HTTP request timeout in ms (default 15000). */
   observabilityTimeoutMs?: number;
+  /**
+   * The most bytes read from one answer of Prometheus, Loki or Jenkins, counted while it streams (default 16 MiB,
+   * net/capped-body.ts): past it reading stops and the call answers an error naming the cap.
+   */
+  integrationResponseMaxBytes?: number;
 }
 
 /**

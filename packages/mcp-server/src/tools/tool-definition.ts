@@ -8,7 +8,7 @@ import type { DeclaredToolAnnotations, ManifestObjectRef, Toolset } from '@skyfl
 
 // The toolsets and the annotations every tool declares are part of the engine ↔ MCP contract (@skyflo/protocol).
 export type { Toolset } from '@skyflo/protocol';
-/** The hints a tool declares; the reason for each tool's destructiveHint is in test/catalogue-contract.test.ts. */
+/** The hints a tool declares; the reason for each tool's destructiveHint is in test/tools/catalogue-contract.test.ts. */
 export type ToolAnnotations = DeclaredToolAnnotations;
 
 /**
@@ -52,6 +52,8 @@ export interface ToolCallDescription {
   changed: boolean;
   /** the Kubernetes objects the call writes or deletes, when it knows them (helm_uninstall: the release's) */
   objects?: ManifestObjectRef[];
+  /** issue 73, the engine's own connection only: what the cluster's executor binds the call to (helm_uninstall: live_manifest, helm_storage) */
+  bound?: Record<string, unknown>;
 }
 
 export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape, Deps = unknown> {

@@ -4,6 +4,7 @@
  */
 import { assertSafeName } from '../exec/flag-guard.ts';
 import { runHelm } from '../tools/helm/run-helm.ts';
+import { releaseByExecutor } from '../tools/helm/executor-render.ts';
 import { loadRollout, revisionOf } from '../tools/argo/rollout-api.ts';
 import { notUndoable, type Baseline } from './baseline-k8s.ts';
 import type { ContextDeps } from './cluster-context.ts';
@@ -21,6 +22,9 @@ const withContext = (args: Args, inverse: Args): Args => (typeof args.context ==
 
 /** The release's history, oldest first; undefined when it does not exist (20 s at most: the engine waits 30 s for a baseline). */
 async function history(context: ContextDeps, release: string, namespace: string, signal: AbortSignal): Promise<HistoryEntry[] | undefined> {
+  // issue 73 item 6: on a cluster that enforces approvals the executor reads the release storage (this identity may not)
+  const byExecutor = await releaseByExecutor(context.deps, release, namespace, signal);
+  if (byExecutor) return byExecutor.exists ? [...byExecutor.history].sort((a, b) => a.revision - b.revision) : undefined;
   const outcome = await runHelm(context.deps, { args: ['history', release, '--namespace', namespace, '--max', '256', '--output', 'json', ...context.helmArgs], signal, timeoutMs: 20_000 });
   if (!outcome.ok) {
     if (/not found/i.test(outcome.output.text)) return undefined;

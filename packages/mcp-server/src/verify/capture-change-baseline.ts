@@ -13,6 +13,7 @@ import type { ToolDeps } from '../tools/deps.ts';
 import { validateInput } from '../tools/run-tool.ts';
 import { defineTool, type AnyToolDefinition, type ToolOutput } from '../tools/tool-definition.ts';
 import { withTextOutput } from '../tools/output-shapes.ts';
+import { jsonObject } from '../tools/schema-objects.ts';
 import { baselineK8s, notUndoable, type Baseline } from './baseline-k8s.ts';
 import { baselineRelease } from './baseline-release.ts';
 import { contextDeps } from './cluster-context.ts';
@@ -22,9 +23,9 @@ export const captureChangeBaselineName = 'capture_change_baseline';
 export const captureChangeBaselineResultShape = withTextOutput({
   undoable: z.boolean().describe('Whether one call can put back what this call changes'),
   reason: z.string().optional().describe('Why it cannot be undone (or what to know about the inverse)'),
-  before: z.record(z.string(), z.unknown()).optional().describe('Opaque before-state (live manifests, replicas, images, revisions); unredacted for the engine, which seals it'),
+  before: jsonObject().optional().describe('Opaque before-state (live manifests, replicas, images, revisions); unredacted for the engine, which seals it'),
   inverse: z
-    .object({ tool: z.string(), args: z.record(z.string(), z.unknown()), summary: z.string() })
+    .object({ tool: z.string(), args: jsonObject(), summary: z.string() })
     .optional()
     .describe('The call that restores the before-state; summary is one line without secret values'),
 });
@@ -37,7 +38,7 @@ export function createCaptureChangeBaseline(tools: AnyToolDefinition<ToolDeps>[]
       'Internal (used by the Skyflo engine before an approved change runs): records the before-state of what a mutating call will change and the inverse call that would restore it.',
     inputSchema: {
       tool: z.string().min(1).max(128).describe('The mutating tool about to run'),
-      args: z.record(z.string(), z.unknown()).describe('The exact arguments it will run with'),
+      args: jsonObject().describe('The exact arguments it will run with'),
     },
     outputSchema: captureChangeBaselineResultShape,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },

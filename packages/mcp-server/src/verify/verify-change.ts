@@ -12,6 +12,7 @@ import type { ToolDeps } from '../tools/deps.ts';
 import { validateInput } from '../tools/run-tool.ts';
 import { defineTool, type AnyToolDefinition } from '../tools/tool-definition.ts';
 import { withTextOutput } from '../tools/output-shapes.ts';
+import { jsonObject } from '../tools/schema-objects.ts';
 import type { Verdict } from './check-types.ts';
 import { contextDeps } from './cluster-context.ts';
 import { planVerification } from './plan-verification.ts';
@@ -52,11 +53,11 @@ export function createVerifyChange(tools: AnyToolDefinition<ToolDeps>[]): AnyToo
       'Internal (used by the Skyflo engine after an approved change ran): watches what the call changed until its rollout is done, its new pods fail, a controller sets it back, or the deadline passes.',
     inputSchema: {
       tool: z.string().min(1).max(128).describe('The mutating tool that ran'),
-      args: z.record(z.string(), z.unknown()).describe('The exact arguments it ran with'),
-      before: z.record(z.string(), z.unknown()).optional().describe("capture_change_baseline's `before` for this call, when recorded"),
+      args: jsonObject().describe('The exact arguments it ran with'),
+      before: jsonObject().optional().describe("capture_change_baseline's `before` for this call, when recorded"),
       timeout_seconds: z.number().int().min(1).max(1800).default(120).describe('Upper bound on the wait; the objects\' own progress deadlines may end it sooner (default 120)'),
       hold_seconds: z.number().min(0).max(300).default(defaultHoldSeconds).describe('After success, keep watching this long so a controller that sets the change back is caught (default 5)'),
-      result: z.record(z.string(), z.unknown()).optional().describe("The call's own result, when what to follow is only known from it (Jenkins: the build it started, {buildNumber, queueId, url})"),
+      result: jsonObject().optional().describe("The call's own result, when what to follow is only known from it (Jenkins: the build it started, {buildNumber, queueId, url})"),
     },
     outputSchema: verifyChangeResultShape,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },

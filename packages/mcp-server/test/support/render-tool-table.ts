@@ -17,7 +17,7 @@ const yes = (value: boolean | undefined) => (value ? 'yes' : '');
 export function renderToolList(): string {
   const catalogue = listToolCatalogue();
   const lines = [
-    `${catalogue.length} tools. Columns are the MCP annotations each tool lists: **read-only** (\`readOnlyHint\`: never gated, never asked), **destructive** (\`destructiveHint\`: can lose data or take a service down; the reason for each is in \`test/catalogue-contract.test.ts\`), **idempotent** (\`idempotentHint\`), **open world** (\`openWorldHint\`: reaches outside the cluster). Every tool that is not read-only is gated: the engine asks for approval, a direct client is asked through elicitation (\`--confirm\`). Preview = the read-only tool that \`preview_tool_call\` runs, or "built-in" when the tool describes its own calls (such tools carry \`_meta["skyflo.ai/preview"]: true\` in the listing).`,
+    `${catalogue.length} tools. Columns are the MCP annotations each tool lists: **read-only** (\`readOnlyHint\`: never gated, never asked), **destructive** (\`destructiveHint\`: can lose data or take a service down; the reason for each is in \`test/tools/catalogue-contract.test.ts\`), **idempotent** (\`idempotentHint\`), **open world** (\`openWorldHint\`: reaches outside the cluster). Every tool that is not read-only is gated: the engine asks for approval, a direct client is asked through elicitation (\`--confirm\`). Preview = the read-only tool that \`preview_tool_call\` runs, or "built-in" when the tool describes its own calls (such tools carry \`_meta["skyflo.ai/preview"]: true\` in the listing).`,
     '',
   ];
   const sections = [

@@ -15,6 +15,11 @@ const configSchema = z.object({
   kubeconfig: z.string().min(1).optional(),
   /** watch only this namespace's SkyfloAIs; unset: all namespaces */
   namespace: z.string().min(1).optional(),
+  /**
+   * who makes the MCP server's RBAC: `operator` (this process creates its ClusterRole, Roles and bindings, so it must
+   * hold their rules) or `install` (the chart makes them; the operator checks them and writes no RBAC)
+   */
+  mcpRbac: z.enum(['operator', 'install'], { error: 'must be operator or install' }),
   /** hold a Lease so that only one of several operator replicas reconciles */
   leaderElect: z.boolean(),
   /** namespace of the Lease (POD_NAMESPACE, the in-cluster namespace, else default) */
@@ -40,6 +45,9 @@ Runs the SkyfloAI operator: reconciles skyfloais.skyflo.ai resources into Deploy
 Options:
   --kubeconfig <path>              kubeconfig (default: in-cluster config, else KUBECONFIG or ~/.kube/config)
   --namespace <ns>                 reconcile only this namespace's SkyfloAIs (default: all namespaces)
+  --mcp-rbac <operator|install>    SKYFLO_OPERATOR_MCP_RBAC: who makes the MCP server's RBAC: this operator (default;
+                                   it must then hold the access profile's rules) or the install (the chart: the operator
+                                   only checks it and writes no RBAC; docs/security.md)
   --leader-elect / --no-leader-elect  hold a Lease so one of several replicas works at a time (default: on)
   --leader-election-namespace <ns> namespace of the Lease (default: POD_NAMESPACE or the pod's namespace, else default)
   --lease-name <name>              Lease name (default skyflo-operator)
@@ -60,6 +68,7 @@ export function loadOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): Oper
       options: {
         kubeconfig: { type: 'string' },
         namespace: { type: 'string' },
+        'mcp-rbac': { type: 'string' },
         'leader-elect': { type: 'boolean' },
         'no-leader-elect': { type: 'boolean' },
         'leader-election-namespace': { type: 'string' },
@@ -80,6 +89,7 @@ export function loadOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): Oper
   const parsed = configSchema.safeParse({
     kubeconfig: values.kubeconfig,
     namespace: values.namespace,
+    mcpRbac: values['mcp-rbac'] ?? env.SKYFLO_OPERATOR_MCP_RBAC ?? 'operator',
     leaderElect: values['no-leader-elect'] ? false : true,
     leaderElectionNamespace: values['leader-election-namespace'] ?? env.POD_NAMESPACE ?? inClusterNamespace ?? 'default',
     leaseName: values['lease-name'] ?? 'skyflo-operator',
@@ -90,7 +100,7 @@ export function loadOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): Oper
     healthHost: values['health-host'] ?? '0.0.0.0',
   });
   if (!parsed.success) {
-    const flags: Record<string, string> = { leaseDurationSeconds: '--lease-duration', retryPeriodMs: '--retry-period', healthPort: '--health-port' };
+    const flags: Record<string, string> = { leaseDurationSeconds: '--lease-duration', retryPeriodMs: '--retry-period', healthPort: '--health-port', mcpRbac: '--mcp-rbac' };
     throw new OperatorConfigError(parsed.error.issues.map((issue) => `${flags[String(issue.path[0])] ?? String(issue.path[0])}: ${issue.message}`).join('\n'));
   }
   return parsed.data;

@@ -7,6 +7,7 @@ import { makeInformer, type KubeConfig, type KubernetesObject } from '@kubernete
 import { managedBy, skyfloAiApiVersion, skyfloAiKind } from '../desired/names.ts';
 import { createEventRecorder } from '../kube/event-recorder.ts';
 import { createKubeRest, resourcePath, type KubeObject, type KubeRest } from '../kube/kube-rest.ts';
+import type { McpRbacMode } from '../reconcile/install-rbac.ts';
 import { reconcileSkyfloAi } from '../reconcile/reconcile-skyfloai.ts';
 import { createSecretIndex } from './secret-index.ts';
 import { createWorkQueue, type WorkQueue } from './work-queue.ts';
@@ -17,6 +18,8 @@ export interface OperatorOptions {
   namespace?: string;
   /** how often every SkyfloAI is reconciled even without a change (default 5 minutes) */
   resyncMs?: number;
+  /** who makes the MCP server's RBAC: this operator (default) or the install (the chart; reconcile/install-rbac.ts) */
+  mcpRbac?: McpRbacMode;
   log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -55,7 +58,7 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
   const queue = createWorkQueue({
     process: async (key) => {
       const [namespace, name] = key.split('/');
-      return reconcileSkyfloAi({ kube, events, log }, { namespace, name });
+      return reconcileSkyfloAi({ kube, events, log, mcpRbac: options.mcpRbac }, { namespace, name });
     },
     onError: (key, error, retryInMs) => log('reconcile failed, retrying', { key, retryInMs, error: error instanceof Error ? error.message : String(error) }),
   });
@@ -107,7 +110,7 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
     for (const key of known) queue.add(key);
   }, options.resyncMs ?? 300_000);
   resync.unref();
-  log('operator started', { namespace: options.namespace ?? 'all namespaces' });
+  log('operator started', { namespace: options.namespace ?? 'all namespaces', mcpRbac: options.mcpRbac ?? 'operator' });
 
   return {
     kube,

@@ -100,6 +100,8 @@ function engineDeployment(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject
     { name: 'APPROVAL_POLICY', value: spec.approvalPolicy.deciders },
     { name: 'APPROVAL_FOUR_EYES', value: String(spec.approvalPolicy.fourEyes) },
     { name: 'INTEGRATIONS_SECRET_NAMESPACE', value: namespace },
+    // issue 81: scheduled checks declared as SkyfloSchedule objects next to this SkyfloAI (the chart's engine Role reads them)
+    { name: 'SCHEDULES_NAMESPACE', value: namespace },
     ...(spec.ingress.enabled && spec.ingress.tlsSecretName ? [{ name: 'TRUST_PROXY', value: 'true' }] : []),
     ...(spec.llm.model ? [{ name: 'LLM_MODEL', value: spec.llm.model }] : []),
     ...(spec.llm.host ? [{ name: 'LLM_HOST', value: spec.llm.host }] : []),
@@ -137,8 +139,11 @@ function engineDeployment(owner: SkyfloAiObject, spec: SkyfloAiSpec): KubeObject
               env: mergeEnv(env, spec.engine.env),
               resources: spec.engine.resources,
               securityContext: containerSecurity,
-              readinessProbe: { httpGet: { path: '/api/v1/health', port: 'http' }, periodSeconds: 5, failureThreshold: 3 },
-              livenessProbe: { httpGet: { path: '/api/v1/health', port: 'http' }, initialDelaySeconds: 20, periodSeconds: 10, failureThreshold: 6 },
+              // Issue 75: ready only while the database, the bus, the clusters and the disk answer (/readyz: 503 while
+              // degraded, so the Service stops sending users to it); alive while the process serves (/livez: a
+              // dependency that is down is not fixed by a restart).
+              readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 3 },
+              livenessProbe: { httpGet: { path: '/livez', port: 'http' }, initialDelaySeconds: 20, periodSeconds: 10, failureThreshold: 6 },
               volumeMounts: [
                 { name: 'data', mountPath: '/data' },
                 { name: 'tmp', mountPath: '/tmp' },

@@ -13,11 +13,17 @@ import { clusterOwnerLabels, executorNames, instanceLabels, ownerReference, type
 export const executorPort = 8443;
 /** The keys of `<name>-approval-keys` and `<name>-executor-tls` (reconcile/executor-tls.ts makes them). */
 export const approvalKeyFiles = { signingKey: 'signing-key.pem', publicKey: 'public-key.pem', executorToken: 'executor-token' } as const;
+/** The key of `<name>-executor-dry-run`: the MCP server's token for the executor's dry-run proxy (issue 73). */
+export const dryRunTokenFile = 'dry-run-token';
+/** Where the executor reads the API server's admission token (spec.approvals.admissionTokenSecretRef). */
+const admissionTokenFile = 'admission-token';
 export const tlsFiles = { ca: 'ca.crt', cert: 'tls.crt', key: 'tls.key' } as const;
 
 /** Where the engine finds its signing key and caller token, and the executor's CA (mounted read-only). */
 export const engineApprovalMounts = { keys: '/var/run/skyflo/approval-keys', executorCa: '/var/run/skyflo/executor-ca' } as const;
-const executorMounts = { keys: '/var/run/skyflo/engine-key', tls: '/var/run/skyflo/tls' } as const;
+/** Where the MCP server finds its own dry-run token (never the engine's). */
+export const mcpApprovalMounts = { dryRunToken: '/var/run/skyflo/dry-run-token', executorCa: engineApprovalMounts.executorCa } as const;
+const executorMounts = { keys: '/var/run/skyflo/engine-key', tls: '/var/run/skyflo/tls', dryRunToken: '/var/run/skyflo/dry-run-token', admissionToken: '/var/run/skyflo/admission-token' } as const;
 
 const executorSelector = (owner: SkyfloAiObject) => ({ 'app.kubernetes.io/name': 'skyflo', 'app.kubernetes.io/instance': owner.metadata.name, 'app.kubernetes.io/component': 'executor' });
 const labels = (owner: SkyfloAiObject) => ({ ...instanceLabels(owner), 'app.kubernetes.io/component': 'executor' });
@@ -57,28 +63,29 @@ export function engineApprovalVolumes(owner: SkyfloAiObject) {
 
 /**
  * The MCP server's variables (cluster only): its own identity is read-only and RBAC authorizes a server-side dry-run
- * like the write, so its previews' dry-runs go through the executor's dry-run proxy with the caller token.
+ * like the write, so its previews' dry-runs go through the executor's dry-run proxy with its own dry-run token
+ * (issue 73: never the engine's token, which would let it mint and release credentials and register approver keys).
  */
 export function mcpApprovalEnv(owner: SkyfloAiObject, enforcement: 'cluster' | 'engine' | 'none') {
   if (enforcement !== 'cluster') return [];
   return [
     { name: 'SKYFLO_DRY_RUN_URL', value: executorUrl(owner) },
-    { name: 'SKYFLO_EXECUTOR_TOKEN_FILE', value: `${engineApprovalMounts.keys}/${approvalKeyFiles.executorToken}` },
-    { name: 'NODE_EXTRA_CA_CERTS', value: `${engineApprovalMounts.executorCa}/${tlsFiles.ca}` },
+    { name: 'SKYFLO_DRY_RUN_TOKEN_FILE', value: `${mcpApprovalMounts.dryRunToken}/${dryRunTokenFile}` },
+    { name: 'NODE_EXTRA_CA_CERTS', value: `${mcpApprovalMounts.executorCa}/${tlsFiles.ca}` },
   ];
 }
 
-/** The MCP server's volumes for the above: the caller token only (never the signing key), the CA only. */
+/** The MCP server's volumes for the above: its dry-run token's own Secret (nothing of the engine's), the CA only. */
 export function mcpApprovalVolumes(owner: SkyfloAiObject) {
   const names = executorNames(owner);
   return {
     volumes: [
-      { name: 'approval-keys', secret: { secretName: names.approvalKeys, defaultMode: 0o400, items: [{ key: approvalKeyFiles.executorToken, path: approvalKeyFiles.executorToken }] } },
+      { name: 'dry-run-token', secret: { secretName: names.dryRunToken, defaultMode: 0o400, items: [{ key: dryRunTokenFile, path: dryRunTokenFile }] } },
       { name: 'executor-ca', secret: { secretName: names.tls, items: [{ key: tlsFiles.ca, path: tlsFiles.ca }] } },
     ],
     volumeMounts: [
-      { name: 'approval-keys', mountPath: engineApprovalMounts.keys, readOnly: true },
-      { name: 'executor-ca', mountPath: engineApprovalMounts.executorCa, readOnly: true },
+      { name: 'dry-run-token', mountPath: mcpApprovalMounts.dryRunToken, readOnly: true },
+      { name: 'executor-ca', mountPath: mcpApprovalMounts.executorCa, readOnly: true },
     ],
   };
 }
@@ -87,6 +94,7 @@ function executorDeployment(owner: SkyfloAiObject, spec: SkyfloAiSpec, podSecuri
   const names = executorNames(owner);
   const namespace = owner.metadata.namespace ?? 'default';
   const namespaced = accessProfileOf(spec) === 'namespaced';
+  const admissionToken = spec.approvals.admissionTokenSecretRef;
   const env = [
     { name: 'HOST', value: '0.0.0.0' },
     { name: 'PORT', value: String(executorPort) },
@@ -94,8 +102,12 @@ function executorDeployment(owner: SkyfloAiObject, spec: SkyfloAiSpec, podSecuri
     ...(namespaced ? [{ name: 'SKYFLO_EXECUTOR_NAMESPACES', value: [...new Set(spec.rbac.namespaces)].join(',') }] : []),
     { name: 'SKYFLO_ENGINE_PUBLIC_KEYS_FILE', value: `${executorMounts.keys}/${approvalKeyFiles.publicKey}` },
     { name: 'SKYFLO_EXECUTOR_TOKEN_FILE', value: `${executorMounts.keys}/${approvalKeyFiles.executorToken}` },
+    { name: 'SKYFLO_DRY_RUN_TOKEN_FILE', value: `${executorMounts.dryRunToken}/${dryRunTokenFile}` },
+    ...(admissionToken ? [{ name: 'SKYFLO_EXECUTOR_ADMISSION_TOKEN_FILE', value: `${executorMounts.admissionToken}/${admissionTokenFile}` }] : []),
     { name: 'SKYFLO_EXECUTOR_TLS_CERT_FILE', value: `${executorMounts.tls}/${tlsFiles.cert}` },
     { name: 'SKYFLO_EXECUTOR_TLS_KEY_FILE', value: `${executorMounts.tls}/${tlsFiles.key}` },
+    // issue 73 item 6: Helm previews are rendered here, as the executor (the image ships helm, see the Dockerfile)
+    { name: 'SKYFLO_EXECUTOR_HELM_PATH', value: '/usr/local/bin/helm' },
   ];
   return {
     apiVersion: 'apps/v1',
@@ -119,13 +131,18 @@ function executorDeployment(owner: SkyfloAiObject, spec: SkyfloAiSpec, podSecuri
               args: ['executor'],
               ports: [{ name: 'https', containerPort: executorPort, protocol: 'TCP' }],
               env,
-              resources: { requests: { cpu: '20m', memory: '96Mi' }, limits: { memory: '256Mi' } },
+              // helm renders a chart in a child process: room for it beside the executor
+              resources: { requests: { cpu: '20m', memory: '96Mi' }, limits: { memory: '512Mi' } },
               securityContext: containerSecurity,
               // a TCP check: the serving certificate is for the Service's names, not the pod's IP the kubelet dials
               readinessProbe: { tcpSocket: { port: 'https' }, periodSeconds: 5, failureThreshold: 3 },
               volumeMounts: [
                 { name: 'engine-key', mountPath: executorMounts.keys, readOnly: true },
                 { name: 'tls', mountPath: executorMounts.tls, readOnly: true },
+                { name: 'dry-run-token', mountPath: executorMounts.dryRunToken, readOnly: true },
+                // helm's kubeconfig, homes and the chart archive of a preview (read-only root filesystem)
+                { name: 'tmp', mountPath: '/tmp' },
+                ...(admissionToken ? [{ name: 'admission-token', mountPath: executorMounts.admissionToken, readOnly: true }] : []),
               ],
             },
           ],
@@ -133,6 +150,9 @@ function executorDeployment(owner: SkyfloAiObject, spec: SkyfloAiSpec, podSecuri
             // the public key and the caller token only: the signing key never leaves the engine's pods
             { name: 'engine-key', secret: { secretName: names.approvalKeys, defaultMode: 0o400, items: [{ key: approvalKeyFiles.publicKey, path: approvalKeyFiles.publicKey }, { key: approvalKeyFiles.executorToken, path: approvalKeyFiles.executorToken }] } },
             { name: 'tls', secret: { secretName: names.tls, defaultMode: 0o400, items: [{ key: tlsFiles.cert, path: tlsFiles.cert }, { key: tlsFiles.key, path: tlsFiles.key }] } },
+            { name: 'dry-run-token', secret: { secretName: names.dryRunToken, defaultMode: 0o400, items: [{ key: dryRunTokenFile, path: dryRunTokenFile }] } },
+            { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+            ...(admissionToken ? [{ name: 'admission-token', secret: { secretName: admissionToken.name, defaultMode: 0o400, items: [{ key: admissionToken.key, path: admissionTokenFile }] } }] : []),
           ],
         },
       },

@@ -58,6 +58,8 @@ export function executorNames(owner: { metadata: { name: string; namespace?: str
     executor: `${name}-executor`,
     /** the engine's Ed25519 signing key pair and the executor's caller token (generated once, never owned) */
     approvalKeys: `${name}-approval-keys`,
+    /** the MCP server's own executor token, which opens only the dry-run proxy (issue 73; generated once, never owned) */
+    dryRunToken: `${name}-executor-dry-run`,
     /** the webhook's serving certificate and the CA the API server trusts it by */
     tls: `${name}-executor-tls`,
     /** cluster-scoped, so it carries the namespace to stay unique */

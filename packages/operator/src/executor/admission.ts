@@ -1,12 +1,15 @@
 /**
  * The executor's validating admission webhook. RBAC limits a per-approval account to verbs on named objects; it
  * cannot bind an object's content, nor the name of an object being created. So the API server asks here about
- * every write by a `skyflo-approval-*` account, and this answers "allowed" only for an object of that approval's
- * `spec.access`, with that verb, and — when the approval carries a contentHash — with exactly the approved content:
- * sha256(canonicalJson(normaliseForAdmission(request.object))) must equal it.
+ * every write by a `skyflo-approval-*` account, and this answers "allowed" only for an object of the grant the
+ * executor computed and recorded for that approval when it minted (issue 73: never the preview's claim), with that
+ * verb, and with exactly the approved content — sha256(canonicalJson(normaliseForAdmission(request.object))) equal to
+ * the entry's contentHash; or, where no dry-run could know it ahead, a change only where the grant allows
+ * (`change`); or, for a Helm release's storage Secret, a release record carrying exactly the approved manifest.
  */
-import { createHash } from 'node:crypto';
-import { approvalServiceAccountPrefix, canonicalJson, normaliseForAdmission, type ApprovedAccess, type SkyfloApprovalDocument } from '@skyflo/protocol';
+import { approvalServiceAccountPrefix, type ApprovedAccess, type SkyfloApprovalDocument } from '@skyflo/protocol';
+import { readHelmRelease, releaseFingerprint } from './helm-release-record.ts';
+import { outsideChange } from './object-changes.ts';
 import type { ApprovalStore } from './approval-store.ts';
 import { executorServiceAccountName } from './executor-rbac.ts';
 import { ExecutorError } from './executor-options.ts';
@@ -30,7 +33,8 @@ export interface AdmissionVerdict {
   message?: string;
 }
 
-export const contentHash = (object: Record<string, unknown>) => createHash('sha256').update(canonicalJson(normaliseForAdmission(object))).digest('hex');
+export { admissionContentHash as contentHash } from '@skyflo/protocol/approval-hashes';
+import { admissionContentHash as contentHash } from '@skyflo/protocol/approval-hashes';
 
 const verbsFor: Record<string, string[]> = { CREATE: ['create'], UPDATE: ['update', 'patch'], DELETE: ['delete'] };
 
@@ -48,11 +52,11 @@ export function approvalOfUser(username: string | undefined, namespace: string):
   return username?.startsWith(prefix) ? username.slice(prefix.length) : undefined;
 }
 
-export function judgeWrite(document: SkyfloApprovalDocument, request: AdmissionRequest): AdmissionVerdict {
+export function judgeWrite(document: Pick<SkyfloApprovalDocument, 'name'>, grant: ApprovedAccess[], request: AdmissionRequest): AdmissionVerdict {
   const objectName = request.name || String((request.object?.metadata as Record<string, unknown> | undefined)?.name ?? '');
   const wanted = { apiGroup: request.resource.group, resource: request.resource.resource, subresource: request.subResource || undefined, namespace: request.namespace || undefined, name: objectName };
   const verbs = verbsFor[request.operation] ?? [];
-  const entry = document.spec.access.find(
+  const entry = grant.find(
     (candidate) =>
       candidate.apiGroup === wanted.apiGroup &&
       candidate.resource === wanted.resource &&
@@ -60,14 +64,15 @@ export function judgeWrite(document: SkyfloApprovalDocument, request: AdmissionR
       (candidate.namespace ?? undefined) === wanted.namespace &&
       candidate.name === wanted.name,
   );
-  const approvedList = document.spec.access.map((candidate) => `${candidate.verbs.join('/')} ${describe(candidate)}`).join('; ');
+  const approvedList = grant.map((candidate) => `${candidate.verbs.join('/')} ${describe(candidate)}`).join('; ');
   if (!entry) {
     return { allowed: false, message: `SkyfloApproval "${document.name}" does not cover ${request.operation} of ${describe(wanted)}; it approved only: ${approvedList}` };
   }
   if (!entry.verbs.some((verb) => verbs.includes(verb))) {
     return { allowed: false, message: `SkyfloApproval "${document.name}" approved ${entry.verbs.join('/')} of ${describe(wanted)}, not ${request.operation}` };
   }
-  if (entry.contentHash && request.operation !== 'DELETE') {
+  if (request.operation === 'DELETE') return { allowed: true };
+  if (entry.contentHash) {
     if (!request.object) return { allowed: false, message: `the ${request.operation} of ${describe(wanted)} carries no object to compare with the approved dry-run` };
     const actual = contentHash(request.object);
     if (actual !== entry.contentHash) {
@@ -76,6 +81,32 @@ export function judgeWrite(document: SkyfloApprovalDocument, request: AdmissionR
         message: `the content written to ${describe(wanted)} differs from the dry-run approved in SkyfloApproval "${document.name}" (normalised sha256 ${actual.slice(0, 12)}…, approved ${entry.contentHash.slice(0, 12)}…); only the approved change may be written`,
       };
     }
+  }
+  if (entry.change) {
+    if (request.operation !== 'UPDATE') return { allowed: false, message: `SkyfloApproval "${document.name}" approved only a change of the existing ${describe(wanted)}, not a ${request.operation}` };
+    const outside = outsideChange(request.oldObject, request.object, entry.change);
+    if (outside) return { allowed: false, message: `the write to ${describe(wanted)} is not the change approved in SkyfloApproval "${document.name}": ${outside}` };
+  }
+  if (entry.helmRelease) {
+    const release = readHelmRelease(request.object);
+    if (!release || release.name !== entry.helmRelease.release) {
+      return { allowed: false, message: `${describe(wanted)} written under SkyfloApproval "${document.name}" does not hold a record of release ${entry.helmRelease.release}` };
+    }
+    if (entry.helmRelease.manifestDigest) {
+      if (releaseFingerprint(release) !== entry.helmRelease.manifestDigest) {
+        return { allowed: false, message: `the release record written to ${describe(wanted)} carries another manifest than the one approved in SkyfloApproval "${document.name}"; only the approved manifest may be recorded` };
+      }
+    } else {
+      const before = readHelmRelease(request.oldObject);
+      if (!before || releaseFingerprint(before) !== releaseFingerprint(release)) {
+        return { allowed: false, message: `the update of ${describe(wanted)} under SkyfloApproval "${document.name}" changes the manifest that revision recorded; helm only marks an older revision superseded` };
+      }
+    }
+  }
+  if (!entry.contentHash && !entry.change && !entry.helmRelease && request.operation === 'UPDATE') {
+    // an update must be bound to its content one way or another; only a create the executor could not dry-run (an
+    // eviction, an object in a namespace the same call creates) is bound by name and verb alone
+    return { allowed: false, message: `SkyfloApproval "${document.name}" binds no content for ${describe(wanted)}, so no update of it is admitted` };
   }
   return { allowed: true };
 }
@@ -121,7 +152,9 @@ export async function reviewAdmission(request: AdmissionRequest, deps: { namespa
     await deps.verifier.verify(stored.document);
     if (stored.document.status.decision !== 'approved') return { allowed: false, message: `SkyfloApproval "${approval}" was ${stored.document.status.decision}` };
     if (Date.parse(stored.document.status.expiresAt) <= deps.now().getTime()) return { allowed: false, message: `SkyfloApproval "${approval}" expired at ${stored.document.status.expiresAt}` };
-    return judgeWrite(stored.document, request);
+    // what the executor computed and minted for (issue 73); none recorded: its account may write nothing
+    if (!stored.grant) return { allowed: false, message: `SkyfloApproval "${approval}" has no grant recorded by the executor; its account may write nothing` };
+    return judgeWrite(stored.document, stored.grant, request);
   } catch (error) {
     const reason = error instanceof ExecutorError ? error.message : `the executor could not check it: ${(error as Error).message}`;
     return { allowed: false, message: reason };

@@ -4,7 +4,11 @@
  * keep a decided one from changing; the executor re-reads the object before every credential it mints.
  */
 import {
+  approvedAccessSchema,
   canonicalJson,
+  grantedAccessAnnotation,
+  grantedAtAnnotation,
+  type ApprovedAccess,
   skyfloApprovalDocumentSchema,
   skyfloApprovalGroup,
   skyfloApprovalKind,
@@ -23,6 +27,12 @@ export interface StoredApproval {
   problem?: string;
   /** when this approval's credential was released (it is good for one call) */
   releasedAt?: string;
+  /**
+   * Issue 73: what the executor computed the call writes and granted, recorded when it minted (absent before; a
+   * recorded value that does not parse is an empty grant: its account may write nothing)
+   */
+  grant?: ApprovedAccess[];
+  grantedAt?: string;
 }
 
 export interface ApprovalStore {
@@ -30,7 +40,15 @@ export interface ApprovalStore {
   /** Creates the object and its status, or confirms an identical one; IMMUTABLE when one with other content exists. */
   mirror(document: SkyfloApprovalDocument): Promise<{ created: boolean }>;
   markReleased(name: string, at: Date): Promise<void>;
+  /**
+   * Records the grant the executor computed, once: ALREADY_MINTED when one is recorded (a second mint neither
+   * succeeds nor touches the first), or when another mint recorded one in between (the object's resourceVersion).
+   */
+  recordGrant(stored: StoredApproval, access: ApprovedAccess[], at: Date): Promise<void>;
 }
+
+/** The grant annotation is part of an object; the API server caps all annotations at 256 KiB together. */
+const maxGrantBytes = 200 * 1024;
 
 export const approvalApiVersion = `${skyfloApprovalGroup}/${skyfloApprovalVersion}`;
 
@@ -38,15 +56,30 @@ export function createApprovalStore(kube: KubeRest, namespace: string): Approval
   const collection = `/apis/${skyfloApprovalGroup}/${skyfloApprovalVersion}/namespaces/${encodeURIComponent(namespace)}/${skyfloApprovalPlural}`;
   const objectPath = (name: string) => `${collection}/${encodeURIComponent(name)}`;
 
+  function grantOf(object: KubeObject): Pick<StoredApproval, 'grant' | 'grantedAt'> {
+    const recorded = object.metadata.annotations?.[grantedAccessAnnotation];
+    const grantedAt = object.metadata.annotations?.[grantedAtAnnotation];
+    if (recorded === undefined) return {};
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(recorded);
+    } catch {
+      parsed = undefined;
+    }
+    const access = approvedAccessSchema.array().safeParse(parsed);
+    return { grant: access.success ? access.data : [], ...(grantedAt ? { grantedAt } : {}) };
+  }
+
   function parse(object: KubeObject): StoredApproval {
     const releasedAt = object.metadata.annotations?.[credentialReleasedAnnotation];
-    if (!object.status) return { object, problem: 'it has no status (no decision was recorded)', releasedAt };
+    const grant = grantOf(object);
+    if (!object.status) return { object, problem: 'it has no status (no decision was recorded)', releasedAt, ...grant };
     const parsed = skyfloApprovalDocumentSchema.safeParse({ name: object.metadata.name, spec: object.spec, status: object.status });
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      return { object, problem: `${issue?.path.join('.') || 'object'}: ${issue?.message ?? 'invalid'}`, releasedAt };
+      return { object, problem: `${issue?.path.join('.') || 'object'}: ${issue?.message ?? 'invalid'}`, releasedAt, ...grant };
     }
-    return { object, document: parsed.data, releasedAt };
+    return { object, document: parsed.data, releasedAt, ...grant };
   }
 
   async function read(name: string): Promise<StoredApproval | undefined> {
@@ -101,6 +134,29 @@ export function createApprovalStore(kube: KubeRest, namespace: string): Approval
         'IMMUTABLE',
         `SkyfloApproval "${document.name}" already exists in namespace ${namespace} with ${sameSpec ? 'another status (decision)' : 'another spec'}; a decided approval cannot change`,
       );
+    },
+    async recordGrant(stored, access, at) {
+      const name = stored.object.metadata.name!;
+      if (stored.grant !== undefined) {
+        throw new ExecutorError('ALREADY_MINTED', `SkyfloApproval "${name}" already had its credential minted (at ${stored.grantedAt ?? 'an earlier request'}); one approval mints once — ask for the change again`);
+      }
+      const recorded = JSON.stringify(access);
+      if (Buffer.byteLength(recorded) > maxGrantBytes) {
+        throw new ExecutorError('UNSUPPORTED', `what SkyfloApproval "${name}" writes is too large to record on it (${Buffer.byteLength(recorded)} bytes of grant); split the change into smaller calls`);
+      }
+      try {
+        await kube.request(
+          'PATCH',
+          objectPath(name),
+          { metadata: { resourceVersion: stored.object.metadata.resourceVersion, annotations: { [grantedAccessAnnotation]: recorded, [grantedAtAnnotation]: at.toISOString() } } },
+          'application/merge-patch+json',
+        );
+      } catch (error) {
+        if (error instanceof KubeRequestError && error.status === 409) {
+          throw new ExecutorError('ALREADY_MINTED', `SkyfloApproval "${name}" changed while its credential was being minted (another mint of it?); one approval mints once — ask for the change again`);
+        }
+        throw error;
+      }
     },
     async markReleased(name, at) {
       try {

@@ -32,6 +32,11 @@ export interface ApproverKeyStore {
   list(): Promise<ApproverKey[]>;
   /** Records the counter an approval used; false when someone else moved it in between (a concurrent replay). */
   advance(stored: StoredApproverKey, counter: number, approval: string): Promise<boolean>;
+  /**
+   * Issue 73: records that a signature by this key (its challenge, hex) was used, kept in the key's status until the
+   * signature expires, so it survives restarts and replicas; false when it was used before (or by a concurrent mint).
+   */
+  consume(credentialId: string, challenge: string, expiresAt: string, approval: string, now: Date): Promise<boolean>;
 }
 
 export const approverKeyLabel = 'skyflo.ai/approver';
@@ -97,11 +102,27 @@ export function createApproverKeyStore(kube: KubeRest, namespace: string): Appro
         return parsed.success && object.metadata.name === approverKeyObjectName(parsed.data.credentialId) ? [parsed.data] : [];
       });
     },
+    async consume(credentialId, challenge, expiresAt, approval, now) {
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        const object = await kube.request<KubeObject>('GET', objectPath(credentialId));
+        const status = (object.status ?? {}) as { usedSignatures?: Array<{ challenge?: unknown; expiresAt?: unknown }> } & Record<string, unknown>;
+        const used = (status.usedSignatures ?? []).filter((entry) => typeof entry.challenge === 'string' && typeof entry.expiresAt === 'string' && Date.parse(entry.expiresAt) > now.getTime());
+        if (used.some((entry) => entry.challenge === challenge)) return false;
+        try {
+          await kube.request('PUT', `${objectPath(credentialId)}/status`, { ...object, status: { ...status, usedSignatures: [...used, { challenge, expiresAt, approval }] } });
+          return true;
+        } catch (error) {
+          // someone else wrote the key's status in between: read again (a concurrent use of the same signature then fails)
+          if (!(error instanceof KubeRequestError && error.status === 409)) throw error;
+        }
+      }
+      return false;
+    },
     async advance(stored, counter, approval) {
       try {
         const object = await kube.request<KubeObject>('GET', objectPath(stored.key.credentialId));
         if (stored.resourceVersion && object.metadata.resourceVersion !== stored.resourceVersion) return false;
-        await kube.request('PUT', `${objectPath(stored.key.credentialId)}/status`, { ...object, status: { counter, lastApproval: approval } });
+        await kube.request('PUT', `${objectPath(stored.key.credentialId)}/status`, { ...object, status: { ...((object.status ?? {}) as Record<string, unknown>), counter, lastApproval: approval } });
         return true;
       } catch (error) {
         if (error instanceof KubeRequestError && error.status === 409) return false;

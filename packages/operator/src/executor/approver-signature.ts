@@ -11,16 +11,19 @@
  */
 import { createHash, createPublicKey, verify as verifyEd25519 } from 'node:crypto';
 import { verifyAuthenticationResponse } from '@simplewebauthn/server';
-import { approvalChallengeFacts, approvalChallengeInput, type ApproverSignatureRequirement, type PasskeyApproverProof, type SkyfloApprovalDocument, type SkyfloApprovalSpec } from '@skyflo/protocol';
+import { approvalChallengeFacts, approvalChallengeInput, type ApprovedAccess, type ApproverSignatureRequirement, type PasskeyApproverProof, type SkyfloApprovalDocument } from '@skyflo/protocol';
 import type { ApproverKeyStore, StoredApproverKey } from './approver-keys.ts';
 import { ExecutorError } from './executor-options.ts';
 
-/** `destructive`: any delete, or access outside a single namespace (cluster-scoped objects, several namespaces). */
-export function needsApproverSignature(requirement: ApproverSignatureRequirement, spec: Pick<SkyfloApprovalSpec, 'access'>): boolean {
+/**
+ * `destructive`: any delete, or access outside a single namespace (cluster-scoped objects, several namespaces) — judged
+ * on the grant the executor computed itself (issue 73), not on anything the engine or the MCP server says.
+ */
+export function needsApproverSignature(requirement: ApproverSignatureRequirement, access: ApprovedAccess[]): boolean {
   if (requirement === 'all') return true;
   if (requirement === 'none') return false;
-  const namespaces = new Set(spec.access.map((entry) => entry.namespace ?? ''));
-  return spec.access.some((entry) => entry.verbs.includes('delete') || !entry.namespace) || namespaces.size > 1;
+  const namespaces = new Set(access.map((entry) => entry.namespace ?? ''));
+  return access.some((entry) => entry.verbs.includes('delete') || !entry.namespace) || namespaces.size > 1;
 }
 
 /** sha256(canonical facts): the bytes a device key signs and whose base64url is a passkey's WebAuthn challenge. */
@@ -31,11 +34,15 @@ const challengeBytesOf = (document: SkyfloApprovalDocument, challengeExpiresAt: 
 export const approvalChallengeOf = (document: SkyfloApprovalDocument, challengeExpiresAt: string): string => challengeBytesOf(document, challengeExpiresAt).toString('base64url');
 
 export interface ApproverSignatureChecker {
-  /** Throws ExecutorError APPROVER_SIGNATURE unless the approval needs no proof or carries a valid one. */
-  check(document: SkyfloApprovalDocument): Promise<void>;
+  /**
+   * Throws ExecutorError APPROVER_SIGNATURE (EXPIRED for a signature past its expiry on this executor's clock) unless
+   * the approval needs no proof or carries a valid one that was never used before (issue 73: each signature once).
+   * `requiredBy`: why the executor itself requires the proof on this call (issue 76: a require_passkey SkyfloPolicy).
+   */
+  check(document: SkyfloApprovalDocument, access: ApprovedAccess[], now: Date, requiredBy?: string): Promise<void>;
 }
 
-export function createApproverSignatureChecker(options: { requirement: ApproverSignatureRequirement; rpId?: string; origin?: string; keys: ApproverKeyStore }): ApproverSignatureChecker {
+export function createApproverSignatureChecker(options: { requirement: ApproverSignatureRequirement; rpId?: string | undefined; origin?: string | undefined; keys: ApproverKeyStore }): ApproverSignatureChecker {
   const { requirement, keys } = options;
   if (requirement !== 'none' && (!options.rpId || !options.origin)) {
     throw new Error('requiring approver signatures needs the Command Center\'s WebAuthn RP ID and origin (SKYFLO_EXECUTOR_WEBAUTHN_RP_ID, SKYFLO_EXECUTOR_WEBAUTHN_ORIGIN)');
@@ -43,9 +50,10 @@ export function createApproverSignatureChecker(options: { requirement: ApproverS
   const refuse = (name: string, reason: string) => new ExecutorError('APPROVER_SIGNATURE', `SkyfloApproval "${name}" ${reason}; nothing is minted for it`);
 
   /** Why this approval needs the approver's proof, or undefined when it does not. */
-  function whyRequired(document: SkyfloApprovalDocument): string | undefined {
+  function whyRequired(document: SkyfloApprovalDocument, access: ApprovedAccess[], requiredBy: string | undefined): string | undefined {
+    if (requiredBy) return requiredBy;
     if (document.status.approverSignatureRequired === true) return 'the engine\'s passkey policy asked for the approver\'s passkey on this call';
-    if (!needsApproverSignature(requirement, document.spec)) return undefined;
+    if (!needsApproverSignature(requirement, access)) return undefined;
     return requirement === 'all' ? 'this executor requires the approver\'s passkey signature on every approval' : 'this executor requires the approver\'s passkey signature on destructive approvals (a delete, or access outside one namespace)';
   }
 
@@ -67,7 +75,7 @@ export function createApproverSignatureChecker(options: { requirement: ApproverS
     if (!rpId || !origin) throw refuse(name, 'carries a passkey assertion, but neither this executor (SKYFLO_EXECUTOR_WEBAUTHN_RP_ID / _ORIGIN) nor the key\'s registration names the relying party to check it for');
     const handle = proof.assertion.userHandle;
     if (handle && Buffer.from(handle, 'base64url').toString('utf8') !== status.decidedBy!.id) throw refuse(name, 'carries an assertion whose user handle names another user than its approver');
-    // A retried mint of this same approval reuses its assertion: not a replay (one approval still mints for one call).
+    // A retried check of this same approval reuses its assertion (the used-signature record stops a second mint).
     const retry = stored.lastApproval === name;
     let newCounter: number;
     try {
@@ -96,11 +104,11 @@ export function createApproverSignatureChecker(options: { requirement: ApproverS
   }
 
   return {
-    async check(document) {
+    async check(document, access, now, requiredBy) {
       const { name, status } = document;
-      const why = whyRequired(document);
-      if (!why) return;
       const proof = status.approverProof;
+      const why = whyRequired(document, access, requiredBy) ?? (proof ? 'the approval carries one' : undefined);
+      if (!why) return;
       if (!proof) throw refuse(name, `carries no approver passkey signature (${why}); an approval the engine alone signed is not enough — approve it with a passkey (or a confirmed device key in \`skyflo chat\`)`);
       if (!status.decidedBy) throw refuse(name, 'names no approver (status.decidedBy)');
       const device = 'deviceSignature' in proof ? proof.deviceSignature : undefined;
@@ -110,8 +118,19 @@ export function createApproverSignatureChecker(options: { requirement: ApproverS
       if (!stored) throw refuse(name, `is signed by ${what} ${keyId}, which is not registered with this executor (no SkyfloApproverKey)`);
       if (stored.key.userId !== status.decidedBy.id) throw refuse(name, `is signed by a ${what} of another user than its approver ${status.decidedBy.email ?? status.decidedBy.id}`);
       if ((stored.key.kind === 'device_key') !== Boolean(device)) throw refuse(name, `is signed as a ${what}, but key ${keyId} is registered as a ${stored.key.kind === 'device_key' ? 'device key' : 'passkey'}`);
+      // the signed expiry, on this executor's clock: a signature is good for minutes, not for ever
+      const signedExpiry = Date.parse(proof.challengeExpiresAt);
+      if (!Number.isFinite(signedExpiry)) throw refuse(name, `carries a signature whose expiry "${proof.challengeExpiresAt}" is not a time`);
+      if (signedExpiry <= now.getTime()) {
+        throw new ExecutorError('EXPIRED', `the approver's signature on SkyfloApproval "${name}" expired at ${proof.challengeExpiresAt}; approve the change again (a signature is good for minutes)`);
+      }
       if (device) await checkDeviceSignature(document, stored, proof.challengeExpiresAt, device.signature);
       else if ('assertion' in proof) await checkPasskeyAssertion(document, stored, proof);
+      // each signature once, whatever its counter (many passkeys always report 0): recorded on the key, kept until it expires
+      const challenge = challengeBytesOf(document, proof.challengeExpiresAt).toString('hex');
+      if (!(await keys.consume(stored.key.credentialId, challenge, proof.challengeExpiresAt, name, now))) {
+        throw refuse(name, 'carries a signature that was already used for a credential (each approver signature mints once)');
+      }
     },
   };
 }

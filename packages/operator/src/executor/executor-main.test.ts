@@ -21,4 +21,24 @@ describe('skyflo executor settings', () => {
       ].join('\n'),
     );
   });
+
+  it('reads each caller its own token, and refuses two callers sharing one', () => {
+    const base = { SKYFLO_EXECUTOR_NAMESPACE: 'skyflo', SKYFLO_ENGINE_PUBLIC_KEYS: pem, SKYFLO_EXECUTOR_TOKEN: 'engine' };
+    expect(loadExecutorConfig([], { ...base, SKYFLO_DRY_RUN_TOKEN: 'mcp', SKYFLO_EXECUTOR_ADMISSION_TOKEN: 'api-server' })).toMatchObject({ callerToken: 'engine', dryRunToken: 'mcp', admissionToken: 'api-server' });
+    const none = loadExecutorConfig([], base);
+    expect(none).not.toHaveProperty('helmPath');
+    expect(loadExecutorConfig(['--helm-path', '/opt/helm'], base)).toMatchObject({ helmPath: '/opt/helm' });
+    expect(loadExecutorConfig([], { ...base, SKYFLO_EXECUTOR_HELM_PATH: '/usr/local/bin/helm' })).toMatchObject({ helmPath: '/usr/local/bin/helm' });
+    expect(none).not.toHaveProperty('dryRunToken');
+    expect(none).not.toHaveProperty('admissionToken');
+    expect(() => loadExecutorConfig([], { ...base, SKYFLO_DRY_RUN_TOKEN: 'engine' })).toThrow('SKYFLO_EXECUTOR_TOKEN and SKYFLO_DRY_RUN_TOKEN are the same token; each caller needs its own');
+    expect(() => loadExecutorConfig(['--dry-run-token-file', '/nonexistent/dry-run'], base)).toThrow('--dry-run-token-file: cannot read /nonexistent/dry-run');
+  });
+
+  it('reads the labels SkyfloPolicy expressions see as cluster.labels, and refuses a malformed value (issue 76)', () => {
+    const base = { SKYFLO_EXECUTOR_NAMESPACE: 'skyflo', SKYFLO_ENGINE_PUBLIC_KEYS: pem, SKYFLO_EXECUTOR_TOKEN: 'engine' };
+    expect(loadExecutorConfig([], { ...base, SKYFLO_EXECUTOR_CLUSTER_LABELS: '{"env":"prod","tier":"1"}' })).toMatchObject({ clusterLabels: { env: 'prod', tier: '1' } });
+    expect(loadExecutorConfig([], base)).not.toHaveProperty('clusterLabels');
+    expect(() => loadExecutorConfig([], { ...base, SKYFLO_EXECUTOR_CLUSTER_LABELS: 'env=prod' })).toThrow('SKYFLO_EXECUTOR_CLUSTER_LABELS must be a JSON object of strings, e.g. {"env":"prod"}, got "env=prod"');
+  });
 });

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { approverSignatureRequirementSchema } from '@skyflo/protocol';
+import { approverSignatureRequirementSchema, unboundClusterName } from '@skyflo/protocol';
+import { callerTokenProblems } from './caller-auth.ts';
 import type { ExecutorLogger, ExecutorOptions } from './executor-options.ts';
 import { startExecutor } from './index.ts';
 
@@ -23,9 +24,21 @@ Options (each also from the environment):
   --namespace <ns>             SKYFLO_EXECUTOR_NAMESPACE: the install namespace, where SkyfloApprovals live
                                (default: the pod's namespace)
   --namespaces <a,b>           SKYFLO_EXECUTOR_NAMESPACES: the only namespaces it may grant access in (default: cluster-wide)
+  --cluster <name>             SKYFLO_EXECUTOR_CLUSTER: the cluster it guards, as the engine names it (a kubeconfig
+                               context name; default in-cluster, the engine's own): approvals for others mint nothing
+  SKYFLO_EXECUTOR_CLUSTER_LABELS  JSON object, e.g. {"env":"prod"}: the labels SkyfloPolicy expressions see as
+                               cluster.labels (keep it equal to what the engine's policies see for this cluster)
   --engine-public-keys-file <path>  SKYFLO_ENGINE_PUBLIC_KEYS (PEM) or SKYFLO_ENGINE_PUBLIC_KEYS_FILE: the engine's
                                Ed25519 public key(s), SPKI PEM (several during a rotation)
   --token-file <path>          SKYFLO_EXECUTOR_TOKEN or SKYFLO_EXECUTOR_TOKEN_FILE: the bearer the engine presents
+                               (approvals, credentials, approver keys; nothing else)
+  --dry-run-token-file <path>  SKYFLO_DRY_RUN_TOKEN or SKYFLO_DRY_RUN_TOKEN_FILE: the MCP server's own bearer, which
+                               opens POST /v1/dry-run and /v1/helm/render only (unset: they answer nobody)
+  --helm-path <path>           SKYFLO_EXECUTOR_HELM_PATH: a helm 3 binary; Helm previews (POST /v1/helm/render, the MCP
+                               server's token) are rendered with it as the executor (unset: they answer UNSUPPORTED)
+  --admission-token-file <path>  SKYFLO_EXECUTOR_ADMISSION_TOKEN or SKYFLO_EXECUTOR_ADMISSION_TOKEN_FILE: the bearer
+                               the API server presents to the webhook (its AdmissionConfiguration kubeconfig); set, the
+                               webhook answers nothing else; unset, it answers anyone and its refusals stay vague
   --tls-cert-file <path>       SKYFLO_EXECUTOR_TLS_CERT_FILE: serving certificate (the API server calls webhooks over HTTPS)
   --tls-key-file <path>        SKYFLO_EXECUTOR_TLS_KEY_FILE
   --port <n>                   PORT (default 8443)
@@ -39,6 +52,20 @@ Options (each also from the environment):
 `;
 
 export class ExecutorConfigError extends Error {}
+
+/** SKYFLO_EXECUTOR_CLUSTER_LABELS: a JSON object of strings (issue 76: `cluster.labels` for SkyfloPolicy expressions). */
+function parseClusterLabels(problems: string[], text: string | undefined): Record<string, string> | undefined {
+  if (!text?.trim()) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  if (value && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((item) => typeof item === 'string')) return value as Record<string, string>;
+  problems.push(`SKYFLO_EXECUTOR_CLUSTER_LABELS must be a JSON object of strings, e.g. {"env":"prod"}, got ${JSON.stringify(text.slice(0, 100))}`);
+  return undefined;
+}
 
 function readSecret(problems: string[], what: string, value: string | undefined, file: string | undefined): string | undefined {
   if (value?.trim()) return value.trim();
@@ -67,8 +94,12 @@ export function loadExecutorConfig(argv: string[], env: NodeJS.ProcessEnv): (Omi
         kubeconfig: { type: 'string' },
         namespace: { type: 'string' },
         namespaces: { type: 'string' },
+        cluster: { type: 'string' },
         'engine-public-keys-file': { type: 'string' },
         'token-file': { type: 'string' },
+        'dry-run-token-file': { type: 'string' },
+        'helm-path': { type: 'string' },
+        'admission-token-file': { type: 'string' },
         'tls-cert-file': { type: 'string' },
         'tls-key-file': { type: 'string' },
         port: { type: 'string' },
@@ -97,6 +128,11 @@ export function loadExecutorConfig(argv: string[], env: NodeJS.ProcessEnv): (Omi
 
   const callerToken = flag('token-file') ? readSecret(problems, '--token-file', undefined, flag('token-file')) : readSecret(problems, 'SKYFLO_EXECUTOR_TOKEN_FILE', env.SKYFLO_EXECUTOR_TOKEN, env.SKYFLO_EXECUTOR_TOKEN_FILE);
   if (!callerToken) problems.push('the caller token is missing: set SKYFLO_EXECUTOR_TOKEN or SKYFLO_EXECUTOR_TOKEN_FILE (--token-file), the bearer the engine presents');
+  const dryRunToken = flag('dry-run-token-file') ? readSecret(problems, '--dry-run-token-file', undefined, flag('dry-run-token-file')) : readSecret(problems, 'SKYFLO_DRY_RUN_TOKEN_FILE', env.SKYFLO_DRY_RUN_TOKEN, env.SKYFLO_DRY_RUN_TOKEN_FILE);
+  const admissionToken = flag('admission-token-file')
+    ? readSecret(problems, '--admission-token-file', undefined, flag('admission-token-file'))
+    : readSecret(problems, 'SKYFLO_EXECUTOR_ADMISSION_TOKEN_FILE', env.SKYFLO_EXECUTOR_ADMISSION_TOKEN, env.SKYFLO_EXECUTOR_ADMISSION_TOKEN_FILE);
+  if (callerToken) problems.push(...callerTokenProblems({ engine: callerToken, dryRun: dryRunToken, admission: admissionToken }));
 
   const certFile = flag('tls-cert-file') ?? env.SKYFLO_EXECUTOR_TLS_CERT_FILE;
   const keyFile = flag('tls-key-file') ?? env.SKYFLO_EXECUTOR_TLS_KEY_FILE;
@@ -118,14 +154,20 @@ export function loadExecutorConfig(argv: string[], env: NodeJS.ProcessEnv): (Omi
   if (require.success && require.data !== 'none' && (!rpId || !origin)) {
     problems.push(`SKYFLO_EXECUTOR_REQUIRE_APPROVER_SIGNATURE=${require.data} needs SKYFLO_EXECUTOR_WEBAUTHN_RP_ID and SKYFLO_EXECUTOR_WEBAUTHN_ORIGIN (the Command Center's passkey relying party)`);
   }
+  const clusterLabels = parseClusterLabels(problems, env.SKYFLO_EXECUTOR_CLUSTER_LABELS);
   if (problems.length) throw new ExecutorConfigError(problems.join('\n'));
   return {
+    ...(clusterLabels ? { clusterLabels } : {}),
     approverSignature: { require: require.data!, ...(rpId ? { rpId } : {}), ...(origin ? { origin } : {}) },
     kubeconfig: flag('kubeconfig'),
     namespace: namespace!,
     allowedNamespaces,
+    clusterName: (flag('cluster') ?? env.SKYFLO_EXECUTOR_CLUSTER)?.trim() || unboundClusterName,
     enginePublicKeys,
     callerToken: callerToken!,
+    ...(dryRunToken ? { dryRunToken } : {}),
+    ...(admissionToken ? { admissionToken } : {}),
+    ...((flag('helm-path') ?? env.SKYFLO_EXECUTOR_HELM_PATH)?.trim() ? { helmPath: (flag('helm-path') ?? env.SKYFLO_EXECUTOR_HELM_PATH)!.trim() } : {}),
     tls,
     port,
     host: flag('host') ?? env.HOST ?? (tls ? '0.0.0.0' : '127.0.0.1'),

@@ -20,8 +20,30 @@ export interface ExecutorOptions {
   namespace: string;
   /** SPKI PEM Ed25519 public keys of the engine(s) whose signatures are accepted (several during a key rotation) */
   enginePublicKeys: string[];
-  /** the bearer the engine must present on /v1/approvals* */
+  /** the bearer the engine must present on /v1/approvals*, /v1/approver-keys* (SKYFLO_EXECUTOR_TOKEN) */
   callerToken: string;
+  /**
+   * Issue 73: the cluster this executor guards, as the engine names it (a kubeconfig context name, or `in-cluster` for
+   * the engine's own): an approval signed for another cluster mints nothing here. Default `in-cluster`.
+   */
+  clusterName?: string;
+  /**
+   * the MCP server's own bearer, which opens POST /v1/dry-run and nothing else (SKYFLO_DRY_RUN_TOKEN); absent: the
+   * dry-run proxy answers nobody (the engine's token never opens it)
+   */
+  dryRunToken?: string;
+  /**
+   * what the API server presents to the admission webhook, from its AdmissionConfiguration's webhook kubeconfig
+   * (SKYFLO_EXECUTOR_ADMISSION_TOKEN). Set: /v1/admission answers only that bearer. Absent: it answers anyone (a stock
+   * API server sends no credential), and refusals then reveal nothing about which approvals exist.
+   */
+  admissionToken?: string;
+  /**
+   * Issue 73 item 6: the helm 3 binary the executor renders Helm previews with, as its own identity (POST
+   * /v1/helm/render, SKYFLO_EXECUTOR_HELM_PATH). Absent: that endpoint answers UNSUPPORTED, and a Helm call is minted
+   * for only when the engine sends the full rendered manifest (a cluster whose MCP server may read release storage).
+   */
+  helmPath?: string;
   /** the namespaces this executor may grant access in; absent = cluster-wide (cluster-scoped objects too) */
   allowedNamespaces?: string[];
   /** default 127.0.0.1 */
@@ -41,6 +63,11 @@ export interface ExecutorOptions {
    * passkey is checked for the relying party recorded with its SkyfloApproverKey.
    */
   approverSignature?: { require: ApproverSignatureRequirement; rpId?: string; origin?: string };
+  /**
+   * Issue 76: the labels SkyfloPolicy expressions see as `cluster.labels` (the engine's CLUSTER_LABELS entry for this
+   * cluster); default none.
+   */
+  clusterLabels?: Record<string, string>;
   /** the executor's clock (tests); default real time */
   now?: () => Date;
 }
@@ -49,14 +76,23 @@ export type ExecutorErrorCode = ExecutorErrorBody['code'];
 
 const httpStatus: Record<ExecutorErrorCode, number> = {
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   INVALID: 400,
   NOT_FOUND: 404,
   BAD_SIGNATURE: 403,
   NOT_APPROVED: 403,
   EXPIRED: 403,
   IMMUTABLE: 409,
+  ALREADY_MINTED: 409,
+  UNSUPPORTED: 422,
   MINT_FAILED: 502,
   APPROVER_SIGNATURE: 403,
+  // issue 76: the cluster's own emergency stop (an annotation on the SkyfloAI object) is on
+  EMERGENCY_STOP: 423,
+  // issue 76: a SkyfloPolicy denies the call (or asks what the executor cannot confirm, or cannot be read)
+  POLICY_DENIED: 403,
+  // issue 76: a SkyfloFreeze holds for the call's cluster and namespaces
+  FROZEN: 423,
 };
 
 /** Every refusal of the executor: a code from the protocol, a message saying what was wrong and what to do. */

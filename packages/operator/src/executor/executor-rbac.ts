@@ -18,6 +18,11 @@ export const executorInstallNamespaceRules: PolicyRule[] = [
   // issue 35: the approver key registry (immutable keys; the status keeps the last accepted signature counter)
   { apiGroups: ['skyflo.ai'], resources: ['skyfloapproverkeys'], verbs: ['get', 'list', 'create', 'delete'] },
   { apiGroups: ['skyflo.ai'], resources: ['skyfloapproverkeys/status'], verbs: ['get', 'update'] },
+  // issue 76: the emergency stop annotation on the SkyfloAI object (read on every mint, never written)
+  { apiGroups: ['skyflo.ai'], resources: ['skyfloais'], verbs: ['get', 'list'] },
+  // issue 76: the team's policies and change freezes as the cluster holds them, judged again at each mint (read only:
+  // nothing the executor does can change them)
+  { apiGroups: ['skyflo.ai'], resources: ['skyflopolicies', 'skyflofreezes'], verbs: ['get', 'list'] },
   { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'list', 'create', 'delete'] },
   { apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'] },
 ];
@@ -41,4 +46,19 @@ export const executorClusterScopeRules: PolicyRule[] = [
  * dryRun=All on every request it sends; an install that binds these rules trusts the executor process with them
  * (it already holds `escalate`/`bind`, i.e. it can grant itself anything).
  */
-export const executorDryRunRules: PolicyRule[] = [{ apiGroups: ['*'], resources: ['*'], verbs: ['create', 'update', 'patch', 'delete'] }];
+export const executorDryRunRules: PolicyRule[] = [
+  { apiGroups: ['*'], resources: ['*'], verbs: ['create', 'update', 'patch', 'delete'] },
+  // Issue 73: the reads a grant is computed from, with the executor's own identity (never the MCP server's word): a
+  // workload before its image change, the revisions a rollback restores, the pods a drain evicts, whether an object a
+  // manifest names exists and which release owns it.
+  { apiGroups: [''], resources: ['pods', 'nodes', 'namespaces', 'services', 'configmaps', 'serviceaccounts', 'persistentvolumeclaims', 'replicationcontrollers'], verbs: ['get', 'list'] },
+  { apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'daemonsets', 'replicasets', 'controllerrevisions'], verbs: ['get', 'list'] },
+  { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: ['get', 'list'] },
+  { apiGroups: ['argoproj.io'], resources: ['rollouts'], verbs: ['get', 'list'] },
+  { apiGroups: ['networking.k8s.io', 'policy', 'autoscaling', 'rbac.authorization.k8s.io'], resources: ['*'], verbs: ['get', 'list'] },
+  // Issue 73 item 6: Helm previews run as the executor (POST /v1/helm/render), and helm reads a release's storage
+  // Secrets (`helm get`, `history`, `upgrade --dry-run=server` list them by label and get them). The answer to the MCP
+  // server holds no Secret value. No new power: the `patch` above already shows the executor any Secret through an empty
+  // dry-run patch, and escalate/bind let it grant itself anything; naming the read keeps the audit log honest.
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] },
+];

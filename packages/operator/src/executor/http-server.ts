@@ -1,12 +1,15 @@
 /**
- * The executor's HTTP API (Fastify). The engine calls /v1/approvals* with the bearer token it shares with this
- * executor; the API server calls /v1/admission (no bearer: in a cluster it reaches the webhook over TLS through the
- * Service, and the answer only ever narrows what an approval account may do).
+ * The executor's HTTP API (Fastify). Each caller has its own bearer token and opens only its endpoints
+ * (caller-auth.ts, issue 73): the engine /v1/approvals* and /v1/approver-keys*, the MCP server POST /v1/dry-run and
+ * POST /v1/helm/render (its Helm previews rendered as the executor, Secret values redacted: helm/helm-render.ts), and
+ * the API server /v1/admission — with its admission token when one is configured; without one (a stock API server
+ * presents no credential) the webhook answers anyone, and its refusals then reveal nothing about approvals.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { approverKeySchema, skyfloApprovalDocumentSchema } from '@skyflo/protocol';
+import { approvalCredentialRequestSchema, approverKeySchema, skyfloApprovalDocumentSchema } from '@skyflo/protocol';
 import { reviewAdmission, type AdmissionRequest } from './admission.ts';
+import { refusalMessage } from './admission-refusal.ts';
+import { createCallerAuth, type Caller } from './caller-auth.ts';
 import type { ApprovalStore } from './approval-store.ts';
 import type { ApproverKeyStore } from './approver-keys.ts';
 import type { ApproverSignatureChecker } from './approver-signature.ts';
@@ -16,10 +19,23 @@ import { dryRunRequestSchema, type DryRunProxy } from './dry-run-proxy.ts';
 import { approvalWebhookPath } from './webhook-configuration.ts';
 import { checkUsable, type ApprovalVerifier } from './verify-approval.ts';
 import { checkRevertBinding } from './revert-binding.ts';
+import { checkBinding } from './approval-binding.ts';
+import { computeGrant } from './grant/compute-grant.ts';
+import type { EmergencyStopCheck } from './emergency-stop.ts';
+import type { OwnKube } from './grant/own-kube.ts';
+import { recordDryRuns } from './mint-policy-input.ts';
+import type { PolicyCheck } from './policy-check.ts';
+import { helmRenderRequestSchema, type HelmRenderer } from './helm/helm-render.ts';
+import type { HelmRenderStore } from './helm/helm-render-store.ts';
 
 export interface ExecutorHttpDeps {
   namespace: string;
+  /** the engine's bearer: approvals, credentials, approver keys */
   callerToken: string;
+  /** the MCP server's bearer: POST /v1/dry-run only (absent: the dry-run proxy is closed) */
+  dryRunToken?: string;
+  /** what the API server presents to the webhook (absent: the webhook answers anonymous calls, saying little) */
+  admissionToken?: string;
   store: ApprovalStore;
   verifier: ApprovalVerifier;
   minter: CredentialMinter;
@@ -29,9 +45,19 @@ export interface ExecutorHttpDeps {
   logger: ExecutorLogger;
   tls?: { certPem: string; keyPem: string };
   dryRun: DryRunProxy;
+  /** the cluster as the executor's own identity sees it: what grants are computed from (issue 73) */
+  kube: OwnKube;
+  /** the cluster this executor guards, as approvals name it */
+  clusterName: string;
+  /** issue 73 item 6: Helm previews rendered as the executor (the MCP server's token), and the renders it keeps */
+  helmRenderer: HelmRenderer;
+  helmRenders: HelmRenderStore;
+  /** issue 76: the cluster's emergency stop (an annotation on the SkyfloAI object); absent: none is read */
+  emergencyStop?: EmergencyStopCheck;
+  /** issue 76: the SkyfloPolicy and SkyfloFreeze objects, judged at each mint (policy-check.ts); absent: none are read */
+  policyCheck?: PolicyCheck;
 }
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
 const namePattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 function sendError(reply: FastifyReply, error: unknown, logger: ExecutorLogger): FastifyReply {
@@ -48,13 +74,12 @@ export function createExecutorHttpServer(deps: ExecutorHttpDeps): FastifyInstanc
     bodyLimit: 8 * 1024 * 1024,
     ...(deps.tls ? { https: { cert: deps.tls.certPem, key: deps.tls.keyPem } } : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
-  const expected = digest(deps.callerToken);
-
-  function authorised(header: string | undefined): boolean {
-    const match = /^Bearer\s+(.+)$/i.exec(header?.trim() ?? '');
-    // Compare digests: equal lengths for timingSafeEqual, and no early exit on the first differing byte.
-    return !!match && timingSafeEqual(digest(match[1]!.trim()), expected);
-  }
+  const auth = createCallerAuth({ engine: deps.callerToken, dryRun: deps.dryRunToken, admission: deps.admissionToken });
+  /** An onRequest hook letting only `caller`'s token through. */
+  const only = (caller: Caller) => async (request: { headers: { authorization?: string } }, reply: FastifyReply) => {
+    const refused = auth.check(request.headers.authorization, caller);
+    if (refused) return reply.code(refused.status).send({ code: 'UNAUTHORIZED', message: refused.message });
+  };
 
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ code: 'NOT_FOUND', message: 'no such executor endpoint' }));
   app.setErrorHandler((error, _request, reply) => {
@@ -66,11 +91,7 @@ export function createExecutorHttpServer(deps: ExecutorHttpDeps): FastifyInstanc
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.register(async (engine) => {
-    engine.addHook('onRequest', async (request, reply) => {
-      if (!authorised(request.headers.authorization)) {
-        return reply.code(401).send({ code: 'UNAUTHORIZED', message: 'the executor API needs the engine bearer token (SKYFLO_EXECUTOR_TOKEN)' });
-      }
-    });
+    engine.addHook('onRequest', only('engine'));
 
     engine.post('/v1/approvals', async (request, reply) => {
       const parsed = skyfloApprovalDocumentSchema.safeParse(request.body);
@@ -92,17 +113,35 @@ export function createExecutorHttpServer(deps: ExecutorHttpDeps): FastifyInstanc
       const { name } = request.params;
       try {
         if (!namePattern.test(name)) throw new ExecutorError('INVALID', `"${name}" is not a SkyfloApproval name`);
+        const call = approvalCredentialRequestSchema.safeParse(request.body ?? {});
+        if (!call.success) {
+          const issue = call.error.issues[0];
+          throw new ExecutorError('INVALID', `not a credential request: ${issue?.path.join('.') || 'body'}: ${issue?.message} (send {"arguments": <the call's exact arguments>})`);
+        }
+        // Issue 76: while the cluster's emergency stop is on, nothing is minted, whatever the engine says
+        await deps.emergencyStop?.check();
         const stored = await deps.store.read(name);
         if (!stored) throw new ExecutorError('NOT_FOUND', `SkyfloApproval "${name}" does not exist in namespace ${deps.namespace}; send the decision to POST /v1/approvals first`);
         if (!stored.document) throw new ExecutorError('BAD_SIGNATURE', `SkyfloApproval "${name}" is not a signed approval (${stored.problem}); nothing is minted for it`);
         // Signature first: an unsigned object's claims (decision, expiry) mean nothing.
         await deps.verifier.verify(stored.document);
-        const expiresAt = checkUsable(stored.document, deps.now(), stored.releasedAt);
+        const now = deps.now();
+        const expiresAt = checkUsable(stored.document, now, stored.releasedAt);
+        // one approval mints once: a second request is refused before anything is computed (the first token lives on)
+        if (stored.grant !== undefined) throw new ExecutorError('ALREADY_MINTED', `SkyfloApproval "${name}" already had its credential minted (at ${stored.grantedAt ?? 'an earlier request'}); one approval mints once — ask for the change again`);
+        // Issue 73: the name, the cluster and the arguments are the signed ones; what they write is computed here.
+        checkBinding(stored.document, call.data.arguments, deps.clusterName);
+        const grantKube = recordDryRuns(deps.kube);
+        const { access, reads } = await computeGrant({ tool: stored.document.spec.tool, diffHash: stored.document.spec.diffHash, request: call.data }, grantKube.kube, deps.helmRenders);
         // An automatic revert is minted for only because a human approved its change with automatic revert.
-        await checkRevertBinding(stored.document, deps);
+        await checkRevertBinding(stored.document, access, deps);
+        // Issue 76: the cluster's own SkyfloPolicy and SkyfloFreeze objects, judged again on what this grant writes.
+        const demands = await deps.policyCheck?.check({ document: stored.document, args: call.data.arguments, access, dryRuns: grantKube.dryRuns, now });
         // The approver's own passkey proof, when this executor requires one (issue 35): the engine's word is not enough.
-        await deps.approverSignature.check(stored.document);
-        const credential = await deps.minter.mint(stored.document, expiresAt);
+        await deps.approverSignature.check(stored.document, access, now, demands?.passkeyRequiredBy);
+        await deps.store.recordGrant(stored, access, now);
+        const credential = await deps.minter.mint(stored.document, access, expiresAt, reads);
+        deps.logger.info({ approval: name, tool: stored.document.spec.tool, writes: access.map((entry) => `${entry.verbs.join('/')} ${entry.resource}${entry.subresource ? `/${entry.subresource}` : ''} ${entry.namespace ? `${entry.namespace}/` : ''}${entry.name}`) }, 'granted what the approved call writes');
         return reply.code(200).send(credential);
       } catch (error) {
         if (error instanceof ExecutorError) deps.logger.warn({ approval: name, code: error.code, reason: error.message }, 'no credential minted');
@@ -153,7 +192,7 @@ export function createExecutorHttpServer(deps: ExecutorHttpDeps): FastifyInstanc
       try {
         if (!namePattern.test(name)) throw new ExecutorError('INVALID', `"${name}" is not a SkyfloApproval name`);
         const stored = await deps.store.read(name);
-        await deps.minter.release(name, stored?.document?.spec.access);
+        await deps.minter.release(name, stored?.grant);
         if (stored) await deps.store.markReleased(name, deps.now());
         deps.logger.info({ approval: name }, 'credential released');
         return reply.code(204).send();
@@ -161,9 +200,12 @@ export function createExecutorHttpServer(deps: ExecutorHttpDeps): FastifyInstanc
         return sendError(reply, error, deps.logger);
       }
     });
+  });
 
-    // Previews' server-side dry-runs (dry-run-proxy.ts): forced dryRun=All, no Secrets, allowed namespaces only.
-    engine.post('/v1/dry-run', async (request, reply) => {
+  // The MCP server's previews' server-side dry-runs (dry-run-proxy.ts): its own token, nothing else opens this.
+  app.register(async (mcp) => {
+    mcp.addHook('onRequest', only('dry-run'));
+    mcp.post('/v1/dry-run', async (request, reply) => {
       const parsed = dryRunRequestSchema.safeParse(request.body);
       if (!parsed.success) return reply.code(400).send({ code: 'INVALID', message: `not a dry-run request: ${parsed.error.issues[0]?.path.join('.') || 'body'}: ${parsed.error.issues[0]?.message}` });
       try {
@@ -175,17 +217,38 @@ export function createExecutorHttpServer(deps: ExecutorHttpDeps): FastifyInstanc
         return sendError(reply, error, deps.logger);
       }
     });
+    // Its Helm previews (issue 73 item 6): rendered with the executor's identity, which may read the release's storage
+    // Secrets; the answer holds no Secret value. The MCP server's token only: the engine never previews.
+    mcp.post('/v1/helm/render', async (request, reply) => {
+      const parsed = helmRenderRequestSchema.safeParse(request.body);
+      if (!parsed.success) return reply.code(400).send({ code: 'INVALID', message: `not a Helm render request: ${parsed.error.issues[0]?.path.join('.') || 'body'}: ${parsed.error.issues[0]?.message} (send {"release", "namespace", "chart": {"archive": <base64 .tgz>}?, "values"?, "reuse_values"?, "to_revision"?})` });
+      try {
+        const answer = await deps.helmRenderer.render(parsed.data);
+        deps.logger.info({ release: parsed.data.release, namespace: parsed.data.namespace, exists: answer.exists, manifestDigest: answer.manifest_digest }, 'helm preview rendered');
+        return reply.code(200).send(answer);
+      } catch (error) {
+        if (error instanceof ExecutorError) deps.logger.info({ release: parsed.data.release, namespace: parsed.data.namespace, code: error.code }, 'helm preview refused');
+        return sendError(reply, error, deps.logger);
+      }
+    });
   });
 
-  app.post(approvalWebhookPath, async (request, reply) => {
-    const review = request.body as { apiVersion?: string; kind?: string; request?: AdmissionRequest } | undefined;
-    if (!review?.request?.uid) return reply.code(400).send({ code: 'INVALID', message: 'not an admission.k8s.io/v1 AdmissionReview' });
-    const verdict = await reviewAdmission(review.request, { namespace: deps.namespace, store: deps.store, verifier: deps.verifier, now: deps.now });
-    if (!verdict.allowed) deps.logger.warn({ user: review.request.userInfo?.username, operation: review.request.operation, reason: verdict.message }, 'admission denied');
-    return reply.send({
-      apiVersion: 'admission.k8s.io/v1',
-      kind: 'AdmissionReview',
-      response: { uid: review.request.uid, allowed: verdict.allowed, ...(verdict.allowed ? {} : { status: { code: 403, reason: 'Forbidden', message: verdict.message } }) },
+  // The API server's questions: with an admission token configured, only it is answered (anything else is 401, which
+  // the API server's failurePolicy Fail turns into a refused write); without one, anyone is, with refusals that say
+  // nothing about approvals (admission-refusal.ts).
+  app.register(async (apiServer) => {
+    if (auth.hasAdmission) apiServer.addHook('onRequest', only('admission'));
+    apiServer.post(approvalWebhookPath, async (request, reply) => {
+      const review = request.body as { apiVersion?: string; kind?: string; request?: AdmissionRequest } | undefined;
+      if (!review?.request?.uid) return reply.code(400).send({ code: 'INVALID', message: 'not an admission.k8s.io/v1 AdmissionReview' });
+      const verdict = await reviewAdmission(review.request, { namespace: deps.namespace, store: deps.store, verifier: deps.verifier, now: deps.now });
+      if (!verdict.allowed) deps.logger.warn({ uid: review.request.uid, user: review.request.userInfo?.username, operation: review.request.operation, reason: verdict.message }, 'admission denied');
+      const message = refusalMessage(review.request, verdict, { authenticated: auth.hasAdmission, namespace: deps.namespace });
+      return reply.send({
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        response: { uid: review.request.uid, allowed: verdict.allowed, ...(verdict.allowed ? {} : { status: { code: 403, reason: 'Forbidden', message } }) },
+      });
     });
   });
 

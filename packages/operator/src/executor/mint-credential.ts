@@ -25,6 +25,7 @@ import {
   namespacesAnnotation,
   type ExecutorLogger,
 } from './executor-options.ts';
+import type { GrantRead } from './grant/grant-entry.ts';
 
 /** An RBAC rule, narrowed to named objects where it can be. */
 export type PolicyRule = ProfileRule & { resourceNames?: string[] };
@@ -57,9 +58,15 @@ const maxReadableRevisions = 1000;
  * finds its release Secrets by listing Secrets with a label selector, so an approval that writes a release Secret also
  * gets `list` on Secrets in that namespace for its lifetime (documented; nothing else is widened).
  */
-export function rulesForAccess(access: ApprovedAccess[]): AccessRules {
+export function rulesForAccess(access: ApprovedAccess[], reads: GrantRead[] = []): AccessRules {
   const namespaced = new Map<string, PolicyRule[]>();
   const cluster: PolicyRule[] = [];
+  // the call's own reads besides the objects it writes (grant/grant-entry.ts GrantRead): whole resources, never Secrets
+  for (const read of reads) {
+    if (read.apiGroup === '' && read.resources.includes('secrets')) continue;
+    const target = read.namespace ? (namespaced.get(read.namespace) ?? namespaced.set(read.namespace, []).get(read.namespace)!) : cluster;
+    target.push({ apiGroups: [read.apiGroup], resources: read.resources, verbs: read.verbs });
+  }
   const releaseHistory = new Map<string, { namespace: string | undefined; release: string; upTo: number }>();
   for (const entry of access) {
     const target = entry.namespace ? (namespaced.get(entry.namespace) ?? namespaced.set(entry.namespace, []).get(entry.namespace)!) : cluster;
@@ -90,7 +97,8 @@ export function rulesForAccess(access: ApprovedAccess[]): AccessRules {
 }
 
 export interface CredentialMinter {
-  mint(document: SkyfloApprovalDocument, approvalExpiresAt: Date): Promise<ApprovalCredential>;
+  /** Creates the account, its roles for exactly `access` (what the executor computed, issue 73) and a token. */
+  mint(document: SkyfloApprovalDocument, access: ApprovedAccess[], approvalExpiresAt: Date, reads?: GrantRead[]): Promise<ApprovalCredential>;
   /** Deletes the bindings, roles and account of an approval; absent is fine. */
   release(approval: string, access?: ApprovedAccess[]): Promise<void>;
   /** Releases every approval account whose expiry annotation has passed; returns their approval names. */
@@ -133,16 +141,19 @@ export function createCredentialMinter(options: {
     }
   }
 
-  function checkScope(document: SkyfloApprovalDocument): void {
+  function checkScope(document: SkyfloApprovalDocument, access: ApprovedAccess[], reads: GrantRead[]): void {
     const allowed = options.allowedNamespaces;
-    if (!document.spec.access.length) throw new ExecutorError('INVALID', `SkyfloApproval "${document.name}" names no object to write (spec.access is empty); nothing to mint`);
+    if (!access.length) throw new ExecutorError('INVALID', `SkyfloApproval "${document.name}" writes no object; nothing to mint`);
     if (!allowed) return;
-    const outside = document.spec.access.filter((entry) => !entry.namespace || !allowed.includes(entry.namespace));
+    const outside = [
+      ...access.filter((entry) => !entry.namespace || !allowed.includes(entry.namespace)).map((entry) => `${entry.resource}${entry.subresource ? `/${entry.subresource}` : ''} ${entry.namespace ? `${entry.namespace}/` : '(cluster-scoped) '}${entry.name}`),
+      ...reads.filter((read) => !read.namespace || !allowed.includes(read.namespace)).map((read) => `reads of ${read.resources.join(', ')} ${read.namespace ? `in ${read.namespace}` : 'cluster-wide'}`),
+    ];
     if (outside.length) {
-      const described = outside.map((entry) => `${entry.resource}${entry.subresource ? `/${entry.subresource}` : ''} ${entry.namespace ? `${entry.namespace}/` : '(cluster-scoped) '}${entry.name}`).join(', ');
+      const described = outside.join(', ');
       throw new ExecutorError(
         'NOT_APPROVED',
-        `this executor may grant access only in namespace(s) ${allowed.join(', ')}; SkyfloApproval "${document.name}" names ${described} outside them, so nothing is minted`,
+        `this executor may grant access only in namespace(s) ${allowed.join(', ')}; SkyfloApproval "${document.name}" writes ${described} outside them, so nothing is minted`,
       );
     }
   }
@@ -186,15 +197,15 @@ export function createCredentialMinter(options: {
   }
 
   return {
-    async mint(document, approvalExpiresAt) {
-      checkScope(document);
+    async mint(document, access, approvalExpiresAt, reads = []) {
+      checkScope(document, access, reads);
       const approval = document.name;
       const name = approvalAccountName(approval);
       const now = options.now();
       // The TokenRequest API refuses less than 10 minutes, so the token itself lives 600 s; the account is deleted at
       // the approval's expiry if that comes first, and a deleted account's token no longer authenticates.
       const expiresAt = new Date(Math.min(approvalExpiresAt.getTime(), now.getTime() + approvalCredentialMaxSeconds * 1000));
-      const rules = rulesForAccess(document.spec.access);
+      const rules = rulesForAccess(access, reads);
       const subject = [{ kind: 'ServiceAccount', name, namespace }];
       const metadata = (extra: Record<string, unknown> = {}) => ({ name, labels: labels(approval), annotations: { [expiresAtAnnotation]: expiresAt.toISOString() }, ...extra });
       try {
@@ -240,7 +251,7 @@ export function createCredentialMinter(options: {
         if (!token) throw new Error('the TokenRequest answer carried no token');
         const timer = setTimeout(() => {
           timers.delete(approval);
-          release(approval, document.spec.access).then(
+          release(approval, access).then(
             () => logger.info({ approval }, 'approval expired: its account and roles were deleted'),
             (error) => logger.error({ approval, err: (error as Error).message }, 'could not delete an expired approval account (the sweep retries)'),
           );
@@ -248,9 +259,9 @@ export function createCredentialMinter(options: {
         timer.unref();
         timers.set(approval, timer);
         logger.info({ approval, account: name, namespaces: [...rules.namespaced.keys()], expiresAt: expiresAt.toISOString() }, 'minted a per-approval credential');
-        return { token, expiresAt: expiresAt.toISOString(), username: `system:serviceaccount:${namespace}:${name}` };
+        return { token, expiresAt: expiresAt.toISOString(), username: `system:serviceaccount:${namespace}:${name}`, access };
       } catch (error) {
-        await release(approval, document.spec.access).catch(() => undefined);
+        await release(approval, access).catch(() => undefined);
         if (error instanceof ExecutorError) throw error;
         throw new ExecutorError('MINT_FAILED', `could not mint the credential of SkyfloApproval "${approval}": ${(error as Error).message}`);
       }

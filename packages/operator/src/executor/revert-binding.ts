@@ -4,7 +4,7 @@
  * for that — a signed approval that merely says "automatic" would let the engine (or whoever holds its key) mint write
  * access no human asked for. So the executor mints for a revert only when the SkyfloApproval it names in
  * `spec.revertOf` is itself signed, approved with automatic revert (`status.autoRevert`), by the same person, for the
- * same conversation and cluster, and the inverse writes only objects the original's access named (an inverse restores
+ * same conversation and cluster, and the inverse writes only objects the original's grant named (an inverse restores
  * what the change wrote; a Helm rollback's storage Secrets are those of the same release).
  */
 import { type ApprovedAccess, type SkyfloApprovalDocument } from '@skyflo/protocol';
@@ -19,8 +19,11 @@ const helmStoragePattern = /^sh\.helm\.release\.v1\.(.+)\.v\d+$/;
 const objectKey = (entry: ApprovedAccess) => `${entry.apiGroup}|${entry.resource}|${entry.namespace ?? ''}|${entry.name}`;
 const helmReleaseOf = (entry: ApprovedAccess) => (entry.apiGroup === '' && entry.resource === 'secrets' ? helmStoragePattern.exec(entry.name)?.[1] : undefined);
 
-/** Throws NOT_APPROVED unless `document` is a plain approval or a revert bound to an approval with automatic revert. */
-export async function checkRevertBinding(document: SkyfloApprovalDocument, deps: { store: ApprovalStore; verifier: ApprovalVerifier }): Promise<void> {
+/**
+ * Throws NOT_APPROVED unless `document` is a plain approval or a revert bound to an approval with automatic revert,
+ * whose inverse (`access`, as the executor computed it) writes only what the original's recorded grant wrote.
+ */
+export async function checkRevertBinding(document: SkyfloApprovalDocument, access: ApprovedAccess[], deps: { store: ApprovalStore; verifier: ApprovalVerifier }): Promise<void> {
   const { name, spec, status } = document;
   const revertOf = spec.revertOf;
   if (!revertOf) {
@@ -43,9 +46,11 @@ export async function checkRevertBinding(document: SkyfloApprovalDocument, deps:
   if (originalSpec.cluster.name !== spec.cluster.name || originalSpec.cluster.server !== spec.cluster.server) throw refuse('it was approved on another cluster');
   if (status.decidedBy?.id === undefined || originalStatus.decidedBy?.id !== status.decidedBy.id) throw refuse('it was approved by someone else than the revert is decided for');
   if (status.automatic !== true) throw refuse('the revert is not marked automatic');
-  const objects = new Set(originalSpec.access.map(objectKey));
-  const releases = new Set(originalSpec.access.map((entry) => (helmReleaseOf(entry) ? `${entry.namespace ?? ''}|${helmReleaseOf(entry)}` : undefined)).filter(Boolean));
-  const outside = spec.access.filter((entry) => {
+  // what the original really wrote: the grant the executor computed and recorded when it minted for it
+  if (!original.grant) throw refuse('it never had a credential minted (no grant recorded), so it wrote nothing to revert');
+  const objects = new Set(original.grant.map(objectKey));
+  const releases = new Set(original.grant.map((entry) => (helmReleaseOf(entry) ? `${entry.namespace ?? ''}|${helmReleaseOf(entry)}` : undefined)).filter(Boolean));
+  const outside = access.filter((entry) => {
     if (objects.has(objectKey(entry))) return false;
     const release = helmReleaseOf(entry);
     return !(release && releases.has(`${entry.namespace ?? ''}|${release}`));

@@ -10,7 +10,7 @@ const keyPair = () => {
 const engine = keyPair();
 const other = keyPair();
 
-const spec = { conversationId: 'c', callId: 'k', tool: 'k8s_scale', cluster: { name: 'a', server: '' }, access: [{ apiGroup: 'apps', resource: 'deployments', namespace: 'staging', name: 'web', verbs: ['patch' as const] }], argsHash: 'h', requestedAt: '2026-01-01T00:00:00Z' };
+const spec = { conversationId: 'c', callId: 'k', tool: 'k8s_scale', cluster: { name: 'a', server: '' }, argsHash: 'h', requestedAt: '2026-01-01T00:00:00Z' };
 const status = { decision: 'approved' as const, decidedAt: '2026-01-01T00:00:00Z', expiresAt: '2026-01-01T00:10:00Z' };
 const signed = async (privatePem = engine.privatePem): Promise<SkyfloApprovalDocument> => ({ name: 'a1', spec, status: { ...status, signature: await signApproval(privatePem, 'a1', spec, status) } });
 
@@ -23,7 +23,7 @@ describe('approval signatures', () => {
     await expect(verifier.verify({ ...document, name: 'a2' })).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
     await expect(verifier.verify({ ...document, status: { ...document.status, decision: 'denied' } })).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
     await expect(verifier.verify({ ...document, status: { ...document.status, expiresAt: '2027-01-01T00:00:00Z' } })).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
-    await expect(verifier.verify({ ...document, spec: { ...spec, access: [{ ...spec.access[0]!, name: 'api' }] } })).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    await expect(verifier.verify({ ...document, spec: { ...spec, argsHash: 'other' } })).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
     const [header, , signature] = document.status.signature.split('.');
     await expect(verifier.verify({ ...document, status: { ...document.status, signature: `${header}.eyJ4IjoxfQ.${signature}` } })).rejects.toThrow('not a compact JWS with a detached payload');
     const onlyOther = await createApprovalVerifier([other.publicPem]);

@@ -52,6 +52,7 @@ export class KubeRequestError extends Error {
 
 export const isNotFound = (error: unknown) => error instanceof KubeRequestError && error.status === 404;
 export const isConflict = (error: unknown) => error instanceof KubeRequestError && error.status === 409;
+export const isForbidden = (error: unknown) => error instanceof KubeRequestError && error.status === 403;
 
 /** The REST path of a kind (and of one object when `name` is given). */
 export function resourcePath(reference: { apiVersion: string; kind: string; namespace?: string; name?: string }): string {

@@ -9,7 +9,7 @@
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
-import { approvalKeyFiles, tlsFiles } from '../desired/executor.ts';
+import { approvalKeyFiles, dryRunTokenFile, tlsFiles } from '../desired/executor.ts';
 import { executorNames, instanceLabels, type SkyfloAiObject } from '../desired/names.ts';
 import type { KubeObject, KubeRest } from '../kube/kube-rest.ts';
 
@@ -68,13 +68,15 @@ async function ensureSecret(kube: KubeRest, owner: SkyfloAiObject, name: string,
   return { values, created: true };
 }
 
-/** Both Secrets, created when missing; returns the CA (for the webhook's caBundle) and what was written. */
+/** The executor's Secrets (approval keys, TLS, the MCP server's dry-run token), created when missing; returns the CA (for the webhook's caBundle) and what was written. */
 export async function ensureExecutorSecrets(kube: KubeRest, owner: SkyfloAiObject): Promise<{ caPem?: string; actions: string[] }> {
   const names = executorNames(owner);
   const keys = await ensureSecret(kube, owner, names.approvalKeys, freshApprovalKeys);
   const tls = await ensureSecret(kube, owner, names.tls, () => freshExecutorTls(names.executor, owner.metadata.namespace ?? 'default'));
+  // Issue 73: the MCP server's own token, in a Secret of its own, so its pods never mount anything of the engine's.
+  const dryRun = await ensureSecret(kube, owner, names.dryRunToken, () => ({ [dryRunTokenFile]: randomBytes(32).toString('base64url') }));
   return {
     caPem: tls.values[tlsFiles.ca],
-    actions: [...(keys.created ? [`created Secret/${names.approvalKeys}`] : []), ...(tls.created ? [`created Secret/${names.tls}`] : [])],
+    actions: [names.approvalKeys, names.tls, names.dryRunToken].filter((_name, index) => [keys, tls, dryRun][index]!.created).map((name) => `created Secret/${name}`),
   };
 }

@@ -7,10 +7,11 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { desiredState, generatedSecretKeys, keptSecret } from '../desired/desired-state.ts';
 import { clusterOwnerLabels, instanceNames, managedBy, skyfloAiApiVersion, skyfloAiKind, type SkyfloAiObject } from '../desired/names.ts';
 import type { EventRecorder } from '../kube/event-recorder.ts';
-import { isConflict, type KubeObject, type KubeRest } from '../kube/kube-rest.ts';
+import { isConflict, isForbidden, type KubeObject, type KubeRest } from '../kube/kube-rest.ts';
 import { accessProfileOf, approvalEnforcementOf, parseSkyfloAiSpec } from '../spec/skyfloai-spec.ts';
 import { executorNames } from '../desired/names.ts';
 import { executorRbacProblem } from './executor-rbac-check.ts';
+import { installMcpRbacProblem, type McpRbacMode } from './install-rbac.ts';
 import { ensureExecutorSecrets } from './executor-tls.ts';
 import { hasDrifted, mergeForReplace } from './compare.ts';
 import { checkDataVolumeKey, ensureKeptSecret } from './kept-keys.ts';
@@ -23,6 +24,8 @@ export interface ReconcileDeps {
   events: EventRecorder;
   log: (message: string, fields?: Record<string, unknown>) => void;
   now?: () => Date;
+  /** who makes the MCP server's RBAC (install-rbac.ts): this operator (default), or the install (the chart) */
+  mcpRbac?: McpRbacMode;
 }
 
 export interface ReconcileResult {
@@ -64,15 +67,24 @@ const rbacKey = (object: { kind: string; metadata: { name: string; namespace?: s
  * Why no finalizer instead: `helm uninstall` removes the operator together with the SkyfloAI, and a finalizer
  * nobody is left to remove would leave the resource stuck in Terminating.
  */
-async function removeRbac(deps: ReconcileDeps, key: { namespace: string; name: string }, keep: Set<string> = new Set()): Promise<string[]> {
+async function removeRbac(deps: ReconcileDeps, key: { namespace: string; name: string }, keep: Set<string> = new Set(), left: string[] = []): Promise<string[]> {
   const labels = clusterOwnerLabels({ metadata: key } as SkyfloAiObject);
   const selector = `app.kubernetes.io/managed-by=${managedBy},${Object.entries(labels).map(([label, value]) => `${label}=${value}`).join(',')}`;
   const removed: string[] = [];
   for (const kind of rbacKinds) {
     for (const object of await deps.kube.list({ apiVersion: apiVersionOf(kind), kind }, selector)) {
       if (keep.has(rbacKey(object))) continue;
-      await deps.kube.delete(ref(object));
-      removed.push(`${kind}/${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`);
+      const named = `${kind}/${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`;
+      try {
+        await deps.kube.delete(ref(object));
+      } catch (error) {
+        // An install that gives this operator no delete on it (--mcp-rbac=install allows only its own older names):
+        // said in the status rather than failing every reconcile.
+        if (!isForbidden(error)) throw error;
+        left.push(named);
+        continue;
+      }
+      removed.push(named);
     }
   }
   if (removed.length > 0) deps.log(keep.size === 0 ? 'removed the RBAC of a deleted SkyfloAI' : 'removed RBAC the spec no longer asks for', { namespace: key.namespace, name: key.name, removed });
@@ -85,6 +97,28 @@ const roleRefChanged = (desired: KubeObject, actual: KubeObject) => {
   const [want, have] = [desired, actual].map((object) => (object as { roleRef?: { kind?: string; name?: string } }).roleRef);
   return want?.kind !== have?.kind || want?.name !== have?.name;
 };
+
+/** Creates, replaces or leaves one desired object; returns what is in the cluster now and what was done. */
+async function applyObject(deps: ReconcileDeps, owner: SkyfloAiObject, object: KubeObject, mode: 'sync' | 'create-only'): Promise<{ current: KubeObject | undefined; actions: string[] }> {
+  const actual = await deps.kube.get(ref(object));
+  if (!actual) {
+    const current = await deps.kube.create(object);
+    await deps.events.record(owner, 'Normal', 'Created', `Created ${object.kind} ${object.metadata.name}`);
+    return { current, actions: [`created ${object.kind}/${object.metadata.name}`] };
+  }
+  if (mode === 'sync' && roleRefChanged(object, actual)) {
+    await deps.kube.delete(ref(object));
+    const current = await deps.kube.create(object);
+    await deps.events.record(owner, 'Normal', 'Updated', `Replaced ${object.kind} ${object.metadata.name}: it now binds ${(object as { roleRef?: { name?: string } }).roleRef?.name}`);
+    return { current, actions: [`updated ${object.kind}/${object.metadata.name}`] };
+  }
+  if (mode === 'sync' && hasDrifted(object, actual)) {
+    const current = await deps.kube.replace(mergeForReplace(object, actual));
+    await deps.events.record(owner, 'Normal', 'Updated', `Updated ${object.kind} ${object.metadata.name} to match the spec`);
+    return { current, actions: [`updated ${object.kind}/${object.metadata.name}`] };
+  }
+  return { current: actual, actions: [] };
+}
 
 export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: string; name: string }): Promise<ReconcileResult> {
   // observe
@@ -129,29 +163,24 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
         await deps.events.record(owner, 'Normal', 'Created', action);
       }
     }
-    // desired state
+    // desired state (with --mcp-rbac=install the MCP server's RBAC is the install's: checked below, never written)
+    const installMakesRbac = deps.mcpRbac === 'install';
     const desired = desiredState(owner, spec, freshSecret, kept.fingerprint, executorCa);
+    if (installMakesRbac) desired.objects = desired.objects.filter(({ object }) => !['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(object.kind));
     await annotateReferencedSecrets(deps.kube, owner, spec, desired);
-    // diff → apply
+    // diff → apply. What the install does not let this operator write (a spec edited beyond what the chart was
+    // installed for, e.g. a profile that needs the executor's webhook) is said in the status, not retried for ever.
+    const notPermitted: string[] = [];
     for (const { object, mode } of desired.objects) {
-      const actual = await deps.kube.get(ref(object));
-      let current = actual;
-      if (!actual) {
-        current = await deps.kube.create(object);
-        actions.push(`created ${object.kind}/${object.metadata.name}`);
-        await deps.events.record(owner, 'Normal', 'Created', `Created ${object.kind} ${object.metadata.name}`);
-      } else if (mode === 'sync' && roleRefChanged(object, actual)) {
-        await deps.kube.delete(ref(object));
-        current = await deps.kube.create(object);
-        actions.push(`updated ${object.kind}/${object.metadata.name}`);
-        await deps.events.record(owner, 'Normal', 'Updated', `Replaced ${object.kind} ${object.metadata.name}: it now binds ${(object as { roleRef?: { name?: string } }).roleRef?.name}`);
-      } else if (mode === 'sync' && hasDrifted(object, actual)) {
-        current = await deps.kube.replace(mergeForReplace(object, actual));
-        actions.push(`updated ${object.kind}/${object.metadata.name}`);
-        await deps.events.record(owner, 'Normal', 'Updated', `Updated ${object.kind} ${object.metadata.name} to match the spec`);
-      }
-      if (object.kind === 'Deployment') deployments[object.metadata.name] = current;
-      if (object.kind === 'PersistentVolumeClaim') claim = current;
+      const applied = await applyObject(deps, owner, object, mode).catch((error: unknown) => {
+        if (!isForbidden(error)) throw error;
+        notPermitted.push(`write ${object.kind} ${object.metadata.name}`);
+        return undefined;
+      });
+      if (!applied) continue;
+      actions.push(...applied.actions);
+      if (object.kind === 'Deployment') deployments[object.metadata.name] = applied.current;
+      if (object.kind === 'PersistentVolumeClaim') claim = applied.current;
     }
     const wanted = new Set(desired.objects.map(({ object }) => `${object.kind}/${object.metadata.name}`));
     for (const optional of desired.optional) {
@@ -163,7 +192,8 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
       await deps.events.record(owner, 'Normal', 'Deleted', `Deleted ${optional.kind} ${optional.name}: the spec no longer asks for it`);
     }
     const rbacWanted = new Set(desired.objects.filter(({ object }) => rbacKinds.includes(object.kind)).map(({ object }) => rbacKey(object)));
-    for (const removed of await removeRbac(deps, key, rbacWanted)) {
+    const leftover: string[] = [];
+    for (const removed of await removeRbac(deps, key, rbacWanted, leftover)) {
       actions.push(`deleted ${removed}`);
       await deps.events.record(owner, 'Normal', 'Deleted', `Deleted ${removed.replace('/', ' ')}: the access profile no longer asks for it`);
     }
@@ -171,14 +201,21 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
     const missing = await missingSecretKeys(deps.kube, owner, spec);
     const keyMismatch = await checkDataVolumeKey(deps.kube, owner, claim, kept.fingerprint);
     const executorRbac = enforcement === 'cluster' ? await executorRbacProblem(deps.kube, owner, accessProfileOf(spec)) : undefined;
-    problem =
-      missing.length > 0
-        ? { reason: 'SecretMissing', message: missing.join('; ') }
-        : keyMismatch
-          ? { reason: 'EncryptionKeyMismatch', message: keyMismatch }
-          : executorRbac
-            ? { reason: 'ExecutorRbacMissing', message: executorRbac }
-            : undefined;
+    const mcpRbacWrong = installMakesRbac ? await installMcpRbacProblem(deps.kube, owner, spec) : undefined;
+    // the first that applies (the pods cannot start, or would start without what they need, until it is fixed)
+    const problems: Array<RunProblem | undefined> = [
+      missing.length > 0 ? { reason: 'SecretMissing', message: missing.join('; ') } : undefined,
+      keyMismatch ? { reason: 'EncryptionKeyMismatch', message: keyMismatch } : undefined,
+      executorRbac ? { reason: 'ExecutorRbacMissing', message: executorRbac } : undefined,
+      mcpRbacWrong ? { reason: 'McpRbacMissing', message: mcpRbacWrong } : undefined,
+      notPermitted.length > 0
+        ? { reason: 'NotPermitted', message: `this install does not let the operator ${notPermitted.join(', ')}, which the spec needs: run helm upgrade with the values this spec was written from (the chart grants what its values need)` }
+        : undefined,
+      leftover.length > 0
+        ? { reason: 'RbacLeftover', message: `RBAC an older operator made is still there and this operator may not delete it (${leftover.join(', ')}); it may grant the MCP server more than its profile: delete it with kubectl` }
+        : undefined,
+    ];
+    problem = problems.find((candidate) => candidate !== undefined);
   } catch (error) {
     if (isConflict(error)) throw error; // someone wrote in between: retry with a fresh read
     const message = `applying the spec failed: ${error instanceof Error ? error.message : String(error)}`;

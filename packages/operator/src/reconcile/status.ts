@@ -43,7 +43,7 @@ export function componentStatus(deployment: KubeObject | undefined, desiredRepli
 
 /** Something that stops the applied spec from running, found while applying it (the pods cannot start until it is fixed). */
 export interface RunProblem {
-  reason: 'SecretMissing' | 'EncryptionKeyMismatch' | 'ExecutorRbacMissing';
+  reason: 'SecretMissing' | 'EncryptionKeyMismatch' | 'ExecutorRbacMissing' | 'McpRbacMissing' | 'RbacLeftover' | 'NotPermitted';
   message: string;
 }
 
@@ -52,7 +52,7 @@ export const approvalsEnforcedByEngine = {
   message:
     'approvals.enforcement is engine: the MCP server\'s ServiceAccount holds the access profile\'s write rules and only Skyflo\'s own ' +
     'approval gate stands between the model and the cluster; set spec.approvals.enforcement=cluster so the API server itself refuses ' +
-    'any write that no one approved (README: Who can write to your cluster)',
+    'any write that no one approved (docs/approvals-and-enforcement.md)',
 };
 
 /** Who enforces approvals, as a condition that `kubectl describe sky` shows (False + a warning for `engine`). */

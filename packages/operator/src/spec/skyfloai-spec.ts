@@ -103,6 +103,13 @@ export const skyfloAiSpecSchema = z.object({
        * write rules and only Skyflo's own gate stands between the model and the cluster (a Warning on the SkyfloAI).
        */
       enforcement: z.enum(['cluster', 'engine']).default('cluster'),
+      /**
+       * Issue 73: the bearer the API server presents to the executor's webhook, which a cluster administrator gives
+       * kube-apiserver in its AdmissionConfiguration's webhook kubeconfig (user `<name>-executor.<namespace>.svc:8443`).
+       * Set, the webhook answers only that bearer; unset, it answers anyone and keeps its refusals vague. Set it only
+       * once the API server sends it: until then every approved write is refused.
+       */
+      admissionTokenSecretRef: secretKeyRef('token').optional(),
     })
     .prefault({}),
   /** true: the MCP server offers only read-only tools, and its ServiceAccount gets the read-only profile */

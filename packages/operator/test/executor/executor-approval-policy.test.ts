@@ -1,8 +1,9 @@
 import { createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approvalChallengeFacts, approvalChallengeInput, type ApprovedAccess, type ApproverProof, type SkyfloApprovalDocument } from '@skyflo/protocol';
+import { approvalChallengeFacts, approvalChallengeInput, type ApproverProof, type SkyfloApprovalDocument } from '@skyflo/protocol';
+import { approvalObjectName } from '@skyflo/protocol/approval-hashes';
 import { signApproval, type RunningExecutor } from '../../src/executor/index.ts';
-import { installNamespace, spec, startExecutorHarness, type ExecutorHarness } from './executor-harness.ts';
+import { installNamespace, scaleWeb, spec, startExecutorHarness, type ExecutorHarness } from './executor-harness.ts';
 import { createSoftwarePasskey } from './software-passkey.ts';
 
 /*
@@ -14,7 +15,8 @@ import { createSoftwarePasskey } from './software-passkey.ts';
  */
 
 const approver = { id: 'user-bob', email: 'bob@example.com' };
-const scaleWeb: ApprovedAccess[] = [{ apiGroup: 'apps', resource: 'deployments', subresource: 'scale', namespace: 'staging', name: 'web', verbs: ['patch'] }];
+/** Each case approves the scale of staging/web as its own call (`call-<label>`), named as the engine names it. */
+const nameFor = (label: string) => approvalObjectName('conv-1', `call-${label}`);
 const rp = { rpId: 'skyflo.example.com', origin: 'https://skyflo.example.com' };
 
 let h: ExecutorHarness;
@@ -31,14 +33,15 @@ const eveDevice = deviceKey();
 /** What the CLI signs: sha256(approvalChallengeInput(facts)) of the call, with an expiry two minutes ahead. */
 function deviceProof(key: { id: string; privateKey: KeyObject }, call: { callId: string; diffHash: string }): ApproverProof {
   const challengeExpiresAt = new Date(Date.now() + 2 * 60_000).toISOString();
-  const facts = approvalChallengeFacts({ ...spec(scaleWeb, call), diffHash: call.diffHash }, challengeExpiresAt);
+  const facts = approvalChallengeFacts({ ...spec(scaleWeb(call.callId)), diffHash: call.diffHash }, challengeExpiresAt);
   const digest = createHash('sha256').update(approvalChallengeInput(facts)).digest();
   return { challengeExpiresAt, deviceSignature: { keyId: key.id, signature: sign(null, digest, key.privateKey).toString('base64url') } };
 }
 
 /** The engine's side: an approval signed with the engine's key, marked required when the policy asked for a passkey. */
-async function approval(name: string, options: { required?: boolean; diffHash?: string; proof?: ApproverProof } = {}): Promise<SkyfloApprovalDocument> {
-  const documentSpec = spec(scaleWeb, { callId: `call-${name}`, diffHash: options.diffHash ?? 'd'.repeat(64) });
+async function approval(label: string, options: { required?: boolean; diffHash?: string; proof?: ApproverProof } = {}): Promise<SkyfloApprovalDocument> {
+  const documentSpec = spec(scaleWeb(`call-${label}`), { diffHash: options.diffHash ?? 'd'.repeat(64) });
+  const name = nameFor(label);
   const status = {
     decision: 'approved' as const,
     decidedBy: approver,
@@ -55,7 +58,7 @@ const accountExists = async (name: string) =>
 
 async function mirrorAndMint(target: RunningExecutor, document: SkyfloApprovalDocument) {
   expect(await h.api(target, 'POST', '/v1/approvals', document)).toMatchObject({ status: 201 });
-  return h.api(target, 'POST', `/v1/approvals/${document.name}/credential`);
+  return h.mint(target, document, scaleWeb(document.spec.callId).args);
 }
 
 beforeAll(async () => {
@@ -76,7 +79,7 @@ describe('an approval whose passkey policy asked for the approver\'s signature, 
     const refused = await mirrorAndMint(executor, await approval('policy-no-proof', { required: true }));
     expect(refused).toMatchObject({ status: 403, body: { code: 'APPROVER_SIGNATURE' } });
     expect(refused.body.message).toContain('the engine\'s passkey policy asked for the approver\'s passkey on this call');
-    expect(await accountExists('policy-no-proof')).toBe(false);
+    expect(await accountExists(nameFor('policy-no-proof'))).toBe(false);
     // the same call unmarked is today's behaviour at `none`: the engine's word is enough
     expect((await mirrorAndMint(executor, await approval('policy-unmarked'))).status).toBe(200);
   });
@@ -84,8 +87,8 @@ describe('an approval whose passkey policy asked for the approver\'s signature, 
   it('mints for a terminal approval signed by the decider\'s device key over this call\'s facts', async () => {
     const minted = await mirrorAndMint(executor, await approval('policy-device', { required: true, proof: deviceProof(bobDevice, { callId: 'call-policy-device', diffHash: 'd'.repeat(64) }) }));
     expect(minted.status, JSON.stringify(minted.body)).toBe(200);
-    expect(minted.body.username).toBe(`system:serviceaccount:${installNamespace}:skyflo-approval-policy-device`);
-    expect(await accountExists('policy-device')).toBe(true);
+    expect(minted.body.username).toBe(`system:serviceaccount:${installNamespace}:skyflo-approval-${nameFor('policy-device')}`);
+    expect(await accountExists(nameFor('policy-device'))).toBe(true);
     const keys = JSON.parse(await h.kubectl(['get', 'skyfloapproverkeys', '-n', installNamespace, '-o', 'json']));
     expect(keys.items.map((item: { spec: { credentialId: string; kind?: string } }) => [item.spec.credentialId, item.spec.kind]).sort()).toEqual([[bobDevice.id, 'device_key'], [eveDevice.id, 'device_key']].sort());
   });
@@ -97,8 +100,8 @@ describe('an approval whose passkey policy asked for the approver\'s signature, 
     const otherDiff = await mirrorAndMint(executor, await approval('policy-diff', { required: true, diffHash: 'f'.repeat(64), proof: deviceProof(bobDevice, { callId: 'call-policy-diff', diffHash: 'e'.repeat(64) }) }));
     expect(otherDiff).toMatchObject({ status: 403, body: { code: 'APPROVER_SIGNATURE' } });
     expect(otherDiff.body.message).toContain('does not sign this approval\'s facts');
-    expect(await accountExists('policy-eve')).toBe(false);
-    expect(await accountExists('policy-diff')).toBe(false);
+    expect(await accountExists(nameFor('policy-eve'))).toBe(false);
+    expect(await accountExists(nameFor('policy-diff'))).toBe(false);
   });
 
   it('checks a passkey assertion against the relying party the key was registered for', async () => {
@@ -106,7 +109,7 @@ describe('an approval whose passkey policy asked for the approver\'s signature, 
     expect(await h.api(executor, 'POST', '/v1/approver-keys', { credentialId: passkey.credentialId, userId: approver.id, publicKey: passkey.publicKey, kind: 'passkey', ...rp })).toMatchObject({ status: 201 });
     const assert = (callId: string, origin: string) => {
       const challengeExpiresAt = new Date(Date.now() + 5 * 60_000).toISOString();
-      const challenge = createHash('sha256').update(approvalChallengeInput(approvalChallengeFacts(spec(scaleWeb, { callId, diffHash: 'd'.repeat(64) }), challengeExpiresAt))).digest('base64url');
+      const challenge = createHash('sha256').update(approvalChallengeInput(approvalChallengeFacts(spec(scaleWeb(callId), { diffHash: 'd'.repeat(64) }), challengeExpiresAt))).digest('base64url');
       return { challengeExpiresAt, assertion: passkey.assert(challenge, { rpId: rp.rpId, origin, userId: approver.id }) };
     };
     expect((await mirrorAndMint(executor, await approval('policy-passkey', { required: true, proof: assert('call-policy-passkey', rp.origin) }))).status).toBe(200);
@@ -127,7 +130,7 @@ describe('the executor\'s own setting only makes it stricter', () => {
     const refused = await mirrorAndMint(strict, await approval('strict-unmarked'));
     expect(refused).toMatchObject({ status: 403, body: { code: 'APPROVER_SIGNATURE' } });
     expect(refused.body.message).toContain('this executor requires the approver\'s passkey signature on every approval');
-    expect(await accountExists('strict-unmarked')).toBe(false);
+    expect(await accountExists(nameFor('strict-unmarked'))).toBe(false);
     expect((await mirrorAndMint(strict, await approval('strict-device', { proof: deviceProof(bobDevice, { callId: 'call-strict-device', diffHash: 'd'.repeat(64) }) }))).status).toBe(200);
   });
 });

@@ -2,7 +2,7 @@ import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningExecutor } from '../../src/executor/index.ts';
 import { eventually } from '../support/operator-harness.ts';
-import { installNamespace, spec, startExecutorHarness, type ExecutorHarness } from './executor-harness.ts';
+import { installNamespace, scaleWeb, spec, startExecutorHarness, type ExecutorHarness } from './executor-harness.ts';
 
 /*
  * SkyfloApprovals as Kubernetes objects: only the engine's signature makes one worth a credential, a decided one
@@ -12,7 +12,6 @@ import { installNamespace, spec, startExecutorHarness, type ExecutorHarness } fr
 
 let h: ExecutorHarness;
 let executor: RunningExecutor;
-const scaleWeb = [{ apiGroup: 'apps', resource: 'deployments', subresource: 'scale', namespace: 'staging', name: 'web', verbs: ['patch' as const] }];
 const accountExists = async (approval: string) => (await h.kubectl(['get', 'serviceaccount', `skyflo-approval-${approval}`, '-n', installNamespace, '--ignore-not-found', '-o', 'name'])) !== '';
 
 beforeAll(async () => {
@@ -26,93 +25,100 @@ afterAll(async () => {
 
 describe('signed approvals', () => {
   it('refuses callers without the engine bearer token', async () => {
-    const document = await h.signed('no-bearer', scaleWeb);
+    const call = scaleWeb('no-bearer');
+    const document = await h.signed(call);
     expect(await h.api(executor, 'POST', '/v1/approvals', document, 'wrong-token')).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED' } });
-    expect(await h.api(executor, 'POST', '/v1/approvals/no-bearer/credential', undefined, '')).toMatchObject({ status: 401 });
-    expect(await h.kubectl(['get', 'skyfloapprovals', '-n', installNamespace, '-o', 'name'])).not.toContain('no-bearer');
+    expect(await h.mint(executor, document, call.args, undefined, '')).toMatchObject({ status: 401 });
+    expect(await h.kubectl(['get', 'skyfloapprovals', '-n', installNamespace, '-o', 'name'])).not.toContain(document.name);
   });
 
   it('mints nothing for a SkyfloApproval written by hand, nor for one signed by another key', async () => {
     // kubectl apply of an "approved" object: spec, then a status with a made-up signature.
-    await h.kubectl(['apply', '-n', installNamespace, '-f', '-'], JSON.stringify({ apiVersion: 'skyflo.ai/v1alpha1', kind: 'SkyfloApproval', metadata: { name: 'by-hand' }, spec: spec(scaleWeb) }));
+    const byHand = scaleWeb('by-hand');
+    await h.kubectl(['apply', '-n', installNamespace, '-f', '-'], JSON.stringify({ apiVersion: 'skyflo.ai/v1alpha1', kind: 'SkyfloApproval', metadata: { name: 'by-hand' }, spec: spec(byHand) }));
     const now = new Date();
     const forgedStatus = { decision: 'approved', decidedBy: { id: 'mallory' }, decidedAt: now.toISOString(), expiresAt: new Date(now.getTime() + 600_000).toISOString(), signature: 'eyJhbGciOiJFZERTQSJ9..Zm9yZ2Vk' };
     await h.kubectl(['patch', 'skyfloapproval', 'by-hand', '-n', installNamespace, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: forgedStatus })]);
-    const handWritten = await h.api(executor, 'POST', '/v1/approvals/by-hand/credential');
+    const handWritten = await h.api(executor, 'POST', '/v1/approvals/by-hand/credential', { arguments: byHand.args });
     expect(handWritten).toMatchObject({ status: 403, body: { code: 'BAD_SIGNATURE' } });
     expect(handWritten.body.message).toContain('SkyfloApproval "by-hand" is not signed by the engine');
 
-    await h.kubectl(['apply', '-n', installNamespace, '-f', '-'], JSON.stringify({ apiVersion: 'skyflo.ai/v1alpha1', kind: 'SkyfloApproval', metadata: { name: 'no-status' }, spec: spec(scaleWeb) }));
-    expect(await h.api(executor, 'POST', '/v1/approvals/no-status/credential')).toMatchObject({ status: 403, body: { code: 'BAD_SIGNATURE' } });
+    await h.kubectl(['apply', '-n', installNamespace, '-f', '-'], JSON.stringify({ apiVersion: 'skyflo.ai/v1alpha1', kind: 'SkyfloApproval', metadata: { name: 'no-status' }, spec: spec(scaleWeb('no-status')) }));
+    expect(await h.api(executor, 'POST', '/v1/approvals/no-status/credential', { arguments: scaleWeb('no-status').args })).toMatchObject({ status: 403, body: { code: 'BAD_SIGNATURE' } });
 
-    const otherKey = await h.signed('other-key', scaleWeb, { signingKeyPem: h.otherPrivateKeyPem });
+    const otherKey = await h.signed(scaleWeb('other-key'), { signingKeyPem: h.otherPrivateKeyPem });
     expect(await h.api(executor, 'POST', '/v1/approvals', otherKey)).toMatchObject({ status: 403, body: { code: 'BAD_SIGNATURE' } });
-    expect(await h.kubectl(['get', 'skyfloapproval', 'other-key', '-n', installNamespace, '--ignore-not-found', '-o', 'name'])).toBe('');
+    expect(await h.kubectl(['get', 'skyfloapproval', otherKey.name, '-n', installNamespace, '--ignore-not-found', '-o', 'name'])).toBe('');
 
     // A real signature moved to another name (or another spec) does not verify: it covers name, spec and status.
-    const genuine = await h.signed('genuine', scaleWeb);
+    const genuine = await h.signed(scaleWeb('genuine'));
     expect(await h.api(executor, 'POST', '/v1/approvals', { ...genuine, name: 'copied' })).toMatchObject({ status: 403, body: { code: 'BAD_SIGNATURE' } });
-    const widened = { ...genuine, spec: { ...genuine.spec, access: [{ ...scaleWeb[0], namespace: 'prod' }] } };
-    expect(await h.api(executor, 'POST', '/v1/approvals', widened)).toMatchObject({ status: 403, body: { code: 'BAD_SIGNATURE' } });
+    const otherArguments = { ...genuine, spec: { ...genuine.spec, argsHash: spec(scaleWeb('genuine', 3, 'prod')).argsHash } };
+    expect(await h.api(executor, 'POST', '/v1/approvals', otherArguments)).toMatchObject({ status: 403, body: { code: 'BAD_SIGNATURE' } });
 
-    for (const name of ['by-hand', 'no-status', 'other-key', 'copied']) expect(await accountExists(name)).toBe(false);
+    for (const name of ['by-hand', 'no-status', otherKey.name, 'copied']) expect(await accountExists(name)).toBe(false);
     expect(await h.kubectl(['get', 'roles', '-n', 'staging', '-l', 'app.kubernetes.io/managed-by=skyflo-executor', '-o', 'name'])).toBe('');
   });
 
   it('keeps a decided approval as decided: the API server refuses flipping it, the executor refuses a different one', async () => {
-    const denied = await h.signed('denied-1', scaleWeb, { decision: 'denied' });
+    const call = scaleWeb('denied-1');
+    const denied = await h.signed(call, { decision: 'denied' });
+    const name = denied.name;
     expect(await h.api(executor, 'POST', '/v1/approvals', denied)).toMatchObject({ status: 201 });
     expect(await h.api(executor, 'POST', '/v1/approvals', denied)).toMatchObject({ status: 200 }); // the same again: idempotent
-    const minted = await h.api(executor, 'POST', '/v1/approvals/denied-1/credential');
+    const minted = await h.mint(executor, denied, call.args);
     expect(minted).toMatchObject({ status: 403, body: { code: 'NOT_APPROVED' } });
     expect(minted.body.message).toContain('was denied');
 
-    const flip = (patch: object) => h.kubectl(['patch', 'skyfloapproval', 'denied-1', '-n', installNamespace, '--subresource=status', '--type=merge', '-p', JSON.stringify(patch)]).then(() => 'accepted', (error: Error) => error.message);
+    const flip = (patch: object) => h.kubectl(['patch', 'skyfloapproval', name, '-n', installNamespace, '--subresource=status', '--type=merge', '-p', JSON.stringify(patch)]).then(() => 'accepted', (error: Error) => error.message);
     expect(await flip({ status: { decision: 'approved' } })).toContain('a decided SkyfloApproval is immutable');
-    const removed = await h.kubectl(['patch', 'skyfloapproval', 'denied-1', '-n', installNamespace, '--subresource=status', '--type=json', '-p', '[{"op":"remove","path":"/status"}]']).then(() => 'accepted', (error: Error) => error.message);
+    const removed = await h.kubectl(['patch', 'skyfloapproval', name, '-n', installNamespace, '--subresource=status', '--type=json', '-p', '[{"op":"remove","path":"/status"}]']).then(() => 'accepted', (error: Error) => error.message);
     expect(removed).toContain('keeps its status');
-    const respec = await h.kubectl(['patch', 'skyfloapproval', 'denied-1', '-n', installNamespace, '--type=merge', '-p', '{"spec":{"tool":"k8s_delete"}}']).then(() => 'accepted', (error: Error) => error.message);
+    const respec = await h.kubectl(['patch', 'skyfloapproval', name, '-n', installNamespace, '--type=merge', '-p', '{"spec":{"tool":"k8s_delete"}}']).then(() => 'accepted', (error: Error) => error.message);
     expect(respec).toContain('spec is immutable');
-    expect(await h.kubectl(['get', 'skyfloapproval', 'denied-1', '-n', installNamespace, '-o', 'jsonpath={.status.decision} {.spec.tool}'])).toBe('denied k8s_scale');
+    expect(await h.kubectl(['get', 'skyfloapproval', name, '-n', installNamespace, '-o', 'jsonpath={.status.decision} {.spec.tool}'])).toBe('denied k8s_scale');
 
     // Even a validly signed approval cannot replace the recorded denial.
-    const approved = await h.signed('denied-1', scaleWeb);
+    const approved = await h.signed(call);
     expect(await h.api(executor, 'POST', '/v1/approvals', approved)).toMatchObject({ status: 409, body: { code: 'IMMUTABLE' } });
-    expect(await h.api(executor, 'POST', '/v1/approvals/denied-1/credential')).toMatchObject({ status: 403, body: { code: 'NOT_APPROVED' } });
-    expect(await accountExists('denied-1')).toBe(false);
+    expect(await h.mint(executor, approved, call.args)).toMatchObject({ status: 403, body: { code: 'NOT_APPROVED' } });
+    expect(await accountExists(name)).toBe(false);
   });
 
   it('shows every decision to kubectl with TOOL, TARGET, DECISION, BY and AGE', async () => {
-    const document = await h.signed('listed-1', scaleWeb);
+    const document = await h.signed(scaleWeb('listed-1'));
     await h.api(executor, 'POST', '/v1/approvals', document);
     const table = await h.kubectl(['get', 'skyfloapprovals', '-n', installNamespace]);
     const [header, ...rows] = table.trim().split('\n');
     expect(header!.split(/\s+/)).toEqual(['NAME', 'TOOL', 'TARGET', 'DECISION', 'BY', 'AGE']);
-    expect(rows.find((row) => row.startsWith('listed-1'))?.split(/\s+/).slice(0, 5)).toEqual(['listed-1', 'k8s_scale', 'kube-sim', 'approved', 'bob@example.com']);
+    expect(rows.find((row) => row.startsWith(document.name))?.split(/\s+/).slice(0, 5)).toEqual([document.name, 'k8s_scale', 'kube-sim', 'approved', 'bob@example.com']);
   });
 });
 
 describe('expiry and the sweep', () => {
   it('mints nothing for an expired approval', async () => {
-    const expired = await h.signed('expired-1', scaleWeb, { expiresAt: new Date(Date.now() - 1000).toISOString() });
+    const call = scaleWeb('expired-1');
+    const expired = await h.signed(call, { expiresAt: new Date(Date.now() - 1000).toISOString() });
     expect(await h.api(executor, 'POST', '/v1/approvals', expired)).toMatchObject({ status: 201 });
-    const minted = await h.api(executor, 'POST', '/v1/approvals/expired-1/credential');
+    const minted = await h.mint(executor, expired, call.args);
     expect(minted).toMatchObject({ status: 403, body: { code: 'EXPIRED' } });
     expect(minted.body.message).toContain('expired at');
-    expect(await accountExists('expired-1')).toBe(false);
+    expect(await accountExists(expired.name)).toBe(false);
   });
 
   it('ends a credential at its approval\'s expiry even when nobody releases it', async () => {
-    const shortLived = await h.signed('short-1', scaleWeb, { expiresAt: new Date(Date.now() + 3000).toISOString() });
+    const call = scaleWeb('short-1');
+    const shortLived = await h.signed(call, { expiresAt: new Date(Date.now() + 3000).toISOString() });
+    const name = shortLived.name;
     await h.api(executor, 'POST', '/v1/approvals', shortLived);
-    const minted = await h.api(executor, 'POST', '/v1/approvals/short-1/credential');
-    expect(minted.status).toBe(200);
+    const minted = await h.mint(executor, shortLived, call.args);
+    expect(minted.status, JSON.stringify(minted.body)).toBe(200);
     // The credential never outlives the approval (the token itself is 10 minutes, the least TokenRequest issues).
     expect(minted.body.expiresAt).toBe(shortLived.status.expiresAt);
-    expect((await h.kubectlAs(minted.body.token, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).stdout).toBe('system:serviceaccount:skyflo:skyflo-approval-short-1');
+    expect((await h.kubectlAs(minted.body.token, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).stdout).toBe(`system:serviceaccount:skyflo:skyflo-approval-${name}`);
     await eventually(async () => /Unauthorized|must be logged in/.test((await h.kubectlAs(minted.body.token, ['auth', 'whoami'])).stderr), { timeoutMs: 20_000, what: 'the token to stop authenticating at the approval expiry' });
-    expect(await accountExists('short-1')).toBe(false);
-    expect(await h.kubectl(['get', 'role,rolebinding', '-n', 'staging', '-l', 'skyflo.ai/approval=short-1', '-o', 'name'])).toBe('');
+    expect(await accountExists(name)).toBe(false);
+    expect(await h.kubectl(['get', 'role,rolebinding', '-n', 'staging', '-l', `skyflo.ai/approval=${name}`, '-o', 'name'])).toBe('');
   });
 
   it('removes an approval account and its roles left behind past their expiry, and keeps a live one', async () => {

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approvalChallengeFacts, approvalChallengeInput, type ApprovedAccess, type ApproverProof, type SkyfloApprovalDocument } from '@skyflo/protocol';
+import { approvalChallengeFacts, approvalChallengeInput, type ApproverProof, type SkyfloApprovalDocument } from '@skyflo/protocol';
+import { approvalObjectName } from '@skyflo/protocol/approval-hashes';
 import { signApproval, type RunningExecutor } from '../../src/executor/index.ts';
-import { installNamespace, spec, startExecutorHarness, type ExecutorHarness } from './executor-harness.ts';
+import { installNamespace, spec, startExecutorHarness, type ApprovedCall, type ExecutorHarness } from './executor-harness.ts';
 import { createSoftwarePasskey, type SoftwarePasskey } from './software-passkey.ts';
 
 /*
@@ -10,12 +11,14 @@ import { createSoftwarePasskey, type SoftwarePasskey } from './software-passkey.
  * destructive approvals mints a credential only for an approval carrying a valid WebAuthn assertion, by the decider's
  * registered key, over the facts of that very call. An approval the engine signed without one (a row written straight
  * into the database, or a compromised engine) mints nothing, nor does an assertion made for another call, by an
- * unregistered key, or replayed.
+ * unregistered key, replayed, past its expiry on the executor's clock, or used a second time (issue 73). Whether an
+ * approval is destructive is judged on what the executor computed the call writes.
  */
 
 const rp = { rpId: 'skyflo.example.com', origin: 'https://skyflo.example.com' };
 const approver = { id: 'user-bob', email: 'bob@example.com' };
-const deleteApi: ApprovedAccess[] = [{ apiGroup: 'apps', resource: 'deployments', namespace: 'staging', name: 'api', verbs: ['delete'] }];
+/** The call approved in most cases: a delete of deployments/api in staging (destructive). */
+const deleteApi = (callId: string): ApprovedCall => ({ tool: 'k8s_delete', args: { name: 'api', resource_type: 'deployment', namespace: 'staging' }, callId });
 
 let h: ExecutorHarness;
 let executor: RunningExecutor;
@@ -36,9 +39,10 @@ function challengeFor(document: Pick<SkyfloApprovalDocument, 'spec'>, challengeE
   return createHash('sha256').update(approvalChallengeInput(approvalChallengeFacts(document.spec, challengeExpiresAt))).digest('base64url');
 }
 
-/** The engine's side: an approval of `access`, signed with the engine's key, with the approver's proof when given. */
-async function approval(name: string, access: ApprovedAccess[], options: { diffHash?: string; callId?: string; proof?: ApproverProof } = {}): Promise<SkyfloApprovalDocument> {
-  const documentSpec = spec(access, { callId: options.callId ?? `call-${name}`, diffHash: options.diffHash ?? 'd'.repeat(64) });
+/** The engine's side: an approval of `call`, signed with the engine's key, with the approver's proof when given. */
+async function approval(call: ApprovedCall, options: { diffHash?: string; proof?: ApproverProof } = {}): Promise<SkyfloApprovalDocument> {
+  const documentSpec = spec(call, { diffHash: options.diffHash ?? 'd'.repeat(64) });
+  const name = approvalObjectName(documentSpec.conversationId, documentSpec.callId);
   const status = {
     decision: 'approved' as const,
     decidedBy: approver,
@@ -48,21 +52,26 @@ async function approval(name: string, access: ApprovedAccess[], options: { diffH
   };
   return { name, spec: documentSpec, status: { ...status, signature: await signApproval(h.enginePrivateKeyPem, name, documentSpec, status) } };
 }
+const calls = new Map<string, ApprovedCall>();
+const remember = (document: SkyfloApprovalDocument, call: ApprovedCall) => (calls.set(document.name, call), document);
 
-/** The approver touching the passkey for the call `callId` with `diffHash`. */
-function proofFor(key: SoftwarePasskey, facts: { callId: string; diffHash?: string }): ApproverProof {
+/** The approver touching the passkey for `call` with `diffHash`. */
+function proofFor(key: SoftwarePasskey, call: ApprovedCall, facts: { diffHash?: string } = {}): ApproverProof {
   const challengeExpiresAt = new Date(Date.now() + 5 * 60_000).toISOString();
-  const challenge = challengeFor({ spec: spec(deleteApi, { callId: facts.callId, diffHash: facts.diffHash ?? 'd'.repeat(64) }) }, challengeExpiresAt);
+  const challenge = challengeFor({ spec: spec(call, { diffHash: facts.diffHash ?? 'd'.repeat(64) }) }, challengeExpiresAt);
   return { challengeExpiresAt, assertion: key.assert(challenge, { ...rp, userId: approver.id }) };
 }
 
 const accountExists = async (name: string) =>
   (await h.kubectl(['get', 'serviceaccounts', '-n', installNamespace, '-o', 'jsonpath={.items[*].metadata.name}'])).split(/\s+/).includes(`skyflo-approval-${name}`);
 
-async function mirrorAndMint(document: SkyfloApprovalDocument) {
-  expect(await h.api(executor, 'POST', '/v1/approvals', document)).toMatchObject({ status: 201 });
-  return h.api(executor, 'POST', `/v1/approvals/${document.name}/credential`);
+async function mirrorAndMint(document: SkyfloApprovalDocument, to = executor) {
+  expect(await h.api(to, 'POST', '/v1/approvals', document)).toMatchObject({ status: 201 });
+  return h.mint(to, document, calls.get(document.name)!.args);
 }
+
+/** An approval of `call` with options, remembered so mirrorAndMint sends its arguments. */
+const approved = async (call: ApprovedCall, options: Parameters<typeof approval>[1] = {}) => remember(await approval(call, options), call);
 
 describe('the approver\'s passkey signature, checked by the executor', () => {
   it('registers the approver\'s key as an immutable SkyfloApproverKey', async () => {
@@ -80,71 +89,95 @@ describe('the approver\'s passkey signature, checked by the executor', () => {
   });
 
   it('mints for a delete approved with a valid assertion from the registered key, and records its counter', async () => {
-    const document = await approval('del-signed', deleteApi, { proof: proofFor(passkey, { callId: 'call-del-signed' }) });
+    const call = deleteApi('call-del-signed');
+    const document = await approved(call, { proof: proofFor(passkey, call) });
     const minted = await mirrorAndMint(document);
     expect(minted.status, JSON.stringify(minted.body)).toBe(200);
-    expect(minted.body.username).toBe(`system:serviceaccount:${installNamespace}:skyflo-approval-del-signed`);
-    expect(await accountExists('del-signed')).toBe(true);
+    expect(minted.body.username).toBe(`system:serviceaccount:${installNamespace}:skyflo-approval-${document.name}`);
+    expect(await accountExists(document.name)).toBe(true);
     // The proof is kept on the cluster's object, for a reviewer.
-    const stored = JSON.parse(await h.kubectl(['get', 'skyfloapproval', 'del-signed', '-n', installNamespace, '-o', 'json']));
+    const stored = JSON.parse(await h.kubectl(['get', 'skyfloapproval', document.name, '-n', installNamespace, '-o', 'json']));
     expect(stored.status.approverProof.assertion.credentialId).toBe(passkey.credentialId);
+    // the key's status: the counter, and (issue 73) the signature recorded as used until it expires
     const key = JSON.parse(await h.kubectl(['get', 'skyfloapproverkeys', '-n', installNamespace, '-o', 'json'])).items[0];
-    expect(key.status).toEqual({ counter: passkey.counter, lastApproval: 'del-signed' });
+    expect(key.status).toMatchObject({ counter: passkey.counter, lastApproval: document.name, usedSignatures: [{ approval: document.name, expiresAt: document.status.approverProof!.challengeExpiresAt }] });
   });
 
   it('refuses the same approval engine-signed without an assertion (a row inserted by hand): nothing minted', async () => {
-    const document = await approval('del-by-hand', deleteApi);
+    const document = await approved(deleteApi('call-del-by-hand'));
     const refused = await mirrorAndMint(document);
     expect(refused).toMatchObject({ status: 403, body: { code: 'APPROVER_SIGNATURE' } });
     expect(refused.body.message).toContain('carries no approver passkey signature');
-    expect(await accountExists('del-by-hand')).toBe(false);
+    expect(await accountExists(document.name)).toBe(false);
   });
 
   it('refuses an assertion made for another call (another diff_hash, another call id)', async () => {
-    const forOtherDiff = proofFor(passkey, { callId: 'call-del-diff', diffHash: 'e'.repeat(64) });
-    const otherDiff = await mirrorAndMint(await approval('del-diff', deleteApi, { diffHash: 'f'.repeat(64), proof: forOtherDiff }));
+    const forOtherDiff = proofFor(passkey, deleteApi('call-del-diff'), { diffHash: 'e'.repeat(64) });
+    const diffDocument = await approved(deleteApi('call-del-diff'), { diffHash: 'f'.repeat(64), proof: forOtherDiff });
+    const otherDiff = await mirrorAndMint(diffDocument);
     expect(otherDiff).toMatchObject({ status: 403, body: { code: 'APPROVER_SIGNATURE' } });
     expect(otherDiff.body.message).toContain('does not sign this approval\'s facts');
-    const forOtherCall = proofFor(passkey, { callId: 'call-something-else' });
-    const otherCall = await mirrorAndMint(await approval('del-other-call', deleteApi, { proof: forOtherCall }));
+    const forOtherCall = proofFor(passkey, deleteApi('call-something-else'));
+    const callDocument = await approved(deleteApi('call-del-other-call'), { proof: forOtherCall });
+    const otherCall = await mirrorAndMint(callDocument);
     expect(otherCall).toMatchObject({ status: 403, body: { code: 'APPROVER_SIGNATURE' } });
-    expect(await accountExists('del-diff')).toBe(false);
-    expect(await accountExists('del-other-call')).toBe(false);
+    for (const name of [diffDocument.name, callDocument.name]) expect(await accountExists(name)).toBe(false);
   });
 
   it('refuses an assertion by an unregistered key, and one by a key of another user', async () => {
     const stranger = createSoftwarePasskey();
-    const unregistered = await mirrorAndMint(await approval('del-stranger', deleteApi, { proof: proofFor(stranger, { callId: 'call-del-stranger' }) }));
+    const strangerDocument = await approved(deleteApi('call-del-stranger'), { proof: proofFor(stranger, deleteApi('call-del-stranger')) });
+    const unregistered = await mirrorAndMint(strangerDocument);
     expect(unregistered).toMatchObject({ status: 403, body: { code: 'APPROVER_SIGNATURE' } });
     expect(unregistered.body.message).toContain('not registered with this executor');
 
     expect(await h.api(executor, 'POST', '/v1/approver-keys', { credentialId: stranger.credentialId, userId: 'user-eve', publicKey: stranger.publicKey })).toMatchObject({ status: 201 });
-    const otherUser = await mirrorAndMint(await approval('del-eve-key', deleteApi, { proof: proofFor(stranger, { callId: 'call-del-eve-key' }) }));
+    const eveDocument = await approved(deleteApi('call-del-eve-key'), { proof: proofFor(stranger, deleteApi('call-del-eve-key')) });
+    const otherUser = await mirrorAndMint(eveDocument);
     expect(otherUser).toMatchObject({ status: 403, body: { code: 'APPROVER_SIGNATURE' } });
     expect(otherUser.body.message).toContain('another user than its approver');
-    expect(await accountExists('del-stranger')).toBe(false);
-    expect(await accountExists('del-eve-key')).toBe(false);
+    expect(await accountExists(strangerDocument.name)).toBe(false);
+    expect(await accountExists(eveDocument.name)).toBe(false);
   });
 
-  it('refuses a replayed assertion (its counter did not move), and a removed key', async () => {
-    const proof = proofFor(passkey, { callId: 'call-del-replay' });
-    expect((await mirrorAndMint(await approval('del-replay-1', deleteApi, { callId: 'call-del-replay', proof }))).status).toBe(200);
-    const replayed = await mirrorAndMint(await approval('del-replay-2', deleteApi, { callId: 'call-del-replay', proof }));
+  it('accepts each signature once: not again after its approval record is re-created, not past its expiry on the executor clock', async () => {
+    const call = deleteApi('call-del-replay');
+    const document = await approved(call, { proof: proofFor(passkey, call) });
+    expect((await mirrorAndMint(document)).status).toBe(200);
+    // the same approval minted again: refused, and the first credential lives on
+    expect(await h.mint(executor, document, call.args)).toMatchObject({ status: 409, body: { code: 'ALREADY_MINTED' } });
+    // a cluster admin deletes the approval record (with its grant) and the engine's document is mirrored anew:
+    // the signature itself is spent (recorded on the approver's key, which survives restarts and replicas)
+    await h.api(executor, 'DELETE', `/v1/approvals/${document.name}/credential`);
+    await h.kubectl(['delete', 'skyfloapproval', document.name, '-n', installNamespace]);
+    const replayed = await mirrorAndMint(document);
     expect(replayed).toMatchObject({ status: 403, body: { code: 'APPROVER_SIGNATURE' } });
-    expect(replayed.body.message).toContain('replayed');
-    expect(await accountExists('del-replay-2')).toBe(false);
+    expect(replayed.body.message).toMatch(/replayed|already used/);
+    expect(await accountExists(document.name)).toBe(false);
 
+    // a signature whose expiry passed on the executor's own clock (the engine cannot stretch it)
+    const late = await h.startExecutor({ approverSignature: { require: 'destructive', ...rp }, now: () => new Date(Date.now() + 6 * 60_000) });
+    const lateCall = deleteApi('call-del-late');
+    const expired = await mirrorAndMint(await approved(lateCall, { proof: proofFor(passkey, lateCall) }), late);
+    expect(expired).toMatchObject({ status: 403, body: { code: 'EXPIRED' } });
+    expect(expired.body.message).toContain("the approver's signature");
+    await late.close();
+  });
+
+  it('refuses a removed key', async () => {
     expect((await h.api(executor, 'DELETE', `/v1/approver-keys/${passkey.credentialId}`)).status).toBe(204);
     expect((await h.api(executor, 'GET', '/v1/approver-keys')).body.keys.map((key: { credentialId: string }) => key.credentialId)).not.toContain(passkey.credentialId);
-    const afterRemoval = await mirrorAndMint(await approval('del-removed', deleteApi, { proof: proofFor(passkey, { callId: 'call-del-removed' }) }));
+    const afterRemoval = await mirrorAndMint(await approved(deleteApi('call-del-removed'), { proof: proofFor(passkey, deleteApi('call-del-removed')) }));
     expect(afterRemoval).toMatchObject({ status: 403, body: { code: 'APPROVER_SIGNATURE' } });
     expect(afterRemoval.body.message).toContain('not registered');
   });
 
   it('with `destructive`, a scale in one namespace needs no passkey; a change in two namespaces does', async () => {
-    const scale: ApprovedAccess[] = [{ apiGroup: 'apps', resource: 'deployments', subresource: 'scale', namespace: 'staging', name: 'web', verbs: ['patch'] }];
-    expect((await mirrorAndMint(await approval('scale-plain', scale))).status).toBe(200);
-    const twoNamespaces: ApprovedAccess[] = [...scale, { ...scale[0]!, namespace: 'prod' }];
-    expect(await mirrorAndMint(await approval('scale-two-ns', twoNamespaces))).toMatchObject({ status: 403, body: { code: 'APPROVER_SIGNATURE' } });
+    const scale: ApprovedCall = { tool: 'k8s_scale', args: { name: 'web', resource_type: 'deployment', replicas: 3, namespace: 'staging' }, callId: 'call-scale-plain' };
+    expect((await mirrorAndMint(await approved(scale))).status).toBe(200);
+    // judged on what the executor computed: an apply that writes in two namespaces
+    const labels = (namespace: string) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'flags', namespace }, data: { on: 'yes' } });
+    const twoNamespaces: ApprovedCall = { tool: 'k8s_apply', args: { content: `${labels('staging')}\n---\n${labels('prod')}` }, callId: 'call-two-ns' };
+    expect(await mirrorAndMint(await approved(twoNamespaces))).toMatchObject({ status: 403, body: { code: 'APPROVER_SIGNATURE' } });
   });
 });

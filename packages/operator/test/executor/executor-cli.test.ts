@@ -5,7 +5,7 @@ import { repoRoot } from '@skyflo/testkit/tools';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/operator-harness.ts';
-import { installNamespace, startExecutorHarness, type ExecutorHarness } from './executor-harness.ts';
+import { installNamespace, scaleWeb, startExecutorHarness, type ExecutorHarness } from './executor-harness.ts';
 
 /* `skyflo executor` as a pod runs it: settings from the environment, clear errors for what is missing. */
 
@@ -71,10 +71,10 @@ describe('skyflo executor', () => {
     });
     const url = await eventually(async () => /"msg":"executor listening","url":"([^"]+)"/.exec(run.output())?.[1], { what: `the executor to listen: ${run.output()}` });
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
-    const document = await h.signed('from-cli-1', [{ apiGroup: 'apps', resource: 'deployments', subresource: 'scale', namespace: 'staging', name: 'web', verbs: ['patch'] }]);
+    const document = await h.signed(scaleWeb('from-cli-1'));
     const mirrored = await h.api({ url, webhookUrl: '', close: async () => {} }, 'POST', '/v1/approvals', document, 'token-from-a-file');
     expect(mirrored.status).toBe(201);
-    expect(await h.kubectl(['get', 'skyfloapproval', 'from-cli-1', '-n', installNamespace, '-o', 'jsonpath={.status.decision}'])).toBe('approved');
+    expect(await h.kubectl(['get', 'skyfloapproval', document.name, '-n', installNamespace, '-o', 'jsonpath={.status.decision}'])).toBe('approved');
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
     expect(run.output()).not.toContain('token-from-a-file');

@@ -10,16 +10,21 @@ import https from 'node:https';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
-import type { ApprovedAccess, SkyfloApprovalDocument, SkyfloApprovalSpec } from '@skyflo/protocol';
+import type { ApprovalCredentialRequest, SkyfloApprovalDocument, SkyfloApprovalSpec } from '@skyflo/protocol';
+import { approvalObjectName, toolCallHash } from '@skyflo/protocol/approval-hashes';
 import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
 import { stringify as toYaml } from 'yaml';
 import { startOperatorHarness, type OperatorHarness } from '../support/operator-harness.ts';
-import { executorClusterScopeRules, executorGrantRules, executorInstallNamespaceRules, executorServiceAccountName, signApproval, startExecutor, type ExecutorOptions, type RunningExecutor } from '../../src/executor/index.ts';
+import { executorClusterScopeRules, executorDryRunRules, executorGrantRules, executorInstallNamespaceRules, executorServiceAccountName, signApproval, startExecutor, type ExecutorOptions, type RunningExecutor } from '../../src/executor/index.ts';
 
 export const installNamespace = 'skyflo';
 export const approvalsCrdPath = path.join(repoRoot, 'deploy', 'helm', 'skyflo', 'crds', 'skyfloapprovals.skyflo.ai.yaml');
 export const approverKeysCrdPath = path.join(repoRoot, 'deploy', 'helm', 'skyflo', 'crds', 'skyfloapproverkeys.skyflo.ai.yaml');
 export const callerToken = 'engine-to-executor-test-token';
+/** the MCP server's own bearer: POST /v1/dry-run only (issue 73) */
+export const dryRunToken = 'mcp-to-executor-dry-run-test-token';
+/** what kube-sim (as kube-apiserver with an AdmissionConfiguration) presents to the executor's webhook */
+export const admissionToken = 'api-server-to-webhook-test-token';
 
 export interface KubectlResult {
   code: number;
@@ -38,8 +43,14 @@ export interface ExecutorHarness {
    * or cluster-wide when neither is given — as the chart binds them.
    */
   startExecutor(options?: Partial<ExecutorOptions> & { rbacNamespaces?: string[] }): Promise<RunningExecutor>;
-  /** a document signed with the engine's key (or `signingKeyPem`) */
-  signed(name: string, access: ApprovedAccess[], options?: { decision?: 'approved' | 'denied'; expiresAt?: string; signingKeyPem?: string }): Promise<SkyfloApprovalDocument>;
+  /**
+   * The SkyfloApproval the engine would sign for `call` (issue 73): its argsHash is the call's, its name the one its
+   * conversation and call give — `name`/`spec` override them for tests of forgeries. Signed with the engine's key (or
+   * `signingKeyPem`).
+   */
+  signed(call: ApprovedCall, options?: { decision?: 'approved' | 'denied'; expiresAt?: string; signingKeyPem?: string; name?: string; spec?: Partial<SkyfloApprovalSpec>; status?: Partial<SkyfloApprovalDocument['status']> }): Promise<SkyfloApprovalDocument>;
+  /** Mirrors nothing: asks `executor` for the credential of `document` with the call's arguments (the engine's request). */
+  mint(executor: RunningExecutor, document: SkyfloApprovalDocument, args: Record<string, unknown>, helm?: ApprovalCredentialRequest['helm'], token?: string): Promise<{ status: number; body: any }>;
   /** the executor API with the engine's bearer */
   api(executor: RunningExecutor, method: string, pathname: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>;
   enginePublicKeyPem: string;
@@ -69,22 +80,43 @@ async function keyPair() {
   return { publicPem: await exportSPKI(publicKey), privatePem: await exportPKCS8(privateKey) };
 }
 
-export function spec(access: ApprovedAccess[], overrides: Partial<SkyfloApprovalSpec> = {}): SkyfloApprovalSpec {
+/** One approved call: the tool and its exact arguments (what the engine sends the executor), in a conversation. */
+export interface ApprovedCall {
+  tool: string;
+  args: Record<string, unknown>;
+  callId: string;
+  conversationId?: string;
+}
+
+/** The cluster the harness's approvals are for, and the name its executors guard. */
+export const harnessCluster = { name: 'kube-sim', server: 'https://127.0.0.1' };
+
+export function spec(call: ApprovedCall, overrides: Partial<SkyfloApprovalSpec> = {}): SkyfloApprovalSpec {
   return {
-    conversationId: 'conv-1',
-    callId: 'call-1',
-    tool: 'k8s_scale',
-    cluster: { name: 'kube-sim', server: 'https://127.0.0.1' },
-    access,
-    argsHash: 'a'.repeat(64),
+    conversationId: call.conversationId ?? 'conv-1',
+    callId: call.callId,
+    tool: call.tool,
+    cluster: harnessCluster,
+    argsHash: toolCallHash(call.tool, call.args, harnessCluster),
     requestedBy: { id: 'user-ana', email: 'ana@example.com' },
     requestedAt: new Date().toISOString(),
     ...overrides,
   };
 }
 
-export async function startExecutorHarness(): Promise<ExecutorHarness> {
-  const harness = await startOperatorHarness({ tls: true, installCrd: false });
+/** The name the engine gives `call`'s SkyfloApproval. */
+export const nameOf = (call: Pick<ApprovedCall, 'callId' | 'conversationId'>) => approvalObjectName(call.conversationId ?? 'conv-1', call.callId);
+
+/** The k8s_scale of deployments/web in staging (the call most suites approve). */
+export const scaleWeb = (callId: string, replicas = 3, namespace = 'staging'): ApprovedCall => ({ tool: 'k8s_scale', args: { name: 'web', resource_type: 'deployment', replicas, namespace }, callId });
+
+/**
+ * `admission`: `authenticated` (default, the recommended install) has kube-sim present `admissionToken` to webhooks
+ * and every executor require it; `anonymous` is a stock API server that presents nothing.
+ */
+export async function startExecutorHarness(options: { admission?: 'authenticated' | 'anonymous' } = {}): Promise<ExecutorHarness> {
+  const authenticated = (options.admission ?? 'authenticated') === 'authenticated';
+  const harness = await startOperatorHarness({ tls: true, installCrd: false, ...(authenticated ? { webhookTokens: { '*': admissionToken } } : {}) });
   const kubectl = harness.kubectl;
   await kubectl(['apply', '-f', approvalsCrdPath]);
   await kubectl(['apply', '-f', approverKeysCrdPath]);
@@ -104,7 +136,8 @@ export async function startExecutorHarness(): Promise<ExecutorHarness> {
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'skyflo-executor' },
         subjects: [{ kind: 'ServiceAccount', name: executorServiceAccountName, namespace: installNamespace }],
       },
-      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'skyflo-executor-grant' }, rules: executorGrantRules },
+      // as the chart's grant ClusterRole: creating approval Roles, and (issue 73) the dry-runs and reads a grant is computed from
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'skyflo-executor-grant' }, rules: [...executorGrantRules, ...executorDryRunRules] },
       { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'skyflo-executor-cluster-scope' }, rules: executorClusterScopeRules },
     ]
       .map((object) => toYaml(object))
@@ -126,6 +159,33 @@ export async function startExecutorHarness(): Promise<ExecutorHarness> {
       );
       child.stdin?.end(input ?? '');
     });
+
+  const api: ExecutorHarness['api'] = (executor, method, pathname, body, token = callerToken) => {
+    const url = new URL(`${executor.url}${pathname}`);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const transport = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const request = transport.request(
+        url,
+        {
+          method,
+          // the executor's test certificate is self-signed
+          rejectUnauthorized: false,
+          headers: { authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }) },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
+          });
+        },
+      );
+      request.on('error', reject);
+      request.end(payload);
+    });
+  };
 
   return {
     harness,
@@ -163,47 +223,27 @@ export async function startExecutorHarness(): Promise<ExecutorHarness> {
       await harness.apply(bindings.map((object) => toYaml(object)).join('---\n'));
       const kubeConfig = new KubeConfig();
       kubeConfig.loadFromString(kubeconfigFor(harness.sim.url, executorToken, installNamespace));
-      const executor = await startExecutor({ kubeConfig, namespace: installNamespace, enginePublicKeys: [engine.publicPem], callerToken, port: 0, ...options });
+      const executor = await startExecutor({ kubeConfig, namespace: installNamespace, enginePublicKeys: [engine.publicPem], callerToken, dryRunToken, ...(authenticated ? { admissionToken } : {}), port: 0, clusterName: harnessCluster.name, ...options });
       executors.push(executor);
       return executor;
     },
-    async signed(name, access, options = {}) {
+    async signed(call, options = {}) {
       const status = {
         decision: options.decision ?? 'approved',
         decidedBy: { id: 'user-bob', email: 'bob@example.com' },
         decidedAt: new Date().toISOString(),
         expiresAt: options.expiresAt ?? new Date(Date.now() + 15 * 60_000).toISOString(),
+        ...options.status,
       } as const;
-      const documentSpec = spec(access, { callId: `call-${name}` });
+      const documentSpec = spec(call, options.spec);
+      const name = options.name ?? approvalObjectName(documentSpec.conversationId, documentSpec.callId, documentSpec.revertOf ? 'revert' : undefined);
       const signature = await signApproval(options.signingKeyPem ?? engine.privatePem, name, documentSpec, status);
       return { name, spec: documentSpec, status: { ...status, signature } };
     },
-    api(executor, method, pathname, body, token = callerToken) {
-      const url = new URL(`${executor.url}${pathname}`);
-      const payload = body === undefined ? undefined : JSON.stringify(body);
-      const transport = url.protocol === 'https:' ? https : http;
-      return new Promise((resolve, reject) => {
-        const request = transport.request(
-          url,
-          {
-            method,
-            // the executor's test certificate is self-signed
-            rejectUnauthorized: false,
-            headers: { authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }) },
-          },
-          (response) => {
-            const chunks: Buffer[] = [];
-            response.on('data', (chunk: Buffer) => chunks.push(chunk));
-            response.on('end', () => {
-              const text = Buffer.concat(chunks).toString('utf8');
-              resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
-            });
-          },
-        );
-        request.on('error', reject);
-        request.end(payload);
-      });
+    mint(executor, document, args, helm, token) {
+      return api(executor, 'POST', `/v1/approvals/${document.name}/credential`, { arguments: args, ...(helm ? { helm } : {}) }, token);
     },
+    api,
     async close() {
       for (const executor of executors) await executor.close();
       await harness.close();

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { startKubeSim, type KubeSim, type SimUserConfig } from '@skyflo/sandbox/kube-sim';
+import { startKubeSim, writeAdmissionControlConfig, type KubeSim, type SimUserConfig } from '@skyflo/sandbox/kube-sim';
 import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
 import { parse as parseYaml } from 'yaml';
 import { startOperator, type Operator } from '../../src/index.ts';
@@ -45,10 +45,13 @@ export interface OperatorHarness {
   close(): Promise<void>;
 }
 
-export async function startOperatorHarness(options: { users?: SimUserConfig[]; installCrd?: boolean; tls?: boolean } = {}): Promise<OperatorHarness> {
+export async function startOperatorHarness(
+  options: { users?: SimUserConfig[]; installCrd?: boolean; tls?: boolean; /** bearer tokens kube-sim presents to webhooks, by host ('*': any) */ webhookTokens?: Record<string, string> } = {},
+): Promise<OperatorHarness> {
   const directory = mkdtempSync(path.join(tmpdir(), 'skyflo-operator-'));
   const kubeconfig = path.join(directory, 'kubeconfig');
-  const sim = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig, settings: fastSettings, users: options.users, tls: options.tls });
+  const admissionControlConfigFile = options.webhookTokens ? writeAdmissionControlConfig(path.join(directory, 'admission'), options.webhookTokens) : undefined;
+  const sim = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig, settings: fastSettings, users: options.users, tls: options.tls, ...(admissionControlConfigFile ? { admissionControlConfigFile } : {}) });
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: directory, KUBECACHEDIR: path.join(directory, 'cache') };
   const kubectl = (args: string[], input?: string) =>
     new Promise<string>((resolve, reject) => {

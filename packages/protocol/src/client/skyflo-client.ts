@@ -12,14 +12,16 @@ import type { z } from 'zod';
 import type { ApprovalRequest, ChatRequest, StopResponse, ToolSummary } from '../api.ts';
 import type { ClusterPolicy, ClustersResponse, HealthResponse, MemberScope } from '../clusters.ts';
 import type { UndoRequest } from '../verification.ts';
-import type { RunbookDetail, RunbookList, RunbookSummary, UploadRunbookRequest } from '../runbooks.ts';
-import type { OidcInfo, OidcLogoutResponse } from '../oidc.ts';
+import type { RunbookDetail, RunbookDraft, RunbookList, RunbookSummary, UploadRunbookRequest } from '../runbooks.ts';
+import type { Schedule, ScheduleInput, ScheduleList, ScheduleRun, ScheduleRunList } from '../schedules.ts';
+import type { OidcInfo, OidcLinkResponse, OidcLogoutResponse } from '../oidc.ts';
 import type { ConversationDetail } from '../conversation-detail.ts';
-import type { PendingApprovalsResponse } from '../governance.ts';
+import type { PendingApprovalsQuery, PendingApprovalsResponse } from '../governance.ts';
 import type { SearchConversationsQuery, SearchConversationsResponse } from '../conversation-search.ts';
 import { readAgentEvents, type StreamedEvent } from './agent-event-stream.ts';
 import { SkyfloApiError, SkyfloClientError, unreachableError } from './client-errors.ts';
 import { workspaceRoutes, type RouteCaller, type WorkspaceRoutes } from './workspace-routes.ts';
+import { guardrailRoutes, type GuardrailRoutes } from './guardrail-routes.ts';
 
 export const API_PREFIX = '/api/v1';
 
@@ -73,7 +75,7 @@ export interface NoRenew {
   renew?: false;
 }
 
-export interface SkyfloClient extends WorkspaceRoutes {
+export interface SkyfloClient extends WorkspaceRoutes, GuardrailRoutes {
   readonly baseUrl: string;
   /** `setupToken`: the first admin's one-time token from the engine's start-up log, when GET /auth/is_admin_user asks for it */
   register(input: { email: string; password: string; fullName?: string; setupToken?: string }): Promise<UserRead>;
@@ -89,6 +91,8 @@ export interface SkyfloClient extends WorkspaceRoutes {
   oidcInfo(): Promise<OidcInfo>;
   /** POST /auth/oidc/logout: ends the session and names the provider's logout page, when it has one */
   oidcLogout(): Promise<OidcLogoutResponse>;
+  /** POST /auth/oidc/link (issue 74): where to link your account to your company sign-in (open it in the browser) */
+  oidcLink(): Promise<OidcLinkResponse>;
   me(options?: NoRenew): Promise<UserRead>;
   listConversations(input?: { limit?: number; cursor?: string | null; query?: string }): Promise<ConversationPage>;
   /** GET /conversations/search (issue 37): titles and content of the conversations you may read, best match first */
@@ -97,8 +101,8 @@ export interface SkyfloClient extends WorkspaceRoutes {
   renameConversation(id: string, title: string): Promise<void>;
   deleteConversation(id: string): Promise<void>;
   tools(): Promise<ToolSummary[]>;
-  /** GET /approvals/pending: the protocol's one shape of the queue */
-  pendingApprovals(): Promise<PendingApprovalsResponse>;
+  /** GET /approvals/pending: a page of the queue (oldest first, with the total), in the protocol's one shape */
+  pendingApprovals(input?: PendingApprovalsQuery): Promise<PendingApprovalsResponse>;
   /**
    * POST /agent/chat; the engine creates the conversation when `conversationId` is omitted. `context` pins a new
    * conversation to that cluster (a kubeconfig context name); later turns keep the conversation's cluster.
@@ -136,6 +140,18 @@ export interface SkyfloClient extends WorkspaceRoutes {
   uploadRunbook(input: UploadRunbookRequest): Promise<RunbookSummary>;
   /** DELETE /runbooks/{name} (admin): uploaded runbooks only */
   deleteRunbook(name: string): Promise<void>;
+  /** POST /conversations/{id}/runbook-draft: a runbook drafted from a resolved conversation (not stored) */
+  runbookDraft(conversationId: string): Promise<RunbookDraft>;
+  /** GET /schedules: an admin's: everyone's; anyone else's: their own */
+  schedules(): Promise<ScheduleList>;
+  createSchedule(input: ScheduleInput): Promise<Schedule>;
+  /** PUT /schedules/{id}: the whole schedule again */
+  updateSchedule(id: string, input: ScheduleInput): Promise<Schedule>;
+  deleteSchedule(id: string): Promise<void>;
+  /** GET /schedules/{id}/runs: newest first */
+  scheduleRuns(id: string, limit?: number): Promise<ScheduleRunList>;
+  /** POST /schedules/{id}/run: runs it now */
+  runSchedule(id: string): Promise<ScheduleRun>;
 }
 
 export interface RequestInput {
@@ -226,6 +242,9 @@ export function createSkyfloClient(options: SkyfloClientOptions): SkyfloClient {
   async function stream(input: RequestInput, invalid: StreamOptions['invalid']): Promise<AgentEventStream> {
     const response = await request(input);
     const type = response.headers.get('content-type') ?? '';
+    // Issue 76: 202 MORE_APPROVALS_NEEDED: the approval was recorded but starts no run (a policy asks for more
+    // approvers); its words reach the caller as the answer's detail, status 202
+    if (response.status === 202 && type.startsWith('application/json')) throw await refusal(response, input);
     if (!type.startsWith('text/event-stream') || !response.body) {
       await response.body?.cancel().catch(() => undefined);
       throw new SkyfloClientError('MALFORMED_RESPONSE', `${input.method} ${API_PREFIX}${input.path} did not answer with an event stream (content-type "${type}").`);
@@ -233,10 +252,39 @@ export function createSkyfloClient(options: SkyfloClientOptions): SkyfloClient {
     return readAgentEvents(response.body, { invalid });
   }
 
-  const caller: RouteCaller = { json, none };
+  async function ndjson<T>(input: RequestInput, schemaOf: (protocol: Protocol) => z.ZodType<T>, each: (line: T) => void): Promise<void> {
+    const response = await request(input);
+    const schema = schemaOf(await loadProtocol());
+    if (!response.body) return;
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    const take = async (text: string) => {
+      if (!text.trim()) return;
+      const parsed = schema.safeParse(safeJson(text));
+      if (!parsed.success) {
+        const { prettifyError } = await import('zod');
+        throw new SkyfloClientError('MALFORMED_RESPONSE', `${input.method} ${API_PREFIX}${input.path} answered a line this client cannot read: ${prettifyError(parsed.error).slice(0, 400)}`);
+      }
+      each(parsed.data);
+    };
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        await take(buffer.slice(0, newline));
+        buffer = buffer.slice(newline + 1);
+      }
+    }
+    await take(buffer);
+  }
+
+  const caller: RouteCaller = { json, none, ndjson };
   return {
     baseUrl,
     ...workspaceRoutes(caller),
+    ...guardrailRoutes(caller),
     register: ({ email, password, fullName, setupToken }) =>
       json(
         { method: 'POST', path: '/auth/register/register', json: { email, password, ...(fullName ? { full_name: fullName } : {}), ...(setupToken ? { setup_token: setupToken } : {}) }, anonymous: true },
@@ -249,6 +297,7 @@ export function createSkyfloClient(options: SkyfloClientOptions): SkyfloClient {
     logout: ({ refreshToken } = {}) => none({ method: 'POST', path: '/auth/logout', ...(refreshToken ? { json: { refresh_token: refreshToken } } : {}), anonymous: true }),
     oidcInfo: () => json({ method: 'GET', path: '/auth/oidc/info', anonymous: true }, (p) => p.oidcInfoSchema),
     oidcLogout: () => json({ method: 'POST', path: '/auth/oidc/logout', anonymous: true }, (p) => p.oidcLogoutResponseSchema),
+    oidcLink: () => json({ method: 'POST', path: '/auth/oidc/link' }, (p) => p.oidcLinkResponseSchema),
     me: (options = {}) => json({ method: 'GET', path: '/auth/me', noRenew: options.renew === false }, (p) => p.userReadSchema),
     listConversations: ({ limit, cursor, query } = {}) => {
       const params = new URLSearchParams();
@@ -266,7 +315,12 @@ export function createSkyfloClient(options: SkyfloClientOptions): SkyfloClient {
     renameConversation: (id, title) => none({ method: 'PATCH', path: `/conversations/${encodeURIComponent(id)}`, json: { title } }),
     deleteConversation: (id) => none({ method: 'DELETE', path: `/conversations/${encodeURIComponent(id)}` }),
     tools: () => json({ method: 'GET', path: '/agent/tools' }, (p) => p.toolsResponseSchema),
-    pendingApprovals: () => json({ method: 'GET', path: '/approvals/pending' }, (p) => p.pendingApprovalsResponseSchema),
+    pendingApprovals: (input = {}) => {
+      const params = new URLSearchParams();
+      for (const [key, value] of Object.entries(input)) if (value !== undefined && value !== '') params.set(key, String(value));
+      const query = params.toString() ? `?${params}` : '';
+      return json({ method: 'GET', path: `/approvals/pending${query}` }, (p) => p.pendingApprovalsResponseSchema);
+    },
     chat: ({ message, conversationId, context, signal, invalid }) => {
       const body: ChatRequest = { messages: [{ role: 'user', content: message }], ...(conversationId ? { conversation_id: conversationId } : {}), ...(context ? { context } : {}) };
       return stream({ method: 'POST', path: '/agent/chat', json: body, signal }, invalid);
@@ -293,5 +347,12 @@ export function createSkyfloClient(options: SkyfloClientOptions): SkyfloClient {
     runbook: (name) => json({ method: 'GET', path: `/runbooks/${encodeURIComponent(name)}` }, (p) => p.runbookDetailSchema),
     uploadRunbook: (input) => json({ method: 'POST', path: '/runbooks', json: input }, (p) => p.runbookSummarySchema),
     deleteRunbook: (name) => none({ method: 'DELETE', path: `/runbooks/${encodeURIComponent(name)}` }),
+    runbookDraft: (conversationId) => json({ method: 'POST', path: `/conversations/${encodeURIComponent(conversationId)}/runbook-draft` }, (p) => p.runbookDraftSchema),
+    schedules: () => json({ method: 'GET', path: '/schedules' }, (p) => p.scheduleListSchema),
+    createSchedule: (input) => json({ method: 'POST', path: '/schedules', json: input }, (p) => p.scheduleSchema),
+    updateSchedule: (id, input) => json({ method: 'PUT', path: `/schedules/${encodeURIComponent(id)}`, json: input }, (p) => p.scheduleSchema),
+    deleteSchedule: (id) => none({ method: 'DELETE', path: `/schedules/${encodeURIComponent(id)}` }),
+    scheduleRuns: (id, limit = 20) => json({ method: 'GET', path: `/schedules/${encodeURIComponent(id)}/runs?limit=${limit}` }, (p) => p.scheduleRunListSchema),
+    runSchedule: (id) => json({ method: 'POST', path: `/schedules/${encodeURIComponent(id)}/run` }, (p) => p.scheduleRunSchema),
   };
 }

@@ -5,7 +5,7 @@
  * rendering a shape it does not know. Kept apart from skyflo-client.ts, which owns the transport and the run streams.
  */
 import type { z } from 'zod';
-import type { AddMemberRequest, AnalyticsResponse, AuditListResponse, AuditVerifyResponse, CreateIntegrationRequest, IntegrationTestResult, LlmProvider, LlmSettings, LlmTestResult, Member, OllamaModelsResponse, UpdateIntegrationRequest, UpdateLlmSettingsRequest } from '../governance.ts';
+import type { AddMemberRequest, AnalyticsResponse, AuditListResponse, AuditVerifyResponse, AuditVerifyStreamLine, CreateIntegrationRequest, IntegrationTestResult, LlmProvider, LlmSettings, LlmTestResult, Member, OllamaModelsResponse, UpdateIntegrationRequest, UpdateLlmSettingsRequest } from '../governance.ts';
 import type { ApiToken, CreateApiTokenRequest, CreatedApiToken, CreateSlackRequest, CreateTeamsRequest, CreateWebhookRequest, PublicUrlSettings, UpdatePublicUrlRequest } from '../notifications.ts';
 import type { CreateExternalMcpServerRequest, ExternalMcpServer, ExternalMcpServerListResponse, ExternalMcpTestResult, UpdateExternalMcpServerRequest } from '../external-mcp.ts';
 import type { AnyIntegration, ApiTokensResponse, WebhookDeliveriesResponse } from '../responses.ts';
@@ -13,10 +13,12 @@ import type { ConfirmDeviceKeyRequest, DeviceKey, DeviceKeyConfirmOptions, Devic
 import type { ApprovalPasskeyOptions, ClusterPasskeyPolicies, ClusterPasskeyPolicyView, Passkey, PasskeyRegistrationOptions, PasskeysResponse, RegisterPasskeyRequest } from '../passkeys.ts';
 import type { Protocol, RequestInput } from './skyflo-client.ts';
 
-/** What the routes need from the client: a checked JSON answer, or an answer whose body is not read. */
+/** What the routes need from the client: a checked JSON answer, an answer whose body is not read, or JSON lines. */
 export interface RouteCaller {
   json<T>(input: RequestInput, schemaOf: (protocol: Protocol) => z.ZodType<T>): Promise<T>;
   none(input: RequestInput): Promise<void>;
+  /** an application/x-ndjson answer: each line checked with the schema and handed to `each` as it arrives */
+  ndjson<T>(input: RequestInput, schemaOf: (protocol: Protocol) => z.ZodType<T>, each: (line: T) => void): Promise<void>;
 }
 
 /** a query as a record (empty values left out) or an already encoded query string */
@@ -99,11 +101,17 @@ export interface WorkspaceRoutes {
   /** GET /audit with the page's filters (user, action, tool, conversation, from, to, limit, cursor) */
   audit(query: Query): Promise<AuditListResponse>;
   verifyAudit(): Promise<AuditVerifyResponse>;
+  /**
+   * GET /audit/verify streamed (issue 79): `onLine` sees each progress line (with a checkpoint) and then the report;
+   * `resume`: a progress line's checkpoint to go on from. Resolves once the answer ended.
+   */
+  verifyAuditStreaming(input: { resume?: string; progressEvery?: number; signal?: AbortSignal; onLine(line: AuditVerifyStreamLine): void }): Promise<void>;
   /** GET /analytics/metrics for a range (from, to, bucket) */
   analytics(query: Query): Promise<AnalyticsResponse>;
 }
 
-export function workspaceRoutes({ json, none }: RouteCaller): WorkspaceRoutes {
+export function workspaceRoutes(caller: RouteCaller): WorkspaceRoutes {
+  const { json, none } = caller;
   return {
     isAdminUser: () => json({ method: 'GET', path: '/auth/is_admin_user', anonymous: true }, (p) => p.isAdminUserResponseSchema),
     updateMe: (input) => json({ method: 'PATCH', path: '/auth/me', json: input }, (p) => p.updateMeResponseSchema),
@@ -155,6 +163,12 @@ export function workspaceRoutes({ json, none }: RouteCaller): WorkspaceRoutes {
 
     audit: (query) => json({ method: 'GET', path: withQuery('/audit', query) }, (p) => p.auditListResponseSchema),
     verifyAudit: () => json({ method: 'GET', path: '/audit/verify' }, (p) => p.auditVerifyResponseSchema),
+    verifyAuditStreaming: ({ resume, progressEvery, signal, onLine }) =>
+      caller.ndjson(
+        { method: 'GET', path: withQuery('/audit/verify', { resume, progress_every: progressEvery === undefined ? undefined : String(progressEvery) }), headers: { accept: 'application/x-ndjson' }, ...(signal ? { signal } : {}) },
+        (p) => p.auditVerifyStreamLineSchema,
+        onLine,
+      ),
     analytics: (query) => json({ method: 'GET', path: withQuery('/analytics/metrics', query) }, (p) => p.analyticsResponseSchema),
   };
 }

@@ -2,12 +2,16 @@ import { parseArgs } from 'node:util';
 import { startKubeSim } from './index.ts';
 import { parsePort } from '../parse-port.ts';
 
-const usage = `usage: kube-sim [--port <n|0>] [--host 127.0.0.1] [--kubeconfig <file to write>] [--scenario <file|demo>] [--tls] [--insecure] [--debug] [--observability-port <n|0>]
+const usage = `usage: kube-sim [--port <n|0>] [--host 127.0.0.1] [--kubeconfig <file to write>] [--scenario <file|demo>] [--tls] [--insecure] [--debug] [--observability-port <n|0>] [--admission-control-config-file <file>]
   --tls       serve HTTPS (self-signed) and require a bearer token on every request
+  --admission-control-config-file  as kube-apiserver's: an AdmissionConfiguration whose ValidatingAdmissionWebhook
+              kubeConfigFile gives the bearer token (or basic auth) presented to each webhook host
   --insecure  accept requests without a token as the admin (the default over plain HTTP, see docs/adr/0002)
   --observability-port  also serve a Prometheus query API (/api/v1/query…) and a Loki log query API
-              (/loki/api/v1/query_range) over the simulated cluster on this port (plain HTTP, 0 picks one);
-              KUBE_SIM_OBSERVABILITY_TOKEN=<token> makes it require that bearer token`;
+              (/loki/api/v1/query_range), the series at /metrics (for a real Prometheus to scrape) and a /graph page
+              over the simulated cluster on this port (plain HTTP, 0 picks one);
+              KUBE_SIM_OBSERVABILITY_TOKEN=<token> makes it require that bearer token;
+              KUBE_SIM_LOKI_TENANT=<tenant> makes Loki multi-tenant (requests must send X-Scope-OrgID)`;
 
 /**
  * Why this is printed: over plain HTTP kubectl and client-go send no credentials at all, so kube-sim has
@@ -32,6 +36,7 @@ try {
       tls: { type: 'boolean', default: false },
       debug: { type: 'boolean', default: false },
       'observability-port': { type: 'string' },
+      'admission-control-config-file': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -51,6 +56,7 @@ const port = typeof parsedPort === 'number' ? parsedPort : fail(parsedPort.error
 const parsedObservabilityPort = values['observability-port'] === undefined ? undefined : parsePort(values['observability-port'] as string);
 const observabilityPort = parsedObservabilityPort === undefined || typeof parsedObservabilityPort === 'number' ? parsedObservabilityPort : fail(parsedObservabilityPort.error);
 const observabilityToken = process.env.KUBE_SIM_OBSERVABILITY_TOKEN || undefined;
+const lokiTenant = process.env.KUBE_SIM_LOKI_TENANT || undefined;
 
 try {
   const sim = await startKubeSim({
@@ -61,7 +67,8 @@ try {
     insecure: values.insecure as boolean | undefined,
     tls: values.tls as boolean,
     debug: (values.debug as boolean) || process.env.KUBE_SIM_DEBUG === '1',
-    ...(observabilityPort !== undefined ? { observability: { port: observabilityPort, ...(observabilityToken ? { bearerToken: observabilityToken } : {}) } } : {}),
+    admissionControlConfigFile: values['admission-control-config-file'] as string | undefined,
+    ...(observabilityPort !== undefined ? { observability: { port: observabilityPort, ...(observabilityToken ? { bearerToken: observabilityToken } : {}), ...(lokiTenant ? { lokiTenant } : {}) } } : {}),
   });
   process.stdout.write(`kube-sim listening on ${sim.url}\n`);
   if (sim.observability) process.stdout.write(`prometheus and loki APIs on ${sim.observability.url}\n`);

@@ -6,6 +6,7 @@ import { stringify as toYaml } from 'yaml';
 import { createTokenAuthenticator, type SimUserConfig } from './auth/authenticator.ts';
 import { createRbacAuthorizer } from './auth/rbac-authorizer.ts';
 import { createValidatingWebhookAdmission } from './admission/validating-webhooks.ts';
+import { loadWebhookCredentials } from './admission/webhook-credentials.ts';
 import { createServiceAccountTokens } from './auth/service-account-tokens.ts';
 import type { SimCluster, SimClock, SimulationSettings } from './cluster-types.ts';
 import { createSimCluster } from './cluster.ts';
@@ -14,11 +15,16 @@ import { createRequestLog, type KubeSimCall } from './http/request-log.ts';
 import { createSelfSignedCertificate } from './http/self-signed-certificate.ts';
 import { installWorkloads } from './workloads/index.ts';
 import { startObservabilityServer, type ObservabilityOptions, type ObservabilityServer } from './observability-server.ts';
+import { createShiftableClock } from './scenarios/scenario-timeline.ts';
+import { playTimeline, scenarioHistorySeconds } from './scenarios/load-scenario.ts';
+import { createSeriesSource } from './prometheus/series-model.ts';
 
 export * from './cluster-types.ts';
 export { installArgoRolloutsCrds, argoRolloutsCrds } from './crds/argo-rollouts.ts';
 export { createSimCluster, defaultSettings } from './cluster.ts';
 export type { SimUserConfig } from './auth/authenticator.ts';
+export { writeAdmissionControlConfig } from './admission/webhook-credentials.ts';
+export { sandboxRunbooksDir } from './scenarios/load-scenario.ts';
 export type { KubeSimCall } from './http/request-log.ts';
 export type { ObservabilityOptions, ObservabilityServer } from './observability-server.ts';
 
@@ -44,6 +50,12 @@ export interface StartKubeSimOptions {
   users?: SimUserConfig[];
   /** fixed admin token (default: random) */
   adminToken?: string;
+  /**
+   * kube-apiserver's --admission-control-config-file: an AdmissionConfiguration whose ValidatingAdmissionWebhook
+   * plugin names a kubeconfig of the credentials presented to webhooks (a bearer token per webhook host, or `*`);
+   * without it webhooks are called anonymously
+   */
+  admissionControlConfigFile?: string;
   /** log every request to stderr */
   debug?: boolean;
   /** install the simulated controllers and pod runtime (default true); false gives a bare API server */
@@ -82,8 +94,24 @@ export interface KubeSim {
 
 /** Starts a simulated Kubernetes API server that the real kubectl and helm can talk to. */
 export async function startKubeSim(options: StartKubeSimOptions = {}): Promise<KubeSim> {
-  const cluster = createSimCluster({ settings: options.settings, clock: options.clock });
+  // read first: a broken configuration is refused before anything starts
+  const webhookCredentials = options.admissionControlConfigFile ? loadWebhookCredentials(options.admissionControlConfigFile) : undefined;
+  // A scenario with a history starts that long ago and lives through its past before the server listens.
+  const historySeconds = options.workloads !== false && options.scenario ? scenarioHistorySeconds(options.scenario) : 0;
+  const clock = createShiftableClock(options.clock ?? { now: () => new Date() }, -historySeconds * 1000);
+  const cluster = createSimCluster({ settings: options.settings, clock });
+  // the series are watched from the first object on, so what changes in the scenario's past is remembered when it happens
+  const series = options.observability && options.workloads !== false ? createSeriesSource(cluster, historySeconds > 0 ? { historySeconds: 0 } : { ...(options.observability.historySeconds !== undefined ? { historySeconds: options.observability.historySeconds } : {}) }) : undefined;
   const workloads = options.workloads !== false ? installWorkloads(cluster, { scenario: options.scenario }) : undefined;
+  if (workloads) {
+    try {
+      await playTimeline(workloads.context, workloads.phases, clock, options.scenario ?? 'scenario');
+    } catch (error) {
+      series?.close();
+      cluster.close();
+      throw error;
+    }
+  }
   const adminToken = options.adminToken ?? randomBytes(24).toString('hex');
   const users = options.users ?? [];
   const serviceAccountTokens = createServiceAccountTokens(cluster);
@@ -92,7 +120,7 @@ export async function startKubeSim(options: StartKubeSimOptions = {}): Promise<K
   const authorizer = createRbacAuthorizer(cluster.store, cluster.registry);
   const tls = options.tls ? await createSelfSignedCertificate() : undefined;
   const requestLog = createRequestLog({ limit: options.callLogLimit });
-  const admit = createValidatingWebhookAdmission(cluster);
+  const admit = createValidatingWebhookAdmission(cluster, { credentials: webhookCredentials });
   const api = createKubeApiServer({ cluster, authenticator, authorizer, admit, tls, debug: options.debug, requestLog });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -133,7 +161,7 @@ export async function startKubeSim(options: StartKubeSimOptions = {}): Promise<K
       await api.close();
       throw new Error('the Prometheus/Loki API needs the simulated workloads (workloads: false leaves no pods or logs to serve)');
     }
-    observability = await startObservabilityServer({ cluster, logs: workloads.context.logs, host, options: options.observability });
+    observability = await startObservabilityServer({ cluster, logs: workloads.context.logs, host, options: options.observability, ...(series ? { source: series } : {}) });
   }
 
   let closed = false;

@@ -1,7 +1,7 @@
 /**
  * One plain-HTTP listener beside the API server serving the Prometheus query API (/api/v1/…) and the Loki query API
  * (/loki/api/v1/…) over the simulated cluster, so Skyflo's observability tools and a real Grafana can be pointed at
- * it by URL. Optional bearer or basic authentication, as a Prometheus behind a proxy would ask for: a request without
+ * it by URL, and the series themselves at /metrics in the exposition format, for a real Prometheus to scrape. Optional bearer or basic authentication, as a Prometheus behind a proxy would ask for: a request without
  * the right credentials gets 401 and nothing else.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -9,9 +9,11 @@ import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import type { SimCluster } from './cluster-types.ts';
 import type { ContainerLogs } from './runtime/container-logs.ts';
-import { createSeriesSource } from './prometheus/series-model.ts';
+import { createSeriesSource, type SeriesSource } from './prometheus/series-model.ts';
 import { createPrometheusApi, type ApiAnswer } from './prometheus/prometheus-api.ts';
 import { createLokiApi } from './loki/loki-api.ts';
+import { expositionContentType, renderExposition } from './prometheus/exposition.ts';
+import { renderGraphPage } from './prometheus/graph-page.ts';
 
 export interface ObservabilityOptions {
   /** port for the Prometheus/Loki listener; 0 (the default) picks a free one */
@@ -22,6 +24,13 @@ export interface ObservabilityOptions {
   basicAuth?: { username: string; password: string };
   /** seconds of history the scenario's objects get (see series-model.ts); default 3600 */
   historySeconds?: number;
+  /**
+   * Serve the /graph page without credentials: a chart's "Open in Prometheus" link opens in a browser, which has no
+   * token (the sandbox's listener, on loopback; the query API keeps asking for the token).
+   */
+  publicGraph?: boolean;
+  /** Loki is multi-tenant: requests must send this X-Scope-OrgID (401 "no org id" without one) */
+  lokiTenant?: string;
 }
 
 export interface ObservabilityServer {
@@ -67,12 +76,13 @@ function send(response: ServerResponse, answer: ApiAnswer): void {
   response.end(text);
 }
 
-export async function startObservabilityServer(input: { cluster: SimCluster; logs: ContainerLogs; host: string; options: ObservabilityOptions }): Promise<ObservabilityServer> {
+/** `source`: series watched since before the scenario loaded (startKubeSim); made here otherwise. Closed with the server. */
+export async function startObservabilityServer(input: { cluster: SimCluster; logs: ContainerLogs; host: string; options: ObservabilityOptions; source?: SeriesSource }): Promise<ObservabilityServer> {
   const { cluster, options } = input;
   const now = () => cluster.clock.now();
-  const source = createSeriesSource(cluster, { ...(options.historySeconds !== undefined ? { historySeconds: options.historySeconds } : {}) });
+  const source = input.source ?? createSeriesSource(cluster, { ...(options.historySeconds !== undefined ? { historySeconds: options.historySeconds } : {}) });
   const prometheus = createPrometheusApi({ source, now });
-  const loki = createLokiApi({ cluster, logs: input.logs, now });
+  const loki = createLokiApi({ cluster, logs: input.logs, now, ...(options.lokiTenant !== undefined ? { tenant: options.lokiTenant } : {}) });
   const requests: ObservabilityServer['requests'] = [];
 
   const server = http.createServer((request, response) => {
@@ -81,7 +91,7 @@ export async function startObservabilityServer(input: { cluster: SimCluster; log
       requests.push({ method: request.method ?? 'GET', path: url.pathname, status });
       if (requests.length > 1000) requests.shift();
     };
-    if (!authorised(request, options)) {
+    if (!authorised(request, options) && !(options.publicGraph && url.pathname === '/graph' && request.method === 'GET')) {
       log(401);
       response.writeHead(401, { 'Content-Type': 'text/plain', 'WWW-Authenticate': options.bearerToken ? 'Bearer' : 'Basic realm="kube-sim"' });
       response.end('Unauthorized\n');
@@ -97,8 +107,22 @@ export async function startObservabilityServer(input: { cluster: SimCluster; log
       (body) => {
         const params = new URLSearchParams(url.searchParams);
         for (const [name, value] of body) params.append(name, value);
-        const api = url.pathname.startsWith('/loki/') ? loki : prometheus;
-        const answer = url.pathname === '/-/ready' || url.pathname === '/ready' ? { code: 200, body: 'ready\n' } : api.answer(url.pathname, params);
+        if (url.pathname === '/graph') {
+          const html = renderGraphPage(params, now().getTime() / 1000, (query) => prometheus.answer('/api/v1/query_range', query));
+          log(200);
+          response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(html), 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" });
+          response.end(html);
+          return;
+        }
+        if (url.pathname === '/metrics') {
+          const text = renderExposition(source.series(), now().getTime() / 1000);
+          log(200);
+          response.writeHead(200, { 'Content-Type': expositionContentType, 'Content-Length': Buffer.byteLength(text) });
+          response.end(text);
+          return;
+        }
+        const orgId = typeof request.headers['x-scope-orgid'] === 'string' ? request.headers['x-scope-orgid'] : undefined;
+        const answer = url.pathname === '/-/ready' || url.pathname === '/ready' ? { code: 200, body: 'ready\n' } : url.pathname.startsWith('/loki/') ? loki.answer(url.pathname, params, orgId) : prometheus.answer(url.pathname, params);
         log(answer.code);
         send(response, answer);
       },
@@ -122,6 +146,7 @@ export async function startObservabilityServer(input: { cluster: SimCluster; log
     requests,
     async close() {
       source.close();
+      loki.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

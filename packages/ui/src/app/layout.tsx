@@ -11,6 +11,7 @@ import { useMe } from '../lib/session.tsx';
 import { useDesktopNotificationsOptIn, useNotificationStream } from './notifications.tsx';
 import { useReportBrowserOrigin } from '../lib/public-url.tsx';
 import { endProviderSession } from '../features/auth/oidc-sign-in.tsx';
+import { EmergencyStopBanner, EmergencyStopButton } from '../features/emergency-stop/emergency-stop-control.tsx';
 
 const navItem = ({ isActive }: { isActive: boolean }) =>
   `flex items-center gap-2 rounded-md px-2.5 py-1.5 text-sm ${isActive ? 'bg-panel-2 font-medium text-fg' : 'text-muted hover:bg-panel-2 hover:text-fg'}`;
@@ -87,9 +88,9 @@ export function AppLayout() {
         <nav aria-label="Pages" className="space-y-0.5 border-t border-border px-3 py-2">
           <NavLink to="/approvals" className={navItem}>
             <ShieldCheck className="h-4 w-4" aria-hidden /> Pending approvals
-            {waitingForMe.length > 0 ? (
-              <span className="ml-auto rounded-full bg-accent px-1.5 text-xs font-semibold text-accent-fg" aria-label={`${waitingForMe.length} waiting for your decision`} data-testid="pending-count">
-                {waitingForMe.length}
+            {waitingForMe.items.length > 0 ? (
+              <span className="ml-auto rounded-full bg-accent px-1.5 text-xs font-semibold text-accent-fg" aria-label={`${waitingForMe.items.length}${waitingForMe.more ? ' or more' : ''} waiting for your decision`} data-testid="pending-count">
+                {waitingForMe.items.length}{waitingForMe.more ? '+' : ''}
               </span>
             ) : null}
           </NavLink>
@@ -113,6 +114,7 @@ export function AppLayout() {
           <NavLink to="/settings" className={navItem}>
             <Settings className="h-4 w-4" aria-hidden /> Settings
           </NavLink>
+          {user?.role === 'admin' ? <EmergencyStopButton /> : null}
         </nav>
         <div className="border-t border-border p-2">
           <DropdownMenu.Root>
@@ -149,6 +151,7 @@ export function AppLayout() {
           </button>
           <span className="font-semibold">Skyflo</span>
         </div>
+        <EmergencyStopBanner isAdmin={user?.role === 'admin'} />
         <div className="min-h-0 flex-1">
           <Outlet />
         </div>

@@ -53,8 +53,9 @@ export function useNotificationStream(open: (conversationId: string) => void) {
   const waiting = useWaitingForMe();
 
   useEffect(() => {
-    document.title = waiting.length > 0 ? `(${waiting.length}) ${BASE_TITLE}` : BASE_TITLE;
-  }, [waiting.length]);
+    const count = waiting.items.length;
+    document.title = count > 0 ? `(${count}${waiting.more ? '+' : ''}) ${BASE_TITLE}` : BASE_TITLE;
+  }, [waiting.items.length, waiting.more]);
 
   useEffect(() => {
     let source: EventSource | undefined;

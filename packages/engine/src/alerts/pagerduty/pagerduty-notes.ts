@@ -11,6 +11,7 @@ import { redactText } from '@skyflo/safety';
 import type { TeamEvent, TeamEventSink } from '../../team-events/team-event.ts';
 import type { AuditLog, ConversationStore } from '../../ports/index.ts';
 import { incidentIdOfGroupKey } from './pagerduty-webhook.ts';
+import { readCappedText, smallAnswerMaxBytes } from '../../integrations/integration-egress.ts';
 
 export interface PagerDutyNotesDeps {
   /** PAGERDUTY_API_URL (default https://api.pagerduty.com) */
@@ -55,7 +56,8 @@ export function createPagerDutyNotesSink(deps: PagerDutyNotesDeps): TeamEventSin
         });
         const ok = response.ok;
         // the answer's text can name the problem (a bad From, an unknown incident); it never holds our token
-        const detail = ok ? undefined : redactText((await response.text().catch(() => '')).slice(0, 300));
+        const detail = ok ? undefined : redactText((await readCappedText(response, { maxBytes: smallAnswerMaxBytes, what: 'PagerDuty' }).catch((error: unknown) => (error instanceof Error ? error.message : ''))).slice(0, 300));
+        if (ok) await response.body?.cancel().catch(() => undefined);
         await deps.audit.record({ action: ok ? 'alert.note_posted' : 'alert.note_failed', conversationId: event.conversation_id, subjectType: 'conversation', subjectId: event.conversation_id, details: { provider: 'pagerduty', incident: incidentId, status: response.status, ...(detail ? { detail } : {}) } });
         if (!ok) deps.logger?.warn({ incident: incidentId, status: response.status }, 'PagerDuty refused the investigation note');
       } catch (error) {

@@ -18,7 +18,6 @@ const spec: SkyfloApprovalSpec = {
   callId: 'call-1',
   tool: 'k8s_scale',
   cluster: { name: 'prod-eu', server: 'https://prod.example:6443' },
-  access: [{ apiGroup: 'apps', resource: 'deployments', subresource: 'scale', namespace: 'shop', name: 'web', verbs: ['patch'], contentHash: 'a'.repeat(64) }],
   argsHash: 'b'.repeat(64),
   requestedAt: '2026-11-23T10:00:00.000Z',
 };
@@ -67,9 +66,10 @@ describe('approval signature', () => {
     const signer = await createApprovalSigner(privatePem);
     const signature = await signer.sign('a-1', spec, status);
     expect(await verifies(publicPem, signature, 'a-1', spec, status)).toBe(true);
-    // another name, a widened access, another decision: the same signature no longer verifies
+    // another name, other arguments, another API server, another decision: the same signature no longer verifies
     expect(await verifies(publicPem, signature, 'a-2', spec, status)).toBe(false);
-    expect(await verifies(publicPem, signature, 'a-1', { ...spec, access: [{ ...spec.access[0]!, namespace: 'prod' }] }, status)).toBe(false);
+    expect(await verifies(publicPem, signature, 'a-1', { ...spec, argsHash: 'c'.repeat(64) }, status)).toBe(false);
+    expect(await verifies(publicPem, signature, 'a-1', { ...spec, cluster: { ...spec.cluster, server: 'https://elsewhere:6443' } }, status)).toBe(false);
     expect(await verifies(publicPem, signature, 'a-1', spec, { ...status, expiresAt: '2026-11-24T10:11:00.000Z' })).toBe(false);
     // and another key does not verify it
     expect(await verifies((await keys()).publicPem, signature, 'a-1', spec, status)).toBe(false);
@@ -98,7 +98,7 @@ describe('the executor client', () => {
     );
     {
       const client = createExecutorClient({ url: `${executor.url}/`, token: 'caller-token', fetch: executor.fetch });
-      await expect(client.mint('a-1')).rejects.toMatchObject({ code: 'BAD_SIGNATURE', message: expect.stringContaining('is not signed by the engine') });
+      await expect(client.mint('a-1', { arguments: { name: 'web' } })).rejects.toMatchObject({ code: 'BAD_SIGNATURE', message: expect.stringContaining('is not signed by the engine') });
       await expect(client.release('a-1')).rejects.toMatchObject({ code: 'BAD_RESPONSE', message: expect.stringContaining('HTTP 502') });
       expect(executor.received.map((entry) => [entry.method, entry.url, entry.authorization])).toEqual([
         ['POST', '/v1/approvals/a-1/credential', 'Bearer caller-token'],
@@ -106,14 +106,14 @@ describe('the executor client', () => {
       ]);
     }
     const gone = createExecutorClient({ url: executor.url, token: 'caller-token', fetch: unreachable });
-    const error = await gone.mint('a-1').catch((caught: unknown) => caught);
+    const error = await gone.mint('a-1', { arguments: {} }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ExecutorRequestError);
     expect(error).toMatchObject({ code: 'UNREACHABLE', message: expect.stringContaining('could not be reached') });
   });
 });
 
 describe('the enforcement', () => {
-  it('mirrors a signed document, mints, and releases once; refuses without access or executor (fail closed)', async () => {
+  it('mirrors a signed document, mints for the exact arguments (never a preview\'s access), and releases once; refuses without an executor (fail closed)', async () => {
     const { privatePem, publicPem } = await keys();
     const executor = fakeExecutor((request) =>
       request.method === 'POST' && request.url === '/v1/approvals'
@@ -129,8 +129,9 @@ describe('the enforcement', () => {
         now: () => new Date('2026-11-23T10:01:00.000Z'),
       });
       expect(enforcement.modeFor('prod-eu')).toBe('cluster');
-      const decision = { conversationId: 'conv-1', callId: 'call-1', tool: 'k8s_scale', cluster: spec.cluster, access: spec.access, argsHash: spec.argsHash, requestedAt: new Date(spec.requestedAt), decidedBy: { id: 'u1' } };
-      const grant = await enforcement.grant(decision);
+      const decision = { conversationId: 'conv-1', callId: 'call-1', tool: 'k8s_scale', cluster: spec.cluster, argsHash: spec.argsHash, requestedAt: new Date(spec.requestedAt), decidedBy: { id: 'u1' } };
+      const call = { arguments: { name: 'web', resource_type: 'deployment', replicas: 3, namespace: 'shop' } };
+      const grant = await enforcement.grant(decision, call);
       expect(grant).toMatchObject({ ok: true, name: approvalObjectName('conv-1', 'call-1'), credential: { token: 'minted-token', approval: approvalObjectName('conv-1', 'call-1') } });
       const mirrored = skyfloApprovalDocumentSchema.parse(JSON.parse(executor.received[0]!.body)) as SkyfloApprovalDocument;
       expect(mirrored.status).toMatchObject({ decision: 'approved', expiresAt: '2026-11-23T10:11:00.000Z' });
@@ -141,10 +142,11 @@ describe('the enforcement', () => {
         await grant.release();
       }
       expect(executor.received.map((entry) => entry.method)).toEqual(['POST', 'POST', 'DELETE']);
+      // the executor gets the exact arguments to compute the grant from; the mirrored spec carries no access list
+      expect(JSON.parse(executor.received[1]!.body)).toEqual(call);
+      expect(JSON.parse(executor.received[0]!.body).spec).not.toHaveProperty('access');
 
-      const noAccess = await enforcement.grant({ ...decision, callId: 'call-2', access: [] });
-      expect(noAccess).toMatchObject({ ok: false, text: expect.stringMatching(/^Not executed: cluster "prod-eu" enforces approvals, and the preview of k8s_scale did not say which objects it writes.*Nothing was changed\.$/) });
-      const noExecutor = await enforcement.grant({ ...decision, callId: 'call-3', cluster: { name: 'other', server: 'https://other' } });
+      const noExecutor = await enforcement.grant({ ...decision, callId: 'call-3', cluster: { name: 'other', server: 'https://other' } }, call);
       expect(noExecutor).toMatchObject({ ok: false, text: expect.stringContaining('no approval executor is configured for it') });
       expect(executor.received).toHaveLength(3);
     }
@@ -165,10 +167,10 @@ describe('the passkey policy in the signed approval (issue 35 item 5)', () => {
         return policy(call);
       },
     });
-    const base = { conversationId: 'conv-1', tool: 'k8s_scale', cluster: spec.cluster, access: spec.access, argsHash: spec.argsHash, requestedAt: new Date(spec.requestedAt), decidedBy: { id: 'u1' } };
+    const base = { conversationId: 'conv-1', tool: 'k8s_scale', cluster: spec.cluster, argsHash: spec.argsHash, requestedAt: new Date(spec.requestedAt), decidedBy: { id: 'u1' } };
     const facts = (destructive: boolean) => ({ destructive, risks: [], cluster: { name: 'prod-eu', server: spec.cluster.server } });
     const statusOf = async (decision: Parameters<typeof enforcement.grant>[0]) => {
-      await enforcement.grant(decision);
+      await enforcement.grant(decision, { arguments: {} });
       const mirrored = executor.received.filter((entry) => entry.url === '/v1/approvals').at(-1)!;
       return skyfloApprovalDocumentSchema.parse(JSON.parse(mirrored.body)).status;
     };

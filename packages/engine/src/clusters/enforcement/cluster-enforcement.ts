@@ -3,7 +3,8 @@
  * - every decision (approvals, denials, automatic approvals) is mirrored to that cluster's executor as a signed
  *   SkyfloApproval — `kubectl get skyfloapprovals` shows it, and the conversation and the audit name it;
  * - an approved call asks the executor for the credential of exactly that approval right before it runs, and releases
- *   it when the call ends. Anything missing (no executor, unreachable, a refusal, no access computed by the preview)
+ *   it when the call ends; the executor computes what the call writes from its exact arguments (issue 73), never from
+ *   the preview. Anything missing (no executor, unreachable, a refusal, a call the executor cannot bind)
  *   refuses the call: fail closed, nothing runs.
  * Clusters with `enforcement: engine` (the embedded default) are untouched: today's behaviour, EXECUTE_AS_APPROVER too.
  */
@@ -11,7 +12,7 @@ import {
   approvalCredentialMaxSeconds,
   unboundClusterName,
   type ApprovalEnforcement,
-  type ApprovedAccess,
+  type ApprovalCredentialRequest,
   type ApproverKey,
   type ApproverProof,
   type SkyfloApprovalDocument,
@@ -39,8 +40,6 @@ export interface ApprovalDecision {
   tool: string;
   /** the call's cluster; absent: the engine's own (SKYFLO_EXECUTOR_URL) */
   cluster?: { name: string; server: string };
-  /** what the preview computed; empty for a denial that never got one */
-  access: ApprovedAccess[];
   argsHash: string;
   diffHash?: string;
   requestedBy?: { id: string; email?: string };
@@ -66,8 +65,12 @@ export interface ClusterEnforcement {
   nameOf(conversationId: string, callId: string, purpose?: 'revert'): string;
   /** Mirrors a denial; never throws (a denial runs nothing either way), returns why it failed if it did. */
   mirrorDenial(decision: Omit<ApprovalDecision, 'decision'>): Promise<string | undefined>;
-  /** Mirrors an approval and mints its credential; `ok: false` says why nothing may run. */
-  grant(decision: Omit<ApprovalDecision, 'decision'>): Promise<Grant>;
+  /**
+   * Mirrors an approval and mints its credential; `ok: false` says why nothing may run. `call` is what the executor
+   * computes the grant from (issue 73): the exact arguments (and a Helm call's rendered manifest) — never the preview's
+   * claim of what the call writes.
+   */
+  grant(decision: Omit<ApprovalDecision, 'decision'>, call: ApprovalCredentialRequest): Promise<Grant>;
   /**
    * Issue 35: mirrors a passkey registration or device key confirmation (or a removal) to every configured executor, which checks approvers'
    * signatures against these keys. Never throws; one entry per executor, `error` when it failed.
@@ -163,7 +166,6 @@ export async function createClusterEnforcement(deps: ClusterEnforcementDeps): Pr
       callId: decision.callId,
       tool: decision.tool,
       cluster: decision.cluster ?? { name: unboundClusterName, server: '' },
-      access: decision.access,
       argsHash: decision.argsHash,
       ...(decision.diffHash ? { diffHash: decision.diffHash } : {}),
       ...(decision.requestedBy ? { requestedBy: decision.requestedBy } : {}),
@@ -272,19 +274,16 @@ export async function createClusterEnforcement(deps: ClusterEnforcementDeps): Pr
         return describe(error);
       }
     },
-    async grant(decision) {
+    async grant(decision, call) {
       const name = approvalObjectName(decision.conversationId, decision.callId, decision.purpose);
       const cluster = decision.cluster?.name ?? unboundClusterName;
       const refuse = (why: string): Grant => ({ ok: false, name, text: `Not executed: cluster "${cluster}" enforces approvals, and ${why}. Nothing was changed.` });
       const executor = executorFor(decision.cluster?.name);
       if (!executor) return refuse('no approval executor is configured for it (SKYFLO_EXECUTOR_URL or SKYFLO_EXECUTORS)');
-      if (decision.access.length === 0) {
-        return refuse(`the preview of ${decision.tool} did not say which objects it writes, so no credential can be limited to them (only previewed calls run on such a cluster)`);
-      }
       let credential;
       try {
         await executor.mirror(await documentOf({ ...decision, decision: 'approved' }));
-        credential = await executor.mint(name);
+        credential = await executor.mint(name, call);
       } catch (error) {
         return refuse(`${describe(error)} (SkyfloApproval ${name})`);
       }

@@ -4,13 +4,22 @@
  * executor down, a refusal, an unexpected body — is an ExecutorRequestError whose message says what happened, so the
  * gate can fail closed with a clear text.
  */
-import { approvalCredentialSchema, approverKeyListSchema, executorErrorSchema, type ApprovalCredential, type ApproverKey, type ExecutorError, type SkyfloApprovalDocument } from '@skyflo/protocol';
-import { SkyfloError } from '../../errors/skyflo-error.ts';
+import { approvalCredentialSchema, approverKeyListSchema, executorErrorSchema, type ApprovalCredential, type ApprovalCredentialRequest, type ApproverKey, type ExecutorError, type SkyfloApprovalDocument } from '@skyflo/protocol';
+import { SkyfloError, type ErrorCategory } from '../../errors/skyflo-error.ts';
 
 export type ExecutorErrorCode = ExecutorError['code'] | 'UNREACHABLE' | 'BAD_RESPONSE';
 
 export class ExecutorRequestError extends SkyfloError {
   readonly code: ExecutorErrorCode;
+
+  /** a dependency failed (issue 80 item 4): an operator's matter, and it may pass */
+  override get category(): ErrorCategory {
+    return 'operational';
+  }
+
+  override get retryable(): boolean {
+    return this.code === 'UNREACHABLE';
+  }
 
   constructor(code: ExecutorErrorCode, message: string) {
     super(message);
@@ -23,7 +32,8 @@ export interface ExecutorClient {
   readonly url: string;
   /** Records the decision as a SkyfloApproval; an existing, different decided one is refused (IMMUTABLE). */
   mirror(document: SkyfloApprovalDocument): Promise<void>;
-  mint(name: string): Promise<ApprovalCredential>;
+  /** Issue 73: the executor computes what the call writes from `request` (the exact arguments) and grants only that. */
+  mint(name: string, request: ApprovalCredentialRequest): Promise<ApprovalCredential>;
   release(name: string): Promise<void>;
   /** Issue 35: a passkey's public key the executor checks approvers' signatures against (an immutable SkyfloApproverKey). */
   registerApproverKey(key: ApproverKey): Promise<void>;
@@ -72,8 +82,8 @@ export function createExecutorClient(options: { url: string; token: string; fetc
     async mirror(document) {
       await request('POST', '/v1/approvals', document);
     },
-    async mint(name) {
-      const { json } = await request('POST', `/v1/approvals/${encodeURIComponent(name)}/credential`);
+    async mint(name, body) {
+      const { json } = await request('POST', `/v1/approvals/${encodeURIComponent(name)}/credential`, body);
       const parsed = approvalCredentialSchema.safeParse(json);
       if (!parsed.success) throw new ExecutorRequestError('BAD_RESPONSE', `the cluster's approval executor at ${base} answered the credential request with something that is not a credential`);
       return parsed.data;

@@ -3,10 +3,12 @@
  * body, query and answers. Kept beside each other so one glance shows the API; the handlers still validate with
  * the same schemas themselves (their errors name the field), so these are documentation, not a second validator.
  */
+import { runbookDraftSchema, scheduleInputSchema, scheduleListSchema, scheduleRunListSchema, scheduleRunSchema, scheduleSchema } from '@skyflo/protocol';
 import { clusterPoliciesSchema, clustersResponseSchema, clustersUnavailableSchema, memberScopeSchema, runbookDetailSchema, runbookListSchema, runbookSummarySchema, uploadRunbookRequestSchema } from '@skyflo/protocol';
-import { oidcInfoSchema, oidcLogoutResponseSchema } from '@skyflo/protocol';
+import { oidcInfoSchema, oidcLinkResponseSchema, oidcLogoutResponseSchema } from '@skyflo/protocol';
 import { confirmDeviceKeyRequestSchema, deviceKeyConfirmOptionsSchema, deviceKeySchema, deviceKeysResponseSchema, registerDeviceKeyRequestSchema } from '@skyflo/protocol';
 import { approvalPasskeyOptionsRequestSchema, approvalPasskeyOptionsSchema, clusterPasskeyPoliciesSchema, clusterPasskeyPolicyViewSchema, passkeyRegistrationOptionsSchema, passkeySchema, passkeysResponseSchema, registerPasskeyRequestSchema } from '@skyflo/protocol';
+import { freezeInputSchema, freezeSchema, emergencyStopRequestSchema, emergencyStopStateSchema, policyEvaluateRequestSchema, policyEvaluateResponseSchema, policyInputSchema, policySchema } from '@skyflo/protocol';
 import {
   addMemberRequestSchema,
   analyticsQuerySchema,
@@ -92,6 +94,7 @@ export const routeDocs: Record<string, RouteDoc> = {
   'GET /api/v1/auth/oidc/info': { tag: 'auth', summary: 'Whether company sign-in (OIDC) is on, its name, and whether password sign-in still is', public: true, responses: { 200: oidcInfoSchema } },
   'GET /api/v1/auth/oidc/login': { tag: 'auth', summary: 'Start company sign-in: redirects to the identity provider (Authorization Code with PKCE)', public: true },
   'GET /api/v1/auth/oidc/callback': { tag: 'auth', summary: "The identity provider's redirect back: sets the session cookies, or redirects to /login?oidc_error=<code>", public: true },
+  'POST /api/v1/auth/oidc/link': { tag: 'auth', summary: "Link your (signed-in) account to your company sign-in: answers the identity provider's URL to open; the provider must vouch for the same, verified e-mail. Never the break-glass account", responses: { 200: oidcLinkResponseSchema } },
   'POST /api/v1/auth/oidc/logout': { tag: 'auth', summary: "Sign out and name the identity provider's logout page, when it has one", public: true, responses: { 200: oidcLogoutResponseSchema } },
   'GET /api/v1/auth/me': { tag: 'auth', summary: 'The signed-in user', responses: { 200: userReadSchema } },
   'PATCH /api/v1/auth/me': { tag: 'auth', summary: 'Change your full name (only)', body: updateMeRequestSchema, responses: { 200: updateMeResponseSchema } },
@@ -112,7 +115,7 @@ export const routeDocs: Record<string, RouteDoc> = {
   'POST /api/v1/conversations': { tag: 'conversations', summary: 'Start a conversation', body: createConversationRequestSchema, responses: { 200: createConversationResponseSchema } },
   'GET /api/v1/conversations/search': {
     tag: 'conversations',
-    summary: 'Full-text search over the titles and content (messages, answers, tool calls) of the conversations you may read, best match first, with highlighted snippets and filters',
+    summary: 'Full-text search over the titles and content (messages, answers, tool calls) of the conversations you may read, newest activity first and paged by cursor, with relevance, highlighted snippets and filters',
     query: searchConversationsQuerySchema,
     responses: { 200: searchConversationsResponseSchema },
   },
@@ -163,10 +166,34 @@ export const routeDocs: Record<string, RouteDoc> = {
   'GET /api/v1/settings/llm/providers': { tag: 'settings', summary: 'Supported providers and what each needs', responses: { 200: llmProvidersResponseSchema } },
   'GET /api/v1/settings/llm/ollama-models': { tag: 'settings', summary: 'Models of a local Ollama server (admin)', responses: { 200: ollamaModelsResponseSchema } },
 
+  // policies as code (issue 76): admins only
+  'GET /api/v1/policies': { tag: 'settings', summary: 'The policies (admin)', responses: { 200: z.object({ data: z.array(policySchema) }) } },
+  'POST /api/v1/policies': { tag: 'settings', summary: 'Create a policy (admin, audited); a broken expression is refused with its position', body: policyInputSchema, responses: { 201: policySchema } },
+  'PUT /api/v1/policies/:id': { tag: 'settings', summary: 'Change a policy (admin, audited); its version increments', body: policyInputSchema, responses: { 200: policySchema } },
+  'DELETE /api/v1/policies/:id': { tag: 'settings', summary: 'Delete a policy (admin, audited)', responses: { 204: 'empty' } },
+  'POST /api/v1/policies/evaluate': { tag: 'settings', summary: 'What would this draft policy have done to the last N recorded calls (admin)', body: policyEvaluateRequestSchema, responses: { 200: policyEvaluateResponseSchema } },
+  // the emergency stop (issue 76)
+  'GET /api/v1/emergency-stop': { tag: 'settings', summary: 'Whether the emergency stop is on (any signed-in person)', responses: { 200: emergencyStopStateSchema } },
+  'POST /api/v1/emergency-stop': { tag: 'settings', summary: 'Engage the emergency stop on every replica: nothing is approved or executed until it is lifted (admin, audited)', body: emergencyStopRequestSchema, responses: { 200: emergencyStopStateSchema } },
+  'DELETE /api/v1/emergency-stop': { tag: 'settings', summary: 'Lift the emergency stop (admin, audited)', responses: { 200: emergencyStopStateSchema.extend({ lifted: z.boolean() }) } },
+  // change freezes (issue 76)
+  'GET /api/v1/freezes': { tag: 'settings', summary: 'The change freezes, with the end of the window holding now (any signed-in person)', responses: { 200: z.object({ data: z.array(freezeSchema) }) } },
+  'POST /api/v1/freezes': { tag: 'settings', summary: 'Create a change freeze: mutating calls in scope are refused (FROZEN) during its window (admin, audited)', body: freezeInputSchema, responses: { 201: freezeSchema } },
+  'PUT /api/v1/freezes/:id': { tag: 'settings', summary: 'Change a freeze (admin, audited)', body: freezeInputSchema, responses: { 200: freezeSchema } },
+  'DELETE /api/v1/freezes/:id': { tag: 'settings', summary: 'Delete a freeze (admin, audited)', responses: { 204: 'empty' } },
   // team runbooks (issue 36)
   'GET /api/v1/runbooks': { tag: 'runbooks', summary: 'The team runbooks: RUNBOOKS_DIR files (read-only) and uploaded ones', responses: { 200: runbookListSchema } },
   'GET /api/v1/runbooks/:name': { tag: 'runbooks', summary: 'One runbook, redacted as the model sees it (a "/" in the name as %2F)', responses: { 200: runbookDetailSchema } },
   'POST /api/v1/runbooks': { tag: 'runbooks', summary: 'Upload or replace a runbook by name (admin)', body: uploadRunbookRequestSchema, responses: { 201: runbookSummarySchema } },
+  // scheduled checks and runbook drafts (issue 81)
+  'GET /api/v1/schedules': { tag: 'schedules', summary: 'Scheduled checks: an admin sees all, anyone else their own', responses: { 200: scheduleListSchema } },
+  'POST /api/v1/schedules': { tag: 'schedules', summary: 'Create a scheduled check (cron in a time zone, prompt, read_only or propose)', body: scheduleInputSchema, responses: { 201: scheduleSchema } },
+  'GET /api/v1/schedules/:id': { tag: 'schedules', summary: 'One scheduled check (its owner or an admin)', responses: { 200: scheduleSchema } },
+  'PUT /api/v1/schedules/:id': { tag: 'schedules', summary: 'Replace a scheduled check (its owner or an admin)', body: scheduleInputSchema, responses: { 200: scheduleSchema } },
+  'DELETE /api/v1/schedules/:id': { tag: 'schedules', summary: 'Delete a scheduled check (its owner or an admin)', responses: { 204: 'empty' } },
+  'GET /api/v1/schedules/:id/runs': { tag: 'schedules', summary: "A schedule's runs, newest first, with findings and what changed since the previous run", responses: { 200: scheduleRunListSchema } },
+  'POST /api/v1/schedules/:id/run': { tag: 'schedules', summary: 'Run a scheduled check now', responses: { 202: scheduleRunSchema } },
+  'POST /api/v1/conversations/:id/runbook-draft': { tag: 'runbooks', summary: 'Draft a runbook from a resolved conversation (not stored; save it with POST /runbooks)', responses: { 200: runbookDraftSchema } },
   'DELETE /api/v1/runbooks/:name': { tag: 'runbooks', summary: 'Delete an uploaded runbook (admin); RUNBOOKS_DIR files are changed where they live', responses: { 204: 'empty' } },
 
   // team notifications (issue 24)
@@ -174,12 +201,12 @@ export const routeDocs: Record<string, RouteDoc> = {
   'POST /api/v1/auth/tokens': { tag: 'auth', summary: 'Create an API token with scopes and an expiry; the token is in this answer only (a session, not a token, is needed)', body: createApiTokenRequestSchema, responses: { 201: createdApiTokenSchema } },
   'DELETE /api/v1/auth/tokens/:id': { tag: 'auth', summary: 'Revoke one of your API tokens', responses: { 200: apiTokenSchema } },
   'GET /api/v1/notifications/stream': { tag: 'notifications', summary: 'Your notifications as SSE: calls waiting for you, decisions, runs ended (Last-Event-ID resumes; API tokens need approvals:read)', responses: { 200: sse } },
-  'POST /api/v1/alerts/alertmanager': { tag: 'alerts', summary: "Alertmanager's webhook: one read-only investigation per firing group; repeats add to it, resolved closes the caller's own; 429 with queued: false when the queue is full (ALERT_QUEUE_LIMIT) or past CONVERSATIONS_PER_MINUTE (API tokens need alerts:write)", body: alertmanagerPayloadSchema, responses: { 202: alertOutcomeSchema } },
+  'POST /api/v1/alerts/alertmanager': { tag: 'alerts', summary: "Alertmanager's webhook: one read-only investigation per firing group, any number of alerts (the first 100 shown, the rest counted); a repeat with the same alerts firing adds a line to it, a changed set is investigated again (ALERT_REINVESTIGATE), resolved closes the caller's own; 429 with queued: false when the queue is full (ALERT_QUEUE_LIMIT) or past CONVERSATIONS_PER_MINUTE (API tokens need alerts:write)", body: alertmanagerPayloadSchema, responses: { 202: alertOutcomeSchema } },
   'POST /api/v1/alerts/pagerduty': { tag: 'alerts', summary: "A PagerDuty v3 webhook subscription's endpoint, verified by X-PagerDuty-Signature (PAGERDUTY_WEBHOOK_SECRET): incident.triggered/reopened opens a read-only investigation owned by PAGERDUTY_RUN_AS, incident.resolved closes it, each event id is taken once; the conclusion is posted back as an incident note when PAGERDUTY_API_TOKEN is set", public: true, body: pagerDutyWebhookSchema, responses: { 200: alertOutcomeSchema, 202: alertOutcomeSchema } },
   'POST /api/v1/alerts': { tag: 'alerts', summary: 'A generic alert {title, description, labels}: investigated like an Alertmanager group (API tokens need alerts:write)', body: genericAlertSchema, responses: { 202: alertOutcomeSchema } },
   'GET /api/v1/integrations/mcp-servers': { tag: 'integrations', summary: 'External MCP servers: their status, toolset and tools (admin; tokens and env values are never returned)', responses: { 200: externalMcpServerListResponseSchema } },
   'POST /api/v1/integrations/mcp-servers': { tag: 'integrations', summary: 'Connect an external MCP server (stdio argv or Streamable HTTP URL with a bearer token); it is connected and listed before it is saved (admin)', body: createExternalMcpServerRequestSchema, responses: { 201: externalMcpServerSchema } },
-  'PATCH /api/v1/integrations/mcp-servers/:id': { tag: 'integrations', summary: "Enable or disable an external MCP server; disabling denies its tools' undecided approvals (admin)", body: updateExternalMcpServerRequestSchema, responses: { 200: externalMcpServerSchema } },
+  'PATCH /api/v1/integrations/mcp-servers/:id': { tag: 'integrations', summary: "Enable or disable an external MCP server, or change where its tools act (acts_on) and which are not destructive; disabling or redeclaring denies its tools' undecided approvals (admin)", body: updateExternalMcpServerRequestSchema, responses: { 200: externalMcpServerSchema } },
   'DELETE /api/v1/integrations/mcp-servers/:id': { tag: 'integrations', summary: "Remove an external MCP server; its tools' undecided approvals are denied (admin)", responses: { 204: 'empty' } },
   'POST /api/v1/integrations/mcp-servers/:id/test': { tag: 'integrations', summary: 'Connect to an external MCP server and list its tools now (admin)', responses: { 200: externalMcpTestResultSchema } },
   'GET /api/v1/integrations/:id/deliveries': { tag: 'integrations', summary: "A webhook's recent deliveries: event, status, attempts, answer", responses: { 200: webhookDeliveriesResponseSchema } },

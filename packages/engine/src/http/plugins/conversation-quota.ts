@@ -12,6 +12,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Throws a 429 (with Retry-After set) when the caller has started too many conversations this minute. */
     conversationQuota?: ConversationQuota;
+    /** The same counter for work no request carries (a scheduled check's run, issue 81): throws a 429 HttpError. */
+    conversationQuotaFor?: (userId: string) => Promise<void>;
   }
 }
 
@@ -33,4 +35,10 @@ export function registerConversationQuota(app: FastifyInstance, options: { perMi
     );
   };
   app.decorate('conversationQuota', quota);
+  // the key generator reads only the user's id: a scheduled run counts on its owner's counter, as their chats do
+  app.decorate('conversationQuotaFor', async (userId: string) => {
+    const limit = await check({ user: { id: userId }, ip: '', routeOptions: { config: {} } } as unknown as FastifyRequest);
+    if (limit.isAllowed || !limit.isExceeded) return;
+    throw new HttpError(429, `The owner started more than ${options.perMinute} conversations in a minute (CONVERSATIONS_PER_MINUTE); this run was skipped.`, 'RATE_LIMITED');
+  });
 }

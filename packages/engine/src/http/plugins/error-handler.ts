@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import { isSkyfloError } from '../../errors/skyflo-error.ts';
+import { classifyError, isSkyfloError, type ErrorCategory } from '../../errors/skyflo-error.ts';
 import { databaseRetryAfterSeconds, isDatabaseUnavailable, unavailableReason } from '../../storage/database-unavailable.ts';
 import type { DiskWatch } from '../../storage/disk-full.ts';
 
@@ -56,6 +56,8 @@ export function registerErrorHandler(
     showsReasons?: (request: FastifyRequest) => Promise<boolean>;
   },
 ): void {
+  /** what every answer of this handler adds to its `detail` (issue 80 item 4): who can act on it, and whether to retry */
+  const kindOf = (category: ErrorCategory, retryable: boolean) => ({ category, retryable });
   app.setErrorHandler(async (error: FastifyError | ErrorWithStatus, request, reply) => {
     // Where and why (the data dir's path, the database's host) only to a signed-in caller, as /health does: a public
     // route (a login, a registration) is anyone's to call. The log has both either way.
@@ -63,23 +65,30 @@ export function registerErrorHandler(
     // a full disk under the embedded database: say so (what is full, where) rather than a bare 500
     const full = await options.disk?.classify(error);
     if (full) {
-      request.log.error({ err: error }, full.message);
-      return reply.code(full.statusCode).send({ detail: (await signedIn()) ? full.message : 'The disk holding the database is full; the engine log says where.', code: full.code });
+      request.log.error({ err: error, category: 'operational', retryable: false }, full.message);
+      return reply.code(full.statusCode).send({ detail: (await signedIn()) ? full.message : 'The disk holding the database is full; the engine log says where.', code: full.code, ...kindOf('operational', false) });
     }
     // The database is down (restarting, failing over): not a bug, and it passes. Say so, and when to come back.
     if (isDatabaseUnavailable(error)) {
-      request.log.warn({ err: error }, 'request failed: the database is unavailable');
+      request.log.warn({ err: error, category: 'operational', retryable: true }, 'request failed: the database is unavailable');
       const which = (await signedIn()) ? `${options.database ? ` (${options.database})` : ''} is unavailable: ${unavailableReason(error)}` : ' is unavailable';
       return reply
         .code(503)
         .header('retry-after', String(databaseRetryAfterSeconds))
-        .send({ detail: `The database${which}. Retry in ${databaseRetryAfterSeconds} seconds; GET /api/v1/health shows when it is back.` });
+        .send({ detail: `The database${which}. Retry in ${databaseRetryAfterSeconds} seconds; GET /api/v1/health shows when it is back.`, code: 'STORAGE_UNAVAILABLE', ...kindOf('operational', true) });
     }
     const statusCode = statusOf(error);
+    // a refusal is the caller's by the status answered (the code table above included); a failure says itself
+    const { category, retryable } = statusCode < 500 ? classifyError({ statusCode }) : isSkyfloError(error) ? classifyError(error) : { category: 'unexpected' as const, retryable: false };
+    // no `code` here: a 4xx answer's code could tell apart what its words deliberately do not (a deactivated
+    // account and a wrong password); `category` and `retryable` follow from the status alone for those
     if (statusCode >= 500) {
-      request.log.error({ err: error }, 'request failed');
-      return reply.code(statusCode).send({ detail: 'Internal server error; the details are in the engine log' });
+      // an outage is a warning an operator acts on; a bug is an error someone must read
+      request.log[category === 'unexpected' ? 'error' : 'warn']({ err: error, category, retryable }, 'request failed');
+      return reply.code(statusCode).send({ detail: category === 'unexpected' ? 'Internal server error; the details are in the engine log' : 'A service the engine depends on failed; the details are in the engine log', ...kindOf(category, retryable) });
     }
-    return reply.code(statusCode).send({ detail: describeClientError(error, options.bodyLimit) });
+    // a route may take larger bodies than the app (the Alertmanager webhook): the limit named is the one that applied
+    const routeLimit = (request.routeOptions as { bodyLimit?: number } | undefined)?.bodyLimit;
+    return reply.code(statusCode).send({ detail: describeClientError(error, routeLimit ?? options.bodyLimit), ...kindOf(category, retryable) });
   });
 }

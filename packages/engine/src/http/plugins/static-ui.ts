@@ -1,7 +1,8 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { ConfinedFileError, openConfinedFolder, type ConfinedFolder } from '@skyflo/mcp-server/confined-folder';
 import { createLazyInnerApp } from './lazy-inner-app.ts';
 
 /** Where `npm run build:ui` (packages/ui) puts the bundle. */
@@ -11,8 +12,11 @@ const apiHelpPage = `Skyflo engine is running.
 
 The HTTP API is at /api/v1 (try GET /api/v1/health).
 The Command Center web UI is not built in this checkout; when packages/ui/dist exists, it is served here.
-Build it with \`npm run build:ui\` (\`npm start\` does this when it is missing), or use the API (see "Use the API" in the README).
+Build it with \`npm run build:ui\` (\`npm start\` does this when it is missing), or use the API (see docs/api.md).
 `;
+
+/** Paths a health probe is commonly pointed at (not /livez and /readyz, the engine's own routes). */
+const probeLikePath = /^\/(healthz?|health-?check|livez?|liveness|readyz?|readiness|status|ping)\/?$/i;
 
 /** Vite names bundle files by content hash: they never change, so browsers may keep them for a year. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -42,8 +46,16 @@ function createBuiltCheck(root: string, now: () => number): () => boolean {
   };
 }
 
-/** The file under `root` a URL path names, or undefined when it is not a plain file there (then the SPA answers). */
-function fileUnder(root: string, pathname: string): string | undefined {
+/** The largest file of the bundle that is served (Vite's chunks are far smaller). */
+const maxUiFileBytes = 50 * 1024 * 1024;
+
+/**
+ * The file under `root` a URL path names, or undefined when it is not a plain file there (then the SPA answers).
+ * Why confined (issue 74): these files are served to anyone, signed in or not, so a link in the bundle folder to a
+ * file outside it (or a FIFO) must never be sent; the pre-compressed copies @fastify/static may send instead are
+ * held to the same rule.
+ */
+async function fileUnder(folder: ConfinedFolder, pathname: string): Promise<string | undefined> {
   let decoded: string;
   try {
     decoded = decodeURIComponent(pathname);
@@ -52,11 +64,14 @@ function fileUnder(root: string, pathname: string): string | undefined {
   }
   const relative = path.posix.normalize(decoded).replace(/^\/+/, '');
   if (!relative || relative.startsWith('..') || relative.includes('\0')) return undefined;
-  try {
-    return statSync(path.join(root, relative)).isFile() ? relative : undefined;
-  } catch {
-    return undefined;
-  }
+  const usable = async (candidate: string, missingIsFine: boolean) =>
+    folder.resolveFile(candidate).then(
+      () => true,
+      (error: unknown) => missingIsFine && error instanceof ConfinedFileError && error.reason === 'missing',
+    );
+  if (!(await usable(relative, false))) return undefined;
+  const compressedCopiesUsable = await Promise.all(['.br', '.gz'].map((suffix) => usable(`${relative}${suffix}`, true)));
+  return compressedCopiesUsable.every(Boolean) ? relative : undefined;
 }
 
 /**
@@ -98,6 +113,7 @@ export async function registerStaticUi(app: FastifyInstance, uiDistDir: string |
   const root = uiDistDir ?? defaultUiDistDir;
   const isBuilt = createBuiltCheck(root, options.now ?? Date.now);
   const files = createFileSender(root);
+  const folder = openConfinedFolder(root, { maxFileBytes: maxUiFileBytes, label: 'the Command Center bundle' });
   app.addHook('onClose', () => files.close());
   const notFound = (method: string, pathname: string) => ({ detail: `Route ${method} ${pathname} not found` });
   // A file gone between the check below and the send answers as any missing path does.
@@ -111,15 +127,18 @@ export async function registerStaticUi(app: FastifyInstance, uiDistDir: string |
   app.get('/*', { config: { public: true } }, async (request, reply) => {
     const pathname = request.url.split('?')[0]!;
     if (pathname === '/api' || pathname.startsWith('/api/')) return reply.code(404).send(notFound(request.method, pathname));
+    // A probe pointed at a health-like path must fail, not read the Command Center's page as a 200 (issue 75).
+    if (probeLikePath.test(pathname)) return reply.code(404).send({ detail: `Route ${request.method} ${pathname} not found: the engine's probes are GET /livez (liveness) and GET /readyz (readiness, 503 while degraded); GET /api/v1/health has the details` });
     if (!isBuilt()) {
       if (pathname === '/') return reply.type('text/plain; charset=utf-8').send(apiHelpPage);
       // a browser at a page of the UI (a bookmark, /login): still nothing there, but why and what to do, not bare JSON
       if (!pathname.startsWith('/assets/') && (request.headers.accept ?? '').includes('text/html')) return reply.code(404).type('text/plain; charset=utf-8').send(apiHelpPage);
       return reply.code(404).send(notFound(request.method, pathname));
     }
-    const file = pathname === '/' ? undefined : fileUnder(root, pathname);
+    const file = pathname === '/' ? undefined : await fileUnder(folder, pathname);
     if (file) return send(request, reply, pathname, file);
     if (pathname.startsWith('/assets/')) return reply.code(404).send(notFound(request.method, pathname));
+    if (!(await fileUnder(folder, '/index.html'))) return reply.code(404).send(notFound(request.method, pathname));
     return send(request, reply.header('cache-control', REVALIDATE).type('text/html; charset=utf-8'), pathname, 'index.html');
   });
 }

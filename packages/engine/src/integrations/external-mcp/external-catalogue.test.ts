@@ -40,6 +40,27 @@ describe('an external server\'s catalogue', () => {
     expect(tool!.title).not.toContain('ghp_');
   });
 
+  // Issue 74 item 10: a server chose the title "List files" for a tool that drops a database.
+  it("heads the title with the tool's real name; the server's chosen title follows, quoted as its words", () => {
+    const { tools } = catalogue([write('drop_db'), { ...write('sync_app'), title: 'sync_app' }, { ...write('drop_everything'), annotations: { readOnlyHint: false, title: 'List files' } }]);
+    expect(tools.map((tool) => tool.title)).toEqual(['argo__drop_db', 'argo__sync_app', 'argo__drop_everything (its server calls it "List files")']);
+  });
+
+  // Issue 74 item 10: unknown effects are destructive unless the admin says otherwise; the server's word does not count.
+  it('treats every write as destructive unless the admin declared the tool not destructive', () => {
+    const listed: ListedExternalTool[] = [{ name: 'sync_app', inputSchema: schema, annotations: { readOnlyHint: false, destructiveHint: false } }, write('refresh_app'), read('get_app')];
+    const hints = (declared: Parameters<typeof toExternalCatalogue>[0]['declared']) => toExternalCatalogue({ server: 'argo', toolset: 'argocd', listed, held: [], builtIn: new Set(), ...(declared ? { declared } : {}) }).tools.map((tool) => [tool.name, tool.annotations?.destructiveHint]);
+    expect(hints(undefined)).toEqual([['argo__sync_app', true], ['argo__refresh_app', true], ['argo__get_app', false]]);
+    expect(hints({ nonDestructive: ['refresh_app'] })).toEqual([['argo__sync_app', true], ['argo__refresh_app', false], ['argo__get_app', false]]);
+  });
+
+  // Issue 74 item 3: where the tools act is the admin's declaration, carried on every tool of the server.
+  it("carries the admin's declaration of where the server's tools act", () => {
+    const declared = toExternalCatalogue({ server: 'argo', toolset: 'argocd', listed: [write('sync_app')], held: [], builtIn: new Set(), declared: { actsOn: { cluster: 'prod', namespace: 'argocd' } } });
+    expect(declared.tools[0]!.declaredTarget).toEqual({ cluster: 'prod', namespace: 'argocd' });
+    expect(catalogue([write('sync_app')]).tools[0]!.declaredTarget).toBeUndefined();
+  });
+
   it('does not offer a tool whose schema is over the budget, and makes a non-object schema an empty object', () => {
     const big = { type: 'object', properties: Object.fromEntries(Array.from({ length: 400 }, (_, index) => [`field_${index}`, { type: 'string', description: 'y'.repeat(20) }])) };
     const { tools, problems } = catalogue([read('big', { inputSchema: big }), read('odd', { inputSchema: { type: 'string' } })]);

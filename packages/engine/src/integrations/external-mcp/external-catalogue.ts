@@ -7,10 +7,15 @@
  *     the server is configured: a server that flips a tool to read-only after a write was proposed, approved or denied
  *     cannot make that call run without a decision;
  *   - it never lists a preview, so every write goes through the no-preview rule (the approver sees the exact arguments
- *     and approves "without a preview").
+ *     and approves "without a preview");
+ *   - every write is destructive (four-eyes applies) unless the admin listed the tool as not destructive: the server's
+ *     destructiveHint is its own word about itself (issue 74 item 10);
+ *   - the title the card and the queue show starts with the tool's real name; the server's chosen title comes after,
+ *     quoted as its words (a server could title `drop_database` "List files");
+ *   - where its tools act is what the admin declared (`actsOn`), never what the server says (issue 74 item 3).
  * Pure: the connection (external-connection.ts) lists, this decides what the model and the gate see.
  */
-import { externalToolSeparator } from '@skyflo/protocol';
+import { externalToolSeparator, type ExternalMcpActsOn } from '@skyflo/protocol';
 import { redactObject, redactText } from '@skyflo/safety';
 import type { ToolInfo } from '../../mcp/tool-gateway.ts';
 
@@ -32,6 +37,14 @@ export const maxSchemaBytes = 8 * 1024;
 
 export interface ExternalTool extends ToolInfo {
   external: { server: string; tool: string };
+}
+
+/** What the admin declared about a server's tools (the server's own listing can say neither). */
+export interface AdminDeclarations {
+  /** where its tools act; absent: declared nowhere (only an unscoped approver approves them) */
+  actsOn?: ExternalMcpActsOn | undefined;
+  /** its tools (their own names) the admin vouches are not destructive */
+  nonDestructive?: readonly string[] | undefined;
 }
 
 export interface ExternalCatalogue {
@@ -58,8 +71,20 @@ export function externalToolName(server: string, tool: string): string {
  * The catalogue the model and the gate see. `held`: tools of this server that were once listed without
  * `readOnlyHint: true` (persisted with the server); `builtIn`: names of Skyflo's own tools.
  */
-export function toExternalCatalogue(input: { server: string; toolset: string; listed: ListedExternalTool[]; held: readonly string[]; builtIn: ReadonlySet<string> }): ExternalCatalogue {
+/**
+ * What the card, the queue and the admin page show as a tool's title: its real name first, then (when it chose one)
+ * the server's title, quoted as the server's words.
+ */
+export function externalToolTitle(name: string, serverTitle: string | undefined): string {
+  const said = serverTitle === undefined ? '' : cut(oneLine(redactText(serverTitle)), maxTitleChars);
+  const own = name.slice(name.indexOf(externalToolSeparator) + externalToolSeparator.length);
+  return said && said !== own && said !== name ? `${name} (its server calls it "${said}")` : name;
+}
+
+export function toExternalCatalogue(input: { server: string; toolset: string; listed: ListedExternalTool[]; held: readonly string[]; builtIn: ReadonlySet<string>; declared?: AdminDeclarations }): ExternalCatalogue {
   const { server, toolset, listed } = input;
+  const nonDestructive = new Set(input.declared?.nonDestructive ?? []);
+  const actsOn = input.declared?.actsOn;
   const problems: string[] = [];
   const held = new Set(input.held);
   const counts = new Map<string, number>();
@@ -92,18 +117,19 @@ export function toExternalCatalogue(input: { server: string; toolset: string; li
     if (schema['type'] !== 'object') schema = { type: 'object', properties: {} };
     tools.push({
       name,
-      title: cut(oneLine(redactText(tool.title ?? tool.annotations?.title ?? tool.name)), maxTitleChars),
+      title: externalToolTitle(name, tool.title ?? tool.annotations?.title),
       description: untrustedDescription(server, tool.description ?? ''),
       inputSchema: schema,
       // Only our own decision reaches the gate: read-only exactly when listed so and never held.
       annotations: {
         readOnlyHint: readOnly,
-        destructiveHint: readOnly ? false : tool.annotations?.destructiveHint !== false,
+        destructiveHint: readOnly ? false : !nonDestructive.has(tool.name),
         idempotentHint: tool.annotations?.idempotentHint === true,
         openWorldHint: true,
       },
       tags: [toolset],
       toolset,
+      ...(actsOn ? { declaredTarget: actsOn } : {}),
       external: { server, tool: tool.name },
     });
   }

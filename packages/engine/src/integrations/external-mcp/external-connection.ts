@@ -5,11 +5,15 @@
  * reconnects with backoff after a disconnect, and says what went wrong in an admin's words: command not found,
  * HTTP 401, handshake timeout, the process's last stderr lines.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { cappedFetch, defaultIntegrationResponseMaxBytes, ResponseTooLargeError } from '@skyflo/mcp-server/egress';
 import { redactText } from '@skyflo/safety';
 import { fetchWithLinkedSignals, linkAbort } from '../../mcp/linked-abort.ts';
 import type { ListedExternalTool } from './external-catalogue.ts';
@@ -37,6 +41,11 @@ export interface ExternalConnectionOptions {
    * the global fetch
    */
   fetch?: typeof fetch;
+  /**
+   * the most bytes of one message from the server (a tool result, a listing), counted while it arrives; past it the
+   * connection is reset and the call answers an error naming the cap (default 16 MiB)
+   */
+  maxMessageBytes?: number;
 }
 
 export interface ExternalConnection {
@@ -88,6 +97,7 @@ export function createExternalConnection(options: ExternalConnectionOptions): Ex
   const cacheMs = options.cacheMs ?? 60_000;
   const baseBackoff = options.backoffMs ?? 1_000;
   const maxBackoff = options.maxBackoffMs ?? 60_000;
+  const maxMessageBytes = options.maxMessageBytes ?? defaultIntegrationResponseMaxBytes;
   let client: Client | undefined;
   let connecting: Promise<Client> | undefined;
   let lastError: string | undefined;
@@ -113,23 +123,60 @@ export function createExternalConnection(options: ExternalConnectionOptions): Ex
     retryTimer.unref();
   }
 
+  /** the last message past the cap (set when it reset the connection), reported to the calls that failed with it */
+  let oversized: ResponseTooLargeError | undefined;
+  const tooLarge = () => new ResponseTooLargeError(`The external MCP server "${options.name}"`, maxMessageBytes);
+  /** Whether a transport error is a message past the cap: ours (HTTP) or the SDK's stdio read buffer's. */
+  const isOversized = (error: unknown) => error instanceof ResponseTooLargeError || /ReadBuffer exceeded maximum size|ResponseTooLargeError/.test(String(error));
+
   async function open(): Promise<Client> {
     const next = new Client({ name: 'skyflo-engine', version: '0.1.0' });
     let stderr = '';
     let transport: Transport;
+    let workingDirectory: string | undefined;
+    /** ends the server's process at once (stdio): one that floods its output does not get the SDK's seconds of grace */
+    let kill = () => {};
     if (options.transport.type === 'stdio') {
       const [command, ...args] = options.transport.command;
-      const stdio = new StdioClientTransport({ command: command!, args, env: options.transport.env, ...(options.transport.cwd ? { cwd: options.transport.cwd } : {}), stderr: 'pipe' });
+      // Why an empty folder of its own (issue 74): started in the engine's working directory, the program could read
+      // whatever lies there (a .env, the data directory); the admin may still name a folder (cwd).
+      workingDirectory = options.transport.cwd ? undefined : await mkdtemp(path.join(tmpdir(), 'skyflo-mcp-'));
+      const cwd = options.transport.cwd ?? workingDirectory!;
+      // maxBufferSize: the SDK stops reading (and closes) when one message grows past it
+      const stdio = new StdioClientTransport({ command: command!, args, env: options.transport.env, cwd, stderr: 'pipe', maxBufferSize: maxMessageBytes });
       stdio.stderr?.on('data', (chunk: Buffer) => {
         stderr = (stderr + chunk.toString('utf8')).slice(-4 * stderrTailChars);
       });
       transport = stdio;
+      kill = () => {
+        const pid = stdio.pid;
+        if (pid) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+      };
     } else {
       const headers: Record<string, string> = options.transport.token ? { Authorization: `Bearer ${options.transport.token}` } : {};
-      transport = new StreamableHTTPClientTransport(new URL(options.transport.url), { requestInit: { headers }, fetch: fetchWithLinkedSignals(options.fetch) });
+      const capped = cappedFetch(fetchWithLinkedSignals(options.fetch), { maxBytes: maxMessageBytes, what: () => `The external MCP server "${options.name}"` });
+      transport = new StreamableHTTPClientTransport(new URL(options.transport.url), { requestInit: { headers }, fetch: capped });
     }
+    const removeWorkingDirectory = () => (workingDirectory ? rm(workingDirectory, { recursive: true, force: true }).catch(() => undefined) : Promise.resolve());
     // Fires when the server's process has exited (stdio: its 'close' event).
     const gone = new Promise<void>((resolve) => (next.onclose = resolve));
+    void gone.then(removeWorkingDirectory);
+    // A message past the cap resets the connection at once: the calls waiting on it fail now (with the cap named)
+    // instead of when they time out, and nothing more of that answer is read.
+    let overflowed = false;
+    next.onerror = (error) => {
+      if (!isOversized(error)) return;
+      overflowed = true;
+      oversized = tooLarge();
+      kill();
+      void next.close().catch(() => undefined);
+    };
     try {
       await next.connect(transport, { timeout: handshakeTimeoutMs });
     } catch (error) {
@@ -140,10 +187,13 @@ export function createExternalConnection(options: ExternalConnectionOptions): Ex
       // of its input is never left running behind an engine that stops right after (a process that never started has
       // nothing to wait for).
       if (options.transport.type === 'stdio' && !isSpawnError(error)) await untilGone(gone);
+      await removeWorkingDirectory();
+      if (isOversized(error) || overflowed) throw new ExternalMcpUnavailableError(tooLarge().message);
       throw new ExternalMcpUnavailableError(explainConnectionError(options.name, options.transport, error, stderr));
     }
     next.setNotificationHandler(ToolListChangedNotificationSchema, async () => invalidate());
     next.onclose = () => {
+      void removeWorkingDirectory();
       if (client !== next) return;
       client = undefined;
       cache = undefined;
@@ -167,6 +217,7 @@ export function createExternalConnection(options: ExternalConnectionOptions): Ex
         }
         client = opened;
         lastError = undefined;
+        oversized = undefined;
         failures = 0;
         invalidate();
         return opened;
@@ -200,7 +251,9 @@ export function createExternalConnection(options: ExternalConnectionOptions): Ex
       const tools: ListedExternalTool[] = [];
       let cursor: string | undefined;
       do {
-        const page = await current.listTools(cursor ? { cursor } : undefined, { timeout: handshakeTimeoutMs });
+        const page = await current.listTools(cursor ? { cursor } : undefined, { timeout: handshakeTimeoutMs }).catch((error: unknown) => {
+          throw isOversized(error) || oversized ? new ExternalMcpUnavailableError(tooLarge().message) : error;
+        });
         for (const tool of page.tools) tools.push(tool as ListedExternalTool);
         cursor = page.nextCursor;
       } while (cursor && tools.length < 1000);
@@ -212,6 +265,12 @@ export function createExternalConnection(options: ExternalConnectionOptions): Ex
       const link = signal ? linkAbort(signal) : undefined;
       try {
         return (await current.callTool({ name: tool, arguments: args }, undefined, { ...(link ? { signal: link.signal } : {}), ...(timeoutMs ? { timeout: timeoutMs } : {}) })) as { content?: unknown; structuredContent?: unknown; isError?: boolean };
+      } catch (error) {
+        // the answer was past the cap: a tool error that names it (the connection was reset, the rest never read)
+        if (isOversized(error) || (oversized && current !== client)) {
+          return { isError: true, content: [{ type: 'text', text: `${tooLarge().message} Ask for less (narrower arguments), or ask the server's operator why its answer is this large.` }] };
+        }
+        throw error;
       } finally {
         link?.release();
       }

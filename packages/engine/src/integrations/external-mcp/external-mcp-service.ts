@@ -7,8 +7,8 @@
  * server added again under the same name can never run a call someone approved for the old one.
  */
 import { randomUUID } from 'node:crypto';
-import { externalToolSeparator, type CreateExternalMcpServerRequest, type ExternalMcpServer, type ExternalMcpTestResult } from '@skyflo/protocol';
-import type { AuthenticatedUser, ApprovalStore, AuditLog, SettingsStore, TransactionalStores } from '../../ports/index.ts';
+import { externalToolSeparator, type CreateExternalMcpServerRequest, type ExternalMcpActsOn, type ExternalMcpServer, type ExternalMcpTestResult, type UpdateExternalMcpServerRequest } from '@skyflo/protocol';
+import type { AuthenticatedUser, ApprovalStore, AuditLog, PendingApprovalRecord, PendingCursor, SettingsStore, TransactionalStores } from '../../ports/index.ts';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import { SkyfloError } from '../../errors/skyflo-error.ts';
 import { toExternalCatalogue } from './external-catalogue.ts';
@@ -17,9 +17,8 @@ import { deferredConnection } from './deferred-connection.ts';
 import type { ExternalServerConfig, ExternalServers } from './external-servers.ts';
 
 export class ExternalMcpError extends SkyfloError {
-  readonly category = 'user';
   constructor(
-    readonly code: 'FORBIDDEN' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'UNREACHABLE' | 'CREDENTIALS_UNREADABLE' | 'URL_REFUSED',
+    readonly code: 'FORBIDDEN' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'UNREACHABLE' | 'CREDENTIALS_UNREADABLE' | 'URL_REFUSED' | 'UNKNOWN_CLUSTER',
     message: string,
     readonly statusCode: number,
   ) {
@@ -37,6 +36,10 @@ interface StoredServer {
   transport: { type: 'stdio'; command: string[]; envNames: string[]; envSealed?: string; cwd?: string } | { type: 'http'; url: string; tokenSealed?: string };
   enabled: boolean;
   held: string[];
+  /** issue 74: where its tools act, as an admin declared it; absent: nowhere declared */
+  actsOn?: ExternalMcpActsOn;
+  /** issue 74: its tools (their own names) an admin declared not destructive */
+  nonDestructive?: string[];
   createdBy?: string;
   createdAt: string;
   updatedAt: string;
@@ -45,7 +48,8 @@ interface StoredServer {
 export interface ExternalMcpService {
   list(actor: AuthenticatedUser): Promise<ExternalMcpServer[]>;
   create(actor: AuthenticatedUser, input: CreateExternalMcpServerRequest, ip?: string): Promise<ExternalMcpServer>;
-  setEnabled(actor: AuthenticatedUser, id: string, enabled: boolean, ip?: string): Promise<ExternalMcpServer>;
+  /** enables or disables it, or changes what the admin declares about its tools (issue 74) */
+  update(actor: AuthenticatedUser, id: string, patch: UpdateExternalMcpServerRequest, ip?: string): Promise<ExternalMcpServer>;
   remove(actor: AuthenticatedUser, id: string, ip?: string): Promise<void>;
   test(actor: AuthenticatedUser, id: string): Promise<ExternalMcpTestResult>;
   /** Connects every stored, enabled server (at start-up). */
@@ -67,10 +71,18 @@ export interface ExternalMcpServiceDeps {
   checkUrl?: (url: string) => Promise<string | undefined>;
   /** the pinned fetch the check before saving connects through (integration-egress.ts), as the servers do */
   fetch?: typeof fetch;
+  /** the configured clusters' names, to refuse an `acts_on` naming none of them; absent: not checked here (the gate still refuses) */
+  clusterNames?: () => Promise<string[]>;
 }
 
 const envContext = (id: string) => `external-mcp:${id}:env`;
 const tokenContext = (id: string, url: string) => `external-mcp:${id}:token:${url}`;
+
+/** What the admin declared about a server's tools, as the catalogue reads it (external-catalogue.ts). */
+const declaredOf = (server: Pick<StoredServer, 'actsOn' | 'nonDestructive'>) => ({ ...(server.actsOn ? { actsOn: server.actsOn } : {}), nonDestructive: server.nonDestructive ?? [] });
+
+/** What an audit record says about the declarations (no secrets in them). */
+const declaredDetails = (server: Pick<StoredServer, 'actsOn' | 'nonDestructive'>) => ({ acts_on: server.actsOn ?? null, non_destructive_tools: server.nonDestructive ?? [] });
 
 function requireAdmin(actor: AuthenticatedUser): void {
   if (actor.role !== 'admin') throw new ExternalMcpError('FORBIDDEN', 'only an admin can manage MCP servers', 403);
@@ -95,7 +107,7 @@ export function createExternalMcpService(deps: ExternalMcpServiceDeps): External
         server.transport.type === 'stdio'
           ? { type: 'stdio', command: server.transport.command, env: server.transport.envSealed ? (JSON.parse(deps.secretBox.open(server.transport.envSealed, envContext(server.id))) as Record<string, string>) : {}, ...(server.transport.cwd ? { cwd: server.transport.cwd } : {}) }
           : { type: 'http', url: server.transport.url, ...(server.transport.tokenSealed ? { token: deps.secretBox.open(server.transport.tokenSealed, tokenContext(server.id, server.transport.url)) } : {}) };
-      return { id: server.id, name: server.name, toolset: server.toolset, transport, enabled: server.enabled, held: server.held };
+      return { id: server.id, name: server.name, toolset: server.toolset, transport, enabled: server.enabled, held: server.held, declared: declaredOf(server) };
     } catch {
       throw new ExternalMcpError('CREDENTIALS_UNREADABLE', `the secrets of MCP server "${server.name}" cannot be opened (SKYFLO_ENCRYPTION_KEY changed?); remove it and add it again`, 409);
     }
@@ -111,18 +123,38 @@ export function createExternalMcpService(deps: ExternalMcpServiceDeps): External
       enabled: server.enabled,
       status: server.enabled ? state.status : 'disabled',
       ...(state.error ? { error: state.error } : {}),
-      tools: (state.catalogue?.tools ?? []).map((tool) => ({ name: tool.name, original_name: tool.external.tool, title: tool.title, read_only: tool.annotations?.readOnlyHint === true })),
+      tools: (state.catalogue?.tools ?? []).map((tool) => ({ name: tool.name, original_name: tool.external.tool, title: tool.title, read_only: tool.annotations?.readOnlyHint === true, destructive: tool.annotations?.destructiveHint === true })),
       problems: state.catalogue?.problems ?? [],
+      ...(server.actsOn ? { acts_on: server.actsOn } : {}),
+      non_destructive_tools: server.nonDestructive ?? [],
       created_at: server.createdAt,
       updated_at: server.updatedAt,
     };
   }
 
+  /** An `acts_on` must name a configured cluster (when the clusters can be listed: the gate refuses one that is gone). */
+  async function checkActsOn(actsOn: ExternalMcpActsOn | undefined): Promise<void> {
+    if (!actsOn || !deps.clusterNames) return;
+    const names = await deps.clusterNames().catch(() => undefined);
+    if (names && names.length > 0 && !names.includes(actsOn.cluster)) {
+      throw new ExternalMcpError('UNKNOWN_CLUSTER', `acts_on.cluster "${actsOn.cluster}" is not a configured cluster; the clusters are ${names.join(', ')}.`, 400);
+    }
+  }
+
   /** Undecided calls of the server's tools are denied: nobody can approve a call to a server that is gone. */
-  async function closePending(actor: AuthenticatedUser, server: StoredServer, why: string): Promise<void> {
-    const pending = await deps.approvals.listPending({ limit: 1000 });
-    for (const record of pending.filter((candidate) => candidate.tool.startsWith(`${server.name}${externalToolSeparator}`))) {
-      const reason = `Not executed: the external MCP server "${server.name}" was ${why} before this call was decided.`;
+  async function closePending(actor: AuthenticatedUser, server: StoredServer, why: 'disabled' | 'removed' | 'redeclared'): Promise<void> {
+    // every page of the queue (issue 79: a queue longer than one read left calls open to a server that is gone)
+    const pending: PendingApprovalRecord[] = [];
+    for (let after: PendingCursor | undefined; ; ) {
+      const page = await deps.approvals.listPending({ limit: 500, ...(after ? { after } : {}) });
+      pending.push(...page.filter((candidate) => candidate.tool.startsWith(`${server.name}${externalToolSeparator}`)));
+      const last = page.at(-1);
+      if (page.length < 500 || !last) break;
+      after = { requestedAt: last.requestedAt, conversationId: last.conversationId, callId: last.callId };
+    }
+    for (const record of pending) {
+      const what = why === 'redeclared' ? 'given another declaration (where its tools act, or which of them are destructive)' : why;
+      const reason = `Not executed: the external MCP server "${server.name}" was ${what} before this call was decided.`;
       await deps.approvals.decide({
         conversationId: record.conversationId,
         callId: record.callId,
@@ -158,6 +190,7 @@ export function createExternalMcpService(deps: ExternalMcpServiceDeps): External
         const refused = await deps.checkUrl?.(input.transport.url);
         if (refused) throw new ExternalMcpError('URL_REFUSED', `the MCP server was not added: ${refused}`, 400);
       }
+      await checkActsOn(input.acts_on);
       const transport: ExternalTransportConfig = input.transport.type === 'stdio' ? { type: 'stdio', command: input.transport.command, env: input.transport.env ?? {}, ...(input.transport.cwd ? { cwd: input.transport.cwd } : {}) } : { type: 'http', url: input.transport.url, ...(input.transport.token ? { token: input.transport.token } : {}) };
       // A saved server is one that answers: connect and list before anything is stored.
       const probe = connect(input.name, transport);
@@ -182,6 +215,8 @@ export function createExternalMcpService(deps: ExternalMcpServiceDeps): External
             : { type: 'http', url: input.transport.url, ...(input.transport.token ? { tokenSealed: deps.secretBox.seal(input.transport.token, tokenContext(id, input.transport.url)) } : {}) },
         enabled: input.enabled ?? true,
         held,
+        ...(input.acts_on ? { actsOn: input.acts_on } : {}),
+        ...(input.non_destructive_tools?.length ? { nonDestructive: [...new Set(input.non_destructive_tools)].sort() } : {}),
         createdBy: actor.id,
         createdAt: now,
         updatedAt: now,
@@ -190,25 +225,36 @@ export function createExternalMcpService(deps: ExternalMcpServiceDeps): External
         const current = await read(settings);
         if (current.some((other) => other.name === server.name)) throw new ExternalMcpError('ALREADY_EXISTS', `an MCP server named "${input.name}" already exists`, 409);
         await settings.put(externalMcpSettingsKey, [...current, server]);
-        await audit.record(audited(actor, 'created', server, ip, { enabled: server.enabled, ...(server.transport.type === 'stdio' ? { command: server.transport.command[0], env_names: server.transport.envNames } : { url: server.transport.url, token_set: server.transport.tokenSealed !== undefined }) }));
+        await audit.record(audited(actor, 'created', server, ip, { enabled: server.enabled, ...declaredDetails(server), ...(server.transport.type === 'stdio' ? { command: server.transport.command[0], env_names: server.transport.envNames } : { url: server.transport.url, token_set: server.transport.tokenSealed !== undefined }) }));
       });
-      deps.servers.put({ id, name: server.name, toolset: server.toolset, transport, enabled: server.enabled, held });
+      deps.servers.put({ id, name: server.name, toolset: server.toolset, transport, enabled: server.enabled, held, declared: declaredOf(server) });
       if (server.enabled) await deps.servers.refresh(id);
       return view(server);
     },
 
-    async setEnabled(actor, id, enabled, ip) {
+    async update(actor, id, patch, ip) {
       requireAdmin(actor);
       const server = await find(id);
-      const updated: StoredServer = { ...server, enabled, updatedAt: new Date().toISOString() };
+      if (patch.acts_on) await checkActsOn(patch.acts_on);
+      const actsOn = patch.acts_on === undefined ? server.actsOn : (patch.acts_on ?? undefined);
+      const nonDestructive = patch.non_destructive_tools === undefined ? server.nonDestructive : [...new Set(patch.non_destructive_tools)].sort();
+      const { actsOn: _previousActsOn, nonDestructive: _previousNonDestructive, ...rest } = server;
+      const updated: StoredServer = { ...rest, enabled: patch.enabled ?? server.enabled, ...(actsOn ? { actsOn } : {}), ...(nonDestructive?.length ? { nonDestructive } : {}), updatedAt: new Date().toISOString() };
+      const redeclared = JSON.stringify(declaredDetails(updated)) !== JSON.stringify(declaredDetails(server));
+      const toggled = updated.enabled !== server.enabled;
       await atomically(async ({ settings, audit }) => {
         const current = await read(settings);
         await settings.put(externalMcpSettingsKey, current.map((other) => (other.id === id ? { ...updated, held: other.held } : other)));
-        await audit.record(audited(actor, enabled ? 'enabled' : 'disabled', updated, ip));
+        if (toggled) await audit.record(audited(actor, updated.enabled ? 'enabled' : 'disabled', updated, ip));
+        if (redeclared) await audit.record(audited(actor, 'redeclared', updated, ip, { from: declaredDetails(server), to: declaredDetails(updated) }));
       });
       deps.servers.put(opened(updated));
-      if (!enabled) await closePending(actor, server, 'disabled');
-      else await deps.servers.refresh(id);
+      // Calls still waiting were shown (and bound) under the old declaration, or run on a server now off: denied.
+      if (!updated.enabled) await closePending(actor, server, 'disabled');
+      else {
+        if (redeclared) await closePending(actor, server, 'redeclared');
+        await deps.servers.refresh(id);
+      }
       return view(updated);
     },
 

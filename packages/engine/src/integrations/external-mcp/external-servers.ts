@@ -6,7 +6,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { externalToolSeparator } from '@skyflo/protocol';
-import { toExternalCatalogue, type ExternalCatalogue, type ExternalTool, type ListedExternalTool } from './external-catalogue.ts';
+import { toExternalCatalogue, type AdminDeclarations, type ExternalCatalogue, type ExternalTool, type ListedExternalTool } from './external-catalogue.ts';
 import type { ExternalConnection, ExternalTransportConfig } from './external-connection.ts';
 import { deferredConnection } from './deferred-connection.ts';
 import { ExternalMcpUnavailableError } from './external-errors.ts';
@@ -20,6 +20,8 @@ export interface ExternalServerConfig {
   enabled: boolean;
   /** tools once listed without readOnlyHint: true (external-catalogue.ts) */
   held: string[];
+  /** what the admin declared: where its tools act, which of them are not destructive (issue 74) */
+  declared?: AdminDeclarations;
 }
 
 export interface ExternalServerState {
@@ -90,7 +92,7 @@ export function createExternalServers(options: ExternalServersOptions = {}): Ext
       return undefined;
     }
     if (entry.listed === listed && entry.catalogue) return entry.catalogue;
-    const catalogue = toExternalCatalogue({ server: entry.config.name, toolset: entry.config.toolset, listed, held: entry.config.held, builtIn });
+    const catalogue = toExternalCatalogue({ server: entry.config.name, toolset: entry.config.toolset, listed, held: entry.config.held, builtIn, ...(entry.config.declared ? { declared: entry.config.declared } : {}) });
     if (catalogue.gated.join('\n') !== [...entry.config.held].sort().join('\n')) {
       // Recorded before the listing is used: a tool is never offered as read-only while its gating is unsaved.
       await options.onGated?.(entry.config.id, catalogue.gated);

@@ -25,7 +25,15 @@ export interface ExternalMcp {
  * `egress` is integration-egress.ts's guard and pinned fetch: a URL is checked before it is saved, and every request
  * to the server connects only to an address that check accepts (no DNS rebinding between the two).
  */
-export function createExternalMcp(deps: { storage: Pick<PlatformStorage, 'settings' | 'audit' | 'atomically' | 'approvals'>; secretBox: SecretBox; ownTools: ToolGateway; egress?: Pick<IntegrationEgress, 'checkUrl' | 'fetch'>; options?: Omit<ExternalServersOptions, 'onGated' | 'fetch'> }): ExternalMcp {
+export function createExternalMcp(deps: {
+  storage: Pick<PlatformStorage, 'settings' | 'audit' | 'atomically' | 'approvals'>;
+  secretBox: SecretBox;
+  ownTools: ToolGateway;
+  egress?: Pick<IntegrationEgress, 'checkUrl' | 'fetch'>;
+  options?: Omit<ExternalServersOptions, 'onGated' | 'fetch'>;
+  /** the configured clusters' names: a server's `acts_on` must name one */
+  clusterNames?: () => Promise<string[]>;
+}): ExternalMcp {
   const { storage } = deps;
   const atomically = <T>(work: Parameters<PlatformStorage['atomically']>[0] extends (stores: infer S) => Promise<unknown> ? (stores: S) => Promise<T> : never) => storage.atomically(work);
   const servers = createExternalServers({ ...deps.options, ...(deps.egress ? { fetch: deps.egress.fetch } : {}), onGated: recordGatedTools({ settings: storage.settings, audit: storage.audit, atomically }) });
@@ -38,6 +46,7 @@ export function createExternalMcp(deps: { storage: Pick<PlatformStorage, 'settin
     approvals: storage.approvals,
     builtInNames: async () => new Set((await deps.ownTools.listTools().catch(() => [])).map((tool) => tool.name)),
     ...(deps.egress ? { checkUrl: deps.egress.checkUrl, fetch: deps.egress.fetch } : {}),
+    ...(deps.clusterNames ? { clusterNames: deps.clusterNames } : {}),
   });
   return { tools: withExternalServers(deps.ownTools, servers), service, load: () => service.load(), close: () => servers.close() };
 }

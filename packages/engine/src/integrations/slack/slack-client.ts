@@ -1,4 +1,5 @@
-import { SkyfloError } from '../../errors/skyflo-error.ts';
+import { SkyfloError, type ErrorCategory } from '../../errors/skyflo-error.ts';
+import { readCappedJson, ResponseTooLargeError, smallAnswerMaxBytes } from '../integration-egress.ts';
 
 /** The few Slack Web API calls Skyflo makes (auth.test, chat.postMessage, chat.update, users.info) and response_url replies. */
 export interface SlackClient {
@@ -14,6 +15,15 @@ export interface SlackClient {
 
 export class SlackApiError extends SkyfloError {
   readonly code = 'SLACK_API_ERROR';
+
+  /** a dependency failed (issue 80 item 4): an operator's matter, and it may pass */
+  override get category(): ErrorCategory {
+    return 'operational';
+  }
+
+  override get retryable(): boolean {
+    return true;
+  }
   constructor(
     readonly method: string,
     readonly slackError: string,
@@ -32,7 +42,10 @@ export function createSlackClient(options: { apiUrl: string; botToken: string; t
       headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${options.botToken}` },
       body: JSON.stringify(body),
     });
-    const answer = (await response.json().catch(() => ({ ok: false, error: `HTTP ${response.status}` }))) as Record<string, unknown>;
+    const answer = ((await readCappedJson(response, { maxBytes: smallAnswerMaxBytes, what: 'Slack' }).catch((error: unknown) => {
+      if (error instanceof ResponseTooLargeError) throw new SlackApiError(method, error.message);
+      return undefined;
+    })) ?? { ok: false, error: `HTTP ${response.status}` }) as Record<string, unknown>;
     if (answer['ok'] !== true) throw new SlackApiError(method, String(answer['error'] ?? `HTTP ${response.status}`));
     return answer;
   };
@@ -59,7 +72,9 @@ export function createSlackClient(options: { apiUrl: string; botToken: string; t
       }
     },
     async respond(responseUrl, text) {
-      await options.fetch(responseUrl, { method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs ?? 10_000), headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }) });
+      const response = await options.fetch(responseUrl, { method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs ?? 10_000), headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }) });
+      // the answer is not read at all, whatever its size
+      await response.body?.cancel().catch(() => undefined);
     },
   };
 }

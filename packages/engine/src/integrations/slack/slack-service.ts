@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { AgentService } from '../../agent/create-agent-service.ts';
 import { AgentRequestError } from '../../errors/agent-request-error.ts';
+import { moreApprovalsNeededCode } from '../../tool-calls/decide/co-approval.ts';
 import type { TeamEventSink, TeamEvent } from '../../team-events/team-event.ts';
 import type { ApprovalStore, AuditLog, AuthenticatedUser, ExpiringSettings, SettingsStore, UserStore } from '../../ports/index.ts';
 import { IntegrationError, requireIntegrationAdmin } from '../integration-service.ts';
@@ -105,6 +106,20 @@ export function createSlackService(deps: SlackServiceDeps) {
   const sink: TeamEventSink = {
     name: 'slack',
     async deliver(event) {
+      if (event.type === 'schedule.completed') {
+        const stored = await load();
+        if (!stored || stored.status !== 'active') return;
+        const link = deps.conversationUrl(event.conversation_id);
+        await clientOf(stored).postMessage({ channel: stored.channel, text: `Scheduled check ${event.schedule ?? ''} ran`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*Scheduled check: <${link}|${event.schedule ?? 'open the conversation'}>*\n${(event.conclusion ?? '').slice(0, 2800)}` } }] });
+        return;
+      }
+      if (event.type === 'freeze.break_glass') {
+        const stored = await load();
+        if (!stored || stored.status !== 'active') return;
+        const link = deps.conversationUrl(event.conversation_id);
+        await clientOf(stored).postMessage({ channel: stored.channel, text: `Break-glass: change freeze ${event.freeze ?? ''} overridden`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*:rotating_light: Break-glass: <${link}|${event.tool ?? 'a call'}>*\n${(event.summary ?? '').slice(0, 2800)}` } }] });
+        return;
+      }
       if (event.type === 'alert.investigated') {
         const stored = await load();
         if (!stored || stored.status !== 'active') return;
@@ -175,6 +190,12 @@ export function createSlackService(deps: SlackServiceDeps) {
       const run = await agent.prepareDecision({ user, conversationId: value.conversation_id, callId: value.call_id, approve, ...(approve && record ? { argsHash: record.argsHash } : {}), ...(record?.diffHash ? { diffHash: record.diffHash } : {}), reason: 'decided in Slack', ...(ip ? { ip } : {}) });
       void run.start();
     } catch (error) {
+      // Issue 76: an approval a policy needs more of is recorded; the call keeps waiting (and its message its buttons)
+      if (error instanceof AgentRequestError && error.code === moreApprovalsNeededCode) {
+        await deps.audit.record({ actorId: user.id, action: 'slack.click_accepted', subjectType: 'tool_call', subjectId: value.call_id, conversationId: value.conversation_id, details: { ...about, slack_user: payload.user?.id, email, decision: 'co_approved' }, ...(ip ? { ip } : {}) });
+        if (payload.response_url) await client.respond(payload.response_url, error.message).catch(() => undefined);
+        return undefined;
+      }
       if (error instanceof AgentRequestError) return refuse(error.message, { ...about, code: error.code }, user.id);
       throw error;
     }

@@ -53,8 +53,14 @@ function decisionActions(request: CardFacts, link: string) {
   ];
 }
 
+/**
+ * Issue 74 item 2: what a click here can do, said where people click. Teams does not prove who clicked, so Approve
+ * counts only for the person who asked (tool-calls/decide unverifiedClickerRule).
+ */
+export const teamsClickNote = 'Approve here counts only for the person who asked for this call (Teams does not prove who clicked); anyone else approves in Skyflo. Deny works here for whoever may decide it.';
+
 export function approvalRequestCard(request: CardFacts, link: string): AdaptiveCard {
-  return card(summary(request, link), decisionActions(request, link));
+  return card([...summary(request, link), text(teamsClickNote, { isSubtle: true, size: 'Small' })], decisionActions(request, link));
 }
 
 export function decidedCard(request: CardFacts, outcome: 'approved' | 'denied', by: string, link: string): AdaptiveCard {

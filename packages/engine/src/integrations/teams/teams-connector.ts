@@ -10,6 +10,10 @@
  * (teams-activity-verifier.ts).
  */
 import { SkyfloError } from '../../errors/skyflo-error.ts';
+import { readCappedJson, smallAnswerMaxBytes } from '../integration-egress.ts';
+
+/** Every answer of the Bot Framework and Entra is read with a byte cap (issue 74): they are small JSON documents. */
+const readAnswer = (response: Response) => readCappedJson(response, { maxBytes: smallAnswerMaxBytes, what: 'Microsoft Teams' });
 
 /** The Bot Framework's token scope for calling the connector (Microsoft's documented value). */
 export const BOT_FRAMEWORK_SCOPE = 'https://api.botframework.com/.default';
@@ -25,14 +29,23 @@ export interface TeamsConnector {
 
 export class TeamsApiError extends SkyfloError {
   readonly code = 'TEAMS_API_ERROR';
+  /** a failure of Microsoft's service (or the way to it), not of the request that needed it */
+  readonly statusCode = 502;
   constructor(
     readonly operation: string,
+    /** the HTTP status Teams answered; 0 when it could not be reached */
     readonly status: number,
     detail: string,
   ) {
-    super(`Teams ${operation} failed: HTTP ${status}${detail ? ` ${detail}` : ''}`);
+    super(status === 0 ? `Teams ${operation} failed: the Bot Framework could not be reached (${detail})` : `Teams ${operation} failed: HTTP ${status}${detail ? ` ${detail}` : ''}`);
   }
 }
+
+/** What fetch threw (its `cause` says why: a refused connection, a timeout), in a few words without credentials. */
+const unreachable = (error: unknown) => {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+  return String(cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : error)).slice(0, 200);
+};
 
 export interface TeamsConnectorOptions {
   serviceUrl: string;
@@ -48,7 +61,7 @@ export interface TeamsConnectorOptions {
 
 /** a short, credential-free reason from an error answer (the Bot Framework's {error:{message}}, Entra's error_description) */
 async function detailOf(response: Response): Promise<string> {
-  const body = (await response.json().catch(() => ({}))) as { error?: { message?: unknown } | string; error_description?: unknown };
+  const body = ((await readAnswer(response).catch(() => undefined)) ?? {}) as { error?: { message?: unknown } | string; error_description?: unknown };
   const text = typeof body.error === 'object' ? body.error?.message : (body.error_description ?? body.error);
   return typeof text === 'string' ? text.slice(0, 200) : '';
 }
@@ -61,15 +74,19 @@ export function createTeamsConnector(options: TeamsConnectorOptions): TeamsConne
 
   async function token(): Promise<string> {
     if (cached && cached.until > now()) return cached.token;
-    const response = await options.fetch(`${options.loginUrl.replace(/\/$/, '')}/${encodeURIComponent(options.tenantId)}/oauth2/v2.0/token`, {
-      method: 'POST',
-      redirect: 'manual',
-      signal: timeout(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: options.appId, client_secret: options.appPassword, scope: BOT_FRAMEWORK_SCOPE }).toString(),
-    });
+    const response = await options
+      .fetch(`${options.loginUrl.replace(/\/$/, '')}/${encodeURIComponent(options.tenantId)}/oauth2/v2.0/token`, {
+        method: 'POST',
+        redirect: 'manual',
+        signal: timeout(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: options.appId, client_secret: options.appPassword, scope: BOT_FRAMEWORK_SCOPE }).toString(),
+      })
+      .catch((error: unknown) => {
+        throw new TeamsApiError('token', 0, unreachable(error));
+      });
     if (!response.ok) throw new TeamsApiError('token', response.status, await detailOf(response));
-    const body = (await response.json()) as { access_token?: unknown; expires_in?: unknown };
+    const body = ((await readAnswer(response)) ?? {}) as { access_token?: unknown; expires_in?: unknown };
     if (typeof body.access_token !== 'string') throw new TeamsApiError('token', response.status, 'no access_token in the answer');
     // renewed a minute before it expires, so a request never carries a token that lapses in flight
     cached = { token: body.access_token, until: now() + (Number(body.expires_in) || 3600) * 1000 - 60_000 };
@@ -77,14 +94,18 @@ export function createTeamsConnector(options: TeamsConnectorOptions): TeamsConne
   }
 
   async function call(operation: string, method: string, path: string, body?: unknown): Promise<Response> {
-    const response = await options.fetch(`${service}${path}`, {
-      method,
-      redirect: 'manual',
-      signal: timeout(),
-      headers: { authorization: `Bearer ${await token()}`, ...(body ? { 'content-type': 'application/json; charset=utf-8' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return response;
+    const authorization = `Bearer ${await token()}`;
+    return options
+      .fetch(`${service}${path}`, {
+        method,
+        redirect: 'manual',
+        signal: timeout(),
+        headers: { authorization, ...(body ? { 'content-type': 'application/json; charset=utf-8' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      })
+      .catch((error: unknown) => {
+        throw new TeamsApiError(operation, 0, unreachable(error));
+      });
   }
 
   const conversationPath = (conversationId: string) => `v3/conversations/${encodeURIComponent(conversationId)}`;
@@ -94,7 +115,7 @@ export function createTeamsConnector(options: TeamsConnectorOptions): TeamsConne
     async send(conversationId, activity) {
       const response = await call('send', 'POST', `${conversationPath(conversationId)}/activities`, activity);
       if (!response.ok) throw new TeamsApiError('send', response.status, await detailOf(response));
-      const body = (await response.json()) as { id?: unknown };
+      const body = ((await readAnswer(response)) ?? {}) as { id?: unknown };
       return { id: String(body.id ?? '') };
     },
     async update(conversationId, activityId, activity) {
@@ -105,7 +126,7 @@ export function createTeamsConnector(options: TeamsConnectorOptions): TeamsConne
       const response = await call('member', 'GET', `${conversationPath(conversationId)}/members/${encodeURIComponent(userId)}`);
       if (response.status === 404) return undefined;
       if (!response.ok) throw new TeamsApiError('member', response.status, await detailOf(response));
-      const member = (await response.json()) as { email?: unknown; userPrincipalName?: unknown };
+      const member = ((await readAnswer(response)) ?? {}) as { email?: unknown; userPrincipalName?: unknown };
       const email = typeof member.email === 'string' && member.email ? member.email : member.userPrincipalName;
       return typeof email === 'string' && email.includes('@') ? email.toLowerCase() : undefined;
     },

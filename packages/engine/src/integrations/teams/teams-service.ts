@@ -22,7 +22,7 @@ import { requestFacts } from '../slack/slack-message-map.ts';
 import { createTeamsActivityVerifier, type TeamsActivity } from './teams-activity-verifier.ts';
 import { createTeamsCardMap, type PostedCard } from './teams-card-map.ts';
 import { approvalRequestCard, cardActivity, decidedCard, invokeCardResponse, refusedCard, type CardActionData, type CardFacts } from './teams-cards.ts';
-import { createTeamsConnector, type TeamsConnector } from './teams-connector.ts';
+import { createTeamsConnector, TeamsApiError, type TeamsConnector } from './teams-connector.ts';
 
 export const TEAMS_SETTINGS_KEY = 'integration.teams';
 const DEFAULT_SERVICE_URL = 'https://smba.trafficmanager.net/teams/';
@@ -120,6 +120,21 @@ export function createTeamsService(deps: TeamsServiceDeps) {
   const sink: TeamEventSink = {
     name: 'teams',
     async deliver(event) {
+      if (event.type === 'schedule.completed') {
+        // a scheduled check's result, where its schedule asked for Teams (issue 81): what changed since the last run
+        const stored = await load();
+        if (!stored || stored.status !== 'active') return;
+        const link = deps.conversationUrl(event.conversation_id);
+        await connectorOf(stored).send(stored.conversation_id, { type: 'message', textFormat: 'markdown', text: `**Scheduled check: [${event.schedule ?? 'open the conversation'}](${link})**\n\n${(event.conclusion ?? '').slice(0, 2800)}` });
+        return;
+      }
+      if (event.type === 'freeze.break_glass') {
+        const stored = await load();
+        if (!stored || stored.status !== 'active') return;
+        const link = deps.conversationUrl(event.conversation_id);
+        await connectorOf(stored).send(stored.conversation_id, { type: 'message', textFormat: 'markdown', text: `**Break-glass: [${event.tool ?? 'a call'}](${link})**\n\n${(event.summary ?? '').slice(0, 2800)}` });
+        return;
+      }
       if (event.type !== 'approval.requested' && event.type !== 'approval.decided') return;
       const stored = await load();
       if (!stored || stored.status !== 'active' || !event.call_id) return;
@@ -176,7 +191,13 @@ export function createTeamsService(deps: TeamsServiceDeps) {
     if (!conversationId || !callId) return refuse('the card carries no call', {});
     const about = { conversation_id: conversationId, call_id: callId };
     if (baseConversation(activity.conversation?.id) !== stored.conversation_id) return refuse('the card is not in the Teams conversation Skyflo posts to', { ...about, teams_conversation: activity.conversation?.id ?? null });
-    const email = activity.from?.id ? await connector.emailOf(stored.conversation_id, activity.from.id) : undefined;
+    let email: string | undefined;
+    try {
+      email = activity.from?.id ? await connector.emailOf(stored.conversation_id, activity.from.id) : undefined;
+    } catch (error) {
+      // Microsoft's connector is down or refused: say so on the card (not a database outage, not a bare 500)
+      return refuse(`Teams could not be asked who clicked (${error instanceof Error ? error.message : String(error)}); try again in a moment, or decide in the Command Center.`, { ...about, code: error instanceof TeamsApiError ? error.code : 'TEAMS_UNAVAILABLE' });
+    }
     const account = email ? await deps.users.findByEmail(email) : undefined;
     if (!account || !account.isActive) {
       return refuse(`your Teams account${email ? ` (${email})` : ''} has no active Skyflo account with the same e-mail; decide in the Command Center instead.`, { ...about, email: email ?? null });
@@ -186,7 +207,9 @@ export function createTeamsService(deps: TeamsServiceDeps) {
     if (!agent) return refuse('the agent is still starting; try again in a moment.', about, user.id);
     const approve = click.verb === 'approve';
     try {
-      const run = await agent.prepareDecision({ user, conversationId, callId, approve, ...(approve && record ? { argsHash: record.argsHash } : {}), ...(record?.diffHash ? { diffHash: record.diffHash } : {}), reason: 'decided in Teams', ...(ip ? { ip } : {}) });
+      // Teams does not authenticate who clicked (the activity's `from` is a body field its token does not cover): the
+      // decision counts that click as nobody's second pair of eyes (tool-calls/decide unverifiedClickerRule).
+      const run = await agent.prepareDecision({ user, conversationId, callId, approve, ...(approve && record ? { argsHash: record.argsHash } : {}), ...(record?.diffHash ? { diffHash: record.diffHash } : {}), reason: 'decided in Teams', unverifiedClicker: 'Teams', ...(ip ? { ip } : {}) });
       void run.start();
     } catch (error) {
       if (error instanceof AgentRequestError) return refuse(error.message, { ...about, code: error.code }, user.id);
@@ -197,7 +220,9 @@ export function createTeamsService(deps: TeamsServiceDeps) {
     // the card as posted; else (posted before the map kept it) the card clicked
     const entry: PostedCard | undefined = posted ?? (activity.replyToId ? { conversation: stored.conversation_id, activity_id: activity.replyToId, request, decided: false } : undefined);
     if (entry && !entry.decided && (await cards.markDecided(conversationId, callId, entry))) {
-      await connector.update(entry.conversation, entry.activity_id, cardActivity(decided, `Skyflo: ${request.tool ?? 'a call'} ${approve ? 'approved' : 'denied'}`));
+      // the decision is made: a connector that fails now leaves the posted card behind, not the decision (the clicker
+      // still gets the decided card in the invoke answer)
+      await connector.update(entry.conversation, entry.activity_id, cardActivity(decided, `Skyflo: ${request.tool ?? 'a call'} ${approve ? 'approved' : 'denied'}`)).catch((error: unknown) => deps.logger?.error({ err: error, call_id: callId }, 'could not update the Teams card of a decided call'));
     }
     return { status: 200, body: click.invoke ? invokeCardResponse(decided) : {} };
   }

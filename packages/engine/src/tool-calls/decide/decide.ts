@@ -7,9 +7,13 @@
  * The caller gathers the facts (storage reads, the paused turn, the decider's scope, the API token) and asks once;
  * nothing here reads storage or knows HTTP. A refusal carries the status and code the API answers with.
  */
-import { hasFailedPreview, type ApiTokenScope, type MemberScope } from '@skyflo/protocol';
+import { approvalNeedsPreview, externalServerOf, isExternalToolName, hasFailedPreview, previewRequiredRiskCode, type ApiTokenScope, type MemberScope } from '@skyflo/protocol';
 import { decisionRefusal as authorityRefusal, type ApprovalPolicyName } from './decision-authority.ts';
 import { conversationAccess } from './conversation-access.ts';
+import { policyApproversRule, policyRoleRule } from './policy-rules.ts';
+import { emergencyStopRule, freezeRule } from './stop-rules.ts';
+import type { FreezeHit } from '@skyflo/safety/freezes';
+import type { EmergencyStopState } from '../../emergency-stop/emergency-stop.ts';
 import { decisionPolicyOf } from '../../clusters/cluster-policies.ts';
 import { clusterInScope, namespaceInScope } from '../../clusters/member-scope.ts';
 import { staleReasonOf, type ConfiguredCluster } from '../../clusters/stale-binding.ts';
@@ -31,10 +35,17 @@ export interface DecisionRequest {
   webauthn?: boolean | undefined;
   /** issue 35: the request carries a device key's signature of the call's facts (`skyflo chat`; verified after the rules) */
   deviceSignature?: boolean | undefined;
+  /**
+   * Issue 74 item 2: the channel the request came through names who clicked without authenticating it (Microsoft
+   * Teams: the activity's `from` is a body field its channel token does not cover). Its value names the channel.
+   */
+  unverifiedClicker?: string | undefined;
+  /** issue 76 item 6: an admin's break-glass approval during a change freeze (with their passkey; stop-rules.ts) */
+  breakGlass?: { reason: string } | undefined;
 }
 
 /** The parts of a recorded call the rules read. */
-export type DecidedCall = Pick<ApprovalRecord, 'callId' | 'tool' | 'status' | 'requestedBy' | 'requestedByAlert' | 'argsHash' | 'diffHash' | 'destructive' | 'risks' | 'cluster' | 'namespace' | 'namespaces' | 'clusterScopedWrites' | 'policy' | 'undo'>;
+export type DecidedCall = Pick<ApprovalRecord, 'callId' | 'tool' | 'status' | 'requestedBy' | 'requestedByAlert' | 'argsHash' | 'diffHash' | 'destructive' | 'risks' | 'cluster' | 'namespace' | 'namespaces' | 'clusterScopedWrites' | 'policy' | 'undo' | 'policyVerdicts' | 'coApprovals'>;
 
 /**
  * Who asked for the call, as four-eyes reads it. Issue 37 item 9: a call an alert investigation proposed was asked
@@ -54,8 +65,11 @@ export interface DecisionFacts {
   environment: { policy: ApprovalPolicyName; fourEyes: boolean };
   /** `apiToken`: present when the request was made with an API token (its scopes limit what it may do) */
   actor: { id: string; role: Role; apiToken?: { name: string; scopes: readonly ApiTokenScope[] } | undefined };
-  /** the conversation's owner; undefined when the conversation does not exist */
-  conversation: { ownerId: string } | undefined;
+  /**
+   * the conversation's owner and the cluster it is pinned to (issue 74 item 8: a decider limited to clusters reaches
+   * only conversations pinned inside their scope); undefined when the conversation does not exist
+   */
+  conversation: { ownerId: string; cluster?: string | undefined } | undefined;
   /** the recorded call; undefined when none was previewed under this id */
   call: DecidedCall | undefined;
   /** the decider's cluster/namespace scope (issue 22); undefined: not limited */
@@ -80,6 +94,10 @@ export interface DecisionFacts {
    * and where to approve it with one (the Command Center's approval page of the call). Absent: no passkey needed.
    */
   passkey?: { required: string; approveAt: string } | undefined;
+  /** issue 76: the emergency stop is on (nothing is approved until an admin lifts it) */
+  emergencyStop?: EmergencyStopState | undefined;
+  /** issue 76: a change freeze holds for the call's cluster and namespaces */
+  freeze?: FreezeHit | undefined;
 }
 
 export interface DecisionRefusal {
@@ -97,6 +115,8 @@ const approving = (facts: DecisionFacts) => facts.request === undefined || facts
 
 export const requestShapeRule: DecideRule = ({ request }) => {
   if (!request) return undefined;
+  if (request.breakGlass && !request.approve) return { status: 400, code: 'BREAK_GLASS_NEEDS_APPROVAL', reason: 'break_glass is a way of approving during a change freeze: send it with approve: true (denying needs no break-glass).' };
+  if (request.breakGlass && !/\S/.test(request.breakGlass.reason)) return { status: 400, code: 'BREAK_GLASS_REASON_REQUIRED', reason: 'break_glass.reason is required: say why this change cannot wait for the freeze to end (1 to 500 characters; it is audited and announced to the team).' };
   if (request.autoRevert && !request.approve) return { status: 400, code: 'AUTO_REVERT_NEEDS_APPROVAL', reason: 'auto_revert is a way of approving: send it with approve: true.' };
   // Approving needs proof the approver was shown the call: the args_hash of its tool.awaiting_approval event.
   if (request.approve && request.argsHash === undefined) {
@@ -105,9 +125,12 @@ export const requestShapeRule: DecideRule = ({ request }) => {
   return undefined;
 };
 
+/** Who may reach the conversation, as conversation-access.ts says (scope included): what every rule below assumes. */
+const reachOf = (facts: DecisionFacts) => ({ actorScope: facts.deciderScope, conversationCluster: facts.conversation?.cluster });
+
 /** Refused access is reported as a missing conversation, so ids cannot be probed. */
 export const accessRule: DecideRule = (facts) =>
-  facts.conversation && conversationAccess({ policy: decidingPolicy(facts).policy, actor: facts.actor, conversationOwnerId: facts.conversation.ownerId }, 'act')
+  facts.conversation && conversationAccess({ policy: decidingPolicy(facts).policy, actor: facts.actor, conversationOwnerId: facts.conversation.ownerId, reach: reachOf(facts) }, 'act')
     ? undefined
     : { status: 404, code: 'CONVERSATION_NOT_FOUND', reason: `Conversation ${facts.conversationId} not found` };
 
@@ -161,6 +184,7 @@ export const roleAndFourEyesRule: DecideRule = (facts) => {
     ...(deciding.policySource ? { policySource: deciding.policySource } : {}),
     actor: facts.actor,
     conversationOwnerId: facts.conversation.ownerId,
+    reach: reachOf(facts),
     requestedBy: askedBy(facts.call, facts.conversation.ownerId)!,
     destructive: facts.call.destructive,
     risks: facts.call.risks,
@@ -169,20 +193,37 @@ export const roleAndFourEyesRule: DecideRule = (facts) => {
   return refusal.hidden ? { status: 404, code: 'CONVERSATION_NOT_FOUND', reason: `Conversation ${facts.conversationId} not found` } : { status: 403, code: 'NOT_ALLOWED_TO_DECIDE', reason: refusal.reason };
 };
 
+/** A tool of an external MCP server (issue 39): `<server>__<tool>`; none of Skyflo's own tools has the separator. */
+const isExternalTool = isExternalToolName;
+
 /** An approver limited to some clusters or namespaces approves only there (issue 22); anyone who sees it may deny. */
 export const clusterScopeRule: DecideRule = (facts) => {
   const { call } = facts;
-  if (!approving(facts) || !call?.cluster) return undefined;
+  if (!approving(facts) || !call) return undefined;
+  // Issue 74 item 3: an external server's tool acts where its admin declared (recorded as the call's cluster and
+  // namespace, and judged below like any call); one declared nowhere could act anywhere, so only someone whose scope
+  // is not limited approves it.
+  if (!call.cluster) {
+    if (!isExternalTool(call.tool) || (!facts.deciderScope?.clusters && !facts.deciderScope?.namespaces)) return undefined;
+    const server = externalServerOf(call.tool);
+    return {
+      status: 403,
+      code: 'OUT_OF_SCOPE',
+      reason: `Tool call ${call.callId} runs ${call.tool}, a tool of the external MCP server "${server}", for which no cluster or namespace is declared (an admin sets where its tools act in Integrations → MCP servers); it could act anywhere, so only an approver whose scope is not limited may approve it.`,
+    };
+  }
   // Every namespace the call writes counts (issue 31: a chart's objects beyond its release namespace), and
   // cluster-scoped objects are outside a scope limited to namespaces.
   const written = call.namespaces ?? (call.namespace !== undefined ? [call.namespace] : []);
   const outside = written.filter((namespace) => !namespaceInScope(facts.deciderScope, namespace));
   const clusterWide = call.clusterScopedWrites === true && !!facts.deciderScope?.namespaces;
+  // an external tool declared for a cluster but no namespace may act in any namespace of it
+  const anyNamespace = isExternalTool(call.tool) && written.length === 0 && !!facts.deciderScope?.namespaces;
   const clusterAllowed = clusterInScope(facts.deciderScope, call.cluster.name);
-  if (clusterAllowed && outside.length === 0 && !clusterWide) return undefined;
+  if (clusterAllowed && outside.length === 0 && !clusterWide && !anyNamespace) return undefined;
   const where = !clusterAllowed
     ? call.namespace !== undefined ? [`namespace ${call.namespace}`] : []
-    : [...(outside.length > 0 ? [`namespace ${outside.join(', ')}`] : []), ...(clusterWide ? ['cluster-scoped objects'] : [])];
+    : [...(outside.length > 0 ? [`namespace ${outside.join(', ')}`] : []), ...(clusterWide ? ['cluster-scoped objects'] : []), ...(anyNamespace ? ['any namespace (none is declared for this external tool)'] : [])];
   return {
     status: 403,
     code: 'OUT_OF_SCOPE',
@@ -226,14 +267,30 @@ export const diffHashRule: DecideRule = ({ request, call, callId }) =>
  * Calls run in the model's order: an approval of a later call while an earlier one of its turn still waits would
  * outlive the run it starts (which stops at the earlier call) and be closed unrun.
  */
-export const orderRule: DecideRule = ({ request, earlierAwaiting, callId }) =>
-  request?.approve && earlierAwaiting
+export const orderRule: DecideRule = (facts) => {
+  const { earlierAwaiting, callId } = facts;
+  // asked as if approving, by the queue too (issue 74 item 9: it offered the second call the decision refused)
+  return approving(facts) && earlierAwaiting
     ? {
         status: 409,
         code: 'DECIDE_IN_ORDER',
         reason: `Tool call ${callId} runs after ${earlierAwaiting.callId} (${earlierAwaiting.tool}), which is still waiting; decide ${earlierAwaiting.callId} first (calls run in the order the model proposed them).`,
       }
     : undefined;
+};
+
+/**
+ * Issue 73 item 6: a call whose dry-run preview failed on a cluster that enforces approvals is never approved, not
+ * even with "approve without a preview": the cluster's executor runs only what it computes from an approved preview,
+ * so the approval could only end in NOT_EXECUTED. The pending list says so (can_decide false, this reason) and still
+ * offers Deny (a denial is not refused here). Read from the risk the gate recorded when it saw the failure.
+ */
+export const previewRequiredRule: DecideRule = (facts) => {
+  const { call, callId } = facts;
+  if (!approving(facts) || !call || !approvalNeedsPreview(call)) return undefined;
+  const flag = call.risks.find((risk) => risk.code === previewRequiredRiskCode);
+  return { status: 409, code: 'PREVIEW_REQUIRED', reason: `Tool call ${callId} cannot be approved. ${flag?.message ?? 'Its dry-run preview failed on a cluster that enforces approvals, which runs only a change whose preview was approved; fix the cause and ask for the change again, or deny it.'}` };
+};
 
 /**
  * Issue 31 item 10: a call whose dry-run preview failed (for a reason other than a missing target, which the gate
@@ -273,6 +330,24 @@ export const autoRevertFourEyesRule: DecideRule = (facts) => {
   };
 };
 
+/**
+ * Issue 74 item 2: a click whose clicker the channel does not authenticate (Teams) never stands for a second person.
+ * With one captured Bot Framework token, an activity naming another approver as its sender approved a scale to 0:
+ * four-eyes was bypassed by choosing the clicker. So such a click approves only a call the person it names asked for
+ * themselves (and every rule before this one still applies to them: role, four-eyes, scope, passkey); a call that
+ * needs someone else's approval is approved in the Command Center, where that person signs in. Denying stays open:
+ * it never runs anything.
+ */
+export const unverifiedClickerRule: DecideRule = ({ request, call, conversation, actor, callId }) => {
+  if (!request?.approve || !request.unverifiedClicker || !call) return undefined;
+  if (actor.id === askedBy(call, conversation?.ownerId)) return undefined;
+  return {
+    status: 403,
+    code: 'APPROVE_IN_COMMAND_CENTER',
+    reason: `${request.unverifiedClicker} does not prove who clicked, so an approval there counts only for the person who asked for the call; tool call ${callId} was asked for by someone else, so approve it in the Command Center (denying in ${request.unverifiedClicker} still works).`,
+  };
+};
+
 /** The order is the contract: the first refusal is the one the API answers with and the pending list shows. */
 export const decideRules: readonly DecideRule[] = [
   requestShapeRule,
@@ -280,18 +355,35 @@ export const decideRules: readonly DecideRule[] = [
   existsRule,
   requesterRule,
   statusRule,
+  // issue 76: nothing is approved while the emergency stop is on (stop-rules.ts)
+  emergencyStopRule,
+  freezeRule,
   clusterStaleRule,
   roleAndFourEyesRule,
+  // issue 76: what the policies that matched the call ask (policy-rules.ts)
+  policyRoleRule,
+  policyApproversRule,
   clusterScopeRule,
   passkeyRule,
   tokenScopeRule,
+  unverifiedClickerRule,
   argsHashRule,
   diffHashRule,
   orderRule,
+  previewRequiredRule,
   previewAcknowledgedRule,
   autoRevertAvailableRule,
   autoRevertFourEyesRule,
 ];
+
+/**
+ * Issue 76 item 6: may this person approve the frozen call with a break-glass (a reason and their passkey)? What the
+ * passkey options of a frozen call ask (an admin's browser signs for a break-glass), with the queue's facts.
+ */
+export function mayBreakGlass(facts: DecisionFacts): boolean {
+  if (!facts.freeze || !facts.call) return false;
+  return decide({ ...facts, request: { approve: true, argsHash: facts.call.argsHash, diffHash: facts.call.diffHash, withoutPreview: true, webauthn: true, breakGlass: { reason: 'may break glass?' } } }) === undefined;
+}
 
 /** The first refusal, or undefined when the decision may go ahead. A rule that throws refuses (fail closed). */
 export function decide(facts: DecisionFacts, rules: readonly DecideRule[] = decideRules): DecisionRefusal | undefined {

@@ -3,7 +3,7 @@
  * (like approval-policy.ts for whether a call needs a decision at all). The conversation's visibility is checked
  * first, so a member can never decide — or learn of — a call in a conversation they cannot see.
  */
-import { conversationAccess, decidingRoles, type ApprovalPolicyName } from './conversation-access.ts';
+import { conversationAccess, decidingRoles, type ApprovalPolicyName, type ConversationAccessInput } from './conversation-access.ts';
 import type { RiskFlag, Role } from '../../ports/index.ts';
 
 export { decidingRoles, type ApprovalPolicyName };
@@ -14,6 +14,8 @@ export interface DecisionInput {
   fourEyes: boolean;
   actor: { id: string; role: Role };
   conversationOwnerId: string;
+  /** the decider's cluster scope and the conversation's cluster (conversation-access.ts) */
+  reach: ConversationAccessInput['reach'];
   /** whose chat proposed the call (the conversation owner for calls recorded before requesters were stored) */
   requestedBy: string;
   destructive: boolean;

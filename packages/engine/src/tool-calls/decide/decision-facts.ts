@@ -5,8 +5,9 @@
  */
 import type { ApprovalPolicyName } from './decision-authority.ts';
 import type { ToolCallInspector } from '../propose/tool-call-inspector.ts';
-import type { ApprovalRecord, ApprovalStore, NewAuditEvent, RecordedUndo } from '../../ports/index.ts';
+import type { ApprovalRecord, BreakGlass, NewAuditEvent, RecordedUndo } from '../../ports/index.ts';
 import { inverseNeedsSecondPerson as inverseSecondPersonCause, revertPolicyOf } from '../undo/auto-revert-rules.ts';
+import { effectText } from '@skyflo/safety/policies';
 
 /**
  * Issue 31 item 6: whether the inverse of a call would itself need a second person, under the policy the call was
@@ -42,11 +43,16 @@ export function decisionAuditRecord(options: {
   ip: string | undefined;
   /** issue 35: the verified passkey assertion (credential id, authenticatorData, clientDataJSON, signature, facts) */
   passkeyAssertion?: object;
+  /**
+   * issue 76 item 6: an admin's break-glass during a change freeze: the decision's record is then `freeze.break_glass`
+   * (actor, call, freeze, reason, with everything an approval's record says), committed with the decision
+   */
+  breakGlass?: Pick<BreakGlass, 'reason' | 'freeze' | 'freezeEndsAt'>;
 }): NewAuditEvent {
-  const { record, approve, automatic, reason } = options;
+  const { record, approve, automatic, reason, breakGlass } = options;
   return {
     actorId: options.actorId,
-    action: approve ? (automatic ? 'approval.auto_approved' : 'approval.approved') : 'approval.denied',
+    action: approve ? (breakGlass ? 'freeze.break_glass' : automatic ? 'approval.auto_approved' : 'approval.approved') : 'approval.denied',
     subjectType: 'tool_call',
     subjectId: record.callId,
     details: {
@@ -65,19 +71,12 @@ export function decisionAuditRecord(options: {
       ...(record.namespace ? { namespace: record.namespace } : {}),
       ...(record.policy ? { policy: record.policy } : {}),
       ...(options.approvedWithoutPreview ? { approved_without_preview: true } : {}),
+      ...(approve && breakGlass ? { break_glass: { reason: breakGlass.reason, freeze: breakGlass.freeze, freeze_ends_at: breakGlass.freezeEndsAt.toISOString() } } : {}),
       ...(options.passkeyAssertion ? { passkey_assertion: options.passkeyAssertion } : {}),
+      // issue 76: the policies that matched (name, version, verdict) and the approvals given before this one
+      ...(record.policyVerdicts && record.policyVerdicts.length > 0 ? { policies: record.policyVerdicts.map((verdict) => ({ name: verdict.name, version: verdict.version, verdict: effectText(verdict.effect), ...(verdict.message ? { message: verdict.message } : {}) })) } : {}),
+      ...(approve && record.coApprovals && record.coApprovals.length > 0 ? { co_approvals: record.coApprovals.map((entry) => ({ user_id: entry.userId, at: entry.at.toISOString() })) } : {}),
     },
     ...(options.ip ? { ip: options.ip } : {}),
   };
-}
-
-/**
- * The first call of the paused turn that comes before `callId` (the model's order, `pending`: from the checkpoint)
- * and still awaits a decision; undefined when there is none (the order rule of decide.ts).
- */
-export async function earlierAwaiting(approvals: Pick<ApprovalStore, 'listForConversation'>, conversationId: string, callId: string, pending: string[]): Promise<ApprovalRecord | undefined> {
-  const position = pending.indexOf(callId);
-  if (position <= 0) return undefined;
-  const before = new Set(pending.slice(0, position));
-  return (await approvals.listForConversation(conversationId)).find((other) => other.status === 'awaiting' && before.has(other.callId));
 }

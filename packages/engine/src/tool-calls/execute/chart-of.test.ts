@@ -14,6 +14,10 @@ describe('chartOf', () => {
     expect(chartOf('prometheus_query_range', { ...structured, grafana_url: 'https://attacker.example' }, 'https://grafana.example.com')?.grafana_url).toBe('https://grafana.example.com');
   });
 
+  it('carries what the data source warned about the answer to the card (a partial response is not a whole one)', () => {
+    expect(chartOf('prometheus_query_range', { ...structured, warnings: ['partial response: store 10.0.0.3:10901 unavailable'], native_histograms: 2 })).toMatchObject({ warnings: ['partial response: store 10.0.0.3:10901 unavailable'], native_histograms: 2 });
+  });
+
   it('draws only prometheus_query_range results', () => {
     expect(chartOf('prometheus_query', structured, 'https://grafana.example.com')).toBeUndefined();
   });

@@ -6,7 +6,7 @@ import { closedCallCode } from './reconcile-orphaned-approvals.ts';
 import { closeNotExecuted } from './execution-claim.ts';
 import type { ToolInfo } from '../../mcp/tool-gateway.ts';
 import type { ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
-import { cancelledText, supersededText, type GateTools } from './gate-tools.ts';
+import { cancelledTextFor, supersededText, type GateTools } from './gate-tools.ts';
 
 export function createLeftoverClosing(deps: ToolCallDeps, run: ToolCallRun, gate: GateTools) {
   /**
@@ -30,8 +30,10 @@ export function createLeftoverClosing(deps: ToolCallDeps, run: ToolCallRun, gate
   async function cancelApproved(call: PendingCall, info: ToolInfo | undefined): Promise<void> {
     const record = run.decided?.callId === call.callId ? run.decided : await deps.approvals.get(run.conversationId, call.callId).catch(() => undefined);
     if (record?.status !== 'approved') return;
-    if (!(await closeNotExecuted(deps, run, call.callId, cancelledText))) return;
-    await run.emit('tool.error', { ...gate.identityOf(call, info, record.args), error: cancelledText, code: 'CANCELLED' });
+    // the run's real end (a stop, the event bus or the database failing) is what the card says (issue 75)
+    const text = cancelledTextFor(run.signal);
+    if (!(await closeNotExecuted(deps, run, call.callId, text))) return;
+    await run.emit('tool.error', { ...gate.identityOf(call, info, record.args), error: text, code: 'CANCELLED' });
   }
 
   return { closeLeftover, cancelApproved };

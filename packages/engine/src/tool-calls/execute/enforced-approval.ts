@@ -1,9 +1,11 @@
 /**
- * Issue 34: an approval record as the cluster's executor sees it (a SkyfloApproval decision), and the access a
- * matching preview reported. Shared by the approved-call path, denials and automatic reverts.
+ * Issue 34: an approval record as the cluster's executor sees it (a SkyfloApproval decision), and what the executor
+ * computes the grant from (issue 73: the exact arguments, and a Helm call's rendered manifest from the matching
+ * preview — never the preview's own claim of what the call writes). Shared by the approved-call path, denials and
+ * automatic reverts.
  */
 import { z } from 'zod';
-import { approvedAccessSchema, type ApprovedAccess, type ApproverProof } from '@skyflo/protocol';
+import type { ApprovalCredentialRequest, ApproverProof } from '@skyflo/protocol';
 import type { ApprovalDecision, ClusterEnforcement, Grant } from '../../clusters/enforcement/cluster-enforcement.ts';
 import type { ApprovalRecord } from '../../ports/index.ts';
 
@@ -12,11 +14,25 @@ export function enforcementFor(deps: { enforcement?: ClusterEnforcement | undefi
   return deps.enforcement?.modeFor(record.cluster?.name) === 'cluster' ? deps.enforcement : undefined;
 }
 
-/** The `access` of a preview's structured result (preview_tool_call), when it reported one. */
-export function approvedAccessOf(structured: Record<string, unknown> | undefined): ApprovedAccess[] | undefined {
-  const parsed = z.array(approvedAccessSchema).safeParse(structured?.['access']);
-  return parsed.success ? parsed.data : undefined;
+/**
+ * What the executor binds a call to: its exact arguments and, for a Helm call, the full rendered manifest, the live
+ * release's and the preview text the approval's diffHash covers (preview_tool_call passes the manifests to the
+ * engine's own connection only). Undefined fields are left out; the manifests are never stored. Where the cluster's
+ * executor rendered the preview (issue 73 item 6) there is no manifest here: the executor mints from its own render.
+ */
+export function grantRequestOf(args: Record<string, unknown>, preview?: { text: string; structured?: Record<string, unknown> | undefined }): ApprovalCredentialRequest {
+  const helm = helmContentSchema.safeParse(preview?.structured?.['bound']);
+  if (!preview || !helm.success) return { arguments: args };
+  const { manifest, live_manifest: liveManifest, helm_storage: storage } = helm.data;
+  return { arguments: args, helm: { ...(manifest !== undefined ? { manifest } : {}), liveManifest, previewText: preview.text, storage } };
 }
+
+/** What a Helm preview tells the engine's own connection (preview_tool_call's `bound`: manifest, live_manifest, helm_storage). */
+const helmContentSchema = z.object({
+  manifest: z.string().optional(),
+  live_manifest: z.string(),
+  helm_storage: z.object({ create: z.number().int().min(1).optional(), update: z.array(z.number().int().min(1)), delete: z.array(z.number().int().min(1)) }),
+});
 
 /**
  * Issue 35: the approver's proof stored with the decision — a passkey assertion (passkeys/passkey-service.ts
@@ -59,7 +75,6 @@ export interface RevertOf {
 
 export function enforcedDecision(
   record: ApprovalRecord,
-  access: ApprovedAccess[],
   decided: { decided_by?: string; decided_by_email?: string; decided_at?: number },
   revert?: RevertOf,
 ): Omit<ApprovalDecision, 'decision'> {
@@ -69,7 +84,6 @@ export function enforcedDecision(
     ...(revert ? { purpose: 'revert' as const, revertOf: revert } : {}),
     tool: record.tool,
     ...(record.cluster ? { cluster: { name: record.cluster.name, server: record.cluster.server } } : {}),
-    access,
     argsHash: record.argsHash,
     ...(record.diffHash ? { diffHash: record.diffHash } : {}),
     ...(record.requestedBy ? { requestedBy: { id: record.requestedBy } } : {}),
@@ -85,13 +99,13 @@ export function enforcedDecision(
   };
 }
 
-/** Mirrors the approval and mints its credential; a call whose preview reported no access is refused by the enforcement. */
+/** Mirrors the approval and mints its credential for exactly what `call` writes, as the executor computes it. */
 export function enforcedGrant(
   enforcement: ClusterEnforcement,
   record: ApprovalRecord,
-  access: ApprovedAccess[] | undefined,
+  call: ApprovalCredentialRequest,
   decided: { decided_by?: string; decided_by_email?: string; decided_at?: number },
   revert?: RevertOf,
 ): Promise<Grant> {
-  return enforcement.grant(enforcedDecision(record, access ?? [], decided, revert));
+  return enforcement.grant(enforcedDecision(record, decided, revert), call);
 }

@@ -4,23 +4,39 @@
  * the one the approver saw (else TARGET_CHANGED). Every decision event says who decided, when and why.
  */
 import { recordApproval } from '../../observability/tracing/spans.ts';
-import { closedCallCode } from './reconcile-orphaned-approvals.ts';
+import { closedCallCode, clusterNoteFor } from './reconcile-orphaned-approvals.ts';
 import { approvalObjectOf, closeNotExecuted, sendExecutionClaim, takeClaim } from './execution-claim.ts';
 import { hashToolCall, sealContext } from '../propose/hash-tool-call.ts';
 import type { JenkinsCallCredentials, ToolInfo } from '../../mcp/tool-gateway.ts';
 import type { ApprovalRecord } from '../../ports/index.ts';
-import type { ApprovedAccess } from '@skyflo/protocol';
+import type { ApprovalCredentialRequest } from '@skyflo/protocol';
 import type { ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
-import { approverImpersonation, deniedText, errorText, type CallOutcome, type GateTools } from './gate-tools.ts';
+import { approverImpersonation, deniedText, errorText, runEndedCause, type CallOutcome, type GateTools } from './gate-tools.ts';
+import { isDatabaseUnavailable } from '../../storage/database-unavailable.ts';
 import { previewHash } from '../propose/preview-and-request.ts';
 import type { WritesAtExecution } from '../../clusters/cluster-gate.ts';
 import { writtenObjectsOf } from '../../clusters/manifest-scope.ts';
 import { createGateVerification } from '../verify/gate-verification.ts';
 import { captureBaseline } from '../verify/baseline.ts';
-import { approvedAccessOf, enforcedDecision, enforcedGrant, enforcementFor } from './enforced-approval.ts';
+import { enforcedDecision, enforcedGrant, enforcementFor, grantRequestOf } from './enforced-approval.ts';
+import { emergencyStopCode, stoppedText } from '../../emergency-stop/emergency-stop.ts';
+import { frozenCode, frozenText } from '@skyflo/safety/freezes';
 
 /** How much of a changed preview to quote back when refusing (the model and the user both read it). */
 const changedPreviewQuoteChars = 4000;
+
+/** Preview failures that say the target itself is different now: gone, changed under it, its approved artifact changed. */
+const targetChangedCodes = new Set(['NOT_FOUND', 'CONFLICT', 'INVALID_INPUT', 'ARTIFACT_CHANGED', 'ARTIFACT_MISSING']);
+
+/**
+ * A preview that failed because the target could not be asked (the API server unreachable or failing, an admission
+ * webhook down, a timeout, a permission), not because the target is different now (issue 75: those read "the target
+ * changed after it was approved"). A failure without a code (an older server) still counts as a change.
+ */
+function checkFailed(structured: Record<string, unknown> | undefined): boolean {
+  const code = (structured?.['error'] as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && !targetChangedCodes.has(code);
+}
 
 export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: GateTools) {
   const verification = createGateVerification(deps, run, gate);
@@ -52,31 +68,71 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
    * its objects (a Helm call's, issue 31) are those of the approved manifest — the hash covers the manifest's digest —
    * and the scope check judges them (`writes`).
    */
-  async function targetChange(call: PendingCall, record: ApprovalRecord, execArgs: Record<string, unknown>, credentials?: JenkinsCallCredentials): Promise<{ change?: string; writes: WritesAtExecution; access?: ApprovedAccess[] }> {
-    const changed = (change: string) => ({ change, writes: { matched: false } });
+  async function targetChange(call: PendingCall, record: ApprovalRecord, execArgs: Record<string, unknown>, exact: Record<string, unknown>, credentials?: JenkinsCallCredentials): Promise<{ change?: string; unchecked?: string; writes: WritesAtExecution; grantRequest: ApprovalCredentialRequest }> {
+    const changed = (change: string) => ({ change, writes: { matched: false }, grantRequest: grantRequestOf(exact) });
+    // Issue 75: the check could not be made (the run ended, the MCP server or the API server did not answer): that is
+    // the cause the card names, not "the target changed".
+    const unchecked = (cause: string) => ({ unchecked: cause, writes: { matched: false }, grantRequest: grantRequestOf(exact) });
     // no preview was approved: there are no objects to judge (a scope limited to namespaces refuses a Helm call then)
-    if (!record.diffHash) return { writes: { matched: true } };
+    if (!record.diffHash) return { writes: { matched: true }, grantRequest: grantRequestOf(exact) };
     let preview;
     try {
       preview = await deps.tools.preview({ name: call.tool, args: execArgs, signal: run.signal, ...(credentials ? { jenkinsCredentials: credentials } : {}) });
     } catch (error) {
-      return changed(`its preview could not be re-run (${errorText(error)})`);
+      if (run.signal.aborted) return unchecked(runEndedCause(run.signal));
+      return unchecked(`its preview could not be re-run to check the target (${errorText(error)})`);
     }
+    if (run.signal.aborted) return unchecked(runEndedCause(run.signal));
     if (!preview) return changed('its preview is no longer available');
+    if (preview.isError && checkFailed(preview.structured)) return unchecked(`its preview could not be re-run to check the target: ${preview.text.split('\n')[0]}`);
     if (preview.isError) return changed(`its preview now fails: ${preview.text}`);
     if (previewHash(preview.text, preview.structured) === record.diffHash) {
       const objects = writtenObjectsOf(preview.structured?.['objects']);
-      // issue 34: what the matching preview says the call writes, for a cluster that enforces the approval
-      const access = approvedAccessOf(preview.structured);
-      return { writes: { matched: true, ...(objects ? { objects } : {}) }, ...(access ? { access } : {}) };
+      // issue 73: what the executor computes the grant from — the exact arguments and, for a Helm call, the manifest
+      // this matching preview rendered (its digest is in the approved diffHash, which the executor checks)
+      return { writes: { matched: true, ...(objects ? { objects } : {}) }, grantRequest: grantRequestOf(exact, preview) };
     }
     if (preview.text === record.diff) return changed('the rendered manifest differs from the one that was approved (the shown diff hides the change, e.g. a redacted value).');
     const quoted = preview.text.length > changedPreviewQuoteChars ? `${preview.text.slice(0, changedPreviewQuoteChars)}\n…` : preview.text;
     return changed(`the preview differs from the one that was approved. Preview now:\n${quoted}`);
   }
 
+  /**
+   * The outcome of a claimed call, in its row. A database that is briefly unreachable (a restart) is waited for, up to
+   * a run lease: by then the reconciler of another process records the call `unknown`, which this run still settles
+   * to what the tool answered (markExecuted accepts its own run's unknown row).
+   */
+  async function recordOutcome(callId: string, outcome: { ok: boolean; unknown?: boolean; resultSummary: string }): Promise<void> {
+    const input = { conversationId: run.conversationId, callId, runId: run.runId, ...outcome };
+    const giveUpAt = Date.now() + deps.config.runLeaseMs;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await deps.approvals.markExecuted(input);
+        return;
+      } catch (error) {
+        if (!isDatabaseUnavailable(error) || Date.now() >= giveUpAt) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(250 * (attempt + 1), 1_000)));
+      }
+    }
+  }
+
   async function executeApproved(call: PendingCall, info: ToolInfo | undefined, record: ApprovalRecord): Promise<CallOutcome> {
     const identity = gate.identityOf(call, info, record.args);
+    // Issue 76: an approval given before the emergency stop was engaged does not run while it is on.
+    const stopped = await deps.emergencyStop?.state();
+    if (stopped) {
+      const text = `${stoppedText(stopped, 'Not executed')} Nothing was changed; propose it again once the stop is lifted.`;
+      await closeNotExecuted(deps, run, call.callId, text);
+      return gate.fail(identity, text, emergencyStopCode);
+    }
+    // Issue 76: nor while a change freeze holds for it (approved before the freeze began)
+    const frozen = await deps.freezes?.activeFor({ cluster: record.cluster?.name, namespaces: record.namespaces ?? (record.namespace !== undefined ? [record.namespace] : []) });
+    // Issue 76 item 6: an admin's break-glass overrode that freeze for this call only (another freeze still stops it).
+    if (frozen && record.breakGlass?.freeze !== frozen.name) {
+      const text = `${frozenText(frozen, 'Not executed')} Nothing was changed; propose it again once the freeze has ended.`;
+      await closeNotExecuted(deps, run, call.callId, text);
+      return gate.fail(identity, text, frozenCode);
+    }
     const exact = exactArgsOf(record);
     if (!exact) {
       const text = `Not executed: the exact arguments approved for ${call.callId} are not available (they are kept encrypted with SKYFLO_ENCRYPTION_KEY; a changed key or a tampered row makes them unreadable). Propose the change again.`;
@@ -114,7 +170,7 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
     // verdicts are awaited below, after the claim, in this order, and nothing runs before all of them say go.
     // Issue 22: a call approved for one cluster never runs on another (a context repointed at another API server),
     // nor outside the scope an admin has since given the requester or the approver.
-    const targetCheck = targetChange(call, record, injected.args, injected.credentials);
+    const targetCheck = targetChange(call, record, injected.args, exact, injected.credentials);
     // Issue 31: a Helm call's scope is judged on the objects of the re-run preview (the approved manifest when it matched).
     const writes = targetCheck.then((checked) => checked.writes).catch((): WritesAtExecution => ({ matched: true }));
     const clusterCheck = gate.clusterGate?.checkAtExecution(record, exact, { ...(run.scope ? { scope: run.scope } : {}), ...(run.approver ? { approverId: run.approver.id } : {}) }, writes);
@@ -124,39 +180,65 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
     if (!(await claimed)) {
       return gate.fail(identity, 'This call is already being executed by another run and is not run again.', 'NOT_EXECUTED');
     }
+    /** Closes the claimed call unsent, naming why (issue 75: the real cause, never "the target changed" for it). */
+    const notExecuted = async (cause: string, code: 'CANCELLED' | 'NOT_EXECUTED') => {
+      const text = `Not executed: ${cause}.\nNothing was changed. Propose the change again once that is resolved, if it is still right.`;
+      await recordOutcome(call.callId, { ok: false, resultSummary: text.slice(0, 500) });
+      return gate.fail(identity, text, code);
+    };
+    // The run ended (a stop, the event bus or the database failing) before the call was sent: it is not sent now.
+    if (run.signal.aborted) return notExecuted(runEndedCause(run.signal), 'CANCELLED');
     const refused = await clusterCheck;
     if (refused !== undefined) {
-      await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: false, resultSummary: refused.text.slice(0, 500) });
+      await recordOutcome(call.callId, { ok: false, resultSummary: refused.text.slice(0, 500) });
       return gate.fail(identity, refused.text, refused.code);
     }
-    const { change, access } = await targetCheck;
+    const { change, unchecked, grantRequest } = await targetCheck;
+    if (run.signal.aborted) return notExecuted(runEndedCause(run.signal), 'CANCELLED');
+    if (unchecked !== undefined) return notExecuted(unchecked, 'NOT_EXECUTED');
     if (change !== undefined) {
       const text = `Not executed: the target of ${call.tool} changed after it was approved — ${change}\nNothing was changed. Inspect the current state and propose the change again if it is still right.`;
-      await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: false, resultSummary: text.slice(0, 500) });
+      await recordOutcome(call.callId, { ok: false, resultSummary: text.slice(0, 500) });
       return gate.fail(identity, text, 'TARGET_CHANGED');
     }
     // Issue 21: the before-state is recorded right before the change (Undo), and the change verified right after it.
     const before = await verification.beforeExecute(record, exact, baseline);
     // Issue 34: the approval's own credential, minted right before the call and released right after; no credential,
     // no call (fail closed). Impersonation does not apply then: the per-approval identity is the one that writes.
-    const grant = enforced ? await enforcedGrant(enforced, record, access, decisionFields(record)) : undefined;
+    const grant = enforced ? await enforcedGrant(enforced, record, grantRequest, decisionFields(record)) : undefined;
     if (grant && !grant.ok) {
-      await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: false, resultSummary: grant.text.slice(0, 500) });
+      await recordOutcome(call.callId, { ok: false, resultSummary: grant.text.slice(0, 500) });
       return gate.fail(identity, grant.text, 'NOT_EXECUTED');
+    }
+    // the last moment a stop still keeps the change from being sent
+    if (run.signal.aborted) {
+      await grant?.release();
+      return notExecuted(runEndedCause(run.signal), 'CANCELLED');
     }
     let outcome;
     try {
+      // Issue 75: from here on a stop (or any end of the run) does not cut the change short: it runs to its answer and
+      // that answer is recorded, or `unknown` when it was lost.
       outcome = await gate.execute(call, identity, injected.args, {
         ...(actingAs && !grant ? { impersonate: actingAs } : {}),
         ...(grant ? { credential: grant.credential } : {}),
         ...(injected.credentials ? { credentials: injected.credentials } : {}),
         ...(before.undoAvailable ? { undoAvailable: true } : {}),
+        change: true,
       });
     } finally {
       await grant?.release();
     }
-    await deps.approvals.markExecuted({ conversationId: run.conversationId, callId: call.callId, ok: !outcome.isError, resultSummary: outcome.text.slice(0, 500) });
-    if (outcome.isError || outcome.cancelled) return { kind: 'done', ...outcome };
+    if (outcome.outcomeUnknown) {
+      // what the cluster shows now, as the reconciler adds it to an unknown outcome (a read, bounded)
+      const note = await clusterNoteFor(deps.tools, record).catch(() => undefined);
+      const text = note ? `${outcome.text} ${note}` : outcome.text;
+      await recordOutcome(call.callId, { ok: false, unknown: true, resultSummary: text.slice(0, 500) });
+      return { kind: 'done', text, isError: true };
+    }
+    await recordOutcome(call.callId, { ok: !outcome.isError, resultSummary: outcome.text.slice(0, 500) });
+    // a stopped run ends here: the change is recorded as it went, and its verification is not started
+    if (outcome.isError || outcome.cancelled || run.signal.aborted) return { kind: 'done', ...outcome };
     const verdict = await verification.afterExecute(record, exact, before);
     return { kind: 'done', ...outcome, ...(verdict ? { text: `${outcome.text}\n\n${verdict}` } : {}) };
   }
@@ -171,7 +253,7 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
       recordApproval({ tool: record.tool, decision: 'denied', requestedAt: record.requestedAt, ...(record.decidedAt ? { decidedAt: record.decidedAt } : {}) });
       // Issue 34: a denial is mirrored too, so the cluster's record of decisions is complete (it runs nothing either way).
       const enforced = enforcementFor(deps, record);
-      if (enforced) await enforced.mirrorDenial(enforcedDecision(record, [], decisionFields(record)));
+      if (enforced) await enforced.mirrorDenial(enforcedDecision(record, decisionFields(record)));
       const approvalObject = approvalObjectOf(deps, record);
       await run.emit('tool.denied', { ...identity, ...decisionFields(record), ...(approvalObject ? { approval_object: approvalObject } : {}) });
       return { kind: 'done', text: record.reason ? `${deniedText}: ${record.reason}` : deniedText, isError: true };

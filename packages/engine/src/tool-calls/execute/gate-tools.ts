@@ -6,8 +6,8 @@ import { traceToolCall } from '../../observability/tracing/spans.ts';
 import { createHash } from 'node:crypto';
 import type { ToolModelMessage } from 'ai';
 import { injectJenkinsArgs, isJenkinsTool, jenkinsTargetLine, stripJenkinsArgs } from '../../mcp/jenkins-args.ts';
-import { toolResultChartSchema, type ObservabilitySources, type ToolCallCredential, type ToolResultChart } from '@skyflo/protocol';
-import { isObservabilityTool, type JenkinsCallCredentials, type ToolGateway, type ToolInfo } from '../../mcp/tool-gateway.ts';
+import { isOutcomeUnknownResult, toolResultChartSchema, type ObservabilitySources, type ToolCallCredential, type ToolResultChart } from '@skyflo/protocol';
+import { isObservabilityTool, ToolCallNotRunError, type JenkinsCallCredentials, type ToolGateway, type ToolInfo } from '../../mcp/tool-gateway.ts';
 import type { Emit, ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
 import { createClusterGate, type ClusterBinding, type ClusterResolution } from '../../clusters/cluster-gate.ts';
 import { manifestTools, placementRisks, type WrittenObject } from '../../clusters/manifest-scope.ts';
@@ -15,6 +15,11 @@ import type { RiskFlag } from '../../ports/index.ts';
 import { limitedToNamespaces, type NamespaceLimit } from '../../clusters/limited-listing.ts';
 
 export type CallOutcome = { kind: 'done'; text: string; isError: boolean; cancelled?: boolean } | { kind: 'await' };
+/**
+ * What running one tool came to. `outcomeUnknown`: a change was sent and nobody knows whether it was applied (its
+ * answer was lost, or the tool said so): recorded as unknown, never as failed. `cancelled`: a read a stop cut short.
+ */
+export type ToolRunOutcome = { text: string; isError: boolean; cancelled?: boolean; outcomeUnknown?: boolean };
 export type Identity = { call_id: string; tool: string; title: string; args: Record<string, unknown> };
 /** `target`: which Jenkins the call goes to (jenkinsTargetLine), for the approval card */
 export type Injected = { ok: true; args: Record<string, unknown>; credentials?: JenkinsCallCredentials; observabilitySources?: ObservabilitySources; /** for the chart's link only; the MCP server does not need it */ grafanaUrl?: string; target?: string } | { ok: false; text: string };
@@ -24,6 +29,44 @@ export const cancelledText = 'Tool call was cancelled: the run was stopped by th
 export const jenkinsMissingText = 'Jenkins integration is not configured (or is disabled); an admin must add one in Integrations before Jenkins tools can be used.';
 export const observabilityMissingText = 'No Prometheus or Loki data source is configured for this conversation\'s cluster; an admin must add one in Integrations before the observability tools can be used.';
 export const supersededText = 'Not executed: a new message was sent before this call ran.';
+
+/**
+ * The reason a run's signal is aborted with (run-agent.ts): what ended the run — a stop, the event bus or the database
+ * failing — in words a card can name. A plain abort would read "This operation was aborted", whatever the cause.
+ */
+export function runEndedReason(cause: string): Error {
+  const reason = new Error(cause);
+  reason.name = 'RunEnded';
+  return reason;
+}
+
+/** The cause run-agent.ts gives a stop asked for with POST /agent/stop. */
+export const userStopCause = 'the run was stopped by the user';
+
+/** Why a run's signal was aborted (runEndedReason), in words for a card; an abort without a reason reads as a stop. */
+export function runEndedCause(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error && reason.name === 'RunEnded' ? reason.message : 'the run was stopped';
+}
+
+/** The result of a call the run's end closed before it ran: cancelledText for a user's stop, else the real cause. */
+export function cancelledTextFor(signal: AbortSignal): string {
+  const cause = runEndedCause(signal);
+  return cause === userStopCause || cause === 'the run was stopped' ? cancelledText : `Not executed: ${cause}. Nothing was changed.`;
+}
+
+/** The result of a change whose answer nobody got: it may or may not have been applied (`cause` says why nobody knows). */
+export const unknownOutcomeText = (tool: string, cause: string) =>
+  `Outcome unknown: ${tool} was sent, but ${cause}. It may or may not have been applied; check the target's state before retrying. It will not be run again.`;
+
+/**
+ * Whether a call that threw never reached the MCP server (its connection could not be opened): then nothing ran.
+ * Anything else thrown after a change was sent — a lost connection, a timeout, the server's death — leaves its outcome
+ * unknown.
+ */
+function neverSent(error: unknown): boolean {
+  return error instanceof ToolCallNotRunError;
+}
 
 export function toolResult(call: PendingCall, text: string, isError: boolean): ToolModelMessage {
   return {
@@ -60,18 +103,37 @@ export function chartOf(tool: string, structured: Record<string, unknown> | unde
   return parsed.success ? parsed.data : undefined;
 }
 
+/** How a call is run (callToolWithEvents). */
+export interface CallToolOptions {
+  /** issue 21: a before-state with an inverse was recorded */
+  undoAvailable?: boolean;
+  /** the cluster it acts on, for its trace span */
+  cluster?: string;
+  /** issue 36: for a chart's "Open in Grafana" link */
+  grafanaUrl?: string;
+  /** issue 34: the SkyfloApproval it runs under */
+  approvalObject?: string;
+  /**
+   * Issue 75: an approved change. Once sent, it is not cancelled by the run's stop (the request's signal is not passed
+   * on): it runs to its answer, bounded by its timeout, and its outcome is what the tool answered — or unknown when
+   * the answer was lost. A stop ends the run after it, never rewrites what it did.
+   */
+  change?: boolean;
+}
+
 /**
- * Runs one tool call and reports it as a run does: tool.executing, then tool.result or tool.error; once the request's
- * signal is aborted (the run was stopped), tool.error CANCELLED. The gate runs approved and read-only calls through
- * it, and so does an automatic revert resumed after a restart, outside any run.
+ * Runs one tool call and reports it as a run does: tool.executing, then tool.result or tool.error. A read whose
+ * request's signal is aborted (the run was stopped) ends with tool.error CANCELLED; a change (`options.change`) is
+ * never cut short that way, and one whose answer was lost ends with tool.error UNKNOWN_OUTCOME. The gate runs approved
+ * and read-only calls through it, and so does an automatic revert resumed after a restart, outside any run.
  */
 export async function callToolWithEvents(
   emit: Emit,
   tools: Pick<ToolGateway, 'callTool'>,
   identity: Identity,
   request: Parameters<ToolGateway['callTool']>[0],
-  options: { /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean; /** the cluster it acts on, for its trace span */ cluster?: string; /** issue 36: for a chart's "Open in Grafana" link */ grafanaUrl?: string; /** issue 34: the SkyfloApproval it runs under */ approvalObject?: string } = {},
-): Promise<{ text: string; isError: boolean; cancelled?: boolean }> {
+  options: CallToolOptions = {},
+): Promise<ToolRunOutcome> {
   // issue 39: the tool's span (name, cluster, outcome, duration; never its arguments or result)
   return traceToolCall({ name: request.name, ...(options.cluster ? { cluster: options.cluster } : {}) }, () => callToolReporting(emit, tools, identity, request, options));
 }
@@ -81,29 +143,40 @@ async function callToolReporting(
   tools: Pick<ToolGateway, 'callTool'>,
   identity: Identity,
   request: Parameters<ToolGateway['callTool']>[0],
-  options: { undoAvailable?: boolean; grafanaUrl?: string; approvalObject?: string },
-): Promise<{ text: string; isError: boolean; cancelled?: boolean }> {
-  const { signal } = request;
+  options: CallToolOptions,
+): Promise<ToolRunOutcome> {
+  const { signal, ...unstoppable } = request;
   await emit('tool.executing', { ...identity, ...(options.approvalObject ? { approval_object: options.approvalObject } : {}) });
+  const cancelled = async (): Promise<ToolRunOutcome> => {
+    await emit('tool.error', { ...identity, error: cancelledText, code: 'CANCELLED' });
+    return { text: cancelledText, isError: true, cancelled: true };
+  };
+  const unknown = async (cause: string): Promise<ToolRunOutcome> => {
+    const text = unknownOutcomeText(identity.tool, cause);
+    await emit('tool.error', { ...identity, error: text, code: 'UNKNOWN_OUTCOME' });
+    return { text, isError: true, outcomeUnknown: true };
+  };
+  let outcome;
   try {
-    const outcome = await tools.callTool(request);
-    if (signal?.aborted) throw new Error('stopped');
-    if (outcome.isError) {
-      await emit('tool.error', { ...identity, error: outcome.text || 'The tool reported an error without a message' });
-      return { text: `Tool error: ${outcome.text}`, isError: true };
-    }
-    const chart = chartOf(request.name, outcome.structured, options.grafanaUrl);
-    await emit('tool.result', { ...identity, result: [{ type: 'text', text: outcome.text }], ...(chart ? { chart } : {}), ...(options.undoAvailable ? { undo_available: true } : {}) });
-    return { text: outcome.text, isError: false };
+    outcome = await tools.callTool(options.change ? unstoppable : request);
   } catch (error) {
-    if (signal?.aborted) {
-      await emit('tool.error', { ...identity, error: cancelledText, code: 'CANCELLED' });
-      return { text: cancelledText, isError: true, cancelled: true };
-    }
+    // A change that may have been sent: nobody knows whether it was applied. A read that a stop cut short: cancelled.
+    if (options.change && !neverSent(error)) return unknown(`its answer never came back (${errorText(error).split('\n')[0]})`);
+    if (!options.change && signal?.aborted) return cancelled();
     const message = `Tool error: ${errorText(error)}`;
     await emit('tool.error', { ...identity, error: message });
     return { text: message, isError: true };
   }
+  // a read the run no longer wants; a change's answer is recorded whatever happened to the run meanwhile
+  if (!options.change && signal?.aborted) return cancelled();
+  if (outcome.isError && options.change && isOutcomeUnknownResult(outcome.structured)) return unknown(`its answer was lost: ${outcome.text.split('\n')[0]}`);
+  if (outcome.isError) {
+    await emit('tool.error', { ...identity, error: outcome.text || 'The tool reported an error without a message' });
+    return { text: `Tool error: ${outcome.text}`, isError: true };
+  }
+  const chart = chartOf(request.name, outcome.structured, options.grafanaUrl);
+  await emit('tool.result', { ...identity, result: [{ type: 'text', text: outcome.text }], ...(chart ? { chart } : {}), ...(options.undoAvailable ? { undo_available: true } : {}) });
+  return { text: outcome.text, isError: false };
 }
 
 export type GateTools = ReturnType<typeof createGateTools>;
@@ -149,7 +222,7 @@ export function createGateTools(deps: ToolCallDeps, run: ToolCallRun) {
     call: PendingCall,
     identity: Identity,
     execArgs: Record<string, unknown>,
-    extra: { impersonate?: { user: string; groups: string[] }; credentials?: JenkinsCallCredentials; observabilitySources?: ObservabilitySources; /** issue 36: the chart's "Open in Grafana" link */ grafanaUrl?: string; /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean; /** issue 22: run per allowed namespace */ limit?: NamespaceLimit; /** issue 34: the approval's own credential and its SkyfloApproval */ credential?: ToolCallCredential } = {},
+    extra: { impersonate?: { user: string; groups: string[] }; credentials?: JenkinsCallCredentials; observabilitySources?: ObservabilitySources; /** issue 36: the chart's "Open in Grafana" link */ grafanaUrl?: string; /** issue 21: a before-state with an inverse was recorded */ undoAvailable?: boolean; /** issue 22: run per allowed namespace */ limit?: NamespaceLimit; /** issue 34: the approval's own credential and its SkyfloApproval */ credential?: ToolCallCredential; /** issue 75: an approved change (CallToolOptions.change) */ change?: boolean } = {},
   ) {
     return callToolWithEvents(
       run.emit,
@@ -165,7 +238,7 @@ export function createGateTools(deps: ToolCallDeps, run: ToolCallRun) {
         ...(extra.credentials ? { jenkinsCredentials: extra.credentials } : {}),
         ...(extra.observabilitySources ? { observabilitySources: extra.observabilitySources } : {}),
       },
-      { ...(extra.undoAvailable ? { undoAvailable: true } : {}), ...(run.cluster ? { cluster: run.cluster } : {}), ...(extra.grafanaUrl ? { grafanaUrl: extra.grafanaUrl } : {}), ...(extra.credential ? { approvalObject: extra.credential.approval } : {}) },
+      { ...(extra.undoAvailable ? { undoAvailable: true } : {}), ...(run.cluster ? { cluster: run.cluster } : {}), ...(extra.grafanaUrl ? { grafanaUrl: extra.grafanaUrl } : {}), ...(extra.credential ? { approvalObject: extra.credential.approval } : {}), ...(extra.change ? { change: true } : {}) },
     );
   }
 

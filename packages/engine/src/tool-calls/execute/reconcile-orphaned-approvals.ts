@@ -78,9 +78,14 @@ export async function describeTargetNow(tools: Pick<ToolGateway, 'callTool'>, re
   }
 }
 
+/** What the cluster shows now for a call whose outcome is unknown (its Helm release, or the object it named), if anything. */
+export async function clusterNoteFor(tools: Pick<ToolGateway, 'callTool'>, record: Pick<ApprovalRecord, 'tool' | 'args'>): Promise<string | undefined> {
+  return (await describeReleaseNow(tools, record)) ?? (await describeTargetNow(tools, record));
+}
+
 async function addClusterNotes(deps: ReconcileDeps & { tools: Pick<ToolGateway, 'callTool'> }, unknown: ApprovalRecord[]): Promise<void> {
   for (const record of unknown) {
-    const note = (await describeReleaseNow(deps.tools, record)) ?? (await describeTargetNow(deps.tools, record));
+    const note = await clusterNoteFor(deps.tools, record);
     if (!note || !deps.storage.approvals.noteUnknownOutcome) continue;
     const text = `${record.resultSummary ?? ''} ${note}`.trim();
     try {
@@ -97,9 +102,10 @@ async function addClusterNotes(deps: ReconcileDeps & { tools: Pick<ToolGateway, 
  * saying so (closeUnansweredQuestion; only the reconciler, which knows when it found the run dead, asks for that).
  * Read first: a conversation with nothing to change is not written (nor moved up the list); the write re-applies both
  * on the row it updates. Also asked by a claim that ended a lapsed run itself (conversation-runs.ts), without
- * `unansweredBefore`: the claim's own question is the last entry then. Never throws: the failure is logged.
+ * `unansweredBefore`: the claim's own question is the last entry then. Never throws: the failure is logged, and the
+ * answer says whether the conversation is settled (false: try again later).
  */
-export async function settleCardsOfDeadRunsIn(deps: Pick<ReconcileDeps, 'storage' | 'logger'>, conversationId: string, options: { unansweredBefore?: number } = {}): Promise<void> {
+export async function settleCardsOfDeadRunsIn(deps: Pick<ReconcileDeps, 'storage' | 'logger'>, conversationId: string, options: { unansweredBefore?: number } = {}): Promise<boolean> {
   try {
     const [conversation, records] = await Promise.all([deps.storage.conversations.get(conversationId), deps.storage.approvals.listForConversation(conversationId)]);
     const rows = new Map(records.map((record) => [record.callId, record]));
@@ -107,10 +113,12 @@ export async function settleCardsOfDeadRunsIn(deps: Pick<ReconcileDeps, 'storage
       const settled = settleCardsOfDeadRuns(timeline, rows, conversationId, Date.now()).timeline;
       return options.unansweredBefore === undefined ? settled : closeUnansweredQuestion(settled, conversationId, options.unansweredBefore);
     };
-    if (!conversation || settle(conversation.timeline) === conversation.timeline) return;
+    if (!conversation || settle(conversation.timeline) === conversation.timeline) return true;
     await deps.storage.conversations.updateTimeline(conversationId, settle);
+    return true;
   } catch (error) {
     deps.logger?.error({ err: error, conversationId }, 'could not settle what a dead run left under way');
+    return false;
   }
 }
 

@@ -48,6 +48,21 @@ describe('settling the cards a dead run left under way', () => {
     expect(card('done')).toMatchObject({ toolExecution: { result: [{ type: 'text', text: 'full result' }] } });
   });
 
+  it('moves a card still awaiting approval whose row was decided and ended (the deciding run lost its timeline writes)', () => {
+    const awaiting = (callId: string) => [callId, [event('tool.awaiting_approval', callId, { args_hash: 'h' })]] as [string, AgentEvent[]];
+    const timeline = timelineWith([awaiting('ran'), awaiting('denied'), awaiting('cancelled'), awaiting('waits'), awaiting('decided')]);
+    const rows = new Map([
+      row('ran', 'executed', { resultSummary: 'scaled to 3' }),
+      row('denied', 'denied', { reason: 'not now' }),
+      row('cancelled', 'cancelled', { resultSummary: 'Not executed: the run was stopped.' }),
+      row('waits', 'awaiting'),
+      row('decided', 'approved'),
+    ]);
+    const { timeline: settled, settled: count } = settleCardsOfDeadRuns(timeline, rows, conversationId, 2);
+    expect(count).toBe(3);
+    expect(statuses(settled)).toEqual<Record<string, ToolStatus>>({ ran: 'completed', denied: 'error', cancelled: 'error', waits: 'awaiting_approval', decided: 'awaiting_approval' });
+  });
+
   it('settles a card where it is when later messages follow it, and changes nothing when nothing is under way', () => {
     const later = appendUserEntry(timelineWith([['ran', [event('tool.executing', 'ran')]]]), { id: 'u2', content: 'and now?', timestamp: 3 });
     const withAnswer = applyEventToTimeline(later, { type: 'generation.complete', run_id: 'r2', conversation_id: conversationId, content: 'Still scaling.', tokens_generated: 2, tool_calls: 0, timestamp: 4 } as AgentEvent);

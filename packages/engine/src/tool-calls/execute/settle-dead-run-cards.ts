@@ -8,7 +8,8 @@
  *  - executed: its recorded result (the row's summary);
  *  - failed, unknown, cancelled, denied: the recorded reason;
  *  - no approval row: a read, or a change that was never approved — cut short, and it changed nothing.
- * Cards awaiting a decision are left as they are (the call still waits), and so are calls a live run holds.
+ * Cards whose row still awaits a decision are left as they are (the call still waits), and so are calls a live run
+ * holds.
  *
  * A run that starts in the same conversation between the reconciler's pass and this write would find a card of its
  * own marked interrupted for a moment; its own outcome, written afterwards, replaces it (the stored fold applies
@@ -21,8 +22,12 @@ import { applyEventToTimeline } from '../../timeline/apply-event.ts';
 export const interruptedCallText =
   'Not finished: the engine stopped while this call was under way. It made no change (it was a read, or a change that was never approved); ask again if it is still needed.';
 
-/** Card states that only a run moves on: a card left in one of them by a dead run would show it under way for ever. */
-const movingStatuses = new Set(['pending', 'approved', 'executing']);
+/**
+ * Card states that only a run moves on: a card left in one of them by a dead run would show it under way for ever.
+ * A card awaiting approval moves too when its row says the call was decided and ended (the run that decided it lost
+ * its timeline writes); while the row still awaits, it is left waiting.
+ */
+const movingStatuses = new Set(['pending', 'approved', 'executing', 'awaiting_approval']);
 
 /** Row states whose call is still someone's to move: awaiting a decision, or decided for a run that is alive. */
 const openRowStatuses = new Set<ApprovalRecord['status']>(['awaiting', 'approved', 'executing']);

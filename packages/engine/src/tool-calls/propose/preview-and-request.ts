@@ -4,7 +4,8 @@
  * and send tool.awaiting_approval. Every such call of a model turn goes through this before the run pauses, so each
  * one's preview is on screen (and listed under Pending approvals) before any of them can be decided.
  */
-import { previewFailedRiskCode, type AgentEventPayload } from '@skyflo/protocol';
+import { isExternalToolName, previewFailedRiskCode, previewRequiredRiskCode, type AgentEventPayload } from '@skyflo/protocol';
+import { previewHash as previewHashOf } from '@skyflo/protocol/approval-hashes';
 import { mergeRisks } from '@skyflo/safety';
 import { approvalFacts } from './approval-facts.ts';
 import { decideApproval } from './approval-policy.ts';
@@ -18,6 +19,11 @@ import { writtenObjectsOf, type WrittenObject } from '../../clusters/manifest-sc
 import type { ApprovalPolicyApplied, ApprovalRecord, RiskFlag } from '../../ports/index.ts';
 import type { ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
 import { errorText, sha256, type CallOutcome, type GateTools } from '../execute/gate-tools.ts';
+import { enforcementFor } from '../execute/enforced-approval.ts';
+import { judgePolicies } from './judge-policies.ts';
+import { emergencyStopCode, stoppedText } from '../../emergency-stop/emergency-stop.ts';
+import { frozenCode } from '@skyflo/safety/freezes';
+import { frozenHoldText } from '../decide/stop-rules.ts';
 
 /** What a preview says beyond its text (our MCP server's preview_tool_call structured result). */
 export interface PreviewFacts {
@@ -55,8 +61,7 @@ export function previewFacts(structured: Record<string, unknown> | undefined): P
  * one (a helm preview shows a redacted diff; a change hidden by the redaction still changes the digest).
  */
 export function previewHash(text: string, structured: Record<string, unknown> | undefined): string {
-  const manifestDigest = previewFacts(structured).manifestDigest;
-  return manifestDigest === undefined ? sha256(text) : sha256(`${text}\n\u0000manifest_digest:${manifestDigest}`);
+  return previewHashOf(text, previewFacts(structured).manifestDigest);
 }
 
 /** The machine-readable code of a failed tool result (our MCP server's `{error: {code}}`), if it has one. */
@@ -74,10 +79,25 @@ export function targetNotFoundText(tool: string, previewError: string): string {
 /** How long a preview error may be inside the risk flag (the card shows the whole error beside it). */
 const previewErrorInRisk = 300;
 
-/** The risk flag of a call whose preview failed: high, so four-eyes applies, and its code asks for an acknowledgement. */
-export function previewFailedRisk(previewError: string): RiskFlag {
-  const firstLine = previewError.split('\n')[0] ?? '';
+/**
+ * The risk flag of a call whose preview failed: high, so four-eyes applies, and its code asks for an acknowledgement.
+ * `enforcedOn`: the cluster enforces approvals (issue 73 item 6): its executor writes only what it computes from an
+ * approved preview, so the call can never run there and the flag says so, and what to do, instead (PREVIEW_REQUIRED).
+ */
+export function previewFailedRisk(previewError: string, enforcedOn?: { cluster: string | undefined }): RiskFlag {
+  // the first line, without its full stop: it is quoted inside the flag's own sentence
+  const firstLine = (previewError.split('\n')[0] ?? '').replace(/\.\s*$/, '');
   const cause = firstLine.length > previewErrorInRisk ? `${firstLine.slice(0, previewErrorInRisk)}…` : firstLine;
+  if (enforcedOn) {
+    const cluster = enforcedOn.cluster !== undefined ? `Cluster ${enforcedOn.cluster}` : 'This cluster';
+    return {
+      code: previewRequiredRiskCode,
+      severity: 'high',
+      message:
+        `The dry-run preview failed (${cause}). ${cluster} enforces approvals: its executor runs only a change whose preview was approved, so this call cannot be approved there, not even without a preview. ` +
+        `Fix the cause shown (for example, the MCP server's identity lacks a read or dry-run permission it needs) and ask for the change again, or deny it.`,
+    };
+  }
   return {
     code: previewFailedRiskCode,
     severity: 'high',
@@ -97,6 +117,9 @@ export function createApprovalRequests(deps: ToolCallDeps, run: ToolCallRun, gat
    * reported when the gate reaches it, not twice.
    */
   async function requestApproval(call: PendingCall, info: ToolInfo | undefined, options: { lookAhead?: boolean } = {}): Promise<CallOutcome> {
+    // Issue 76: while the emergency stop is on, no change is proposed (nobody could approve it).
+    const stopped = await deps.emergencyStop?.state();
+    if (stopped) return options.lookAhead ? { kind: 'await' } : gate.fail(gate.identityOf(call, info, gate.shownArgsOf(call.tool, call.args)), stoppedText(stopped, 'Not proposed'), emergencyStopCode);
     // Issue 21: an Undo proposed by the engine: its exact arguments are the inverse sealed with the original's
     // before-state (the checkpoint and the model only ever hold the shown ones).
     const undoArgs = call.undoOf ? await sealedInverseArgs(deps, run.conversationId, call.undoOf, call.tool) : undefined;
@@ -114,6 +137,8 @@ export function createApprovalRequests(deps: ToolCallDeps, run: ToolCallRun, gat
     /** the dry run said the call would change nothing (structured `changed: false`) */
     let unchanged = false;
     let facts: PreviewFacts = { resolution: [], risks: [] };
+    /** the preview's `objects` as it reported them (before/after when it has them): what policies read */
+    let previewObjects: unknown;
     try {
       const preview = await deps.tools.preview({ name: call.tool, args: injected.args, signal: run.signal, ...(injected.credentials ? { jenkinsCredentials: injected.credentials } : {}) });
       if (preview && !preview.isError) {
@@ -121,6 +146,7 @@ export function createApprovalRequests(deps: ToolCallDeps, run: ToolCallRun, gat
         unchanged = preview.structured?.['changed'] === false;
         diffHash = previewHash(preview.text, preview.structured);
         facts = previewFacts(preview.structured);
+        previewObjects = preview.structured?.['objects'];
       } else if (preview) {
         previewError = preview.text;
         previewErrorCode = errorCodeOf(preview.structured);
@@ -158,10 +184,27 @@ export function createApprovalRequests(deps: ToolCallDeps, run: ToolCallRun, gat
     } catch (error) {
       risks = [{ code: 'RISK_CHECK_FAILED', message: `The risk check failed (${errorText(error)}); review the arguments carefully.`, severity: 'high' }];
     }
-    const destructive = gate.destructive(call.tool, exactArgs, risks);
+    // Issue 74 item 10: what an external server's tool does is unknown, so it is destructive unless its admin declared
+    // it is not (external-catalogue.ts sets destructiveHint from that declaration alone, never from the server's).
+    const destructive = gate.destructive(call.tool, exactArgs, risks) || (isExternalToolName(call.tool) && info?.annotations?.destructiveHint !== false);
     // Issue 31 item 10: any other failed preview leaves the approver nothing to review: a high risk (four-eyes applies),
     // and approving needs an explicit "approve without a preview" (tool-calls/decide).
-    if (previewError !== undefined) risks = [previewFailedRisk(previewError), ...risks];
+    // Issue 73 item 6: where the cluster enforces approvals, such a call can never run: the flag says so (not approvable).
+    if (previewError !== undefined) risks = [previewFailedRisk(previewError, enforcementFor(deps, binding ? { cluster: binding.cluster } : {}) ? { cluster: binding?.cluster.name } : undefined), ...risks];
+    // Issue 76 item 6: a change freeze holding for the call's cluster and namespaces holds its card: it is proposed (the
+    // team sees what waits), flagged with the freeze, and only an admin's break-glass approves it while the freeze holds
+    // (tool-calls/decide/stop-rules.ts); the decision and the execution read the freeze again, live.
+    const frozen = await deps.freezes?.activeFor({ cluster: binding?.cluster.name, namespaces: writes.namespaces ?? (binding?.namespace ? [binding.namespace] : []) });
+    if (frozen) risks = [{ code: frozenCode, severity: 'medium', message: frozenHoldText(frozen, 'Held') }, ...risks];
+    // Issue 76: the team's policies over what the call would do: a deny refuses it before anyone is asked; the
+    // others are recorded with it (the decision rules read them) and shown on its card.
+    const judged = await judgePolicies(deps, run, { tool: call.tool, args: shown, binding, namespaces: writes.namespaces, previewObjects, risks });
+    if (judged.denied) {
+      if (options.lookAhead) return { kind: 'await' };
+      await deps.policies?.recordDenial({ conversationId: run.conversationId, callId: call.callId, tool: call.tool, requesterId: run.requester.id, verdict: judged.denied }).catch(() => undefined);
+      return gate.fail(gate.identityOf(call, info, shown), judged.text, 'POLICY_DENIED');
+    }
+    risks = [...risks, ...judged.flags];
     // Issue 21: the before-state now, and the inverse that would restore it, shown on the card (Undo, automatic revert).
     const baseline = isJenkinsTool(call.tool)
       ? {}
@@ -196,6 +239,7 @@ export function createApprovalRequests(deps: ToolCallDeps, run: ToolCallRun, gat
       ...(binding ? { cluster: binding.cluster, ...(binding.namespace ? { namespace: binding.namespace } : {}), ...(binding.policy ? { policy: binding.policy } : {}) } : {}),
       ...(writes.namespaces ? { namespaces: writes.namespaces } : {}),
       ...(writes.clusterScoped ? { clusterScopedWrites: true } : {}),
+      ...(judged.verdicts.length > 0 ? { policyVerdicts: judged.verdicts } : {}),
     });
     await emitAwaiting(call, info, record, previewError);
     return { kind: 'await' };

@@ -14,11 +14,12 @@ import type { ToolCallInspector } from '../propose/tool-call-inspector.ts';
 import type { ClusterGate, WritesAtExecution } from '../../clusters/cluster-gate.ts';
 import type { WrittenObject } from '../../clusters/manifest-scope.ts';
 import type { SecretBox } from '../../crypto/secret-box.ts';
-import type { ApprovedAccess, ToolCallCredential } from '@skyflo/protocol';
+import type { ApprovalCredentialRequest, ToolCallCredential } from '@skyflo/protocol';
 import type { ClusterEnforcement } from '../../clusters/enforcement/cluster-enforcement.ts';
-import { approvedAccessOf, enforcedGrant, enforcementFor } from '../execute/enforced-approval.ts';
+import { enforcedGrant, enforcementFor, grantRequestOf } from '../execute/enforced-approval.ts';
 import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
-import type { GateTools, Identity } from '../execute/gate-tools.ts';
+import { emergencyStopCode, stoppedText, type EmergencyStop } from '../../emergency-stop/emergency-stop.ts';
+import type { GateTools, Identity, ToolRunOutcome } from '../execute/gate-tools.ts';
 import { previewFacts, previewHash } from '../propose/preview-and-request.ts';
 import { approverImpersonation } from '../execute/gate-tools.ts';
 import { executionStartedRecord } from '../../audit/run-event-auditor.ts';
@@ -42,6 +43,8 @@ export interface AutoRevertDeps {
    * is assumed (fails closed: a destructive inverse chosen by its requester waits for Undo).
    */
   approvalPolicy?: EnvironmentPolicy | undefined;
+  /** issue 76: while the emergency stop is on, no automatic revert runs (Undo stays available to a person afterwards) */
+  emergencyStop?: Pick<EmergencyStop, 'state'> | undefined;
 }
 
 /**
@@ -84,7 +87,8 @@ export interface RevertSurroundings {
   /** EXECUTE_AS_APPROVER for the original's approver (fails closed when the approver is not known) */
   actingAs: { ok: true; impersonate?: { user: string; groups: string[] } } | { ok: false };
   /** runs the call (tool.executing, then tool.result or tool.error) */
-  execute(identity: Identity, args: Record<string, unknown>, impersonate?: { user: string; groups: string[] }, credential?: ToolCallCredential): Promise<{ text: string; isError: boolean }>;
+  /** runs the inverse as an approved change (callToolWithEvents `change`): never cut short; `outcomeUnknown` when its answer was lost */
+  execute(identity: Identity, args: Record<string, unknown>, impersonate?: { user: string; groups: string[] }, credential?: ToolCallCredential): Promise<ToolRunOutcome>;
   /** reports a call that will not run (tool.error with a code) */
   fail(identity: Identity, text: string, code: string): Promise<unknown>;
   /** the gate's check at execution (issue 22): the cluster is still the one the original was approved on (clusterCheckOf) */
@@ -138,8 +142,8 @@ export interface PreparedRevert {
   withheld?: { code: string; text: string } | undefined;
   /** what the fresh preview says the inverse writes (a Helm rollback's objects), judged right before it runs */
   objects?: WrittenObject[] | undefined;
-  /** issue 34: what the fresh preview says the inverse writes, for a cluster that enforces its approval */
-  access?: ApprovedAccess[] | undefined;
+  /** issue 73: what the executor computes the revert's grant from (a Helm rollback's rendered manifest, from the fresh preview) */
+  grantRequest?: ApprovalCredentialRequest | undefined;
 }
 
 type RevertInput = { original: ApprovalRecord; inverse: InverseCall; callId: string };
@@ -158,7 +162,7 @@ export async function prepareRevert(deps: AutoRevertDeps, at: Pick<RevertSurroun
   let diffHash: string | undefined;
   let previewRisks: RiskFlag[] = [];
   let objects: WrittenObject[] | undefined;
-  let access: ApprovedAccess[] | undefined;
+  let grantRequest: ApprovalCredentialRequest | undefined;
   if (!refusedBefore) {
     try {
       const preview = await deps.tools.preview({ name: inverse.tool, args: inverse.args, ...(at.signal ? { signal: at.signal } : {}) });
@@ -166,7 +170,7 @@ export async function prepareRevert(deps: AutoRevertDeps, at: Pick<RevertSurroun
         diff = preview.text;
         diffHash = previewHash(preview.text, preview.structured);
         ({ risks: previewRisks, objects } = previewFacts(preview.structured));
-        access = approvedAccessOf(preview.structured);
+        grantRequest = grantRequestOf(inverse.args, preview);
       }
     } catch {
       // no fresh preview: a card that showed a diff then withholds the revert (inverseDiffChanged fails closed)
@@ -176,14 +180,17 @@ export async function prepareRevert(deps: AutoRevertDeps, at: Pick<RevertSurroun
   const destructive = isDestructive(deps.inspector, inverse, risks);
   // Issue 31: not in the approver's name when the inverse needs a second person or is no longer the one shown.
   const refusal = refusedBefore ? undefined : withheld(deps, { original, inverse, risks, destructive, diff });
-  return { refusedBefore, diff, diffHash, risks, destructive, withheld: refusal, objects, ...(access ? { access } : {}) };
+  return { refusedBefore, diff, diffHash, risks, destructive, withheld: refusal, objects, ...(grantRequest ? { grantRequest } : {}) };
 }
 
 export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurroundings, input: RevertInput, prepared?: PreparedRevert): Promise<string> {
   const { original, inverse, callId } = input;
   const shown = shownArgs(deps.inspector, inverse);
   const identity: Identity = { call_id: callId, tool: inverse.tool, title: inverse.summary, args: shown };
-  const { refusedBefore, diff, diffHash, risks, destructive, withheld: refusal, objects, access } = prepared ?? (await prepareRevert(deps, at, input));
+  const { refusedBefore, diff, diffHash, risks, destructive, withheld, objects, grantRequest } = prepared ?? (await prepareRevert(deps, at, input));
+  // Issue 76: the emergency stop ends automatic reverts too: recorded and refused like a withheld one
+  const stopped = withheld ? undefined : await deps.emergencyStop?.state();
+  const refusal = withheld ?? (stopped ? { code: emergencyStopCode, text: `${stoppedText(stopped, 'Not run')} Undo on ${original.callId} stays available to a person once it is lifted.` } : undefined);
   const reason = `Automatic revert: the verification of ${original.callId} ended regressed and it was approved with automatic revert.`;
   await deps.approvals.request({
     conversationId: at.conversationId,
@@ -241,7 +248,7 @@ export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurrou
   // SkyfloApproval's credential, minted now and released after; without one it does not run (fail closed).
   const enforced = enforcementFor(deps, decided);
   const revertOf = { approval: enforced?.nameOf(at.conversationId, original.callId) ?? '', callId: original.callId };
-  const grant = enforced ? await enforcedGrant(enforced, decided, access, { decided_by: decidedBy, decided_at: (decided.decidedAt ?? new Date()).getTime() }, revertOf) : undefined;
+  const grant = enforced ? await enforcedGrant(enforced, decided, grantRequest ?? grantRequestOf(inverse.args), { decided_by: decidedBy, decided_at: (decided.decidedAt ?? new Date()).getTime() }, revertOf) : undefined;
   if (grant && !grant.ok) {
     await deps.approvals.markExecuted({ conversationId: at.conversationId, callId, ok: false, resultSummary: grant.text.slice(0, 500) });
     await at.fail(identity, grant.text, 'NOT_EXECUTED');
@@ -253,7 +260,7 @@ export async function revertAutomatically(deps: AutoRevertDeps, at: RevertSurrou
   } finally {
     await grant?.release();
   }
-  await deps.approvals.markExecuted({ conversationId: at.conversationId, callId, ok: !outcome.isError, resultSummary: outcome.text.slice(0, 500) });
+  await deps.approvals.markExecuted({ conversationId: at.conversationId, callId, ok: !outcome.isError, ...(outcome.outcomeUnknown ? { unknown: true } : {}), runId: at.runId, resultSummary: outcome.text.slice(0, 500) });
   if (outcome.isError) return `Automatic revert (${inverse.summary}, call ${callId}) failed: ${outcome.text}`;
   const { result } = await runVerification(
     deps,
@@ -279,7 +286,7 @@ export function autoRevertInRun(deps: ToolCallDeps, run: ToolCallRun, gate: Gate
     signal: run.signal,
     ...(email ? { approverEmail: email } : {}),
     actingAs: approverImpersonation(deps, run, decidedBy),
-    execute: (identity, args, impersonate, credential) => gate.execute({ callId: identity.call_id, tool: identity.tool, args }, identity, args, { ...(impersonate ? { impersonate } : {}), ...(credential ? { credential } : {}) }),
+    execute: (identity, args, impersonate, credential) => gate.execute({ callId: identity.call_id, tool: identity.tool, args }, identity, args, { ...(impersonate ? { impersonate } : {}), ...(credential ? { credential } : {}), change: true }),
     fail: (identity, text, code) => gate.fail(identity, text, code),
     checkCluster: clusterCheckOf(gate.clusterGate, { ...(run.scope ? { scope: run.scope } : {}), approverId: decidedBy }),
   };

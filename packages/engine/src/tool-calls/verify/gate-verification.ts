@@ -22,6 +22,8 @@ export interface BeforeExecute {
   undoAvailable: boolean;
   /** the inverse recorded now is the one the approver was shown (automatic revert may run it) */
   inverseAsShown: boolean;
+  /** when the call was about to run (unix seconds): the symptom's "before" */
+  at?: number;
 }
 
 export function createGateVerification(deps: ToolCallDeps, run: ToolCallRun, gate: GateTools) {
@@ -30,6 +32,10 @@ export function createGateVerification(deps: ToolCallDeps, run: ToolCallRun, gat
    * one the card showed, that one is kept for Undo (previewed again anyway) but automatic revert will not run it.
    */
   async function beforeExecute(record: ApprovalRecord, exactArgs: Record<string, unknown>, captured?: Promise<Baseline | undefined>): Promise<BeforeExecute> {
+    return { ...(await recordBefore(record, exactArgs, captured)), at: Date.now() / 1000 };
+  }
+
+  async function recordBefore(record: ApprovalRecord, exactArgs: Record<string, unknown>, captured?: Promise<Baseline | undefined>): Promise<BeforeExecute> {
     const atPreview = openBefore(deps.secretBox, record.conversationId, record.callId, record.beforeSealed);
     // `captured`: the read already started by the gate while it re-checked the call (P4); recording waits for the checks.
     const baseline = await (captured ?? captureBaseline(deps.tools, { tool: record.tool, args: exactArgs, signal: run.signal }));
@@ -62,6 +68,7 @@ export function createGateVerification(deps: ToolCallDeps, run: ToolCallRun, gat
       { tool: record.tool, args: exactArgs, ...(isJenkinsTool(record.tool) ? { resultSummary: (await deps.approvals.get(record.conversationId, record.callId))?.resultSummary } : {}) },
       deps.jenkinsIntegration,
     );
+    const symptom = await symptomOf(record);
     const { result } = await traceVerification(record.tool, () => runVerification(
       deps,
       {
@@ -73,6 +80,7 @@ export function createGateVerification(deps: ToolCallDeps, run: ToolCallRun, gat
         ...(record.undoOf ? { undoOf: record.undoOf } : {}),
         ...jenkinsTarget(jenkins),
         ...(autoRevert ? { autoRevert: true } : {}),
+        ...(symptom && before.at !== undefined ? { symptom: { ...symptom, before: before.at } } : {}),
       },
       {
         emit: (payload) => run.emit('tool.verification', payload),
@@ -93,6 +101,18 @@ export function createGateVerification(deps: ToolCallDeps, run: ToolCallRun, gat
       extra = await revert!.run(prepared);
     }
     return verificationLine(result, extra);
+  }
+
+  /** The conversation's symptom query and the cluster's data sources, when both exist (issue 78 item 7). */
+  async function symptomOf(record: ApprovalRecord) {
+    if (!deps.symptomQuery || !deps.observabilitySources) return undefined;
+    try {
+      const [query, sources] = await Promise.all([deps.symptomQuery(record.conversationId), deps.observabilitySources(run.cluster)]);
+      return query && sources?.prometheus ? { query, sources: { prometheus: sources.prometheus } } : undefined;
+    } catch {
+      // no symptom to compare: the change is verified as before
+      return undefined;
+    }
   }
 
   return { beforeExecute, afterExecute };

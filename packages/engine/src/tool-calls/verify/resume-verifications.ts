@@ -49,6 +49,8 @@ export interface ResumeVerificationDeps {
   everyRunIsDead?: boolean;
   /** APPROVAL_POLICY / APPROVAL_FOUR_EYES (issue 31): without it a resumed revert assumes four-eyes (fails closed) */
   approvalPolicy?: AutoRevertDeps['approvalPolicy'];
+  /** issue 76: no automatic revert runs while the emergency stop is on */
+  emergencyStop?: AutoRevertDeps['emergencyStop'];
   /** sees each event (the audit trail); never throws */
   observeEvent?: (event: AgentEvent) => void;
   logger?: { error(object: unknown, message?: string): void };
@@ -106,7 +108,7 @@ function plannedRevert(record: ApprovalRecord, sealed: SealedBefore | undefined)
 function executorFor(deps: ResumeVerificationDeps & { tools: ToolGateway }, emit: Emit): Pick<RevertSurroundings, 'execute' | 'fail'> {
   return {
     execute: (identity, args, impersonate, credential) =>
-      callToolWithEvents(emit, deps.tools, identity, { name: identity.tool, args, ...(deps.config.toolCallTimeoutMs ? { timeoutMs: deps.config.toolCallTimeoutMs } : {}), ...(impersonate ? { impersonate } : {}), ...(credential ? { credential } : {}) }, credential ? { approvalObject: credential.approval } : {}),
+      callToolWithEvents(emit, deps.tools, identity, { name: identity.tool, args, ...(deps.config.toolCallTimeoutMs ? { timeoutMs: deps.config.toolCallTimeoutMs } : {}), ...(impersonate ? { impersonate } : {}), ...(credential ? { credential } : {}) }, { change: true, ...(credential ? { approvalObject: credential.approval } : {}) }),
     fail: (identity, text, code) => emit('tool.error', { ...identity, error: text, code }),
   };
 }
@@ -134,7 +136,7 @@ export async function resumeVerifications(deps: ResumeVerificationDeps): Promise
     const autoRevert = plannedRevert(record, sealed) && deps.inspector !== undefined && deps.secretBox !== undefined;
     const revertCallId = `${record.callId}-revert`;
     const revertInput = { original: record, inverse: sealed?.inverse as InverseCall, callId: revertCallId };
-    const revertDeps = (tools: ToolGateway): AutoRevertDeps => ({ tools, approvals: deps.storage.approvals, secretBox: deps.secretBox!, inspector: deps.inspector!, config: deps.config, ...(deps.approvalPolicy ? { approvalPolicy: deps.approvalPolicy } : {}), ...(deps.enforcement ? { enforcement: deps.enforcement } : {}) });
+    const revertDeps = (tools: ToolGateway): AutoRevertDeps => ({ tools, approvals: deps.storage.approvals, secretBox: deps.secretBox!, inspector: deps.inspector!, config: deps.config, ...(deps.approvalPolicy ? { approvalPolicy: deps.approvalPolicy } : {}), ...(deps.enforcement ? { enforcement: deps.enforcement } : {}), ...(deps.emergencyStop ? { emergencyStop: deps.emergencyStop } : {}) });
     // the stopped run's id when known, so the revert sits beside the change in the timeline and the audit
     const runId = record.decisionRunId ?? randomUUID();
     const surroundings = (tools: ToolGateway): RevertSurroundings => ({

@@ -9,6 +9,8 @@ import { offersTool, type JenkinsCallCredentials, type ToolGateway } from '../..
 import type { ApprovalStore, VerificationState } from '../../ports/index.ts';
 import type { AgentConfig } from '../../config/agent.ts';
 import { verifyChange, verifyChangeTool, type VerificationResult } from './verify-change.ts';
+import { checkSymptom } from './symptom-check.ts';
+import type { ObservabilitySources } from '@skyflo/protocol';
 
 export interface VerifyExecutedDeps {
   tools: ToolGateway;
@@ -29,6 +31,8 @@ export interface VerifyTarget {
   jenkinsCredentials?: JenkinsCallCredentials;
   /** why this call cannot be checked at all (e.g. no Jenkins integration any more): it ends timed_out with this */
   unverifiable?: string;
+  /** issue 78: the symptom query the conversation ran, re-asked as of `before` (unix seconds) and after the verdict */
+  symptom?: { query: string; sources: ObservabilitySources; before: number };
   /**
    * Approved with automatic revert, and the inverse recorded before execution is the one the approver saw: stored
    * with `verifying`, so a verification resumed after a restart still runs the revert on `regressed`.
@@ -86,7 +90,7 @@ export async function runVerification(
   await deps.approvals.saveVerification({ conversationId: target.conversationId, callId: target.callId, verification: verifying });
   await hooks.emit(verificationEvent(target, verifying));
   const remainingSeconds = (deadline - Date.now()) / 1000;
-  const result: VerificationResult =
+  const verdict: VerificationResult =
     target.unverifiable !== undefined
       ? { outcome: 'timed_out', summary: target.unverifiable, evidence: [] }
       : remainingSeconds <= 0
@@ -101,6 +105,9 @@ export async function runVerification(
           ...(deps.config.verifyHoldSeconds !== undefined ? { holdSeconds: deps.config.verifyHoldSeconds } : {}),
           ...(hooks.signal ? { signal: hooks.signal } : {}),
         });
+  // the symptom beside the verdict: evidence, never a change of it (the watch-based check decides)
+  const symptom = target.symptom && !hooks.signal?.aborted ? await checkSymptom(deps.tools, { ...target.symptom, ...(hooks.signal ? { signal: hooks.signal } : {}) }) : undefined;
+  const result: VerificationResult = symptom ? { ...verdict, summary: `${verdict.summary}; ${symptom.summary}`, evidence: [...verdict.evidence, symptom.evidence] } : verdict;
   const autoRevertCallId = await hooks.afterVerdict?.(result);
   const state: VerificationState = {
     outcome: result.outcome,

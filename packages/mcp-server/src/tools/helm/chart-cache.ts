@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ToolInputError } from '../../errors.ts';
+import { ConfinedFileError, openConfinedFolder } from '../../files/confined-folder.ts';
 import { assertSafeArgument } from '../../exec/flag-guard.ts';
 import type { ToolDeps } from '../deps.ts';
 import { assertChartReference } from './chart-reference.ts';
@@ -19,6 +20,9 @@ import { assertChartSourceAllowed } from './chart-source-policy.ts';
 import { runHelm } from './run-helm.ts';
 
 export const chartDigestPattern = /^sha256:[0-9a-f]{64}$/;
+
+/** The largest pinned archive read back from the cache (it is held in memory to be hashed). */
+const maxPinnedChartBytes = 100 * 1024 * 1024;
 
 /** A per-user directory: a shared /tmp path could be pre-created or emptied by another local user. */
 export function defaultChartCacheDir(): string {
@@ -163,9 +167,13 @@ export async function openPinnedChart(deps: ToolDeps, input: { digest: string; c
   let bytes: Buffer;
   const cached = path.join(cacheDir(deps), `${hex}.tgz`);
   try {
-    bytes = await readFile(cached);
+    // read as any configured folder is (confined-folder.ts): a regular file inside the cache, of bounded size
+    bytes = await openConfinedFolder(cacheDir(deps), { maxFileBytes: maxPinnedChartBytes, label: 'the chart cache' }).read(`${hex}.tgz`);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (error instanceof ConfinedFileError && error.reason !== 'missing') {
+      throw new ToolInputError(`The approved chart artifact ${input.digest} for ${input.chart} cannot be used: ${error.message}`, { code: 'ARTIFACT_CHANGED', hint: again });
+    }
+    if (!(error instanceof ConfinedFileError) && (error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     throw new ToolInputError(`The approved chart artifact ${input.digest} for ${input.chart} is gone from the chart cache, so it cannot be installed exactly as approved.`, {
       code: 'ARTIFACT_MISSING',
       hint: again,

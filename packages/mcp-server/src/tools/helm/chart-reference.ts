@@ -1,6 +1,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { ToolInputError } from '../../errors.ts';
+import { ConfinedFileError, openConfinedFolder } from '../../files/confined-folder.ts';
 
 const repoChartPattern = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const ociPattern = /^oci:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._-]+)+(:[A-Za-z0-9._-]+)?$/;
@@ -50,4 +51,28 @@ function resolveExisting(candidate: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The largest file a local chart may hold (helm's own limit for one file of a chart archive is 5 MiB). */
+export const maxLocalChartFileBytes = 20 * 1024 * 1024;
+
+/**
+ * Refuses a local chart (a path assertChartReference returned) that reaches outside its chart directory. Why: helm
+ * reads a chart directory whole and follows every link in it, so `values.yaml → /proc/self/environ` or
+ * `files/key → <data dir>/jwt-secret` in an allowed directory would be rendered into the answer; a FIFO in it would
+ * hang helm. Every file and folder of the chart must be a regular one inside the chart directory (issue 74).
+ */
+export async function assertLocalChartConfined(resolved: string, allowedDirs: string[] | undefined): Promise<void> {
+  for (const dir of allowedDirs ?? []) {
+    const root = resolveExisting(dir);
+    if (root === undefined || (resolved !== root && !resolved.startsWith(root + path.sep))) continue;
+    try {
+      await openConfinedFolder(root, { maxFileBytes: maxLocalChartFileBytes, label: `the chart directory ${dir}` }).assertTree(path.relative(root, resolved) || '.');
+      return;
+    } catch (error) {
+      if (!(error instanceof ConfinedFileError)) throw error;
+      throw new ToolInputError(`The local chart is not used: ${error.message}`, { code: 'FORBIDDEN', hint: 'an operator fixes the chart directory on the MCP server (no links out of it, no special files)' });
+    }
+  }
+  throw new ToolInputError(`chart path "${resolved}" is not inside an allowed chart directory (${(allowedDirs ?? []).join(', ')}).`);
 }

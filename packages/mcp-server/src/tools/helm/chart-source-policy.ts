@@ -7,6 +7,7 @@
  */
 import { ToolInputError } from '../../errors.ts';
 import type { ToolDeps } from '../deps.ts';
+import { assertLocalChartConfined } from './chart-reference.ts';
 import { runHelm } from './run-helm.ts';
 
 export interface ConfiguredRepository {
@@ -46,12 +47,14 @@ function hostAllowed(host: string, allowed: string[]): boolean {
 }
 
 /**
- * Refuses a chart reference that would make helm contact a host outside the allow-list. `chart` is the
- * reference as assertChartReference returned it (a resolved local path, "repo/chart" or "oci://…").
+ * Refuses a chart reference that would make helm contact a host outside the allow-list, or read outside a chart
+ * directory. `chart` is the reference as assertChartReference returned it (a resolved local path, "repo/chart" or
+ * "oci://…").
  */
 export async function assertChartSourceAllowed(chart: string, deps: ToolDeps, signal?: AbortSignal): Promise<void> {
   const isLocal = chart.startsWith('/');
-  if (isLocal) return;
+  // a local chart contacts no host, but helm reads it whole: nothing in it may lead out of its chart directory
+  if (isLocal) return assertLocalChartConfined(chart, deps.settings.helmChartDirs);
   if (chart.startsWith('oci://')) {
     const host = normaliseHost(chart.slice('oci://'.length).split('/')[0]!);
     const allowed = (deps.settings.helmAllowedRegistries ?? []).map(normaliseHost).filter(Boolean);

@@ -5,6 +5,7 @@ import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { namespaceField, releaseNameField, timeoutSecondsField, waitField } from './helm-inputs.ts';
 import { waitFlags } from './release-command.ts';
+import { releaseByExecutor } from './executor-render.ts';
 import { helmTextOutput, runHelm } from './run-helm.ts';
 import { textOutputShape } from '../output-shapes.ts';
 
@@ -38,9 +39,7 @@ export const helmRollback = defineTool({
     if (input.revision !== undefined && input.revision > 0) return { set: {}, notes: [] };
     assertSafeName('release_name', input.release_name);
     assertSafeName('namespace', input.namespace);
-    const history = await runHelm(deps, { args: ['history', input.release_name, '--namespace', input.namespace, '--max', '256', '--output', 'json'], signal: context.signal });
-    if (!history.ok) throw new ToolInputError(`Could not read the history of release ${input.namespace}/${input.release_name}: ${history.output.text.split('\n')[0]}`, { code: 'NOT_FOUND', hint: 'list releases with helm_list_releases' });
-    const entries = (JSON.parse(history.stdout || '[]') as HistoryEntry[]).sort((a, b) => a.revision - b.revision);
+    const entries = (await historyOf(input.release_name, input.namespace, deps, context.signal)).sort((a, b) => a.revision - b.revision);
     const latest = entries.at(-1);
     // helm rollback's own rule for revision 0: the latest revision minus one.
     const previous = latest ? entries.find((entry) => entry.revision === latest.revision - 1) : undefined;
@@ -65,3 +64,16 @@ export const helmRollback = defineTool({
     return helmTextOutput(outcome.stdout, deps);
   },
 });
+
+/** The release's history: read by the cluster's executor where approvals are enforced (issue 73 item 6), else by helm here. */
+async function historyOf(release: string, namespace: string, deps: ToolDeps, signal?: AbortSignal): Promise<HistoryEntry[]> {
+  const notRead = (why: string) => new ToolInputError(`Could not read the history of release ${namespace}/${release}: ${why}`, { code: 'NOT_FOUND', hint: 'list releases with helm_list_releases' });
+  const byExecutor = await releaseByExecutor(deps, release, namespace, signal).catch((error: Error) => Promise.reject(notRead(error.message)));
+  if (byExecutor) {
+    if (!byExecutor.exists) throw notRead('release: not found');
+    return byExecutor.history;
+  }
+  const history = await runHelm(deps, { args: ['history', release, '--namespace', namespace, '--max', '256', '--output', 'json'], signal });
+  if (!history.ok) throw notRead(history.output.text.split('\n')[0] ?? '');
+  return JSON.parse(history.stdout || '[]') as HistoryEntry[];
+}

@@ -117,6 +117,11 @@ export function templatesOfArchive(archive: Buffer): TemplateSource[] {
   return archiveFiles(archive, isTemplateFile).map(withoutTopDirectory);
 }
 
+/** The crds/ files of a chart archive (and its subcharts'), named inside the chart. */
+export function crdFilesOfArchive(archive: Buffer): TemplateSource[] {
+  return archiveFiles(archive, isCrdFile).map(withoutTopDirectory);
+}
+
 /**
  * The files of a gzipped tar (helm package's format: ustar with PAX headers) that `wanted` names, read in memory,
  * nested subchart archives too.

@@ -1,22 +1,11 @@
 /**
- * Secret values a chart's `lookup` may have copied into rendered objects. Why: previews render against the live
- * cluster (so they show what the install will create), and a template can read a Secret with lookup and print its
- * value into a ConfigMap, an annotation or an env var, where the Secret-shape redaction rules never look. The values
- * of the Secrets this server can read are collected (never returned to a caller) and every occurrence in the shown
- * manifests is replaced, in clear and base64 form alike.
+ * The Secret values a chart's `lookup` may have copied into a preview's rendered objects, as this server's own
+ * identity can read them (why and how they are found and replaced: secretValuesOf in @skyflo/safety, which the
+ * executor's renders use too).
  */
-import { REDACTED } from '@skyflo/safety';
+import { replaceSecretValues, secretValuesOf } from '@skyflo/safety';
 import { kubeEnv, kubectlGlobalArgs } from '../../kube/impersonation.ts';
 import type { ToolDeps } from '../deps.ts';
-
-/**
- * Shorter values are left alone: "true", "admin" or "8080" would blank out half a manifest. Their keys are still
- * redacted by the name rules (password:, token: …) wherever they keep their name.
- */
-const minSecretLength = 6;
-
-/** helm's own release records: large gzipped blobs that never appear in a manifest. */
-const skippedTypes = new Set(['helm.sh/release.v1']);
 
 interface SecretList {
   items?: Array<{ type?: string; data?: Record<string, string> | null }>;
@@ -38,7 +27,7 @@ export async function readLiveSecretValues(deps: ToolDeps, namespace: string, si
     });
     if (result.exitCode !== 0 || result.timedOut) continue;
     try {
-      return secretValuesOf(JSON.parse(result.stdout) as SecretList);
+      return secretValuesOf((JSON.parse(result.stdout) as SecretList).items ?? []);
     } catch {
       continue;
     }
@@ -46,32 +35,5 @@ export async function readLiveSecretValues(deps: ToolDeps, namespace: string, si
   return [];
 }
 
-function secretValuesOf(list: SecretList): string[] {
-  const values = new Set<string>();
-  const add = (value: string) => {
-    const trimmed = value.trim();
-    if (trimmed.length >= minSecretLength) values.add(trimmed);
-  };
-  for (const item of list.items ?? []) {
-    if (item.type && skippedTypes.has(item.type)) continue;
-    for (const encoded of Object.values(item.data ?? {})) {
-      if (typeof encoded !== 'string') continue;
-      add(encoded);
-      const decoded = Buffer.from(encoded, 'base64').toString('utf8');
-      add(decoded);
-      // a multi-line value (a PEM key, a config file) is printed indented line by line in YAML
-      for (const line of decoded.split('\n')) add(line);
-    }
-  }
-  // longest first, so a value that contains a shorter one is replaced whole
-  return [...values].sort((a, b) => b.length - a.length);
-}
-
 /** Replaces every occurrence of the given values in text. */
-export function redactLiveSecretValues(text: string, values: readonly string[]): string {
-  let redacted = text;
-  for (const value of values) {
-    if (redacted.includes(value)) redacted = redacted.split(value).join(REDACTED);
-  }
-  return redacted;
-}
+export const redactLiveSecretValues = (text: string, values: readonly string[]): string => replaceSecretValues(text, values);

@@ -3,6 +3,7 @@
  * configured kubeconfig and helm environment, and helm's stderr turned into a clear tool error.
  */
 import { applyOutputBudget } from '../../budgets/apply-output-budget.ts';
+import { outcomeUnknownErrorCode } from '@skyflo/protocol';
 import { toolError } from '../../errors.ts';
 import { redactText } from '@skyflo/safety';
 import { helmContextArgs, helmImpersonationArgs, kubeconfigArgs, kubeEnv } from '../../kube/impersonation.ts';
@@ -41,6 +42,19 @@ export async function runHelm(deps: ToolDeps, call: HelmCall): Promise<HelmOutco
     if (code === 'ENOENT' || code === 'EACCES') return { ok: false, output: missingBinary(settings.helmPath) };
     throw error;
   }
+  // Issue 75: a release change cut off mid-way (stopped, cancelled, or its connection to the cluster lost) may have
+  // been applied in part or in full: its outcome is unknown, not failed.
+  const cutOff = result.timedOut ? `it did not finish within ${Math.round((call.timeoutMs ?? defaultTimeoutMs) / 1000)} s and was stopped` : result.exitCode === 130 && call.signal?.aborted ? 'it was cancelled while running' : result.exitCode !== 0 && lostConnection.test(result.stderr) ? `its connection to the cluster was lost (${redactText(result.stderr.match(lostConnection)![0])})` : undefined;
+  if (cutOff && changesRelease(call.args)) {
+    return {
+      ok: false,
+      output: toolError(
+        `helm ${call.args[0]} was sent to the cluster but ${cutOff}; the release may or may not have changed.`,
+        'read the release with helm_status and helm_history before retrying: it may already show the change.',
+        outcomeUnknownErrorCode,
+      ),
+    };
+  }
   if (result.timedOut) {
     return {
       ok: false,
@@ -55,6 +69,14 @@ export async function runHelm(deps: ToolDeps, call: HelmCall): Promise<HelmOutco
   if (result.exitCode !== 0) return { ok: false, output: explainHelmFailure(call.args, result.stderr || result.stdout, deps), stderr: result.stderr };
   return { ok: true, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** helm subcommands that change a release (a dry run changes nothing) */
+function changesRelease(args: string[]): boolean {
+  return ['install', 'upgrade', 'rollback', 'uninstall'].includes(args[0] ?? '') && !args.some((arg) => arg === '--dry-run' || arg.startsWith('--dry-run='));
+}
+
+/** What Go's HTTP client says when a connection broke after a request was sent (not a refused or unresolved one). */
+const lostConnection = /connection reset by peer|unexpected EOF|http2: client connection lost|use of closed network connection|broken pipe|i\/o timeout|Client\.Timeout exceeded while awaiting headers/i;
 
 function missingBinary(helmPath: string): ToolOutput {
   return toolError(`The helm binary was not found at ${helmPath}.`, 'install helm 3 on the MCP server host or set its path in the server settings.');

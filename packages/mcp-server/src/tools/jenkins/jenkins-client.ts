@@ -3,6 +3,7 @@
  * redirects followed by hand so credentials are never sent to another host.
  */
 import { ToolInputError } from '../../errors.ts';
+import { defaultIntegrationResponseMaxBytes, readCappedText } from '../../net/capped-body.ts';
 
 export interface JenkinsResponse {
   status: number;
@@ -29,6 +30,8 @@ export interface JenkinsClientOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   fetch?: typeof fetch;
+  /** the most bytes read from one answer (default 16 MiB); past it the request fails with ResponseTooLargeError */
+  maxResponseBytes?: number;
 }
 
 const maxRedirects = 3;
@@ -72,11 +75,12 @@ export function createJenkinsClient(options: JenkinsClientOptions): JenkinsClien
       const location = response.headers.get('location') ?? undefined;
       const absoluteLocation = location ? new URL(location, current).toString() : undefined;
       if (init.method === 'GET' && absoluteLocation && [301, 302, 303, 307, 308].includes(response.status) && hop < maxRedirects) {
-        await response.arrayBuffer().catch(() => undefined);
+        // a redirect's body is never read (it could be any size): dropping it ends the request
+        await response.body?.cancel().catch(() => undefined);
         current = new URL(absoluteLocation);
         continue;
       }
-      const text = await response.text();
+      const text = await readCappedText(response, { maxBytes: options.maxResponseBytes ?? defaultIntegrationResponseMaxBytes, what: `Jenkins at ${baseUrl.origin}` });
       let json: unknown;
       if ((response.headers.get('content-type') ?? '').includes('json') && text) {
         try {

@@ -8,6 +8,7 @@ import type { ToolCallContext, ToolCallResolution, ToolOutput } from '../tool-de
 import { createJenkinsClient, parseJenkinsUrl, type JenkinsClient, type JenkinsResponse } from './jenkins-client.ts';
 import { buildSegment, jobPath } from './job-path.ts';
 import { IntegrationUrlRefusedError } from '../../net/integration-egress.ts';
+import { ResponseTooLargeError } from '../../net/capped-body.ts';
 
 const credentialsRefPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}\/[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 
@@ -53,12 +54,13 @@ export async function jenkinsClientFor(
     });
   }
   const timeoutMs = deps.settings.jenkinsTimeoutMs ?? defaultJenkinsTimeoutMs;
-  return { ok: true, client: createJenkinsClient({ apiUrl: integrationUrl.href, username: credentials.username, apiToken: credentials.apiToken, timeoutMs, signal: context.signal, ...(deps.jenkinsFetch ? { fetch: deps.jenkinsFetch } : {}) }), timeoutMs };
+  return { ok: true, client: createJenkinsClient({ apiUrl: integrationUrl.href, username: credentials.username, apiToken: credentials.apiToken, timeoutMs, signal: context.signal, ...(deps.jenkinsFetch ? { fetch: deps.jenkinsFetch } : {}), ...(deps.settings.integrationResponseMaxBytes ? { maxResponseBytes: deps.settings.integrationResponseMaxBytes } : {}) }), timeoutMs };
 }
 
 /** A network failure (timeout, cancel, refused) as the result to return. */
 export function networkFailure(error: unknown, client: JenkinsClient, timeoutMs: number): ToolOutput {
   if (error instanceof IntegrationUrlRefusedError) return toolError(error.message, 'change the Jenkins URL of the integration in Settings → Integrations', 'FORBIDDEN');
+  if (error instanceof ResponseTooLargeError) return toolError(error.message, 'ask for less: a build log from a later start offset, or a job with fewer builds or parameters', 'RESPONSE_TOO_LARGE');
   const name = (error as Error).name;
   if (name === 'TimeoutError') return toolError(`Jenkins at ${client.baseUrl.origin} did not answer within ${Math.round(timeoutMs / 1000)} s.`, 'check that Jenkins is up and retry', 'TIMEOUT');
   if (name === 'AbortError') return toolError('The Jenkins request was cancelled.', undefined, 'FAILED');

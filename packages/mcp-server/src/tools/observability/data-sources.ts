@@ -7,6 +7,7 @@
  */
 import { ToolInputError, toolError } from '../../errors.ts';
 import { IntegrationUrlRefusedError } from '../../net/integration-egress.ts';
+import { defaultIntegrationResponseMaxBytes, readCappedText, ResponseTooLargeError } from '../../net/capped-body.ts';
 import type { ToolDeps } from '../deps.ts';
 import { withToolDeps } from '../deps.ts';
 import type { ToolCallContext, ToolOutput } from '../tool-definition.ts';
@@ -44,7 +45,29 @@ export function publicUrl(source: ObservabilitySource): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
-export type SourceAnswer = { ok: true; json: any; url: string } | { ok: false; output: ToolOutput };
+export type SourceAnswer = { ok: true; json: any; url: string; warnings: string[] } | { ok: false; output: ToolOutput };
+
+const maxWarnings = 20;
+const maxWarningChars = 500;
+
+/**
+ * The answer's `warnings` (a Thanos or Mimir partial response: a store that did not answer, a limit hit) and `infos`
+ * (Prometheus 2.50+ annotations such as "metric might not be a counter"), which the API sends beside a `success`
+ * status: dropped, a partial answer reads like a whole one.
+ */
+export function warningsOf(json: any): string[] {
+  const listed = [...(Array.isArray(json?.warnings) ? json.warnings : []), ...(Array.isArray(json?.infos) ? json.infos : [])];
+  return listed
+    .filter((entry): entry is string => typeof entry === 'string' && entry.trim() !== '')
+    .slice(0, maxWarnings)
+    .map((entry) => (entry.length > maxWarningChars ? `${entry.slice(0, maxWarningChars)}…` : entry));
+}
+
+/** The lines the model reads after the result; none without warnings. */
+export function warningLines(kind: SourceKind, warnings: string[]): string[] {
+  if (warnings.length === 0) return [];
+  return [`${labelOf[kind]} warned that this answer may be partial or approximate:`, ...warnings.map((warning) => `- ${warning}`)];
+}
 
 /**
  * GET (or form POST, for long queries) `path` on the configured source. Every failure is a result that names the
@@ -68,7 +91,8 @@ export async function querySource(kind: SourceKind, path: string, params: URLSea
   try {
     response = await fetcher(post ? url : `${url}?${body}`, {
       method: post ? 'POST' : 'GET',
-      headers: { accept: 'application/json', ...authorization(source), ...(post ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      // the tenant of a multi-tenant Loki or Mimir, per data source (issue 78)
+      headers: { accept: 'application/json', ...authorization(source), ...(source.org_id ? { 'x-scope-orgid': source.org_id } : {}), ...(post ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
       ...(post ? { body } : {}),
       signal,
     });
@@ -85,22 +109,32 @@ export async function querySource(kind: SourceKind, path: string, params: URLSea
       ),
     };
   }
-  const text = await response.text();
+  let text: string;
+  try {
+    text = await readCappedText(response, { maxBytes: deps.settings.integrationResponseMaxBytes ?? defaultIntegrationResponseMaxBytes, what: `${label} at ${base}` });
+  } catch (error) {
+    if (error instanceof ResponseTooLargeError) return { ok: false, output: toolError(error.message, 'narrow the query: a shorter range, a larger step, or fewer series (aggregate with sum by (…) or topk)', 'RESPONSE_TOO_LARGE') };
+    if (context.signal.aborted) return { ok: false, output: toolError(`The ${label} request was cancelled.`, undefined, 'FAILED') };
+    return { ok: false, output: toolError(`${label} at ${base} stopped answering: ${(error as Error).message}.`, `retry, or narrow the query`, signal.aborted ? 'TIMEOUT' : 'FAILED') };
+  }
   let json: any;
   try {
     json = JSON.parse(text);
   } catch {
     json = undefined;
   }
+  if (response.status === 401 && /no org id/i.test(text)) {
+    return { ok: false, output: toolError(`${label} at ${base} is multi-tenant and was sent no tenant (X-Scope-OrgID).`, `an admin sets the data source's tenant (metadata.org_id) in Settings → Integrations`, 'FORBIDDEN') };
+  }
   if (response.status === 401 || response.status === 403) {
-    return { ok: false, output: toolError(`${label} at ${base} refused the integration's credentials (HTTP ${response.status}).`, 'an admin checks the token in Settings → Integrations (see the README for the permissions a read-only token needs)', 'FORBIDDEN') };
+    return { ok: false, output: toolError(`${label} at ${base} refused the integration's credentials (HTTP ${response.status}).`, 'an admin checks the token in Settings → Integrations (packages/mcp-server/README.md lists the permissions a read-only token needs)', 'FORBIDDEN') };
   }
   if (response.status >= 400 || json?.status === 'error' || json === undefined) {
     const reason = typeof json?.error === 'string' ? json.error : text.trim().slice(0, 500) || `HTTP ${response.status}`;
     if (response.status === 400 || response.status === 422) throw new ToolInputError(`${label} refused the query: ${reason}`, { hint: 'fix the query (the error names the problem)' });
     return { ok: false, output: toolError(`${label} at ${base} answered HTTP ${response.status}: ${reason}`, undefined, 'FAILED') };
   }
-  return { ok: true, json, url: base };
+  return { ok: true, json, url: base, warnings: warningsOf(json) };
 }
 
 const relative = /^([0-9]+)(s|m|h|d|w)$/;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { withTextOutput } from '../output-shapes.ts';
-import { querySource } from './data-sources.ts';
+import { querySource, warningLines } from './data-sources.ts';
 import { formatMetric } from './summarise-series.ts';
 import { summaryShare } from './prometheus-query.ts';
 
@@ -17,12 +17,13 @@ export const prometheusAlerts = defineTool({
   inputSchema: {
     include_rules: z.boolean().optional().describe('Also list the alerting rules (name, state, PromQL)'),
   },
-  outputSchema: withTextOutput({ alerts: z.array(z.unknown()).optional(), prometheus_url: z.string().optional() }),
+  outputSchema: withTextOutput({ alerts: z.array(z.json()).optional().describe('the alerts as Prometheus answered them (labels, annotations, state, activeAt, value), most severe first'), warnings: z.array(z.string()).optional().describe('what Prometheus warned about this answer'), prometheus_url: z.string().optional() }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     const answer = await querySource('prometheus', '/api/v1/alerts', new URLSearchParams(), deps, context);
     if (!answer.ok) return answer.output;
-    const alerts = ((answer.json.data?.alerts ?? []) as any[]).sort(
+    const warnings = [...answer.warnings];
+    const alerts = ((Array.isArray(answer.json.data?.alerts) ? answer.json.data.alerts : []) as any[]).sort(
       (a, b) => (severityRank[a.labels?.severity] ?? 9) - (severityRank[b.labels?.severity] ?? 9) || String(a.labels?.alertname).localeCompare(String(b.labels?.alertname)),
     );
     const lines = alerts.map((alert) => {
@@ -36,10 +37,13 @@ export const prometheusAlerts = defineTool({
       if (!rules.ok) return rules.output;
       const list = ((rules.json.data?.groups ?? []) as any[]).flatMap((group) => (group.rules ?? []).map((rule: any) => `${group.name}/${rule.name} [${rule.state ?? rule.health}]: ${rule.query}`));
       parts.push('', `${list.length} alerting rule(s):`, ...list);
+      warnings.push(...rules.warnings.filter((warning) => !warnings.includes(warning)));
     }
     let text = parts.join('\n');
     const budget = Math.floor(deps.settings.outputBudgetBytes * summaryShare);
     if (Buffer.byteLength(text) > budget) text = `${text.slice(0, budget)}\n… (cut; the rest is in the Prometheus UI)`;
-    return { text, structured: { alerts: alerts.slice(0, 50), prometheus_url: answer.url } };
+    // after the cut: a warning that the answer is partial is never the part cut away
+    text = [text, ...warningLines('prometheus', warnings)].join('\n');
+    return { text, structured: { alerts: alerts.slice(0, 50), ...(warnings.length > 0 ? { warnings } : {}), prometheus_url: answer.url } };
   },
 });

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { withTextOutput } from '../output-shapes.ts';
-import { querySource, resolveTime, timeField } from './data-sources.ts';
+import { parsePrometheusValue } from '@skyflo/protocol';
+import { querySource, resolveTime, timeField, warningLines } from './data-sources.ts';
 import { formatNumber, summariseInstant, type InstantSample } from './summarise-series.ts';
 
 /** Share of the output budget the model's summary may use; the rest is left for the structured result. */
@@ -22,7 +23,8 @@ export const prometheusQuery = defineTool({
   outputSchema: withTextOutput({
     query: z.string().optional(),
     result_type: z.string().optional(),
-    result: z.array(z.unknown()).optional().describe('the samples as Prometheus answered them'),
+    result: z.array(z.json()).optional().describe('the samples as Prometheus answered them ({metric, value} each)'),
+    warnings: z.array(z.string()).optional().describe('what Prometheus (or Thanos/Mimir) warned about this answer, e.g. a partial response'),
     prometheus_url: z.string().optional(),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
@@ -35,9 +37,10 @@ export const prometheusQuery = defineTool({
     const budget = Math.floor(deps.settings.outputBudgetBytes * summaryShare);
     let text: string;
     if (resultType === 'vector') text = summariseInstant(result as InstantSample[], { budgetBytes: budget });
-    else if (resultType === 'scalar' || resultType === 'string') text = `${resultType}: ${resultType === 'scalar' ? formatNumber(Number(result[1])) : result[1]}`;
+    else if (resultType === 'scalar' || resultType === 'string') text = `${resultType}: ${resultType === 'scalar' ? formatNumber(parsePrometheusValue(String(result?.[1]))) : result?.[1]}`;
     else text = `The query answered a ${resultType}; use prometheus_query_range for series over time.`;
     const samples = Array.isArray(result) && resultType === 'vector' ? result.slice(0, 200) : [];
-    return { text, structured: { query: input.query, result_type: resultType, result: samples, prometheus_url: answer.url } };
+    text = [text, ...warningLines('prometheus', answer.warnings)].join('\n');
+    return { text, structured: { query: input.query, result_type: resultType, result: samples, ...(answer.warnings.length > 0 ? { warnings: answer.warnings } : {}), prometheus_url: answer.url } };
   },
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ToolDeps } from '../deps.ts';
 import { defineTool } from '../tool-definition.ts';
 import { withTextOutput } from '../output-shapes.ts';
-import { querySource, resolveTime, timeField } from './data-sources.ts';
+import { querySource, resolveTime, timeField, warningLines } from './data-sources.ts';
 import { formatMetric } from './summarise-series.ts';
 
 const maxListed = 200;
@@ -20,7 +20,7 @@ export const prometheusSeries = defineTool({
     start: timeField('Look from (default "1h")'),
     end: timeField('Look until (default now)'),
   },
-  outputSchema: withTextOutput({ data: z.array(z.unknown()).optional() }),
+  outputSchema: withTextOutput({ data: z.array(z.json()).optional().describe('the label sets (or label values) as Prometheus answered them'), warnings: z.array(z.string()).optional().describe('what Prometheus warned about this answer') }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: async (input, deps: ToolDeps, context) => {
     const now = Date.now() / 1000;
@@ -30,10 +30,13 @@ export const prometheusSeries = defineTool({
     const path = input.label ? `/api/v1/label/${encodeURIComponent(input.label)}/values` : input.match?.length ? '/api/v1/series' : '/api/v1/labels';
     const answer = await querySource('prometheus', path, params, deps, context);
     if (!answer.ok) return answer.output;
-    const data = (answer.json.data ?? []) as unknown[];
+    const data = (Array.isArray(answer.json.data) ? answer.json.data : []) as unknown[];
     const what = input.label ? `value(s) of ${input.label}` : input.match?.length ? 'series' : 'label name(s)';
     const lines = data.slice(0, maxListed).map((entry) => (typeof entry === 'string' ? entry : formatMetric(entry as Record<string, string>)));
     const more = data.length > maxListed ? [`… and ${data.length - maxListed} more (narrow the match)`] : [];
-    return { text: [`${data.length} ${what}:`, ...lines, ...more].join('\n'), structured: { data: data.slice(0, maxListed) } };
+    return {
+      text: [`${data.length} ${what}:`, ...lines, ...more, ...warningLines('prometheus', answer.warnings)].join('\n'),
+      structured: { data: data.slice(0, maxListed), ...(answer.warnings.length > 0 ? { warnings: answer.warnings } : {}) },
+    };
   },
 });

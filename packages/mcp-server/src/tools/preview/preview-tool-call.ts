@@ -100,6 +100,8 @@ export function createPreviewToolCall(tools: AnyToolDefinition<ToolDeps>[]): Any
       let manifestDigest: string | undefined;
       let objects: ManifestObjectRef[] | undefined;
       let access: ApprovedAccess[] | undefined;
+      // issue 73: a Helm call's manifest, live manifest and storage plan, for the engine's own connection (uncut)
+      let bound: Record<string, unknown> = {};
       if (target.preview && previewTool) {
         const output = await runTool(previewTool, target.preview.mapArguments(resolved.data), deps, context);
         if (output.isError) return { ...output, structured: { ...output.structured, tool: target.name, previewTool: previewTool.name } };
@@ -113,10 +115,12 @@ export function createPreviewToolCall(tools: AnyToolDefinition<ToolDeps>[]): Any
         if (listed.success) objects = listed.data;
         const granted = z.array(approvedAccessSchema).safeParse(output.structured?.['access']);
         if (granted.success) access = granted.data;
+        if (context.trustedCaller) bound = Object.fromEntries(['manifest', 'live_manifest', 'helm_storage'].filter((key) => output.structured?.[key] !== undefined).map((key) => [key, output.structured![key]]));
       } else {
         const description = await target.describeCall!(resolved.data, deps, context);
         ({ text, diff, changed } = description);
         objects = description.objects;
+        if (context.trustedCaller && description.bound) bound = description.bound;
       }
       const structured: Omit<PreviewToolCallResult, 'resolved_arguments'> = {
         tool: target.name,
@@ -131,7 +135,7 @@ export function createPreviewToolCall(tools: AnyToolDefinition<ToolDeps>[]): Any
         ...(objects ? { objects } : {}),
       };
       // resolved_arguments and access are never cut by the output budget: they are what is executed and granted
-      return { text, structured, verbatim: { resolved_arguments: resolvedArguments, ...(access ? { access } : {}) } };
+      return { text, structured, verbatim: { resolved_arguments: resolvedArguments, ...(access ? { access } : {}), ...(Object.keys(bound).length ? { bound } : {}) } };
     },
   });
 }

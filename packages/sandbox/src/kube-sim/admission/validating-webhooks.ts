@@ -5,6 +5,7 @@ import { evaluate } from '@marcbachmann/cel-js';
 import { ApiError, type KubeObject, type ResourceType, type SimCluster, type SimUser } from '../cluster-types.ts';
 import { matchesStructuredSelector, type StructuredLabelSelector } from '../selectors/label-selector.ts';
 import { isPlainObject } from '../util/json-values.ts';
+import type { WebhookCredentials } from './webhook-credentials.ts';
 
 /** One write as admission sees it (the object after defaulting and schema validation, before it is stored). */
 export interface AdmissionAttributes {
@@ -60,7 +61,7 @@ function scrubbed(object: KubeObject | undefined): KubeObject | null {
 }
 
 /** POSTs the AdmissionReview to a loopback URL and returns the parsed reply; throws an Error describing a failed call. */
-function callWebhook(url: URL, review: unknown, timeoutSeconds: number): Promise<any> {
+function callWebhook(url: URL, review: unknown, timeoutSeconds: number, authorization: string | undefined): Promise<any> {
   const body = JSON.stringify(review);
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
@@ -68,7 +69,7 @@ function callWebhook(url: URL, review: unknown, timeoutSeconds: number): Promise
       url,
       {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(body) },
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(body), ...(authorization ? { Authorization: authorization } : {}) },
         timeout: timeoutSeconds * 1000,
         // caBundle is not checked: webhooks here are test servers on loopback with throwaway certificates.
         ...(url.protocol === 'https:' ? { rejectUnauthorized: false } : {}),
@@ -96,9 +97,11 @@ function callWebhook(url: URL, review: unknown, timeoutSeconds: number): Promise
 /**
  * The ValidatingAdmissionWebhook plugin: every ValidatingWebhookConfiguration stored in the cluster is honoured for
  * the writes its rules, namespaceSelector, objectSelector and matchConditions (CEL) select. Only clientConfig.url on
- * loopback is called (no service references: nothing in a sim resolves a Service to a listening process).
+ * loopback is called (no service references: nothing in a sim resolves a Service to a listening process). With
+ * `credentials` (the AdmissionConfiguration's webhook kubeconfig, webhook-credentials.ts) each call carries the
+ * Authorization its host is given there, as kube-apiserver sends it; without, calls are anonymous.
  */
-export function createValidatingWebhookAdmission(cluster: SimCluster): ValidatingAdmission {
+export function createValidatingWebhookAdmission(cluster: SimCluster, options: { credentials?: WebhookCredentials } = {}): ValidatingAdmission {
   const configurations = () => cluster.registry.byResource('admissionregistration.k8s.io', 'validatingwebhookconfigurations')!;
 
   function namespaceLabels(attributes: AdmissionAttributes): Record<string, string> | undefined {
@@ -183,7 +186,7 @@ export function createValidatingWebhookAdmission(cluster: SimCluster): Validatin
       return failed((error as Error).message);
     }
     try {
-      reply = await callWebhook(url, { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request }, timeoutSeconds);
+      reply = await callWebhook(url, { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request }, timeoutSeconds, options.credentials?.(url));
     } catch (error) {
       return failed(`failed to call webhook: Post "${url}": ${(error as Error).message}`);
     }

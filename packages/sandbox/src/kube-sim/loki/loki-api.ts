@@ -3,12 +3,15 @@
  * kubelet writes: GET/POST /loki/api/v1/query_range, /loki/api/v1/labels, /loki/api/v1/label/<name>/values. The LogQL
  * subset is a stream selector with matchers and line filters (|=, !=, |~, !~), parsed with Grafana's own grammar
  * (@grafana/lezer-logql); anything else (parsers, metric queries) is refused by name. Streams are labelled like
- * Promtail's Kubernetes discovery: namespace, pod, container, app, node.
+ * Promtail's Kubernetes discovery: namespace, pod, container, app, node. A deleted pod's logs stay queryable (the
+ * newest `maxDeletedPods`), as they stay in a real Loki: that is what it is asked for once the pod is gone. With a
+ * `tenant`, every request must name it in X-Scope-OrgID, as a multi-tenant Loki asks (401 "no org id" without one;
+ * another tenant's logs are not there).
  */
 import { parser } from '@grafana/lezer-logql';
 import type { SyntaxNode } from '@lezer/common';
 import type { KubeObject, SimCluster } from '../cluster-types.ts';
-import type { ContainerLogs } from '../runtime/container-logs.ts';
+import type { ContainerLogs, LogLine } from '../runtime/container-logs.ts';
 import type { ApiAnswer } from '../prometheus/prometheus-api.ts';
 import { labelKey } from '../prometheus/promql-eval.ts';
 
@@ -84,8 +87,22 @@ function parseTime(text: string | null, fallback: bigint): bigint {
   return BigInt(parsed) * 1_000_000n;
 }
 
-export function createLokiApi(options: { cluster: SimCluster; logs: ContainerLogs; now: () => Date }) {
-  const streamsOf = (pod: KubeObject) =>
+const maxDeletedPods = 200;
+
+interface LogStream {
+  labels: Record<string, string>;
+  lines: LogLine[];
+}
+
+export function createLokiApi(options: { cluster: SimCluster; logs: ContainerLogs; now: () => Date; tenant?: string }) {
+  // the logs of deleted pods, read when they are deleted (the kubelet's copy goes with the pod)
+  const deleted: LogStream[][] = [];
+  const unsubscribe = options.cluster.store.subscribe((change) => {
+    if (change.type !== 'DELETED' || change.resource.resource !== 'pods' || change.resource.group !== '') return;
+    deleted.push(streamsOf(change.object).map((stream) => ({ ...stream, lines: [...stream.lines] })));
+    if (deleted.length > maxDeletedPods) deleted.shift();
+  });
+  const streamsOf = (pod: KubeObject): LogStream[] =>
     (pod.spec?.containers ?? []).map((container: any) => ({
       labels: {
         namespace: pod.metadata.namespace ?? '',
@@ -99,7 +116,7 @@ export function createLokiApi(options: { cluster: SimCluster; logs: ContainerLog
     }));
   const allStreams = () => {
     const pods = options.cluster.registry.byResource('', 'pods');
-    return pods ? options.cluster.store.list(pods).flatMap(streamsOf) : [];
+    return [...deleted.flat(), ...(pods ? options.cluster.store.list(pods).flatMap(streamsOf) : [])];
   };
   const selectorMatches = (labels: Record<string, string>, matchers: Matcher[]) =>
     matchers.every((matcher) => {
@@ -150,8 +167,18 @@ export function createLokiApi(options: { cluster: SimCluster; logs: ContainerLog
     };
   }
 
+  const empty = (path: string): ApiAnswer =>
+    path === '/loki/api/v1/query_range' ? { code: 200, body: { status: 'success', data: { resultType: 'streams', result: [], stats: { summary: { totalEntriesReturned: 0 } } } } } : { code: 200, body: { status: 'success', data: [] } };
+
   return {
-    answer(path: string, params: URLSearchParams): ApiAnswer {
+    close: unsubscribe,
+    /** `orgId`: the request's X-Scope-OrgID header */
+    answer(path: string, params: URLSearchParams, orgId?: string): ApiAnswer {
+      if (options.tenant !== undefined) {
+        if (!orgId) return { code: 401, body: 'no org id\n' };
+        // another tenant's logs are not this one's: nothing to find, as on a multi-tenant Loki
+        if (orgId !== options.tenant) return empty(path);
+      }
       try {
         if (path === '/loki/api/v1/query_range') return queryRange(params);
         if (path === '/loki/api/v1/labels') return { code: 200, body: { status: 'success', data: [...new Set(allStreams().flatMap((stream) => Object.keys(stream.labels)))].sort() } };

@@ -5,6 +5,9 @@
  */
 import { parser } from '@prometheus-io/lezer-promql';
 import type { SyntaxNode } from '@lezer/common';
+import { parseErrorAt, PromQLError } from './promql-error.ts';
+import { checkTypes } from './promql-functions.ts';
+import { scanForSyntaxErrors, unexpectedAt } from './promql-syntax.ts';
 
 export type MatchType = '=' | '!=' | '=~' | '!~';
 export interface Matcher {
@@ -13,17 +16,18 @@ export interface Matcher {
   value: string;
 }
 
+/** `pos`: where the expression starts in the query (a parse error names it as Prometheus does, line:column). */
 export type Expr =
-  | { type: 'number'; value: number }
-  | { type: 'string'; value: string }
-  | { type: 'selector'; matchers: Matcher[]; offset: number }
-  | { type: 'matrix'; selector: Extract<Expr, { type: 'selector' }>; range: number }
-  | { type: 'call'; fn: string; args: Expr[] }
-  | { type: 'aggregate'; op: string; by?: string[]; without?: string[]; param?: Expr; expr: Expr }
-  | { type: 'binary'; op: string; left: Expr; right: Expr; bool: boolean; on?: string[]; ignoring?: string[] }
-  | { type: 'unary'; expr: Expr };
+  | { type: 'number'; value: number; pos: number }
+  | { type: 'string'; value: string; pos: number }
+  | { type: 'selector'; matchers: Matcher[]; offset: number; pos: number }
+  | { type: 'matrix'; selector: Extract<Expr, { type: 'selector' }>; range: number; pos: number }
+  | { type: 'call'; fn: string; args: Expr[]; pos: number }
+  | { type: 'aggregate'; op: string; by?: string[]; without?: string[]; param?: Expr; expr: Expr; pos: number }
+  | { type: 'binary'; op: string; left: Expr; right: Expr; bool: boolean; on?: string[]; ignoring?: string[]; pos: number; opPos: number }
+  | { type: 'unary'; expr: Expr; pos: number };
 
-export class PromQLError extends Error {}
+export { PromQLError } from './promql-error.ts';
 
 const durationUnits: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
 
@@ -65,7 +69,10 @@ function children(node: SyntaxNode): SyntaxNode[] {
 
 const isExpr = (node: SyntaxNode) => node.type.is('Expr');
 
+/** Parses and type-checks a query; a PromQLError in Prometheus' words (`1:16: parse error: …`) when it cannot. */
 export function parsePromQL(query: string): Expr {
+  if (query.trim() === '') throw new PromQLError('1:1: parse error: no expression found in input');
+  scanForSyntaxErrors(query);
   const tree = parser.parse(query);
   let error: { from: number } | undefined;
   tree.iterate({
@@ -73,9 +80,9 @@ export function parsePromQL(query: string): Expr {
       if (node.type.isError && !error) error = { from: node.from };
     },
   });
-  if (error) throw new PromQLError(`parse error at char ${error.from + 1}: unexpected ${JSON.stringify(query.slice(error.from, error.from + 10) || 'end of input')}`);
+  if (error) throw unexpectedAt(query, error.from);
   const top = tree.topNode.firstChild;
-  if (!top) throw new PromQLError('empty query');
+  if (!top) throw new PromQLError('1:1: parse error: no expression found in input');
   const text = (node: SyntaxNode) => query.slice(node.from, node.to);
 
   const labelList = (node: SyntaxNode | null): string[] =>
@@ -97,19 +104,19 @@ export function parsePromQL(query: string): Expr {
         }
       }
     }
-    if (!matchers.some((matcher) => matcher.value !== '' && (matcher.type === '=' || matcher.type === '=~'))) {
-      throw new PromQLError('vector selector must contain at least one non-empty matcher');
-    }
-    return { type: 'selector', matchers, offset: 0 };
+    // Prometheus' test: some matcher must not match the empty string (`{job=~".*"}` selects everything)
+    if (!matchers.some((matcher) => !matchesEmpty(matcher))) throw parseErrorAt(query, node.from, 'vector selector must contain at least one non-empty matcher');
+    return { type: 'selector', matchers, offset: 0, pos: node.from };
   }
 
   function convert(node: SyntaxNode): Expr {
     const parts = children(node);
+    const pos = node.from;
     switch (node.name) {
       case 'NumberDurationLiteral':
-        return { type: 'number', value: parseNumber(text(node)) };
+        return { type: 'number', value: parseNumber(text(node)), pos };
       case 'StringLiteral':
-        return { type: 'string', value: unquote(text(node)) };
+        return { type: 'string', value: unquote(text(node)), pos };
       case 'ParenExpr':
         return convert(parts.find(isExpr)!);
       case 'VectorSelector':
@@ -117,7 +124,14 @@ export function parsePromQL(query: string): Expr {
       case 'MatrixSelector': {
         const inner = convert(parts.find(isExpr)!);
         if (inner.type !== 'selector') throw new PromQLError('ranges only allowed for vector selectors');
-        return { type: 'matrix', selector: inner, range: parseDuration(text(parts.find((part) => part.name === 'DurationExpr')!)) };
+        const duration = parts.find((part) => part.name === 'DurationExpr')!;
+        let range: number;
+        try {
+          range = parseDuration(text(duration));
+        } catch {
+          throw parseErrorAt(query, duration.from, `bad duration syntax: ${JSON.stringify(text(duration))}`);
+        }
+        return { type: 'matrix', selector: inner, range, pos };
       }
       case 'OffsetExpr': {
         const inner = convert(parts.find(isExpr)!);
@@ -128,19 +142,21 @@ export function parsePromQL(query: string): Expr {
       }
       case 'UnaryExpr': {
         const inner = convert(parts.find(isExpr)!);
-        return text(parts[0]!) === '-' ? { type: 'unary', expr: inner } : inner;
+        return text(parts[0]!) === '-' ? { type: 'unary', expr: inner, pos } : inner;
       }
       case 'FunctionCall': {
         const body = parts.find((part) => part.name === 'FunctionCallBody');
-        return { type: 'call', fn: text(parts[0]!), args: body ? children(body).filter(isExpr).map(convert) : [] };
+        return { type: 'call', fn: text(parts[0]!), args: body ? children(body).filter(isExpr).map(convert) : [], pos };
       }
       case 'AggregateExpr': {
         const op = text(parts.find((part) => part.name === 'AggregateOp')!);
         const modifier = parts.find((part) => part.name === 'AggregateModifier');
         const args = children(parts.find((part) => part.name === 'FunctionCallBody')!).filter(isExpr).map(convert);
         const grouping = modifier ? { [modifier.firstChild!.name === 'By' ? 'by' : 'without']: labelList(modifier.getChild('GroupingLabels')) } : {};
-        if (args.length === 0) throw new PromQLError(`no arguments for aggregate expression ${op}`);
-        return { type: 'aggregate', op, ...grouping, ...(args.length > 1 ? { param: args[0]!, expr: args[1]! } : { expr: args[0]! }) };
+        if (args.length === 0) throw parseErrorAt(query, pos, `no arguments for aggregate expression provided`);
+        const takesParameter = ['topk', 'bottomk', 'quantile', 'count_values', 'limitk', 'limit_ratio'].includes(op);
+        if (args.length !== (takesParameter ? 2 : 1)) throw parseErrorAt(query, pos, `wrong number of arguments for aggregate expression provided, expected ${takesParameter ? 2 : 1}, got ${args.length}`);
+        return { type: 'aggregate', op, ...grouping, ...(args.length > 1 ? { param: args[0]!, expr: args[1]! } : { expr: args[0]! }), pos };
       }
       case 'BinaryExpr': {
         const [left, right] = parts.filter(isExpr);
@@ -156,11 +172,27 @@ export function parsePromQL(query: string): Expr {
           right: convert(right!),
           bool: parts.some((part) => part.name === 'BoolModifier'),
           ...(matching ? (matching.getChild('On') ? { on: labels } : { ignoring: labels }) : {}),
+          pos,
+          opPos: operator!.from,
         };
       }
       default:
         throw new PromQLError(`${node.name.replace(/Expr$/, ' expressions').toLowerCase()} are not supported by kube-sim's PromQL subset`);
     }
   }
-  return convert(top);
+  const expr = convert(top);
+  checkTypes(expr, query);
+  return expr;
+}
+
+function matchesEmpty(matcher: Matcher): boolean {
+  if (matcher.type === '=') return matcher.value === '';
+  if (matcher.type === '!=') return matcher.value !== '';
+  let matched: boolean;
+  try {
+    matched = new RegExp(`^(?:${matcher.value})$`).test('');
+  } catch {
+    return true;
+  }
+  return matcher.type === '=~' ? matched : !matched;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePromQL, PromQLError } from './promql-ast.ts';
-import { bucketQuantile, evaluate, type Value } from './promql-eval.ts';
+import { bucketQuantile, evaluate, extrapolatedRate, type Value } from './promql-eval.ts';
 import type { SimSeries } from './series-model.ts';
 
 // Series a reader can check by hand: counters growing at a fixed rate from t=0, gauges constant.
@@ -73,8 +73,9 @@ describe('kube-sim PromQL subset', () => {
   });
 
   it.each([
-    ['rate(http_requests_total[5m]', /parse error/],
+    ['rate(http_requests_total[5m]', /1:29: parse error: unclosed left parenthesis/],
     ['{app=""}', /at least one non-empty matcher/],
+    ['foo(http_requests_total)', /1:1: parse error: unknown function with name "foo"/],
     ['label_replace(kube_deployment_spec_replicas, "a", "$1", "b", "(.*)")', /not supported/],
     ['rate(http_requests_total[5m])[10m:1m]', /not supported/],
     ['rate(kube_deployment_spec_replicas)', /range vector/],
@@ -82,6 +83,28 @@ describe('kube-sim PromQL subset', () => {
   ])('refuses %s', (query, message) => {
     expect(() => run(query)).toThrow(PromQLError);
     expect(() => run(query)).toThrow(message);
+  });
+
+  it('refuses an operation whose result repeats a label set, as Prometheus does (422), instead of answering both', () => {
+    // both metrics lose their name to abs(): {namespace="prod", deployment="checkout"} twice
+    expect(() => run('abs({__name__=~"kube_deployment_spec_replicas|kube_deployment_status_replicas_available"})')).toThrow('vector cannot contain metrics with the same labelset');
+    expect(() => run('rate({__name__=~"http_requests_total|http_request_duration_seconds_bucket", app="checkout", code="200"}[5m])')).not.toThrow();
+  });
+
+  it('rate and increase extrapolate and add counter resets back like Prometheus\' extrapolatedRate', () => {
+    // scrapes every 15 s over a 1m window ending at 60: 15, 30, 45, 60; the counter restarts from 0 at 45
+    const points: Array<[number, number]> = [
+      [15, 10],
+      [30, 20],
+      [45, 5],
+      [60, 15],
+    ];
+    // increase 15 - 10 + 20 (reset) = 25 over 45 s sampled, extrapolated to the start (15 s < 1.1 x 15 s) = 60 s
+    expect(extrapolatedRate(points, { start: 0, end: 60, seconds: 60 }, true, false)).toBeCloseTo(33.333, 3);
+    expect(extrapolatedRate(points, { start: 0, end: 60, seconds: 60 }, true, true)).toBeCloseTo(0.5556, 4);
+    // delta does not treat the drop as a reset
+    expect(extrapolatedRate(points, { start: 0, end: 60, seconds: 60 }, false, false)).toBeCloseTo(6.667, 3);
+    expect(extrapolatedRate([[60, 1]], { start: 0, end: 60, seconds: 60 }, true, false)).toBeUndefined();
   });
 
   it('bucketQuantile follows Prometheus at the edges', () => {

@@ -108,6 +108,71 @@ const overTime: Record<string, (values: number[]) => number> = {
   last_over_time: (values) => values.at(-1)!,
 };
 
+/**
+ * Prometheus' extrapolatedRate (promql/functions.go, 2.x): the increase between the window's first and last sample,
+ * counter resets added back, extrapolated towards the window's edges (at most half an average interval past a
+ * sample, never below zero for a counter). What `rate`, `increase` and `delta` answer on a real Prometheus.
+ */
+export function extrapolatedRate(points: Array<[number, number]>, window: { start: number; end: number; seconds: number }, isCounter: boolean, isRate: boolean): number | undefined {
+  if (points.length < 2) return undefined;
+  const [firstTime, firstValue] = points[0]!;
+  const [lastTime, lastValue] = points.at(-1)!;
+  let result = lastValue - firstValue;
+  if (isCounter) {
+    let previous = 0;
+    for (const [, value] of points) {
+      if (value < previous) result += previous;
+      previous = value;
+    }
+  }
+  let toStart = firstTime - window.start;
+  const toEnd = window.end - lastTime;
+  const sampled = lastTime - firstTime;
+  const averageInterval = sampled / (points.length - 1);
+  if (isCounter && result > 0 && firstValue >= 0) toStart = Math.min(toStart, sampled * (firstValue / result));
+  const threshold = averageInterval * 1.1;
+  let interval = sampled;
+  interval += toStart < threshold ? toStart : averageInterval / 2;
+  interval += toEnd < threshold ? toEnd : averageInterval / 2;
+  result *= interval / sampled;
+  return isRate ? result / window.seconds : result;
+}
+
+/** irate/idelta: the last two samples (irate reads a drop as a counter reset). */
+function instantRate(points: Array<[number, number]>, isRate: boolean): number | undefined {
+  if (points.length < 2) return undefined;
+  const [previousTime, previous] = points.at(-2)!;
+  const [lastTime, last] = points.at(-1)!;
+  const change = isRate && last < previous ? last : last - previous;
+  return isRate ? change / (lastTime - previousTime) : change;
+}
+
+/** deriv: the least-squares slope per second. */
+function slope(points: Array<[number, number]>): number {
+  const n = points.length;
+  const meanT = points.reduce((sum, [t]) => sum + t, 0) / n;
+  const meanV = points.reduce((sum, [, v]) => sum + v, 0) / n;
+  let covariance = 0;
+  let variance = 0;
+  for (const [t, v] of points) {
+    covariance += (t - meanT) * (v - meanV);
+    variance += (t - meanT) ** 2;
+  }
+  return covariance / variance;
+}
+
+/** Prometheus refuses an operation whose result holds two samples with one label set (e.g. rate over two metrics). */
+function distinct(value: Value): Value {
+  if (value.kind !== 'vector') return value;
+  const keys = new Set<string>();
+  for (const sample of value.samples) {
+    const key = labelKey(sample.labels);
+    if (keys.has(key)) throw new PromQLError('vector cannot contain metrics with the same labelset');
+    keys.add(key);
+  }
+  return value;
+}
+
 /** Evaluates `expr` at time `t` (unix seconds) over `series`. Throws PromQLError for what the subset lacks. */
 export function evaluate(expr: Expr, t: number, series: SimSeries[]): Value {
   const regexes = new Map<string, RegExp>();
@@ -137,25 +202,22 @@ export function evaluate(expr: Expr, t: number, series: SimSeries[]): Value {
     const arg = args[0];
     if (!arg || arg.type !== 'matrix') throw new PromQLError(`expected type range vector in call to function "${fn}"`);
     const range = ev(arg, at) as Extract<Value, { kind: 'matrix' }>;
+    const window = { start: at - arg.selector.offset - arg.range, end: at - arg.selector.offset, seconds: arg.range };
     const samples: Sample[] = [];
     for (const { labels, points } of range.series) {
       let value: number | undefined;
       if (overTime[fn]) value = points.length > 0 ? overTime[fn](points.map((point) => point[1])) : undefined;
-      else if (points.length >= 2) {
-        const [[t0, v0], [t1, v1]] = fn === 'irate' ? [points.at(-2)!, points.at(-1)!] : [points[0]!, points.at(-1)!];
-        const delta = v1 - v0;
-        if (fn === 'rate' || fn === 'irate') value = delta / (t1 - t0);
-        else if (fn === 'increase') value = (delta / (t1 - t0)) * arg.range;
-        else if (fn === 'delta') value = delta;
-        else if (fn === 'deriv') value = delta / (t1 - t0);
-      }
+      else if (fn === 'rate' || fn === 'increase' || fn === 'delta') value = extrapolatedRate(points, window, fn !== 'delta', fn === 'rate');
+      else if (fn === 'irate' || fn === 'idelta') value = instantRate(points, fn === 'irate');
+      else if (fn === 'deriv') value = points.length >= 2 ? slope(points) : undefined;
+      else if (fn === 'changes' || fn === 'resets') value = points.slice(1).filter(([, v], index) => (fn === 'changes' ? v !== points[index]![1] : v < points[index]![1])).length;
       if (value !== undefined) samples.push({ labels: fn === 'last_over_time' ? labels : withoutName(labels), value });
     }
     return { kind: 'vector', samples };
   }
 
   function call(fn: string, args: Expr[], at: number): Value {
-    if (fn in overTime || ['rate', 'irate', 'increase', 'delta', 'deriv'].includes(fn)) return matrixFunction(fn, args, at);
+    if (fn in overTime || ['rate', 'irate', 'increase', 'delta', 'idelta', 'deriv', 'changes', 'resets'].includes(fn)) return matrixFunction(fn, args, at);
     if (fn === 'time') return { kind: 'scalar', value: at };
     if (fn === 'vector') return { kind: 'vector', samples: [{ labels: {}, value: scalarOf(ev(args[0]!, at), 'vector()') }] };
     if (fn === 'scalar') {
@@ -297,7 +359,10 @@ export function evaluate(expr: Expr, t: number, series: SimSeries[]): Value {
         const when = at - node.offset;
         const samples: Sample[] = [];
         for (const candidate of select(node.matchers)) {
-          // the latest scrape within the lookback window, as Prometheus picks the latest sample
+          // the latest scrape within the lookback window, as Prometheus picks the latest sample; a series that ended is
+          // stale from the next scrape on (Prometheus writes a staleness marker when a scrape misses it), not for the
+          // five minutes of the lookback
+          if (candidate.end !== undefined && when >= candidate.end + scrapeIntervalSeconds) continue;
           const times = scrapeTimes(candidate, when - lookbackSeconds, when);
           const last = times.at(-1);
           if (last !== undefined && alive(candidate, last)) samples.push({ labels: candidate.labels, value: candidate.value(last) });
@@ -312,15 +377,15 @@ export function evaluate(expr: Expr, t: number, series: SimSeries[]): Value {
         return { kind: 'matrix', series: out };
       }
       case 'call':
-        return call(node.fn, node.args, at);
+        return distinct(call(node.fn, node.args, at));
       case 'aggregate':
         return aggregate(node, at);
       case 'binary':
-        return binary(node, at);
+        return distinct(binary(node, at));
       case 'unary': {
         const inner = ev(node.expr, at);
         if (inner.kind === 'scalar') return { kind: 'scalar', value: -inner.value };
-        return { kind: 'vector', samples: vector(inner, 'unary expression').map((sample) => ({ labels: withoutName(sample.labels), value: -sample.value })) };
+        return distinct({ kind: 'vector', samples: vector(inner, 'unary expression').map((sample) => ({ labels: withoutName(sample.labels), value: -sample.value })) });
       }
     }
   }

@@ -3,15 +3,20 @@
  * CPU and memory, kube-state-metrics-style object series, and request rate, errors and latency histograms for every
  * pod that exposes a container port. Each series is a closed-form function of time, so any past instant can be
  * queried and two runs of one scenario answer the same figures. Pods that were deleted keep their series up to their
- * deletion (a rollout's old pods stay visible in a range query), remembered from the store's change feed.
+ * deletion (a rollout's old pods stay visible in a range query), remembered from the store's change feed. What changes
+ * over time (a container's CPU share, a restart count, a pod's phase, a Deployment's replicas) is remembered by
+ * series-memory.ts from the moment it changed, so a later query never rewrites what an earlier one answered.
  *
  * Knobs a scenario can set as container env (all optional): SIM_REQUESTS_PER_SECOND, SIM_ERROR_RATIO (0..1),
- * SIM_LATENCY_MS (median), SIM_MEMORY_LEAK_BYTES_PER_SECOND; CPU and memory come from the metrics API's model.
+ * SIM_LATENCY_MS (median), SIM_MEMORY_LEAK_BYTES_PER_SECOND; CPU and memory come from the metrics API's model. A node
+ * whose containers use more than 60 % of its CPU slows the HTTP pods on it (a noisy neighbour is seen in latency).
  */
 import type { KubeObject, SimCluster } from '../cluster-types.ts';
 import { containerUsage, loadSharing } from '../metrics/metrics-api.ts';
-import { memoryBytes } from '../runtime/quantity.ts';
+import { cpuMillis, memoryBytes } from '../runtime/quantity.ts';
 import { templateHash } from '../controllers/object-helpers.ts';
+import { createSeriesMemory } from './series-memory.ts';
+import { labelKey } from './promql-eval.ts';
 
 export type Labels = Record<string, string>;
 
@@ -59,6 +64,14 @@ export function waveCounter(rate: number, start: number, phase: number, t: numbe
   return rate * (t - start + (waveAmplitude / w) * (Math.cos(w * (start - phase)) - Math.cos(w * (t - phase))));
 }
 
+/**
+ * How much slower requests get on a node whose CPU is busy: not at all up to 60 % of its capacity, then up to 7 times
+ * at 100 % (run queues grow; the shape, not the figures, is what a chart of a noisy neighbour shows).
+ */
+export function contentionFactor(utilisation: number): number {
+  return utilisation <= 0.6 ? 1 : 1 + ((Math.min(utilisation, 1.2) - 0.6) / 0.4) * 6;
+}
+
 /** Share of requests faster than `seconds` for a log-logistic latency with the given median (shape 4). */
 export function latencyShare(seconds: number, median: number): number {
   return 1 / (1 + (seconds / median) ** -4);
@@ -77,10 +90,33 @@ export function createSeriesSource(cluster: SimCluster, options: SeriesSourceOpt
   const podsType = () => cluster.registry.byResource('', 'pods');
   const deploymentsType = () => cluster.registry.byResource('apps', 'deployments');
   const tombstones: Array<{ pod: KubeObject; deletedAt: number }> = [];
+  const memory = createSeriesMemory();
+  const nowSeconds = () => cluster.clock.now().getTime() / 1000;
+  let observing = false;
+  /**
+   * What changed is observed once the change's synchronous work is done (a microtask): every series is computed, so
+   * the memory records a new rate or value from this instant, including the neighbours of a pod that arrived.
+   */
+  const observeSoon = () => {
+    if (observing) return;
+    observing = true;
+    queueMicrotask(() => {
+      observing = false;
+      if (!closed) source.series();
+    });
+  };
+  let closed = false;
   const unsubscribe = cluster.store.subscribe((change) => {
-    if (change.type !== 'DELETED' || change.resource.resource !== 'pods' || change.resource.group !== '') return;
-    tombstones.push({ pod: change.object, deletedAt: cluster.clock.now().getTime() / 1000 });
-    if (tombstones.length > maxTombstones) tombstones.splice(0, tombstones.length - maxTombstones);
+    const { resource } = change;
+    if (resource.group === '' && resource.resource === 'pods') {
+      if (change.type === 'DELETED') {
+        tombstones.push({ pod: change.object, deletedAt: nowSeconds() });
+        if (tombstones.length > maxTombstones) tombstones.splice(0, tombstones.length - maxTombstones);
+      }
+      observeSoon();
+    } else if ((resource.group === 'apps' && (resource.resource === 'deployments' || resource.resource === 'replicasets')) || (resource.group === '' && resource.resource === 'nodes')) {
+      observeSoon();
+    }
   });
 
   /** When an object's series begin: the scenario's objects get `historySeconds` before kube-sim started. */
@@ -89,38 +125,48 @@ export function createSeriesSource(cluster: SimCluster, options: SeriesSourceOpt
     return created <= startedAt + 10 ? Math.min(created, startedAt) - historySeconds : created;
   };
 
-  function podSeries(pod: KubeObject, end: number | undefined, sharing: Map<string, number>): SimSeries[] {
+  const waitingReasons = new Set<string>();
+
+  /** `sharing`: the metrics API's load sharing; `contention`: each node's slow-down (contentionFactor). */
+  function podSeries(pod: KubeObject, end: number | undefined, load: { sharing: Map<string, number>; contention: Map<string, number> }): SimSeries[] {
+    const { sharing } = load;
     const out: SimSeries[] = [];
     const namespace = pod.metadata.namespace ?? '';
     const podName = pod.metadata.name ?? '';
     const start = beginning(pod);
     const node = String(pod.spec?.nodeName ?? '');
     const statuses: any[] = pod.status?.containerStatuses ?? [];
-    const ksm = (name: string, labels: Labels, value: number) =>
-      out.push({ labels: { __name__: name, job: 'kube-state-metrics', namespace, pod: podName, ...labels }, start, ...(end !== undefined ? { end } : {}), value: () => value });
+    const uid = pod.metadata.uid ?? `${namespace}/${podName}`;
+    const now = end ?? nowSeconds();
+    const remembered = (labels: Labels, value: number) => memory.gauge(`${uid}|${labelKey(labels)}`, { value, start, now });
+    const ksm = (name: string, labels: Labels, value: number) => {
+      const all = { __name__: name, job: 'kube-state-metrics', namespace, pod: podName, ...labels };
+      out.push({ labels: all, start, ...(end !== undefined ? { end } : {}), value: remembered(all, value) });
+    };
     for (const phase of phases) ksm('kube_pod_status_phase', { phase }, pod.status?.phase === phase ? 1 : 0);
     const appName = pod.metadata.labels?.['app'] ?? pod.metadata.labels?.['app.kubernetes.io/name'] ?? podName;
     for (const container of pod.spec?.containers ?? []) {
       const status = statuses.find((candidate) => candidate.name === container.name);
-      const restarts = Number(status?.restartCount ?? 0);
-      const restartsUntil = end ?? cluster.clock.now().getTime() / 1000;
-      // Restarts spread evenly over the pod's life: increase(…[10m]) of a crash-looping pod is above zero.
-      out.push({
-        labels: { __name__: 'kube_pod_container_status_restarts_total', job: 'kube-state-metrics', namespace, pod: podName, container: container.name },
-        start,
-        ...(end !== undefined ? { end } : {}),
-        value: (t) => (t >= restartsUntil || restartsUntil <= start ? restarts : Math.floor((restarts * (t - start)) / (restartsUntil - start))),
-      });
+      // each restart counted from when it was seen (the change feed): the counter never reads lower later
+      ksm('kube_pod_container_status_restarts_total', { container: container.name }, Number(status?.restartCount ?? 0));
       ksm('kube_pod_container_status_ready', { container: container.name }, status?.ready ? 1 : 0);
       const waiting = status?.state?.waiting?.reason;
-      if (waiting) ksm('kube_pod_container_status_waiting_reason', { container: container.name, reason: String(waiting) }, 1);
+      if (waiting) waitingReasons.add(`${uid}|${container.name}|${waiting}`);
+      // every reason the container waited for: 1 while it waits for it, 0 since (kube-state-metrics v1's shape)
+      for (const key of waitingReasons) {
+        const [owner, name, reason] = key.split('|');
+        if (owner === uid && name === container.name) ksm('kube_pod_container_status_waiting_reason', { container: container.name, reason: reason! }, reason === waiting ? 1 : 0);
+      }
       if (!node) continue;
       const usage = containerUsage(pod, container, sharing);
       const seed = seedOf(`${namespace}/${podName}/${container.name}`);
       const phase = seed * wavePeriod;
       const cadvisor = { job: 'kubelet', namespace, pod: podName, container: container.name, node, image: String(container.image ?? '') };
       const life = { start, ...(end !== undefined ? { end } : {}) };
-      out.push({ labels: { __name__: 'container_cpu_usage_seconds_total', ...cadvisor }, ...life, value: (t) => waveCounter(usage.cpu / 1000, start, phase, t) });
+      const cpuLabels = { __name__: 'container_cpu_usage_seconds_total', ...cadvisor };
+      // the CPU share moves when pods come and go on the node: each share counts from when it was seen
+      const cpu = memory.counter(`${uid}|${labelKey(cpuLabels)}`, { rate: usage.cpu / 1000, start, now, integrate: (rate, from, to) => waveCounter(rate, from, phase, to) });
+      out.push({ labels: cpuLabels, ...life, value: cpu });
       const limit = memoryBytes(container.resources?.limits?.memory);
       const leak = env(container, 'SIM_MEMORY_LEAK_BYTES_PER_SECOND') ?? 0;
       // A leak grows from the container's last start, so a restart (an OOM kill) drops it back.
@@ -140,17 +186,23 @@ export function createSeriesSource(cluster: SimCluster, options: SeriesSourceOpt
       const rps = env(container, 'SIM_REQUESTS_PER_SECOND') ?? 2 + Math.round(seed * 18);
       const errorRatio = Math.min(1, Math.max(0, env(container, 'SIM_ERROR_RATIO') ?? 0.002));
       const median = (env(container, 'SIM_LATENCY_MS') ?? 20 + Math.round(seed * 60)) / 1000;
+      // the node's contention now: its change (a neighbour arriving) counts from when it was seen
+      const slowMedian = median * (end !== undefined ? 1 : (load.contention.get(node) ?? 1));
       const http = { job: appName, namespace, pod: podName, app: appName, method: 'GET', handler: '/' };
       const requests = (t: number) => waveCounter(rps, start, phase, t);
+      const counter = (labels: Labels, rate: number) => memory.counter(`${uid}|${labelKey(labels)}`, { rate, start, now, integrate: (perSecond, from, to) => waveCounter(perSecond, from, phase, to) });
       out.push({ labels: { __name__: 'http_requests_total', ...http, code: '200' }, ...life, value: (t) => Math.floor(requests(t) * (1 - errorRatio)) });
       out.push({ labels: { __name__: 'http_requests_total', ...http, code: '500' }, ...life, value: (t) => Math.floor(requests(t) * errorRatio) });
       for (const le of latencyBuckets) {
-        out.push({ labels: { __name__: 'http_request_duration_seconds_bucket', ...http, le: String(le) }, ...life, value: (t) => Math.floor(requests(t) * latencyShare(le, median)) });
+        const labels = { __name__: 'http_request_duration_seconds_bucket', ...http, le: String(le) };
+        const bucket = counter(labels, rps * latencyShare(le, slowMedian));
+        out.push({ labels, ...life, value: (t) => Math.floor(bucket(t)) });
       }
       out.push({ labels: { __name__: 'http_request_duration_seconds_bucket', ...http, le: '+Inf' }, ...life, value: (t) => Math.floor(requests(t)) });
       out.push({ labels: { __name__: 'http_request_duration_seconds_count', ...http }, ...life, value: (t) => Math.floor(requests(t)) });
       // the mean of a log-logistic with shape 4 is median·(π/4)/sin(π/4)
-      out.push({ labels: { __name__: 'http_request_duration_seconds_sum', ...http }, ...life, value: (t) => requests(t) * median * 1.1107 });
+      const sumLabels = { __name__: 'http_request_duration_seconds_sum', ...http };
+      out.push({ labels: sumLabels, ...life, value: counter(sumLabels, rps * slowMedian * 1.1107) });
     }
     return out;
   }
@@ -167,18 +219,72 @@ export function createSeriesSource(cluster: SimCluster, options: SeriesSourceOpt
       kube_deployment_metadata_generation: Number(deployment.metadata.generation ?? 1),
       kube_deployment_status_observed_generation: Number(deployment.status?.observedGeneration ?? 0),
     };
-    return Object.entries(figures).map(([name, value]) => ({ labels: { __name__: name, ...labels }, start, value: () => value }));
+    const now = nowSeconds();
+    return Object.entries(figures).map(([name, value]) => {
+      const all = { __name__: name, ...labels };
+      return { labels: all, start, value: memory.gauge(`${deployment.metadata.uid ?? ''}|${labelKey(all)}`, { value, start, now }) };
+    });
   }
 
-  return {
+  /**
+   * kube-state-metrics' ReplicaSet series: kube_replicaset_created (its creation, unix seconds: where a chart marks a
+   * rollout), kube_replicaset_owner, and its replicas over time.
+   */
+  function replicaSetSeries(set: KubeObject): SimSeries[] {
+    const labels = { job: 'kube-state-metrics', namespace: set.metadata.namespace ?? '', replicaset: set.metadata.name ?? '' };
+    const start = beginning(set);
+    const created = seconds(set.metadata.creationTimestamp) ?? start;
+    const owner = (set.metadata.ownerReferences ?? []).find((reference: any) => reference?.controller) ?? set.metadata.ownerReferences?.[0];
+    const now = nowSeconds();
+    const gauge = (name: string, value: number, extra: Labels = {}): SimSeries => {
+      const all = { __name__: name, ...labels, ...extra };
+      return { labels: all, start, value: memory.gauge(`${set.metadata.uid ?? ''}|${labelKey(all)}`, { value, start, now }) };
+    };
+    return [
+      { labels: { __name__: 'kube_replicaset_created', ...labels }, start, value: () => created },
+      gauge('kube_replicaset_owner', 1, { owner_kind: String(owner?.kind ?? '<none>'), owner_name: String(owner?.name ?? '<none>'), owner_is_controller: owner?.controller ? 'true' : 'false' }),
+      gauge('kube_replicaset_spec_replicas', Number(set.spec?.replicas ?? 0)),
+      gauge('kube_replicaset_status_ready_replicas', Number(set.status?.readyReplicas ?? 0)),
+    ];
+  }
+
+  /** Each node's slow-down from the CPU its running containers use (contentionFactor). */
+  function contentionOf(pods: KubeObject[], sharing: Map<string, number>): Map<string, number> {
+    const nodes = cluster.registry.byResource('', 'nodes');
+    const used = new Map<string, number>();
+    for (const pod of pods) {
+      const node = pod.spec?.nodeName;
+      if (!node || pod.status?.phase !== 'Running') continue;
+      for (const container of pod.spec?.containers ?? []) used.set(node, (used.get(node) ?? 0) + containerUsage(pod, container, sharing).cpu);
+    }
+    const factors = new Map<string, number>();
+    for (const node of nodes ? cluster.store.list(nodes) : []) {
+      const capacity = cpuMillis(node.status?.allocatable?.cpu ?? node.status?.capacity?.cpu);
+      if (capacity > 0) factors.set(node.metadata.name!, contentionFactor((used.get(node.metadata.name!) ?? 0) / capacity));
+    }
+    return factors;
+  }
+
+  const source: SeriesSource = {
     series() {
       const pods = podsType() ? cluster.store.list(podsType()!) : [];
       const sharing = loadSharing(pods);
-      const live = pods.flatMap((pod) => podSeries(pod, undefined, sharing));
-      const gone = tombstones.flatMap(({ pod, deletedAt }) => podSeries(pod, deletedAt, sharing));
-      const deployments = deploymentsType() ? cluster.store.list(deploymentsType()!).flatMap(deploymentSeries) : [];
-      return [...live, ...gone, ...deployments];
+      const load = { sharing, contention: contentionOf(pods, sharing) };
+      const known = new Set([...pods, ...tombstones.map(({ pod }) => pod)].map((pod) => pod.metadata.uid));
+      for (const key of waitingReasons) if (!known.has(key.split('|')[0])) waitingReasons.delete(key);
+      return memory.sweep(() => {
+        const live = pods.flatMap((pod) => podSeries(pod, undefined, load));
+        const gone = tombstones.flatMap(({ pod, deletedAt }) => podSeries(pod, deletedAt, load));
+        const deployments = deploymentsType() ? cluster.store.list(deploymentsType()!).flatMap(deploymentSeries) : [];
+        const replicaSetsType = cluster.registry.byResource('apps', 'replicasets');
+        const replicaSets = replicaSetsType ? cluster.store.list(replicaSetsType).flatMap(replicaSetSeries) : [];
+        return [...live, ...gone, ...deployments, ...replicaSets];
+      });
     },
-    close: unsubscribe,
+    close() {
+      closed = true;
+      unsubscribe();
+    },
   };
+  return source;
 }

@@ -7,6 +7,7 @@ import { installArgoRolloutsCrds } from '../crds/argo-rollouts.ts';
 import { createNodes, type NodeSpec } from '../controllers/default-nodes.ts';
 import { faultKinds, type FaultRule } from '../runtime/fault-rules.ts';
 import type { WorkloadContext } from '../workloads/workload-context.ts';
+import { parseAgo, splitTimeline, type ShiftableClock, type TimelinePhase } from './scenario-timeline.ts';
 
 /**
  * The optional `kind: SimScenario` document of a scenario file (apiVersion sim.skyflo.ai/v1alpha1).
@@ -22,6 +23,11 @@ export interface SimScenario {
   faults?: FaultRule[];
   /** install the Argo Rollouts CRDs (implied by any argoproj.io document) */
   argoRollouts?: boolean;
+  /**
+   * How long ago the scenario's cluster starts (e.g. "60m"); documents annotated sim.skyflo.ai/applied-ago happen
+   * later in that past (scenario-timeline.ts). Without it everything is applied now.
+   */
+  history?: string;
 }
 
 export const demoScenarioPath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'demo.yaml');
@@ -30,6 +36,8 @@ export const demoBScenarioPath = path.join(path.dirname(fileURLToPath(import.met
 
 /** `--scenario incidents`: incidents whose cause shows only in the metrics and logs kube-sim serves (issue 36). */
 export const incidentsScenarioPath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'incidents.yaml');
+/** The runbooks `skyflo sandbox` gives the engine (RUNBOOKS_DIR) when none is configured: one per demo incident. */
+export const sandboxRunbooksDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'runbooks');
 const namedScenarios: Record<string, string> = { demo: demoScenarioPath, 'demo-b': demoBScenarioPath, incidents: incidentsScenarioPath };
 
 export class ScenarioError extends Error {}
@@ -93,10 +101,30 @@ function applyObject(context: WorkloadContext, object: KubeObject, file: string)
   });
 }
 
-/** Loads a scenario ('demo' or a file path) into a cluster whose workloads are installed. */
-export function loadScenario(context: WorkloadContext, source: string): SimScenario {
+/** The scenario's `history` in seconds (0 without one): startKubeSim starts the clock that far back. */
+export function scenarioHistorySeconds(source: string): number {
   const { file, text } = readScenario(source);
-  const { scenario, objects } = parseScenario(text, file);
+  const { scenario } = parseScenario(text, file);
+  if (scenario.history === undefined) return 0;
+  const seconds = parseAgo(scenario.history);
+  if (seconds === undefined) throw new ScenarioError(`${file}: history must be a duration such as 60m, got "${scenario.history}"`);
+  return seconds;
+}
+
+/**
+ * Loads a scenario ('demo' or a file path) into a cluster whose workloads are installed: everything up to its first
+ * timed document now; the timed phases are returned for playTimeline (they need the controllers to settle between).
+ */
+export function loadScenario(context: WorkloadContext, source: string): { scenario: SimScenario; phases: TimelinePhase[] } {
+  const { file, text } = readScenario(source);
+  const { scenario, objects: all } = parseScenario(text, file);
+  let split: { initial: KubeObject[]; phases: TimelinePhase[] };
+  try {
+    split = splitTimeline(all, scenario.history ? (parseAgo(scenario.history) ?? 0) : 0, file);
+  } catch (error) {
+    throw new ScenarioError((error as Error).message);
+  }
+  const objects = split.initial;
   Object.assign(context.cluster.settings, scenario.settings ?? {});
   if (scenario.nodes?.length) {
     const nodes = context.types.nodes();
@@ -105,10 +133,54 @@ export function loadScenario(context: WorkloadContext, source: string): SimScena
   }
   for (const rule of scenario.faults ?? []) context.faults.add(rule);
   if (scenario.argoRollouts || objects.some((object) => object.apiVersion.startsWith('argoproj.io/'))) installArgoRolloutsCrds(context.cluster);
+  applyAll(context, objects, file);
+  return { scenario, phases: split.phases };
+}
+
+function applyAll(context: WorkloadContext, objects: KubeObject[], file: string): void {
   for (const object of objects) {
     applyObject(context, object, file);
     // Settle controllers between documents so each update of a workload becomes its own revision.
     context.manager.drain();
   }
-  return scenario;
+}
+
+/** Every Deployment rolled out (its old pods gone) and no pod terminating: the cluster a phase leaves behind. */
+function settled(context: WorkloadContext): boolean {
+  const { store } = context.cluster;
+  const deployments = context.cluster.registry.byResource('apps', 'deployments');
+  const pods = context.cluster.registry.byResource('', 'pods');
+  for (const deployment of deployments ? store.list(deployments) : []) {
+    const wanted = Number(deployment.spec?.replicas ?? 1);
+    const status = deployment.status ?? {};
+    if (Number(status.observedGeneration ?? 0) < Number(deployment.metadata.generation ?? 1)) return false;
+    if (Number(status.updatedReplicas ?? 0) !== wanted || Number(status.availableReplicas ?? 0) !== wanted || Number(status.replicas ?? 0) !== wanted) return false;
+  }
+  return !(pods ? store.list(pods) : []).some((pod) => pod.metadata.deletionTimestamp);
+}
+
+async function settle(context: WorkloadContext, what: string): Promise<void> {
+  // bounded by attempts: the scenario's own delays are milliseconds, a loaded machine makes them longer
+  for (let attempt = 0; attempt < 3000; attempt++) {
+    context.manager.drain();
+    if (settled(context)) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new ScenarioError(`the scenario did not settle ${what} (a Deployment did not finish rolling out)`);
+}
+
+/**
+ * Plays a scenario's timed phases on `clock`: waits for the cluster to settle, moves the clock to the next phase's
+ * time, applies its documents, and so on; the clock reads the real time when it returns.
+ */
+export async function playTimeline(context: WorkloadContext, phases: TimelinePhase[], clock: ShiftableClock, source: string): Promise<void> {
+  for (const phase of phases) {
+    await settle(context, `before the phase ${phase.agoSeconds}s ago`);
+    clock.setOffset(Math.max(clock.offsetMs, -phase.agoSeconds * 1000));
+    applyAll(context, phase.objects, source);
+  }
+  if (clock.offsetMs < 0) {
+    await settle(context, 'after its last phase');
+    clock.setOffset(0);
+  }
 }

@@ -2,11 +2,12 @@ import { isPlainObject } from '../util/json-values.ts';
 
 /**
  * Evaluates the JSONPath subset CRD printer columns use: `.a.b`, `.a[0]`, `.a[*].b`,
- * `.a[?(@.type=="Ready")].status`. Returns every match (printer columns show the first).
+ * `.a[?(@.type=="Ready")].status`, and an escaped dot inside a key as the API server reads it
+ * (`.metadata.annotations.skyflo\.ai/emergency-stop`). Returns every match (printer columns show the first).
  */
 export function evaluateJsonPath(object: unknown, path: string): unknown[] {
   const trimmed = path.trim().replace(/^\{|\}$/g, '').replace(/^\$/, '');
-  const tokens = trimmed.match(/\.[^.[\]]+|\[[^\]]*\]/g) ?? [];
+  const tokens = (trimmed.match(/\.(?:\\.|[^.[\]\\])+|\[[^\]]*\]/g) ?? []).map((token) => (token.startsWith('.') ? `.${token.slice(1).replace(/\\(.)/g, '$1')}` : token));
   let current: unknown[] = [object];
   for (const token of tokens) {
     const next: unknown[] = [];

@@ -26,6 +26,7 @@ import { createPodLogHandler } from '../subresources/pod-log.ts';
 import { createContainerLogs } from '../runtime/container-logs.ts';
 import { createFaultRules } from '../runtime/fault-rules.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
+import type { TimelinePhase } from '../scenarios/scenario-timeline.ts';
 import { createResourceTypes } from './resource-types.ts';
 import { createTimers } from './timers.ts';
 import { formatTimestamp, resolveSettings, type WorkloadContext } from './workload-context.ts';
@@ -39,6 +40,8 @@ export interface WorkloadOptions {
 export interface InstalledWorkloads {
   context: WorkloadContext;
   drain(): void;
+  /** the scenario's timed documents, still to be played (load-scenario.ts playTimeline) */
+  phases: TimelinePhase[];
 }
 
 function reportError(error: unknown, where: string): void {
@@ -103,6 +106,6 @@ export function installWorkloads(cluster: SimCluster, options: WorkloadOptions =
   createNodes(context);
   createDefaultStorageClass(context);
   manager.drain();
-  if (options.scenario) loadScenario(context, options.scenario);
-  return { context, drain: () => manager.drain() };
+  const phases = options.scenario ? loadScenario(context, options.scenario).phases : [];
+  return { context, drain: () => manager.drain(), phases };
 }

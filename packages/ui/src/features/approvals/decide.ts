@@ -46,13 +46,13 @@ export interface DecisionTarget {
  * `autoRevert`: approve with automatic revert (the queue showed the call's recorded inverse and it was ticked);
  * `withoutPreview`: "approve without a preview" was ticked on a call whose dry-run preview failed.
  */
-export async function decidePending(item: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean, withoutPreview?: boolean, webauthn?: ApprovalWebauthn): Promise<DecisionOutcome> {
+export async function decidePending(item: DecisionTarget, approve: boolean, reason?: string, autoRevert?: boolean, withoutPreview?: boolean, webauthn?: ApprovalWebauthn, breakGlass?: { reason: string }): Promise<DecisionOutcome> {
   const controller = new AbortController();
   try {
     const events = await skyflo.decide({
       callId: item.call_id,
       // args_hash binds the decision to the exact arguments shown in the queue, diff_hash to the diff shown with them
-      decision: { conversation_id: item.conversation_id, approve, args_hash: item.args_hash, ...(item.diff_hash ? { diff_hash: item.diff_hash } : {}), ...(reason ? { reason } : {}), ...(approve && autoRevert ? { auto_revert: true } : {}), ...(approve && withoutPreview ? { approve_without_preview: true } : {}), ...(approve && webauthn ? { webauthn } : {}) },
+      decision: { conversation_id: item.conversation_id, approve, args_hash: item.args_hash, ...(item.diff_hash ? { diff_hash: item.diff_hash } : {}), ...(reason ? { reason } : {}), ...(approve && autoRevert ? { auto_revert: true } : {}), ...(approve && withoutPreview ? { approve_without_preview: true } : {}), ...(approve && webauthn ? { webauthn } : {}), ...(approve && breakGlass ? { break_glass: breakGlass } : {}) },
       signal: controller.signal,
       // an event this page does not know (a newer engine) or cannot read is skipped, not a failed decision
       invalid: 'skip',

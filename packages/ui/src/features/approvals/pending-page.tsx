@@ -1,5 +1,5 @@
-import { hasFailedPreview, type PendingApproval } from '@skyflo/protocol';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { approvalNeedsPreview, hasFailedPreview, type PendingApproval } from '@skyflo/protocol';
+import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Ban, CheckCircle2, Hourglass, RotateCcw, ShieldCheck, XCircle } from 'lucide-react';
 import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
@@ -11,7 +11,7 @@ import { ApprovalCluster, ApprovalTarget } from '../../components/clusters/appro
 import { useMe } from '../../lib/session.tsx';
 import { autoRevertBlocked } from '../../lib/auto-revert-offer.ts';
 import { decidePending, type DecisionOutcome } from './decide.ts';
-import { cannotDecideReason } from '../../lib/decision-rights.ts';
+import { cannotDecideReason, previewRequiredWords } from '../../lib/decision-rights.ts';
 import { fetchPendingApprovals, pendingApprovalsKey } from '../../lib/pending-approvals.tsx';
 
 const DiffView = lazy(() => import('../../components/diff-view.tsx'));
@@ -27,16 +27,41 @@ interface Decided {
 
 const conversationName = (item: PendingApproval) => item.conversation_title || 'an untitled conversation';
 
+/** How many calls the queue shows per page (the engine's most). */
+const QUEUE_PAGE = 100;
+
 /**
  * Calls waiting for a decision across conversations: an approver's work queue with APPROVAL_POLICY=approver, where
- * they approve or deny in place (the run then continues in its conversation, on the engine).
+ * they approve or deny in place (the run then continues in its conversation, on the engine). Oldest first, a page at a
+ * time with the queue's length (issue 79: a long queue hid every call after the 200th). A link to one call
+ * (`?call=…&conversation=…`) shows that call first, whatever page it is on.
  */
 export default function PendingApprovalsPage() {
   const queryClient = useQueryClient();
-  const pending = useQuery({ queryKey: pendingApprovalsKey, queryFn: fetchPendingApprovals, refetchInterval: 10_000 });
+  const pending = useInfiniteQuery({
+    queryKey: [...pendingApprovalsKey, 'queue'],
+    queryFn: ({ pageParam }) => fetchPendingApprovals({ limit: QUEUE_PAGE, ...(pageParam ? { cursor: pageParam } : {}) }),
+    initialPageParam: null as string | null,
+    getNextPageParam: (page) => page.next_cursor ?? undefined,
+    refetchInterval: 10_000,
+  });
+  const [search] = useSearchParams();
+  const linkedConversation = search.get('conversation') ?? undefined;
+  const linked = useQuery({
+    queryKey: [...pendingApprovalsKey, 'conversation', linkedConversation],
+    queryFn: () => fetchPendingApprovals({ conversation_id: linkedConversation!, limit: 200 }),
+    enabled: linkedConversation !== undefined && /^[0-9a-f-]{36}$/i.test(linkedConversation),
+    refetchInterval: 10_000,
+  });
   const [decided, setDecided] = useState<Decided[]>([]);
   const decidedIds = new Set(decided.map((entry) => entry.item.call_id));
-  const waiting = pending.data?.data.filter((item) => !decidedIds.has(item.call_id)) ?? [];
+  const linkedCall = search.get('call');
+  const first = (linked.data?.data ?? []).filter((item) => item.call_id === linkedCall);
+  const queued = pending.data?.pages.flatMap((page) => page.data) ?? [];
+  const key = (item: PendingApproval) => `${item.conversation_id}:${item.call_id}`;
+  const firstKeys = new Set(first.map(key));
+  const waiting = [...first, ...queued.filter((item) => !firstKeys.has(key(item)))].filter((item) => !decidedIds.has(item.call_id));
+  const total = pending.data?.pages[0]?.total;
   const onDecided = (entry: Decided) => {
     setDecided((current) => [entry, ...current.filter((other) => other.item.call_id !== entry.item.call_id)]);
     void queryClient.invalidateQueries({ queryKey: pendingApprovalsKey });
@@ -47,6 +72,11 @@ export default function PendingApprovalsPage() {
         {/* no global "Policy:" here (issue 37 item 7): a cluster policy may override APPROVAL_POLICY, so each call
             says the policy that decides it */}
         <PageHeader title="Pending approvals" />
+        {total !== undefined && total > 0 ? (
+          <p data-testid="pending-total" className="-mt-2 mb-4 text-sm text-muted">
+            {total.toLocaleString()} {total === 1 ? 'call waits' : 'calls wait'} for a decision{queued.length < total ? `; the oldest ${queued.length.toLocaleString()} are shown` : ''}.
+          </p>
+        ) : null}
         <div role="status" aria-live="polite">
           {decided.length > 0 ? (
             <section aria-label="Decided here" className="mb-6">
@@ -68,9 +98,16 @@ export default function PendingApprovalsPage() {
         ) : null}
         <ul className="space-y-4" aria-label="Waiting for a decision">
           {pending.data
-            ? waiting.map((item) => <PendingItem key={item.call_id} item={item} onDecided={onDecided} />)
+            ? waiting.map((item) => <PendingItem key={key(item)} item={item} onDecided={onDecided} />)
             : null}
         </ul>
+        {pending.hasNextPage ? (
+          <div className="mt-4">
+            <Button size="sm" variant="ghost" className="w-full" disabled={pending.isFetchingNextPage} onClick={() => void pending.fetchNextPage()}>
+              {pending.isFetchingNextPage ? 'Loading…' : `Show the next ${Math.min(QUEUE_PAGE, (total ?? 0) - queued.length).toLocaleString()}`}
+            </Button>
+          </div>
+        ) : null}
       </div>
     </div>
   );
@@ -88,10 +125,15 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
   // four-eyes: an inverse needing a second person is not the requester's to run automatically (issue 31)
   const autoRevertRefused = autoRevertBlocked(item.undo, item.requested_by.id, me);
   const autoRevert = item.undo !== undefined && autoRevertFor === preview && autoRevertRefused === undefined;
-  // Issue 31 item 10: a call whose dry run failed is approved only with "approve without a preview" ticked (audited).
-  const previewFailed = hasFailedPreview(item);
+  // Issue 31 item 10: a call whose dry run failed is approved only with "approve without a preview" ticked (audited)…
+  // Issue 73 item 6: …except where its cluster enforces approvals: nobody approves it there (its risk says why).
+  const previewFailed = hasFailedPreview(item) && !approvalNeedsPreview(item);
   const [withoutPreviewFor, setWithoutPreviewFor] = useState<string | undefined>(undefined);
   const withoutPreview = previewFailed && withoutPreviewFor === preview;
+  // Nobody can approve it as it is (no preview on an enforcing cluster, a stale cluster), but this person may deny it
+  // (the engine's can_deny): the reason is shown, and Deny, with no Approve and nothing that would only matter to one.
+  const mayApprove = item.can_decide && !approvalNeedsPreview(item);
+  const denyOnly = !mayApprove && (item.can_decide || item.can_deny === true);
   const where = target(item.args);
   const subject = `${item.tool}${where ? ` on ${where}` : ''}`;
   // Issue 35: the call's cluster asks for the approver's passkey: Approve signs the call's facts with it first.
@@ -103,11 +145,14 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
   useEffect(() => {
     if (focused) self.current?.scrollIntoView({ block: 'start' });
   }, [focused]);
-  const decide = async (approve: boolean) => {
+  // Issue 76 item 6: a change freeze holds the call and this admin may break the glass: a reason, then their passkey.
+  const breakGlass = item.can_break_glass === true;
+  const decide = async (approve: boolean, breakingGlass = false) => {
+    if (breakingGlass && !reason.trim()) return setRefusal('Breaking the freeze needs a reason: say why this change cannot wait (it is audited and announced to the team), then press Break glass again.');
     setSending(approve ? 'approve' : 'deny');
     setRefusal(undefined);
     let webauthn;
-    if (approve && passkey) {
+    if (approve && (passkey || breakingGlass)) {
       try {
         webauthn = await signApproval(item.call_id, item.conversation_id);
       } catch (error) {
@@ -116,7 +161,7 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
       }
     }
     const withRevert = approve && autoRevert;
-    const outcome = await decidePending(item, approve, reason.trim() || undefined, withRevert || undefined, (approve && withoutPreview) || undefined, webauthn);
+    const outcome = await decidePending(item, approve, reason.trim() || undefined, withRevert || undefined, (approve && (withoutPreview || (breakingGlass && previewFailed))) || undefined, webauthn, breakingGlass ? { reason: reason.trim() } : undefined);
     setSending(undefined);
     // A refusal (four-eyes, a changed call, already decided…) leaves the call where it was: say why on it.
     if (outcome.kind === 'failed' && !outcome.decided) setRefusal(outcome.message);
@@ -124,7 +169,7 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
   };
   return (
     <li ref={self} className={`rounded-lg border bg-panel p-4 ${focused ? 'border-accent' : 'border-border'}`} data-testid="pending-approval" aria-label={`${subject} in ${conversationName(item)}`}>
-      {passkey && item.can_decide ? (
+      {passkey && mayApprove ? (
         <p className="mb-2 text-sm text-muted" data-testid="passkey-required">
           This change needs your passkey: approving signs exactly this call (its arguments, preview and cluster).
         </p>
@@ -138,7 +183,7 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
         <code className="font-mono text-sm font-semibold">{item.tool}</code>
         {where ? <span className="text-xs text-muted">{where}</span> : null}
         {item.destructive ? <Badge tone="danger">Destructive</Badge> : null}
-        {item.stale_reason ? <Badge tone="danger">Stale</Badge> : !item.can_decide ? <Badge>You cannot decide this one</Badge> : null}
+        {item.stale_reason ? <Badge tone="danger">Stale</Badge> : denyOnly ? <Badge tone="danger">Cannot be approved</Badge> : !item.can_decide ? <Badge>You cannot decide this one</Badge> : null}
         <span className="ml-auto text-xs text-muted">{new Date(item.requested_at).toLocaleString()}</span>
       </div>
       <p className="mt-1 text-sm text-muted">
@@ -153,7 +198,7 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
       </p>
       {item.policy_reason ? <p className="mt-1 text-sm">{item.policy_reason}</p> : null}
       {item.risks.map((risk) => (
-        <p key={risk.code} className="mt-1 text-sm text-danger">
+        <p key={risk.code} className="mt-1 break-words text-sm text-danger">
           <strong className="font-mono text-xs">{risk.code}</strong> {risk.message}
         </p>
       ))}
@@ -167,7 +212,7 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
           </Suspense>
         </div>
       ) : null}
-      {previewFailed && item.can_decide ? (
+      {previewFailed && mayApprove ? (
         <label className="mt-3 flex items-start gap-2 rounded-md border border-danger/40 bg-danger/5 px-2 py-1.5 text-sm">
           <input type="checkbox" className="mt-0.5" checked={withoutPreview} disabled={sending !== undefined} onChange={(event) => setWithoutPreviewFor(event.target.checked ? preview : undefined)} />
           <span>
@@ -175,7 +220,7 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
           </span>
         </label>
       ) : null}
-      {item.undo && item.can_decide ? (
+      {item.undo && mayApprove ? (
         <div className="mt-3">
           <AutoRevertOption undo={item.undo} checked={autoRevert} disabled={sending !== undefined} blocked={autoRevertRefused} onChange={(checked) => setAutoRevertFor(checked ? preview : undefined)} />
         </div>
@@ -185,7 +230,18 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
           <ErrorNote>Not decided: {refusal}</ErrorNote>
         </div>
       ) : null}
-      {item.can_decide ? (
+      {denyOnly ? (
+        <p className="mt-3 flex items-start gap-2 text-sm" data-testid="cannot-approve">
+          <Ban className="mt-0.5 h-4 w-4 shrink-0 text-danger" aria-hidden />
+          <span className="min-w-0 break-words">{approvalNeedsPreview(item) ? previewRequiredWords : cannotDecideReason(item)}</span>
+        </p>
+      ) : null}
+      {breakGlass && denyOnly ? (
+        <p className="mt-2 text-sm" data-testid="break-glass">
+          As an admin you may break the freeze for this one call: give a reason, then press <strong>Break glass</strong> and confirm with your passkey. It is audited and announced to the team.
+        </p>
+      ) : null}
+      {mayApprove || denyOnly ? (
         <>
           <div className="mt-3">
             {/* by the buttons, what and where once more: a long diff has scrolled the cluster line away */}
@@ -193,8 +249,8 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
           </div>
           <div role="group" className="flex flex-wrap items-center gap-2" aria-label={`Decide ${subject}`}>
             <input
-              aria-label={`Reason for ${item.tool} (optional)`}
-              placeholder="Reason (optional)"
+              aria-label={breakGlass ? `Reason for ${item.tool} (required to break glass)` : `Reason for ${item.tool} (optional)`}
+              placeholder={breakGlass ? 'Reason (required to break glass)' : 'Reason (optional)'}
               value={reason}
               disabled={sending !== undefined}
               onChange={(event) => setReason(event.target.value)}
@@ -203,9 +259,16 @@ function PendingItem({ item, onDecided }: { item: PendingApproval; onDecided(ent
             <Button type="button" variant="danger" disabled={sending !== undefined} aria-label={`Deny ${subject}`} onClick={() => void decide(false)}>
               {sending === 'deny' ? 'Denying…' : 'Deny'}
             </Button>
-            <Button type="button" variant="primary" disabled={sending !== undefined || (previewFailed && !withoutPreview)} aria-label={`Approve ${subject}${autoRevert ? ' with automatic revert' : ''}${passkey ? ' with your passkey' : ''}`} onClick={() => void decide(true)}>
-              {sending === 'approve' ? (passkey ? 'Waiting for your passkey…' : 'Approving…') : `${autoRevert ? 'Approve with automatic revert' : 'Approve'}${passkey ? ' with passkey' : ''}`}
-            </Button>
+            {breakGlass ? (
+              <Button type="button" variant="danger" disabled={sending !== undefined} aria-label={`Break glass: approve ${subject} during the freeze with your passkey`} onClick={() => void decide(true, true)}>
+                {sending === 'approve' ? 'Waiting for your passkey…' : 'Break glass'}
+              </Button>
+            ) : null}
+            {mayApprove ? (
+              <Button type="button" variant="primary" disabled={sending !== undefined || (previewFailed && !withoutPreview)} aria-label={`Approve ${subject}${autoRevert ? ' with automatic revert' : ''}${passkey ? ' with your passkey' : ''}`} onClick={() => void decide(true)}>
+                {sending === 'approve' ? (passkey ? 'Waiting for your passkey…' : 'Approving…') : `${autoRevert ? 'Approve with automatic revert' : 'Approve'}${passkey ? ' with passkey' : ''}`}
+              </Button>
+            ) : null}
           </div>
         </>
       ) : (

@@ -1,5 +1,5 @@
 import { knownAuditActions, type AuditRecord } from '@skyflo/protocol';
-import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
+import { useInfiniteQuery } from '@tanstack/react-query';
 import { Download, ShieldCheck } from 'lucide-react';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMe } from '../../lib/session.tsx';
@@ -7,6 +7,7 @@ import { API_BASE, skyflo } from '../../lib/api.ts';
 import { QueryError } from '../../components/unavailable.tsx';
 import { Badge, Button, EmptyState, ErrorNote, Input, PageHeader, Spinner } from '../../components/ui.tsx';
 import { actorOf, AuditRecordPanel, ConversationLink } from './audit-record-panel.tsx';
+import { useChainVerify } from './use-chain-verify.ts';
 
 interface Filters {
   action?: string;
@@ -48,7 +49,7 @@ function AdminAuditPage() {
     getNextPageParam: (page) => (page.pagination.has_more ? page.pagination.next_cursor : undefined),
     retry: false,
   });
-  const verify = useMutation({ mutationFn: () => skyflo.verifyAudit() });
+  const verify = useChainVerify();
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -73,21 +74,36 @@ function AdminAuditPage() {
             <a className="inline-flex h-8 items-center gap-1 rounded-md border border-border px-2.5 text-sm hover:bg-panel-2" href={`${API_BASE}/audit/export?${queryString(filters, { format: 'csv' })}`}>
               <Download className="h-4 w-4" aria-hidden /> CSV
             </a>
-            <Button size="sm" variant="primary" onClick={() => verify.mutate()} disabled={verify.isPending}>
-              <ShieldCheck className="h-4 w-4" aria-hidden /> {verify.isPending ? 'Verifying…' : 'Verify chain'}
+            <Button size="sm" variant="primary" onClick={() => verify.start()} disabled={verify.running}>
+              <ShieldCheck className="h-4 w-4" aria-hidden /> {verify.running ? 'Verifying…' : 'Verify chain'}
             </Button>
           </div>
         </PageHeader>
-        {verify.data ? (
-          <div role="status" data-testid="verify-result" className={`rounded-md border px-3 py-2 text-sm ${verify.data.ok ? 'border-ok/40 bg-ok/10 text-ok' : 'border-danger/40 bg-danger/10 text-danger'}`}>
-            {verify.data.ok
-              ? `Chain intact: ${verify.data.records_checked} records verified${verify.data.head_hash ? `, head ${verify.data.head_hash.slice(0, 12)}…` : '.'}`
-              : verify.data.broken_at
-                ? `Chain broken at record #${verify.data.broken_at.sequence}: ${verify.data.broken_at.reason}`
-                : `${verify.data.not_written_by_engine?.count ?? 0} record(s) not written by the engine, first #${verify.data.not_written_by_engine?.records[0]?.sequence}: ${verify.data.not_written_by_engine?.records[0]?.reason}`}
+        {verify.running && verify.progress ? (
+          <div role="status" data-testid="verify-progress" className="rounded-md border border-border px-3 py-2 text-sm text-muted">
+            Verifying… {verify.progress.checked.toLocaleString()} records checked
+            {verify.progress.head ? ` (up to #${verify.progress.sequence.toLocaleString()} of #${verify.progress.head.toLocaleString()})` : ''}
           </div>
         ) : null}
-        {verify.isError ? <ErrorNote>{verify.error.message}</ErrorNote> : null}
+        {verify.report ? (
+          <div role="status" data-testid="verify-result" className={`rounded-md border px-3 py-2 text-sm ${verify.report.ok ? 'border-ok/40 bg-ok/10 text-ok' : 'border-danger/40 bg-danger/10 text-danger'}`}>
+            {verify.report.ok
+              ? `Chain intact: ${verify.report.records_checked} records verified${verify.report.head_hash ? `, head ${verify.report.head_hash.slice(0, 12)}…` : '.'}`
+              : verify.report.broken_at
+                ? `Chain broken at record #${verify.report.broken_at.sequence}: ${verify.report.broken_at.reason}`
+                : `${verify.report.not_written_by_engine?.count ?? 0} record(s) not written by the engine, first #${verify.report.not_written_by_engine?.records[0]?.sequence}: ${verify.report.not_written_by_engine?.records[0]?.reason}`}
+          </div>
+        ) : null}
+        {verify.error ? (
+          <ErrorNote>
+            {verify.error}
+            {verify.checkpoint && verify.progress ? (
+              <Button size="sm" variant="ghost" className="ml-2" onClick={() => verify.resume()}>
+                Resume after record #{verify.progress.sequence.toLocaleString()}
+              </Button>
+            ) : null}
+          </ErrorNote>
+        ) : null}
         <form onSubmit={submit} className="flex flex-wrap items-end gap-2" aria-label="Filter audit records">
           <label className="text-xs text-muted">
             Action

@@ -29,6 +29,9 @@ const explanations: Record<string, string> = {
   account_disabled: 'Your Skyflo account is deactivated. Ask an admin to reactivate it.',
   identity_mismatch: 'The Skyflo account with your email address belongs to another person at your identity provider (it was linked to them when they signed in). Ask an admin.',
   email_unverified: 'Your identity provider has not verified your email address, so Skyflo will not link it to the existing account with that address. Verify it with your provider, or ask an admin.',
+  link_required:
+    'A Skyflo account with your email address already exists and is not linked to your company sign-in. Skyflo never links accounts by email alone: sign in to that account and link it under Settings → Profile, or ask an admin.',
+  session_ended: 'Your identity provider no longer renews your session. Sign in again.',
 };
 
 export function oidcErrorMessage(code: string | null): string | undefined {

@@ -62,7 +62,7 @@ export function ChatPage() {
   const shown = pendingApprovals(timeline);
   const targets = decisionTargets(timeline);
   const approvable = shown.length;
-  const waitingForOthers = useWaitingForOthers(shown.map((tool) => tool.call_id));
+  const waitingForOthers = useWaitingForOthers(store.conversationId ?? undefined, shown.map((tool) => tool.call_id));
   const decisionsLocked = streaming
     ? 'The agent is still preparing this turn; every change it proposes is shown before any can be decided.'
     : store.batch

@@ -9,6 +9,7 @@ import { useWaitingForMe } from '../../lib/pending-approvals.tsx';
 import { ClusterSwitcher } from '../../components/clusters/cluster-switcher.tsx';
 import { useClusters } from '../../components/clusters/clusters-query.ts';
 import { HealthStrip } from '../../components/clusters/health-strip.tsx';
+import { sandboxDemoModel, sandboxDemoQuestions } from '@skyflo/protocol';
 import { Composer } from './components/composer.tsx';
 
 const suggestions = ['Which pods are not running in any namespace?', 'Show me the deployments in default', 'Why is my last rollout stuck?'];
@@ -25,6 +26,8 @@ export function HomePage() {
   // its environment, so the error is simply not shown.
   const model = useQuery({ queryKey: ['settings', 'llm'], queryFn: () => skyflo.llmSettings(), retry: false, enabled: me.isSuccess });
   const noModel = model.data !== undefined && !model.data.configured;
+  // the sandbox's scripted demo model (no model key): say so, and offer the questions it knows
+  const demoModel = model.data?.model === sandboxDemoModel;
   const waitingForMe = useWaitingForMe();
   // `?cluster=NAME` (the header's switcher): the new conversation is pinned to that cluster by its first message
   const [search, setSearch] = useSearchParams();
@@ -34,7 +37,14 @@ export function HomePage() {
   const clusters = useClusters();
   const noCluster = clusters.error instanceof ApiError && clusters.error.status === 503 ? clusters.error.detail : undefined;
   const hasClusters = (clusters.data?.clusters.length ?? 0) > 0;
-  const placeholder = noModel ? 'Chats cannot run until a model is configured (see above).' : noCluster ? 'No tool can run until a cluster is configured (see above).' : 'Ready.';
+  const placeholder = noModel
+    ? 'Chats cannot run until a model is configured (see above).'
+    : noCluster
+      ? 'No tool can run until a cluster is configured (see above).'
+      : demoModel
+        ? `Ask the demo model, e.g. "${sandboxDemoQuestions[0]}"`
+        : 'Ready.';
+  const offered: readonly string[] = demoModel ? sandboxDemoQuestions : suggestions;
 
   async function start(text: string) {
     setBusy(true);
@@ -57,6 +67,13 @@ export function HomePage() {
       <div className="w-full max-w-2xl">
         <h1 className="text-2xl font-semibold">{name ? `Hello ${name}.` : 'Hello.'} What should we look at?</h1>
         <p className="mt-1 text-sm text-muted">Ask about your cluster or pipelines. Reads run at once; every change shows its exact diff and waits for your approval.</p>
+        {demoModel ? (
+          <p role="note" aria-label="Demo model" className="mt-3 rounded-md border border-accent/40 bg-accent/5 p-3 text-sm">
+            <strong>Demo model.</strong> This sandbox answers with a scripted model that knows its two incidents, so you can
+            try an investigation, an approval, the verification and an Undo without a model key. Start the sandbox with{' '}
+            <code>LLM_MODEL</code> set to use a real one.
+          </p>
+        ) : null}
         {noModel ? (
           <div role="status" className="mt-4 rounded-md border border-warn/50 bg-warn/10 px-3 py-2 text-sm">
             No model is configured yet, so chats cannot run.{' '}
@@ -101,13 +118,13 @@ export function HomePage() {
             <ErrorNote>{error}</ErrorNote>
           </div>
         ) : null}
-        {waitingForMe.length > 0 ? (
+        {waitingForMe.items.length > 0 ? (
           <section aria-labelledby="waiting-heading" className="mt-6 rounded-md border border-warn/50 bg-warn/5 p-3">
             <h2 id="waiting-heading" className="text-sm font-semibold">
-              Waiting for your decision ({waitingForMe.length})
+              Waiting for your decision ({waitingForMe.items.length}{waitingForMe.more ? '+' : ''})
             </h2>
             <ul className="mt-2 space-y-1">
-              {waitingForMe.map((item) => (
+              {waitingForMe.items.slice(0, 10).map((item) => (
                 <li key={`${item.conversation_id}:${item.call_id}`} className="text-sm">
                   <Link to={`/chat/${item.conversation_id}`} className="font-medium text-accent underline">
                     {item.policy_reason ?? item.tool}
@@ -116,10 +133,15 @@ export function HomePage() {
                 </li>
               ))}
             </ul>
+            {waitingForMe.items.length > 10 || waitingForMe.more ? (
+              <Link to="/approvals" className="mt-2 inline-block text-xs text-accent underline">
+                Every call waiting, under Pending approvals
+              </Link>
+            ) : null}
           </section>
         ) : null}
         <div className="mt-4 flex flex-wrap gap-2">
-          {suggestions.map((text) => (
+          {offered.map((text) => (
             <button key={text} type="button" disabled={busy} onClick={() => void start(text)} className="rounded-full border border-border bg-panel px-3 py-1 text-xs text-muted hover:text-fg">
               {text}
             </button>

@@ -11,7 +11,7 @@ export function listConversations(input: { cursor?: string | null; query?: strin
   return skyflo.listConversations({ limit: input.limit ?? PAGE_SIZE, cursor: input.cursor ?? null, ...(input.query ? { query: input.query } : {}) });
 }
 
-/** GET /conversations/search: titles and content, best match first, with highlight ranges (checked by the protocol's schema). */
+/** GET /conversations/search: titles and content, newest activity first and paged by cursor, with highlight ranges (checked by the protocol's schema). */
 export type SearchHit = SearchConversationsResponse['data'][number];
 export function searchConversations(input: SearchConversationsInput): Promise<SearchConversationsResponse> {
   return skyflo.searchConversations(input);

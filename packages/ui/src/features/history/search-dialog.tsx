@@ -1,5 +1,5 @@
 import * as Dialog from '@radix-ui/react-dialog';
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery } from '@tanstack/react-query';
 import { Search, SlidersHorizontal } from 'lucide-react';
 import { useEffect, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
@@ -24,8 +24,9 @@ const filterFields: Array<{ key: keyof Filters; label: string; type: 'text' | 'd
 
 /**
  * Ctrl/Cmd+K: full-text search over the titles and content (messages, answers, tool calls) of the conversations you
- * may read (issue 37), best match first, each with the passage that matched and the matched words marked. Arrow keys
- * and Enter open one; the filters narrow by cluster, namespace, tool and date.
+ * may read (issue 37), newest activity first and a page at a time ("Show more" follows the cursor, issue 79), each with
+ * the passage that matched and the matched words marked. Arrow keys and Enter open one; the filters narrow by
+ * cluster, namespace, tool and date.
  */
 export function SearchDialog({ open, onOpenChange }: { open: boolean; onOpenChange(open: boolean): void }) {
   const [text, setText] = useState('');
@@ -46,18 +47,21 @@ export function SearchDialog({ open, onOpenChange }: { open: boolean; onOpenChan
   }, [open]);
   const filtered = Object.values(debounced.filters).some((value) => value.trim() !== '');
   const ready = debounced.text.length >= 2 || (debounced.text.length === 0 && filtered);
-  const results = useQuery({
+  const results = useInfiniteQuery({
     queryKey: ['conversations', 'search', debounced],
-    queryFn: () =>
+    queryFn: ({ pageParam }) =>
       searchConversations({
         limit: 20,
         ...(debounced.text ? { q: debounced.text } : {}),
         ...Object.fromEntries(Object.entries(debounced.filters).filter(([, value]) => value.trim() !== '').map(([key, value]) => [key, value.trim()])),
+        ...(pageParam ? { cursor: pageParam } : {}),
       }),
+    initialPageParam: null as string | null,
+    getNextPageParam: (page) => page.next_cursor ?? undefined,
     enabled: open && ready,
     retry: false,
   });
-  const items = results.data?.data ?? [];
+  const items = results.data?.pages.flatMap((page) => page.data) ?? [];
   useEffect(() => setActive(0), [debounced]);
 
   const go = (id: string) => {
@@ -137,8 +141,20 @@ export function SearchDialog({ open, onOpenChange }: { open: boolean; onOpenChan
                 <SearchResult item={item} />
               </li>
             ))}
-            {results.data?.has_more ? <li className="px-3 py-2 text-xs text-muted">More conversations match: add words or a filter to narrow the search.</li> : null}
           </ul>
+          {results.hasNextPage ? (
+            // outside the listbox: a listbox holds options only
+            <div className="border-t border-border p-1">
+              <button
+                type="button"
+                disabled={results.isFetchingNextPage}
+                onClick={() => void results.fetchNextPage()}
+                className="w-full rounded px-2 py-1.5 text-xs text-muted hover:bg-panel-2 hover:text-fg"
+              >
+                {results.isFetchingNextPage ? 'Loading…' : 'Show more'}
+              </button>
+            </div>
+          ) : null}
         </Dialog.Content>
       </Dialog.Portal>
     </Dialog.Root>

@@ -66,8 +66,10 @@ function AddDataSourceForm({ onCreated }: { onCreated(): void }) {
     const cluster = String(form.get('cluster') ?? '');
     // Prometheus only: the Grafana the chart's "Open in Grafana" link goes to
     const grafanaUrl = provider === 'prometheus' ? String(form.get('grafana_url') ?? '').trim() : '';
+    // a multi-tenant Loki or Mimir: its tenant, sent as X-Scope-OrgID
+    const orgId = String(form.get('org_id') ?? '').trim();
     create.mutate(
-      { provider, ...(name ? { name } : {}), metadata: { api_url: String(form.get('api_url')), ...(cluster ? { cluster } : {}), ...(grafanaUrl ? { grafana_url: grafanaUrl } : {}) }, credentials: credentialsOf(form) },
+      { provider, ...(name ? { name } : {}), metadata: { api_url: String(form.get('api_url')), ...(cluster ? { cluster } : {}), ...(grafanaUrl ? { grafana_url: grafanaUrl } : {}), ...(orgId ? { org_id: orgId } : {}) }, credentials: credentialsOf(form) },
       { onSuccess: () => element.reset() },
     );
   }
@@ -103,6 +105,9 @@ function AddDataSourceForm({ onCreated }: { onCreated(): void }) {
             <Input id="ds-grafana" name="grafana_url" type="url" placeholder="https://grafana.example.com" />
           </Field>
         ) : null}
+        <Field label="Tenant (X-Scope-OrgID, optional)" htmlFor="ds-org" hint="For a multi-tenant Loki or Mimir.">
+          <Input id="ds-org" name="org_id" autoComplete="off" placeholder="team-a" />
+        </Field>
         <Field label="Username (basic auth, optional)" htmlFor="ds-user">
           <Input id="ds-user" name="username" autoComplete="off" />
         </Field>
@@ -146,7 +151,10 @@ function DataSourceCard({ source, admin, onChanged }: { source: Integration; adm
     const grafanaUrl = source.provider === 'prometheus' ? String(form.get('grafana_url') ?? '').trim() : undefined;
     const grafanaChange = grafanaUrl === undefined || grafanaUrl === (source.metadata.grafana_url ?? '') ? {} : { grafana_url: grafanaUrl || null };
     const urlChange = apiUrl && apiUrl !== source.metadata.api_url ? { api_url: apiUrl } : {};
-    const metadata = { ...urlChange, ...grafanaChange };
+    // an emptied tenant removes it (null); unchanged sends nothing
+    const orgId = String(form.get('org_id') ?? '').trim();
+    const orgChange = orgId === (source.metadata.org_id ?? '') ? {} : { org_id: orgId || null };
+    const metadata = { ...urlChange, ...grafanaChange, ...orgChange };
     // a blank secret keeps the stored one; a new URL needs it again (the engine never sends a token to another host)
     update.mutate({
       ...(name && name !== source.name ? { name } : {}),
@@ -182,6 +190,7 @@ function DataSourceCard({ source, admin, onChanged }: { source: Integration; adm
       <p className="mt-1 break-all font-mono text-xs text-muted">
         {source.metadata.api_url} · {source.metadata.cluster ? `cluster ${source.metadata.cluster}` : 'every cluster'}
         {source.metadata.grafana_url ? ` · Grafana ${source.metadata.grafana_url}` : ''}
+        {source.metadata.org_id ? ` · tenant ${source.metadata.org_id}` : ''}
         {source.metadata.username ? ` · basic auth ${source.metadata.username}` : ''}
         {source.credentials.set ? ` · secret …${source.credentials.token_last4 ?? ''}` : ' · no secret'}
       </p>
@@ -198,6 +207,9 @@ function DataSourceCard({ source, admin, onChanged }: { source: Integration; adm
               <Input id={`ds-grafana-${source.id}`} name="grafana_url" type="url" defaultValue={source.metadata.grafana_url ?? ''} />
             </Field>
           ) : null}
+          <Field label="Tenant (X-Scope-OrgID, optional)" htmlFor={`ds-org-${source.id}`} hint="Empty: no tenant.">
+            <Input id={`ds-org-${source.id}`} name="org_id" autoComplete="off" defaultValue={source.metadata.org_id ?? ''} />
+          </Field>
           <Field label="Username (basic auth, optional)" htmlFor={`ds-user-${source.id}`}>
             <Input id={`ds-user-${source.id}`} name="username" autoComplete="off" defaultValue={source.metadata.username ?? ''} />
           </Field>

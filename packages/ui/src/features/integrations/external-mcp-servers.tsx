@@ -62,12 +62,18 @@ function ExternalMcpCard({ server, onChanged }: { server: ExternalMcpServer; onC
           ? `${server.transport.command.join(' ')}${server.transport.env_names.length > 0 ? ` · env ${server.transport.env_names.join(', ')}` : ''}${server.transport.cwd ? ` · in ${server.transport.cwd}` : ''}`
           : `${server.transport.url}${server.transport.token.set ? ' · bearer token set' : ' · no token'}`}
       </p>
+      <p className="mt-1 text-xs text-muted">
+        {server.acts_on
+          ? `Acts on cluster ${server.acts_on.cluster}${server.acts_on.namespace ? `, namespace ${server.acts_on.namespace}` : ' (any namespace)'}: its calls are approved by those whose scope includes it.`
+          : 'Acts nowhere declared: only approvers whose scope is not limited may approve its calls.'}
+        {server.non_destructive_tools.length > 0 ? ` Not destructive: ${server.non_destructive_tools.join(', ')}.` : ''}
+      </p>
       {server.error ? <div className="mt-2"><ErrorNote>{server.error}</ErrorNote></div> : null}
       {server.tools.length > 0 ? (
         <ul className="mt-2 flex flex-wrap gap-1.5 text-xs" aria-label={`Tools of ${server.name}`}>
           {server.tools.map((tool) => (
             <li key={tool.name} className="rounded border border-border px-1.5 py-0.5 font-mono">
-              {tool.name} <span className="text-muted">{tool.read_only ? 'read-only' : 'needs approval'}</span>
+              {tool.name} <span className="text-muted">{tool.read_only ? 'read-only' : tool.destructive ? 'needs approval · destructive' : 'needs approval'}</span>
             </li>
           ))}
         </ul>
@@ -122,7 +128,10 @@ function AddExternalMcpForm({ onCreated }: { onCreated(): void }) {
       kind === 'stdio'
         ? { type: 'stdio', command, ...(Object.keys(env).length > 0 ? { env } : {}), ...(text('cwd') ? { cwd: text('cwd') } : {}) }
         : { type: 'http', url: text('url'), ...(text('token') ? { token: text('token') } : {}) };
-    create.mutate({ name: text('name'), toolset: text('toolset'), transport }, { onSuccess: () => element.reset() });
+    // where its tools act and which are not destructive: the admin's word, never the server's (issue 74)
+    const actsOn = text('cluster') ? { cluster: text('cluster'), ...(text('namespace') ? { namespace: text('namespace') } : {}) } : undefined;
+    const nonDestructive = text('non_destructive').split(/[\s,]+/).filter(Boolean);
+    create.mutate({ name: text('name'), toolset: text('toolset'), transport, ...(actsOn ? { acts_on: actsOn } : {}), ...(nonDestructive.length > 0 ? { non_destructive_tools: nonDestructive } : {}) }, { onSuccess: () => element.reset() });
   }
   return (
     <section className="rounded-lg border border-border bg-panel p-5" aria-label="Add MCP server">
@@ -165,6 +174,15 @@ function AddExternalMcpForm({ onCreated }: { onCreated(): void }) {
             </Field>
           </>
         )}
+        <Field label="Acts on cluster" htmlFor="mcp-cluster" hint="where its tools act; empty: only unscoped approvers approve them">
+          <Input id="mcp-cluster" name="cluster" placeholder="prod" />
+        </Field>
+        <Field label="Namespace" htmlFor="mcp-namespace" hint="empty: any namespace of that cluster">
+          <Input id="mcp-namespace" name="namespace" placeholder="argocd" />
+        </Field>
+        <Field label="Tools that are not destructive" htmlFor="mcp-non-destructive" hint="their own names, comma-separated; every other write counts as destructive (four-eyes)">
+          <Input id="mcp-non-destructive" name="non_destructive" placeholder="refresh_app" />
+        </Field>
         <div className="md:col-span-2">
           {create.isError ? <ErrorNote>{create.error.message}</ErrorNote> : null}
           <Button type="submit" variant="primary" className="mt-2" disabled={create.isPending}>

@@ -10,9 +10,13 @@ import { ClustersSection } from './clusters-section.tsx';
 import { ApiTokensSection } from './api-tokens-section.tsx';
 import { PublicUrlSection } from './public-url-section.tsx';
 import { RunbooksSection } from './runbooks-section.tsx';
+import { SchedulesSection } from './schedules-section.tsx';
 import { PasskeysSection } from './passkeys-section.tsx';
 import { DeviceKeysSection } from './device-keys-section.tsx';
 import { PasskeyPolicySection } from './passkey-policy-section.tsx';
+import { CompanySignInSection } from './company-sign-in-section.tsx';
+import { PoliciesSection } from './policies-section.tsx';
+import { FreezesSection } from './freezes-section.tsx';
 
 function Section({ title, description, children }: { title: string; description: string; children: React.ReactNode }) {
   return (
@@ -116,6 +120,11 @@ const sections = [
   { path: 'server', title: 'Public address', admin: true },
   // everyone reads the team's runbooks (the answer's "Runbook:" chip opens one here); admins upload and delete
   { path: 'runbooks', title: 'Runbooks', admin: false },
+  // issue 76: policies as code (admins); everyone sees the change freezes, admins add them
+  { path: 'policies', title: 'Policies', admin: true },
+  { path: 'freezes', title: 'Freezes', admin: false },
+  // everyone manages their own scheduled checks (issue 81); admins see everyone's
+  { path: 'schedules', title: 'Schedules', admin: false },
 ] as const;
 
 const tab = ({ isActive }: { isActive: boolean }) => `rounded-md px-2.5 py-1.5 text-sm ${isActive ? 'bg-panel-2 font-medium text-fg' : 'text-muted hover:bg-panel-2 hover:text-fg'}`;
@@ -149,6 +158,7 @@ export default function SettingsPage() {
         {section === 'profile' ? (
           <>
             <ProfileSection />
+            <CompanySignInSection />
             <PasskeysSection />
             <DeviceKeysSection />
             <PasswordSection />
@@ -165,6 +175,9 @@ export default function SettingsPage() {
         ) : null}
         {section === 'server' && admin ? <PublicUrlSection /> : null}
         {section === 'runbooks' && me.data ? <RunbooksSection isAdmin={admin} /> : null}
+        {section === 'policies' && admin ? <PoliciesSection /> : null}
+        {section === 'freezes' && me.data ? <FreezesSection isAdmin={admin} /> : null}
+        {section === 'schedules' && me.data ? <SchedulesSection isAdmin={admin} /> : null}
       </div>
     </div>
   );

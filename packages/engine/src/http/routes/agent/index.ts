@@ -21,6 +21,7 @@ import type { AgentConfig } from '../../../config/agent.ts';
 import type { ToolGateway } from '../../../mcp/tool-gateway.ts';
 import type { AuthenticatedUser, EventBus, RunStore } from '../../../ports/index.ts';
 import { streamRun } from './stream-run.ts';
+import { DependencyUnavailableError, type DependencyProbes } from '../../../observability/dependency-probes.ts';
 
 /**
  * What the routes use. The agent service itself is built by the composition root (create-engine.ts, through
@@ -35,6 +36,11 @@ export interface AgentRouteDeps {
   /** whether a re-attached run is still alive (its lease) */
   runs: Pick<RunStore, 'get'>;
   config: Pick<AgentConfig, 'heartbeatMs' | 'runLeaseMs'>;
+  /**
+   * Issue 75: the database and the event bus, probed with a real round trip; a run (or a stop, or a re-attached
+   * stream) that needs one that does not answer is refused with 503 and Retry-After at once instead of hanging.
+   */
+  dependencies?: Pick<DependencyProbes, 'require'>;
 }
 
 const resumeQuerySchema = z.object({
@@ -53,6 +59,23 @@ function describeIssues(error: z.ZodError): string {
 export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps) => {
   const { service } = deps;
 
+  /**
+   * How every run stream watches its run (issue 75 item 3): alive while its lease is renewed; a run whose engine
+   * died, or whose state cannot be read for a lease, ends the stream with `completed(error)` within about a lease,
+   * never heartbeats for ever. A stream of a run started here watches it too: that run may hang on a part that
+   * stopped answering, or its process may freeze.
+   */
+  const watchRun = (runId: string) => ({
+    runState: async () => {
+      const run = await deps.runs.get(runId);
+      if (run?.status === 'running') return run.leaseUntil.getTime() > Date.now() ? ('alive' as const) : ('lapsed' as const);
+      // finished after its lease had lapsed: closed by another process (the reconciler) because its engine died
+      return run?.finishedAt && run.finishedAt.getTime() <= run.leaseUntil.getTime() ? ('finished' as const) : ('lapsed' as const);
+    },
+    livenessIntervalMs: Math.max(250, Math.floor(deps.config.runLeaseMs / 3)),
+    unreadableForMs: deps.config.runLeaseMs,
+  });
+
   const authenticated = (request: FastifyRequest, reply: FastifyReply): AuthenticatedUser | undefined => {
     const user = userOf(request);
     if (!user) void reply.code(401).send({ detail: 'Not authenticated' });
@@ -62,8 +85,9 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
   const fail = (reply: FastifyReply, error: unknown) => {
     // The agent service's refusals (AgentRequestError) and any other engine error that carries a status.
     if (isSkyfloError(error) && error.statusCode !== undefined) {
-      // A per-user run limit frees up as runs finish; tell clients when to look again.
+      // A per-user run limit frees up as runs finish, a dependency comes back: tell clients when to look again.
       if (error.code === 'TOO_MANY_RUNS') void reply.header('retry-after', '5');
+      if (error instanceof DependencyUnavailableError) void reply.header('retry-after', String(error.retryAfterSeconds));
       // the code too: a client tells PASSKEY_REQUIRED (approve with a passkey) from other refusals without parsing words
       return reply.code(error.statusCode).send({ detail: error.message, code: error.code });
     }
@@ -78,9 +102,10 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
     const message = [...parsed.data.messages].reverse().find((item) => item.role === 'user' && item.content.trim());
     if (!message) return reply.code(400).send({ detail: 'messages must contain a user message with non-empty content' });
     try {
+      await deps.dependencies?.require(['database', 'bus']);
       if (!parsed.data.conversation_id) await app.conversationQuota?.(request, reply);
       const run = await service.prepareChat({ user, conversationId: parsed.data.conversation_id, message: message.content, ...(parsed.data.context ? { context: parsed.data.context } : {}), ip: request.ip });
-      await streamRun({ request, reply, bus: deps.bus, runId: run.runId, conversationId: run.conversationId, start: run.start, heartbeatMs: deps.config.heartbeatMs });
+      await streamRun({ request, reply, bus: deps.bus, runId: run.runId, conversationId: run.conversationId, start: run.start, heartbeatMs: deps.config.heartbeatMs, ...watchRun(run.runId), checkStateAtOnce: false });
       return reply;
     } catch (error) {
       return fail(reply, error);
@@ -93,6 +118,7 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
     const parsed = approvalRequestSchema.safeParse(request.body ?? {});
     if (!parsed.success) return reply.code(400).send({ detail: `Invalid approval request: ${describeIssues(parsed.error)}` });
     try {
+      await deps.dependencies?.require(['database', 'bus']);
       const run = await service.prepareDecision({
         user,
         conversationId: parsed.data.conversation_id,
@@ -106,11 +132,12 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
         ...(parsed.data.approve_without_preview ? { withoutPreview: true } : {}),
         ...(parsed.data.webauthn ? { webauthn: parsed.data.webauthn } : {}),
         ...(parsed.data.device_signature ? { deviceSignature: parsed.data.device_signature } : {}),
+        ...(parsed.data.break_glass ? { breakGlass: { reason: parsed.data.break_glass.reason } } : {}),
         // an API token decides only with approvals:write (tool-calls/decide)
         ...(request.apiToken ? { apiToken: request.apiToken } : {}),
         ip: request.ip,
       });
-      await streamRun({ request, reply, bus: deps.bus, runId: run.runId, conversationId: run.conversationId, start: run.start, heartbeatMs: deps.config.heartbeatMs });
+      await streamRun({ request, reply, bus: deps.bus, runId: run.runId, conversationId: run.conversationId, start: run.start, heartbeatMs: deps.config.heartbeatMs, ...watchRun(run.runId), checkStateAtOnce: false });
       return reply;
     } catch (error) {
       return fail(reply, error);
@@ -124,8 +151,9 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
     const parsed = undoRequestSchema.safeParse(request.body ?? {});
     if (!parsed.success) return reply.code(400).send({ detail: `Invalid undo request: ${describeIssues(parsed.error)}` });
     try {
+      await deps.dependencies?.require(['database', 'bus']);
       const run = await service.prepareUndo({ user, conversationId: parsed.data.conversation_id, callId: request.params.call_id, ip: request.ip });
-      await streamRun({ request, reply, bus: deps.bus, runId: run.runId, conversationId: run.conversationId, start: run.start, heartbeatMs: deps.config.heartbeatMs });
+      await streamRun({ request, reply, bus: deps.bus, runId: run.runId, conversationId: run.conversationId, start: run.start, heartbeatMs: deps.config.heartbeatMs, ...watchRun(run.runId), checkStateAtOnce: false });
       return reply;
     } catch (error) {
       return fail(reply, error);
@@ -138,6 +166,7 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
     const parsed = stopRequestSchema.safeParse(request.body ?? {});
     if (!parsed.success) return reply.code(400).send({ detail: `Invalid stop request: ${describeIssues(parsed.error)}` });
     try {
+      await deps.dependencies?.require(['bus']);
       await service.stop({ user, conversationId: parsed.data.conversation_id, runId: parsed.data.run_id });
       return { status: 'stopped', conversation_id: parsed.data.conversation_id, run_id: parsed.data.run_id };
     } catch (error) {
@@ -151,6 +180,7 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
     const parsed = resumeQuerySchema.safeParse({ ...request.query, last_event_id: request.headers['last-event-id'] ?? request.query.last_event_id });
     if (!parsed.success) return reply.code(400).send({ detail: `Invalid request: ${describeIssues(parsed.error)}` });
     try {
+      await deps.dependencies?.require(['database', 'bus']);
       // Unknown (or expired) runs are refused here; otherwise the stream would wait for events that never come.
       await service.assertRunEvents({ user, conversationId: parsed.data.conversation_id, runId: request.params.run_id });
       await streamRun({
@@ -161,13 +191,7 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
         conversationId: parsed.data.conversation_id,
         afterIndex: parsed.data.last_event_id,
         heartbeatMs: deps.config.heartbeatMs,
-        runState: async () => {
-          const run = await deps.runs.get(request.params.run_id);
-          if (run?.status === 'running') return run.leaseUntil.getTime() > Date.now() ? 'alive' : 'lapsed';
-          // finished after its lease had lapsed: closed by another process (the reconciler) because its engine died
-          return run?.finishedAt && run.finishedAt.getTime() <= run.leaseUntil.getTime() ? 'finished' : 'lapsed';
-        },
-        livenessIntervalMs: Math.max(250, Math.floor(deps.config.runLeaseMs / 3)),
+        ...watchRun(request.params.run_id),
       });
       return reply;
     } catch (error) {

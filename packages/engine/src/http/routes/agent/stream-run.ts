@@ -68,6 +68,17 @@ export interface StreamRunInput {
    */
   runState?: () => Promise<RunState>;
   livenessIntervalMs?: number;
+  /**
+   * How long the run's state may stay unreadable (the database not answering) before the stream ends with
+   * `completed(error)` rather than heartbeats nobody can vouch for: the run lease, the time after which a run nobody
+   * renews is dead anyway (issue 75 item 3). Default: three liveness intervals.
+   */
+  unreadableForMs?: number;
+  /**
+   * Check the run's state at once (a re-attached stream, whose run may have ended long ago); a stream of a run started
+   * here checks only after the first interval (its run has just been claimed).
+   */
+  checkStateAtOnce?: boolean;
 }
 
 /** `alive`: running with a current lease; `finished`: ended (its `completed` should have come); `lapsed`: its engine stopped renewing. */
@@ -83,6 +94,10 @@ export const eventStreamFailedMessage = (detail: string) =>
 export const eventsLostMessage =
   "Some of this run's events were lost by the event stream (the event bus was down or restarted), so this stream stops here rather than show the answer with a hole in it. The run goes on in the engine, and what it produces is saved in the conversation: reload it to see all of it.";
 
+/** The run's state could not be read for a lease (issue 75 item 3): the stream ends instead of waiting blind. */
+export const stateUnreadableMessage = (seconds: number, detail: string) =>
+  `This run's state could not be read for ${seconds} s (the database did not answer: ${detail}), so this stream cannot follow it to its end and stops here. The run may still finish; what it produces is saved in the conversation: reload it once GET /api/v1/readyz answers ok.`;
+
 export const lostEndMessage =
   'The run ended, but its last events did not reach this stream (the event stream lost them, or its engine stopped as it ended). What it produced is saved in the conversation: reload it to see the outcome.';
 
@@ -93,6 +108,16 @@ export const lostEndMessage =
 function endedWithoutCompleted(state: Exclude<RunState, 'alive'>, busFailed: string | undefined): string {
   if (busFailed) return eventStreamFailedMessage(busFailed);
   return state === 'finished' ? lostEndMessage : deadRunMessage;
+}
+
+/** `promise`, or a rejection once `ms` have passed without its answer. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer.unref?.();
+  });
+  return Promise.race([promise, timedOut]).finally(() => clearTimeout(timer));
 }
 
 export async function streamRun(input: StreamRunInput): Promise<void> {
@@ -192,25 +217,43 @@ export async function streamRun(input: StreamRunInput): Promise<void> {
     };
     busWatch = setInterval(noteBusHealth, Math.min(1_000, input.livenessIntervalMs ?? 1_000));
     busWatch.unref?.();
+    const intervalMs = input.livenessIntervalMs ?? 10_000;
+    const unreadableForMs = input.unreadableForMs ?? 3 * intervalMs;
+    /** since when the state could not be read (undefined: it was read at the last check) */
+    let unreadableSince: number | undefined;
+    let checking = false;
+    const end = (error: string) => {
+      write(sseFrame('completed', { type: 'completed', status: 'error', error, conversation_id: input.conversationId, run_id: input.runId, timestamp: Date.now(), duration: 0, duration_ms: 0 }));
+      close();
+    };
     const checkLiveness = async () => {
+      // one check at a time: a database that does not answer must not pile them up
+      if (checking || !open) return;
+      checking = true;
       noteBusHealth();
       let state: RunState;
       try {
-        state = await runState();
-      } catch {
-        return; // storage trouble is not evidence of a dead run; check again later
+        state = await withTimeout(runState(), intervalMs);
+        unreadableSince = undefined;
+      } catch (error) {
+        // Storage trouble is not evidence of a dead run, for a while: for longer than a lease nobody can say the run
+        // lives (its own renewals fail too), and the stream says so and ends rather than send heartbeats for ever.
+        unreadableSince ??= Date.now();
+        if (open && Date.now() - unreadableSince >= unreadableForMs) end(stateUnreadableMessage(Math.round((Date.now() - unreadableSince) / 1000), error instanceof Error ? error.message : String(error)));
+        return;
+      } finally {
+        checking = false;
       }
       if (state === 'alive' || !open) return;
       if (state === 'finished' && !finishedOnce) {
         finishedOnce = true;
         return;
       }
-      write(sseFrame('completed', { type: 'completed', status: 'error', error: endedWithoutCompleted(state, busFailed), conversation_id: input.conversationId, run_id: input.runId, timestamp: Date.now(), duration: 0, duration_ms: 0 }));
-      close();
+      end(endedWithoutCompleted(state, busFailed));
     };
     // Replayed frames were delivered during subscribe: a run that ended normally has closed the stream already.
-    await checkLiveness();
-    liveness = setInterval(() => void checkLiveness(), input.livenessIntervalMs ?? 10_000);
+    if (input.checkStateAtOnce !== false) await checkLiveness();
+    liveness = setInterval(() => void checkLiveness(), intervalMs);
     liveness.unref?.();
   }
   await finished;

@@ -2,6 +2,11 @@
  * /auth/oidc/…: company sign-in (issue 35). The browser is sent to the provider and back; the session it ends with
  * is the same HttpOnly cookie pair a password login gives. Failures land on the UI's login page with a code it
  * explains (`/login?oidc_error=wrong_audience`), never on a JSON error a person cannot read.
+ *
+ * Issue 74 item 7: an account is linked to a provider person only by its owner, signed in to it: POST
+ * /auth/oidc/link answers the provider's URL (a POST, so another site cannot start it), the provider authenticates
+ * the person afresh, and the callback links them (the provider must vouch for the same, verified e-mail), landing on
+ * `/settings?oidc_link=linked` or `/settings?oidc_link_error=<code>`.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -10,6 +15,7 @@ import type { AccountService } from '../../../accounts/account-service.ts';
 import { OidcSignInError, type OidcErrorCode, type OidcSignIn } from '../../../accounts/oidc-sign-in.ts';
 import type { PasswordHasher } from '../../../accounts/password-hasher.ts';
 import { clearSessionCookies, REFRESH_TOKEN_COOKIE, setSessionCookies } from '../../plugins/session-cookies.ts';
+import { HttpError } from '../../plugins/http-error.ts';
 
 export interface OidcRouteDeps {
   accounts: AccountService;
@@ -39,14 +45,21 @@ export const oidcRoutes: FastifyPluginAsync<OidcRouteDeps> = async (app, deps) =
 
   if (!deps.signIn) return;
   /** the account refusals a person can act on, as the login page explains them */
-  const accountErrorCodes: Record<string, OidcErrorCode | undefined> = { INACTIVE_USER: 'account_disabled', OIDC_IDENTITY_MISMATCH: 'identity_mismatch', OIDC_EMAIL_UNVERIFIED: 'email_unverified' };
+  const accountErrorCodes: Record<string, OidcErrorCode | undefined> = {
+    INACTIVE_USER: 'account_disabled',
+    OIDC_IDENTITY_MISMATCH: 'identity_mismatch',
+    OIDC_EMAIL_UNVERIFIED: 'email_unverified',
+    OIDC_LINK_REQUIRED: 'link_required',
+    OIDC_LINK_REFUSED: 'identity_mismatch',
+  };
+  const stateCookie = (request: FastifyRequest) => ({ httpOnly: true, sameSite: 'lax' as const, secure: request.protocol === 'https', path: STATE_COOKIE_PATH, maxAge: signIn.stateTtlSeconds });
   const signIn = deps.signIn;
 
   app.get('/auth/oidc/login', open, async (request, reply) => {
     try {
       const { url, stateToken } = await signIn.start();
       // SameSite=Lax: the provider's redirect back is a top-level GET, which Lax cookies ride along with.
-      reply.setCookie(STATE_COOKIE, stateToken, { httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', path: STATE_COOKIE_PATH, maxAge: signIn.stateTtlSeconds });
+      reply.setCookie(STATE_COOKIE, stateToken, stateCookie(request));
       return reply.redirect(url);
     } catch (error) {
       const code = error instanceof OidcSignInError ? error.code : 'provider_error';
@@ -55,12 +68,30 @@ export const oidcRoutes: FastifyPluginAsync<OidcRouteDeps> = async (app, deps) =
     }
   });
 
+  /**
+   * Issue 74 item 7: the signed-in owner of an account asks to link it to their company sign-in. Answers the
+   * provider's URL for the browser to open (the login state rides in the same HttpOnly cookie as a sign-in's, naming
+   * this account); an API token cannot start it.
+   */
+  app.post('/auth/oidc/link', async (request, reply) => {
+    if (request.apiToken) throw new HttpError(403, 'Linking your company sign-in is done in the Command Center, not with an API token', 'FORBIDDEN');
+    const { url, stateToken } = await signIn.start({ linkUserId: request.user.id });
+    reply.setCookie(STATE_COOKIE, stateToken, stateCookie(request));
+    return { url };
+  });
+
   app.get('/auth/oidc/callback', open, async (request, reply) => {
     const stateToken = request.cookies[STATE_COOKIE];
     reply.clearCookie(STATE_COOKIE, { path: STATE_COOKIE_PATH });
+    let linking = false;
     try {
       const callbackUrl = new URL(request.url, origin(request));
       const identity = await signIn.finish(callbackUrl, stateToken);
+      if (identity.linkUserId) {
+        linking = true;
+        await deps.accounts.linkProviderIdentity({ userId: identity.linkUserId, identity, ip: request.ip });
+        return reply.redirect('/settings?oidc_link=linked');
+      }
       // A provider account has no usable password: a random one nobody knows, hashed like any other.
       const unusablePassword = await deps.hasher.hash(randomBytes(32).toString('base64url'));
       const session = await deps.accounts.signInWithProvider({ ...identity, ip: request.ip, unusablePassword });
@@ -69,8 +100,8 @@ export const oidcRoutes: FastifyPluginAsync<OidcRouteDeps> = async (app, deps) =
     } catch (error) {
       const code = error instanceof OidcSignInError ? error.code : error instanceof AccountError ? accountErrorCodes[error.code] : undefined;
       if (!code) throw error;
-      request.log.warn({ oidc_error: code, reason: (error as Error).message }, 'oidc sign-in refused');
-      return reply.redirect(`/login?oidc_error=${code}`);
+      request.log.warn({ oidc_error: code, reason: (error as Error).message, linking }, 'oidc sign-in refused');
+      return reply.redirect(linking ? `/settings?oidc_link_error=${code}` : `/login?oidc_error=${code}`);
     }
   });
 

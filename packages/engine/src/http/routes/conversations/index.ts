@@ -1,7 +1,9 @@
 import { createConversationRequestSchema, listConversationsQuerySchema, updateConversationRequestSchema } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { draftRunbook, NotResolvedError } from '../../../incident-memory/runbook-draft.ts';
 import { conversationAccess, type ApprovalPolicyName } from '../../../tool-calls/decide/conversation-access.ts';
+import type { MemberScope } from '@skyflo/protocol';
 import type { ApprovalStore, AuditLog, Conversation, ConversationStore } from '../../../ports/index.ts';
 import { isUuid, parseConversationCursor } from '../../../storage/conversation-cursor.ts';
 import { HttpError, notFound } from '../../plugins/http-error.ts';
@@ -17,6 +19,11 @@ export interface ConversationRouteDeps {
   approvalPolicy?: ApprovalPolicyName;
   /** issue 21: marks conversations whose changes were verified `regressed` (and not undone since) */
   approvals?: Pick<ApprovalStore, 'regressedConversations'>;
+  /**
+   * a person's cluster scope as it is now (issue 74 item 8): someone limited to clusters reads and searches other
+   * people's conversations only when they are pinned inside it. Absent: nobody is limited.
+   */
+  scopeOf?: (userId: string) => Promise<MemberScope | undefined>;
 }
 
 /** The reference's first message of every conversation created through POST /conversations. */
@@ -33,12 +40,14 @@ const patchSchema = updateConversationRequestSchema.extend({
  * (not 403, which would confirm that the id exists). An admin — and, with APPROVAL_POLICY=approver, an approver, who
  * needs the context of the calls they decide — may read anyone's conversation; that read is written to the audit log.
  */
-export const conversationRoutes: FastifyPluginAsync<ConversationRouteDeps> = async (app, { conversations, audit, stopRuns, approvalPolicy = 'self', approvals }) => {
+export const conversationRoutes: FastifyPluginAsync<ConversationRouteDeps> = async (app, { conversations, audit, stopRuns, approvalPolicy = 'self', approvals, scopeOf }) => {
   async function load(request: FastifyRequest, access: 'read' | 'write'): Promise<Conversation> {
     const { id } = parseInput(idParamsSchema, request.params, 'params');
     const conversation = isUuid(id) ? await conversations.get(id) : undefined;
     if (!conversation) throw notFound('Conversation not found');
-    const grant = conversationAccess({ policy: approvalPolicy, actor: request.user, conversationOwnerId: conversation.userId }, access === 'read' ? 'read' : 'change');
+    // the reader's scope matters only in someone else's conversation
+    const actorScope = conversation.userId === request.user.id ? undefined : await scopeOf?.(request.user.id);
+    const grant = conversationAccess({ policy: approvalPolicy, actor: request.user, conversationOwnerId: conversation.userId, reach: { actorScope, conversationCluster: conversation.cluster } }, access === 'read' ? 'read' : 'change');
     if (grant === 'owner') return conversation;
     if (grant) {
       await audit.record({
@@ -54,14 +63,14 @@ export const conversationRoutes: FastifyPluginAsync<ConversationRouteDeps> = asy
     throw notFound('Conversation not found');
   }
 
-  await app.register(conversationSearchRoute, { conversations, audit, approvalPolicy });
+  await app.register(conversationSearchRoute, { conversations, audit, approvalPolicy, ...(scopeOf ? { scopeOf } : {}) });
 
   app.post('/conversations', async (request, reply) => {
     const input = parseInput(createConversationRequestSchema, request.body ?? {});
     await app.conversationQuota?.(request, reply);
     // An id in use or ever used (deleted conversations keep a tombstone) is never handed out again: the store throws
     // CONVERSATION_ID_TAKEN, which the error handler answers with 409 and the store's message.
-    const conversation = await conversations.create({ userId: request.user.id, welcome: WELCOME_MESSAGE, ...(input.conversation_id ? { id: input.conversation_id } : {}) });
+    const conversation = await conversations.create({ userId: request.user.id, welcome: WELCOME_MESSAGE, ...(input.conversation_id ? { id: input.conversation_id } : {}), ...(input.title !== undefined ? { title: input.title } : {}) });
     return reply.code(201).send({ status: 'success', id: conversation.id, title: conversation.title, created_at: conversation.createdAt.toISOString() });
   });
 
@@ -77,6 +86,18 @@ export const conversationRoutes: FastifyPluginAsync<ConversationRouteDeps> = asy
       data: page.items.map((item) => ({ id: item.id, title: item.title, created_at: item.createdAt.toISOString(), updated_at: item.updatedAt.toISOString(), ...(item.cluster ? { cluster: item.cluster } : {}), ...(regressed.has(item.id) ? { regressed: true } : {}) })),
       pagination: { limit: query.limit, next_cursor: page.nextCursor, has_more: page.nextCursor !== null },
     };
+  });
+
+  // Issue 81 item 5: a runbook drafted from a resolved conversation, for whoever may read it; saving it is POST
+  // /runbooks (admins). Nothing is stored here. 409 NOT_RESOLVED when no approved change ran and no alert resolved.
+  app.post('/conversations/:id/runbook-draft', async (request) => {
+    const conversation = await load(request, 'read');
+    try {
+      return draftRunbook(conversation);
+    } catch (error) {
+      if (error instanceof NotResolvedError) throw new HttpError(409, error.message, 'NOT_RESOLVED');
+      throw error;
+    }
   });
 
   app.get('/conversations/:id', async (request) => {

@@ -2,7 +2,7 @@
  * Bring your own MCP servers (issue 39 item 4), admins only; secrets (bearer token, env values) are never answered:
  *   GET    /integrations/mcp-servers           → {data: ExternalMcpServer[]}
  *   POST   /integrations/mcp-servers           → 201 ExternalMcpServer | 400 why it could not be reached | 409 name taken
- *   PATCH  /integrations/mcp-servers/:id       → ExternalMcpServer ({enabled})
+ *   PATCH  /integrations/mcp-servers/:id       → ExternalMcpServer ({enabled?, acts_on?, non_destructive_tools?})
  *   DELETE /integrations/mcp-servers/:id       → 204 (its undecided approvals are denied)
  *   POST   /integrations/mcp-servers/:id/test  → {ok, latency_ms, tools?, error?, problems?}
  */
@@ -29,7 +29,7 @@ export const externalMcpRoutes: FastifyPluginAsync<ExternalMcpRouteDeps> = async
   app.patch('/integrations/mcp-servers/:id', async (request) => {
     const { id } = parseInput(idParamsSchema, request.params, 'params');
     const input = parseInput(updateExternalMcpServerRequestSchema, request.body);
-    return externalMcp.setEnabled(request.user, id, input.enabled, request.ip);
+    return externalMcp.update(request.user, id, input, request.ip);
   });
 
   app.delete('/integrations/mcp-servers/:id', async (request, reply) => {

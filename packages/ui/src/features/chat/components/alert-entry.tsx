@@ -1,6 +1,8 @@
 /**
  * An alert investigation's alert (issue 37 item 9), shown where a user's message would be: what fired, its labels,
  * annotations and links (runbook_url, the rule's generatorURL). The engine's instruction to the model is not shown.
+ * Repeat notifications add lines under it (issue 78: "Fired again: the same 3 alerts firing"), and a group larger
+ * than the card says how many of its alerts were left out.
  */
 import type { AlertCard } from '@skyflo/protocol';
 
@@ -14,7 +16,8 @@ export function AlertEntry({ alert }: { alert: AlertCard }) {
         <span className="font-semibold">{alert.title}</span>
         <span className="text-xs text-muted">
           {alert.status}
-          {alert.count > 1 ? ` · ${alert.count} alerts` : ''} · from {alert.receiver}
+          {alert.count > 1 ? ` · ${alert.count} alerts` : ''}
+          {alert.truncated_alerts ? ` (the first ${alert.count - alert.truncated_alerts} shown to the investigation)` : ''} · from {alert.receiver}
         </span>
       </header>
       {annotations.length > 0 ? (
@@ -46,6 +49,15 @@ export function AlertEntry({ alert }: { alert: AlertCard }) {
             </li>
           ))}
         </ul>
+      ) : null}
+      {alert.notes?.length ? (
+        <ol className="mt-2 space-y-0.5 border-t border-border pt-2 text-xs text-muted" aria-label="Since then" data-testid="alert-notes">
+          {alert.notes.map((note, index) => (
+            <li key={index}>
+              <time dateTime={new Date(note.at).toISOString()}>{new Date(note.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}</time> {note.text}
+            </li>
+          ))}
+        </ol>
       ) : null}
     </section>
   );

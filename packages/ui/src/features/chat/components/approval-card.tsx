@@ -1,13 +1,14 @@
-import { AlertOctagon, Hourglass, ShieldAlert, ShieldQuestion } from 'lucide-react';
+import { AlertOctagon, Ban, Hourglass, ShieldAlert, ShieldQuestion } from 'lucide-react';
 import { lazy, Suspense, useRef, useState, type KeyboardEvent } from 'react';
 import { Badge, Button, Kbd, Spinner } from '../../../components/ui.tsx';
 import { useMe } from '../../../lib/session.tsx';
 import { autoRevertBlocked } from '../../../lib/auto-revert-offer.ts';
 import { useDecisionRight } from '../../../lib/pending-approvals.tsx';
+import { previewRequiredWords } from '../../../lib/decision-rights.ts';
 import { useChatStore } from '../state/chat-store.ts';
 import { decisionTargetOf, type DecisionTarget, type ToolView } from '../state/timeline.ts';
 import { decisionOfKey } from './card-keys.ts';
-import { hasFailedPreview } from '@skyflo/protocol';
+import { approvalNeedsPreview, hasFailedPreview } from '@skyflo/protocol';
 import { ApprovalCluster, ApprovalTarget } from '../../../components/clusters/approval-cluster.tsx';
 import { ArgsView } from './tool-card.tsx';
 import { AutoRevertOption } from '../../../components/auto-revert-option.tsx';
@@ -40,10 +41,12 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
   // four-eyes: an inverse needing a second person is not the requester's to run automatically (issue 31)
   const autoRevertRefused = autoRevertBlocked(undo, tool.requested_by?.id, me);
   const autoRevert = undo !== undefined && autoRevertFor === preview && autoRevertRefused === undefined;
-  // Issue 31 item 10: a call whose dry run failed is approved only with "approve without a preview" ticked (audited).
-  const previewFailed = hasFailedPreview(tool);
+  // Issue 31 item 10: a call whose dry run failed is approved only with "approve without a preview" ticked (audited)…
+  // Issue 73 item 6: …except where its cluster enforces approvals: nobody approves it there (its risk says why).
+  const notApprovable = approvalNeedsPreview(tool);
+  const offerWithoutPreview = hasFailedPreview(tool) && !notApprovable;
   const [withoutPreviewFor, setWithoutPreviewFor] = useState<string | undefined>(undefined);
-  const withoutPreview = previewFailed && withoutPreviewFor === preview;
+  const withoutPreview = offerWithoutPreview && withoutPreviewFor === preview;
   const card = useRef<HTMLElement>(null);
   /** Event.timeStamp of the gesture that moved the user into the card; undefined while they did not */
   const armedAt = useRef<number | undefined>(undefined);
@@ -52,13 +55,23 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
     armedAt.current = at;
     setArmed(true);
   };
-  const right = useDecisionRight(tool.call_id, () => void useChatStore.getState().followDecision(tool.call_id));
+  const conversationId = useChatStore((state) => state.conversationId) ?? undefined;
+  const right = useDecisionRight(conversationId, tool.call_id, () => void useChatStore.getState().followDecision(tool.call_id));
   const busy = locked !== undefined;
   const previewMissing = !tool.args_hash;
-  const needsAcknowledgement = previewFailed && !withoutPreview;
-  const keysOnlyHint = locked === undefined && !previewMissing && !needsAcknowledgement;
+  const needsAcknowledgement = offerWithoutPreview && !withoutPreview;
+  // Why Approve is not offered, though Deny is: nobody can approve the call as it is (the queue's deny-only, with the
+  // engine's words; the card's own PREVIEW_REQUIRED risk when the queue has not said so yet).
+  const approveRefusal = notApprovable
+    ? previewRequiredWords
+    : right.kind === 'deny-only'
+      ? right.reason
+      : undefined;
+  const mayDecide = right.kind === 'can' || right.kind === 'deny-only';
+  const mayApprove = right.kind === 'can' && approveRefusal === undefined;
+  const keysOnlyHint = locked === undefined && (!mayApprove || (!previewMissing && !needsAcknowledgement));
   const decide = (approve: boolean) => {
-    if (busy || right.kind !== 'can' || (approve && (previewMissing || needsAcknowledgement))) return;
+    if (busy || !mayDecide || (approve && (!mayApprove || previewMissing || needsAcknowledgement))) return;
     onDecide(decisionTargetOf(tool), approve, reason.trim() || undefined, approve && autoRevert ? true : undefined, approve && withoutPreview ? true : undefined);
   };
   const onKeyDown = (event: KeyboardEvent<HTMLElement>) => {
@@ -149,9 +162,12 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
             <DiffView diff={tool.diff} />
           </Suspense>
         ) : tool.preview_error ? (
-          <p className="text-sm text-warn">No dry-run preview: {tool.preview_error}</p>
+          // the whole error, wrapped at its line breaks and inside long tokens (a phone's width)
+          <p className="whitespace-pre-wrap break-words text-sm text-warn" data-testid="preview-error">
+            No dry-run preview: {tool.preview_error}
+          </p>
         ) : null}
-        {previewFailed && right.kind === 'can' ? (
+        {offerWithoutPreview && mayApprove ? (
           <label className="flex items-start gap-2 rounded-md border border-danger/40 bg-danger/5 px-2 py-1.5 text-sm">
             <input type="checkbox" className="mt-0.5" checked={withoutPreview} disabled={busy} onChange={(event) => setWithoutPreviewFor(event.target.checked ? preview : undefined)} />
             <span>
@@ -159,7 +175,17 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
             </span>
           </label>
         ) : null}
-        {undo && right.kind === 'can' ? <AutoRevertOption undo={undo} checked={autoRevert} disabled={busy} blocked={autoRevertRefused} onChange={(checked) => setAutoRevertFor(checked ? preview : undefined)} /> : null}
+        {undo && mayApprove ? <AutoRevertOption undo={undo} checked={autoRevert} disabled={busy} blocked={autoRevertRefused} onChange={(checked) => setAutoRevertFor(checked ? preview : undefined)} /> : null}
+        {/* in the card, not in its sticky footer: on a phone the footer keeps to what decides (Deny) */}
+        {approveRefusal !== undefined && mayDecide ? (
+          <div role="status" data-testid="approval-not-approvable" className="flex items-start gap-2 rounded-md border border-danger/40 bg-danger/5 px-2 py-1.5">
+            <Ban className="mt-0.5 h-4 w-4 shrink-0 text-danger" aria-hidden />
+            <div className="min-w-0">
+              <p className="text-sm font-medium">Cannot be approved</p>
+              <p className="break-words text-sm text-muted">{approveRefusal}</p>
+            </div>
+          </div>
+        ) : null}
         {right.kind === 'cannot' ? (
           <div role="status" data-testid="approval-waiting" className="sticky bottom-0 -mx-4 flex items-start gap-2 border-t border-border bg-panel px-4 py-3">
             <Hourglass className="mt-0.5 h-4 w-4 shrink-0 text-warn" aria-hidden />
@@ -186,14 +212,20 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
               <Button variant="danger" disabled={busy} onClick={() => decide(false)} aria-keyshortcuts={armed ? 'd' : undefined}>
                 Deny <Kbd>D</Kbd>
               </Button>
-              <Button variant="primary" disabled={busy || previewMissing || needsAcknowledgement} onClick={() => decide(true)} aria-keyshortcuts={armed ? 'a' : undefined}>
-                {autoRevert ? 'Approve with automatic revert' : 'Approve'} <Kbd>A</Kbd>
-              </Button>
+              {mayApprove ? (
+                <Button variant="primary" disabled={busy || previewMissing || needsAcknowledgement} onClick={() => decide(true)} aria-keyshortcuts={armed ? 'a' : undefined}>
+                  {autoRevert ? 'Approve with automatic revert' : 'Approve'} <Kbd>A</Kbd>
+                </Button>
+              ) : null}
             </div>
             {/* a hint that only names keys is not shown on a touch screen without a mouse or trackpad (a phone) */}
             <p className={`mt-1 text-xs text-muted ${keysOnlyHint ? 'not-any-pointer-fine:hidden' : ''}`} data-testid="approval-hint">
               {locked ??
-                (previewMissing
+                (!mayApprove
+                  ? armed
+                    ? 'D denies.'
+                    : 'Click or Tab into this card to deny it with D.'
+                  : previewMissing
                   ? 'The preview of this call did not reach this page; reload it to approve.'
                   : needsAcknowledgement
                     ? 'The dry-run preview failed: tick "Approve without a preview" to approve, or deny.'

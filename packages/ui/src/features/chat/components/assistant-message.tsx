@@ -1,4 +1,4 @@
-import { AlertTriangle, BookOpen, Bot, Square } from 'lucide-react';
+import { AlertTriangle, BookOpen, Bot, History, Square } from 'lucide-react';
 import { Link } from 'react-router-dom';
 import { memo } from 'react';
 import { CopyButton } from '../../../components/copy-button.tsx';
@@ -68,6 +68,25 @@ export const AssistantMessage = memo(function AssistantMessage(props: {
               >
                 <BookOpen className="h-3 w-3" aria-hidden />
                 <span>Runbook: {runbook.title}</span>
+              </Link>
+            ))}
+          </div>
+        ) : null}
+        {entry.seen_before?.length ? (
+          // Issue 81: the requester's own resolved incidents the model was given; each opens that conversation.
+          <div className="mt-2 flex flex-wrap gap-1.5">
+            {entry.seen_before.map((incident) => (
+              <Link
+                key={incident.conversation_id}
+                to={`/chat/${incident.conversation_id}`}
+                title="A past incident of yours, given to the model as reference"
+                className="inline-flex items-center gap-1 rounded-md border border-border bg-panel px-2 py-0.5 text-xs text-muted hover:text-fg"
+                data-testid="seen-before-chip"
+              >
+                <History className="h-3 w-3" aria-hidden />
+                <span>
+                  Seen before: {incident.title}, {incident.date}, resolved by {incident.resolved_by}
+                </span>
               </Link>
             ))}
           </div>

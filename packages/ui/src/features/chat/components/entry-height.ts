@@ -34,7 +34,7 @@ export function estimateEntryHeight(entry: Entry): number {
 
 function estimate(entry: Entry): number {
   if (entry.type === 'user') return 16 + textHeight(entry.content);
-  if (entry.type === 'alert') return 96 + textHeight(Object.values(entry.alert.annotations).join('\n'));
+  if (entry.type === 'alert') return 96 + textHeight(Object.values(entry.alert.annotations).join('\n')) + (entry.alert.notes?.length ?? 0) * 18;
   let height = 24; // the footer (copy buttons, usage)
   for (const segment of entry.segments) {
     if (segment.kind === 'text') height += textHeight(segment.text);

@@ -49,9 +49,15 @@ export function ArgsView({ args }: { args: Record<string, unknown> }) {
   );
 }
 
-/** One tool call: state icon, title, who decided it (when it needed a decision), and (expanded) its exact arguments and terminal-style result. */
+/**
+ * One tool call: state icon, title, who decided it (when it needed a decision), why it failed (when it did), and
+ * (expanded) its exact arguments and terminal-style result.
+ */
 export function ToolCard({ tool }: { tool: ToolView }) {
-  const [open, setOpen] = useState(tool.status === 'error');
+  const [open, setOpen] = useState(false);
+  // Issue 73 item 6: a failed call says why on the card itself (a NOT_EXECUTED refusal is the whole story), not only
+  // once opened; a card that failed while on screen is no exception.
+  const failure = tool.status === 'error' && tool.error ? tool.error : undefined;
   const { icon: Icon, className } = statusIcon[tool.status];
   const output = tool.result?.map((part) => part.text).join('\n') ?? '';
   const cut = outputCut(output);
@@ -82,6 +88,16 @@ export function ToolCard({ tool }: { tool: ToolView }) {
         </span>
       </button>
       {wasDecided(tool) ? <DecisionNote tool={tool} /> : null}
+      {failure !== undefined ? (
+        <div role="note" aria-label="Why it failed" data-testid="tool-card-error" className="flex items-start gap-2 border-t border-border px-3 py-2 text-sm">
+          <XCircle className="mt-0.5 h-4 w-4 shrink-0 text-danger" aria-hidden />
+          {/* the whole reason, wrapped at its line breaks and inside long names, so a phone shows all of it */}
+          <p className="min-w-0 flex-1 whitespace-pre-wrap break-words text-danger">
+            {tool.error_code ? <code className="mr-1.5 font-mono text-xs font-semibold">{tool.error_code}</code> : null}
+            {failure}
+          </p>
+        </div>
+      ) : null}
       {/* a PromQL range result is drawn even while the card is closed: it is what people would rather look at */}
       {tool.chart && tool.status === 'completed' ? (
         <Suspense fallback={<div className="h-44 px-3 pb-3 text-xs text-muted">Loading chart…</div>}>
@@ -107,7 +123,7 @@ export function ToolCard({ tool }: { tool: ToolView }) {
             />
           ) : null}
           <ArgsView args={tool.args} />
-          {tool.error ? <TerminalOutput text={tool.error_code ? `[${tool.error_code}] ${tool.error}` : tool.error} label="Error" tone="error" /> : null}
+          {tool.error && failure === undefined ? <TerminalOutput text={tool.error_code ? `[${tool.error_code}] ${tool.error}` : tool.error} label="Error" tone="error" /> : null}
         </div>
       ) : null}
     </div>

@@ -2,7 +2,7 @@
  * What a page may decide, read from the live timeline: the cards a batch decision covers, and why a card may not be
  * decided right now. Pure functions of the timeline, so the store's intents and the page agree on them.
  */
-import { hasFailedPreview } from '@skyflo/protocol';
+import { approvalNeedsPreview, hasFailedPreview } from '@skyflo/protocol';
 import { decisionTargetOf, pendingApprovals, type DecisionTarget, type TimelineState } from './timeline.ts';
 
 /**
@@ -29,6 +29,8 @@ export function decisionRefusal(timeline: TimelineState, target: DecisionTarget,
   const current = decisionTargetOf(shown);
   if (current.args_hash !== target.args_hash || current.diff_hash !== target.diff_hash) return `The preview of ${shown.tool} changed after it was shown; read the card again and decide it there.`;
   if (approve && !target.args_hash) return `The preview of ${shown.tool} did not reach this page, so it cannot be approved from here; reload the page.`;
+  // issue 73 item 6: the engine refuses it (PREVIEW_REQUIRED) however it is approved: its card says why and offers Deny
+  if (approve && approvalNeedsPreview(shown)) return `${shown.tool} cannot be approved: its dry-run preview failed and its cluster enforces approvals (its card says why); deny it, or fix the cause and ask again.`;
   // the engine refuses it too (PREVIEW_NOT_ACKNOWLEDGED): only its card's "approve without a preview" approves it
   if (approve && !withoutPreview && hasFailedPreview(shown)) return `The dry-run preview of ${shown.tool} failed; approve it on its card, with "approve without a preview" ticked.`;
   return undefined;

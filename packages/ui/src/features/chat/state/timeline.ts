@@ -6,7 +6,7 @@
  * status, errors and notices, and the view of the stored shape the components render (`entries`, derived from
  * `timeline` reusing every unchanged entry and segment, so a streamed token re-derives only the last answer).
  */
-import type { AgentEvent, AlertCard, TimelineEntry, TimelineSegment, ToolExecutionRecord, ToolStatus, RunbookRef } from '@skyflo/protocol';
+import type { AgentEvent, AlertCard, TimelineEntry, TimelineSegment, ToolExecutionRecord, ToolStatus, RunbookRef, PastIncidentRef } from '@skyflo/protocol';
 // the subpath keeps the protocol's zod schemas out of the initial bundle (they load with the first stream)
 import { finishStreaming, foldLiveTimelineEvent } from '@skyflo/protocol/timeline-fold';
 
@@ -42,7 +42,7 @@ export type Entry =
    * (workflow.error), shown once: as the run's error with Retry while it is the last answer, in the answer once a
    * later message followed it
    */
-  | { id: string; type: 'assistant'; segments: Segment[]; usage: Usage; timestamp: number; stopped?: boolean; error?: string; runbooks?: RunbookRef[] };
+  | { id: string; type: 'assistant'; segments: Segment[]; usage: Usage; timestamp: number; stopped?: boolean; error?: string; runbooks?: RunbookRef[]; seen_before?: PastIncidentRef[] };
 
 export type RunStatus = 'idle' | 'streaming' | 'awaiting_approval' | 'stopped' | 'error';
 
@@ -81,7 +81,7 @@ function viewOfEntry(entry: TimelineEntry, previous: { source: TimelineEntry; vi
     const source = before?.source.segments[index];
     return viewOfSegment(segment, source ? { source, view: before!.view.segments[index]! } : undefined);
   });
-  return { id: entry.id, type: 'assistant', segments, usage: (entry.token_usage ?? {}) as Usage, timestamp: entry.timestamp, ...(entry.stopped ? { stopped: true } : {}), ...(entry.error ? { error: entry.error } : {}), ...(entry.runbooks?.length ? { runbooks: entry.runbooks } : {}) };
+  return { id: entry.id, type: 'assistant', segments, usage: (entry.token_usage ?? {}) as Usage, timestamp: entry.timestamp, ...(entry.stopped ? { stopped: true } : {}), ...(entry.error ? { error: entry.error } : {}), ...(entry.runbooks?.length ? { runbooks: entry.runbooks } : {}), ...(entry.seen_before?.length ? { seen_before: entry.seen_before } : {}) };
 }
 
 /** The components' view of `timeline`, reusing the previous view of every entry the fold left untouched. */
@@ -195,6 +195,15 @@ function alertCardOf(raw: Record<string, unknown>): AlertCard {
     annotations: strings(raw['annotations']),
     links,
     count: typeof raw['count'] === 'number' ? raw['count'] : 1,
+    ...(typeof raw['truncated_alerts'] === 'number' && raw['truncated_alerts'] > 0 ? { truncated_alerts: raw['truncated_alerts'] } : {}),
+    ...(Array.isArray(raw['notes'])
+      ? {
+          notes: raw['notes'].flatMap((note: unknown) => {
+            const { at, text } = (note ?? {}) as Record<string, unknown>;
+            return typeof at === 'number' && typeof text === 'string' ? [{ at, text }] : [];
+          }),
+        }
+      : {}),
   };
 }
 
@@ -226,7 +235,7 @@ export function timelineFromPersisted(messages: unknown, title?: string): Timeli
       const usage = (item['token_usage'] && typeof item['token_usage'] === 'object' ? item['token_usage'] : {}) as Record<string, unknown>;
       const content = typeof item['content'] === 'string' ? item['content'] : '';
       const failure = typeof item['error'] === 'string' && item['error'] ? { error: item['error'], ...(typeof item['error_code'] === 'string' ? { error_code: item['error_code'] } : {}) } : {};
-      timeline.push({ id, type: 'assistant', content, segments, token_usage: usage, timestamp, ...(item['stopped'] === true ? { stopped: true } : {}), ...failure, ...(Array.isArray(item['runbooks']) ? { runbooks: item['runbooks'] as RunbookRef[] } : {}) });
+      timeline.push({ id, type: 'assistant', content, segments, token_usage: usage, timestamp, ...(item['stopped'] === true ? { stopped: true } : {}), ...failure, ...(Array.isArray(item['runbooks']) ? { runbooks: item['runbooks'] as RunbookRef[] } : {}), ...(Array.isArray(item['seen_before']) ? { seen_before: item['seen_before'] as PastIncidentRef[] } : {}) });
     }
   }
   const state: TimelineState = withTimeline({ ...emptyTimeline, ...(title ? { title } : {}) }, timeline);

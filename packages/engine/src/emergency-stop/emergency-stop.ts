@@ -1,0 +1,90 @@
+/**
+ * The emergency stop (issue 76): one switch that leaves Skyflo read-only until an admin lifts it. It is kept in the
+ * database's settings (so every replica reads the same state, the moment it is written) and announced on the bus.
+ * While it is on, the gate refuses every mutating call before approval, the decision rules refuse every approval,
+ * and an approved call that has not run yet is closed unrun, each with the code EMERGENCY_STOP; reads keep working.
+ */
+import type { AuditLog, EventBus, SettingsStore, TransactionalStores } from '../ports/index.ts';
+
+export const emergencyStopKey = 'emergency_stop';
+/** The bus channel the switch is announced on (a run id no run has: runs are UUIDs). */
+export const emergencyStopChannel = 'skyflo:emergency-stop';
+export const emergencyStopCode = 'EMERGENCY_STOP';
+
+export interface EmergencyStopState {
+  reason: string;
+  /** who engaged it: user id and email */
+  by: { id: string; email: string };
+  since: Date;
+}
+
+interface Stored {
+  active: boolean;
+  reason?: string;
+  by?: { id: string; email: string };
+  since?: string;
+  lifted_by?: { id: string; email: string };
+  lifted_at?: string;
+}
+
+export function stateOf(stored: unknown): EmergencyStopState | undefined {
+  const value = stored as Stored | null | undefined;
+  if (!value || value.active !== true) return undefined;
+  return { reason: value.reason ?? '', by: value.by ?? { id: '', email: '' }, since: new Date(value.since ?? 0) };
+}
+
+/** What a refused call or decision says: the switch, who pulled it, why, and who can lift it. */
+export function stoppedText(state: EmergencyStopState, what: string): string {
+  return `${what}: the emergency stop is on (since ${state.since.toISOString()}, by ${state.by.email}${state.reason ? `: ${state.reason}` : ''}). Everything is read-only until an admin lifts it (DELETE /api/v1/emergency-stop, or the Command Center's emergency-stop control).`;
+}
+
+export interface EmergencyStop {
+  /** the switch as the database holds it now; a database that cannot be read counts as on (fail closed) */
+  state(): Promise<EmergencyStopState | undefined>;
+  engage(actor: { id: string; email: string; ip?: string | undefined }, reason: string): Promise<EmergencyStopState>;
+  /** false when it was not on */
+  lift(actor: { id: string; email: string; ip?: string | undefined }): Promise<boolean>;
+}
+
+export function createEmergencyStop(deps: {
+  settings: Pick<SettingsStore, 'get'>;
+  atomically<T>(work: (stores: Pick<TransactionalStores, 'settings' | 'audit'>) => Promise<T>): Promise<T>;
+  bus?: Pick<EventBus, 'publish'> | undefined;
+  logger?: { warn(object: unknown, message?: string): void } | undefined;
+}): EmergencyStop {
+  const announce = (data: Record<string, unknown>) =>
+    deps.bus?.publish(emergencyStopChannel, 'emergency_stop.changed', data).catch((error: unknown) => deps.logger?.warn({ error }, 'the emergency stop could not be announced on the bus (the database holds it; every replica reads it there)'));
+
+  return {
+    async state() {
+      try {
+        return stateOf(await deps.settings.get(emergencyStopKey));
+      } catch (error) {
+        return { reason: `its state could not be read (${error instanceof Error ? error.message : String(error)})`, by: { id: '', email: 'the engine' }, since: new Date() };
+      }
+    },
+
+    async engage(actor, reason) {
+      const since = new Date();
+      const stored: Stored = { active: true, reason, by: { id: actor.id, email: actor.email }, since: since.toISOString() };
+      await deps.atomically(async (stores: Pick<TransactionalStores, 'settings' | 'audit'>) => {
+        await stores.settings.put(emergencyStopKey, stored);
+        await (stores.audit as Pick<AuditLog, 'record'>).record({ actorId: actor.id, action: 'emergency_stop.engaged', subjectType: 'settings', subjectId: emergencyStopKey, details: { reason }, ...(actor.ip ? { ip: actor.ip } : {}) });
+      });
+      await announce({ active: true, reason, by: actor.email, since: stored.since });
+      return { reason, by: { id: actor.id, email: actor.email }, since };
+    },
+
+    async lift(actor) {
+      const lifted = await deps.atomically(async (stores: Pick<TransactionalStores, 'settings' | 'audit'>) => {
+        const before = stateOf(await stores.settings.get(emergencyStopKey));
+        if (!before) return false;
+        await stores.settings.put(emergencyStopKey, { active: false, lifted_by: { id: actor.id, email: actor.email }, lifted_at: new Date().toISOString() } satisfies Stored);
+        await (stores.audit as Pick<AuditLog, 'record'>).record({ actorId: actor.id, action: 'emergency_stop.lifted', subjectType: 'settings', subjectId: emergencyStopKey, details: { reason: before.reason, engaged_by: before.by.email, since: before.since.toISOString() }, ...(actor.ip ? { ip: actor.ip } : {}) });
+        return true;
+      });
+      if (lifted) await announce({ active: false, by: actor.email });
+      return lifted;
+    },
+  };
+}

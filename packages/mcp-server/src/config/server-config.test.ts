@@ -1,0 +1,53 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadServerConfig } from './server-config.ts';
+
+const configOf = (flags: Parameters<typeof loadServerConfig>[0], env: Record<string, string> = {}) => {
+  const loaded = loadServerConfig(flags, env);
+  if ('problems' in loaded) throw new Error(loaded.problems.join('\n'));
+  return loaded.config;
+};
+const problemsOf = (flags: Parameters<typeof loadServerConfig>[0], env: Record<string, string> = {}) => {
+  const loaded = loadServerConfig(flags, env);
+  return 'problems' in loaded ? loaded.problems : [];
+};
+
+describe("skyflo mcp's configuration", () => {
+  it('has working defaults and reads nothing it was not given', () => {
+    expect(configOf({})).toEqual({
+      port: 8888,
+      host: '127.0.0.1',
+      readOnly: false,
+      stdio: false,
+      dataDir: path.resolve('./.skyflo'),
+      confirm: 'elicit',
+      helmAllowedRegistries: [],
+      clusterLabels: {},
+    });
+  });
+
+  it('takes a flag over its variable, and says where the client token came from', () => {
+    const config = configOf(
+      { port: '0', confirm: 'deny', 'client-token': 'from-flag', 'helm-allowed-registries': 'ghcr.io' },
+      { MCP_CONFIRM: 'allow', MCP_CLIENT_TOKEN: 'from-env', HELM_ALLOWED_REGISTRIES: 'quay.io', MCP_AUTH_TOKEN: 'engine', SKYFLO_CLUSTER_LABELS: 'prod-eu=prod, dev=dev', HPA_SYNC_PERIOD_SECONDS: '15', KUBECONFIG: '/a:/b' },
+    );
+    expect(config).toMatchObject({ port: 0, confirm: 'deny', clientToken: { value: 'from-flag', from: '--client-token' }, helmAllowedRegistries: ['ghcr.io'], authToken: 'engine', clusterLabels: { 'prod-eu': 'prod', dev: 'dev' }, hpaSyncPeriodSeconds: 15, kubeconfigPath: '/a:/b' });
+    expect(configOf({}, { MCP_CLIENT_TOKEN: 'from-env' }).clientToken).toEqual({ value: 'from-env', from: 'MCP_CLIENT_TOKEN' });
+  });
+
+  it('hands the dry-run proxy its variables as given, and none when there are none', () => {
+    expect(configOf({}, { SKYFLO_DRY_RUN_URL: 'https://executor:8443', SKYFLO_DRY_RUN_TOKEN_FILE: '/run/token' }).dryRunProxyEnv).toEqual({ SKYFLO_DRY_RUN_URL: 'https://executor:8443', SKYFLO_DRY_RUN_TOKEN_FILE: '/run/token' });
+    expect(configOf({}).dryRunProxyEnv).toBeUndefined();
+  });
+
+  it('names every problem at once: the flag or variable, what was wrong, what was given', () => {
+    expect(problemsOf({ port: '70000', confirm: 'maybe' }, { HELM_ALLOWED_REGISTRIES: 'ghcr.io,https://evil', SKYFLO_CLUSTER_LABELS: 'prod', HPA_SYNC_PERIOD_SECONDS: 'soon' })).toEqual([
+      '--port must be a number between 0 and 65535, got "70000".',
+      '--confirm must be one of elicit, deny, allow, got "maybe".',
+      'HELM_ALLOWED_REGISTRIES must list hosts (host or host:port), comma-separated; "https://evil" is not one.',
+      'HPA_SYNC_PERIOD_SECONDS must be a number of seconds above 0.',
+      'SKYFLO_CLUSTER_LABELS must be "context=label" pairs separated by commas (e.g. "prod-eu=prod,dev=dev"); "prod" is not one.',
+    ]);
+    expect(problemsOf({}, { MCP_CONFIRM: 'yes' })).toEqual(['MCP_CONFIRM must be one of elicit, deny, allow, got "yes".']);
+  });
+});

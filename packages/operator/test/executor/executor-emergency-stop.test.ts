@@ -1,0 +1,52 @@
+/**
+ * Issue 76: the cluster's own emergency stop. While a SkyfloAI object in the executor's namespace carries the
+ * annotation skyflo.ai/emergency-stop, the executor mints no credential for any approval, however validly signed;
+ * removing the annotation lets the next mint through. Against kube-sim with the real kubectl and the executor's own
+ * RBAC (get/list on skyfloais, nothing more).
+ */
+import path from 'node:path';
+import { repoRoot } from '@skyflo/testkit/tools';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningExecutor } from '../../src/executor/index.ts';
+import { installNamespace, scaleWeb, startExecutorHarness, type ExecutorHarness } from './executor-harness.ts';
+
+const skyfloAiCrdPath = path.join(repoRoot, 'deploy', 'helm', 'skyflo', 'crds', 'skyfloais.skyflo.ai.yaml');
+
+let h: ExecutorHarness;
+let executor: RunningExecutor;
+
+beforeAll(async () => {
+  h = await startExecutorHarness();
+  executor = await h.startExecutor();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('the emergency stop on the SkyfloAI object', () => {
+  it('refuses every mint while the annotation is set, and mints again once it is removed', async () => {
+    // no SkyfloAI kind installed: there is no switch, and a signed approval mints as usual
+    const before = await h.signed(scaleWeb('before-stop'));
+    expect(await h.api(executor, 'POST', '/v1/approvals', before)).toMatchObject({ status: 201 });
+    expect((await h.mint(executor, before, scaleWeb('before-stop').args)).status).toBe(200);
+
+    await h.kubectl(['apply', '-f', skyfloAiCrdPath]);
+    const sky = { apiVersion: 'skyflo.ai/v1', kind: 'SkyfloAI', metadata: { name: 'skyflo', namespace: installNamespace, annotations: { 'skyflo.ai/emergency-stop': 'incident 42: bad rollout' } }, spec: {} };
+    await h.kubectl(['apply', '-f', '-'], JSON.stringify(sky));
+
+    // `kubectl get sky` shows it
+    expect(await h.kubectl(['get', 'sky', 'skyflo', '-n', installNamespace])).toMatch(/\bincident 42: bad rollout\b/);
+    const during = await h.signed(scaleWeb('during-stop'));
+    expect(await h.api(executor, 'POST', '/v1/approvals', during)).toMatchObject({ status: 201 });
+    const refused = await h.mint(executor, during, scaleWeb('during-stop').args);
+    expect(refused.status).toBe(423);
+    expect(refused.body).toEqual({ code: 'EMERGENCY_STOP', message: `the emergency stop is on (SkyfloAI ${installNamespace}/skyflo, annotation skyflo.ai/emergency-stop: incident 42: bad rollout); nothing is minted until it is removed` });
+    // nothing was created for it
+    await expect(h.kubectl(['get', 'serviceaccount', `skyflo-approval-${during.name}`, '-n', installNamespace])).rejects.toThrow(/not found/);
+
+    await h.kubectl(['annotate', 'skyfloai', 'skyflo', '-n', installNamespace, 'skyflo.ai/emergency-stop-']);
+    const after = await h.mint(executor, during, scaleWeb('during-stop').args);
+    expect(after.status, JSON.stringify(after.body)).toBe(200);
+  });
+});

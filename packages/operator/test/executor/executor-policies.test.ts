@@ -1,0 +1,171 @@
+/**
+ * Issue 76, "enforced twice": the executor judges the team's policies and change freezes again on what it mints, from
+ * SkyfloPolicy and SkyfloFreeze objects in its own namespace — never from the engine. Here no engine runs at all (the
+ * harness signs approvals as an engine whose own policy check is gone would): a call a policy denies or a freeze holds
+ * is still refused by the executor, and nothing is created for it. Against kube-sim with the real kubectl, the CRDs
+ * the chart installs and the executor's own RBAC (get/list on skyflopolicies and skyflofreezes, nothing more).
+ */
+import path from 'node:path';
+import { repoRoot } from '@skyflo/testkit/tools';
+import { stringify as toYaml } from 'yaml';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningExecutor } from '../../src/executor/index.ts';
+import { installNamespace, scaleWeb, startExecutorHarness, type ExecutorHarness } from './executor-harness.ts';
+
+const crd = (file: string) => path.join(repoRoot, 'deploy', 'helm', 'skyflo', 'crds', file);
+
+let h: ExecutorHarness;
+let executor: RunningExecutor;
+
+beforeAll(async () => {
+  h = await startExecutorHarness();
+  await h.kubectl(['apply', '-f', crd('skyflopolicies.skyflo.ai.yaml')]);
+  await h.kubectl(['apply', '-f', crd('skyflofreezes.skyflo.ai.yaml')]);
+  executor = await h.startExecutor();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+afterEach(async () => {
+  await h.kubectl(['delete', 'skyflopolicies,skyflofreezes', '--all', '-n', installNamespace]);
+});
+
+/** As an admin (or GitOps) installs it: `kubectl apply` of the object. */
+const install = (kind: 'SkyfloPolicy' | 'SkyfloFreeze', name: string, spec: Record<string, unknown>) =>
+  h.kubectl(['apply', '-f', '-'], toYaml({ apiVersion: 'skyflo.ai/v1alpha1', kind, metadata: { name, namespace: installNamespace }, spec }));
+
+/** Mirrors a freshly signed approval of `call` and asks for its credential, as the engine would. */
+async function approveAndMint(call: ReturnType<typeof scaleWeb>) {
+  const document = await h.signed(call);
+  expect(await h.api(executor, 'POST', '/v1/approvals', document)).toMatchObject({ status: 201 });
+  return { document, answer: await h.mint(executor, document, call.args) };
+}
+
+const accountOf = (name: string) => h.kubectl(['get', 'serviceaccount', `skyflo-approval-${name}`, '-n', installNamespace]);
+
+describe('SkyfloPolicy objects, judged by the executor at each mint', () => {
+  it('refuses a scale to 0 a deny policy matches, creates nothing for it, and mints the scale to 2', async () => {
+    await install('SkyfloPolicy', 'no-scale-to-zero', { expression: 'tool == "k8s_scale" && args.replicas == 0', effect: 'deny', message: 'Scale to zero needs a change ticket.' });
+
+    const zero = await approveAndMint(scaleWeb('policy-zero', 0));
+    expect(zero.answer.status).toBe(403);
+    expect(zero.answer.body).toEqual({ code: 'POLICY_DENIED', message: 'SkyfloPolicy "no-scale-to-zero" denies this k8s_scale call: Scale to zero needs a change ticket; nothing is minted' });
+    await expect(accountOf(zero.document.name)).rejects.toThrow(/not found/);
+
+    const two = await approveAndMint(scaleWeb('policy-two', 2));
+    expect(two.answer.status, JSON.stringify(two.answer.body)).toBe(200);
+    expect(two.answer.body.token).toEqual(expect.any(String));
+
+    // the refusal recorded no grant: once the policy is gone the same approval mints
+    await h.kubectl(['delete', 'skyflopolicy', 'no-scale-to-zero', '-n', installNamespace]);
+    expect((await h.mint(executor, zero.document, scaleWeb('policy-zero', 0).args)).status).toBe(200);
+  });
+
+  it('judges the objects the grant writes: the deployment after its own dry-run, before as it is live', async () => {
+    await install('SkyfloPolicy', 'no-empty-deployments', { expression: 'objects.exists(o, o.after.kind == "Deployment" && o.after.spec.replicas == 0)', effect: 'deny', message: 'A deployment keeps at least one pod' });
+    // a policy over `before` too: the live deployment in prod has 2 replicas (the harness creates it so)
+    await install('SkyfloPolicy', 'no-jump-from-two', { expression: 'objects.exists(o, o.before.metadata.namespace == "prod" && o.before.spec.replicas == 2 && o.after.spec.replicas == 7)', effect: 'deny', message: 'grow prod step by step' });
+
+    const zero = await approveAndMint(scaleWeb('objects-zero', 0, 'prod'));
+    expect(zero.answer.status).toBe(403);
+    expect(zero.answer.body).toEqual({ code: 'POLICY_DENIED', message: 'SkyfloPolicy "no-empty-deployments" denies this k8s_scale call: A deployment keeps at least one pod; nothing is minted' });
+    await expect(accountOf(zero.document.name)).rejects.toThrow(/not found/);
+
+    const seven = await approveAndMint(scaleWeb('objects-seven', 7, 'prod'));
+    expect(seven.answer.body).toEqual({ code: 'POLICY_DENIED', message: 'SkyfloPolicy "no-jump-from-two" denies this k8s_scale call: grow prod step by step; nothing is minted' });
+
+    // neither matches 2 → 1
+    const one = await approveAndMint(scaleWeb('objects-one', 1, 'prod'));
+    expect(one.answer.status, JSON.stringify(one.answer.body)).toBe(200);
+  });
+
+  it('a policy asking for more approvers than a SkyfloApproval records is refused only when it matches', async () => {
+    await install('SkyfloPolicy', 'prod-two-approvers', { expression: '"prod" in namespaces', effect: 'require_approvers', approvers: 2 });
+
+    const prod = await approveAndMint(scaleWeb('approvers-prod', 3, 'prod'));
+    expect(prod.answer.status).toBe(403);
+    expect(prod.answer.body.code).toBe('POLICY_DENIED');
+    expect(prod.answer.body.message).toContain('this executor cannot confirm 2 approvers');
+
+    const staging = await approveAndMint(scaleWeb('approvers-staging', 3, 'staging'));
+    expect(staging.answer.status, JSON.stringify(staging.answer.body)).toBe(200);
+  });
+
+  it("a require_passkey policy makes the executor check the approver's own passkey proof, which this approval lacks", async () => {
+    await install('SkyfloPolicy', 'prod-needs-passkey', { expression: 'cluster.name == "kube-sim" && "prod" in namespaces', effect: 'require_passkey' });
+
+    const prod = await approveAndMint(scaleWeb('passkey-prod', 3, 'prod'));
+    expect(prod.answer.status).toBe(403);
+    expect(prod.answer.body.code).toBe('APPROVER_SIGNATURE');
+    expect(prod.answer.body.message).toContain('carries no approver passkey signature (SkyfloPolicy "prod-needs-passkey" asks for the approver\'s passkey on this call)');
+
+    const staging = await approveAndMint(scaleWeb('passkey-staging', 3, 'staging'));
+    expect(staging.answer.status, JSON.stringify(staging.answer.body)).toBe(200);
+  });
+
+  it('fails closed on a policy whose expression does not compile: every mint is refused, naming it, until it is disabled', async () => {
+    await install('SkyfloPolicy', 'broken', { expression: 'tool == "k8s_scale" &&', effect: 'deny' });
+
+    const refused = await approveAndMint(scaleWeb('broken-one', 2));
+    expect(refused.answer.status).toBe(403);
+    expect(refused.answer.body.code).toBe('POLICY_DENIED');
+    expect(refused.answer.body.message).toMatch(/^SkyfloPolicy skyflo\/broken does not compile \(.+\); the executor fails closed and mints nothing until it is fixed or disabled$/);
+    await expect(accountOf(refused.document.name)).rejects.toThrow(/not found/);
+
+    await install('SkyfloPolicy', 'broken', { expression: 'tool == "k8s_scale" &&', effect: 'deny', enabled: false });
+    expect((await h.mint(executor, refused.document, scaleWeb('broken-one', 2).args)).status).toBe(200);
+  });
+});
+
+describe('SkyfloFreeze objects, judged by the executor at each mint', () => {
+  const hour = 3_600_000;
+  const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+
+  it('refuses a mint inside a freeze covering the namespace, naming it and when it ends; an ended freeze or another namespace mints', async () => {
+    const endsAt = iso(2 * hour);
+    await install('SkyfloFreeze', 'staging-release', { starts_at: iso(-hour), ends_at: endsAt, namespaces: ['stag*'], reason: 'release weekend' });
+    await install('SkyfloFreeze', 'last-week', { starts_at: iso(-200 * hour), ends_at: iso(-100 * hour), reason: 'over' });
+
+    const frozen = await approveAndMint(scaleWeb('frozen-staging', 3, 'staging'));
+    expect(frozen.answer.status).toBe(423);
+    expect(frozen.answer.body).toEqual({ code: 'FROZEN', message: `the change freeze "staging-release" (SkyfloFreeze skyflo/staging-release) holds until ${new Date(endsAt).toISOString()} (release weekend); nothing in its scope is minted until it ends` });
+    await expect(accountOf(frozen.document.name)).rejects.toThrow(/not found/);
+
+    // outside its namespaces, and under the freeze that ended, the mint goes through
+    const prod = await approveAndMint(scaleWeb('frozen-prod', 3, 'prod'));
+    expect(prod.answer.status, JSON.stringify(prod.answer.body)).toBe(200);
+
+    await h.kubectl(['delete', 'skyflofreeze', 'staging-release', '-n', installNamespace]);
+    expect((await h.mint(executor, frozen.document, scaleWeb('frozen-staging', 3, 'staging').args)).status).toBe(200);
+  });
+
+  it('a freeze for another cluster does not hold here; one whose time zone is unknown refuses every mint', async () => {
+    await install('SkyfloFreeze', 'other-cluster', { starts_at: iso(-hour), ends_at: iso(hour), clusters: ['prod-eu-*'], reason: 'EU freeze' });
+    const minted = await approveAndMint(scaleWeb('other-cluster', 3));
+    expect(minted.answer.status, JSON.stringify(minted.answer.body)).toBe(200);
+
+    await install('SkyfloFreeze', 'bad-zone', { starts_at: iso(-hour), ends_at: iso(hour), recurrence: 'daily', time_zone: 'Mars/Olympus', reason: 'typo' });
+    const refused = await approveAndMint(scaleWeb('bad-zone', 3));
+    expect(refused.answer.status).toBe(423);
+    expect(refused.answer.body.message).toBe('SkyfloFreeze skyflo/bad-zone cannot be read (time_zone "Mars/Olympus" is not an IANA time zone this executor knows); the executor fails closed and mints nothing until it is fixed or removed');
+  });
+});
+
+describe('guardrails the executor cannot read', () => {
+  it('refuses every mint when its identity may not list SkyfloPolicy objects (fail closed)', async () => {
+    // an install whose executor Role lacks the issue-76 rule (an old chart): take it away
+    const role = JSON.parse(await h.kubectl(['get', 'role', 'skyflo-executor', '-n', installNamespace, '-o', 'json']));
+    const without = { ...role, rules: role.rules.filter((rule: { resources: string[] }) => !rule.resources.includes('skyflopolicies')) };
+    await h.kubectl(['replace', '-f', '-'], JSON.stringify(without));
+    try {
+      const refused = await approveAndMint(scaleWeb('no-rbac', 3));
+      expect(refused.answer.status).toBe(403);
+      expect(refused.answer.body.code).toBe('POLICY_DENIED');
+      expect(refused.answer.body.message).toMatch(/^the executor could not read the SkyfloPolicy objects in skyflo \(.+\); nothing is minted until it can \(skyflo-executor needs get\/list on skyflopolicies\.skyflo\.ai\)$/);
+    } finally {
+      await h.kubectl(['replace', '-f', '-'], JSON.stringify({ ...role, metadata: { ...role.metadata, resourceVersion: undefined } }));
+    }
+  });
+});
