@@ -141,6 +141,15 @@ export const freezeInputSchema = deferred(() =>
 );
 export type FreezeInput = z.infer<typeof freezeInputSchema>;
 
+/**
+ * A SkyfloFreeze's `spec.break_glass` (cluster objects only): the people who may break it where the executor enforces
+ * it — each an email or a Skyflo user id, matched against the registered passkey that signed the approval. Absent:
+ * nobody can break it in the cluster; the freeze holds there until it ends or is edited.
+ */
+export const skyfloFreezeBreakGlassSchema = deferred(() =>
+  z.object({ approvers: z.array(z.string().trim().min(1).max(320)).min(1, 'name at least one approver (an email or a user id)').max(50) }).strict().optional(),
+);
+
 export const freezeSchema = deferred(() =>
   freezeInputSchema.extend({
     id: z.string(),

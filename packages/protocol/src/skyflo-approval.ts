@@ -195,6 +195,12 @@ export const skyfloApprovalStatusSchema = deferred(() => z.object({
    */
   approverSignatureRequired: z.boolean().optional(),
   /**
+   * Issue 76: an admin's break-glass — the call was approved while the change freeze `freeze` held, for `reason`. The
+   * executor mints during a SkyfloFreeze of that name only when the object names the approver among its
+   * `break_glass.approvers` and the approver's own passkey proof verifies (the engine's word alone breaks nothing).
+   */
+  breakGlass: z.object({ reason: z.string().min(1).max(500), freeze: z.string().min(1).max(100) }).optional(),
+  /**
    * Compact JWS (alg EdDSA) with a detached payload: base64url(approvalSigningInput(name, spec, status-without-signature)).
    * Made with the engine's key (SKYFLO_APPROVAL_SIGNING_KEY); the executor holds only the public key(s).
    */

@@ -33,14 +33,23 @@ const challengeBytesOf = (document: SkyfloApprovalDocument, challengeExpiresAt: 
 /** base64url(sha256(canonical facts)): the WebAuthn challenge of this approval (as the engine's passkey options). */
 export const approvalChallengeOf = (document: SkyfloApprovalDocument, challengeExpiresAt: string): string => challengeBytesOf(document, challengeExpiresAt).toString('base64url');
 
+/** Who must have signed: the registered key's email or user id is one of `who` (matched without case); `what` names the list. */
+export interface SignerAmong {
+  who: readonly string[];
+  what: string;
+}
+
 export interface ApproverSignatureChecker {
   /**
    * Throws ExecutorError APPROVER_SIGNATURE (EXPIRED for a signature past its expiry on this executor's clock) unless
    * the approval needs no proof or carries a valid one that was never used before (issue 73: each signature once).
    * `requiredBy`: why the executor itself requires the proof on this call (issue 76: a require_passkey SkyfloPolicy).
    */
-  check(document: SkyfloApprovalDocument, access: ApprovedAccess[], now: Date, requiredBy?: string): Promise<void>;
+  check(document: SkyfloApprovalDocument, access: ApprovedAccess[], now: Date, requiredBy?: string, signerAmong?: SignerAmong): Promise<void>;
 }
+
+const signerMatches = (among: SignerAmong, key: { userId: string; email?: string | undefined }): boolean =>
+  among.who.some((entry) => entry === key.userId || (key.email !== undefined && entry.toLowerCase() === key.email.toLowerCase()));
 
 export function createApproverSignatureChecker(options: { requirement: ApproverSignatureRequirement; rpId?: string | undefined; origin?: string | undefined; keys: ApproverKeyStore }): ApproverSignatureChecker {
   const { requirement, keys } = options;
@@ -104,7 +113,7 @@ export function createApproverSignatureChecker(options: { requirement: ApproverS
   }
 
   return {
-    async check(document, access, now, requiredBy) {
+    async check(document, access, now, requiredBy, signerAmong) {
       const { name, status } = document;
       const proof = status.approverProof;
       const why = whyRequired(document, access, requiredBy) ?? (proof ? 'the approval carries one' : undefined);
@@ -117,6 +126,9 @@ export function createApproverSignatureChecker(options: { requirement: ApproverS
       const stored = await keys.get(keyId);
       if (!stored) throw refuse(name, `is signed by ${what} ${keyId}, which is not registered with this executor (no SkyfloApproverKey)`);
       if (stored.key.userId !== status.decidedBy.id) throw refuse(name, `is signed by a ${what} of another user than its approver ${status.decidedBy.email ?? status.decidedBy.id}`);
+      if (signerAmong && !signerMatches(signerAmong, stored.key)) {
+        throw new ExecutorError('FROZEN', `SkyfloApproval "${name}" breaks a change freeze, but it is signed by ${stored.key.email ?? stored.key.userId}, who is not among ${signerAmong.what}; nothing is minted`);
+      }
       if ((stored.key.kind === 'device_key') !== Boolean(device)) throw refuse(name, `is signed as a ${what}, but key ${keyId} is registered as a ${stored.key.kind === 'device_key' ? 'device key' : 'passkey'}`);
       // the signed expiry, on this executor's clock: a signature is good for minutes, not for ever
       const signedExpiry = Date.parse(proof.challengeExpiresAt);

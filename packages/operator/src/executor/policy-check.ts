@@ -13,17 +13,21 @@
  *   refused, naming the object and the problem, until it is fixed or disabled: the executor cannot tell whether the
  *   broken rule would have applied, and a refusal is what a person notices and fixes;
  * - a compiled expression failing on one call (a field the call lacks) did not apply, exactly as in the engine;
- * - `deny` → POLICY_DENIED; a freeze holding for the grant's cluster and namespaces → FROZEN, with when it ends;
+ * - `deny` → POLICY_DENIED; a freeze holding for the grant's cluster and namespaces → FROZEN, with when it ends —
+ *   unless the approval carries an admin's break-glass of exactly that freeze (status.breakGlass, engine-signed) and
+ *   the object names who may break it (spec.break_glass.approvers): then the approver's own passkey must verify and
+ *   belong to one of them (approver-signature.ts), so neither the engine nor a stolen engine key breaks a freeze;
  * - `require_approvers: N` → refused, since a SkyfloApproval records one approver (status.decidedBy) and the
  *   executor cannot confirm N; `require_role` likewise (it carries no role); `require_passkey` → the approver's own
  *   passkey proof is checked (approver-signature.ts) as if the approval asked for it; `warn` → nothing.
  */
 import type { KubeObject, PolicyEffect } from '@skyflo/protocol';
 import { freezeFromObject, policyFromObject, skyfloFreezeKind, skyfloPolicyKind } from '@skyflo/safety/declared';
-import { activeFreeze, type Freeze } from '@skyflo/safety/freezes';
+import { activeFreezes, type Freeze } from '@skyflo/safety/freezes';
 import { checkExpression, demandsOf, effectText, judge, type EnabledPolicy } from '@skyflo/safety/policies';
 import { isNotFound, type KubeRest } from '../kube/kube-rest.ts';
 import { ExecutorError, type ExecutorLogger } from './executor-options.ts';
+import type { SignerAmong } from './approver-signature.ts';
 import { mintObjects, mintNamespaces, mintPolicyInput, type MintFacts } from './mint-policy-input.ts';
 import type { OwnKube } from './grant/own-kube.ts';
 
@@ -45,13 +49,21 @@ export interface PolicyCheckDeps {
   logger: ExecutorLogger;
 }
 
+/** What the matched policies and a break-glass still ask of the mint, checked with the approver's signature. */
+export interface MintDemands {
+  /** why the approver's own passkey (or device key) proof must verify */
+  passkeyRequiredBy?: string;
+  /** a break-glass: the key that signed must belong to one of `who` (emails or user ids), as `what` names them */
+  signerAmong?: SignerAmong;
+}
+
 export interface PolicyCheck {
   /**
    * Throws POLICY_DENIED or FROZEN when the mint must not happen. Answers what the matched policies still ask of the
    * mint that this module does not decide itself: `passkeyRequiredBy`, why the approver's passkey proof must be
    * checked (approver-signature.ts), when a require_passkey policy matched.
    */
-  check(facts: Omit<MintFacts, 'clusterName' | 'clusterLabels'>): Promise<{ passkeyRequiredBy?: string }>;
+  check(facts: Omit<MintFacts, 'clusterName' | 'clusterLabels'>): Promise<MintDemands>;
 }
 
 const plurals: Record<string, string> = { [skyfloPolicyKind]: 'skyflopolicies', [skyfloFreezeKind]: 'skyflofreezes' };
@@ -93,8 +105,17 @@ export function createPolicyCheck(deps: PolicyCheckDeps): PolicyCheck {
         if ('problem' in read) refuse('FROZEN', `SkyfloFreeze ${deps.namespace}/${nameOf(object)} cannot be read (${read.problem}); the executor fails closed and mints nothing until it is fixed or removed`, { approval, freeze: nameOf(object) });
         freezes.push(read.freeze);
       }
-      const hit = activeFreeze(freezes, scope, facts.now.getTime());
-      if (hit) refuse('FROZEN', `the change freeze "${hit.name}" (SkyfloFreeze ${deps.namespace}/${hit.name}) holds until ${hit.endsAt.toISOString()}${hit.reason ? ` (${hit.reason})` : ''}; nothing in its scope is minted until it ends`, { approval, freeze: hit.name, until: hit.endsAt.toISOString() });
+      const holding = activeFreezes(freezes, scope, facts.now.getTime());
+      const broken = document.status.breakGlass;
+      for (const hit of holding) {
+        const held = `the change freeze "${hit.name}" (SkyfloFreeze ${deps.namespace}/${hit.name}) holds until ${hit.endsAt.toISOString()}${hit.reason ? ` (${hit.reason})` : ''}`;
+        if (broken?.freeze !== hit.name) refuse('FROZEN', `${held}; nothing in its scope is minted until it ends`, { approval, freeze: hit.name, until: hit.endsAt.toISOString() });
+        if (!hit.freeze.breakGlassBy) refuse('FROZEN', `${held}, and it names nobody who may break it in the cluster (spec.break_glass.approvers); the break-glass approved in Skyflo mints nothing here — edit or delete the SkyfloFreeze to let the change run`, { approval, freeze: hit.name, breakGlass: broken.reason });
+      }
+      const breakGlass = broken && holding.length > 0
+        ? { freeze: broken.freeze, approvers: holding[0]!.freeze.breakGlassBy!, why: `breaking the change freeze "${broken.freeze}" (SkyfloFreeze ${deps.namespace}/${broken.freeze}) needs the approver's own passkey` }
+        : undefined;
+      if (breakGlass) deps.logger.warn({ approval, freeze: breakGlass.freeze, reason: broken!.reason }, 'a break-glass of a change freeze: minting only with a passkey of a person the freeze names');
 
       const policies: EnabledPolicy[] = [];
       for (const object of policyObjects) {
@@ -105,7 +126,8 @@ export function createPolicyCheck(deps: PolicyCheckDeps): PolicyCheck {
         if (problem) refuse('POLICY_DENIED', `SkyfloPolicy ${deps.namespace}/${read.policy.name} does not compile (${problem.message}); the executor fails closed and mints nothing until it is fixed or disabled`, { approval, policy: read.policy.name });
         policies.push(read.policy);
       }
-      if (policies.length === 0) return {};
+      const breakGlassDemand = breakGlass ? { passkeyRequiredBy: breakGlass.why, signerAmong: { who: breakGlass.approvers, what: `SkyfloFreeze ${deps.namespace}/${breakGlass.freeze}'s break_glass.approvers` } } : {};
+      if (policies.length === 0) return breakGlassDemand;
 
       const input = mintPolicyInput({ ...facts, clusterName: deps.clusterName, clusterLabels: deps.clusterLabels }, await mintObjects(facts, deps.ownKube));
       const judgement = judge(policies, input);
@@ -119,7 +141,7 @@ export function createPolicyCheck(deps: PolicyCheckDeps): PolicyCheck {
         if (!verdict) continue;
         refuse('POLICY_DENIED', `SkyfloPolicy "${verdict.name}" asks to ${effectText(verdict.effect)}, and ${unconfirmable(verdict.effect)}; nothing is minted`, { approval, policy: verdict.name });
       }
-      return demands.passkeyBy ? { passkeyRequiredBy: `SkyfloPolicy "${demands.passkeyBy.name}" asks for the approver's passkey on this call` } : {};
+      return demands.passkeyBy ? { ...breakGlassDemand, passkeyRequiredBy: `SkyfloPolicy "${demands.passkeyBy.name}" asks for the approver's passkey on this call` } : breakGlassDemand;
     },
   };
 }

@@ -1,10 +1,11 @@
-import { createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalChallengeFacts, approvalChallengeInput, type ApproverProof, type SkyfloApprovalDocument } from '@skyflo/protocol';
 import { approvalObjectName } from '@skyflo/protocol/approval-hashes';
 import { signApproval, type RunningExecutor } from '../../src/executor/index.ts';
 import { installNamespace, scaleWeb, spec, startExecutorHarness, type ExecutorHarness } from './executor-harness.ts';
 import { createSoftwarePasskey } from './software-passkey.ts';
+import { deviceKey, deviceProof as proofOver, type DeviceKey } from './device-key-proof.ts';
 
 /*
  * Issue 35 item 5, the policy travels with the approval: an executor left at its default
@@ -22,21 +23,11 @@ const rp = { rpId: 'skyflo.example.com', origin: 'https://skyflo.example.com' };
 let h: ExecutorHarness;
 let executor: RunningExecutor;
 
-/** A terminal's device key as `skyflo chat` keeps it (packages/cli/src/chat/device-key.ts): Ed25519, SPKI DER public key. */
-function deviceKey() {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return { id: randomUUID(), privateKey, publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64url') };
-}
 const bobDevice = deviceKey();
 const eveDevice = deviceKey();
 
-/** What the CLI signs: sha256(approvalChallengeInput(facts)) of the call, with an expiry two minutes ahead. */
-function deviceProof(key: { id: string; privateKey: KeyObject }, call: { callId: string; diffHash: string }): ApproverProof {
-  const challengeExpiresAt = new Date(Date.now() + 2 * 60_000).toISOString();
-  const facts = approvalChallengeFacts({ ...spec(scaleWeb(call.callId)), diffHash: call.diffHash }, challengeExpiresAt);
-  const digest = createHash('sha256').update(approvalChallengeInput(facts)).digest();
-  return { challengeExpiresAt, deviceSignature: { keyId: key.id, signature: sign(null, digest, key.privateKey).toString('base64url') } };
-}
+/** What the CLI signs for the scale of `call.callId` with that diff. */
+const deviceProof = (key: DeviceKey, call: { callId: string; diffHash: string }): ApproverProof => proofOver(key, { ...spec(scaleWeb(call.callId)), diffHash: call.diffHash });
 
 /** The engine's side: an approval signed with the engine's key, marked required when the policy asked for a passkey. */
 async function approval(label: string, options: { required?: boolean; diffHash?: string; proof?: ApproverProof } = {}): Promise<SkyfloApprovalDocument> {

@@ -10,7 +10,8 @@ import { repoRoot } from '@skyflo/testkit/tools';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningExecutor } from '../../src/executor/index.ts';
-import { installNamespace, scaleWeb, startExecutorHarness, type ExecutorHarness } from './executor-harness.ts';
+import { installNamespace, scaleWeb, spec, startExecutorHarness, type ExecutorHarness } from './executor-harness.ts';
+import { deviceKey, deviceProof, type DeviceKey } from './device-key-proof.ts';
 
 const crd = (file: string) => path.join(repoRoot, 'deploy', 'helm', 'skyflo', 'crds', file);
 
@@ -150,6 +151,76 @@ describe('SkyfloFreeze objects, judged by the executor at each mint', () => {
     const refused = await approveAndMint(scaleWeb('bad-zone', 3));
     expect(refused.answer.status).toBe(423);
     expect(refused.answer.body.message).toBe('SkyfloFreeze skyflo/bad-zone cannot be read (time_zone "Mars/Olympus" is not an IANA time zone this executor knows); the executor fails closed and mints nothing until it is fixed or removed');
+  });
+});
+
+describe("an admin's break-glass of a SkyfloFreeze, at the executor", () => {
+  const hour = 3_600_000;
+  const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+  // Zoe (admin) may break the freeze; Bob approves too but the object does not name him
+  const zoe = { id: 'user-zoe', email: 'Zoe@Example.com' };
+  const bob = { id: 'user-bob', email: 'bob@example.com' };
+  const zoeDevice = deviceKey();
+  const bobDevice = deviceKey();
+  const breakGlass = { reason: 'INC-42: checkout down', freeze: 'year-end' };
+
+  beforeAll(async () => {
+    for (const [key, person] of [[zoeDevice, zoe], [bobDevice, bob]] as const) {
+      expect(await h.api(executor, 'POST', '/v1/approver-keys', { credentialId: key.id, userId: person.id, email: person.email, publicKey: key.publicKey, kind: 'device_key' })).toMatchObject({ status: 201 });
+    }
+  });
+
+  /** An approval as the engine signs a break-glass: decided by `by`, with their device key's proof unless `proof: false`. */
+  async function brokenFor(label: string, by: typeof zoe, options: { key?: DeviceKey; proof?: boolean; freeze?: string } = {}) {
+    const call = scaleWeb(`glass-${label}`, 3, 'staging');
+    const proof = options.proof === false ? {} : { approverProof: deviceProof(options.key ?? (by === zoe ? zoeDevice : bobDevice), spec(call)) };
+    const document = await h.signed(call, { status: { decidedBy: by, breakGlass: { ...breakGlass, freeze: options.freeze ?? breakGlass.freeze }, ...proof } });
+    expect(await h.api(executor, 'POST', '/v1/approvals', document)).toMatchObject({ status: 201 });
+    return { document, answer: await h.mint(executor, document, call.args) };
+  }
+
+  it('mints only for a person the freeze names, with their own signature; the engine\'s word alone breaks nothing', async () => {
+    await install('SkyfloFreeze', 'year-end', { starts_at: iso(-hour), ends_at: iso(2 * hour), reason: 'year-end freeze', break_glass: { approvers: ['zoe@example.com'] } });
+
+    // the engine signed "break glass" but nobody's key signed the call: a stolen engine key breaks no freeze
+    const unsigned = await brokenFor('unsigned', zoe, { proof: false });
+    expect(unsigned.answer.status).toBe(403);
+    expect(unsigned.answer.body.code).toBe('APPROVER_SIGNATURE');
+    expect(unsigned.answer.body.message).toContain('breaking the change freeze "year-end" (SkyfloFreeze skyflo/year-end) needs the approver\'s own passkey');
+    await expect(accountOf(unsigned.document.name)).rejects.toThrow(/not found/);
+
+    // Bob's own signature, but the freeze does not name him
+    const bobs = await brokenFor('bob', bob);
+    expect(bobs.answer.status).toBe(423);
+    expect(bobs.answer.body).toEqual({ code: 'FROZEN', message: `SkyfloApproval "${bobs.document.name}" breaks a change freeze, but it is signed by bob@example.com, who is not among SkyfloFreeze skyflo/year-end's break_glass.approvers; nothing is minted` });
+    await expect(accountOf(bobs.document.name)).rejects.toThrow(/not found/);
+
+    // a break-glass of another freeze than the one holding breaks nothing
+    const other = await brokenFor('other', zoe, { freeze: 'spring' });
+    expect(other.answer.status).toBe(423);
+    expect(other.answer.body.message).toMatch(/^the change freeze "year-end" \(SkyfloFreeze skyflo\/year-end\) holds until .+; nothing in its scope is minted until it ends$/);
+
+    // Zoe, named (her email matched without case), with her own key: the credential is minted
+    const zoes = await brokenFor('zoe', zoe);
+    expect(zoes.answer.status, JSON.stringify(zoes.answer.body)).toBe(200);
+    expect(zoes.answer.body.token).toEqual(expect.any(String));
+    await accountOf(zoes.document.name);
+  });
+
+  it('a freeze naming nobody holds against any break-glass, saying how to lift it', async () => {
+    await install('SkyfloFreeze', 'year-end', { starts_at: iso(-hour), ends_at: iso(2 * hour), reason: 'year-end freeze' });
+    const refused = await brokenFor('nobody', zoe);
+    expect(refused.answer.status).toBe(423);
+    expect(refused.answer.body.code).toBe('FROZEN');
+    expect(refused.answer.body.message).toContain('and it names nobody who may break it in the cluster (spec.break_glass.approvers); the break-glass approved in Skyflo mints nothing here — edit or delete the SkyfloFreeze to let the change run');
+  });
+
+  it('a break_glass list it cannot read (nobody in it) makes the executor refuse every mint, naming the object', async () => {
+    // the CRD says minItems: 1; an API server that skipped the schema (kube-sim does not check it) still meets the executor's own check
+    await install('SkyfloFreeze', 'empty-glass', { starts_at: iso(-hour), ends_at: iso(hour), namespaces: ['elsewhere'], reason: 'r', break_glass: { approvers: [] } });
+    const refused = await brokenFor('empty', zoe);
+    expect(refused.answer.status).toBe(423);
+    expect(refused.answer.body.message).toBe('SkyfloFreeze skyflo/empty-glass cannot be read (break_glass: approvers: name at least one approver (an email or a user id)); the executor fails closed and mints nothing until it is fixed or removed');
   });
 });
 

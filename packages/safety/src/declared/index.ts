@@ -4,7 +4,7 @@
  * keeps it as a managed policy or freeze (packages/engine/src/declared/) — and to the executor, which judges it again
  * at mint (packages/operator/src/executor/policy-check.ts). The same shape is used for the files of POLICIES_DIR.
  */
-import { freezeInputSchema, policyInputSchema, type KubeObject, type PolicyInput } from '@skyflo/protocol';
+import { freezeInputSchema, policyInputSchema, skyfloFreezeBreakGlassSchema, type KubeObject, type PolicyInput } from '@skyflo/protocol';
 import { isTimeZone, windowProblem, type Freeze } from '../freezes/index.ts';
 import type { EnabledPolicy } from '../policies/index.ts';
 
@@ -75,6 +75,9 @@ export function freezeFromObject(object: KubeObject, options: { reader?: string 
     clusters: input.clusters,
     namespaces: input.namespaces,
   };
+  const breakGlass = skyfloFreezeBreakGlassSchema.safeParse((spec as { break_glass?: unknown }).break_glass);
+  if (!breakGlass.success) return { problem: `break_glass: ${problemOf(breakGlass.error)}` };
+  if (breakGlass.data) freeze.breakGlassBy = breakGlass.data.approvers;
   const problem = windowProblem(freeze);
   return problem ? { problem } : { freeze };
 }

@@ -24,6 +24,11 @@ export interface Freeze extends FreezeWindowSpec {
   clusters?: string[] | undefined;
   /** namespace patterns; absent: every namespace (and cluster-wide calls) */
   namespaces?: string[] | undefined;
+  /**
+   * A SkyfloFreeze's `break_glass.approvers` (emails or Skyflo user ids): who may break it where the executor enforces
+   * it, with their passkey. Absent: nobody can, in the cluster (the engine's own break-glass is then refused at mint).
+   */
+  breakGlassBy?: string[] | undefined;
 }
 
 const dayMs = 86_400_000;
@@ -82,6 +87,14 @@ export function activeFreeze(freezes: readonly Freeze[], call: { cluster?: strin
     if (window && (!hit || window.end > hit.endsAt.getTime())) hit = { name: freeze.name, reason: freeze.reason, endsAt: new Date(window.end) };
   }
   return hit;
+}
+
+/** Every freeze holding for the call at `at`, each with the end of its window (a break-glass must break each one). */
+export function activeFreezes(freezes: readonly Freeze[], call: { cluster?: string | undefined; namespaces: readonly string[] }, at: number): Array<FreezeHit & { freeze: Freeze }> {
+  return freezes.flatMap((freeze) => {
+    const hit = activeFreeze([freeze], call, at);
+    return hit ? [{ ...hit, freeze }] : [];
+  });
 }
 
 export const frozenCode = 'FROZEN';

@@ -50,6 +50,8 @@ export interface ApprovalDecision {
   automatic?: boolean;
   /** issue 35: the approver's passkey assertion over the call's facts; the executor may require it before minting */
   approverProof?: ApproverProof;
+  /** issue 76: an admin broke the change freeze `freeze` for this call (the executor honours it only for a SkyfloFreeze that names them) */
+  breakGlass?: { reason: string; freeze: string };
   /** issue 35 item 5: what the cluster's passkey policy is judged on (absent: only a carried proof marks it required) */
   policyFacts?: Pick<ApprovalRecord, 'destructive' | 'risks' | 'cluster'>;
 }
@@ -182,6 +184,7 @@ export async function createClusterEnforcement(deps: ClusterEnforcementDeps): Pr
       ...(decision.autoRevert ? { autoRevert: true } : {}),
       ...(decision.approverProof ? { approverProof: decision.approverProof } : {}),
       ...((await approverSignatureRequired(decision)) ? { approverSignatureRequired: true } : {}),
+      ...(decision.breakGlass ? { breakGlass: decision.breakGlass } : {}),
     };
     return { name, spec, status: { ...status, signature: await signer.sign(name, spec, status) } };
   }

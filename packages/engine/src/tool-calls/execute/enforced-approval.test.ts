@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { approverProofOf } from './enforced-approval.ts';
+import type { ApprovalRecord } from '../../ports/index.ts';
+import { approverProofOf, enforcedDecision } from './enforced-approval.ts';
 
 describe('the approver proof mirrored to the executor', () => {
   const stored = {
@@ -28,5 +29,27 @@ describe('the approver proof mirrored to the executor', () => {
   it('is absent for a decision without a passkey, or a stored value of another shape', () => {
     expect(approverProofOf(undefined)).toBeUndefined();
     expect(approverProofOf({ credential_id: 'cred' })).toBeUndefined();
+  });
+});
+
+describe("an admin's break-glass mirrored to the executor", () => {
+  const record = {
+    conversationId: 'conv-1',
+    callId: 'call-1',
+    tool: 'k8s_scale',
+    argsHash: 'a'.repeat(64),
+    requestedAt: new Date('2026-12-20T10:00:00Z'),
+    destructive: false,
+    risks: [],
+    breakGlass: { reason: 'INC-42', freeze: 'year-end', freezeEndsAt: new Date('2027-01-02T08:00:00Z'), by: 'user-zoe' },
+  } as unknown as ApprovalRecord;
+
+  it('names the freeze and the reason (signed by the engine; the executor honours it only for a SkyfloFreeze naming the approver)', () => {
+    expect(enforcedDecision(record, { decided_by: 'user-zoe' }).breakGlass).toEqual({ reason: 'INC-42', freeze: 'year-end' });
+  });
+
+  it("is not carried by the change's automatic revert, which breaks nothing", () => {
+    expect(enforcedDecision(record, { decided_by: 'user-zoe' }, { approval: 'a-1', callId: 'call-1' }).breakGlass).toBeUndefined();
+    expect(enforcedDecision({ ...record, breakGlass: undefined } as ApprovalRecord, { decided_by: 'user-zoe' }).breakGlass).toBeUndefined();
   });
 });

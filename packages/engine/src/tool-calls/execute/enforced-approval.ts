@@ -94,6 +94,8 @@ export function enforcedDecision(
     // the approver's consent to the automatic revert, which the executor checks before minting for the revert
     ...(!revert && record.autoRevert ? { autoRevert: true } : {}),
     ...(!revert && approverProofOf(record.passkeyAssertion) ? { approverProof: approverProofOf(record.passkeyAssertion)! } : {}),
+    // the admin's break-glass of a change freeze: the executor honours it for a SkyfloFreeze naming them (with their passkey)
+    ...(!revert && record.breakGlass ? { breakGlass: { reason: record.breakGlass.reason, freeze: record.breakGlass.freeze } } : {}),
     // what the passkey policy is judged on when the approval is signed (cluster-enforcement.ts approverSignatureRequired)
     policyFacts: { destructive: record.destructive, risks: record.risks, ...(record.cluster ? { cluster: record.cluster } : {}) },
   };
