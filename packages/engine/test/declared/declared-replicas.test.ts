@@ -10,37 +10,15 @@ import path from 'node:path';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPasswordHasher } from '../../src/accounts/password-hasher.ts';
-import { loadConfig } from '../../src/config/index.ts';
-import { createEngine, type Engine } from '../../src/create-engine.ts';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
+import { postgresReplicas, type PostgresReplicas } from '../support/postgres-replicas.ts';
 import { createTestPostgresDatabase, type TestPostgresDatabase } from '../support/test-databases.ts';
 
 let sim: LlmSim;
 let mcp: FakeMcpServer;
 let database: TestPostgresDatabase;
 const policiesDir = mkdtempSync(path.join(tmpdir(), 'skyflo-policies-dir-'));
-const engines: Engine[] = [];
-
-async function startEngine(): Promise<Engine> {
-  const config = loadConfig({
-    PORT: '0',
-    SKYFLO_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'skyflo-declared-')),
-    JWT_SECRET: 'declared-test-secret-that-is-long-enough-0123456789',
-    SKYFLO_ENCRYPTION_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
-    LLM_MODEL: 'openai-compatible/sim-model',
-    LLM_HOST: sim.url,
-    TITLE_GENERATION_ENABLED: 'false',
-    LOG_LEVEL: 'silent',
-    POSTGRES_DATABASE_URL: database.url,
-    POLICIES_DIR: policiesDir,
-  });
-  // not listening: the test drives every sync itself
-  const engine = await createEngine(config, { tools: createToolGateway({ client: mcp.client }), logger: false, passwordHasher: createPasswordHasher({ memoryCost: 1024, timeCost: 1 }) });
-  engines.push(engine);
-  return engine;
-}
+let replicas: PostgresReplicas;
 
 const declarations = (effect: string) =>
   [
@@ -48,18 +26,20 @@ const declarations = (effect: string) =>
     toYaml({ apiVersion: 'skyflo.ai/v1alpha1', kind: 'SkyfloFreeze', metadata: { name: 'weekend' }, spec: { starts_at: '2026-03-20T16:00:00+01:00', ends_at: '2026-03-23T08:00:00+01:00', recurrence: 'weekly', time_zone: 'Europe/Berlin', reason: effect === 'deny' ? 'no weekend changes' : 'weekend, reviewed' } }),
   ].join('---\n');
 
-const syncAll = () => Promise.all(engines.map((engine) => engine.declaredGuardrails!.sync()));
+const syncAll = () => Promise.all(replicas.engines.map((engine) => engine.declaredGuardrails!.sync()));
 const audited = async (action: string) => ((await database.query('SELECT count(*)::int AS n FROM audit_events WHERE action = $1', [action])) as Array<{ n: number }>)[0]!.n;
 
 beforeAll(async () => {
   sim = await startLlmSim({ port: 0 });
   mcp = await startFakeMcpServer();
   database = await createTestPostgresDatabase();
-  for (let i = 0; i < 3; i++) await startEngine();
+  // not listening: the test drives every sync itself
+  replicas = postgresReplicas({ databaseUrl: database.url, sim, mcp, env: { POLICIES_DIR: policiesDir } });
+  for (let i = 0; i < 3; i++) await replicas.start();
 }, 120_000);
 
 afterAll(async () => {
-  for (const engine of engines) await engine.close().catch(() => undefined);
+  await replicas?.closeAll();
   await database?.drop();
   await sim?.close();
   await mcp?.close();

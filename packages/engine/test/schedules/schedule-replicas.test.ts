@@ -4,42 +4,25 @@
  * five conversations, not fifteen, though every replica looks at every tick and one replica is stopped half-way.
  * Ticks missed while no engine ran run once when an engine starts, never once per missed tick.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createPasswordHasher } from '../../src/accounts/password-hasher.ts';
-import { loadConfig } from '../../src/config/index.ts';
-import { createEngine, type Engine } from '../../src/create-engine.ts';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
+import type { Engine } from '../../src/create-engine.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
+import { postgresReplicas, type PostgresReplicas } from '../support/postgres-replicas.ts';
 import { createTestPostgresDatabase, type TestPostgresDatabase } from '../support/test-databases.ts';
 
 let sim: LlmSim;
 let mcp: FakeMcpServer;
 let database: TestPostgresDatabase;
-const engines: Engine[] = [];
 const start = Date.parse('2026-11-30T08:00:30Z');
 let clock = start;
 const minute = 60_000;
 
+let replicas: PostgresReplicas;
+
 async function startEngine(): Promise<{ engine: Engine; url: string }> {
-  const config = loadConfig({
-    PORT: '0',
-    SKYFLO_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'skyflo-schedules-')),
-    JWT_SECRET: 'schedule-test-secret-that-is-long-enough-0123456789',
-    SKYFLO_ENCRYPTION_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
-    ALLOW_REGISTRATION: 'true',
-    LLM_MODEL: 'openai-compatible/sim-model',
-    LLM_HOST: sim.url,
-    TITLE_GENERATION_ENABLED: 'false',
-    LOG_LEVEL: 'silent',
-    POSTGRES_DATABASE_URL: database.url,
-  });
   // a beat of an hour: after the one at listen, the test drives every tick itself
-  const engine = await createEngine(config, { tools: createToolGateway({ client: mcp.client }), logger: false, passwordHasher: createPasswordHasher({ memoryCost: 1024, timeCost: 1 }), now: () => clock, scheduleBeatMs: 3_600_000 });
-  engines.push(engine);
+  const engine = await replicas.start({ now: () => clock, scheduleBeatMs: 3_600_000 });
   return { engine, url: await engine.listen() };
 }
 
@@ -48,10 +31,11 @@ beforeAll(async () => {
   sim.reset({ rules: [], fallback: 'Checked prod.\n\n- web-1 is Pending' });
   mcp = await startFakeMcpServer();
   database = await createTestPostgresDatabase();
+  replicas = postgresReplicas({ databaseUrl: database.url, sim, mcp, env: { ALLOW_REGISTRATION: 'true' } });
 });
 
 afterAll(async () => {
-  for (const engine of engines) await engine.close().catch(() => undefined);
+  await replicas?.closeAll();
   await database?.drop();
   await sim?.close();
   await mcp?.close();
