@@ -169,7 +169,9 @@ describe('a passkey approves a change on a cluster that asks for one', () => {
     const call = pending.data.find((entry) => entry.cannot_decide_code === 'FROZEN')!;
     expect(call).toMatchObject({ can_break_glass: true });
 
-    await page.goto(`/approvals?call=${encodeURIComponent(call.call_id)}&conversation=${call.conversation_id}`);
+    // the chat's card offers the admin the way to break it: the Approvals page, opened at this call
+    await page.getByTestId('approval-card').getByRole('link', { name: 'Break glass on the Approvals page' }).click();
+    await page.waitForURL((url) => url.pathname === '/approvals' && url.searchParams.get('call') === call.call_id);
     const item = page.getByTestId('pending-approval').filter({ has: page.getByTestId('break-glass') });
     await item.getByTestId('break-glass').waitFor();
     // no reason: nothing is sent, and the card says what is missing

@@ -15,8 +15,10 @@ export interface Viewer {
  * `deny-only`: the viewer may deny the call but nobody can approve it as it is (issue 73 item 6: its preview failed on
  * a cluster that enforces approvals; or its cluster is stale): the card shows why and keeps Deny, so it can leave the
  * queue. `cannot`: someone else decides it (an approver, four-eyes).
+ * `breakGlass` (issue 76 item 6): a change freeze holds the call and this admin may approve it anyway, with a reason
+ * and their passkey (the engine's can_break_glass) — on the Approvals page, which asks for both.
  */
-export type DecisionRight = { kind: 'can' } | { kind: 'deny-only'; reason: string } | { kind: 'cannot'; reason: string } | { kind: 'unknown' };
+export type DecisionRight = { kind: 'can' } | { kind: 'deny-only'; reason: string; breakGlass?: true } | { kind: 'cannot'; reason: string } | { kind: 'unknown' };
 
 /** The role-based guess for a call the list does not have yet (a listed call carries the engine's own reason). */
 export const approverMustDecide = 'Only approvers and admins decide changes in this workspace (approval policy: approver). An approver sees this call under Pending approvals.';
@@ -41,7 +43,7 @@ export function cannotDecideReason(item: Pick<PendingApproval, 'cannot_decide_re
 export function decisionRight(callId: string, list: PendingApprovalsResponse | undefined, viewer: Viewer | undefined): DecisionRight {
   const item = list?.data.find((candidate) => candidate.call_id === callId);
   // an older engine says nothing of can_deny: as can_decide
-  if (item) return item.can_decide ? { kind: 'can' } : item.can_deny === true ? { kind: 'deny-only', reason: cannotDecideReason(item) } : { kind: 'cannot', reason: cannotDecideReason(item) };
+  if (item) return item.can_decide ? { kind: 'can' } : item.can_deny === true ? { kind: 'deny-only', reason: cannotDecideReason(item), ...(item.can_break_glass === true ? { breakGlass: true as const } : {}) } : { kind: 'cannot', reason: cannotDecideReason(item) };
   if (list?.policy === 'approver' && viewer?.role === 'member') return { kind: 'cannot', reason: approverMustDecide };
   if (!list && (!viewer || viewer.role === 'member')) return { kind: 'unknown' };
   return { kind: 'can' };

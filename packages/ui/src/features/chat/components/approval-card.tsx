@@ -1,5 +1,6 @@
 import { AlertOctagon, Ban, Hourglass, ShieldAlert, ShieldQuestion } from 'lucide-react';
 import { lazy, Suspense, useRef, useState, type KeyboardEvent } from 'react';
+import { Link } from 'react-router-dom';
 import { Badge, Button, Kbd, Spinner } from '../../../components/ui.tsx';
 import { useMe } from '../../../lib/session.tsx';
 import { autoRevertBlocked } from '../../../lib/auto-revert-offer.ts';
@@ -183,6 +184,14 @@ export function ApprovalCard({ tool, locked, onDecide }: { tool: ToolView; locke
             <div className="min-w-0">
               <p className="text-sm font-medium">Cannot be approved</p>
               <p className="break-words text-sm text-muted">{approveRefusal}</p>
+              {right.kind === 'deny-only' && right.breakGlass && conversationId ? (
+                <p className="mt-1 text-sm">
+                  As an admin you may break the freeze for this one call, with a reason and your passkey:{' '}
+                  <Link className="font-medium text-accent underline" to={`/approvals?call=${encodeURIComponent(tool.call_id)}&conversation=${encodeURIComponent(conversationId)}`}>
+                    Break glass on the Approvals page
+                  </Link>
+                </p>
+              ) : null}
             </div>
           </div>
         ) : null}
