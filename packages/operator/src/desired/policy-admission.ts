@@ -53,7 +53,8 @@ const celMap = (entries: Record<string, string>) => `{${Object.entries(entries).
 function asWritten(x: 'object' | 'oldObject'): string {
   const apiVersion = "request.resource.group == '' ? request.resource.version : request.resource.group + '/' + request.resource.version";
   const kind = `request.resource.resource in ${celMap(scaledKinds)} ? ${celMap(scaledKinds)}[request.resource.resource] : ${x}.kind`;
-  return `${x} == null ? null : (request.subResource == 'scale' ? {'apiVersion': ${apiVersion}, 'kind': ${kind}, 'metadata': ${x}.metadata, 'spec': {'replicas': ${x}.spec.replicas}} : ${x})`;
+  // every branch and map value is dyn, so kube-apiserver's type checker (cel-go) joins them without complaint
+  return `${x} == null ? ${x} : (request.subResource == 'scale' ? dyn({'apiVersion': dyn(${apiVersion}), 'kind': dyn(${kind}), 'metadata': ${x}.metadata, 'spec': dyn({'replicas': ${x}.spec.replicas})}) : ${x})`;
 }
 
 export function policyAdmissionName(owner: SkyfloAiObject, policyName: string): string {
@@ -77,7 +78,7 @@ function translate(owner: SkyfloAiObject, name: string, expression: string, mess
       variables: [
         { name: 'objects', expression: `[{'before': ${asWritten('oldObject')}, 'after': ${asWritten('object')}}]` },
         { name: 'namespaces', expression: "request.namespace == '' ? [] : [request.namespace]" },
-        { name: 'cluster', expression: `{'name': ${celString(cluster.name)}, 'labels': ${celMap(cluster.labels)}}` },
+        { name: 'cluster', expression: `{'name': dyn(${celString(cluster.name)}), 'labels': dyn(${celMap(cluster.labels)})}` },
       ],
       validations: [
         {
