@@ -55,6 +55,9 @@ describe('served like the real API', () => {
     await apply(policy('max-replicas', { matchConstraints: deploymentRules(), validations: [{ expression: 'object.spec.replicas <= 5' }] }), binding('max-replicas-test', 'max-replicas'));
     expect(await ok(['get', 'validatingadmissionpolicy', 'max-replicas', '-o', 'jsonpath={.spec.validations[0].expression}'])).toBe('object.spec.replicas <= 5');
     expect(await ok(['get', 'validatingadmissionpolicybindings', '-o', 'name'])).toBe('validatingadmissionpolicybinding.admissionregistration.k8s.io/max-replicas-test\n');
+    const table = (text: string) => text.trim().split('\n').map((line) => line.trim().split(/\s+/).slice(0, -1));
+    expect(table(await ok(['get', 'validatingadmissionpolicies']))).toEqual([['NAME', 'VALIDATIONS', 'PARAMKIND'], ['max-replicas', '1', '<unset>']]);
+    expect(table(await ok(['get', 'validatingadmissionpolicybindings']))).toEqual([['NAME', 'POLICYNAME', 'PARAMREF'], ['max-replicas-test', 'max-replicas', '<unset>']]);
 
     const broken = await harness.kubectl(['apply', '-f', '-'], { input: toYaml(policy('broken', { matchConstraints: deploymentRules(), validations: [{ expression: 'object.spec.replicas <=' }] })) });
     expect(broken.code).not.toBe(0);
