@@ -100,6 +100,9 @@ describe('SkyfloPolicies as ValidatingAdmissionPolicies bound to the approval ac
   it('removes the policy from the API server when it is disabled, and when it is deleted', async () => {
     await install('no-scale-to-zero', { expression: 'objects.exists(o, o.after.kind == "Deployment" && o.after.spec.replicas == 0)', effect: 'deny', message: 'A deployment keeps at least one pod.', enabled: false });
     await eventually(async () => !(await harness.tryGet('validatingadmissionpolicy', vapName, '')) && !(await harness.tryGet('validatingadmissionpolicybinding', vapName, '')), { what: 'the disabled policy to leave the API server' });
+    // said on the SkyfloAI (kubectl describe sky)
+    const events = await harness.kubectl(['get', 'events', '-n', 'skyflo', '--field-selector', 'involvedObject.name=sky', '-o', 'jsonpath={.items[*].message}']);
+    expect(events).toContain(`Deleted ValidatingAdmissionPolicy ${vapName}: its SkyfloPolicy is disabled or gone, or approvals are no longer enforced in the cluster`);
     // the approval account's write now meets only the executor's webhook (whose Service nothing serves here)
     const scaled = await kubectlAs(approvalAccount, ['scale', 'deployment', 'web', '-n', 'prod', '--replicas=0']);
     expect(scaled.output).not.toContain('ValidatingAdmissionPolicy');

@@ -203,6 +203,10 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
       if (object.kind === 'Deployment') deployments[object.metadata.name] = applied.current;
       if (object.kind === 'PersistentVolumeClaim') claim = applied.current;
     }
+    // a policy the install does not let this operator write is not in the API server, whatever the plan said
+    if (policyAdmission && notPermitted.some((entry) => policyKinds.some((kind) => entry.startsWith(`write ${kind} `)))) {
+      policyAdmission.condition = { ...policyAdmission.condition, status: 'False', reason: 'NotPermitted', message: 'this install does not let the operator write ValidatingAdmissionPolicies: run helm upgrade (the chart grants it); SkyfloPolicies are judged by the executor alone meanwhile' };
+    }
     const wanted = new Set(desired.objects.map(({ object }) => `${object.kind}/${object.metadata.name}`));
     for (const optional of desired.optional) {
       if (wanted.has(`${optional.kind}/${optional.name}`)) continue;
@@ -216,7 +220,8 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
     const leftover: string[] = [];
     for (const removed of await removeRbac(deps, key, rbacWanted, leftover)) {
       actions.push(`deleted ${removed}`);
-      await deps.events.record(owner, 'Normal', 'Deleted', `Deleted ${removed.replace('/', ' ')}: the access profile no longer asks for it`);
+      const why = policyKinds.some((kind) => removed.startsWith(`${kind}/`)) ? 'its SkyfloPolicy is disabled or gone, or approvals are no longer enforced in the cluster' : 'the access profile no longer asks for it';
+      await deps.events.record(owner, 'Normal', 'Deleted', `Deleted ${removed.replace('/', ' ')}: ${why}`);
     }
     // What keeps the applied pods from starting, said in the status rather than left to look like a slow rollout.
     const missing = await missingSecretKeys(deps.kube, owner, spec);
