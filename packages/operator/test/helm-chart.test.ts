@@ -261,6 +261,11 @@ describe('helm template', () => {
         // the executor's webhook: created only when this install enforces approvals in the cluster
         const webhookCreate = cluster.some((rule) => rule.resources.includes('validatingwebhookconfigurations') && rule.verbs.includes('create'));
         expect(webhookCreate, `${profile} ${enforcement}`).toBe(profile !== 'read-only' && enforcement === 'cluster');
+        // issue 76: the SkyfloPolicies' ValidatingAdmissionPolicies likewise (read and delete always: it removes its own)
+        const policyWrites = cluster.filter((rule) => writeOf(rule, 'validatingadmissionpolicies'));
+        expect(policyWrites.flatMap((rule) => rule.verbs.filter((verb: string) => writeVerbs.includes(verb))).sort(), `${profile} ${enforcement}`).toEqual(profile !== 'read-only' && enforcement === 'cluster' ? ['create', 'delete', 'patch', 'update'] : ['delete']);
+        for (const rule of policyWrites) expect(rule.resources).toEqual(['validatingadmissionpolicies', 'validatingadmissionpolicybindings']);
+        expect(namespaced.rules).toContainEqual({ apiGroups: ['skyflo.ai'], resources: ['skyflopolicies'], verbs: ['get', 'list', 'watch'] });
         // the operator runs in install mode, watching its namespace only
         const args = documents.find((document) => document.kind === 'Deployment' && document.metadata.name === 'skyflo-operator').spec.template.spec.containers[0].args;
         expect(args).toEqual(expect.arrayContaining(['--mcp-rbac=install', '--namespace=skyflo']));

@@ -6,7 +6,7 @@
 import { makeInformer, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { managedBy, skyfloAiApiVersion, skyfloAiKind } from '../desired/names.ts';
 import { createEventRecorder } from '../kube/event-recorder.ts';
-import { createKubeRest, resourcePath, type KubeObject, type KubeRest } from '../kube/kube-rest.ts';
+import { createKubeRest, isNotFound, resourcePath, type KubeObject, type KubeRest } from '../kube/kube-rest.ts';
 import type { McpRbacMode } from '../reconcile/install-rbac.ts';
 import { reconcileSkyfloAi } from '../reconcile/reconcile-skyfloai.ts';
 import { createSecretIndex } from './secret-index.ts';
@@ -104,6 +104,22 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
   await Promise.all(ownedKinds.map((reference) => watch(reference, enqueueOwner, `app.kubernetes.io/managed-by=${managedBy}`)));
   // The user's Secrets a SkyfloAI reads (not ours, so no label): a rotated one rolls the pods that read it.
   await watch({ apiVersion: 'v1', kind: 'Secret' }, (secret) => secretReaders.readersOf(secret).forEach((key) => queue.add(key)));
+
+  // Issue 76: a SkyfloPolicy added, changed or removed is installed in (or removed from) the API server by the
+  // SkyfloAIs of its namespace. Without the CRD there is nothing to watch (the resync still looks, once it is there).
+  const policies = { apiVersion: 'skyflo.ai/v1alpha1', kind: 'SkyfloPolicy' };
+  const policiesServed = await kube.request('GET', `${resourcePath({ ...policies, ...(options.namespace ? { namespace: options.namespace } : {}) })}?limit=1`).then(
+    () => true,
+    (error: unknown) => {
+      if (isNotFound(error)) return false;
+      throw error;
+    },
+  );
+  if (policiesServed) {
+    await watch(policies, (object) => {
+      for (const key of known) if (key.startsWith(`${object.metadata?.namespace}/`)) queue.add(key);
+    });
+  } else log('the SkyfloPolicy CRD is not installed: SkyfloPolicies are not watched');
 
   // Resync: a safety net for a missed watch event.
   const resync = setInterval(() => {

@@ -7,11 +7,13 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { desiredState, generatedSecretKeys, keptSecret } from '../desired/desired-state.ts';
 import { clusterOwnerLabels, instanceNames, managedBy, skyfloAiApiVersion, skyfloAiKind, type SkyfloAiObject } from '../desired/names.ts';
 import type { EventRecorder } from '../kube/event-recorder.ts';
-import { isConflict, isForbidden, type KubeObject, type KubeRest } from '../kube/kube-rest.ts';
+import { isConflict, isForbidden, isNotFound, type KubeObject, type KubeRest } from '../kube/kube-rest.ts';
 import { accessProfileOf, approvalEnforcementOf, parseSkyfloAiSpec } from '../spec/skyfloai-spec.ts';
 import { executorNames } from '../desired/names.ts';
 import { executorRbacProblem } from './executor-rbac-check.ts';
 import { installMcpRbacProblem, type McpRbacMode } from './install-rbac.ts';
+import { readPolicyAdmission, type PolicyAdmissionState } from './policy-admission.ts';
+import { admissionApiVersion, policyKinds } from '../desired/policy-admission.ts';
 import { ensureExecutorSecrets } from './executor-tls.ts';
 import { hasDrifted, mergeForReplace } from './compare.ts';
 import { checkDataVolumeKey, ensureKeptSecret } from './kept-keys.ts';
@@ -53,9 +55,22 @@ async function writeStatus(deps: ReconcileDeps, owner: SkyfloAiObject, next: Sky
   await deps.kube.replaceStatus({ ...owner, status });
 }
 
-/** What has no namespaced owner and is found by the owner labels: the MCP server's RBAC and the approvals webhook. */
-const rbacKinds = ['ClusterRoleBinding', 'ClusterRole', 'RoleBinding', 'Role', 'ValidatingWebhookConfiguration'];
-const apiVersionOf = (kind: string) => (kind === 'ValidatingWebhookConfiguration' ? 'admissionregistration.k8s.io/v1' : 'rbac.authorization.k8s.io/v1');
+/**
+ * What has no namespaced owner and is found by the owner labels: the MCP server's RBAC, the approvals webhook and the
+ * SkyfloPolicies' ValidatingAdmissionPolicies with their bindings (issue 76).
+ */
+const rbacKinds = ['ClusterRoleBinding', 'ClusterRole', 'RoleBinding', 'Role', 'ValidatingWebhookConfiguration', ...policyKinds];
+const apiVersionOf = (kind: string) => (kind === 'ValidatingWebhookConfiguration' || (policyKinds as readonly string[]).includes(kind) ? admissionApiVersion : 'rbac.authorization.k8s.io/v1');
+
+/** The kind's objects with these labels; none when the API server does not serve it (ValidatingAdmissionPolicy before 1.30) or hides it from this operator. */
+async function listOwned(deps: ReconcileDeps, kind: string, selector: string): Promise<KubeObject[]> {
+  try {
+    return await deps.kube.list({ apiVersion: apiVersionOf(kind), kind }, selector);
+  } catch (error) {
+    if ((policyKinds as readonly string[]).includes(kind) && (isNotFound(error) || isForbidden(error))) return [];
+    throw error;
+  }
+}
 const rbacKey = (object: { kind: string; metadata: { name: string; namespace?: string } }) => `${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`;
 
 /**
@@ -72,7 +87,7 @@ async function removeRbac(deps: ReconcileDeps, key: { namespace: string; name: s
   const selector = `app.kubernetes.io/managed-by=${managedBy},${Object.entries(labels).map(([label, value]) => `${label}=${value}`).join(',')}`;
   const removed: string[] = [];
   for (const kind of rbacKinds) {
-    for (const object of await deps.kube.list({ apiVersion: apiVersionOf(kind), kind }, selector)) {
+    for (const object of await listOwned(deps, kind, selector)) {
       if (keep.has(rbacKey(object))) continue;
       const named = `${kind}/${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`;
       try {
@@ -145,6 +160,7 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
   const names = instanceNames(owner);
   let claim: KubeObject | undefined;
   let problem: RunProblem | undefined;
+  let policyAdmission: PolicyAdmissionState | undefined;
   try {
     // The generated keys first: the data volume created below records which encryption key its database belongs to.
     const kept = await ensureKeptSecret(deps.kube, owner, keptSecret(owner, freshSecret));
@@ -167,6 +183,11 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
     const installMakesRbac = deps.mcpRbac === 'install';
     const desired = desiredState(owner, spec, freshSecret, kept.fingerprint, executorCa);
     if (installMakesRbac) desired.objects = desired.objects.filter(({ object }) => !['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(object.kind));
+    // issue 76: the SkyfloPolicies the API server can judge, bound to the per-approval identities the executor mints
+    if (enforcement === 'cluster') {
+      policyAdmission = await readPolicyAdmission(deps.kube, owner);
+      desired.objects.push(...(policyAdmission.plan?.objects ?? []).map((object) => ({ object, mode: 'sync' as const })));
+    }
     await annotateReferencedSecrets(deps.kube, owner, spec, desired);
     // diff → apply. What the install does not let this operator write (a spec edited beyond what the chart was
     // installed for, e.g. a profile that needs the executor's webhook) is said in the status, not retried for ever.
@@ -182,6 +203,10 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
       if (object.kind === 'Deployment') deployments[object.metadata.name] = applied.current;
       if (object.kind === 'PersistentVolumeClaim') claim = applied.current;
     }
+    // a policy the install does not let this operator write is not in the API server, whatever the plan said
+    if (policyAdmission && notPermitted.some((entry) => policyKinds.some((kind) => entry.startsWith(`write ${kind} `)))) {
+      policyAdmission.condition = { ...policyAdmission.condition, status: 'False', reason: 'NotPermitted', message: 'this install does not let the operator write ValidatingAdmissionPolicies: run helm upgrade (the chart grants it); SkyfloPolicies are judged by the executor alone meanwhile' };
+    }
     const wanted = new Set(desired.objects.map(({ object }) => `${object.kind}/${object.metadata.name}`));
     for (const optional of desired.optional) {
       if (wanted.has(`${optional.kind}/${optional.name}`)) continue;
@@ -195,7 +220,8 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
     const leftover: string[] = [];
     for (const removed of await removeRbac(deps, key, rbacWanted, leftover)) {
       actions.push(`deleted ${removed}`);
-      await deps.events.record(owner, 'Normal', 'Deleted', `Deleted ${removed.replace('/', ' ')}: the access profile no longer asks for it`);
+      const why = policyKinds.some((kind) => removed.startsWith(`${kind}/`)) ? 'its SkyfloPolicy is disabled or gone, or approvals are no longer enforced in the cluster' : 'the access profile no longer asks for it';
+      await deps.events.record(owner, 'Normal', 'Deleted', `Deleted ${removed.replace('/', ' ')}: ${why}`);
     }
     // What keeps the applied pods from starting, said in the status rather than left to look like a slow rollout.
     const missing = await missingSecretKeys(deps.kube, owner, spec);
@@ -236,6 +262,11 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
     problem,
     approvalEnforcementOf(spec),
   );
+  if (policyAdmission) {
+    status.conditions.push(policyAdmission.condition);
+    const before = previousStatus?.conditions?.find((entry) => entry.type === policyAdmission!.condition.type);
+    if (before?.message !== policyAdmission.condition.message) deps.log('SkyfloPolicies in the API server', { namespace: key.namespace, name: key.name, status: policyAdmission.condition.status, reason: policyAdmission.condition.reason, message: policyAdmission.condition.message });
+  }
   // `engine` enforcement: said once per spec change as a Warning (kubectl describe sky), and kept as a condition
   const warned = previousStatus?.observedGeneration === generation && previousStatus?.conditions?.some((entry) => entry.type === 'ApprovalsEnforced' && entry.reason === approvalsEnforcedByEngine.reason);
   if (approvalEnforcementOf(spec) === 'engine' && !warned) await deps.events.record(owner, 'Warning', approvalsEnforcedByEngine.reason, approvalsEnforcedByEngine.message);

@@ -9,7 +9,7 @@ export interface ComponentStatus {
 }
 
 export interface Condition {
-  type: 'Ready' | 'Progressing' | 'Degraded' | 'ApprovalsEnforced';
+  type: 'Ready' | 'Progressing' | 'Degraded' | 'ApprovalsEnforced' | 'PoliciesInCluster';
   status: 'True' | 'False' | 'Unknown';
   reason: string;
   message: string;

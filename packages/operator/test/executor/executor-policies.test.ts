@@ -4,11 +4,15 @@
  * harness signs approvals as an engine whose own policy check is gone would): a call a policy denies or a freeze holds
  * is still refused by the executor, and nothing is created for it. Against kube-sim with the real kubectl, the CRDs
  * the chart installs and the executor's own RBAC (get/list on skyflopolicies and skyflofreezes, nothing more).
+ * And the third time: the ValidatingAdmissionPolicy the operator makes of a policy refuses, in the API server, what a
+ * minted credential writes beyond what the executor judged (no executor webhook is registered here: nothing else
+ * checks that write).
  */
 import path from 'node:path';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { policyAdmissionPlan } from '../../src/desired/policy-admission.ts';
 import type { RunningExecutor } from '../../src/executor/index.ts';
 import { installNamespace, scaleWeb, spec, startExecutorHarness, type ExecutorHarness } from './executor-harness.ts';
 import { deviceKey, deviceProof, type DeviceKey } from './device-key-proof.ts';
@@ -237,6 +241,31 @@ describe('guardrails the executor cannot read', () => {
       expect(refused.answer.body.message).toMatch(/^the executor could not read the SkyfloPolicy objects in skyflo \(.+\); nothing is minted until it can \(skyflo-executor needs get\/list on skyflopolicies\.skyflo\.ai\)$/);
     } finally {
       await h.kubectl(['replace', '-f', '-'], JSON.stringify({ ...role, metadata: { ...role.metadata, resourceVersion: undefined } }));
+    }
+  });
+});
+
+describe('the same policy in the API server (the ValidatingAdmissionPolicy the operator makes of it)', () => {
+  it('refuses a write no executor checked: the credential minted for a scale to 1, used for a scale to 0', async () => {
+    await install('SkyfloPolicy', 'no-empty-deployments', { expression: 'objects.exists(o, o.after.kind == "Deployment" && o.after.spec.replicas == 0)', effect: 'deny', message: 'A deployment keeps at least one pod' });
+    // what the operator installs for it (its reconcile is tested in operator-policy-admission.test.ts)
+    const policy = JSON.parse(await h.kubectl(['get', 'skyflopolicy', 'no-empty-deployments', '-n', installNamespace, '-o', 'json']));
+    const plan = policyAdmissionPlan({ apiVersion: 'skyflo.ai/v1', kind: 'SkyfloAI', metadata: { name: 'sky', namespace: installNamespace } }, [policy]);
+    await h.kubectl(['apply', '-f', '-'], plan.objects.map((object) => toYaml(object)).join('---\n'));
+    try {
+      const one = await approveAndMint(scaleWeb('vap-one', 1));
+      expect(one.answer.status, JSON.stringify(one.answer.body)).toBe(200);
+      const vap = 'skyflo-skyflo-sky-no-empty-deployments';
+      const zero = await h.kubectlAs(one.answer.body.token, ['scale', 'deployment', 'web', '-n', 'staging', '--replicas=0']);
+      expect(zero.code).not.toBe(0);
+      expect(zero.stderr).toContain(`Error from server (Forbidden): deployments.apps "web" is forbidden: ValidatingAdmissionPolicy '${vap}' with binding '${vap}' denied request: SkyfloPolicy "no-empty-deployments" denies this change: A deployment keeps at least one pod`);
+      expect(await h.kubectl(['get', 'deployment', 'web', '-n', 'staging', '-o', 'jsonpath={.spec.replicas}'])).toBe('2');
+      // what the credential was minted for goes through; the admin's own scale to 0 is not the policy's business
+      expect((await h.kubectlAs(one.answer.body.token, ['scale', 'deployment', 'web', '-n', 'staging', '--replicas=1'])).stderr).toBe('');
+      await h.kubectl(['scale', 'deployment', 'web', '-n', 'staging', '--replicas=0']);
+    } finally {
+      await h.kubectl(['delete', 'validatingadmissionpolicies,validatingadmissionpolicybindings', '--all']);
+      await h.kubectl(['scale', 'deployment', 'web', '-n', 'staging', '--replicas=2']);
     }
   });
 });

@@ -20,8 +20,10 @@ const inputTypes = {
 
 export type PolicyInputName = keyof typeof inputTypes;
 
-const environment = Object.entries(inputTypes)
-  .reduce((env, [name, type]) => env.registerVariable(name, type), new Environment({ homogeneousAggregateLiterals: false, limits: { maxAstNodes: 2000, maxDepth: 50, maxListElements: 200, maxMapEntries: 200, maxCallArguments: 16 } }));
+const environmentOf = (names: readonly PolicyInputName[]) =>
+  names.reduce((env, name) => env.registerVariable(name, inputTypes[name]), new Environment({ homogeneousAggregateLiterals: false, limits: { maxAstNodes: 2000, maxDepth: 50, maxListElements: 200, maxMapEntries: 200, maxCallArguments: 16 } }));
+
+const environment = environmentOf(Object.keys(inputTypes) as PolicyInputName[]);
 
 export interface ExpressionProblem {
   message: string;
@@ -80,4 +82,16 @@ export function evaluateExpression(expression: string, input: Record<PolicyInput
   } catch (error) {
     return { ok: false, message: messageOf(error) };
   }
+}
+
+/**
+ * The input names an expression reads that are not among `known`, or undefined when it reads only those (it must
+ * already pass checkExpression). Used to tell which policies a cluster can judge at admission, where only the objects,
+ * their namespaces and the cluster are known (the operator's ValidatingAdmissionPolicies).
+ */
+export function namesBeyond(expression: string, known: readonly PolicyInputName[]): PolicyInputName[] | undefined {
+  const unknown = (Object.keys(inputTypes) as PolicyInputName[]).filter((name) => !known.includes(name));
+  // each unknown name is tried alone: the expression type-checks without it only if it does not read it
+  const read = unknown.filter((name) => !(environmentOf([...known, ...unknown.filter((other) => other !== name)]).check(expression) as { valid: boolean }).valid);
+  return read.length ? read : undefined;
 }

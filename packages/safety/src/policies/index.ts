@@ -5,6 +5,6 @@
  * it is about to mint for (packages/operator/src/executor/policy-check.ts), so both read an expression alike. A
  * separate entry so the MCP server, which imports the risk and redaction rules, never loads the CEL library.
  */
-export { checkExpression, evaluateExpression, toCel, type Evaluation, type ExpressionProblem, type PolicyInputName } from './cel-expression.ts';
+export { checkExpression, evaluateExpression, namesBeyond, toCel, type Evaluation, type ExpressionProblem, type PolicyInputName } from './cel-expression.ts';
 export { clusterLabelsOf, policyInput, policyObjectsOf, type PolicyFacts, type PolicyObject } from './policy-input.ts';
 export { deniedText, demandsOf, effectText, judge, policyRiskFlags, type EnabledPolicy, type Judgement, type PolicyDemands } from './policy-verdicts.ts';

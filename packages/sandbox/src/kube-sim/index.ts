@@ -6,6 +6,7 @@ import { stringify as toYaml } from 'yaml';
 import { createTokenAuthenticator, type SimUserConfig } from './auth/authenticator.ts';
 import { createRbacAuthorizer } from './auth/rbac-authorizer.ts';
 import { createValidatingWebhookAdmission } from './admission/validating-webhooks.ts';
+import { createValidatingAdmissionPolicies } from './admission/policies/validating-admission-policies.ts';
 import { loadWebhookCredentials } from './admission/webhook-credentials.ts';
 import { createServiceAccountTokens } from './auth/service-account-tokens.ts';
 import type { SimCluster, SimClock, SimulationSettings } from './cluster-types.ts';
@@ -120,7 +121,13 @@ export async function startKubeSim(options: StartKubeSimOptions = {}): Promise<K
   const authorizer = createRbacAuthorizer(cluster.store, cluster.registry);
   const tls = options.tls ? await createSelfSignedCertificate() : undefined;
   const requestLog = createRequestLog({ limit: options.callLogLimit });
-  const admit = createValidatingWebhookAdmission(cluster, { credentials: webhookCredentials });
+  const webhooks = createValidatingWebhookAdmission(cluster, { credentials: webhookCredentials });
+  const policies = createValidatingAdmissionPolicies(cluster);
+  // kube-apiserver's order: ValidatingAdmissionPolicy, then ValidatingAdmissionWebhook
+  const admit: typeof webhooks = async (attributes) => {
+    await policies(attributes);
+    await webhooks(attributes);
+  };
   const api = createKubeApiServer({ cluster, authenticator, authorizer, admit, tls, debug: options.debug, requestLog });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {

@@ -20,6 +20,8 @@ export interface AdmissionAttributes {
   oldObject?: KubeObject;
   dryRun: boolean;
   user: SimUser;
+  /** adds a `Warning` header to the answer (a ValidatingAdmissionPolicy binding with validationActions Warn) */
+  warn?: (message: string) => void;
 }
 
 export type ValidatingAdmission = (attributes: AdmissionAttributes) => Promise<void>;
@@ -41,7 +43,7 @@ function resourceMatches(patterns: unknown, resource: string, subresource: strin
   });
 }
 
-function ruleMatches(rule: any, attributes: AdmissionAttributes): boolean {
+export function ruleMatches(rule: any, attributes: AdmissionAttributes): boolean {
   const { resource } = attributes;
   if (!listMatches(rule.operations, attributes.operation)) return false;
   if (!listMatches(rule.apiGroups, resource.group) || !listMatches(rule.apiVersions, resource.version)) return false;
@@ -50,14 +52,49 @@ function ruleMatches(rule: any, attributes: AdmissionAttributes): boolean {
   return scope === '*' || (scope === 'Namespaced') === resource.namespaced;
 }
 
-function selectorMatches(selector: StructuredLabelSelector | undefined, labels: Record<string, string> | undefined): boolean {
+export function selectorMatches(selector: StructuredLabelSelector | undefined, labels: Record<string, string> | undefined): boolean {
   // An absent or empty selector matches everything, as in the real API.
   if (!selector || (!Object.keys(selector.matchLabels ?? {}).length && !(selector.matchExpressions ?? []).length)) return true;
   return matchesStructuredSelector(selector, labels ?? {});
 }
 
-function scrubbed(object: KubeObject | undefined): KubeObject | null {
+export function scrubbed(object: KubeObject | undefined): KubeObject | null {
   return object ? JSON.parse(JSON.stringify(object)) : null;
+}
+
+/**
+ * The namespace a write is in, as namespaceSelector and a policy's `namespaceObject` see it: the namespace object
+ * itself when the write is to a namespace, none for another cluster-scoped object.
+ */
+export function namespaceObjectOf(cluster: SimCluster, attributes: AdmissionAttributes): KubeObject | undefined {
+  if (attributes.resource.group === '' && attributes.resource.resource === 'namespaces') return attributes.object ?? attributes.oldObject;
+  if (!attributes.namespace) return undefined;
+  return cluster.store.get(cluster.registry.byResource('', 'namespaces')!, undefined, attributes.namespace);
+}
+
+/** The AdmissionReview's `request`, which is also what CEL's `request` is in matchConditions and policies. */
+export function reviewRequest(attributes: AdmissionAttributes) {
+  const { resource } = attributes;
+  const kind = attributes.kind ?? { group: resource.group, version: resource.version, kind: resource.kind };
+  const gvr = { group: resource.group, version: resource.version, resource: resource.resource };
+  const optionsKind = { CREATE: 'CreateOptions', UPDATE: 'UpdateOptions', DELETE: 'DeleteOptions' }[attributes.operation];
+  return {
+    uid: randomUUID(),
+    kind,
+    resource: gvr,
+    ...(attributes.subresource ? { subResource: attributes.subresource } : {}),
+    requestKind: kind,
+    requestResource: gvr,
+    ...(attributes.subresource ? { requestSubResource: attributes.subresource } : {}),
+    name: attributes.name ?? attributes.object?.metadata.name ?? '',
+    ...(attributes.namespace ? { namespace: attributes.namespace } : {}),
+    operation: attributes.operation,
+    userInfo: { username: attributes.user.name, groups: attributes.user.groups },
+    object: attributes.operation === 'DELETE' ? null : scrubbed(attributes.object),
+    oldObject: attributes.operation === 'CREATE' ? null : scrubbed(attributes.oldObject),
+    dryRun: attributes.dryRun,
+    options: { kind: optionsKind, apiVersion: 'meta.k8s.io/v1' },
+  };
 }
 
 /** POSTs the AdmissionReview to a loopback URL and returns the parsed reply; throws an Error describing a failed call. */
@@ -104,43 +141,13 @@ function callWebhook(url: URL, review: unknown, timeoutSeconds: number, authoriz
 export function createValidatingWebhookAdmission(cluster: SimCluster, options: { credentials?: WebhookCredentials } = {}): ValidatingAdmission {
   const configurations = () => cluster.registry.byResource('admissionregistration.k8s.io', 'validatingwebhookconfigurations')!;
 
-  function namespaceLabels(attributes: AdmissionAttributes): Record<string, string> | undefined {
-    if (attributes.resource.group === '' && attributes.resource.resource === 'namespaces') return (attributes.object ?? attributes.oldObject)?.metadata.labels;
-    if (!attributes.namespace) return undefined;
-    return cluster.store.get(cluster.registry.byResource('', 'namespaces')!, undefined, attributes.namespace)?.metadata.labels;
-  }
-
   function selected(webhook: any, attributes: AdmissionAttributes): boolean {
     if (!(webhook.rules ?? []).some((rule: any) => ruleMatches(rule, attributes))) return false;
     if (attributes.resource.namespaced || attributes.resource.resource === 'namespaces') {
-      if (!selectorMatches(webhook.namespaceSelector, namespaceLabels(attributes))) return false;
+      if (!selectorMatches(webhook.namespaceSelector, namespaceObjectOf(cluster, attributes)?.metadata.labels)) return false;
     }
     const objectSelector = webhook.objectSelector;
     return selectorMatches(objectSelector, attributes.object?.metadata.labels) || (!!attributes.oldObject && selectorMatches(objectSelector, attributes.oldObject.metadata.labels));
-  }
-
-  function reviewRequest(attributes: AdmissionAttributes) {
-    const { resource } = attributes;
-    const kind = attributes.kind ?? { group: resource.group, version: resource.version, kind: resource.kind };
-    const gvr = { group: resource.group, version: resource.version, resource: resource.resource };
-    const optionsKind = { CREATE: 'CreateOptions', UPDATE: 'UpdateOptions', DELETE: 'DeleteOptions' }[attributes.operation];
-    return {
-      uid: randomUUID(),
-      kind,
-      resource: gvr,
-      ...(attributes.subresource ? { subResource: attributes.subresource } : {}),
-      requestKind: kind,
-      requestResource: gvr,
-      ...(attributes.subresource ? { requestSubResource: attributes.subresource } : {}),
-      name: attributes.name ?? attributes.object?.metadata.name ?? '',
-      ...(attributes.namespace ? { namespace: attributes.namespace } : {}),
-      operation: attributes.operation,
-      userInfo: { username: attributes.user.name, groups: attributes.user.groups },
-      object: attributes.operation === 'DELETE' ? null : scrubbed(attributes.object),
-      oldObject: attributes.operation === 'CREATE' ? null : scrubbed(attributes.oldObject),
-      dryRun: attributes.dryRun,
-      options: { kind: optionsKind, apiVersion: 'meta.k8s.io/v1' },
-    };
   }
 
   /** matchConditions: all must hold; a condition that fails to evaluate is an error the failurePolicy judges. */

@@ -15,7 +15,7 @@ import { readBody, parseBody } from './request-body.ts';
 import type { KubeSimCall, RequestLog } from './request-log.ts';
 import type { ResourceRequest } from './request-context.ts';
 import { parseResourcePath, type ResourceRequestPath } from './resource-path.ts';
-import { sendError, sendJson } from './respond.ts';
+import { addWarning, sendError, sendJson } from './respond.ts';
 import { handleReview } from './review-handlers.ts';
 import { handleScale } from './scale-subresource.ts';
 import { handleWatch } from './watch-stream.ts';
@@ -189,7 +189,9 @@ export function createKubeApiServer(options: KubeApiServerOptions): KubeApiServe
       if (call) call.verb = verb;
       const access = accessFor(verb, path, url);
       if (!authorizer.authorize(user, access).allowed) throw forbidden(user, access);
-      const context: ResourceRequest = { cluster, authorizer, admit: options.admit, request, response, url, user, path, bodyText, trackStream };
+      // a policy's Warn action answers with a Warning header (RFC 7234 form, as kube-apiserver sends it; kubectl prints it)
+      const admit: ValidatingAdmission | undefined = options.admit && ((attributes) => options.admit!({ ...attributes, warn: (text) => addWarning(response, text) }));
+      const context: ResourceRequest = { cluster, authorizer, admit, request, response, url, user, path, bodyText, trackStream };
       await dispatch(context, method, verb);
     } catch (error) {
       if (options.debug && !(error instanceof ApiError && error.code < 500)) log(`error on ${method} ${url.pathname}: ${toStatus(error).body.message}`);

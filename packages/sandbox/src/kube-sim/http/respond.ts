@@ -22,3 +22,12 @@ export function sendError(response: ServerResponse, error: unknown): void {
 export function successStatus(details: Record<string, unknown>) {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details };
 }
+
+/** Adds one `Warning: 299 - "text"` header (the form kube-apiserver sends and kubectl prints as "Warning: text"). */
+export function addWarning(response: ServerResponse, text: string): void {
+  if (response.headersSent) return;
+  // a header carries Latin-1 only: other characters are replaced rather than failing the answer
+  const value = `299 - ${JSON.stringify(text).replace(/[^\x20-\x7e]/g, "?")}`;
+  const existing = response.getHeader('Warning');
+  response.setHeader('Warning', existing === undefined ? [value] : [...(Array.isArray(existing) ? existing : [String(existing)]), value]);
+}

@@ -4,6 +4,7 @@ import { ApiError, type KubeObject, type ResourceType } from '../cluster-types.t
 import { crdProblems } from '../crds/crd-resources.ts';
 import { validationRuleCauses } from '../crds/crd-validation-rules.ts';
 import { webhookConfigurationProblems } from '../admission/validating-webhooks.ts';
+import { bindingProblems, policyProblems } from '../admission/policies/policy-validation.ts';
 import { checkRbacEscalation } from '../auth/rbac-escalation.ts';
 import { badRequest, invalid, notFound, unsupportedMediaType, type FieldCause } from '../errors/api-errors.ts';
 import { applyMergePatch } from '../patch/merge-patch.ts';
@@ -65,6 +66,8 @@ function validate(context: ResourceRequest, object: KubeObject): void {
   const causes: FieldCause[] = validateObject(resource, object);
   if (resource.group === 'apiextensions.k8s.io' && resource.resource === 'customresourcedefinitions') causes.push(...crdProblems(object));
   if (resource.group === 'admissionregistration.k8s.io' && resource.resource === 'validatingwebhookconfigurations') causes.push(...webhookConfigurationProblems(object));
+  if (resource.group === 'admissionregistration.k8s.io' && resource.resource === 'validatingadmissionpolicies') causes.push(...policyProblems(object));
+  if (resource.group === 'admissionregistration.k8s.io' && resource.resource === 'validatingadmissionpolicybindings') causes.push(...bindingProblems(object));
   if (causes.length) throw invalid(resource, object.metadata.name ?? '', causes);
   if (resource.group === 'rbac.authorization.k8s.io') {
     checkRbacEscalation({ authorizer: context.authorizer, store: context.cluster.store, registry: context.cluster.registry, user: context.user, resource: resource.resource, object });

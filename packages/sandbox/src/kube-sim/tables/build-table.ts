@@ -1,6 +1,7 @@
 import type { KubeObject, ResourceType } from '../cluster-types.ts';
 import { ageSince } from './human-duration.ts';
 import { evaluateJsonPath } from './simple-json-path.ts';
+import { admissionPrinters } from './admission-printers.ts';
 import { defaultPrinter, tablePrinters, type TablePrinter } from './table-printers.ts';
 
 export type IncludeObject = 'Object' | 'Metadata' | 'None';
@@ -32,7 +33,8 @@ export function printerFor(resource: ResourceType, crdVersion?: any): TablePrint
     // CRDs list Age explicitly in additionalPrinterColumns; without it the server appends nothing.
     return crdPrinter(columnsSpec);
   }
-  return tablePrinters[`${resource.group}/${resource.resource}`] ?? defaultPrinter;
+  const key = `${resource.group}/${resource.resource}`;
+  return tablePrinters[key] ?? admissionPrinters[key] ?? defaultPrinter;
 }
 
 function rowObject(object: KubeObject, includeObject: IncludeObject): unknown {

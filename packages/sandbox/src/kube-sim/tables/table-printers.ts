@@ -20,7 +20,7 @@ export interface TablePrinter {
 
 type ColumnSpec = string | [name: string, priority: number] | [name: string, priority: number, type: string];
 
-function columns(...specs: ColumnSpec[]): ColumnDefinition[] {
+export function columns(...specs: ColumnSpec[]): ColumnDefinition[] {
   return specs.map((spec) => {
     const [name, priority, type] = typeof spec === 'string' ? [spec, 0, 'string'] : [spec[0], spec[1], spec[2] ?? 'string'];
     return { name, type, format: name === 'Name' ? 'name' : '', description: '', priority };
@@ -158,7 +158,7 @@ function eventTime(event: KubeObject): string | undefined {
   return event.lastTimestamp ?? event.eventTime ?? event.series?.lastObservedTime ?? event.deprecatedLastTimestamp ?? event.metadata.creationTimestamp;
 }
 
-const age = (object: KubeObject, now: Date) => ageSince(object.metadata.creationTimestamp, now);
+export const age = (object: KubeObject, now: Date) => ageSince(object.metadata.creationTimestamp, now);
 const name = (object: KubeObject) => object.metadata.name;
 const count = (value: unknown) => (value && typeof value === 'object' ? Object.keys(value).length : 0);
 
