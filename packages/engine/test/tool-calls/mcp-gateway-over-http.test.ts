@@ -11,7 +11,7 @@
  */
 import { getEventListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { connectInProcess, createToolDeps, startMcpHttpServer, withTextOutput, type AnyToolDefinition, type McpHttpServer, type ToolDeps } from '@skyflo/mcp-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';

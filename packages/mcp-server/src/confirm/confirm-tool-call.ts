@@ -16,7 +16,7 @@
  * whose templates read the cluster), the preview is run again after the accept and the call is refused if the
  * manifest changed meanwhile: the human accepted that manifest, not whatever the cluster turns it into.
  */
-import type { ElicitRequestFormParams, ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import type { ElicitRequestFormParams, ElicitResult } from '@modelcontextprotocol/server';
 import { toolError } from '../errors.ts';
 import { redactToolArguments } from '@skyflo/safety';
 import type { ToolDeps } from '../tools/deps.ts';
