@@ -272,6 +272,27 @@ describe('progress resets the call timeout', () => {
   }
 });
 
+describe('the protocol revision (issue 77)', () => {
+  it('speaks 2026-07-28 to a server that does: no session, every request names its revision', async () => {
+    const sent: Array<{ version: string | null; session: string | null; method: string }> = [];
+    const realFetch = globalThis.fetch;
+    vi.stubGlobal('fetch', (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      const headers = new Headers(init?.headers);
+      const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as { method?: string }) : {};
+      sent.push({ version: headers.get('mcp-protocol-version'), session: headers.get('mcp-session-id'), method: body.method ?? '' });
+      return realFetch(input, init);
+    });
+    const gateway = httpGateway();
+    expect((await gateway.callTool({ name: 'echo', args: { value: 'modern' } })).text).toBe('modern');
+    const methods = sent.map((request) => request.method);
+    expect(methods).toContain('server/discover');
+    expect(methods).toContain('tools/call');
+    expect(methods).not.toContain('initialize');
+    expect(sent.filter((request) => request.method === 'tools/call').map((request) => request.version)).toEqual(['2026-07-28']);
+    expect(sent.every((request) => request.session === null)).toBe(true);
+  });
+});
+
 describe('an MCP server that restarted (issue 75)', () => {
   it('after the MCP server restarts the gateway connects again within a few calls, each failure saying what it knows', async () => {
     const restarting = await startMcpHttpServer({ port: 0, authToken, deps: createToolDeps({}), tools: testTools });

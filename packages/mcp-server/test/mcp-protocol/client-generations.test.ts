@@ -6,11 +6,15 @@
  * against the simulated cluster; the engine's trusted token changes the cluster on the current revision too, and a
  * direct client's change is never run there without a human asked (item 2 will ask through input_required).
  */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { startMcpHttpServer, type McpHttpServer } from '../../src/http/start-mcp-http-server.ts';
+import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
 import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
 
 const clientToken = 'generations-client-token';
@@ -94,6 +98,22 @@ describe('every client generation on one endpoint', () => {
     const result = await client.callTool({ name: 'k8s_get', arguments: { resource_type: 'deployments', namespace: 'default', output: 'name' } });
     expect(textOf(result)).toContain('deployment.apps/generations');
   });
+
+  it('2026-07-28 over stdio (skyflo mcp --stdio, SDK v2 client): lists the tools and calls one', async () => {
+    const transport = new StdioClientTransport({
+      command: path.join(repoRoot, 'node_modules', '.bin', 'tsx'),
+      args: [fileURLToPath(new URL('../../src/main.ts', import.meta.url)), '--stdio', '--kubeconfig', harness.kubeconfigPath],
+      env: { ...(process.env as Record<string, string>), KUBECTL_PATH: kubectlPath },
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'generations-stdio', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    await client.connect(transport);
+    closers.push(() => client.close());
+    expect(client.getProtocolEra()).toBe('modern');
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('k8s_get');
+    const result = await client.callTool({ name: 'k8s_get', arguments: { resource_type: 'nodes', output: 'name' } });
+    expect(textOf(result)).toContain('node/sim-worker-1');
+  }, 60_000);
 
   it('2026-07-28: the engine\'s token changes the cluster; a direct client\'s change is refused, with nothing run', async () => {
     const before = await replicasOf('generations');
