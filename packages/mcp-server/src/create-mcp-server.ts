@@ -23,6 +23,7 @@ import { isPreviewable } from './tools/preview/preview-tool-call.ts';
 import { createPortForwards } from './port-forward/create-port-forwards.ts';
 import { defaultConfirmMode, type ConfirmMode } from './confirm/confirm-mode.ts';
 import { confirmToolCall, type Elicitor } from './confirm/confirm-tool-call.ts';
+import { canAskInBand, confirmInBand, verifyConfirmState } from './confirm/confirm-in-band.ts';
 import { registerInvestigationPrompts } from './prompts/investigation-prompts.ts';
 import { registerClusterResources } from './resources/cluster-resources.ts';
 import { createClusterCompletions } from './completions/cluster-completions.ts';
@@ -61,7 +62,8 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   const ownPortForwards = options.deps.portForwards ? undefined : createPortForwards({ runner: options.deps.runner });
   const deps: ToolDeps = withToolDeps(options.deps, { settings: { ...options.deps.settings, readOnly }, portForwards: options.deps.portForwards ?? ownPortForwards });
   // prompts and resources (issue 39): what desktop MCP clients offer besides tools
-  const server = new McpServer(SERVER_INFO, { capabilities: { tools: {}, prompts: {}, resources: {} } });
+  // requestState: the sealed question of a 2026-07-28 confirmation, checked before any tool runs (confirm-in-band.ts)
+  const server = new McpServer(SERVER_INFO, { capabilities: { tools: {}, prompts: {}, resources: {} }, requestState: { verify: verifyConfirmState } });
   if (ownPortForwards) server.server.onclose = () => ownPortForwards.closeAll();
   const tools = options.tools ?? allTools;
   const previewTool = tools.find((definition) => definition.name === previewToolCallName);
@@ -145,12 +147,16 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
           const context = { signal, reportProgress };
           const elicitor: Elicitor = {
             // Asking mid-call is a server-to-client request, which exists only on a 2025-era connection (initialize,
-            // then a session). A 2026-07-28 request carries its envelope instead and has no such channel: nobody can
-            // be asked there, so the call is refused like one from a client that cannot elicit.
+            // then a session); a 2026-07-28 request is asked in band instead (confirm-in-band.ts).
             canElicit: () => ctx.mcpReq.envelope === undefined && Boolean(server.server.getClientCapabilities()?.elicitation),
             elicit: (params) => ctx.mcpReq.elicitInput(params, { signal, timeout: elicitationTimeoutMs }),
           };
-          const decision = await confirmToolCall({ mode: confirmMode, definition, input, deps, context, elicitor, previewTool });
+          // A 2026-07-28 client that can elicit is asked in band: this call answers input_required, its retry carries the answer.
+          const decision =
+            confirmMode === 'elicit' && canAskInBand(ctx)
+              ? await confirmInBand({ mode: confirmMode, definition, input, deps, context, elicitor, previewTool }, ctx)
+              : await confirmToolCall({ mode: confirmMode, definition, input, deps, context, elicitor, previewTool });
+          if ('ask' in decision) return decision.ask;
           output = decision.proceed ? await runTool(definition, decision.input, deps, context) : decision.output;
         } else {
           let callDeps = impersonation ? impersonatingDeps(deps, impersonation) : deps;

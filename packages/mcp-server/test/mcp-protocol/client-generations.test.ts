@@ -115,7 +115,7 @@ describe('every client generation on one endpoint', () => {
     expect(textOf(result)).toContain('node/sim-worker-1');
   }, 60_000);
 
-  it('2026-07-28: the engine\'s token changes the cluster; a direct client\'s change is refused, with nothing run', async () => {
+  it('2026-07-28: the engine\'s token changes the cluster; a direct client that cannot elicit is refused, with nothing run', async () => {
     const before = await replicasOf('generations');
     const engine = await connectV2({ modern: true }, engineToken);
     const scaled = await engine.callTool({ name: 'k8s_scale', arguments: { name: 'generations', resource_type: 'deployment', replicas: before + 1, namespace: 'default' } });
@@ -125,7 +125,45 @@ describe('every client generation on one endpoint', () => {
     const direct = await connectV2({ modern: true });
     const refused = await direct.callTool({ name: 'k8s_scale', arguments: { name: 'generations', resource_type: 'deployment', replicas: before + 5, namespace: 'default' } });
     expect(refused.isError).toBe(true);
-    expect(textOf(refused)).toMatch(/elicitation/);
+    expect(textOf(refused)).toMatch(/did not declare the elicitation capability/);
     expect(await replicasOf('generations')).toBe(before + 1);
+  });
+
+  it.each([
+    ['accept', true],
+    ['decline', false],
+  ] as const)('2026-07-28 in band (input_required): a direct client that can elicit is asked with the dry-run diff; %s', async (action, runs) => {
+    const before = await replicasOf('generations');
+    const client = new Client({ name: 'generations-eliciting', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } }, versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    const asked: string[] = [];
+    client.setRequestHandler('elicitation/create', async (request) => {
+      asked.push(String((request.params as { message?: string }).message));
+      return { action };
+    });
+    await client.connect(new StreamableHTTPClientTransport(new URL(server.url), headers(clientToken)));
+    closers.push(() => client.close());
+    const result = await client.callTool({ name: 'k8s_scale', arguments: { name: 'generations', resource_type: 'deployment', replicas: before + 2, namespace: 'default' } });
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toContain('Run k8s_scale');
+    expect(asked[0]).toContain(`replicas: ${before + 2}`);
+    expect(result.isError === true, textOf(result)).toBe(!runs);
+    if (!runs) expect(textOf(result)).toMatch(/declined k8s_scale; nothing was run/);
+    expect(await replicasOf('generations')).toBe(runs ? before + 2 : before);
+  });
+
+  it('2026-07-28 in band: an accept given while the target changed runs nothing (the retry\'s dry run differs from the one shown)', async () => {
+    const before = await replicasOf('generations');
+    const client = new Client({ name: 'generations-eliciting', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } }, versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    client.setRequestHandler('elicitation/create', async () => {
+      // while the human reads the question, someone else scales the deployment: what was shown is no longer the change
+      await harness.call('k8s_scale', { name: 'generations', resource_type: 'deployment', replicas: before + 7, namespace: 'default' });
+      return { action: 'accept' };
+    });
+    await client.connect(new StreamableHTTPClientTransport(new URL(server.url), headers(clientToken)));
+    closers.push(() => client.close());
+    const result = await client.callTool({ name: 'k8s_scale', arguments: { name: 'generations', resource_type: 'deployment', replicas: before + 3, namespace: 'default' } });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/^TARGET_CHANGED/);
+    expect(await replicasOf('generations')).toBe(before + 7);
   });
 });
