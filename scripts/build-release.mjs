@@ -65,12 +65,12 @@ function packageName(specifier) {
 
 /**
  * Pure-JavaScript dependencies inlined as well, with what they import (but see below). Why: Node loads an external
- * ES module package file by file; the MCP SDK alone is ~150 ms of that at every `skyflo mcp` start, and answering
+ * ES module package file by file; the MCP SDK alone (v1: ~150 ms) is a large part of that at every `skyflo mcp` start, and answering
  * tools/list within 400 ms needs it inlined. pino too: the logger `skyflo serve` creates first (28 CommonJS files read
  * and compiled one by one at every start; its worker transports are never used). Everything else stays an ordinary
  * dependency.
  */
-const inlined = new Set(['@modelcontextprotocol/sdk', 'zod', 'yaml', 'diff', 'drizzle-orm', 'jose', 'fastify', '@fastify/swagger', '@fastify/rate-limit', '@fastify/cookie', '@fastify/formbody', 'prom-client', 'pino']);
+const inlined = new Set(['@modelcontextprotocol/server', '@modelcontextprotocol/client', '@modelcontextprotocol/core', '@modelcontextprotocol/node', 'zod', 'yaml', 'diff', 'drizzle-orm', 'jose', 'fastify', '@fastify/swagger', '@fastify/rate-limit', '@fastify/cookie', '@fastify/formbody', 'prom-client', 'pino']);
 /**
  * Never inlined, even when an inlined package imports them: packages with native addons, WebAssembly or data files,
  * and ones loaded lazily on purpose (@kubernetes/client-node). zod is inlined too (the MCP SDK loads three of its

@@ -1,6 +1,9 @@
-/** Embedded mode: the engine talks to the MCP server through the SDK's in-memory transport. */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+/**
+ * Embedded mode: the engine talks to the MCP server through the SDK's in-memory transport. Both halves of the linked
+ * pair come from the client package: the SDK v2 bundles a private copy per package, and a pair must be one copy's.
+ * The in-memory pair speaks the 2025-era protocol (initialize, one connection), which is all one process needs.
+ */
+import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import { createMcpServer, type CreateMcpServerOptions } from './create-mcp-server.ts';
 
 export async function connectInProcess(options: CreateMcpServerOptions): Promise<{ client: Client; close(): Promise<void> }> {

@@ -3,8 +3,7 @@
  * runTool refuses them too, so a client that guesses a name still can't call one.
  */
 import { traceServedToolCall } from './trace-tool-call.ts';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { McpServer, type ServerContext, type Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { mcpMetaKeys, previewToolCallName, toolRbacRules } from '@skyflo/protocol';
 import { listedAnnotations, type AnyToolDefinition } from './tools/tool-definition.ts';
@@ -24,20 +23,13 @@ import { isPreviewable } from './tools/preview/preview-tool-call.ts';
 import { createPortForwards } from './port-forward/create-port-forwards.ts';
 import { defaultConfirmMode, type ConfirmMode } from './confirm/confirm-mode.ts';
 import { confirmToolCall, type Elicitor } from './confirm/confirm-tool-call.ts';
+import { canAskInBand, confirmInBand, verifyConfirmState } from './confirm/confirm-in-band.ts';
 import { registerInvestigationPrompts } from './prompts/investigation-prompts.ts';
 import { registerClusterResources } from './resources/cluster-resources.ts';
 import { createClusterCompletions } from './completions/cluster-completions.ts';
 
 function tagsOf(definition: AnyToolDefinition<ToolDeps>): string[] {
   return [...(definition.toolset ? [definition.toolset] : []), ...(definition.tags ?? [])];
-}
-
-/** The parts of the SDK's request context we use (cancellation and progress notifications). */
-interface RequestExtra {
-  signal: AbortSignal;
-  requestId: string | number;
-  _meta?: { progressToken?: string | number; [key: string]: unknown };
-  sendNotification: (notification: { method: 'notifications/progress'; params: { progressToken: string | number; progress: number; total?: number; message?: string } }) => Promise<void>;
 }
 
 export interface CreateMcpServerOptions {
@@ -70,7 +62,8 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   const ownPortForwards = options.deps.portForwards ? undefined : createPortForwards({ runner: options.deps.runner });
   const deps: ToolDeps = withToolDeps(options.deps, { settings: { ...options.deps.settings, readOnly }, portForwards: options.deps.portForwards ?? ownPortForwards });
   // prompts and resources (issue 39): what desktop MCP clients offer besides tools
-  const server = new McpServer(SERVER_INFO, { capabilities: { tools: {}, prompts: {}, resources: {} } });
+  // requestState: the sealed question of a 2026-07-28 confirmation, checked before any tool runs (confirm-in-band.ts)
+  const server = new McpServer(SERVER_INFO, { capabilities: { tools: {}, prompts: {}, resources: {} }, requestState: { verify: verifyConfirmState } });
   if (ownPortForwards) server.server.onclose = () => ownPortForwards.closeAll();
   const tools = options.tools ?? allTools;
   const previewTool = tools.find((definition) => definition.name === previewToolCallName);
@@ -86,7 +79,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
         description: definition.description,
         // strict: an argument the tool does not have is refused (schema-objects.ts)
         inputSchema: strictSchemaObject(definition.inputSchema),
-        outputSchema: definition.outputSchema,
+        outputSchema: schemaObject(definition.outputSchema),
         annotations: { title: definition.title, ...listedAnnotations(definition.annotations) },
         // Our own keys (@skyflo/protocol's mcpMetaKeys) share one prefix, `skyflo.ai/`, as the spec advises.
         _meta: {
@@ -101,17 +94,19 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
           ...rbacMeta(definition.name),
         },
       },
-      async (input: unknown, extra: RequestExtra) => traceServedToolCall(definition.name, extra._meta, async () => {
-        const progressToken = extra._meta?.progressToken;
+      async (input: unknown, ctx: ServerContext) => traceServedToolCall(definition.name, ctx.mcpReq._meta, async () => {
+        const meta = ctx.mcpReq._meta;
+        const signal = ctx.mcpReq.signal;
+        const progressToken = meta?.progressToken;
         const reportProgress =
           progressToken === undefined
             ? undefined
             : (progress: number, total?: number, message?: string) =>
-                extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) } });
-        const impersonation = readImpersonation(extra._meta?.[mcpMetaKeys.impersonate]);
-        const credential = readCredential(extra._meta?.[mcpMetaKeys.credential]);
-        const jenkinsCredentials = readJenkinsCredentials(extra._meta?.[mcpMetaKeys.jenkinsCredentials]);
-        const observabilitySources = readObservabilitySources(extra._meta?.[mcpMetaKeys.observabilitySources]);
+                ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) } });
+        const impersonation = readImpersonation(meta?.[mcpMetaKeys.impersonate]);
+        const credential = readCredential(meta?.[mcpMetaKeys.credential]);
+        const jenkinsCredentials = readJenkinsCredentials(meta?.[mcpMetaKeys.jenkinsCredentials]);
+        const observabilitySources = readObservabilitySources(meta?.[mcpMetaKeys.observabilitySources]);
         let output: ToolOutput;
         if (typeof impersonation === 'string') output = toolError(impersonation, 'send {"user", "groups"}', 'INVALID_INPUT');
         else if (typeof credential === 'string') output = toolError(credential, undefined, 'INVALID_INPUT');
@@ -149,12 +144,19 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
           );
         } else if (!options.trustedCaller && definition.annotations.readOnlyHint !== true) {
           // A direct client's change: a human confirms it here (the engine's calls were approved by its own gate).
-          const context = { signal: extra.signal, reportProgress };
+          const context = { signal, reportProgress };
           const elicitor: Elicitor = {
-            canElicit: () => Boolean(server.server.getClientCapabilities()?.elicitation),
-            elicit: (params) => server.server.elicitInput(params, { relatedRequestId: extra.requestId, signal: extra.signal, timeout: elicitationTimeoutMs }),
+            // Asking mid-call is a server-to-client request, which exists only on a 2025-era connection (initialize,
+            // then a session); a 2026-07-28 request is asked in band instead (confirm-in-band.ts).
+            canElicit: () => ctx.mcpReq.envelope === undefined && Boolean(server.server.getClientCapabilities()?.elicitation),
+            elicit: (params) => ctx.mcpReq.elicitInput(params, { signal, timeout: elicitationTimeoutMs }),
           };
-          const decision = await confirmToolCall({ mode: confirmMode, definition, input, deps, context, elicitor, previewTool });
+          // A 2026-07-28 client that can elicit is asked in band: this call answers input_required, its retry carries the answer.
+          const decision =
+            confirmMode === 'elicit' && canAskInBand(ctx)
+              ? await confirmInBand({ mode: confirmMode, definition, input, deps, context, elicitor, previewTool }, ctx)
+              : await confirmToolCall({ mode: confirmMode, definition, input, deps, context, elicitor, previewTool });
+          if ('ask' in decision) return decision.ask;
           output = decision.proceed ? await runTool(definition, decision.input, deps, context) : decision.output;
         } else {
           let callDeps = impersonation ? impersonatingDeps(deps, impersonation) : deps;
@@ -165,7 +167,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
           if (credentialCall instanceof Error) output = toolError(`The approval's credential could not be set up: ${credentialCall.message}; nothing was run.`, undefined, 'FAILED');
           else {
             try {
-              output = await runTool(definition, input, credentialCall?.deps ?? callDeps, { signal: extra.signal, reportProgress, trustedCaller: options.trustedCaller === true });
+              output = await runTool(definition, input, credentialCall?.deps ?? callDeps, { signal, reportProgress, trustedCaller: options.trustedCaller === true });
             } finally {
               await credentialCall?.dispose();
             }
@@ -184,7 +186,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   }
   // The SDK's own tools/list handler converts every zod schema to JSON Schema on each call (~140 schemas here, a
   // large part of a cold start and of every new HTTP session); the schemas never change, so list them once.
-  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));
+  server.server.setRequestHandler('tools/list', () => ({ tools: listed }));
   const callable = tools.filter((definition) => isCallable(definition, readOnly));
   // Completions read cluster, namespace and workload names: offered only to a caller that could list them with k8s_get.
   const completions = callable.some((definition) => definition.name === 'k8s_get') ? createClusterCompletions(deps) : undefined;

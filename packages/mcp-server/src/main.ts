@@ -10,7 +10,7 @@
  * once into the data dir (mode 0600) and its path printed. --stdio needs none: only the parent process speaks to it.
  */
 import { parseArgs } from 'node:util';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { createMcpServer } from './create-mcp-server.ts';
 import { createToolDeps } from './create-tool-deps.ts';
 import type { ToolDeps } from './tools/deps.ts';
@@ -107,8 +107,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   }
   const { confirm } = config;
   if (config.stdio) {
-    const server = createMcpServer({ deps, confirm });
-    await server.connect(new StdioServerTransport());
+    // Both protocol eras on one pipe: the client's opening (initialize, or a 2026-07-28 server/discover) pins one
+    // server from this factory for the connection's life.
+    serveStdio(() => createMcpServer({ deps, confirm }));
     return;
   }
   try {

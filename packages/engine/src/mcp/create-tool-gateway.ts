@@ -4,8 +4,7 @@
  * runs in this process over an in-memory transport).
  */
 import { toolCallTraceContext } from '../observability/tracing/spans.ts';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, ProtocolError, ProtocolErrorCode, SdkHttpError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { connectInProcess, createToolDeps } from '@skyflo/mcp-server';
 import { legacyMcpMetaKeys, listedToolSchema, mcpMetaKeys, previewToolCallName, type PreviewToolCallArguments } from '@skyflo/protocol';
 import { toToolInfo } from './classify-tool.ts';
@@ -57,7 +56,9 @@ function structuredOf(result: { structuredContent?: unknown; _meta?: Record<stri
 async function connect(options: CreateToolGatewayOptions): Promise<Connection> {
   if (options.client) return { client: options.client, close: options.closeClient ?? (async () => {}) };
   if (options.url) {
-    const client = new Client({ name: 'skyflo-engine', version: '0.1.0' });
+    // 'auto': the current protocol (2026-07-28, per-request, no session) with a server that speaks it, found by a
+    // server/discover probe; the 2025 initialize handshake with one that does not (an older skyflo mcp).
+    const client = new Client({ name: 'skyflo-engine', version: '0.1.0' }, { versionNegotiation: { mode: 'auto' } });
     const headers: Record<string, string> = options.authToken ? { Authorization: `Bearer ${options.authToken}` } : {};
     // fetchWithLinkedSignals: the transport hands its one long-lived signal to every fetch; each request gets its
     // own instead, released when the request ends (see linked-abort.ts).
@@ -97,7 +98,7 @@ export function legacyPreviewArguments({ tool, args }: { tool: string; previewTo
  * the connection was refused (nothing listens). A reset or a timeout is not one of these: the server may have it.
  */
 function wasNotReceived(error: unknown): boolean {
-  if (error instanceof StreamableHTTPError && error.code === 404) return true;
+  if (error instanceof SdkHttpError && error.status === 404) return true;
   for (let current: unknown = error, depth = 0; current && depth < 4; depth += 1) {
     if ((current as { code?: unknown }).code === 'ECONNREFUSED') return true;
     current = (current as { cause?: unknown }).cause;
@@ -107,7 +108,7 @@ function wasNotReceived(error: unknown): boolean {
 
 /** The HTTP transport itself failed (the socket closed under a request, an HTTP error): its session is not to be trusted. */
 function brokeTransport(error: unknown): boolean {
-  return error instanceof StreamableHTTPError || (error instanceof TypeError && error.message === 'fetch failed');
+  return error instanceof SdkHttpError || (error instanceof TypeError && error.message === 'fetch failed');
 }
 
 /** Progress only keeps a call alive (resetTimeoutOnProgress); the engine has no progress event to report it as. */
@@ -160,6 +161,7 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
     const tools: ToolInfo[] = [];
     let cursor: string | undefined;
     do {
+      // without a cursor the SDK v2 walks every page itself; the loop stays for a cursor it hands back anyway
       const page = await client.listTools(cursor ? { cursor } : undefined);
       // The SDK has checked each tool against MCP's schema; ours is the part of it the engine reads.
       for (const tool of page.tools) tools.push(toToolInfo(listedToolSchema.parse(tool)));
@@ -196,7 +198,7 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
       const link = signal ? linkAbort(signal) : undefined;
       const used = connection;
       try {
-        const result = await client.callTool({ name, arguments: args, ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}) }, undefined, {
+        const result = await client.callTool({ name, arguments: args, ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}) }, {
           ...(link ? { signal: link.signal } : {}),
           timeout: timeoutMs,
           // The SDK sends a progressToken only with an onprogress handler; without one the server reports nothing and
@@ -207,6 +209,9 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
         });
         return { text: textOf(result as { content?: unknown }), isError: result.isError === true, ...structuredOf(result) };
       } catch (error) {
+        // Since the SDK v2 a tool the server does not have is a JSON-RPC error (-32602), no longer a tool result: it
+        // did not run, and the model is told so the way it was before (a failed call it can read).
+        if (error instanceof ProtocolError && error.code === ProtocolErrorCode.InvalidParams) return { text: error.message, isError: true };
         return notReceived(error, used);
       } finally {
         link?.release();

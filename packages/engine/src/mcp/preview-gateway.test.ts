@@ -3,9 +3,8 @@
  * the server's `preview_tool_call {tool, arguments}` — whatever server it is, with no copy of Skyflo's tool
  * definitions in the engine. A server whose preview_tool_call is not read-only gets no call at all.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
+import { McpServer } from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createToolGateway } from './create-tool-gateway.ts';

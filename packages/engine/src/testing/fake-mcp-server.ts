@@ -5,9 +5,8 @@
  * (read-only, abortable).
  * Records every call so tests can assert what really executed. Connected in-process with InMemoryTransport.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
+import { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
 export interface FakeMcpServer {
@@ -121,7 +120,7 @@ export async function startFakeMcpServer(options: {
       calls.push({ name: 'wait_for_x_seconds', args });
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, args.seconds * 1000);
-        extra.signal.addEventListener('abort', () => {
+        extra.mcpReq.signal.addEventListener('abort', () => {
           clearTimeout(timer);
           resolve();
         });

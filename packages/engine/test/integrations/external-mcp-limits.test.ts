@@ -39,6 +39,8 @@ function mcpOverHttp(request: { method: string; body: string }) {
   if (message.id === undefined) return { status: 202, body: '' };
   const empty = { type: 'object', properties: {} };
   if (message.method === 'tools/list') return json({ tools: ['flood_json', 'flood_event'].map((name) => ({ name, inputSchema: empty, annotations: { readOnlyHint: true } })) });
+  // a 2025-era server: the SDK v2 client's server/discover probe (2026-07-28) is a method it does not know
+  if (message.method !== 'tools/call') return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: message.id, error: { code: -32601, message: 'Method not found' } }) };
   const start = `{"jsonrpc":"2.0","id":${message.id},"result":{"content":[{"type":"text","text":"`;
   if (message.params?.name === 'flood_json') return { flood: { contentType: 'application/json', prefix: start } };
   return { flood: { contentType: 'text/event-stream', prefix: `event: message\ndata: ${start}` } };

@@ -12,9 +12,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
+import { McpServer } from '@modelcontextprotocol/server';
 import type { PGlite } from '@electric-sql/pglite';
 import { parseAgentEvent } from '@skyflo/protocol';
 import { startLlmSim, type LlmScript, type LlmSim } from '@skyflo/testkit/llm-sim';

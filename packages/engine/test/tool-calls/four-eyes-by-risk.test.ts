@@ -5,9 +5,8 @@
  * The whole engine (accounts, APPROVAL_POLICY=approver, PGlite), llm-sim as the model, and a stand-in MCP server
  * whose preview_tool_call answers like ours for a chart that renders a cluster-admin ClusterRoleBinding.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
+import { McpServer } from '@modelcontextprotocol/server';
 import { PGlite } from '@electric-sql/pglite';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -11,7 +11,7 @@
  */
 import { getEventListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { connectInProcess, createToolDeps, startMcpHttpServer, withTextOutput, type AnyToolDefinition, type McpHttpServer, type ToolDeps } from '@skyflo/mcp-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -270,6 +270,27 @@ describe('progress resets the call timeout', () => {
       await expect(gateway.callTool({ name: 'hang', args: {}, timeoutMs })).rejects.toThrow(/timed out/i);
     });
   }
+});
+
+describe('the protocol revision (issue 77)', () => {
+  it('speaks 2026-07-28 to a server that does: no session, every request names its revision', async () => {
+    const sent: Array<{ version: string | null; session: string | null; method: string }> = [];
+    const realFetch = globalThis.fetch;
+    vi.stubGlobal('fetch', (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      const headers = new Headers(init?.headers);
+      const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as { method?: string }) : {};
+      sent.push({ version: headers.get('mcp-protocol-version'), session: headers.get('mcp-session-id'), method: body.method ?? '' });
+      return realFetch(input, init);
+    });
+    const gateway = httpGateway();
+    expect((await gateway.callTool({ name: 'echo', args: { value: 'modern' } })).text).toBe('modern');
+    const methods = sent.map((request) => request.method);
+    expect(methods).toContain('server/discover');
+    expect(methods).toContain('tools/call');
+    expect(methods).not.toContain('initialize');
+    expect(sent.filter((request) => request.method === 'tools/call').map((request) => request.version)).toEqual(['2026-07-28']);
+    expect(sent.every((request) => request.session === null)).toBe(true);
+  });
 });
 
 describe('an MCP server that restarted (issue 75)', () => {

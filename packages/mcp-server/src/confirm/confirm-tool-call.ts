@@ -16,7 +16,7 @@
  * whose templates read the cluster), the preview is run again after the accept and the call is refused if the
  * manifest changed meanwhile: the human accepted that manifest, not whatever the cluster turns it into.
  */
-import type { ElicitRequestFormParams, ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import type { ElicitRequestFormParams, ElicitResult } from '@modelcontextprotocol/server';
 import { toolError } from '../errors.ts';
 import { redactToolArguments } from '@skyflo/safety';
 import type { ToolDeps } from '../tools/deps.ts';
@@ -119,7 +119,7 @@ export async function confirmToolCall(options: ConfirmToolCallOptions): Promise<
   return { proceed: true, input: preview.arguments };
 }
 
-interface Preview {
+export interface Preview {
   /** the arguments to show and run: resolved by preview_tool_call, or as sent */
   arguments: Record<string, unknown>;
   text: string;
@@ -129,7 +129,7 @@ interface Preview {
   failed?: ToolOutput;
 }
 
-async function previewOf(options: ConfirmToolCallOptions): Promise<Preview> {
+export async function previewOf(options: ConfirmToolCallOptions): Promise<Preview> {
   const sent = (options.input ?? {}) as Record<string, unknown>;
   if (!options.previewTool || !isPreviewable(options.definition)) {
     return { arguments: sent, text: 'No dry-run preview exists for this tool: the arguments above are all there is to review.' };
@@ -154,7 +154,7 @@ async function previewOf(options: ConfirmToolCallOptions): Promise<Preview> {
   return { arguments: resolved && typeof resolved === 'object' ? (resolved as Record<string, unknown>) : sent, text: lines.join('\n'), diff, ...(manifestDigest ? { manifestDigest } : {}) };
 }
 
-function questionText(definition: AnyToolDefinition<ToolDeps>, args: Record<string, unknown>, preview: string): string {
+export function questionText(definition: AnyToolDefinition<ToolDeps>, args: Record<string, unknown>, preview: string): string {
   const effect = definition.annotations.destructiveHint ? 'It is DESTRUCTIVE: it can delete data or take a service down.' : 'It changes state.';
   return [
     `Run ${definition.name} (${definition.title})? ${effect}`,

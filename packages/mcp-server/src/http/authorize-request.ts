@@ -6,8 +6,7 @@
  * user's session cannot be used with another user's token.
  */
 import type { IncomingMessage } from 'node:http';
-import { InsufficientScopeError, InvalidTokenError, OAuthError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { OAuthError, OAuthErrorCode, type AuthInfo } from '@modelcontextprotocol/server';
 import { authenticate, type HttpCaller, type HttpTokens } from './bearer-auth.ts';
 import type { OAuthResourceServer } from './oauth-resource.ts';
 
@@ -50,10 +49,10 @@ export async function authorizeRequest(request: IncomingMessage, tokens: HttpTok
     const subject = String(authInfo.extra?.['subject'] ?? authInfo.clientId);
     return { ok: true, caller: 'client', principal: `oauth:${subject}`, authInfo };
   } catch (error) {
-    if (error instanceof InvalidTokenError) {
+    if (error instanceof OAuthError && error.code === OAuthErrorCode.InvalidToken) {
       return { ok: false, status: 401, headers: { 'WWW-Authenticate': oauth.challenge(error) }, body: error.toResponseObject() };
     }
-    if (error instanceof InsufficientScopeError) {
+    if (error instanceof OAuthError && error.code === OAuthErrorCode.InsufficientScope) {
       return { ok: false, status: 403, headers: { 'WWW-Authenticate': oauth.challenge(error) }, body: error.toResponseObject() };
     }
     // the authorization server or its keys could not be read: our side's failure, not the token's

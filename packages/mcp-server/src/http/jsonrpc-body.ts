@@ -5,7 +5,7 @@
  * nothing at all; checked here, before the transport, every malformed body gets the answer the spec names.
  * Validity itself is the SDK's JSONRPCMessageSchema.
  */
-import { JSONRPCMessageSchema, RequestIdSchema } from '@modelcontextprotocol/sdk/types.js';
+import { JSONRPCMessageSchema, RequestIdSchema } from '@modelcontextprotocol/core';
 
 export type JsonRpcBody =
   | { ok: true; body: unknown }

@@ -10,10 +10,14 @@
  * transport passes on to handlers, and its RFC 8414 / OIDC discovery. Its Express middleware is not (no Express here).
  */
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { discoverAuthorizationServerMetadata } from '@modelcontextprotocol/sdk/client/auth.js';
-import { InsufficientScopeError, InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { OAuthProtectedResourceMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { discoverAuthorizationServerMetadata } from '@modelcontextprotocol/client';
+import { OAuthError, OAuthErrorCode, type AuthInfo, type OAuthProtectedResourceMetadata } from '@modelcontextprotocol/server';
+
+// The SDK v2 has one OAuth error class, told apart by its code (RFC 6750 §3.1).
+const invalidToken = (message: string) => new OAuthError(OAuthErrorCode.InvalidToken, message);
+const insufficientScope = (message: string) => new OAuthError(OAuthErrorCode.InsufficientScope, message);
+const serverError = (message: string) => new OAuthError(OAuthErrorCode.ServerError, message);
+const isServerError = (error: unknown): error is OAuthError => error instanceof OAuthError && error.code === OAuthErrorCode.ServerError;
 
 export interface OAuthSettings {
   /** the authorization server's issuer identifier (MCP_OAUTH_ISSUER) */
@@ -40,10 +44,10 @@ export interface OAuthResourceServer {
   /** the request paths that answer with the metadata */
   metadataPaths: string[];
   metadata: OAuthProtectedResourceMetadata;
-  /** the token's AuthInfo, or throws InvalidTokenError (401), InsufficientScopeError (403) or ServerError (503) */
+  /** the token's AuthInfo, or throws an OAuthError: invalid_token (401), insufficient_scope (403) or server_error (503) */
   verify(token: string): Promise<AuthInfo>;
   /** the WWW-Authenticate value for a refusal (no error: the request carried no token) */
-  challenge(error?: InvalidTokenError | InsufficientScopeError): string;
+  challenge(error?: OAuthError): string;
 }
 
 function checkedUrl(value: string, what: string): URL {
@@ -69,19 +73,19 @@ function scopesOf(payload: JWTPayload): string[] {
 }
 
 /** jose's verdicts in words a client's user can act on; the token itself is never echoed. */
-function refusalOf(error: unknown): InvalidTokenError | ServerError {
-  if (error instanceof joseErrors.JWTExpired) return new InvalidTokenError('The access token has expired.');
+function refusalOf(error: unknown): OAuthError {
+  if (error instanceof joseErrors.JWTExpired) return invalidToken('The access token has expired.');
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    if (error.claim === 'aud') return new InvalidTokenError('The access token was not issued for this server (audience).');
-    if (error.claim === 'iss') return new InvalidTokenError('The access token was not issued by the configured authorization server.');
-    return new InvalidTokenError(`The access token's "${error.claim}" claim is not acceptable.`);
+    if (error.claim === 'aud') return invalidToken('The access token was not issued for this server (audience).');
+    if (error.claim === 'iss') return invalidToken('The access token was not issued by the configured authorization server.');
+    return invalidToken(`The access token's "${error.claim}" claim is not acceptable.`);
   }
   if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWSSignatureVerificationFailed) {
-    return new InvalidTokenError('The access token is not signed by the configured authorization server.');
+    return invalidToken('The access token is not signed by the configured authorization server.');
   }
-  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) return new ServerError('The authorization server\'s keys could not be read.');
-  if (error instanceof joseErrors.JOSEError) return new InvalidTokenError('The access token is not a valid signed JWT.');
-  return new ServerError('The authorization server\'s keys could not be read.');
+  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) return serverError('The authorization server\'s keys could not be read.');
+  if (error instanceof joseErrors.JOSEError) return invalidToken('The access token is not a valid signed JWT.');
+  return serverError('The authorization server\'s keys could not be read.');
 }
 
 /** @param serverUrl the server's own /mcp URL: the resource identifier when MCP_OAUTH_AUDIENCE is not set */
@@ -110,13 +114,13 @@ export function createOAuthResourceServer(settings: OAuthSettings, serverUrl: st
   function keySet(): Promise<ReturnType<typeof createRemoteJWKSet>> {
     keys ??= (async () => {
       const discovered = await discoverAuthorizationServerMetadata(issuer);
-      if (!discovered?.jwks_uri) throw new ServerError(`The authorization server ${issuer} publishes no jwks_uri in its metadata.`);
+      if (!discovered?.jwks_uri) throw serverError(`The authorization server ${issuer} publishes no jwks_uri in its metadata.`);
       // RFC 8414 §3.3: metadata that names another issuer is not this issuer's (a mix-up or a hostile proxy)
-      if (discovered.issuer.replace(/\/$/, '') !== issuer.replace(/\/$/, '')) throw new ServerError(`The metadata at ${issuer} names another issuer (${discovered.issuer}).`);
+      if (discovered.issuer.replace(/\/$/, '') !== issuer.replace(/\/$/, '')) throw serverError(`The metadata at ${issuer} names another issuer (${discovered.issuer}).`);
       return createRemoteJWKSet(new URL(String(discovered.jwks_uri)));
     })().catch((error: unknown) => {
       keys = undefined;
-      throw error instanceof ServerError ? error : new ServerError(`The authorization server ${issuer} could not be reached: ${(error as Error).message}`);
+      throw isServerError(error) ? error : serverError(`The authorization server ${issuer} could not be reached: ${(error as Error).message}`);
     });
     return keys;
   }
@@ -137,13 +141,13 @@ export function createOAuthResourceServer(settings: OAuthSettings, serverUrl: st
       }
       const scopes = scopesOf(payload);
       const missing = requiredScopes.filter((scope) => !scopes.includes(scope));
-      if (missing.length) throw new InsufficientScopeError(`The access token lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(' ')}.`);
+      if (missing.length) throw insufficientScope(`The access token lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(' ')}.`);
       const clientId = [payload.client_id, payload.azp, payload.sub].find((value): value is string => typeof value === 'string') ?? 'unknown';
       return { token, clientId, scopes, expiresAt: payload.exp, resource: resourceUrl, extra: { issuer, subject: payload.sub } };
     },
     challenge(error) {
       const parts = [];
-      if (error) parts.push(`error=${quoted(error.errorCode)}`, `error_description=${quoted(error.message)}`);
+      if (error) parts.push(`error=${quoted(error.code)}`, `error_description=${quoted(error.message)}`);
       if (requiredScopes.length) parts.push(`scope=${quoted(requiredScopes.join(' '))}`);
       parts.push(`resource_metadata=${quoted(metadataUrl)}`);
       return `Bearer ${parts.join(', ')}`;

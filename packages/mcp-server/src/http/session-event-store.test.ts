@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { createSessionEventStore } from './session-event-store.ts';
 
 const ping = (id: number): JSONRPCMessage => ({ jsonrpc: '2.0', id, result: {} });

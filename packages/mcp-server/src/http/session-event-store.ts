@@ -9,8 +9,7 @@
  * ID" answer instead of a silently partial replay.
  */
 import { randomUUID } from 'node:crypto';
-import type { EventStore } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { EventStore, JSONRPCMessage } from '@modelcontextprotocol/server';
 
 export interface SessionEventStoreLimits {
   /** newest events kept (default 200) */

@@ -6,7 +6,7 @@
  * cannot resume. Requests of a session are therefore handed to the transport as the negotiated version.
  */
 import type { IncomingMessage } from 'node:http';
-import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 
 /** The version the SDK's server answers an initialize asking for `requested` with. */
 export function negotiatedProtocolVersion(requested: unknown): string {

@@ -2,10 +2,13 @@
  * The standalone MCP server: Streamable HTTP at /mcp, plus /health and /health/ready. Plain node:http
  * keeps it small.
  *
- * Sessions: a client that initializes gets a session with its own McpServer, reused for every later
- * call (building a server with the whole catalogue costs a few ms, which would dominate a 1 ms tool
- * call). Requests without a session id that are not an initialize are served statelessly, so plain
- * JSON-RPC clients (curl) work too. Idle sessions are dropped after `sessionIdleMs`.
+ * Two protocol eras on one endpoint (MCP SDK v2). A 2026-07-28 request carries its protocol version, client info and
+ * capabilities in its own `_meta` envelope: there are no sessions, and each request is answered by a server built
+ * for it (the SDK's createMcpHandler). A 2025-era client (2025-11-25, 2025-06-18, 2025-03-26) initializes and gets a
+ * session with its own McpServer, reused for every later call (building a server with the whole catalogue costs a few
+ * ms, which would dominate a 1 ms tool call); only a session can carry the mid-call elicitation that --confirm asks
+ * with. 2025-era requests without a session id that are not an initialize are served statelessly, so plain JSON-RPC
+ * clients (curl) work too. Idle sessions are dropped after `sessionIdleMs`.
  *
  * Auth: every request to /mcp presents a bearer token, loopback included (bearer-auth.ts): the engine token makes
  * a trusted session (the engine's gate already asked a human), the client token an untrusted one (changes go
@@ -18,9 +21,8 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
+import { createMcpHandler, isInitializeRequest, isLegacyRequest, type McpServer } from '@modelcontextprotocol/server';
 import { createMcpServer } from '../create-mcp-server.ts';
 import { createToolDeps } from '../create-tool-deps.ts';
 import type { AnyToolDefinition } from '../tools/tool-definition.ts';
@@ -60,7 +62,7 @@ export interface StartMcpHttpServerOptions {
 }
 
 interface Session {
-  transport: StreamableHTTPServerTransport;
+  transport: NodeStreamableHTTPServerTransport;
   server: McpServer;
   lastUsed: number;
   /** who opened it; only the same caller (the engine, the client token, one OAuth subject) may use it */
@@ -153,6 +155,10 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
       body = parsed.body;
     }
     const sessionId = request.headers['mcp-session-id'];
+    // 2026-07-28: the request carries its envelope (the SDK's own classification decides, so the two never disagree)
+    if (sessionId === undefined && request.method === 'POST' && !(await isLegacyRequest(await toWebRequest(request, body), body))) {
+      return modernHandler(caller)(request, response, body);
+    }
     if (typeof sessionId === 'string') {
       const session = sessions.get(sessionId);
       // A session opened by the engine is trusted; a client token must never ride on it (nor the reverse).
@@ -169,7 +175,7 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
     const mcp = createMcpServer({ deps, readOnly, tools: options.tools, trustedCaller: caller === 'engine', confirm: options.confirm });
     if (isInitializeRequest(body)) {
       const protocolVersion = negotiatedProtocolVersion(body.params.protocolVersion);
-      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         // SSE responses, so progress notifications of slow tools reach the client while the call runs.
         enableJsonResponse: false,
@@ -187,13 +193,31 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
       await mcp.connect(transport);
       return transport.handleRequest(request, response, body);
     }
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     response.on('close', () => {
       void transport.close();
       void mcp.close();
     });
     await mcp.connect(transport);
     await transport.handleRequest(request, response, body);
+  }
+
+  /**
+   * The 2026-07-28 leg, one per kind of caller (the engine's calls are trusted, a client's go through --confirm).
+   * Strict (`legacy: 'reject'`): 2025-era requests never reach it, they are routed to the sessions above.
+   */
+  const modernHandlers = new Map<HttpCaller, { handler: ReturnType<typeof createMcpHandler>; node: ReturnType<typeof toNodeHandler> }>();
+  function modernHandler(caller: HttpCaller): ReturnType<typeof toNodeHandler> {
+    let entry = modernHandlers.get(caller);
+    if (!entry) {
+      const handler = createMcpHandler(() => createMcpServer({ deps, readOnly, tools: options.tools, trustedCaller: caller === 'engine', confirm: options.confirm }), {
+        legacy: 'reject',
+        maxRequestBodySize: MAX_BODY_BYTES,
+      });
+      entry = { handler, node: toNodeHandler(handler, { maxRequestBodySize: MAX_BODY_BYTES }) };
+      modernHandlers.set(caller, entry);
+    }
+    return entry.node;
   }
 
   const sessions = new Map<string, Session>();
@@ -227,6 +251,7 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
     port,
     close: async () => {
       clearInterval(sweeper);
+      await Promise.all([...modernHandlers.values()].map((entry) => entry.handler.close()));
       if (!baseDeps.portForwards) portForwards.closeAll();
       await Promise.all([...sessions.values()].map(async (session) => {
         await session.transport.close();

@@ -9,9 +9,7 @@
  * client cannot call. Alert text is the alert's, not the user's: it is quoted as data.
  */
 import { z } from 'zod';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { GetPromptResult } from '@modelcontextprotocol/sdk/types.js';
-import { completable, type CompleteCallback } from '@modelcontextprotocol/sdk/server/completable.js';
+import { completable, type CompleteCallback, type GetPromptResult, type McpServer } from '@modelcontextprotocol/server';
 import type { ClusterCompletions, WorkloadKind } from '../completions/cluster-completions.ts';
 
 /** One instruction; `tools` must all be listed (and read-only) for it to be included. */
@@ -22,30 +20,45 @@ interface Step {
 
 const clusterDescription = 'The cluster (kubeconfig context) to look at; omitted: the server\'s current context';
 
+/** Completion of the cluster, namespace and workload arguments from the cluster the earlier arguments name. */
+function completers(completions: ClusterCompletions, kinds: WorkloadKind[]) {
+  const namespace: CompleteCallback<z.ZodString> = (value, context) => completions.namespaces(value ?? '', context?.arguments?.['cluster']);
+  const name: CompleteCallback<z.ZodString> = (value, context) =>
+    completions.workloads(value ?? '', kinds, { cluster: context?.arguments?.['cluster'], namespace: context?.arguments?.['namespace'] });
+  const cluster: CompleteCallback<z.ZodString> = (value) => completions.clusters(value ?? '');
+  return { namespace, name, cluster };
+}
+
 /**
  * The prompts' argument schemas; with `completions`, the cluster, namespace and workload arguments complete
- * (completion/complete) from the cluster the earlier arguments name, as the SDK's `completable` declares them.
+ * (completion/complete), as the SDK's `completable` declares them. An optional argument is `completable(…).optional()`,
+ * never `completable(….optional())`: the SDK v2 looks for the completion under the outer optional, so the other
+ * nesting would silently complete nothing.
  */
-function promptArguments<T extends z.ZodType<string | undefined, string | undefined>>(
-  completions: ClusterCompletions | undefined,
-  kinds: WorkloadKind[],
-  text: (description: string) => T,
-  descriptions: { namespace: string; name: string },
-) {
-  const cluster = z.string().optional().describe(clusterDescription);
-  if (!completions) return { namespace: text(descriptions.namespace), name: text(descriptions.name), cluster };
-  // completion values are strings whatever T is (the SDK types them as T's input)
-  const namespaces: CompleteCallback = (value, context) => completions.namespaces(String(value ?? ''), context?.arguments?.['cluster']);
-  const workloads: CompleteCallback = (value, context) =>
-    completions.workloads(String(value ?? ''), kinds, { cluster: context?.arguments?.['cluster'], namespace: context?.arguments?.['namespace'] });
+function requiredArguments(completions: ClusterCompletions | undefined, kinds: WorkloadKind[], descriptions: { namespace: string; name: string }) {
+  const complete = completions && completers(completions, kinds);
+  const namespace = z.string().min(1).describe(descriptions.namespace);
+  const name = z.string().min(1).describe(descriptions.name);
+  const cluster = z.string().describe(clusterDescription);
   return {
-    namespace: completable(text(descriptions.namespace), namespaces as CompleteCallback<T>),
-    name: completable(text(descriptions.name), workloads as CompleteCallback<T>),
-    cluster: completable(cluster, (value) => completions.clusters(value ?? '')),
+    namespace: complete ? completable(namespace, complete.namespace) : namespace,
+    name: complete ? completable(name, complete.name) : name,
+    cluster: (complete ? completable(cluster, complete.cluster) : cluster).optional(),
   };
 }
-const requiredText = (description: string) => z.string().min(1).describe(description);
-const optionalText = (description: string) => z.string().optional().describe(description);
+
+/** As requiredArguments, with namespace and workload optional (an alert may not name them). */
+function optionalArguments(completions: ClusterCompletions | undefined, kinds: WorkloadKind[], descriptions: { namespace: string; name: string }) {
+  const complete = completions && completers(completions, kinds);
+  const namespace = z.string().describe(descriptions.namespace);
+  const name = z.string().describe(descriptions.name);
+  const cluster = z.string().describe(clusterDescription);
+  return {
+    namespace: (complete ? completable(namespace, complete.namespace) : namespace).optional(),
+    name: (complete ? completable(name, complete.name) : name).optional(),
+    cluster: (complete ? completable(cluster, complete.cluster) : cluster).optional(),
+  };
+}
 
 const contextNote = (cluster: string | undefined) =>
   cluster ? `Pass context: "${cluster}" to every tool call; never look at another cluster.` : 'Use the server\'s current cluster (omit `context`).';
@@ -108,7 +121,7 @@ export function registerInvestigationPrompts(server: McpServer, available: Reado
     {
       title: 'Diagnose a crash-looping pod',
       description: 'Find out why a pod (or a workload\'s pods) keeps restarting: exit reason, logs of the crashed container, configuration and resources. Read-only.',
-      argsSchema: promptArguments(completions, ['pods', 'deployments', 'statefulsets', 'daemonsets'], requiredText, { namespace: 'The pod\'s namespace', name: 'The pod, or the Deployment/StatefulSet whose pods crash' }),
+      argsSchema: requiredArguments(completions, ['pods', 'deployments', 'statefulsets', 'daemonsets'], { namespace: 'The pod\'s namespace', name: 'The pod, or the Deployment/StatefulSet whose pods crash' }),
     },
     ({ namespace, name, cluster }) => ({
       description: `Why is ${namespace}/${name} crash-looping?`,
@@ -123,7 +136,7 @@ export function registerInvestigationPrompts(server: McpServer, available: Reado
     {
       title: 'Diagnose a failed rollout',
       description: 'Find out why a Deployment (or Argo Rollout) does not finish rolling out: stuck ReplicaSets, failing new pods, what changed between revisions. Read-only.',
-      argsSchema: promptArguments(completions, ['deployments', 'rollouts'], requiredText, { namespace: 'The workload\'s namespace', name: 'The Deployment or Argo Rollout' }),
+      argsSchema: requiredArguments(completions, ['deployments', 'rollouts'], { namespace: 'The workload\'s namespace', name: 'The Deployment or Argo Rollout' }),
     },
     ({ namespace, name, cluster }) => ({
       description: `Why did the rollout of ${namespace}/${name} fail?`,
@@ -140,7 +153,7 @@ export function registerInvestigationPrompts(server: McpServer, available: Reado
       description: 'Investigate a firing alert (Alertmanager, PagerDuty…): what it measures, since when, which workloads it concerns and why. Read-only.',
       argsSchema: {
         alert: z.string().min(1).describe('The alert as received: its name, labels, summary and description'),
-        ...promptArguments(completions, ['deployments', 'statefulsets', 'daemonsets', 'cronjobs', 'pods'], optionalText, { namespace: 'The namespace it concerns, if known', name: 'The workload it concerns, if known' }),
+        ...optionalArguments(completions, ['deployments', 'statefulsets', 'daemonsets', 'cronjobs', 'pods'], { namespace: 'The namespace it concerns, if known', name: 'The workload it concerns, if known' }),
       },
     },
     ({ alert, namespace, name, cluster }) => ({

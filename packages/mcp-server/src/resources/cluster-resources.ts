@@ -7,8 +7,7 @@
  * Both are produced by running the tool itself through runTool, so the content is redacted and budgeted exactly like
  * that tool's output, the cluster is resolved and refused like a tool's `context`, and Secrets are never among them.
  */
-import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ErrorCode, McpError, type ReadResourceResult, type Resource } from '@modelcontextprotocol/sdk/types.js';
+import { McpServer, ProtocolError, ProtocolErrorCode, ResourceTemplate, type ReadResourceResult, type Resource } from '@modelcontextprotocol/server';
 import { clusterRegistryOf } from '../kube/context-deps.ts';
 import { createClusterCompletions } from '../completions/cluster-completions.ts';
 import { runTool } from '../tools/run-tool.ts';
@@ -32,15 +31,15 @@ function variable(value: string | string[] | undefined, name: string): string {
   try {
     decoded = decodeURIComponent(raw ?? '');
   } catch {
-    throw new McpError(ErrorCode.InvalidParams, `The resource URI's ${name} is not valid percent-encoding.`);
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, `The resource URI's ${name} is not valid percent-encoding.`);
   }
-  if (!decoded) throw new McpError(ErrorCode.InvalidParams, `The resource URI names no ${name}.`);
+  if (!decoded) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `The resource URI names no ${name}.`);
   return decoded;
 }
 
 /** A tool failure as the JSON-RPC error of resources/read: the tool's own (redacted) message. */
 function contentOrThrow(output: ToolOutput): ToolOutput {
-  if (output.isError) throw new McpError(ErrorCode.InvalidParams, output.text);
+  if (output.isError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, output.text);
   return output;
 }
 
@@ -53,8 +52,8 @@ export function registerClusterResources(server: McpServer, deps: ToolDeps, tool
       'clusters',
       clustersResourceUri,
       { title: 'Clusters', description: 'Every cluster this server can act on: name, API server, label, reachability, version, the identity used and its default namespace.', mimeType: 'application/json' },
-      async (uri, extra): Promise<ReadResourceResult> => {
-        const output = contentOrThrow(await runTool(listClusters, {}, deps, { signal: extra.signal }));
+      async (uri, ctx): Promise<ReadResourceResult> => {
+        const output = contentOrThrow(await runTool(listClusters, {}, deps, { signal: ctx.mcpReq.signal }));
         const clusters = output.structured?.['clusters'] ?? [];
         return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify({ clusters }, null, 2) }] };
       },
@@ -72,11 +71,11 @@ export function registerClusterResources(server: McpServer, deps: ToolDeps, tool
       'namespace-workloads',
       new ResourceTemplate(workloadsResourceTemplate, {
         // every cluster's namespaces (a bounded number): a client can offer them without knowing the names
-        list: async (extra): Promise<{ resources: Resource[] }> => {
+        list: async (ctx): Promise<{ resources: Resource[] }> => {
           const resources: Resource[] = [];
           for (const cluster of clusterRegistryOf(deps).clusters()) {
             if (cluster.problem) continue;
-            const namespaces = (await readNamespaces(cluster.name, extra.signal)).slice(0, listedNamespacesPerCluster);
+            const namespaces = (await readNamespaces(cluster.name, ctx.mcpReq.signal)).slice(0, listedNamespacesPerCluster);
             for (const namespace of namespaces) {
               resources.push({ uri: workloadsResourceUri(cluster.name, namespace), name: `${cluster.name}/${namespace} workloads`, mimeType: 'text/plain' });
             }
@@ -94,11 +93,11 @@ export function registerClusterResources(server: McpServer, deps: ToolDeps, tool
         description: 'The pods, services, deployments, replica/stateful/daemon sets, jobs, cron jobs and HPAs of one namespace of one cluster (like kubectl get all), redacted and cut to the output budget.',
         mimeType: 'text/plain',
       },
-      async (uri, variables, extra): Promise<ReadResourceResult> => {
+      async (uri, variables, ctx): Promise<ReadResourceResult> => {
         const cluster = variable(variables['cluster'], 'cluster');
         const namespace = variable(variables['namespace'], 'namespace');
-        if (!namespaceName.test(namespace)) throw new McpError(ErrorCode.InvalidParams, `"${namespace}" is not a Kubernetes namespace name.`);
-        const output = contentOrThrow(await runTool(k8sGet, { resource_type: 'all', namespace, context: cluster }, deps, { signal: extra.signal }));
+        if (!namespaceName.test(namespace)) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `"${namespace}" is not a Kubernetes namespace name.`);
+        const output = contentOrThrow(await runTool(k8sGet, { resource_type: 'all', namespace, context: cluster }, deps, { signal: ctx.mcpReq.signal }));
         return { contents: [{ uri: uri.href, mimeType: 'text/plain', text: output.text }] };
       },
     );

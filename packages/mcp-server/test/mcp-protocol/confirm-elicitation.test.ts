@@ -66,7 +66,7 @@ async function connectDirect(options: { confirm?: ConfirmMode; answer?: ElicitRe
   return { client, asked, close: async () => { await client.close(); await server.close(); } };
 }
 
-const textOf = (result: Awaited<ReturnType<Client['callTool']>>) => (result.content as Array<{ type: string; text: string }>)[0]!.text;
+const textOf = (result: object) => ((result as { content: unknown }).content as Array<{ type: string; text: string }>)[0]!.text;
 const scaleTo = (count: number) => ({ name: 'scale', arguments: { name: 'web', resource_type: 'deployment', replicas: count, namespace: 'default' } });
 
 describe('--confirm=elicit (the default)', () => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/client';
 import { connectInProcess } from '../../src/connect-in-process.ts';
 import { createFakeCommandRunner } from '../../src/exec/fake-command-runner.ts';
 import type { ToolDeps } from '../../src/tools/deps.ts';

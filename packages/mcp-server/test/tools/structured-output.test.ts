@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/client';
 import { installArgoRolloutsCrds } from '@skyflo/sandbox/kube-sim';
 import { startJenkinsSim, type JenkinsSim } from '@skyflo/testkit/jenkins-sim';
 import { connectInProcess } from '../../src/connect-in-process.ts';

@@ -112,7 +112,6 @@ describe('while verifying', () => {
       const messages: string[] = [];
       const pendingCall = client.callTool(
         { name: 'verify_change', arguments: { tool: 'k8s_delete', args: { name: 'pinned', resource_type: 'configmap', namespace: NS }, timeout_seconds: 1800 } },
-        undefined,
         { signal: controller.signal, timeout: 3_600_000, onprogress: (progress) => messages.push(progress.message ?? '') },
       );
       await expect.poll(() => messages.length).toBeGreaterThan(0);

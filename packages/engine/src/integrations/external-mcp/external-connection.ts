@@ -8,11 +8,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { Client, SdkHttpError, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { cappedFetch, defaultIntegrationResponseMaxBytes, ResponseTooLargeError } from '@skyflo/mcp-server/egress';
 import { redactText } from '@skyflo/safety';
 import { fetchWithLinkedSignals, linkAbort } from '../../mcp/linked-abort.ts';
@@ -71,7 +68,7 @@ export function explainConnectionError(name: string, transport: ExternalTranspor
     if (/closed/i.test(message)) return `The process of server "${name}" exited before answering (${message}).${tail}`;
     return `Server "${name}" (${transport.command[0]}): ${redactText(message)}${tail}`;
   }
-  const status = error instanceof StreamableHTTPError ? error.code : undefined;
+  const status = error instanceof SdkHttpError ? error.status : undefined;
   if (status === 401) return `HTTP 401 from ${transport.url}: the server refused the bearer token (server "${name}"); enter a valid token.`;
   if (status === 403) return `HTTP 403 from ${transport.url}: the token is not allowed to use this server (server "${name}").`;
   if (typeof status === 'number' && status > 0) return `HTTP ${status} from ${transport.url} (server "${name}"): ${redactText(message)}`;
@@ -130,7 +127,10 @@ export function createExternalConnection(options: ExternalConnectionOptions): Ex
   const isOversized = (error: unknown) => error instanceof ResponseTooLargeError || /ReadBuffer exceeded maximum size|ResponseTooLargeError/.test(String(error));
 
   async function open(): Promise<Client> {
-    const next = new Client({ name: 'skyflo-engine', version: '0.1.0' });
+    // Over HTTP the era is negotiated ('auto': a server/discover probe, then the 2025 initialize with a server that
+    // predates 2026-07-28). Over stdio the 2025 handshake stays: the SDK probes there with a second process of the
+    // admin's command, and a command is started once per connection here.
+    const next = new Client({ name: 'skyflo-engine', version: '0.1.0' }, options.transport.type === 'http' ? { versionNegotiation: { mode: 'auto' } } : {});
     let stderr = '';
     let transport: Transport;
     let workingDirectory: string | undefined;
@@ -191,7 +191,7 @@ export function createExternalConnection(options: ExternalConnectionOptions): Ex
       if (isOversized(error) || overflowed) throw new ExternalMcpUnavailableError(tooLarge().message);
       throw new ExternalMcpUnavailableError(explainConnectionError(options.name, options.transport, error, stderr));
     }
-    next.setNotificationHandler(ToolListChangedNotificationSchema, async () => invalidate());
+    next.setNotificationHandler('notifications/tools/list_changed', async () => invalidate());
     next.onclose = () => {
       void removeWorkingDirectory();
       if (client !== next) return;
@@ -264,7 +264,7 @@ export function createExternalConnection(options: ExternalConnectionOptions): Ex
       const current = await connected();
       const link = signal ? linkAbort(signal) : undefined;
       try {
-        return (await current.callTool({ name: tool, arguments: args }, undefined, { ...(link ? { signal: link.signal } : {}), ...(timeoutMs ? { timeout: timeoutMs } : {}) })) as { content?: unknown; structuredContent?: unknown; isError?: boolean };
+        return (await current.callTool({ name: tool, arguments: args }, { ...(link ? { signal: link.signal } : {}), ...(timeoutMs ? { timeout: timeoutMs } : {}) })) as { content?: unknown; structuredContent?: unknown; isError?: boolean };
       } catch (error) {
         // the answer was past the cap: a tool error that names it (the connection was reset, the rest never read)
         if (isOversized(error) || (oversized && current !== client)) {
