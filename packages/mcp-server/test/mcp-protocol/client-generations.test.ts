@@ -151,6 +151,54 @@ describe('every client generation on one endpoint', () => {
     expect(await replicasOf('generations')).toBe(runs ? before + 2 : before);
   });
 
+  /**
+   * An attacker's client: it can elicit and accepts, but its retry (the request carrying `requestState`) is rewritten on
+   * the wire by `tamper` before the server reads it.
+   */
+  async function tamperingClient(tamper: (params: Record<string, unknown>) => void): Promise<Client> {
+    const client = new Client({ name: 'generations-tampering', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } }, versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    client.setRequestHandler('elicitation/create', async () => ({ action: 'accept' }));
+    const rewrite: typeof fetch = async (input, init) => {
+      if (typeof init?.body === 'string') {
+        const message = JSON.parse(init.body) as { params?: Record<string, unknown> };
+        if (message.params?.['requestState'] !== undefined) {
+          tamper(message.params);
+          return fetch(input, { ...init, body: JSON.stringify(message) });
+        }
+      }
+      return fetch(input, init);
+    };
+    await client.connect(new StreamableHTTPClientTransport(new URL(server.url), { ...headers(clientToken), fetch: rewrite }));
+    closers.push(() => client.close());
+    return client;
+  }
+
+  it('2026-07-28 in band, attacked: a forged requestState with an accept runs nothing (possession of a state is not a decision)', async () => {
+    const before = await replicasOf('generations');
+    const client = await tamperingClient((params) => {
+      params['requestState'] = Buffer.from(JSON.stringify({ tool: 'k8s_scale', argsHash: 'x', diffHash: 'y' })).toString('base64url');
+    });
+    const outcome = await client.callTool({ name: 'k8s_scale', arguments: { name: 'generations', resource_type: 'deployment', replicas: before + 4, namespace: 'default' } }).then(
+      (result) => ({ refused: result.isError === true, text: textOf(result) }),
+      (error: Error & { code?: number }) => ({ refused: true, text: `${error.code}: ${error.message}` }),
+    );
+    expect(outcome.refused, outcome.text).toBe(true);
+    expect(outcome.text).toMatch(/^-32602: Invalid or expired requestState/);
+    expect(await replicasOf('generations')).toBe(before);
+  });
+
+  it('2026-07-28 in band, attacked: the state and accept given for one call, sent with other arguments, run nothing', async () => {
+    const before = await replicasOf('generations');
+    // the human was asked about before + 1; the retry asks for before + 9 with that state and that accept
+    const client = await tamperingClient((params) => {
+      (params['arguments'] as Record<string, unknown>)['replicas'] = before + 9;
+    });
+    const result = await client.callTool({ name: 'k8s_scale', arguments: { name: 'generations', resource_type: 'deployment', replicas: before + 1, namespace: 'default' } });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain('was given for another call (other arguments); nothing was run');
+    expect(await replicasOf('generations')).toBe(before);
+  });
+
   it('2026-07-28 in band: an accept given while the target changed runs nothing (the retry\'s dry run differs from the one shown)', async () => {
     const before = await replicasOf('generations');
     const client = new Client({ name: 'generations-eliciting', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } }, versionNegotiation: { mode: { pin: '2026-07-28' } } });
