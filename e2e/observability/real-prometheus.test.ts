@@ -102,7 +102,7 @@ describe('the observability tools against the real Prometheus engine and kube-si
       return /all [3-9] points NaN/.test(answer.text) && answer;
     }, 60_000, 500);
     expect(quiet.text).not.toMatch(/No series matched/);
-    expect(quiet.text.split('\n')[1]).toMatch(/^\{\}  all \d+ points NaN  last NaN at \d\d:\d\d:\d\dZ/);
+    expect(quiet.text.split('\n')[1]).toMatch(/^\{\}  all \d+ points NaN  last NaN at (?:\d{4}-\d\d-\d\dT)?\d\d:\d\d:\d\dZ/);
   });
 
   it('kube-sim\'s rate agrees with the real engine\'s over the same counters', async () => {
@@ -128,7 +128,7 @@ describe('the observability tools against the real Prometheus engine and kube-si
     // the pod's series must have stopped a few scrapes ago
     const summary = await waitFor(async () => {
       const answer = await ask('prometheus_query_range', { query: selector, start: String(from), step: '1s' }, viaReal);
-      return /ended \d\d:\d\d:\d\dZ \((\d+s|\d+m\d*s?) before the range end; no value since\)/.test(answer.text) && /before the range end; no value since\) *$/.test(answer.text.split('\n')[1]!) && Number(/\((\d+)s before/.exec(answer.text)?.[1] ?? 0) >= 4 && answer;
+      return /ended (?:\d{4}-\d\d-\d\dT)?\d\d:\d\d:\d\dZ \((\d+s|\d+m\d*s?) before the range end; no value since\)/.test(answer.text) && /before the range end; no value since\) *$/.test(answer.text.split('\n')[1]!) && Number(/\((\d+)s before/.exec(answer.text)?.[1] ?? 0) >= 4 && answer;
     }, 60_000, 500);
     expect(summary.text.split('\n')[0], summary.text).toBe('1 series (1 ended before the range end), highest peak first:');
     expect(summary.text.split('\n')[1]).toMatch(new RegExp(`^kube_pod_status_phase\\{.*pod="${victim}".*\\}  min 1  max 1  last 1 at (\\d\\d:\\d\\d:\\d\\dZ)  flat  — (began [^;]+; )?ended \\1 `));

@@ -26,12 +26,14 @@ describe('the tools on the incident sandbox', () => {
     // phase and the step grid (up to a few minutes after the rollout), and how long after the sandbox started the
     // query ran depends on how busy the machine is.
     const rolloutLine = lines.find((line) => line.startsWith('Rollouts in this range: ')) ?? '';
-    const rollouts = [...rolloutLine.matchAll(/new ReplicaSet checkout-[a-z0-9]+ at (\d\d:\d\d:\d\d)Z/g)].map((match) => match[1]!);
+    const rollouts = [...rolloutLine.matchAll(/new ReplicaSet checkout-[a-z0-9]+ at ((?:\d{4}-\d\d-\d\dT)?\d\d:\d\d:\d\d)Z/g)].map((match) => match[1]!);
     const range = /^\(range (\S+) \.\. (\S+), step 60s\)$/.exec(lines.find((line) => line.startsWith('(range ')) ?? '');
     expect(range).not.toBeNull();
     const rangeStart = Date.parse(range![1]!);
     const rangeEnd = Date.parse(range![2]!);
     const at = (clock: string) => {
+      // a range across midnight (UTC) names each time with its date; one inside a day names the clock time only
+      if (clock.includes('T')) return Date.parse(`${clock}Z`);
       // a clock time of the range's own day(s): the one within the range
       const day = new Date(rangeEnd).toISOString().slice(0, 10);
       const sameDay = Date.parse(`${day}T${clock}Z`);
@@ -41,11 +43,11 @@ describe('the tools on the incident sandbox', () => {
     const minutes = (ms: number) => ms / 60_000;
     // a rate over [5m] keeps answering for up to five minutes after the pod's last scrape, as on Prometheus
     const ended = lines.flatMap((line) => {
-      const match = / — .*ended (\d\d:\d\d:\d\d)Z \((\d+)m\d*s? before the range end; no value since\)/.exec(line);
+      const match = / — .*ended ((?:\d{4}-\d\d-\d\dT)?\d\d:\d\d:\d\d)Z \((\d+)m\d*s? before the range end; no value since\)/.exec(line);
       return match ? [{ at: at(match[1]!), said: Number(match[2]) }] : [];
     });
     const began = lines.flatMap((line) => {
-      const match = /— began (\d\d:\d\d:\d\d)Z \((\d+)m\d*s? after the range start\)/.exec(line);
+      const match = /— began ((?:\d{4}-\d\d-\d\dT)?\d\d:\d\d:\d\d)Z \((\d+)m\d*s? after the range start\)/.exec(line);
       return match && at(match[1]!) >= rolloutAt ? [{ at: at(match[1]!), said: Number(match[2]) }] : [];
     });
     expect(ended).toHaveLength(2);
@@ -63,7 +65,7 @@ describe('the tools on the incident sandbox', () => {
     expect(lines[1]).toMatch(/ — began /);
     expect(lines[1]).toMatch(/  last 3\.\d+ at /);
     const rollout = lines.find((line) => line.startsWith('Rollouts in this range: '));
-    expect(rollout).toMatch(/shop\/checkout: new ReplicaSet checkout-[a-z0-9]+ at \d\d:\d\d:\d\dZ/);
+    expect(rollout).toMatch(/shop\/checkout: new ReplicaSet checkout-[a-z0-9]+ at (?:\d{4}-\d\d-\d\dT)?\d\d:\d\d:\d\dZ/);
     const markers = result.structured?.['markers'] as Array<{ at: number; label: string }>;
     // the chart's marker is the rollout the text names; the sandbox rolled it out 20 minutes before it started
     const recent = markers.filter((marker) => marker.at * 1000 > rangeEnd - 30 * 60_000);

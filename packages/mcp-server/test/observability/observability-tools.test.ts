@@ -57,7 +57,7 @@ describe('observability tools through the MCP server', () => {
     expect(result.isError).toBeFalsy();
     const lines = textOf(result).split('\n');
     expect(lines[0]).toMatch(/^\d+ series, highest peak first:$/);
-    expect(lines[1]).toMatch(/^\{app="[a-z-]+"\}  min [0-9.]+  max [0-9.]+  last [0-9.]+ at \d\d:\d\d:\d\dZ  (rising|falling|flat)/);
+    expect(lines[1]).toMatch(/^\{app="[a-z-]+"\}  min [0-9.]+  max [0-9.]+  last [0-9.]+ at (?:\d{4}-\d\d-\d\dT)?\d\d:\d\d:\d\dZ  (rising|falling|flat)/);
     expect(lines.at(-1)).toMatch(/^\(range .* step 60s\)$/);
     const structured = result.structuredContent;
     expect(structured.query).toContain('http_requests_total');
