@@ -70,6 +70,9 @@ import { createPolicyService } from './policies/policy-service.ts';
 import { createEmergencyStop } from './emergency-stop/emergency-stop.ts';
 import { createFreezeService } from './freezes/freeze-service.ts';
 import { freezeRoutes, type FreezeRouteDeps } from './http/routes/freezes/index.ts';
+import { watchEmergencyStop } from './emergency-stop/stop-signal.ts';
+import { createClusterStopSwitch } from './emergency-stop/cluster-switch.ts';
+import { relayEmergencyStop, type EmergencyStopRelay } from './emergency-stop/executor-relay.ts';
 import { emergencyStopRoutes, emergencyStopView, type EmergencyStopRouteDeps } from './http/routes/emergency-stop/index.ts';
 import { deviceKeyRoutes, type DeviceKeyRouteDeps } from './http/routes/device-keys/index.ts';
 import { createDeviceKeyService } from './passkeys/device-keys.ts';
@@ -402,7 +405,13 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const policyService = createPolicyService({ ...policyFacts, store: storage.policies, approvals: storage.approvals, atomically: storage.atomically });
     // Issue 76: the emergency stop, in the database (every replica reads it) and announced on the bus.
     const freezes = createFreezeService({ store: storage.freezes, atomically: storage.atomically });
-    const emergencyStop = createEmergencyStop({ settings: storage.settings, atomically: storage.atomically, bus, logger: { warn: (object, message) => engineLog?.warn(object, message) } });
+    let stopRelay: EmergencyStopRelay | undefined;
+    // an in-cluster install's SkyfloAI annotation is the same switch (read with the engine's own identity)
+    const stopNamespace = config.server.declaredGuardrails?.namespace;
+    const clusterSwitch = stopNamespace ? await createClusterStopSwitch({ namespace: stopNamespace, ...(config.server.kubeconfigPath ? { kubeconfigPath: config.server.kubeconfigPath } : {}) }) : undefined;
+    const emergencyStop = createEmergencyStop({ settings: storage.settings, atomically: storage.atomically, bus, logger: { warn: (object, message) => engineLog?.warn(object, message) }, onChange: async () => stopRelay?.announce(), clusterSwitch });
+    // …and the signal that ends verifications in progress (and the automatic reverts they would start) when it is engaged
+    const emergencyStopSignal = watchEmergencyStop({ stop: emergencyStop, bus });
     // Clusters (issue 22): the MCP server's list_clusters, briefly cached; per-cluster policies over the environment's.
     const clusterDirectory = createClusterDirectory({ tools });
     const clusterPolicies = createClusterPolicies({ settings: storage.settings, defaults: approvalPolicy });
@@ -428,6 +437,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     // Issue 34: approvals the cluster enforces (SKYFLO_APPROVAL_ENFORCEMENT=cluster): signed, mirrored, per-approval credentials.
     const enforcement = config.enforcement.mode === 'cluster' ? await createClusterEnforcement({ config: config.enforcement, passkeyRequirement: (call) => passkeyPolicies.requirementOf(call), logger: { warn: (object, message) => engineLog?.warn(object, message) } }) : undefined;
     approverKeyMirror = enforcement;
+    // …and the executors hold the engine's emergency stop too (issue 76: they mint nothing while it is on)
+    stopRelay = enforcement ? relayEmergencyStop({ stop: emergencyStop, executors: enforcement, logger: { warn: (object, message) => engineLog?.warn(object, message) } }) : undefined;
     // Keys a failed removal left on an executor are taken off on a beat (never added: passkeys/stray-key-sweep.ts).
     const strayKeySweep = enforcement
       ? createStrayKeySweep({
@@ -461,6 +472,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
       approvalPolicy,
       policies: policyGate,
       emergencyStop,
+      emergencyStopSignal,
       freezes,
       clusters: { directory: clusterDirectory, policies: clusterPolicies },
       scopeOf: async (userId) => (await storage.users.findById(userId))?.scope,
@@ -664,6 +676,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
           await agentService.close();
           await auditHeads?.stop();
           await strayKeySweep?.stop();
+          await emergencyStopSignal.close();
+          stopRelay?.close();
           await closeOwned();
         })()),
     };

@@ -114,9 +114,13 @@ describe('helm template', () => {
         : [];
     expect(kinds).toEqual([...base, ...mcpKinds, ...executorKinds].sort());
     expect(documents.filter((document) => document.kind === 'CustomResourceDefinition').map((document) => document.metadata.name).sort()).toEqual(['skyfloais.skyflo.ai', 'skyfloapprovals.skyflo.ai', 'skyfloapproverkeys.skyflo.ai', 'skyflofreezes.skyflo.ai', 'skyflopolicies.skyflo.ai', 'skyfloschedules.skyflo.ai']);
-    // the engine reads its namespace's SkyfloSchedules, SkyfloPolicies and SkyfloFreezes and nothing else; nobody gets to write them
+    // the engine reads its namespace's SkyfloSchedules, SkyfloPolicies and SkyfloFreezes, and its SkyfloAI objects (the
+    // emergency stop declared as their annotation), and nothing else; nobody gets to write them
     const engineRole = documents.find((document) => document.kind === 'Role' && document.metadata.name === 'skyflo-engine-schedules');
-    expect(engineRole.rules).toEqual([{ apiGroups: ['skyflo.ai'], resources: ['skyfloschedules', 'skyflopolicies', 'skyflofreezes'], verbs: ['get', 'list', 'watch'] }]);
+    expect(engineRole.rules).toEqual([
+      { apiGroups: ['skyflo.ai'], resources: ['skyfloschedules', 'skyflopolicies', 'skyflofreezes'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['skyflo.ai'], resources: ['skyfloais'], verbs: ['get', 'list'] },
+    ]);
     expect(documents.find((document) => document.kind === 'RoleBinding' && document.metadata.name === 'skyflo-engine-schedules').subjects).toEqual([{ kind: 'ServiceAccount', name: 'skyflo-engine', namespace: 'skyflo' }]);
     for (const document of documents) {
       if (document.kind === 'SkyfloAI') {

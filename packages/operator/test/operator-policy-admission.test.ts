@@ -97,6 +97,33 @@ describe('SkyfloPolicies as ValidatingAdmissionPolicies bound to the approval ac
     await harness.kubectl(['delete', 'skyflopolicy', 'no-new-objects-in-prod', '-n', 'skyflo']);
   });
 
+  it("reads the cluster's labels from the SkyfloAI (not the engine's word): \"no scale to zero in prod\" holds in the API server and reaches the executor", async () => {
+    const name = 'skyflo-skyflo-sky-no-zero-in-prod';
+    // alone: the first test's policy would refuse the same scale before this one is asked
+    await harness.kubectl(['delete', 'skyflopolicy', 'no-scale-to-zero', '-n', 'skyflo']);
+    await eventually(async () => !(await harness.tryGet('validatingadmissionpolicy', vapName, '')), { what: 'the first policy to leave the API server' });
+    await install('no-zero-in-prod', { expression: 'objects.exists(o, o.after.kind == "Deployment" && o.after.spec.replicas == 0) && cluster.labels.env == "prod"', effect: 'deny', message: 'not in prod' });
+    await eventually(() => harness.tryGet('validatingadmissionpolicybinding', name, ''), { what: 'the policy installed' });
+    // no labels given: this cluster is not "prod" to the policy, so it does not apply (the executor's webhook, which
+    // nothing serves here, is what answers)
+    const unlabelled = await kubectlAs(approvalAccount, ['scale', 'deployment', 'web', '-n', 'prod', '--replicas=0']);
+    expect(unlabelled.output).not.toContain('ValidatingAdmissionPolicy');
+    expect(unlabelled.output).toContain('failed calling webhook "approvals.executor.skyflo.ai"');
+
+    await harness.apply(`apiVersion: skyflo.ai/v1\nkind: SkyfloAI\nmetadata: {name: sky, namespace: skyflo}\nspec: {rbac: {profile: cluster-admin-like}, approvals: {clusterLabels: {env: prod}}}\n`);
+    await eventually(async () => JSON.stringify((await harness.getJson(['get', 'validatingadmissionpolicy', name])).spec.variables).includes("'env': 'prod'"), { what: 'the labels in the policy' });
+    const refused = await kubectlAs(approvalAccount, ['scale', 'deployment', 'web', '-n', 'prod', '--replicas=0']);
+    expect(refused.output).toContain(`ValidatingAdmissionPolicy '${name}' with binding '${name}' denied request: SkyfloPolicy "no-zero-in-prod" denies this change: not in prod`);
+    expect(await replicas()).toBe(2);
+    // the executor judges its mints with the same labels
+    const executor = await harness.getJson(['get', 'deployment', 'sky-executor', '-n', 'skyflo']);
+    expect(executor.spec.template.spec.containers[0].env).toContainEqual({ name: 'SKYFLO_EXECUTOR_CLUSTER_LABELS', value: '{"env":"prod"}' });
+
+    await harness.kubectl(['delete', 'skyflopolicy', 'no-zero-in-prod', '-n', 'skyflo']);
+    await eventually(async () => !(await harness.tryGet('validatingadmissionpolicy', name, '')), { what: 'the policy to leave the API server' });
+    await harness.apply(`apiVersion: skyflo.ai/v1\nkind: SkyfloAI\nmetadata: {name: sky, namespace: skyflo}\nspec: {rbac: {profile: cluster-admin-like}}\n`);
+  });
+
   it('removes the policy from the API server when it is disabled, and when it is deleted', async () => {
     await install('no-scale-to-zero', { expression: 'objects.exists(o, o.after.kind == "Deployment" && o.after.spec.replicas == 0)', effect: 'deny', message: 'A deployment keeps at least one pod.', enabled: false });
     await eventually(async () => !(await harness.tryGet('validatingadmissionpolicy', vapName, '')) && !(await harness.tryGet('validatingadmissionpolicybinding', vapName, '')), { what: 'the disabled policy to leave the API server' });

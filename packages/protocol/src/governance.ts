@@ -263,7 +263,7 @@ export type AuditRecord = z.infer<typeof auditRecordSchema>;
  * ones (settings.<section>_<change>, conversation.<reader>_read) are listed by their prefix.
  */
 export const knownAuditActions = [
-  'approval.*', 'approval.approved', 'approval.auto_approved', 'approval.denied',
+  'approval.*', 'approval.approved', 'approval.auto_approved', 'approval.denied', 'approval.held',
   'tool.*', 'tool.proposed', 'tool.execution_started', 'tool.executed', 'tool.failed', 'tool.outcome_unknown',
   'chat.request', 'conversation.*',
   'auth.*', 'auth.login', 'auth.login_failed', 'auth.logout', 'auth.refresh_token_reused', 'auth.setup_token_rejected',

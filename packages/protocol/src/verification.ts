@@ -16,10 +16,11 @@ import { z } from './zod.ts';
  * - `reverted_by_controller`: a controller (HPA, Argo CD/Flux self-heal, an operator) set the changed fields back
  * - `timed_out`: no verdict within the object's progress deadline, capped by VERIFY_TIMEOUT_SECONDS
  * - `not_applicable`: nothing the engine can check (e.g. a repo add)
+ * - `stopped`: ended by the emergency stop before a verdict (the change was made; nobody checked how it went)
  */
-export const verificationOutcomeSchema = deferred(() => z.enum(['verifying', 'verified', 'regressed', 'reverted_by_controller', 'timed_out', 'not_applicable']));
+export const verificationOutcomeSchema = deferred(() => z.enum(['verifying', 'verified', 'regressed', 'reverted_by_controller', 'timed_out', 'not_applicable', 'stopped']));
 export type VerificationOutcome = z.infer<typeof verificationOutcomeSchema>;
-export const finalVerificationOutcomes = ['verified', 'regressed', 'reverted_by_controller', 'timed_out', 'not_applicable'] as const;
+export const finalVerificationOutcomes = ['verified', 'regressed', 'reverted_by_controller', 'timed_out', 'not_applicable', 'stopped'] as const;
 
 /** One read the verification made, and what it saw (redacted like every tool output). */
 export const verificationEvidenceSchema = deferred(() => z.object({

@@ -17,6 +17,7 @@ const marks: Record<Exclude<VerificationOutcome, 'verifying'>, { mark: string; w
   reverted_by_controller: { mark: '↺', word: 'reverted by', color: 'yellow' },
   timed_out: { mark: '⏱', word: 'timed out', color: 'yellow' },
   not_applicable: { mark: '–', word: 'not checked', color: 'dim' },
+  stopped: { mark: '■', word: 'ended by the emergency stop', color: 'yellow' },
 };
 
 function cut(text: string, max: number): string {
@@ -47,7 +48,7 @@ export function verificationLine(event: VerificationFacts, palette: Palette, wid
 
 /** Outcomes whose evidence is shown under the line (a verified or unchecked change needs none). */
 export function showsEvidence(outcome: VerificationOutcome): boolean {
-  return outcome === 'regressed' || outcome === 'reverted_by_controller' || outcome === 'timed_out';
+  return outcome === 'regressed' || outcome === 'reverted_by_controller' || outcome === 'timed_out' || outcome === 'stopped';
 }
 
 /** The reads the verification made and what they saw: at most `maxReads` reads of `maxLines` lines, each cut to the width. */

@@ -263,6 +263,12 @@ export interface ApprovalStore {
   cancelAwaiting(input: { conversationId: string; callId: string; reason: string }): Promise<boolean>;
   listForConversation(conversationId: string): Promise<ApprovalRecord[]>;
   /**
+   * Issue 76 item 6: an approved call a change freeze now holds goes back to awaiting (sealed arguments kept, decision
+   * cleared, `risks` as given), from `approved` or from `executing` claimed by `runId` and never sent, with its audit
+   * record in the same statement; false when it was neither. Optional: a store without it closes such calls unrun.
+   */
+  holdApproved?(input: { conversationId: string; callId: string; runId: string; risks: RiskFlag[]; audit: NewAuditEvent }): Promise<boolean>;
+  /**
    * Issue 76: records one approval of an awaiting call that needs several approvers (require_approvers), the call
    * staying awaiting; undefined when it is no longer awaiting or this person already approved it. Optional: a store
    * without it cannot hold such calls, and the decision refuses them.

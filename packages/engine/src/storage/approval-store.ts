@@ -6,6 +6,7 @@ import { decideClaimingRunStatement } from './decide-claiming-run.ts';
 import { jsonSlot, jsonText, preparedOnce, slot } from './rendered-statements.ts';
 import { underUserRunLock } from './run-store.ts';
 import { auditedChange } from './audit-append.ts';
+import { createApprovalHold } from './approval-hold.ts';
 import { isUuid } from './conversation-cursor.ts';
 import { verificationFieldsOf, verificationStoreMethods } from './verification-store.ts';
 import { createTableStatistics } from './table-statistics.ts';
@@ -223,7 +224,11 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
       .where(eq(conversations.id, slot('conversation_id'))),
   );
 
+  const holdApproved = createApprovalHold(db, options.auditSigner);
+
   return {
+    holdApproved,
+
     async request(record) {
       // a new row (the usual case) comes back with its insert; an existing one is read
       const [inserted] = await approvalRequest().execute({

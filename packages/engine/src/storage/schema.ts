@@ -169,7 +169,7 @@ export const approvals = pgTable(
     undoOf: text('undo_of'),
     /** approved with automatic revert */
     autoRevert: boolean('auto_revert').notNull().default(false),
-    /** verifying | verified | regressed | reverted_by_controller | timed_out | not_applicable; null: never verified */
+    /** verifying | verified | regressed | reverted_by_controller | timed_out | not_applicable | stopped; null: never verified */
     verificationOutcome: varchar('verification_outcome', { length: 30 }),
     /** summary, evidence (redacted), controller, started/finished/deadline ms, auto_revert_call_id */
     verification: jsonb('verification').$type<Record<string, unknown>>(),

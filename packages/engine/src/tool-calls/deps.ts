@@ -16,6 +16,7 @@ import type { ApprovalPolicyName } from './decide/conversation-access.ts';
 import type { ToolCallInspector } from './propose/tool-call-inspector.ts';
 import type { PolicyGate } from '../policies/policy-gate.ts';
 import type { EmergencyStop } from '../emergency-stop/emergency-stop.ts';
+import type { EmergencyStopSignal } from '../emergency-stop/stop-signal.ts';
 import type { FreezeService } from '../freezes/freeze-service.ts';
 
 export type Emit = <T extends AgentEventType>(type: T, payload: AgentEventPayload<T>) => Promise<void>;
@@ -74,6 +75,8 @@ export interface ToolCallDeps {
   policies?: PolicyGate;
   /** issue 76: the emergency stop; while it is on, nothing is proposed or executed (reads still run); absent: none */
   emergencyStop?: Pick<EmergencyStop, 'state'>;
+  /** issue 76: aborted while the emergency stop is on: ends verifications in progress and the reverts they would start */
+  emergencyStopSignal?: Pick<EmergencyStopSignal, 'hold'>;
   /** issue 76: change freezes; a call in scope of one holding now is not proposed or executed; absent: none */
   freezes?: Pick<FreezeService, 'activeFor'>;
 }

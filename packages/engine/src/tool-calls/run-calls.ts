@@ -112,7 +112,11 @@ export function createToolCallRunner(deps: ToolCallDeps, run: ToolCallRun, engin
       await requests.emitAwaiting(call, info, record);
       return { kind: 'await' };
     }
-    return decided.handleDecided(call, info, record);
+    const outcome = await decided.handleDecided(call, info, record);
+    if (outcome.kind !== 'held') return outcome;
+    // Issue 76: a change freeze holds this approved call for re-confirmation: its card awaits a decision again.
+    await requests.emitAwaiting(call, info, outcome.record);
+    return { kind: 'await' };
   }
 
   /** A stop: every call left gets a result; approved ones are closed as cancelled, undecided ones as stopped. */

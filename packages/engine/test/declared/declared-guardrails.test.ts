@@ -12,7 +12,7 @@ import path from 'node:path';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { stringify as toYaml } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addTeamMembers, teamApi } from '../support/governance.ts';
 import { simEngineFleet, type TestEngine } from '../support/test-engine.ts';
 import { kubectlFor } from '../support/kubectl.ts';
@@ -66,6 +66,37 @@ afterAll(async () => {
   await sim?.close();
   await kube?.close();
   if (directory) await rm(directory, { recursive: true, force: true });
+});
+
+describe('the emergency stop declared in the cluster (issue 76 item 7)', () => {
+  it("an annotation on the SkyfloAI object stops every change, shows in /health, cannot be lifted through the API, and ends when it is removed", async () => {
+    await kubectl(['apply', '-f', path.resolve(import.meta.dirname, '../../../../deploy/helm/skyflo/crds/skyfloais.skyflo.ai.yaml')]);
+    await kubectl(['apply', '-f', '-'], toYaml({ apiVersion: 'skyflo.ai/v1', kind: 'SkyfloAI', metadata: { name: 'sky', namespace: 'skyflo' }, spec: {} }));
+    const health = async () => (await engine.request({ method: 'GET', url: '/api/v1/health', token: tokens['mia'] })).json().emergency_stop as Record<string, unknown>;
+    expect(await health()).toEqual({ active: false });
+
+    await kubectl(['annotate', 'skyfloai', 'sky', '-n', 'skyflo', 'skyflo.ai/emergency-stop=INC-77 datacenter power']);
+    try {
+    // read at most once a second: waited for through the API, not by the clock
+    await vi.waitFor(async () => expect(await health()).toMatchObject({ active: true, reason: 'INC-77 datacenter power', by: 'the cluster (SkyfloAI skyflo/sky, annotation skyflo.ai/emergency-stop)' }), { timeout: 30_000, interval: 200 });
+    const proposed = await chat('mia', 'scale web to 3');
+    expect(proposed.awaiting).toBeUndefined();
+    expect(proposed.frames.find((frame) => frame.event === 'tool.error')?.data).toMatchObject({ code: 'EMERGENCY_STOP', error: expect.stringContaining('INC-77 datacenter power') });
+    expect(engine.mcp.calls.filter((entry) => entry.name === 'k8s_scale')).toEqual([]);
+    // an admin cannot lift it here: it is lifted where it is declared
+    const lift = await call(tokens['admin'], 'DELETE', '/emergency-stop');
+    expect(lift.statusCode).toBe(409);
+    expect(lift.json()).toMatchObject({ code: 'MANAGED_BY_DECLARATION', detail: expect.stringContaining('kubectl annotate skyfloai sky -n skyflo skyflo.ai/emergency-stop-') });
+
+    } finally {
+      await kubectl(['annotate', 'skyfloai', 'sky', '-n', 'skyflo', 'skyflo.ai/emergency-stop-']);
+    }
+    await vi.waitFor(async () => expect(await health()).toEqual({ active: false }), { timeout: 30_000, interval: 200 });
+    const after = await chat('mia', 'scale web to 3');
+    expect(after.awaiting).toMatchObject({ call_id: 'call_three' });
+    const denied = await call(tokens['ann'], 'POST', '/agent/approvals/call_three', { approve: false, conversation_id: after.conversationId, reason: 'only checking the stop' });
+    expect(denied.statusCode).toBe(200);
+  });
 });
 
 describe('SkyfloPolicy objects', () => {

@@ -1,6 +1,6 @@
 /**
- * Issue 76: the emergency stop across two engines sharing one database (as replicas do): engaged on one, the other
- * refuses every approval and every new change with EMERGENCY_STOP while reads keep working, and /health shows it;
+ * Issue 76: the emergency stop across three engines sharing one database (as replicas do): engaged on one, the others
+ * refuse every approval and every new change with EMERGENCY_STOP while reads keep working, and /health shows it;
  * lifted on the second, the first approves and runs again. Only admins switch it (audited).
  */
 import { PGlite } from '@electric-sql/pglite';
@@ -16,6 +16,7 @@ let sim: LlmSim;
 let lite: PGlite;
 let first: TestEngine;
 let second: TestEngine;
+let third: TestEngine;
 const tokens: Record<string, string> = {};
 
 const call = (engine: TestEngine, token: string | undefined, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: Record<string, unknown>) =>
@@ -36,6 +37,7 @@ beforeAll(async () => {
   const env = { TITLE_GENERATION_ENABLED: 'false', APPROVAL_POLICY: 'approver' };
   first = await startTestEngine({ lite, env, llm: simModel(sim) });
   second = await startTestEngine({ lite, env, llm: simModel(sim) });
+  third = await startTestEngine({ lite, env, llm: simModel(sim) });
   tokens['admin'] = await first.signUp('admin@example.com');
   Object.assign(tokens, await addTeamMembers(first, tokens['admin'], [['mia', 'member'], ['ann', 'approver']]));
   sim.reset({ rules: scaleAndListRules });
@@ -44,6 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await first?.close();
   await second?.close();
+  await third?.close();
   await lite?.close();
   await sim?.close();
 });
@@ -59,7 +62,7 @@ describe('the emergency stop', () => {
     expect((await call(second, tokens['mia'], 'GET', '/emergency-stop')).json()).toEqual({ active: false });
   });
 
-  it('engaged on one engine, the other refuses approvals and changes with EMERGENCY_STOP, reads still work; lifted, it runs again', async () => {
+  it('engaged on one engine, the others refuse approvals and changes with EMERGENCY_STOP, reads still work; lifted, it runs again', async () => {
     first.mcp.replicas.set('web', 2);
     // asked before the stop: waits for an approver
     const before = await chat(first, 'mia', 'scale web to 3');
@@ -88,6 +91,11 @@ describe('the emergency stop', () => {
     expect(proposed.awaiting).toBeUndefined();
     expect(proposed.frames.find((frame) => frame.event === 'tool.error')?.data).toMatchObject({ call_id: 'call_four', code: 'EMERGENCY_STOP' });
     expect(second.mcp.replicas.get('web')).toBe(2);
+    // …on every replica
+    expect((await third.request({ method: 'GET', url: '/api/v1/health' })).json().emergency_stop).toEqual({ active: true, since: engaged.json().since });
+    const onThird = await chat(third, 'mia', 'scale web to 4');
+    expect(onThird.frames.find((frame) => frame.event === 'tool.error')?.data).toMatchObject({ code: 'EMERGENCY_STOP' });
+    expect(third.mcp.calls.filter((entry) => entry.name === 'k8s_scale')).toEqual([]);
 
     // reads keep working
     const read = await chat(second, 'mia', 'list deployments');

@@ -92,19 +92,38 @@ describe('change freezes', () => {
     ]);
   });
 
-  it('a call approved before the freeze began but not yet run is closed unrun with FROZEN', async () => {
+  it('a call approved before the freeze began but not yet run is held: not run, not lost, and runs only when approved again after it', async () => {
     engine.mcp.replicas.set('web', 3);
     engine.mcp.replicas.set('api', 3);
     const asked = await chat('mia', 'scale web to 5 and api to 1');
     expect(asked.frames.filter((frame) => frame.event === 'tool.awaiting_approval').map((frame) => frame.data['call_id'])).toEqual(expect.arrayContaining(['call_web', 'call_api']));
     const annId = (await call(tokens['ann'], 'GET', '/auth/me')).json().id as string;
+    // approved before the freeze (straight in the store: its run had not reached it when the freeze began)
     expect(await engine.engine.storage.approvals.decide({ conversationId: asked.conversationId, callId: 'call_api', approve: true, decidedBy: annId, decisionRunId: randomUUID() })).toMatchObject({ status: 'approved' });
     const freeze = await call(tokens['admin'], 'POST', '/freezes', { name: 'incident', starts_at: hourFromNow(-1), ends_at: hourFromNow(1), reason: 'incident' });
     expect(freeze.statusCode, freeze.body).toBe(201);
     const resumed = await frames(await call(tokens['ann'], 'POST', '/agent/approvals/call_web', { approve: false, conversation_id: asked.conversationId, reason: 'frozen' }));
-    expect(resumed.find((frame) => frame.event === 'tool.error' && frame.data['call_id'] === 'call_api')?.data).toMatchObject({ code: 'FROZEN', error: expect.stringContaining('Not executed: the change freeze "incident" holds until') });
-    expect(await engine.engine.storage.approvals.get(asked.conversationId, 'call_api')).toMatchObject({ status: 'failed' });
+
+    // not run: the card awaits a decision again, frozen, saying it had been approved and what re-confirming means
+    expect(resumed.some((frame) => frame.data['call_id'] === 'call_api' && ['tool.executing', 'tool.result', 'tool.error', 'tool.approved'].includes(frame.event))).toBe(false);
+    const held = resumed.find((frame) => frame.event === 'tool.awaiting_approval' && frame.data['call_id'] === 'call_api')?.data;
+    expect(held?.['risks']).toEqual([expect.objectContaining({ code: 'FROZEN', message: expect.stringMatching(/^Held, not run: the change freeze "incident" holds until .* It had been approved by ann@example\.com before the freeze began/) })]);
     expect(engine.mcp.replicas.get('api')).toBe(3);
+    // not lost: it waits in the queue, its decision cleared, its exact arguments kept; the hold is audited
+    const row = await engine.engine.storage.approvals.get(asked.conversationId, 'call_api');
+    expect(row).toMatchObject({ status: 'awaiting', exactArgsSealed: expect.any(String) });
+    expect(row?.decidedBy).toBeUndefined();
+    expect((await call(tokens['ann'], 'GET', '/approvals/pending')).json().data).toEqual(expect.arrayContaining([expect.objectContaining({ call_id: 'call_api', can_decide: false, cannot_decide_code: 'FROZEN' })]));
+    const audit = (await call(tokens['admin'], 'GET', `/audit?action=approval.held&conversation_id=${asked.conversationId}`)).json().data as Array<{ actor_id?: string; details: Record<string, unknown> }>;
+    expect(audit).toEqual([expect.objectContaining({ details: expect.objectContaining({ call_id: 'call_api', freeze: 'incident', approved_by: annId, executed: false }) })]);
+    // the earlier approval does not count during the freeze: approving again is refused
+    expect((await call(tokens['ann'], 'POST', '/agent/approvals/call_api', { approve: true, conversation_id: asked.conversationId, args_hash: row?.argsHash })).json()).toMatchObject({ code: 'FROZEN' });
+
+    // after the freeze, approving it again runs it
     expect((await call(tokens['admin'], 'DELETE', `/freezes/${freeze.json().id as string}`)).statusCode).toBe(204);
+    const again = await frames(await call(tokens['ann'], 'POST', '/agent/approvals/call_api', { approve: true, conversation_id: asked.conversationId, args_hash: row?.argsHash }));
+    expect(again.find((frame) => frame.event === 'tool.result' && frame.data['call_id'] === 'call_api')).toBeDefined();
+    expect(engine.mcp.replicas.get('api')).toBe(1);
+    expect(await engine.engine.storage.approvals.get(asked.conversationId, 'call_api')).toMatchObject({ status: 'executed', decidedBy: annId });
   });
 });

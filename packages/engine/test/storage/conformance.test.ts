@@ -175,6 +175,35 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
         expect(await recordsOf(callId)).toEqual([{ action: 'tool.execution_started', actor_id: alice }]);
         expect((await platform.audit.verify()).ok).toBe(true);
       });
+
+      it('a change freeze holds an approved call: awaiting again with its record, its decision cleared, its sealed arguments kept; never one another run claimed (issue 76)', async () => {
+        const conversationId = randomUUID();
+        const callId = `call-${randomUUID()}`;
+        const runId = randomUUID();
+        await storage.approvals.request({ conversationId, callId, runId: 'run-1', tool: 'k8s_scale', args: { replicas: 3 }, argsHash: 'abc', exactArgsSealed: 'sealed', resolution: [], risks: [{ code: 'SCALE_DOWN', message: 'fewer', severity: 'low' }], destructive: false, requestedBy: alice });
+        await storage.approvals.decide({ conversationId, callId, approve: true, decidedBy: bob, decisionRunId: runId, autoRevert: true, audit: audit('approval.approved', callId, conversationId) });
+        const frozen = { code: 'FROZEN', message: 'Held, not run', severity: 'medium' as const };
+        const hold = (by: string) => storage.approvals.holdApproved!({ conversationId, callId, runId: by, risks: [frozen, { code: 'SCALE_DOWN', message: 'fewer', severity: 'low' }], audit: audit('approval.held', callId, conversationId) });
+        // claimed by this run at its start, never sent: the hold releases its claim
+        expect(await storage.approvals.claimExecution({ conversationId, callId, runId })).toBe(true);
+        expect(await hold(randomUUID())).toBe(false); // another run's claim is not this run's to release
+        await refuseAuditOf('approval.held');
+        try {
+          await expect(hold(runId)).rejects.toSatisfy(refusedByTheAuditTrigger);
+        } finally {
+          await allowAudit();
+        }
+        expect((await storage.approvals.get(conversationId, callId))?.status).toBe('executing');
+        expect(await hold(runId)).toBe(true);
+        const held = await storage.approvals.get(conversationId, callId);
+        expect(held).toMatchObject({ status: 'awaiting', exactArgsSealed: 'sealed', risks: [frozen, { code: 'SCALE_DOWN' }] });
+        expect([held?.decidedBy, held?.decidedAt, held?.decisionRunId, held?.autoRevert ?? false]).toEqual([undefined, undefined, undefined, false]);
+        expect(await hold(runId)).toBe(false); // awaiting already: nothing to hold
+        expect(await recordsOf(callId)).toEqual([{ action: 'approval.approved', actor_id: alice }, { action: 'approval.held', actor_id: alice }]);
+        // re-confirmed, it is approved (and claimable) again
+        expect(await storage.approvals.decide({ conversationId, callId, approve: true, decidedBy: alice, decisionRunId: runId })).toMatchObject({ status: 'approved', decidedBy: alice });
+        expect((await platform.audit.verify()).ok).toBe(true);
+      });
     });
 
     describe('a chat in a new conversation starts in one statement with its audit record (issue 38)', () => {

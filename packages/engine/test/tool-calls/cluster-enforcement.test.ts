@@ -190,6 +190,22 @@ describe('approvals the cluster enforces', () => {
     expect(await replicas()).toBe('3');
   });
 
+  it("the engine's emergency stop reaches the executor at once (issue 76): it mints nothing until an admin lifts it", async () => {
+    // a mint for an approval the executor never heard of: refused as unknown normally, as stopped while the stop is on
+    const mintSomething = async () => {
+      const response = await fetch(`${executor!.url}/v1/approvals/no-such-approval/credential`, { method: 'POST', headers: { authorization: `Bearer ${callerToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ arguments: {} }) });
+      return { status: response.status, body: (await response.json()) as { code: string; message: string } };
+    };
+    expect((await mintSomething()).body.code).toBe('NOT_FOUND');
+    expect((await engine.request({ method: 'POST', url: '/api/v1/emergency-stop', token, payload: { reason: 'INC-12 bad deploy' } })).statusCode).toBe(200);
+    try {
+      expect(await mintSomething()).toMatchObject({ status: 423, body: { code: 'EMERGENCY_STOP', message: expect.stringMatching(/^the emergency stop is on \(engaged in Skyflo by admin@example\.com at .*: INC-12 bad deploy\)/) } });
+    } finally {
+      expect((await engine.request({ method: 'DELETE', url: '/api/v1/emergency-stop', token })).statusCode).toBe(200);
+    }
+    expect((await mintSomething()).body.code).toBe('NOT_FOUND');
+  });
+
   it('an approval recorded without the passkey the cluster asks for (a row written into the database) is not executed', async () => {
     // Issue 35 item 5: destructive and high-risk calls need the approver's passkey; the executor keeps its default (none).
     const put = await engine.request({ method: 'PUT', url: '/api/v1/clusters/passkey-policies', token, payload: { policies: [{ cluster: '*', mode: 'destructive_and_high_risk' }] } });

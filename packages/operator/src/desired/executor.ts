@@ -108,6 +108,8 @@ function executorDeployment(owner: SkyfloAiObject, spec: SkyfloAiSpec, podSecuri
     { name: 'SKYFLO_EXECUTOR_TLS_KEY_FILE', value: `${executorMounts.tls}/${tlsFiles.key}` },
     // issue 73 item 6: Helm previews are rendered here, as the executor (the image ships helm, see the Dockerfile)
     { name: 'SKYFLO_EXECUTOR_HELM_PATH', value: '/usr/local/bin/helm' },
+    // issue 76: `cluster.labels` of the policies it judges, from the SkyfloAI (the cluster's own setting)
+    ...(Object.keys(spec.approvals.clusterLabels).length > 0 ? [{ name: 'SKYFLO_EXECUTOR_CLUSTER_LABELS', value: JSON.stringify(spec.approvals.clusterLabels) }] : []),
   ];
   return {
     apiVersion: 'apps/v1',

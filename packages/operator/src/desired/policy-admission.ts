@@ -25,6 +25,7 @@ import { policyFromObject } from '@skyflo/safety/declared';
 import { checkExpression, namesBeyond, type PolicyInputName } from '@skyflo/safety/policies';
 import type { KubeObject } from '../kube/kube-rest.ts';
 import { clusterOwnerLabels, instanceLabels, type SkyfloAiObject } from './names.ts';
+import type { SkyfloAiSpec } from '../spec/skyfloai-spec.ts';
 
 export const admissionApiVersion = 'admissionregistration.k8s.io/v1';
 export const policyKinds = ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'] as const;
@@ -40,8 +41,8 @@ export interface PolicyAdmissionPlan {
   skipped: Array<{ name: string; why: string }>;
 }
 
-/** The cluster as the executor this operator runs names it (no --cluster, no labels: the in-cluster cluster). */
-export const executorClusterOf = (_owner: SkyfloAiObject) => ({ name: unboundClusterName, labels: {} as Record<string, string> });
+/** The cluster as the executor this operator runs names it (no --cluster: the in-cluster cluster), with the SkyfloAI's labels. */
+export const executorClusterOf = (_owner: SkyfloAiObject, spec?: Pick<SkyfloAiSpec, 'approvals'>) => ({ name: unboundClusterName, labels: { ...(spec?.approvals.clusterLabels ?? {}) } as Record<string, string> });
 
 /** Kinds of the objects whose scale subresource a Scale stands for. */
 const scaledKinds = { deployments: 'Deployment', statefulsets: 'StatefulSet', replicasets: 'ReplicaSet', replicationcontrollers: 'ReplicationController' };
@@ -61,9 +62,8 @@ export function policyAdmissionName(owner: SkyfloAiObject, policyName: string): 
   return `skyflo-${owner.metadata.namespace ?? 'default'}-${owner.metadata.name}-${policyName}`.slice(0, 253);
 }
 
-function translate(owner: SkyfloAiObject, name: string, expression: string, message: string, action: 'Deny' | 'Warn'): KubeObject[] {
+function translate(owner: SkyfloAiObject, cluster: ReturnType<typeof executorClusterOf>, name: string, expression: string, message: string, action: 'Deny' | 'Warn'): KubeObject[] {
   const namespace = owner.metadata.namespace ?? 'default';
-  const cluster = executorClusterOf(owner);
   const objectName = policyAdmissionName(owner, name);
   const metadata = { name: objectName, labels: { ...instanceLabels(owner, 'rbac'), ...clusterOwnerLabels(owner), 'skyflo.ai/policy': name } };
   const said = message.trim().replace(/[.!]$/, '');
@@ -94,7 +94,7 @@ function translate(owner: SkyfloAiObject, name: string, expression: string, mess
 }
 
 /** What the install's SkyfloPolicy objects become in the API server, and what cannot. */
-export function policyAdmissionPlan(owner: SkyfloAiObject, skyfloPolicies: readonly ProtocolObject[]): PolicyAdmissionPlan {
+export function policyAdmissionPlan(owner: SkyfloAiObject, skyfloPolicies: readonly ProtocolObject[], spec?: Pick<SkyfloAiSpec, 'approvals'>): PolicyAdmissionPlan {
   const plan: PolicyAdmissionPlan = { objects: [], installed: [], skipped: [] };
   for (const object of skyfloPolicies) {
     const name = object.metadata?.name ?? '';
@@ -120,7 +120,7 @@ export function policyAdmissionPlan(owner: SkyfloAiObject, skyfloPolicies: reado
       continue;
     }
     const action = effect === 'deny' ? 'Deny' : 'Warn';
-    plan.objects.push(...translate(owner, name, expression, message, action));
+    plan.objects.push(...translate(owner, executorClusterOf(owner, spec), name, expression, message, action));
     plan.installed.push({ name, action });
   }
   return plan;

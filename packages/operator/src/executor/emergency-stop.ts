@@ -3,6 +3,11 @@
  * reason) on a SkyfloAI object in the executor's namespace — `kubectl annotate skyfloai skyflo skyflo.ai/emergency-stop="incident 42"`.
  * While it is there the executor mints no credential, whatever the engine says, so a stop holds even against a
  * compromised engine (which cannot write SkyfloAI objects). Read on every mint: it takes effect with the next one.
+ *
+ * The engine's own switch (POST /api/v1/emergency-stop) reaches it too: the engine announces it here
+ * (PUT /v1/emergency-stop, the engine's token only) the moment it is engaged and again every few seconds (an executor
+ * restarted meanwhile learns it within that beat). Accepting it costs no safety — it can only refuse more — and the
+ * engine's lift ends only the engine's stop: an annotation stays until someone removes it in the cluster.
  */
 import type { KubeObject } from '@skyflo/protocol';
 import { isNotFound, type KubeRest } from '../kube/kube-rest.ts';
@@ -11,13 +16,29 @@ import { ExecutorError } from './executor-options.ts';
 export const emergencyStopAnnotation = 'skyflo.ai/emergency-stop';
 
 export interface EmergencyStopCheck {
-  /** throws EMERGENCY_STOP while the annotation is set (and refuses when it cannot be read) */
+  /** throws EMERGENCY_STOP while the annotation is set or the engine's stop is on (and refuses when it cannot be read) */
   check(): Promise<void>;
+  /** the engine's stop as it announced it last: on (who, why, since) or off */
+  fromEngine(state: EngineStop | undefined): void;
+}
+
+/** The engine's emergency stop as announced (PUT /v1/emergency-stop). */
+export interface EngineStop {
+  reason: string;
+  by: string;
+  since: string;
 }
 
 export function createEmergencyStopCheck(kube: Pick<KubeRest, 'list'>, namespace: string): EmergencyStopCheck {
+  let engineStop: EngineStop | undefined;
   return {
+    fromEngine(state) {
+      engineStop = state;
+    },
     async check() {
+      if (engineStop) {
+        throw new ExecutorError('EMERGENCY_STOP', `the emergency stop is on (engaged in Skyflo by ${engineStop.by} at ${engineStop.since}${engineStop.reason ? `: ${engineStop.reason}` : ''}); nothing is minted until an admin lifts it`);
+      }
       let objects: KubeObject[];
       try {
         objects = await kube.list<KubeObject>({ apiVersion: 'skyflo.ai/v1', kind: 'SkyfloAI', namespace });

@@ -6,6 +6,7 @@
  * presents no credential) the webhook answers anyone, and its refusals then reveal nothing about approvals.
  */
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { z } from 'zod';
 import { approvalCredentialRequestSchema, approverKeySchema, skyfloApprovalDocumentSchema } from '@skyflo/protocol';
 import { reviewAdmission, type AdmissionRequest } from './admission.ts';
 import { refusalMessage } from './admission-refusal.ts';
@@ -59,6 +60,9 @@ export interface ExecutorHttpDeps {
 }
 
 const namePattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** The engine's emergency stop as it announces it (PUT /v1/emergency-stop). */
+const engineStopSchema = z.strictObject({ active: z.boolean(), reason: z.string().max(1000).optional(), by: z.string().max(320).optional(), since: z.string().max(64).optional() });
 
 function sendError(reply: FastifyReply, error: unknown, logger: ExecutorLogger): FastifyReply {
   if (error instanceof ExecutorError) return reply.code(error.status).send(error.toBody());
@@ -147,6 +151,20 @@ export function createExecutorHttpServer(deps: ExecutorHttpDeps): FastifyInstanc
         if (error instanceof ExecutorError) deps.logger.warn({ approval: name, code: error.code, reason: error.message }, 'no credential minted');
         return sendError(reply, error, deps.logger);
       }
+    });
+
+    // Issue 76: the engine's emergency stop, announced when engaged or lifted and re-announced on a beat
+    // (emergency-stop.ts). Only the engine's token: the MCP server's or none cannot switch it either way.
+    engine.put('/v1/emergency-stop', async (request, reply) => {
+      const parsed = engineStopSchema.safeParse(request.body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        return reply.code(400).send({ code: 'INVALID', message: `not an emergency stop: ${issue?.path.join('.') || 'body'}: ${issue?.message} (send {"active": true, "reason", "by", "since"} or {"active": false})` });
+      }
+      if (!deps.emergencyStop) return reply.code(404).send({ code: 'NOT_FOUND', message: 'this executor holds no emergency stop' });
+      const { active, reason, by, since } = parsed.data;
+      deps.emergencyStop.fromEngine(active ? { reason: reason ?? '', by: by ?? 'the engine', since: since ?? new Date().toISOString() } : undefined);
+      return reply.code(200).send({ active });
     });
 
     // Issue 35: the approver key registry. The engine mirrors each passkey registration and removal here; each key is

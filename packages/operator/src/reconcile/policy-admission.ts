@@ -5,6 +5,7 @@
  * there are no per-approval identities to bind the policies to.
  */
 import type { SkyfloAiObject } from '../desired/names.ts';
+import type { SkyfloAiSpec } from '../spec/skyfloai-spec.ts';
 import { admissionApiVersion, policyAdmissionPlan, type PolicyAdmissionPlan } from '../desired/policy-admission.ts';
 import { isForbidden, isNotFound, type KubeObject, type KubeRest } from '../kube/kube-rest.ts';
 import type { Condition } from './status.ts';
@@ -27,7 +28,7 @@ function summary(plan: PolicyAdmissionPlan): string {
     .join('. ');
 }
 
-export async function readPolicyAdmission(kube: KubeRest, owner: SkyfloAiObject): Promise<PolicyAdmissionState> {
+export async function readPolicyAdmission(kube: KubeRest, owner: SkyfloAiObject, spec?: Pick<SkyfloAiSpec, 'approvals'>): Promise<PolicyAdmissionState> {
   const generation = owner.metadata.generation;
   const namespace = owner.metadata.namespace ?? 'default';
   const said = (status: Condition['status'], reason: string, message: string): Condition => ({ type: conditionType, status, reason, message, observedGeneration: generation });
@@ -49,7 +50,7 @@ export async function readPolicyAdmission(kube: KubeRest, owner: SkyfloAiObject)
     // the SkyfloPolicy CRD is not installed: there are none
     if (!isNotFound(error)) throw error;
   }
-  const plan = policyAdmissionPlan(owner, policies);
+  const plan = policyAdmissionPlan(owner, policies, spec);
   if (plan.installed.length === 0 && plan.skipped.length === 0) return { plan, condition: said('True', 'NoPolicies', `no enabled SkyfloPolicy in ${namespace}`) };
   return { plan, condition: said(plan.skipped.length ? 'False' : 'True', plan.skipped.length ? 'NotAllInstalled' : 'Installed', summary(plan)) };
 }

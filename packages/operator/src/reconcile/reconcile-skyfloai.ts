@@ -185,7 +185,7 @@ export async function reconcileSkyfloAi(deps: ReconcileDeps, key: { namespace: s
     if (installMakesRbac) desired.objects = desired.objects.filter(({ object }) => !['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(object.kind));
     // issue 76: the SkyfloPolicies the API server can judge, bound to the per-approval identities the executor mints
     if (enforcement === 'cluster') {
-      policyAdmission = await readPolicyAdmission(deps.kube, owner);
+      policyAdmission = await readPolicyAdmission(deps.kube, owner, spec);
       desired.objects.push(...(policyAdmission.plan?.objects ?? []).map((object) => ({ object, mode: 'sync' as const })));
     }
     await annotateReferencedSecrets(deps.kube, owner, spec, desired);

@@ -110,6 +110,13 @@ export const skyfloAiSpecSchema = z.object({
        * once the API server sends it: until then every approved write is refused.
        */
       admissionTokenSecretRef: secretKeyRef('token').optional(),
+      /**
+       * Issue 76: the labels of the cluster this SkyfloAI runs in, as SkyfloPolicy expressions read them
+       * (`cluster.labels.env == "prod"`): the executor judges each mint with them and the ValidatingAdmissionPolicies
+       * the operator installs carry them. The cluster's own setting, never the engine's word (give the engine's
+       * CLUSTER_LABELS the same labels so its check agrees).
+       */
+      clusterLabels: z.record(z.string().regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'a label name such as env or skyflo.ai/tier').max(316), z.string().max(63)).default({}),
     })
     .prefault({}),
   /** true: the MCP server offers only read-only tools, and its ServiceAccount gets the read-only profile */

@@ -1,14 +1,15 @@
 /**
  * Issue 76: the cluster's own emergency stop. While a SkyfloAI object in the executor's namespace carries the
  * annotation skyflo.ai/emergency-stop, the executor mints no credential for any approval, however validly signed;
- * removing the annotation lets the next mint through. Against kube-sim with the real kubectl and the executor's own
- * RBAC (get/list on skyfloais, nothing more).
+ * removing the annotation lets the next mint through. The engine's own switch reaches it too (PUT /v1/emergency-stop,
+ * the engine's token only), and the engine's lift never lifts the cluster's annotation. Against kube-sim with the real
+ * kubectl and the executor's own RBAC (get/list on skyfloais, nothing more).
  */
 import path from 'node:path';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningExecutor } from '../../src/executor/index.ts';
-import { installNamespace, scaleWeb, startExecutorHarness, type ExecutorHarness } from './executor-harness.ts';
+import { dryRunToken, installNamespace, scaleWeb, startExecutorHarness, type ExecutorHarness } from './executor-harness.ts';
 
 const skyfloAiCrdPath = path.join(repoRoot, 'deploy', 'helm', 'skyflo', 'crds', 'skyfloais.skyflo.ai.yaml');
 
@@ -47,6 +48,30 @@ describe('the emergency stop on the SkyfloAI object', () => {
 
     await h.kubectl(['annotate', 'skyfloai', 'skyflo', '-n', installNamespace, 'skyflo.ai/emergency-stop-']);
     const after = await h.mint(executor, during, scaleWeb('during-stop').args);
+    expect(after.status, JSON.stringify(after.body)).toBe(200);
+  });
+
+  it("holds the engine's stop: announced with the engine's token, nothing is minted until the engine lifts it; no other caller can switch it, and the engine cannot lift the cluster's", async () => {
+    const on = { active: true, reason: 'INC-9 checkout down', by: 'zoe@example.com', since: '2026-11-30T02:00:00.000Z' };
+    // who may switch it: the engine's token only (the MCP server's dry-run token and no token are refused, either way)
+    expect(await h.api(executor, 'PUT', '/v1/emergency-stop', { active: false }, dryRunToken)).toMatchObject({ status: 403 });
+    expect(await h.api(executor, 'PUT', '/v1/emergency-stop', on, dryRunToken)).toMatchObject({ status: 403 });
+    expect(await h.api(executor, 'PUT', '/v1/emergency-stop', on, '')).toMatchObject({ status: 401 });
+    expect(await h.api(executor, 'PUT', '/v1/emergency-stop', { active: 'yes' })).toMatchObject({ status: 400, body: { code: 'INVALID', message: expect.stringContaining('not an emergency stop: active') } });
+
+    expect(await h.api(executor, 'PUT', '/v1/emergency-stop', on)).toMatchObject({ status: 200, body: { active: true } });
+    const during = await h.signed(scaleWeb('engine-stop'));
+    expect(await h.api(executor, 'POST', '/v1/approvals', during)).toMatchObject({ status: 201 });
+    const refused = await h.mint(executor, during, scaleWeb('engine-stop').args);
+    expect(refused).toMatchObject({ status: 423, body: { code: 'EMERGENCY_STOP', message: 'the emergency stop is on (engaged in Skyflo by zoe@example.com at 2026-11-30T02:00:00.000Z: INC-9 checkout down); nothing is minted until an admin lifts it' } });
+    await expect(h.kubectl(['get', 'serviceaccount', `skyflo-approval-${during.name}`, '-n', installNamespace])).rejects.toThrow(/not found/);
+
+    // the cluster's own switch as well: the engine's lift ends only the engine's stop
+    await h.kubectl(['annotate', 'skyfloai', 'skyflo', '-n', installNamespace, 'skyflo.ai/emergency-stop=cluster drill']);
+    expect(await h.api(executor, 'PUT', '/v1/emergency-stop', { active: false })).toMatchObject({ status: 200 });
+    expect((await h.mint(executor, during, scaleWeb('engine-stop').args)).body).toMatchObject({ code: 'EMERGENCY_STOP', message: expect.stringContaining('annotation skyflo.ai/emergency-stop: cluster drill') });
+    await h.kubectl(['annotate', 'skyfloai', 'skyflo', '-n', installNamespace, 'skyflo.ai/emergency-stop-']);
+    const after = await h.mint(executor, during, scaleWeb('engine-stop').args);
     expect(after.status, JSON.stringify(after.body)).toBe(200);
   });
 });

@@ -23,7 +23,7 @@ import {
 import type { EnforcementConfig } from '../../config/index.ts';
 import type { ApprovalRecord } from '../../ports/index.ts';
 import { approvalObjectName } from './approval-name.ts';
-import { createExecutorClient, ExecutorRequestError, type ExecutorClient } from './executor-client.ts';
+import { createExecutorClient, ExecutorRequestError, type EmergencyStopAnnouncement, type ExecutorClient } from './executor-client.ts';
 import { createApprovalSigner, type ApprovalSigner } from './sign-approval.ts';
 
 export { approvalObjectName } from './approval-name.ts';
@@ -85,6 +85,11 @@ export interface ClusterEnforcement {
    * registration (a fresh sign-in, audited and announced), never from rows in the database. Never throws.
    */
   removeStrayApproverKeys(registry: () => Promise<RegisteredApproverKey[]>): Promise<StrayApproverKeysOutcome[]>;
+  /**
+   * Issue 76: tells every executor the engine's emergency stop (emergency-stop/executor-relay.ts); never throws, one
+   * error per executor that could not be told.
+   */
+  announceEmergencyStop(stop: EmergencyStopAnnouncement): Promise<Array<{ executor: string; error: string }>>;
 }
 
 /** A key as the engine's registry has it: what a key an executor holds must match to stay there. */
@@ -260,9 +265,25 @@ export async function createClusterEnforcement(deps: ClusterEnforcementDeps): Pr
     );
   }
 
+  async function announceEmergencyStop(stop: EmergencyStopAnnouncement): Promise<Array<{ executor: string; error: string }>> {
+    const outcomes = await Promise.all(
+      everyExecutor().map(async ({ url, client }) => {
+        if (!client) return { executor: url, error: noExecutorToken };
+        try {
+          await client.announceEmergencyStop(stop);
+          return undefined;
+        } catch (error) {
+          return { executor: url, error: describe(error) };
+        }
+      }),
+    );
+    return outcomes.filter((outcome): outcome is { executor: string; error: string } => outcome !== undefined);
+  }
+
   return {
     mirrorApproverKey,
     removeStrayApproverKeys,
+    announceEmergencyStop,
     modeFor: (cluster) => (config.mode === 'cluster' ? 'cluster' : 'engine'),
     nameOf: approvalObjectName,
     async mirrorDenial(decision) {

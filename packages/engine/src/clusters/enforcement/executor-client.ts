@@ -40,7 +40,12 @@ export interface ExecutorClient {
   removeApproverKey(credentialId: string): Promise<void>;
   /** The keys the executor holds (GET /v1/approver-keys), for the stray key sweep. */
   listApproverKeys(): Promise<ApproverKey[]>;
+  /** Issue 76: the engine's emergency stop (PUT /v1/emergency-stop): on, the executor mints nothing. */
+  announceEmergencyStop(stop: EmergencyStopAnnouncement): Promise<void>;
 }
+
+/** The engine's emergency stop as an executor learns it (on: who, why, since). */
+export type EmergencyStopAnnouncement = { active: true; reason: string; by: string; since: string } | { active: false };
 
 /** How long one executor request may take: the executor creates a few RBAC objects and a token. */
 const requestTimeoutMs = 15_000;
@@ -96,6 +101,9 @@ export function createExecutorClient(options: { url: string; token: string; fetc
     },
     async removeApproverKey(credentialId) {
       await request('DELETE', `/v1/approver-keys/${encodeURIComponent(credentialId)}`);
+    },
+    async announceEmergencyStop(stop) {
+      await request('PUT', '/v1/emergency-stop', stop);
     },
     async listApproverKeys() {
       const { json } = await request('GET', '/v1/approver-keys');

@@ -21,6 +21,10 @@ import { captureBaseline } from '../verify/baseline.ts';
 import { enforcedDecision, enforcedGrant, enforcementFor, grantRequestOf } from './enforced-approval.ts';
 import { emergencyStopCode, stoppedText } from '../../emergency-stop/emergency-stop.ts';
 import { frozenCode, frozenText } from '@skyflo/safety/freezes';
+import { holdForFreeze } from './hold-for-freeze.ts';
+
+/** A decided call's outcome: as any call's, or held for re-confirmation by a change freeze (its row awaiting again). */
+export type DecidedOutcome = CallOutcome | { kind: 'held'; record: ApprovalRecord };
 
 /** How much of a changed preview to quote back when refusing (the model and the user both read it). */
 const changedPreviewQuoteChars = 4000;
@@ -116,7 +120,7 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
     }
   }
 
-  async function executeApproved(call: PendingCall, info: ToolInfo | undefined, record: ApprovalRecord): Promise<CallOutcome> {
+  async function executeApproved(call: PendingCall, info: ToolInfo | undefined, record: ApprovalRecord): Promise<DecidedOutcome> {
     const identity = gate.identityOf(call, info, record.args);
     // Issue 76: an approval given before the emergency stop was engaged does not run while it is on.
     const stopped = await deps.emergencyStop?.state();
@@ -129,6 +133,10 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
     const frozen = await deps.freezes?.activeFor({ cluster: record.cluster?.name, namespaces: record.namespaces ?? (record.namespace !== undefined ? [record.namespace] : []) });
     // Issue 76 item 6: an admin's break-glass overrode that freeze for this call only (another freeze still stops it).
     if (frozen && record.breakGlass?.freeze !== frozen.name) {
+      // Held, not lost: back to awaiting, to run only if approved again (hold-for-freeze.ts); closed only by a store
+      // that cannot hold, or when the row was decided elsewhere meanwhile.
+      const held = await holdForFreeze(deps, run, record, frozen);
+      if (held) return { kind: 'held', record: held };
       const text = `${frozenText(frozen, 'Not executed')} Nothing was changed; propose it again once the freeze has ended.`;
       await closeNotExecuted(deps, run, call.callId, text);
       return gate.fail(identity, text, frozenCode);
@@ -244,7 +252,7 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
   }
 
   /** A call whose approval record is no longer awaiting: denied, approved, or already dealt with. */
-  async function handleDecided(call: PendingCall, info: ToolInfo | undefined, record: ApprovalRecord): Promise<CallOutcome> {
+  async function handleDecided(call: PendingCall, info: ToolInfo | undefined, record: ApprovalRecord): Promise<DecidedOutcome> {
     const identity = gate.identityOf(call, info, record.args);
     // The approver saw exactly one tool; a record for another tool under this call id is not an approval of this call.
     if (record.tool !== call.tool) return gate.fail(identity, `Not executed: the approval for ${call.callId} is for another tool.`, 'APPROVAL_MISMATCH');

@@ -69,7 +69,10 @@ export function createGateVerification(deps: ToolCallDeps, run: ToolCallRun, gat
       deps.jenkinsIntegration,
     );
     const symptom = await symptomOf(record);
-    const { result } = await traceVerification(record.tool, () => runVerification(
+    // Issue 76: the emergency stop ends the verification (and so the automatic revert it would start), not the run.
+    const watched = <T>(work: (signal: AbortSignal) => Promise<T>) =>
+      deps.emergencyStopSignal ? deps.emergencyStopSignal.hold((stop) => work(AbortSignal.any([run.signal, stop]))) : work(run.signal);
+    const { result, signal } = await watched(async (signal) => ({ signal, ...(await traceVerification(record.tool, () => runVerification(
       deps,
       {
         conversationId: record.conversationId,
@@ -84,20 +87,20 @@ export function createGateVerification(deps: ToolCallDeps, run: ToolCallRun, gat
       },
       {
         emit: (payload) => run.emit('tool.verification', payload),
-        signal: run.signal,
+        signal,
         // a revert that will not run on its own (issue 31) is not announced as the automatic revert
         afterVerdict: async (verdict) => {
-          if (verdict.outcome !== 'regressed' || !revert || run.signal.aborted) return undefined;
+          if (verdict.outcome !== 'regressed' || !revert || signal.aborted) return undefined;
           prepared = await revert.prepare();
           return prepared.withheld ? undefined : revertCallId;
         },
       },
-    ));
+    )))}));
     let extra: string | undefined;
     if (result.outcome === 'regressed' && record.autoRevert === true && !autoRevert) {
       extra = 'Automatic revert was chosen but not run: the inverse recorded before execution is not the one the approver was shown. Offer Undo instead.';
     }
-    if (result.outcome === 'regressed' && autoRevert && !run.signal.aborted) {
+    if (result.outcome === 'regressed' && autoRevert && !signal.aborted) {
       extra = await revert!.run(prepared);
     }
     return verificationLine(result, extra);

@@ -24,6 +24,7 @@ import type { ClusterEnforcement } from '../../clusters/enforcement/cluster-enfo
 import { clusterCheckOf, prepareRevert, revertAutomatically, type AutoRevertDeps, type PreparedRevert, type RevertSurroundings } from '../undo/auto-revert.ts';
 import { openBefore, type InverseCall, type SealedBefore } from './baseline.ts';
 import { jenkinsTarget, jenkinsVerifyInput } from './jenkins-result.ts';
+import type { EmergencyStopSignal } from '../../emergency-stop/stop-signal.ts';
 import { canVerify, runVerification, type VerifyExecutedDeps } from './verify-executed.ts';
 
 export interface ResumeVerificationDeps {
@@ -51,6 +52,8 @@ export interface ResumeVerificationDeps {
   approvalPolicy?: AutoRevertDeps['approvalPolicy'];
   /** issue 76: no automatic revert runs while the emergency stop is on */
   emergencyStop?: AutoRevertDeps['emergencyStop'];
+  /** issue 76: the emergency stop ends a resumed verification too */
+  emergencyStopSignal?: Pick<EmergencyStopSignal, 'hold'> | undefined;
   /** sees each event (the audit trail); never throws */
   observeEvent?: (event: AgentEvent) => void;
   logger?: { error(object: unknown, message?: string): void };
@@ -150,7 +153,8 @@ export async function resumeVerifications(deps: ResumeVerificationDeps): Promise
     let prepared: PreparedRevert | undefined;
     try {
       const jenkins = await jenkinsVerifyInput({ tool: record.tool, args, ...(record.resultSummary ? { resultSummary: record.resultSummary } : {}) }, deps.jenkinsIntegration);
-      const { result, written } = await runVerification(
+      const watched = <T>(work: (signal: AbortSignal | undefined) => Promise<T>) => (deps.emergencyStopSignal ? deps.emergencyStopSignal.hold(work) : work(undefined));
+      const { result, written, signal } = await watched(async (signal) => ({ signal, ...(await runVerification(
         { tools: (verifier ?? deps.tools)!, approvals: deps.storage.approvals, config: deps.config },
         {
           conversationId: record.conversationId,
@@ -166,16 +170,17 @@ export async function resumeVerifications(deps: ResumeVerificationDeps): Promise
           emit: (payload) => emit('tool.verification', payload),
           startedAt: verification.startedAt,
           deadline,
+          ...(signal ? { signal } : {}),
           // a revert that will not run on its own (issue 31) is not announced as the automatic revert
           afterVerdict: async (verdict) => {
-            if (verdict.outcome !== 'regressed' || !autoRevert) return undefined;
+            if (verdict.outcome !== 'regressed' || !autoRevert || signal?.aborted) return undefined;
             if (!verifier) return revertCallId;
             prepared = await prepareRevert(revertDeps(verifier), surroundings(verifier), revertInput);
             return prepared.withheld ? undefined : revertCallId;
           },
         },
-      );
-      if (result.outcome === 'regressed' && autoRevert && written && verifier) {
+      )) }));
+      if (result.outcome === 'regressed' && autoRevert && written && verifier && !signal?.aborted) {
         await revertAutomatically(revertDeps(verifier), surroundings(verifier), revertInput, prepared);
       }
     } catch (error) {

@@ -4,6 +4,7 @@
  * VERIFY_TIMEOUT_SECONDS, stores the verdict on the approval row and streams it once. The row says `verifying`
  * while the check runs, with its deadline, so a restart finishes or times it out (resume-verifications.ts).
  */
+import { EmergencyStopped } from '../../emergency-stop/stop-signal.ts';
 import type { AgentEventPayload } from '@skyflo/protocol';
 import { offersTool, type JenkinsCallCredentials, type ToolGateway } from '../../mcp/tool-gateway.ts';
 import type { ApprovalStore, VerificationState } from '../../ports/index.ts';
@@ -90,7 +91,7 @@ export async function runVerification(
   await deps.approvals.saveVerification({ conversationId: target.conversationId, callId: target.callId, verification: verifying });
   await hooks.emit(verificationEvent(target, verifying));
   const remainingSeconds = (deadline - Date.now()) / 1000;
-  const verdict: VerificationResult =
+  let verdict: VerificationResult =
     target.unverifiable !== undefined
       ? { outcome: 'timed_out', summary: target.unverifiable, evidence: [] }
       : remainingSeconds <= 0
@@ -105,6 +106,10 @@ export async function runVerification(
           ...(deps.config.verifyHoldSeconds !== undefined ? { holdSeconds: deps.config.verifyHoldSeconds } : {}),
           ...(hooks.signal ? { signal: hooks.signal } : {}),
         });
+  // Issue 76: the emergency stop ended it (the MCP server's watch was cancelled with the signal): said as such, not as
+  // a timeout or a failure to verify.
+  const stop = hooks.signal?.aborted && hooks.signal.reason instanceof EmergencyStopped ? hooks.signal.reason : undefined;
+  if (stop) verdict = { outcome: 'stopped', summary: `${stop.message} The change had been made; how it went was not checked — look at it before lifting the stop.`, evidence: [] };
   // the symptom beside the verdict: evidence, never a change of it (the watch-based check decides)
   const symptom = target.symptom && !hooks.signal?.aborted ? await checkSymptom(deps.tools, { ...target.symptom, ...(hooks.signal ? { signal: hooks.signal } : {}) }) : undefined;
   const result: VerificationResult = symptom ? { ...verdict, summary: `${verdict.summary}; ${symptom.summary}`, evidence: [...verdict.evidence, symptom.evidence] } : verdict;

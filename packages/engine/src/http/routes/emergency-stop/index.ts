@@ -8,7 +8,7 @@
  */
 import { emergencyStopRequestSchema, type EmergencyStopStateView } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
-import type { EmergencyStop, EmergencyStopState } from '../../../emergency-stop/emergency-stop.ts';
+import { StopDeclaredInCluster, type EmergencyStop, type EmergencyStopState } from '../../../emergency-stop/emergency-stop.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 
 export interface EmergencyStopRouteDeps {
@@ -31,7 +31,15 @@ export const emergencyStopRoutes: FastifyPluginAsync<EmergencyStopRouteDeps> = a
 
   app.delete('/emergency-stop', async (request, reply) => {
     if (request.user.role !== 'admin') return reply.code(403).send(adminOnly);
-    const lifted = await emergencyStop.lift({ id: request.user.id, email: request.user.email, ip: request.ip });
-    return { ...emergencyStopView(undefined), lifted };
+    // a stop the cluster declares is lifted there, never here (409 MANAGED_BY_DECLARATION names the kubectl command);
+    // what is answered is the state after the lift (still on while the cluster declares it)
+    let lifted: boolean;
+    try {
+      lifted = await emergencyStop.lift({ id: request.user.id, email: request.user.email, ip: request.ip });
+    } catch (error) {
+      if (error instanceof StopDeclaredInCluster) return reply.code(409).send({ detail: error.message, code: error.code });
+      throw error;
+    }
+    return { ...emergencyStopView(await emergencyStop.state()), lifted };
   });
 };

@@ -33,7 +33,7 @@ export type VerifiableTool = ToolView & {
 export type Tone = 'neutral' | 'ok' | 'warn' | 'danger' | 'accent';
 
 export interface VerificationLabel {
-  /** a one-glyph mark that reads without colour (✓ ✗ ↺ ⏱ –); empty while verifying (a spinner shows) */
+  /** a one-glyph mark that reads without colour (✓ ✗ ↺ ⏱ – ■); empty while verifying (a spinner shows) */
   mark: string;
   /** "Verified", "Regressed", "Reverted by HorizontalPodAutoscaler shop/web", … */
   text: string;
@@ -55,6 +55,8 @@ export function verificationLabel(verification: Pick<ToolVerificationView, 'outc
       return { mark: '⏱', text: 'Timed out', tone: 'warn' };
     case 'not_applicable':
       return { mark: '–', text: 'Not checked', tone: 'neutral' };
+    case 'stopped':
+      return { mark: '■', text: 'Ended by the emergency stop', tone: 'warn' };
   }
 }
 

@@ -1,0 +1,61 @@
+/**
+ * Issue 76 item 6: "approvals already given but not yet executed are held (not run, not lost: they run only if
+ * re-confirmed after the freeze)". An approved call that reaches execution while a change freeze holds for it goes
+ * back to awaiting — its sealed exact arguments kept, its decision cleared, the freeze first among its risks — so its
+ * card and the queue show it frozen again, and it runs only when someone approves it anew (during the freeze only
+ * through an admin's break-glass; stop-rules.ts). The hold and its `approval.held` record commit together.
+ */
+import { frozenCode, type FreezeHit } from '@skyflo/safety/freezes';
+import type { ApprovalRecord, RiskFlag } from '../../ports/index.ts';
+import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
+import { frozenHoldText } from '../decide/stop-rules.ts';
+import { takeClaim } from './execution-claim.ts';
+
+/** What the held card says: the freeze, that it had been approved before it began, and what re-confirming means. */
+export function heldText(freeze: FreezeHit, approvedBy: string | undefined): string {
+  const by = approvedBy ? ` by ${approvedBy}` : '';
+  return `${frozenHoldText(freeze, 'Held, not run')} It had been approved${by} before the freeze began; that approval no longer runs it. Approve it again once the freeze has ended (${freeze.endsAt.toISOString()}) to run it, or deny it.`;
+}
+
+/**
+ * Holds `record` for re-confirmation; the held row, or undefined when the store cannot hold calls or the row was
+ * decided elsewhere meanwhile (then the caller closes it unrun, as before).
+ */
+export async function holdForFreeze(
+  deps: Pick<ToolCallDeps, 'approvals'>,
+  run: Pick<ToolCallRun, 'runId' | 'conversationId' | 'decided' | 'decidedClaim' | 'approver'>,
+  record: ApprovalRecord,
+  freeze: FreezeHit,
+): Promise<ApprovalRecord | undefined> {
+  if (!deps.approvals.holdApproved) return undefined;
+  // The claim this run sent at its start (execution-claim.ts) must have landed first: the hold releases it.
+  const claimed = takeClaim(run, record.callId);
+  if (claimed) await claimed.catch(() => false);
+  const approvedBy = run.approver && run.approver.id === record.decidedBy ? run.approver.email : undefined;
+  const risks: RiskFlag[] = [{ code: frozenCode, severity: 'medium', message: heldText(freeze, approvedBy) }, ...record.risks.filter((risk) => risk.code !== frozenCode)];
+  const held = await deps.approvals.holdApproved({
+    conversationId: run.conversationId,
+    callId: record.callId,
+    runId: run.runId,
+    risks,
+    audit: {
+      ...(record.decidedBy ? { actorId: record.decidedBy } : {}),
+      action: 'approval.held',
+      tool: record.tool,
+      subjectType: 'tool_call',
+      subjectId: record.callId,
+      conversationId: run.conversationId,
+      details: {
+        run_id: run.runId,
+        call_id: record.callId,
+        tool: record.tool,
+        freeze: freeze.name,
+        freeze_ends_at: freeze.endsAt.toISOString(),
+        ...(record.decidedBy ? { approved_by: record.decidedBy } : {}),
+        ...(record.decidedAt ? { approved_at: record.decidedAt.toISOString() } : {}),
+        executed: false,
+      },
+    },
+  });
+  return held ? deps.approvals.get(run.conversationId, record.callId) : undefined;
+}
