@@ -12,6 +12,7 @@ import type { KubeObject } from '@skyflo/protocol';
 import { skyfloFreezeKind, skyfloPolicyKind } from '@skyflo/safety/declared';
 import { parseAllDocuments } from 'yaml';
 import { clusterKey, fileKey } from '@skyflo/safety/declared';
+import { loadOwnKubeConfig } from '../config/own-kube-config.ts';
 
 export type DeclaredKindName = typeof skyfloPolicyKind | typeof skyfloFreezeKind;
 
@@ -33,11 +34,9 @@ export interface DeclaredObjectSource {
 const plurals: Record<DeclaredKindName, string> = { SkyfloPolicy: 'skyflopolicies', SkyfloFreeze: 'skyflofreezes' };
 
 export async function createClusterObjectSource(options: { namespace: string; kubeconfigPath?: string }): Promise<DeclaredObjectSource> {
-  const { ApiException, CustomObjectsApi, KubeConfig } = await import('@kubernetes/client-node');
-  const kubeConfig = new KubeConfig();
-  if (options.kubeconfigPath) kubeConfig.loadFromFile(options.kubeconfigPath);
-  else kubeConfig.loadFromDefault();
-  const objects = kubeConfig.makeApiClient(CustomObjectsApi);
+  const { kubeConfig, kube } = await loadOwnKubeConfig(options.kubeconfigPath);
+  const { ApiException } = kube;
+  const objects = kubeConfig.makeApiClient(kube.CustomObjectsApi);
   return {
     label: `the cluster (namespace ${options.namespace})`,
     owns: (key) => key.startsWith(`${skyfloPolicyKind} `) || key.startsWith(`${skyfloFreezeKind} `),

@@ -9,6 +9,7 @@
  * them, and so cannot lift it either). Read at most once a second (emergency-stop.ts caches it).
  */
 import type { KubeObject } from '@skyflo/protocol';
+import { loadOwnKubeConfig } from '../config/own-kube-config.ts';
 
 export const emergencyStopAnnotation = 'skyflo.ai/emergency-stop';
 
@@ -26,11 +27,9 @@ export interface ClusterStopSwitch {
 }
 
 export async function createClusterStopSwitch(options: { namespace: string; kubeconfigPath?: string }): Promise<ClusterStopSwitch> {
-  const { ApiException, CustomObjectsApi, KubeConfig } = await import('@kubernetes/client-node');
-  const kubeConfig = new KubeConfig();
-  if (options.kubeconfigPath) kubeConfig.loadFromFile(options.kubeconfigPath);
-  else kubeConfig.loadFromDefault();
-  const objects = kubeConfig.makeApiClient(CustomObjectsApi);
+  const { kubeConfig, kube } = await loadOwnKubeConfig(options.kubeconfigPath);
+  const { ApiException } = kube;
+  const objects = kubeConfig.makeApiClient(kube.CustomObjectsApi);
   return {
     namespace: options.namespace,
     async read() {

@@ -3,13 +3,12 @@
  * the kubeconfig the engine is given (KUBECONFIG), or the in-cluster service account.
  */
 import type { SecretClient } from './credential-vault.ts';
+import { loadOwnKubeConfig } from '../config/own-kube-config.ts';
 
 export async function createKubernetesSecretClient(options: { kubeconfigPath?: string }): Promise<SecretClient> {
-  const { ApiException, CoreV1Api, KubeConfig } = await import('@kubernetes/client-node');
-  const kubeConfig = new KubeConfig();
-  if (options.kubeconfigPath) kubeConfig.loadFromFile(options.kubeconfigPath);
-  else kubeConfig.loadFromDefault();
-  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const { kubeConfig, kube } = await loadOwnKubeConfig(options.kubeconfigPath);
+  const { ApiException } = kube;
+  const core = kubeConfig.makeApiClient(kube.CoreV1Api);
   const notFound = (error: unknown) => error instanceof ApiException && error.code === 404;
   return {
     async apply(namespace, name, stringData, labels) {

@@ -4,13 +4,11 @@
  * skyfloschedules in the install's namespace and nothing more (templates/engine-rbac.yaml).
  */
 import type { ScheduleObjectSource } from './cluster-schedules.ts';
+import { loadOwnKubeConfig } from '../config/own-kube-config.ts';
 
 export async function createKubernetesScheduleSource(options: { namespace: string; kubeconfigPath?: string }): Promise<ScheduleObjectSource> {
-  const { CustomObjectsApi, KubeConfig } = await import('@kubernetes/client-node');
-  const kubeConfig = new KubeConfig();
-  if (options.kubeconfigPath) kubeConfig.loadFromFile(options.kubeconfigPath);
-  else kubeConfig.loadFromDefault();
-  const objects = kubeConfig.makeApiClient(CustomObjectsApi);
+  const { kubeConfig, kube } = await loadOwnKubeConfig(options.kubeconfigPath);
+  const objects = kubeConfig.makeApiClient(kube.CustomObjectsApi);
   return {
     async list() {
       const listed = (await objects.listNamespacedCustomObject({ group: 'skyflo.ai', version: 'v1alpha1', namespace: options.namespace, plural: 'skyfloschedules' })) as { items?: unknown[] };
