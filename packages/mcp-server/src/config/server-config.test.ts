@@ -43,11 +43,11 @@ describe("skyflo mcp's configuration", () => {
   it('names every problem at once: the flag or variable, what was wrong, what was given', () => {
     expect(problemsOf({ port: '70000', confirm: 'maybe' }, { HELM_ALLOWED_REGISTRIES: 'ghcr.io,https://evil', SKYFLO_CLUSTER_LABELS: 'prod', HPA_SYNC_PERIOD_SECONDS: 'soon' })).toEqual([
       '--port must be a number between 0 and 65535, got "70000".',
-      '--confirm must be one of elicit, deny, allow, got "maybe".',
+      '--confirm must be one of elicit, deny, allow, skyflo, got "maybe".',
       'HELM_ALLOWED_REGISTRIES must list hosts (host or host:port), comma-separated; "https://evil" is not one.',
       'HPA_SYNC_PERIOD_SECONDS must be a number of seconds above 0.',
       'SKYFLO_CLUSTER_LABELS must be "context=label" pairs separated by commas (e.g. "prod-eu=prod,dev=dev"); "prod" is not one.',
     ]);
-    expect(problemsOf({}, { MCP_CONFIRM: 'yes' })).toEqual(['MCP_CONFIRM must be one of elicit, deny, allow, got "yes".']);
+    expect(problemsOf({}, { MCP_CONFIRM: 'yes' })).toEqual(['MCP_CONFIRM must be one of elicit, deny, allow, skyflo, got "yes".']);
   });
 });

@@ -1,0 +1,204 @@
+/**
+ * Issue 77 item 2, URL mode, end to end: an MCP client on 2026-07-28 that knows nothing about Skyflo (the SDK v2
+ * client) calls k8s_scale on `skyflo mcp --confirm=skyflo`; the MCP server hands the call to the engine's approval gate
+ * (POST /agent/external-calls with the person's `chat` API token) and answers input_required with a URL-mode input:
+ * the Command Center's approval page of exactly that call. The call is in GET /approvals/pending like any other; the
+ * person decides it through the API (as the page does); the client's retry gets the engine's result, or the denial.
+ * Real pieces: kube-sim read back with the real kubectl, the real MCP server over HTTP (twice: the engine's trusted
+ * connection, and the one the external client calls), the engine on PGlite, llm-sim (never asked: no model turn).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { PGlite } from '@electric-sql/pglite';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
+import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
+import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
+import { kubectlPath } from '@skyflo/testkit/tools';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
+import { readSse } from '../../src/testing/read-sse.ts';
+import { simModel, startTestEngine, type TestEngine } from '../support/test-engine.ts';
+
+const run = promisify(execFile);
+let directory: string;
+let kubeconfig: string;
+let kube: KubeSim;
+let engineMcp: McpHttpServer;
+let ideMcp: McpHttpServer;
+let sim: LlmSim;
+let lite: PGlite;
+let engine: TestEngine;
+let baseUrl: string;
+/** the person's session (approves on the page) and the API token the MCP server proposes with (`chat` only) */
+let session: string;
+let proposerToken: string;
+const clientToken = 'ide-client-token';
+const closers: Array<() => Promise<unknown>> = [];
+
+async function kubectl(...args: string[]): Promise<string> {
+  const { stdout } = await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') } });
+  return stdout.trim();
+}
+const replicas = async () => Number(await kubectl('get', 'deployment', 'web', '-n', 'default', '-o', 'jsonpath={.spec.replicas}'));
+
+async function api(token: string | undefined, method: 'GET' | 'POST', pathname: string, body?: unknown): Promise<{ status: number; json: () => Promise<any>; response: Response }> {
+  const response = await fetch(`${baseUrl}/api/v1${pathname}`, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  return { status: response.status, json: () => response.json(), response };
+}
+
+/** What the approval page does: the call's facts from the queue, then the decision (its SSE stream read to the end). */
+async function decide(callId: string, approve: boolean): Promise<void> {
+  const pending = await (await api(session, 'GET', '/approvals/pending')).json();
+  const item = pending.data.find((entry: { call_id: string }) => entry.call_id === callId);
+  expect(item, `call ${callId} in the queue`).toBeDefined();
+  const decided = await api(session, 'POST', `/agent/approvals/${callId}`, { approve, conversation_id: item.conversation_id, ...(approve ? { args_hash: item.args_hash } : { reason: 'not during the sale' }) });
+  expect(decided.status).toBe(200);
+  await readSse(decided.response);
+}
+
+/** The external client: it knows MCP 2026-07-28 and URL elicitation, nothing of Skyflo. `onPage` is the person. */
+async function externalClient(onPage: (page: { url: string; elicitationId?: string; message: string }) => Promise<'accept' | 'decline'>, fetchOverride?: typeof fetch): Promise<Client> {
+  const client = new Client({ name: 'some-ide', version: '1.0.0' }, { capabilities: { elicitation: { url: {} } }, versionNegotiation: { mode: { pin: '2026-07-28' } } });
+  client.setRequestHandler('elicitation/create', async (request) => {
+    const params = request.params as { mode?: string; url: string; elicitationId?: string; message: string };
+    expect(params.mode).toBe('url');
+    return { action: await onPage(params) };
+  });
+  await client.connect(new StreamableHTTPClientTransport(new URL(ideMcp.url), { requestInit: { headers: { authorization: `Bearer ${clientToken}` } }, ...(fetchOverride ? { fetch: fetchOverride } : {}) }));
+  closers.push(() => client.close());
+  return client;
+}
+
+const callOf = (pageUrl: string) => {
+  const url = new URL(pageUrl);
+  return { callId: url.searchParams.get('call')!, conversationId: url.searchParams.get('conversation')!, url };
+};
+const textOf = (result: { content?: unknown }) => ((result.content as Array<{ type: string; text?: string }> | undefined) ?? []).map((part) => part.text ?? '').join('\n');
+
+beforeAll(async () => {
+  directory = await mkdtemp(path.join(tmpdir(), 'skyflo-external-call-'));
+  kubeconfig = path.join(directory, 'kubeconfig');
+  kube = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig });
+  const manifest = path.join(directory, 'web.yaml');
+  await writeFile(manifest, 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: default}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx:1.27}]}\n');
+  await kubectl('apply', '-f', manifest);
+  engineMcp = await startMcpHttpServer({ port: 0, authToken: 'engine-mcp-token', settings: { kubeconfigPath: kubeconfig, kubectlPath } });
+  sim = await startLlmSim({ port: 0 });
+  lite = new PGlite();
+  await lite.waitReady;
+  engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false' }, llm: simModel(sim), tools: createToolGateway({ url: engineMcp.url, authToken: 'engine-mcp-token' }) });
+  baseUrl = await engine.engine.app.listen({ port: 0, host: '127.0.0.1' });
+  session = await engine.signUp('ops@example.com');
+  const created = await api(session, 'POST', '/auth/tokens', { name: 'skyflo mcp for my IDE', scopes: ['chat'], expires_in_days: 1 });
+  expect(created.status).toBe(201);
+  proposerToken = (await created.json()).token;
+  ideMcp = await startMcpHttpServer({ port: 0, clientToken, confirm: 'skyflo', engineApprovals: { url: baseUrl, token: proposerToken, waitMs: 3_000, pollMs: 50 }, settings: { kubeconfigPath: kubeconfig, kubectlPath } });
+}, 120_000);
+
+afterAll(async () => {
+  for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
+  await ideMcp?.close();
+  await engine?.close();
+  await lite?.close();
+  await sim?.close();
+  await engineMcp?.close();
+  await kube?.close();
+  if (directory) await rm(directory, { recursive: true, force: true });
+});
+
+describe('an external MCP client\'s change, approved in Skyflo (URL mode)', () => {
+  it('is told a person must approve, on the approval page of exactly that call; gets the result once approved', async () => {
+    const before = await replicas();
+    const pages: string[] = [];
+    const client = await externalClient(async (page) => {
+      pages.push(page.url);
+      const { callId, conversationId, url } = callOf(page.url);
+      // the Command Center's approval page of this call, on the engine's origin
+      expect(`${url.origin}${url.pathname}`).toBe(`${baseUrl}/approvals`);
+      // the engine recorded it through its own gate: the proposer's call, its preview, awaiting a decision
+      const state = await (await api(proposerToken, 'GET', `/agent/external-calls/${callId}?conversation_id=${conversationId}`)).json();
+      expect(state).toMatchObject({ status: 'awaiting', tool: 'k8s_scale', call_id: callId });
+      const conversation = await (await api(session, 'GET', `/conversations/${conversationId}`)).json();
+      expect(conversation.title).toBe("MCP client some-ide: k8s_scale");
+      expect(JSON.stringify(conversation.messages)).toContain('"replicas":5');
+      // the person, on their phone: approves what the page shows
+      await decide(callId, true);
+      return 'accept';
+    });
+    const result = await client.callTool({ name: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas: 5, namespace: 'default' } });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect(textOf(result)).toMatch(/scaled|replicas/i);
+    expect(pages).toHaveLength(1);
+    expect(before).toBe(2);
+    expect(await replicas()).toBe(5);
+    // decided once: the row says executed, and deciding again is refused
+    const { callId, conversationId } = callOf(pages[0]!);
+    const again = await api(session, 'POST', `/agent/approvals/${callId}`, { approve: false, conversation_id: conversationId });
+    expect(again.status).toBe(409);
+    // nobody's model asked for the call, and none was asked about its result
+    expect(sim.calls).toEqual([]);
+  });
+
+  it('a denial reaches the client as an error naming who denied it, and nothing changed', async () => {
+    const before = await replicas();
+    const client = await externalClient(async (page) => {
+      await decide(callOf(page.url).callId, false);
+      return 'accept';
+    });
+    const result = await client.callTool({ name: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas: 9, namespace: 'default' } });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/ops@example\.com denied k8s_scale in Skyflo: not during the sale; nothing was run/);
+    expect(await replicas()).toBe(before);
+  });
+
+  it('attacked: the retry of an approved call sent with other arguments runs nothing', async () => {
+    const before = await replicas();
+    let approvedFor: string | undefined;
+    // the person approves before + 1; the client's retry (the request carrying requestState) asks for 42 instead
+    const rewrite: typeof fetch = async (input, init) => {
+      if (typeof init?.body === 'string') {
+        const message = JSON.parse(init.body) as { params?: Record<string, unknown> };
+        if (message.params?.['requestState'] !== undefined) {
+          (message.params['arguments'] as Record<string, unknown>)['replicas'] = 42;
+          return fetch(input, { ...init, body: JSON.stringify(message) });
+        }
+      }
+      return fetch(input, init);
+    };
+    const client = await externalClient(async (page) => {
+      approvedFor = callOf(page.url).callId;
+      await decide(approvedFor, true);
+      return 'accept';
+    }, rewrite);
+    const result = await client.callTool({ name: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas: before + 1, namespace: 'default' } });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain('was given for another call (other arguments); nothing was run');
+    // the engine ran exactly what the person approved, and never 42
+    expect(await replicas()).toBe(before + 1);
+    expect(approvedFor).toBeDefined();
+  });
+
+  it('attacked: the MCP server\'s credential cannot decide, and reads only the calls it proposed', async () => {
+    const proposed = await api(proposerToken, 'POST', '/agent/external-calls', { tool: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas: 7, namespace: 'default' }, client: { name: 'attacker' } });
+    expect(proposed.status).toBe(201);
+    const state = await proposed.json();
+    expect(state.status).toBe('awaiting');
+    const pending = (await (await api(session, 'GET', '/approvals/pending')).json()).data.find((entry: { call_id: string }) => entry.call_id === state.call_id);
+    // a `chat` token decides nothing (approvals:write), whatever it sends
+    const selfApproved = await api(proposerToken, 'POST', `/agent/approvals/${state.call_id}`, { approve: true, conversation_id: state.conversation_id, args_hash: pending.args_hash });
+    expect(selfApproved.status).toBe(403);
+    // no credential, or a made-up one: 401
+    expect((await api(undefined, 'POST', '/agent/external-calls', { tool: 'k8s_scale', arguments: {} })).status).toBe(401);
+    expect((await api('sky_not-a-token-at-all-0000000000000000000000', 'GET', `/agent/external-calls/${state.call_id}?conversation_id=${state.conversation_id}`)).status).toBe(401);
+    // another person cannot read it (reported as missing)
+    const other = await engine.signUp('someone-else@example.com').catch(() => undefined);
+    if (other) expect((await api(other, 'GET', `/agent/external-calls/${state.call_id}?conversation_id=${state.conversation_id}`)).status).toBe(404);
+    expect(await replicas()).not.toBe(7);
+    // left for the person: deny it so the queue is clean
+    await decide(state.call_id, false);
+  });
+});
