@@ -50,4 +50,16 @@ describe("skyflo mcp's configuration", () => {
     ]);
     expect(problemsOf({}, { MCP_CONFIRM: 'yes' })).toEqual(['MCP_CONFIRM must be one of elicit, deny, allow, skyflo, got "yes".']);
   });
+
+  it('--confirm=skyflo needs the engine and a token to propose with, and names each missing one', () => {
+    expect(configOf({ confirm: 'skyflo', 'engine-url': 'http://127.0.0.1:8080' }, { SKYFLO_ENGINE_URL: 'http://ignored', SKYFLO_ENGINE_TOKEN: 'sky_abc' }).engineApprovals).toEqual({ url: 'http://127.0.0.1:8080', token: 'sky_abc' });
+    expect(configOf({}, { MCP_CONFIRM: 'skyflo', SKYFLO_ENGINE_URL: 'https://skyflo.example.com', SKYFLO_ENGINE_TOKEN: 'sky_abc' }).engineApprovals).toEqual({ url: 'https://skyflo.example.com', token: 'sky_abc' });
+    expect(problemsOf({ confirm: 'skyflo' })).toEqual([
+      "--confirm=skyflo needs the engine's address: give --engine-url or SKYFLO_ENGINE_URL (e.g. http://127.0.0.1:8080).",
+      '--confirm=skyflo needs SKYFLO_ENGINE_TOKEN: an API token with the chat scope (Settings → API tokens) of the person the calls are proposed for.',
+    ]);
+    expect(problemsOf({ confirm: 'skyflo', 'engine-url': 'skyflo:8080' }, { SKYFLO_ENGINE_TOKEN: 'sky_abc' })).toEqual(['--engine-url must be an http(s) address, got "skyflo:8080".']);
+    // the token is read only for that mode: another mode never carries it
+    expect(configOf({ confirm: 'elicit' }, { SKYFLO_ENGINE_URL: 'http://e', SKYFLO_ENGINE_TOKEN: 'sky_abc' }).engineApprovals).toBeUndefined();
+  });
 });
