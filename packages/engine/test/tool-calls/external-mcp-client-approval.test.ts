@@ -17,6 +17,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
+import { startOidcProvider, type TestOidcProvider } from '@skyflo/testkit/oidc-provider';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
@@ -37,6 +38,8 @@ let baseUrl: string;
 let session: string;
 let proposerToken: string;
 const clientToken = 'ide-client-token';
+/** a second kind of principal on the same MCP server: an OAuth client ("desktop"), beside the client token's holder */
+let oauthProvider: TestOidcProvider;
 const closers: Array<() => Promise<unknown>> = [];
 
 async function kubectl(...args: string[]): Promise<string> {
@@ -61,14 +64,21 @@ async function decide(callId: string, approve: boolean): Promise<void> {
 }
 
 /** The external client: it knows MCP 2026-07-28 and URL elicitation, nothing of Skyflo. `onPage` is the person. */
-async function externalClient(onPage: (page: { url: string; elicitationId?: string; message: string }) => Promise<'accept' | 'decline'>, fetchOverride?: typeof fetch): Promise<Client> {
-  const client = new Client({ name: 'some-ide', version: '1.0.0' }, { capabilities: { elicitation: { url: {} } }, versionNegotiation: { mode: { pin: '2026-07-28' } } });
+async function externalClient(
+  onPage: (page: { url: string; elicitationId?: string; message: string }) => Promise<'accept' | 'decline'>,
+  fetchOverride?: typeof fetch,
+  options: { bearer?: string; maxRounds?: number } = {},
+): Promise<Client> {
+  const client = new Client(
+    { name: 'some-ide', version: '1.0.0' },
+    { capabilities: { elicitation: { url: {} } }, versionNegotiation: { mode: { pin: '2026-07-28' } }, ...(options.maxRounds ? { inputRequired: { maxRounds: options.maxRounds } } : {}) },
+  );
   client.setRequestHandler('elicitation/create', async (request) => {
     const params = request.params as { mode?: string; url: string; elicitationId?: string; message: string };
     expect(params.mode).toBe('url');
     return { action: await onPage(params) };
   });
-  await client.connect(new StreamableHTTPClientTransport(new URL(ideMcp.url), { requestInit: { headers: { authorization: `Bearer ${clientToken}` } }, ...(fetchOverride ? { fetch: fetchOverride } : {}) }));
+  await client.connect(new StreamableHTTPClientTransport(new URL(ideMcp.url), { requestInit: { headers: { authorization: `Bearer ${options.bearer ?? clientToken}` } }, ...(fetchOverride ? { fetch: fetchOverride } : {}) }));
   closers.push(() => client.close());
   return client;
 }
@@ -77,6 +87,34 @@ const callOf = (pageUrl: string) => {
   const url = new URL(pageUrl);
   return { callId: url.searchParams.get('call')!, conversationId: url.searchParams.get('conversation')!, url };
 };
+/** An access token for the IDE's MCP server from the OpenID provider (client credentials, RFC 8707 resource). */
+async function oauthToken(): Promise<string> {
+  const discovery = (await (await fetch(`${oauthProvider.issuer}/.well-known/openid-configuration`)).json()) as { token_endpoint: string };
+  const response = await fetch(discovery.token_endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('desktop:desktop-secret').toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'client_credentials', resource: ideMcp.url, scope: 'mcp:tools' }),
+  });
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+/** A fetch that rewrites the retry (the request carrying requestState) before the server reads it; `sent` sees each retry as it was. */
+function rewritingRetries(rewrite: (params: Record<string, unknown>) => void, sent: (params: Record<string, unknown>) => void = () => undefined): typeof fetch {
+  return async (input, init) => {
+    if (typeof init?.body === 'string') {
+      const message = JSON.parse(init.body) as { params?: Record<string, unknown> };
+      if (message.params?.['requestState'] !== undefined) {
+        sent(structuredClone(message.params));
+        rewrite(message.params);
+        return fetch(input, { ...init, body: JSON.stringify(message) });
+      }
+    }
+    return fetch(input, init);
+  };
+}
+
+const awaitingCalls = async (): Promise<Array<{ call_id: string }>> => (await (await api(session, 'GET', '/approvals/pending')).json()).data;
+
 const textOf = (result: { content?: unknown }) => ((result.content as Array<{ type: string; text?: string }> | undefined) ?? []).map((part) => part.text ?? '').join('\n');
 
 beforeAll(async () => {
@@ -96,12 +134,14 @@ beforeAll(async () => {
   const created = await api(session, 'POST', '/auth/tokens', { name: 'skyflo mcp for my IDE', scopes: ['chat'], expires_in_days: 1 });
   expect(created.status).toBe(201);
   proposerToken = (await created.json()).token;
-  ideMcp = await startMcpHttpServer({ port: 0, clientToken, confirm: 'skyflo', engineApprovals: { url: baseUrl, token: proposerToken, waitMs: 3_000, pollMs: 50 }, settings: { kubeconfigPath: kubeconfig, kubectlPath } });
+  oauthProvider = await startOidcProvider({ clients: [{ clientId: 'desktop', clientSecret: 'desktop-secret', redirectUris: [], grantTypes: ['client_credentials'], scope: 'mcp:tools' }], users: {}, resourceServers: { scopes: ['mcp:tools'] } });
+  ideMcp = await startMcpHttpServer({ port: 0, clientToken, oauth: { issuer: oauthProvider.issuer, requiredScopes: ['mcp:tools'] }, confirm: 'skyflo', engineApprovals: { url: baseUrl, token: proposerToken, waitMs: 3_000, pollMs: 50 }, settings: { kubeconfigPath: kubeconfig, kubectlPath } });
 }, 120_000);
 
 afterAll(async () => {
   for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
   await ideMcp?.close();
+  await oauthProvider?.close();
   await engine?.close();
   await lite?.close();
   await sim?.close();
@@ -200,5 +240,60 @@ describe('an external MCP client\'s change, approved in Skyflo (URL mode)', () =
     expect(await replicas()).not.toBe(7);
     // left for the person: deny it so the queue is clean
     await decide(state.call_id, false);
+  });
+
+  it('attacked: a forged requestState is refused (-32602) and nothing runs', async () => {
+    const before = await replicas();
+    const client = await externalClient(async () => 'accept', rewritingRetries((params) => {
+      params['requestState'] = Buffer.from(JSON.stringify({ kind: 'engine', tool: 'k8s_scale', argsHash: 'x', conversationId: 'c', callId: 'c' })).toString('base64url');
+    }));
+    const outcome = await client.callTool({ name: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas: 11, namespace: 'default' } }).then(
+      (result) => `tool result: ${textOf(result)}`,
+      (error: Error & { code?: number }) => `${error.code}: ${error.message}`,
+    );
+    expect(outcome).toMatch(/^-32602: Invalid or expired requestState/);
+    expect(await replicas()).toBe(before);
+    for (const call of await awaitingCalls()) await decide(call.call_id, false);
+  });
+
+  it("attacked: another principal's requestState, sent with that call's own arguments, is refused (-32602) and nothing runs", async () => {
+    const before = await replicas();
+    const args = { name: 'web', resource_type: 'deployment', replicas: 12, namespace: 'default' };
+    // the OAuth client "desktop" is asked; it dismisses the page, and its retry shows the state it was given
+    let stolen: Record<string, unknown> | undefined;
+    const owner = await externalClient(async () => 'decline', rewritingRetries(() => undefined, (params) => void (stolen = params)), { bearer: await oauthToken() });
+    const declined = await owner.callTool({ name: 'k8s_scale', arguments: args });
+    expect(declined.isError).toBe(true);
+    expect(textOf(declined)).toMatch(/still waits in Skyflo's approvals queue/);
+    expect(stolen?.['requestState']).toBeDefined();
+    // the client token's holder replays it, with that call's own arguments (its own call is another one)
+    const [victim] = (await awaitingCalls()).filter((call) => call.call_id.startsWith('mcp-'));
+    const thief = await externalClient(async () => 'accept', rewritingRetries((params) => {
+      params['requestState'] = stolen!['requestState'];
+      params['arguments'] = stolen!['arguments'];
+    }));
+    const outcome = await thief.callTool({ name: 'k8s_scale', arguments: { ...args, replicas: 13 } }).then(
+      (result) => `tool result: ${textOf(result)}`,
+      (error: Error & { code?: number }) => `${error.code}: ${error.message}`,
+    );
+    expect(outcome).toMatch(/^-32602: Invalid or expired requestState/);
+    expect(await replicas()).toBe(before);
+    expect(victim).toBeDefined();
+    for (const call of await awaitingCalls()) await decide(call.call_id, false);
+  });
+
+  it('attacked: retrying a call nobody approved gets input_required again, never a result, and nothing runs', async () => {
+    const before = await replicas();
+    // the client opens the page each round, but nobody decides
+    const client = await externalClient(async () => 'accept', undefined, { maxRounds: 2 });
+    const outcome = await client.callTool({ name: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas: 14, namespace: 'default' } }).then(
+      (result) => `tool result: ${textOf(result)}`,
+      (error: Error) => error.message,
+    );
+    expect(outcome).toMatch(/still required input after 2 rounds/);
+    expect(await replicas()).toBe(before);
+    const waiting = (await awaitingCalls()).filter((call) => call.call_id.startsWith('mcp-'));
+    expect(waiting).toHaveLength(1);
+    await decide(waiting[0]!.call_id, false);
   });
 });
