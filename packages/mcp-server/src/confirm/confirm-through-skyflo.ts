@@ -84,7 +84,7 @@ function askToApprove(engine: EngineApprovals, definition: AnyToolDefinition<Too
   const message = `A person must approve ${definition.name} in Skyflo before it runs. Open the approval page (it shows the exact arguments and the dry-run diff; approve or deny there), then come back.`;
   return {
     ask: inputRequired({
-      ...(withPage ? { inputRequests: { [inputKey]: inputRequired.elicitUrl({ message, url: pageOf(engine, state), elicitationId: state.call_id }) } } : {}),
+      ...(withPage ? { inputRequests: { [inputKey]: inputRequired.elicitUrl({ message, url: pageOf(engine, state) }) } } : {}),
       requestState: sealed,
     }),
   };
