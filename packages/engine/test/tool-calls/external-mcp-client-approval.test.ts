@@ -3,7 +3,9 @@
  * client) calls k8s_scale on `skyflo mcp --confirm=skyflo`; the MCP server hands the call to the engine's approval gate
  * (POST /agent/external-calls with the person's `chat` API token) and answers input_required with a URL-mode input:
  * the Command Center's approval page of exactly that call. The call is in GET /approvals/pending like any other; the
- * person decides it through the API (as the page does); the client's retry gets the engine's result, or the denial.
+ * person decides it through the API (as the page does; with a software passkey where the cluster asks for one); the
+ * client's retry gets the engine's result, or the denial. The attacker's spellings: other arguments on the retry, a
+ * forged state, another principal's state, a retry nobody approved, the proposer's own token trying to decide.
  * Real pieces: kube-sim read back with the real kubectl, the real MCP server over HTTP (twice: the engine's trusted
  * connection, and the one the external client calls), the engine on PGlite, llm-sim (never asked: no model turn).
  */
@@ -23,6 +25,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
 import { readSse } from '../../src/testing/read-sse.ts';
 import { simModel, startTestEngine, type TestEngine } from '../support/test-engine.ts';
+import { createSoftwareAuthenticator } from '../support/software-authenticator.ts';
+
+/** the Command Center's public address (PUBLIC_URL): the approval pages are on it, and passkeys are bound to it */
+const ORIGIN = 'http://localhost:5173';
 
 const run = promisify(execFile);
 let directory: string;
@@ -128,7 +134,7 @@ beforeAll(async () => {
   sim = await startLlmSim({ port: 0 });
   lite = new PGlite();
   await lite.waitReady;
-  engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false' }, llm: simModel(sim), tools: createToolGateway({ url: engineMcp.url, authToken: 'engine-mcp-token' }) });
+  engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false', PUBLIC_URL: ORIGIN }, llm: simModel(sim), tools: createToolGateway({ url: engineMcp.url, authToken: 'engine-mcp-token' }) });
   baseUrl = await engine.engine.app.listen({ port: 0, host: '127.0.0.1' });
   session = await engine.signUp('ops@example.com');
   const created = await api(session, 'POST', '/auth/tokens', { name: 'skyflo mcp for my IDE', scopes: ['chat'], expires_in_days: 1 });
@@ -157,8 +163,8 @@ describe('an external MCP client\'s change, approved in Skyflo (URL mode)', () =
     const client = await externalClient(async (page) => {
       pages.push(page.url);
       const { callId, conversationId, url } = callOf(page.url);
-      // the Command Center's approval page of this call, on the engine's origin
-      expect(`${url.origin}${url.pathname}`).toBe(`${baseUrl}/approvals`);
+      // the Command Center's approval page of this call, on its public address
+      expect(`${url.origin}${url.pathname}`).toBe(`${ORIGIN}/approvals`);
       // the engine recorded it through its own gate: the proposer's call, its preview, awaiting a decision
       const state = await (await api(proposerToken, 'GET', `/agent/external-calls/${callId}?conversation_id=${conversationId}`)).json();
       expect(state).toMatchObject({ status: 'awaiting', tool: 'k8s_scale', call_id: callId });
@@ -295,5 +301,35 @@ describe('an external MCP client\'s change, approved in Skyflo (URL mode)', () =
     const waiting = (await awaitingCalls()).filter((call) => call.call_id.startsWith('mcp-'));
     expect(waiting).toHaveLength(1);
     await decide(waiting[0]!.call_id, false);
+  });
+
+  it('where the cluster asks for a passkey, a plain approval is refused; the passkey approval on the page runs it and the client gets the result', async () => {
+    const before = await replicas();
+    // the admin asks for a passkey on every approval in this cluster; the person registers theirs
+    const clusters = (await (await api(session, 'GET', '/clusters/passkey-policies')).json()).policies as Array<{ cluster: string }>;
+    expect(clusters.length).toBeGreaterThan(0);
+    expect((await api(session, 'PUT', '/clusters/passkey-policies', { policies: clusters.map(({ cluster }) => ({ cluster, mode: 'every_approval' })) })).status).toBe(200);
+    const authenticator = createSoftwareAuthenticator();
+    const registration = await (await api(session, 'POST', '/auth/passkeys/registration-options')).json();
+    expect((await api(session, 'POST', '/auth/passkeys', { name: 'phone', registration_token: registration.registration_token, response: authenticator.register(registration.options, ORIGIN) })).status).toBe(201);
+
+    const client = await externalClient(async (page) => {
+      const { callId, conversationId } = callOf(page.url);
+      const item = (await awaitingCalls()).find((entry) => entry.call_id === callId) as { call_id: string; args_hash: string; diff_hash?: string; passkey_required?: boolean; approve_at?: string } | undefined;
+      expect(item).toMatchObject({ passkey_required: true, approve_at: page.url });
+      const body = { approve: true, conversation_id: conversationId, args_hash: item!.args_hash, ...(item!.diff_hash ? { diff_hash: item!.diff_hash } : {}) };
+      const plain = await api(session, 'POST', `/agent/approvals/${callId}`, body);
+      expect(plain.status).toBe(403);
+      expect((await plain.json()).code).toBe('PASSKEY_REQUIRED');
+      // what the page does: the call's passkey options, signed on the phone, sent with the approval
+      const options = await (await api(session, 'POST', `/approvals/${callId}/passkey-options`, { conversation_id: conversationId })).json();
+      const approved = await api(session, 'POST', `/agent/approvals/${callId}`, { ...body, webauthn: { expires_at: options.expires_at, assertion: authenticator.assert(options.options, ORIGIN) } });
+      expect(approved.status).toBe(200);
+      await readSse(approved.response);
+      return 'accept';
+    });
+    const result = await client.callTool({ name: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas: before + 2, namespace: 'default' } });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect(await replicas()).toBe(before + 2);
   });
 });
