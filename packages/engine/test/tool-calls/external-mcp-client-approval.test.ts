@@ -4,7 +4,8 @@
  * (POST /agent/external-calls with the person's `chat` API token) and answers input_required with a URL-mode input:
  * the Command Center's approval page of exactly that call. The call is in GET /approvals/pending like any other; the
  * person decides it through the API (as the page does; with a software passkey where the cluster asks for one); the
- * client's retry gets the engine's result, or the denial. The attacker's spellings: other arguments on the retry, a
+ * client's retry gets the engine's result, or the denial. The call is announced (notification stream) and carded in
+ * Slack (slack-sim) like any other. The attacker's spellings: other arguments on the retry, a
  * forged state, another principal's state, a retry nobody approved, the proposer's own token trying to decide.
  * Real pieces: kube-sim read back with the real kubectl, the real MCP server over HTTP (twice: the engine's trusted
  * connection, and the one the external client calls), the engine on PGlite, llm-sim (never asked: no model turn).
@@ -20,12 +21,14 @@ import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { startOidcProvider, type TestOidcProvider } from '@skyflo/testkit/oidc-provider';
+import { startSlackSim, type SlackSim } from '@skyflo/testkit/slack-sim';
 import { kubectlPath } from '@skyflo/testkit/tools';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
 import { readSse } from '../../src/testing/read-sse.ts';
 import { simModel, startTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { createSoftwareAuthenticator } from '../support/software-authenticator.ts';
+import { openNotificationStream } from '../support/team-engine.ts';
 
 /** the Command Center's public address (PUBLIC_URL): the approval pages are on it, and passkeys are bound to it */
 const ORIGIN = 'http://localhost:5173';
@@ -46,6 +49,7 @@ let proposerToken: string;
 const clientToken = 'ide-client-token';
 /** a second kind of principal on the same MCP server: an OAuth client ("desktop"), beside the client token's holder */
 let oauthProvider: TestOidcProvider;
+let slack: SlackSim;
 const closers: Array<() => Promise<unknown>> = [];
 
 async function kubectl(...args: string[]): Promise<string> {
@@ -140,6 +144,10 @@ beforeAll(async () => {
   const created = await api(session, 'POST', '/auth/tokens', { name: 'skyflo mcp for my IDE', scopes: ['chat'], expires_in_days: 1 });
   expect(created.status).toBe(201);
   proposerToken = (await created.json()).token;
+  // the team's Slack channel, where approval cards are posted
+  slack = await startSlackSim({ botToken: 'xoxb-external-calls' });
+  const connected = await api(session, 'POST', '/integrations', { provider: 'slack', name: 'ops', metadata: { channel: 'C_OPS', api_url: slack.apiUrl }, credentials: { bot_token: 'xoxb-external-calls', signing_secret: 'slack-signing-secret-0123456789' } });
+  expect(connected.status).toBe(201);
   oauthProvider = await startOidcProvider({ clients: [{ clientId: 'desktop', clientSecret: 'desktop-secret', redirectUris: [], grantTypes: ['client_credentials'], scope: 'mcp:tools' }], users: {}, resourceServers: { scopes: ['mcp:tools'] } });
   ideMcp = await startMcpHttpServer({ port: 0, clientToken, oauth: { issuer: oauthProvider.issuer, requiredScopes: ['mcp:tools'] }, confirm: 'skyflo', engineApprovals: { url: baseUrl, token: proposerToken, waitMs: 3_000, pollMs: 50 }, settings: { kubeconfigPath: kubeconfig, kubectlPath } });
 }, 120_000);
@@ -148,6 +156,7 @@ afterAll(async () => {
   for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
   await ideMcp?.close();
   await oauthProvider?.close();
+  await slack?.close();
   await engine?.close();
   await lite?.close();
   await sim?.close();
@@ -160,9 +169,14 @@ describe('an external MCP client\'s change, approved in Skyflo (URL mode)', () =
   it('is told a person must approve, on the approval page of exactly that call; gets the result once approved', async () => {
     const before = await replicas();
     const pages: string[] = [];
+    const notifications = await openNotificationStream(baseUrl, session);
+    closers.push(async () => notifications.close());
     const client = await externalClient(async (page) => {
       pages.push(page.url);
       const { callId, conversationId, url } = callOf(page.url);
+      // the same approval as any other: announced to the person, and carded in the team's Slack channel
+      await vi.waitFor(() => expect(notifications.notifications()).toContainEqual(expect.objectContaining({ kind: 'approval.requested', call_id: callId, conversation_id: conversationId })), { timeout: 30_000 });
+      await vi.waitFor(() => expect([...slack.messages.values()].some((message) => JSON.stringify(message).includes(callId))).toBe(true), { timeout: 30_000 });
       // the Command Center's approval page of this call, on its public address
       expect(`${url.origin}${url.pathname}`).toBe(`${ORIGIN}/approvals`);
       // the engine recorded it through its own gate: the proposer's call, its preview, awaiting a decision
