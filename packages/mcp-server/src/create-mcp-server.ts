@@ -24,7 +24,7 @@ import { createPortForwards } from './port-forward/create-port-forwards.ts';
 import { defaultConfirmMode, type ConfirmMode } from './confirm/confirm-mode.ts';
 import { confirmToolCall, type Elicitor } from './confirm/confirm-tool-call.ts';
 import { canAskInBand, confirmInBand, verifyConfirmState } from './confirm/confirm-in-band.ts';
-import { confirmThroughSkyflo, type EngineApprovals } from './confirm/confirm-through-skyflo.ts';
+import { confirmThroughSkyflo, type EngineApprovals, type SessionUrlElicitor } from './confirm/confirm-through-skyflo.ts';
 import { registerInvestigationPrompts } from './prompts/investigation-prompts.ts';
 import { registerClusterResources } from './resources/cluster-resources.ts';
 import { createClusterCompletions } from './completions/cluster-completions.ts';
@@ -156,7 +156,13 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
           };
           if (confirmMode === 'skyflo') {
             // Issue 77 item 2: the engine's gate decides it; a person approves on the Command Center's page (URL mode).
-            const handed = await confirmThroughSkyflo({ definition, input, engine: options.engineApprovals }, ctx);
+            const session: SessionUrlElicitor = {
+              // a 2025-11-25 session whose client declared URL elicitation is asked mid-call, as `elicit` asks a form
+              canOpenUrl: () => (server.server.getClientCapabilities()?.elicitation as { url?: unknown } | undefined)?.url !== undefined,
+              openUrl: (params) => ctx.mcpReq.elicitInput(params, { signal, timeout: elicitationTimeoutMs }),
+              clientName: () => server.server.getClientVersion()?.name,
+            };
+            const handed = await confirmThroughSkyflo({ definition, input, engine: options.engineApprovals, session, legacyWaitMs: elicitationTimeoutMs }, ctx);
             if ('ask' in handed) return handed.ask;
             output = 'done' in handed ? handed.done : handed.output;
           } else {

@@ -17,6 +17,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
@@ -345,5 +348,29 @@ describe('an external MCP client\'s change, approved in Skyflo (URL mode)', () =
     const result = await client.callTool({ name: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas: before + 2, namespace: 'default' } });
     expect(result.isError, textOf(result)).toBeFalsy();
     expect(await replicas()).toBe(before + 2);
+  });
+
+  it('a 2025-11-25 session (SDK v1 client) is handed the same page mid-call, and its call returns the result once approved', async () => {
+    const before = await replicas();
+    // the policy of the previous test is taken back: a plain approval suffices again
+    const clusters = (await (await api(session, 'GET', '/clusters/passkey-policies')).json()).policies as Array<{ cluster: string }>;
+    expect((await api(session, 'PUT', '/clusters/passkey-policies', { policies: clusters.map(({ cluster }) => ({ cluster, mode: 'never' })) })).status).toBe(200);
+    const client = new ClientV1({ name: 'older-ide', version: '1.0.0' }, { capabilities: { elicitation: { url: {} } } });
+    const pages: Array<{ mode?: string; url?: string; elicitationId?: string }> = [];
+    client.setRequestHandler(ElicitRequestSchema, async (request) => {
+      const params = request.params as { mode?: string; url?: string; elicitationId?: string };
+      pages.push(params);
+      await decide(callOf(params.url!).callId, true);
+      return { action: 'accept' };
+    });
+    await client.connect(new TransportV1(new URL(ideMcp.url), { requestInit: { headers: { authorization: `Bearer ${clientToken}` } } }));
+    closers.push(() => client.close());
+    const result = await client.callTool({ name: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas: before + 1, namespace: 'default' } });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect(pages).toEqual([expect.objectContaining({ mode: 'url', elicitationId: callOf(pages[0]!.url!).callId })]);
+    expect(new URL(pages[0]!.url!).origin).toBe(ORIGIN);
+    expect(await replicas()).toBe(before + 1);
+    const conversation = await (await api(session, 'GET', `/conversations/${callOf(pages[0]!.url!).conversationId}`)).json();
+    expect(conversation.title).toBe('MCP client older-ide: k8s_scale');
   });
 });

@@ -14,11 +14,14 @@
  *    tool error naming who denied it; executed → the engine's recorded result. Nothing ever runs here: the engine ran
  *    the call, as approved, through its own connection.
  *
+ * A 2025-11-25 session has no input_required: its client is handed the page mid-call (URL-mode elicitation), and the
+ * call itself waits for the decision (confirmOnSession).
+ *
  * What is trusted: nothing the client says but the call it asks for. Holding the state is not a decision (the
  * engine's record is); the engine tells this server the outcome; this server cannot approve, nor change what the person
  * is shown (the engine shows its own preview of the sealed arguments).
  */
-import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, inputRequired, inputResponse, type InputRequiredResult, type ServerContext } from '@modelcontextprotocol/server';
+import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, inputRequired, inputResponse, type ElicitRequestURLParams, type ElicitResult, type InputRequiredResult, type ServerContext } from '@modelcontextprotocol/server';
 import { externalCallStateSchema, type ExternalCallState } from '@skyflo/protocol';
 import { toolCallHash } from '@skyflo/protocol/approval-hashes';
 import { toolError } from '../errors.ts';
@@ -35,6 +38,17 @@ export interface EngineApprovals {
   waitMs?: number;
   /** between two looks at the call while waiting (default 500 ms) */
   pollMs?: number;
+}
+
+/**
+ * A 2025-11-25 session's client, asked mid-call (URL-mode elicitation, `elicitation/create` with `mode: "url"`): the
+ * call then waits, within the same request, for the person's decision (up to `legacyWaitMs`, default 10 minutes).
+ */
+export interface SessionUrlElicitor {
+  canOpenUrl(): boolean;
+  openUrl(params: ElicitRequestURLParams): Promise<ElicitResult>;
+  /** the client's name from its initialize, for the approver */
+  clientName?(): string | undefined;
 }
 
 export type EngineDecision = { proceed: false; output: ToolOutput } | { done: ToolOutput } | { ask: InputRequiredResult };
@@ -107,7 +121,7 @@ function outcomeOf(definition: AnyToolDefinition<ToolDeps>, state: ExternalCallS
   }
 }
 
-export async function confirmThroughSkyflo(options: { definition: AnyToolDefinition<ToolDeps>; input: unknown; engine: EngineApprovals | undefined }, ctx: ServerContext): Promise<EngineDecision> {
+export async function confirmThroughSkyflo(options: { definition: AnyToolDefinition<ToolDeps>; input: unknown; engine: EngineApprovals | undefined; session?: SessionUrlElicitor; legacyWaitMs?: number }, ctx: ServerContext): Promise<EngineDecision> {
   const { definition, engine } = options;
   const parsed = validateInput(definition, options.input);
   if (!parsed.ok) return { proceed: false, output: parsed.output };
@@ -117,6 +131,8 @@ export async function confirmThroughSkyflo(options: { definition: AnyToolDefinit
   // Bound as the engine binds its approvals (tool and arguments as sent; the engine seals its own exact ones).
   const args = (options.input ?? {}) as Record<string, unknown>;
   const argsHash = toolCallHash(definition.name, args);
+  // a 2025 session (no envelope): no input_required, the page is opened mid-call and the call waits for the decision
+  if (ctx.mcpReq.envelope === undefined) return confirmOnSession({ definition, engine, args, session: options.session, waitMs: options.legacyWaitMs ?? 10 * 60_000 }, ctx);
   const state = ctx.mcpReq.requestState<EngineCallState | { kind?: undefined }>();
 
   if (state === undefined) {
@@ -130,9 +146,8 @@ export async function confirmThroughSkyflo(options: { definition: AnyToolDefinit
         ),
       };
     }
-    const client = { ...(clientNameOf(ctx) ? { name: clientNameOf(ctx) } : {}), caller: callerOf(ctx) };
-    const proposed = await engineRequest(engine, 'POST', '/agent/external-calls', { tool: definition.name, arguments: args, client });
-    if ('failed' in proposed) return { proceed: false, output: toolError(`${definition.name} could not be proposed for approval: ${proposed.failed}. Nothing was run.`, undefined, 'FAILED') };
+    const proposed = await propose(engine, definition, args, { name: clientNameOf(ctx), caller: callerOf(ctx) });
+    if ('failed' in proposed) return { proceed: false, output: proposed.failed };
     const finished = outcomeOf(definition, proposed);
     if (finished) return { done: finished };
     const sealed = await mintEngineCallState({ kind: 'engine', tool: definition.name, argsHash, conversationId: proposed.conversation_id, callId: proposed.call_id }, ctx);
@@ -154,19 +169,70 @@ export async function confirmThroughSkyflo(options: { definition: AnyToolDefinit
     };
   }
   // A person may be deciding now: look again until they did (and the engine ran it) or waitMs passes.
-  const deadline = Date.now() + (engine.waitMs ?? 20_000);
+  const waited = await waitForDecision(engine, definition, state, engine.waitMs ?? 20_000, ctx.mcpReq.signal);
+  if (!('pending' in waited)) return waited;
+  // the same sealed state: the call, not this round, is what it names
+  const sealed = await mintEngineCallState(state, ctx);
+  // an answered page is not asked again (the client polls with the state); a client that never answered is asked
+  return askToApprove(engine, definition, waited.pending, sealed, answer.kind !== 'elicit');
+}
+
+async function propose(engine: EngineApprovals, definition: AnyToolDefinition<ToolDeps>, args: Record<string, unknown>, client: { name: string | undefined; caller: string }): Promise<ExternalCallState | { failed: ToolOutput }> {
+  const proposed = await engineRequest(engine, 'POST', '/agent/external-calls', { tool: definition.name, arguments: args, client: { ...(client.name ? { name: client.name } : {}), caller: client.caller } });
+  return 'failed' in proposed ? { failed: toolError(`${definition.name} could not be proposed for approval: ${proposed.failed}. Nothing was run.`, undefined, 'FAILED') } : proposed;
+}
+
+/** Looks at the call until it is finished (its outcome) or `waitMs` passed (`pending`, as last seen). */
+async function waitForDecision(engine: EngineApprovals, definition: AnyToolDefinition<ToolDeps>, call: Pick<EngineCallState, 'callId' | 'conversationId'>, waitMs: number, signal: AbortSignal): Promise<EngineDecision | { pending: ExternalCallState }> {
+  const deadline = Date.now() + waitMs;
   for (;;) {
-    const current = await engineRequest(engine, 'GET', `/agent/external-calls/${encodeURIComponent(state.callId)}?conversation_id=${encodeURIComponent(state.conversationId)}`);
+    const current = await engineRequest(engine, 'GET', `/agent/external-calls/${encodeURIComponent(call.callId)}?conversation_id=${encodeURIComponent(call.conversationId)}`);
     if ('failed' in current) return { proceed: false, output: toolError(`Where ${definition.name} stands in Skyflo could not be read: ${current.failed}.`, 'call the tool again with the same arguments to look again', 'FAILED') };
-    if (current.call_id !== state.callId || current.tool !== definition.name) return { proceed: false, output: toolError(`The Skyflo engine answered for another call than ${state.callId}; nothing was run here.`, undefined, 'FAILED') };
+    if (current.call_id !== call.callId || current.tool !== definition.name) return { proceed: false, output: toolError(`The Skyflo engine answered for another call than ${call.callId}; nothing was run here.`, undefined, 'FAILED') };
     const finished = outcomeOf(definition, current);
     if (finished) return { done: finished };
-    if (Date.now() >= deadline || ctx.mcpReq.signal.aborted) {
-      // the same sealed state: the call, not this round, is what it names
-      const sealed = await mintEngineCallState(state, ctx);
-      // an answered page is not asked again (the client polls with the state); a client that never answered is asked
-      return askToApprove(engine, definition, current, sealed, answer.kind !== 'elicit');
-    }
+    if (Date.now() >= deadline || signal.aborted) return { pending: current };
     await new Promise((resolve) => setTimeout(resolve, engine.pollMs ?? 500));
   }
+}
+
+/** A 2025-11-25 session: the page is opened mid-call (URL-mode elicitation), and the call waits for the decision. */
+async function confirmOnSession(
+  options: { definition: AnyToolDefinition<ToolDeps>; engine: EngineApprovals; args: Record<string, unknown>; session: SessionUrlElicitor | undefined; waitMs: number },
+  ctx: ServerContext,
+): Promise<EngineDecision> {
+  const { definition, engine, session } = options;
+  if (!session?.canOpenUrl()) {
+    return {
+      proceed: false,
+      output: toolError(
+        `${definition.name} is not read-only, so a person approves it in Skyflo first (--confirm=skyflo), but this MCP client cannot open a page for them (it did not declare URL-mode elicitation). Nothing was proposed or run.`,
+        'use an MCP client that supports URL elicitation (protocol 2025-11-25 or 2026-07-28), or run the change through Skyflo',
+        'FORBIDDEN',
+      ),
+    };
+  }
+  const proposed = await propose(engine, definition, options.args, { name: session.clientName?.(), caller: callerOf(ctx) });
+  if ('failed' in proposed) return { proceed: false, output: proposed.failed };
+  const finished = outcomeOf(definition, proposed);
+  if (finished) return { done: finished };
+  let answer: ElicitResult;
+  try {
+    answer = await session.openUrl({ mode: 'url', message: `A person must approve ${definition.name} in Skyflo before it runs. Open the approval page (it shows the exact arguments and the dry-run diff; approve or deny there); this call waits for the decision.`, url: pageOf(engine, proposed), elicitationId: proposed.call_id });
+  } catch (error) {
+    return { proceed: false, output: toolError(`The approval page of ${definition.name} could not be handed to the client (${error instanceof Error ? error.message : String(error)}); the call waits in Skyflo's approvals queue until a person decides it.`, `the call in Skyflo: ${pageOf(engine, proposed)}`, 'FAILED') };
+  }
+  if (answer.action !== 'accept') {
+    return { proceed: false, output: toolError(`The approval page of ${definition.name} was ${answer.action === 'decline' ? 'declined' : 'dismissed'}, so this call stops here and nothing was run by it. The call still waits in Skyflo's approvals queue until a person decides it.`, undefined, 'FORBIDDEN') };
+  }
+  const waited = await waitForDecision(engine, definition, { callId: proposed.call_id, conversationId: proposed.conversation_id }, options.waitMs, ctx.mcpReq.signal);
+  if (!('pending' in waited)) return waited;
+  return {
+    proceed: false,
+    output: toolError(
+      `Nobody decided ${definition.name} in Skyflo while this call waited, so it returns without a result. The call still waits there: once approved, Skyflo runs it (it does not run twice).`,
+      `the call in Skyflo: ${pageOf(engine, proposed)}`,
+      'TIMEOUT',
+    ),
+  };
 }
