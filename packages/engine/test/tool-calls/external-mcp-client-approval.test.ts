@@ -61,7 +61,7 @@ async function kubectl(...args: string[]): Promise<string> {
 }
 const replicas = async () => Number(await kubectl('get', 'deployment', 'web', '-n', 'default', '-o', 'jsonpath={.spec.replicas}'));
 
-async function api(token: string | undefined, method: 'GET' | 'POST', pathname: string, body?: unknown): Promise<{ status: number; json: () => Promise<any>; response: Response }> {
+async function api(token: string | undefined, method: 'GET' | 'POST' | 'PUT', pathname: string, body?: unknown): Promise<{ status: number; json: () => Promise<any>; response: Response }> {
   const response = await fetch(`${baseUrl}/api/v1${pathname}`, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
   return { status: response.status, json: () => response.json(), response };
 }
@@ -128,7 +128,7 @@ function rewritingRetries(rewrite: (params: Record<string, unknown>) => void, se
 
 const awaitingCalls = async (): Promise<Array<{ call_id: string }>> => (await (await api(session, 'GET', '/approvals/pending')).json()).data;
 
-const textOf = (result: { content?: unknown }) => ((result.content as Array<{ type: string; text?: string }> | undefined) ?? []).map((part) => part.text ?? '').join('\n');
+const textOf = (result: object) => (((result as { content?: unknown }).content as Array<{ type: string; text?: string }> | undefined) ?? []).map((part) => part.text ?? '').join('\n');
 
 beforeAll(async () => {
   directory = await mkdtemp(path.join(tmpdir(), 'skyflo-external-call-'));
