@@ -27,7 +27,8 @@ interface ConfirmState {
 
 /**
  * --confirm=skyflo (confirm-through-skyflo.ts): the call the engine recorded for this caller's call, bound to the tool
- * and arguments it was proposed with. Sealed by the same codec, so one `requestState.verify` checks both kinds.
+ * and arguments it was proposed with. Sealed with a key of its own, bound the same way, for a day: the person may take
+ * hours, and holding the state decides nothing (the engine's record does). `verifyConfirmState` checks both kinds.
  */
 export interface EngineCallState {
   kind: 'engine';
@@ -49,13 +50,22 @@ export function callerOf(ctx: ServerContext): string {
  * One key per process: every round of a flow is served by this process (a restart drops the pending questions, and
  * the client is told its state is invalid). Ten minutes, like the 2025 elicitation's wait for an answer.
  */
-const codec = createRequestStateCodec<SealedState>({ key: randomBytes(32), ttlSeconds: 600, bind: (ctx) => `${ctx.mcpReq.method}\u0000${callerOf(ctx)}` });
+const bindToCaller = (ctx: ServerContext) => `${ctx.mcpReq.method}\u0000${callerOf(ctx)}`;
+const codec = createRequestStateCodec<ConfirmState>({ key: randomBytes(32), ttlSeconds: 600, bind: bindToCaller });
+const engineCodec = createRequestStateCodec<EngineCallState>({ key: randomBytes(32), ttlSeconds: 24 * 3600, bind: bindToCaller });
 
 /** For McpServer's `requestState.verify`: a state that was not sealed here, expired or is another caller's is refused (-32602) before any tool runs. */
-export const verifyConfirmState = codec.verify;
+export async function verifyConfirmState(state: string, ctx: ServerContext): Promise<SealedState> {
+  try {
+    return await codec.verify(state, ctx);
+  } catch (formError) {
+    // not sealed with the form key: it may be an engine call's state (another key); else the form's refusal stands
+    return engineCodec.verify(state, ctx).catch(() => Promise.reject(formError));
+  }
+}
 
 /** Seals an engine call's state for this caller and method (confirm-through-skyflo.ts). */
-export const mintEngineCallState = (state: EngineCallState, ctx: ServerContext) => codec.mint(state, ctx);
+export const mintEngineCallState = (state: EngineCallState, ctx: ServerContext) => engineCodec.mint(state, ctx);
 
 /** Whether the request is a 2026-07-28 one whose client declared elicitation (so it can be asked in band). */
 export function canAskInBand(ctx: ServerContext): boolean {
