@@ -2,7 +2,7 @@
  * The `skyflo` command.
  *   skyflo serve   [--port 8080] [--host 127.0.0.1]   engine + embedded MCP server + UI, on your kubeconfig
  *   skyflo sandbox [--port 8080] [--host 127.0.0.1] [--clusters 2] [--scenario incidents]   the same against kube-sim's simulated demo cluster(s)
- *   skyflo mcp     [--port 8888] [--confirm=elicit|deny|allow] [...]   the MCP server alone (see `skyflo mcp --help`)
+ *   skyflo mcp     [--port 8888] [--confirm=elicit|deny|allow|skyflo] [...]   the MCP server alone (see `skyflo mcp --help`)
  *   skyflo chat    [--url …] [-p "question"] [...]     the terminal client (see `skyflo chat --help`)
  *   skyflo stop-all --reason <text> | --lift [--url …]   the emergency stop (issue 76; see `skyflo stop-all --help`)
  *   skyflo executor [...]   per-approval credentials + admission webhook, in its own pod (see `skyflo executor --help`)
@@ -20,8 +20,8 @@ export const usage = `Usage: skyflo <command> [options]
 Commands:
   serve     Run the engine, the MCP server (embedded unless MCP_SERVER_URL) and the UI, using your current kubeconfig
   sandbox   Like serve, against a simulated demo cluster (kube-sim): nothing real is touched
-  mcp       Run only the MCP server; direct clients' changes are confirmed through MCP elicitation
-            (--confirm=elicit|deny|allow; skyflo mcp --help for its options)
+  mcp       Run only the MCP server; direct clients' changes are confirmed through MCP elicitation, or approved
+            in Skyflo (--confirm=elicit|deny|allow|skyflo; skyflo mcp --help for its options)
   chat      Talk to a running engine from the terminal, or run one benchmark prompt (skyflo chat --help)
   stop-all  Engage the engine's emergency stop (admin): nothing is approved or changed until --lift (skyflo stop-all --help)
   schedule  Scheduled checks on a running engine: list, add, run, runs, delete (skyflo schedule --help)

@@ -24,6 +24,7 @@ import { createPortForwards } from './port-forward/create-port-forwards.ts';
 import { defaultConfirmMode, type ConfirmMode } from './confirm/confirm-mode.ts';
 import { confirmToolCall, type Elicitor } from './confirm/confirm-tool-call.ts';
 import { canAskInBand, confirmInBand, verifyConfirmState } from './confirm/confirm-in-band.ts';
+import { confirmThroughSkyflo, type EngineApprovals, type SessionUrlElicitor } from './confirm/confirm-through-skyflo.ts';
 import { registerInvestigationPrompts } from './prompts/investigation-prompts.ts';
 import { registerClusterResources } from './resources/cluster-resources.ts';
 import { createClusterCompletions } from './completions/cluster-completions.ts';
@@ -49,6 +50,8 @@ export interface CreateMcpServerOptions {
    * ask the human through MCP elicitation (default; refused when the client cannot elicit), refuse, or run.
    */
   confirm?: ConfirmMode;
+  /** --confirm=skyflo: the engine whose approval gate decides direct clients' changes (confirm-through-skyflo.ts) */
+  engineApprovals?: EngineApprovals;
 }
 
 /** A human may take a while to read a diff; the SDK's default request timeout (60 s) is too short for that. */
@@ -151,13 +154,26 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
             canElicit: () => ctx.mcpReq.envelope === undefined && Boolean(server.server.getClientCapabilities()?.elicitation),
             elicit: (params) => ctx.mcpReq.elicitInput(params, { signal, timeout: elicitationTimeoutMs }),
           };
-          // A 2026-07-28 client that can elicit is asked in band: this call answers input_required, its retry carries the answer.
-          const decision =
-            confirmMode === 'elicit' && canAskInBand(ctx)
-              ? await confirmInBand({ mode: confirmMode, definition, input, deps, context, elicitor, previewTool }, ctx)
-              : await confirmToolCall({ mode: confirmMode, definition, input, deps, context, elicitor, previewTool });
-          if ('ask' in decision) return decision.ask;
-          output = decision.proceed ? await runTool(definition, decision.input, deps, context) : decision.output;
+          if (confirmMode === 'skyflo') {
+            // Issue 77 item 2: the engine's gate decides it; a person approves on the Command Center's page (URL mode).
+            const session: SessionUrlElicitor = {
+              // a 2025-11-25 session whose client declared URL elicitation is asked mid-call, as `elicit` asks a form
+              canOpenUrl: () => (server.server.getClientCapabilities()?.elicitation as { url?: unknown } | undefined)?.url !== undefined,
+              openUrl: (params) => ctx.mcpReq.elicitInput(params, { signal, timeout: elicitationTimeoutMs }),
+              clientName: () => server.server.getClientVersion()?.name,
+            };
+            const handed = await confirmThroughSkyflo({ definition, input, engine: options.engineApprovals, session, legacyWaitMs: elicitationTimeoutMs }, ctx);
+            if ('ask' in handed) return handed.ask;
+            output = 'done' in handed ? handed.done : handed.output;
+          } else {
+            // A 2026-07-28 client that can elicit is asked in band: this call answers input_required, its retry carries the answer.
+            const decision =
+              confirmMode === 'elicit' && canAskInBand(ctx)
+                ? await confirmInBand({ mode: confirmMode, definition, input, deps, context, elicitor, previewTool }, ctx)
+                : await confirmToolCall({ mode: confirmMode, definition, input, deps, context, elicitor, previewTool });
+            if ('ask' in decision) return decision.ask;
+            output = decision.proceed ? await runTool(definition, decision.input, deps, context) : decision.output;
+          }
         } else {
           let callDeps = impersonation ? impersonatingDeps(deps, impersonation) : deps;
           if (jenkinsCredentials) callDeps = withEngineJenkinsCredentials(callDeps, jenkinsCredentials);

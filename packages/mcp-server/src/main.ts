@@ -39,6 +39,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
         'helm-allowed-registries': { type: 'string' },
         'helm-chart-cache-dir': { type: 'string' },
         confirm: { type: 'string' },
+        'engine-url': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -50,7 +51,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     console.log(
       [
         'Usage: skyflo mcp [--port 8888] [--host 127.0.0.1] [--read-only] [--kubeconfig PATH] [--stdio] [--auth-token TOKEN] [--client-token TOKEN]',
-        '                  [--data-dir DIR] [--helm-allowed-registries HOST[,HOST…]] [--helm-chart-cache-dir DIR] [--confirm=elicit|deny|allow]',
+        '                  [--data-dir DIR] [--helm-allowed-registries HOST[,HOST…]] [--helm-chart-cache-dir DIR] [--confirm=elicit|deny|allow|skyflo]',
         '  Over HTTP every client sends "Authorization: Bearer <token>", on 127.0.0.1 too (requests without one get 401):',
         '  --auth-token               the Skyflo engine\'s token (env MCP_AUTH_TOKEN): trusted, its approval gate already asked a human',
         '  --client-token             the token of direct clients such as an IDE (env MCP_CLIENT_TOKEN): their changes go through --confirm.',
@@ -59,7 +60,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
         '  --stdio                    serve the parent process over stdin/stdout (no token: nobody else can speak to it)',
         '  --confirm                  tools that are not read-only, called by a client other than the Skyflo engine (env MCP_CONFIRM):',
         '                             elicit (default) asks the human through MCP elicitation with the dry-run diff and refuses clients',
-        '                             that cannot elicit; deny refuses them; allow runs them with nobody asked',
+        '                             that cannot elicit; deny refuses them; allow runs them with nobody asked; skyflo hands them to the',
+        '                             Skyflo engine\'s approval gate (a person approves on the Command Center\'s page, the client gets the result)',
+        '  --engine-url               with --confirm=skyflo: the engine (env SKYFLO_ENGINE_URL); env SKYFLO_ENGINE_TOKEN is the API token',
+        '                             (chat scope) of the person the calls are proposed for. See docs/mcp-clients.md',
         '  --helm-allowed-registries  OCI registry hosts helm may contact besides the added repositories (env HELM_ALLOWED_REGISTRIES)',
         '  --helm-chart-cache-dir     where chart archives pinned for approval are kept (env HELM_CHART_CACHE_DIR; default ~/.cache/skyflo/helm-charts)',
         '  --kubeconfig               the kubeconfig (default: KUBECONFIG, which may list several files separated by ":", then, in a pod, its',
@@ -105,11 +109,11 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     console.error(`Could not load the kubeconfig: ${(error as Error).message}`);
     process.exit(1);
   }
-  const { confirm } = config;
+  const { confirm, engineApprovals } = config;
   if (config.stdio) {
     // Both protocol eras on one pipe: the client's opening (initialize, or a 2026-07-28 server/discover) pins one
     // server from this factory for the connection's life.
-    serveStdio(() => createMcpServer({ deps, confirm }));
+    serveStdio(() => createMcpServer({ deps, confirm, ...(engineApprovals ? { engineApprovals } : {}) }));
     return;
   }
   try {
@@ -123,7 +127,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       clientToken = generated.token;
       clientTokenNote = `Client token: ${generated.file} (${generated.created ? 'generated now' : 'kept from an earlier start'}; clients send "Authorization: Bearer <its contents>").`;
     }
-    const server = await startMcpHttpServer({ port: config.port, host: config.host, ...(authToken ? { authToken } : {}), ...(clientToken ? { clientToken } : {}), confirm, deps, ...(oauth ? { oauth } : {}) });
+    const server = await startMcpHttpServer({ port: config.port, host: config.host, ...(authToken ? { authToken } : {}), ...(clientToken ? { clientToken } : {}), confirm, ...(engineApprovals ? { engineApprovals } : {}), deps, ...(oauth ? { oauth } : {}) });
     console.log(`Skyflo MCP server listening at ${server.url}${deps.settings.readOnly ? ' (read-only)' : ` (changes from direct clients: --confirm=${confirm})`}`);
     console.log(clientTokenNote);
     if (server.resourceMetadataUrl) console.log(`OAuth: access tokens of ${oauth?.issuer} accepted (untrusted clients); metadata at ${server.resourceMetadataUrl}.`);

@@ -17,6 +17,7 @@ export * from './kubernetes-object.ts';
 export * from './prometheus-values.ts';
 export * from './oidc.ts';
 export * from './skyflo-approval.ts';
+export * from './external-calls.ts';
 export * from './tool-permissions.ts';
 export * from './passkeys.ts';
 export * from './external-mcp.ts';

@@ -14,6 +14,9 @@ const routeScopes: Record<string, ApiTokenScope> = {
   'POST /agent/chat': 'chat',
   'POST /agent/approvals/:call_id': 'chat',
   'POST /agent/stop': 'chat',
+  // issue 77 item 2: an MCP server proposes its clients' calls in the token owner's name (it cannot decide them)
+  'POST /agent/external-calls': 'chat',
+  'GET /agent/external-calls/:call_id': 'chat',
   'GET /agent/runs/:run_id/events': 'chat',
   'GET /agent/tools': 'chat',
   'GET /approvals/pending': 'approvals:read',

@@ -26,6 +26,9 @@ import { runAgent, type RunAgentDeps, type RunResult } from './run-agent.ts';
 import { createRunEventAuditor } from '../audit/run-event-auditor.ts';
 import { createSecretScrubber } from '../graph/scrub-secrets.ts';
 import { createUndoProposer } from '../tool-calls/undo/propose-undo.ts';
+import { createExternalCalls, type ExternalCallInput } from '../tool-calls/propose/propose-external-call.ts';
+import { approvalPageUrl } from '../passkeys/passkey-approvals.ts';
+import type { ExternalCallState } from '@skyflo/protocol';
 import { resumeVerifications } from '../tool-calls/verify/resume-verifications.ts';
 import type { MemberScope } from '@skyflo/protocol';
 import { createConversationClusters } from '../clusters/conversation-cluster.ts';
@@ -81,6 +84,13 @@ export interface AgentService {
    * the same conversation (tool-calls/undo/propose-undo.ts). 404 for an unknown or unexecuted call, 409 when no inverse was recorded.
    */
   prepareUndo(input: { user: AuthenticatedUser; conversationId: string; callId: string; ip?: string }): Promise<StartedRun & { undoCallId: string }>;
+  /**
+   * Issue 77 item 2: a call an MCP client outside Skyflo made, proposed through the gate in a conversation of its own
+   * (tool-calls/propose/propose-external-call.ts); answers once it awaits a decision (or was refused, or was a read).
+   */
+  proposeExternalCall(input: ExternalCallInput): Promise<ExternalCallState>;
+  /** where an external call stands; 404 unless `user` proposed it */
+  externalCallState(input: { user: AuthenticatedUser; conversationId: string; callId: string }): Promise<ExternalCallState>;
   stop(input: { user: AuthenticatedUser; conversationId: string; runId: string }): Promise<void>;
   /** 404 unless the run exists in the user's conversation and its events are still kept */
   assertRunEvents(input: { user: AuthenticatedUser; conversationId: string; runId: string }): Promise<void>;
@@ -223,6 +233,28 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         const clusterContext = conversationClusters ? await conversationClusters.forRun(input.requester.id, (await storage.conversations.get(conversationId))?.cluster) : {};
         return runAgent(runDeps, { runId, conversationId, ...input, ...clusterContext, release });
       }),
+  });
+
+  const externalCalls = createExternalCalls({
+    approvals: storage.approvals,
+    ...(deps.audit ? { audit: deps.audit } : {}),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    createConversation: async (user, title) => {
+      const pinned = await conversationClusters?.pinFor(user.id, undefined);
+      return storage.conversations.create({ userId: user.id, title, ...(pinned ? { cluster: pinned } : {}) });
+    },
+    // the proposer's own conversation only: the state of a call is its proposer's to read
+    ownConversation: async (user, conversationId) => {
+      const found = await storage.conversations.get(conversationId);
+      return found && found.userId === user.id ? found : undefined;
+    },
+    claim,
+    start: (conversationId, runId, input) =>
+      launch(conversationId, runId, async (release) => {
+        const clusterContext = conversationClusters ? await conversationClusters.forRun(input.requester.id, (await storage.conversations.get(conversationId))?.cluster) : {};
+        return runAgent(runDeps, { runId, conversationId, ...input, ...clusterContext, release });
+      }),
+    approvalPage: (conversationId, callId) => (deps.passkeys ? deps.passkeys.approvalPage(conversationId, callId) : approvalPageUrl('', conversationId, callId)),
   });
 
   return {
@@ -462,6 +494,10 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
     },
 
     prepareUndo: (input) => proposeUndo(input),
+
+    proposeExternalCall: (input) => externalCalls.propose(input),
+
+    externalCallState: ({ user, conversationId, callId }) => externalCalls.stateOf(user, conversationId, callId),
 
     idle,
 

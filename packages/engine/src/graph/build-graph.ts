@@ -36,7 +36,8 @@ export function routeAfterModel(state: AgentStateValue): 'gate' | End {
 }
 
 export function routeAfterGate(state: AgentStateValue): 'model' | End {
-  return state.awaitingApproval || state.error || state.stopped ? END : 'model';
+  // an external MCP client's call (issue 77 item 2) has its result: nobody's model asked for it, none is asked about it
+  return state.awaitingApproval || state.error || state.stopped || state.endAfterGate ? END : 'model';
 }
 
 function runOf(config: LangGraphRunnableConfig): RunContext {

@@ -24,5 +24,6 @@ export function runInput(start: RunStart): AgentStateUpdate {
     error: null,
     stopped: start.stopped,
     awaitingApproval: false,
+    endAfterGate: false,
   };
 }

@@ -25,6 +25,11 @@ export const AgentState = Annotation.Root({
   /** the run failed with this message (model error after retries, iteration limit) */
   error: replace<string | null>(() => null),
   runId: replace<string>(() => ''),
+  /**
+   * Issue 77 item 2: this run's calls were an external MCP client's (PendingCall.external): the run ends after the gate,
+   * since no model asked for them and none is to be asked about their result. Reset by each run's input.
+   */
+  endAfterGate: replace<boolean>(() => false),
 });
 
 export type AgentStateValue = typeof AgentState.State;

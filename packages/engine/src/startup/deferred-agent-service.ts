@@ -25,6 +25,8 @@ export function createDeferredAgentService(load: () => Promise<AgentService>): D
     prepareChat: async (input) => (await service()).prepareChat(input),
     prepareDecision: async (input) => (await service()).prepareDecision(input),
     prepareUndo: async (input) => (await service()).prepareUndo(input),
+    proposeExternalCall: async (input) => (await service()).proposeExternalCall(input),
+    externalCallState: async (input) => (await service()).externalCallState(input),
     stop: async (input) => (await service()).stop(input),
     assertRunEvents: async (input) => (await service()).assertRunEvents(input),
     async idle() {

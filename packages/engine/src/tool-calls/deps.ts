@@ -30,6 +30,11 @@ export interface PendingCall {
   invalid?: string;
   /** issue 21: this call is the Undo of that call id; its exact arguments are the inverse sealed with that call's before-state */
   undoOf?: string;
+  /**
+   * Issue 77 item 2: this call was made by an MCP client outside Skyflo (its name) and handed to the gate by the MCP
+   * server it called (propose/propose-external-call.ts); the run that decides it ends after the gate, with no model turn.
+   */
+  external?: string;
 }
 
 /** What the engine provides to every step of a tool call. */

@@ -109,6 +109,7 @@ function baseState(pending: PendingCall[]): AgentStateValue {
     stopped: false,
     error: null,
     runId: 'r0',
+    endAfterGate: false,
   } satisfies typeof AgentState.State;
 }
 

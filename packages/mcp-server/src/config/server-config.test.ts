@@ -43,11 +43,23 @@ describe("skyflo mcp's configuration", () => {
   it('names every problem at once: the flag or variable, what was wrong, what was given', () => {
     expect(problemsOf({ port: '70000', confirm: 'maybe' }, { HELM_ALLOWED_REGISTRIES: 'ghcr.io,https://evil', SKYFLO_CLUSTER_LABELS: 'prod', HPA_SYNC_PERIOD_SECONDS: 'soon' })).toEqual([
       '--port must be a number between 0 and 65535, got "70000".',
-      '--confirm must be one of elicit, deny, allow, got "maybe".',
+      '--confirm must be one of elicit, deny, allow, skyflo, got "maybe".',
       'HELM_ALLOWED_REGISTRIES must list hosts (host or host:port), comma-separated; "https://evil" is not one.',
       'HPA_SYNC_PERIOD_SECONDS must be a number of seconds above 0.',
       'SKYFLO_CLUSTER_LABELS must be "context=label" pairs separated by commas (e.g. "prod-eu=prod,dev=dev"); "prod" is not one.',
     ]);
-    expect(problemsOf({}, { MCP_CONFIRM: 'yes' })).toEqual(['MCP_CONFIRM must be one of elicit, deny, allow, got "yes".']);
+    expect(problemsOf({}, { MCP_CONFIRM: 'yes' })).toEqual(['MCP_CONFIRM must be one of elicit, deny, allow, skyflo, got "yes".']);
+  });
+
+  it('--confirm=skyflo needs the engine and a token to propose with, and names each missing one', () => {
+    expect(configOf({ confirm: 'skyflo', 'engine-url': 'http://127.0.0.1:8080' }, { SKYFLO_ENGINE_URL: 'http://ignored', SKYFLO_ENGINE_TOKEN: 'sky_abc' }).engineApprovals).toEqual({ url: 'http://127.0.0.1:8080', token: 'sky_abc' });
+    expect(configOf({}, { MCP_CONFIRM: 'skyflo', SKYFLO_ENGINE_URL: 'https://skyflo.example.com', SKYFLO_ENGINE_TOKEN: 'sky_abc' }).engineApprovals).toEqual({ url: 'https://skyflo.example.com', token: 'sky_abc' });
+    expect(problemsOf({ confirm: 'skyflo' })).toEqual([
+      "--confirm=skyflo needs the engine's address: give --engine-url or SKYFLO_ENGINE_URL (e.g. http://127.0.0.1:8080).",
+      '--confirm=skyflo needs SKYFLO_ENGINE_TOKEN: an API token with the chat scope (Settings → API tokens) of the person the calls are proposed for.',
+    ]);
+    expect(problemsOf({ confirm: 'skyflo', 'engine-url': 'skyflo:8080' }, { SKYFLO_ENGINE_TOKEN: 'sky_abc' })).toEqual(['--engine-url must be an http(s) address, got "skyflo:8080".']);
+    // the token is read only for that mode: another mode never carries it
+    expect(configOf({ confirm: 'elicit' }, { SKYFLO_ENGINE_URL: 'http://e', SKYFLO_ENGINE_TOKEN: 'sky_abc' }).engineApprovals).toBeUndefined();
   });
 });

@@ -23,6 +23,7 @@ export interface ServerFlags {
   'helm-allowed-registries'?: string | undefined;
   'helm-chart-cache-dir'?: string | undefined;
   confirm?: string | undefined;
+  'engine-url'?: string | undefined;
 }
 
 export interface ServerConfig {
@@ -38,6 +39,11 @@ export interface ServerConfig {
   clientToken?: { value: string; from: '--client-token' | 'MCP_CLIENT_TOKEN' };
   dataDir: string;
   confirm: ConfirmMode;
+  /**
+   * --confirm=skyflo (issue 77 item 2): the engine whose gate decides direct clients' changes (--engine-url or
+   * SKYFLO_ENGINE_URL) and the API token (`chat` scope) of the person they are proposed for (SKYFLO_ENGINE_TOKEN)
+   */
+  engineApprovals?: { url: string; token: string };
   helmAllowedRegistries: string[];
   helmChartCacheDir?: string;
   kubectlPath?: string;
@@ -122,6 +128,16 @@ export function loadServerConfig(flags: ServerFlags, env: Readonly<Record<string
     };
   }
   const settings = parsed.data;
+  const engineUrl = optionalText.parse(flags['engine-url']) ?? optionalText.parse(env['SKYFLO_ENGINE_URL']);
+  const engineToken = optionalText.parse(env['SKYFLO_ENGINE_TOKEN']);
+  if (settings['--confirm'] === 'skyflo') {
+    const urlSource = flags['engine-url'] !== undefined ? '--engine-url' : 'SKYFLO_ENGINE_URL';
+    const problems = [
+      ...(!engineUrl ? [`${confirmSource}=skyflo needs the engine's address: give --engine-url or SKYFLO_ENGINE_URL (e.g. http://127.0.0.1:8080).`] : !/^https?:\/\/[^/\s]+/.test(engineUrl) ? [`${urlSource} must be an http(s) address, got "${engineUrl}".`] : []),
+      ...(!engineToken ? [`${confirmSource}=skyflo needs SKYFLO_ENGINE_TOKEN: an API token with the chat scope (Settings → API tokens) of the person the calls are proposed for.`] : []),
+    ];
+    if (problems.length > 0) return { problems };
+  }
   const text = (value: string | undefined) => optionalText.parse(value);
   const clientFlag = text(flags['client-token']);
   const clientEnv = text(env['MCP_CLIENT_TOKEN']);
@@ -142,6 +158,7 @@ export function loadServerConfig(flags: ServerFlags, env: Readonly<Record<string
       ...(clientFlag ? { clientToken: { value: clientFlag, from: '--client-token' as const } } : clientEnv ? { clientToken: { value: clientEnv, from: 'MCP_CLIENT_TOKEN' as const } } : {}),
       dataDir: path.resolve(text(flags['data-dir']) ?? text(env['SKYFLO_DATA_DIR']) ?? './.skyflo'),
       confirm: settings['--confirm'],
+      ...(settings['--confirm'] === 'skyflo' && engineUrl && engineToken ? { engineApprovals: { url: engineUrl, token: engineToken } } : {}),
       helmAllowedRegistries: settings.HELM_ALLOWED_REGISTRIES,
       ...(chartCacheDir ? { helmChartCacheDir: path.resolve(chartCacheDir) } : {}),
       ...(text(env['KUBECTL_PATH']) ? { kubectlPath: text(env['KUBECTL_PATH'])! } : {}),

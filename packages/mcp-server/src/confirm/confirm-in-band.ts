@@ -19,13 +19,29 @@ import { validateInput } from '../tools/run-tool.ts';
 import { previewOf, questionText, type ConfirmDecision, type ConfirmToolCallOptions } from './confirm-tool-call.ts';
 
 interface ConfirmState {
+  kind?: undefined;
   tool: string;
   argsHash: string;
   diffHash: string;
 }
 
+/**
+ * --confirm=skyflo (confirm-through-skyflo.ts): the call the engine recorded for this caller's call, bound to the tool
+ * and arguments it was proposed with. Sealed with a key of its own, bound the same way, for a day: the person may take
+ * hours, and holding the state decides nothing (the engine's record does). `verifyConfirmState` checks both kinds.
+ */
+export interface EngineCallState {
+  kind: 'engine';
+  tool: string;
+  argsHash: string;
+  conversationId: string;
+  callId: string;
+}
+
+type SealedState = ConfirmState | EngineCallState;
+
 /** The caller a state is bound to: the OAuth subject (or client id); token callers have no authInfo. */
-function callerOf(ctx: ServerContext): string {
+export function callerOf(ctx: ServerContext): string {
   const authInfo = ctx.http?.authInfo;
   return String(authInfo?.extra?.['subject'] ?? authInfo?.clientId ?? 'client-token');
 }
@@ -34,10 +50,22 @@ function callerOf(ctx: ServerContext): string {
  * One key per process: every round of a flow is served by this process (a restart drops the pending questions, and
  * the client is told its state is invalid). Ten minutes, like the 2025 elicitation's wait for an answer.
  */
-const codec = createRequestStateCodec<ConfirmState>({ key: randomBytes(32), ttlSeconds: 600, bind: (ctx) => `${ctx.mcpReq.method}\u0000${callerOf(ctx)}` });
+const bindToCaller = (ctx: ServerContext) => `${ctx.mcpReq.method}\u0000${callerOf(ctx)}`;
+const codec = createRequestStateCodec<ConfirmState>({ key: randomBytes(32), ttlSeconds: 600, bind: bindToCaller });
+const engineCodec = createRequestStateCodec<EngineCallState>({ key: randomBytes(32), ttlSeconds: 24 * 3600, bind: bindToCaller });
 
 /** For McpServer's `requestState.verify`: a state that was not sealed here, expired or is another caller's is refused (-32602) before any tool runs. */
-export const verifyConfirmState = codec.verify;
+export async function verifyConfirmState(state: string, ctx: ServerContext): Promise<SealedState> {
+  try {
+    return await codec.verify(state, ctx);
+  } catch (formError) {
+    // not sealed with the form key: it may be an engine call's state (another key); else the form's refusal stands
+    return engineCodec.verify(state, ctx).catch(() => Promise.reject(formError));
+  }
+}
+
+/** Seals an engine call's state for this caller and method (confirm-through-skyflo.ts). */
+export const mintEngineCallState = (state: EngineCallState, ctx: ServerContext) => engineCodec.mint(state, ctx);
 
 /** Whether the request is a 2026-07-28 one whose client declared elicitation (so it can be asked in band). */
 export function canAskInBand(ctx: ServerContext): boolean {
@@ -53,7 +81,7 @@ export async function confirmInBand(options: ConfirmToolCallOptions, ctx: Server
   const preview = await previewOf(options);
   if (preview.failed) return { proceed: false, output: preview.failed };
   const bound: ConfirmState = { tool: definition.name, argsHash: toolCallHash(definition.name, preview.arguments), diffHash: previewHash(preview.diff || preview.text, preview.manifestDigest) };
-  const state = ctx.mcpReq.requestState<ConfirmState>();
+  const state = ctx.mcpReq.requestState<SealedState>();
   if (state === undefined) {
     return {
       ask: inputRequired({
@@ -65,7 +93,7 @@ export async function confirmInBand(options: ConfirmToolCallOptions, ctx: Server
       }),
     };
   }
-  if (typeof state !== 'object' || state.tool !== bound.tool || state.argsHash !== bound.argsHash) {
+  if (typeof state !== 'object' || state.kind !== undefined || state.tool !== bound.tool || state.argsHash !== bound.argsHash) {
     return { proceed: false, output: toolError(`The confirmation sent with this call of ${definition.name} was given for another call (other arguments); nothing was run.`, 'call the tool again and confirm this call', 'FORBIDDEN') };
   }
   if (state.diffHash !== bound.diffHash) {

@@ -2,13 +2,17 @@
  * How the server treats a call that is not read-only from a caller other than the Skyflo engine
  * (`--confirm`). The engine's own connection never goes through this: its approval gate already asked.
  */
-export const confirmModes = ['elicit', 'deny', 'allow'] as const;
+export const confirmModes = ['elicit', 'deny', 'allow', 'skyflo'] as const;
 
 /**
  * - `elicit` (default): ask the human through MCP elicitation (tool, exact arguments, dry-run diff) and run only
  *   on accept; a client without the elicitation capability is refused, as with `deny`.
  * - `deny`: refuse every such call; the server is effectively read-only for direct clients.
  * - `allow`: run such calls at once, with no human in the loop (the behaviour of most MCP servers).
+ * - `skyflo` (issue 77 item 2): hand the call to the Skyflo engine's approval gate (SKYFLO_ENGINE_URL, with the API
+ *   token SKYFLO_ENGINE_TOKEN of the person the calls are proposed for): a 2026-07-28 client is answered
+ *   `input_required` with a URL-mode input, the call's approval page in the Command Center; it gets the engine's result
+ *   once a person approved there (or in the queue, Slack, Teams). See confirm-through-skyflo.ts and docs/mcp-clients.md.
  */
 export type ConfirmMode = (typeof confirmModes)[number];
 

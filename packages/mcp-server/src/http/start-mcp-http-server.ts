@@ -36,6 +36,7 @@ import { createSessionEventStore } from './session-event-store.ts';
 import { negotiatedProtocolVersion, withProtocolVersion } from './session-protocol-version.ts';
 import { createPortForwards } from '../port-forward/create-port-forwards.ts';
 import type { ConfirmMode } from '../confirm/confirm-mode.ts';
+import type { EngineApprovals } from '../confirm/confirm-through-skyflo.ts';
 
 export interface StartMcpHttpServerOptions {
   port?: number;
@@ -55,6 +56,8 @@ export interface StartMcpHttpServerOptions {
    * `authToken` are the engine and are never asked (see create-mcp-server.ts).
    */
   confirm?: ConfirmMode;
+  /** --confirm=skyflo: the engine whose approval gate decides client-token callers' changes */
+  engineApprovals?: EngineApprovals;
   /** drop sessions unused for this long (default 30 min) */
   sessionIdleMs?: number;
   /** accept access tokens of this authorization server too (MCP_OAUTH_ISSUER…); their holders are untrusted clients */
@@ -172,7 +175,7 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
       return sendJson(response, 405, { jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed without a session.' }, id: null });
     }
     // Only the engine token makes a trusted server; a client token's changes are confirmed by a human (--confirm).
-    const mcp = createMcpServer({ deps, readOnly, tools: options.tools, trustedCaller: caller === 'engine', confirm: options.confirm });
+    const mcp = createMcpServer({ deps, readOnly, tools: options.tools, trustedCaller: caller === 'engine', confirm: options.confirm, ...(options.engineApprovals ? { engineApprovals: options.engineApprovals } : {}) });
     if (isInitializeRequest(body)) {
       const protocolVersion = negotiatedProtocolVersion(body.params.protocolVersion);
       const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
@@ -210,7 +213,7 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
   function modernHandler(caller: HttpCaller): ReturnType<typeof toNodeHandler> {
     let entry = modernHandlers.get(caller);
     if (!entry) {
-      const handler = createMcpHandler(() => createMcpServer({ deps, readOnly, tools: options.tools, trustedCaller: caller === 'engine', confirm: options.confirm }), {
+      const handler = createMcpHandler(() => createMcpServer({ deps, readOnly, tools: options.tools, trustedCaller: caller === 'engine', confirm: options.confirm, ...(options.engineApprovals ? { engineApprovals: options.engineApprovals } : {}) }), {
         legacy: 'reject',
         maxRequestBodySize: MAX_BODY_BYTES,
       });

@@ -252,7 +252,7 @@ describe('skyflo mcp --stdio --confirm', () => {
     return new Promise<void>((resolve) => {
       child.on('exit', (code) => {
         expect(code).toBe(2);
-        expect(stderr).toMatch(/--confirm must be one of elicit, deny, allow/);
+        expect(stderr).toMatch(/--confirm must be one of elicit, deny, allow, skyflo/);
         resolve();
       });
     });

@@ -43,7 +43,9 @@ export function createGateNode(deps: GraphDeps, run: RunContext) {
     // No model turn yet in this run: the calls came with the checkpoint (a decision's resume) or the input (an undo's
     // proposal), and tools.pending was already sent for them.
     const suppressPendingEvent = state.iterations === 0;
+    // Issue 77 item 2: calls an external MCP client made (and only those) end the run once decided and run.
+    const endAfterGate = state.pendingTools.length > 0 && state.pendingTools.every((call) => call.external !== undefined);
     const { pending, ...outcome } = await runTurn({ pending: state.pendingTools, loadedToolsets: state.loadedToolsets, suppressPendingEvent });
-    return { ...outcome, pendingTools: pending };
+    return { ...outcome, pendingTools: pending, ...(endAfterGate ? { endAfterGate: true } : {}) };
   };
 }

@@ -3,6 +3,8 @@
  *   POST /agent/chat                 {messages:[{role,content}], conversation_id?} → SSE
  *   POST /agent/approvals/:call_id   {approve, reason?, conversation_id, args_hash (to approve), diff_hash?} → SSE (the resumed run)
  *   POST /agent/approvals/:call_id/undo  {conversation_id} → SSE: the inverse of an executed call, proposed and awaiting approval
+ *   POST /agent/external-calls      {tool, arguments, client?} → ExternalCallState: an MCP client's call proposed through the gate (issue 77 item 2)
+ *   GET  /agent/external-calls/:call_id?conversation_id=…  → ExternalCallState (the proposer only)
  *   POST /agent/stop                 {conversation_id, run_id} → {status:"stopped", conversation_id, run_id}
  *   GET  /agent/tools                → [{name,title,annotations,tags}]  (502 when the MCP server fails)
  *   GET  /agent/runs/:run_id/events?conversation_id=…  (+ Last-Event-ID) → SSE: re-attach to a run after a dropped
@@ -12,7 +14,7 @@
  * decision-authority.ts): the owner (`self`), or approvers and admins in any conversation (`approver`), who may then
  * also stop and re-attach to the runs their decisions start.
  */
-import { approvalRequestSchema, chatRequestSchema, stopRequestSchema, undoRequestSchema, type ToolSummary } from '@skyflo/protocol';
+import { approvalRequestSchema, chatRequestSchema, externalCallRequestSchema, stopRequestSchema, undoRequestSchema, type ToolSummary } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AgentService } from '../../../agent/create-agent-service.ts';
@@ -155,6 +157,39 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
       const run = await service.prepareUndo({ user, conversationId: parsed.data.conversation_id, callId: request.params.call_id, ip: request.ip });
       await streamRun({ request, reply, bus: deps.bus, runId: run.runId, conversationId: run.conversationId, start: run.start, heartbeatMs: deps.config.heartbeatMs, ...watchRun(run.runId), checkStateAtOnce: false });
       return reply;
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+
+  /**
+   * Issue 77 item 2: the MCP server (`skyflo mcp --confirm=skyflo`) hands an external client's call to the gate, in
+   * its credential owner's name (a session, or an API token with `chat`: api-token-scopes.ts); it decides nothing.
+   * Answers when the proposing run ends (the preview is done): 201 with where the call stands.
+   */
+  app.post('/agent/external-calls', async (request, reply) => {
+    const user = authenticated(request, reply);
+    if (!user) return reply;
+    const parsed = externalCallRequestSchema.safeParse(request.body ?? {});
+    if (!parsed.success) return reply.code(400).send({ detail: `Invalid external call: ${describeIssues(parsed.error)}` });
+    try {
+      await deps.dependencies?.require(['database', 'bus']);
+      await app.conversationQuota?.(request, reply);
+      const state = await service.proposeExternalCall({ user, tool: parsed.data.tool, args: parsed.data.arguments, ...(parsed.data.client ? { client: parsed.data.client } : {}), ip: request.ip });
+      return reply.code(201).send(state);
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+
+  app.get<{ Params: { call_id: string }; Querystring: { conversation_id?: string } }>('/agent/external-calls/:call_id', async (request, reply) => {
+    const user = authenticated(request, reply);
+    if (!user) return reply;
+    const conversationId = request.query.conversation_id;
+    if (!conversationId || !z.uuid().safeParse(conversationId).success) return reply.code(400).send({ detail: 'conversation_id must be a UUID' });
+    try {
+      await deps.dependencies?.require(['database']);
+      return await service.externalCallState({ user, conversationId, callId: request.params.call_id });
     } catch (error) {
       return fail(reply, error);
     }
