@@ -30,6 +30,7 @@ describe('verification on a tool card', () => {
     expect(verificationLabel({ outcome: 'reverted_by_controller', controller: 'HorizontalPodAutoscaler shop/web' })).toMatchObject({ mark: '↺', text: 'Reverted by HorizontalPodAutoscaler shop/web' });
     expect(verificationLabel({ outcome: 'reverted_by_controller' }).text).toBe('Reverted by a controller');
     expect(verificationLabel({ outcome: 'timed_out' })).toMatchObject({ mark: '⏱', text: 'Timed out' });
+    expect(verificationLabel({ outcome: 'stopped' })).toMatchObject({ mark: '■', text: 'Ended by the emergency stop', tone: 'warn' });
     expect(verificationLabel({ outcome: 'not_applicable' })).toMatchObject({ text: 'Not checked', tone: 'neutral' });
   });
 

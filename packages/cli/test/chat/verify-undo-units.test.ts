@@ -47,6 +47,8 @@ describe('the verification line', () => {
     );
     expect(verificationLine(verification({ outcome: 'timed_out', summary: 'no verdict in 120 s' }), palette)).toBe('  ↳ ⏱ timed out: no verdict in 120 s');
     expect(verificationLine(verification({ outcome: 'not_applicable', summary: 'nothing to check' }), palette)).toBe('  ↳ – not checked: nothing to check');
+    // issue 76: the emergency stop ended it
+    expect(verificationLine(verification({ outcome: 'stopped', summary: 'the emergency stop was engaged while it was checked' }), palette)).toBe('  ↳ ■ ended by the emergency stop: the emergency stop was engaged while it was checked');
   });
 
   it('the spinner names the change being verified once, and how long it may take when the engine says so', () => {

@@ -111,7 +111,7 @@ describe('the emergency stop ends verifications in progress (issue 76)', () => {
     const { conversationId, frames } = await approveThenStopWhileVerifying('call_web', 'web');
     expect(events(frames, 'tool.verification', 'call_web').map((event) => event['outcome'])).toEqual(['verifying', 'stopped']);
     const last = events(frames, 'tool.verification', 'call_web').at(-1)!;
-    expect(last['summary']).toMatch(/^Ended: the emergency stop is on \(since .*, by zoe@example\.com: INC-7 cascading failure\)\. .*The change had been made; how it went was not checked/);
+    expect(last['summary']).toMatch(/^the emergency stop was engaged while it was checked \(since .*, by zoe@example\.com: INC-7 cascading failure\)\. The change had been made; how it went was not checked/);
     // the change was made (the stop cannot unsend it); the record and the model both say the verification was stopped
     expect(await kubectl('get', 'deployment', 'web', '-n', 'default', '-o', 'jsonpath={.spec.replicas}')).toBe('2');
     expect((await storage.approvals.get(conversationId, 'call_web'))?.verification?.outcome).toBe('stopped');

@@ -109,7 +109,7 @@ export async function runVerification(
   // Issue 76: the emergency stop ended it (the MCP server's watch was cancelled with the signal): said as such, not as
   // a timeout or a failure to verify.
   const stop = hooks.signal?.aborted && hooks.signal.reason instanceof EmergencyStopped ? hooks.signal.reason : undefined;
-  if (stop) verdict = { outcome: 'stopped', summary: `${stop.message} The change had been made; how it went was not checked — look at it before lifting the stop.`, evidence: [] };
+  if (stop) verdict = { outcome: 'stopped', summary: `the emergency stop was engaged while it was checked (since ${stop.state.since.toISOString()}, by ${stop.state.by.email}${stop.state.reason ? `: ${stop.state.reason}` : ''}). The change had been made; how it went was not checked — look at it before lifting the stop.`, evidence: [] };
   // the symptom beside the verdict: evidence, never a change of it (the watch-based check decides)
   const symptom = target.symptom && !hooks.signal?.aborted ? await checkSymptom(deps.tools, { ...target.symptom, ...(hooks.signal ? { signal: hooks.signal } : {}) }) : undefined;
   const result: VerificationResult = symptom ? { ...verdict, summary: `${verdict.summary}; ${symptom.summary}`, evidence: [...verdict.evidence, symptom.evidence] } : verdict;
