@@ -91,6 +91,8 @@ export interface AgentService {
   proposeExternalCall(input: ExternalCallInput): Promise<ExternalCallState>;
   /** where an external call stands; 404 unless `user` proposed it */
   externalCallState(input: { user: AuthenticatedUser; conversationId: string; callId: string }): Promise<ExternalCallState>;
+  /** the proposer withdraws an external call still awaiting a decision (its MCP client cancelled the task) */
+  cancelExternalCall(input: { user: AuthenticatedUser; conversationId: string; callId: string; ip?: string }): Promise<ExternalCallState>;
   stop(input: { user: AuthenticatedUser; conversationId: string; runId: string }): Promise<void>;
   /** 404 unless the run exists in the user's conversation and its events are still kept */
   assertRunEvents(input: { user: AuthenticatedUser; conversationId: string; runId: string }): Promise<void>;
@@ -498,6 +500,8 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
     proposeExternalCall: (input) => externalCalls.propose(input),
 
     externalCallState: ({ user, conversationId, callId }) => externalCalls.stateOf(user, conversationId, callId),
+
+    cancelExternalCall: (input) => externalCalls.cancel(input),
 
     idle,
 

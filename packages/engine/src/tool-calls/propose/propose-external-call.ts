@@ -10,6 +10,9 @@
  * Who may propose: the owner of the credential (a session or an API token with `chat`), in their own name; each call
  * gets a conversation of its own (so a second call never waits behind the first's approval), owned by that person.
  * Who may read where a call stands: that conversation's owner only (anyone else is told it does not exist).
+ * Who may cancel a call still awaiting a decision (the MCP client gave up on it: `tasks/cancel`): the same owner only,
+ * with the same answer for anyone else; it closes the call as `cancelled` (out of the queue, never run). It decides
+ * nothing else: an approved or running call is not stopped by it.
  * The run that decides the call ends after the gate (graph/state.ts endAfterGate): no model turn follows.
  */
 import { randomUUID } from 'node:crypto';
@@ -93,6 +96,24 @@ export function createExternalCalls<Result>(deps: ExternalCallDeps<Result>) {
 
   return {
     stateOf,
+    /**
+     * The proposer withdraws a call still awaiting a decision (its MCP client cancelled the task that waited for it):
+     * closed as cancelled in the same statement that checks it is still awaiting, so a decision racing it wins or
+     * loses whole. A call already decided is left as it is; the state says where it stands either way.
+     */
+    async cancel(input: { user: AuthenticatedUser; conversationId: string; callId: string; ip?: string }): Promise<ExternalCallState> {
+      const { user, conversationId, callId } = input;
+      // the owner check (and the same 404 for anyone else) is stateOf's
+      const before = await stateOf(user, conversationId, callId);
+      if (before.status !== 'awaiting') return before;
+      const closed = await deps.approvals.cancelAwaiting({ conversationId, callId, reason: `Cancelled by the MCP client that proposed it, before anyone decided (${user.email}'s credential).` });
+      if (closed) {
+        await deps.audit
+          ?.record({ actorId: user.id, action: 'external_call.cancelled', conversationId, subjectType: 'tool_call', subjectId: callId, details: { tool: before.tool }, ...(input.ip ? { ip: input.ip } : {}) })
+          .catch((error: unknown) => deps.logger?.error({ err: error, callId }, 'could not record the cancelled external call in the audit trail'));
+      }
+      return stateOf(user, conversationId, callId);
+    },
     /**
      * Proposes the call and waits for its proposing run (a preview: seconds), then says where it stands: usually
      * `awaiting` with the approval page; `refused` when the gate would not propose it; `completed` for a read.
