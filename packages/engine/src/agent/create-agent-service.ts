@@ -27,6 +27,7 @@ import { createRunEventAuditor } from '../audit/run-event-auditor.ts';
 import { createSecretScrubber } from '../graph/scrub-secrets.ts';
 import { createUndoProposer } from '../tool-calls/undo/propose-undo.ts';
 import { createExternalCalls, type ExternalCallInput } from '../tool-calls/propose/propose-external-call.ts';
+import { applyEventToTimeline } from '../timeline/apply-event.ts';
 import { approvalPageUrl } from '../passkeys/passkey-approvals.ts';
 import type { ExternalCallState } from '@skyflo/protocol';
 import { resumeVerifications } from '../tool-calls/verify/resume-verifications.ts';
@@ -251,6 +252,8 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       return found && found.userId === user.id ? found : undefined;
     },
     claim,
+    // a withdrawn call's card says so, as a call closed unresumable does (close-unresumable.ts)
+    closeCard: (conversationId, event) => storage.conversations.updateTimeline(conversationId, (timeline) => applyEventToTimeline(timeline, event)),
     start: (conversationId, runId, input) =>
       launch(conversationId, runId, async (release) => {
         const clusterContext = conversationClusters ? await conversationClusters.forRun(input.requester.id, (await storage.conversations.get(conversationId))?.cluster) : {};

@@ -229,7 +229,10 @@ describe("an external MCP client's change waits for its approval as a task (task
     expect((await rpc(clientToken, 'tasks/cancel', { taskId })).result).toMatchObject({ resultType: 'complete' });
     expect((await taskGet(clientToken, taskId)).result).toMatchObject({ status: 'cancelled', taskId });
     expect((await awaitingCalls()).map((call) => call.call_id)).not.toContain(callId);
-    expect(await (await api(proposerToken, 'GET', `/agent/external-calls/${callId}?conversation_id=${conversationId}`)).json()).toMatchObject({ status: 'cancelled' });
+    expect(await (await api(proposerToken, 'GET', `/agent/external-calls/${callId}?conversation_id=${conversationId}`)).json()).toMatchObject({ status: 'cancelled', result: expect.stringMatching(/cancelled by the MCP client that proposed it/) });
+    // its card in the conversation says so too
+    const conversation = await (await api(session, 'GET', `/conversations/${conversationId}`)).json();
+    expect(JSON.stringify(conversation)).toContain('cancelled by the MCP client that proposed it');
     // nobody can approve it any more
     const late = await api(session, 'POST', `/agent/approvals/${callId}`, { approve: false, conversation_id: conversationId });
     expect(late.status).toBe(409);

@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ModelMessage } from 'ai';
-import type { ExternalCallState, ExternalCallStatus, TimelineEntry, ToolExecutionRecord } from '@skyflo/protocol';
+import type { AgentEvent, ExternalCallState, ExternalCallStatus, TimelineEntry, ToolExecutionRecord } from '@skyflo/protocol';
 import { AgentRequestError } from '../../errors/agent-request-error.ts';
 import type { PendingCall } from '../deps.ts';
 import type { ApprovalStore, AuditLog, AuthenticatedUser, Conversation } from '../../ports/index.ts';
@@ -36,6 +36,8 @@ export interface ExternalCallDeps<Result> {
   start(conversationId: string, runId: string, input: ExternalRunInput): () => Promise<Result>;
   /** the Command Center's approval page of a call */
   approvalPage(conversationId: string, callId: string): string;
+  /** shows a call closed without running on its card in the conversation (a `tool.error` event) */
+  closeCard?(conversationId: string, event: AgentEvent): Promise<unknown>;
 }
 
 export interface ExternalRunInput {
@@ -106,8 +108,12 @@ export function createExternalCalls<Result>(deps: ExternalCallDeps<Result>) {
       // the owner check (and the same 404 for anyone else) is stateOf's
       const before = await stateOf(user, conversationId, callId);
       if (before.status !== 'awaiting') return before;
-      const closed = await deps.approvals.cancelAwaiting({ conversationId, callId, reason: `Cancelled by the MCP client that proposed it, before anyone decided (${user.email}'s credential).` });
+      const reason = `Not executed: cancelled by the MCP client that proposed it (with ${user.email}'s credential) before anyone decided it.`;
+      const closed = await deps.approvals.cancelAwaiting({ conversationId, callId, reason });
       if (closed) {
+        const record = await deps.approvals.get(conversationId, callId);
+        const event: Extract<AgentEvent, { type: 'tool.error' }> = { type: 'tool.error', call_id: callId, tool: before.tool, title: before.tool, args: record?.args ?? {}, error: reason, code: 'CANCELLED', conversation_id: conversationId, timestamp: Date.now() };
+        await deps.closeCard?.(conversationId, event).catch((error: unknown) => deps.logger?.error({ err: error, callId }, 'could not show the cancelled external call on its card'));
         await deps.audit
           ?.record({ actorId: user.id, action: 'external_call.cancelled', conversationId, subjectType: 'tool_call', subjectId: callId, details: { tool: before.tool }, ...(input.ip ? { ip: input.ip } : {}) })
           .catch((error: unknown) => deps.logger?.error({ err: error, callId }, 'could not record the cancelled external call in the audit trail'));
