@@ -3,7 +3,7 @@
  * runTool refuses them too, so a client that guesses a name still can't call one.
  */
 import { traceServedToolCall } from './trace-tool-call.ts';
-import { McpServer, type ServerContext, type Tool } from '@modelcontextprotocol/server';
+import { McpServer, type CallToolResult, type ServerContext, type Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { mcpMetaKeys, previewToolCallName, toolRbacRules } from '@skyflo/protocol';
 import { listedAnnotations, type AnyToolDefinition } from './tools/tool-definition.ts';
@@ -24,7 +24,10 @@ import { createPortForwards } from './port-forward/create-port-forwards.ts';
 import { defaultConfirmMode, type ConfirmMode } from './confirm/confirm-mode.ts';
 import { confirmToolCall, type Elicitor } from './confirm/confirm-tool-call.ts';
 import { canAskInBand, confirmInBand, verifyConfirmState } from './confirm/confirm-in-band.ts';
-import { confirmThroughSkyflo, type EngineApprovals, type SessionUrlElicitor } from './confirm/confirm-through-skyflo.ts';
+import { canOpenUrl, clientNameOf, confirmThroughSkyflo, outcomeOf, propose, type EngineApprovals, type SessionUrlElicitor } from './confirm/confirm-through-skyflo.ts';
+import { declaresTasks, externalCallTasks, isCreateTaskResult, tasksExtension, type RenderResult } from './confirm/external-call-tasks.ts';
+import { callerOf } from './confirm/confirm-in-band.ts';
+import { validateInput } from './tools/run-tool.ts';
 import { registerInvestigationPrompts } from './prompts/investigation-prompts.ts';
 import { registerClusterResources } from './resources/cluster-resources.ts';
 import { createClusterCompletions } from './completions/cluster-completions.ts';
@@ -66,12 +69,28 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   const deps: ToolDeps = withToolDeps(options.deps, { settings: { ...options.deps.settings, readOnly }, portForwards: options.deps.portForwards ?? ownPortForwards });
   // prompts and resources (issue 39): what desktop MCP clients offer besides tools
   // requestState: the sealed question of a 2026-07-28 confirmation, checked before any tool runs (confirm-in-band.ts)
-  const server = new McpServer(SERVER_INFO, { capabilities: { tools: {}, prompts: {}, resources: {} }, requestState: { verify: verifyConfirmState } });
+  const confirmMode = options.confirm ?? defaultConfirmMode;
+  // --confirm=skyflo with an engine: a client that declares the tasks extension waits for the approval on a task
+  const tasks = confirmMode === 'skyflo' && options.engineApprovals && !options.trustedCaller ? externalCallTasks(options.engineApprovals) : undefined;
+  const server = new McpServer(SERVER_INFO, {
+    capabilities: { tools: {}, prompts: {}, resources: {}, ...(tasks ? { extensions: { [tasksExtension]: {} } } : {}) },
+    requestState: { verify: verifyConfirmState },
+  });
   if (ownPortForwards) server.server.onclose = () => ownPortForwards.closeAll();
   const tools = options.tools ?? allTools;
   const previewTool = tools.find((definition) => definition.name === previewToolCallName);
   const canPreview = previewTool !== undefined;
-  const confirmMode = options.confirm ?? defaultConfirmMode;
+  /** A tool's answer as a CallToolResult (also a completed task's `result`). */
+  const render = (definition: AnyToolDefinition<ToolDeps>, output: ToolOutput): CallToolResult => {
+    const content = [{ type: 'text' as const, text: output.text }];
+    if (output.isError) {
+      // Failures carry no structuredContent (the spec asks for it on success); their machine-readable error
+      // ({code, message, hint}) travels under our `_meta` key.
+      return { content, isError: true, ...(output.structured ? { _meta: { [mcpMetaKeys.structured]: output.structured } } : {}) };
+    }
+    return { content, structuredContent: structuredContentOf(definition, output, deps.settings.outputBudgetBytes) };
+  };
+  if (tasks) registerTaskMethods(server, tasks, render);
   const listed: Tool[] = [];
   for (const definition of tools) {
     if (!isCallable(definition, readOnly)) continue;
@@ -154,6 +173,16 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
             canElicit: () => ctx.mcpReq.envelope === undefined && Boolean(server.server.getClientCapabilities()?.elicitation),
             elicit: (params) => ctx.mcpReq.elicitInput(params, { signal, timeout: elicitationTimeoutMs }),
           };
+          if (tasks && declaresTasks(ctx) && ctx.mcpReq.requestState() === undefined) {
+            // A client that declared tasks: the call is proposed and answered with a task at once (external-call-tasks.ts).
+            const parsed = validateInput(definition, input);
+            if (!parsed.ok) return render(definition, parsed.output);
+            const proposed = await propose(options.engineApprovals!, definition, (input ?? {}) as Record<string, unknown>, { name: clientNameOf(ctx), caller: callerOf(ctx) });
+            if ('failed' in proposed) return render(definition, proposed.failed);
+            const finished = outcomeOf(definition, proposed);
+            if (finished) return render(definition, finished);
+            return tasks.create({ definition, state: proposed, canOpenUrl: canOpenUrl(ctx) }, ctx) as unknown as CallToolResult;
+          }
           if (confirmMode === 'skyflo') {
             // Issue 77 item 2: the engine's gate decides it; a person approves on the Command Center's page (URL mode).
             const session: SessionUrlElicitor = {
@@ -189,13 +218,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
             }
           }
         }
-        const content = [{ type: 'text' as const, text: output.text }];
-        if (output.isError) {
-          // Failures carry no structuredContent (the spec asks for it on success); their machine-readable error
-          // ({code, message, hint}) travels under our `_meta` key.
-          return { content, isError: true, ...(output.structured ? { _meta: { [mcpMetaKeys.structured]: output.structured } } : {}) };
-        }
-        return { content, structuredContent: structuredContentOf(definition, output, deps.settings.outputBudgetBytes) };
+        return render(definition, output);
       }),
     );
     listed.push({ name: definition.name, title: registered.title, description: registered.description, ...listedSchemas(definition), annotations: registered.annotations, execution: registered.execution, _meta: registered._meta });
@@ -209,6 +232,23 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   registerInvestigationPrompts(server, new Set(callable.filter((definition) => definition.annotations.readOnlyHint === true).map((definition) => definition.name)), completions);
   registerClusterResources(server, deps, callable);
   return server;
+}
+
+/**
+ * The tasks extension's methods (external-call-tasks.ts). The SDK has no runtime for them on 2026-07-28 but lets a
+ * server register `tasks/get` and `tasks/cancel` (the names the extension re-defines) and `tasks/update` with its
+ * own parameter schemas. Its McpServer checks every tool result's structuredContent against the tool's outputSchema;
+ * a CreateTaskResult has none by design, so that one check is skipped for it (the wire codec passes the `task`
+ * result type through for tools/call).
+ */
+function registerTaskMethods(server: McpServer, tasks: ReturnType<typeof externalCallTasks>, render: RenderResult): void {
+  const taskId = z.string().min(1).max(200);
+  server.server.setRequestHandler('tasks/get', { params: z.looseObject({ taskId }) }, (params, ctx) => tasks.get(params.taskId, ctx, render));
+  server.server.setRequestHandler('tasks/update', { params: z.looseObject({ taskId }) }, (params, ctx) => tasks.update(params.taskId, ctx));
+  server.server.setRequestHandler('tasks/cancel', { params: z.looseObject({ taskId }) }, (params, ctx) => tasks.cancel(params.taskId, ctx));
+  const sdk = server as unknown as { validateToolOutput(tool: unknown, result: unknown, name: string): Promise<void> };
+  const validate = sdk.validateToolOutput.bind(server);
+  sdk.validateToolOutput = async (tool, result, name) => (isCreateTaskResult(result) ? undefined : validate(tool, result, name));
 }
 
 function rbacMeta(toolName: string): Record<string, unknown> {

@@ -28,6 +28,9 @@ export const externalCallRequestSchema = deferred(() => z.object({
 }));
 export type ExternalCallRequest = z.infer<typeof externalCallRequestSchema>;
 
+/** POST /agent/external-calls/:call_id/cancel: the proposer withdraws a call still awaiting a decision. */
+export const externalCallCancelSchema = deferred(() => z.object({ conversation_id: z.uuid() }));
+
 /**
  * Where an external call stands:
  * - `awaiting`: a person must decide it at `approval_url`;

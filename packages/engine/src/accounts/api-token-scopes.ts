@@ -17,6 +17,7 @@ const routeScopes: Record<string, ApiTokenScope> = {
   // issue 77 item 2: an MCP server proposes its clients' calls in the token owner's name (it cannot decide them)
   'POST /agent/external-calls': 'chat',
   'GET /agent/external-calls/:call_id': 'chat',
+  'POST /agent/external-calls/:call_id/cancel': 'chat',
   'GET /agent/runs/:run_id/events': 'chat',
   'GET /agent/tools': 'chat',
   'GET /approvals/pending': 'approvals:read',

@@ -27,6 +27,7 @@ import { createRunEventAuditor } from '../audit/run-event-auditor.ts';
 import { createSecretScrubber } from '../graph/scrub-secrets.ts';
 import { createUndoProposer } from '../tool-calls/undo/propose-undo.ts';
 import { createExternalCalls, type ExternalCallInput } from '../tool-calls/propose/propose-external-call.ts';
+import { applyEventToTimeline } from '../timeline/apply-event.ts';
 import { approvalPageUrl } from '../passkeys/passkey-approvals.ts';
 import type { ExternalCallState } from '@skyflo/protocol';
 import { resumeVerifications } from '../tool-calls/verify/resume-verifications.ts';
@@ -91,6 +92,8 @@ export interface AgentService {
   proposeExternalCall(input: ExternalCallInput): Promise<ExternalCallState>;
   /** where an external call stands; 404 unless `user` proposed it */
   externalCallState(input: { user: AuthenticatedUser; conversationId: string; callId: string }): Promise<ExternalCallState>;
+  /** the proposer withdraws an external call still awaiting a decision (its MCP client cancelled the task) */
+  cancelExternalCall(input: { user: AuthenticatedUser; conversationId: string; callId: string; ip?: string }): Promise<ExternalCallState>;
   stop(input: { user: AuthenticatedUser; conversationId: string; runId: string }): Promise<void>;
   /** 404 unless the run exists in the user's conversation and its events are still kept */
   assertRunEvents(input: { user: AuthenticatedUser; conversationId: string; runId: string }): Promise<void>;
@@ -249,6 +252,8 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       return found && found.userId === user.id ? found : undefined;
     },
     claim,
+    // a withdrawn call's card says so, as a call closed unresumable does (close-unresumable.ts)
+    closeCard: (conversationId, event) => storage.conversations.updateTimeline(conversationId, (timeline) => applyEventToTimeline(timeline, event)),
     start: (conversationId, runId, input) =>
       launch(conversationId, runId, async (release) => {
         const clusterContext = conversationClusters ? await conversationClusters.forRun(input.requester.id, (await storage.conversations.get(conversationId))?.cluster) : {};
@@ -498,6 +503,8 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
     proposeExternalCall: (input) => externalCalls.propose(input),
 
     externalCallState: ({ user, conversationId, callId }) => externalCalls.stateOf(user, conversationId, callId),
+
+    cancelExternalCall: (input) => externalCalls.cancel(input),
 
     idle,
 

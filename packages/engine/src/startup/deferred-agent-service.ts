@@ -27,6 +27,7 @@ export function createDeferredAgentService(load: () => Promise<AgentService>): D
     prepareUndo: async (input) => (await service()).prepareUndo(input),
     proposeExternalCall: async (input) => (await service()).proposeExternalCall(input),
     externalCallState: async (input) => (await service()).externalCallState(input),
+    cancelExternalCall: async (input) => (await service()).cancelExternalCall(input),
     stop: async (input) => (await service()).stop(input),
     assertRunEvents: async (input) => (await service()).assertRunEvents(input),
     async idle() {

@@ -38,6 +38,8 @@ export interface EngineApprovals {
   waitMs?: number;
   /** between two looks at the call while waiting (default 500 ms) */
   pollMs?: number;
+  /** the `pollIntervalMs` a task-capable client is told (external-call-tasks.ts; default 2 s) */
+  taskPollMs?: number;
 }
 
 /**
@@ -61,12 +63,12 @@ export function canOpenUrl(ctx: ServerContext): boolean {
   return capabilities?.elicitation?.url !== undefined;
 }
 
-function clientNameOf(ctx: ServerContext): string | undefined {
+export function clientNameOf(ctx: ServerContext): string | undefined {
   const info = (ctx.mcpReq.envelope as Record<string, { name?: unknown } | undefined> | undefined)?.[CLIENT_INFO_META_KEY];
   return typeof info?.name === 'string' ? info.name : undefined;
 }
 
-async function engineRequest(engine: EngineApprovals, method: 'GET' | 'POST', pathname: string, body?: unknown): Promise<ExternalCallState | { failed: string }> {
+export async function engineRequest(engine: Pick<EngineApprovals, 'url' | 'token'>, method: 'GET' | 'POST', pathname: string, body?: unknown): Promise<ExternalCallState | { failed: string }> {
   let response: Response;
   try {
     response = await fetch(new URL(`/api/v1${pathname}`, engine.url), {
@@ -92,7 +94,7 @@ async function engineRequest(engine: EngineApprovals, method: 'GET' | 'POST', pa
 }
 
 /** The page, absolute: the engine gives a relative link when it does not know its public address (same origin as its API). */
-const pageOf = (engine: EngineApprovals, state: ExternalCallState) => new URL(state.approval_url, engine.url).toString();
+export const pageOf = (engine: EngineApprovals, state: ExternalCallState) => new URL(state.approval_url, engine.url).toString();
 
 function askToApprove(engine: EngineApprovals, definition: AnyToolDefinition<ToolDeps>, state: ExternalCallState, sealed: string, withPage: boolean): { ask: InputRequiredResult } {
   const message = `A person must approve ${definition.name} in Skyflo before it runs. Open the approval page (it shows the exact arguments and the dry-run diff; approve or deny there), then come back.`;
@@ -105,7 +107,7 @@ function askToApprove(engine: EngineApprovals, definition: AnyToolDefinition<Too
 }
 
 /** A finished call as this tool's answer; undefined while it still waits or runs. */
-function outcomeOf(definition: AnyToolDefinition<ToolDeps>, state: ExternalCallState): ToolOutput | undefined {
+export function outcomeOf(definition: AnyToolDefinition<ToolDeps>, state: ExternalCallState): ToolOutput | undefined {
   switch (state.status) {
     case 'awaiting':
     case 'approved':
@@ -177,7 +179,7 @@ export async function confirmThroughSkyflo(options: { definition: AnyToolDefinit
   return askToApprove(engine, definition, waited.pending, sealed, answer.kind !== 'elicit');
 }
 
-async function propose(engine: EngineApprovals, definition: AnyToolDefinition<ToolDeps>, args: Record<string, unknown>, client: { name: string | undefined; caller: string }): Promise<ExternalCallState | { failed: ToolOutput }> {
+export async function propose(engine: EngineApprovals, definition: AnyToolDefinition<ToolDeps>, args: Record<string, unknown>, client: { name: string | undefined; caller: string }): Promise<ExternalCallState | { failed: ToolOutput }> {
   const proposed = await engineRequest(engine, 'POST', '/agent/external-calls', { tool: definition.name, arguments: args, client: { ...(client.name ? { name: client.name } : {}), caller: client.caller } });
   return 'failed' in proposed ? { failed: toolError(`${definition.name} could not be proposed for approval: ${proposed.failed}. Nothing was run.`, undefined, 'FAILED') } : proposed;
 }

@@ -10,11 +10,14 @@
  * Who may propose: the owner of the credential (a session or an API token with `chat`), in their own name; each call
  * gets a conversation of its own (so a second call never waits behind the first's approval), owned by that person.
  * Who may read where a call stands: that conversation's owner only (anyone else is told it does not exist).
+ * Who may cancel a call still awaiting a decision (the MCP client gave up on it: `tasks/cancel`): the same owner only,
+ * with the same answer for anyone else; it closes the call as `cancelled` (out of the queue, never run). It decides
+ * nothing else: an approved or running call is not stopped by it.
  * The run that decides the call ends after the gate (graph/state.ts endAfterGate): no model turn follows.
  */
 import { randomUUID } from 'node:crypto';
 import type { ModelMessage } from 'ai';
-import type { ExternalCallState, ExternalCallStatus, TimelineEntry, ToolExecutionRecord } from '@skyflo/protocol';
+import type { AgentEvent, ExternalCallState, ExternalCallStatus, TimelineEntry, ToolExecutionRecord } from '@skyflo/protocol';
 import { AgentRequestError } from '../../errors/agent-request-error.ts';
 import type { PendingCall } from '../deps.ts';
 import type { ApprovalStore, AuditLog, AuthenticatedUser, Conversation } from '../../ports/index.ts';
@@ -33,6 +36,8 @@ export interface ExternalCallDeps<Result> {
   start(conversationId: string, runId: string, input: ExternalRunInput): () => Promise<Result>;
   /** the Command Center's approval page of a call */
   approvalPage(conversationId: string, callId: string): string;
+  /** shows a call closed without running on its card in the conversation (a `tool.error` event) */
+  closeCard?(conversationId: string, event: AgentEvent): Promise<unknown>;
 }
 
 export interface ExternalRunInput {
@@ -93,6 +98,28 @@ export function createExternalCalls<Result>(deps: ExternalCallDeps<Result>) {
 
   return {
     stateOf,
+    /**
+     * The proposer withdraws a call still awaiting a decision (its MCP client cancelled the task that waited for it):
+     * closed as cancelled in the same statement that checks it is still awaiting, so a decision racing it wins or
+     * loses whole. A call already decided is left as it is; the state says where it stands either way.
+     */
+    async cancel(input: { user: AuthenticatedUser; conversationId: string; callId: string; ip?: string }): Promise<ExternalCallState> {
+      const { user, conversationId, callId } = input;
+      // the owner check (and the same 404 for anyone else) is stateOf's
+      const before = await stateOf(user, conversationId, callId);
+      if (before.status !== 'awaiting') return before;
+      const reason = `Not executed: cancelled by the MCP client that proposed it (with ${user.email}'s credential) before anyone decided it.`;
+      const closed = await deps.approvals.cancelAwaiting({ conversationId, callId, reason });
+      if (closed) {
+        const record = await deps.approvals.get(conversationId, callId);
+        const event: Extract<AgentEvent, { type: 'tool.error' }> = { type: 'tool.error', call_id: callId, tool: before.tool, title: before.tool, args: record?.args ?? {}, error: reason, code: 'CANCELLED', conversation_id: conversationId, timestamp: Date.now() };
+        await deps.closeCard?.(conversationId, event).catch((error: unknown) => deps.logger?.error({ err: error, callId }, 'could not show the cancelled external call on its card'));
+        await deps.audit
+          ?.record({ actorId: user.id, action: 'external_call.cancelled', conversationId, subjectType: 'tool_call', subjectId: callId, details: { tool: before.tool }, ...(input.ip ? { ip: input.ip } : {}) })
+          .catch((error: unknown) => deps.logger?.error({ err: error, callId }, 'could not record the cancelled external call in the audit trail'));
+      }
+      return stateOf(user, conversationId, callId);
+    },
     /**
      * Proposes the call and waits for its proposing run (a preview: seconds), then says where it stands: usually
      * `awaiting` with the approval page; `refused` when the gate would not propose it; `completed` for a read.

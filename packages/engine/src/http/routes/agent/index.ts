@@ -5,6 +5,7 @@
  *   POST /agent/approvals/:call_id/undo  {conversation_id} → SSE: the inverse of an executed call, proposed and awaiting approval
  *   POST /agent/external-calls      {tool, arguments, client?} → ExternalCallState: an MCP client's call proposed through the gate (issue 77 item 2)
  *   GET  /agent/external-calls/:call_id?conversation_id=…  → ExternalCallState (the proposer only)
+ *   POST /agent/external-calls/:call_id/cancel  {conversation_id} → ExternalCallState: the proposer withdraws it while awaiting
  *   POST /agent/stop                 {conversation_id, run_id} → {status:"stopped", conversation_id, run_id}
  *   GET  /agent/tools                → [{name,title,annotations,tags}]  (502 when the MCP server fails)
  *   GET  /agent/runs/:run_id/events?conversation_id=…  (+ Last-Event-ID) → SSE: re-attach to a run after a dropped
@@ -14,7 +15,7 @@
  * decision-authority.ts): the owner (`self`), or approvers and admins in any conversation (`approver`), who may then
  * also stop and re-attach to the runs their decisions start.
  */
-import { approvalRequestSchema, chatRequestSchema, externalCallRequestSchema, stopRequestSchema, undoRequestSchema, type ToolSummary } from '@skyflo/protocol';
+import { approvalRequestSchema, chatRequestSchema, externalCallCancelSchema, externalCallRequestSchema, stopRequestSchema, undoRequestSchema, type ToolSummary } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AgentService } from '../../../agent/create-agent-service.ts';
@@ -190,6 +191,23 @@ export const agentRoutes: FastifyPluginAsync<AgentRouteDeps> = async (app, deps)
     try {
       await deps.dependencies?.require(['database']);
       return await service.externalCallState({ user, conversationId, callId: request.params.call_id });
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+
+  /**
+   * The proposer only (as the GET: anyone else gets 404), with the credential it proposed with (`chat`): the MCP
+   * server cancels the call its client's task waited for. Closes it only while awaiting; never stops a decided call.
+   */
+  app.post<{ Params: { call_id: string } }>('/agent/external-calls/:call_id/cancel', async (request, reply) => {
+    const user = authenticated(request, reply);
+    if (!user) return reply;
+    const parsed = externalCallCancelSchema.safeParse(request.body ?? {});
+    if (!parsed.success) return reply.code(400).send({ detail: `Invalid cancel request: ${describeIssues(parsed.error)}` });
+    try {
+      await deps.dependencies?.require(['database']);
+      return await service.cancelExternalCall({ user, conversationId: parsed.data.conversation_id, callId: request.params.call_id, ip: request.ip });
     } catch (error) {
       return fail(reply, error);
     }

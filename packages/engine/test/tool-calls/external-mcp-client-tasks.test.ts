@@ -1,0 +1,294 @@
+/**
+ * Issue 77 item 2, the long wait as a task: an MCP client on 2026-07-28 that declares the tasks extension
+ * (`io.modelcontextprotocol/tasks`) calls k8s_scale on `skyflo mcp --confirm=skyflo` and gets a task handle at once
+ * instead of retrying; `tasks/get` says it waits for a person (input_required with the approval page, then working)
+ * until the person decides in Skyflo: completed with the engine's result, or completed with an error result naming
+ * who denied it. `tasks/cancel` before a decision closes the call in the engine (out of the queue, never run).
+ * The attacker's spelling: another principal's `tasks/get`, `tasks/update` and `tasks/cancel` of a task id it holds
+ * are answered as for an unknown id, and the engine's cancel route refuses another person the same way.
+ *
+ * The client speaks the wire itself (JSON-RPC over Streamable HTTP with the 2026-07-28 envelope): the SDK v2 client
+ * (2.4.0) has no runtime for the extension and refuses a `resultType: "task"` result. Real pieces as in
+ * external-mcp-client-approval.test.ts: kube-sim read back with the real kubectl, the real MCP server over HTTP
+ * twice, the engine on PGlite, llm-sim (never asked).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { PGlite } from '@electric-sql/pglite';
+import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/client';
+import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
+import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
+import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
+import { startOidcProvider, type TestOidcProvider } from '@skyflo/testkit/oidc-provider';
+import { kubectlPath } from '@skyflo/testkit/tools';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
+import { readSse } from '../../src/testing/read-sse.ts';
+import { simModel, startTestEngine, type TestEngine } from '../support/test-engine.ts';
+
+const ORIGIN = 'http://localhost:5173';
+const TASKS = 'io.modelcontextprotocol/tasks';
+
+const run = promisify(execFile);
+let directory: string;
+let kubeconfig: string;
+let kube: KubeSim;
+let engineMcp: McpHttpServer;
+let ideMcp: McpHttpServer;
+let sim: LlmSim;
+let lite: PGlite;
+let engine: TestEngine;
+let baseUrl: string;
+let session: string;
+let proposerToken: string;
+let oauthProvider: TestOidcProvider;
+const clientToken = 'ide-client-token';
+
+async function kubectl(...args: string[]): Promise<string> {
+  const { stdout } = await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') } });
+  return stdout.trim();
+}
+const replicas = async () => Number(await kubectl('get', 'deployment', 'web', '-n', 'default', '-o', 'jsonpath={.spec.replicas}'));
+
+async function api(token: string | undefined, method: 'GET' | 'POST' | 'PUT', pathname: string, body?: unknown): Promise<{ status: number; json: () => Promise<any>; response: Response }> {
+  const response = await fetch(`${baseUrl}/api/v1${pathname}`, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  return { status: response.status, json: () => response.json(), response };
+}
+
+async function decide(callId: string, approve: boolean): Promise<void> {
+  const pending = await (await api(session, 'GET', '/approvals/pending')).json();
+  const item = pending.data.find((entry: { call_id: string }) => entry.call_id === callId);
+  expect(item, `call ${callId} in the queue`).toBeDefined();
+  const decided = await api(session, 'POST', `/agent/approvals/${callId}`, { approve, conversation_id: item.conversation_id, ...(approve ? { args_hash: item.args_hash } : { reason: 'not during the sale' }) });
+  expect(decided.status).toBe(200);
+  await readSse(decided.response);
+}
+
+const awaitingCalls = async (): Promise<Array<{ call_id: string; conversation_id: string }>> => (await (await api(session, 'GET', '/approvals/pending')).json()).data;
+
+interface RpcAnswer {
+  result?: Record<string, any>;
+  error?: { code: number; message: string; data?: unknown };
+}
+
+let nextId = 0;
+/**
+ * One 2026-07-28 request as a task-capable client sends it: the envelope in `_meta` (version, client info, the
+ * capabilities it declares), the standard headers (`Mcp-Method`, and `Mcp-Name` = the tool or the task id).
+ */
+async function rpc(bearer: string, method: string, params: Record<string, unknown>, capabilities: Record<string, unknown> = { elicitation: { url: {} }, extensions: { [TASKS]: {} } }): Promise<RpcAnswer> {
+  const name = typeof params['name'] === 'string' ? params['name'] : typeof params['taskId'] === 'string' ? params['taskId'] : undefined;
+  const response = await fetch(ideMcp.url, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${bearer}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': method,
+      ...(name ? { 'mcp-name': name } : {}),
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: ++nextId,
+      method,
+      params: { ...params, _meta: { [PROTOCOL_VERSION_META_KEY]: '2026-07-28', [CLIENT_INFO_META_KEY]: { name: 'task-ide', version: '1.0.0' }, [CLIENT_CAPABILITIES_META_KEY]: capabilities } },
+    }),
+  });
+  const text = await response.text();
+  // a JSON body, or an SSE stream whose data lines carry the response
+  const messages = (response.headers.get('content-type') ?? '').includes('text/event-stream')
+    ? text.split('\n').filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).filter(Boolean).map((data) => JSON.parse(data) as RpcAnswer & { id?: number })
+    : [JSON.parse(text) as RpcAnswer & { id?: number }];
+  const answer = messages.find((message) => message.id === nextId);
+  expect(answer, `an answer to ${method}: ${text.slice(0, 500)}`).toBeDefined();
+  return answer!;
+}
+
+const scale = (bearer: string, replicasWanted: number) => rpc(bearer, 'tools/call', { name: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas: replicasWanted, namespace: 'default' } });
+const taskGet = (bearer: string, taskId: string) => rpc(bearer, 'tasks/get', { taskId });
+const textOf = (result: Record<string, any> | undefined) => ((result?.['content'] as Array<{ text?: string }> | undefined) ?? []).map((part) => part.text ?? '').join('\n');
+const callOf = (pageUrl: string) => {
+  const url = new URL(pageUrl);
+  return { callId: url.searchParams.get('call')!, conversationId: url.searchParams.get('conversation')! };
+};
+
+async function oauthToken(): Promise<string> {
+  const discovery = (await (await fetch(`${oauthProvider.issuer}/.well-known/openid-configuration`)).json()) as { token_endpoint: string };
+  const response = await fetch(discovery.token_endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('desktop:desktop-secret').toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'client_credentials', resource: ideMcp.url, scope: 'mcp:tools' }),
+  });
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+/** A new task for k8s_scale, and the engine's call it waits for (from the page the task hands the client). */
+async function startTask(bearer: string, replicasWanted: number): Promise<{ taskId: string; page: string; callId: string; conversationId: string }> {
+  const created = await scale(bearer, replicasWanted);
+  expect(created.error).toBeUndefined();
+  expect(created.result).toMatchObject({ resultType: 'task', status: 'input_required', ttlMs: expect.any(Number), pollIntervalMs: expect.any(Number) });
+  const taskId = created.result!['taskId'] as string;
+  const waiting = await taskGet(bearer, taskId);
+  expect(waiting.result).toMatchObject({ resultType: 'complete', taskId, status: 'input_required', inputRequests: { approve: { method: 'elicitation/create', params: { mode: 'url' } } } });
+  const page = waiting.result!['inputRequests'].approve.params.url as string;
+  return { taskId, page, ...callOf(page) };
+}
+
+/** Polls the task (as its client would, at no fixed pace of its own) until it is no longer waiting. */
+async function settled(bearer: string, taskId: string): Promise<Record<string, any>> {
+  let last: Record<string, any> | undefined;
+  await vi.waitFor(async () => {
+    last = (await taskGet(bearer, taskId)).result;
+    expect(['completed', 'failed', 'cancelled']).toContain(last?.['status']);
+  }, { timeout: 60_000, interval: 50 });
+  return last!;
+}
+
+beforeAll(async () => {
+  directory = await mkdtemp(path.join(tmpdir(), 'skyflo-external-task-'));
+  kubeconfig = path.join(directory, 'kubeconfig');
+  kube = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig });
+  const manifest = path.join(directory, 'web.yaml');
+  await writeFile(manifest, 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: default}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx:1.27}]}\n');
+  await kubectl('apply', '-f', manifest);
+  engineMcp = await startMcpHttpServer({ port: 0, authToken: 'engine-mcp-token', settings: { kubeconfigPath: kubeconfig, kubectlPath } });
+  sim = await startLlmSim({ port: 0 });
+  lite = new PGlite();
+  await lite.waitReady;
+  engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false', PUBLIC_URL: ORIGIN, ALLOW_REGISTRATION: 'true' }, llm: simModel(sim), tools: createToolGateway({ url: engineMcp.url, authToken: 'engine-mcp-token' }) });
+  baseUrl = await engine.engine.app.listen({ port: 0, host: '127.0.0.1' });
+  session = await engine.signUp('ops@example.com');
+  const created = await api(session, 'POST', '/auth/tokens', { name: 'skyflo mcp for my IDE', scopes: ['chat'], expires_in_days: 1 });
+  expect(created.status).toBe(201);
+  proposerToken = (await created.json()).token;
+  oauthProvider = await startOidcProvider({ clients: [{ clientId: 'desktop', clientSecret: 'desktop-secret', redirectUris: [], grantTypes: ['client_credentials'], scope: 'mcp:tools' }], users: {}, resourceServers: { scopes: ['mcp:tools'] } });
+  ideMcp = await startMcpHttpServer({ port: 0, clientToken, oauth: { issuer: oauthProvider.issuer, requiredScopes: ['mcp:tools'] }, confirm: 'skyflo', engineApprovals: { url: baseUrl, token: proposerToken, waitMs: 3_000, pollMs: 50, taskPollMs: 100 }, settings: { kubeconfigPath: kubeconfig, kubectlPath } });
+}, 120_000);
+
+afterAll(async () => {
+  await ideMcp?.close();
+  await oauthProvider?.close();
+  await engine?.close();
+  await lite?.close();
+  await sim?.close();
+  await engineMcp?.close();
+  await kube?.close();
+  if (directory) await rm(directory, { recursive: true, force: true });
+});
+
+describe("an external MCP client's change waits for its approval as a task (tasks extension)", () => {
+  it('the server declares the extension', async () => {
+    const discovered = await rpc(clientToken, 'server/discover', {});
+    expect(discovered.result?.['capabilities']?.extensions).toHaveProperty([TASKS]);
+  });
+
+  it('gets a task at once; tasks/get shows it waiting for a person; approved in Skyflo → completed with the engine\'s result, and the cluster changed', async () => {
+    const before = await replicas();
+    const { taskId, page, callId, conversationId } = await startTask(clientToken, before + 3);
+    expect(`${new URL(page).origin}${new URL(page).pathname}`).toBe(`${ORIGIN}/approvals`);
+    // the engine recorded it through its own gate, awaiting; nothing ran yet
+    expect(await (await api(proposerToken, 'GET', `/agent/external-calls/${callId}?conversation_id=${conversationId}`)).json()).toMatchObject({ status: 'awaiting', tool: 'k8s_scale' });
+    expect(await replicas()).toBe(before);
+    // the client opened the page: the task now works (waits), the page in its status message
+    expect((await rpc(clientToken, 'tasks/update', { taskId, inputResponses: { approve: { action: 'accept' } } })).result).toMatchObject({ resultType: 'complete' });
+    const working = (await taskGet(clientToken, taskId)).result!;
+    expect(working).toMatchObject({ status: 'working', taskId });
+    expect(working['statusMessage']).toContain(page);
+    expect(working).not.toHaveProperty('result');
+    // the person approves on the page
+    await decide(callId, true);
+    const done = await settled(clientToken, taskId);
+    expect(done['status']).toBe('completed');
+    expect(done['result']?.isError, textOf(done['result'])).toBeFalsy();
+    expect(textOf(done['result'])).toMatch(/scaled|replicas/i);
+    expect(await replicas()).toBe(before + 3);
+    expect(sim.calls).toEqual([]);
+  });
+
+  it('denied in Skyflo → the task ends with an error result naming who denied it and why; nothing changed', async () => {
+    const before = await replicas();
+    const { taskId, callId } = await startTask(clientToken, before + 4);
+    await decide(callId, false);
+    const done = await settled(clientToken, taskId);
+    // a tool-level refusal: `completed` with an isError result (the extension keeps `failed` for JSON-RPC errors)
+    expect(done['status']).toBe('completed');
+    expect(done['result']?.isError).toBe(true);
+    expect(textOf(done['result'])).toMatch(/ops@example\.com denied k8s_scale in Skyflo: not during the sale; nothing was run/);
+    expect(done['statusMessage']).toBe('Denied by ops@example.com: not during the sale.');
+    expect(await replicas()).toBe(before);
+  });
+
+  it('tasks/cancel before a decision closes the call in the engine: out of the queue, cancelled, never run', async () => {
+    const before = await replicas();
+    const { taskId, callId, conversationId } = await startTask(clientToken, before + 5);
+    expect((await awaitingCalls()).map((call) => call.call_id)).toContain(callId);
+    expect((await rpc(clientToken, 'tasks/cancel', { taskId })).result).toMatchObject({ resultType: 'complete' });
+    expect((await taskGet(clientToken, taskId)).result).toMatchObject({ status: 'cancelled', taskId });
+    expect((await awaitingCalls()).map((call) => call.call_id)).not.toContain(callId);
+    expect(await (await api(proposerToken, 'GET', `/agent/external-calls/${callId}?conversation_id=${conversationId}`)).json()).toMatchObject({ status: 'cancelled', result: expect.stringMatching(/cancelled by the MCP client that proposed it/) });
+    // its card in the conversation says so too
+    const conversation = await (await api(session, 'GET', `/conversations/${conversationId}`)).json();
+    expect(JSON.stringify(conversation)).toContain('cancelled by the MCP client that proposed it');
+    // nobody can approve it any more
+    const late = await api(session, 'POST', `/agent/approvals/${callId}`, { approve: false, conversation_id: conversationId });
+    expect(late.status).toBe(409);
+    expect(await replicas()).toBe(before);
+  });
+
+  it('declining the page (tasks/update) cancels the task and its call too', async () => {
+    const before = await replicas();
+    const { taskId, callId } = await startTask(clientToken, before + 6);
+    await rpc(clientToken, 'tasks/update', { taskId, inputResponses: { approve: { action: 'decline' } } });
+    expect((await taskGet(clientToken, taskId)).result).toMatchObject({ status: 'cancelled' });
+    expect((await awaitingCalls()).map((call) => call.call_id)).not.toContain(callId);
+    expect(await replicas()).toBe(before);
+  });
+
+  it("attacked: another principal's tasks/get, tasks/update and tasks/cancel of a task id it holds are answered as for an unknown id, and change nothing", async () => {
+    const before = await replicas();
+    // the OAuth client "desktop" owns the task; the client token's holder learned its id
+    const desktop = await oauthToken();
+    const { taskId, callId } = await startTask(desktop, before + 7);
+    const unknown = await taskGet(clientToken, 'no-such-task');
+    expect(unknown.error?.code).toBe(-32602);
+    for (const [method, params] of [['tasks/get', { taskId }], ['tasks/update', { taskId, inputResponses: { approve: { action: 'decline' } } }], ['tasks/cancel', { taskId }]] as const) {
+      const answer = await rpc(clientToken, method, params);
+      expect(answer.result, method).toBeUndefined();
+      // the same answer as for an id nobody issued, but for the id itself: nothing of the task is revealed
+      expect({ code: answer.error?.code, message: answer.error?.message.replace(taskId, 'ID') }).toEqual({ code: -32602, message: unknown.error!.message.replace('no-such-task', 'ID') });
+    }
+    // the owner's task is untouched and still waits; its call is still in the queue
+    expect((await taskGet(desktop, taskId)).result).toMatchObject({ status: 'input_required' });
+    expect((await awaitingCalls()).map((call) => call.call_id)).toContain(callId);
+    // a client that did not declare the extension is told which capability tasks/get needs (-32021)
+    const undeclared = await rpc(desktop, 'tasks/get', { taskId }, { elicitation: { url: {} } });
+    expect(undeclared.error?.code).toBe(-32021);
+    await decide(callId, false);
+    expect(await replicas()).toBe(before);
+  });
+
+  it("attacked: the engine's cancel route refuses another person as for a call that does not exist, and the call still waits", async () => {
+    const before = await replicas();
+    const { taskId, callId, conversationId } = await startTask(clientToken, before + 8);
+    const other = await engine.signUp('someone-else@example.com');
+    const refused = await api(other, 'POST', `/agent/external-calls/${callId}/cancel`, { conversation_id: conversationId });
+    expect(refused.status).toBe(404);
+    const nowhere = await api(other, 'POST', '/agent/external-calls/mcp-nothing/cancel', { conversation_id: conversationId });
+    expect(nowhere.status).toBe(404);
+    expect((await refused.json()).detail.replace(callId, 'ID')).toBe((await nowhere.json()).detail.replace('mcp-nothing', 'ID'));
+    expect((await awaitingCalls()).map((call) => call.call_id)).toContain(callId);
+    expect((await taskGet(clientToken, taskId)).result).toMatchObject({ status: 'input_required' });
+    await decide(callId, false);
+    expect(await replicas()).toBe(before);
+  });
+
+  it('a client that does not declare the extension keeps the input_required + retry path', async () => {
+    const answer = await rpc(clientToken, 'tools/call', { name: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas: 1, namespace: 'default' } }, { elicitation: { url: {} } });
+    expect(answer.result).toMatchObject({ resultType: 'input_required', requestState: expect.any(String), inputRequests: { approve: { params: { mode: 'url' } } } });
+    for (const call of await awaitingCalls()) await decide(call.call_id, false);
+  });
+});
