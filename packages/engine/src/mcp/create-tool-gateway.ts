@@ -5,7 +5,7 @@
  */
 import { toolCallTraceContext } from '../observability/tracing/spans.ts';
 import { Client, ProtocolError, ProtocolErrorCode, SdkHttpError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { connectInProcess, createToolDeps } from '@skyflo/mcp-server';
+import { cachedSchemaValidator, connectInProcess, createToolDeps } from '@skyflo/mcp-server';
 import { legacyMcpMetaKeys, listedToolSchema, mcpMetaKeys, previewToolCallName, type PreviewToolCallArguments } from '@skyflo/protocol';
 import { toToolInfo } from './classify-tool.ts';
 import { fetchWithLinkedSignals, linkAbort } from './linked-abort.ts';
@@ -58,7 +58,7 @@ async function connect(options: CreateToolGatewayOptions): Promise<Connection> {
   if (options.url) {
     // 'auto': the current protocol (2026-07-28, per-request, no session) with a server that speaks it, found by a
     // server/discover probe; the 2025 initialize handshake with one that does not (an older skyflo mcp).
-    const client = new Client({ name: 'skyflo-engine', version: '0.1.0' }, { versionNegotiation: { mode: 'auto' } });
+    const client = new Client({ name: 'skyflo-engine', version: '0.1.0' }, { versionNegotiation: { mode: 'auto' }, jsonSchemaValidator: cachedSchemaValidator() });
     const headers: Record<string, string> = options.authToken ? { Authorization: `Bearer ${options.authToken}` } : {};
     // fetchWithLinkedSignals: the transport hands its one long-lived signal to every fetch; each request gets its
     // own instead, released when the request ends (see linked-abort.ts).

@@ -29,7 +29,12 @@ export interface LatestCheckpoints {
   cache: LatestCheckpointCache;
   /** runs `statements` in one transaction (one round trip on the PGlite thread) and answers each one's rows */
   transaction(statements: Array<{ sql: string; params?: unknown[] }>): Promise<Array<{ rows: unknown[] }>>;
+  /** runs one statement on its own (atomic by itself: no BEGIN and COMMIT around it) and answers its rows */
+  query(sql: string, params: unknown[]): Promise<{ rows: unknown[] }>;
 }
+
+/** `$n` of `sql` renumbered to `$(n + offset)`: two of the library's statements sent as one, with their parameters in a row. */
+const shiftParameters = (sql: string, offset: number) => sql.replace(/\$(\d+)/g, (_, index: string) => `$${Number(index) + offset}`);
 
 export interface BatchedCheckpointSaverOptions {
   /** keep each thread's latest checkpoint (only for a database no other process writes: PGlite) */
@@ -156,12 +161,24 @@ export async function createBatchedCheckpointSaver(pool: Pool, options: BatchedC
             return { result: next };
           }
           if (finishRow) {
-            // RETURNING: which blobs were inserted (one already there under its version is the database's, not ours)
-            const [blobWrite, ...rest] = writes;
-            const results = await latest.transaction([{ ...blobWrite!, sql: `${blobWrite!.sql.trimEnd()} RETURNING channel` }, ...rest, { sql: `${this.pendingWritesSql} WHERE cw.thread_id = $1 AND cw.checkpoint_ns = $2 AND cw.checkpoint_id = $3`, params: [thread, checkpointNs, checkpoint.id] }]);
-            if (results[0]!.rows.length !== blobs.length) return { result: next };
-            const [pending] = results[results.length - 1]!.rows as Array<{ pending_writes: unknown }>;
-            return { result: next, latest: finishRow(pending?.pending_writes) };
+            // ONE statement (issue 79: the run's end): the blobs' and the checkpoint's upserts as data-modifying CTEs,
+            // and the checkpoint's pending writes, which neither upsert touches. One statement is atomic by itself, so
+            // the same rows commit together or not at all, as in the transaction of three statements this was; on
+            // PGlite's thread it saves the BEGIN, the COMMIT and two statements' round trips into PostgreSQL on every
+            // run. `inserted`: how many blobs went in (one already there under its version is the database's, not ours).
+            const [blobWrite, checkpointWrite] = writes as [{ sql: string; params: unknown[] }, { sql: string; params: unknown[] }];
+            const offset = blobWrite.params.length;
+            const [row] = (
+              await latest.query(
+                `WITH blobs AS (${blobWrite.sql.trim()} RETURNING channel),
+                  written AS (${shiftParameters(checkpointWrite.sql.trim().replace(/;$/, ''), offset)} RETURNING checkpoint_id)
+                SELECT (SELECT count(*) FROM blobs)::int AS inserted, (SELECT count(*) FROM written)::int AS written,
+                  (${this.pendingWritesSql} WHERE cw.thread_id = $${offset + 1} AND cw.checkpoint_ns = $${offset + 2} AND cw.checkpoint_id = $${offset + 3}) AS pending_writes`,
+                [...blobWrite.params, ...checkpointWrite.params],
+              )
+            ).rows as Array<{ inserted: number; written: number; pending_writes: unknown }>;
+            if (Number(row?.inserted) !== blobs.length || Number(row?.written) !== 1) return { result: next };
+            return { result: next, latest: finishRow(row!.pending_writes) };
           }
           // The thread's latest checkpoint as the database resolves it right after this write, in the same transaction
           // and the same round trip: what a getTuple would read next.

@@ -5,7 +5,7 @@ import { formatConversationCursor, isUuid, parseConversationCursor } from './con
 import { createConversationSearch, likeContains } from './conversation-search.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { createKeyedMutex, type KeyedMutex } from './keyed-mutex.ts';
-import { param, renderedOnce, slot, type RenderedStatement } from './rendered-statements.ts';
+import { param, preparedOnce, renderedOnce, slot, type RenderedStatement } from './rendered-statements.ts';
 import { finishRunStatement } from './run-store.ts';
 import type { TimelineCache } from './timeline-cache.ts';
 import { approvals, conversations, conversationTombstones, messages, runs } from './schema.ts';
@@ -42,6 +42,16 @@ export interface ConversationStoreOptions {
 export function createConversationStore(db: SkyfloDatabase, options: ConversationStoreOptions = {}): ConversationStore {
   const timelineLocks = options.timelineLocks ?? createKeyedMutex();
   const timelineWrite = timelineWriteStatement(db);
+  // A chat's own statements, rendered once instead of by Drizzle on every chat (issue 79: the run start's main-thread
+  // CPU): the owner check of a chat in an existing conversation, and the title a new conversation gets.
+  const accessRow = preparedOnce(() => db.select({ userId: conversations.userId, cluster: conversations.cluster, title: conversations.title }).from(conversations).where(eq(conversations.id, slot('id'))));
+  const titleIfEmpty = preparedOnce(() =>
+    db
+      .update(conversations)
+      .set({ title: slot('title') })
+      .where(and(eq(conversations.id, slot('id')), eq(conversations.title, '')))
+      .returning({ id: conversations.id }),
+  );
 
   return {
     async create({ id, userId, title, welcome, cluster }) {
@@ -80,7 +90,7 @@ export function createConversationStore(db: SkyfloDatabase, options: Conversatio
 
     async access(id) {
       if (!isUuid(id)) return undefined;
-      const [row] = await db.select({ userId: conversations.userId, cluster: conversations.cluster, title: conversations.title }).from(conversations).where(eq(conversations.id, id));
+      const [row] = (await accessRow().execute({ id })) as Array<{ userId: string; cluster: string | null; title: string }>;
       return row ? { userId: row.userId, title: row.title, ...(row.cluster ? { cluster: row.cluster } : {}) } : undefined;
     },
 
@@ -131,11 +141,7 @@ export function createConversationStore(db: SkyfloDatabase, options: Conversatio
 
     async setTitleIfEmpty(id, title) {
       if (!isUuid(id)) return false;
-      const rows = await db
-        .update(conversations)
-        .set({ title })
-        .where(and(eq(conversations.id, id), eq(conversations.title, '')))
-        .returning({ id: conversations.id });
+      const rows = (await titleIfEmpty().execute({ id, title })) as unknown[];
       return rows.length > 0;
     },
 

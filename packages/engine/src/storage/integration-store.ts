@@ -2,6 +2,7 @@ import { asc, eq, sql } from 'drizzle-orm';
 import type { IntegrationRecord, IntegrationStore } from '../ports/index.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { integrations } from './schema.ts';
+import { preparedOnce } from './rendered-statements.ts';
 
 type Row = typeof integrations.$inferSelect;
 
@@ -25,9 +26,11 @@ function toRecord(row: Row): IntegrationRecord {
 }
 
 export function createIntegrationStore(db: SkyfloDatabase): IntegrationStore {
+  // Listed on every model turn and gate step (the observability sources they offer): rendered once, not per read.
+  const all = preparedOnce(() => db.select().from(integrations).orderBy(asc(integrations.createdAt), asc(integrations.id)));
   return {
     async list() {
-      return (await db.select().from(integrations).orderBy(asc(integrations.createdAt), asc(integrations.id))).map(toRecord);
+      return ((await all().execute()) as Array<typeof integrations.$inferSelect>).map(toRecord);
     },
     async get(id) {
       const [row] = await db.select().from(integrations).where(eq(integrations.id, id));

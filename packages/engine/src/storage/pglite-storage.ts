@@ -45,7 +45,7 @@ export async function createPgliteStorage(options: PgliteStorageOptions): Promis
   // A caller-supplied instance (tests sharing one PGlite) stays open; its owner closes it.
   const owned = !options.lite;
   const latestCheckpoints = owned ? createLatestCheckpointCache() : undefined;
-  const checkpointer = createLazyCheckpointer(() => createPglitePool(lite) as unknown as Pool, latestCheckpoints ? { latest: { cache: latestCheckpoints, transaction: (statements) => inOneTransaction(lite, statements) } } : {});
+  const checkpointer = createLazyCheckpointer(() => createPglitePool(lite) as unknown as Pool, latestCheckpoints ? { latest: { cache: latestCheckpoints, transaction: (statements) => inOneTransaction(lite, statements), query: (sql, params) => lite.query(sql, params) } } : {});
   const closeOwned = async () => {
     await checkpointer.settled();
     if (embedded) await embedded.close();

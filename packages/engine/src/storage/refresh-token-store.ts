@@ -1,7 +1,8 @@
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { RefreshTokenRecord, RefreshTokenStore } from '../ports/index.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { refreshTokens } from './schema.ts';
+import { preparedOnce, slot } from './rendered-statements.ts';
 
 const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 
@@ -23,6 +24,15 @@ function toRecord(row: RefreshTokenRow): RefreshTokenRecord {
 
 export function createRefreshTokenStore(db: SkyfloDatabase): RefreshTokenStore {
   const live = and(isNull(refreshTokens.rotatedAt), isNull(refreshTokens.revokedAt));
+  // Checked on every authenticated request (AccountService.authenticate), so rendered once, not per request. The
+  // time is sent as the column's encoder sends a Date (ISO text): a placeholder in a condition is not encoded.
+  const liveSession = preparedOnce(() =>
+    db
+      .select({ id: refreshTokens.id })
+      .from(refreshTokens)
+      .where(and(eq(refreshTokens.familyId, slot('family_id')), eq(refreshTokens.userId, slot('user_id')), isNull(refreshTokens.revokedAt), gt(refreshTokens.expiresAt, sql.placeholder('now'))))
+      .limit(1),
+  );
   return {
     async insert(input) {
       const [row] = await db.insert(refreshTokens).values(input).returning();
@@ -48,11 +58,7 @@ export function createRefreshTokenStore(db: SkyfloDatabase): RefreshTokenStore {
     async isSessionLive(familyId, userId) {
       // both come from a token's claims: what is not a uuid is no session (and no database error)
       if (!isUuid(familyId) || !isUuid(userId)) return false;
-      const rows = await db
-        .select({ id: refreshTokens.id })
-        .from(refreshTokens)
-        .where(and(eq(refreshTokens.familyId, familyId), eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt), gt(refreshTokens.expiresAt, new Date())))
-        .limit(1);
+      const rows = await liveSession().execute({ family_id: familyId, user_id: userId, now: new Date().toISOString() });
       return rows.length > 0;
     },
     async revokeAllForUser(userId) {

@@ -2,11 +2,14 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { ExpiringSettings, SettingsStore } from '../ports/index.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { settings } from './schema.ts';
+import { preparedOnce, slot } from './rendered-statements.ts';
 
 export function createSettingsStore(db: SkyfloDatabase): SettingsStore & ExpiringSettings {
+  // Read several times by every chat (runbooks, integrations, the emergency stop): rendered once, not per read.
+  const valueOf = preparedOnce(() => db.select({ value: settings.value }).from(settings).where(eq(settings.key, slot('key'))));
   return {
     async get(key) {
-      const [row] = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, key));
+      const [row] = (await valueOf().execute({ key })) as Array<{ value: unknown }>;
       return row?.value;
     },
     async put(key, value) {

@@ -2,6 +2,7 @@ import { asc, desc, eq, sql } from 'drizzle-orm';
 import type { WebhookDeliveryRecord, WebhookRecord, WebhookStore } from '../ports/index.ts';
 import type { SkyfloDatabase } from './database.ts';
 import { webhookDeliveries, webhooks } from './schema.ts';
+import { preparedOnce } from './rendered-statements.ts';
 
 type WebhookRow = typeof webhooks.$inferSelect;
 type DeliveryRow = typeof webhookDeliveries.$inferSelect;
@@ -37,9 +38,11 @@ function toDelivery(row: DeliveryRow): WebhookDeliveryRecord {
 }
 
 export function createWebhookStore(db: SkyfloDatabase): WebhookStore {
+  // Listed for every team event (each run's end): rendered once, not per event.
+  const all = preparedOnce(() => db.select().from(webhooks).orderBy(asc(webhooks.createdAt), asc(webhooks.id)));
   return {
     async list() {
-      return (await db.select().from(webhooks).orderBy(asc(webhooks.createdAt), asc(webhooks.id))).map(toWebhook);
+      return ((await all().execute()) as Array<typeof webhooks.$inferSelect>).map(toWebhook);
     },
     async get(id) {
       const [row] = await db.select().from(webhooks).where(eq(webhooks.id, id));

@@ -26,7 +26,7 @@ import type { UserNotificationHub } from './user-notification-hub.ts';
 import { redactTeamEventText, type TeamEventSink, type TeamEvent } from './team-event.ts';
 
 export interface TeamEventDispatcherDeps {
-  conversations: Pick<ConversationStore, 'get'>;
+  conversations: Pick<ConversationStore, 'get' | 'access'>;
   approvals: Pick<ApprovalStore, 'get'>;
   users: Pick<UserStore, 'list'>;
   hub: UserNotificationHub;
@@ -79,7 +79,9 @@ export function createTeamEventDispatcher(deps: TeamEventDispatcherDeps): TeamEv
     if (event.type === 'tool.verification' && event.outcome === 'verifying') return;
     const conversationId = event.conversation_id;
     if (!conversationId) return;
-    const conversation = await deps.conversations.get(conversationId);
+    // Its owner, cluster and title are all an event needs: read without the timeline where the store can (on every
+    // run's `completed`, the whole conversation row was read and its timeline parsed for these three fields).
+    const conversation = deps.conversations.access ? await deps.conversations.access(conversationId) : await deps.conversations.get(conversationId);
     if (!conversation) return;
     // titles are redacted when made (generate-title.ts); again here, as every notification shows one
     const title = conversation.title ? redactText(conversation.title) : undefined;

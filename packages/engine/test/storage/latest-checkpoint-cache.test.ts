@@ -58,7 +58,8 @@ async function saversOnOnePglite() {
       for (const statement of statements) results.push({ rows: (await tx.query(statement.sql, statement.params)).rows });
       return results;
     });
-  const cached = await createBatchedCheckpointSaver(slowPool as unknown as Pool, { latest: { cache, transaction } });
+  const query = (sql: string, params: unknown[]) => lite.query(sql, params);
+  const cached = await createBatchedCheckpointSaver(slowPool as unknown as Pool, { latest: { cache, transaction, query } });
   await cached.setup();
   const plain = await createBatchedCheckpointSaver(pool as unknown as Pool);
   const selectLatest = (cached as unknown as { SQL_STATEMENTS: { SELECT_SQL: string } }).SQL_STATEMENTS.SELECT_SQL;
