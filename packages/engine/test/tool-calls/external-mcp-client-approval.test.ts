@@ -10,71 +10,36 @@
  * Real pieces: kube-sim read back with the real kubectl, the real MCP server over HTTP (twice: the engine's trusted
  * connection, and the one the external client calls), the engine on PGlite, llm-sim (never asked: no model turn).
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { PGlite } from '@electric-sql/pglite';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
-import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
-import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { startOidcProvider, type TestOidcProvider } from '@skyflo/testkit/oidc-provider';
+import type { McpHttpServer } from '@skyflo/mcp-server';
+import type { LlmSim } from '@skyflo/testkit/llm-sim';
 import { startSlackSim, type SlackSim } from '@skyflo/testkit/slack-sim';
-import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
 import { readSse } from '../../src/testing/read-sse.ts';
-import { simModel, startTestEngine, type TestEngine } from '../support/test-engine.ts';
+import type { TestEngine } from '../support/test-engine.ts';
 import { createSoftwareAuthenticator } from '../support/software-authenticator.ts';
 import { openNotificationStream } from '../support/team-engine.ts';
+import { clientToken, ORIGIN, startExternalClientStack, type ExternalClientStack } from './external-client-stack.ts';
 
-/** the Command Center's public address (PUBLIC_URL): the approval pages are on it, and passkeys are bound to it */
-const ORIGIN = 'http://localhost:5173';
-
-const run = promisify(execFile);
-let directory: string;
-let kubeconfig: string;
-let kube: KubeSim;
-let engineMcp: McpHttpServer;
-let ideMcp: McpHttpServer;
-let sim: LlmSim;
-let lite: PGlite;
+let stack: ExternalClientStack;
 let engine: TestEngine;
+let sim: LlmSim;
+let ideMcp: McpHttpServer;
 let baseUrl: string;
 /** the person's session (approves on the page) and the API token the MCP server proposes with (`chat` only) */
 let session: string;
 let proposerToken: string;
-const clientToken = 'ide-client-token';
-/** a second kind of principal on the same MCP server: an OAuth client ("desktop"), beside the client token's holder */
-let oauthProvider: TestOidcProvider;
 let slack: SlackSim;
 const closers: Array<() => Promise<unknown>> = [];
 
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') } });
-  return stdout.trim();
-}
-const replicas = async () => Number(await kubectl('get', 'deployment', 'web', '-n', 'default', '-o', 'jsonpath={.spec.replicas}'));
-
-async function api(token: string | undefined, method: 'GET' | 'POST' | 'PUT', pathname: string, body?: unknown): Promise<{ status: number; json: () => Promise<any>; response: Response }> {
-  const response = await fetch(`${baseUrl}/api/v1${pathname}`, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-  return { status: response.status, json: () => response.json(), response };
-}
-
-/** What the approval page does: the call's facts from the queue, then the decision (its SSE stream read to the end). */
-async function decide(callId: string, approve: boolean): Promise<void> {
-  const pending = await (await api(session, 'GET', '/approvals/pending')).json();
-  const item = pending.data.find((entry: { call_id: string }) => entry.call_id === callId);
-  expect(item, `call ${callId} in the queue`).toBeDefined();
-  const decided = await api(session, 'POST', `/agent/approvals/${callId}`, { approve, conversation_id: item.conversation_id, ...(approve ? { args_hash: item.args_hash } : { reason: 'not during the sale' }) });
-  expect(decided.status).toBe(200);
-  await readSse(decided.response);
-}
+const replicas = () => stack.replicas();
+const api: ExternalClientStack['api'] = (token, method, pathname, body) => stack.api(token, method, pathname, body);
+const decide = (callId: string, approve: boolean) => stack.decide(callId, approve);
+const awaitingCalls = () => stack.awaitingCalls();
+const oauthToken = () => stack.oauthToken();
 
 /** The external client: it knows MCP 2026-07-28 and URL elicitation, nothing of Skyflo. `onPage` is the person. */
 async function externalClient(
@@ -100,16 +65,6 @@ const callOf = (pageUrl: string) => {
   const url = new URL(pageUrl);
   return { callId: url.searchParams.get('call')!, conversationId: url.searchParams.get('conversation')!, url };
 };
-/** An access token for the IDE's MCP server from the OpenID provider (client credentials, RFC 8707 resource). */
-async function oauthToken(): Promise<string> {
-  const discovery = (await (await fetch(`${oauthProvider.issuer}/.well-known/openid-configuration`)).json()) as { token_endpoint: string };
-  const response = await fetch(discovery.token_endpoint, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('desktop:desktop-secret').toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'client_credentials', resource: ideMcp.url, scope: 'mcp:tools' }),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
-}
 
 /** A fetch that rewrites the retry (the request carrying requestState) before the server reads it; `sent` sees each retry as it was. */
 function rewritingRetries(rewrite: (params: Record<string, unknown>) => void, sent: (params: Record<string, unknown>) => void = () => undefined): typeof fetch {
@@ -126,46 +81,21 @@ function rewritingRetries(rewrite: (params: Record<string, unknown>) => void, se
   };
 }
 
-const awaitingCalls = async (): Promise<Array<{ call_id: string }>> => (await (await api(session, 'GET', '/approvals/pending')).json()).data;
-
 const textOf = (result: object) => (((result as { content?: unknown }).content as Array<{ type: string; text?: string }> | undefined) ?? []).map((part) => part.text ?? '').join('\n');
 
 beforeAll(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'skyflo-external-call-'));
-  kubeconfig = path.join(directory, 'kubeconfig');
-  kube = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig });
-  const manifest = path.join(directory, 'web.yaml');
-  await writeFile(manifest, 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: default}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx:1.27}]}\n');
-  await kubectl('apply', '-f', manifest);
-  engineMcp = await startMcpHttpServer({ port: 0, authToken: 'engine-mcp-token', settings: { kubeconfigPath: kubeconfig, kubectlPath } });
-  sim = await startLlmSim({ port: 0 });
-  lite = new PGlite();
-  await lite.waitReady;
-  engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false', PUBLIC_URL: ORIGIN }, llm: simModel(sim), tools: createToolGateway({ url: engineMcp.url, authToken: 'engine-mcp-token' }) });
-  baseUrl = await engine.engine.app.listen({ port: 0, host: '127.0.0.1' });
-  session = await engine.signUp('ops@example.com');
-  const created = await api(session, 'POST', '/auth/tokens', { name: 'skyflo mcp for my IDE', scopes: ['chat'], expires_in_days: 1 });
-  expect(created.status).toBe(201);
-  proposerToken = (await created.json()).token;
+  stack = await startExternalClientStack();
+  ({ engine, sim, ideMcp, baseUrl, session, proposerToken } = stack);
   // the team's Slack channel, where approval cards are posted
   slack = await startSlackSim({ botToken: 'xoxb-external-calls' });
   const connected = await api(session, 'POST', '/integrations', { provider: 'slack', name: 'ops', metadata: { channel: 'C_OPS', api_url: slack.apiUrl }, credentials: { bot_token: 'xoxb-external-calls', signing_secret: 'slack-signing-secret-0123456789' } });
   expect(connected.status).toBe(201);
-  oauthProvider = await startOidcProvider({ clients: [{ clientId: 'desktop', clientSecret: 'desktop-secret', redirectUris: [], grantTypes: ['client_credentials'], scope: 'mcp:tools' }], users: {}, resourceServers: { scopes: ['mcp:tools'] } });
-  ideMcp = await startMcpHttpServer({ port: 0, clientToken, oauth: { issuer: oauthProvider.issuer, requiredScopes: ['mcp:tools'] }, confirm: 'skyflo', engineApprovals: { url: baseUrl, token: proposerToken, waitMs: 3_000, pollMs: 50 }, settings: { kubeconfigPath: kubeconfig, kubectlPath } });
 }, 120_000);
 
 afterAll(async () => {
   for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
-  await ideMcp?.close();
-  await oauthProvider?.close();
   await slack?.close();
-  await engine?.close();
-  await lite?.close();
-  await sim?.close();
-  await engineMcp?.close();
-  await kube?.close();
-  if (directory) await rm(directory, { recursive: true, force: true });
+  await stack?.close();
 });
 
 describe('an external MCP client\'s change, approved in Skyflo (URL mode)', () => {
