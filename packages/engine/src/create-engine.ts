@@ -411,7 +411,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const clusterSwitch = stopNamespace ? await createClusterStopSwitch({ namespace: stopNamespace, ...(config.server.kubeconfigPath ? { kubeconfigPath: config.server.kubeconfigPath } : {}) }) : undefined;
     const emergencyStop = createEmergencyStop({ settings: storage.settings, atomically: storage.atomically, bus, logger: { warn: (object, message) => engineLog?.warn(object, message) }, onChange: async () => stopRelay?.announce(), clusterSwitch });
     // …and the signal that ends verifications in progress (and the automatic reverts they would start) when it is engaged
-    const emergencyStopSignal = watchEmergencyStop({ stop: emergencyStop, bus });
+    // (on the raw bus: its subscription is the engine's own, not an event stream open to a client — skyflo_sse_clients)
+    const emergencyStopSignal = watchEmergencyStop({ stop: emergencyStop, bus: rawBus });
     // Clusters (issue 22): the MCP server's list_clusters, briefly cached; per-cluster policies over the environment's.
     const clusterDirectory = createClusterDirectory({ tools });
     const clusterPolicies = createClusterPolicies({ settings: storage.settings, defaults: approvalPolicy });
