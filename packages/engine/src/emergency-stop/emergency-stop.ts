@@ -112,14 +112,14 @@ export function createEmergencyStop(deps: {
   const announce = (data: Record<string, unknown>) =>
     deps.bus?.publish(emergencyStopChannel, 'emergency_stop.changed', data).catch((error: unknown) => deps.logger?.warn({ error }, 'the emergency stop could not be announced on the bus (the database holds it; every replica reads it there)'));
 
+  const read = async () => stateOf(await deps.settings.get(emergencyStopKey)) ?? (await declaredStop());
+
   return {
-    async read() {
-      return stateOf(await deps.settings.get(emergencyStopKey)) ?? (await declaredStop());
-    },
+    read,
 
     async state() {
       try {
-        return stateOf(await deps.settings.get(emergencyStopKey)) ?? (await declaredStop());
+        return await read();
       } catch (error) {
         return { reason: `its state could not be read (${error instanceof Error ? error.message : String(error)})`, by: { id: '', email: 'the engine' }, since: new Date() };
       }
@@ -140,20 +140,20 @@ export function createEmergencyStop(deps: {
     async lift(actor) {
       const lifted = await deps.atomically(async (stores: Pick<TransactionalStores, 'settings' | 'audit'>) => {
         const before = stateOf(await stores.settings.get(emergencyStopKey));
-        if (!before) {
-          const inCluster = await declaredStop();
-          if (inCluster?.declared) throw new StopDeclaredInCluster({ reason: inCluster.reason, object: inCluster.declared });
-          return false;
-        }
+        if (!before) return false;
         await stores.settings.put(emergencyStopKey, { active: false, lifted_by: { id: actor.id, email: actor.email }, lifted_at: new Date().toISOString() } satisfies Stored);
         await (stores.audit as Pick<AuditLog, 'record'>).record({ actorId: actor.id, action: 'emergency_stop.lifted', subjectType: 'settings', subjectId: emergencyStopKey, details: { reason: before.reason, engaged_by: before.by.email, since: before.since.toISOString() }, ...(actor.ip ? { ip: actor.ip } : {}) });
         return true;
       });
-      if (lifted) {
-        await announce({ active: false, by: actor.email });
-        await deps.onChange?.().catch(() => undefined);
+      if (!lifted) {
+        // read outside the transaction: the cluster's answer is an API server round trip
+        const inCluster = await declaredStop();
+        if (inCluster?.declared) throw new StopDeclaredInCluster({ reason: inCluster.reason, object: inCluster.declared });
+        return false;
       }
-      return lifted;
+      await announce({ active: false, by: actor.email });
+      await deps.onChange?.().catch(() => undefined);
+      return true;
     },
   };
 }

@@ -33,6 +33,15 @@ export interface EmergencyStopSignal {
 
 const pollMs = 1_000;
 
+/**
+ * `work` with a signal that aborts when `base` does or, where the stop is watched, when the emergency stop is engaged
+ * (held for as long as the work runs). One way for every verification, in a run or resumed after a restart.
+ */
+export function whileNotStopped<T>(stop: Pick<EmergencyStopSignal, 'hold'> | undefined, base: AbortSignal | undefined, work: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  if (!stop) return work(base);
+  return stop.hold((stopped) => work(base ? AbortSignal.any([base, stopped]) : stopped));
+}
+
 export function watchEmergencyStop(deps: { stop: Pick<EmergencyStop, 'read'>; bus?: Pick<EventBus, 'subscribe'> | undefined }): EmergencyStopSignal {
   let controller = new AbortController();
   let holders = 0;

@@ -4,6 +4,7 @@
  * revert chosen and a `regressed` verdict, run the recorded inverse (undo/auto-revert.ts). What the model reads as
  * the call's result ends with the verdict, so its answer says what really happened.
  */
+import { whileNotStopped } from '../../emergency-stop/stop-signal.ts';
 import { traceVerification } from '../../observability/tracing/spans.ts';
 import { hashToolCall } from '../propose/hash-tool-call.ts';
 import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
@@ -70,9 +71,7 @@ export function createGateVerification(deps: ToolCallDeps, run: ToolCallRun, gat
     );
     const symptom = await symptomOf(record);
     // Issue 76: the emergency stop ends the verification (and so the automatic revert it would start), not the run.
-    const watched = <T>(work: (signal: AbortSignal) => Promise<T>) =>
-      deps.emergencyStopSignal ? deps.emergencyStopSignal.hold((stop) => work(AbortSignal.any([run.signal, stop]))) : work(run.signal);
-    const { result, signal } = await watched(async (signal) => ({ signal, ...(await traceVerification(record.tool, () => runVerification(
+    const { result, signal } = await whileNotStopped(deps.emergencyStopSignal, run.signal, async (watched = run.signal) => ({ signal: watched, ...(await traceVerification(record.tool, () => runVerification(
       deps,
       {
         conversationId: record.conversationId,
@@ -87,10 +86,10 @@ export function createGateVerification(deps: ToolCallDeps, run: ToolCallRun, gat
       },
       {
         emit: (payload) => run.emit('tool.verification', payload),
-        signal,
+        signal: watched,
         // a revert that will not run on its own (issue 31) is not announced as the automatic revert
         afterVerdict: async (verdict) => {
-          if (verdict.outcome !== 'regressed' || !revert || signal.aborted) return undefined;
+          if (verdict.outcome !== 'regressed' || !revert || watched.aborted) return undefined;
           prepared = await revert.prepare();
           return prepared.withheld ? undefined : revertCallId;
         },

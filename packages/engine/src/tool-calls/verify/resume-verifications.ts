@@ -24,7 +24,7 @@ import type { ClusterEnforcement } from '../../clusters/enforcement/cluster-enfo
 import { clusterCheckOf, prepareRevert, revertAutomatically, type AutoRevertDeps, type PreparedRevert, type RevertSurroundings } from '../undo/auto-revert.ts';
 import { openBefore, type InverseCall, type SealedBefore } from './baseline.ts';
 import { jenkinsTarget, jenkinsVerifyInput } from './jenkins-result.ts';
-import type { EmergencyStopSignal } from '../../emergency-stop/stop-signal.ts';
+import { whileNotStopped, type EmergencyStopSignal } from '../../emergency-stop/stop-signal.ts';
 import { canVerify, runVerification, type VerifyExecutedDeps } from './verify-executed.ts';
 
 export interface ResumeVerificationDeps {
@@ -153,8 +153,7 @@ export async function resumeVerifications(deps: ResumeVerificationDeps): Promise
     let prepared: PreparedRevert | undefined;
     try {
       const jenkins = await jenkinsVerifyInput({ tool: record.tool, args, ...(record.resultSummary ? { resultSummary: record.resultSummary } : {}) }, deps.jenkinsIntegration);
-      const watched = <T>(work: (signal: AbortSignal | undefined) => Promise<T>) => (deps.emergencyStopSignal ? deps.emergencyStopSignal.hold(work) : work(undefined));
-      const { result, written, signal } = await watched(async (signal) => ({ signal, ...(await runVerification(
+      const { result, written, signal } = await whileNotStopped(deps.emergencyStopSignal, undefined, async (signal) => ({ signal, ...(await runVerification(
         { tools: (verifier ?? deps.tools)!, approvals: deps.storage.approvals, config: deps.config },
         {
           conversationId: record.conversationId,
