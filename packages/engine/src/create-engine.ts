@@ -62,7 +62,7 @@ import type { LlmConfig } from './config/llm.ts';
 import { markStartup } from './startup/startup-trace.ts';
 import { createPasskeyPolicies } from './passkeys/passkey-policy.ts';
 import { createPasskeyService } from './passkeys/passkey-service.ts';
-import { approvalPageUrl, type PasskeyApprovals } from './passkeys/passkey-approvals.ts';
+import { approvalPageUrl, clusterConfirmedPeoplePasskey, type PasskeyApprovals } from './passkeys/passkey-approvals.ts';
 import { passkeyRoutes, type PasskeyRouteDeps } from './http/routes/passkeys/index.ts';
 import { policyRoutes, type PolicyRouteDeps } from './http/routes/policies/index.ts';
 import { createPolicyGate } from './policies/policy-gate.ts';
@@ -315,7 +315,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     });
     passkeyApprovals = {
       verifyDeviceSignature: (user, record, signature) => deviceKeyService.verifyApproval(user, record, signature),
-      requirementOf: (call) => passkeyPolicies.requirementOf(call),
+      // where the cluster enforces approvals, its executor counts a policy's approvers (and recognises a role) by their passkeys too
+      requirementOf: async (call) => (config.enforcement.mode === 'cluster' ? clusterConfirmedPeoplePasskey(call) : undefined) ?? passkeyPolicies.requirementOf(call),
       approvalPage: (conversationId, callId) => approvalPageUrl(team.publicUrl.base(), conversationId, callId),
       verifyApproval: (user, record, webauthn) => passkeyService.verifyApproval(user, record, webauthn),
     };

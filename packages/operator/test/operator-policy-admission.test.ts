@@ -97,7 +97,7 @@ describe('SkyfloPolicies as ValidatingAdmissionPolicies bound to the approval ac
     await harness.kubectl(['delete', 'skyflopolicy', 'no-new-objects-in-prod', '-n', 'skyflo']);
   });
 
-  it("reads the cluster's labels from the SkyfloAI (not the engine's word): \"no scale to zero in prod\" holds in the API server and reaches the executor", async () => {
+  it("reads the cluster's labels and role members from the SkyfloAI (not the engine's word): \"no scale to zero in prod\" holds in the API server and reaches the executor", async () => {
     const name = 'skyflo-skyflo-sky-no-zero-in-prod';
     // alone: the first test's policy would refuse the same scale before this one is asked
     await harness.kubectl(['delete', 'skyflopolicy', 'no-scale-to-zero', '-n', 'skyflo']);
@@ -110,7 +110,7 @@ describe('SkyfloPolicies as ValidatingAdmissionPolicies bound to the approval ac
     expect(unlabelled.output).not.toContain('ValidatingAdmissionPolicy');
     expect(unlabelled.output).toContain('failed calling webhook "approvals.executor.skyflo.ai"');
 
-    await harness.apply(`apiVersion: skyflo.ai/v1\nkind: SkyfloAI\nmetadata: {name: sky, namespace: skyflo}\nspec: {rbac: {profile: cluster-admin-like}, approvals: {clusterLabels: {env: prod}}}\n`);
+    await harness.apply(`apiVersion: skyflo.ai/v1\nkind: SkyfloAI\nmetadata: {name: sky, namespace: skyflo}\nspec: {rbac: {profile: cluster-admin-like}, approvals: {clusterLabels: {env: prod}, roleMembers: {admin: [zoe@example.com]}}}\n`);
     await eventually(async () => JSON.stringify((await harness.getJson(['get', 'validatingadmissionpolicy', name])).spec.variables).includes("'env': 'prod'"), { what: 'the labels in the policy' });
     const refused = await kubectlAs(approvalAccount, ['scale', 'deployment', 'web', '-n', 'prod', '--replicas=0']);
     expect(refused.output).toContain(`ValidatingAdmissionPolicy '${name}' with binding '${name}' denied request: SkyfloPolicy "no-zero-in-prod" denies this change: not in prod`);
@@ -118,6 +118,8 @@ describe('SkyfloPolicies as ValidatingAdmissionPolicies bound to the approval ac
     // the executor judges its mints with the same labels
     const executor = await harness.getJson(['get', 'deployment', 'sky-executor', '-n', 'skyflo']);
     expect(executor.spec.template.spec.containers[0].env).toContainEqual({ name: 'SKYFLO_EXECUTOR_CLUSTER_LABELS', value: '{"env":"prod"}' });
+    // …and confirms a require_role policy by the people the SkyfloAI names, not by the engine's user roles
+    expect(executor.spec.template.spec.containers[0].env).toContainEqual({ name: 'SKYFLO_EXECUTOR_ROLE_MEMBERS', value: '{"admin":["zoe@example.com"]}' });
 
     await harness.kubectl(['delete', 'skyflopolicy', 'no-zero-in-prod', '-n', 'skyflo']);
     await eventually(async () => !(await harness.tryGet('validatingadmissionpolicy', name, '')), { what: 'the policy to leave the API server' });

@@ -137,6 +137,15 @@ describe('a SkyfloAI with an empty spec', () => {
     const again = await harness.tryGet('deployment', 'sky-engine');
     expect(again.metadata.resourceVersion).toBe(engine.metadata.resourceVersion);
   });
+
+  it("keeps the executor's status.emergencyStop (issue 76: the stop engaged in Skyflo, for kubectl get sky) as it writes the rest of the status", async () => {
+    const stop = { by: 'zoe@example.com', since: '2026-11-30T02:00:00.000Z', reason: 'INC-9', summary: 'by zoe@example.com since 2026-11-30T02:00:00.000Z: INC-9' };
+    await harness.kubectl(['patch', 'skyfloai', 'sky', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { emergencyStop: stop, phase: 'Progressing' } })]);
+    // the operator puts its own fields back (the phase), and leaves the executor's as it was
+    await eventually(async () => ((await harness.tryGet('skyfloai', 'sky')).status.phase === 'Ready' ? true : undefined), { what: 'the operator to write its status again' });
+    expect((await harness.tryGet('skyfloai', 'sky')).status.emergencyStop).toEqual(stop);
+    expect(await harness.kubectl(['get', 'sky', 'sky'])).toContain(stop.summary);
+  });
 });
 
 describe('spec changes', () => {

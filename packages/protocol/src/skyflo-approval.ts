@@ -78,6 +78,7 @@ export const approvedAccessSchema = deferred(() => z.object({
 export type ApprovedAccess = z.infer<typeof approvedAccessSchema>;
 
 export const approvalPersonSchema = deferred(() => z.object({ id: z.string().min(1), email: z.string().optional() }));
+export type ApprovalPerson = z.infer<typeof approvalPersonSchema>;
 
 export const skyfloApprovalSpecSchema = deferred(() => z.object({
   conversationId: z.string().min(1),
@@ -135,6 +136,14 @@ export const deviceKeyApproverProofSchema = deferred(() => z.object({
   }),
 }));
 export const approverProofSchema = deferred(() => z.union([passkeyApproverProofSchema, deviceKeyApproverProofSchema]));
+/** Issue 76: one earlier approval of a call several people must approve (SkyfloApproval status.coApprovals). */
+export const coApprovalSchema = deferred(() => z.object({
+  decidedBy: approvalPersonSchema,
+  /** ISO 8601 */
+  decidedAt: z.string().min(1).max(64),
+  approverProof: approverProofSchema.optional(),
+}));
+export type CoApproval = z.infer<typeof coApprovalSchema>;
 export type ApproverProof = z.infer<typeof approverProofSchema>;
 export type PasskeyApproverProof = z.infer<typeof passkeyApproverProofSchema>;
 export type DeviceKeyApproverProof = z.infer<typeof deviceKeyApproverProofSchema>;
@@ -175,6 +184,17 @@ export const skyfloApproverKeyPlural = 'skyfloapproverkeys';
 export const approverSignatureRequirementSchema = deferred(() => z.enum(['all', 'destructive', 'none']));
 export type ApproverSignatureRequirement = z.infer<typeof approverSignatureRequirementSchema>;
 
+/**
+ * Issue 76: who holds each role as a cluster's executor confirms a `require_role` SkyfloPolicy — emails or Skyflo
+ * user ids, declared in the cluster (SkyfloAI spec.approvals.roleMembers → SKYFLO_EXECUTOR_ROLE_MEMBERS), never taken
+ * from the engine. An admin counts as an approver.
+ */
+export const roleMembersSchema = deferred(() => z.object({
+  approver: z.array(z.string().min(1).max(320)).max(200).optional(),
+  admin: z.array(z.string().min(1).max(320)).max(200).optional(),
+}).strict());
+export type RoleMembers = z.infer<typeof roleMembersSchema>;
+
 export const skyfloApprovalStatusSchema = deferred(() => z.object({
   decision: z.enum(['approved', 'denied']),
   decidedBy: approvalPersonSchema.optional(),
@@ -200,6 +220,12 @@ export const skyfloApprovalStatusSchema = deferred(() => z.object({
    * `break_glass.approvers` and the approver's own passkey proof verifies (the engine's word alone breaks nothing).
    */
   breakGlass: z.object({ reason: z.string().min(1).max(500), freeze: z.string().min(1).max(100) }).optional(),
+  /**
+   * Issue 76, `require_approvers: N`: the people who approved the call before `decidedBy` (the N-th), each with their
+   * own proof over the same facts when they gave one. The executor counts only those whose proof verifies against a
+   * SkyfloApproverKey of theirs, distinct and other than the requester — never the engine's list alone.
+   */
+  coApprovals: z.array(coApprovalSchema).max(20).optional(),
   /**
    * Compact JWS (alg EdDSA) with a detached payload: base64url(approvalSigningInput(name, spec, status-without-signature)).
    * Made with the engine's key (SKYFLO_APPROVAL_SIGNING_KEY); the executor holds only the public key(s).

@@ -113,3 +113,66 @@ describe('server-side apply and raw requests', () => {
     expect((await bad.json()).message).toBe('CreateOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "Sometimes": supported values: "Ignore", "Strict", "Warn"');
   });
 });
+
+describe('custom resources: what the CRD schema does not declare is pruned (issue 76: a field the chart CRD lacked)', () => {
+  const widgetsCrd = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.io}
+spec:
+  group: example.io
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources: {status: {}}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+              labels: {type: object, additionalProperties: {type: string}}
+              extra: {type: object, x-kubernetes-preserve-unknown-fields: true}
+              parts: {type: array, items: {type: object, properties: {name: {type: string}}}}
+          status:
+            type: object
+            properties:
+              phase: {type: string}
+`;
+  const widget = (name: string, spec: string) => `apiVersion: example.io/v1\nkind: Widget\nmetadata: {name: ${name}}\nspec: ${spec}\n`;
+  const collection = () => `${harness.sim.url}/apis/example.io/v1/namespaces/default/widgets`;
+
+  beforeAll(async () => {
+    await ok(['apply', '-f', '-'], widgetsCrd);
+  });
+
+  it('kubectl (Strict) refuses an undeclared field and creates nothing; --validate=false drops it silently', async () => {
+    const refused = await kubectl(['create', '-f', '-'], widget('strict', '{size: 2, colour: blue}'));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe('Error from server (BadRequest): error when creating "STDIN": Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field "spec.colour"');
+    expect((await kubectl(['get', 'widget', 'strict'])).code).toBe(1);
+
+    const quiet = await kubectl(['create', '--validate=false', '-f', '-'], widget('quiet', '{size: 2, colour: blue}'));
+    expect(quiet.stderr).toBe('');
+    expect(JSON.parse(await ok(['get', 'widget', 'quiet', '-o', 'json'])).spec).toEqual({ size: 2 });
+  });
+
+  it('a client that names no directive (Warn) gets its write with the undeclared fields dropped and a Warning for each, at any depth and in the status', async () => {
+    const body = { apiVersion: 'example.io/v1', kind: 'Widget', metadata: { name: 'raw' }, spec: { size: 1, colour: 'blue', labels: { tier: 'web' }, extra: { anything: { goes: true } }, parts: [{ name: 'a', weight: 3 }] }, status: { phase: 'ignored on create' } };
+    const created = await fetch(collection(), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('warning')).toBe('299 - "unknown field \\"spec.colour\\"", 299 - "unknown field \\"spec.parts[0].weight\\""');
+    const stored = (await created.json()) as { spec: unknown; status?: unknown; metadata: { resourceVersion: string } };
+    // declared, additionalProperties and preserve-unknown-fields content is kept
+    expect(stored.spec).toEqual({ size: 1, labels: { tier: 'web' }, extra: { anything: { goes: true } }, parts: [{ name: 'a' }] });
+
+    const status = await fetch(`${collection()}/raw/status`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...body, metadata: { name: 'raw', resourceVersion: stored.metadata.resourceVersion }, status: { phase: 'Ready', signature: 'kept nowhere' } }) });
+    expect(status.status).toBe(200);
+    expect(status.headers.get('warning')).toBe('299 - "unknown field \\"status.signature\\""');
+    expect(JSON.parse(await ok(['get', 'widget', 'raw', '-o', 'json'])).status).toEqual({ phase: 'Ready' });
+  });
+});

@@ -412,7 +412,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       // holds; the row records it (the execution then skips the freeze re-check for this call only).
       const breakGlass = approve && breakGlassAsked && facts.freeze && passkeyAssertion ? { reason: breakGlassAsked.reason, freeze: facts.freeze.name, freezeEndsAt: facts.freeze.endsAt, by: user.id } : undefined;
       if (breakGlassAsked && approve && !breakGlass) throw new AgentRequestError(403, 'BREAK_GLASS_PASSKEY_REQUIRED', `Breaking a change freeze for tool call ${callId} needs your verified passkey; approve it with "Break glass" in the Command Center.`);
-      if (approve) await recordCoApproval({ approvals: storage.approvals, audit: deps.audit, record, user, reason, ip });
+      if (approve) await recordCoApproval({ approvals: storage.approvals, audit: deps.audit, record, user, passkeyAssertion: passkeyAssertion ? { ...passkeyAssertion } : undefined, reason, ip });
       const conversation = found;
       // Recorded only when the call had no preview: the acknowledgement is part of what was approved.
       const approvedWithoutPreview = approve && withoutPreview === true && record !== undefined && hasFailedPreview(record);

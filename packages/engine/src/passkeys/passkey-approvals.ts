@@ -4,6 +4,7 @@
  */
 import type { ApprovalWebauthn, DeviceSignature } from '@skyflo/protocol';
 import type { StoredDeviceSignature } from './device-keys.ts';
+import { demandsOf } from '@skyflo/safety/policies';
 import type { ApprovalRecord, AuthenticatedUser } from '../ports/index.ts';
 import type { StoredAssertion } from './passkey-service.ts';
 
@@ -26,6 +27,18 @@ export async function passkeyFactsOf(passkeys: PasskeyApprovals | undefined, rec
   if (!passkeys) return undefined;
   const required = await passkeys.requirementOf(record).catch(() => 'the passkey policy could not be read, so a passkey is asked for');
   return required ? { required, approveAt: passkeys.approvalPage(record.conversationId, record.callId) } : undefined;
+}
+
+/**
+ * Issue 76: where the cluster enforces approvals, its executor counts the people a `require_approvers` policy asks for,
+ * and recognises a `require_role` policy's role holders, only by each one's own passkey (or device key) proof over the
+ * call's facts — so each of them is asked for it here; without it the last approval would meet the executor's refusal
+ * after everybody had approved.
+ */
+export function clusterConfirmedPeoplePasskey(call: Pick<ApprovalRecord, 'policyVerdicts'>): string | undefined {
+  const { approvers, approversBy, role } = demandsOf(call.policyVerdicts);
+  if (approversBy) return `policy "${approversBy.name}" (v${approversBy.version}) asks for ${approvers} approvers, and the cluster's executor counts each of them by their own passkey`;
+  return role ? `policy "${role.by.name}" (v${role.by.version}) asks for the ${role.role} role, and the cluster's executor recognises its holders by their own passkey` : undefined;
 }
 
 /** The approval page of a call, on the Command Center at `base` ('' → a relative link). */

@@ -97,7 +97,11 @@ export interface ApprovalRecord {
   /** issue 76: the policies that matched the call when it was proposed (policies/policy-verdicts.ts) */
   policyVerdicts?: PolicyVerdict[];
   /** issue 76: under require_approvers, the approvals given so far while the call awaits more (oldest first) */
-  coApprovals?: Array<{ userId: string; at: Date }>;
+  /**
+   * Issue 76: approvals before the last of a call several people must approve — each person, when, and their passkey
+   * assertion or device key signature where one was asked for (shipped to a cluster's executor, which counts only those).
+   */
+  coApprovals?: Array<{ userId: string; email?: string; at: Date; passkeyAssertion?: Record<string, unknown> }>;
   /**
    * issue 76: approved by an admin's break-glass during a change freeze (reason, the freeze it overrode, who): the
    * execution skips the freeze re-check for this call only (never the emergency stop)
@@ -273,7 +277,7 @@ export interface ApprovalStore {
    * staying awaiting; undefined when it is no longer awaiting or this person already approved it. Optional: a store
    * without it cannot hold such calls, and the decision refuses them.
    */
-  coApprove?(input: { conversationId: string; callId: string; userId: string; at: Date }): Promise<ApprovalRecord | undefined>;
+  coApprove?(input: { conversationId: string; callId: string; userId: string; email?: string | undefined; at: Date; passkeyAssertion?: Record<string, unknown> | undefined }): Promise<ApprovalRecord | undefined>;
   /** Issue 76: the last `limit` recorded calls, newest first ("what would this policy have done"). */
   listRecent?(limit: number): Promise<ApprovalRecord[]>;
   /**

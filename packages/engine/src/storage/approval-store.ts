@@ -85,7 +85,7 @@ function toRecord(row: ApprovalRow): ApprovalRecord {
     ...(row.passkeyAssertion ? { passkeyAssertion: row.passkeyAssertion } : {}),
     ...(row.policyVerdicts ? { policyVerdicts: row.policyVerdicts as unknown as PolicyVerdict[] } : {}),
     ...(row.breakGlass ? { breakGlass: { reason: row.breakGlass.reason, freeze: row.breakGlass.freeze, freezeEndsAt: new Date(row.breakGlass.freeze_ends_at), by: row.breakGlass.by } } : {}),
-    ...(row.coApprovals ? { coApprovals: row.coApprovals.map((entry) => ({ userId: entry.user_id, at: new Date(entry.at) })) } : {}),
+    ...(row.coApprovals ? { coApprovals: row.coApprovals.map((entry) => ({ userId: entry.user_id, ...(entry.email ? { email: entry.email } : {}), at: new Date(entry.at), ...(entry.passkey_assertion ? { passkeyAssertion: entry.passkey_assertion } : {}) })) } : {}),
   };
 }
 
@@ -331,9 +331,9 @@ export function createApprovalStore(db: SkyfloDatabase, options: { auditSigner?:
       return rows.length > 0;
     },
 
-    async coApprove({ conversationId, callId, userId, at }) {
+    async coApprove({ conversationId, callId, userId, email, at, passkeyAssertion }) {
       if (!isUuid(conversationId)) return undefined;
-      const entry = JSON.stringify([{ user_id: userId, at: at.toISOString() }]);
+      const entry = JSON.stringify([{ user_id: userId, ...(email ? { email } : {}), at: at.toISOString(), ...(passkeyAssertion ? { passkey_assertion: passkeyAssertion } : {}) }]);
       // One conditional update: still awaiting, and this person not among the approvals yet (two clicks count once).
       const [row] = await db
         .update(approvals)

@@ -116,7 +116,7 @@ describe('the emergency stop', () => {
     ]);
   });
 
-  it('a call approved before the stop but not yet run is closed unrun with EMERGENCY_STOP', async () => {
+  it('a call approved before the stop but not yet run is held: not run, not lost, and runs only when approved again once it is lifted', async () => {
     first.mcp.replicas.set('web', 2);
     first.mcp.replicas.set('api', 3);
     const asked = await chat(first, 'mia', 'scale web to 5 and api to 1');
@@ -128,10 +128,24 @@ describe('the emergency stop', () => {
     expect((await call(first, tokens['admin'], 'POST', '/emergency-stop', { reason: 'drill' })).statusCode).toBe(200);
     // the first call is denied (a denial works during the stop); the run goes on to the approved one, which does not run
     const resumed = await frames(await call(first, tokens['ann'], 'POST', '/agent/approvals/call_web', { approve: false, conversation_id: asked.conversationId, reason: 'not now' }));
-    expect(resumed.find((frame) => frame.event === 'tool.error' && frame.data['call_id'] === 'call_api')?.data).toMatchObject({ code: 'EMERGENCY_STOP', error: expect.stringContaining('Not executed: the emergency stop is on') });
-    expect(await first.engine.storage.approvals.get(asked.conversationId, 'call_api')).toMatchObject({ status: 'failed', resultSummary: expect.stringContaining('the emergency stop is on') });
+    expect(resumed.some((frame) => frame.data['call_id'] === 'call_api' && ['tool.executing', 'tool.result', 'tool.error', 'tool.approved'].includes(frame.event))).toBe(false);
+    // held: its card awaits a decision again, saying why, that it had been approved, and what re-confirming means
+    const held = resumed.find((frame) => frame.event === 'tool.awaiting_approval' && frame.data['call_id'] === 'call_api')?.data;
+    expect(held?.['risks']).toEqual([expect.objectContaining({ code: 'EMERGENCY_STOP', message: expect.stringMatching(/^Held, not run: the emergency stop is on \(since .*, by admin@example\.com: drill\)\..* It had been approved by ann@example\.com before the stop was engaged; that approval no longer runs it\. Approve it again once the stop is lifted/) })]);
     expect(first.mcp.replicas.get('api')).toBe(3);
     expect(first.mcp.calls.filter((entry) => entry.name === 'k8s_scale' && entry.args['name'] === 'api')).toEqual([]);
-    expect((await call(first, tokens['admin'], 'DELETE', '/emergency-stop')).json()).toMatchObject({ lifted: true });
+    // not lost: waiting, its decision cleared and its exact arguments kept; the hold audited; nobody approves it during the stop
+    const row = await second.engine.storage.approvals.get(asked.conversationId, 'call_api');
+    expect(row).toMatchObject({ status: 'awaiting', exactArgsSealed: expect.any(String) });
+    expect(row?.decidedBy).toBeUndefined();
+    const audit = (await call(second, tokens['admin'], 'GET', `/audit?action=approval.held&conversation_id=${asked.conversationId}`)).json().data as Array<{ details: Record<string, unknown> }>;
+    expect(audit).toEqual([expect.objectContaining({ details: expect.objectContaining({ call_id: 'call_api', emergency_stop: expect.objectContaining({ by: 'admin@example.com', reason: 'drill' }), approved_by: annId, executed: false }) })]);
+    expect((await call(second, tokens['ann'], 'POST', '/agent/approvals/call_api', { approve: true, conversation_id: asked.conversationId, args_hash: row?.argsHash })).json()).toMatchObject({ code: 'EMERGENCY_STOP' });
+
+    // lifted (on another replica): approving it again runs it
+    expect((await call(third, tokens['admin'], 'DELETE', '/emergency-stop')).json()).toMatchObject({ lifted: true });
+    const again = await frames(await call(first, tokens['ann'], 'POST', '/agent/approvals/call_api', { approve: true, conversation_id: asked.conversationId, args_hash: row?.argsHash }));
+    expect(again.find((frame) => frame.event === 'tool.result' && frame.data['call_id'] === 'call_api')).toBeDefined();
+    expect(first.mcp.replicas.get('api')).toBe(1);
   });
 });

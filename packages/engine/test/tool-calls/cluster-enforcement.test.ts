@@ -30,6 +30,7 @@ import { simModel, startTestEngine, type TestEngine } from '../support/test-engi
 /** the engine's JSON log lines */
 const logLines: Array<Record<string, unknown>> = [];
 import { createSoftwareAuthenticator } from '../support/software-authenticator.ts';
+import { addTeamMembers } from '../support/governance.ts';
 import { installExecutorIdentity } from '../support/executor-install.ts';
 import { createTestPglite } from '../support/test-databases.ts';
 import {
@@ -123,6 +124,8 @@ beforeAll(async () => {
   engineEnv = {
     TITLE_GENERATION_ENABLED: 'false',
     SKYFLO_APPROVAL_ENFORCEMENT: 'cluster',
+    // approvers other than the requester decide (issue 76: a policy's several approvers)
+    APPROVAL_POLICY: 'approver',
     SKYFLO_EXECUTOR_URL: running.url,
     SKYFLO_EXECUTOR_TOKEN: callerToken,
     SKYFLO_APPROVAL_SIGNING_KEY: privateKeyPem,
@@ -347,6 +350,71 @@ describe('approvals the cluster enforces', () => {
     // the many passes with nothing to take off wrote nothing
     expect((await swept()).filter((row) => row.details.removed.length === 0 && !row.details.error)).toEqual([]);
     expect(await removals()).toHaveLength(2);
+  });
+
+  it('a policy\'s two approvers are counted by the executor from their own passkeys (issue 76); a proof taken out of the database leaves one', async () => {
+    // The same rule twice: the engine's policy (it asks) and the cluster's SkyfloPolicy (the executor counts).
+    await kubectl('apply', '-f', path.join(repoRoot, 'deploy', 'helm', 'skyflo', 'crds', 'skyflopolicies.skyflo.ai.yaml'));
+    await apply([{ apiVersion: 'skyflo.ai/v1alpha1', kind: 'SkyfloPolicy', metadata: { name: 'two-for-scales', namespace: installNamespace }, spec: { expression: 'tool == "k8s_scale" && args.replicas == 6', effect: 'require_approvers', approvers: 2 } }]);
+    const created = await engine.request({ method: 'POST', url: '/api/v1/policies', token, payload: { name: 'two for scales', expression: 'tool == "k8s_scale" && args.replicas == 6', effect: { require_approvers: 2 }, message: 'Two people look at this.' } });
+    expect(created.statusCode, created.body).toBe(201);
+    const people = await addTeamMembers(engine, token, [['zoe', 'approver'], ['bob', 'approver']]);
+    const authenticators: Record<string, ReturnType<typeof createSoftwareAuthenticator>> = {};
+    for (const [name, personToken] of Object.entries(people)) {
+      const authenticator = (authenticators[name] = createSoftwareAuthenticator());
+      const creation = await engine.request({ method: 'POST', url: '/api/v1/auth/passkeys/registration-options', token: personToken });
+      expect(creation.statusCode, creation.body).toBe(200);
+      const registered = await engine.request({ method: 'POST', url: '/api/v1/auth/passkeys', token: personToken, payload: { name: `${name} laptop`, registration_token: creation.json().registration_token, response: authenticator.register(creation.json().options, commandCenter) } });
+      expect(registered.statusCode, registered.body).toBe(201);
+    }
+    /** `who` approves `callId` with their passkey over the engine's options for it (the Command Center's approval page) */
+    const approveWithPasskey = async (who: 'zoe' | 'bob', callId: string, conversationId: string, argsHash: unknown) => {
+      const options = await engine.request({ method: 'POST', url: `/api/v1/approvals/${callId}/passkey-options`, token: people[who], payload: { conversation_id: conversationId } });
+      expect(options.statusCode, options.body).toBe(200);
+      const { options: requestOptions, expires_at } = options.json() as { options: { challenge: string; rpId: string }; expires_at: string };
+      return engine.request({ method: 'POST', url: `/api/v1/agent/approvals/${callId}`, token: people[who], payload: { approve: true, conversation_id: conversationId, args_hash: argsHash, webauthn: { expires_at, assertion: authenticators[who]!.assert(requestOptions, commandCenter) } } });
+    };
+    const ask = async (callId: string) => {
+      llm.reset(scaleScript(callId, 6));
+      const asked = await frames({ method: 'POST', url: '/api/v1/agent/chat', token, payload: { messages: [{ role: 'user', content: 'scale web to 6' }] } });
+      const awaiting = asked.find((frame) => frame.event === 'tool.awaiting_approval');
+      expect(awaiting, JSON.stringify(asked.map((frame) => frame.event))).toBeDefined();
+      return { conversationId: String(asked[0]!.data['conversation_id']), argsHash: awaiting!.data['args_hash'] };
+    };
+    try {
+      const first = await ask('call_two_people');
+      // the cluster counts people by their passkeys, so the engine asks each of them for one (a click is refused)
+      const click = await engine.request({ method: 'POST', url: '/api/v1/agent/approvals/call_two_people', token: people['zoe'], payload: { approve: true, conversation_id: first.conversationId, args_hash: first.argsHash } });
+      expect(click.statusCode, click.body).toBe(403);
+      expect(click.json()).toMatchObject({ code: 'PASSKEY_REQUIRED', detail: expect.stringContaining("policy \"two for scales\" (v1) asks for 2 approvers, and the cluster's executor counts each of them by their own passkey") });
+      const zoes = await approveWithPasskey('zoe', 'call_two_people', first.conversationId, first.argsHash);
+      expect(zoes.statusCode, zoes.body).toBe(202);
+      const ran = readSse(new Response((await approveWithPasskey('bob', 'call_two_people', first.conversationId, first.argsHash)).body));
+      const frames1 = await ran;
+      expect(frames1.find((frame) => frame.event === 'tool.result')?.data, JSON.stringify(frames1.filter((frame) => frame.event === 'tool.error').map((frame) => frame.data))).toMatchObject({ call_id: 'call_two_people' });
+      expect(await replicas()).toBe('6');
+      // the SkyfloApproval the executor minted for carries Zoe's own assertion beside Bob's
+      const name = String(frames1.find((frame) => frame.event === 'tool.approved')?.data['approval_object'] ?? '');
+      const stored = JSON.parse(await kubectl('get', 'skyfloapproval', name, '-n', installNamespace, '-o', 'json'));
+      expect(stored.status).toMatchObject({ decidedBy: { email: 'bob@example.com' }, approverProof: { assertion: { credentialId: authenticators['bob']!.credentialId } }, coApprovals: [{ decidedBy: { email: 'zoe@example.com' }, approverProof: { assertion: { credentialId: authenticators['zoe']!.credentialId } } }] });
+      await kubectl('scale', 'deployment', 'web', '-n', 'default', '--replicas=3');
+
+      // Zoe approves the next one with her passkey too — then someone with write access to the database strips her
+      // proof from the row: the engine still counts two people, the executor counts one and mints nothing
+      const second = await ask('call_stripped');
+      expect((await approveWithPasskey('zoe', 'call_stripped', second.conversationId, second.argsHash)).statusCode).toBe(202);
+      await lite.query("UPDATE approvals SET co_approvals = (SELECT jsonb_agg(entry - 'passkey_assertion') FROM jsonb_array_elements(co_approvals) AS entry) WHERE call_id = 'call_stripped'");
+      const refused = await readSse(new Response((await approveWithPasskey('bob', 'call_stripped', second.conversationId, second.argsHash)).body));
+      const error = refused.find((frame) => frame.event === 'tool.error' && frame.data['call_id'] === 'call_stripped');
+      expect(error?.data['code'], JSON.stringify(refused.map((frame) => [frame.event, frame.data['code'] ?? '']))).toBe('NOT_EXECUTED');
+      expect(String(error?.data['error'])).toContain('SkyfloPolicy "two-for-scales" asks for 2 approvers other than the requester, each confirmed by their own passkey');
+      expect(String(error?.data['error'])).toContain('not counted: zoe@example.com approved without a passkey');
+      expect(await replicas()).toBe('3');
+    } finally {
+      await kubectl('delete', 'skyflopolicy', 'two-for-scales', '-n', installNamespace);
+      await engine.request({ method: 'DELETE', url: `/api/v1/policies/${created.json().id}`, token });
+      await kubectl('scale', 'deployment', 'web', '-n', 'default', '--replicas=3');
+    }
   });
 
   it('a call whose preview failed cannot be approved here, not even "without a preview": the card says why, the queue and the decision agree (PREVIEW_REQUIRED), Deny still works', async () => {

@@ -110,6 +110,7 @@ function executorDeployment(owner: SkyfloAiObject, spec: SkyfloAiSpec, podSecuri
     { name: 'SKYFLO_EXECUTOR_HELM_PATH', value: '/usr/local/bin/helm' },
     // issue 76: `cluster.labels` of the policies it judges, from the SkyfloAI (the cluster's own setting)
     ...(Object.keys(spec.approvals.clusterLabels).length > 0 ? [{ name: 'SKYFLO_EXECUTOR_CLUSTER_LABELS', value: JSON.stringify(spec.approvals.clusterLabels) }] : []),
+    ...(Object.values(spec.approvals.roleMembers).some((members) => members && members.length > 0) ? [{ name: 'SKYFLO_EXECUTOR_ROLE_MEMBERS', value: JSON.stringify(spec.approvals.roleMembers) }] : []),
   ];
   return {
     apiVersion: 'apps/v1',

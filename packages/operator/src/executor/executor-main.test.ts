@@ -41,4 +41,13 @@ describe('skyflo executor settings', () => {
     expect(loadExecutorConfig([], base)).not.toHaveProperty('clusterLabels');
     expect(() => loadExecutorConfig([], { ...base, SKYFLO_EXECUTOR_CLUSTER_LABELS: 'env=prod' })).toThrow('SKYFLO_EXECUTOR_CLUSTER_LABELS must be a JSON object of strings, e.g. {"env":"prod"}, got "env=prod"');
   });
+
+  it('reads who holds each role in this cluster, and refuses an unknown role or a malformed value (issue 76)', () => {
+    const base = { SKYFLO_EXECUTOR_NAMESPACE: 'skyflo', SKYFLO_ENGINE_PUBLIC_KEYS: pem, SKYFLO_EXECUTOR_TOKEN: 'engine' };
+    expect(loadExecutorConfig([], { ...base, SKYFLO_EXECUTOR_ROLE_MEMBERS: '{"admin":["zoe@example.com"],"approver":["user-bob"]}' })).toMatchObject({ roleMembers: { admin: ['zoe@example.com'], approver: ['user-bob'] } });
+    expect(loadExecutorConfig([], base)).not.toHaveProperty('roleMembers');
+    for (const bad of ['{"owner":["zoe@example.com"]}', '{"admin":"zoe@example.com"}', 'admin=zoe']) {
+      expect(() => loadExecutorConfig([], { ...base, SKYFLO_EXECUTOR_ROLE_MEMBERS: bad })).toThrow(`SKYFLO_EXECUTOR_ROLE_MEMBERS must be a JSON object of the roles approver and admin, each a list of emails or user ids, e.g. {"admin":["zoe@example.com"]}, got ${JSON.stringify(bad)}`);
+    }
+  });
 });

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { approverSignatureRequirementSchema, unboundClusterName } from '@skyflo/protocol';
+import { approverSignatureRequirementSchema, roleMembersSchema, unboundClusterName, type RoleMembers } from '@skyflo/protocol';
 import { callerTokenProblems } from './caller-auth.ts';
 import type { ExecutorLogger, ExecutorOptions } from './executor-options.ts';
 import { startExecutor } from './index.ts';
@@ -28,6 +28,9 @@ Options (each also from the environment):
                                context name; default in-cluster, the engine's own): approvals for others mint nothing
   SKYFLO_EXECUTOR_CLUSTER_LABELS  JSON object, e.g. {"env":"prod"}: the labels SkyfloPolicy expressions see as
                                cluster.labels (keep it equal to what the engine's policies see for this cluster)
+  SKYFLO_EXECUTOR_ROLE_MEMBERS JSON, e.g. {"admin":["zoe@example.com"],"approver":["bob@example.com"]}: who holds
+                               each role when a require_role SkyfloPolicy matches (the approver's passkey must be one
+                               of theirs; an admin counts as an approver); unset, such a policy mints nothing
   --engine-public-keys-file <path>  SKYFLO_ENGINE_PUBLIC_KEYS (PEM) or SKYFLO_ENGINE_PUBLIC_KEYS_FILE: the engine's
                                Ed25519 public key(s), SPKI PEM (several during a rotation)
   --token-file <path>          SKYFLO_EXECUTOR_TOKEN or SKYFLO_EXECUTOR_TOKEN_FILE: the bearer the engine presents
@@ -64,6 +67,21 @@ function parseClusterLabels(problems: string[], text: string | undefined): Recor
   }
   if (value && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((item) => typeof item === 'string')) return value as Record<string, string>;
   problems.push(`SKYFLO_EXECUTOR_CLUSTER_LABELS must be a JSON object of strings, e.g. {"env":"prod"}, got ${JSON.stringify(text.slice(0, 100))}`);
+  return undefined;
+}
+
+/** SKYFLO_EXECUTOR_ROLE_MEMBERS: who holds each role, as a require_role SkyfloPolicy is confirmed here (issue 76). */
+function parseRoleMembers(problems: string[], text: string | undefined): RoleMembers | undefined {
+  if (!text?.trim()) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const parsed = roleMembersSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  problems.push(`SKYFLO_EXECUTOR_ROLE_MEMBERS must be a JSON object of the roles approver and admin, each a list of emails or user ids, e.g. {"admin":["zoe@example.com"]}, got ${JSON.stringify(text.slice(0, 100))}`);
   return undefined;
 }
 
@@ -155,9 +173,11 @@ export function loadExecutorConfig(argv: string[], env: NodeJS.ProcessEnv): (Omi
     problems.push(`SKYFLO_EXECUTOR_REQUIRE_APPROVER_SIGNATURE=${require.data} needs SKYFLO_EXECUTOR_WEBAUTHN_RP_ID and SKYFLO_EXECUTOR_WEBAUTHN_ORIGIN (the Command Center's passkey relying party)`);
   }
   const clusterLabels = parseClusterLabels(problems, env.SKYFLO_EXECUTOR_CLUSTER_LABELS);
+  const roleMembers = parseRoleMembers(problems, env.SKYFLO_EXECUTOR_ROLE_MEMBERS);
   if (problems.length) throw new ExecutorConfigError(problems.join('\n'));
   return {
     ...(clusterLabels ? { clusterLabels } : {}),
+    ...(roleMembers ? { roleMembers } : {}),
     approverSignature: { require: require.data!, ...(rpId ? { rpId } : {}), ...(origin ? { origin } : {}) },
     kubeconfig: flag('kubeconfig'),
     namespace: namespace!,

@@ -4,7 +4,7 @@
  * (no environment reads here: `skyflo executor` turns flags and env into them, tests pass them directly).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ApproverSignatureRequirement, ExecutorError as ExecutorErrorBody } from '@skyflo/protocol';
+import type { ApproverSignatureRequirement, ExecutorError as ExecutorErrorBody, RoleMembers } from '@skyflo/protocol';
 
 /** The subset of pino the executor uses (the CLI passes a JSON-lines logger; tests usually pass none). */
 export interface ExecutorLogger {
@@ -68,6 +68,8 @@ export interface ExecutorOptions {
    * cluster); default none.
    */
   clusterLabels?: Record<string, string>;
+  /** Issue 76: who holds each role when a require_role SkyfloPolicy matches (SKYFLO_EXECUTOR_ROLE_MEMBERS); unset: nobody here */
+  roleMembers?: RoleMembers;
   /** the executor's clock (tests); default real time */
   now?: () => Date;
 }

@@ -18,8 +18,10 @@ export const executorInstallNamespaceRules: PolicyRule[] = [
   // issue 35: the approver key registry (immutable keys; the status keeps the last accepted signature counter)
   { apiGroups: ['skyflo.ai'], resources: ['skyfloapproverkeys'], verbs: ['get', 'list', 'create', 'delete'] },
   { apiGroups: ['skyflo.ai'], resources: ['skyfloapproverkeys/status'], verbs: ['get', 'update'] },
-  // issue 76: the emergency stop annotation on the SkyfloAI object (read on every mint, never written)
+  // issue 76: the emergency stop annotation on the SkyfloAI object (read on every mint, never written), and the stop
+  // engaged in Skyflo shown in its status (status.emergencyStop, for `kubectl get sky`) — the status only
   { apiGroups: ['skyflo.ai'], resources: ['skyfloais'], verbs: ['get', 'list'] },
+  { apiGroups: ['skyflo.ai'], resources: ['skyfloais/status'], verbs: ['get', 'update'] },
   // issue 76: the team's policies and change freezes as the cluster holds them, judged again at each mint (read only:
   // nothing the executor does can change them)
   { apiGroups: ['skyflo.ai'], resources: ['skyflopolicies', 'skyflofreezes'], verbs: ['get', 'list'] },

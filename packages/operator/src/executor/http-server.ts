@@ -142,7 +142,7 @@ export function createExecutorHttpServer(deps: ExecutorHttpDeps): FastifyInstanc
         // Issue 76: the cluster's own SkyfloPolicy and SkyfloFreeze objects, judged again on what this grant writes.
         const demands = await deps.policyCheck?.check({ document: stored.document, args: call.data.arguments, access, dryRuns: grantKube.dryRuns, now });
         // The approver's own passkey proof, when this executor requires one (issue 35): the engine's word is not enough.
-        await deps.approverSignature.check(stored.document, access, now, demands?.passkeyRequiredBy, demands?.signerAmong);
+        await deps.approverSignature.check(stored.document, access, now, demands);
         await deps.store.recordGrant(stored, access, now);
         const credential = await deps.minter.mint(stored.document, access, expiresAt, reads);
         deps.logger.info({ approval: name, tool: stored.document.spec.tool, writes: access.map((entry) => `${entry.verbs.join('/')} ${entry.resource}${entry.subresource ? `/${entry.subresource}` : ''} ${entry.namespace ? `${entry.namespace}/` : ''}${entry.name}`) }, 'granted what the approved call writes');

@@ -57,11 +57,11 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
   const dryRun = createDryRunProxy({ kubeConfig: options.kubeConfig, allowedNamespaces: options.allowedNamespaces });
   const ownKube = createOwnKube(kube, { allowedNamespaces: options.allowedNamespaces });
   const clusterName = options.clusterName ?? unboundClusterName;
-  const policyCheck = createPolicyCheck({ kube, ownKube, namespace: options.namespace, clusterName, clusterLabels: options.clusterLabels, logger });
+  const policyCheck = createPolicyCheck({ kube, ownKube, namespace: options.namespace, clusterName, clusterLabels: options.clusterLabels, roleMembers: options.roleMembers, logger });
   // issue 73 item 6: Helm previews rendered as the executor; the renders kept are what Helm credentials are computed from
   const helmRenders = createHelmRenderStore();
   const helmRenderer = createHelmRenderer({ helmPath: options.helmPath, kubeConfig: options.kubeConfig, allowedNamespaces: options.allowedNamespaces, store: helmRenders, listSecrets: async (namespace) => (await kube.request<{ items?: Array<{ type?: string; data?: Record<string, unknown> | null }> }>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`)).items ?? [] });
-  const app = createExecutorHttpServer({ helmRenderer, helmRenders, namespace: options.namespace, callerToken: options.callerToken, dryRunToken: options.dryRunToken, admissionToken: options.admissionToken, store, verifier, minter, approverKeys, approverSignature, now, logger, tls: options.tls, dryRun, kube: ownKube, clusterName, emergencyStop: createEmergencyStopCheck(kube, options.namespace), policyCheck });
+  const app = createExecutorHttpServer({ helmRenderer, helmRenders, namespace: options.namespace, callerToken: options.callerToken, dryRunToken: options.dryRunToken, admissionToken: options.admissionToken, store, verifier, minter, approverKeys, approverSignature, now, logger, tls: options.tls, dryRun, kube: ownKube, clusterName, emergencyStop: createEmergencyStopCheck(kube, options.namespace, logger), policyCheck });
 
   const sweep = () =>
     minter.sweep().catch((error) => logger.warn({ err: (error as Error).message }, 'sweep failed (retried at the next interval)'));

@@ -17,17 +17,20 @@
  *   unless the approval carries an admin's break-glass of exactly that freeze (status.breakGlass, engine-signed) and
  *   the object names who may break it (spec.break_glass.approvers): then the approver's own passkey must verify and
  *   belong to one of them (approver-signature.ts), so neither the engine nor a stolen engine key breaks a freeze;
- * - `require_approvers: N` → refused, since a SkyfloApproval records one approver (status.decidedBy) and the
- *   executor cannot confirm N; `require_role` likewise (it carries no role); `require_passkey` → the approver's own
- *   passkey proof is checked (approver-signature.ts) as if the approval asked for it; `warn` → nothing.
+ * - `require_approvers: N` → N distinct people other than the requester, each counted only by their own passkey (or
+ *   device key) proof over this approval's facts — the decider's and each co-approver's (status.coApprovals), checked
+ *   against their SkyfloApproverKeys (approver-signature.ts); `require_role` → the approver's own proof, by a key of
+ *   someone this cluster says holds the role (SKYFLO_EXECUTOR_ROLE_MEMBERS, from the SkyfloAI — never the engine's
+ *   user roles; none declared → refused), and each person a require_approvers policy counts likewise; `require_passkey` → the approver's own passkey proof is checked as if the
+ *   approval asked for it; `warn` → nothing.
  */
-import type { KubeObject, PolicyEffect } from '@skyflo/protocol';
+import type { KubeObject, RoleMembers } from '@skyflo/protocol';
 import { freezeFromObject, policyFromObject, skyfloFreezeKind, skyfloPolicyKind } from '@skyflo/safety/declared';
 import { activeFreezes, type Freeze } from '@skyflo/safety/freezes';
-import { checkExpression, demandsOf, effectText, judge, type EnabledPolicy } from '@skyflo/safety/policies';
+import { checkExpression, demandsOf, judge, type EnabledPolicy } from '@skyflo/safety/policies';
 import { isNotFound, type KubeRest } from '../kube/kube-rest.ts';
 import { ExecutorError, type ExecutorLogger } from './executor-options.ts';
-import type { SignerAmong } from './approver-signature.ts';
+import type { MintDemands, SignerAmong } from './approver-signature.ts';
 import { mintObjects, mintNamespaces, mintPolicyInput, type MintFacts } from './mint-policy-input.ts';
 import type { OwnKube } from './grant/own-kube.ts';
 
@@ -46,15 +49,9 @@ export interface PolicyCheckDeps {
   namespace: string;
   clusterName: string;
   clusterLabels?: Readonly<Record<string, string>> | undefined;
+  /** who holds each role in this cluster (SKYFLO_EXECUTOR_ROLE_MEMBERS), for a require_role policy */
+  roleMembers?: RoleMembers | undefined;
   logger: ExecutorLogger;
-}
-
-/** What the matched policies and a break-glass still ask of the mint, checked with the approver's signature. */
-export interface MintDemands {
-  /** why the approver's own passkey (or device key) proof must verify */
-  passkeyRequiredBy?: string;
-  /** a break-glass: the key that signed must belong to one of `who` (emails or user ids), as `what` names them */
-  signerAmong?: SignerAmong;
 }
 
 export interface PolicyCheck {
@@ -80,16 +77,19 @@ async function listOf(deps: PolicyCheckDeps, kind: string): Promise<KubeObject[]
   }
 }
 
-const unconfirmable = (effect: PolicyEffect): string | undefined => {
-  if (typeof effect !== 'object') return undefined;
-  if ('require_approvers' in effect) return `this executor cannot confirm ${effect.require_approvers} approver${effect.require_approvers === 1 ? '' : 's'} (a SkyfloApproval records one, status.decidedBy)`;
-  return `this executor cannot confirm the approver's role (a SkyfloApproval records none)`;
-};
-
 export function createPolicyCheck(deps: PolicyCheckDeps): PolicyCheck {
   function refuse(code: 'POLICY_DENIED' | 'FROZEN', message: string, fields: Record<string, unknown>): never {
     deps.logger.warn({ code, ...fields, reason: message }, 'mint refused by a cluster guardrail');
     throw new ExecutorError(code, message);
+  }
+
+  /** Who holds `role` in this cluster (an admin also counts as an approver); refused when nobody is declared. */
+  function roleDemand(role: 'approver' | 'admin', policy: string, approval: string): SignerAmong {
+    const who = [...(deps.roleMembers?.[role] ?? []), ...(role === 'approver' ? (deps.roleMembers?.admin ?? []) : [])];
+    if (who.length === 0) {
+      refuse('POLICY_DENIED', `SkyfloPolicy "${policy}" asks for the ${role} role, and this cluster declares nobody who holds it (SkyfloAI spec.approvals.roleMembers.${role}, the executor's SKYFLO_EXECUTOR_ROLE_MEMBERS) — the engine's user roles are not the cluster's to trust; nothing is minted`, { approval, policy });
+    }
+    return { who, what: `the ${role} role's members in this cluster (SkyfloAI spec.approvals.roleMembers)`, doing: `needs the ${role} role (SkyfloPolicy "${policy}")`, code: 'POLICY_DENIED', everyApprover: true };
   }
 
   return {
@@ -126,7 +126,9 @@ export function createPolicyCheck(deps: PolicyCheckDeps): PolicyCheck {
         if (problem) refuse('POLICY_DENIED', `SkyfloPolicy ${deps.namespace}/${read.policy.name} does not compile (${problem.message}); the executor fails closed and mints nothing until it is fixed or disabled`, { approval, policy: read.policy.name });
         policies.push(read.policy);
       }
-      const breakGlassDemand = breakGlass ? { passkeyRequiredBy: breakGlass.why, signerAmong: { who: breakGlass.approvers, what: `SkyfloFreeze ${deps.namespace}/${breakGlass.freeze}'s break_glass.approvers` } } : {};
+      const breakGlassDemand: MintDemands = breakGlass
+        ? { passkeyRequiredBy: breakGlass.why, signersAmong: [{ who: breakGlass.approvers, what: `SkyfloFreeze ${deps.namespace}/${breakGlass.freeze}'s break_glass.approvers`, doing: 'breaks a change freeze', code: 'FROZEN' }] }
+        : {};
       if (policies.length === 0) return breakGlassDemand;
 
       const input = mintPolicyInput({ ...facts, clusterName: deps.clusterName, clusterLabels: deps.clusterLabels }, await mintObjects(facts, deps.ownKube));
@@ -137,11 +139,17 @@ export function createPolicyCheck(deps: PolicyCheckDeps): PolicyCheck {
         const message = demands.denied.message.trim().replace(/[.!]$/, '');
         refuse('POLICY_DENIED', `SkyfloPolicy "${demands.denied.name}" denies this ${document.spec.tool} call${message ? `: ${message}` : ''}; nothing is minted`, { approval, policy: demands.denied.name });
       }
-      for (const verdict of [demands.approversBy, demands.role?.by]) {
-        if (!verdict) continue;
-        refuse('POLICY_DENIED', `SkyfloPolicy "${verdict.name}" asks to ${effectText(verdict.effect)}, and ${unconfirmable(verdict.effect)}; nothing is minted`, { approval, policy: verdict.name });
-      }
-      return demands.passkeyBy ? { ...breakGlassDemand, passkeyRequiredBy: `SkyfloPolicy "${demands.passkeyBy.name}" asks for the approver's passkey on this call` } : breakGlassDemand;
+      // a role: the people this cluster says hold it, recognised by their own proof (approver-signature.ts)
+      const role = demands.role ? roleDemand(demands.role.role, demands.role.by.name, approval) : undefined;
+      // N people: each counted by their own proof (approver-signature.ts), so the decider's is required as well
+      const approvers = demands.approversBy ? { count: demands.approvers, by: `SkyfloPolicy "${demands.approversBy.name}"` } : undefined;
+      const passkeyRequiredBy = demands.passkeyBy
+        ? `SkyfloPolicy "${demands.passkeyBy.name}" asks for the approver's passkey on this call`
+        : approvers ? `${approvers.by} asks for ${approvers.count} approvers, each confirmed by their own passkey`
+        : role ? `SkyfloPolicy "${demands.role!.by.name}" asks for the ${demands.role!.role} role, confirmed by the approver's own passkey`
+        : breakGlassDemand.passkeyRequiredBy;
+      const signersAmong = [...(breakGlassDemand.signersAmong ?? []), ...(role ? [role] : [])];
+      return { ...(passkeyRequiredBy ? { passkeyRequiredBy } : {}), ...(signersAmong.length ? { signersAmong } : {}), ...(approvers ? { approvers } : {}) };
     },
   };
 }

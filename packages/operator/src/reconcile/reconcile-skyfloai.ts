@@ -50,7 +50,9 @@ const ref = (object: KubeObject) => ({ apiVersion: object.apiVersion, kind: obje
 
 async function writeStatus(deps: ReconcileDeps, owner: SkyfloAiObject, next: SkyfloAiStatus): Promise<void> {
   const previous = owner.status as SkyfloAiStatus | undefined;
-  const status = withTransitionTimes(next, previous, (deps.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  // the executor's field (the stop engaged in Skyflo) is not the operator's to compute: kept as the executor wrote it
+  const carried = previous?.emergencyStop ? { ...next, emergencyStop: previous.emergencyStop } : next;
+  const status = withTransitionTimes(carried, previous, (deps.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'));
   if (statusEquals(previous, status)) return;
   await deps.kube.replaceStatus({ ...owner, status });
 }

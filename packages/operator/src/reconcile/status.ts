@@ -27,6 +27,8 @@ export interface SkyfloAiStatus {
   /** with cluster-enforced approvals */
   executor?: ComponentStatus;
   conditions: Condition[];
+  /** issue 76: the emergency stop engaged in Skyflo, written by the executor (executor/emergency-stop.ts); kept as found */
+  emergencyStop?: { by: string; since: string; reason: string; summary: string };
 }
 
 export function componentStatus(deployment: KubeObject | undefined, desiredReplicas: number): ComponentStatus {

@@ -4,6 +4,7 @@
  * did not default it (or an older CRD) still reconciles to the same thing. Cross-field rules that a structural
  * schema cannot express on every cluster are checked by `specProblems`.
  */
+import { roleMembersSchema } from '@skyflo/protocol';
 import { z } from 'zod';
 import { alertsSpecSchema, authSpecProblems, authSpecSchema, mcpOAuthSpecSchema } from './auth-spec.ts';
 
@@ -117,6 +118,12 @@ export const skyfloAiSpecSchema = z.object({
        * CLUSTER_LABELS the same labels so its check agrees).
        */
       clusterLabels: z.record(z.string().regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'a label name such as env or skyflo.ai/tier').max(316), z.string().max(63)).default({}),
+      /**
+       * Issue 76: who holds each role as the executor confirms a `require_role` SkyfloPolicy (emails or Skyflo user
+       * ids; an admin counts as an approver). The cluster's own list — the engine's user roles are the engine's word —
+       * passed to the executor as SKYFLO_EXECUTOR_ROLE_MEMBERS; unset, such a policy mints nothing in this cluster.
+       */
+      roleMembers: roleMembersSchema.default({}),
     })
     .prefault({}),
   /** true: the MCP server offers only read-only tools, and its ServiceAccount gets the read-only profile */

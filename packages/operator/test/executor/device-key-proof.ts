@@ -18,9 +18,11 @@ export function deviceKey(): DeviceKey {
   return { id: randomUUID(), privateKey, publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64url') };
 }
 
-/** The proof `key` makes over the call `spec` describes (its tool, args, diff hashes, cluster and conversation). */
-export function deviceProof(key: Pick<DeviceKey, 'id' | 'privateKey'>, spec: SkyfloApprovalSpec): ApproverProof {
-  const challengeExpiresAt = new Date(Date.now() + 2 * 60_000).toISOString();
+/**
+ * The proof `key` makes over the call `spec` describes (its tool, args, diff hashes, cluster and conversation), with
+ * the expiry the person was shown (two minutes ahead unless `challengeExpiresAt` says otherwise).
+ */
+export function deviceProof(key: Pick<DeviceKey, 'id' | 'privateKey'>, spec: SkyfloApprovalSpec, challengeExpiresAt = new Date(Date.now() + 2 * 60_000).toISOString()): ApproverProof {
   const digest = createHash('sha256').update(approvalChallengeInput(approvalChallengeFacts(spec, challengeExpiresAt))).digest();
   return { challengeExpiresAt, deviceSignature: { keyId: key.id, signature: sign(null, digest, key.privateKey).toString('base64url') } };
 }

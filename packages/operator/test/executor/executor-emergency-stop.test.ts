@@ -3,12 +3,14 @@
  * annotation skyflo.ai/emergency-stop, the executor mints no credential for any approval, however validly signed;
  * removing the annotation lets the next mint through. The engine's own switch reaches it too (PUT /v1/emergency-stop,
  * the engine's token only), and the engine's lift never lifts the cluster's annotation. Against kube-sim with the real
- * kubectl and the executor's own RBAC (get/list on skyfloais, nothing more).
+ * kubectl and the executor's own RBAC (get/list on skyfloais and update on their status, nothing more). `kubectl get
+ * sky` shows both: the annotation, and the stop engaged in Skyflo as the executor writes it into the status.
  */
 import path from 'node:path';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningExecutor } from '../../src/executor/index.ts';
+import { eventually } from '../support/operator-harness.ts';
 import { dryRunToken, installNamespace, scaleWeb, startExecutorHarness, type ExecutorHarness } from './executor-harness.ts';
 
 const skyfloAiCrdPath = path.join(repoRoot, 'deploy', 'helm', 'skyflo', 'crds', 'skyfloais.skyflo.ai.yaml');
@@ -65,6 +67,15 @@ describe('the emergency stop on the SkyfloAI object', () => {
     const refused = await h.mint(executor, during, scaleWeb('engine-stop').args);
     expect(refused).toMatchObject({ status: 423, body: { code: 'EMERGENCY_STOP', message: 'the emergency stop is on (engaged in Skyflo by zoe@example.com at 2026-11-30T02:00:00.000Z: INC-9 checkout down); nothing is minted until an admin lifts it' } });
     await expect(h.kubectl(['get', 'serviceaccount', `skyflo-approval-${during.name}`, '-n', installNamespace])).rejects.toThrow(/not found/);
+    // `kubectl get sky` shows the stop engaged in Skyflo (written into the SkyfloAI's status by the executor's own identity)
+    const shownStop = 'by zoe@example.com since 2026-11-30T02:00:00.000Z: INC-9 checkout down';
+    const getSky = () => h.kubectl(['get', 'sky', 'skyflo', '-n', installNamespace]);
+    expect(await eventually(async () => ((await getSky()).includes(shownStop) ? getSky() : undefined), { what: 'the stop in kubectl get sky' })).toMatch(/STOP-IN-SKYFLO/);
+    // a re-announcement (every few seconds from each engine replica) writes nothing new
+    const written = JSON.parse(await h.kubectl(['get', 'sky', 'skyflo', '-n', installNamespace, '-o', 'json'])).metadata.resourceVersion;
+    expect(await h.api(executor, 'PUT', '/v1/emergency-stop', on)).toMatchObject({ status: 200 });
+    expect(await h.api(executor, 'PUT', '/v1/emergency-stop', on)).toMatchObject({ status: 200 });
+    expect(JSON.parse(await h.kubectl(['get', 'sky', 'skyflo', '-n', installNamespace, '-o', 'json'])).metadata.resourceVersion).toBe(written);
 
     // the cluster's own switch as well: the engine's lift ends only the engine's stop
     await h.kubectl(['annotate', 'skyfloai', 'skyflo', '-n', installNamespace, 'skyflo.ai/emergency-stop=cluster drill']);
@@ -73,5 +84,8 @@ describe('the emergency stop on the SkyfloAI object', () => {
     await h.kubectl(['annotate', 'skyfloai', 'skyflo', '-n', installNamespace, 'skyflo.ai/emergency-stop-']);
     const after = await h.mint(executor, during, scaleWeb('engine-stop').args);
     expect(after.status, JSON.stringify(after.body)).toBe(200);
+    // lifted in Skyflo: gone from kubectl get sky too
+    await eventually(async () => !(await getSky()).includes(shownStop), { what: 'the lifted stop to leave kubectl get sky' });
+    expect(JSON.parse(await h.kubectl(['get', 'sky', 'skyflo', '-n', installNamespace, '-o', 'json'])).status?.emergencyStop).toBeUndefined();
   });
 });

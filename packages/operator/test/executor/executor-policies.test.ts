@@ -16,6 +16,7 @@ import { policyAdmissionPlan } from '../../src/desired/policy-admission.ts';
 import type { RunningExecutor } from '../../src/executor/index.ts';
 import { installNamespace, scaleWeb, spec, startExecutorHarness, type ExecutorHarness } from './executor-harness.ts';
 import { deviceKey, deviceProof, type DeviceKey } from './device-key-proof.ts';
+import type { ApproverProof, SkyfloApprovalDocument } from '@skyflo/protocol';
 
 const crd = (file: string) => path.join(repoRoot, 'deploy', 'helm', 'skyflo', 'crds', file);
 
@@ -26,7 +27,8 @@ beforeAll(async () => {
   h = await startExecutorHarness();
   await h.kubectl(['apply', '-f', crd('skyflopolicies.skyflo.ai.yaml')]);
   await h.kubectl(['apply', '-f', crd('skyflofreezes.skyflo.ai.yaml')]);
-  executor = await h.startExecutor();
+  // who holds each role as this cluster declares it (SkyfloAI spec.approvals.roleMembers → SKYFLO_EXECUTOR_ROLE_MEMBERS)
+  executor = await h.startExecutor({ roleMembers: { admin: ['Zoe@Example.com'], approver: ['user-bob', 'dina@example.com'] } });
 });
 
 afterAll(async () => {
@@ -86,18 +88,6 @@ describe('SkyfloPolicy objects, judged by the executor at each mint', () => {
     expect(one.answer.status, JSON.stringify(one.answer.body)).toBe(200);
   });
 
-  it('a policy asking for more approvers than a SkyfloApproval records is refused only when it matches', async () => {
-    await install('SkyfloPolicy', 'prod-two-approvers', { expression: '"prod" in namespaces', effect: 'require_approvers', approvers: 2 });
-
-    const prod = await approveAndMint(scaleWeb('approvers-prod', 3, 'prod'));
-    expect(prod.answer.status).toBe(403);
-    expect(prod.answer.body.code).toBe('POLICY_DENIED');
-    expect(prod.answer.body.message).toContain('this executor cannot confirm 2 approvers');
-
-    const staging = await approveAndMint(scaleWeb('approvers-staging', 3, 'staging'));
-    expect(staging.answer.status, JSON.stringify(staging.answer.body)).toBe(200);
-  });
-
   it("a require_passkey policy makes the executor check the approver's own passkey proof, which this approval lacks", async () => {
     await install('SkyfloPolicy', 'prod-needs-passkey', { expression: 'cluster.name == "kube-sim" && "prod" in namespaces', effect: 'require_passkey' });
 
@@ -121,6 +111,161 @@ describe('SkyfloPolicy objects, judged by the executor at each mint', () => {
 
     await install('SkyfloPolicy', 'broken', { expression: 'tool == "k8s_scale" &&', effect: 'deny', enabled: false });
     expect((await h.mint(executor, refused.document, scaleWeb('broken-one', 2).args)).status).toBe(200);
+  });
+});
+
+describe('require_approvers at the executor: N people other than the requester, each by their own signature', () => {
+  // Ana asks (the harness's requester), Bob decides last (the harness's decider), Carl approved before him
+  const bob = { id: 'user-bob', email: 'bob@example.com' };
+  const carl = { id: 'user-carl', email: 'carl@example.com' };
+  const dina = { id: 'user-dina', email: 'dina@example.com' };
+  const keys = { bob: deviceKey(), carl: deviceKey(), dina: deviceKey() };
+  const hourAgo = () => new Date(Date.now() - 3_600_000).toISOString();
+
+  beforeAll(async () => {
+    for (const [key, person] of [[keys.bob, bob], [keys.carl, carl], [keys.dina, dina]] as const) {
+      expect(await h.api(executor, 'POST', '/v1/approver-keys', { credentialId: key.id, userId: person.id, email: person.email, publicKey: key.publicKey, kind: 'device_key' })).toMatchObject({ status: 201 });
+    }
+  });
+
+  /** An approval decided by Bob (with his proof unless `deciderProof: false`), carrying `coApprovals` as the engine wrote them. */
+  async function approvedBy(call: ReturnType<typeof scaleWeb>, coApprovals: SkyfloApprovalDocument['status']['coApprovals'], options: { deciderProof?: boolean } = {}) {
+    const document = await h.signed(call, {
+      status: { decidedBy: bob, ...(options.deciderProof === false ? {} : { approverProof: deviceProof(keys.bob, spec(call)) }), ...(coApprovals ? { coApprovals } : {}) },
+    });
+    expect(await h.api(executor, 'POST', '/v1/approvals', document)).toMatchObject({ status: 201 });
+    return { document, answer: await h.mint(executor, document, call.args) };
+  }
+  const earlier = (person: typeof carl, proof?: ApproverProof) => ({ decidedBy: person, decidedAt: hourAgo(), ...(proof ? { approverProof: proof } : {}) });
+
+  it('mints a prod scale only when two people other than the requester signed it, counting nobody twice and nobody without a proof', async () => {
+    await install('SkyfloPolicy', 'prod-two-approvers', { expression: '"prod" in namespaces', effect: 'require_approvers', approvers: 2 });
+    const why = 'SkyfloPolicy "prod-two-approvers" asks for 2 approvers other than the requester, each confirmed by their own passkey';
+
+    // outside the policy's scope one approver without any proof still mints
+    const staging = await approvedBy(scaleWeb('approvers-staging', 3, 'staging'), undefined, { deciderProof: false });
+    expect(staging.answer.status, JSON.stringify(staging.answer.body)).toBe(200);
+
+    // Bob alone (the engine's policy check removed: nothing else stops it)
+    const alone = await approvedBy(scaleWeb('approvers-alone', 3, 'prod'), undefined);
+    expect(alone.answer.status).toBe(403);
+    expect(alone.answer.body).toEqual({ code: 'POLICY_DENIED', message: `${why}, and SkyfloApproval "${alone.document.name}" carries 1 (bob@example.com); nothing is minted` });
+    await expect(accountOf(alone.document.name)).rejects.toThrow(/not found/);
+
+    // Carl's approval in the engine's list, but no signature of his; Bob listed again counts once
+    const unsigned = await approvedBy(scaleWeb('approvers-unsigned', 3, 'prod'), [earlier(carl), earlier(bob)]);
+    expect(unsigned.answer.body).toEqual({ code: 'POLICY_DENIED', message: `${why}, and SkyfloApproval "${unsigned.document.name}" carries 1 (bob@example.com); not counted: carl@example.com approved without a passkey; nothing is minted` });
+
+    // the requester's own approval never counts, signed or not
+    const requester = await approvedBy(scaleWeb('approvers-requester', 3, 'prod'), [earlier({ id: 'user-ana', email: 'ana@example.com' }, deviceProof(keys.dina, spec(scaleWeb('approvers-requester', 3, 'prod'))))]);
+    expect(requester.answer.body.code).toBe('POLICY_DENIED');
+    expect(requester.answer.body.message).toContain('carries 1 (bob@example.com)');
+
+    // Bob's own proof is required too: the policy's people are counted by their signatures, the decider's included
+    const carlOnly = scaleWeb('approvers-carl-only', 3, 'prod');
+    const noDecider = await approvedBy(carlOnly, [earlier(carl, deviceProof(keys.carl, spec(carlOnly)))], { deciderProof: false });
+    expect(noDecider.answer.status).toBe(403);
+    expect(noDecider.answer.body.code).toBe('APPROVER_SIGNATURE');
+    expect(noDecider.answer.body.message).toContain(`carries no approver passkey signature (SkyfloPolicy "prod-two-approvers" asks for 2 approvers, each confirmed by their own passkey)`);
+  });
+
+  it("refuses a co-approval signed by someone else's key or over another call; counts one signed an hour ago", async () => {
+    await install('SkyfloPolicy', 'prod-two-approvers', { expression: '"prod" in namespaces', effect: 'require_approvers', approvers: 2 });
+
+    // "Carl" approved, says the engine — with Dina's key
+    const impostor = scaleWeb('approvers-impostor', 3, 'prod');
+    const byDina = await approvedBy(impostor, [earlier(carl, deviceProof(keys.dina, spec(impostor)))]);
+    expect(byDina.answer.status).toBe(403);
+    expect(byDina.answer.body).toEqual({ code: 'APPROVER_SIGNATURE', message: `SkyfloApproval "${byDina.document.name}" is signed by a device key of another user than its approver carl@example.com; nothing is minted for it` });
+
+    // Carl's real signature, but over a scale to 9 — not this scale to 3
+    const other = scaleWeb('approvers-other', 3, 'prod');
+    const elsewhere = await approvedBy(other, [earlier(carl, deviceProof(keys.carl, spec(scaleWeb('approvers-other', 9, 'prod'))))]);
+    expect(elsewhere.answer.status).toBe(403);
+    expect(elsewhere.answer.body.message).toContain("carries a device key signature that does not sign this approval's facts");
+    await expect(accountOf(elsewhere.document.name)).rejects.toThrow(/not found/);
+
+    // Carl signed this call an hour ago (his signature's expiry long past: consent given earlier counts) → minted
+    const call = scaleWeb('approvers-two', 3, 'prod');
+    const carlsProof = deviceProof(keys.carl, spec(call), hourAgo());
+    const two = await approvedBy(call, [earlier(carl, carlsProof)]);
+    expect(two.answer.status, JSON.stringify(two.answer.body)).toBe(200);
+    expect(two.answer.body.token).toEqual(expect.any(String));
+    await accountOf(two.document.name);
+
+  });
+});
+
+describe('require_role at the executor: the role as the cluster declares it, recognised by the approver\'s own signature', () => {
+  const zoe = { id: 'user-zoe', email: 'zoe@example.com' };
+  const bob = { id: 'user-bob', email: 'bob@example.com' };
+  const carl = { id: 'user-carl', email: 'carl@example.com' };
+  const dina = { id: 'user-dina', email: 'dina@example.com' };
+  const keys = { zoe: deviceKey(), bob: deviceKey(), carl: deviceKey(), dina: deviceKey() };
+
+  beforeAll(async () => {
+    for (const [key, person] of [[keys.zoe, zoe], [keys.bob, bob], [keys.carl, carl], [keys.dina, dina]] as const) {
+      expect(await h.api(executor, 'POST', '/v1/approver-keys', { credentialId: key.id, userId: person.id, email: person.email, publicKey: key.publicKey, kind: 'device_key' })).toMatchObject({ status: 201 });
+    }
+  });
+
+  async function decided(on: RunningExecutor, call: ReturnType<typeof scaleWeb>, by: typeof zoe, options: { proof?: boolean; coApprovals?: SkyfloApprovalDocument['status']['coApprovals'] } = {}) {
+    const key = keys[by.id.replace('user-', '') as keyof typeof keys];
+    const document = await h.signed(call, { status: { decidedBy: by, ...(options.proof === false ? {} : { approverProof: deviceProof(key, spec(call)) }), ...(options.coApprovals ? { coApprovals: options.coApprovals } : {}) } });
+    expect(await h.api(on, 'POST', '/v1/approvals', document)).toMatchObject({ status: 201 });
+    return { document, answer: await h.mint(on, document, call.args) };
+  }
+
+  it('mints a prod change only when a person the cluster names as admin signed it; the engine\'s word alone is not a role', async () => {
+    await install('SkyfloPolicy', 'prod-admins', { expression: '"prod" in namespaces', effect: 'require_role', role: 'admin' });
+
+    // Bob approved (an admin in the engine, perhaps), but the cluster does not name him
+    const bobs = await decided(executor, scaleWeb('role-bob', 3, 'prod'), bob);
+    expect(bobs.answer.status).toBe(403);
+    expect(bobs.answer.body).toEqual({ code: 'POLICY_DENIED', message: `SkyfloApproval "${bobs.document.name}" needs the admin role (SkyfloPolicy "prod-admins"), but it is signed by bob@example.com, who is not among the admin role's members in this cluster (SkyfloAI spec.approvals.roleMembers); nothing is minted` });
+    await expect(accountOf(bobs.document.name)).rejects.toThrow(/not found/);
+
+    // Zoe, without her signature: the engine saying "Zoe" is not enough
+    const unsigned = await decided(executor, scaleWeb('role-unsigned', 3, 'prod'), zoe, { proof: false });
+    expect(unsigned.answer.status).toBe(403);
+    expect(unsigned.answer.body.code).toBe('APPROVER_SIGNATURE');
+    expect(unsigned.answer.body.message).toContain('carries no approver passkey signature (SkyfloPolicy "prod-admins" asks for the admin role, confirmed by the approver\'s own passkey)');
+
+    // Zoe with her own key (named by email, matched without case) → minted
+    const zoes = await decided(executor, scaleWeb('role-zoe', 3, 'prod'), zoe);
+    expect(zoes.answer.status, JSON.stringify(zoes.answer.body)).toBe(200);
+    await accountOf(zoes.document.name);
+  });
+
+  it('an approver role counts admins too, and each person a require_approvers policy counts must hold it', async () => {
+    await install('SkyfloPolicy', 'prod-approvers', { expression: '"prod" in namespaces', effect: 'require_role', role: 'approver' });
+    await install('SkyfloPolicy', 'prod-two', { expression: '"prod" in namespaces', effect: 'require_approvers', approvers: 2 });
+    const earlier = (person: typeof zoe, call: ReturnType<typeof scaleWeb>) => [{ decidedBy: person, decidedAt: new Date().toISOString(), approverProof: deviceProof(keys[person.id.replace('user-', '') as keyof typeof keys], spec(call)) }];
+
+    // Carl signed too, but he holds no role in this cluster: one of two
+    const withCarl = scaleWeb('role-carl', 3, 'prod');
+    const carls = await decided(executor, withCarl, bob, { coApprovals: earlier(carl, withCarl) });
+    expect(carls.answer.status).toBe(403);
+    expect(carls.answer.body).toEqual({ code: 'POLICY_DENIED', message: `SkyfloPolicy "prod-two" asks for 2 approvers other than the requester, each confirmed by their own passkey, and SkyfloApproval "${carls.document.name}" carries 1 (bob@example.com); not counted: carl@example.com is not among the approver role's members in this cluster (SkyfloAI spec.approvals.roleMembers); nothing is minted` });
+
+    // Zoe (an admin) decides after Dina (an approver): both count → minted
+    const withDina = scaleWeb('role-dina', 3, 'prod');
+    const minted = await decided(executor, withDina, zoe, { coApprovals: earlier(dina, withDina) });
+    expect(minted.answer.status, JSON.stringify(minted.answer.body)).toBe(200);
+  });
+
+  it('a cluster that declares nobody with the role mints nothing a require_role policy matches, saying where to declare it', async () => {
+    const undeclared = await h.startExecutor();
+    try {
+      await install('SkyfloPolicy', 'prod-admins', { expression: '"prod" in namespaces', effect: 'require_role', role: 'admin' });
+      const refused = await decided(undeclared, scaleWeb('role-none', 3, 'prod'), zoe);
+      expect(refused.answer.status).toBe(403);
+      expect(refused.answer.body.message).toBe('SkyfloPolicy "prod-admins" asks for the admin role, and this cluster declares nobody who holds it (SkyfloAI spec.approvals.roleMembers.admin, the executor\'s SKYFLO_EXECUTOR_ROLE_MEMBERS) — the engine\'s user roles are not the cluster\'s to trust; nothing is minted');
+      // outside the policy's scope it mints as before
+      expect((await decided(undeclared, scaleWeb('role-none-staging', 3, 'staging'), zoe)).answer.status).toBe(200);
+    } finally {
+      await undeclared.close();
+    }
   });
 });
 

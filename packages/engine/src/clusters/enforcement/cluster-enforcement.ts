@@ -15,6 +15,7 @@ import {
   type ApprovalCredentialRequest,
   type ApproverKey,
   type ApproverProof,
+  type CoApproval,
   type SkyfloApprovalDocument,
   type SkyfloApprovalSpec,
   type SkyfloApprovalStatus,
@@ -52,6 +53,8 @@ export interface ApprovalDecision {
   approverProof?: ApproverProof;
   /** issue 76: an admin broke the change freeze `freeze` for this call (the executor honours it only for a SkyfloFreeze that names them) */
   breakGlass?: { reason: string; freeze: string };
+  /** issue 76: the approvals before `decidedBy` of a call several people must approve, each with its proof where given */
+  coApprovals?: CoApproval[];
   /** issue 35 item 5: what the cluster's passkey policy is judged on (absent: only a carried proof marks it required) */
   policyFacts?: Pick<ApprovalRecord, 'destructive' | 'risks' | 'cluster'>;
 }
@@ -190,6 +193,7 @@ export async function createClusterEnforcement(deps: ClusterEnforcementDeps): Pr
       ...(decision.approverProof ? { approverProof: decision.approverProof } : {}),
       ...((await approverSignatureRequired(decision)) ? { approverSignatureRequired: true } : {}),
       ...(decision.breakGlass ? { breakGlass: decision.breakGlass } : {}),
+      ...(decision.coApprovals?.length ? { coApprovals: decision.coApprovals } : {}),
     };
     return { name, spec, status: { ...status, signature: await signer.sign(name, spec, status) } };
   }

@@ -19,6 +19,8 @@ export async function recordCoApproval(input: {
   audit: Pick<AuditLog, 'record'> | undefined;
   record: ApprovalRecord;
   user: Pick<AuthenticatedUser, 'id' | 'email'>;
+  /** the person's verified passkey assertion (or device key signature), kept for the cluster's executor to count them by */
+  passkeyAssertion?: Record<string, unknown> | undefined;
   reason: string | undefined;
   ip: string | undefined;
 }): Promise<void> {
@@ -27,7 +29,7 @@ export async function recordCoApproval(input: {
   if (given + 1 >= required) return;
   if (!input.approvals.coApprove) throw new AgentRequestError(409, 'POLICY_APPROVERS_UNSUPPORTED', `Tool call ${record.callId} needs ${required} approvers, which this storage cannot record.`);
   const at = new Date();
-  const updated = await input.approvals.coApprove({ conversationId: record.conversationId, callId: record.callId, userId: user.id, at });
+  const updated = await input.approvals.coApprove({ conversationId: record.conversationId, callId: record.callId, userId: user.id, email: user.email, at, passkeyAssertion: input.passkeyAssertion });
   if (!updated) throw new AgentRequestError(409, 'ALREADY_DECIDED', `Tool call ${record.callId} is no longer waiting for approvals, or you already approved it; nothing was recorded.`);
   const count = updated.coApprovals?.length ?? given + 1;
   await input.audit?.record({

@@ -5,7 +5,7 @@
  * automatic reverts.
  */
 import { z } from 'zod';
-import type { ApprovalCredentialRequest, ApproverProof } from '@skyflo/protocol';
+import type { ApprovalCredentialRequest, ApproverProof, CoApproval } from '@skyflo/protocol';
 import type { ApprovalDecision, ClusterEnforcement, Grant } from '../../clusters/enforcement/cluster-enforcement.ts';
 import type { ApprovalRecord } from '../../ports/index.ts';
 
@@ -67,6 +67,12 @@ export function approverProofOf(stored: Record<string, unknown> | undefined): Ap
   };
 }
 
+/** One earlier approval as the SkyfloApproval carries it (the executor counts it only by its verified proof). */
+const coApprovalOf = (entry: NonNullable<ApprovalRecord['coApprovals']>[number]): CoApproval => {
+  const proof = approverProofOf(entry.passkeyAssertion);
+  return { decidedBy: { id: entry.userId, ...(entry.email ? { email: entry.email } : {}) }, decidedAt: entry.at.toISOString(), ...(proof ? { approverProof: proof } : {}) };
+};
+
 /** An automatic revert's binding: the SkyfloApproval of the change it reverts (approved with automatic revert). */
 export interface RevertOf {
   approval: string;
@@ -94,6 +100,8 @@ export function enforcedDecision(
     // the approver's consent to the automatic revert, which the executor checks before minting for the revert
     ...(!revert && record.autoRevert ? { autoRevert: true } : {}),
     ...(!revert && approverProofOf(record.passkeyAssertion) ? { approverProof: approverProofOf(record.passkeyAssertion)! } : {}),
+    // issue 76: the earlier approvers of a call several people must approve, each with their own proof where they gave one
+    ...(!revert && record.coApprovals?.length ? { coApprovals: record.coApprovals.map(coApprovalOf) } : {}),
     // the admin's break-glass of a change freeze: the executor honours it for a SkyfloFreeze naming them (with their passkey)
     ...(!revert && record.breakGlass ? { breakGlass: { reason: record.breakGlass.reason, freeze: record.breakGlass.freeze } } : {}),
     // what the passkey policy is judged on when the approval is signed (cluster-enforcement.ts approverSignatureRequired)

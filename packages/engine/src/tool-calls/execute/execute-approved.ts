@@ -21,7 +21,7 @@ import { captureBaseline } from '../verify/baseline.ts';
 import { enforcedDecision, enforcedGrant, enforcementFor, grantRequestOf } from './enforced-approval.ts';
 import { emergencyStopCode, stoppedText } from '../../emergency-stop/emergency-stop.ts';
 import { frozenCode, frozenText } from '@skyflo/safety/freezes';
-import { holdForFreeze } from './hold-for-freeze.ts';
+import { freezeHold, holdApproved, stopHold } from './hold-approved.ts';
 
 /** A decided call's outcome: as any call's, or held for re-confirmation by a change freeze (its row awaiting again). */
 export type DecidedOutcome = CallOutcome | { kind: 'held'; record: ApprovalRecord };
@@ -122,9 +122,12 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
 
   async function executeApproved(call: PendingCall, info: ToolInfo | undefined, record: ApprovalRecord): Promise<DecidedOutcome> {
     const identity = gate.identityOf(call, info, record.args);
-    // Issue 76: an approval given before the emergency stop was engaged does not run while it is on.
+    // Issue 76: an approval given before the emergency stop was engaged does not run while it is on: held, not lost
+    // (hold-approved.ts) — it runs only if approved again once the stop is lifted.
     const stopped = await deps.emergencyStop?.state();
     if (stopped) {
+      const held = await holdApproved(deps, run, record, stopHold(stopped));
+      if (held) return { kind: 'held', record: held };
       const text = `${stoppedText(stopped, 'Not executed')} Nothing was changed; propose it again once the stop is lifted.`;
       await closeNotExecuted(deps, run, call.callId, text);
       return gate.fail(identity, text, emergencyStopCode);
@@ -133,9 +136,9 @@ export function createDecidedCalls(deps: ToolCallDeps, run: ToolCallRun, gate: G
     const frozen = await deps.freezes?.activeFor({ cluster: record.cluster?.name, namespaces: record.namespaces ?? (record.namespace !== undefined ? [record.namespace] : []) });
     // Issue 76 item 6: an admin's break-glass overrode that freeze for this call only (another freeze still stops it).
     if (frozen && record.breakGlass?.freeze !== frozen.name) {
-      // Held, not lost: back to awaiting, to run only if approved again (hold-for-freeze.ts); closed only by a store
+      // Held, not lost: back to awaiting, to run only if approved again (hold-approved.ts); closed only by a store
       // that cannot hold, or when the row was decided elsewhere meanwhile.
-      const held = await holdForFreeze(deps, run, record, frozen);
+      const held = await holdApproved(deps, run, record, freezeHold(frozen));
       if (held) return { kind: 'held', record: held };
       const text = `${frozenText(frozen, 'Not executed')} Nothing was changed; propose it again once the freeze has ended.`;
       await closeNotExecuted(deps, run, call.callId, text);

@@ -9,7 +9,8 @@ import type { ResourceRequest } from './request-context.ts';
  * - Warn (the default when the parameter is absent) accepts, drops unknown fields and sends one `Warning` header each;
  * - Ignore drops unknown fields silently.
  * Server-side apply rejects unknown fields whatever the directive (`field not declared in schema`).
- * Custom resources are not checked (their schemas are not enforced by kube-sim).
+ * Custom resources: the fields their CRD's schema does not declare are pruned (crds/crd-pruning.ts) and reported the
+ * same way (settleCustomFields).
  */
 export type FieldValidationDirective = 'Strict' | 'Warn' | 'Ignore';
 
@@ -72,4 +73,14 @@ export function checkAppliedFields(context: ResourceRequest, applied: KubeObject
   const { group, version, kind } = context.path.resource;
   const detail = errors.length === 1 ? errors[0] : ['errors:', ...errors.map((error) => `  ${error}`)].join('\n');
   throw new ApiError(500, '', `failed to create typed patch object (${context.path.namespace ?? ''}/${applied.metadata.name}; ${group}/${version}, Kind=${kind}): ${detail}`);
+}
+
+/**
+ * A custom resource's pruned fields (crds/crd-pruning.ts), judged by the request's directive as the API server does:
+ * Strict refuses the write, Warn answers a `Warning` header per field, Ignore says nothing.
+ */
+export function settleCustomFields(context: ResourceRequest, pruned: string[]): void {
+  const { kind } = context.path.resource;
+  const problems = pruned.map((path) => `unknown field "${path}"`);
+  settle(context, fieldValidationDirective(context), problems, () => badRequest(`${kind} in version "${context.path.version}" cannot be handled as a ${kind}: strict decoding error: ${problems.join(', ')}`));
 }

@@ -3,6 +3,7 @@ import fastJsonPatch from 'fast-json-patch';
 import { ApiError, type KubeObject, type ResourceType } from '../cluster-types.ts';
 import { crdProblems } from '../crds/crd-resources.ts';
 import { validationRuleCauses } from '../crds/crd-validation-rules.ts';
+import { pruneCustomResource } from '../crds/crd-pruning.ts';
 import { webhookConfigurationProblems } from '../admission/validating-webhooks.ts';
 import { bindingProblems, policyProblems } from '../admission/policies/policy-validation.ts';
 import { checkRbacEscalation } from '../auth/rbac-escalation.ts';
@@ -14,7 +15,7 @@ import { applyDefaults, initialStatus } from '../resources/object-defaults.ts';
 import { validateObject } from '../resources/object-validation.ts';
 import { admitCreate, admitUpdate } from '../resources/storage-admission.ts';
 import { toStorageVersion } from '../resources/version-conversion.ts';
-import { checkAppliedFields, checkDecodedFields, checkPatchedFields, fieldValidationDirective } from './field-validation.ts';
+import { checkAppliedFields, checkDecodedFields, checkPatchedFields, fieldValidationDirective, settleCustomFields } from './field-validation.ts';
 import { clone, formatTimestamp, isPlainObject } from '../util/json-values.ts';
 import { sendObject } from './read-handlers.ts';
 import { parseBody } from './request-body.ts';
@@ -74,11 +75,23 @@ function validate(context: ResourceRequest, object: KubeObject): void {
   }
 }
 
+/** The CustomResourceDefinition of the request's resource, when it is a custom resource. */
+function customResourceDefinition(context: ResourceRequest): KubeObject | undefined {
+  const { resource } = context.path;
+  const crds = context.cluster.registry.byResource('apiextensions.k8s.io', 'customresourcedefinitions')!;
+  return context.cluster.store.getShared(crds, undefined, `${resource.resource}.${resource.group}`);
+}
+
+/** A custom resource's fields its schema does not declare are dropped as it is decoded (crds/crd-pruning.ts). */
+function pruneUnknownCustomFields(context: ResourceRequest, object: KubeObject): void {
+  const crd = customResourceDefinition(context);
+  if (crd) settleCustomFields(context, pruneCustomResource(crd, context.path.resource.version, object));
+}
+
 /** x-kubernetes-validations of a custom resource's schema (transition rules only when there is an old object). */
 function checkValidationRules(context: ResourceRequest, object: KubeObject, oldObject: KubeObject | undefined): void {
   const { resource } = context.path;
-  const crds = context.cluster.registry.byResource('apiextensions.k8s.io', 'customresourcedefinitions')!;
-  const crd = context.cluster.store.getShared(crds, undefined, `${resource.resource}.${resource.group}`);
+  const crd = customResourceDefinition(context);
   if (!crd) return;
   const causes = validationRuleCauses(crd, resource.version, object, oldObject);
   if (causes.length) throw invalid(resource, object.metadata.name ?? '', causes);
@@ -116,6 +129,7 @@ function managerEntry(context: ResourceRequest, operation: 'Apply' | 'Update', f
 /** What create and dry-run create share: the object as the server would store it. */
 function prepareCreate(context: ResourceRequest, decoded: KubeObject, operation: 'Apply' | 'Update', fields: FieldsTree): KubeObject {
   const object = toStorageVersion(decoded);
+  pruneUnknownCustomFields(context, object);
   checkNamespace(context, object);
   if (hasStatusSubresource(context.path.resource)) delete object.status;
   for (const key of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'generation']) delete object.metadata[key];
@@ -190,6 +204,7 @@ async function storeUpdate(context: ResourceRequest, existing: KubeObject, next:
     validate(context, object);
     admitUpdate(context.cluster, resource, object, existing);
   }
+  pruneUnknownCustomFields(context, object);
   checkValidationRules(context, object, existing);
   object.metadata.managedFields = recordManager(isPlainObject(next.metadata) && Array.isArray(next.metadata.managedFields) ? next.metadata.managedFields : existing.metadata.managedFields, entry);
   await admit(context, 'UPDATE', object, existing, isDryRun(context.url));
