@@ -572,7 +572,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
             // the options are given only to someone who may decide the call (the decision's own facts and rules, as the queue asks)
             // issue 76 item 6: or, for a call a change freeze holds, may break the glass (an admin signs for that)
             mayDecide: async (user, record) => {
-              const facts = await decisionFacts!.forCall({ actor: { id: user.id, role: user.role }, conversationId: record.conversationId, callId: record.callId });
+              const facts = await decisionFacts!.forCall({ actor: { id: user.id, email: user.email, role: user.role }, conversationId: record.conversationId, callId: record.callId });
               return decide(facts) === undefined || mayBreakGlass(facts);
             },
           } satisfies PasskeyRouteDeps,

@@ -383,7 +383,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       // One function gathers what the rules read, the same the pending list asks (tool-calls/decide/gather-facts.ts);
       // one function decides (tool-calls/decide): the first refusal is the answer.
       const { facts, conversation: found, record } = await decisionFacts.forDecision({
-        actor: { id: user.id, role: user.role, ...(apiToken ? { apiToken } : {}) },
+        actor: { id: user.id, email: user.email, role: user.role, ...(apiToken ? { apiToken } : {}) },
         conversationId,
         callId,
         request,

@@ -49,6 +49,7 @@ const freezeFields = (record: FreezeRecord): FreezeFields => ({
   ...(record.clusters ? { clusters: record.clusters } : {}),
   ...(record.namespaces ? { namespaces: record.namespaces } : {}),
   reason: record.reason,
+  ...(record.breakGlassBy ? { breakGlassBy: record.breakGlassBy } : {}),
 });
 const auditedFreeze = (record: FreezeRecord) => ({ ...freezeFields(record), managed_by: record.managedBy });
 
@@ -79,6 +80,8 @@ function readFreeze(item: DeclaredObject): { key: string; value: FreezeFields } 
       ...(freeze.clusters && freeze.clusters.length > 0 ? { clusters: freeze.clusters } : {}),
       ...(freeze.namespaces && freeze.namespaces.length > 0 ? { namespaces: freeze.namespaces } : {}),
       reason: freeze.reason,
+      // who the cluster's executor lets break it: the engine says so before an admin tries (stop-rules.ts)
+      ...(freeze.breakGlassBy ? { breakGlassBy: freeze.breakGlassBy } : {}),
     },
   };
 }

@@ -50,6 +50,11 @@ export interface FreezeRecord {
   clusters?: string[];
   namespaces?: string[];
   reason: string;
+  /**
+   * A SkyfloFreeze's `break_glass.approvers` (emails or user ids): the only people the cluster's executor lets break it.
+   * Absent for freezes made in the API (the engine's own break-glass rules apply alone).
+   */
+  breakGlassBy?: string[];
   createdBy?: string;
   /** as PolicyRecord.managedBy */
   managedBy: string | null;

@@ -72,6 +72,7 @@ const toFreeze = (row: FreezeRow): FreezeRecord => ({
   ...(row.clusters ? { clusters: row.clusters } : {}),
   ...(row.namespaces ? { namespaces: row.namespaces } : {}),
   reason: row.reason,
+  ...(row.breakGlassBy ? { breakGlassBy: row.breakGlassBy } : {}),
   ...(row.createdBy ? { createdBy: row.createdBy } : {}),
   managedBy: row.managedBy,
   version: row.version,
@@ -89,6 +90,7 @@ export function createFreezeStore(db: SkyfloDatabase): FreezeStore {
     clusters: input.clusters ?? null,
     namespaces: input.namespaces ?? null,
     reason: input.reason,
+    breakGlassBy: input.breakGlassBy ?? null,
   });
   return {
     async list() {

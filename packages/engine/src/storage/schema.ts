@@ -479,6 +479,8 @@ export const freezes = pgTable(
     clusters: jsonb('clusters').$type<string[]>(),
     namespaces: jsonb('namespaces').$type<string[]>(),
     reason: text('reason').notNull(),
+    /** a SkyfloFreeze's break_glass.approvers: who the cluster's executor lets break it (migration 0031) */
+    breakGlassBy: jsonb('break_glass_by').$type<string[]>(),
     createdBy: uuid('created_by'),
     /** as policies.managed_by (migration 0029) */
     managedBy: text('managed_by'),

@@ -181,6 +181,25 @@ describe('SkyfloFreeze objects', () => {
     const approve = await call(tokens['admin'], 'POST', '/agent/approvals/call_three', { approve: true, conversation_id: held.conversationId, args_hash: held.awaiting!['args_hash'] });
     expect(approve.json()).toMatchObject({ code: 'FROZEN', detail: expect.stringContaining('year-end') });
 
+    // the object names who may break it in the cluster: an admin it does not name is told now, not by the executor later
+    await apply('SkyfloFreeze', 'year-end', { starts_at: freeze!['starts_at'], ends_at: freeze!['ends_at'], clusters: ['prod'], reason: 'year-end close', break_glass: { approvers: ['zoe@example.com'] } });
+    expect((await sync()).freezes).toMatchObject({ updated: ['SkyfloFreeze skyflo/year-end'], refused: [] });
+    const breakGlass = () => call(tokens['admin'], 'POST', '/agent/approvals/call_three', { approve: true, conversation_id: held.conversationId, args_hash: held.awaiting!['args_hash'], break_glass: { reason: 'INC-7' } });
+    const notNamed = await breakGlass();
+    expect(notNamed.statusCode).toBe(403);
+    expect(notNamed.json()).toMatchObject({ code: 'BREAK_GLASS_NOT_NAMED', detail: expect.stringContaining('The change freeze "year-end" is declared in the cluster (a SkyfloFreeze), which lets only zoe@example.com break it: the cluster\'s executor would refuse this change from you.') });
+    // …and the queue does not offer them the Break glass button
+    const offered = async () => ((await call(tokens['admin'], 'GET', '/approvals/pending')).json().data as Array<Record<string, unknown>>).find((item) => item['call_id'] === 'call_three');
+    expect(await offered()).toMatchObject({ cannot_decide_code: 'FROZEN' });
+    expect(await offered()).not.toHaveProperty('can_break_glass');
+    // named (by email, without case): past that check, to the break-glass's own demands (the passkey)
+    await apply('SkyfloFreeze', 'year-end', { starts_at: freeze!['starts_at'], ends_at: freeze!['ends_at'], clusters: ['prod'], reason: 'year-end close', break_glass: { approvers: ['Admin@Example.com'] } });
+    await sync();
+    expect((await breakGlass()).json()).toMatchObject({ code: 'BREAK_GLASS_PASSKEY_REQUIRED' });
+    expect(await offered()).toMatchObject({ can_break_glass: true });
+    await apply('SkyfloFreeze', 'year-end', { starts_at: freeze!['starts_at'], ends_at: freeze!['ends_at'], clusters: ['prod'], reason: 'year-end close' });
+    await sync();
+
     // broken (an end before its start): declares nothing new, and the freeze keeps holding as last declared
     await apply('SkyfloFreeze', 'year-end', { starts_at: hourFromNow(-1), ends_at: hourFromNow(-2), clusters: ['prod'], reason: 'year-end close' });
     expect((await sync()).freezes?.refused).toEqual([{ object: 'SkyfloFreeze skyflo/year-end', reason: 'ends_at must be after starts_at' }]);

@@ -76,6 +76,8 @@ export interface FreezeHit {
   name: string;
   reason: string;
   endsAt: Date;
+  /** the freeze's break-glass list where the cluster holds one (Freeze.breakGlassBy) */
+  breakGlassBy?: string[] | undefined;
 }
 
 /** The freeze that holds for the call now (the one ending last, when several do), or undefined. */
@@ -84,7 +86,7 @@ export function activeFreeze(freezes: readonly Freeze[], call: { cluster?: strin
   for (const freeze of freezes) {
     if (!inScope(freeze, call)) continue;
     const window = windowAt(freeze, at);
-    if (window && (!hit || window.end > hit.endsAt.getTime())) hit = { name: freeze.name, reason: freeze.reason, endsAt: new Date(window.end) };
+    if (window && (!hit || window.end > hit.endsAt.getTime())) hit = { name: freeze.name, reason: freeze.reason, endsAt: new Date(window.end), ...(freeze.breakGlassBy ? { breakGlassBy: freeze.breakGlassBy } : {}) };
   }
   return hit;
 }

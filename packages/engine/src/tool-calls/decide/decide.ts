@@ -64,7 +64,8 @@ export interface DecisionFacts {
   /** APPROVAL_POLICY and APPROVAL_FOUR_EYES; a cluster policy recorded with the call overrides the policy */
   environment: { policy: ApprovalPolicyName; fourEyes: boolean };
   /** `apiToken`: present when the request was made with an API token (its scopes limit what it may do) */
-  actor: { id: string; role: Role; apiToken?: { name: string; scopes: readonly ApiTokenScope[] } | undefined };
+  /** `email`: who a SkyfloFreeze's break-glass list may name (stop-rules.ts) */
+  actor: { id: string; email?: string | undefined; role: Role; apiToken?: { name: string; scopes: readonly ApiTokenScope[] } | undefined };
   /**
    * the conversation's owner and the cluster it is pinned to (issue 74 item 8: a decider limited to clusters reaches
    * only conversations pinned inside their scope); undefined when the conversation does not exist

@@ -13,7 +13,7 @@ import type { Role } from '../../ports/index.ts';
 /** The facts these rules read, a part of decide.ts's DecisionFacts (not imported: decide.ts lists these rules). */
 interface StopRuleFacts {
   callId: string;
-  actor?: { role: Role; apiToken?: unknown } | undefined;
+  actor?: { id?: string; email?: string | undefined; role: Role; apiToken?: unknown } | undefined;
   request?: { approve: boolean; breakGlass?: { reason: string } | undefined; webauthn?: boolean | undefined; deviceSignature?: boolean | undefined } | undefined;
   emergencyStop?: EmergencyStopState | undefined;
   freeze?: FreezeHit | undefined;
@@ -37,6 +37,11 @@ export const freezeRule = ({ freeze, request, callId, actor }: StopRuleFacts): S
   if (!breakGlass) return { status: 409, code: frozenCode, reason: frozenHoldText(freeze, `Tool call ${callId} cannot be approved now`) };
   if (actor?.role !== 'admin') {
     return { status: 403, code: 'BREAK_GLASS_ADMIN_ONLY', reason: `Only an admin may break the change freeze "${freeze.name}" for tool call ${callId}; ask an admin, wait until the freeze ends (${freeze.endsAt.toISOString()}), or deny it.` };
+  }
+  // A SkyfloFreeze names who may break it in the cluster: the executor refuses anyone else, so say so now
+  const named = freeze.breakGlassBy;
+  if (named && !named.some((who) => who === actor.id || (actor.email !== undefined && who.toLowerCase() === actor.email.toLowerCase()))) {
+    return { status: 403, code: 'BREAK_GLASS_NOT_NAMED', reason: `The change freeze "${freeze.name}" is declared in the cluster (a SkyfloFreeze), which lets only ${named.join(', ')} break it: the cluster's executor would refuse this change from you. Ask one of them, wait until the freeze ends (${freeze.endsAt.toISOString()}), or deny it.` };
   }
   if (!request?.webauthn && !request?.deviceSignature) {
     return { status: 403, code: 'BREAK_GLASS_PASSKEY_REQUIRED', reason: `Breaking the change freeze "${freeze.name}" for tool call ${callId} needs your passkey as well as a reason; use "Break glass" on its card in the Command Center, which asks for both.` };

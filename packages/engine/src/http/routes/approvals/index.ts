@@ -101,7 +101,7 @@ export const approvalRoutes: FastifyPluginAsync<ApprovalRouteDeps> = async (app,
     const last = page[page.length - 1];
     const candidates = page.filter(mayList);
     // the caller and their API token, as a decision would see them; every fact the decision reads, gathered the same way
-    const actor = { id: user.id, role: user.role, ...(request.apiToken ? { apiToken: request.apiToken } : {}) };
+    const actor = { id: user.id, email: user.email, role: user.role, ...(request.apiToken ? { apiToken: request.apiToken } : {}) };
     const gathered = await decisionFacts.forQueue(actor, candidates);
     // Listed: what the decision would not call missing. A call in a conversation the caller cannot reach (someone
     // else's, pinned outside their cluster scope: issue 74 item 8) is left out, as the decision answers 404 for it.
