@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { approverSignatureRequirementSchema, roleMembersSchema, unboundClusterName, type RoleMembers } from '@skyflo/protocol';
+import { approverSignatureRequirementSchema, roleMembersSchema, unboundClusterName } from '@skyflo/protocol';
+import { z } from 'zod';
 import { callerTokenProblems } from './caller-auth.ts';
 import type { ExecutorLogger, ExecutorOptions } from './executor-options.ts';
 import { startExecutor } from './index.ts';
@@ -56,8 +57,11 @@ Options (each also from the environment):
 
 export class ExecutorConfigError extends Error {}
 
-/** SKYFLO_EXECUTOR_CLUSTER_LABELS: a JSON object of strings (issue 76: `cluster.labels` for SkyfloPolicy expressions). */
-function parseClusterLabels(problems: string[], text: string | undefined): Record<string, string> | undefined {
+/**
+ * A JSON setting (issue 76: SKYFLO_EXECUTOR_CLUSTER_LABELS, SKYFLO_EXECUTOR_ROLE_MEMBERS): undefined when unset, the
+ * schema's value, or a problem saying what it must be (`expected`) and what it got.
+ */
+function parseJsonSetting<T>(problems: string[], name: string, text: string | undefined, schema: z.ZodType<T>, expected: string): T | undefined {
   if (!text?.trim()) return undefined;
   let value: unknown;
   try {
@@ -65,23 +69,9 @@ function parseClusterLabels(problems: string[], text: string | undefined): Recor
   } catch {
     value = undefined;
   }
-  if (value && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((item) => typeof item === 'string')) return value as Record<string, string>;
-  problems.push(`SKYFLO_EXECUTOR_CLUSTER_LABELS must be a JSON object of strings, e.g. {"env":"prod"}, got ${JSON.stringify(text.slice(0, 100))}`);
-  return undefined;
-}
-
-/** SKYFLO_EXECUTOR_ROLE_MEMBERS: who holds each role, as a require_role SkyfloPolicy is confirmed here (issue 76). */
-function parseRoleMembers(problems: string[], text: string | undefined): RoleMembers | undefined {
-  if (!text?.trim()) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    value = undefined;
-  }
-  const parsed = roleMembersSchema.safeParse(value);
+  const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  problems.push(`SKYFLO_EXECUTOR_ROLE_MEMBERS must be a JSON object of the roles approver and admin, each a list of emails or user ids, e.g. {"admin":["zoe@example.com"]}, got ${JSON.stringify(text.slice(0, 100))}`);
+  problems.push(`${name} must be ${expected}, got ${JSON.stringify(text.slice(0, 100))}`);
   return undefined;
 }
 
@@ -172,8 +162,9 @@ export function loadExecutorConfig(argv: string[], env: NodeJS.ProcessEnv): (Omi
   if (require.success && require.data !== 'none' && (!rpId || !origin)) {
     problems.push(`SKYFLO_EXECUTOR_REQUIRE_APPROVER_SIGNATURE=${require.data} needs SKYFLO_EXECUTOR_WEBAUTHN_RP_ID and SKYFLO_EXECUTOR_WEBAUTHN_ORIGIN (the Command Center's passkey relying party)`);
   }
-  const clusterLabels = parseClusterLabels(problems, env.SKYFLO_EXECUTOR_CLUSTER_LABELS);
-  const roleMembers = parseRoleMembers(problems, env.SKYFLO_EXECUTOR_ROLE_MEMBERS);
+  // `cluster.labels` for SkyfloPolicy expressions, and who holds each role for a require_role one
+  const clusterLabels = parseJsonSetting(problems, 'SKYFLO_EXECUTOR_CLUSTER_LABELS', env.SKYFLO_EXECUTOR_CLUSTER_LABELS, z.record(z.string(), z.string()), 'a JSON object of strings, e.g. {"env":"prod"}');
+  const roleMembers = parseJsonSetting(problems, 'SKYFLO_EXECUTOR_ROLE_MEMBERS', env.SKYFLO_EXECUTOR_ROLE_MEMBERS, roleMembersSchema, 'a JSON object of the roles approver and admin, each a list of emails or user ids, e.g. {"admin":["zoe@example.com"]}');
   if (problems.length) throw new ExecutorConfigError(problems.join('\n'));
   return {
     ...(clusterLabels ? { clusterLabels } : {}),
