@@ -252,8 +252,12 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       return found && found.userId === user.id ? found : undefined;
     },
     claim,
-    // a withdrawn call's card says so, as a call closed unresumable does (close-unresumable.ts)
-    closeCard: (conversationId, event) => storage.conversations.updateTimeline(conversationId, (timeline) => applyEventToTimeline(timeline, event)),
+    // a withdrawn call's card says so, as a call closed unresumable does (close-unresumable.ts), and so do its Slack
+    // and Teams cards (the team's notifier sees the closing event as it sees a run's)
+    closeCard: async (conversationId, event) => {
+      await storage.conversations.updateTimeline(conversationId, (timeline) => applyEventToTimeline(timeline, event));
+      deps.observeEvent?.(event);
+    },
     start: (conversationId, runId, input) =>
       launch(conversationId, runId, async (release) => {
         const clusterContext = conversationClusters ? await conversationClusters.forRun(input.requester.id, (await storage.conversations.get(conversationId))?.cluster) : {};

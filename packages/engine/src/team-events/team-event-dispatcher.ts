@@ -74,8 +74,13 @@ export function createTeamEventDispatcher(deps: TeamEventDispatcherDeps): TeamEv
     );
   }
 
+  /** the sinks that keep a card per call (a webhook's approval.decided stays approved or denied) */
+  const chatCardSinks = ['slack', 'teams'];
+
   async function handle(event: AgentEvent): Promise<void> {
-    if (event.type !== 'tool.awaiting_approval' && event.type !== 'tool.approved' && event.type !== 'tool.denied' && event.type !== 'completed' && event.type !== 'tool.verification') return;
+    // a call closed while it awaited a decision (its run stopped, its MCP client withdrew it) ends its cards too
+    const closedUndecided = event.type === 'tool.error' && event.code === 'CANCELLED';
+    if (event.type !== 'tool.awaiting_approval' && event.type !== 'tool.approved' && event.type !== 'tool.denied' && event.type !== 'completed' && event.type !== 'tool.verification' && !closedUndecided) return;
     if (event.type === 'tool.verification' && event.outcome === 'verifying') return;
     const conversationId = event.conversation_id;
     if (!conversationId) return;
@@ -171,6 +176,12 @@ export function createTeamEventDispatcher(deps: TeamEventDispatcherDeps): TeamEv
     const key = `${conversationId}:${event.call_id}:decided`;
     if (announced.has(key)) return;
     remember(key);
+    if (event.type === 'tool.error') {
+      // only the team's channels: their card still asks for a decision nobody can make now (the Command Center's
+      // card already shows the error). A call cancelled after it was decided finds its card decided, and stays so.
+      await toSinks({ ...base, type: 'approval.decided', call_id: event.call_id, tool: event.tool, outcome: 'cancelled', reason: event.error }, chatCardSinks);
+      return;
+    }
     const outcome = event.type === 'tool.approved' ? 'approved' : 'denied';
     const decidedBy = event.decided_by ? { id: event.decided_by, ...(event.decided_by_email ? { email: event.decided_by_email } : {}) } : undefined;
     const teamEvent: TeamEvent = {

@@ -27,8 +27,11 @@ export interface TeamEvent {
   destructive?: boolean;
   policy_reason?: string;
   requested_by?: { id: string; email?: string };
-  /** approval.decided: the decision; tool.verification: the final verdict (never `verifying`) */
-  outcome?: 'approved' | 'denied' | Exclude<VerificationOutcome, 'verifying'>;
+  /**
+   * approval.decided: the decision — or `cancelled`, a call closed while it awaited one (its run stopped, its MCP client
+   * withdrew it; `reason` says which); tool.verification: the final verdict (never `verifying`)
+   */
+  outcome?: DecisionOutcome | Exclude<VerificationOutcome, 'verifying'>;
   decided_by?: { id: string; email?: string };
   reason?: string;
   /** run.completed */
@@ -72,3 +75,14 @@ export function redactTeamEventText(event: TeamEvent): TeamEvent {
   }
   return redacted;
 }
+
+/** How an awaited call ended, as approval.decided says it. */
+export type DecisionOutcome = 'approved' | 'denied' | 'cancelled';
+
+/** The line a decided card ends with (Slack, Teams): who decided, or why nobody did. */
+export function decidedLine(outcome: DecisionOutcome, by: string, reason?: string): string {
+  if (outcome === 'cancelled') return `Closed without a decision${reason ? `: ${reason.replace(/^Not executed:\s*/, '')}` : ''}`;
+  return `${outcome === 'approved' ? 'Approved' : 'Denied'} by ${by}`;
+}
+
+export const isDecisionOutcome = (outcome: TeamEvent['outcome']): outcome is DecisionOutcome => outcome === 'approved' || outcome === 'denied' || outcome === 'cancelled';

@@ -4,7 +4,8 @@
  * HTTP twice (the engine's trusted connection, and the one the IDE calls with `--confirm=skyflo`), the engine on PGlite
  * listening on a loopback port, llm-sim (never asked: external calls have no model turn), a person (`ops@…`) with a
  * `chat`-only API token the MCP server proposes with, and an OpenID provider issuing a second kind of principal (the
- * OAuth client "desktop") beside the client token's holder.
+ * OAuth client "desktop") beside the client token's holder; the team's Slack channel (slack-sim), where approval cards
+ * are posted.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
 import { startKubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { startOidcProvider } from '@skyflo/testkit/oidc-provider';
+import { startSlackSim, type SlackSim } from '@skyflo/testkit/slack-sim';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { expect } from 'vitest';
 import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
@@ -36,6 +38,8 @@ export interface ExternalClientStack {
   session: string;
   /** the API token the MCP server proposes with (`chat` only) */
   proposerToken: string;
+  /** the team's Slack channel C_OPS (connected by the person, an admin) */
+  slack: SlackSim;
   kubectl(...args: string[]): Promise<string>;
   replicas(): Promise<number>;
   api(token: string | undefined, method: 'GET' | 'POST' | 'PUT', pathname: string, body?: unknown): Promise<{ status: number; json: () => Promise<any>; response: Response }>;
@@ -77,6 +81,10 @@ export async function startExternalClientStack(options: { engineEnv?: Record<str
   const created = await api(session, 'POST', '/auth/tokens', { name: 'skyflo mcp for my IDE', scopes: ['chat'], expires_in_days: 1 });
   expect(created.status).toBe(201);
   const proposerToken = (await created.json()).token as string;
+  const slack = await startSlackSim({ botToken: 'xoxb-external-calls' });
+  closers.push(() => slack.close());
+  const connected = await api(session, 'POST', '/integrations', { provider: 'slack', name: 'ops', metadata: { channel: 'C_OPS', api_url: slack.apiUrl }, credentials: { bot_token: 'xoxb-external-calls', signing_secret: 'slack-signing-secret-0123456789' } });
+  expect(connected.status).toBe(201);
   const oauthProvider = await startOidcProvider({ clients: [{ clientId: 'desktop', clientSecret: 'desktop-secret', redirectUris: [], grantTypes: ['client_credentials'], scope: 'mcp:tools' }], users: {}, resourceServers: { scopes: ['mcp:tools'] } });
   closers.push(() => oauthProvider.close());
   const ideMcp = await startMcpHttpServer({
@@ -97,6 +105,7 @@ export async function startExternalClientStack(options: { engineEnv?: Record<str
     baseUrl,
     session,
     proposerToken,
+    slack,
     kubectl,
     replicas: async () => Number(await kubectl('get', 'deployment', 'web', '-n', 'default', '-o', 'jsonpath={.spec.replicas}')),
     api,

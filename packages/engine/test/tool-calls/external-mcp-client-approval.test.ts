@@ -16,7 +16,7 @@ import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextproto
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { McpHttpServer } from '@skyflo/mcp-server';
 import type { LlmSim } from '@skyflo/testkit/llm-sim';
-import { startSlackSim, type SlackSim } from '@skyflo/testkit/slack-sim';
+import type { SlackSim } from '@skyflo/testkit/slack-sim';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readSse } from '../../src/testing/read-sse.ts';
 import type { TestEngine } from '../support/test-engine.ts';
@@ -85,16 +85,11 @@ const textOf = (result: object) => (((result as { content?: unknown }).content a
 
 beforeAll(async () => {
   stack = await startExternalClientStack();
-  ({ engine, sim, ideMcp, baseUrl, session, proposerToken } = stack);
-  // the team's Slack channel, where approval cards are posted
-  slack = await startSlackSim({ botToken: 'xoxb-external-calls' });
-  const connected = await api(session, 'POST', '/integrations', { provider: 'slack', name: 'ops', metadata: { channel: 'C_OPS', api_url: slack.apiUrl }, credentials: { bot_token: 'xoxb-external-calls', signing_secret: 'slack-signing-secret-0123456789' } });
-  expect(connected.status).toBe(201);
+  ({ engine, sim, ideMcp, baseUrl, session, proposerToken, slack } = stack);
 }, 120_000);
 
 afterAll(async () => {
   for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
-  await slack?.close();
   await stack?.close();
 });
 

@@ -159,13 +159,18 @@ describe("an external MCP client's change waits for its approval as a task (task
     const before = await replicas();
     const { taskId, callId, conversationId } = await startTask(clientToken, before + 5);
     expect((await awaitingCalls()).map((call) => call.call_id)).toContain(callId);
+    // its card in the team's Slack channel, with Approve and Deny
+    let cardTs: string | undefined;
+    await vi.waitFor(() => expect((cardTs = [...stack.slack.messages.entries()].find(([, message]) => JSON.stringify(message).includes(callId))?.[0])).toBeDefined(), { timeout: 30_000 });
     expect((await rpc(clientToken, 'tasks/cancel', { taskId })).result).toMatchObject({ resultType: 'complete' });
     expect((await taskGet(clientToken, taskId)).result).toMatchObject({ status: 'cancelled', taskId });
     expect((await awaitingCalls()).map((call) => call.call_id)).not.toContain(callId);
     expect(await (await api(proposerToken, 'GET', `/agent/external-calls/${callId}?conversation_id=${conversationId}`)).json()).toMatchObject({ status: 'cancelled', result: expect.stringMatching(/cancelled by the MCP client that proposed it/) });
-    // its card in the conversation says so too
+    // its card in the conversation says so too, and so does its card in the team's Slack channel (no buttons left)
     const conversation = await (await api(session, 'GET', `/conversations/${conversationId}`)).json();
     expect(JSON.stringify(conversation)).toContain('cancelled by the MCP client that proposed it');
+    await vi.waitFor(() => expect(JSON.stringify(stack.slack.messages.get(cardTs!))).toContain('Closed without a decision: cancelled by the MCP client that proposed it (with ops@example.com'), { timeout: 30_000 });
+    expect(JSON.stringify(stack.slack.messages.get(cardTs!))).not.toContain('"action_id":"approve"');
     // nobody can approve it any more
     const late = await api(session, 'POST', `/agent/approvals/${callId}`, { approve: false, conversation_id: conversationId });
     expect(late.status).toBe(409);

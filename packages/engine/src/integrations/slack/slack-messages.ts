@@ -3,7 +3,7 @@
  * link to the conversation for the rest) and Approve / Deny buttons; once decided, the same message without buttons
  * saying who decided and how. Text only from the TeamEvent (display-form arguments: no secrets).
  */
-import type { TeamEvent } from '../../team-events/team-event.ts';
+import { decidedLine, type DecisionOutcome, type TeamEvent } from '../../team-events/team-event.ts';
 
 /** Slack's section text limit is 3000 characters; the diff gets most of it. */
 const MAX_DIFF_CHARS = 2_500;
@@ -60,7 +60,7 @@ export function approvalRequestMessage(event: TeamEvent, link: string, passkeyPa
   };
 }
 
-export function decidedMessage(request: TeamEvent, outcome: 'approved' | 'denied', by: string, link: string) {
-  const line = `${outcome === 'approved' ? 'Approved' : 'Denied'} by ${by}`;
+export function decidedMessage(request: TeamEvent, outcome: DecisionOutcome, by: string, link: string, reason?: string) {
+  const line = decidedLine(outcome, by, reason);
   return { text: `Skyflo: ${request.tool} ${line.toLowerCase()}`, blocks: [...summaryBlocks(request, link), { type: 'context', elements: [{ type: 'mrkdwn', text: `*${line}*` }] }] };
 }

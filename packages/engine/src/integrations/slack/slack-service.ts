@@ -14,7 +14,7 @@ import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { AgentService } from '../../agent/create-agent-service.ts';
 import { AgentRequestError } from '../../errors/agent-request-error.ts';
 import { moreApprovalsNeededCode } from '../../tool-calls/decide/co-approval.ts';
-import type { TeamEventSink, TeamEvent } from '../../team-events/team-event.ts';
+import { isDecisionOutcome, type TeamEventSink, type TeamEvent } from '../../team-events/team-event.ts';
 import type { ApprovalStore, AuditLog, AuthenticatedUser, ExpiringSettings, SettingsStore, UserStore } from '../../ports/index.ts';
 import { IntegrationError, requireIntegrationAdmin } from '../integration-service.ts';
 import type { CheckIntegrationUrl } from '../integration-url-guard.ts';
@@ -144,10 +144,10 @@ export function createSlackService(deps: SlackServiceDeps) {
         await deps.audit.record({ action: 'slack.posted', subjectType: 'tool_call', subjectId: event.call_id, conversationId: event.conversation_id, details: { conversation_id: event.conversation_id, call_id: event.call_id, tool: event.tool, channel: sent.channel, ts: sent.ts } });
         return;
       }
-      if (event.outcome !== 'approved' && event.outcome !== 'denied') return;
+      if (!isDecisionOutcome(event.outcome)) return;
       const entry = await messages.get(event.conversation_id, event.call_id);
       if (!entry || entry.decided || !(await messages.markDecided(event.conversation_id, event.call_id, entry))) return;
-      await client.update({ channel: entry.channel, ts: entry.ts, ...decidedMessage(entry.request, event.outcome, event.decided_by?.email ?? 'someone', link) });
+      await client.update({ channel: entry.channel, ts: entry.ts, ...decidedMessage(entry.request, event.outcome, event.decided_by?.email ?? 'someone', link, event.reason) });
     },
   };
 

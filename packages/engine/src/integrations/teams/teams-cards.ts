@@ -9,6 +9,7 @@
 import { redactText } from '@skyflo/safety';
 import type { RequestFacts } from '../slack/slack-message-map.ts';
 import { truncateDiff } from '../slack/slack-messages.ts';
+import { decidedLine, type DecisionOutcome } from '../../team-events/team-event.ts';
 
 /** what a card's request shows: the Slack message's facts plus the cluster the call changes */
 export type CardFacts = RequestFacts & { cluster?: string };
@@ -63,8 +64,8 @@ export function approvalRequestCard(request: CardFacts, link: string): AdaptiveC
   return card([...summary(request, link), text(teamsClickNote, { isSubtle: true, size: 'Small' })], decisionActions(request, link));
 }
 
-export function decidedCard(request: CardFacts, outcome: 'approved' | 'denied', by: string, link: string): AdaptiveCard {
-  return card([...summary(request, link), text(`**${outcome === 'approved' ? 'Approved' : 'Denied'} by ${by}**`, { color: outcome === 'approved' ? 'Good' : 'Attention' })], [openLink(link)]);
+export function decidedCard(request: CardFacts, outcome: DecisionOutcome, by: string, link: string, reason?: string): AdaptiveCard {
+  return card([...summary(request, link), text(`**${decidedLine(outcome, by, reason)}**`, { color: outcome === 'approved' ? 'Good' : outcome === 'denied' ? 'Attention' : 'Default' })], [openLink(link)]);
 }
 
 /** the request card again, with why the click was not recorded (shown to the clicker in the invoke answer) */

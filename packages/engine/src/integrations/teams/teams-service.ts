@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { AgentService } from '../../agent/create-agent-service.ts';
 import { AgentRequestError } from '../../errors/agent-request-error.ts';
-import type { TeamEventSink } from '../../team-events/team-event.ts';
+import { isDecisionOutcome, type TeamEventSink } from '../../team-events/team-event.ts';
 import type { ApprovalStore, AuditLog, AuthenticatedUser, ExpiringSettings, SettingsStore, UserStore } from '../../ports/index.ts';
 import { IntegrationError, requireIntegrationAdmin } from '../integration-service.ts';
 import type { CheckIntegrationUrl } from '../integration-url-guard.ts';
@@ -149,10 +149,10 @@ export function createTeamsService(deps: TeamsServiceDeps) {
         await deps.audit.record({ action: 'teams.posted', subjectType: 'tool_call', subjectId: event.call_id, conversationId: event.conversation_id, details: { conversation_id: event.conversation_id, call_id: event.call_id, tool: event.tool, teams_conversation: stored.conversation_id, activity_id: sent.id } });
         return;
       }
-      if (event.outcome !== 'approved' && event.outcome !== 'denied') return;
+      if (!isDecisionOutcome(event.outcome)) return;
       const entry = await cards.get(event.conversation_id, event.call_id);
       if (!entry || entry.decided || !(await cards.markDecided(event.conversation_id, event.call_id, entry))) return;
-      await connector.update(entry.conversation, entry.activity_id, cardActivity(decidedCard(entry.request, event.outcome, event.decided_by?.email ?? 'someone', link), `Skyflo: ${entry.request.tool ?? 'a call'} ${event.outcome}`));
+      await connector.update(entry.conversation, entry.activity_id, cardActivity(decidedCard(entry.request, event.outcome, event.decided_by?.email ?? 'someone', link, event.reason), `Skyflo: ${entry.request.tool ?? 'a call'} ${event.outcome}`));
     },
   };
 
