@@ -96,10 +96,10 @@ export interface ApprovalRecord {
   passkeyAssertion?: Record<string, unknown>;
   /** issue 76: the policies that matched the call when it was proposed (policies/policy-verdicts.ts) */
   policyVerdicts?: PolicyVerdict[];
-  /** issue 76: under require_approvers, the approvals given so far while the call awaits more (oldest first) */
   /**
-   * Issue 76: approvals before the last of a call several people must approve — each person, when, and their passkey
-   * assertion or device key signature where one was asked for (shipped to a cluster's executor, which counts only those).
+   * Issue 76: under require_approvers, the approvals given so far while the call awaits more (oldest first) — each
+   * person, when, and their passkey assertion or device key signature where one was asked for (shipped to a cluster's
+   * executor, which counts only those).
    */
   coApprovals?: Array<{ userId: string; email?: string; at: Date; passkeyAssertion?: Record<string, unknown> }>;
   /**

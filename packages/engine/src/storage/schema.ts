@@ -183,7 +183,7 @@ export const approvals = pgTable(
     passkeyAssertion: jsonb('passkey_assertion').$type<Record<string, unknown>>(),
     /** issue 76 (migration 0026): the policies that matched the call when it was proposed (name, version, effect, message) */
     policyVerdicts: jsonb('policy_verdicts').$type<Array<Record<string, unknown>>>(),
-    /** issue 76: under require_approvers, the approvals given so far while the call awaits more ([{user_id, at}]) */
+    /** issue 76: under require_approvers, the approvals given so far while the call awaits more ([{user_id, email, at, passkey_assertion}]) */
     coApprovals: jsonb('co_approvals').$type<Array<{ user_id: string; email?: string; at: string; passkey_assertion?: Record<string, unknown> }>>(),
     /** issue 76 (migration 0030): an admin's break-glass approval during a change freeze ({reason, freeze, freeze_ends_at, by}) */
     breakGlass: jsonb('break_glass').$type<{ reason: string; freeze: string; freeze_ends_at: string; by: string }>(),

@@ -12,6 +12,7 @@
 import { createHash, createPublicKey, verify as verifyEd25519 } from 'node:crypto';
 import { verifyAuthenticationResponse } from '@simplewebauthn/server';
 import { approvalChallengeFacts, approvalChallengeInput, type ApprovalPerson, type ApprovedAccess, type ApproverProof, type ApproverSignatureRequirement, type PasskeyApproverProof, type SkyfloApprovalDocument } from '@skyflo/protocol';
+import { isNamedAmong } from '@skyflo/safety/declared';
 import type { ApproverKeyStore, StoredApproverKey } from './approver-keys.ts';
 import { ExecutorError } from './executor-options.ts';
 
@@ -70,8 +71,7 @@ export interface ApproverSignatureChecker {
   check(document: SkyfloApprovalDocument, access: ApprovedAccess[], now: Date, demands?: MintDemands): Promise<void>;
 }
 
-const signerMatches = (among: SignerAmong, key: { userId: string; email?: string | undefined }): boolean =>
-  among.who.some((entry) => entry === key.userId || (key.email !== undefined && entry.toLowerCase() === key.email.toLowerCase()));
+const signerMatches = (among: SignerAmong, key: { userId: string; email?: string | undefined }): boolean => isNamedAmong(among.who, { id: key.userId, email: key.email });
 
 export function createApproverSignatureChecker(options: { requirement: ApproverSignatureRequirement; rpId?: string | undefined; origin?: string | undefined; keys: ApproverKeyStore }): ApproverSignatureChecker {
   const { requirement, keys } = options;

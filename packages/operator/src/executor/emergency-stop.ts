@@ -24,8 +24,6 @@ export interface EmergencyStopCheck {
   check(): Promise<void>;
   /** the engine's stop as it announced it last: on (who, why, since) or off */
   fromEngine(state: EngineStop | undefined): void;
-  /** settles once the last announcement is shown on the SkyfloAI status (or could not be) */
-  shown(): Promise<void>;
 }
 
 /** The engine's emergency stop as announced (PUT /v1/emergency-stop). */
@@ -36,7 +34,7 @@ export interface EngineStop {
 }
 
 /** `status.emergencyStop` of a SkyfloAI: the stop engaged in Skyflo as the executor last heard it (absent: none). */
-export const stopStatusOf = (state: EngineStop | undefined) => (state ? { by: state.by, since: state.since, reason: state.reason, summary: `by ${state.by} since ${state.since}${state.reason ? `: ${state.reason}` : ''}` } : undefined);
+const stopStatusOf = (state: EngineStop | undefined) => (state ? { by: state.by, since: state.since, reason: state.reason, summary: `by ${state.by} since ${state.since}${state.reason ? `: ${state.reason}` : ''}` } : undefined);
 
 export function createEmergencyStopCheck(kube: Pick<KubeRest, 'list' | 'replaceStatus'>, namespace: string, logger?: Pick<ExecutorLogger, 'warn'>): EmergencyStopCheck {
   let engineStop: EngineStop | undefined;
@@ -72,7 +70,6 @@ export function createEmergencyStopCheck(kube: Pick<KubeRest, 'list' | 'replaceS
       // one write at a time, in the order announced (the engine re-announces every few seconds from each replica)
       showing = showing.then(() => show(state));
     },
-    shown: () => showing,
     async check() {
       if (engineStop) {
         throw new ExecutorError('EMERGENCY_STOP', `the emergency stop is on (engaged in Skyflo by ${engineStop.by} at ${engineStop.since}${engineStop.reason ? `: ${engineStop.reason}` : ''}); nothing is minted until an admin lifts it`);

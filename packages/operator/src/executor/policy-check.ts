@@ -21,8 +21,8 @@
  *   device key) proof over this approval's facts — the decider's and each co-approver's (status.coApprovals), checked
  *   against their SkyfloApproverKeys (approver-signature.ts); `require_role` → the approver's own proof, by a key of
  *   someone this cluster says holds the role (SKYFLO_EXECUTOR_ROLE_MEMBERS, from the SkyfloAI — never the engine's
- *   user roles; none declared → refused), and each person a require_approvers policy counts likewise; `require_passkey` → the approver's own passkey proof is checked as if the
- *   approval asked for it; `warn` → nothing.
+ *   user roles; none declared → refused), and each person a require_approvers policy counts likewise;
+ *   `require_passkey` → the approver's own passkey proof is checked as if the approval asked for it; `warn` → nothing.
  */
 import type { KubeObject, RoleMembers } from '@skyflo/protocol';
 import { freezeFromObject, policyFromObject, skyfloFreezeKind, skyfloPolicyKind } from '@skyflo/safety/declared';
@@ -146,7 +146,7 @@ export function createPolicyCheck(deps: PolicyCheckDeps): PolicyCheck {
       const passkeyRequiredBy = demands.passkeyBy
         ? `SkyfloPolicy "${demands.passkeyBy.name}" asks for the approver's passkey on this call`
         : approvers ? `${approvers.by} asks for ${approvers.count} approvers, each confirmed by their own passkey`
-        : role ? `SkyfloPolicy "${demands.role!.by.name}" asks for the ${demands.role!.role} role, confirmed by the approver's own passkey`
+        : demands.role ? `SkyfloPolicy "${demands.role.by.name}" asks for the ${demands.role.role} role, confirmed by the approver's own passkey`
         : breakGlassDemand.passkeyRequiredBy;
       const signersAmong = [...(breakGlassDemand.signersAmong ?? []), ...(role ? [role] : [])];
       return { ...(passkeyRequiredBy ? { passkeyRequiredBy } : {}), ...(signersAmong.length ? { signersAmong } : {}), ...(approvers ? { approvers } : {}) };

@@ -10,6 +10,14 @@ import type { EnabledPolicy } from '../policies/index.ts';
 
 export { clusterKey, fileKey, managedRefusal } from './managed-by.ts';
 
+/**
+ * Whether a person is among the people a cluster object names (a SkyfloFreeze's break_glass.approvers, a SkyfloAI's
+ * role members): each entry a Skyflo user id, or an email matched without case. The engine (before an admin breaks
+ * glass) and the executor (on the signing key's owner) ask the same question.
+ */
+export const isNamedAmong = (names: readonly string[], person: { id: string; email?: string | undefined }): boolean =>
+  names.some((name) => name === person.id || (person.email !== undefined && name.toLowerCase() === person.email.toLowerCase()));
+
 export const skyfloPolicyKind = 'SkyfloPolicy';
 export const skyfloFreezeKind = 'SkyfloFreeze';
 

@@ -7,13 +7,14 @@
  * The emergency stop has no break-glass: it is lifted, not bypassed.
  */
 import { emergencyStopCode, stoppedText, type EmergencyStopState } from '../../emergency-stop/emergency-stop.ts';
+import { isNamedAmong } from '@skyflo/safety/declared';
 import { frozenCode, frozenText, type FreezeHit } from '@skyflo/safety/freezes';
 import type { Role } from '../../ports/index.ts';
 
 /** The facts these rules read, a part of decide.ts's DecisionFacts (not imported: decide.ts lists these rules). */
 interface StopRuleFacts {
   callId: string;
-  actor?: { id?: string; email?: string | undefined; role: Role; apiToken?: unknown } | undefined;
+  actor?: { id: string; email?: string | undefined; role: Role; apiToken?: unknown } | undefined;
   request?: { approve: boolean; breakGlass?: { reason: string } | undefined; webauthn?: boolean | undefined; deviceSignature?: boolean | undefined } | undefined;
   emergencyStop?: EmergencyStopState | undefined;
   freeze?: FreezeHit | undefined;
@@ -40,7 +41,7 @@ export const freezeRule = ({ freeze, request, callId, actor }: StopRuleFacts): S
   }
   // A SkyfloFreeze names who may break it in the cluster: the executor refuses anyone else, so say so now
   const named = freeze.breakGlassBy;
-  if (named && !named.some((who) => who === actor.id || (actor.email !== undefined && who.toLowerCase() === actor.email.toLowerCase()))) {
+  if (named && !isNamedAmong(named, actor)) {
     return { status: 403, code: 'BREAK_GLASS_NOT_NAMED', reason: `The change freeze "${freeze.name}" is declared in the cluster (a SkyfloFreeze), which lets only ${named.join(', ')} break it: the cluster's executor would refuse this change from you. Ask one of them, wait until the freeze ends (${freeze.endsAt.toISOString()}), or deny it.` };
   }
   if (!request?.webauthn && !request?.deviceSignature) {

@@ -23,7 +23,7 @@ import { emergencyStopCode, stoppedText } from '../../emergency-stop/emergency-s
 import { frozenCode, frozenText } from '@skyflo/safety/freezes';
 import { freezeHold, holdApproved, stopHold } from './hold-approved.ts';
 
-/** A decided call's outcome: as any call's, or held for re-confirmation by a change freeze (its row awaiting again). */
+/** A decided call's outcome: as any call's, or held for re-confirmation by a change freeze or the emergency stop (its row awaiting again). */
 export type DecidedOutcome = CallOutcome | { kind: 'held'; record: ApprovalRecord };
 
 /** How much of a changed preview to quote back when refusing (the model and the user both read it). */

@@ -21,7 +21,7 @@ export interface HoldReason {
 }
 
 /** What the held card says: the freeze, that it had been approved before it began, and what re-confirming means. */
-export function heldText(freeze: FreezeHit, approvedBy: string | undefined): string {
+function heldText(freeze: FreezeHit, approvedBy: string | undefined): string {
   const by = approvedBy ? ` by ${approvedBy}` : '';
   return `${frozenHoldText(freeze, 'Held, not run')} It had been approved${by} before the freeze began; that approval no longer runs it. Approve it again once the freeze has ended (${freeze.endsAt.toISOString()}) to run it, or deny it.`;
 }

@@ -75,24 +75,16 @@ function validate(context: ResourceRequest, object: KubeObject): void {
   }
 }
 
-/** The CustomResourceDefinition of the request's resource, when it is a custom resource. */
-function customResourceDefinition(context: ResourceRequest): KubeObject | undefined {
+/**
+ * A custom resource against its CRD's schema: the fields it does not declare are dropped (crds/crd-pruning.ts, judged by
+ * the request's field validation), then its x-kubernetes-validations run (transition rules only with an old object).
+ */
+function checkCustomResource(context: ResourceRequest, object: KubeObject, oldObject: KubeObject | undefined): void {
   const { resource } = context.path;
   const crds = context.cluster.registry.byResource('apiextensions.k8s.io', 'customresourcedefinitions')!;
-  return context.cluster.store.getShared(crds, undefined, `${resource.resource}.${resource.group}`);
-}
-
-/** A custom resource's fields its schema does not declare are dropped as it is decoded (crds/crd-pruning.ts). */
-function pruneUnknownCustomFields(context: ResourceRequest, object: KubeObject): void {
-  const crd = customResourceDefinition(context);
-  if (crd) settleCustomFields(context, pruneCustomResource(crd, context.path.resource.version, object));
-}
-
-/** x-kubernetes-validations of a custom resource's schema (transition rules only when there is an old object). */
-function checkValidationRules(context: ResourceRequest, object: KubeObject, oldObject: KubeObject | undefined): void {
-  const { resource } = context.path;
-  const crd = customResourceDefinition(context);
+  const crd = context.cluster.store.getShared(crds, undefined, `${resource.resource}.${resource.group}`);
   if (!crd) return;
+  settleCustomFields(context, pruneCustomResource(crd, resource.version, object));
   const causes = validationRuleCauses(crd, resource.version, object, oldObject);
   if (causes.length) throw invalid(resource, object.metadata.name ?? '', causes);
 }
@@ -129,7 +121,6 @@ function managerEntry(context: ResourceRequest, operation: 'Apply' | 'Update', f
 /** What create and dry-run create share: the object as the server would store it. */
 function prepareCreate(context: ResourceRequest, decoded: KubeObject, operation: 'Apply' | 'Update', fields: FieldsTree): KubeObject {
   const object = toStorageVersion(decoded);
-  pruneUnknownCustomFields(context, object);
   checkNamespace(context, object);
   if (hasStatusSubresource(context.path.resource)) delete object.status;
   for (const key of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'generation']) delete object.metadata[key];
@@ -137,7 +128,7 @@ function prepareCreate(context: ResourceRequest, decoded: KubeObject, operation:
   admitCreate(context.cluster, context.path.resource, object);
   initialStatus(context.path.resource, object);
   validate(context, object);
-  checkValidationRules(context, object, undefined);
+  checkCustomResource(context, object, undefined);
   object.metadata.managedFields = [managerEntry(context, operation, fields)];
   return object;
 }
@@ -204,8 +195,7 @@ async function storeUpdate(context: ResourceRequest, existing: KubeObject, next:
     validate(context, object);
     admitUpdate(context.cluster, resource, object, existing);
   }
-  pruneUnknownCustomFields(context, object);
-  checkValidationRules(context, object, existing);
+  checkCustomResource(context, object, existing);
   object.metadata.managedFields = recordManager(isPlainObject(next.metadata) && Array.isArray(next.metadata.managedFields) ? next.metadata.managedFields : existing.metadata.managedFields, entry);
   await admit(context, 'UPDATE', object, existing, isDryRun(context.url));
   if (isDryRun(context.url)) {
