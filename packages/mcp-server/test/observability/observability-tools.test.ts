@@ -53,7 +53,9 @@ describe('observability tools through the MCP server', () => {
   });
 
   it('prometheus_query_range summarises per series for the model and gives the UI the points', async () => {
-    const result = await call(engine, 'prometheus_query_range', { query: 'sum by (app) (rate(http_requests_total{namespace="prod"}[5m]))', start: '30m', step: '60s' });
+    // checkout is left out: it crash-loops in this scenario, so whether its series is there, or ended when a pod was
+    // replaced, depends on where the loop stands at the query's instant — the summary's format is what is tested here
+    const result = await call(engine, 'prometheus_query_range', { query: 'sum by (app) (rate(http_requests_total{namespace="prod", app!="checkout"}[5m]))', start: '30m', step: '60s' });
     expect(result.isError).toBeFalsy();
     const lines = textOf(result).split('\n');
     expect(lines[0]).toMatch(/^\d+ series, highest peak first:$/);
