@@ -37,6 +37,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 COPY packages/protocol/package.json packages/protocol/
 COPY packages/safety/package.json packages/safety/
+COPY packages/connectors/package.json packages/connectors/
 COPY packages/ui/package.json packages/ui/
 COPY packages/mcp-server/package.json packages/mcp-server/
 COPY packages/engine/package.json packages/engine/

@@ -7,7 +7,7 @@ import { buildImportGraph, findCycles } from '../import-cycles.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 /** Every directory of shipped or shared source: a cycle anywhere here fails `npm test`. */
-const sourceDirs = ['packages/protocol/src', 'packages/safety/src', 'packages/engine/src', 'packages/mcp-server/src', 'packages/cli/src', 'packages/operator/src', 'packages/ui/src', 'packages/sandbox/src', 'testkit', 'evals/src'];
+const sourceDirs = ['packages/protocol/src', 'packages/safety/src', 'packages/connectors/src', 'packages/engine/src', 'packages/mcp-server/src', 'packages/cli/src', 'packages/operator/src', 'packages/ui/src', 'packages/sandbox/src', 'testkit', 'evals/src'];
 
 describe('import cycles', () => {
   it('the repository has none', () => {

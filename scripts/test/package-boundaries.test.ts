@@ -31,9 +31,12 @@ const allowedImports: Readonly<Record<string, readonly string[]>> = {
   protocol: [],
   // Pure risk and redaction rules: the RiskFlag wire type and nothing else.
   safety: ['protocol'],
-  'mcp-server': ['protocol', 'safety'],
+  // How Skyflo reaches what users configure (the egress guard, the Jenkins client, confined folder reads): plain I/O
+  // both apps share, so neither imports the other for it (issue 80 item 3).
+  connectors: [],
+  'mcp-server': ['protocol', 'safety', 'connectors'],
   // The engine embeds the MCP server (in-process connection, tool deps) and applies the same rules to proposed calls.
-  engine: ['protocol', 'safety', 'mcp-server'],
+  engine: ['protocol', 'safety', 'connectors', 'mcp-server'],
   // The browser app speaks to the engine over HTTP/SSE only: the wire schemas, never engine code (not even types).
   ui: ['protocol'],
   // The executor judges team policies and freezes again at each mint, with the engine's own evaluator (issue 76).
@@ -47,8 +50,8 @@ const allowedImports: Readonly<Record<string, readonly string[]>> = {
   // The model and Jenkins simulators know nothing of the code they are tested against (they share kube-sim's CLI port parsing).
   testkit: ['sandbox'],
   evals: ['protocol', 'cli', 'mcp-server', 'sandbox', 'testkit'],
-  'mcp-server/testing': ['protocol', 'safety', 'sandbox', 'testkit'],
-  'engine/testing': ['protocol', 'safety', 'mcp-server', 'sandbox', 'testkit'],
+  'mcp-server/testing': ['protocol', 'safety', 'connectors', 'sandbox', 'testkit'],
+  'engine/testing': ['protocol', 'safety', 'connectors', 'mcp-server', 'sandbox', 'testkit'],
 };
 
 const describeEdge = (edge: UnitImport) => `${edge.from} → '${edge.specifier}' (${edge.fromUnit} → ${edge.toUnit}${edge.typeOnly ? ', type-only' : ''})`;

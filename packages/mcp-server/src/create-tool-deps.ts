@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createCommandRunner } from './exec/create-command-runner.ts';
 import { defaultChartCacheDir } from './tools/helm/chart-cache.ts';
 import { createJenkinsCredentialResolver } from './kube/create-jenkins-credential-resolver.ts';
-import { createIntegrationEgress } from './net/integration-egress.ts';
+import { createIntegrationEgress } from '@skyflo/connectors/egress';
 import { loadKubeConfigs } from './kube/load-kube-configs.ts';
 import { dryRunProxySettingsFromEnv, registerDryRunProxy } from './kube/dry-run-proxy.ts';
 import { createClusterRegistry, type ClusterRegistry } from './kube/cluster-registry.ts';

@@ -22,7 +22,7 @@ export type ToolErrorCode =
   | 'ARTIFACT_MISSING'
   /** a write whose request was sent but whose answer never came (connection broken, timed out): applied or not, nobody knows */
   | typeof outcomeUnknownErrorCode
-  /** an integration answered more bytes than Skyflo reads (net/capped-body.ts) */
+  /** an integration answered more bytes than Skyflo reads (@skyflo/connectors/egress) */
   | 'RESPONSE_TOO_LARGE'
   | 'FAILED';
 

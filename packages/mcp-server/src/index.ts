@@ -21,7 +21,6 @@ export type { ToolDeps, ToolSettings, JenkinsCredentialResolver } from './tools/
 export type { AnyToolDefinition, ToolCallDescription, ToolCallResolution, ToolDefinition, ToolOutput } from './tools/tool-definition.ts';
 export type { CommandRunner, CommandRequest, CommandResult } from './exec/command-runner.ts';
 export type { ObservabilitySource, ObservabilitySources } from './tools/observability/data-sources.ts';
-export { createJenkinsClient, parseJenkinsUrl } from './tools/jenkins/jenkins-client.ts';
 export { confirmModes, defaultConfirmMode, parseConfirmMode, type ConfirmMode } from './confirm/confirm-mode.ts';
 export { textOutputShape, withTextOutput } from './tools/output-shapes.ts';
 // Clusters (issue 22): the registry behind every tool's `context`, for the engine and for tools outside the families.

@@ -7,7 +7,7 @@
  *   or a file over 256 KiB is not read (and said once). A file that is not YAML fails the whole listing — nothing
  *   declared in the folder changes until it is fixed — rather than dropping the policies it held.
  */
-import { ConfinedFileError, openConfinedFolder } from '@skyflo/mcp-server/confined-folder';
+import { ConfinedFileError, openConfinedFolder } from '@skyflo/connectors/confined-folder';
 import type { KubeObject } from '@skyflo/protocol';
 import { skyfloFreezeKind, skyfloPolicyKind } from '@skyflo/safety/declared';
 import { parseAllDocuments } from 'yaml';

@@ -7,7 +7,7 @@
  * distinct answer about a host that is not Jenkins told an admin-role caller which ports are open on internal hosts
  * (a port scanner with the engine's network position). Only a server that identifies as Jenkins gets specifics.
  */
-import { createJenkinsClient } from '@skyflo/mcp-server/jenkins-client';
+import { createJenkinsClient } from '@skyflo/connectors/jenkins';
 import { createIntegrationEgress, IntegrationUrlRefusedError, smallAnswerMaxBytes } from './integration-egress.ts';
 import type { ResolveHost } from './integration-url-guard.ts';
 

@@ -5,7 +5,7 @@
  * Credentials are bound to the URL they were saved with: the database seal has it in its associated data, the Secret
  * names it (`url`). `open` for any other URL fails, so a stored token is only ever sent where the admin sent it.
  */
-import { parseJenkinsUrl } from '@skyflo/mcp-server/jenkins-client';
+import { parseJenkinsUrl } from '@skyflo/connectors/jenkins';
 import type { SecretBox } from '../crypto/secret-box.ts';
 
 export interface JenkinsCredentials {

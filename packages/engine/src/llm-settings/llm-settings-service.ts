@@ -14,7 +14,7 @@ import { providerCatalogue } from '../llm/provider-catalogue.ts';
 import { recordSettingsChange } from '../audit/admin-audit.ts';
 import type { AuditLog, AuthenticatedUser, SettingsStore, TransactionalStores } from '../ports/index.ts';
 import { SkyfloError } from '../errors/skyflo-error.ts';
-import { readCappedJson, ResponseTooLargeError } from '@skyflo/mcp-server/egress';
+import { readCappedJson, ResponseTooLargeError } from '@skyflo/connectors/egress';
 
 /** Ollama's model list is a small JSON document; its answer is read with a cap (issue 74: integration answers). */
 const ollamaAnswerMaxBytes = 1024 * 1024;

@@ -3,7 +3,7 @@
  * `git pull` shows at once; read-only here) and those an admin uploaded in Settings (kept in the settings table
  * under one key). `contextFor` chooses the best 1–2 for a message and fences them for the model (runbook-prompt.ts).
  */
-import { ConfinedFileError, openConfinedFolder } from '@skyflo/mcp-server/confined-folder';
+import { ConfinedFileError, openConfinedFolder } from '@skyflo/connectors/confined-folder';
 import { redactObject, redactText } from '@skyflo/safety';
 import type { RunbookDetail, RunbookRef, RunbookSummary, UploadRunbookRequest } from '@skyflo/protocol';
 import type { AuditLog, AuthenticatedUser, SettingsStore } from '../ports/index.ts';

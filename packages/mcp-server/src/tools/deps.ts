@@ -67,7 +67,7 @@ export interface ToolSettings {
   observabilityTimeoutMs?: number;
   /**
    * The most bytes read from one answer of Prometheus, Loki or Jenkins, counted while it streams (default 16 MiB,
-   * net/capped-body.ts): past it reading stops and the call answers an error naming the cap.
+   * @skyflo/connectors/egress): past it reading stops and the call answers an error naming the cap.
    */
   integrationResponseMaxBytes?: number;
 }
@@ -97,7 +97,7 @@ export interface ToolDeps {
    */
   portForwards?: PortForwards;
   /**
-   * How the Jenkins tools send requests: createToolDeps gives the pinned fetch of net/integration-egress.ts (no
+   * How the Jenkins tools send requests: createToolDeps gives the pinned fetch of @skyflo/connectors/egress (no
    * link-local or metadata address, checked on the address connected to). Deps built by hand (tests) may omit it.
    */
   jenkinsFetch?: typeof fetch;

@@ -11,7 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ToolDeps } from '../tools/deps.ts';
 import type { ToolCallContext } from '../tools/tool-definition.ts';
-import type { JenkinsClient } from '../tools/jenkins/jenkins-client.ts';
+import type { JenkinsClient } from '@skyflo/connectors/jenkins';
 import { jobPath } from '../tools/jenkins/job-path.ts';
 import { jenkinsClientFor } from '../tools/jenkins/run-jenkins.ts';
 import type { Verdict } from './check-types.ts';

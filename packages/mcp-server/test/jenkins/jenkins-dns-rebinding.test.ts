@@ -1,13 +1,13 @@
 /**
  * Issue 31, item 13, for the MCP server's Jenkins tools: the integration's URL (from its Secret, or handed over by
  * the engine after its own check) was fetched with a plain `fetch`, so a name answering 169.254.169.254 by then
- * received the Jenkins token. The tools now send through the pinned fetch (net/integration-egress.ts): the address
+ * received the Jenkins token. The tools now send through the pinned fetch (@skyflo/connectors/egress): the address
  * connected to is the one checked. The resolver is injected (no network) and answers a scripted sequence.
  */
 import { startJenkinsSim, type JenkinsSim } from '@skyflo/testkit/jenkins-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToolDeps } from '../../src/create-tool-deps.ts';
-import { createIntegrationEgress } from '../../src/net/integration-egress.ts';
+import { createIntegrationEgress } from '@skyflo/connectors/egress';
 import type { ToolDeps } from '../../src/tools/deps.ts';
 import { jenkinsTools } from '../../src/tools/jenkins/index.ts';
 import { callTool, helmDeps } from '../support/helm-test-env.ts';

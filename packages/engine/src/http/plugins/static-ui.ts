@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { ConfinedFileError, openConfinedFolder, type ConfinedFolder } from '@skyflo/mcp-server/confined-folder';
+import { ConfinedFileError, openConfinedFolder, type ConfinedFolder } from '@skyflo/connectors/confined-folder';
 import { createLazyInnerApp } from './lazy-inner-app.ts';
 
 /** Where `npm run build:ui` (packages/ui) puts the bundle. */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, SdkHttpError, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { cappedFetch, defaultIntegrationResponseMaxBytes, ResponseTooLargeError } from '@skyflo/mcp-server/egress';
+import { cappedFetch, defaultIntegrationResponseMaxBytes, ResponseTooLargeError } from '@skyflo/connectors/egress';
 import { redactText } from '@skyflo/safety';
 import { fetchWithLinkedSignals, linkAbort } from '../../mcp/linked-abort.ts';
 import type { ListedExternalTool } from './external-catalogue.ts';

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ToolInputError } from '../../errors.ts';
-import { ConfinedFileError, openConfinedFolder } from '../../files/confined-folder.ts';
+import { ConfinedFileError, openConfinedFolder } from '@skyflo/connectors/confined-folder';
 import { assertSafeArgument } from '../../exec/flag-guard.ts';
 import type { ToolDeps } from '../deps.ts';
 import { assertChartReference } from './chart-reference.ts';

@@ -1,7 +1,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { ToolInputError } from '../../errors.ts';
-import { ConfinedFileError, openConfinedFolder } from '../../files/confined-folder.ts';
+import { ConfinedFileError, openConfinedFolder } from '@skyflo/connectors/confined-folder';
 
 const repoChartPattern = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const ociPattern = /^oci:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._-]+)+(:[A-Za-z0-9._-]+)?$/;

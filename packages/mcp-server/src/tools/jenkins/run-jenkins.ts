@@ -5,14 +5,26 @@
 import { ToolInputError, toolError, type ToolErrorCode } from '../../errors.ts';
 import type { ToolDeps } from '../deps.ts';
 import type { ToolCallContext, ToolCallResolution, ToolOutput } from '../tool-definition.ts';
-import { createJenkinsClient, parseJenkinsUrl, type JenkinsClient, type JenkinsResponse } from './jenkins-client.ts';
+import { createJenkinsClient, JenkinsClientError, parseJenkinsUrl as parseUrl, type JenkinsClient, type JenkinsResponse } from '@skyflo/connectors/jenkins';
 import { buildSegment, jobPath } from './job-path.ts';
-import { IntegrationUrlRefusedError } from '../../net/integration-egress.ts';
-import { ResponseTooLargeError } from '../../net/capped-body.ts';
+import { IntegrationUrlRefusedError, ResponseTooLargeError } from '@skyflo/connectors/egress';
 
 const credentialsRefPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}\/[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 
 export const defaultJenkinsTimeoutMs = 15_000;
+
+/** The shared client's refusals (a bad URL, a redirect to another host) are the tool's input errors, same words. */
+function asToolInputError(error: unknown): unknown {
+  return error instanceof JenkinsClientError ? new ToolInputError(error.message, { code: error.code, ...(error.hint !== undefined ? { hint: error.hint } : {}) }) : error;
+}
+
+function parseJenkinsUrl(apiUrl: string): URL {
+  try {
+    return parseUrl(apiUrl);
+  } catch (error) {
+    throw asToolInputError(error);
+  }
+}
 
 export function assertCredentialsRef(reference: string): void {
   if (!credentialsRefPattern.test(reference)) {
@@ -79,7 +91,7 @@ export async function runJenkins(
   try {
     return await work(opened.client);
   } catch (error) {
-    if (error instanceof ToolInputError) throw error;
+    if (error instanceof ToolInputError || error instanceof JenkinsClientError) throw asToolInputError(error);
     return networkFailure(error, opened.client, opened.timeoutMs);
   }
 }
@@ -104,7 +116,7 @@ export async function withJenkins<T>(
   try {
     outcome = await work(opened.client);
   } catch (error) {
-    if (error instanceof ToolInputError) throw error;
+    if (error instanceof ToolInputError || error instanceof JenkinsClientError) throw asToolInputError(error);
     return fail(networkFailure(error, opened.client, opened.timeoutMs));
   }
   return outcome.ok ? outcome.value : fail(outcome.output);

@@ -6,8 +6,7 @@
  * to the URL saved with them, through the pinned egress fetch (no link-local or metadata address).
  */
 import { ToolInputError, toolError } from '../../errors.ts';
-import { IntegrationUrlRefusedError } from '../../net/integration-egress.ts';
-import { defaultIntegrationResponseMaxBytes, readCappedText, ResponseTooLargeError } from '../../net/capped-body.ts';
+import { defaultIntegrationResponseMaxBytes, IntegrationUrlRefusedError, readCappedText, ResponseTooLargeError } from '@skyflo/connectors/egress';
 import type { ToolDeps } from '../deps.ts';
 import { withToolDeps } from '../deps.ts';
 import type { ToolCallContext, ToolOutput } from '../tool-definition.ts';

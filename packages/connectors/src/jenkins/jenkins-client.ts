@@ -1,9 +1,9 @@
 /**
  * A small Jenkins REST client on fetch: basic auth, a CSRF crumb before every POST, a timeout, and
- * redirects followed by hand so credentials are never sent to another host.
+ * redirects followed by hand so credentials are never sent to another host. The MCP server's Jenkins tools and the
+ * engine's credential check both use it.
  */
-import { ToolInputError } from '../../errors.ts';
-import { defaultIntegrationResponseMaxBytes, readCappedText } from '../../net/capped-body.ts';
+import { defaultIntegrationResponseMaxBytes, readCappedText } from '../egress/capped-body.ts';
 
 export interface JenkinsResponse {
   status: number;
@@ -36,15 +36,31 @@ export interface JenkinsClientOptions {
 
 const maxRedirects = 3;
 
+/**
+ * A refusal of the client's own (a bad URL, a redirect to another host): the caller's input is wrong, not Jenkins.
+ * `code` is what the MCP server's tools answer with (INVALID_INPUT or FORBIDDEN), `hint` what to change.
+ */
+export class JenkinsClientError extends Error {
+  readonly code: 'INVALID_INPUT' | 'FORBIDDEN';
+  readonly hint?: string;
+
+  constructor(message: string, options: { hint?: string; code?: 'INVALID_INPUT' | 'FORBIDDEN' } = {}) {
+    super(message);
+    this.name = 'JenkinsClientError';
+    this.code = options.code ?? 'INVALID_INPUT';
+    if (options.hint !== undefined) this.hint = options.hint;
+  }
+}
+
 export function parseJenkinsUrl(apiUrl: string): URL {
   let url: URL;
   try {
     url = new URL(apiUrl);
   } catch {
-    throw new ToolInputError(`Jenkins api_url ${JSON.stringify(apiUrl)} is not a valid URL.`, { hint: 'fix the URL of the Jenkins integration in Settings → Integrations' });
+    throw new JenkinsClientError(`Jenkins api_url ${JSON.stringify(apiUrl)} is not a valid URL.`, { hint: 'fix the URL of the Jenkins integration in Settings → Integrations' });
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ToolInputError('Jenkins api_url must use http or https.');
-  if (url.username || url.password) throw new ToolInputError('Jenkins api_url must not contain credentials; they come from the integration Secret.');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new JenkinsClientError('Jenkins api_url must use http or https.');
+  if (url.username || url.password) throw new JenkinsClientError('Jenkins api_url must not contain credentials; they come from the integration Secret.');
   if (!url.pathname.endsWith('/')) url.pathname += '/';
   url.search = '';
   url.hash = '';
@@ -116,7 +132,7 @@ export function createJenkinsClient(options: JenkinsClientOptions): JenkinsClien
     async getAbsolute(url) {
       const target = new URL(url);
       if (target.origin !== baseUrl.origin) {
-        throw new ToolInputError(`Jenkins pointed to ${target.origin}, which is not the configured Jenkins (${baseUrl.origin}); not following it with the integration's credentials.`, {
+        throw new JenkinsClientError(`Jenkins pointed to ${target.origin}, which is not the configured Jenkins (${baseUrl.origin}); not following it with the integration's credentials.`, {
           hint: 'set the Jenkins URL (Manage Jenkins → System → Jenkins URL) to the address Skyflo uses',
           code: 'FORBIDDEN',
         });

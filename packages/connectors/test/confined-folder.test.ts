@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfinedFileError, openConfinedFolder } from '../../src/files/confined-folder.ts';
+import { ConfinedFileError, openConfinedFolder } from '../src/files/confined-folder.ts';
 
 const SECRET = 'jwt-secret-0f3a9c7e1b5d';
 let base: string;
