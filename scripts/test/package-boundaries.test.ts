@@ -8,6 +8,7 @@ import {
   disallowedImports,
   engineForbiddenImports,
   engineLayers,
+  folderCycles,
   isReachIn,
   listCrossUnitImports,
   listFolderImports,
@@ -70,6 +71,11 @@ describe('package boundaries', () => {
   it('nothing outside a package reaches into it by relative path', () => {
     const unexpected = edges.filter(isReachIn).map(describeEdge);
     expect(unexpected, "import the package by name (its \"exports\", e.g. '@skyflo/engine/testing') instead of its files by path").toEqual([]);
+  });
+
+  it('no import cycle between the engine\'s folders, peers of one layer included', () => {
+    const cycles = folderCycles(listFolderImports(repoRoot, 'packages/engine/src'));
+    expect(cycles.map((folders) => folders.join(' ⇄ ')), 'folders that import each other, directly or round a circle: move the shared piece into one of them or below both').toEqual([]);
   });
 
   describe('on a tree that breaks them', () => {
@@ -149,6 +155,16 @@ describe("the engine's layers (http → agent → graph → tool-calls → clust
         ['tool-calls → graph', 1],
         ['tool-calls → http', 1],
       ]);
+    });
+
+    it('finds a cycle between two peers of one layer, which the layers allow', () => {
+      write('graph/plan.ts', "import { note } from '../llm/note.ts';\nexport const plan = note;\n");
+      write('llm/note.ts', "import type { plan } from '../graph/plan.ts';\nexport const note = 1 as unknown as typeof plan;\n");
+      const peers = [['(root)'], ['http'], ['agent'], ['graph', 'llm', 'lonely'], ['tool-calls']];
+      const imports = listFolderImports(root, 'src');
+      expect(checkLayers(imports, peers).backArrows.map(({ arrow }) => arrow)).toEqual(['tool-calls → graph', 'tool-calls → http']);
+      // http → agent → tool-calls → http is a circle too: the layers count its last step as an arrow back up
+      expect(folderCycles(imports)).toEqual([['agent', 'http', 'tool-calls'], ['graph', 'llm']]);
     });
 
     it('reports what tool-calls/ must never import, and a folder without a layer', () => {

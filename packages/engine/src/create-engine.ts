@@ -49,7 +49,7 @@ import { integrationRoutes, type IntegrationRouteDeps } from './http/routes/inte
 import { settingsRoutes, type SettingsRouteDeps } from './http/routes/settings/index.ts';
 import { runbookRoutes, type RunbookRouteDeps } from './http/routes/runbooks/index.ts';
 import { createRunbooks } from './runbooks/create-runbooks.ts';
-import { createTeamFeatures } from './team-events/team-features.ts';
+import { createTeamFeatures } from './modules/team-features.ts';
 import { clustersUnavailableMessage } from './clusters/clusters-unavailable.ts';
 import { createClusterDirectory } from './clusters/cluster-directory.ts';
 import { createClusterEnforcement } from './clusters/enforcement/cluster-enforcement.ts';
@@ -263,7 +263,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     // LOCAL_LOGIN=false ends local accounts' passwords, refresh tokens and API tokens, the break-glass admin's excepted
     const localLogin = { enabled: config.oidc.localLogin, breakGlassEmail: config.oidc.breakGlassEmail, providerName: config.oidc.oidc?.providerName };
     let decisionFacts: DecisionFactsGatherer | undefined;
-    // API tokens, the per-user notification stream and the notifiers (team-events/team-features.ts).
+    // API tokens, the per-user notification stream and the notifiers (modules/team-features.ts).
     const team = createTeamFeatures({
       passkeys: () => passkeyApprovals,
       decisionFacts: () => decisionFacts,

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import type { Config, Environment } from './config/index.ts';
 import type { Engine } from './create-engine.ts';
 import { openEarlyDatabase } from './startup/early-database.ts';
-import { markStartup, startupTraceLine } from './startup/startup-trace.ts';
+import { markStartup, startupTraceLine } from './observability/startup-trace.ts';
 
 const noModelHint =
   'set LLM_MODEL=openai/gpt-4o with OPENAI_API_KEY (or another provider/model with its <PROVIDER>_API_KEY), ' +

@@ -5,7 +5,7 @@
  */
 import type { ClusterStatus, MemberScope } from '@skyflo/protocol';
 import { AgentRequestError } from '../errors/agent-request-error.ts';
-import { clusterPrompt } from '../prompts/cluster-prompt.ts';
+import { clusterPrompt } from './cluster-prompt.ts';
 import type { ClusterDirectory } from './cluster-directory.ts';
 import type { ClusterPolicies } from './cluster-policies.ts';
 import { clusterInScope } from './member-scope.ts';

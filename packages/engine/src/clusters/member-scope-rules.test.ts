@@ -9,7 +9,7 @@ import { isClusterScopedKind, isClusterScopedResource, manifestObjects } from '.
 import { actsOutsideNamespaces, targetOf } from './cluster-target.ts';
 import { limitedToNamespaces } from './limited-listing.ts';
 import type { ToolGateway, ToolInfo } from '../mcp/tool-gateway.ts';
-import { clusterPrompt } from '../prompts/cluster-prompt.ts';
+import { clusterPrompt } from './cluster-prompt.ts';
 import { exposeTools, scopedSchema, toolScopeFor } from '../graph/tool-exposure.ts';
 import type { ClusterDirectory } from './cluster-directory.ts';
 import { createClusterGate } from './cluster-gate.ts';

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { makePrivateDirectory } from '../storage/private-directory.ts';
+import { makePrivateDirectory } from './private-directory.ts';
 
 /**
  * A secret generated once and kept (mode 0600) in the data dir, for settings the operator did not set: a fresh

@@ -16,7 +16,7 @@ export interface RunContext extends ToolCallRun {
   startedAt: number;
   /** ttft is sent once per run */
   ttftSent: boolean;
-  /** appended to the system prompt: the clusters, the pinned one and the scope (prompts/cluster-prompt.ts) */
+  /** appended to the system prompt: the clusters, the pinned one and the scope (clusters/cluster-prompt.ts) */
   clusterPrompt?: string;
   /** tokens the conversation has spent, counted when a budget is set (AGENT_TOKEN_BUDGET) */
   tokensUsed?: number;

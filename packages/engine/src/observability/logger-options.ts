@@ -5,7 +5,7 @@
  */
 import type { FastifyServerOptions } from 'fastify';
 import type { ServerConfig } from '../config/index.ts';
-import { logSerializers } from '../http/plugins/log-serializers.ts';
+import { logSerializers } from './log-serializers.ts';
 
 export async function loggerOptions(
   server: Pick<ServerConfig, 'logLevel' | 'logFormat'>,

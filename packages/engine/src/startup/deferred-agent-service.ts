@@ -5,7 +5,7 @@
  * right after start-up.
  */
 import type { AgentService, AgentServiceDeps } from '../agent/create-agent-service.ts';
-import { loadOnce } from './load-once.ts';
+import { loadOnce } from '../config/load-once.ts';
 
 export interface DeferredAgentService extends AgentService {
   /** Loads in the background (idempotent); requests made earlier load it on demand. */

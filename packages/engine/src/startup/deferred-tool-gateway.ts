@@ -4,7 +4,7 @@
  * for it; `status()` says how far it got, for the health route.
  */
 import { ToolCallNotRunError, type ToolGateway } from '../mcp/tool-gateway.ts';
-import { loadOnce } from './load-once.ts';
+import { loadOnce } from '../config/load-once.ts';
 
 export type ToolGatewayStatus = 'starting' | 'ready' | `error: ${string}`;
 

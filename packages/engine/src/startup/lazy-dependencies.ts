@@ -9,7 +9,7 @@ import type { ToolCallInspector } from '../tool-calls/propose/tool-call-inspecto
 import type { CheckJenkinsCredentials } from '../integrations/check-jenkins-credentials.ts';
 import type { CheckDataSource } from '../integrations/data-sources.ts';
 import type { ResolveHost } from '../integrations/integration-url-guard.ts';
-import { loadOnce } from './load-once.ts';
+import { loadOnce } from '../config/load-once.ts';
 
 /** argon2id with the library's default costs (accounts/password-hasher.ts), its addon loaded on first use. */
 export function lazyPasswordHasher(): PasswordHasher {

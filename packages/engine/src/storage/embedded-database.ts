@@ -5,9 +5,9 @@
 import path from 'node:path';
 import { lockDataDir, type DataDirLock } from './pglite-lock.ts';
 import { defaultPgliteTemplateDir } from './pglite-template.ts';
-import { makeOwnDirectoryPrivate } from './private-directory.ts';
+import { makeOwnDirectoryPrivate } from '../crypto/private-directory.ts';
 import { startPgliteThread, type PgliteThreadClient } from './pglite-thread/pglite-thread-client.ts';
-import { markStartup } from '../startup/startup-trace.ts';
+import { markStartup } from '../observability/startup-trace.ts';
 
 export interface EmbeddedDatabase {
   connection: PgliteThreadClient;

@@ -4,7 +4,7 @@
  */
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import type { Pool } from 'pg';
-import { loadOnce } from '../startup/load-once.ts';
+import { loadOnce } from '../config/load-once.ts';
 import type { BatchedCheckpointSaverOptions } from './batched-checkpoint-saver.ts';
 
 export interface LazyCheckpointer {

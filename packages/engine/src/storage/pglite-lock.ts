@@ -5,7 +5,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SkyfloError, type ErrorCategory } from '../errors/skyflo-error.ts';
-import { makePrivateDirectory } from './private-directory.ts';
+import { makePrivateDirectory } from '../crypto/private-directory.ts';
 
 export class DataDirLockedError extends SkyfloError {
   readonly code = 'DATA_DIR_LOCKED';

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrationsFolder } from './migrations-folder.ts';
-import { privateDirectoryMode } from './private-directory.ts';
+import { privateDirectoryMode } from '../crypto/private-directory.ts';
 
 /** Where scripts/create-pglite-template.mjs puts it: <repo>/.tools/pglite-template */
 export const defaultPgliteTemplateDir = fileURLToPath(new URL('../../../../.tools/pglite-template', import.meta.url));

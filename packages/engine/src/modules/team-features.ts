@@ -26,9 +26,9 @@ import { alertRoutes, type AlertRouteDeps } from '../http/routes/alerts/index.ts
 import { pagerDutyAlertRoutes, type PagerDutyRouteDeps } from '../http/routes/alerts/pagerduty.ts';
 import { createPagerDutyNotesSink } from '../alerts/pagerduty/pagerduty-notes.ts';
 import type { IntegrationsConfig } from '../config/integrations.ts';
-import { createUserNotificationHub, type UserNotificationHub } from './user-notification-hub.ts';
-import { createTeamEventDispatcher, type TeamEventDispatcher } from './team-event-dispatcher.ts';
-import type { TeamEventSink } from './team-event.ts';
+import { createUserNotificationHub, type UserNotificationHub } from '../team-events/user-notification-hub.ts';
+import { createTeamEventDispatcher, type TeamEventDispatcher } from '../team-events/team-event-dispatcher.ts';
+import type { TeamEventSink } from '../team-events/team-event.ts';
 import { createPublicUrlService, type PublicUrlService } from '../public-url/public-url-service.ts';
 import { publicUrlRoutes, type PublicUrlRouteDeps } from '../http/routes/settings/public-url.ts';
 import type { PasskeyApprovals } from '../passkeys/passkey-approvals.ts';

@@ -4,7 +4,7 @@
  * with the namespaces it allows. Short: it is paid on every turn.
  */
 import type { ClusterStatus, MemberScope } from '@skyflo/protocol';
-import { clusterInScope } from '../clusters/member-scope.ts';
+import { clusterInScope } from './member-scope.ts';
 
 export function clusterPrompt(input: { clusters: readonly ClusterStatus[]; pinned: string | undefined; scope?: MemberScope | undefined }): string | undefined {
   const visible = input.clusters.filter((cluster) => clusterInScope(input.scope, cluster.name));
