@@ -25,7 +25,8 @@ import { defaultConfirmMode, type ConfirmMode } from './confirm/confirm-mode.ts'
 import { confirmToolCall, type Elicitor } from './confirm/confirm-tool-call.ts';
 import { canAskInBand, confirmInBand, verifyConfirmState } from './confirm/confirm-in-band.ts';
 import { canOpenUrl, clientNameOf, confirmThroughSkyflo, outcomeOf, propose, type EngineApprovals, type SessionUrlElicitor } from './confirm/confirm-through-skyflo.ts';
-import { declaresTasks, externalCallTasks, isCreateTaskResult, tasksExtension, type RenderResult } from './confirm/external-call-tasks.ts';
+import { declaresTasks, externalCallTasks, isCreateTaskResult, tasksExtension, type RenderResult, type ToolNamed } from './confirm/external-call-tasks.ts';
+import { externalCallHandles } from './confirm/external-call-handles.ts';
 import { callerOf } from './confirm/confirm-in-band.ts';
 import { validateInput } from './tools/run-tool.ts';
 import { registerInvestigationPrompts } from './prompts/investigation-prompts.ts';
@@ -74,7 +75,8 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   const tasks = confirmMode === 'skyflo' && options.engineApprovals && !options.trustedCaller ? externalCallTasks(options.engineApprovals) : undefined;
   const server = new McpServer(SERVER_INFO, {
     capabilities: { tools: {}, prompts: {}, resources: {}, ...(tasks ? { extensions: { [tasksExtension]: {} } } : {}) },
-    requestState: { verify: verifyConfirmState },
+    // --confirm=skyflo's states are sealed with a key every replica shares (external-call-handles.ts)
+    requestState: { verify: (state, ctx) => verifyConfirmState(state, ctx, options.engineApprovals ? externalCallHandles(options.engineApprovals).verifyRequestState : undefined) },
   });
   if (ownPortForwards) server.server.onclose = () => ownPortForwards.closeAll();
   const tools = options.tools ?? allTools;
@@ -90,7 +92,8 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
     }
     return { content, structuredContent: structuredContentOf(definition, output, deps.settings.outputBudgetBytes) };
   };
-  if (tasks) registerTaskMethods(server, tasks, render);
+  // a task's handle names its tool; only one this server offers (and not read-only: only changes become tasks) counts
+  if (tasks) registerTaskMethods(server, tasks, render, (name) => tools.find((definition) => definition.name === name && definition.annotations.readOnlyHint !== true));
   const listed: Tool[] = [];
   for (const definition of tools) {
     if (!isCallable(definition, readOnly)) continue;
@@ -181,7 +184,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
             if ('failed' in proposed) return render(definition, proposed.failed);
             const finished = outcomeOf(definition, proposed);
             if (finished) return render(definition, finished);
-            return tasks.create({ definition, state: proposed, canOpenUrl: canOpenUrl(ctx) }, ctx) as unknown as CallToolResult;
+            return (await tasks.create({ definition, args: (input ?? {}) as Record<string, unknown>, state: proposed, canOpenUrl: canOpenUrl(ctx) }, ctx)) as unknown as CallToolResult;
           }
           if (confirmMode === 'skyflo') {
             // Issue 77 item 2: the engine's gate decides it; a person approves on the Command Center's page (URL mode).
@@ -241,11 +244,12 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
  * a CreateTaskResult has none by design, so that one check is skipped for it (the wire codec passes the `task`
  * result type through for tools/call).
  */
-function registerTaskMethods(server: McpServer, tasks: ReturnType<typeof externalCallTasks>, render: RenderResult): void {
-  const taskId = z.string().min(1).max(200);
-  server.server.setRequestHandler('tasks/get', { params: z.looseObject({ taskId }) }, (params, ctx) => tasks.get(params.taskId, ctx, render));
-  server.server.setRequestHandler('tasks/update', { params: z.looseObject({ taskId }) }, (params, ctx) => tasks.update(params.taskId, ctx));
-  server.server.setRequestHandler('tasks/cancel', { params: z.looseObject({ taskId }) }, (params, ctx) => tasks.cancel(params.taskId, ctx));
+function registerTaskMethods(server: McpServer, tasks: ReturnType<typeof externalCallTasks>, render: RenderResult, toolNamed: ToolNamed): void {
+  // a sealed handle (external-call-handles.ts): a few hundred characters
+  const taskId = z.string().min(1).max(4096);
+  server.server.setRequestHandler('tasks/get', { params: z.looseObject({ taskId }) }, (params, ctx) => tasks.get(params.taskId, ctx, render, toolNamed));
+  server.server.setRequestHandler('tasks/update', { params: z.looseObject({ taskId }) }, (params, ctx) => tasks.update(params.taskId, ctx, toolNamed));
+  server.server.setRequestHandler('tasks/cancel', { params: z.looseObject({ taskId }) }, (params, ctx) => tasks.cancel(params.taskId, ctx, toolNamed));
   const sdk = server as unknown as { validateToolOutput(tool: unknown, result: unknown, name: string): Promise<void> };
   const validate = sdk.validateToolOutput.bind(server);
   sdk.validateToolOutput = async (tool, result, name) => (isCreateTaskResult(result) ? undefined : validate(tool, result, name));

@@ -82,6 +82,9 @@ describe('chart files', () => {
     [['skyfloai.accessProfile=custom'], /skyfloai\.rbac\.clusterRoleName: String length must be greater than or equal to 1/],
     [['llm.model=gpt-4o'], /llm\.model/],
     [['skyfloai.unknown=1'], /Additional property unknown is not allowed/],
+    [['skyfloai.mcp.confirm.mode=skyflo'], /skyfloai\.mcp\.confirm\.engineTokenSecret/],
+    [['skyfloai.mcp.confirm.mode=ask'], /skyfloai\.mcp\.confirm\.mode/],
+    [['skyfloai.mcp.confirm.mode=skyflo', 'skyfloai.mcp.confirm.engineTokenSecret=t', 'skyfloai.mcp.confirm.engineUrl=skyflo:8080'], /skyfloai\.mcp\.confirm\.engineUrl/],
   ])('values.schema.json refuses %j', async (values, message) => {
     const result = await helm(['template', 'skyflo', chart, ...values.flatMap((value) => ['--set', value])]);
     expect(result.code).not.toBe(0);
@@ -388,6 +391,46 @@ describe('helm template', () => {
     expect(engine.spec.template.spec.containers[0].livenessProbe.httpGet).toEqual({ path: '/livez', port: 'http' });
     expect(engine.spec.template.spec.containers[0].env.find((entry: any) => entry.name === 'ALLOWED_HOSTS').value.split(',')).toContain('skyflo-engine.skyflo.svc');
     expect(testPod.spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
+  });
+
+  it("--confirm=skyflo (skyfloai.mcp.confirm): the MCP server's pods propose to this release's engine with the token and the state key from Secrets, never inline; the user's own env wins", async () => {
+    const podsOf = async (values: string[], valuesYaml?: string) => {
+      const sky = (await render(values, valuesYaml)).find((document) => document.kind === 'SkyfloAI');
+      expect(validateSkyfloAi(sky), JSON.stringify(validateSkyfloAi.errors)).toBe(true);
+      const parsed = parseSkyfloAiSpec(sky.spec);
+      expect(parsed.problems).toEqual([]);
+      const owner = { ...sky, metadata: { ...sky.metadata, uid: '00000000-0000-0000-0000-000000000002' } };
+      const objects = desiredState(owner, parsed.spec!, () => ({ 'jwt-secret': 'x', 'encryption-key': 'y', 'mcp-token': 'z' })).objects.map(({ object }) => object as any);
+      const mcp = objects.find((object) => object.kind === 'Deployment' && object.metadata.name === 'skyflo-mcp');
+      await validateBuiltin(mcp);
+      return { env: mcp.spec.template.spec.containers[0].env as Array<{ name: string; value?: string; valueFrom?: unknown }>, rendered: JSON.stringify(sky) };
+    };
+    const named = (env: Array<{ name: string }>, name: string) => env.filter((entry) => entry.name === name);
+
+    const { env, rendered } = await podsOf(['skyfloai.mcp.confirm.mode=skyflo', 'skyfloai.mcp.confirm.engineTokenSecret=skyflo-mcp-engine', 'skyfloai.mcp.confirm.stateKeySecret=skyflo-mcp-state']);
+    expect(named(env, 'MCP_CONFIRM')).toEqual([{ name: 'MCP_CONFIRM', value: 'skyflo' }]);
+    expect(named(env, 'SKYFLO_ENGINE_URL')).toEqual([{ name: 'SKYFLO_ENGINE_URL', value: 'http://skyflo-engine.skyflo.svc:8080' }]);
+    expect(named(env, 'SKYFLO_ENGINE_TOKEN')).toEqual([{ name: 'SKYFLO_ENGINE_TOKEN', valueFrom: { secretKeyRef: { name: 'skyflo-mcp-engine', key: 'token' } } }]);
+    expect(named(env, 'MCP_STATE_KEY')).toEqual([{ name: 'MCP_STATE_KEY', valueFrom: { secretKeyRef: { name: 'skyflo-mcp-state', key: 'key' } } }]);
+    // every replica gets the same: the same engine, the same token, the same state key (the handles work on any of them)
+    expect(rendered).not.toMatch(/sky_/);
+
+    // another engine address, the Secrets' own keys, no state key (derived from the token); the user's env wins
+    const custom = await podsOf([], [
+      'skyfloai:',
+      '  mcp:',
+      '    replicas: 2',
+      '    confirm: {mode: skyflo, engineUrl: "https://skyflo.example.com", engineTokenSecret: proposer, engineTokenSecretKey: api-token}',
+      '    env: [{name: MCP_CONFIRM, value: deny}]',
+    ].join('\n'));
+    expect(named(custom.env, 'SKYFLO_ENGINE_URL')).toEqual([{ name: 'SKYFLO_ENGINE_URL', value: 'https://skyflo.example.com' }]);
+    expect(named(custom.env, 'SKYFLO_ENGINE_TOKEN')).toEqual([{ name: 'SKYFLO_ENGINE_TOKEN', valueFrom: { secretKeyRef: { name: 'proposer', key: 'api-token' } } }]);
+    expect(named(custom.env, 'MCP_STATE_KEY')).toEqual([]);
+    expect(named(custom.env, 'MCP_CONFIRM')).toEqual([{ name: 'MCP_CONFIRM', value: 'deny' }]);
+
+    // the default: nothing of it (the server's own default, elicit)
+    const plain = await podsOf([]);
+    for (const name of ['MCP_CONFIRM', 'SKYFLO_ENGINE_URL', 'SKYFLO_ENGINE_TOKEN', 'MCP_STATE_KEY']) expect(named(plain.env, name)).toEqual([]);
   });
 
   it('the validator catches a broken manifest (so a pass means something)', async () => {

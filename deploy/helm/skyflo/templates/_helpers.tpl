@@ -56,3 +56,32 @@ and approvals.enforcement is cluster. Then the chart creates the executor's Serv
 {{- $s := .Values.skyfloai -}}
 {{- if and $s.create (not $s.readOnly) (ne (include "skyflo.accessProfile" .) "read-only") (eq $s.approvals.enforcement "cluster") -}}true{{- end -}}
 {{- end -}}
+
+{{/*
+The MCP server's --confirm (skyfloai.mcp.confirm): MCP_CONFIRM and, with mode=skyflo, the engine the calls are proposed
+to (this release's engine Service unless engineUrl says otherwise), the API token they are proposed with and the
+state key, both read from Secrets (never inline: a token in values would sit in the release's history). A name the
+user's own skyfloai.mcp.env sets is left to it.
+*/}}
+{{- define "skyflo.mcpConfirmEnv" -}}
+{{- $s := .Values.skyfloai -}}
+{{- $confirm := $s.mcp.confirm | default dict -}}
+{{- $mode := $confirm.mode | default "" -}}
+{{- $env := list -}}
+{{- if $mode }}
+{{- $env = append $env (dict "name" "MCP_CONFIRM" "value" $mode) -}}
+{{- end }}
+{{- if eq $mode "skyflo" }}
+{{- $engineUrl := $confirm.engineUrl | default (printf "http://%s-engine.%s.svc:8080" $s.name .Release.Namespace) -}}
+{{- $env = append $env (dict "name" "SKYFLO_ENGINE_URL" "value" $engineUrl) -}}
+{{- $env = append $env (dict "name" "SKYFLO_ENGINE_TOKEN" "valueFrom" (dict "secretKeyRef" (dict "name" $confirm.engineTokenSecret "key" ($confirm.engineTokenSecretKey | default "token")))) -}}
+{{- with $confirm.stateKeySecret }}
+{{- $env = append $env (dict "name" "MCP_STATE_KEY" "valueFrom" (dict "secretKeyRef" (dict "name" . "key" ($confirm.stateKeySecretKey | default "key")))) -}}
+{{- end }}
+{{- end }}
+{{- $own := list -}}
+{{- range ($s.mcp.env | default list) }}{{ $own = append $own .name }}{{ end -}}
+{{- $kept := list -}}
+{{- range $env }}{{ if not (has .name $own) }}{{ $kept = append $kept . }}{{ end }}{{ end -}}
+{{- toYaml $kept -}}
+{{- end -}}

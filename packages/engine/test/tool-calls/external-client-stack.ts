@@ -40,6 +40,10 @@ export interface ExternalClientStack {
   proposerToken: string;
   /** the team's Slack channel C_OPS (connected by the person, an admin) */
   slack: SlackSim;
+  /** kube-sim's kubeconfig (for another MCP server on the same cluster: a replica, a restarted process) */
+  kubeconfig: string;
+  /** the OpenID provider whose access tokens the IDE's MCP server accepts (audience: ideMcp.url) */
+  oauthIssuer: string;
   kubectl(...args: string[]): Promise<string>;
   replicas(): Promise<number>;
   api(token: string | undefined, method: 'GET' | 'POST' | 'PUT', pathname: string, body?: unknown): Promise<{ status: number; json: () => Promise<any>; response: Response }>;
@@ -106,6 +110,8 @@ export async function startExternalClientStack(options: { engineEnv?: Record<str
     session,
     proposerToken,
     slack,
+    kubeconfig,
+    oauthIssuer: oauthProvider.issuer,
     kubectl,
     replicas: async () => Number(await kubectl('get', 'deployment', 'web', '-n', 'default', '-o', 'jsonpath={.spec.replicas}')),
     api,

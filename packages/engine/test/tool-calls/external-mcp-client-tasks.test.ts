@@ -12,14 +12,12 @@
  * external-mcp-client-approval.test.ts: kube-sim read back with the real kubectl, the real MCP server over HTTP
  * twice, the engine on PGlite, llm-sim (never asked).
  */
-import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/client';
 import type { McpHttpServer } from '@skyflo/mcp-server';
 import type { LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TestEngine } from '../support/test-engine.ts';
 import { clientToken, ORIGIN, startExternalClientStack, type ExternalClientStack } from './external-client-stack.ts';
-
-const TASKS = 'io.modelcontextprotocol/tasks';
+import { callOf, rpc as wireRpc, TASKS, textOf } from './mcp-wire.ts';
 
 let stack: ExternalClientStack;
 let engine: TestEngine;
@@ -35,53 +33,11 @@ const decide = (callId: string, approve: boolean) => stack.decide(callId, approv
 const awaitingCalls = () => stack.awaitingCalls();
 const oauthToken = () => stack.oauthToken();
 
-interface RpcAnswer {
-  result?: Record<string, any>;
-  error?: { code: number; message: string; data?: unknown };
-}
-
-let nextId = 0;
-/**
- * One 2026-07-28 request as a task-capable client sends it: the envelope in `_meta` (version, client info, the
- * capabilities it declares), the standard headers (`Mcp-Method`, and `Mcp-Name` = the tool or the task id).
- */
-async function rpc(bearer: string, method: string, params: Record<string, unknown>, capabilities: Record<string, unknown> = { elicitation: { url: {} }, extensions: { [TASKS]: {} } }): Promise<RpcAnswer> {
-  const name = typeof params['name'] === 'string' ? params['name'] : typeof params['taskId'] === 'string' ? params['taskId'] : undefined;
-  const response = await fetch(ideMcp.url, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${bearer}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': method,
-      ...(name ? { 'mcp-name': name } : {}),
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: ++nextId,
-      method,
-      params: { ...params, _meta: { [PROTOCOL_VERSION_META_KEY]: '2026-07-28', [CLIENT_INFO_META_KEY]: { name: 'task-ide', version: '1.0.0' }, [CLIENT_CAPABILITIES_META_KEY]: capabilities } },
-    }),
-  });
-  const text = await response.text();
-  // a JSON body, or an SSE stream whose data lines carry the response
-  const messages = (response.headers.get('content-type') ?? '').includes('text/event-stream')
-    ? text.split('\n').filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).filter(Boolean).map((data) => JSON.parse(data) as RpcAnswer & { id?: number })
-    : [JSON.parse(text) as RpcAnswer & { id?: number }];
-  const answer = messages.find((message) => message.id === nextId);
-  expect(answer, `an answer to ${method}: ${text.slice(0, 500)}`).toBeDefined();
-  return answer!;
-}
+/** One 2026-07-28 request to the IDE's MCP server, as a task-capable client sends it (mcp-wire.ts). */
+const rpc = (bearer: string, method: string, params: Record<string, unknown>, capabilities?: Record<string, unknown>) => wireRpc(ideMcp.url, bearer, method, params, capabilities);
 
 const scale = (bearer: string, replicasWanted: number) => rpc(bearer, 'tools/call', { name: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas: replicasWanted, namespace: 'default' } });
 const taskGet = (bearer: string, taskId: string) => rpc(bearer, 'tasks/get', { taskId });
-const textOf = (result: Record<string, any> | undefined) => ((result?.['content'] as Array<{ text?: string }> | undefined) ?? []).map((part) => part.text ?? '').join('\n');
-const callOf = (pageUrl: string) => {
-  const url = new URL(pageUrl);
-  return { callId: url.searchParams.get('call')!, conversationId: url.searchParams.get('conversation')! };
-};
-
 /** A new task for k8s_scale, and the engine's call it waits for (from the page the task hands the client). */
 async function startTask(bearer: string, replicasWanted: number): Promise<{ taskId: string; page: string; callId: string; conversationId: string }> {
   const created = await scale(bearer, replicasWanted);

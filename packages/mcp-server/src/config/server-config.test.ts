@@ -62,4 +62,12 @@ describe("skyflo mcp's configuration", () => {
     // the token is read only for that mode: another mode never carries it
     expect(configOf({ confirm: 'elicit' }, { SKYFLO_ENGINE_URL: 'http://e', SKYFLO_ENGINE_TOKEN: 'sky_abc' }).engineApprovals).toBeUndefined();
   });
+
+  it('--confirm=skyflo seals its handles with MCP_STATE_KEY when set (long enough to be a secret), else with a key from the engine token', () => {
+    const env = { SKYFLO_ENGINE_URL: 'http://127.0.0.1:8080', SKYFLO_ENGINE_TOKEN: 'sky_abc' };
+    const stateKey = 'k'.repeat(32);
+    expect(configOf({ confirm: 'skyflo' }, { ...env, MCP_STATE_KEY: stateKey }).engineApprovals).toEqual({ url: 'http://127.0.0.1:8080', token: 'sky_abc', stateKey });
+    expect(configOf({ confirm: 'skyflo' }, { ...env, MCP_STATE_KEY: ' ' }).engineApprovals).toEqual({ url: 'http://127.0.0.1:8080', token: 'sky_abc' });
+    expect(problemsOf({ confirm: 'skyflo' }, { ...env, MCP_STATE_KEY: 'short' })).toEqual(['MCP_STATE_KEY must be at least 32 characters (e.g. `openssl rand -base64 48`), got 5.']);
+  });
 });

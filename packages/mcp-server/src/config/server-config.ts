@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { parseClusterLabels } from '@skyflo/protocol';
 import { z } from 'zod';
-import { confirmModes, defaultConfirmMode, type ConfirmMode } from '../confirm/confirm-mode.ts';
+import { confirmModes, defaultConfirmMode, stateKeyProblem, type ConfirmMode } from '../confirm/confirm-mode.ts';
 import { oauthSettingsFromEnv, type OAuthSettings } from '../http/oauth-resource.ts';
 
 /** The flags `parseArgs` read (strings and booleans as given; undefined when absent). */
@@ -43,7 +43,7 @@ export interface ServerConfig {
    * --confirm=skyflo (issue 77 item 2): the engine whose gate decides direct clients' changes (--engine-url or
    * SKYFLO_ENGINE_URL) and the API token (`chat` scope) of the person they are proposed for (SKYFLO_ENGINE_TOKEN)
    */
-  engineApprovals?: { url: string; token: string };
+  engineApprovals?: { url: string; token: string; stateKey?: string };
   helmAllowedRegistries: string[];
   helmChartCacheDir?: string;
   kubectlPath?: string;
@@ -130,11 +130,14 @@ export function loadServerConfig(flags: ServerFlags, env: Readonly<Record<string
   const settings = parsed.data;
   const engineUrl = optionalText.parse(flags['engine-url']) ?? optionalText.parse(env['SKYFLO_ENGINE_URL']);
   const engineToken = optionalText.parse(env['SKYFLO_ENGINE_TOKEN']);
+  // what --confirm=skyflo's handles are sealed with, shared by replicas (external-call-handles.ts; else the engine token)
+  const stateKey = optionalText.parse(env['MCP_STATE_KEY']);
   if (settings['--confirm'] === 'skyflo') {
     const urlSource = flags['engine-url'] !== undefined ? '--engine-url' : 'SKYFLO_ENGINE_URL';
     const problems = [
       ...(!engineUrl ? [`${confirmSource}=skyflo needs the engine's address: give --engine-url or SKYFLO_ENGINE_URL (e.g. http://127.0.0.1:8080).`] : !/^https?:\/\/[^/\s]+/.test(engineUrl) ? [`${urlSource} must be an http(s) address, got "${engineUrl}".`] : []),
       ...(!engineToken ? [`${confirmSource}=skyflo needs SKYFLO_ENGINE_TOKEN: an API token with the chat scope (Settings → API tokens) of the person the calls are proposed for.`] : []),
+      ...(stateKeyProblem(stateKey) ? [stateKeyProblem(stateKey)!] : []),
     ];
     if (problems.length > 0) return { problems };
   }
@@ -158,7 +161,7 @@ export function loadServerConfig(flags: ServerFlags, env: Readonly<Record<string
       ...(clientFlag ? { clientToken: { value: clientFlag, from: '--client-token' as const } } : clientEnv ? { clientToken: { value: clientEnv, from: 'MCP_CLIENT_TOKEN' as const } } : {}),
       dataDir: path.resolve(text(flags['data-dir']) ?? text(env['SKYFLO_DATA_DIR']) ?? './.skyflo'),
       confirm: settings['--confirm'],
-      ...(settings['--confirm'] === 'skyflo' && engineUrl && engineToken ? { engineApprovals: { url: engineUrl, token: engineToken } } : {}),
+      ...(settings['--confirm'] === 'skyflo' && engineUrl && engineToken ? { engineApprovals: { url: engineUrl, token: engineToken, ...(stateKey ? { stateKey } : {}) } } : {}),
       helmAllowedRegistries: settings.HELM_ALLOWED_REGISTRIES,
       ...(chartCacheDir ? { helmChartCacheDir: path.resolve(chartCacheDir) } : {}),
       ...(text(env['KUBECTL_PATH']) ? { kubectlPath: text(env['KUBECTL_PATH'])! } : {}),

@@ -25,20 +25,8 @@ interface ConfirmState {
   diffHash: string;
 }
 
-/**
- * --confirm=skyflo (confirm-through-skyflo.ts): the call the engine recorded for this caller's call, bound to the tool
- * and arguments it was proposed with. Sealed with a key of its own, bound the same way, for a day: the person may take
- * hours, and holding the state decides nothing (the engine's record does). `verifyConfirmState` checks both kinds.
- */
-export interface EngineCallState {
-  kind: 'engine';
-  tool: string;
-  argsHash: string;
-  conversationId: string;
-  callId: string;
-}
-
-type SealedState = ConfirmState | EngineCallState;
+/** --confirm=skyflo's state (external-call-handles.ts: a key every replica shares) is checked by the verifier passed in. */
+type SealedState = ConfirmState | { kind: 'engine' };
 
 /** The caller a state is bound to: the OAuth subject (or client id); token callers have no authInfo. */
 export function callerOf(ctx: ServerContext): string {
@@ -47,25 +35,25 @@ export function callerOf(ctx: ServerContext): string {
 }
 
 /**
- * One key per process: every round of a flow is served by this process (a restart drops the pending questions, and
- * the client is told its state is invalid). Ten minutes, like the 2025 elicitation's wait for an answer.
+ * One key per process for the form question: a person answers it within minutes, and a restart (or another replica)
+ * only makes the client ask again, which shows the question again. Ten minutes, like the 2025 elicitation's wait.
  */
 const bindToCaller = (ctx: ServerContext) => `${ctx.mcpReq.method}\u0000${callerOf(ctx)}`;
 const codec = createRequestStateCodec<ConfirmState>({ key: randomBytes(32), ttlSeconds: 600, bind: bindToCaller });
-const engineCodec = createRequestStateCodec<EngineCallState>({ key: randomBytes(32), ttlSeconds: 24 * 3600, bind: bindToCaller });
 
-/** For McpServer's `requestState.verify`: a state that was not sealed here, expired or is another caller's is refused (-32602) before any tool runs. */
-export async function verifyConfirmState(state: string, ctx: ServerContext): Promise<SealedState> {
+/**
+ * For McpServer's `requestState.verify`: a state that was not sealed here, expired or is another caller's is refused
+ * (-32602) before any tool runs. `verifyEngineState`: --confirm=skyflo's own (external-call-handles.ts), when configured.
+ */
+export async function verifyConfirmState(state: string, ctx: ServerContext, verifyEngineState?: (state: string, ctx: ServerContext) => Promise<{ kind: 'engine' }>): Promise<SealedState> {
   try {
     return await codec.verify(state, ctx);
   } catch (formError) {
     // not sealed with the form key: it may be an engine call's state (another key); else the form's refusal stands
-    return engineCodec.verify(state, ctx).catch(() => Promise.reject(formError));
+    if (!verifyEngineState) throw formError;
+    return verifyEngineState(state, ctx).catch(() => Promise.reject(formError));
   }
 }
-
-/** Seals an engine call's state for this caller and method (confirm-through-skyflo.ts). */
-export const mintEngineCallState = (state: EngineCallState, ctx: ServerContext) => engineCodec.mint(state, ctx);
 
 /** Whether the request is a 2026-07-28 one whose client declared elicitation (so it can be asked in band). */
 export function canAskInBand(ctx: ServerContext): boolean {

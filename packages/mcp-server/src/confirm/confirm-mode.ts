@@ -28,3 +28,15 @@ export function parseConfirmMode(value: string | undefined): ConfirmMode | { err
 export const allowModeWarning =
   'WARNING: --confirm=allow: MCP clients other than the Skyflo engine can change the cluster (scale, delete, exec, helm upgrade…) ' +
   'without anyone confirming. Use --confirm=elicit (the default) to ask a human first, or --read-only.';
+
+const minimumStateKeyLength = 32;
+
+/**
+ * MCP_STATE_KEY (--confirm=skyflo's handles are sealed with a key derived from it: external-call-handles.ts): long
+ * enough to be a secret. Why it is refused, or undefined when it is usable (or unset: the engine token is used).
+ */
+export function stateKeyProblem(stateKey: string | undefined): string | undefined {
+  if (stateKey === undefined || stateKey.length >= minimumStateKeyLength) return undefined;
+  return `MCP_STATE_KEY must be at least ${minimumStateKeyLength} characters (e.g. \`openssl rand -base64 48\`), got ${stateKey.length}.`;
+}
+

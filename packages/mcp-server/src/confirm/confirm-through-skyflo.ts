@@ -6,8 +6,9 @@
  * 1. The call: POST {engine}/api/v1/agent/external-calls with the tool and arguments, as the owner of
  *    SKYFLO_ENGINE_TOKEN (an API token with the `chat` scope; it cannot decide calls). The engine previews, seals and
  *    records it itself, in a conversation of its own. This server answers `input_required` with a URL-mode input:
- *    that call's approval page. The `requestState` it mints is sealed, bound to the caller and the method
- *    (confirm-in-band.ts's codec), and names the engine's call and the tool and arguments it was proposed with.
+ *    that call's approval page. The `requestState` it mints is sealed, bound to the caller and the method, and names
+ *    the engine's call and the tool and arguments it was proposed with (external-call-handles.ts: a key every replica
+ *    shares and a restart keeps, so any of them serves the retry).
  * 2. The retry: the same tool and arguments, or nothing runs (a state is never spent on another call). This server
  *    asks the engine where the call stands, waiting up to `waitMs` for a decision: still awaiting → `input_required`
  *    again (with only the state once the person has the page, so the client polls without asking again); denied → a
@@ -28,7 +29,8 @@ import { toolError } from '../errors.ts';
 import { validateInput } from '../tools/run-tool.ts';
 import type { AnyToolDefinition, ToolOutput } from '../tools/tool-definition.ts';
 import type { ToolDeps } from '../tools/deps.ts';
-import { callerOf, mintEngineCallState, type EngineCallState } from './confirm-in-band.ts';
+import { callerOf } from './confirm-in-band.ts';
+import { externalCallHandles, type EngineCallState } from './external-call-handles.ts';
 
 /** Where the engine is, and the credential this server proposes calls with (SKYFLO_ENGINE_URL, SKYFLO_ENGINE_TOKEN). */
 export interface EngineApprovals {
@@ -40,6 +42,11 @@ export interface EngineApprovals {
   pollMs?: number;
   /** the `pollIntervalMs` a task-capable client is told (external-call-tasks.ts; default 2 s) */
   taskPollMs?: number;
+  /**
+   * MCP_STATE_KEY: what the requestStates and task ids are sealed with (derived; external-call-handles.ts says why).
+   * Unset: derived from `token`, the same on every replica.
+   */
+  stateKey?: string;
 }
 
 /**
@@ -152,7 +159,7 @@ export async function confirmThroughSkyflo(options: { definition: AnyToolDefinit
     if ('failed' in proposed) return { proceed: false, output: proposed.failed };
     const finished = outcomeOf(definition, proposed);
     if (finished) return { done: finished };
-    const sealed = await mintEngineCallState({ kind: 'engine', tool: definition.name, argsHash, conversationId: proposed.conversation_id, callId: proposed.call_id }, ctx);
+    const sealed = await externalCallHandles(engine).mintRequestState({ kind: 'engine', tool: definition.name, argsHash, conversationId: proposed.conversation_id, callId: proposed.call_id }, ctx);
     return askToApprove(engine, definition, proposed, sealed, true);
   }
 
@@ -173,10 +180,11 @@ export async function confirmThroughSkyflo(options: { definition: AnyToolDefinit
   // A person may be deciding now: look again until they did (and the engine ran it) or waitMs passes.
   const waited = await waitForDecision(engine, definition, state, engine.waitMs ?? 20_000, ctx.mcpReq.signal);
   if (!('pending' in waited)) return waited;
-  // the same sealed state: the call, not this round, is what it names
-  const sealed = await mintEngineCallState(state, ctx);
-  // an answered page is not asked again (the client polls with the state); a client that never answered is asked
-  return askToApprove(engine, definition, waited.pending, sealed, answer.kind !== 'elicit');
+  // The call, not this round, is what the state names; that the page was answered travels in it, so no process (this
+  // one restarted, another replica) asks again a client that polls with the state alone.
+  const pageAnswered = state.pageAnswered === true || answer.kind === 'elicit';
+  const sealed = await externalCallHandles(engine).mintRequestState({ ...state, ...(pageAnswered ? { pageAnswered } : {}) }, ctx);
+  return askToApprove(engine, definition, waited.pending, sealed, !pageAnswered);
 }
 
 export async function propose(engine: EngineApprovals, definition: AnyToolDefinition<ToolDeps>, args: Record<string, unknown>, client: { name: string | undefined; caller: string }): Promise<ExternalCallState | { failed: ToolOutput }> {

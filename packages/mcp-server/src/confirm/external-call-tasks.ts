@@ -17,49 +17,44 @@
  *   A call already decided is not stopped; the task then ends as the call does.
  *
  * Who may see a task: the caller that created it (callerOf: the OAuth subject, or "client-token"). The task id is a
- * random handle, never an authorization: another caller asking about it is told it does not exist (-32602), exactly
- * as for an id nobody issued, so holding one reveals nothing.
+ * sealed handle (external-call-handles.ts), never an authorization: another caller's, a tampered one, one sealed with
+ * another key or expired is told it does not exist (-32602), exactly as for an id nobody issued, so holding one
+ * reveals nothing.
  *
  * The SDK (2.4.0) has no runtime for the extension (its task types are 2025-11-25 vocabulary), so this is the
- * extension's server side, kept small: tasks live in this process (one store per engine configuration), for a day
- * (the engine's call state is valid as long); a restart forgets them (the client is told the task is unknown, and the
- * call still waits in Skyflo's queue). The engine's record stays the truth; this store only remembers which call a
- * task is and whose it is.
+ * extension's server side, kept small, and kept nowhere: the id names the engine's call, whose record is the truth,
+ * so any replica (or this process after a restart) answers for any task. The one fact not in the engine's record is
+ * whether the client still owes an answer to the approval page; the process that created the task remembers it.
+ * Any other process does not know it and never asks again (a key is asked once in a task's life, the extension's
+ * rule): it says `working` with the page in `statusMessage`, as to a client that cannot open URLs.
  */
-import { randomUUID } from 'node:crypto';
 import { CLIENT_CAPABILITIES_META_KEY, inputRequired, inputResponse, MissingRequiredClientCapabilityError, ProtocolError, ProtocolErrorCode, type ServerContext } from '@modelcontextprotocol/server';
 import type { ExternalCallState } from '@skyflo/protocol';
 import type { ToolDeps } from '../tools/deps.ts';
 import type { AnyToolDefinition, ToolOutput } from '../tools/tool-definition.ts';
-import { callerOf } from './confirm-in-band.ts';
+import { toolCallHash } from '@skyflo/protocol/approval-hashes';
+import { externalCallHandles, handleTtlSeconds, type ExternalCallTaskHandle } from './external-call-handles.ts';
 import { engineRequest, outcomeOf, pageOf, type EngineApprovals } from './confirm-through-skyflo.ts';
 
 export const tasksExtension = 'io.modelcontextprotocol/tasks';
 /** the key of the one input a task asks for (unique over the task's life, as the extension requires) */
 const pageKey = 'approve';
-const dayMs = 24 * 3600_000;
 
 type TaskStatus = 'working' | 'input_required' | 'completed' | 'failed' | 'cancelled';
 
-interface TaskRecord {
-  taskId: string;
-  owner: string;
-  definition: AnyToolDefinition<ToolDeps>;
-  callId: string;
-  conversationId: string;
-  page: string;
-  createdAt: string;
-  lastUpdatedAt: string;
-  /** the client declared URL-mode elicitation and has not answered the page yet */
-  pageOutstanding: boolean;
+/** Where a task stands, as folded from the engine's record of its call. */
+interface TaskView {
   status: TaskStatus;
   statusMessage: string;
-  /** once terminal: the tool's answer (completed) */
+  /** once completed: the tool's answer */
   output?: ToolOutput;
 }
 
 /** How a tool's answer goes on the wire (create-mcp-server.ts's CallToolResult, the same as without a task). */
 export type RenderResult = (definition: AnyToolDefinition<ToolDeps>, output: ToolOutput) => Record<string, unknown>;
+
+/** The tool a task's handle names, among this server's (undefined: the id is treated as unknown). */
+export type ToolNamed = (name: string) => AnyToolDefinition<ToolDeps> | undefined;
 
 /** Whether this 2026-07-28 request's client declared the tasks extension (never true on a 2025 session). */
 export function declaresTasks(ctx: ServerContext): boolean {
@@ -72,7 +67,7 @@ export const isCreateTaskResult = (result: unknown): boolean => typeof result ==
 
 const stores = new WeakMap<EngineApprovals, ReturnType<typeof createStore>>();
 
-/** The task store of this engine configuration (createMcpServer runs once per request on 2026-07-28; the store outlives it). */
+/** The tasks of this engine configuration (createMcpServer runs once per request on 2026-07-28; the store outlives it). */
 export function externalCallTasks(engine: EngineApprovals) {
   let store = stores.get(engine);
   if (!store) {
@@ -82,119 +77,103 @@ export function externalCallTasks(engine: EngineApprovals) {
   return store;
 }
 
+const waitingMessage = (tool: string, page: string) => `Waiting for a person to approve or deny ${tool} in Skyflo: ${page}`;
+
+/** Folds the engine's record of the call into the task's status. */
+function viewOf(definition: AnyToolDefinition<ToolDeps>, state: ExternalCallState, page: string, pageOutstanding: boolean): TaskView {
+  if (state.status === 'cancelled') return { status: 'cancelled', statusMessage: state.result ?? 'The call was cancelled in Skyflo before anyone decided it; nothing was run.' };
+  const finished = outcomeOf(definition, state);
+  if (state.status === 'denied') return { status: 'completed', statusMessage: `Denied by ${state.decided_by_email ?? 'A person'}${state.reason ? `: ${state.reason}` : ''}.`, ...(finished ? { output: finished } : {}) };
+  if (finished) return { status: 'completed', statusMessage: finished.isError ? `${definition.name} was not run, or failed (${state.status}).` : `${definition.name} ran as approved${state.decided_by_email ? ` by ${state.decided_by_email}` : ''}.`, output: finished };
+  if (state.status === 'approved' || state.status === 'executing') return { status: 'working', statusMessage: `Approved${state.decided_by_email ? ` by ${state.decided_by_email}` : ''}; Skyflo is running ${definition.name}.` };
+  return { status: pageOutstanding ? 'input_required' : 'working', statusMessage: waitingMessage(definition.name, page) };
+}
+
 function createStore(engine: EngineApprovals) {
-  const tasks = new Map<string, TaskRecord>();
+  const handles = externalCallHandles(engine);
   const pollIntervalMs = engine.taskPollMs ?? 2_000;
+  /** task id → when its handle expires: the approval pages this process handed out that the client has not answered */
+  const pagesOutstanding = new Map<string, number>();
 
-  function sweep(): void {
-    const cutoff = Date.now() - dayMs;
-    for (const [id, task] of tasks) if (Date.parse(task.createdAt) < cutoff) tasks.delete(id);
+  function isPageOutstanding(taskId: string): boolean {
+    const now = Date.now();
+    for (const [id, expires] of pagesOutstanding) if (expires < now) pagesOutstanding.delete(id);
+    return pagesOutstanding.has(taskId);
   }
 
-  /** The caller's own task, or the same -32602 as an unknown id (another caller's task is not revealed). */
-  function ownTask(taskId: string, ctx: ServerContext): TaskRecord {
+  /** The caller's own task, or the same -32602 as an unknown id (another caller's, a forged or expired one). */
+  async function ownTask(taskId: string, ctx: ServerContext, toolNamed: ToolNamed): Promise<{ handle: ExternalCallTaskHandle; definition: AnyToolDefinition<ToolDeps> }> {
     if (!declaresTasks(ctx)) throw new MissingRequiredClientCapabilityError({ requiredCapabilities: { extensions: { [tasksExtension]: {} } } });
-    sweep();
-    const task = tasks.get(taskId);
-    if (!task || task.owner !== callerOf(ctx)) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Failed to retrieve task: no task ${taskId}`);
-    return task;
+    const handle = await handles.openTaskId(taskId, ctx);
+    const definition = handle ? toolNamed(handle.tool) : undefined;
+    if (!handle || !definition) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Failed to retrieve task: no task ${taskId}`);
+    return { handle, definition };
   }
 
-  function set(task: TaskRecord, status: TaskStatus, statusMessage: string, output?: ToolOutput): void {
-    if (task.status === status && task.statusMessage === statusMessage) return;
-    task.status = status;
-    task.statusMessage = statusMessage;
-    if (output) task.output = output;
-    task.lastUpdatedAt = new Date().toISOString();
+  const callPath = (handle: ExternalCallTaskHandle) => `/agent/external-calls/${encodeURIComponent(handle.callId)}`;
+
+  /** The wire form: `lastUpdatedAt` is the creation while it waits (nothing changed), else when its change was seen. */
+  function wire(taskId: string, handle: ExternalCallTaskHandle, view: TaskView) {
+    const lastUpdatedAt = view.status === 'working' || view.status === 'input_required' ? handle.createdAt : new Date().toISOString();
+    return { taskId, status: view.status, statusMessage: view.statusMessage, createdAt: handle.createdAt, lastUpdatedAt, ttlMs: handleTtlSeconds * 1000, pollIntervalMs };
   }
 
-  const waitingMessage = (task: TaskRecord) => `Waiting for a person to approve or deny ${task.definition.name} in Skyflo: ${task.page}`;
-
-  /** Folds the engine's record of the call into the task. */
-  function follow(task: TaskRecord, state: ExternalCallState): void {
-    if (state.status === 'cancelled') return set(task, 'cancelled', state.result ?? 'The call was cancelled in Skyflo before anyone decided it; nothing was run.');
-    if (state.status === 'denied') {
-      const who = state.decided_by_email ?? 'A person';
-      return set(task, 'completed', `Denied by ${who}${state.reason ? `: ${state.reason}` : ''}.`, outcomeOf(task.definition, state));
-    }
-    const finished = outcomeOf(task.definition, state);
-    if (finished) return set(task, 'completed', finished.isError ? `${task.definition.name} was not run, or failed (${state.status}).` : `${task.definition.name} ran as approved${state.decided_by_email ? ` by ${state.decided_by_email}` : ''}.`, finished);
-    if (state.status === 'approved' || state.status === 'executing') return set(task, 'working', `Approved${state.decided_by_email ? ` by ${state.decided_by_email}` : ''}; Skyflo is running ${task.definition.name}.`);
-    set(task, task.pageOutstanding ? 'input_required' : 'working', waitingMessage(task));
-  }
-
-  function detailed(task: TaskRecord, render: RenderResult): Record<string, unknown> {
-    const base = { taskId: task.taskId, status: task.status, statusMessage: task.statusMessage, createdAt: task.createdAt, lastUpdatedAt: task.lastUpdatedAt, ttlMs: dayMs, pollIntervalMs };
-    if (task.status === 'input_required') {
-      const message = `A person must approve ${task.definition.name} in Skyflo before it runs. Open the approval page (it shows the exact arguments and the dry-run diff; approve or deny there).`;
-      return { ...base, inputRequests: inputRequired({ inputRequests: { [pageKey]: inputRequired.elicitUrl({ message, url: task.page }) } }).inputRequests };
-    }
-    if (task.status === 'completed' && task.output) return { ...base, result: render(task.definition, task.output) };
-    return base;
-  }
-
-  async function withdraw(task: TaskRecord): Promise<void> {
-    if (task.status === 'completed' || task.status === 'cancelled' || task.status === 'failed') return;
-    const state = await engineRequest(engine, 'POST', `/agent/external-calls/${encodeURIComponent(task.callId)}/cancel`, { conversation_id: task.conversationId });
+  async function withdraw(taskId: string, handle: ExternalCallTaskHandle): Promise<void> {
+    pagesOutstanding.delete(taskId);
+    // the engine closes it only while it awaits a decision: a decided call is not stopped, the task ends as it does
+    const state = await engineRequest(engine, 'POST', `${callPath(handle)}/cancel`, { conversation_id: handle.conversationId });
     if ('failed' in state) throw new ProtocolError(ProtocolErrorCode.InternalError, `The call could not be cancelled in Skyflo: ${state.failed}`);
-    follow(task, state);
   }
 
   return {
     /** A task for a call the engine just recorded as awaiting (confirm-through-skyflo.ts's propose). */
-    create(options: { definition: AnyToolDefinition<ToolDeps>; state: ExternalCallState; canOpenUrl: boolean }, ctx: ServerContext): Record<string, unknown> {
-      sweep();
-      const now = new Date().toISOString();
-      const task: TaskRecord = {
-        taskId: randomUUID(),
-        owner: callerOf(ctx),
-        definition: options.definition,
-        callId: options.state.call_id,
-        conversationId: options.state.conversation_id,
-        page: pageOf(engine, options.state),
-        createdAt: now,
-        lastUpdatedAt: now,
-        pageOutstanding: options.canOpenUrl,
-        status: 'working',
-        statusMessage: '',
-      };
-      follow(task, options.state);
-      // recorded before it is answered: a tasks/get for this id resolves from now on (the extension's rule)
-      tasks.set(task.taskId, task);
-      const { taskId, status, statusMessage, createdAt, lastUpdatedAt } = task;
-      return { resultType: 'task', taskId, status, statusMessage, createdAt, lastUpdatedAt, ttlMs: dayMs, pollIntervalMs };
+    async create(options: { definition: AnyToolDefinition<ToolDeps>; args: Record<string, unknown>; state: ExternalCallState; canOpenUrl: boolean }, ctx: ServerContext): Promise<Record<string, unknown>> {
+      const { definition, state } = options;
+      const handle: ExternalCallTaskHandle = { kind: 'task', tool: definition.name, argsHash: toolCallHash(definition.name, options.args), conversationId: state.conversation_id, callId: state.call_id, createdAt: new Date().toISOString() };
+      // sealed before it is answered: a tasks/get for this id resolves from now on, on any replica (the extension's rule)
+      const taskId = await handles.mintTaskId(handle, ctx);
+      if (options.canOpenUrl) pagesOutstanding.set(taskId, Date.parse(handle.createdAt) + handleTtlSeconds * 1000);
+      const view = viewOf(definition, state, pageOf(engine, state), isPageOutstanding(taskId));
+      return { resultType: 'task', ...wire(taskId, handle, view) };
     },
 
-    async get(taskId: string, ctx: ServerContext, render: RenderResult): Promise<Record<string, unknown>> {
-      const task = ownTask(taskId, ctx);
-      if (task.status === 'working' || task.status === 'input_required') {
-        const state = await engineRequest(engine, 'GET', `/agent/external-calls/${encodeURIComponent(task.callId)}?conversation_id=${encodeURIComponent(task.conversationId)}`);
-        // the engine unreachable for a moment is no outcome: the task still waits, and says why it cannot tell
-        if ('failed' in state) set(task, task.status, `Where the call stands in Skyflo could not be read just now (${state.failed}); still ${waitingMessage(task)}`);
-        else if (state.call_id !== task.callId) throw new ProtocolError(ProtocolErrorCode.InternalError, 'The Skyflo engine answered for another call.');
-        else follow(task, state);
+    /** Looks at the engine's call once (no waiting) and says where the task stands. */
+    async get(taskId: string, ctx: ServerContext, render: RenderResult, toolNamed: ToolNamed): Promise<Record<string, unknown>> {
+      const { handle, definition } = await ownTask(taskId, ctx, toolNamed);
+      const state = await engineRequest(engine, 'GET', `${callPath(handle)}?conversation_id=${encodeURIComponent(handle.conversationId)}`);
+      // the engine unreachable for a moment is no outcome: the task still waits, and says why it cannot tell
+      if ('failed' in state) return wire(taskId, handle, { status: 'working', statusMessage: `Where ${definition.name} stands in Skyflo could not be read just now (${state.failed}); still waiting for a person to decide it.` });
+      if (state.call_id !== handle.callId || state.tool !== handle.tool) throw new ProtocolError(ProtocolErrorCode.InternalError, 'The Skyflo engine answered for another call.');
+      const page = pageOf(engine, state);
+      const view = viewOf(definition, state, page, isPageOutstanding(taskId));
+      // decided or closed: the page is not asked for any more
+      if (view.status !== 'input_required') pagesOutstanding.delete(taskId);
+      const base = wire(taskId, handle, view);
+      if (view.status === 'input_required') {
+        const message = `A person must approve ${definition.name} in Skyflo before it runs. Open the approval page (it shows the exact arguments and the dry-run diff; approve or deny there).`;
+        return { ...base, inputRequests: inputRequired({ inputRequests: { [pageKey]: inputRequired.elicitUrl({ message, url: page }) } }).inputRequests };
       }
-      return detailed(task, render);
+      return view.status === 'completed' && view.output ? { ...base, result: render(definition, view.output) } : base;
     },
 
     /** `inputResponses` is lifted out of the params by the SDK (its multi-round-trip field), into ctx.mcpReq. */
-    async update(taskId: string, ctx: ServerContext): Promise<Record<string, never>> {
-      const task = ownTask(taskId, ctx);
+    async update(taskId: string, ctx: ServerContext, toolNamed: ToolNamed): Promise<Record<string, never>> {
+      const { handle } = await ownTask(taskId, ctx, toolNamed);
       const answer = inputResponse(ctx.mcpReq.inputResponses, pageKey);
-      // only the outstanding page counts; any other key is ignored (the extension's rule)
-      if (!task.pageOutstanding || answer.kind !== 'elicit') return {};
-      task.pageOutstanding = false;
+      // only the page's key counts; any other is ignored (the extension's rule)
+      if (answer.kind !== 'elicit') return {};
       if (answer.action === 'accept') {
-        if (task.status === 'input_required') set(task, 'working', waitingMessage(task));
+        pagesOutstanding.delete(taskId);
         return {};
       }
-      // declined or dismissed: the client's person does not want it to wait for an approval
-      await withdraw(task);
+      // declined or dismissed (on whichever replica handed the page): the client's person does not want it to wait
+      await withdraw(taskId, handle);
       return {};
     },
 
-    async cancel(taskId: string, ctx: ServerContext): Promise<Record<string, never>> {
-      await withdraw(ownTask(taskId, ctx));
+    async cancel(taskId: string, ctx: ServerContext, toolNamed: ToolNamed): Promise<Record<string, never>> {
+      const { handle } = await ownTask(taskId, ctx, toolNamed);
+      await withdraw(taskId, handle);
       return {};
     },
   };
