@@ -56,6 +56,14 @@ export async function startOidcProvider(options: {
   refreshTokens?: boolean;
   /** the signing keys (private JWKs), so a test can sign a token the provider's JWKS vouches for; default: generated */
   jwks?: { keys: Record<string, unknown>[] };
+  /**
+   * issue 77: accept OAuth Client ID Metadata Documents (an https client_id URL the provider fetches), advertised as
+   * `client_id_metadata_document_supported`. `fetch` is how the provider fetches them (a test serving its document
+   * over loopback TLS passes a fetch that trusts its CA; oidc-provider's own refuses loopback addresses).
+   */
+  clientIdMetadataDocument?: { fetch: (url: string, init: RequestInit) => Promise<Response> };
+  /** issue 77: open dynamic client registration (RFC 7591), for clients of an authorization server without CIMD */
+  registration?: boolean;
 }): Promise<TestOidcProvider> {
   const users = new Map(Object.entries(options.users));
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
@@ -78,10 +86,13 @@ export async function startOidcProvider(options: {
     // claims in the ID token itself (the engine reads groups from it), not only from userinfo
     conformIdTokenClaims: false,
     pkce: { required: () => true },
+    ...(options.clientIdMetadataDocument ? { fetch: options.clientIdMetadataDocument.fetch as Configuration['fetch'] } : {}),
     features: {
       devInteractions: { enabled: true },
       rpInitiatedLogout: { enabled: true },
       ...(options.resourceServers ? resourceServerFeatures(options.resourceServers) : {}),
+      ...(options.clientIdMetadataDocument ? { clientIdMetadataDocument: { enabled: true, ack: 'draft-02' } } : {}),
+      ...(options.registration ? { registration: { enabled: true } } : {}),
     },
     async findAccount(_ctx, id) {
       const user = users.get(id);

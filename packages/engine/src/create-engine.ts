@@ -59,7 +59,7 @@ import { createDependencyProbes } from './observability/dependency-probes.ts';
 import { createClusterPolicies } from './clusters/cluster-policies.ts';
 import { clusterRoutes, type ClusterRouteDeps } from './http/routes/clusters/index.ts';
 import type { LlmConfig } from './config/llm.ts';
-import { markStartup } from './startup/startup-trace.ts';
+import { markStartup } from './observability/startup-trace.ts';
 import { createPasskeyPolicies } from './passkeys/passkey-policy.ts';
 import { createPasskeyService } from './passkeys/passkey-service.ts';
 import { approvalPageUrl, clusterConfirmedPeoplePasskey, type PasskeyApprovals } from './passkeys/passkey-approvals.ts';
@@ -253,7 +253,8 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     // Issue 39 item 4: the MCP servers an admin connected, their tools beside ours behind the same gate.
     const externalEgress = createIntegrationEgress(overrides.resolveHost ? { resolve: overrides.resolveHost } : {});
     // an external server's declared cluster must be one of ours (the directory exists by the time an admin adds one)
-    const externalMcp = createExternalMcp({ storage, secretBox, ownTools, egress: externalEgress, clusterNames: async () => (await clusterDirectory.list()).map((cluster) => cluster.name) });
+    // its OAuth client id (CIMD) and redirect URI are at the public address (team is built below; read when used)
+    const externalMcp = createExternalMcp({ storage, secretBox, ownTools, egress: externalEgress, clusterNames: async () => (await clusterDirectory.list()).map((cluster) => cluster.name), publicUrl: () => team.publicUrl.base() });
     owned.push(() => externalEgress.close());
     owned.push(() => externalMcp.close());
     const tools = externalMcp.tools;
@@ -553,7 +554,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
           options: { service: agentService, bus, tools, runs: storage.runs, config: config.agent, dependencies } satisfies AgentRouteDeps,
         },
         { plugin: integrationRoutes, options: { integrations, webhooks: team.webhooks, slack: team.slack, teams: team.teams } satisfies IntegrationRouteDeps },
-        { plugin: externalMcpRoutes, options: { externalMcp: externalMcp.service } satisfies ExternalMcpRouteDeps },
+        { plugin: externalMcpRoutes, options: { externalMcp: externalMcp.service, publicUrl: () => team.publicUrl.base() } satisfies ExternalMcpRouteDeps },
         { plugin: settingsRoutes, options: { llmSettings } satisfies SettingsRouteDeps },
         { plugin: runbookRoutes, options: { runbooks } satisfies RunbookRouteDeps },
         { plugin: policyRoutes, options: { policies: policyService } satisfies PolicyRouteDeps },

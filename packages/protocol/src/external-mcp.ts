@@ -1,9 +1,9 @@
 /**
  * Bring your own MCP servers (issue 39 item 4): the admin API's wire types. An admin connects more MCP servers (a
- * stdio command, argv only, or a Streamable HTTP URL with a bearer token); their tools reach the model as
- * `<server>__<tool>` under the server's own toolset, and every tool not listed with `readOnlyHint: true` goes through
- * the approval gate. Secrets (the bearer token, env values) are write-only: answers say whether they are set, never
- * what they are.
+ * stdio command, argv only, or a Streamable HTTP URL with a bearer token or, issue 77, OAuth); their tools reach the
+ * model as `<server>__<tool>` under the server's own toolset, and every tool not listed with `readOnlyHint: true` goes
+ * through the approval gate. Secrets (the bearer token, env values, OAuth tokens) are write-only: answers say whether
+ * they are set, never what they are.
  */
 import { deferred } from './deferred.ts';
 import { z } from './zod.ts';
@@ -51,7 +51,12 @@ export const externalMcpHttpInputSchema = deferred(() => z.object({
   url: z.url({ error: 'url must be a URL such as https://argocd-mcp.internal/mcp' }).max(2048).refine((value) => /^https?:\/\//i.test(value), 'url must use http or https'),
   /** sent as `Authorization: Bearer …`; kept sealed, never answered */
   token: z.string().min(1).max(8192).optional(),
-}));
+  /**
+   * `{type: "oauth"}`: the server is an OAuth protected resource (MCP authorization spec); it is saved without being
+   * listed, and an admin signs in (POST …/{id}/oauth/start) before its tools are offered. Not with `token`.
+   */
+  auth: z.object({ type: z.literal('oauth') }).strict().optional(),
+}).refine((value) => !(value.token && value.auth), { message: 'send either token or auth: {type: "oauth"}, not both', path: ['auth'] }));
 
 /**
  * Issue 74 item 3: where the server's tools act, as its admin declares it (the server itself cannot be trusted to
@@ -108,13 +113,26 @@ export const externalMcpToolSchema = deferred(() => z.object({
   destructive: z.boolean(),
 }));
 
+/** An OAuth server's sign-in, without any token: which authorization server issued what Skyflo holds, if anything. */
+export const externalMcpOauthStatusSchema = deferred(() => z.object({
+  /** Skyflo holds an access or refresh token for this server (from `issuer`) */
+  signed_in: z.boolean(),
+  /** the authorization server (its `issuer`) the held tokens are from */
+  issuer: z.string().optional(),
+}));
+export type ExternalMcpOauthStatus = z.infer<typeof externalMcpOauthStatusSchema>;
+
+/** POST /integrations/mcp-servers/{id}/oauth/start: the page the admin opens to sign in (single use, a few minutes). */
+export const externalMcpOauthStartResponseSchema = deferred(() => z.object({ authorization_url: z.string(), expires_at: z.string() }));
+export type ExternalMcpOauthStartResponse = z.infer<typeof externalMcpOauthStartResponseSchema>;
+
 export const externalMcpServerSchema = deferred(() => z.object({
   id: z.string(),
   name: z.string(),
   toolset: z.string(),
   transport: z.discriminatedUnion('type', [
     z.object({ type: z.literal('stdio'), command: z.array(z.string()), env_names: z.array(z.string()), cwd: z.string().optional() }),
-    z.object({ type: z.literal('http'), url: z.string(), token: z.object({ set: z.boolean() }) }),
+    z.object({ type: z.literal('http'), url: z.string(), token: z.object({ set: z.boolean() }), oauth: externalMcpOauthStatusSchema.optional() }),
   ]),
   enabled: z.boolean(),
   /** connected: its tools are offered; error: the last attempt failed (`error` says why); disabled: by an admin */

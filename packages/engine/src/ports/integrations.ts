@@ -31,3 +31,25 @@ export interface IntegrationStore {
   update(id: string, patch: Partial<Pick<IntegrationRecord, 'name' | 'apiUrl' | 'cluster' | 'username' | 'credentialsSealed' | 'tokenLast4' | 'status'>> & { grafanaUrl?: string | null; orgId?: string | null }): Promise<IntegrationRecord | undefined>;
   remove(id: string): Promise<boolean>;
 }
+
+/**
+ * Issue 77 item 3: an external MCP server's OAuth credentials, one row per (server, authorization server issuer), both
+ * values sealed by the caller. Nothing here is ever answered by the API.
+ */
+export interface ExternalMcpOauthRecord {
+  serverId: string;
+  issuer: string;
+  clientSealed?: string;
+  tokensSealed?: string;
+  updatedAt: Date;
+}
+
+export interface ExternalMcpOauthStore {
+  get(serverId: string, issuer: string): Promise<ExternalMcpOauthRecord | undefined>;
+  /** every issuer's row of the server, the most recently updated first */
+  list(serverId: string): Promise<ExternalMcpOauthRecord[]>;
+  /** sets the given fields (`null` clears one), creating the row when there is none */
+  put(serverId: string, issuer: string, values: { clientSealed?: string | null; tokensSealed?: string | null }): Promise<void>;
+  /** forgets everything held for the server (removed) */
+  removeServer(serverId: string): Promise<void>;
+}

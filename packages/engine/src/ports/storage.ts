@@ -6,7 +6,7 @@ import type { ApprovalStore } from './approvals.ts';
 import type { RunStore } from './runs.ts';
 import type { AuditLog, AuditTrail } from './audit.ts';
 import type { ExpiringSettings, SettingsStore } from './settings.ts';
-import type { IntegrationStore } from './integrations.ts';
+import type { ExternalMcpOauthStore, IntegrationStore } from './integrations.ts';
 import type { AnalyticsReader } from './analytics.ts';
 import type { ApiTokenStore } from './api-tokens.ts';
 import type { WebhookStore } from './webhooks.ts';
@@ -61,6 +61,8 @@ export interface PlatformStorage extends Storage {
   /** stored usage for GET /analytics/metrics */
   analytics: AnalyticsReader;
   integrations: IntegrationStore;
+  /** issue 77: external MCP servers' sealed OAuth credentials, per authorization server */
+  externalMcpOauth: ExternalMcpOauthStore;
   /** API tokens for automation (issue 24) */
   apiTokens: ApiTokenStore;
   /** outgoing webhooks and their deliveries (issue 24) */

@@ -21,6 +21,7 @@ import { createFreezeStore, createPolicyStore } from './policy-store.ts';
 import { createRefreshTokenStore } from './refresh-token-store.ts';
 import { createRunStore } from './run-store.ts';
 import { createSettingsStore } from './settings-store.ts';
+import { createExternalMcpOauthStore } from './external-mcp-oauth-store.ts';
 import { createUserStore } from './user-store.ts';
 import type { LatestCheckpointCache } from './latest-checkpoint-cache.ts';
 import type { TimelineCache } from './timeline-cache.ts';
@@ -90,6 +91,7 @@ export function composeStorage(parts: {
     audit: createAuditLog(parts.db, parts.auditSigner),
     settings: createSettingsStore(parts.db),
     integrations: createIntegrationStore(parts.db),
+    externalMcpOauth: createExternalMcpOauthStore(parts.db),
     analytics: createAnalyticsReader(parts.db),
     apiTokens: createApiTokenStore(parts.db),
     webhooks: createWebhookStore(parts.db),

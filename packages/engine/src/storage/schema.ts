@@ -543,3 +543,21 @@ export const scheduleRuns = pgTable(
 );
 
 export const schema = { freezes, policies, deviceKeys, passkeys, users, refreshTokens, conversations, conversationTombstones, messages, approvals, runs, auditEvents, settings, integrations, apiTokens, webhooks, webhookDeliveries, alertQueue, schedules, scheduleRuns };
+
+/**
+ * Issue 77 item 3 (migration 0032): what Skyflo holds as the OAuth client of an external MCP server, per authorization
+ * server (`issuer`): its client information (a CIMD URL or a dynamically registered id) and its tokens, both sealed
+ * with the engine's key and bound to the server and the issuer. A client id or token is only ever used with the issuer
+ * it came from (RFC 6749 §2.2); a server that later names another issuer starts without credentials there.
+ */
+export const externalMcpOauthCredentials = pgTable(
+  'external_mcp_oauth_credentials',
+  {
+    serverId: text('server_id').notNull(),
+    issuer: text('issuer').notNull(),
+    clientSealed: text('client_sealed'),
+    tokensSealed: text('tokens_sealed'),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.serverId, table.issuer] })],
+);

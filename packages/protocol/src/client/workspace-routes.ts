@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import type { AddMemberRequest, AnalyticsResponse, AuditListResponse, AuditVerifyResponse, AuditVerifyStreamLine, CreateIntegrationRequest, IntegrationTestResult, LlmProvider, LlmSettings, LlmTestResult, Member, OllamaModelsResponse, UpdateIntegrationRequest, UpdateLlmSettingsRequest } from '../governance.ts';
 import type { ApiToken, CreateApiTokenRequest, CreatedApiToken, CreateSlackRequest, CreateTeamsRequest, CreateWebhookRequest, PublicUrlSettings, UpdatePublicUrlRequest } from '../notifications.ts';
-import type { CreateExternalMcpServerRequest, ExternalMcpServer, ExternalMcpServerListResponse, ExternalMcpTestResult, UpdateExternalMcpServerRequest } from '../external-mcp.ts';
+import type { CreateExternalMcpServerRequest, ExternalMcpOauthStartResponse, ExternalMcpServer, ExternalMcpServerListResponse, ExternalMcpTestResult, UpdateExternalMcpServerRequest } from '../external-mcp.ts';
 import type { AnyIntegration, ApiTokensResponse, WebhookDeliveriesResponse } from '../responses.ts';
 import type { ConfirmDeviceKeyRequest, DeviceKey, DeviceKeyConfirmOptions, DeviceKeysResponse, RegisterDeviceKeyRequest } from '../device-keys.ts';
 import type { ApprovalPasskeyOptions, ClusterPasskeyPolicies, ClusterPasskeyPolicyView, Passkey, PasskeyRegistrationOptions, PasskeysResponse, RegisterPasskeyRequest } from '../passkeys.ts';
@@ -97,6 +97,8 @@ export interface WorkspaceRoutes {
   deleteExternalMcpServer(serverId: string): Promise<void>;
   /** POST /integrations/mcp-servers/:id/test (admin): connects and lists its tools now */
   testExternalMcpServer(serverId: string): Promise<ExternalMcpTestResult>;
+  /** POST /integrations/mcp-servers/:id/oauth/start (admin): the authorization page to open for an OAuth server */
+  startExternalMcpOauth(serverId: string): Promise<ExternalMcpOauthStartResponse>;
 
   /** GET /audit with the page's filters (user, action, tool, conversation, from, to, limit, cursor) */
   audit(query: Query): Promise<AuditListResponse>;
@@ -160,6 +162,7 @@ export function workspaceRoutes(caller: RouteCaller): WorkspaceRoutes {
     updateExternalMcpServer: (serverId, input) => json({ method: 'PATCH', path: `/integrations/mcp-servers/${id(serverId)}`, json: input }, (p) => p.externalMcpServerSchema),
     deleteExternalMcpServer: (serverId) => none({ method: 'DELETE', path: `/integrations/mcp-servers/${id(serverId)}` }),
     testExternalMcpServer: (serverId) => json({ method: 'POST', path: `/integrations/mcp-servers/${id(serverId)}/test` }, (p) => p.externalMcpTestResultSchema),
+    startExternalMcpOauth: (serverId) => json({ method: 'POST', path: `/integrations/mcp-servers/${id(serverId)}/oauth/start`, json: {} }, (p) => p.externalMcpOauthStartResponseSchema),
 
     audit: (query) => json({ method: 'GET', path: withQuery('/audit', query) }, (p) => p.auditListResponseSchema),
     verifyAudit: () => json({ method: 'GET', path: '/audit/verify' }, (p) => p.auditVerifyResponseSchema),

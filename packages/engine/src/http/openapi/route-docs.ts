@@ -61,7 +61,7 @@ import {
   updateLlmSettingsRequestSchema,
 } from '@skyflo/protocol';
 import { z } from 'zod';
-import { createExternalMcpServerRequestSchema, externalMcpServerListResponseSchema, externalMcpServerSchema, externalMcpTestResultSchema, updateExternalMcpServerRequestSchema } from '@skyflo/protocol';
+import { createExternalMcpServerRequestSchema, externalMcpOauthStartResponseSchema, externalMcpServerListResponseSchema, externalMcpServerSchema, externalMcpTestResultSchema, updateExternalMcpServerRequestSchema } from '@skyflo/protocol';
 import { anyIntegrationSchema, apiTokenSchema, apiTokensResponseSchema, createApiTokenRequestSchema, createdApiTokenSchema, integrationListResponseSchema, webhookDeliveriesResponseSchema } from '@skyflo/protocol';
 import { alertmanagerPayloadSchema, genericAlertSchema } from '../../alerts/alert-payloads.ts';
 import { pagerDutyWebhookSchema } from '../../alerts/pagerduty/pagerduty-webhook.ts';
@@ -212,6 +212,9 @@ export const routeDocs: Record<string, RouteDoc> = {
   'PATCH /api/v1/integrations/mcp-servers/:id': { tag: 'integrations', summary: "Enable or disable an external MCP server, or change where its tools act (acts_on) and which are not destructive; disabling or redeclaring denies its tools' undecided approvals (admin)", body: updateExternalMcpServerRequestSchema, responses: { 200: externalMcpServerSchema } },
   'DELETE /api/v1/integrations/mcp-servers/:id': { tag: 'integrations', summary: "Remove an external MCP server; its tools' undecided approvals are denied (admin)", responses: { 204: 'empty' } },
   'POST /api/v1/integrations/mcp-servers/:id/test': { tag: 'integrations', summary: 'Connect to an external MCP server and list its tools now (admin)', responses: { 200: externalMcpTestResultSchema } },
+  'GET /api/v1/integrations/mcp-servers/oauth/client-metadata.json': { tag: 'integrations', summary: "Skyflo's OAuth client ID metadata document (CIMD): its URL is the client_id Skyflo uses with an external MCP server's authorization server; needs an https PUBLIC_URL", public: true },
+  'POST /api/v1/integrations/mcp-servers/:id/oauth/start': { tag: 'integrations', summary: 'Start signing in to an OAuth MCP server: the authorization page to open (PKCE; single-use state bound to this admin and server, 10 minutes) (admin)', responses: { 200: externalMcpOauthStartResponseSchema } },
+  'GET /api/v1/integrations/mcp-servers/oauth/callback': { tag: 'integrations', summary: "The authorization server's redirect back (the admin who started, by session cookie): checks state and iss (RFC 9207), stores the tokens sealed per issuer, then redirects to /integrations (admin)" },
   'GET /api/v1/integrations/:id/deliveries': { tag: 'integrations', summary: "A webhook's recent deliveries: event, status, attempts, answer", responses: { 200: webhookDeliveriesResponseSchema } },
   'POST /api/v1/integrations/teams/messages': { tag: 'integrations', summary: "The Azure Bot's messaging endpoint (Teams card clicks: Action.Execute invokes, Action.Submit messages), verified by the Bot Framework channel's JWT; an invoke is answered with the card to show", public: true, responses: { 200: z.record(z.string(), z.unknown()), 401: z.object({ detail: z.string() }), 404: z.object({ detail: z.string() }) } },
   'POST /api/v1/integrations/slack/interactions': { tag: 'integrations', summary: "The Slack app's interactivity Request URL (Approve / Deny clicks), verified by Slack's signature", public: true, responses: { 200: z.object({ detail: z.string() }) } },

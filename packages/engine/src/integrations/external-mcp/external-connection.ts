@@ -1,14 +1,15 @@
 /**
  * One external MCP server over the MCP SDK client: a stdio command (argv, never a shell; only the variables the admin
  * set plus the SDK's minimal PATH/HOME set, so none of the engine's own secrets reach the process) or a Streamable HTTP
- * URL with a bearer token. Connects on first use, lists its tools (cached, dropped on `notifications/tools/list_changed`),
- * reconnects with backoff after a disconnect, and says what went wrong in an admin's words: command not found,
- * HTTP 401, handshake timeout, the process's last stderr lines.
+ * URL with a bearer token or OAuth (oauth-client.ts: the SDK refreshes the token on a 401). Connects on first use,
+ * lists its tools (cached, dropped on `notifications/tools/list_changed`), reconnects with backoff after a disconnect,
+ * and says what went wrong in an admin's words: command not found, HTTP 401, a sign-in needed, handshake timeout, the
+ * process's last stderr lines.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client, SdkHttpError, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
+import { Client, SdkHttpError, StreamableHTTPClientTransport, UnauthorizedError, type OAuthClientProvider, type Transport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { cappedFetch, defaultIntegrationResponseMaxBytes, ResponseTooLargeError } from '@skyflo/connectors/egress';
 import { redactText } from '@skyflo/safety';
@@ -18,7 +19,8 @@ import { ExternalMcpUnavailableError } from './external-errors.ts';
 
 export type ExternalTransportConfig =
   | { type: 'stdio'; command: string[]; env: Record<string, string>; cwd?: string }
-  | { type: 'http'; url: string; token?: string };
+  /** `oauth`: the server is an OAuth protected resource, authorized with what an admin's sign-in stored (oauth-client.ts) */
+  | { type: 'http'; url: string; token?: string; oauth?: OAuthClientProvider };
 
 export interface ExternalConnectionOptions {
   name: string;
@@ -68,7 +70,10 @@ export function explainConnectionError(name: string, transport: ExternalTranspor
     if (/closed/i.test(message)) return `The process of server "${name}" exited before answering (${message}).${tail}`;
     return `Server "${name}" (${transport.command[0]}): ${redactText(message)}${tail}`;
   }
+  // the sign-in an OAuth server needs, said by oauth-client.ts (never signed in, another issuer now)
+  if ((error as { code?: unknown } | undefined)?.code === 'EXTERNAL_MCP_SIGN_IN_NEEDED') return message;
   const status = error instanceof SdkHttpError ? error.status : undefined;
+  if (transport.oauth && (status === 401 || error instanceof UnauthorizedError)) return `HTTP 401 from ${transport.url}: the server refused Skyflo's OAuth token (server "${name}"); an admin must sign in again (Settings → Integrations → MCP servers → Sign in).`;
   if (status === 401) return `HTTP 401 from ${transport.url}: the server refused the bearer token (server "${name}"); enter a valid token.`;
   if (status === 403) return `HTTP 403 from ${transport.url}: the token is not allowed to use this server (server "${name}").`;
   if (typeof status === 'number' && status > 0) return `HTTP ${status} from ${transport.url} (server "${name}"): ${redactText(message)}`;
@@ -161,7 +166,8 @@ export function createExternalConnection(options: ExternalConnectionOptions): Ex
     } else {
       const headers: Record<string, string> = options.transport.token ? { Authorization: `Bearer ${options.transport.token}` } : {};
       const capped = cappedFetch(fetchWithLinkedSignals(options.fetch), { maxBytes: maxMessageBytes, what: () => `The external MCP server "${options.name}"` });
-      transport = new StreamableHTTPClientTransport(new URL(options.transport.url), { requestInit: { headers }, fetch: capped });
+      // an OAuth server: the SDK sends the stored access token, and on a 401 refreshes it (keyed by issuer) and retries
+      transport = new StreamableHTTPClientTransport(new URL(options.transport.url), { requestInit: { headers }, fetch: capped, ...(options.transport.oauth ? { authProvider: options.transport.oauth } : {}) });
     }
     const removeWorkingDirectory = () => (workingDirectory ? rm(workingDirectory, { recursive: true, force: true }).catch(() => undefined) : Promise.resolve());
     // Fires when the server's process has exited (stdio: its 'close' event).

@@ -7,7 +7,7 @@
  * server added again under the same name can never run a call someone approved for the old one.
  */
 import { randomUUID } from 'node:crypto';
-import { externalToolSeparator, type CreateExternalMcpServerRequest, type ExternalMcpActsOn, type ExternalMcpServer, type ExternalMcpTestResult, type UpdateExternalMcpServerRequest } from '@skyflo/protocol';
+import { externalToolSeparator, type CreateExternalMcpServerRequest, type ExternalMcpActsOn, type ExternalMcpOauthStartResponse, type ExternalMcpServer, type ExternalMcpTestResult, type UpdateExternalMcpServerRequest } from '@skyflo/protocol';
 import type { AuthenticatedUser, ApprovalStore, AuditLog, PendingApprovalRecord, PendingCursor, SettingsStore, TransactionalStores } from '../../ports/index.ts';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import { SkyfloError } from '../../errors/skyflo-error.ts';
@@ -15,10 +15,11 @@ import { toExternalCatalogue } from './external-catalogue.ts';
 import type { ExternalConnection, ExternalTransportConfig } from './external-connection.ts';
 import { deferredConnection } from './deferred-connection.ts';
 import type { ExternalServerConfig, ExternalServers } from './external-servers.ts';
+import type { OauthSignIns } from './oauth-sign-in.ts';
 
 export class ExternalMcpError extends SkyfloError {
   constructor(
-    readonly code: 'FORBIDDEN' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'UNREACHABLE' | 'CREDENTIALS_UNREADABLE' | 'URL_REFUSED' | 'UNKNOWN_CLUSTER',
+    readonly code: 'FORBIDDEN' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'UNREACHABLE' | 'CREDENTIALS_UNREADABLE' | 'URL_REFUSED' | 'UNKNOWN_CLUSTER' | 'NOT_OAUTH' | 'OAUTH_UNAVAILABLE',
     message: string,
     readonly statusCode: number,
   ) {
@@ -33,7 +34,7 @@ interface StoredServer {
   id: string;
   name: string;
   toolset: string;
-  transport: { type: 'stdio'; command: string[]; envNames: string[]; envSealed?: string; cwd?: string } | { type: 'http'; url: string; tokenSealed?: string };
+  transport: { type: 'stdio'; command: string[]; envNames: string[]; envSealed?: string; cwd?: string } | { type: 'http'; url: string; tokenSealed?: string; auth?: 'oauth' };
   enabled: boolean;
   held: string[];
   /** issue 74: where its tools act, as an admin declared it; absent: nowhere declared */
@@ -52,6 +53,10 @@ export interface ExternalMcpService {
   update(actor: AuthenticatedUser, id: string, patch: UpdateExternalMcpServerRequest, ip?: string): Promise<ExternalMcpServer>;
   remove(actor: AuthenticatedUser, id: string, ip?: string): Promise<void>;
   test(actor: AuthenticatedUser, id: string): Promise<ExternalMcpTestResult>;
+  /** issue 77: an OAuth server's sign-in page for this admin (see oauth-sign-in.ts) */
+  startOauth(actor: AuthenticatedUser, id: string, ip?: string): Promise<ExternalMcpOauthStartResponse>;
+  /** issue 77: the authorization server's redirect back; answers the server signed in to */
+  finishOauth(actor: AuthenticatedUser, input: { state: string; code?: string; iss?: string; error?: string; errorDescription?: string }, ip?: string): Promise<{ serverId: string }>;
   /** Connects every stored, enabled server (at start-up). */
   load(): Promise<void>;
 }
@@ -73,6 +78,8 @@ export interface ExternalMcpServiceDeps {
   fetch?: typeof fetch;
   /** the configured clusters' names, to refuse an `acts_on` naming none of them; absent: not checked here (the gate still refuses) */
   clusterNames?: () => Promise<string[]>;
+  /** issue 77: OAuth sign-ins and the sealed credentials they store; absent: OAuth servers cannot be added */
+  oauth?: { signIns: OauthSignIns; status(serverId: string): Promise<{ signed_in: boolean; issuer?: string }>; forget(serverId: string): Promise<void> };
 }
 
 const envContext = (id: string) => `external-mcp:${id}:env`;
@@ -106,20 +113,21 @@ export function createExternalMcpService(deps: ExternalMcpServiceDeps): External
       const transport: ExternalTransportConfig =
         server.transport.type === 'stdio'
           ? { type: 'stdio', command: server.transport.command, env: server.transport.envSealed ? (JSON.parse(deps.secretBox.open(server.transport.envSealed, envContext(server.id))) as Record<string, string>) : {}, ...(server.transport.cwd ? { cwd: server.transport.cwd } : {}) }
-          : { type: 'http', url: server.transport.url, ...(server.transport.tokenSealed ? { token: deps.secretBox.open(server.transport.tokenSealed, tokenContext(server.id, server.transport.url)) } : {}) };
+          : { type: 'http', url: server.transport.url, ...(server.transport.tokenSealed ? { token: deps.secretBox.open(server.transport.tokenSealed, tokenContext(server.id, server.transport.url)) } : {}), ...(server.transport.auth === 'oauth' && deps.oauth ? { oauth: deps.oauth.signIns.connectionProvider({ id: server.id, name: server.name, url: server.transport.url }) } : {}) };
       return { id: server.id, name: server.name, toolset: server.toolset, transport, enabled: server.enabled, held: server.held, declared: declaredOf(server) };
     } catch {
       throw new ExternalMcpError('CREDENTIALS_UNREADABLE', `the secrets of MCP server "${server.name}" cannot be opened (SKYFLO_ENCRYPTION_KEY changed?); remove it and add it again`, 409);
     }
   }
 
-  function view(server: StoredServer): ExternalMcpServer {
+  async function view(server: StoredServer): Promise<ExternalMcpServer> {
     const state = deps.servers.state(server.id);
+    const oauth = server.transport.type === 'http' && server.transport.auth === 'oauth' ? ((await deps.oauth?.status(server.id)) ?? { signed_in: false }) : undefined;
     return {
       id: server.id,
       name: server.name,
       toolset: server.toolset,
-      transport: server.transport.type === 'stdio' ? { type: 'stdio', command: server.transport.command, env_names: server.transport.envNames, ...(server.transport.cwd ? { cwd: server.transport.cwd } : {}) } : { type: 'http', url: server.transport.url, token: { set: server.transport.tokenSealed !== undefined } },
+      transport: server.transport.type === 'stdio' ? { type: 'stdio', command: server.transport.command, env_names: server.transport.envNames, ...(server.transport.cwd ? { cwd: server.transport.cwd } : {}) } : { type: 'http', url: server.transport.url, token: { set: server.transport.tokenSealed !== undefined }, ...(oauth ? { oauth } : {}) },
       enabled: server.enabled,
       status: server.enabled ? state.status : 'disabled',
       ...(state.error ? { error: state.error } : {}),
@@ -179,7 +187,7 @@ export function createExternalMcpService(deps: ExternalMcpServiceDeps): External
   const service: ExternalMcpService = {
     async list(actor) {
       requireAdmin(actor);
-      return (await read()).map(view);
+      return Promise.all((await read()).map(view));
     },
 
     async create(actor, input, ip) {
@@ -191,17 +199,22 @@ export function createExternalMcpService(deps: ExternalMcpServiceDeps): External
         if (refused) throw new ExternalMcpError('URL_REFUSED', `the MCP server was not added: ${refused}`, 400);
       }
       await checkActsOn(input.acts_on);
+      const oauth = input.transport.type === 'http' && input.transport.auth?.type === 'oauth';
+      if (oauth && !deps.oauth) throw new ExternalMcpError('OAUTH_UNAVAILABLE', 'this engine cannot be an OAuth client (no database for its credentials)', 400);
       const transport: ExternalTransportConfig = input.transport.type === 'stdio' ? { type: 'stdio', command: input.transport.command, env: input.transport.env ?? {}, ...(input.transport.cwd ? { cwd: input.transport.cwd } : {}) } : { type: 'http', url: input.transport.url, ...(input.transport.token ? { token: input.transport.token } : {}) };
-      // A saved server is one that answers: connect and list before anything is stored.
-      const probe = connect(input.name, transport);
-      let held: string[];
-      try {
-        const listed = await probe.listTools({ refresh: true });
-        held = toExternalCatalogue({ server: input.name, toolset: input.toolset, listed, held: [], builtIn: (await deps.builtInNames?.()) ?? new Set() }).gated;
-      } catch (error) {
-        throw new ExternalMcpError('UNREACHABLE', `MCP server "${input.name}" was not saved: ${error instanceof Error ? error.message : String(error)}`, 400);
-      } finally {
-        await probe.close();
+      // A saved server is one that answers: connect and list before anything is stored. An OAuth server cannot list
+      // before an admin signs in: it is saved first, and its listing is checked (and gated) when it first connects.
+      let held: string[] = [];
+      if (!oauth) {
+        const probe = connect(input.name, transport);
+        try {
+          const listed = await probe.listTools({ refresh: true });
+          held = toExternalCatalogue({ server: input.name, toolset: input.toolset, listed, held: [], builtIn: (await deps.builtInNames?.()) ?? new Set() }).gated;
+        } catch (error) {
+          throw new ExternalMcpError('UNREACHABLE', `MCP server "${input.name}" was not saved: ${error instanceof Error ? error.message : String(error)}`, 400);
+        } finally {
+          await probe.close();
+        }
       }
       const id = randomUUID();
       const now = new Date().toISOString();
@@ -212,7 +225,7 @@ export function createExternalMcpService(deps: ExternalMcpServiceDeps): External
         transport:
           input.transport.type === 'stdio'
             ? { type: 'stdio', command: input.transport.command, envNames: Object.keys(input.transport.env ?? {}).sort(), ...(input.transport.env && Object.keys(input.transport.env).length > 0 ? { envSealed: deps.secretBox.seal(JSON.stringify(input.transport.env), envContext(id)) } : {}), ...(input.transport.cwd ? { cwd: input.transport.cwd } : {}) }
-            : { type: 'http', url: input.transport.url, ...(input.transport.token ? { tokenSealed: deps.secretBox.seal(input.transport.token, tokenContext(id, input.transport.url)) } : {}) },
+            : { type: 'http', url: input.transport.url, ...(input.transport.token ? { tokenSealed: deps.secretBox.seal(input.transport.token, tokenContext(id, input.transport.url)) } : {}), ...(oauth ? { auth: 'oauth' as const } : {}) },
         enabled: input.enabled ?? true,
         held,
         ...(input.acts_on ? { actsOn: input.acts_on } : {}),
@@ -225,11 +238,11 @@ export function createExternalMcpService(deps: ExternalMcpServiceDeps): External
         const current = await read(settings);
         if (current.some((other) => other.name === server.name)) throw new ExternalMcpError('ALREADY_EXISTS', `an MCP server named "${input.name}" already exists`, 409);
         await settings.put(externalMcpSettingsKey, [...current, server]);
-        await audit.record(audited(actor, 'created', server, ip, { enabled: server.enabled, ...declaredDetails(server), ...(server.transport.type === 'stdio' ? { command: server.transport.command[0], env_names: server.transport.envNames } : { url: server.transport.url, token_set: server.transport.tokenSealed !== undefined }) }));
+        await audit.record(audited(actor, 'created', server, ip, { enabled: server.enabled, ...declaredDetails(server), ...(server.transport.type === 'stdio' ? { command: server.transport.command[0], env_names: server.transport.envNames } : { url: server.transport.url, token_set: server.transport.tokenSealed !== undefined, oauth }) }));
       });
-      deps.servers.put({ id, name: server.name, toolset: server.toolset, transport, enabled: server.enabled, held, declared: declaredOf(server) });
+      deps.servers.put(opened(server));
       if (server.enabled) await deps.servers.refresh(id);
-      return view(server);
+      return await view(server);
     },
 
     async update(actor, id, patch, ip) {
@@ -255,7 +268,7 @@ export function createExternalMcpService(deps: ExternalMcpServiceDeps): External
         if (redeclared) await closePending(actor, server, 'redeclared');
         await deps.servers.refresh(id);
       }
-      return view(updated);
+      return await view(updated);
     },
 
     async remove(actor, id, ip) {
@@ -266,6 +279,7 @@ export function createExternalMcpService(deps: ExternalMcpServiceDeps): External
         await audit.record(audited(actor, 'removed', server, ip));
       });
       await deps.servers.remove(id);
+      await deps.oauth?.forget(id);
       await closePending(actor, server, 'removed');
     },
 
@@ -288,6 +302,30 @@ export function createExternalMcpService(deps: ExternalMcpServiceDeps): External
       const state = await deps.servers.refresh(id);
       if (state.status !== 'connected') return { ok: false, latency_ms: Date.now() - started, error: state.error ?? 'not connected' };
       return { ok: true, latency_ms: Date.now() - started, tools: state.catalogue?.tools.length ?? 0, ...(state.catalogue?.problems.length ? { problems: state.catalogue.problems } : {}) };
+    },
+
+    async startOauth(actor, id, ip) {
+      requireAdmin(actor);
+      const server = await find(id);
+      if (server.transport.type !== 'http' || server.transport.auth !== 'oauth' || !deps.oauth) throw new ExternalMcpError('NOT_OAUTH', `MCP server "${server.name}" does not use OAuth (it was added with a token or as a command)`, 400);
+      const started = await deps.oauth.signIns.start(actor.id, { id: server.id, name: server.name, url: server.transport.url });
+      await deps.audit.record(audited(actor, 'oauth_started', server, ip));
+      return { authorization_url: started.authorizationUrl, expires_at: started.expiresAt.toISOString() };
+    },
+
+    async finishOauth(actor, input, ip) {
+      requireAdmin(actor);
+      if (!deps.oauth) throw new ExternalMcpError('OAUTH_UNAVAILABLE', 'this engine cannot be an OAuth client', 400);
+      const { serverId, issuer } = await deps.oauth.signIns.finish(actor.id, input, async (serverId) => {
+        const server = await find(serverId);
+        return { id: server.id, name: server.name, url: server.transport.type === 'http' ? server.transport.url : '' };
+      });
+      const server = await find(serverId);
+      await deps.audit.record(audited(actor, 'oauth_signed_in', server, ip, { issuer }));
+      // connected again with the new tokens (a fresh provider reads them), and listed now
+      deps.servers.put(opened(server));
+      if (server.enabled) await deps.servers.refresh(serverId);
+      return { serverId };
     },
 
     async load() {

@@ -38,6 +38,9 @@ function ExternalMcpCard({ server, onChanged }: { server: ExternalMcpServer; onC
   const test = useMutation({ mutationFn: () => skyflo.testExternalMcpServer(server.id), onSettled: onChanged });
   const toggle = useMutation({ mutationFn: () => skyflo.updateExternalMcpServer(server.id, { enabled: !server.enabled }), onSettled: onChanged });
   const remove = useMutation({ mutationFn: () => skyflo.deleteExternalMcpServer(server.id), onSuccess: () => setConfirming(false), onSettled: onChanged });
+  // issue 77: an OAuth server's sign-in happens at its authorization server; the engine brings the browser back here
+  const oauth = server.transport.type === 'http' ? server.transport.oauth : undefined;
+  const signIn = useMutation({ mutationFn: () => skyflo.startExternalMcpOauth(server.id), onSuccess: (started) => window.location.assign(started.authorization_url) });
   const tone = server.status === 'connected' ? 'ok' : server.status === 'error' ? 'danger' : 'neutral';
   return (
     <li className="rounded-lg border border-border bg-panel p-4" data-testid="external-mcp-server" aria-label={`MCP server ${server.name}`}>
@@ -46,6 +49,11 @@ function ExternalMcpCard({ server, onChanged }: { server: ExternalMcpServer; onC
         <Badge tone="accent">toolset {server.toolset}</Badge>
         <Badge tone={tone}>{server.status}</Badge>
         <span className="ml-auto flex gap-2">
+          {oauth ? (
+            <Button size="sm" variant={oauth.signed_in ? undefined : 'primary'} onClick={() => signIn.mutate()} disabled={signIn.isPending}>
+              {signIn.isPending ? 'Opening…' : oauth.signed_in ? 'Sign in again' : 'Sign in'}
+            </Button>
+          ) : null}
           <Button size="sm" onClick={() => test.mutate()} disabled={test.isPending}>
             {test.isPending ? 'Testing…' : 'Test connection'}
           </Button>
@@ -60,7 +68,7 @@ function ExternalMcpCard({ server, onChanged }: { server: ExternalMcpServer; onC
       <p className="mt-1 font-mono text-xs text-muted">
         {server.transport.type === 'stdio'
           ? `${server.transport.command.join(' ')}${server.transport.env_names.length > 0 ? ` · env ${server.transport.env_names.join(', ')}` : ''}${server.transport.cwd ? ` · in ${server.transport.cwd}` : ''}`
-          : `${server.transport.url}${server.transport.token.set ? ' · bearer token set' : ' · no token'}`}
+          : `${server.transport.url}${oauth ? (oauth.signed_in ? ` · OAuth, signed in at ${oauth.issuer ?? 'its authorization server'}` : ' · OAuth, not signed in') : server.transport.token.set ? ' · bearer token set' : ' · no token'}`}
       </p>
       <p className="mt-1 text-xs text-muted">
         {server.acts_on
@@ -90,6 +98,7 @@ function ExternalMcpCard({ server, onChanged }: { server: ExternalMcpServer; onC
       ) : null}
       {test.isError ? <div className="mt-2"><ErrorNote>{test.error.message}</ErrorNote></div> : null}
       {toggle.isError ? <div className="mt-2"><ErrorNote>{toggle.error.message}</ErrorNote></div> : null}
+      {signIn.isError ? <div className="mt-2"><ErrorNote>{signIn.error.message}</ErrorNote></div> : null}
       <ConfirmDialog
         open={confirming}
         onOpenChange={setConfirming}
@@ -127,7 +136,7 @@ function AddExternalMcpForm({ onCreated }: { onCreated(): void }) {
     const transport: CreateExternalMcpServerRequest['transport'] =
       kind === 'stdio'
         ? { type: 'stdio', command, ...(Object.keys(env).length > 0 ? { env } : {}), ...(text('cwd') ? { cwd: text('cwd') } : {}) }
-        : { type: 'http', url: text('url'), ...(text('token') ? { token: text('token') } : {}) };
+        : { type: 'http', url: text('url'), ...(form.get('oauth') === 'on' ? { auth: { type: 'oauth' as const } } : text('token') ? { token: text('token') } : {}) };
     // where its tools act and which are not destructive: the admin's word, never the server's (issue 74)
     const actsOn = text('cluster') ? { cluster: text('cluster'), ...(text('namespace') ? { namespace: text('namespace') } : {}) } : undefined;
     const nonDestructive = text('non_destructive').split(/[\s,]+/).filter(Boolean);
@@ -160,6 +169,9 @@ function AddExternalMcpForm({ onCreated }: { onCreated(): void }) {
             <Field label="Bearer token" htmlFor="mcp-token">
               <Input id="mcp-token" name="token" type="password" autoComplete="new-password" />
             </Field>
+            <label className="md:col-span-2 flex items-center gap-1.5 text-sm">
+              <input type="checkbox" name="oauth" /> The server requires OAuth: sign in after adding it (needs an https public address)
+            </label>
           </>
         ) : (
           <>
