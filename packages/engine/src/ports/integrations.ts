@@ -50,6 +50,21 @@ export interface ExternalMcpOauthStore {
   list(serverId: string): Promise<ExternalMcpOauthRecord[]>;
   /** sets the given fields (`null` clears one), creating the row when there is none */
   put(serverId: string, issuer: string, values: { clientSealed?: string | null; tokensSealed?: string | null }): Promise<void>;
-  /** forgets everything held for the server (removed) */
+  /** forgets everything held for the server (removed), its sign-ins in progress included */
   removeServer(serverId: string): Promise<void>;
+  /** keeps a started sign-in until `expiresAt`, dropping every expired one */
+  putSignIn(signIn: ExternalMcpOauthSignIn): Promise<void>;
+  /** the sign-in of this state hash, removed as it is read (single use, whichever replica asks first); undefined when unknown */
+  takeSignIn(stateHash: string): Promise<ExternalMcpOauthSignIn | undefined>;
+}
+
+/** An admin's OAuth sign-in between its start and the authorization server's redirect back. */
+export interface ExternalMcpOauthSignIn {
+  /** SHA-256 (hex) of the state sent to the authorization server */
+  stateHash: string;
+  serverId: string;
+  adminId: string;
+  /** the PKCE verifier, the discovery and the authorization URL, sealed */
+  legSealed: string;
+  expiresAt: Date;
 }

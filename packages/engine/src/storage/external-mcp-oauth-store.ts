@@ -1,8 +1,8 @@
 /** Issue 77 item 3: an external MCP server's sealed OAuth credentials per authorization server (see schema.ts). */
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, lte, sql } from 'drizzle-orm';
 import type { ExternalMcpOauthRecord, ExternalMcpOauthStore } from '../ports/index.ts';
 import type { SkyfloDatabase } from './database.ts';
-import { externalMcpOauthCredentials as table } from './schema.ts';
+import { externalMcpOauthCredentials as table, externalMcpOauthSignIns as signIns } from './schema.ts';
 
 const toRecord = (row: typeof table.$inferSelect): ExternalMcpOauthRecord => ({
   serverId: row.serverId,
@@ -32,6 +32,15 @@ export function createExternalMcpOauthStore(db: SkyfloDatabase): ExternalMcpOaut
     },
     async removeServer(serverId) {
       await db.delete(table).where(eq(table.serverId, serverId));
+      await db.delete(signIns).where(eq(signIns.serverId, serverId));
+    },
+    async putSignIn(signIn) {
+      await db.delete(signIns).where(lte(signIns.expiresAt, new Date()));
+      await db.insert(signIns).values(signIn);
+    },
+    async takeSignIn(stateHash) {
+      const [row] = await db.delete(signIns).where(eq(signIns.stateHash, stateHash)).returning();
+      return row;
     },
   };
 }

@@ -561,3 +561,16 @@ export const externalMcpOauthCredentials = pgTable(
   },
   (table) => [primaryKey({ columns: [table.serverId, table.issuer] })],
 );
+
+/**
+ * Issue 77 item 3 (migration 0033): an admin's OAuth sign-in between its start and the authorization server's
+ * redirect back (minutes), in the database so the redirect may reach any replica. Keyed by the SHA-256 of the state
+ * (the state itself is not kept); the PKCE verifier and the discovery are sealed, bound to the row's server and admin.
+ */
+export const externalMcpOauthSignIns = pgTable('external_mcp_oauth_sign_ins', {
+  stateHash: text('state_hash').primaryKey(),
+  serverId: text('server_id').notNull(),
+  adminId: text('admin_id').notNull(),
+  legSealed: text('leg_sealed').notNull(),
+  expiresAt: instant('expires_at').notNull(),
+});

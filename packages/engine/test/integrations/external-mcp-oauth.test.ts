@@ -31,6 +31,8 @@ const accessTokenSeconds = 4;
 let sim: LlmSim;
 let lite: PGlite;
 let engine: TestEngine;
+/** a second engine on the same database, as a replica behind a load balancer */
+let replica: TestEngine;
 let tls: Server;
 let publicUrl: string;
 let provider: TestOidcProvider;
@@ -44,15 +46,15 @@ let serverId: string;
 /** every API answer the test received: no token may be in any of them */
 const answers: string[] = [];
 
-const call = async (token: string, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: Record<string, unknown>) => {
-  const response = await engine.request({ method, url: `/api/v1${url}`, token, ...(payload ? { payload } : {}) });
+const call = async (token: string, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: Record<string, unknown>, at: TestEngine = engine) => {
+  const response = await at.request({ method, url: `/api/v1${url}`, token, ...(payload ? { payload } : {}) });
   answers.push(response.body, JSON.stringify(response.headers));
   return response;
 };
 /** The callback as the admin's browser reaches it: the engine's path, with that admin's session cookie. */
-const callback = async (sessionToken: string, url: string) => {
+const callback = async (sessionToken: string, url: string, at: TestEngine = engine) => {
   const parsed = new URL(url);
-  const response = await engine.request({ method: 'GET', url: parsed.pathname + parsed.search, cookies: { auth_token: sessionToken } });
+  const response = await at.request({ method: 'GET', url: parsed.pathname + parsed.search, cookies: { auth_token: sessionToken } });
   answers.push(response.body, JSON.stringify(response.headers));
   return response;
 };
@@ -116,6 +118,7 @@ beforeAll(async () => {
   lite = new PGlite();
   await lite.waitReady;
   engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false', PUBLIC_URL: publicUrl }, llm: simModel(sim) });
+  replica = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false', PUBLIC_URL: publicUrl }, llm: simModel(sim) });
   admin = await engine.signUp('admin@example.com');
   for (const [email, role] of [['second@example.com', 'admin'], ['ann@example.com', 'approver']] as const) {
     const added = await call(admin, 'POST', '/team/members', { email, role, password: 'Correct-Horse-4242-x' });
@@ -128,6 +131,7 @@ beforeAll(async () => {
 afterAll(async () => {
   resourceServer?.kill('SIGTERM');
   await engine?.close();
+  await replica?.close();
   await lite?.close();
   await sim?.close();
   await Promise.all([provider?.close(), otherProvider?.close()]);
@@ -193,20 +197,29 @@ describe('an MCP server that requires OAuth', () => {
     expect(accepted()).toEqual([]);
   });
 
-  it('signs in (CIMD client id, PKCE), stores the tokens sealed under the issuer, lists the tools and runs a read tool with the token', async () => {
+  it('signs in (CIMD client id, PKCE) — the redirect back reaching another replica — stores the tokens sealed under the issuer, lists the tools and runs a read tool with the token', async () => {
     const authorizationUrl = new URL(await start());
     // the client id the provider was given is Skyflo's CIMD URL (no registration), with PKCE
     expect(authorizationUrl.searchParams.get('client_id')).toBe(`${publicUrl}${metadataPath}`);
     expect(authorizationUrl.searchParams.get('code_challenge_method')).toBe('S256');
     expect(authorizationUrl.searchParams.get('resource')).toBe(serverUrl);
     const returned = await authorize(authorizationUrl.href);
-    const finished = await callback(admin, returned.href);
+    // the sign-in in progress is in the database, and holds neither the state nor the PKCE verifier in clear
+    const [pending] = (await lite.query<{ state_hash: string; leg_sealed: string }>('SELECT state_hash, leg_sealed FROM external_mcp_oauth_sign_ins WHERE server_id = $1', [serverId])).rows;
+    const state = returned.searchParams.get('state')!;
+    expect(pending!.state_hash).not.toContain(state);
+    expect(pending!.leg_sealed).not.toContain(state);
+    // started on one engine, finished on the other (a load balancer without sticky sessions)
+    const finished = await callback(admin, returned.href, replica);
     expect(finished.statusCode, finished.body).toBe(303);
     expect(finished.headers.location).toBe(`${publicUrl}/integrations?mcp_server=${serverId}&oauth=signed_in`);
-    // reused, the same response is refused
+    // reused, the same response is refused, on either engine
     expect((await callback(admin, returned.href)).statusCode).toBe(400);
+    expect((await callback(admin, returned.href, replica)).statusCode).toBe(400);
+    expect((await lite.query('SELECT 1 FROM external_mcp_oauth_sign_ins WHERE server_id = $1', [serverId])).rows).toEqual([]);
 
-    const listed = await call(admin, 'GET', '/integrations/mcp-servers');
+    // the replica that took the redirect connected with the new tokens at once
+    const listed = await call(admin, 'GET', '/integrations/mcp-servers', undefined, replica);
     const server = listed.json().data[0];
     expect(server).toMatchObject({ status: 'connected', transport: { oauth: { signed_in: true, issuer: provider.issuer } } });
     expect(server.tools.map((tool: { name: string }) => tool.name)).toEqual(['tiny__get_status', 'tiny__deploy', 'tiny__k8s_delete']);
@@ -218,7 +231,7 @@ describe('an MCP server that requires OAuth', () => {
         { match: { toolName: 'tiny__get_status' }, reply: 'Healthy.' },
       ],
     });
-    const chat = await call(admin, 'POST', '/agent/chat', { messages: [{ role: 'user', content: 'is shop healthy?' }] });
+    const chat = await call(admin, 'POST', '/agent/chat', { messages: [{ role: 'user', content: 'is shop healthy?' }] }, replica);
     const frames = await readSse(new Response(chat.body));
     const result = frames.find((frame) => frame.event === 'tool.result' && frame.data['tool'] === 'tiny__get_status');
     expect(JSON.stringify(result?.data), JSON.stringify(frames.map((frame) => [frame.event, frame.data]))).toContain('app shop is healthy');

@@ -6,10 +6,11 @@
  * sign-in started with (RFC 9207; a response without `iss` is refused when the authorization server advertises
  * `authorization_response_iss_parameter_supported`), checked before the code is sent anywhere (mix-up attack).
  *
- * Pending sign-ins are kept in this engine's memory: the callback must reach the engine that started it (a few
- * minutes; with several replicas, sticky sessions or start again).
+ * A sign-in in progress is kept in the database (the state's SHA-256 → server, admin, sealed PKCE verifier and
+ * discovery), so the authorization server's redirect may reach any replica; taking it deletes it, so it is used once
+ * whichever replica is asked first.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { redactText } from '@skyflo/safety';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { ExternalMcpOauthStore } from '../../ports/index.ts';
@@ -27,12 +28,17 @@ export class ExternalMcpOauthError extends SkyfloError {
   }
 }
 
-interface Pending {
-  serverId: string;
-  adminId: string;
-  expiresAt: number;
-  leg: SignInLeg;
+/** What of a started sign-in its finish needs: the SDK's discovery, the PKCE verifier, the authorization URL. */
+interface StoredLeg {
+  state: string;
+  codeVerifier?: string;
+  discovery?: SignInLeg['discovery'];
+  authorizationUrl?: string;
 }
+
+const stateHashOf = (state: string) => createHash('sha256').update(state).digest('hex');
+/** the sealed leg opens only for the row it was written for: another server's or admin's row cannot borrow it */
+const legContext = (stateHash: string, serverId: string, adminId: string) => `external-mcp-oauth-sign-in:${stateHash}:${serverId}:${adminId}`;
 
 export interface OauthServerRef {
   id: string;
@@ -53,16 +59,11 @@ export interface OauthSignInsOptions {
 
 export type OauthSignIns = ReturnType<typeof createOauthSignIns>;
 
-const maxPending = 100;
 const message = (error: unknown) => redactText(error instanceof Error ? error.message : String(error));
 
 export function createOauthSignIns(options: OauthSignInsOptions) {
   const ttlMs = options.ttlMs ?? 10 * 60_000;
   const now = options.now ?? Date.now;
-  const pending = new Map<string, Pending>();
-  const sweep = () => {
-    for (const [state, entry] of pending) if (entry.expiresAt <= now()) pending.delete(state);
-  };
   const provider = (server: OauthServerRef, leg: SignInLeg, mode: 'sign-in' | 'connection') =>
     new SealedOauthProvider({ store: options.store, secretBox: options.secretBox, serverId: server.id, serverName: server.name, publicUrl: options.publicUrl, mode, leg });
 
@@ -76,7 +77,6 @@ export function createOauthSignIns(options: OauthSignInsOptions) {
       if (!clientMetadataUrl(base)) {
         throw new ExternalMcpOauthError('OAUTH_NEEDS_HTTPS', `OAuth sign-in needs Skyflo's public address over https (set PUBLIC_URL=https://…): the authorization server fetches Skyflo's client metadata document from it and sends the browser back to it; it is ${base ? `now ${base}` : 'unknown'}.`, 409);
       }
-      sweep();
       const leg: SignInLeg = { state: randomBytes(32).toString('base64url') };
       const { auth } = await import('@modelcontextprotocol/client');
       try {
@@ -87,11 +87,11 @@ export function createOauthSignIns(options: OauthSignInsOptions) {
         if (error instanceof SkyfloError) throw error;
         throw new ExternalMcpOauthError('OAUTH_FAILED', `OAuth sign-in for MCP server "${server.name}" could not start: ${message(error)}`, 400);
       }
-      const expiresAt = now() + ttlMs;
-      // bounded: sign-ins started and never finished (a closed tab) go first
-      if (pending.size >= maxPending) pending.delete(pending.keys().next().value!);
-      pending.set(leg.state!, { serverId: server.id, adminId, expiresAt, leg });
-      return { authorizationUrl: leg.authorizationUrl.href, expiresAt: new Date(expiresAt) };
+      const expiresAt = new Date(now() + ttlMs);
+      const stateHash = stateHashOf(leg.state!);
+      const stored: StoredLeg = { state: leg.state!, ...(leg.codeVerifier ? { codeVerifier: leg.codeVerifier } : {}), ...(leg.discovery ? { discovery: leg.discovery } : {}), authorizationUrl: leg.authorizationUrl.href };
+      await options.store.putSignIn({ stateHash, serverId: server.id, adminId, expiresAt, legSealed: options.secretBox.seal(JSON.stringify(stored), legContext(stateHash, server.id, adminId)) });
+      return { authorizationUrl: leg.authorizationUrl.href, expiresAt };
     },
 
     /**
@@ -99,11 +99,16 @@ export function createOauthSignIns(options: OauthSignInsOptions) {
      * stores the tokens under that issuer. Answers the server's id; stores nothing when any check fails.
      */
     async finish(adminId: string, input: { state: string; code?: string; iss?: string; error?: string; errorDescription?: string }, serverOf: (id: string) => Promise<OauthServerRef>): Promise<{ serverId: string; issuer: string }> {
-      const entry = pending.get(input.state);
+      const stateHash = stateHashOf(input.state);
       // single use: whoever names it first ends it (a stolen state cannot be tried twice, nor the admin's reused)
-      pending.delete(input.state);
-      if (!entry || entry.expiresAt <= now()) throw new ExternalMcpOauthError('OAUTH_STATE_INVALID', 'this sign-in is unknown, used already or expired; start it again from Settings → Integrations → MCP servers', 400);
-      if (entry.adminId !== adminId) throw new ExternalMcpOauthError('OAUTH_STATE_FOREIGN', 'this sign-in was started by another admin; it is cancelled, start your own', 403);
+      const row = await options.store.takeSignIn(stateHash);
+      if (!row || row.expiresAt.getTime() <= now()) throw new ExternalMcpOauthError('OAUTH_STATE_INVALID', 'this sign-in is unknown, used already or expired; start it again from Settings → Integrations → MCP servers', 400);
+      if (row.adminId !== adminId) throw new ExternalMcpOauthError('OAUTH_STATE_FOREIGN', 'this sign-in was started by another admin; it is cancelled, start your own', 403);
+      const stored = JSON.parse(options.secretBox.open(row.legSealed, legContext(stateHash, row.serverId, row.adminId))) as StoredLeg;
+      const entry = {
+        serverId: row.serverId,
+        leg: { state: stored.state, ...(stored.codeVerifier ? { codeVerifier: stored.codeVerifier } : {}), ...(stored.discovery ? { discovery: stored.discovery } : {}), ...(stored.authorizationUrl ? { authorizationUrl: new URL(stored.authorizationUrl) } : {}) } satisfies SignInLeg,
+      };
       const metadata = entry.leg.discovery?.authorizationServerMetadata;
       const issuer = metadata?.issuer ?? entry.leg.discovery?.authorizationServerUrl;
       const { auth, validateAuthorizationResponseIssuer } = await import('@modelcontextprotocol/client');
