@@ -13,9 +13,10 @@ import { createJenkinsCredentialResolver } from './kube/create-jenkins-credentia
 import { createIntegrationEgress } from '@skyflo/connectors/egress';
 import { loadKubeConfigs } from './kube/load-kube-configs.ts';
 import { dryRunProxySettingsFromEnv, registerDryRunProxy } from './kube/dry-run-proxy.ts';
-import { createClusterRegistry, type ClusterRegistry } from './kube/cluster-registry.ts';
+import { createClusterRegistry } from './kube/cluster-registry.ts';
+import type { ClusterRegistry } from './deps/cluster-registry.ts';
 import type { CommandRunner } from './exec/command-runner.ts';
-import type { ToolDeps, ToolSettings } from './tools/deps.ts';
+import type { ToolDeps, ToolSettings } from './deps/deps.ts';
 
 const bundledBinaries = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../.tools/bin');
 

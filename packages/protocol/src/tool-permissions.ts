@@ -70,7 +70,7 @@ export interface ToolPermission {
 const reads = (...needs: PermissionSet[]): ToolPermission => ({ readOnly: true, needs });
 const writes = (...needs: PermissionSet[]): ToolPermission => ({ readOnly: false, needs });
 
-/** One row per tool of the MCP server's catalogue (packages/mcp-server/src/tools/catalogue.ts). */
+/** One row per tool of the MCP server's catalogue (packages/mcp-server/src/catalogue.ts). */
 export const toolPermissions: Record<string, ToolPermission> = {
   k8s_logs: reads('inspect'),
   k8s_get: reads('inspect', 'readSecrets'),

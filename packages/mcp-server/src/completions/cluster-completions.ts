@@ -9,7 +9,7 @@
  */
 import { clusterRegistryOf, depsForContext } from '../kube/context-deps.ts';
 import { kubeClientsFor } from '../kube/kube-clients.ts';
-import type { ToolDeps } from '../tools/deps.ts';
+import type { ToolDeps } from '../deps/deps.ts';
 
 /** The spec's limit on values in one completion result (the SDK cuts there too). */
 const maxValues = 100;

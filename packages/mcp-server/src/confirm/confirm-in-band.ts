@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { CLIENT_CAPABILITIES_META_KEY, createRequestStateCodec, inputRequired, inputResponse, type InputRequiredResult, type ServerContext } from '@modelcontextprotocol/server';
 import { previewHash, toolCallHash } from '@skyflo/protocol/approval-hashes';
-import { toolError } from '../errors.ts';
+import { toolError } from '../contract/errors.ts';
 import { validateInput } from '../tools/run-tool.ts';
 import { previewOf, questionText, type ConfirmDecision, type ConfirmToolCallOptions } from './confirm-tool-call.ts';
 

@@ -25,10 +25,10 @@
 import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, inputRequired, inputResponse, type ElicitRequestURLParams, type ElicitResult, type InputRequiredResult, type ServerContext } from '@modelcontextprotocol/server';
 import { externalCallStateSchema, type ExternalCallState } from '@skyflo/protocol';
 import { toolCallHash } from '@skyflo/protocol/approval-hashes';
-import { toolError } from '../errors.ts';
+import { toolError } from '../contract/errors.ts';
 import { validateInput } from '../tools/run-tool.ts';
-import type { AnyToolDefinition, ToolOutput } from '../tools/tool-definition.ts';
-import type { ToolDeps } from '../tools/deps.ts';
+import type { AnyToolDefinition, ToolOutput } from '../contract/tool-definition.ts';
+import type { ToolDeps } from '../deps/deps.ts';
 import { callerOf } from './confirm-in-band.ts';
 import { externalCallHandles, type EngineCallState } from './external-call-handles.ts';
 

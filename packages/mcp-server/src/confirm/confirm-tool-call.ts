@@ -17,12 +17,12 @@
  * manifest changed meanwhile: the human accepted that manifest, not whatever the cluster turns it into.
  */
 import type { ElicitRequestFormParams, ElicitResult } from '@modelcontextprotocol/server';
-import { toolError } from '../errors.ts';
+import { toolError } from '../contract/errors.ts';
 import { redactToolArguments } from '@skyflo/safety';
-import type { ToolDeps } from '../tools/deps.ts';
+import type { ToolDeps } from '../deps/deps.ts';
 import { isPreviewable } from '../tools/preview/preview-tool-call.ts';
 import { runTool, validateInput } from '../tools/run-tool.ts';
-import type { AnyToolDefinition, ToolCallContext, ToolOutput } from '../tools/tool-definition.ts';
+import type { AnyToolDefinition, ToolCallContext, ToolOutput } from '../contract/tool-definition.ts';
 import type { ConfirmMode } from './confirm-mode.ts';
 
 /** What confirmation needs from the MCP connection: whether the client declared elicitation, and a way to ask. */

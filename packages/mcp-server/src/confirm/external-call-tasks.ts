@@ -30,8 +30,8 @@
  */
 import { CLIENT_CAPABILITIES_META_KEY, inputRequired, inputResponse, MissingRequiredClientCapabilityError, ProtocolError, ProtocolErrorCode, type ServerContext } from '@modelcontextprotocol/server';
 import type { ExternalCallState } from '@skyflo/protocol';
-import type { ToolDeps } from '../tools/deps.ts';
-import type { AnyToolDefinition, ToolOutput } from '../tools/tool-definition.ts';
+import type { ToolDeps } from '../deps/deps.ts';
+import type { AnyToolDefinition, ToolOutput } from '../contract/tool-definition.ts';
 import { toolCallHash } from '@skyflo/protocol/approval-hashes';
 import { externalCallHandles, handleTtlSeconds, type ExternalCallTaskHandle } from './external-call-handles.ts';
 import { engineRequest, outcomeOf, pageOf, type EngineApprovals } from './confirm-through-skyflo.ts';

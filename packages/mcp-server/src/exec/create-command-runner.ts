@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { CommandRequest, CommandResult, CommandRunner, LongRunningProcess } from './command-runner.ts';
-import { ToolInputError } from '../errors.ts';
+import { ToolInputError } from '../contract/errors.ts';
 import { createChildReaper, type ChildReaper } from './child-reaper.ts';
 
 export interface CommandRunnerOptions {

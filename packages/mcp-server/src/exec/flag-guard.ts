@@ -7,7 +7,7 @@
  * with hostPID/privileged would hijack credentials or escape the pod sandbox. So no value may ever
  * look like a flag, and names must be plain DNS-1123 names (no path traversal into other API paths).
  */
-import { ToolInputError } from '../errors.ts';
+import { ToolInputError } from '../contract/errors.ts';
 
 /** Longest value we accept for any single argument; longer ones are almost certainly not a name or image. */
 export const MAX_ARGUMENT_LENGTH = 1024;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { clusterNameOf, clusterRegistryOf } from '../kube/context-deps.ts';
 import { unreachableReason } from '../kube/cluster-status.ts';
 import { kubeClientsFor } from '../kube/kube-clients.ts';
-import type { ToolDeps } from '../tools/deps.ts';
+import type { ToolDeps } from '../deps/deps.ts';
 
 export interface Readiness {
   ready: boolean;

@@ -3,7 +3,7 @@
  * MCP clients (Claude Desktop, an IDE, the Inspector) sign in at an external authorization server (the company's
  * OpenID provider) and present its access token. This module publishes the protected-resource metadata that tells a
  * client where to sign in, validates access tokens as JWTs from that issuer, and writes the WWW-Authenticate
- * challenges. A token's holder is an untrusted client (start-mcp-http-server.ts): its changes go through --confirm,
+ * challenges. A token's holder is an untrusted client (src/start-mcp-http-server.ts): its changes go through --confirm,
  * and it may never impersonate or hand over credentials, whatever the token says.
  *
  * The MCP SDK's own pieces are used where they fit a plain node:http server: its OAuth error classes, the AuthInfo the

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { mcpMetaKeys, toolCallCredentialSchema, type ToolCallCredential } from '@skyflo/protocol';
-import { withToolDeps, type ToolDeps } from '../tools/deps.ts';
-import { ToolInputError } from '../errors.ts';
+import { withToolDeps, type ToolDeps } from '../deps/deps.ts';
+import { ToolInputError } from '../contract/errors.ts';
 
 const credentialMetaKey = mcpMetaKeys.credential;
 

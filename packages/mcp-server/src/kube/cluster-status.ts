@@ -4,11 +4,11 @@
  * (SelfSubjectRulesReview, summarised to one line). Every probe is read-only and creates nothing.
  */
 import type { ClusterStatus } from '@skyflo/protocol';
-import type { ToolDeps } from '../tools/deps.ts';
+import type { ToolDeps } from '../deps/deps.ts';
 import { clusterRegistryOf } from './context-deps.ts';
 import { kubeClientsFor } from './kube-clients.ts';
 import { KubeApiError } from './kube-api-error.ts';
-import type { ClusterEntry } from './cluster-registry.ts';
+import type { ClusterEntry } from '../deps/cluster-registry.ts';
 
 const probeTimeoutMs = 5_000;
 

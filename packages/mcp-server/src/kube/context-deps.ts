@@ -6,8 +6,9 @@
  * kubectl/helm invocation (--kubeconfig/KUBECONFIG and --context/--kube-context), and keep any impersonation.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { withToolDeps, type ToolDeps } from '../tools/deps.ts';
-import { createClusterRegistry, type ClusterRegistry } from './cluster-registry.ts';
+import { withToolDeps, type ToolDeps } from '../deps/deps.ts';
+import { createClusterRegistry } from './cluster-registry.ts';
+import type { ClusterRegistry } from '../deps/cluster-registry.ts';
 import { impersonatingDeps } from './impersonation.ts';
 import { credentialedContext } from './call-credential.ts';
 import type { LoadedContext } from './load-kube-configs.ts';

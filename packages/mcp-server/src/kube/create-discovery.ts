@@ -3,7 +3,7 @@
  * the group/version/resource the API serves. Cached for a few minutes and refreshed once on a miss, so
  * a CRD installed a moment ago is still found.
  */
-import { ToolInputError } from '../errors.ts';
+import { ToolInputError } from '../contract/errors.ts';
 import type { KubeHttp } from './create-kube-http.ts';
 import { findResource, resourcesOf, type ApiResourceList, type ResourceInfo } from '@skyflo/protocol';
 

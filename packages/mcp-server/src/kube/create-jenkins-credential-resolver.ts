@@ -7,11 +7,11 @@
  * client holding a valid credentials_ref could send the integration's token to a host of its choosing.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ToolInputError } from '../errors.ts';
+import { ToolInputError } from '../contract/errors.ts';
 import { assertSafeName } from '../exec/flag-guard.ts';
 import { KubeApiError } from './kube-api-error.ts';
 import { kubeClientsFor } from './kube-clients.ts';
-import type { JenkinsCredentialResolver } from '../tools/deps.ts';
+import type { JenkinsCredentialResolver } from '../deps/deps.ts';
 
 export function createJenkinsCredentialResolver(options: { kubeConfig: KubeConfig; defaultNamespace: string }): JenkinsCredentialResolver {
   return {

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { mcpMetaKeys, type ToolCallImpersonation } from '@skyflo/protocol';
-import type { ToolDeps } from '../tools/deps.ts';
+import type { ToolDeps } from '../deps/deps.ts';
 
 /** The `_meta` key of a tools/call request that carries the impersonation (the engine ↔ MCP contract, @skyflo/protocol). */
 const impersonationMetaKey = mcpMetaKeys.impersonate;

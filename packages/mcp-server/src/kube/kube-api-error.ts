@@ -2,7 +2,7 @@
  * A failed Kubernetes API call, carrying the meta/v1 Status the server sent. toToolError turns it into
  * a message the model can act on (what happened, what to try) instead of a stack trace.
  */
-import { ToolInputError, type ToolErrorCode } from '../errors.ts';
+import { ToolInputError, type ToolErrorCode } from '../contract/errors.ts';
 import { KubeConfigNotFoundError } from './resolve-kube-config.ts';
 
 export class KubeApiError extends Error {

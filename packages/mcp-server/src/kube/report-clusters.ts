@@ -3,7 +3,7 @@
  * problem naming the file and context. A missing or broken kubeconfig used to be silent until the first tool call
  * failed with "HTTP protocol is not allowed when skipTLSVerify is not set".
  */
-import type { ToolDeps } from '../tools/deps.ts';
+import type { ToolDeps } from '../deps/deps.ts';
 import { describeClusterPermissions } from './cluster-status.ts';
 import { clusterRegistryOf } from './context-deps.ts';
 

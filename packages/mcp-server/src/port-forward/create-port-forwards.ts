@@ -3,7 +3,7 @@
  * closed when its TTL runs out or when the server closes. One local port is held by one forward at a time.
  */
 import type { CommandRunner, LongRunningProcess } from '../exec/command-runner.ts';
-import { ToolInputError } from '../errors.ts';
+import { ToolInputError } from '../contract/errors.ts';
 
 export interface PortPair {
   /** undefined: kubectl picks a free local port */

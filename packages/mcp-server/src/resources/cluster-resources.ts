@@ -11,8 +11,8 @@ import { McpServer, ProtocolError, ProtocolErrorCode, ResourceTemplate, type Rea
 import { clusterRegistryOf } from '../kube/context-deps.ts';
 import { createClusterCompletions } from '../completions/cluster-completions.ts';
 import { runTool } from '../tools/run-tool.ts';
-import type { AnyToolDefinition, ToolOutput } from '../tools/tool-definition.ts';
-import type { ToolDeps } from '../tools/deps.ts';
+import type { AnyToolDefinition, ToolOutput } from '../contract/tool-definition.ts';
+import type { ToolDeps } from '../deps/deps.ts';
 
 export const clustersResourceUri = 'skyflo://clusters';
 export const workloadsResourceTemplate = 'skyflo://clusters/{cluster}/namespaces/{namespace}/workloads';

@@ -10,7 +10,7 @@
 import type { RiskFlag } from '@skyflo/protocol';
 import { resourcePath, type Discovery } from '../kube/create-discovery.ts';
 import type { KubeHttp } from '../kube/create-kube-http.ts';
-import { ownsReplicas } from '../verify/replica-owner.ts';
+import { ownsReplicas } from '../kube/replica-owner.ts';
 
 export interface ClusterReader {
   http: Pick<KubeHttp, 'json'>;
@@ -80,7 +80,7 @@ async function hpaFlags(reader: ClusterReader, kind: string, name: string, names
     .map((hpa) => {
       const range = `min ${hpa.spec?.minReplicas ?? 1}, max ${hpa.spec?.maxReplicas ?? '?'}`;
       // Scaled to 0 (minReplicas not 0), the HPA turns itself off rather than scaling back up, as the verification
-      // predicts too (verify/replica-owner.ts): the count holds, and autoscaling stays off until someone scales it up.
+      // predicts too (kube/replica-owner.ts): the count holds, and autoscaling stays off until someone scales it up.
       const turnedOff = replicas !== undefined && !ownsReplicas({ minReplicas: Number(hpa.spec?.minReplicas ?? 1) }, replicas);
       return {
         code: 'MANAGED_BY_CONTROLLER',

@@ -7,9 +7,9 @@ import { kubectlPath, helmPath } from '@skyflo/testkit/tools';
 import { vi } from 'vitest';
 import { createToolDeps } from '../create-tool-deps.ts';
 import { runTool } from '../tools/run-tool.ts';
-import { allTools } from '../tools/catalogue.ts';
-import type { ToolDeps, ToolSettings } from '../tools/deps.ts';
-import type { ToolOutput } from '../tools/tool-definition.ts';
+import { allTools } from '../catalogue.ts';
+import type { ToolDeps, ToolSettings } from '../deps/deps.ts';
+import type { ToolOutput } from '../contract/tool-definition.ts';
 import type { CommandRunner } from '../exec/command-runner.ts';
 
 export interface KubeHarness {

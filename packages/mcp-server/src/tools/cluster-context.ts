@@ -6,11 +6,11 @@
  * context: a scale meant for cluster beta scaled alpha.
  */
 import { z } from 'zod';
-import { ToolInputError } from '../errors.ts';
+import { ToolInputError } from '../contract/errors.ts';
 import { toToolInputError } from '../kube/kube-api-error.ts';
 import { clusterNameOf, clusterRegistryOf, depsForContext } from '../kube/context-deps.ts';
-import type { ToolDeps } from './deps.ts';
-import type { AnyToolDefinition, ToolOutput } from './tool-definition.ts';
+import type { ToolDeps } from '../deps/deps.ts';
+import type { AnyToolDefinition, ToolOutput } from '../contract/tool-definition.ts';
 
 export const contextField = z
   .string()

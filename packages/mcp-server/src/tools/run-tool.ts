@@ -4,13 +4,13 @@
  * `verbatim` fields, which are the caller's own arguments echoed back).
  * Doing redaction and budgets here (not in each tool) is what makes them complete.
  */
-import { ToolInputError, toolError, toolErrorFrom } from '../errors.ts';
+import { ToolInputError, toolError, toolErrorFrom } from '../contract/errors.ts';
 import { redactObject, redactText } from '@skyflo/safety';
 import { applyOutputBudget } from '../budgets/apply-output-budget.ts';
 import { budgetStructured } from '../budgets/budget-structured.ts';
 import { toToolInputError } from '../kube/kube-api-error.ts';
-import type { AnyToolDefinition, ToolCallContext, ToolOutput } from './tool-definition.ts';
-import type { ToolDeps } from './deps.ts';
+import type { AnyToolDefinition, ToolCallContext, ToolOutput } from '../contract/tool-definition.ts';
+import type { ToolDeps } from '../deps/deps.ts';
 import { schemaObject } from './schema-objects.ts';
 
 export function isCallable(definition: AnyToolDefinition<ToolDeps>, readOnly: boolean): boolean {

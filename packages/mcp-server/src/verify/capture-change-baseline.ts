@@ -9,9 +9,9 @@
  * redacted like every tool output. The inverse's `summary` names objects and counts, never values.
  */
 import { z } from 'zod';
-import type { ToolDeps } from '../tools/deps.ts';
+import type { ToolDeps } from '../deps/deps.ts';
 import { validateInput } from '../tools/run-tool.ts';
-import { defineTool, type AnyToolDefinition, type ToolOutput } from '../tools/tool-definition.ts';
+import { defineTool, type AnyToolDefinition, type ToolOutput } from '../contract/tool-definition.ts';
 import { withTextOutput } from '../tools/output-shapes.ts';
 import { jsonObject } from '../tools/schema-objects.ts';
 import { baselineK8s, notUndoable, type Baseline } from './baseline-k8s.ts';

@@ -5,8 +5,8 @@
  */
 import { depsForContext } from '../kube/context-deps.ts';
 import { kubeClientsFor, type KubeClients } from '../kube/kube-clients.ts';
-import { ToolInputError } from '../errors.ts';
-import type { ToolDeps } from '../tools/deps.ts';
+import { ToolInputError } from '../contract/errors.ts';
+import type { ToolDeps } from '../deps/deps.ts';
 
 export interface ContextDeps {
   deps: ToolDeps;

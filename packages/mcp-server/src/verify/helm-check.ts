@@ -4,7 +4,7 @@
  * (or kept as `uninstalled` history).
  */
 import { parseAllDocuments } from 'yaml';
-import type { ToolDeps } from '../tools/deps.ts';
+import type { ToolDeps } from '../deps/deps.ts';
 import { runHelm } from '../tools/helm/run-helm.ts';
 import { releaseByExecutor } from '../tools/helm/executor-render.ts';
 import type { KubeHttp } from '../kube/create-kube-http.ts';

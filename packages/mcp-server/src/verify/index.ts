@@ -2,8 +2,8 @@
  * Verify, then undo (issue 21), the MCP server's side: capture_change_baseline (before a change) and verify_change
  * (after it). Both are read-only and carry no toolset tag, so the engine uses them itself and never lists them to the model.
  */
-import type { ToolDeps } from '../tools/deps.ts';
-import type { AnyToolDefinition } from '../tools/tool-definition.ts';
+import type { ToolDeps } from '../deps/deps.ts';
+import type { AnyToolDefinition } from '../contract/tool-definition.ts';
 import { createCaptureChangeBaseline } from './capture-change-baseline.ts';
 import { createVerifyChange } from './verify-change.ts';
 

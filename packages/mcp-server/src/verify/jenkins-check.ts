@@ -9,8 +9,8 @@
  * bounded (the deadline), backs off (doubling up to maxPollMs), and only runs while a verification is under way.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ToolDeps } from '../tools/deps.ts';
-import type { ToolCallContext } from '../tools/tool-definition.ts';
+import type { ToolDeps } from '../deps/deps.ts';
+import type { ToolCallContext } from '../contract/tool-definition.ts';
 import type { JenkinsClient } from '@skyflo/connectors/jenkins';
 import { jobPath } from '../tools/jenkins/job-path.ts';
 import { jenkinsClientFor } from '../tools/jenkins/run-jenkins.ts';

@@ -9,7 +9,7 @@ import { rolloutState as argoRolloutState } from '../tools/argo/rollout-view.ts'
 import { pending, type Check, type CheckState } from './check-types.ts';
 import { eventLine, eventTime, isPending, isPodReady, isSettledWarning, isWarning, podLine, podProblem } from './pod-health.ts';
 import { nameRevertingController } from './revert-controller.ts';
-import { defaultHpaSyncPeriodSeconds, findReplicaOwner, ownsReplicas, predictReplicaOwner, type ReplicaOwner } from './replica-owner.ts';
+import { defaultHpaSyncPeriodSeconds, findReplicaOwner, ownsReplicas, predictReplicaOwner, type ReplicaOwner } from '../kube/replica-owner.ts';
 import type { WatchSession } from './watch-session.ts';
 import type { KubeHttp } from '../kube/create-kube-http.ts';
 

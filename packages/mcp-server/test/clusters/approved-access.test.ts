@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson, normaliseForAdmission, type ApprovedAccess } from '@skyflo/protocol';
 import { chartsDir, createHelmHome, demoChartDir, type HelmTestEnv } from '../support/helm-test-env.ts';
 import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 
 interface Seen {
   operation: string;

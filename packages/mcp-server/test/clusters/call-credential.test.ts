@@ -14,7 +14,7 @@ import { mcpMetaKeys, type ToolCallCredential } from '@skyflo/protocol';
 import { connectInProcess } from '../../src/connect-in-process.ts';
 import { createCommandRunner } from '../../src/exec/create-command-runner.ts';
 import type { CommandRequest, CommandRunner } from '../../src/exec/command-runner.ts';
-import { startMcpHttpServer, type McpHttpServer } from '../../src/http/start-mcp-http-server.ts';
+import { startMcpHttpServer, type McpHttpServer } from '../../src/start-mcp-http-server.ts';
 import { chartsDir, createHelmHome, demoChartDir, type HelmTestEnv } from '../support/helm-test-env.ts';
 import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
 import { createToolDeps } from '../../src/create-tool-deps.ts';

@@ -12,10 +12,10 @@ import { installArgoRolloutsCrds, startKubeSim, type KubeSim } from '@skyflo/san
 import { helmPath, kubectlPath } from '@skyflo/testkit/tools';
 import { createToolDeps } from '../../src/create-tool-deps.ts';
 import { listToolCatalogue } from '../../src/create-mcp-server.ts';
-import { allTools } from '../../src/tools/catalogue.ts';
+import { allTools } from '../../src/catalogue.ts';
 import { runTool } from '../../src/tools/run-tool.ts';
-import type { ToolDeps } from '../../src/tools/deps.ts';
-import type { ToolOutput } from '../../src/tools/tool-definition.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
+import type { ToolOutput } from '../../src/contract/tool-definition.ts';
 import { demoChartDir, chartsDir } from '../support/helm-test-env.ts';
 
 let alpha: KubeSim;

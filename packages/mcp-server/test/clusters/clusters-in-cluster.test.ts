@@ -14,9 +14,9 @@ import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { helmPath, kubectlPath } from '@skyflo/testkit/tools';
 import { createToolDeps } from '../../src/create-tool-deps.ts';
 import { clusterRegistryOf } from '../../src/kube/context-deps.ts';
-import { allTools } from '../../src/tools/catalogue.ts';
+import { allTools } from '../../src/catalogue.ts';
 import { runTool } from '../../src/tools/run-tool.ts';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 
 let podSim: KubeSim;
 let fileSim: KubeSim;

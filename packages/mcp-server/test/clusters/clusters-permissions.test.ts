@@ -13,7 +13,7 @@ import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { helmPath, kubectlPath } from '@skyflo/testkit/tools';
 import { createToolDeps } from '../../src/create-tool-deps.ts';
 import { describeClusterPermissions, summariseRules } from '../../src/kube/cluster-status.ts';
-import { allTools } from '../../src/tools/catalogue.ts';
+import { allTools } from '../../src/catalogue.ts';
 import { runTool } from '../../src/tools/run-tool.ts';
 
 const mainPath = fileURLToPath(new URL('../../src/main.ts', import.meta.url));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { helmTools } from '../../src/tools/helm/index.ts';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 import { callTool, createHelmHome, helmDeps, type HelmTestEnv } from '../support/helm-test-env.ts';
 
 const KEY = 'engine-key-9d2f7c4a1e';

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 import { helmTools } from '../../src/tools/helm/index.ts';
 import { callTool, createHelmHome, demoChartDir, helmDeps, type HelmTestEnv } from '../support/helm-test-env.ts';
 import path from 'node:path';

@@ -18,11 +18,11 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { createMcpServer } from '../../src/create-mcp-server.ts';
 import { createCommandRunner } from '../../src/exec/create-command-runner.ts';
-import { allTools } from '../../src/tools/catalogue.ts';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import { allTools } from '../../src/catalogue.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 import type { PreviewToolCallResult } from '@skyflo/protocol';
 import { runTool } from '../../src/tools/run-tool.ts';
-import type { ToolOutput } from '../../src/tools/tool-definition.ts';
+import type { ToolOutput } from '../../src/contract/tool-definition.ts';
 import { chartsDir, createHelmHome, type HelmTestEnv } from '../support/helm-test-env.ts';
 import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
 

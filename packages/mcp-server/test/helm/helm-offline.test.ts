@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { helmTools } from '../../src/tools/helm/index.ts';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 import { callTool, createHelmHome, demoChartDir, helmDeps, startChartRepository, type ChartRepository, type HelmTestEnv } from '../support/helm-test-env.ts';
 
 const tool = (name: string) => helmTools.find((candidate) => candidate.name === name)!;

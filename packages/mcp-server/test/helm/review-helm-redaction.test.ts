@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { helmTools } from '../../src/tools/helm/index.ts';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 import { redactText } from '@skyflo/safety';
 import { callTool, chartsDir, createHelmHome, helmDeps, type HelmTestEnv } from '../support/helm-test-env.ts';
 

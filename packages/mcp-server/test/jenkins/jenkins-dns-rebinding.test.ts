@@ -8,7 +8,7 @@ import { startJenkinsSim, type JenkinsSim } from '@skyflo/testkit/jenkins-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToolDeps } from '../../src/create-tool-deps.ts';
 import { createIntegrationEgress } from '@skyflo/connectors/egress';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 import { jenkinsTools } from '../../src/tools/jenkins/index.ts';
 import { callTool, helmDeps } from '../support/helm-test-env.ts';
 

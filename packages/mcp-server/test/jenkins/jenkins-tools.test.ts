@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startJenkinsSim, type JenkinsSim } from '@skyflo/testkit/jenkins-sim';
-import type { JenkinsCredentialResolver, ToolDeps } from '../../src/tools/deps.ts';
+import type { JenkinsCredentialResolver, ToolDeps } from '../../src/deps/deps.ts';
 import { jenkinsTools } from '../../src/tools/jenkins/index.ts';
 import { callTool, helmDeps } from '../support/helm-test-env.ts';
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startJenkinsSim, type JenkinsSim } from '@skyflo/testkit/jenkins-sim';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 import { jenkinsTools } from '../../src/tools/jenkins/index.ts';
 import { callTool, helmDeps } from '../support/helm-test-env.ts';
 

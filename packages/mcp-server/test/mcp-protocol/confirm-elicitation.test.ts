@@ -17,7 +17,7 @@ import { ElicitRequestSchema, type ElicitRequest, type ElicitResult } from '@mod
 import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
 import { createMcpServer } from '../../src/create-mcp-server.ts';
 import { connectInProcess } from '../../src/connect-in-process.ts';
-import { startMcpHttpServer } from '../../src/http/start-mcp-http-server.ts';
+import { startMcpHttpServer } from '../../src/start-mcp-http-server.ts';
 import type { ConfirmMode } from '../../src/confirm/confirm-mode.ts';
 import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
 

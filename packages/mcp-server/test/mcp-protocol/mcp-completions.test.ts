@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startMcpHttpServer, type McpHttpServer } from '../../src/http/start-mcp-http-server.ts';
-import { allTools } from '../../src/tools/catalogue.ts';
+import { startMcpHttpServer, type McpHttpServer } from '../../src/start-mcp-http-server.ts';
+import { allTools } from '../../src/catalogue.ts';
 import { clusterRegistryOf } from '../../src/kube/context-deps.ts';
 import { workloadsResourceTemplate } from '../../src/resources/cluster-resources.ts';
 import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';

@@ -6,7 +6,7 @@
  * reconnecting with Last-Event-ID.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { sseRetryMs, startMcpHttpServer, type McpHttpServer } from '../../src/http/start-mcp-http-server.ts';
+import { sseRetryMs, startMcpHttpServer, type McpHttpServer } from '../../src/start-mcp-http-server.ts';
 import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
 
 const clientToken = 'jsonrpc-client-token';

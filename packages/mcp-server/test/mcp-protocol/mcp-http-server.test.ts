@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startMcpHttpServer, type McpHttpServer } from '../../src/http/start-mcp-http-server.ts';
+import { startMcpHttpServer, type McpHttpServer } from '../../src/start-mcp-http-server.ts';
 import { connectInProcess } from '../../src/connect-in-process.ts';
 import { listToolCatalogue } from '../../src/create-mcp-server.ts';
 import { helmTools } from '../../src/tools/helm/index.ts';

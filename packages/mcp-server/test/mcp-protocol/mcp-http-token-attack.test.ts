@@ -18,7 +18,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { repoRoot } from '@skyflo/testkit/tools';
-import { startMcpHttpServer, type McpHttpServer } from '../../src/http/start-mcp-http-server.ts';
+import { startMcpHttpServer, type McpHttpServer } from '../../src/start-mcp-http-server.ts';
 import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
 
 let harness: KubeHarness;

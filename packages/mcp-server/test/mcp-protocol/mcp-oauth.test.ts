@@ -14,7 +14,7 @@ import { discoverOAuthProtectedResourceMetadata } from '@modelcontextprotocol/sd
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { mcpMetaKeys } from '@skyflo/protocol';
 import { startOidcProvider, type TestOidcProvider } from '@skyflo/testkit/oidc-provider';
-import { startMcpHttpServer, type McpHttpServer } from '../../src/http/start-mcp-http-server.ts';
+import { startMcpHttpServer, type McpHttpServer } from '../../src/start-mcp-http-server.ts';
 import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
 
 const engineToken = 'engine-token-for-oauth-suite';

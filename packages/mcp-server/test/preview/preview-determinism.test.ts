@@ -8,12 +8,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installArgoRolloutsCrds } from '@skyflo/sandbox/kube-sim';
 import { startJenkinsSim, type JenkinsSim } from '@skyflo/testkit/jenkins-sim';
-import { allTools } from '../../src/tools/catalogue.ts';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import { allTools } from '../../src/catalogue.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 import type { PreviewToolCallResult } from '@skyflo/protocol';
 import { isPreviewable } from '../../src/tools/preview/preview-tool-call.ts';
 import { runTool } from '../../src/tools/run-tool.ts';
-import type { ToolOutput } from '../../src/tools/tool-definition.ts';
+import type { ToolOutput } from '../../src/contract/tool-definition.ts';
 import { chartsDir, createHelmHome, demoChartDir, type HelmTestEnv } from '../support/helm-test-env.ts';
 import { eventually, startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
 

@@ -7,12 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { connectInProcess } from '../../src/connect-in-process.ts';
-import { allTools } from '../../src/tools/catalogue.ts';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import { allTools } from '../../src/catalogue.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 import { mcpMetaKeys } from '@skyflo/protocol';
 import { createPreviewToolCall, isPreviewable } from '../../src/tools/preview/preview-tool-call.ts';
 import { runTool } from '../../src/tools/run-tool.ts';
-import { defineTool, type AnyToolDefinition } from '../../src/tools/tool-definition.ts';
+import { defineTool, type AnyToolDefinition } from '../../src/contract/tool-definition.ts';
 import { textOutputShape } from '../../src/tools/output-shapes.ts';
 import { chartsDir, createHelmHome, demoChartDir, type HelmTestEnv } from '../support/helm-test-env.ts';
 import { eventually, startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';

@@ -7,7 +7,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createFakeCommandRunner } from '../../src/exec/fake-command-runner.ts';
 import { runTool } from '../../src/tools/run-tool.ts';
 import { kubectlTools } from '../../src/tools/kubectl/index.ts';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 import { hostileValues } from '../support/hostile-values.ts';
 import { createPortForwards } from '../../src/port-forward/create-port-forwards.ts';
 

@@ -8,8 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assessToolCallRisks, describeToolCall, destructiveReason, isDestructiveCall } from '@skyflo/safety';
-import { allTools } from '../../src/tools/catalogue.ts';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import { allTools } from '../../src/catalogue.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 import { runTool } from '../../src/tools/run-tool.ts';
 import { eventually, startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
 

@@ -14,9 +14,9 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { helmPath, kubectlPath } from '@skyflo/testkit/tools';
 import type { CommandRunner } from '../../src/exec/command-runner.ts';
 import { createCommandRunner } from '../../src/exec/create-command-runner.ts';
-import type { ToolDeps, ToolSettings } from '../../src/tools/deps.ts';
+import type { ToolDeps, ToolSettings } from '../../src/deps/deps.ts';
 import { runTool } from '../../src/tools/run-tool.ts';
-import type { AnyToolDefinition, ToolOutput } from '../../src/tools/tool-definition.ts';
+import type { AnyToolDefinition, ToolOutput } from '../../src/contract/tool-definition.ts';
 
 export const chartsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'charts');
 export const demoChartDir = path.join(chartsDir, 'demo-app');

@@ -9,7 +9,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { installArgoRolloutsCrds, startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { argoTools } from '../../src/tools/argo/index.ts';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 import { callTool, helmDeps } from '../support/helm-test-env.ts';
 
 const tool = (name: string) => argoTools.find((candidate) => candidate.name === name)!;

@@ -9,7 +9,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Client } from '@modelcontextprotocol/client';
 import { connectInProcess } from '../../src/connect-in-process.ts';
 import { createFakeCommandRunner } from '../../src/exec/fake-command-runner.ts';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 
 const deps: ToolDeps = {
   settings: { kubectlPath: 'kubectl', helmPath: 'helm', outputBudgetBytes: 24_000, readOnly: false, integrationsNamespace: 'default' },

@@ -1,7 +1,7 @@
 /** The real CommandRunner: argv only (no shell), stdin, exit codes, timeouts, missing binaries. */
 import { describe, expect, it } from 'vitest';
 import { createCommandRunner } from '../../src/exec/create-command-runner.ts';
-import { ToolInputError } from '../../src/errors.ts';
+import { ToolInputError } from '../../src/contract/errors.ts';
 
 const runner = createCommandRunner({ defaultTimeoutMs: 5000 });
 const node = process.execPath;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assertNoHostEscape, assertSafeArgument, assertSafeName, assertSafeSelector } from '../../src/exec/flag-guard.ts';
-import { ToolInputError } from '../../src/errors.ts';
+import { ToolInputError } from '../../src/contract/errors.ts';
 import { badNames, hostileValues } from '../support/hostile-values.ts';
 
 describe('flag guard', () => {

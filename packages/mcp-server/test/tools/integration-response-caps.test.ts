@@ -8,7 +8,7 @@ import { startFloodServer, type FloodServer } from '@skyflo/testkit/flood-server
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { jenkinsTools } from '../../src/tools/jenkins/index.ts';
 import { observabilityTools } from '../../src/tools/observability/index.ts';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 import { callTool, helmDeps } from '../support/helm-test-env.ts';
 
 const cap = 1024 * 1024;

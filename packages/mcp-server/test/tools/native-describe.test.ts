@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installArgoRolloutsCrds } from '@skyflo/sandbox/kube-sim';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { redactText } from '@skyflo/safety';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 import { startKubeHarness, eventually, type KubeHarness } from '../support/kube-harness.ts';
 
 const run = promisify(execFile);

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectInProcess } from '../../src/connect-in-process.ts';
 import { createFakeCommandRunner, type FakeProcess } from '../../src/exec/fake-command-runner.ts';
 import { createPortForwards, type PortForwards } from '../../src/port-forward/create-port-forwards.ts';
-import { allTools } from '../../src/tools/catalogue.ts';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import { allTools } from '../../src/catalogue.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 import { runTool } from '../../src/tools/run-tool.ts';
 import { eventually, startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
 

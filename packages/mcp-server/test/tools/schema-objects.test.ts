@@ -10,8 +10,8 @@ import { connectInProcess } from '../../src/connect-in-process.ts';
 import { createToolDeps } from '../../src/create-tool-deps.ts';
 import { createFakeCommandRunner } from '../../src/exec/fake-command-runner.ts';
 import { runTool } from '../../src/tools/run-tool.ts';
-import { defineTool, type AnyToolDefinition } from '../../src/tools/tool-definition.ts';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import { defineTool, type AnyToolDefinition } from '../../src/contract/tool-definition.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 
 /** A shape that counts how often its keys are listed (what building a zod object from it does). */
 function countingShape<Shape extends z.ZodRawShape>(shape: Shape): { shape: Shape; reads: () => number } {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectInProcess } from '../../src/connect-in-process.ts';
 import { budgetStructured } from '../../src/budgets/budget-structured.ts';
-import { allTools } from '../../src/tools/catalogue.ts';
+import { allTools } from '../../src/catalogue.ts';
 import { runTool } from '../../src/tools/run-tool.ts';
 import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
 

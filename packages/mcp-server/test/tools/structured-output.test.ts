@@ -10,8 +10,8 @@ import type { Client } from '@modelcontextprotocol/client';
 import { installArgoRolloutsCrds } from '@skyflo/sandbox/kube-sim';
 import { startJenkinsSim, type JenkinsSim } from '@skyflo/testkit/jenkins-sim';
 import { connectInProcess } from '../../src/connect-in-process.ts';
-import { allTools } from '../../src/tools/catalogue.ts';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import { allTools } from '../../src/catalogue.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 import { chartsDir, createHelmHome, demoChartDir, startChartRepository, type ChartRepository, type HelmTestEnv } from '../support/helm-test-env.ts';
 import { eventually, startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
 

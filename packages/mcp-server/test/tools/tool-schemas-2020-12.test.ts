@@ -9,7 +9,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { startMcpHttpServer, type McpHttpServer } from '../../src/http/start-mcp-http-server.ts';
+import { startMcpHttpServer, type McpHttpServer } from '../../src/start-mcp-http-server.ts';
 import { connectInProcess } from '../../src/connect-in-process.ts';
 import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
 

@@ -7,9 +7,9 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectInProcess } from '../../src/connect-in-process.ts';
-import { allTools } from '../../src/tools/catalogue.ts';
+import { allTools } from '../../src/catalogue.ts';
 import { runTool } from '../../src/tools/run-tool.ts';
-import type { ToolDeps } from '../../src/tools/deps.ts';
+import type { ToolDeps } from '../../src/deps/deps.ts';
 import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
 import { chartsDir, createHelmHome, demoChartDir, type HelmTestEnv } from '../support/helm-test-env.ts';
 

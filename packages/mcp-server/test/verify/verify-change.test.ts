@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { kubeClientsFor } from '../../src/kube/kube-clients.ts';
-import { allTools } from '../../src/tools/catalogue.ts';
+import { allTools } from '../../src/catalogue.ts';
 import { runTool } from '../../src/tools/run-tool.ts';
 import type { KubeObject } from '@skyflo/sandbox/kube-sim';
 import { startKubeHarness, eventually, type KubeHarness } from '../support/kube-harness.ts';

@@ -1,6 +1,6 @@
-/** Issue 31 (9): what an HPA's min/max make of the replica count a call set (verify/replica-owner.ts). */
+/** Issue 31 (9): what an HPA's min/max make of the replica count a call set (kube/replica-owner.ts). */
 import { describe, expect, it } from 'vitest';
-import { ownsReplicas, predictReplicaOwner } from '../../src/verify/replica-owner.ts';
+import { ownsReplicas, predictReplicaOwner } from '../../src/kube/replica-owner.ts';
 
 const hpa = { controller: 'HorizontalPodAutoscaler shop/web', minReplicas: 2, maxReplicas: 4, syncSeconds: 15 };
 

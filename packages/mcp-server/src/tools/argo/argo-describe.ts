@@ -1,5 +1,5 @@
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { argoNamespaceField, rolloutNameField } from './argo-inputs.ts';
 import { loadRollout } from './rollout-api.ts';
 import { renderReplicaSetTable, renderRolloutSummary, renderTable } from './rollout-view.ts';

@@ -1,8 +1,8 @@
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { toolError } from '../../errors.ts';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import { toolError } from '../../contract/errors.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { argoNamespaceField, rolloutNameField } from './argo-inputs.ts';
 import { loadRollout, revisionOf } from './rollout-api.ts';
 import { age, renderTable, replicaSetRoles } from './rollout-view.ts';

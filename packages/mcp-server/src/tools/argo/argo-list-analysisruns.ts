@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { assertSafeName } from '../../exec/flag-guard.ts';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { allNamespacesField, argoNamespaceField } from './argo-inputs.ts';
 import { ownedBy, ownerRollout } from './argo-list-experiments.ts';
 import { listArgo } from './rollout-api.ts';

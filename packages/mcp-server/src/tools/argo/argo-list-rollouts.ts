@@ -1,6 +1,6 @@
 import { assertSafeName } from '../../exec/flag-guard.ts';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { allNamespacesField, argoNamespaceField } from './argo-inputs.ts';
 import { listArgo } from './rollout-api.ts';
 import { age, canaryStepSummary, renderTable, rolloutState, strategyOf } from './rollout-view.ts';

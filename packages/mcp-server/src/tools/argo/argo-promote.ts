@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ToolInputError } from '../../errors.ts';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import { ToolInputError } from '../../contract/errors.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { argoNamespaceField, rolloutNameField } from './argo-inputs.ts';
 import { getRollout, mergePatchRollout, patchRolloutStatus, validateRef } from './rollout-api.ts';
 import { rolloutState } from './rollout-view.ts';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { ToolInputError } from '../../errors.ts';
+import { ToolInputError } from '../../contract/errors.ts';
 import { assertSafeArgument } from '../../exec/flag-guard.ts';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { argoNamespaceField, rolloutNameField } from './argo-inputs.ts';
 import { getRollout, replaceRollout, validateRef } from './rollout-api.ts';
 import { textOutputShape } from '../output-shapes.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { argoNamespaceField, rolloutNameField } from './argo-inputs.ts';
 import { loadRollout } from './rollout-api.ts';
 import { renderRolloutSummary, rolloutState } from './rollout-view.ts';

@@ -1,9 +1,9 @@
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { ToolInputError } from '../../errors.ts';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import { ToolInputError } from '../../contract/errors.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { argoNamespaceField, rolloutNameField } from './argo-inputs.ts';
 import { loadRollout, podTemplateHashLabel, replaceRollout, revisionOf, type KubeObjectLike } from './rollout-api.ts';
 import { textOutputShape } from '../output-shapes.ts';

@@ -1,5 +1,5 @@
-import type { ToolDeps } from '../deps.ts';
-import type { AnyToolDefinition } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import type { AnyToolDefinition } from '../../contract/tool-definition.ts';
 import { argoAbortRollout } from './argo-abort-rollout.ts';
 import { argoDescribe } from './argo-describe.ts';
 import { argoHistory } from './argo-history.ts';

@@ -2,13 +2,13 @@
  * Argo Rollouts without the kubectl plugin: reads and patches the argoproj.io/v1alpha1 resources the
  * way kubectl-argo-rollouts does, over the shared keep-alive Kubernetes HTTP client.
  */
-import { ToolInputError } from '../../errors.ts';
+import { ToolInputError } from '../../contract/errors.ts';
 import { assertSafeName } from '../../exec/flag-guard.ts';
 import type { KubeHttp } from '../../kube/create-kube-http.ts';
 import { KubeApiError } from '../../kube/kube-api-error.ts';
 import { kubeClientsFor } from '../../kube/kube-clients.ts';
 import type { ObjectMeta } from '@skyflo/protocol';
-import type { ToolDeps } from '../deps.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
 
 export const argoGroupVersion = 'argoproj.io/v1alpha1';
 

@@ -7,8 +7,8 @@ import { z } from 'zod';
 import { clusterStatusSchema } from '@skyflo/protocol';
 import { listClusterStatuses } from '../../kube/cluster-status.ts';
 import { clusterRegistryOf } from '../../kube/context-deps.ts';
-import { defineTool } from '../tool-definition.ts';
-import type { ToolDeps } from '../deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
 import { withTextOutput } from '../output-shapes.ts';
 
 export const listClustersName = 'list_clusters';

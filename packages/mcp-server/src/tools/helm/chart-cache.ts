@@ -11,10 +11,10 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, 
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { ToolInputError } from '../../errors.ts';
+import { ToolInputError } from '../../contract/errors.ts';
 import { ConfinedFileError, openConfinedFolder } from '@skyflo/connectors/confined-folder';
 import { assertSafeArgument } from '../../exec/flag-guard.ts';
-import type { ToolDeps } from '../deps.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
 import { assertChartReference } from './chart-reference.ts';
 import { assertChartSourceAllowed } from './chart-source-policy.ts';
 import { runHelm } from './run-helm.ts';

@@ -5,8 +5,8 @@
  * Only repositories in helm's repositories.yaml (added through the approved helm_repo_add, or by an operator)
  * and hosts listed in HELM_ALLOWED_REGISTRIES are allowed; the check runs before helm does.
  */
-import { ToolInputError } from '../../errors.ts';
-import type { ToolDeps } from '../deps.ts';
+import { ToolInputError } from '../../contract/errors.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
 import { assertLocalChartConfined } from './chart-reference.ts';
 import { runHelm } from './run-helm.ts';
 

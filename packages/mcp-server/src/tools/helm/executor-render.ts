@@ -12,10 +12,10 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { HelmRevision, HelmStorageWrites } from '@skyflo/protocol';
-import { toolError } from '../../errors.ts';
+import { toolError } from '../../contract/errors.ts';
 import { dryRunProxyFor, type DryRunProxyTarget } from '../../kube/dry-run-proxy.ts';
-import type { ToolDeps } from '../deps.ts';
-import type { ToolOutput } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import type { ToolOutput } from '../../contract/tool-definition.ts';
 import type { PreparedChart } from './release-command.ts';
 import { runHelm } from './run-helm.ts';
 

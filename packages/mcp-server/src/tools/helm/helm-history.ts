@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { assertSafeName } from '../../exec/flag-guard.ts';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { namespaceField, releaseNameField } from './helm-inputs.ts';
 import { helmTextOutput, runHelm } from './run-helm.ts';
 import { textOutputShape } from '../output-shapes.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { chartDigestField, chartField, chartVersionField, namespaceField, releaseNameField, timeoutSecondsField, valuesField, waitField } from './helm-inputs.ts';
 import { installRelease, resolveChart } from './release-command.ts';
 import { textOutputShape } from '../output-shapes.ts';

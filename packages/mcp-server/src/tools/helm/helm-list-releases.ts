@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { assertSafeName } from '../../exec/flag-guard.ts';
-import { toolError } from '../../errors.ts';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import { toolError } from '../../contract/errors.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { helmTextOutput, runHelm } from './run-helm.ts';
 import { textOutputShape } from '../output-shapes.ts';
 

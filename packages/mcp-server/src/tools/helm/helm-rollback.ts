@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { ToolInputError } from '../../errors.ts';
+import { ToolInputError } from '../../contract/errors.ts';
 import { assertSafeName } from '../../exec/flag-guard.ts';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { namespaceField, releaseNameField, timeoutSecondsField, waitField } from './helm-inputs.ts';
 import { waitFlags } from './release-command.ts';
 import { releaseByExecutor } from './executor-render.ts';

@@ -1,6 +1,6 @@
 import { assertSafeArgument } from '../../exec/flag-guard.ts';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { assertChartReference } from './chart-reference.ts';
 import { assertChartSourceAllowed } from './chart-source-policy.ts';
 import { chartField, chartVersionField } from './helm-inputs.ts';

@@ -1,6 +1,6 @@
 /** Which storage Secrets a release call writes: the plan itself lives in @skyflo/protocol (the executor computes it too). */
 import type { HelmRevision } from '@skyflo/protocol';
-import type { ToolDeps } from '../deps.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
 import { runHelm } from './run-helm.ts';
 
 export { helmDefaultMaxHistory, helmStorageWrites, type HelmRevision, type HelmStorageWrites } from '@skyflo/protocol';

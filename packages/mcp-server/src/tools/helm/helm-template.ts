@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { assertSafeArgument, assertSafeName } from '../../exec/flag-guard.ts';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { assertChartReference } from './chart-reference.ts';
 import { assertChartSourceAllowed } from './chart-source-policy.ts';
 import { chartField, chartVersionField, optionalValuesField, releaseNameField } from './helm-inputs.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { chartDigestField, chartField, chartVersionField, namespaceField, optionalValuesField, releaseNameField, timeoutSecondsField, waitField } from './helm-inputs.ts';
 import { assertSafeName } from '../../exec/flag-guard.ts';
 import { prepareChart, releaseCommandArgs, resolveChart, waitFlags } from './release-command.ts';

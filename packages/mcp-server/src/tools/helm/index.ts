@@ -1,5 +1,5 @@
-import type { ToolDeps } from '../deps.ts';
-import type { AnyToolDefinition } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import type { AnyToolDefinition } from '../../contract/tool-definition.ts';
 import { helmGetManifest } from './helm-get-manifest.ts';
 import { helmGetValues } from './helm-get-values.ts';
 import { helmHistory } from './helm-history.ts';

@@ -5,7 +5,7 @@
  */
 import { replaceSecretValues, secretValuesOf } from '@skyflo/safety';
 import { kubeEnv, kubectlGlobalArgs } from '../../kube/impersonation.ts';
-import type { ToolDeps } from '../deps.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
 
 interface SecretList {
   items?: Array<{ type?: string; data?: Record<string, string> | null }>;

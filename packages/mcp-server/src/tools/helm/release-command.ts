@@ -1,6 +1,6 @@
 import { assertSafeArgument, assertSafeName } from '../../exec/flag-guard.ts';
-import type { ToolDeps } from '../deps.ts';
-import type { ToolCallResolution, ToolOutput } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import type { ToolCallResolution, ToolOutput } from '../../contract/tool-definition.ts';
 import { openPinnedChart, pinChart } from './chart-cache.ts';
 import { assertChartReference } from './chart-reference.ts';
 import { assertChartSourceAllowed } from './chart-source-policy.ts';

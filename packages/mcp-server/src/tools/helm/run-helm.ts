@@ -4,11 +4,11 @@
  */
 import { applyOutputBudget } from '../../budgets/apply-output-budget.ts';
 import { outcomeUnknownErrorCode } from '@skyflo/protocol';
-import { toolError } from '../../errors.ts';
+import { toolError } from '../../contract/errors.ts';
 import { redactText } from '@skyflo/safety';
 import { helmContextArgs, helmImpersonationArgs, kubeconfigArgs, kubeEnv } from '../../kube/impersonation.ts';
-import type { ToolOutput } from '../tool-definition.ts';
-import type { ToolDeps } from '../deps.ts';
+import type { ToolOutput } from '../../contract/tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
 
 export interface HelmCall {
   args: string[];

@@ -6,8 +6,8 @@
  * arguments, so they are not part of what is displayed, hashed for approval or recorded.
  */
 import { mcpMetaKeys, toolCallJenkinsCredentialsSchema, type ToolCallJenkinsCredentials } from '@skyflo/protocol';
-import type { JenkinsCredentialResolver, ToolDeps } from '../deps.ts';
-import { withToolDeps } from '../deps.ts';
+import type { JenkinsCredentialResolver, ToolDeps } from '../../deps/deps.ts';
+import { withToolDeps } from '../../deps/deps.ts';
 
 /** Parses the request's `_meta` value; undefined when absent, an error message when malformed. */
 export function readJenkinsCredentials(value: unknown): ToolCallJenkinsCredentials | undefined | string {

@@ -1,5 +1,5 @@
-import type { ToolDeps } from '../deps.ts';
-import type { AnyToolDefinition } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import type { AnyToolDefinition } from '../../contract/tool-definition.ts';
 import { jenkinsGetBuild } from './jenkins-get-build.ts';
 import { jenkinsGetBuildChangesets } from './jenkins-get-build-changesets.ts';
 import { jenkinsGetBuildLog } from './jenkins-get-build-log.ts';

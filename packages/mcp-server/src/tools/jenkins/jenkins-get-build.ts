@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { apiUrlField, buildField, credentialsRefField, jobFullNameField, treeField } from './jenkins-inputs.ts';
 import { getBuildJson, jenkinsResult, runJenkins, trimJenkinsJson } from './run-jenkins.ts';
 import { withTextOutput } from '../output-shapes.ts';

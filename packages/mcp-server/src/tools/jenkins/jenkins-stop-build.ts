@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { apiUrlField, buildField, credentialsRefField, jobFullNameField } from './jenkins-inputs.ts';
 import { buildSegment, jobPath } from './job-path.ts';
 import { httpFailure, isSuccess, jenkinsResult, resolveBuildNumber, runJenkins, withJenkins } from './run-jenkins.ts';

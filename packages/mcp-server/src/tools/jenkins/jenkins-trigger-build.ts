@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { toolError } from '../../errors.ts';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import { toolError } from '../../contract/errors.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { apiUrlField, credentialsRefField, jobFullNameField } from './jenkins-inputs.ts';
 import { jobPath } from './job-path.ts';
 import { httpFailure, isSuccess, jenkinsResult, runJenkins } from './run-jenkins.ts';

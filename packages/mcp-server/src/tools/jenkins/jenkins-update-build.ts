@@ -1,9 +1,9 @@
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { toolError } from '../../errors.ts';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import { toolError } from '../../contract/errors.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { apiUrlField, buildField, credentialsRefField, jobFullNameField } from './jenkins-inputs.ts';
 import { buildSegment, jobPath } from './job-path.ts';
 import { httpFailure, isSuccess, jenkinsResult, resolveBuildNumber, runJenkins, trimJenkinsJson, withJenkins } from './run-jenkins.ts';

@@ -1,4 +1,4 @@
-import { ToolInputError } from '../../errors.ts';
+import { ToolInputError } from '../../contract/errors.ts';
 
 /**
  * "folder/sub/My Job" → "/job/folder/job/sub/job/My%20Job". Each segment is validated and encoded

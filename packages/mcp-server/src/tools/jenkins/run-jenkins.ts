@@ -2,9 +2,9 @@
  * What every Jenkins tool does around its requests: check and resolve the engine-injected credentials
  * reference, build a client, and turn HTTP statuses and network failures into clear results.
  */
-import { ToolInputError, toolError, type ToolErrorCode } from '../../errors.ts';
-import type { ToolDeps } from '../deps.ts';
-import type { ToolCallContext, ToolCallResolution, ToolOutput } from '../tool-definition.ts';
+import { ToolInputError, toolError, type ToolErrorCode } from '../../contract/errors.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import type { ToolCallContext, ToolCallResolution, ToolOutput } from '../../contract/tool-definition.ts';
 import { createJenkinsClient, JenkinsClientError, parseJenkinsUrl as parseUrl, type JenkinsClient, type JenkinsResponse } from '@skyflo/connectors/jenkins';
 import { buildSegment, jobPath } from './job-path.ts';
 import { IntegrationUrlRefusedError, ResponseTooLargeError } from '@skyflo/connectors/egress';

@@ -1,6 +1,6 @@
 /** The kubectl family: cluster reads, mutations, and the k8s_diff preview. */
-import type { AnyToolDefinition } from '../tool-definition.ts';
-import type { ToolDeps } from '../deps.ts';
+import type { AnyToolDefinition } from '../../contract/tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
 import { k8sLogs } from './k8s-logs.ts';
 import { k8sGet } from './k8s-get.ts';
 import { k8sDescribe } from './k8s-describe.ts';

@@ -1,5 +1,5 @@
-import { defineTool } from '../tool-definition.ts';
-import type { ToolDeps } from '../deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
 import { clients } from './kubectl-common.ts';
 import { textOutputShape } from '../output-shapes.ts';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineTool } from '../tool-definition.ts';
-import type { ToolDeps } from '../deps.ts';
-import { ToolInputError } from '../../errors.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { ToolInputError } from '../../contract/errors.ts';
 import { KubeApiError, toToolInputError } from '../../kube/kube-api-error.ts';
 import type { ResourceInfo } from '../../kube/create-discovery.ts';
 import { assertSafeArgument, assertSafeName, clients, namespaceField, namespaceOf, resolveResource, runKubectl } from './kubectl-common.ts';

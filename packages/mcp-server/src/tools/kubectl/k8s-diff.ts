@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
-import { defineTool } from '../tool-definition.ts';
-import type { ToolDeps } from '../deps.ts';
-import { ToolInputError } from '../../errors.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { ToolInputError } from '../../contract/errors.ts';
 import { cleanObject } from './format-object.ts';
 import { normalizeForDiff } from './diff-normalize.ts';
 import { REDACTED } from '@skyflo/safety';

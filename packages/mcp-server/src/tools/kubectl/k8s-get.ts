@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineTool } from '../tool-definition.ts';
-import type { ToolDeps } from '../deps.ts';
-import { ToolInputError } from '../../errors.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { ToolInputError } from '../../contract/errors.ts';
 import { assertSafeName, assertSafeSelector } from '../../exec/flag-guard.ts';
 import { apiVersionOf, resourcePath } from '../../kube/create-discovery.ts';
 import { clients, displayName, namespaceOf, resolveResource } from './kubectl-common.ts';

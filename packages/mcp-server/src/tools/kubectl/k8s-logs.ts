@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineTool } from '../tool-definition.ts';
-import type { ToolDeps } from '../deps.ts';
-import { ToolInputError } from '../../errors.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { ToolInputError } from '../../contract/errors.ts';
 import { statusError } from '../../kube/create-kube-http.ts';
 import { applyOutputBudget } from '../../budgets/apply-output-budget.ts';
 import { assertSafeName, clients, namespaceField, namespaceOf } from './kubectl-common.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineTool } from '../tool-definition.ts';
-import type { ToolDeps } from '../deps.ts';
-import { ToolInputError, toolError } from '../../errors.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { ToolInputError, toolError } from '../../contract/errors.ts';
 import type { PortPair } from '../../port-forward/create-port-forwards.ts';
 import { assertSafeName, clients, namespaceOf } from './kubectl-common.ts';
 import { withTextOutput } from '../output-shapes.ts';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { stringify } from 'yaml';
-import { defineTool } from '../tool-definition.ts';
-import type { ToolDeps } from '../deps.ts';
-import { ToolInputError } from '../../errors.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { ToolInputError } from '../../contract/errors.ts';
 import { redactObject } from '@skyflo/safety';
 import { assertSafeName, clients, namespaceField, namespaceOf } from './kubectl-common.ts';
 import { listRevisions, rolloutResourceField, workloadPath } from './rollouts.ts';

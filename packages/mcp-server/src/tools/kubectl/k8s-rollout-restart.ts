@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineTool } from '../tool-definition.ts';
-import type { ToolDeps } from '../deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
 import { restartRollout, rolloutResourceField } from './rollouts.ts';
 import { textOutputShape } from '../output-shapes.ts';
 

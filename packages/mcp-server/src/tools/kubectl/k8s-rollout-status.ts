@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defineTool } from '../tool-definition.ts';
-import type { ToolDeps } from '../deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
 import { assertSafeName, clients, namespaceField, namespaceOf } from './kubectl-common.ts';
 import { rolloutResourceField, rolloutState, workloadPath } from './rollouts.ts';
 import { withTextOutput } from '../output-shapes.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineTool } from '../tool-definition.ts';
-import type { ToolDeps } from '../deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
 import { assertSafeSelector } from '../../exec/flag-guard.ts';
 import { assertSafeName, clients } from './kubectl-common.ts';
 import { formatCpu, formatMemory, getMetrics, parseQuantity } from './metrics.ts';

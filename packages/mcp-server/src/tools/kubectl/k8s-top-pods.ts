@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineTool } from '../tool-definition.ts';
-import type { ToolDeps } from '../deps.ts';
-import { ToolInputError } from '../../errors.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { ToolInputError } from '../../contract/errors.ts';
 import { assertSafeSelector } from '../../exec/flag-guard.ts';
 import { assertSafeName, namespaceField, namespaceOf } from './kubectl-common.ts';
 import { formatCpu, formatMemory, getMetrics, parseQuantity } from './metrics.ts';

@@ -3,12 +3,12 @@
  * and the schema fragments every tool repeats (so descriptions stay consistent).
  */
 import { z } from 'zod';
-import { ToolInputError } from '../../errors.ts';
+import { ToolInputError } from '../../contract/errors.ts';
 import { assertSafeArgument, assertSafeName } from '../../exec/flag-guard.ts';
 import { kubeClientsFor, type KubeClients } from '../../kube/kube-clients.ts';
 import { kubeEnv, kubectlGlobalArgs } from '../../kube/impersonation.ts';
 import { resourcePath, type ResourceInfo } from '../../kube/create-discovery.ts';
-import type { ToolDeps } from '../deps.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
 import type { CommandResult } from '../../exec/command-runner.ts';
 
 export const namespaceField = z.string().optional().describe('Namespace of the resource. Defaults to "default" (or the kubeconfig context namespace).');

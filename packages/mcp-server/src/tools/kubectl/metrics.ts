@@ -1,6 +1,6 @@
 /** Quantity parsing and rendering for the metrics.k8s.io tools, matching `kubectl top` units. */
-import { ToolInputError } from '../../errors.ts';
-import type { ToolDeps } from '../deps.ts';
+import { ToolInputError } from '../../contract/errors.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
 import { clients } from './kubectl-common.ts';
 import { statusError } from '../../kube/create-kube-http.ts';
 

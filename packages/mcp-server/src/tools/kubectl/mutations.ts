@@ -5,13 +5,13 @@
  * dry-run, not a client-side guess.
  */
 import { parse, parseAllDocuments } from 'yaml';
-import { ToolInputError } from '../../errors.ts';
+import { ToolInputError } from '../../contract/errors.ts';
 import { assertSafeArgument, assertSafeName } from '../../exec/flag-guard.ts';
 import { KubeApiError } from '../../kube/kube-api-error.ts';
 import { apiVersionOf, resourcePath, type ResourceInfo } from '../../kube/create-discovery.ts';
-import type { ToolDeps } from '../deps.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
 import { clients, displayName, namespaceOf, resolveResource } from './kubectl-common.ts';
-import { accessEntry } from '../../kube/approved-access.ts';
+import { accessEntry } from '../approved-access.ts';
 import type { ApprovedAccess } from '@skyflo/protocol';
 
 export interface MutationResult {
@@ -23,7 +23,7 @@ export interface MutationResult {
   after: Array<{ key: string; object?: Record<string, any> }>;
   /**
    * Dry runs only (issue 34): the objects the real call writes, its verbs and the dry-run content's hash, for the
-   * approval the cluster enforces (kube/approved-access.ts)
+   * approval the cluster enforces (tools/approved-access.ts)
    */
   access?: ApprovedAccess[];
 }

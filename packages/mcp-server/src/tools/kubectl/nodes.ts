@@ -1,5 +1,5 @@
 /** Cordon/uncordon shared by k8s_cordon, k8s_uncordon and k8s_drain. */
-import type { ToolDeps } from '../deps.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
 import { assertSafeName, clients } from './kubectl-common.ts';
 
 export async function setUnschedulable(deps: ToolDeps, nodeName: string, unschedulable: boolean, signal?: AbortSignal): Promise<string> {

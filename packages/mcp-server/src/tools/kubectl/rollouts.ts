@@ -4,12 +4,12 @@
  * for DaemonSets and StatefulSets).
  */
 import { z } from 'zod';
-import { ToolInputError } from '../../errors.ts';
+import { ToolInputError } from '../../contract/errors.ts';
 import { KubeApiError } from '../../kube/kube-api-error.ts';
-import type { ToolDeps } from '../deps.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
 import { assertSafeName, clients, namespaceOf } from './kubectl-common.ts';
 import type { MutationResult } from './mutations.ts';
-import { accessEntry } from '../../kube/approved-access.ts';
+import { accessEntry } from '../approved-access.ts';
 
 /** The workload resource of a rollout kind (for the approved access, issue 34). */
 const workloadResource = (kind: RolloutKind) => ({ group: 'apps', resource: `${kind}s` });

@@ -4,7 +4,7 @@
  * executor computes a k8s_run_pod's pod with the same split).
  */
 import { splitCommandLine } from '@skyflo/protocol';
-import { ToolInputError } from '../../errors.ts';
+import { ToolInputError } from '../../contract/errors.ts';
 
 export function splitCommand(command: string): string[] {
   const split = splitCommandLine(command);

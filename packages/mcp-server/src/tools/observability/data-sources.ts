@@ -5,11 +5,11 @@
  * credentials never sit in the arguments (so they are never displayed, hashed or recorded), and a request goes only
  * to the URL saved with them, through the pinned egress fetch (no link-local or metadata address).
  */
-import { ToolInputError, toolError } from '../../errors.ts';
+import { ToolInputError, toolError } from '../../contract/errors.ts';
 import { defaultIntegrationResponseMaxBytes, IntegrationUrlRefusedError, readCappedText, ResponseTooLargeError } from '@skyflo/connectors/egress';
-import type { ToolDeps } from '../deps.ts';
-import { withToolDeps } from '../deps.ts';
-import type { ToolCallContext, ToolOutput } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { withToolDeps } from '../../deps/deps.ts';
+import type { ToolCallContext, ToolOutput } from '../../contract/tool-definition.ts';
 
 import { mcpMetaKeys, observabilitySourcesSchema as sourcesSchema, type ObservabilitySource, type ObservabilitySources } from '@skyflo/protocol';
 import { z } from 'zod';

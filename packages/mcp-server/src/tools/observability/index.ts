@@ -1,5 +1,5 @@
-import type { ToolDeps } from '../deps.ts';
-import type { AnyToolDefinition } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import type { AnyToolDefinition } from '../../contract/tool-definition.ts';
 import { lokiQueryRange } from './loki-query-range.ts';
 import { prometheusAlerts } from './prometheus-alerts.ts';
 import { prometheusQuery } from './prometheus-query.ts';

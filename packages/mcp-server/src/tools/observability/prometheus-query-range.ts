@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ToolInputError } from '../../errors.ts';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import { ToolInputError } from '../../contract/errors.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { withTextOutput } from '../output-shapes.ts';
 import { querySource, resolveTime, timeField, warningLines } from './data-sources.ts';
 import { summaryShare } from './prometheus-query.ts';

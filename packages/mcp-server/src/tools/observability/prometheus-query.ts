@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ToolDeps } from '../deps.ts';
-import { defineTool } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import { defineTool } from '../../contract/tool-definition.ts';
 import { withTextOutput } from '../output-shapes.ts';
 import { parsePrometheusValue } from '@skyflo/protocol';
 import { querySource, resolveTime, timeField, warningLines } from './data-sources.ts';

@@ -7,8 +7,8 @@
  * no markers, and a failed lookup gives none rather than failing the query.
  */
 import { parsePrometheusValue } from '@skyflo/protocol';
-import type { ToolDeps } from '../deps.ts';
-import type { ToolCallContext } from '../tool-definition.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
+import type { ToolCallContext } from '../../contract/tool-definition.ts';
 import { querySource } from './data-sources.ts';
 import type { RangeSeries } from './summarise-series.ts';
 

@@ -15,14 +15,14 @@
  */
 import { z } from 'zod';
 import { approvedAccessSchema, manifestObjectRefSchema, previewToolCallArgumentsShape, previewToolCallName, previewToolCallResultShape, riskFlagSchema, type ApprovedAccess, type ManifestObjectRef, type PreviewToolCallResult, type RiskFlag } from '@skyflo/protocol';
-import { toolError } from '../../errors.ts';
+import { toolError } from '../../contract/errors.ts';
 import { assessToolCallRisks, mergeRisks } from '@skyflo/safety';
 import { assessControllerRisks, hasControllerCheck } from '../../risk/controller-risks.ts';
 import { kubeClientsFor } from '../../kube/kube-clients.ts';
 import { depsForContext } from '../../kube/context-deps.ts';
-import type { ToolDeps } from '../deps.ts';
+import type { ToolDeps } from '../../deps/deps.ts';
 import { runTool, validateInput } from '../run-tool.ts';
-import { defineTool, type AnyToolDefinition, type ToolCallResolution } from '../tool-definition.ts';
+import { defineTool, type AnyToolDefinition, type ToolCallResolution } from '../../contract/tool-definition.ts';
 import { withTextOutput } from '../output-shapes.ts';
 
 /** preview_tool_call accepts a tool that has a read-only preview tool or describes its own calls. */

@@ -5,7 +5,7 @@
  * 15 s by default), so a count outside that range is set back at its next sync: predictable at once. A count inside
  * it may still be moved by the HPA's metrics, so the change is only `verified` once it held through one sync period.
  */
-import type { KubeHttp } from '../kube/create-kube-http.ts';
+import type { KubeHttp } from './create-kube-http.ts';
 
 /** kube-controller-manager's default --horizontal-pod-autoscaler-sync-period. */
 export const defaultHpaSyncPeriodSeconds = 15;

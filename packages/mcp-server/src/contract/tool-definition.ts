@@ -81,7 +81,7 @@ export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape, Dep
   /** For a mutating tool without a preview tool: what the (resolved) call would do, read-only. */
   describeCall?: (input: z.infer<z.ZodObject<Shape>>, deps: Deps, context: ToolCallContext) => Promise<ToolCallDescription>;
   /**
-   * A zod shape of the success result as MCP structuredContent: `structured` plus `text` (see output-shapes.ts).
+   * A zod shape of the success result as MCP structuredContent: `structured` plus `text` (see tools/output-shapes.ts).
    * Required: MCP clients that check schemas (the Inspector, the SDK client) expect every tool to declare one.
    */
   outputSchema: z.ZodRawShape;

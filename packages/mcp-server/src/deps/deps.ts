@@ -3,9 +3,10 @@
  * (a kube-sim kubeconfig, a fake CommandRunner, a jenkins-sim URL).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { ObservabilitySources } from '@skyflo/protocol';
 import type { CommandRunner } from '../exec/command-runner.ts';
 import type { PortForwards } from '../port-forward/create-port-forwards.ts';
-import type { ClusterRegistry } from '../kube/cluster-registry.ts';
+import type { ClusterRegistry } from './cluster-registry.ts';
 
 export interface ToolSettings {
   /**
@@ -102,7 +103,7 @@ export interface ToolDeps {
    */
   jenkinsFetch?: typeof fetch;
   /** The Prometheus and Loki data sources of this call (set per call from the engine's integrations; see tools/observability/data-sources.ts). */
-  observabilitySources?: import('./observability/data-sources.ts').ObservabilitySources;
+  observabilitySources?: ObservabilitySources;
   /** How the observability tools send requests: the same pinned egress fetch as Jenkins' (createToolDeps). */
   observabilityFetch?: typeof fetch;
 }

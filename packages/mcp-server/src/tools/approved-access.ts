@@ -9,12 +9,12 @@
  */
 import { parseAllDocuments } from 'yaml';
 import type { ApprovedAccess } from '@skyflo/protocol';
-import { resourcePath, type ResourceInfo } from './create-discovery.ts';
-import { clients, resolveResource } from '../tools/kubectl/kubectl-common.ts';
-import type { ToolDeps } from '../tools/deps.ts';
-import { KubeApiError } from './kube-api-error.ts';
-import { dryRunProxyFor } from './dry-run-proxy.ts';
-import type { HelmStorageWrites } from '../tools/helm/helm-storage-writes.ts';
+import { resourcePath, type ResourceInfo } from '../kube/create-discovery.ts';
+import { clients, resolveResource } from './kubectl/kubectl-common.ts';
+import type { ToolDeps } from '../deps/deps.ts';
+import { KubeApiError } from '../kube/kube-api-error.ts';
+import { dryRunProxyFor } from '../kube/dry-run-proxy.ts';
+import type { HelmStorageWrites } from './helm/helm-storage-writes.ts';
 
 export { accessEntry, admissionContentHash } from '@skyflo/protocol/approval-hashes';
 import { accessEntry } from '@skyflo/protocol/approval-hashes';
@@ -102,7 +102,7 @@ export async function helmReleaseAccess(
     if (!placed || written.has(keyOf(object, placed.namespace))) continue;
     access.push(accessEntry(placed.info, { namespace: placed.namespace, name: placed.name, verbs: ['delete'] }));
   }
-  // helm's own bookkeeping, revision by revision (helm-storage-writes.ts): the new one, those it supersedes, those
+  // helm's own bookkeeping, revision by revision (helm/helm-storage-writes.ts): the new one, those it supersedes, those
   // --history-max prunes; no other release's and no other revision's
   const secrets = { group: '', resource: 'secrets' };
   const storage = (revision: number) => `sh.helm.release.v1.${options.release}.v${revision}`;

@@ -10,33 +10,33 @@
  * with. 2025-era requests without a session id that are not an initialize are served statelessly, so plain JSON-RPC
  * clients (curl) work too. Idle sessions are dropped after `sessionIdleMs`.
  *
- * Auth: every request to /mcp presents a bearer token, loopback included (bearer-auth.ts): the engine token makes
+ * Auth: every request to /mcp presents a bearer token, loopback included (http/bearer-auth.ts): the engine token makes
  * a trusted session (the engine's gate already asked a human), the client token an untrusted one (changes go
  * through --confirm). A session belongs to the caller that opened it.
  *
  * OAuth (issue 39, MCP authorization spec): with `oauth` set, the server is also a protected resource of an external
  * authorization server: it publishes /.well-known/oauth-protected-resource and accepts that server's access tokens
- * (oauth-resource.ts). Their holders are untrusted clients, exactly like the client token's.
+ * (http/oauth-resource.ts). Their holders are untrusted clients, exactly like the client token's.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
 import { createMcpHandler, isInitializeRequest, isLegacyRequest, type McpServer } from '@modelcontextprotocol/server';
-import { createMcpServer } from '../create-mcp-server.ts';
-import { createToolDeps } from '../create-tool-deps.ts';
-import type { AnyToolDefinition } from '../tools/tool-definition.ts';
-import { withToolDeps, type ToolDeps, type ToolSettings } from '../tools/deps.ts';
-import { isLoopback, rebindingRefusal, type HttpCaller } from './bearer-auth.ts';
-import { authorizeRequest } from './authorize-request.ts';
-import { createOAuthResourceServer, type OAuthResourceServer, type OAuthSettings } from './oauth-resource.ts';
-import { checkReadiness } from './check-readiness.ts';
-import { parseJsonRpcBody } from './jsonrpc-body.ts';
-import { createSessionEventStore } from './session-event-store.ts';
-import { negotiatedProtocolVersion, withProtocolVersion } from './session-protocol-version.ts';
-import { createPortForwards } from '../port-forward/create-port-forwards.ts';
-import type { ConfirmMode } from '../confirm/confirm-mode.ts';
-import type { EngineApprovals } from '../confirm/confirm-through-skyflo.ts';
+import { createMcpServer } from './create-mcp-server.ts';
+import { createToolDeps } from './create-tool-deps.ts';
+import type { AnyToolDefinition } from './contract/tool-definition.ts';
+import { withToolDeps, type ToolDeps, type ToolSettings } from './deps/deps.ts';
+import { isLoopback, rebindingRefusal, type HttpCaller } from './http/bearer-auth.ts';
+import { authorizeRequest } from './http/authorize-request.ts';
+import { createOAuthResourceServer, type OAuthResourceServer, type OAuthSettings } from './http/oauth-resource.ts';
+import { checkReadiness } from './http/check-readiness.ts';
+import { parseJsonRpcBody } from './http/jsonrpc-body.ts';
+import { createSessionEventStore } from './http/session-event-store.ts';
+import { negotiatedProtocolVersion, withProtocolVersion } from './http/session-protocol-version.ts';
+import { createPortForwards } from './port-forward/create-port-forwards.ts';
+import type { ConfirmMode } from './confirm/confirm-mode.ts';
+import type { EngineApprovals } from './confirm/confirm-through-skyflo.ts';
 
 export interface StartMcpHttpServerOptions {
   port?: number;
@@ -71,7 +71,7 @@ interface Session {
   /** who opened it; only the same caller (the engine, the client token, one OAuth subject) may use it */
   caller: HttpCaller;
   principal: string;
-  /** negotiated at initialize; the session's requests are answered as this version (session-protocol-version.ts) */
+  /** negotiated at initialize; the session's requests are answered as this version (http/session-protocol-version.ts) */
   protocolVersion: string;
 }
 

@@ -4,7 +4,7 @@
  * handler is reported without its stack (see tools/run-tool.ts).
  */
 import type { outcomeUnknownErrorCode } from '@skyflo/protocol';
-import type { ToolOutput } from './tools/tool-definition.ts';
+import type { ToolOutput } from './tool-definition.ts';
 
 export type ToolErrorCode =
   | 'INVALID_INPUT'
