@@ -5,7 +5,7 @@
  * it does not allow. Type-only imports count here (unlike the cycle check): a type is still a dependency of the source.
  */
 import path from 'node:path';
-import { listSourceFiles, readImports, resolveImport } from './import-cycles.ts';
+import { findCycles, listSourceFiles, readImports, resolveImport } from './import-cycles.ts';
 
 /**
  * The unit a file belongs to: `protocol`, `engine`… for packages/<name>/src, `engine/testing`… for the helpers a
@@ -135,6 +135,57 @@ export const engineForbiddenImports: Readonly<Record<string, readonly string[]>>
   'tool-calls': ['graph', 'agent', 'http'],
 };
 
+/**
+ * Inside the engine's tool-calls/ (issue 80 item 2): its folders in layers, top first, read like engineLayers (no
+ * arrow back up, no folder cycle). Why this order:
+ *   - `(root)`: run-calls.ts takes one model turn's calls through their life (proposes some, executes the decided);
+ *   - `undo`: the Undo of an executed call, proposed as a new call in a new run (it goes through the whole life again);
+ *   - `execute`: an approved call claimed, checked again and run, with its before-state recorded and the change verified
+ *     right after, in the same run: so above `verify`;
+ *   - `verify`: whether the change held, and (auto-revert.ts) the inverse run when it regressed with automatic revert
+ *     chosen — itself previewed as the proposals are, so above `propose`; also resumed after a restart;
+ *   - `propose`: whether a call needs approval, its preview, seal and record, with what the card says about who may
+ *     decide it (a second person, a freeze holding it): so above `decide`;
+ *   - `decide`: who may decide a call, pure ordered rules (auto-revert-rules.ts too: whether an automatic revert may run
+ *     on its own, asked when deciding, on the card and when the revert is due);
+ *   - `core`: what every stage shares: the ports (deps.ts), the gate's tools and texts (gate-tools.ts), the inspector,
+ *     the args hash and seal, the before-state and its inverse (baseline.ts, sealed-inverse.ts), cluster enforcement.
+ */
+export const toolCallStages: readonly (readonly string[])[] = [['(root)'], ['undo'], ['execute'], ['verify'], ['propose'], ['decide'], ['core']];
+
+/**
+ * Inside the MCP server (packages/mcp-server/src): its folders in layers, top first, read like engineLayers (issue 80
+ * item 3: no arrow back up, no folder cycle). Why this order:
+ *   - the composition roots (src/: create-mcp-server.ts, create-tool-deps.ts, start-mcp-http-server.ts, catalogue.ts —
+ *     the list of every tool, verification tools included —, index.ts, main.ts; `testing` for the suites) wire everything;
+ *   - `config` reads the process's settings (server-config.ts) into the options of confirmation and the HTTP transport;
+ *   - the MCP surfaces beside the tools, which the roots mount: `http` (bearer and OAuth checks, readiness, session
+ *     store), `confirm` (how a change is confirmed: in band, through Skyflo), `resources` and `prompts`;
+ *   - `completions` (argument completions for the resources and prompts: cluster names, namespaces);
+ *   - `verify` builds the verification tools from the tool families' helpers (rollouts, helm, Jenkins), so above `tools`;
+ *   - `tools` (the tool families, preview, run-tool, approved-access.ts: what a tool call may touch) runs on everything
+ *     below; `risk` (what preview reports a change does to its controllers) reads the cluster through `kube`;
+ *   - `kube` (the clusters, API clients, impersonation, the credentials a call brings) takes the ToolDeps bag of `deps`;
+ *   - `deps` (ToolDeps: the ports every tool runs with, and the cluster registry's interface it names) names the runner
+ *     of `exec` and the forwards of `port-forward`, below it;
+ *   - `port-forward` → `exec` (the only way a process starts) → `contract` (what a tool is and returns, and how it
+ *     fails: ToolInputError) and `budgets` (cutting a result to its byte budget): plain, importing nothing of ours.
+ */
+export const mcpServerLayers: readonly (readonly string[])[] = [
+  ['(root)', 'testing'],
+  ['config'],
+  ['http', 'confirm', 'resources', 'prompts'],
+  ['completions'],
+  ['verify'],
+  ['tools'],
+  ['risk'],
+  ['kube'],
+  ['deps'],
+  ['port-forward'],
+  ['exec'],
+  ['contract', 'budgets'],
+];
+
 export interface FolderImport {
   /** file path relative to the source folder */
   from: string;
@@ -201,41 +252,12 @@ export function checkLayers(imports: FolderImport[], layers: readonly (readonly 
 }
 
 /**
- * The import cycles between folders: each strongly connected component of more than one folder (Tarjan's algorithm),
- * its folders sorted, the components sorted. Layers alone allow a cycle among peers of one layer; this finds it.
+ * The import cycles between folders: each strongly connected component of more than one folder (import-cycles.ts's
+ * Tarjan over the folder graph), its folders sorted, the components sorted. Layers alone allow a cycle among peers of
+ * one layer; this finds it.
  */
 export function folderCycles(imports: readonly FolderImport[]): string[][] {
-  const next = new Map<string, Set<string>>();
-  for (const edge of imports) {
-    if (!next.has(edge.fromFolder)) next.set(edge.fromFolder, new Set());
-    next.get(edge.fromFolder)!.add(edge.toFolder);
-  }
-  const index = new Map<string, number>();
-  const lowest = new Map<string, number>();
-  const stack: string[] = [];
-  const onStack = new Set<string>();
-  const cycles: string[][] = [];
-  const visit = (folder: string): void => {
-    index.set(folder, index.size);
-    lowest.set(folder, index.get(folder)!);
-    stack.push(folder);
-    onStack.add(folder);
-    for (const target of next.get(folder) ?? []) {
-      if (!index.has(target)) {
-        visit(target);
-        lowest.set(folder, Math.min(lowest.get(folder)!, lowest.get(target)!));
-      } else if (onStack.has(target)) lowest.set(folder, Math.min(lowest.get(folder)!, index.get(target)!));
-    }
-    if (lowest.get(folder) !== index.get(folder)) return;
-    const component: string[] = [];
-    let member: string;
-    do {
-      member = stack.pop()!;
-      onStack.delete(member);
-      component.push(member);
-    } while (member !== folder);
-    if (component.length > 1) cycles.push(component.sort());
-  };
-  for (const folder of [...next.keys()].sort()) if (!index.has(folder)) visit(folder);
-  return cycles.sort((a, b) => a[0]!.localeCompare(b[0]!));
+  const targets = new Map<string, Set<string>>();
+  for (const edge of imports) targets.set(edge.fromFolder, (targets.get(edge.fromFolder) ?? new Set()).add(edge.toFolder));
+  return findCycles({ edges: new Map([...targets].map(([folder, to]) => [folder, [...to].sort()])) });
 }

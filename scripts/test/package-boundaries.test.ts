@@ -13,6 +13,8 @@ import {
   listCrossUnitImports,
   listFolderImports,
   maxEngineBackArrows,
+  mcpServerLayers,
+  toolCallStages,
   type FolderImport,
   type UnitImport,
   unitOf,
@@ -124,7 +126,7 @@ describe("the engine's layers (http → agent → graph → tool-calls → clust
   });
 
   it('nothing in tool-calls/ imports graph/, agent/ or http/ (not even a type)', () => {
-    expect(report.forbidden.map(describeFolderImport), 'the tool calls take what they need through tool-calls/deps.ts').toEqual([]);
+    expect(report.forbidden.map(describeFolderImport), 'the tool calls take what they need through tool-calls/core/deps.ts').toEqual([]);
   });
 
   it(`at most ${maxEngineBackArrows} arrows run back up between the engine's folders`, () => {
@@ -171,6 +173,47 @@ describe("the engine's layers (http → agent → graph → tool-calls → clust
       expect(treeReport.forbidden.map((edge) => `${edge.from} → ${edge.specifier}`)).toEqual(['tool-calls/gate.ts → ../http/types.ts', 'tool-calls/gate.ts → ../graph/run.ts']);
       expect(treeReport.unplaced).toEqual(['lonely']);
     });
+  });
+});
+
+describe("the tool calls' stages (run-calls → undo → execute → verify → propose → decide → core)", () => {
+  const imports = listFolderImports(repoRoot, 'packages/engine/src/tool-calls');
+  const report = checkLayers(imports, toolCallStages);
+
+  it('every folder of tool-calls/ has a place in the stages (scripts/package-boundaries.ts toolCallStages)', () => {
+    // The imports really were read: every stage takes its ports from core/deps.ts.
+    expect(imports.some((edge) => edge.fromFolder === 'execute' && edge.toFolder === 'core')).toBe(true);
+    expect(report.unplaced, 'folders no stage names: add each to toolCallStages, where it belongs').toEqual([]);
+  });
+
+  it('no arrow runs back up between the stages of a tool call', () => {
+    const arrows = report.backArrows.map(({ arrow, imports: edges }) => `${arrow}: ${edges.map(describeFolderImport).join(', ')}`);
+    expect(arrows, 'move the shared piece into core/ (or into the stage that uses it), or the importing file up').toEqual([]);
+  });
+
+  it('no import cycle between the folders of tool-calls/', () => {
+    const cycles = folderCycles(imports);
+    expect(cycles.map((folders) => folders.join(' ⇄ ')), 'folders that import each other, if only for a type: move the shared piece into core/').toEqual([]);
+  });
+});
+
+describe("the MCP server's layers (http, confirm → verify → tools → risk → kube → deps → exec → contract)", () => {
+  const imports = listFolderImports(repoRoot, 'packages/mcp-server/src');
+  const report = checkLayers(imports, mcpServerLayers);
+
+  it('every MCP server folder has a place in the layers (scripts/package-boundaries.ts mcpServerLayers)', () => {
+    // the imports are read: tools/ does use kube/
+    expect(imports.some((edge) => edge.fromFolder === 'tools' && edge.toFolder === 'kube')).toBe(true);
+    expect(report.unplaced, 'folders no layer names: add each to mcpServerLayers, where it belongs').toEqual([]);
+  });
+
+  it("no arrow runs back up between the MCP server's folders", () => {
+    const arrows = report.backArrows.map(({ arrow, imports: edges }) => `${arrow}: ${edges.map(describeFolderImport).join(', ')}`);
+    expect(arrows, 'move what a lower folder needs down to it, or the importing file up').toEqual([]);
+  });
+
+  it("no import cycle between the MCP server's folders, peers of one layer included", () => {
+    expect(folderCycles(imports), 'folders that import each other, if only for a type').toEqual([]);
   });
 });
 

@@ -23,7 +23,7 @@ import { createSecretScrubber } from '../graph/scrub-secrets.ts';
 import type { Runbooks } from '../runbooks/create-runbooks.ts';
 import type { IncidentMemory } from '../incident-memory/incident-memory.ts';
 import { claimDecidedAtStart, releaseUnusedClaim } from '../tool-calls/execute/execution-claim.ts';
-import { runEndedReason, userStopCause } from '../tool-calls/execute/gate-tools.ts';
+import { runEndedReason, userStopCause } from '../tool-calls/core/gate-tools.ts';
 
 export interface RunAgentDeps extends Omit<GraphDeps, 'approvals' | 'checkpointer'> {
   storage: Storage;

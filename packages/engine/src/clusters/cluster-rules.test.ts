@@ -4,7 +4,7 @@
  */
 import type { ClusterStatus } from '@skyflo/protocol';
 import { describe, expect, it, vi } from 'vitest';
-import { hashToolCall } from '../tool-calls/propose/hash-tool-call.ts';
+import { hashToolCall } from '../tool-calls/core/hash-tool-call.ts';
 import { decisionRefusal } from '../tool-calls/decide/decision-authority.ts';
 import { createClusterDirectory } from './cluster-directory.ts';
 import { describeClusterHealth } from './cluster-health.ts';

@@ -5,12 +5,12 @@
  */
 import type { BaseCheckpointSaver } from '@langchain/langgraph/web';
 import type { AgentModel } from '../llm/agent-model.ts';
-import type { Emit, ToolCallDeps, ToolCallRun } from '../tool-calls/deps.ts';
+import type { Emit, ToolCallDeps, ToolCallRun } from '../tool-calls/core/deps.ts';
 import type { LlmRetryOptions } from '../llm/with-retries.ts';
 
 export type { AgentModel, Emit };
 
-/** One run of the graph: the tool calls' run (tool-calls/deps.ts) and what only the model node reads. */
+/** One run of the graph: the tool calls' run (tool-calls/core/deps.ts) and what only the model node reads. */
 export interface RunContext extends ToolCallRun {
   /** Date.now() when the run started (ttft and durations are measured from it) */
   startedAt: number;
@@ -22,7 +22,7 @@ export interface RunContext extends ToolCallRun {
   tokensUsed?: number;
 }
 
-/** The graph's dependencies: the tool calls' ports (tool-calls/deps.ts) and the model's. */
+/** The graph's dependencies: the tool calls' ports (tool-calls/core/deps.ts) and the model's. */
 export interface GraphDeps extends ToolCallDeps {
   llm: AgentModel;
   checkpointer: BaseCheckpointSaver;

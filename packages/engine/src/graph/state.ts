@@ -4,7 +4,7 @@
  */
 import { Annotation } from '@langchain/langgraph/web';
 import type { ModelMessage } from 'ai';
-import type { PendingCall } from '../tool-calls/deps.ts';
+import type { PendingCall } from '../tool-calls/core/deps.ts';
 
 export type { PendingCall };
 

@@ -79,7 +79,7 @@ export interface ApprovalRecord {
   executedAt?: Date;
   resultSummary?: string;
   /**
-   * Verify, then undo (issue 21): the sealed before-state (verification/baseline.ts: the before object, the exact
+   * Verify, then undo (issue 21): the sealed before-state (tool-calls/core/baseline.ts: the before object, the exact
    * inverse call, the call's exact arguments), bound to this row and kept after execution (Undo needs it); erased
    * with the conversation.
    */
@@ -117,7 +117,7 @@ export interface RecordedUndo extends Omit<UndoProposal, 'second_person_required
   destructive?: boolean;
   /**
    * why only someone other than the requester may approve with automatic revert (four-eyes applies to the inverse),
-   * said under the policy the call was recorded with (undo/auto-revert-rules.ts secondPersonNote)
+   * said under the policy the call was recorded with (tool-calls/decide/auto-revert-rules.ts secondPersonNote)
    */
   secondPersonRequired?: string;
 }

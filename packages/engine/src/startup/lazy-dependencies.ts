@@ -5,7 +5,7 @@
  * not need. A failed load is not remembered (load-once.ts): the next call tries again.
  */
 import type { PasswordHasher } from '../accounts/password-hasher.ts';
-import type { ToolCallInspector } from '../tool-calls/propose/tool-call-inspector.ts';
+import type { ToolCallInspector } from '../tool-calls/core/tool-call-inspector.ts';
 import type { CheckJenkinsCredentials } from '../integrations/check-jenkins-credentials.ts';
 import type { CheckDataSource } from '../integrations/data-sources.ts';
 import type { ResolveHost } from '../integrations/integration-url-guard.ts';
@@ -37,5 +37,5 @@ export function lazyDataSourceCheck(options: { timeoutMs: number; resolve?: Reso
 
 /** The tool-call inspector for the agent service, which loads after the engine listens (deferred-agent-service.ts). */
 export async function loadToolCallInspector(options: { encryptionKey: Buffer }): Promise<ToolCallInspector> {
-  return (await import('../tool-calls/propose/tool-call-inspector.ts')).createToolCallInspector(options);
+  return (await import('../tool-calls/core/tool-call-inspector.ts')).createToolCallInspector(options);
 }

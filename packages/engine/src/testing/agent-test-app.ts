@@ -6,7 +6,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import type { AgentServiceDeps } from '../agent/create-agent-service.ts';
-import { createToolCallInspector } from '../tool-calls/propose/tool-call-inspector.ts';
+import { createToolCallInspector } from '../tool-calls/core/tool-call-inspector.ts';
 import { createSecretBox } from '../crypto/secret-box.ts';
 import { agentRoutes } from '../http/routes/agent/index.ts';
 import { deferAgentService, type DeferredAgentService } from '../startup/deferred-agent-service.ts';

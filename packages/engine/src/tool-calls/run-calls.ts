@@ -10,20 +10,20 @@
  * A resumed run executes an approved call only with the sealed exact arguments, once (the claim is atomic).
  *
  * Steps: propose/preview-and-request.ts (preview, record, awaiting event), execute/execute-approved.ts (decided
- * calls), execute/close-leftovers.ts (calls closed without running), execute/gate-tools.ts (what they share).
+ * calls), execute/close-leftovers.ts (calls closed without running), core/gate-tools.ts (what they share).
  * No LangGraph here: graph/nodes/gate/index.ts is the node that hands this the pending calls of its state.
  */
 import type { ModelMessage } from 'ai';
 import { decideApproval } from './propose/approval-policy.ts';
 import type { ToolInfo } from '../mcp/tool-gateway.ts';
-import type { PendingCall, ToolCallDeps, ToolCallRun } from './deps.ts';
+import type { PendingCall, ToolCallDeps, ToolCallRun } from './core/deps.ts';
 import { createLeftoverClosing } from './execute/close-leftovers.ts';
 import { createDecidedCalls } from './execute/execute-approved.ts';
-import { cancelledTextFor, createGateTools, runEndedCause, toolResult, userStopCause, type CallOutcome, type Identity } from './execute/gate-tools.ts';
+import { cancelledTextFor, createGateTools, runEndedCause, toolResult, userStopCause, type CallOutcome, type Identity } from './core/gate-tools.ts';
 import { createApprovalRequests } from './propose/preview-and-request.ts';
 
-export { cancelledText, deniedText, supersededText } from './execute/gate-tools.ts';
-export { sealContext } from './propose/hash-tool-call.ts';
+export { cancelledText, deniedText, supersededText } from './core/gate-tools.ts';
+export { sealContext } from './core/hash-tool-call.ts';
 
 /** The result of a change a read-only scheduled check's model proposed (issue 81). */
 export const readOnlyScheduleText = (name: string) => `Refused: schedule "${name}" is read-only, so it proposes no changes. Report what you found instead; a person can ask for the change in the conversation.`;

@@ -21,8 +21,8 @@ import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hashToolCall } from '../../src/tool-calls/propose/hash-tool-call.ts';
-import { createToolCallInspector } from '../../src/tool-calls/propose/tool-call-inspector.ts';
+import { hashToolCall } from '../../src/tool-calls/core/hash-tool-call.ts';
+import { createToolCallInspector } from '../../src/tool-calls/core/tool-call-inspector.ts';
 import { createMemoryEventBus } from '../../src/bus/memory-event-bus.ts';
 import { createClusterDirectory } from '../../src/clusters/cluster-directory.ts';
 import { createClusterPolicies } from '../../src/clusters/cluster-policies.ts';
@@ -34,7 +34,7 @@ import type { NewAuditEvent, SettingsStore, Storage } from '../../src/ports/inde
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
-import { captureBaseline, sealBefore } from '../../src/tool-calls/verify/baseline.ts';
+import { captureBaseline, sealBefore } from '../../src/tool-calls/core/baseline.ts';
 import { resumeVerifications } from '../../src/tool-calls/verify/resume-verifications.ts';
 
 const run = promisify(execFile);

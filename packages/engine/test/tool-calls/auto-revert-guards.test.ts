@@ -21,14 +21,14 @@ import type { AgentEvent } from '@skyflo/protocol';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hashToolCall } from '../../src/tool-calls/propose/hash-tool-call.ts';
-import { createToolCallInspector } from '../../src/tool-calls/propose/tool-call-inspector.ts';
+import { hashToolCall } from '../../src/tool-calls/core/hash-tool-call.ts';
+import { createToolCallInspector } from '../../src/tool-calls/core/tool-call-inspector.ts';
 import { agentConfig } from '../../src/config/agent.ts';
 import { createSecretBox } from '../../src/crypto/secret-box.ts';
 import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/mcp/tool-gateway.ts';
 import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';
-import { captureBaseline, sealBefore } from '../../src/tool-calls/verify/baseline.ts';
+import { captureBaseline, sealBefore } from '../../src/tool-calls/core/baseline.ts';
 import { resumeVerifications } from '../../src/tool-calls/verify/resume-verifications.ts';
 import { find, startVerifyAgent, type VerifyAgent } from './harness.ts';
 

@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hashToolCall } from '../../src/tool-calls/propose/hash-tool-call.ts';
+import { hashToolCall } from '../../src/tool-calls/core/hash-tool-call.ts';
 import { agentConfig } from '../../src/config/agent.ts';
 import { createGateNode } from '../../src/graph/nodes/gate/index.ts';
 import type { RunContext } from '../../src/graph/run-context.ts';
@@ -18,7 +18,7 @@ import type { ApprovalStore } from '../../src/ports/index.ts';
 import { createInMemoryApprovalStore } from '../../src/testing/in-memory-storage.ts';
 import { MemorySaver } from '@langchain/langgraph/web';
 import { randomBytes } from 'node:crypto';
-import { createToolCallInspector } from '../../src/tool-calls/propose/tool-call-inspector.ts';
+import { createToolCallInspector } from '../../src/tool-calls/core/tool-call-inspector.ts';
 import { createSecretBox } from '../../src/crypto/secret-box.ts';
 
 const catalogue: ToolInfo[] = [

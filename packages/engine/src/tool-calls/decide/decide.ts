@@ -319,7 +319,7 @@ export const autoRevertAvailableRule: DecideRule = ({ request, call, callId }) =
 export const autoRevertFourEyesRule: DecideRule = (facts) => {
   const { request, call, conversation, actor } = facts;
   // The recorded requester, even for an alert's call: choosing automatic revert pre-approves an inverse nobody else
-  // reviewed, and the revert path (undo/auto-revert.ts) judges the chooser against the same id.
+  // reviewed, and the revert path (verify/auto-revert.ts) judges the chooser against the same id.
   if (!request?.autoRevert || !call || actor.id !== (call.requestedBy ?? conversation?.ownerId)) return undefined;
   const deciding = decidingPolicy(facts);
   if (!deciding.fourEyes && deciding.otherPersonRequired === undefined) return undefined;

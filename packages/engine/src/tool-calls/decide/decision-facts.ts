@@ -4,14 +4,14 @@
  * commits with (issue 32.3: written by the same statement as the decision).
  */
 import type { ApprovalPolicyName } from './decision-authority.ts';
-import type { ToolCallInspector } from '../propose/tool-call-inspector.ts';
+import type { ToolCallInspector } from '../core/tool-call-inspector.ts';
 import type { ApprovalRecord, BreakGlass, NewAuditEvent, RecordedUndo } from '../../ports/index.ts';
-import { inverseNeedsSecondPerson as inverseSecondPersonCause, revertPolicyOf } from '../undo/auto-revert-rules.ts';
+import { inverseNeedsSecondPerson as inverseSecondPersonCause, revertPolicyOf } from './auto-revert-rules.ts';
 import { effectText } from '@skyflo/safety/policies';
 
 /**
  * Issue 31 item 6: whether the inverse of a call would itself need a second person, under the policy the call was
- * recorded with (undo/auto-revert-rules.ts), from the inverse's risks and destructiveness recorded with it. A row
+ * recorded with (decide/auto-revert-rules.ts), from the inverse's risks and destructiveness recorded with it. A row
  * recorded before those were stored is assessed now by the gate's inspector; a check that fails says yes.
  */
 export function inverseNeedsSecondPerson(options: {

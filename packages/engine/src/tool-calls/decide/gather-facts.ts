@@ -20,7 +20,7 @@ import { demandsOf } from '@skyflo/safety/policies';
 import type { EmergencyStopState } from '../../emergency-stop/emergency-stop.ts';
 import type { FreezeHit } from '@skyflo/safety/freezes';
 import type { ApprovalRecord, ApprovalStore, ConversationStore, PendingApprovalRecord } from '../../ports/index.ts';
-import type { ToolCallInspector } from '../propose/tool-call-inspector.ts';
+import type { ToolCallInspector } from '../core/tool-call-inspector.ts';
 import type { ApprovalPolicyName } from './decision-authority.ts';
 import { inverseNeedsSecondPerson } from './decision-facts.ts';
 import type { DecisionFacts, DecisionRequest } from './decide.ts';

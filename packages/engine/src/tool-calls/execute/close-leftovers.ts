@@ -5,8 +5,8 @@
 import { closedCallCode } from './reconcile-orphaned-approvals.ts';
 import { closeNotExecuted } from './execution-claim.ts';
 import type { ToolInfo } from '../../mcp/tool-gateway.ts';
-import type { ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
-import { cancelledTextFor, supersededText, type GateTools } from './gate-tools.ts';
+import type { ToolCallDeps, ToolCallRun, PendingCall } from '../core/deps.ts';
+import { cancelledTextFor, supersededText, type GateTools } from '../core/gate-tools.ts';
 
 export function createLeftoverClosing(deps: ToolCallDeps, run: ToolCallRun, gate: GateTools) {
   /**

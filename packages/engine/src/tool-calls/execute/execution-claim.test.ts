@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ApprovalRecord, ApprovalStore, NewAuditEvent } from '../../ports/index.ts';
 import { createInMemoryApprovalStore } from '../../testing/in-memory-storage.ts';
-import type { ToolCallRun } from '../deps.ts';
+import type { ToolCallRun } from '../core/deps.ts';
 import { claimDecidedAtStart, closeNotExecuted, releaseUnusedClaim, sendExecutionClaim, takeClaim, unusedClaimText } from './execution-claim.ts';
 
 const conversationId = 'c1';

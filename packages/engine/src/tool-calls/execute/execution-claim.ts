@@ -12,10 +12,10 @@
  * `unknown` where it used to leave it `failed`; either way nothing runs twice.
  */
 import { executionStartedRecord } from '../../audit/run-event-auditor.ts';
-import { enforcementFor } from './enforced-approval.ts';
+import { enforcementFor } from '../core/enforced-approval.ts';
 import { closingPayload } from './reconcile-orphaned-approvals.ts';
 import type { ApprovalRecord } from '../../ports/index.ts';
-import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
+import type { ToolCallDeps, ToolCallRun } from '../core/deps.ts';
 
 type ClaimDeps = Pick<ToolCallDeps, 'approvals' | 'enforcement'>;
 type ClaimRun = Pick<ToolCallRun, 'runId' | 'conversationId' | 'decided' | 'decidedClaim'>;

@@ -9,7 +9,7 @@
 import { frozenCode, type FreezeHit } from '@skyflo/safety/freezes';
 import { emergencyStopCode, stoppedText, type EmergencyStopState } from '../../emergency-stop/emergency-stop.ts';
 import type { ApprovalRecord, RiskFlag } from '../../ports/index.ts';
-import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
+import type { ToolCallDeps, ToolCallRun } from '../core/deps.ts';
 import { frozenHoldText } from '../decide/stop-rules.ts';
 import { takeClaim } from './execution-claim.ts';
 

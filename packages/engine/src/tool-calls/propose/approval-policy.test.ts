@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideApproval, defaultApprovalRules, missingAnnotationsRule, notReadOnlyRule, unknownToolRule, type ApprovalRule } from './approval-policy.ts';
-import { canonicalJson, hashToolCall } from './hash-tool-call.ts';
+import { canonicalJson, hashToolCall } from '../core/hash-tool-call.ts';
 import type { ToolInfo } from '../../mcp/tool-gateway.ts';
 
 const info = (name: string, annotations?: ToolInfo['annotations']): ToolInfo => ({ name, title: name, description: '', inputSchema: {}, annotations, tags: [] });

@@ -7,7 +7,7 @@
 import type { PolicyVerdict, RiskFlag } from '@skyflo/protocol';
 import { deniedText, demandsOf, policyObjectsOf, policyRiskFlags } from '@skyflo/safety/policies';
 import type { ClusterBinding } from '../../clusters/cluster-gate.ts';
-import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
+import type { ToolCallDeps, ToolCallRun } from '../core/deps.ts';
 
 export type PolicyJudgement = { denied: PolicyVerdict; text: string } | { denied?: undefined; verdicts: PolicyVerdict[]; flags: RiskFlag[] };
 

@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import type { ModelMessage } from 'ai';
 import type { AgentEvent, ExternalCallState, ExternalCallStatus, TimelineEntry, ToolExecutionRecord } from '@skyflo/protocol';
 import { AgentRequestError } from '../../errors/agent-request-error.ts';
-import type { PendingCall } from '../deps.ts';
+import type { PendingCall } from '../core/deps.ts';
 import type { ApprovalStore, AuditLog, AuthenticatedUser, Conversation } from '../../ports/index.ts';
 
 /** `Result`: what the started run resolves to (the agent service's RunResult). */

@@ -9,16 +9,9 @@ import { randomUUID } from 'node:crypto';
 import type { ModelMessage } from 'ai';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import { AgentRequestError } from '../../errors/agent-request-error.ts';
-import type { PendingCall } from '../deps.ts';
+import type { PendingCall } from '../core/deps.ts';
 import type { ApprovalStore, AuditLog, AuthenticatedUser, Conversation } from '../../ports/index.ts';
-import { openBefore } from '../verify/baseline.ts';
-
-/** The exact inverse recorded with `undoOf`'s before-state, when it is for `tool` and can still be opened. */
-export async function sealedInverseArgs(deps: { approvals: ApprovalStore; secretBox: SecretBox }, conversationId: string, undoOf: string, tool: string): Promise<Record<string, unknown> | undefined> {
-  const original = await deps.approvals.get(conversationId, undoOf);
-  const inverse = original ? openBefore(deps.secretBox, conversationId, undoOf, original.beforeSealed)?.inverse : undefined;
-  return inverse && inverse.tool === tool ? inverse.args : undefined;
-}
+import { openBefore } from '../core/baseline.ts';
 
 /** `Result`: what the started run resolves to (the agent service's RunResult). */
 export interface UndoProposerDeps<Result> {

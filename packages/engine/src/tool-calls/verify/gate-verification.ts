@@ -1,17 +1,17 @@
 /**
  * Verify, then undo, in the gate (issue 21): around the execution of an approved call (execute/
  * execute-approved.ts), record its before-state just before it runs, and verify it once it ran; with automatic
- * revert chosen and a `regressed` verdict, run the recorded inverse (undo/auto-revert.ts). What the model reads as
+ * revert chosen and a `regressed` verdict, run the recorded inverse (verify/auto-revert.ts). What the model reads as
  * the call's result ends with the verdict, so its answer says what really happened.
  */
 import { whileNotStopped } from '../../emergency-stop/stop-signal.ts';
 import { traceVerification } from '../../observability/tracing/spans.ts';
-import { hashToolCall } from '../propose/hash-tool-call.ts';
-import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
-import type { GateTools } from '../execute/gate-tools.ts';
+import { hashToolCall } from '../core/hash-tool-call.ts';
+import type { ToolCallDeps, ToolCallRun } from '../core/deps.ts';
+import type { GateTools } from '../core/gate-tools.ts';
 import type { ApprovalRecord, RecordedUndo } from '../../ports/index.ts';
-import { autoRevertInRun, type PreparedRevert } from '../undo/auto-revert.ts';
-import { captureBaseline, openBefore, sealBefore, type Baseline, type SealedBefore } from './baseline.ts';
+import { autoRevertInRun, type PreparedRevert } from './auto-revert.ts';
+import { captureBaseline, openBefore, sealBefore, type Baseline, type SealedBefore } from '../core/baseline.ts';
 import { jenkinsTarget, jenkinsVerifyInput } from './jenkins-result.ts';
 import { verificationLine } from './verify-change.ts';
 import { canVerify, runVerification } from './verify-executed.ts';

@@ -7,13 +7,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AgentEvent } from '@skyflo/protocol';
 import { describe, expect, it } from 'vitest';
-import { hashToolCall } from '../propose/hash-tool-call.ts';
-import { createToolCallInspector } from '../propose/tool-call-inspector.ts';
+import { hashToolCall } from '../core/hash-tool-call.ts';
+import { createToolCallInspector } from '../core/tool-call-inspector.ts';
 import { agentConfig } from '../../config/agent.ts';
 import { createSecretBox } from '../../crypto/secret-box.ts';
 import type { ToolGateway } from '../../mcp/tool-gateway.ts';
 import { createInMemoryStorage } from '../../testing/in-memory-storage.ts';
-import { sealBefore } from './baseline.ts';
+import { sealBefore } from '../core/baseline.ts';
 import { jenkinsBuildOf } from './jenkins-result.ts';
 import { resumeVerifications } from './resume-verifications.ts';
 

@@ -10,7 +10,7 @@ import { createSecretBox } from '../../crypto/secret-box.ts';
 import type { ToolGateway } from '../../mcp/tool-gateway.ts';
 import { agentConfig } from '../../config/agent.ts';
 import { createInMemoryStorage } from '../../testing/in-memory-storage.ts';
-import { sealBefore } from './baseline.ts';
+import { sealBefore } from '../core/baseline.ts';
 import { resumeVerifications } from './resume-verifications.ts';
 
 const toolCard = (callId: string, status: 'completed' | 'executing' = 'completed'): TimelineEntry => ({

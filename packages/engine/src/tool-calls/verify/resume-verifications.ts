@@ -6,14 +6,14 @@
  *
  * An approval given with automatic revert keeps that choice across the restart: the `verifying` state records it
  * (verify-executed.ts), and a resumed verdict of `regressed` runs the recorded inverse, verified too
- * (undo/auto-revert.ts), exactly as the run that was stopped would have.
+ * (verify/auto-revert.ts), exactly as the run that was stopped would have.
  */
 import { randomUUID } from 'node:crypto';
 import { locateToolCard, type AgentEvent, type AgentEventPayload, type AgentEventType, type MemberScope, type TimelineEntry } from '@skyflo/protocol';
-import { hashToolCall } from '../propose/hash-tool-call.ts';
-import type { ToolCallInspector } from '../propose/tool-call-inspector.ts';
+import { hashToolCall } from '../core/hash-tool-call.ts';
+import type { ToolCallInspector } from '../core/tool-call-inspector.ts';
 import { createClusterGate, type ClusterDeps } from '../../clusters/cluster-gate.ts';
-import { callToolWithEvents } from '../execute/gate-tools.ts';
+import { callToolWithEvents } from '../core/gate-tools.ts';
 import type { AgentConfig } from '../../config/agent.ts';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { JenkinsIntegration } from '../../mcp/jenkins-args.ts';
@@ -21,8 +21,8 @@ import type { ToolGateway } from '../../mcp/tool-gateway.ts';
 import type { ApprovalRecord, Storage } from '../../ports/index.ts';
 import { applyEventToTimeline } from '../../timeline/apply-event.ts';
 import type { ClusterEnforcement } from '../../clusters/enforcement/cluster-enforcement.ts';
-import { clusterCheckOf, prepareRevert, revertAutomatically, type AutoRevertDeps, type PreparedRevert, type RevertSurroundings } from '../undo/auto-revert.ts';
-import { openBefore, type InverseCall, type SealedBefore } from './baseline.ts';
+import { clusterCheckOf, prepareRevert, revertAutomatically, type AutoRevertDeps, type PreparedRevert, type RevertSurroundings } from './auto-revert.ts';
+import { openBefore, type InverseCall, type SealedBefore } from '../core/baseline.ts';
 import { jenkinsTarget, jenkinsVerifyInput } from './jenkins-result.ts';
 import { whileNotStopped, type EmergencyStopSignal } from '../../emergency-stop/stop-signal.ts';
 import { canVerify, runVerification, type VerifyExecutedDeps } from './verify-executed.ts';

@@ -4,7 +4,7 @@
  * writes back what they came to; a call awaiting a decision ends the run (no interrupt(): the approval starts a new
  * run from the checkpoint). It also answers load_toolset, which only changes what the model is shown.
  */
-import { jenkinsMissingText } from '../../../tool-calls/execute/gate-tools.ts';
+import { jenkinsMissingText } from '../../../tool-calls/core/gate-tools.ts';
 import { createToolCallRunner, type EngineTool } from '../../../tool-calls/run-calls.ts';
 import { toolsets, type Toolset } from '../../../mcp/tool-gateway.ts';
 import type { GraphDeps, RunContext } from '../../run-context.ts';

@@ -1,6 +1,6 @@
 /**
  * Issue 31 (6, 7): the pure rules deciding whether an automatic revert may run on its own — who may choose it under
- * four-eyes (undo/auto-revert-rules.ts autoRevertRefusal, inverseNeedsSecondPerson) and whether the inverse is still the
+ * four-eyes (decide/auto-revert-rules.ts autoRevertRefusal, inverseNeedsSecondPerson) and whether the inverse is still the
  * one shown on the card (inverseDiffChanged).
  */
 import { describe, expect, it } from 'vitest';

@@ -5,19 +5,18 @@
  * types extend these.
  */
 import type { AgentEventPayload, AgentEventType, MemberScope, ObservabilitySources } from '@skyflo/protocol';
-import type { AgentConfig } from '../config/agent.ts';
-import type { SecretBox } from '../crypto/secret-box.ts';
-import type { ClusterDeps } from '../clusters/cluster-gate.ts';
-import type { ClusterEnforcement } from '../clusters/enforcement/cluster-enforcement.ts';
-import type { JenkinsIntegration } from '../mcp/jenkins-args.ts';
-import type { ToolGateway } from '../mcp/tool-gateway.ts';
-import type { ApprovalRecord, ApprovalStore, Role } from '../ports/index.ts';
-import type { ApprovalPolicyName } from './decide/conversation-access.ts';
-import type { ToolCallInspector } from './propose/tool-call-inspector.ts';
-import type { PolicyGate } from '../policies/policy-gate.ts';
-import type { EmergencyStop } from '../emergency-stop/emergency-stop.ts';
-import type { EmergencyStopSignal } from '../emergency-stop/stop-signal.ts';
-import type { FreezeService } from '../freezes/freeze-service.ts';
+import type { AgentConfig } from '../../config/agent.ts';
+import type { SecretBox } from '../../crypto/secret-box.ts';
+import type { ClusterDeps } from '../../clusters/cluster-gate.ts';
+import type { ClusterEnforcement } from '../../clusters/enforcement/cluster-enforcement.ts';
+import type { JenkinsIntegration } from '../../mcp/jenkins-args.ts';
+import type { ToolGateway } from '../../mcp/tool-gateway.ts';
+import type { ApprovalPolicyName, ApprovalRecord, ApprovalStore, Role } from '../../ports/index.ts';
+import type { ToolCallInspector } from './tool-call-inspector.ts';
+import type { PolicyGate } from '../../policies/policy-gate.ts';
+import type { EmergencyStop } from '../../emergency-stop/emergency-stop.ts';
+import type { EmergencyStopSignal } from '../../emergency-stop/stop-signal.ts';
+import type { FreezeService } from '../../freezes/freeze-service.ts';
 
 export type Emit = <T extends AgentEventType>(type: T, payload: AgentEventPayload<T>) => Promise<void>;
 

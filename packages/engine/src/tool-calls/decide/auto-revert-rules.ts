@@ -1,7 +1,7 @@
 /**
  * Issue 31 (6, 7): when an automatic revert may run on its own. Pure rules, shared by the decision (whether
  * `auto_revert: true` may be chosen by this person, what the card and the queue offer) and by the revert itself
- * (undo/auto-revert.ts checks them again when the revert is due).
+ * (verify/auto-revert.ts checks them again when the revert is due).
  *
  * - Four-eyes: the inverse is a change of its own. When it would need someone other than the requester under the
  *   policy that applies (destructive, or a high risk such as SCALE_TO_ZERO, with APPROVAL_FOUR_EYES; or a cluster
@@ -11,13 +11,13 @@
  *   When its fresh preview changes other lines than the diff on the card (someone edited the object since), it is
  *   not run automatically; Undo proposes it with the new diff.
  */
-import type { ApprovalPolicyName } from '../decide/conversation-access.ts';
-import { fourEyesCause } from '../decide/decision-authority.ts';
+import type { ApprovalPolicyName } from './conversation-access.ts';
+import { fourEyesCause } from './decision-authority.ts';
 import { decisionPolicyOf } from '../../clusters/cluster-policies.ts';
 import { mergeRisks } from '@skyflo/safety';
-import type { ToolCallInspector } from '../propose/tool-call-inspector.ts';
+import type { ToolCallInspector } from '../core/tool-call-inspector.ts';
 import type { ApprovalPolicyApplied, RiskFlag } from '../../ports/index.ts';
-import type { InverseCall } from '../verify/baseline.ts';
+import type { InverseCall } from '../core/baseline.ts';
 
 /** APPROVAL_POLICY and APPROVAL_FOUR_EYES, as the agent service holds them. */
 export interface EnvironmentPolicy {
@@ -84,7 +84,7 @@ export function autoRevertRefusal(input: { policy: RevertPolicy; inverse: Invers
 
 /**
  * What a unified diff changes: its removed and its added lines, each sorted, without headers and hunk positions. Sorted
- * because the card's inverse diff is the change's own diff reversed (verify/baseline.ts reverseUnifiedDiff),
+ * because the card's inverse diff is the change's own diff reversed (core/baseline.ts reverseUnifiedDiff),
  * which lists a hunk's lines in the change's order, while a fresh preview lists removals first.
  */
 export function changedLines(diff: string): { removed: string[]; added: string[] } {

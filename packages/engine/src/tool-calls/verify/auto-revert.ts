@@ -9,26 +9,26 @@
  * at all. Both go through revertAutomatically with where they stand (RevertSurroundings).
  */
 import type { AgentEventPayload, AgentEventType, MemberScope } from '@skyflo/protocol';
-import { canonicalJson, hashToolCall, sealContext } from '../propose/hash-tool-call.ts';
-import type { ToolCallInspector } from '../propose/tool-call-inspector.ts';
+import { canonicalJson, hashToolCall, sealContext } from '../core/hash-tool-call.ts';
+import type { ToolCallInspector } from '../core/tool-call-inspector.ts';
 import type { ClusterGate, WritesAtExecution } from '../../clusters/cluster-gate.ts';
 import type { WrittenObject } from '../../clusters/manifest-scope.ts';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { ApprovalCredentialRequest, ToolCallCredential } from '@skyflo/protocol';
 import type { ClusterEnforcement } from '../../clusters/enforcement/cluster-enforcement.ts';
-import { enforcedGrant, enforcementFor, grantRequestOf } from '../execute/enforced-approval.ts';
-import type { ToolCallDeps, ToolCallRun } from '../deps.ts';
+import { enforcedGrant, enforcementFor, grantRequestOf } from '../core/enforced-approval.ts';
+import type { ToolCallDeps, ToolCallRun } from '../core/deps.ts';
 import { emergencyStopCode, stoppedText, type EmergencyStop } from '../../emergency-stop/emergency-stop.ts';
-import type { GateTools, Identity, ToolRunOutcome } from '../execute/gate-tools.ts';
+import type { GateTools, Identity, ToolRunOutcome } from '../core/gate-tools.ts';
 import { previewFacts, previewHash } from '../propose/preview-and-request.ts';
-import { approverImpersonation } from '../execute/gate-tools.ts';
+import { approverImpersonation } from '../core/gate-tools.ts';
 import { executionStartedRecord } from '../../audit/run-event-auditor.ts';
 import type { ToolGateway } from '../../mcp/tool-gateway.ts';
 import type { ApprovalRecord, ApprovalStore, RiskFlag } from '../../ports/index.ts';
-import type { InverseCall } from '../verify/baseline.ts';
-import { verificationLine } from '../verify/verify-change.ts';
-import { runVerification, type VerifyExecutedDeps } from '../verify/verify-executed.ts';
-import { type EnvironmentPolicy, inverseDiffChanged, inverseNeedsSecondPerson, inverseRisks, revertPolicyOf } from './auto-revert-rules.ts';
+import type { InverseCall } from '../core/baseline.ts';
+import { verificationLine } from './verify-change.ts';
+import { runVerification, type VerifyExecutedDeps } from './verify-executed.ts';
+import { type EnvironmentPolicy, inverseDiffChanged, inverseNeedsSecondPerson, inverseRisks, revertPolicyOf } from '../decide/auto-revert-rules.ts';
 
 export interface AutoRevertDeps {
   tools: ToolGateway;

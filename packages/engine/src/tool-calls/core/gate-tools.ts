@@ -8,7 +8,7 @@ import type { ToolModelMessage } from 'ai';
 import { injectJenkinsArgs, isJenkinsTool, jenkinsTargetLine, stripJenkinsArgs } from '../../mcp/jenkins-args.ts';
 import { isOutcomeUnknownResult, toolResultChartSchema, type ObservabilitySources, type ToolCallCredential, type ToolResultChart } from '@skyflo/protocol';
 import { isObservabilityTool, ToolCallNotRunError, type JenkinsCallCredentials, type ToolGateway, type ToolInfo } from '../../mcp/tool-gateway.ts';
-import type { Emit, ToolCallDeps, ToolCallRun, PendingCall } from '../deps.ts';
+import type { Emit, ToolCallDeps, ToolCallRun, PendingCall } from './deps.ts';
 import { createClusterGate, type ClusterBinding, type ClusterResolution } from '../../clusters/cluster-gate.ts';
 import { manifestTools, placementRisks, type WrittenObject } from '../../clusters/manifest-scope.ts';
 import type { RiskFlag } from '../../ports/index.ts';
