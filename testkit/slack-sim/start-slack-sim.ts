@@ -5,8 +5,8 @@
  * `v0:<timestamp>:<body>` with the app's signing secret, in X-Slack-Signature with X-Slack-Request-Timestamp.
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { postClick, sendJson, startSimServer, type SentClick } from '../chat-sim/sim-server.ts';
 
 export interface SlackSimCall {
   method: string;
@@ -43,7 +43,7 @@ export interface ClickResult {
   status: number;
   body: string;
   /** what was signed and sent, so a test can send it again (a replay) */
-  sent: { body: string; headers: Record<string, string> };
+  sent: SentClick;
 }
 
 export interface SlackSim {
@@ -69,12 +69,6 @@ export interface SlackSimOptions {
   botToken?: string;
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function parse(request: IncomingMessage, text: string): Record<string, unknown> {
   if (!text) return {};
   if ((request.headers['content-type'] ?? '').includes('application/json')) return JSON.parse(text) as Record<string, unknown>;
@@ -92,63 +86,53 @@ export async function startSlackSim(options: SlackSimOptions = {}): Promise<Slac
   let sequence = 0;
   let base = '';
 
-  const send = (response: ServerResponse, status: number, body: unknown) => {
-    response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  };
-
-  const server = createServer((request, response) => {
-    void (async () => {
-      const text = await readBody(request);
+  const sim = await startSimServer(
+    options,
+    async (request, response, text) => {
       const url = new URL(request.url ?? '/', 'http://slack-sim');
       if (url.pathname.startsWith('/response/')) {
         const userId = responseUrls.get(url.pathname.slice('/response/'.length));
-        if (!userId) return send(response, 404, { ok: false, error: 'unknown response_url' });
+        if (!userId) return sendJson(response, 404, { ok: false, error: 'unknown response_url' });
         const body = parse(request, text);
         ephemeral.push({ userId, text: String(body['text'] ?? '') });
-        return send(response, 200, { ok: true });
+        return sendJson(response, 200, { ok: true });
       }
       const method = url.pathname.replace(/^\/api\//, '');
       const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
       const body = { ...Object.fromEntries(url.searchParams), ...parse(request, text) };
       calls.push({ method, body, ...(token ? { token } : {}) });
       const tokenOk = options.botToken ? token === options.botToken : token?.startsWith('xoxb-') === true;
-      if (!tokenOk) return send(response, 200, { ok: false, error: 'invalid_auth' });
+      if (!tokenOk) return sendJson(response, 200, { ok: false, error: 'invalid_auth' });
       switch (method) {
         case 'auth.test':
-          return send(response, 200, { ok: true, team: 'Skyflo Sim', user: 'skyflo', user_id: 'U_SKYFLO_BOT' });
+          return sendJson(response, 200, { ok: true, team: 'Skyflo Sim', user: 'skyflo', user_id: 'U_SKYFLO_BOT' });
         case 'chat.postMessage': {
           sequence += 1;
           const ts = `1700000000.${String(sequence).padStart(6, '0')}`;
           const message = { channel: String(body['channel']), ts, text: String(body['text'] ?? ''), blocks: (body['blocks'] as unknown[]) ?? [] };
           messages.set(ts, message);
-          return send(response, 200, { ok: true, channel: message.channel, ts, message });
+          return sendJson(response, 200, { ok: true, channel: message.channel, ts, message });
         }
         case 'chat.update': {
           const ts = String(body['ts']);
           const existing = messages.get(ts);
-          if (!existing) return send(response, 200, { ok: false, error: 'message_not_found' });
+          if (!existing) return sendJson(response, 200, { ok: false, error: 'message_not_found' });
           const message = { ...existing, text: String(body['text'] ?? existing.text), blocks: (body['blocks'] as unknown[]) ?? existing.blocks };
           messages.set(ts, message);
-          return send(response, 200, { ok: true, channel: message.channel, ts });
+          return sendJson(response, 200, { ok: true, channel: message.channel, ts });
         }
         case 'users.info': {
           const id = String(body['user']);
           const email = users.get(id);
-          return email ? send(response, 200, { ok: true, user: { id, profile: { email } } }) : send(response, 200, { ok: false, error: 'user_not_found' });
+          return email ? sendJson(response, 200, { ok: true, user: { id, profile: { email } } }) : sendJson(response, 200, { ok: false, error: 'user_not_found' });
         }
         default:
-          return send(response, 200, { ok: false, error: 'unknown_method' });
+          return sendJson(response, 200, { ok: false, error: 'unknown_method' });
       }
-    })().catch((error: unknown) => send(response, 500, { ok: false, error: String(error) }));
-  });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
-  const address = server.address() as AddressInfo;
-  base = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
-
-  const post = async (url: string, sent: ClickResult['sent']) => {
-    const response = await fetch(url, { method: 'POST', body: sent.body, headers: sent.headers });
-    return { status: response.status, body: await response.text() };
-  };
+    },
+    (error) => ({ ok: false, error: String(error) }),
+  );
+  base = sim.base;
 
   return {
     url: base,
@@ -180,9 +164,9 @@ export async function startSlackSim(options: SlackSimOptions = {}): Promise<Slac
         'x-slack-signature': input.signature ?? slackSignature(input.signingSecret, timestamp, body),
       };
       const sent = { body, headers };
-      return { ...(await post(input.url, sent)), sent };
+      return { ...(await postClick(input.url, sent)), sent };
     },
-    resend: (sent, url) => post(url, sent),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    resend: (sent, url) => postClick(url, sent),
+    close: sim.close,
   };
 }

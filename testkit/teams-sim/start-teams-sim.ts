@@ -12,8 +12,8 @@
  *   bot's app id, issuer https://api.botframework.com and the serviceUrl claim, as Bot Framework does.
  */
 import { createSign, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { postClick, sendJson, startSimServer, type SentClick } from '../chat-sim/sim-server.ts';
 
 /** The issuer of the Bot Framework channel's tokens (Microsoft's documented value; the sim signs with it too). */
 export const BOT_FRAMEWORK_ISSUER = 'https://api.botframework.com';
@@ -64,7 +64,7 @@ export interface TeamsClickResult {
   status: number;
   body: string;
   /** what was signed and sent, so a test can send it again (a replay) */
-  sent: { body: string; headers: Record<string, string> };
+  sent: SentClick;
 }
 
 export interface TeamsSim {
@@ -94,12 +94,6 @@ export interface TeamsSimOptions {
   appPassword: string;
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 const base64url = (value: string | Buffer) => Buffer.from(value).toString('base64url');
 
 /** An RS256 JWT, as the channel signs them (header kid names the JWKS key). */
@@ -120,66 +114,56 @@ export async function startTeamsSim(options: TeamsSimOptions): Promise<TeamsSim>
   const jwk = key.publicKey.export({ format: 'jwk' }) as { n: string; e: string };
   let base = '';
 
-  const send = (response: ServerResponse, status: number, body: unknown) => {
-    response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  };
-
-  const server = createServer((request, response) => {
-    void (async () => {
-      const text = await readBody(request);
+  const sim = await startSimServer(
+    options,
+    async (request, response, text) => {
       const url = new URL(request.url ?? '/', 'http://teams-sim');
       const path = url.pathname;
       const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
       calls.push({ method: request.method ?? 'GET', path, ...(token ? { token } : {}) });
       if (path === '/v1/.well-known/openidconfiguration') {
-        return send(response, 200, { issuer: BOT_FRAMEWORK_ISSUER, authorization_endpoint: `${base}/v1/authorize`, jwks_uri: `${base}/keys`, id_token_signing_alg_values_supported: ['RS256'], token_endpoint_auth_methods_supported: ['private_key_jwt'] });
+        return sendJson(response, 200, { issuer: BOT_FRAMEWORK_ISSUER, authorization_endpoint: `${base}/v1/authorize`, jwks_uri: `${base}/keys`, id_token_signing_alg_values_supported: ['RS256'], token_endpoint_auth_methods_supported: ['private_key_jwt'] });
       }
-      if (path === '/keys') return send(response, 200, { keys: [{ kty: 'RSA', use: 'sig', kid, x5t: kid, n: jwk.n, e: jwk.e, endorsements: ['msteams'] }] });
+      if (path === '/keys') return sendJson(response, 200, { keys: [{ kty: 'RSA', use: 'sig', kid, x5t: kid, n: jwk.n, e: jwk.e, endorsements: ['msteams'] }] });
       const tokenPath = /^\/[^/]+\/oauth2\/v2\.0\/token$/.exec(path);
       if (tokenPath && request.method === 'POST') {
         const form = new URLSearchParams(text);
         if (form.get('grant_type') !== 'client_credentials' || form.get('client_id') !== options.appId || form.get('client_secret') !== options.appPassword) {
-          return send(response, 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
+          return sendJson(response, 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
         }
         const accessToken = `teams-sim-access-${randomUUID()}`;
         issuedTokens.add(accessToken);
-        return send(response, 200, { token_type: 'Bearer', expires_in: 3599, access_token: accessToken });
+        return sendJson(response, 200, { token_type: 'Bearer', expires_in: 3599, access_token: accessToken });
       }
       const connector = /^\/v3\/conversations\/([^/]+)\/(activities|members)(?:\/([^/]+))?$/.exec(path);
       if (connector) {
-        if (!token || !issuedTokens.has(token)) return send(response, 401, { error: { code: 'Unauthorized', message: 'Authorization has been denied for this request.' } });
+        if (!token || !issuedTokens.has(token)) return sendJson(response, 401, { error: { code: 'Unauthorized', message: 'Authorization has been denied for this request.' } });
         const conversationId = decodeURIComponent(connector[1]!);
         const item = connector[3] ? decodeURIComponent(connector[3]) : undefined;
         if (connector[2] === 'members' && item && request.method === 'GET') {
           const user = users.get(item);
-          return user ? send(response, 200, { id: user.id, aadObjectId: user.aadObjectId, email: user.email, userPrincipalName: user.email, name: user.name }) : send(response, 404, { error: { code: 'MemberNotFoundInConversation', message: 'The member was not found' } });
+          return user ? sendJson(response, 200, { id: user.id, aadObjectId: user.aadObjectId, email: user.email, userPrincipalName: user.email, name: user.name }) : sendJson(response, 404, { error: { code: 'MemberNotFoundInConversation', message: 'The member was not found' } });
         }
         if (connector[2] === 'activities' && !item && request.method === 'POST') {
           const activity = JSON.parse(text) as Record<string, unknown>;
           const id = `1700000000${String(activities.length + 1).padStart(3, '0')}`;
           activities.push({ id, conversationId, activity, posted: activity, updates: [] });
-          return send(response, 201, { id });
+          return sendJson(response, 201, { id });
         }
         if (connector[2] === 'activities' && item && request.method === 'PUT') {
           const posted = activities.find((entry) => entry.id === item && entry.conversationId === conversationId);
-          if (!posted) return send(response, 404, { error: { code: 'ActivityNotFound', message: 'no such activity' } });
+          if (!posted) return sendJson(response, 404, { error: { code: 'ActivityNotFound', message: 'no such activity' } });
           posted.activity = JSON.parse(text) as Record<string, unknown>;
           posted.updates.push(posted.activity);
-          return send(response, 200, { id: item });
+          return sendJson(response, 200, { id: item });
         }
       }
-      return send(response, 404, { error: { code: 'NotFound', message: `${request.method} ${path}` } });
-    })().catch((error: unknown) => send(response, 500, { error: { code: 'SimError', message: String(error) } }));
-  });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
-  const address = server.address() as AddressInfo;
-  base = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
+      return sendJson(response, 404, { error: { code: 'NotFound', message: `${request.method} ${path}` } });
+    },
+    (error) => ({ error: { code: 'SimError', message: String(error) } }),
+  );
+  base = sim.base;
   const serviceUrl = `${base}/`;
-
-  const post = async (url: string, sent: TeamsClickResult['sent']) => {
-    const response = await fetch(url, { method: 'POST', body: sent.body, headers: sent.headers });
-    return { status: response.status, body: await response.text() };
-  };
 
   return {
     url: base,
@@ -212,9 +196,9 @@ export async function startTeamsSim(options: TeamsSimOptions): Promise<TeamsSim>
       const claims = { iss: BOT_FRAMEWORK_ISSUER, aud: input.audience ?? options.appId, serviceurl: input.serviceUrlClaim ?? serviceUrl, nbf: now - 60, iat: now - 60, exp: now + (input.expiresInSeconds ?? 3600) };
       const jwt = signChannelJwt(input.signWithForeignKey ? foreign.privateKey : key.privateKey, kid, claims);
       const sent = { body: JSON.stringify(activity), headers: { 'content-type': 'application/json', ...(input.omitToken ? {} : { authorization: `Bearer ${jwt}` }) } };
-      return { ...(await post(input.url, sent)), sent };
+      return { ...(await postClick(input.url, sent)), sent };
     },
-    resend: (sent, url) => post(url, sent),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    resend: (sent, url) => postClick(url, sent),
+    close: sim.close,
   };
 }

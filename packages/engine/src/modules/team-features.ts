@@ -99,32 +99,10 @@ export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
   // relative links only while no public address is known (neither PUBLIC_URL nor the first admin's browser origin)
   const publicUrl = createPublicUrlService({ settings: deps.storage.settings, audit: deps.storage.audit, ...(deps.publicUrl ? { environment: deps.publicUrl } : {}), logger: deps.logger });
   const conversationUrl = (id: string) => `${publicUrl.base()}/chat/${id}`;
-  const slack = createSlackService({
-    settings: deps.storage.settings,
-    secretBox: deps.secretBox,
-    audit: deps.storage.audit,
-    users: deps.storage.users,
-    approvals: deps.storage.approvals,
-    checkUrl,
-    fetch: egress.fetch,
-    agent: deps.agent,
-    conversationUrl,
-    ...(deps.passkeys ? { passkeys: deps.passkeys } : {}),
-    logger: deps.logger,
-  });
-  const teams = createTeamsService({
-    settings: deps.storage.settings,
-    secretBox: deps.secretBox,
-    audit: deps.storage.audit,
-    users: deps.storage.users,
-    approvals: deps.storage.approvals,
-    checkUrl,
-    fetch: egress.fetch,
-    openIdMetadataUrl: deps.teamsOpenIdMetadataUrl ?? BOT_FRAMEWORK_OPENID_METADATA_URL,
-    agent: deps.agent,
-    conversationUrl,
-    logger: deps.logger,
-  });
+  // Slack and Teams are both chat integrations (integrations/chat-approvals/): the same dependencies
+  const chat = { settings: deps.storage.settings, secretBox: deps.secretBox, audit: deps.storage.audit, users: deps.storage.users, approvals: deps.storage.approvals, checkUrl, fetch: egress.fetch, agent: deps.agent, conversationUrl, logger: deps.logger };
+  const slack = createSlackService({ ...chat, ...(deps.passkeys ? { passkeys: deps.passkeys } : {}) });
+  const teams = createTeamsService({ ...chat, openIdMetadataUrl: deps.teamsOpenIdMetadataUrl ?? BOT_FRAMEWORK_OPENID_METADATA_URL });
   const sinks: TeamEventSink[] = [webhookSink, slack.sink, teams.sink];
   const pagerDuty = deps.pagerDuty;
   if (pagerDuty?.notes) sinks.push(createPagerDutyNotesSink({ apiUrl: pagerDuty.apiUrl, ...pagerDuty.notes, conversations: deps.storage.conversations, audit: deps.storage.audit, fetch: egress.fetch, logger: deps.logger }));

@@ -1,25 +1,18 @@
 /**
  * The Slack messages of approval requests: the call, why it needs a decision, its risks, the diff (truncated, with a
  * link to the conversation for the rest) and Approve / Deny buttons; once decided, the same message without buttons
- * saying who decided and how. Text only from the TeamEvent (display-form arguments: no secrets).
+ * saying who decided and how. Text only from the request's facts (display-form arguments: no secrets).
  */
-import { decidedLine, type DecisionOutcome, type TeamEvent } from '../../team-events/team-event.ts';
-
-/** Slack's section text limit is 3000 characters; the diff gets most of it. */
-const MAX_DIFF_CHARS = 2_500;
+import { decidedLine, type DecisionOutcome } from '../../team-events/team-event.ts';
+import type { RequestFacts } from '../chat-approvals/posted-approvals.ts';
+import { truncateDiff } from '../chat-approvals/truncate-diff.ts';
 
 export interface ButtonValue {
   conversation_id: string;
   call_id: string;
 }
 
-export function truncateDiff(diff: string, link: string): string {
-  if (diff.length <= MAX_DIFF_CHARS) return diff;
-  const cut = diff.slice(0, MAX_DIFF_CHARS);
-  return `${cut.slice(0, cut.lastIndexOf('\n') > 0 ? cut.lastIndexOf('\n') : cut.length)}\n… (${diff.length - MAX_DIFF_CHARS} more characters: ${link})`;
-}
-
-function summaryBlocks(event: TeamEvent, link: string) {
+function summaryBlocks(event: RequestFacts, link: string) {
   const risks = (event.risks ?? []).map((risk) => `• ${risk.severity.toUpperCase()} ${risk.code}: ${risk.message}`).join('\n');
   return [
     { type: 'section', text: { type: 'mrkdwn', text: `*${event.policy_reason ?? `${event.tool} waits for approval`}*\n<${link}|${event.conversation_title || 'Open the conversation'}>${event.requested_by?.email ? ` · asked by ${event.requested_by.email}` : ''}` } },
@@ -32,7 +25,7 @@ function summaryBlocks(event: TeamEvent, link: string) {
  * `passkeyPage`: the call needs the approver's passkey (issue 35), so its only button is a link to its approval page
  * in the Command Center: a click in Slack never decides it (and a forged approve action is refused by the decision).
  */
-export function approvalRequestMessage(event: TeamEvent, link: string, passkeyPage?: string) {
+export function approvalRequestMessage(event: RequestFacts, link: string, passkeyPage?: string) {
   const value: ButtonValue = { conversation_id: event.conversation_id, call_id: event.call_id! };
   if (passkeyPage) {
     return {
@@ -60,7 +53,7 @@ export function approvalRequestMessage(event: TeamEvent, link: string, passkeyPa
   };
 }
 
-export function decidedMessage(request: TeamEvent, outcome: DecisionOutcome, by: string, link: string, reason?: string) {
+export function decidedMessage(request: RequestFacts, outcome: DecisionOutcome, by: string, link: string, reason?: string) {
   const line = decidedLine(outcome, by, reason);
   return { text: `Skyflo: ${request.tool} ${line.toLowerCase()}`, blocks: [...summaryBlocks(request, link), { type: 'context', elements: [{ type: 'mrkdwn', text: `*${line}*` }] }] };
 }

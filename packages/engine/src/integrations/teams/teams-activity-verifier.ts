@@ -10,9 +10,10 @@
  * is accepted once across every engine on the database (a settings claim, as Slack's signatures are), keyed by the
  * token's expiry so claims the expiry check refuses anyway are pruned.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { BotFrameworkAuthentication } from 'botframework-connector';
 import type { ExpiringSettings, SettingsStore } from '../../ports/index.ts';
+import { createOnceClaims } from '../chat-approvals/once-claims.ts';
 
 /**
  * Microsoft's channel metadata: the default of TEAMS_OPENID_METADATA_URL (AuthenticationConstants.
@@ -30,8 +31,6 @@ const loadSdk = async () => {
 export const TEAMS_ACTIVITY_PREFIX = 'teams.activity.';
 /** the SDK's clock tolerance: a token this long past its expiry is still accepted, so its claim must outlive it */
 const TOLERANCE_SECONDS = 300;
-const PRUNE_BATCH = 500;
-const PRUNE_INTERVAL_MS = 60_000;
 
 export interface TeamsBot {
   appId: string;
@@ -63,10 +62,8 @@ export interface TeamsActivityVerifier {
   verify(bot: TeamsBot, authorization: string | undefined, activity: TeamsActivity): Promise<string | undefined>;
 }
 
-const claimsAt = (expiry: number) => `${TEAMS_ACTIVITY_PREFIX}${String(expiry).padStart(12, '0')}.`;
-
 export function createTeamsActivityVerifier(deps: TeamsActivityVerifierDeps): TeamsActivityVerifier {
-  let lastPrunedAt = Number.NEGATIVE_INFINITY;
+  const claims = createOnceClaims({ settings: deps.settings, prefix: TEAMS_ACTIVITY_PREFIX, pruneAfterSeconds: 2 * TOLERANCE_SECONDS, pruneFailure: 'could not prune old Teams activity claims', ...(deps.logger ? { logger: deps.logger } : {}) });
   // one authenticator per bot credentials: it keeps the SDK's metadata and key cache between activities
   const authenticators = new Map<string, BotFrameworkAuthentication>();
 
@@ -94,17 +91,6 @@ export function createTeamsActivityVerifier(deps: TeamsActivityVerifierDeps): Te
     return authenticator;
   };
 
-  async function prune(nowSeconds: number): Promise<void> {
-    if (nowSeconds * 1000 - lastPrunedAt < PRUNE_INTERVAL_MS) return;
-    lastPrunedAt = nowSeconds * 1000;
-    try {
-      const removed = await deps.settings.removeKeysBefore(TEAMS_ACTIVITY_PREFIX, claimsAt(nowSeconds - 2 * TOLERANCE_SECONDS), PRUNE_BATCH);
-      if (removed === PRUNE_BATCH) lastPrunedAt = Number.NEGATIVE_INFINITY;
-    } catch (error) {
-      deps.logger?.error({ err: error }, 'could not prune old Teams activity claims');
-    }
-  }
-
   return {
     async verify(bot, authorization, activity) {
       if (!authorization?.trim()) return 'no Bot Framework token (Authorization: Bearer …)';
@@ -121,10 +107,7 @@ export function createTeamsActivityVerifier(deps: TeamsActivityVerifierDeps): Te
       if (activity.channelId !== 'msteams') return `activities from channel ${String(activity.channelId)} are not accepted (only msteams)`;
       if (!activity.id) return 'the activity has no id';
       const nowSeconds = Math.floor(deps.now().getTime() / 1000);
-      const mine = { at: nowSeconds, claim: randomUUID() };
-      const stored = (await deps.settings.putIfAbsent(`${claimsAt(expiry)}${createHash('sha256').update(activity.id).digest('hex')}`, mine)) as { claim?: string } | null;
-      await prune(nowSeconds);
-      return stored?.claim === mine.claim ? undefined : 'this activity was already received (a replay)';
+      return (await claims.claim(expiry, activity.id, nowSeconds)) ? undefined : 'this activity was already received (a replay)';
     },
   };
 }

@@ -7,12 +7,12 @@
  * is read by everyone in the channel and kept by Microsoft.
  */
 import { redactText } from '@skyflo/safety';
-import type { RequestFacts } from '../slack/slack-message-map.ts';
-import { truncateDiff } from '../slack/slack-messages.ts';
+import type { RequestFacts } from '../chat-approvals/posted-approvals.ts';
+import { truncateDiff } from '../chat-approvals/truncate-diff.ts';
 import { decidedLine, type DecisionOutcome } from '../../team-events/team-event.ts';
 
-/** what a card's request shows: the Slack message's facts plus the cluster the call changes */
-export type CardFacts = RequestFacts & { cluster?: string };
+/** what a card's request shows (the cluster the call changes among them) */
+export type CardFacts = RequestFacts;
 
 /** the data of both actions: which call the card is about */
 export interface CardActionData {
