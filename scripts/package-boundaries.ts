@@ -92,8 +92,9 @@ export function disallowedImports(edges: UnitImport[], allowed: Readonly<Record<
  * prints how many there are and fails above `maxEngineBackArrows`, and a folder missing from the table fails it too
  * (place a new folder on purpose). Why this order:
  *   - the composition roots (create-engine.ts and the other files at src/, `testing` for the suites) wire everything;
- *   - `modules` builds one capability for them from the folders below (team-features.ts: API tokens, notifications,
- *     webhooks, Slack, Teams, alerts, with their routes and sinks) — a composition root too, so nothing else imports it;
+ *   - `modules` builds one capability each for create-engine.ts from the folders below (accounts, passkeys,
+ *     guardrails, clusters, agent, integrations, schedules, audit, observability, team features…: its services, routes
+ *     and close) — composition too, so nothing but the root imports it;
  *   - `startup` builds the engine in stages (lazy dependencies, the deferred agent service), so it sits above what it builds;
  *   - `http` is the outermost adapter: routes call the services below, never the other way round;
  *   - the team features (`team-events`, `alerts`, `integrations`) react to runs and drive the agent (an alert
