@@ -176,46 +176,50 @@ describe("the engine's layers (http → agent → graph → tool-calls → clust
   });
 });
 
-describe("the tool calls' stages (run-calls → undo → execute → verify → propose → decide → core)", () => {
-  const imports = listFolderImports(repoRoot, 'packages/engine/src/tool-calls');
-  const report = checkLayers(imports, toolCallStages);
+/**
+ * Trees held to their layer table like the engine's folders: every folder placed, no arrow back up, no cycle between
+ * folders. `read` is an import the tree certainly makes, so an empty reading cannot pass.
+ */
+const layeredTrees = [
+  {
+    title: "the tool calls' stages (run-calls → undo → execute → verify → propose → decide → core)",
+    srcDir: 'packages/engine/src/tool-calls',
+    layers: toolCallStages,
+    table: 'toolCallStages',
+    // every stage takes its ports from core/deps.ts
+    read: { from: 'execute', to: 'core' },
+    moveHint: 'move the shared piece into core/ (or into the stage that uses it), or the importing file up',
+  },
+  {
+    title: "the MCP server's layers (http, confirm → verify → tools → risk → kube → deps → exec → contract)",
+    srcDir: 'packages/mcp-server/src',
+    layers: mcpServerLayers,
+    table: 'mcpServerLayers',
+    read: { from: 'tools', to: 'kube' },
+    moveHint: 'move what a lower folder needs down to it, or the importing file up',
+  },
+];
 
-  it('every folder of tool-calls/ has a place in the stages (scripts/package-boundaries.ts toolCallStages)', () => {
-    // The imports really were read: every stage takes its ports from core/deps.ts.
-    expect(imports.some((edge) => edge.fromFolder === 'execute' && edge.toFolder === 'core')).toBe(true);
-    expect(report.unplaced, 'folders no stage names: add each to toolCallStages, where it belongs').toEqual([]);
+for (const tree of layeredTrees) {
+  describe(tree.title, () => {
+    const imports = listFolderImports(repoRoot, tree.srcDir);
+    const report = checkLayers(imports, tree.layers);
+
+    it(`every folder of ${tree.srcDir} has a place in scripts/package-boundaries.ts ${tree.table}`, () => {
+      expect(imports.some((edge) => edge.fromFolder === tree.read.from && edge.toFolder === tree.read.to)).toBe(true);
+      expect(report.unplaced, `folders no layer names: add each to ${tree.table}, where it belongs`).toEqual([]);
+    });
+
+    it(`no arrow runs back up between the folders of ${tree.srcDir}`, () => {
+      const arrows = report.backArrows.map(({ arrow, imports: edges }) => `${arrow}: ${edges.map(describeFolderImport).join(', ')}`);
+      expect(arrows, tree.moveHint).toEqual([]);
+    });
+
+    it(`no import cycle between the folders of ${tree.srcDir}, peers of one layer included`, () => {
+      expect(folderCycles(imports).map((folders) => folders.join(' ⇄ ')), 'folders that import each other, if only for a type').toEqual([]);
+    });
   });
-
-  it('no arrow runs back up between the stages of a tool call', () => {
-    const arrows = report.backArrows.map(({ arrow, imports: edges }) => `${arrow}: ${edges.map(describeFolderImport).join(', ')}`);
-    expect(arrows, 'move the shared piece into core/ (or into the stage that uses it), or the importing file up').toEqual([]);
-  });
-
-  it('no import cycle between the folders of tool-calls/', () => {
-    const cycles = folderCycles(imports);
-    expect(cycles.map((folders) => folders.join(' ⇄ ')), 'folders that import each other, if only for a type: move the shared piece into core/').toEqual([]);
-  });
-});
-
-describe("the MCP server's layers (http, confirm → verify → tools → risk → kube → deps → exec → contract)", () => {
-  const imports = listFolderImports(repoRoot, 'packages/mcp-server/src');
-  const report = checkLayers(imports, mcpServerLayers);
-
-  it('every MCP server folder has a place in the layers (scripts/package-boundaries.ts mcpServerLayers)', () => {
-    // the imports are read: tools/ does use kube/
-    expect(imports.some((edge) => edge.fromFolder === 'tools' && edge.toFolder === 'kube')).toBe(true);
-    expect(report.unplaced, 'folders no layer names: add each to mcpServerLayers, where it belongs').toEqual([]);
-  });
-
-  it("no arrow runs back up between the MCP server's folders", () => {
-    const arrows = report.backArrows.map(({ arrow, imports: edges }) => `${arrow}: ${edges.map(describeFolderImport).join(', ')}`);
-    expect(arrows, 'move what a lower folder needs down to it, or the importing file up').toEqual([]);
-  });
-
-  it("no import cycle between the MCP server's folders, peers of one layer included", () => {
-    expect(folderCycles(imports), 'folders that import each other, if only for a type').toEqual([]);
-  });
-});
+}
 
 // Issue 38: importing LangGraph's Node entry ('@langchain/langgraph') installs an AsyncLocalStorage, and from its first
 // run Node 20 calls promise hooks for every promise of the process: the engine's, the provider's web streams', the HTTP

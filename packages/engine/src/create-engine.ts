@@ -101,11 +101,12 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     // LOCAL_LOGIN=false ends local accounts' passwords, refresh tokens and API tokens, the break-glass admin's excepted
     const localLogin = localLoginPolicy(config.oidc);
     let decisionFacts: DecisionFactsGatherer | undefined;
+    const approvalPolicy = { policy: config.governance.approvalPolicy, fourEyes: config.governance.fourEyes };
     // API tokens, the per-user notification stream and the notifiers (modules/team-features.ts).
     const team = createTeamFeatures({
       storage, bus, secretBox, localLogin, logger: log,
       agent: () => agent.service, passkeys: () => passkeys?.approvals, decisionFacts: () => decisionFacts,
-      policy: { policy: config.governance.approvalPolicy, fourEyes: config.governance.fourEyes }, heartbeatMs: config.agent.heartbeatMs,
+      policy: approvalPolicy, heartbeatMs: config.agent.heartbeatMs,
       ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}), ...(overrides.resolveHost ? { resolveHost: overrides.resolveHost } : {}),
       ...(config.integrations.teamsOpenIdMetadataUrl ? { teamsOpenIdMetadataUrl: config.integrations.teamsOpenIdMetadataUrl } : {}),
       alertConcurrency: config.integrations.alertMaxConcurrentInvestigations, alertQueueLimit: config.integrations.alertQueueLimit, alertReinvestigate: config.integrations.alertReinvestigate,
@@ -137,7 +138,6 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     if (rateLimitRedis) owned.push(rateLimitRedis.close);
 
     const auditHeads = createAuditHeads({ storage, signingKeyPem: await keys.auditSigningKey, intervalMs: (config.storage.auditHeadPublishSeconds ?? 30) * 1000 });
-    const approvalPolicy = { policy: config.governance.approvalPolicy, fourEyes: config.governance.fourEyes };
     // Issue 76: policies, freezes and the emergency stop (modules/guardrails.ts).
     const guardrails = await createGuardrails({ config, storage, bus, rawBus, logger: log });
     // Clusters (issue 22) and, where the cluster enforces approvals (issue 34), the enforcement (modules/clusters.ts).

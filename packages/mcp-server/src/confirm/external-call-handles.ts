@@ -64,15 +64,18 @@ function codecsOf(secret: HandleSecret) {
   };
 }
 
-const cache = new Map<string, ReturnType<typeof codecsOf>>();
+/**
+ * The codecs derived from one configuration object, derived once: createMcpServer runs once per 2026-07-28 request
+ * with the same configuration. Keyed by the object, not its secrets, so no token is held beyond the configuration.
+ */
+const derived = new WeakMap<HandleSecret, ReturnType<typeof codecsOf>>();
 
-/** The codecs of this secret (derived once per secret: createMcpServer runs once per 2026-07-28 request). */
+/** The codecs of this secret. */
 export function externalCallHandles(secret: HandleSecret) {
-  const cacheKey = `${secret.stateKey ?? ''}\u0000${secret.token}`;
-  let codecs = cache.get(cacheKey);
+  let codecs = derived.get(secret);
   if (!codecs) {
     codecs = codecsOf(secret);
-    cache.set(cacheKey, codecs);
+    derived.set(secret, codecs);
   }
   const { requestState, task } = codecs;
   return {

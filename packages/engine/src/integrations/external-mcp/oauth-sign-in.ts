@@ -28,13 +28,8 @@ export class ExternalMcpOauthError extends SkyfloError {
   }
 }
 
-/** What of a started sign-in its finish needs: the SDK's discovery, the PKCE verifier, the authorization URL. */
-interface StoredLeg {
-  state: string;
-  codeVerifier?: string;
-  discovery?: SignInLeg['discovery'];
-  authorizationUrl?: string;
-}
+/** What of a started sign-in its finish needs: the state, the PKCE verifier and the SDK's discovery. */
+type StoredLeg = Pick<SignInLeg, 'state' | 'codeVerifier' | 'discovery'>;
 
 const stateHashOf = (state: string) => createHash('sha256').update(state).digest('hex');
 /** the sealed leg opens only for the row it was written for: another server's or admin's row cannot borrow it */
@@ -89,7 +84,7 @@ export function createOauthSignIns(options: OauthSignInsOptions) {
       }
       const expiresAt = new Date(now() + ttlMs);
       const stateHash = stateHashOf(leg.state!);
-      const stored: StoredLeg = { state: leg.state!, ...(leg.codeVerifier ? { codeVerifier: leg.codeVerifier } : {}), ...(leg.discovery ? { discovery: leg.discovery } : {}), authorizationUrl: leg.authorizationUrl.href };
+      const stored: StoredLeg = { state: leg.state, codeVerifier: leg.codeVerifier, discovery: leg.discovery };
       await options.store.putSignIn({ stateHash, serverId: server.id, adminId, expiresAt, legSealed: options.secretBox.seal(JSON.stringify(stored), legContext(stateHash, server.id, adminId)) });
       return { authorizationUrl: leg.authorizationUrl.href, expiresAt };
     },
@@ -104,13 +99,9 @@ export function createOauthSignIns(options: OauthSignInsOptions) {
       const row = await options.store.takeSignIn(stateHash);
       if (!row || row.expiresAt.getTime() <= now()) throw new ExternalMcpOauthError('OAUTH_STATE_INVALID', 'this sign-in is unknown, used already or expired; start it again from Settings → Integrations → MCP servers', 400);
       if (row.adminId !== adminId) throw new ExternalMcpOauthError('OAUTH_STATE_FOREIGN', 'this sign-in was started by another admin; it is cancelled, start your own', 403);
-      const stored = JSON.parse(options.secretBox.open(row.legSealed, legContext(stateHash, row.serverId, row.adminId))) as StoredLeg;
-      const entry = {
-        serverId: row.serverId,
-        leg: { state: stored.state, ...(stored.codeVerifier ? { codeVerifier: stored.codeVerifier } : {}), ...(stored.discovery ? { discovery: stored.discovery } : {}), ...(stored.authorizationUrl ? { authorizationUrl: new URL(stored.authorizationUrl) } : {}) } satisfies SignInLeg,
-      };
-      const metadata = entry.leg.discovery?.authorizationServerMetadata;
-      const issuer = metadata?.issuer ?? entry.leg.discovery?.authorizationServerUrl;
+      const leg = JSON.parse(options.secretBox.open(row.legSealed, legContext(stateHash, row.serverId, row.adminId))) as StoredLeg;
+      const metadata = leg.discovery?.authorizationServerMetadata;
+      const issuer = metadata?.issuer ?? leg.discovery?.authorizationServerUrl;
       const { auth, validateAuthorizationResponseIssuer } = await import('@modelcontextprotocol/client');
       try {
         // RFC 9207 before anything else, the error answer included: a response from another authorization server is not believed
@@ -119,9 +110,9 @@ export function createOauthSignIns(options: OauthSignInsOptions) {
         throw new ExternalMcpOauthError('OAUTH_ISSUER_MISMATCH', `the authorization response names the issuer ${input.iss ?? '(none)'} but this sign-in started with ${issuer}; refused (possible mix-up attack), nothing was stored`, 400);
       }
       if (input.error || !input.code) throw new ExternalMcpOauthError('OAUTH_DENIED', `the authorization server refused the sign-in: ${input.error ?? 'no code'}${input.errorDescription ? ` (${input.errorDescription})` : ''}`, 400);
-      const server = await serverOf(entry.serverId);
+      const server = await serverOf(row.serverId);
       try {
-        await auth(provider(server, entry.leg, 'sign-in'), { serverUrl: server.url, authorizationCode: input.code, ...(input.iss ? { iss: input.iss } : {}), ...(options.fetch ? { fetchFn: options.fetch } : {}) });
+        await auth(provider(server, leg, 'sign-in'), { serverUrl: server.url, authorizationCode: input.code, ...(input.iss ? { iss: input.iss } : {}), ...(options.fetch ? { fetchFn: options.fetch } : {}) });
       } catch (error) {
         throw new ExternalMcpOauthError('OAUTH_FAILED', `OAuth sign-in for MCP server "${server.name}" failed: ${message(error)}`, 400);
       }
