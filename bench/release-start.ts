@@ -14,7 +14,7 @@
  *
  * Also prints where the compiled start's time goes: each start runs with SKYFLO_STARTUP_TRACE=1, which makes the
  * engine print its phases (ms since the process started, the main thread's CPU time and the whole process's, see
- * packages/engine/src/observability/startup-trace.ts); the medians are printed phase by phase, with the process's CPU time
+ * packages/engine/src/platform/observability/startup-trace.ts); the medians are printed phase by phase, with the process's CPU time
  * when /health first answered 200 (/proc/<pid>/stat: every thread, the database's and libuv's included). On a loaded
  * machine the wall clock stretches but the CPU times barely move: compare those between builds.
  */

@@ -87,42 +87,70 @@ export function disallowedImports(edges: UnitImport[], allowed: Readonly<Record<
 }
 
 /**
- * Inside the engine: its folders in layers, top first. A folder imports the folders of the layers below it; folders
- * of one layer are peers and may import each other. An import into a higher layer is an arrow back up: the test
- * prints how many there are and fails above `maxEngineBackArrows`, and a folder missing from the table fails it too
- * (place a new folder on purpose). Why this order:
- *   - the composition roots (create-engine.ts and the other files at src/, `testing` for the suites) wire everything;
- *   - `modules` builds one capability each for create-engine.ts from the folders below (accounts, passkeys,
- *     guardrails, clusters, agent, integrations, schedules, audit, observability, team features…: its services, routes
- *     and close) — composition too, so nothing but the root imports it;
- *   - `startup` builds the engine in stages (lazy dependencies, the deferred agent service), so it sits above what it builds;
- *   - `http` is the outermost adapter: routes call the services below, never the other way round;
- *   - the team features (`team-events`, `alerts`, `integrations`) react to runs and drive the agent (an alert
- *     starts an investigation, Slack decides calls): peers above the agent, since they compose each other;
- *   - `accounts`, `analytics`, `llm-settings`, `public-url`: services the routes use, below the team features; beside
- *     them `declared` (policies, freezes and schedules declared in the cluster or in files, kept by the services below);
- *   - `observability` (metrics, logs, and the trace spans every layer opens, issue 39) sits beside `config`, low enough
- *     for the agent, graph, tool-calls and mcp to open spans in it;
- *   - `agent` (use cases: chat, decide, stop, undo) → `graph` (LangGraph: model node, gate node) → `llm`, `prompts`, `runbooks`
- *     (what the model node calls and says) → `tool-calls` (a tool call's life, no LangGraph, no Fastify) →
- *     `clusters`, `mcp` (where a call runs and through what) → storage and events (`audit`, `storage`, `bus`,
- *     `timeline`) → `crypto`, `config` → `ports`, `errors` (the interfaces and error base everything shares).
+ * The engine's floors (issue 80): `packages/engine/src` is five folders and the composition around them, top first.
+ * A floor imports the floors below it, never one above; only the composition (the root files and `modules/`) imports
+ * `adapters/`. Why this order:
+ *   - the composition roots (create-engine.ts, main.ts, index.ts; `testing` for the suites) and `modules/` (one file
+ *     per capability: builds its services from the floors below, returns its routes and close; `modules/startup`
+ *     builds the engine in stages) wire everything, and are the only importers of `adapters/`;
+ *   - `http/` is the outermost edge: routes call the services of `app/`, never an adapter (they get them as ports);
+ *   - `adapters/` implement the ports with a technology: `storage/` (Drizzle on PGlite or Postgres, the checkpoints),
+ *     `bus/` (in-process or Redis), `mcp/` (the MCP client to Skyflo's tool server), `llm/` (the AI SDK providers),
+ *     `chat/` (Slack and Teams behind the one chat-approval port of app/integrations/chat-approvals);
+ *   - `app/` holds the use cases: the agent (chat, decide, stop, undo), the LangGraph graph, team events, alerts,
+ *     integrations, accounts, analytics, runbooks, schedules, settings;
+ *   - `domain/` holds the rules with no framework under them: a tool call's life (tool-calls/ and its core/), clusters,
+ *     passkeys, policies, freezes, the emergency stop, the audit chain, the timeline, prompts, what a tool is;
+ *   - `platform/` is what every floor shares and imports nothing above it: ports (the interfaces adapters implement),
+ *     errors, config, crypto, observability, storage faults, abort helpers.
+ */
+export const engineFloors: readonly (readonly string[])[] = [['(root)', 'testing'], ['modules'], ['http'], ['adapters'], ['app'], ['domain'], ['platform']];
+
+/** The floors with folders inside: a folder of the engine is named `<floor>/<folder>` (folderOf). */
+export const engineFloorFolders = ['adapters', 'app', 'domain', 'platform'];
+
+/** Imports a floor must never make, whatever the order says: routes reach adapters only through the ports modules/ pass them. */
+export const engineForbiddenFloorImports: Readonly<Record<string, readonly string[]>> = { http: ['adapters'] };
+
+/**
+ * Packages the domain floor never imports (issue 80: "no framework import"): the web server, the ORM and drivers,
+ * LangGraph, the bus's client, the MCP SDK. A rule that needs one of them is an app or an adapter.
+ */
+export const domainForbiddenPackages = [/^fastify$/, /^@fastify\//, /^drizzle-orm/, /^@langchain\//, /^ioredis$/, /^pg$/, /^@electric-sql\//, /^@modelcontextprotocol\//];
+
+/**
+ * Inside the floors: the engine's folders in layers, top first, each named `<floor>/<folder>`. A folder imports the
+ * folders of the layers below it; folders of one layer are peers. An import into a higher layer is an arrow back up:
+ * the test fails above `maxEngineBackArrows`, and a folder missing from the table fails it too (place a new folder on
+ * purpose). The order follows the floors, and inside them:
+ *   - adapters: `chat` (Slack, Teams) renders the cards of app/integrations/chat-approvals, above the other adapters;
+ *   - app: the team features (`team-events`, `alerts`, `integrations`, `schedules`) react to runs and drive the agent
+ *     (an alert starts an investigation, Slack decides calls): peers above the agent, since they compose each other;
+ *     `accounts`, `analytics`, `llm-settings`, `public-url` and `declared` (guardrails declared in the cluster or in
+ *     files) are services the routes use; then `agent` (use cases) → `graph` (LangGraph: model node, gate node) →
+ *     `model-calls` (retries and errors of a model call), `runbooks`, `incident-memory` (what the model node reads);
+ *   - domain: `prompts` → `tool-calls` (a tool call's life) → `clusters`, `passkeys`, `policies`, `freezes`,
+ *     `emergency-stop`, `tools` (where a call runs, who may decide it, what a tool is) → `audit`, `timeline`;
+ *   - platform: `observability` (metrics, logs, trace spans), `memory`, `crypto`, `config`, `storage-faults`, `abort`
+ *     → `ports`, `errors` (the interfaces and error base everything shares).
  */
 export const engineLayers: readonly (readonly string[])[] = [
   ['(root)', 'testing'],
   ['modules'],
-  ['startup'],
   ['http'],
-  ['team-events', 'alerts', 'integrations', 'schedules'],
-  ['accounts', 'analytics', 'llm-settings', 'public-url', 'declared'],
-  ['agent'],
-  ['graph'],
-  ['llm', 'prompts', 'runbooks', 'incident-memory'],
-  ['tool-calls'],
-  ['clusters', 'mcp', 'passkeys', 'policies', 'emergency-stop', 'freezes'],
-  ['audit', 'storage', 'bus', 'timeline'],
-  ['observability', 'memory', 'crypto', 'config'],
-  ['ports', 'errors'],
+  ['adapters/chat'],
+  ['adapters/mcp', 'adapters/llm', 'adapters/storage', 'adapters/bus'],
+  ['app/team-events', 'app/alerts', 'app/integrations', 'app/schedules'],
+  ['app/accounts', 'app/analytics', 'app/llm-settings', 'app/public-url', 'app/declared'],
+  ['app/agent'],
+  ['app/graph'],
+  ['app/model-calls', 'app/runbooks', 'app/incident-memory'],
+  ['domain/prompts'],
+  ['domain/tool-calls'],
+  ['domain/clusters', 'domain/passkeys', 'domain/policies', 'domain/emergency-stop', 'domain/freezes', 'domain/tools'],
+  ['domain/audit', 'domain/timeline'],
+  ['platform/observability', 'platform/memory', 'platform/crypto', 'platform/config', 'platform/storage-faults', 'platform/abort'],
+  ['platform/ports', 'platform/errors'],
 ];
 
 /**
@@ -133,7 +161,7 @@ export const maxEngineBackArrows = 0;
 
 /** Folders that must never import some others, whatever the layers say: the tool calls know no graph, agent or HTTP. */
 export const engineForbiddenImports: Readonly<Record<string, readonly string[]>> = {
-  'tool-calls': ['graph', 'agent', 'http'],
+  'domain/tool-calls': ['app/graph', 'app/agent', 'http'],
 };
 
 /**
@@ -196,25 +224,34 @@ export interface FolderImport {
   typeOnly: boolean;
 }
 
-/** The folder of a file under `srcDir`: its first path segment, or `(root)` for a file directly in it. */
-export function folderOf(srcDir: string, file: string): string | undefined {
+/**
+ * The folder of a file under `srcDir`: its first path segment, or `(root)` for a file directly in it; inside one of
+ * `floors`, the floor and the folder under it (`app/agent`).
+ */
+export function folderOf(srcDir: string, file: string, floors: readonly string[] = []): string | undefined {
   const relative = path.relative(srcDir, file).split(path.sep).join('/');
   if (relative.startsWith('..')) return undefined;
   const parts = relative.split('/');
-  return parts.length === 1 ? '(root)' : parts[0];
+  if (parts.length === 1) return '(root)';
+  return floors.includes(parts[0]!) && parts.length > 2 ? `${parts[0]}/${parts[1]}` : parts[0];
+}
+
+/** The floor of a folder named by folderOf: `app/agent` → `app`, `http` → `http`. */
+export function floorOf(folder: string): string {
+  return folder.split('/')[0]!;
 }
 
 /** Every import (type-only ones included) from one folder of `srcDir` (relative to `root`) into another. */
-export function listFolderImports(root: string, srcDir: string): FolderImport[] {
+export function listFolderImports(root: string, srcDir: string, floors: readonly string[] = []): FolderImport[] {
   const absolute = path.join(root, srcDir);
   const found: FolderImport[] = [];
   for (const file of listSourceFiles(root, [srcDir])) {
     // A test beside its source is not part of the product's dependency graph: it may build its case from any layer.
     if (file.endsWith('.test.ts')) continue;
-    const fromFolder = folderOf(absolute, file)!;
+    const fromFolder = folderOf(absolute, file, floors)!;
     for (const { specifier, typeOnly } of readImports(file)) {
       const target = resolveImport(specifier, file);
-      const toFolder = target ? folderOf(absolute, target) : undefined;
+      const toFolder = target ? folderOf(absolute, target, floors) : undefined;
       if (!toFolder || toFolder === fromFolder) continue;
       found.push({ from: path.relative(absolute, file).split(path.sep).join('/'), fromFolder, toFolder, specifier, typeOnly });
     }

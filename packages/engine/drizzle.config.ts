@@ -4,6 +4,6 @@ import { defineConfig } from 'drizzle-kit';
 // the generated SQL itself at start-up with drizzle's migrator, on PGlite and on Postgres.
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './packages/engine/src/storage/schema.ts',
+  schema: './packages/engine/src/adapters/storage/schema.ts',
   out: './packages/engine/drizzle',
 });

@@ -22,7 +22,7 @@ describe('import cycles', () => {
   it('the engine has none, type-only imports included', () => {
     const graph = buildImportGraph(repoRoot, ['packages/engine/src'], { typeOnly: true });
     // Type-only edges really were read: the gate node's run context names the tool calls' ports only as types.
-    expect(graph.edges.get(path.join(repoRoot, 'packages/engine/src/graph/run-context.ts'))).toContain(path.join(repoRoot, 'packages/engine/src/tool-calls/core/deps.ts'));
+    expect(graph.edges.get(path.join(repoRoot, 'packages/engine/src/app/graph/run-context.ts'))).toContain(path.join(repoRoot, 'packages/engine/src/domain/tool-calls/core/deps.ts'));
     const cycles = findCycles(graph).map((cycle) => cycle.map((file) => path.relative(repoRoot, file)).join(' → '));
     expect(cycles, 'engine modules that import each other, if only for a type (move the shared type into the lower module, or tool-calls/core/deps.ts, or ports/)').toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   checkLayers,
   disallowedImports,
+  domainForbiddenPackages,
+  engineFloorFolders,
+  engineFloors,
+  engineForbiddenFloorImports,
   engineForbiddenImports,
+  floorOf,
   engineLayers,
   folderCycles,
   isReachIn,
@@ -76,7 +81,7 @@ describe('package boundaries', () => {
   });
 
   it('no import cycle between the engine\'s folders, peers of one layer included', () => {
-    const cycles = folderCycles(listFolderImports(repoRoot, 'packages/engine/src'));
+    const cycles = folderCycles(listFolderImports(repoRoot, 'packages/engine/src', engineFloorFolders));
     expect(cycles.map((folders) => folders.join(' ⇄ ')), 'folders that import each other, directly or round a circle: move the shared piece into one of them or below both').toEqual([]);
   });
 
@@ -116,12 +121,41 @@ describe('package boundaries', () => {
 
 const describeFolderImport = (edge: FolderImport) => `${edge.from} → '${edge.specifier}'${edge.typeOnly ? ' (type-only)' : ''}`;
 
-describe("the engine's layers (http → agent → graph → tool-calls → clusters, mcp → … → ports)", () => {
-  const report = checkLayers(listFolderImports(repoRoot, 'packages/engine/src'), engineLayers, engineForbiddenImports);
+describe("the engine's floors (modules → http → adapters → app → domain → platform)", () => {
+  const imports = listFolderImports(repoRoot, 'packages/engine/src', engineFloorFolders);
+  const floorImports = imports.map((edge) => ({ ...edge, fromFolder: floorOf(edge.fromFolder), toFolder: floorOf(edge.toFolder) })).filter((edge) => edge.fromFolder !== edge.toFolder);
+  const report = checkLayers(floorImports, engineFloors, engineForbiddenFloorImports);
+
+  it('src/ holds only the floors, the composition and the test helpers', () => {
+    const top = readdirSync(path.join(repoRoot, 'packages/engine/src'), { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+    expect(top).toEqual(engineFloors.flat().filter((floor) => floor !== '(root)').sort());
+  });
+
+  it('no floor imports one above it, and only the composition imports adapters/', () => {
+    // The floors really were read: the gate node (app) imports the tool calls (domain), modules/ the storage adapter.
+    expect(floorImports.some((edge) => edge.fromFolder === 'app' && edge.toFolder === 'domain')).toBe(true);
+    expect(floorImports.some((edge) => edge.fromFolder === 'modules' && edge.toFolder === 'adapters')).toBe(true);
+    const arrows = report.backArrows.map(({ arrow, imports: edges }) => `${arrow}: ${edges.map(describeFolderImport).join(', ')}`);
+    expect(arrows, 'an import into a higher floor: move the shared piece down (a port into platform/ports), or the importing file up').toEqual([]);
+    expect(report.forbidden.map(describeFolderImport), 'routes take adapters as ports, passed by modules/').toEqual([]);
+    const intoAdapters = floorImports.filter((edge) => edge.toFolder === 'adapters' && !['(root)', 'testing', 'modules'].includes(edge.fromFolder));
+    expect(intoAdapters.map(describeFolderImport)).toEqual([]);
+  });
+
+  it('domain/ imports no framework (web server, ORM, drivers, LangGraph, MCP SDK)', () => {
+    const domainFiles = listSourceFiles(repoRoot, ['packages/engine/src/domain']).filter((file) => !file.endsWith('.test.ts'));
+    expect(domainFiles.length).toBeGreaterThan(50);
+    const framework = domainFiles.flatMap((file) => readImports(file).filter(({ specifier }) => domainForbiddenPackages.some((pattern) => pattern.test(specifier))).map(({ specifier }) => `${path.relative(repoRoot, file)} → ${specifier}`));
+    expect(framework, 'a rule that needs a framework belongs in app/ or adapters/').toEqual([]);
+  });
+});
+
+describe("the engine's folders (http → app/agent → app/graph → domain/tool-calls → domain/clusters → … → platform/ports)", () => {
+  const report = checkLayers(listFolderImports(repoRoot, 'packages/engine/src', engineFloorFolders), engineLayers, engineForbiddenImports);
 
   it('every engine folder has a place in the layers (scripts/package-boundaries.ts engineLayers)', () => {
     // The folders really were read: the gate node imports the tool calls.
-    expect(listFolderImports(repoRoot, 'packages/engine/src').some((edge) => edge.fromFolder === 'graph' && edge.toFolder === 'tool-calls')).toBe(true);
+    expect(listFolderImports(repoRoot, 'packages/engine/src', engineFloorFolders).some((edge) => edge.fromFolder === 'app/graph' && edge.toFolder === 'domain/tool-calls')).toBe(true);
     expect(report.unplaced, 'folders no layer names: add each to engineLayers, where it belongs').toEqual([]);
   });
 
@@ -143,7 +177,7 @@ describe("the engine's layers (http → agent → graph → tool-calls → clust
       writeFileSync(path.join(root, 'src', file), text);
     };
     write('main.ts', "import { route } from './http/route.ts';\nexport const main = route;\n");
-    write('http/route.ts', "import { decide } from './../agent/decide.ts';\nexport const route = decide;\n");
+    write('http/route.ts', "import { decide } from '../agent/decide.ts';\nexport const route = decide;\n");
     write('agent/decide.ts', "import { gate } from '../tool-calls/gate.ts';\nexport const decide = gate;\n");
     write('tool-calls/gate.ts', "import type { Route } from '../http/types.ts';\nimport { run } from '../graph/run.ts';\nexport const gate = (route?: Route) => run(route);\n");
     write('http/types.ts', 'export type Route = string;\n');
@@ -183,7 +217,7 @@ describe("the engine's layers (http → agent → graph → tool-calls → clust
 const layeredTrees = [
   {
     title: "the tool calls' stages (run-calls → undo → execute → verify → propose → decide → core)",
-    srcDir: 'packages/engine/src/tool-calls',
+    srcDir: 'packages/engine/src/domain/tool-calls',
     layers: toolCallStages,
     table: 'toolCallStages',
     // every stage takes its ports from core/deps.ts

@@ -5,24 +5,24 @@
  * mounts their routes and owns the engine's start and close.
  */
 import type { FastifyInstance } from 'fastify';
-import { reconcileOrphanedApprovals } from './tool-calls/execute/reconcile-orphaned-approvals.ts';
-import { createSecretBox } from './crypto/secret-box.ts';
-import { verifyEncryptionKey } from './crypto/verify-encryption-key.ts';
-import type { AgentModel } from './graph/run-context.ts';
-import { liveAgentModel } from './llm/agent-model.ts';
-import type { BusLogger } from './bus/bus-types.ts';
-import { createEventBus } from './bus/create-event-bus.ts';
-import type { Config } from './config/index.ts';
+import { reconcileOrphanedApprovals } from './domain/tool-calls/execute/reconcile-orphaned-approvals.ts';
+import { createSecretBox } from './platform/crypto/secret-box.ts';
+import { verifyEncryptionKey } from './platform/crypto/verify-encryption-key.ts';
+import type { AgentModel } from './app/graph/run-context.ts';
+import { liveAgentModel } from './platform/ports/agent-model.ts';
+import type { BusLogger } from './adapters/bus/bus-types.ts';
+import { createEventBus } from './adapters/bus/create-event-bus.ts';
+import type { Config } from './platform/config/index.ts';
 import { buildApp } from './http/app.ts';
-import type { ToolGateway } from './mcp/tool-gateway.ts';
-import { loggerOptions } from './observability/logger-options.ts';
-import type { EventBus, PlatformStorage } from './ports/index.ts';
-import type { ToolGatewayStatus } from './startup/deferred-tool-gateway.ts';
+import type { ToolGateway } from './platform/ports/tool-gateway.ts';
+import { loggerOptions } from './platform/observability/logger-options.ts';
+import type { EventBus, PlatformStorage } from './platform/ports/index.ts';
+import type { ToolGatewayStatus } from './modules/startup/deferred-tool-gateway.ts';
 import { createTeamFeatures } from './modules/team-features.ts';
-import { clustersUnavailableMessage } from './clusters/clusters-unavailable.ts';
-import { markStartup } from './observability/startup-trace.ts';
-import type { DecisionFactsGatherer } from './tool-calls/decide/gather-facts.ts';
-import type { ClusterEnforcement } from './clusters/enforcement/cluster-enforcement.ts';
+import { clustersUnavailableMessage } from './domain/clusters/clusters-unavailable.ts';
+import { markStartup } from './platform/observability/startup-trace.ts';
+import type { DecisionFactsGatherer } from './domain/tool-calls/decide/gather-facts.ts';
+import type { ClusterEnforcement } from './domain/clusters/enforcement/cluster-enforcement.ts';
 import { createAccounts, localLoginPolicy } from './modules/accounts.ts';
 import { createAgent } from './modules/agent.ts';
 import { createAuditHeads, warnIfOwnerLogin } from './modules/audit.ts';
@@ -63,11 +63,11 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     // The data dir's keys (made on first start) are files of their own: read or written while the database opens.
     const keys = loadKeys(config, overrides.auditSigningKeyPem);
     // Loaded even when a test supplies the model: the settings API describes the environment's model either way.
-    const llmModule = import('./llm/create-language-model.ts');
-    const llmSettingsModule = import('./llm-settings/llm-settings-service.ts');
+    const llmModule = import('./adapters/llm/create-language-model.ts');
+    const llmSettingsModule = import('./app/llm-settings/llm-settings-service.ts');
     storagePromise = overrides.storage
       ? Promise.resolve(overrides.storage)
-      : (overrides.openingStorage ?? import('./storage/create-storage.ts').then(({ createStorage }) => createStorage(config.storage, { auditSigningKeyPem: keys.auditSigningKey })));
+      : (overrides.openingStorage ?? import('./adapters/storage/create-storage.ts').then(({ createStorage }) => createStorage(config.storage, { auditSigningKeyPem: keys.auditSigningKey })));
     // Registered for closing as soon as it settles, so a failure elsewhere does not leak an open database.
     storagePromise.then((opened) => (overrides.storage ? undefined : owned.push(() => opened.close())), () => undefined);
 
@@ -117,7 +117,7 @@ export async function createEngine(config: Config, overrides: EngineOverrides = 
     const passkeyModule = createPasskeys({ storage, enforcementMode: config.enforcement.mode, secret, publicUrl: () => team.publicUrl.base(), hub: team.hub, keyMirror: () => approverKeyMirror, decisionFacts: () => decisionFacts, clusters: () => clusters.directory.list() });
     passkeys = passkeyModule;
     const accounts = createAccounts({ config, storage, secret, secretBox, localLogin, apiTokens: team.apiTokens, ...(overrides.passwordHasher ? { passwordHasher: overrides.passwordHasher } : {}) });
-    const settings = createLlmSettings({ config, storage, secretBox, initial: selection, createLlmSettingsService });
+    const settings = createLlmSettings({ config, storage, secretBox, initial: selection, createLlmSettingsService, languageModels: await llmModule });
     const { llmSettings } = settings;
     // The first queries; an embedded database may still be opening on its own thread (storage/pglite-thread), so
     // they run while the app is built, and are awaited before the engine is returned.

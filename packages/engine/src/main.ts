@@ -8,10 +8,10 @@
  * configuration's schemas and the engine (~0.5 s of modules) then overlaps with it (startup/early-database.ts).
  */
 import { pathToFileURL } from 'node:url';
-import type { Config, Environment } from './config/index.ts';
+import type { Config, Environment } from './platform/config/index.ts';
 import type { Engine } from './create-engine.ts';
-import { openEarlyDatabase } from './startup/early-database.ts';
-import { markStartup, startupTraceLine } from './observability/startup-trace.ts';
+import { openEarlyDatabase } from './modules/startup/early-database.ts';
+import { markStartup, startupTraceLine } from './platform/observability/startup-trace.ts';
 
 const noModelHint =
   'set LLM_MODEL=openai/gpt-4o with OPENAI_API_KEY (or another provider/model with its <PROVIDER>_API_KEY), ' +
@@ -32,7 +32,7 @@ export async function runServer(options: RunServerOptions = {}): Promise<{ engin
   // Before the configuration is parsed; a failure to open (a locked data dir) is reported below, after it.
   let early = openEarlyDatabase(env);
   let config: Config;
-  const { ConfigError, loadConfig } = await import('./config/index.ts');
+  const { ConfigError, loadConfig } = await import('./platform/config/index.ts');
   try {
     config = loadConfig(env);
     if (options.adjust) config = options.adjust(config);
@@ -52,13 +52,13 @@ export async function runServer(options: RunServerOptions = {}): Promise<{ engin
   }
 
   // Issue 39: OpenTelemetry traces, only when the OTEL_* variables ask for them (nothing of the SDK is loaded otherwise).
-  const { startTracing, tracingConfigFromEnv } = await import('./observability/tracing/index.ts');
+  const { startTracing, tracingConfigFromEnv } = await import('./platform/observability/tracing/index.ts');
   const tracing = await startTracing(tracingConfigFromEnv(env));
 
   let engine: Engine;
   let url: string;
   try {
-    const { createStorage, auditSigningKeyPemOf } = await import('./storage/create-storage.ts');
+    const { createStorage, auditSigningKeyPemOf } = await import('./adapters/storage/create-storage.ts');
     // One read of the audit key for both: the storage signs records with it, the engine signs chain heads.
     const auditSigningKeyPem = auditSigningKeyPemOf(config.storage);
     auditSigningKeyPem.catch(() => undefined);

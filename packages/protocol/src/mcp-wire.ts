@@ -2,7 +2,7 @@
  * The engine ↔ MCP server contract, beyond what the MCP spec itself fixes: the toolsets, the tool annotations as the
  * server declares and lists them, our own `_meta` keys (on a listed tool, on a tools/call request, on a failed result),
  * and the arguments and structured result of `preview_tool_call`. The MCP server writes these (create-mcp-server.ts,
- * tools/preview/preview-tool-call.ts) and the engine reads them (engine/src/mcp/); both import them from here so the
+ * tools/preview/preview-tool-call.ts) and the engine reads them (engine/src/adapters/mcp/); both import them from here so the
  * two sides cannot drift. Any other MCP client sees the same keys; nothing here is Skyflo-engine-only except where a
  * key says the server honours it only from the engine's own connection.
  */

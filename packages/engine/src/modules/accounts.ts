@@ -3,20 +3,20 @@
  * tokens, the first admin's setup token, company sign-in's sessions) and the OIDC routes.
  */
 import { randomBytes } from 'node:crypto';
-import { createAccessTokens } from '../accounts/access-tokens.ts';
-import { createAccountService } from '../accounts/account-service.ts';
-import type { ApiTokenService } from '../accounts/api-token-service.ts';
-import type { LocalLoginPolicy } from '../accounts/local-login.ts';
-import { createLoginRateLimiter } from '../accounts/login-rate-limiter.ts';
-import { createOidcSignIn, isLoopbackHttp, oidcSettings } from '../accounts/oidc-sign-in.ts';
-import type { PasswordHasher } from '../accounts/password-hasher.ts';
-import type { Config } from '../config/index.ts';
-import type { SecretBox } from '../crypto/secret-box.ts';
+import { createAccessTokens } from '../app/accounts/access-tokens.ts';
+import { createAccountService } from '../app/accounts/account-service.ts';
+import type { ApiTokenService } from '../app/accounts/api-token-service.ts';
+import type { LocalLoginPolicy } from '../app/accounts/local-login.ts';
+import { createLoginRateLimiter } from '../app/accounts/login-rate-limiter.ts';
+import { createOidcSignIn, isLoopbackHttp, oidcSettings } from '../app/accounts/oidc-sign-in.ts';
+import type { PasswordHasher } from '../app/accounts/password-hasher.ts';
+import type { Config } from '../platform/config/index.ts';
+import type { SecretBox } from '../platform/crypto/secret-box.ts';
 import type { MountedRoutes } from '../http/app.ts';
 import { isLoopbackHost } from '../http/plugins/host-allowlist.ts';
 import { oidcRoutes, type OidcRouteDeps } from '../http/routes/auth/oidc.ts';
-import type { PlatformStorage } from '../ports/index.ts';
-import { lazyPasswordHasher } from '../startup/lazy-dependencies.ts';
+import type { PlatformStorage } from '../platform/ports/index.ts';
+import { lazyPasswordHasher } from './startup/lazy-dependencies.ts';
 
 /** LOCAL_LOGIN=false ends local accounts' passwords, refresh tokens and API tokens, the break-glass admin's excepted */
 export function localLoginPolicy(oidc: Config['oidc']): LocalLoginPolicy {

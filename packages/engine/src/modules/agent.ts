@@ -3,18 +3,18 @@
  * workflow module loaded after listen or on first use), with what it reads of the rest (integrations, guardrails,
  * clusters, passkeys, runbooks, incident memory), and the chat routes.
  */
-import type { AgentServiceDeps } from '../agent/create-agent-service.ts';
-import type { Config } from '../config/index.ts';
-import type { SecretBox } from '../crypto/secret-box.ts';
-import type { AgentModel } from '../graph/run-context.ts';
+import type { AgentServiceDeps } from '../app/agent/create-agent-service.ts';
+import type { Config } from '../platform/config/index.ts';
+import type { SecretBox } from '../platform/crypto/secret-box.ts';
+import type { AgentModel } from '../app/graph/run-context.ts';
 import type { MountedRoutes } from '../http/app.ts';
 import { agentRoutes, type AgentRouteDeps } from '../http/routes/agent/index.ts';
-import { createIncidentMemory } from '../incident-memory/incident-memory.ts';
-import type { IntegrationService } from '../integrations/integration-service.ts';
-import type { ToolGateway } from '../mcp/tool-gateway.ts';
-import type { EventBus, PlatformStorage } from '../ports/index.ts';
-import { deferAgentService } from '../startup/deferred-agent-service.ts';
-import { loadToolCallInspector } from '../startup/lazy-dependencies.ts';
+import { createIncidentMemory } from '../app/incident-memory/incident-memory.ts';
+import type { IntegrationService } from '../app/integrations/integration-service.ts';
+import type { ToolGateway } from '../platform/ports/tool-gateway.ts';
+import type { EventBus, PlatformStorage } from '../platform/ports/index.ts';
+import { deferAgentService } from './startup/deferred-agent-service.ts';
+import { loadToolCallInspector } from './startup/lazy-dependencies.ts';
 
 type Needed<K extends keyof AgentServiceDeps> = NonNullable<AgentServiceDeps[K]>;
 

@@ -2,12 +2,12 @@
  * The audit chain's signed heads for the composition root (create-engine.ts): the signer (the same key the storage
  * was given), the publisher that logs a signed head on a beat once the app's logger exists, and GET /audit/head.
  */
-import { createAuditHeadPublisher, type AuditHeadPublisher } from '../audit/chain-head-publisher.ts';
-import { createAuditHeadSigner, parseAuditSigningKey } from '../crypto/audit-signing-key.ts';
+import { createAuditHeadPublisher, type AuditHeadPublisher } from '../domain/audit/chain-head-publisher.ts';
+import { createAuditHeadSigner, parseAuditSigningKey } from '../platform/crypto/audit-signing-key.ts';
 import type { MountedRoutes } from '../http/app.ts';
 import { auditHeadRoutes, type AuditHeadRouteDeps } from '../http/routes/audit/head.ts';
-import type { Config } from '../config/index.ts';
-import type { PlatformStorage } from '../ports/index.ts';
+import type { Config } from '../platform/config/index.ts';
+import type { PlatformStorage } from '../platform/ports/index.ts';
 
 export interface AuditHeadsDeps {
   storage: PlatformStorage;

@@ -3,17 +3,17 @@
  * per-cluster policies over the environment's, their health for /health, their routes; and, where the cluster
  * enforces approvals (issue 34: SKYFLO_APPROVAL_ENFORCEMENT=cluster), the enforcement and its stray key sweep.
  */
-import { createClusterDirectory } from '../clusters/cluster-directory.ts';
-import { createClusterHealth } from '../clusters/cluster-health.ts';
-import { createClusterPolicies } from '../clusters/cluster-policies.ts';
-import { createClusterEnforcement, type ClusterEnforcementDeps } from '../clusters/enforcement/cluster-enforcement.ts';
-import type { Config } from '../config/index.ts';
+import { createClusterDirectory } from '../domain/clusters/cluster-directory.ts';
+import { createClusterHealth } from '../domain/clusters/cluster-health.ts';
+import { createClusterPolicies } from '../domain/clusters/cluster-policies.ts';
+import { createClusterEnforcement, type ClusterEnforcementDeps } from '../domain/clusters/enforcement/cluster-enforcement.ts';
+import type { Config } from '../platform/config/index.ts';
 import type { MountedRoutes } from '../http/app.ts';
 import { clusterRoutes, type ClusterRouteDeps } from '../http/routes/clusters/index.ts';
-import type { ToolGateway } from '../mcp/tool-gateway.ts';
-import { createStrayKeySweep } from '../passkeys/stray-key-sweep.ts';
-import type { PlatformStorage } from '../ports/index.ts';
-import type { ApprovalPolicyName } from '../tool-calls/decide/decision-authority.ts';
+import type { ToolGateway } from '../platform/ports/tool-gateway.ts';
+import { createStrayKeySweep } from '../domain/passkeys/stray-key-sweep.ts';
+import type { PlatformStorage } from '../platform/ports/index.ts';
+import type { ApprovalPolicyName } from '../domain/tool-calls/decide/decision-authority.ts';
 
 export interface ClustersDeps {
   config: Pick<Config, 'enforcement'>;

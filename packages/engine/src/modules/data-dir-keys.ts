@@ -3,8 +3,8 @@
  * signing key, from the environment or the data dir's files (made on first start), read or written while the
  * database opens.
  */
-import type { Config } from '../config/index.ts';
-import { loadOrCreateAuditSigningKeyPem, loadOrCreateEncryptionKey, loadOrCreateJwtSecret } from '../crypto/data-dir-secret.ts';
+import type { Config } from '../platform/config/index.ts';
+import { loadOrCreateAuditSigningKeyPem, loadOrCreateEncryptionKey, loadOrCreateJwtSecret } from '../platform/crypto/data-dir-secret.ts';
 
 export function loadKeys(config: Pick<Config, 'auth' | 'security' | 'storage'>, auditSigningKeyPem?: Promise<string>) {
   const jwtSecret = config.auth.jwtSecret ? Promise.resolve(config.auth.jwtSecret) : loadOrCreateJwtSecret(config.storage.dataDir);

@@ -4,11 +4,11 @@
  * function (tool-calls/decide/gather-facts.ts).
  */
 import type { ClusterStatus } from '@skyflo/protocol';
-import { pausedCallIds } from '../graph/resume-checkpoint.ts';
-import type { PasskeyApprovals } from '../passkeys/passkey-approvals.ts';
-import type { PlatformStorage } from '../ports/index.ts';
-import type { ApprovalPolicyName } from '../tool-calls/decide/decision-authority.ts';
-import { createDecisionFactsGatherer } from '../tool-calls/decide/gather-facts.ts';
+import { pausedCallIds } from '../app/graph/resume-checkpoint.ts';
+import type { PasskeyApprovals } from '../domain/passkeys/passkey-approvals.ts';
+import type { PlatformStorage } from '../platform/ports/index.ts';
+import type { ApprovalPolicyName } from '../domain/tool-calls/decide/decision-authority.ts';
+import { createDecisionFactsGatherer } from '../domain/tool-calls/decide/gather-facts.ts';
 import type { createGuardrails } from './guardrails.ts';
 
 export interface DecisionFactsDeps {

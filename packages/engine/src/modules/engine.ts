@@ -2,17 +2,17 @@
  * What the composition root (create-engine.ts) takes besides the configuration, and the engine it returns.
  */
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import type { AccountService } from '../accounts/account-service.ts';
-import type { PasswordHasher } from '../accounts/password-hasher.ts';
-import type { DeclaredGuardrails } from '../declared/declared-guardrails.ts';
-import type { AgentModel } from '../graph/run-context.ts';
-import type { CheckJenkinsCredentials } from '../integrations/check-jenkins-credentials.ts';
-import type { IntegrationService } from '../integrations/integration-service.ts';
-import type { ResolveHost } from '../integrations/integration-url-guard.ts';
-import type { ToolGateway } from '../mcp/tool-gateway.ts';
-import type { EventBus, PlatformStorage } from '../ports/index.ts';
-import type { ClusterScheduleSync } from '../schedules/cluster-schedules.ts';
-import type { Scheduler } from '../schedules/scheduler.ts';
+import type { AccountService } from '../app/accounts/account-service.ts';
+import type { PasswordHasher } from '../app/accounts/password-hasher.ts';
+import type { DeclaredGuardrails } from '../app/declared/declared-guardrails.ts';
+import type { AgentModel } from '../app/graph/run-context.ts';
+import type { CheckJenkinsCredentials } from '../app/integrations/check-jenkins-credentials.ts';
+import type { IntegrationService } from '../app/integrations/integration-service.ts';
+import type { ResolveHost } from '../app/integrations/integration-url-guard.ts';
+import type { ToolGateway } from '../platform/ports/tool-gateway.ts';
+import type { EventBus, PlatformStorage } from '../platform/ports/index.ts';
+import type { ClusterScheduleSync } from '../app/schedules/cluster-schedules.ts';
+import type { Scheduler } from '../app/schedules/scheduler.ts';
 
 export interface EngineOverrides {
   /** storage the caller owns and closes */

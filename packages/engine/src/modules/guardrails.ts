@@ -3,21 +3,21 @@
  * proposed call, managed by admins), change freezes, the emergency stop (and the signal that ends verifications in
  * progress when it is engaged), their routes, and the sync of the SkyfloPolicy/SkyfloFreeze objects.
  */
-import type { Config } from '../config/index.ts';
-import { createDeclaredGuardrails } from '../declared/declared-guardrails.ts';
-import { createClusterObjectSource, createFolderObjectSource, type DeclaredObjectSource } from '../declared/declared-sources.ts';
-import { createClusterStopSwitch } from '../emergency-stop/cluster-switch.ts';
-import { createEmergencyStop } from '../emergency-stop/emergency-stop.ts';
-import { relayEmergencyStop, type EmergencyStopRelay } from '../emergency-stop/executor-relay.ts';
-import { watchEmergencyStop } from '../emergency-stop/stop-signal.ts';
-import { createFreezeService } from '../freezes/freeze-service.ts';
+import type { Config } from '../platform/config/index.ts';
+import { createDeclaredGuardrails } from '../app/declared/declared-guardrails.ts';
+import { createClusterObjectSource, createFolderObjectSource, type DeclaredObjectSource } from '../app/declared/declared-sources.ts';
+import { createClusterStopSwitch } from '../domain/emergency-stop/cluster-switch.ts';
+import { createEmergencyStop } from '../domain/emergency-stop/emergency-stop.ts';
+import { relayEmergencyStop, type EmergencyStopRelay } from '../domain/emergency-stop/executor-relay.ts';
+import { watchEmergencyStop } from '../domain/emergency-stop/stop-signal.ts';
+import { createFreezeService } from '../domain/freezes/freeze-service.ts';
 import type { MountedRoutes } from '../http/app.ts';
 import { emergencyStopRoutes, emergencyStopView, type EmergencyStopRouteDeps } from '../http/routes/emergency-stop/index.ts';
 import { freezeRoutes, type FreezeRouteDeps } from '../http/routes/freezes/index.ts';
 import { policyRoutes, type PolicyRouteDeps } from '../http/routes/policies/index.ts';
-import { createPolicyGate } from '../policies/policy-gate.ts';
-import { createPolicyService } from '../policies/policy-service.ts';
-import type { EventBus, PlatformStorage } from '../ports/index.ts';
+import { createPolicyGate } from '../domain/policies/policy-gate.ts';
+import { createPolicyService } from '../domain/policies/policy-service.ts';
+import type { EventBus, PlatformStorage } from '../platform/ports/index.ts';
 
 type Logger = { warn(object: unknown, message?: string): void; error(object: unknown, message?: string): void; info(object: unknown, message?: string): void };
 

@@ -3,21 +3,21 @@
  * their tools beside ours behind the same gate), the integrations (Jenkins, data sources, in the database's or the
  * cluster's vault) and their routes.
  */
-import type { Config } from '../config/index.ts';
-import type { SecretBox } from '../crypto/secret-box.ts';
+import type { Config } from '../platform/config/index.ts';
+import type { SecretBox } from '../platform/crypto/secret-box.ts';
 import type { MountedRoutes } from '../http/app.ts';
 import { externalMcpRoutes, type ExternalMcpRouteDeps } from '../http/routes/external-mcp/index.ts';
 import { integrationRoutes, type IntegrationRouteDeps } from '../http/routes/integrations/index.ts';
-import type { CheckJenkinsCredentials } from '../integrations/check-jenkins-credentials.ts';
-import { createDatabaseVault, createKubernetesVault } from '../integrations/credential-vault.ts';
-import { createExternalMcp, type ExternalMcp } from '../integrations/external-mcp/index.ts';
-import { createIntegrationEgress } from '../integrations/integration-egress.ts';
-import { createIntegrationService } from '../integrations/integration-service.ts';
-import { createIntegrationUrlGuard, type ResolveHost } from '../integrations/integration-url-guard.ts';
-import { createKubernetesSecretClient } from '../integrations/kubernetes-secret-client.ts';
-import type { ToolGateway } from '../mcp/tool-gateway.ts';
-import type { PlatformStorage } from '../ports/index.ts';
-import { lazyDataSourceCheck, lazyJenkinsCredentialCheck } from '../startup/lazy-dependencies.ts';
+import type { CheckJenkinsCredentials } from '../app/integrations/check-jenkins-credentials.ts';
+import { createDatabaseVault, createKubernetesVault } from '../app/integrations/credential-vault.ts';
+import { createExternalMcp, type ExternalMcp } from '../app/integrations/external-mcp/index.ts';
+import { createIntegrationEgress } from '../app/integrations/integration-egress.ts';
+import { createIntegrationService } from '../app/integrations/integration-service.ts';
+import { createIntegrationUrlGuard, type ResolveHost } from '../app/integrations/integration-url-guard.ts';
+import { createKubernetesSecretClient } from '../app/integrations/kubernetes-secret-client.ts';
+import type { ToolGateway } from '../platform/ports/tool-gateway.ts';
+import type { PlatformStorage } from '../platform/ports/index.ts';
+import { lazyDataSourceCheck, lazyJenkinsCredentialCheck } from './startup/lazy-dependencies.ts';
 import type { TeamFeatures } from './team-features.ts';
 
 export interface ExternalMcpServersDeps {

@@ -4,12 +4,12 @@
  * and the watch that names a full disk under the database.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { EventBus, PlatformStorage } from '../ports/index.ts';
-import { createDependencyProbes } from '../observability/dependency-probes.ts';
-import { instrumentEventBus } from '../observability/instrument-bus.ts';
-import { createEngineMetrics } from '../observability/metrics.ts';
-import { createIdleHeapTrim } from '../memory/idle-heap-trim.ts';
-import { createDiskWatch, createServerDiskWatch } from '../storage/disk-full.ts';
+import type { EventBus, PlatformStorage } from '../platform/ports/index.ts';
+import { createDependencyProbes } from '../platform/observability/dependency-probes.ts';
+import { instrumentEventBus } from '../platform/observability/instrument-bus.ts';
+import { createEngineMetrics } from '../platform/observability/metrics.ts';
+import { createIdleHeapTrim } from '../platform/memory/idle-heap-trim.ts';
+import { createDiskWatch, createServerDiskWatch } from '../platform/storage-faults/disk-full.ts';
 
 export interface ObservabilityDeps {
   storage: PlatformStorage;

@@ -4,19 +4,19 @@
  * approval checks of them, and their routes.
  */
 import type { ClusterStatus } from '@skyflo/protocol';
-import type { ApproverKeyChange, ApproverKeyMirrorOutcome } from '../clusters/enforcement/cluster-enforcement.ts';
-import type { Config } from '../config/index.ts';
+import type { ApproverKeyChange, ApproverKeyMirrorOutcome } from '../domain/clusters/enforcement/cluster-enforcement.ts';
+import type { Config } from '../platform/config/index.ts';
 import type { MountedRoutes } from '../http/app.ts';
 import { deviceKeyRoutes, type DeviceKeyRouteDeps } from '../http/routes/device-keys/index.ts';
 import { passkeyRoutes, type PasskeyRouteDeps } from '../http/routes/passkeys/index.ts';
-import { createDeviceKeyService } from '../passkeys/device-keys.ts';
-import { approvalPageUrl, clusterConfirmedPeoplePasskey, type PasskeyApprovals } from '../passkeys/passkey-approvals.ts';
-import { createPasskeyPolicies } from '../passkeys/passkey-policy.ts';
-import { createPasskeyService } from '../passkeys/passkey-service.ts';
-import type { PlatformStorage } from '../ports/index.ts';
-import { decide, mayBreakGlass } from '../tool-calls/decide/decide.ts';
-import type { DecisionFactsGatherer } from '../tool-calls/decide/gather-facts.ts';
-import type { UserNotificationHub } from '../team-events/user-notification-hub.ts';
+import { createDeviceKeyService } from '../domain/passkeys/device-keys.ts';
+import { approvalPageUrl, clusterConfirmedPeoplePasskey, type PasskeyApprovals } from '../domain/passkeys/passkey-approvals.ts';
+import { createPasskeyPolicies } from '../domain/passkeys/passkey-policy.ts';
+import { createPasskeyService } from '../domain/passkeys/passkey-service.ts';
+import type { PlatformStorage } from '../platform/ports/index.ts';
+import { decide, mayBreakGlass } from '../domain/tool-calls/decide/decide.ts';
+import type { DecisionFactsGatherer } from '../domain/tool-calls/decide/gather-facts.ts';
+import type { UserNotificationHub } from '../app/team-events/user-notification-hub.ts';
 
 export interface PasskeysDeps {
   storage: PlatformStorage;

@@ -1,4 +1,4 @@
-import type { Config } from '../config/index.ts';
+import type { Config } from '../platform/config/index.ts';
 
 /**
  * The Redis connection the HTTP rate limits count in, when the bus is Redis (one engine's limits hold across replicas);

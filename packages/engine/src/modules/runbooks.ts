@@ -2,11 +2,11 @@
  * Team runbooks (issue 36) for the composition root (create-engine.ts): RUNBOOKS_DIR and those uploaded in Settings,
  * offered to the model when they match; and their routes.
  */
-import type { Config } from '../config/index.ts';
+import type { Config } from '../platform/config/index.ts';
 import type { MountedRoutes } from '../http/app.ts';
 import { runbookRoutes, type RunbookRouteDeps } from '../http/routes/runbooks/index.ts';
-import type { PlatformStorage } from '../ports/index.ts';
-import { createRunbooks } from '../runbooks/create-runbooks.ts';
+import type { PlatformStorage } from '../platform/ports/index.ts';
+import { createRunbooks } from '../app/runbooks/create-runbooks.ts';
 
 export interface RunbooksDeps {
   config: Pick<Config, 'integrations'>;

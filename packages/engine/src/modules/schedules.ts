@@ -3,13 +3,13 @@
  * owner's conversations, their results announced; an in-cluster install's SkyfloSchedule objects kept as schedules;
  * and their routes.
  */
-import type { Config } from '../config/index.ts';
+import type { Config } from '../platform/config/index.ts';
 import type { MountedRoutes } from '../http/app.ts';
 import { scheduleRoutes, type ScheduleRouteDeps } from '../http/routes/schedules/index.ts';
-import type { PlatformStorage } from '../ports/index.ts';
-import { createClusterScheduleSync } from '../schedules/cluster-schedules.ts';
-import { createKubernetesScheduleSource } from '../schedules/kubernetes-schedule-source.ts';
-import { createScheduler, type SchedulerDeps } from '../schedules/scheduler.ts';
+import type { PlatformStorage } from '../platform/ports/index.ts';
+import { createClusterScheduleSync } from '../app/schedules/cluster-schedules.ts';
+import { createKubernetesScheduleSource } from '../app/schedules/kubernetes-schedule-source.ts';
+import { createScheduler, type SchedulerDeps } from '../app/schedules/scheduler.ts';
 import type { TeamFeatures } from './team-features.ts';
 
 /** the channels a schedule notifies, by the names of the team features' sinks */

@@ -2,14 +2,14 @@
  * The model's settings for the composition root (create-engine.ts): from the environment, or from the settings an
  * admin saved (PUT /settings/llm), switched live; and their routes.
  */
-import type { Config } from '../config/index.ts';
-import type { LlmConfig } from '../config/llm.ts';
-import type { SecretBox } from '../crypto/secret-box.ts';
+import type { Config } from '../platform/config/index.ts';
+import type { LlmConfig } from '../platform/config/llm.ts';
+import type { SecretBox } from '../platform/crypto/secret-box.ts';
 import type { MountedRoutes } from '../http/app.ts';
 import { settingsRoutes, type SettingsRouteDeps } from '../http/routes/settings/index.ts';
-import type { LanguageModelSelection } from '../llm/create-language-model.ts';
-import type { createLlmSettingsService } from '../llm-settings/llm-settings-service.ts';
-import type { PlatformStorage } from '../ports/index.ts';
+import type { LanguageModelSelection } from '../adapters/llm/create-language-model.ts';
+import type { createLlmSettingsService, LanguageModels } from '../app/llm-settings/llm-settings-service.ts';
+import type { PlatformStorage } from '../platform/ports/index.ts';
 
 /** The LLM variables the environment sets (they win over saved settings; the settings API lists them). */
 function llmEnvironmentVariables(llm: LlmConfig): string[] {
@@ -31,6 +31,8 @@ export interface LlmSettingsDeps {
   initial: LanguageModelSelection;
   /** llm-settings/llm-settings-service.ts, imported by the root while the database opens */
   createLlmSettingsService: typeof createLlmSettingsService;
+  /** adapters/llm/create-language-model.ts, imported by the root while the database opens */
+  languageModels: LanguageModels;
 }
 
 export function createLlmSettings(deps: LlmSettingsDeps) {
@@ -44,6 +46,7 @@ export function createLlmSettings(deps: LlmSettingsDeps) {
     environment: config.llm,
     environmentVariables: llmEnvironmentVariables(config.llm),
     initial: deps.initial,
+    languageModels: deps.languageModels,
   });
   const routes: MountedRoutes<any>[] = [{ plugin: settingsRoutes, options: { llmSettings } satisfies SettingsRouteDeps }];
   return { llmSettings, routes };

@@ -3,36 +3,36 @@
  * per-user notification stream and the team-event dispatcher that feeds it and the sinks (webhooks, Slack, Teams).
  */
 import type { AgentEvent } from '@skyflo/protocol';
-import { createApiTokenService, type ApiTokenService } from '../accounts/api-token-service.ts';
-import type { LocalLoginPolicy } from '../accounts/local-login.ts';
-import type { ApprovalPolicyName } from '../tool-calls/decide/decision-authority.ts';
+import { createApiTokenService, type ApiTokenService } from '../app/accounts/api-token-service.ts';
+import type { LocalLoginPolicy } from '../app/accounts/local-login.ts';
+import type { ApprovalPolicyName } from '../domain/tool-calls/decide/decision-authority.ts';
 import type { MountedRoutes } from '../http/app.ts';
 import { apiTokenRoutes, type ApiTokenRouteDeps } from '../http/routes/auth-tokens/index.ts';
 import { notificationRoutes, type NotificationRouteDeps } from '../http/routes/notifications/index.ts';
-import type { EventBus, PlatformStorage } from '../ports/index.ts';
-import type { SecretBox } from '../crypto/secret-box.ts';
-import type { ResolveHost } from '../integrations/integration-url-guard.ts';
-import { createIntegrationEgress } from '../integrations/integration-egress.ts';
-import { createWebhookService, type WebhookService } from '../integrations/webhook/webhook-service.ts';
-import { createWebhookSink, type WebhookSink } from '../integrations/webhook/webhook-sink.ts';
-import { createSlackService, type SlackService } from '../integrations/slack/slack-service.ts';
+import type { EventBus, PlatformStorage } from '../platform/ports/index.ts';
+import type { SecretBox } from '../platform/crypto/secret-box.ts';
+import type { ResolveHost } from '../app/integrations/integration-url-guard.ts';
+import { createIntegrationEgress } from '../app/integrations/integration-egress.ts';
+import { createWebhookService, type WebhookService } from '../app/integrations/webhook/webhook-service.ts';
+import { createWebhookSink, type WebhookSink } from '../app/integrations/webhook/webhook-sink.ts';
+import { createSlackService, type SlackService } from '../adapters/chat/slack/slack-service.ts';
 import { slackInteractionRoutes, type SlackInteractionRouteDeps } from '../http/routes/integrations/slack-interactions.ts';
-import { createTeamsService, type TeamsService } from '../integrations/teams/teams-service.ts';
-import { BOT_FRAMEWORK_OPENID_METADATA_URL } from '../integrations/teams/teams-activity-verifier.ts';
+import { createTeamsService, type TeamsService } from '../adapters/chat/teams/teams-service.ts';
+import { BOT_FRAMEWORK_OPENID_METADATA_URL } from '../adapters/chat/teams/teams-activity-verifier.ts';
 import { teamsMessageRoutes, type TeamsMessageRouteDeps } from '../http/routes/integrations/teams-messages.ts';
-import type { AgentService } from '../agent/create-agent-service.ts';
-import { createAlertInvestigator } from '../alerts/alert-investigator.ts';
+import type { AgentService } from '../app/agent/create-agent-service.ts';
+import { createAlertInvestigator } from '../app/alerts/alert-investigator.ts';
 import { alertRoutes, type AlertRouteDeps } from '../http/routes/alerts/index.ts';
 import { pagerDutyAlertRoutes, type PagerDutyRouteDeps } from '../http/routes/alerts/pagerduty.ts';
-import { createPagerDutyNotesSink } from '../alerts/pagerduty/pagerduty-notes.ts';
-import type { IntegrationsConfig } from '../config/integrations.ts';
-import { createUserNotificationHub, type UserNotificationHub } from '../team-events/user-notification-hub.ts';
-import { createTeamEventDispatcher, type TeamEventDispatcher } from '../team-events/team-event-dispatcher.ts';
-import type { TeamEventSink } from '../team-events/team-event.ts';
-import { createPublicUrlService, type PublicUrlService } from '../public-url/public-url-service.ts';
+import { createPagerDutyNotesSink } from '../app/alerts/pagerduty/pagerduty-notes.ts';
+import type { IntegrationsConfig } from '../platform/config/integrations.ts';
+import { createUserNotificationHub, type UserNotificationHub } from '../app/team-events/user-notification-hub.ts';
+import { createTeamEventDispatcher, type TeamEventDispatcher } from '../app/team-events/team-event-dispatcher.ts';
+import type { TeamEventSink } from '../app/team-events/team-event.ts';
+import { createPublicUrlService, type PublicUrlService } from '../app/public-url/public-url-service.ts';
 import { publicUrlRoutes, type PublicUrlRouteDeps } from '../http/routes/settings/public-url.ts';
-import type { PasskeyApprovals } from '../passkeys/passkey-approvals.ts';
-import type { DecisionFactsGatherer } from '../tool-calls/decide/gather-facts.ts';
+import type { PasskeyApprovals } from '../domain/passkeys/passkey-approvals.ts';
+import type { DecisionFactsGatherer } from '../domain/tool-calls/decide/gather-facts.ts';
 
 export interface TeamFeaturesDeps {
   storage: PlatformStorage;
@@ -62,7 +62,7 @@ export interface TeamFeaturesDeps {
   /** ALERT_QUEUE_LIMIT (default 20) */
   alertQueueLimit?: number;
   /** ALERT_REINVESTIGATE (default on_change) */
-  alertReinvestigate?: import('../alerts/alert-investigator.ts').Reinvestigate;
+  alertReinvestigate?: import('../app/alerts/alert-investigator.ts').Reinvestigate;
   /** PAGERDUTY_*: incidents open investigations, conclusions go back as incident notes */
   pagerDuty?: IntegrationsConfig['pagerDuty'];
   logger: { error(object: unknown, message?: string): void; warn(object: unknown, message?: string): void };

@@ -3,13 +3,13 @@
  * imported only when first needed or after the engine listens.
  */
 import path from 'node:path';
-import type { Config } from '../config/index.ts';
-import { createDeferredToolGateway } from '../startup/deferred-tool-gateway.ts';
+import type { Config } from '../platform/config/index.ts';
+import { createDeferredToolGateway } from './startup/deferred-tool-gateway.ts';
 
 /** The embedded (or remote) MCP server's gateway, imported only when first needed or after the engine listens. */
 export function deferToolGateway(config: Config) {
   return createDeferredToolGateway(async () => {
-    const { createToolGateway } = await import('../mcp/create-tool-gateway.ts');
+    const { createToolGateway } = await import('../adapters/mcp/create-tool-gateway.ts');
     return createToolGateway(
       config.server.mcpServerUrl
         ? { url: config.server.mcpServerUrl, ...(config.server.mcpAuthToken ? { authToken: config.server.mcpAuthToken } : {}), cacheMs: config.agent.toolListCacheMs }

@@ -5,12 +5,12 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
-import type { AgentServiceDeps } from '../agent/create-agent-service.ts';
-import { createToolCallInspector } from '../tool-calls/core/tool-call-inspector.ts';
-import { createSecretBox } from '../crypto/secret-box.ts';
+import type { AgentServiceDeps } from '../app/agent/create-agent-service.ts';
+import { createToolCallInspector } from '../domain/tool-calls/core/tool-call-inspector.ts';
+import { createSecretBox } from '../platform/crypto/secret-box.ts';
 import { agentRoutes } from '../http/routes/agent/index.ts';
-import { deferAgentService, type DeferredAgentService } from '../startup/deferred-agent-service.ts';
-import type { AuthenticatedUser } from '../ports/index.ts';
+import { deferAgentService, type DeferredAgentService } from '../modules/startup/deferred-agent-service.ts';
+import type { AuthenticatedUser } from '../platform/ports/index.ts';
 
 export interface AgentTestApp {
   app: FastifyInstance;

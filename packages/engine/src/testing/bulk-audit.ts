@@ -6,8 +6,8 @@
  * used by the engine: one append at a time, with its head row's lock, is what keeps concurrent writers in order.
  */
 import { randomUUID, type KeyObject } from 'node:crypto';
-import { auditContentDigest, linkHash } from '../audit/audit-chain.ts';
-import { createAuditRecordSigner } from '../crypto/audit-record-signer.ts';
+import { auditContentDigest, linkHash } from '../domain/audit/audit-chain.ts';
+import { createAuditRecordSigner } from '../platform/crypto/audit-record-signer.ts';
 
 export interface BulkAuditOptions {
   /** raw SQL on the engine's database (PGlite's query or a pg client's) */

@@ -7,11 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import { globMatches } from '@skyflo/safety/patterns';
 import { MemorySaver } from '@langchain/langgraph/web';
-import { orphanedApprovedText, unknownOutcomeText } from '../storage/approval-store.ts';
+import { orphanedApprovedText, unknownOutcomeText } from '../adapters/storage/approval-store.ts';
 import { inMemoryVerificationMethods } from './in-memory-verification.ts';
-import { ConversationIdTakenError } from '../ports/conversation-id-taken-error.ts';
-import { formatConversationCursor, parseConversationCursor } from '../storage/conversation-cursor.ts';
-import type { ApprovalRecord, ApprovalStore, Conversation, ConversationStore, PendingFilter, RunRecord, RunStore, Storage, TimelineEntry } from '../ports/index.ts';
+import { ConversationIdTakenError } from '../platform/ports/conversation-id-taken-error.ts';
+import { formatConversationCursor, parseConversationCursor } from '../platform/ports/conversation-cursor.ts';
+import type { ApprovalRecord, ApprovalStore, Conversation, ConversationStore, PendingFilter, RunRecord, RunStore, Storage, TimelineEntry } from '../platform/ports/index.ts';
 
 /** PendingFilter over an in-memory record (the requester stands in for the conversation's owner). */
 function pendingVisible(record: ApprovalRecord, filter: PendingFilter): boolean {

@@ -1,5 +1,5 @@
 /** The in-memory approval store's verify-and-undo methods (same contract as storage/verification-store.ts). */
-import type { ApprovalRecord, ApprovalStore, RunStore } from '../ports/index.ts';
+import type { ApprovalRecord, ApprovalStore, RunStore } from '../platform/ports/index.ts';
 
 type VerificationMethods = Pick<ApprovalStore, 'recordBaseline' | 'setAutoRevert' | 'saveVerification' | 'claimStaleVerifications' | 'regressedConversations'>;
 

@@ -10,34 +10,34 @@ export { iterateSse, readSse, type SseFrame } from './read-sse.ts';
 
 // The parts a bench (or a suite that assembles its own engine) wires together itself, so it need not reach into
 // src/ by path. Product code keeps importing them from their own modules.
-export { agentConfig } from '../config/agent.ts';
-export { createEventBus } from '../bus/create-event-bus.ts';
-export { createMemoryEventBus } from '../bus/memory-event-bus.ts';
-export { createRedisEventBus } from '../bus/redis-event-bus.ts';
-export { createToolGateway } from '../mcp/create-tool-gateway.ts';
-export { createLanguageModel } from '../llm/create-language-model.ts';
-export { createIdleTimeoutFetch } from '../llm/idle-timeout-fetch.ts';
-export { createRequestFetch } from '../llm/request-fetch.ts';
-export { llmConfigSchema } from '../config/llm.ts';
-export { createPgliteStorage } from '../storage/pglite-storage.ts';
-export { createPostgresStorage } from '../storage/postgres-storage.ts';
-export { exposeTools, toModelTools } from '../graph/tool-exposure.ts';
-export { validatedPrompt } from '../graph/model-stream.ts';
-export { systemPrompt } from '../prompts/system-prompt.ts';
+export { agentConfig } from '../platform/config/agent.ts';
+export { createEventBus } from '../adapters/bus/create-event-bus.ts';
+export { createMemoryEventBus } from '../adapters/bus/memory-event-bus.ts';
+export { createRedisEventBus } from '../adapters/bus/redis-event-bus.ts';
+export { createToolGateway } from '../adapters/mcp/create-tool-gateway.ts';
+export { createLanguageModel } from '../adapters/llm/create-language-model.ts';
+export { createIdleTimeoutFetch } from '../adapters/llm/idle-timeout-fetch.ts';
+export { createRequestFetch } from '../adapters/llm/request-fetch.ts';
+export { llmConfigSchema } from '../platform/config/llm.ts';
+export { createPgliteStorage } from '../adapters/storage/pglite-storage.ts';
+export { createPostgresStorage } from '../adapters/storage/postgres-storage.ts';
+export { exposeTools, toModelTools } from '../app/graph/tool-exposure.ts';
+export { validatedPrompt } from '../app/graph/model-stream.ts';
+export { systemPrompt } from '../domain/prompts/system-prompt.ts';
 export { registerAuthenticate } from '../http/plugins/authenticate.ts';
 export { registerErrorHandler } from '../http/plugins/error-handler.ts';
 export { auditRoutes } from '../http/routes/audit/index.ts';
-export type { ReadyEventBus } from '../bus/bus-types.ts';
-export type { ToolGateway } from '../mcp/tool-gateway.ts';
+export type { ReadyEventBus } from '../adapters/bus/bus-types.ts';
+export type { ToolGateway } from '../platform/ports/tool-gateway.ts';
 // The audit bench (bench/audit-append.ts) replays the chain's previous append beside today's, on the same schema.
-export { GENESIS_HASH, hashAuditRecord } from '../audit/audit-chain.ts';
-export type { SkyfloDatabase } from '../storage/database.ts';
-export { openEmbeddedDatabase } from '../storage/embedded-database.ts';
+export { GENESIS_HASH, hashAuditRecord } from '../domain/audit/audit-chain.ts';
+export type { SkyfloDatabase } from '../adapters/storage/database.ts';
+export { openEmbeddedDatabase } from '../adapters/storage/embedded-database.ts';
 // The cold-start bench (bench/release-start.ts) opens PGlite alone as the engine's thread does, for its floor, and
 // times the template's copy alone as a fresh start makes it.
-export { pgliteStartParams } from '../storage/pglite-start-params.ts';
-export { defaultPgliteTemplateDir, seedFromPgliteTemplate } from '../storage/pglite-template.ts';
-export { auditEvents, schema } from '../storage/schema.ts';
+export { pgliteStartParams } from '../adapters/storage/pglite-start-params.ts';
+export { defaultPgliteTemplateDir, seedFromPgliteTemplate } from '../adapters/storage/pglite-template.ts';
+export { auditEvents, schema } from '../adapters/storage/schema.ts';
 // Large audit trails for the verify suite and the audit growth bench (bench/audit-growth.ts).
 export { appendAuditInBulk, type BulkAuditOptions } from './bulk-audit.ts';
 export { savePausedTurn } from './paused-turn.ts';

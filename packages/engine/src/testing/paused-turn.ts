@@ -7,7 +7,7 @@
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import { END, START, StateGraph } from '@langchain/langgraph/web';
 import type { ModelMessage } from 'ai';
-import { AgentState, type PendingCall } from '../graph/state.ts';
+import { AgentState, type PendingCall } from '../app/graph/state.ts';
 
 export async function savePausedTurn(checkpointer: BaseCheckpointSaver, conversationId: string, calls: Array<Pick<PendingCall, 'callId' | 'tool' | 'args'>>, request = 'Please make the change.'): Promise<void> {
   const messages: ModelMessage[] = [

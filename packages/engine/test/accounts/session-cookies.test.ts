@@ -4,7 +4,7 @@
  */
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/index.ts';
+import { loadConfig } from '../../src/platform/config/index.ts';
 import { startTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { createTestPglite } from '../support/test-databases.ts';
 

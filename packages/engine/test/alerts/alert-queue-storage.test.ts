@@ -4,7 +4,7 @@
  * claimant; the limit holds also when both engines enqueue at once; deleting a conversation takes its queued jobs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PlatformStorage } from '../../src/ports/index.ts';
+import type { PlatformStorage } from '../../src/platform/ports/index.ts';
 import { storageBackends, type StorageBackend } from '../storage/harness.ts';
 
 describe.each(Object.keys(storageBackends))('alert queue on %s', (driver) => {

@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordIntegrationChange, recordSettingsChange } from '../../src/audit/admin-audit.ts';
-import { chainHashOf, GENESIS_HASH } from '../../src/audit/audit-chain.ts';
-import type { PlatformStorage } from '../../src/ports/index.ts';
+import { recordIntegrationChange, recordSettingsChange } from '../../src/domain/audit/admin-audit.ts';
+import { chainHashOf, GENESIS_HASH } from '../../src/domain/audit/audit-chain.ts';
+import type { PlatformStorage } from '../../src/platform/ports/index.ts';
 import { storageBackends, type StorageBackend } from '../storage/harness.ts';
 
 

@@ -11,10 +11,10 @@ import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GENESIS_HASH, hashAuditRecord } from '../../src/audit/audit-chain.ts';
-import type { PlatformStorage } from '../../src/ports/index.ts';
-import { migrationsFolder } from '../../src/storage/migrations-folder.ts';
-import { createPgliteStorage } from '../../src/storage/pglite-storage.ts';
+import { GENESIS_HASH, hashAuditRecord } from '../../src/domain/audit/audit-chain.ts';
+import type { PlatformStorage } from '../../src/platform/ports/index.ts';
+import { migrationsFolder } from '../../src/adapters/storage/migrations-folder.ts';
+import { createPgliteStorage } from '../../src/adapters/storage/pglite-storage.ts';
 import { testAuditSigningKey } from '../storage/harness.ts';
 
 const folders: string[] = [];

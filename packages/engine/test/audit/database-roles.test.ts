@@ -12,12 +12,12 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createPasswordHasher } from '../../src/accounts/password-hasher.ts';
-import { chainHashOf, GENESIS_HASH } from '../../src/audit/audit-chain.ts';
-import { loadConfig } from '../../src/config/index.ts';
+import { createPasswordHasher } from '../../src/app/accounts/password-hasher.ts';
+import { chainHashOf, GENESIS_HASH } from '../../src/domain/audit/audit-chain.ts';
+import { loadConfig } from '../../src/platform/config/index.ts';
 import { createEngine, type Engine } from '../../src/create-engine.ts';
-import type { PlatformStorage } from '../../src/ports/index.ts';
-import { createPostgresStorage } from '../../src/storage/postgres-storage.ts';
+import type { PlatformStorage } from '../../src/platform/ports/index.ts';
+import { createPostgresStorage } from '../../src/adapters/storage/postgres-storage.ts';
 import { createTestPostgresDatabase } from '../support/test-databases.ts';
 import { testDatabaseName, testPostgresAdminUrl, testPostgresUrl } from '@skyflo/testkit/services';
 

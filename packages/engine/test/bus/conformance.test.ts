@@ -8,11 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { createMemoryEventBus } from '../../src/bus/memory-event-bus.ts';
-import { createRedisEventBus } from '../../src/bus/redis-event-bus.ts';
-import { createEventBus } from '../../src/bus/create-event-bus.ts';
-import type { ReadyEventBus } from '../../src/bus/bus-types.ts';
-import type { BusMessage } from '../../src/ports/index.ts';
+import { createMemoryEventBus } from '../../src/adapters/bus/memory-event-bus.ts';
+import { createRedisEventBus } from '../../src/adapters/bus/redis-event-bus.ts';
+import { createEventBus } from '../../src/adapters/bus/create-event-bus.ts';
+import type { ReadyEventBus } from '../../src/adapters/bus/bus-types.ts';
+import type { BusMessage } from '../../src/platform/ports/index.ts';
 import { testRedisKeyPrefix, testRedisUrl } from '@skyflo/testkit/services';
 
 const redisUrl = testRedisUrl();

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PlatformStorage, Storage } from '../../src/ports/index.ts';
+import type { PlatformStorage, Storage } from '../../src/platform/ports/index.ts';
 import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';
 import { storageBackends } from '../storage/harness.ts';
 

@@ -8,13 +8,13 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { parseAgentEvent } from '@skyflo/protocol';
 import { startLlmSim, type LlmScript, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { agentConfig, type AgentConfig } from '../../src/config/agent.ts';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
-import type { ToolGateway } from '../../src/mcp/tool-gateway.ts';
-import type { Storage } from '../../src/ports/index.ts';
+import { agentConfig, type AgentConfig } from '../../src/platform/config/agent.ts';
+import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
+import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
+import type { Storage } from '../../src/platform/ports/index.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
-import { createMemoryEventBus } from '../../src/bus/memory-event-bus.ts';
+import { createMemoryEventBus } from '../../src/adapters/bus/memory-event-bus.ts';
 import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';
 import { iterateSse, readSse, type SseFrame } from '../../src/testing/read-sse.ts';
 

@@ -8,8 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { conversationAccess, type AccessGrant, type ApprovalPolicyName, type ConversationAction } from '../../src/tool-calls/decide/conversation-access.ts';
-import type { Role } from '../../src/ports/index.ts';
+import { conversationAccess, type AccessGrant, type ApprovalPolicyName, type ConversationAction } from '../../src/domain/tool-calls/decide/conversation-access.ts';
+import type { Role } from '../../src/platform/ports/index.ts';
 import { startTestEngine, type TestEngine } from '../support/test-engine.ts';
 
 type Row = [policy: ApprovalPolicyName, role: Role, owner: boolean, read: AccessGrant | undefined, change: AccessGrant | undefined, act: AccessGrant | undefined];

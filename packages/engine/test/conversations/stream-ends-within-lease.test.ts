@@ -8,11 +8,11 @@
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryEventBus } from '../../src/bus/memory-event-bus.ts';
-import { agentConfig } from '../../src/config/agent.ts';
+import { createMemoryEventBus } from '../../src/adapters/bus/memory-event-bus.ts';
+import { agentConfig } from '../../src/platform/config/agent.ts';
 import { deadRunMessage } from '../../src/http/routes/agent/stream-run.ts';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
-import type { Storage } from '../../src/ports/index.ts';
+import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
+import type { Storage } from '../../src/platform/ports/index.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';

@@ -11,10 +11,10 @@ import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { parse, type ParseEntry } from 'shell-quote';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createPasswordHasher } from '../../src/accounts/password-hasher.ts';
-import { loadConfig } from '../../src/config/index.ts';
+import { createPasswordHasher } from '../../src/app/accounts/password-hasher.ts';
+import { loadConfig } from '../../src/platform/config/index.ts';
 import { createEngine, type Engine } from '../../src/create-engine.ts';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
+import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 import { iterateSse, type SseFrame } from '../../src/testing/read-sse.ts';
 

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PGlite } from '@electric-sql/pglite';
 import { SignJWT } from 'jose';
-import type { ToolGateway, ToolInfo } from '../../src/mcp/tool-gateway.ts';
+import type { ToolGateway, ToolInfo } from '../../src/platform/ports/tool-gateway.ts';
 import { startTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { createTestPglite } from '../support/test-databases.ts';
 

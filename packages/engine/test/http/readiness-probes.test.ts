@@ -16,7 +16,7 @@ import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { startServeProcess, startThrowawayPostgres, startThrowawayRedis, type ServeProcess, type ThrowawayPostgres, type ThrowawayRedis } from '@skyflo/testkit/services';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
+import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import { startTestEngine, type TestEngine } from '../support/test-engine.ts';
 
 let directory: string;

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serializeError, serializeRequest } from '../../src/observability/log-serializers.ts';
+import { serializeError, serializeRequest } from '../../src/platform/observability/log-serializers.ts';
 import { startTestEngine, testPassword, type TestEngine } from '../support/test-engine.ts';
 import { createTestPglite } from '../support/test-databases.ts';
 

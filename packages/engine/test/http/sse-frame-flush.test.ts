@@ -9,7 +9,7 @@
 import Fastify from 'fastify';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryEventBus } from '../../src/bus/memory-event-bus.ts';
+import { createMemoryEventBus } from '../../src/adapters/bus/memory-event-bus.ts';
 import { streamRun } from '../../src/http/routes/agent/stream-run.ts';
 
 const runId = 'run-1';

@@ -9,9 +9,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createIntegrationEgress } from '../../src/integrations/integration-egress.ts';
-import type { ResolveHost } from '../../src/integrations/integration-url-guard.ts';
-import { createSlackClient } from '../../src/integrations/slack/slack-client.ts';
+import { createIntegrationEgress } from '../../src/app/integrations/integration-egress.ts';
+import type { ResolveHost } from '../../src/app/integrations/integration-url-guard.ts';
+import { createSlackClient } from '../../src/adapters/chat/slack/slack-client.ts';
 import { readSse } from '../../src/testing/read-sse.ts';
 import { startTeamEngine, type TeamEngine } from '../support/team-engine.ts';
 

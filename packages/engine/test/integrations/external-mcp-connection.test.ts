@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createExternalConnection, type ExternalConnection } from '../../src/integrations/external-mcp/external-connection.ts';
+import { createExternalConnection, type ExternalConnection } from '../../src/app/integrations/external-mcp/external-connection.ts';
 
 const fixture = fileURLToPath(new URL('../fixtures/external-mcp/tiny-mcp-server.mjs', import.meta.url));
 const opened: ExternalConnection[] = [];

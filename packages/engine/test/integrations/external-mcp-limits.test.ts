@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFloodServer, type FloodServer } from '@skyflo/testkit/flood-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createExternalConnection, type ExternalConnection } from '../../src/integrations/external-mcp/external-connection.ts';
+import { createExternalConnection, type ExternalConnection } from '../../src/app/integrations/external-mcp/external-connection.ts';
 
 const fixture = fileURLToPath(new URL('../fixtures/external-mcp/flooding-mcp-server.mjs', import.meta.url));
 const cap = 1024 * 1024;

@@ -11,12 +11,12 @@ import type { AddressInfo } from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
 import { startJenkinsSim, type JenkinsSim } from '@skyflo/testkit/jenkins-sim';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createJenkinsCredentialCheck, notJenkinsMessage } from '../../src/integrations/check-jenkins-credentials.ts';
-import { createIntegrationUrlGuard } from '../../src/integrations/integration-url-guard.ts';
-import { createSecretBox } from '../../src/crypto/secret-box.ts';
-import { createDatabaseVault } from '../../src/integrations/credential-vault.ts';
-import { createIntegrationService } from '../../src/integrations/integration-service.ts';
-import type { AuditLog, IntegrationRecord, IntegrationStore } from '../../src/ports/index.ts';
+import { createJenkinsCredentialCheck, notJenkinsMessage } from '../../src/app/integrations/check-jenkins-credentials.ts';
+import { createIntegrationUrlGuard } from '../../src/app/integrations/integration-url-guard.ts';
+import { createSecretBox } from '../../src/platform/crypto/secret-box.ts';
+import { createDatabaseVault } from '../../src/app/integrations/credential-vault.ts';
+import { createIntegrationService } from '../../src/app/integrations/integration-service.ts';
+import type { AuditLog, IntegrationRecord, IntegrationStore } from '../../src/platform/ports/index.ts';
 import { startTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { createTestPglite } from '../support/test-databases.ts';
 

@@ -7,7 +7,7 @@
  */
 import { slackSignature } from '@skyflo/testkit/slack-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSlackRequestVerifier, SLACK_SIGNATURE_PREFIX } from '../../src/integrations/slack/slack-request-verifier.ts';
+import { createSlackRequestVerifier, SLACK_SIGNATURE_PREFIX } from '../../src/adapters/chat/slack/slack-request-verifier.ts';
 import { storageBackends, type StorageBackend } from '../storage/harness.ts';
 
 const SECRET = 'slack-signing-secret-prune-0123456789';

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { webhookSignatureProblem } from '../../src/integrations/webhook/webhook-signature.ts';
+import { webhookSignatureProblem } from '../../src/app/integrations/webhook/webhook-signature.ts';
 import { readSse } from '../../src/testing/read-sse.ts';
 import { startTeamEngine, type TeamEngine } from '../support/team-engine.ts';
 

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRequestFetch } from '../../src/llm/request-fetch.ts';
+import { createRequestFetch } from '../../src/adapters/llm/request-fetch.ts';
 
 interface Received {
   method: string;

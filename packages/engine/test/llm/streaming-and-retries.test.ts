@@ -5,10 +5,10 @@
 import { jsonSchema, streamText, tool, type ModelMessage } from 'ai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { llmConfigSchema } from '../../src/config/llm.ts';
-import { classifyLlmError } from '../../src/llm/classify-llm-error.ts';
-import { createLanguageModel, type LanguageModelSelection } from '../../src/llm/create-language-model.ts';
-import { LlmCallError, withLlmRetries, type LlmRetryInfo } from '../../src/llm/with-retries.ts';
+import { llmConfigSchema } from '../../src/platform/config/llm.ts';
+import { classifyLlmError } from '../../src/app/model-calls/classify-llm-error.ts';
+import { createLanguageModel, type LanguageModelSelection } from '../../src/adapters/llm/create-language-model.ts';
+import { LlmCallError, withLlmRetries, type LlmRetryInfo } from '../../src/app/model-calls/with-retries.ts';
 
 let sim: LlmSim;
 

@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logSerializers } from '../../src/observability/log-serializers.ts';
+import { logSerializers } from '../../src/platform/observability/log-serializers.ts';
 import { startTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { createTestPglite } from '../support/test-databases.ts';
 

@@ -13,8 +13,8 @@ import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '@skyflo/testkit/otlp-receiver';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
-import { startTracing, tracingConfigFromEnv } from '../../src/observability/tracing/index.ts';
+import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
+import { startTracing, tracingConfigFromEnv } from '../../src/platform/observability/tracing/index.ts';
 import { find, startVerifyAgent, type VerifyAgent } from '../tool-calls/harness.ts';
 
 const run = promisify(execFile);

@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { repoRoot } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { lazyPasswordHasher } from '../../src/startup/lazy-dependencies.ts';
+import { lazyPasswordHasher } from '../../src/modules/startup/lazy-dependencies.ts';
 import { startTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { createTestPglite } from '../support/test-databases.ts';
 

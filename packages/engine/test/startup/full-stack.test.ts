@@ -12,8 +12,8 @@ import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPasswordHasher } from '../../src/accounts/password-hasher.ts';
-import { loadConfig } from '../../src/config/index.ts';
+import { createPasswordHasher } from '../../src/app/accounts/password-hasher.ts';
+import { loadConfig } from '../../src/platform/config/index.ts';
 import { createEngine, type Engine } from '../../src/create-engine.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
 

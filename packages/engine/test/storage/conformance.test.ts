@@ -14,8 +14,8 @@ import { randomUUID } from 'node:crypto';
 // the Node entry, unlike the engine's (graph/build-graph.ts): interrupt() reads its config from AsyncLocalStorage
 import { Annotation, Command, END, interrupt, START, StateGraph } from '@langchain/langgraph';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ConversationIdTakenError } from '../../src/ports/conversation-id-taken-error.ts';
-import type { PlatformStorage, Storage, TimelineEntry } from '../../src/ports/index.ts';
+import { ConversationIdTakenError } from '../../src/platform/ports/conversation-id-taken-error.ts';
+import type { PlatformStorage, Storage, TimelineEntry } from '../../src/platform/ports/index.ts';
 import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';
 import { storageBackends, type StorageBackend } from './harness.ts';
 

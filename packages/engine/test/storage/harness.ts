@@ -7,10 +7,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { PlatformStorage } from '../../src/ports/index.ts';
-import { openEmbeddedDatabase } from '../../src/storage/embedded-database.ts';
-import { createPgliteStorage } from '../../src/storage/pglite-storage.ts';
-import { createPostgresStorage } from '../../src/storage/postgres-storage.ts';
+import type { PlatformStorage } from '../../src/platform/ports/index.ts';
+import { openEmbeddedDatabase } from '../../src/adapters/storage/embedded-database.ts';
+import { createPgliteStorage } from '../../src/adapters/storage/pglite-storage.ts';
+import { createPostgresStorage } from '../../src/adapters/storage/postgres-storage.ts';
 import { createTestPglite, createTestPostgresDatabase } from '../support/test-databases.ts';
 
 export interface StorageBackend {

@@ -10,13 +10,13 @@ import type { RunnableConfig } from '@langchain/core/runnables';
 import { emptyCheckpoint, uuid6, type BaseCheckpointSaver, type Checkpoint } from '@langchain/langgraph-checkpoint';
 import type { Pool } from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createResumeCheckpoints } from '../../src/graph/resume-checkpoint.ts';
-import { createBatchedCheckpointSaver } from '../../src/storage/batched-checkpoint-saver.ts';
-import { createLatestCheckpointCache, type LatestCheckpointCache } from '../../src/storage/latest-checkpoint-cache.ts';
-import { createPglitePool } from '../../src/storage/pglite-pool.ts';
-import { createPgliteStorage } from '../../src/storage/pglite-storage.ts';
-import { pgliteStartParams } from '../../src/storage/pglite-start-params.ts';
-import type { PlatformStorage } from '../../src/ports/index.ts';
+import { createResumeCheckpoints } from '../../src/app/graph/resume-checkpoint.ts';
+import { createBatchedCheckpointSaver } from '../../src/adapters/storage/batched-checkpoint-saver.ts';
+import { createLatestCheckpointCache, type LatestCheckpointCache } from '../../src/adapters/storage/latest-checkpoint-cache.ts';
+import { createPglitePool } from '../../src/adapters/storage/pglite-pool.ts';
+import { createPgliteStorage } from '../../src/adapters/storage/pglite-storage.ts';
+import { pgliteStartParams } from '../../src/adapters/storage/pglite-start-params.ts';
+import type { PlatformStorage } from '../../src/platform/ports/index.ts';
 
 const closers: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

@@ -7,11 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PlatformStorage } from '../../src/ports/index.ts';
+import type { PlatformStorage } from '../../src/platform/ports/index.ts';
 import { drizzle } from 'drizzle-orm/pglite';
-import type { SkyfloDatabase } from '../../src/storage/database.ts';
-import { param, renderedOnce } from '../../src/storage/rendered-statements.ts';
-import { schema } from '../../src/storage/schema.ts';
+import type { SkyfloDatabase } from '../../src/adapters/storage/database.ts';
+import { param, renderedOnce } from '../../src/adapters/storage/rendered-statements.ts';
+import { schema } from '../../src/adapters/storage/schema.ts';
 import { createTestPglite } from '../support/test-databases.ts';
 import { storageBackends, type StorageBackend } from './harness.ts';
 

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, expect, it } from 'vitest';
-import type { PlatformStorage, TimelineEntry } from '../../src/ports/index.ts';
-import { createPgliteStorage } from '../../src/storage/pglite-storage.ts';
+import type { PlatformStorage, TimelineEntry } from '../../src/platform/ports/index.ts';
+import { createPgliteStorage } from '../../src/adapters/storage/pglite-storage.ts';
 
 const closers: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

@@ -3,7 +3,7 @@
  * production, so its policy asks for a passkey) awaiting a decision in a new conversation of mia@example.com, and the
  * decision body that approves it.
  */
-import type { NewApproval } from '../../src/ports/index.ts';
+import type { NewApproval } from '../../src/platform/ports/index.ts';
 import { savePausedTurn } from '../../src/testing/paused-turn.ts';
 import type { TeamEngine } from './team-engine.ts';
 

@@ -7,10 +7,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { LlmSim } from '@skyflo/testkit/llm-sim';
-import { createPasswordHasher } from '../../src/accounts/password-hasher.ts';
-import { loadConfig, type Environment } from '../../src/config/index.ts';
+import { createPasswordHasher } from '../../src/app/accounts/password-hasher.ts';
+import { loadConfig, type Environment } from '../../src/platform/config/index.ts';
 import { createEngine, type Engine, type EngineOverrides } from '../../src/create-engine.ts';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
+import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 
 export interface PostgresReplicas {

@@ -8,12 +8,12 @@ import path from 'node:path';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { PGlite } from '@electric-sql/pglite';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { createPasswordHasher } from '../../src/accounts/password-hasher.ts';
-import { loadConfig, type Environment } from '../../src/config/index.ts';
+import { createPasswordHasher } from '../../src/app/accounts/password-hasher.ts';
+import { loadConfig, type Environment } from '../../src/platform/config/index.ts';
 import { createEngine, type Engine, type EngineOverrides } from '../../src/create-engine.ts';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
-import type { ToolGateway } from '../../src/mcp/tool-gateway.ts';
-import { createPgliteStorage } from '../../src/storage/pglite-storage.ts';
+import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
+import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
+import { createPgliteStorage } from '../../src/adapters/storage/pglite-storage.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 
 export interface TestEngine {

@@ -10,7 +10,7 @@
 import { parseAgentEvent, type TimelineEntry, type ToolExecutionRecord } from '@skyflo/protocol';
 import type { LlmScript, LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Storage } from '../../src/ports/index.ts';
+import type { Storage } from '../../src/platform/ports/index.ts';
 import type { AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import type { FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';

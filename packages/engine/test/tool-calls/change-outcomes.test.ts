@@ -20,7 +20,7 @@ import { startTcpRelay, type TcpRelay } from '@skyflo/testkit/tcp-relay';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import type { ToolExecutionRecord } from '@skyflo/protocol';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
+import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import { iterateSse, readSse, type SseFrame } from '../../src/testing/read-sse.ts';
 import { find, startVerifyAgent, type VerifyAgent } from './harness.ts';
 

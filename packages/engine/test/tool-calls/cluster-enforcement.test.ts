@@ -22,8 +22,8 @@ import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
 import { approvalChallengeFacts, approvalChallengeInput } from '@skyflo/protocol';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify as toYaml } from 'yaml';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
-import type { ToolGateway } from '../../src/mcp/tool-gateway.ts';
+import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
+import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
 import { simModel, startTestEngine, type TestEngine } from '../support/test-engine.ts';
 

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { previewRequiredRiskCode } from '@skyflo/protocol';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NewApproval } from '../../src/ports/index.ts';
+import type { NewApproval } from '../../src/platform/ports/index.ts';
 import { savePausedTurn } from '../../src/testing/paused-turn.ts';
 import { readSse } from '../../src/testing/read-sse.ts';
 import { simEngineFleet, type TestEngine } from '../support/test-engine.ts';

@@ -19,8 +19,8 @@ import { grantedAccessAnnotation, type ApprovedAccess, type SkyfloApprovalSpec, 
 import { approvalObjectName } from '@skyflo/protocol/approval-hashes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
-import type { ToolGateway } from '../../src/mcp/tool-gateway.ts';
+import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
+import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
 import { simModel, startTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { installExecutorIdentity } from '../support/executor-install.ts';

@@ -20,7 +20,7 @@ import { startOidcProvider } from '@skyflo/testkit/oidc-provider';
 import { startSlackSim, type SlackSim } from '@skyflo/testkit/slack-sim';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { expect } from 'vitest';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
+import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import { readSse } from '../../src/testing/read-sse.ts';
 import { simModel, startTestEngine, type TestEngine } from '../support/test-engine.ts';
 

@@ -8,18 +8,18 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hashToolCall } from '../../src/tool-calls/core/hash-tool-call.ts';
-import { agentConfig } from '../../src/config/agent.ts';
-import { createGateNode } from '../../src/graph/nodes/gate/index.ts';
-import type { RunContext } from '../../src/graph/run-context.ts';
-import { AgentState, type AgentStateValue, type PendingCall } from '../../src/graph/state.ts';
-import type { ToolGateway, ToolInfo } from '../../src/mcp/tool-gateway.ts';
-import type { ApprovalStore } from '../../src/ports/index.ts';
+import { hashToolCall } from '../../src/domain/tool-calls/core/hash-tool-call.ts';
+import { agentConfig } from '../../src/platform/config/agent.ts';
+import { createGateNode } from '../../src/app/graph/nodes/gate/index.ts';
+import type { RunContext } from '../../src/app/graph/run-context.ts';
+import { AgentState, type AgentStateValue, type PendingCall } from '../../src/app/graph/state.ts';
+import type { ToolGateway, ToolInfo } from '../../src/platform/ports/tool-gateway.ts';
+import type { ApprovalStore } from '../../src/platform/ports/index.ts';
 import { createInMemoryApprovalStore } from '../../src/testing/in-memory-storage.ts';
 import { MemorySaver } from '@langchain/langgraph/web';
 import { randomBytes } from 'node:crypto';
-import { createToolCallInspector } from '../../src/tool-calls/core/tool-call-inspector.ts';
-import { createSecretBox } from '../../src/crypto/secret-box.ts';
+import { createToolCallInspector } from '../../src/domain/tool-calls/core/tool-call-inspector.ts';
+import { createSecretBox } from '../../src/platform/crypto/secret-box.ts';
 
 const catalogue: ToolInfo[] = [
   { name: 'k8s_get', title: 'Get', description: '', inputSchema: {}, annotations: { readOnlyHint: true }, tags: ['k8s'], toolset: 'k8s' },

@@ -8,15 +8,15 @@
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { expect } from 'vitest';
-import { agentConfig } from '../../src/config/agent.ts';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
-import type { ToolGateway } from '../../src/mcp/tool-gateway.ts';
+import { agentConfig } from '../../src/platform/config/agent.ts';
+import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
+import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 import { startAgentTestApp, type AgentTestApp, type AgentTestAppDeps } from '../../src/testing/agent-test-app.ts';
-import { createMemoryEventBus } from '../../src/bus/memory-event-bus.ts';
+import { createMemoryEventBus } from '../../src/adapters/bus/memory-event-bus.ts';
 import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
-import type { EventBus, NewAuditEvent, Storage } from '../../src/ports/index.ts';
+import type { EventBus, NewAuditEvent, Storage } from '../../src/platform/ports/index.ts';
 import { simModel } from '../support/test-engine.ts';
 
 export interface VerifyAgent {

@@ -17,11 +17,11 @@ import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { helmPath, kubectlPath, repoRoot } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentConfig } from '../../src/config/agent.ts';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
-import type { ToolGateway } from '../../src/mcp/tool-gateway.ts';
+import { agentConfig } from '../../src/platform/config/agent.ts';
+import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
+import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
-import { createMemoryEventBus } from '../../src/bus/memory-event-bus.ts';
+import { createMemoryEventBus } from '../../src/adapters/bus/memory-event-bus.ts';
 import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
 

@@ -15,9 +15,9 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { connectInProcess, createToolDeps, startMcpHttpServer, withTextOutput, type AnyToolDefinition, type McpHttpServer, type ToolDeps } from '@skyflo/mcp-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
-import { linkAbort } from '../../src/mcp/linked-abort.ts';
-import { ToolCallNotRunError, type ToolGateway } from '../../src/mcp/tool-gateway.ts';
+import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
+import { linkAbort } from '../../src/platform/abort/linked-abort.ts';
+import { ToolCallNotRunError, type ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
 
 const authToken = 'engine-token-for-the-gateway-test';
 

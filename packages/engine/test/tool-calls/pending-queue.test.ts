@@ -8,7 +8,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { pendingApprovalsResponseSchema, type PendingApprovalsResponse } from '@skyflo/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NewApproval } from '../../src/ports/index.ts';
+import type { NewApproval } from '../../src/platform/ports/index.ts';
 import { startTestEngine, testPassword, type TestEngine } from '../support/test-engine.ts';
 import { createTestPglite } from '../support/test-databases.ts';
 

@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentEvent } from '@skyflo/protocol';
-import { reconcileOrphanedApprovals } from '../../src/tool-calls/execute/reconcile-orphaned-approvals.ts';
-import { interruptedCallText } from '../../src/tool-calls/execute/settle-dead-run-cards.ts';
-import { appendUserEntry, applyEventToTimeline } from '../../src/timeline/apply-event.ts';
-import type { PlatformStorage } from '../../src/ports/index.ts';
-import { createPgliteStorage } from '../../src/storage/pglite-storage.ts';
-import { createPostgresStorage } from '../../src/storage/postgres-storage.ts';
+import { reconcileOrphanedApprovals } from '../../src/domain/tool-calls/execute/reconcile-orphaned-approvals.ts';
+import { interruptedCallText } from '../../src/domain/tool-calls/execute/settle-dead-run-cards.ts';
+import { appendUserEntry, applyEventToTimeline } from '../../src/domain/timeline/apply-event.ts';
+import type { PlatformStorage } from '../../src/platform/ports/index.ts';
+import { createPgliteStorage } from '../../src/adapters/storage/pglite-storage.ts';
+import { createPostgresStorage } from '../../src/adapters/storage/postgres-storage.ts';
 import { createTestPglite, createTestPostgresDatabase, type TestPostgresDatabase } from '../support/test-databases.ts';
 
 let database: TestPostgresDatabase;

@@ -7,12 +7,12 @@
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryEventBus } from '../../src/bus/memory-event-bus.ts';
-import { agentConfig } from '../../src/config/agent.ts';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
-import type { ToolGateway } from '../../src/mcp/tool-gateway.ts';
-import type { PlatformStorage, Storage } from '../../src/ports/index.ts';
-import { createPgliteStorage } from '../../src/storage/pglite-storage.ts';
+import { createMemoryEventBus } from '../../src/adapters/bus/memory-event-bus.ts';
+import { agentConfig } from '../../src/platform/config/agent.ts';
+import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
+import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
+import type { PlatformStorage, Storage } from '../../src/platform/ports/index.ts';
+import { createPgliteStorage } from '../../src/adapters/storage/pglite-storage.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';

@@ -4,7 +4,7 @@
  */
 import type { LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Storage } from '../../src/ports/index.ts';
+import type { Storage } from '../../src/platform/ports/index.ts';
 import type { AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import type { FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';

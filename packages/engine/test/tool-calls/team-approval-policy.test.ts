@@ -7,8 +7,8 @@
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decisionRefusal, type DecisionInput } from '../../src/tool-calls/decide/decision-authority.ts';
-import { ConfigError, loadConfig } from '../../src/config/index.ts';
+import { decisionRefusal, type DecisionInput } from '../../src/domain/tool-calls/decide/decision-authority.ts';
+import { ConfigError, loadConfig } from '../../src/platform/config/index.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
 import { simEngineFleet, type TestEngine } from '../support/test-engine.ts';
 

@@ -12,7 +12,7 @@ import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import type { TimelineEntry } from '@skyflo/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { savePausedTurn } from '../../src/testing/paused-turn.ts';
-import { unresumableText } from '../../src/tool-calls/execute/close-unresumable.ts';
+import { unresumableText } from '../../src/domain/tool-calls/execute/close-unresumable.ts';
 import { simEngineFleet, type TestEngine } from '../support/test-engine.ts';
 
 let sim: LlmSim;

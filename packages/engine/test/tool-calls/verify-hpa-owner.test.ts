@@ -18,7 +18,7 @@ import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
+import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import { find, startVerifyAgent, type VerifyAgent } from './harness.ts';
 
 const run = promisify(execFile);

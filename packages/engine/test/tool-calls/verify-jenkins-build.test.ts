@@ -7,7 +7,7 @@
 import { connectInProcess, createToolDeps } from '@skyflo/mcp-server';
 import { startJenkinsSim, type JenkinsSim } from '@skyflo/testkit/jenkins-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createToolGateway } from '../../src/mcp/create-tool-gateway.ts';
+import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import { find, startVerifyAgent, type VerifyAgent } from './harness.ts';
 
 const jenkinsToken = 'jenkins-verify-token-5b2e8c41';

@@ -2,7 +2,7 @@
  * `skyflo mcp`'s configuration (issue 80 item 3), read once, here, from its flags and its environment, with zod: every
  * problem is found at start and named (the flag or variable, what was wrong, what to give), and nothing below reads
  * the environment again. A flag wins over its variable. The engine's embedded server is configured by the engine's own
- * configuration instead (packages/engine/src/config), which parses SKYFLO_CLUSTER_LABELS with the same function.
+ * configuration instead (packages/engine/src/platform/config), which parses SKYFLO_CLUSTER_LABELS with the same function.
  */
 import path from 'node:path';
 import { parseClusterLabels } from '@skyflo/protocol';

@@ -15,7 +15,7 @@ const ref = (defaultKey: string) =>
 const httpUrl = (example: string) => z.string().regex(/^https?:\/\/\S+$/, `must be an http(s) URL, e.g. ${example}`);
 const email = z.string().regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address');
 
-/** spec.auth: the engine's OIDC_* and LOCAL_LOGIN* variables (packages/engine/src/config/oidc.ts). */
+/** spec.auth: the engine's OIDC_* and LOCAL_LOGIN* variables (packages/engine/src/platform/config/oidc.ts). */
 export const authSpecSchema = z
   .object({
     oidc: z
@@ -39,7 +39,7 @@ export const authSpecSchema = z
   })
   .optional();
 
-/** spec.alerts: PagerDuty webhooks and Teams (packages/engine/src/config/integrations.ts). */
+/** spec.alerts: PagerDuty webhooks and Teams (packages/engine/src/platform/config/integrations.ts). */
 export const alertsSpecSchema = z
   .object({
     pagerDuty: z

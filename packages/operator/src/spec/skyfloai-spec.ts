@@ -214,7 +214,7 @@ export function specProblems(spec: SkyfloAiSpec): SpecProblem[] {
   return problems;
 }
 
-/** The environment variable the engine reads the API key of `model`'s provider from (packages/engine/src/config/llm.ts). */
+/** The environment variable the engine reads the API key of `model`'s provider from (packages/engine/src/platform/config/llm.ts). */
 export function apiKeyVariable(model: string | undefined): string {
   const provider = model?.split('/')[0] ?? 'openai';
   const variables: Record<string, string> = {

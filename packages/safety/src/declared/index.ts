@@ -1,7 +1,7 @@
 /**
  * @skyflo/safety/declared: what a SkyfloPolicy or SkyfloFreeze object (deploy/helm/skyflo/crds/) declares, read with
  * the API's own schemas (policyInputSchema, freezeInputSchema), so one object means the same to the engine — which
- * keeps it as a managed policy or freeze (packages/engine/src/declared/) — and to the executor, which judges it again
+ * keeps it as a managed policy or freeze (packages/engine/src/app/declared/) — and to the executor, which judges it again
  * at mint (packages/operator/src/executor/policy-check.ts). The same shape is used for the files of POLICIES_DIR.
  */
 import { freezeInputSchema, policyInputSchema, skyfloFreezeBreakGlassSchema, type KubeObject, type PolicyInput } from '@skyflo/protocol';

@@ -63,8 +63,8 @@ import {
 import { z } from 'zod';
 import { createExternalMcpServerRequestSchema, externalMcpOauthStartResponseSchema, externalMcpServerListResponseSchema, externalMcpServerSchema, externalMcpTestResultSchema, updateExternalMcpServerRequestSchema } from '@skyflo/protocol';
 import { anyIntegrationSchema, apiTokenSchema, apiTokensResponseSchema, createApiTokenRequestSchema, createdApiTokenSchema, integrationListResponseSchema, webhookDeliveriesResponseSchema } from '@skyflo/protocol';
-import { alertmanagerPayloadSchema, genericAlertSchema } from '../../alerts/alert-payloads.ts';
-import { pagerDutyWebhookSchema } from '../../alerts/pagerduty/pagerduty-webhook.ts';
+import { alertmanagerPayloadSchema, genericAlertSchema } from '../../app/alerts/alert-payloads.ts';
+import { pagerDutyWebhookSchema } from '../../app/alerts/pagerduty/pagerduty-webhook.ts';
 
 const alertOutcomeSchema = z.object({ status: z.enum(['investigating', 'queued', 'noted', 'closed', 'ignored', 'refused']), conversation_id: z.string().optional(), queued: z.literal(false).optional(), position: z.number().optional(), detail: z.string() });
 

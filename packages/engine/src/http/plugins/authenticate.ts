@@ -1,8 +1,8 @@
 import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { scopeForRoute } from '../../accounts/api-token-scopes.ts';
-import type { ApiTokenIdentity, ApiTokenUse, ApiTokenUser } from '../../accounts/api-token-service.ts';
-import type { AuthenticatedUser } from '../../ports/index.ts';
+import { scopeForRoute } from '../../app/accounts/api-token-scopes.ts';
+import type { ApiTokenIdentity, ApiTokenUse, ApiTokenUser } from '../../app/accounts/api-token-service.ts';
+import type { AuthenticatedUser } from '../../platform/ports/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

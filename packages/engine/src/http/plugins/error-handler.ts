@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import { classifyError, isSkyfloError, type ErrorCategory } from '../../errors/skyflo-error.ts';
-import { databaseRetryAfterSeconds, isDatabaseUnavailable, unavailableReason } from '../../storage/database-unavailable.ts';
-import type { DiskWatch } from '../../storage/disk-full.ts';
+import { classifyError, isSkyfloError, type ErrorCategory } from '../../platform/errors/skyflo-error.ts';
+import { databaseRetryAfterSeconds, isDatabaseUnavailable, unavailableReason } from '../../platform/storage-faults/database-unavailable.ts';
+import type { DiskWatch } from '../../platform/storage-faults/disk-full.ts';
 
 interface ErrorWithStatus {
   statusCode?: number;

@@ -1,4 +1,4 @@
-import { SkyfloError } from '../../errors/skyflo-error.ts';
+import { SkyfloError } from '../../platform/errors/skyflo-error.ts';
 /** An error that becomes a 4xx answer `{detail}` as is; anything else is a 500 with details hidden. */
 export class HttpError extends SkyfloError {
   constructor(

@@ -4,7 +4,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { EngineMetrics } from '../../observability/metrics.ts';
+import type { EngineMetrics } from '../../platform/observability/metrics.ts';
 
 function sameToken(given: string, expected: string): boolean {
   const a = Buffer.from(given);

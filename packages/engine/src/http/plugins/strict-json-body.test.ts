@@ -1,7 +1,7 @@
 /** The pure rules behind the embedded engine's fault answers: JSON nesting depth and what counts as a full disk. */
 import { describe, expect, it } from 'vitest';
 import { jsonDepth } from './strict-json-body.ts';
-import { isDiskFull } from '../../storage/disk-full.ts';
+import { isDiskFull } from '../../platform/storage-faults/disk-full.ts';
 
 describe('jsonDepth', () => {
   it.each([

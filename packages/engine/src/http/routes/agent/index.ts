@@ -18,13 +18,13 @@
 import { approvalRequestSchema, chatRequestSchema, externalCallCancelSchema, externalCallRequestSchema, stopRequestSchema, undoRequestSchema, type ToolSummary } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { AgentService } from '../../../agent/create-agent-service.ts';
-import { isSkyfloError } from '../../../errors/skyflo-error.ts';
-import type { AgentConfig } from '../../../config/agent.ts';
-import type { ToolGateway } from '../../../mcp/tool-gateway.ts';
-import type { AuthenticatedUser, EventBus, RunStore } from '../../../ports/index.ts';
+import type { AgentService } from '../../../app/agent/create-agent-service.ts';
+import { isSkyfloError } from '../../../platform/errors/skyflo-error.ts';
+import type { AgentConfig } from '../../../platform/config/agent.ts';
+import type { ToolGateway } from '../../../platform/ports/tool-gateway.ts';
+import type { AuthenticatedUser, EventBus, RunStore } from '../../../platform/ports/index.ts';
 import { streamRun } from './stream-run.ts';
-import { DependencyUnavailableError, type DependencyProbes } from '../../../observability/dependency-probes.ts';
+import { DependencyUnavailableError, type DependencyProbes } from '../../../platform/observability/dependency-probes.ts';
 
 /**
  * What the routes use. The agent service itself is built by the composition root (create-engine.ts, through

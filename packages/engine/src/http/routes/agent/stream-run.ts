@@ -4,7 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { BusMessage, EventBus } from '../../../ports/index.ts';
+import type { BusMessage, EventBus } from '../../../platform/ports/index.ts';
 import { endsWhenServerCloses } from '../../plugins/close-promptly.ts';
 
 export function sseFrame(event: string, data: unknown, id?: number): string {

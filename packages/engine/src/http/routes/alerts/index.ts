@@ -14,8 +14,8 @@
  * ignores Retry-After: the notification is sent again at the group's next group_interval (docs/metrics-and-logs.md).
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { alertmanagerPayloadSchema, fromAlertmanager, fromGeneric, genericAlertSchema, type AlertGroup } from '../../../alerts/alert-payloads.ts';
-import type { createAlertInvestigator } from '../../../alerts/alert-investigator.ts';
+import { alertmanagerPayloadSchema, fromAlertmanager, fromGeneric, genericAlertSchema, type AlertGroup } from '../../../app/alerts/alert-payloads.ts';
+import type { createAlertInvestigator } from '../../../app/alerts/alert-investigator.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 

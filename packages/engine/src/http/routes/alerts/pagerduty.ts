@@ -7,9 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
-import type { createAlertInvestigator } from '../../../alerts/alert-investigator.ts';
-import { fromPagerDuty, pagerDutySignatureHeader, pagerDutyWebhookSchema, verifyPagerDutySignature } from '../../../alerts/pagerduty/pagerduty-webhook.ts';
-import type { SettingsStore, UserStore } from '../../../ports/index.ts';
+import type { createAlertInvestigator } from '../../../app/alerts/alert-investigator.ts';
+import { fromPagerDuty, pagerDutySignatureHeader, pagerDutyWebhookSchema, verifyPagerDutySignature } from '../../../app/alerts/pagerduty/pagerduty-webhook.ts';
+import type { SettingsStore, UserStore } from '../../../platform/ports/index.ts';
 import { jsonDepth, MAX_JSON_DEPTH } from '../../plugins/strict-json-body.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 

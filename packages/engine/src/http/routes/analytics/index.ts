@@ -6,10 +6,10 @@
  */
 import { analyticsQuerySchema, type AnalyticsResponse } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
-import { resolveWindow, WindowError } from '../../../analytics/analytics-window.ts';
-import { computeMetrics } from '../../../analytics/compute-metrics.ts';
+import { resolveWindow, WindowError } from '../../../app/analytics/analytics-window.ts';
+import { computeMetrics } from '../../../app/analytics/compute-metrics.ts';
 import type { PriceLookup } from '@skyflo/protocol';
-import type { AnalyticsReader } from '../../../ports/index.ts';
+import type { AnalyticsReader } from '../../../platform/ports/index.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 

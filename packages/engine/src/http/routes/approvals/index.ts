@@ -9,17 +9,17 @@
  */
 import { pendingApprovalsQuerySchema, type MemberScope, type PendingApproval, type PendingApprovalsResponse } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
-import { othersConversationGrant, type ApprovalPolicyName } from '../../../tool-calls/decide/conversation-access.ts';
-import type { DecisionFactsGatherer } from '../../../tool-calls/decide/gather-facts.ts';
-import { approvalFacts } from '../../../tool-calls/propose/approval-facts.ts';
-import { decidingRoles } from '../../../tool-calls/decide/decision-authority.ts';
-import { decisionPolicyOf } from '../../../clusters/cluster-policies.ts';
-import type { ApprovalStore, AuthenticatedUser, PendingApprovalRecord, PendingCursor, PendingFilter } from '../../../ports/index.ts';
+import { othersConversationGrant, type ApprovalPolicyName } from '../../../domain/tool-calls/decide/conversation-access.ts';
+import type { DecisionFactsGatherer } from '../../../domain/tool-calls/decide/gather-facts.ts';
+import { approvalFacts } from '../../../domain/tool-calls/propose/approval-facts.ts';
+import { decidingRoles } from '../../../domain/tool-calls/decide/decision-authority.ts';
+import { decisionPolicyOf } from '../../../domain/clusters/cluster-policies.ts';
+import type { ApprovalStore, AuthenticatedUser, PendingApprovalRecord, PendingCursor, PendingFilter } from '../../../platform/ports/index.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
-import { decide, mayBreakGlass } from '../../../tool-calls/decide/decide.ts';
+import { decide, mayBreakGlass } from '../../../domain/tool-calls/decide/decide.ts';
 import { frozenCode } from '@skyflo/safety/freezes';
-import { staleReasonOf } from '../../../clusters/stale-binding.ts';
+import { staleReasonOf } from '../../../domain/clusters/stale-binding.ts';
 
 export interface ApprovalRouteDeps {
   approvals: ApprovalStore;

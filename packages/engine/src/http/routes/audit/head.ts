@@ -18,9 +18,9 @@ import { auditVerifyQuerySchema, auditVerifySignedHeadRequestSchema } from '@sky
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditHeadPublisher } from '../../../audit/chain-head-publisher.ts';
-import { SignedHeadError, type AuditHeadSigner } from '../../../crypto/audit-signing-key.ts';
-import type { AuditChainReport, AuditTrail, AuditVerifyCheckpoint } from '../../../ports/index.ts';
+import type { AuditHeadPublisher } from '../../../domain/audit/chain-head-publisher.ts';
+import { SignedHeadError, type AuditHeadSigner } from '../../../platform/crypto/audit-signing-key.ts';
+import type { AuditChainReport, AuditTrail, AuditVerifyCheckpoint } from '../../../platform/ports/index.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 import { requireAdmin, toVerifyResponse } from './index.ts';

@@ -2,7 +2,7 @@
  * What GET /audit adds to a page of records so a reader sees names and the change itself, not ids and hashes:
  * conversation titles, and on approval records the diff the approver was shown. Neither is part of the hash chain.
  */
-import type { AuditTrail, ConversationStore, StoredAuditEvent } from '../../../ports/index.ts';
+import type { AuditTrail, ConversationStore, StoredAuditEvent } from '../../../platform/ports/index.ts';
 
 export interface AuditRecordContext {
   /** conversation id → title (null: deleted, or no title yet) */

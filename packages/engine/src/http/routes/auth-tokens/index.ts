@@ -7,8 +7,8 @@
 import { createApiTokenRequestSchema } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { AccountError } from '../../../accounts/account-error.ts';
-import type { ApiTokenService } from '../../../accounts/api-token-service.ts';
+import { AccountError } from '../../../app/accounts/account-error.ts';
+import type { ApiTokenService } from '../../../app/accounts/api-token-service.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 

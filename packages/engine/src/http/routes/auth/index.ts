@@ -1,9 +1,9 @@
 import { adminUpdateUserRequestSchema, passwordChangeRequestSchema, registerRequestSchema, updateMeRequestSchema } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AccountError } from '../../../accounts/account-error.ts';
-import type { AccountService } from '../../../accounts/account-service.ts';
-import type { User } from '../../../ports/index.ts';
+import { AccountError } from '../../../app/accounts/account-error.ts';
+import type { AccountService } from '../../../app/accounts/account-service.ts';
+import type { User } from '../../../platform/ports/index.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 import { clearSessionCookies, REFRESH_TOKEN_COOKIE, setSessionCookies } from '../../plugins/session-cookies.ts';

@@ -10,10 +10,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { AccountError } from '../../../accounts/account-error.ts';
-import type { AccountService } from '../../../accounts/account-service.ts';
-import { OidcSignInError, type OidcErrorCode, type OidcSignIn } from '../../../accounts/oidc-sign-in.ts';
-import type { PasswordHasher } from '../../../accounts/password-hasher.ts';
+import { AccountError } from '../../../app/accounts/account-error.ts';
+import type { AccountService } from '../../../app/accounts/account-service.ts';
+import { OidcSignInError, type OidcErrorCode, type OidcSignIn } from '../../../app/accounts/oidc-sign-in.ts';
+import type { PasswordHasher } from '../../../app/accounts/password-hasher.ts';
 import { clearSessionCookies, REFRESH_TOKEN_COOKIE, setSessionCookies } from '../../plugins/session-cookies.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 

@@ -10,11 +10,11 @@
 import { clusterPoliciesSchema, memberScopeSchema, type ApprovalEnforcement, type ClustersResponse, type ClustersUnavailable, type MemberScope } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { ClusterDirectory } from '../../../clusters/cluster-directory.ts';
-import type { ClusterPolicies } from '../../../clusters/cluster-policies.ts';
-import { clustersUnavailableMessage } from '../../../clusters/clusters-unavailable.ts';
-import { clusterInScope } from '../../../clusters/member-scope.ts';
-import type { AuditLog, UserStore } from '../../../ports/index.ts';
+import type { ClusterDirectory } from '../../../domain/clusters/cluster-directory.ts';
+import type { ClusterPolicies } from '../../../domain/clusters/cluster-policies.ts';
+import { clustersUnavailableMessage } from '../../../domain/clusters/clusters-unavailable.ts';
+import { clusterInScope } from '../../../domain/clusters/member-scope.ts';
+import type { AuditLog, UserStore } from '../../../platform/ports/index.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 import { toMember } from '../team/index.ts';

@@ -1,11 +1,11 @@
 import { createConversationRequestSchema, listConversationsQuerySchema, updateConversationRequestSchema } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { draftRunbook, NotResolvedError } from '../../../incident-memory/runbook-draft.ts';
-import { conversationAccess, type ApprovalPolicyName } from '../../../tool-calls/decide/conversation-access.ts';
+import { draftRunbook, NotResolvedError } from '../../../app/incident-memory/runbook-draft.ts';
+import { conversationAccess, type ApprovalPolicyName } from '../../../domain/tool-calls/decide/conversation-access.ts';
 import type { MemberScope } from '@skyflo/protocol';
-import type { ApprovalStore, AuditLog, Conversation, ConversationStore } from '../../../ports/index.ts';
-import { isUuid, parseConversationCursor } from '../../../storage/conversation-cursor.ts';
+import type { ApprovalStore, AuditLog, Conversation, ConversationStore } from '../../../platform/ports/index.ts';
+import { isUuid, parseConversationCursor } from '../../../platform/ports/conversation-cursor.ts';
 import { HttpError, notFound } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 import { conversationSearchRoute } from './search.ts';

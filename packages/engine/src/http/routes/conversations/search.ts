@@ -10,9 +10,9 @@
 import { searchConversationsQuerySchema, searchDateBound, type SearchConversationsResponse } from '@skyflo/protocol';
 import type { MemberScope } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
-import { conversationAccess, othersConversationGrant, type ApprovalPolicyName } from '../../../tool-calls/decide/conversation-access.ts';
-import type { AuditLog, ConversationStore } from '../../../ports/index.ts';
-import { parseConversationCursor } from '../../../storage/conversation-cursor.ts';
+import { conversationAccess, othersConversationGrant, type ApprovalPolicyName } from '../../../domain/tool-calls/decide/conversation-access.ts';
+import type { AuditLog, ConversationStore } from '../../../platform/ports/index.ts';
+import { parseConversationCursor } from '../../../platform/ports/conversation-cursor.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 

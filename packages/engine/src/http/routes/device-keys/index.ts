@@ -11,8 +11,8 @@
 import { confirmDeviceKeyRequestSchema, registerDeviceKeyRequestSchema } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import type { DeviceKeyService } from '../../../passkeys/device-keys.ts';
-import { PasskeyError } from '../../../passkeys/passkey-error.ts';
+import type { DeviceKeyService } from '../../../domain/passkeys/device-keys.ts';
+import { PasskeyError } from '../../../domain/passkeys/passkey-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 
 export interface DeviceKeyRouteDeps {

@@ -8,7 +8,7 @@
  */
 import { emergencyStopRequestSchema, type EmergencyStopStateView } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
-import { StopDeclaredInCluster, type EmergencyStop, type EmergencyStopState } from '../../../emergency-stop/emergency-stop.ts';
+import { StopDeclaredInCluster, type EmergencyStop, type EmergencyStopState } from '../../../domain/emergency-stop/emergency-stop.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 
 export interface EmergencyStopRouteDeps {

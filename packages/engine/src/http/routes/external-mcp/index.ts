@@ -14,8 +14,8 @@
 import { createExternalMcpServerRequestSchema, updateExternalMcpServerRequestSchema } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import type { ExternalMcpService } from '../../../integrations/external-mcp/external-mcp-service.ts';
-import { clientMetadataDocument } from '../../../integrations/external-mcp/oauth-client.ts';
+import type { ExternalMcpService } from '../../../app/integrations/external-mcp/external-mcp-service.ts';
+import { clientMetadataDocument } from '../../../app/integrations/external-mcp/oauth-client.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 
 export interface ExternalMcpRouteDeps {

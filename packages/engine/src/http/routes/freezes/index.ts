@@ -10,7 +10,7 @@
 import { freezeInputSchema } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { FreezeError, type FreezeService } from '../../../freezes/freeze-service.ts';
+import { FreezeError, type FreezeService } from '../../../domain/freezes/freeze-service.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 
 export interface FreezeRouteDeps {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { BusHealth, EventBus, Storage } from '../../../ports/index.ts';
-import { dependencyRetryAfterSeconds, type DependencyProbes } from '../../../observability/dependency-probes.ts';
+import type { BusHealth, EventBus, Storage } from '../../../platform/ports/index.ts';
+import { dependencyRetryAfterSeconds, type DependencyProbes } from '../../../platform/observability/dependency-probes.ts';
 
 export interface HealthRouteDeps {
   storage: Pick<Storage, 'ping'>;

@@ -14,10 +14,9 @@
 import { createIntegrationRequestSchema, createSlackRequestSchema, createTeamsRequestSchema, createWebhookRequestSchema, updateIntegrationRequestSchema, updateWebhookRequestSchema, type IntegrationTestResult } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { IntegrationError, type IntegrationService } from '../../../integrations/integration-service.ts';
-import type { WebhookService } from '../../../integrations/webhook/webhook-service.ts';
-import type { SlackService } from '../../../integrations/slack/slack-service.ts';
-import type { TeamsService } from '../../../integrations/teams/teams-service.ts';
+import { IntegrationError, type IntegrationService } from '../../../app/integrations/integration-service.ts';
+import type { WebhookService } from '../../../app/integrations/webhook/webhook-service.ts';
+import type { SlackEndpoint, TeamsEndpoint } from '../../../app/integrations/chat-approvals/chat-endpoints.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 
@@ -26,9 +25,9 @@ export interface IntegrationRouteDeps {
   /** outgoing webhooks; without it provider "webhook" is refused like any unknown provider */
   webhooks?: WebhookService;
   /** Slack (one per installation); without it provider "slack" is refused */
-  slack?: SlackService;
+  slack?: SlackEndpoint;
   /** Microsoft Teams (one per installation); without it provider "teams" is refused */
-  teams?: TeamsService;
+  teams?: TeamsEndpoint;
 }
 
 const idParamsSchema = z.object({ id: z.uuid('id must be an integration id (UUID) from GET /integrations') });

@@ -4,10 +4,10 @@
  * form parser would lose it) and handed to the Slack service, which verifies it before anything else.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { SlackService } from '../../../integrations/slack/slack-service.ts';
+import type { SlackEndpoint } from '../../../app/integrations/chat-approvals/chat-endpoints.ts';
 
 export interface SlackInteractionRouteDeps {
-  slack: SlackService;
+  slack: SlackEndpoint;
 }
 
 export const slackInteractionRoutes: FastifyPluginAsync<SlackInteractionRouteDeps> = async (app, { slack }) => {

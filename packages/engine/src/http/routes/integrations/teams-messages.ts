@@ -4,16 +4,15 @@
  * Framework authentication) before anything in the activity is used.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { TeamsActivity } from '../../../integrations/teams/teams-activity-verifier.ts';
-import type { TeamsService } from '../../../integrations/teams/teams-service.ts';
+import type { TeamsEndpoint } from '../../../app/integrations/chat-approvals/chat-endpoints.ts';
 
 export interface TeamsMessageRouteDeps {
-  teams: TeamsService;
+  teams: TeamsEndpoint;
 }
 
 export const teamsMessageRoutes: FastifyPluginAsync<TeamsMessageRouteDeps> = async (app, { teams }) => {
   app.post('/integrations/teams/messages', { config: { public: true } }, async (request, reply) => {
-    const activity = request.body && typeof request.body === 'object' ? (request.body as TeamsActivity) : {};
+    const activity = request.body && typeof request.body === 'object' ? request.body : {};
     const authorization = typeof request.headers.authorization === 'string' ? request.headers.authorization : undefined;
     const outcome = await teams.activity(activity, authorization, request.ip);
     return reply.code(outcome.status).send(outcome.body);

@@ -7,7 +7,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import type { UserNotificationHub } from '../../../team-events/user-notification-hub.ts';
+import type { UserNotificationHub } from '../../../app/team-events/user-notification-hub.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 import { openEventStream, sseFrame } from '../agent/stream-run.ts';
 

@@ -13,10 +13,10 @@
 import { approvalPasskeyOptionsRequestSchema, clusterPasskeyPoliciesSchema, registerPasskeyRequestSchema, type ClusterPasskeyPolicyView, type ClusterStatus } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import type { ApprovalStore, AuthenticatedUser, PlatformStorage } from '../../../ports/index.ts';
-import { PasskeyError } from '../../../passkeys/passkey-error.ts';
-import { defaultPasskeyMode, passkeyPoliciesKey, type PasskeyPolicies } from '../../../passkeys/passkey-policy.ts';
-import type { PasskeyService } from '../../../passkeys/passkey-service.ts';
+import type { ApprovalStore, AuthenticatedUser, PlatformStorage } from '../../../platform/ports/index.ts';
+import { PasskeyError } from '../../../domain/passkeys/passkey-error.ts';
+import { defaultPasskeyMode, passkeyPoliciesKey, type PasskeyPolicies } from '../../../domain/passkeys/passkey-policy.ts';
+import type { PasskeyService } from '../../../domain/passkeys/passkey-service.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 
 export interface PasskeyRouteDeps {

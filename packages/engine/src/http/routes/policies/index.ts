@@ -11,7 +11,7 @@
 import { policyEvaluateRequestSchema, policyInputSchema } from '@skyflo/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { PolicyError, type PolicyService } from '../../../policies/policy-service.ts';
+import { PolicyError, type PolicyService } from '../../../domain/policies/policy-service.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 
 export interface PolicyRouteDeps {

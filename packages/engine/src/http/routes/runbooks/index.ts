@@ -8,7 +8,7 @@
  */
 import { runbookNameSchema, uploadRunbookRequestSchema } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
-import { RunbookError, type Runbooks } from '../../../runbooks/create-runbooks.ts';
+import { RunbookError, type Runbooks } from '../../../app/runbooks/create-runbooks.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 

@@ -17,12 +17,12 @@ import { scheduleInputSchema, type FindingsDiff, type ParsedScheduleInput, type 
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { MemberScope } from '@skyflo/protocol';
-import type { AuditLog } from '../../../ports/index.ts';
+import type { AuditLog } from '../../../platform/ports/index.ts';
 import { managedRefusal } from '@skyflo/safety/declared';
-import { scheduleColumns, scheduleOutOfScope } from '../../../schedules/schedule-input.ts';
-import { CronError, nextTick, validateCron } from '../../../schedules/cron.ts';
-import type { ScheduleRecord, ScheduleRunRecord, ScheduleStore } from '../../../ports/schedules.ts';
-import type { Scheduler } from '../../../schedules/scheduler.ts';
+import { scheduleColumns, scheduleOutOfScope } from '../../../app/schedules/schedule-input.ts';
+import { CronError, nextTick, validateCron } from '../../../app/schedules/cron.ts';
+import type { ScheduleRecord, ScheduleRunRecord, ScheduleStore } from '../../../platform/ports/schedules.ts';
+import type { Scheduler } from '../../../app/schedules/scheduler.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 

@@ -10,7 +10,7 @@
 import { testLlmSettingsRequestSchema, updateLlmSettingsRequestSchema } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { LlmSettingsError, type LlmSettingsService } from '../../../llm-settings/llm-settings-service.ts';
+import { LlmSettingsError, type LlmSettingsService } from '../../../app/llm-settings/llm-settings-service.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 

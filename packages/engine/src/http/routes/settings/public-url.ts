@@ -5,7 +5,7 @@
  */
 import { updatePublicUrlRequestSchema } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
-import { PublicUrlError, type PublicUrlService } from '../../../public-url/public-url-service.ts';
+import { PublicUrlError, type PublicUrlService } from '../../../app/public-url/public-url-service.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 

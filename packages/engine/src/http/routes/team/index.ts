@@ -9,9 +9,9 @@
 import { addMemberRequestSchema, updateMemberRequestSchema, type Member } from '@skyflo/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { AccountError } from '../../../accounts/account-error.ts';
-import type { AccountService } from '../../../accounts/account-service.ts';
-import type { User } from '../../../ports/index.ts';
+import { AccountError } from '../../../app/accounts/account-error.ts';
+import type { AccountService } from '../../../app/accounts/account-service.ts';
+import type { User } from '../../../platform/ports/index.ts';
 import { HttpError } from '../../plugins/http-error.ts';
 import { parseInput } from '../../plugins/parse-input.ts';
 
