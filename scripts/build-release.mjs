@@ -196,11 +196,11 @@ const result = await build({
 });
 
 /**
- * The embedded database's worker thread (packages/engine/src/adapters/storage/pglite-thread): its client starts
+ * The embedded database's worker thread (packages/engine/src/adapters/storage/pglite/pglite-thread): its client starts
  * `./pglite-thread-worker.js` beside itself when that exists, i.e. at its mirrored place under dist/assets. A build
  * of its own: the thread loads only what it runs, while the engine loads its modules on the main thread.
  */
-const pgliteThreadWorker = 'packages/engine/src/adapters/storage/pglite-thread/pglite-thread-worker.ts';
+const pgliteThreadWorker = 'packages/engine/src/adapters/storage/pglite/pglite-thread/pglite-thread-worker.ts';
 const workerOutput = path.join(assetsDir, pgliteThreadWorker.replace(/\.ts$/, '.js'));
 const workerResult = await build({
   ...bundleOptions,
@@ -238,7 +238,7 @@ for (const asset of assets) {
 rmSync(uiBuild, { recursive: true, force: true });
 
 // npm packs no empty directories, and a PostgreSQL data directory needs its empty ones: list them in the template's
-// marker so seeding recreates them (packages/engine/src/adapters/storage/pglite-template.ts).
+// marker so seeding recreates them (packages/engine/src/adapters/storage/pglite/pglite-template.ts).
 const shippedTemplate = path.join(assetsDir, '.tools', 'pglite-template');
 if (existsSync(shippedTemplate)) {
   const databaseDir = path.join(shippedTemplate, 'pglite');

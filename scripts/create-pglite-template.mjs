@@ -1,6 +1,6 @@
 // Creates an initialised and migrated PGlite data directory once, at `npm install`, under .tools/pglite-template.
 // Why: initdb inside PGlite takes ~4 s and peaks near 800 MiB RSS; a fresh SKYFLO_DATA_DIR copies this directory
-// instead (packages/engine/src/adapters/storage/pglite-template.ts). It is made by the engine's own storage code (schema
+// instead (packages/engine/src/adapters/storage/pglite/pglite-template.ts). It is made by the engine's own storage code (schema
 // migrations and the checkpointer's tables), so it is exactly what a first start would make. A start seeded from a
 // template older than the schema runs the missing migrations; one from another PGlite version is ignored.
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';

@@ -21,8 +21,8 @@ import { IntegrationError } from './app/integrations/integration-service.ts';
 import { LlmSettingsError } from './app/llm-settings/llm-settings-service.ts';
 import { LlmCallError } from './app/model-calls/with-retries.ts';
 import { ConversationIdTakenError } from './platform/ports/conversation-id-taken-error.ts';
-import { DataDirLockedError } from './adapters/storage/pglite-lock.ts';
-import { ServingRoleError } from './adapters/storage/postgres-roles.ts';
+import { DataDirLockedError } from './adapters/storage/pglite/pglite-lock.ts';
+import { ServingRoleError } from './adapters/storage/postgres/postgres-roles.ts';
 
 const sourceDir = import.meta.dirname;
 const sourceFiles = (dir: string): string[] =>

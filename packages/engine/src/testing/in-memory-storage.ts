@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { globMatches } from '@skyflo/safety/patterns';
 import { MemorySaver } from '@langchain/langgraph/web';
-import { orphanedApprovedText, unknownOutcomeText } from '../adapters/storage/approval-store.ts';
+import { orphanedApprovedText, unknownOutcomeText } from '../adapters/storage/stores/approval-store.ts';
 import { inMemoryVerificationMethods } from './in-memory-verification.ts';
 import { ConversationIdTakenError } from '../platform/ports/conversation-id-taken-error.ts';
 import { formatConversationCursor, parseConversationCursor } from '../platform/ports/conversation-cursor.ts';

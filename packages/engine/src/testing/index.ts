@@ -19,8 +19,8 @@ export { createLanguageModel } from '../adapters/llm/create-language-model.ts';
 export { createIdleTimeoutFetch } from '../adapters/llm/idle-timeout-fetch.ts';
 export { createRequestFetch } from '../adapters/llm/request-fetch.ts';
 export { llmConfigSchema } from '../platform/config/llm.ts';
-export { createPgliteStorage } from '../adapters/storage/pglite-storage.ts';
-export { createPostgresStorage } from '../adapters/storage/postgres-storage.ts';
+export { createPgliteStorage } from '../adapters/storage/pglite/pglite-storage.ts';
+export { createPostgresStorage } from '../adapters/storage/postgres/postgres-storage.ts';
 export { exposeTools, toModelTools } from '../app/graph/tool-exposure.ts';
 export { validatedPrompt } from '../app/graph/model-stream.ts';
 export { systemPrompt } from '../domain/prompts/system-prompt.ts';
@@ -32,11 +32,11 @@ export type { ToolGateway } from '../platform/ports/tool-gateway.ts';
 // The audit bench (bench/audit-append.ts) replays the chain's previous append beside today's, on the same schema.
 export { GENESIS_HASH, hashAuditRecord } from '../domain/audit/audit-chain.ts';
 export type { SkyfloDatabase } from '../adapters/storage/database.ts';
-export { openEmbeddedDatabase } from '../adapters/storage/embedded-database.ts';
+export { openEmbeddedDatabase } from '../adapters/storage/pglite/embedded-database.ts';
 // The cold-start bench (bench/release-start.ts) opens PGlite alone as the engine's thread does, for its floor, and
 // times the template's copy alone as a fresh start makes it.
-export { pgliteStartParams } from '../adapters/storage/pglite-start-params.ts';
-export { defaultPgliteTemplateDir, seedFromPgliteTemplate } from '../adapters/storage/pglite-template.ts';
+export { pgliteStartParams } from '../adapters/storage/pglite/pglite-start-params.ts';
+export { defaultPgliteTemplateDir, seedFromPgliteTemplate } from '../adapters/storage/pglite/pglite-template.ts';
 export { auditEvents, schema } from '../adapters/storage/schema.ts';
 // Large audit trails for the verify suite and the audit growth bench (bench/audit-growth.ts).
 export { appendAuditInBulk, type BulkAuditOptions } from './bulk-audit.ts';

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GENESIS_HASH, hashAuditRecord } from '../../src/domain/audit/audit-chain.ts';
 import type { PlatformStorage } from '../../src/platform/ports/index.ts';
 import { migrationsFolder } from '../../src/adapters/storage/migrations-folder.ts';
-import { createPgliteStorage } from '../../src/adapters/storage/pglite-storage.ts';
+import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
 import { testAuditSigningKey } from '../storage/harness.ts';
 
 const folders: string[] = [];

@@ -17,7 +17,7 @@ import { chainHashOf, GENESIS_HASH } from '../../src/domain/audit/audit-chain.ts
 import { loadConfig } from '../../src/platform/config/index.ts';
 import { createEngine, type Engine } from '../../src/create-engine.ts';
 import type { PlatformStorage } from '../../src/platform/ports/index.ts';
-import { createPostgresStorage } from '../../src/adapters/storage/postgres-storage.ts';
+import { createPostgresStorage } from '../../src/adapters/storage/postgres/postgres-storage.ts';
 import { createTestPostgresDatabase } from '../support/test-databases.ts';
 import { testDatabaseName, testPostgresAdminUrl, testPostgresUrl } from '@skyflo/testkit/services';
 

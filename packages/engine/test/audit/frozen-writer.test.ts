@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PlatformStorage } from '../../src/platform/ports/index.ts';
-import { createPostgresStorage } from '../../src/adapters/storage/postgres-storage.ts';
+import { createPostgresStorage } from '../../src/adapters/storage/postgres/postgres-storage.ts';
 import { testAuditSigningKey } from '../storage/harness.ts';
 import { createTestPostgresDatabase, type TestPostgresDatabase } from '../support/test-databases.ts';
 

@@ -23,7 +23,7 @@ import { deadRunMessage } from '../../src/http/routes/agent/stream-run.ts';
 import { healthRoutes } from '../../src/http/routes/health/index.ts';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { EventBus, PlatformStorage } from '../../src/platform/ports/index.ts';
-import { createPgliteStorage } from '../../src/adapters/storage/pglite-storage.ts';
+import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 import { iterateSse, readSse, type SseFrame } from '../../src/testing/read-sse.ts';

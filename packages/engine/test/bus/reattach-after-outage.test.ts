@@ -17,7 +17,7 @@ import { agentConfig } from '../../src/platform/config/agent.ts';
 import { deadRunMessage } from '../../src/http/routes/agent/stream-run.ts';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { PlatformStorage } from '../../src/platform/ports/index.ts';
-import { createPgliteStorage } from '../../src/adapters/storage/pglite-storage.ts';
+import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 import { iterateSse, type SseFrame } from '../../src/testing/read-sse.ts';

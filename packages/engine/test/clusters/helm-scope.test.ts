@@ -28,7 +28,7 @@ import { agentConfig } from '../../src/platform/config/agent.ts';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
 import type { PlatformStorage } from '../../src/platform/ports/index.ts';
-import { createPostgresStorage } from '../../src/adapters/storage/postgres-storage.ts';
+import { createPostgresStorage } from '../../src/adapters/storage/postgres/postgres-storage.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
 import { createTestPostgresDatabase, type TestPostgresDatabase } from '../support/test-databases.ts';

@@ -17,7 +17,7 @@ import { loadConfig, type Environment } from '../../src/platform/config/index.ts
 import { createEngine, type Engine, type EngineOverrides } from '../../src/create-engine.ts';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { PlatformStorage } from '../../src/platform/ports/index.ts';
-import { createPgliteStorage } from '../../src/adapters/storage/pglite-storage.ts';
+import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
 import { interruptedCallText } from '../../src/domain/tool-calls/execute/settle-dead-run-cards.ts';
 import { appendUserEntry, applyEventToTimeline } from '../../src/domain/timeline/apply-event.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';

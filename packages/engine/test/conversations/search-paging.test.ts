@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationSearchInput, PlatformStorage, TimelineEntry } from '../../src/platform/ports/index.ts';
 import { parseConversationCursor } from '../../src/platform/ports/conversation-cursor.ts';
-import { walkWindowOf } from '../../src/adapters/storage/conversation-search.ts';
+import { walkWindowOf } from '../../src/adapters/storage/stores/conversation-search.ts';
 import { storageBackends, type StorageBackend } from '../storage/harness.ts';
 
 function exchange(question: string, answer: string): TimelineEntry[] {

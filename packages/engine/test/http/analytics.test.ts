@@ -14,8 +14,8 @@ import { costOf, createPriceLookup } from '@skyflo/protocol';
 import { loadConfig, ConfigError } from '../../src/platform/config/index.ts';
 import type { TimelineEntry, TimelineSegment } from '../../src/platform/ports/index.ts';
 import type { PlatformStorage } from '../../src/platform/ports/index.ts';
-import { createPgliteStorage } from '../../src/adapters/storage/pglite-storage.ts';
-import { createPostgresStorage } from '../../src/adapters/storage/postgres-storage.ts';
+import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
+import { createPostgresStorage } from '../../src/adapters/storage/postgres/postgres-storage.ts';
 import { startTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { createTestPglite, createTestPostgresDatabase } from '../support/test-databases.ts';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadOrCreateJwtSecret } from '../../src/platform/crypto/data-dir-secret.ts';
-import { openEmbeddedDatabase } from '../../src/adapters/storage/embedded-database.ts';
+import { openEmbeddedDatabase } from '../../src/adapters/storage/pglite/embedded-database.ts';
 
 // A parent every user may enter, as a home directory or /srv usually is: only the data dir's own mode keeps others out.
 const scratch = mkdtempSync(path.join(tmpdir(), 'skyflo-data-dir-modes-'));

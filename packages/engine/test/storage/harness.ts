@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { PlatformStorage } from '../../src/platform/ports/index.ts';
-import { openEmbeddedDatabase } from '../../src/adapters/storage/embedded-database.ts';
-import { createPgliteStorage } from '../../src/adapters/storage/pglite-storage.ts';
-import { createPostgresStorage } from '../../src/adapters/storage/postgres-storage.ts';
+import { openEmbeddedDatabase } from '../../src/adapters/storage/pglite/embedded-database.ts';
+import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
+import { createPostgresStorage } from '../../src/adapters/storage/postgres/postgres-storage.ts';
 import { createTestPglite, createTestPostgresDatabase } from '../support/test-databases.ts';
 
 export interface StorageBackend {

@@ -11,11 +11,11 @@ import { emptyCheckpoint, uuid6, type BaseCheckpointSaver, type Checkpoint } fro
 import type { Pool } from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createResumeCheckpoints } from '../../src/app/graph/resume-checkpoint.ts';
-import { createBatchedCheckpointSaver } from '../../src/adapters/storage/batched-checkpoint-saver.ts';
-import { createLatestCheckpointCache, type LatestCheckpointCache } from '../../src/adapters/storage/latest-checkpoint-cache.ts';
-import { createPglitePool } from '../../src/adapters/storage/pglite-pool.ts';
-import { createPgliteStorage } from '../../src/adapters/storage/pglite-storage.ts';
-import { pgliteStartParams } from '../../src/adapters/storage/pglite-start-params.ts';
+import { createBatchedCheckpointSaver } from '../../src/adapters/storage/checkpoints/batched-checkpoint-saver.ts';
+import { createLatestCheckpointCache, type LatestCheckpointCache } from '../../src/adapters/storage/checkpoints/latest-checkpoint-cache.ts';
+import { createPglitePool } from '../../src/adapters/storage/pglite/pglite-pool.ts';
+import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
+import { pgliteStartParams } from '../../src/adapters/storage/pglite/pglite-start-params.ts';
 import type { PlatformStorage } from '../../src/platform/ports/index.ts';
 
 const closers: Array<() => Promise<unknown>> = [];

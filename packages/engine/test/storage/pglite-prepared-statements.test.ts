@@ -6,8 +6,8 @@
  */
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTransaction } from '../../src/adapters/storage/pglite-open-transaction.ts';
-import { createPreparedStatements } from '../../src/adapters/storage/pglite-thread/prepared-statements.ts';
+import { openTransaction } from '../../src/adapters/storage/pglite/pglite-open-transaction.ts';
+import { createPreparedStatements } from '../../src/adapters/storage/pglite/pglite-thread/prepared-statements.ts';
 
 describe('prepared statements on PGlite', () => {
   let lite: PGlite;

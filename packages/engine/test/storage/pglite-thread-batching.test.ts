@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openEmbeddedDatabase, type EmbeddedDatabase } from '../../src/adapters/storage/embedded-database.ts';
-import { createPglitePool } from '../../src/adapters/storage/pglite-pool.ts';
-import { canBatch } from '../../src/adapters/storage/pglite-thread/pglite-thread-client.ts';
+import { openEmbeddedDatabase, type EmbeddedDatabase } from '../../src/adapters/storage/pglite/embedded-database.ts';
+import { createPglitePool } from '../../src/adapters/storage/pglite/pglite-pool.ts';
+import { canBatch } from '../../src/adapters/storage/pglite/pglite-thread/pglite-thread-client.ts';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'skyflo-pglite-batching-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

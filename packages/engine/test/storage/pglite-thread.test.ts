@@ -7,8 +7,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openEmbeddedDatabase, type EmbeddedDatabase } from '../../src/adapters/storage/embedded-database.ts';
-import { defaultPgliteTemplateDir } from '../../src/adapters/storage/pglite-template.ts';
+import { openEmbeddedDatabase, type EmbeddedDatabase } from '../../src/adapters/storage/pglite/embedded-database.ts';
+import { defaultPgliteTemplateDir } from '../../src/adapters/storage/pglite/pglite-template.ts';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'skyflo-pglite-thread-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

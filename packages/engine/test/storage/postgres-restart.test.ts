@@ -13,7 +13,7 @@ import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PlatformStorage } from '../../src/platform/ports/index.ts';
 import { isDatabaseUnavailable } from '../../src/platform/storage-faults/database-unavailable.ts';
-import { createPostgresStorage } from '../../src/adapters/storage/postgres-storage.ts';
+import { createPostgresStorage } from '../../src/adapters/storage/postgres/postgres-storage.ts';
 import { iterateSse, readSse, type SseFrame } from '../../src/testing/read-sse.ts';
 import { startServeProcess, startThrowawayPostgres, type ServeProcess, type ThrowawayPostgres } from '@skyflo/testkit/services';
 

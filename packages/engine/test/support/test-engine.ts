@@ -13,7 +13,7 @@ import { loadConfig, type Environment } from '../../src/platform/config/index.ts
 import { createEngine, type Engine, type EngineOverrides } from '../../src/create-engine.ts';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
-import { createPgliteStorage } from '../../src/adapters/storage/pglite-storage.ts';
+import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 
 export interface TestEngine {

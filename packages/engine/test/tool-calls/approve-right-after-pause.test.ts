@@ -17,7 +17,7 @@ import { agentConfig } from '../../src/platform/config/agent.ts';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
 import type { PlatformStorage } from '../../src/platform/ports/index.ts';
-import { createPostgresStorage } from '../../src/adapters/storage/postgres-storage.ts';
+import { createPostgresStorage } from '../../src/adapters/storage/postgres/postgres-storage.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 import { iterateSse, readSse, type SseFrame } from '../../src/testing/read-sse.ts';

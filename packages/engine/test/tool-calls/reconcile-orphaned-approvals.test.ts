@@ -12,8 +12,8 @@ import { reconcileOrphanedApprovals } from '../../src/domain/tool-calls/execute/
 import { interruptedCallText } from '../../src/domain/tool-calls/execute/settle-dead-run-cards.ts';
 import { appendUserEntry, applyEventToTimeline } from '../../src/domain/timeline/apply-event.ts';
 import type { PlatformStorage } from '../../src/platform/ports/index.ts';
-import { createPgliteStorage } from '../../src/adapters/storage/pglite-storage.ts';
-import { createPostgresStorage } from '../../src/adapters/storage/postgres-storage.ts';
+import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
+import { createPostgresStorage } from '../../src/adapters/storage/postgres/postgres-storage.ts';
 import { createTestPglite, createTestPostgresDatabase, type TestPostgresDatabase } from '../support/test-databases.ts';
 
 let database: TestPostgresDatabase;

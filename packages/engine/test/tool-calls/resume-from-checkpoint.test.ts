@@ -12,7 +12,7 @@ import { agentConfig } from '../../src/platform/config/agent.ts';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
 import type { PlatformStorage, Storage } from '../../src/platform/ports/index.ts';
-import { createPgliteStorage } from '../../src/adapters/storage/pglite-storage.ts';
+import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';

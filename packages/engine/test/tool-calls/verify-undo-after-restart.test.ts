@@ -17,7 +17,7 @@ import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { startServeProcess, type ServeProcess } from '@skyflo/testkit/services';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createPgliteStorage } from '../../src/adapters/storage/pglite-storage.ts';
+import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
 import { iterateSse } from '../../src/testing/read-sse.ts';
 import { toolInConversation } from './harness.ts';
 

@@ -2,7 +2,7 @@ import type { StorageConfig } from '../../platform/config/index.ts';
 import { loadOrCreateAuditSigningKeyPem } from '../../platform/crypto/data-dir-secret.ts';
 import { parseAuditSigningKey } from '../../platform/crypto/parse-audit-signing-key.ts';
 import type { PlatformStorage } from '../../platform/ports/index.ts';
-import { openEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.ts';
+import { openEmbeddedDatabase, type EmbeddedDatabase } from './pglite/embedded-database.ts';
 
 /**
  * Postgres when POSTGRES_DATABASE_URL is set (migrated by POSTGRES_MIGRATION_URL's role when given), otherwise PGlite in the data dir; migrations applied either way.
@@ -17,14 +17,14 @@ export async function createStorage(config: StorageConfig, opening: { embedded?:
   const keyPem = opening.auditSigningKeyPem ?? auditSigningKeyPemOf(config);
   keyPem.catch(() => undefined);
   if (config.postgresUrl) {
-    const { createPostgresStorage } = await import('./postgres-storage.ts');
+    const { createPostgresStorage } = await import('./postgres/postgres-storage.ts');
     const auditSigningKey = parseAuditSigningKey(await keyPem);
     return createPostgresStorage({ url: config.postgresUrl, ...(config.postgresMigrationUrl ? { migrationUrl: config.postgresMigrationUrl } : {}), auditSigningKey, timeouts: config.postgresTimeouts });
   }
   // The database starts opening on its own thread first; the storage code (Drizzle, the stores) loads meanwhile.
   const embedded = await (opening.embedded ?? openEmbeddedDatabase(config.dataDir));
   try {
-    const { createPgliteStorage } = await import('./pglite-storage.ts');
+    const { createPgliteStorage } = await import('./pglite/pglite-storage.ts');
     return await createPgliteStorage({ embedded, auditSigningKey: parseAuditSigningKey(await keyPem) });
   } catch (error) {
     await embedded.close().catch(() => undefined);

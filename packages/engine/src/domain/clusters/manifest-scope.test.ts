@@ -9,7 +9,7 @@ import { createClusterGate } from './cluster-gate.ts';
 import type { ClusterDirectory } from './cluster-directory.ts';
 import { manifestScopeRefusal, placeObjects, placementRisks, writtenObjectsOf, type WrittenObject } from './manifest-scope.ts';
 import type { ToolGateway } from '../../platform/ports/tool-gateway.ts';
-import { decodeNamespaces, encodeNamespaces } from '../../adapters/storage/approval-store.ts';
+import { decodeNamespaces, encodeNamespaces } from '../../adapters/storage/stores/approval-store.ts';
 
 const configMap = (name: string, namespace?: string): WrittenObject => ({ kind: 'ConfigMap', apiVersion: 'v1', name, ...(namespace ? { namespace } : {}) });
 const binding: WrittenObject = { kind: 'ClusterRoleBinding', apiVersion: 'rbac.authorization.k8s.io/v1', name: 'everyone-admin' };

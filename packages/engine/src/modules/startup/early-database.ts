@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import type { Environment } from '../../platform/config/index.ts';
-import { openEmbeddedDatabase, type EmbeddedDatabase } from '../../adapters/storage/embedded-database.ts';
+import { openEmbeddedDatabase, type EmbeddedDatabase } from '../../adapters/storage/pglite/embedded-database.ts';
 
 export interface EarlyDatabase {
   /** the absolute data dir it was opened in */
