@@ -19,7 +19,7 @@ import { deferToolGateway } from './tools.ts';
 export interface AdaptersDeps {
   /** what the engine opens here (not what a test supplies) is added for closing */
   owned: OwnedResources;
-  /** the bus logs through whichever logger exists by then (the app's, once built) */
+  /** the bus warns through whichever logger exists by then (the app's, once built) */
   logger: BusLogger;
 }
 
@@ -38,7 +38,7 @@ export async function openAdapters(config: Config, overrides: EngineOverrides, {
   // Registered for closing as soon as it settles, so a failure elsewhere does not leak an open database.
   if (!overrides.storage) owned.adopt(storagePromise, (opened) => opened.close());
 
-  const ownBus = overrides.bus ? undefined : await createEventBus({ redisUrl: config.bus.redisUrl, keyPrefix: config.bus.keyPrefix, bufferTtlSeconds: config.bus.bufferTtlSeconds, logger });
+  const ownBus = overrides.bus ? undefined : await createEventBus({ redisUrl: config.bus.redisUrl, keyPrefix: config.bus.keyPrefix, bufferTtlSeconds: config.bus.bufferTtlSeconds, logger: { warn: (object, message) => logger.warn(object, message) } });
   const rawBus: EventBus = overrides.bus ?? ownBus!;
   if (ownBus) owned.add(() => ownBus.close());
   // A bad REDIS_URL stops start-up with the bus's own message (naming REDIS_URL) instead of failing the first chat.
