@@ -25,6 +25,7 @@ import { createAlertInvestigator } from '../app/alerts/alert-investigator.ts';
 import { alertRoutes, type AlertRouteDeps } from '../http/routes/alerts/index.ts';
 import { pagerDutyAlertRoutes, type PagerDutyRouteDeps } from '../http/routes/alerts/pagerduty.ts';
 import { createPagerDutyNotesSink } from '../app/alerts/pagerduty/pagerduty-notes.ts';
+import type { Config } from '../platform/config/index.ts';
 import type { IntegrationsConfig } from '../platform/config/integrations.ts';
 import { createUserNotificationHub, type UserNotificationHub } from '../app/team-events/user-notification-hub.ts';
 import { createTeamEventDispatcher, type TeamEventDispatcher } from '../app/team-events/team-event-dispatcher.ts';
@@ -87,6 +88,20 @@ export interface TeamFeatures {
   publicUrl: PublicUrlService;
   /** lets investigations, notifications and deliveries in progress finish (queued investigations stay queued) */
   close(): Promise<void>;
+}
+
+/** The team features' settings from the configuration (PUBLIC_URL, TEAMS_OPENID_METADATA_URL, ALERT_*, PAGERDUTY_*). */
+export function teamFeaturesConfig(config: Pick<Config, 'server' | 'agent' | 'integrations'>) {
+  const { server, integrations } = config;
+  return {
+    heartbeatMs: config.agent.heartbeatMs,
+    ...(server.publicUrl ? { publicUrl: server.publicUrl } : {}),
+    ...(integrations.teamsOpenIdMetadataUrl ? { teamsOpenIdMetadataUrl: integrations.teamsOpenIdMetadataUrl } : {}),
+    alertConcurrency: integrations.alertMaxConcurrentInvestigations,
+    alertQueueLimit: integrations.alertQueueLimit,
+    alertReinvestigate: integrations.alertReinvestigate,
+    ...(integrations.pagerDuty ? { pagerDuty: integrations.pagerDuty } : {}),
+  } satisfies Partial<TeamFeaturesDeps>;
 }
 
 export function createTeamFeatures(deps: TeamFeaturesDeps): TeamFeatures {
