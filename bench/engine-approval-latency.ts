@@ -24,7 +24,7 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { agentConfig, createEventBus, createInMemoryStorage, createPgliteStorage, createPostgresStorage, createToolGateway, iterateSse, readSse, startAgentTestApp, startFakeMcpServer } from '@skyflo/engine/testing';
 import type { ToolGateway } from '@skyflo/engine/testing';
-import type { PlatformStorage, Storage } from '@skyflo/engine';
+import type { EngineStorage, AgentStorage } from '@skyflo/engine';
 import pg from 'pg';
 import { printBenchHeader } from './support/bench-header.ts';
 import { createSpanTrace } from './support/span-trace.ts';
@@ -75,7 +75,7 @@ function createThreadClient() {
 }
 
 /** With --trace: the same storage, its stores and checkpointer recording spans. */
-function traced(storage: Storage): Storage {
+function traced(storage: AgentStorage): AgentStorage {
   if (!trace) return storage;
   return {
     ...storage,
@@ -87,11 +87,11 @@ function traced(storage: Storage): Storage {
 }
 
 
-async function measure(label: string, sim: LlmSim, untracedTools: ToolGateway, untracedStorage: Storage, userId: string, executed: () => number, storageThreads: string[] = []) {
+async function measure(label: string, sim: LlmSim, untracedTools: ToolGateway, untracedStorage: AgentStorage, userId: string, executed: () => number, storageThreads: string[] = []) {
   const storage = traced(untracedStorage);
   const tools = trace ? trace.wrap('tools', untracedTools) : untracedTools;
   const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
-  const audit = withAudit ? (untracedStorage as Partial<PlatformStorage>).audit : undefined;
+  const audit = withAudit ? (untracedStorage as Partial<EngineStorage>).audit : undefined;
   const app = await startAgentTestApp({ storage, ...(audit ? { audit } : {}), bus: trace ? trace.wrap('bus', await createEventBus({})) : await createEventBus({}), tools, llm: { model: provider.chatModel('sim-model'), modelName: 'sim' }, config: agentConfig({ titleGeneration: false }) });
   const post = (pathname: string, body: unknown) =>
     fetch(`${app.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': userId }, body: JSON.stringify(body) });

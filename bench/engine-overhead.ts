@@ -2,7 +2,7 @@
  * P1: engine overhead per streamed answer. Time to receive N tokens through POST /agent/chat (SSE, the whole
  * workflow: graph, bus, timeline persistence) vs reading the same llm-sim stream directly (raw HTTP and through
  * the AI SDK). Goal: ≤ 1.05× at a realistic token rate. Prints ratios measured in the same run; not a test.
- * Storage: PGlite in a fresh data dir, then Postgres on 127.0.0.1:5432 as a second row (skipped when none answers).
+ * AgentStorage: PGlite in a fresh data dir, then Postgres on 127.0.0.1:5432 as a second row (skipped when none answers).
  *   npx tsx bench/engine-overhead.ts [tokens=400] [tokensPerSecond=200] [runs=5]
  */
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';

@@ -113,10 +113,19 @@ export const engineFloorFolders = ['adapters', 'app', 'domain', 'platform'];
 export const engineForbiddenFloorImports: Readonly<Record<string, readonly string[]>> = { http: ['adapters'] };
 
 /**
- * Packages the domain floor never imports (issue 80: "no framework import"): the web server, the ORM and drivers,
- * LangGraph, the bus's client, the MCP SDK. A rule that needs one of them is an app or an adapter.
+ * Packages a floor never imports (issue 80): the domain imports no framework (the web server, the ORM and drivers,
+ * LangGraph, the bus's client, the MCP SDK) — a rule that needs one of them is an app or an adapter; the platform's
+ * ports are not written in an adapter's types (no ORM, driver, LangGraph, Redis client or MCP SDK); the app and the
+ * routes reach the database and Redis only through ports (the graph's LangGraph and the external MCP servers' client
+ * are the app's own).
  */
-export const domainForbiddenPackages = [/^fastify$/, /^@fastify\//, /^drizzle-orm/, /^@langchain\//, /^ioredis$/, /^pg$/, /^@electric-sql\//, /^@modelcontextprotocol\//];
+const orm = [/^drizzle-orm/, /^pg$/, /^@electric-sql\//, /^ioredis$/];
+export const floorForbiddenPackages: Readonly<Record<string, readonly RegExp[]>> = {
+  domain: [/^fastify$/, /^@fastify\//, ...orm, /^@langchain\//, /^@modelcontextprotocol\//],
+  platform: [...orm, /^@langchain\//, /^@modelcontextprotocol\//],
+  app: orm,
+  http: orm,
+};
 
 /**
  * Inside the floors: the engine's folders in layers, top first, each named `<floor>/<folder>`. A folder imports the

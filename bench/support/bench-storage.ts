@@ -7,18 +7,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createPgliteStorage, createPostgresStorage } from '@skyflo/engine/testing';
-import type { PlatformStorage } from '@skyflo/engine';
+import type { EngineStorage } from '@skyflo/engine';
 import { postgresUnavailable, withBenchPostgresDatabase } from './bench-postgres.ts';
 
 export interface BenchStorage {
   /** printed in the bench's row: "PGlite (data dir)" or "Postgres" */
   label: string;
-  storage: PlatformStorage;
+  storage: EngineStorage;
   /** a user that exists in `storage` (runs and conversations refer to their user) */
   userId: string;
 }
 
-async function withUser<T>(label: string, storage: PlatformStorage, use: (bench: BenchStorage) => Promise<T>): Promise<T> {
+async function withUser<T>(label: string, storage: EngineStorage, use: (bench: BenchStorage) => Promise<T>): Promise<T> {
   const created = await storage.users.create({ email: 'bench@example.test', hashedPassword: 'x', allowWhenUsersExist: true });
   if (!created.ok) throw new Error(`creating the bench user on ${label}: ${created.reason}`);
   return use({ label, storage, userId: created.user.id });

@@ -4,8 +4,7 @@
  */
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
-import fastifyRateLimit from '@fastify/rate-limit';
-import type { Redis } from 'ioredis';
+import fastifyRateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { AccountService } from '../app/accounts/account-service.ts';
 import type { ServerConfig } from '../platform/config/index.ts';
@@ -47,8 +46,11 @@ export interface MountedRoutes<Options = unknown> {
 export interface AppDeps {
   server: Pick<ServerConfig, 'bodyLimitBytes' | 'corsOrigins' | 'uiDistDir'> & Partial<Pick<ServerConfig, 'requestBodyTimeoutMs' | 'trustProxy' | 'host' | 'publicUrl' | 'allowedHosts'>>;
   limits?: { conversationsPerMinute: number; requestsPerWindow?: number; windowSeconds?: number };
-  /** where rate-limit counters live when several engines share them (REDIS_URL); in memory otherwise */
-  rateLimitRedis?: Redis;
+  /**
+   * where rate-limit counters live when several engines share them (REDIS_URL): the Redis client the plugin takes,
+   * opened by modules/rate-limit-redis.ts; in memory otherwise
+   */
+  rateLimitRedis?: RateLimitPluginOptions['redis'];
   /** who decides calls (APPROVAL_POLICY, APPROVAL_FOUR_EYES) */
   approvalPolicy?: ApprovalRouteDeps['policy'];
   /** the tool catalogue's titles for GET /approvals/pending (the card's titles) */

@@ -12,7 +12,8 @@ import { agentRoutes, type AgentRouteDeps } from '../http/routes/agent/index.ts'
 import { createIncidentMemory } from '../app/incident-memory/incident-memory.ts';
 import type { IntegrationService } from '../app/integrations/integration-service.ts';
 import type { ToolGateway } from '../platform/ports/tool-gateway.ts';
-import type { EventBus, PlatformStorage } from '../platform/ports/index.ts';
+import type { EventBus } from '../platform/ports/index.ts';
+import type { EngineStorage } from '../app/graph/checkpoints.ts';
 import { deferAgentService } from './startup/deferred-agent-service.ts';
 import { loadToolCallInspector } from './startup/lazy-dependencies.ts';
 
@@ -20,7 +21,7 @@ type Needed<K extends keyof AgentServiceDeps> = NonNullable<AgentServiceDeps[K]>
 
 export interface AgentDeps {
   config: Pick<Config, 'agent' | 'governance'>;
-  storage: PlatformStorage;
+  storage: EngineStorage;
   bus: EventBus;
   /** ours and the external MCP servers' */
   tools: ToolGateway;

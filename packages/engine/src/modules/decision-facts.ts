@@ -6,7 +6,7 @@
 import type { ClusterStatus } from '@skyflo/protocol';
 import { pausedCallIds } from '../app/graph/resume-checkpoint.ts';
 import type { PasskeyApprovals } from '../domain/passkeys/passkey-approvals.ts';
-import type { PlatformStorage } from '../platform/ports/index.ts';
+import type { EngineStorage } from '../app/graph/checkpoints.ts';
 import type { ApprovalPolicyName } from '../domain/tool-calls/decide/decision-authority.ts';
 import { createDecisionFactsGatherer } from '../domain/tool-calls/decide/gather-facts.ts';
 import type { createGuardrails } from './guardrails.ts';
@@ -14,7 +14,7 @@ import type { createGuardrails } from './guardrails.ts';
 export interface DecisionFactsDeps {
   /** APPROVAL_POLICY, APPROVAL_FOUR_EYES */
   approvalPolicy: { policy: ApprovalPolicyName; fourEyes: boolean };
-  storage: PlatformStorage;
+  storage: EngineStorage;
   scopeOf: (userId: string) => Promise<import('@skyflo/protocol').MemberScope | undefined>;
   /** whether the MCP server is up (the tools' status is 'ready') */
   toolsReady: () => boolean;

@@ -10,18 +10,19 @@ import type { CheckJenkinsCredentials } from '../app/integrations/check-jenkins-
 import type { IntegrationService } from '../app/integrations/integration-service.ts';
 import type { ResolveHost } from '../app/integrations/integration-url-guard.ts';
 import type { ToolGateway } from '../platform/ports/tool-gateway.ts';
-import type { EventBus, PlatformStorage } from '../platform/ports/index.ts';
+import type { EventBus } from '../platform/ports/index.ts';
+import type { EngineStorage } from '../app/graph/checkpoints.ts';
 import type { ClusterScheduleSync } from '../app/schedules/cluster-schedules.ts';
 import type { Scheduler } from '../app/schedules/scheduler.ts';
 
 export interface EngineOverrides {
   /** storage the caller owns and closes */
-  storage?: PlatformStorage;
+  storage?: EngineStorage;
   /**
    * storage this engine owns (and closes), already opening: runServer starts the database before it loads the
    * engine's modules, so the two overlap
    */
-  openingStorage?: Promise<PlatformStorage>;
+  openingStorage?: Promise<EngineStorage>;
   /** the audit signing key (PEM) the opening storage was given: the engine signs chain heads with the same */
   auditSigningKeyPem?: Promise<string>;
   bus?: EventBus;
@@ -44,7 +45,7 @@ export interface EngineOverrides {
 
 export interface Engine {
   app: FastifyInstance;
-  storage: PlatformStorage;
+  storage: EngineStorage;
   accounts: AccountService;
   /** integrations (skyflo sandbox provisions kube-sim's Prometheus and Loki as data sources through it) */
   integrations: IntegrationService;

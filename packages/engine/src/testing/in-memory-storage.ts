@@ -11,7 +11,8 @@ import { orphanedApprovedText, unknownOutcomeText } from '../adapters/storage/st
 import { inMemoryVerificationMethods } from './in-memory-verification.ts';
 import { ConversationIdTakenError } from '../platform/ports/conversation-id-taken-error.ts';
 import { formatConversationCursor, parseConversationCursor } from '../platform/ports/conversation-cursor.ts';
-import type { ApprovalRecord, ApprovalStore, Conversation, ConversationStore, PendingFilter, RunRecord, RunStore, Storage, TimelineEntry } from '../platform/ports/index.ts';
+import type { ApprovalRecord, ApprovalStore, Conversation, ConversationStore, PendingFilter, RunRecord, RunStore, TimelineEntry } from '../platform/ports/index.ts';
+import type { AgentStorage } from '../app/graph/checkpoints.ts';
 
 /** PendingFilter over an in-memory record (the requester stands in for the conversation's owner). */
 function pendingVisible(record: ApprovalRecord, filter: PendingFilter): boolean {
@@ -263,7 +264,7 @@ export function createInMemoryRunStore(): InMemoryRunStore {
   };
 }
 
-export function createInMemoryStorage(): Storage {
+export function createInMemoryStorage(): AgentStorage {
   const runs = createInMemoryRunStore();
   const approvals = createInMemoryApprovalStore({ runs });
   const checkpointer = new MemorySaver();

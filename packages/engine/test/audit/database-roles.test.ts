@@ -16,7 +16,7 @@ import { createPasswordHasher } from '../../src/app/accounts/password-hasher.ts'
 import { chainHashOf, GENESIS_HASH } from '../../src/domain/audit/audit-chain.ts';
 import { loadConfig } from '../../src/platform/config/index.ts';
 import { createEngine, type Engine } from '../../src/create-engine.ts';
-import type { PlatformStorage } from '../../src/platform/ports/index.ts';
+import type { EngineStorage } from '../../src/app/graph/checkpoints.ts';
 import { createPostgresStorage } from '../../src/adapters/storage/postgres/postgres-storage.ts';
 import { createTestPostgresDatabase } from '../support/test-databases.ts';
 import { testDatabaseName, testPostgresAdminUrl, testPostgresUrl } from '@skyflo/testkit/services';
@@ -64,7 +64,7 @@ async function recomputeChain(client: pg.Client): Promise<void> {
   await client.query('UPDATE audit_chain_head SET hash = $1', [previous]);
 }
 
-let storage: PlatformStorage;
+let storage: EngineStorage;
 let dataDir: string;
 /** The engine's audit key: the storage signs records with it, the engine signs chain heads with it (SKYFLO_AUDIT_SIGNING_KEY). */
 const auditKey = generateKeyPairSync('ed25519').privateKey;

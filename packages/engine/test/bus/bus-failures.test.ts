@@ -22,7 +22,8 @@ import { agentConfig } from '../../src/platform/config/agent.ts';
 import { deadRunMessage } from '../../src/http/routes/agent/stream-run.ts';
 import { healthRoutes } from '../../src/http/routes/health/index.ts';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
-import type { EventBus, PlatformStorage } from '../../src/platform/ports/index.ts';
+import type { EventBus } from '../../src/platform/ports/index.ts';
+import type { EngineStorage } from '../../src/app/graph/checkpoints.ts';
 import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
@@ -31,7 +32,7 @@ import { createTestPglite } from '../support/test-databases.ts';
 
 let sim: LlmSim;
 let lite: PGlite;
-let storage: PlatformStorage;
+let storage: EngineStorage;
 let mcp: FakeMcpServer;
 let user: string;
 

@@ -27,7 +27,7 @@ import { createClusterPolicies, type ClusterPolicies } from '../../src/domain/cl
 import { agentConfig } from '../../src/platform/config/agent.ts';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
-import type { PlatformStorage } from '../../src/platform/ports/index.ts';
+import type { EngineStorage } from '../../src/app/graph/checkpoints.ts';
 import { createPostgresStorage } from '../../src/adapters/storage/postgres/postgres-storage.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
@@ -47,7 +47,7 @@ let mcp: McpHttpServer;
 let sim: LlmSim;
 let tools: ToolGateway;
 let database: TestPostgresDatabase;
-let storage: PlatformStorage;
+let storage: EngineStorage;
 let harness: AgentTestApp;
 let policies: ClusterPolicies;
 const scopes = new Map<string, MemberScope>();

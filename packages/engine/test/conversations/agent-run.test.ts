@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { agentConfig, type AgentConfig } from '../../src/platform/config/agent.ts';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
-import type { Storage } from '../../src/platform/ports/index.ts';
+import type { AgentStorage } from '../../src/app/graph/checkpoints.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 import { createMemoryEventBus } from '../../src/adapters/bus/memory-event-bus.ts';
@@ -23,7 +23,7 @@ type Rules = NonNullable<LlmScript['rules']>;
 let sim: LlmSim;
 let mcp: FakeMcpServer;
 let tools: ToolGateway;
-let storage: Storage;
+let storage: AgentStorage;
 let harness: AgentTestApp;
 /** the engine's bus, so a test can see where in a run's event order a stop landed */
 let bus: ReturnType<typeof createMemoryEventBus>;

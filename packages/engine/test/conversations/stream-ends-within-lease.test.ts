@@ -12,7 +12,7 @@ import { createMemoryEventBus } from '../../src/adapters/bus/memory-event-bus.ts
 import { agentConfig } from '../../src/platform/config/agent.ts';
 import { deadRunMessage } from '../../src/http/routes/agent/stream-run.ts';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
-import type { Storage } from '../../src/platform/ports/index.ts';
+import type { AgentStorage } from '../../src/app/graph/checkpoints.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';
@@ -31,7 +31,7 @@ beforeAll(async () => {
   mcp = await startFakeMcpServer();
   const memory = createInMemoryStorage();
   const unavailable = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
-  const storage: Storage = {
+  const storage: AgentStorage = {
     ...memory,
     runs: {
       ...memory.runs,

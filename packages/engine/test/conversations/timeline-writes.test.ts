@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryEventBus } from '../../src/adapters/bus/memory-event-bus.ts';
 import { agentConfig } from '../../src/platform/config/agent.ts';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
-import type { PlatformStorage } from '../../src/platform/ports/index.ts';
+import type { EngineStorage } from '../../src/app/graph/checkpoints.ts';
 import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
@@ -23,7 +23,7 @@ import { createTestPglite } from '../support/test-databases.ts';
 
 let sim: LlmSim;
 let lite: PGlite;
-let storage: PlatformStorage;
+let storage: EngineStorage;
 let mcp: FakeMcpServer;
 let user: string;
 /** every timeline the storage wrote, per conversation, in order */

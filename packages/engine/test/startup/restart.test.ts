@@ -16,7 +16,8 @@ import { createEventBus } from '../../src/adapters/bus/create-event-bus.ts';
 import { agentConfig } from '../../src/platform/config/agent.ts';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
-import type { EventBus, PlatformStorage } from '../../src/platform/ports/index.ts';
+import type { EventBus } from '../../src/platform/ports/index.ts';
+import type { EngineStorage } from '../../src/app/graph/checkpoints.ts';
 import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
 import { createPostgresStorage } from '../../src/adapters/storage/postgres/postgres-storage.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
@@ -43,7 +44,7 @@ const scaleScript: LlmScript = {
 // One key for every engine of a test, as SKYFLO_ENCRYPTION_KEY (or the data dir's key) is for real restarts and replicas.
 const secretBox = createSecretBox(randomBytes(32));
 
-async function startEngine(storage: PlatformStorage, bus: EventBus): Promise<AgentTestApp> {
+async function startEngine(storage: EngineStorage, bus: EventBus): Promise<AgentTestApp> {
   const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
   return startAgentTestApp({
     storage,
@@ -59,7 +60,7 @@ async function post(app: AgentTestApp, pathname: string, body: unknown, userId: 
   return fetch(`${app.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': userId }, body: JSON.stringify(body) });
 }
 
-async function createUser(storage: PlatformStorage): Promise<string> {
+async function createUser(storage: EngineStorage): Promise<string> {
   const created = await storage.users.create({ email: `u${randomBytes(4).toString('hex')}@example.test`, hashedPassword: 'x', allowWhenUsersExist: true });
   if (!created.ok) throw new Error(created.reason);
   return created.user.id;
@@ -68,7 +69,7 @@ async function createUser(storage: PlatformStorage): Promise<string> {
 const find = (frames: SseFrame[], event: string) => frames.filter((frame) => frame.event === event).map((frame) => frame.data);
 
 /** chat on `first`, restart (or switch) to `second`, approve there; asserts the call ran once and the timeline is whole */
-async function chatThenApprove(first: AgentTestApp, getSecond: () => Promise<AgentTestApp>, userId: string, storageAfter: () => PlatformStorage) {
+async function chatThenApprove(first: AgentTestApp, getSecond: () => Promise<AgentTestApp>, userId: string, storageAfter: () => EngineStorage) {
   sim.reset(scaleScript);
   mcp.replicas.set('web', 2);
   mcp.calls.length = 0;
@@ -103,7 +104,7 @@ async function chatThenApprove(first: AgentTestApp, getSecond: () => Promise<Age
 }
 
 /** chat, close the engine and its storage, open both again on the same database, approve there */
-async function restartWhileAwaiting(openStorage: () => Promise<PlatformStorage>): Promise<void> {
+async function restartWhileAwaiting(openStorage: () => Promise<EngineStorage>): Promise<void> {
   let storage = await openStorage();
   const userId = await createUser(storage);
   const first = await startEngine(storage, createMemoryEventBus());

@@ -1,8 +1,8 @@
 /**
- * One conformance suite for the Storage port, run against every adapter: PGlite (in memory and in a data dir), a fresh
- * Postgres database, and the in-memory Storage the agent tests use (src/testing/in-memory-storage.ts). Same
+ * One conformance suite for the AgentStorage port, run against every adapter: PGlite (in memory and in a data dir), a fresh
+ * Postgres database, and the in-memory AgentStorage the agent tests use (src/testing/in-memory-storage.ts). Same
  * expectations for all, and no test is skipped on any of them. The platform's own stores (users, refresh tokens,
- * audit) are not part of the Storage port the agent runs on, and the in-memory Storage has none: their suites are
+ * audit) are not part of the AgentStorage port the agent runs on, and the in-memory AgentStorage has none: their suites are
  * declared only for the SQL adapters, the only ones that have them (not declared and skipped elsewhere; and on the
  * same database as the port's suite, so no adapter is opened twice). The checks that read the SQL rows behind the
  * port do so where there are rows to read.
@@ -15,12 +15,13 @@ import { randomUUID } from 'node:crypto';
 import { Annotation, Command, END, interrupt, START, StateGraph } from '@langchain/langgraph';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConversationIdTakenError } from '../../src/platform/ports/conversation-id-taken-error.ts';
-import type { PlatformStorage, Storage, TimelineEntry } from '../../src/platform/ports/index.ts';
+import type { TimelineEntry } from '../../src/platform/ports/index.ts';
+import type { AgentStorage, EngineStorage } from '../../src/app/graph/checkpoints.ts';
 import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';
 import { storageBackends, type StorageBackend } from './harness.ts';
 
-/** A backend of the suite: the SQL ones are whole PlatformStorages with raw SQL; the in-memory one is the Storage port. */
-type ConformanceBackend = Omit<StorageBackend, 'storage' | 'query'> & { storage: Storage; platform?: PlatformStorage; query?: StorageBackend['query'] };
+/** A backend of the suite: the SQL ones are whole PlatformStorages with raw SQL; the in-memory one is the AgentStorage port. */
+type ConformanceBackend = Omit<StorageBackend, 'storage' | 'query'> & { storage: AgentStorage; platform?: EngineStorage; query?: StorageBackend['query'] };
 
 const sqlBackends = new Set(Object.keys(storageBackends));
 
@@ -38,9 +39,9 @@ const userEntry = (id: string, content: string): TimelineEntry => ({ id, type: '
 
 describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
   let backend: ConformanceBackend;
-  let storage: Storage;
+  let storage: AgentStorage;
   /** the platform's stores (users, refresh tokens, audit); SQL adapters only */
-  let platform: PlatformStorage;
+  let platform: EngineStorage;
   let alice: string;
   let bob: string;
 
@@ -64,7 +65,7 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
     await backend?.close();
   });
 
-  // Only where the platform's stores exist (the SQL adapters): the in-memory Storage is the agent's port alone.
+  // Only where the platform's stores exist (the SQL adapters): the in-memory AgentStorage is the agent's port alone.
   if (sqlBackends.has(driver)) {
     describe('users', () => {
       it('made the first user admin and later users members, and refuses new users when registration is closed', async () => {
@@ -207,7 +208,7 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
     });
 
     describe('a chat in a new conversation starts in one statement with its audit record (issue 38)', () => {
-      const start = (store: PlatformStorage, userId: string, text: string, maxRunningPerUser = 3) => {
+      const start = (store: EngineStorage, userId: string, text: string, maxRunningPerUser = 3) => {
         const runId = randomUUID();
         return store.conversations.startChat!({
           userId,
@@ -259,7 +260,7 @@ describe.each(Object.keys(backends))('Storage conformance on %s', (driver) => {
     });
 
     describe('a chat in an existing conversation claims it with its audit record in one statement (issue 38)', () => {
-      const continueIn = (store: PlatformStorage, conversationId: string, userId: string, maxRunningPerUser = 3, content?: string) => {
+      const continueIn = (store: EngineStorage, conversationId: string, userId: string, maxRunningPerUser = 3, content?: string) => {
         const runId = randomUUID();
         return store.conversations.continueChat!({
           conversationId,

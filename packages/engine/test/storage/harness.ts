@@ -7,16 +7,16 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { PlatformStorage } from '../../src/platform/ports/index.ts';
+import type { EngineStorage } from '../../src/app/graph/checkpoints.ts';
 import { openEmbeddedDatabase } from '../../src/adapters/storage/pglite/embedded-database.ts';
 import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
 import { createPostgresStorage } from '../../src/adapters/storage/postgres/postgres-storage.ts';
 import { createTestPglite, createTestPostgresDatabase } from '../support/test-databases.ts';
 
 export interface StorageBackend {
-  storage: PlatformStorage;
+  storage: EngineStorage;
   /** a second Storage on the same database, standing in for another engine process (undefined on PGlite) */
-  secondProcess?: PlatformStorage;
+  secondProcess?: EngineStorage;
   /** raw SQL as the database superuser */
   query(text: string, params?: unknown[]): Promise<unknown[]>;
   close(): Promise<void>;

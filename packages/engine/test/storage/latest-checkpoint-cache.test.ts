@@ -16,7 +16,7 @@ import { createLatestCheckpointCache, type LatestCheckpointCache } from '../../s
 import { createPglitePool } from '../../src/adapters/storage/pglite/pglite-pool.ts';
 import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
 import { pgliteStartParams } from '../../src/adapters/storage/pglite/pglite-start-params.ts';
-import type { PlatformStorage } from '../../src/platform/ports/index.ts';
+import type { EngineStorage } from '../../src/app/graph/checkpoints.ts';
 
 const closers: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -226,7 +226,7 @@ describe('the latest-checkpoint cache of the PGlite checkpointer', () => {
   });
 
   it('in the PGlite storage: deleting a conversation drops its kept checkpoint', async () => {
-    const storage: PlatformStorage = await createPgliteStorage({});
+    const storage: EngineStorage = await createPgliteStorage({});
     closers.push(() => storage.close());
     const created = await storage.users.create({ email: 'cache@example.test', hashedPassword: 'x', allowWhenUsersExist: true });
     if (!created.ok) throw new Error(created.reason);
@@ -239,7 +239,7 @@ describe('the latest-checkpoint cache of the PGlite checkpointer', () => {
     expect(await saver.getTuple({ configurable: { thread_id: conversation.id } })).toBeUndefined();
   });
   it('in the PGlite storage: a chat started in a new conversation is known to have no checkpoint, until one is written', async () => {
-    const storage: PlatformStorage = await createPgliteStorage({});
+    const storage: EngineStorage = await createPgliteStorage({});
     closers.push(() => storage.close());
     const created = await storage.users.create({ email: 'fresh@example.test', hashedPassword: 'x', allowWhenUsersExist: true });
     if (!created.ok) throw new Error(created.reason);

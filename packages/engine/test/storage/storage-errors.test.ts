@@ -14,7 +14,7 @@ import { createMemoryEventBus } from '../../src/adapters/bus/memory-event-bus.ts
 import { agentConfig } from '../../src/platform/config/agent.ts';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
-import type { Storage } from '../../src/platform/ports/index.ts';
+import type { AgentStorage } from '../../src/app/graph/checkpoints.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
 import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';
@@ -99,7 +99,7 @@ describe('a storage error during a run', () => {
     await sim?.close();
   });
 
-  async function start(storage: Storage): Promise<AgentTestApp> {
+  async function start(storage: AgentStorage): Promise<AgentTestApp> {
     await harness?.close();
     const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
     harness = await startAgentTestApp({

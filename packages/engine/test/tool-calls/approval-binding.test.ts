@@ -24,7 +24,8 @@ import { createMemoryEventBus } from '../../src/adapters/bus/memory-event-bus.ts
 import { agentConfig } from '../../src/platform/config/agent.ts';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
-import type { PlatformStorage, TimelineEntry } from '../../src/platform/ports/index.ts';
+import type { TimelineEntry } from '../../src/platform/ports/index.ts';
+import type { EngineStorage } from '../../src/app/graph/checkpoints.ts';
 import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
@@ -126,7 +127,7 @@ async function startStandInMcp(cluster: Cluster): Promise<{ client: Client; clos
 
 let sim: LlmSim;
 let lite: PGlite;
-let storage: PlatformStorage;
+let storage: EngineStorage;
 let cluster: Cluster;
 let mcp: Awaited<ReturnType<typeof startStandInMcp>>;
 let tools: ToolGateway;

@@ -16,7 +16,7 @@ import { createSecretBox } from '../../src/platform/crypto/secret-box.ts';
 import { agentConfig } from '../../src/platform/config/agent.ts';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
-import type { PlatformStorage } from '../../src/platform/ports/index.ts';
+import type { EngineStorage } from '../../src/app/graph/checkpoints.ts';
 import { createPostgresStorage } from '../../src/adapters/storage/postgres/postgres-storage.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
@@ -27,8 +27,8 @@ let sim: LlmSim;
 let mcp: FakeMcpServer;
 let tools: ToolGateway;
 let database: TestPostgresDatabase;
-let busyStorage: PlatformStorage;
-let idleStorage: PlatformStorage;
+let busyStorage: EngineStorage;
+let idleStorage: EngineStorage;
 let busy: AgentTestApp;
 let idle: AgentTestApp;
 let user: string;
@@ -47,7 +47,7 @@ beforeAll(async () => {
   const bus = createMemoryEventBus();
   // replicas share the key that seals calls awaiting approval (SKYFLO_ENCRYPTION_KEY), or one could not run what the other recorded
   const secretBox = createSecretBox(randomBytes(32));
-  const replica = (storage: PlatformStorage) =>
+  const replica = (storage: EngineStorage) =>
     startAgentTestApp({
       storage,
       bus,

@@ -12,7 +12,7 @@ import { createMemoryEventBus } from '../../src/adapters/bus/memory-event-bus.ts
 import { agentConfig } from '../../src/platform/config/agent.ts';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
-import type { PlatformStorage, Storage } from '../../src/platform/ports/index.ts';
+import type { AgentStorage, EngineStorage } from '../../src/app/graph/checkpoints.ts';
 import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
@@ -21,7 +21,7 @@ import { readSse } from '../../src/testing/read-sse.ts';
 let sim: LlmSim;
 let mcp: FakeMcpServer;
 let tools: ToolGateway;
-let storage: PlatformStorage;
+let storage: EngineStorage;
 let app: AgentTestApp;
 let userId: string;
 /** conversations.get calls (whole rows, timeline included) */
@@ -44,7 +44,7 @@ beforeAll(async () => {
   const created = await storage.users.create({ email: 'access@example.test', hashedPassword: 'x', allowWhenUsersExist: true });
   if (!created.ok) throw new Error(created.reason);
   userId = created.user.id;
-  const counted: Storage = {
+  const counted: AgentStorage = {
     ...storage,
     conversations: {
       ...storage.conversations,

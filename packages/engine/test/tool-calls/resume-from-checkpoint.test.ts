@@ -11,7 +11,7 @@ import { createMemoryEventBus } from '../../src/adapters/bus/memory-event-bus.ts
 import { agentConfig } from '../../src/platform/config/agent.ts';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
-import type { PlatformStorage, Storage } from '../../src/platform/ports/index.ts';
+import type { AgentStorage, EngineStorage } from '../../src/app/graph/checkpoints.ts';
 import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
 import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
@@ -39,13 +39,13 @@ afterAll(async () => {
  * resume from — on PGlite that second read is the first one's answer when its checkpointer knows nothing was written
  * since (graph/resume-checkpoint.ts, readAgain), so it is not counted.
  */
-const storages: Array<[string, () => Promise<Storage>, number]> = [
+const storages: Array<[string, () => Promise<AgentStorage>, number]> = [
   ['in-memory storage', async () => createInMemoryStorage(), 2],
   ['PGlite', async () => createPgliteStorage({}), 1],
 ];
 
 describe.each(storages)('approval resumes from the checkpoint it read (%s)', (_label, makeStorage, decisionReads) => {
-  let storage: Storage;
+  let storage: AgentStorage;
   let app: AgentTestApp;
   /** checkpoint reads made by anyone (the decision and the graph) */
   let checkpointReads = 0;
@@ -55,13 +55,13 @@ describe.each(storages)('approval resumes from the checkpoint it read (%s)', (_l
 
   beforeAll(async () => {
     storage = await makeStorage();
-    const users = (storage as Partial<PlatformStorage>).users;
+    const users = (storage as Partial<EngineStorage>).users;
     if (users) {
       const created = await users.create({ email: 'alice@example.test', hashedPassword: 'x', allowWhenUsersExist: true });
       if (!created.ok) throw new Error(created.reason);
       userId = created.user.id;
     }
-    const counted: Storage = {
+    const counted: AgentStorage = {
       ...storage,
       checkpointer: async () => {
         const saver = await storage.checkpointer();

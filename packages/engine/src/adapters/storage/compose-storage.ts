@@ -1,6 +1,7 @@
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import type { AuditRecordSigner } from '../../platform/crypto/audit-record-signer.ts';
-import type { PlatformStorage, TimelineEntry } from '../../platform/ports/index.ts';
+import type { TimelineEntry } from '../../platform/ports/index.ts';
+import type { EngineStorage } from '../../app/graph/checkpoints.ts';
 import { appendUserEntry } from '../../domain/timeline/apply-event.ts';
 import { createKeyedMutex } from './keyed-mutex.ts';
 import { createAnalyticsReader } from './stores/analytics-reader.ts';
@@ -41,7 +42,7 @@ export function composeStorage(parts: {
   auditSigner?: AuditRecordSigner;
   ping(): Promise<void>;
   close(): Promise<void>;
-}): PlatformStorage {
+}): EngineStorage {
   let closing: Promise<void> | undefined;
   // one queue per conversation for every writer of its timeline in this process: updateTimeline and continueChat
   const timelineLocks = createKeyedMutex();

@@ -1,7 +1,7 @@
 import type { StorageConfig } from '../../platform/config/index.ts';
 import { loadOrCreateAuditSigningKeyPem } from '../../platform/crypto/data-dir-secret.ts';
 import { parseAuditSigningKey } from '../../platform/crypto/parse-audit-signing-key.ts';
-import type { PlatformStorage } from '../../platform/ports/index.ts';
+import type { EngineStorage } from '../../app/graph/checkpoints.ts';
 import { openEmbeddedDatabase, type EmbeddedDatabase } from './pglite/embedded-database.ts';
 
 /**
@@ -11,7 +11,7 @@ import { openEmbeddedDatabase, type EmbeddedDatabase } from './pglite/embedded-d
  * by runServer (`embedded`: already opening in config.dataDir, see startup/early-database.ts); either way it is
  * owned, and closed, by the storage returned.
  */
-export async function createStorage(config: StorageConfig, opening: { embedded?: Promise<EmbeddedDatabase>; auditSigningKeyPem?: Promise<string> } = {}): Promise<PlatformStorage> {
+export async function createStorage(config: StorageConfig, opening: { embedded?: Promise<EmbeddedDatabase>; auditSigningKeyPem?: Promise<string> } = {}): Promise<EngineStorage> {
   // The audit key signs every record the storage writes (issue 31.12); it never enters the database. Read while the
   // database opens; a failure is reported where it is awaited.
   const keyPem = opening.auditSigningKeyPem ?? auditSigningKeyPemOf(config);

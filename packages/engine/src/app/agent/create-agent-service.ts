@@ -7,6 +7,7 @@ import { gateLogLineOfRefusal } from '../../domain/tool-calls/gate-log-lines.ts'
 import { randomUUID } from 'node:crypto';
 import { hasFailedPreview, type AlertCard, type ApiTokenScope } from '@skyflo/protocol';
 import type { ApprovalRecord, AuditLog, AuthenticatedUser, Conversation, PlatformStorage } from '../../platform/ports/index.ts';
+import type { AgentStorage } from '../graph/checkpoints.ts';
 import { appendAlertEntry, appendUserEntry } from '../../domain/timeline/apply-event.ts';
 import { symptomQueryIn } from '../../domain/tool-calls/verify/symptom-check.ts';
 import type { ApprovalPolicyName } from '../../domain/tool-calls/decide/decision-authority.ts';
@@ -104,6 +105,8 @@ export interface AgentService {
 }
 
 export interface AgentServiceDeps extends RunAgentDeps {
+  /** the stores and the graph's checkpoints (RunAgentDeps' storage, with the checkpoints the graph resumes from) */
+  storage: AgentStorage;
   /** where decisions are recorded (the platform's audit log); optional for agent-only tests */
   audit?: AuditLog;
   /** who may decide calls (APPROVAL_POLICY, APPROVAL_FOUR_EYES); default: the requester decides */

@@ -44,6 +44,7 @@ describe('isStorageError', () => {
     ['a Drizzle error from another copy of the library (same name)', Object.assign(new Error('Failed query'), { name: 'DrizzleQueryError' }), true],
     ['the database unreachable', withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'), true],
     ['a tool or model failure', new Error('the model returned 500'), false],
+    ['a message that only looks like a refused statement', new Error('Failed query: the model said so'), false],
   ])('%s → %s', (_name, error, expected) => {
     expect(isStorageError(error)).toBe(expected);
   });

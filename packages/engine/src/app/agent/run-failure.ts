@@ -3,9 +3,9 @@
  * or the event bus gave out, not the model or a tool. Only what the database or the bus said is repeated, never a
  * query's parameters (they hold the conversation's text), and each says what to do next.
  */
-import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { describeDiskFull, isDiskFull } from '../../platform/storage-faults/disk-full.ts';
 import { isDatabaseUnavailable, unavailableReason } from '../../platform/storage-faults/database-unavailable.ts';
+import { isRefusedStatement } from '../../platform/storage-faults/refused-statement.ts';
 
 /** A `workflow.error` payload whose code says which part gave out. */
 export interface RunFailure {
@@ -15,7 +15,7 @@ export interface RunFailure {
 
 /** A failure of the storage rather than of the model or a tool: a statement refused, or the database unreachable. */
 export function isStorageError(error: unknown): boolean {
-  return error instanceof DrizzleQueryError || (error instanceof Error && error.name === 'DrizzleQueryError') || isDatabaseUnavailable(error);
+  return isRefusedStatement(error) || isDatabaseUnavailable(error);
 }
 
 /**
@@ -36,7 +36,7 @@ export function storageFailureEvent(error: unknown, database: string | undefined
       error: `The database${database ? ` (${database})` : ''} became unavailable during this run (${unavailableReason(error)}), so it was ended. What was saved before is kept in the conversation; once GET /api/v1/health reports the database ok, reload the conversation and send your message again.`,
     };
   }
-  const cause = error instanceof DrizzleQueryError ? error.cause : error;
+  const cause = isRefusedStatement(error) ? error.cause : error;
   const said = cause instanceof Error ? cause.message : String(cause);
   return {
     code: 'STORAGE_UNAVAILABLE',

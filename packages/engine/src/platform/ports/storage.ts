@@ -1,5 +1,4 @@
 /** What the engine persists, composed from the aggregates: the agent's Storage and the PlatformStorage createStorage returns. */
-import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import type { RefreshTokenStore, UserStore } from './accounts.ts';
 import type { ConversationStore } from './conversations.ts';
 import type { ApprovalStore } from './approvals.ts';
@@ -17,16 +16,14 @@ import type { FreezeStore, PolicyStore } from './policies.ts';
 import type { ScheduleStore } from './schedules.ts';
 import type { SimilarConversations } from './similar-conversations.ts';
 
-/** Everything persistent, built by storage/create-storage.ts from config (PGlite or Postgres). */
+/**
+ * Everything persistent, built by adapters/storage/create-storage.ts from config (PGlite or Postgres). The graph's
+ * checkpoints on the same database are the app's port (app/graph/checkpoints.ts), so this floor needs no LangGraph.
+ */
 export interface Storage {
   conversations: ConversationStore;
   approvals: ApprovalStore;
   runs: RunStore;
-  /**
-   * LangGraph checkpointer on the same database (PostgresSaver; on PGlite through the pool adapter). A promise
-   * because its library is loaded after start-up (~0.5 s of imports that only the agent needs).
-   */
-  checkpointer(): Promise<BaseCheckpointSaver>;
   /** `SELECT 1` round trip, for /health/database */
   ping(): Promise<void>;
   /** the database in words for messages, without credentials ("Postgres at db.internal:5432/skyflo"); absent: "the database" */

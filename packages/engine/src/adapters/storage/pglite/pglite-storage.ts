@@ -5,7 +5,7 @@ import { migrate } from 'drizzle-orm/pglite/migrator';
 import type { Pool } from 'pg';
 import type { KeyObject } from 'node:crypto';
 import { createAuditRecordSigner } from '../../../platform/crypto/audit-record-signer.ts';
-import type { PlatformStorage } from '../../../platform/ports/index.ts';
+import type { EngineStorage } from '../../../app/graph/checkpoints.ts';
 import { composeStorage } from '../compose-storage.ts';
 import type { SkyfloDatabase } from '../database.ts';
 import { openEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.ts';
@@ -39,7 +39,7 @@ export interface PgliteStorageOptions {
  * handed in by a caller, who may share it) keeps each conversation's latest checkpoint as the database returned it
  * (latest-checkpoint-cache.ts): every write to the checkpoint tables then goes through this storage.
  */
-export async function createPgliteStorage(options: PgliteStorageOptions): Promise<PlatformStorage> {
+export async function createPgliteStorage(options: PgliteStorageOptions): Promise<EngineStorage> {
   const embedded = options.embedded ?? (!options.lite && options.dataDir ? await openEmbeddedDatabase(options.dataDir, options.templateDir) : undefined);
   const lite: PgliteConnection = options.lite ?? embedded?.connection ?? (await openInMemory());
   // A caller-supplied instance (tests sharing one PGlite) stays open; its owner closes it.

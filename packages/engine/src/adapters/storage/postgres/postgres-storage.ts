@@ -4,7 +4,7 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import type { KeyObject } from 'node:crypto';
 import { createAuditRecordSigner } from '../../../platform/crypto/audit-record-signer.ts';
-import type { PlatformStorage } from '../../../platform/ports/index.ts';
+import type { EngineStorage } from '../../../app/graph/checkpoints.ts';
 import { composeStorage } from '../compose-storage.ts';
 import { migrationsFolder } from '../migrations-folder.ts';
 import type { SkyfloDatabase } from '../database.ts';
@@ -48,7 +48,7 @@ export const defaultPostgresTimeouts: PostgresSessionTimeouts = { statementMs: 3
 const clientBoundMs = (statementMs: number) => (statementMs > 0 ? statementMs + 10_000 : 60_000);
 
 /** Postgres through node-postgres; one pool shared by Drizzle and the LangGraph checkpointer. */
-export async function createPostgresStorage(options: PostgresStorageOptions): Promise<PlatformStorage> {
+export async function createPostgresStorage(options: PostgresStorageOptions): Promise<EngineStorage> {
   const timeouts = { ...defaultPostgresTimeouts, ...options.timeouts };
   // Sent at connect: no lock is held past a frozen holder's idle limit, and no request waits on a lock indefinitely.
   const pool = new pg.Pool({
