@@ -140,7 +140,7 @@ export const floorForbiddenPackages: Readonly<Record<string, readonly RegExp[]>>
  *     `model-calls` (retries and errors of a model call), `runbooks`, `incident-memory` (what the model node reads);
  *   - domain: `prompts` → `tool-calls` (a tool call's life) → `clusters`, `passkeys`, `policies`, `freezes`,
  *     `emergency-stop`, `tools` (where a call runs, who may decide it, what a tool is) → `audit`, `timeline`;
- *   - platform: `observability` (metrics, logs, trace spans), `memory`, `crypto`, `config`, `storage-faults`, `abort`
+ *   - platform: `observability` (metrics, logs, trace spans), `memory`, `crypto`, `config`, `storage-faults`, `abort`, `reads` (one read shared by the callers that ask while it is in flight)
  *     → `ports`, `errors` (the interfaces and error base everything shares).
  */
 export const engineLayers: readonly (readonly string[])[] = [
@@ -158,7 +158,7 @@ export const engineLayers: readonly (readonly string[])[] = [
   ['domain/tool-calls'],
   ['domain/clusters', 'domain/passkeys', 'domain/policies', 'domain/emergency-stop', 'domain/freezes', 'domain/tools'],
   ['domain/audit', 'domain/timeline'],
-  ['platform/observability', 'platform/memory', 'platform/crypto', 'platform/config', 'platform/storage-faults', 'platform/abort'],
+  ['platform/observability', 'platform/memory', 'platform/crypto', 'platform/config', 'platform/storage-faults', 'platform/abort', 'platform/reads'],
   ['platform/ports', 'platform/errors'],
 ];
 

@@ -279,6 +279,17 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
       let messageWritten = false;
       /** the request's audit record was written with the run's claim */
       let recorded = false;
+      // The requester's scope, read once for the chat's start: the pin of a new conversation and the run's cluster
+      // context both need it (two reads of the same user row per chat before, issue 79 item 5).
+      let requesterScope: Promise<MemberScope | undefined> | undefined;
+      const scopeOnce = () => {
+        if (!requesterScope) {
+          requesterScope = deps.scopeOf ? deps.scopeOf(user.id) : Promise.resolve(undefined);
+          // a failed read fails whoever awaits it; one that nobody reaches (the clusters unlisted) is not unhandled
+          requesterScope.catch(() => undefined);
+        }
+        return requesterScope;
+      };
       const chatRequestRecord = (id: string) => ({ actorId: user.id, action: 'chat.request', conversationId: id, subjectType: 'conversation', subjectId: id, details: { run_id: runId, text: scrubSecrets(content), ...(schedule ? { via: `schedule: ${schedule.name}` } : {}) }, ...(ip ? { ip } : {}) });
       if (conversationId) {
         conversation = await accessibleConversation(user, conversationId, 'change');
@@ -287,7 +298,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
         }
         if (conversation.cluster === undefined && conversationClusters) {
           // A conversation made by POST /conversations (or before clusters) is pinned at its first chat.
-          const pinned = await conversationClusters.pinFor(user.id, context);
+          const pinned = await conversationClusters.pinFor(user.id, context, scopeOnce());
           if (pinned) conversation = (await storage.conversations.update(conversation.id, { cluster: pinned })) ?? conversation;
         }
         const approvalPending = (callIds: string[]) =>
@@ -321,7 +332,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
           }
         }
       } else {
-        const pinned = await conversationClusters?.pinFor(user.id, context);
+        const pinned = await conversationClusters?.pinFor(user.id, context, scopeOnce());
         // One statement for the conversation, the claim, the user's message and the request's audit record (issue 38;
         // storage/start-chat.ts): when the audit trail is the storage's own, so the record commits with the state.
         if (storage.conversations.startChat && !alertCard && ownAuditTrail) {
@@ -349,7 +360,7 @@ export async function createAgentService(deps: AgentServiceDeps): Promise<AgentS
           .catch((error: unknown) => deps.logger?.error({ err: error, runId }, 'could not record the chat request in the audit trail'));
       }
       // Read while the stream is set up; a failure (the scope unreadable) fails the run rather than running unscoped.
-      const clusterContext = conversationClusters?.forRun(user.id, conversation.cluster);
+      const clusterContext = conversationClusters?.forRun(user.id, conversation.cluster, scopeOnce());
       clusterContext?.catch(() => undefined);
       const start = launch(conversation.id, runId, async (release) =>
         runAgent(runDeps, {

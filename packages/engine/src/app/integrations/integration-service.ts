@@ -15,6 +15,7 @@ import { createIntegrationUrlGuard, type CheckIntegrationUrl } from './integrati
 import { normaliseJenkinsUrl, type CredentialVault, type JenkinsCredentials } from './credential-vault.ts';
 import { SkyfloError } from '../../platform/errors/skyflo-error.ts';
 import type { ObservabilitySources } from '@skyflo/protocol';
+import { sharedRead } from '../../platform/reads/shared-read.ts';
 import { isDataSource, observabilitySourcesFor, providerTitle, sourceFor, type CheckDataSource, type DataSourceProvider } from './data-sources.ts';
 
 export class IntegrationError extends SkyfloError {
@@ -100,7 +101,17 @@ export function toIntegration(record: IntegrationRecord): Integration {
 
 export function createIntegrationService(deps: IntegrationServiceDeps): IntegrationService {
   const checkUrl = deps.checkUrl ?? createIntegrationUrlGuard();
-  const atomically = deps.atomically ?? (<T>(work: (stores: ChangeStores) => Promise<T>) => work({ integrations: deps.store, audit: deps.audit }));
+  // What a run reads before its model call (Jenkins, then the data sources: the whole table each time), shared by the
+  // runs that ask while one read is in flight (platform/reads/shared-read.ts); a change made here is read back by the next.
+  const activeRecords = sharedRead(() => deps.store.list());
+  const changeStores = deps.atomically ?? (<T>(work: (stores: ChangeStores) => Promise<T>) => work({ integrations: deps.store, audit: deps.audit }));
+  const atomically = async <T>(work: (stores: ChangeStores) => Promise<T>): Promise<T> => {
+    try {
+      return await changeStores(work);
+    } finally {
+      activeRecords.forget();
+    }
+  };
   const requireAdmin = requireIntegrationAdmin;
   const find = (id: string) => existingIntegration(deps.store, id);
   const open = async (record: IntegrationRecord): Promise<Credentials> => {
@@ -256,7 +267,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
     },
 
     async observabilitySources(cluster) {
-      const records = (await deps.store.list()).filter((record) => isDataSource(record.provider));
+      const records = (await activeRecords.read()).filter((record) => isDataSource(record.provider));
       if (records.length === 0) return undefined;
       return observabilitySourcesFor(records, cluster, async (record) => {
         // like Jenkins: a metadata address, or credentials that no longer open, hide the tools rather than fail each turn
@@ -266,7 +277,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
     },
 
     async grafanaUrl(cluster) {
-      return sourceFor(await deps.store.list(), 'prometheus', cluster)?.grafanaUrl;
+      return sourceFor(await activeRecords.read(), 'prometheus', cluster)?.grafanaUrl;
     },
 
     async provisionDataSource(input) {
@@ -285,7 +296,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
     },
 
     async activeJenkins() {
-      const record = (await deps.store.list()).find((candidate) => candidate.provider === 'jenkins' && candidate.status === 'active');
+      const record = (await activeRecords.read()).find((candidate) => candidate.provider === 'jenkins' && candidate.status === 'active');
       if (!record) return undefined;
       // A row saved before metadata addresses were refused (or whose name now resolves to one) gets no tool calls.
       if (await checkUrl(record.apiUrl)) return undefined;

@@ -12,6 +12,7 @@ import { rankRunbooks, signalsOf } from './match-runbooks.ts';
 import { buildRunbookPrompt, defaultRunbookTokenBudget } from './runbook-prompt.ts';
 import { runbookNameFromUrl } from './runbook-url.ts';
 import { SkyfloError } from '../../platform/errors/skyflo-error.ts';
+import { sharedRead } from '../../platform/reads/shared-read.ts';
 
 export interface RunbooksDeps {
   settings: SettingsStore;
@@ -85,8 +86,18 @@ export function createRunbooks(deps: RunbooksDeps) {
     return loaded;
   }
 
+  const putUploaded = async (value: StoredRunbook[]) => {
+    try {
+      await deps.settings.put(uploadedKey, value);
+    } finally {
+      uploadedRow.forget();
+    }
+  };
+  // Read by every chat's run start (contextFor): one read for the runs that ask while it is in flight
+  // (platform/reads/shared-read.ts); an upload or delete here is read back by the next caller.
+  const uploadedRow = sharedRead(() => deps.settings.get(uploadedKey));
   async function readUploaded(): Promise<StoredRunbook[]> {
-    const stored = await deps.settings.get(uploadedKey);
+    const stored = await uploadedRow.read();
     return Array.isArray(stored) ? (stored as StoredRunbook[]) : [];
   }
 
@@ -118,7 +129,7 @@ export function createRunbooks(deps: RunbooksDeps) {
       // Stored redacted (issue 74): every reader sees it redacted anyway, so a secret pasted into a runbook is never
       // kept in clear in the database, its backups or a settings export.
       const item: StoredRunbook = { name: input.name, markdown: redactText(input.markdown), updated_at: Date.now() };
-      await deps.settings.put(uploadedKey, [...rest, item].sort((a, b) => a.name.localeCompare(b.name)));
+      await putUploaded([...rest, item].sort((a, b) => a.name.localeCompare(b.name)));
       await deps.audit?.record({ actorId: user.id, action: rest.length < stored.length ? 'runbook.replaced' : 'runbook.uploaded', subjectType: 'runbook', subjectId: input.name, details: { chars: input.markdown.length }, ...(ip ? { ip } : {}) });
       return summary({ ...parseRunbook(item.name, item.markdown), source: 'uploaded', markdown: item.markdown, updated_at: item.updated_at });
     },
@@ -129,7 +140,7 @@ export function createRunbooks(deps: RunbooksDeps) {
         const inFolder = (await readDirectory()).some((item) => item.name === name);
         throw inFolder ? new RunbookError(409, `${name} is a file in RUNBOOKS_DIR; remove it there.`, 'RUNBOOK_READ_ONLY') : new RunbookError(404, `No uploaded runbook named ${name}`, 'NOT_FOUND');
       }
-      await deps.settings.put(uploadedKey, stored.filter((item) => item.name !== name));
+      await putUploaded(stored.filter((item) => item.name !== name));
       await deps.audit?.record({ actorId: user.id, action: 'runbook.deleted', subjectType: 'runbook', subjectId: name, details: {}, ...(ip ? { ip } : {}) });
     },
     /** The best runbooks for a message (an alert investigation or a question), fenced for the system prompt. */

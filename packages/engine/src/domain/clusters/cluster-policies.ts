@@ -9,6 +9,7 @@ import type { ClusterPolicy, ClusterPolicyMode } from '@skyflo/protocol';
 import { clusterPoliciesSchema } from '@skyflo/protocol';
 import type { ApprovalPolicyApplied, ApprovalPolicyName, SettingsStore } from '../../platform/ports/index.ts';
 import { globMatches } from '@skyflo/safety/patterns';
+import { sharedRead } from '../../platform/reads/shared-read.ts';
 
 export const clusterPoliciesKey = 'cluster_policies';
 
@@ -32,8 +33,11 @@ export function resolveClusterPolicy(policies: readonly ClusterPolicy[], default
 }
 
 export function createClusterPolicies(deps: { settings: SettingsStore; defaults: { policy: ApprovalPolicyName } }): ClusterPolicies {
+  // Read by every run start (the prompt names each cluster's mode): one read for the runs that ask while it is in
+  // flight (platform/reads/shared-read.ts); a replace here is read back by the next caller.
+  const storedPolicies = sharedRead(() => deps.settings.get(clusterPoliciesKey));
   async function list(): Promise<ClusterPolicy[]> {
-    const stored = await deps.settings.get(clusterPoliciesKey);
+    const stored = await storedPolicies.read();
     if (stored === undefined || stored === null) return [];
     const parsed = clusterPoliciesSchema.safeParse(stored);
     // A stored value that no longer parses must not open anything up: every cluster falls back to read_only.
@@ -42,7 +46,11 @@ export function createClusterPolicies(deps: { settings: SettingsStore; defaults:
   return {
     list,
     async replace(policies) {
-      await deps.settings.put(clusterPoliciesKey, { policies });
+      try {
+        await deps.settings.put(clusterPoliciesKey, { policies });
+      } finally {
+        storedPolicies.forget();
+      }
     },
     async resolve(cluster, namespace) {
       return resolveClusterPolicy(await list(), deps.defaults, cluster, namespace);

@@ -27,10 +27,15 @@ export function createConversationClusters(deps: ConversationClusterDeps) {
   const scopeOf = async (userId: string) => (deps.scopeOf ? await deps.scopeOf(userId) : undefined);
 
   /**
+   * `readScope`: the requester's scope as the caller already read it for this request (a chat's start asks both
+   * functions below); absent, it is read here.
+   */
+
+  /**
    * The cluster a conversation without one is pinned to. `requested` must name a configured cluster inside the
    * requester's scope (400 / 403 naming the ones there are); undefined when there are no clusters to pin to.
    */
-  async function pinFor(userId: string, requested: string | undefined): Promise<string | undefined> {
+  async function pinFor(userId: string, requested: string | undefined, readScope?: Promise<MemberScope | undefined>): Promise<string | undefined> {
     let clusters: ClusterStatus[];
     try {
       clusters = await deps.directory.list();
@@ -38,7 +43,7 @@ export function createConversationClusters(deps: ConversationClusterDeps) {
       if (requested === undefined) return undefined; // pinned on a later chat; calls meanwhile name their cluster or use the current one
       throw new AgentRequestError(503, 'CLUSTERS_UNAVAILABLE', `The clusters could not be listed (${error instanceof Error ? error.message : String(error)}), so the conversation cannot be pinned to ${requested}; try again shortly.`);
     }
-    const scope = await scopeOf(userId);
+    const scope = await (readScope ?? scopeOf(userId));
     const allowed = clusters.filter((cluster) => clusterInScope(scope, cluster.name));
     if (requested !== undefined) {
       if (clusters.length === 0) throw new AgentRequestError(400, 'UNKNOWN_CLUSTER', `context ${requested}: the MCP server lists no clusters, so a conversation cannot be pinned to one.`);
@@ -54,8 +59,8 @@ export function createConversationClusters(deps: ConversationClusterDeps) {
   }
 
   /** What a run of a conversation pinned to `cluster`, requested by `userId`, knows about clusters. */
-  async function forRun(userId: string, cluster: string | undefined): Promise<RunClusterContext> {
-    const scope = await scopeOf(userId);
+  async function forRun(userId: string, cluster: string | undefined, readScope?: Promise<MemberScope | undefined>): Promise<RunClusterContext> {
+    const scope = await (readScope ?? scopeOf(userId));
     let prompt: string | undefined;
     try {
       const clusters = await deps.directory.list();

@@ -165,13 +165,16 @@ export function createModelNode(deps: GraphDeps, run: RunContext, toolCache: Mod
       catalogue = [];
     }
     // the same inputs give the same set: converted once per (catalogue, toolsets, scope, integrations), not per run
+    // Asked together: Jenkins and the data sources are one read of the integrations table between them (the
+    // integration service shares a read in flight: platform/reads/shared-read.ts), not one each after the other.
+    const [jenkins, observability, toolScope] = await Promise.all([deps.jenkinsIntegration?.(), deps.observabilitySources?.(run.cluster), toolScopeFor(deps.clusters?.directory, run.scope)]);
     const tools = toolCache.toolsFor({
       catalogue,
       loaded: state.loadedToolsets,
-      jenkinsAvailable: (await deps.jenkinsIntegration?.()) !== undefined,
-      observabilityAvailable: (await deps.observabilitySources?.(run.cluster)) !== undefined,
+      jenkinsAvailable: jenkins !== undefined,
+      observabilityAvailable: observability !== undefined,
       scope: run.scope,
-      toolScope: await toolScopeFor(deps.clusters?.directory, run.scope),
+      toolScope,
     });
     const messages = trimContext(state.messages, deps.config.contextWindowMessages - 1);
     const hidden = [...(deps.llm.secrets ?? []), ...secretsProposedIn(state.messages)];
