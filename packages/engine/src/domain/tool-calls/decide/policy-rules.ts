@@ -9,11 +9,9 @@
  */
 import { demandsOf, effectText } from '@skyflo/safety/policies';
 import type { ApprovalRecord, Role } from '../../../platform/ports/index.ts';
+import { askedBy } from './rule-facts.ts';
 
-/**
- * The facts these rules read, a part of decide.ts's DecisionFacts (declared here, not imported: decide.ts lists these
- * rules, and the engine keeps its modules free of cycles, type-only ones included).
- */
+/** The facts these rules read: the part of DecisionFacts (rule-facts.ts) they need. */
 interface PolicyRuleFacts {
   callId: string;
   actor: { id: string; role: Role };
@@ -25,9 +23,6 @@ interface PolicyRuleFacts {
 type PolicyRule = (facts: PolicyRuleFacts) => { status: 403 | 409; code: string; reason: string } | undefined;
 
 const rank: Record<Role, number> = { member: 0, approver: 1, admin: 2 };
-
-/** decide.ts askedBy (not imported: decide.ts imports these rules): an alert's call is asked for by the alert. */
-const askedBy = (call: { requestedBy?: string | undefined; requestedByAlert?: string | undefined }, ownerId: string | undefined) => (call.requestedByAlert !== undefined ? `alert:${call.requestedByAlert}` : (call.requestedBy ?? ownerId));
 
 const approving = (request: { approve: boolean } | undefined) => request === undefined || request.approve;
 
