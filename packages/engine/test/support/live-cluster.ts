@@ -20,6 +20,18 @@ const run = promisify(execFile);
 /** the token the engine presents to the MCP server */
 export const engineMcpToken = 'engine-mcp-token';
 
+/** a Deployment `name` in `default` of one container named like it running `image`, labelled app=`name` */
+export const deploymentWithImage = (name: string, image: string, replicas = 2) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: default}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec: {containers: [{name: ${name}, image: "${image}"}]}
+`;
+
 export interface ClusterAccess {
   directory: string;
   kubeconfig: string;

@@ -53,3 +53,17 @@ export function streamAs(url: () => string, user: () => string = () => 'alice') 
 
 /** The data of the frames of one event. */
 export const find = (frames: SseFrame[], event: string) => frames.filter((frame) => frame.event === event).map((frame) => frame.data);
+
+/**
+ * The llm-sim script of a model that loads a toolset's write tools (as `loadId`, default `<call id>_load`), proposes
+ * `call`, and answers `answer` once it reads its result.
+ */
+export function oneCallScript(call: { id: string; name: string; arguments: Record<string, unknown> }, options: { toolset?: string; loadId?: string; answer?: string } = {}) {
+  return {
+    rules: [
+      { match: { sequence: 1 }, reply: { toolCalls: [{ id: options.loadId ?? `${call.id}_load`, name: 'load_toolset', arguments: { toolset: options.toolset ?? 'k8s', include_write_tools: true } }] } },
+      { match: { toolName: 'load_toolset' }, reply: { toolCalls: [call] } },
+      { match: { toolName: call.name }, reply: options.answer ?? 'Done.' },
+    ],
+  };
+}

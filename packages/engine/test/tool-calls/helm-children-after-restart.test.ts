@@ -122,7 +122,7 @@ describe('kill -9 while helm install --wait runs', () => {
     });
     engine = await startEngineProcess();
     await registerOperator(engine.url);
-    const { token, post } = await signIn(engine.url);
+    const { token, post } = await signIn(() => engine!.url);
 
     const { conversationId, argsHash } = await chatUntilApproval(post, 'install never-ready as stuck-web');
     expect(argsHash, engine.output()).not.toBe('');

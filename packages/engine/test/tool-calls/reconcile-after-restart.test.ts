@@ -139,7 +139,7 @@ describe('kill -9 during an approved execution', () => {
     });
     engine = await startEngineProcess();
     await registerOperator(engine.url);
-    const { token, post } = await signIn(engine.url);
+    const { token, post } = await signIn(() => engine!.url);
 
     // Chat until the call awaits approval.
     const { conversationId, argsHash } = await chatUntilApproval(post, 'scale web to 6');

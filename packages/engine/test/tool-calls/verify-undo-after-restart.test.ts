@@ -96,7 +96,7 @@ describe('kill -9 during a verification', () => {
     // The first engine's verification cannot end before it is killed: the change must hold for five minutes.
     engine = await startEngineProcess({ timeout: '600', hold: '300' });
     await registerOperator(engine.url);
-    const { token, post } = await signIn(engine.url);
+    const { token, post } = await signIn(() => engine!.url);
 
     const { conversationId, argsHash } = await chatUntilApproval(post, 'scale web to 3');
     expect(argsHash).not.toBe('');
@@ -136,7 +136,7 @@ describe('kill -9 during a verification', () => {
     // The new pods wait an hour before they start, so the first engine's verification cannot end before it is killed.
     kube.cluster.settings.startDelayMs = 3_600_000;
     engine = await startEngineProcess({ timeout: '600', hold: '1' });
-    const { token, post } = await signIn(engine.url);
+    const { token, post } = await signIn(() => engine!.url);
 
     let undoOffered = false;
     const { conversationId, argsHash } = await chatUntilApproval(post, 'deploy crash:1.0 to worker', (awaiting) => {

@@ -31,7 +31,7 @@ export function startServeEngine(directory: string, llmUrl: string, env: Record<
 
 export interface SignedIn {
   token: string;
-  /** POST with the operator's bearer token (the raw response: chat and approvals answer with SSE) */
+  /** POST with the operator's bearer token to the engine running now (the raw response: chat and approvals answer with SSE) */
   post(pathname: string, body: unknown): Promise<Response>;
 }
 
@@ -41,11 +41,11 @@ export async function registerOperator(url: string): Promise<void> {
   expect(registered.status).toBe(201);
 }
 
-/** Logs the operator in to the engine at `url`; returns the token and a POST with it. */
-export async function signIn(url: string): Promise<SignedIn> {
-  const login = await fetch(`${url}/auth/jwt/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: operatorEmail, password: operatorPassword }) });
+/** Logs the operator in to the engine at `engineUrl()`; returns the token and a POST with it that follows the engine across restarts. */
+export async function signIn(engineUrl: () => string): Promise<SignedIn> {
+  const login = await fetch(`${engineUrl()}/auth/jwt/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: operatorEmail, password: operatorPassword }) });
   const token = ((await login.json()) as { access_token: string }).access_token;
-  return { token, post: (pathname, body) => fetch(`${url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) }) };
+  return { token, post: (pathname, body) => fetch(`${engineUrl()}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) }) };
 }
 
 /** Sends one chat message and reads its stream to the end: the conversation and the awaiting card's args hash ('' when none). */
