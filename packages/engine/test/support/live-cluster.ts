@@ -11,6 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
 import { startKubeSim, type KubeSim, type StartKubeSimOptions } from '@skyflo/sandbox/kube-sim';
+import { deploymentYaml } from '@skyflo/testkit/manifests';
 import { helmPath, kubectlPath } from '@skyflo/testkit/tools';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
@@ -20,17 +21,8 @@ const run = promisify(execFile);
 /** the token the engine presents to the MCP server */
 export const engineMcpToken = 'engine-mcp-token';
 
-/** a Deployment `name` in `default` of one container named like it running `image`, labelled app=`name` */
-export const deploymentWithImage = (name: string, image: string, replicas = 2) => `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}, namespace: default}
-spec:
-  replicas: ${replicas}
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec: {containers: [{name: ${name}, image: "${image}"}]}
-`;
+/** testkit's Deployment `name` in `default` (one container named like it, labelled app=`name`), running `image` */
+export const deploymentWithImage = (name: string, image: string, replicas = 2) => deploymentYaml(name, replicas).replace('image: "nginx:1.27"', `image: "${image}"`);
 
 export interface ClusterAccess {
   directory: string;
