@@ -3,14 +3,10 @@
  * expansion. Fix: enable allowVolumeExpansion on the class (k8s_patch), then grow the claim (k8s_patch); the
  * volume and, after the node's file system resize, the claim's capacity follow.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startIncidentCluster, waitFor, type IncidentCluster } from './support/incident-cluster.ts';
+import { expect, it } from 'vitest';
+import { waitFor, incidentClusterForThisFile } from './support/incident-cluster.ts';
 
-let cluster: IncidentCluster;
-beforeAll(async () => {
-  cluster = await startIncidentCluster();
-});
-afterAll(() => cluster?.close());
+const cluster = incidentClusterForThisFile();
 
 const manifest = `apiVersion: storage.k8s.io/v1
 kind: StorageClass

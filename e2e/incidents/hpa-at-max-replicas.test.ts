@@ -3,14 +3,10 @@
  * while CPU is far above target. Fix: raise maxReplicas (k8s_patch); the HPA scales out, the load spreads over
  * more pods (SIM_CPU_LOAD_MILLICORES is shared by the replicas) and the limit clears.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { conditionOf, startIncidentCluster, waitFor, type IncidentCluster } from './support/incident-cluster.ts';
+import { expect, it } from 'vitest';
+import { conditionOf, waitFor, incidentClusterForThisFile } from './support/incident-cluster.ts';
 
-let cluster: IncidentCluster;
-beforeAll(async () => {
-  cluster = await startIncidentCluster();
-});
-afterAll(() => cluster?.close());
+const cluster = incidentClusterForThisFile();
 
 const manifest = `apiVersion: apps/v1
 kind: Deployment

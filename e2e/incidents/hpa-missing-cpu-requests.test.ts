@@ -3,14 +3,10 @@
  * utilization cannot be computed. Fix: set CPU requests on the Deployment (k8s_patch); the HPA reads the
  * utilization and scales.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { conditionOf, startIncidentCluster, waitFor, type IncidentCluster } from './support/incident-cluster.ts';
+import { expect, it } from 'vitest';
+import { conditionOf, waitFor, incidentClusterForThisFile } from './support/incident-cluster.ts';
 
-let cluster: IncidentCluster;
-beforeAll(async () => {
-  cluster = await startIncidentCluster();
-});
-afterAll(() => cluster?.close());
+const cluster = incidentClusterForThisFile();
 
 const manifest = `apiVersion: apps/v1
 kind: Deployment

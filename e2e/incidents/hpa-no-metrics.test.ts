@@ -3,14 +3,10 @@
  * that was never pushed), so there is nothing to measure. Fix: set the right image (k8s_set_image); the pods
  * run, metrics appear and the HPA becomes active.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { conditionOf, startIncidentCluster, waitFor, type IncidentCluster } from './support/incident-cluster.ts';
+import { expect, it } from 'vitest';
+import { conditionOf, waitFor, incidentClusterForThisFile } from './support/incident-cluster.ts';
 
-let cluster: IncidentCluster;
-beforeAll(async () => {
-  cluster = await startIncidentCluster();
-});
-afterAll(() => cluster?.close());
+const cluster = incidentClusterForThisFile();
 
 const manifest = `apiVersion: apps/v1
 kind: Deployment

@@ -2,14 +2,10 @@
  * Incident: a Deployment stays Pending because its PersistentVolumeClaim names a StorageClass that was never
  * created (`fast-ssd`). Fix: create the class through k8s_apply; the claim is provisioned and the pod runs.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startIncidentCluster, waitFor, type IncidentCluster } from './support/incident-cluster.ts';
+import { expect, it } from 'vitest';
+import { waitFor, incidentClusterForThisFile } from './support/incident-cluster.ts';
 
-let cluster: IncidentCluster;
-beforeAll(async () => {
-  cluster = await startIncidentCluster();
-});
-afterAll(() => cluster?.close());
+const cluster = incidentClusterForThisFile();
 
 const manifest = `apiVersion: v1
 kind: PersistentVolumeClaim

@@ -3,14 +3,10 @@
  * `deployments`. Fix: add the deployments rule to the Role (k8s_apply); `kubectl auth can-i` as the service
  * account now says yes and the call works.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startIncidentCluster, type IncidentCluster } from './support/incident-cluster.ts';
+import { expect, it } from 'vitest';
+import { incidentClusterForThisFile } from './support/incident-cluster.ts';
 
-let cluster: IncidentCluster;
-beforeAll(async () => {
-  cluster = await startIncidentCluster();
-});
-afterAll(() => cluster?.close());
+const cluster = incidentClusterForThisFile();
 
 const account = 'system:serviceaccount:ci:deployer';
 const role = (extraRule: string) => `apiVersion: rbac.authorization.k8s.io/v1

@@ -4,14 +4,10 @@
  * templates cannot be edited (the API server forbids it). Fix: create the class (k8s_apply); every replica
  * then gets its own claim `data-<set>-<ordinal>` and runs.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startIncidentCluster, waitFor, type IncidentCluster } from './support/incident-cluster.ts';
+import { expect, it } from 'vitest';
+import { waitFor, incidentClusterForThisFile } from './support/incident-cluster.ts';
 
-let cluster: IncidentCluster;
-beforeAll(async () => {
-  cluster = await startIncidentCluster();
-});
-afterAll(() => cluster?.close());
+const cluster = incidentClusterForThisFile();
 
 const statefulSet = (size: string) => `apiVersion: apps/v1
 kind: StatefulSet

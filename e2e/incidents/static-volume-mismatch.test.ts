@@ -3,14 +3,10 @@
  * access mode the volume does not offer, so it stays Pending and the volume Available. Fix: create a volume that
  * matches (k8s_apply); the claim binds to it, the mismatching one stays free.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startIncidentCluster, waitFor, type IncidentCluster } from './support/incident-cluster.ts';
+import { expect, it } from 'vitest';
+import { waitFor, incidentClusterForThisFile } from './support/incident-cluster.ts';
 
-let cluster: IncidentCluster;
-beforeAll(async () => {
-  cluster = await startIncidentCluster();
-});
-afterAll(() => cluster?.close());
+const cluster = incidentClusterForThisFile();
 
 const volume = (name: string, size: string, modes: string) => `apiVersion: v1
 kind: PersistentVolume

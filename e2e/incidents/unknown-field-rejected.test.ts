@@ -3,14 +3,10 @@
  * kubectl's default strict validation names it; the agent's server-side apply is refused too. Fix: apply the
  * corrected manifest (k8s_apply); the Deployment runs its three replicas.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startIncidentCluster, waitFor, type IncidentCluster } from './support/incident-cluster.ts';
+import { expect, it } from 'vitest';
+import { waitFor, incidentClusterForThisFile } from './support/incident-cluster.ts';
 
-let cluster: IncidentCluster;
-beforeAll(async () => {
-  cluster = await startIncidentCluster();
-});
-afterAll(() => cluster?.close());
+const cluster = incidentClusterForThisFile();
 
 const manifest = (replicasLine: string) => `apiVersion: apps/v1
 kind: Deployment

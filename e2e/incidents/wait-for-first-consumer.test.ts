@@ -3,14 +3,10 @@
  * scheduled because of a wrong nodeSelector. The claim waits for the pod, not the other way round. Fix: correct
  * the nodeSelector (k8s_patch); the pod is scheduled, and only then is the volume provisioned, on that pod's node.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startIncidentCluster, waitFor, type IncidentCluster } from './support/incident-cluster.ts';
+import { expect, it } from 'vitest';
+import { waitFor, incidentClusterForThisFile } from './support/incident-cluster.ts';
 
-let cluster: IncidentCluster;
-beforeAll(async () => {
-  cluster = await startIncidentCluster();
-});
-afterAll(() => cluster?.close());
+const cluster = incidentClusterForThisFile();
 
 const manifest = `apiVersion: v1
 kind: PersistentVolumeClaim

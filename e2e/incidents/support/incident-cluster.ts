@@ -9,6 +9,7 @@ import type { StartKubeSimOptions, SimulationSettings } from '@skyflo/sandbox/ku
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { startKubeHarness, type KubeHarness } from '@skyflo/mcp-server/testing';
 import { waitFor as pollUntil } from '@skyflo/sandbox/testing';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface CommandResult {
   code: number;
@@ -75,6 +76,34 @@ export async function startIncidentCluster(options: StartKubeSimOptions = {}): P
     events: (name, namespace = 'default') =>
       ok(['get', 'events', '-n', namespace, '--field-selector', `involvedObject.name=${name}`, '-o', 'custom-columns=TYPE:.type,REASON:.reason,FROM:.source.component,MESSAGE:.message', '--no-headers']),
     close: () => harness.close(),
+  };
+}
+
+/**
+ * The incident cluster of a test file: started in beforeAll, closed in afterAll. What it returns stands for the
+ * running cluster, to be used inside the file's tests.
+ */
+export function incidentClusterForThisFile(options: StartKubeSimOptions = {}): IncidentCluster {
+  let started: IncidentCluster | undefined;
+  beforeAll(async () => {
+    started = await startIncidentCluster(options);
+  });
+  afterAll(() => started?.close());
+  const running = () => {
+    if (!started) throw new Error('the incident cluster starts in beforeAll: use it inside a test');
+    return started;
+  };
+  return {
+    get harness() {
+      return running().harness;
+    },
+    kubectl: (args, input) => running().kubectl(args, input),
+    ok: (args, input) => running().ok(args, input),
+    json: (args) => running().json(args),
+    apply: (yaml) => running().apply(yaml),
+    fix: (tool, input) => running().fix(tool, input),
+    events: (name, namespace) => running().events(name, namespace),
+    close: () => running().close(),
   };
 }
 

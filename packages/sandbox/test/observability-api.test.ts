@@ -9,6 +9,30 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeSim, type KubeSim } from '../src/kube-sim/index.ts';
 
 const token = 'obs-test-token-1234567890';
+/** a Deployment of the shop labelled app=`name`, its one container named like it; `container` adds its last lines */
+const shopDeployment = (name: string, replicas: number, image: string, container: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: shop, labels: {app: ${name}}}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      containers:
+      - name: ${name}
+        image: ${image}
+${container}`;
+/** an app serving on 8080 whose latency, error ratio and request rate the simulator reads from its env */
+const servingApp = (name: string, replicas: number, latencyMs: string, errorRatio: string, requestsPerSecond: string) =>
+  shopDeployment(
+    name,
+    replicas,
+    'registry.acme.io/payments:1.5.0',
+    `        ports: [{containerPort: 8080}]
+        env: [{name: SIM_LATENCY_MS, value: "${latencyMs}"}, {name: SIM_ERROR_RATIO, value: "${errorRatio}"}, {name: SIM_REQUESTS_PER_SECOND, value: "${requestsPerSecond}"}]
+`,
+  );
 const scenario = `apiVersion: sim.skyflo.ai/v1alpha1
 kind: SimScenario
 metadata: {name: slow-search}
@@ -22,50 +46,9 @@ apiVersion: v1
 kind: Namespace
 metadata: {name: shop}
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: search, namespace: shop, labels: {app: search}}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: search}}
-  template:
-    metadata: {labels: {app: search}}
-    spec:
-      containers:
-      - name: search
-        image: registry.acme.io/payments:1.5.0
-        ports: [{containerPort: 8080}]
-        env: [{name: SIM_LATENCY_MS, value: "1500"}, {name: SIM_ERROR_RATIO, value: "0.2"}, {name: SIM_REQUESTS_PER_SECOND, value: "10"}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: cart, namespace: shop, labels: {app: cart}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: cart}}
-  template:
-    metadata: {labels: {app: cart}}
-    spec:
-      containers:
-      - name: cart
-        image: registry.acme.io/payments:1.5.0
-        ports: [{containerPort: 8080}]
-        env: [{name: SIM_LATENCY_MS, value: "20"}, {name: SIM_ERROR_RATIO, value: "0"}, {name: SIM_REQUESTS_PER_SECOND, value: "5"}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: broken, namespace: shop, labels: {app: broken}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: broken}}
-  template:
-    metadata: {labels: {app: broken}}
-    spec:
-      containers:
-      - name: broken
-        image: registry.acme.io/checkout:2.3.1
-        env: [{name: DATABASE_URL, value: "postgres://nowhere:5432/db"}]
-`;
+${servingApp('search', 2, '1500', '0.2', '10')}---
+${servingApp('cart', 1, '20', '0', '5')}---
+${shopDeployment('broken', 1, 'registry.acme.io/checkout:2.3.1', '        env: [{name: DATABASE_URL, value: "postgres://nowhere:5432/db"}]\n')}`;
 
 async function waitFor<T>(probe: () => Promise<T | false | undefined>, what: string): Promise<T> {
   for (let attempt = 0; attempt < 200; attempt++) {

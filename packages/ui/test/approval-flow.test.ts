@@ -22,6 +22,29 @@ function sse(runId: string, events: Array<Record<string, unknown>>): Response {
 }
 
 const tool = (callId: string) => ({ call_id: callId, tool: 'k8s_scale', title: 'Scale', args: { name: callId } });
+/** the segment of a card of `callId` in the stored turn (awaiting approval unless `fields` say otherwise) */
+const card = (callId: string, fields: Record<string, unknown> = {}) => ({ kind: 'tool', id: callId, toolExecution: { ...tool(callId), status: 'awaiting_approval', requires_approval: true, ...fields, timestamp: 2 } });
+
+/**
+ * Stubs fetch with a fake engine: the conversation titled `title` (the user's `asked`, then one assistant turn of
+ * `segments`), and `routes`' answers by the end of the URL; anything else is a 500. Returns every request made, with
+ * its JSON body.
+ */
+function fakeEngine(title: string, asked: string, segments: unknown[], routes: Record<string, () => Response> = {}): Array<{ url: string; body: unknown }> {
+  const requests: Array<{ url: string; body: unknown }> = [];
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (url: string, init?: RequestInit) => {
+      requests.push({ url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+      if (url.endsWith(`/conversations/${conversation}`)) {
+        return Response.json({ id: conversation, title, messages: [{ id: 'u', type: 'user', content: asked, timestamp: 1 }, { id: 'assistant-r0', type: 'assistant', content: '', timestamp: 2, segments }] });
+      }
+      for (const [ending, answer] of Object.entries(routes)) if (url.endsWith(ending)) return answer();
+      return new Response('{"detail":"unexpected"}', { status: 500 });
+    }),
+  );
+  return requests;
+}
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -30,53 +53,27 @@ afterEach(() => {
 
 describe('approval flow in the chat store', () => {
   it('Approve all: the two cards on screen, decided in order with the hashes they showed, then the queued message', async () => {
-    const requests: Array<{ url: string; body: unknown }> = [];
-    const fetchMock = vi.fn(async (url: string, init?: RequestInit) => {
-      requests.push({ url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
-      if (url.endsWith(`/conversations/${conversation}`)) {
-        return Response.json({
-          id: conversation,
-          title: 'Scale two',
-          messages: [
-            { id: 'u', type: 'user', content: 'scale both', timestamp: 1 },
-            {
-              id: 'assistant-r0',
-              type: 'assistant',
-              content: '',
-              timestamp: 2,
-              segments: [
-                { kind: 'tool', id: 'a', toolExecution: { ...tool('a'), status: 'awaiting_approval', requires_approval: true, args_hash: hashA, diff: '-1\n+2', diff_hash: diffHashA, timestamp: 2 } },
-                { kind: 'tool', id: 'b', toolExecution: { ...tool('b'), status: 'awaiting_approval', requires_approval: true, args_hash: hashB, diff: '-1\n+3', diff_hash: diffHashB, timestamp: 2 } },
-              ],
-            },
-          ],
-        });
-      }
-      if (url.endsWith('/agent/approvals/a')) {
-        return sse('r1', [
+    const requests = fakeEngine('Scale two', 'scale both', [card('a', { args_hash: hashA, diff: '-1\n+2', diff_hash: diffHashA }), card('b', { args_hash: hashB, diff: '-1\n+3', diff_hash: diffHashB })], {
+      '/agent/approvals/a': () =>
+        sse('r1', [
           { type: 'tool.approved', ...tool('a') },
           { type: 'tool.result', ...tool('a'), result: [{ type: 'text', text: 'scaled a' }] },
           { type: 'tool.awaiting_approval', ...tool('b'), args_hash: hashB, diff: '-1\n+3', diff_hash: diffHashB, context: { conversation_id: conversation, approval_decisions: {} } },
           { type: 'completed', status: 'completed', duration: 0, duration_ms: 1, awaiting_approval: true },
-        ]);
-      }
-      if (url.endsWith('/agent/approvals/b')) {
-        return sse('r2', [
+        ]),
+      '/agent/approvals/b': () =>
+        sse('r2', [
           { type: 'tool.approved', ...tool('b') },
           { type: 'tool.result', ...tool('b'), result: [{ type: 'text', text: 'scaled b' }] },
           { type: 'generation.complete', content: 'Both done.', tokens_generated: 2, tool_calls: 0, timestamp: 50 },
           { type: 'completed', status: 'completed', duration: 0, duration_ms: 1 },
-        ]);
-      }
-      if (url.endsWith('/agent/chat')) {
-        return sse('r3', [
+        ]),
+      '/agent/chat': () =>
+        sse('r3', [
           { type: 'generation.complete', content: 'Next answered.', tokens_generated: 2, tool_calls: 0, timestamp: 60 },
           { type: 'completed', status: 'completed', duration: 0, duration_ms: 1 },
-        ]);
-      }
-      return new Response('{"detail":"unexpected"}', { status: 500 });
+        ]),
     });
-    vi.stubGlobal('fetch', fetchMock);
 
     const store = useChatStore.getState();
     await store.open(conversation);
@@ -108,42 +105,24 @@ describe('approval flow in the chat store', () => {
   });
 
   it('Approve all covers only the cards shown at the click: a never-previewed call and one proposed later are left alone', async () => {
-    const requests: Array<{ url: string; body: unknown }> = [];
-    vi.stubGlobal(
-      'fetch',
-      vi.fn(async (url: string, init?: RequestInit) => {
-        requests.push({ url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
-        if (url.endsWith(`/conversations/${conversation}`)) {
-          return Response.json({
-            id: conversation,
-            title: 'Scale',
-            messages: [
-              { id: 'u', type: 'user', content: 'scale', timestamp: 1 },
-              {
-                id: 'assistant-r0',
-                type: 'assistant',
-                content: '',
-                timestamp: 2,
-                segments: [
-                  { kind: 'tool', id: 'a', toolExecution: { ...tool('a'), status: 'awaiting_approval', requires_approval: true, args_hash: hashA, timestamp: 2 } },
-                  // gated but never previewed: no card, no hash — nobody saw what it does
-                  { kind: 'tool', id: 'p', toolExecution: { ...tool('p'), status: 'pending', requires_approval: true, timestamp: 2 } },
-                ],
-              },
-            ],
-          });
-        }
-        if (url.endsWith('/agent/approvals/a')) {
-          // approving a lets the model propose c: a new card that appears after the click
-          return sse('r1', [
+    const requests = fakeEngine(
+      'Scale',
+      'scale',
+      [
+        card('a', { args_hash: hashA }),
+        // gated but never previewed: no card, no hash — nobody saw what it does
+        card('p', { status: 'pending' }),
+      ],
+      {
+        // approving a lets the model propose c: a new card that appears after the click
+        '/agent/approvals/a': () =>
+          sse('r1', [
             { type: 'tool.approved', ...tool('a') },
             { type: 'tool.result', ...tool('a'), result: [{ type: 'text', text: 'scaled a' }] },
             { type: 'tool.awaiting_approval', ...tool('c'), args_hash: 'c'.repeat(64), context: { conversation_id: conversation, approval_decisions: {} } },
             { type: 'completed', status: 'completed', duration: 0, duration_ms: 1, awaiting_approval: true },
-          ]);
-        }
-        return new Response('{"detail":"unexpected"}', { status: 500 });
-      }),
+          ]),
+      },
     );
     await useChatStore.getState().open(conversation);
     const targets = decisionTargets(useChatStore.getState().timeline);
@@ -156,54 +135,21 @@ describe('approval flow in the chat store', () => {
   });
 
   it('a card is not decided while the run still previews the turn, nor with a preview other than the one it showed', async () => {
-    const requests: string[] = [];
-    vi.stubGlobal(
-      'fetch',
-      vi.fn(async (url: string) => {
-        requests.push(url);
-        if (url.endsWith(`/conversations/${conversation}`)) {
-          return Response.json({
-            id: conversation,
-            title: 'Scale',
-            messages: [
-              { id: 'u', type: 'user', content: 'scale', timestamp: 1 },
-              { id: 'assistant-r0', type: 'assistant', content: '', timestamp: 2, segments: [{ kind: 'tool', id: 'a', toolExecution: { ...tool('a'), status: 'awaiting_approval', requires_approval: true, args_hash: hashA, timestamp: 2 } }] },
-            ],
-          });
-        }
-        return new Response('{"detail":"unexpected"}', { status: 500 });
-      }),
-    );
+    const requests = fakeEngine('Scale', 'scale', [card('a', { args_hash: hashA })]);
     await useChatStore.getState().open(conversation);
     await useChatStore.getState().decide({ call_id: 'a', args_hash: hashB }, true);
     expect(useChatStore.getState().timeline.error).toMatch(/preview of k8s_scale changed after it was shown/);
     useChatStore.setState({ timeline: { ...useChatStore.getState().timeline, status: 'streaming', error: undefined } });
     await useChatStore.getState().decide({ call_id: 'a', args_hash: hashA }, true);
     expect(useChatStore.getState().timeline.error).toMatch(/still preparing this turn/);
-    expect(requests.filter((url) => url.includes('/agent/approvals/'))).toEqual([]);
+    expect(requests.filter((request) => request.url.includes('/agent/approvals/'))).toEqual([]);
   });
 
   it('a call whose dry-run preview failed is approved only "without a preview", which the decision says; Approve all stops at it', async () => {
-    const requests: Array<{ url: string; body: unknown }> = [];
     const previewFailed = { code: 'PREVIEW_FAILED', severity: 'high', message: 'The dry-run preview failed (the cluster was unreachable), so nobody has seen what this call would change' };
-    vi.stubGlobal(
-      'fetch',
-      vi.fn(async (url: string, init?: RequestInit) => {
-        requests.push({ url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
-        if (url.endsWith(`/conversations/${conversation}`)) {
-          return Response.json({
-            id: conversation,
-            title: 'Scale',
-            messages: [
-              { id: 'u', type: 'user', content: 'scale', timestamp: 1 },
-              { id: 'assistant-r0', type: 'assistant', content: '', timestamp: 2, segments: [{ kind: 'tool', id: 'a', toolExecution: { ...tool('a'), status: 'awaiting_approval', requires_approval: true, args_hash: hashA, risks: [previewFailed], timestamp: 2 } }] },
-            ],
-          });
-        }
-        if (url.endsWith('/agent/approvals/a')) return sse('r1', [{ type: 'tool.approved', ...tool('a') }, { type: 'completed', status: 'completed', duration: 0, duration_ms: 1 }]);
-        return new Response('{"detail":"unexpected"}', { status: 500 });
-      }),
-    );
+    const requests = fakeEngine('Scale', 'scale', [card('a', { args_hash: hashA, risks: [previewFailed] })], {
+      '/agent/approvals/a': () => sse('r1', [{ type: 'tool.approved', ...tool('a') }, { type: 'completed', status: 'completed', duration: 0, duration_ms: 1 }]),
+    });
     await useChatStore.getState().open(conversation);
     await useChatStore.getState().decideAll(true, decisionTargets(useChatStore.getState().timeline));
     expect(useChatStore.getState().timeline.error).toBe('The dry-run preview of k8s_scale failed; approve it on its card, with "approve without a preview" ticked.');
@@ -215,26 +161,10 @@ describe('approval flow in the chat store', () => {
   });
 
   it('a call whose preview failed on a cluster that enforces approvals (PREVIEW_REQUIRED) is never approved from the page, "without a preview" or not; Deny is sent', async () => {
-    const requests: Array<{ url: string; body: unknown }> = [];
     const previewRequired = { code: 'PREVIEW_REQUIRED', severity: 'high', message: 'The dry-run preview failed (forbidden). Cluster prod enforces approvals: fix the cause shown and ask for the change again, or deny it.' };
-    vi.stubGlobal(
-      'fetch',
-      vi.fn(async (url: string, init?: RequestInit) => {
-        requests.push({ url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
-        if (url.endsWith(`/conversations/${conversation}`)) {
-          return Response.json({
-            id: conversation,
-            title: 'Scale',
-            messages: [
-              { id: 'u', type: 'user', content: 'scale', timestamp: 1 },
-              { id: 'assistant-r0', type: 'assistant', content: '', timestamp: 2, segments: [{ kind: 'tool', id: 'a', toolExecution: { ...tool('a'), status: 'awaiting_approval', requires_approval: true, args_hash: hashA, risks: [previewRequired], timestamp: 2 } }] },
-            ],
-          });
-        }
-        if (url.endsWith('/agent/approvals/a')) return sse('r1', [{ type: 'tool.denied', ...tool('a') }, { type: 'completed', status: 'completed', duration: 0, duration_ms: 1 }]);
-        return new Response('{"detail":"unexpected"}', { status: 500 });
-      }),
-    );
+    const requests = fakeEngine('Scale', 'scale', [card('a', { args_hash: hashA, risks: [previewRequired] })], {
+      '/agent/approvals/a': () => sse('r1', [{ type: 'tool.denied', ...tool('a') }, { type: 'completed', status: 'completed', duration: 0, duration_ms: 1 }]),
+    });
     await useChatStore.getState().open(conversation);
     const refused = 'k8s_scale cannot be approved: its dry-run preview failed and its cluster enforces approvals (its card says why); deny it, or fix the cause and ask again.';
     await useChatStore.getState().decideAll(true, decisionTargets(useChatStore.getState().timeline));

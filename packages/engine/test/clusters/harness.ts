@@ -28,6 +28,8 @@ export interface TwoClusters {
   beta: KubeSim;
   kubectl(context: string, ...args: string[]): Promise<string>;
   helm(context: string, ...args: string[]): Promise<string>;
+  /** writes `manifest` to `<directory>/<file>` and `kubectl apply -f`s it on each of `contexts`, in order */
+  applyOn(contexts: string[], file: string, manifest: string): Promise<void>;
 }
 
 export interface TwoClusterEngine extends TwoClusters {
@@ -52,6 +54,18 @@ metadata: {name: shop}
 apiVersion: v1
 kind: Namespace
 metadata: {name: payments}
+`;
+
+/** A Deployment `name` in `namespace` of one nginx:1.27 container named like it, labelled app=`name`. */
+export const deploymentIn = (namespace: string, name: string, replicas: number) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: ${namespace}}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec: {containers: [{name: ${name}, image: nginx:1.27}]}
 `;
 
 export const find = (frames: SseFrame[], event: string) => frames.filter((frame) => frame.event === event).map((frame) => frame.data);
@@ -96,6 +110,10 @@ export async function startTwoClusterEngine(options: { prefix: string; seed(clus
     beta,
     kubectl: async (context, ...args) => (await run(kubectlPath, ['--kubeconfig', kubeconfig, '--context', context, ...args], { env: kubeEnv() })).stdout.trim(),
     helm: async (context, ...args) => (await run(helmPath, [...args, '--kubeconfig', kubeconfig, '--kube-context', context], { env: kubeEnv() })).stdout.trim(),
+    async applyOn(contexts, file, manifest) {
+      await writeFile(path.join(directory, file), manifest);
+      for (const context of contexts) await clusters.kubectl(context, 'apply', '-f', path.join(directory, file));
+    },
   };
   let sim: LlmSim | undefined;
   let engine: Engine | undefined;

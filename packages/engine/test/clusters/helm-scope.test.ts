@@ -8,77 +8,45 @@
  * - An unscoped requester's chart that reaches prod: the card names both namespaces and flags it; an approver scoped
  *   to staging cannot approve it; a requester narrowed to staging after the proposal is refused at execution.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { MemberScope } from '@skyflo/protocol';
-import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
-import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
-import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { helmPath, kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryEventBus } from '../../src/adapters/bus/memory-event-bus.ts';
 import { createClusterDirectory } from '../../src/domain/clusters/cluster-directory.ts';
 import { createClusterPolicies, type ClusterPolicies } from '../../src/domain/clusters/cluster-policies.ts';
-import { agentConfig } from '../../src/platform/config/agent.ts';
-import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
-import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
 import type { EngineStorage } from '../../src/app/graph/checkpoints.ts';
 import { createPostgresStorage } from '../../src/adapters/storage/postgres/postgres-storage.ts';
-import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
+import { startLiveCluster, type LiveCluster } from '../support/live-cluster.ts';
+import { find, startSimAgent, type SimAgent } from '../support/sim-agent.ts';
 import { createTestPostgresDatabase, type TestPostgresDatabase } from '../support/test-databases.ts';
 
-const run = promisify(execFile);
 const chartsDir = path.join(import.meta.dirname, '../fixtures/helm-scope-charts');
 const crossNamespace = path.join(chartsDir, 'cross-namespace');
 const adminBinding = path.join(chartsDir, 'admin-binding');
 const withCrd = path.join(chartsDir, 'with-crd');
 
-let directory: string;
-let kubeconfig: string;
-let helmEnv: Record<string, string>;
-let kube: KubeSim;
-let mcp: McpHttpServer;
-let sim: LlmSim;
-let tools: ToolGateway;
+let cluster: LiveCluster;
+let agent: SimAgent;
 let database: TestPostgresDatabase;
 let storage: EngineStorage;
-let harness: AgentTestApp;
 let policies: ClusterPolicies;
 const scopes = new Map<string, MemberScope>();
 /** users (rows in the users table): a member scoped to staging, an unscoped member, approvers scoped and not */
 const users = { scoped: '', unscoped: '', stagingApprover: '', approver: '' };
 
-async function kubectl(...args: string[]): Promise<{ code: number; stdout: string }> {
-  try {
-    const { stdout } = await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') } });
-    return { code: 0, stdout: stdout.trim() };
-  } catch (error) {
-    return { code: (error as { code?: number }).code ?? 1, stdout: String((error as { stderr?: string }).stderr ?? '') };
-  }
-}
-
-async function helm(...args: string[]): Promise<string> {
-  const { stdout } = await run(helmPath, [...args, '--kubeconfig', kubeconfig], { env: { ...process.env, ...helmEnv } });
-  return stdout.trim();
-}
+const kubectl = (...args: string[]) => cluster.tryKubectl(...args);
+const helm = (...args: string[]) => cluster.helm(...args);
 
 async function post(pathname: string, body: unknown, user: string): Promise<{ status: number; frames: SseFrame[]; json?: Record<string, unknown> }> {
-  const response = await fetch(`${harness.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': user }, body: JSON.stringify(body) });
+  const response = await fetch(`${agent.harness.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': user }, body: JSON.stringify(body) });
   if (response.status !== 200) return { status: response.status, frames: [], json: (await response.json()) as Record<string, unknown> };
   return { status: 200, frames: await readSse(response) };
 }
 
-const find = (frames: SseFrame[], event: string) => frames.filter((frame) => frame.event === event).map((frame) => frame.data);
-
 /** The model loads the helm write tools and proposes one call. */
 function script(callId: string, tool: string, args: Record<string, unknown>) {
-  sim.reset({
+  agent.sim.reset({
     rules: [
       { match: { sequence: 1 }, reply: { toolCalls: [{ id: `${callId}_load`, name: 'load_toolset', arguments: { toolset: 'helm', include_write_tools: true } }] } },
       { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: callId, name: tool, arguments: args }] } },
@@ -96,31 +64,22 @@ async function createUser(): Promise<string> {
 const configMapExists = async (namespace: string, name: string) => (await kubectl('get', 'configmap', name, '--namespace', namespace)).code === 0;
 
 beforeAll(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'skyflo-e2e-helm-scope-'));
-  kubeconfig = path.join(directory, 'kubeconfig');
-  helmEnv = { HELM_CACHE_HOME: path.join(directory, 'helm-cache'), HELM_CONFIG_HOME: path.join(directory, 'helm-config'), HELM_DATA_HOME: path.join(directory, 'helm-data') };
-  kube = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig });
-  for (const namespace of ['staging', 'prod']) expect((await kubectl('create', 'namespace', namespace)).code).toBe(0);
-  mcp = await startMcpHttpServer({
-    port: 0,
-    authToken: 'engine-mcp-token',
-    settings: { kubeconfigPath: kubeconfig, kubectlPath, helmPath, helmEnv, helmChartDirs: [chartsDir], helmChartCacheDir: path.join(directory, 'chart-cache') },
+  cluster = await startLiveCluster({
+    name: 'e2e-helm-scope',
+    helmChartDirs: [chartsDir],
+    prepare: async ({ tryKubectl }) => {
+      for (const namespace of ['staging', 'prod']) expect((await tryKubectl('create', 'namespace', namespace)).code).toBe(0);
+    },
   });
-  sim = await startLlmSim({ port: 0 });
-  tools = createToolGateway({ url: mcp.url, authToken: 'engine-mcp-token' });
+  const tools = cluster.engineTools();
   database = await createTestPostgresDatabase();
   storage = await createPostgresStorage({ url: database.url });
   for (const key of Object.keys(users) as Array<keyof typeof users>) users[key] = await createUser();
   scopes.set(users.scoped, { clusters: ['kube-sim'], namespaces: ['staging'] });
   scopes.set(users.stagingApprover, { namespaces: ['staging'] });
   policies = createClusterPolicies({ settings: storage.settings, defaults: { policy: 'approver' } });
-  const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
-  harness = await startAgentTestApp({
+  agent = await startSimAgent(tools, {
     storage,
-    bus: createMemoryEventBus(),
-    tools,
-    llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
-    config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1 }),
     approvalPolicy: { policy: 'approver', fourEyes: false },
     clusters: { directory: createClusterDirectory({ tools, ttlMs: 0, maxStaleMs: 0 }), policies },
     scopeOf: async (id) => scopes.get(id),
@@ -128,14 +87,10 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await harness?.close();
+  await agent?.close();
   await storage?.close();
   await database?.drop();
-  await tools?.close();
-  await mcp?.close();
-  await kube?.close();
-  await sim?.close();
-  await rm(directory, { recursive: true, force: true });
+  await cluster?.close();
 });
 
 describe('a member scoped to namespace staging', () => {

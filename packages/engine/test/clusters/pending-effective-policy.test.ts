@@ -11,23 +11,13 @@ import { createPasswordHasher } from '../../src/app/accounts/password-hasher.ts'
 import { loadConfig } from '../../src/platform/config/index.ts';
 import { createEngine, type Engine } from '../../src/create-engine.ts';
 import { testPassword } from '../support/test-engine.ts';
-import { find, shopAndPaymentsNamespaces, startTwoClusterEngine, type TwoClusterEngine } from './harness.ts';
+import { deploymentIn, find, shopAndPaymentsNamespaces, startTwoClusterEngine, type TwoClusterEngine } from './harness.ts';
 
 let fx: TwoClusterEngine;
 /** the engine started again on the same data dir after the kubeconfig changed */
 let restarted: Engine | undefined;
 
-const web = `${shopAndPaymentsNamespaces}---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: nginx:1.27}]}
-`;
+const web = `${shopAndPaymentsNamespaces}---\n${deploymentIn('shop', 'web', 2)}`;
 
 const scaleRules = (suffix: string, replicas: number) => [
   { match: { sequence: 1 }, reply: { toolCalls: [{ id: `call_load_${suffix}`, name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
@@ -38,12 +28,7 @@ beforeAll(async () => {
   fx = await startTwoClusterEngine({
     prefix: 'skyflo-pending-policy-',
     env: { APPROVAL_POLICY: 'self' },
-    async seed({ directory, kubectl }) {
-      const manifest = path.join(directory, 'web.yaml');
-      await writeFile(manifest, web);
-      await kubectl('alpha', 'apply', '-f', manifest);
-      await kubectl('beta', 'apply', '-f', manifest);
-    },
+    seed: ({ applyOn }) => applyOn(['alpha', 'beta'], 'web.yaml', web),
   });
 });
 

@@ -3,11 +3,9 @@
  * two kube-sims behind one kubeconfig with the contexts `alpha` (current) and `beta`, llm-sim as the model. Cluster
  * state is read back with the real kubectl, per context.
  */
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SseFrame } from '../../src/testing/read-sse.ts';
-import { find, shopAndPaymentsNamespaces, startTwoClusterEngine, type TwoClusterEngine } from './harness.ts';
+import { deploymentIn, find, shopAndPaymentsNamespaces, startTwoClusterEngine, type TwoClusterEngine } from './harness.ts';
 
 let fx: TwoClusterEngine;
 const replicas = (context: string, namespace: string, name: string) => fx.kubectl(context, 'get', 'deployment', name, '-n', namespace, '-o', 'jsonpath={.spec.replicas}');
@@ -15,27 +13,7 @@ const api = (method: string, pathname: string, token: string, body?: unknown) =>
 const stream = async (pathname: string, body: unknown, token = fx.adminToken): Promise<SseFrame[]> => (await fx.stream(pathname, body, token)).frames;
 const conversationOf = (frames: SseFrame[]) => String(frames[0]!.data['conversation_id']);
 
-const workloads = `${shopAndPaymentsNamespaces}---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: nginx:1.27}]}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: api, namespace: payments}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata: {labels: {app: api}}
-    spec: {containers: [{name: api, image: nginx:1.27}]}
-`;
+const workloads = `${shopAndPaymentsNamespaces}---\n${deploymentIn('shop', 'web', 2)}---\n${deploymentIn('payments', 'api', 1)}`;
 
 const loadWrite = (id: string) => ({ match: { sequence: 1 }, reply: { toolCalls: [{ id, name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } });
 const thenScale = (id: string, args: Record<string, unknown>) => ({ match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id, name: 'k8s_scale', arguments: { resource_type: 'deployment', ...args } }] } });
@@ -44,12 +22,7 @@ const done = { match: { toolName: 'k8s_scale' }, reply: 'Done.' };
 beforeAll(async () => {
   fx = await startTwoClusterEngine({
     prefix: 'skyflo-clusters-',
-    async seed({ directory, kubectl }) {
-      const manifest = path.join(directory, 'workloads.yaml');
-      await writeFile(manifest, workloads);
-      await kubectl('alpha', 'apply', '-f', manifest);
-      await kubectl('beta', 'apply', '-f', manifest);
-    },
+    seed: ({ applyOn }) => applyOn(['alpha', 'beta'], 'workloads.yaml', workloads),
   });
 });
 

@@ -6,34 +6,14 @@
  *      continued lines, `mysql -pPASS` in a container command, a PagerDuty routing key, an htpasswd hash);
  *   2. the model repeating, in its answer, a password it proposed in a tool call (the approval card hides it).
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
-import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
-import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryEventBus } from '../../src/adapters/bus/memory-event-bus.ts';
-import { agentConfig } from '../../src/platform/config/agent.ts';
-import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
-import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
-import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
-import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
 import { storageBackends, type StorageBackend } from '../storage/harness.ts';
+import { startLiveCluster, type LiveCluster } from '../support/live-cluster.ts';
+import { find, startSimAgent, streamAs, type SimAgent } from '../support/sim-agent.ts';
 
-const run = promisify(execFile);
-let directory: string;
-let kubeconfig: string;
-let kube: KubeSim;
-let mcp: McpHttpServer;
-let sim: LlmSim;
-let tools: ToolGateway;
+let cluster: LiveCluster;
+let agent: SimAgent;
 let database: StorageBackend;
-let harness: AgentTestApp;
 /** the test user's id (conversations reference a real user row) */
 let userId: string;
 
@@ -52,18 +32,8 @@ const describedSecrets = {
   htpasswd: fake('$apr1$', 'e2e4471z$', 'FakeApr1HashE2e4471xyz/'),
 };
 
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') } });
-  return stdout.trim();
-}
-
-async function post(pathname: string, body: unknown): Promise<SseFrame[]> {
-  const response = await fetch(`${harness.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': userId }, body: JSON.stringify(body) });
-  expect(response.status, response.status === 200 ? '' : await response.text()).toBe(200);
-  return readSse(response);
-}
-
-const find = (frames: SseFrame[], event: string) => frames.filter((frame) => frame.event === event).map((frame) => frame.data);
+const kubectl = (...args: string[]) => cluster.kubectl(...args);
+const post = streamAs(() => agent.harness.url, () => userId);
 
 /** Every row of every table of the database, as text. */
 async function databaseText(): Promise<string> {
@@ -73,72 +43,53 @@ async function databaseText(): Promise<string> {
   return rows.join('\n');
 }
 
-beforeAll(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'skyflo-redaction-e2e-'));
-  kubeconfig = path.join(directory, 'kubeconfig');
-  kube = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig });
-  const manifest = path.join(directory, 'pod.yaml');
-  const s = describedSecrets;
-  await writeFile(
-    manifest,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'leaky', namespace: 'default' },
-      spec: {
-        containers: [
-          {
-            name: 'app',
-            image: 'mysql:8.4',
-            command: ['mysql', '-uroot', `-p${s.mysql}`, '-h', 'db'],
-            env: [
-              { name: 'APP_SECRET', value: `pwd: ${s.pwdColon}` },
-              { name: 'API_CREDENTIALS', value: `X-Api-Key: ${s.apiKeyColon}` },
-              { name: 'OAUTH_SECRET', value: `client_secret: ${s.clientSecretColon}` },
-              { name: 'SERVICE_TOKEN', value: `api_key: ${s.apiKeyWord}` },
-              { name: 'GCP_AUTH', value: `credentials: ${s.credentialsColon}` },
-              { name: 'DB_PASSWORD', value: `correct horse battery ${s.multiWord}` },
-              { name: 'CREDENTIALS', value: `user=app\npass=${s.continued}` },
-              { name: 'PAGERDUTY_ROUTING_KEY', value: s.pagerduty },
-              { name: 'HTPASSWD_USERS', value: `admin:${s.htpasswd}` },
-              { name: 'LOG_LEVEL', value: 'info' },
-            ],
-          },
+const s = describedSecrets;
+/** a pod whose describe output holds every shape in `describedSecrets` */
+const leakyPod = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'leaky', namespace: 'default' },
+  spec: {
+    containers: [
+      {
+        name: 'app',
+        image: 'mysql:8.4',
+        command: ['mysql', '-uroot', `-p${s.mysql}`, '-h', 'db'],
+        env: [
+          { name: 'APP_SECRET', value: `pwd: ${s.pwdColon}` },
+          { name: 'API_CREDENTIALS', value: `X-Api-Key: ${s.apiKeyColon}` },
+          { name: 'OAUTH_SECRET', value: `client_secret: ${s.clientSecretColon}` },
+          { name: 'SERVICE_TOKEN', value: `api_key: ${s.apiKeyWord}` },
+          { name: 'GCP_AUTH', value: `credentials: ${s.credentialsColon}` },
+          { name: 'DB_PASSWORD', value: `correct horse battery ${s.multiWord}` },
+          { name: 'CREDENTIALS', value: `user=app\npass=${s.continued}` },
+          { name: 'PAGERDUTY_ROUTING_KEY', value: s.pagerduty },
+          { name: 'HTPASSWD_USERS', value: `admin:${s.htpasswd}` },
+          { name: 'LOG_LEVEL', value: 'info' },
         ],
       },
-    }),
-  );
-  await kubectl('apply', '-f', manifest);
-  mcp = await startMcpHttpServer({ port: 0, authToken: 'engine-mcp-token', settings: { kubeconfigPath: kubeconfig, kubectlPath } });
-  sim = await startLlmSim({ port: 0 });
-  tools = createToolGateway({ url: mcp.url, authToken: 'engine-mcp-token' });
+    ],
+  },
+};
+
+beforeAll(async () => {
+  cluster = await startLiveCluster({ name: 'redaction-e2e', prepare: ({ apply }) => apply(JSON.stringify(leakyPod)) });
   database = await storageBackends['pglite']!();
   const created = await database.storage.users.create({ email: 'alice@example.test', hashedPassword: 'x', allowWhenUsersExist: true });
   if (!created.ok) throw new Error(`test user not created: ${created.reason}`);
   userId = created.user.id;
-  const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
-  harness = await startAgentTestApp({
-    storage: database.storage,
-    bus: createMemoryEventBus(),
-    tools,
-    llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
-    config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1 }),
-  });
+  agent = await startSimAgent(cluster.engineTools(), { storage: database.storage });
 }, 60_000);
 
 afterAll(async () => {
-  await harness?.close();
-  await tools?.close();
-  await mcp?.close();
-  await kube?.close();
-  await sim?.close();
+  await agent?.close();
+  await cluster?.close();
   await database?.close();
-  await rm(directory, { recursive: true, force: true });
 });
 
 describe('issue 19: secrets in tool output and in the answer never reach the model, the SSE stream or the database', () => {
   it('kubectl describe of a pod with the shapes that leaked: hidden from the model request, SSE and the stored timeline', async () => {
-    sim.reset({
+    agent.sim.reset({
       rules: [
         { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_describe', name: 'k8s_describe', arguments: { resource_type: 'pod', name: 'leaky', namespace: 'default' } }] } },
         { match: { toolName: 'k8s_describe' }, reply: 'The pod leaky runs mysql with its settings in env.' },
@@ -154,7 +105,7 @@ describe('issue 19: secrets in tool output and in the answer never reach the mod
     expect(described).toMatch(/-uroot/);
 
     // the model's second request carried the tool result: it is the redacted text
-    const toModel = JSON.stringify(sim.calls.map((call) => call.messages));
+    const toModel = JSON.stringify(agent.sim.calls.map((call) => call.messages));
     expect(toModel).toContain('APP_SECRET:');
     const stream = JSON.stringify(frames);
     const stored = await databaseText();
@@ -169,7 +120,7 @@ describe('issue 19: secrets in tool output and in the answer never reach the mod
   it('a password the model proposed in a tool call and then repeats in its answer is hidden in the streamed tokens and the stored message', async () => {
     const proposed = fake('Sup3rS3cret', 'Pw-4471');
     const manifest = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db-credentials\n  namespace: default\nstringData:\n  password: ${proposed}\n`;
-    sim.reset({
+    agent.sim.reset({
       rules: [
         { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
         { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: 'call_apply_secret', name: 'k8s_apply', arguments: { content: manifest } }] } },

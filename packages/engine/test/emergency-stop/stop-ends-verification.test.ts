@@ -6,50 +6,32 @@
  * chosen, and the run itself goes on (the model still answers). A stop the database does not hold ends nothing,
  * whatever the bus says.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
-import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
-import { kubectlPath } from '@skyflo/testkit/tools';
+import { deploymentYaml } from '@skyflo/testkit/manifests';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import { createMemoryEventBus } from '../../src/adapters/bus/memory-event-bus.ts';
 import { emergencyStopChannel, type EmergencyStopState } from '../../src/domain/emergency-stop/emergency-stop.ts';
 import { watchEmergencyStop, type EmergencyStopSignal } from '../../src/domain/emergency-stop/stop-signal.ts';
-import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
 import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';
-import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
+import type { SseFrame } from '../../src/testing/read-sse.ts';
 import { agentConfig } from '../../src/platform/config/agent.ts';
-import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { simModel } from '../support/test-engine.ts';
+import { startLiveCluster, type LiveCluster } from '../support/live-cluster.ts';
+import { startSimAgent, streamAs, type SimAgent } from '../support/sim-agent.ts';
 
-const run = promisify(execFile);
-let directory: string;
-let kubeconfig: string;
-let kube: KubeSim;
-let mcp: McpHttpServer;
-let sim: LlmSim;
-let app: AgentTestApp;
+let cluster: LiveCluster;
+let agent: SimAgent;
 let stopSignal: EmergencyStopSignal;
 const bus = createMemoryEventBus();
 const storage = createInMemoryStorage();
 /** the stop as "the database" holds it: what the watcher reads */
 let stored: EmergencyStopState | undefined;
 
-const kubectl = async (...args: string[]) => (await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') } })).stdout.trim();
+const kubectl = (...args: string[]) => cluster.kubectl(...args);
 const events = (frames: SseFrame[], event: string, callId: string) => frames.filter((frame) => frame.event === event && frame.data['call_id'] === callId).map((frame) => frame.data);
 
-async function post(pathname: string, body: unknown): Promise<SseFrame[]> {
-  const response = await fetch(`${app.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': 'alice' }, body: JSON.stringify(body) });
-  expect(response.status).toBe(200);
-  return readSse(response);
-}
+const post = streamAs(() => agent.harness.url);
 
 function scaleScript(callId: string, name: string) {
-  sim.reset({
+  agent.sim.reset({
     rules: [
       { match: { sequence: 1 }, reply: { toolCalls: [{ id: `${callId}_load`, name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
       { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: callId, name: 'k8s_scale', arguments: { name, resource_type: 'deployment', replicas: 2, namespace: 'default' } }] } },
@@ -73,23 +55,18 @@ async function approveThenStopWhileVerifying(callId: string, name: string, optio
 }
 
 beforeAll(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'skyflo-stop-verify-'));
-  kubeconfig = path.join(directory, 'kubeconfig');
-  // new pods become Ready only after ten minutes: a scale's verification keeps watching for its whole budget
-  kube = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig, settings: { readinessDelayMs: 600_000, startDelayMs: 10 } });
-  for (const name of ['web', 'api', 'batch']) {
-    const file = path.join(directory, `${name}.yaml`);
-    await writeFile(file, `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ${name}, namespace: default}\nspec:\n  replicas: 0\n  selector: {matchLabels: {app: ${name}}}\n  template:\n    metadata: {labels: {app: ${name}}}\n    spec: {containers: [{name: ${name}, image: "nginx:1.27"}]}\n`);
-    await kubectl('apply', '-f', file);
-  }
-  mcp = await startMcpHttpServer({ port: 0, authToken: 'engine-mcp-token', settings: { kubeconfigPath: kubeconfig, kubectlPath } });
-  sim = await startLlmSim({ port: 0 });
+  cluster = await startLiveCluster({
+    name: 'stop-verify',
+    // new pods become Ready only after ten minutes: a scale's verification keeps watching for its whole budget
+    kubeSim: { settings: { readinessDelayMs: 600_000, startDelayMs: 10 } },
+    prepare: async ({ apply }) => {
+      for (const name of ['web', 'api', 'batch']) await apply(deploymentYaml(name, 0));
+    },
+  });
   stopSignal = watchEmergencyStop({ stop: { read: async () => stored }, bus });
-  app = await startAgentTestApp({
+  agent = await startSimAgent(cluster.engineTools(), {
     storage,
     bus,
-    tools: createToolGateway({ url: mcp.url, authToken: 'engine-mcp-token' }),
-    llm: simModel(sim),
     config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1, verifyTimeoutSeconds: 300, verifyHoldSeconds: 1 }),
     emergencyStop: { state: async () => stored },
     emergencyStopSignal: stopSignal,
@@ -97,12 +74,9 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await app?.close();
+  await agent?.close();
   await stopSignal?.close();
-  await sim?.close();
-  await mcp?.close();
-  await kube?.close();
-  await rm(directory, { recursive: true, force: true });
+  await cluster?.close();
 });
 
 describe('the emergency stop ends verifications in progress (issue 76)', () => {
@@ -117,7 +91,7 @@ describe('the emergency stop ends verifications in progress (issue 76)', () => {
     expect((await storage.approvals.get(conversationId, 'call_web'))?.verification?.outcome).toBe('stopped');
     // the run was not ended: the model read the result and answered
     expect(frames.at(-1)).toMatchObject({ event: 'completed', data: expect.objectContaining({ status: 'completed' }) });
-    expect(sim.calls.at(-1)?.messages.some((message) => message.role === 'tool' && JSON.stringify(message.content).includes('Verification: stopped'))).toBe(true);
+    expect(agent.sim.calls.at(-1)?.messages.some((message) => message.role === 'tool' && JSON.stringify(message.content).includes('Verification: stopped'))).toBe(true);
   }, 180_000);
 
   it('with automatic revert chosen, no revert runs once the stop has ended the verification', async () => {

@@ -11,7 +11,7 @@ import { startSlackSim, type SlackSim } from '@skyflo/testkit/slack-sim';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readSse } from '../../src/testing/read-sse.ts';
 import { simModel, startTestEngine, type TestEngine } from '../support/test-engine.ts';
-import { startTeamEngine, type TeamEngine } from '../support/team-engine.ts';
+import { startTeamEngine, type TeamEngine, scaleWebTo5Script } from '../support/team-engine.ts';
 
 const SIGNING_SECRET = 'slack-signing-secret-replay-0123456789';
 const BOT_TOKEN = 'xoxb-skyflo-replay-token-4321';
@@ -29,13 +29,7 @@ beforeAll(async () => {
   // the second engine: its own process state, the same database
   second = await startTestEngine({ lite: first.lite, llm: simModel(sim), env: { TITLE_GENERATION_ENABLED: 'false', APPROVAL_POLICY: 'approver' } });
   secondUrl = await second.engine.app.listen({ port: 0, host: '127.0.0.1' });
-  sim.reset({
-    rules: [
-      { match: { toolName: 'load_toolset', userContains: 'scale' }, reply: { toolCalls: [{ id: 'call_scale', name: 'k8s_scale', arguments: { name: 'web', replicas: 5 } }] } },
-      { match: { toolName: 'k8s_scale' }, reply: 'Scaled web to 5.' },
-      { match: { always: true }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
-    ],
-  });
+  sim.reset(scaleWebTo5Script);
 });
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { slackSignature, startSlackSim, type SlackSim } from '@skyflo/testkit/slack-sim';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readSse } from '../../src/testing/read-sse.ts';
-import { startTeamEngine, type TeamEngine } from '../support/team-engine.ts';
+import { startTeamEngine, type TeamEngine, scaleWebTo5Script } from '../support/team-engine.ts';
 
 const SIGNING_SECRET = 'slack-signing-secret-0123456789';
 const BOT_TOKEN = 'xoxb-skyflo-test-token-9876';
@@ -33,13 +33,7 @@ beforeAll(async () => {
   slack.addUser('U_ANN', 'Ann@Example.com');
   slack.addUser('U_BOB', 'bob@example.com');
   slack.addUser('U_EVE', 'eve@example.com');
-  sim.reset({
-    rules: [
-      { match: { toolName: 'load_toolset', userContains: 'scale' }, reply: { toolCalls: [{ id: 'call_scale', name: 'k8s_scale', arguments: { name: 'web', replicas: 5 } }] } },
-      { match: { toolName: 'k8s_scale' }, reply: 'Scaled web to 5.' },
-      { match: { always: true }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
-    ],
-  });
+  sim.reset(scaleWebTo5Script);
 });
 
 afterAll(async () => {

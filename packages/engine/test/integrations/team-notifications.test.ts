@@ -6,7 +6,7 @@
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readSse } from '../../src/testing/read-sse.ts';
-import { openNotificationStream, startTeamEngine, type LiveStream, type TeamEngine } from '../support/team-engine.ts';
+import { openNotificationStream, startTeamEngine, type LiveStream, type TeamEngine, scaleWebTo5Script } from '../support/team-engine.ts';
 
 let sim: LlmSim;
 let team: TeamEngine;
@@ -23,13 +23,7 @@ beforeAll(async () => {
   mia = await team.member(admin, 'mia@example.com', 'member');
   ann = await team.member(admin, 'ann@example.com', 'approver');
   bob = await team.member(admin, 'bob@example.com', 'member');
-  sim.reset({
-    rules: [
-      { match: { toolName: 'load_toolset', userContains: 'scale' }, reply: { toolCalls: [{ id: 'call_scale', name: 'k8s_scale', arguments: { name: 'web', replicas: 5 } }] } },
-      { match: { toolName: 'k8s_scale' }, reply: 'Scaled web to 5.' },
-      { match: { always: true }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
-    ],
-  });
+  sim.reset(scaleWebTo5Script);
 });
 
 afterAll(async () => {

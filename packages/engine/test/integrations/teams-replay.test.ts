@@ -9,7 +9,7 @@ import { startTeamsSim, type TeamsSim } from '@skyflo/testkit/teams-sim';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readSse } from '../../src/testing/read-sse.ts';
 import { simModel, startTestEngine, type TestEngine } from '../support/test-engine.ts';
-import { startTeamEngine, type TeamEngine } from '../support/team-engine.ts';
+import { startTeamEngine, type TeamEngine, scaleWebTo5Script } from '../support/team-engine.ts';
 
 const APP_ID = '0f7e6d5c-4b3a-4291-8f7e-6d5c4b3a2918';
 const APP_PASSWORD = 'teams-replay-app-password-2468';
@@ -29,13 +29,7 @@ beforeAll(async () => {
   second = await startTestEngine({ lite: first.lite, llm: simModel(llm), env: { TITLE_GENERATION_ENABLED: 'false', ...env } });
   secondUrl = await second.engine.app.listen({ port: 0, host: '127.0.0.1' });
   teams.addUser({ id: '29:ann', aadObjectId: 'aad-ann', email: 'ann@example.com', name: 'ann' });
-  llm.reset({
-    rules: [
-      { match: { toolName: 'load_toolset', userContains: 'scale' }, reply: { toolCalls: [{ id: 'call_scale', name: 'k8s_scale', arguments: { name: 'web', replicas: 5 } }] } },
-      { match: { toolName: 'k8s_scale' }, reply: 'Scaled web to 5.' },
-      { match: { always: true }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
-    ],
-  });
+  llm.reset(scaleWebTo5Script);
 });
 
 afterAll(async () => {

@@ -4,32 +4,21 @@
  * once, signed like every delivery; the `verifying` step is not sent, and a webhook not subscribed hears nothing.
  * kube-sim is the cluster, the real MCP server verifies, llm-sim is the model, the receiver listens on 127.0.0.1.
  */
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
-import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
-import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { kubectlPath } from '@skyflo/testkit/tools';
+import { deploymentYaml } from '@skyflo/testkit/manifests';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { webhookSignatureProblem } from '../../src/app/integrations/webhook/webhook-signature.ts';
-import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
 import { readSse } from '../../src/testing/read-sse.ts';
+import { startLiveCluster, type LiveCluster } from '../support/live-cluster.ts';
 import { simModel, startTestEngine, type TestEngine } from '../support/test-engine.ts';
 
-const run = promisify(execFile);
 const SECRET = 'whsec-verification-0123456789-signing';
 
-let directory: string;
-let kubeconfig: string;
-let kube: KubeSim;
-let mcp: McpHttpServer;
+let cluster: LiveCluster;
 let tools: ToolGateway;
 let sim: LlmSim;
 let lite: PGlite;
@@ -38,33 +27,20 @@ let receiver: Server;
 let receiverUrl: string;
 const received: Array<{ headers: Record<string, string | string[] | undefined>; body: string; path: string }> = [];
 
-const kubectl = async (...args: string[]) =>
-  (await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') } })).stdout.trim();
+const kubectl = (...args: string[]) => cluster.kubectl(...args);
 const call = (token: string, method: 'GET' | 'POST', url: string, payload?: Record<string, unknown>) =>
   engine.request({ method, url: `/api/v1${url}`, token, ...(payload ? { payload } : {}) });
 
 beforeAll(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'skyflo-webhook-verify-'));
-  kubeconfig = path.join(directory, 'kubeconfig');
-  kube = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig, settings: { readinessDelayMs: 20, startDelayMs: 10 } });
-  const manifest = path.join(directory, 'web.yaml');
-  await writeFile(
-    manifest,
-    `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: default}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: "nginx:1.27"}]}
-`,
-  );
-  await kubectl('apply', '-f', manifest);
-  await kubectl('rollout', 'status', 'deployment/web', '-n', 'default', '--timeout=60s');
-  mcp = await startMcpHttpServer({ port: 0, authToken: 'engine-mcp-token', settings: { kubeconfigPath: kubeconfig, kubectlPath } });
-  tools = createToolGateway({ url: mcp.url, authToken: 'engine-mcp-token' });
+  cluster = await startLiveCluster({
+    name: 'webhook-verify',
+    kubeSim: { settings: { readinessDelayMs: 20, startDelayMs: 10 } },
+    prepare: async ({ apply, kubectl }) => {
+      await apply(deploymentYaml('web'));
+      await kubectl('rollout', 'status', 'deployment/web', '-n', 'default', '--timeout=60s');
+    },
+  });
+  tools = cluster.engineTools();
   sim = await startLlmSim({ port: 0 });
   lite = new PGlite();
   await lite.waitReady;
@@ -85,11 +61,9 @@ afterAll(async () => {
   await engine?.close();
   await lite?.close();
   await tools?.close();
-  await mcp?.close();
-  await kube?.close();
+  await cluster?.close();
   await sim?.close();
   await new Promise((resolve) => receiver?.close(resolve));
-  await rm(directory, { recursive: true, force: true });
 });
 
 describe('webhook tool.verification', () => {

@@ -11,7 +11,7 @@ import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { webhookSignatureProblem } from '../../src/app/integrations/webhook/webhook-signature.ts';
 import { readSse } from '../../src/testing/read-sse.ts';
-import { startTeamEngine, type TeamEngine } from '../support/team-engine.ts';
+import { startTeamEngine, type TeamEngine, scaleWebTo5Script } from '../support/team-engine.ts';
 
 const SECRET = 'whsec-0123456789abcdef-signing';
 
@@ -45,13 +45,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/skyflo`;
-  sim.reset({
-    rules: [
-      { match: { toolName: 'load_toolset', userContains: 'scale' }, reply: { toolCalls: [{ id: 'call_scale', name: 'k8s_scale', arguments: { name: 'web', replicas: 5 } }] } },
-      { match: { toolName: 'k8s_scale' }, reply: 'Scaled web to 5.' },
-      { match: { always: true }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
-    ],
-  });
+  sim.reset(scaleWebTo5Script);
 });
 
 afterAll(async () => {

@@ -8,6 +8,18 @@ import type { LlmSim } from '@skyflo/testkit/llm-sim';
 import { iterateSse, type SseFrame } from '../../src/testing/read-sse.ts';
 import { simModel, startTestEngine, type TestEngine, type TestEngineOptions } from './test-engine.ts';
 
+/**
+ * The integration suites' model: asked to scale, it loads the k8s write tools and proposes k8s_scale of web to 5
+ * replicas (call_scale), then says it scaled.
+ */
+export const scaleWebTo5Script = {
+  rules: [
+    { match: { toolName: 'load_toolset', userContains: 'scale' }, reply: { toolCalls: [{ id: 'call_scale', name: 'k8s_scale', arguments: { name: 'web', replicas: 5 } }] } },
+    { match: { toolName: 'k8s_scale' }, reply: 'Scaled web to 5.' },
+    { match: { always: true as const }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
+  ],
+};
+
 export interface TeamEngine {
   engine: TestEngine;
   lite: PGlite;

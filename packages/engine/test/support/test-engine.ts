@@ -15,6 +15,8 @@ import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts
 import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
 import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
 import { startFakeMcpServer, type FakeMcpServer } from '../../src/testing/fake-mcp-server.ts';
+import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
+import { expect } from 'vitest';
 
 export interface TestEngine {
   engine: Engine;
@@ -103,6 +105,15 @@ export function simEngineFleet(sim: () => { url: string }) {
         await lite.close();
       }
     },
+  };
+}
+
+/** Sends a request through `engine().request` (expects 200, the body as the message otherwise) and reads the SSE frames. */
+export function sseThrough(engine: () => TestEngine) {
+  return async (options: Parameters<TestEngine['request']>[0]): Promise<SseFrame[]> => {
+    const response = await engine().request(options);
+    expect(response.statusCode, response.body).toBe(200);
+    return readSse(new Response(response.body));
   };
 }
 

@@ -10,33 +10,21 @@
  *   from the diff on the card (a colleague deployed a fix while the change was being verified), it does not run, the
  *   revert's card and audit say why with the new diff, and Undo proposes it with that diff.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
 import type { AgentEvent } from '@skyflo/protocol';
-import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
-import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hashToolCall } from '../../src/domain/tool-calls/core/hash-tool-call.ts';
 import { createToolCallInspector } from '../../src/domain/tool-calls/core/tool-call-inspector.ts';
 import { agentConfig } from '../../src/platform/config/agent.ts';
 import { createSecretBox } from '../../src/platform/crypto/secret-box.ts';
-import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
 import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';
 import { captureBaseline, sealBefore } from '../../src/domain/tool-calls/core/baseline.ts';
 import { resumeVerifications } from '../../src/domain/tool-calls/verify/resume-verifications.ts';
+import { deploymentWithImage, startLiveCluster, type LiveCluster } from '../support/live-cluster.ts';
 import { find, startVerifyAgent, type VerifyAgent } from './harness.ts';
 
-const run = promisify(execFile);
-let directory: string;
-let kubeconfig: string;
-let kube: KubeSim;
-let mcp: McpHttpServer;
+let cluster: LiveCluster;
 let direct: ToolGateway;
 let agent: VerifyAgent;
 const fourEyes = { policy: 'self' as const, fourEyes: true };
@@ -58,31 +46,9 @@ const tools: ToolGateway = {
   close: async () => undefined,
 };
 
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') } });
-  return stdout.trim();
-}
+const kubectl = (...args: string[]) => cluster.kubectl(...args);
 const image = (name: string) => kubectl('get', 'deployment', name, '-n', 'default', '-o', 'jsonpath={.spec.template.spec.containers[0].image}');
 const replicas = (name: string) => kubectl('get', 'deployment', name, '-n', 'default', '-o', 'jsonpath={.spec.replicas}');
-
-async function apply(name: string, img: string, count: number): Promise<void> {
-  const file = path.join(directory, `${name}.yaml`);
-  await writeFile(
-    file,
-    `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}, namespace: default}
-spec:
-  replicas: ${count}
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec: {containers: [{name: ${name}, image: "${img}"}]}
-`,
-  );
-  await kubectl('apply', '-f', file);
-  await kubectl('rollout', 'status', `deployment/${name}`, '-n', 'default', '--timeout=60s');
-}
 
 function script(call: { id: string; name: string; arguments: Record<string, unknown> }) {
   agent.sim.reset({
@@ -95,16 +61,17 @@ function script(call: { id: string; name: string; arguments: Record<string, unkn
 }
 
 beforeAll(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'skyflo-revert-guards-'));
-  kubeconfig = path.join(directory, 'kubeconfig');
-  kube = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig, settings: { readinessDelayMs: 20, startDelayMs: 10, crashBackoffMs: 100 } });
-  await apply('worker', 'nginx:1.27', 2);
-  await apply('batch', 'crash:1.0', 0);
-  await apply('jobs', 'crash:1.0', 0);
-  await apply('nightly', 'crash:1.0', 0);
-  await apply('stopped', 'crash:1.0', 0);
-  mcp = await startMcpHttpServer({ port: 0, authToken: 'engine-mcp-token', settings: { kubeconfigPath: kubeconfig, kubectlPath } });
-  direct = createToolGateway({ url: mcp.url, authToken: 'engine-mcp-token' });
+  cluster = await startLiveCluster({
+    name: 'revert-guards',
+    kubeSim: { settings: { readinessDelayMs: 20, startDelayMs: 10, crashBackoffMs: 100 } },
+    prepare: async ({ apply, kubectl }) => {
+      for (const [name, image, count] of [['worker', 'nginx:1.27', 2], ['batch', 'crash:1.0', 0], ['jobs', 'crash:1.0', 0], ['nightly', 'crash:1.0', 0], ['stopped', 'crash:1.0', 0]] as const) {
+        await apply(deploymentWithImage(name, image, count));
+        await kubectl('rollout', 'status', `deployment/${name}`, '-n', 'default', '--timeout=60s');
+      }
+    },
+  });
+  direct = cluster.engineTools();
   agent = await startVerifyAgent({ tools, approvalPolicy: fourEyes });
 }, 120_000);
 
@@ -115,9 +82,7 @@ afterEach(() => {
 afterAll(async () => {
   await agent?.close();
   await direct?.close();
-  await mcp?.close();
-  await kube?.close();
-  await rm(directory, { recursive: true, force: true });
+  await cluster?.close();
 });
 
 /**

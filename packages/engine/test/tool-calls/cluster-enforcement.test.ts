@@ -7,80 +7,41 @@
  * default setting), and a terminal approval signed with a confirmed device key (mirrored to the executor) runs.
  */
 import { Writable } from 'node:stream';
-import { execFile } from 'node:child_process';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { PGlite } from '@electric-sql/pglite';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
-import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
+import { repoRoot } from '@skyflo/testkit/tools';
 import { approvalChallengeFacts, approvalChallengeInput } from '@skyflo/protocol';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { stringify as toYaml } from 'yaml';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
-import { simModel, startTestEngine, type TestEngine } from '../support/test-engine.ts';
+import { simModel, sseThrough, startTestEngine, type TestEngine } from '../support/test-engine.ts';
+import { createSoftwareAuthenticator } from '../support/software-authenticator.ts';
+import { addTeamMembers } from '../support/governance.ts';
+import { createTestPglite } from '../support/test-databases.ts';
+import { oneCallScript } from '../support/sim-agent.ts';
+import { approvalsCrd, approverKeysCrd, installNamespace, mcpUser, startEnforcedCluster, type EnforcedCluster } from './support/enforced-cluster.ts';
 
 /** the engine's JSON log lines */
 const logLines: Array<Record<string, unknown>> = [];
-import { createSoftwareAuthenticator } from '../support/software-authenticator.ts';
-import { addTeamMembers } from '../support/governance.ts';
-import { installExecutorIdentity } from '../support/executor-install.ts';
-import { createTestPglite } from '../support/test-databases.ts';
-import {
-  approvalWebhookConfiguration,
-  startExecutor,
-  type RunningExecutor,
-} from '@skyflo/operator/executor';
-
-const run = promisify(execFile);
-const installNamespace = 'skyflo';
 const callerToken = 'engine-executor-flow-token';
-const mcpUser = 'skyflo-mcp';
-const mcpToken = 'mcp-standing-token-read-only';
 const commandCenter = 'http://localhost:5173';
-let dir: string;
-let adminKubeconfig: string;
-let mcpKubeconfig: string;
-let kube: KubeSim;
+let enforced: EnforcedCluster;
 let llm: LlmSim;
 let lite: PGlite;
 let tools: ToolGateway;
 let engine: TestEngine;
-let executor: RunningExecutor | undefined;
-let executorKubeConfig: KubeConfig;
-let publicKeyPem: string;
 let token: string;
 let engineEnv: Record<string, string>;
 
-const kubectlWith = async (kubeconfig: string, args: string[], input?: string) => {
-  const child = run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(dir, 'cache') } });
-  if (input !== undefined) {
-    child.child.stdin?.end(input);
-  }
-  return (await child).stdout.trim();
-};
-const kubectl = (...args: string[]) => kubectlWith(adminKubeconfig, args);
-const apply = (objects: unknown[]) => kubectlWith(adminKubeconfig, ['apply', '-f', '-'], objects.map((object) => toYaml(object)).join('---\n'));
+const kubectlWith = (kubeconfig: string, args: string[], input?: string) => enforced.kubectlWith(kubeconfig, args, input);
+const kubectl = (...args: string[]) => enforced.kubectl(...args);
+const apply = (objects: unknown[]) => enforced.apply(objects);
 const replicas = () => kubectl('get', 'deployment', 'web', '-n', 'default', '-o', 'jsonpath={.spec.replicas}');
-const frames = async (options: Parameters<TestEngine['request']>[0]): Promise<SseFrame[]> => {
-  const response = await engine.request(options);
-  expect(response.statusCode, response.body).toBe(200);
-  return readSse(new Response(response.body));
-};
-const scaleScript = (callId: string, count: number) => ({
-  rules: [
-    { match: { sequence: 1 }, reply: { toolCalls: [{ id: `${callId}_load`, name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
-    { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: callId, name: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas: count, namespace: 'default' } }] } },
-    { match: { toolName: 'k8s_scale' }, reply: 'Done.' },
-  ],
-});
+const frames = sseThrough(() => engine);
+const scaleScript = (callId: string, count: number) => oneCallScript({ id: callId, name: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas: count, namespace: 'default' } });
 
 /** Asks for a scale and decides it; returns the decision run's frames. */
 async function scale(callId: string, count: number, approve: boolean): Promise<SseFrame[]> {
@@ -92,43 +53,30 @@ async function scale(callId: string, count: number, approve: boolean): Promise<S
   return frames({ method: 'POST', url: `/api/v1/agent/approvals/${callId}`, token, payload: { approve, conversation_id: conversationId, args_hash: awaiting!.data['args_hash'] } });
 }
 
-async function startOurExecutor(): Promise<RunningExecutor> {
-  executor = await startExecutor({ kubeConfig: executorKubeConfig, namespace: installNamespace, clusterName: 'kube-sim', enginePublicKeys: [publicKeyPem], callerToken, port: 0 });
-  return executor;
-}
-
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'skyflo-enforcement-'));
-  adminKubeconfig = path.join(dir, 'admin.kubeconfig');
-  mcpKubeconfig = path.join(dir, 'mcp.kubeconfig');
-  // TLS: kubectl and client-go send bearer tokens only over HTTPS
-  kube = await startKubeSim({ port: 0, tls: true, kubeconfigPath: adminKubeconfig, users: [{ name: mcpUser, token: mcpToken }], settings: { startDelayMs: 20, readinessDelayMs: 50 } });
-  kube.writeKubeconfig(mcpKubeconfig, { user: mcpUser });
-  await kubectl('apply', '-f', path.join(repoRoot, 'deploy', 'helm', 'skyflo', 'crds', 'skyfloapprovals.skyflo.ai.yaml'));
-  await kubectl('apply', '-f', path.join(repoRoot, 'deploy', 'helm', 'skyflo', 'crds', 'skyfloapproverkeys.skyflo.ai.yaml'));
-  await kubectl('create', 'namespace', installNamespace);
-  await kubectl('create', 'deployment', 'web', '-n', 'default', '--image=nginx:1.27', '--replicas=2');
-  // The MCP server's standing identity: read-only, as every access profile is with enforced approvals.
-  await kubectl('create', 'clusterrolebinding', 'skyflo-mcp-view', '--clusterrole=view', `--user=${mcpUser}`);
-  // The executor's identity, exactly as an install grants it (cluster-wide).
-  executorKubeConfig = await installExecutorIdentity({ apply, kubectl, kubeUrl: kube.url, installNamespace, dir });
-  const keys = await generateKeyPair('EdDSA', { extractable: true });
-  publicKeyPem = await exportSPKI(keys.publicKey);
-  const privateKeyPem = await exportPKCS8(keys.privateKey);
-  const running = await startOurExecutor();
-  await apply([approvalWebhookConfiguration({ namespace: installNamespace, url: running.webhookUrl })]);
+  enforced = await startEnforcedCluster({
+    name: 'enforcement',
+    callerToken,
+    settings: { startDelayMs: 20, readinessDelayMs: 50 },
+    crds: [approvalsCrd, approverKeysCrd],
+    prepare: async ({ kubectl }) => {
+      await kubectl('create', 'deployment', 'web', '-n', 'default', '--image=nginx:1.27', '--replicas=2');
+      // The MCP server's standing identity: read-only, as every access profile is with enforced approvals.
+      await kubectl('create', 'clusterrolebinding', 'skyflo-mcp-view', '--clusterrole=view', `--user=${mcpUser}`);
+    },
+  });
 
   llm = await startLlmSim({ port: 0 });
   ({ lite } = await createTestPglite());
-  tools = createToolGateway({ embedded: { kubeconfigPath: mcpKubeconfig } });
+  tools = createToolGateway({ embedded: { kubeconfigPath: enforced.mcpKubeconfig } });
   engineEnv = {
     TITLE_GENERATION_ENABLED: 'false',
     SKYFLO_APPROVAL_ENFORCEMENT: 'cluster',
     // approvers other than the requester decide (issue 76: a policy's several approvers)
     APPROVAL_POLICY: 'approver',
-    SKYFLO_EXECUTOR_URL: running.url,
+    SKYFLO_EXECUTOR_URL: enforced.executor!.url,
     SKYFLO_EXECUTOR_TOKEN: callerToken,
-    SKYFLO_APPROVAL_SIGNING_KEY: privateKeyPem,
+    SKYFLO_APPROVAL_SIGNING_KEY: enforced.privateKeyPem,
     // passkeys are bound to the Command Center's address
     PUBLIC_URL: commandCenter,
   };
@@ -147,21 +95,19 @@ afterAll(async () => {
   await engine?.close();
   await tools?.close();
   await lite?.close();
-  await executor?.close();
-  await kube?.close();
+  await enforced?.close();
   await llm?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('approvals the cluster enforces', () => {
   it("the MCP server's standing identity cannot write (403 from the API server)", async () => {
-    await expect(kubectlWith(mcpKubeconfig, ['scale', 'deployment', 'web', '-n', 'default', '--replicas=9'])).rejects.toThrow(/forbidden/i);
-    await expect(kubectlWith(mcpKubeconfig, ['delete', 'deployment', 'web', '-n', 'default'])).rejects.toThrow(/forbidden/i);
+    await expect(kubectlWith(enforced.mcpKubeconfig, ['scale', 'deployment', 'web', '-n', 'default', '--replicas=9'])).rejects.toThrow(/forbidden/i);
+    await expect(kubectlWith(enforced.mcpKubeconfig, ['delete', 'deployment', 'web', '-n', 'default'])).rejects.toThrow(/forbidden/i);
     expect(await replicas()).toBe('2');
   });
 
   it('an approved scale is written by the approval’s own ServiceAccount, which is gone afterwards', async () => {
-    const before = kube.calls.length;
+    const before = enforced.kube.calls.length;
     const decided = await scale('call_enforced_1', 3, true);
     const approved = decided.find((frame) => frame.event === 'tool.approved');
     const name = String(approved?.data['approval_object'] ?? '');
@@ -172,7 +118,7 @@ describe('approvals the cluster enforces', () => {
     expect(await replicas()).toBe('3');
     const account = `system:serviceaccount:${installNamespace}:skyflo-approval-${name}`;
     // (the previews' dry-runs by the read-only identity were refused: 403, nothing written)
-    const writes = kube.calls.slice(before).filter((call) => call.verb === 'patch' && call.path.startsWith('/apis/apps/v1/namespaces/default/deployments/web') && call.query['dryRun'] !== 'All');
+    const writes = enforced.kube.calls.slice(before).filter((call) => call.verb === 'patch' && call.path.startsWith('/apis/apps/v1/namespaces/default/deployments/web') && call.query['dryRun'] !== 'All');
     expect(writes.map((call) => [call.path, call.user, call.status])).toEqual([['/apis/apps/v1/namespaces/default/deployments/web/scale', account, 200]]);
     await expect(kubectl('get', 'serviceaccount', `skyflo-approval-${name}`, '-n', installNamespace)).rejects.toThrow(/NotFound|not found/);
     expect(await kubectl('get', 'skyfloapproval', name, '-n', installNamespace, '-o', 'jsonpath={.status.decision} {.spec.tool}')).toBe('approved k8s_scale');
@@ -196,7 +142,7 @@ describe('approvals the cluster enforces', () => {
   it("the engine's emergency stop reaches the executor at once (issue 76): it mints nothing until an admin lifts it", async () => {
     // a mint for an approval the executor never heard of: refused as unknown normally, as stopped while the stop is on
     const mintSomething = async () => {
-      const response = await fetch(`${executor!.url}/v1/approvals/no-such-approval/credential`, { method: 'POST', headers: { authorization: `Bearer ${callerToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ arguments: {} }) });
+      const response = await fetch(`${enforced.executor!.url}/v1/approvals/no-such-approval/credential`, { method: 'POST', headers: { authorization: `Bearer ${callerToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ arguments: {} }) });
       return { status: response.status, body: (await response.json()) as { code: string; message: string } };
     };
     expect((await mintSomething()).body.code).toBe('NOT_FOUND');
@@ -236,7 +182,7 @@ describe('approvals the cluster enforces', () => {
       const admin = await lite.query<{ id: string }>("SELECT id FROM users WHERE email = 'admin@example.com'");
       await lite.query("UPDATE approvals SET status = 'approved', decided_by = $1, decided_at = now() WHERE call_id = 'call_by_hand_zero'", [admin.rows[0]!.id]);
       // and the plain scale's approval resumes the turn, which reaches the hand-approved call first.
-      const before = kube.calls.length;
+      const before = enforced.kube.calls.length;
       const resumed = await frames({ method: 'POST', url: '/api/v1/agent/approvals/call_by_hand_four', token, payload: { approve: true, conversation_id: conversationId, args_hash: awaiting('call_by_hand_four')!.data['args_hash'] } });
       const error = resumed.find((frame) => frame.event === 'tool.error' && frame.data['call_id'] === 'call_by_hand_zero');
       expect(error?.data['code'], JSON.stringify(resumed.map((frame) => [frame.event, frame.data['call_id'] ?? '', frame.data['code'] ?? '']))).toBe('NOT_EXECUTED');
@@ -247,7 +193,7 @@ describe('approvals the cluster enforces', () => {
       // the cluster's record says why: the engine's signed approval carries the policy, and no account was made for it
       const name = String(resumed.find((frame) => frame.event === 'tool.approved' && frame.data['call_id'] === 'call_by_hand_zero')?.data['approval_object'] ?? '');
       expect(name).not.toBe('');
-      expect(kube.calls.slice(before).filter((call) => call.user === `system:serviceaccount:${installNamespace}:skyflo-approval-${name}`)).toEqual([]);
+      expect(enforced.kube.calls.slice(before).filter((call) => call.user === `system:serviceaccount:${installNamespace}:skyflo-approval-${name}`)).toEqual([]);
       expect(await kubectl('get', 'skyfloapproval', name, '-n', installNamespace, '-o', 'jsonpath={.status.approverSignatureRequired}')).toBe('true');
       await expect(kubectl('get', 'serviceaccount', `skyflo-approval-${name}`, '-n', installNamespace)).rejects.toThrow(/NotFound|not found/);
     } finally {
@@ -279,7 +225,7 @@ describe('approvals the cluster enforces', () => {
     const mirrored = (await lite.query<{ details: { executors: unknown[] } }>("SELECT details FROM audit_events WHERE action = 'device_key.mirrored_to_executors' AND subject_id = $1", [keyId])).rows;
     // An executor's answer may come on a retry on a busy machine (`attempts`); what matters is that each took the key, with no error.
     const retriesSetAside = (outcomes: Array<{ attempts?: number }>) => outcomes.map(({ attempts: _retries, ...outcome }) => outcome);
-    expect(mirrored.map((row) => retriesSetAside(row.details.executors as Array<{ attempts?: number }>))).toEqual([[{ executor: executor!.url }]]);
+    expect(mirrored.map((row) => retriesSetAside(row.details.executors as Array<{ attempts?: number }>))).toEqual([[{ executor: enforced.executor!.url }]]);
 
     const put = await api('PUT', '/clusters/passkey-policies', { policies: [{ cluster: '*', mode: 'every_approval' }] });
     expect(put.statusCode, put.body).toBe(200);
@@ -307,7 +253,7 @@ describe('approvals the cluster enforces', () => {
       const removal = (await lite.query<{ details: unknown }>("SELECT details FROM audit_events WHERE action = 'device_key.removed_from_executors' AND subject_id = $1", [keyId])).rows;
       const left = JSON.parse(await kubectl('get', 'skyfloapproverkeys', '-n', installNamespace, '-o', 'json')).items.map((item: { spec: { credentialId: string } }) => item.spec.credentialId);
       expect(left, JSON.stringify(removal)).toEqual([authenticator.credentialId]);
-      expect(removal.map((row) => retriesSetAside((row.details as { executors: Array<{ attempts?: number }> }).executors))).toEqual([[{ executor: executor!.url }]]);
+      expect(removal.map((row) => retriesSetAside((row.details as { executors: Array<{ attempts?: number }> }).executors))).toEqual([[{ executor: enforced.executor!.url }]]);
     } finally {
       await api('PUT', '/clusters/passkey-policies', { policies: [] });
       await kubectl('scale', 'deployment', 'web', '-n', 'default', '--replicas=3');
@@ -316,7 +262,7 @@ describe('approvals the cluster enforces', () => {
 
   it("a key a failed removal left on the executor is taken off by the stray key sweep (audited); a key is never put there from a database row", async () => {
     const onExecutor = (method: 'POST' | 'DELETE', pathname: string, body?: unknown) =>
-      fetch(`${executor!.url}${pathname}`, { method, headers: { Authorization: `Bearer ${callerToken}`, ...(body ? { 'Content-Type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      fetch(`${enforced.executor!.url}${pathname}`, { method, headers: { Authorization: `Bearer ${callerToken}`, ...(body ? { 'Content-Type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
     const heldKeys = async () => (JSON.parse(await kubectl('get', 'skyfloapproverkeys', '-n', installNamespace, '-o', 'json')).items as Array<{ spec: { credentialId: string } }>).map((item) => item.spec.credentialId).sort();
     const swept = async () => (await lite.query<{ subject_id: string; details: { removed: string[]; error?: string } }>("SELECT subject_id, details FROM audit_events WHERE action = 'approver_keys.strays_removed' ORDER BY sequence")).rows;
     // The passes that took keys off. (A pass the executor failed on a very busy machine is audited with its error too.)
@@ -336,7 +282,7 @@ describe('approvals the cluster enforces', () => {
     const replica = await startTestEngine({ lite, env: { ...engineEnv, SKYFLO_APPROVER_KEY_SWEEP_SECONDS: '1' } });
     try {
       await vi.waitFor(async () => expect(await heldKeys()).toEqual(registered), { timeout: 30_000, interval: 100 });
-      await vi.waitFor(async () => expect(await removals()).toEqual([{ subject_id: executor!.url, details: { removed: ['removed-while-executor-down'] } }]), { timeout: 30_000, interval: 100 });
+      await vi.waitFor(async () => expect(await removals()).toEqual([{ subject_id: enforced.executor!.url, details: { removed: ['removed-while-executor-down'] } }]), { timeout: 30_000, interval: 100 });
       // and on every beat after: a stray that appears later is gone by the next pass
       expect((await onExecutor('POST', '/v1/approver-keys', { credentialId: 'left-by-a-later-failure', userId: adminId, publicKey: ed25519PublicKey(), kind: 'device_key' })).status).toBe(201);
       await vi.waitFor(async () => expect(await heldKeys()).toEqual(registered), { timeout: 30_000, interval: 100 });
@@ -447,14 +393,14 @@ describe('approvals the cluster enforces', () => {
     const listed = (pending.json().data as Array<Record<string, unknown>>).find((item) => item['call_id'] === 'call_no_preview');
     expect(listed).toMatchObject({ can_decide: false, cannot_decide_reason: reason, can_deny: true });
     // an approval is refused, with or without "approve without a preview", and nothing is mirrored or written
-    const before = kube.calls.length;
+    const before = enforced.kube.calls.length;
     for (const acknowledged of [true, false]) {
       const approved = await engine.request({ method: 'POST', url: '/api/v1/agent/approvals/call_no_preview', token, payload: { approve: true, conversation_id: conversationId, args_hash: awaiting!.data['args_hash'], ...(acknowledged ? { approve_without_preview: true } : {}) } });
       expect(approved.statusCode, approved.body).toBe(409);
       expect(approved.json()).toMatchObject({ code: 'PREVIEW_REQUIRED', detail: reason });
     }
     expect((await engine.engine.storage.approvals.get(conversationId, 'call_no_preview'))?.status).toBe('awaiting');
-    expect(kube.calls.slice(before).filter((call) => !['get', 'list', 'watch'].includes(call.verb ?? ''))).toEqual([]);
+    expect(enforced.kube.calls.slice(before).filter((call) => !['get', 'list', 'watch'].includes(call.verb ?? ''))).toEqual([]);
     // the log says both, as warnings naming the call: the failed preview and each refused approval
     const about = (message: string) => logLines.filter((line) => line['msg'] === message && line['callId'] === 'call_no_preview');
     expect(about('dry-run preview failed: PREVIEW_REQUIRED').map((line) => line['level'])).toEqual([40]);
@@ -466,16 +412,16 @@ describe('approvals the cluster enforces', () => {
   });
 
   it('with the executor down, an approved call is not executed and nothing is written', async () => {
-    await executor!.close();
-    executor = undefined;
-    const before = kube.calls.length;
+    await enforced.executor!.close();
+    enforced.executor = undefined;
+    const before = enforced.kube.calls.length;
     const decided = await scale('call_enforced_down', 6, true);
     const error = decided.find((frame) => frame.event === 'tool.error' && frame.data['call_id'] === 'call_enforced_down');
     expect(error?.data['code']).toBe('NOT_EXECUTED');
     expect(logLines.filter((line) => line['msg'] === 'tool call not executed: NOT_EXECUTED' && line['callId'] === 'call_enforced_down').map((line) => line['level'])).toEqual([40]);
     expect(String(error?.data['error'])).toMatch(/enforces approvals.*could not be reached.*Nothing was changed/s);
     expect(decided.some((frame) => frame.event === 'tool.executing')).toBe(false);
-    expect(kube.calls.slice(before).filter((call) => ['create', 'update', 'patch', 'delete'].includes(call.verb ?? '') && call.path.includes('/deployments/') && call.status < 300 && call.query['dryRun'] !== 'All')).toEqual([]);
+    expect(enforced.kube.calls.slice(before).filter((call) => ['create', 'update', 'patch', 'delete'].includes(call.verb ?? '') && call.path.includes('/deployments/') && call.status < 300 && call.query['dryRun'] !== 'All')).toEqual([]);
     expect(await replicas()).toBe('3');
   });
 });

@@ -8,26 +8,13 @@
  * a call whose preview failed otherwise is a high risk (four-eyes) and is approved only "without a preview",
  * which the audit trail records.
  */
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testPassword } from '../support/test-engine.ts';
-import { find, shopAndPaymentsNamespaces, startTwoClusterEngine, type TwoClusterEngine } from '../clusters/harness.ts';
+import { deploymentIn, find, shopAndPaymentsNamespaces, startTwoClusterEngine, type TwoClusterEngine } from '../clusters/harness.ts';
 import { openNotificationStream, type LiveStream } from '../support/team-engine.ts';
 
-const web = `---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: nginx:1.27}]}
-`;
-
-const idle = web.replace(/web/g, 'idle').replace('replicas: 1', 'replicas: 0');
+const web = `---\n${deploymentIn('shop', 'web', 1)}`;
+const idle = `---\n${deploymentIn('shop', 'idle', 0)}`;
 
 let fx: TwoClusterEngine;
 /** alf's live notifications (GET /notifications/stream), open before any call is proposed */
@@ -61,13 +48,10 @@ beforeAll(async () => {
   fx = await startTwoClusterEngine({
     prefix: 'skyflo-decide-',
     env: { APPROVAL_POLICY: 'approver', APPROVAL_FOUR_EYES: 'true', TITLE_GENERATION_ENABLED: 'false' },
-    async seed({ directory, kubectl }) {
-      const manifest = path.join(directory, 'web.yaml');
-      await writeFile(manifest, `${shopAndPaymentsNamespaces}${web}`);
-      await kubectl('alpha', 'apply', '-f', manifest);
-      await writeFile(path.join(directory, 'idle.yaml'), idle);
-      await kubectl('alpha', 'apply', '-f', path.join(directory, 'idle.yaml'));
-      await kubectl('beta', 'apply', '-f', manifest);
+    async seed({ applyOn }) {
+      await applyOn(['alpha'], 'web.yaml', `${shopAndPaymentsNamespaces}${web}`);
+      await applyOn(['alpha'], 'idle.yaml', idle);
+      await applyOn(['beta'], 'web.yaml', `${shopAndPaymentsNamespaces}${web}`);
     },
   });
   const login = async (email: string) => {

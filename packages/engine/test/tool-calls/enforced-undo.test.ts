@@ -5,62 +5,38 @@
  * `skyflo-approval-*` account for exactly the inverse's objects, gone afterwards; an automatic revert's approval is
  * bound to the human approval "with automatic revert" of its change, and one without such an approval mints nothing.
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { PGlite } from '@electric-sql/pglite';
-import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
-import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { helmPath, kubectlPath, repoRoot } from '@skyflo/testkit/tools';
 import { grantedAccessAnnotation, type ApprovedAccess, type SkyfloApprovalSpec, type SkyfloApprovalStatus } from '@skyflo/protocol';
 import { approvalObjectName } from '@skyflo/protocol/approval-hashes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
-import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
-import { simModel, startTestEngine, type TestEngine } from '../support/test-engine.ts';
-import { installExecutorIdentity } from '../support/executor-install.ts';
+import type { SseFrame } from '../../src/testing/read-sse.ts';
+import { simModel, sseThrough, startTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { createTestPglite } from '../support/test-databases.ts';
-import {
-  approvalWebhookConfiguration,
-  signApproval,
-  startExecutor,
-  type RunningExecutor,
-} from '@skyflo/operator/executor';
+import { oneCallScript } from '../support/sim-agent.ts';
+import { signApproval } from '@skyflo/operator/executor';
 import { profileRules } from '@skyflo/operator';
+import { approvalsCrd, installNamespace, mcpUser, startEnforcedCluster, type EnforcedCluster } from './support/enforced-cluster.ts';
 
-const run = promisify(execFile);
-const installNamespace = 'skyflo';
 const callerToken = 'engine-executor-undo-token';
-const mcpUser = 'skyflo-mcp';
-const mcpToken = 'mcp-standing-token-read-only';
-let dir: string;
-let adminKubeconfig: string;
-let mcpKubeconfig: string;
-let kube: KubeSim;
+let cluster: EnforcedCluster;
 let llm: LlmSim;
 let lite: PGlite;
 let inner: ToolGateway;
 let engine: TestEngine;
-let executor: RunningExecutor;
-let privateKeyPem: string;
 let token: string;
 /** runs with the credential of each approved call while it is in flight (the test's probe of what it may do) */
 let duringCall: ((input: { name: string; token: string }) => Promise<void>) | undefined;
 
-const env = () => ({ ...process.env, KUBECACHEDIR: path.join(dir, 'cache'), HELM_CACHE_HOME: path.join(dir, 'helm-cache'), HELM_CONFIG_HOME: path.join(dir, 'helm-config'), HELM_DATA_HOME: path.join(dir, 'helm-data') });
-const kubectlWith = async (kubeconfig: string, args: string[], input?: string) => {
-  const child = run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: env() });
-  if (input !== undefined) child.child.stdin?.end(input);
-  return (await child).stdout.trim();
-};
-const kubectl = (...args: string[]) => kubectlWith(adminKubeconfig, args);
-const helm = async (...args: string[]) => (await run(helmPath, ['--kubeconfig', adminKubeconfig, ...args], { env: env() })).stdout.trim();
-const apply = (objects: unknown[]) => kubectlWith(adminKubeconfig, ['apply', '-f', '-'], objects.map((object) => toYaml(object)).join('---\n'));
+const kubectlWith = (kubeconfig: string, args: string[], input?: string) => cluster.kubectlWith(kubeconfig, args, input);
+const kubectl = (...args: string[]) => cluster.kubectl(...args);
+const helm = (...args: string[]) => cluster.helm(...args);
+const apply = (objects: unknown[]) => cluster.apply(objects);
 const replicasOf = (name: string) => kubectl('get', 'deployment', name, '-n', 'default', '-o', 'jsonpath={.spec.replicas}');
 const approvalJson = async (name: string) => JSON.parse(await kubectl('get', 'skyfloapproval', name, '-n', installNamespace, '-o', 'json')) as { metadata: { annotations?: Record<string, string> }; spec: SkyfloApprovalSpec; status: SkyfloApprovalStatus };
 /** What the executor computed the approved call writes and granted, recorded on its SkyfloApproval (issue 73). */
@@ -68,24 +44,13 @@ const grantOf = (approval: { metadata: { annotations?: Record<string, string> } 
 const accountGone = (name: string) => expect(kubectl('get', 'serviceaccount', `skyflo-approval-${name}`, '-n', installNamespace)).rejects.toThrow(/NotFound|not found/);
 const accountOf = (name: string) => `system:serviceaccount:${installNamespace}:skyflo-approval-${name}`;
 const writesTo = (since: number, prefix: string) =>
-  kube.calls.slice(since).filter((call) => ['create', 'update', 'patch', 'delete'].includes(call.verb ?? '') && call.path.startsWith(prefix) && call.query['dryRun'] !== 'All' && call.status < 300);
+  cluster.kube.calls.slice(since).filter((call) => ['create', 'update', 'patch', 'delete'].includes(call.verb ?? '') && call.path.startsWith(prefix) && call.query['dryRun'] !== 'All' && call.status < 300);
 
-const frames = async (options: Parameters<TestEngine['request']>[0]): Promise<SseFrame[]> => {
-  const response = await engine.request(options);
-  expect(response.statusCode, response.body).toBe(200);
-  return readSse(new Response(response.body));
-};
-const toolScript = (callId: string, toolset: 'k8s' | 'helm', name: string, args: Record<string, unknown>) => ({
-  rules: [
-    { match: { sequence: 1 }, reply: { toolCalls: [{ id: `${callId}_load`, name: 'load_toolset', arguments: { toolset, include_write_tools: true } }] } },
-    { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: callId, name, arguments: args }] } },
-    { match: { toolName: name }, reply: 'Done.' },
-  ],
-});
+const frames = sseThrough(() => engine);
 
 /** Asks for one call; returns the conversation and its approval card. */
 async function propose(callId: string, toolset: 'k8s' | 'helm', name: string, args: Record<string, unknown>) {
-  llm.reset(toolScript(callId, toolset, name, args));
+  llm.reset(oneCallScript({ id: callId, name, arguments: args }, { toolset }));
   const asked = await frames({ method: 'POST', url: '/api/v1/agent/chat', token, payload: { messages: [{ role: 'user', content: `please run ${name}` }] } });
   const awaiting = asked.find((frame) => frame.event === 'tool.awaiting_approval' && frame.data['call_id'] === callId);
   expect(awaiting, JSON.stringify(asked.map((frame) => [frame.event, frame.data['error'] ?? '']))).toBeDefined();
@@ -96,7 +61,7 @@ const decide = (conversationId: string, callId: string, argsHash: unknown, extra
 const errorsOf = (decided: SseFrame[]) => JSON.stringify(decided.filter((frame) => frame.event === 'tool.error').map((frame) => frame.data));
 
 async function executorApi(method: string, pathname: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(`${executor.url}${pathname}`, {
+  const response = await fetch(`${cluster.executor!.url}${pathname}`, {
     method,
     headers: { Authorization: `Bearer ${callerToken}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -105,43 +70,40 @@ async function executorApi(method: string, pathname: string, body?: unknown): Pr
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'skyflo-enforced-undo-'));
-  adminKubeconfig = path.join(dir, 'admin.kubeconfig');
-  mcpKubeconfig = path.join(dir, 'mcp.kubeconfig');
-  kube = await startKubeSim({ port: 0, tls: true, kubeconfigPath: adminKubeconfig, users: [{ name: mcpUser, token: mcpToken }], settings: { startDelayMs: 10, readinessDelayMs: 20, crashBackoffMs: 100 } });
-  kube.writeKubeconfig(mcpKubeconfig, { user: mcpUser });
-  await kubectl('apply', '-f', path.join(repoRoot, 'deploy', 'helm', 'skyflo', 'crds', 'skyfloapprovals.skyflo.ai.yaml'));
-  await kubectl('create', 'namespace', installNamespace);
-  await kubectl('create', 'namespace', 'shop');
-  await kubectl('create', 'deployment', 'web', '-n', 'default', '--image=nginx:1.27', '--replicas=2');
-  // two pods of 3 CPUs each fill the two 4-CPU workers: a third stays Pending, so a scale-up to 3 ends `regressed`
-  await apply([
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'worker', namespace: 'default' },
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: { app: 'worker' } },
-        template: { metadata: { labels: { app: 'worker' } }, spec: { containers: [{ name: 'worker', image: 'nginx:1.27', resources: { requests: { cpu: '3' } } }] } },
-      },
+  cluster = await startEnforcedCluster({
+    name: 'enforced-undo',
+    callerToken,
+    settings: { startDelayMs: 10, readinessDelayMs: 20, crashBackoffMs: 100 },
+    crds: [approvalsCrd],
+    prepare: async ({ kubectl, apply }) => {
+      await kubectl('create', 'namespace', 'shop');
+      await kubectl('create', 'deployment', 'web', '-n', 'default', '--image=nginx:1.27', '--replicas=2');
+      // two pods of 3 CPUs each fill the two 4-CPU workers: a third stays Pending, so a scale-up to 3 ends `regressed`
+      await apply([
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'worker', namespace: 'default' },
+          spec: {
+            replicas: 2,
+            selector: { matchLabels: { app: 'worker' } },
+            template: { metadata: { labels: { app: 'worker' } }, spec: { containers: [{ name: 'worker', image: 'nginx:1.27', resources: { requests: { cpu: '3' } } }] } },
+          },
+        },
+      ]);
+      await kubectl('rollout', 'status', 'deployment/worker', '-n', 'default', '--timeout=60s');
+      const rbac = 'rbac.authorization.k8s.io';
+      // The MCP server's standing identity: the `read-only` profile an enforced install grants. Helm reads a release from
+      // its storage Secrets, so here it may also read Secrets in the release's namespace (still no write anywhere).
+      await apply([
+        { apiVersion: `${rbac}/v1`, kind: 'ClusterRole', metadata: { name: 'skyflo-mcp-read-only' }, rules: profileRules('read-only') },
+        { apiVersion: `${rbac}/v1`, kind: 'ClusterRoleBinding', metadata: { name: 'skyflo-mcp-read-only' }, roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: 'skyflo-mcp-read-only' }, subjects: [{ kind: 'User', name: mcpUser, apiGroup: rbac }] },
+        { apiVersion: `${rbac}/v1`, kind: 'Role', metadata: { name: 'mcp-read-releases', namespace: 'shop' }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] }] },
+        { apiVersion: `${rbac}/v1`, kind: 'RoleBinding', metadata: { name: 'mcp-read-releases', namespace: 'shop' }, roleRef: { apiGroup: rbac, kind: 'Role', name: 'mcp-read-releases' }, subjects: [{ kind: 'User', name: mcpUser, apiGroup: rbac }] },
+      ]);
     },
-  ]);
-  await kubectl('rollout', 'status', 'deployment/worker', '-n', 'default', '--timeout=60s');
-  const rbac = 'rbac.authorization.k8s.io';
-  // The MCP server's standing identity: the `read-only` profile an enforced install grants. Helm reads a release from
-  // its storage Secrets, so here it may also read Secrets in the release's namespace (still no write anywhere).
-  await apply([
-    { apiVersion: `${rbac}/v1`, kind: 'ClusterRole', metadata: { name: 'skyflo-mcp-read-only' }, rules: profileRules('read-only') },
-    { apiVersion: `${rbac}/v1`, kind: 'ClusterRoleBinding', metadata: { name: 'skyflo-mcp-read-only' }, roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: 'skyflo-mcp-read-only' }, subjects: [{ kind: 'User', name: mcpUser, apiGroup: rbac }] },
-    { apiVersion: `${rbac}/v1`, kind: 'Role', metadata: { name: 'mcp-read-releases', namespace: 'shop' }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] }] },
-    { apiVersion: `${rbac}/v1`, kind: 'RoleBinding', metadata: { name: 'mcp-read-releases', namespace: 'shop' }, roleRef: { apiGroup: rbac, kind: 'Role', name: 'mcp-read-releases' }, subjects: [{ kind: 'User', name: mcpUser, apiGroup: rbac }] },
-  ]);
-  const executorKubeConfig = await installExecutorIdentity({ apply, kubectl, kubeUrl: kube.url, installNamespace, dir });
-  const keys = await generateKeyPair('EdDSA', { extractable: true });
-  privateKeyPem = await exportPKCS8(keys.privateKey);
-  executor = await startExecutor({ kubeConfig: executorKubeConfig, namespace: installNamespace, clusterName: 'kube-sim', enginePublicKeys: [await exportSPKI(keys.publicKey)], callerToken, port: 0 });
-  await apply([approvalWebhookConfiguration({ namespace: installNamespace, url: executor.webhookUrl })]);
+  });
+  const { dir } = cluster;
 
   // Two releases in `shop` installed by an administrator: `shop` at revision 2 (to roll back), `other` beside it.
   const chart = path.join(dir, 'chart');
@@ -155,7 +117,7 @@ beforeAll(async () => {
 
   llm = await startLlmSim({ port: 0 });
   ({ lite } = await createTestPglite());
-  inner = createToolGateway({ embedded: { kubeconfigPath: mcpKubeconfig } });
+  inner = createToolGateway({ embedded: { kubeconfigPath: cluster.mcpKubeconfig } });
   // The engine's tool gateway, with a probe that may use an approved call's credential while the call is in flight.
   const tools: ToolGateway = {
 
@@ -174,9 +136,9 @@ beforeAll(async () => {
     env: {
       TITLE_GENERATION_ENABLED: 'false',
       SKYFLO_APPROVAL_ENFORCEMENT: 'cluster',
-      SKYFLO_EXECUTOR_URL: executor.url,
+      SKYFLO_EXECUTOR_URL: cluster.executor!.url,
       SKYFLO_EXECUTOR_TOKEN: callerToken,
-      SKYFLO_APPROVAL_SIGNING_KEY: privateKeyPem,
+      SKYFLO_APPROVAL_SIGNING_KEY: cluster.privateKeyPem,
       VERIFY_TIMEOUT_SECONDS: '20',
       VERIFY_HOLD_SECONDS: '1',
     },
@@ -188,17 +150,15 @@ afterAll(async () => {
   await engine?.close();
   await inner?.close();
   await lite?.close();
-  await executor?.close();
-  await kube?.close();
+  await cluster?.close();
   await llm?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('undo and automatic revert on a cluster that enforces approvals', () => {
   it('approved with automatic revert, a regressed scale is reverted by its own approval account, bound to the human approval', async () => {
     const { conversationId, awaiting } = await propose('call_scale_worker', 'k8s', 'k8s_scale', { name: 'worker', resource_type: 'deployment', replicas: 3, namespace: 'default' });
     expect(awaiting['undo']).toBeDefined();
-    const before = kube.calls.length;
+    const before = cluster.kube.calls.length;
     const decided = await decide(conversationId, 'call_scale_worker', awaiting['args_hash'], { auto_revert: true });
     const verifications = decided.filter((frame) => frame.event === 'tool.verification').map((frame) => frame.data);
     expect(verifications.filter((event) => event['call_id'] === 'call_scale_worker').at(-1), errorsOf(decided)).toMatchObject({ outcome: 'regressed', auto_revert_call_id: 'call_scale_worker-revert' });
@@ -243,7 +203,7 @@ describe('undo and automatic revert on a cluster that enforces approvals', () =>
     const forge = async (name: string, revertOf?: { approval: string; callId: string }) => {
       const spec: SkyfloApprovalSpec = { ...human.spec, callId: 'call_scale_web-revert', ...(revertOf ? { revertOf } : {}) };
       const status = { decision: 'approved' as const, decidedBy: human.status.decidedBy!, decidedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 300_000).toISOString(), automatic: true };
-      expect((await executorApi('POST', '/v1/approvals', { name, spec, status: { ...status, signature: await signApproval(privateKeyPem, name, spec, status) } })).status).toBe(201);
+      expect((await executorApi('POST', '/v1/approvals', { name, spec, status: { ...status, signature: await signApproval(cluster.privateKeyPem, name, spec, status) } })).status).toBe(201);
       return executorApi('POST', `/v1/approvals/${name}/credential`, { arguments: scaleArguments });
     };
     const revertName = approvalObjectName(conversationId, 'call_scale_web-revert', 'revert');
@@ -268,7 +228,7 @@ describe('undo and automatic revert on a cluster that enforces approvals', () =>
     const proposed = undo.find((frame) => frame.event === 'tool.awaiting_approval')?.data;
     expect(proposed, JSON.stringify(undo.map((frame) => frame.event))).toMatchObject({ tool: 'k8s_scale', undo_of: 'call_scale_web_2' });
     expect(await replicasOf('web')).toBe('4');
-    const before = kube.calls.length;
+    const before = cluster.kube.calls.length;
     const decided = await decide(conversationId, String(proposed!['call_id']), proposed!['args_hash']);
     const name = String(decided.find((frame) => frame.event === 'tool.approved')?.data['approval_object']);
     expect(decided.find((frame) => frame.event === 'tool.result')?.data, errorsOf(decided)).toMatchObject({ call_id: proposed!['call_id'] });
@@ -283,14 +243,14 @@ describe('undo and automatic revert on a cluster that enforces approvals', () =>
     const probes: string[] = [];
     duringCall = async ({ name, token: credential }) => {
       if (name !== 'helm_rollback') return;
-      const asApproval = path.join(dir, 'approval.kubeconfig');
+      const asApproval = path.join(cluster.dir, 'approval.kubeconfig');
       writeFileSync(
         asApproval,
         toYaml({
           apiVersion: 'v1',
           kind: 'Config',
           'current-context': 'a',
-          clusters: [{ name: 'sim', cluster: { server: kube.url, 'insecure-skip-tls-verify': true } }],
+          clusters: [{ name: 'sim', cluster: { server: cluster.kube.url, 'insecure-skip-tls-verify': true } }],
           users: [{ name: 'a', user: { token: credential } }],
           contexts: [{ name: 'a', context: { cluster: 'sim', user: 'a', namespace: 'shop' } }],
         }),
@@ -303,7 +263,7 @@ describe('undo and automatic revert on a cluster that enforces approvals', () =>
         probes.push(await kubectlWith(asApproval, [...args, '-n', 'shop']).then(() => 'written', (error: Error) => (/forbidden/i.test(error.message) ? 'forbidden' : error.message)));
       }
     };
-    const before = kube.calls.length;
+    const before = cluster.kube.calls.length;
     let decided: SseFrame[];
     try {
       decided = await decide(conversationId, 'call_rollback', awaiting['args_hash']);

@@ -32,7 +32,7 @@ export interface VerifyAgent {
   close(): Promise<void>;
 }
 
-export const find = (frames: SseFrame[], event: string) => frames.filter((frame) => frame.event === event).map((frame) => frame.data);
+export { find } from '../support/sim-agent.ts';
 
 export async function startVerifyAgent(options: { tools: ToolGateway; jenkinsIntegration?: AgentTestAppDeps['jenkinsIntegration']; approvalPolicy?: AgentTestAppDeps['approvalPolicy']; observabilitySources?: AgentTestAppDeps['observabilitySources'] }): Promise<VerifyAgent> {
   const sim = await startLlmSim({ port: 0 });

@@ -16,12 +16,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { startServeProcess, type ServeProcess } from '@skyflo/testkit/services';
+import type { ServeProcess } from '@skyflo/testkit/services';
 import { helmPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
-import { iterateSse } from '../../src/testing/read-sse.ts';
 import { toolInConversation } from './harness.ts';
+import { chatUntilApproval, readUntilEngineDies, registerOperator, signIn, startServeEngine, withStoppedEngineStorage } from './support/restarted-engine.ts';
 
 const run = promisify(execFile);
 let directory: string;
@@ -84,19 +83,7 @@ async function serveNeverReadyChart(): Promise<string> {
 }
 
 function startEngineProcess(): Promise<ServeProcess> {
-  return startServeProcess({
-    env: {
-      HOME: directory,
-      SKYFLO_DATA_DIR: path.join(directory, 'data'),
-      KUBECONFIG: path.join(directory, 'kubeconfig'),
-      ...helmEnv,
-      HELM_CHART_CACHE_DIR: path.join(directory, 'chart-cache'),
-      LLM_MODEL: 'openai-compatible/sim-model',
-      LLM_HOST: sim.url,
-      TITLE_GENERATION_ENABLED: 'false',
-      LOG_LEVEL: 'info',
-    },
-  });
+  return startServeEngine(directory, sim.url, { KUBECONFIG: path.join(directory, 'kubeconfig'), ...helmEnv, HELM_CHART_CACHE_DIR: path.join(directory, 'chart-cache') });
 }
 
 async function stopEngine(signal: NodeJS.Signals): Promise<void> {
@@ -134,28 +121,14 @@ describe('kill -9 while helm install --wait runs', () => {
       ],
     });
     engine = await startEngineProcess();
-    const registered = await fetch(`${engine.url}/auth/register/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ops@example.test', password: 'correct horse battery' }) });
-    expect(registered.status).toBe(201);
-    const login = await fetch(`${engine.url}/auth/jwt/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'ops@example.test', password: 'correct horse battery' }) });
-    const token = ((await login.json()) as { access_token: string }).access_token;
-    const post = (pathname: string, body: unknown) => fetch(`${engine!.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    await registerOperator(engine.url);
+    const { token, post } = await signIn(() => engine!.url);
 
-    let conversationId = '';
-    let argsHash = '';
-    for await (const frame of iterateSse(await post('/agent/chat', { messages: [{ role: 'user', content: 'install never-ready as stuck-web' }] }))) {
-      if (frame.event === 'ready') conversationId = String(frame.data['conversation_id']);
-      if (frame.event === 'tool.awaiting_approval') argsHash = String(frame.data['args_hash']);
-    }
+    const { conversationId, argsHash } = await chatUntilApproval(post, 'install never-ready as stuck-web');
     expect(argsHash, engine.output()).not.toBe('');
 
     const approval = await post('/agent/approvals/call_install', { approve: true, conversation_id: conversationId, args_hash: argsHash });
-    const reading = (async () => {
-      try {
-        for await (const _frame of iterateSse(approval));
-      } catch {
-        // the engine dies mid-stream
-      }
-    })();
+    const reading = readUntilEngineDies(approval);
     // helm is installing and waiting for a pod that never gets ready: the release is pending-install
     const [helmPid] = await vi.waitFor(
       () => {
@@ -187,11 +160,8 @@ describe('kill -9 while helm install --wait runs', () => {
     );
     expect(noted.error).toMatch(/^Outcome unknown: the engine stopped while this call was executing/);
     await stopEngine('SIGTERM');
-    const storage = await createPgliteStorage({ dataDir: path.join(directory, 'data') });
-    try {
+    await withStoppedEngineStorage(directory, async (storage) => {
       expect(await storage.approvals.get(conversationId, 'call_install')).toMatchObject({ status: 'unknown', resultSummary: noted.error });
-    } finally {
-      await storage.close();
-    }
+    });
   }, 240_000);
 });

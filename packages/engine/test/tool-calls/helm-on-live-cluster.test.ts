@@ -6,66 +6,23 @@
  * - When the cluster changes between approval and execution (the watched namespace appears), the gate's re-run
  *   preview renders another manifest, so the approved call is refused with TARGET_CHANGED and nothing is installed.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
-import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
-import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { helmPath, kubectlPath, repoRoot } from '@skyflo/testkit/tools';
+import { repoRoot } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentConfig } from '../../src/platform/config/agent.ts';
-import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
-import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
-import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
-import { createMemoryEventBus } from '../../src/adapters/bus/memory-event-bus.ts';
-import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';
-import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
+import { startLiveCluster, type LiveCluster } from '../support/live-cluster.ts';
+import { find, startSimAgent, streamAs, type SimAgent } from '../support/sim-agent.ts';
 
-const run = promisify(execFile);
 const chartsDir = path.join(repoRoot, 'packages/mcp-server/test/fixtures/charts');
 const probeChart = path.join(chartsDir, 'cluster-probe');
-let directory: string;
-let kubeconfig: string;
-let helmEnv: Record<string, string>;
-let kube: KubeSim;
-let mcp: McpHttpServer;
-let sim: LlmSim;
-let tools: ToolGateway;
-let harness: AgentTestApp;
-
-async function kubectl(...args: string[]): Promise<{ code: number; stdout: string }> {
-  try {
-    const { stdout } = await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') } });
-    return { code: 0, stdout: stdout.trim() };
-  } catch (error) {
-    return { code: (error as { code?: number }).code ?? 1, stdout: String((error as { stderr?: string }).stderr ?? '') };
-  }
-}
-
-async function helmReleases(): Promise<string> {
-  const { stdout } = await run(helmPath, ['list', '--all-namespaces', '--all', '--short', '--kubeconfig', kubeconfig], { env: { ...process.env, ...helmEnv } });
-  return stdout.trim();
-}
-
-async function post(pathname: string, body: unknown): Promise<SseFrame[]> {
-  const response = await fetch(`${harness.url}${pathname}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-test-user': 'alice' },
-    body: JSON.stringify(body),
-  });
-  expect(response.status).toBe(200);
-  return readSse(response);
-}
-
-const find = (frames: SseFrame[], event: string) => frames.filter((frame) => frame.event === event).map((frame) => frame.data);
+let cluster: LiveCluster;
+let agent: SimAgent;
+const kubectl = (...args: string[]) => cluster.tryKubectl(...args);
+const helmReleases = () => cluster.helm('list', '--all-namespaces', '--all', '--short');
+const post = streamAs(() => agent.harness.url);
 
 /** The model loads the helm write tools and proposes helm_install_with_values of cluster-probe. */
 function scriptInstall(callId: string, release: string, values: string) {
-  sim.reset({
+  agent.sim.reset({
     rules: [
       { match: { sequence: 1 }, reply: { toolCalls: [{ id: `${callId}_load`, name: 'load_toolset', arguments: { toolset: 'helm', include_write_tools: true } }] } },
       {
@@ -78,35 +35,17 @@ function scriptInstall(callId: string, release: string, values: string) {
 }
 
 beforeAll(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'skyflo-e2e-helm-live-'));
-  kubeconfig = path.join(directory, 'kubeconfig');
-  helmEnv = { HELM_CACHE_HOME: path.join(directory, 'helm-cache'), HELM_CONFIG_HOME: path.join(directory, 'helm-config'), HELM_DATA_HOME: path.join(directory, 'helm-data') };
-  kube = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig });
-  expect((await kubectl('create', 'namespace', 'team')).code).toBe(0);
-  mcp = await startMcpHttpServer({
-    port: 0,
-    authToken: 'engine-mcp-token',
-    settings: { kubeconfigPath: kubeconfig, kubectlPath, helmPath, helmEnv, helmChartDirs: [chartsDir], helmChartCacheDir: path.join(directory, 'chart-cache') },
+  cluster = await startLiveCluster({
+    name: 'e2e-helm-live',
+    helmChartDirs: [chartsDir],
+    prepare: async ({ tryKubectl }) => expect((await tryKubectl('create', 'namespace', 'team')).code).toBe(0),
   });
-  sim = await startLlmSim({ port: 0 });
-  tools = createToolGateway({ url: mcp.url, authToken: 'engine-mcp-token' });
-  const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
-  harness = await startAgentTestApp({
-    storage: createInMemoryStorage(),
-    bus: createMemoryEventBus(),
-    tools,
-    llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
-    config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1 }),
-  });
+  agent = await startSimAgent(cluster.engineTools());
 }, 60_000);
 
 afterAll(async () => {
-  await harness?.close();
-  await tools?.close();
-  await mcp?.close();
-  await kube?.close();
-  await sim?.close();
-  await rm(directory, { recursive: true, force: true });
+  await agent?.close();
+  await cluster?.close();
 });
 
 describe('helm install of a chart that reads the live cluster (issue 19 item 4)', () => {

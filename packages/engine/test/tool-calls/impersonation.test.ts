@@ -16,12 +16,14 @@ import { createMcpServer, createToolDeps } from '@skyflo/mcp-server';
 import { startJenkinsSim, type JenkinsSim } from '@skyflo/testkit/jenkins-sim';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
+import { deploymentYaml } from '@skyflo/testkit/manifests';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
-import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
-import { simModel, startTestEngine, type TestEngine } from '../support/test-engine.ts';
+import type { SseFrame } from '../../src/testing/read-sse.ts';
+import { oneCallScript } from '../support/sim-agent.ts';
+import { simModel, sseThrough, startTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { createTestPglite } from '../support/test-databases.ts';
 
 const run = promisify(execFile);
@@ -35,29 +37,16 @@ let engine: TestEngine;
 const tokens: Record<string, string> = {};
 
 const kubectl = async (...args: string[]) => (await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(dir, 'cache') } })).stdout.trim();
-const frames = async (options: Parameters<TestEngine['request']>[0]): Promise<SseFrame[]> => {
-  const response = await engine.request(options);
-  expect(response.statusCode, response.body).toBe(200);
-  return readSse(new Response(response.body));
-};
+const frames = sseThrough(() => engine);
 /** The args_hash the awaiting card showed: what the approver's client echoes. */
 const argsHashOf = (shown: SseFrame[]) => shown.find((frame) => frame.event === 'tool.awaiting_approval')?.data['args_hash'];
-const scaleScript = (callId: string, replicas: number) => ({
-  rules: [
-    { match: { sequence: 1 }, reply: { toolCalls: [{ id: `${callId}_load`, name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
-    { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: callId, name: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas, namespace: 'default' } }] } },
-    { match: { toolName: 'k8s_scale' }, reply: 'Done.' },
-  ],
-});
+const scaleScript = (callId: string, replicas: number) => oneCallScript({ id: callId, name: 'k8s_scale', arguments: { name: 'web', resource_type: 'deployment', replicas, namespace: 'default' } });
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'skyflo-impersonation-'));
   kubeconfig = path.join(dir, 'kubeconfig');
   kube = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig, settings: { startDelayMs: 20, readinessDelayMs: 50 } });
-  writeFileSync(
-    path.join(dir, 'web.yaml'),
-    'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: default}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx:1.27}]}\n',
-  );
+  writeFileSync(path.join(dir, 'web.yaml'), deploymentYaml('web'));
   await kubectl('apply', '-f', path.join(dir, 'web.yaml'));
   llm = await startLlmSim({ port: 0 });
   ({ lite } = await createTestPglite());

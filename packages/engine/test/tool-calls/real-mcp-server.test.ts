@@ -3,97 +3,32 @@
  * engine's remote mode), llm-sim through the AI SDK client, and the agent routes over HTTP. The cluster state
  * is read back with the real kubectl.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
-import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
-import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
+import { startMcpHttpServer } from '@skyflo/mcp-server';
+import { deploymentYaml } from '@skyflo/testkit/manifests';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentConfig } from '../../src/platform/config/agent.ts';
 import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
-import type { ToolGateway } from '../../src/platform/ports/tool-gateway.ts';
-import { startAgentTestApp, type AgentTestApp } from '../../src/testing/agent-test-app.ts';
-import { createMemoryEventBus } from '../../src/adapters/bus/memory-event-bus.ts';
-import { createInMemoryStorage } from '../../src/testing/in-memory-storage.ts';
-import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
+import { startLiveCluster, type LiveCluster } from '../support/live-cluster.ts';
+import { find, startSimAgent, streamAs, type SimAgent } from '../support/sim-agent.ts';
 
-const run = promisify(execFile);
-let directory: string;
-let kubeconfig: string;
-let kube: KubeSim;
-let mcp: McpHttpServer;
-let sim: LlmSim;
-let tools: ToolGateway;
-let harness: AgentTestApp;
-
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') } });
-  return stdout.trim();
-}
-
-async function post(pathname: string, body: unknown): Promise<SseFrame[]> {
-  const response = await fetch(`${harness.url}${pathname}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-test-user': 'alice' },
-    body: JSON.stringify(body),
-  });
-  expect(response.status).toBe(200);
-  return readSse(response);
-}
-
-const find = (frames: SseFrame[], event: string) => frames.filter((frame) => frame.event === event).map((frame) => frame.data);
+let cluster: LiveCluster;
+let agent: SimAgent;
+const kubectl = (...args: string[]) => cluster.kubectl(...args);
+const post = streamAs(() => agent.harness.url);
 
 beforeAll(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'skyflo-e2e-real-'));
-  kubeconfig = path.join(directory, 'kubeconfig');
-  kube = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig });
-  const manifest = path.join(directory, 'web.yaml');
-  await writeFile(
-    manifest,
-    `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: default}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: nginx:1.27}]}
-`,
-  );
-  await kubectl('apply', '-f', manifest);
-  // With the auth token the engine's connection is the trusted, approval-gated path; without it the server would
-  // treat the engine as a direct client and ask for confirmation through MCP elicitation (issue 10).
-  mcp = await startMcpHttpServer({ port: 0, authToken: 'engine-mcp-token', settings: { kubeconfigPath: kubeconfig, kubectlPath } });
-  sim = await startLlmSim({ port: 0 });
-  tools = createToolGateway({ url: mcp.url, authToken: 'engine-mcp-token' });
-  const provider = createOpenAICompatible({ baseURL: sim.url, name: 'sim', includeUsage: true });
-  harness = await startAgentTestApp({
-    storage: createInMemoryStorage(),
-    bus: createMemoryEventBus(),
-    tools,
-    llm: { model: provider.chatModel('sim-model'), modelName: 'sim/sim-model' },
-    config: agentConfig({ titleGeneration: false, retryBaseDelayMs: 1 }),
-  });
+  cluster = await startLiveCluster({ name: 'e2e-real', prepare: async ({ apply }) => apply(deploymentYaml('web')) });
+  agent = await startSimAgent(cluster.engineTools());
 });
 
 afterAll(async () => {
-  await harness?.close();
-  await tools?.close();
-  await mcp?.close();
-  await kube?.close();
-  await sim?.close();
-  await rm(directory, { recursive: true, force: true });
+  await agent?.close();
+  await cluster?.close();
 });
 
 describe('agent with the real MCP server and kube-sim', () => {
   it('read-only turn: the model reads the cluster through k8s_get', async () => {
-    sim.reset({
+    agent.sim.reset({
       rules: [
         { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_get', name: 'k8s_get', arguments: { resource_type: 'deployments', namespace: 'default' } }] } },
         { match: { toolName: 'k8s_get' }, reply: 'web is there.' },
@@ -104,7 +39,7 @@ describe('agent with the real MCP server and kube-sim', () => {
     expect((result['result'] as Array<{ text: string }>)[0]!.text).toMatch(/web/);
     expect(find(frames, 'completed')[0]).toMatchObject({ status: 'completed' });
     // the default toolset is small: read-only kubectl tools plus load_toolset, no helm/argo/jenkins, no writes
-    const offered = sim.calls[0]!.toolNames;
+    const offered = agent.sim.calls[0]!.toolNames;
     expect(offered).toContain('load_toolset');
     expect(offered).toContain('k8s_get');
     expect(offered).not.toContain('k8s_scale');
@@ -112,7 +47,7 @@ describe('agent with the real MCP server and kube-sim', () => {
   });
 
   it('mutating turn: diff at approval time, approve, the cluster changes, the model verifies', async () => {
-    sim.reset({
+    agent.sim.reset({
       rules: [
         { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_load', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
         {
@@ -148,7 +83,7 @@ describe('agent with the real MCP server and kube-sim', () => {
     await kubectl('rollout', 'status', 'deployment/checkout', '--timeout=30s');
     await kubectl('set', 'image', 'deployment/checkout', 'nginx=nginx:1.27');
     await kubectl('rollout', 'status', 'deployment/checkout', '--timeout=30s');
-    sim.reset({
+    agent.sim.reset({
       rules: [
         { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_load3', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
         { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: 'call_undo', name: 'k8s_rollout_undo', arguments: { name: 'checkout', resource_type: 'deployment', namespace: 'default' } }] } },
@@ -171,7 +106,7 @@ describe('agent with the real MCP server and kube-sim', () => {
   });
 
   it('deny: the cluster stays as it was', async () => {
-    sim.reset({
+    agent.sim.reset({
       rules: [
         { match: { sequence: 1 }, reply: { toolCalls: [{ id: 'call_load2', name: 'load_toolset', arguments: { toolset: 'k8s', include_write_tools: true } }] } },
         { match: { toolName: 'load_toolset' }, reply: { toolCalls: [{ id: 'call_delete', name: 'k8s_delete', arguments: { name: 'web', resource_type: 'deployment', namespace: 'default' } }] } },
@@ -190,7 +125,7 @@ describe('agent with the real MCP server and kube-sim', () => {
 
 describe('tool gateway against a token-protected MCP server', () => {
   it('sends MCP_AUTH_TOKEN as a bearer token; without it the catalogue cannot be read', async () => {
-    const secured = await startMcpHttpServer({ port: 0, authToken: 'mcp-secret-token', settings: { kubeconfigPath: kubeconfig, kubectlPath } });
+    const secured = await startMcpHttpServer({ port: 0, authToken: 'mcp-secret-token', settings: { kubeconfigPath: cluster.kubeconfig, kubectlPath } });
     const withToken = createToolGateway({ url: secured.url, authToken: 'mcp-secret-token' });
     const withoutToken = createToolGateway({ url: secured.url });
     try {

@@ -15,12 +15,13 @@ import { promisify } from 'node:util';
 import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { startServeProcess, type ServeProcess } from '@skyflo/testkit/services';
+import { deploymentYaml } from '@skyflo/testkit/manifests';
+import type { ServeProcess } from '@skyflo/testkit/services';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
 import { iterateSse } from '../../src/testing/read-sse.ts';
 import { toolInConversation } from './harness.ts';
+import { chatUntilApproval, readUntilEngineDies, registerOperator, signIn, startServeEngine, withStoppedEngineStorage } from './support/restarted-engine.ts';
 
 const run = promisify(execFile);
 const mcpToken = 'restart-reconcile-mcp-token-0123456789';
@@ -92,18 +93,7 @@ async function kubectlDirect(...args: string[]): Promise<string> {
 }
 
 function startEngineProcess(): Promise<ServeProcess> {
-  return startServeProcess({
-    env: {
-      HOME: directory,
-      SKYFLO_DATA_DIR: path.join(directory, 'data'),
-      MCP_SERVER_URL: mcp.url,
-      MCP_AUTH_TOKEN: mcpToken,
-      LLM_MODEL: 'openai-compatible/sim-model',
-      LLM_HOST: sim.url,
-      TITLE_GENERATION_ENABLED: 'false',
-      LOG_LEVEL: 'info',
-    },
-  });
+  return startServeEngine(directory, sim.url, { MCP_SERVER_URL: mcp.url, MCP_AUTH_TOKEN: mcpToken });
 }
 
 async function stopEngine(signal: NodeJS.Signals): Promise<void> {
@@ -118,10 +108,7 @@ beforeAll(async () => {
   const direct = await readFile(path.join(directory, 'kubeconfig-direct'), 'utf8');
   await writeFile(path.join(directory, 'kubeconfig'), direct.replace(kube.url, proxy.url), { mode: 0o600 });
   const manifest = path.join(directory, 'web.yaml');
-  await writeFile(
-    manifest,
-    'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: default}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx:1.27}]}\n',
-  );
+  await writeFile(manifest, deploymentYaml('web'));
   await kubectlDirect('apply', '-f', manifest);
   mcp = await startMcpHttpServer({ port: 0, authToken: mcpToken, settings: { kubeconfigPath: path.join(directory, 'kubeconfig'), kubectlPath } });
   sim = await startLlmSim({ port: 0 });
@@ -151,31 +138,17 @@ describe('kill -9 during an approved execution', () => {
       ],
     });
     engine = await startEngineProcess();
-    const registered = await fetch(`${engine.url}/auth/register/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ops@example.test', password: 'correct horse battery' }) });
-    expect(registered.status).toBe(201);
-    const login = await fetch(`${engine.url}/auth/jwt/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'ops@example.test', password: 'correct horse battery' }) });
-    const token = ((await login.json()) as { access_token: string }).access_token;
-    const post = (pathname: string, body: unknown) => fetch(`${engine!.url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    await registerOperator(engine.url);
+    const { token, post } = await signIn(() => engine!.url);
 
     // Chat until the call awaits approval.
-    let conversationId = '';
-    let argsHash = '';
-    for await (const frame of iterateSse(await post('/agent/chat', { messages: [{ role: 'user', content: 'scale web to 6' }] }))) {
-      if (frame.event === 'ready') conversationId = String(frame.data['conversation_id']);
-      if (frame.event === 'tool.awaiting_approval') argsHash = String(frame.data['args_hash']);
-    }
+    const { conversationId, argsHash } = await chatUntilApproval(post, 'scale web to 6');
     expect(argsHash).not.toBe('');
 
     // Approve; the engine executes, and kubectl's write is held at the proxy: the call is executing.
     const approval = await post('/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: argsHash });
     const events: string[] = [];
-    const reading = (async () => {
-      try {
-        for await (const frame of iterateSse(approval)) events.push(frame.event);
-      } catch {
-        // the engine dies mid-stream
-      }
-    })();
+    const reading = readUntilEngineDies(approval, (frame) => events.push(frame.event));
     await vi.waitFor(() => expect(proxy.held).toHaveLength(1), { timeout: 30_000, interval: 25 });
     await vi.waitFor(() => expect(events).toContain('tool.executing'), { timeout: 10_000, interval: 25 });
     await vi.waitFor(async () => expect((await toolInConversation<ToolView>(engine!.url, token, conversationId, 'call_scale'))?.status).toBe('executing'), { timeout: 10_000, interval: 50 });
@@ -215,13 +188,10 @@ describe('kill -9 during an approved execution', () => {
     expect(await toolInConversation<ToolView>(engine.url, token, conversationId, 'call_scale')).toMatchObject({ status: 'error', error_code: 'UNKNOWN_OUTCOME', error: noted.error });
 
     await stopEngine('SIGTERM');
-    const storage = await createPgliteStorage({ dataDir: path.join(directory, 'data') });
-    try {
+    await withStoppedEngineStorage(directory, async (storage) => {
       const row = await storage.approvals.get(conversationId, 'call_scale');
       expect(row).toMatchObject({ status: 'unknown' });
       expect(row!.resultSummary).toBe(noted.error);
-    } finally {
-      await storage.close();
-    }
+    });
   }, 180_000);
 });

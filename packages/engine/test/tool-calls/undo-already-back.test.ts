@@ -4,60 +4,31 @@
  * back outside Skyflo (as a controller or a colleague would). Undo then says the change is already back instead of
  * asking anyone to approve an empty change, and nothing runs.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
-import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
-import { kubectlPath } from '@skyflo/testkit/tools';
+import { deploymentYaml } from '@skyflo/testkit/manifests';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
+import { startLiveCluster, type LiveCluster } from '../support/live-cluster.ts';
 import { find, startVerifyAgent, type VerifyAgent } from './harness.ts';
 
-const run = promisify(execFile);
-let directory: string;
-let kubeconfig: string;
-let kube: KubeSim;
-let mcp: McpHttpServer;
+let cluster: LiveCluster;
 let agent: VerifyAgent;
-
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') } });
-  return stdout.trim();
-}
+const kubectl = (...args: string[]) => cluster.kubectl(...args);
 const image = () => kubectl('get', 'deployment', 'web', '-n', 'default', '-o', 'jsonpath={.spec.template.spec.containers[0].image}');
 
 beforeAll(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'skyflo-undo-back-'));
-  kubeconfig = path.join(directory, 'kubeconfig');
-  kube = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig, settings: { readinessDelayMs: 20, startDelayMs: 10 } });
-  const file = path.join(directory, 'web.yaml');
-  await writeFile(
-    file,
-    `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: default}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: "nginx:1.27"}]}
-`,
-  );
-  await kubectl('apply', '-f', file);
-  await kubectl('rollout', 'status', 'deployment/web', '-n', 'default', '--timeout=60s');
-  mcp = await startMcpHttpServer({ port: 0, authToken: 'engine-mcp-token', settings: { kubeconfigPath: kubeconfig, kubectlPath } });
-  agent = await startVerifyAgent({ tools: createToolGateway({ url: mcp.url, authToken: 'engine-mcp-token' }) });
+  cluster = await startLiveCluster({
+    name: 'undo-back',
+    kubeSim: { settings: { readinessDelayMs: 20, startDelayMs: 10 } },
+    prepare: async ({ apply, kubectl }) => {
+      await apply(deploymentYaml('web', 1));
+      await kubectl('rollout', 'status', 'deployment/web', '-n', 'default', '--timeout=60s');
+    },
+  });
+  agent = await startVerifyAgent({ tools: cluster.engineTools() });
 }, 120_000);
 
 afterAll(async () => {
   await agent?.close();
-  await mcp?.close();
-  await kube?.close();
-  await rm(directory, { recursive: true, force: true });
+  await cluster?.close();
 });
 
 describe('Undo of a change already set back (issue 37 item 8)', () => {

@@ -5,52 +5,28 @@
  * second, gated call; a scale an HPA takes back is reported as such to the model; a healthy rollout is verified;
  * with automatic revert chosen, a crash-looping image is rolled back without a second approval.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
-import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
-import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
 import type { SseFrame } from '../../src/testing/read-sse.ts';
+import { deploymentWithImage, startLiveCluster, type LiveCluster } from '../support/live-cluster.ts';
 import { find, startVerifyAgent, type VerifyAgent } from './harness.ts';
 
-const run = promisify(execFile);
-let directory: string;
-let kubeconfig: string;
-let kube: KubeSim;
-let mcp: McpHttpServer;
+let cluster: LiveCluster;
 let agent: VerifyAgent;
-
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(directory, 'cache') } });
-  return stdout.trim();
-}
+const kubectl = (...args: string[]) => cluster.kubectl(...args);
 
 const post = async (pathname: string, body: unknown): Promise<SseFrame[]> => (await agent.post(pathname, body)).frames;
 const image = (name: string) => kubectl('get', 'deployment', name, '-n', 'default', '-o', 'jsonpath={.spec.template.spec.containers[0].image}');
 
-function deployment(name: string, img: string, replicas = 2): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}, namespace: default}
+/** api scales between 2 and 3 replicas on CPU */
+const apiHpa = `apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: api-hpa, namespace: default}
 spec:
-  replicas: ${replicas}
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec: {containers: [{name: ${name}, image: "${img}"}]}
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  minReplicas: 2
+  maxReplicas: 3
+  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}]
 `;
-}
-
-async function apply(content: string): Promise<void> {
-  const file = path.join(directory, `m-${Math.random().toString(36).slice(2)}.yaml`);
-  await writeFile(file, content);
-  await kubectl('apply', '-f', file);
-}
 
 /** The model loads the write tools, proposes `call`, and answers with text once it reads its result. */
 function script(call: { id: string; name: string; arguments: Record<string, unknown> }, answer = 'Done.') {
@@ -64,33 +40,25 @@ function script(call: { id: string; name: string; arguments: Record<string, unkn
 }
 
 beforeAll(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'skyflo-e2e-verify-'));
-  kubeconfig = path.join(directory, 'kubeconfig');
-  kube = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig, settings: { readinessDelayMs: 20, startDelayMs: 10, crashBackoffMs: 100, hpaSyncPeriodMs: 100, hpaDownscaleStabilizationMs: 0 } });
-  await apply(deployment('web', 'nginx:1.27'));
-  await apply(deployment('shop', 'nginx:1.27'));
-  await apply(deployment('worker', 'nginx:1.27'));
-  await apply(deployment('api', 'nginx:1.27'));
-  await apply(deployment('batch', 'crash:1.0', 0));
-  await apply(`apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata: {name: api-hpa, namespace: default}
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
-  minReplicas: 2
-  maxReplicas: 3
-  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}]
-`);
-  for (const name of ['web', 'shop', 'worker', 'api', 'batch']) await kubectl('rollout', 'status', `deployment/${name}`, '-n', 'default', '--timeout=60s');
-  mcp = await startMcpHttpServer({ port: 0, authToken: 'engine-mcp-token', settings: { kubeconfigPath: kubeconfig, kubectlPath } });
-  agent = await startVerifyAgent({ tools: createToolGateway({ url: mcp.url, authToken: 'engine-mcp-token' }) });
+  cluster = await startLiveCluster({
+    name: 'e2e-verify',
+    kubeSim: { settings: { readinessDelayMs: 20, startDelayMs: 10, crashBackoffMs: 100, hpaSyncPeriodMs: 100, hpaDownscaleStabilizationMs: 0 } },
+    prepare: async ({ apply, kubectl }) => {
+      await apply(deploymentWithImage('web', 'nginx:1.27'));
+      await apply(deploymentWithImage('shop', 'nginx:1.27'));
+      await apply(deploymentWithImage('worker', 'nginx:1.27'));
+      await apply(deploymentWithImage('api', 'nginx:1.27'));
+      await apply(deploymentWithImage('batch', 'crash:1.0', 0));
+      await apply(apiHpa);
+      for (const name of ['web', 'shop', 'worker', 'api', 'batch']) await kubectl('rollout', 'status', `deployment/${name}`, '-n', 'default', '--timeout=60s');
+    },
+  });
+  agent = await startVerifyAgent({ tools: cluster.engineTools() });
 }, 120_000);
 
 afterAll(async () => {
   await agent?.close();
-  await mcp?.close();
-  await kube?.close();
-  await rm(directory, { recursive: true, force: true });
+  await cluster?.close();
 });
 
 describe('verify, then undo (issue 21)', () => {

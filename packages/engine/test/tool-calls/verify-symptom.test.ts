@@ -5,35 +5,22 @@
  * symptom before and after, re-asked with the model's own query through the cluster's Prometheus — not only
  * "replicas ready". Without a data source nothing is re-asked.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
-import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
-import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createToolGateway } from '../../src/adapters/mcp/create-tool-gateway.ts';
+import { startLiveCluster, type LiveCluster } from '../support/live-cluster.ts';
 import { find, startVerifyAgent, type VerifyAgent } from './harness.ts';
 
 const p99 = 'histogram_quantile(0.99, sum by (le, app) (rate(http_request_duration_seconds_bucket{namespace="shop", app="checkout"}[5m])))';
-let directory: string;
-let kube: KubeSim;
-let mcp: McpHttpServer;
+let cluster: LiveCluster;
 let agent: VerifyAgent;
 
 beforeAll(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'skyflo-verify-symptom-'));
-  const kubeconfig = path.join(directory, 'kubeconfig');
-  kube = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig, scenario: 'incidents', observability: {} });
-  mcp = await startMcpHttpServer({ port: 0, authToken: 'engine-mcp-token', settings: { kubeconfigPath: kubeconfig, kubectlPath } });
-  agent = await startVerifyAgent({ tools: createToolGateway({ url: mcp.url, authToken: 'engine-mcp-token' }), observabilitySources: async () => ({ prometheus: { url: kube.observability!.url } }) });
+  cluster = await startLiveCluster({ name: 'verify-symptom', kubeSim: { scenario: 'incidents', observability: {} } });
+  agent = await startVerifyAgent({ tools: cluster.engineTools(), observabilitySources: async () => ({ prometheus: { url: cluster.kube.observability!.url } }) });
 }, 120_000);
 
 afterAll(async () => {
   await agent?.close();
-  await mcp?.close();
-  await kube?.close();
-  await rm(directory, { recursive: true, force: true });
+  await cluster?.close();
 });
 
 describe('verification re-asks the symptom', () => {

@@ -14,12 +14,12 @@ import { promisify } from 'node:util';
 import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { startServeProcess, type ServeProcess } from '@skyflo/testkit/services';
+import { deploymentYaml } from '@skyflo/testkit/manifests';
+import type { ServeProcess } from '@skyflo/testkit/services';
 import { kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
-import { iterateSse } from '../../src/testing/read-sse.ts';
 import { toolInConversation } from './harness.ts';
+import { chatUntilApproval, readUntilEngineDies, registerOperator, signIn, startServeEngine, withStoppedEngineStorage } from './support/restarted-engine.ts';
 
 const run = promisify(execFile);
 const mcpToken = 'verify-restart-mcp-token-0123456789';
@@ -35,20 +35,7 @@ async function kubectl(...args: string[]): Promise<string> {
 }
 
 function startEngineProcess(verify: { timeout: string; hold: string }): Promise<ServeProcess> {
-  return startServeProcess({
-    env: {
-      HOME: directory,
-      SKYFLO_DATA_DIR: path.join(directory, 'data'),
-      MCP_SERVER_URL: mcp.url,
-      MCP_AUTH_TOKEN: mcpToken,
-      LLM_MODEL: 'openai-compatible/sim-model',
-      LLM_HOST: sim.url,
-      TITLE_GENERATION_ENABLED: 'false',
-      LOG_LEVEL: 'info',
-      VERIFY_TIMEOUT_SECONDS: verify.timeout,
-      VERIFY_HOLD_SECONDS: verify.hold,
-    },
-  });
+  return startServeEngine(directory, sim.url, { MCP_SERVER_URL: mcp.url, MCP_AUTH_TOKEN: mcpToken, VERIFY_TIMEOUT_SECONDS: verify.timeout, VERIFY_HOLD_SECONDS: verify.hold });
 }
 
 async function stopEngine(signal: NodeJS.Signals): Promise<void> {
@@ -57,24 +44,12 @@ async function stopEngine(signal: NodeJS.Signals): Promise<void> {
 
 type ToolView = { status: string; verification?: { outcome: string; summary: string } };
 
-/** Logs ops@example.test in to the running engine; returns the token and a POST with it. */
-async function signIn(): Promise<{ token: string; post(pathname: string, body: unknown): Promise<Response> }> {
-  const url = engine!.url;
-  const login = await fetch(`${url}/auth/jwt/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'ops@example.test', password: 'correct horse battery' }) });
-  const token = ((await login.json()) as { access_token: string }).access_token;
-  return { token, post: (pathname, body) => fetch(`${url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) }) };
-}
-
 /** Collects the verification outcomes of an approval's stream as they arrive; `reading` ends with the stream. */
 function watchVerifications(approval: Response): { outcomes: string[]; reading: Promise<void> } {
   const outcomes: string[] = [];
-  const reading = (async () => {
-    try {
-      for await (const frame of iterateSse(approval)) if (frame.event === 'tool.verification') outcomes.push(String(frame.data['outcome']));
-    } catch {
-      // the engine dies mid-stream
-    }
-  })();
+  const reading = readUntilEngineDies(approval, (frame) => {
+    if (frame.event === 'tool.verification') outcomes.push(String(frame.data['outcome']));
+  });
   return { outcomes, reading };
 }
 
@@ -92,12 +67,9 @@ beforeAll(async () => {
   directory = await mkdtemp(path.join(tmpdir(), 'skyflo-verify-restart-'));
   kube = await startKubeSim({ port: 0, kubeconfigPath: path.join(directory, 'kubeconfig') });
   const manifest = path.join(directory, 'web.yaml');
-  await writeFile(
-    manifest,
-    'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: default}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx:1.27}]}\n',
-  );
+  await writeFile(manifest, deploymentYaml('web'));
   await kubectl('apply', '-f', manifest);
-  await writeFile(manifest, 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: worker, namespace: default}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: worker}}\n  template:\n    metadata: {labels: {app: worker}}\n    spec: {containers: [{name: worker, image: nginx:1.27}]}\n');
+  await writeFile(manifest, deploymentYaml('worker'));
   await kubectl('apply', '-f', manifest);
   await kubectl('rollout', 'status', 'deployment/worker', '-n', 'default', '--timeout=60s');
   mcp = await startMcpHttpServer({ port: 0, authToken: mcpToken, settings: { kubeconfigPath: path.join(directory, 'kubeconfig'), kubectlPath } });
@@ -123,16 +95,10 @@ describe('kill -9 during a verification', () => {
     });
     // The first engine's verification cannot end before it is killed: the change must hold for five minutes.
     engine = await startEngineProcess({ timeout: '600', hold: '300' });
-    const registered = await fetch(`${engine.url}/auth/register/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ops@example.test', password: 'correct horse battery' }) });
-    expect(registered.status).toBe(201);
-    const { token, post } = await signIn();
+    await registerOperator(engine.url);
+    const { token, post } = await signIn(() => engine!.url);
 
-    let conversationId = '';
-    let argsHash = '';
-    for await (const frame of iterateSse(await post('/agent/chat', { messages: [{ role: 'user', content: 'scale web to 3' }] }))) {
-      if (frame.event === 'ready') conversationId = String(frame.data['conversation_id']);
-      if (frame.event === 'tool.awaiting_approval') argsHash = String(frame.data['args_hash']);
-    }
+    const { conversationId, argsHash } = await chatUntilApproval(post, 'scale web to 3');
     expect(argsHash).not.toBe('');
 
     const approval = await post('/agent/approvals/call_scale', { approve: true, conversation_id: conversationId, args_hash: argsHash });
@@ -153,13 +119,10 @@ describe('kill -9 during a verification', () => {
     expect(shown.status).toBe('completed');
 
     await stopEngine('SIGTERM');
-    const storage = await createPgliteStorage({ dataDir: path.join(directory, 'data') });
-    try {
+    await withStoppedEngineStorage(directory, async (storage) => {
       const row = await storage.approvals.get(conversationId, 'call_scale');
       expect(row).toMatchObject({ status: 'executed', verification: { outcome: shown.verification!.outcome, summary: shown.verification!.summary } });
-    } finally {
-      await storage.close();
-    }
+    });
   }, 240_000);
 
   it('an approval with automatic revert survives the restart: the resumed verification ends regressed and the recorded inverse runs, verified, and the image is back', async () => {
@@ -173,18 +136,12 @@ describe('kill -9 during a verification', () => {
     // The new pods wait an hour before they start, so the first engine's verification cannot end before it is killed.
     kube.cluster.settings.startDelayMs = 3_600_000;
     engine = await startEngineProcess({ timeout: '600', hold: '1' });
-    const { token, post } = await signIn();
+    const { token, post } = await signIn(() => engine!.url);
 
-    let conversationId = '';
-    let argsHash = '';
     let undoOffered = false;
-    for await (const frame of iterateSse(await post('/agent/chat', { messages: [{ role: 'user', content: 'deploy crash:1.0 to worker' }] }))) {
-      if (frame.event === 'ready') conversationId = String(frame.data['conversation_id']);
-      if (frame.event === 'tool.awaiting_approval') {
-        argsHash = String(frame.data['args_hash']);
-        undoOffered = frame.data['undo'] !== undefined;
-      }
-    }
+    const { conversationId, argsHash } = await chatUntilApproval(post, 'deploy crash:1.0 to worker', (awaiting) => {
+      undoOffered = awaiting['undo'] !== undefined;
+    });
     expect(undoOffered).toBe(true);
 
     const approval = await post('/agent/approvals/call_crash', { approve: true, auto_revert: true, conversation_id: conversationId, args_hash: argsHash });
@@ -207,12 +164,9 @@ describe('kill -9 during a verification', () => {
     expect(await kubectl('get', 'deployment', 'worker', '-n', 'default', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).toBe('nginx:1.27');
 
     await stopEngine('SIGTERM');
-    const storage = await createPgliteStorage({ dataDir: path.join(directory, 'data') });
-    try {
+    await withStoppedEngineStorage(directory, async (storage) => {
       expect(await storage.approvals.get(conversationId, 'call_crash')).toMatchObject({ status: 'executed', autoRevert: true, verification: { outcome: 'regressed', autoRevert: true, autoRevertCallId: 'call_crash-revert' } });
       expect(await storage.approvals.get(conversationId, 'call_crash-revert')).toMatchObject({ status: 'executed', automatic: true, undoOf: 'call_crash', tool: 'k8s_set_image', verification: { outcome: 'verified' } });
-    } finally {
-      await storage.close();
-    }
+    });
   }, 300_000);
 });
