@@ -1,120 +1,30 @@
 /**
  * One run of the workflow: wires the run's stop signal to the bus, publishes events (with timestamp,
- * conversation_id and run_id) and folds them into the conversation's timeline, invokes the graph, names the
- * conversation, and always ends with exactly one `completed` event. Persistence happens here, on the producer
- * side, so a client that disconnects (or a failed approval stream) loses nothing. A storage failure during the run
- * (a timeline, approval or checkpoint write the database refuses) ends it with `workflow.error` + `completed(error)`
- * (what it says: run-failure.ts): a client must never be left with heartbeats and no end.
+ * conversation_id and run_id) and folds them into the conversation's timeline (run-timeline.ts), invokes the graph,
+ * names the conversation (run-title.ts), and always ends with exactly one `completed` event. Persistence happens here,
+ * on the producer side, so a client that disconnects (or a failed approval stream) loses nothing. A storage failure
+ * during the run (a timeline, approval or checkpoint write the database refuses) ends it with `workflow.error` +
+ * `completed(error)` (what it says: run-failure.ts): a client must never be left with heartbeats and no end.
  */
 import { gateLogLineOfEvent } from '../../domain/tool-calls/gate-log-lines.ts';
 import { traceRun } from '../../platform/observability/tracing/spans.ts';
 import { GraphRecursionError, isGraphBubbleUp } from '@langchain/langgraph/web';
-import type { AgentEvent, AgentEventPayload, AgentEventType, CompletedStatus, TimelineEntry } from '@skyflo/protocol';
+import type { AgentEvent, AgentEventPayload, AgentEventType, CompletedStatus } from '@skyflo/protocol';
 import type { ModelMessage } from 'ai';
-import type { AgentGraph } from '../graph/build-graph.ts';
-import type { Emit, GraphDeps, RunContext } from '../graph/run-context.ts';
+import type { Emit, RunContext } from '../graph/run-context.ts';
 import type { AgentStateValue } from '../graph/state.ts';
 import { runInput } from '../graph/run-input.ts';
-import { affectsTimeline, applyEventToTimeline } from '../../domain/timeline/apply-event.ts';
-import type { ApprovalRecord, EventBus, Storage } from '../../platform/ports/index.ts';
+import type { Storage } from '../../platform/ports/index.ts';
 import { busFailureEvent, isStorageError, storageFailureEvent } from './run-failure.ts';
-import { fallbackTitle, generateTitle } from './generate-title.ts';
 import { createSecretScrubber } from '../graph/scrub-secrets.ts';
-import type { Runbooks } from '../runbooks/create-runbooks.ts';
-import type { IncidentMemory } from '../incident-memory/incident-memory.ts';
 import { claimDecidedAtStart, releaseUnusedClaim } from '../../domain/tool-calls/execute/execution-claim.ts';
 import { runEndedReason, userStopCause } from '../../domain/tool-calls/core/gate-tools.ts';
+import type { RunAgentWith, RunInput, RunResult } from './run-agent-types.ts';
+import { createRunTimeline, defaultTimelineFlushMs } from './run-timeline.ts';
+import { createRunTitle } from './run-title.ts';
 
-export interface RunAgentDeps extends Omit<GraphDeps, 'approvals' | 'checkpointer'> {
-  storage: Storage;
-  bus: EventBus;
-  logger?: { error(object: unknown, message?: string): void; warn(object: unknown, message?: string): void; info(object: unknown, message?: string): void };
-  /**
-   * Sees every event of every run after it is scrubbed (the audit trail's tool-call records, metrics). Must not
-   * throw or block: it is called synchronously on the run's hot path.
-   */
-  observeEvent?: (event: AgentEvent) => void;
-  /** told of a write the storage refused during a run (a full disk is remembered for /health: storage/disk-full.ts) */
-  onStorageFailure?: (error: unknown) => void;
-  /** override of defaultTimelineFlushMs (tests) */
-  timelineFlushMs?: number;
-  /** the team's runbooks matching a chat's message, fenced for the system prompt (runbooks/create-runbooks.ts) */
-  runbooks?: Pick<Runbooks, 'contextFor'>;
-  /** issue 81: the requester's resolved past incidents like this message, fenced for the system prompt */
-  incidentMemory?: Pick<IncidentMemory, 'contextFor'>;
-}
-
-/** What one run needs: the service's dependencies plus the graph it compiled once (graph/build-graph.ts). */
-export type RunAgentWith = RunAgentDeps & { graph: AgentGraph };
-
-export interface RunInput {
-  runId: string;
-  conversationId: string;
-  /** the new user message (chat); absent when resuming after an approval decision */
-  userMessage?: string;
-  /** generate a title when the conversation has none */
-  wantsTitle: boolean;
-  /** the approval decided just before this run (saves the gate re-reading the row it was returned by) */
-  decided?: ApprovalRecord;
-  /** the conversation's owner, shown as the requester of the calls this run proposes */
-  requester: { id: string; email?: string; alert?: string; /** issue 81: a scheduled check's run (read-only ones propose nothing) */ schedule?: { name: string; readOnly: boolean } };
-  /** who decided the approval that started this run */
-  approver?: RunContext['approver'];
-  /** the conversation's cluster, the requester's scope and the prompt naming them (issue 22) */
-  cluster?: string;
-  scope?: RunContext['scope'];
-  clusterPrompt?: string;
-  /**
-   * A storage write that belongs to the run but precedes the graph (the chat's user entry in the timeline); it runs
-   * inside the run, so its failure ends the run with `workflow.error` + `completed(error)` like any other.
-   */
-  prepare?: () => Promise<void>;
-  /**
-   * Issue 21 (Undo): history and calls added to the conversation's state before the graph runs, so the engine's own
-   * proposal (the inverse of an executed call) goes through the gate like any call: previewed, recorded, awaiting.
-   */
-  inject?: { messages: ModelMessage[]; pendingTools: AgentStateValue['pendingTools'] };
-  /**
-   * Frees the conversation's claim (storage.runs). Called once the run's work and timeline are done, just before its
-   * final `completed` is sent: a client that approves the moment it sees `completed{awaiting_approval}` (or chats on
-   * at `completed`) must find the conversation free, not be refused with RUN_IN_PROGRESS (issue 32 item 4). Not
-   * called for the early `completed(stopped)`: the stopped graph is still unwinding and checkpointing then.
-   * `finishedByTimelineWrite`: the run's last timeline write already marked it finished, in the same statement
-   * (storage.conversations.updateTimelineAndFinishRun); the claim is only to be recorded as released.
-   */
-  release?: (finishedByTimelineWrite?: boolean) => Promise<void>;
-}
-
-export interface RunResult {
-  status: CompletedStatus;
-  awaitingApproval: boolean;
-  /**
-   * The database refused a write of the run (a timeline write may be lost): the conversation's cards are settled from
-   * the approval rows once the database takes writes again (conversation-runs.ts).
-   */
-  timelineIncomplete?: boolean;
-}
-
-/**
- * Timeline events that complete what the client already shows (a metric, the finished text it streamed, the usage,
- * the approval it just sent): persisted with the run's next write, or after defaultTimelineFlushMs at the latest, instead of
- * costing a write of their own. A reload in between still shows them: it replays the run's events from the bus.
- */
-const persistLater: ReadonlySet<AgentEventType> = new Set<AgentEventType>(['ttft', 'generation.complete', 'thinking.complete', 'token.usage', 'tools.pending', 'tool.approved']);
-
-/** At most this long (ms) between a persistLater event and its write (a crash loses at most this much). */
-export const defaultTimelineFlushMs = 1000;
-
-function assistantTextOf(messages: ModelMessage[]): string {
-  for (let index = messages.length - 1; index >= 0; index -= 1) {
-    const message = messages[index]!;
-    if (message.role !== 'assistant') continue;
-    if (typeof message.content === 'string') return message.content;
-    const text = message.content.filter((part) => part.type === 'text').map((part) => (part as { text: string }).text).join('');
-    if (text) return text;
-  }
-  return '';
-}
+export type { RunAgentDeps, RunAgentWith, RunInput, RunResult } from './run-agent-types.ts';
+export { defaultTimelineFlushMs } from './run-timeline.ts';
 
 /** What the conversation's earlier turns cost, from the usage its timeline keeps (for AGENT_TOKEN_BUDGET). */
 async function tokensSpent(storage: Storage, conversationId: string): Promise<number> {
@@ -160,77 +70,16 @@ async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunR
       ...(extra.failure ? { error: extra.failure } : {}),
     };
   };
-  // Timeline writes are serialised per run and never block token streaming; `completed` waits for them.
-  // Events that arrive while a write is in flight are folded into the NEXT write together: one read-modify-write
-  // transaction per burst instead of one per event. Why it matters: on PGlite every statement is a round trip to the
-  // one database thread, which serialises all runs; a write costs five (begin, read, update, mirror, end), and on a
-  // busy machine 100 runs starting together waited seconds for them (P2). So the events that only complete what the
-  // user already sees (see persistLater) wait up to defaultTimelineFlushMs for the next write instead of making their own;
-  // a tool's progress, an error and `completed` write at once, taking everything queued. The write starts a
-  // macrotask later, so the query the run issues right after emitting (e.g. claiming an approved call before
-  // tool.executing) is not queued behind it.
-  let persisted: Promise<unknown> = Promise.resolve();
-  let queued: AgentEvent[] = [];
-  let writeScheduled = false;
-  let flushTimer: NodeJS.Timeout | undefined;
-  // Set at `completed`: the write that takes the last events also releases the conversation, in one statement.
-  let finishRunOnNextWrite = false;
-  let finishedByTimelineWrite = false;
-  const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
-  const flushTimeline = (): Promise<unknown> => {
-    clearTimeout(flushTimer);
-    flushTimer = undefined;
-    if (writeScheduled || queued.length === 0) return persisted;
-    writeScheduled = true;
-    persisted = persisted
-      .then(nextMacrotask)
-      .then(() => {
-        writeScheduled = false;
-        const batch = queued;
-        queued = [];
-        if (batch.length === 0) return undefined;
-        const change = (timeline: TimelineEntry[]) => batch.reduce(applyEventToTimeline, timeline);
-        const finishing = finishRunOnNextWrite && storage.conversations.updateTimelineAndFinishRun;
-        finishRunOnNextWrite = false;
-        if (!finishing) return storage.conversations.updateTimeline(input.conversationId, change);
-        return storage.conversations.updateTimelineAndFinishRun!(input.conversationId, change, input.runId).then(() => void (finishedByTimelineWrite = true));
-      })
-      // A lost timeline write would leave the conversation silently incomplete: the run ends and says so instead.
-      .catch(failStorage);
-    return persisted;
-  };
-  const persist = (event: AgentEvent) => {
-    if (!affectsTimeline(event)) return;
-    queued.push(event);
-    if (!persistLater.has(event.type)) {
-      void flushTimeline();
-      return;
-    }
-    // The first-token time is a metric for the end of the run: it never starts a write (nor the timer) of its own.
-    if (event.type !== 'ttft' && !writeScheduled && !flushTimer) {
-      flushTimer = setTimeout(() => void flushTimeline(), deps.timelineFlushMs ?? defaultTimelineFlushMs);
-      flushTimer.unref();
-    }
-  };
-
-  // The title is asked for as soon as the first answer text exists, in parallel with the rest of the run.
-  const wantsTitle = input.wantsTitle && deps.config.titleGeneration && input.userMessage !== undefined;
-  let titlePromise: Promise<string | undefined> | undefined;
-  const startTitle = (assistantText: string) =>
-    generateTitle({ model: deps.llm.model, userMessage: input.userMessage!, assistantText, timeoutMs: deps.config.titleTimeoutMs, signal: controller.signal }).catch(
-      () => undefined,
-    );
+  const timeline = createRunTimeline({ storage, conversationId: input.conversationId, runId: input.runId, flushMs: deps.timelineFlushMs ?? defaultTimelineFlushMs, onWriteFailure: failStorage });
+  const title = createRunTitle(deps, input, controller.signal);
 
   const scrubSecrets = createSecretScrubber(deps.llm.secrets ?? []);
 
   async function emit<T extends AgentEventType>(type: T, payload: AgentEventPayload<T>, options: { early?: boolean } = {}): Promise<void> {
     if (type === 'completed' && completedSent) return;
-    if (wantsTitle && !titlePromise && type === 'generation.complete') {
-      const content = (payload as unknown as AgentEventPayload<'generation.complete'>).content;
-      if (content) titlePromise = startTitle(content);
-    }
+    if (title.wanted && type === 'generation.complete') title.askFromAnswer((payload as unknown as AgentEventPayload<'generation.complete'>).content);
     const event = scrubSecrets({ conversation_id: input.conversationId, ...payload, type, timestamp: Date.now(), run_id: input.runId }) as unknown as AgentEvent;
-    persist(event);
+    timeline.persist(event);
     try {
       deps.observeEvent?.(event);
     } catch (error) {
@@ -245,11 +94,11 @@ async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunR
       // Normally the timeline is complete before the client is told the run is over (it may reload it at once),
       // and the conversation is free for its next chat or decision.
       if (!options.early) {
-        finishRunOnNextWrite = input.release !== undefined;
-        await flushTimeline();
+        timeline.finishRunOnNextWrite = input.release !== undefined;
+        await timeline.flush();
         // no write took it (nothing was left to write): the release is a statement of its own
-        finishRunOnNextWrite = false;
-        await input.release?.(finishedByTimelineWrite).catch((error: unknown) => deps.logger?.error({ err: error, runId: input.runId }, 'could not release the conversation before completed; retried when the run ends'));
+        timeline.finishRunOnNextWrite = false;
+        await input.release?.(timeline.finishedByTimelineWrite).catch((error: unknown) => deps.logger?.error({ err: error, runId: input.runId }, 'could not release the conversation before completed; retried when the run ends'));
       }
     }
     try {
@@ -403,17 +252,11 @@ async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunR
   }
 
   try {
-    let pending = titlePromise;
-    // No answer text streamed (e.g. the first turn only called tools): name it from the user's message now.
-    if (!pending && wantsTitle && status === 'completed') pending = startTitle(assistantTextOf(finalState?.messages ?? []));
-    // Stopped or failed before its first answer (issue 37): no model call, the first words of the user's message, so
-    // the conversation is not left as "New conversation" in the history and search.
-    else if (!pending && wantsTitle) pending = Promise.resolve(fallbackTitle(input.userMessage!));
-    const title = await pending;
+    const named = await title.atEnd(status, finalState?.messages);
     // A stopped run still names its conversation: a title asked of the model when the stop came falls back to the
     // user's words (generateTitle catches the abort).
-    if (title && (await storage.conversations.setTitleIfEmpty(input.conversationId, title))) {
-      await emit('conversation.title.generated', { conversation_id: input.conversationId, title } as AgentEventPayload<'conversation.title.generated'>);
+    if (named && (await storage.conversations.setTitleIfEmpty(input.conversationId, named))) {
+      await emit('conversation.title.generated', { conversation_id: input.conversationId, title: named } as AgentEventPayload<'conversation.title.generated'>);
     }
   } catch (error) {
     deps.logger?.error({ err: error, runId: input.runId }, 'title generation failed');
@@ -421,7 +264,7 @@ async function runAgentTraced(deps: RunAgentWith, input: RunInput): Promise<RunR
 
   try {
     await emit('completed', completedPayload(status, { awaitingApproval, failure }));
-    await flushTimeline();
+    await timeline.flush();
   } finally {
     await unsubscribeStop().catch(() => {});
   }

@@ -1,5 +1,5 @@
 /**
- * What the decision (agent/create-agent-service.ts prepareDecision) and the pending list need from passkeys: whether
+ * What the decision (agent/prepare-decision.ts) and the pending list need from passkeys: whether
  * approving a call needs one (and where to approve it with one), and the check of an assertion.
  */
 import type { ApprovalWebauthn, DeviceSignature } from '@skyflo/protocol';

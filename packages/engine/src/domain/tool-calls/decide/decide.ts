@@ -1,6 +1,6 @@
 /**
  * Deciding one proposed tool call: ONE ordered list of small pure rules, the first refusal wins. Both questions about
- * a decision ask it — POST /agent/approvals/:call_id (agent/create-agent-service.ts prepareDecision) to refuse a
+ * a decision ask it — POST /agent/approvals/:call_id (agent/prepare-decision.ts) to refuse a
  * decision, and GET /approvals/pending to say `can_decide` and `cannot_decide_reason` — so the queue can never offer a
  * call the decision then refuses (issue 31 item 15: an approver limited to cluster alpha was offered a call on beta).
  *

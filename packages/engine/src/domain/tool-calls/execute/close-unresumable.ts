@@ -3,7 +3,7 @@
  * it pauses, and saves the turn it paused at (the checkpoint) only as it ends; one killed in between (a replica lost,
  * the database gone) leaves rows awaiting that no run can pick up: an approval would start a run with nothing to
  * resume ("messages must not be empty") and leave the approved call without an outcome. A decision on such a call is
- * refused before it is accepted (409 RUN_NOT_RESUMABLE, agent/create-agent-service.ts), and every awaiting call of the
+ * refused before it is accepted (409 RUN_NOT_RESUMABLE, agent/prepare-decision.ts), and every awaiting call of the
  * conversation that is not in its saved turn is closed here as cancelled, saying why, so none is left waiting (and
  * blocking the conversation's next message) for ever.
  */
