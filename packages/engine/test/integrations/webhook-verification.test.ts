@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
+import { newTestPglite } from '../support/test-databases.ts';
 import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
@@ -66,8 +67,7 @@ spec:
   mcp = await startMcpHttpServer({ port: 0, authToken: 'engine-mcp-token', settings: { kubeconfigPath: kubeconfig, kubectlPath } });
   tools = createToolGateway({ url: mcp.url, authToken: 'engine-mcp-token' });
   sim = await startLlmSim({ port: 0 });
-  lite = new PGlite();
-  await lite.waitReady;
+  lite = await newTestPglite();
   engine = await startTestEngine({ lite, tools, llm: simModel(sim), env: { TITLE_GENERATION_ENABLED: 'false', VERIFY_TIMEOUT_SECONDS: '60', VERIFY_HOLD_SECONDS: '1' } });
   receiver = createServer((request, response) => {
     const chunks: Buffer[] = [];
