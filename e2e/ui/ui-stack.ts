@@ -5,6 +5,7 @@
  * Debian Chromium driven by playwright-core. No user exists: the first test creates the admin in the page.
  */
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -61,7 +62,7 @@ export async function sharedUiBuild(ownDir: string): Promise<string> {
   }
   const built = path.join(runDir, 'ui-dist');
   if (existsSync(path.join(built, 'index.html'))) return built;
-  const building = `${built}.building-${process.pid}`;
+  const building = `${built}.building-${process.pid}-${randomUUID()}`;
   await buildUi(building);
   try {
     renameSync(building, built);
