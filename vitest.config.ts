@@ -34,6 +34,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
+          // a folder of the run's own where the first browser suite builds the Command Center bundle the others serve
+          globalSetup: ['./e2e/ui/shared-ui-build-setup.ts'],
           include: ['packages/*/test/**/*.test.ts', 'testkit/**/*.test.ts', 'e2e/**/*.test.ts', 'evals/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
           exclude: ['**/node_modules/**', imageTest, ...unitTests],
         },

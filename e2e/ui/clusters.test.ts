@@ -17,7 +17,7 @@ import { startTwoClusters, type TwoClusters } from '@skyflo/testkit/two-clusters
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ADMIN, artifactsDir, buildUi, chromiumArgs, registerAndSignIn, screenshotOnFailure, type UiStack } from './ui-stack.ts';
+import { ADMIN, artifactsDir, chromiumArgs, registerAndSignIn, screenshotOnFailure, sharedUiBuild, type UiStack } from './ui-stack.ts';
 
 const docsDir = path.join(repoRoot, 'packages', 'ui', 'docs');
 
@@ -55,8 +55,8 @@ async function saveDocScreenshot(locator: ReturnType<Page['locator']>, name: str
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'skyflo-ui-clusters-'));
-  const uiDir = path.join(dir, 'ui-dist');
-  [clusters, llm] = await Promise.all([startTwoClusters(dir, { startDelayMs: 20, readinessDelayMs: 50 }), startLlmSim({ port: 0 }), buildUi(uiDir)]);
+  let uiDir: string;
+  [clusters, llm, uiDir] = await Promise.all([startTwoClusters(dir, { startDelayMs: 20, readinessDelayMs: 50 }), startLlmSim({ port: 0 }), sharedUiBuild(path.join(dir, 'ui-dist'))]);
   ({ staging, prod } = clusters);
   engine = await createEngine(
     loadConfig({ PORT: '0', SKYFLO_DATA_DIR: path.join(dir, 'data'), LLM_MODEL: 'openai-compatible/sim-model', LLM_HOST: llm.url, LLM_RETRY_BASE_DELAY_MS: '10', KUBECONFIG: clusters.kubeconfig, SKYFLO_CLUSTER_LABELS: 'prod-eu=prod,staging=staging', TITLE_GENERATION_ENABLED: 'false', UI_DIST_DIR: uiDir, LOG_LEVEL: 'silent' }),

@@ -12,7 +12,7 @@ import { repoRoot } from '@skyflo/testkit/tools';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { phoneProblems } from './phone-checks.ts';
-import { ADMIN, artifactsDir, buildUi, chromiumArgs } from './ui-stack.ts';
+import { ADMIN, artifactsDir, chromiumArgs, sharedUiBuild } from './ui-stack.ts';
 
 const noKubeconfig = /No kubeconfig found: \S+\/\.kube\/config does not exist, KUBECONFIG and --kubeconfig are unset, and this is not a pod \(KUBERNETES_SERVICE_HOST is unset\)\. Pass --kubeconfig <file>, set KUBECONFIG, or run in a pod with a service account\./;
 const sandboxPointer = /`npm run sandbox`/;
@@ -25,8 +25,7 @@ let browser: Browser | undefined;
 
 beforeAll(async () => {
   directory = mkdtempSync(path.join(tmpdir(), 'skyflo-no-kubeconfig-'));
-  const uiDir = path.join(directory, 'ui');
-  await buildUi(uiDir);
+  const uiDir = await sharedUiBuild(path.join(directory, 'ui'));
   // a home of its own (no ~/.kube/config), and none of KUBECONFIG, KUBERNETES_SERVICE_HOST or MCP_SERVER_URL; a model
   // is configured (never asked: nothing is sent), so the cluster is what stops the chat
   child = spawn(process.execPath, [path.join(repoRoot, 'packages/cli/bin/skyflo.mjs'), 'serve', '--port', '0'], {

@@ -1,11 +1,12 @@
 /**
- * What the Command Center browser tests run against: the UI built by this test run (into its own directory, so
- * parallel files never race on packages/ui/dist), a real engine from createEngine serving it (PGlite, the embedded
+ * What the Command Center browser tests run against: the UI built by this test run (into a folder of the run's own, so
+ * it never races on packages/ui/dist, and once for all of the run's browser suites: sharedUiBuild), a real engine from createEngine serving it (PGlite, the embedded
  * MCP server on kube-sim's kubeconfig), llm-sim as the model, kube-sim with a `web` deployment, and headless
  * Debian Chromium driven by playwright-core. No user exists: the first test creates the admin in the page.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -45,6 +46,34 @@ export async function buildUi(outDir: string): Promise<void> {
   await run(process.execPath, [path.join(repoRoot, 'packages', 'ui', 'scripts', 'build-ui.mjs'), '--out-dir', outDir], { cwd: repoRoot });
 }
 
+/**
+ * The Command Center bundle of this test run, built by `npm run build:ui`'s script (build-ui.mjs) the first time a
+ * suite asks, into the run's folder (shared-ui-build-setup.ts), and served read-only by every browser suite after it:
+ * one build per run instead of one per suite. A build is made beside its final name and renamed into place, so a suite
+ * never serves half a bundle; two suites that start at once may both build, and the second rename loses and is thrown
+ * away. Outside that setup (another vitest config, or a benchmark) the caller builds its own, as before.
+ */
+export async function sharedUiBuild(ownDir: string): Promise<string> {
+  // (the benchmarks start this stack outside vitest: no run to share with)
+  const runDir = process.env['VITEST'] ? (await import('vitest')).inject('sharedUiBuildDir') : undefined;
+  if (!runDir) {
+    await buildUi(ownDir);
+    return ownDir;
+  }
+  const built = path.join(runDir, 'ui-dist');
+  if (existsSync(path.join(built, 'index.html'))) return built;
+  const building = `${built}.building-${process.pid}-${randomUUID()}`;
+  await buildUi(building);
+  try {
+    renameSync(building, built);
+  } catch (error) {
+    // another suite's build got there first: serve that one (the same sources, the same bundle)
+    if (!existsSync(path.join(built, 'index.html'))) throw error;
+    rmSync(building, { recursive: true, force: true });
+  }
+  return built;
+}
+
 export interface UiStackOptions {
   colorScheme?: 'light' | 'dark';
   /**
@@ -58,12 +87,11 @@ export interface UiStackOptions {
 
 export async function startUiStack(options: UiStackOptions = {}): Promise<UiStack> {
   const dir = mkdtempSync(path.join(tmpdir(), 'skyflo-ui-e2e-'));
-  const uiDir = path.join(dir, 'ui-dist');
   const kubeconfig = path.join(dir, 'kubeconfig');
-  const [kube, llm] = await Promise.all([
+  const [kube, llm, uiDir] = await Promise.all([
     startKubeSim({ port: 0, kubeconfigPath: kubeconfig, settings: { startDelayMs: 20, readinessDelayMs: 50 } }),
     startLlmSim({ port: 0 }),
-    buildUi(uiDir),
+    sharedUiBuild(path.join(dir, 'ui-dist')),
   ]);
   const kubectl = async (...args: string[]) =>
     (await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: path.join(dir, 'kube-cache') } })).stdout.trim();

@@ -24,8 +24,14 @@ const timeoutMs = 8 * 60_000;
 const testTimeout = 45 * 60_000;
 const fixtures = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures');
 
-/** The suite's tasks have no controller that sets a change back: a 1 s verification hold (default 5) saves CI minutes. */
-const evalEnv = { ...process.env, VERIFY_HOLD_SECONDS: '1' };
+/**
+ * The suite's tasks have no controller that sets a change back: a 1 s verification hold (default 5) saves CI minutes.
+ * No task's script or check reads a verification's outcome, and kube-sim's workloads here are ready within a second or
+ * two: a change that is never verified is the only one that waits the whole VERIFY_TIMEOUT_SECONDS, and one task's
+ * is (crashloop-bad-env: a StatefulSet does not replace a pod that never became ready, so the patch's verification
+ * times out before the script deletes the pod). 30 s instead of the default 120 took that task from ~135 s to ~45 s.
+ */
+const evalEnv = { ...process.env, VERIFY_HOLD_SECONDS: '1', VERIFY_TIMEOUT_SECONDS: '30' };
 
 describe.concurrent('eval suite on llm-sim', () => {
   it('passes every task: competent scripts, and the adversarial suite with the obeying model', async () => {

@@ -95,7 +95,7 @@ export async function sendAnthropicMessage(options: AnthropicOptions): Promise<v
 }
 
 /** Anthropic's SSE event sequence: message_start, content blocks (start/delta/stop), message_delta, message_stop. */
-export async function streamAnthropicMessage(options: AnthropicOptions & { dropAfterChunks?: number }): Promise<void> {
+export async function streamAnthropicMessage(options: AnthropicOptions & { dropAfterChunks?: number; held?: () => Promise<void> | undefined }): Promise<void> {
   const { response, plan, signal } = options;
   let eventsSent = 0;
   const send = (type: string, data: Record<string, unknown>) => {
@@ -106,7 +106,7 @@ export async function streamAnthropicMessage(options: AnthropicOptions & { dropA
     response.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
     eventsSent += 1;
   };
-  const pacer = await openEventStream(response, options.dropAfterChunks, plan, signal);
+  const pacer = await openEventStream(response, options.dropAfterChunks, plan, signal, options.held);
   send('message_start', {
     message: { id: randomId('msg_'), type: 'message', role: 'assistant', model: options.model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usageJson(options.usage), output_tokens: 1 } },
   });

@@ -17,7 +17,7 @@ export class ConnectionDropped extends Error {}
  * Starts the event stream both APIs answer with (or drops the connection before any byte when told to drop after 0
  * chunks), waits the reply's first-token delay and returns the pacer for its tokens.
  */
-export async function openEventStream(response: ServerResponse, dropAfterChunks: number | undefined, plan: Pick<ReplyPlan, 'delayMs' | 'tokenDelayMs'>, signal: AbortSignal) {
+export async function openEventStream(response: ServerResponse, dropAfterChunks: number | undefined, plan: Pick<ReplyPlan, 'delayMs' | 'tokenDelayMs'>, signal: AbortSignal, held?: () => Promise<void> | undefined) {
   if (dropAfterChunks === 0) {
     response.socket?.destroy();
     throw new ConnectionDropped();
@@ -25,7 +25,7 @@ export async function openEventStream(response: ServerResponse, dropAfterChunks:
   response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
   response.flushHeaders();
   await wait(plan.delayMs, signal);
-  return createPacer(plan.tokenDelayMs, signal);
+  return createPacer(plan.tokenDelayMs, signal, held);
 }
 
 export function openAiUsage(usage: Usage) {
@@ -77,7 +77,7 @@ export async function sendChatCompletion(options: ChatCompletionOptions): Promis
 }
 
 /** Streaming `chat.completion.chunk` SSE in the order OpenAI sends it, ending with `data: [DONE]`. */
-export async function streamChatCompletion(options: ChatCompletionOptions & { includeUsage: boolean; dropAfterChunks?: number }): Promise<void> {
+export async function streamChatCompletion(options: ChatCompletionOptions & { includeUsage: boolean; dropAfterChunks?: number; held?: () => Promise<void> | undefined }): Promise<void> {
   const { response, plan, signal } = options;
   const id = randomId('chatcmpl-');
   const created = Math.floor(Date.now() / 1000);
@@ -106,7 +106,7 @@ export async function streamChatCompletion(options: ChatCompletionOptions & { in
       }),
     );
 
-  const pacer = await openEventStream(response, options.dropAfterChunks, plan, signal);
+  const pacer = await openEventStream(response, options.dropAfterChunks, plan, signal, options.held);
   chunk({ role: 'assistant', content: '', refusal: null });
   for (const piece of plan.reasoningPieces) {
     await pacer.next();

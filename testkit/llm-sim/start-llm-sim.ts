@@ -32,6 +32,13 @@ export interface LlmSim {
   setScript(script: LlmScript | string): void;
   /** Empties the calls log, restarts the sequence and `once` rules, and optionally swaps the script. */
   reset(script?: LlmScript | string): void;
+  /**
+   * Streamed replies send no further token (text, reasoning or tool-call chunk) until releaseStreams(): a test holds an
+   * answer mid-stream while it breaks something, instead of hoping a slow stream outlasts the breaking.
+   */
+  holdStreams(): void;
+  /** Held streams go on at their own pace from where they stopped. */
+  releaseStreams(): void;
   close(): Promise<void>;
 }
 
@@ -53,6 +60,8 @@ export async function startLlmSim(options: LlmSimOptions = {}): Promise<LlmSim> 
   const promptCache = createPromptCache();
   // Every in-flight request can be aborted by close(): hang mode and slow streams must not keep the process alive.
   const inFlight = new Set<AbortController>();
+  let hold: { promise: Promise<void>; release: () => void } | undefined;
+  const held = () => hold?.promise;
 
   const applyScript = (next: LlmScript | string) => {
     script = loadLlmScript(next);
@@ -141,12 +150,12 @@ export async function startLlmSim(options: LlmSimOptions = {}): Promise<LlmSim> 
     call.usage = { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, cachedTokens: usage.cachedTokens };
     const model = request.model || script.models[0] || 'sim-model';
     if (protocol === 'anthropic') {
-      if (request.stream) await streamAnthropicMessage({ response, plan, model, usage, signal, dropAfterChunks });
+      if (request.stream) await streamAnthropicMessage({ response, plan, model, usage, signal, dropAfterChunks, held });
       else await sendAnthropicMessage({ response, plan, model, usage, signal });
       return;
     }
     const shared = { response, plan, model, usage, reasoningField: script.reasoningField, signal };
-    if (request.stream) await streamChatCompletion({ ...shared, includeUsage: request.includeUsage, dropAfterChunks });
+    if (request.stream) await streamChatCompletion({ ...shared, includeUsage: request.includeUsage, dropAfterChunks, held });
     else await sendChatCompletion(shared);
   };
 
@@ -221,7 +230,19 @@ export async function startLlmSim(options: LlmSimOptions = {}): Promise<LlmSim> 
       sequence = 0;
       promptCache.clear();
     },
+    holdStreams() {
+      if (hold) return;
+      let release!: () => void;
+      const promise = new Promise<void>((resolve) => (release = resolve));
+      hold = { promise, release };
+    },
+    releaseStreams() {
+      hold?.release();
+      hold = undefined;
+    },
     async close() {
+      hold?.release();
+      hold = undefined;
       for (const controller of inFlight) controller.abort(new Error('llm-sim closed'));
       await listener.close();
     },

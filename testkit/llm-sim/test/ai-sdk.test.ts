@@ -1,6 +1,6 @@
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { generateText, jsonSchema, streamText, tool, type ModelMessage } from 'ai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startLlmSim, type LlmSim } from '../index.ts';
 
 // The real Vercel AI SDK provider is the client: if the sim's wire format drifts from OpenAI's, these tests fail.
@@ -173,6 +173,27 @@ describe('llm-sim with the AI SDK openai-compatible provider', () => {
     const result = await generateText({ model: modelFor(sim), prompt: 'go', maxOutputTokens: 5 });
     expect(result.finishReason).toBe('length');
     expect(result.usage.outputTokens).toBe(5);
+  });
+
+  it('holds streamed replies until released (holdStreams), then sends the rest of the answer intact', async () => {
+    sim.setScript({ rules: [{ reply: { text: 'one two three four five six' } }] });
+    const order: string[] = [];
+    sim.holdStreams();
+    const result = streamText({ model: modelFor(sim), prompt: 'count' });
+    const reading = (async () => {
+      let text = '';
+      for await (const delta of result.textStream) {
+        if (!text) order.push('first token');
+        text += delta;
+      }
+      return text;
+    })();
+    // the request has arrived and its stream is open, but held: no token comes before the release
+    await vi.waitFor(() => expect(sim.calls).toHaveLength(1));
+    order.push('released');
+    sim.releaseStreams();
+    expect(await reading).toBe('one two three four five six');
+    expect(order).toEqual(['released', 'first token']);
   });
 
   it('lists the configured models and checks the API key when one is set', async () => {

@@ -7,6 +7,7 @@
  * it is logged out.
  */
 import { PGlite } from '@electric-sql/pglite';
+import { newTestPglite } from '../support/test-databases.ts';
 import { decodeJwt, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cookieFrom, startTestEngine, type TestEngine } from '../support/test-engine.ts';
@@ -26,8 +27,7 @@ const forge = (claims: Record<string, unknown>, subject: string) =>
 const readAudit = (token: string) => engine.request({ method: 'GET', url: '/api/v1/audit', token });
 
 beforeAll(async () => {
-  lite = new PGlite();
-  await lite.waitReady;
+  lite = await newTestPglite();
   engine = await startTestEngine({ lite, env: { JWT_SECRET: LEAKED_SECRET } });
   const adminToken = await engine.signUp('admin@example.com');
   adminId = (await engine.request({ method: 'GET', url: '/api/v1/auth/me', token: adminToken })).json().id;

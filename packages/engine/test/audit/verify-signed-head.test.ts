@@ -4,6 +4,7 @@
  * be checked with a POST. GET ?signed_head= is the same check, with the same answer and the same refusals.
  */
 import { PGlite } from '@electric-sql/pglite';
+import { newTestPglite } from '../support/test-databases.ts';
 import { auditVerifySignedHeadResponseSchema } from '@skyflo/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from '../support/test-engine.ts';
@@ -19,8 +20,7 @@ const post = (signedHead: string, token = admin) => engine.request({ method: 'PO
 const getSigned = (signedHead: string, token = admin) => get(`/audit/verify?signed_head=${encodeURIComponent(signedHead)}`, token);
 
 beforeAll(async () => {
-  lite = new PGlite();
-  await lite.waitReady;
+  lite = await newTestPglite();
   engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false' } });
   admin = await engine.signUp('admin@example.com');
   head = (await get('/audit/head')).json() as typeof head;

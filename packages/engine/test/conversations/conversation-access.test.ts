@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
+import { newTestPglite } from '../support/test-databases.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { conversationAccess, type AccessGrant, type ApprovalPolicyName, type ConversationAction } from '../../src/domain/tool-calls/decide/conversation-access.ts';
 import type { Role } from '../../src/platform/ports/index.ts';
@@ -49,7 +50,7 @@ afterAll(async () => {
 
 describe.each(['self', 'approver'] as const)('every surface follows the rule (APPROVAL_POLICY=%s)', (policy) => {
   it('conversation routes, pending approvals and the agent API agree with conversationAccess for each role', { timeout: 120_000 }, async () => {
-    const lite = new PGlite();
+    const lite = await newTestPglite();
     const engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false', APPROVAL_POLICY: policy, ...(policy === 'approver' ? { APPROVAL_FOUR_EYES: 'true' } : {}) } });
     engines.push({ engine, lite });
     const call = (token: string, method: 'GET' | 'POST' | 'PATCH', url: string, payload?: Record<string, unknown>) =>

@@ -4,6 +4,7 @@
  * lifted on the second, the first approves and runs again. Only admins switch it (audited).
  */
 import { PGlite } from '@electric-sql/pglite';
+import { newTestPglite } from '../support/test-databases.ts';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import type { LightMyRequestResponse } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -32,8 +33,7 @@ const chat = async (engine: TestEngine, who: string, content: string) => {
 
 beforeAll(async () => {
   sim = await startLlmSim({ port: 0 });
-  lite = new PGlite();
-  await lite.waitReady;
+  lite = await newTestPglite();
   const env = { TITLE_GENERATION_ENABLED: 'false', APPROVAL_POLICY: 'approver' };
   first = await startTestEngine({ lite, env, llm: simModel(sim) });
   second = await startTestEngine({ lite, env, llm: simModel(sim) });

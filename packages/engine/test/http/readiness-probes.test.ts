@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { newTestPglite } from '../support/test-databases.ts';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { startServeProcess, startThrowawayPostgres, startThrowawayRedis, type ServeProcess, type ThrowawayPostgres, type ThrowawayRedis } from '@skyflo/testkit/services';
@@ -168,8 +169,7 @@ describe('cluster credentials the API server rejects', () => {
     kube = await startKubeSim({ port: 0, tls: true, kubeconfigPath: kubeconfig });
     // the token was rotated since this kubeconfig was written
     await writeFile(kubeconfig, (await readFile(kubeconfig, 'utf8')).replace(kube.adminToken, 'rotated-away-0123456789'));
-    lite = new PGlite();
-    await lite.waitReady;
+    lite = await newTestPglite();
     rejected = await startTestEngine({ lite, tools: createToolGateway({ embedded: { kubeconfigPath: kubeconfig } }) });
   }, 120_000);
 
@@ -208,8 +208,7 @@ describe('a cluster that is down for everyone', () => {
     // a cluster that was there and is gone: its API server's port refuses every connection
     const gone = await startKubeSim({ port: 0, kubeconfigPath: kubeconfig });
     await gone.close();
-    lite = new PGlite();
-    await lite.waitReady;
+    lite = await newTestPglite();
     engineOfDownCluster = await startTestEngine({ lite, tools: createToolGateway({ embedded: { kubeconfigPath: kubeconfig } }) });
   }, 120_000);
 

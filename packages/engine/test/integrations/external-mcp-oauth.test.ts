@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import { newTestPglite } from '../support/test-databases.ts';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { startOidcProvider, type TestOidcProvider } from '@skyflo/testkit/oidc-provider';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -115,8 +116,7 @@ beforeAll(async () => {
   ({ process: resourceServer, url: serverUrl } = await startResourceServer(provider.issuer, stateFile));
 
   sim = await startLlmSim({ port: 0 });
-  lite = new PGlite();
-  await lite.waitReady;
+  lite = await newTestPglite();
   engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false', PUBLIC_URL: publicUrl }, llm: simModel(sim) });
   replica = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false', PUBLIC_URL: publicUrl }, llm: simModel(sim) });
   admin = await engine.signUp('admin@example.com');
@@ -276,8 +276,7 @@ describe('an MCP server that requires OAuth', () => {
 
 describe('an engine without an https public address', () => {
   it('refuses to start an OAuth sign-in and says PUBLIC_URL must be https', async () => {
-    const plainLite = new PGlite();
-    await plainLite.waitReady;
+    const plainLite = await newTestPglite();
     const plain = await startTestEngine({ lite: plainLite, env: { TITLE_GENERATION_ENABLED: 'false', PUBLIC_URL: 'http://skyflo.internal:8080' } });
     try {
       const token = await plain.signUp('admin@example.com');

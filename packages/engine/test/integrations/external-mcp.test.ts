@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import { newTestPglite } from '../support/test-databases.ts';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readSse, type SseFrame } from '../../src/testing/read-sse.ts';
@@ -72,8 +73,7 @@ async function askToDeploy(version: string) {
 
 beforeAll(async () => {
   sim = await startLlmSim({ port: 0 });
-  lite = new PGlite();
-  await lite.waitReady;
+  lite = await newTestPglite();
   engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false', APPROVAL_POLICY: 'approver', APPROVAL_FOUR_EYES: 'true' }, llm: simModel(sim), resolveHost: resolveScripted });
   admin = await engine.signUp('admin@example.com');
   for (const email of ['ann@example.com', 'zoe@example.com']) {

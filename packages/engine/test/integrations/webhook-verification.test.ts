@@ -6,7 +6,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import { newTestPglite } from '../support/test-databases.ts';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { deploymentYaml } from '@skyflo/testkit/manifests';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -42,8 +43,7 @@ beforeAll(async () => {
   });
   tools = cluster.engineTools();
   sim = await startLlmSim({ port: 0 });
-  lite = new PGlite();
-  await lite.waitReady;
+  lite = await newTestPglite();
   engine = await startTestEngine({ lite, tools, llm: simModel(sim), env: { TITLE_GENERATION_ENABLED: 'false', VERIFY_TIMEOUT_SECONDS: '60', VERIFY_HOLD_SECONDS: '1' } });
   receiver = createServer((request, response) => {
     const chunks: Buffer[] = [];

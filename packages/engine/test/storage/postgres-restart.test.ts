@@ -97,7 +97,7 @@ describe('the database restarts while a run streams', () => {
   it('ends the run with STORAGE_UNAVAILABLE, reports degraded, answers 503 + Retry-After, and recovers by itself', async () => {
     sim.reset({
       rules: [
-        { match: { userContains: 'explain' }, reply: { mode: 'stream', tokens: 2000, tokensPerSecond: 40 } },
+        { match: { userContains: 'explain' }, reply: { mode: 'stream', tokens: 120, tokensPerSecond: 40 } },
         { match: { userContains: 'again' }, reply: 'Back online.' },
       ],
     });
@@ -107,8 +107,12 @@ describe('the database restarts while a run streams', () => {
     let stopping: Promise<void> | undefined;
     for await (const frame of iterateSse(response)) {
       frames.push(frame);
-      // the operator stops the database mid-answer (the first half of `pg_ctl restart -m fast`)
-      if (frame.event === 'token' && frames.filter((seen) => seen.event === 'token').length === 5) stopping = database.stop();
+      // the operator stops the database mid-answer (the first half of `pg_ctl restart -m fast`); the model holds the
+      // rest of its answer until the database is down, so the run goes on streaming without it however long that takes
+      if (frame.event === 'token' && frames.filter((seen) => seen.event === 'token').length === 5) {
+        sim.holdStreams();
+        stopping = database.stop().finally(() => sim.releaseStreams());
+      }
     }
     await stopping;
 

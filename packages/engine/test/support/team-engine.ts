@@ -4,6 +4,7 @@
  * notification stream (the engine listens on 127.0.0.1, port 0).
  */
 import { PGlite } from '@electric-sql/pglite';
+import { newTestPglite } from './test-databases.ts';
 import type { LlmSim } from '@skyflo/testkit/llm-sim';
 import { iterateSse, type SseFrame } from '../../src/testing/read-sse.ts';
 import { simModel, startTestEngine, type TestEngine, type TestEngineOptions } from './test-engine.ts';
@@ -31,8 +32,7 @@ export interface TeamEngine {
 }
 
 export async function startTeamEngine(sim: LlmSim, env: Record<string, string> = {}, options: Pick<TestEngineOptions, 'resolveHost' | 'fakeMcp'> = {}): Promise<TeamEngine> {
-  const lite = new PGlite();
-  await lite.waitReady;
+  const lite = await newTestPglite();
   const engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false', ...env }, llm: simModel(sim), ...options });
   const address = await engine.engine.app.listen({ port: 0, host: '127.0.0.1' });
   const call: TeamEngine['call'] = (token, method, url, payload) => engine.request({ method, url: `/api/v1${url}`, ...(token ? { token } : {}), ...(payload ? { payload } : {}) });

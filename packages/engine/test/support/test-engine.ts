@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { PGlite } from '@electric-sql/pglite';
+import { newTestPglite } from './test-databases.ts';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { createPasswordHasher } from '../../src/app/accounts/password-hasher.ts';
 import { loadConfig, type Environment } from '../../src/platform/config/index.ts';
@@ -93,8 +94,7 @@ export function simEngineFleet(sim: () => { url: string }) {
   const started: Array<{ engine: TestEngine; lite: PGlite }> = [];
   return {
     async start(env: Environment = {}, options: Pick<TestEngineOptions, 'fakeMcp'> = {}): Promise<TestEngine> {
-      const lite = new PGlite();
-      await lite.waitReady;
+      const lite = await newTestPglite();
       const engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false', ...env }, llm: simModel(sim()), ...options });
       started.push({ engine, lite });
       return engine;

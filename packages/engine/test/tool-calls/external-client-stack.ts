@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
+import { newTestPglite } from '../support/test-databases.ts';
 import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
 import { startKubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
@@ -71,8 +72,7 @@ export async function startExternalClientStack(options: { engineEnv?: Record<str
   closers.push(() => engineMcp.close());
   const sim = await startLlmSim({ port: 0 });
   closers.push(() => sim.close());
-  const lite = new PGlite();
-  await lite.waitReady;
+  const lite = await newTestPglite();
   closers.push(() => lite.close());
   const engine = await startTestEngine({ lite, env: { TITLE_GENERATION_ENABLED: 'false', PUBLIC_URL: ORIGIN, ...options.engineEnv }, llm: simModel(sim), tools: createToolGateway({ url: engineMcp.url, authToken: 'engine-mcp-token' }) });
   closers.push(() => engine.close());

@@ -8,6 +8,7 @@
 import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import { McpServer } from '@modelcontextprotocol/server';
 import { PGlite } from '@electric-sql/pglite';
+import { newTestPglite } from '../support/test-databases.ts';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -77,8 +78,7 @@ beforeAll(async () => {
   sim = await startLlmSim({ port: 0 });
   await startStandInMcp();
   tools = createToolGateway({ client: mcpClient, cacheMs: 60_000 });
-  lite = new PGlite();
-  await lite.waitReady;
+  lite = await newTestPglite();
   engine = await startTestEngine({ lite, tools, env: { TITLE_GENERATION_ENABLED: 'false', APPROVAL_POLICY: 'approver', APPROVAL_FOUR_EYES: 'true' }, llm: simModel(sim) });
   admin = await engine.signUp('admin@example.com');
   for (const email of ['ann@example.com', 'zoe@example.com']) {

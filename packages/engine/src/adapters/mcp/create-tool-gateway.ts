@@ -5,7 +5,6 @@
  */
 import { toolCallTraceContext } from '../../platform/observability/tracing/spans.ts';
 import { Client, ProtocolError, ProtocolErrorCode, SdkHttpError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { cachedSchemaValidator, connectInProcess, createToolDeps } from '@skyflo/mcp-server';
 import { legacyMcpMetaKeys, listedToolSchema, mcpMetaKeys, previewToolCallName, type PreviewToolCallArguments } from '@skyflo/protocol';
 import { toToolInfo } from '../../domain/tools/classify-tool.ts';
 import { fetchWithLinkedSignals, linkAbort } from '../../platform/abort/linked-abort.ts';
@@ -56,6 +55,9 @@ function structuredOf(result: { structuredContent?: unknown; _meta?: Record<stri
 async function connect(options: CreateToolGatewayOptions): Promise<Connection> {
   if (options.client) return { client: options.client, close: options.closeClient ?? (async () => {}) };
   if (options.url) {
+    // @skyflo/mcp-server (its whole tool catalogue) is loaded when a connection needs it, not with this module: an
+    // engine handed a connected client (tests with a fake server) never loads it
+    const { cachedSchemaValidator } = await import('@skyflo/mcp-server');
     // 'auto': the current protocol (2026-07-28, per-request, no session) with a server that speaks it, found by a
     // server/discover probe; the 2025 initialize handshake with one that does not (an older skyflo mcp).
     const client = new Client({ name: 'skyflo-engine', version: '0.1.0' }, { versionNegotiation: { mode: 'auto' }, jsonSchemaValidator: cachedSchemaValidator() });
@@ -71,6 +73,7 @@ async function connect(options: CreateToolGatewayOptions): Promise<Connection> {
     return { client, close: () => client.close() };
   }
   const embedded = options.embedded ?? {};
+  const { connectInProcess, createToolDeps } = await import('@skyflo/mcp-server');
   const deps = createToolDeps({
     kubeconfigPath: embedded.kubeconfigPath,
     // the engine's own configuration, not this process's environment (the sandbox runs the engine with its own env)
