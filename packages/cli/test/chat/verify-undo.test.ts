@@ -78,7 +78,8 @@ describe('skyflo chat: verify, then undo (issue 21)', () => {
     const [conversation] = ((await listed.json()) as { data: Array<{ id: string }> }).data;
     await terminal.type(`/resume ${conversation!.id}`);
     await terminal.keys('Enter');
-    const history = await terminal.waitAfter(`/resume ${conversation!.id}`, /↳ ✓ verified/, STEP_TIMEOUT);
+    // the history is drawn in several writes: wait for its last line, the undo's answer, before reading it
+    const history = await terminal.waitAfter(`/resume ${conversation!.id}`, /↳ ✓ verified[\s\S]*cart is back on nginx:1\.27\./, STEP_TIMEOUT);
     expect(history.replace(/\n\s+/g, ' ')).toMatch(/✓ k8s_set_image [^↳]*nginx:9\.9\.9 \[Completed\] ↳ ✗ regressed: \S/);
     expect(history).toMatch(/│ .*(ImagePullBackOff|ErrImagePull)/);
     // in the order it happened: the change, its verdict and the answer about it, then the undo, its verdict and its answer
