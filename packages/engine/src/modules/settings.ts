@@ -7,7 +7,7 @@ import type { LlmConfig } from '../platform/config/llm.ts';
 import type { SecretBox } from '../platform/crypto/secret-box.ts';
 import type { MountedRoutes } from '../http/app.ts';
 import { settingsRoutes, type SettingsRouteDeps } from '../http/routes/settings/index.ts';
-import type { LanguageModelSelection } from '../adapters/llm/create-language-model.ts';
+import type { LanguageModelSelection } from '../platform/ports/agent-model.ts';
 import type { createLlmSettingsService, LanguageModels } from '../app/llm-settings/llm-settings-service.ts';
 import type { PlatformStorage } from '../platform/ports/index.ts';
 

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { llmConfigSchema } from '../../src/platform/config/llm.ts';
 import { classifyLlmError } from '../../src/app/model-calls/classify-llm-error.ts';
-import { createLanguageModel, type LanguageModelSelection } from '../../src/adapters/llm/create-language-model.ts';
+import { createLanguageModel } from '../../src/adapters/llm/create-language-model.ts';
+import type { LanguageModelSelection } from '../../src/platform/ports/agent-model.ts';
 import { LlmCallError, withLlmRetries, type LlmRetryInfo } from '../../src/app/model-calls/with-retries.ts';
 
 let sim: LlmSim;

@@ -7,8 +7,6 @@ import type { LanguageModelSelection, LanguageModelV3 } from '../../platform/por
 import { findProvider, providerCatalogue } from './provider-catalogue.ts';
 import { reasoningSettings } from './reasoning-settings.ts';
 
-export type { LanguageModelSelection };
-
 
 export const supportedProviders = providerCatalogue.map((entry) => entry.id);
 

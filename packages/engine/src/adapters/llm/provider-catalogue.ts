@@ -9,7 +9,6 @@ import { apiKeyVariables, type ApiKeyProvider, type LlmConfig, type Secret } fro
 import type { FetchFunction } from './idle-timeout-fetch.ts';
 import { createRequestFetch } from './request-fetch.ts';
 
-export type { LanguageModelV3 };
 
 /** How a provider takes reasoning settings (see reasoning-settings.ts). */
 export type ReasoningStyle = 'effort' | 'budget' | 'none';

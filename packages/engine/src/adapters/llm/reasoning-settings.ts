@@ -7,7 +7,6 @@ import type { ProviderOptions } from '../../platform/ports/agent-model.ts';
 import type { LlmConfig } from '../../platform/config/llm.ts';
 import type { ProviderEntry } from './provider-catalogue.ts';
 
-export type { ProviderOptions };
 
 export interface ReasoningSettings {
   providerOptions: ProviderOptions;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { liveAgentModel, modelNameOf, type ModelSource } from './agent-model.ts';
-import type { LanguageModelSelection } from '../../adapters/llm/create-language-model.ts';
+import { liveAgentModel, modelNameOf, type LanguageModelSelection, type ModelSource } from './agent-model.ts';
 
 const selection = (overrides: Partial<LanguageModelSelection>): LanguageModelSelection => ({
   model: undefined,

@@ -41,7 +41,6 @@ const sealContext = (id: string, apiUrl: string) => `slack:${id}:${apiUrl}`;
 const toView = (stored: StoredSlack): SlackIntegrationView => chatIntegrationView('slack', stored, { channel: stored.channel, api_url: stored.api_url }, { bot_token_last4: stored.bot_token_last4 });
 
 export type SlackService = ReturnType<typeof createSlackService>;
-export type { CreateSlackInput, SlackIntegrationView };
 
 export function createSlackService(deps: SlackServiceDeps) {
   const now = deps.now ?? (() => new Date());

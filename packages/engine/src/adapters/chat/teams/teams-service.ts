@@ -52,7 +52,6 @@ const toView = (stored: StoredTeams): TeamsIntegrationView => chatIntegrationVie
 const baseConversation = (id: string | undefined) => (id ?? '').split(';')[0]!;
 
 export type TeamsService = ReturnType<typeof createTeamsService>;
-export type { CreateTeamsInput, TeamsIntegrationView };
 
 export function createTeamsService(deps: TeamsServiceDeps) {
   const now = deps.now ?? (() => new Date());
