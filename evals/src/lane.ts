@@ -148,7 +148,10 @@ export async function startLane(input: { model: string; llmModel: string; env: R
       },
     });
     closers.push(() => mcp.close());
-    const settings: Record<string, string> = { MCP_AUTH_TOKEN: mcpAuthToken };
+    // One lane engine runs attempt after attempt as one user, and some tasks open several conversations: the
+    // per-user quota that guards people (30 a minute) would refuse a fast worker's next task (CI saw a 429 once the
+    // suite got faster). A quota the caller set on purpose is kept.
+    const settings: Record<string, string> = { MCP_AUTH_TOKEN: mcpAuthToken, CONVERSATIONS_PER_MINUTE: input.env['CONVERSATIONS_PER_MINUTE'] ?? '600' };
     let llm: LlmSim | undefined;
     if (input.simModel) {
       llm = await startLlmSim({ port: 0, script: { rules: [] } });
