@@ -34,8 +34,9 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          // a folder of the run's own where the first browser suite builds the Command Center bundle the others serve
-          globalSetup: ['./e2e/ui/shared-ui-build-setup.ts'],
+          // folders of the run's own where the first browser suite builds the Command Center bundle the others serve,
+          // and the first suite that spawns `skyflo` builds the release bundle the others spawn (skyflo-command.ts)
+          globalSetup: ['./e2e/ui/shared-ui-build-setup.ts', './testkit/services/cli-build-setup.ts'],
           include: ['packages/*/test/**/*.test.ts', 'testkit/**/*.test.ts', 'e2e/**/*.test.ts', 'evals/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
           exclude: ['**/node_modules/**', imageTest, ...unitTests],
         },

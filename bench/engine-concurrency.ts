@@ -5,7 +5,9 @@
  * prints (support/shipped-serve.ts). Every stream gets paced tokens from llm-sim (interval T);
  * a token's lateness = how far behind the stream's own schedule it arrived (see lateness()). The same streams read
  * directly from llm-sim give the baseline lateness, and the engine's added token latency is the difference of the
- * percentiles. Goal: ≥ 1,000 streams with p99 added < 50 ms.
+ * percentiles. Goal: ≥ 1,000 streams with p99 added < 50 ms. Each level sends the same burst through the AI SDK's
+ * `streamText` relay too (its own process): how many of ITS streams were live at once, with its CPU per stream — what a
+ * process that does nothing but relay the model through the AI SDK keeps live on this machine, beside the engine's row.
  * Four processes, so nobody's CPU counts against another: llm-sim (`node testkit/bin/llm-sim.mjs`), the engine (the
  * shipped build), the relay baselines (support/relay-process.ts) and the clients (this file). Each process's CPU is
  * read from /proc. The machine's cores are still shared by all of them.
@@ -391,6 +393,18 @@ async function runLevels(storageName: string, databaseUrl: string | undefined): 
       const directStart = performance.now();
       const direct = (await staggered(streams, () => directStream(server.sim))).flatMap(lateness);
       const directWall = performance.now() - directStart;
+      // The AI SDK's own streamText, in its relay process, given the same burst: how many of its streams were live at
+      // once, and its CPU per stream. The engine's figure is read against it, measured in the same run and machine.
+      const relayCpuBefore = (await server.relayCpu()).cpuMs;
+      const relayResults = await staggered(streams, () => engineStream(server.streamText, undefined, { path: '/' }));
+      const relayCpuPerStream = ((await server.relayCpu()).cpuMs - relayCpuBefore) / streams;
+      const relayIncomplete = relayResults.filter((result) => !(result.ok && result.arrivals.length === tokens)).length;
+      const relayPeak = peakLive(relayResults);
+      const relayFirstToken = relayResults.filter((result) => result.arrivals.length > 0).map((result) => result.arrivals[0]! - result.sentAt);
+      const relayRow =
+        `streamText relay: ${relayPeak} live at once, ${streams - relayIncomplete}/${streams} complete, first token p50 ${percentile(relayFirstToken, 50).toFixed(0)} / max ` +
+        `${Math.max(...relayFirstToken).toFixed(0)} ms, ${relayCpuPerStream.toFixed(1)} ms of CPU a stream`;
+      if (relayIncomplete > 0) failures.push(`${storageName}, ${streams} streams: ${relayIncomplete} of the streamText relay's streams did not complete`);
       const cpuBefore = await server.cpuMs();
       const engineStart = performance.now();
       const results = await staggered(streams, (index) => engineStream(server.engine, server.users[index]!.token));
@@ -420,7 +434,7 @@ async function runLevels(storageName: string, databaseUrl: string | undefined): 
       }
       if (problems.length > 0) {
         // No latency figure: it would describe fewer streams than the row claims.
-        console.log(`${label} FAILED: ${problems.join('; ')}; ${cpuPerToken}; ${machineLoad()}`);
+        console.log(`${label} FAILED: ${problems.join('; ')}; ${cpuPerToken}; ${relayRow} (engine ÷ relay live at once ×${(peak / relayPeak).toFixed(2)}); ${machineLoad()}`);
         failures.push(`${storageName}, ${streams} streams: ${problems.join('; ')}`);
         continue;
       }
@@ -429,7 +443,7 @@ async function runLevels(storageName: string, databaseUrl: string | undefined): 
       console.log(
         `${label} complete ${streams}/${streams}, peak live ${peak}; token lateness direct p50 ${d50.toFixed(1)} / p99 ${d99.toFixed(1)} ms, ` +
           `through engine p50 ${e50.toFixed(1)} / p99 ${e99.toFixed(1)} ms → added p50 ${(e50 - d50).toFixed(1)} / p99 ${(e99 - d99).toFixed(1)} ms (goal p99 < 50); ` +
-          `wall ${directWall.toFixed(0)} vs ${engineWall.toFixed(0)} ms; ${cpuPerToken}; server RSS ${(server.rss() / 1048576).toFixed(0)} MiB; ${machineLoad()}`,
+          `wall ${directWall.toFixed(0)} vs ${engineWall.toFixed(0)} ms; ${cpuPerToken}; ${relayRow} (engine ÷ relay live at once ×${(peak / relayPeak).toFixed(2)}); server RSS ${(server.rss() / 1048576).toFixed(0)} MiB; ${machineLoad()}`,
       );
     }
   } finally {

@@ -21,7 +21,17 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cliDir = path.join(root, 'packages', 'cli');
-const outDir = path.join(cliDir, 'dist');
+/**
+ * `--out-dir <dir>`: somewhere else than packages/cli/dist (the test run's own build, testkit/services/skyflo-command.ts),
+ * so a build never replaces the one a benchmark is running. Inside packages/cli, where the bundle's external
+ * dependencies resolve from the same node_modules as from dist/.
+ */
+const outDirOption = process.argv.indexOf('--out-dir');
+const outDir = outDirOption === -1 ? path.join(cliDir, 'dist') : path.resolve(process.argv[outDirOption + 1] ?? '');
+if (outDirOption !== -1 && (!process.argv[outDirOption + 1] || !outDir.startsWith(cliDir + path.sep))) {
+  console.error(`[build-release] --out-dir must name a directory inside ${path.relative(process.cwd(), cliDir) || '.'} (the bundle's dependencies are resolved from there), not ${process.argv[outDirOption + 1] ?? 'nothing'}`);
+  process.exit(2);
+}
 const assetsDir = path.join(outDir, 'assets');
 
 // The Command Center ships in every release, built fresh from its sources (a dev build in packages/ui/dist may be
@@ -270,4 +280,4 @@ writeFileSync(
 
 const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
 writeFileSync(path.join(outDir, 'externals.json'), `${JSON.stringify([...externals.keys()].sort(), null, 2)}\n`);
-console.log(`[build-release] packages/cli/dist: ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1024).toFixed(0)} KiB of JavaScript, ${externals.size} external packages`);
+console.log(`[build-release] ${path.relative(root, outDir)}: ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1024).toFixed(0)} KiB of JavaScript, ${externals.size} external packages`);

@@ -13,6 +13,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { phoneProblems } from './phone-checks.ts';
 import { ADMIN, artifactsDir, chromiumArgs, sharedUiBuild } from './ui-stack.ts';
+import { skyfloEntry } from '@skyflo/testkit/services';
 
 const noKubeconfig = /No kubeconfig found: \S+\/\.kube\/config does not exist, KUBECONFIG and --kubeconfig are unset, and this is not a pod \(KUBERNETES_SERVICE_HOST is unset\)\. Pass --kubeconfig <file>, set KUBECONFIG, or run in a pod with a service account\./;
 const sandboxPointer = /`npm run sandbox`/;
@@ -28,7 +29,7 @@ beforeAll(async () => {
   const uiDir = await sharedUiBuild(path.join(directory, 'ui'));
   // a home of its own (no ~/.kube/config), and none of KUBECONFIG, KUBERNETES_SERVICE_HOST or MCP_SERVER_URL; a model
   // is configured (never asked: nothing is sent), so the cluster is what stops the chat
-  child = spawn(process.execPath, [path.join(repoRoot, 'packages/cli/bin/skyflo.mjs'), 'serve', '--port', '0'], {
+  child = spawn(process.execPath, [skyfloEntry(), 'serve', '--port', '0'], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: directory, LOG_LEVEL: 'info', LLM_MODEL: 'openai-compatible/first-run-model', LLM_HOST: 'http://127.0.0.1:9/v1', SKYFLO_DATA_DIR: path.join(directory, 'data'), UI_DIST_DIR: uiDir },

@@ -4,8 +4,7 @@
  * failure messages.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { repoRoot } from '../tools.ts';
+import { skyfloEntry } from './skyflo-command.ts';
 
 export interface ServeProcess {
   child: ChildProcess;
@@ -26,7 +25,7 @@ const exited = (child: ChildProcess) => (hasExited(child) ? Promise.resolve() : 
  * `timeoutMs` only ends a start that hangs: a start takes seconds idle and tens of seconds on a loaded two-core machine.
  */
 export async function startServeProcess(options: { env: Record<string, string>; timeoutMs?: number }): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'packages/cli/bin/skyflo.mjs'), 'serve', '--port', '0'], {
+  const child = spawn(process.execPath, [skyfloEntry(), 'serve', '--port', '0'], {
     env: { PATH: process.env.PATH ?? '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { freeLoopbackPort } from '@skyflo/testkit/services';
+import { freeLoopbackPort, skyfloEntry } from '@skyflo/testkit/services';
 import { repoRoot } from '@skyflo/testkit/tools';
 
 export interface McpProcess {
@@ -25,7 +25,7 @@ export async function startMcpProcess(options: { kubeconfig: string; authToken: 
   let output = '';
   const start = async () => {
     output = '';
-    const started = spawn(process.execPath, [path.join(repoRoot, 'packages/cli/bin/skyflo.mjs'), 'mcp', '--port', String(port), '--host', '127.0.0.1', '--kubeconfig', options.kubeconfig, '--auth-token', options.authToken], {
+    const started = spawn(process.execPath, [skyfloEntry(), 'mcp', '--port', String(port), '--host', '127.0.0.1', '--kubeconfig', options.kubeconfig, '--auth-token', options.authToken], {
       // kubectl and helm from the repository's .tools (as the in-process server was given them)
       env: { PATH: `${path.join(repoRoot, '.tools', 'bin')}:${process.env.PATH ?? ''}`, HOME: options.home, KUBECACHEDIR: path.join(options.home, 'mcp-kube-cache') },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,12 +13,13 @@ import { pendingApprovalsResponseSchema, type PendingApproval } from '@skyflo/pr
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
 import { deploymentYaml } from '@skyflo/testkit/manifests';
-import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
+import { kubectlPath } from '@skyflo/testkit/tools';
 import { expect, vi } from 'vitest';
 import { startTerminal, type Terminal } from './tmux.ts';
+import { skyfloEntry } from '@skyflo/testkit/services';
 
 const run = promisify(execFile);
-export const skyfloBin = path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs');
+export const skyfloBin = skyfloEntry();
 export const EMAIL = 'ada@example.com';
 export const PASSWORD = 'correct-horse-battery';
 

@@ -5,10 +5,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '@skyflo/testkit/tools';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { skyfloEntry } from '@skyflo/testkit/services';
 
-const bin = path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs');
+const bin = skyfloEntry();
 const running: ChildProcess[] = [];
 
 interface Started {

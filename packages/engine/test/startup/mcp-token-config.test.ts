@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/platform/config/index.ts';
+import { skyfloEntry } from '@skyflo/testkit/services';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const remote = 'http://127.0.0.1:8888/mcp';
@@ -36,7 +37,7 @@ describe('MCP_SERVER_URL needs MCP_AUTH_TOKEN', () => {
 
   it('`skyflo serve` exits 1 with one line on stderr, before opening anything', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'skyflo-mcp-token-serve-'));
-    const child = spawn(process.execPath, [path.join(repoRoot, 'packages/cli/bin/skyflo.mjs'), 'serve', '--port', '0'], {
+    const child = spawn(process.execPath, [skyfloEntry(), 'serve', '--port', '0'], {
       env: { PATH: process.env.PATH ?? '', HOME: dataDir, SKYFLO_DATA_DIR: path.join(dataDir, 'data'), MCP_SERVER_URL: remote },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -11,11 +11,11 @@ import { promisify } from 'node:util';
 import { startMcpHttpServer, type McpHttpServer } from '@skyflo/mcp-server';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { startLlmSim, type LlmSim } from '@skyflo/testkit/llm-sim';
-import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
+import { kubectlPath } from '@skyflo/testkit/tools';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { iterateSse, readSse, type SseFrame } from '../../src/testing/read-sse.ts';
-import { testDatabaseName, testPostgresAdminUrl, testPostgresUrl, testRedisUrl } from '@skyflo/testkit/services';
+import { testDatabaseName, testPostgresAdminUrl, testPostgresUrl, testRedisUrl, skyfloEntry } from '@skyflo/testkit/services';
 
 const run = promisify(execFile);
 const database = testDatabaseName('two_processes');
@@ -36,7 +36,7 @@ async function kubectl(...args: string[]): Promise<string> {
 }
 
 async function startEngineProcess(name: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'packages/cli/bin/skyflo.mjs'), 'serve', '--port', '0'], {
+  const child = spawn(process.execPath, [skyfloEntry(), 'serve', '--port', '0'], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: directory,

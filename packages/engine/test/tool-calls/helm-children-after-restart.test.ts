@@ -7,7 +7,7 @@
  * pending state and what clears it.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,15 +33,19 @@ let engine: ServeProcess | undefined;
 const helm = async (...args: string[]) => (await run(helmPath, [...args, '--kubeconfig', path.join(directory, 'kubeconfig')], { env: { ...process.env, ...helmEnv } })).stdout;
 const releaseStatus = async (name: string) => /^STATUS:\s*(\S+)/m.exec(await helm('status', name, '--namespace', 'default'))?.[1];
 
-/** The running (not zombie) processes whose command line contains every one of `words`. */
-function processesWith(...words: string[]): number[] {
+/**
+ * The running (not zombie) processes of `binary` (by the file they run, whatever path started it) whose command line
+ * contains every one of `words`.
+ */
+function processesWith(binary: string, ...words: string[]): number[] {
   const found: number[] = [];
+  const executable = realpathSync(binary);
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const commandLine = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
       if (/^\d+ \(.*\) [ZX] /s.test(readFileSync(`/proc/${entry}/stat`, 'utf8'))) continue;
-      if (words.every((word) => commandLine.includes(word))) found.push(Number(entry));
+      if (readlinkSync(`/proc/${entry}/exe`) === executable && words.every((word) => commandLine.includes(word))) found.push(Number(entry));
     } catch {
       // the process ended while being read
     }

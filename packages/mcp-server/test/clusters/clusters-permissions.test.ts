@@ -15,6 +15,7 @@ import { createToolDeps } from '../../src/create-tool-deps.ts';
 import { describeClusterPermissions, summariseRules } from '../../src/kube/cluster-status.ts';
 import { allTools } from '../../src/catalogue.ts';
 import { runTool } from '../../src/tools/run-tool.ts';
+import { skyfloEntry } from '@skyflo/testkit/services';
 
 const mainPath = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 let alpha: KubeSim;
@@ -90,7 +91,7 @@ describe('effective permissions per cluster', () => {
 
   it('`skyflo mcp` logs one line per cluster at start, and a clear line for a cluster that does not answer', async () => {
     await beta.close();
-    child = spawn(process.execPath, ['--import', 'tsx', mainPath, '--port', '0', '--kubeconfig', kubeconfig, '--auth-token', 'test-token'], {
+    child = spawn(process.execPath, [skyfloEntry(), 'mcp', '--port', '0', '--kubeconfig', kubeconfig, '--auth-token', 'test-token'], {
       cwd: path.dirname(mainPath),
       env: { PATH: process.env.PATH ?? '', HOME: directory, KUBECTL_PATH: kubectlPath, HELM_PATH: helmPath, SKYFLO_CLUSTER_LABELS: 'alpha=dev' },
       stdio: ['ignore', 'pipe', 'pipe'],

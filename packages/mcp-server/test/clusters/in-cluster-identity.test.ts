@@ -15,6 +15,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { helmPath, kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skyfloEntry } from '@skyflo/testkit/services';
 
 const mainPath = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 let sim: KubeSim;
@@ -52,7 +53,7 @@ afterAll(async () => {
 async function callTool(env: Record<string, string>, name: string, args: Record<string, unknown>) {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: ['--import', 'tsx', mainPath, '--stdio'],
+    args: [skyfloEntry(), 'mcp', '--stdio'],
     env: { PATH: process.env.PATH ?? '', HOME: path.join(directory, 'home'), KUBECTL_PATH: kubectlPath, HELM_PATH: helmPath, ...env },
     cwd: path.dirname(mainPath),
     stderr: 'pipe',

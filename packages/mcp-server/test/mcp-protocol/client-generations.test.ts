@@ -6,16 +6,15 @@
  * against the simulated cluster; the engine's trusted token changes the cluster on the current revision too, and a
  * direct client's change is never run there without a human asked (item 2 will ask through input_required).
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { startMcpHttpServer, type McpHttpServer } from '../../src/start-mcp-http-server.ts';
-import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
+import { kubectlPath } from '@skyflo/testkit/tools';
 import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
+import { skyfloEntry } from '@skyflo/testkit/services';
 
 const clientToken = 'generations-client-token';
 const engineToken = 'generations-engine-token';
@@ -101,8 +100,8 @@ describe('every client generation on one endpoint', () => {
 
   it('2026-07-28 over stdio (skyflo mcp --stdio, SDK v2 client): lists the tools and calls one', async () => {
     const transport = new StdioClientTransport({
-      command: path.join(repoRoot, 'node_modules', '.bin', 'tsx'),
-      args: [fileURLToPath(new URL('../../src/main.ts', import.meta.url)), '--stdio', '--kubeconfig', harness.kubeconfigPath],
+      command: process.execPath,
+      args: [skyfloEntry(), 'mcp', '--stdio', '--kubeconfig', harness.kubeconfigPath],
       env: { ...(process.env as Record<string, string>), KUBECTL_PATH: kubectlPath },
       stderr: 'pipe',
     });

@@ -6,20 +6,19 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
-import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
+import { kubectlPath } from '@skyflo/testkit/tools';
 import { createMcpServer } from '../../src/create-mcp-server.ts';
 import { connectInProcess } from '../../src/connect-in-process.ts';
 import { startMcpHttpServer } from '../../src/start-mcp-http-server.ts';
 import type { ConfirmMode } from '../../src/confirm/confirm-mode.ts';
 import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
+import { skyfloEntry } from '@skyflo/testkit/services';
 
 let harness: KubeHarness;
 
@@ -211,11 +210,9 @@ describe('other modes and the engine', () => {
 });
 
 describe('skyflo mcp --stdio --confirm', () => {
-  const mainPath = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-  const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
 
   async function stdioClient(confirm: string): Promise<{ client: Client; stderr: () => string }> {
-    const transport = new StdioClientTransport({ command: tsx, args: [mainPath, '--stdio', `--confirm=${confirm}`, '--kubeconfig', harness.kubeconfigPath], stderr: 'pipe', env: { ...(process.env as Record<string, string>), KUBECTL_PATH: kubectlPath } });
+    const transport = new StdioClientTransport({ command: process.execPath, args: [skyfloEntry(), 'mcp', '--stdio', `--confirm=${confirm}`, '--kubeconfig', harness.kubeconfigPath], stderr: 'pipe', env: { ...(process.env as Record<string, string>), KUBECTL_PATH: kubectlPath } });
     let stderr = '';
     transport.stderr?.on('data', (chunk) => (stderr += String(chunk)));
     const client = new Client({ name: 'stdio-client', version: '1' });
@@ -246,7 +243,7 @@ describe('skyflo mcp --stdio --confirm', () => {
   }, 60_000);
 
   it('refuses an unknown mode before starting', () => {
-    const child = spawn(tsx, [mainPath, '--stdio', '--confirm=sometimes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [skyfloEntry(), 'mcp', '--stdio', '--confirm=sometimes'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     return new Promise<void>((resolve) => {

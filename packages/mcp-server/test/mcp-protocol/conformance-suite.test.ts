@@ -18,14 +18,15 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubectlPath, helmPath, repoRoot } from '@skyflo/testkit/tools';
+import { kubectlPath, helmPath } from '@skyflo/testkit/tools';
 import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
 import { startBearerProxy, type BearerProxy } from '../support/bearer-proxy.ts';
+import { skyfloEntry } from '@skyflo/testkit/services';
 
 const require = createRequire(import.meta.url);
 const conformanceCli = path.join(path.dirname(require.resolve('@modelcontextprotocol/conformance/package.json')), 'dist', 'index.js');
 const node20Shim = fileURLToPath(new URL('../support/conformance-node20.mjs', import.meta.url));
-const skyflo = path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs');
+const skyflo = skyfloEntry();
 
 /** Scenarios a product server must pass whole. */
 const productScenarios = ['server-initialize', 'ping', 'tools-list', 'prompts-list', 'resources-list', 'server-sse-multiple-streams', 'dns-rebinding-protection'];

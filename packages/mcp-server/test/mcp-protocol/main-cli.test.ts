@@ -8,15 +8,12 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
-import { repoRoot } from '@skyflo/testkit/tools';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
+import { skyfloEntry } from '@skyflo/testkit/services';
 
-const mainPath = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
 let harness: KubeHarness;
 /** the data dir the servers below use (never ./.skyflo of the checkout) */
 let dataDir: string;
@@ -31,7 +28,7 @@ afterAll(async () => {
 
 function start(args: string[], env: Record<string, string> = {}) {
   // no token inherited from the developer's shell; the data dir of this suite
-  const child = spawn(tsx, [mainPath, ...args], { env: { ...process.env, MCP_AUTH_TOKEN: '', MCP_CLIENT_TOKEN: '', SKYFLO_DATA_DIR: dataDir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [skyfloEntry(), 'mcp', ...args], { env: { ...process.env, MCP_AUTH_TOKEN: '', MCP_CLIENT_TOKEN: '', SKYFLO_DATA_DIR: dataDir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));

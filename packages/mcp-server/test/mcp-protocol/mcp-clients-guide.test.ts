@@ -15,9 +15,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { kubectlPath, helmPath, repoRoot } from '@skyflo/testkit/tools';
 import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
+import { skyfloEntry } from '@skyflo/testkit/services';
 
 const guide = readFileSync(path.join(repoRoot, 'docs', 'mcp-clients.md'), 'utf8');
-const skyflo = path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs');
+const skyflo = skyfloEntry();
 const documentedUrl = 'http://127.0.0.1:8888/mcp';
 
 let harness: KubeHarness;

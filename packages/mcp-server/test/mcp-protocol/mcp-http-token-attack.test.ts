@@ -17,9 +17,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { repoRoot } from '@skyflo/testkit/tools';
 import { startMcpHttpServer, type McpHttpServer } from '../../src/start-mcp-http-server.ts';
 import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
+import { skyfloEntry } from '@skyflo/testkit/services';
 
 let harness: KubeHarness;
 let dataDir: string;
@@ -67,7 +67,7 @@ function selfAcceptingClient(): { client: Client; asked: string[] } {
 
 /** `skyflo mcp` as a user starts it: loopback, no token flags or variables, its own data dir. */
 function startSkyfloMcp() {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'packages/cli/bin/skyflo.mjs'), 'mcp', '--port', '0', '--kubeconfig', harness.kubeconfigPath], {
+  const child = spawn(process.execPath, [skyfloEntry(), 'mcp', '--port', '0', '--kubeconfig', harness.kubeconfigPath], {
     env: { ...process.env, MCP_AUTH_TOKEN: '', MCP_CLIENT_TOKEN: '', SKYFLO_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from '@skyflo/testkit/tools';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/operator-harness.ts';
 import { installNamespace, scaleWeb, startExecutorHarness, type ExecutorHarness } from './executor-harness.ts';
+import { skyfloEntry } from '@skyflo/testkit/services';
 
 /* `skyflo executor` as a pod runs it: settings from the environment, clear errors for what is missing. */
 
@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 function skyflo(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs'), ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: h.harness.directory, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [skyfloEntry(), ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: h.harness.directory, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -12,6 +12,7 @@ import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
 import { parse as parseYaml } from 'yaml';
 import { startOperator, type Operator } from '../../src/index.ts';
 import { vi } from 'vitest';
+import { skyfloEntry } from '@skyflo/testkit/services';
 
 /** A schema with every x-kubernetes-validations rule removed, at any depth. */
 function withoutValidationRules(value: unknown): unknown {
@@ -98,7 +99,7 @@ export async function startOperatorHarness(
       return operator;
     },
     spawnOperator(args, extraEnv = {}, operatorKubeconfig = kubeconfig) {
-      const child = spawn(process.execPath, [path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs'), 'operator', '--kubeconfig', operatorKubeconfig, ...args], {
+      const child = spawn(process.execPath, [skyfloEntry(), 'operator', '--kubeconfig', operatorKubeconfig, ...args], {
         env: { PATH: env.PATH, HOME: directory, ...extraEnv },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
