@@ -4,6 +4,6 @@ export { startThrowawayPostgres, type ThrowawayPostgres } from './throwaway-post
 export { startThrowawayRedis, type ThrowawayRedis } from './throwaway-redis.ts';
 export { testDatabaseName, testNamePrefix, testPostgresAdminUrl, testPostgresUrl, testRedisKeyPrefix, testRedisUrl } from './shared-services.ts';
 export { startServeProcess, type ServeProcess } from './serve-process.ts';
-export { checkoutSkyfloEntry, skyfloEntry } from './skyflo-command.ts';
+export { skyfloEntry } from './skyflo-command.ts';
 export { startRealPrometheus, prometheusBinary, type RealPrometheus, type RealPrometheusOptions, type RealPrometheusTarget } from './real-prometheus.ts';
 export { startRealAlertmanager, alertmanagerBinary, type RealAlertmanager, type RealAlertmanagerOptions } from './real-alertmanager.ts';

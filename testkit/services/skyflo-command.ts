@@ -2,8 +2,8 @@
  * The `skyflo` command the suites spawn. In a test run: the release bundle (scripts/build-release.mjs, what `npm pack`
  * and the image ship), built once per run from the run's sources by the first suite that asks, into the run's folder
  * (cli-build-setup.ts). The checkout's packages/cli/bin/skyflo.mjs compiles the TypeScript sources through tsx's
- * loader at every start instead: ~2.9 s of CPU for a `skyflo serve` to listen against ~0.9 s for the bundle, and the
- * suites start some two hundred of them (the restarts, the faults, the terminal, the operator). Outside a test run
+ * loader at every start instead: ~2.9 s of CPU for a `skyflo serve` to listen against ~0.9 s for the bundle, and many
+ * suites start one or several (the restarts, the faults, the terminal, the operator, the MCP CLI). Outside a test run
  * (a script, a benchmark) there is no run folder and the checkout's command is returned.
  * Suites about the checkout's entry itself (bin/skyflo.mjs, which modules a start loads) keep spawning that file.
  */
