@@ -95,6 +95,8 @@ export function judgeFlow(options: { record: FlowRecord; writes: number; cards: 
   if (record.decisionStatuses.includes(500)) problems.push(`${record.callId}: a decision answered 500 (statuses ${record.decisionStatuses.join(', ')})`);
   // Refused because its run could not resume: the card says the call is closed, and nothing ran.
   if (record.notResumable && (card?.status !== 'error' || card.error_code !== 'NOT_EXECUTED' || writes !== 0)) problems.push(`${record.callId}: refused as not resumable, yet its card is ${card?.status ?? 'missing'} (${card?.error_code ?? '-'}) with ${writes} write(s)`);
+  // Not approved because its preview failed: nobody decided it, and nothing ran.
+  if (record.previewFailed && (writes !== 0 || card?.decided_by)) problems.push(`${record.callId}: its preview failed and nobody approved it, yet ${writes} write(s) and decided by ${card?.decided_by ?? 'nobody'}`);
   const tokens = record.approvalFrames.filter((frame) => frame.event === 'token').map((frame) => String(frame.data['text'] ?? ''));
   const streamText = tokens.join('');
   const completed = record.approvalFrames.findLast((frame) => frame.event === 'completed');

@@ -305,7 +305,7 @@ export async function startFaultSuite(): Promise<FaultSuite> {
     }
     const verification = await verifyAudit(replicas[0]!, admin);
     const exited = replicas.filter((replica) => replica.child.exitCode !== null || replica.child.signalCode !== null);
-    const undecided = records.filter((record) => !record.decided && !record.notResumable);
+    const undecided = records.filter((record) => !record.decided && !record.notResumable && !record.previewFailed);
     const problems = [...strikeProblems, ...exited.map((replica) => `${replica.name} exited by itself:\n${replica.output().slice(-2000)}`), ...verdicts.flatMap((verdict) => verdict.problems), ...undecided.map((record) => `${record.callId} was never decided: ${record.errors.join(' | ').slice(0, 400)}`)];
     if (!verification.ok) problems.push(`/audit/verify: ${JSON.stringify(verification)}`);
     const wrote = verdicts.filter((verdict) => verdict.writes === 1);

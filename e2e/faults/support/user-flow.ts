@@ -42,6 +42,12 @@ export interface FlowRecord {
    * its turn): what it said. The flow ends there, as a user told to ask again would.
    */
   notResumable?: string;
+  /**
+   * The call's dry-run preview failed (a fault took the MCP server down while it was being previewed): the approval
+   * was refused with 400 PREVIEW_NOT_ACKNOWLEDGED, what it said. The flow ends there, as a user who is shown no
+   * preview would end it: nobody approves a change nobody has seen (approving it needs "approve without a preview").
+   */
+  previewFailed?: string;
   /** the statuses the decision POSTs answered, in order (0: no answer) */
   decisionStatuses: number[];
   reattachments: number;
@@ -158,6 +164,10 @@ export async function runUserFlow(plan: FlowPlan, replicas: () => Replica[], cal
       const detail = response ? await response.text().catch(() => '') : '';
       if (response?.status === 409 && detail.includes('"code":"RUN_NOT_RESUMABLE"')) {
         record.notResumable = detail;
+        break;
+      }
+      if (response?.status === 400 && detail.includes('"code":"PREVIEW_NOT_ACKNOWLEDGED"')) {
+        record.previewFailed = detail;
         break;
       }
       // "already decided" after an attempt of ours that got no answer: that attempt decided it (a 409 for a run still
