@@ -17,7 +17,7 @@ import { repoRoot } from '../tools.ts';
 export const cliBuildDirVariable = 'SKYFLO_TEST_CLI_BUILD_DIR';
 
 /** The checkout's entry (TypeScript sources through tsx). */
-export const checkoutSkyfloEntry = path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs');
+const checkoutSkyfloEntry = path.join(repoRoot, 'packages', 'cli', 'bin', 'skyflo.mjs');
 
 /**
  * The file to run with `node` for `skyflo`: the run's bundle (built here, synchronously, the first time any suite of

@@ -7,7 +7,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
 import { helmPath, kubectlPath } from '@skyflo/testkit/tools';
@@ -17,7 +16,6 @@ import { allTools } from '../../src/catalogue.ts';
 import { runTool } from '../../src/tools/run-tool.ts';
 import { skyfloEntry } from '@skyflo/testkit/services';
 
-const mainPath = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 let alpha: KubeSim;
 let beta: KubeSim;
 let directory: string;
@@ -92,7 +90,7 @@ describe('effective permissions per cluster', () => {
   it('`skyflo mcp` logs one line per cluster at start, and a clear line for a cluster that does not answer', async () => {
     await beta.close();
     child = spawn(process.execPath, [skyfloEntry(), 'mcp', '--port', '0', '--kubeconfig', kubeconfig, '--auth-token', 'test-token'], {
-      cwd: path.dirname(mainPath),
+      cwd: directory,
       env: { PATH: process.env.PATH ?? '', HOME: directory, KUBECTL_PATH: kubectlPath, HELM_PATH: helmPath, SKYFLO_CLUSTER_LABELS: 'alpha=dev' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

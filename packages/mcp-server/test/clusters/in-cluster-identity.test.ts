@@ -9,7 +9,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { startKubeSim, type KubeSim } from '@skyflo/sandbox/kube-sim';
@@ -17,7 +16,6 @@ import { helmPath, kubectlPath } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skyfloEntry } from '@skyflo/testkit/services';
 
-const mainPath = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 let sim: KubeSim;
 let directory: string;
 let serviceAccountDir: string;
@@ -55,7 +53,7 @@ async function callTool(env: Record<string, string>, name: string, args: Record<
     command: process.execPath,
     args: [skyfloEntry(), 'mcp', '--stdio'],
     env: { PATH: process.env.PATH ?? '', HOME: path.join(directory, 'home'), KUBECTL_PATH: kubectlPath, HELM_PATH: helmPath, ...env },
-    cwd: path.dirname(mainPath),
+    cwd: directory,
     stderr: 'pipe',
   });
   const client = new Client({ name: 'in-cluster-test', version: '1' });
