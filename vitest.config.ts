@@ -34,11 +34,29 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
+          // Each package's suites share one worker process and module graph per worker: importing the engine, the MCP
+          // server and the simulators once per worker, not once per file, takes a quarter off the tier (1,713 s → 1,264 s
+          // for these 332 files on one machine, the import alone 631 s → 57 s). The set-up file puts back what a file
+          // changed in the process (environment, working directory, stubs) before the next file of the worker runs.
+          include: ['packages/*/test/**/*.test.ts', 'testkit/**/*.test.ts', 'scripts/test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', ...unitTests],
+          isolate: false,
+          setupFiles: ['./scripts/shared-worker-guard.ts'],
+          // the first suite that spawns `skyflo` builds the release bundle the others of the run spawn (skyflo-command.ts)
+          globalSetup: ['./testkit/services/cli-build-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Whole-product flows (the browser, the faults, the evals): few files, long, each in a process of its own.
+          // Sorted before the other projects, so the longest start first instead of last.
+          name: 'e2e',
+          include: ['e2e/**/*.test.ts', 'evals/test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', imageTest],
           // folders of the run's own where the first browser suite builds the Command Center bundle the others serve,
           // and the first suite that spawns `skyflo` builds the release bundle the others spawn (skyflo-command.ts)
           globalSetup: ['./e2e/ui/shared-ui-build-setup.ts', './testkit/services/cli-build-setup.ts'],
-          include: ['packages/*/test/**/*.test.ts', 'testkit/**/*.test.ts', 'e2e/**/*.test.ts', 'evals/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
-          exclude: ['**/node_modules/**', imageTest, ...unitTests],
         },
       },
     ],
