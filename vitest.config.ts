@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import FlowsSpreadSequencer, { flowsProject } from './scripts/test-sequencer.ts';
 
 /**
  * The test suites, the first phase of `npm test`. The container image test is the second phase
@@ -23,6 +24,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default', ['./scripts/summary-reporter.ts', { firstPhase: true }]],
+    // the e2e project's files spread through the others, not run as a block (scripts/test-sequencer.ts)
+    sequence: { sequencer: FlowsSpreadSequencer },
     projects: [
       {
         extends: true,
@@ -49,9 +52,9 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          // Whole-product flows (the browser, the faults, the evals): few files, long, each in a process of its own.
-          // Sorted before the other projects, so the longest start first instead of last.
-          name: 'e2e',
+          // Whole-product flows (the browser, the faults, the evals): few files, long, each in a process of its own,
+          // spread through the package suites by the sequencer, the longest first.
+          name: flowsProject,
           include: ['e2e/**/*.test.ts', 'evals/test/**/*.test.ts'],
           exclude: ['**/node_modules/**', imageTest],
           // folders of the run's own where the first browser suite builds the Command Center bundle the others serve,
