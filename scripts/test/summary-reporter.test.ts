@@ -1,38 +1,17 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closingLine } from '../summary-reporter.ts';
+import { repoRoot, runVitestOnFixture, type VitestRun } from './support/run-vitest.ts';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const vitestBin = path.join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
 const reporterPath = path.join(repoRoot, 'scripts', 'summary-reporter.ts');
 
 /**
  * Runs the real vitest on a temp dir of test files with the summary reporter; its output and exit code. With
  * `projects`, shaped like vitest.config.ts: a `unit` project (`*.unit.check.mjs`) and an `integration` one (the rest).
  */
-function runVitest(files: Record<string, string>, options: { projects?: boolean } = {}): Promise<{ code: number; stdout: string; root: string }> {
-  const root = mkdtempSync(path.join(tmpdir(), 'summary-reporter-'));
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(root, name), text);
-  // globals: the files live outside the repo, where `import 'vitest'` does not resolve
-  writeFileSync(
-    path.join(root, 'vitest.config.mjs'),
-    `export default { test: { root: ${JSON.stringify(root)}, ${options.projects ? projects : "include: ['*.check.mjs']"}, globals: true, pool: 'forks', maxWorkers: 1, reporters: [[${JSON.stringify(reporterPath)}, { firstPhase: true }]] } };\n`,
-  );
-  const env: NodeJS.ProcessEnv = { ...process.env, CI: '1', NO_COLOR: '1' };
-  delete env['SKYFLO_TEST_RUN'];
-  delete env['VITEST'];
-  delete env['VITEST_WORKER_ID'];
-  delete env['VITEST_POOL_ID'];
-  delete env['NODE_OPTIONS'];
-  return new Promise((resolve) => {
-    execFile(process.execPath, [vitestBin, 'run', '--config', path.join(root, 'vitest.config.mjs')], { cwd: repoRoot, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout: String(stdout), root });
-    });
-  });
+function runVitest(files: Record<string, string>, options: { projects?: boolean } = {}): Promise<VitestRun> {
+  return runVitestOnFixture('summary-reporter-', files, `${options.projects ? projects : "include: ['*.check.mjs']"}, maxWorkers: 1, reporters: [[${JSON.stringify(reporterPath)}, { firstPhase: true }]]`);
 }
 
 const projects = `projects: [{ extends: true, test: { name: 'unit', include: ['*.unit.check.mjs'] } }, { extends: true, test: { name: 'integration', include: ['*.check.mjs'], exclude: ['*.unit.check.mjs'] } }]`;
