@@ -88,6 +88,9 @@ export interface McpHttpServer {
   close(): Promise<void>;
 }
 
+/** How long an idle keep-alive connection stays open (advertised as `Keep-Alive: timeout=65`). */
+const mcpKeepAliveTimeoutMs = 65_000;
+
 export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}): Promise<McpHttpServer> {
   const host = options.host ?? '127.0.0.1';
   const tokens = { engineToken: options.authToken || undefined, clientToken: options.clientToken || undefined };
@@ -116,6 +119,12 @@ export async function startMcpHttpServer(options: StartMcpHttpServerOptions = {}
       else response.end();
     });
   });
+  // An idle keep-alive connection must be closed by the client, never by this server as a request goes out on it: that
+  // request fails ("fetch failed") whether or not it ran. Node's fetch (the engine's) stops reusing a connection 2 s
+  // before the timeout the server advertises; at Node's default 5 s, one late timer on a busy host was enough for the
+  // race. Longer than the idle timeouts of common clients, as load balancers advise; headers must outlast it.
+  server.keepAliveTimeout = mcpKeepAliveTimeoutMs;
+  server.headersTimeout = mcpKeepAliveTimeoutMs + 1_000;
 
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const path = (request.url ?? '/').split('?')[0];

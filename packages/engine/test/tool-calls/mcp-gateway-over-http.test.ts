@@ -10,6 +10,8 @@
  *   progressToken went out, the server reported nothing and a slow tool that was making progress timed out anyway.
  */
 import { getEventListeners } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { connectInProcess, createToolDeps, startMcpHttpServer, withTextOutput, type AnyToolDefinition, type McpHttpServer, type ToolDeps } from '@skyflo/mcp-server';
@@ -24,6 +26,16 @@ const authToken = 'engine-token-for-the-gateway-test';
 /** `hang` calls wait here until the test lets them go (or their request is cancelled). */
 const hanging = new Set<() => void>();
 const hangStarted: Array<() => void> = [];
+
+/** every call a test tool's handler ran, by tool name and value: what the server really did */
+const ran: string[] = [];
+const counted = (tool: AnyToolDefinition<ToolDeps>): AnyToolDefinition<ToolDeps> => ({
+  ...tool,
+  handler: (input, deps, context) => {
+    ran.push(`${tool.name}:${String(input['value'] ?? '')}`);
+    return tool.handler(input, deps, context);
+  },
+});
 
 const testTools: AnyToolDefinition<ToolDeps>[] = [
   {
@@ -56,6 +68,15 @@ const testTools: AnyToolDefinition<ToolDeps>[] = [
     },
   },
   {
+    name: 'record_change',
+    title: 'Record a change',
+    description: 'Counts its calls (a tool that writes)',
+    inputSchema: { value: z.string() },
+    outputSchema: withTextOutput({}),
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+    handler: async (input) => ({ text: `recorded ${String(input['value'])}` }),
+  },
+  {
     name: 'hang',
     title: 'Hang',
     description: 'Waits until released or cancelled',
@@ -81,7 +102,7 @@ let server: McpHttpServer;
 const opened: ToolGateway[] = [];
 
 beforeAll(async () => {
-  server = await startMcpHttpServer({ port: 0, authToken, deps: createToolDeps({}), tools: testTools });
+  server = await startMcpHttpServer({ port: 0, authToken, deps: createToolDeps({}), tools: testTools.map(counted) });
 });
 afterEach(async () => {
   hanging.forEach((release) => release());
@@ -320,6 +341,89 @@ describe('an MCP server that restarted (issue 75)', () => {
       expect((await gateway.listTools({ refresh: true })).map((tool) => tool.name)).toContain('echo');
     } finally {
       await replaced.close();
+    }
+  });
+});
+
+/**
+ * An HTTP hop in front of the MCP server that passes every request on and, for the first `tools/call` whose body
+ * `drop` picks, lets the server answer and then closes the engine's socket instead of relaying it: the server ran the
+ * call, the engine saw its connection break ("fetch failed"), as when a server closes an idle keep-alive socket the
+ * engine's request is going out on.
+ */
+async function startDroppingHop(target: string, drop: (body: string) => boolean): Promise<{ url: string; dropped: () => number; close: () => Promise<void> }> {
+  let dropped = 0;
+  const hop = http.createServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name))) as Record<string, string>;
+    const upstream = await fetch(new URL(request.url ?? '/', target), { method: request.method, headers, ...(body.length > 0 ? { body } : {}) });
+    const answer = Buffer.from(await upstream.arrayBuffer());
+    if (dropped === 0 && drop(body.toString('utf8'))) {
+      dropped += 1;
+      request.socket.destroy();
+      return;
+    }
+    const relayed: Array<[string, string]> = [];
+    upstream.headers.forEach((value, name) => relayed.push([name, value]));
+    const kept = relayed.filter(([name]) => !['connection', 'keep-alive', 'transfer-encoding', 'content-length'].includes(name));
+    response.writeHead(upstream.status, Object.fromEntries(kept));
+    response.end(answer);
+  });
+  await new Promise<void>((resolve) => hop.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(hop.address() as AddressInfo).port}/mcp`,
+    dropped: () => dropped,
+    close: () => new Promise<void>((resolve) => hop.close(() => resolve())),
+  };
+}
+
+describe('a connection that breaks under a call', () => {
+  const callOf = (tool: string) => (body: string) => body.includes('"tools/call"') && body.includes(`"${tool}"`);
+
+  it('a read-only call is sent once more and answers; the server ran it twice, which changes nothing', async () => {
+    const hop = await startDroppingHop(server.url, callOf('echo'));
+    try {
+      const gateway = createToolGateway({ url: hop.url, authToken });
+      opened.push(gateway);
+      await gateway.listTools();
+      ran.length = 0;
+      expect(await gateway.callTool({ name: 'echo', args: { value: 'twice' } })).toMatchObject({ text: 'twice', isError: false });
+      expect(hop.dropped()).toBe(1);
+      expect(ran).toEqual(['echo:twice', 'echo:twice']);
+    } finally {
+      await hop.close();
+    }
+  });
+
+  it('a change is never sent twice: its call fails as it broke (fetch failed), the server ran it once', async () => {
+    const hop = await startDroppingHop(server.url, callOf('record_change'));
+    try {
+      const gateway = createToolGateway({ url: hop.url, authToken });
+      opened.push(gateway);
+      await gateway.listTools();
+      ran.length = 0;
+      await expect(gateway.callTool({ name: 'record_change', args: { value: 'once' } })).rejects.toThrow(/^fetch failed$/);
+      expect(hop.dropped()).toBe(1);
+      expect(ran).toEqual(['record_change:once']);
+      // and the gateway is usable again: the next call connects anew
+      expect((await gateway.callTool({ name: 'echo', args: { value: 'after' } })).text).toBe('after');
+    } finally {
+      await hop.close();
+    }
+  });
+
+  it('a read-only call the gateway has no listing for is not repeated (it cannot know the tool is read-only)', async () => {
+    const hop = await startDroppingHop(server.url, callOf('echo'));
+    try {
+      const gateway = createToolGateway({ url: hop.url, authToken });
+      opened.push(gateway);
+      ran.length = 0;
+      await expect(gateway.callTool({ name: 'echo', args: { value: 'unlisted' } })).rejects.toThrow(/^fetch failed$/);
+      expect(ran).toEqual(['echo:unlisted']);
+    } finally {
+      await hop.close();
     }
   });
 });

@@ -3,6 +3,7 @@
  * schemas, annotations), calls tools concurrently from several clients, and meets auth, health,
  * readiness and read-only mode.
  */
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -232,6 +233,22 @@ describe('health', () => {
       expect(body.cluster).toBe(`unreachable: kubeconfig ${deadConfig}: context d: http://127.0.0.1:1 is unreachable: connect ECONNREFUSED 127.0.0.1:1`);
     } finally {
       await dead.close();
+    }
+  });
+
+  it('keeps an idle connection open for 65 s and says so, so that its clients (Node\'s fetch drops one 2 s before) close first', async () => {
+    const base = new URL(server.url);
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      const keepAlive = await new Promise<string>((resolve, reject) => {
+        http.get({ host: base.hostname, port: base.port, path: '/health', agent }, (response) => {
+          response.resume();
+          resolve(String(response.headers['keep-alive']));
+        }).on('error', reject);
+      });
+      expect(keepAlive).toBe('timeout=65');
+    } finally {
+      agent.destroy();
     }
   });
 

@@ -10,6 +10,8 @@ import { toToolInfo } from '../../domain/tools/classify-tool.ts';
 import { fetchWithLinkedSignals, linkAbort } from '../../platform/abort/linked-abort.ts';
 import { ToolCallNotRunError, type ToolCallOutcome, type ToolGateway, type ToolInfo } from '../../platform/ports/tool-gateway.ts';
 
+type ToolCallRequest = Parameters<ToolGateway['callTool']>[0];
+
 export interface CreateToolGatewayOptions {
   /** an already connected MCP client; the gateway does not close it unless `closeClient` says so */
   client?: Client;
@@ -111,7 +113,12 @@ function wasNotReceived(error: unknown): boolean {
 
 /** The HTTP transport itself failed (the socket closed under a request, an HTTP error): its session is not to be trusted. */
 function brokeTransport(error: unknown): boolean {
-  return error instanceof SdkHttpError || (error instanceof TypeError && error.message === 'fetch failed');
+  return error instanceof SdkHttpError || socketFailed(error);
+}
+
+/** The connection itself failed under the request (closed, reset): fetch's "fetch failed", the socket error as cause. */
+function socketFailed(error: unknown): boolean {
+  return error instanceof TypeError && error.message === 'fetch failed';
 }
 
 /** Progress only keeps a call alive (resetTimeoutOnProgress); the engine has no progress event to report it as. */
@@ -176,6 +183,44 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
 
   const previewArguments = options.previewArguments ?? legacyPreviewArguments;
 
+  const callOnce = async ({ name, args, signal, timeoutMs, impersonate, credential, jenkinsCredentials, observabilitySources }: ToolCallRequest): Promise<ToolCallOutcome> => {
+    const client = await getClient();
+    const meta = {
+      ...(impersonate ? { [mcpMetaKeys.impersonate]: impersonate } : {}),
+      ...(credential ? { [mcpMetaKeys.credential]: credential } : {}),
+      ...(jenkinsCredentials ? { [mcpMetaKeys.jenkinsCredentials]: jenkinsCredentials } : {}),
+      ...(observabilitySources ? { [mcpMetaKeys.observabilitySources]: observabilitySources } : {}),
+      // issue 39: the tool span's W3C trace context (`traceparent`), so the MCP server's span continues it
+      ...toolCallTraceContext(),
+    };
+    // The SDK hangs an abort listener on the signal it is given and never takes it off: give it one of this call's
+    // own, so the caller's (a run's, across all its calls) does not collect one per call.
+    const link = signal ? linkAbort(signal) : undefined;
+    const used = connection;
+    try {
+      const result = await client.callTool({ name, arguments: args, ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}) }, {
+        ...(link ? { signal: link.signal } : {}),
+        timeout: timeoutMs,
+        // The SDK sends a progressToken only with an onprogress handler; without one the server reports nothing and
+        // resetTimeoutOnProgress does nothing. With it, a slow tool that reports progress (k8s_rollout_status,
+        // verify_change) is not cut off by `timeoutMs` while it is still making progress.
+        onprogress: ignoreProgress,
+        resetTimeoutOnProgress: true,
+      });
+      return { text: textOf(result as { content?: unknown }), isError: result.isError === true, ...structuredOf(result) };
+    } catch (error) {
+      // Since the SDK v2 a tool the server does not have is a JSON-RPC error (-32602), no longer a tool result: it
+      // did not run, and the model is told so the way it was before (a failed call it can read).
+      if (error instanceof ProtocolError && error.code === ProtocolErrorCode.InvalidParams) return { text: error.message, isError: true };
+      return notReceived(error, used);
+    } finally {
+      link?.release();
+    }
+  };
+
+  /** whether the server listed `name` as read-only (the last listing this gateway holds; no listing, no) */
+  const listedReadOnly = (name: string): boolean => cache?.tools.find((tool) => tool.name === name)?.annotations?.readOnlyHint === true;
+
   const gateway: ToolGateway = {
     async listTools(listOptions) {
       if (!listOptions?.refresh && cache && Date.now() - cache.at < cacheMs) return cache.tools;
@@ -186,38 +231,16 @@ export function createToolGateway(options: CreateToolGatewayOptions): ToolGatewa
       return listing;
     },
 
-    async callTool({ name, args, signal, timeoutMs, impersonate, credential, jenkinsCredentials, observabilitySources }): Promise<ToolCallOutcome> {
-      const client = await getClient();
-      const meta = {
-        ...(impersonate ? { [mcpMetaKeys.impersonate]: impersonate } : {}),
-        ...(credential ? { [mcpMetaKeys.credential]: credential } : {}),
-        ...(jenkinsCredentials ? { [mcpMetaKeys.jenkinsCredentials]: jenkinsCredentials } : {}),
-        ...(observabilitySources ? { [mcpMetaKeys.observabilitySources]: observabilitySources } : {}),
-        // issue 39: the tool span's W3C trace context (`traceparent`), so the MCP server's span continues it
-        ...toolCallTraceContext(),
-      };
-      // The SDK hangs an abort listener on the signal it is given and never takes it off: give it one of this call's
-      // own, so the caller's (a run's, across all its calls) does not collect one per call.
-      const link = signal ? linkAbort(signal) : undefined;
-      const used = connection;
+    async callTool(call) {
       try {
-        const result = await client.callTool({ name, arguments: args, ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}) }, {
-          ...(link ? { signal: link.signal } : {}),
-          timeout: timeoutMs,
-          // The SDK sends a progressToken only with an onprogress handler; without one the server reports nothing and
-          // resetTimeoutOnProgress does nothing. With it, a slow tool that reports progress (k8s_rollout_status,
-          // verify_change) is not cut off by `timeoutMs` while it is still making progress.
-          onprogress: ignoreProgress,
-          resetTimeoutOnProgress: true,
-        });
-        return { text: textOf(result as { content?: unknown }), isError: result.isError === true, ...structuredOf(result) };
+        return await callOnce(call);
       } catch (error) {
-        // Since the SDK v2 a tool the server does not have is a JSON-RPC error (-32602), no longer a tool result: it
-        // did not run, and the model is told so the way it was before (a failed call it can read).
-        if (error instanceof ProtocolError && error.code === ProtocolErrorCode.InvalidParams) return { text: error.message, isError: true };
-        return notReceived(error, used);
-      } finally {
-        link?.release();
+        // A read-only call whose connection broke under it (e.g. the server closed an idle keep-alive socket just as
+        // the request went out: "fetch failed") is sent once more, on a fresh connection: running it twice changes
+        // nothing, and the gate runs such a call without asking anyway. Only a tool the server listed as read-only:
+        // a change is never sent twice, its error stands (the server may have run it).
+        if (!socketFailed(error) || call.signal?.aborted || !listedReadOnly(call.name)) throw error;
+        return callOnce(call);
       }
     },
 
